@@ -1,0 +1,51 @@
+# Bedside CGM alarm: host set-up, tests, benchmarks, simulator.
+# Every target installs what it needs; running one twice does not redo set-up.
+
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+MICROPYTHON := $(VENV)/bin/micropython
+MPYLIB      := .mpylib
+# The firmware's runtime path on the host: frozen modules, our firmware, installed libraries.
+export MICROPYPATH := .frozen:$(CURDIR)/firmware:$(CURDIR)/$(MPYLIB)
+MPY_VERSION := 1.29.0
+SECTION     ?=
+ARGS        ?=
+
+.PHONY: setup test bench decode replay multitests sim flash clean help
+
+help:
+	@echo "make test        set up (venv, MicroPython unix port, micropython-lib) and run all tests"
+	@echo "make bench       run every benchmark into build/bench.json (SECTION=name for one)"
+	@echo "make decode ARGS='msg HEX'   decode a Dexcom message with the firmware codec"
+	@echo "make replay TRACE=file.csv   alarm onsets of the engine over a trace (JSON lines)"
+
+setup: $(VENV)/.done $(MPYLIB)/.done
+
+$(VENV)/.done: requirements-host.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-host.txt
+	@$(MICROPYTHON) -c "import sys; v='%d.%d.%d' % sys.implementation.version[:3]; assert v == '$(MPY_VERSION)', 'micropython is ' + v + ', expected $(MPY_VERSION)'; print('micropython', v, 'ok', file=sys.stderr)"
+	touch $@
+
+$(MPYLIB)/.done: package.json tools/install_mpy_deps.py $(VENV)/.done
+	rm -rf $(MPYLIB)
+	$(PY) tools/install_mpy_deps.py $(MICROPYTHON) $(MPYLIB)
+	touch $@
+
+test: setup
+	$(PY) -m pytest -q host_tests
+
+bench: setup
+	mkdir -p build
+	$(PY) tools/bench.py $(SECTION)
+
+decode: setup
+	@$(MICROPYTHON) tools/dexdecode.py $(ARGS)
+
+replay: setup
+	@$(MICROPYTHON) tools/replay.py $(TRACE)
+
+clean:
+	rm -rf build $(VENV) $(MPYLIB)

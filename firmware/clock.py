@@ -1,0 +1,38 @@
+# The firmware's one clock.
+# - ms(): monotonic milliseconds since boot, never wraps (built on ticks_*).
+# - unix(): wall time as Unix seconds (1970 epoch) whatever the port's epoch
+#   (the ESP32's time.time() counts from 2000, the unix port's from 1970).
+# - wall_valid(): False until NTP, the server or the transmitter set it.
+# On the host, tools/host/vtime.py replaces `time`, so this runs on simulated
+# time without a change.
+import time
+
+EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
+_VALID_AFTER = 1577836800  # 2020-01-01: a wall clock before this was never set
+
+_last_ticks = time.ticks_ms()
+_ms = 0
+
+
+def ms():
+    """Monotonic ms since boot. Call at least once every 6 days (ticks wrap at 2**30 ms)."""
+    global _last_ticks, _ms
+    t = time.ticks_ms()
+    _ms += time.ticks_diff(t, _last_ticks)
+    _last_ticks = t
+    return _ms
+
+
+def unix():
+    return time.time() + EPOCH_OFFSET
+
+
+def wall_valid():
+    return unix() >= _VALID_AFTER
+
+
+def set_unix(unix_s):
+    """Set the wall clock (NTP, the Nightscout server's Date header)."""
+    import machine
+    tm = time.gmtime(int(unix_s) - EPOCH_OFFSET)
+    machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))

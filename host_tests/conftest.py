@@ -1,0 +1,37 @@
+"""Shared pytest fixtures: run code on the real MicroPython unix port."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIRMWARE = os.path.join(ROOT, "firmware")
+TOOLS = os.path.join(ROOT, "tools")
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
+MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+MICROPYPATH = ".frozen:%s:%s" % (FIRMWARE, os.path.join(ROOT, ".mpylib"))
+
+# Pure firmware modules are importable under CPython too.
+for p in (FIRMWARE, TOOLS, os.path.join(TOOLS, "host")):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+
+def run_micropython(args, stdin=None, heap="512K", timeout=300, env=None, check=True, cwd=ROOT):
+    """Run the unix port with the firmware's MICROPYPATH; return CompletedProcess."""
+    e = dict(os.environ, MICROPYPATH=MICROPYPATH)
+    if env:
+        e.update(env)
+    cmd = [MICROPYTHON, "-X", "heapsize=" + heap] + list(args)
+    r = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout,
+                       env=e, cwd=cwd)
+    if check and r.returncode != 0:
+        raise AssertionError("micropython %s failed (%d):\n%s\n%s" % (args, r.returncode,
+                                                                       r.stdout, r.stderr))
+    return r
+
+
+@pytest.fixture
+def micropython():
+    return run_micropython

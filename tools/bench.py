@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""One entry point for every benchmark: `make bench [SECTION=name]`.
+
+Each section is a module tools/bench_<name>.py with run() -> dict; the dict
+goes into build/bench.json under the section's name (other sections kept)."""
+import glob
+import importlib
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OUT = os.path.join(ROOT, "build", "bench.json")
+sys.path.insert(0, HERE)
+
+
+def sections():
+    return sorted(os.path.basename(p)[6:-3] for p in glob.glob(os.path.join(HERE, "bench_*.py")))
+
+
+def main():
+    wanted = sys.argv[1:] or sections()
+    unknown = [s for s in wanted if s not in sections()]
+    if unknown:
+        sys.exit("unknown bench section(s) %s; have: %s" % (", ".join(unknown), ", ".join(sections())))
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    results = json.load(open(OUT)) if os.path.exists(OUT) else {}
+    failed = []
+    for name in wanted:
+        print("== bench:", name, flush=True)
+        t0 = time.time()
+        try:
+            results[name] = importlib.import_module("bench_" + name).run()
+        except Exception as e:  # one broken section must not hide the others
+            import traceback
+            traceback.print_exc()
+            failed.append(name)
+            results[name] = {"error": repr(e)}
+        print("   (%.1f s)" % (time.time() - t0), flush=True)
+        with open(OUT, "w") as f:
+            json.dump(results, f, indent=1, sort_keys=True)
+    print("wrote", OUT)
+    if failed:
+        sys.exit("bench sections failed: " + ", ".join(failed))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+# Runs the test_* functions of one test module on MicroPython and prints one
+# JSON line per test: {"name": ..., "ok": true|false, "error": "..."}.
+#   micropython tools/host/mpytest.py host_tests/dual/test_x.py
+# The modules are plain Python (asserts, no pytest), so CPython's pytest runs
+# the very same files.
+import sys
+import json
+import io
+
+path = sys.argv[1]
+folder, _, fname = path.rpartition("/")
+sys.path.insert(0, folder or ".")
+mod = __import__(fname[:-3])
+names = [n for n in dir(mod) if n.startswith("test_")]
+names.sort()
+for name in names:
+    fn = getattr(mod, name)
+    try:
+        fn()
+        print(json.dumps({"name": name, "ok": True}))
+    except Exception as e:
+        buf = io.StringIO()
+        sys.print_exception(e, buf)
+        print(json.dumps({"name": name, "ok": False, "error": buf.getvalue()}))

@@ -1,0 +1,283 @@
+# Virtual time for the MicroPython unix port: the ESP32's `time` API on a
+# simulated clock, so the unmodified asyncio scheduler, aioble and the
+# firmware run days of simulated time in seconds.
+#
+#   import vtime; vtime.install(speed=0)      # before anything imports asyncio
+#
+# - `time` in sys.modules becomes this module: ticks_* wrap like the board's,
+#   time()/gmtime()/mktime() use the ESP32 epoch (2000-01-01).
+# - asyncio's scheduler waits in IOQueue.wait_io_event(dt); install() hooks
+#   it so that, when nothing is ready, the clock jumps to the next deadline
+#   (a task's sleep or a virtual-world timer) instead of sleeping.
+# - The virtual world (radio, transmitter, fake peripherals) schedules its
+#   own events with call_at()/call_later(); they fire in time order, like
+#   IRQs, between scheduler steps.
+# - Real sockets (a LAN server, an MQTT broker on loopback) still work: they
+#   are polled each step; while they are active the clock waits up to
+#   `grace_ms` of real time for them before jumping ahead.
+# speed=0 runs as fast as possible; speed=x runs x times real time.
+import sys
+import heapq
+
+_rt = __import__("time")  # the real module (captured before install)
+
+EPOCH_2000_UNIX = 946684800
+_MASK = (1 << 30) - 1
+_HALF = 1 << 29
+
+_now_us = 0
+_wall_base_s = 0  # epoch-2000 seconds at _now_us == 0
+_timers = []
+_seq = 0
+speed = 0
+grace_ms = 5
+_last_real_activity = -10**9
+_installed = False
+
+
+# --- the `time` API -------------------------------------------------------
+def ticks_us():
+    return _now_us & _MASK
+
+
+def ticks_ms():
+    return (_now_us // 1000) & _MASK
+
+
+def ticks_cpu():
+    return _now_us & _MASK
+
+
+def ticks_add(t, delta):
+    return (t + delta) & _MASK
+
+
+def ticks_diff(a, b):
+    return ((a - b + _HALF) & _MASK) - _HALF
+
+
+def monotonic_us():
+    """Non-wrapping microseconds since boot (host only, for tests and logs)."""
+    return _now_us
+
+
+def time():
+    return _wall_base_s + _now_us // 1000000
+
+
+def time_ns():
+    return (_wall_base_s * 1000000 + _now_us) * 1000
+
+
+def sleep_us(us):
+    advance_to(_now_us + int(us))
+
+
+def sleep_ms(ms):
+    sleep_us(int(ms) * 1000)
+
+
+def sleep(s):
+    sleep_us(int(s * 1000000))
+
+
+def gmtime(t=None):
+    if t is None:
+        t = time()
+    return _rt.gmtime(int(t) + EPOCH_2000_UNIX)
+
+
+localtime = gmtime
+
+
+def mktime(tup):
+    y, mo, d, h, mi, s = tup[:6]
+    # days from civil (proleptic Gregorian), then shift to the 2000 epoch
+    y2 = y - (mo <= 2)
+    era = (y2 if y2 >= 0 else y2 - 399) // 400
+    yoe = y2 - era * 400
+    doy = (153 * (mo + (-3 if mo > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    return days * 86400 + h * 3600 + mi * 60 + s - EPOCH_2000_UNIX
+
+
+# --- the virtual world's side ----------------------------------------------
+def set_wall(epoch2000_s):
+    """Set the wall clock (what RTC.datetime() or NTP would do)."""
+    global _wall_base_s
+    _wall_base_s = int(epoch2000_s) - _now_us // 1000000
+
+
+def set_wall_unix(unix_s):
+    set_wall(int(unix_s) - EPOCH_2000_UNIX)
+
+
+def call_at(t_us, fn, *args):
+    """Run fn(*args) when the virtual clock reaches t_us (monotonic_us)."""
+    global _seq
+    _seq += 1
+    entry = [int(t_us), _seq, fn, args]
+    heapq.heappush(_timers, entry)
+    return entry
+
+
+def call_later(delay_ms, fn, *args):
+    return call_at(_now_us + int(delay_ms * 1000), fn, *args)
+
+
+def cancel(entry):
+    entry[2] = None
+
+
+def _next_timer():
+    while _timers and _timers[0][2] is None:
+        heapq.heappop(_timers)
+    return _timers[0][0] if _timers else None
+
+
+def advance_to(t_us):
+    """Move the clock to t_us, firing every timer due on the way, in order."""
+    global _now_us
+    while True:
+        nt = _next_timer()
+        if nt is None or nt > t_us:
+            break
+        entry = heapq.heappop(_timers)
+        if entry[0] > _now_us:
+            _now_us = entry[0]
+        entry[2](*entry[3])
+    if t_us > _now_us:
+        _now_us = t_us
+
+
+# --- the asyncio hook -------------------------------------------------------
+class _Poller:
+    """asyncio's poller on the host: ThreadSafeFlags (set by virtual-world
+    events) are checked in Python; only real objects (sockets) reach the
+    real select.poll, which costs ~1 ms per call on the unix port as soon as
+    it holds a non-fd object."""
+
+    def __init__(self):
+        import select
+        self.real = select.poll()
+        self.flags = {}
+        self.n_real = 0
+        self.events = 0
+
+    def register(self, obj, flags):
+        if _is_flag(obj):
+            self.flags[id(obj)] = obj
+        else:
+            self.real.register(obj, flags)
+            self.n_real += 1
+
+    def modify(self, obj, flags):
+        if not _is_flag(obj):
+            self.real.modify(obj, flags)
+
+    def unregister(self, obj):
+        if _is_flag(obj):
+            self.flags.pop(id(obj), None)
+        else:
+            self.real.unregister(obj)
+            self.n_real -= 1
+
+    def ipoll(self, timeout):
+        ready = [(f, 1) for f in self.flags.values() if f.state]  # 1 = POLLIN
+        real = list(self.real.ipoll(0 if ready else timeout)) if self.n_real else []
+        self.events = len(ready) + len(real)
+        self.real_events = len(real)
+        return ready + real
+
+
+_flag_type = None
+
+
+def _is_flag(obj):
+    return type(obj) is _flag_type
+
+
+class _SelectShim:
+    """Stands in for `select` inside asyncio.core, so every IOQueue (also
+    those of new event loops) gets a _Poller."""
+
+    def __init__(self, select):
+        self.POLLIN = select.POLLIN
+        self.POLLOUT = select.POLLOUT
+        self.POLLERR = getattr(select, "POLLERR", 8)
+        self.POLLHUP = getattr(select, "POLLHUP", 16)
+
+    def poll(self):
+        return _Poller()
+
+
+def _install_hook():
+    global _flag_type
+    import select
+    import asyncio.core as core
+    from asyncio import ThreadSafeFlag
+    _flag_type = ThreadSafeFlag
+    core.select = _SelectShim(select)
+    core._io_queue.poller = _Poller()
+    orig = core.IOQueue.wait_io_event
+
+    def wait_io_event(q, dt):
+        global _last_real_activity
+        p = q.poller
+        orig(q, 0)
+        if p.events:
+            if p.real_events:
+                _last_real_activity = _rt.ticks_ms()
+            return
+        real_io = p.n_real > 0
+        target = _now_us + dt * 1000 if dt >= 0 else None
+        nt = _next_timer()
+        if nt is not None and (target is None or nt < target):
+            target = nt
+        if target is None:
+            if not real_io:
+                raise RuntimeError("vtime: every task waits on virtual IO and no timer is due")
+            wait = 50
+        else:
+            wait = (target - _now_us) // 1000 // speed if speed else 0
+            if real_io and _rt.ticks_diff(_rt.ticks_ms(), _last_real_activity) < 200:
+                wait = max(wait, grace_ms)
+        if wait > 0:
+            t0 = _rt.ticks_us()
+            if real_io:
+                orig(q, int(wait))
+            else:
+                _rt.sleep_ms(int(wait))
+            if p.events:
+                _last_real_activity = _rt.ticks_ms()
+                el = _rt.ticks_diff(_rt.ticks_us(), t0) * (speed or 1)
+                new = _now_us + el
+                advance_to(new if target is None else min(new, target))
+                return
+        if target is not None:
+            advance_to(target)
+        orig(q, 0)
+
+    core.IOQueue.wait_io_event = wait_io_event
+
+
+def install(speed_factor=0, wall_unix=None):
+    """Make this module the `time` module and hook asyncio. Call first."""
+    global speed, _installed
+    speed = speed_factor
+    if wall_unix is None:
+        wall_unix = _rt.time()
+    set_wall_unix(wall_unix)
+    if _installed:
+        return
+    if "asyncio" in sys.modules:
+        raise RuntimeError("vtime.install() must run before asyncio is imported")
+    sys.modules["time"] = sys.modules[__name__]
+    # The C `_asyncio` stamps a task pushed without a key with the *real*
+    # ticks_ms; asyncio falls back to a Python TaskQueue/Task when `_asyncio`
+    # is absent, so give it ours, which reads this clock.
+    import vtask
+    sys.modules["_asyncio"] = vtask
+    _install_hook()
+    _installed = True
