@@ -1,0 +1,146 @@
+"""The alarm benchmark's scorer on tiny hand-made traces with obvious figures."""
+from alarmbench import score, traces
+
+
+def onset(t, kind="low"):
+    return {"t": t, "type": kind, "priority": "medium", "sgv": 0}
+
+
+def trace(values, ref=None):
+    return traces.from_values(values, ref=ref)
+
+
+def flat_then(below, n_below, pre=24, post=24, level=120):
+    """`pre` readings at level, n_below readings at `below`, `post` at level."""
+    return [level] * pre + [below] * n_below + [level] * post
+
+
+def test_one_event_warned_20_minutes_before():
+    tr = trace(flat_then(60, 6))          # event starts at minute 120
+    fig = score.score([(tr, [onset(100)])])
+    assert fig["low_events"] == 1 and fig["urgent_events"] == 0
+    assert fig["low_sensitivity"] == 1.0
+    assert fig["low_median_lead"] == 20
+    assert fig["urgent_sensitivity"] is None          # no urgent event at all
+    assert fig["precision"] == 1.0                    # reading < 70 at 120 <= 100 + 30
+    assert fig["false_onsets_per_day"] == 0
+
+
+def test_false_alarm():
+    tr = trace([120] * 288)               # one day, never low
+    fig = score.score([(tr, [onset(500)])])
+    assert fig["low_events"] == 0 and fig["low_sensitivity"] is None
+    assert fig["precision"] == 0.0
+    assert fig["false_onsets"] == 1
+    assert fig["false_onsets_per_day"] == 1.0 and fig["onsets_per_day"] == 1.0
+
+
+def test_precision_horizon_is_30_minutes():
+    tr = trace(flat_then(60, 6))          # first reading < 70 at minute 120
+    assert score.score([(tr, [onset(90)])])["precision"] == 1.0
+    assert score.score([(tr, [onset(85)])])["precision"] == 0.0
+
+
+def test_short_dip_is_no_event():
+    assert score.events(trace(flat_then(60, 2)).reference(), 70) == []
+    assert score.events(trace(flat_then(60, 3)).reference(), 70) == [(120, 130)]
+
+
+def test_events_closer_than_30_minutes_above_merge():
+    vals = [120] * 24 + [60] * 4 + [120] * 5 + [60] * 4 + [120] * 24   # 25 min above
+    assert score.events(trace(vals).reference(), 70) == [(120, 180)]
+    fig = score.score([(trace(vals), [onset(110), onset(160)])])
+    assert fig["low_events"] == 1 and fig["low_median_lead"] == 10
+
+
+def test_events_30_minutes_apart_are_separate():
+    vals = [120] * 24 + [60] * 4 + [120] * 6 + [60] * 4 + [120] * 24   # 30 min above
+    assert score.events(trace(vals).reference(), 70) == [(120, 135), (170, 185)]
+    fig = score.score([(trace(vals), [onset(105)])])   # window of the 2nd: [110, 185]
+    assert fig["low_events"] == 2 and fig["low_sensitivity"] == 0.5
+
+
+def test_short_dip_between_events_prevents_separation():
+    # 20 min above, 5-min dip, 20 min above: no 30-minute stretch above -> one event
+    vals = [120] * 24 + [60] * 4 + [120] * 4 + [60] + [120] * 4 + [60] * 4 + [120] * 24
+    assert len(score.events(trace(vals).reference(), 70)) == 1
+
+
+def test_one_missing_reading_is_bridged():
+    vals = [120] * 24 + [60, 60, None, 60] + [120] * 24
+    assert score.events(trace(vals).reference(), 70) == [(120, 135)]
+    # two readings below with one missing between them span 15 minutes
+    assert score.events(trace([120] * 24 + [60, None, 60] + [120] * 24).reference(), 70) == [(120, 130)]
+
+
+def test_two_missing_readings_end_a_run():
+    vals = [120] * 24 + [60, 60, None, None, 60, 60] + [120] * 24
+    assert score.events(trace(vals).reference(), 70) == []
+
+
+def test_urgent_event_warned_only_by_urgent_types():
+    tr = trace(flat_then(45, 6))          # both a low and an urgent event at 120
+    fig = score.score([(tr, [onset(100, "low")])])
+    assert fig["low_events"] == 1 and fig["urgent_events"] == 1
+    assert fig["low_sensitivity"] == 1.0 and fig["urgent_sensitivity"] == 0.0
+    fig = score.score([(tr, [onset(100, "low"), onset(110, "urgent_low_soon")])])
+    assert fig["urgent_sensitivity"] == 1.0 and fig["urgent_median_lead"] == 10
+    assert fig["low_median_lead"] == 20
+    fig = score.score([(tr, [onset(125, "urgent_low")])])
+    assert fig["urgent_sensitivity"] == 1.0 and fig["urgent_median_lead"] == -5
+
+
+def test_urgent_threshold_is_below_54():
+    assert score.events(trace(flat_then(54, 6)).reference(), 54) == []
+    assert score.events(trace(flat_then(53, 6)).reference(), 54) == [(120, 145)]
+
+
+def test_onsets_outside_the_window_do_not_warn():
+    tr = trace(flat_then(60, 6))          # event at 120: window [60, 135]
+    assert score.score([(tr, [onset(55)])])["low_sensitivity"] == 0.0
+    assert score.score([(tr, [onset(140)])])["low_sensitivity"] == 0.0
+    assert score.score([(tr, [onset(60)])])["low_median_lead"] == 60
+    assert score.score([(tr, [onset(135)])])["low_median_lead"] == -15
+
+
+def test_non_low_onsets_are_ignored_for_precision_and_sensitivity():
+    tr = trace(flat_then(60, 6))
+    fig = score.score([(tr, [onset(100, "high"), onset(100, "no_data")])])
+    assert fig["low_sensitivity"] == 0.0 and fig["precision"] is None
+    assert fig["all_onsets_per_day"] > 0 and fig["onsets_per_day"] == 0
+
+
+def test_reference_is_true_bg_when_present():
+    cgm = flat_then(60, 6)
+    tr = trace(cgm, ref=[120] * len(cgm))
+    assert score.score([(tr, [onset(100)])])["low_events"] == 0
+
+
+def test_pooling_over_traces_and_median():
+    a, b = trace(flat_then(60, 6)), trace(flat_then(60, 6))
+    fig = score.score([(a, [onset(100)]), (b, [onset(110)]), (trace(flat_then(60, 6)), [])])
+    assert fig["low_events"] == 3 and abs(fig["low_sensitivity"] - 2 / 3) < 1e-3
+    assert fig["low_median_lead"] == 15
+
+
+def test_load_csv_missing_rows(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("minute,true_bg,cgm\n0,100,101\n5,99,\n15,98,97\n")
+    tr = traces.load(str(p))
+    assert tr.minutes == [0, 5, 15] and tr.cgm == [101.0, None, 97.0]
+    assert tr.readings() == [(0, 101.0), (15, 97.0)]
+    assert tr.reference() == [(0, 100.0), (5, 99.0), (15, 98.0)]
+    q = tmp_path / "r.csv"
+    q.write_text("minute,cgm\n0,100\n10,90\n")
+    assert traces.load(str(q)).reference() == [(0, 100.0), (10, 90.0)]
+
+
+def test_load_rejects_bad_files(tmp_path):
+    import pytest
+    p = tmp_path / "bad.csv"
+    p.write_text("time,glucose\n0,100\n")
+    with pytest.raises(traces.TraceError):
+        traces.load(str(p))
+    p.write_text("minute,cgm\n5,100\n0,100\n")
+    with pytest.raises(traces.TraceError):
+        traces.load(str(p))
