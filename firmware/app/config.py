@@ -1,0 +1,412 @@
+"""The box's one configuration file: `config.json` at the board's root.
+
+    cfg, problems = load(path)      # never raises; bad/missing file -> safe defaults + problems
+    cfg = save(path, cfg)           # validates first; raises ConfigError(problems); atomic write
+    cfg, problems = validate(cfg)   # every problem, "key: what is wrong"; bad keys -> defaults
+    defaults()                      # a fresh copy of the safe defaults
+    redacted(cfg)                   # a copy with every secret replaced by "***" (for logs, pages)
+
+When `problems` is not empty the caller raises the `device` alarm with reason
+`config`: the box then runs on the defaults shown below for every key that was
+bad, so it keeps alarming on its own thresholds. A key that validates is kept.
+
+Keys (JSON object; unknown keys are reported as problems, typos matter here):
+  version         1
+  role            "leader" (reads the transmitter) | "follower" (reads `follow.url`)
+  transmitter_id  "" = not set yet (reported by load for a leader); 6 chars 0-9 A-Z
+  slot            "receiver" (auth slot byte 0x01, the alternate channel: the
+                  phone app keeps working) | "phone" (0x02, the app's channel)
+  board           name of boards/<board>.json, default "esp32_devkitc"
+  utc_offset_min  local time minus UTC in minutes (for alarm schedules), -720..840
+  alarms          thresholds and schedules; validated (and filled with defaults)
+                  by alarms.settings.validate, which owns their safe bounds
+                  (the urgent-low floor cannot be configured away)
+  wifi            list (max 5) of {"ssid": 1-32 chars, "password": "" or 8-63 chars}
+  nightscout      {"url": "" (off) | "https://..." | "http://..." only with
+                   "allow_http": true (a plain-HTTP LAN host), "api_secret": ""
+                   or >= 12 chars, "token": ""}
+  mqtt            {"host": "" (off), "port": 1883, "user": "", "password": "",
+                   "tls": false, "topic": "cgm" (no wildcards)}
+  lan_api         {"enabled": true, "port": 17580 (xDrip+ web service port),
+                   "api_secret": "" (then anyone on the LAN may read)}
+  admin_password  "" = not set (the setup page asks for one first) or >= 8 chars
+  follow          {"url": "" | leader "http://box.local:17580" | Nightscout
+                   "https://ns.example.org", "api_secret": "", "token": "",
+                   "silent_min": 15 (6..60: no new reading this long -> `link` alarm),
+                   "poll_s": 60 (10..300)}; url required when role is "follower"
+Secrets (never printed, see redacted): wifi[].password, nightscout.api_secret,
+nightscout.token, mqtt.password, lan_api.api_secret, admin_password,
+follow.api_secret, follow.token. Problem messages never contain their values.
+
+Files: writes go through app.fsutil.write_atomic (temp, fsync, rename; the
+previous good copy is kept as `config.json.bak`). load() first lets
+fsutil.recover() finish or discard an interrupted save, then reads the file;
+an unreadable file falls back to the `.bak` copy, then to the defaults.
+"""
+import json
+
+from app import fsutil
+
+DEFAULT_PATH = "config.json"
+VERSION = 1
+SECRET = "***"
+BOARD_DEFAULT = "esp32_devkitc"
+MAX_WIFI = 5
+
+_ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
+
+_SECTIONS = {
+    "nightscout": {"url": "", "api_secret": "", "token": "", "allow_http": False},
+    "mqtt": {"host": "", "port": 1883, "user": "", "password": "", "tls": False, "topic": "cgm"},
+    "lan_api": {"enabled": True, "port": 17580, "api_secret": ""},
+    "follow": {"url": "", "api_secret": "", "token": "", "silent_min": 15, "poll_s": 60},
+}
+_SCALARS = {
+    "version": VERSION,
+    "role": "leader",
+    "transmitter_id": "",
+    "slot": "receiver",
+    "board": BOARD_DEFAULT,
+    "utc_offset_min": 0,
+    "admin_password": "",
+}
+_SECRET_KEYS = ("password", "api_secret", "token", "admin_password")
+
+
+class ConfigError(ValueError):
+    """Raised by save(): `.problems` lists every "key: what is wrong"."""
+
+    def __init__(self, problems):
+        super().__init__("invalid configuration: " + "; ".join(problems))
+        self.problems = problems
+
+
+def _copy(obj):
+    return json.loads(json.dumps(obj))
+
+
+def _alarm_settings():
+    """alarms.settings, imported lazily (it is another engineer's module), or None."""
+    try:
+        from alarms import settings
+        return settings
+    except ImportError:
+        return None
+
+
+def _alarm_problems(err):
+    probs = getattr(err, "problems", None)
+    if not probs:
+        probs = [p.strip() for p in str(err).replace(";", "\n").split("\n") if p.strip()]
+    return ["alarms." + p if not p.startswith("alarms") else p for p in probs]
+
+
+def defaults():
+    cfg = _copy(_SCALARS)
+    for name, sect in _SECTIONS.items():
+        cfg[name] = _copy(sect)
+    cfg["wifi"] = []
+    cfg["alarms"] = {}
+    settings = _alarm_settings()
+    if settings is not None:
+        try:
+            cfg["alarms"] = settings.validate({})
+        except Exception:  # reported by validate() below when it matters
+            pass
+    return cfg
+
+
+# --- field checks: return None when fine, else what is wrong ----------------
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _int_range(v, lo, hi):
+    if not _is_int(v) or v < lo or v > hi:
+        return "must be a whole number from %d to %d" % (lo, hi)
+
+
+def _text(v, lo, hi, secret=False):
+    if not isinstance(v, str):
+        return "must be text"
+    if len(v) > 0 and (len(v) < lo or len(v) > hi):
+        return "must be empty or %d to %d characters" % (lo, hi) + ("" if secret else
+                                                                     " (got %d)" % len(v))
+
+
+def _bool(v):
+    if not isinstance(v, bool):
+        return "must be true or false"
+
+
+def _url(v, allow_http):
+    if not isinstance(v, str):
+        return "must be text"
+    if v == "":
+        return None
+    if " " in v or len(v) > 200:
+        return "must be a URL without spaces, at most 200 characters"
+    if v.startswith("https://"):
+        rest = v[8:]
+    elif v.startswith("http://"):
+        if not allow_http:
+            return ("http:// sends the secret in clear; use https:// or set allow_http "
+                    "to true for a plain-HTTP host on your own network")
+        rest = v[7:]
+    else:
+        return "must start with https:// or http://"
+    if not rest or rest[0] in "/:?":
+        return "has no host name"
+
+
+def _choice(v, options):
+    if v not in options:
+        return "must be one of " + ", ".join('"%s"' % o for o in options)
+
+
+def _check_scalar(key, v):
+    if key == "version":
+        return None if v == VERSION else "must be %d" % VERSION
+    if key == "role":
+        return _choice(v, ("leader", "follower"))
+    if key == "slot":
+        return _choice(v, ("receiver", "phone"))
+    if key == "transmitter_id":
+        if not isinstance(v, str):
+            return "must be text"
+        if v and (len(v) != 6 or any(c not in _ID_CHARS for c in v)):
+            return "must be the 6 letters and digits printed on the transmitter (e.g. 8G1234)"
+        return None
+    if key == "board":
+        if not isinstance(v, str) or not v or len(v) > 32 or any(c not in _NAME_CHARS for c in v):
+            return "must be a board name (1-32 of a-z 0-9 _ -), a file in boards/"
+        return None
+    if key == "utc_offset_min":
+        return _int_range(v, -720, 840)
+    if key == "admin_password":
+        return _text(v, 8, 64, secret=True)
+
+
+def _check_field(section, key, v, sect):
+    if section == "nightscout":
+        if key == "url":
+            return _url(v, sect.get("allow_http") is True)
+        if key == "api_secret":
+            return _text(v, 12, 128, secret=True)
+        if key == "token":
+            return _text(v, 1, 128, secret=True)
+        return _bool(v)
+    if section == "mqtt":
+        if key == "host":
+            if not isinstance(v, str) or len(v) > 100 or " " in v or "/" in v:
+                return "must be a host name or address (no spaces or slashes)"
+            return None
+        if key == "port":
+            return _int_range(v, 1, 65535)
+        if key in ("user", "password"):
+            return _text(v, 1, 64, secret=(key == "password"))
+        if key == "topic":
+            if not isinstance(v, str) or not v or len(v) > 64 or "#" in v or "+" in v:
+                return "must be 1-64 characters without the wildcards # and +"
+            return None
+        return _bool(v)
+    if section == "lan_api":
+        if key == "port":
+            return _int_range(v, 1, 65535)
+        if key == "api_secret":
+            return _text(v, 1, 128, secret=True)
+        return _bool(v)
+    if section == "follow":
+        if key == "url":
+            return _url(v, True)  # a leader box on the LAN serves plain HTTP
+        if key in ("api_secret", "token"):
+            return _text(v, 1, 128, secret=True)
+        if key == "silent_min":
+            return _int_range(v, 6, 60)
+        if key == "poll_s":
+            return _int_range(v, 10, 300)
+
+
+def _check_wifi(v, problems):
+    if not isinstance(v, list):
+        problems.append("wifi: must be a list of {\"ssid\", \"password\"}")
+        return False
+    ok = len(v) <= MAX_WIFI
+    if not ok:
+        problems.append("wifi: at most %d networks (got %d)" % (MAX_WIFI, len(v)))
+    for i, net in enumerate(v):
+        where = "wifi[%d]" % i
+        if not isinstance(net, dict):
+            problems.append(where + ": must be {\"ssid\", \"password\"}")
+            ok = False
+            continue
+        for k in net:
+            if k not in ("ssid", "password"):
+                problems.append("%s.%s: unknown key" % (where, k))
+                ok = False
+        ssid = net.get("ssid")
+        if not isinstance(ssid, str) or not 1 <= len(ssid) <= 32:
+            problems.append(where + ".ssid: must be 1 to 32 characters")
+            ok = False
+        err = _text(net.get("password", ""), 8, 63, secret=True)
+        if err:
+            problems.append(where + ".password: " + err + " (WPA2)")
+            ok = False
+    return ok
+
+
+def validate(cfg):
+    """Return (clean, problems). `clean` keeps every valid key, defaults for the rest."""
+    problems = []
+    base = defaults()
+    if not isinstance(cfg, dict):
+        return base, ["config: must be a JSON object {...}"]
+    clean = base
+    for key in cfg:
+        if key not in base:
+            problems.append(key + ": unknown key")
+    for key in _SCALARS:
+        if key in cfg:
+            v = cfg[key]
+            if key == "transmitter_id" and isinstance(v, str):
+                v = v.strip().upper()
+            err = _check_scalar(key, v)
+            if err:
+                problems.append(key + ": " + err)
+            else:
+                clean[key] = v
+    for name in _SECTIONS:
+        if name not in cfg:
+            continue
+        sect = cfg[name]
+        if not isinstance(sect, dict):
+            problems.append(name + ": must be an object {...}")
+            continue
+        bad = False
+        for key in sect:
+            if key not in base[name]:
+                problems.append("%s.%s: unknown key" % (name, key))
+                bad = True
+        for key in base[name]:
+            if key in sect:
+                err = _check_field(name, key, sect[key], sect)
+                if err:
+                    problems.append("%s.%s: %s" % (name, key, err))
+                    bad = True
+        if not bad:  # a section is taken whole or not at all (no half-applied URL+secret)
+            for key in sect:
+                clean[name][key] = sect[key]
+    if "wifi" in cfg and _check_wifi(cfg["wifi"], problems):
+        clean["wifi"] = _copy(cfg["wifi"])
+    settings = _alarm_settings()
+    if settings is None:
+        problems.append("alarms: alarm settings not validated: module alarms.settings missing")
+        if isinstance(cfg.get("alarms"), dict):
+            clean["alarms"] = _copy(cfg["alarms"])
+    else:
+        try:
+            clean["alarms"] = settings.validate(cfg.get("alarms", {}))
+        except Exception as e:  # its documented error lists every problem
+            problems.extend(_alarm_problems(e))
+    if clean["role"] == "follower" and not clean["follow"]["url"]:
+        problems.append("follow.url: must be set when role is \"follower\"")
+    return clean, problems
+
+
+def missing(cfg):
+    """What a working box still needs (not errors in the file: save() accepts these)."""
+    if cfg.get("role") == "leader" and not cfg.get("transmitter_id"):
+        return ["transmitter_id: not set; the box cannot read a transmitter until it is"]
+    return []
+
+
+def _parse(path):
+    """(cfg or None, problem or None)"""
+    try:
+        text = fsutil.read_text(path)
+    except OSError:
+        return None, path + ": missing"
+    try:
+        return json.loads(text), None
+    except ValueError:
+        return None, path + ": not valid JSON (half written or edited by hand?), %d bytes" % len(text)
+
+
+def load(path=DEFAULT_PATH):
+    """Return (config, problems). Never raises: the box must run (and alarm) whatever is on flash."""
+    problems = []
+    try:
+        state = fsutil.recover(path)
+    except OSError as e:
+        state = "error"
+        problems.append(path + ": could not finish an interrupted save (%s)" % e)
+    if state == "rolled_forward":
+        problems.append(path + ": an interrupted save was completed; check the settings")
+    raw, err = _parse(path)
+    if err:
+        problems.append(err)
+        raw, err2 = _parse(path + fsutil.BAK)
+        if raw is not None:
+            problems.append(path + ": using the previous copy " + path + fsutil.BAK)
+        else:
+            problems.append(path + ": using safe defaults")
+    if raw is None:
+        cfg, more = validate({})
+        # With no file, only the alarms module's absence can be reported by validate.
+        problems.extend(more)
+    else:
+        cfg, more = validate(raw)
+        problems.extend(more)
+    problems.extend(missing(cfg))
+    return cfg, problems
+
+
+def dumps(cfg):
+    """One top-level key per line: readable by a person, cheap to produce on the board."""
+    keys = sorted(cfg)
+    return "{\n" + ",\n".join("  %s: %s" % (json.dumps(k), json.dumps(cfg[k])) for k in keys) + "\n}\n"
+
+
+def save(path, cfg):
+    """Validate, then write atomically. Returns the clean config; raises ConfigError."""
+    clean, problems = validate(cfg)
+    if problems:
+        raise ConfigError(problems)
+    fsutil.write_atomic(path, dumps(clean))
+    return clean
+
+
+def _redact_url(u):
+    if not isinstance(u, str):
+        return u
+    q = u.find("?")
+    if q >= 0:
+        u = u[:q] + "?" + SECRET
+    at = u.find("@")
+    if at >= 0:  # https://user:pass@host
+        u = u[:u.find("//") + 2] + SECRET + u[at:]
+    return u
+
+
+def _redact(obj):
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if k in _SECRET_KEYS and isinstance(v, str) and v:
+                out[k] = SECRET
+            elif k == "url":
+                out[k] = _redact_url(v)
+            else:
+                out[k] = _redact(v)
+        return out
+    if isinstance(obj, list):
+        return [_redact(v) for v in obj]
+    return obj
+
+
+def redacted(cfg):
+    """A copy safe to log or show: secrets become "***" (empty ones stay "")."""
+    return _redact(cfg)

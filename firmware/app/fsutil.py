@@ -1,0 +1,85 @@
+"""Atomic small-file writes that survive a power cut (littlefs, FAT, host).
+
+    write_atomic(path, data)   # bytes or str
+    recover(path) -> str       # call before reading `path`; see below
+
+A save goes in three steps, each of which leaves a readable state behind:
+  1. write `path.tmp`, flush, fsync where the port has it, close;
+  2. rename the current `path` to `path.bak` (the last good copy);
+  3. rename `path.tmp` to `path`.
+No rename ever targets an existing file (FAT refuses that; littlefs and POSIX
+would replace it), so the sequence is the same on every filesystem.
+
+After a cut, `recover(path)` finishes or undoes the save:
+  - `path` present and `path.tmp` present: the cut came during step 1, the
+    temp file may be half written: it is deleted ("discarded").
+  - `path` missing, `path.tmp` present: the cut came between steps 2 and 3;
+    step 1 had completed (it precedes step 2), so the save is rolled forward
+    ("rolled_forward").
+Returns "ok", "discarded", "rolled_forward" or "missing" (no `path`, no temp).
+The caller (app.config) validates what it then reads and falls back to
+`path.bak` when `path` is unreadable.
+"""
+import os
+
+TMP = ".tmp"
+BAK = ".bak"
+
+
+def exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def remove_if_present(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _fsync(f):
+    f.flush()
+    sync = getattr(os, "fsync", None)
+    if sync is not None:
+        try:
+            sync(f.fileno())
+        except (OSError, AttributeError, ValueError):
+            pass
+
+
+def write_atomic(path, data):
+    """Replace `path` with `data` so that a reader sees the old or the new file, never a mix."""
+    tmp = path + TMP
+    with open(tmp, "wb") as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+        _fsync(f)
+    if exists(path):
+        remove_if_present(path + BAK)
+        os.rename(path, path + BAK)
+    os.rename(tmp, path)
+    sync = getattr(os, "sync", None)  # ESP32 littlefs commits on close; POSIX hosts may buffer
+    if sync is not None:
+        try:
+            sync()
+        except OSError:
+            pass
+
+
+def recover(path):
+    tmp = path + TMP
+    if not exists(tmp):
+        return "ok" if exists(path) else "missing"
+    if exists(path):
+        remove_if_present(tmp)
+        return "discarded"
+    os.rename(tmp, path)
+    return "rolled_forward"
+
+
+def read_text(path):
+    with open(path) as f:
+        return f.read()

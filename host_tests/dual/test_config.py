@@ -1,0 +1,208 @@
+# app.config: validation, defaults, secrets. Runs on CPython and MicroPython.
+import json
+import os
+import sys
+
+from app import config
+
+WORK = "build/test_config_" + sys.implementation.name
+
+
+def _fresh(name):
+    for part in ("build", WORK):
+        try:
+            os.mkdir(part)
+        except OSError:
+            pass
+    path = WORK + "/" + name
+    for suffix in ("", ".tmp", ".bak"):
+        try:
+            os.remove(path + suffix)
+        except OSError:
+            pass
+    return path
+
+
+def _keys(problems):
+    return [p.split(":")[0] for p in problems]
+
+
+def _good():
+    cfg = config.defaults()
+    cfg["transmitter_id"] = "8G1234"
+    cfg["wifi"] = [{"ssid": "home", "password": "correct horse"}]
+    cfg["nightscout"] = {"url": "https://ns.example.org", "api_secret": "0123456789abcdef",
+                         "token": "", "allow_http": False}
+    cfg["admin_password"] = "hunter22hunter22"
+    return cfg
+
+
+def _alarms_present():
+    try:
+        from alarms import settings  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def _no_alarm_module_problem(problems):
+    """Until alarms.settings exists, exactly that one problem is expected; after, none."""
+    if _alarms_present():
+        return problems
+    assert "alarms: alarm settings not validated: module alarms.settings missing" in problems
+    return [p for p in problems if not p.startswith("alarms:")]
+
+
+def test_defaults_are_documented_and_safe():
+    d = config.defaults()
+    assert d["role"] == "leader" and d["slot"] == "receiver" and d["transmitter_id"] == ""
+    assert d["lan_api"] == {"enabled": True, "port": 17580, "api_secret": ""}
+    assert d["wifi"] == [] and d["nightscout"]["url"] == "" and d["mqtt"]["host"] == ""
+    assert d["follow"]["silent_min"] == 15
+    clean, problems = config.validate(d)
+    assert _no_alarm_module_problem(problems) == []
+    assert clean == d
+
+
+def test_every_problem_is_reported_with_its_key():
+    bad = _good()
+    bad["transmitter_id"] = "8G12"
+    bad["slot"] = 2
+    bad["role"] = "boss"
+    bad["wifi"] = [{"ssid": "", "password": "short"}]
+    bad["mqtt"]["port"] = 70000
+    bad["nightscout"]["url"] = "ftp://x"
+    bad["lan_api"]["enabled"] = "yes"
+    bad["follow"]["silent_min"] = 2
+    bad["utc_offset_min"] = "60"
+    bad["tranmsitter"] = "typo"
+    clean, problems = config.validate(bad)
+    keys = _keys(_no_alarm_module_problem(problems))
+    for k in ("transmitter_id", "slot", "role", "wifi[0].ssid", "wifi[0].password", "mqtt.port",
+              "nightscout.url", "lan_api.enabled", "follow.silent_min", "utc_offset_min",
+              "tranmsitter"):
+        assert k in keys, (k, problems)
+    assert len(keys) == 11, problems
+    # bad keys fall back to the defaults, good ones are kept
+    d = config.defaults()
+    assert clean["transmitter_id"] == "" and clean["role"] == "leader" and clean["wifi"] == []
+    assert clean["mqtt"] == d["mqtt"] and clean["nightscout"] == d["nightscout"]
+    assert clean["admin_password"] == "hunter22hunter22"
+    assert "tranmsitter" not in clean
+
+
+def test_messages_say_the_range():
+    cfg = _good()
+    cfg["follow"]["poll_s"] = 5
+    cfg["mqtt"]["port"] = 0
+    _, problems = config.validate(cfg)
+    assert "follow.poll_s: must be a whole number from 10 to 300" in problems, problems
+    assert "mqtt.port: must be a whole number from 1 to 65535" in problems, problems
+
+
+def test_plain_http_needs_explicit_consent():
+    cfg = _good()
+    cfg["nightscout"]["url"] = "http://192.168.1.5:1337"
+    _, problems = config.validate(cfg)
+    assert any(p.startswith("nightscout.url: http:// sends the secret") for p in problems)
+    cfg["nightscout"]["allow_http"] = True
+    _, problems = config.validate(cfg)
+    assert _no_alarm_module_problem(problems) == [], problems
+
+
+def test_follower_needs_a_url():
+    cfg = _good()
+    cfg["role"] = "follower"
+    _, problems = config.validate(cfg)
+    assert "follow.url: must be set when role is \"follower\"" in problems
+    cfg["follow"]["url"] = "http://leader.local:17580"
+    _, problems = config.validate(cfg)
+    assert _no_alarm_module_problem(problems) == []
+
+
+def test_transmitter_id_is_normalised():
+    cfg = _good()
+    cfg["transmitter_id"] = " 8g1234 "
+    clean, problems = config.validate(cfg)
+    assert clean["transmitter_id"] == "8G1234" and _no_alarm_module_problem(problems) == []
+
+
+def test_secrets_never_in_redacted_or_messages():
+    cfg = _good()
+    cfg["mqtt"]["password"] = "mqtt-pass-123"
+    cfg["follow"]["url"] = "https://me:pw123@ns.example.org/api?token=tok-abc"
+    r = config.redacted(cfg)
+    text = json.dumps(r)
+    for secret in ("correct horse", "0123456789abcdef", "hunter22hunter22", "mqtt-pass-123",
+                   "pw123", "tok-abc"):
+        assert secret not in text, secret
+    assert r["wifi"][0]["password"] == "***" and r["wifi"][0]["ssid"] == "home"
+    assert r["nightscout"]["token"] == ""  # empty stays visibly empty
+    assert cfg["admin_password"] == "hunter22hunter22"  # the original is untouched
+    bad = _good()
+    bad["admin_password"] = "abc12"
+    bad["wifi"][0]["password"] = "1234567"
+    _, problems = config.validate(bad)
+    assert not any("abc12" in p or "1234567" in p or "(got" in p for p in problems if
+                   p.startswith("admin") or p.startswith("wifi")), problems
+
+
+def test_save_refuses_bad_config_and_writes_nothing():
+    path = _fresh("refuse.json")
+    bad = _good()
+    bad["mqtt"]["port"] = -1
+    try:
+        config.save(path, bad)
+        raise AssertionError("save accepted a bad config")
+    except config.ConfigError as e:
+        assert "mqtt.port: must be a whole number from 1 to 65535" in e.problems
+    try:
+        os.stat(path)
+        raise AssertionError("a refused save wrote the file")
+    except OSError:
+        pass
+
+
+def test_save_then_load_round_trip():
+    if not _alarms_present():
+        # save() must refuse while alarm settings cannot be validated
+        path = _fresh("roundtrip.json")
+        try:
+            config.save(path, _good())
+            raise AssertionError("saved unvalidated alarm settings")
+        except config.ConfigError as e:
+            assert _keys(e.problems) == ["alarms"]
+        return
+    path = _fresh("roundtrip.json")
+    saved = config.save(path, _good())
+    cfg, problems = config.load(path)
+    assert problems == [] and cfg == saved
+    assert cfg["wifi"][0]["ssid"] == "home"
+
+
+def test_missing_file_gives_defaults_and_a_problem():
+    path = _fresh("absent.json")
+    cfg, problems = config.load(path)
+    assert path + ": missing" in problems
+    assert path + ": using safe defaults" in problems
+    assert "transmitter_id: not set; the box cannot read a transmitter until it is" in problems
+    d = config.defaults()
+    assert cfg == d
+
+
+def test_not_json_at_all():
+    path = _fresh("garbage.json")
+    with open(path, "w") as f:
+        f.write("[1, 2")
+    cfg, problems = config.load(path)
+    assert any(p.startswith(path + ": not valid JSON") for p in problems), problems
+    assert cfg["role"] == "leader" and cfg["lan_api"]["port"] == 17580
+
+
+def test_json_but_not_an_object():
+    path = _fresh("list.json")
+    with open(path, "w") as f:
+        f.write("[1, 2]")
+    cfg, problems = config.load(path)
+    assert "config: must be a JSON object {...}" in problems
+    assert cfg == config.defaults()
