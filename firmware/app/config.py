@@ -98,6 +98,8 @@ def _alarm_settings():
 def _alarm_problems(err):
     probs = getattr(err, "problems", None)
     if not probs:
+        if not isinstance(err, ValueError):  # a crash in the validator, not a verdict
+            return ["alarms: could not be validated (%s: %s)" % (type(err).__name__, err)]
         probs = [p.strip() for p in str(err).replace(";", "\n").split("\n") if p.strip()]
     return ["alarms." + p if not p.startswith("alarms") else p for p in probs]
 

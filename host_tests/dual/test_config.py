@@ -206,3 +206,35 @@ def test_json_but_not_an_object():
     cfg, problems = config.load(path)
     assert "config: must be a JSON object {...}" in problems
     assert cfg == config.defaults()
+
+
+def test_urgent_low_floor_cannot_be_configured_away():
+    cfg = _good()
+    cfg["alarms"] = {"urgent_low": 40, "urgent_low_enabled": False, "high": 1000}
+    clean, problems = config.validate(cfg)
+    if not _alarms_present():
+        assert "alarms: alarm settings not validated: module alarms.settings missing" in problems
+        return
+    keys = " ".join(problems)
+    assert "alarms.urgent_low" in keys and "50..70" in keys, problems  # says the range
+    assert "alarms.urgent_low_enabled" in keys and "cannot be disabled" in keys, problems
+    assert "alarms.high" in keys and "120..400" in keys, problems
+    # the box keeps the safe default alarm settings, never the refused ones
+    assert clean["alarms"]["urgent_low"] == 55 and clean["alarms"]["high"] == 250
+    try:
+        config.save(_fresh("floor.json"), cfg)
+        raise AssertionError("saved an urgent low below the floor")
+    except config.ConfigError as e:
+        assert any("50..70" in p for p in e.problems)
+
+
+def test_alarm_settings_are_validated_and_kept():
+    cfg = _good()
+    cfg["alarms"] = {"low": 80, "schedule": [{"start": 1320, "end": 420, "high": 300,
+                                              "urgent_high": 350}]}
+    clean, problems = config.validate(cfg)
+    if not _alarms_present():
+        return
+    assert problems == [], problems
+    assert clean["alarms"]["low"] == 80 and clean["alarms"]["urgent_low"] == 55
+    assert clean["alarms"]["schedule"][0]["start"] == 1320
