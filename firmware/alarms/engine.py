@@ -1,0 +1,387 @@
+# The alarm engine: conditions in, alarm state and events out. Pure: time is
+# always the caller's monotonic seconds (now_s); readings carry their own age.
+#
+# Rules (see README "Alarms"):
+# - each alarm type is independent: snoozing one never hides another
+#   (a snoozed high cannot hide a low); a button press acts on the loudest
+#   sounding alarm only;
+# - urgent_low cannot be disabled; its snooze is capped (urgent_low_snooze) and
+#   acknowledging it is only a capped snooze; it re-raises after the snooze
+#   and at once when glucose falls WORSE_MGDL below the value at the snooze;
+# - a reading older than stale_minutes never raises or re-raises a glucose
+#   alarm; no usable reading for no_data_minutes raises no_data;
+# - hysteresis: a low-side alarm clears only HYST_LOW above its threshold,
+#   a high-side one HYST_HIGH below it;
+# - a sounding alarm escalates one level every escalate_minutes (1 louder,
+#   2 faster, 3 = one priority up), up to MAX_LEVEL;
+# - alarms clear by themselves when their condition ends;
+# - schedules: settings entries by local minute of day (caller supplies it).
+import struct
+
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
+from alarms import settings as _settings
+from alarms.predict import Predictor
+
+PRIORITIES = ("low", "medium", "high")
+SOUNDING, SNOOZED, ACKNOWLEDGED = 0, 1, 2
+STATUS = ("sounding", "snoozed", "acknowledged")
+MAX_LEVEL = const(3)
+WORSE_MGDL = const(10)
+
+# type: base priority index. The order is also the tie-break of loudest() and the save() index.
+TYPES = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall", "rise",
+         "persistent_high", "no_data", "sensor", "transmitter_battery", "link", "device",
+         "forwarding")
+BASE_PRIORITY = {"urgent_low": 2, "urgent_low_soon": 2, "low": 1, "urgent_high": 1, "high": 0,
+                 "fall": 1, "rise": 0, "persistent_high": 0, "no_data": 1, "sensor": 1,
+                 "transmitter_battery": 0, "link": 1, "device": 1, "forwarding": 0}
+GLUCOSE = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall", "rise",
+           "persistent_high")
+CONDITIONS = ("link", "sensor", "device", "forwarding", "transmitter_battery")
+NOTICES = ("warmup_done",)          # informational reasons: low priority, clear by themselves
+# Known reasons, so save() can store an index instead of a string.
+REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter", "auth_failed",
+           "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",
+           "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout")
+_SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_snooze",
+               "low": "low_snooze", "high": "high_snooze", "urgent_high": "urgent_high_snooze",
+               "fall": "rate_snooze", "rise": "rate_snooze",
+               "persistent_high": "persistent_high_snooze", "no_data": "no_data_snooze"}
+_ACK_IS_SNOOZE = ("urgent_low", "no_data")   # these cannot be silenced until they clear
+
+# Prediction decisions (see predict.py for the model). The urgent-low-soon alarm
+# fires when the lower ULS_Z-sigma bound of the prediction urgent_low_soon_minutes
+# ahead is below urgent_low while glucose falls; the low alarm when the reading
+# is below low and the filtered level agrees, or when the prediction low_minutes
+# ahead (lower LOW_Z bound) is below low.
+ULS_Z = 0.5
+ULS_MIN_FALL = 0.3    # mg/dL/min: the filtered rate must be at least this steep a fall
+LOW_Z = 0.0
+LOW_MIN_FALL = 0.3
+LOW_LEVEL_MARGIN = 4  # a reading below low raises only if the filtered level is below low + this
+
+# record fields (a list per active alarm)
+_ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX = 0, 1, 2, 3, 4, 5, 6, 7
+
+
+class EngineError(ValueError):
+    """Bad call into the alarm engine (unknown condition kind, bad saved state)."""
+
+
+class AlarmEngine:
+    def __init__(self, settings):
+        self.settings = settings
+        self._alarms = {}          # type -> record list
+        self._pred = Predictor()
+        self._now = None
+        self._last_t = None        # time (engine seconds) of the last usable reading
+        self._last_sgv = None
+        self._data_since = None    # no_data counts from here when there was never a reading
+        self._above_since = None   # persistent high: since when above
+        self._mod = None           # (minute_of_day, at now_s)
+
+    # ---- time and settings -------------------------------------------------
+    def _clock(self, now_s, minute_of_day):
+        if self._data_since is None:
+            self._data_since = now_s
+        self._now = now_s
+        if minute_of_day is not None:
+            self._mod = (minute_of_day, now_s)
+
+    def minute_of_day(self, now_s):
+        if self._mod is None:
+            return None
+        return int(self._mod[0] + (now_s - self._mod[1]) // 60) % 1440
+
+    def current_settings(self, now_s=None):
+        return _settings.effective(self.settings, self.minute_of_day(self._now if now_s is None else now_s))
+
+    # ---- alarm records -----------------------------------------------------
+    def _event(self, name, kind, rec, sgv=None):
+        e = {"event": name, "type": kind, "priority": PRIORITIES[rec[_PRIO]], "level": rec[_LV],
+             "reason": rec[_REASON]}
+        if kind in GLUCOSE:
+            e["sgv"] = sgv if sgv is not None else self._last_sgv
+        return e
+
+    def _raise(self, kind, reason, now_s, events, prio=None):
+        rec = self._alarms.get(kind)
+        if rec is None:
+            p = BASE_PRIORITY[kind] if prio is None else prio
+            rec = [SOUNDING, 0, now_s, reason, None, now_s + self._esc_s(), p, None]
+            self._alarms[kind] = rec
+            events.append(self._event("alarm_onset", kind, rec))
+        return rec
+
+    def _resound(self, kind, rec, now_s, events, reason=None):
+        rec[_ST], rec[_LV], rec[_UNTIL], rec[_AUX] = SOUNDING, 0, None, None
+        rec[_PRIO] = BASE_PRIORITY[kind] if rec[_REASON] not in NOTICES else 0
+        rec[_ESC] = now_s + self._esc_s()
+        if reason is not None:
+            rec[_REASON] = reason
+        e = self._event("alarm_onset", kind, rec)
+        e["reraise"] = True
+        events.append(e)
+
+    def _clear(self, kind, events):
+        rec = self._alarms.pop(kind, None)
+        if rec is not None:
+            events.append(self._event("alarm_clear", kind, rec))
+
+    def _esc_s(self):
+        return self.settings["escalate_minutes"] * 60
+
+    # ---- readings ----------------------------------------------------------
+    def on_reading(self, reading, now_s, age_s=0, minute_of_day=None):
+        """Feed one reading; age_s = how old it already is at now_s (backfill)."""
+        self._clock(now_s, minute_of_day)
+        events = []
+        sgv = reading[2]
+        if sgv is None:
+            return events + self.tick(now_s)
+        t_read = now_s - age_s
+        self._pred.update(t_read, sgv)
+        if self._last_t is not None and t_read <= self._last_t:
+            return events + self.tick(now_s)     # older than what we have: history only
+        self._last_t = t_read
+        self._last_sgv = sgv
+        if age_s <= self.settings["stale_minutes"] * 60:
+            self._clear("no_data", events)
+            self._evaluate_glucose(sgv, t_read, now_s, events)
+        return events + self.tick(now_s)
+
+    def _glucose_conditions(self, sgv, t_read, s):
+        """type -> 2 (raise), 1 (hold: keep if active), for the active glucose conditions."""
+        out = {}
+        p = self._pred
+        ul = s["urgent_low"]
+        if sgv < ul:
+            out["urgent_low"] = 2
+        elif sgv < ul + _settings.HYST_LOW:
+            out["urgent_low"] = 1
+        ready = p.ready()
+        rate = p.rate()
+        if s["urgent_low_soon"] and ready:
+            m, sd = p.predict(s["urgent_low_soon_minutes"])
+            if m - ULS_Z * sd < ul and rate <= -ULS_MIN_FALL:
+                out["urgent_low_soon"] = 2
+            elif m < ul + _settings.HYST_LOW or sgv < ul + _settings.HYST_LOW:
+                out["urgent_low_soon"] = 1
+        if s["low_enabled"]:
+            low = s["low"]
+            predicted = False
+            if ready and s["low_minutes"]:
+                m, sd = p.predict(s["low_minutes"])
+                predicted = m - LOW_Z * sd < low and rate <= -LOW_MIN_FALL
+            if (sgv < low and (not ready or p.level() < low + LOW_LEVEL_MARGIN)) or predicted:
+                out["low"] = 2
+            elif sgv < low + _settings.HYST_LOW:
+                out["low"] = 1
+        for kind, key in (("high", "high"), ("urgent_high", "urgent_high")):
+            if s[kind + "_enabled"]:
+                if sgv > s[key]:
+                    out[kind] = 2
+                elif sgv > s[key] - _settings.HYST_HIGH:
+                    out[kind] = 1
+        if ready:
+            for kind, sign in (("fall", -1), ("rise", 1)):
+                if s[kind + "_enabled"]:
+                    limit = s[kind + "_rate"]
+                    if sign * rate >= limit:
+                        out[kind] = 2
+                    elif sign * rate >= limit * 0.7:
+                        out[kind] = 1
+        ph = s["persistent_high"]
+        if sgv > ph:
+            if self._above_since is None:
+                self._above_since = t_read
+        elif sgv <= ph - _settings.HYST_HIGH:
+            self._above_since = None
+        if s["persistent_high_enabled"] and self._above_since is not None:
+            if t_read - self._above_since >= s["persistent_high_minutes"] * 60 and sgv > ph:
+                out["persistent_high"] = 2
+            else:
+                out["persistent_high"] = 1
+        if (out.get("urgent_low") == 2 or "urgent_low" in self._alarms) and "urgent_low_soon" not in self._alarms:
+            out.pop("urgent_low_soon", None)     # the urgent low itself is sounding
+        return out
+
+    def _evaluate_glucose(self, sgv, t_read, now_s, events):
+        s = self.current_settings(now_s)
+        conds = self._glucose_conditions(sgv, t_read, s)
+        for kind in GLUCOSE:
+            c = conds.get(kind, 0)
+            rec = self._alarms.get(kind)
+            if c == 0:
+                if rec is not None:
+                    self._clear(kind, events)
+                continue
+            if rec is None:
+                if c == 2:
+                    reason = "predicted" if kind == "urgent_low_soon" or (kind == "low" and sgv >= s["low"]) \
+                        else "rate" if kind in ("fall", "rise") else "threshold"
+                    self._raise(kind, reason, now_s, events)
+                continue
+            if rec[_ST] == SNOOZED and c == 2:
+                if now_s >= rec[_UNTIL]:
+                    self._resound(kind, rec, now_s, events)
+                elif kind == "urgent_low" and rec[_AUX] is not None and sgv <= rec[_AUX] - WORSE_MGDL:
+                    self._resound(kind, rec, now_s, events)
+
+    # ---- conditions --------------------------------------------------------
+    def set_condition(self, kind, name, active, now_s, minute_of_day=None):
+        if kind not in CONDITIONS:
+            raise EngineError("unknown condition kind %r (allowed: %s)" % (kind, ", ".join(CONDITIONS)))
+        self._clock(now_s, minute_of_day)
+        events = []
+        if kind == "forwarding" and not self.settings["forwarding"]:
+            return events
+        rec = self._alarms.get(kind)
+        if active:
+            if rec is None:
+                rec = self._raise(kind, name, now_s, events, 0 if name in NOTICES else None)
+                rec[_AUX] = [name]
+            elif name not in rec[_AUX]:
+                rec[_AUX].append(name)
+                if name not in NOTICES:      # a new problem sounds again
+                    rec[_REASON] = name
+                    reasons = rec[_AUX]
+                    self._resound(kind, rec, now_s, events, name)
+                    rec[_AUX] = reasons
+        elif rec is not None and name in rec[_AUX]:
+            rec[_AUX].remove(name)
+            if not rec[_AUX]:
+                self._clear(kind, events)
+            else:
+                rec[_REASON] = rec[_AUX][-1]
+        return events + self.tick(now_s)
+
+    # ---- the clock ---------------------------------------------------------
+    def tick(self, now_s, minute_of_day=None):
+        self._clock(now_s, minute_of_day)
+        s = self.settings
+        events = []
+        since = self._last_t if self._last_t is not None else self._data_since
+        if now_s - since >= s["no_data_minutes"] * 60 and "no_data" not in self._alarms:
+            self._raise("no_data", "", now_s, events)
+        fresh = self._last_t is not None and now_s - self._last_t <= s["stale_minutes"] * 60
+        for kind in list(self._alarms):
+            rec = self._alarms[kind]
+            if rec[_ST] == SOUNDING:
+                if rec[_REASON] in NOTICES and now_s - rec[_SINCE] >= s["notice_minutes"] * 60:
+                    self._clear(kind, events)
+                    continue
+                if rec[_LV] < MAX_LEVEL and now_s >= rec[_ESC]:
+                    rec[_LV] += 1
+                    rec[_ESC] = now_s + self._esc_s()
+                    if rec[_LV] == MAX_LEVEL and rec[_PRIO] < 2:
+                        rec[_PRIO] += 1
+                    events.append(self._event("alarm_escalate", kind, rec))
+            elif rec[_ST] == SNOOZED and now_s >= rec[_UNTIL]:
+                if kind in GLUCOSE:
+                    # re-raise only from a fresh reading that still meets the condition
+                    if fresh and self._still_raising(kind, now_s):
+                        self._resound(kind, rec, now_s, events)
+                else:
+                    reasons = rec[_AUX]
+                    self._resound(kind, rec, now_s, events)
+                    rec[_AUX] = reasons
+        return events
+
+    def _still_raising(self, kind, now_s):
+        s = self.current_settings(now_s)
+        conds = self._glucose_conditions(self._last_sgv, self._last_t, s)
+        return conds.get(kind, 0) == 2
+
+    # ---- buttons -----------------------------------------------------------
+    def _target(self):
+        best, best_key = None, None
+        for kind in self._alarms:
+            rec = self._alarms[kind]
+            if rec[_ST] != SOUNDING:
+                continue
+            key = (rec[_PRIO], rec[_LV], -TYPES.index(kind))
+            if best_key is None or key > best_key:
+                best, best_key = kind, key
+        return best
+
+    def _snooze_minutes(self, kind, s):
+        key = _SNOOZE_KEY.get(kind)
+        return s[key] if key else s["condition_snooze"]
+
+    def snooze(self, now_s):
+        """Short press: snooze the loudest sounding alarm for its snooze time."""
+        self._clock(now_s, None)
+        events = []
+        kind = self._target()
+        if kind is None:
+            return events
+        rec = self._alarms[kind]
+        if rec[_REASON] in NOTICES:
+            self._clear(kind, events)
+            return events
+        s = self.current_settings(now_s)
+        rec[_ST], rec[_UNTIL] = SNOOZED, now_s + self._snooze_minutes(kind, s) * 60
+        if kind in GLUCOSE:
+            rec[_AUX] = self._last_sgv
+        e = self._event("alarm_snooze", kind, rec)
+        e["until_s"] = rec[_UNTIL]
+        events.append(e)
+        return events
+
+    def acknowledge(self, now_s):
+        """Long press: silence the loudest sounding alarm until it clears
+        (urgent_low and no_data: only a capped snooze)."""
+        self._clock(now_s, None)
+        kind = self._target()
+        if kind is None:
+            return []
+        rec = self._alarms[kind]
+        if kind in _ACK_IS_SNOOZE:
+            events = self.snooze(now_s)
+            events[0]["event"] = "alarm_ack"
+            return events
+        events = []
+        if rec[_REASON] in NOTICES:
+            self._clear(kind, events)
+            return events
+        rec[_ST] = ACKNOWLEDGED
+        events.append(self._event("alarm_ack", kind, rec))
+        return events
+
+    # ---- views -------------------------------------------------------------
+    def active(self):
+        out = []
+        for kind in TYPES:
+            rec = self._alarms.get(kind)
+            if rec is not None:
+                out.append({"type": kind, "priority": PRIORITIES[rec[_PRIO]], "status": STATUS[rec[_ST]],
+                            "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]})
+        return out
+
+    def loudest(self):
+        kind = self._target()
+        if kind is None:
+            return None
+        rec = self._alarms[kind]
+        s = self.current_settings()
+        return {"type": kind, "priority": PRIORITIES[rec[_PRIO]], "status": "sounding",
+                "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON],
+                "volume": s["volume"]}
+
+    def prediction(self, minutes):
+        """(mean, sd) mg/dL predicted `minutes` after the last reading, or None."""
+        return self._pred.predict(minutes) if self._pred.ready() else None
+
+    # ---- persistence (RTC memory) ------------------------------------------
+    def save(self):
+        from alarms.persist import save
+        return save(self)
+
+    def restore(self, data, now_s):
+        from alarms.persist import restore
+        return restore(self, data, now_s)

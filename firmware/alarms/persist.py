@@ -1,0 +1,87 @@
+# save()/restore() of the alarm engine for RTC memory (survives a reset, not a
+# power cut). Times are stored relative to the engine's last now_s, so they
+# survive the monotonic clock restarting at boot; restore(data, now_s) maps
+# them onto the new clock (the reset itself is taken as instantaneous).
+# Layout (little-endian), 39 bytes + 16 per active alarm:
+#   header  B version, B alarm count, h last sgv (-1 none), i last reading age s,
+#           i persistent-high age s, h minute of day (-1 unknown),
+#           i predictor age s, 5f g r p00 p01 p11, B predictor reading count
+#   alarm   B type, B status, B level, B priority, i age s, i snooze left s,
+#           h sgv at snooze (-1 none), B reason index (255 unknown), B spare
+import struct
+
+from alarms import engine as _e
+
+VERSION = 1
+_HEAD = "<BBhiihifffffB"
+_ALARM = "<BBBBiihBB"
+_NONE = -0x7FFFFFFF
+
+
+def _ago(now, t):
+    return _NONE if t is None else int(now - t)
+
+
+def save(eng):
+    now = eng._now if eng._now is not None else 0
+    p = eng._pred
+    mod = eng.minute_of_day(now)
+    kinds = [k for k in _e.TYPES if k in eng._alarms]
+    out = bytearray(struct.pack(
+        _HEAD, VERSION, len(kinds), -1 if eng._last_sgv is None else eng._last_sgv,
+        _ago(now, eng._last_t), _ago(now, eng._above_since), -1 if mod is None else mod,
+        _ago(now, p.t_s), p.g, p.r, p.p00, p.p01, p.p11, min(p.n, 255)))
+    for kind in kinds:
+        rec = eng._alarms[kind]
+        reason = rec[_e._REASON]
+        aux = rec[_e._AUX] if isinstance(rec[_e._AUX], int) else -1
+        until = 0 if rec[_e._UNTIL] is None else int(rec[_e._UNTIL] - now)
+        out += struct.pack(_ALARM, _e.TYPES.index(kind), rec[_e._ST], rec[_e._LV], rec[_e._PRIO],
+                           int(now - rec[_e._SINCE]), until, aux,
+                           _e.REASONS.index(reason) if reason in _e.REASONS else 255, 0)
+    return bytes(out)
+
+
+def restore(eng, data, now_s):
+    """Load saved state into eng; returns an alarm_onset event (restored=True)
+    for every alarm that was sounding, so it sounds again at once."""
+    try:
+        head = struct.unpack_from(_HEAD, data, 0)
+    except Exception:
+        raise _e.EngineError("saved alarm state too short (%d bytes)" % len(data))
+    if head[0] != VERSION:
+        raise _e.EngineError("saved alarm state has version %r, expected %d" % (head[0], VERSION))
+    count = head[1]
+    size_h, size_a = struct.calcsize(_HEAD), struct.calcsize(_ALARM)
+    if len(data) != size_h + count * size_a:
+        raise _e.EngineError("saved alarm state: %d bytes for %d alarms" % (len(data), count))
+
+    def back(ago):
+        return None if ago == _NONE else now_s - ago
+
+    eng._clock(now_s, None if head[5] < 0 else head[5])
+    eng._last_sgv = None if head[2] < 0 else head[2]
+    eng._last_t = back(head[3])
+    eng._above_since = back(head[4])
+    pt = back(head[6])
+    if pt is None:
+        eng._pred.reset()
+    else:
+        eng._pred.restore(pt, (head[7], head[8], head[9], head[10], head[11], head[12]))
+    eng._alarms = {}
+    events = []
+    for i in range(count):
+        f = struct.unpack_from(_ALARM, data, size_h + i * size_a)
+        if f[0] >= len(_e.TYPES) or f[1] > 2 or f[3] > 2:
+            raise _e.EngineError("saved alarm state: bad alarm record %r" % (f,))
+        kind = _e.TYPES[f[0]]
+        reason = _e.REASONS[f[7]] if f[7] < len(_e.REASONS) else "unknown"
+        until = now_s + f[5] if f[1] == _e.SNOOZED else None
+        aux = [reason] if kind in _e.CONDITIONS else (None if f[6] < 0 else f[6])
+        rec = [f[1], f[2], now_s - f[4], reason, until, now_s + eng._esc_s(), f[3], aux]
+        eng._alarms[kind] = rec
+        if f[1] == _e.SOUNDING:
+            e = eng._event("alarm_onset", kind, rec)
+            e["restored"] = True
+            events.append(e)
+    return events

@@ -1,0 +1,202 @@
+# Alarm settings: every default and its safe bounds, and the validator.
+#
+# validate(user_dict) -> full settings dict (defaults filled in), or raises
+# SettingsError listing EVERY problem (key, value, allowed range).
+#
+# Glucose in mg/dL, times in minutes, rates in mg/dL/min, volume in percent.
+#
+# key                     default  bounds       meaning
+# urgent_low              55       55..70       urgent low below this (always on; cannot be disabled or set below 55)
+# urgent_low_snooze       15       5..30        longest snooze of an urgent low (re-raises after it)
+# urgent_low_soon         True     bool         predicted urgent low alarm on
+# urgent_low_soon_minutes 20       10..30       "predicted to reach urgent_low within N minutes"
+# low_enabled             True     bool
+# low                     70       60..100      low below this (or predicted to cross it within low_minutes)
+# low_minutes             15       0..30        prediction horizon of the low alarm (0 = threshold only)
+# low_snooze              30       5..60
+# high_enabled            True     bool
+# high                    250      120..400     high above this
+# high_snooze             120      15..360
+# urgent_high_enabled     True     bool
+# urgent_high             300      180..400     urgent high above this (must be above high)
+# urgent_high_snooze      60       15..240
+# fall_enabled            False    bool         falling fast
+# fall_rate               3.0      1.0..5.0     mg/dL/min
+# rise_enabled            False    bool         rising fast
+# rise_rate               3.0      1.0..5.0     mg/dL/min
+# rate_snooze             30       5..120       snooze of fall / rise
+# persistent_high_enabled False    bool
+# persistent_high         180      120..400     above this ...
+# persistent_high_minutes 120      30..480      ... for this long
+# persistent_high_snooze  60       15..360
+# no_data_minutes         20       10..60       no usable reading for this long (always on)
+# no_data_snooze          15       5..30
+# stale_minutes           10       5..10        readings older than this never raise a glucose alarm
+# escalate_minutes        5        1..15        unacknowledged: one escalation level per this many minutes
+# notice_minutes          30       5..240       informational alarms (sensor warm-up done) clear after this
+# forwarding              False    bool         forwarding enabled (only then forwarding alarms sound)
+# condition_snooze        60       5..240       snooze of link/sensor/device/battery/forwarding alarms
+# volume                  100      10..100      base volume of the annunciator
+# schedule                []       list         time-of-day overrides, see below
+#
+# schedule: a list of at most 4 entries {"start": minute, "end": minute, <overrides>}
+# (minutes of the local day, 0..1439; an entry with start > end spans midnight).
+# Overrides may set any of: low, high, urgent_high, low_enabled, high_enabled,
+# urgent_high_enabled, fall_enabled, rise_enabled, persistent_high_enabled, volume,
+# urgent_low_soon_minutes, low_minutes. The first matching entry wins; overrides
+# are checked against the same bounds. The engine needs the local time of day to
+# apply it: tick(now_s, minute_of_day=...) / on_reading(..., minute_of_day=...).
+#
+# Hysteresis (fixed, not configurable): a low-side alarm clears only when
+# glucose is HYST_LOW above its threshold (and no longer predicted low), a high
+# when HYST_HIGH below.
+HYST_LOW = 10
+HYST_HIGH = 15
+
+_BOOL = (False, True)
+
+# key: (default, low, high) ; (default, _BOOL) for booleans
+DEFAULTS = {
+    "urgent_low": (55, 55, 70),
+    "urgent_low_snooze": (15, 5, 30),
+    "urgent_low_soon": (True, _BOOL),
+    "urgent_low_soon_minutes": (20, 10, 30),
+    "low_enabled": (True, _BOOL),
+    "low": (70, 60, 100),
+    "low_minutes": (15, 0, 30),
+    "low_snooze": (30, 5, 60),
+    "high_enabled": (True, _BOOL),
+    "high": (250, 120, 400),
+    "high_snooze": (120, 15, 360),
+    "urgent_high_enabled": (True, _BOOL),
+    "urgent_high": (300, 180, 400),
+    "urgent_high_snooze": (60, 15, 240),
+    "fall_enabled": (False, _BOOL),
+    "fall_rate": (3.0, 1.0, 5.0),
+    "rise_enabled": (False, _BOOL),
+    "rise_rate": (3.0, 1.0, 5.0),
+    "rate_snooze": (30, 5, 120),
+    "persistent_high_enabled": (False, _BOOL),
+    "persistent_high": (180, 120, 400),
+    "persistent_high_minutes": (120, 30, 480),
+    "persistent_high_snooze": (60, 15, 360),
+    "no_data_minutes": (20, 10, 60),
+    "no_data_snooze": (15, 5, 30),
+    "stale_minutes": (10, 5, 10),
+    "escalate_minutes": (5, 1, 15),
+    "notice_minutes": (30, 5, 240),
+    "forwarding": (False, _BOOL),
+    "condition_snooze": (60, 5, 240),
+    "volume": (100, 10, 100),
+}
+
+SCHEDULE_KEYS = ("low", "high", "urgent_high", "low_enabled", "high_enabled",
+                 "urgent_high_enabled", "fall_enabled", "rise_enabled",
+                 "persistent_high_enabled", "volume", "urgent_low_soon_minutes", "low_minutes")
+MAX_SCHEDULE = 4
+
+
+class SettingsError(ValueError):
+    """Bad alarm settings; .problems lists every problem as a string."""
+
+    def __init__(self, problems):
+        ValueError.__init__(self, "bad alarm settings: " + "; ".join(problems))
+        self.problems = problems
+
+
+def _check(key, value, spec, problems, where=""):
+    name = where + key
+    if spec[1] is _BOOL:
+        if value is not True and value is not False:
+            problems.append("%s=%r: must be true or false" % (name, value))
+            return None
+        return value
+    lo, hi = spec[1], spec[2]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.append("%s=%r: must be a number in %s..%s" % (name, value, lo, hi))
+        return None
+    if not lo <= value <= hi:
+        problems.append("%s=%r: out of range %s..%s" % (name, value, lo, hi))
+        return None
+    return value
+
+
+def _check_schedule(value, out, problems):
+    if not isinstance(value, list) or len(value) > MAX_SCHEDULE:
+        problems.append("schedule: must be a list of at most %d entries" % MAX_SCHEDULE)
+        return []
+    entries = []
+    for i, entry in enumerate(value):
+        where = "schedule[%d]." % i
+        if not isinstance(entry, dict):
+            problems.append("schedule[%d]: must be a dict" % i)
+            continue
+        clean = {}
+        for key in ("start", "end"):
+            m = entry.get(key)
+            if isinstance(m, bool) or not isinstance(m, int) or not 0 <= m <= 1439:
+                problems.append("%s%s=%r: must be a minute of the day 0..1439" % (where, key, m))
+            else:
+                clean[key] = m
+        for key in entry:
+            if key in ("start", "end"):
+                continue
+            if key not in SCHEDULE_KEYS:
+                problems.append("%s%s: cannot be scheduled (allowed: %s)" % (where, key, ", ".join(SCHEDULE_KEYS)))
+                continue
+            v = _check(key, entry[key], DEFAULTS[key], problems, where)
+            if v is not None:
+                clean[key] = v
+        merged = dict(out)
+        merged.update(clean)
+        _check_order(merged, problems, where)
+        entries.append(clean)
+    return entries
+
+
+def _check_order(s, problems, where=""):
+    if s.get("urgent_high") is not None and s.get("high") is not None and s["urgent_high"] <= s["high"]:
+        problems.append("%surgent_high=%r must be above high=%r" % (where, s["urgent_high"], s["high"]))
+    if s.get("low") is not None and s.get("urgent_low") is not None and s["low"] <= s["urgent_low"]:
+        problems.append("%slow=%r must be above urgent_low=%r" % (where, s["low"], s["urgent_low"]))
+
+
+def validate(user=None):
+    """Return the full settings dict; raise SettingsError listing every problem."""
+    user = user or {}
+    problems = []
+    if not isinstance(user, dict):
+        raise SettingsError(["settings must be a dict, got %r" % (user,)])
+    out = {}
+    for key in DEFAULTS:
+        spec = DEFAULTS[key]
+        if key in user:
+            v = _check(key, user[key], spec, problems)
+            out[key] = spec[0] if v is None else v
+        else:
+            out[key] = spec[0]
+    for key in user:
+        if key not in DEFAULTS and key != "schedule":
+            if key in ("urgent_low_enabled",):
+                problems.append("%s: the urgent low alarm cannot be disabled" % key)
+            else:
+                problems.append("%s: unknown setting" % key)
+    _check_order(out, problems)
+    out["schedule"] = _check_schedule(user.get("schedule", []), out, problems)
+    if problems:
+        raise SettingsError(problems)
+    return out
+
+
+def effective(settings, minute_of_day):
+    """Settings with the schedule entry for minute_of_day applied (a new dict
+    only when an entry matches)."""
+    if minute_of_day is None:
+        return settings
+    for entry in settings["schedule"]:
+        a, b = entry["start"], entry["end"]
+        if (a <= minute_of_day < b) if a <= b else (minute_of_day >= a or minute_of_day < b):
+            s = dict(settings)
+            s.update(entry)
+            return s
+    return settings
