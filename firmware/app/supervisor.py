@@ -1,0 +1,121 @@
+# Supervisor: starts the firmware's tasks, restarts a task that raises, and
+# feeds the hardware watchdog only while every task checks in.
+#
+# - A task is `async def fn(checkin)`; it calls checkin() at least every
+#   `period_s` seconds. A task that stops checking in (awaits something that
+#   never comes, or blocks the loop) stops the feeding, and the watchdog
+#   resets the board: the alarm state survives in RTC memory (app.persist).
+# - A task that raises is logged and restarted after a backoff (none for
+#   critical tasks, i.e. the alarm path); `max_failures` failures within
+#   `window_s` raise the `device` alarm through on_condition(name, active).
+# - MemoryError anywhere is caught per task like any other failure, after a
+#   gc.collect(), so a forwarder that runs out of heap never stops the alarms.
+import asyncio
+import gc
+
+import clock
+from app import log
+
+
+class _Task:
+    def __init__(self, name, fn, period_s, critical):
+        self.name = name
+        self.fn = fn
+        self.period_ms = int(period_s * 1000)
+        self.critical = critical
+        self.last_checkin = 0
+        self.failures = []  # clock.ms() of recent failures
+        self.task = None
+        self.restart_at = 0
+        self.alarmed = False
+        self.restarts = 0
+
+    def checkin(self):
+        self.last_checkin = clock.ms()
+
+
+class Supervisor:
+    def __init__(self, on_condition, wdt=None, max_failures=3, window_s=600, poll_s=2):
+        self.on_condition = on_condition  # (name, active) -> None
+        self.wdt = wdt
+        self.max_failures = max_failures
+        self.window_ms = window_s * 1000
+        self.poll_ms = int(poll_s * 1000)
+        self.tasks = []
+        self.hung = None
+
+    def add(self, name, fn, period_s, critical=False):
+        self.tasks.append(_Task(name, fn, period_s, critical))
+
+    def status(self):
+        now = clock.ms()
+        return {t.name: {"alive": t.task is not None and not t.task.done(),
+                         "checkin_age_ms": now - t.last_checkin, "restarts": t.restarts}
+                for t in self.tasks}
+
+    def _start(self, t):
+        t.last_checkin = clock.ms()
+        t.task = asyncio.create_task(self._guard(t))
+
+    async def _guard(self, t):
+        try:
+            await t.fn(t.checkin)
+            log.warn("task %s returned", t.name)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # noqa: B036 - report everything but cancellation
+            if isinstance(e, MemoryError):
+                gc.collect()
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            log.exc(e, "task %s failed", t.name)
+        self._failed(t)
+
+    def _failed(self, t):
+        now = clock.ms()
+        t.failures = [f for f in t.failures if now - f < self.window_ms] + [now]
+        backoff = 0 if t.critical else min(60000, 1000 << min(len(t.failures) - 1, 6))
+        t.restart_at = now + backoff
+        t.task = None
+        if len(t.failures) >= self.max_failures and not t.alarmed:
+            t.alarmed = True
+            self._condition("task_" + t.name, True)
+
+    def _condition(self, name, active):
+        try:
+            self.on_condition(name, active)
+        except Exception as e:
+            log.exc(e, "supervisor could not raise %s", name)
+
+    def check(self):
+        """One supervision round: restart failed tasks, find hung ones, feed
+        the watchdog when all is well. Returns True when it fed it."""
+        now = clock.ms()
+        hung = None
+        for t in self.tasks:
+            if t.task is None:
+                if now >= t.restart_at:
+                    t.restarts += 1
+                    log.info("restarting task %s", t.name)
+                    self._start(t)
+                continue
+            if now - t.last_checkin > t.period_ms:
+                hung = t.name
+            elif t.alarmed and t.failures and now - t.failures[-1] > self.window_ms:
+                t.alarmed = False
+                self._condition("task_" + t.name, False)
+        if hung != self.hung:
+            self.hung = hung
+            if hung:
+                log.error("task %s stopped checking in; watchdog will reset", hung)
+        if hung is None and self.wdt is not None:
+            self.wdt.feed()
+            return True
+        return False
+
+    async def run(self):
+        for t in self.tasks:
+            self._start(t)
+        while True:
+            self.check()
+            await asyncio.sleep_ms(self.poll_ms)
