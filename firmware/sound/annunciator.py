@@ -1,0 +1,263 @@
+# The annunciator: plays what the alarm engine says is loudest on the
+# board's buzzer and light, as its own asyncio task.
+#
+#   ann = Annunciator(board.load(name), clock_ms=clock.ms, on_fault=fn, on_change=fn)
+#   asyncio.create_task(ann.run())
+#   ann.set(engine.loudest())     # after every engine call; returns at once
+#   ann.show("ok" | "no_data" | "fault")   # the light when no alarm is active
+#   ann.test() / ann.selftest() / ann.cue("reset_warn" | "reset_done" | "reset_cancel")
+#   ann.set_calm(brightness_pct)  # the "all well" light; 0 = off (night)
+#
+# set(alarm) takes the engine's alarm dict ({"type", "priority", "status",
+# "level", ...}) or None, never blocks and never raises: the engine never
+# waits on the annunciator. A sounding alarm starts its pattern at once
+# (and interrupts a test or self-test sequence); a snoozed / acknowledged
+# one shows its colour dimmed, silent.
+# Failures (a PWM or pin that raises, a bad alarm dict or state, a bug in
+# here) are reported through on_fault({"event": "device", "what": "buzzer" |
+# "led" | "alarm_input" | "annunciator", "active": True, "error": "..."})
+# (a bad alarm dict sounds as a high alarm) — and "active": False once
+# it works again — while the task keeps running and retries each second.
+# on_change({"event": "annunciator", "pattern", "alarm", "level"}) is called
+# on each change of what is sounding/showing: pattern is the priority played
+# ("high" | "medium" | "low"), "snoozed" | "acknowledged", "off" (all well),
+# "no_data", "fault", "selftest", "test" or a cue name.
+# The task sleeps until the next edge of the pattern, and without a blinking
+# light or a sound it sleeps until set() / show() wakes it.
+import asyncio
+from sound import patterns
+from sound.outputs import make_buzzer, make_led
+
+_RETRY_MS = 1000
+
+
+class Annunciator:
+    def __init__(self, board, clock_ms=None, on_fault=None, on_change=None, calm_brightness=20):
+        if clock_ms is None:
+            import clock
+            clock_ms = clock.ms
+        self._board = board
+        self._clock = clock_ms
+        self._on_fault = on_fault
+        self._on_change = on_change
+        self.calm = calm_brightness
+        self._buzzer = None
+        self._led = None
+        self.faults = {}  # what -> error text while failing
+        self._wake = asyncio.Event()
+        self._key = None
+        self._alarm = None  # (type, priority, level, sounding, sound, light, label)
+        self._t0 = 0
+        self._base = "ok"
+        self._seq = None
+        self._seq_name = None
+        self._seq_t0 = 0
+        self._shown = None
+        self.wakeups = 0
+        self.updates = 0  # set() calls so far
+
+    # --- inputs (synchronous, never raise) ----------------------------------
+    def set(self, alarm):
+        self.updates += 1
+        try:
+            self._set(alarm)
+            self._ok("alarm_input")
+        except Exception as e:  # a malformed alarm: sound high, report it
+            self._fault("alarm_input", e)
+            self._set({"type": "device", "priority": "high", "status": "sounding", "level": 0})
+
+    def _set(self, alarm):
+        if alarm is None:
+            key = None
+        else:
+            prio, level = patterns.effective(alarm["priority"], alarm.get("level", 0))
+            status = alarm.get("status", "sounding")
+            key = (alarm.get("type"), prio, level, status)
+        if key == self._key:
+            return
+        self._key = key
+        if key is None:
+            self._alarm = None
+        else:
+            typ, prio, level, status = key
+            sounding = status == "sounding"
+            snd = patterns.sound(prio, level) if sounding else None
+            lt = patterns.light(prio)
+            if not sounding:
+                lt = (lt[0], 0, 0)
+            self._alarm = (typ, prio, level, sounding, snd, lt, prio if sounding else status)
+            if sounding:
+                self._seq = None  # a real alarm interrupts tests and cues
+        self._t0 = self._clock()
+        self._wake.set()
+
+    def play(self, priority, level=0, alarm_type=None, status="sounding"):
+        self.set({"type": alarm_type, "priority": priority, "level": level, "status": status})
+
+    def show(self, state):
+        if state not in patterns.BASE_STATES:
+            self._fault("alarm_input", patterns.PatternError("unknown state %r" % (state,)))
+            state = "fault"
+        if state != self._base:
+            self._base = state
+            self._wake.set()
+
+    def set_calm(self, brightness_pct):
+        self.calm = max(0, min(100, int(brightness_pct)))
+        self._wake.set()
+
+    def _start(self, name, seq):
+        if self._alarm is not None and self._alarm[3]:
+            return False  # never cover a sounding alarm
+        self._seq, self._seq_name, self._seq_t0 = seq, name, self._clock()
+        self._wake.set()
+        return True
+
+    def test(self):
+        """Play every pattern once (the button's test gesture)."""
+        return self._start("test", patterns.test_sequence())
+
+    def selftest(self):
+        """Start-up chirp and light sequence; returns its length in ms."""
+        self._start("selftest", patterns.SELFTEST)
+        return patterns.sequence_ms(patterns.SELFTEST)
+
+    def cue(self, name):
+        try:
+            return self._start(name, patterns.cue(name))
+        except Exception as e:
+            self._fault("alarm_input", e)
+            return False
+
+    def busy(self):
+        """True while a test, self-test or cue sequence plays."""
+        return self._seq is not None
+
+    # --- the task ----------------------------------------------------------
+    async def run(self):
+        while True:
+            self.wakeups += 1
+            try:
+                dt = self._step(self._clock())
+                self._ok("annunciator")
+            except Exception as e:  # a bug here must not end the task
+                self._fault("annunciator", e)
+                dt = _RETRY_MS
+            if dt is None:
+                await self._wake.wait()
+            else:
+                try:
+                    await asyncio.wait_for_ms(self._wake.wait(), max(dt, 1))
+                except asyncio.TimeoutError:
+                    pass
+            self._wake.clear()
+
+    def _step(self, now):
+        """Drive the outputs for `now`; return ms until the next change (None: none)."""
+        snd = lt = None
+        bright = 100
+        t = 0
+        typ = None
+        level = 0
+        nxt = None
+        if self._seq is not None:
+            at = patterns.sequence_at(self._seq, now - self._seq_t0)
+            if at is None:
+                self._seq = None
+            else:
+                step, t, nxt = at
+                snd, lt = step[1], step[2]
+                label = self._seq_name
+        if self._seq is None:
+            a = self._alarm
+            if a is not None:
+                typ, level, snd, lt, label = a[0], a[2], a[4], a[5], a[6]
+                t = now - self._t0
+                if not a[3]:
+                    bright = patterns.PAUSED_BRIGHTNESS
+            else:
+                lt = patterns.light(self._base)
+                label = "off" if self._base == "ok" else self._base
+                if self._base == "ok":
+                    bright = self.calm
+        on, dt = patterns.sound_at(snd, t) if snd else (False, None)
+        nxt = _min(nxt, dt)
+        if lt is None:
+            rgb = patterns.OFF
+        else:
+            lit, dt = patterns.light_at(lt, t)
+            nxt = _min(nxt, dt)
+            rgb = _scale(lt[0], bright) if lit else patterns.OFF
+        if snd:
+            self._drive_buzzer(on, snd[3], snd[2])
+        else:
+            self._drive_buzzer(False, 0, 0)
+        self._drive_led(rgb)
+        shown = (label, typ, level)
+        if shown != self._shown:
+            self._shown = shown
+            self._notify({"event": "annunciator", "pattern": label, "alarm": typ, "level": level})
+        if "buzzer" in self.faults or "led" in self.faults:
+            nxt = _min(nxt, _RETRY_MS)
+        return nxt
+
+    def _drive_buzzer(self, on, freq, duty):
+        try:
+            if self._buzzer is None:
+                self._buzzer = make_buzzer(self._board["buzzer"])
+            self._buzzer.set(on, freq, duty)
+            self._ok("buzzer")
+        except Exception as e:
+            self._buzzer = None  # re-create on the next try
+            self._fault("buzzer", e)
+
+    def _drive_led(self, rgb):
+        try:
+            if self._led is None:
+                self._led = make_led(self._board["led"])
+            self._led.set(rgb)
+            self._ok("led")
+        except Exception as e:
+            self._led = None
+            self._fault("led", e)
+
+    # --- reporting ---------------------------------------------------------
+    def _fault(self, what, err):
+        msg = "%s: %s" % (type(err).__name__, err)
+        if self.faults.get(what) == msg:
+            return
+        self.faults[what] = msg
+        self._notify_fault({"event": "device", "what": what, "active": True, "error": msg})
+
+    def _ok(self, what):
+        if what in self.faults:
+            del self.faults[what]
+            self._notify_fault({"event": "device", "what": what, "active": False})
+
+    def _notify_fault(self, ev):
+        if self._on_fault is not None:
+            try:
+                self._on_fault(ev)
+            except Exception:
+                pass  # the reporter failing must not stop the sound
+
+    def _notify(self, ev):
+        if self._on_change is not None:
+            try:
+                self._on_change(ev)
+            except Exception:
+                pass
+
+
+def _min(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a < b else b
+
+
+def _scale(rgb, pct):
+    if pct >= 100:
+        return rgb
+    return (rgb[0] * pct // 100, rgb[1] * pct // 100, rgb[2] * pct // 100)

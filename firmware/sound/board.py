@@ -1,0 +1,120 @@
+# Board definitions: boards/<name>.json says which pins and parts a board has.
+#
+#   b = board.load("esp32-devkitc")          # dict, validated
+#
+# Schema (keys not listed are ignored; "notes" is free text):
+#   "buzzer": {"kind": "pwm", "pin": int, "freq_hz": int (optional: drive a
+#               resonant piezo at one frequency instead of the pattern's)}
+#           | {"kind": "pin", "pin": int, "active_low": bool}   (active buzzer)
+#   "led":    {"kind": "rgb", "pins": {"red", "green", "blue": int},
+#               "common": "cathode" | "anode", "pwm_freq": int (optional)}
+#           | {"kind": "neopixel", "pin": int, "count": int (optional)}
+#           | {"kind": "single", "pin": int, "active_low": bool}
+#           | {"kind": "separate", "pins": {"red"/"yellow"/"green"/"blue": int, ...}}
+#   "button": {"pin": int, "pull": "up" | "down" | null, "active_low": bool}
+# Output pins must be ESP32 output-capable (not 34-39).
+import json
+import os
+
+BOARDS_DIRS = ("boards", "/boards")
+INPUT_ONLY = (34, 35, 36, 37, 38, 39)
+
+
+class BoardError(ValueError):
+    """Unknown board, unreadable file, or a missing / bad key in it."""
+
+
+def known(dirs=BOARDS_DIRS):
+    names = []
+    for d in dirs:
+        try:
+            for f in os.listdir(d):
+                if f.endswith(".json") and f[:-5] not in names:
+                    names.append(f[:-5])
+        except OSError:
+            pass
+    names.sort()
+    return names
+
+
+def load(name, dirs=BOARDS_DIRS):
+    """Read and validate boards/<name>.json; raise BoardError naming the board."""
+    if not isinstance(name, str) or not name or "/" in name or "." in name:
+        raise BoardError("bad board name %r" % (name,))
+    for d in dirs:
+        path = d + "/" + name + ".json"
+        try:
+            f = open(path)
+        except OSError:
+            continue
+        try:
+            data = json.load(f)
+        except ValueError as e:
+            raise BoardError("board %r: %s is not valid JSON (%s)" % (name, path, e))
+        finally:
+            f.close()
+        return validate(data, name)
+    raise BoardError("unknown board %r: no %s.json in %s (known: %s)"
+                     % (name, name, " or ".join(dirs), ", ".join(known(dirs)) or "none"))
+
+
+def _get(d, key, where, name):
+    if not isinstance(d, dict) or key not in d:
+        raise BoardError("board %r: missing key %r" % (name, where + key))
+    return d[key]
+
+
+def _pin(d, key, where, name, output):
+    p = _get(d, key, where, name)
+    if not isinstance(p, int) or isinstance(p, bool) or p < 0 or p > 39:
+        raise BoardError("board %r: %r must be a GPIO number 0-39, got %r" % (name, where + key, p))
+    if output and p in INPUT_ONLY:
+        raise BoardError("board %r: %r is GPIO%d, which is input-only" % (name, where + key, p))
+    return p
+
+
+def _kind(d, where, name, kinds):
+    k = _get(d, "kind", where, name)
+    if k not in kinds:
+        raise BoardError("board %r: %r is %r, want one of %s" % (name, where + "kind", k, ", ".join(kinds)))
+    return k
+
+
+def validate(data, name="?"):
+    if not isinstance(data, dict):
+        raise BoardError("board %r: the file must hold a JSON object" % (name,))
+    data.setdefault("name", name)
+    bz = _get(data, "buzzer", "", name)
+    _kind(bz, "buzzer.", name, ("pwm", "pin"))
+    _pin(bz, "pin", "buzzer.", name, True)
+    if "freq_hz" in bz and bz["freq_hz"] is not None:
+        f = bz["freq_hz"]
+        if not isinstance(f, int) or not 100 <= f <= 10000:
+            raise BoardError("board %r: 'buzzer.freq_hz' must be 100-10000, got %r" % (name, f))
+    led = _get(data, "led", "", name)
+    k = _kind(led, "led.", name, ("rgb", "neopixel", "single", "separate"))
+    if k == "rgb":
+        pins = _get(led, "pins", "led.", name)
+        for c in ("red", "green", "blue"):
+            _pin(pins, c, "led.pins.", name, True)
+        if led.get("common", "cathode") not in ("cathode", "anode"):
+            raise BoardError("board %r: 'led.common' must be 'cathode' or 'anode'" % (name,))
+    elif k == "separate":
+        pins = _get(led, "pins", "led.", name)
+        if not isinstance(pins, dict) or not pins:
+            raise BoardError("board %r: 'led.pins' must name at least one LED" % (name,))
+        for c in pins:
+            if c not in ("red", "yellow", "green", "blue"):
+                raise BoardError("board %r: 'led.pins.%s' is not red, yellow, green or blue" % (name, c))
+            _pin(pins, c, "led.pins.", name, True)
+    else:
+        _pin(led, "pin", "led.", name, True)
+    btn = _get(data, "button", "", name)
+    _pin(btn, "pin", "button.", name, False)
+    pull = btn.get("pull")
+    if pull not in ("up", "down", None):
+        raise BoardError("board %r: 'button.pull' must be 'up', 'down' or null" % (name,))
+    if pull is not None and btn["pin"] in INPUT_ONLY:
+        raise BoardError("board %r: 'button.pin' GPIO%d has no internal pull; set 'pull': null"
+                         " and fit an external resistor" % (name, btn["pin"]))
+    return data

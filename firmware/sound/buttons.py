@@ -1,0 +1,145 @@
+# One button, debounced, read as gestures:
+#   short press (released before long_ms)          -> on_snooze()
+#   long press (held long_ms; fires while held)    -> on_ack()
+#   test_presses short presses, each within gap_ms -> on_test()  (the first
+#                                                     press has snoozed already)
+#   held at boot for reset_ms                      -> on_factory_reset(), by boot_hold()
+#
+#   btn = Buttons(board["button"], on_snooze=..., on_ack=..., on_test=...,
+#                 on_factory_reset=..., feedback=ann.cue, clock_ms=clock.ms)
+#   if await btn.boot_hold(): ...        # once at start-up, before run()
+#   asyncio.create_task(btn.run())
+#
+# The pin IRQ only sets a ThreadSafeFlag; the task sleeps on it while the
+# button is idle and samples every sample_ms only during a gesture. A level
+# counts once it has been stable for debounce_ms (contact bounce is ignored).
+# Callbacks take no arguments; an exception in one is reported through
+# on_fault({"event": "device", "what": "button", "active": True, "error"})
+# and does not stop the task. feedback(name) plays a cue during the boot
+# hold: "reset_warn" each second while held, then "reset_done" or
+# "reset_cancel".
+import asyncio
+import machine
+
+
+class Buttons:
+    def __init__(self, cfg, on_snooze=None, on_ack=None, on_test=None, on_factory_reset=None,
+                 feedback=None, on_fault=None, clock_ms=None, debounce_ms=30, sample_ms=5,
+                 long_ms=1500, gap_ms=500, test_presses=3, reset_ms=10000):
+        if clock_ms is None:
+            import clock
+            clock_ms = clock.ms
+        self._clock = clock_ms
+        self.on_snooze, self.on_ack, self.on_test = on_snooze, on_ack, on_test
+        self.on_factory_reset, self.feedback, self.on_fault = on_factory_reset, feedback, on_fault
+        self.debounce_ms, self.sample_ms = debounce_ms, sample_ms
+        self.long_ms, self.gap_ms, self.test_presses = long_ms, gap_ms, test_presses
+        self.reset_ms = reset_ms
+        pull = {"up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN}.get(cfg.get("pull"))
+        if pull is None:
+            self.pin = machine.Pin(cfg["pin"], machine.Pin.IN)
+        else:
+            self.pin = machine.Pin(cfg["pin"], machine.Pin.IN, pull)
+        self._active = 0 if cfg.get("active_low", True) else 1
+        self._flag = asyncio.ThreadSafeFlag()
+        self.pin.irq(self._irq, machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
+        self.pressed = False  # debounced state
+        self.gestures = 0
+
+    def _irq(self, pin):
+        self._flag.set()
+
+    def _raw(self):
+        return self.pin.value() == self._active
+
+    async def _settle(self):
+        """Sample until the raw level has been stable for debounce_ms; return it."""
+        level = self._raw()
+        since = self._clock()
+        while self._clock() - since < self.debounce_ms:
+            await asyncio.sleep_ms(self.sample_ms)
+            r = self._raw()
+            if r != level:
+                level, since = r, self._clock()
+        return level
+
+    def _call(self, fn, *args):
+        if fn is None:
+            return
+        try:
+            fn(*args)
+        except Exception as e:
+            if self.on_fault is not None:
+                try:
+                    self.on_fault({"event": "device", "what": "button", "active": True,
+                                   "error": "%s: %s" % (type(e).__name__, e)})
+                except Exception:
+                    pass
+
+    async def boot_hold(self):
+        """At start-up: True (after on_factory_reset) when the button was held
+        for reset_ms; False at once when it is not pressed, or when released
+        early. Returns only after the button is released."""
+        if not await self._settle():
+            return False
+        t0 = self._clock()
+        beeps = 0
+        while True:
+            held = self._clock() - t0
+            if held >= self.reset_ms:
+                self._call(self.on_factory_reset)
+                self._call(self.feedback, "reset_done")
+                break
+            if held >= (beeps + 1) * 1000:
+                beeps += 1
+                self._call(self.feedback, "reset_warn")
+            await asyncio.sleep_ms(50)
+            if not await self._settle():
+                self._call(self.feedback, "reset_cancel")
+                return False
+        while await self._settle():  # wait for release: not a long press
+            await asyncio.sleep_ms(50)
+        self._flag.clear()
+        self.pressed = False
+        return True
+
+    async def run(self):
+        while True:
+            if not self._raw():
+                await self._flag.wait()
+            await self._gesture()
+
+    async def _gesture(self):
+        count = 0
+        long_fired = False
+        t_down = t_up = self._clock()
+        while True:
+            level = await self._settle()
+            now = self._clock()
+            if level and not self.pressed:  # press
+                self.pressed = True
+                t_down = now
+                long_fired = False
+            elif not level and self.pressed:  # release
+                self.pressed = False
+                t_up = now
+                if not long_fired:
+                    count += 1
+                    if count == 1:
+                        self._call(self.on_snooze)
+                    if count == self.test_presses:
+                        self._call(self.on_test)
+                        self.gestures += 1
+                        count = 0
+            if self.pressed:
+                if not long_fired and now - t_down >= self.long_ms:
+                    long_fired = True
+                    count = 0
+                    self._call(self.on_ack)
+                    self.gestures += 1
+            elif now - t_up >= self.gap_ms or (count == 0 and long_fired):
+                if count:
+                    self.gestures += 1
+                self._flag.clear()
+                return
+            await asyncio.sleep_ms(self.sample_ms)

@@ -1,0 +1,245 @@
+# Sound and light patterns (pure: numbers in, numbers out; CPython too).
+#
+# Rhythm after IEC 60601-1-8 (see ../shared/research/alarms.md §2):
+#   high   10 pulses as 3+2, pause, 3+2; pulse 100 ms, spacing 100 ms
+#          (t_s 50-125 ms), the gap after pulse 3 is 2*t_s + t_d, pulses 5-6
+#          are 500 ms apart (0.35-1.30 s); burst repeats every 2.5-15 s
+#   medium 3 pulses of 200 ms, 200 ms apart (t_s 125-250 ms); repeat 2.5-30 s
+#   low    2 pulses of 200 ms, 200 ms apart; repeat > 15 s
+# A sound is a tuple (pulses, period_ms, duty_pct, freq_hz): pulses is a
+# tuple of (start_ms, length_ms) from the burst start, period_ms the burst
+# repeat interval (start to start; 0 = play once), duty_pct the PWM duty
+# (50 = loudest square wave; loudness), freq_hz the tone.
+# Escalation level (the engine's "level", 0 while fresh): 1 = louder
+# (full duty), 2 = louder and more often, from 3 on the next priority's
+# pattern (two levels lower: low L3 = medium L1, low L5 = high L1).
+#
+# A light is (rgb, period_ms, on_ms): period 0 = steady. High = red at 2 Hz,
+# medium = yellow at 0.6 Hz (40 % on), low = cyan steady (IEC visual
+# indicators); "ok" = green steady (its brightness is the caller's calm /
+# night setting), "no_data" = blue short blink every 3 s, "fault" =
+# magenta at 1 Hz. A paused (snoozed/acknowledged) alarm shows its
+# priority's colour steady and dim, without sound.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
+PRIORITIES = ("low", "medium", "high")
+MAX_LEVEL = const(2)
+LOUD = const(50)
+
+
+class PatternError(ValueError):
+    """An unknown priority, state or cue name."""
+
+
+def _burst(groups, pulse, space, group_gap):
+    # groups e.g. (3, 2, 3, 2); gaps: space within a group; between groups
+    # alternately 2*space + pulse (one slot left out) and group_gap.
+    out = []
+    t = 0
+    for gi, n in enumerate(groups):
+        if gi:
+            t += group_gap if gi % 2 == 0 else 2 * space + pulse
+        for i in range(n):
+            if i:
+                t += space
+            out.append((t, pulse))
+            t += pulse
+    return tuple(out)
+
+
+# within-group spacing measured end of pulse to start of the next
+HIGH_PULSES = _burst((3, 2, 3, 2), 100, 100, 500)
+MEDIUM_PULSES = _burst((3,), 200, 200, 0)
+LOW_PULSES = _burst((2,), 200, 200, 0)
+
+# priority -> (pulses, (period L0, L1, L2), base duty, freq)
+_SOUNDS = {
+    "high": (HIGH_PULSES, (10000, 10000, 6000), 30, 988),
+    "medium": (MEDIUM_PULSES, (20000, 20000, 10000), 20, 784),
+    "low": (LOW_PULSES, (60000, 60000, 20000), 12, 659),
+}
+_NEXT = {"low": "medium", "medium": "high"}
+
+RED = (255, 0, 0)
+YELLOW = (255, 160, 0)
+CYAN = (0, 200, 255)
+GREEN = (0, 255, 0)
+BLUE = (0, 0, 255)
+MAGENTA = (255, 0, 255)
+WHITE = (255, 255, 255)
+OFF = (0, 0, 0)
+
+LIGHTS = {
+    "high": (RED, 500, 250),
+    "medium": (YELLOW, 1667, 667),
+    "low": (CYAN, 0, 0),
+    "ok": (GREEN, 0, 0),
+    "no_data": (BLUE, 3000, 300),
+    "fault": (MAGENTA, 1000, 500),
+}
+BASE_STATES = ("ok", "no_data", "fault")
+PAUSED_BRIGHTNESS = const(15)  # % for a snoozed / acknowledged alarm
+
+
+def _check_priority(priority):
+    if priority not in _SOUNDS:
+        raise PatternError("unknown priority %r (want high, medium or low)" % (priority,))
+
+
+def effective(priority, level):
+    """(priority, level) actually played after escalation."""
+    _check_priority(priority)
+    level = int(level or 0)
+    if level < 0:
+        level = 0
+    while level > MAX_LEVEL and priority in _NEXT:
+        priority = _NEXT[priority]
+        level -= 2
+    return priority, min(level, MAX_LEVEL)
+
+
+def sound(priority, level=0):
+    """The sound tuple (pulses, period_ms, duty_pct, freq_hz) for an alarm."""
+    priority, level = effective(priority, level)
+    pulses, periods, duty, freq = _SOUNDS[priority]
+    return (pulses, periods[level], LOUD if level else duty, freq)
+
+
+def light(state, level=0):
+    """The light tuple (rgb, period_ms, on_ms) for a priority or base state."""
+    if state in _SOUNDS:
+        state = effective(state, level)[0]
+    try:
+        return LIGHTS[state]
+    except KeyError:
+        raise PatternError("unknown light state %r" % (state,))
+
+
+def burst_ms(pulses):
+    s, d = pulses[-1]
+    return s + d
+
+
+def sound_at(snd, t):
+    """(on, ms until the next change or None) of a sound at t ms from its start."""
+    pulses, period = snd[0], snd[1]
+    if t < 0:
+        return False, -t
+    if period:
+        t %= period
+    for s, d in pulses:
+        if t < s:
+            return False, s - t
+        if t < s + d:
+            return True, s + d - t
+    if period:
+        return False, period - t
+    return False, None
+
+
+def light_at(lt, t):
+    """(on, ms until the next change or None) of a light at t ms from its start."""
+    period, on_ms = lt[1], lt[2]
+    if not period:
+        return True, None
+    ph = t % period
+    if ph < on_ms:
+        return True, on_ms - ph
+    return False, period - ph
+
+
+# --- finite sequences: self-test, the button's test gesture, cues ------------
+# A sequence is a tuple of steps (length_ms, sound or None, light or None);
+# a step's sound and light start with the step and play once.
+def _once(priority, level=0):
+    s = sound(priority, level)
+    return (s[0], 0, s[2], s[3])
+
+
+def _tone(length, freq, duty=LOUD):
+    return (((0, length),), 0, duty, freq)
+
+
+def _steady(rgb):
+    return (rgb, 0, 0)
+
+
+SELFTEST = (
+    (250, _tone(120, 1319), _steady(RED)),
+    (250, _tone(120, 1760), _steady(YELLOW)),
+    (250, None, _steady(GREEN)),
+    (250, None, _steady(BLUE)),
+)
+
+
+def test_sequence():
+    """Every alarm pattern once, loudest first, then the base lights."""
+    seq = []
+    for p in ("high", "medium", "low"):
+        s = _once(p, 1)
+        seq.append((burst_ms(s[0]) + 700, s, light(p)))
+    for state in ("no_data", "fault", "ok"):
+        seq.append((3000, None, light(state)))
+    return tuple(seq)
+
+
+CUES = {
+    # factory reset: a beep each second while the button is held at boot,
+    # a rising triple when done, a low double when cancelled
+    "reset_warn": ((300, _tone(80, 1760), _steady(WHITE)),),
+    "reset_done": (
+        (200, _tone(150, 1047), _steady(WHITE)),
+        (200, _tone(150, 1319), _steady(WHITE)),
+        (600, _tone(400, 1760), _steady(WHITE)),
+    ),
+    "reset_cancel": (
+        (250, _tone(150, 659), _steady(GREEN)),
+        (250, _tone(150, 523), _steady(GREEN)),
+    ),
+}
+
+
+def cue(name):
+    try:
+        return CUES[name]
+    except KeyError:
+        raise PatternError("unknown cue %r" % (name,))
+
+
+def sequence_ms(seq):
+    t = 0
+    for step in seq:
+        t += step[0]
+    return t
+
+
+def sequence_at(seq, t):
+    """(step, t within the step, ms left in the step) or None after the end."""
+    for step in seq:
+        if t < step[0]:
+            return step, t, step[0] - t
+        t -= step[0]
+    return None
+
+
+_NAMED = (("red", RED), ("yellow", YELLOW), ("green", GREEN), ("cyan", CYAN),
+          ("blue", BLUE), ("magenta", MAGENTA), ("white", WHITE))
+
+
+def color_name(rgb):
+    """Nearest named colour of an (r, g, b) by hue, or "off" when dark."""
+    m = max(rgb)
+    if m <= 0:
+        return "off"
+    best, bd = "off", None
+    for name, ref in _NAMED:
+        d = 0
+        for a, b in zip(rgb, ref):
+            e = a * 255 // m - b
+            d += e * e
+        if bd is None or d < bd:
+            best, bd = name, d
+    return best
