@@ -1,0 +1,334 @@
+# Codec rules and error handling beyond the shared vectors (both runtimes).
+from dexcom import auth, backfill, build, crc, glucose, messages, protocol, states
+from dexcom.errors import DexcomError
+from dexcom.wire import u32
+
+
+def _raises(fn, *args, **kw):
+    """Call fn; return the DexcomError message it raises (fail otherwise)."""
+    want = kw.pop("contains", None)
+    try:
+        fn(*args)
+    except DexcomError as e:
+        msg = str(e)
+        assert msg, "empty error message"
+        if want is not None:
+            assert want in msg, "%r not in %r" % (want, msg)
+        return msg
+    raise AssertionError("%s%r did not raise DexcomError" % (getattr(fn, "__name__", fn), args))
+
+
+def _glucose_msg(glucose_field, state, trend, ts=1000, op=0x31, seq=7, status=0, predicted=None):
+    body = bytearray(14 if predicted is None else 16)
+    body[0] = op
+    body[1] = status
+    for i in range(4):
+        body[2 + i] = (seq >> (8 * i)) & 0xFF
+        body[6 + i] = (ts >> (8 * i)) & 0xFF
+    body[10] = glucose_field & 0xFF
+    body[11] = glucose_field >> 8
+    body[12] = state
+    body[13] = trend & 0xFF
+    if predicted is not None:
+        body[14] = predicted & 0xFF
+        body[15] = predicted >> 8
+    return crc.append(body)
+
+
+def test_dexcom_error_is_value_error():
+    assert issubclass(DexcomError, ValueError)
+
+
+def test_error_messages_say_what_is_wrong():
+    good = _glucose_msg(120, 6, -5)
+    _raises(messages.parse, b"", contains="empty")
+    _raises(messages.parse, b"\x99\x00\x00", contains="unknown opcode 0x99")
+    _raises(messages.parse, good[:-1], contains="too short")
+    _raises(messages.parse, good + b"\x00", contains="too long")
+    bad = bytearray(good)
+    bad[5] ^= 0x01
+    _raises(messages.parse, bytes(bad), contains="bad CRC")
+    _raises(messages.parse_time, good, contains="wrong opcode 0x31")
+    _raises(glucose.glucose_reading, bytes(bad), contains="bad CRC")
+    _raises(glucose.glucose_reading, good[:-1], contains="expected 16")
+    _raises(glucose.glucose_reading, b"", contains="empty")
+    _raises(glucose.glucose_reading, crc.append(b"\x25" + bytes(13)), contains="wrong opcode")
+
+
+def test_every_single_bit_flip_of_a_glucose_message_is_refused():
+    good = _glucose_msg(150, 6, 3)
+    for i in range(len(good)):
+        for bit in range(8):
+            m = bytearray(good)
+            m[i] ^= 1 << bit
+            # CRC-16 detects every 1-bit error; a flipped opcode is refused too.
+            _raises(glucose.glucose_reading, m)
+            _raises(messages.parse_glucose, m)
+
+
+def test_usable_states_are_6_and_7_only():
+    for state in range(256):
+        r = glucose.glucose_reading(_glucose_msg(150, state, 4))
+        assert r[4] == state
+        if state in (6, 7):
+            assert r[2] == 150 and r[3] == 4
+        else:
+            assert r[2] is None and r[3] is None, state  # 0x0E included: not usable
+    assert not protocol.state_usable(protocol.STATE_OUTLIER_CALIBRATION_REQUEST)
+    d = messages.parse(_glucose_msg(150, 0x0E, 4))
+    assert d["glucose_mgdl"] == 150 and not d["usable"]
+
+
+def test_values_up_to_13_are_codes():
+    for g in range(0, 20):
+        r = glucose.glucose_reading(_glucose_msg(g, 6, 0))
+        assert (r[2] is None) == (g <= 13), g
+    d = messages.parse(_glucose_msg(5, 6, 0))
+    assert d["glucose_mgdl"] == 5 and not d["usable"]
+
+
+def test_trend_signed_and_127_unknown():
+    for wire, want in ((0, 0), (1, 1), (-1, -1), (-28, -28), (126, 126), (-128, -128),
+                       (127, None)):
+        r = glucose.glucose_reading(_glucose_msg(100, 7, wire))
+        assert r[3] == want, (wire, r)
+        assert messages.parse(_glucose_msg(100, 7, wire))["trend"] == want
+
+
+def test_display_only_flag_and_12_bit_value():
+    for flags in (0x1000, 0x4000, 0x8000, 0xF000):
+        m = _glucose_msg(flags | 250, 6, 2)
+        d = messages.parse(m)
+        assert d["glucose_is_display_only"] and d["glucose_mgdl"] == 250
+        assert glucose.glucose_reading(m)[2] == 250  # still the value to show
+    d = messages.parse(_glucose_msg(400, 6, 2))
+    assert not d["glucose_is_display_only"] and d["glucose_mgdl"] == 400
+
+
+def test_eglucose_16_and_18_bytes():
+    m16 = _glucose_msg(130, 6, -3, op=0x4F)
+    m18 = _glucose_msg(130, 6, -3, op=0x4F, predicted=0x0087)
+    assert len(m16) == 16 and len(m18) == 18
+    d = messages.parse(m18)
+    assert d["opcode"] == 0x4F and d["glucose_mgdl"] == 130 and d["predicted_glucose_mgdl"] == 135
+    assert "predicted_glucose_mgdl" not in messages.parse(m16)
+    assert glucose.glucose_reading(m16)[2:5] == glucose.glucose_reading(m18)[2:5] == (130, -3, 6)
+    _raises(messages.parse, crc.append(m18[:15]), contains="17 bytes")
+    _raises(glucose.glucose_reading, crc.append(m18[:15]))
+
+
+def test_reading_tuple_and_wall_time():
+    time_rx = messages.parse(crc.append(b"\x25\x00" + bytes((0x10, 0x27, 0, 0)) + b"\xff" * 4 +
+                                        b"\x01\x00\x00\x00"))
+    assert time_rx["current_time_dex_s"] == 10000 and not time_rx["session_active"]
+    act = glucose.activation_unix(time_rx, 1700000000)
+    assert act == 1700000000 - 10000
+    assert glucose.session_start_unix(time_rx, 1700000000) is None
+    r = glucose.glucose_reading(_glucose_msg(111, 6, -12, ts=9700), act, "live")
+    assert r == (9700, 1700000000 - 300, 111, -12, 6, "live")
+    assert glucose.dex_to_unix(9700, act) == 1700000000 - 300
+
+
+def test_builders():
+    tok = bytes(range(8))
+    assert build.auth_request(tok, protocol.SLOT_ALTERNATE) == b"\x01" + tok + b"\x01"
+    assert build.auth_request(tok, protocol.SLOT_PHONE)[-1] == 2
+    _raises(build.auth_request, tok[:7], 1, contains="8 bytes")
+    _raises(build.auth_request, tok, 3, contains="slot")
+    h = auth.hash8("123456", tok)
+    assert build.auth_challenge(h) == b"\x04" + h
+    _raises(build.auth_challenge, h[:7])
+    assert build.keep_alive(25) == b"\x06\x19"
+    _raises(build.keep_alive, 0)
+    _raises(build.keep_alive, 256)
+    assert build.bond_request() == b"\x07"
+    assert build.disconnect() == b"\x09"
+    assert build.version(0).hex() == "206224"
+    assert build.version(1).hex() == "4a8ee9"
+    assert build.version(2).hex() == "52b77a"
+    assert build.version(3)[:2] == b"\x52\x02" and crc.trailer_ok(build.version(3), 4)
+    _raises(build.version, 4)
+    c = build.calibrate(120, 123456)
+    assert len(c) == 9 and c[0] == 0x34 and crc.trailer_ok(c, 9)
+    assert c[1] | (c[2] << 8) == 120 and u32(c, 3) == 123456
+    _raises(build.calibrate, 20, 5)
+    b = build.backfill(1000, 4000, 2)
+    assert len(b) == 20 and b[:4] == b"\x50\x05\x02\x02" and crc.trailer_ok(b, 20)
+    assert u32(b, 4) == 1000 and u32(b, 8) == 4000
+    _raises(build.backfill, 4000, 1000, contains="before")
+    _raises(build.backfill, -1, 1000)
+
+
+def test_auth_messages():
+    ch = bytes(range(10, 18))
+    th = auth.hash8("8G1234", bytes(8))
+    d = messages.parse(b"\x03" + th + ch)
+    assert d["token_hash"] == th and d["challenge"] == ch and d["crc_valid"] is None
+    assert auth.token_hash_ok("8G1234", bytes(8), d["token_hash"])
+    assert not auth.token_hash_ok("8G1235", bytes(8), d["token_hash"])
+    _raises(messages.parse, b"\x03" + th + ch[:7], contains="too short")
+    s = messages.parse(b"\x05\x01\x02")
+    assert s["is_authenticated"] and s["needs_bond"] and s["bonded"] == protocol.BOND_NEEDED
+    s = messages.parse(b"\x05\x02\x01")
+    assert not s["is_authenticated"] and not s["needs_bond"]
+    k = messages.parse(b"\xff\x06\x01")
+    assert k["request_opcode"] == 6 and k["value"] == 1
+    assert messages.parse(b"\x08\x01")["result"] == 1
+
+
+def test_transmitter_id_checked_and_normalised():
+    assert auth.key_for("8g12ab") == b"008G12AB008G12AB"
+    _raises(auth.key_for, "12345", contains="6 characters")
+    _raises(auth.key_for, "ABCD", contains="6 characters")
+    _raises(auth.key_for, "12-456", contains="letter or digit")
+    _raises(auth.hash8, "123456", b"1234567", contains="8 bytes")
+    t1, t2 = auth.random_token(), auth.random_token()
+    assert len(t1) == 8 and t1 != t2
+
+
+def test_other_replies_lengths():
+    _raises(messages.parse, crc.append(b"\x23\x00" + bytes(7)), contains="11 bytes")
+    _raises(messages.parse, crc.append(b"\x2f\x00" + bytes(8)), contains="expected 8 or 16")
+    cal = messages.parse(crc.append(b"\x35\x00\x06"))
+    assert cal["result"] == 6 and cal["accepted"]
+    assert not messages.parse(crc.append(b"\x35\x00\x08"))["accepted"]
+
+
+def test_state_names():
+    assert states.state_name(6) == "ok" and states.state_name(2) == "warmup"
+    assert states.state_name(0x0E) == "outlier_calibration_request"
+    assert states.state_name(200).startswith("unknown")
+    assert states.state_kind(0x18) == "expired" and states.state_kind(0x0B) == "failed"
+    assert protocol.status_name(0x81) == "low_battery"
+
+
+def test_constants():
+    assert protocol.CGM_SERVICE_UUID.startswith("F8083532-")
+    for uuid, n in ((protocol.COMMUNICATION_UUID, "33"), (protocol.CONTROL_UUID, "34"),
+                    (protocol.AUTHENTICATION_UUID, "35"), (protocol.BACKFILL_UUID, "36")):
+        assert uuid == "F80835" + n + "-849E-531C-C594-30F1F86A4EA5"
+    assert protocol.ADV_SERVICE_UUID16 == 0xFEBC and protocol.MANUFACTURER_ID == 0x00D0
+
+
+# --- backfill failure modes -------------------------------------------------
+def _make_stream(records, start=None, end=None, header=b"\x12\x34\x00\x00", ident=0):
+    payload = bytearray(header)
+    for ts, g, state, trend in records:
+        payload += bytes((ts & 0xFF, (ts >> 8) & 0xFF, (ts >> 16) & 0xFF, ts >> 24,
+                          g & 0xFF, g >> 8, state, trend & 0xFF))
+    frames = []
+    for i in range(0, len(payload), 18):
+        frames.append(bytes((len(frames) + 1, ident << 6 & 0xFF)) + payload[i:i + 18])
+    whole = b"".join(frames)
+    start = records[0][0] if start is None else start
+    end = records[-1][0] if end is None else end
+    body = bytearray(b"\x51\x00\x01") + bytes((ident,))
+    for v in (start, end, len(whole)):
+        body += bytes((v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF, v >> 24))
+    c = crc.crc16(whole)
+    body += bytes((c & 0xFF, c >> 8))
+    return frames, crc.append(body)
+
+
+def _records(n, t0=50000, state=6):
+    return [(t0 + 300 * i, 100 + i, state, -2) for i in range(n)]
+
+
+def test_backfill_good_stream_either_order():
+    recs = _records(12)
+    frames, reply = _make_stream(recs)
+    for first in (True, False):
+        bf = backfill.Backfill(recs[0][0] - 300, recs[-1][0] + 300)
+        if first:
+            bf.add_reply(reply)
+        for f in frames:
+            bf.add_frame(f)
+        if not first:
+            bf.add_reply(reply)
+        assert bf.complete()
+        assert bf.records() == [(t, g, False, s, tr) for t, g, s, tr in recs]
+        rs = bf.readings(1600000000)
+        assert rs[0] == (50000, 1600050000, 100, -2, 6, "backfill")
+
+
+def test_backfill_unusable_states_give_no_sgv():
+    recs = [(50000, 5, 6, 1), (50300, 120, 2, 1), (50600, 121, 7, 127), (50900, 122, 0x0E, 3)]
+    frames, reply = _make_stream(recs)
+    bf = backfill.Backfill(50000, 50900)
+    bf.add_reply(reply)
+    for f in frames:
+        bf.add_frame(f)
+    assert [(r[2], r[3]) for r in bf.readings()] == [(None, None), (None, None), (121, None),
+                                                     (None, None)]
+
+
+def _expect_dropped(frames, reply, start, end, contains, reply_first=True, complete=True):
+    bf = backfill.Backfill(start, end)
+    if reply_first:
+        bf.add_reply(reply)
+    for f in frames:
+        bf.add_frame(f)
+    if not reply_first:
+        bf.add_reply(reply)
+    assert bf.complete() == complete  # incomplete: the link gives up at its timeout
+    _raises(bf.records, contains=contains)
+    _raises(bf.readings, contains=contains)
+
+
+def test_backfill_drops_bad_streams():
+    recs = _records(10)
+    s, e = recs[0][0], recs[-1][0]
+    frames, reply = _make_stream(recs)
+    # a frame missing
+    _expect_dropped(frames[:1] + frames[2:], reply, s, e, "frame number")
+    # a frame repeated
+    _expect_dropped(frames[:2] + frames[1:], reply, s, e, "frame number")
+    # a corrupted byte in a frame: CRC
+    bad = bytearray(frames[1])
+    bad[7] ^= 0x40
+    _expect_dropped(frames[:1] + [bytes(bad)] + frames[2:], reply, s, e, "CRC")
+    # the last frame cut short: length
+    _expect_dropped(frames[:-1] + [frames[-1][:-1]], reply, s, e, "bytes", reply_first=False,
+                    complete=False)
+    # request window does not cover the reply's span
+    _expect_dropped(frames, reply, s + 300, e, "outside the request")
+    # records out of order with right length and CRC: first/last don't match
+    swapped = [recs[1], recs[0]] + recs[2:]
+    f2, r2 = _make_stream(swapped, start=s, end=e)
+    _expect_dropped(f2, r2, s, e, "not glucose")
+    # middle records out of order, ends right: times must increase
+    mixed = recs[:3] + [recs[4], recs[3]] + recs[5:]
+    f3, r3 = _make_stream(mixed)
+    _expect_dropped(f3, r3, s, e, "increase")
+    # reply with a bad CRC raises at once and drops the stream
+    bf = backfill.Backfill(s, e)
+    bad_reply = bytearray(reply)
+    bad_reply[-1] ^= 1
+    _raises(bf.add_reply, bytes(bad_reply), contains="bad CRC")
+    for f in frames:
+        bf.add_frame(f)
+    _raises(bf.records, contains="bad CRC")
+    # no reply at all
+    bf = backfill.Backfill(s, e)
+    for f in frames:
+        bf.add_frame(f)
+    assert not bf.complete()
+    _raises(bf.records, contains="no 0x51")
+    # a frame too short
+    _expect_dropped(frames[:1] + [frames[1][:2]] + frames[2:], reply, s, e, "too short")
+
+
+def test_backfill_stream_bounded_by_request():
+    recs = _records(10)
+    frames, reply = _make_stream(recs)
+    bf = backfill.Backfill(recs[0][0], recs[0][0] + 60)  # span fits 3 records at most
+    for f in frames:
+        bf.add_frame(f)
+    _raises(bf.records, contains="longer than the requested span")
+
+
+def test_backfill_empty_reply_is_valid_and_empty():
+    body = b"\x51\x00\x02\x00" + bytes(14)
+    bf = backfill.Backfill(1000, 2000)
+    bf.add_reply(crc.append(body))
+    assert bf.complete() and bf.records() == [] and bf.readings() == []
