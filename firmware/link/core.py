@@ -1,0 +1,434 @@
+# The link: one asyncio task that finds the transmitter at each 5-minute
+# wake-up, runs the G5/G6 session over aioble and hands out readings and
+# link events. See link/__init__.py for the interface.
+#
+# A session (research section 8): scan for "Dexcom"+last two ID characters
+# -> connect -> discover the CGM service -> authenticate with a fresh random
+# token and CHECK the transmitter's token hash (a transmitter that fails it
+# never gives a reading: event "rogue") -> bond when asked, or encrypt with
+# the stored bond -> time, glucose (live reading), battery now and then ->
+# backfill any gap (up to 3 h) -> Disconnect 0x09. Every await has a
+# timeout; any failure ends the session with the connection closed, and the
+# next window is tried. The bond keys persist through aioble.security
+# (loaded before the radio starts, saved by aioble via micropython.schedule).
+import asyncio
+from collections import deque
+
+import bluetooth
+import aioble
+from aioble import security
+
+import clock
+import reading
+from dexcom import auth, build, replies, protocol
+from dexcom.backfill import Backfill
+from dexcom.errors import DexcomError
+from dexcom.glucose import glucose_reading
+from dexcom.states import state_name, state_kind
+from link.plan import Windows, Seen, PERIOD_MS
+
+DEFAULTS = {
+    "transmitter_id": None,     # required: the 6-character serial
+    "slot": protocol.SLOT_ALTERNATE,  # 1: the receiver's slot, so a phone app keeps slot 2
+    "bond_path": "ble_secrets.json",
+    "scan_lead_ms": 5000,       # scan from this long before the expected wake-up
+    "scan_tail_ms": 20000,      # ... to this long after it
+    "scan_interval_us": 60000,  # around a wake-up: scan hard (window/interval = 50 %)
+    "scan_window_us": 30000,
+    "acquire_interval_us": 1280000,  # phase unknown: low duty (about 2 %)
+    "acquire_window_us": 30000,
+    "acquire_chunk_ms": 60000,
+    "resync_windows": 12,       # this many windows missed in a row: acquire again
+    "no_tx_windows": 3,         # event no_transmitter after this many windows unseen
+    "attempts_per_window": 2,
+    "connect_timeout_ms": 4000,
+    "op_timeout_ms": 2500,      # one request and its reply
+    "pair_timeout_ms": 15000,
+    "session_timeout_ms": 45000,
+    "keepalive_s": 25,
+    "backfill_max_s": 3 * 3600,
+    "battery_every": 12,        # read the battery every N sessions (status is in every reply)
+}
+
+_CGM = bluetooth.UUID(protocol.CGM_SERVICE_UUID)
+_AUTH = bluetooth.UUID(protocol.AUTHENTICATION_UUID)
+_CONTROL = bluetooth.UUID(protocol.CONTROL_UUID)
+_BACKFILL = bluetooth.UUID(protocol.BACKFILL_UUID)
+_FEBC = bluetooth.UUID(protocol.ADV_SERVICE_UUID16)
+_FRAMES_MAX = 40   # 3 h of records = 17 frames; room to spare
+
+
+class LinkConfigError(ValueError):
+    """The link's configuration is unusable (message says which key)."""
+
+
+class _End(Exception):
+    """Ends a session on purpose; args[0] is the reason."""
+
+
+class Link:
+    def __init__(self, config, on_reading, on_event):
+        cfg = dict(DEFAULTS)
+        cfg.update(config or {})
+        try:
+            self.tx_id = auth.normalise_id(cfg["transmitter_id"])
+        except DexcomError as e:
+            raise LinkConfigError("transmitter_id: %s" % e)
+        if cfg["slot"] not in (protocol.SLOT_ALTERNATE, protocol.SLOT_PHONE):
+            raise LinkConfigError("slot must be 1 (alternate/receiver) or 2 (phone), got %r" % (cfg["slot"],))
+        self.cfg = cfg
+        self.key = auth.key_for(self.tx_id)
+        self.name = protocol.NAME_PREFIX + self.tx_id[-2:]
+        self.on_reading = on_reading
+        self.on_event = on_event
+        self.windows = Windows(cfg["scan_lead_ms"], cfg["scan_tail_ms"])
+        self.seen = Seen(cfg["backfill_max_s"] + 3600)
+        self.state = "idle"
+        self.have_bond = False
+        self.missed = 0            # windows in a row without the transmitter
+        self.acquire_ms = 0
+        self.sessions = 0
+        self.good_sessions = 0
+        self.readings = 0
+        self.backfilled = 0
+        self.scan_ms = 0           # total time spent scanning
+        self.last_session_ms = None
+        self.last_reason = None
+        self.sensor_state = None
+        self.tx_status = None
+        self.battery = None
+        self.bond_lost_row = 0
+        self.activation_unix = None
+        self._window_t = None
+        self._attempts = 0
+        self._skip_until = None
+
+    # --- the outside world ----------------------------------------------------
+    def next_window_ms(self):
+        """clock.ms() when the transmitter is next expected to wake (None while
+        its phase is unknown)."""
+        return self.windows.next_expected(clock.ms())
+
+    def status(self):
+        return {"state": self.state, "transmitter": self.tx_id, "slot": self.cfg["slot"],
+                "bonded": self.have_bond, "sessions": self.sessions, "good_sessions": self.good_sessions,
+                "readings": self.readings, "backfilled": self.backfilled, "missed_windows": self.missed,
+                "last_dex_s": self.seen.newest, "last_session_ms": self.last_session_ms,
+                "last_reason": self.last_reason, "sensor_state": self.sensor_state,
+                "tx_status": self.tx_status, "battery": self.battery, "scan_ms": self.scan_ms,
+                "next_window_ms": self.next_window_ms()}
+
+    def _event(self, what, **kw):
+        kw["event"] = "link"
+        kw["what"] = what
+        try:
+            self.on_event(kw)
+        except Exception as e:  # a consumer's bug must not stop the link
+            print("link: on_event failed:", repr(e))
+
+    def _emit(self, r):
+        if not self.seen.add(r[reading.DEX_S]):
+            return False
+        self.windows.reading(r[reading.DEX_S])
+        self.readings += 1
+        try:
+            self.on_reading(r)
+        except Exception as e:
+            print("link: on_reading failed:", repr(e))
+        return True
+
+    # --- the loop ---------------------------------------------------------------
+    async def run(self):
+        security.load_secrets(self.cfg["bond_path"])  # before the radio starts
+        self.have_bond = bool(security._secrets)
+        aioble.core.ensure_active()
+        while True:
+            try:
+                await self._cycle()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # never let the link task die
+                self._event("error", detail=repr(e))
+                await asyncio.sleep_ms(1000)
+
+    async def _cycle(self):
+        cfg = self.cfg
+        now = clock.ms()
+        span = self.windows.scan_span(now)
+        if span is not None and self._skip_until is not None and span[0] < self._skip_until:
+            span = self.windows.scan_span(self._skip_until)
+        if span is None:
+            self.state = "acquiring"
+            dev = await self._scan(cfg["acquire_chunk_ms"], cfg["acquire_interval_us"], cfg["acquire_window_us"])
+            if dev is None:
+                self.acquire_ms += cfg["acquire_chunk_ms"]
+                if self.acquire_ms >= PERIOD_MS:
+                    self.acquire_ms -= PERIOD_MS
+                    self._missed_window()
+                return
+            window_t = clock.ms()
+        else:
+            start, end = span
+            window_t = end - cfg["scan_tail_ms"]
+            if window_t != self._window_t:
+                self._window_t = window_t
+                self._attempts = 0
+            if start > now:
+                self.state = "waiting"
+                await asyncio.sleep_ms(start - now)
+            self.state = "scanning"
+            dev = await self._scan(end - clock.ms(), cfg["scan_interval_us"], cfg["scan_window_us"])
+            if dev is None:
+                self._missed_window()
+                return
+        self.acquire_ms = 0
+        if not self.windows.synced():
+            self.windows.seen(clock.ms())
+        self._attempts += 1
+        ok, final = await self._session(dev)
+        if ok:
+            self.missed = 0
+        if final or self._attempts >= cfg["attempts_per_window"]:
+            # Done with this window: the next scan is for the next one.
+            self._skip_until = window_t + cfg["scan_tail_ms"] + 1
+        if span is None and not ok:
+            await asyncio.sleep_ms(cfg["scan_tail_ms"])  # leave the window before acquiring again
+
+    def _missed_window(self):
+        self.missed += 1
+        if self.missed == self.cfg["no_tx_windows"]:
+            self._event("no_transmitter", windows=self.missed)
+        if self.missed >= self.cfg["resync_windows"]:
+            self.windows.forget()
+
+    async def _scan(self, duration_ms, interval_us, window_us):
+        if duration_ms <= 0:
+            return None
+        t0 = clock.ms()
+        found = None
+        try:
+            async with aioble.scan(duration_ms, interval_us, window_us, active=False) as scanner:
+                async for r in scanner:
+                    if r.name() == self.name and self._is_dexcom(r):
+                        found = r.device
+                        break
+        finally:
+            self.scan_ms += clock.ms() - t0
+        return found
+
+    def _is_dexcom(self, r):
+        for u in r.services():
+            if u == _FEBC:
+                return True
+        for _ in r.manufacturer(protocol.MANUFACTURER_ID):
+            return True
+        return False
+
+    # --- one session ------------------------------------------------------------
+    async def _session(self, device):
+        """Returns (got_live_reading, final): final = do not retry this window."""
+        t0 = clock.ms()
+        self.sessions += 1
+        self.state = "connecting"
+        conn = None
+        reason = "done"
+        ok = False
+        final = False
+        try:
+            conn = await device.connect(timeout_ms=self.cfg["connect_timeout_ms"])
+            self._event("connected", addr=device.addr_hex())
+            ok = await asyncio.wait_for_ms(self._exchange(conn), self.cfg["session_timeout_ms"])
+            final = True
+        except _End as e:
+            reason = e.args[0]
+            final = reason in ("rogue", "auth_failed")
+        except asyncio.TimeoutError:
+            reason = "timeout"
+        except aioble.DeviceDisconnectedError:
+            reason = "connection lost"
+        except DexcomError as e:
+            reason = "bad message: %s" % e
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            reason = "error: %r" % (e,)
+        finally:
+            if conn is not None:
+                try:
+                    await conn.disconnect(timeout_ms=2000)
+                except Exception:
+                    pass
+        if self.sessions_ok_reading is not None:
+            ok = True
+        self.last_session_ms = clock.ms() - t0
+        self.last_reason = reason
+        if ok:
+            self.good_sessions += 1
+        self.state = "idle"
+        if conn is not None:
+            self._event("disconnected", reason=reason, ms=self.last_session_ms)
+        return ok, final
+
+    sessions_ok_reading = None
+
+    async def _exchange(self, conn):
+        cfg = self.cfg
+        op = cfg["op_timeout_ms"]
+        self.sessions_ok_reading = None
+        self.state = "discovering"
+        with conn.timeout(op * 2):
+            service = await conn.service(_CGM)
+        if service is None:
+            raise _End("no CGM service")
+        chars = {}
+        with conn.timeout(op * 2):
+            async for ch in service.characteristics():
+                chars[ch.uuid] = ch
+        a, c, b = chars.get(_AUTH), chars.get(_CONTROL), chars.get(_BACKFILL)
+        if a is None or c is None or b is None:
+            raise _End("CGM service lacks a characteristic")
+
+        # Authentication: both sides prove they know the ID-derived key.
+        self.state = "authenticating"
+        with conn.timeout(op):
+            await a.subscribe(notify=False, indicate=True)
+        token = auth.random_token()
+        ch = replies.parse_auth_challenge(await self._ask(a, build.auth_request(token, cfg["slot"]), 0x03))
+        if auth.hash8(self.tx_id, token, self.key) != ch["token_hash"]:
+            self._event("rogue", detail="token hash does not match the configured ID: not this transmitter or not genuine")
+            raise _End("rogue")
+        st = replies.parse_auth_status(await self._ask(a, build.auth_challenge(
+            auth.hash8(self.tx_id, ch["challenge"], self.key)), 0x05))
+        if not st["is_authenticated"]:
+            self._event("auth_failed", detail="transmitter rejected our key (wrong transmitter ID?)")
+            raise _End("auth_failed")
+        self._event("authenticated")
+
+        self.state = "bonding"
+        if st["needs_bond"]:
+            if self.have_bond:
+                self.bond_lost_row += 1
+                self._event("bond_lost", slot=cfg["slot"])
+                if self.bond_lost_row == 2:
+                    self._event("slot_conflict", slot=cfg["slot"],
+                                detail="another device keeps taking this slot; change the slot setting")
+            await self._write(a, build.keep_alive(cfg["keepalive_s"]))
+            await self._write(a, build.bond_request())
+            await self._encrypt(conn)
+            self.have_bond = True
+            self._event("bonded", slot=cfg["slot"])
+        else:
+            self.bond_lost_row = 0
+            await self._encrypt(conn)
+
+        # Data.
+        self.state = "reading"
+        with conn.timeout(op):
+            await c.subscribe(notify=False, indicate=True)
+        tm = replies.parse_time(await self._ask(c, build.transmitter_time(), 0x25))
+        dex_now = tm["current_time_dex_s"]
+        self.windows.anchor(clock.ms(), dex_now)
+        self.activation_unix = clock.unix() - dex_now if clock.wall_valid() else None
+        self._status(tm["status"])
+        g = await self._ask(c, build.glucose(), 0x31)
+        live = glucose_reading(g, self.activation_unix, reading.LIVE)
+        self._status(g[1])
+        self._sensor(live[reading.STATE])
+        gap = self.seen.gap(live[reading.DEX_S], cfg["backfill_max_s"])
+        self._emit(live)
+        self.sessions_ok_reading = live
+        if self.sessions % cfg["battery_every"] == 1 or cfg["battery_every"] <= 1:
+            bat = replies.parse_battery(await self._ask(c, build.battery(), 0x23))
+            self.battery = bat
+            self._status(bat["status"])
+        if gap is not None and live[reading.STATE] != 0x02 and live[reading.STATE] != 0x01:
+            self.state = "backfilling"
+            await self._backfill(conn, c, b, gap[0], gap[1])
+        self.state = "closing"
+        try:
+            await self._write(c, build.disconnect())
+        except Exception:
+            pass  # the transmitter may drop the link before acknowledging
+        return True
+
+    async def _write(self, ch, msg):
+        await ch.write(msg, True, self.cfg["op_timeout_ms"])
+
+    async def _ask(self, ch, msg, want_op):
+        """Write a request, return the reply indication with opcode want_op.
+        A malformed or foreign reply gets one retry of the request."""
+        op = self.cfg["op_timeout_ms"]
+        for attempt in (0, 1):
+            await ch.write(msg, True, op)
+            rx = await ch.indicated(timeout_ms=op)
+            if rx and rx[0] == 0xD0:  # some G6+ send this before the real reply
+                rx = await ch.indicated(timeout_ms=op)
+            if rx and rx[0] == want_op:
+                if want_op in (0x03, 0x05):
+                    return rx        # authentication: no CRC, parser checks length
+                if _crc_ok(rx):
+                    return rx
+            if attempt:
+                raise DexcomError("reply %s to request 0x%02x is malformed" % (bytes(rx[:4]).hex() if rx else "-", msg[0]))
+        return rx
+
+    async def _encrypt(self, conn):
+        """Encrypt the link: wait briefly for the transmitter's own security
+        request, then pair (a stored bond re-encrypts, else a new bond)."""
+        for _ in range(6):
+            if conn.encrypted:
+                return
+            await asyncio.sleep_ms(50)
+            if not conn.is_connected():
+                raise aioble.DeviceDisconnectedError
+        await conn.pair(bond=True, le_secure=True, mitm=False, timeout_ms=self.cfg["pair_timeout_ms"])
+        if not conn.encrypted:
+            raise _End("encryption failed")
+
+    async def _backfill(self, conn, c, b, start, end):
+        op = self.cfg["op_timeout_ms"]
+        # aioble keeps only the newest notification; give this characteristic a
+        # queue that holds the whole burst (aioble appends when it is longer).
+        b._notify_queue = deque((), _FRAMES_MAX)
+        with conn.timeout(op):
+            await b.subscribe(notify=True, indicate=False)
+        stream = Backfill(start, end)
+        await c.write(build.backfill(start, end), True, op)
+        rx = await c.indicated(timeout_ms=op * 2)
+        stream.add_reply(rx)
+        while not stream.complete():
+            stream.add_frame(await b.notified(timeout_ms=op))
+        try:
+            rs = stream.readings(self.activation_unix)
+        except DexcomError as e:
+            self._event("error", detail="backfill dropped: %s" % e)
+            return
+        for r in rs:
+            if self._emit(r):
+                self.backfilled += 1
+
+    # --- conditions -----------------------------------------------------------
+    def _status(self, code):
+        if code == self.tx_status:
+            return
+        prev = self.tx_status
+        self.tx_status = code
+        if code != protocol.STATUS_OK:
+            self._event("battery_low", status=code, name=protocol.status_name(code))
+        elif prev is not None:
+            self._event("battery_low", status=code, name="ok", active=False)
+
+    def _sensor(self, code):
+        if code == self.sensor_state:
+            return
+        first = self.sensor_state is None
+        self.sensor_state = code
+        usable = protocol.state_usable(code)
+        if first and usable:
+            return
+        self._event("sensor_state", state=code, name=state_name(code), kind=state_kind(code), usable=usable)
+
+
+def _crc_ok(b):
+    from dexcom.crc import trailer_ok
+    return trailer_ok(b, len(b))

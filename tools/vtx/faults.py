@@ -1,0 +1,77 @@
+# Fault modes the virtual transmitter can play.
+#
+# A spec is a comma-separated list of NAME or NAME:RATE (RATE in 0..1, the
+# probability per window; default 1 = every window), e.g. "miss:0.05,cut:0.02".
+# Per-window faults are rolled at each wake-up; modes (rogue, firefly, the
+# status and sensor-state ones, phone_slot) hold while set.
+#
+#   miss            skip the window: no advertising at all
+#   cut             drop the connection at a random step of the exchange
+#   crc             one control reply (random) carries a wrong CRC
+#   garbage         one control reply (random) is replaced by random bytes
+#   truncate        one reply (control or a backfill frame) is cut short
+#   slow            every reply is delayed by SLOW_MS
+#   rogue           the transmitter does not know the key (an impostor)
+#   battery_low     status byte 0x81 (low battery) in every reply
+#   tx_expired      status byte 0x83 (transmitter expired)
+#   warmup          sensor state 0x02 (warm-up)
+#   sensor_failed   sensor state 0x0B (sensor failed)
+#   sensor_expired  sensor state 0x18 (sensor expired)
+#   sensor_stopped  sensor state 0x01, no session (glucose 1, trend 127)
+#   firefly         G6 rev 2: authentication only through indications,
+#                   8-byte SensorRx, 10-byte battery reply
+#   phone_slot      a phone app holds the same slot: it connects first in
+#                   each window and bonds, so our bond is gone every time
+PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
+MODES = ("rogue", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
+         "sensor_stopped", "firefly", "phone_slot")
+NAMES = PER_WINDOW + MODES
+SLOW_MS = 1200
+
+
+class FaultError(ValueError):
+    pass
+
+
+def parse(spec):
+    """'miss:0.05,cut' -> {'miss': 0.05, 'cut': 1.0}. Raises FaultError."""
+    out = {}
+    for part in (spec or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, _, rate = part.partition(":")
+        if name not in NAMES:
+            raise FaultError("unknown fault %r; known: %s" % (name, " ".join(NAMES)))
+        try:
+            r = float(rate) if rate else 1.0
+        except ValueError:
+            raise FaultError("bad rate in %r" % part)
+        if not 0 <= r <= 1:
+            raise FaultError("rate must be within 0..1 in %r" % part)
+        out[name] = r
+    return out
+
+
+class Rng:
+    """xorshift32: the same sequence on every runtime for a seed."""
+
+    def __init__(self, seed):
+        self.s = (seed * 2654435761 + 1) & 0xFFFFFFFF or 1
+
+    def next(self):
+        s = self.s
+        s ^= (s << 13) & 0xFFFFFFFF
+        s ^= s >> 17
+        s ^= (s << 5) & 0xFFFFFFFF
+        self.s = s
+        return s
+
+    def random(self):
+        return self.next() / 4294967296.0
+
+    def below(self, n):
+        return self.next() % n if n > 0 else 0
+
+    def bytes(self, n):
+        return bytes(self.next() & 0xFF for _ in range(n))

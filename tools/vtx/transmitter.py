@@ -1,0 +1,305 @@
+# The virtual G6 transmitter's protocol logic, independent of the radio:
+# what it answers to each write, when it wakes, which reading it holds.
+# The radio glue (peripheral.py) feeds it writes and applies its actions.
+#
+# Time: the transmitter counts "dex seconds" since its activation. At
+# construction (virtual time t0_us) it is `age_s` old; its readings are
+# 300 s apart in dex time, window k at dex first_dex + 300 k, and it wakes
+# (advertises) a jittered moment after each reading.
+import struct
+from vtx import wire, faults as F
+
+W = 300  # seconds between readings
+_STATE_OK = 0x06
+_MODE_STATE = {"warmup": 0x02, "sensor_failed": 0x0B, "sensor_expired": 0x18, "sensor_stopped": 0x01}
+_HISTORY_WINDOWS = 288  # the transmitter keeps 24 h of readings for backfill
+_CUT_STEPS = 7          # a cut happens at one of the first 7 writes of a session
+
+# Actions returned to the glue: (kind, characteristic, data)
+#   ("value", "auth", b)          set the readable value
+#   ("indicate", "auth"|"control", b)
+#   ("notify", "backfill", b)
+#   ("pair", None, None)          ask the central to pair (security request)
+#   ("disconnect", None, reason)
+
+
+class Conn:
+    """What the transmitter knows about one connection."""
+
+    def __init__(self, peer):
+        self.peer = peer
+        self.slot = None
+        self.token = None
+        self.challenge = None
+        self.authenticated = False
+        self.encrypted = False
+        self.writes = 0        # steps seen so far (for the `cut` fault)
+        self.replies = 0       # control replies sent (for crc/garbage/truncate)
+        self.keepalive_s = 0
+        self.clean = False     # got Disconnect 0x09
+
+
+class Transmitter:
+    def __init__(self, values, tx_id="8G1234", fault_spec="", seed=1, start_minute=0,
+                 t0_us=0, age_s=10 * 86400, first_window_s=60, jitter_ms=2000, adv_ms=6000,
+                 session_age_s=2 * 86400):
+        self.values = values
+        self.tx_id = tx_id
+        self.name = "Dexcom" + tx_id[-2:]
+        self.key = wire.key_for(tx_id)
+        self.rogue_key = wire.key_for("ROGUE" + tx_id[-1])
+        self.rng = F.Rng(seed)
+        self.set_faults(fault_spec)
+        self.start_index = start_minute // 5
+        self.t0_us = t0_us
+        self.dex0 = age_s
+        self.first_dex = age_s + first_window_s
+        self.session_start = age_s - session_age_s
+        self.jitter_ms = jitter_ms
+        self.adv_ms = adv_ms
+        self.bonds = {}           # slot -> peer address bonded in that slot
+        self.last_slot = None
+        self.backfills = 0
+        self.win = {}             # per-window faults rolled at the last wake
+        self.log = []             # (window k, what) for tests and benches
+
+    # --- configuration -------------------------------------------------------
+    def set_faults(self, spec):
+        self.faults = F.parse(spec)
+
+    def mode(self, name):
+        return self.faults.get(name, 0) > 0
+
+    # --- time and readings ----------------------------------------------------
+    def dex_now(self, now_us):
+        return self.dex0 + (now_us - self.t0_us) // 1000000
+
+    def window_dex(self, k):
+        return self.first_dex + W * k
+
+    def window_us(self, k):
+        """Virtual time of reading k (the wake-up is jittered after it)."""
+        return self.t0_us + (self.window_dex(k) - self.dex0) * 1000000
+
+    def current_window(self, now_us):
+        return (self.dex_now(now_us) - self.first_dex) // W
+
+    def glucose(self, k):
+        v = self.values[(self.start_index + k) % len(self.values)]
+        return v
+
+    def state(self):
+        for name, code in _MODE_STATE.items():
+            if self.mode(name):
+                return code
+        return _STATE_OK
+
+    def reading(self, k):
+        """(dex_s, glucose, state, trend) of window k as the transmitter sends it."""
+        g = self.glucose(k)
+        st = self.state()
+        if st == 0x01 or g is None:
+            return (self.window_dex(k), 1, st, 127)
+        prev = self.glucose(k - 1) if k > 0 else None
+        trend = 127 if prev is None else max(-126, min(126, (g - prev) * 2))  # mg/dL/min x10
+        return (self.window_dex(k), g, st, trend)
+
+    def status(self):
+        if self.mode("tx_expired"):
+            return 0x83
+        if self.mode("battery_low"):
+            return 0x81
+        return 0
+
+    # --- the window ---------------------------------------------------------
+    def wake(self, k):
+        """Roll this window's faults; return the advertising delay in ms
+        after the reading time, or None to skip the window."""
+        self.win = {}
+        for name in F.PER_WINDOW:
+            rate = self.faults.get(name, 0)
+            if rate and (rate >= 1 or self.rng.random() < rate):
+                self.win[name] = True
+        if "cut" in self.win:
+            self.win["cut_at"] = self.rng.below(_CUT_STEPS)
+        for name in ("crc", "garbage", "truncate"):
+            if name in self.win:
+                self.win[name + "_at"] = self.rng.below(4)
+        jitter = self.rng.below(self.jitter_ms + 1)
+        if "miss" in self.win:
+            self.log.append((k, "missed"))
+            return None
+        if self.mode("phone_slot") and self.last_slot is not None:
+            # The phone connected first and bonded in our slot.
+            self.bonds[self.last_slot] = b"phone!"
+            jitter += 2000
+        return jitter
+
+    def reply_delay_ms(self):
+        return F.SLOW_MS if "slow" in self.win else 15
+
+    # --- authentication characteristic ---------------------------------------
+    def _step(self, conn):
+        conn.writes += 1
+        if "cut" in self.win and conn.writes - 1 == self.win["cut_at"]:
+            del self.win["cut"]  # one cut per window
+            return [("disconnect", None, "cut")]
+        return None
+
+    def on_auth_write(self, conn, data, now_us):
+        data = bytes(data)
+        cut = self._step(conn)
+        if cut:
+            return cut
+        if not data:
+            return []
+        op = data[0]
+        if op == 0x01 and len(data) == 10:
+            conn.token = data[1:9]
+            conn.slot = data[9]
+            conn.challenge = self.rng.bytes(8)
+            key = self.rogue_key if self.mode("rogue") else self.key
+            reply = b"\x03" + wire.auth_hash(key, conn.token) + conn.challenge
+            return self._auth_reply(reply)
+        if op == 0x04 and len(data) == 9 and conn.challenge is not None:
+            key = self.rogue_key if self.mode("rogue") else self.key
+            conn.authenticated = data[1:9] == wire.auth_hash(key, conn.challenge)
+            if conn.authenticated:
+                self.last_slot = conn.slot
+            bonded = self.bonds.get(conn.slot) == conn.peer
+            reply = bytes((0x05, 1 if conn.authenticated else 2, 1 if bonded else 2))
+            return self._auth_reply(reply)
+        if op == 0x06 and len(data) == 2:
+            conn.keepalive_s = data[1]
+            return []
+        if op == 0x07 and conn.authenticated:
+            return [("pair", None, None)]
+        return []
+
+    def _auth_reply(self, reply):
+        if self.mode("firefly"):  # Firefly: no read-back, only indications
+            return [("indicate", "auth", reply)]
+        return [("value", "auth", reply), ("indicate", "auth", reply)]
+
+    def on_bonded(self, conn):
+        """The glue calls this when pairing with bonding completed."""
+        if conn.slot is not None:
+            self.bonds[conn.slot] = conn.peer
+
+    # --- control characteristic ------------------------------------------------
+    def on_control_write(self, conn, data, now_us):
+        data = bytes(data)
+        cut = self._step(conn)
+        if cut:
+            return cut
+        if not conn.authenticated or not conn.encrypted:
+            # The real transmitter drops a reader that is not bonded.
+            return [("disconnect", None, "control needs an authenticated, encrypted link")]
+        if not data:
+            return []
+        op = data[0]
+        if op == 0x09 and len(data) == 1:
+            conn.clean = True
+            return [("disconnect", None, "requested")]
+        if op == 0x06:  # keep-alive also accepted here
+            return []
+        if not wire.crc_ok(data):
+            return []  # a command with a bad CRC is ignored
+        if op == 0x50:
+            return self._backfill(conn, data, now_us)
+        body = self._control_body(op, data, now_us)
+        if body is None:
+            return []
+        return [("indicate", "control", self._damage(conn, wire.with_crc(body)))]
+
+    def _damage(self, conn, msg):
+        i = conn.replies
+        conn.replies += 1
+        if self.win.get("crc_at") == i and "crc" in self.win:
+            return msg[:-1] + bytes(((msg[-1] + 1) & 0xFF,))
+        if self.win.get("garbage_at") == i and "garbage" in self.win:
+            return self.rng.bytes(len(msg))
+        if self.win.get("truncate_at") == i and "truncate" in self.win:
+            return msg[:max(1, len(msg) // 2)]
+        return msg
+
+    def _control_body(self, op, data, now_us):
+        st = self.status()
+        dex = self.dex_now(now_us)
+        k = (dex - self.first_dex) // W
+        if op == 0x24:
+            sess = 0xFFFFFFFF if self.state() == 0x01 else self._session_start(now_us)
+            return struct.pack("<BBIII", 0x25, st, dex, sess, 1)
+        if op in (0x30, 0x4E):
+            if k < 0:
+                rd = (0, 0, 0, 127)
+            else:
+                rd = self.reading(k)
+            body = struct.pack("<BBIIHBb", op + 1, st, (k + 1) & 0xFFFFFFFF, rd[0], rd[1] & 0xFFF,
+                               rd[2], rd[3])
+            if op == 0x4E:
+                body += struct.pack("<H", rd[1] & 0x3FF)
+            return body
+        if op == 0x2E:
+            ts = self.window_dex(k) if k >= 0 else 0
+            if self.mode("firefly"):
+                return struct.pack("<BBI", 0x2F, st, ts)
+            g = self.reading(k)[1] if k >= 0 else 0
+            return struct.pack("<BBIII", 0x2F, st, ts, g * 880 + 20000, g * 860 + 20000)
+        if op == 0x22:
+            va = 270 if st == 0x81 else 310
+            if self.mode("firefly"):
+                return struct.pack("<BBHHBB", 0x23, st, va, va - 20, 0, 31)
+            return struct.pack("<BBHHHBB", 0x23, st, va, va - 20, 1200, (dex // 86400) & 0xFF, 31)
+        if op == 0x20:
+            fw = b"\x02\x12\x02\x58" if self.mode("firefly") else b"\x01\x06\x05\x19"
+            return struct.pack("<BB", 0x21, st) + fw + fw + b"\xff" + b"\x00\x31\x45" + struct.pack("<H", 0x2441)
+        if op == 0x4A:
+            fw = b"\x02\x12\x02\x58" if self.mode("firefly") else b"\x01\x06\x05\x19"
+            return struct.pack("<BB", 0x4B, st) + fw + struct.pack("<IHBHH", 11818, 0, 3, 110, 365)
+        if op == 0x52:
+            warm = 3600 if self.mode("firefly") else 7200
+            return struct.pack("<BBBHHH", 0x53, st, 10, 0x000F, warm, 0) + b"0250-Pro"
+        if op == 0x32:
+            g = self.reading(max(0, k - 12))[1]
+            return (struct.pack("<BB", 0x33, st) + bytes(9)
+                    + struct.pack("<HIB", g & 0xFFF, self._session_start(now_us) + 7200, 0))
+        return None
+
+    def _session_start(self, now_us):
+        if self.mode("warmup"):
+            return max(0, self.dex_now(now_us) - 1800)
+        return self.session_start
+
+    def _backfill(self, conn, data, now_us):
+        start, end = struct.unpack_from("<II", data, 4)
+        ident = self.backfills & 3
+        self.backfills += 1
+        k_now = self.current_window(now_us)
+        k_lo = max(0, k_now - _HISTORY_WINDOWS + 1, -(-(start - self.first_dex) // W))
+        k_hi = min(k_now, (end - self.first_dex) // W) if end >= self.first_dex else -1
+        status = self.status()
+        if k_hi < k_lo:
+            reply = struct.pack("<BBBBIIIH", 0x51, status, 2, ident, 0, 0, 0, 0)
+            return [("indicate", "control", self._damage(conn, wire.with_crc(reply)))]
+        payload = struct.pack("<HH", self.backfills & 0xFFFF, 0)
+        for k in range(k_lo, k_hi + 1):
+            d, g, st, tr = self.reading(k)
+            payload += struct.pack("<IHBb", d, g & 0xFFF, st, tr)
+        frames = []
+        n = 1
+        for i in range(0, len(payload), 18):
+            frames.append(bytes((n & 0xFF, (ident << 6) & 0xFF)) + payload[i:i + 18])
+            n += 1
+        stream = b"".join(frames)
+        reply = struct.pack("<BBBBIIIH", 0x51, status, 1, ident, self.window_dex(k_lo),
+                            self.window_dex(k_hi), len(stream), wire.crc16(stream))
+        acts = []
+        bad = self.win.get("truncate_at") if "truncate" in self.win else None
+        for i, fr in enumerate(frames):
+            if bad is not None and i == bad % len(frames) and len(frames) > 1:
+                fr = fr[:len(fr) // 2]
+                del self.win["truncate"]
+            acts.append(("notify", "backfill", fr))
+        acts.append(("indicate", "control", self._damage(conn, wire.with_crc(reply))))
+        return acts
