@@ -1,0 +1,33 @@
+"""`make bench SECTION=alarms`: the alarm engine against the peers (issue 4).
+
+Scores the engine (tools/replay.py on the MicroPython unix port) and the
+peers' algorithms (tools/alarmbench/peers.py: threshold, Nightscout AR2,
+xDrip+, Nightguard) over ../shared/traces (simulated, reference = true_bg)
+and ../shared/real-cgm (recorded, reference = the CGM itself); prints one
+table per set and returns {"simulated": {system: figures}, "real": {...}}.
+Definitions: tools/alarmbench/score.py. Quick runs while tuning:
+`python -m tools.alarmbench --set simulated --systems engine,ar2 --cpython`.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from alarmbench import runner, score  # noqa: E402
+
+
+def run():
+    out = {}
+    for name in ("simulated", "real"):
+        results = runner.run_set(runner.SETS[name])
+        print(score.table("%s (%s)" % (name, runner.SETS[name]), results), flush=True)
+        out[name] = results
+    engine_errors = [r["error"] for r in (out["simulated"]["engine"], out["real"]["engine"])
+                     if "error" in r]
+    if engine_errors:
+        print("ENGINE NOT SCORED:", engine_errors[0], flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    run()
