@@ -1,0 +1,200 @@
+# The bedside CGM alarm: wires the parts and runs them under the supervisor.
+#
+#   link --reading--> alarm task (engine) --> annunciator, listeners (forwarders, LAN API, log)
+#
+# The alarm task is the heart: it owns the engine, is restarted at once if it
+# fails, and never waits on anything but its own inbox. Every other part
+# (link, Wi-Fi, uploads, web, buttons, annunciator) runs as its own task under
+# the supervisor; their failures become `device`/`link`/`forwarding` alarms.
+import asyncio
+import gc
+
+import clock
+import machine
+import reading
+from app import log, persist
+from app import config as appconfig
+from app.supervisor import Supervisor
+from alarms.engine import AlarmEngine
+from sound import board as boards
+from sound.annunciator import Annunciator
+
+CONFIG_PATH = "config.json"
+TICK_S = 5            # engine tick: no_data, escalation, snooze expiry
+WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
+HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
+FALLBACK_BOARD = "esp32-devkitc"
+
+
+class App:
+    def __init__(self, config_path=CONFIG_PATH, wdt_ms=WDT_MS, boards_dirs=None):
+        self.listeners = []      # fn(event dict): forwarders, LAN API, the host's printer
+        self.inbox = []          # readings from the link, consumed by the alarm task
+        self.wake = asyncio.Event()
+        self.history = []        # recent readings (newest last), for the LAN API
+        self.status = {"link": None, "last_reading": None}
+        self.wdt_ms = wdt_ms
+        self.rtc = persist.RtcStore(machine.RTC())
+        blob = self.rtc.load()
+        self.cfg, problems = appconfig.load(config_path)
+        self.engine = AlarmEngine(self.cfg["alarms"])
+        self._restore(blob)
+        for p in problems:
+            log.warn("config: %s", p)
+        if problems:
+            self.condition("device", "config", True)
+        if self.rtc.boots >= 3:
+            log.error("%d resets in a row", self.rtc.boots)
+            self.condition("device", "resets", True)
+        self.board = self._load_board(boards_dirs)
+        self.ann = Annunciator(self.board, on_fault=self._on_ann_fault, on_change=self.emit)
+        self.sup = Supervisor(self._task_failed, wdt=None)
+
+    # --- the alarm path --------------------------------------------------------
+    def now_s(self):
+        return clock.ms() / 1000
+
+    def minute_of_day(self):
+        if not clock.wall_valid():
+            return None
+        return ((clock.unix() + 60 * self.cfg.get("utc_offset_min", 0)) // 60) % 1440
+
+    def on_reading(self, r):
+        """From the link (or a follower source): queue and wake the alarm task."""
+        self.inbox.append(r)
+        self.wake.set()
+
+    def condition(self, kind, name, active):
+        """A link/sensor/device/forwarding condition started or ended."""
+        self._dispatch(self.engine.set_condition(kind, name, active, self.now_s(),
+                                                 self.minute_of_day()))
+
+    def snooze(self):
+        self._dispatch(self.engine.snooze(self.now_s()))
+
+    def acknowledge(self):
+        self._dispatch(self.engine.acknowledge(self.now_s()))
+
+    def _dispatch(self, events):
+        for e in events:
+            self.emit(e)
+        self.ann.set(self.engine.loudest())
+        try:
+            self.rtc.save(self.engine.save())
+        except Exception as e:
+            log.exc(e, "could not save alarm state")
+
+    def emit(self, event):
+        for fn in self.listeners:
+            try:
+                fn(event)
+            except MemoryError:
+                gc.collect()
+                log.error("listener out of memory on %s", event.get("event"))
+            except Exception as e:
+                log.exc(e, "listener failed on %s", event.get("event"))
+
+    def _take_reading(self, r):
+        age = 0
+        if r[reading.UNIX_S] is not None:
+            age = max(0, clock.unix() - r[reading.UNIX_S])
+        self.history.append(r)
+        if len(self.history) > 36:
+            self.history.pop(0)
+        self.status["last_reading"] = r
+        self.emit(reading.as_event(r))
+        self._dispatch(self.engine.on_reading(r, self.now_s(), age, self.minute_of_day()))
+
+    async def alarm_task(self, checkin):
+        while True:
+            checkin()
+            while self.inbox:
+                self._take_reading(self.inbox.pop(0))
+            self._dispatch(self.engine.tick(self.now_s(), self.minute_of_day()))
+            try:
+                await asyncio.wait_for_ms(self.wake.wait(), TICK_S * 1000)
+            except asyncio.TimeoutError:
+                pass
+            self.wake.clear()
+
+    # --- start-up ------------------------------------------------------------
+    def _restore(self, blob):
+        if not blob:
+            return
+        try:
+            self.engine.restore(blob, self.now_s())
+        except Exception as e:
+            log.exc(e, "saved alarm state unusable")
+
+    def _load_board(self, dirs):
+        name = self.cfg.get("board") or FALLBACK_BOARD
+        args = (dirs,) if dirs else ()
+        try:
+            return boards.load(name, *args)
+        except Exception as e:
+            log.exc(e, "board %s", name)
+            self.condition("device", "config", True)
+            return boards.load(FALLBACK_BOARD, *args)
+
+    def _on_ann_fault(self, ev):
+        self.emit(ev)
+        self.condition("device", ev.get("what") or "annunciator", ev.get("active", True))
+
+    def _task_failed(self, name, active):
+        self.condition("device", name, active)
+
+    async def _annunciator_task(self, checkin):
+        task = asyncio.create_task(self.ann.run())
+        try:
+            while not task.done():
+                checkin()
+                await asyncio.sleep(TICK_S)
+        finally:
+            task.cancel()
+
+    async def _health_task(self, checkin):
+        """Memory watch and the end of a reset loop."""
+        start = self.now_s()
+        low_mem = False
+        while True:
+            checkin()
+            gc.collect()
+            free = gc.mem_free()
+            if (free < 4096) != low_mem:
+                low_mem = free < 4096
+                log.warn("free heap %d", free)
+                self.condition("device", "memory", low_mem)
+            if self.rtc.boots > 1 and self.now_s() - start > HEALTHY_AFTER_S:
+                self.rtc.healthy()
+                self.condition("device", "resets", False)
+            await asyncio.sleep(TICK_S * 6)
+
+    def add_task(self, name, fn, period_s, critical=False):
+        self.sup.add(name, fn, period_s, critical)
+
+    async def start(self):
+        from sound import selftest
+        loudest = self.engine.loudest()
+        self.add_task("alarms", self.alarm_task, 4 * TICK_S, critical=True)
+        self.add_task("annunciator", self._annunciator_task, 4 * TICK_S)
+        self.add_task("health", self._health_task, 12 * TICK_S)
+        self._add_optional_tasks()
+        self.sup.wdt = machine.WDT(timeout=self.wdt_ms)
+        sup = asyncio.create_task(self.sup.run())
+        await asyncio.sleep_ms(0)
+        selftest.start(self.ann, loudest if loudest and loudest.get("status") == "sounding" else None)
+        await sup
+
+    def _add_optional_tasks(self):
+        """Link, buttons, forwarding and the LAN API, as configured."""
+        from app import wiring
+        wiring.add_all(self)
+
+
+def run(config_path=CONFIG_PATH):
+    app = App(config_path)
+    asyncio.run(app.start())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,87 @@
+"""The supervisor on MicroPython with the virtual clock and the machine fakes:
+restarts, the device alarm after repeated failures, MemoryError contained,
+and the watchdog path for a hung task."""
+import json
+
+from conftest import run_micropython
+
+PROG = r'''
+import sys, json
+sys.path.insert(0, "tools/host")
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, machine, clock
+from app.supervisor import Supervisor
+from app import log
+log.sink = lambda line: None
+conds = []
+beats = []
+state = {"flaky": 0, "oom": 0}
+sup = Supervisor(lambda n, a: conds.append((n, a, clock.ms() // 1000)),
+                 wdt=machine.WDT(timeout=30000))
+
+async def alarms(checkin):
+    while True:
+        checkin()
+        beats.append(clock.ms() // 1000)
+        await asyncio.sleep(5)
+
+async def flaky(checkin):
+    state["flaky"] += 1
+    checkin()
+    await asyncio.sleep(1)
+    raise ValueError("boom")
+
+async def oom(checkin):
+    state["oom"] += 1
+    checkin()
+    await asyncio.sleep(2)
+    if state["oom"] == 1:
+        raise MemoryError("out of heap in the forwarder")
+    while True:
+        checkin()
+        await asyncio.sleep(5)
+
+async def hangs(checkin):
+    while clock.ms() < HANG_AT * 1000:
+        checkin()
+        await asyncio.sleep(5)
+    await asyncio.Event().wait()  # never set: a hung await
+
+sup.add("alarms", alarms, 20, critical=True)
+sup.add("flaky", flaky, 20)
+sup.add("oom", oom, 20)
+sup.add("hangs", hangs, 20)
+try:
+    asyncio.run(sup.run())
+except SystemExit as e:
+    print(json.dumps({"reset_s": clock.ms() // 1000, "cause": machine.reset_cause(),
+                      "conds": conds, "state": state, "beats": beats[-3:],
+                      "status": sup.status()}))
+'''
+
+
+def run(hang_at):
+    r = run_micropython(["-c", "HANG_AT = %d\n" % hang_at + PROG], timeout=60)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_failures_restart_and_raise_device_alarm_and_hang_resets():
+    out = run(hang_at=120)
+    # flaky fails at ~1 s, then after 1 s and 2 s back-off: the third failure raises the alarm
+    conds = [c for c in out["conds"] if c[0] == "task_flaky"]
+    assert conds and conds[0][1] is True and conds[0][2] < 20, out
+    assert out["state"]["flaky"] >= 3
+    # MemoryError in one task: restarted, and it then runs normally
+    assert out["state"]["oom"] == 2
+    assert out["status"]["oom"]["restarts"] >= 1
+    # the alarm task kept beating until the reset
+    assert out["beats"][-1] >= out["reset_s"] - 6
+    # hung at 120 s: stale after 20 s, watchdog (30 s) fires shortly after
+    assert out["cause"] == 3  # WDT_RESET
+    assert 140 <= out["reset_s"] <= 175, out
+
+
+def test_no_reset_while_every_task_checks_in():
+    out = run(hang_at=1000)
+    assert 1020 <= out["reset_s"] <= 1055, out

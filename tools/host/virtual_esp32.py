@@ -1,0 +1,37 @@
+# The virtual ESP32: what the board provides, on the unix port (host only).
+#
+#   import virtual_esp32
+#   virtual_esp32.install(speed=0, wall_unix=...)   # before the firmware imports anything
+#
+# - `time`: the virtual clock (vtime; epoch 2000, wrapping ticks, asyncio on simulated time);
+# - `machine`: fakes that record every pin/PWM change, RTC memory, a watchdog;
+# - `bluetooth`: the virtual radio (aioble runs on it unmodified);
+# - `network`: a WLAN fake (sockets stay real, on loopback).
+# The firmware then runs unchanged: it never imports anything from tools/.
+import sys
+
+import vtime
+
+FIRMWARE_PREFIXES = ("main", "clock", "reading", "app", "alarms", "dexcom", "link", "sound",
+                     "forward", "follow", "aioble")
+
+
+def install(speed=0, wall_unix=None):
+    vtime.install(speed, wall_unix)
+    import machine
+    sys.modules["machine"] = machine
+    import network
+    sys.modules["network"] = network
+    try:
+        import bluetooth
+        sys.modules["bluetooth"] = bluetooth
+    except ImportError:
+        pass
+
+
+def forget_firmware():
+    """After a reset the firmware starts from scratch: drop its modules so the
+    next import runs them anew (RTC memory and the flash folder survive)."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in FIRMWARE_PREFIXES:
+            del sys.modules[name]

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""`make sim`: the real firmware on the MicroPython unix port against the
+virtual transmitter, replaying a CGM trace on an accelerated clock.
+
+Options (environment variables, as `make sim` passes them):
+  TRACE=file.csv     trace (minute,cgm[,true_bg]); default: one night with a low
+  START=minute       trace minute where the run starts (default: the night's 21:00)
+  HOURS=n | DAYS=n   how long to run (default 11 hours, one night)
+  SPEED=x            x times real time; 0 = as fast as possible (default 600, headless 0)
+  HEADLESS=1         JSON lines of events on stdout and nothing else (no live view)
+  HTTP_PORT=n        serve the LAN API on 127.0.0.1:n
+  NIGHTSCOUT_URL=... forward to this Nightscout (secret from CONFIG or NIGHTSCOUT_SECRET)
+  MQTT=host:port     publish to this MQTT broker
+  CONFIG=file.json   the box's configuration (default: a leader for the virtual transmitter)
+  FAULTS=...         the virtual transmitter's fault modes (see tools/vtx)
+  HEAP=64K           MicroPython heap (the ESP32 budget)
+  PLOT=path.png      where to draw the night (default build/sim.png; PLOT= to skip)
+The firmware process (tools/simboot.py) prints every event as a JSON line
+with `t_ms`; this program renders them live, then prints a summary and plots.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
+DEFAULT_TRACE = os.path.join(SHARED, "traces", "adolescent_003.csv")
+DEFAULT_START = 21 * 60  # 21:00 of the first day; this patient goes low that night
+ARROWS = [(35, "⇈"), (20, "↑"), (10, "↗"), (-10, "→"), (-20, "↘"), (-35, "↓")]
+
+
+def arrow(trend):
+    if trend is None:
+        return "?"
+    for bound, a in ARROWS:
+        if trend > bound:
+            return a
+    return "⇊"
+
+
+def options(env=os.environ):
+    headless = env.get("HEADLESS", "") not in ("", "0")
+    hours = float(env["DAYS"]) * 24 if env.get("DAYS") else float(env.get("HOURS") or 11)
+    o = {
+        "trace": env.get("TRACE") or DEFAULT_TRACE,
+        "start": int(env.get("START") or (DEFAULT_START if not env.get("TRACE") else 0)),
+        "hours": hours,
+        "speed": float(env.get("SPEED") or (0 if headless else 600)),
+        "headless": headless,
+        "heap": env.get("HEAP") or "64K",
+        "plot": env.get("PLOT", os.path.join(ROOT, "build", "sim.png")),
+    }
+    for key in ("HTTP_PORT", "NIGHTSCOUT_URL", "NIGHTSCOUT_SECRET", "MQTT", "CONFIG", "FAULTS",
+                "SEED", "TX_ID"):
+        if env.get(key):
+            o[key.lower()] = env[key]
+    if not os.path.exists(o["trace"]):
+        sys.exit("sim: no trace file %s" % o["trace"])
+    if o["hours"] <= 0 or o["speed"] < 0:
+        sys.exit("sim: HOURS/DAYS must be > 0 and SPEED >= 0")
+    return o
+
+
+def firmware_process(o):
+    env = dict(os.environ)
+    env["MICROPYPATH"] = ".frozen:%s:%s:%s" % (os.path.join(ROOT, "firmware"),
+                                              os.path.join(ROOT, ".mpylib"),
+                                              os.path.join(HERE, "host"))
+    env["SIM_OPTIONS"] = json.dumps(o)
+    cmd = [os.path.join(ROOT, ".venv", "bin", "micropython"), "-X", "heapsize=" + o["heap"],
+           os.path.join(HERE, "simboot.py")]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=None if not o["headless"]
+                            else subprocess.PIPE, text=True, env=env, cwd=ROOT)
+
+
+class View:
+    """The live terminal view, and what the summary and plot need."""
+
+    def __init__(self, o):
+        self.o = o
+        self.readings = []   # (t_ms, sgv, trend, source)
+        self.onsets = []     # (t_ms, type, priority)
+        self.active = {}
+        self.sound = ("off", None)
+        self.link = ""
+        self.events = 0
+        self.last_draw = 0
+
+    def take(self, e):
+        self.events += 1
+        kind = e.get("event")
+        if kind == "reading" and e.get("sgv") is not None:
+            self.readings.append((e["t_ms"], e["sgv"], e.get("trend"), e.get("source")))
+        elif kind == "alarm_onset":
+            self.onsets.append((e["t_ms"], e["type"], e["priority"]))
+            self.active[e["type"]] = e["priority"]
+        elif kind == "alarm_clear":
+            self.active.pop(e["type"], None)
+        elif kind == "annunciator":
+            self.sound = (e.get("pattern"), e.get("alarm"))
+        elif kind == "link":
+            self.link = e.get("what", "")
+
+    def clock(self, t_ms):
+        m = self.o["start"] + t_ms // 60000
+        return "day %d %02d:%02d" % (m // 1440 + 1, (m // 60) % 24, m % 60)
+
+    def draw(self, t_ms, force=False):
+        now = time.time()
+        if not force and now - self.last_draw < 0.2:
+            return
+        self.last_draw = now
+        r = self.readings[-1] if self.readings else None
+        bg = "%3d mg/dL %s" % (r[1], arrow(r[2])) if r else "--- mg/dL"
+        alarms = ", ".join("%s(%s)" % kv for kv in sorted(self.active.items())) or "none"
+        pattern, alarm = self.sound
+        led = {"high": "red flashing", "medium": "yellow flashing", "low": "steady",
+               "off": "calm", "no_data": "no-data", "fault": "fault"}.get(pattern, pattern)
+        line = "%s | %s | alarms: %s | buzzer: %s | LED: %s | link: %s" % (
+            self.clock(t_ms), bg, alarms, pattern if pattern not in ("off", None) else "silent",
+            led, self.link)
+        sys.stdout.write("\r\x1b[2K" + line[:200])
+        sys.stdout.flush()
+
+    def summary(self, wall_s):
+        lines = ["", "simulated %.1f h in %.1f s wall time" % (self.o["hours"], wall_s),
+                 "readings: %d (%d backfilled)" % (len(self.readings),
+                                                  sum(1 for r in self.readings if r[3] == "backfill"))]
+        if self.readings:
+            sg = [r[1] for r in self.readings]
+            lines.append("glucose: min %d, max %d mg/dL" % (min(sg), max(sg)))
+        for t, typ, prio in self.onsets:
+            lines.append("  alarm %-20s %-6s at %s" % (typ, prio, self.clock(t)))
+        if not self.onsets:
+            lines.append("  no alarm raised")
+        return "\n".join(lines)
+
+
+def plot(view, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    start = view.o["start"]
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    xs = [(start + t / 60000) / 60 for t, *_ in view.readings]
+    ax.plot(xs, [r[1] for r in view.readings], ".-", lw=1, ms=3, label="CGM (as received)")
+    for y, c, name in ((55, "darkred", "urgent low 55"), (70, "orange", "low 70"),
+                       (180, "gray", "high 180")):
+        ax.axhline(y, color=c, lw=0.8, ls="--", label=name)
+    colors = {"high": "red", "medium": "orange", "low": "gold"}
+    for t, typ, prio in view.onsets:
+        x = (start + t / 60000) / 60
+        ax.axvline(x, color=colors.get(prio, "k"), lw=1.2, alpha=0.7)
+        ax.text(x, ax.get_ylim()[1] * 0.97, typ, rotation=90, va="top", fontsize=7)
+    ax.set_xlabel("hours since trace start")
+    ax.set_ylabel("mg/dL")
+    ax.set_title("bedside CGM alarm: simulated night (%s)" % os.path.basename(view.o["trace"]))
+    ax.legend(loc="upper right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    o = options()
+    view = View(o)
+    t0 = time.time()
+    p = firmware_process(o)
+    t_ms = 0
+    try:
+        for line in p.stdout:
+            if not line.startswith("{"):
+                continue  # the firmware's console log goes to stderr; be strict anyway
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            t_ms = e.get("t_ms", t_ms)
+            view.take(e)
+            if o["headless"]:
+                sys.stdout.write(line)
+            else:
+                view.draw(t_ms)
+    except KeyboardInterrupt:
+        p.terminate()
+    rc = p.wait()
+    err = p.stderr.read() if p.stderr else ""
+    out = sys.stderr if o["headless"] else sys.stdout
+    if not o["headless"]:
+        view.draw(t_ms, force=True)
+    print(view.summary(time.time() - t0), file=out)
+    if o["plot"] and view.readings:
+        plot(view, o["plot"])
+        print("plot:", o["plot"], file=out)
+    if rc != 0:
+        print("firmware process ended with code %d\n%s" % (rc, err[-4000:]), file=sys.stderr)
+        sys.exit(rc)
+
+
+if __name__ == "__main__":
+    main()
