@@ -19,6 +19,7 @@ help:
 	@echo "make bench       run every benchmark into build/bench.json (SECTION=name for one)"
 	@echo "make decode ARGS='msg HEX'   decode a Dexcom message with the firmware codec"
 	@echo "make replay TRACE=file.csv   alarm onsets of the engine over a trace (JSON lines)"
+	@echo "make sim         the firmware on the host against a virtual transmitter (TRACE= DAYS= SPEED= HEADLESS=1 ...)"
 
 setup: $(VENV)/.done $(MPYLIB)/.done
 
@@ -46,6 +47,10 @@ decode: setup
 
 replay: setup
 	@$(MICROPYTHON) tools/replay.py $(TRACE)
+
+# The firmware on the host against the virtual transmitter (options: see tools/sim.py).
+sim: setup
+	@$(PY) tools/sim.py
 
 clean:
 	rm -rf build $(VENV) $(MPYLIB)

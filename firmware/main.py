@@ -34,6 +34,8 @@ class App:
         self.history = []        # recent readings (newest last), for the LAN API
         self.status = {"link": None, "last_reading": None}
         self.wdt_ms = wdt_ms
+        self.http_host = "0.0.0.0"  # where the LAN API listens
+        self.link = self.wifi = self.buttons = self.lan_api = None
         self.rtc = persist.RtcStore(machine.RTC())
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)

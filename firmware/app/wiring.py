@@ -1,0 +1,170 @@
+# Wires the optional parts to the app, as the configuration asks: buttons,
+# the BLE link (leader) or the follower source, Wi-Fi, Nightscout, MQTT and
+# the LAN API. Each part runs as a supervised task; a part that cannot even
+# start (bad config, missing module, no memory) raises the `device` alarm
+# with its name and the box keeps alarming on what it has.
+import asyncio
+
+import clock
+from app import log
+
+LINK_SILENT_MS = 20 * 60 * 1000  # a link that makes no progress this long is hung
+
+
+def add_all(app):
+    for name, fn in (("buttons", _buttons), ("source", _source), ("forwarding", _forwarding)):
+        try:
+            fn(app)
+        except Exception as e:
+            log.exc(e, "cannot start %s", name)
+            app.condition("device", "start_" + name, True)
+
+
+def supervise(app, name, make_coro, period_s, alive=None):
+    """Run make_coro() as a child task; check in while it lives (and, when
+    given, while alive() says it makes progress)."""
+    async def task(checkin):
+        child = asyncio.create_task(make_coro())
+        try:
+            while not child.done():
+                if alive is None or alive():
+                    checkin()
+                await asyncio.sleep(5)
+            await child  # re-raises its exception for the supervisor
+        finally:
+            child.cancel()
+    app.add_task(name, task, period_s)
+
+
+# --- buttons ------------------------------------------------------------------
+def _buttons(app):
+    if not app.board.get("button"):
+        return
+    from sound.buttons import Buttons
+    btn = Buttons(app.board["button"], on_snooze=app.snooze, on_ack=app.acknowledge,
+                  on_test=app.ann.test, feedback=app.ann.cue, on_fault=_fault(app, "button"))
+    app.buttons = btn
+    supervise(app, "buttons", btn.run, 30)
+
+
+def _fault(app, what):
+    def report(ev):
+        app.emit(ev)
+        app.condition("device", what, ev.get("active", True))
+    return report
+
+
+# --- where readings come from -------------------------------------------------
+def _source(app):
+    cfg = app.cfg
+    if cfg.get("role") == "follower":
+        from forward.follower import Follower
+        f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
+                     app.condition(kind, name, active))
+        supervise(app, "follower", f.run, 600)
+        return
+    if not cfg.get("transmitter_id"):
+        log.warn("no transmitter_id configured")
+        app.condition("link", "not_configured", True)
+        return
+    from link import Link
+    slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
+    link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
+                 "bond_path": "ble_secrets.json"}, app.on_reading, lambda ev: on_link_event(app, ev))
+    app.link = link
+    last = {"ms": clock.ms(), "n": -1}
+
+    def progressing():
+        st = link.status()
+        n = st.get("sessions", 0) + st.get("missed_windows", 0)
+        if n != last["n"]:
+            last["n"], last["ms"] = n, clock.ms()
+        return clock.ms() - last["ms"] < LINK_SILENT_MS
+
+    supervise(app, "link", link.run, 60, progressing)
+
+
+# link event -> (condition kind, name, active); None: just a notice
+_LINK_CONDITIONS = {
+    "no_transmitter": ("link", "no_transmitter", True),
+    "auth_failed": ("link", "auth_failed", True),
+    "rogue": ("link", "rogue", True),
+    "bond_lost": ("link", "bond_lost", True),
+    "slot_conflict": ("link", "bond_lost", True),
+}
+_LINK_GOOD = ("authenticated", "bonded")
+
+
+def on_link_event(app, ev):
+    app.emit(ev)
+    what = ev.get("what")
+    app.status["link"] = what
+    if what in _LINK_CONDITIONS:
+        kind, name, active = _LINK_CONDITIONS[what]
+        app.condition(kind, name, active)
+    elif what in _LINK_GOOD:
+        for name in ("no_transmitter", "auth_failed", "rogue", "bond_lost"):
+            app.condition("link", name, False)
+    elif what == "battery_low":
+        app.condition("transmitter_battery", "battery_low", ev.get("active", True))
+    elif what == "sensor_state":
+        kind = ev.get("kind")
+        for name in ("failed", "expired", "stopped", "warmup"):
+            app.condition("sensor", name, name == kind)
+
+
+# --- forwarding -----------------------------------------------------------------
+def _forwarding(app):
+    cfg = app.cfg
+    ns, mq, lan = cfg.get("nightscout") or {}, cfg.get("mqtt") or {}, cfg.get("lan_api") or {}
+    if not cfg.get("wifi"):
+        return
+    from forward.wifi import WifiKeeper
+    from forward.history import History
+
+    def cond(kind, name, active):
+        app.condition(kind, name, active)
+
+    keeper = WifiKeeper(cfg["wifi"], ble_active=lambda: True,
+                        on_change=lambda up: app.emit({"event": "wifi", "up": up}))
+    supervise(app, "wifi", keeper.run, 120)
+    app.wifi = keeper
+    hist = History(288)
+    app.listeners.append(lambda ev: ev.get("event") == "reading" and hist.add(_as_reading(ev)))
+    if ns.get("url"):
+        from forward.nightscout import NightscoutUploader
+        up = NightscoutUploader({"url": ns["url"], "secret": ns.get("api_secret") or None,
+                                 "token": ns.get("token") or None,
+                                 "lan": bool(ns.get("allow_http")),
+                                 "ca_file": ns.get("ca_file")}, on_condition=cond, wifi=keeper,
+                                store_path="nsqueue.bin")
+        app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
+        supervise(app, "nightscout", up.run, 600)
+    if mq.get("host"):
+        from forward.mqtt import MqttPublisher
+        pub = MqttPublisher({"host": mq["host"], "port": mq.get("port", 1883),
+                             "user": mq.get("user") or None, "password": mq.get("password") or None,
+                             "topic_prefix": mq.get("topic", "cgm")}, wifi=keeper, on_condition=cond)
+        app.listeners.append(lambda ev: _mqtt_event(pub, app, ev))
+        supervise(app, "mqtt", pub.run, 600)
+    if lan.get("enabled"):
+        from forward.lanapi import LanApi
+        api = LanApi({"port": lan.get("port", 17580), "secret": lan.get("api_secret") or None},
+                     hist)
+        app.lan_api = api
+        supervise(app, "web", lambda: api.run(app.http_host), 600)
+
+
+def _as_reading(ev):
+    return (ev["dex_s"], ev["unix_s"], ev["sgv"], ev["trend"], ev["state"], ev["source"])
+
+
+def _mqtt_event(pub, app, ev):
+    kind = ev.get("event")
+    if kind == "reading":
+        pub.publish_reading(_as_reading(ev))
+    elif kind in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack"):
+        loudest = app.engine.loudest()
+        pub.publish_alarm(loudest["type"] if loudest else "none")
+    elif kind == "link":
+        pub.publish_link(ev.get("what"))
