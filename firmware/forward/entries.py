@@ -1,0 +1,55 @@
+# Nightscout / xDrip+ record shapes (pure; CPython and MicroPython).
+# Trend in: mg/dL/min x10 (firmware/reading.py). Direction names and slope
+# thresholds as xDrip+ Dex_Constants.TREND_ARROW_VALUES.getTrend and
+# Nightscout lib/plugins/direction.js use them (peers.md 2.1).
+
+# (upper bound of the slope x10, name), walked from the top like xDrip+:
+# (3.5, 40] DoubleUp, (2, 3.5] SingleUp, (1, 2] FortyFiveUp, (-1, 1] Flat,
+# (-2, -1] FortyFiveDown, (-3.5, -2] SingleDown, <= -3.5 DoubleDown, > 40 NONE.
+_ARROWS = ((400, "DoubleUp"), (35, "SingleUp"), (20, "FortyFiveUp"), (10, "Flat"),
+           (-10, "FortyFiveDown"), (-20, "SingleDown"), (-35, "DoubleDown"))
+# Dexcom/Nightscout numeric trend codes (pebble, xDrip "trend").
+TREND_CODES = {"NONE": 0, "DoubleUp": 1, "SingleUp": 2, "FortyFiveUp": 3, "Flat": 4,
+               "FortyFiveDown": 5, "SingleDown": 6, "DoubleDown": 7,
+               "NOT COMPUTABLE": 8, "RATE OUT OF RANGE": 9}
+
+
+def direction(trend_x10):
+    """Nightscout direction name for a trend in mg/dL/min x10 (None: unknown)."""
+    if trend_x10 is None:
+        return "NOT COMPUTABLE"
+    name = "NONE"
+    for bound, arrow in _ARROWS:
+        if trend_x10 > bound:
+            return name
+        name = arrow
+    return name
+
+
+def civil(unix_s):
+    """(year, month, day, hour, minute, second) UTC for Unix seconds (any port epoch)."""
+    days, rem = divmod(int(unix_s), 86400)
+    days += 719468
+    era = days // 146097
+    doe = days - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    y = yoe + era * 400 + (m <= 2)
+    return (y, m, d, rem // 3600, rem % 3600 // 60, rem % 60)
+
+
+def iso_utc(unix_s):
+    """ISO 8601 UTC with milliseconds, as Nightscout stores dateString."""
+    return "%04d-%02d-%02dT%02d:%02d:%02d.000Z" % civil(unix_s)
+
+
+def sgv_entry(dex_s, unix_s, sgv, trend, device):
+    """One Nightscout v1 `sgv` entry. `date` and `dateString`/`sysTime` come from
+    the same instant (the reading's own time), so the server's upsert key
+    {sysTime, type} is stable across retries and backfill."""
+    iso = iso_utc(unix_s)
+    return {"type": "sgv", "sgv": sgv, "date": int(unix_s) * 1000, "dateString": iso,
+            "sysTime": iso, "direction": direction(trend), "device": device}

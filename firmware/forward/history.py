@@ -1,0 +1,77 @@
+# Recent readings for the LAN API: a fixed-size, time-ordered ring of packed
+# records (13 bytes each; 288 = 24 h in 3.7 KiB), pure (CPython and MicroPython).
+#   h = History(288); h.add(reading); h.query(count, gt=, gte=, lt=, lte=)
+# query() yields (dex_s, unix_s, sgv, trend, state) newest first; times in Unix ms
+# for the bounds (as Nightscout's find[date]).
+import struct
+
+_REC = "<IIHhB"
+_R = 13
+_NO_TREND = -32768
+
+
+class History:
+    def __init__(self, capacity=288):
+        if capacity < 1:
+            raise ValueError("capacity >= 1")
+        self.capacity = capacity
+        self._buf = bytearray(capacity * _R)
+        self._n = 0
+
+    def __len__(self):
+        return self._n
+
+    def _get(self, i):
+        d, u, s, t, st = struct.unpack_from(_REC, self._buf, i * _R)
+        return d, u, s, None if t == _NO_TREND else t, st
+
+    def add(self, reading):
+        """Keep a reading (tuple of firmware/reading.py). Readings without wall time
+        or glucose are not kept; the same transmitter time twice is kept once."""
+        dex_s, unix_s, sgv, trend, state = reading[0], reading[1], reading[2], reading[3], reading[4]
+        if unix_s is None or sgv is None:
+            return False
+        unix_s = int(unix_s)
+        n = self._n
+        i = n
+        while i > 0:
+            d, u = struct.unpack_from("<II", self._buf, (i - 1) * _R)
+            if d == dex_s and abs(u - unix_s) < 150:
+                return False
+            if u <= unix_s:
+                break
+            i -= 1
+        mv = memoryview(self._buf)
+        if n == self.capacity:
+            if i == 0:
+                return False  # older than everything in a full ring
+            mv[0:(i - 1) * _R] = mv[_R:i * _R]  # drop the oldest, open slot i-1
+            i -= 1
+        else:
+            mv[(i + 1) * _R:(n + 1) * _R] = bytes(mv[i * _R:n * _R])
+            self._n = n + 1
+        struct.pack_into(_REC, self._buf, i * _R, dex_s, unix_s, sgv,
+                         _NO_TREND if trend is None else trend, state or 0)
+        return True
+
+    def latest(self):
+        return self._get(self._n - 1) if self._n else None
+
+    def previous_sgv(self, index_from_newest):
+        """sgv of the reading before the one at index_from_newest (for deltas)."""
+        i = self._n - 2 - index_from_newest
+        return self._get(i) if i >= 0 else None
+
+    def query(self, count, gt=None, gte=None, lt=None, lte=None):
+        """Up to count records, newest first, filtered by date in Unix ms. Yields
+        (record, previous_record_or_None)."""
+        i = self._n - 1
+        while i >= 0 and count > 0:
+            r = self._get(i)
+            ms = r[1] * 1000
+            if (gt is not None and ms <= gt) or (gte is not None and ms < gte):
+                return  # all older ones fail too
+            if (lt is None or ms < lt) and (lte is None or ms <= lte):
+                yield r, (self._get(i - 1) if i > 0 else None)
+                count -= 1
+            i -= 1

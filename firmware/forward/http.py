@@ -1,0 +1,146 @@
+# A small HTTP/1.1 client over asyncio streams, for the Nightscout uploader.
+#
+# Why not micropython-lib `requests`: it is blocking (it would stall the
+# alarm path while a server hangs) and it sets verify_mode = CERT_NONE for
+# https, so the api-secret would go to any man-in-the-middle. micropython-lib's
+# `ssl` shim also defaults SSLContext to CERT_NONE, so this module builds the
+# context from the built-in `tls` module and sets CERT_REQUIRED itself.
+#
+# One request per connection ("Connection: close"): simple, and on the ESP32
+# the TLS buffers are freed between uploads. DNS is resolved once per host
+# and cached (getaddrinfo blocks on the board; a LAN IP resolves instantly).
+import asyncio
+import socket
+
+
+class HttpError(OSError):
+    """The server's answer could not be read (bad status line, too large)."""
+
+
+_MAX_HEAD_LINE = 512
+_MAX_HEADERS = 40
+
+_addr_cache = {}
+
+
+def parse_url(url):
+    """(scheme, host, port, base_path) of an http/https URL; ValueError if not one."""
+    if "://" not in url:
+        raise ValueError("not a URL: no scheme")
+    scheme, rest = url.split("://", 1)
+    scheme = scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError("scheme must be http or https")
+    hostport, _, path = rest.partition("/")
+    if "@" in hostport:
+        raise ValueError("credentials in the URL are not allowed")
+    host, _, port = hostport.partition(":")
+    if not host:
+        raise ValueError("no host")
+    port = int(port) if port else (443 if scheme == "https" else 80)
+    return scheme, host, port, "/" + path.rstrip("/") if path else ""
+
+
+def tls_context(cadata):
+    """A client TLS context that verifies the server against `cadata` (PEM or DER bytes)."""
+    try:
+        import tls
+    except ImportError:
+        import ssl as tls  # CPython
+    ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+    ctx.verify_mode = tls.CERT_REQUIRED
+    try:
+        ctx.load_verify_locations(cadata=cadata)
+    except TypeError:
+        ctx.load_verify_locations(cadata)
+    return ctx
+
+
+def _resolve(host, port):
+    key = (host, port)
+    a = _addr_cache.get(key)
+    if a is None:
+        a = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
+        _addr_cache[key] = a
+    return a
+
+
+def forget_address(host, port):
+    _addr_cache.pop((host, port), None)
+
+
+def _ip_of(addr):
+    if isinstance(addr, tuple):
+        return addr[0], addr[1]
+    # MicroPython on some ports returns a sockaddr bytes object
+    ip = socket.sockaddr(addr) if hasattr(socket, "sockaddr") else None
+    if ip:
+        a = ip[1]
+        if isinstance(a, (bytes, bytearray)):
+            a = socket.inet_ntop(ip[0], a)
+        return a, ip[2]
+    raise HttpError("cannot use address %r" % (addr,))
+
+
+async def _exchange(host, port, ssl_ctx, head, body, max_body):
+    ip, p = _ip_of(_resolve(host, port))
+    if ssl_ctx is not None:
+        reader, writer = await asyncio.open_connection(ip, p, ssl=ssl_ctx, server_hostname=host)
+    else:
+        reader, writer = await asyncio.open_connection(ip, p)
+    try:
+        writer.write(head)
+        if body:
+            writer.write(body)
+        await writer.drain()
+        line = await reader.readline()
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+            raise HttpError("bad status line")
+        status = int(parts[1])
+        date = None
+        length = None
+        for _ in range(_MAX_HEADERS + 1):
+            line = await reader.readline()
+            if len(line) > _MAX_HEAD_LINE:
+                raise HttpError("header line too long")
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"date":
+                date = value.strip().decode()
+            elif name == b"content-length":
+                length = int(value.strip())
+        else:
+            raise HttpError("too many headers")
+        want = max_body if length is None else min(length, max_body)
+        data = b""
+        while len(data) < want:
+            chunk = await reader.read(want - len(data))
+            if not chunk:
+                break
+            data += chunk
+        return status, date, data
+    finally:
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except Exception:
+            pass
+
+
+async def request(method, host, port, path, headers, body=None, ssl_ctx=None, timeout_s=20,
+                  max_body=2048):
+    """Send one request; return (status, date_header_or_None, body_prefix).
+    Raises OSError / asyncio.TimeoutError / HttpError. The caller must not log
+    `headers` or `path` when they carry credentials."""
+    h = "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nUser-Agent: bedside-cgm\r\n" % (
+        method, path, host)
+    for k, v in headers:
+        h += "%s: %s\r\n" % (k, v)
+    if body is not None:
+        h += "Content-Length: %d\r\n" % len(body)
+    h += "\r\n"
+    return await asyncio.wait_for(_exchange(host, port, ssl_ctx, h.encode(), body, max_body),
+                                  timeout_s)

@@ -1,0 +1,279 @@
+# LAN read API for followers, on microdot (installed through package.json):
+# the formats existing followers already read.
+#   /sgv.json, /api/v1/entries/sgv.json   xDrip+ local web service (count, brief_mode, find[date])
+#   /api/v1/entries.json, /api/v1/entries Nightscout entries (count, find[date][$gt|$gte|$lt|$lte])
+#   /api/v1/status.json                    Nightscout status (units, thresholds, serverTimeEpoch)
+#   /status.json                           xDrip+ thresholds
+#   /pebble                                Nightscout Pebble format
+#
+#   api = LanApi(cfg.get("lan_api", {}), history)   # history: forward.history.History
+#   asyncio.create_task(api.run())
+#
+# Secret (optional) checked like xDrip+: when set, callers must send header
+# `api-secret` = SHA-1 hex of it (403 otherwise; loopback callers are
+# trusted unless trust_loopback is false); when not set, a caller that sends
+# the header is refused too (it expects a different server).
+# Bounded: at most max_connections at once (more are closed unanswered),
+# request_timeout_s per request (slow clients are cut off), request lines and
+# headers <= 512 bytes, no request body, responses streamed record by record.
+import asyncio
+import binascii
+import hashlib
+
+import clock
+from microdot import Microdot, Request
+from forward import ConfigError, need, log_print
+from forward.entries import direction, iso_utc, TREND_CODES
+
+_LINE_MAX = 512
+_MMOL = 18.0182
+
+
+def validate(cfg):
+    w = "lan_api"
+    cfg = cfg or {}
+    port = need(cfg, "port", int, w, 17580, False)
+    if not 1 <= port <= 65535:
+        raise ConfigError("lan_api.port: 1..65535")
+    secret = need(cfg, "secret", str, w, None, False)
+    if secret is not None and not secret:
+        raise ConfigError("lan_api.secret: empty (use null for none)")
+    units = need(cfg, "units", str, w, "mg/dl", False)
+    if units not in ("mg/dl", "mmol"):
+        raise ConfigError("lan_api.units: 'mg/dl' or 'mmol'")
+    th = need(cfg, "thresholds", dict, w, {}, False)
+    thresholds = {"bgHigh": 260, "bgTargetTop": 180, "bgTargetBottom": 80, "bgLow": 55}
+    for k, v in th.items():
+        if k not in thresholds or isinstance(v, bool) or not isinstance(v, int) or not 30 <= v <= 400:
+            raise ConfigError("lan_api.thresholds.%s: one of %s, 30..400 mg/dL" % (k, list(thresholds)))
+        thresholds[k] = v
+    maxc = need(cfg, "max_connections", int, w, 4, False)
+    if not 1 <= maxc <= 16:
+        raise ConfigError("lan_api.max_connections: 1..16")
+    return {"port": port, "units": units, "thresholds": thresholds, "max_connections": maxc,
+            "secret_sha1": None if secret is None else
+            binascii.hexlify(hashlib.sha1(secret.encode()).digest()).decode(),
+            "trust_loopback": need(cfg, "trust_loopback", bool, w, True, False),
+            "request_timeout_s": need(cfg, "request_timeout_s", (int, float), w, 5, False),
+            "device": need(cfg, "device", str, w, "bedside-cgm", False)}
+
+
+class BadRequest(ValueError):
+    pass
+
+
+class _BoundedReader:
+    """The request stream with a cap on line length (microdot's readline is
+    unbounded until it returns; this one refuses to buffer past the cap)."""
+
+    def __init__(self, reader):
+        self.r = reader
+        self.buf = b""
+
+    async def readline(self):
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                return line
+            if len(self.buf) > _LINE_MAX:
+                raise BadRequest("line too long")
+            chunk = await self.r.read(128)
+            if not chunk:
+                line, self.buf = self.buf, b""
+                return line
+            self.buf += chunk
+
+    async def read(self, n=-1):
+        if self.buf:
+            out = self.buf if n < 0 else self.buf[:n]
+            self.buf = self.buf[len(out):]
+            return out
+        return await self.r.read(min(n, 256) if n >= 0 else 256)
+
+    async def readexactly(self, n):
+        if n > _LINE_MAX:
+            raise BadRequest("body too large")
+        out = b""
+        while len(out) < n:
+            c = await self.read(n - len(out))
+            if not c:
+                raise EOFError
+            out += c
+        return out
+
+
+class _Server(Microdot):
+    def __init__(self, max_connections, timeout_s, log):
+        super().__init__()
+        self.max_connections = max_connections
+        self.timeout_s = timeout_s
+        self.active = 0
+        self.refused = 0
+        self.timeouts = 0
+        self._log = log
+
+    async def handle_request(self, reader, writer):
+        if self.active >= self.max_connections:
+            self.refused += 1
+            await _close(writer)  # too many: dropped unanswered
+            return
+        self.active += 1
+        try:
+            await asyncio.wait_for(
+                Microdot.handle_request(self, _BoundedReader(reader), writer), self.timeout_s)
+        except asyncio.TimeoutError:
+            self.timeouts += 1
+        except Exception as e:  # a broken client must not take the server down
+            self._log("lanapi: request failed: %r" % e)
+        finally:
+            self.active -= 1
+            await _close(writer)
+
+
+async def _close(writer):
+    try:
+        writer.close()
+        await writer.wait_closed()
+    except Exception:
+        pass
+
+
+def _int_arg(args, name, default, lo, hi):
+    v = args.get(name)
+    if v is None or v == "":
+        return default
+    try:
+        n = int(v)
+    except ValueError:
+        raise BadRequest("%s: not an integer" % name)
+    if not lo <= n <= hi:
+        raise BadRequest("%s: %d..%d" % (name, lo, hi))
+    return n
+
+
+def _bounds(args):
+    out = {}
+    for op in ("gt", "gte", "lt", "lte"):
+        v = args.get("find[date][$%s]" % op)
+        if v is not None:
+            try:
+                out[op] = int(float(v))
+            except ValueError:
+                raise BadRequest("find[date][$%s]: not a number" % op)
+    return out
+
+
+class LanApi:
+    def __init__(self, cfg, history, log=log_print):
+        self.c = c = validate(cfg)
+        self.history = history
+        self._log = log
+        Request.max_content_length = 0  # GET only: any body is refused (413)
+        Request.max_body_length = 0
+        Request.max_readline = _LINE_MAX
+        self.app = app = _Server(c["max_connections"], c["request_timeout_s"], log)
+        app.before_request(self._auth)
+        app.errorhandler(BadRequest)(self._bad)
+        app.route("/sgv.json")(self._sgv)
+        app.route("/api/v1/entries/sgv.json")(self._sgv)
+        app.route("/api/v1/entries.json")(self._entries)
+        app.route("/api/v1/entries")(self._entries)
+        app.route("/api/v1/status.json")(self._status)
+        app.route("/status.json")(self._xdrip_status)
+        app.route("/pebble")(self._pebble)
+
+    async def run(self, host="0.0.0.0"):
+        """Serve forever (returns only when stop() is called)."""
+        await self.app.start_server(host=host, port=self.c["port"])
+
+    def stop(self):
+        self.app.shutdown()
+
+    # --- handlers ---------------------------------------------------------------
+    def _auth(self, req):
+        sent = req.headers.get("api-secret")
+        want = self.c["secret_sha1"]
+        if want is None:
+            if sent:
+                return {"error": "api-secret sent but this box has no secret set"}, 403
+            return None
+        addr = req.client_addr[0] if req.client_addr else ""
+        if self.c["trust_loopback"] and addr in ("127.0.0.1", "::1"):
+            return None
+        if not sent or sent.strip().lower() != want:
+            return {"error": "api-secret missing or wrong"}, 403
+        return None
+
+    def _bad(self, req, e):
+        return {"error": str(e)}, 400
+
+    def _record(self, r, prev, brief, first):
+        dex_s, unix_s, sgv, trend, _ = r
+        d = {"date": unix_s * 1000, "sgv": sgv, "direction": direction(trend),
+             "trend": TREND_CODES[direction(trend)]}
+        if prev is not None and 0 < unix_s - prev[1] <= 600:
+            d["delta"] = sgv - prev[2]
+        if not brief:
+            iso = iso_utc(unix_s)
+            d["_id"] = "%x%08x" % (dex_s, unix_s)
+            d["device"] = self.c["device"]
+            d["dateString"] = iso
+            d["sysTime"] = iso
+            d["type"] = "sgv"
+            d["noise"] = 1
+        if first:
+            d["units_hint"] = "mmol" if self.c["units"] == "mmol" else "mgdl"
+        return d
+
+    def _stream(self, count, bounds, brief, xdrip):
+        import json
+        rows = self.history.query(count, **bounds)
+        yield "["
+        first = True
+        for r, prev in rows:
+            d = self._record(r, prev, brief, first and xdrip)
+            yield ("" if first else ",") + json.dumps(d)
+            first = False
+        yield "]"
+
+    def _json_stream(self, gen):
+        return gen, 200, {"Content-Type": "application/json"}
+
+    def _sgv(self, req):
+        count = _int_arg(req.args, "count", 24, 1, 1000)
+        brief = (req.args.get("brief_mode") or "").upper() in ("Y", "YES", "TRUE", "1")
+        return self._json_stream(self._stream(count, _bounds(req.args), brief, True))
+
+    def _entries(self, req):
+        count = _int_arg(req.args, "count", 10, 1, 1000)
+        return self._json_stream(self._stream(count, _bounds(req.args), False, False))
+
+    def _status(self, req):
+        now = clock.unix()
+        return {"status": "ok", "name": self.c["device"], "version": "0.1.0",
+                "serverTime": iso_utc(now), "serverTimeEpoch": now * 1000, "apiEnabled": True,
+                "careportalEnabled": False,
+                "settings": {"units": self.c["units"], "thresholds": self.c["thresholds"]}}
+
+    def _xdrip_status(self, req):
+        t = self.c["thresholds"]
+        if self.c["units"] == "mmol":
+            return {"thresholds": {"bgHigh": round(t["bgHigh"] / _MMOL, 1),
+                                   "bgLow": round(t["bgLow"] / _MMOL, 1)}}
+        return {"thresholds": {"bgHigh": t["bgHigh"], "bgLow": t["bgLow"]}}
+
+    def _pebble(self, req):
+        count = _int_arg(req.args, "count", 1, 1, 24)
+        mmol = (req.args.get("units") or self.c["units"]).startswith("mmol")
+        bgs = []
+        for r, prev in self.history.query(count):
+            sgv = r[2]
+            name = direction(r[3])
+            d = {"sgv": ("%.1f" % (sgv / _MMOL)) if mmol else str(sgv),
+                 "trend": TREND_CODES[name], "direction": name, "datetime": r[1] * 1000}
+            if prev is not None and 0 < r[1] - prev[1] <= 600:
+                delta = sgv - prev[2]
+                d["bgdelta"] = ("%.1f" % (delta / _MMOL)) if mmol else delta
+            bgs.append(d)
+        return {"status": [{"now": clock.unix() * 1000}], "bgs": bgs, "cals": []}

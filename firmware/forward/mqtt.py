@@ -1,0 +1,250 @@
+# MQTT for Home Assistant: each reading, the alarm state, transmitter battery
+# and link status, with MQTT discovery and availability through a last will.
+#
+#   mq = MqttPublisher(cfg["mqtt"], wifi=keeper, on_condition=cb)
+#   asyncio.create_task(mq.run())
+#   mq.publish_reading(reading); mq.publish_alarm("low"); mq.publish_battery(3.1)
+#   mq.publish_link("connected")
+#
+# Client: micropython-lib umqtt.simple (package.json) encodes the protocol and
+# does the CONNECT handshake. It is synchronous, so it is wrapped to keep the
+# alarm path free:
+# - CONNECT blocks for at most `connect_timeout_s` (default 1 s, a LAN
+#   broker answers in ms), happens only with Wi-Fi up and outside the BLE
+#   window, and is retried with back-off (2 s .. 5 min) after a failure;
+# - after CONNECT the socket gets a short write timeout (`io_timeout_s`,
+#   default 0.2 s): a QoS-0 publish of a few hundred bytes fits the kernel
+#   buffer and returns at once; a stalled broker makes it fail fast instead
+#   of hanging, and the publisher reconnects;
+# - nothing is ever read synchronously: a reader task awaits the socket with
+#   asyncio (we publish only, so all the broker sends is PINGRESP), notices
+#   EOF at once and a silent broker after 1.5 keepalive periods.
+# publish_*() only store the latest value per topic; the task sends them.
+import asyncio
+
+import clock
+from forward import ConfigError, need, log_print
+
+_BACKOFF_MIN_S = 2
+_BACKOFF_MAX_S = 300
+
+# object id, name, unit, icon
+_SENSORS = (
+    ("glucose", "Glucose", "mg/dL", "mdi:diabetes"),
+    ("glucose_mmol", "Glucose mmol/L", "mmol/L", "mdi:diabetes"),
+    ("trend", "Trend", None, "mdi:trending-up"),
+    ("alarm", "Alarm", None, "mdi:alarm-light"),
+    ("battery", "Transmitter battery", "V", "mdi:battery"),
+    ("link", "Transmitter link", None, "mdi:bluetooth"),
+)
+
+
+def validate(cfg):
+    w = "mqtt"
+    host = need(cfg, "host", str, w)
+    if not host:
+        raise ConfigError("mqtt.host: empty")
+    port = need(cfg, "port", int, w, 1883, False)
+    if not 1 <= port <= 65535:
+        raise ConfigError("mqtt.port: 1..65535")
+    prefix = need(cfg, "topic_prefix", str, w, "bedside_cgm", False)
+    if not prefix or "+" in prefix or "#" in prefix:
+        raise ConfigError("mqtt.topic_prefix: non-empty, without + or #")
+    user = need(cfg, "user", str, w, None, False)
+    pw = need(cfg, "password", str, w, None, False)
+    if pw is not None and user is None:
+        raise ConfigError("mqtt.password: given without mqtt.user")
+    keepalive = need(cfg, "keepalive_s", int, w, 60, False)
+    if not 10 <= keepalive <= 3600:
+        raise ConfigError("mqtt.keepalive_s: 10..3600")
+    return {"host": host, "port": port, "prefix": prefix.rstrip("/"), "user": user,
+            "password": pw or "", "keepalive": keepalive,
+            "discovery": need(cfg, "discovery_prefix", str, w, "homeassistant", False),
+            "device_id": need(cfg, "device_id", str, w, "bedside_cgm", False),
+            "device_name": need(cfg, "device_name", str, w, "Bedside CGM alarm", False),
+            "connect_timeout_s": need(cfg, "connect_timeout_s", (int, float), w, 1, False),
+            "io_timeout_s": need(cfg, "io_timeout_s", (int, float), w, 0.2, False)}
+
+
+def _json(d):
+    import json
+    return json.dumps(d)
+
+
+class MqttPublisher:
+    def __init__(self, cfg, wifi=None, on_condition=None, log=log_print, client_factory=None):
+        self.c = c = validate(cfg)
+        self._wifi = wifi
+        self._on_condition = on_condition
+        self._log = log
+        if client_factory is None:
+            from umqtt.simple import MQTTClient as client_factory
+        self._factory = client_factory
+        self.avail_topic = c["prefix"] + "/availability"
+        self._pending = {}  # topic -> payload (latest wins; bounded by the sensor set)
+        self._wake = asyncio.Event()
+        self._client = None
+        self._alive = False
+        self._condition_on = False
+        self.connects = 0
+        self.published = 0
+
+    # --- producer side (never blocks) ---------------------------------------
+    def _put(self, obj, value):
+        self._pending[self.c["prefix"] + "/" + obj] = value
+        self._wake.set()
+
+    def publish_reading(self, reading):
+        from forward.entries import direction
+        sgv, trend = reading[2], reading[3]
+        if sgv is None:
+            return
+        self._put("glucose", str(sgv))
+        self._put("glucose_mmol", "%.1f" % (sgv / 18.0182))
+        self._put("trend", direction(trend))
+
+    def publish_alarm(self, state):
+        """state: the loudest alarm's type ("low", "urgent_low", ...) or "none"."""
+        self._put("alarm", str(state))
+
+    def publish_battery(self, volts):
+        self._put("battery", "%.2f" % volts)
+
+    def publish_link(self, status):
+        self._put("link", str(status))
+
+    def is_connected(self):
+        return self._alive
+
+    # --- connection ----------------------------------------------------------
+    def _discovery(self):
+        c = self.c
+        dev = {"identifiers": [c["device_id"]], "name": c["device_name"],
+               "manufacturer": "open firmware", "model": "ESP32 bedside CGM alarm"}
+        for obj, name, unit, icon in _SENSORS:
+            d = {"name": name, "unique_id": c["device_id"] + "_" + obj,
+                 "state_topic": c["prefix"] + "/" + obj, "availability_topic": self.avail_topic,
+                 "icon": icon, "device": dev}
+            if unit:
+                d["unit_of_measurement"] = unit
+                d["state_class"] = "measurement"
+            if obj == "battery":
+                d["device_class"] = "voltage"
+            yield "%s/sensor/%s/%s/config" % (c["discovery"], c["device_id"], obj), _json(d)
+
+    def _connect(self):
+        c = self.c
+        cl = self._factory(c["device_id"], c["host"], c["port"], c["user"], c["password"],
+                           c["keepalive"])
+        cl.set_last_will(self.avail_topic, b"offline", retain=True)
+        try:
+            cl.connect(timeout=c["connect_timeout_s"])
+            cl.sock.settimeout(c["io_timeout_s"])
+            for topic, payload in self._discovery():
+                cl.publish(topic, payload, retain=True)
+            cl.publish(self.avail_topic, b"online", retain=True)
+        except Exception:
+            _close(cl)
+            raise
+        return cl
+
+    def _drop(self, why):
+        if self._client is not None:
+            self._log("mqtt: connection lost (%s)" % why)
+            _close(self._client)
+        self._client = None
+        self._alive = False
+
+    async def _reader(self, cl):
+        self._why = await self._read_until_gone(cl)
+        self._wake.set()
+
+    async def _read_until_gone(self, cl):
+        """Await broker bytes without blocking; returns why the broker is gone."""
+        stream = asyncio.StreamReader(cl.sock)
+        ka_ms = self.c["keepalive"] * 1000
+        while True:
+            try:
+                data = await asyncio.wait_for_ms(stream.read(16), ka_ms * 3 // 2)
+            except asyncio.TimeoutError:
+                return "broker silent"
+            except OSError as e:
+                return "read error %s" % e
+            if not data:
+                return "closed by broker"
+
+    def _flush(self, cl):
+        while self._pending:
+            topic = next(iter(self._pending))
+            payload = self._pending[topic]
+            cl.publish(topic, payload, retain=True)
+            if self._pending.get(topic) is payload:
+                del self._pending[topic]
+            self.published += 1
+
+    def _set_condition(self, on):
+        if on != self._condition_on:
+            self._condition_on = on
+            if self._on_condition:
+                self._on_condition("forwarding", "mqtt_unreachable", on)
+
+    async def run(self):
+        """Forever: connect, publish what is pending, ping, reconnect after a loss."""
+        backoff = _BACKOFF_MIN_S
+        fail_since = clock.ms()
+        while True:
+            if self._wifi is not None:
+                if not self._wifi.is_up():
+                    await self._wifi.wait_up()
+                await self._wifi.wait_quiet(2000)
+            try:
+                cl = self._connect()
+            except Exception as e:
+                self._log("mqtt: connect to %s:%d failed: %s" % (self.c["host"], self.c["port"],
+                                                                  type(e).__name__))
+                if clock.ms() - fail_since > 3600 * 1000:
+                    self._set_condition(True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _BACKOFF_MAX_S)
+                continue
+            self._client, self._alive = cl, True
+            self.connects += 1
+            backoff = _BACKOFF_MIN_S
+            self._set_condition(False)
+            self._log("mqtt: connected to %s:%d" % (self.c["host"], self.c["port"]))
+            reader = asyncio.create_task(self._reader(cl))
+            why = await self._serve(cl, reader)
+            reader.cancel()
+            self._drop(why)
+            fail_since = clock.ms()
+
+    async def _serve(self, cl, reader):
+        ping_ms = self.c["keepalive"] * 1000 // 2
+        last_tx = clock.ms()
+        while True:
+            if reader.done():
+                return self._why
+            try:
+                if self._pending:
+                    if self._wifi is not None:
+                        await self._wifi.wait_quiet(500)
+                    self._flush(cl)
+                    last_tx = clock.ms()
+                elif clock.ms() - last_tx >= ping_ms:
+                    cl.ping()
+                    last_tx = clock.ms()
+            except (OSError, AttributeError) as e:
+                return "write failed: %s" % e
+            self._wake.clear()
+            try:
+                await asyncio.wait_for_ms(self._wake.wait(), 1000)
+            except asyncio.TimeoutError:
+                pass
+
+
+def _close(cl):
+    try:
+        if cl.sock:
+            cl.sock.close()
+    except Exception:
+        pass

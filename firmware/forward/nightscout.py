@@ -1,0 +1,240 @@
+# Nightscout uploader: drains the upload queue with POST /api/v1/entries.
+#
+#   up = NightscoutUploader(cfg["nightscout"], on_condition=cb, wifi=keeper,
+#                           store_path="/nsqueue.bin", on_server_date=timesync.offer_date)
+#   up.submit(reading)          # from the reading path; never blocks
+#   asyncio.create_task(up.run())
+#
+# Config: {"url": "https://ns.example.org", "secret": "...12+ chars" | "token": "name-hash",
+#          "ca_file": "/ca.pem" (https), "lan": false, "device": "bedside-cgm",
+#          "batch": 12, "timeout_s": 20}
+# Conditions raised through on_condition(kind, name, active), kind "forwarding":
+#   "nightscout_auth"        401/403: secret or token rejected (backs off 1 min .. 1 h)
+#   "nightscout_unreachable" no upload for `alert_after_s` with readings waiting
+#   "nightscout_queue_full"  the queue overflowed and dropped its oldest readings
+# The secret is hashed at construction and never logged; the token is sent as
+# ?token= and the request path is therefore never logged either.
+import asyncio
+import json
+import hashlib
+import binascii
+
+import clock
+from forward import ConfigError, need, log_print
+from forward import http
+from forward.entries import sgv_entry
+from forward.queue import UploadQueue, save_atomic, load, QueueError
+
+_RETRY_MIN_S = 5
+_RETRY_MAX_S = 300
+_AUTH_MIN_S = 60
+_AUTH_MAX_S = 3600
+
+
+def validate(cfg):
+    """Check a `nightscout` config dict; return a normalised copy. Raises ConfigError."""
+    w = "nightscout"
+    url = need(cfg, "url", str, w)
+    try:
+        scheme, host, port, base = http.parse_url(url)
+    except ValueError as e:
+        raise ConfigError("nightscout.url: %s" % e)
+    lan = need(cfg, "lan", bool, w, False, False)
+    if scheme == "http" and not lan:
+        raise ConfigError("nightscout.url: plain http sends the secret in clear; "
+                          "use https, or set nightscout.lan: true for a server on the home network")
+    secret = need(cfg, "secret", str, w, None, False)
+    token = need(cfg, "token", str, w, None, False)
+    if (secret is None) == (token is None):
+        raise ConfigError("nightscout.secret / nightscout.token: give exactly one")
+    if secret is not None and len(secret) < 12:
+        raise ConfigError("nightscout.secret: Nightscout ignores API secrets shorter than 12 characters")
+    ca = None
+    if scheme == "https":
+        ca_file = need(cfg, "ca_file", str, w, None, False)
+        ca = need(cfg, "ca_data", (str, bytes), w, None, False)
+        if ca is None and ca_file is None:
+            raise ConfigError("nightscout.ca_file: needed for https (the CA that signed the "
+                              "server's certificate; the uploader verifies it)")
+        if ca is None:
+            ca = load(ca_file)
+            if ca is None:
+                raise ConfigError("nightscout.ca_file: cannot read %s" % ca_file)
+        if isinstance(ca, str):
+            ca = ca.encode()
+    batch = need(cfg, "batch", int, w, 12, False)
+    if not 1 <= batch <= 50:
+        raise ConfigError("nightscout.batch: 1..50")
+    timeout_s = need(cfg, "timeout_s", (int, float), w, 20, False)
+    if not 1 <= timeout_s <= 120:
+        raise ConfigError("nightscout.timeout_s: 1..120")
+    return {"scheme": scheme, "host": host, "port": port, "base": base, "lan": lan,
+            "secret_sha1": None if secret is None else
+            binascii.hexlify(hashlib.sha1(secret.encode()).digest()).decode(),
+            "token": token, "ca": ca, "batch": batch, "timeout_s": timeout_s,
+            "device": need(cfg, "device", str, w, "bedside-cgm", False),
+            "alert_after_s": need(cfg, "alert_after_s", int, w, 3600, False)}
+
+
+class NightscoutUploader:
+    def __init__(self, cfg, on_condition=None, wifi=None, queue=None, store_path=None,
+                 on_server_date=None, log=log_print):
+        c = validate(cfg)
+        self._c = c
+        self._ctx = http.tls_context(c["ca"]) if c["scheme"] == "https" else None
+        c["ca"] = None
+        self.queue = queue or UploadQueue()
+        self._on_condition = on_condition
+        self._wifi = wifi
+        self._store = store_path
+        self._on_date = on_server_date
+        self._log = log
+        self._wake = asyncio.Event()
+        self._active = {}
+        self._dropped_seen = 0
+        self.delay_s = 0
+        self.last_ok_ms = clock.ms()
+        self.stats = {"posted": 0, "stored": 0, "failures": 0, "auth_failures": 0}
+        if store_path:
+            data = load(store_path)
+            if data:
+                try:
+                    self.queue.restore(data)
+                    log("nightscout: %d readings restored from flash" % len(self.queue))
+                except QueueError as e:
+                    log("nightscout: queue file ignored: %s" % e)
+
+    # --- called from the reading path -------------------------------------
+    def submit(self, reading):
+        """Queue a reading (live or backfill) for upload. Cheap, never blocks."""
+        if self.queue.push(reading):
+            self._wake.set()
+            return True
+        return False
+
+    # --- the task ---------------------------------------------------------
+    def _condition(self, name, active):
+        if self._active.get(name, False) != active:
+            self._active[name] = active
+            self._log("nightscout: %s %s" % (name, "raised" if active else "cleared"))
+            if self._on_condition:
+                self._on_condition("forwarding", name, active)
+
+    def _headers(self):
+        h = [("Content-Type", "application/json"), ("Accept", "application/json")]
+        if self._c["secret_sha1"]:
+            h.append(("api-secret", self._c["secret_sha1"]))
+        return h
+
+    def _path(self):
+        p = self._c["base"] + "/api/v1/entries"
+        if self._c["token"]:
+            p += "?token=" + self._c["token"]
+        return p
+
+    async def post_once(self):
+        """Post one batch. Returns the HTTP status, or 0 for a network failure/timeout."""
+        batch = self.queue.batch(self._c["batch"])
+        if not batch:
+            return None
+        dev = self._c["device"]
+        body = json.dumps([sgv_entry(e[0], e[1], e[2], e[3], dev) for e in batch]).encode()
+        self.stats["posted"] += 1
+        try:
+            status, date, _ = await http.request(
+                "POST", self._c["host"], self._c["port"], self._path(), self._headers(), body,
+                self._ctx, self._c["timeout_s"])
+        except asyncio.TimeoutError:
+            self._log("nightscout: no answer within %d s" % self._c["timeout_s"])
+            return 0
+        except (OSError, ValueError) as e:
+            # never log the request: path and headers carry credentials
+            self._log("nightscout: connection failed: %s" % type(e).__name__ + " " + str(e)[:40])
+            if isinstance(e, OSError) and not isinstance(e, http.HttpError):
+                http.forget_address(self._c["host"], self._c["port"])
+            return 0
+        if date and self._on_date:
+            self._on_date(date)
+        if 200 <= status < 300:
+            self.queue.ack(batch)
+            self.stats["stored"] += len(batch)
+        return status
+
+    def _after(self, status):
+        """Book-keeping after one attempt; returns the delay before the next, s."""
+        if status is not None and 200 <= status < 300:
+            self.delay_s = 0
+            self.last_ok_ms = clock.ms()
+            self._condition("nightscout_auth", False)
+            self._condition("nightscout_unreachable", False)
+            return 0
+        if status in (401, 403):
+            self.stats["auth_failures"] += 1
+            self._log("nightscout: %d, the server rejected the API secret/token" % status)
+            self._condition("nightscout_auth", True)
+            self.delay_s = min(max(self.delay_s * 2, _AUTH_MIN_S), _AUTH_MAX_S)
+            return self.delay_s
+        self.stats["failures"] += 1
+        if status:
+            self._log("nightscout: HTTP %d" % status)
+        if clock.ms() - self.last_ok_ms >= self._c["alert_after_s"] * 1000:
+            self._condition("nightscout_unreachable", True)
+        if self._active.get("nightscout_auth"):
+            # rejected credentials stay the likely cause until an upload succeeds:
+            # keep the long back-off (Nightscout delays every retry further)
+            self.delay_s = min(max(self.delay_s * 2, _AUTH_MIN_S), _AUTH_MAX_S)
+        else:
+            self.delay_s = min(max(self.delay_s * 2, _RETRY_MIN_S), _RETRY_MAX_S)
+        return self.delay_s
+
+    def _housekeeping(self):
+        q = self.queue
+        if q.dropped != self._dropped_seen:
+            self._dropped_seen = q.dropped
+            self._log("nightscout: queue full, %d oldest readings dropped" % q.dropped)
+            self._condition("nightscout_queue_full", True)
+        elif len(q) < q.capacity // 2:
+            self._condition("nightscout_queue_full", False)
+        now_s = clock.ms() // 1000
+        if self._store and q.should_save(now_s):
+            try:
+                save_atomic(self._store, q.dumps())
+                q.mark_saved(now_s)
+            except OSError as e:
+                self._log("nightscout: queue not saved: %s" % e)
+
+    def flush_to_flash(self):
+        """Write the queue now (before a planned reset)."""
+        if self._store:
+            save_atomic(self._store, self.queue.dumps())
+            self.queue.mark_saved(clock.ms() // 1000)
+
+    async def _wait(self, delay_s):
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), delay_s)
+        except asyncio.TimeoutError:
+            pass
+
+    async def run(self):
+        """Forever: wait for readings and Wi-Fi, post in time order, back off on failure."""
+        delay = 0
+        while True:
+            self._housekeeping()
+            if not len(self.queue):
+                self.last_ok_ms = clock.ms()  # nothing waiting: not "unreachable"
+                await self._wait(60)
+                continue
+            if delay:
+                # a new reading does not cut a back-off short
+                await asyncio.sleep(delay)
+            if self._wifi is not None:
+                if not self._wifi.is_up():
+                    await self._wifi.wait_up()
+                await self._wifi.wait_quiet(self._c["timeout_s"] * 1000)
+            try:
+                status = await self.post_once()
+            except Exception as e:  # a bug here must not kill the task silently
+                self._log("nightscout: upload error %r" % e)
+                status = 0
+            delay = self._after(status)

@@ -1,0 +1,96 @@
+# Wall-clock set-up: NTP (micropython-lib ntptime) first, the Nightscout
+# server's HTTP `Date` header as the fallback. Readings keep the
+# transmitter's own time; this only gives the box a wall clock (TLS
+# certificate checks and Nightscout `date` need one).
+#
+#   ts = TimeSync({"ntp_host": "pool.ntp.org"}, wifi=keeper)
+#   asyncio.create_task(ts.run())
+#   uploader = NightscoutUploader(..., on_server_date=ts.offer_date)
+#
+# ntptime.time() blocks (DNS + one UDP exchange, timeout 1 s): run() calls it
+# only with Wi-Fi up and outside the transmitter window, at most once per
+# retry period.
+import asyncio
+
+import clock
+from forward import need, log_print
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MIN_VALID = 1704067200  # 2024-01-01: an earlier answer is wrong
+
+
+def parse_http_date(s):
+    """Unix seconds of an RFC 7231 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"); None if not one."""
+    try:
+        p = s.strip().split()
+        if len(p) != 6 or p[5] != "GMT":
+            return None
+        d, mon, y = int(p[1]), _MONTHS.index(p[2].lower()) + 1, int(p[3])
+        hh, mm, ss = [int(x) for x in p[4].split(":")]
+    except (ValueError, IndexError, AttributeError):
+        return None
+    if not (1 <= d <= 31 and 0 <= hh < 24 and 0 <= mm < 60 and 0 <= ss <= 60):
+        return None
+    y2 = y - (mon <= 2)
+    era = y2 // 400
+    yoe = y2 - era * 400
+    doy = (153 * (mon + (-3 if mon > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return (era * 146097 + doe - 719468) * 86400 + hh * 3600 + mm * 60 + ss
+
+
+class TimeSync:
+    def __init__(self, cfg=None, wifi=None, set_unix=None, ntp=None, log=log_print,
+                 resync_s=6 * 3600, retry_s=300, max_step_s=2):
+        cfg = cfg or {}
+        self.ntp_host = need(cfg, "ntp_host", str, "time", "pool.ntp.org", False)
+        self._wifi = wifi
+        self._set = set_unix or clock.set_unix
+        self._ntp = ntp
+        self._log = log
+        self.resync_s = resync_s
+        self.retry_s = retry_s
+        self.max_step_s = max_step_s  # the Date header has 1 s resolution
+        self.source = None  # "ntp" | "server" once set
+        self.synced_ms = None
+
+    def _accept(self, unix_s, source):
+        if unix_s is None or unix_s < _MIN_VALID:
+            return False
+        if source == "server" and self.source == "ntp":
+            return False  # NTP is better; the server's clock is only a fallback
+        if source == "server" and clock.wall_valid() and abs(clock.unix() - unix_s) <= self.max_step_s:
+            self.source = self.source or "server"
+            return True  # already close enough: do not step the clock back and forth
+        self._set(unix_s)
+        self.source = source
+        self.synced_ms = clock.ms()
+        self._log("time: set from %s" % source)
+        return True
+
+    def offer_date(self, header):
+        """Fallback: the `Date` header of a Nightscout answer (uploader callback)."""
+        return self._accept(parse_http_date(header), "server")
+
+    def sync_ntp(self):
+        """One NTP query (blocking, ntptime.timeout). True when the clock was set."""
+        ntp = self._ntp
+        if ntp is None:
+            import ntptime as ntp
+            self._ntp = ntp
+        ntp.host = self.ntp_host
+        ntp.timeout = 1
+        try:
+            t = ntp.time()  # seconds in the port's epoch
+        except (OSError, IndexError) as e:
+            self._log("time: NTP failed: %s" % e)
+            return False
+        return self._accept(t + clock.EPOCH_OFFSET, "ntp")
+
+    async def run(self):
+        while True:
+            if self._wifi is not None:
+                await self._wifi.wait_up()
+                await self._wifi.wait_quiet(3000)
+            ok = self.sync_ntp()
+            await asyncio.sleep(self.resync_s if ok else self.retry_s)

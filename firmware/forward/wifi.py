@@ -1,0 +1,184 @@
+# Wi-Fi keeper: joins one of several configured networks, reconnects forever
+# with back-off, reports up/down, and keeps traffic out of the transmitter's
+# BLE window.
+#
+#   keeper = WifiKeeper([{"ssid": "home", "password": "..."}, ...],
+#                       ble_active=lambda: True, on_change=lambda up: ...)
+#   asyncio.create_task(keeper.run())
+#   keeper.is_up(); await keeper.wait_up(); await keeper.wait_quiet(ms)
+#   keeper.transmitter_window(opens_in_s, duration_s)   # called by the BLE link
+#
+# BLE coexistence: with BLE active ESP-IDF requires Wi-Fi modem sleep
+# (pm=PM_NONE aborts in several IDF versions), so the keeper sets the modem-
+# sleep mode itself and set_power_mode() refuses PM_NONE while BLE is on.
+# No blocking calls: connect() returns at once and is polled; scan() (which
+# blocks for seconds on the ESP32) is not used.
+import asyncio
+import time
+
+from forward import ConfigError, need, log_print
+
+_POLL_MS = 250
+_WINDOW_GUARD_MS = 2000  # start keeping quiet this long before the window
+
+
+def validate(networks):
+    if not isinstance(networks, list) or not networks:
+        raise ConfigError("wifi: expected a non-empty list of {ssid, password}")
+    if len(networks) > 8:
+        raise ConfigError("wifi: at most 8 networks")
+    out = []
+    for i, n in enumerate(networks):
+        w = "wifi[%d]" % i
+        ssid = need(n, "ssid", str, w)
+        if not 1 <= len(ssid) <= 32:
+            raise ConfigError(w + ".ssid: 1..32 characters")
+        pw = need(n, "password", str, w, "", False)
+        if pw and not 8 <= len(pw) <= 64:
+            raise ConfigError(w + ".password: 8..64 characters (or empty for an open network)")
+        out.append((ssid, pw))
+    return out
+
+
+class WifiKeeper:
+    def __init__(self, networks, wlan=None, ble_active=None, on_change=None, log=log_print,
+                 connect_timeout_s=20, backoff_min_s=2, backoff_max_s=120, check_s=5):
+        self.networks = validate(networks)
+        if wlan is None:
+            import network
+            wlan = network.WLAN(network.STA_IF)
+        self.wlan = wlan
+        self._ble_active = ble_active or (lambda: False)
+        self._on_change = on_change
+        self._log = log
+        self.connect_timeout_ms = int(connect_timeout_s * 1000)
+        self.backoff_min_s = backoff_min_s
+        self.backoff_max_s = backoff_max_s
+        self.check_s = check_s
+        self._up = False
+        self._up_event = asyncio.Event()
+        self._win_start = None  # ticks_ms when the transmitter window opens (with guard)
+        self._win_end = None
+        self.ssid = None
+        self.changes = 0
+
+    # --- state ----------------------------------------------------------------
+    def is_up(self):
+        return self._up
+
+    async def wait_up(self):
+        while not self._up:
+            await self._up_event.wait()
+
+    def _set_up(self, up):
+        if up == self._up:
+            return
+        self._up = up
+        self.changes += 1
+        if up:
+            self._up_event.set()
+        else:
+            self._up_event.clear()
+        self._log("wifi: %s%s" % ("up on " if up else "down", self.ssid if up else ""))
+        if self._on_change:
+            self._on_change(up)
+
+    # --- BLE coexistence ----------------------------------------------------
+    def set_power_mode(self, pm):
+        """Set WLAN power management; PM_NONE is refused while BLE is active."""
+        pm_none = getattr(self.wlan, "PM_NONE", 0)
+        if pm == pm_none and self._ble_active():
+            raise ValueError("Wi-Fi pm=PM_NONE is not allowed while BLE is active")
+        self.wlan.config(pm=pm)
+
+    def _apply_pm(self):
+        pm = getattr(self.wlan, "PM_PERFORMANCE", None)
+        if pm is not None and self._ble_active():
+            self.set_power_mode(pm)  # modem sleep: what ESP-IDF requires beside BLE
+
+    def transmitter_window(self, opens_in_s, duration_s=30):
+        """The link expects the transmitter's BLE window in opens_in_s seconds,
+        lasting about duration_s: forwarders keep their traffic out of it."""
+        now = time.ticks_ms()
+        self._win_start = time.ticks_add(now, int(opens_in_s * 1000) - _WINDOW_GUARD_MS)
+        self._win_end = time.ticks_add(now, int((opens_in_s + duration_s) * 1000))
+
+    def quiet_delay_ms(self, need_ms):
+        """How long to wait before a burst of need_ms avoids the BLE window (0: go now)."""
+        if self._win_start is None:
+            return 0
+        now = time.ticks_ms()
+        if time.ticks_diff(now, self._win_end) >= 0:
+            self._win_start = self._win_end = None  # window passed
+            return 0
+        if time.ticks_diff(self._win_start, time.ticks_add(now, need_ms)) >= 0:
+            return 0  # done before it opens
+        return time.ticks_diff(self._win_end, now)
+
+    async def wait_quiet(self, need_ms):
+        d = self.quiet_delay_ms(need_ms)
+        while d > 0:
+            await asyncio.sleep_ms(d)
+            d = self.quiet_delay_ms(need_ms)
+
+    # --- the task -----------------------------------------------------------
+    async def _try(self, ssid, pw):
+        w = self.wlan
+        try:
+            w.disconnect()
+        except OSError:
+            pass
+        self._log("wifi: joining %s" % ssid)
+        try:
+            w.connect(ssid, pw)
+        except OSError as e:
+            self._log("wifi: connect %s failed: %s" % (ssid, e))
+            return False
+        t0 = time.ticks_ms()
+        bad = _bad_statuses(w)
+        while time.ticks_diff(time.ticks_ms(), t0) < self.connect_timeout_ms:
+            if w.isconnected():
+                return True
+            st = w.status()
+            if st in bad:
+                self._log("wifi: %s refused (%s)" % (ssid, bad[st]))
+                return False
+            await asyncio.sleep_ms(_POLL_MS)
+        self._log("wifi: %s timed out" % ssid)
+        return False
+
+    async def run(self):
+        """Forever: stay connected to one of the networks."""
+        self.wlan.active(True)
+        self._apply_pm()
+        backoff = self.backoff_min_s
+        while True:
+            if self.wlan.isconnected():
+                self._set_up(True)
+                backoff = self.backoff_min_s
+                await asyncio.sleep(self.check_s)
+                continue
+            self._set_up(False)
+            for ssid, pw in self.networks:
+                await self.wait_quiet(2000)
+                if await self._try(ssid, pw):
+                    self.ssid = ssid
+                    self._apply_pm()
+                    break
+            else:
+                self._log("wifi: no network joined; retry in %d s" % backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.backoff_max_s)
+
+
+def _bad_statuses(w):
+    try:
+        import network
+    except ImportError:
+        return {}
+    out = {}
+    for name in ("STAT_WRONG_PASSWORD", "STAT_NO_AP_FOUND", "STAT_CONNECT_FAIL"):
+        v = getattr(network, name, None)
+        if v is not None:
+            out[v] = name[5:].lower()
+    return out

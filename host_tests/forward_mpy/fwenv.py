@@ -1,0 +1,52 @@
+# Shared set-up for the forwarding test programs run on MicroPython:
+# virtual clock, a `machine.RTC` that sets it (clock.set_unix needs one; the
+# unix port's machine has none), the host `network` fake, and a tiny blocking
+# client for the test servers' control ports (test code only).
+import sys
+
+sys.path.insert(0, "tools/host")
+import vtime
+
+vtime.install(0, wall_unix=1700000000)
+import machine
+
+if not hasattr(machine, "RTC"):
+    class _RTC:
+        def datetime(self, t=None):
+            if t is None:
+                return None
+            y, mo, d, _wd, h, mi, s = t[:7]
+            vtime.set_wall(vtime.mktime((y, mo, d, h, mi, s)))
+
+    machine.RTC = _RTC
+
+import json
+import socket
+
+
+def control(port, method="GET", path="/state", doc=None):
+    """Blocking HTTP to a test server's control port (not firmware code)."""
+    s = socket.socket()
+    s.connect(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+    body = json.dumps(doc).encode() if doc is not None else b""
+    s.write(("%s %s HTTP/1.0\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (method, path, len(body))).encode() + body)
+    data = b""
+    while True:
+        c = s.read(4096)
+        if not c:
+            break
+        data += c
+    s.close()
+    return json.loads(data.split(b"\r\n\r\n", 1)[1])
+
+
+def now_ms():
+    return vtime.monotonic_us() // 1000
+
+
+def real_us():
+    return vtime._rt.ticks_us()
+
+
+def real_diff_us(a, b):
+    return vtime._rt.ticks_diff(a, b)

@@ -1,0 +1,174 @@
+# Nightscout uploader scenarios on MicroPython, beside a stand-in for the
+# alarm path. Prints one JSON line with what happened.
+#   micropython ns_scenarios.py SCENARIO API_PORT CONTROL_PORT [ARG]
+# Scenarios: outage, hang, auth, persist1 PATH, persist2 PATH.
+import sys
+
+sys.path.insert(0, "host_tests/forward_mpy")
+import fwenv
+import asyncio
+import json
+import clock
+import vtime
+from forward.nightscout import NightscoutUploader
+from forward.queue import UploadQueue
+
+SECRET = "0123456789abcdef"
+scenario, port, cport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+arg = sys.argv[4] if len(sys.argv) > 4 else None
+logs = []
+conds = []
+
+
+def log(msg):
+    logs.append(msg)
+
+
+class AlarmStandIn:
+    """The alarm path: readings arrive as IRQ-like events (vtime.call_at sets a
+    ThreadSafeFlag); the task must handle each promptly whatever forwarding
+    does. Latency is measured in real time (blocking shows up there) plus
+    virtual time (a stalled scheduler shows up there)."""
+
+    def __init__(self):
+        self.flag = asyncio.ThreadSafeFlag()
+        self.pending = []
+        self.lat_ms = []
+        self.handled = 0
+        self.on_reading = None
+
+    def arrive(self, reading):
+        self.pending.append((reading, fwenv.real_us(), fwenv.now_ms()))
+        self.flag.set()
+
+    async def run(self):
+        while True:
+            await self.flag.wait()
+            while self.pending:
+                r, t_real, t_virt = self.pending.pop(0)
+                # the "alarm decision" happens here
+                self.handled += 1
+                real = fwenv.real_diff_us(fwenv.real_us(), t_real) / 1000
+                self.lat_ms.append(real + (fwenv.now_ms() - t_virt))
+                if self.on_reading:
+                    self.on_reading(r)
+
+
+async def heartbeat():
+    # gives real sockets a slice of real time every 100 ms of virtual time
+    while True:
+        await asyncio.sleep_ms(100)
+
+
+def schedule_readings(alarm, start_s, n, dex0=10000):
+    base_us = vtime.monotonic_us()
+    for i in range(n):
+        t_us = base_us + (start_s + i * 300) * 1000000
+        vtime.call_at(t_us, lambda i=i: alarm.arrive(
+            (dex0 + i * 300, clock.unix(), 90 + (i * 7) % 120, (i % 9) * 10 - 40, 6, "live")))
+
+
+def make(secret=SECRET, **kw):
+    return NightscoutUploader({"url": "http://127.0.0.1:%d" % port, "lan": True, "secret": secret},
+                              on_condition=lambda k, n, a: conds.append([k, n, a]), log=log, **kw)
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))] if xs else None
+
+
+def result(up, alarm, **extra):
+    st = fwenv.control(cport)
+    dates = [e["date"] for e in st["entries"]]
+    out = {"scenario": scenario, "stored": len(dates), "dates_in_order": dates == sorted(dates),
+           "unique": len(set(dates)) == len(dates), "posts_max": max(st["posts"].values() or [0]),
+           "server_auth_failures": st["auth_failures"], "conds": conds, "queue_left": len(up.queue),
+           "stats": up.stats, "lat_median_ms": pct(alarm.lat_ms, 0.5),
+           "lat_p99_ms": pct(alarm.lat_ms, 0.99), "handled": alarm.handled,
+           "secret_in_logs": any(SECRET in m or "f2a" in m for m in logs),
+           "logs": logs[-5:]}
+    out.update(extra)
+    print(json.dumps(out))
+
+
+async def outage():
+    # 1 h normal, 1 h server down, then back: every reading must arrive once, in order
+    alarm = AlarmStandIn()
+    up = make()
+    alarm.on_reading = up.submit
+    asyncio.create_task(alarm.run())
+    asyncio.create_task(heartbeat())
+    asyncio.create_task(up.run())
+    n = 36  # 3 h of readings
+    schedule_readings(alarm, 1, n)
+    await asyncio.sleep(3600)
+    fwenv.control(cport, "POST", "/mode", {"mode": "down"})
+    await asyncio.sleep(3600)
+    in_queue = len(up.queue)
+    fwenv.control(cport, "POST", "/mode", {"mode": "ok"})
+    await asyncio.sleep(3 * 3600 - 7200 + 900)
+    result(up, alarm, sent=n, queued_during_outage=in_queue)
+
+
+async def hang():
+    # baseline latency without forwarding, then the same with a server that hangs
+    alarm = AlarmStandIn()
+    asyncio.create_task(alarm.run())
+    asyncio.create_task(heartbeat())
+    schedule_readings(alarm, 1, 24)
+    await asyncio.sleep(2 * 3600)
+    base = list(alarm.lat_ms)
+    alarm.lat_ms = []
+    fwenv.control(cport, "POST", "/mode", {"mode": "hang"})
+    up = make()
+    alarm.on_reading = up.submit
+    asyncio.create_task(up.run())
+    schedule_readings(alarm, 1, 24, dex0=50000)
+    await asyncio.sleep(2 * 3600)
+    fwenv.control(cport, "POST", "/mode", {"mode": "ok"})
+    await asyncio.sleep(900)
+    result(up, alarm, base_median_ms=pct(base, 0.5), base_p99_ms=pct(base, 0.99))
+
+
+async def auth():
+    alarm = AlarmStandIn()
+    up = make(secret="a-wrong-secret-value")
+    alarm.on_reading = up.submit
+    asyncio.create_task(alarm.run())
+    asyncio.create_task(heartbeat())
+    asyncio.create_task(up.run())
+    schedule_readings(alarm, 1, 24)
+    await asyncio.sleep(2 * 3600)
+    result(up, alarm, delay_s=up.delay_s)
+
+
+async def persist1():
+    # server down: readings pile up and reach flash (sparingly), then "power cut"
+    alarm = AlarmStandIn()
+    fwenv.control(cport, "POST", "/mode", {"mode": "down"})
+    up = make(store_path=arg, queue=UploadQueue(save_interval_s=1800))
+    alarm.on_reading = up.submit
+    asyncio.create_task(alarm.run())
+    asyncio.create_task(heartbeat())
+    asyncio.create_task(up.run())
+    schedule_readings(alarm, 1, 24)
+    await asyncio.sleep(2 * 3600 + 60)
+    import os
+    print(json.dumps({"scenario": scenario, "queued": len(up.queue),
+                      "file_bytes": os.stat(arg)[6], "saved_entries": (os.stat(arg)[6] - 8) // 12}))
+
+
+async def persist2():
+    fwenv.control(cport, "POST", "/mode", {"mode": "ok"})
+    alarm = AlarmStandIn()
+    up = make(store_path=arg)
+    restored = len(up.queue)
+    asyncio.create_task(heartbeat())
+    asyncio.create_task(up.run())
+    await asyncio.sleep(600)
+    result(up, alarm, restored=restored)
+
+
+asyncio.run({"outage": outage, "hang": hang, "auth": auth, "persist1": persist1,
+             "persist2": persist2}[scenario]())

@@ -1,0 +1,146 @@
+# A `network` module for the unix port (which has none): the ESP32's WLAN
+# API over a controllable virtual access-point world. Sockets stay real (a
+# "connected" WLAN just means the firmware may use loopback sockets).
+#
+#   import network
+#   network.world.add_ap("home", "password1", rssi=-60)
+#   network.world.set_ap("home", False)       # router off: station drops
+#   network.world.connect_delay_ms = 3000
+#   network.world.log                          # [(ticks_ms, what, detail), ...]
+import time
+
+STA_IF = 0
+AP_IF = 1
+# ESP32 status codes
+STAT_IDLE = 1000
+STAT_CONNECTING = 1001
+STAT_GOT_IP = 1010
+STAT_NO_AP_FOUND = 201
+STAT_WRONG_PASSWORD = 202
+STAT_BEACON_TIMEOUT = 200
+STAT_ASSOC_FAIL = 203
+STAT_HANDSHAKE_TIMEOUT = 204
+STAT_CONNECT_FAIL = 203
+AUTH_OPEN = 0
+AUTH_WPA2_PSK = 3
+
+
+class _World:
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.aps = {}  # ssid -> [password, rssi, up]
+        self.connect_delay_ms = 1000
+        self.log = []
+        self.ble_active = False  # tests set it; the fake enforces the IDF rule
+
+    def add_ap(self, ssid, password="", rssi=-60):
+        self.aps[ssid] = [password, rssi, True]
+
+    def set_ap(self, ssid, up):
+        self.aps[ssid][2] = up
+        self.log.append((time.ticks_ms(), "ap", (ssid, up)))
+
+
+world = _World()
+_ifaces = {}
+
+
+class WLAN:
+    PM_NONE = 0
+    PM_PERFORMANCE = 1
+    PM_POWERSAVE = 2
+    IF_STA = STA_IF
+    IF_AP = AP_IF
+
+    def __new__(cls, interface=STA_IF):
+        # like the board: one object per interface
+        if interface not in _ifaces:
+            o = object.__new__(cls)
+            o._init(interface)
+            _ifaces[interface] = o
+        return _ifaces[interface]
+
+    def __init__(self, interface=STA_IF):
+        pass
+
+    def _init(self, interface):
+        self.interface = interface
+        self._active = False
+        self._ssid = None
+        self._status = STAT_IDLE
+        self._started = 0
+        self._cfg = {"pm": self.PM_PERFORMANCE, "hostname": "esp32", "txpower": 20}
+
+    def active(self, on=None):
+        if on is None:
+            return self._active
+        self._active = bool(on)
+        if not on:
+            self._ssid = None
+            self._status = STAT_IDLE
+
+    def connect(self, ssid=None, key=None, bssid=None):
+        if not self._active:
+            raise OSError("Wifi Not Started")
+        world.log.append((time.ticks_ms(), "connect", ssid))
+        self._ssid = ssid
+        self._key = key or ""
+        self._started = time.ticks_ms()
+        self._status = STAT_CONNECTING
+
+    def disconnect(self):
+        self._ssid = None
+        self._status = STAT_IDLE
+
+    def _update(self):
+        if self._ssid is None:
+            return
+        ap = world.aps.get(self._ssid)
+        if self._status == STAT_GOT_IP:
+            if ap is None or not ap[2]:
+                self._status = STAT_BEACON_TIMEOUT  # lost the AP
+                self._ssid = None
+            return
+        if time.ticks_diff(time.ticks_ms(), self._started) < world.connect_delay_ms:
+            return
+        if ap is None or not ap[2]:
+            self._status = STAT_NO_AP_FOUND
+        elif ap[0] != self._key:
+            self._status = STAT_WRONG_PASSWORD
+        else:
+            self._status = STAT_GOT_IP
+
+    def status(self, param=None):
+        if param == "rssi":
+            ap = world.aps.get(self._ssid)
+            return ap[1] if ap else None
+        self._update()
+        return self._status
+
+    def isconnected(self):
+        self._update()
+        return self._status == STAT_GOT_IP
+
+    def scan(self):
+        return [(s.encode(), b"\x00" * 6, 6, ap[1], AUTH_WPA2_PSK if ap[0] else AUTH_OPEN, False)
+                for s, ap in world.aps.items() if ap[2]]
+
+    def config(self, *args, **kw):
+        if args:
+            return self._cfg[args[0]] if args[0] != "ssid" else self._ssid
+        for k, v in kw.items():
+            if k == "pm" and v == self.PM_NONE and world.ble_active:
+                # what ESP-IDF does: abort
+                raise RuntimeError("ESP-IDF abort: WiFi PS none with BLE enabled")
+            self._cfg[k] = v
+            world.log.append((time.ticks_ms(), "config", (k, v)))
+
+    def ifconfig(self, cfg=None):
+        if self.isconnected():
+            return ("127.0.0.1", "255.0.0.0", "127.0.0.1", "127.0.0.1")
+        return ("0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0")
+
+    def ipconfig(self, *a, **k):
+        return self.ifconfig()[0]

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""A Nightscout-compatible test server (CPython, stdlib) for the uploader tests.
+
+It enforces what a real Nightscout does (peers.md section 2):
+- POST /api/v1/entries takes a JSON array (or one object with `date`);
+  entries are upserted on {sysTime, type}, sysTime from dateString first;
+- `api-secret` must be the SHA-1 (or SHA-512) hex of the secret, or
+  ?token= one of the tokens; every bad credential adds `bad_delay_s` of delay
+  (cumulative per client, as Nightscout's delay list) and answers 401;
+- GET /api/v1/entries(.json)?count=N, GET /api/v1/status.json.
+Faults on demand through a control port (JSON POST /mode) or the methods:
+  mode "ok" | "down" (listener closed: connection refused) | "error" (answer
+  `status`, e.g. 503) | "hang" (accept and never answer).
+GET /state on the control port: {"entries": [...], "posts": {key: count}, ...}.
+
+    python tools/nsserver.py --secret 0123456789abc [--port P] [--control-port C]
+"""
+import argparse
+import hashlib
+import json
+import ssl
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit, parse_qs
+
+
+def _systime(e):
+    ds = e.get("dateString")
+    if ds:
+        try:
+            dt = datetime.fromisoformat(ds.replace("Z", "+00:00"))
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=timezone.utc)
+            return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        except ValueError:
+            pass
+    if isinstance(e.get("date"), (int, float)):
+        return datetime.fromtimestamp(e["date"] / 1000, timezone.utc).isoformat(
+            timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class NsServer:
+    def __init__(self, secret=None, tokens=(), port=0, control_port=0, bad_delay_s=5.0,
+                 certfile=None, keyfile=None, host="127.0.0.1"):
+        self.host = host
+        self.secret_hashes = set()
+        if secret:
+            self.secret_hashes = {hashlib.sha1(secret.encode()).hexdigest(),
+                                  hashlib.sha512(secret.encode()).hexdigest()}
+        self.tokens = set(tokens)
+        self.bad_delay_s = bad_delay_s
+        self.lock = threading.Lock()
+        self.entries = {}  # (sysTime, type) -> entry, insertion order = arrival order
+        self.posts = {}  # key -> times posted
+        self.auth_failures = 0
+        self.requests = 0
+        self.bad_until = {}  # client ip -> accumulated delay
+        self.mode = "ok"
+        self.error_status = 503
+        self._hang = threading.Event()
+        self._ssl = None
+        if certfile:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(certfile, keyfile)
+            self._ssl = ctx
+        self.port = port
+        self._api = None
+        self._start_api()
+        self._control = ThreadingHTTPServer((host, control_port), _control_handler(self))
+        self._control.daemon_threads = True
+        self.control_port = self._control.server_address[1]
+        threading.Thread(target=self._control.serve_forever, daemon=True).start()
+
+    # --- control ---------------------------------------------------------
+    def _start_api(self):
+        ThreadingHTTPServer.allow_reuse_address = True
+        srv = ThreadingHTTPServer((self.host, self.port), _api_handler(self))
+        srv.daemon_threads = True
+        if self._ssl:
+            srv.socket = self._ssl.wrap_socket(srv.socket, server_side=True)
+        self.port = srv.server_address[1]
+        self._api = srv
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+    def _stop_api(self):
+        if self._api:
+            self._api.shutdown()
+            self._api.server_close()
+            self._api = None
+
+    def set_mode(self, mode, status=None):
+        if mode not in ("ok", "down", "error", "hang"):
+            raise ValueError(mode)
+        if status:
+            self.error_status = int(status)
+        if mode == "down" and self._api:
+            self._stop_api()
+        elif mode != "down" and self._api is None:
+            self._start_api()
+        if mode == "hang":
+            self._hang.clear()
+        else:
+            self._hang.set()
+        self.mode = mode
+
+    def state(self):
+        with self.lock:
+            return {"entries": list(self.entries.values()),
+                    "posts": {"%s|%s" % k: n for k, n in self.posts.items()},
+                    "auth_failures": self.auth_failures, "requests": self.requests,
+                    "mode": self.mode}
+
+    def close(self):
+        self._hang.set()
+        self._stop_api()
+        self._control.shutdown()
+        self._control.server_close()
+
+    # --- the API ------------------------------------------------------------
+    def authorised(self, headers, query):
+        if not self.secret_hashes and not self.tokens:
+            return True
+        h = (headers.get("api-secret") or "").lower()
+        if h and h in self.secret_hashes:
+            return True
+        tok = (query.get("token") or [None])[0]
+        return bool(tok and tok in self.tokens) or bool(h and h in self.tokens)
+
+    def store(self, items):
+        out = []
+        with self.lock:
+            for e in items:
+                e = dict(e)
+                e["sysTime"] = _systime(e)
+                key = (e["sysTime"], e.get("type"))
+                self.posts[key] = self.posts.get(key, 0) + 1
+                if key in self.entries:
+                    self.entries[key].update(e)  # upsert
+                else:
+                    self.entries[key] = e
+                out.append(e)
+        return out
+
+
+def _api_handler(ns):
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def _send(self, status, obj):
+            data = json.dumps(obj).encode()
+            self.close_connection = True
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timed out): what a real server sees too
+
+        def _fault(self):
+            with ns.lock:
+                ns.requests += 1
+            if ns.mode == "hang":
+                ns._hang.wait(3600)
+                self.close_connection = True
+                return True
+            if ns.mode == "error":
+                self._send(ns.error_status, {"status": ns.error_status, "message": "fault on demand"})
+                return True
+            return False
+
+        def _auth(self, query):
+            if ns.authorised(self.headers, query):
+                return True
+            ip = self.client_address[0]
+            with ns.lock:
+                ns.auth_failures += 1
+                # Nightscout's delay list: +bad_delay_s per failure, forgotten after 60 s of quiet
+                delay, last = ns.bad_until.get(ip, (0, 0))
+                if time.monotonic() - last > 60:
+                    delay = 0
+                delay += ns.bad_delay_s
+                ns.bad_until[ip] = (delay, time.monotonic())
+            time.sleep(delay)
+            self._send(401, {"status": 401, "message": "Unauthorized"})
+            return False
+
+        def do_POST(self):
+            url = urlsplit(self.path)
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n else b""
+            if self._fault():
+                return
+            q = parse_qs(url.query)
+            if url.path.rstrip("/") not in ("/api/v1/entries", "/api/v1/entries.json"):
+                return self._send(404, {"status": 404})
+            if not self._auth(q):
+                return
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                return self._send(400, {"status": 400, "message": "bad JSON"})
+            if isinstance(doc, dict) and "date" in doc:
+                doc = [doc]
+            if not isinstance(doc, list) or not all(isinstance(e, dict) for e in doc):
+                return self._send(400, {"status": 400, "message": "expected an array of entries"})
+            self._send(200, ns.store(doc))
+
+        def do_GET(self):
+            url = urlsplit(self.path)
+            if self._fault():
+                return
+            q = parse_qs(url.query)
+            if url.path == "/api/v1/status.json":
+                now = time.time()
+                return self._send(200, {"status": "ok", "serverTimeEpoch": int(now * 1000),
+                                        "settings": {"units": "mg/dl"}})
+            if url.path.rstrip("/") in ("/api/v1/entries", "/api/v1/entries.json"):
+                if not self._auth(q):
+                    return
+                count = int((q.get("count") or ["10"])[0])
+                with ns.lock:
+                    es = sorted(ns.entries.values(), key=lambda e: -e.get("date", 0))
+                return self._send(200, es[:count])
+            self._send(404, {"status": 404})
+
+    return H
+
+
+def _control_handler(ns):
+    class C(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def _send(self, obj):
+            data = json.dumps(obj).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self._send(ns.state() if self.path.startswith("/state") else {"port": ns.port})
+
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            doc = json.loads(self.rfile.read(n) or b"{}")
+            ns.set_mode(doc.get("mode", "ok"), doc.get("status"))
+            self._send({"mode": ns.mode, "port": ns.port})
+
+    return C
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--secret")
+    ap.add_argument("--token", action="append", default=[])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--control-port", type=int, default=0)
+    ap.add_argument("--bad-delay", type=float, default=5.0)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    a = ap.parse_args()
+    ns = NsServer(a.secret, a.token, a.port, a.control_port, a.bad_delay, a.cert, a.key)
+    print(json.dumps({"port": ns.port, "control_port": ns.control_port}), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        ns.close()
+
+
+if __name__ == "__main__":
+    main()
