@@ -41,15 +41,15 @@ class App:
         self.cfg, problems = appconfig.load(config_path)
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
+        self.board, board_problem = self._load_board(boards_dirs)
+        self.ann = Annunciator(self.board, on_fault=self._on_ann_fault, on_change=self.emit)
         for p in problems:
             log.warn("config: %s", p)
-        if problems:
+        if problems or board_problem:
             self.condition("device", "config", True)
         if self.rtc.boots >= 3:
             log.error("%d resets in a row", self.rtc.boots)
             self.condition("device", "resets", True)
-        self.board = self._load_board(boards_dirs)
-        self.ann = Annunciator(self.board, on_fault=self._on_ann_fault, on_change=self.emit)
         self.sup = Supervisor(self._task_failed, wdt=None)
 
     # --- the alarm path --------------------------------------------------------
@@ -132,11 +132,10 @@ class App:
         name = self.cfg.get("board") or FALLBACK_BOARD
         args = (dirs,) if dirs else ()
         try:
-            return boards.load(name, *args)
-        except Exception as e:
+            return boards.load(name, *args), False
+        except Exception as e:  # unknown board or a missing pin: sound on the default wiring
             log.exc(e, "board %s", name)
-            self.condition("device", "config", True)
-            return boards.load(FALLBACK_BOARD, *args)
+            return boards.load(FALLBACK_BOARD, *args), True
 
     def _on_ann_fault(self, ev):
         self.emit(ev)

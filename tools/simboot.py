@@ -24,6 +24,8 @@ import vtime  # noqa: E402
 import machine  # noqa: E402
 import network  # noqa: E402
 
+machine.log_limit = 400  # the pin log is for tests; keep it out of the firmware's heap
+
 
 class SimDone(Exception):
     pass

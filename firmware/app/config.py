@@ -16,7 +16,7 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   transmitter_id  "" = not set yet (reported by load for a leader); 6 chars 0-9 A-Z
   slot            "receiver" (auth slot byte 0x01, the alternate channel: the
                   phone app keeps working) | "phone" (0x02, the app's channel)
-  board           name of boards/<board>.json, default "esp32_devkitc"
+  board           name of boards/<board>.json, default "esp32-devkitc"
   utc_offset_min  local time minus UTC in minutes (for alarm schedules), -720..840
   alarms          thresholds and schedules; validated (and filled with defaults)
                   by alarms.settings.validate, which owns their safe bounds
@@ -50,7 +50,7 @@ from app import fsutil
 DEFAULT_PATH = "config.json"
 VERSION = 1
 SECRET = "***"
-BOARD_DEFAULT = "esp32_devkitc"
+BOARD_DEFAULT = "esp32-devkitc"  # boards/esp32-devkitc.json
 MAX_WIFI = 5
 
 _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
