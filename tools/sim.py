@@ -13,7 +13,11 @@ Options (environment variables, as `make sim` passes them):
   MQTT=host:port     publish to this MQTT broker
   CONFIG=file.json   the box's configuration (default: a leader for the virtual transmitter)
   FAULTS=...         the virtual transmitter's fault modes (see tools/vtx)
-  HEAP=64K           MicroPython heap (the ESP32 budget)
+  HEAP=n             MicroPython heap size; default: the code's size (measured by a
+                     probe run) + 64K. On the board the firmware is frozen into the
+                     image, so its bytecode lives in flash and the 64 KiB budget is
+                     for its data; the host's heap also holds that bytecode and the
+                     host fakes, so they are measured and added.
   PLOT=path.png      where to draw the night (default build/sim.png; PLOT= to skip)
 The firmware process (tools/simboot.py) prints every event as a JSON line
 with `t_ms`; this program renders them live, then prints a summary and plots.
@@ -50,7 +54,7 @@ def options(env=os.environ):
         "hours": hours,
         "speed": float(env.get("SPEED") or (0 if headless else 600)),
         "headless": headless,
-        "heap": env.get("HEAP") or "64K",
+        "heap": env.get("HEAP") or "",
         "plot": env.get("PLOT", os.path.join(ROOT, "build", "sim.png")),
     }
     for key in ("HTTP_PORT", "NIGHTSCOUT_URL", "NIGHTSCOUT_SECRET", "MQTT", "CONFIG", "FAULTS",
@@ -64,6 +68,21 @@ def options(env=os.environ):
     return o
 
 
+DATA_BUDGET = 64 * 1024
+LOG = os.path.join(ROOT, "build", "sim-console.log")
+
+
+def code_heap(o):
+    """Heap taken by code and host fakes before the firmware starts (probe run)."""
+    p = dict(o, probe=True, heap="1M", headless=True)
+    proc = firmware_process(p)
+    out, err = proc.communicate(timeout=120)
+    for line in out.splitlines():
+        if '"probe"' in line:
+            return json.loads(line)["heap_bytes"]
+    sys.exit("sim: the probe run failed:\n" + open(LOG).read()[-3000:])
+
+
 def firmware_process(o):
     env = dict(os.environ)
     env["MICROPYPATH"] = ".frozen:%s:%s:%s" % (os.path.join(ROOT, "firmware"),
@@ -72,8 +91,9 @@ def firmware_process(o):
     env["SIM_OPTIONS"] = json.dumps(o)
     cmd = [os.path.join(ROOT, ".venv", "bin", "micropython"), "-X", "heapsize=" + o["heap"],
            os.path.join(HERE, "simboot.py")]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=None if not o["headless"]
-                            else subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
+    log = open(LOG, "w")  # the firmware's console
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=ROOT)
 
 
 class View:
@@ -169,6 +189,9 @@ def main():
     o = options()
     view = View(o)
     t0 = time.time()
+    if not o["heap"]:
+        o["code_heap"] = code_heap(o)
+        o["heap"] = "%dK" % ((o["code_heap"] + DATA_BUDGET + 1023) // 1024)
     p = firmware_process(o)
     t_ms = 0
     try:
@@ -188,7 +211,7 @@ def main():
     except KeyboardInterrupt:
         p.terminate()
     rc = p.wait()
-    err = p.stderr.read() if p.stderr else ""
+    err = open(LOG).read()
     out = sys.stderr if o["headless"] else sys.stdout
     if not o["headless"]:
         view.draw(t_ms, force=True)

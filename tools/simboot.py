@@ -83,6 +83,114 @@ def config():
     return cfg
 
 
+FIRMWARE_MODULES = ("main", "link", "aioble", "dexcom.backfill", "forward.wifi", "forward.nightscout",
+                    "forward.mqtt", "forward.lanapi", "forward.timesync", "sound.buttons",
+                    "sound.selftest", "app.wiring")
+
+
+def probe():
+    """How much heap the code takes (host fakes, the virtual transmitter and
+    the firmware's bytecode, which the board keeps frozen in flash)."""
+    import gc
+    for m in FIRMWARE_MODULES:
+        try:
+            __import__(m)
+        except ImportError:
+            pass
+    gc.collect()
+    emit({"event": "probe", "heap_bytes": gc.mem_alloc()})
+
+
+def heap_sampler(period_s):
+    import gc
+
+    def sample():
+        gc.collect()
+        emit({"event": "heap", "alloc": gc.mem_alloc(), "free": gc.mem_free()})
+        vtime.call_later(period_s * 1000, sample)
+
+    vtime.call_later(period_s * 1000, sample)
+
+
+LAT = {"irq_us": None, "samples": []}
+_GLUCOSE_REPLIES = (0x31, 0x4F)
+
+
+def hook_radio():
+    """Stamp (real time) the IRQ that carries a glucose reply's last byte."""
+    import bluetooth
+    ctrl = bluetooth.BLE()
+    real_irq = ctrl.irq
+    rt = vtime._rt
+
+    def irq(handler=None):
+        if handler is None:
+            return real_irq(handler)
+
+        def wrapped(event, data):
+            if event in (18, 19) and len(data) > 2 and len(data[2]) and data[2][0] in _GLUCOSE_REPLIES:
+                LAT["irq_us"] = rt.ticks_us()
+            return handler(event, data)
+        return real_irq(wrapped)
+
+    ctrl.irq = irq
+
+
+def measure_latency(app):
+    """Real microseconds from that IRQ to the alarm engine's decision."""
+    take = app._take_reading
+    rt = vtime._rt
+
+    def timed(r):
+        take(r)
+        if LAT["irq_us"] is not None:
+            LAT["samples"].append(rt.ticks_diff(rt.ticks_us(), LAT["irq_us"]))
+            LAT["irq_us"] = None
+            if len(LAT["samples"]) > 4000:
+                LAT["samples"] = LAT["samples"][::2]
+    app._take_reading = timed
+
+
+def inject(app, boots):
+    """Host-only fault injection for the resilience tests (OPTS["inject"]):
+    {"task": name, "error": "MemoryError"|"ValueError"|"hang", "at_s": t, "times": n}
+    makes that supervised task fail (or hang) from virtual time t;
+    {"reset_at_s": t} resets the board at t; {"wall_jumps": [[t, delta_s], ...]}
+    moves the wall clock as NTP would."""
+    spec = OPTS.get("inject") or {}
+    if spec.get("task") and boots == 1:
+        real_add = app.add_task
+        left = {"n": spec.get("times", 1)}
+
+        def add_task(name, fn, period_s, critical=False):
+            if name != spec["task"]:
+                return real_add(name, fn, period_s, critical)
+
+            async def faulty(checkin):
+                import asyncio
+                if left["n"] > 0 and _now_ms() >= spec.get("at_s", 0) * 1000:
+                    left["n"] -= 1
+                    if spec["error"] == "hang":
+                        await asyncio.Event().wait()
+                    raise {"MemoryError": MemoryError, "ValueError": ValueError}[spec["error"]](
+                        "injected into " + name)
+                task = asyncio.create_task(fn(checkin))
+                while not task.done():
+                    if left["n"] > 0 and _now_ms() >= spec.get("at_s", 0) * 1000:
+                        task.cancel()
+                        return await faulty(checkin)
+                    await asyncio.sleep(1)
+                await task
+            real_add(name, faulty, period_s, critical)
+
+        app.add_task = add_task
+    if boots == 1:
+        if spec.get("reset_at_s"):
+            vtime.call_at(int(spec["reset_at_s"] * 1e6), machine.reset)
+        for t, delta in spec.get("wall_jumps") or ():
+            vtime.call_at(int(t * 1e6), lambda d=delta: vtime.set_wall(vtime.time() + d))
+
+
 def main():
     flash = OPTS.get("flash") or ROOT + "/build/sim-flash"
     _mkdirs(flash)
@@ -94,12 +202,16 @@ def main():
     with open(flash + "/config.json", "w") as f:
         json.dump(config(), f)
     trace = OPTS["trace"]
+    hook_radio()
     import vtx
     tx = vtx.start(trace, transmitter_id=OPTS.get("tx_id", DEFAULT_TX_ID),
                    faults=OPTS.get("faults", ""), seed=int(OPTS.get("seed", 1)),
                    start_minute=start_min)
     os.chdir(flash)
+    if OPTS.get("probe"):
+        return probe()
     end_us = int(OPTS.get("hours", 11) * 3600e6)
+    heap_sampler(3600)
 
     def stop():
         raise SimDone()
@@ -115,6 +227,8 @@ def main():
         app = firmware.App("config.json", boards_dirs=(ROOT + "/boards",))
         app.http_host = "127.0.0.1"
         app.listeners.append(emit)
+        inject(app, boots)
+        measure_latency(app)
         try:
             asyncio.run(app.start())
         except SimDone:
@@ -124,7 +238,15 @@ def main():
             virtual_esp32.forget_firmware()
             asyncio.new_event_loop()
     st = tx.stats() if hasattr(tx, "stats") else {}
-    emit({"event": "sim_end", "boots": boots, "transmitter": st})
+    emit({"event": "sim_end", "boots": boots, "transmitter": st, "reading_to_alarm_us": percentiles(LAT["samples"])})
+
+
+def percentiles(xs):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    return {"n": len(xs), "median": xs[len(xs) // 2], "p99": xs[min(len(xs) - 1, len(xs) * 99 // 100)],
+            "max": xs[-1]}
 
 
 main()
