@@ -22,13 +22,14 @@
 # on each change of what is sounding/showing: pattern is the priority played
 # ("high" | "medium" | "low"), "snoozed" | "acknowledged", "off" (all well),
 # "no_data", "fault", "selftest", "test" or a cue name.
-# The task sleeps until the next edge of the pattern, and without a blinking
-# light or a sound it sleeps until set() / show() wakes it.
+# The task sleeps until the next edge of the pattern; with nothing blinking
+# or sounding it sleeps an hour, or until set() / show() wakes it.
 import asyncio
 from sound import patterns
 from sound.outputs import make_buzzer, make_led
 
 _RETRY_MS = 1000
+_IDLE_MS = 3600000  # nothing changes: look again after an hour anyway
 
 
 class Annunciator:
@@ -44,11 +45,15 @@ class Annunciator:
         self._buzzer = None
         self._led = None
         self.faults = {}  # what -> error text while failing
-        self._wake = asyncio.Event()
+        self._task = None
+        self._sleeping = False
+        self._poked = False
+        self._dirty = False
         self._key = None
         self._alarm = None  # (type, priority, level, sounding, sound, light, label)
         self._t0 = 0
         self._base = "ok"
+        self._base_t0 = 0
         self._seq = None
         self._seq_name = None
         self._seq_t0 = 0
@@ -89,7 +94,7 @@ class Annunciator:
             if sounding:
                 self._seq = None  # a real alarm interrupts tests and cues
         self._t0 = self._clock()
-        self._wake.set()
+        self._poke()
 
     def play(self, priority, level=0, alarm_type=None, status="sounding"):
         self.set({"type": alarm_type, "priority": priority, "level": level, "status": status})
@@ -100,17 +105,18 @@ class Annunciator:
             state = "fault"
         if state != self._base:
             self._base = state
-            self._wake.set()
+            self._base_t0 = self._clock()
+            self._poke()
 
     def set_calm(self, brightness_pct):
         self.calm = max(0, min(100, int(brightness_pct)))
-        self._wake.set()
+        self._poke()
 
     def _start(self, name, seq):
         if self._alarm is not None and self._alarm[3]:
             return False  # never cover a sounding alarm
         self._seq, self._seq_name, self._seq_t0 = seq, name, self._clock()
-        self._wake.set()
+        self._poke()
         return True
 
     def test(self):
@@ -135,22 +141,37 @@ class Annunciator:
 
     # --- the task ----------------------------------------------------------
     async def run(self):
+        self._task = asyncio.current_task()
         while True:
             self.wakeups += 1
+            self._dirty = False
             try:
                 dt = self._step(self._clock())
                 self._ok("annunciator")
             except Exception as e:  # a bug here must not end the task
                 self._fault("annunciator", e)
                 dt = _RETRY_MS
-            if dt is None:
-                await self._wake.wait()
-            else:
-                try:
-                    await asyncio.wait_for_ms(self._wake.wait(), max(dt, 1))
-                except asyncio.TimeoutError:
-                    pass
-            self._wake.clear()
+            if self._dirty:  # set() from inside a callback of this step
+                continue
+            self._sleeping = True
+            try:
+                await asyncio.sleep_ms(_IDLE_MS if dt is None else max(dt, 1))
+            except asyncio.CancelledError:
+                if not self._poked:  # a real cancel (shutdown): end the task
+                    self._sleeping = False
+                    raise
+            self._sleeping = False
+            self._poked = False
+
+    def _poke(self):
+        # Wake the task now: cancelling a sleeping task throws CancelledError
+        # into its sleep, which run() takes as "look again". (No Event +
+        # wait_for: that costs two tasks per edge.)
+        self._dirty = True
+        if self._sleeping and self._task is not None:
+            self._sleeping = False
+            self._poked = True
+            self._task.cancel()
 
     def _step(self, now):
         """Drive the outputs for `now`; return ms until the next change (None: none)."""
@@ -177,6 +198,7 @@ class Annunciator:
                     bright = patterns.PAUSED_BRIGHTNESS
             else:
                 lt = patterns.light(self._base)
+                t = now - self._base_t0
                 label = "off" if self._base == "ok" else self._base
                 if self._base == "ok":
                     bright = self.calm

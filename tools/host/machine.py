@@ -6,14 +6,16 @@
 #
 # Every output change is recorded with its time on the firmware clock
 # (virtual ms from vtime.monotonic_us() when vtime is installed, else the
-# port's ticks_ms) into LOG, a bounded list of tuples
-#     (t_ms, pin, attr, value)
+# port's ticks_ms) into LOG, a ring (PinLog, 8192 entries by default, see
+# set_log_limit()) that iterates as tuples (t_ms, pin, attr, value):
 # attr: "value" (Pin/Signal level), "freq", "duty_u16" (PWM; duty() is
 # logged as duty_u16 too), "pwm" (1 = PWM attached, 0 = deinit),
-# "neopixel" (value: tuple of (r, g, b)), "drive" (an input driven by the
-# virtual world). STATE[pin] holds the latest value of each attr, for live
-# renderers. listeners: callables fn(t_ms, pin, attr, value) called on each
-# change (the simulator's hook).
+# "neopixel" (value: 0xRRGGBB of pixel 0), "drive" (an input driven by the
+# virtual world), "mode", "reset" (pin -1, value: the cause).
+# LOG.entries(pin, since, until) filters; LOG.dropped() counts overwritten
+# entries. STATE[pin] holds the latest value of each attr (a neopixel's full
+# tuple of pixels), for live renderers. listeners: callables
+# fn(t_ms, pin, attr, value) called on each change (the simulator's hook).
 #
 # Inputs: the virtual world drives a pin with drive(pin, level) (e.g. from
 # vtime.call_later); irq handlers registered with Pin.irq() fire on the
@@ -28,6 +30,7 @@
 # the firmware again (RTC memory survives: it is module state).
 # WDT expiry needs vtime (it schedules its deadline on the virtual clock);
 # without vtime, feed() only records feeds and expiry is checked on feed().
+import struct
 import sys
 import time
 
@@ -45,8 +48,45 @@ WDT_RESET = 3
 DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 
-LOG = []
-log_limit = 50000  # entries kept; the oldest half is dropped beyond it
+ATTRS = ("value", "freq", "duty_u16", "pwm", "neopixel", "drive", "mode", "reset")
+
+
+class PinLog:
+    """A ring of (t_ms, pin, attr, value) in preallocated arrays: no object
+    per entry, so a long simulation neither fills nor fragments the heap.
+    Iterating yields tuples, oldest first; a neopixel value is logged as
+    0xRRGGBB of pixel 0."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.buf = bytearray(10 * limit)  # one allocation: "<ibbi" per entry
+        self.n = 0  # entries ever appended
+
+    def append(self, t, pin, attr, value):
+        struct.pack_into("<ibbi", self.buf, 10 * (self.n % self.limit), t, pin,
+                         ATTRS.index(attr), value)
+        self.n += 1
+
+    def __len__(self):
+        return min(self.n, self.limit)
+
+    def dropped(self):
+        return self.n - len(self)
+
+    def __iter__(self):
+        for k in range(self.n - len(self), self.n):
+            t, pin, attr, val = struct.unpack_from("<ibbi", self.buf, 10 * (k % self.limit))
+            yield (t, pin, ATTRS[attr], val)
+
+    def entries(self, pin=None, since=0, until=None):
+        return [e for e in self if (pin is None or e[1] == pin) and e[0] >= since
+                and (until is None or e[0] <= until)]
+
+    def clear(self):
+        self.n = 0
+
+
+LOG = PinLog(8192)  # 80 KB
 STATE = {}
 listeners = []
 
@@ -72,11 +112,15 @@ def now_ms():
     return int(time.monotonic() * 1000)
 
 
+def set_log_limit(n):
+    """Resize (and clear) the log ring: n entries, 10 bytes each."""
+    global LOG
+    LOG = PinLog(n)
+
+
 def record(pin, attr, value):
     t = now_ms()
-    LOG.append((t, pin, attr, value))
-    if len(LOG) > log_limit:
-        del LOG[: len(LOG) // 2]
+    LOG.append(t, pin, attr, _rgb_int(value) if attr == "neopixel" else value)
     st = STATE.get(pin)
     if st is None:
         st = STATE[pin] = {}
@@ -85,8 +129,13 @@ def record(pin, attr, value):
         fn(t, pin, attr, value)
 
 
+def _rgb_int(px):
+    r, g, b = px[0][:3] if px else (0, 0, 0)
+    return (r << 16) | (g << 8) | b
+
+
 def clear_log():
-    del LOG[:]
+    LOG.clear()
 
 
 def reset_all():

@@ -1,0 +1,377 @@
+"""Annunciator, buttons and self-test on the MicroPython unix port with the
+virtual clock and the `machine` fake; timings measured from the pin log."""
+import json
+
+from conftest import run_micropython
+from annunciator_view import buzzer_pulses, check_iec, bursts
+from sound import patterns as P
+
+PRELUDE = r'''
+import sys
+sys.path.insert(0, "tools/host")
+import vtime
+vtime.install(0)
+import asyncio, json, machine
+from sound import board, annunciator, buttons, selftest, patterns
+import annunciator_view as V
+now = machine.now_ms
+B = board.load("esp32-devkitc")
+BZ = B["buzzer"]["pin"]
+RED = B["led"]["pins"]["red"]
+GREEN = B["led"]["pins"]["green"]
+
+
+class FakeEngine:
+    """Just enough of the alarm engine's interface."""
+    def __init__(self):
+        self.alarm = None
+        self.calls = []
+    def loudest(self):
+        return self.alarm
+    def snooze(self, now_s):
+        self.calls.append("snooze")
+        if self.alarm:
+            self.alarm = dict(self.alarm, status="snoozed")
+        return [{"event": "alarm_snooze"}]
+    def acknowledge(self, now_s):
+        self.calls.append("ack")
+        if self.alarm:
+            self.alarm = dict(self.alarm, status="acknowledged")
+        return [{"event": "alarm_ack"}]
+
+
+def out(**kw):
+    print("RESULT " + json.dumps(kw))
+'''
+
+
+def run(body, heap="2M"):
+    r = run_micropython(["-c", PRELUDE + body], heap=heap, timeout=120)
+    for line in r.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise AssertionError("no RESULT:\n" + r.stdout + r.stderr)
+
+
+def _alarm(prio, level, typ="x", status="sounding"):
+    return {"type": typ, "priority": prio, "level": level, "status": status}
+
+
+PATTERNS_BODY = r'''
+machine.set_log_limit(30000)
+cases = {}
+ann = annunciator.Annunciator(B, clock_ms=now)
+async def main():
+    asyncio.create_task(ann.run())
+    for prio in ("high", "medium", "low"):
+        for level in (0, 1, 2, 3):
+            snd = patterns.sound(prio, level)
+            machine.clear_log()
+            t0 = now()
+            ann.set({"type": "t", "priority": prio, "level": level, "status": "sounding"})
+            await asyncio.sleep_ms(snd[1] * 3 - 100)
+            ann.set(None)
+            await asyncio.sleep_ms(50)
+            log = list(machine.LOG)
+            led = []  # LED switch-on edges (t, pin, duty)
+            lit = {}
+            for t, p, a, v in log:
+                if a == "duty_u16" and p != BZ:
+                    if v > 0 and not lit.get(p):
+                        led.append((t, p, v))
+                    lit[p] = v > 0
+            duty = max([v for t, p, a, v in log if p == BZ and a == "duty_u16"] + [0])
+            cases["%s/%d" % (prio, level)] = {"t0": t0, "pulses": V.buzzer_pulses(log, BZ),
+                                             "duty": duty, "led": led}
+asyncio.run(main())
+out(cases=cases, wakeups=ann.wakeups)
+'''
+
+
+def test_pattern_timing_from_pin_log_and_escalation():
+    res = run(PATTERNS_BODY)
+    cases = res["cases"]
+    for key, c in cases.items():
+        prio, level = key.split("/")
+        eff, _ = P.effective(prio, int(level))
+        pulses = [tuple(p) for p in c["pulses"]]
+        assert pulses[0][0] == c["t0"], key  # sounds at once on onset
+        problems, info = check_iec(eff, pulses)
+        assert problems == [], (key, problems)
+        assert info["bursts"] == 3 and info["pulses"] == [len(P.sound(eff)[0])] * 3, (key, info)
+        want_period = P.sound(prio, int(level))[1]
+        assert info["period_ms"] == [want_period, want_period], (key, info)
+    # escalation measured: louder at level 1, more often at level 2, next priority at 3
+    for prio in ("high", "medium", "low"):
+        d0, d1 = cases[prio + "/0"]["duty"], cases[prio + "/1"]["duty"]
+        assert d1 > d0 > 0, prio
+        b1 = bursts([tuple(p) for p in cases[prio + "/1"]["pulses"]])
+        b2 = bursts([tuple(p) for p in cases[prio + "/2"]["pulses"]])
+        assert b2[1][0][0] - b2[0][0][0] < b1[1][0][0] - b1[0][0][0], prio
+    assert len(bursts([tuple(p) for p in cases["low/3"]["pulses"]])[0]) == 3  # medium's 3 pulses
+    assert len(bursts([tuple(p) for p in cases["medium/3"]["pulses"]])[0]) == 10  # high's 10
+
+
+def _flash_hz(led_entries, pin, t0, t1):
+    ons = [t for t, p, v in led_entries if p == pin and v > 0 and t0 <= t < t1]
+    if len(ons) < 2:
+        return 0
+    return (len(ons) - 1) * 1000.0 / (ons[-1] - ons[0])
+
+
+def test_light_rates_follow_priority():
+    res = run(PATTERNS_BODY)
+    cases = res["cases"]
+    red, green = 26, 27
+    c = cases["high/0"]
+    hz = _flash_hz(c["led"], red, c["t0"], c["t0"] + 29000)
+    assert 1.4 <= hz <= 2.8, hz
+    assert not [e for e in c["led"] if e[1] == green and e[2] > 0 and e[0] < c["t0"] + 29000]
+    c = cases["medium/0"]
+    hz = _flash_hz(c["led"], red, c["t0"], c["t0"] + 59000)
+    assert 0.4 <= hz <= 0.8, hz
+    assert [e for e in c["led"] if e[1] == green and e[2] > 0]  # yellow = red + green
+    c = cases["low/0"]
+    assert _flash_hz(c["led"], 33, c["t0"], c["t0"] + 179000) == 0  # steady: no blinking
+
+
+def test_buttons_gestures_with_bounce():
+    res = run(r'''
+eng = FakeEngine()
+hits = []
+btn = buttons.Buttons(B["button"], on_snooze=lambda: hits.append("snooze"),
+                      on_ack=lambda: hits.append("ack"), on_test=lambda: hits.append("test"),
+                      clock_ms=now)
+PIN = B["button"]["pin"]
+def press(t, hold):
+    # bouncing contact: 1 ms chatter on press and on release
+    for i, lv in enumerate((0, 1, 0, 1, 0)):
+        vtime.call_later(t + i, machine.drive, PIN, lv)
+    for i, lv in enumerate((1, 0, 1, 0, 1)):
+        vtime.call_later(t + hold + i, machine.drive, PIN, lv)
+results = {}
+async def main():
+    machine.drive(PIN, 1)
+    asyncio.create_task(btn.run())
+    await asyncio.sleep(1)
+    for name, presses in (("short", [(0, 200)]), ("long", [(0, 2500)]),
+                          ("triple", [(0, 120), (300, 120), (600, 120)]),
+                          ("double", [(0, 150), (350, 150)]), ("bounce_only", [])):
+        del hits[:]
+        for t, hold in presses:
+            press(t, hold)
+        if name == "bounce_only":
+            for i, lv in enumerate((0, 1, 0, 1)):
+                vtime.call_later(i * 2, machine.drive, PIN, lv)
+        await asyncio.sleep(5)
+        results[name] = list(hits)
+    # ack fires while still held (feedback at once)
+    del hits[:]
+    press(0, 4000)
+    await asyncio.sleep_ms(1600)
+    results["ack_while_held"] = list(hits)
+    await asyncio.sleep(5)
+asyncio.run(main())
+out(results=results)
+''')
+    r = res["results"]
+    assert r["short"] == ["snooze"]
+    assert r["long"] == ["ack"]
+    assert r["triple"] == ["snooze", "test"]
+    assert r["double"] == ["snooze"]
+    assert r["bounce_only"] == []
+    assert r["ack_while_held"] == ["ack"]
+
+
+BOOT_HOLD = r'''
+cues = []
+resets = []
+btn = buttons.Buttons(B["button"], on_snooze=lambda: cues.append("snooze"), on_ack=lambda: cues.append("ack"),
+                      on_factory_reset=lambda: resets.append(now()), feedback=cues.append, clock_ms=now)
+PIN = B["button"]["pin"]
+machine.drive(PIN, 0)  # held while powering on
+vtime.call_later(HOLD_MS, machine.drive, PIN, 1)
+async def main():
+    r = await btn.boot_hold()
+    t_back = now()
+    asyncio.create_task(btn.run())
+    await asyncio.sleep(3)
+    out(result=r, resets=resets, cues=cues, t_back=t_back)
+asyncio.run(main())
+'''
+
+
+def test_hold_at_boot_factory_reset_with_sound():
+    res = run("HOLD_MS = 12000\n" + BOOT_HOLD)
+    assert res["result"] is True
+    assert len(res["resets"]) == 1 and 10000 <= res["resets"][0] <= 10200
+    cues = res["cues"]
+    assert cues[-1] == "reset_done" and cues.count("reset_warn") >= 8
+    assert "ack" not in cues and "snooze" not in cues  # the held button is not a gesture
+    assert res["t_back"] >= 12000
+
+
+def test_hold_at_boot_released_early_cancels():
+    res = run("HOLD_MS = 3000\n" + BOOT_HOLD)
+    assert res["result"] is False and res["resets"] == []
+    assert res["cues"][-1] == "reset_cancel"
+    res = run("HOLD_MS = 0\nmachine.drive(B['button']['pin'], 1)\n" + BOOT_HOLD.replace(
+        "machine.drive(PIN, 0)  # held while powering on", ""))
+    assert res["result"] is False and res["cues"] == [] and res["t_back"] < 100
+
+
+SELFTEST = r'''
+ev = []
+ann = annunciator.Annunciator(B, clock_ms=now, on_change=ev.append)
+async def main():
+    asyncio.create_task(ann.run())
+    d = selftest.start(ann, WAS)
+    if ENGINE_AT is not None:
+        await asyncio.sleep_ms(ENGINE_AT)
+        ann.set(None)
+    await asyncio.sleep(14)
+    log = list(machine.LOG)
+    out(delay=d, pulses=V.buzzer_pulses(log, BZ), ev=ev,
+        led=[(t, p, v) for t, p, a, v in log if a == "duty_u16" and p != BZ and v > 0])
+asyncio.run(main())
+'''
+
+
+def test_selftest_chirp_and_lights():
+    res = run("WAS = None\nENGINE_AT = None\n" + SELFTEST)
+    p = res["pulses"]
+    assert len(p) == 2 and p[0][0] == 0 and p[1][1] <= 1000  # the chirp, at boot
+    lit = {pin for t, pin, v in res["led"] if t < 1000}
+    assert lit == {26, 27, 33}  # every LED colour lit during the sequence
+    assert [e["pattern"] for e in res["ev"]] == ["selftest", "off"]
+
+
+def test_resound_after_restart_within_5_s():
+    res = run('WAS = {"type": "urgent_low", "priority": "high", "level": 1}\nENGINE_AT = None\n'
+              + SELFTEST)
+    p = [tuple(x) for x in res["pulses"]]
+    chirp, alarm = p[:2], p[2:]
+    assert alarm and alarm[0][0] <= 5000
+    problems, info = check_iec("high", alarm)
+    assert problems == [] and info["pulses"][0] == 10
+    assert [e["pattern"] for e in res["ev"]] == ["selftest", "high"]
+    assert res["ev"][-1]["alarm"] == "urgent_low"
+    # a priority string is enough
+    res = run('WAS = "medium"\nENGINE_AT = None\n' + SELFTEST)
+    problems, info = check_iec("medium", [tuple(x) for x in res["pulses"][2:]])
+    assert info["pulses"] == [3] and problems == ["medium: only 1 burst(s), cannot judge the repeat"]
+
+
+def test_no_resound_when_engine_already_cleared_it():
+    res = run('WAS = "high"\nENGINE_AT = 300\n' + SELFTEST)
+    assert len(res["pulses"]) <= 2  # only the chirp (cut short by the engine's update)
+    assert "high" not in [e["pattern"] for e in res["ev"]]
+
+
+def test_failure_is_reported_not_propagated():
+    res = run(r'''
+faults = []
+ev = []
+eng = FakeEngine()
+def bad_change(e):
+    ev.append(e)
+    raise RuntimeError("listener broke")
+ann = annunciator.Annunciator(B, clock_ms=now, on_fault=faults.append, on_change=bad_change)
+ticks = []
+real_duty = machine.PWM.duty_u16
+def broken(self, d=None):
+    if self.pin == BZ and d:
+        raise OSError(5)
+    return real_duty(self, d)
+async def engine_loop():
+    while True:  # the engine keeps its own pace whatever the annunciator does
+        ticks.append(now())
+        ann.set(eng.loudest())
+        await asyncio.sleep(1)
+async def main():
+    asyncio.create_task(ann.run())
+    asyncio.create_task(engine_loop())
+    machine.PWM.duty_u16 = broken
+    eng.alarm = {"type": "urgent_low", "priority": "high", "level": 0, "status": "sounding"}
+    await asyncio.sleep(5)
+    red_during = len([1 for t, p, a, v in machine.LOG if p == RED and a == "duty_u16" and v > 0])
+    machine.PWM.duty_u16 = real_duty
+    machine.clear_log()
+    await asyncio.sleep(12)
+    healed = V.buzzer_pulses(list(machine.LOG), BZ)
+    ann.set({"priority": "catastrophic"})  # malformed: sounds as high, reported
+    await asyncio.sleep(3)
+    out(faults=faults, ticks=len(ticks), red_during=red_during, healed=len(healed),
+        last=ev[-1], bad=len(V.buzzer_pulses(list(machine.LOG), BZ)) - len(healed))
+asyncio.run(main())
+''')
+    f = res["faults"]
+    assert f[0]["event"] == "device" and f[0]["what"] == "buzzer" and f[0]["active"] is True
+    assert "OSError" in f[0]["error"]
+    assert {"event": "device", "what": "buzzer", "active": False} in f  # recovered
+    assert res["ticks"] >= 19  # the engine loop never stalled
+    assert res["red_during"] >= 8  # the light kept flashing while the buzzer failed
+    assert res["healed"] >= 10  # sound back after recovery
+    assert any(x["what"] == "alarm_input" and x["active"] for x in f)
+    assert res["bad"] >= 5 and res["last"]["pattern"] == "high"
+
+
+def test_idle_wakeups_sparse_over_a_week():
+    res = run(r'''
+ann = annunciator.Annunciator(B, clock_ms=now)
+rt = vtime._rt
+async def main():
+    asyncio.create_task(ann.run())
+    t0 = rt.ticks_ms()
+    await asyncio.sleep(7 * 86400)
+    calm = ann.wakeups
+    ann.show("no_data")
+    await asyncio.sleep(3600)
+    out(calm=calm, no_data=ann.wakeups - calm, real_ms=rt.ticks_diff(rt.ticks_ms(), t0))
+asyncio.run(main())
+''')
+    assert res["calm"] <= 7 * 24 + 2  # one look per hour at most
+    assert res["no_data"] <= 2 * 3600 // 3 + 2  # only the blink edges
+    assert res["real_ms"] < 5000
+
+
+def test_other_led_and_buzzer_kinds():
+    res = run(r'''
+import neopixel
+boards = {
+  "neo": {"buzzer": {"kind": "pin", "pin": 4}, "led": {"kind": "neopixel", "pin": 27},
+          "button": {"pin": 39, "pull": None}},
+  "single": board.load("m5stickc-plus2"),
+  "separate": {"buzzer": {"kind": "pwm", "pin": 25, "freq_hz": 2700},
+               "led": {"kind": "separate", "pins": {"red": 18, "yellow": 19, "green": 21}},
+               "button": {"pin": 32, "pull": "up"}},
+}
+seen = {}
+async def main():
+    for name, b in boards.items():
+        board.validate(b, name)
+        machine.reset_all()
+        ann = annunciator.Annunciator(b, clock_ms=now)
+        task = asyncio.create_task(ann.run())
+        ann.set({"type": "x", "priority": "medium", "level": 0, "status": "sounding"})
+        views = []
+        for i in range(8):
+            await asyncio.sleep_ms(250)
+            views.append(V.render(b))
+        log = list(machine.LOG)
+        seen[name] = {"views": views, "pulses": V.buzzer_pulses(log, b["buzzer"]["pin"],
+                      active_low=b["buzzer"].get("active_low", False)),
+                      "freqs": sorted(set(v for t, p, a, v in log if a == "freq" and p == b["buzzer"]["pin"]))}
+        task.cancel()
+        await asyncio.sleep_ms(10)
+asyncio.run(main())
+out(seen=seen)
+''')
+    s = res["seen"]
+    assert len(s["neo"]["pulses"]) == 3 and any("yellow" in v for v in s["neo"]["views"])
+    assert any(v.endswith("LED off") for v in s["neo"]["views"])  # it blinks
+    assert len(s["single"]["pulses"]) == 3
+    assert any(v.endswith("LED on") for v in s["single"]["views"])
+    assert any(v.endswith("LED off") for v in s["single"]["views"])
+    assert any(v.endswith("LED yellow") for v in s["separate"]["views"])
+    assert s["separate"]["freqs"] == [1000, 2700]  # the board's resonant frequency wins
