@@ -58,6 +58,20 @@ _FEBC = bluetooth.UUID(protocol.ADV_SERVICE_UUID16)
 _FRAMES_MAX = 40   # 3 h of records = 17 frames; room to spare
 
 
+# Connections whose encryption failed (stored keys refused): aioble's security
+# handler does not report failures, so the link listens to the IRQ as well.
+_enc_failed = set()
+_IRQ_ENCRYPTION_UPDATE = 28
+
+
+def _irq(event, data):
+    if event == _IRQ_ENCRYPTION_UPDATE and not data[1]:
+        _enc_failed.add(data[0])
+
+
+aioble.core.register_irq_handler(_irq, None)
+
+
 class LinkConfigError(ValueError):
     """The link's configuration is unusable (message says which key)."""
 
@@ -102,6 +116,7 @@ class Link:
         self._window_t = None
         self._attempts = 0
         self._skip_until = None
+        self._live = None
 
     # --- the outside world ----------------------------------------------------
     def next_window_ms(self):
@@ -142,6 +157,9 @@ class Link:
         security.load_secrets(self.cfg["bond_path"])  # before the radio starts
         self.have_bond = bool(security._secrets)
         aioble.core.ensure_active()
+        # Bond by default: the transmitter may start pairing itself (security
+        # request) before we call pair(), and the stack answers with this.
+        aioble.config(bond=True, le_secure=True, mitm=False, io=3)
         while True:
             try:
                 await self._cycle()
@@ -234,6 +252,7 @@ class Link:
         reason = "done"
         ok = False
         final = False
+        self._live = None
         try:
             conn = await device.connect(timeout_ms=self.cfg["connect_timeout_ms"])
             self._event("connected", addr=device.addr_hex())
@@ -258,8 +277,8 @@ class Link:
                     await conn.disconnect(timeout_ms=2000)
                 except Exception:
                     pass
-        if self.sessions_ok_reading is not None:
-            ok = True
+        if self._live is not None:
+            ok = True  # the window's reading arrived even if a later step failed
         self.last_session_ms = clock.ms() - t0
         self.last_reason = reason
         if ok:
@@ -269,12 +288,10 @@ class Link:
             self._event("disconnected", reason=reason, ms=self.last_session_ms)
         return ok, final
 
-    sessions_ok_reading = None
-
     async def _exchange(self, conn):
         cfg = self.cfg
         op = cfg["op_timeout_ms"]
-        self.sessions_ok_reading = None
+        self._live = None
         self.state = "discovering"
         with conn.timeout(op * 2):
             service = await conn.service(_CGM)
@@ -314,7 +331,7 @@ class Link:
                                 detail="another device keeps taking this slot; change the slot setting")
             await self._write(a, build.keep_alive(cfg["keepalive_s"]))
             await self._write(a, build.bond_request())
-            await self._encrypt(conn)
+            await self._encrypt(conn, True)
             self.have_bond = True
             self._event("bonded", slot=cfg["slot"])
         else:
@@ -336,7 +353,7 @@ class Link:
         self._sensor(live[reading.STATE])
         gap = self.seen.gap(live[reading.DEX_S], cfg["backfill_max_s"])
         self._emit(live)
-        self.sessions_ok_reading = live
+        self._live = live
         if self.sessions % cfg["battery_every"] == 1 or cfg["battery_every"] <= 1:
             bat = replies.parse_battery(await self._ask(c, build.battery(), 0x23))
             self.battery = bat
@@ -372,18 +389,40 @@ class Link:
                 raise DexcomError("reply %s to request 0x%02x is malformed" % (bytes(rx[:4]).hex() if rx else "-", msg[0]))
         return rx
 
-    async def _encrypt(self, conn):
+    async def _encrypt(self, conn, lost_reported=False):
         """Encrypt the link: wait briefly for the transmitter's own security
-        request, then pair (a stored bond re-encrypts, else a new bond)."""
+        request, else pair (a stored bond re-encrypts, else a new bond). A
+        stored bond the transmitter no longer has is forgotten and replaced."""
+        h = conn._conn_handle
+        _enc_failed.discard(h)
         for _ in range(6):
-            if conn.encrypted:
-                return
+            if conn.encrypted or h in _enc_failed:
+                break
             await asyncio.sleep_ms(50)
-            if not conn.is_connected():
-                raise aioble.DeviceDisconnectedError
-        await conn.pair(bond=True, le_secure=True, mitm=False, timeout_ms=self.cfg["pair_timeout_ms"])
-        if not conn.encrypted:
+        if not conn.encrypted and h not in _enc_failed:
+            aioble.core.ble.gap_pair(h)
+            deadline = clock.ms() + self.cfg["pair_timeout_ms"]
+            while not conn.encrypted and h not in _enc_failed:
+                if not conn.is_connected():
+                    raise aioble.DeviceDisconnectedError
+                if clock.ms() > deadline:
+                    raise asyncio.TimeoutError
+                await asyncio.sleep_ms(20)
+        if conn.encrypted:
+            return
+        # Our stored keys were refused: the transmitter lost (or replaced) the bond.
+        if not lost_reported:
+            self._event("bond_lost", slot=self.cfg["slot"], detail="stored bond keys refused")
+        self._forget_bond()
+        if lost_reported is None:
             raise _End("encryption failed")
+        await self._encrypt(conn, None)
+        self._event("bonded", slot=self.cfg["slot"])
+
+    def _forget_bond(self):
+        security._secrets.clear()
+        security._save_secrets()
+        self.have_bond = False
 
     async def _backfill(self, conn, c, b, start, end):
         op = self.cfg["op_timeout_ms"]

@@ -1,0 +1,137 @@
+# Runs the firmware's link against the virtual transmitter on the virtual
+# radio, on simulated time, and prints one JSON summary line.
+#   micropython tools/link_sim.py [--trace F] [--faults SPEC] [--minutes N]
+#       [--seed S] [--tx ID] [--link-id ID] [--slot 1|2] [--bond FILE]
+#       [--script "MIN:SPEC;MIN:SPEC"] [--restart MIN] [--events]
+# --script changes the transmitter's faults at the given minutes (recovery
+# tests); --restart starts a fresh Link (and radio stack) at that minute, as a
+# reboot would, keeping the bond file.
+import sys
+sys.path[:0] = ["tools/host", "tools"]
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import json
+import asyncio
+import vtx
+
+ARGS = {"trace": "../shared/traces/adult_001.csv", "faults": "", "minutes": "60", "seed": "1",
+        "tx": "8G1234", "link-id": None, "slot": "1", "bond": "/tmp/link_sim_bond.json",
+        "script": "", "restart": None, "events": None, "jitter": "2000", "keep-bond": None}
+FLAGS = ("events", "keep-bond")
+a = sys.argv[1:]
+while a:
+    k = a.pop(0)[2:]
+    if k not in ARGS:
+        raise SystemExit("unknown option --" + k)
+    ARGS[k] = "1" if k in FLAGS else a.pop(0)
+if not ARGS["keep-bond"]:
+    import os
+    try:
+        os.remove(ARGS["bond"])
+    except OSError:
+        pass
+
+U0 = 1700000000
+tx_dev = vtx.start(ARGS["trace"], transmitter_id=ARGS["tx"], faults=ARGS["faults"],
+                   seed=int(ARGS["seed"]), jitter_ms=int(ARGS["jitter"]))
+tx = tx_dev.tx
+
+import clock
+from link import Link
+
+readings = []
+events = []
+session_ms = []
+
+
+def on_reading(r):
+    readings.append(r)
+
+
+def on_event(e):
+    e["t_s"] = vtime.monotonic_us() // 1000000
+    events.append(e)
+    if e["what"] == "disconnected":
+        session_ms.append(e["ms"])
+
+
+def make_link():
+    cfg = {"transmitter_id": ARGS["link-id"] or ARGS["tx"], "slot": int(ARGS["slot"]),
+           "bond_path": ARGS["bond"]}
+    return Link(cfg, on_reading, on_event)
+
+
+def script_faults():
+    for part in ARGS["script"].split(";"):
+        if part.strip():
+            m, _, spec = part.partition(":")
+            vtime.call_at(int(m) * 60 * 1000000, tx.set_faults, spec)
+
+
+async def main():
+    end_us = int(ARGS["minutes"]) * 60 * 1000000
+    script_faults()
+    link = make_link()
+    task = asyncio.create_task(link.run())
+    links = [link]
+    if ARGS["restart"] is not None:
+        await asyncio.sleep_ms(int(ARGS["restart"]) * 60000)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        import aioble
+        aioble.stop()
+        link = make_link()
+        links.append(link)
+        task = asyncio.create_task(link.run())
+    while vtime.monotonic_us() < end_us:
+        await asyncio.sleep_ms(min(60000, (end_us - vtime.monotonic_us()) // 1000 + 1))
+    return links
+
+
+links = asyncio.run(main())
+end_us = vtime.monotonic_us()
+
+# Truth: every reading the transmitter took up to 30 s before the end.
+k_last = tx.current_window(end_us - 30 * 1000000)
+truth = {}
+for k in range(0, k_last + 1):
+    d, g, st, tr = tx.reading(k)
+    truth[d] = (g if st in (6, 7) and g > 13 else None, U0 + tx.window_us(k) // 1000000, st)
+got = {}
+dups = 0
+wrong = []
+for r in readings:
+    d = r[0]
+    if d in got:
+        dups += 1
+    got[d] = r
+    t = truth.get(d)
+    if t is None:
+        if tx.current_window(end_us) < (d - tx.first_dex) // 300:
+            wrong.append(("future", r))
+        continue
+    if r[2] != t[0] or r[1] is None or abs(r[1] - t[1]) > 1 or r[4] != t[2]:
+        wrong.append(("mismatch", r, t))
+captured = sum(1 for d in truth if d in got)
+session_ms.sort()
+lk = links[-1]
+summary = {
+    "windows": len(truth), "captured": captured, "capture_rate": captured / len(truth) if truth else 0,
+    "readings": len(readings), "duplicates": dups, "wrong": wrong[:5], "n_wrong": len(wrong),
+    "live": sum(1 for r in readings if r[5] == "live"),
+    "backfill": sum(1 for r in readings if r[5] == "backfill"),
+    "sessions": len(session_ms),
+    "median_session_ms": session_ms[len(session_ms) // 2] if session_ms else None,
+    "scan_ms": sum(l.scan_ms for l in links), "sim_ms": end_us // 1000,
+    "scan_duty": sum(l.scan_ms for l in links) / (end_us / 1000),
+    "what": {}, "tx_log": len(tx.log), "status": lk.status(),
+    "missed_by_tx": sum(1 for x in tx.log if x[1] == "missed"),
+}
+for e in events:
+    summary["what"][e["what"]] = summary["what"].get(e["what"], 0) + 1
+if ARGS["events"]:
+    summary["events"] = events
+print("SUMMARY " + json.dumps(summary))
