@@ -375,3 +375,71 @@ out(seen=seen)
     assert any(v.endswith("LED off") for v in s["single"]["views"])
     assert any(v.endswith("LED yellow") for v in s["separate"]["views"])
     assert s["separate"]["freqs"] == [1000, 2700]  # the board's resonant frequency wins
+
+
+def test_machine_fake_rtc_wdt_reset():
+    res = run(r'''
+import clock
+rtc = machine.RTC()
+rtc.datetime((2024, 3, 1, 4, 12, 30, 15, 0))
+wall = clock.unix()
+dt = rtc.datetime()
+rtc.memory(b"alarm:high")
+resets = []
+machine.set_reset_hook(resets.append)
+async def main():
+    wdt = machine.WDT(timeout=2000)
+    for i in range(5):
+        await asyncio.sleep_ms(1500)
+        wdt.feed()
+    fed_ok = list(resets)
+    await asyncio.sleep_ms(2500)  # starved
+    out(wall=wall, dt=list(dt), mem=machine.RTC().memory().decode(), fed_ok=fed_ok, resets=resets,
+        cause=machine.reset_cause(), wdt=machine.WDT_RESET, uid=len(machine.unique_id()))
+asyncio.run(main())
+''')
+    assert res["wall"] == 1709296215  # 2024-03-01 12:30:15 UTC
+    assert res["dt"][:7] == [2024, 3, 1, 4, 12, 30, 15]
+    assert res["mem"] == "alarm:high"
+    assert res["fed_ok"] == [] and res["resets"] == [res["wdt"]] and res["cause"] == res["wdt"]
+    assert res["uid"] == 6
+
+
+def test_machine_fake_default_reset_raises_systemexit():
+    r = run_micropython(["-c", PRELUDE + r'''
+async def main():
+    machine.WDT(timeout=1000)
+    await asyncio.sleep(5)
+    print("not reached")
+try:
+    asyncio.run(main())
+except SystemExit as e:
+    print("reset", machine.reset_cause() == machine.WDT_RESET, machine.now_ms())
+'''], heap="2M")
+    assert "reset True 1000" in r.stdout and "not reached" not in r.stdout
+
+
+def test_wavpattern_renders_the_rhythm(tmp_path):
+    import wave
+    import wavpattern
+    paths = wavpattern.main(["high", "low", "--levels", "0,3", "--out", str(tmp_path)])
+    assert sorted(p.rsplit("/", 1)[1] for p in paths) == [
+        "sound_high.wav", "sound_high_level3.wav", "sound_low.wav", "sound_low_level3.wav"]
+    w = wave.open(str(tmp_path / "sound_high.wav"))
+    rate, data = w.getframerate(), w.readframes(w.getnframes())
+    import struct
+    samples = struct.unpack("<%dh" % (len(data) // 2), data)
+    # pulses = runs of sound separated by > 20 ms of silence
+    pulses, start, quiet = [], None, 0
+    for i, v in enumerate(samples):
+        if v:
+            if start is None:
+                start = i
+            quiet = 0
+        elif start is not None:
+            quiet += 1
+            if quiet > rate // 50:
+                pulses.append((start * 1000 // rate, (i - quiet) * 1000 // rate))
+                start, quiet = None, 0
+    problems, info = check_iec("high", [(s, e + 1) for s, e in pulses], tol=3)
+    assert info["pulses"] == [10, 10] and problems == [], (problems, info)
