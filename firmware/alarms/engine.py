@@ -16,8 +16,6 @@
 #   2 faster, 3 = one priority up), up to MAX_LEVEL;
 # - alarms clear by themselves when their condition ends;
 # - schedules: settings entries by local minute of day (caller supplies it).
-import struct
-
 try:
     from micropython import const
 except ImportError:
@@ -25,51 +23,11 @@ except ImportError:
 
 from alarms import settings as _settings
 from alarms.predict import Predictor
+from alarms import glucose as _glucose
 
-PRIORITIES = ("low", "medium", "high")
-SOUNDING, SNOOZED, ACKNOWLEDGED = 0, 1, 2
-STATUS = ("sounding", "snoozed", "acknowledged")
-MAX_LEVEL = const(3)
-WORSE_MGDL = const(10)
-
-# type: base priority index. The order is also the tie-break of loudest() and the save() index.
-TYPES = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall", "rise",
-         "persistent_high", "no_data", "sensor", "transmitter_battery", "link", "device",
-         "forwarding")
-BASE_PRIORITY = {"urgent_low": 2, "urgent_low_soon": 2, "low": 1, "urgent_high": 1, "high": 0,
-                 "fall": 1, "rise": 0, "persistent_high": 0, "no_data": 1, "sensor": 1,
-                 "transmitter_battery": 0, "link": 1, "device": 1, "forwarding": 0}
-GLUCOSE = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall", "rise",
-           "persistent_high")
-CONDITIONS = ("link", "sensor", "device", "forwarding", "transmitter_battery")
-NOTICES = ("warmup_done",)          # informational reasons: low priority, clear by themselves
-# Known reasons, so save() can store an index instead of a string.
-REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter", "auth_failed",
-           "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",
-           "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout")
-_SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_snooze",
-               "low": "low_snooze", "high": "high_snooze", "urgent_high": "urgent_high_snooze",
-               "fall": "rate_snooze", "rise": "rate_snooze",
-               "persistent_high": "persistent_high_snooze", "no_data": "no_data_snooze"}
-_ACK_IS_SNOOZE = ("urgent_low", "no_data")   # these cannot be silenced until they clear
-
-# Prediction decisions (see predict.py for the model). The urgent-low-soon alarm
-# fires when the lower ULS_Z-sigma bound of the prediction urgent_low_soon_minutes
-# ahead is below urgent_low while glucose falls; the low alarm when the reading
-# is below low and the filtered level agrees, or when the prediction low_minutes
-# ahead (lower LOW_Z bound) is below low.
-ULS_Z = 0.5
-ULS_MIN_FALL = 0.3    # mg/dL/min: the filtered rate must be at least this steep a fall
-LOW_Z = 0.0
-LOW_MIN_FALL = 0.3
-LOW_LEVEL_MARGIN = 4  # a reading below low raises only if the filtered level is below low + this
-
-# record fields (a list per active alarm)
-_ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX = 0, 1, 2, 3, 4, 5, 6, 7
-
-
-class EngineError(ValueError):
-    """Bad call into the alarm engine (unknown condition kind, bad saved state)."""
+from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
+    PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, CONDITIONS, NOTICES,
+    REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
 
 
 class AlarmEngine:
@@ -83,6 +41,8 @@ class AlarmEngine:
         self._data_since = None    # no_data counts from here when there was never a reading
         self._above_since = None   # persistent high: since when above
         self._mod = None           # (minute_of_day, at now_s)
+        self._recent = []          # (t, sgv) of the last readings within 15 min (fall/rise)
+        self._cleared = {}         # low-side type -> when it last cleared (re-arm delay)
 
     # ---- time and settings -------------------------------------------------
     def _clock(self, now_s, minute_of_day):
@@ -130,6 +90,8 @@ class AlarmEngine:
     def _clear(self, kind, events):
         rec = self._alarms.pop(kind, None)
         if rec is not None:
+            if kind in ("low", "urgent_low_soon"):
+                self._cleared[kind] = self._now
             events.append(self._event("alarm_clear", kind, rec))
 
     def _esc_s(self):
@@ -149,88 +111,20 @@ class AlarmEngine:
             return events + self.tick(now_s)     # older than what we have: history only
         self._last_t = t_read
         self._last_sgv = sgv
+        recent = self._recent
+        recent.append((t_read, sgv))
+        while len(recent) > 4 or recent[-1][0] - recent[0][0] > 900:
+            recent.pop(0)
         if age_s <= self.settings["stale_minutes"] * 60:
             self._clear("no_data", events)
             self._evaluate_glucose(sgv, t_read, now_s, events)
         return events + self.tick(now_s)
 
     def _glucose_conditions(self, sgv, t_read, s):
-        """type -> 2 (raise), 1 (hold: keep if active), for the active glucose conditions."""
-        out = {}
-        p = self._pred
-        ul = s["urgent_low"]
-        if sgv < ul:
-            out["urgent_low"] = 2
-        elif sgv < ul + _settings.HYST_LOW:
-            out["urgent_low"] = 1
-        ready = p.ready()
-        rate = p.rate()
-        if s["urgent_low_soon"] and ready:
-            m, sd = p.predict(s["urgent_low_soon_minutes"])
-            if m - ULS_Z * sd < ul and rate <= -ULS_MIN_FALL:
-                out["urgent_low_soon"] = 2
-            elif m < ul + _settings.HYST_LOW or sgv < ul + _settings.HYST_LOW:
-                out["urgent_low_soon"] = 1
-        if s["low_enabled"]:
-            low = s["low"]
-            predicted = False
-            if ready and s["low_minutes"]:
-                m, sd = p.predict(s["low_minutes"])
-                predicted = m - LOW_Z * sd < low and rate <= -LOW_MIN_FALL
-            if (sgv < low and (not ready or p.level() < low + LOW_LEVEL_MARGIN)) or predicted:
-                out["low"] = 2
-            elif sgv < low + _settings.HYST_LOW:
-                out["low"] = 1
-        for kind, key in (("high", "high"), ("urgent_high", "urgent_high")):
-            if s[kind + "_enabled"]:
-                if sgv > s[key]:
-                    out[kind] = 2
-                elif sgv > s[key] - _settings.HYST_HIGH:
-                    out[kind] = 1
-        if ready:
-            for kind, sign in (("fall", -1), ("rise", 1)):
-                if s[kind + "_enabled"]:
-                    limit = s[kind + "_rate"]
-                    if sign * rate >= limit:
-                        out[kind] = 2
-                    elif sign * rate >= limit * 0.7:
-                        out[kind] = 1
-        ph = s["persistent_high"]
-        if sgv > ph:
-            if self._above_since is None:
-                self._above_since = t_read
-        elif sgv <= ph - _settings.HYST_HIGH:
-            self._above_since = None
-        if s["persistent_high_enabled"] and self._above_since is not None:
-            if t_read - self._above_since >= s["persistent_high_minutes"] * 60 and sgv > ph:
-                out["persistent_high"] = 2
-            else:
-                out["persistent_high"] = 1
-        if (out.get("urgent_low") == 2 or "urgent_low" in self._alarms) and "urgent_low_soon" not in self._alarms:
-            out.pop("urgent_low_soon", None)     # the urgent low itself is sounding
-        return out
+        return _glucose.conditions(self, sgv, t_read, s)
 
     def _evaluate_glucose(self, sgv, t_read, now_s, events):
-        s = self.current_settings(now_s)
-        conds = self._glucose_conditions(sgv, t_read, s)
-        for kind in GLUCOSE:
-            c = conds.get(kind, 0)
-            rec = self._alarms.get(kind)
-            if c == 0:
-                if rec is not None:
-                    self._clear(kind, events)
-                continue
-            if rec is None:
-                if c == 2:
-                    reason = "predicted" if kind == "urgent_low_soon" or (kind == "low" and sgv >= s["low"]) \
-                        else "rate" if kind in ("fall", "rise") else "threshold"
-                    self._raise(kind, reason, now_s, events)
-                continue
-            if rec[_ST] == SNOOZED and c == 2:
-                if now_s >= rec[_UNTIL]:
-                    self._resound(kind, rec, now_s, events)
-                elif kind == "urgent_low" and rec[_AUX] is not None and sgv <= rec[_AUX] - WORSE_MGDL:
-                    self._resound(kind, rec, now_s, events)
+        _glucose.evaluate(self, sgv, t_read, now_s, events)
 
     # ---- conditions --------------------------------------------------------
     def set_condition(self, kind, name, active, now_s, minute_of_day=None):
@@ -304,7 +198,7 @@ class AlarmEngine:
             rec = self._alarms[kind]
             if rec[_ST] != SOUNDING:
                 continue
-            key = (rec[_PRIO], rec[_LV], -TYPES.index(kind))
+            key = (rec[_PRIO], -TYPES.index(kind))
             if best_key is None or key > best_key:
                 best, best_key = kind, key
         return best

@@ -19,7 +19,8 @@ try:
 except ImportError:
     const = lambda x: x  # noqa: E731
 
-TAU_MIN = 25.0        # rate mean-reversion time constant, minutes
+TAU_MIN = 25.0        # rate mean-reversion time constant of the prediction, minutes
+FILTER_TAU_MIN = 25.0  # ... and inside the filter (0: constant-rate model, no damping)
 Q_RATE = 0.012        # (mg/dL/min)^2 per minute: how fast the rate may change
 Q_LEVEL = 0.5         # (mg/dL)^2 per minute: level wander not explained by the rate
 SENSOR_SD = 6.0       # mg/dL, CGM noise
@@ -68,8 +69,8 @@ class Predictor:
         return True
 
     def _advance(self, dt):
-        phi = math.exp(-dt / TAU_MIN)
-        b = TAU_MIN * (1 - phi)
+        phi = math.exp(-dt / FILTER_TAU_MIN) if FILTER_TAU_MIN else 1.0
+        b = FILTER_TAU_MIN * (1 - phi) if FILTER_TAU_MIN else dt
         self.g += b * self.r
         self.r *= phi
         p00, p01, p11 = self.p00, self.p01, self.p11

@@ -1,0 +1,104 @@
+# Glucose conditions of the alarm engine (split from engine.py so each module
+# compiles within the board's heap). `self` is the AlarmEngine.
+from alarms import settings as _settings
+from alarms.kinds import SNOOZED, GLUCOSE, WORSE_MGDL, _ST, _UNTIL, _AUX
+
+# Prediction decisions (see predict.py for the model). The urgent-low-soon alarm
+# fires when the lower ULS_Z-sigma bound of the prediction urgent_low_soon_minutes
+# ahead is below urgent_low while glucose falls; the low alarm when the reading
+# is below low and the filtered level agrees, or when the prediction low_minutes
+# ahead (lower LOW_Z bound) is below low.
+ULS_Z = 1.0
+ULS_MIN_FALL = 0.3    # mg/dL/min: the filtered rate must be at least this steep a fall
+ULS_LEVEL_CAP = 45    # ... and the filtered level below urgent_low + this
+REARM_S = 0           # a low-side alarm that cleared cannot start again for this long (unless urgent low)
+LOW_Z = 0.0
+LOW_MIN_FALL = 0.3
+LOW_LEVEL_MARGIN = 4  # a reading below low raises only if the filtered level is below low + this
+
+
+def conditions(self, sgv, t_read, s):
+    """type -> 2 (raise), 1 (hold: keep if active), for the active glucose conditions."""
+    out = {}
+    p = self._pred
+    ul = s["urgent_low"]
+    if sgv < ul:
+        out["urgent_low"] = 2
+    elif sgv < ul + _settings.HYST_LOW:
+        out["urgent_low"] = 1
+    ready = p.ready()
+    rate = p.rate()
+    if s["urgent_low_soon"] and ready:
+        m, sd = p.predict(s["urgent_low_soon_minutes"])
+        if m - ULS_Z * sd < ul and rate <= -ULS_MIN_FALL and p.level() < ul + ULS_LEVEL_CAP:
+            out["urgent_low_soon"] = 2
+        elif m < ul + _settings.HYST_LOW or sgv < ul + _settings.HYST_LOW:
+            out["urgent_low_soon"] = 1
+    if s["low_enabled"]:
+        low = s["low"]
+        predicted = False
+        if ready and s["low_minutes"]:
+            m, sd = p.predict(s["low_minutes"])
+            predicted = m - LOW_Z * sd < low and rate <= -LOW_MIN_FALL
+        if (sgv < low and (not ready or p.level() < low + LOW_LEVEL_MARGIN)) or predicted:
+            out["low"] = 2
+        elif sgv < low + _settings.HYST_LOW:
+            out["low"] = 1
+    for kind, key in (("high", "high"), ("urgent_high", "urgent_high")):
+        if s[kind + "_enabled"]:
+            if sgv > s[key]:
+                out[kind] = 2
+            elif sgv > s[key] - _settings.HYST_HIGH:
+                out[kind] = 1
+    recent = self._recent
+    if len(recent) >= 3 and recent[-1][0] - recent[0][0] >= 600:
+        # fall/rise: the plain average rate over the last 15 minutes (xDrip-style);
+        # the filter's rate is deliberately damped for prediction
+        raw = (recent[-1][1] - recent[0][1]) * 60.0 / (recent[-1][0] - recent[0][0])
+        for kind, sign in (("fall", -1), ("rise", 1)):
+            if s[kind + "_enabled"]:
+                limit = s[kind + "_rate"]
+                if sign * raw >= limit:
+                    out[kind] = 2
+                elif sign * raw >= limit * 0.7:
+                    out[kind] = 1
+    ph = s["persistent_high"]
+    if sgv > ph:
+        if self._above_since is None:
+            self._above_since = t_read
+    elif sgv <= ph - _settings.HYST_HIGH:
+        self._above_since = None
+    if s["persistent_high_enabled"] and self._above_since is not None:
+        if t_read - self._above_since >= s["persistent_high_minutes"] * 60 and sgv > ph:
+            out["persistent_high"] = 2
+        else:
+            out["persistent_high"] = 1
+    if (out.get("urgent_low") == 2 or "urgent_low" in self._alarms) and "urgent_low_soon" not in self._alarms:
+        out.pop("urgent_low_soon", None)     # the urgent low itself is sounding
+    return out
+
+def evaluate(self, sgv, t_read, now_s, events):
+    s = self.current_settings(now_s)
+    conds = conditions(self, sgv, t_read, s)
+    for kind in GLUCOSE:
+        c = conds.get(kind, 0)
+        rec = self._alarms.get(kind)
+        if c == 0:
+            if rec is not None:
+                self._clear(kind, events)
+            continue
+        if rec is None:
+            cleared = self._cleared.get(kind)
+            if c == 2 and cleared is not None and now_s - cleared < REARM_S and sgv >= s["urgent_low"]:
+                continue
+            if c == 2:
+                reason = "predicted" if kind == "urgent_low_soon" or (kind == "low" and sgv >= s["low"]) \
+                    else "rate" if kind in ("fall", "rise") else "threshold"
+                self._raise(kind, reason, now_s, events)
+            continue
+        if rec[_ST] == SNOOZED and c == 2:
+            if now_s >= rec[_UNTIL]:
+                self._resound(kind, rec, now_s, events)
+            elif kind == "urgent_low" and rec[_AUX] is not None and sgv <= rec[_AUX] - WORSE_MGDL:
+                self._resound(kind, rec, now_s, events)
+

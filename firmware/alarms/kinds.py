@@ -1,0 +1,40 @@
+# Alarm types, priorities, statuses and the fields of an alarm record: the
+# shared vocabulary of engine.py, glucose.py and persist.py.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
+PRIORITIES = ("low", "medium", "high")
+SOUNDING, SNOOZED, ACKNOWLEDGED = 0, 1, 2
+STATUS = ("sounding", "snoozed", "acknowledged")
+MAX_LEVEL = const(3)
+WORSE_MGDL = const(10)
+
+# type: base priority index. The order is also the tie-break of loudest() and the save() index.
+TYPES = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall", "rise",
+         "persistent_high", "no_data", "sensor", "transmitter_battery", "link", "device",
+         "forwarding")
+BASE_PRIORITY = {"urgent_low": 2, "urgent_low_soon": 2, "low": 1, "urgent_high": 1, "high": 0,
+                 "fall": 1, "rise": 0, "persistent_high": 0, "no_data": 1, "sensor": 1,
+                 "transmitter_battery": 0, "link": 1, "device": 1, "forwarding": 0}
+GLUCOSE = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall", "rise",
+           "persistent_high")
+CONDITIONS = ("link", "sensor", "device", "forwarding", "transmitter_battery")
+NOTICES = ("warmup_done",)          # informational reasons: low priority, clear by themselves
+# Known reasons, so save() can store an index instead of a string.
+REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter", "auth_failed",
+           "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",
+           "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout")
+_SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_snooze",
+               "low": "low_snooze", "high": "high_snooze", "urgent_high": "urgent_high_snooze",
+               "fall": "rate_snooze", "rise": "rate_snooze",
+               "persistent_high": "persistent_high_snooze", "no_data": "no_data_snooze"}
+_ACK_IS_SNOOZE = ("urgent_low", "no_data")   # these cannot be silenced until they clear
+
+# record fields (a list per active alarm)
+_ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX = 0, 1, 2, 3, 4, 5, 6, 7
+
+
+class EngineError(ValueError):
+    """Bad call into the alarm engine (unknown condition kind, bad saved state)."""

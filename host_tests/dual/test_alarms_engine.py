@@ -1,0 +1,323 @@
+# Alarm engine rules, one test per alarm type and rule. Runs on CPython and MicroPython.
+from alarms import settings
+from alarms.engine import AlarmEngine, EngineError
+import reading
+
+MIN = 60
+
+
+def make(**user):
+    return AlarmEngine(settings.validate(user))
+
+
+def feed(eng, t_min, sgv, age_s=0, mod=None):
+    r = reading.make(t_min * MIN, None, sgv, None, 6)
+    return eng.on_reading(r, t_min * MIN, age_s, minute_of_day=mod)
+
+
+def series(eng, start_min, values):
+    events = []
+    for i, v in enumerate(values):
+        events += feed(eng, start_min + 5 * i, v)
+    return events
+
+
+def kinds(events, name="alarm_onset"):
+    return [e["type"] for e in events if e["event"] == name]
+
+
+def status(eng, kind):
+    for a in eng.active():
+        if a["type"] == kind:
+            return a["status"]
+    return None
+
+
+def test_urgent_low_onset_and_clear_with_hysteresis():
+    eng = make()
+    ev = series(eng, 0, [60, 58, 54])
+    assert "urgent_low" in kinds(ev)
+    e = [e for e in ev if e["type"] == "urgent_low"][0]
+    assert e["priority"] == "high" and e["sgv"] == 54
+    assert kinds(feed(eng, 15, 58), "alarm_clear") == []          # within hysteresis
+    assert status(eng, "urgent_low") == "sounding"
+    assert "urgent_low" in kinds(feed(eng, 20, 66), "alarm_clear")  # 55 + 10 reached
+
+
+def test_low_threshold_and_default():
+    eng = make()
+    assert settings.validate({})["low"] == 70
+    ev = series(eng, 0, [90, 90, 90, 90])
+    assert kinds(ev) == []
+    ev = series(eng, 20, [68, 67, 66])
+    assert "low" in kinds(ev)
+    ev = series(eng, 35, [75, 79])
+    assert status(eng, "low") is not None       # hysteresis: clears at 80
+    ev = series(eng, 45, [82, 84, 86])
+    assert "low" in kinds(ev, "alarm_clear")
+
+
+def test_urgent_low_soon_predicts_a_steady_fall():
+    eng = make()
+    ev = series(eng, 0, [150, 140, 130, 120, 110, 100, 90, 80, 70, 60, 50])     # -2 mg/dL/min
+    onsets = [e for e in ev if e["event"] == "alarm_onset"]
+    assert [e["type"] for e in onsets][0] == "urgent_low_soon"    # before the urgent low itself
+    assert onsets[0]["priority"] == "high" and onsets[0]["sgv"] >= 65
+    assert "urgent_low" in kinds(ev)
+
+
+def test_urgent_low_soon_quiet_when_flat_or_disabled():
+    eng = make()
+    assert kinds(series(eng, 0, [75, 74, 76, 75, 74, 75, 76, 75])) == []
+    eng = make(urgent_low_soon=False, low_enabled=False)
+    assert kinds(series(eng, 0, [140, 130, 120, 110, 100, 90, 80])) == []
+
+
+def test_low_fires_predictively_before_crossing():
+    eng = make()
+    ev = series(eng, 0, [150, 140, 130, 120, 110, 100, 90, 80, 72])   # -2 mg/dL/min
+    assert "low" in kinds(ev)
+    assert [e for e in ev if e["type"] == "low"][0]["reason"] == "predicted"
+
+
+def test_high_and_urgent_high():
+    eng = make()
+    ev = series(eng, 0, [240, 255])
+    assert kinds(ev) == ["high"] and ev[0]["priority"] == "low"
+    ev = [e for e in series(eng, 10, [290, 310]) if e["event"] == "alarm_onset"]
+    assert kinds(ev) == ["urgent_high"] and ev[0]["priority"] == "medium"
+    ev = series(eng, 20, [292, 240, 230])
+    assert kinds(ev, "alarm_clear") == ["urgent_high", "high"]
+
+
+def test_fall_and_rise_off_by_default_and_on_when_enabled():
+    values = [200, 185, 170, 155, 140, 125]
+    assert "fall" not in kinds(series(make(), 0, values))
+    assert "fall" in kinds(series(make(fall_enabled=True), 0, values))
+    up = [80, 95, 110, 125, 140, 155]
+    assert "rise" in kinds(series(make(rise_enabled=True), 0, up))
+
+
+def test_persistent_high():
+    eng = make(persistent_high_enabled=True, persistent_high=180, persistent_high_minutes=60, high=300,
+               urgent_high=350)
+    ev = series(eng, 0, [200] * 12)            # 55 minutes above
+    assert "persistent_high" not in kinds(ev)
+    ev = series(eng, 60, [200])
+    assert "persistent_high" in kinds(ev)
+
+
+def test_no_data_raises_escalates_and_clears():
+    eng = make()
+    feed(eng, 0, 120)
+    assert kinds(eng.tick(19 * MIN)) == []
+    ev = eng.tick(20 * MIN)
+    assert kinds(ev) == ["no_data"] and ev[0]["priority"] == "medium"
+    ev = eng.tick(25 * MIN) + eng.tick(30 * MIN) + eng.tick(35 * MIN)
+    esc = [e for e in ev if e["event"] == "alarm_escalate"]
+    assert [e["level"] for e in esc] == [1, 2, 3] and esc[-1]["priority"] == "high"
+    assert "no_data" in kinds(feed(eng, 36, 120), "alarm_clear")
+
+
+def test_no_data_from_boot_without_any_reading():
+    eng = make()
+    eng.tick(0)
+    assert kinds(eng.tick(20 * MIN)) == ["no_data"]
+
+
+def test_stale_reading_never_raises_a_glucose_alarm():
+    eng = make()
+    ev = feed(eng, 0, 40, age_s=11 * MIN)
+    assert [k for k in kinds(ev) if k != "no_data"] == []
+    ev = feed(eng, 5, 40, age_s=0)
+    assert "urgent_low" in kinds(ev)
+
+
+def test_snoozed_alarm_does_not_reraise_from_stale_data():
+    eng = make()
+    series(eng, 0, [60, 50])
+    eng.snooze(6 * MIN)
+    assert status(eng, "urgent_low") == "snoozed"
+    ev = eng.tick(40 * MIN)          # snooze over, but the last reading is 35 min old
+    assert "urgent_low" not in kinds(ev)
+    assert status(eng, "urgent_low") == "snoozed"
+    assert "urgent_low" in kinds(feed(eng, 41, 50))   # a fresh one re-raises
+
+
+def test_urgent_low_snooze_is_capped_and_reraises():
+    eng = make()
+    assert settings.validate({})["urgent_low_snooze"] == 15
+    try:
+        settings.validate({"urgent_low_snooze": 60})
+        assert False, "a long urgent-low snooze must be refused"
+    except settings.SettingsError as e:
+        assert "urgent_low_snooze" in str(e) and "5..30" in str(e)
+    series(eng, 0, [52])
+    ev = eng.snooze(1 * MIN)
+    assert ev[0]["event"] == "alarm_snooze" and ev[0]["until_s"] == 16 * MIN
+    ev = []
+    for t in range(2, 17):
+        ev += eng.tick(t * MIN)
+        if t % 5 == 0:
+            ev += feed(eng, t, 52)
+    assert "urgent_low" in kinds(ev)
+
+
+def test_urgent_low_reraises_at_once_when_worse():
+    eng = make()
+    series(eng, 0, [54])
+    eng.snooze(1 * MIN)
+    assert kinds(feed(eng, 5, 50)) == []
+    assert "urgent_low" in kinds(feed(eng, 10, 43))
+
+
+def test_acknowledging_urgent_low_is_only_a_snooze():
+    eng = make()
+    series(eng, 0, [50])
+    ev = eng.acknowledge(1 * MIN)
+    assert ev[0]["event"] == "alarm_ack" and status(eng, "urgent_low") == "snoozed"
+    eng.tick(15 * MIN)
+    assert "urgent_low" in kinds(feed(eng, 16, 50))
+
+
+def test_snoozing_a_high_never_hides_a_low():
+    eng = make()
+    series(eng, 0, [320])
+    eng.snooze(1 * MIN)
+    eng.snooze(2 * MIN)
+    assert status(eng, "urgent_high") == "snoozed" and status(eng, "high") == "snoozed"
+    ev = series(eng, 5, [150, 100, 60, 50])
+    assert "urgent_low" in kinds(ev) and status(eng, "urgent_low") == "sounding"
+    assert eng.loudest()["type"] == "urgent_low"
+
+
+def test_snooze_targets_the_loudest_only():
+    eng = make()
+    series(eng, 0, [52])
+    eng.set_condition("transmitter_battery", "battery_low", True, 60)
+    eng.snooze(70)
+    assert status(eng, "urgent_low") == "snoozed"
+    assert status(eng, "transmitter_battery") == "sounding"
+
+
+def test_acknowledge_silences_until_cleared():
+    eng = make()
+    series(eng, 0, [260])
+    eng.acknowledge(60)
+    assert status(eng, "high") == "acknowledged" and eng.loudest() is None
+    eng.tick(500 * MIN)
+    assert status(eng, "high") == "acknowledged"
+    assert "high" in kinds(feed(eng, 501, 200), "alarm_clear")
+
+
+def test_escalation_levels_and_priority_promotion():
+    eng = make(escalate_minutes=2)
+    eng.set_condition("link", "no_transmitter", True, 0)
+    ev = []
+    for t in range(1, 9):
+        ev += eng.tick(t * MIN)
+    levels = [e["level"] for e in ev if e["event"] == "alarm_escalate"]
+    assert levels == [1, 2, 3]
+    assert eng.loudest()["priority"] == "high" and eng.loudest()["level"] == 3
+
+
+def test_conditions_link_sensor_device_battery():
+    eng = make()
+    cases = (("link", "rogue", "medium"), ("sensor", "failed", "medium"),
+             ("device", "memory", "medium"), ("transmitter_battery", "battery_low", "low"))
+    for kind, name, prio in cases:
+        ev = eng.set_condition(kind, name, True, 0)
+        assert kinds(ev) == [kind] and ev[0]["priority"] == prio and ev[0]["reason"] == name
+    for kind, name, prio in cases:
+        assert kinds(eng.set_condition(kind, name, False, 10), "alarm_clear") == [kind]
+    assert eng.active() == []
+
+
+def test_condition_with_two_reasons_clears_when_both_end():
+    eng = make()
+    eng.set_condition("link", "auth_failed", True, 0)
+    ev = eng.set_condition("link", "bond_lost", True, 10)
+    assert ev[0]["event"] == "alarm_onset" and ev[0]["reason"] == "bond_lost"
+    assert eng.set_condition("link", "auth_failed", False, 20) == []
+    assert kinds(eng.set_condition("link", "bond_lost", False, 30), "alarm_clear") == ["link"]
+
+
+def test_sensor_warmup_done_is_a_notice():
+    eng = make()
+    ev = eng.set_condition("sensor", "warmup_done", True, 0)
+    assert ev[0]["priority"] == "low"
+    assert kinds(eng.tick(31 * MIN), "alarm_clear") == ["sensor"]
+
+
+def test_forwarding_only_when_enabled():
+    assert make().set_condition("forwarding", "nightscout_auth", True, 0) == []
+    ev = make(forwarding=True).set_condition("forwarding", "nightscout_auth", True, 0)
+    assert kinds(ev) == ["forwarding"] and ev[0]["priority"] == "low"
+
+
+def test_unknown_condition_kind_is_an_error():
+    try:
+        make().set_condition("toaster", "x", True, 0)
+        assert False
+    except EngineError as e:
+        assert "toaster" in str(e)
+
+
+def test_snoozed_condition_sounds_again():
+    eng = make(condition_snooze=10)
+    eng.set_condition("device", "radio", True, 0)
+    eng.snooze(60)
+    assert status(eng, "device") == "snoozed"
+    assert kinds(eng.tick(11 * MIN + 1)) == ["device"]
+
+
+def test_schedule_night_thresholds_and_volume():
+    night = {"start": 1320, "end": 420, "low": 80, "volume": 40}
+    eng = make(schedule=[night])
+    assert kinds(series(eng, 0, [79, 78, 78])) == []          # no time of day known: day rules
+    eng = make(schedule=[night])
+    ev = feed(eng, 0, 78, mod=23 * 60) + feed(eng, 5, 78) + feed(eng, 10, 77)
+    assert "low" in kinds(ev)
+    assert eng.loudest()["volume"] == 40
+    eng2 = make(schedule=[night])
+    ev = feed(eng2, 0, 78, mod=12 * 60) + feed(eng2, 5, 78) + feed(eng2, 10, 77)
+    assert "low" not in kinds(ev) and eng2.current_settings()["volume"] == 100
+
+
+def test_active_and_loudest_shapes():
+    eng = make()
+    assert eng.loudest() is None and eng.active() == []
+    series(eng, 0, [50])
+    a = eng.active()[0]
+    for key in ("type", "priority", "status", "level", "since_s", "reason"):
+        assert key in a
+    assert eng.loudest()["type"] == "urgent_low"
+
+
+def test_save_restore_keeps_sounding_and_snoozed():
+    eng = make()
+    series(eng, 0, [150, 120, 90, 60, 50])
+    eng.set_condition("link", "rogue", True, 21 * MIN)
+    eng.snooze(22 * MIN)                       # snoozes urgent_low (loudest)
+    data = eng.save()
+    assert isinstance(data, bytes) and len(data) < 256
+    eng2 = make()
+    ev = eng2.restore(data, 5)                 # after a reset the monotonic clock restarts
+    got = dict((a["type"], a["status"]) for a in eng2.active())
+    assert got == dict((a["type"], a["status"]) for a in eng.active())
+    assert "link" in kinds(ev)
+    a = [x for x in eng2.active() if x["type"] == "urgent_low"][0]
+    assert a["status"] == "snoozed"
+    assert eng2.prediction(10) is not None
+    # the snooze keeps its remaining time (15 min from 22 min = 37 min, i.e. +15 min)
+    assert "urgent_low" in kinds(feed(eng2, 14, 50) + eng2.tick(15 * MIN + 5) + feed(eng2, 16, 50))
+
+
+def test_restore_rejects_garbage():
+    eng = make()
+    for bad in (b"", b"\x09" * 40):
+        try:
+            eng.restore(bad, 0)
+            assert False
+        except EngineError:
+            pass

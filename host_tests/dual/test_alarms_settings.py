@@ -1,0 +1,61 @@
+# Alarm settings: defaults, bounds, every problem reported. CPython and MicroPython.
+from alarms import settings
+
+
+def test_defaults_are_complete_and_documented():
+    s = settings.validate({})
+    assert s["urgent_low"] == 55 and s["low"] == 70 and s["high"] == 250 and s["urgent_high"] == 300
+    assert s["urgent_low_soon"] is True and s["urgent_low_soon_minutes"] == 20
+    assert s["no_data_minutes"] == 20 and s["stale_minutes"] == 10 and s["forwarding"] is False
+    assert s["fall_enabled"] is False and s["rise_enabled"] is False
+    assert s["persistent_high_enabled"] is False and s["schedule"] == []
+    src = open("firmware/alarms/settings.py").read()
+    for key in settings.DEFAULTS:
+        assert "# " + key + " " in src, key + " is not documented in settings.py"
+
+
+def test_every_problem_is_listed_with_key_and_range():
+    try:
+        settings.validate({"urgent_low": 30, "low": "x", "high": 1000, "bogus": 1,
+                           "urgent_low_enabled": False})
+        assert False
+    except settings.SettingsError as e:
+        msg = str(e)
+        assert len(e.problems) == 5, e.problems
+        assert "urgent_low=30" in msg and "50..70" in msg
+        assert "low=" in msg and "60..100" in msg
+        assert "high=1000" in msg and "120..400" in msg
+        assert "bogus: unknown setting" in msg
+        assert "cannot be disabled" in msg
+
+
+def test_order_between_thresholds():
+    try:
+        settings.validate({"high": 300, "urgent_high": 250})
+        assert False
+    except settings.SettingsError as e:
+        assert "urgent_high=250 must be above high=300" in str(e)
+
+
+def test_booleans_are_strict():
+    try:
+        settings.validate({"low_enabled": 1})
+        assert False
+    except settings.SettingsError as e:
+        assert "low_enabled=1: must be true or false" in str(e)
+
+
+def test_schedule_validation_and_effect():
+    s = settings.validate({"schedule": [{"start": 1320, "end": 420, "low": 80, "volume": 30}]})
+    assert settings.effective(s, 23 * 60)["low"] == 80
+    assert settings.effective(s, 3 * 60)["volume"] == 30
+    assert settings.effective(s, 12 * 60)["low"] == 70
+    assert settings.effective(s, None)["low"] == 70
+    try:
+        settings.validate({"schedule": [{"start": 2000, "end": 60, "urgent_low": 60, "low": 10}]})
+        assert False
+    except settings.SettingsError as e:
+        msg = str(e)
+        assert "schedule[0].start=2000" in msg
+        assert "schedule[0].urgent_low: cannot be scheduled" in msg
+        assert "schedule[0].low=10: out of range 60..100" in msg

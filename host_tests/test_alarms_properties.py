@@ -1,0 +1,91 @@
+"""Invariants of the alarm engine under random readings and button presses (hypothesis)."""
+from hypothesis import given, settings as hsettings, strategies as st
+
+from alarms import settings
+from alarms.engine import AlarmEngine, GLUCOSE
+import reading
+
+# one step: (minutes since the previous step, sgv or None, age in minutes, action)
+step = st.tuples(st.integers(1, 12), st.one_of(st.none(), st.integers(39, 401)),
+                 st.sampled_from([0, 0, 0, 2, 11, 30]),
+                 st.sampled_from(["none", "none", "snooze", "ack", "tick"]))
+
+
+def run(steps):
+    eng = AlarmEngine(settings.validate({}))
+    t = 0
+    for dt, sgv, age, action in steps:
+        t += dt * 60
+        if action == "snooze":
+            eng.snooze(t)
+        elif action == "ack":
+            eng.acknowledge(t)
+        elif action == "tick":
+            eng.tick(t)
+        else:
+            eng.on_reading(reading.make(t, None, sgv, None, 6), t, age * 60)
+    return eng, t
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(st.lists(step, max_size=40), st.integers(39, 54))
+def test_fresh_reading_below_55_always_leaves_urgent_low_active(steps, sgv):
+    eng, t = run(steps)
+    eng.on_reading(reading.make(t + 60, None, sgv, None, 6), t + 60, 0)
+    kinds = [a["type"] for a in eng.active()]
+    assert "urgent_low" in kinds
+    # ... and not acknowledged away for good: sounding or in a capped snooze
+    ul = [a for a in eng.active() if a["type"] == "urgent_low"][0]
+    assert ul["status"] in ("sounding", "snoozed")
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(st.lists(step, max_size=40), st.integers(39, 401), st.integers(601, 7200))
+def test_no_glucose_alarm_is_raised_from_a_stale_reading(steps, sgv, age_s):
+    eng, t = run(steps)
+    t += 60
+    events = eng.on_reading(reading.make(t, None, sgv, None, 6), t, age_s)
+    raised = [e for e in events if e["event"] == "alarm_onset" and e["type"] in GLUCOSE]
+    assert raised == []
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(st.lists(step, max_size=40))
+def test_snoozed_urgent_low_comes_back_within_its_cap(steps):
+    eng, t = run(steps)
+    eng.on_reading(reading.make(t + 60, None, 50, None, 6), t + 60, 0)
+    for _ in range(3):
+        eng.snooze(t + 61)
+    # 15 min later with a fresh reading still below 55, it sounds again
+    t2 = t + 61 + 15 * 60
+    eng.tick(t2)
+    eng.on_reading(reading.make(t2 + 1, None, 50, None, 6), t2 + 1, 0)
+    ul = [a for a in eng.active() if a["type"] == "urgent_low"][0]
+    assert ul["status"] == "sounding"
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(st.lists(step, max_size=40))
+def test_save_restore_roundtrip_and_small(steps):
+    eng, t = run(steps)
+    data = eng.save()
+    assert len(data) <= 39 + 16 * 14
+    eng2 = AlarmEngine(settings.validate({}))
+    eng2.restore(data, 1000)
+    a = [(x["type"], x["status"], x["level"]) for x in eng.active()]
+    b = [(x["type"], x["status"], x["level"]) for x in eng2.active()]
+    assert a == b
+    assert eng2.save()[:2] == data[:2]
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(st.lists(step, max_size=60))
+def test_loudest_is_a_sounding_alarm_of_top_priority(steps):
+    eng, t = run(steps)
+    loud = eng.loudest()
+    sounding = [a for a in eng.active() if a["status"] == "sounding"]
+    if not sounding:
+        assert loud is None
+    else:
+        order = ("low", "medium", "high")
+        assert order.index(loud["priority"]) == max(order.index(a["priority"]) for a in sounding)
