@@ -12,7 +12,7 @@ MPY_VERSION := 1.29.0
 SECTION     ?=
 ARGS        ?=
 
-.PHONY: setup test bench decode replay multitests sim flash clean help
+.PHONY: setup mqtt-broker test bench decode replay multitests sim flash clean help
 
 help:
 	@echo "make test        set up (venv, MicroPython unix port, micropython-lib) and run all tests"
@@ -35,10 +35,19 @@ $(MPYLIB)/.done: package.json tools/install_mpy_deps.py $(VENV)/.done
 	$(PY) tools/install_mpy_deps.py $(MICROPYTHON) $(MPYLIB)
 	touch $@
 
-test: setup
+test: setup mqtt-broker
 	$(PY) -m pytest -q host_tests
 
-bench: setup
+# MQTT broker for the forwarding tests: mosquitto from apt when root (skipped if
+# present or not allowed; the tests then use amqtt from the venv).
+mqtt-broker:
+	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get install -y -q mosquitto >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q mosquitto >/dev/null 2>&1; }; }; } || \
+	  echo "mosquitto not installed: MQTT tests use amqtt"
+
+bench: setup mqtt-broker
 	mkdir -p build
 	$(PY) tools/bench.py $(SECTION)
 

@@ -12,13 +12,13 @@
 # - CONNECT blocks for at most `connect_timeout_s` (default 1 s, a LAN
 #   broker answers in ms), happens only with Wi-Fi up and outside the BLE
 #   window, and is retried with back-off (2 s .. 5 min) after a failure;
-# - after CONNECT the socket gets a short write timeout (`io_timeout_s`,
-#   default 0.2 s): a QoS-0 publish of a few hundred bytes fits the kernel
-#   buffer and returns at once; a stalled broker makes it fail fast instead
-#   of hanging, and the publisher reconnects;
+# - after CONNECT the socket is non-blocking: a QoS-0 publish of a few
+#   hundred bytes fits the kernel buffer and returns at once; when it does
+#   not fit (a stalled broker) the write raises instead of blocking or
+#   sending half a packet, and the publisher reconnects;
 # - nothing is ever read synchronously: a reader task awaits the socket with
 #   asyncio (we publish only, so all the broker sends is PINGRESP), notices
-#   EOF at once and a silent broker after 1.5 keepalive periods.
+#   EOF at once; pings every keepalive/2 keep the session alive.
 # publish_*() only store the latest value per topic; the task sends them.
 import asyncio
 
@@ -62,8 +62,7 @@ def validate(cfg):
             "discovery": need(cfg, "discovery_prefix", str, w, "homeassistant", False),
             "device_id": need(cfg, "device_id", str, w, "bedside_cgm", False),
             "device_name": need(cfg, "device_name", str, w, "Bedside CGM alarm", False),
-            "connect_timeout_s": need(cfg, "connect_timeout_s", (int, float), w, 1, False),
-            "io_timeout_s": need(cfg, "io_timeout_s", (int, float), w, 0.2, False)}
+            "connect_timeout_s": need(cfg, "connect_timeout_s", (int, float), w, 1, False)}
 
 
 def _json(d):
@@ -81,7 +80,8 @@ class MqttPublisher:
             from umqtt.simple import MQTTClient as client_factory
         self._factory = client_factory
         self.avail_topic = c["prefix"] + "/availability"
-        self._pending = {}  # topic -> payload (latest wins; bounded by the sensor set)
+        self._state = {}  # topic -> latest payload (bounded by the sensor set)
+        self._pending = set()  # topics not yet sent on this connection
         self._wake = asyncio.Event()
         self._client = None
         self._alive = False
@@ -91,7 +91,9 @@ class MqttPublisher:
 
     # --- producer side (never blocks) ---------------------------------------
     def _put(self, obj, value):
-        self._pending[self.c["prefix"] + "/" + obj] = value
+        topic = self.c["prefix"] + "/" + obj
+        self._state[topic] = value
+        self._pending.add(topic)
         self._wake.set()
 
     def publish_reading(self, reading):
@@ -139,7 +141,8 @@ class MqttPublisher:
         cl.set_last_will(self.avail_topic, b"offline", retain=True)
         try:
             cl.connect(timeout=c["connect_timeout_s"])
-            cl.sock.settimeout(c["io_timeout_s"])
+            cl.sock.setblocking(False)
+            cl.sock = _NonBlockingSocket(cl.sock)
             for topic, payload in self._discovery():
                 cl.publish(topic, payload, retain=True)
             cl.publish(self.avail_topic, b"online", retain=True)
@@ -160,14 +163,13 @@ class MqttPublisher:
         self._wake.set()
 
     async def _read_until_gone(self, cl):
-        """Await broker bytes without blocking; returns why the broker is gone."""
-        stream = asyncio.StreamReader(cl.sock)
-        ka_ms = self.c["keepalive"] * 1000
+        """Await broker bytes without blocking; returns why the broker is gone.
+        (A broker that vanishes without closing is noticed when a publish or
+        keepalive ping fails to send.)"""
+        stream = asyncio.StreamReader(cl.sock.s)
         while True:
             try:
-                data = await asyncio.wait_for_ms(stream.read(16), ka_ms * 3 // 2)
-            except asyncio.TimeoutError:
-                return "broker silent"
+                data = await stream.read(16)
             except OSError as e:
                 return "read error %s" % e
             if not data:
@@ -175,11 +177,12 @@ class MqttPublisher:
 
     def _flush(self, cl):
         while self._pending:
-            topic = next(iter(self._pending))
-            payload = self._pending[topic]
-            cl.publish(topic, payload, retain=True)
-            if self._pending.get(topic) is payload:
-                del self._pending[topic]
+            topic = self._pending.pop()
+            try:
+                cl.publish(topic, self._state[topic], retain=True)
+            except Exception:
+                self._pending.add(topic)  # resend on the next connection
+                raise
             self.published += 1
 
     def _set_condition(self, on):
@@ -208,14 +211,20 @@ class MqttPublisher:
                 backoff = min(backoff * 2, _BACKOFF_MAX_S)
                 continue
             self._client, self._alive = cl, True
+            # a restarted broker may have lost the retained states: send them all again
+            for topic in self._state:
+                self._pending.add(topic)
             self.connects += 1
             backoff = _BACKOFF_MIN_S
             self._set_condition(False)
             self._log("mqtt: connected to %s:%d" % (self.c["host"], self.c["port"]))
             reader = asyncio.create_task(self._reader(cl))
-            why = await self._serve(cl, reader)
-            reader.cancel()
-            self._drop(why)
+            why = "stopped"
+            try:
+                why = await self._serve(cl, reader)
+            finally:
+                reader.cancel()
+                self._drop(why)
             fail_since = clock.ms()
 
     async def _serve(self, cl, reader):
@@ -240,6 +249,33 @@ class MqttPublisher:
                 await asyncio.wait_for_ms(self._wake.wait(), 1000)
             except asyncio.TimeoutError:
                 pass
+
+
+class _NonBlockingSocket:
+    """What umqtt writes to after CONNECT: the real socket, non-blocking. A
+    write that does not fit the kernel buffer at once (a stalled broker)
+    raises instead of blocking or silently sending half a packet; the
+    publisher then reconnects. Reads go through asyncio (the reader task)."""
+
+    def __init__(self, s):
+        self.s = s
+
+    def write(self, data, n=None):
+        if n is not None:
+            data = memoryview(data)[:n]
+        sent = self.s.write(data)
+        if sent is None or sent < len(data):
+            raise OSError("mqtt: send buffer full")
+        return sent
+
+    def read(self, n):
+        return self.s.read(n)
+
+    def setblocking(self, flag):
+        pass  # stays non-blocking
+
+    def close(self):
+        self.s.close()
 
 
 def _close(cl):

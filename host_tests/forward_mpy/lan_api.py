@@ -1,0 +1,111 @@
+# LAN API on microdot: routes and bad requests, with asyncio clients in the
+# same process (real loopback sockets).
+#   micropython lan_api.py PORT
+import sys
+
+sys.path.insert(0, "host_tests/forward_mpy")
+import fwenv
+import asyncio
+import json
+import clock
+from forward.history import History
+from forward.lanapi import LanApi
+
+port = int(sys.argv[1])
+out = {}
+h = History(288)
+T0 = 1700000000
+for i in range(30):
+    h.add((5000 + i * 300, T0 + i * 300, 100 + i, 12 if i % 2 else -25, 6, "live"))
+
+
+async def req(raw, read=True, pause_ms=0):
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    w.write(raw)
+    await w.drain()
+    if pause_ms:
+        await asyncio.sleep_ms(pause_ms)
+    data = b""
+    if read:
+        while True:
+            try:
+                c = await r.read(512)
+            except OSError:  # reset by the server (a dropped request)
+                break
+            if not c:
+                break
+            data += c
+    w.close()
+    await w.wait_closed()
+    return data
+
+
+def status_and_json(data):
+    head, _, body = data.partition(b"\r\n\r\n")
+    st = int(head.split(b" ")[1]) if head else 0
+    try:
+        return st, json.loads(body)
+    except ValueError:
+        return st, body.decode()
+
+
+async def get(path, headers=""):
+    return status_and_json(await req(("GET %s HTTP/1.1\r\nHost: box\r\n%s\r\n" % (path, headers)).encode()))
+
+
+async def main():
+    api = LanApi({"port": port, "secret": "follower-secret", "trust_loopback": False,
+                  "max_connections": 3, "request_timeout_s": 5}, h, log=lambda m: None)
+    task = asyncio.create_task(api.run(host="127.0.0.1"))
+    await asyncio.sleep_ms(100)
+    import hashlib, binascii
+    good = "api-secret: %s\r\n" % binascii.hexlify(hashlib.sha1(b"follower-secret").digest()).decode()
+    out["no_secret"] = (await get("/sgv.json"))[0]
+    out["wrong_secret"] = (await get("/sgv.json", "api-secret: 0000\r\n"))[0]
+    st, body = await get("/sgv.json", good)
+    out["sgv"] = [st, len(body), body[0]]
+    st, body = await get("/sgv.json?count=3&brief_mode=Y", good)
+    out["sgv_brief"] = [st, body]
+    st, body = await get("/api/v1/entries.json?count=50&find[date][$gt]=%d&find[date][$lte]=%d"
+                         % ((T0 + 600) * 1000, (T0 + 3000) * 1000), good)
+    out["entries_range"] = [st, [e["date"] for e in body]]
+    st, body = await get("/api/v1/entries/sgv.json?find%%5Bdate%%5D%%5B%%24gte%%5D=%d&count=2"
+                         % ((T0 + 8700) * 1000), good)
+    out["entries_enc"] = [st, [e["date"] for e in body]]
+    out["entries_default"] = len((await get("/api/v1/entries.json", good))[1])
+    out["status"] = (await get("/api/v1/status.json", good))[1]
+    out["pebble"] = (await get("/pebble?units=mmol", good))[1]
+    out["xdrip_status"] = (await get("/status.json", good))[1]
+    # bad requests
+    out["bad_count"] = (await get("/sgv.json?count=abc", good))[0]
+    out["bad_count_range"] = (await get("/sgv.json?count=5000", good))[0]
+    out["bad_find"] = (await get("/api/v1/entries.json?find[date][$gt]=soon", good))[0]
+    out["not_found"] = (await get("/nope", good))[0]
+    out["post"] = status_and_json(await req(b"POST /sgv.json HTTP/1.1\r\nContent-Length: 5\r\n" + good.encode() + b"\r\nhello"))[0]
+    out["garbage"] = status_and_json(await req(b"\x16\x03\x01 hello there\r\n\r\n"))[0]
+    out["long_line"] = status_and_json(await req(b"GET /" + b"a" * 4000 + b" HTTP/1.1\r\n\r\n"))[0]
+    # a slow client (never finishes its request) is cut off after request_timeout_s
+    t0 = fwenv.now_ms()
+    data = await req(b"GET /sgv.json HTTP/1.1\r\nHost: x\r\n")
+    out["slow_cut_after_ms"] = fwenv.now_ms() - t0
+    out["slow_answer"] = data[:12].decode()
+    # too many connections at once: the extra ones are dropped unanswered
+    opened = []
+    for i in range(6):
+        opened.append(await asyncio.open_connection("127.0.0.1", port))
+        await asyncio.sleep_ms(20)
+    await asyncio.sleep_ms(50)
+    out["active_max"] = api.app.active
+    out["refused"] = api.app.refused
+    for r, w in opened:
+        w.close()
+    await asyncio.sleep(6)
+    out["still_serving"] = (await get("/sgv.json?count=1", good))[0]
+    import gc
+    gc.collect()
+    out["mem_alloc"] = gc.mem_alloc()
+    api.stop()
+    print(json.dumps(out))
+
+
+asyncio.run(main())
