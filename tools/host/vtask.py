@@ -42,9 +42,17 @@ class TaskQueue:
 
     def remove(self, task):
         entry = task._entry
-        if entry is not None and entry[2] is task:
-            entry[2] = None
-            task._entry = None
+        if entry is None or entry[2] is not task:
+            return
+        task._entry = None
+        h = self.heap
+        for i in range(len(h)):  # really remove it: a queue that is only pushed to and
+            if h[i] is entry:    # removed from (an Event waited on with timeouts) must not grow
+                last = h.pop()
+                if i < len(h):
+                    h[i] = last
+                    heapq.heapify(h)
+                return
 
 
 class Task:
