@@ -17,7 +17,7 @@ TRACE = "../shared/traces/adult_001.csv"
 
 def simulate(minutes, faults, seed=7, trace=TRACE):
     env = dict(os.environ, MICROPYPATH=".frozen:%s/firmware:%s/.mpylib" % (ROOT, ROOT))
-    cmd = [os.path.join(ROOT, ".venv/bin/micropython"), "-X", "heapsize=4M", "tools/link_sim.py",
+    cmd = [os.path.join(ROOT, ".venv/bin/micropython"), "-X", "heapsize=32M", "tools/link_sim.py",
            "--trace", trace, "--faults", faults, "--minutes", str(minutes), "--seed", str(seed),
            "--bond", "/tmp/bench_link_bond.json"]
     if os.path.exists("/tmp/bench_link_bond.json"):

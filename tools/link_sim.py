@@ -16,7 +16,7 @@ import vtx
 
 ARGS = {"trace": "../shared/traces/adult_001.csv", "faults": "", "minutes": "60", "seed": "1",
         "tx": "8G1234", "link-id": None, "slot": "1", "bond": "/tmp/link_sim_bond.json",
-        "script": "", "restart": None, "events": None, "jitter": "2000", "keep-bond": None}
+        "script": "", "restart": None, "events": None, "jitter": "2000", "keep-bond": None, "mark": None}
 FLAGS = ("events", "keep-bond")
 a = sys.argv[1:]
 while a:
@@ -44,20 +44,31 @@ events = []
 session_ms = []
 
 
+MARK_S = int(ARGS["mark"]) * 60 if ARGS["mark"] else None
+before_mark = [0]
+
+
 def on_reading(r):
     readings.append(r)
+    if MARK_S is not None and vtime.monotonic_us() < MARK_S * 1000000:
+        before_mark[0] += 1
+
+
+counts = {}
 
 
 def on_event(e):
     e["t_s"] = vtime.monotonic_us() // 1000000
-    events.append(e)
+    counts[e["what"]] = counts.get(e["what"], 0) + 1
+    if ARGS["events"]:
+        events.append(e)
     if e["what"] == "disconnected":
         session_ms.append(e["ms"])
 
 
-def make_link():
+def make_link(resume=None):
     cfg = {"transmitter_id": ARGS["link-id"] or ARGS["tx"], "slot": int(ARGS["slot"]),
-           "bond_path": ARGS["bond"]}
+           "bond_path": ARGS["bond"], "resume_dex_s": resume}
     return Link(cfg, on_reading, on_event)
 
 
@@ -83,7 +94,7 @@ async def main():
             pass
         import aioble
         aioble.stop()
-        link = make_link()
+        link = make_link(link.seen.newest)  # as if kept in RTC memory
         links.append(link)
         task = asyncio.create_task(link.run())
     while vtime.monotonic_us() < end_us:
@@ -91,17 +102,27 @@ async def main():
     return links
 
 
+def _bond_len():
+    try:
+        return len(open(ARGS["bond"]).read())
+    except OSError:
+        return 0
+
+
 links = asyncio.run(main())
 end_us = vtime.monotonic_us()
 
-# Truth: every reading the transmitter took up to 30 s before the end.
-k_last = tx.current_window(end_us - 30 * 1000000)
+# Truth: every reading the transmitter took, except the newest window when it
+# is younger than one period (a missed last window has had no next session
+# to backfill it from).
+k_last = tx.current_window(end_us - 330 * 1000000)
 truth = {}
 for k in range(0, k_last + 1):
     d, g, st, tr = tx.reading(k)
     truth[d] = (g if st in (6, 7) and g > 13 else None, U0 + tx.window_us(k) // 1000000, st)
 got = {}
 dups = 0
+truth_n = len(truth)
 wrong = []
 for r in readings:
     d = r[0]
@@ -116,6 +137,7 @@ for r in readings:
     if r[2] != t[0] or r[1] is None or abs(r[1] - t[1]) > 1 or r[4] != t[2]:
         wrong.append(("mismatch", r, t))
 captured = sum(1 for d in truth if d in got)
+missing = sorted((d - tx.first_dex) // 300 for d in truth if d not in got)
 session_ms.sort()
 lk = links[-1]
 summary = {
@@ -125,13 +147,14 @@ summary = {
     "backfill": sum(1 for r in readings if r[5] == "backfill"),
     "sessions": len(session_ms),
     "median_session_ms": session_ms[len(session_ms) // 2] if session_ms else None,
+    "max_session_ms": session_ms[-1] if session_ms else None,
     "scan_ms": sum(l.scan_ms for l in links), "sim_ms": end_us // 1000,
     "scan_duty": sum(l.scan_ms for l in links) / (end_us / 1000),
-    "what": {}, "tx_log": len(tx.log), "status": lk.status(),
+    "readings_before_mark": before_mark[0], "bond_file": _bond_len(),
+    "what": {}, "missing_windows": missing[:20], "tx_log": len(tx.log), "status": lk.status(),
     "missed_by_tx": sum(1 for x in tx.log if x[1] == "missed"),
 }
-for e in events:
-    summary["what"][e["what"]] = summary["what"].get(e["what"], 0) + 1
+summary["what"] = counts
 if ARGS["events"]:
     summary["events"] = events
 print("SUMMARY " + json.dumps(summary))

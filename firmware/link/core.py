@@ -48,6 +48,8 @@ DEFAULTS = {
     "keepalive_s": 25,
     "backfill_max_s": 3 * 3600,
     "battery_every": 12,        # read the battery every N sessions (status is in every reply)
+    "resume_dex_s": None,       # newest dex_s delivered before a restart (RTC memory): no
+                                # reading up to it is delivered again; None = backfill 3 h
 }
 
 _CGM = bluetooth.UUID(protocol.CGM_SERVICE_UUID)
@@ -97,6 +99,8 @@ class Link:
         self.on_event = on_event
         self.windows = Windows(cfg["scan_lead_ms"], cfg["scan_tail_ms"])
         self.seen = Seen(cfg["backfill_max_s"] + 3600)
+        if cfg["resume_dex_s"] is not None:
+            self.seen.newest = int(cfg["resume_dex_s"])
         self.state = "idle"
         self.have_bond = False
         self.missed = 0            # windows in a row without the transmitter

@@ -61,6 +61,7 @@ class Transmitter:
         self.last_slot = None
         self.backfills = 0
         self.win = {}             # per-window faults rolled at the last wake
+        self.states = {}          # window -> sensor state it was taken in
         self.log = []             # (window k, what) for tests and benches
 
     # --- configuration -------------------------------------------------------
@@ -95,9 +96,12 @@ class Transmitter:
         return _STATE_OK
 
     def reading(self, k):
-        """(dex_s, glucose, state, trend) of window k as the transmitter sends it."""
+        """(dex_s, glucose, state, trend) of window k as the transmitter sends it
+        (the state is the one the window was taken in)."""
         g = self.glucose(k)
-        st = self.state()
+        st = self.states.get(k)
+        if st is None:
+            st = self.state()
         if st == 0x01 or g is None:
             return (self.window_dex(k), 1, st, 127)
         prev = self.glucose(k - 1) if k > 0 else None
@@ -116,6 +120,10 @@ class Transmitter:
         """Roll this window's faults; return the advertising delay in ms
         after the reading time, or None to skip the window."""
         self.win = {}
+        self.states[k] = self.state()
+        if len(self.states) > _HISTORY_WINDOWS + 8:
+            for old in [j for j in self.states if j < k - _HISTORY_WINDOWS]:
+                del self.states[old]
         for name in F.PER_WINDOW:
             rate = self.faults.get(name, 0)
             if rate and (rate >= 1 or self.rng.random() < rate):

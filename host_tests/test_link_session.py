@@ -1,0 +1,111 @@
+"""The firmware's link (aioble) against the virtual G6 transmitter on the
+virtual radio, in one MicroPython process on simulated time
+(tools/link_sim.py). Each fault runs for the first 16 minutes (3 windows)
+and is then cleared: no crash, no false reading, the right event, recovery."""
+import json
+
+import pytest
+from conftest import run_micropython
+
+
+def sim(*args, minutes=30):
+    r = run_micropython(["tools/link_sim.py", "--minutes", str(minutes),
+                         "--bond", "/tmp/test_link_%d.json" % abs(hash(args))] + list(args),
+                        heap="8M", timeout=120)
+    line = [l for l in r.stdout.splitlines() if l.startswith("SUMMARY ")]
+    assert line, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr, r.stdout + r.stderr
+    return json.loads(line[-1][8:])
+
+
+def clean(s):
+    assert s["n_wrong"] == 0, s["wrong"]     # no false reading: values, states, times
+    assert s["duplicates"] == 0
+
+
+def test_happy_path_and_first_bonding():
+    s = sim(minutes=60)
+    clean(s)
+    assert s["capture_rate"] == 1.0 and s["windows"] == 11 and s["live"] == 12, s  # 12th: after the truth cut-off
+    w = s["what"]
+    assert w["bonded"] == 1 and w["connected"] == w["authenticated"] == w["disconnected"] == 12, w
+    assert "bond_lost" not in w and "rogue" not in w
+    assert s["bond_file"] > 0                 # keys persisted through aioble
+    assert s["median_session_ms"] < 2000
+    assert s["status"]["sensor_state"] == 6 and s["status"]["next_window_ms"] is not None
+
+
+def test_existing_bond_is_reused_after_a_restart():
+    s = sim("--restart", "30", minutes=60)
+    clean(s)
+    assert s["capture_rate"] == 1.0, s
+    assert s["what"]["bonded"] == 1 and "bond_lost" not in s["what"], s["what"]
+
+
+def test_a_lost_bond_file_is_replaced():
+    s = sim("--restart", "30", minutes=60)
+    assert s["what"]["bonded"] == 1
+    # The transmitter forgot us (a new transmitter controller) but our keys
+    # remain: the link reports the lost bond and bonds again.
+    s = sim("--keep-bond", minutes=20)
+    clean(s)
+    assert s["what"].get("bonded", 0) >= 1 and s["capture_rate"] == 1.0, s["what"]
+
+
+def test_one_day_with_missed_windows_and_cut_sessions():
+    s = sim("--faults", "miss:0.05,cut:0.02", "--seed", "5", minutes=1440)
+    clean(s)
+    assert s["missed_by_tx"] > 0 and s["backfill"] > 0
+    assert s["capture_rate"] >= 0.999, s
+
+
+@pytest.mark.parametrize("fault", ["miss", "cut", "crc", "garbage", "truncate", "slow", "firefly"])
+def test_transient_faults_recover(fault):
+    s = sim("--script", "0:%s;16:" % fault, minutes=40)
+    clean(s)
+    assert s["capture_rate"] == 1.0, s       # live, or backfilled at the next window
+    w = s["what"]
+    if fault == "miss":
+        assert w["no_transmitter"] == 1 and s["backfill"] == 3, s
+    if fault == "cut":
+        assert w["disconnected"] > w["authenticated"] or s["backfill"] > 0, w
+    if fault == "slow":
+        assert s["status"]["last_session_ms"] < 2000 and s["max_session_ms"] > 5000, s
+
+
+def test_rogue_transmitter_gives_no_reading():
+    s = sim("--script", "0:rogue;16:", "--mark", "16", minutes=40)
+    clean(s)
+    assert s["what"]["rogue"] == 3 and s["readings_before_mark"] == 0, s
+    assert s["capture_rate"] == 1.0           # the genuine one backfills afterwards
+
+
+def test_wrong_transmitter_id_is_refused():
+    s = sim("--link-id", "8H1234", minutes=20)   # same name suffix, other serial
+    assert s["readings"] == 0 and s["what"]["rogue"] >= 3, s
+    assert "bonded" not in s["what"]
+
+
+@pytest.mark.parametrize("fault,code", [("battery_low", 0x81), ("tx_expired", 0x83)])
+def test_transmitter_status(fault, code):
+    s = sim("--script", "0:%s;16:" % fault, "--events", minutes=30)
+    clean(s)
+    ev = [e for e in s["events"] if e["what"] == "battery_low"]
+    assert ev[0]["status"] == code and ev[-1]["status"] == 0, ev
+    assert s["capture_rate"] == 1.0
+
+
+@pytest.mark.parametrize("fault,code", [("warmup", 2), ("sensor_failed", 0x0B),
+                                        ("sensor_expired", 0x18), ("sensor_stopped", 1)])
+def test_sensor_states_give_no_glucose(fault, code):
+    s = sim("--script", "0:%s;16:" % fault, "--events", minutes=30)
+    clean(s)                                  # readings in those states carry sgv None
+    ev = [e for e in s["events"] if e["what"] == "sensor_state"]
+    assert ev[0]["state"] == code and not ev[0]["usable"], ev
+    assert ev[-1]["state"] == 6 and ev[-1]["usable"], ev
+
+
+def test_phone_app_holding_the_slot():
+    s = sim("--faults", "phone_slot", minutes=30)
+    clean(s)
+    assert s["what"]["bond_lost"] >= 2 and s["what"]["slot_conflict"] == 1, s["what"]
