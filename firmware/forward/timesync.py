@@ -12,7 +12,6 @@
 # retry period.
 import asyncio
 
-import clock
 from forward import need, log_print
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -42,6 +41,8 @@ def parse_http_date(s):
 class TimeSync:
     def __init__(self, cfg=None, wifi=None, set_unix=None, ntp=None, log=log_print,
                  resync_s=6 * 3600, retry_s=300, max_step_s=2):
+        global clock
+        import clock  # the adapter's clock (parse_http_date stays pure for CPython)
         cfg = cfg or {}
         self.ntp_host = need(cfg, "ntp_host", str, "time", "pool.ntp.org", False)
         self._wifi = wifi
