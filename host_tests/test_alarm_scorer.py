@@ -144,3 +144,31 @@ def test_load_rejects_bad_files(tmp_path):
     p.write_text("minute,cgm\n5,100\n0,100\n")
     with pytest.raises(traces.TraceError):
         traces.load(str(p))
+
+
+def _tiny_set(tmp_path):
+    d = tmp_path / "set"
+    d.mkdir(exist_ok=True)
+    rows = "".join("%d,%d\n" % (i * 5, 120 if i < 30 or i > 40 else 60) for i in range(80))
+    (d / "a.csv").write_text("minute,cgm\n" + rows)
+    return str(d)
+
+
+def test_missing_engine_is_an_explicit_error_and_peers_still_scored(tmp_path, monkeypatch):
+    from alarmbench import runner
+    monkeypatch.setattr(runner, "REPLAY", str(tmp_path / "no_replay.py"))
+    res = runner.run_set(_tiny_set(tmp_path), ("engine", "threshold"))
+    assert "replay.py not found" in res["engine"]["error"]
+    assert res["threshold"]["low_events"] == 1 and res["threshold"]["low_sensitivity"] == 1.0
+
+
+def test_engine_output_that_is_not_onsets_is_an_error(tmp_path, monkeypatch):
+    from alarmbench import runner
+    fake = tmp_path / "replay.py"
+    fake.write_text("print('starting up')\n")
+    monkeypatch.setattr(runner, "REPLAY", str(fake))
+    res = runner.run_set(_tiny_set(tmp_path), ("engine",), cpython=True)
+    assert "not an onset" in res["engine"]["error"]
+    fake.write_text("import json\nprint(json.dumps({'t': 140, 'type': 'low', 'priority': 'medium', 'sgv': 60}))\n")
+    res = runner.run_set(_tiny_set(tmp_path), ("engine",), cpython=True)
+    assert res["engine"]["low_sensitivity"] == 1.0 and res["engine"]["low_median_lead"] == 10

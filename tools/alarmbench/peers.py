@@ -160,8 +160,11 @@ class XDrip:
     n > p; the source's exception path leaves no usable model); the noise gate
     (last_noise < 60) never applies, because with raw values only the noise
     fit needs > 5 readings in 20 minutes (4 available), and the traces carry
-    no separate filtered signal. Type: FORECAST_TYPE (see module bench notes),
-    medium priority."""
+    no separate filtered signal. Type (judgement call): the forecast predicts
+    the low threshold (70), not 55, so it is a `low` onset (medium), kept as
+    its own alarm beside the low alert (two xDrip+ notifications, two onsets).
+    xDrip+ has no urgent-low alarm by default (the fixed 55 alert's creation
+    is commented out), so it never warns an urgent event by definition."""
     name = "xdrip"
     LOW = 70
     HORIZON_S = 99 * 60
@@ -323,8 +326,9 @@ class Nightguard:
     snooze (trend ascending over the last 3 readings within 22 min: |last
     delta| > 4 or |sum of 2| > 10 with the last delta up; or the prediction
     reaches >= 80 within 30 min). Else BG > 180 -> `high` (same smart snooze
-    mirrored). Else a predicted low within 15 minutes -> PREDICT_TYPE
-    (medium). Judgement calls: the no-data alarm and persistent high are not
+    mirrored). Else a predicted low (< 80) within 15 minutes -> `low`
+    (medium): Nightguard has one alarm at a time and no urgent level, so
+    the prediction maps to `low` and it never warns an urgent event. Judgement calls: the no-data alarm and persistent high are not
     modelled; the LU solve is a textbook partial-pivoting LU, not
     Accelerate's exact operation order, so digit-level noise of the
     ill-conditioned fits can differ from an iPhone's."""
