@@ -20,6 +20,7 @@ help:
 	@echo "make decode ARGS='msg HEX'   decode a Dexcom message with the firmware codec"
 	@echo "make replay TRACE=file.csv   alarm onsets of the engine over a trace (JSON lines)"
 	@echo "make sim         the firmware on the host against a virtual transmitter (TRACE= DAYS= SPEED= HEADLESS=1 ...)"
+	@echo "make flash PORT=/dev/ttyUSB0 BOARD=esp32-devkitc [CONFIG=file.json]   install on a MicroPython board"
 
 setup: $(VENV)/.done $(MPYLIB)/.done
 
@@ -60,6 +61,10 @@ replay: setup
 # The firmware on the host against the virtual transmitter (options: see tools/sim.py).
 sim: setup
 	@$(PY) tools/sim.py
+
+# Install the firmware, its libraries and a config on a MicroPython board (tools/flash.py).
+flash: setup
+	@$(PY) tools/flash.py --port "$(PORT)" --board "$(BOARD)" --config "$(CONFIG)" $(FLASH_ARGS)
 
 clean:
 	rm -rf build $(VENV) $(MPYLIB)

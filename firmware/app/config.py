@@ -42,12 +42,16 @@ Files: writes go through app.fsutil.write_atomic (temp, fsync, rename; the
 previous good copy is kept as `config.json.bak`). load() first lets
 fsutil.recover() finish or discard an interrupted save, then reads the file;
 an unreadable file falls back to the `.bak` copy, then to the defaults.
+load() also reports the marker FLASH_MARKER (".flash_incomplete", beside the
+config file) that tools/flash.py writes first and removes last: a board whose
+flash was cut boots with a problem (so the `device` alarm), not silently.
 """
 import json
 
 from app import fsutil
 
 DEFAULT_PATH = "config.json"
+FLASH_MARKER = ".flash_incomplete"  # written first and removed last by tools/flash.py
 VERSION = 1
 SECRET = "***"
 BOARD_DEFAULT = "esp32-devkitc"  # boards/esp32-devkitc.json
@@ -363,6 +367,10 @@ def load(path=DEFAULT_PATH):
         cfg, more = validate(raw)
         problems.extend(more)
     problems.extend(missing(cfg))
+    slash = path.rfind("/")
+    if fsutil.exists(path[:slash + 1] + FLASH_MARKER):
+        problems.append("firmware: the last flash did not finish (%s is on the board); "
+                        "flash again" % FLASH_MARKER)
     return cfg, problems
 
 

@@ -144,3 +144,18 @@ def test_dumps_is_valid_json_one_key_per_line():
     text = config.dumps(c)
     assert json.loads(text) == c
     assert text.count("\n") == len(c) + 2
+
+
+def test_interrupted_flash_marker_is_a_problem():
+    path = _fresh("g.json")
+    marker = WORK + "/" + config.FLASH_MARKER
+    _write(path, config.dumps(_cfg("8G0008")))
+    _write(marker, "flash started")
+    try:
+        cfg, problems = config.load(path)
+    finally:
+        os.remove(marker)
+    assert cfg["transmitter_id"] == "8G0008"
+    assert any(p.startswith("firmware: the last flash did not finish") for p in problems)
+    cfg, problems = config.load(path)
+    assert not any(p.startswith("firmware:") for p in problems)

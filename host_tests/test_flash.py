@@ -1,0 +1,234 @@
+"""package.json, `make flash` through mpremote to a virtual board (the unix
+port on a pty, tools/virtual_board.py), then the flashed folder boots against
+the virtual transmitter. Also: missing port, wrong port, a flash cut midway."""
+import json
+import os
+import pty
+import subprocess
+import sys
+import time
+import tty
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import gen_package_json  # noqa: E402
+from virtual_board import VirtualBoard  # noqa: E402
+
+PY = os.path.join(ROOT, ".venv", "bin", "python")
+MPREMOTE = os.path.join(ROOT, ".venv", "bin", "mpremote")
+MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+
+
+def flash(*args, timeout=300):
+    return subprocess.run([PY, os.path.join(ROOT, "tools", "flash.py"), *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def board_listing(d):
+    out = []
+    for dirpath, _, files in os.walk(d):
+        out += [os.path.relpath(os.path.join(dirpath, f), d) for f in files]
+    return sorted(out)
+
+
+# --- package.json ---------------------------------------------------------
+
+
+def test_package_json_urls_are_up_to_date():
+    pkg = json.load(open(os.path.join(ROOT, "package.json")))
+    assert gen_package_json.stale(pkg) == [], "run: python tools/gen_package_json.py"
+    assert pkg["deps"] and pkg["version"]
+    dests = dict(pkg["urls"])
+    assert dests["main.py"] == "firmware/main.py"  # main.py lands at the root, where boot runs it
+    assert dests["app/config.py"] == "firmware/app/config.py"
+    assert any(d.startswith("boards/") and d.endswith(".json") for d in dests)
+    for dest, src in pkg["urls"]:
+        assert os.path.isfile(os.path.join(ROOT, src)), src
+        assert not src.startswith("github:")  # relative: follows whatever OWNER/REPO@ref mip reads
+
+
+def test_package_json_generator_keeps_deps_and_version():
+    text = json.dumps({"version": "9.9.9", "deps": [["x", "latest"]], "urls": [["a", "b"]],
+                       "extra": 1})
+    out = json.loads(gen_package_json.updated(text))
+    assert out["version"] == "9.9.9" and out["deps"] == [["x", "latest"]] and out["extra"] == 1
+    assert list(out) == ["version", "deps", "urls", "extra"]
+    assert out["urls"] == gen_package_json.urls()
+
+
+def test_mip_installs_the_package_json_onto_the_virtual_board(tmp_path):
+    """`mpremote mip install` of our package.json (the MicroPython way): the urls,
+    relative to package.json, land at the board's root. Served over HTTP like
+    GitHub would; deps are left out here (no index on this host: the flash
+    test covers them)."""
+    import http.server
+    import threading
+    pkg = json.load(open(os.path.join(ROOT, "package.json")))
+    pkg["deps"] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **k):
+            super().__init__(*a, directory=ROOT, **k)
+
+        def do_GET(self):
+            if self.path == "/package.json":
+                body = json.dumps(pkg).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                super().do_GET()
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with VirtualBoard(tmp_path / "board") as vb:
+            url = "http://127.0.0.1:%d/package.json" % httpd.server_address[1]
+            r = subprocess.run([MPREMOTE, "connect", vb.port, "mip", "install", "--target", ".",
+                                "--no-mpy", url], capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        httpd.shutdown()
+    got = board_listing(tmp_path / "board")
+    assert got == sorted(d for d, _ in pkg["urls"])
+    assert (tmp_path / "board" / "main.py").read_bytes() == open(
+        os.path.join(ROOT, "firmware", "main.py"), "rb").read()
+
+
+# --- make flash -------------------------------------------------------------
+
+
+def test_virtual_board_speaks_raw_repl(tmp_path):
+    with VirtualBoard(tmp_path / "b") as vb:
+        r = subprocess.run([MPREMOTE, "connect", vb.port, "exec", "print(6 * 7)", "+",
+                            "soft-reset", "+", "exec", "import os; print(os.getcwd())"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["42", str(tmp_path / "b")]
+        # first boot, mpremote's automatic soft reset on entering the raw REPL,
+        # then the explicit soft-reset: each restarts the unix port, as a board reboots
+        assert vb.boots == 3
+
+
+@pytest.fixture(scope="module")
+def flashed(tmp_path_factory):
+    """make flash onto a virtual board, with a CONFIG file; returns (board_dir, result)."""
+    base = tmp_path_factory.mktemp("flash")
+    board_dir = base / "board"
+    cfg = {"transmitter_id": "8G1234", "lan_api": {"enabled": False, "port": 17580,
+                                                    "api_secret": ""}}
+    (base / "config.json").write_text(json.dumps(cfg))
+    with VirtualBoard(board_dir) as vb:
+        r = subprocess.run(["make", "-s", "flash", "PORT=" + vb.port, "BOARD=esp32-devkitc",
+                            "CONFIG=" + str(base / "config.json"), "FLASH_ARGS=--no-reset"],
+                           capture_output=True, text=True, timeout=600, cwd=ROOT)
+    return board_dir, r
+
+
+def test_flash_writes_firmware_libraries_and_config(flashed):
+    board_dir, r = flashed
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = board_listing(board_dir)
+    want = [d for _, d in gen_package_json.board_files()]
+    assert [f for f in want if f not in got] == []
+    for lib in ("lib/aioble/__init__.py", "lib/umqtt/simple.py"):
+        assert lib in got, got
+    assert ".flash_incomplete" not in got
+    assert "[flash] done" in r.stdout
+    cfg = json.load(open(board_dir / "config.json"))
+    assert cfg["board"] == "esp32-devkitc" and cfg["transmitter_id"] == "8G1234"
+    assert cfg["alarms"]["urgent_low"] == 55  # filled in with the safe defaults
+    # the files are the repo's, byte for byte
+    for src, dest in gen_package_json.board_files():
+        assert open(os.path.join(ROOT, src), "rb").read() == (board_dir / dest).read_bytes(), dest
+    # no network here: the tool says it copied .mpylib instead of mip
+    assert "copying the libraries installed in .mpylib/ instead" in r.stdout
+
+
+def test_flashed_board_boots_and_alarms(flashed, tmp_path):
+    """The flashed folder (only it: no firmware/ on the path) boots against the
+    virtual transmitter and sees a reading and an alarm (tools/simboot.py)."""
+    board_dir, r = flashed
+    assert r.returncode == 0
+    path = ".frozen:%s:%s/lib:%s" % (board_dir, board_dir, os.path.join(ROOT, "tools", "host"))
+    env = dict(os.environ, MICROPYPATH=path)
+    which = subprocess.run([MICROPYTHON, "-c", "import main, app.config; print(main.__file__)"],
+                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert which.stdout.strip() == str(board_dir / "main.py"), which.stdout + which.stderr
+    trace = tmp_path / "low.csv"
+    trace.write_text("minute,cgm\n" + "".join("%d,%d\n" % (m, 64 - m // 5) for m in range(0, 90, 5)))
+    cfg_copy = tmp_path / "config.json"  # simboot rewrites the flash folder's config from this
+    cfg_copy.write_text((board_dir / "config.json").read_text())
+    env["SIM_OPTIONS"] = json.dumps({"flash": str(board_dir), "trace": str(trace), "hours": 0.5,
+                                     "speed": 0, "headless": True, "config": str(cfg_copy)})
+    p = subprocess.run([MICROPYTHON, "-X", "heapsize=1M", os.path.join(ROOT, "tools", "simboot.py")],
+                       capture_output=True, text=True, env=env, cwd=ROOT, timeout=240)
+    events = [json.loads(x) for x in p.stdout.splitlines() if x.startswith("{")]
+    readings = [e for e in events if e["event"] == "reading"]
+    onsets = [e for e in events if e["event"] == "alarm_onset"]
+    assert readings and readings[0]["sgv"] == 64, p.stdout[-2000:] + p.stderr[-2000:]
+    assert any(e["type"] == "low" for e in onsets), [e for e in events if "alarm" in e["event"]]
+
+
+def test_missing_port_is_a_clear_error(tmp_path):
+    r = flash("--port", "/dev/ttyUSB-none", "--board", "esp32-devkitc")
+    assert r.returncode == 3
+    assert "no such port /dev/ttyUSB-none" in r.stderr and "Serial ports seen" in r.stderr
+    r = flash("--board", "esp32-devkitc")
+    assert r.returncode == 3 and "no port given" in r.stderr
+
+
+def test_wrong_port_is_a_clear_error_and_writes_nothing(tmp_path):
+    # a terminal where nothing answers (a board without MicroPython, a modem...)
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    try:
+        t = time.time()
+        r = flash("--port", os.ttyname(slave), "--board", "esp32-devkitc", "--connect-timeout", "3")
+        assert time.time() - t < 30
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert r.returncode == 3
+    assert "is not a MicroPython board answering the raw REPL" in r.stderr
+    r = flash("--port", "/dev/null", "--board", "esp32-devkitc")
+    assert r.returncode == 3 and "/dev/null is not a MicroPython board" in r.stderr
+
+
+def test_bad_config_or_board_is_refused_before_the_board_is_touched(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"alarms": {"urgent_low": 30}, "mqtt": {"port": 0}}))
+    with VirtualBoard(tmp_path / "b") as vb:
+        r = flash("--port", vb.port, "--config", str(bad))
+        assert r.returncode == 2
+        assert "mqtt.port: must be a whole number from 1 to 65535" in r.stderr
+        assert "alarms.urgent_low" in r.stderr and "50..70" in r.stderr
+        r2 = flash("--port", vb.port, "--board", "no-such-board")
+        assert r2.returncode == 2 and "known: esp32-devkitc" in r2.stderr
+    assert board_listing(tmp_path / "b") == []
+
+
+def test_a_cut_flash_leaves_the_marker_and_the_board_says_so(tmp_path):
+    from app import config
+    board_dir = tmp_path / "b"
+    vb = VirtualBoard(board_dir).start()
+    p = subprocess.Popen([PY, os.path.join(ROOT, "tools", "flash.py"), "--port", vb.port,
+                          "--board", "esp32-devkitc", "--offline", "--no-reset"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.time() + 60
+    while not (board_dir / "alarms").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    vb.stop()  # the cable is pulled while files are being copied
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 4, out + err
+    assert "[flash] ERROR" in err and ".flash_incomplete" in err
+    assert (board_dir / ".flash_incomplete").exists()
+    cfg, problems = config.load(str(board_dir / "config.json"))
+    assert any(x.startswith("firmware: the last flash did not finish") for x in problems)

