@@ -24,7 +24,9 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   wifi            list (max 5) of {"ssid": 1-32 chars, "password": "" or 8-63 chars}
   nightscout      {"url": "" (off) | "https://..." | "http://..." only with
                    "allow_http": true (a plain-HTTP LAN host), "api_secret": ""
-                   or >= 12 chars, "token": ""}
+                   or >= 12 chars, "token": "", "ca_file": "" | path of the PEM/DER
+                   CA certificate that signed the server's (required for https://:
+                   the secret only goes to a verified server)}
   mqtt            {"host": "" (off), "port": 1883, "user": "", "password": "",
                    "tls": false, "topic": "cgm" (no wildcards)}
   lan_api         {"enabled": true, "port": 17580 (xDrip+ web service port),
@@ -33,7 +35,8 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   follow          {"url": "" | leader "http://box.local:17580" | Nightscout
                    "https://ns.example.org", "api_secret": "", "token": "",
                    "silent_min": 15 (6..60: no new reading this long -> `link` alarm),
-                   "poll_s": 60 (10..300)}; url required when role is "follower"
+                   "poll_s": 60 (10..300), "ca_file": "" (required for https://)};
+                  url required when role is "follower"
 Secrets (never printed, see redacted): wifi[].password, nightscout.api_secret,
 nightscout.token, mqtt.password, lan_api.api_secret, admin_password,
 follow.api_secret, follow.token. Problem messages never contain their values.
@@ -61,10 +64,11 @@ _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
 
 _SECTIONS = {
-    "nightscout": {"url": "", "api_secret": "", "token": "", "allow_http": False},
+    "nightscout": {"url": "", "api_secret": "", "token": "", "allow_http": False, "ca_file": ""},
     "mqtt": {"host": "", "port": 1883, "user": "", "password": "", "tls": False, "topic": "cgm"},
     "lan_api": {"enabled": True, "port": 17580, "api_secret": ""},
-    "follow": {"url": "", "api_secret": "", "token": "", "silent_min": 15, "poll_s": 60},
+    "follow": {"url": "", "api_secret": "", "token": "", "silent_min": 15, "poll_s": 60,
+               "ca_file": ""},
 }
 _SCALARS = {
     "version": VERSION,
@@ -197,6 +201,14 @@ def _check_scalar(key, v):
 
 
 def _check_field(section, key, v, sect):
+    if key == "ca_file":
+        if not isinstance(v, str) or len(v) > 64:
+            return "must be a file path on the board (at most 64 characters)"
+        url = sect.get("url")
+        if not v and isinstance(url, str) and url.startswith("https://"):
+            return ("required for an https:// url: the CA certificate (PEM or DER file on the "
+                    "board) that signed the server's certificate")
+        return None
     if section == "nightscout":
         if key == "url":
             return _url(v, sect.get("allow_http") is True)

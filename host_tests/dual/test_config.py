@@ -32,7 +32,7 @@ def _good():
     cfg["transmitter_id"] = "8G1234"
     cfg["wifi"] = [{"ssid": "home", "password": "correct horse"}]
     cfg["nightscout"] = {"url": "https://ns.example.org", "api_secret": "0123456789abcdef",
-                         "token": "", "allow_http": False}
+                         "token": "", "allow_http": False, "ca_file": "ca.pem"}
     cfg["admin_password"] = "hunter22hunter22"
     return cfg
 
@@ -108,6 +108,15 @@ def test_plain_http_needs_explicit_consent():
     cfg["nightscout"]["allow_http"] = True
     _, problems = config.validate(cfg)
     assert _no_alarm_module_problem(problems) == [], problems
+
+
+def test_https_needs_a_ca_certificate():
+    cfg = _good()
+    cfg["nightscout"]["ca_file"] = ""
+    cfg["follow"]["url"] = "https://ns.example.org"
+    _, problems = config.validate(cfg)
+    keys = _keys(problems)
+    assert "nightscout.ca_file" in keys and "follow.ca_file" in keys, problems
 
 
 def test_follower_needs_a_url():
