@@ -22,7 +22,10 @@ Model (NimBLE-like; the figures are `Air` attributes):
 - handles: GAP service 1-5, GATT service 6-9, user services from 10; a CCCD
   (0x2902) follows each notify/indicate value; `gatts_register_services`
   returns value and user-descriptor handles (not CCCDs), as aioble expects.
-- ATT: one request at a time per link, `hop_us` each way; effective MTU 23
+- links: frames leave at the next connection event (`conn_interval_us`,
+  default 50 ms = NimBLE's initial maximum, or gap_connect's interval) after
+  `host_latency_us`, so an ATT request/response takes 1-2 intervals.
+- ATT: one request at a time per link; effective MTU 23
   until `gattc_exchange_mtu` (min of both `config(mtu=)`, default 256);
   writes truncated to MTU-3, reads to MTU-1, notifications to MTU-3; remote
   writes truncated to the value buffer (`gatts_set_buffer`, default 20).
@@ -262,10 +265,15 @@ class Air:
         self.controllers = {}  # addr -> local Controller
         self.advertisers = {}  # addr -> advertising state tuple (local and remote)
         self.rng = Rng(seed)
-        self.hop_us = 3750  # one way on a 7.5 ms connection interval
+        # Link timing: frames leave at the next connection event after a 1 ms
+        # host/controller latency, so an ATT request/response takes 1-2
+        # connection intervals; NimBLE's initial interval is 30-50 ms.
+        self.conn_interval_us = 50000
+        self.host_latency_us = 1000
+        self.hop_us = 1500  # fixed latencies outside a connection (advertising, connect request)
         self.conn_setup_us = 30000  # adv packet heard -> both ends connected
-        self.pair_us = 90000  # fresh Just Works pairing
-        self.encrypt_us = 20000  # re-encryption with a stored bond
+        self.pair_us = 300000  # fresh Just Works pairing (about 6 connection events)
+        self.encrypt_us = 150000  # re-encryption with a stored bond
         self.supervision_us = 2560000  # NimBLE default supervision timeout
         self.indicate_timeout_us = 30000000
         self.rssi = -60
@@ -374,6 +382,8 @@ class _Conn:
         self.cccd = {}  # value handle -> bits (server side)
         self.queue = []  # pending client requests: (op, args, req_id)
         self.busy = None  # request in flight
+        self.anchor = 0  # first connection event (both ends agree)
+        self.interval = 50000
         self.indications = []  # server side: (value_handle, data) queued
         self.ind_busy = None
         self.ind_timer = None
@@ -385,6 +395,7 @@ class _Conn:
         self.broken = False
         self.closing = False
         self.l2cap = None  # _L2cap
+        self.l2_free_at = 0
 
 
 class _L2cap:
@@ -473,7 +484,7 @@ class Controller:
         # The stack terminates every link on the way down (peer sees it soon).
         for conn in list(self._conns.values()):
             if not conn.broken:
-                self._send_link(conn, ("term", conn.link, self.addr), self.air.hop_us)
+                self._send_link(conn, ("term", conn.link, self.addr))
         self._stop_adv()
         if self._scan is not None:
             self._end_scan(False)
@@ -600,8 +611,10 @@ class Controller:
         if self._initiator is not None:
             raise OSError(_EALREADY)
         addr = bytes(addr)
+        iv = max_conn_interval_us or min_conn_interval_us or self.air.conn_interval_us
+        iv = max(7500, min(4000000, (int(iv) // 1250) * 1250))
         ini = {"addr": addr, "addr_type": addr_type, "waiting": False,
-               "link": self.air.new_link_id()}
+               "link": self.air.new_link_id(), "interval": iv}
         if scan_duration_ms:
             ini["timer"] = self._later(int(scan_duration_ms) * 1000, self._fail_connect)
         self._initiator = ini
@@ -657,7 +670,9 @@ class Controller:
         if ini is not None and ini["addr"] == addr:
             if heard and st[4] and not ini["waiting"]:
                 ini["waiting"] = True
-                self.air.send(addr, 150, ("creq", ini["link"], self.addr, self.addr_type))
+                ini["anchor"] = self._now() + 150 + self.air.conn_setup_us
+                self.air.send(addr, 150, ("creq", ini["link"], self.addr, self.addr_type,
+                                          ini["anchor"], ini["interval"]))
         elif self._scan is not None and heard:
             s = self._scan
             if (self._now() - s["t0"]) % s["interval"] < s["window"]:
@@ -682,17 +697,28 @@ class Controller:
             h += 1
         return h
 
-    def _add_conn(self, link, peer_type, peer, central):
+    def _add_conn(self, link, peer_type, peer, central, anchor, interval):
         conn = _Conn(self._new_handle(), link, peer_type, peer, central)
+        conn.anchor = anchor
+        conn.interval = interval
         self._conns[conn.handle] = conn
         self._links[link] = conn
         self.stats["connections"] += 1
         return conn
 
-    def _send_link(self, conn, frame, delay_us):
+    def _link_delay(self, conn, extra_us=0):
+        """Delay until the frame is on the other side: the next connection
+        event after the host/controller latency."""
+        now = self._now()
+        t = now + self.air.host_latency_us + extra_us
+        a, iv = conn.anchor, conn.interval
+        ev = a if t <= a else a + ((t - a + iv - 1) // iv) * iv
+        return ev + 300 - now
+
+    def _send_link(self, conn, frame, extra_us=0):
         if conn.broken:
             return  # the radio link is gone: nothing gets through
-        self.air.send(conn.peer_addr, delay_us, frame)
+        self.air.send(conn.peer_addr, self._link_delay(conn, extra_us), frame)
 
     def _rx(self, frame):
         kind = frame[0]
@@ -723,13 +749,13 @@ class Controller:
             self._on_l2cap(conn, frame)
 
     def _on_connect_request(self, frame):
-        _, link, central, central_type = frame
+        _, link, central, central_type, anchor, interval = frame
         a = self._adv
         if a is None or not a[3] or self._silent or link in self._links:
             self.air.send(central, 150, ("crej", link, self.addr))
             return
         self._stop_adv()  # NimBLE stops advertising once connected
-        conn = self._add_conn(link, central_type, central, False)
+        conn = self._add_conn(link, central_type, central, False, anchor, interval)
         self.air.send(central, 150, ("cacc", link, self.addr))
         self._later(self.air.conn_setup_us, self._connected_irq, conn, _IRQ_CENTRAL_CONNECT)
 
@@ -746,7 +772,7 @@ class Controller:
             vtime.cancel(ini["timer"])
         self._initiator = None
         self._cancel_listen()
-        conn = self._add_conn(frame[1], ini["addr_type"], ini["addr"], True)
+        conn = self._add_conn(frame[1], ini["addr_type"], ini["addr"], True, ini["anchor"], ini["interval"])
         self._later(self.air.conn_setup_us, self._connected_irq, conn, _IRQ_PERIPHERAL_CONNECT)
 
     def _connected_irq(self, conn, event):
@@ -760,8 +786,8 @@ class Controller:
         if conn is None or conn.closing:
             return False
         conn.closing = True
-        self._send_link(conn, ("term", conn.link, self.addr), self.air.hop_us)
-        self._later(2 * self.air.hop_us, self._close_conn, conn)
+        self._send_link(conn, ("term", conn.link, self.addr))
+        self._later(self._link_delay(conn) + conn.interval, self._close_conn, conn)
         return True
 
     def _close_conn(self, conn):
@@ -813,7 +839,7 @@ class Controller:
         if mode:
             self._request(conn, "write", (value_handle, data))
         else:  # write command: no response, no IRQ, but in order on the link
-            self._send_link(conn, ("req", conn.link, "cmd", 0, (value_handle, data)), self.air.hop_us)
+            self._send_link(conn, ("req", conn.link, "cmd", 0, (value_handle, data)))
 
     def gattc_exchange_mtu(self, conn_handle):
         self._request(self._conn(conn_handle), "mtu", (self._cfg["mtu"],))
@@ -828,7 +854,7 @@ class Controller:
             return
         conn.busy = conn.queue.pop(0)
         op, args = conn.busy
-        self._send_link(conn, ("req", conn.link, op, 1, args), self.air.hop_us)
+        self._send_link(conn, ("req", conn.link, op, 1, args))
 
     def _on_response(self, conn, frame):
         req = conn.busy
@@ -882,7 +908,7 @@ class Controller:
         d = bytearray(data)
         self._irq(_IRQ_GATTC_INDICATE if indicate else _IRQ_GATTC_NOTIFY, (conn.handle, vh, memoryview(d)), (d,))
         if indicate:  # the stack confirms by itself
-            self._send_link(conn, ("cfm", conn.link, vh), self.air.hop_us)
+            self._send_link(conn, ("cfm", conn.link, vh))
 
     # ----- GATT server -----
     def _add_attr(self, kind, uuid, flags=0, value=b"", owner=None):
@@ -974,8 +1000,8 @@ class Controller:
         self._queue_indication(conn, value_handle, a.value if data is None else _bytes(data))
 
     def _send_value(self, conn, vh, data, indicate):
-        delay = self.air.hop_us + self.response_delay_ms * 1000
-        self._send_link(conn, ("ntf", conn.link, vh, bytes(data[: conn.mtu - 3]), indicate), delay)
+        self._send_link(conn, ("ntf", conn.link, vh, bytes(data[: conn.mtu - 3]), indicate),
+                        self.response_delay_ms * 1000)
 
     def _queue_indication(self, conn, vh, data):
         conn.indications.append((vh, bytes(data)))
@@ -1033,8 +1059,9 @@ class Controller:
             result = self._cfg["mtu"]
         if respond:
             n = len(result) if op in ("svc", "chr", "dsc") else 0
-            delay = self.air.hop_us * (1 + n // 4) + self.response_delay_ms * 1000
-            self._send_link(conn, ("rsp", link, result), delay)
+            # a long discovery takes more request/response pairs
+            extra = conn.interval * (n // 4) + self.response_delay_ms * 1000
+            self._send_link(conn, ("rsp", link, result), extra)
 
     def _chars_in(self, start, end, u):
         decls = [h for h in range(start, min(end, self._next_h - 1) + 1)
@@ -1127,7 +1154,7 @@ class Controller:
         if conn.central:
             self._later(1, self._start_pairing, conn)
         else:  # peripheral: SMP Security Request; the central's stack takes over
-            self._send_link(conn, ("secreq", conn.link), self.air.hop_us)
+            self._send_link(conn, ("secreq", conn.link))
 
     def gap_passkey(self, conn_handle, action, passkey):
         self._conn(conn_handle)
@@ -1139,7 +1166,7 @@ class Controller:
         conn.pairing = True
         bond = self._bond_for(conn)
         ltk = bond[4:20] if bond and bond[:4] == b"VLTK" else None
-        self._send_link(conn, ("pair", conn.link, ltk, bool(self._cfg["bond"])), self.air.hop_us)
+        self._send_link(conn, ("pair", conn.link, ltk, bool(self._cfg["bond"])))
 
     def _on_smp(self, conn, frame):
         kind = frame[0]
@@ -1151,19 +1178,17 @@ class Controller:
             mine = self._bond_for(conn)
             mine_ltk = mine[4:20] if mine and mine[:4] == b"VLTK" else None
             if ltk is not None:
-                if ltk == mine_ltk:
-                    self._send_link(conn, ("encok", link), self.air.encrypt_us)
-                    self._later(self.air.encrypt_us, self._encrypted, conn, True)
-                else:  # LTK request negative reply: key missing
-                    self._send_link(conn, ("encfail", link), self.air.encrypt_us)
-                    self._later(self.air.encrypt_us, self._encrypted, conn, False)
+                ok = ltk == mine_ltk  # else: LTK negative reply, key missing
+                self._send_link(conn, ("encok" if ok else "encfail", link), self.air.encrypt_us)
+                self._later(self._link_delay(conn, self.air.encrypt_us), self._encrypted, conn, ok)
                 return
             if mine_ltk is not None:  # repeat pairing: NimBLE forgets the old bond
                 self._store_bond(conn, None)
             bonded = bool(central_bond and self._cfg["bond"])
             new_ltk = self.air.rng.bytes(16)
             self._send_link(conn, ("paired", link, new_ltk if bonded else None, bonded), self.air.pair_us)
-            self._later(self.air.pair_us, self._paired, conn, new_ltk if bonded else None)
+            self._later(self._link_delay(conn, self.air.pair_us), self._paired, conn,
+                        new_ltk if bonded else None)
         elif kind == "paired":
             self._paired(conn, frame[2])
         elif kind == "encok":
@@ -1201,7 +1226,7 @@ class Controller:
         if conn.l2cap is not None:
             raise OSError(_EALREADY)
         ch = conn.l2cap = _L2cap(self._alloc_cid(), psm, mtu, 0)
-        self._send_link(conn, ("l2req", conn.link, psm, mtu, ch.cid), self.air.hop_us)
+        self._send_link(conn, ("l2req", conn.link, psm, mtu, ch.cid))
 
     def _alloc_cid(self):
         self._next_cid += 1
@@ -1215,7 +1240,11 @@ class Controller:
         data = bytes(buf)
         if len(data) > ch.peer_mtu:
             raise OSError(_EINVAL)
-        self._send_link(conn, ("l2data", conn.link, data), self.air.hop_us + self.response_delay_ms * 1000)
+        # the link carries about 100 kB/s: long transfers take their time
+        now = self._now()
+        start = max(now, conn.l2_free_at)
+        conn.l2_free_at = start + 10 * len(data)
+        self._send_link(conn, ("l2data", conn.link, data), conn.l2_free_at - now + self.response_delay_ms * 1000)
         return True
 
     def l2cap_recvinto(self, conn_handle, cid, buf):
@@ -1235,8 +1264,8 @@ class Controller:
         ch = conn.l2cap
         if ch is None or ch.cid != cid:
             raise OSError(_ENOTCONN)
-        self._send_link(conn, ("l2close", conn.link), self.air.hop_us)
-        self._later(2 * self.air.hop_us, self._l2cap_closed, conn, ch)
+        self._send_link(conn, ("l2close", conn.link))
+        self._later(self._link_delay(conn) + conn.interval, self._l2cap_closed, conn, ch)
 
     def _l2cap_closed(self, conn, ch):
         if conn.l2cap is ch:
@@ -1250,16 +1279,16 @@ class Controller:
             _, link, psm, peer_mtu, peer_cid = frame
             lst = self._l2cap_listen
             if lst is None or lst[0] != psm or conn.l2cap is not None:
-                self._send_link(conn, ("l2rej", link), self.air.hop_us)
+                self._send_link(conn, ("l2rej", link))
                 return
             ch = _L2cap(self._alloc_cid(), psm, lst[1], peer_mtu)
             deny = self._irq(_IRQ_L2CAP_ACCEPT, (conn.handle, ch.cid, psm, ch.our_mtu, peer_mtu))
             if deny:
-                self._send_link(conn, ("l2rej", link), self.air.hop_us)
+                self._send_link(conn, ("l2rej", link))
                 return
             conn.l2cap = ch
             ch.open = True
-            self._send_link(conn, ("l2acc", link, ch.our_mtu), self.air.hop_us)
+            self._send_link(conn, ("l2acc", link, ch.our_mtu))
             self._irq(_IRQ_L2CAP_CONNECT, (conn.handle, ch.cid, psm, ch.our_mtu, peer_mtu))
         elif kind == "l2acc":
             ch = conn.l2cap

@@ -1,0 +1,21 @@
+"""aioble's own multitests (micropython-lib), unmodified, over the virtual radio:
+two unix-port processes per test, lock-step virtual time (tools/multitests.py)."""
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+TOOL = os.path.join(ROOT, "tools", "multitests.py")
+
+
+def test_every_aioble_multitest_passes_on_the_virtual_radio():
+    r = subprocess.run([sys.executable, TOOL], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    last = r.stdout.strip().splitlines()[-1]
+    assert r.returncode == 0 and last.endswith(" 0 failed"), r.stdout + r.stderr
+    passed = int(last.split()[0])
+    names = [ln.split(":")[0] for ln in r.stdout.splitlines() if ": pass" in ln]
+    assert passed >= 8 and all(n in names for n in (
+        "ble_advertise_services.py", "ble_buffered_characteristic.py", "ble_characteristic.py",
+        "ble_descriptor.py", "ble_notify.py", "ble_shutdown.py", "ble_write_capture.py",
+        "ble_write_order.py")), r.stdout
