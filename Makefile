@@ -19,6 +19,7 @@ help:
 	@echo "make bench       run every benchmark into build/bench.json (SECTION=name for one)"
 	@echo "make decode ARGS='msg HEX'   decode a Dexcom message with the firmware codec"
 	@echo "make replay TRACE=file.csv   alarm onsets of the engine over a trace (JSON lines)"
+	@echo "make multitests  aioble's own multitests over the virtual radio (tools/multitests.py)"
 	@echo "make sim         the firmware on the host against a virtual transmitter (TRACE= DAYS= SPEED= HEADLESS=1 ...)"
 	@echo "make flash PORT=/dev/ttyUSB0 BOARD=esp32-devkitc [CONFIG=file.json]   install on a MicroPython board"
 
@@ -57,6 +58,10 @@ decode: setup
 
 replay: setup
 	@$(MICROPYTHON) tools/replay.py $(TRACE)
+
+# aioble's own multitests (micropython-lib) over the virtual radio; ends "N passed, M failed".
+multitests: setup
+	$(PY) tools/multitests.py
 
 # The firmware on the host against the virtual transmitter (options: see tools/sim.py).
 sim: setup
