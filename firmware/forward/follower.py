@@ -1,0 +1,211 @@
+# Follower mode: a second box (another room) reads a leader box's LAN API or
+# a Nightscout, and its own alarm engine raises the same alarms locally.
+#
+#   f = Follower(cfg["follow"], on_reading, on_condition, on_server_date=None)
+#   await f.run()                 # polls forever (a supervised task)
+#   f.status()                    # {"url", "last_entry_unix", "last_error", "silent", "polls"}
+#
+# cfg (app.config "follow"): {"url": leader "http://box.local:17580" or
+#   Nightscout "https://ns.example.org", "api_secret": "" (sent as header
+#   api-secret = SHA-1 hex, as xDrip+ and Nightscout expect), "token": ""
+#   (Nightscout access token, ?token=), "silent_min": 15, "poll_s": 60,
+#   "ca_file": "" (required for https: the server is verified)}.
+# Both sources answer GET /api/v1/entries/sgv.json?count=N&find[date][$gt]=MS
+# (newest first; `date` in Unix ms, `sgv` mg/dL, `direction`).
+#
+# on_reading(reading) gets each new entry, oldest first, as a Reading tuple
+# (firmware/reading.py): source "live", unix_s = entry date // 1000, dex_s =
+# unix_s (a follower has no transmitter clock), state 6 (the transmitter's
+# "ok"), trend in mg/dL/min x10 from the previous entry when it is at most
+# 10 min older, else from the direction arrow's mid-rate. sgv below 39 (the
+# Dexcom error codes) becomes None (no usable value).
+#
+# on_condition("link", name, active):
+#   "leader_silent"  no fresh entry for silent_min minutes, whatever the cause
+#                    (leader unreachable, Wi-Fi down, leader lost its
+#                    transmitter); an entry counts as fresh when it is new and,
+#                    once the wall clock is valid, younger than silent_min
+#   "leader_auth"    401/403: api_secret or token refused (raised at once)
+# on_server_date(http_date_string), when given, gets the server's Date
+# header (forward.timesync.TimeSync.offer_date) so the wall clock gets set.
+import asyncio
+import binascii
+import hashlib
+import json
+
+from forward import http
+from forward import ConfigError, log_print
+
+OK_STATE = 6
+MIN_SGV = 39                  # Dexcom codes below this are errors, not glucose
+FIRST_COUNT = 12              # one hour of readings at start
+COUNT = 12                    # then new ones (a one-hour gap after an outage is refilled)
+MAX_BODY = 6144
+TIMEOUT_S = 15
+# mid-rate of each arrow (mg/dL/min x10), the bands of forward.entries._ARROWS
+_ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
+                "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
+
+
+class FollowError(ConfigError):
+    """Bad follow configuration (the message names the key)."""
+
+
+def parse_entries(body, after_ms=None, prev=None):
+    """New readings in `body` (JSON list of entries), oldest first.
+    after_ms: only entries with date > after_ms. prev: (unix_s, sgv) of the
+    last reading already taken, for the trend. Raises ValueError on a body
+    that is not a JSON list."""
+    data = json.loads(body)
+    if not isinstance(data, list):
+        raise ValueError("entries: expected a JSON list")
+    rows = []
+    for e in data:
+        if not isinstance(e, dict) or e.get("type", "sgv") != "sgv":
+            continue
+        date = e.get("date")
+        if isinstance(date, bool) or not isinstance(date, (int, float)):
+            continue
+        date = int(date)
+        if after_ms is not None and date <= after_ms:
+            continue
+        sgv = e.get("sgv")
+        if isinstance(sgv, bool) or not isinstance(sgv, (int, float)) or sgv < MIN_SGV:
+            sgv = None
+        else:
+            sgv = int(sgv)
+        rows.append((date, sgv, e.get("direction")))
+    rows.sort()
+    out = []
+    last_date = None
+    for date, sgv, arrow in rows:
+        if date == last_date:
+            continue  # a duplicate (Nightscout may hold two uploads of one reading)
+        last_date = date
+        unix_s = date // 1000
+        trend = None
+        if sgv is not None and prev is not None and prev[1] is not None and 0 < unix_s - prev[0] <= 600:
+            trend = (sgv - prev[1]) * 600 // (unix_s - prev[0])
+        elif sgv is not None:
+            trend = _ARROW_RATES.get(arrow)
+        out.append((unix_s, unix_s, sgv, trend, OK_STATE, "live"))
+        prev = (unix_s, sgv)
+    return out
+
+
+def _wall():
+    import clock  # lazily: the pure parts above also run on CPython (no ticks_ms there)
+    return clock.unix() if clock.wall_valid() else None
+
+
+def _ms():
+    import clock
+    return clock.ms()
+
+
+class Follower:
+    def __init__(self, cfg, on_reading, on_condition, on_server_date=None, log=log_print,
+                 ms=_ms, unix=_wall):
+        url = cfg.get("url") or ""
+        try:
+            self.scheme, self.host, self.port, self.base = http.parse_url(url)
+        except ValueError as e:
+            raise FollowError("follow.url: %s" % e)
+        self.url = url
+        self.ssl_ctx = None
+        if self.scheme == "https":
+            ca_file = cfg.get("ca_file")
+            if not ca_file:
+                raise FollowError("follow.ca_file: needed for https (the server is verified)")
+            try:
+                with open(ca_file, "rb") as f:
+                    self.ssl_ctx = http.tls_context(f.read())
+            except OSError:
+                raise FollowError("follow.ca_file: cannot read %s" % ca_file)
+        self.headers = [("Accept", "application/json")]
+        secret = cfg.get("api_secret")
+        if secret:
+            self.headers.append(("api-secret", binascii.hexlify(
+                hashlib.sha1(secret.encode()).digest()).decode()))
+        self.token = cfg.get("token") or ""
+        self.silent_ms = int(cfg.get("silent_min", 15)) * 60000
+        self.poll_s = int(cfg.get("poll_s", 60))
+        self.on_reading = on_reading
+        self.on_condition = on_condition
+        self.on_server_date = on_server_date
+        self._log = log
+        self._ms = ms
+        self._unix = unix
+        self.last_ms = None          # date (ms) of the newest entry taken
+        self.prev = None             # (unix_s, sgv) of that entry
+        self.fresh_at = ms()         # when the leader last gave a fresh entry (start: grace)
+        self.active = {}             # condition name -> bool
+        self.last_error = None
+        self.polls = 0
+
+    def path(self):
+        # brief_mode: the leader (xDrip+ format) leaves out what a follower does not need
+        p = self.base + "/api/v1/entries/sgv.json?brief_mode=Y&count=%d" % (
+            FIRST_COUNT if self.last_ms is None else COUNT)
+        if self.last_ms is not None:
+            p += "&find[date][$gt]=%d" % self.last_ms
+        if self.token:
+            p += "&token=" + self.token
+        return p
+
+    def _set(self, name, active):
+        if self.active.get(name, False) != active:
+            self.active[name] = active
+            self.on_condition("link", name, active)
+
+    async def poll(self):
+        """One request; feeds new readings; updates the conditions. Never raises
+        for network or server trouble (it becomes last_error and, in time,
+        leader_silent)."""
+        self.polls += 1
+        try:
+            status, date, body = await http.request("GET", self.host, self.port, self.path(),
+                                                    self.headers, ssl_ctx=self.ssl_ctx,
+                                                    timeout_s=TIMEOUT_S, max_body=MAX_BODY)
+            if date and self.on_server_date:
+                self.on_server_date(date)
+            if status in (401, 403):
+                self._set("leader_auth", True)
+                raise ValueError("HTTP %d: api_secret or token refused" % status)
+            self._set("leader_auth", False)
+            if status != 200:
+                raise ValueError("HTTP %d" % status)
+            self._take(parse_entries(body, self.last_ms, self.prev))
+            self.last_error = None
+        except (OSError, ValueError, asyncio.TimeoutError) as e:
+            # ValueError covers a truncated or non-JSON body; the message never has the token
+            err = "%s: %s" % (type(e).__name__, e)
+            if err != self.last_error:
+                self._log("follow: %s from %s:%d" % (err, self.host, self.port))
+            self.last_error = err
+            http.forget_address(self.host, self.port)  # a leader may come back on a new IP
+        self.check_silent()
+
+    def _take(self, readings):
+        now = self._ms()
+        wall = self._unix()
+        for r in readings:
+            self.on_reading(r)
+            self.last_ms = r[1] * 1000
+            self.prev = (r[1], r[2])
+            if wall is None or wall - r[1] < self.silent_ms // 1000:
+                self.fresh_at = now
+
+    def check_silent(self):
+        self._set("leader_silent", self._ms() - self.fresh_at > self.silent_ms)
+
+    async def run(self):
+        while True:
+            await self.poll()
+            await asyncio.sleep(self.poll_s)
+
+    def status(self):
+        return {"url": self.scheme + "://" + self.host + ":%d" % self.port,
+                "last_entry_unix": None if self.last_ms is None else self.last_ms // 1000,
+                "last_error": self.last_error, "silent": self.active.get("leader_silent", False),
+                "polls": self.polls}

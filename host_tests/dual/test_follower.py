@@ -1,0 +1,75 @@
+# forward.follower.parse_entries: leader (xDrip+ sgv.json) and Nightscout entries -> Readings.
+# Runs on CPython and MicroPython.
+import json
+
+from forward.follower import parse_entries, Follower, FollowError
+
+T0 = 1767225600
+
+
+def _xdrip(rows):
+    # newest first, as the leader's /sgv.json and Nightscout serve them
+    return json.dumps([{"date": (T0 + t) * 1000, "sgv": s, "direction": d, "trend": 4}
+                       for t, s, d in sorted(rows, reverse=True)])
+
+
+def test_entries_become_readings_oldest_first():
+    body = _xdrip([(0, 100, "Flat"), (300, 90, "FortyFiveDown"), (600, 80, "FortyFiveDown")])
+    rs = parse_entries(body)
+    assert [r[1] for r in rs] == [T0, T0 + 300, T0 + 600]
+    assert [r[2] for r in rs] == [100, 90, 80]
+    assert all(r[5] == "live" and r[4] == 6 and r[0] == r[1] for r in rs)
+    # trend from the previous entry: -10 mg/dL in 5 min = -2.0 mg/dL/min -> -20
+    assert rs[1][3] == -20 and rs[2][3] == -20
+    # the first has no previous entry: the arrow's mid-rate
+    assert rs[0][3] == 0
+
+
+def test_only_entries_after_the_last_one_taken():
+    body = _xdrip([(0, 100, "Flat"), (300, 110, "SingleUp"), (600, 125, "SingleUp")])
+    rs = parse_entries(body, after_ms=(T0 + 300) * 1000, prev=(T0 + 300, 110))
+    assert len(rs) == 1 and rs[0][2] == 125 and rs[0][3] == 30
+
+
+def test_nightscout_entries_with_other_types_and_error_codes():
+    body = json.dumps([
+        {"type": "mbg", "mbg": 120, "date": (T0 + 900) * 1000},
+        {"type": "sgv", "sgv": 5, "date": (T0 + 600) * 1000, "direction": "NOT COMPUTABLE"},
+        {"type": "sgv", "sgv": 70, "date": (T0 + 300) * 1000, "direction": "DoubleDown",
+         "dateString": "2026-01-01T00:05:00.000Z", "_id": "x"},
+        {"type": "sgv", "sgv": 70, "date": (T0 + 300) * 1000, "direction": "DoubleDown"},
+        {"type": "sgv", "sgv": 60, "date": "yesterday"},
+    ])
+    rs = parse_entries(body)
+    assert [(r[1], r[2]) for r in rs] == [(T0 + 300, 70), (T0 + 600, None)]
+    assert rs[0][3] == -40 and rs[1][3] is None
+
+
+def test_a_body_that_is_not_a_list_is_an_error():
+    for body in ('{"status": "ok"}', '[{"date": 1', ""):
+        try:
+            parse_entries(body)
+            raise AssertionError("accepted %r" % body)
+        except ValueError:
+            pass
+
+
+def test_bad_follow_config_names_the_key():
+    for cfg, key in (({"url": "ftp://x"}, "follow.url"), ({"url": ""}, "follow.url"),
+                     ({"url": "https://ns.example.org"}, "follow.ca_file")):
+        try:
+            Follower(cfg, lambda r: None, lambda k, n, a: None, ms=lambda: 0)
+            raise AssertionError("accepted %r" % cfg)
+        except FollowError as e:
+            assert str(e).startswith(key), str(e)
+
+
+def test_request_path_secret_and_token():
+    f = Follower({"url": "http://leader.local:17580", "api_secret": "Abc", "token": "t-1"},
+                 lambda r: None, lambda k, n, a: None, ms=lambda: 0)
+    assert (f.host, f.port) == ("leader.local", 17580)
+    assert f.path() == "/api/v1/entries/sgv.json?brief_mode=Y&count=12&token=t-1"
+    f.last_ms = 1767225600000
+    assert f.path() == "/api/v1/entries/sgv.json?brief_mode=Y&count=12&find[date][$gt]=1767225600000&token=t-1"
+    # SHA-1("Abc"), the check value xDrip+ documents
+    assert ("api-secret", "915858afa2278f25527f192038108346164b47f2") in f.headers
