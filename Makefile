@@ -12,7 +12,7 @@ MPY_VERSION := 1.29.0
 SECTION     ?=
 ARGS        ?=
 
-.PHONY: setup mqtt-broker test bench decode replay multitests sim flash clean help
+.PHONY: setup mqtt-broker browser test bench decode replay multitests sim flash clean help
 
 help:
 	@echo "make test        set up (venv, MicroPython unix port, micropython-lib) and run all tests"
@@ -37,8 +37,12 @@ $(MPYLIB)/.done: package.json tools/install_mpy_deps.py $(VENV)/.done
 	$(PY) tools/install_mpy_deps.py $(MICROPYTHON) $(MPYLIB)
 	touch $@
 
-test: setup mqtt-broker
+test: setup mqtt-broker browser
 	$(PY) -m pytest -q host_tests
+
+# Headless Chromium + chromedriver for the setup-page browser test (apt, once, as root).
+browser:
+	@sh tools/install_browser.sh
 
 # MQTT broker for the forwarding tests: mosquitto from apt when root (skipped if
 # present or not allowed; the tests then use amqtt from the venv).

@@ -34,6 +34,7 @@ class _World:
         self.connect_delay_ms = 1000
         self.log = []
         self.ble_active = False  # tests set it; the fake enforces the IDF rule
+        self.stations = []  # MACs of phones joined to the box's own AP (AP_IF)
 
     def add_ap(self, ssid, password="", rssi=-60):
         self.aps[ssid] = [password, rssi, True]
@@ -113,6 +114,8 @@ class WLAN:
             self._status = STAT_GOT_IP
 
     def status(self, param=None):
+        if param == "stations":  # AP_IF: the joined stations, as on the ESP32
+            return [(m,) for m in world.stations] if self.interface == AP_IF and self._active else []
         if param == "rssi":
             ap = world.aps.get(self._ssid)
             return ap[1] if ap else None
@@ -138,6 +141,8 @@ class WLAN:
             world.log.append((time.ticks_ms(), "config", (k, v)))
 
     def ifconfig(self, cfg=None):
+        if self.interface == AP_IF and self._active:  # the ESP32's soft-AP default address
+            return ("192.168.4.1", "255.255.255.0", "192.168.4.1", "0.0.0.0")
         if self.isconnected():
             return ("127.0.0.1", "255.0.0.0", "127.0.0.1", "127.0.0.1")
         return ("0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0")

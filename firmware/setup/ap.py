@@ -1,0 +1,176 @@
+# The box's own Wi-Fi access point, for set-up without a home network.
+#
+#   key = ap.device_key()                     # 16 random bytes kept in setup_key.bin
+#   essid, password = ap.credentials(machine.unique_id(), key)
+#   point = ap.AccessPoint(network, machine.unique_id(), key)
+#   point.open("no_wifi")                      # or on the button gesture
+#   asyncio.create_task(point.run())           # closes it after idle_close_s without a client
+#   point.touch()                              # the web server calls this on every request
+#
+# Name: "CGM-Alarm-XXXX", XXXX = the last two bytes of machine.unique_id() in hex.
+# Password: 12 characters of SHA-256("cgm-alarm-ap:" + device key + unique_id)
+# written in an alphabet without look-alikes (no 0 o 1 l i). The unique_id alone
+# is not a secret (it is the Wi-Fi MAC, on the air in every beacon) and the
+# rule is public, so the per-device random key is mixed in: it is made on the
+# first boot and kept on flash (setup_key.bin; `make flash` leaves it alone),
+# and the password is printed on the serial console (print, never the log
+# ring that the LAN can read) when the key is made and whenever the AP opens,
+# for the device label. Without a writable flash the key is empty and the
+# password depends on unique_id only (a warning is logged).
+#
+# Non-blocking: run() polls every POLL_S seconds; alarms keep running.
+import asyncio
+import binascii
+import hashlib
+import os
+
+import clock
+from app import fsutil, log
+
+ESSID_PREFIX = "CGM-Alarm-"
+KEY_PATH = "setup_key.bin"
+KEY_BYTES = 16
+PASSWORD_CHARS = 12
+IDLE_CLOSE_S = 15 * 60   # closed this long after the last client left
+POLL_S = 5
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"   # 31 symbols: ~59 bits for 12 chars
+AUTH_WPA2_PSK = 3
+
+
+class ApError(Exception):
+    """The access point could not be opened (the radio refused)."""
+
+
+def credentials(uid, key=b""):
+    """(essid, password) of the box whose machine.unique_id() is `uid` (bytes)."""
+    uid = bytes(uid)
+    essid = ESSID_PREFIX + binascii.hexlify(uid[-2:]).decode().upper()
+    digest = hashlib.sha256(b"cgm-alarm-ap:" + bytes(key) + uid).digest()
+    password = "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:PASSWORD_CHARS])
+    return essid, password
+
+
+def _random(n):
+    try:
+        return os.urandom(n)
+    except (AttributeError, NotImplementedError):
+        import random
+        return bytes(random.getrandbits(8) for _ in range(n))
+
+
+def device_key(path=KEY_PATH, uid=None):
+    """This box's AP key from flash; made (and its password printed) on first use."""
+    try:
+        with open(path, "rb") as f:
+            key = f.read()
+        if len(key) == KEY_BYTES:
+            return key
+        log.warn("setup: %s has %d bytes, making a new key", path, len(key))
+    except OSError:
+        pass
+    key = _random(KEY_BYTES)
+    try:
+        fsutil.write_atomic(path, key)
+    except OSError as e:
+        log.warn("setup: cannot store the AP key (%s); AP password from unique_id only", e)
+        return b""
+    if uid is not None:
+        essid, password = credentials(uid, key)
+        print("SETUP ACCESS POINT (write it on the label): %s password %s" % (essid, password))
+    return key
+
+
+class AccessPoint:
+    def __init__(self, network, uid, key=b"", idle_close_s=IDLE_CLOSE_S, on_change=None):
+        self.network = network
+        self.essid, self._password = credentials(uid, key)
+        self.idle_close_s = idle_close_s
+        self.on_change = on_change      # fn(is_open: bool, reason: str)
+        self._wlan = None
+        self._open = False
+        self._last_client_ms = 0
+        self.reason = None
+
+    def is_open(self):
+        return self._open
+
+    def open(self, reason="button"):
+        """Start the AP (idempotent; a second call restarts the idle timer)."""
+        self._last_client_ms = clock.ms()
+        if self._open:
+            return
+        try:
+            w = self._wlan = self.network.WLAN(self.network.AP_IF)
+            w.active(True)
+            w.config(essid=self.essid, password=self._password,
+                     authmode=getattr(self.network, "AUTH_WPA2_PSK", AUTH_WPA2_PSK))
+        except Exception as e:
+            raise ApError("setup access point failed to start: %r" % (e,))
+        self._open = True
+        self.reason = reason
+        log.info("setup: access point %s open (%s) at %s", self.essid, reason, self.address())
+        print("setup: access point %s password %s" % (self.essid, self._password))
+        self._changed(reason)
+
+    def close(self, reason="done"):
+        if not self._open:
+            return
+        self._open = False
+        try:
+            self._wlan.active(False)
+        except Exception as e:
+            log.warn("setup: closing the access point: %r", e)
+        log.info("setup: access point closed (%s)", reason)
+        self._changed(reason)
+
+    def touch(self):
+        """A client was seen (web request): the idle timer starts again."""
+        if self._open:
+            self._last_client_ms = clock.ms()
+
+    def stations(self):
+        """Number of phones/laptops joined to the AP (0 when unknown)."""
+        if not self._open:
+            return 0
+        try:
+            st = self._wlan.status("stations")
+        except Exception:
+            return 0
+        return len(st) if isinstance(st, (list, tuple)) else 0
+
+    def address(self):
+        try:
+            return self._wlan.ifconfig()[0]
+        except Exception:
+            return "192.168.4.1"
+
+    def closes_in_s(self):
+        if not self._open:
+            return None
+        left = self.idle_close_s * 1000 - (clock.ms() - self._last_client_ms)
+        return max(0, left // 1000)
+
+    def status(self):
+        return {"open": self._open, "essid": self.essid, "stations": self.stations(),
+                "closes_in_s": self.closes_in_s(), "reason": self.reason}
+
+    def check(self):
+        """One poll: a joined station keeps it open; idle too long closes it."""
+        if not self._open:
+            return
+        if self.stations():
+            self._last_client_ms = clock.ms()
+        elif clock.ms() - self._last_client_ms >= self.idle_close_s * 1000:
+            self.close("idle %d min" % (self.idle_close_s // 60))
+
+    async def run(self):
+        while True:
+            self.check()
+            await asyncio.sleep(POLL_S)
+
+    def _changed(self, reason):
+        if self.on_change is not None:
+            try:
+                self.on_change(self._open, reason)
+            except Exception as e:
+                log.exc(e, "setup: on_change")

@@ -1,0 +1,300 @@
+# The setup form <-> the configuration (pure: CPython and MicroPython).
+#
+#   fields = parse_urlencoded(body)                 # {name: value}, last one wins
+#   cfg2, errors, sched = apply(cfg, fields)        # errors: {field name: message}
+#   errors.update(problems_to_fields(problems, sched))   # config.validate's problems
+#
+# Field names are configuration paths ("alarms.low", "wifi[0].ssid",
+# "nightscout.url"), so config.validate's problems ("alarms.low=40: out of
+# range 60..100") land next to the field they are about. Problems about
+# anything not on the form go under GENERAL.
+# Secrets are never shown: a blank secret field keeps the stored one (a Wi-Fi
+# password is kept for the same network name); a "clear" box removes it.
+# Checkboxes: absent = off; the form always carries every field.
+
+GENERAL = "_general"
+WIFI_ROWS = 3
+SCHEDULE_ROWS = 2
+SCHEDULE_FIELDS = ("low", "high", "urgent_high")   # blank = same as the day setting
+THRESHOLDS = (  # (key, enable key or None, label)
+    ("urgent_low", None, "Urgent low (always on)"),
+    ("low", "low_enabled", "Low"),
+    ("high", "high_enabled", "High"),
+    ("urgent_high", "urgent_high_enabled", "Urgent high"),
+)
+ADMIN_NEW = "admin_new"
+ADMIN_REPEAT = "admin_repeat"
+# configuration key -> the form field that shows its problem
+_ALIASES = {"admin_password": ADMIN_NEW}
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _unquote(s):
+    """application/x-www-form-urlencoded value -> str (UTF-8, '+' is a space)."""
+    s = s.replace("+", " ")
+    if "%" not in s:
+        return s
+    out = bytearray()
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == "%" and i + 2 < n and s[i + 1] in _HEX and s[i + 2] in _HEX:
+            out.append(int(s[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out.extend(c.encode())
+            i += 1
+    try:
+        return out.decode()
+    except UnicodeError:
+        return "".join(chr(b) for b in out)
+
+
+def parse_urlencoded(body):
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        body = bytes(body).decode()
+    out = {}
+    for pair in body.split("&"):
+        if not pair:
+            continue
+        k, _, v = pair.partition("=")
+        out[_unquote(k)] = _unquote(v)
+    return out
+
+
+def hhmm(minute):
+    return "%02d:%02d" % (minute // 60, minute % 60)
+
+
+def _parse_hhmm(s):
+    h, sep, m = s.strip().partition(":")
+    if sep and h.isdigit() and m.isdigit() and len(m) == 2 and len(h) <= 2:
+        h, m = int(h), int(m)
+        if h < 24 and m < 60:
+            return h * 60 + m
+    return None
+
+
+def _int(fields, name, errors, required):
+    s = fields.get(name, "").strip()
+    if not s:
+        if required:
+            errors[name] = "required"
+        return None
+    try:
+        return int(s)
+    except ValueError:
+        errors[name] = "must be a whole number"
+        return None
+
+
+def _on(fields, name):
+    return fields.get(name, "") in ("on", "1", "true")
+
+
+def _secret(fields, name, old):
+    """New value of a secret field: blank keeps `old`, the clear box empties it."""
+    if _on(fields, name + ".clear"):
+        return ""
+    v = fields.get(name, "")
+    return v if v else old
+
+
+def _wifi(cfg, fields, errors):
+    old = {}
+    for net in cfg.get("wifi") or []:
+        if isinstance(net, dict):
+            old[net.get("ssid")] = net.get("password", "")
+    nets = []
+    for i in range(WIFI_ROWS):
+        ssid = fields.get("wifi[%d].ssid" % i, "").strip()
+        pw = fields.get("wifi[%d].password" % i, "")
+        if not ssid:
+            if pw:
+                errors["wifi[%d].ssid" % i] = "a password needs a network name"
+            continue
+        nets.append({"ssid": ssid, "password": pw if pw else old.get(ssid, "")})
+    # networks beyond the rows shown are kept as they are
+    for net in (cfg.get("wifi") or [])[WIFI_ROWS:]:
+        nets.append(net)
+    return nets
+
+
+def _alarms(cfg, fields, errors):
+    al = dict(cfg.get("alarms") or {})
+    for key, enable, _ in THRESHOLDS:
+        v = _int(fields, "alarms." + key, errors, required=True)
+        if v is not None:
+            al[key] = v
+        if enable:
+            al[enable] = _on(fields, "alarms." + enable)
+    old = al.get("schedule") or []
+    sched, index = [], []   # index[i]: the form row of the i-th saved entry
+    for row in range(SCHEDULE_ROWS):
+        p = "alarms.schedule[%d]." % row
+        entry = dict(old[row]) if row < len(old) and isinstance(old[row], dict) else {}
+        if not _on(fields, p + "on"):
+            continue
+        for key in ("start", "end"):
+            s = fields.get(p + key, "")
+            m = _parse_hhmm(s)
+            if m is None:
+                errors[p + key] = "must be a time HH:MM (00:00 to 23:59)"
+            else:
+                entry[key] = m
+        for key in SCHEDULE_FIELDS:
+            v = _int(fields, p + key, errors, required=False)
+            if v is None:
+                entry.pop(key, None)
+            else:
+                entry[key] = v
+        sched.append(entry)
+        index.append(row)
+    for row in range(SCHEDULE_ROWS, len(old)):   # entries the form does not show
+        sched.append(old[row])
+        index.append(row)
+    al["schedule"] = sched
+    return al, index
+
+
+def apply(cfg, fields, have_password=True):
+    """(new config, {field: message}, schedule row index) from the form fields.
+
+    Starts from `cfg` (the stored configuration): keys not on the form are kept.
+    `have_password`: whether an admin password is stored; if not, the form must set one."""
+    errors = {}
+    new = {}
+    for k, v in cfg.items():
+        new[k] = dict(v) if isinstance(v, dict) else v
+    new["transmitter_id"] = fields.get("transmitter_id", "").strip().upper()
+    new["slot"] = fields.get("slot", "")
+    off = _int(fields, "utc_offset_min", errors, required=True)
+    if off is not None:
+        new["utc_offset_min"] = off
+    new["wifi"] = _wifi(cfg, fields, errors)
+    new["alarms"], sched_index = _alarms(cfg, fields, errors)
+    ns = new["nightscout"] = dict(cfg.get("nightscout") or {})
+    ns["url"] = fields.get("nightscout.url", "").strip()
+    ns["allow_http"] = _on(fields, "nightscout.allow_http")
+    ns["ca_file"] = fields.get("nightscout.ca_file", "").strip()
+    ns["api_secret"] = _secret(fields, "nightscout.api_secret", ns.get("api_secret", ""))
+    mq = new["mqtt"] = dict(cfg.get("mqtt") or {})
+    mq["host"] = fields.get("mqtt.host", "").strip()
+    port = _int(fields, "mqtt.port", errors, required=True)
+    if port is not None:
+        mq["port"] = port
+    mq["user"] = fields.get("mqtt.user", "").strip()
+    mq["password"] = _secret(fields, "mqtt.password", mq.get("password", ""))
+    pw, again = fields.get(ADMIN_NEW, ""), fields.get(ADMIN_REPEAT, "")
+    if pw or again:
+        if pw != again:
+            errors[ADMIN_REPEAT] = "the two new passwords differ"
+        else:
+            new["admin_password"] = pw
+    elif not have_password:
+        errors[ADMIN_NEW] = "set an admin password (8 to 64 characters): it protects these settings"
+    return new, errors, sched_index
+
+
+def field_names():
+    """Every field the form carries (problems about others go under GENERAL)."""
+    names = ["transmitter_id", "slot", "utc_offset_min", "nightscout.url", "nightscout.allow_http",
+             "nightscout.ca_file",
+             "nightscout.api_secret", "mqtt.host", "mqtt.port", "mqtt.user", "mqtt.password",
+             ADMIN_NEW, ADMIN_REPEAT]
+    for i in range(WIFI_ROWS):
+        names.append("wifi[%d].ssid" % i)
+        names.append("wifi[%d].password" % i)
+    for key, enable, _ in THRESHOLDS:
+        names.append("alarms." + key)
+        if enable:
+            names.append("alarms." + enable)
+    for row in range(SCHEDULE_ROWS):
+        for key in ("on", "start", "end") + SCHEDULE_FIELDS:
+            names.append("alarms.schedule[%d].%s" % (row, key))
+    return names
+
+
+def _split_problem(problem):
+    """"alarms.low=40: out of range 60..100" -> ("alarms.low", "40: out of range 60..100")"""
+    end = len(problem)
+    for stop in (":", "=", " "):
+        i = problem.find(stop)
+        if 0 <= i < end:
+            end = i
+    key = problem[:end]
+    msg = problem[end:].lstrip(":= ")
+    return key, msg
+
+
+def problems_to_fields(problems, sched_index=(), known=None):
+    """config.validate problems -> {field: message}; unknown keys under GENERAL.
+    `known`: the field names on the form (None: accept every key)."""
+    out = {}
+    for p in problems:
+        key, msg = _split_problem(p)
+        if key.startswith("alarms.schedule["):   # saved entry i came from form row sched_index[i]
+            close = key.find("]")
+            try:
+                i = int(key[16:close])
+                key = "alarms.schedule[%d]%s" % (sched_index[i], key[close + 1:])
+            except (ValueError, IndexError):
+                pass
+        key = _ALIASES.get(key, key)
+        if known is not None and key not in known:
+            key, msg = GENERAL, p
+        out[key] = (out[key] + "; " + msg) if key in out else msg
+    return out
+
+
+def values_from_config(cfg):
+    """The form's initial values (text) from a configuration; secrets left out."""
+    v = {"transmitter_id": cfg.get("transmitter_id", ""), "slot": cfg.get("slot", "receiver"),
+         "utc_offset_min": str(cfg.get("utc_offset_min", 0))}
+    nets = cfg.get("wifi") or []
+    for i in range(min(WIFI_ROWS, len(nets))):
+        v["wifi[%d].ssid" % i] = nets[i].get("ssid", "")
+    al = cfg.get("alarms") or {}
+    for key, enable, _ in THRESHOLDS:
+        if key in al:
+            v["alarms." + key] = str(al[key])
+        if enable and al.get(enable, True):
+            v["alarms." + enable] = "on"
+    sched = al.get("schedule") or []
+    for row in range(min(SCHEDULE_ROWS, len(sched))):
+        p = "alarms.schedule[%d]." % row
+        e = sched[row]
+        v[p + "on"] = "on"
+        for key in ("start", "end"):
+            if isinstance(e.get(key), int):
+                v[p + key] = hhmm(e[key])
+        for key in SCHEDULE_FIELDS:
+            if key in e:
+                v[p + key] = str(e[key])
+    ns = cfg.get("nightscout") or {}
+    v["nightscout.url"] = ns.get("url", "")
+    v["nightscout.ca_file"] = ns.get("ca_file", "")
+    if ns.get("allow_http"):
+        v["nightscout.allow_http"] = "on"
+    mq = cfg.get("mqtt") or {}
+    v["mqtt.host"] = mq.get("host", "")
+    v["mqtt.port"] = str(mq.get("port", 1883))
+    v["mqtt.user"] = mq.get("user", "")
+    return v
+
+
+SECRET_FIELDS = ("nightscout.api_secret", "mqtt.password", ADMIN_NEW, ADMIN_REPEAT)
+
+
+def is_secret(name):
+    return name in SECRET_FIELDS or name.endswith(".password") or name in ("password", "token")
+
+
+def secret_is_set(cfg, name):
+    """For a secret field: whether the stored configuration has a value."""
+    if name.startswith("wifi["):
+        i = int(name[5:name.find("]")])
+        nets = cfg.get("wifi") or []
+        return i < len(nets) and bool(nets[i].get("password"))
+    sect, _, key = name.partition(".")
+    return bool((cfg.get(sect) or {}).get(key))

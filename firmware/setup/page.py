@@ -1,0 +1,263 @@
+# HTML of the setup and status pages (pure: no clock, no sockets).
+# Every page is a generator of small str chunks, so the board never holds a
+# whole page in RAM. Plain HTML and a few lines of CSS, no script. Every value
+# shown is escaped; secrets are never written into a page ("set"/"not set").
+from setup import form
+
+CSS = ("body{font:16px sans-serif;max-width:42em;margin:auto;padding:0 .6em;color:#111}"
+       "h1{font-size:1.4em}fieldset{margin:.7em 0;border:1px solid #999}"
+       "label{display:block;margin:.35em 0}input,select{font:inherit}"
+       "input[type=text],input[type=password],input[type=number]{width:11em}"
+       ".err{color:#b00020;font-weight:bold;margin-left:.4em}.bad{border:2px solid #b00020}"
+       ".note{color:#555;font-size:.9em}.big{font-size:2.4em;font-weight:bold}"
+       ".high{color:#b00020}.medium{color:#a05a00}.low{color:#225}"
+       "table{border-collapse:collapse}td{padding:.15em .6em .15em 0}"
+       ".ok{color:#060;font-weight:bold}button{font:inherit;padding:.3em 1em}")
+
+_ARROWS = ((35, "&#8648;"), (20, "&#8593;"), (10, "&#8599;"), (-10, "&#8594;"),
+           (-20, "&#8600;"), (-35, "&#8595;"))
+
+
+def esc(s):
+    s = "" if s is None else str(s)
+    if any(c in s for c in "&<>\"'"):
+        s = (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+             .replace('"', "&quot;").replace("'", "&#39;"))
+    return s
+
+
+def arrow(trend_x10):
+    if trend_x10 is None:
+        return "?"
+    for bound, a in _ARROWS:
+        if trend_x10 > bound:
+            return a
+    return "&#8650;"
+
+
+def head(title, refresh_s=None):
+    yield "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+    yield "<meta name=viewport content='width=device-width,initial-scale=1'>"
+    if refresh_s:
+        yield "<meta http-equiv=refresh content=%d>" % refresh_s
+    yield "<title>%s</title><style>%s</style></head><body>" % (esc(title), CSS)
+
+
+def tail():
+    yield "</body></html>"
+
+
+def _ago(now_unix, t):
+    if now_unix is None or t is None:
+        return "time unknown"
+    d = max(0, now_unix - t)
+    if d < 90:
+        return "%d s ago" % d
+    return "%d min ago" % (d // 60)
+
+
+def status_page(state, cfg, ap=None):
+    """state: see web.state_from_app; cfg: the saved configuration; ap: AccessPoint.status()."""
+    yield from head("CGM alarm", refresh_s=60)
+    yield "<h1>CGM alarm</h1><section id=reading><h2>Last reading</h2>"
+    r = state.get("last_reading")
+    if r is None:
+        yield "<p id=sgv>No reading yet.</p>"
+    elif r[2] is None:
+        yield "<p id=sgv>No glucose value (sensor state %s), %s.</p>" % (
+            esc(r[4]), _ago(state.get("now_unix"), r[1]))
+    else:
+        trend = "unknown" if r[3] is None else "%+.1f mg/dL/min" % (r[3] / 10)
+        yield "<p><span class=big id=sgv>%d</span> mg/dL <span class=big id=arrow>%s</span></p>" % (
+            r[2], arrow(r[3]))
+        yield "<p>Trend <span id=trend>%s</span>, %s (%s).</p>" % (
+            trend, _ago(state.get("now_unix"), r[1]), esc(r[5]))
+    yield "</section><section id=alarms><h2>Alarms</h2>"
+    alarms = state.get("alarms") or []
+    if not alarms:
+        yield "<p id=no-alarms>No active alarm.</p>"
+    else:
+        yield "<table>"
+        for a in alarms:
+            reason = a.get("reason")
+            yield "<tr class=%s><td>%s</td><td>%s priority</td><td>%s</td><td>%s</td></tr>" % (
+                esc(a.get("priority")), esc(a.get("type")), esc(a.get("priority")),
+                esc(a.get("status")), esc(reason) if reason else "")
+        yield "</table>"
+    yield "</section><section id=links><h2>Connections</h2><table>"
+    yield "<tr><td>Transmitter</td><td id=link>%s</td></tr>" % _transmitter(cfg, state)
+    yield "<tr><td>Wi-Fi</td><td id=wifi>%s</td></tr>" % _wifi(cfg, state)
+    failing = [a.get("reason") or "" for a in alarms if a.get("type") == "forwarding"]
+    ns = (cfg.get("nightscout") or {}).get("url")
+    yield "<tr><td>Nightscout</td><td id=nightscout>%s</td></tr>" % (
+        "off" if not ns else esc(_host(ns)) + (" &mdash; failing" if failing else ""))
+    mq = (cfg.get("mqtt") or {}).get("host")
+    yield "<tr><td>MQTT</td><td id=mqtt>%s</td></tr>" % ("off" if not mq else esc(mq))
+    if ap and ap.get("open"):
+        yield "<tr><td>Setup access point</td><td id=ap>%s open, closes in %d min</td></tr>" % (
+            esc(ap.get("essid")), (ap.get("closes_in_s") or 0) // 60)
+    yield "</table></section><section id=thresholds><h2>Alarm settings</h2><table>"
+    al = cfg.get("alarms") or {}
+    for key, enable, label in form.THRESHOLDS:
+        on = enable is None or al.get(enable, True)
+        yield "<tr><td>%s</td><td id=th-%s>%s</td></tr>" % (
+            label, key, ("%s mg/dL" % esc(al.get(key))) if on else "off")
+    for e in al.get("schedule") or []:
+        if isinstance(e.get("start"), int) and isinstance(e.get("end"), int):
+            over = ", ".join("%s %s" % (k.replace("_", " "), esc(e[k]))
+                             for k in form.SCHEDULE_FIELDS if k in e)
+            yield "<tr><td>%s&ndash;%s</td><td>%s</td></tr>" % (
+                form.hhmm(e["start"]), form.hhmm(e["end"]), over or "no change")
+    yield "</table></section><p><a href=/settings id=change>Change settings</a></p>"
+    yield from tail()
+
+
+def _transmitter(cfg, state):
+    tx = cfg.get("transmitter_id") or ""
+    # Only the last two characters: the ID is all a stranger needs to pair with it.
+    name = ("&hellip;" + esc(tx[-2:])) if tx else "not set"
+    link = state.get("link")
+    return "%s, %s" % (name, esc(link) if link else "no contact yet")
+
+
+def _wifi(cfg, state):
+    if not cfg.get("wifi"):
+        return "not configured"
+    up = state.get("wifi")
+    return "connected" if up else ("not connected" if up is False else "unknown")
+
+
+def _host(url):
+    rest = url.split("//", 1)[-1]
+    return rest.split("/", 1)[0].split("@")[-1].split("?")[0]
+
+
+def signin_page(message=None):
+    yield from head("Sign in - CGM alarm")
+    yield "<h1>Change settings</h1>"
+    if message:
+        yield "<p class=err id=signin-error>%s</p>" % esc(message)
+    yield ("<form method=post action=/settings><label>Admin password "
+           "<input type=password name=password id=password autocomplete=current-password></label>"
+           "<button id=signin>Sign in</button></form>"
+           "<p class=note>Reading the status needs no password: <a href=/>status</a>.</p>")
+    yield from tail()
+
+
+def _err(name, e):
+    return "<span class=err id='err-%s'>%s</span>" % (esc(name), esc(e)) if e else ""
+
+
+def _input(name, label, values, errors, kind="text", extra="", note=""):
+    e = errors.get(name)
+    return ("<label>%s <input type=%s name='%s' id='%s' value='%s'%s%s>%s%s</label>" % (
+        esc(label), kind, esc(name), esc(name), esc(values.get(name, "")),
+        " class=bad aria-invalid=true" if e else "", extra,
+        (" <span class=note>%s</span>" % note) if note else "", _err(name, e)))
+
+
+def _secret(name, label, cfg, errors, clear=False):
+    e = errors.get(name)
+    state = "set" if form.secret_is_set(cfg, name) else "not set"
+    s = ("<label>%s <input type=password name='%s' id='%s' autocomplete=new-password "
+         "placeholder='blank: keep'%s> <span class=note id='state-%s'>%s</span>%s</label>" % (
+             esc(label), esc(name), esc(name), " class=bad" if e else "", esc(name), state,
+             _err(name, e)))
+    if clear and state == "set":
+        s += "<label><input type=checkbox name='%s.clear' id='%s.clear'> remove it</label>" % (
+            esc(name), esc(name))
+    return s
+
+
+def _check(name, label, values, errors):
+    return "<label><input type=checkbox name='%s' id='%s'%s> %s%s</label>" % (
+        esc(name), esc(name), " checked" if values.get(name) == "on" else "", esc(label),
+        _err(name, errors.get(name)))
+
+
+def settings_page(cfg, token, values, errors, first_time=False, networks=()):
+    """The settings form. values: {field: text} (form.values_from_config or what
+    was sent); errors: {field: message} (form.GENERAL for the rest)."""
+    yield from head("Settings - CGM alarm")
+    yield "<h1>Settings</h1>"
+    if errors:
+        yield "<p class=err id=form-error>Nothing was saved: please correct the fields marked below.</p>"
+        if errors.get(form.GENERAL):
+            yield "<p class=err id='err-%s'>%s</p>" % (form.GENERAL, esc(errors[form.GENERAL]))
+    yield "<form method=post action=/save><input type=hidden name=token value='%s'>" % esc(token)
+    yield "<fieldset><legend>Transmitter</legend>"
+    yield _input("transmitter_id", "Transmitter ID", values, errors, extra=" maxlength=6",
+                 note="6 letters and digits, printed on the transmitter")
+    slot = values.get("slot", "receiver")
+    yield "<label>Slot <select name=slot id=slot>"
+    for opt, text in (("receiver", "receiver (the phone app keeps working)"),
+                      ("phone", "phone (instead of the phone app)")):
+        yield "<option value=%s%s>%s</option>" % (opt, " selected" if slot == opt else "", text)
+    yield "</select>%s</label></fieldset>" % _err("slot", errors.get("slot"))
+    yield "<fieldset><legend>Alarm thresholds (mg/dL)</legend>"
+    for key, enable, label in form.THRESHOLDS:
+        yield _input("alarms." + key, label, values, errors, "number")
+        if enable:
+            yield _check("alarms." + enable, label + " alarm on", values, errors)
+    yield ("<p class=note>The urgent low alarm cannot be turned off (50 to 70 mg/dL). "
+           "Low 60-100, high 120-400, urgent high 180-400 and above high.</p></fieldset>")
+    yield "<fieldset><legend>Schedules (e.g. night)</legend>"
+    yield _input("utc_offset_min", "Local time minus UTC, minutes", values, errors, "number")
+    for row in range(form.SCHEDULE_ROWS):
+        p = "alarms.schedule[%d]." % row
+        yield "<p><b>Schedule %d</b></p>" % (row + 1)
+        yield _check(p + "on", "use this schedule", values, errors)
+        yield _input(p + "start", "From (HH:MM)", values, errors, extra=" placeholder=22:00")
+        yield _input(p + "end", "To (HH:MM)", values, errors, extra=" placeholder=07:00")
+        for key, label in zip(form.SCHEDULE_FIELDS, ("Low", "High", "Urgent high")):
+            yield _input(p + key, label, values, errors, "number", note="blank: as above")
+    yield "</fieldset><fieldset><legend>Wi-Fi networks</legend>"
+    if networks:
+        yield "<datalist id=nets>%s</datalist>" % "".join(
+            "<option value='%s'>" % esc(n) for n in networks)
+        yield "<p class=note>In range: %s</p>" % esc(", ".join(networks))
+    for i in range(form.WIFI_ROWS):
+        yield _input("wifi[%d].ssid" % i, "Network %d name" % (i + 1), values, errors,
+                     extra=" list=nets" if networks else "")
+        yield _secret("wifi[%d].password" % i, "password", cfg, errors)
+    yield ("<p class=note>A blank password keeps the stored one of the same network. "
+           "Clear a name to forget the network.</p></fieldset>")
+    yield "<fieldset><legend>Forwarding</legend>"
+    yield _input("nightscout.url", "Nightscout URL", values, errors, extra=" size=30",
+                 note="https://...")
+    yield _secret("nightscout.api_secret", "Nightscout API secret", cfg, errors, clear=True)
+    yield _input("nightscout.ca_file", "CA certificate file", values, errors,
+                 note="on the box, for https:// (e.g. ca.pem)")
+    yield _check("nightscout.allow_http", "allow http:// (a server on your own network)",
+                 values, errors)
+    yield _input("mqtt.host", "MQTT host", values, errors, note="blank: off")
+    yield _input("mqtt.port", "MQTT port", values, errors, "number")
+    yield _input("mqtt.user", "MQTT user", values, errors)
+    yield _secret("mqtt.password", "MQTT password", cfg, errors, clear=True)
+    yield "</fieldset><fieldset><legend>Admin password</legend>"
+    if first_time:
+        yield "<p class=note id=first-time>No admin password yet: set one now (8 to 64 characters).</p>"
+    else:
+        yield "<p class=note>Leave blank to keep the current one.</p>"
+    for name, label in ((form.ADMIN_NEW, "New admin password"), (form.ADMIN_REPEAT, "Repeat it")):
+        e = errors.get(name)
+        yield ("<label>%s <input type=password name=%s id=%s autocomplete=new-password%s>%s</label>" % (
+            label, name, name, " class=bad" if e else "", _err(name, e)))
+    yield "</fieldset><button id=save>Save</button> <a href=/>cancel</a></form>"
+    yield from tail()
+
+
+def saved_page(missing=()):
+    yield from head("Saved - CGM alarm")
+    yield "<h1>Settings</h1><p class=ok id=saved>Saved.</p>"
+    for m in missing:
+        yield "<p class=err>%s</p>" % esc(m)
+    yield "<p><a href=/ id=status>Back to the status</a></p>"
+    yield from tail()
+
+
+def message_page(title, text, status_id="message"):
+    yield from head(title)
+    yield "<h1>%s</h1><p class=err id=%s>%s</p><p><a href=/>status</a></p>" % (
+        esc(title), status_id, esc(text))
+    yield from tail()

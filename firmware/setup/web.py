@@ -1,0 +1,313 @@
+# The setup and status web page (microdot), on the box's access point and on
+# the home network.
+#
+#   srv = SetupServer(config_path, state=lambda: state_from_app(app),
+#                     on_saved=fn, ap=access_point_or_None, networks=fn_or_None)
+#   await srv.run(host="0.0.0.0", port=80)     # serve until srv.stop()
+#
+#   GET  /          status for anyone: last reading, trend, alarms, connections, thresholds
+#   GET  /settings  sign-in form; or, while no admin password is stored, the
+#                   settings form asking to set one (first set-up on the AP)
+#   POST /settings  password=...: sign in -> the settings form with a session token
+#   POST /save      the settings form (needs the token): validated by
+#                   app.config.validate; any problem -> the form again with a
+#                   message next to each field and NOTHING saved; else
+#                   app.config.save (atomic) and on_saved(clean_cfg)
+#
+# Safety: changing anything needs the admin password; the session token lives
+# in the form (never a cookie), so another web page cannot post for the user
+# (CSRF); one session at a time, SESSION_S idle, dropped after a save. After
+# MAX_FAILS wrong passwords, sign-in is refused for LOCK_S. Secrets are never
+# written into a page. Bounded: MAX_CONNECTIONS at once, REQUEST_TIMEOUT_S per
+# request, bodies <= MAX_BODY bytes, pages streamed in CHUNK-byte pieces.
+#
+# state() returns {"last_reading": reading tuple or None, "now_unix": int or None,
+# "alarms": engine.active(), "link": last link event name or None,
+# "wifi": True/False/None (no Wi-Fi keeper)}; state_from_app(app) builds it.
+import asyncio
+import binascii
+import gc
+import os
+
+import clock
+from microdot import Microdot
+from app import config as appconfig
+from app import log
+from setup import form, page
+
+MAX_BODY = 4096
+CHUNK = 512
+SESSION_S = 15 * 60
+MAX_FAILS = 5
+LOCK_S = 60
+MAX_CONNECTIONS = 4
+REQUEST_TIMEOUT_S = 10
+
+HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+           "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                      "form-action 'self'; frame-ancestors 'none'"}
+
+
+def state_from_app(app):
+    """The status the page shows, from main.App."""
+    wifi = None
+    if getattr(app, "wifi", None) is not None:
+        try:
+            wifi = bool(app.wifi.is_up())
+        except Exception:
+            wifi = None
+    return {"last_reading": app.status.get("last_reading"),
+            "now_unix": clock.unix() if clock.wall_valid() else None,
+            "alarms": app.engine.active(), "link": app.status.get("link"), "wifi": wifi}
+
+
+def _same(a, b):
+    """Constant-time comparison of two passwords / tokens."""
+    a, b = a.encode(), b.encode()
+    diff = len(a) ^ len(b)
+    for i in range(len(a)):
+        diff |= a[i] ^ b[i % len(b)] if b else 1
+    return diff == 0
+
+
+def _random_hex(n):
+    try:
+        raw = os.urandom(n)
+    except (AttributeError, NotImplementedError):
+        import random
+        raw = bytes(random.getrandbits(8) for _ in range(n))
+    return binascii.hexlify(raw).decode()
+
+
+def _chunks(gen):
+    buf = []
+    size = 0
+    for s in gen:
+        buf.append(s)
+        size += len(s)
+        if size >= CHUNK:
+            yield "".join(buf)
+            buf, size = [], 0
+    if buf:
+        yield "".join(buf)
+
+
+class BodyTooLarge(ValueError):
+    pass
+
+
+class _CappedReader:
+    """The request stream, refusing bodies over MAX_BODY (before buffering them)."""
+
+    def __init__(self, reader):
+        self.r = reader
+
+    async def readline(self):
+        return await self.r.readline()
+
+    async def read(self, n=-1):
+        return await self.r.read(n)
+
+    async def readexactly(self, n):
+        if n > MAX_BODY:
+            raise BodyTooLarge("body of %d bytes" % n)
+        return await self.r.readexactly(n)
+
+
+class _Server(Microdot):
+    def __init__(self):
+        Microdot.__init__(self)
+        self.active = 0
+
+    async def handle_request(self, reader, writer):
+        if self.active >= MAX_CONNECTIONS:
+            await _close(writer)
+            return
+        self.active += 1
+        try:
+            await asyncio.wait_for(Microdot.handle_request(self, _CappedReader(reader), writer),
+                                   REQUEST_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            pass
+        except Exception as e:  # a broken client must not take the page down
+            log.warn("setup: request failed: %r", e)
+        finally:
+            self.active -= 1
+            await _close(writer)
+
+    async def dispatch_request(self, req):
+        # The LAN API sets microdot's class-wide body limit to 0 (it takes no
+        # body); this server's own limit is set on each request instead.
+        if req is not None:
+            req.max_content_length = MAX_BODY
+        return await Microdot.dispatch_request(self, req)
+
+
+async def _close(writer):
+    try:
+        writer.close()
+        await writer.wait_closed()
+    except Exception:
+        pass
+
+
+class SetupServer:
+    def __init__(self, config_path, state=None, on_saved=None, ap=None, networks=None):
+        self.path = config_path
+        self.state = state or (lambda: {})
+        self.on_saved = on_saved          # fn(clean cfg) after a successful save
+        self.ap = ap                      # setup.ap.AccessPoint or None
+        self.networks = networks          # fn() -> list of SSIDs in range, or None
+        self.cfg, problems = appconfig.load(config_path)
+        for p in problems:
+            log.warn("setup: config: %s", p)
+        self._token = None
+        self._token_ms = 0
+        self._fails = 0
+        self._locked_until_ms = 0
+        self.saves = 0
+        self.app = app = _Server()
+        app.before_request(self._seen)
+        app.route("/")(self._status)
+        app.route("/settings", methods=["GET"])(self._settings)
+        app.route("/settings", methods=["POST"])(self._signin)
+        app.route("/save", methods=["POST"])(self._save)
+
+    async def run(self, host="0.0.0.0", port=80):
+        await self.app.start_server(host=host, port=port)
+
+    def stop(self):
+        self.app.shutdown()
+
+    # --- sessions -------------------------------------------------------------
+    def _has_password(self):
+        return bool(self.cfg.get("admin_password"))
+
+    def _new_session(self):
+        self._token = _random_hex(16)
+        self._token_ms = clock.ms()
+        return self._token
+
+    def _session_ok(self, token):
+        if not self._token or not token:
+            return False
+        if clock.ms() - self._token_ms > SESSION_S * 1000:
+            self._token = None
+            return False
+        if not _same(token, self._token):
+            return False
+        self._token_ms = clock.ms()
+        return True
+
+    def _check_password(self, given):
+        """"ok", "wrong" or "locked"."""
+        now = clock.ms()
+        if now < self._locked_until_ms:
+            return "locked"
+        if given and _same(given, self.cfg.get("admin_password") or ""):
+            self._fails = 0
+            return "ok"
+        self._fails += 1
+        log.warn("setup: wrong admin password (%d)", self._fails)
+        if self._fails >= MAX_FAILS:
+            self._fails = 0
+            self._locked_until_ms = now + LOCK_S * 1000
+        return "wrong"
+
+    # --- handlers -----------------------------------------------------------
+    def _seen(self, req):
+        gc.collect()   # a page needs ~15 KB at once: start from a swept heap
+        if self.ap is not None:
+            self.ap.touch()
+
+    def _html(self, gen, status=200):
+        return _chunks(gen), status, HEADERS
+
+    def _status(self, req):
+        try:
+            st = self.state() or {}
+        except Exception as e:
+            log.exc(e, "setup: state")
+            st = {}
+        ap = self.ap.status() if self.ap is not None else None
+        return self._html(page.status_page(st, self.cfg, ap))
+
+    def _form_page(self, token, values, errors, status=200):
+        nets = ()
+        if self.networks is not None:
+            try:
+                nets = self.networks() or ()
+            except Exception as e:
+                log.warn("setup: scan: %r", e)
+        return self._html(page.settings_page(self.cfg, token, values, errors,
+                                             first_time=not self._has_password(), networks=nets),
+                          status)
+
+    def _settings(self, req):
+        if self._has_password():
+            return self._html(page.signin_page())
+        return self._form_page(self._new_session(), form.values_from_config(self.cfg), {})
+
+    async def _fields(self, req):
+        ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip()
+        if ctype != "application/x-www-form-urlencoded":
+            return None
+        n = req.content_length
+        body = req.body
+        if n and not body:   # not read by microdot (class-wide limit): read it here
+            body = await _CappedReader(req.stream).readexactly(n)
+        return form.parse_urlencoded(body or b"")
+
+    async def _signin(self, req):
+        fields = await self._fields(req)
+        if fields is None:
+            return self._html(page.message_page("Bad request", "not a form"), 400)
+        if not self._has_password():
+            return self._form_page(self._new_session(), form.values_from_config(self.cfg), {})
+        verdict = self._check_password(fields.get("password", ""))
+        if verdict == "locked":
+            return self._html(page.signin_page(
+                "Too many wrong passwords: wait a minute and try again."), 429)
+        if verdict == "wrong":
+            return self._html(page.signin_page("Wrong admin password. Nothing was changed."), 403)
+        return self._form_page(self._new_session(), form.values_from_config(self.cfg), {})
+
+    async def _save(self, req):
+        fields = await self._fields(req)
+        if fields is None:
+            return self._html(page.message_page("Bad request", "not a form"), 400)
+        if not self._session_ok(fields.get("token", "")):
+            return self._html(page.signin_page(
+                "Your session ended (or another one started): sign in again. Nothing was saved."),
+                403)
+        new, errors, sched = form.apply(self.cfg, fields, self._has_password())
+        clean, problems = appconfig.validate(new)
+        errors_all = form.problems_to_fields(problems, sched, form.field_names())
+        for k, v in errors.items():   # the form's own checks come first
+            errors_all[k] = v
+        if errors_all:
+            values = {}
+            for k, v in fields.items():
+                if not form.is_secret(k):
+                    values[k] = v
+            return self._form_page(self._token, values, errors_all, 400)
+        try:
+            clean = appconfig.save(self.path, new)
+        except appconfig.ConfigError as e:   # validate said yes a moment ago; keep it honest
+            return self._form_page(self._token, form.values_from_config(self.cfg),
+                                   {form.GENERAL: "; ".join(e.problems)}, 400)
+        except OSError as e:
+            log.error("setup: could not write %s: %r", self.path, e)
+            return self._html(page.message_page("Not saved", "The settings could not be written "
+                                                "(%s). Nothing was changed." % e), 500)
+        self.cfg = clean
+        self.saves += 1
+        self._token = None
+        log.info("setup: settings saved")
+        if self.on_saved is not None:
+            try:
+                self.on_saved(clean)
+            except Exception as e:
+                log.exc(e, "setup: on_saved")
+        return self._html(page.saved_page(appconfig.missing(clean)))

@@ -1,0 +1,277 @@
+"""The setup and status pages in a real browser: the firmware's setup server
+runs on the MicroPython unix port (tools/setup_serve.py, real-time vtime,
+the network fake, the LAN API in the same process), headless Chromium
+(Debian's chromium + chromium-driver, installed by `make test` through
+tools/install_browser.sh) is driven with selenium: first set-up on the
+access point, the saved file, the status page, a wrong password, a
+threshold out of range. Screenshots: build/setup_page.png,
+build/status_page.png, build/setup_errors.png."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import MICROPYPATH, ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+BUILD = os.path.join(ROOT, "build")
+HEAP = "512K"
+LIVE_BUDGET = 32 * 1024   # live heap a page may hold above the idle server (measured ~24K)
+ADMIN = "correct-horse-1"
+NS_SECRET = "a-long-secret-123"
+WIFI_PASS = "home-pass-1"
+
+
+def _browser_or_fail():
+    if os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER):
+        return
+    msg = ("headless Chromium missing (%s, %s): `make test` installs it with "
+           "tools/install_browser.sh (apt-get install chromium chromium-driver, as root)"
+           % (CHROMIUM, CHROMEDRIVER))
+    if os.environ.get("CI") or os.geteuid() == 0:
+        pytest.fail(msg)
+    pytest.skip(msg + "; not root and not CI")
+
+
+def _free_port():
+    while True:
+        with socket.socket() as a, socket.socket() as b:  # the LAN API takes port + 1
+            a.bind(("127.0.0.1", 0))
+            p = a.getsockname()[1]
+            try:
+                b.bind(("127.0.0.1", p + 1))
+            except OSError:
+                continue
+            return p
+
+
+class Server:
+    def __init__(self, folder):
+        self.port = _free_port()
+        env = dict(os.environ, MICROPYPATH=MICROPYPATH + ":" + os.path.join(ROOT, "tools", "host"))
+        self.proc = subprocess.Popen(
+            [os.path.join(ROOT, ".venv", "bin", "micropython"), "-X", "heapsize=" + HEAP,
+             os.path.join(ROOT, "tools", "setup_serve.py"), folder, str(self.port),
+             "--lan-api", "--heap-trace"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.out, self.err = [], []
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True).start()
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.out.append(line)
+            if line.startswith("READY"):
+                self.idle_alloc = int(line.split("idle_alloc=")[1])
+                threading.Thread(target=self._pump, args=(self.proc.stdout, self.out),
+                                 daemon=True).start()
+                return
+        self.stop()
+        raise AssertionError("setup server did not start:\n" + "".join(self.out + self.err))
+
+    def _pump(self, stream, sink):
+        for line in stream:
+            sink.append(line)
+
+    def url(self, path="/"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def events(self):
+        return [json.loads(l) for l in self.out if l.startswith("{")]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(5)
+
+
+@pytest.fixture
+def driver():
+    _browser_or_fail()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=1000,900"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv.set_page_load_timeout(20)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _shot(drv, name):
+    os.makedirs(BUILD, exist_ok=True)
+    h = drv.execute_script("return document.documentElement.scrollHeight")
+    drv.set_window_size(1000, min(max(h + 200, 600), 6000))
+    path = os.path.join(BUILD, name)
+    assert drv.save_screenshot(path), path
+    assert os.path.getsize(path) > 5000
+    drv.set_window_size(1000, 900)
+
+
+def _type(drv, name, text):
+    from selenium.webdriver.common.by import By
+    el = drv.find_element(By.ID, name)
+    el.clear()
+    if text:
+        el.send_keys(text)
+
+
+def _check(drv, name, on):
+    from selenium.webdriver.common.by import By
+    el = drv.find_element(By.ID, name)
+    if el.is_selected() != on:
+        el.click()
+
+
+def _click(drv, id_):
+    """Click a link or submit button and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    el = drv.find_element(By.ID, id_)
+    el.click()
+    WebDriverWait(drv, 15).until(EC.staleness_of(el))
+    WebDriverWait(drv, 15).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _text(drv, id_):
+    from selenium.webdriver.common.by import By
+    found = drv.find_elements(By.ID, id_)
+    assert found, "no #%s on %s:\n%s" % (id_, drv.current_url, drv.page_source[:3000])
+    return found[0].text
+
+
+def test_setup_and_status_pages_in_chromium(driver, tmp_path):
+    from selenium.webdriver.common.by import By
+    started = time.time()
+    folder = str(tmp_path)
+    cfg_path = os.path.join(folder, "config.json")
+    srv = Server(folder)   # a new box: no config file, no Wi-Fi -> the AP opens
+    try:
+        drv = driver
+        # --- the status page, for anyone --------------------------------------------
+        drv.get(srv.url("/"))
+        assert _text(drv, "sgv") == "142"
+        assert "authenticated" in _text(drv, "link")
+        assert "CGM-Alarm-3456" in _text(drv, "ap")
+        assert "high" in _text(drv, "alarms")
+        assert {"event": "ap", "open": True, "why": "no_wifi"} in srv.events()
+
+        # --- first set-up: no admin password yet, the form asks for one ------------
+        _click(drv, "change")
+        assert drv.find_elements(By.ID, "first-time")
+        _type(drv, "transmitter_id", "8g1234")
+        _type(drv, "alarms.low", "80")
+        _type(drv, "alarms.high", "240")
+        _check(drv, "alarms.schedule[0].on", True)
+        _type(drv, "alarms.schedule[0].start", "22:00")
+        _type(drv, "alarms.schedule[0].end", "07:00")
+        _type(drv, "alarms.schedule[0].high", "280")
+        _type(drv, "wifi[0].ssid", "home-net")
+        _type(drv, "wifi[0].password", WIFI_PASS)
+        _type(drv, "nightscout.url", "https://ns.example.org")
+        _type(drv, "nightscout.api_secret", NS_SECRET)
+        _type(drv, "nightscout.ca_file", "ca.pem")
+        _type(drv, "mqtt.host", "broker.lan")
+        _type(drv, "admin_new", ADMIN)
+        _type(drv, "admin_repeat", ADMIN)
+        _shot(drv, "setup_page.png")
+        _click(drv, "save")
+        assert "Saved" in _text(drv, "saved"), drv.page_source[:2000]
+
+        with open(cfg_path) as f:
+            cfg = json.load(f)
+        assert cfg["transmitter_id"] == "8G1234"
+        assert cfg["alarms"]["low"] == 80 and cfg["alarms"]["high"] == 240
+        assert cfg["alarms"]["urgent_low"] == 55
+        assert cfg["alarms"]["schedule"] == [{"start": 1320, "end": 420, "high": 280}]
+        assert cfg["wifi"] == [{"ssid": "home-net", "password": WIFI_PASS}]
+        assert cfg["nightscout"]["url"] == "https://ns.example.org"
+        assert cfg["nightscout"]["api_secret"] == NS_SECRET
+        assert cfg["nightscout"]["ca_file"] == "ca.pem"
+        assert cfg["mqtt"]["host"] == "broker.lan"
+        assert cfg["admin_password"] == ADMIN
+        saved = [e for e in srv.events() if e.get("event") == "setup_saved"]
+        assert saved == [{"event": "setup_saved", "transmitter_id": "8G1234", "low": 80}]
+
+        # --- the status page shows the saved settings; no secret anywhere ----------
+        _click(drv, "status")
+        assert _text(drv, "th-low") == "80 mg/dL"
+        assert _text(drv, "th-high") == "240 mg/dL"
+        assert _text(drv, "th-urgent_low") == "55 mg/dL"
+        assert "ns.example.org" in _text(drv, "nightscout")
+        assert _text(drv, "mqtt") == "broker.lan"
+        assert "22:00" in _text(drv, "thresholds") and "high 280" in _text(drv, "thresholds")
+        assert "8G1234" not in drv.page_source   # only the last two characters are public
+        _shot(drv, "status_page.png")
+
+        # --- a wrong admin password is refused ---------------------------------------
+        with open(cfg_path, "rb") as f:
+            before = f.read()
+        drv.get(srv.url("/settings"))
+        assert not drv.find_elements(By.ID, "transmitter_id")   # no form before signing in
+        _type(drv, "password", "not-the-password")
+        _click(drv, "signin")
+        assert "Wrong admin password" in _text(drv, "signin-error")
+        assert not drv.find_elements(By.ID, "save")
+
+        # --- signed in: secrets are "set", never echoed; a bad threshold saves nothing
+        _type(drv, "password", ADMIN)
+        _click(drv, "signin")
+        assert drv.find_element(By.ID, "transmitter_id").get_attribute("value") == "8G1234"
+        for secret in (ADMIN, NS_SECRET, WIFI_PASS):
+            assert secret not in drv.page_source
+        assert _text(drv, "state-nightscout.api_secret") == "set"
+        assert _text(drv, "state-wifi[0].password") == "set"
+        assert _text(drv, "state-mqtt.password") == "not set"
+        _type(drv, "alarms.low", "40")
+        _type(drv, "alarms.urgent_high", "230")   # below high (240): refused too
+        _type(drv, "transmitter_id", "ABC")
+        _click(drv, "save")
+        assert "Nothing was saved" in _text(drv, "form-error")
+        assert "60..100" in _text(drv, "err-alarms.low")
+        assert "above high" in _text(drv, "err-alarms.urgent_high")
+        assert "6 letters" in _text(drv, "err-transmitter_id")
+        assert drv.find_element(By.ID, "alarms.low").get_attribute("value") == "40"
+        assert not drv.find_elements(By.ID, "err-alarms.high")
+        _shot(drv, "setup_errors.png")
+        with open(cfg_path, "rb") as f:
+            assert f.read() == before
+        # the same form, corrected, saves (the session is still valid)
+        _type(drv, "alarms.low", "75")
+        _type(drv, "alarms.urgent_high", "300")
+        _type(drv, "transmitter_id", "8G1234")
+        _click(drv, "save")
+        assert "Saved" in _text(drv, "saved")
+        with open(cfg_path) as f:
+            cfg = json.load(f)
+        assert cfg["alarms"]["low"] == 75
+        assert cfg["nightscout"]["api_secret"] == NS_SECRET   # kept: the field was left blank
+        assert cfg["wifi"][0]["password"] == WIFI_PASS
+    finally:
+        srv.stop()
+    # memory: the live heap while a page is produced, above the idle server
+    live = [int(l.split()[2]) for l in srv.err if l.startswith("heap live")]
+    assert live, "".join(srv.err[-20:])
+    peak = max(live) - srv.idle_alloc
+    print("setup page: idle server %d bytes, peak live above idle %d bytes" % (srv.idle_alloc, peak))
+    assert peak < LIVE_BUDGET, peak
+    assert not [l for l in srv.err if "request failed" in l], "".join(srv.err)
+    assert time.time() - started < 60

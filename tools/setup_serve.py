@@ -1,0 +1,138 @@
+# The setup page served by the firmware on the MicroPython unix port, for
+# the browser test (host_tests/test_setup_browser.py) and for trying it by hand:
+#
+#   MICROPYPATH=.frozen:$PWD/firmware:$PWD/.mpylib:$PWD/tools/host \
+#     .venv/bin/micropython -X heapsize=64K tools/setup_serve.py DIR PORT [--lan-api]
+#
+# DIR holds config.json (a missing one means the defaults, as on a new box)
+# and the AP key. The clock is vtime at speed 1 (real time), `network` is the host fake
+# (tools/host/network.py), the box state shown is a fixed sample (a reading,
+# one alarm, the link authenticated). With --lan-api the forwarding LAN API
+# also runs in this process (it changes microdot's class-wide limits; the
+# setup page must keep working). Prints "READY <port>" when listening, one
+# JSON line per event ({"event": "setup_saved"|"ap", ...}) and, with --measure,
+# after each burst
+# of requests {"event": "heap", "request_bytes", "peak_request_bytes", "free_idle"}
+# (bytes allocated with the GC off: an upper bound of what serving needs).
+import sys
+import json
+
+import vtime
+
+vtime.install(1)
+import machine  # noqa: E402  (host fakes: tools/host on MICROPYPATH)
+import network  # noqa: E402
+
+sys.modules["machine"] = machine
+sys.modules["network"] = network
+
+import asyncio  # noqa: E402
+import gc  # noqa: E402
+
+import clock  # noqa: E402
+from app import log  # noqa: E402
+from setup import ap as setup_ap  # noqa: E402
+from setup import web  # noqa: E402
+
+folder, port = sys.argv[1], int(sys.argv[2])
+lan_api = "--lan-api" in sys.argv
+cfg_path = folder + "/config.json"
+log.sink = lambda line: print(line, file=sys.stderr)
+peak = [0]
+
+
+def emit(ev):
+    print(json.dumps(ev))
+
+
+def sample_state():
+    now = clock.unix()
+    return {"last_reading": (86400, now - 130, 142, 15, 6, "live"), "now_unix": now,
+            "alarms": [{"type": "high", "priority": "low", "status": "snoozed", "level": 0,
+                        "since_s": 10, "reason": "threshold"}],
+            "link": "authenticated", "wifi": None}
+
+
+def on_saved(cfg):
+    emit({"event": "setup_saved", "transmitter_id": cfg["transmitter_id"],
+          "low": cfg["alarms"]["low"]})
+
+
+def measure(app):
+    """Bytes each request allocates with the GC off: an upper bound of the
+    extra heap it needs (overlapping requests are counted together)."""
+    orig = app.handle_request
+    busy = [0, 0]   # requests in flight, mem_alloc when the first began
+
+    async def measured(reader, writer):
+        if not busy[0]:
+            gc.collect()
+            gc.disable()
+            busy[1] = gc.mem_alloc()
+        busy[0] += 1
+        try:
+            await orig(reader, writer)
+        finally:
+            busy[0] -= 1
+            if not busy[0]:
+                used = gc.mem_alloc() - busy[1]
+                gc.enable()
+                gc.collect()
+                if used > peak[0]:
+                    peak[0] = used
+                emit({"event": "heap", "request_bytes": used, "peak_request_bytes": peak[0],
+                      "free_idle": gc.mem_free()})
+    app.handle_request = measured
+
+
+def trace_heap():
+    """--heap-trace: the live heap (after a collection) at every page chunk, on stderr."""
+    orig = web._chunks
+
+    def chunks(gen):
+        for c in orig(gen):
+            gc.collect()
+            print("heap live %d free %d" % (gc.mem_alloc(), gc.mem_free()), file=sys.stderr)
+            yield c
+    web._chunks = chunks
+    save = web.appconfig.save
+
+    def traced_save(path, cfg):
+        gc.collect()
+        print("heap live %d free %d (save)" % (gc.mem_alloc(), gc.mem_free()), file=sys.stderr)
+        return save(path, cfg)
+    web.appconfig.save = traced_save
+
+
+async def main():
+    network.world.add_ap("home-net", "home-pass-1", rssi=-55)
+    sta = network.WLAN(network.STA_IF)
+    sta.active(True)
+    key = setup_ap.device_key(folder + "/setup_key.bin", machine.unique_id())
+    point = setup_ap.AccessPoint(network, machine.unique_id(), key,
+                                 on_change=lambda is_open, why: emit(
+                                     {"event": "ap", "open": is_open, "why": why}))
+    srv = web.SetupServer(cfg_path, state=sample_state, on_saved=on_saved, ap=point,
+                          networks=lambda: [s[0].decode() for s in sta.scan()])
+    if not srv.cfg.get("wifi"):
+        point.open("no_wifi")
+    if "--heap-trace" in sys.argv:
+        trace_heap()
+    if "--measure" in sys.argv:
+        measure(srv.app)
+    tasks = [asyncio.create_task(point.run())]
+    if lan_api:
+        from forward.lanapi import LanApi
+        from forward.history import History
+        api = LanApi({"port": port + 1}, History(8))
+        tasks.append(asyncio.create_task(api.run("127.0.0.1")))
+    server = asyncio.create_task(srv.run("127.0.0.1", port))
+    await asyncio.sleep(0.1)
+    gc.collect()
+    print("READY %d idle_alloc=%d" % (port, gc.mem_alloc()))
+    if "--probe" in sys.argv:   # the heap the idle server holds (code + data), then exit
+        return
+    await server
+
+
+asyncio.run(main())
