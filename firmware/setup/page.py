@@ -2,6 +2,7 @@
 # Every page is a generator of small str chunks, so the board never holds a
 # whole page in RAM. Plain HTML and a few lines of CSS, no script. Every value
 # shown is escaped; secrets are never written into a page ("set"/"not set").
+from forward.entries import direction
 from setup import form
 
 CSS = ("body{font:16px sans-serif;max-width:42em;margin:auto;padding:0 .6em;color:#111}"
@@ -14,8 +15,10 @@ CSS = ("body{font:16px sans-serif;max-width:42em;margin:auto;padding:0 .6em;colo
        "table{border-collapse:collapse}td{padding:.15em .6em .15em 0}"
        ".ok{color:#060;font-weight:bold}button{font:inherit;padding:.3em 1em}")
 
-_ARROWS = ((35, "&#8648;"), (20, "&#8593;"), (10, "&#8599;"), (-10, "&#8594;"),
-           (-20, "&#8600;"), (-35, "&#8595;"))
+# Nightscout direction names (forward.entries.direction, the one slope table) -> arrows
+_ARROWS = {"DoubleUp": "&#8648;", "SingleUp": "&#8593;", "FortyFiveUp": "&#8599;",
+           "Flat": "&#8594;", "FortyFiveDown": "&#8600;", "SingleDown": "&#8595;",
+           "DoubleDown": "&#8650;"}
 
 
 def esc(s):
@@ -27,12 +30,7 @@ def esc(s):
 
 
 def arrow(trend_x10):
-    if trend_x10 is None:
-        return "?"
-    for bound, a in _ARROWS:
-        if trend_x10 > bound:
-            return a
-    return "&#8650;"
+    return _ARROWS.get(direction(trend_x10), "?")
 
 
 def head(title, refresh_s=None):

@@ -1,0 +1,140 @@
+# The setup form <-> configuration mapping and the page HTML (firmware/setup/
+# form.py, page.py): pure, on CPython and MicroPython.
+from app import config
+from setup import form, page
+
+SECRETS = ("wifi-pass-1", "ns-secret-123456", "mqtt-pass-9", "admin-pass-1")
+
+
+def _stored():
+    cfg, problems = config.validate({
+        "transmitter_id": "8G1234", "admin_password": SECRETS[3],
+        "wifi": [{"ssid": "home", "password": SECRETS[0]}, {"ssid": "open-net", "password": ""}],
+        "nightscout": {"url": "https://ns.example.org", "api_secret": SECRETS[1],
+                       "ca_file": "ca.pem"},
+        "mqtt": {"host": "broker", "password": SECRETS[2], "user": "me"},
+        "alarms": {"low": 75, "schedule": [{"start": 1320, "end": 420, "high": 280, "volume": 50}]}})
+    assert problems == [], problems
+    return cfg
+
+
+def _fields(cfg, **changes):
+    """What the browser would post for the unchanged form, with changes."""
+    f = form.values_from_config(cfg)
+    for k, v in changes.items():
+        f[k.replace("__", ".").replace("_I0_", "[0]")] = v
+    return f
+
+
+def _page(gen):
+    return "".join(gen)
+
+
+def test_parse_urlencoded():
+    got = form.parse_urlencoded(b"a=1&b=x+y&c=%C3%A9t%C3%A9&d=%zz&e&alarms.schedule%5B0%5D.on=on")
+    assert got == {"a": "1", "b": "x y", "c": "\u00e9t\u00e9", "d": "%zz", "e": "",
+                   "alarms.schedule[0].on": "on"}
+
+
+def test_unchanged_form_gives_the_same_config():
+    cfg = _stored()
+    new, errors, _ = form.apply(cfg, _fields(cfg))
+    assert errors == {}
+    clean, problems = config.validate(new)
+    assert problems == []
+    assert clean == cfg   # secrets kept, the schedule's other overrides (volume) kept
+
+
+def test_secrets_blank_keeps_clear_removes_new_replaces():
+    cfg = _stored()
+    f = _fields(cfg)
+    f["nightscout.api_secret.clear"] = "on"
+    f["mqtt.password"] = "new-mqtt-pass"
+    f["wifi[0].ssid"] = "other"          # another network: the old password is not carried over
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {}
+    assert new["nightscout"]["api_secret"] == ""
+    assert new["mqtt"]["password"] == "new-mqtt-pass"
+    assert new["wifi"] == [{"ssid": "other", "password": ""}, {"ssid": "open-net", "password": ""}]
+    f = _fields(cfg)
+    f["wifi[0].ssid"] = ""               # forget the first network, keep the second
+    new, errors, _ = form.apply(cfg, f)
+    assert new["wifi"] == [{"ssid": "open-net", "password": ""}]
+
+
+def test_form_checks_and_first_time_password():
+    cfg = config.defaults()
+    f = form.values_from_config(cfg)
+    f["alarms.low"] = "seventy"
+    f["alarms.urgent_low"] = ""          # the floor cannot be removed
+    f["alarms.schedule[1].on"] = "on"
+    f["alarms.schedule[1].start"] = "25:00"
+    f["alarms.schedule[1].end"] = "7:30"
+    f["wifi[1].password"] = "orphan-pass"
+    new, errors, _ = form.apply(cfg, f, have_password=False)
+    assert errors["alarms.low"] == "must be a whole number"
+    assert errors["alarms.urgent_low"] == "required"
+    assert "HH:MM" in errors["alarms.schedule[1].start"]
+    assert "alarms.schedule[1].end" not in errors
+    assert "network name" in errors["wifi[1].ssid"]
+    assert "admin password" in errors[form.ADMIN_NEW]
+    f = form.values_from_config(cfg)
+    f[form.ADMIN_NEW], f[form.ADMIN_REPEAT] = "first-pass-1", "first-pass-2"
+    _, errors, _ = form.apply(cfg, f, have_password=False)
+    assert list(errors) == [form.ADMIN_REPEAT]
+
+
+def test_validate_problems_land_next_to_their_fields():
+    cfg = _stored()
+    f = _fields(cfg)
+    f["alarms.low"] = "40"
+    f["alarms.urgent_high"] = "200"        # below high (250)
+    f["transmitter_id"] = "ABC"
+    f["alarms.schedule[0].on"] = ""        # row 0 off: row 1 becomes the first saved entry
+    f["alarms.schedule[1].on"] = "on"
+    f["alarms.schedule[1].start"] = "08:00"
+    f["alarms.schedule[1].end"] = "20:00"
+    f["alarms.schedule[1].low"] = "150"
+    f["nightscout.url"] = "ftp://x"
+    f[form.ADMIN_NEW] = f[form.ADMIN_REPEAT] = "short"
+    new, errors, sched = form.apply(cfg, f)
+    assert errors == {} and sched == [1]
+    clean, problems = config.validate(new)
+    got = form.problems_to_fields(problems, sched, form.field_names())
+    assert "60..100" in got["alarms.low"]
+    assert "above high" in got["alarms.urgent_high"]
+    assert "6 letters" in got["transmitter_id"]
+    assert "60..100" in got["alarms.schedule[1].low"]
+    assert "https://" in got["nightscout.url"]
+    assert "8 to 64" in got[form.ADMIN_NEW]
+    assert form.GENERAL not in got, got
+    for msg in got.values():
+        for s in SECRETS + ("short",):
+            assert s not in msg
+    # a problem about a key the form does not show goes to the general message
+    got = form.problems_to_fields(["lan_api.port: must be a whole number from 1 to 65535"], [],
+                                  form.field_names())
+    assert got == {form.GENERAL: "lan_api.port: must be a whole number from 1 to 65535"}
+
+
+def test_pages_never_show_secrets_and_escape_values():
+    cfg = _stored()
+    cfg["mqtt"]["host"] = "<script>x</script>"
+    html = _page(page.settings_page(cfg, "tok", form.values_from_config(cfg), {}))
+    for s in SECRETS:
+        assert s not in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "id='state-nightscout.api_secret'>set<" in html
+    assert "id='state-wifi[1].password'>not set<" in html
+    state = {"last_reading": (100, 1000, 65, -25, 6, "live"), "now_unix": 1300,
+             "alarms": [{"type": "low", "priority": "medium", "status": "sounding"}],
+             "link": "authenticated", "wifi": True}
+    html = _page(page.status_page(state, cfg))
+    for s in SECRETS + ("8G1234",):
+        assert s not in html
+    assert "id=sgv>65<" in html and "-2.5 mg/dL/min" in html and "5 min ago" in html
+    assert "id=arrow>&#8595;<" in html   # -2.5 mg/dL/min: SingleDown, as Nightscout draws it
+    assert page.arrow(-34) == "&#8595;" and page.arrow(-35) == "&#8650;" and page.arrow(None) == "?"
+    assert "<td>low</td>" in html and "id=wifi>connected<" in html
+    html = _page(page.status_page({}, config.defaults()))
+    assert "No reading yet" in html and "No active alarm" in html

@@ -1,0 +1,84 @@
+"""The box's setup access point (firmware/setup/ap.py) on MicroPython with
+the virtual clock, and the setup server's guards over plain HTTP (no browser):
+session token, wrong-password lockout, body limit, with the LAN API in the
+same process."""
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from conftest import run_micropython, MICROPYPATH, ROOT
+from test_setup_browser import Server
+
+
+def test_access_point_credentials_and_idle_close(tmp_path):
+    r = run_micropython([os.path.join(ROOT, "host_tests", "setup_mpy", "ap_timeout.py"),
+                         str(tmp_path)], env={"MICROPYPATH": MICROPYPATH + ":" + os.path.join(ROOT, "tools", "host")}, timeout=60)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    essid, password = out["creds"]
+    assert essid == "CGM-Alarm-3456"          # machine fake's unique_id ends 34 56
+    assert len(password) == 12 and password.isalnum()
+    assert not set(password) & set("0o1li")  # no look-alikes on a label
+    assert out["creds_nokey"][1] != password  # the per-device key matters
+    assert out["key_len"] == 16 and out["key_again"]
+    assert (tmp_path / "setup_key.bin").stat().st_size == 16
+    assert "SETUP ACCESS POINT" in r.stdout and password in r.stdout  # printed for the label
+    assert out["active"] and out["essid_cfg"] == essid and out["address"] == "192.168.4.1"
+    assert out["open_with_phone"] and out["stations"] == 1
+    assert out["open_after_touch"]            # 10 min idle + touch + 10 min < 15 idle
+    assert not out["open_after_idle"] and not out["active_after"]
+    opened, closed = out["changes"]
+    assert opened[1:] == [True, "no_wifi"]
+    assert closed[1] is False and closed[2].startswith("idle")
+    # closed 15 min after the touch at 40 min (+ at most one 5 s poll)
+    assert 55 * 60 <= closed[0] <= 55 * 60 + 6, closed
+    assert out["alarm_ticks"] >= out["t_s"] // 5 - 1   # the alarm loop never stalled
+
+
+def _post(url, data, timeout=10):
+    body = urllib.parse.urlencode(data).encode() if isinstance(data, dict) else data
+    req = urllib.request.Request(url, body, {"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_server_guards_without_browser(tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"admin_password": "right-password", "transmitter_id": "8G1234",
+                               "wifi": [{"ssid": "home-net", "password": "home-pass-1"}]}))
+    before = cfg.read_bytes()
+    srv = Server(str(tmp_path))
+    try:
+        # Wi-Fi configured: the AP stays closed; the status page needs no password
+        assert not [e for e in srv.events() if e.get("event") == "ap"]
+        with urllib.request.urlopen(srv.url("/"), timeout=10) as r:
+            page = r.read().decode()
+            assert r.headers["X-Frame-Options"] == "DENY"
+        assert "right-password" not in page and "home-pass-1" not in page
+        # GET /settings: a sign-in form, not the settings
+        with urllib.request.urlopen(srv.url("/settings"), timeout=10) as r:
+            page = r.read().decode()
+        assert "name=password" in page and "transmitter_id" not in page
+        # a save without a session (forged cross-site post) is refused
+        code, page = _post(srv.url("/save"), {"transmitter_id": "ABC123", "alarms.low": "80"})
+        assert code == 403 and "sign in again" in page
+        # a body over the limit is refused before it is read
+        code, _ = _post(srv.url("/save"), b"x=" + b"a" * 5000)
+        assert code in (400, 413)
+        # five wrong passwords lock sign-in for a minute, even for the right one
+        for _ in range(5):
+            code, page = _post(srv.url("/settings"), {"password": "guess-guess"})
+            assert code == 403 and "Wrong admin password" in page
+        code, page = _post(srv.url("/settings"), {"password": "right-password"})
+        assert code == 429 and "wait a minute" in page
+        # the LAN API in the same process still answers (and still refuses bodies)
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/status.json" % (srv.port + 1),
+                                    timeout=10) as r:
+            assert json.loads(r.read())["status"] == "ok"
+    finally:
+        srv.stop()
+    assert cfg.read_bytes() == before
