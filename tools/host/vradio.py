@@ -1348,40 +1348,45 @@ def _next_adv_event(st, t):
         k += 1
 
 
-def load_aioble(controller, name="aioble_peer", path=None):
+def load_aioble(controller, name="aioble_peer", tmp="/tmp/vradio_aioble"):
     """Import a second, independent copy of aioble bound to `controller`
-    (for an in-process peripheral written with aioble). The copy is the
-    installed package reached through a symlink named `name` in a temporary
-    folder, so its relative imports stay inside the copy. Returns the module."""
+    (for an in-process peripheral written with aioble). The installed
+    package's sources are copied at run time to `tmp`/`name`/ and imported
+    under that name, so its relative imports stay inside the copy (the unix
+    port can neither symlink nor create module objects). Returns the package
+    (its `core.ble` is `controller`)."""
     import os
-    base = path or "/tmp/vradio_aioble_%d" % os.getpid()
-    try:
-        os.mkdir(base)
-    except OSError:
-        pass
-    link = base + "/" + name
     src = None
     for p in sys.path:
-        if p and _exists(p + "/aioble/__init__.py"):
-            src = p + "/aioble"
+        if p and _exists(p + "/aioble/core.py"):
+            src = p + "/aioble/"
             break
     if src is None:
-        raise RadioError("aioble not found on sys.path")
-    if not _exists(link):
-        os.symlink(src if src[0] == "/" else os.getcwd() + "/" + src, link)
+        raise RadioError("aioble (as .py sources) not found on sys.path")
+    dst = tmp + "/" + name + "/"
+    for d in (tmp, dst):
+        try:
+            os.mkdir(d)
+        except OSError:
+            pass
+    for fn in os.listdir(src):
+        if fn.endswith(".py"):
+            with open(src + fn) as f_in:
+                text = f_in.read()
+            with open(dst + fn, "w") as f_out:
+                f_out.write(text)
     import bluetooth as bt
     saved = bt.BLE
     bt.BLE = lambda: controller
-    sys.path.insert(0, base)
+    sys.path.insert(0, tmp)
     try:
-        mod = __import__(name)
-        __import__(name + ".central")
-        __import__(name + ".client")
-        __import__(name + ".security")
+        pkg = __import__(name)
+        for sub in ("central", "client", "security", "server", "peripheral"):
+            __import__(name + "." + sub)
     finally:
-        sys.path.remove(base)
+        sys.path.remove(tmp)
         bt.BLE = saved
-    return mod
+    return pkg
 
 
 def _exists(p):
