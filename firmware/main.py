@@ -21,6 +21,7 @@ from sound.annunciator import Annunciator
 
 CONFIG_PATH = "config.json"
 TICK_S = 5            # engine tick: no_data, escalation, snooze expiry
+HEALTH_S = 300        # heap check (a full collection costs milliseconds)
 WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 FALLBACK_BOARD = "esp32-devkitc"
@@ -50,7 +51,7 @@ class App:
         if self.rtc.boots >= 3:
             log.error("%d resets in a row", self.rtc.boots)
             self.condition("device", "resets", True)
-        self.sup = Supervisor(self._task_failed, wdt=None)
+        self.sup = Supervisor(self._task_failed, wdt=None, poll_s=TICK_S)
 
     # --- the alarm path --------------------------------------------------------
     def now_s(self):
@@ -77,7 +78,11 @@ class App:
     def acknowledge(self):
         self._dispatch(self.engine.acknowledge(self.now_s()))
 
-    def _dispatch(self, events):
+    def _dispatch(self, events, changed=False):
+        """Publish the engine's events; when anything changed, tell the
+        annunciator and keep the state in RTC memory."""
+        if not (events or changed):
+            return
         for e in events:
             self.emit(e)
         self.ann.set(self.engine.loudest())
@@ -105,11 +110,13 @@ class App:
             self.history.pop(0)
         self.status["last_reading"] = r
         self.emit(reading.as_event(r))
-        self._dispatch(self.engine.on_reading(r, self.now_s(), age, self.minute_of_day()))
+        self._dispatch(self.engine.on_reading(r, self.now_s(), age, self.minute_of_day()), True)
 
     async def alarm_task(self, checkin):
         while True:
             checkin()
+            if self.inbox:
+                gc.collect()  # a reading is due every 5 min: start it on a tidy heap
             while self.inbox:
                 self._take_reading(self.inbox.pop(0))
             self._dispatch(self.engine.tick(self.now_s(), self.minute_of_day()))
@@ -168,7 +175,7 @@ class App:
             if self.rtc.boots > 1 and self.now_s() - start > HEALTHY_AFTER_S:
                 self.rtc.healthy()
                 self.condition("device", "resets", False)
-            await asyncio.sleep(TICK_S * 6)
+            await asyncio.sleep(HEALTH_S)
 
     def add_task(self, name, fn, period_s, critical=False):
         self.sup.add(name, fn, period_s, critical)
@@ -178,7 +185,7 @@ class App:
         loudest = self.engine.loudest()
         self.add_task("alarms", self.alarm_task, 4 * TICK_S, critical=True)
         self.add_task("annunciator", self._annunciator_task, 4 * TICK_S)
-        self.add_task("health", self._health_task, 12 * TICK_S)
+        self.add_task("health", self._health_task, 2 * HEALTH_S)
         self._add_optional_tasks()
         self.sup.wdt = machine.WDT(timeout=self.wdt_ms)
         sup = asyncio.create_task(self.sup.run())

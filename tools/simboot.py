@@ -11,6 +11,8 @@ import os
 import json
 
 OPTS = json.loads(os.getenv("SIM_OPTIONS") or "{}")
+if OPTS.get("mpy"):  # precompiled modules (build/mpy, tools/mpybuild.py) only
+    sys.path.pop(0)  # the script's own folder (tools/), whose vtx is source
 ROOT = os.getcwd()
 TRACE_EPOCH = 1767225600  # the traces' minute 0: 2026-01-01 00:00 UTC
 DEFAULT_TX_ID = "8G1234"
@@ -88,9 +90,10 @@ FIRMWARE_MODULES = ("main", "link", "aioble", "dexcom.backfill", "forward.wifi",
                     "sound.selftest", "app.wiring")
 
 
-def probe():
-    """How much heap the code takes (host fakes, the virtual transmitter and
-    the firmware's bytecode, which the board keeps frozen in flash)."""
+def load_code():
+    """Import the firmware's modules (bytecode the board keeps frozen in
+    flash) next to the host fakes and the virtual transmitter; return the
+    heap they take."""
     import gc
     for m in FIRMWARE_MODULES:
         try:
@@ -98,21 +101,33 @@ def probe():
         except ImportError:
             pass
     gc.collect()
-    emit({"event": "probe", "heap_bytes": gc.mem_alloc()})
+    return gc.mem_alloc()
 
 
-def heap_sampler(period_s):
+def probe():
+    emit({"event": "probe", "heap_bytes": load_code()})
+
+
+HEAP = {"code": 0, "ballast": None}
+
+
+def heap_sampler(period_s, tx):
     import gc
 
     def sample():
+        del tx.tx.log[:-50]  # the transmitter's own log is for tests: keep it out of the figure
         gc.collect()
-        emit({"event": "heap", "alloc": gc.mem_alloc(), "free": gc.mem_free()})
+        alloc = gc.mem_alloc()
+        emit({"event": "heap", "alloc": alloc, "data": alloc - HEAP["code"], "free": gc.mem_free()})
         vtime.call_later(period_s * 1000, sample)
 
     vtime.call_later(period_s * 1000, sample)
 
 
-LAT = {"irq_us": None, "samples": []}
+# latency histogram, preallocated so the measurement does not grow the heap:
+# 100 us buckets up to 200 ms (the last bucket holds the rest)
+import array  # noqa: E402
+LAT = {"irq_us": None, "hist": array.array("H", bytes(2 * 2000)), "n": 0}
 _GLUCOSE_REPLIES = (0x31, 0x4F)
 
 
@@ -144,10 +159,10 @@ def measure_latency(app):
     def timed(r):
         take(r)
         if LAT["irq_us"] is not None:
-            LAT["samples"].append(rt.ticks_diff(rt.ticks_us(), LAT["irq_us"]))
+            us = rt.ticks_diff(rt.ticks_us(), LAT["irq_us"])
+            LAT["hist"][min(1999, us // 100)] += 1
+            LAT["n"] += 1
             LAT["irq_us"] = None
-            if len(LAT["samples"]) > 4000:
-                LAT["samples"] = LAT["samples"][::2]
     app._take_reading = timed
 
 
@@ -211,7 +226,10 @@ def main():
     if OPTS.get("probe"):
         return probe()
     end_us = int(OPTS.get("hours", 11) * 3600e6)
-    heap_sampler(3600)
+    HEAP["code"] = load_code()
+    import gc
+    emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
+    heap_sampler(3600, tx)
 
     def stop():
         raise SimDone()
@@ -237,16 +255,22 @@ def main():
             emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
             virtual_esp32.forget_firmware()
             asyncio.new_event_loop()
-    st = tx.stats() if hasattr(tx, "stats") else {}
-    emit({"event": "sim_end", "boots": boots, "transmitter": st, "reading_to_alarm_us": percentiles(LAT["samples"])})
+    emit({"event": "sim_end", "boots": boots, "reading_to_alarm_us": percentiles(LAT["hist"], LAT["n"])})
 
 
-def percentiles(xs):
-    xs = sorted(xs)
-    if not xs:
+def percentiles(hist, n):
+    """Upper bounds (us) of the buckets holding the median, p99 and max."""
+    if not n:
         return None
-    return {"n": len(xs), "median": xs[len(xs) // 2], "p99": xs[min(len(xs) - 1, len(xs) * 99 // 100)],
-            "max": xs[-1]}
+    out = {"n": n}
+    seen = 0
+    marks = (("median", n // 2 + 1), ("p99", (n * 99 + 99) // 100), ("max", n))
+    for i in range(len(hist)):
+        seen += hist[i]
+        for name, rank in marks:
+            if name not in out and seen >= rank:
+                out[name] = (i + 1) * 100
+    return out
 
 
 main()

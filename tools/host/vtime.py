@@ -185,7 +185,8 @@ class _Poller:
 
     def ipoll(self, timeout):
         ready = [(f, 1) for f in self.flags.values() if f.state]  # 1 = POLLIN
-        real = list(self.real.ipoll(0 if ready else timeout)) if self.n_real else []
+        # ipoll() reuses one tuple for every event: copy each one
+        real = [(o, ev) for o, ev in self.real.ipoll(0 if ready else timeout)] if self.n_real else []
         self.events = len(ready) + len(real)
         self.real_events = len(real)
         return ready + real

