@@ -28,8 +28,8 @@ FALLBACK_BOARD = "esp32-devkitc"
 
 
 class App:
-    def __init__(self, config_path=CONFIG_PATH, wdt_ms=WDT_MS, boards_dirs=None):
-        self.listeners = []      # fn(event dict): forwarders, LAN API, the host's printer
+    def __init__(self, config_path=CONFIG_PATH, wdt_ms=WDT_MS, boards_dirs=None, listeners=()):
+        self.listeners = list(listeners)  # fn(event dict): forwarders, LAN API, a console printer
         self.inbox = []          # readings from the link, consumed by the alarm task
         self.wake = asyncio.Event()
         self.history = []        # recent readings (newest last), for the LAN API

@@ -18,6 +18,7 @@ Options (environment variables, as `make sim` passes them):
                      board the firmware is frozen into the image, so its bytecode
                      lives in flash and the 64 KiB budget is for its data.
   PLOT=path.png      where to draw the night (default build/sim.png; PLOT= to skip)
+  INJECT={...}       host fault injection for the resilience tests (see tools/simboot.py inject())
 The firmware process (tools/simboot.py) prints every event as a JSON line
 with `t_ms`; this program renders them live, then prints a summary and plots.
 """
@@ -58,9 +59,11 @@ def options(env=os.environ):
         "plot": env.get("PLOT", os.path.join(ROOT, "build", "sim.png")),
     }
     for key in ("HTTP_PORT", "NIGHTSCOUT_URL", "NIGHTSCOUT_SECRET", "MQTT", "CONFIG", "FAULTS",
-                "SEED", "TX_ID"):
+                "SEED", "TX_ID", "FLASH"):
         if env.get(key):
             o[key.lower()] = env[key]
+    if env.get("INJECT"):
+        o["inject"] = json.loads(env["INJECT"])
     if not os.path.exists(o["trace"]):
         sys.exit("sim: no trace file %s" % o["trace"])
     if o["hours"] <= 0 or o["speed"] < 0:
@@ -77,7 +80,11 @@ DATA_BUDGET = 64 * 1024
 # (sampled hourly after a collection, "data" in the heap events) is what is
 # held to the budget.
 HEADROOM = 256 * 1024
-LOG = os.path.join(ROOT, "build", "sim-console.log")
+
+
+def log_path(o):
+    """The firmware's console (stderr), next to its flash folder."""
+    return os.path.join(o.get("flash") or os.path.join(ROOT, "build"), "sim-console.log")
 
 
 def code_heap(o):
@@ -88,7 +95,7 @@ def code_heap(o):
     for line in out.splitlines():
         if '"probe"' in line:
             return json.loads(line)["heap_bytes"]
-    sys.exit("sim: the probe run failed:\n" + open(LOG).read()[-3000:])
+    sys.exit("sim: the probe run failed:\n" + open(log_path(o)).read()[-3000:])
 
 
 def firmware_process(o):
@@ -99,8 +106,8 @@ def firmware_process(o):
     env["SIM_OPTIONS"] = json.dumps(o)
     cmd = [os.path.join(ROOT, ".venv", "bin", "micropython"), "-X", "heapsize=" + o["heap"],
            os.path.join(HERE, "simboot.py")]
-    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
-    log = open(LOG, "w")  # the firmware's console
+    os.makedirs(os.path.dirname(log_path(o)), exist_ok=True)
+    log = open(log_path(o), "w")  # the firmware's console
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=ROOT)
 
 
@@ -219,7 +226,7 @@ def main():
     except KeyboardInterrupt:
         p.terminate()
     rc = p.wait()
-    err = open(LOG).read()
+    err = open(log_path(o)).read()
     out = sys.stderr if o["headless"] else sys.stdout
     if not o["headless"]:
         view.draw(t_ms, force=True)

@@ -54,9 +54,18 @@ def _mkdirs(path):
 
 
 def config():
+    """The configuration written to the virtual board's flash: CONFIG as it is
+    (a broken file stays broken: the firmware must cope), or a leader for the
+    virtual transmitter, plus what the command line asks for."""
     if OPTS.get("config"):
         with open(OPTS["config"]) as f:
-            cfg = json.load(f)
+            text = f.read()
+        try:
+            cfg = json.loads(text)
+        except ValueError:
+            return text
+        if not isinstance(cfg, dict):
+            return text
     else:
         cfg = {"transmitter_id": OPTS.get("tx_id", DEFAULT_TX_ID), "board": "esp32-devkitc",
                "lan_api": {"enabled": False}}
@@ -214,8 +223,9 @@ def main():
             os.remove(flash + "/" + f)
         except OSError:
             pass
+    cfg = config()
     with open(flash + "/config.json", "w") as f:
-        json.dump(config(), f)
+        f.write(cfg if isinstance(cfg, str) else json.dumps(cfg))
     trace = OPTS["trace"]
     hook_radio()
     import vtx
@@ -242,9 +252,8 @@ def main():
         from app import log
         log.sink = lambda line: print(line, file=sys.stderr)
         import main as firmware
-        app = firmware.App("config.json", boards_dirs=(ROOT + "/boards",))
+        app = firmware.App("config.json", boards_dirs=(ROOT + "/boards",), listeners=(emit,))
         app.http_host = "127.0.0.1"
-        app.listeners.append(emit)
         inject(app, boots)
         measure_latency(app)
         try:

@@ -371,6 +371,7 @@ class WDT:
         if timeout < 1000:
             raise ValueError("ESP32 WDT timeout is at least 1000 ms")
         self.timeout = int(timeout)
+        _wdts.append(self)
         self._last = now_ms()
         self._timer = None
         self.expired = False
@@ -408,9 +409,24 @@ def set_reset_hook(fn):
     _reset_hook = fn
 
 
+_wdts = []
+
+
+def _stop_watchdogs():
+    """A reset stops the watchdog (the next boot arms its own)."""
+    vt = sys.modules.get("vtime")
+    for w in _wdts:
+        w.expired = True
+        if w._timer is not None and vt is not None:
+            vt.cancel(w._timer)
+            w._timer = None
+    del _wdts[:]
+
+
 def _do_reset(cause):
     global _reset_cause
     _reset_cause = cause
+    _stop_watchdogs()
     record(-1, "reset", cause)
     if _reset_hook is not None:
         _reset_hook(cause)

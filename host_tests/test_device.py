@@ -1,0 +1,131 @@
+"""The whole device on the host: `make sim` headless, and its resilience.
+
+Each test runs the real firmware (tools/sim.py -> tools/simboot.py on the
+unix port) against the virtual transmitter, on the default night
+(adolescent_003 from 21:00: urgent low after about 3.3 hours), and reads
+the JSON event lines."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+NIGHT_URGENT_S = 3 * 3600 + 1200  # the urgent low of the default night starts about here
+
+
+def sim(tmp_path, hours, inject=None, **env):
+    e = dict(os.environ, HEADLESS="1", HOURS=str(hours), PLOT="", FLASH=str(tmp_path / "flash"))
+    for k in ("TRACE", "START", "DAYS", "CONFIG", "HTTP_PORT"):
+        e.pop(k, None)
+    if inject:
+        e["INJECT"] = json.dumps(inject)
+    e.update({k: str(v) for k, v in env.items()})
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sim.py")], env=e,
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0, r.stderr[-3000:]
+    for line in lines:  # HEADLESS: JSON lines and nothing else on stdout
+        assert line.startswith("{") and line.endswith("}"), line
+    return [json.loads(line) for line in lines], r.stderr
+
+
+def onsets(events, kind=None):
+    return [e for e in events if e["event"] == "alarm_onset" and (kind is None or e["type"] == kind)]
+
+
+def test_headless_night_reads_and_raises_the_urgent_low(tmp_path):
+    ev, _ = sim(tmp_path, 4)
+    readings = [e for e in ev if e["event"] == "reading"]
+    assert 45 <= len(readings) <= 49  # one every 5 minutes
+    for e in ev:
+        assert isinstance(e["t_ms"], int)
+    assert all(set(("sgv", "trend", "source")) <= set(r) for r in readings)
+    urgent = onsets(ev, "urgent_low")
+    assert urgent and urgent[0]["priority"] == "high"
+    sound = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] >= urgent[0]["t_ms"]]
+    assert sound[0]["pattern"] == "high" and sound[0]["t_ms"] == urgent[0]["t_ms"]
+    assert onsets(ev, "urgent_low_soon")[0]["t_ms"] < urgent[0]["t_ms"]  # warned ahead
+    links = [e["what"] for e in ev if e["event"] == "link"]
+    assert "bonded" in links and "no_transmitter" not in links
+
+
+def test_restart_during_urgent_alarm_sounds_again_within_5_s(tmp_path):
+    reset_s = NIGHT_URGENT_S + 600
+    ev, _ = sim(tmp_path, 4, inject={"reset_at_s": reset_s})
+    resets = [e for e in ev if e["event"] == "reset"]
+    assert len(resets) == 1
+    t_reset = resets[0]["t_ms"]
+    before = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] < t_reset]
+    assert before[-1]["pattern"] == "high"  # it was sounding
+    after = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] >= t_reset
+             and e["pattern"] == "high"]
+    assert after and after[0]["t_ms"] - t_reset <= 5000, after[:3]
+    # and the box goes on reading after the reboot
+    assert [e for e in ev if e["event"] == "reading" and e["t_ms"] > t_reset + 600000]
+
+
+def test_hung_task_resets_through_the_watchdog(tmp_path):
+    ev, log = sim(tmp_path, 2, inject={"task": "link", "error": "hang", "at_s": 1800})
+    resets = [e for e in ev if e["event"] == "reset"]
+    assert resets and resets[0]["cause"] == 3, log[-2000:]  # WDT_RESET
+    assert 1800000 < resets[0]["t_ms"] < 1800000 + 3 * 60000
+    assert [e for e in ev if e["event"] == "reading" and e["t_ms"] > resets[0]["t_ms"]]
+
+
+@pytest.mark.parametrize("task", ["alarms", "annunciator", "link", "health", "buttons"])
+def test_a_failing_task_is_restarted_and_raises_device(tmp_path, task):
+    ev, _ = sim(tmp_path, 1.5, inject={"task": task, "error": "ValueError", "at_s": 900,
+                                       "times": 3})
+    dev = [e for e in onsets(ev, "device") if e.get("reason") == "task_" + task]
+    assert dev, [e for e in ev if e["event"] != "reading"][:20]
+    assert not [e for e in ev if e["event"] == "reset"]
+    # readings keep flowing to the engine after the failures
+    late = [e for e in ev if e["event"] == "reading" and e["t_ms"] > 3600000]
+    assert len(late) >= 5
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_memory_error_in_web_server_leaves_alarms_sounding(tmp_path):
+    ev, _ = sim(tmp_path, 4, inject={"task": "web", "error": "MemoryError", "at_s": 600,
+                                     "times": 5}, HTTP_PORT=_free_port())
+    assert [e for e in onsets(ev, "device") if e.get("reason") == "task_web"]
+    urgent = onsets(ev, "urgent_low")
+    assert urgent
+    assert [e for e in ev if e["event"] == "annunciator" and e["pattern"] == "high"]
+
+
+@pytest.mark.parametrize("text", ['{"transmitter_id": "8G12', "", "[1, 2", '{"board": 5}'])
+def test_corrupt_config_never_leaves_the_box_silent(tmp_path, text):
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    ev, _ = sim(tmp_path, 0.6, CONFIG=str(bad))
+    dev = [e for e in onsets(ev, "device") if e.get("reason") == "config"]
+    assert dev and dev[0]["t_ms"] == 0
+    sounding = [e for e in ev if e["event"] == "annunciator" and e["pattern"] in ("medium", "high")]
+    assert sounding and sounding[0]["t_ms"] <= 5000
+
+
+def test_wall_clock_jumps_do_not_disturb_readings_or_alarms(tmp_path):
+    base, _ = sim(tmp_path / "a", 30)
+    jumps = [[3600, 3600], [5 * 3600, -7200], [9 * 3600, 86400], [20 * 3600, -86400 - 600]]
+    ev, _ = sim(tmp_path / "b", 30, inject={"wall_jumps": jumps})
+
+    def glucose(events):
+        return [(e["type"], e["t_ms"] // 60000) for e in onsets(events)
+                if e["type"] not in ("device", "forwarding")]
+
+    assert len([e for e in ev if e["event"] == "reading"]) == \
+        len([e for e in base if e["event"] == "reading"])
+    assert not onsets(ev, "no_data")
+    assert glucose(ev) == glucose(base)
