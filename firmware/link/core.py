@@ -346,10 +346,12 @@ class Link:
         self.state = "reading"
         with conn.timeout(op):
             await c.subscribe(notify=False, indicate=True)
+        t_ask = clock.ms()
         tm = replies.parse_time(await self._ask(c, build.transmitter_time(), 0x25))
         dex_now = tm["current_time_dex_s"]
+        half_rtt_s = (clock.ms() - t_ask + 1000) // 2000  # the reply tells the time of its middle
         self.windows.anchor(clock.ms(), dex_now)
-        self.activation_unix = clock.unix() - dex_now if clock.wall_valid() else None
+        self.activation_unix = (clock.unix() - half_rtt_s - dex_now) if clock.wall_valid() else None
         self._status(tm["status"])
         g = await self._ask(c, build.glucose(), 0x31)
         live = glucose_reading(g, self.activation_unix, reading.LIVE)
