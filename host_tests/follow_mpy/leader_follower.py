@@ -19,9 +19,10 @@ from forward.follower import Follower
 
 port = int(sys.argv[1])
 CUT_MIN, RESTORE_MIN, END_MIN = 90, 130, 150
-out = {"readings": [], "conditions": [], "alarms": [], "errors": []}
+out = {"readings": [], "conditions": [], "alarms": [], "leader_alarms": [], "errors": []}
 history = History(288)
-engine = AlarmEngine(settings.validate({}))
+engine = AlarmEngine(settings.validate({}))         # the follower box's engine
+leader_engine = AlarmEngine(settings.validate({}))  # the leader box's, for comparison
 
 
 def now_s():
@@ -32,10 +33,10 @@ def minute():
     return clock.ms() // 60000
 
 
-def record(events):
+def record(events, where="alarms"):
     for e in events:
         if e["event"] in ("alarm_onset", "alarm_clear"):
-            out["alarms"].append([minute(), e["event"], e["type"]])
+            out[where].append([minute(), e["event"], e["type"]])
 
 
 def on_reading(r):
@@ -51,7 +52,9 @@ def on_condition(kind, name, active):
 async def leader_transmitter():
     sgv = 112
     while True:  # a falling patient: 112, 109, ... crosses 70 (low) after ~70 min
-        history.add((clock.unix() - 1700000000, clock.unix(), sgv, -6, 6, "live"))
+        r = (clock.unix() - 1700000000, clock.unix(), sgv, -6, 6, "live")
+        history.add(r)
+        record(leader_engine.on_reading(r, now_s(), 0), "leader_alarms")
         sgv = max(60, sgv - 3)
         await asyncio.sleep(300)
 
@@ -59,6 +62,7 @@ async def leader_transmitter():
 async def ticker():
     while True:
         record(engine.tick(now_s()))
+        record(leader_engine.tick(now_s()), "leader_alarms")
         await asyncio.sleep(30)
 
 
