@@ -69,7 +69,7 @@ def test_snoozed_urgent_low_comes_back_within_its_cap(steps):
 def test_save_restore_roundtrip_and_small(steps):
     eng, t = run(steps)
     data = eng.save()
-    assert len(data) <= 39 + 16 * 14
+    assert len(data) <= 55 + 16 * 14
     eng2 = AlarmEngine(settings.validate({}))
     eng2.restore(data, 1000)
     a = [(x["type"], x["status"], x["level"]) for x in eng.active()]

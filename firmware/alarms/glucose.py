@@ -3,18 +3,22 @@
 from alarms import settings as _settings
 from alarms.kinds import SNOOZED, GLUCOSE, WORSE_MGDL, _ST, _UNTIL, _AUX
 
-# Prediction decisions (see predict.py for the model). The urgent-low-soon alarm
-# fires when the lower ULS_Z-sigma bound of the prediction urgent_low_soon_minutes
-# ahead is below urgent_low while glucose falls; the low alarm when the reading
+# Prediction decisions (see predict.py for the model: the prediction is of TRUE
+# glucose, with the sensor's drifting error estimated and excluded, and its SD
+# includes the uncertainty about that error). The urgent-low-soon alarm fires
+# when the lower ULS_Z-sigma bound of the prediction urgent_low_soon_minutes
+# ahead is below urgent_low (P > ~7 %) while glucose falls; the low alarm when the reading
 # is below low and the filtered level agrees, or when the prediction low_minutes
 # ahead (lower LOW_Z bound) is below low.
-ULS_Z = 1.0
+ULS_Z = 1.5
 ULS_MIN_FALL = 0.3    # mg/dL/min: the filtered rate must be at least this steep a fall
 ULS_LEVEL_CAP = 45    # ... and the filtered level below urgent_low + this
 REARM_S = 0           # a low-side alarm that cleared cannot start again for this long (unless urgent low)
 LOW_Z = 0.0
 LOW_MIN_FALL = 0.3
 LOW_LEVEL_MARGIN = 4  # a reading below low raises only if the filtered level is below low + this
+_LOW_SIDE = ("urgent_low", "urgent_low_soon", "low")
+LAG_MIN = 0           # minutes added to every horizon: blood glucose leads the interstitial reading
 
 
 def conditions(self, sgv, t_read, s):
@@ -29,7 +33,7 @@ def conditions(self, sgv, t_read, s):
     ready = p.ready()
     rate = p.rate()
     if s["urgent_low_soon"] and ready:
-        m, sd = p.predict(s["urgent_low_soon_minutes"])
+        m, sd = p.predict(s["urgent_low_soon_minutes"] + LAG_MIN)
         if m - ULS_Z * sd < ul and rate <= -ULS_MIN_FALL and p.level() < ul + ULS_LEVEL_CAP:
             out["urgent_low_soon"] = 2
         elif m < ul + _settings.HYST_LOW or sgv < ul + _settings.HYST_LOW:
@@ -38,7 +42,7 @@ def conditions(self, sgv, t_read, s):
         low = s["low"]
         predicted = False
         if ready and s["low_minutes"]:
-            m, sd = p.predict(s["low_minutes"])
+            m, sd = p.predict(s["low_minutes"] + LAG_MIN)
             predicted = m - LOW_Z * sd < low and rate <= -LOW_MIN_FALL
         if (sgv < low and (not ready or p.level() < low + LOW_LEVEL_MARGIN)) or predicted:
             out["low"] = 2
@@ -73,8 +77,20 @@ def conditions(self, sgv, t_read, s):
             out["persistent_high"] = 2
         else:
             out["persistent_high"] = 1
-    if (out.get("urgent_low") == 2 or "urgent_low" in self._alarms) and "urgent_low_soon" not in self._alarms:
-        out.pop("urgent_low_soon", None)     # the urgent low itself is sounding
+    # Low-side hierarchy urgent_low > urgent_low_soon > low: a lower alarm does
+    # not start while a higher one is active (it would announce nothing new);
+    # its condition keeps the higher one active instead, so the episode ends
+    # with one clear, not a new onset of the lower alarm.
+    alarms = self._alarms
+    for i, kind in enumerate(_LOW_SIDE):
+        if kind in alarms or out.get(kind, 0) == 0:
+            continue
+        for higher in _LOW_SIDE[:i]:
+            if higher in alarms or (higher == "urgent_low" and out.get(higher) == 2):
+                out.pop(kind)
+                if higher in alarms and higher != "urgent_low" and out.get(higher, 0) < 1:
+                    out[higher] = 1
+                break
     return out
 
 def evaluate(self, sgv, t_read, now_s, events):

@@ -2,18 +2,18 @@
 # power cut). Times are stored relative to the engine's last now_s, so they
 # survive the monotonic clock restarting at boot; restore(data, now_s) maps
 # them onto the new clock (the reset itself is taken as instantaneous).
-# Layout (little-endian), 39 bytes + 16 per active alarm:
+# Layout (little-endian), 55 bytes + 16 per active alarm:
 #   header  B version, B alarm count, h last sgv (-1 none), i last reading age s,
 #           i persistent-high age s, h minute of day (-1 unknown),
-#           i predictor age s, 5f g r p00 p01 p11, B predictor reading count
+#           i predictor age s, 9f predictor state (Predictor.save()), B reading count
 #   alarm   B type, B status, B level, B priority, i age s, i snooze left s,
 #           h sgv at snooze (-1 none), B reason index (255 unknown), B spare
 import struct
 
 from alarms import engine as _e
 
-VERSION = 1
-_HEAD = "<BBhiihifffffB"
+VERSION = 2
+_HEAD = "<BBhiihi9fB"
 _ALARM = "<BBBBiihBB"
 _NONE = -0x7FFFFFFF
 
@@ -30,7 +30,7 @@ def save(eng):
     out = bytearray(struct.pack(
         _HEAD, VERSION, len(kinds), -1 if eng._last_sgv is None else eng._last_sgv,
         _ago(now, eng._last_t), _ago(now, eng._above_since), -1 if mod is None else mod,
-        _ago(now, p.t_s), p.g, p.r, p.p00, p.p01, p.p11, min(p.n, 255)))
+        _ago(now, p.t_s), *(p.save()[:9] + (min(p.n_read, 255),))))
     for kind in kinds:
         rec = eng._alarms[kind]
         reason = rec[_e._REASON]
@@ -67,7 +67,7 @@ def restore(eng, data, now_s):
     if pt is None:
         eng._pred.reset()
     else:
-        eng._pred.restore(pt, (head[7], head[8], head[9], head[10], head[11], head[12]))
+        eng._pred.restore(pt, head[7:17])
     eng._alarms = {}
     events = []
     for i in range(count):

@@ -74,10 +74,25 @@ def test_urgent_low_soon_quiet_when_flat_or_disabled():
 
 
 def test_low_fires_predictively_before_crossing():
-    eng = make()
+    eng = make(urgent_low_soon=False)
     ev = series(eng, 0, [150, 140, 130, 120, 110, 100, 90, 80, 72])   # -2 mg/dL/min
     assert "low" in kinds(ev)
     assert [e for e in ev if e["type"] == "low"][0]["reason"] == "predicted"
+
+
+def test_low_side_hierarchy_one_onset_per_episode():
+    # urgent_low_soon is sounding: low would announce nothing new, so it does not
+    # start; its condition keeps urgent_low_soon active until glucose recovers
+    eng = make()
+    ev = series(eng, 0, [150, 140, 130, 120, 110, 100, 90, 80, 72, 68, 66, 64, 64])
+    assert kinds(ev) == ["urgent_low_soon"] and status(eng, "low") is None
+    ev = series(eng, 65, [66, 68, 72, 76])
+    assert kinds(ev) == [] and status(eng, "urgent_low_soon") is not None   # still below low + 10
+    ev = series(eng, 85, [84, 88])
+    assert kinds(ev, "alarm_clear") == ["urgent_low_soon"]
+    # the urgent low itself still starts while urgent_low_soon is active
+    ev = series(make(), 0, [150, 140, 130, 120, 110, 100, 90, 80, 70, 60, 50])
+    assert "urgent_low" in kinds(ev)
 
 
 def test_high_and_urgent_high():
