@@ -35,8 +35,10 @@ class App:
         self.history = []        # recent readings (newest last), for the LAN API
         self.status = {"link": None, "last_reading": None}
         self.wdt_ms = wdt_ms
-        self.http_host = "0.0.0.0"  # where the LAN API listens
-        self.link = self.wifi = self.buttons = self.lan_api = None
+        self.http_host = "0.0.0.0"  # where the LAN API and the setup page listen
+        self.setup_port = 80        # the setup/status page (None: not served)
+        self.config_path = config_path
+        self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
         self.rtc = persist.RtcStore(machine.RTC())
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)

@@ -9,6 +9,7 @@ Options (environment variables, as `make sim` passes them):
   SPEED=x            x times real time; 0 = as fast as possible (default 600, headless 0)
   HEADLESS=1         JSON lines of events on stdout and nothing else (no live view)
   HTTP_PORT=n        serve the LAN API on 127.0.0.1:n
+  SETUP_PORT=n       serve the setup/status page on 127.0.0.1:n
   NIGHTSCOUT_URL=... forward to this Nightscout (secret from CONFIG or NIGHTSCOUT_SECRET)
   MQTT=host:port     publish to this MQTT broker
   CONFIG=file.json   the box's configuration (default: a leader for the virtual transmitter)
@@ -59,7 +60,7 @@ def options(env=os.environ):
         "plot": env.get("PLOT", os.path.join(ROOT, "build", "sim.png")),
     }
     for key in ("HTTP_PORT", "NIGHTSCOUT_URL", "NIGHTSCOUT_SECRET", "MQTT", "CONFIG", "FAULTS",
-                "SEED", "TX_ID", "FLASH"):
+                "SEED", "TX_ID", "FLASH", "SETUP_PORT"):
         if env.get(key):
             o[key.lower()] = env[key]
     if env.get("INJECT"):

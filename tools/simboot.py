@@ -96,7 +96,7 @@ def config():
 
 FIRMWARE_MODULES = ("main", "link", "aioble", "dexcom.backfill", "forward.wifi", "forward.nightscout",
                     "forward.mqtt", "forward.lanapi", "forward.timesync", "sound.buttons",
-                    "sound.selftest", "app.wiring")
+                    "sound.selftest", "app.wiring", "setup.ap")
 
 
 def load_code():
@@ -254,6 +254,7 @@ def main():
         import main as firmware
         app = firmware.App("config.json", boards_dirs=(ROOT + "/boards",), listeners=(emit,))
         app.http_host = "127.0.0.1"
+        app.setup_port = int(OPTS["setup_port"]) if OPTS.get("setup_port") else None
         inject(app, boots)
         measure_latency(app)
         try:

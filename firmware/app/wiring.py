@@ -12,7 +12,8 @@ LINK_SILENT_MS = 20 * 60 * 1000  # a link that makes no progress this long is hu
 
 
 def add_all(app):
-    for name, fn in (("buttons", _buttons), ("source", _source), ("forwarding", _forwarding)):
+    for name, fn in (("buttons", _buttons), ("source", _source), ("forwarding", _forwarding),
+                     ("setup", _setup)):
         try:
             fn(app)
         except Exception as e:
@@ -168,3 +169,39 @@ def _mqtt_event(pub, app, ev):
         pub.publish_alarm(loudest["type"] if loudest else "none")
     elif kind == "link":
         pub.publish_link(ev.get("what"))
+
+
+# --- set-up: the box's own access point and the setup/status page ---------------
+def _setup(app):
+    import machine
+    import network
+    from setup import ap as setup_ap
+    uid = machine.unique_id()
+    point = setup_ap.AccessPoint(network, uid, setup_ap.device_key(setup_ap.KEY_PATH, uid),
+                                 on_change=lambda is_open, reason: app.emit(
+                                     {"event": "setup_ap", "open": is_open, "reason": reason}))
+    app.setup_ap = point
+    if not app.cfg.get("wifi"):
+        try:
+            point.open("no_wifi")
+        except setup_ap.ApError as e:
+            log.exc(e, "cannot open the setup access point")
+            app.condition("device", "setup_ap", True)
+    supervise(app, "setup_ap", point.run, 60)
+    if app.setup_port is None:
+        return
+    from setup import web as setup_web
+    srv = setup_web.SetupServer(app.config_path, lambda: setup_web.state_from_app(app),
+                                lambda cfg: _restart_soon(app), point)
+    supervise(app, "setup_web", lambda: srv.run(app.http_host, app.setup_port), 600)
+
+
+def _restart_soon(app):
+    """New settings take effect through a restart: the alarm state survives it
+    in RTC memory, and the new configuration is read from scratch."""
+    async def later():
+        await asyncio.sleep(3)
+        import machine
+        machine.reset()
+    log.info("settings saved: restarting to apply them")
+    asyncio.create_task(later())

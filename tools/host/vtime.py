@@ -139,6 +139,7 @@ def _next_timer():
 def advance_to(t_us):
     """Move the clock to t_us, firing every timer due on the way, in order."""
     global _now_us
+    t_us = int(t_us)
     while True:
         nt = _next_timer()
         if nt is None or nt > t_us:
@@ -224,6 +225,14 @@ def _install_hook():
     orig = core.IOQueue.wait_io_event
 
     def wait_io_event(q, dt):
+        if dt >= 0:
+            return _step(q, dt)
+        # dt < 0: no task sleeps; asyncio pops a task as soon as this returns,
+        # so keep going (firing virtual-world timers) until one is ready
+        while core._task_queue.peek() is None:
+            _step(q, dt)
+
+    def _step(q, dt):
         global _last_real_activity
         p = q.poller
         orig(q, 0)
@@ -241,7 +250,7 @@ def _install_hook():
                 raise RuntimeError("vtime: every task waits on virtual IO and no timer is due")
             wait = 50
         else:
-            wait = (target - _now_us) // 1000 // speed if speed else 0
+            wait = int((target - _now_us) // 1000 / speed) if speed else 0
             if real_io and _rt.ticks_diff(_rt.ticks_ms(), _last_real_activity) < 200:
                 wait = max(wait, grace_ms)
         if wait > 0:
@@ -252,7 +261,7 @@ def _install_hook():
                 _rt.sleep_ms(int(wait))
             if p.events:
                 _last_real_activity = _rt.ticks_ms()
-                el = _rt.ticks_diff(_rt.ticks_us(), t0) * (speed or 1)
+                el = int(_rt.ticks_diff(_rt.ticks_us(), t0) * (speed or 1))
                 new = _now_us + el
                 advance_to(new if target is None else min(new, target))
                 return
