@@ -89,7 +89,8 @@ class App:
             self.emit(e)
         self.ann.set(self.engine.loudest())
         try:
-            self.rtc.save(self.engine.save())
+            r = self.status["last_reading"]
+            self.rtc.save(self.engine.save(), r[reading.DEX_S] if r and r[reading.SOURCE] != "follow" else None)
         except Exception as e:
             log.exc(e, "could not save alarm state")
 

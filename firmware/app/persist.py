@@ -4,11 +4,13 @@
 # loop. Written only when it changed (RTC memory is cheap, but the blob is
 # rebuilt from the engine, so skip needless work).
 #
-# Layout: b"CG" | version u8 | boots u8 | blob length u16 | blob | sum u16
+# Also the newest transmitter time already delivered (so the link does not
+# backfill again what the engine has seen).
+# Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 | blob | sum u16
 import struct
 
 _MAGIC = b"CG"
-_VERSION = 1
+_VERSION = 2
 MAX_BYTES = 2048  # ESP32 RTC user memory
 
 
@@ -17,6 +19,7 @@ class RtcStore:
         self.rtc = rtc
         self.boots = 0
         self.blob = b""
+        self.last_dex = 0
         self._written = None
 
     def load(self):
@@ -26,15 +29,17 @@ class RtcStore:
             raw = bytes(self.rtc.memory())
         except Exception:
             raw = b""
-        self.boots, self.blob = _decode(raw)
+        self.boots, self.last_dex, self.blob = _decode(raw)
         self.boots = min(self.boots + 1, 255)
         self._write()
         return self.blob
 
-    def save(self, blob):
+    def save(self, blob, last_dex=None):
+        if last_dex is not None and last_dex > self.last_dex:
+            self.last_dex = last_dex
         if blob != self.blob:
             self.blob = bytes(blob)
-            self._write()
+        self._write()
 
     def healthy(self):
         """Called after a stretch of good uptime: the reset loop is over."""
@@ -43,7 +48,7 @@ class RtcStore:
             self._write()
 
     def _write(self):
-        data = _encode(self.boots, self.blob)
+        data = _encode(self.boots, self.last_dex, self.blob)
         if data != self._written:
             self.rtc.memory(data)
             self._written = data
@@ -56,20 +61,23 @@ def _checksum(data):
     return s
 
 
-def _encode(boots, blob):
-    if len(blob) > MAX_BYTES - 8:
+_HEAD = 10  # magic, version, boots, last_dex, length
+
+
+def _encode(boots, last_dex, blob):
+    if len(blob) > MAX_BYTES - _HEAD - 2:
         raise ValueError("state blob of %d bytes exceeds RTC memory" % len(blob))
-    head = _MAGIC + struct.pack("<BBH", _VERSION, boots, len(blob)) + blob
+    head = _MAGIC + struct.pack("<BBIH", _VERSION, boots, last_dex, len(blob)) + blob
     return head + struct.pack("<H", _checksum(head))
 
 
 def _decode(raw):
-    if len(raw) < 8 or raw[:2] != _MAGIC or raw[2] != _VERSION:
-        return 0, b""
-    boots, n = struct.unpack_from("<BH", raw, 3)
-    if len(raw) < 6 + n + 2:
-        return 0, b""
-    body = raw[:6 + n]
-    if struct.unpack_from("<H", raw, 6 + n)[0] != _checksum(body):
-        return 0, b""
-    return boots, bytes(raw[6:6 + n])
+    if len(raw) < _HEAD + 2 or raw[:2] != _MAGIC or raw[2] != _VERSION:
+        return 0, 0, b""
+    boots, last_dex, n = struct.unpack_from("<BIH", raw, 3)
+    if len(raw) < _HEAD + n + 2:
+        return 0, 0, b""
+    body = raw[:_HEAD + n]
+    if struct.unpack_from("<H", raw, _HEAD + n)[0] != _checksum(body):
+        return 0, 0, b""
+    return boots, last_dex, bytes(raw[_HEAD:_HEAD + n])

@@ -71,7 +71,8 @@ def _source(app):
     from link import Link
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
-                 "bond_path": "ble_secrets.json"}, app.on_reading, lambda ev: on_link_event(app, ev))
+                 "bond_path": "ble_secrets.json", "resume_dex_s": app.rtc.last_dex or None},
+                app.on_reading, lambda ev: on_link_event(app, ev))
     app.link = link
     last = {"ms": clock.ms(), "n": -1}
 

@@ -18,10 +18,12 @@ def test_blob_survives_a_reset_and_boots_are_counted():
     rtc = FakeRtc()
     a = persist.RtcStore(rtc)
     assert a.load() == b""
-    a.save(b"urgent_low sounding")
+    a.save(b"urgent_low sounding", 864060)
+    a.save(b"urgent_low sounding", 864000)  # an older reading never moves it back
     b = persist.RtcStore(rtc)  # the board reset
     assert b.load() == b"urgent_low sounding"
     assert b.boots == 2
+    assert b.last_dex == 864060
     b.healthy()
     c = persist.RtcStore(rtc)
     c.load()
@@ -34,7 +36,7 @@ def test_corrupt_memory_is_ignored():
     s.load()
     s.save(b"state")
     raw = bytearray(rtc.mem)
-    raw[7] ^= 0xFF
+    raw[11] ^= 0xFF
     rtc.mem = bytes(raw)
     t = persist.RtcStore(rtc)
     assert t.load() == b""
