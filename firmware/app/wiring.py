@@ -61,7 +61,8 @@ def _source(app):
     if cfg.get("role") == "follower":
         from forward.follower import Follower
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
-                     app.condition(kind, name, active))
+                     app.condition(kind, name, active),
+                     on_server_date=lambda d: app.timesync and app.timesync.offer_date(d))
         supervise(app, "follower", f.run, 600)
         return
     if not cfg.get("transmitter_id"):
@@ -131,6 +132,10 @@ def _forwarding(app):
                         on_change=lambda up: app.emit({"event": "wifi", "up": up}))
     supervise(app, "wifi", keeper.run, 120)
     app.wifi = keeper
+    from forward.timesync import TimeSync
+    ts = TimeSync(None, wifi=keeper)  # NTP; the Nightscout/leader Date header as fallback
+    app.timesync = ts
+    supervise(app, "time", ts.run, 3600)
     hist = History(288)
     app.listeners.append(lambda ev: ev.get("event") == "reading" and hist.add(_as_reading(ev)))
     if ns.get("url"):
@@ -138,8 +143,8 @@ def _forwarding(app):
         up = NightscoutUploader({"url": ns["url"], "secret": ns.get("api_secret") or None,
                                  "token": ns.get("token") or None,
                                  "lan": bool(ns.get("allow_http")),
-                                 "ca_file": ns.get("ca_file")}, on_condition=cond, wifi=keeper,
-                                store_path="nsqueue.bin")
+                                 "ca_file": ns.get("ca_file") or None}, on_condition=cond,
+                                wifi=keeper, store_path="nsqueue.bin", on_server_date=ts.offer_date)
         app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
         supervise(app, "nightscout", up.run, 600)
     if mq.get("host"):
