@@ -6,13 +6,12 @@ unix port) against the virtual transmitter, on the default night
 the JSON event lines."""
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, free_port
 
 NIGHT_URGENT_S = 3 * 3600 + 1200  # the urgent low of the default night starts about here
 
@@ -88,17 +87,11 @@ def test_a_failing_task_is_restarted_and_raises_device(tmp_path, task):
     assert len(late) >= 5
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_memory_error_in_web_server_leaves_alarms_sounding(tmp_path):
     ev, _ = sim(tmp_path, 4, inject={"task": "web", "error": "MemoryError", "at_s": 600,
-                                     "times": 5}, HTTP_PORT=_free_port())
+                                     "times": 5}, HTTP_PORT=free_port())
     assert [e for e in onsets(ev, "device") if e.get("reason") == "task_web"]
     urgent = onsets(ev, "urgent_low")
     assert urgent

@@ -3,21 +3,14 @@ and a follower box (forward.follower + its own alarm engine) on the virtual
 clock; the link is cut at minute 90 and restored at minute 130
 (host_tests/follow_mpy/leader_follower.py)."""
 import json
-import socket
 
-from conftest import run_micropython
+from conftest import run_micropython, free_port
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_follower_alarms_locally_and_raises_link_when_the_leader_goes_silent():
-    r = run_micropython(["host_tests/follow_mpy/leader_follower.py", str(_free_port())],
+    r = run_micropython(["host_tests/follow_mpy/leader_follower.py", str(free_port())],
                         timeout=180)
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["cut_at"] == 90 and out["restored_at"] == 130

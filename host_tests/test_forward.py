@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from conftest import run_micropython
+from conftest import run_micropython, free_port
 from nsserver import NsServer
 
 SECRET = "0123456789abcdef"
@@ -76,13 +76,6 @@ def test_queue_survives_restart(ns, tmp_path):
     assert second["stored"] == first["saved_entries"] and second["dates_in_order"]
 
 
-def _free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def test_wifi_keeper_and_time_sync():
@@ -106,7 +99,7 @@ class Broker:
 
     def __init__(self, tmp):
         import shutil
-        self.port = _free_port()
+        self.port = free_port()
         self.tmp = tmp
         self.proc = None
         self.mosquitto = shutil.which("mosquitto") or (
@@ -194,7 +187,7 @@ def test_mqtt_discovery_will_and_reconnect(broker):
 
 
 def test_lan_api_routes_and_bad_requests():
-    out, _ = mpy_json("lan_api.py", _free_port())
+    out, _ = mpy_json("lan_api.py", free_port())
     assert out["no_secret"] == 403 and out["wrong_secret"] == 403
     st, n, first = out["sgv"]
     assert st == 200 and n == 24 and first["units_hint"] == "mgdl"

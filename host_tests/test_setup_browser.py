@@ -9,7 +9,6 @@ build/status_page.png, build/setup_errors.png."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -17,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import MICROPYPATH, ROOT
+from conftest import MICROPYPATH, ROOT, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -40,21 +39,11 @@ def _browser_or_fail():
     pytest.skip(msg + "; not root and not CI")
 
 
-def _free_port():
-    while True:
-        with socket.socket() as a, socket.socket() as b:  # the LAN API takes port + 1
-            a.bind(("127.0.0.1", 0))
-            p = a.getsockname()[1]
-            try:
-                b.bind(("127.0.0.1", p + 1))
-            except OSError:
-                continue
-            return p
 
 
 class Server:
     def __init__(self, folder):
-        self.port = _free_port()
+        self.port = free_port()
         env = dict(os.environ, MICROPYPATH=MICROPYPATH + ":" + os.path.join(ROOT, "tools", "host"))
         self.proc = subprocess.Popen(
             [os.path.join(ROOT, ".venv", "bin", "micropython"), "-X", "heapsize=" + HEAP,
