@@ -43,8 +43,10 @@ class App:
         self.rtc = persist.RtcStore(machine.RTC())
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)
+        _hide_secrets(self.cfg)
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
+        log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
         self.board, board_problem = self._load_board(boards_dirs)
         self.ann = Annunciator(self.board, on_fault=self._on_ann_fault, on_change=self.emit)
         for p in problems:
@@ -87,6 +89,9 @@ class App:
         if not (events or changed):
             return
         for e in events:
+            if e.get("event") in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack"):
+                log.info("%s %s (%s) %s", e["event"], e.get("type"), e.get("priority"),
+                         e.get("reason") or e.get("sgv") or "")
             self.emit(e)
         self.ann.set(self.engine.loudest())
         try:
@@ -201,6 +206,16 @@ class App:
         """Link, buttons, forwarding and the LAN API, as configured."""
         from app import wiring
         wiring.add_all(self)
+
+
+def _hide_secrets(cfg):
+    """Mask every configured secret in the log ring and console."""
+    for w in cfg.get("wifi") or ():
+        log.hide(w.get("password"))
+    for section, key in (("nightscout", "api_secret"), ("nightscout", "token"), ("mqtt", "password"),
+                         ("lan_api", "api_secret"), ("follow", "api_secret"), ("follow", "token")):
+        log.hide((cfg.get(section) or {}).get(key))
+    log.hide(cfg.get("admin_password"))
 
 
 def run(config_path=CONFIG_PATH):

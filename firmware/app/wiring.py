@@ -98,9 +98,14 @@ _LINK_CONDITIONS = {
 _LINK_GOOD = ("authenticated", "bonded")
 
 
+_ROUTINE = ("connected", "authenticated", "disconnected")
+
+
 def on_link_event(app, ev):
     app.emit(ev)
     what = ev.get("what")
+    if what not in _ROUTINE or ev.get("reason", "done") != "done":
+        log.info("link %s %s", what, ev.get("detail") or ev.get("reason") or ev.get("name") or "")
     app.status["link"] = what
     if what in _LINK_CONDITIONS:
         kind, name, active = _LINK_CONDITIONS[what]
@@ -159,6 +164,9 @@ def _forwarding(app):
         api = LanApi({"port": lan.get("port", 17580), "secret": lan.get("api_secret") or None},
                      hist)
         app.lan_api = api
+        # the log ring, for whoever looks after the box (secrets are masked in it)
+        api.app.route("/log")(lambda req: ("\n".join(log.lines()) + "\n", 200,
+                                           {"Content-Type": "text/plain"}))
         supervise(app, "web", lambda: api.run(app.http_host), 600)
 
 
