@@ -110,6 +110,8 @@ def on_link_event(app, ev):
     if what in _LINK_CONDITIONS:
         kind, name, active = _LINK_CONDITIONS[what]
         app.condition(kind, name, active)
+    elif what == "disconnected":
+        _tell_wifi_next_window(app)
     elif what in _LINK_GOOD:
         for name in ("no_transmitter", "auth_failed", "rogue", "bond_lost"):
             app.condition("link", name, False)
@@ -119,6 +121,15 @@ def on_link_event(app, ev):
         kind = ev.get("kind")
         for name in ("failed", "expired", "stopped", "warmup"):
             app.condition("sensor", name, name == kind)
+
+
+def _tell_wifi_next_window(app):
+    """Keep Wi-Fi traffic out of the transmitter's next wake-up window."""
+    if app.wifi is None or app.link is None:
+        return
+    nxt = app.link.next_window_ms()
+    if nxt is not None:
+        app.wifi.transmitter_window(max(0, nxt - clock.ms()) // 1000, 30)
 
 
 # --- forwarding -----------------------------------------------------------------
@@ -133,7 +144,7 @@ def _forwarding(app):
     def cond(kind, name, active):
         app.condition(kind, name, active)
 
-    keeper = WifiKeeper(cfg["wifi"], ble_active=lambda: True,
+    keeper = WifiKeeper(cfg["wifi"], ble_active=lambda: app.link is not None,
                         on_change=lambda up: app.emit({"event": "wifi", "up": up}))
     supervise(app, "wifi", keeper.run, 120)
     app.wifi = keeper
