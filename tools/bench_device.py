@@ -10,6 +10,12 @@ reads its event lines:
 - sim_seconds_for_7_days: wall time of the whole run;
 - reading_to_alarm_ms: real time on this machine from the radio IRQ that
   carries a glucose reply to the alarm engine's decision (median, p99).
+Then one simulated day of the whole firmware with forwarding on (Nightscout
+upload to tools/nsserver.py, the LAN API, MQTT when mosquitto is installed):
+`full_day` with its heap peak and what the server received. (Real sockets
+make the virtual clock wait for their peers, so this run is slower.)
+Heap figures are those of the 64-bit unix port; the ESP32's 32-bit objects
+take roughly half as much (pointers and small ints are half the size).
 """
 import json
 import os
@@ -17,22 +23,70 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DAY_MS = 86400000
 
 
-def run():
-    env = dict(os.environ, HEADLESS="1", DAYS="7", PLOT="", SPEED="0",
-               FLASH=os.path.join(os.path.dirname(HERE), "build", "bench-device"))
-    for k in ("TRACE", "START", "HOURS", "CONFIG", "INJECT", "FAULTS"):
+def _sim(days, flash, **extra):
+    env = dict(os.environ, HEADLESS="1", DAYS=str(days), PLOT="", SPEED="0",
+               FLASH=os.path.join(os.path.dirname(HERE), "build", flash))
+    for k in ("TRACE", "START", "HOURS", "CONFIG", "INJECT", "FAULTS", "HTTP_PORT",
+              "NIGHTSCOUT_URL", "MQTT"):
         env.pop(k, None)
+    env.update({k: str(v) for k, v in extra.items()})
     t0 = time.time()
     r = subprocess.run([sys.executable, os.path.join(HERE, "sim.py")], env=env,
-                       capture_output=True, text=True, timeout=1800)
+                       capture_output=True, text=True, timeout=3600)
     wall = time.time() - t0
     if r.returncode != 0:
         raise RuntimeError("sim failed: " + r.stderr[-2000:])
-    events = [json.loads(line) for line in r.stdout.splitlines()]
+    return [json.loads(line) for line in r.stdout.splitlines()], wall
+
+
+def _free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def full_day():
+    """One day with every forwarder on, against real servers on loopback."""
+    import shutil
+    from nsserver import NsServer
+    secret = "bench-secret-0123"
+    ns = NsServer(secret=secret, send_date=False)
+    extra = {"NIGHTSCOUT_URL": "http://127.0.0.1:%d" % ns.port, "NIGHTSCOUT_SECRET": secret,
+             "HTTP_PORT": _free_port()}
+    broker = None
+    mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
+                                              if os.path.exists("/usr/sbin/mosquitto") else None)
+    if mosquitto:
+        port = _free_port()
+        broker = subprocess.Popen([mosquitto, "-p", str(port)], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        extra["MQTT"] = "127.0.0.1:%d" % port
+    try:
+        events, wall = _sim(1, "bench-device-full", **extra)
+    finally:
+        st = ns.state()
+        ns.close()
+        if broker:
+            broker.terminate()
+    readings = sum(1 for e in events if e["event"] == "reading")
+    return {"heap_peak_bytes": max(e["data"] for e in events if e["event"] == "heap"),
+            "readings": readings, "nightscout_entries": len(st["entries"]),
+            "nightscout_max_posts_per_entry": max(st["posts"].values()) if st["posts"] else 0,
+            "mqtt": bool(broker), "wall_s": round(wall, 1)}
+
+
+def run():
+    events, wall = _sim(7, "bench-device")
     heap = [e for e in events if e["event"] == "heap"]
     code = [e for e in events if e["event"] == "heap_code"][0]["alloc"]
     end = [e for e in events if e["event"] == "sim_end"][0]
@@ -58,6 +112,7 @@ def run():
                                 "max": lat["max"] / 1000, "n": lat["n"],
                                 "note": "real time on the host, histogram bucket 0.1 ms"},
     }
+    out["full_day"] = full_day()
     print("device, 7 simulated days (make sim HEADLESS=1 DAYS=7):")
     for k in ("heap_peak_bytes", "heap_growth_bytes_day2_to_7", "sim_seconds_for_7_days",
               "readings", "resets", "alarm_onsets"):
@@ -65,6 +120,7 @@ def run():
     print("  %-30s median %.1f ms, p99 %.1f ms" % ("reading_to_alarm_ms",
                                                   out["reading_to_alarm_ms"]["median"],
                                                   out["reading_to_alarm_ms"]["p99"]))
+    print("  full_day (forwarding on):     %s" % out["full_day"])
     return out
 
 

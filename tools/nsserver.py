@@ -44,8 +44,9 @@ def _systime(e):
 
 class NsServer:
     def __init__(self, secret=None, tokens=(), port=0, control_port=0, bad_delay_s=5.0,
-                 certfile=None, keyfile=None, host="127.0.0.1"):
+                 certfile=None, keyfile=None, host="127.0.0.1", send_date=True):
         self.host = host
+        self.send_date = send_date
         self.secret_hashes = set()
         if secret:
             self.secret_hashes = {hashlib.sha1(secret.encode()).hexdigest(),
@@ -151,6 +152,15 @@ def _api_handler(ns):
 
         def log_message(self, *a):
             pass
+
+        def send_response(self, code, message=None):
+            if ns.send_date:
+                return super().send_response(code, message)
+            # a simulated box runs faster than real time: a real Date would
+            # drag its wall clock back at every upload
+            self.log_request(code)
+            self.send_response_only(code, message)
+            self.send_header("Server", self.version_string())
 
         def _send(self, status, obj):
             data = json.dumps(obj).encode()
@@ -269,8 +279,11 @@ def main():
     ap.add_argument("--bad-delay", type=float, default=5.0)
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--no-date", action="store_true",
+                    help="send no Date header (for a simulated box on an accelerated clock)")
     a = ap.parse_args()
-    ns = NsServer(a.secret, a.token, a.port, a.control_port, a.bad_delay, a.cert, a.key)
+    ns = NsServer(a.secret, a.token, a.port, a.control_port, a.bad_delay, a.cert, a.key,
+                  send_date=not a.no_date)
     print(json.dumps({"port": ns.port, "control_port": ns.control_port}), flush=True)
     try:
         while True:

@@ -14,7 +14,8 @@
 #   IRQs, between scheduler steps.
 # - Real sockets (a LAN server, an MQTT broker on loopback) still work: they
 #   are polled each step; while they are active the clock waits up to
-#   `grace_ms` of real time for them before jumping ahead.
+#   `grace_ms` of real time for them before jumping ahead (a peer that then
+#   stays silent MAX_EMPTY_GRACES times in a row gets no more until it speaks).
 # speed=0 runs as fast as possible; speed=x runs x times real time.
 import sys
 import heapq
@@ -32,6 +33,8 @@ _seq = 0
 speed = 0
 grace_ms = 5
 _last_real_activity = -10**9
+_empty_graces = 0  # grace waits in a row in which no real event came
+MAX_EMPTY_GRACES = 3  # then stop waiting for real peers until they speak again
 _installed = False
 
 
@@ -233,12 +236,13 @@ def _install_hook():
             _step(q, dt)
 
     def _step(q, dt):
-        global _last_real_activity
+        global _last_real_activity, _empty_graces
         p = q.poller
         orig(q, 0)
         if p.events:
             if p.real_events:
                 _last_real_activity = _rt.ticks_ms()
+                _empty_graces = 0
             return
         real_io = p.n_real > 0
         target = _now_us + dt * 1000 if dt >= 0 else None
@@ -251,7 +255,8 @@ def _install_hook():
             wait = 50
         else:
             wait = int((target - _now_us) // 1000 / speed) if speed else 0
-            if real_io and _rt.ticks_diff(_rt.ticks_ms(), _last_real_activity) < 200:
+            if (real_io and _empty_graces < MAX_EMPTY_GRACES
+                    and _rt.ticks_diff(_rt.ticks_ms(), _last_real_activity) < 200):
                 wait = max(wait, grace_ms)
         if wait > 0:
             t0 = _rt.ticks_us()
@@ -261,10 +266,13 @@ def _install_hook():
                 _rt.sleep_ms(int(wait))
             if p.events:
                 _last_real_activity = _rt.ticks_ms()
+                _empty_graces = 0
                 el = int(_rt.ticks_diff(_rt.ticks_us(), t0) * (speed or 1))
                 new = _now_us + el
                 advance_to(new if target is None else min(new, target))
                 return
+            elif real_io:
+                _empty_graces += 1  # a peer that stays silent gets no more real time
         if target is not None:
             advance_to(target)
         orig(q, 0)
