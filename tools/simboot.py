@@ -98,9 +98,24 @@ def config():
     return cfg
 
 
-FIRMWARE_MODULES = ("main", "link", "aioble", "dexcom.backfill", "forward.wifi", "forward.nightscout",
-                    "forward.mqtt", "forward.lanapi", "forward.timesync", "sound.buttons",
-                    "sound.selftest", "app.wiring", "setup.ap")
+LIBRARIES = ("aioble", "microdot", "umqtt.simple", "ntptime")
+
+
+def firmware_modules(root=ROOT + "/firmware", prefix=""):
+    """Every module of firmware/ (all of it is frozen on the board)."""
+    out = []
+    for name in sorted(os.listdir(root)):
+        path = root + "/" + name
+        if name.endswith(".py") and name != "__init__.py":
+            out.append(prefix + name[:-3])
+        elif "." not in name and name != "__pycache__":
+            try:
+                os.stat(path + "/__init__.py")
+            except OSError:
+                continue
+            out.append(prefix + name)
+            out.extend(firmware_modules(path, prefix + name + "."))
+    return out
 
 
 def load_code():
@@ -108,11 +123,14 @@ def load_code():
     flash) next to the host fakes and the virtual transmitter; return the
     heap they take."""
     import gc
-    for m in FIRMWARE_MODULES:
+    for m in firmware_modules() + list(LIBRARIES):
+        if m == "main":
+            continue  # imported by the boot loop
         try:
             __import__(m)
         except ImportError:
             pass
+    import main  # noqa: F401
     gc.collect()
     return gc.mem_alloc()
 
@@ -233,6 +251,10 @@ def main():
     trace = OPTS["trace"]
     hook_radio()
     import vtx
+    from vtx import transmitter as _vtx_tx
+    # the transmitter keeps 24 h for backfill; the link asks for at most 3 h:
+    # keep 4 h, so the host's own memory stays out of the firmware's figure
+    _vtx_tx._HISTORY_WINDOWS = 48
     tx = vtx.start(trace, transmitter_id=OPTS.get("tx_id", DEFAULT_TX_ID),
                    faults=OPTS.get("faults", ""), seed=int(OPTS.get("seed", 1)),
                    start_minute=start_min)
