@@ -41,6 +41,22 @@ def parse_url(url):
     return scheme, host, port, "/" + path.rstrip("/") if path else ""
 
 
+def pem_to_der(data):
+    """The first certificate of a PEM file as DER (MicroPython's `tls` rejects
+    PEM text in cadata: "invalid cert"); DER input is returned unchanged."""
+    if isinstance(data, str):
+        data = data.encode()
+    begin = data.find(b"-----BEGIN CERTIFICATE-----")
+    if begin < 0:
+        return data
+    end = data.find(b"-----END CERTIFICATE-----", begin)
+    if end < 0:
+        raise ValueError("CA file: PEM certificate without its END line")
+    import binascii
+    body = data[begin + 27:end].replace(b"\r", b"").replace(b"\n", b"").strip()
+    return binascii.a2b_base64(body)
+
+
 def tls_context(cadata):
     """A client TLS context that verifies the server against `cadata` (PEM or DER bytes)."""
     try:
@@ -50,9 +66,9 @@ def tls_context(cadata):
     ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
     ctx.verify_mode = tls.CERT_REQUIRED
     try:
-        ctx.load_verify_locations(cadata=cadata)
+        ctx.load_verify_locations(cadata=pem_to_der(cadata))
     except TypeError:
-        ctx.load_verify_locations(cadata)
+        ctx.load_verify_locations(pem_to_der(cadata))
     return ctx
 
 
