@@ -141,7 +141,7 @@ eng = FakeEngine()
 hits = []
 btn = buttons.Buttons(B["button"], on_snooze=lambda: hits.append("snooze"),
                       on_ack=lambda: hits.append("ack"), on_test=lambda: hits.append("test"),
-                      clock_ms=now)
+                      on_setup=lambda: hits.append("setup"), clock_ms=now)
 PIN = B["button"]["pin"]
 def press(t, hold):
     # bouncing contact: 1 ms chatter on press and on release
@@ -171,6 +171,10 @@ async def main():
     await asyncio.sleep_ms(1600)
     results["ack_while_held"] = list(hits)
     await asyncio.sleep(5)
+    del hits[:]
+    press(0, 7000)  # held on: acknowledge, then the setup access point
+    await asyncio.sleep(10)
+    results["setup_hold"] = list(hits)
 asyncio.run(main())
 out(results=results)
 ''')
@@ -181,6 +185,8 @@ out(results=results)
     assert r["double"] == ["snooze"]
     assert r["bounce_only"] == []
     assert r["ack_while_held"] == ["ack"]
+    assert r["long"] == ["ack"]  # 2.5 s is not the setup hold
+    assert r["setup_hold"] == ["ack", "setup"]
 
 
 BOOT_HOLD = r'''

@@ -43,7 +43,8 @@ def _buttons(app):
         return
     from sound.buttons import Buttons
     btn = Buttons(app.board["button"], on_snooze=app.snooze, on_ack=app.acknowledge,
-                  on_test=app.ann.test, feedback=app.ann.cue, on_fault=_fault(app, "button"))
+                  on_test=app.ann.test, feedback=app.ann.cue, on_fault=_fault(app, "button"),
+                  on_setup=lambda: _open_setup(app, "button"))
     app.buttons = btn
     supervise(app, "buttons", btn.run, 30)
 
@@ -219,6 +220,17 @@ def _setup(app):
     srv = setup_web.SetupServer(app.config_path, lambda: setup_web.state_from_app(app),
                                 lambda cfg: _restart_soon(app), point)
     supervise(app, "setup_web", lambda: srv.run(app.http_host, app.setup_port), 600)
+
+
+def _open_setup(app, reason):
+    if app.setup_ap is None:
+        return
+    try:
+        app.setup_ap.open(reason)
+        app.ann.cue("reset_done")  # a confirmation sound
+    except Exception as e:
+        log.exc(e, "cannot open the setup access point")
+        app.condition("device", "setup_ap", True)
 
 
 def _restart_soon(app):

@@ -3,6 +3,7 @@
 #   long press (held long_ms; fires while held)    -> on_ack()
 #   test_presses short presses, each within gap_ms -> on_test()  (the first
 #                                                     press has snoozed already)
+#   held on for setup_ms (after the acknowledge)   -> on_setup()  (open the setup access point)
 #   held at boot for reset_ms                      -> on_factory_reset(), by boot_hold()
 #
 #   btn = Buttons(board["button"], on_snooze=..., on_ack=..., on_test=...,
@@ -25,7 +26,8 @@ import machine
 class Buttons:
     def __init__(self, cfg, on_snooze=None, on_ack=None, on_test=None, on_factory_reset=None,
                  feedback=None, on_fault=None, clock_ms=None, debounce_ms=30, sample_ms=5,
-                 long_ms=1500, gap_ms=500, test_presses=3, reset_ms=10000):
+                 long_ms=1500, gap_ms=500, test_presses=3, reset_ms=10000, on_setup=None,
+                 setup_ms=6000):
         if clock_ms is None:
             import clock
             clock_ms = clock.ms
@@ -35,6 +37,7 @@ class Buttons:
         self.debounce_ms, self.sample_ms = debounce_ms, sample_ms
         self.long_ms, self.gap_ms, self.test_presses = long_ms, gap_ms, test_presses
         self.reset_ms = reset_ms
+        self.on_setup, self.setup_ms = on_setup, setup_ms
         pull = {"up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN}.get(cfg.get("pull"))
         if pull is None:
             self.pin = machine.Pin(cfg["pin"], machine.Pin.IN)
@@ -111,7 +114,7 @@ class Buttons:
 
     async def _gesture(self):
         count = 0
-        long_fired = False
+        long_fired = setup_fired = False
         t_down = t_up = self._clock()
         while True:
             level = await self._settle()
@@ -136,6 +139,11 @@ class Buttons:
                     long_fired = True
                     count = 0
                     self._call(self.on_ack)
+                    self.gestures += 1
+                elif (long_fired and not setup_fired and self.on_setup is not None
+                      and now - t_down >= self.setup_ms):
+                    setup_fired = True
+                    self._call(self.on_setup)
                     self.gestures += 1
             elif now - t_up >= self.gap_ms or (count == 0 and long_fired):
                 if count:
