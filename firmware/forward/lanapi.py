@@ -21,7 +21,8 @@ import binascii
 import hashlib
 
 import clock
-from microdot import Microdot, Request
+from microdot import Request
+from app.webserver import BadRequest, BoundedServer
 from forward import ConfigError, need, log_print
 from forward.entries import direction, iso_utc, TREND_CODES
 
@@ -58,87 +59,6 @@ def validate(cfg):
             "device": need(cfg, "device", str, w, "bedside-cgm", False)}
 
 
-class BadRequest(ValueError):
-    pass
-
-
-class _BoundedReader:
-    """The request stream with a cap on line length (microdot's readline is
-    unbounded until it returns; this one refuses to buffer past the cap)."""
-
-    def __init__(self, reader):
-        self.r = reader
-        self.buf = b""
-
-    async def readline(self):
-        while True:
-            i = self.buf.find(b"\n")
-            if i >= 0:
-                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
-                return line
-            if len(self.buf) > _LINE_MAX:
-                raise BadRequest("line too long")
-            chunk = await self.r.read(128)
-            if not chunk:
-                line, self.buf = self.buf, b""
-                return line
-            self.buf += chunk
-
-    async def read(self, n=-1):
-        if self.buf:
-            out = self.buf if n < 0 else self.buf[:n]
-            self.buf = self.buf[len(out):]
-            return out
-        return await self.r.read(min(n, 256) if n >= 0 else 256)
-
-    async def readexactly(self, n):
-        if n > _LINE_MAX:
-            raise BadRequest("body too large")
-        out = b""
-        while len(out) < n:
-            c = await self.read(n - len(out))
-            if not c:
-                raise EOFError
-            out += c
-        return out
-
-
-class _Server(Microdot):
-    def __init__(self, max_connections, timeout_s, log):
-        super().__init__()
-        self.max_connections = max_connections
-        self.timeout_s = timeout_s
-        self.active = 0
-        self.refused = 0
-        self.timeouts = 0
-        self._log = log
-
-    async def handle_request(self, reader, writer):
-        if self.active >= self.max_connections:
-            self.refused += 1
-            await _close(writer)  # too many: dropped unanswered
-            return
-        self.active += 1
-        try:
-            await asyncio.wait_for(
-                Microdot.handle_request(self, _BoundedReader(reader), writer), self.timeout_s)
-        except asyncio.TimeoutError:
-            self.timeouts += 1
-        except Exception as e:  # a broken client must not take the server down
-            self._log("lanapi: request failed: %r" % e)
-        finally:
-            self.active -= 1
-            await _close(writer)
-
-
-async def _close(writer):
-    try:
-        writer.close()
-        await writer.wait_closed()
-    except Exception:
-        pass
-
-
 def _int_arg(args, name, default, lo, hi):
     v = args.get(name)
     if v is None or v == "":
@@ -172,7 +92,8 @@ class LanApi:
         Request.max_content_length = 0  # GET only: any body is refused (413)
         Request.max_body_length = 0
         Request.max_readline = _LINE_MAX
-        self.app = app = _Server(c["max_connections"], c["request_timeout_s"], log)
+        self.app = app = BoundedServer(c["max_connections"], c["request_timeout_s"], log,
+                                       line_max=_LINE_MAX, max_body=0, name="lanapi")
         app.before_request(self._auth)
         app.errorhandler(BadRequest)(self._bad)
         app.route("/sgv.json")(self._sgv)

@@ -31,6 +31,7 @@ import os
 
 import clock
 from microdot import Microdot
+from app.webserver import BoundedServer
 from app import config as appconfig
 from app import log
 from setup import form, page
@@ -93,48 +94,10 @@ def _chunks(gen):
         yield "".join(buf)
 
 
-class BodyTooLarge(ValueError):
-    pass
-
-
-class _CappedReader:
-    """The request stream, refusing bodies over MAX_BODY (before buffering them)."""
-
-    def __init__(self, reader):
-        self.r = reader
-
-    async def readline(self):
-        return await self.r.readline()
-
-    async def read(self, n=-1):
-        return await self.r.read(n)
-
-    async def readexactly(self, n):
-        if n > MAX_BODY:
-            raise BodyTooLarge("body of %d bytes" % n)
-        return await self.r.readexactly(n)
-
-
-class _Server(Microdot):
+class _Server(BoundedServer):
     def __init__(self):
-        Microdot.__init__(self)
-        self.active = 0
-
-    async def handle_request(self, reader, writer):
-        if self.active >= MAX_CONNECTIONS:
-            await _close(writer)
-            return
-        self.active += 1
-        try:
-            await asyncio.wait_for(Microdot.handle_request(self, _CappedReader(reader), writer),
-                                   REQUEST_TIMEOUT_S)
-        except asyncio.TimeoutError:
-            pass
-        except Exception as e:  # a broken client must not take the page down
-            log.warn("setup: request failed: %r", e)
-        finally:
-            self.active -= 1
-            await _close(writer)
+        BoundedServer.__init__(self, MAX_CONNECTIONS, REQUEST_TIMEOUT_S,
+                               lambda m: log.warn("%s", m), max_body=MAX_BODY, name="setup")
 
     async def dispatch_request(self, req):
         # The LAN API sets microdot's class-wide body limit to 0 (it takes no
@@ -142,14 +105,6 @@ class _Server(Microdot):
         if req is not None:
             req.max_content_length = MAX_BODY
         return await Microdot.dispatch_request(self, req)
-
-
-async def _close(writer):
-    try:
-        writer.close()
-        await writer.wait_closed()
-    except Exception:
-        pass
 
 
 class SetupServer:
@@ -256,7 +211,7 @@ class SetupServer:
         n = req.content_length
         body = req.body
         if n and not body:   # not read by microdot (class-wide limit): read it here
-            body = await _CappedReader(req.stream).readexactly(n)
+            body = await req.stream.readexactly(n)  # capped at MAX_BODY by the server
         return form.parse_urlencoded(body or b"")
 
     async def _signin(self, req):

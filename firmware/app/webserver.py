@@ -1,0 +1,96 @@
+# A microdot server with bounds, shared by the LAN API and the setup page:
+# at most `max_connections` requests at once (more are closed unanswered),
+# `timeout_s` per request (slow clients are cut off), request lines of at
+# most `line_max` bytes and bodies of at most `max_body` bytes (BadRequest:
+# microdot answers 400). A failing request is logged and never takes the
+# server down.
+import asyncio
+
+from microdot import Microdot
+
+
+class BadRequest(ValueError):
+    """The request is malformed or too large."""
+
+
+class BoundedReader:
+    """The request stream, refusing to buffer a line past line_max (microdot's
+    readline is unbounded) or a body past max_body."""
+
+    def __init__(self, reader, line_max, max_body):
+        self.r = reader
+        self.buf = b""
+        self.line_max = line_max
+        self.max_body = max_body
+
+    async def readline(self):
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                return line
+            if len(self.buf) > self.line_max:
+                raise BadRequest("line too long")
+            chunk = await self.r.read(128)
+            if not chunk:
+                line, self.buf = self.buf, b""
+                return line
+            self.buf += chunk
+
+    async def read(self, n=-1):
+        if self.buf:
+            out = self.buf if n < 0 else self.buf[:n]
+            self.buf = self.buf[len(out):]
+            return out
+        return await self.r.read(min(n, 256) if n >= 0 else 256)
+
+    async def readexactly(self, n):
+        if n > self.max_body:
+            raise BadRequest("body of %d bytes is too large" % n)
+        out = b""
+        while len(out) < n:
+            c = await self.read(n - len(out))
+            if not c:
+                raise EOFError
+            out += c
+        return out
+
+
+class BoundedServer(Microdot):
+    def __init__(self, max_connections, timeout_s, log, line_max=512, max_body=0, name="web"):
+        super().__init__()
+        self.max_connections = max_connections
+        self.timeout_s = timeout_s
+        self.line_max = line_max
+        self.max_body = max_body
+        self.name = name
+        self.active = 0
+        self.refused = 0
+        self.timeouts = 0
+        self._log = log
+
+    async def handle_request(self, reader, writer):
+        if self.active >= self.max_connections:
+            self.refused += 1
+            await close_quietly(writer)  # too many: dropped unanswered
+            return
+        self.active += 1
+        try:
+            await asyncio.wait_for(
+                Microdot.handle_request(self, BoundedReader(reader, self.line_max, self.max_body),
+                                        writer), self.timeout_s)
+        except asyncio.TimeoutError:
+            self.timeouts += 1
+        except Exception as e:  # a broken client must not take the server down
+            self._log("%s: request failed: %r" % (self.name, e))
+        finally:
+            self.active -= 1
+            await close_quietly(writer)
+
+
+async def close_quietly(writer):
+    try:
+        writer.close()
+        await writer.wait_closed()
+    except Exception:
+        pass
