@@ -158,7 +158,15 @@ class App:
         self.condition("device", ev.get("what") or "annunciator", ev.get("active", True))
 
     def _task_failed(self, name, active):
-        self.condition("device", name, active)
+        try:
+            self.condition("device", name, active)
+        except Exception as e:
+            # the engine itself is broken: sound the device fault directly,
+            # loud, rather than fall silent
+            log.exc(e, "alarm engine cannot raise %s", name)
+            if active:
+                self.ann.set({"type": "device", "priority": "high", "status": "sounding",
+                              "level": 3, "reason": name})
 
     async def _annunciator_task(self, checkin):
         task = asyncio.create_task(self.ann.run())

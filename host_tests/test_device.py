@@ -89,6 +89,15 @@ def test_a_failing_task_is_restarted_and_raises_device(tmp_path, task):
 
 
 
+def test_a_broken_alarm_engine_still_ends_in_a_loud_fault(tmp_path):
+    ev, log = sim(tmp_path, 1, inject={"break_engine_at_s": 1200})
+    loud = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] > 1200000
+            and e["pattern"] == "high" and e["alarm"] == "device"]
+    assert loud and loud[0]["t_ms"] < 1200000 + 60000, [e for e in ev if e["event"] != "reading"]
+    console = (tmp_path / "flash" / "sim-console.log").read_text()
+    assert "alarm engine cannot raise task_alarms" in console
+
+
 def test_memory_error_in_web_server_leaves_alarms_sounding(tmp_path):
     ev, _ = sim(tmp_path, 4, inject={"task": "web", "error": "MemoryError", "at_s": 600,
                                      "times": 5}, HTTP_PORT=free_port())

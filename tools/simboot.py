@@ -202,7 +202,8 @@ def inject(app, boots):
     {"task": name, "error": "MemoryError"|"ValueError"|"hang", "at_s": t, "times": n}
     makes that supervised task fail (or hang) from virtual time t;
     {"reset_at_s": t} resets the board at t; {"wall_jumps": [[t, delta_s], ...]}
-    moves the wall clock as NTP would."""
+    moves the wall clock as NTP would; {"break_engine_at_s": t} makes every
+    engine call raise from t."""
     spec = OPTS.get("inject") or {}
     if spec.get("task") and boots == 1:
         real_add = app.add_task
@@ -230,6 +231,16 @@ def inject(app, boots):
             real_add(name, faulty, period_s, critical)
 
         app.add_task = add_task
+    if boots == 1 and spec.get("break_engine_at_s"):
+        eng = app.engine
+
+        def broken(*a, **k):
+            raise RuntimeError("injected: the alarm engine is broken")
+
+        def break_it():
+            for name in ("on_reading", "tick", "set_condition", "snooze", "acknowledge"):
+                setattr(eng, name, broken)
+        vtime.call_at(int(spec["break_engine_at_s"] * 1e6), break_it)
     if boots == 1:
         if spec.get("reset_at_s"):
             vtime.call_at(int(spec["reset_at_s"] * 1e6), machine.reset)
