@@ -6,24 +6,15 @@ import json
 import os
 import sys
 
+import scratch
+
 from app import config, fsutil
 
 WORK = "build/test_config_files_" + sys.implementation.name
 
 
 def _fresh(name):
-    for part in ("build", WORK):
-        try:
-            os.mkdir(part)
-        except OSError:
-            pass
-    path = WORK + "/" + name
-    for suffix in ("", ".tmp", ".bak"):
-        try:
-            os.remove(path + suffix)
-        except OSError:
-            pass
-    return path
+    return scratch.fresh(WORK, name)
 
 
 def _write(path, text):
