@@ -4,7 +4,9 @@ Scores the engine (tools/replay.py on the MicroPython unix port) and the
 peers' algorithms (tools/alarmbench/peers.py: threshold, Nightscout AR2,
 xDrip+, Nightguard) over ../shared/traces (simulated, reference = true_bg)
 and ../shared/real-cgm (recorded, reference = the CGM itself); prints one
-table per set and returns {"simulated": {system: figures}, "real": {...}}.
+table per set and returns {"simulated": {system: figures}, "real": {...},
+"ceiling": {"simulated": ...}} (the last: how far the sensor hides the
+simulated lows, alarmbench/ceiling.py).
 Definitions: tools/alarmbench/score.py. Quick runs while tuning:
 `python -m tools.alarmbench --set simulated --systems engine,ar2 --cpython`.
 """
@@ -13,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from alarmbench import runner, score  # noqa: E402
+from alarmbench import ceiling, runner, score  # noqa: E402
 
 
 def run():
@@ -22,6 +24,9 @@ def run():
         results = runner.run_set(runner.SETS[name])
         print(score.table("%s (%s)" % (name, runner.SETS[name]), results), flush=True)
         out[name] = results
+    # how many simulated lows the CGM shows at all (see alarmbench/ceiling.py)
+    out["ceiling"] = {"simulated": ceiling.study(runner.SETS["simulated"])}
+    print(ceiling.table("simulated: ceiling", out["ceiling"]["simulated"]), flush=True)
     engine_errors = [r["error"] for r in (out["simulated"]["engine"], out["real"]["engine"])
                      if "error" in r]
     if engine_errors:
