@@ -212,3 +212,25 @@ def test_lan_api_routes_and_bad_requests():
     assert out["slow_cut_after_ms"] == 5000 and out["slow_answer"] == ""
     assert out["active_max"] <= 3 and out["refused"] >= 3
     assert out["still_serving"] == 200
+
+
+QUEUE_HEAP = """
+import gc
+from forward.queue import UploadQueue
+gc.collect(); a0 = gc.mem_alloc()
+q = UploadQueue()
+gc.collect(); a1 = gc.mem_alloc()
+for i in range(700):   # a long outage: the queue fills and overflows
+    q.push((1000000 + i * 300, 800000000 + i * 300, 40 + i % 300, i % 7 - 3, 6, "live"))
+gc.collect(); a2 = gc.mem_alloc()
+print(a1 - a0, a2 - a1, len(q), q.dropped)
+"""
+
+
+def test_a_full_upload_queue_takes_no_more_heap_than_an_empty_one():
+    # the outage case: 600 queued readings must not eat the alarms' heap
+    out = run_micropython(["-c", QUEUE_HEAP], heap="64K").stdout.split()
+    empty, growth, n, dropped = (int(x) for x in out)
+    assert (n, dropped) == (600, 100)
+    assert empty <= 600 * 12 + 1024, empty
+    assert growth < 512, growth

@@ -36,79 +36,125 @@ class QueueError(ValueError):
 
 
 class UploadQueue:
+    # Storage: one bytearray of `capacity` packed records (the dumps() record
+    # format), allocated once at start. A list of tuples would grow by ~40 B
+    # (ESP32) to ~78 B (64-bit host) per entry during a long outage, just when
+    # the box must keep its heap for the alarms; this stays at 12 B per entry.
     def __init__(self, capacity=600, sent_memory=48, save_interval_s=1800):
         if capacity < 300:
             raise ValueError("capacity must hold at least a day of readings (>= 300)")
         self.capacity = capacity
         self.sent_memory = sent_memory
         self.save_interval_s = save_interval_s
-        self._items = []  # (dex_s, unix_s, sgv, trend), sorted by unix_s
-        self._sent = []  # recently acknowledged (dex_s, unix_s), oldest first
+        self._buf = bytearray(capacity * _REC_SIZE)  # sorted by unix_s, oldest first
+        self._n = 0
+        self._sent = bytearray(sent_memory * 8)  # recently acknowledged (dex_s, unix_s)
+        self._sent_n = 0
+        self._sent_next = 0  # ring position of the next acknowledgement
         self.dropped = 0
         self.dirty = False
         self._saved_at = None
         self._saved_empty = True
 
     def __len__(self):
-        return len(self._items)
+        return self._n
 
-    def _known(self, dex_s, unix_s, seq):
-        for e in seq:
-            if e[0] == dex_s and -_SAME_READING_S < e[1] - unix_s < _SAME_READING_S:
+    def _get(self, i):
+        dex_s, unix_s, sgv, trend = struct.unpack_from(_REC, self._buf, i * _REC_SIZE)
+        return dex_s, unix_s, sgv, None if trend == _NO_TREND else trend
+
+    def _unix(self, i):
+        return struct.unpack_from("<I", self._buf, i * _REC_SIZE + 4)[0]
+
+    def _place(self, unix_s):
+        """Index after the last queued entry at or before unix_s (binary search)."""
+        lo, hi = 0, self._n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._unix(mid) > unix_s:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def _known(self, dex_s, unix_s, i):
+        """Queued (near index i) or recently sent: same dex_s, wall times within 150 s."""
+        for j in range(i - 1, -1, -1):
+            d, u = struct.unpack_from("<II", self._buf, j * _REC_SIZE)
+            if u <= unix_s - _SAME_READING_S:
+                break
+            if d == dex_s:
+                return True
+        for j in range(i, self._n):
+            d, u = struct.unpack_from("<II", self._buf, j * _REC_SIZE)
+            if u >= unix_s + _SAME_READING_S:
+                break
+            if d == dex_s:
+                return True
+        for j in range(self._sent_n):
+            d, u = struct.unpack_from("<II", self._sent, j * 8)
+            if d == dex_s and -_SAME_READING_S < u - unix_s < _SAME_READING_S:
                 return True
         return False
 
+    def _remove(self, i):
+        mv = memoryview(self._buf)
+        mv[i * _REC_SIZE:(self._n - 1) * _REC_SIZE] = mv[(i + 1) * _REC_SIZE:self._n * _REC_SIZE]
+        self._n -= 1
+
     def push(self, reading):
         """Queue a reading tuple (firmware/reading.py). Returns True when queued,
-        False for a duplicate or a reading Nightscout cannot take (no wall time
-        or no glucose value)."""
+        False for a duplicate or a reading Nightscout cannot take (no wall time,
+        no glucose value, or a field out of range)."""
         dex_s, unix_s, sgv, trend = reading[0], reading[1], reading[2], reading[3]
         if unix_s is None or sgv is None:
             return False
-        if self._known(dex_s, unix_s, self._items) or self._known(dex_s, unix_s, self._sent):
+        unix_s = int(unix_s)
+        if not (0 <= dex_s <= 0xFFFFFFFF and 0 <= unix_s <= 0xFFFFFFFF and 0 <= sgv <= 0xFFFF
+                and (trend is None or -32767 <= trend <= 32767)):
+            return False  # cannot be a reading (the packed record would wrap it)
+        i = self._place(unix_s)
+        if self._known(dex_s, unix_s, i):
             return False
-        e = (dex_s, int(unix_s), sgv, trend)
-        items = self._items
-        i = len(items)
-        while i > 0 and items[i - 1][1] > e[1]:
-            i -= 1
-        items.insert(i, e)
-        if len(items) > self.capacity:
-            items.pop(0)
-            self.dropped += 1
         self.dirty = True
+        if self._n == self.capacity:  # full: the oldest entry goes (maybe this one)
+            self.dropped += 1
+            if i == 0:
+                return True
+            self._remove(0)
+            i -= 1
+        mv = memoryview(self._buf)
+        mv[(i + 1) * _REC_SIZE:(self._n + 1) * _REC_SIZE] = bytes(mv[i * _REC_SIZE:self._n * _REC_SIZE])
+        struct.pack_into(_REC, self._buf, i * _REC_SIZE, dex_s, unix_s, sgv,
+                         _NO_TREND if trend is None else trend)
+        self._n += 1
         return True
 
     def batch(self, n):
         """The oldest n entries (not removed until ack())."""
-        return self._items[:n]
+        return [self._get(i) for i in range(min(n, self._n))]
 
     def ack(self, entries):
         """The server stored these entries: forget them (remembered as sent)."""
         for e in entries:
-            try:
-                self._items.remove(e)
-            except ValueError:
-                pass  # dropped by overflow meanwhile
-            self._sent.append((e[0], e[1]))
-        if len(self._sent) > self.sent_memory:
-            del self._sent[: len(self._sent) - self.sent_memory]
+            for i in range(self._n):  # acknowledged entries are at the front
+                if self._get(i) == e:
+                    self._remove(i)
+                    break  # (or dropped by overflow meanwhile)
+            struct.pack_into("<II", self._sent, self._sent_next * 8, e[0], e[1])
+            self._sent_next = (self._sent_next + 1) % self.sent_memory
+            self._sent_n = min(self._sent_n + 1, self.sent_memory)
         self.dirty = True
 
     def entries(self):
-        return list(self._items)
+        return self.batch(self._n)
 
     # --- persistence (image and policy; the file write is the caller's) ---
     def dumps(self):
-        buf = bytearray(8 + _REC_SIZE * len(self._items))
-        buf[0:4] = _MAGIC
-        struct.pack_into("<I", buf, 4, len(self._items))
-        off = 8
-        for dex_s, unix_s, sgv, trend in self._items:
-            struct.pack_into(_REC, buf, off, dex_s, unix_s, sgv,
-                             _NO_TREND if trend is None else trend)
-            off += _REC_SIZE
-        return bytes(buf)
+        head = bytearray(8)
+        head[0:4] = _MAGIC
+        struct.pack_into("<I", head, 4, self._n)
+        return bytes(head) + bytes(self._buf[:self._n * _REC_SIZE])
 
     def restore(self, data):
         """Merge a dumps() image (after a restart). Raises QueueError if corrupt."""
@@ -121,7 +167,7 @@ class UploadQueue:
             dex_s, unix_s, sgv, trend = struct.unpack_from(_REC, data, 8 + i * _REC_SIZE)
             self.push((dex_s, unix_s, sgv, None if trend == _NO_TREND else trend))
         self.dirty = False
-        self._saved_empty = not self._items
+        self._saved_empty = not self._n
 
     def should_save(self, now_s):
         """True when a flash write is worth it: the image changed, differs from
@@ -129,7 +175,7 @@ class UploadQueue:
         last write (or since the first change after start)."""
         if not self.dirty:
             return False
-        if not self._items and self._saved_empty:
+        if not self._n and self._saved_empty:
             self.dirty = False  # nothing pending, and flash already says so
             return False
         if self._saved_at is None:
@@ -139,7 +185,7 @@ class UploadQueue:
     def mark_saved(self, now_s):
         self.dirty = False
         self._saved_at = now_s
-        self._saved_empty = not self._items
+        self._saved_empty = not self._n
 
 
 def save_atomic(path, data):

@@ -15,6 +15,8 @@ def test_queue_order_dedup_bound():
     assert q.push(r(300, 1000300, source="backfill"))  # older backfill slots in before
     assert not q.push(r(600, 1000601))  # same transmitter time: duplicate
     assert not q.push(r(900, None)) and not q.push(r(900, 1000900, sgv=None))
+    assert not q.push(r(-1, 1000900)) and not q.push(r(900, 1000900, sgv=70000))
+    assert not q.push(r(900, 1000900, trend=40000))  # out of the packed record's range
     assert [e[0] for e in q.batch(10)] == [300, 600]
     q.ack(q.batch(1))
     assert not q.push(r(300, 1000300))  # already uploaded
@@ -42,6 +44,69 @@ def test_queue_image_round_trip_and_save_policy():
             assert False, "accepted a corrupt image"
         except QueueError:
             pass
+
+
+class _ListQueue:
+    """The queue's rules written plainly over a list (the reference model)."""
+
+    def __init__(self, capacity):
+        self.capacity, self.items, self.sent, self.dropped = capacity, [], [], 0
+
+    def push(self, dex, unix, sgv, trend):
+        for e in self.items + self.sent:
+            if e[0] == dex and -150 < e[1] - unix < 150:
+                return False
+        i = len(self.items)
+        while i > 0 and self.items[i - 1][1] > unix:
+            i -= 1
+        self.items.insert(i, (dex, unix, sgv, trend))
+        if len(self.items) > self.capacity:
+            self.items.pop(0)
+            self.dropped += 1
+        return True
+
+    def ack(self, entries):
+        for e in entries:
+            if e in self.items:
+                self.items.remove(e)
+            self.sent = (self.sent + [(e[0], e[1])])[-48:]
+
+
+def test_queue_matches_the_plain_list_model_under_random_operations():
+    seed = 12345
+
+    def rnd(n):
+        nonlocal seed
+        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+        return seed % n
+
+    q, ref = UploadQueue(capacity=300), _ListQueue(300)
+    longest = 0
+    for step in range(3000):
+        op = rnd(10)
+        outage = 800 <= step < 1600  # nothing acknowledged: the queue fills and overflows
+        if op < 7 or outage:  # a reading: mostly new, some repeats, some backfill from the past
+            slot = max(0, step - rnd(40)) if op < 2 else step
+            dex, unix = 300 * slot, 1000000 + 300 * slot + rnd(3) * 60
+            trend = None if rnd(5) == 0 else rnd(60) - 30
+            sgv = 40 + rnd(360)
+            assert q.push(r(dex, unix, sgv, trend)) == ref.push(dex, unix, sgv, trend), step
+        elif op < 9:
+            b = q.batch(1 + rnd(20))
+            assert b == ref.items[:len(b)]
+            q.ack(b)
+            ref.ack(b)
+        else:  # a batch acknowledged after overflow dropped some of it
+            b = q.batch(5)
+            for k in range(3):
+                q.push(r(10 ** 8 + 300 * (step * 3 + k), 10 ** 8 + 300 * (step * 3 + k)))
+                ref.push(10 ** 8 + 300 * (step * 3 + k), 10 ** 8 + 300 * (step * 3 + k), 100, 0)
+            q.ack(b)
+            ref.ack(b)
+        assert len(q) == len(ref.items) and q.dropped == ref.dropped
+        longest = max(longest, len(q))
+    assert q.entries() == ref.items
+    assert longest == 300 and ref.dropped > 0 and ref.sent  # the run reached every case
 
 
 def test_direction_thresholds_as_xdrip():
