@@ -12,7 +12,8 @@ reads its event lines:
   carries a glucose reply to the alarm engine's decision (median, p99).
 Then one simulated day of the whole firmware with forwarding on (Nightscout
 upload to tools/nsserver.py, the LAN API, MQTT when mosquitto is installed):
-`full_day` with its heap peak and what the server received. (Real sockets
+`full_day` with its heap peak and what the server received, and `outage_day`,
+the same day with the Nightscout server down (the upload queue fills). (Real sockets
 make the virtual clock wait for their peers, so this run is slower.)
 Heap figures are those of the 64-bit unix port; the ESP32's 32-bit objects
 take roughly half as much (pointers and small ints are half the size).
@@ -54,14 +55,16 @@ def _free_port():
     return port
 
 
-def full_day():
-    """One day with every forwarder on, against real servers on loopback."""
+def full_day(server_up=True):
+    """One day with every forwarder on, against real servers on loopback; with
+    server_up=False the Nightscout server is down all day (nothing listens on
+    its port), so the upload queue fills: the outage case for the heap."""
     import shutil
     from nsserver import NsServer
     secret = "bench-secret-0123"
-    ns = NsServer(secret=secret, send_date=False)
-    extra = {"NIGHTSCOUT_URL": "http://127.0.0.1:%d" % ns.port, "NIGHTSCOUT_SECRET": secret,
-             "HTTP_PORT": _free_port()}
+    ns = NsServer(secret=secret, send_date=False) if server_up else None
+    url = "http://127.0.0.1:%d" % (ns.port if ns else _free_port())
+    extra = {"NIGHTSCOUT_URL": url, "NIGHTSCOUT_SECRET": secret, "HTTP_PORT": _free_port()}
     broker = None
     mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
                                               if os.path.exists("/usr/sbin/mosquitto") else None)
@@ -72,16 +75,19 @@ def full_day():
         time.sleep(0.5)
         extra["MQTT"] = "127.0.0.1:%d" % port
     try:
-        events, wall = _sim(1, "bench-device-full", **extra)
+        events, wall = _sim(1, "bench-device-full" if server_up else "bench-device-outage", **extra)
     finally:
-        st = ns.state()
-        ns.close()
+        st = ns.state() if ns else {"entries": [], "posts": {}}
+        if ns:
+            ns.close()
         if broker:
             broker.terminate()
     readings = sum(1 for e in events if e["event"] == "reading")
     return {"heap_peak_bytes": max(e["data"] for e in events if e["event"] == "heap"),
             "readings": readings, "nightscout_entries": len(st["entries"]),
             "nightscout_max_posts_per_entry": max(st["posts"].values()) if st["posts"] else 0,
+            "forwarding_alarms": sum(1 for e in events if e["event"] == "alarm_onset"
+                                     and e.get("type") == "forwarding"),
             "mqtt": bool(broker), "wall_s": round(wall, 1)}
 
 
@@ -113,6 +119,7 @@ def run():
                                 "note": "real time on the host, histogram bucket 0.1 ms"},
     }
     out["full_day"] = full_day()
+    out["outage_day"] = full_day(server_up=False)
     print("device, 7 simulated days (make sim HEADLESS=1 DAYS=7):")
     for k in ("heap_peak_bytes", "heap_growth_bytes_day2_to_7", "sim_seconds_for_7_days",
               "readings", "resets", "alarm_onsets"):
@@ -121,6 +128,7 @@ def run():
                                                   out["reading_to_alarm_ms"]["median"],
                                                   out["reading_to_alarm_ms"]["p99"]))
     print("  full_day (forwarding on):     %s" % out["full_day"])
+    print("  outage_day (Nightscout down): %s" % out["outage_day"])
     return out
 
 

@@ -34,7 +34,8 @@
 # stale_minutes           10       5..10        readings older than this never raise a glucose alarm
 # escalate_minutes        5        1..15        unacknowledged: one escalation level per this many minutes
 # notice_minutes          30       5..240       informational alarms (sensor warm-up done) clear after this
-# forwarding              False    bool         forwarding enabled (only then forwarding alarms sound)
+# forwarding              True     bool         forwarding trouble sounds a low-priority alarm (raised
+#                                               only by forwarders that are configured; false silences it)
 # condition_snooze        60       5..240       snooze of link/sensor/device/battery/forwarding alarms
 # volume                  100      10..100      base volume of the annunciator
 # schedule                []       list         time-of-day overrides, see below
@@ -85,7 +86,7 @@ DEFAULTS = {
     "stale_minutes": (10, 5, 10),
     "escalate_minutes": (5, 1, 15),
     "notice_minutes": (30, 5, 240),
-    "forwarding": (False, _BOOL),
+    "forwarding": (True, _BOOL),
     "condition_snooze": (60, 5, 240),
     "volume": (100, 10, 100),
 }

@@ -264,9 +264,9 @@ def test_sensor_warmup_done_is_a_notice():
     assert kinds(eng.tick(31 * MIN), "alarm_clear") == ["sensor"]
 
 
-def test_forwarding_only_when_enabled():
-    assert make().set_condition("forwarding", "nightscout_auth", True, 0) == []
-    ev = make(forwarding=True).set_condition("forwarding", "nightscout_auth", True, 0)
+def test_forwarding_alarm_unless_switched_off():
+    assert make(forwarding=False).set_condition("forwarding", "nightscout_auth", True, 0) == []
+    ev = make().set_condition("forwarding", "nightscout_auth", True, 0)
     assert kinds(ev) == ["forwarding"] and ev[0]["priority"] == "low"
 
 

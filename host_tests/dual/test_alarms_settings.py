@@ -6,7 +6,7 @@ def test_defaults_are_complete_and_documented():
     s = settings.validate({})
     assert s["urgent_low"] == 55 and s["low"] == 70 and s["high"] == 250 and s["urgent_high"] == 300
     assert s["urgent_low_soon"] is True and s["urgent_low_soon_minutes"] == 20
-    assert s["no_data_minutes"] == 20 and s["stale_minutes"] == 10 and s["forwarding"] is False
+    assert s["no_data_minutes"] == 20 and s["stale_minutes"] == 10 and s["forwarding"] is True
     assert s["fall_enabled"] is False and s["rise_enabled"] is False
     assert s["persistent_high_enabled"] is False and s["schedule"] == []
     src = open("firmware/alarms/settings.py").read()

@@ -238,3 +238,12 @@ def test_alarm_settings_are_validated_and_kept():
     assert problems == [], problems
     assert clean["alarms"]["low"] == 80 and clean["alarms"]["urgent_low"] == 55
     assert clean["alarms"]["schedule"][0]["start"] == 1320
+
+
+def test_forwarding_alarm_is_on_by_default_and_can_be_switched_off():
+    if not _alarms_present():
+        return
+    cfg = _good()                          # Nightscout configured, alarms left at defaults
+    assert config.validate(cfg)[0]["alarms"]["forwarding"] is True
+    cfg["alarms"] = {"forwarding": False}  # the family's explicit choice
+    assert config.validate(cfg)[0]["alarms"]["forwarding"] is False
