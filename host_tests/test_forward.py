@@ -234,3 +234,52 @@ def test_a_full_upload_queue_takes_no_more_heap_than_an_empty_one():
     assert (n, dropped) == (600, 100)
     assert empty <= 600 * 12 + 1024, empty
     assert growth < 512, growth
+
+
+class SilentBroker:
+    """Accepts MQTT connections and answers CONNECT, then never says a word."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        import threading
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _client(conn):
+        with conn:
+            conn.recv(1024)                      # CONNECT (and maybe more)
+            conn.sendall(b"\x20\x02\x00\x00")    # CONNACK, accepted
+            while conn.recv(1024):               # swallow everything, answer nothing
+                pass
+
+    def close(self):
+        self.sock.close()
+
+
+def test_mqtt_broker_that_goes_silent_is_noticed_and_raised_after_an_hour():
+    broker = SilentBroker()
+    try:
+        out, _ = mpy_json("mqtt_silent.py", broker.port)
+    finally:
+        broker.close()
+    lost = [(t, m) for t, m in out["logs"] if "connection lost" in m]
+    assert lost and all("no answer to a ping" in m for _, m in lost), out["logs"][:6]
+    assert lost[0][0] <= 12, lost[0]  # the first ping goes out at once; keepalive is 10 s
+    assert 4 <= out["connects"] <= 40, out["connects"]  # reconnects, with back-off
+    raised = [c for c in out["conds"] if c[:3] == ["forwarding", "mqtt_unreachable", True]]
+    assert raised and 3600 <= raised[0][3] <= 3600 + 400, out["conds"]

@@ -18,7 +18,11 @@
 #   sending half a packet, and the publisher reconnects;
 # - nothing is ever read synchronously: a reader task awaits the socket with
 #   asyncio (we publish only, so all the broker sends is PINGRESP), notices
-#   EOF at once; pings every keepalive/2 keep the session alive.
+#   EOF at once; a ping after CONNECT and every keepalive/2 keeps the
+#   session alive, and a ping left unanswered for keepalive means a broker
+#   that vanished without closing (powered off, cable pulled): the publisher
+#   reconnects instead of writing into a dead connection until the kernel
+#   gives up, and raises `mqtt_unreachable` after an hour without an answer.
 # publish_*() only store the latest value per topic; the task sends them.
 import asyncio
 
@@ -85,6 +89,8 @@ class MqttPublisher:
         self._wake = asyncio.Event()
         self._client = None
         self._alive = False
+        self._ping_at = None  # ms of the oldest ping not yet answered
+        self._answered = False  # the broker has answered on this connection
         self._condition_on = False
         self.connects = 0
         self.published = 0
@@ -141,6 +147,11 @@ class MqttPublisher:
         cl.set_last_will(self.avail_topic, b"offline", retain=True)
         try:
             cl.connect(timeout=c["connect_timeout_s"])
+            try:  # no Nagle: a PINGREQ queued behind publishes waits for the
+                # broker's delayed ACK (40 ms on Linux, more on lwIP)
+                cl.sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY (same numbers on lwIP)
+            except OSError:
+                pass  # a port without the option only answers later
             cl.sock.setblocking(False)
             cl.sock = _NonBlockingSocket(cl.sock)
             for topic, payload in self._discovery():
@@ -164,8 +175,8 @@ class MqttPublisher:
 
     async def _read_until_gone(self, cl):
         """Await broker bytes without blocking; returns why the broker is gone.
-        (A broker that vanishes without closing is noticed when a publish or
-        keepalive ping fails to send.)"""
+        (A broker that vanishes without closing is noticed by _serve: its
+        ping goes unanswered.)"""
         stream = asyncio.StreamReader(cl.sock.s)
         while True:
             try:
@@ -174,6 +185,10 @@ class MqttPublisher:
                 return "read error %s" % e
             if not data:
                 return "closed by broker"
+            self._ping_at = None  # the broker answered
+            if not self._answered:
+                self._answered = True
+                self._set_condition(False)
 
     def _flush(self, cl):
         while self._pending:
@@ -215,8 +230,7 @@ class MqttPublisher:
             for topic in self._state:
                 self._pending.add(topic)
             self.connects += 1
-            backoff = _BACKOFF_MIN_S
-            self._set_condition(False)
+            self._answered = False  # healthy only once the broker answers a ping
             self._log("mqtt: connected to %s:%d" % (self.c["host"], self.c["port"]))
             reader = asyncio.create_task(self._reader(cl))
             why = "stopped"
@@ -225,23 +239,37 @@ class MqttPublisher:
             finally:
                 reader.cancel()
                 self._drop(why)
-            fail_since = clock.ms()
+            if self._answered:
+                backoff = _BACKOFF_MIN_S
+                fail_since = clock.ms()
+            else:  # accepted but never answered: as bad as a refused connection
+                if clock.ms() - fail_since > 3600 * 1000:
+                    self._set_condition(True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _BACKOFF_MAX_S)
 
     async def _serve(self, cl, reader):
+        # a ping right after connecting, then every keepalive/2 whatever else is
+        # sent: a publish-only client hears from the broker only through
+        # PINGRESP, so that is how a live broker is told from a vanished one
         ping_ms = self.c["keepalive"] * 1000 // 2
-        last_tx = clock.ms()
+        last_ping = None
+        self._ping_at = None
         while True:
             if reader.done():
                 return self._why
+            if self._ping_at is not None and clock.ms() - self._ping_at > 2 * ping_ms:
+                return "no answer to a ping within %d s" % (2 * ping_ms // 1000)
             try:
                 if self._pending:
                     if self._wifi is not None:
                         await self._wifi.wait_quiet(500)
                     self._flush(cl)
-                    last_tx = clock.ms()
-                elif clock.ms() - last_tx >= ping_ms:
+                if last_ping is None or clock.ms() - last_ping >= ping_ms:
                     cl.ping()
-                    last_tx = clock.ms()
+                    last_ping = clock.ms()
+                    if self._ping_at is None:
+                        self._ping_at = last_ping
             except (OSError, AttributeError) as e:
                 return "write failed: %s" % e
             self._wake.clear()
