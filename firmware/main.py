@@ -37,6 +37,7 @@ class App:
         self.wdt_ms = wdt_ms
         self.http_host = "0.0.0.0"  # where the LAN API and the setup page listen
         self.setup_port = 80        # the setup/status page (None: not served)
+        self.dns_port = 53          # captive-portal DNS while the setup AP is open (None: off)
         self.config_path = config_path
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
         self.timesync = None

@@ -59,6 +59,13 @@ def test_server_guards_without_browser(tmp_path):
             page = r.read().decode()
             assert r.headers["X-Frame-Options"] == "DENY"
         assert "right-password" not in page and "home-pass-1" not in page
+        # a phone's connectivity probe is sent to the status page (captive portal)
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        c.request("GET", "/generate_204", headers={"Host": "connectivitycheck.gstatic.com"})
+        r = c.getresponse()
+        assert r.status == 302 and r.getheader("Location").endswith("/"), r.status
+        c.close()
         # GET /settings: a sign-in form, not the settings
         with urllib.request.urlopen(srv.url("/settings"), timeout=10) as r:
             page = r.read().decode()

@@ -133,8 +133,19 @@ def _click(drv, id_):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
-    el = drv.find_element(By.ID, id_)
-    el.click()
+    from selenium.common.exceptions import WebDriverException
+    WebDriverWait(drv, 15).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+    for attempt in range(3):
+        # the element can be swapped out between finding and clicking it while
+        # chromium settles the page ("does not belong to the document"): find again
+        el = drv.find_element(By.ID, id_)
+        try:
+            el.click()
+            break
+        except WebDriverException:
+            if attempt == 2:
+                raise
     WebDriverWait(drv, 15).until(EC.staleness_of(el))
     WebDriverWait(drv, 15).until(
         lambda d: d.execute_script("return document.readyState") == "complete")

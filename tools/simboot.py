@@ -292,6 +292,7 @@ def main():
         app = firmware.App("config.json", boards_dirs=(ROOT + "/boards",), listeners=(emit,))
         app.http_host = "127.0.0.1"
         app.setup_port = int(OPTS["setup_port"]) if OPTS.get("setup_port") else None
+        app.dns_port = None  # the virtual AP has no address this host can bind
         inject(app, boots)
         measure_latency(app)
         try:

@@ -216,6 +216,15 @@ def _setup(app):
     supervise(app, "setup_ap", point.run, 60)
     if app.setup_port is None:
         return
+    if app.dns_port is not None:
+        from setup import dns
+
+        async def captive_dns():  # every name -> the box, while the AP is open
+            while True:
+                if point.is_open():
+                    await dns.serve(point, app.dns_port)
+                await asyncio.sleep(1)
+        supervise(app, "setup_dns", captive_dns, 60)
     from setup import web as setup_web
     srv = setup_web.SetupServer(app.config_path, lambda: setup_web.state_from_app(app),
                                 lambda cfg: _restart_soon(app), point)

@@ -42,6 +42,9 @@ SESSION_S = 15 * 60
 MAX_FAILS = 5
 LOCK_S = 60
 MAX_CONNECTIONS = 4
+# connectivity probes of Android, Apple, Windows and Firefox
+CAPTIVE_PROBES = ("/generate_204", "/gen_204", "/hotspot-detect.html", "/library/test/success.html",
+                  "/connecttest.txt", "/ncsi.txt", "/redirect", "/canonical.html", "/success.txt")
 REQUEST_TIMEOUT_S = 10
 
 HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
@@ -128,6 +131,8 @@ class SetupServer:
         app.route("/settings", methods=["GET"])(self._settings)
         app.route("/settings", methods=["POST"])(self._signin)
         app.route("/save", methods=["POST"])(self._save)
+        for probe in CAPTIVE_PROBES:
+            app.route(probe)(self._to_status)
 
     async def run(self, host="0.0.0.0", port=80):
         await self.app.start_server(host=host, port=port)
@@ -175,6 +180,13 @@ class SetupServer:
         gc.collect()   # a page needs ~15 KB at once: start from a swept heap
         if self.ap is not None:
             self.ap.touch()
+
+    def _to_status(self, req):
+        # a phone's connectivity probe (every name resolves to the box while
+        # the setup AP is open, see setup/dns.py): send it to the status page,
+        # which makes the phone show it as a captive portal
+        host = self.ap.address() if self.ap is not None else None
+        return "", 302, {"Location": "http://%s/" % host if host else "/"}
 
     def _html(self, gen, status=200):
         return _chunks(gen), status, HEADERS

@@ -1,0 +1,32 @@
+"""The captive-portal DNS responder (firmware/setup/dns.py) on MicroPython,
+queried over real UDP from the test."""
+import os
+import socket
+import struct
+import subprocess
+
+from conftest import MICROPYTHON, MICROPYPATH, ROOT, free_port
+from dual.test_setup_dns import query
+
+
+def test_dns_answers_while_the_access_point_is_open_then_stops():
+    port = free_port()
+    p = subprocess.Popen([MICROPYTHON, os.path.join(ROOT, "host_tests", "setup_mpy", "dns_serve.py"),
+                          str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         env=dict(os.environ, MICROPYPATH=MICROPYPATH), cwd=ROOT, text=True)
+    try:
+        assert p.stdout.readline().strip() == "READY"
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        for ident, name in ((1, "connectivitycheck.gstatic.com"), (2, "captive.apple.com")):
+            s.sendto(query(name, ident=ident), ("127.0.0.1", port))
+            reply, _ = s.recvfrom(512)
+            assert struct.unpack_from(">H", reply)[0] == ident
+            assert reply[-4:] == bytes([127, 0, 0, 1])
+        s.sendto(b"junk", ("127.0.0.1", port))   # ignored, and the server lives on
+        s.sendto(query("x.org", ident=3), ("127.0.0.1", port))
+        assert struct.unpack_from(">H", s.recvfrom(512)[0])[0] == 3
+        out, _ = p.communicate("done\n", timeout=10)
+        assert "STOPPED done" in out and p.returncode == 0
+    finally:
+        p.kill()
