@@ -131,22 +131,20 @@ def _check(drv, name, on):
 def _click(drv, id_):
     """Click a link or submit button and wait until the next page has replaced this one."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
     from selenium.common.exceptions import WebDriverException
-    WebDriverWait(drv, 15).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
-    for attempt in range(3):
-        # the element can be swapped out between finding and clicking it while
-        # chromium settles the page ("does not belong to the document"): find again
-        el = drv.find_element(By.ID, id_)
+    el = drv.find_element(By.ID, id_)
+    el.click()
+
+    def replaced(_):
+        # chromium reports a replaced page's node either as stale or as "does
+        # not belong to the document", depending on timing: both mean gone
         try:
-            el.click()
-            break
+            el.is_enabled()
+            return False
         except WebDriverException:
-            if attempt == 2:
-                raise
-    WebDriverWait(drv, 15).until(EC.staleness_of(el))
+            return True
+    WebDriverWait(drv, 15).until(replaced)
     WebDriverWait(drv, 15).until(
         lambda d: d.execute_script("return document.readyState") == "complete")
 
