@@ -172,3 +172,13 @@ def test_engine_output_that_is_not_onsets_is_an_error(tmp_path, monkeypatch):
     fake.write_text("import json\nprint(json.dumps({'t': 140, 'type': 'low', 'priority': 'medium', 'sgv': 60}))\n")
     res = runner.run_set(_tiny_set(tmp_path), ("engine",), cpython=True)
     assert res["engine"]["low_sensitivity"] == 1.0 and res["engine"]["low_median_lead"] == 10
+
+
+def test_share_of_urgent_lows_warned_20_minutes_ahead():
+    # two urgent events (separated by 30+ min above 54): one warned 20 min
+    # ahead, one 10 min ahead; the median lead is 15, the share >= 20 is half
+    values = [120] * 24 + [50] * 6 + [120] * 24 + [50] * 6 + [120] * 6
+    tr = trace(values)                 # events start at minutes 120 and 270
+    fig = score.score([(tr, [onset(100, "urgent_low_soon"), onset(260, "urgent_low_soon")])])
+    assert fig["urgent_events"] == 2 and fig["urgent_median_lead"] == 15
+    assert fig["urgent_warned_20min_ahead"] == 0.5

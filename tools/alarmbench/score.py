@@ -126,6 +126,9 @@ class Tally:
         return {
             "urgent_sensitivity": share(len(self.urgent_leads), self.urgent_events),
             "urgent_median_lead": median(self.urgent_leads),
+            # how close the median is to a lead target: the share warned 20+ min ahead
+            "urgent_warned_20min_ahead": share(sum(1 for x in self.urgent_leads if x >= 20),
+                                               self.urgent_events),
             "low_sensitivity": share(len(self.low_leads), self.low_events),
             "low_median_lead": median(self.low_leads),
             "precision": share(self.true_onsets, self.low_onsets),
