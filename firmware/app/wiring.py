@@ -222,7 +222,11 @@ def _setup(app):
         async def captive_dns():  # every name -> the box, while the AP is open
             while True:
                 if point.is_open():
-                    await dns.serve(point, app.dns_port)
+                    try:
+                        await dns.serve(point, app.dns_port)
+                    except OSError as e:  # best effort: the page is still at its address
+                        log.warn("setup: captive DNS: %r", e)
+                        await asyncio.sleep(30)
                 await asyncio.sleep(1)
         supervise(app, "setup_dns", captive_dns, 60)
     from setup import web as setup_web

@@ -204,7 +204,10 @@ class MqttPublisher:
         if on != self._condition_on:
             self._condition_on = on
             if self._on_condition:
-                self._on_condition("forwarding", "mqtt_unreachable", on)
+                try:
+                    self._on_condition("forwarding", "mqtt_unreachable", on)
+                except Exception as e:  # the reporter's trouble must not end this task
+                    self._log("mqtt: reporting the condition failed: %r" % (e,))
 
     async def run(self):
         """Forever: connect, publish what is pending, ping, reconnect after a loss."""

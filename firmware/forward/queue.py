@@ -43,6 +43,8 @@ class UploadQueue:
     def __init__(self, capacity=600, sent_memory=48, save_interval_s=1800):
         if capacity < 300:
             raise ValueError("capacity must hold at least a day of readings (>= 300)")
+        if sent_memory < 1:
+            raise ValueError("sent_memory >= 1")
         self.capacity = capacity
         self.sent_memory = sent_memory
         self.save_interval_s = save_interval_s

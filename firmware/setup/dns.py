@@ -81,5 +81,6 @@ async def serve(ap, port=53):
                     s.sendto(reply, peer)
                 except OSError:
                     pass  # the phone left; it asks again
+            await asyncio.sleep_ms(0)  # a flood of queries must not starve the alarm tasks
     finally:
         s.close()

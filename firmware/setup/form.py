@@ -185,6 +185,7 @@ def apply(cfg, fields, have_password=True):
         mq["port"] = port
     mq["user"] = fields.get("mqtt.user", "").strip()
     mq["password"] = _secret(fields, "mqtt.password", mq.get("password", ""))
+    new["alarms"]["forwarding"] = _on(fields, "alarms.forwarding")
     pw, again = fields.get(ADMIN_NEW, ""), fields.get(ADMIN_REPEAT, "")
     if pw or again:
         if pw != again:
@@ -201,7 +202,7 @@ def field_names():
     names = ["transmitter_id", "slot", "utc_offset_min", "nightscout.url", "nightscout.allow_http",
              "nightscout.ca_file",
              "nightscout.api_secret", "mqtt.host", "mqtt.port", "mqtt.user", "mqtt.password",
-             ADMIN_NEW, ADMIN_REPEAT]
+             "alarms.forwarding", ADMIN_NEW, ADMIN_REPEAT]
     for i in range(WIFI_ROWS):
         names.append("wifi[%d].ssid" % i)
         names.append("wifi[%d].password" % i)
@@ -280,6 +281,8 @@ def values_from_config(cfg):
     v["mqtt.host"] = mq.get("host", "")
     v["mqtt.port"] = str(mq.get("port", 1883))
     v["mqtt.user"] = mq.get("user", "")
+    if al.get("forwarding", True):
+        v["alarms.forwarding"] = "on"
     return v
 
 

@@ -232,6 +232,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=()):
     yield _input("mqtt.port", "MQTT port", values, errors, "number")
     yield _input("mqtt.user", "MQTT user", values, errors)
     yield _secret("mqtt.password", "MQTT password", cfg, errors, clear=True)
+    yield _check("alarms.forwarding", "low-priority alarm when forwarding fails", values, errors)
     yield "</fieldset><fieldset><legend>Admin password</legend>"
     if first_time:
         yield "<p class=note id=first-time>No admin password yet: set one now (8 to 64 characters).</p>"

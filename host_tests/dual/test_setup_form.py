@@ -138,3 +138,15 @@ def test_pages_never_show_secrets_and_escape_values():
     assert "<td>low</td>" in html and "id=wifi>connected<" in html
     html = _page(page.status_page({}, config.defaults()))
     assert "No reading yet" in html and "No active alarm" in html
+
+
+def test_forwarding_alarm_checkbox():
+    cfg = _stored()
+    assert form.values_from_config(cfg)["alarms.forwarding"] == "on"   # on by default
+    f = _fields(cfg)
+    del f["alarms.forwarding"]                 # an unticked box is not posted
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and new["alarms"]["forwarding"] is False
+    clean = config.validate(new)[0]
+    assert "alarms.forwarding" not in form.values_from_config(clean)
+    assert "alarms.forwarding" in _page(page.settings_page(clean, "t0k", form.values_from_config(clean), {}))
