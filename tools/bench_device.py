@@ -68,10 +68,13 @@ def full_day(server_up=True):
     broker = None
     mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
                                               if os.path.exists("/usr/sbin/mosquitto") else None)
+    broker_log = os.path.join(os.path.dirname(HERE), "build", "bench-mosquitto.log")
     if mosquitto:
         port = _free_port()
-        broker = subprocess.Popen([mosquitto, "-p", str(port)], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        os.makedirs(os.path.dirname(broker_log), exist_ok=True)
+        with open(broker_log, "w") as out:  # -v: the connections, to count them
+            broker = subprocess.Popen([mosquitto, "-v", "-p", str(port)], stdout=out,
+                                      stderr=subprocess.STDOUT)
         time.sleep(0.5)
         extra["MQTT"] = "127.0.0.1:%d" % port
     try:
@@ -83,12 +86,17 @@ def full_day(server_up=True):
         if broker:
             broker.terminate()
     readings = sum(1 for e in events if e["event"] == "reading")
+    connects = None
+    if broker:
+        broker.wait(10)
+        with open(broker_log) as f:
+            connects = sum(1 for line in f if "New client connected" in line)
     return {"heap_peak_bytes": max(e["data"] for e in events if e["event"] == "heap"),
             "readings": readings, "nightscout_entries": len(st["entries"]),
             "nightscout_max_posts_per_entry": max(st["posts"].values()) if st["posts"] else 0,
             "forwarding_alarms": sum(1 for e in events if e["event"] == "alarm_onset"
                                      and e.get("type") == "forwarding"),
-            "mqtt": bool(broker), "wall_s": round(wall, 1)}
+            "mqtt": bool(broker), "mqtt_connects": connects, "wall_s": round(wall, 1)}
 
 
 def run():
