@@ -32,14 +32,7 @@ def run_micropython(args, stdin=None, heap="512K", timeout=300, env=None, check=
     return r
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from ports import free_port  # noqa: E402,F401  (tests import it from here)
 
 
 @pytest.fixture

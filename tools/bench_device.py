@@ -26,6 +26,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from ports import free_port  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DAY_MS = 86400000
 
@@ -46,13 +48,6 @@ def _sim(days, flash, **extra):
     return [json.loads(line) for line in r.stdout.splitlines()], wall
 
 
-def _free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def full_day(server_up=True):
@@ -63,14 +58,14 @@ def full_day(server_up=True):
     from nsserver import NsServer
     secret = "bench-secret-0123"
     ns = NsServer(secret=secret, send_date=False) if server_up else None
-    url = "http://127.0.0.1:%d" % (ns.port if ns else _free_port())
-    extra = {"NIGHTSCOUT_URL": url, "NIGHTSCOUT_SECRET": secret, "HTTP_PORT": _free_port()}
+    url = "http://127.0.0.1:%d" % (ns.port if ns else free_port())
+    extra = {"NIGHTSCOUT_URL": url, "NIGHTSCOUT_SECRET": secret, "HTTP_PORT": free_port()}
     broker = None
     mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
                                               if os.path.exists("/usr/sbin/mosquitto") else None)
     broker_log = os.path.join(os.path.dirname(HERE), "build", "bench-mosquitto.log")
     if mosquitto:
-        port = _free_port()
+        port = free_port()
         os.makedirs(os.path.dirname(broker_log), exist_ok=True)
         with open(broker_log, "w") as out:  # -v: the connections, to count them
             broker = subprocess.Popen([mosquitto, "-v", "-p", str(port)], stdout=out,

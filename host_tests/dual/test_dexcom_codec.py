@@ -238,13 +238,7 @@ def test_backfill_good_stream_either_order():
     recs = _records(12)
     frames, reply = _make_stream(recs)
     for first in (True, False):
-        bf = backfill.Backfill(recs[0][0] - 300, recs[-1][0] + 300)
-        if first:
-            bf.add_reply(reply)
-        for f in frames:
-            bf.add_frame(f)
-        if not first:
-            bf.add_reply(reply)
+        bf = _feed(backfill.Backfill(recs[0][0] - 300, recs[-1][0] + 300), frames, reply, first)
         assert bf.complete()
         assert bf.records() == [(t, g, False, s, tr) for t, g, s, tr in recs]
         rs = bf.readings(1600000000)
@@ -262,14 +256,19 @@ def test_backfill_unusable_states_give_no_sgv():
                                                      (None, None)]
 
 
-def _expect_dropped(frames, reply, start, end, contains, reply_first=True, complete=True):
-    bf = backfill.Backfill(start, end)
+def _feed(bf, frames, reply, reply_first):
+    """Give a Backfill the stream's reply before or after its frames; return it."""
     if reply_first:
         bf.add_reply(reply)
     for f in frames:
         bf.add_frame(f)
     if not reply_first:
         bf.add_reply(reply)
+    return bf
+
+
+def _expect_dropped(frames, reply, start, end, contains, reply_first=True, complete=True):
+    bf = _feed(backfill.Backfill(start, end), frames, reply, reply_first)
     assert bf.complete() == complete  # incomplete: the link gives up at its timeout
     _raises(bf.records, contains=contains)
     _raises(bf.readings, contains=contains)

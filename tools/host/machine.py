@@ -278,27 +278,25 @@ class PWM:
         if not self._active:
             raise OSError("PWM on pin %d is deinitialised" % self.pin)
 
+    def _set(self, name, attr, value, lo, hi):
+        """Check and record one PWM setting (the board raises on out-of-range values)."""
+        self._check()
+        value = int(value)
+        if value < lo or value > hi:
+            raise ValueError(name + " out of range")
+        if value != getattr(self, attr) or name not in STATE.get(self.pin, {}):
+            setattr(self, attr, value)
+            record(self.pin, name, value)
+
     def freq(self, f=None):
         if f is None:
             return self._freq
-        self._check()
-        f = int(f)
-        if f < 1 or f > 40000000:
-            raise ValueError("freq out of range")
-        if f != self._freq or "freq" not in STATE.get(self.pin, {}):
-            self._freq = f
-            record(self.pin, "freq", f)
+        self._set("freq", "_freq", f, 1, 40000000)
 
     def duty_u16(self, d=None):
         if d is None:
             return self._duty
-        self._check()
-        d = int(d)
-        if d < 0 or d > 65535:
-            raise ValueError("duty_u16 out of range")
-        if d != self._duty or "duty_u16" not in STATE.get(self.pin, {}):
-            self._duty = d
-            record(self.pin, "duty_u16", d)
+        self._set("duty_u16", "_duty", d, 0, 65535)
 
     def duty(self, d=None):
         if d is None:
