@@ -106,15 +106,16 @@ class UploadQueue:
 
     def push(self, reading):
         """Queue a reading tuple (firmware/reading.py). Returns True when queued,
-        False for a duplicate or a reading Nightscout cannot take (no wall time,
-        no glucose value, or a field out of range)."""
+        False for a duplicate or a reading Nightscout cannot take (no wall time
+        or no glucose value); raises ValueError for a field out of range."""
         dex_s, unix_s, sgv, trend = reading[0], reading[1], reading[2], reading[3]
         if unix_s is None or sgv is None:
             return False
         unix_s = int(unix_s)
         if not (0 <= dex_s <= 0xFFFFFFFF and 0 <= unix_s <= 0xFFFFFFFF and 0 <= sgv <= 0xFFFF
                 and (trend is None or -32767 <= trend <= 32767)):
-            return False  # cannot be a reading (the packed record would wrap it)
+            # not a reading (the packed record would silently wrap it): say so
+            raise ValueError("upload queue: reading out of range %r" % (tuple(reading[:4]),))
         i = self._place(unix_s)
         if self._known(dex_s, unix_s, i):
             return False

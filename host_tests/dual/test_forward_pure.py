@@ -15,8 +15,12 @@ def test_queue_order_dedup_bound():
     assert q.push(r(300, 1000300, source="backfill"))  # older backfill slots in before
     assert not q.push(r(600, 1000601))  # same transmitter time: duplicate
     assert not q.push(r(900, None)) and not q.push(r(900, 1000900, sgv=None))
-    assert not q.push(r(-1, 1000900)) and not q.push(r(900, 1000900, sgv=70000))
-    assert not q.push(r(900, 1000900, trend=40000))  # out of the packed record's range
+    for bad in (r(-1, 1000900), r(900, 1000900, sgv=70000), r(900, 1000900, trend=40000)):
+        try:   # out of the packed record's range: refused loudly, not wrapped
+            q.push(bad)
+            assert False, bad
+        except ValueError as e:
+            assert "out of range" in str(e)
     assert [e[0] for e in q.batch(10)] == [300, 600]
     q.ack(q.batch(1))
     assert not q.push(r(300, 1000300))  # already uploaded
