@@ -224,8 +224,11 @@ def _setup(app):
                 if point.is_open():
                     try:
                         await dns.serve(point, app.dns_port)
-                    except OSError as e:  # best effort: the page is still at its address
+                        app.status["captive_dns_error"] = None
+                    except OSError as e:  # best effort: the page is still at its address,
+                        # and the status page says phones will not open it by themselves
                         log.warn("setup: captive DNS: %r", e)
+                        app.status["captive_dns_error"] = repr(e)
                         await asyncio.sleep(30)
                 await asyncio.sleep(1)
         supervise(app, "setup_dns", captive_dns, 60)

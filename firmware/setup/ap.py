@@ -152,6 +152,7 @@ class AccessPoint:
 
     def status(self):
         return {"open": self._open, "essid": self.essid, "stations": self.stations(),
+                "address": self.address() if self._open else None,
                 "closes_in_s": self.closes_in_s(), "reason": self.reason}
 
     def check(self):

@@ -94,6 +94,10 @@ def status_page(state, cfg, ap=None):
     if ap and ap.get("open"):
         yield "<tr><td>Setup access point</td><td id=ap>%s open, closes in %d min</td></tr>" % (
             esc(ap.get("essid")), (ap.get("closes_in_s") or 0) // 60)
+        if state.get("captive_dns_error"):
+            yield ("<tr><td>Automatic page opening</td><td id=captive-dns class=err>not working "
+                   "(%s): phones will not open this page by themselves; browse to "
+                   "http://%s/</td></tr>") % (esc(state["captive_dns_error"]), esc(ap.get("address") or "the box"))
     yield "</table></section><section id=thresholds><h2>Alarm settings</h2><table>"
     al = cfg.get("alarms") or {}
     for key, enable, label in form.THRESHOLDS:

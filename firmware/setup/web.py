@@ -63,7 +63,8 @@ def state_from_app(app):
             wifi = None
     return {"last_reading": app.status.get("last_reading"),
             "now_unix": clock.unix() if clock.wall_valid() else None,
-            "alarms": app.engine.active(), "link": app.status.get("link"), "wifi": wifi}
+            "alarms": app.engine.active(), "link": app.status.get("link"), "wifi": wifi,
+            "captive_dns_error": app.status.get("captive_dns_error")}
 
 
 def _same(a, b):

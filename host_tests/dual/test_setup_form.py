@@ -150,3 +150,16 @@ def test_forwarding_alarm_checkbox():
     clean = config.validate(new)[0]
     assert "alarms.forwarding" not in form.values_from_config(clean)
     assert "alarms.forwarding" in _page(page.settings_page(clean, "t0k", form.values_from_config(clean), {}))
+
+
+def test_status_page_says_when_phones_will_not_open_it_by_themselves():
+    cfg = _stored()
+    ap = {"open": True, "essid": "CGM-alarm-1a2b", "address": "192.168.4.1", "closes_in_s": 600}
+    html = _page(page.status_page({}, cfg, ap))
+    assert "id=ap>CGM-alarm-1a2b open, closes in 10 min<" in html
+    assert "captive-dns" not in html           # the DNS responder works: nothing to say
+    state = {"captive_dns_error": "OSError(98,)"}
+    html = _page(page.status_page(state, cfg, ap))
+    assert "id=captive-dns" in html and "OSError(98,)" in html and "http://192.168.4.1/" in html
+    closed = dict(ap, open=False)
+    assert "captive-dns" not in _page(page.status_page(state, cfg, closed))  # AP closed: moot
