@@ -167,13 +167,16 @@ def broker(tmp_path):
 
 def test_mqtt_discovery_will_and_reconnect(broker):
     out, _ = mpy_json("mqtt_ha.py", broker.port, broker.control_port)
-    assert len(out["discovery"]) == 6, out
+    assert len(out["discovery"]) == 7, out
     g = out["glucose_cfg"]
     assert g["state_topic"] == "cgm/glucose" and g["unit_of_measurement"] == "mg/dL"
     assert g["availability_topic"] == "cgm/availability" and g["unique_id"]
     st = out["states"]
     assert st["cgm/glucose"] == "126" and st["cgm/glucose_mmol"] == "7.0"
     assert st["cgm/trend"] == "SingleDown" and st["cgm/alarm"] == "none"
+    assert st["cgm/alarm_unanswered"] == "none"
+    assert out["unanswered"] == ["urgent_low", "urgent_low"], out
+    assert out["answered"] == ["urgent_low", "none"], out
     assert st["cgm/battery"] == "3.05" and st["cgm/link"] == "connected"
     assert st["cgm/availability"] == "online"
     assert out["after_death"] == "offline"  # last will
@@ -181,7 +184,7 @@ def test_mqtt_discovery_will_and_reconnect(broker):
     assert out["connected_while_down"] is False
     back = out["after_broker_back"]  # a fresh broker: everything published again
     assert back["cgm/glucose"] == "131" and back["cgm/availability"] == "online"
-    assert back["cgm/battery"] == "3.05" and out["discovery_again"] == 6
+    assert back["cgm/battery"] == "3.05" and out["discovery_again"] == 7
     assert out["connects"] == 3, out  # no reconnect churn
     assert all(out["config_errors"]), out
 

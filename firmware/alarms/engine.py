@@ -264,7 +264,8 @@ class AlarmEngine:
         rec = self._alarms[kind]
         s = self.current_settings()
         return {"type": kind, "priority": PRIORITIES[rec[_PRIO]], "status": "sounding",
-                "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON],
+                "level": rec[_LV], "escalated": rec[_LV] >= MAX_LEVEL,
+                "since_s": rec[_SINCE], "reason": rec[_REASON],
                 "volume": s["volume"]}
 
     def prediction(self, minutes):

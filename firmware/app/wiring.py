@@ -190,9 +190,8 @@ def _mqtt_event(pub, app, ev):
     kind = ev.get("event")
     if kind == "reading":
         pub.publish_reading(_as_reading(ev))
-    elif kind in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack"):
-        loudest = app.engine.loudest()
-        pub.publish_alarm(loudest["type"] if loudest else "none")
+    elif kind in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_escalate"):
+        pub.publish_alarm(app.engine.loudest())
     elif kind == "link":
         pub.publish_link(ev.get("what"))
 

@@ -38,6 +38,7 @@ _SENSORS = (
     ("glucose_mmol", "Glucose mmol/L", "mmol/L", "mdi:diabetes"),
     ("trend", "Trend", None, "mdi:trending-up"),
     ("alarm", "Alarm", None, "mdi:alarm-light"),
+    ("alarm_unanswered", "Alarm unanswered", None, "mdi:alarm-light-outline"),
     ("battery", "Transmitter battery", "V", "mdi:battery"),
     ("link", "Transmitter link", None, "mdi:bluetooth"),
 )
@@ -111,9 +112,14 @@ class MqttPublisher:
         self._put("glucose_mmol", "%.1f" % (sgv / 18.0182))
         self._put("trend", direction(trend))
 
-    def publish_alarm(self, state):
-        """state: the loudest alarm's type ("low", "urgent_low", ...) or "none"."""
-        self._put("alarm", str(state))
+    def publish_alarm(self, loudest):
+        """loudest: AlarmEngine.loudest() (a dict, or None when nothing sounds).
+        `alarm` is its type or "none"; `alarm_unanswered` is its type once it has
+        escalated all the way without a button press (nobody at the box has
+        heard it: a home automation can wake someone else), else "none"."""
+        kind = loudest["type"] if loudest else "none"
+        self._put("alarm", kind)
+        self._put("alarm_unanswered", kind if loudest and loudest.get("escalated") else "none")
 
     def publish_battery(self, volts):
         self._put("battery", "%.2f" % volts)

@@ -231,9 +231,12 @@ def test_escalation_levels_and_priority_promotion():
     ev = []
     for t in range(1, 9):
         ev += eng.tick(t * MIN)
+        if t == 5:  # two escalations so far: not yet "unanswered"
+            assert eng.loudest()["level"] == 2 and eng.loudest()["escalated"] is False
     levels = [e["level"] for e in ev if e["event"] == "alarm_escalate"]
     assert levels == [1, 2, 3]
     assert eng.loudest()["priority"] == "high" and eng.loudest()["level"] == 3
+    assert eng.loudest()["escalated"] is True   # what MQTT's alarm_unanswered reports
 
 
 def test_conditions_link_sensor_device_battery():

@@ -49,7 +49,9 @@ async def main():
     pub = MqttPublisher(cfg, on_condition=lambda k, n, a: conds.append([k, n, a]),
                         log=lambda m: None)
     pub.publish_reading((1000, 1700000000, 126, -25, 6, "live"))
-    pub.publish_alarm("none")
+    pub.publish_alarm({"type": "low", "level": 1, "escalated": False})
+    pub.publish_alarm({"type": "urgent_low", "level": 3, "escalated": True})
+    pub.publish_alarm(None)   # the last word counts: nothing sounds
     pub.publish_battery(3.05)
     pub.publish_link("connected")
     task = asyncio.create_task(pub.run())
@@ -58,6 +60,14 @@ async def main():
     out["discovery"] = sorted(t for t in s if t.startswith("homeassistant/"))
     out["glucose_cfg"] = json.loads(s.get("homeassistant/sensor/bedside_cgm/glucose/config", "{}"))
     out["states"] = {t: s[t] for t in s if t.startswith("cgm/")}
+    pub.publish_alarm({"type": "urgent_low", "level": 3, "escalated": True})
+    await asyncio.sleep(2)
+    s = snapshot()
+    out["unanswered"] = [s.get("cgm/alarm"), s.get("cgm/alarm_unanswered")]
+    pub.publish_alarm({"type": "urgent_low", "level": 0, "escalated": False})  # re-raised after a snooze
+    await asyncio.sleep(2)
+    s = snapshot()
+    out["answered"] = [s.get("cgm/alarm"), s.get("cgm/alarm_unanswered")]
     # the box dies without a goodbye: the broker publishes the last will
     task.cancel()  # the TCP connection ends without DISCONNECT
     await asyncio.sleep(1)

@@ -22,7 +22,7 @@ async def main():
     pub = MqttPublisher({"host": "127.0.0.1", "port": port, "keepalive_s": 10, "topic_prefix": "cgm"},
                         on_condition=lambda k, n, a: out["conds"].append([k, n, a, secs()]),
                         log=lambda m: out["logs"].append([secs(), m]))
-    pub.publish_alarm("none")
+    pub.publish_alarm(None)
     asyncio.create_task(pub.run())
     await asyncio.sleep(3600 + 20 * 60)
     out["connects"] = pub.connects
