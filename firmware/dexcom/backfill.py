@@ -12,9 +12,12 @@
 # whole): frames numbered 1, 2, 3... with none missing or repeated; the total
 # bytes of the frames (headers included) equal the 0x51 buffer length; their
 # CRC-16/XMODEM equals the 0x51 buffer CRC; the 0x51 span lies inside the
-# requested one; the first record's time equals the 0x51 start, the last one's
-# its end, and the times increase. The time check is what rejects streams
-# whose length and CRC are right but whose contents are not glucose records.
+# requested one widened by one record period (no peer checks the span at all;
+# a transmitter that rounds the request out to the nearest record must not
+# cost the whole stream); the first record's time equals the 0x51 start, the
+# last one's its end, and the times increase. The time check is what rejects
+# streams whose length and CRC are right but whose contents are not glucose
+# records.
 import reading
 from dexcom import crc
 from dexcom.errors import DexcomError
@@ -33,6 +36,7 @@ _RECORD = const(8)
 # and never more than _MAX_BYTES.
 _MIN_SPACING_S = const(60)
 _MAX_BYTES = const(8192)
+_SPAN_SLACK_S = const(300)  # one record period each side of the request
 
 
 class Backfill:
@@ -48,8 +52,8 @@ class Backfill:
         self.end = end_dex_s
         # Largest payload the requested span can hold: bounds the buffer, so a
         # runaway stream cannot eat the heap.
-        self.capacity = min(_HEADER + _RECORD * ((end_dex_s - start_dex_s) // _MIN_SPACING_S + 2),
-                            _MAX_BYTES)
+        self.capacity = min(_HEADER + _RECORD * ((end_dex_s - start_dex_s + 2 * _SPAN_SLACK_S)
+                                                 // _MIN_SPACING_S + 2), _MAX_BYTES)
         self.payload = None       # bytearray, grows with the frames up to capacity
         self.used = 0             # payload bytes in it
         self.frames = 0
@@ -113,8 +117,8 @@ class Backfill:
 
     def records(self):
         """The validated records: a list of tuples (dex_s, glucose_mgdl,
-        display_only, state, trend), trend the signed byte as sent (127 =
-        unknown). Raises DexcomError with the reason the stream is dropped."""
+        display_only, state, trend), trend the signed byte as sent (127 and
+        -128 = unknown, see protocol.trend_or_none). Raises DexcomError with the reason the stream is dropped."""
         if self.error is None:
             self._validate()
         if self.error is not None:
@@ -134,7 +138,8 @@ class Backfill:
         if self.crc != r["buffer_crc"]:
             self._fail("backfill CRC 0x%04x, 0x51 says 0x%04x" % (self.crc, r["buffer_crc"]))
             return
-        if r["start_time"] < self.start or r["end_time"] > self.end or r["end_time"] < r["start_time"]:
+        if (r["start_time"] + _SPAN_SLACK_S < self.start or r["end_time"] > self.end + _SPAN_SLACK_S
+                or r["end_time"] < r["start_time"]):
             self._fail("0x51 span %d..%d is outside the request %d..%d"
                        % (r["start_time"], r["end_time"], self.start, self.end))
             return
@@ -160,11 +165,11 @@ class Backfill:
     def readings(self, activation_unix=None):
         """The validated records as Reading tuples (source "backfill"), with
         the same rules as live glucose: sgv only in states 6/7 and above 13,
-        trend None when unknown or when there is no sgv."""
+        trend None when unknown (127, -128) or when there is no sgv."""
         out = []
         for dex_s, g, _display_only, state, t in self.records():
             if (state == 6 or state == 7) and g > 13:
-                trend = None if t == 127 else t
+                trend = None if (t == 127 or t == -128) else t
             else:
                 g = None
                 trend = None

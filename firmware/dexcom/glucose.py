@@ -14,7 +14,10 @@
 # - the high 4 bits of the glucose field are the "display only" flag; it does
 #   not change usability (the value is what the receiver shows);
 # - trend is a signed byte in 0.1 mg/dL/min, which is the Reading's unit
-#   (mg/dL/min x10), stored as is; 127 means unknown -> None.
+#   (mg/dL/min x10), stored as is; 127 and -128 mean unknown -> None
+#   (protocol.trend_or_none says why -128 too).
+# - a reply may be longer than 16 bytes (CRC at the end, fields at fixed
+#   offsets), as CGMBLEKit / xdrip-js / xDrip accept (docs/CODEC_AUDIT.md).
 # - dex time is seconds since the transmitter's activation; a
 #   TransmitterTimeRx received at local Unix time T gives activation = T -
 #   current_time_dex_s, and a reading's Unix time = activation + its dex time.
@@ -30,6 +33,7 @@ except ImportError:
     const = lambda x: x  # noqa: E731
 
 _TREND_UNKNOWN = const(127)
+_TREND_INVALID = const(128)   # the byte 0x80 = -128
 _MAX_CODE = const(13)
 
 
@@ -42,12 +46,9 @@ def glucose_reading(buf, activation_unix=None, source=reading.LIVE):
     a corrupt message)."""
     n = len(buf)
     op = buf[0] if n else -1
-    if op == 0x31:
-        if n != 16:
-            raise DexcomError("GlucoseRx: %d bytes, expected 16" % n)
-    elif op == 0x4F:
-        if n != 16 and n != 18:
-            raise DexcomError("EGlucoseRx: %d bytes, expected 16 or 18" % n)
+    if op == 0x31 or op == 0x4F:
+        if n < 16:
+            raise DexcomError("GlucoseRx: %d bytes, expected 16 or more" % n)
     elif n == 0:
         raise DexcomError("GlucoseRx: empty message")
     else:
@@ -59,7 +60,7 @@ def glucose_reading(buf, activation_unix=None, source=reading.LIVE):
     state = buf[12]
     t = buf[13]
     if (state == 6 or state == 7) and g > _MAX_CODE:
-        trend = None if t == _TREND_UNKNOWN else (t - 256 if t > 127 else t)
+        trend = None if (t == _TREND_UNKNOWN or t == _TREND_INVALID) else (t - 256 if t > 127 else t)
     else:
         g = None
         trend = None

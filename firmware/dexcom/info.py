@@ -33,8 +33,8 @@ def parse_calibrate(buf):
 
 def parse_version0(buf):
     """VersionRx0 0x21 (18): firmware, BT firmware, hardware rev, other
-    firmware, asic (u16 at 14, the last field before the CRC)."""
-    check(buf, 0x21, "VersionRx0", 18, 18)
+    firmware, asic (u16 at 14). Longer accepted (xDrip reads >= 18)."""
+    check(buf, 0x21, "VersionRx0", 18, None)
     d = head(0x21, True, buf[1])
     d["firmware_version"] = dotted(buf, 2, 4)
     d["bt_firmware_version"] = dotted(buf, 6, 4)
@@ -47,8 +47,9 @@ def parse_version0(buf):
 def parse_version1(buf):
     """VersionRx1 0x4B (19): firmware, build, inactive days, version code,
     max runtime days (u16 at 13) and max inactive days (u16 at 15), the
-    xDrip reading of these offsets (gives the plausible 365)."""
-    check(buf, 0x4B, "VersionRx1", 19, 19)
+    xDrip reading of these offsets (gives the plausible 365). Longer
+    accepted (xDrip reads any length >= 18; 19 is where these fields end)."""
+    check(buf, 0x4B, "VersionRx1", 19, None)
     d = head(0x4B, True, buf[1])
     d["firmware_version"] = dotted(buf, 2, 4)
     d["build_version"] = u32(buf, 6)
@@ -61,8 +62,10 @@ def parse_version1(buf):
 
 def parse_version2(buf):
     """VersionRx2 0x53: typical sensor days (byte 2), feature bits (u16 at 3).
-    Seen at 19 bytes; any length up to one 20-byte ATT value is accepted."""
-    check(buf, 0x53, "VersionRx2", 7, 20)
+    Seen at 19 bytes, and 9 on rev-2 firmware answering "52 02" (xDrip
+    VersionRequest2RxMessage: warm-up u16 at 5); any length from 7 up is
+    accepted (xDrip sets no upper bound)."""
+    check(buf, 0x53, "VersionRx2", 7, None)
     d = head(0x53, True, buf[1])
     d["typical_sensor_days"] = buf[2]
     d["feature_bits"] = u16(buf, 3)

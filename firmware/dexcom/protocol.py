@@ -111,4 +111,15 @@ GLUCOSE_MASK = const(0x0FFF)       # low 12 bits: mg/dL; high 4 bits: flags
 DISPLAY_ONLY_MASK = const(0xF000)  # any high bit: "display only"
 GLUCOSE_MAX_CODE = const(13)       # values <= 13 are special codes, not readings
 TREND_UNKNOWN = const(127)         # trend byte 0x7F: rate not available
+TREND_INVALID = const(0x80)        # trend byte 0x80 (-128): CGMBLEKit treats it as no rate too
 NO_SESSION = const(0xFFFFFFFF)     # TransmitterTimeRx sessionStartTime: no session
+
+
+def trend_or_none(byte):
+    """The trend byte as a signed rate in 0.1 mg/dL/min, or None when it
+    says "no rate": 0x7F (all peers) or 0x80 = -128 (CGMBLEKit Glucose.swift
+    trendRate refuses Int8.min as well; -12.8 mg/dL/min is not a physiological
+    rate, and taken as one it would drive the falling-fast alarms)."""
+    if byte == 0x7F or byte == 0x80:
+        return None
+    return byte - 256 if byte > 127 else byte

@@ -9,15 +9,21 @@
 # plus "opcode" and "crc_valid" (True: trailer checked; None: an
 # authentication-characteristic message, which has no CRC). Anything wrong
 # (empty, too short, too long, wrong opcode, bad CRC) raises DexcomError.
+# Where a peer accepts a reply longer than the captures show (fields at fixed
+# offsets, CRC over all but the last two bytes), so do we: see
+# docs/CODEC_AUDIT.md for which peer, message by message.
+from struct import unpack_from
+
 from dexcom.errors import DexcomError
-from dexcom.protocol import NO_SESSION, state_usable
-from dexcom.wire import check, head, i8, u16, u32
+from dexcom.protocol import NO_SESSION, state_usable, trend_or_none
+from dexcom.wire import check, head, u16, u32
 
 
 # --- Authentication characteristic (no CRC) ----------------------------------
 def parse_auth_challenge(buf):
-    """AuthChallengeRx 0x03 (17): tokenHash = H(our token), then the challenge."""
-    check(buf, 0x03, "AuthChallengeRx", 17, 17, False)
+    """AuthChallengeRx 0x03 (17; longer accepted, extra bytes ignored, as
+    CGMBLEKit and xDrip do): tokenHash = H(our token), then the challenge."""
+    check(buf, 0x03, "AuthChallengeRx", 17, None, False)
     d = head(0x03, None)
     d["token_hash"] = bytes(buf[1:9])
     d["challenge"] = bytes(buf[9:17])
@@ -26,8 +32,9 @@ def parse_auth_challenge(buf):
 
 def parse_auth_status(buf):
     """AuthStatusRx 0x05 (3): authenticated (1 = yes) and bond code (1 =
-    bonded, 2 = not bonded: bond now, 3 = refresh (G7))."""
-    check(buf, 0x05, "AuthStatusRx", 3, 3, False)
+    bonded, 2 = not bonded: bond now, 3 = refresh (G7)). 3 bytes; longer
+    accepted (extra bytes ignored), as CGMBLEKit and xDrip do."""
+    check(buf, 0x05, "AuthStatusRx", 3, None, False)
     d = head(0x05, None)
     d["authenticated"] = buf[1]
     d["bonded"] = buf[2]
@@ -56,9 +63,11 @@ def parse_bond_request_rx(buf):
 
 # --- Control characteristic (CRC-16/XMODEM trailer) ---------------------------
 def parse_time(buf):
-    """TransmitterTimeRx 0x25 (16): current dex time and session start
-    (0xFFFFFFFF = no session). See activation_unix()."""
-    check(buf, 0x25, "TransmitterTimeRx", 16, 16)
+    """TransmitterTimeRx 0x25 (16; longer accepted as xDrip does, CRC at the
+    end): current dex time and session start (0xFFFFFFFF = no session). See
+    activation_unix(). The link asks for it before glucose, so refusing a
+    longer one would cost every reading."""
+    check(buf, 0x25, "TransmitterTimeRx", 16, None)
     now = u32(buf, 2)
     start = u32(buf, 6)
     d = head(0x25, True, buf[1])
@@ -69,31 +78,30 @@ def parse_time(buf):
 
 
 def parse_glucose(buf):
-    """GlucoseRx 0x31 (16) or EGlucoseRx 0x4F (16, or 18 with a predicted
-    value at 14). `glucose_mgdl` is the low 12 bits as sent (<= 13 is a code);
-    `usable` says whether it may be used as a reading (states 6, 7 only, see
+    """GlucoseRx 0x31 or EGlucoseRx 0x4F: 16 bytes or more (CGMBLEKit,
+    xdrip-js and the ESP32 reader accept >= 16, xDrip >= 14; the CRC is the
+    last two bytes); 0x4F of 18 or more has a predicted value at 14.
+    `glucose_mgdl` is the low 12 bits as sent (<= 13 is a code); `usable`
+    says whether it may be used as a reading (states 6, 7 only, see
     protocol.state_usable); `trend` is the signed byte (0.1 mg/dL/min), None
-    when 127 (unknown)."""
+    when 127 or -128 (unknown, see protocol.trend_or_none)."""
     n = len(buf)
     if n and buf[0] == 0x4F:
-        n = check(buf, 0x4F, "EGlucoseRx", 16, 18)
-        if n == 17:
-            raise DexcomError("EGlucoseRx: 17 bytes, expected 16 or 18")
+        n = check(buf, 0x4F, "EGlucoseRx", 16, None)
     else:
-        n = check(buf, 0x31, "GlucoseRx", 16, 16)
+        n = check(buf, 0x31, "GlucoseRx", 16, None)
     raw = u16(buf, 10)
     g = raw & 0x0FFF
     state = buf[12]
-    t = i8(buf[13])
     d = head(buf[0], True, buf[1])
     d["sequence"] = u32(buf, 2)
     d["timestamp_dex_s"] = u32(buf, 6)
     d["glucose_mgdl"] = g
     d["glucose_is_display_only"] = (raw & 0xF000) != 0
     d["state"] = state
-    d["trend"] = None if t == 127 else t
+    d["trend"] = trend_or_none(buf[13])
     d["usable"] = state_usable(state) and g > 13
-    if n == 18:
+    if buf[0] == 0x4F and n >= 18:
         # xDrip masks it with 0x03FF ("needs mask???"); esphome reads a plain
         # u16. Plausible values (< 1024) are the same either way.
         d["predicted_glucose_mgdl"] = u16(buf, 14) & 0x03FF
@@ -102,29 +110,34 @@ def parse_glucose(buf):
 
 def parse_sensor(buf):
     """SensorRx 0x2F: 16 bytes (G5, G6 1.6.x: unfiltered and filtered raw
-    counts, unscaled) or 8 bytes (Firefly / ONE: timestamp only)."""
-    n = check(buf, 0x2F, "SensorRx", 8, 16)
-    if n != 8 and n != 16:
-        raise DexcomError("SensorRx: %d bytes, expected 8 or 16" % n)
+    counts as u32, unscaled), 18 bytes (newer G6: the two raw values are
+    float32, unscaled; xdrip-js sensor-rx-message.js multiplies them by 35)
+    or 8 bytes (Firefly / ONE: timestamp only)."""
+    n = check(buf, 0x2F, "SensorRx", 8, 18)
+    if n != 8 and n != 16 and n != 18:
+        raise DexcomError("SensorRx: %d bytes, expected 8, 16 or 18" % n)
     d = head(0x2F, True, buf[1])
     d["timestamp_dex_s"] = u32(buf, 2)
     if n == 16:
         d["unfiltered"] = u32(buf, 6)
         d["filtered"] = u32(buf, 10)
+    elif n == 18:
+        d["unfiltered"], d["filtered"] = unpack_from("<ff", buf, 6)
     return d
 
 
 def parse_battery(buf):
-    """BatteryStatusRx 0x23: 12 bytes (G5, G6 1.6.x) or 10 bytes (Firefly:
-    no resistance; byte 6 is not the runtime per xDrip, reported as byte6).
-    Voltages are raw (probably 0.01 V)."""
-    n = check(buf, 0x23, "BatteryStatusRx", 10, 12)
+    """BatteryStatusRx 0x23: 12 bytes (G5, G6 1.6.x; longer is read with the
+    same layout, as xDrip does) or 10 bytes (Firefly: no resistance; byte 6
+    is not the runtime per xDrip, reported as byte6). 11 bytes has no
+    layout any peer knows. Voltages are raw (probably 0.01 V)."""
+    n = check(buf, 0x23, "BatteryStatusRx", 10, None)
     if n == 11:
-        raise DexcomError("BatteryStatusRx: 11 bytes, expected 10 or 12")
+        raise DexcomError("BatteryStatusRx: 11 bytes, expected 10, or 12 or more")
     d = head(0x23, True, buf[1])
     d["voltage_a"] = u16(buf, 2)
     d["voltage_b"] = u16(buf, 4)
-    if n == 12:
+    if n >= 12:
         d["resistance"] = u16(buf, 6)
         d["runtime_days"] = buf[8]
         d["temperature_c"] = buf[9]

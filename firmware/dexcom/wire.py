@@ -18,8 +18,14 @@ def i8(v):
 
 
 def check(buf, op, name, lo, hi, has_crc=True):
-    """Raise DexcomError unless buf is lo..hi bytes long, starts with `op`
-    and (when has_crc) ends with a valid CRC-16/XMODEM; return the length."""
+    """Raise DexcomError unless buf is lo..hi bytes long (hi None: no upper
+    bound), starts with `op` and (when has_crc) ends with a valid
+    CRC-16/XMODEM; return the length.
+
+    hi=None is for replies whose fields sit at fixed offsets and which the
+    peers accept longer (xDrip, CGMBLEKit, xdrip-js: ">= n" plus the CRC
+    over everything before the last two bytes): a firmware that appends
+    bytes must not silence the box (docs/CODEC_AUDIT.md)."""
     n = len(buf)
     if n == 0:
         raise DexcomError("%s: empty message" % name)
@@ -27,7 +33,7 @@ def check(buf, op, name, lo, hi, has_crc=True):
         raise DexcomError("%s: wrong opcode 0x%02x, expected 0x%02x" % (name, buf[0], op))
     if n < lo:
         raise DexcomError("%s: too short (%d bytes, expected %s)" % (name, n, _span(lo, hi)))
-    if n > hi:
+    if hi is not None and n > hi:
         raise DexcomError("%s: too long (%d bytes, expected %s)" % (name, n, _span(lo, hi)))
     if has_crc and not crc.trailer_ok(buf, n):
         raise DexcomError("%s: bad CRC (trailer 0x%04x, computed 0x%04x)"
@@ -36,6 +42,8 @@ def check(buf, op, name, lo, hi, has_crc=True):
 
 
 def _span(lo, hi):
+    if hi is None:
+        return "%d or more" % lo
     return str(lo) if lo == hi else "%d..%d" % (lo, hi)
 
 

@@ -44,7 +44,7 @@ def test_error_messages_say_what_is_wrong():
     _raises(messages.parse, b"", contains="empty")
     _raises(messages.parse, b"\x99\x00\x00", contains="unknown opcode 0x99")
     _raises(messages.parse, good[:-1], contains="too short")
-    _raises(messages.parse, good + b"\x00", contains="too long")
+    _raises(messages.parse, crc.append(b"\x51" + bytes(19)), contains="too long")
     bad = bytearray(good)
     bad[5] ^= 0x01
     _raises(messages.parse, bytes(bad), contains="bad CRC")
@@ -88,11 +88,26 @@ def test_values_up_to_13_are_codes():
 
 
 def test_trend_signed_and_127_unknown():
-    for wire, want in ((0, 0), (1, 1), (-1, -1), (-28, -28), (126, 126), (-128, -128),
-                       (127, None)):
+    for wire, want in ((0, 0), (1, 1), (-1, -1), (-28, -28), (126, 126), (-127, -127),
+                       (127, None), (-128, None)):
         r = glucose.glucose_reading(_glucose_msg(100, 7, wire))
         assert r[3] == want, (wire, r)
         assert messages.parse(_glucose_msg(100, 7, wire))["trend"] == want
+        assert protocol.trend_or_none(wire & 0xFF) == want
+
+
+def test_trend_minus_128_is_no_rate_not_a_fall():
+    # CGMBLEKit Glucose.swift refuses Int8.min as a rate; read as -12.8
+    # mg/dL/min it would sound the falling-fast alarms on a steady reading.
+    r = glucose.glucose_reading(_glucose_msg(100, 6, -128))
+    assert r[2] == 100 and r[3] is None
+    assert messages.parse(_glucose_msg(100, 6, -128))["usable"]
+    bf = backfill.Backfill(50000, 50300)
+    frames, reply = _make_stream([(50000, 100, 6, -128), (50300, 101, 6, -3)])
+    _feed(bf, frames, reply, True)
+    got = bf.readings()
+    assert [(r[2], r[3]) for r in got] == [(100, None), (101, -3)]
+    assert bf.records()[0][4] == -128  # records() keeps the byte as sent
 
 
 def test_display_only_flag_and_12_bit_value():
@@ -113,8 +128,54 @@ def test_eglucose_16_and_18_bytes():
     assert d["opcode"] == 0x4F and d["glucose_mgdl"] == 130 and d["predicted_glucose_mgdl"] == 135
     assert "predicted_glucose_mgdl" not in messages.parse(m16)
     assert glucose.glucose_reading(m16)[2:5] == glucose.glucose_reading(m18)[2:5] == (130, -3, 6)
-    _raises(messages.parse, crc.append(m18[:15]), contains="17 bytes")
-    _raises(glucose.glucose_reading, crc.append(m18[:15]))
+
+
+def test_glucose_replies_longer_than_16_are_read_like_peers():
+    # CGMBLEKit GlucoseRxMessage.swift, xdrip-js glucose-rx-message.js and the
+    # ESP32 reader accept >= 16 bytes (xDrip >= 14), CRC over all but the last
+    # two: a firmware that appends bytes must still give glucose.
+    for op in (0x31, 0x4F):
+        base = _glucose_msg(130, 6, -3, op=op)
+        for extra in (1, 2, 4):
+            m = crc.append(base[:-2] + bytes(range(0xA0, 0xA0 + extra)))
+            assert glucose.glucose_reading(m)[2:5] == (130, -3, 6), (op, extra)
+            d = messages.parse(m)
+            assert d["glucose_mgdl"] == 130 and d["usable"] and d["sequence"] == 7
+            assert ("predicted_glucose_mgdl" in d) == (op == 0x4F and len(m) >= 18)
+            bad = bytearray(m)
+            bad[-1] ^= 1
+            _raises(glucose.glucose_reading, bytes(bad), contains="bad CRC")
+            _raises(messages.parse, bytes(bad), contains="bad CRC")
+        for short in (14, 15):  # xDrip's >= 14 would put the CRC over state/trend
+            m = crc.append(base[:short - 2])
+            _raises(glucose.glucose_reading, m, contains="expected 16")
+            _raises(messages.parse, m, contains="too short")
+
+
+def test_time_reply_longer_than_16_is_read():
+    # xDrip TransmitterTimeRxMessage reads any length >= 10 with a valid CRC
+    # ("TODO more bytes after this?"); the link asks for the time before
+    # glucose, so refusing it would cost every reading.
+    body = b"\x25\x00" + bytes((0x10, 0x27, 0, 0)) + bytes((0x00, 0x27, 0, 0)) + b"\x01\x00\x00\x00"
+    for extra in (b"", b"\x00", b"\x01\x02\x03\x04"):
+        d = messages.parse(crc.append(body + extra))
+        assert d["current_time_dex_s"] == 10000 and d["session_start_time_dex_s"] == 9984
+        assert d["session_active"]
+    _raises(messages.parse, crc.append(body[:13]), contains="too short")
+
+
+def test_auth_replies_with_trailing_bytes():
+    # CGMBLEKit AuthRequestRxMessage / AuthChallengeRxMessage and xDrip read
+    # >= 17 / >= 3 bytes and ignore the rest.
+    token = bytes(range(8))
+    th = auth.hash8("123456", token)
+    d = messages.parse(b"\x03" + th + bytes(range(8, 16)) + b"\x00\x00")
+    assert d["token_hash"] == th and d["challenge"] == bytes(range(8, 16))
+    assert auth.token_hash_ok("123456", token, d["token_hash"])
+    d = messages.parse(b"\x05\x01\x02\x00")
+    assert d["is_authenticated"] and d["needs_bond"]
+    _raises(messages.parse, b"\x03" + th + bytes(7), contains="too short")
+    _raises(messages.parse, b"\x05\x01", contains="too short")
 
 
 def test_reading_tuple_and_wall_time():
@@ -188,7 +249,8 @@ def test_transmitter_id_checked_and_normalised():
 
 def test_other_replies_lengths():
     _raises(messages.parse, crc.append(b"\x23\x00" + bytes(7)), contains="11 bytes")
-    _raises(messages.parse, crc.append(b"\x2f\x00" + bytes(8)), contains="expected 8 or 16")
+    _raises(messages.parse, crc.append(b"\x2f\x00" + bytes(8)), contains="expected 8, 16 or 18")
+    _raises(messages.parse, crc.append(b"\x2f\x00" + bytes(15)), contains="too long")
     cal = messages.parse(crc.append(b"\x35\x00\x06"))
     assert cal["result"] == 6 and cal["accepted"]
     assert not messages.parse(crc.append(b"\x35\x00\x08"))["accepted"]
@@ -289,8 +351,9 @@ def test_backfill_drops_bad_streams():
     # the last frame cut short: length
     _expect_dropped(frames[:-1] + [frames[-1][:-1]], reply, s, e, "bytes", reply_first=False,
                     complete=False)
-    # request window does not cover the reply's span
-    _expect_dropped(frames, reply, s + 300, e, "outside the request")
+    # request window does not cover the reply's span (beyond one record period)
+    _expect_dropped(frames, reply, s + 301, e, "outside the request")
+    _expect_dropped(frames, reply, s, e - 301, "outside the request")
     # records out of order with right length and CRC: first/last don't match
     swapped = [recs[1], recs[0]] + recs[2:]
     f2, r2 = _make_stream(swapped, start=s, end=e)
@@ -318,9 +381,10 @@ def test_backfill_drops_bad_streams():
 
 
 def test_backfill_stream_bounded_by_request():
-    recs = _records(10)
+    recs = _records(30)
     frames, reply = _make_stream(recs)
-    bf = backfill.Backfill(recs[0][0], recs[0][0] + 60)  # span fits 3 records at most
+    # 60 s requested, widened by one 300 s period each side: 13 records at most
+    bf = backfill.Backfill(recs[0][0], recs[0][0] + 60)
     for f in frames:
         bf.add_frame(f)
     _raises(bf.records, contains="longer than the requested span")
@@ -361,3 +425,81 @@ def test_pure_aes_agrees_with_cryptolib_where_present():
         k = bytes((i * 7 + j) & 0xFF for j in range(16))
         b = bytes((i * 13 + 3 * j) & 0xFF for j in range(16))
         assert aes.encrypt_block(k, b) == cryptolib.aes(k, 1).encrypt(b)
+
+
+def test_sensor_rx_18_bytes_float_raw():
+    # xdrip-js sensor-rx-message.js: the 18-byte form carries float32 raw
+    # values (it scales them by 35); we report them unscaled.
+    from struct import pack
+    m = crc.append(b"\x2f\x00" + pack("<Iff", 5000, 1234.5, 1200.25) + b"\x00\x00")
+    assert len(m) == 18
+    d = messages.parse(m)
+    assert d["timestamp_dex_s"] == 5000 and d["unfiltered"] == 1234.5 and d["filtered"] == 1200.25
+
+
+def test_battery_longer_than_12_uses_the_12_byte_layout():
+    # xDrip BatteryInfoRxMessage: any length but 10 is read with resistance,
+    # runtime at 8 and temperature at 9.
+    body = b"\x23\x00\x3c\x01\x2f\x01\xcd\x02\x1f\x24"
+    for extra in (b"", b"\x00", b"\x00\x00\x00"):
+        d = messages.parse(crc.append(body + extra))
+        assert (d["voltage_a"], d["voltage_b"], d["resistance"], d["runtime_days"],
+                d["temperature_c"]) == (316, 303, 717, 31, 36)
+    d = messages.parse(crc.append(body[:8]))
+    assert "resistance" not in d and d["byte6"] == 0xCD and d["temperature_c"] == 0x02
+
+
+def test_version_replies_longer_accepted():
+    v0 = bytes.fromhex("21000212025802120258ff00314541412412")
+    assert messages.parse(crc.append(v0[:-2] + b"\x00"))["asic"] == messages.parse(v0)["asic"]
+    v1 = bytes.fromhex("4b00021202582a2e00001100036e006d010997")
+    d = messages.parse(v1)
+    assert d["max_inactive_days"] == 365
+    longer = messages.parse(crc.append(v1[:-2] + b"\x00\x00"))
+    for k in ("firmware_version", "build_version", "max_runtime_days", "max_inactive_days"):
+        assert longer[k] == d[k], k
+    _raises(messages.parse, crc.append(v1[:16]), contains="too short")
+    v2 = crc.append(b"\x53\x00\x0a\x0f\x00\x20\x1c")  # 9 bytes: rev-2 "52 02" reply
+    assert messages.parse(v2)["typical_sensor_days"] == 10
+
+
+def test_unknown_state_codes_give_no_reading_and_say_unknown():
+    # Any code the tables do not know (xDrip CalibrationState.parse maps it
+    # to Unknown, CGMBLEKit to .unknown(raw); neither gives glucose).
+    for code in (0x00, 0x1F, 0x20, 0x7F, 0x80, 0xC1, 0xC2, 0xC3, 0xFF):
+        r = glucose.glucose_reading(_glucose_msg(150, code, 4))
+        assert r[2] is None and r[3] is None and r[4] == code
+        assert not protocol.state_usable(code)
+        assert states.state_kind(code) == "unknown", code
+        assert states.state_name(code) == ("none" if code == 0 else "unknown_0x%02x" % code)
+        recs = [(50000, 150, code, 4), (50300, 150, 6, 4)]
+        bf = _feed(backfill.Backfill(50000, 50300), *_make_stream(recs), reply_first=False)
+        assert [r[2] for r in bf.readings()] == [None, 150]
+
+
+def test_state_table_matches_xdrip_calibration_state():
+    # xDrip g5model/CalibrationState.java (0x00..0x1E; 0xC1..0xC3 are its own
+    # pseudo-states, never sent): usable = Ok, NeedsCalibration only (the
+    # 2024 change that made 0x19 usable was reverted in 2026).
+    assert len(states.STATE_NAMES) == 0x1F
+    assert [c for c in range(256) if protocol.state_usable(c)] == [6, 7]
+    for code in (0x0B, 0x0C, 0x10, 0x11, 0x13, 0x14, 0x15, 0x16, 0x17, 0x19, 0x1B, 0x1C, 0x1D, 0x1E):
+        assert states.state_kind(code) == "failed", code
+    for code in (0x0F, 0x18):
+        assert states.state_kind(code) == "expired", code
+    assert states.state_kind(0x01) == states.state_kind(0x1A) == "stopped"
+    assert states.state_kind(0x02) == "warmup"
+    assert states.state_kind(0x03) == states.state_kind(0x12) == "noise"
+
+
+def test_backfill_span_one_period_beyond_the_request_is_kept():
+    # No peer checks the 0x51 span against the request (CGMBLEKit
+    # Transmitter.swift checks length, CRC and first/last record times; xDrip
+    # and xdrip-js less). A transmitter that rounds the request out to the
+    # nearest record must not cost the whole stream.
+    recs = _records(10)
+    s, e = recs[0][0], recs[-1][0]
+    frames, reply = _make_stream(recs)
+    for start, end in ((s + 300, e), (s, e - 300), (s + 150, e - 299)):
+        bf = _feed(backfill.Backfill(start, end), frames, reply, True)
+        assert [r[0] for r in bf.readings()] == [t for t, _, _, _ in recs], (start, end)
