@@ -58,11 +58,12 @@ def test_glucose_roundtrip(status, seq, ts, gfield, state, trend):
     assert (d["status"], d["sequence"], d["timestamp_dex_s"], d["state"]) == (status, seq, ts, state)
     assert d["glucose_mgdl"] == gfield & 0xFFF
     assert d["glucose_is_display_only"] == (gfield >= 0x1000)
-    assert d["trend"] == (None if trend == 127 else trend)
+    rate = None if trend in (127, -128) else trend  # both mean "no rate" (CGMBLEKit)
+    assert d["trend"] == rate
     r = glucose.glucose_reading(m, 100)
     usable = state in (6, 7) and gfield & 0xFFF > 13
     assert r == (ts, 100 + ts, gfield & 0xFFF if usable else None,
-                 (None if trend == 127 else trend) if usable else None, state, "live")
+                 rate if usable else None, state, "live")
 
 
 @given(st.binary(min_size=0, max_size=24))
