@@ -131,3 +131,15 @@ def test_wall_clock_jumps_do_not_disturb_readings_or_alarms(tmp_path):
         len([e for e in base if e["event"] == "reading"])
     assert not onsets(ev, "no_data")
     assert glucose(ev) == glucose(base)
+
+
+@pytest.mark.parametrize("fault,reason", [("sensor_failed", "failed"), ("sensor_expired", "expired"),
+                                          ("needs_calibration", "attention"),
+                                          ("state_unknown", "attention")])
+def test_sensor_states_sound_the_sensor_alarm_before_no_data(tmp_path, fault, reason):
+    ev, _ = sim(tmp_path, 1, FAULTS=fault)
+    got = onsets(ev, "sensor")
+    assert got and got[0]["reason"] == reason, onsets(ev)
+    assert not [e for e in ev if e["event"] == "reading" and e["sgv"] is not None]
+    first_no_data = [e["t_ms"] for e in onsets(ev, "no_data")]
+    assert not first_no_data or got[0]["t_ms"] < first_no_data[0]

@@ -122,6 +122,9 @@ def on_link_event(app, ev):
         kind = ev.get("kind")
         for name in ("failed", "expired", "stopped", "warmup"):
             app.condition("sensor", name, name == kind)
+        # no glucose until a person acts (calibrate on the phone or receiver), or
+        # a state code nobody documents: say so now, not only through no_data
+        app.condition("sensor", "attention", kind in ("calibration", "unknown") and not ev.get("usable"))
 
 
 def _tell_wifi_next_window(app):
