@@ -73,6 +73,15 @@ def test_transient_faults_recover(fault):
         assert s["status"]["last_session_ms"] < 2000 and s["max_session_ms"] > 5000, s
 
 
+def test_an_unreadable_battery_reply_does_not_cost_the_backfill():
+    # three missed windows, then a session whose battery reply cannot be read
+    s = sim("--script", "0:miss;11:battery_odd", "--events", minutes=17)
+    clean(s)
+    assert s["backfill"] >= 2 and s["backfill"] == s["captured"] - 1, s  # all but the live one
+    assert s["capture_rate"] == 1.0, s
+    assert any("battery reply dropped" in (e.get("detail") or "") for e in s["events"]), s["events"]
+
+
 def test_rogue_transmitter_gives_no_reading():
     s = sim("--script", "0:rogue;16:", "--mark", "16", minutes=40)
     clean(s)

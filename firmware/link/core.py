@@ -361,9 +361,12 @@ class Link:
         self._emit(live)
         self._live = live
         if self.sessions % cfg["battery_every"] == 1 or cfg["battery_every"] <= 1:
-            bat = replies.parse_battery(await self._ask(c, build.battery(), 0x23))
-            self.battery = bat
-            self._status(bat["status"])
+            try:
+                bat = replies.parse_battery(await self._ask(c, build.battery(), 0x23))
+                self.battery = bat
+                self._status(bat["status"])
+            except DexcomError as e:  # information only: it must not cost the backfill
+                self._event("error", detail="battery reply dropped: %s" % e)
         if gap is not None and live[reading.STATE] != 0x02 and live[reading.STATE] != 0x01:
             self.state = "backfilling"
             await self._backfill(conn, c, b, gap[0], gap[1])

@@ -259,6 +259,8 @@ class Transmitter:
             va = 270 if st == 0x81 else 310
             if self.mode("firefly"):
                 return struct.pack("<BBHHBB", 0x23, st, va, va - 20, 0, 31)
+            if self.mode("battery_odd"):  # a length no peer documents (CRC correct)
+                return struct.pack("<BBHHHB", 0x23, st, va, va - 20, 1200, 31)
             return struct.pack("<BBHHHBB", 0x23, st, va, va - 20, 1200, (dex // 86400) & 0xFF, 31)
         if op == 0x20:
             fw = b"\x02\x12\x02\x58" if self.mode("firefly") else b"\x01\x06\x05\x19"
