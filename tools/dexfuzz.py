@@ -18,10 +18,10 @@ VECTORS = "../shared/vectors/dexcom.json"
 # Opcodes whose replies carry no CRC (authentication characteristic).
 NO_CRC = (0x03, 0x05, 0x08, 0xFF)
 # Reply lengths the codec accepts, to build well-formed random messages.
-LENGTHS = {0x03: (17,), 0x05: (3,), 0x08: (2,), 0xFF: (3,), 0x21: (18,), 0x23: (10, 12),
-           0x25: (16,), 0x27: (17,), 0x29: (17,), 0x2F: (8, 16), 0x31: (16,),
-           0x33: (19, 20), 0x35: (5,), 0x4B: (19,), 0x4F: (16, 18), 0x51: (20,),
-           0x53: (7, 19, 20), 0xD0: (4,)}
+LENGTHS = {0x03: (17, 20), 0x05: (3, 4), 0x08: (2,), 0xFF: (3,), 0x21: (18, 20),
+           0x23: (10, 12, 14), 0x25: (16, 18), 0x27: (17,), 0x29: (17,), 0x2F: (8, 16, 18),
+           0x31: (16, 18), 0x33: (19, 20), 0x35: (5,), 0x4B: (19, 21), 0x4F: (16, 18, 20),
+           0x51: (20,), 0x53: (7, 9, 19, 20), 0xD0: (4,)}
 
 
 class Rng:
