@@ -15,8 +15,10 @@ upload to tools/nsserver.py, the LAN API, MQTT when mosquitto is installed):
 `full_day` with its heap peak and what the server received, and `outage_day`,
 the same day with the Nightscout server down (the upload queue fills). (Real sockets
 make the virtual clock wait for their peers, so this run is slower.)
-Heap figures are those of the 64-bit unix port; the ESP32's 32-bit objects
-take roughly half as much (pointers and small ints are half the size).
+Heap figures are those of the unix port that runs (`micropython_bits`): the
+venv's is 64-bit; the ESP32 is 32-bit, its objects take roughly half as much.
+`make bench SECTION=device MICROPYTHON=path` runs another build (e.g. a 32-bit
+one from tools/build_unix32.sh).
 """
 import json
 import os
@@ -27,6 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ports import free_port  # noqa: E402
+from sim import micropython_binary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DAY_MS = 86400000
@@ -94,7 +97,15 @@ def full_day(server_up=True):
             "mqtt": bool(broker), "mqtt_connects": connects, "wall_s": round(wall, 1)}
 
 
+def word_bits():
+    """32 or 64: the word size of the MicroPython binary the sim runs."""
+    r = subprocess.run([micropython_binary(), "-c", "import sys; print(32 if sys.maxsize < 1 << 32 else 64)"],
+                       capture_output=True, text=True, timeout=30, check=True)
+    return int(r.stdout)
+
+
 def run():
+    bits = word_bits()
     events, wall = _sim(7, "bench-device")
     heap = [e for e in events if e["event"] == "heap"]
     code = [e for e in events if e["event"] == "heap_code"][0]["alloc"]
@@ -108,6 +119,7 @@ def run():
     later = max(peak(d) for d in range(3, 8))
     lat = end["reading_to_alarm_us"]
     out = {
+        "micropython_bits": bits,
         "heap_peak_bytes": max(e["data"] for e in heap),
         "heap_budget_bytes": 64 * 1024,
         "heap_peak_by_day": [peak(d) for d in range(1, 8)],
@@ -123,7 +135,7 @@ def run():
     }
     out["full_day"] = full_day()
     out["outage_day"] = full_day(server_up=False)
-    print("device, 7 simulated days (make sim HEADLESS=1 DAYS=7):")
+    print("device, 7 simulated days (make sim HEADLESS=1 DAYS=7), %d-bit MicroPython:" % bits)
     for k in ("heap_peak_bytes", "heap_growth_bytes_day2_to_7", "sim_seconds_for_7_days",
               "readings", "resets", "alarm_onsets"):
         print("  %-30s %s" % (k, out[k]))

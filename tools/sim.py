@@ -20,6 +20,7 @@ Options (environment variables, as `make sim` passes them):
                      lives in flash and the 64 KiB budget is for its data.
   PLOT=path.png      where to draw the night (default build/sim.png; PLOT= to skip)
   INJECT={...}       host fault injection for the resilience tests (see tools/simboot.py inject())
+  MICROPYTHON=path   the MicroPython binary to run (default .venv/bin/micropython)
 The firmware process (tools/simboot.py) prints every event as a JSON line
 with `t_ms`; this program renders them live, then prints a summary and plots.
 """
@@ -99,13 +100,20 @@ def code_heap(o):
     sys.exit("sim: the probe run failed:\n" + open(log_path(o)).read()[-3000:])
 
 
+def micropython_binary():
+    """MICROPYTHON=/path/to/binary runs another unix port build (e.g. a 32-bit one
+    from tools/build_unix32.sh); default: the venv's."""
+    return os.path.abspath(os.environ.get("MICROPYTHON") or
+                           os.path.join(ROOT, ".venv", "bin", "micropython"))
+
+
 def firmware_process(o):
     import mpybuild
     env = dict(os.environ)
     env["MICROPYPATH"] = mpybuild.build()  # precompiled, as the board loads them
     o = dict(o, mpy=True)
     env["SIM_OPTIONS"] = json.dumps(o)
-    cmd = [os.path.join(ROOT, ".venv", "bin", "micropython"), "-X", "heapsize=" + o["heap"],
+    cmd = [micropython_binary(), "-X", "heapsize=" + o["heap"],
            os.path.join(HERE, "simboot.py")]
     os.makedirs(os.path.dirname(log_path(o)), exist_ok=True)
     log = open(log_path(o), "w")  # the firmware's console

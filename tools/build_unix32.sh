@@ -1,0 +1,50 @@
+#!/bin/sh
+# Build a 32-bit (i686) MicroPython unix port, to measure the firmware's heap
+# with the ESP32's word size (4-byte words, 16-byte GC blocks) instead of the
+# venv's 64-bit build. Optional: nothing else needs it.
+#
+#   tools/build_unix32.sh MPY_SRC_DIR [OUT]     (OUT default: build/micropython32)
+#   make bench SECTION=device MICROPYTHON=build/micropython32
+#   make sim MICROPYTHON=build/micropython32    (tools/sim.py reads $MICROPYTHON)
+#
+# MPY_SRC_DIR: a MicroPython source tree (same version as the venv's, 1.29)
+# with the submodules lib/mbedtls (ssl, cryptolib) and lib/micropython-lib
+# (the standard variant's frozen manifest). Since early 2026 MicroPython
+# builds x86 with a cross compiler (MICROPY_FORCE_32BIT is gone), so this
+# installs gcc-i686-linux-gnu with apt when it is missing. ffi and btree are
+# left out (the firmware uses neither). The binary runs with the cross
+# toolchain's own i386 libc (dynamic linker and rpath point into it), so no
+# i386 multiarch is needed. Prints the binary's path.
+set -eu
+
+SRC=${1:?usage: tools/build_unix32.sh MPY_SRC_DIR [OUT]}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${2:-$ROOT/build/micropython32}
+CROSS=i686-linux-gnu-
+SYSROOT=/usr/i686-linux-gnu/lib
+
+[ -f "$SRC/ports/unix/Makefile" ] || { echo "build_unix32: $SRC is not a MicroPython source tree" >&2; exit 2; }
+for sub in lib/mbedtls/library lib/micropython-lib/python-stdlib; do
+    [ -d "$SRC/$sub" ] || { echo "build_unix32: $SRC/$sub is missing (git submodule update --init lib/mbedtls lib/micropython-lib)" >&2; exit 2; }
+done
+
+if ! command -v ${CROSS}gcc >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get install -y -q gcc-i686-linux-gnu >/dev/null 2>&1 ||
+            { apt-get update -q >/dev/null && apt-get install -y -q gcc-i686-linux-gnu >/dev/null; }
+    else
+        echo "build_unix32: install gcc-i686-linux-gnu (apt) first" >&2; exit 2
+    fi
+fi
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+make -C "$SRC/mpy-cross" -j"$JOBS" >&2
+make -C "$SRC/ports/unix" -j"$JOBS" BUILD=build-i686 CROSS_COMPILE=$CROSS \
+    MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
+    LDFLAGS_EXTRA="-Wl,--dynamic-linker=$SYSROOT/ld-linux.so.2 -Wl,-rpath=$SYSROOT" >&2
+
+mkdir -p "$(dirname "$OUT")"
+cp "$SRC/ports/unix/build-i686/micropython" "$OUT"
+bits=$("$OUT" -c "import sys; print(32 if sys.maxsize < 1 << 32 else 64)")
+[ "$bits" = 32 ] || { echo "build_unix32: $OUT is $bits-bit, not 32" >&2; exit 1; }
+echo "$OUT"
