@@ -4,6 +4,7 @@ the virtual transmitter. Also: missing port, wrong port, a flash cut midway."""
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 import time
@@ -162,6 +163,36 @@ def test_flashed_board_boots_and_alarms(flashed, tmp_path):
     which = subprocess.run([MICROPYTHON, "-c", "import main, app.config; print(main.__file__)"],
                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     assert which.stdout.strip() == str(board_dir / "main.py"), which.stdout + which.stderr
+    boots_and_alarms(board_dir, tmp_path, env)
+
+
+def test_frozen_flash_writes_pin_maps_and_config_and_clears_shadowing_files(flashed, tmp_path):
+    """FLASH_ARGS=--frozen onto a board that had a file install: the firmware and
+    library files go (they would shadow the image), pin maps and settings stay,
+    and the board boots from its image (stand-in: firmware/ and .mpylib/ on the
+    path after the board's root, where an ESP32 has .frozen)."""
+    board_dir, r = flashed
+    assert r.returncode == 0
+    board = tmp_path / "board"
+    shutil.copytree(board_dir, board)
+    image = (os.path.join(ROOT, "firmware"), os.path.join(ROOT, ".mpylib"))
+    with VirtualBoard(board, image=image) as vb:
+        r2 = flash("--port", vb.port, "--board", "esp32-devkitc", "--no-reset", "--frozen")
+    assert r2.returncode == 0, r2.stdout + r2.stderr
+    got = board_listing(board)
+    assert [f for f in got if f.endswith((".py", ".mpy"))] == [], got
+    assert not os.path.exists(board / "app") and not os.path.exists(board / "lib" / "aioble")
+    boards = sorted("boards/" + f for f in os.listdir(os.path.join(ROOT, "boards")))
+    assert [f for f in got if f.startswith("boards/")] == boards
+    assert json.load(open(board / "config.json"))["transmitter_id"] == "8G1234"
+    assert ".flash_incomplete" not in got and "[flash] done" in r2.stdout
+    assert "mip" not in r2.stdout and "libraries by the image" in r2.stdout
+    path = ":".join([".frozen", str(board)] + list(image) + [os.path.join(ROOT, "tools", "host")])
+    boots_and_alarms(board, tmp_path, dict(os.environ, MICROPYPATH=path))
+    assert flash("--frozen", "--mpy", "--port", "/dev/null").returncode == 2
+
+
+def boots_and_alarms(board_dir, tmp_path, env):
     trace = tmp_path / "low.csv"
     trace.write_text("minute,cgm\n" + "".join("%d,%d\n" % (m, 64 - m // 5) for m in range(0, 90, 5)))
     cfg_copy = tmp_path / "config.json"  # simboot rewrites the flash folder's config from this

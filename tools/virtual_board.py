@@ -40,11 +40,12 @@ RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 
 
 class VirtualBoard:
-    def __init__(self, board_dir, micropython=MICROPYTHON, heap="2M", link=None):
+    def __init__(self, board_dir, micropython=MICROPYTHON, heap="2M", link=None, image=()):
         self.dir = os.path.abspath(board_dir)
         self.micropython = micropython
         self.heap = heap
         self.link = link
+        self.image = tuple(image)
         self.proc = None
         self.boots = 0
         self._stop = False
@@ -61,7 +62,10 @@ class VirtualBoard:
     def _spawn(self):
         bm, bs = pty.openpty()
         tty.setraw(bs)
-        env = dict(os.environ, MICROPYPATH=".frozen:" + os.path.join(self.dir, "lib"))
+        # image: folders standing in for modules frozen into the board's image
+        # (after .frozen, before lib, as an ESP32's sys.path has them)
+        env = dict(os.environ, MICROPYPATH=":".join([".frozen"] + [os.path.abspath(p) for p in self.image]
+                                                   + [os.path.join(self.dir, "lib")]))
         env.pop("PYTHONPATH", None)
         self.proc = subprocess.Popen([self.micropython, "-X", "heapsize=" + self.heap],
                                      stdin=bs, stdout=bs, stderr=bs, cwd=self.dir, env=env,
