@@ -30,7 +30,7 @@ import vtime  # noqa: E402
 import machine  # noqa: E402
 import network  # noqa: E402
 
-machine.log_limit = 400  # the pin log is for tests; keep it out of the firmware's heap
+machine.set_log_limit(400)  # the pin log is for tests; keep it out of the firmware's heap
 
 
 class SimDone(Exception):
