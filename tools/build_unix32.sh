@@ -6,6 +6,12 @@
 #   tools/build_unix32.sh MPY_SRC_DIR [OUT]     (OUT default: build/micropython32)
 #   make bench SECTION=device MICROPYTHON=build/micropython32
 #   make sim MICROPYTHON=build/micropython32    (tools/sim.py reads $MICROPYTHON)
+#   FROZEN=1 tools/build_unix32.sh MPY_SRC_DIR build/micropython32-frozen
+#       the same with the firmware frozen in (tools/freeze/unix.py, the
+#       manifest the ESP32 image uses, tools/freeze/esp32.py): checks that it
+#       freezes and boots, and measures what importing it costs the heap.
+#       Needs `make setup` (microdot in .mpylib/); micropython-lib packages
+#       come from the source's lib/micropython-lib, else ../shared's mirror.
 #
 # MPY_SRC_DIR: a MicroPython source tree (same version as the venv's, 1.29)
 # with the submodules lib/mbedtls (ssl, cryptolib) and lib/micropython-lib
@@ -38,13 +44,22 @@ if ! command -v ${CROSS}gcc >/dev/null 2>&1; then
 fi
 
 JOBS=$(nproc 2>/dev/null || echo 2)
+BUILD=build-i686
+set --
+if [ "${FROZEN:-}" = 1 ]; then
+    BUILD=build-i686-frozen
+    LIB=$SRC/lib/micropython-lib
+    [ -f "$LIB/micropython/bluetooth/aioble/manifest.py" ] || LIB=$ROOT/../shared/micropython-lib
+    [ -d "$ROOT/.mpylib/microdot" ] || { echo "build_unix32: run make setup first (.mpylib/microdot)" >&2; exit 2; }
+    set -- FROZEN_MANIFEST="$ROOT/tools/freeze/unix.py" MPY_LIB_DIR="$(cd "$LIB" && pwd)"
+fi
 make -C "$SRC/mpy-cross" -j"$JOBS" >&2
-make -C "$SRC/ports/unix" -j"$JOBS" BUILD=build-i686 CROSS_COMPILE=$CROSS \
-    MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
+make -C "$SRC/ports/unix" -j"$JOBS" BUILD=$BUILD CROSS_COMPILE=$CROSS \
+    MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 "$@" \
     LDFLAGS_EXTRA="-Wl,--dynamic-linker=$SYSROOT/ld-linux.so.2 -Wl,-rpath=$SYSROOT" >&2
 
 mkdir -p "$(dirname "$OUT")"
-cp "$SRC/ports/unix/build-i686/micropython" "$OUT"
+cp "$SRC/ports/unix/$BUILD/micropython" "$OUT"
 bits=$("$OUT" -c "import sys; print(32 if sys.maxsize < 1 << 32 else 64)")
 [ "$bits" = 32 ] || { echo "build_unix32: $OUT is $bits-bit, not 32" >&2; exit 1; }
 echo "$OUT"
