@@ -286,3 +286,38 @@ def test_mqtt_broker_that_goes_silent_is_noticed_and_raised_after_an_hour():
     assert 4 <= out["connects"] <= 40, out["connects"]  # reconnects, with back-off
     raised = [c for c in out["conds"] if c[:3] == ["forwarding", "mqtt_unreachable", True]]
     assert raised and 3600 <= raised[0][3] <= 3600 + 400, out["conds"]
+
+
+UNANSWERED = """
+import sys
+sys.path.insert(0, "host_tests/dual")
+from test_alarms_engine import make, series
+from app.wiring import _mqtt_event
+from forward.mqtt import MqttPublisher
+
+class App:
+    pass
+
+app = App()
+app.engine = make(escalate_minutes=5)
+pub = MqttPublisher({"host": "127.0.0.1", "topic_prefix": "cgm"}, client_factory=object)
+def both():
+    _mqtt_event(pub, app, {"event": "alarm_onset"})
+    return [pub._state["cgm/alarm"], pub._state["cgm/alarm_unanswered"]]
+series(app.engine, 0, [65, 64, 63, 62, 61] + [60] * 12)  # a low nobody answers for 80 min
+print("low", both())
+series(app.engine, 85, [52])                              # then urgent low
+print("urgent", both())
+app.engine.snooze(85 * 60)                                # someone presses: urgent low snoozed
+print("pressed", both())
+"""
+
+
+def test_mqtt_alarm_unanswered_is_not_masked_by_a_louder_new_alarm():
+    # a low that escalated all the way unanswered is still unanswered when an
+    # urgent low starts on top of it (the new loudest alarm is only at level 0)
+    r = run_micropython(["-c", UNANSWERED], timeout=60)
+    got = dict((ln.split(" ", 1)[0], ln.split(" ", 1)[1]) for ln in r.stdout.splitlines())
+    assert got["low"] == "['low', 'low']", r.stdout
+    assert got["urgent"] == "['urgent_low', 'low']", r.stdout
+    assert got["pressed"] == "['low', 'low']", r.stdout
