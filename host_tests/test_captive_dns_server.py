@@ -5,7 +5,7 @@ import socket
 import struct
 import subprocess
 
-from conftest import MICROPYTHON, MICROPYPATH, ROOT, free_port
+from conftest import MICROPYTHON, MICROPYPATH, ROOT, free_port, run_micropython
 from dual.test_setup_dns import query
 
 
@@ -30,3 +30,46 @@ def test_dns_answers_while_the_access_point_is_open_then_stops():
         assert "STOPPED done" in out and p.returncode == 0
     finally:
         p.kill()
+
+
+CAPTIVE_RETRY = """
+import sys
+sys.path.append("tools/host")
+import vtime
+vtime.install(1000)
+import asyncio
+from app import wiring
+
+class App:
+    dns_port = 53
+    status = {}
+
+class Point:
+    def is_open(self):
+        return True
+
+calls = []
+seen = []
+
+async def serve(point, port):  # bind fails once (port taken), then answers until the AP closes
+    calls.append(port)
+    if len(calls) == 1:
+        raise OSError(98)
+    for _ in range(3):
+        await asyncio.sleep(10)
+        seen.append(App.status.get("captive_dns_error"))
+    raise SystemExit
+
+try:
+    asyncio.run(wiring._captive_dns(App, Point(), serve))
+except SystemExit:
+    pass
+print("SEEN", seen)
+"""
+
+
+def test_captive_dns_error_clears_once_a_retry_answers():
+    # the status page must not keep telling the family that phones will not
+    # open the page by themselves once the responder is answering again
+    r = run_micropython(["-c", CAPTIVE_RETRY], timeout=60)
+    assert "SEEN [None, None, None]" in r.stdout, r.stdout + r.stderr

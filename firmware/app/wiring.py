@@ -234,24 +234,29 @@ def _setup(app):
         return
     if app.dns_port is not None:
         from setup import dns
-
-        async def captive_dns():  # every name -> the box, while the AP is open
-            while True:
-                if point.is_open():
-                    try:
-                        await dns.serve(point, app.dns_port)
-                        app.status["captive_dns_error"] = None
-                    except OSError as e:  # best effort: the page is still at its address,
-                        # and the status page says phones will not open it by themselves
-                        log.warn("setup: captive DNS: %r", e)
-                        app.status["captive_dns_error"] = repr(e)
-                        await asyncio.sleep(30)
-                await asyncio.sleep(1)
-        supervise(app, "setup_dns", captive_dns, 60)
+        supervise(app, "setup_dns", lambda: _captive_dns(app, point, dns.serve), 60)
     from setup import web as setup_web
     srv = setup_web.SetupServer(app.config_path, lambda: setup_web.state_from_app(app),
                                 lambda cfg: _restart_soon(app), point)
     supervise(app, "setup_web", lambda: srv.run(app.http_host, app.setup_port), 600)
+
+
+async def _captive_dns(app, point, serve):
+    """Every name -> the box, while the AP is open (serve: setup.dns.serve)."""
+    while True:
+        if point.is_open():
+            # serve() binds before its first await (a failure raises at once) and
+            # returns only when the AP closes: clear the error as it starts, not
+            # after, or a retry that answers would still show the old failure
+            app.status["captive_dns_error"] = None
+            try:
+                await serve(point, app.dns_port)
+            except OSError as e:  # best effort: the page is still at its address,
+                # and the status page says phones will not open it by themselves
+                log.warn("setup: captive DNS: %r", e)
+                app.status["captive_dns_error"] = repr(e)
+                await asyncio.sleep(30)
+        await asyncio.sleep(1)
 
 
 def _open_setup(app, reason):
