@@ -13,7 +13,7 @@
 #       the request window.
 #   dexdecode.py auth TRANSMITTER_ID HEX8  -> {"hash": "<16 hex>"}
 #
-# Trends are the signed wire byte (0.1 mg/dL/min), null when 127 (unknown).
+# Trends are the signed wire byte (0.1 mg/dL/min), null when 127 or -128 (unknown).
 import json
 import sys
 
