@@ -192,6 +192,22 @@ def test_frozen_flash_writes_pin_maps_and_config_and_clears_shadowing_files(flas
     assert flash("--frozen", "--mpy", "--port", "/dev/null").returncode == 2
 
 
+def test_frozen_flash_refuses_a_board_whose_image_lacks_the_firmware(flashed, tmp_path):
+    """--frozen by mistake onto a stock MicroPython (a file install): nothing is
+    deleted, the flash stops with a message, and the board still boots its files
+    (deleting them would leave a box that boots to a bare prompt, no alarm)."""
+    board_dir, r = flashed
+    assert r.returncode == 0
+    board = tmp_path / "board"
+    shutil.copytree(board_dir, board)
+    before = board_listing(board)
+    with VirtualBoard(board) as vb:  # no image: only the files on the board
+        r2 = flash("--port", vb.port, "--board", "esp32-devkitc", "--no-reset", "--frozen")
+    assert r2.returncode != 0, r2.stdout + r2.stderr
+    assert "image" in (r2.stdout + r2.stderr) and "frozen" in (r2.stdout + r2.stderr)
+    assert board_listing(board) == before
+
+
 def boots_and_alarms(board_dir, tmp_path, env):
     trace = tmp_path / "low.csv"
     trace.write_text("minute,cgm\n" + "".join("%d,%d\n" % (m, 64 - m // 5) for m in range(0, 90, 5)))

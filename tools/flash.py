@@ -24,7 +24,9 @@ Steps (each printed as it runs):
      image built with tools/freeze/esp32.py) only the pin maps are written, and
      firmware and library files a file install left are deleted first: the
      board's root comes before .frozen on sys.path, so they would shadow the
-     image; step 5 is skipped.
+     image; step 5 is skipped. Before step 3, --frozen checks that the image
+     really holds the firmware (else exit 2, nothing deleted: the board would
+     be left with no firmware at all).
   5. The micropython-lib dependencies of package.json "deps", with
      `mpremote mip install --target lib` (downloads on this computer, so it
      needs micropython.org / GitHub from here, not Wi-Fi on the board). When
@@ -340,6 +342,32 @@ print("REMOVED", n)
 """
 
 
+# --frozen: the firmware must be in the image before anything on the board is
+# deleted (looked up with the board's own folder off sys.path, so the files a
+# file install left cannot answer for it)
+IMAGE_HAS_FIRMWARE = """import os, sys
+here = os.getcwd()
+keep = sys.path[:]
+sys.path[:] = [d for d in keep if d not in ('', '.', here)]
+try:
+    import main, app.config
+    print('IMAGE-FIRMWARE yes')
+except ImportError as e:
+    print('IMAGE-FIRMWARE no', e)
+sys.path[:] = keep
+"""
+
+
+def check_image(board):
+    out = board.exec(IMAGE_HAS_FIRMWARE)
+    if "IMAGE-FIRMWARE yes" not in out:
+        raise FlashError(2, "--frozen: this board's MicroPython image has no firmware frozen in "
+                            "(%s); nothing was deleted or written. Build and deploy an image "
+                            "with tools/freeze/esp32.py first, or flash without --frozen"
+                         % (out.strip().replace("IMAGE-FIRMWARE no ", "") or "no answer"))
+    say("the board's image holds the firmware (frozen)")
+
+
 def remove_shadows(board):
     files = image_shadows()
     dirs = sorted({"/".join(f.split("/")[:i]) for f in files for i in range(1, f.count("/") + 1)},
@@ -364,6 +392,8 @@ def flash(args):
         say("precompiled to .mpy with mpy-cross")
     # 2. the port
     board = check_port(args.port, mpremote, args.connect_timeout)
+    if args.frozen:
+        check_image(board)
     # 3. marker first
     started = time.time()
     marker = os.path.join(BUILD, "flash_incomplete")
