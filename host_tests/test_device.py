@@ -143,3 +143,30 @@ def test_sensor_states_sound_the_sensor_alarm_before_no_data(tmp_path, fault, re
     assert not [e for e in ev if e["event"] == "reading" and e["sgv"] is not None]
     first_no_data = [e["t_ms"] for e in onsets(ev, "no_data")]
     assert not first_no_data or got[0]["t_ms"] < first_no_data[0]
+
+
+@pytest.mark.parametrize("fault,kind", [("sensor_failed", "sensor"),
+                                        ("battery_low", "transmitter_battery")])
+def test_an_alarm_restored_after_a_reset_clears_when_the_transmitter_says_all_is_well(
+        tmp_path, fault, kind):
+    # the sensor fails (the battery is low), the box resets with the alarm active (kept
+    # in RTC memory), and all is well by the time the box is back: it must not linger
+    ev, _ = sim(tmp_path, 1, FAULTS=fault,
+                inject={"reset_at_s": 900, "faults_at_s": [[905, ""]]})
+    assert [e for e in ev if e["event"] == "reset"], "no reset happened"
+    assert onsets(ev, kind)
+    after = [e for e in ev if e["t_ms"] > 905000]
+    assert [e for e in after if e["event"] == "reading" and e["sgv"] is not None], after[:5]
+    cleared = [e for e in after if e["event"] == "alarm_clear" and e["type"] == kind]
+    assert cleared, [e for e in after if "alarm" in e["event"]]
+
+
+def test_warm_up_done_is_a_low_notice_that_clears_by_itself(tmp_path):
+    ev, _ = sim(tmp_path, 1.5, FAULTS="warmup", inject={"faults_at_s": [[1200, ""]]})
+    sensor = onsets(ev, "sensor")
+    assert [e["reason"] for e in sensor][:2] == ["warmup", "warmup_done"], sensor
+    done = sensor[1]
+    assert done["priority"] == "low" and done["t_ms"] > 1200000
+    clears = [e for e in ev if e["event"] == "alarm_clear" and e["type"] == "sensor"
+              and e["t_ms"] > done["t_ms"]]
+    assert clears and clears[0]["t_ms"] - done["t_ms"] >= 30 * 60000 - 60000, clears

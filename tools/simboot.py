@@ -201,7 +201,8 @@ def inject(app, boots):
     """Host-only fault injection for the resilience tests (OPTS["inject"]):
     {"task": name, "error": "MemoryError"|"ValueError"|"hang", "at_s": t, "times": n}
     makes that supervised task fail (or hang) from virtual time t;
-    {"reset_at_s": t} resets the board at t; {"wall_jumps": [[t, delta_s], ...]}
+    {"reset_at_s": t} resets the board at t; {"faults_at_s": [[t, spec], ...]} changes the
+    virtual transmitter's fault modes at t (set up in main()); {"wall_jumps": [[t, delta_s], ...]}
     moves the wall clock as NTP would; {"break_engine_at_s": t} makes every
     engine call raise from t."""
     spec = OPTS.get("inject") or {}
@@ -269,6 +270,8 @@ def main():
     tx = vtx.start(trace, transmitter_id=OPTS.get("tx_id", DEFAULT_TX_ID),
                    faults=OPTS.get("faults", ""), seed=int(OPTS.get("seed", 1)),
                    start_minute=start_min)
+    for t, spec in (OPTS.get("inject") or {}).get("faults_at_s") or ():
+        vtime.call_at(int(t * 1e6), tx.tx.set_faults, spec)
     os.chdir(flash)
     if OPTS.get("probe"):
         return probe()

@@ -120,11 +120,14 @@ def on_link_event(app, ev):
         app.condition("transmitter_battery", "battery_low", ev.get("active", True))
     elif what == "sensor_state":
         kind = ev.get("kind")
+        was, app.status["sensor_kind"] = app.status.get("sensor_kind"), kind
         for name in ("failed", "expired", "stopped", "warmup"):
             app.condition("sensor", name, name == kind)
         # no glucose until a person acts (calibrate on the phone or receiver), or
         # a state code nobody documents: say so now, not only through no_data
         app.condition("sensor", "attention", kind in ("calibration", "unknown") and not ev.get("usable"))
+        if was == "warmup" and ev.get("usable"):
+            app.condition("sensor", "warmup_done", True)  # a notice: low, clears by itself
 
 
 def _tell_wifi_next_window(app):

@@ -15,4 +15,7 @@
 # on_event(dict): {"event": "link", "what": ..., ...}; `what` is one of
 #   connected, authenticated, bonded, no_transmitter, auth_failed, rogue,
 #   bond_lost, slot_conflict, battery_low, sensor_state, disconnected, error
+# battery_low (`active`) and sensor_state (`kind`, `usable`) come when the value
+# changes and once when it is first known, so an alarm restored after a reset
+# can clear.
 from link.core import Link, DEFAULTS  # noqa: F401

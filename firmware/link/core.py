@@ -463,17 +463,16 @@ class Link:
         self.tx_status = code
         if code != protocol.STATUS_OK:
             self._event("battery_low", status=code, name=protocol.status_name(code))
-        elif prev is not None:
+        else:  # also the first time: an alarm restored after a reset must be able to clear
             self._event("battery_low", status=code, name="ok", active=False)
 
     def _sensor(self, code):
         if code == self.sensor_state:
             return
-        first = self.sensor_state is None
+        # reported the first time too, even when all is well: a sensor alarm
+        # restored after a reset clears on it
         self.sensor_state = code
         usable = protocol.state_usable(code)
-        if first and usable:
-            return
         self._event("sensor_state", state=code, name=state_name(code), kind=state_kind(code), usable=usable)
 
 
