@@ -84,7 +84,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="alarmbench.learned", description=__doc__.split("\n")[0])
     ap.add_argument("--train", required=True, help="folders of generated traces, comma-separated")
     ap.add_argument("--test", required=True, help="held-out folders, comma-separated")
+    ap.add_argument("--low-thresholds", default=",".join(str(t) for t in THRESHOLDS),
+                    help="P(low) thresholds to sweep, comma-separated")
+    ap.add_argument("--urgent-thresholds", default="0.3,0.5,0.7",
+                    help="P(urgent) thresholds to sweep, comma-separated")
     a = ap.parse_args(argv)
+    a.low_thresholds = [float(x) for x in a.low_thresholds.split(",")]
+    a.urgent_thresholds = [float(x) for x in a.urgent_thresholds.split(",")]
     try:
         import numpy as np
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -108,16 +114,16 @@ def main(argv=None):
             p[kind] = np.full(len(m), np.nan)
             p[kind][ok] = model.predict_proba(f[ok])[:, 1]
         probs.append((t, m, c, p))
-    print("P(low) P(urgent)  urg sens/lead  low sens/lead  precision  false/day")
-    for th_low in THRESHOLDS:
-        for th_urgent in (0.3, 0.5, 0.7):
+    print("P(low) P(urgent)  urg sens/lead  urg>=20  low sens/lead  precision  false/day")
+    for th_low in a.low_thresholds:
+        for th_urgent in a.urgent_thresholds:
             pairs = [(t, sorted(onsets(m, c, p["low"], th_low, "low")
                                 + onsets(m, c, p["urgent_low_soon"], th_urgent, "urgent_low_soon"),
                                 key=lambda o: o["t"])) for t, m, c, p in probs]
             f = score.score(pairs)
-            print("  %.1f    %.1f     %5.1f%% / %-4s   %5.1f%% / %-4s   %6.1f%%   %6.2f" % (
+            print("  %.2f   %.2f    %5.1f%% / %-4s   %4.0f%%   %5.1f%% / %-4s   %6.1f%%   %6.2f" % (
                 th_low, th_urgent, 100 * f["urgent_sensitivity"], f["urgent_median_lead"],
-                100 * f["low_sensitivity"], f["low_median_lead"], 100 * f["precision"],
+                100 * (f.get("urgent_warned_20min_ahead") or 0), 100 * f["low_sensitivity"], f["low_median_lead"], 100 * f["precision"],
                 f["false_onsets_per_day"]), flush=True)
     return 0
 
