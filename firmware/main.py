@@ -49,6 +49,12 @@ class App:
         self._restore(blob)
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
         self.board, board_problem = self._load_board(boards_dirs)
+        try:  # first: a battery-backed board must stay on if USB power goes
+            from app import power
+            power.hold(self.board)
+        except Exception as e:
+            log.exc(e, "power hold pin")
+            board_problem = True
         self.ann = Annunciator(self.board, on_fault=self._on_ann_fault, on_change=self.emit)
         for p in problems:
             log.warn("config: %s", p)

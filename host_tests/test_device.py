@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, run_micropython
 
 NIGHT_URGENT_S = 3 * 3600 + 1200  # the urgent low of the default night starts about here
 
@@ -170,3 +170,32 @@ def test_warm_up_done_is_a_low_notice_that_clears_by_itself(tmp_path):
     clears = [e for e in ev if e["event"] == "alarm_clear" and e["type"] == "sensor"
               and e["t_ms"] > done["t_ms"]]
     assert clears and clears[0]["t_ms"] - done["t_ms"] >= 30 * 60000 - 60000, clears
+
+
+def test_a_battery_backed_board_holds_its_power_and_warns_before_the_battery_runs_out(tmp_path):
+    # M5StickC PLUS2: USB power goes at 20 min; the cell (GPIO38, 1:2 divider) runs
+    # down to 3.4 V by 40 min, then USB comes back and it charges up again
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "m5stickc-plus2",
+                               "lan_api": {"enabled": False}}))
+    adc = [[0, 38, 2080000], [1200, 38, 1950000], [2400, 38, 1700000], [3600, 38, 2050000]]
+    ev, err = sim(tmp_path, 1.5, CONFIG=str(cfg), TX_ID="8G1234", inject={"adc_at_s": adc})
+    dev = [e for e in onsets(ev, "device")]
+    assert [e["reason"] for e in dev] == ["power"], dev
+    assert 2400000 < dev[0]["t_ms"] < 2400000 + 5 * 60000     # within the median's window
+    clear = [e for e in ev if e["event"] == "alarm_clear" and e["type"] == "device"]
+    assert clear and clear[0]["t_ms"] > 3600000, clear
+
+
+def test_the_power_hold_pin_is_driven_high_when_the_app_starts(tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "m5stickc-plus2"}))
+    prog = ("import machine, main\n"
+            "app = main.App(%r, boards_dirs=(%r,))\n"
+            "print('HOLD', machine.STATE.get(4), app.board['name'])\n") % (
+        str(cfg), os.path.join(ROOT, "boards"))
+    r = run_micropython(["-c", prog], env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
+        os.path.join(ROOT, "tools", "host"), os.path.join(ROOT, "firmware"),
+        os.path.join(ROOT, ".mpylib"))})
+    line = [x for x in r.stdout.splitlines() if x.startswith("HOLD")]
+    assert line and "'value': 1" in line[0] and "m5stickc-plus2" in line[0], r.stdout + r.stderr

@@ -202,7 +202,8 @@ def inject(app, boots):
     {"task": name, "error": "MemoryError"|"ValueError"|"hang", "at_s": t, "times": n}
     makes that supervised task fail (or hang) from virtual time t;
     {"reset_at_s": t} resets the board at t; {"faults_at_s": [[t, spec], ...]} changes the
-    virtual transmitter's fault modes at t (set up in main()); {"wall_jumps": [[t, delta_s], ...]}
+    virtual transmitter's fault modes at t and {"adc_at_s": [[t, pin, microvolts], ...]} an
+    analog input (both set up in main()); {"wall_jumps": [[t, delta_s], ...]}
     moves the wall clock as NTP would; {"break_engine_at_s": t} makes every
     engine call raise from t."""
     spec = OPTS.get("inject") or {}
@@ -272,6 +273,8 @@ def main():
                    start_minute=start_min)
     for t, spec in (OPTS.get("inject") or {}).get("faults_at_s") or ():
         vtime.call_at(int(t * 1e6), tx.tx.set_faults, spec)
+    for t, pin, uv in (OPTS.get("inject") or {}).get("adc_at_s") or ():
+        vtime.call_at(int(t * 1e6), machine.set_adc_uv, pin, uv)
     os.chdir(flash)
     if OPTS.get("probe"):
         return probe()

@@ -12,8 +12,8 @@ LINK_SILENT_MS = 20 * 60 * 1000  # a link that makes no progress this long is hu
 
 
 def add_all(app):
-    for name, fn in (("buttons", _buttons), ("source", _source), ("forwarding", _forwarding),
-                     ("setup", _setup)):
+    for name, fn in (("buttons", _buttons), ("power", _power), ("source", _source),
+                     ("forwarding", _forwarding), ("setup", _setup)):
         try:
             fn(app)
         except Exception as e:
@@ -47,6 +47,18 @@ def _buttons(app):
                   on_setup=lambda: _open_setup(app, "button"))
     app.buttons = btn
     supervise(app, "buttons", btn.run, 30)
+
+
+def _power(app):
+    """A board with its own battery: the device alarm (reason power) before it runs out."""
+    if (app.board.get("power") or {}).get("battery_adc_pin") is None:
+        return
+    from app import power
+
+    def changed(low, mv):
+        log.warn("battery %d mV: %s", mv, "running out" if low else "recovered")
+        app.condition("device", "power", low)
+    supervise(app, "power", lambda: power.watch(app.board, changed), 120)
 
 
 def _fault(app, what):

@@ -12,6 +12,10 @@
 #           | {"kind": "single", "pin": int, "active_low": bool}
 #           | {"kind": "separate", "pins": {"red"/"yellow"/"green"/"blue": int, ...}}
 #   "button": {"pin": int, "pull": "up" | "down" | null, "active_low": bool}
+#   "power":  (optional, boards with their own battery) {"hold_pin": int or
+#              null (driven high at start so the board stays on when USB power
+#              goes), "battery_adc_pin": int or null (ADC1, GPIO32-39),
+#              "battery_divider": number (battery volts per volt at the pin)}
 # Output pins must be ESP32 output-capable (not 34-39).
 import json
 import os
@@ -117,4 +121,17 @@ def validate(data, name="?"):
     if pull is not None and btn["pin"] in INPUT_ONLY:
         raise BoardError("board %r: 'button.pin' GPIO%d has no internal pull; set 'pull': null"
                          " and fit an external resistor" % (name, btn["pin"]))
+    pw = data.get("power")
+    if pw is not None:
+        if not isinstance(pw, dict):
+            raise BoardError("board %r: 'power' must be an object" % (name,))
+        if pw.get("hold_pin") is not None:
+            _pin(pw, "hold_pin", "power.", name, True)
+        if pw.get("battery_adc_pin") is not None:
+            if _pin(pw, "battery_adc_pin", "power.", name, False) < 32:  # ADC2 is taken by Wi-Fi
+                raise BoardError("board %r: 'power.battery_adc_pin' must be an ADC1 pin (GPIO32-39)"
+                                 % (name,))
+            d = pw.get("battery_divider", 1)
+            if not isinstance(d, (int, float)) or isinstance(d, bool) or not 1 <= d <= 10:
+                raise BoardError("board %r: 'power.battery_divider' must be 1-10, got %r" % (name, d))
     return data

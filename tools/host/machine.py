@@ -28,6 +28,8 @@
 # which ends asyncio.run() like a reset ends the program. A host that
 # "reboots" the firmware registers a hook, or catches SystemExit and starts
 # the firmware again (RTC memory survives: it is module state).
+# Analog inputs: ADC(pin, atten=...) reads the voltage the virtual world set
+# with set_adc_uv(pin, microvolts) (default 0); read_uv() as on the ESP32 port.
 # WDT expiry needs vtime (it schedules its deadline on the virtual clock);
 # without vtime, feed() only records feeds and expiry is checked on feed().
 import struct
@@ -146,6 +148,7 @@ def reset_all():
     _outputs.clear()
     _pulls.clear()
     _irqs.clear()
+    _adc_uv.clear()
     del listeners[:]
 
 
@@ -309,6 +312,32 @@ class PWM:
             self._duty = 0
             STATE.setdefault(self.pin, {})["duty_u16"] = 0
             record(self.pin, "pwm", 0)
+
+
+_adc_uv = {}
+
+
+def set_adc_uv(pin, uv):
+    """The voltage (microvolts) an ADC on this pin reads from now on."""
+    _adc_uv[pin] = int(uv)
+
+
+class ADC:
+    ATTN_0DB, ATTN_2_5DB, ATTN_6DB, ATTN_11DB = 0, 1, 2, 3
+    WIDTH_12BIT = 3
+    _FULL_UV = (950000, 1250000, 1750000, 3100000)  # ESP32 range per attenuation
+
+    def __init__(self, pin, atten=None):
+        self.pin = _pin_id(pin)
+        if self.pin not in (32, 33, 34, 35, 36, 37, 38, 39):
+            raise ValueError("invalid Pin for ADC")  # ADC1 only: ADC2 is Wi-Fi's
+        self.atten = self.ATTN_0DB if atten is None else atten
+
+    def read_uv(self):
+        return min(_adc_uv.get(self.pin, 0), self._FULL_UV[self.atten])
+
+    def read_u16(self):
+        return self.read_uv() * 65535 // self._FULL_UV[self.atten]
 
 
 class RTC:
