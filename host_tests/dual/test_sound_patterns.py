@@ -158,3 +158,19 @@ def test_missing_or_bad_pins_name_the_key():
     d = _devkit()
     d["button"] = {"pin": 37, "pull": "up"}
     assert "button.pin" in _err(d)
+
+
+def _stick(**pw):
+    return {"buzzer": {"kind": "pwm", "pin": 2}, "led": {"kind": "single", "pin": 19},
+            "button": {"pin": 37, "pull": None, "active_low": True}, "power": pw}
+
+
+def test_power_key_is_validated():
+    assert _err(_stick(hold_pin=4, battery_adc_pin=38, battery_divider=2)) is None
+    assert _err(_stick(hold_pin=None, battery_adc_pin=None)) is None
+    assert "input-only" in _err(_stick(hold_pin=36))
+    assert "ADC1" in _err(_stick(battery_adc_pin=25))          # ADC2: Wi-Fi has it
+    assert "battery_divider" in _err(_stick(battery_adc_pin=38, battery_divider=0))
+    assert "battery_divider" in _err(_stick(battery_adc_pin=38, battery_divider="2"))
+    assert "'power' must be an object" in _err(dict(_stick(), power=[4]))
+    assert board.load("m5stickc-plus2")["power"]["hold_pin"] == 4
