@@ -73,6 +73,13 @@ def test_transient_faults_recover(fault):
         assert s["status"]["last_session_ms"] < 2000 and s["max_session_ms"] > 5000, s
 
 
+def test_a_transmitter_answering_glucose_with_the_g6_layout_is_read():
+    # GlucoseTx 0x30 answered with EGlucoseRx 0x4F (CGMBLEKit accepts either)
+    s = sim("--faults", "eglucose_reply", minutes=30)
+    clean(s)
+    assert s["captured"] >= 5 and s["capture_rate"] == 1.0 and s["backfill"] == 0, s
+
+
 def test_an_unreadable_battery_reply_does_not_cost_the_backfill():
     # three missed windows, then a session whose battery reply cannot be read
     s = sim("--script", "0:miss;11:battery_odd", "--events", minutes=17)

@@ -353,7 +353,7 @@ class Link:
         self.windows.anchor(clock.ms(), dex_now)
         self.activation_unix = (clock.unix() - half_rtt_s - dex_now) if clock.wall_valid() else None
         self._status(tm["status"])
-        g = await self._ask(c, build.glucose(), 0x31)
+        g = await self._ask(c, build.glucose(), _GLUCOSE_REPLIES)
         live = glucose_reading(g, self.activation_unix, reading.LIVE)
         self._status(g[1])
         self._sensor(live[reading.STATE])
@@ -381,15 +381,16 @@ class Link:
         await ch.write(msg, True, self.cfg["op_timeout_ms"])
 
     async def _ask(self, ch, msg, want_op):
-        """Write a request, return the reply indication with opcode want_op.
-        A malformed or foreign reply gets one retry of the request."""
+        """Write a request, return the reply indication with opcode want_op (an
+        int, or a tuple of the opcodes that answer it). A malformed or foreign
+        reply gets one retry of the request."""
         op = self.cfg["op_timeout_ms"]
         for attempt in (0, 1):
             await ch.write(msg, True, op)
             rx = await ch.indicated(timeout_ms=op)
             if rx and rx[0] == 0xD0:  # some G6+ send this before the real reply
                 rx = await ch.indicated(timeout_ms=op)
-            if rx and rx[0] == want_op:
+            if rx and (rx[0] == want_op if isinstance(want_op, int) else rx[0] in want_op):
                 if want_op in (0x03, 0x05):
                     return rx        # authentication: no CRC, parser checks length
                 if _crc_ok(rx):
@@ -474,6 +475,11 @@ class Link:
         self.sensor_state = code
         usable = protocol.state_usable(code)
         self._event("sensor_state", state=code, name=state_name(code), kind=state_kind(code), usable=usable)
+
+
+# GlucoseTx 0x30 is answered by GlucoseRx 0x31; CGMBLEKit also takes the G6
+# EGlucoseRx 0x4F layout for it (the same fields at the same offsets)
+_GLUCOSE_REPLIES = (0x31, 0x4F)
 
 
 def _crc_ok(b):

@@ -21,13 +21,15 @@
 #   needs_calibration  sensor state 0x04 (waits for its first calibration)
 #   state_unknown   sensor state 0x2A (a code no table knows)
 #   battery_odd     the battery reply has a length no peer documents (11 bytes)
+#   eglucose_reply  GlucoseTx 0x30 is answered with EGlucoseRx 0x4F (18 bytes),
+#                   as CGMBLEKit allows for
 #   firefly         G6 rev 2: authentication only through indications,
 #                   8-byte SensorRx, 10-byte battery reply
 #   phone_slot      a phone app holds the same slot: it connects first in
 #                   each window and bonds, so our bond is gone every time
 PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
 MODES = ("rogue", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
-         "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "firefly", "phone_slot")
+         "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot")
 NAMES = PER_WINDOW + MODES
 SLOW_MS = 1200
 

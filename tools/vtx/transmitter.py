@@ -244,6 +244,8 @@ class Transmitter:
                 rd = (0, 0, 0, 127)
             else:
                 rd = self.reading(k)
+            if self.mode("eglucose_reply"):
+                op = 0x4E  # answers GlucoseTx with the G6 EGlucoseRx layout
             body = struct.pack("<BBIIHBb", op + 1, st, (k + 1) & 0xFFFFFFFF, rd[0], rd[1] & 0xFFF,
                                rd[2], rd[3])
             if op == 0x4E:
