@@ -182,3 +182,28 @@ def test_share_of_urgent_lows_warned_20_minutes_ahead():
     fig = score.score([(tr, [onset(100, "urgent_low_soon"), onset(260, "urgent_low_soon")])])
     assert fig["urgent_events"] == 2 and fig["urgent_median_lead"] == 15
     assert fig["urgent_warned_20min_ahead"] == 0.5
+
+
+def test_plot_picks_a_typical_urgent_night():
+    from alarmbench import plot
+
+    def night(name, fall_per_5min):
+        # 6 h flat at 120, a fall to 40 at the given speed, 4 h at 40
+        vals = [120] * 72
+        v = 120
+        while v > 40:
+            v = max(40, v - fall_per_5min)
+            vals.append(v)
+        return traces.from_values(vals + [40] * 48, name=name)
+
+    trs = [night("fast", 20), night("slow", 4), night("median", 8)]
+    tr, start = plot.pick_night(trs)
+    assert tr.name == "median"
+    first_urgent = min(m for m, v in tr.reference() if v < score.URGENT)
+    assert start == first_urgent - 360
+    try:
+        plot.pick_night([traces.from_values([120] * 100)])
+    except traces.TraceError as e:
+        assert "no urgent event" in str(e)
+    else:
+        assert False

@@ -21,9 +21,15 @@ from alarmbench import ceiling, runner, score  # noqa: E402
 def run():
     out = {}
     for name in ("simulated", "real"):
-        results = runner.run_set(runner.SETS[name])
+        results, onsets = runner.run_set(runner.SETS[name], keep_onsets=True)
         print(score.table("%s (%s)" % (name, runner.SETS[name]), results), flush=True)
         out[name] = results
+        try:  # one typical urgent night per system (a picture, not a figure)
+            from alarmbench import plot
+            for path in plot.plot_nights(runner.SETS[name], onsets, name):
+                print("plot:", os.path.relpath(path, os.path.dirname(os.path.dirname(plot.OUT))))
+        except Exception as e:
+            print("plot skipped: %r" % (e,), flush=True)
     # how many simulated lows the CGM shows at all (see alarmbench/ceiling.py)
     out["ceiling"] = {"simulated": ceiling.study(runner.SETS["simulated"])}
     print(ceiling.table("simulated: ceiling", out["ceiling"]["simulated"]), flush=True)

@@ -1,8 +1,8 @@
 """Plot one night for every system: CGM, reference, thresholds and onsets.
 
-The night is chosen the same way for every set: among 10-hour windows
-(starting every 6 hours) of all traces, the one whose reference reaches the
-lowest value; one panel per system, shared axes. PNG under build/alarm_plots/.
+The night is chosen the same way for every set (pick_night: a typical urgent
+low, with 6 hours before it and 4 after); one panel per system, shared axes.
+PNG under build/alarm_plots/ (`make bench SECTION=alarms` writes both sets).
 """
 import os
 
@@ -15,18 +15,23 @@ MARKS = {"urgent_low": ("v", "red"), "urgent_low_soon": ("v", "darkorange"), "lo
 
 
 def pick_night(trs):
-    best = None
+    """(trace, start minute) of a typical urgent low: among every urgent event
+    of the set, the one whose reference fell at the median speed over the 30
+    minutes before it began (neither the easiest nor the hardest to foresee);
+    the window runs from 6 hours before it to 4 hours after."""
+    cases = []
     for tr in trs:
         ref = tr.reference()
-        if not ref:
-            continue
-        for start in range(ref[0][0], ref[-1][0] - NIGHT + 1, 360):
-            vals = [v for m, v in ref if start <= m < start + NIGHT]
-            if vals and (best is None or min(vals) < best[0]):
-                best = (min(vals), tr, start)
-    if best is None:
-        raise traces.TraceError("no trace long enough for a %d-minute night" % NIGHT)
-    return best[1], best[2]
+        at = dict(ref)
+        for start, _ in score.events(ref, score.URGENT):
+            before = at.get(start - 30)
+            if before is not None and start - 360 >= ref[0][0]:
+                cases.append(((before - at[start]) / 30.0, tr.name, start, tr))
+    if not cases:
+        raise traces.TraceError("no urgent event with 6 hours of data before it")
+    cases.sort(key=lambda c: c[:3])
+    _, _, start, tr = cases[len(cases) // 2]
+    return tr, start - 360
 
 
 def plot_nights(directory, onsets_by_system, set_name):
