@@ -268,6 +268,19 @@ class AlarmEngine:
                 "since_s": rec[_SINCE], "reason": rec[_REASON],
                 "volume": s["volume"]}
 
+    def unanswered(self):
+        """The most urgent sounding alarm that escalated all the way without a
+        button press, or None. Not only the loudest: an urgent low starting on
+        top of a low nobody answered for an hour is louder, yet the low is
+        still unanswered."""
+        best = None
+        for kind in TYPES:  # most urgent type first
+            rec = self._alarms.get(kind)
+            if rec is not None and rec[_ST] == SOUNDING and rec[_LV] >= MAX_LEVEL:
+                if best is None or rec[_PRIO] > best[1]:
+                    best = (kind, rec[_PRIO])
+        return best and best[0]
+
     def prediction(self, minutes):
         """(mean, sd) mg/dL predicted `minutes` after the last reading, or None."""
         return self._pred.predict(minutes) if self._pred.ready() else None

@@ -204,26 +204,13 @@ def _as_reading(ev):
     return (ev["dex_s"], ev["unix_s"], ev["sgv"], ev["trend"], ev["state"], ev["source"])
 
 
-def _unanswered(engine):
-    """The most urgent sounding alarm that escalated all the way, or None. Not
-    only the loudest: an urgent low starting on top of a low nobody answered
-    for an hour is louder, yet the low is still unanswered."""
-    from alarms.kinds import MAX_LEVEL, PRIORITIES
-    best, best_p = None, -1
-    for a in engine.active():  # most urgent type first
-        if a["status"] == "sounding" and a["level"] >= MAX_LEVEL:
-            p = PRIORITIES.index(a["priority"])
-            if p > best_p:
-                best, best_p = a["type"], p
-    return best
-
-
 def _mqtt_event(pub, app, ev):
     kind = ev.get("event")
     if kind == "reading":
         pub.publish_reading(_as_reading(ev))
     elif kind in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_escalate"):
-        pub.publish_alarm(app.engine.loudest(), _unanswered(app.engine))
+        loudest = app.engine.loudest()
+        pub.publish_alarm(loudest["type"] if loudest else None, app.engine.unanswered())
     elif kind == "link":
         pub.publish_link(ev.get("what"))
 

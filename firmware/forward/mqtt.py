@@ -113,17 +113,11 @@ class MqttPublisher:
         self._put("trend", direction(trend))
 
     def publish_alarm(self, loudest, unanswered=None):
-        """loudest: AlarmEngine.loudest() (a dict, or None when nothing sounds).
-        `alarm` is its type or "none"; `alarm_unanswered` is the type of a
-        sounding alarm that has escalated all the way without a button press
-        (nobody at the box has heard it: a home automation can wake someone
-        else), else "none". unanswered: that type when the caller knows it (a
-        louder, newer alarm must not hide an older unanswered one); None: the
-        loudest alarm's own `escalated` decides."""
-        kind = loudest["type"] if loudest else "none"
-        if unanswered is None and loudest and loudest.get("escalated"):
-            unanswered = kind
-        self._put("alarm", kind)
+        """`alarm`: the loudest sounding alarm's type (AlarmEngine.loudest()), or
+        "none"; `alarm_unanswered`: the type of an alarm that escalated all the
+        way without a button press (AlarmEngine.unanswered(): nobody at the box
+        has heard it, a home automation can wake someone else), or "none"."""
+        self._put("alarm", loudest or "none")
         self._put("alarm_unanswered", unanswered or "none")
 
     def publish_battery(self, volts):

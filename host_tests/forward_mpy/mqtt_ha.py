@@ -49,8 +49,8 @@ async def main():
     pub = MqttPublisher(cfg, on_condition=lambda k, n, a: conds.append([k, n, a]),
                         log=lambda m: None)
     pub.publish_reading((1000, 1700000000, 126, -25, 6, "live"))
-    pub.publish_alarm({"type": "low", "level": 1, "escalated": False})
-    pub.publish_alarm({"type": "urgent_low", "level": 3, "escalated": True})
+    pub.publish_alarm("low")
+    pub.publish_alarm("urgent_low", "urgent_low")
     pub.publish_alarm(None)   # the last word counts: nothing sounds
     pub.publish_battery(3.05)
     pub.publish_link("connected")
@@ -60,11 +60,11 @@ async def main():
     out["discovery"] = sorted(t for t in s if t.startswith("homeassistant/"))
     out["glucose_cfg"] = json.loads(s.get("homeassistant/sensor/bedside_cgm/glucose/config", "{}"))
     out["states"] = {t: s[t] for t in s if t.startswith("cgm/")}
-    pub.publish_alarm({"type": "urgent_low", "level": 3, "escalated": True})
+    pub.publish_alarm("urgent_low", "urgent_low")
     await asyncio.sleep(2)
     s = snapshot()
     out["unanswered"] = [s.get("cgm/alarm"), s.get("cgm/alarm_unanswered")]
-    pub.publish_alarm({"type": "urgent_low", "level": 0, "escalated": False})  # re-raised after a snooze
+    pub.publish_alarm("urgent_low")  # re-raised after a snooze
     await asyncio.sleep(2)
     s = snapshot()
     out["answered"] = [s.get("cgm/alarm"), s.get("cgm/alarm_unanswered")]
