@@ -211,6 +211,18 @@ def copy_files(board, files):
                    % twins)
 
 
+def library_files():
+    """[(source relative to the repo, board path)] of the libraries in .mpylib/."""
+    files = []
+    for dirpath, dirnames, names in os.walk(MPYLIB):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        for n in names:
+            if not n.startswith("."):
+                src = os.path.join(dirpath, n)
+                files.append((os.path.relpath(src, ROOT), "lib/" + os.path.relpath(src, MPYLIB)))
+    return files
+
+
 def install_deps(board, offline, index, mpy):
     deps = json.load(open(os.path.join(ROOT, "package.json")))["deps"]
     if not offline:
@@ -233,14 +245,7 @@ def install_deps(board, offline, index, mpy):
     if not os.path.exists(os.path.join(MPYLIB, ".done")):
         raise FlashError(4, "no network for mip and no .mpylib/ to copy from: run `make setup` "
                          "once with network (or the offline mirror in ../shared)")
-    files = []
-    for dirpath, dirnames, names in os.walk(MPYLIB):
-        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-        for n in names:
-            if n.startswith("."):
-                continue
-            src = os.path.join(dirpath, n)
-            files.append((os.path.relpath(src, ROOT), "lib/" + os.path.relpath(src, MPYLIB)))
+    files = library_files()
     say("copying the libraries installed in .mpylib/ instead (%d files): %s"
         % (len(files), ", ".join(sorted({d.split("/")[1].split(".")[0] for _, d in files}))))
     board.exec(mkdirs_code([d for _, d in files]))
@@ -314,12 +319,9 @@ def image_shadows():
     for _, dest in gen_package_json.board_files():
         if dest.endswith(".py") and not dest.startswith("boards/"):
             out += [dest, dest[:-3] + ".mpy"]
-    for dirpath, dirnames, names in os.walk(MPYLIB):
-        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-        for n in names:
-            if n.endswith(".py"):
-                rel = "lib/" + os.path.relpath(os.path.join(dirpath, n), MPYLIB)
-                out += [rel, rel[:-3] + ".mpy"]
+    for _, dest in library_files():
+        if dest.endswith(".py"):
+            out += [dest, dest[:-3] + ".mpy"]
     return out
 
 
