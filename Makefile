@@ -12,12 +12,13 @@ MPY_VERSION := 1.29.0
 SECTION     ?=
 ARGS        ?=
 
-.PHONY: setup mqtt-broker browser test bench decode replay multitests sim flash clean help
+.PHONY: setup mqtt-broker browser test bench decode capture replay multitests sim flash clean help
 
 help:
 	@echo "make test        set up (venv, MicroPython unix port, micropython-lib) and run all tests"
 	@echo "make bench       run every benchmark into build/bench.json (SECTION=name for one)"
 	@echo "make decode ARGS='msg HEX'   decode a Dexcom message with the firmware codec"
+	@echo "make capture FILE=btsnoop_hci.log [ID=8XXXXX]   a Dexcom BLE capture through the codec"
 	@echo "make replay TRACE=file.csv   alarm onsets of the engine over a trace (JSON lines)"
 	@echo "make multitests  aioble's own multitests over the virtual radio (tools/multitests.py)"
 	@echo "make sim         the firmware on the host against a virtual transmitter (TRACE= DAYS= SPEED= HEADLESS=1 ...)"
@@ -61,6 +62,11 @@ bench: setup mqtt-broker
 
 decode: setup
 	@$(MICROPYTHON) tools/dexdecode.py $(ARGS)
+
+# A Dexcom BLE capture (Android btsnoop HCI log, or text) through the codec: JSON lines.
+# Plain CPython and its standard library: needs no set-up.
+capture:
+	@$(PYTHON) tools/capture.py $(if $(ID),--id $(ID)) "$(FILE)"
 
 replay: setup
 	@$(MICROPYTHON) tools/replay.py $(TRACE)
