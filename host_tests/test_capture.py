@@ -299,3 +299,52 @@ def test_unreadable_files_exit_1_with_the_reason(tmp_path):
     out = [json.loads(x) for x in r.stdout.splitlines()]
     assert out[-1]["summary"]["crc_failures"] == 1
     assert run_tool("--id", "12", str(p)).returncode == 2
+
+
+# --- scapy (its own Bluetooth HCI/L2CAP/ATT layers) as a second oracle --------
+def test_scapy_reads_our_packets_as_the_tool_does():
+    from scapy.layers.bluetooth import (HCI_Hdr, HCI_ACL_Hdr, L2CAP_Hdr, ATT_Hdr,
+                                        ATT_Read_By_Type_Response)
+    c = session()
+    seen, declared, pending = [], {}, {}
+    for _t, received, pkt in c.records:
+        p = HCI_Hdr(pkt)
+        if HCI_ACL_Hdr not in p:
+            continue
+        acl = p[HCI_ACL_Hdr]
+        data = bytes(acl.payload)
+        # scapy dissects one packet: join a PDU's fragments (PB 01 = continuation).
+        data = pending.pop(received, b"") + data if acl.PB == 1 else data
+        if len(data) < 4 or len(data) < 4 + struct.unpack_from("<H", data)[0]:
+            pending[received] = data
+            continue
+        att = L2CAP_Hdr(data)[ATT_Hdr]
+        if ATT_Read_By_Type_Response in att:
+            for h in att[ATT_Read_By_Type_Response].handles:
+                v = bytes(h.value)        # properties, value handle, UUID
+                declared[struct.unpack_from("<H", v, 1)[0]] = v[3:][::-1].hex().upper()
+        elif att.opcode in (0x12, 0x52, 0x1B, 0x1D):
+            op = att.payload                  # scapy names a write's value "data"
+            value = op.data if att.opcode in (0x12, 0x52) else op.value
+            seen.append(("rx" if received else "tx", op.gatt_handle, bytes(value).hex()))
+    assert declared == {HANDLES["control"]: "F8083534849E531CC59430F1F86A4EA5",
+                        HANDLES["auth"]: "F8083535849E531CC59430F1F86A4EA5"}
+    lines, _s = decode(c.btsnoop())
+    assert seen == [(x["dir"], x["handle"], x["hex"]) for x in lines]
+
+
+def test_packets_built_by_scapy_decode_to_the_vectors():
+    from scapy.layers.bluetooth import (HCI_Hdr, HCI_ACL_Hdr, L2CAP_Hdr, ATT_Hdr,
+                                        ATT_Handle_Value_Indication, ATT_Write_Request)
+    c = Capture()
+    for v in GLUCOSE:
+        w = (HCI_Hdr() / HCI_ACL_Hdr(handle=CONN, PB=0) / L2CAP_Hdr(cid=4) / ATT_Hdr() /
+             ATT_Write_Request(gatt_handle=0x0013, data=bytes.fromhex("305336")))
+        c.add(False, bytes(w))
+        i = (HCI_Hdr() / HCI_ACL_Hdr(handle=CONN, PB=2) / L2CAP_Hdr(cid=4) / ATT_Hdr() /
+             ATT_Handle_Value_Indication(gatt_handle=0x0013, value=bytes.fromhex(v["hex"])))
+        c.add(True, bytes(i))
+    lines, s = decode(c.btsnoop())
+    assert s["roles_inferred"] == {"conn 0x040 handle 0x0013": "control"}
+    assert [x["name"] for x in lines] == ["GlucoseTx", "GlucoseRx"] * len(GLUCOSE)
+    expect_readings(s)
