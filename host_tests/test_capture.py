@@ -114,16 +114,21 @@ class Capture:
     def notify(self, char, hexstr, split=None):
         self.att(True, b"\x1B" + struct.pack("<H", HANDLES[char]) + bytes.fromhex(hexstr), split)
 
-    def btsnoop(self, datalink=1002):
+    def btsnoop(self, datalink=1002, cut=None):
+        """cut = (record index, n): that record keeps only n bytes (included
+        length < original length, as a snap length or a filtered log does)."""
         out = bytearray(b"btsnoop\x00" + struct.pack(">II", 1, datalink))
-        for t, received, pkt in self.records:
+        for i, (t, received, pkt) in enumerate(self.records):
             if datalink == 1001:        # no H4 type byte; flags bit 1 = command/event
                 flags = (1 if received else 0) | (2 if pkt[0] == 0x04 else 0)
                 pkt = pkt[1:]
             else:
                 flags = 1 if received else 0
             ts = EPOCH_US + int(round((START_UNIX + t) * 10 ** 6))
-            out += struct.pack(">IIIIq", len(pkt), len(pkt), flags, 0, ts) + pkt
+            orig = len(pkt)
+            if cut is not None and cut[0] == i:
+                pkt = pkt[:cut[1]]
+            out += struct.pack(">IIIIq", orig, len(pkt), flags, 0, ts) + pkt
         return bytes(out)
 
 
@@ -244,6 +249,18 @@ def test_without_discovery_roles_are_inferred_and_said():
     assert all(x.get("role_inferred") for x in lines)
     expect_readings(s)
     assert s["backfill"][0]["valid"] and s["auth"]["result"] == "ok"
+
+
+def test_packet_cut_by_the_capture_is_reported_not_decoded():
+    c = session()
+    # The record carrying the third GlucoseRx indication, cut inside the value.
+    target = bytes.fromhex(GLUCOSE[2]["hex"])
+    i = next(i for i, (_t, _rx, pkt) in enumerate(c.records) if pkt.endswith(target))
+    lines, s = decode(c.btsnoop(cut=(i, len(c.records[i][2]) - 5)))
+    (bad,) = [x for x in lines if x.get("error")]
+    assert bad["truncated"] and "cut" in bad["error"] and bad["hex"] == target[:-5].hex()
+    assert s["decode_errors"][0]["error"] == bad["error"]
+    expect_readings(s, skip=(2,))
 
 
 def test_datalink_1001_and_reply_before_frames():
