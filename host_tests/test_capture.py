@@ -154,7 +154,7 @@ def session(discovery=True, corrupt_glucose=None, frames_first=True):
         c.write("control", "305336")
         c.indicate("control", h, split=9 if i == 0 else None)
     c.write("control", BACKFILL_TX["hex"])
-    frames = [f for f in BACKFILL_RX["frames"]]
+    frames = BACKFILL_RX["frames"]
     if not frames_first:
         c.indicate("control", BACKFILL_RX["hex"])
     for i, f in enumerate(frames):
@@ -299,7 +299,8 @@ def test_unreadable_files_exit_1_with_the_reason(tmp_path):
     cases = {
         "truncated.log": (good[:-7], "truncated record"),
         "header.log": (good[:30], "truncated record 1"),
-        "datalink.log": (good[:12] + struct.pack(">I", 1003) + good[16:], "unsupported btsnoop datalink 1003"),
+        "datalink.log": (good[:12] + struct.pack(">I", 1003) + good[16:],
+                         "unsupported btsnoop datalink 1003"),
         "notsnoop.bin": (b"\x00\xff\xfe" * 10, "not a btsnoop file"),
         "badline.txt": (b"0 tx control 305336\n1 sideways control 31\n", "line 2"),
     }
