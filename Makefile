@@ -4,7 +4,12 @@
 PYTHON      ?= python3
 VENV        := .venv
 PY          := $(VENV)/bin/python
-MICROPYTHON := $(VENV)/bin/micropython
+VENV_MPY    := $(VENV)/bin/micropython
+# The unix port that tests, tools and the simulator run (MICROPYTHON=path for
+# another build, e.g. the 32-bit one from tools/build_unix32.sh); set-up always
+# uses the venv's.
+MICROPYTHON ?= $(VENV_MPY)
+export MICROPYTHON
 MPYLIB      := .mpylib
 # The firmware's runtime path on the host: frozen modules, our firmware, installed libraries.
 export MICROPYPATH := .frozen:$(CURDIR)/firmware:$(CURDIR)/$(MPYLIB)
@@ -32,12 +37,12 @@ $(VENV)/.done: requirements-host.txt
 	@$(PYTHON) -m venv $(VENV) >&2
 	@$(PY) -m pip install -q --upgrade pip >&2
 	@$(PY) -m pip install -q -r requirements-host.txt >&2
-	@$(MICROPYTHON) -c "import sys; v='%d.%d.%d' % sys.implementation.version[:3]; assert v == '$(MPY_VERSION)', 'micropython is ' + v + ', expected $(MPY_VERSION)'; print('micropython', v, 'ok', file=sys.stderr)"
+	@$(VENV_MPY) -c "import sys; v='%d.%d.%d' % sys.implementation.version[:3]; assert v == '$(MPY_VERSION)', 'micropython is ' + v + ', expected $(MPY_VERSION)'; print('micropython', v, 'ok', file=sys.stderr)"
 	@touch $@
 
 $(MPYLIB)/.done: package.json tools/install_mpy_deps.py $(VENV)/.done
 	@rm -rf $(MPYLIB)
-	@$(PY) tools/install_mpy_deps.py $(MICROPYTHON) $(MPYLIB) >&2
+	@$(PY) tools/install_mpy_deps.py $(VENV_MPY) $(MPYLIB) >&2
 	@touch $@
 
 test: setup mqtt-broker browser

@@ -9,7 +9,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRMWARE = os.path.join(ROOT, "firmware")
 TOOLS = os.path.join(ROOT, "tools")
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
-MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
 MICROPYPATH = ".frozen:%s:%s" % (FIRMWARE, os.path.join(ROOT, ".mpylib"))
 
 # Pure firmware modules are importable under CPython too.
@@ -33,8 +32,15 @@ def run_micropython(args, stdin=None, heap="512K", timeout=300, env=None, check=
 
 
 from ports import free_port  # noqa: E402,F401  (tests import it from here)
+from runtime import MICROPYTHON  # noqa: E402  (MICROPYTHON=path runs another build)
 
 
 @pytest.fixture
 def micropython():
     return run_micropython
+
+
+def pytest_report_header(config):
+    r = subprocess.run([MICROPYTHON, "-c", "import sys; print(sys.maxsize.bit_length() + 1)"],
+                       capture_output=True, text=True)
+    return "micropython: %s (%s-bit)" % (MICROPYTHON, r.stdout.strip() or "?")

@@ -12,7 +12,7 @@ import tty
 
 import pytest
 
-from conftest import ROOT
+from conftest import MICROPYTHON, ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import gen_package_json  # noqa: E402
@@ -20,7 +20,6 @@ from virtual_board import VirtualBoard  # noqa: E402
 
 PY = os.path.join(ROOT, ".venv", "bin", "python")
 MPREMOTE = os.path.join(ROOT, ".venv", "bin", "mpremote")
-MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
 
 
 def flash(*args, timeout=300):

@@ -1,5 +1,5 @@
 """The host runtime itself: virtual clock under asyncio, epoch handling."""
-from conftest import run_micropython
+from conftest import ROOT, run_micropython
 
 PROG = r'''
 import sys
@@ -38,3 +38,17 @@ def test_virtual_clock_drives_asyncio():
     assert "[('flag', 1500), ('timeout', 8000), ('days', 20)]" in out, out
     # ESP32 epoch: gmtime(0) is 2000-01-01 and clock.unix() converts it
     assert out.endswith("2000 946684800 %d" % (1700000000 + 8 + 20 * 86400)), out
+
+
+def test_micropython_variable_chooses_the_runtime(tmp_path):
+    """MICROPYTHON=path (e.g. the 32-bit build) is what every tool and test runs."""
+    import os
+    import subprocess
+    import sys
+    fake = tmp_path / "micropython"
+    prog = ("import os, runtime; print(runtime.micropython_binary()); "
+            "os.environ.pop('MICROPYTHON'); print(runtime.micropython_binary())")
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, check=True,
+                         cwd=os.path.join(ROOT, "tools"), env=dict(os.environ, MICROPYTHON=str(fake))).stdout.split()
+    assert out[0] == str(fake)
+    assert out[1].endswith(os.path.join(".venv", "bin", "micropython"))

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import MICROPYPATH, ROOT, free_port
+from conftest import MICROPYPATH, MICROPYTHON, ROOT, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -46,7 +46,7 @@ class Server:
         self.port = free_port()
         env = dict(os.environ, MICROPYPATH=MICROPYPATH + ":" + os.path.join(ROOT, "tools", "host"))
         self.proc = subprocess.Popen(
-            [os.path.join(ROOT, ".venv", "bin", "micropython"), "-X", "heapsize=" + HEAP,
+            [MICROPYTHON, "-X", "heapsize=" + HEAP,
              os.path.join(ROOT, "tools", "setup_serve.py"), folder, str(self.port),
              "--lan-api", "--heap-trace"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

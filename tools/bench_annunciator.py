@@ -125,7 +125,7 @@ def _percentile(xs, q):
 def run(n=N_ONSETS, seed=6):
     env = dict(os.environ, MICROPYPATH=".frozen:%s:%s" % (os.path.join(ROOT, "firmware"),
                                                            os.path.join(ROOT, ".mpylib")))
-    mpy = os.path.join(ROOT, ".venv", "bin", "micropython")
+    from runtime import MICROPYTHON as mpy
     r = subprocess.run([mpy, "-X", "heapsize=4M", "-c", PROG % {"seed": seed, "n": n}],
                        capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]

@@ -10,7 +10,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+from runtime import MICROPYTHON  # noqa: E402  (tools/ is the script directory)
 MICROPYPATH = ".frozen:%s:%s" % (os.path.join(ROOT, "firmware"), os.path.join(ROOT, ".mpylib"))
 FUZZ_MESSAGES = 200000
 

@@ -29,7 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from ports import free_port  # noqa: E402
-from sim import micropython_binary  # noqa: E402
+from runtime import micropython_binary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DAY_MS = 86400000

@@ -14,7 +14,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from nsserver import NsServer  # noqa: E402
 
-MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+from runtime import MICROPYTHON  # noqa: E402
 
 
 def _scenario(name, runs):

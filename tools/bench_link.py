@@ -10,6 +10,8 @@ import os
 import subprocess
 import time
 
+from runtime import MICROPYTHON
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TRACE = "../shared/traces/adult_001.csv"
@@ -17,7 +19,7 @@ TRACE = "../shared/traces/adult_001.csv"
 
 def simulate(minutes, faults, seed=7, trace=TRACE):
     env = dict(os.environ, MICROPYPATH=".frozen:%s/firmware:%s/.mpylib" % (ROOT, ROOT))
-    cmd = [os.path.join(ROOT, ".venv/bin/micropython"), "-X", "heapsize=32M", "tools/link_sim.py",
+    cmd = [MICROPYTHON, "-X", "heapsize=32M", "tools/link_sim.py",
            "--trace", trace, "--faults", faults, "--minutes", str(minutes), "--seed", str(seed),
            "--bond", "/tmp/bench_link_bond.json"]
     if os.path.exists("/tmp/bench_link_bond.json"):

@@ -23,7 +23,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
 TEST_DIR = os.path.join(SHARED, "micropython-lib", "micropython", "bluetooth", "aioble", "multitests")
-MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+from runtime import MICROPYTHON  # noqa: E402  (tools/ is the script directory)
 MICROPYPATH = ":".join([".frozen", os.path.join(ROOT, "tools", "host"), os.path.join(ROOT, ".mpylib")])
 WALL_LIMIT_S = 60
 VIRTUAL_LIMIT_US = 120 * 1000000

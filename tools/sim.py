@@ -33,6 +33,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+from runtime import micropython_binary  # noqa: E402
+
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
 DEFAULT_TRACE = os.path.join(SHARED, "traces", "adolescent_003.csv")
 DEFAULT_START = 21 * 60  # 21:00 of the first day; this patient goes low that night
@@ -98,13 +100,6 @@ def code_heap(o):
         if '"probe"' in line:
             return json.loads(line)["heap_bytes"]
     sys.exit("sim: the probe run failed:\n" + open(log_path(o)).read()[-3000:])
-
-
-def micropython_binary():
-    """MICROPYTHON=/path/to/binary runs another unix port build (e.g. a 32-bit one
-    from tools/build_unix32.sh); default: the venv's."""
-    return os.path.abspath(os.environ.get("MICROPYTHON") or
-                           os.path.join(ROOT, ".venv", "bin", "micropython"))
 
 
 def firmware_process(o):

@@ -35,7 +35,8 @@ import time
 import tty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runtime import MICROPYTHON  # noqa: E402
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 
 

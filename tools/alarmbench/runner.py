@@ -21,7 +21,8 @@ SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
 SETS = {"simulated": os.path.join(SHARED, "traces"), "real": os.path.join(SHARED, "real-cgm")}
 SYSTEMS = ("engine", "threshold", "ar2", "xdrip", "nightguard")
 REPLAY = os.path.join(ROOT, "tools", "replay.py")
-MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+sys.path.insert(0, os.path.dirname(HERE))
+from runtime import MICROPYTHON  # noqa: E402
 MICROPYPATH = ".frozen:%s:%s" % (os.path.join(ROOT, "firmware"), os.path.join(ROOT, ".mpylib"))
 WORKERS = max(2, os.cpu_count() or 2)
 # The replay tool (host-side) holds a whole trace in memory; the longest
