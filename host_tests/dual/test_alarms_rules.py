@@ -1,0 +1,884 @@
+# The alarm rules as documented (README "Alarms", settings.py's table, engine.py's
+# header), edge by edge: thresholds and their hysteresis, priorities, snooze times,
+# escalation, schedules, stale data, persistence, prediction sanity. Written to kill
+# the mutants tools/mutation.py found alive. Runs on CPython and MicroPython.
+from alarms import settings
+from alarms.engine import AlarmEngine, EngineError
+import reading
+
+MIN = 60
+
+
+def make(**user):
+    return AlarmEngine(settings.validate(user))
+
+
+def feed(eng, t_s, sgv, age_s=0, mod=None):
+    return eng.on_reading(reading.make(t_s, None, sgv, None, 6), t_s, age_s, minute_of_day=mod)
+
+
+def series(eng, start_min, values, step_min=5):
+    events = []
+    for i, v in enumerate(values):
+        events += feed(eng, (start_min + step_min * i) * MIN, v)
+    return events
+
+
+def kinds(events, name="alarm_onset"):
+    return [e["type"] for e in events if e["event"] == name]
+
+
+def alarm(eng, kind):
+    for a in eng.active():
+        if a["type"] == kind:
+            return a
+    return None
+
+
+def problems(user):
+    try:
+        settings.validate(user)
+    except settings.SettingsError as e:
+        return e.problems
+    return []
+
+
+# ---- settings: the documented table ----------------------------------------
+# key: (default, low bound, high bound, step beyond the bound), from settings.py's
+# comment table and the README.
+NUMBERS = {
+    "urgent_low": (55, 50, 70, 1), "urgent_low_snooze": (15, 5, 30, 1),
+    "urgent_low_soon_minutes": (20, 10, 30, 1), "low": (70, 60, 100, 1),
+    "low_minutes": (15, 0, 30, 1), "low_snooze": (30, 5, 60, 1), "high": (250, 120, 400, 1),
+    "high_snooze": (120, 15, 360, 1), "urgent_high": (300, 180, 400, 1),
+    "urgent_high_snooze": (60, 15, 240, 1), "fall_rate": (3.0, 1.0, 5.0, 0.1),
+    "rise_rate": (3.0, 1.0, 5.0, 0.1), "rate_snooze": (30, 5, 120, 1),
+    "persistent_high": (180, 120, 400, 1), "persistent_high_minutes": (120, 30, 480, 1),
+    "persistent_high_snooze": (60, 15, 360, 1), "no_data_minutes": (20, 10, 60, 1),
+    "no_data_snooze": (15, 5, 30, 1), "stale_minutes": (10, 5, 10, 1),
+    "escalate_minutes": (5, 1, 15, 1), "notice_minutes": (30, 5, 240, 1),
+    "condition_snooze": (60, 5, 240, 1), "volume": (100, 10, 100, 1),
+}
+FLAGS = {"urgent_low_soon": True, "low_enabled": True, "high_enabled": True,
+         "urgent_high_enabled": True, "fall_enabled": False, "rise_enabled": False,
+         "persistent_high_enabled": False, "forwarding": True}
+
+
+def _range_problem(key, value, probs):
+    for p in probs:
+        if p.startswith("%s=%r: out of range" % (key, value)):
+            return p
+    return None
+
+
+def test_every_documented_default():
+    s = settings.validate({})
+    for key in NUMBERS:
+        assert s[key] == NUMBERS[key][0], key
+    for key in FLAGS:
+        assert s[key] is FLAGS[key], key
+    assert s["schedule"] == []
+    assert settings.validate(None) == s
+    assert sorted(s) == sorted(list(NUMBERS) + list(FLAGS) + ["schedule"])
+
+
+def test_every_bound_is_inclusive_and_the_next_value_refused():
+    for key in NUMBERS:
+        default, lo, hi, step = NUMBERS[key]
+        for ok in (lo, hi):
+            assert _range_problem(key, ok, problems({key: ok})) is None, (key, ok)
+        for bad in (lo - step, hi + step):
+            p = _range_problem(key, bad, problems({key: bad}))
+            assert p is not None and ("%s..%s" % (lo, hi)) in p, (key, bad)
+
+
+def test_bounds_accept_a_whole_valid_configuration_at_the_edges():
+    low_edge = {"urgent_low": 50, "low": 60, "high": 120, "urgent_high": 180, "fall_rate": 1.0,
+                "stale_minutes": 5, "escalate_minutes": 1, "volume": 10, "low_minutes": 0}
+    s = settings.validate(low_edge)
+    for key in low_edge:
+        assert s[key] == low_edge[key]
+    high_edge = {"urgent_low": 70, "low": 100, "high": 399, "urgent_high": 400, "rise_rate": 5.0,
+                 "persistent_high_minutes": 480, "no_data_minutes": 60}
+    s = settings.validate(high_edge)
+    for key in high_edge:
+        assert s[key] == high_edge[key]
+
+
+def test_wrong_types_are_refused_with_the_range():
+    for bad in (True, "70", None, [70]):
+        p = problems({"low": bad})
+        assert len(p) == 1 and p[0].startswith("low=") and "must be a number in 60..100" in p[0], p
+    for bad in (1, 0, "true", None):
+        p = problems({"high_enabled": bad})
+        assert len(p) == 1 and "must be true or false" in p[0], p
+    assert settings.validate({"high_enabled": False})["high_enabled"] is False
+    assert settings.validate({"fall_enabled": True})["fall_enabled"] is True
+    assert settings.validate({"low": 72.5})["low"] == 72.5       # numbers need not be whole
+    try:
+        settings.validate([("low", 70)])
+        assert False, "a list is not settings"
+    except settings.SettingsError as e:
+        assert "must be a dict" in str(e)
+
+
+def test_threshold_order_is_strict():
+    assert problems({"low": 60, "urgent_low": 59}) == []
+    p = problems({"low": 60, "urgent_low": 60})
+    assert p == ["low=60 must be above urgent_low=60"], p
+    assert problems({"high": 299, "urgent_high": 300}) == []
+    p = problems({"high": 300})
+    assert p == ["urgent_high=300 must be above high=300"], p
+    # a bad value is reported once, by its range, not again by the order check
+    p = problems({"urgent_low": 200})
+    assert len(p) == 1 and "urgent_low=200" in p[0]
+
+
+def test_schedule_rules():
+    entry = {"start": 0, "end": 1439, "volume": 40}
+    s = settings.validate({"schedule": [entry] * 4})
+    assert len(s["schedule"]) == 4 and s["schedule"][0] == entry
+    p = problems({"schedule": [entry] * 5})
+    assert p == ["schedule: must be a list of at most 4 entries"], p
+    assert problems({"schedule": {"start": 0}}) == ["schedule: must be a list of at most 4 entries"]
+    for bad in (-1, 1440, True, 1.5, None):
+        p = problems({"schedule": [{"start": bad, "end": 60}]})
+        assert len(p) == 1 and "schedule[0].start" in p[0] and "0..1439" in p[0], (bad, p)
+        p = problems({"schedule": [{"start": 60, "end": bad}]})
+        assert len(p) == 1 and "schedule[0].end" in p[0], (bad, p)
+    p = problems({"schedule": ["night"]})
+    assert p == ["schedule[0]: must be a dict"], p
+    for key in settings.SCHEDULE_KEYS:      # each schedulable key is checked like the top level
+        if key in NUMBERS:
+            bad = NUMBERS[key][2] + NUMBERS[key][3]
+        else:
+            bad = 1
+        p = problems({"schedule": [{"start": 0, "end": 60, key: bad}]})
+        assert p and p[0].startswith("schedule[0]." + key), (key, p)
+    # the order check sees the schedule merged with the top level
+    p = problems({"schedule": [{"start": 0, "end": 60, "high": 300}]})
+    assert p == ["schedule[0].urgent_high=300 must be above high=300"], p
+    p = problems({"urgent_low": 65, "schedule": [{"start": 0, "end": 60, "low": 65}]})
+    assert p == ["schedule[0].low=65 must be above urgent_low=65"], p
+    for key in ("urgent_low", "stale_minutes", "no_data_minutes"):
+        p = problems({"schedule": [{"start": 0, "end": 60, key: 20}]})
+        assert len(p) == 1 and "cannot be scheduled" in p[0]
+
+
+def test_schedule_window_start_inclusive_end_exclusive_first_match_wins():
+    day = {"start": 480, "end": 1200, "low": 65}
+    night = {"start": 1320, "end": 360, "low": 80}
+    wide = {"start": 0, "end": 1439, "low": 90}
+    s = settings.validate({"schedule": [day, night, wide]})
+    eff = settings.effective
+    assert eff(s, 480)["low"] == 65 and eff(s, 1199)["low"] == 65
+    assert eff(s, 1200)["low"] == 90 and eff(s, 479)["low"] == 90
+    assert eff(s, 1320)["low"] == 80 and eff(s, 0)["low"] == 80 and eff(s, 359)["low"] == 80
+    assert eff(s, 360)["low"] == 90 and eff(s, 1319)["low"] == 90
+    assert eff(s, 1439)["low"] == 80
+    only = settings.validate({"schedule": [night]})
+    assert eff(only, 1319) is only and eff(only, 360) is only and eff(only, None) is only
+    assert eff(only, 1400)["low"] == 80 and only["low"] == 70          # the base is not changed
+
+
+# ---- glucose thresholds and hysteresis -------------------------------------
+def test_urgent_low_below_55_clears_at_65():
+    assert "urgent_low" not in kinds(series(make(), 0, [55, 55]))
+    eng = make()
+    ev = series(eng, 0, [56, 54])
+    assert "urgent_low" in kinds(ev)
+    on = [e for e in ev if e["type"] == "urgent_low"][0]
+    assert on["priority"] == "high" and on["level"] == 0 and on["reason"] == "threshold"
+    assert on["sgv"] == 54
+    assert kinds(series(eng, 10, [60, 64]), "alarm_clear") == []
+    ev = series(eng, 20, [65])
+    assert "urgent_low" in kinds(ev, "alarm_clear")
+    clear = [e for e in ev if e["type"] == "urgent_low"][0]
+    assert clear["sgv"] == 65
+
+
+def test_urgent_low_threshold_is_the_setting():
+    eng = make(urgent_low=60, low=80)
+    ev = series(eng, 0, [62, 59])
+    assert "urgent_low" in kinds(ev)
+    assert kinds(series(eng, 10, [69]), "alarm_clear") == []
+    assert "urgent_low" in kinds(series(eng, 15, [70]), "alarm_clear")
+
+
+def test_low_below_70_clears_at_80():
+    eng = make(urgent_low_soon=False, low_minutes=0)
+    assert kinds(series(eng, 0, [70, 70, 70])) == []
+    ev = series(eng, 15, [69])
+    assert kinds(ev) == ["low"] and ev[0]["priority"] == "medium" and ev[0]["reason"] == "threshold"
+    assert kinds(series(eng, 20, [75, 79]), "alarm_clear") == []
+    assert kinds(series(eng, 30, [80]), "alarm_clear") == ["low"]
+
+
+def test_low_disabled_and_urgent_low_still_sounds():
+    eng = make(low_enabled=False, urgent_low_soon=False)
+    ev = series(eng, 0, [65, 60, 54])
+    assert kinds(ev) == ["urgent_low"]
+
+
+def test_high_above_250_clears_at_235():
+    eng = make()
+    assert kinds(series(eng, 0, [250, 250])) == []
+    ev = series(eng, 10, [251])
+    assert kinds(ev) == ["high"] and ev[0]["priority"] == "low" and ev[0]["reason"] == "threshold"
+    assert kinds(series(eng, 15, [240, 236]), "alarm_clear") == []
+    assert kinds(series(eng, 25, [235]), "alarm_clear") == ["high"]
+    assert kinds(series(make(high_enabled=False), 0, [260, 270])) == []
+
+
+def test_urgent_high_above_300_clears_at_285():
+    eng = make(high_enabled=False)
+    assert kinds(series(eng, 0, [300, 300])) == []
+    ev = series(eng, 10, [301])
+    assert kinds(ev) == ["urgent_high"] and ev[0]["priority"] == "medium"
+    assert kinds(series(eng, 15, [286]), "alarm_clear") == []
+    assert kinds(series(eng, 20, [285]), "alarm_clear") == ["urgent_high"]
+    assert kinds(series(make(urgent_high_enabled=False, high_enabled=False), 0, [350, 360])) == []
+
+
+def test_fall_and_rise_rates():
+    # 15-minute average rate against fall_rate / rise_rate (3 mg/dL/min by default)
+    eng = make(fall_enabled=True, urgent_low_soon=False, low_enabled=False)
+    assert kinds(series(eng, 0, [250, 240, 230, 220])) == []            # -2 mg/dL/min
+    eng = make(fall_enabled=True, urgent_low_soon=False, low_enabled=False)
+    ev = series(eng, 0, [250, 234, 218, 202])                             # -3.2 mg/dL/min
+    assert kinds(ev) == ["fall"]
+    on = [e for e in ev if e["type"] == "fall"][0]
+    assert on["priority"] == "medium" and on["reason"] == "rate"
+    assert kinds(series(eng, 20, [202, 202, 202, 202]), "alarm_clear") == ["fall"]
+    eng = make(rise_enabled=True, high_enabled=False, urgent_high_enabled=False)
+    assert kinds(series(eng, 0, [100, 110, 120, 130])) == []
+    eng = make(rise_enabled=True, high_enabled=False, urgent_high_enabled=False)
+    ev = series(eng, 0, [100, 116, 132, 148])
+    assert kinds(ev) == ["rise"] and ev[0]["priority"] == "low" and ev[0]["reason"] == "rate"
+    assert kinds(series(make(rise_enabled=True, rise_rate=1.5), 0, [100, 110, 120, 130])) == ["rise"]
+    # a fall is not a rise, and needs 10 minutes of readings
+    eng = make(rise_enabled=True, fall_enabled=True, urgent_low_soon=False, low_enabled=False)
+    assert kinds(series(eng, 0, [250, 200])) == []
+    assert kinds(series(eng, 10, [150])) == ["fall"]
+
+
+def test_persistent_high_after_its_minutes_and_clear():
+    eng = make(persistent_high_enabled=True, high_enabled=False, urgent_high_enabled=False)
+    ev = series(eng, 0, [200] * 24)                      # 0..115 min above 180
+    assert kinds(ev) == []
+    ev = series(eng, 120, [200])
+    assert kinds(ev) == ["persistent_high"] and ev[0]["priority"] == "low"
+    assert kinds(series(eng, 125, [170]), "alarm_clear") == []          # within hysteresis
+    assert kinds(series(eng, 130, [165]), "alarm_clear") == ["persistent_high"]
+    # a dip that does not reach 165 does not restart the count; one that does, does
+    eng = make(persistent_high_enabled=True, persistent_high_minutes=30, high_enabled=False,
+               urgent_high_enabled=False)
+    assert kinds(series(eng, 0, [200, 200, 175, 200, 200, 200])) == []
+    assert kinds(series(eng, 30, [200])) == ["persistent_high"]
+    eng = make(persistent_high_enabled=True, persistent_high_minutes=30, high_enabled=False,
+               urgent_high_enabled=False)
+    assert kinds(series(eng, 0, [200, 200, 165, 200, 200, 200, 200])) == []
+    assert kinds(series(make(), 0, [200] * 30)) == []                     # off by default
+
+
+# ---- the low side: prediction and hierarchy --------------------------------
+def test_steady_fall_from_100_warns_before_55():
+    eng = make()
+    ev = series(eng, 0, [100, 90, 80, 70, 60, 50, 45])                   # -2 mg/dL/min
+    onsets = [e for e in ev if e["event"] == "alarm_onset"]
+    uls = [e for e in onsets if e["type"] == "urgent_low_soon"]
+    assert uls and uls[0]["sgv"] >= 55 and uls[0]["reason"] == "predicted"
+    assert uls[0]["priority"] == "high"
+    assert [e["type"] for e in onsets].index("urgent_low_soon") < [e["type"] for e in onsets].index("urgent_low")
+
+
+def test_prediction_quiet_on_flat_and_rising_glucose():
+    for values in ([80] * 12, [60, 62, 64, 66, 68, 70, 72], [120, 118, 121, 119, 120, 122]):
+        ev = series(make(), 0, values)
+        assert "urgent_low_soon" not in kinds(ev), values
+        assert [e for e in ev if e["type"] == "low" and e["reason"] == "predicted"] == [], values
+
+
+def test_urgent_low_soon_holds_until_10_above_urgent_low_then_clears():
+    eng = make(low_enabled=False)
+    series(eng, 0, [100, 90, 80, 70, 62])
+    assert alarm(eng, "urgent_low_soon") is not None
+    assert kinds(series(eng, 25, [62, 63, 64, 64]), "alarm_clear") == []
+    ev = series(eng, 45, [75, 80, 85, 90])
+    assert "urgent_low_soon" in kinds(ev, "alarm_clear")
+
+
+def test_urgent_low_soon_off_and_horizon():
+    eng = make(urgent_low_soon=False, low_enabled=False)
+    assert kinds(series(eng, 0, [100, 90, 80, 70, 60])) == []
+    # a longer horizon warns no later than the default
+    def first(**u):
+        ev = series(make(low_enabled=False, **u), 0, [110, 106, 102, 98, 94, 90, 86, 82, 78, 74, 70, 66, 62, 58])
+        return [e["sgv"] for e in ev if e["event"] == "alarm_onset" and e["type"] == "urgent_low_soon"]
+    short, long_ = first(urgent_low_soon_minutes=10), first(urgent_low_soon_minutes=30)
+    assert long_ and short and long_[0] > short[0]
+
+
+def _first_low(vals, **user):
+    ev = series(make(urgent_low_soon=False, **user), 0, vals)
+    return [(e["sgv"], e["reason"]) for e in ev if e["event"] == "alarm_onset" and e["type"] == "low"][:1]
+
+
+def test_low_prediction_horizon():
+    vals = [140 - 10 * i for i in range(10)]                             # -2 mg/dL/min
+    threshold_only = _first_low(vals, low_minutes=0)
+    assert threshold_only and threshold_only[0][0] < 70 and threshold_only[0][1] == "threshold"
+    default = _first_low(vals)
+    assert default and default[0][0] >= 70 and default[0][1] == "predicted"
+    longer = _first_low(vals, low_minutes=30)
+    assert longer and longer[0][0] > default[0][0] and longer[0][1] == "predicted"
+
+
+def known_gap_low_predicts_a_steady_moderate_fall():
+    """NOT a test (kept out of the suite; it fails, see the mutation report):
+    README promises the low "predicted below 70 within 15 min". A steady fall
+    of 1.2 mg/dL/min reaches 70 ten minutes after the reading of 82, yet the
+    low sounds only at the first reading below 70: the filter's rate settles at
+    about half the true slope (-0.6), so its 15-minute prediction from 82 is
+    ~80. Run: python -c "import sys; sys.path[:0]=['firmware','host_tests/dual'];
+    import test_alarms_rules as t; t.known_gap_low_predicts_a_steady_moderate_fall()"."""
+    vals = [140 - 6 * i for i in range(15)]                              # -1.2 mg/dL/min
+    got = _first_low(vals)
+    assert got and got[0][0] >= 70, got
+
+
+def test_low_side_one_onset_per_episode():
+    # urgent_low active: neither low nor urgent_low_soon starts under it
+    eng = make()
+    ev = series(eng, 0, [54])
+    assert kinds(ev) == ["urgent_low"]
+    ev = series(eng, 5, [52, 50, 48, 47, 50, 56, 60, 64])
+    assert kinds(ev) == []
+    assert alarm(eng, "low") is None and alarm(eng, "urgent_low_soon") is None
+    # the urgent low clears at 65; low (below 70) may follow as its own alarm
+    ev = series(eng, 45, [66])
+    assert kinds(ev, "alarm_clear") == ["urgent_low"]
+
+
+def test_low_starts_when_nothing_higher_is_active():
+    eng = make(urgent_low_soon=False)
+    ev = series(eng, 0, [69, 68])
+    assert kinds(ev) == ["low"]
+    ev = series(eng, 10, [54])
+    assert kinds(ev) == ["urgent_low"] and alarm(eng, "low") is not None
+
+
+# ---- stale and missing data --------------------------------------------------
+def test_stale_limit_is_ten_minutes():
+    eng = make()
+    assert "urgent_low" in kinds(feed(eng, 20 * MIN, 50, age_s=10 * MIN))
+    eng = make()
+    assert "urgent_low" not in kinds(feed(eng, 20 * MIN, 50, age_s=10 * MIN + 1))
+    eng = make(stale_minutes=5)
+    assert "urgent_low" not in kinds(feed(eng, 20 * MIN, 50, age_s=5 * MIN + 1))
+
+
+def test_stale_reading_clears_no_alarm_either():
+    eng = make()
+    series(eng, 0, [50])
+    ev = feed(eng, 30 * MIN, 120, age_s=11 * MIN)
+    assert kinds(ev, "alarm_clear") == [] or kinds(ev, "alarm_clear") == ["no_data"]
+    assert alarm(eng, "urgent_low") is not None
+
+
+def test_older_backfill_does_not_raise():
+    eng = make()
+    series(eng, 0, [120, 120])
+    ev = feed(eng, 10 * MIN, 50, age_s=6 * MIN)       # older than the newest reading
+    assert kinds(ev) == []
+
+
+def test_no_data_after_20_minutes_and_setting():
+    eng = make()
+    feed(eng, 0, 120)
+    assert kinds(eng.tick(20 * MIN - 1)) == []
+    ev = eng.tick(20 * MIN)
+    assert kinds(ev) == ["no_data"] and ev[0]["priority"] == "medium"
+    assert kinds(eng.tick(21 * MIN)) == []                    # raised once
+    eng = make(no_data_minutes=30)
+    feed(eng, 0, 120)
+    assert kinds(eng.tick(30 * MIN - 1)) == [] and kinds(eng.tick(30 * MIN)) == ["no_data"]
+    # a reading without a value is not usable data
+    eng = make()
+    feed(eng, 0, 120)
+    ev = feed(eng, 10 * MIN, None) + feed(eng, 20 * MIN, None)
+    assert kinds(ev) == ["no_data"]
+    # a stale reading is not fresh data either
+    assert kinds(feed(eng, 21 * MIN, 120, age_s=11 * MIN), "alarm_clear") == []
+    assert kinds(feed(eng, 22 * MIN, 120), "alarm_clear") == ["no_data"]
+
+
+def test_no_data_counts_from_the_last_reading_time_not_its_arrival():
+    eng = make()
+    feed(eng, 8 * MIN, 120, age_s=8 * MIN)            # measured at 0, arrived at 8 min
+    assert kinds(eng.tick(20 * MIN)) == ["no_data"]
+
+
+# ---- snooze and acknowledge ------------------------------------------------
+SNOOZE_CASES = (
+    ("urgent_low", [50], {}, 15),
+    ("low", [69, 68], {"urgent_low_soon": False}, 30),
+    ("high", [260], {}, 120),
+    ("urgent_high", [320], {"high_enabled": False}, 60),
+    ("persistent_high", [200] * 25, {"persistent_high_enabled": True, "high_enabled": False}, 60),
+)
+
+
+def test_each_alarm_snoozes_for_its_own_documented_time():
+    for kind, values, user, minutes in SNOOZE_CASES:
+        eng = make(**user)
+        series(eng, 0, values)
+        now = len(values) * 5 * MIN
+        ev = eng.snooze(now)
+        assert len(ev) == 1 and ev[0]["event"] == "alarm_snooze" and ev[0]["type"] == kind, (kind, ev)
+        assert ev[0]["until_s"] == now + minutes * MIN, (kind, ev)
+        assert alarm(eng, kind)["status"] == "snoozed"
+    for kind, key in (("fall", "fall_enabled"), ("rise", "rise_enabled")):
+        eng = make(**{key: True, "urgent_low_soon": False, "low_enabled": False,
+                      "high_enabled": False, "urgent_high_enabled": False})
+        series(eng, 0, [200, 184, 168, 152] if kind == "fall" else [100, 116, 132, 148])
+        ev = eng.snooze(20 * MIN)
+        assert ev[0]["type"] == kind and ev[0]["until_s"] == 20 * MIN + 30 * MIN
+    eng = make()
+    eng.tick(0)
+    eng.tick(20 * MIN)
+    ev = eng.snooze(21 * MIN)
+    assert ev[0]["type"] == "no_data" and ev[0]["until_s"] == 21 * MIN + 15 * MIN
+    eng = make()
+    eng.set_condition("link", "rogue", True, 0)
+    assert eng.snooze(MIN)[0]["until_s"] == MIN + 60 * MIN
+
+
+def test_snooze_settings_are_used():
+    eng = make(low_snooze=45, urgent_low_soon=False)
+    series(eng, 0, [69, 68])
+    assert eng.snooze(10 * MIN)[0]["until_s"] == 55 * MIN
+    eng = make(urgent_low_snooze=5)
+    series(eng, 0, [50])
+    assert eng.acknowledge(MIN)[0]["until_s"] == 6 * MIN
+    eng = make(condition_snooze=5)
+    eng.set_condition("device", "memory", True, 0)
+    assert eng.snooze(0)[0]["until_s"] == 5 * MIN
+    eng = make(no_data_snooze=5)
+    eng.tick(0)
+    eng.tick(20 * MIN)
+    assert eng.acknowledge(20 * MIN)[0]["until_s"] == 25 * MIN
+    eng = make(rate_snooze=10, fall_enabled=True, urgent_low_soon=False, low_enabled=False)
+    series(eng, 0, [200, 184, 168, 152])
+    assert eng.snooze(20 * MIN)[0]["until_s"] == 30 * MIN
+
+
+def test_snoozed_glucose_alarm_re_raises_exactly_at_snooze_end_if_still_true():
+    eng = make(high_enabled=False)
+    series(eng, 0, [320])
+    eng.snooze(MIN)                                       # 60 min
+    feed(eng, 58 * MIN, 320)
+    assert kinds(eng.tick(61 * MIN - 1)) == []
+    ev = eng.tick(61 * MIN)
+    assert kinds(ev) == ["urgent_high"] and ev[0].get("reraise") is True
+    a = alarm(eng, "urgent_high")
+    assert a["status"] == "sounding" and a["level"] == 0 and a["priority"] == "medium"
+    # the escalation clock restarts at the re-raise
+    assert [e for e in eng.tick(65 * MIN) if e["event"] == "alarm_escalate"] == []
+    assert [e["level"] for e in eng.tick(66 * MIN) if e["event"] == "alarm_escalate"] == [1]
+
+
+def test_snooze_over_while_only_in_hysteresis_does_not_re_raise():
+    eng = make(high_enabled=False)
+    series(eng, 0, [320])
+    eng.snooze(MIN)
+    feed(eng, 58 * MIN, 290)                                # below 300, above 285
+    assert kinds(eng.tick(61 * MIN)) == [] and alarm(eng, "urgent_high")["status"] == "snoozed"
+    ev = feed(eng, 63 * MIN, 305)                          # true again: sounds
+    assert kinds(ev) == ["urgent_high"]
+
+
+def test_snoozed_alarm_re_raised_by_a_reading_after_its_end():
+    eng = make(urgent_low_soon=False)
+    series(eng, 0, [69, 68])
+    eng.snooze(5 * MIN)                                    # until 35 min
+    assert kinds(feed(eng, 34 * MIN, 67)) == []
+    assert kinds(feed(eng, 35 * MIN, 67)) == ["low"]
+
+
+def test_urgent_low_re_raises_at_once_10_below_the_snoozed_value():
+    eng = make()
+    series(eng, 0, [50])
+    eng.snooze(MIN)
+    assert kinds(feed(eng, 5 * MIN, 41)) == []
+    ev = feed(eng, 10 * MIN, 40)
+    assert kinds(ev) == ["urgent_low"] and ev[0]["reraise"] is True
+    # the rule is urgent_low's own: a snoozed high does not come back early
+    eng = make(high_enabled=False)
+    series(eng, 0, [320])
+    eng.snooze(MIN)
+    assert kinds(series(eng, 5, [340, 360, 380, 400])) == []
+
+
+def test_acknowledge_silences_until_clear_then_a_new_episode_sounds():
+    eng = make(urgent_low_soon=False)
+    series(eng, 0, [69, 68])
+    ev = eng.acknowledge(6 * MIN)
+    assert ev == [{"event": "alarm_ack", "type": "low", "priority": "medium", "level": 1,
+                   "reason": "threshold", "sgv": 68}]
+    assert alarm(eng, "low")["status"] == "acknowledged" and eng.loudest() is None
+    assert kinds(series(eng, 15, [60, 62, 64] * 30)) == []               # hours, still silent
+    assert [e for e in eng.tick(500 * MIN) if e["event"] == "alarm_escalate"] == []
+    series(eng, 500, [85])
+    assert alarm(eng, "low") is None
+    assert kinds(series(eng, 505, [68, 67])) == ["low"]
+
+
+def test_acknowledge_and_snooze_with_nothing_sounding():
+    eng = make()
+    assert eng.snooze(0) == [] and eng.acknowledge(0) == []
+    series(eng, 0, [260])
+    eng.acknowledge(MIN)
+    assert eng.snooze(2 * MIN) == [] and eng.acknowledge(2 * MIN) == []
+
+
+def test_acknowledged_condition_stays_silent():
+    eng = make()
+    eng.set_condition("link", "no_transmitter", True, 0)
+    ev = eng.acknowledge(MIN)
+    assert ev[0]["event"] == "alarm_ack" and alarm(eng, "link")["status"] == "acknowledged"
+    assert [e for e in eng.tick(300 * MIN) if e["type"] == "link"] == []
+    assert alarm(eng, "link")["level"] == 0
+
+
+def test_no_data_acknowledge_is_only_a_snooze():
+    eng = make()
+    eng.tick(0)
+    eng.tick(20 * MIN)
+    ev = eng.acknowledge(21 * MIN)
+    assert ev[0]["event"] == "alarm_ack" and alarm(eng, "no_data")["status"] == "snoozed"
+    assert kinds(eng.tick(36 * MIN - 1)) == []
+    assert kinds(eng.tick(36 * MIN)) == ["no_data"]
+
+
+def test_press_acts_on_the_loudest_only_and_urgent_type_breaks_ties():
+    eng = make()
+    series(eng, 0, [100, 90, 80, 70, 60, 50])        # urgent_low_soon then urgent_low: both high
+    assert alarm(eng, "urgent_low_soon") is not None and alarm(eng, "urgent_low") is not None
+    assert eng.loudest()["type"] == "urgent_low"
+    assert eng.snooze(30 * MIN)[0]["type"] == "urgent_low"
+    assert eng.loudest()["type"] == "urgent_low_soon"
+    assert alarm(eng, "urgent_low_soon")["status"] == "sounding"
+    eng = make()
+    eng.set_condition("transmitter_battery", "battery_low", True, 0)
+    eng.set_condition("device", "memory", True, 0)
+    assert eng.loudest()["type"] == "device"          # medium over low
+    eng.snooze(0)
+    assert eng.loudest()["type"] == "transmitter_battery"
+
+
+# ---- escalation ------------------------------------------------------------
+def test_escalation_every_5_minutes_up_to_level_3_and_one_priority_up():
+    eng = make()
+    series(eng, 0, [260])                                   # high: priority low
+    levels = []
+    for t in range(1, 31):
+        ev = feed(eng, t * MIN, 260) if t % 5 == 0 else []
+        for e in ev + eng.tick(t * MIN):
+            if e["event"] == "alarm_escalate" and e["type"] == "high":
+                levels.append((t, e["level"], e["priority"]))
+    assert levels == [(5, 1, "low"), (10, 2, "low"), (15, 3, "medium")], levels
+    loud = eng.loudest()
+    assert loud["level"] == 3 and loud["escalated"] is True and loud["priority"] == "medium"
+    assert eng.unanswered() == "high"
+
+
+def test_high_priority_stays_high_when_escalated():
+    eng = make(escalate_minutes=1)
+    series(eng, 0, [50])
+    for t in range(1, 6):
+        eng.tick(t * MIN)
+    loud = eng.loudest()
+    assert loud["level"] == 3 and loud["priority"] == "high"
+
+
+def test_snoozed_alarm_does_not_escalate_and_unanswered_needs_level_3():
+    eng = make()
+    series(eng, 0, [260])
+    assert eng.unanswered() is None
+    eng.tick(5 * MIN)
+    eng.tick(10 * MIN)
+    assert eng.unanswered() is None
+    eng.snooze(11 * MIN)
+    for t in range(12, 120):
+        if t % 5 == 0:
+            feed(eng, t * MIN, 260)
+        assert [e for e in eng.tick(t * MIN) if e["event"] == "alarm_escalate"] == []
+    assert eng.unanswered() is None and alarm(eng, "high")["level"] == 2
+
+
+def test_unanswered_reports_the_most_urgent_fully_escalated_alarm():
+    eng = make(escalate_minutes=1)
+    eng.set_condition("transmitter_battery", "battery_low", True, 0)   # low priority
+    eng.set_condition("link", "no_transmitter", True, 0)               # medium
+    for t in range(1, 4):
+        eng.tick(t * MIN)
+    assert eng.unanswered() == "link"
+    eng.acknowledge(4 * MIN)
+    assert eng.unanswered() == "transmitter_battery"
+
+
+def test_escalate_minutes_setting():
+    eng = make(escalate_minutes=15)
+    eng.set_condition("device", "memory", True, 0)
+    assert eng.tick(15 * MIN - 1) == []
+    assert [e["level"] for e in eng.tick(15 * MIN)] == [1]
+
+
+# ---- conditions ------------------------------------------------------------
+def test_condition_priorities_and_reasons():
+    eng = make()
+    expect = (("link", "bond_lost", "medium"), ("sensor", "expired", "medium"),
+              ("device", "config", "medium"), ("transmitter_battery", "battery_low", "low"),
+              ("forwarding", "mqtt", "low"))
+    for kind, reason, prio in expect:
+        ev = eng.set_condition(kind, reason, True, 0)
+        assert ev[0]["priority"] == prio and ev[0]["reason"] == reason and ev[0]["level"] == 0
+        assert "sgv" not in ev[0]
+    assert eng.set_condition("link", "bond_lost", True, 5) == []        # the same again: nothing
+
+
+def test_a_second_reason_sounds_again_and_clearing_one_keeps_the_other():
+    eng = make(escalate_minutes=1)
+    eng.set_condition("link", "auth_failed", True, 0)
+    eng.tick(MIN)
+    eng.tick(2 * MIN)
+    assert alarm(eng, "link")["level"] == 2
+    eng.snooze(2 * MIN)
+    ev = eng.set_condition("link", "rogue", True, 3 * MIN)
+    assert kinds(ev) == ["link"] and ev[0]["reason"] == "rogue" and ev[0]["reraise"] is True
+    a = alarm(eng, "link")
+    assert a["status"] == "sounding" and a["level"] == 0 and a["reason"] == "rogue"
+    assert kinds(eng.set_condition("link", "rogue", False, 3 * MIN + 30), "alarm_clear") == []
+    assert alarm(eng, "link")["reason"] == "auth_failed"
+    assert kinds(eng.set_condition("link", "never_raised", False, 4 * MIN), "alarm_clear") == []
+    assert alarm(eng, "link") is not None
+    assert kinds(eng.set_condition("link", "auth_failed", False, 5 * MIN), "alarm_clear") == ["link"]
+    assert eng.set_condition("link", "auth_failed", False, 6 * MIN) == []
+    assert alarm(eng, "link") is None
+
+
+def test_snoozed_condition_keeps_its_reasons_after_sounding_again():
+    eng = make(condition_snooze=5)
+    eng.set_condition("sensor", "failed", True, 0)
+    eng.set_condition("sensor", "expired", True, 0)
+    eng.snooze(MIN)
+    assert kinds(eng.tick(6 * MIN - 1)) == []
+    assert kinds(eng.tick(6 * MIN)) == ["sensor"]
+    eng.set_condition("sensor", "expired", False, 7 * MIN)
+    assert alarm(eng, "sensor")["reason"] == "failed"
+
+
+def test_warmup_done_notice():
+    eng = make()
+    ev = eng.set_condition("sensor", "warmup_done", True, 0)
+    assert ev[0]["priority"] == "low" and ev[0]["reason"] == "warmup_done"
+    ev = eng.tick(30 * MIN - 1)
+    assert [e for e in ev if e["type"] == "sensor" and e["event"] != "alarm_escalate"] == []
+    assert alarm(eng, "sensor") is not None
+    assert kinds(eng.tick(30 * MIN), "alarm_clear") == ["sensor"]
+    eng = make(notice_minutes=5)
+    eng.set_condition("sensor", "warmup_done", True, 0)
+    assert kinds(eng.tick(5 * MIN), "alarm_clear") == ["sensor"]
+    # a press clears a notice instead of snoozing it
+    for press in ("snooze", "acknowledge"):
+        eng = make()
+        eng.set_condition("sensor", "warmup_done", True, 0)
+        ev = getattr(eng, press)(MIN)
+        assert kinds(ev, "alarm_clear") == ["sensor"] and eng.active() == []
+
+
+def test_a_problem_on_top_of_a_notice_sounds_at_its_own_priority():
+    eng = make()
+    eng.set_condition("sensor", "warmup_done", True, 0)
+    ev = eng.set_condition("sensor", "failed", True, MIN)
+    assert kinds(ev) == ["sensor"] and ev[0]["priority"] == "medium" and ev[0]["reason"] == "failed"
+    assert kinds(eng.tick(40 * MIN), "alarm_clear") == []    # not cleared like a notice
+    # a notice on top of a problem does not sound again
+    eng = make()
+    eng.set_condition("sensor", "failed", True, 0)
+    assert eng.set_condition("sensor", "warmup_done", True, MIN) == []
+    assert alarm(eng, "sensor")["reason"] == "failed"
+
+
+def test_forwarding_switch_only_silences_forwarding():
+    eng = make(forwarding=False)
+    assert eng.set_condition("forwarding", "network", True, 0) == []
+    assert kinds(eng.set_condition("device", "radio", True, 0)) == ["device"]
+    try:
+        eng.set_condition("glucose", "x", True, 0)
+        assert False
+    except EngineError as e:
+        assert "link" in str(e) and "forwarding" in str(e)
+
+
+# ---- schedules in the engine -----------------------------------------------
+def test_minute_of_day_advances_with_the_clock_and_wraps():
+    night = {"start": 1320, "end": 360, "low": 80, "volume": 40}
+    eng = make(schedule=[night], urgent_low_soon=False, low_minutes=0)
+    feed(eng, 0, 78, mod=1300)                              # 21:40: day rules
+    assert alarm(eng, "low") is None and eng.minute_of_day(0) == 1300
+    assert eng.minute_of_day(19 * MIN + 59) == 1319
+    ev = feed(eng, 20 * MIN, 78)                            # 22:00 by the engine's own count
+    assert kinds(ev) == ["low"] and eng.loudest()["volume"] == 40
+    assert eng.minute_of_day(160 * MIN) == 20               # past midnight
+    assert eng.current_settings(160 * MIN)["low"] == 80
+    assert eng.current_settings(500 * MIN)["low"] == 70      # 06:20: day again
+    assert make().minute_of_day(100) is None
+
+
+def test_tick_takes_the_minute_of_day_too():
+    night = {"start": 0, "end": 60, "high_enabled": False}
+    eng = make(schedule=[night])
+    eng.tick(0, minute_of_day=10)
+    assert kinds(feed(eng, MIN, 260)) == []
+    eng = make(schedule=[night])
+    eng.tick(0, minute_of_day=120)
+    assert kinds(feed(eng, MIN, 260)) == ["high"]
+
+
+def test_snooze_length_follows_the_settings_not_the_schedule_volume():
+    eng = make(schedule=[{"start": 0, "end": 1439, "volume": 30}])
+    feed(eng, 0, 50, mod=600)
+    assert eng.loudest()["volume"] == 30
+    assert eng.snooze(MIN)[0]["until_s"] == 16 * MIN
+
+
+# ---- persistence -----------------------------------------------------------
+def test_save_is_55_bytes_plus_16_per_alarm():
+    eng = make()
+    assert len(eng.save()) == 55
+    series(eng, 0, [260])
+    eng.set_condition("link", "rogue", True, 5 * MIN)
+    assert len(eng.save()) == 55 + 2 * 16
+
+
+def test_restore_round_trip_of_levels_priorities_reasons_and_times():
+    eng = make(escalate_minutes=1, schedule=[{"start": 0, "end": 720, "high": 200}])
+    feed(eng, -5 * MIN, 250, mod=95)
+    feed(eng, 0, 260)
+    eng.set_condition("link", "bond_lost", True, 0)
+    eng.set_condition("device", "memory", True, 0)
+    for t in range(1, 4):
+        eng.tick(t * MIN)
+    eng.acknowledge(3 * MIN)                                # link or device: one is acknowledged
+    now = 4 * MIN
+    eng.tick(now)
+    data = eng.save()
+    eng2 = make(escalate_minutes=1, schedule=[{"start": 0, "end": 720, "high": 200}])
+    ev = eng2.restore(data, 1000)
+    assert eng2.active() == [dict(a, since_s=a["since_s"] - now + 1000) for a in eng.active()]
+    restored = [e for e in ev if e["event"] == "alarm_onset"]
+    assert all(e["restored"] is True for e in restored)
+    assert sorted(e["type"] for e in restored) == sorted(a["type"] for a in eng.active()
+                                                          if a["status"] == "sounding")
+    assert eng2.minute_of_day(1000) == eng.minute_of_day(now) == 104
+    assert eng2.current_settings()["high"] == 200
+    for minutes in (0, 10, 30):
+        m1, s1 = eng.prediction(minutes)
+        m2, s2 = eng2.prediction(minutes)
+        assert abs(m1 - m2) < 0.01 and abs(s1 - s2) < 0.01
+    # the last reading's time carries over: no_data comes 20 min after it, not after the reset
+    assert kinds(eng2.tick(1000 + 16 * MIN - 1)) == []
+    assert "no_data" in kinds(eng2.tick(1000 + 16 * MIN))
+
+
+def test_restore_keeps_snooze_left_and_the_worse_rule():
+    eng = make()
+    series(eng, 0, [50])
+    eng.snooze(MIN)                                         # until 16 min, at 50
+    data = eng.save()
+    eng2 = make()
+    assert eng2.restore(data, 0) == []                      # snoozed: nothing sounds at once
+    a = alarm(eng2, "urgent_low")
+    assert a["status"] == "snoozed"
+    assert kinds(feed(eng2, 4 * MIN, 41)) == []
+    assert kinds(feed(eng2, 5 * MIN, 40)) == ["urgent_low"]  # 10 below the saved 50
+
+
+def test_restore_persistent_high_count_and_last_value():
+    user = {"persistent_high_enabled": True, "persistent_high_minutes": 30, "high_enabled": False}
+    eng = make(**user)
+    series(eng, 0, [200, 200, 200, 200, 200])               # above since 0, now 20 min
+    data = eng.save()
+    eng2 = make(**user)
+    eng2.restore(data, 5000)
+    assert kinds(feed(eng2, 5000 + 5 * MIN, 200)) == []     # 25 min above
+    assert kinds(feed(eng2, 5000 + 10 * MIN, 200)) == ["persistent_high"]
+    e = make()
+    e.restore(make().save(), 0)
+    assert e.active() == [] and e.prediction(10) is None and e.minute_of_day(0) is None
+
+
+def test_restore_refuses_what_it_did_not_write():
+    eng = make()
+    series(eng, 0, [260])
+    good = eng.save()
+    bad_version = bytes([good[0] + 1]) + good[1:]
+    bad_count = good[:1] + bytes([good[1] + 1]) + good[2:]
+    bad_type = bytearray(good)
+    bad_type[55] = 200
+    bad_status = bytearray(good)
+    bad_status[56] = 3
+    bad_prio = bytearray(good)
+    bad_prio[58] = 3
+    for data, words in ((bad_version, "version"), (bad_count, "bytes"), (good[:-1], "bytes"),
+                        (good[:20], "too short"), (bytes(bad_type), "bad alarm record"),
+                        (bytes(bad_status), "bad alarm record"), (bytes(bad_prio), "bad alarm record")):
+        try:
+            make().restore(data, 0)
+            assert False, words
+        except EngineError as e:
+            assert words in str(e), (words, str(e))
+
+
+# ---- the predictor ---------------------------------------------------------
+def test_prediction_sanity():
+    eng = make()
+    assert eng.prediction(10) is None
+    feed(eng, 0, 120)
+    assert eng.prediction(10) is None                       # one reading predicts nothing
+    series(eng, 5, [120] * 6)
+    m, sd = eng.prediction(20)
+    assert abs(m - 120) < 3 and sd > 0
+    assert eng.prediction(30)[1] > eng.prediction(5)[1] > 0     # uncertainty grows with time
+    eng = make()
+    series(eng, 0, [160, 150, 140, 130, 120, 110, 100])     # -2 mg/dL/min
+    m0 = eng.prediction(0)[0]
+    m20 = eng.prediction(20)[0]
+    assert 85 < m0 < 115 and m20 < m0 - 15 and m20 > 100 - 2 * 20 - 10
+    assert eng._pred.rate() < -1
+
+
+def test_predictor_rate_limit_gap_restart_and_old_readings():
+    from alarms.predict import Predictor, RATE_LIMIT
+    p = Predictor()
+    assert p.update(0, 300) and p.update(300, 100)         # -40 mg/dL/min: not physiological
+    assert -RATE_LIMIT <= p.rate() < 0 and RATE_LIMIT == 5.0
+    assert p.update(300, 90) is False and p.update(200, 90) is False
+    p = Predictor()
+    p.update(0, 100)
+    p.update(300, 100)
+    assert p.ready()
+    p.update(300 + 1801, 150)                               # a gap over 30 min restarts
+    assert not p.ready() and p.level() == 150.0
+    p = Predictor()
+    p.update(0, 100)
+    p.update(1800, 100)                                     # 30 min exactly: one filter
+    assert p.ready()
+    # predict(at_s=...) counts the time since the last reading
+    p = Predictor()
+    for i, v in enumerate([160, 150, 140, 130, 120]):
+        p.update(i * 300, v)
+    assert abs(p.predict(10, at_s=4 * 300 + 600)[0] - p.predict(20)[0]) < 1e-6
+    assert p.predict(-5) == p.predict(0)

@@ -1,0 +1,411 @@
+"""Mutation testing of the alarm engine (firmware/alarms/): how many small,
+plausible bugs do the alarm tests notice?
+
+    python tools/mutation.py [--jobs 2] [--only engine,glucose] [--out build/mutation.txt]
+    python tools/mutation.py --list [--only settings]     # the mutants, without running
+    python tools/mutation.py --show glucose#17            # one mutant as a diff
+
+Why not mutmut or cosmic-ray: mutmut 3 names a module after its file path and
+only understands ./, src/ or source/ layouts (here tests import `alarms.engine`
+from firmware/ put on sys.path by conftest; mutmut stops with "tests import the
+source under a different module path"), and its trampolines mutate function
+bodies only, so the thresholds and bounds table of settings.py, kinds.py and
+the predictor's constants would never be mutated. cosmic-ray rewrites the
+files in place (other engineers share this checkout) and starts a fresh pytest
+per mutant, too slow for 2 cores. Here each mutant is compiled in memory and
+served by an import hook inside a forked child that calls the test functions
+(plain functions: no pytest needed), so nothing on disk changes and a killed
+mutant costs a fraction of a second.
+
+Operators: comparison boundary and negation (< <= > >=), == !=, is / is not,
+in / not in, + -, += -=, and/or, dropping `not` and unary minus, numeric
+constant +1 and -1, bool constant flipped, `return x` -> `return None`,
+statement deleted (assignment, call, raise, continue, break), if-body removed
+(the else branch remains), else-branch removed. Not mutated: docstrings,
+strings, imports, the `const` fallback.
+
+Tests: the CPython side of the alarm tests (TESTS below). Tests that run the
+firmware on the MicroPython unix port (test_replay, test_device, ...) read the
+unmutated files, so they cannot see an in-memory mutant; a CPython-vs-
+MicroPython comparison would "kill" a mutant only by differing from the
+original code, which a real bug present on both runtimes would not.
+A mutant is killed when the tests fail, time out (an endless loop) or the
+module fails to import; it survives when every test passes.
+"""
+import argparse
+import ast
+import copy
+import difflib
+import importlib.abc
+import importlib.util
+import os
+import signal
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE_DIR = os.path.join("firmware", "alarms")
+MODULES = ("engine", "glucose", "predict", "settings", "kinds", "persist")
+# fast, sharp tests first: with -x a killed mutant stops at its first failure
+TESTS = ("host_tests/dual/test_alarms_engine.py", "host_tests/dual/test_alarms_rules.py",
+         "host_tests/dual/test_alarms_settings.py", "host_tests/dual/test_config.py",
+         "host_tests/dual/test_setup_form.py", "host_tests/test_alarms_properties.py")
+WORK = os.path.join("build", "mutation")
+
+_CMP_SWAP = {ast.Lt: (ast.LtE, ast.GtE), ast.LtE: (ast.Lt, ast.Gt), ast.Gt: (ast.GtE, ast.LtE),
+             ast.GtE: (ast.Gt, ast.Lt), ast.Eq: (ast.NotEq,), ast.NotEq: (ast.Eq,),
+             ast.Is: (ast.IsNot,), ast.IsNot: (ast.Is,), ast.In: (ast.NotIn,), ast.NotIn: (ast.In,)}
+_BIN_SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add}
+_SYM = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+        ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in", ast.Add: "+",
+        ast.Sub: "-", ast.And: "and", ast.Or: "or"}
+_DELETABLE = (ast.Assign, ast.AugAssign, ast.Expr, ast.Raise, ast.Continue, ast.Break)
+
+
+class _Mutator(ast.NodeTransformer):
+    """Walks a module in a fixed order; each mutation site gets the next
+    number. With target=None it only lists the sites; with target=i it applies
+    site i (later sites are never applied: their numbers are all past i)."""
+
+    def __init__(self, target=None):
+        self.target = target
+        self.sites = []      # (line, column, description)
+
+    def _site(self, node, desc):
+        self.sites.append((getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1, desc))
+        return len(self.sites) - 1 == self.target
+
+    # statements
+    def _delete(self, node, what):
+        if self._site(node, "delete " + what):
+            return ast.Pass()
+        return None
+
+    def visit_Try(self, node):
+        for h in node.handlers:   # try: from micropython import const / except ImportError
+            if isinstance(h.type, ast.Name) and h.type.id == "ImportError":
+                return node
+        return self.generic_visit(node)
+
+    def visit_Import(self, node):
+        return node
+
+    visit_ImportFrom = visit_Import
+
+    def visit_Expr(self, node):
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return node          # docstring
+        return self._delete(node, "statement") or self.generic_visit(node)
+
+    def visit_Assign(self, node):
+        return self._delete(node, "assignment") or self.generic_visit(node)
+
+    def visit_AugAssign(self, node):
+        deleted = self._delete(node, "assignment")
+        if deleted:
+            return deleted
+        swap = _BIN_SWAP.get(type(node.op))
+        if swap and self._site(node, "%s= -> %s=" % (_SYM[type(node.op)], _SYM[swap])):
+            node.op = swap()
+            return node
+        return self.generic_visit(node)
+
+    def visit_Raise(self, node):
+        return self._delete(node, "raise") or self.generic_visit(node)
+
+    def visit_Continue(self, node):
+        return self._delete(node, "continue") or node
+
+    def visit_Break(self, node):
+        return self._delete(node, "break") or node
+
+    def visit_Return(self, node):
+        v = node.value
+        if v is not None and not (isinstance(v, ast.Constant) and v.value is None):
+            if self._site(node, "return x -> return None"):
+                node.value = ast.Constant(None)
+                return node
+        return self.generic_visit(node)
+
+    def visit_If(self, node):
+        if self._site(node, "if-body removed"):
+            return node.orelse or ast.Pass()
+        if node.orelse and self._site(node.orelse[0], "else branch removed (of the if at line %d)" % node.lineno):
+            node.orelse = []
+            return self.generic_visit(node)
+        return self.generic_visit(node)
+
+    # expressions
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        for i, op in enumerate(node.ops):
+            for new in _CMP_SWAP.get(type(op), ()):
+                if self._site(node, "%s -> %s" % (_SYM[type(op)], _SYM[new])):
+                    node.ops[i] = new()
+                    return node
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        swap = _BIN_SWAP.get(type(node.op))
+        if swap and self._site(node, "%s -> %s" % (_SYM[type(node.op)], _SYM[swap])):
+            node.op = swap()
+        return node
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        new = ast.Or if isinstance(node.op, ast.And) else ast.And
+        if self._site(node, "%s -> %s" % (_SYM[type(node.op)], _SYM[new])):
+            node.op = new()
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, (ast.Not, ast.USub)):
+            if self._site(node, "drop unary %s" % ("not" if isinstance(node.op, ast.Not) else "-")):
+                return node.operand
+        return node
+
+    def visit_Constant(self, node):
+        v = node.value
+        if isinstance(v, bool):
+            if self._site(node, "%r -> %r" % (v, not v)):
+                return ast.Constant(not v)
+        elif isinstance(v, (int, float)):
+            for d in (1, -1):
+                if self._site(node, "constant %r -> %r" % (v, v + d)):
+                    return ast.Constant(v + d)
+        return node
+
+
+def _source(module):
+    with open(os.path.join(ROOT, PACKAGE_DIR, module + ".py")) as f:
+        return f.read()
+
+
+def sites(module):
+    m = _Mutator()
+    m.visit(ast.parse(_source(module)))
+    return m.sites
+
+
+def mutant_tree(module, index):
+    tree = _Mutator(index).visit(ast.parse(_source(module)))
+    return ast.fix_missing_locations(tree)
+
+
+def show(module, index):
+    before = ast.unparse(ast.parse(_source(module))).splitlines()
+    after = ast.unparse(mutant_tree(module, index)).splitlines()
+    line, col, desc = sites(module)[index]
+    out = ["%s#%d %s.py:%d:%d: %s" % (module, index, module, line, col, desc)]
+    out += list(difflib.unified_diff(before, after, "original", "mutant", n=2, lineterm=""))[2:]
+    return "\n".join(out)
+
+
+class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves alarms.<module> from the mutant's code object (in the child)."""
+
+    def __init__(self, name, path, code):
+        self.name, self.path, self.code = name, path, code
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname == self.name:
+            return importlib.util.spec_from_file_location(fullname, self.path, loader=self)
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(self.code, module.__dict__)
+
+
+def _workdir(slot):
+    """A private cwd per worker: the repository's entries linked in, its own
+    build/ (test_config writes build/test_config_cpython), ../shared beside."""
+    base = os.path.join(ROOT, WORK)
+    wd = os.path.join(base, "w%d" % slot)
+    os.makedirs(os.path.join(wd, "build"), exist_ok=True)
+    for name in os.listdir(ROOT):
+        if name in ("build", ".git"):
+            continue
+        link = os.path.join(wd, name)
+        if not os.path.lexists(link):
+            os.symlink(os.path.join(ROOT, name), link)
+    shared = os.path.join(base, "shared")
+    if not os.path.lexists(shared):
+        os.symlink(os.path.normpath(os.path.join(ROOT, "..", "shared")), shared)
+    return wd
+
+
+def _run_tests(verbose):
+    """Every test_* function of TESTS in file order, stopping at the first
+    failure; returns 0 when all pass. The alarm tests are plain functions
+    (the dual ones also run on MicroPython without pytest; the hypothesis ones
+    call as they are), so no pytest is needed, which halves a mutant's cost."""
+    for p in ("firmware", "tools", os.path.join("tools", "host")):   # as conftest.py does
+        sys.path.insert(0, os.path.abspath(p))
+    for n, path in enumerate(TESTS):
+        if not os.path.exists(path):
+            continue
+        here = os.path.abspath(os.path.dirname(path))    # pytest's prepend import mode
+        if here not in sys.path:
+            sys.path.insert(0, here)
+        spec = importlib.util.spec_from_file_location("_mutation_test_%d" % n, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        names = [k for k in vars(mod) if k.startswith("test_") and callable(vars(mod)[k])]
+        for name in names:       # definition order (dicts keep insertion order)
+            try:
+                getattr(mod, name)()
+            except Exception:
+                if verbose:
+                    import traceback
+                    traceback.print_exc()
+                    print("FAILED %s::%s" % (path, name))
+                return 1
+    return 0
+
+
+def _child(module, index, wd, timeout_s, verbose):
+    signal.alarm(int(timeout_s) + 1)   # default action: the child dies (an endless loop)
+    os.chdir(wd)
+    if not verbose:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+    try:
+        if index is not None:
+            path = os.path.join(wd, PACKAGE_DIR, module + ".py")
+            code = compile(mutant_tree(module, index), path, "exec")
+            sys.meta_path.insert(0, _MutantFinder("alarms." + module, path, code))
+        import hypothesis
+        hypothesis.settings.register_profile("mutation", database=None, derandomize=True)
+        hypothesis.settings.load_profile("mutation")
+        rc = _run_tests(verbose)
+    except BaseException:
+        if verbose:
+            import traceback
+            traceback.print_exc()
+        rc = 99
+    sys.stdout.flush()
+    os._exit(int(rc))
+
+
+def _outcome(status):
+    if os.WIFSIGNALED(status):
+        return "timeout" if os.WTERMSIG(status) == signal.SIGALRM else "crashed"
+    return "survived" if os.WEXITSTATUS(status) == 0 else "killed"
+
+
+def run_all(jobs, only, timeout_s, progress=True):
+    """Every mutant of the chosen modules; returns {module: [(index, line, col, desc, outcome)]}."""
+    todo = [(m, i, line, col, desc) for m in only for i, (line, col, desc) in enumerate(sites(m))]
+    results = dict((m, []) for m in only)
+    slots = list(range(jobs))
+    workdirs = [_workdir(s) for s in slots]
+    running = {}          # pid -> (slot, item)
+    done = 0
+    while todo or running:
+        while todo and slots:
+            slot = slots.pop()
+            item = todo.pop(0)
+            pid = os.fork()
+            if pid == 0:
+                _child(item[0], item[1], workdirs[slot], timeout_s, False)
+            running[pid] = (slot, item)
+        pid, status = os.wait()
+        if pid not in running:
+            continue
+        slot, (m, i, line, col, desc) = running.pop(pid)
+        slots.append(slot)
+        results[m].append((i, line, col, desc, _outcome(status)))
+        done += 1
+        if progress and done % 25 == 0:
+            sys.stderr.write("  %d mutants run, %d to go\n" % (done, len(todo) + len(running)))
+    for m in results:
+        results[m].sort()
+    return results
+
+
+def baseline(timeout_s=600):
+    """The unmutated tests must pass in the same harness; returns seconds."""
+    wd = _workdir(0)
+    t0 = time.time()
+    pid = os.fork()
+    if pid == 0:
+        _child(None, None, wd, timeout_s, True)
+    _, status = os.waitpid(pid, 0)
+    if _outcome(status) != "survived":
+        raise SystemExit("mutation: the alarm tests fail without any mutant (%s); run them: "
+                         ".venv/bin/python -m pytest -x %s" % (_outcome(status), " ".join(TESTS)))
+    return time.time() - t0
+
+
+def report(results, seconds, jobs):
+    lines = ["%-9s %8s %7s %9s %7s" % ("module", "mutants", "killed", "survived", "score")]
+    total = killed = 0
+    for m, rows in results.items():
+        k = sum(1 for r in rows if r[4] != "survived")
+        lines.append("%-9s %8d %7d %9d %6.1f%%" % (m, len(rows), k, len(rows) - k,
+                                                   100.0 * k / len(rows) if rows else 100.0))
+        total += len(rows)
+        killed += k
+    lines.append("%-9s %8d %7d %9d %6.1f%%" % ("total", total, killed, total - killed,
+                                               100.0 * killed / total if total else 100.0))
+    lines.append("(%d s on %d jobs; killed includes timeouts)" % (seconds, jobs))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    global TESTS
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--only", default=",".join(MODULES), help="comma-separated modules of firmware/alarms/")
+    ap.add_argument("--out", default=os.path.join("build", "mutation.txt"))
+    ap.add_argument("--tests", default=",".join(TESTS), help="comma-separated test files (default: all above)")
+    ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    ap.add_argument("--show", help="MODULE#N: print that mutant as a diff")
+    args = ap.parse_args(argv)
+    if args.show:
+        m, _, n = args.show.partition("#")
+        print(show(m, int(n)))
+        return 0
+    TESTS = tuple(t.strip() for t in args.tests.split(",") if t.strip())
+    only = [m.strip() for m in args.only.split(",") if m.strip()]
+    for m in only:
+        if m not in MODULES:
+            ap.error("unknown module %r (one of %s)" % (m, ", ".join(MODULES)))
+    if args.list:
+        for m in only:
+            for i, (line, col, desc) in enumerate(sites(m)):
+                print("%s#%d\t%s.py:%d:%d\t%s" % (m, i, m, line, col, desc))
+        return 0
+    # pre-import what every child needs, so a fork costs no import time
+    import hypothesis  # noqa: F401
+    import hypothesis.strategies  # noqa: F401
+    t0 = time.time()
+    base = baseline()
+    timeout_s = max(10.0, 5 * base)
+    print("baseline: the alarm tests pass in %.1f s; mutant timeout %d s" % (base, timeout_s))
+    results = run_all(max(1, args.jobs), only, timeout_s)
+    seconds = time.time() - t0
+    summary = report(results, seconds, args.jobs)
+    print(summary)
+    out = os.path.join(ROOT, args.out)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write(summary + "\n\nsurvivors (python tools/mutation.py --show MODULE#N for the diff):\n")
+        for m, rows in results.items():
+            src = _source(m).splitlines()
+            for i, line, col, desc, outcome in rows:
+                if outcome == "survived":
+                    f.write("%s#%d\t%s/%s.py:%d:%d\t%s\t| %s\n" % (m, i, PACKAGE_DIR, m, line, col, desc,
+                                                                src[line - 1].strip() if line else ""))
+    print("survivors: " + os.path.relpath(out, ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
