@@ -17,7 +17,7 @@ MPY_VERSION := 1.29.0
 SECTION     ?=
 ARGS        ?=
 
-.PHONY: setup mqtt-broker browser test bench decode capture replay multitests sim flash clean help
+.PHONY: setup mqtt-broker browser test bench decode capture replay multitests mutation sim flash clean help
 
 help:
 	@echo "make test        set up (venv, MicroPython unix port, micropython-lib) and run all tests"
@@ -26,6 +26,7 @@ help:
 	@echo "make capture FILE=btsnoop_hci.log [ID=8XXXXX]   a Dexcom BLE capture through the codec"
 	@echo "make replay TRACE=file.csv   alarm onsets of the engine over a trace (JSON lines)"
 	@echo "make multitests  aioble's own multitests over the virtual radio (tools/multitests.py)"
+	@echo "make mutation    mutation score of the alarm engine's tests, survivors in build/mutation.txt (JOBS=2 ONLY=engine,...)"
 	@echo "make sim         the firmware on the host against a virtual transmitter (TRACE= DAYS= SPEED= HEADLESS=1 ...)"
 	@echo "make flash PORT=/dev/ttyUSB0 BOARD=esp32-devkitc [CONFIG=file.json]   install on a MicroPython board"
 
@@ -79,6 +80,11 @@ replay: setup
 # aioble's own multitests (micropython-lib) over the virtual radio; ends "N passed, M failed".
 multitests: setup
 	$(PY) tools/multitests.py
+
+# Mutation testing of firmware/alarms/ against its CPython tests (tools/mutation.py); ~15 min,
+# so not part of `make test`. Per module: mutants, killed, survived, score.
+mutation: setup
+	$(PY) tools/mutation.py --jobs $(or $(JOBS),2) $(if $(ONLY),--only $(ONLY))
 
 # The firmware on the host against the virtual transmitter (options: see tools/sim.py).
 sim: setup
