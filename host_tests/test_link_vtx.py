@@ -5,7 +5,7 @@ from conftest import run_micropython
 
 CORE = r'''
 import sys
-sys.path.insert(0, "tools")
+sys.path[:0] = ["tools", "tools/host"]
 from vtx import trace, transmitter, faults
 from dexcom import auth, build, replies, messages, backfill
 vals = trace.load("../shared/traces/adult_001.csv")

@@ -14,6 +14,9 @@ from dexcom import crc, glucose, messages
 from dexcom.backfill import Backfill
 from dexcom.errors import DexcomError
 
+sys.path.append(sys.path[0] + "/host")  # the script's own folder is tools/
+from xorshift import Rng  # noqa: E402
+
 VECTORS = "../shared/vectors/dexcom.json"
 # Opcodes whose replies carry no CRC (authentication characteristic).
 NO_CRC = (0x03, 0x05, 0x08, 0xFF)
@@ -23,24 +26,6 @@ LENGTHS = {0x03: (17, 20), 0x05: (3, 4), 0x08: (2,), 0xFF: (3,), 0x21: (18, 20),
            0x31: (16, 18), 0x33: (19, 20), 0x35: (5,), 0x4B: (19, 21), 0x4F: (16, 18, 20),
            0x51: (20,), 0x53: (7, 9, 19, 20), 0xD0: (4,)}
 
-
-class Rng:
-    def __init__(self, seed):
-        self.s = (seed * 2654435761 + 1) & 0xFFFFFFFF or 1
-
-    def u32(self):
-        x = self.s
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.s = x
-        return x
-
-    def below(self, n):
-        return self.u32() % n
-
-    def bytes(self, n):
-        return bytes(self.below(256) for _ in range(n))
 
 
 def load_seeds():

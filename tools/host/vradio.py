@@ -56,6 +56,7 @@ Fault injection (on the controller that should misbehave):
 import sys
 
 import vtime
+from xorshift import Rng
 
 # --- constants of the public `bluetooth` API ----------------------------------
 FLAG_BROADCAST = 0x0001
@@ -215,30 +216,6 @@ def _uuid_bytes(u):
 
 
 # --- helpers -------------------------------------------------------------------
-class Rng:
-    """Small deterministic generator (MicroPython's random has no instances)."""
-
-    def __init__(self, seed=1):
-        self.s = (seed * 2654435761 + 12345) & 0xFFFFFFFF or 1
-
-    def next32(self):
-        x = self.s
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.s = x
-        return x
-
-    def below(self, n):
-        return self.next32() % n if n > 0 else 0
-
-    def chance(self, p):
-        return p > 0 and self.next32() < p * 4294967296
-
-    def bytes(self, n):
-        return bytes(self.next32() & 0xFF for _ in range(n))
-
-
 def _print_exc(e):
     if hasattr(sys, "print_exception"):
         sys.print_exception(e)
@@ -264,7 +241,7 @@ class Air:
     def __init__(self, seed=1):
         self.controllers = {}  # addr -> local Controller
         self.advertisers = {}  # addr -> advertising state tuple (local and remote)
-        self.rng = Rng(seed)
+        self.rng = Rng(seed, salt=12345)
         # Link timing: frames leave at the next connection event after a 1 ms
         # host/controller latency, so an ATT request/response takes 1-2
         # connection intervals; NimBLE's initial interval is 30-50 ms.
@@ -552,7 +529,7 @@ class Controller:
         if len(adv) > 31 or len(rsp) > 31:
             raise ValueError("advertising payload too long")
         self._adv_cfg = (adv, rsp)
-        self._adv = [interval_us, adv, rsp, bool(connectable), self._now(), self.air.rng.next32() & 0xFFFF]
+        self._adv = [interval_us, adv, rsp, bool(connectable), self._now(), self.air.rng.u32() & 0xFFFF]
         self._publish_adv()
 
     def _publish_adv(self):
@@ -582,7 +559,7 @@ class Controller:
         window_us = max(2500, min(int(window_us), interval_us))
         now = self._now()
         self._scan = {"t0": now, "interval": interval_us, "window": window_us,
-                      "active": bool(active), "gen": self.air.rng.next32()}
+                      "active": bool(active), "gen": self.air.rng.u32()}
         if duration_ms:
             self._scan["timer"] = self._later(int(duration_ms) * 1000, self._end_scan, True)
         self._listen_all()

@@ -27,6 +27,8 @@
 #                   8-byte SensorRx, 10-byte battery reply
 #   phone_slot      a phone app holds the same slot: it connects first in
 #                   each window and bonds, so our bond is gone every time
+from xorshift import Rng  # noqa: F401  (tools/host; the transmitter uses F.Rng)
+
 PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
 MODES = ("rogue", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
          "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot")
@@ -57,26 +59,3 @@ def parse(spec):
         out[name] = r
     return out
 
-
-class Rng:
-    """xorshift32: the same sequence on every runtime for a seed."""
-
-    def __init__(self, seed):
-        self.s = (seed * 2654435761 + 1) & 0xFFFFFFFF or 1
-
-    def next(self):
-        s = self.s
-        s ^= (s << 13) & 0xFFFFFFFF
-        s ^= s >> 17
-        s ^= (s << 5) & 0xFFFFFFFF
-        self.s = s
-        return s
-
-    def random(self):
-        return self.next() / 4294967296.0
-
-    def below(self, n):
-        return self.next() % n if n > 0 else 0
-
-    def bytes(self, n):
-        return bytes(self.next() & 0xFF for _ in range(n))
