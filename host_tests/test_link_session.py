@@ -42,13 +42,15 @@ def test_existing_bond_is_reused_after_a_restart():
     assert s["what"]["bonded"] == 1 and "bond_lost" not in s["what"], s["what"]
 
 
-def test_a_lost_bond_file_is_replaced():
-    s = sim("--restart", "30", minutes=60)
-    assert s["what"]["bonded"] == 1
+def test_a_lost_bond_file_is_replaced(tmp_path):
+    bond = str(tmp_path / "bond.json")  # the same file for both runs (sim's default is per-args)
+    s = sim("--restart", "30", "--bond", bond, minutes=60)
+    assert s["what"]["bonded"] == 1 and s["bond_file"] > 0
     # The transmitter forgot us (a new transmitter controller) but our keys
     # remain: the link reports the lost bond and bonds again.
-    s = sim("--keep-bond", minutes=20)
+    s = sim("--keep-bond", "--bond", bond, minutes=20)
     clean(s)
+    assert s["what"].get("bond_lost") == 1, s["what"]
     assert s["what"].get("bonded", 0) >= 1 and s["capture_rate"] == 1.0, s["what"]
 
 
