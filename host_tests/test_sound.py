@@ -449,3 +449,32 @@ def test_wavpattern_renders_the_rhythm(tmp_path):
                 start, quiet = None, 0
     problems, info = check_iec("high", [(s, e + 1) for s, e in pulses], tol=3)
     assert info["pulses"] == [10, 10] and problems == [], (problems, info)
+
+
+def test_snoozed_or_acknowledged_alarm_is_silent_and_shows_steady():
+    # a snoozed (or acknowledged) alarm must not sound: the light stays on,
+    # steady, in its priority's colour; the same alarm sounding again does sound
+    res = run(r'''
+machine.set_log_limit(30000)
+ann = annunciator.Annunciator(B, clock_ms=now)
+seen = {}
+async def main():
+    asyncio.create_task(ann.run())
+    for status in ("snoozed", "acknowledged", "sounding"):
+        machine.clear_log()
+        ann.set({"type": "urgent_low", "priority": "high", "level": 0, "status": status})
+        leds = []
+        for i in range(80):  # 20 s, a look every 250 ms
+            await asyncio.sleep_ms(250)
+            leds.append(V.led_text(B["led"]))
+        seen[status] = {"pulses": V.buzzer_pulses(list(machine.LOG), BZ), "leds": leds}
+asyncio.run(main())
+out(seen=seen)
+''')
+    s = res["seen"]
+    for status in ("snoozed", "acknowledged"):
+        assert s[status]["pulses"] == [], (status, s[status]["pulses"])
+        leds = set(s[status]["leds"])  # steady red (maybe dimmed): one colour all along
+        assert len(leds) == 1 and leds.pop().startswith("red"), (status, s[status]["leds"])
+    assert len(s["sounding"]["pulses"]) >= 10  # the same alarm, sounding: at least one burst
+    assert set(s["sounding"]["leds"]) == {"red", "off"}  # and the red light flashes
