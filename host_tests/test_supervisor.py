@@ -16,7 +16,7 @@ from app import log
 log.sink = lambda line: None
 conds = []
 beats = []
-state = {"flaky": 0, "oom": 0}
+state = {"flaky": 0, "oom": 0, "recovers": 0}
 sup = Supervisor(lambda n, a: conds.append((n, a, clock.ms() // 1000)),
                  wdt=machine.WDT(timeout=30000))
 
@@ -42,6 +42,16 @@ async def oom(checkin):
         checkin()
         await asyncio.sleep(5)
 
+async def recovers(checkin):  # fails three times, then runs well
+    state["recovers"] += 1
+    checkin()
+    await asyncio.sleep(1)
+    if state["recovers"] <= 3:
+        raise ValueError("not yet")
+    while True:
+        checkin()
+        await asyncio.sleep(5)
+
 async def hangs(checkin):
     while clock.ms() < HANG_AT * 1000:
         checkin()
@@ -51,6 +61,7 @@ async def hangs(checkin):
 sup.add("alarms", alarms, 20, critical=True)
 sup.add("flaky", flaky, 20)
 sup.add("oom", oom, 20)
+sup.add("recovers", recovers, 20)
 sup.add("hangs", hangs, 20)
 try:
     asyncio.run(sup.run())
@@ -85,3 +96,13 @@ def test_failures_restart_and_raise_device_alarm_and_hang_resets():
 def test_no_reset_while_every_task_checks_in():
     out = run(hang_at=1000)
     assert 1020 <= out["reset_s"] <= 1055, out
+
+
+def test_device_alarm_clears_once_a_task_has_run_well_for_the_window():
+    # "recovers" fails three times in its first seconds (device alarm), then
+    # runs well: the alarm clears 10 min (window_s=600) after its last failure
+    out = run(hang_at=1000)
+    conds = [c for c in out["conds"] if c[0] == "task_recovers"]
+    assert [c[1] for c in conds] == [True, False], out["conds"]
+    assert conds[0][2] < 20 and 600 <= conds[1][2] - conds[0][2] <= 620, conds
+    assert out["state"]["recovers"] == 4
