@@ -40,3 +40,32 @@ def test_on_micropython(path, name):
     got, output = _run_module(path)
     assert name in got, "did not run on MicroPython:\n" + output[-3000:]
     assert got[name]["ok"], got[name].get("error")
+
+
+def _yields(fn):
+    """Whether fn's own body (not a nested def) yields: calling it runs nothing."""
+    todo = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def test_every_dual_test_is_a_plain_function():
+    # tools/host/mpytest.py counts a test that returns as passed: an async def or
+    # generator test would pass on MicroPython without running its body (pytest
+    # only skips or xfails it), and Test* classes never run on MicroPython.
+    bad = []
+    for path in DUAL:
+        for node in ast.parse(open(path).read()).body:
+            where = "%s::%s" % (os.path.basename(path), getattr(node, "name", "?"))
+            if isinstance(node, ast.AsyncFunctionDef) and node.name.startswith("test"):
+                bad.append(where + " is async")
+            elif isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and _yields(node):
+                bad.append(where + " is a generator")
+            elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+                bad.append(where + " is a class (mpytest runs module-level functions only)")
+    assert DUAL and bad == [], bad
