@@ -28,22 +28,6 @@ def _good():
     return cfg
 
 
-def _alarms_present():
-    try:
-        from alarms import settings  # noqa: F401
-        return True
-    except ImportError:
-        return False
-
-
-def _no_alarm_module_problem(problems):
-    """Until alarms.settings exists, exactly that one problem is expected; after, none."""
-    if _alarms_present():
-        return problems
-    assert "alarms: alarm settings not validated: module alarms.settings missing" in problems
-    return [p for p in problems if not p.startswith("alarms:")]
-
-
 def test_defaults_are_documented_and_safe():
     d = config.defaults()
     assert d["role"] == "leader" and d["slot"] == "receiver" and d["transmitter_id"] == ""
@@ -51,7 +35,7 @@ def test_defaults_are_documented_and_safe():
     assert d["wifi"] == [] and d["nightscout"]["url"] == "" and d["mqtt"]["host"] == ""
     assert d["follow"]["silent_min"] == 15
     clean, problems = config.validate(d)
-    assert _no_alarm_module_problem(problems) == []
+    assert problems == []
     assert clean == d
 
 
@@ -68,7 +52,7 @@ def test_every_problem_is_reported_with_its_key():
     bad["utc_offset_min"] = "60"
     bad["tranmsitter"] = "typo"
     clean, problems = config.validate(bad)
-    keys = _keys(_no_alarm_module_problem(problems))
+    keys = _keys(problems)
     for k in ("transmitter_id", "slot", "role", "wifi[0].ssid", "wifi[0].password", "mqtt.port",
               "nightscout.url", "lan_api.enabled", "follow.silent_min", "utc_offset_min",
               "tranmsitter"):
@@ -98,7 +82,7 @@ def test_plain_http_needs_explicit_consent():
     assert any(p.startswith("nightscout.url: http:// sends the secret") for p in problems)
     cfg["nightscout"]["allow_http"] = True
     _, problems = config.validate(cfg)
-    assert _no_alarm_module_problem(problems) == [], problems
+    assert problems == [], problems
 
 
 def test_https_needs_a_ca_certificate():
@@ -117,14 +101,14 @@ def test_follower_needs_a_url():
     assert "follow.url: must be set when role is \"follower\"" in problems
     cfg["follow"]["url"] = "http://leader.local:17580"
     _, problems = config.validate(cfg)
-    assert _no_alarm_module_problem(problems) == []
+    assert problems == []
 
 
 def test_transmitter_id_is_normalised():
     cfg = _good()
     cfg["transmitter_id"] = " 8g1234 "
     clean, problems = config.validate(cfg)
-    assert clean["transmitter_id"] == "8G1234" and _no_alarm_module_problem(problems) == []
+    assert clean["transmitter_id"] == "8G1234" and problems == []
 
 
 def test_secrets_never_in_redacted_or_messages():
@@ -164,15 +148,6 @@ def test_save_refuses_bad_config_and_writes_nothing():
 
 
 def test_save_then_load_round_trip():
-    if not _alarms_present():
-        # save() must refuse while alarm settings cannot be validated
-        path = _fresh("roundtrip.json")
-        try:
-            config.save(path, _good())
-            raise AssertionError("saved unvalidated alarm settings")
-        except config.ConfigError as e:
-            assert _keys(e.problems) == ["alarms"]
-        return
     path = _fresh("roundtrip.json")
     saved = config.save(path, _good())
     cfg, problems = config.load(path)
@@ -212,9 +187,6 @@ def test_urgent_low_floor_cannot_be_configured_away():
     cfg = _good()
     cfg["alarms"] = {"urgent_low": 40, "urgent_low_enabled": False, "high": 1000}
     clean, problems = config.validate(cfg)
-    if not _alarms_present():
-        assert "alarms: alarm settings not validated: module alarms.settings missing" in problems
-        return
     keys = " ".join(problems)
     assert "alarms.urgent_low" in keys and "50..70" in keys, problems  # says the range
     assert "alarms.urgent_low_enabled" in keys and "cannot be disabled" in keys, problems
@@ -233,16 +205,12 @@ def test_alarm_settings_are_validated_and_kept():
     cfg["alarms"] = {"low": 80, "schedule": [{"start": 1320, "end": 420, "high": 300,
                                               "urgent_high": 350}]}
     clean, problems = config.validate(cfg)
-    if not _alarms_present():
-        return
     assert problems == [], problems
     assert clean["alarms"]["low"] == 80 and clean["alarms"]["urgent_low"] == 55
     assert clean["alarms"]["schedule"][0]["start"] == 1320
 
 
 def test_forwarding_alarm_is_on_by_default_and_can_be_switched_off():
-    if not _alarms_present():
-        return
     cfg = _good()                          # Nightscout configured, alarms left at defaults
     assert config.validate(cfg)[0]["alarms"]["forwarding"] is True
     cfg["alarms"] = {"forwarding": False}  # the family's explicit choice
