@@ -37,6 +37,21 @@ def test_order_between_thresholds():
         assert "urgent_high=250 must be above high=300" in str(e)
 
 
+def test_low_must_stay_above_urgent_low():
+    # each within its own range (low 60..100, urgent_low 50..70), yet a low
+    # alarm at or below the urgent low would never warn first
+    for user, msg in (({"low": 60, "urgent_low": 65}, "low=60 must be above urgent_low=65"),
+                      ({"low": 65, "urgent_low": 65}, "low=65 must be above urgent_low=65"),
+                      ({"urgent_low": 65, "schedule": [{"start": 0, "end": 60, "low": 60}]},
+                       "schedule[0].low=60 must be above urgent_low=65")):
+        try:
+            settings.validate(user)
+            assert False, "accepted %r" % (user,)
+        except settings.SettingsError as e:
+            assert msg in e.problems, e.problems
+    assert settings.validate({"low": 66, "urgent_low": 65})["low"] == 66
+
+
 def test_booleans_are_strict():
     try:
         settings.validate({"low_enabled": 1})
