@@ -57,8 +57,15 @@ def test_bad_secret_backs_off_and_raises_forwarding(ns):
 def test_alarm_latency_unaffected_by_hanging_server(ns):
     out, _ = mpy_json("ns_scenarios.py", "hang", ns.port, ns.control_port)
     assert out["handled"] == 24
-    # the alarm stand-in handles each reading as fast as without forwarding
+    # the alarm stand-in handles each reading in the same scheduler instant
+    # (virtual time: deterministic) and as fast as without forwarding
+    assert out["lat_virtual_max_ms"] == 0, out
     assert out["lat_p99_ms"] < max(20.0, 5 * out["base_p99_ms"]), out
+    # no forwarding call blocks the whole process (that delays every task, the
+    # alarms too, and the latency above cannot see it: the reading arrives
+    # after the block). Real time between 200 ms heartbeats: ~10-100 ms here; a
+    # blocking socket call on the hanging server would take its 20 s timeout.
+    assert out["stall_max_ms"] < 1000, out
     assert out["stats"]["failures"] >= 3  # it did hang on the server
     assert ["forwarding", "nightscout_unreachable", True] in out["conds"]
     assert out["stored"] == 12 and out["unique"] and out["dates_in_order"], out  # and recovered
