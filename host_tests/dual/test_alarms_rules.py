@@ -882,3 +882,29 @@ def test_predictor_rate_limit_gap_restart_and_old_readings():
         p.update(i * 300, v)
     assert abs(p.predict(10, at_s=4 * 300 + 600)[0] - p.predict(20)[0]) < 1e-6
     assert p.predict(-5) == p.predict(0)
+
+
+def test_since_is_the_onset_time_and_survives_a_restore():
+    eng = make()
+    feed(eng, 0, 120)
+    feed(eng, 5 * MIN, 260)
+    for t in (10, 15, 20):
+        eng.tick(t * MIN)
+    a = alarm(eng, "high")
+    assert a["since_s"] == 5 * MIN and a["level"] == 3 and eng.loudest()["since_s"] == 5 * MIN
+    eng2 = make()
+    eng2.restore(eng.save(), 100)
+    assert alarm(eng2, "high")["since_s"] == 100 - 15 * MIN
+
+
+def test_restore_keeps_the_snooze_end():
+    eng = make(high_enabled=False)
+    series(eng, 0, [320])
+    eng.snooze(MIN)                                         # until 61 min
+    feed(eng, 10 * MIN, 320)
+    data = eng.save()                                       # saved at 10 min: 51 min left
+    eng2 = make(high_enabled=False)
+    eng2.restore(data, 0)
+    feed(eng2, 50 * MIN, 320)
+    assert kinds(eng2.tick(51 * MIN - 1)) == []
+    assert kinds(eng2.tick(51 * MIN)) == ["urgent_high"]
