@@ -1,0 +1,85 @@
+"""app.wiring on MicroPython: link events become the alarm conditions the
+engine sounds (docs/ARCHITECTURE.md events), and a part that cannot start
+raises an alarm instead of leaving the box quiet. The link and the engine are
+tested on their own elsewhere; this is the table between them."""
+import json
+
+import os
+
+from conftest import ROOT, run_micropython
+
+PROG = r'''
+import sys, json
+sys.path.insert(0, HOST)
+import vtime
+vtime.install(0, wall_unix=1700000000)
+from app import wiring, log
+log.sink = lambda line: None
+
+class App:
+    def __init__(self, cfg=None, board=None):
+        self.cfg = cfg or {}
+        self.board = board
+        self.status = {}
+        self.conds = []
+        self.emitted = []
+        self.wifi = self.link = None
+    def emit(self, ev):
+        self.emitted.append(ev["what"])
+    def condition(self, kind, name, active):
+        self.conds.append([kind, name, active])
+    def add_task(self, *a):
+        pass
+
+out = {}
+app = App()
+for ev in ({"what": "connected"}, {"what": "no_transmitter"}, {"what": "rogue"},
+           {"what": "auth_failed"}, {"what": "bond_lost"}, {"what": "slot_conflict"},
+           {"what": "authenticated"}, {"what": "battery_low", "active": True},
+           {"what": "battery_low", "active": False}):
+    del app.conds[:]
+    wiring.on_link_event(app, ev)
+    out[ev["what"] + ("" if "active" not in ev else "_" + str(ev["active"]))] = list(app.conds)
+out["emitted"] = app.emitted
+out["status_link"] = app.status["link"]
+
+app = App({"role": "leader", "transmitter_id": ""})   # nothing to read: must say so
+wiring._source(app)
+out["not_configured"] = app.conds
+
+app = App({"role": "leader"}, board=None)              # every part fails to start
+wiring.add_all(app)
+out["start_failures"] = app.conds
+print("RESULT " + json.dumps(out))
+'''
+
+
+def _run(tmp_path):  # in a scratch folder: the setup part may write its key file
+    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + PROG
+    return run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
+
+
+def test_link_events_raise_and_clear_the_link_alarms(tmp_path):
+    r = _run(tmp_path)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert line, r.stdout + r.stderr
+    out = json.loads(line[0][7:])
+    assert out["connected"] == []  # routine: no alarm
+    for what in ("no_transmitter", "rogue", "auth_failed", "bond_lost"):
+        assert out[what] == [["link", what, True]], (what, out[what])
+    assert out["slot_conflict"] == [["link", "bond_lost", True]]
+    # authenticated: every link problem is over
+    assert sorted(out["authenticated"]) == [["link", n, False] for n in
+                                            ("auth_failed", "bond_lost", "no_transmitter", "rogue")]
+    assert out["battery_low_True"] == [["transmitter_battery", "battery_low", True]]
+    assert out["battery_low_False"] == [["transmitter_battery", "battery_low", False]]
+    assert out["emitted"][:3] == ["connected", "no_transmitter", "rogue"]  # every event passed on
+    assert out["status_link"] == "battery_low"
+
+
+def test_no_transmitter_id_or_a_part_that_cannot_start_sounds(tmp_path):
+    r = _run(tmp_path)
+    out = json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")][0][7:])
+    assert out["not_configured"] == [["link", "not_configured", True]]
+    starts = [c for c in out["start_failures"] if c[0] == "device"]
+    assert ["device", "start_buttons", True] in starts, out["start_failures"]
