@@ -367,12 +367,22 @@ def main(argv=None):
     ap.add_argument("--tests", default=",".join(TESTS), help="comma-separated test files (default: all above)")
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--show", help="MODULE#N: print that mutant as a diff")
+    ap.add_argument("--run", help="MODULE#N: run the tests against that mutant, showing the first failure")
     args = ap.parse_args(argv)
     if args.show:
         m, _, n = args.show.partition("#")
         print(show(m, int(n)))
         return 0
     TESTS = tuple(t.strip() for t in args.tests.split(",") if t.strip())
+    if args.run:
+        m, _, n = args.run.partition("#")
+        print(show(m, int(n)))
+        pid = os.fork()
+        if pid == 0:
+            _child(m, int(n), _workdir(0), 600, True)
+        _, status = os.waitpid(pid, 0)
+        print(_outcome(status))
+        return 0
     only = [m.strip() for m in args.only.split(",") if m.strip()]
     for m in only:
         if m not in MODULES:
