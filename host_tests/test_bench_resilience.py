@@ -122,29 +122,46 @@ def test_no_data_under_a_louder_alarm_is_covered_and_silence_is_unsounded():
 # --- silent stale minutes -------------------------------------------------------------
 def test_a_stale_stretch_with_nothing_sounding_is_counted():
     events = [ann(0, "off"), reading(10 * MIN, 10 * MIN)]
-    # newest reading at 10 min; stale beyond 35 min; samples at 36..60 min
+    # newest reading at 10 min: stale (older than 25 min) from 35 min to the end at 60
     r = br.silent_stale(br.readings(events), br.sound_timeline(events), 60 * MIN)
-    assert r == {"minutes": 25, "worst_stretch_min": 25, "worst_from_ms": 36 * MIN,
-                 "first_at_ms": 36 * MIN}
+    assert r == {"minutes": 25.0, "stretches": 1, "worst_stretch_s": 1500.0,
+                 "worst_from_ms": 35 * MIN, "first_at_ms": 35 * MIN}
 
 
 def test_a_stale_stretch_with_an_alarm_sounding_or_snoozed_is_not_counted():
     base = [ann(0, "off"), reading(10 * MIN, 10 * MIN)]
     for late in ([ann(30 * MIN, "medium", "no_data")], [ann(30 * MIN, "snoozed", "no_data")],
-                 [ann(30 * MIN, "acknowledged", "no_data")]):
+                 [ann(30 * MIN, "acknowledged", "no_data")], [ann(30 * MIN, "low", "high")]):
         ev = base + late
         assert br.silent_stale(br.readings(ev), br.sound_timeline(ev), 60 * MIN)["minutes"] == 0
-    # the alarm stops at 50 min while the data is still old: 11 minutes (50..60)
+    # the alarm stops at 50 min while the data is still old: 10 minutes (50..60)
     ev = base + [ann(30 * MIN, "medium", "no_data"), ann(50 * MIN, "off")]
     r = br.silent_stale(br.readings(ev), br.sound_timeline(ev), 60 * MIN)
-    assert (r["minutes"], r["worst_from_ms"]) == (11, 50 * MIN)
+    assert (r["minutes"], r["worst_from_ms"]) == (10.0, 50 * MIN)
+    # an alarm that starts late: silent from 35 to 40 min
+    ev = base + [ann(40 * MIN, "medium", "no_data")]
+    r = br.silent_stale(br.readings(ev), br.sound_timeline(ev), 60 * MIN)
+    assert (r["minutes"], r["worst_stretch_s"]) == (5.0, 300.0)
+
+
+def test_a_reset_during_stale_data_is_silent_until_the_alarm_plays_again():
+    ev = [ann(0, "off"), reading(10 * MIN, 10 * MIN), ann(30 * MIN, "medium", "no_data"),
+          {"event": "reset", "t_ms": 40 * MIN}, ann(40 * MIN, "selftest"),
+          ann(40 * MIN + 1000, "medium", "no_data")]
+    r = br.silent_stale(br.readings(ev), br.sound_timeline(ev), 60 * MIN)
+    assert (r["stretches"], r["worst_stretch_s"], r["first_at_ms"]) == (1, 1.0, 40 * MIN)
 
 
 def test_an_old_backfill_does_not_freshen_and_a_new_reading_does():
     ev = [ann(0, "off"), reading(10 * MIN, 10 * MIN), reading(40 * MIN, 5 * MIN, "backfill"),
           reading(45 * MIN, 45 * MIN)]
     r = br.silent_stale(br.readings(ev), br.sound_timeline(ev), 60 * MIN)
-    assert (r["minutes"], r["first_at_ms"]) == (9, 36 * MIN)  # 36..44
+    assert (r["minutes"], r["first_at_ms"]) == (10.0, 35 * MIN)  # 35..45
+
+
+def test_before_the_first_reading_data_is_as_old_as_the_boot():
+    r = br.silent_stale([], br.sound_timeline([ann(0, "off")]), 30 * MIN)
+    assert (r["minutes"], r["first_at_ms"]) == (5.0, 25 * MIN)
 
 
 # --- readings captured ----------------------------------------------------------------------
