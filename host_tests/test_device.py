@@ -199,3 +199,39 @@ def test_the_power_hold_pin_is_driven_high_when_the_app_starts(tmp_path):
         os.path.join(ROOT, ".mpylib"))})
     line = [x for x in r.stdout.splitlines() if x.startswith("HOLD")]
     assert line and "'value': 1" in line[0] and "m5stickc-plus2" in line[0], r.stdout + r.stderr
+
+
+BUTTONS = r'''
+import json, machine, main, reading
+events = []
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+def urgent_low():
+    return [a["status"] for a in app.engine.active() if a["type"] == "urgent_low"]
+app._dispatch(app.engine.on_reading(reading.make(600, None, 50, None, 6), app.now_s(), 0))
+out = {"onset": urgent_low()}
+app.snooze()      # what a short press calls (sound/buttons.py on_snooze)
+out["snooze"] = urgent_low()
+out["snooze_events"] = [e["event"] for e in events if e["event"].startswith("alarm_")]
+app.engine.set_condition("transmitter_battery", "battery_low", True, app.now_s())
+app._dispatch([], True)
+app.acknowledge()  # a long press (on_ack)
+out["ack"] = [a["status"] for a in app.engine.active() if a["type"] == "transmitter_battery"]
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_buttons_reach_the_engine_through_the_app(tmp_path):
+    # sound/buttons.py calls App.snooze / App.acknowledge; those must snooze
+    # (acknowledge) the loudest alarm in the engine and say so
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "esp32-devkitc"}))
+    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + BUTTONS
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
+        os.path.join(ROOT, "tools", "host"), os.path.join(ROOT, "firmware"),
+        os.path.join(ROOT, ".mpylib"))})
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout + r.stderr
+    out = json.loads(line[0][7:])
+    assert out["onset"] == ["sounding"], out
+    assert out["snooze"] == ["snoozed"] and "alarm_snooze" in out["snooze_events"], out
+    assert out["ack"] == ["acknowledged"], out
