@@ -1079,7 +1079,7 @@ def test_restore_reads_the_documented_layout():
     import struct
     head = struct.pack(HEAD, 2, 2, 52, 60, -0x7FFFFFFF, 0, -0x7FFFFFFF, *([0.0] * 9 + [0]))
     ul = struct.pack(ALARM, 0, 1, 2, 2, 600, 300, 52, 1, 0)           # urgent_low snoozed 5 min more
-    dev = struct.pack(ALARM, 12, 0, 1, 1, 120, 0, -1, 255, 0)          # device sounding, unknown reason
+    dev = struct.pack(ALARM, 12, 0, 1, 1, 120, 0, -1, 23, 0)           # device sounding, unknown reason
     eng = make(schedule=[{"start": 0, "end": 10, "volume": 30}])
     series(eng, 0, [300])                                              # restore replaces what was there
     ev = eng.restore(head + ul + dev, 1000)
@@ -1106,7 +1106,8 @@ def test_restore_reads_the_documented_layout():
 
 def test_restored_sgv_and_predictor_carry_on():
     eng = make()
-    series(eng, 0, [100, 92, 84, 76])
+    feed(eng, 0, 100, mod=600)
+    series(eng, 5, [92, 84, 76])
     eng2 = make()
     ev = eng2.restore(eng.save(), 3000)
     assert [(e["type"], e["sgv"]) for e in ev] == [("urgent_low_soon", 76)]
@@ -1196,3 +1197,74 @@ def known_gap_warmup_notice_escalates_to_medium():
     for t in (5, 10, 15):
         feed(eng, t * MIN, 120)
     assert alarm(eng, "sensor")["priority"] == "low" and eng.unanswered() is None
+
+
+def _reference_filter(readings):
+    """The model of predict.py's header, written as a plain 3-state Kalman
+    filter with matrices: state (g, r, n), F = [[1, b, 0], [0, phi, 0],
+    [0, 0, a]], H = [1, 0, 1], R = WHITE_SD^2, Q from Q_LEVEL, Q_RATE and the
+    stationary AR(1) noise; restart on a gap over 30 min; rate clamped."""
+    import math
+    from alarms import predict as P
+
+    def mul(A, B):
+        return [[sum(A[i][k] * B[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
+
+    def tr(A):
+        return [[A[j][i] for j in range(3)] for i in range(3)]
+
+    x, Pm, last = None, None, None
+    for t_s, z in readings:
+        if last is None or t_s - last > 1800:
+            x = [float(z), 0.0, 0.0]
+            Pm = [[P._P0_LEVEL, 0.0, 0.0], [0.0, P._P0_RATE, 0.0], [0.0, 0.0, P.NOISE_SD ** 2]]
+        else:
+            dt = (t_s - last) / 60.0
+            phi = math.exp(-dt / P.TAU_MIN)
+            b = P.TAU_MIN * (1 - phi)
+            a = math.exp(-dt / P.NOISE_TAU_MIN)
+            F = [[1.0, b, 0.0], [0.0, phi, 0.0], [0.0, 0.0, a]]
+            Q = [[P.Q_LEVEL * dt + P.Q_RATE * dt ** 3 / 3, P.Q_RATE * dt ** 2 / 2, 0.0],
+                 [P.Q_RATE * dt ** 2 / 2, P.Q_RATE * dt, 0.0],
+                 [0.0, 0.0, P.NOISE_SD ** 2 * (1 - a * a)]]
+            x = [x[0] + b * x[1], phi * x[1], a * x[2]]
+            FP = mul(mul(F, Pm), tr(F))
+            Pm = [[FP[i][j] + Q[i][j] for j in range(3)] for i in range(3)]
+        last = t_s
+        PH = [Pm[i][0] + Pm[i][2] for i in range(3)]                  # P H'
+        S = PH[0] + PH[2] + P.WHITE_SD ** 2
+        K = [v / S for v in PH]
+        e = z - x[0] - x[2]
+        x = [x[i] + K[i] * e for i in range(3)]
+        x[1] = max(-P.RATE_LIMIT, min(P.RATE_LIMIT, x[1]))
+        Pm = [[Pm[i][j] - K[i] * PH[j] for j in range(3)] for i in range(3)]
+    return x, Pm
+
+
+def _close(a, b, tol=1e-6):
+    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+
+def test_predictor_is_the_documented_kalman_filter():
+    import math
+    from alarms.predict import Predictor, TAU_MIN, Q_LEVEL, Q_RATE
+    seq = [(0, 150), (300, 147), (600, 139), (910, 131), (1200, 126), (1500, 114), (1790, 109),
+           (2100, 104), (2400, 99), (3300, 92), (3600, 95), (3900, 101), (4200, 135), (4500, 180),
+           (4800, 178), (5100, 176), (7200, 90), (7500, 84), (7800, 60), (8100, 45)]
+    p = Predictor()
+    for n in range(1, len(seq) + 1):
+        p.update(*seq[n - 1])
+        x, Pm = _reference_filter(seq[:n])
+        got = (p.g, p.r, p.n, p.p00, p.p01, p.p02, p.p11, p.p12, p.p22)
+        want = (x[0], x[1], x[2], Pm[0][0], Pm[0][1], Pm[0][2], Pm[1][1], Pm[1][2], Pm[2][2])
+        for i in range(9):
+            assert _close(got[i], want[i]), (n, i, got[i], want[i])
+        for h in (0, 10, 20, 30):
+            b = TAU_MIN * (1 - math.exp(-h / TAU_MIN))
+            var = Pm[0][0] + 2 * b * Pm[0][1] + b * b * Pm[1][1] + Q_LEVEL * h + Q_RATE * h ** 3 / 3
+            m, sd = p.predict(h)
+            assert _close(m, x[0] + b * x[1]) and _close(sd, math.sqrt(var)), (n, h)
+    p = Predictor()
+    p.update(0, 100)
+    p.update(300, 400)                                                   # +60 mg/dL/min: clamped
+    assert p.rate() == 5.0
