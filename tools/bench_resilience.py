@@ -4,8 +4,9 @@ Runs the real firmware headless (tools/sim.py through bench_device._sim) for
 DAYS simulated days on the N_TRACES traces of ../shared/traces with the most
 minutes below 55 mg/dL in those days, under each scenario of SCENARIOS
 (clean radio, realistic radio faults, a 1-hour transmitter outage across the
-first urgent low, firmware faults: the alarm task crashing and a reset in the
-middle of an alarm, a hung annunciator task), and turns the event lines into:
+first urgent low, the same outage with a reset 14 min into the data gap,
+firmware faults: the alarm task crashing and a reset in the middle of an
+alarm, a hung annunciator task), and turns the event lines into:
 
 - urgent_low_to_sound_s: for each episode where the virtual transmitter's
   glucose is below 55 (from the trace and the transmitter's window times),
@@ -29,8 +30,8 @@ across resets); the virtual transmitter takes reading k at
 FIRST_WINDOW_MS + k * WINDOW_MS and stamps it dex_s = DEX0_S + that time
 (tools/vtx/transmitter.py defaults: age 10 days, first window 60 s, 5 min).
 The `*_s` figures are virtual seconds. Trace i (0, 1, ...) runs with SEED + i (its own
-radio faults). Set RESILIENCE_DAYS / RESILIENCE_TRACES
-to change the run's size (defaults 3 and 3: about 2 minutes on 2 cores).
+radio faults). Set RESILIENCE_DAYS / RESILIENCE_TRACES to change the run's
+size (defaults 3 and 3: 18 runs, about 7 CPU-minutes, 4 to 6 minutes on 2 cores).
 """
 import json
 import os
@@ -367,12 +368,21 @@ def scenarios(episodes, end_ms):
     e1 = episodes[0][0] if episodes else end_ms // 2
     e2 = episodes[1][0] if len(episodes) > 1 else e1 + 30 * 60000
     outage_from = max(FIRST_WINDOW_MS, e1 - 30 * 60000)
+    k = (e1 - 3 * 3600000 - FIRST_WINDOW_MS) // WINDOW_MS
+    if k < 1:
+        k = (e1 + 2 * 3600000 - FIRST_WINDOW_MS) // WINDOW_MS
+    gap_last = FIRST_WINDOW_MS + k * WINDOW_MS   # the last window before that outage
+    gap_from = gap_last + 2 * 60000
     return [
         ("clean", "", None),
         ("radio_faults", RADIO_FAULTS, None),
         # the transmitter silent (no advertising at all) for 1 h across the first urgent low
         ("outage_1h", "", {"faults_at_s": [[outage_from / 1000, "miss"],
                                            [outage_from / 1000 + 3600, ""]]}),
+        # a 1-h outage 3 h before the first low, and the board resets 14 min after the
+        # last reading, before no_data (20 min) or the link alarm (3 missed windows)
+        ("outage_reset", "", {"faults_at_s": [[gap_from / 1000, "miss"], [gap_from / 1000 + 3600, ""]],
+                              "reset_at_s": (gap_last + 14 * 60000) / 1000}),
         # the alarm task fails 3 times as the first low starts (the supervisor
         # restarts it at once and raises `device`), and the board resets 5 min
         # into the second one (the alarm state comes back from RTC memory)
