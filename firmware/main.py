@@ -41,6 +41,7 @@ class App:
         self.config_path = config_path
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
         self.timesync = None
+        self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
         self.rtc = persist.RtcStore(machine.RTC())
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)

@@ -83,3 +83,66 @@ def test_no_transmitter_id_or_a_part_that_cannot_start_sounds(tmp_path):
     assert out["not_configured"] == [["link", "not_configured", True]]
     starts = [c for c in out["start_failures"] if c[0] == "device"]
     assert ["device", "start_buttons", True] in starts, out["start_failures"]
+
+
+RESTART = r'''
+import sys, json, os
+sys.path.insert(0, HOST)
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio
+from app import wiring, log
+lines = []
+log.sink = lines.append
+
+class App:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.listeners, self.before_reset, self.tasks = [], [], []
+        self.link = self.wifi = None
+    def emit(self, ev):
+        pass
+    def condition(self, kind, name, active):
+        pass
+    def add_task(self, *a, **k):
+        self.tasks.append(a[0])
+
+out = {}
+app = App({"wifi": [{"ssid": "home", "password": "secret12"}],
+           "nightscout": {"url": "http://127.0.0.1:9", "api_secret": "0123456789abcdef",
+                          "allow_http": True}})
+wiring._forwarding(app)
+import reading
+for i in range(3):   # three readings wait for an unreachable server
+    ev = reading.as_event(reading.make(1000 + 300 * i, 1700000000 + 300 * i, 100 + i, 0, 6))
+    for fn in app.listeners:
+        fn(ev)
+def broken():
+    raise OSError(28)   # ENOSPC: the flash is full
+app.before_reset.insert(0, broken)
+wiring._restart_soon(app)
+async def main():
+    await asyncio.sleep(10)
+try:
+    asyncio.run(main())
+    out["reset"] = False
+except SystemExit:
+    out["reset"] = True
+out["queue_file"] = os.stat("nsqueue.bin")[6] if "nsqueue.bin" in os.listdir() else 0
+out["logged"] = [ln for ln in lines if "before restart" in ln]
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_settings_restart_writes_the_upload_queue_first(tmp_path):
+    """New settings restart the box; readings still waiting for Nightscout are
+    written to flash first (they are read back at boot), and a hook that fails
+    (full flash) is logged and does not stop the restart."""
+    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + RESTART
+    r = run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert line, r.stdout + r.stderr
+    out = json.loads(line[0][7:])
+    assert out["reset"] is True
+    assert out["queue_file"] > 0, out
+    assert out["logged"], out

@@ -181,6 +181,7 @@ def _forwarding(app):
                                  "ca_file": ns.get("ca_file") or None}, on_condition=cond,
                                 wifi=keeper, store_path="nsqueue.bin", on_server_date=ts.offer_date)
         app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
+        app.before_reset.append(up.flush_to_flash)  # unsent readings survive a settings restart
         supervise(app, "nightscout", up.run, 600)
     if mq.get("host"):
         from forward.mqtt import MqttPublisher
@@ -277,6 +278,11 @@ def _restart_soon(app):
     in RTC memory, and the new configuration is read from scratch."""
     async def later():
         await asyncio.sleep(3)
+        for hook in app.before_reset:
+            try:
+                hook()
+            except Exception as e:  # a full flash must not stop the new settings
+                log.exc(e, "before restart")
         import machine
         machine.reset()
     log.info("settings saved: restarting to apply them")
