@@ -69,3 +69,15 @@ def test_every_dual_test_is_a_plain_function():
             elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
                 bad.append(where + " is a class (mpytest runs module-level functions only)")
     assert DUAL and bad == [], bad
+
+
+def test_the_runner_fails_a_test_that_does_not_run(tmp_path):
+    """mpytest itself: a generator or async test returns without running its
+    body (it would pass on MicroPython unseen); the runner reports it failed."""
+    mod = tmp_path / "test_scratch_runner.py"
+    mod.write_text("def test_gen():\n    yield 1\n\n"
+                   "async def test_async():\n    assert False\n\n"
+                   "def test_plain():\n    assert 1 + 1 == 2\n")
+    r = run_micropython(["tools/host/mpytest.py", str(mod)], check=False)
+    got = {d["name"]: d["ok"] for d in map(json.loads, r.stdout.splitlines())}
+    assert got == {"test_gen": False, "test_async": False, "test_plain": True}, r.stdout
