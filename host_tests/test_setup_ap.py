@@ -83,7 +83,7 @@ def test_server_guards_without_browser(tmp_path):
         code, page = _post(srv.url("/settings"), {"password": "right-password"})
         assert code == 429 and "wait a minute" in page
         # the LAN API in the same process still answers (and still refuses bodies)
-        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/status.json" % (srv.port + 1),
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/status.json" % srv.api_port,
                                     timeout=10) as r:
             assert json.loads(r.read())["status"] == "ok"
     finally:

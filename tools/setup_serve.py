@@ -2,7 +2,7 @@
 # the browser test (host_tests/test_setup_browser.py) and for trying it by hand:
 #
 #   MICROPYPATH=.frozen:$PWD/firmware:$PWD/.mpylib:$PWD/tools/host \
-#     .venv/bin/micropython -X heapsize=64K tools/setup_serve.py DIR PORT [--lan-api]
+#     .venv/bin/micropython -X heapsize=64K tools/setup_serve.py DIR PORT [--lan-api [--lan-api-port N]]
 #
 # DIR holds config.json (a missing one means the defaults, as on a new box)
 # and the AP key. The clock is vtime at speed 1 (real time), `network` is the host fake
@@ -36,6 +36,9 @@ from setup import web  # noqa: E402
 
 folder, port = sys.argv[1], int(sys.argv[2])
 lan_api = "--lan-api" in sys.argv
+# --lan-api-port N: where the LAN API listens (default PORT + 1)
+lan_api_port = (int(sys.argv[sys.argv.index("--lan-api-port") + 1]) if "--lan-api-port" in sys.argv
+                else port + 1)
 cfg_path = folder + "/config.json"
 log.sink = lambda line: print(line, file=sys.stderr)
 peak = [0]
@@ -124,7 +127,7 @@ async def main():
     if lan_api:
         from forward.lanapi import LanApi
         from forward.history import History
-        api = LanApi({"port": port + 1}, History(8))
+        api = LanApi({"port": lan_api_port}, History(8))
         tasks.append(asyncio.create_task(api.run("127.0.0.1")))
     server = asyncio.create_task(srv.run("127.0.0.1", port))
     await asyncio.sleep(0.1)

@@ -98,6 +98,7 @@ def result(up, alarm, **extra):
            "lat_virtual_max_ms": max(alarm.virt_ms) if alarm.virt_ms else None,
            "stall_max_ms": stall["max_ms"],
            "secret_in_logs": any(SECRET in m or "f2a" in m for m in logs),
+           "timeouts": sum(1 for m in logs if "no answer within" in m),
            "logs": logs[-5:]}
     out.update(extra)
     print(json.dumps(out))
