@@ -73,6 +73,13 @@ def test_transient_faults_recover(fault):
         assert w["disconnected"] > w["authenticated"] or s["backfill"] > 0, w
     if fault == "slow":
         assert s["status"]["last_session_ms"] < 2000 and s["max_session_ms"] > 5000, s
+    if fault in ("crc", "garbage", "truncate"):
+        # the fault did hit (the transmitter damaged replies) and the link noticed
+        assert s["damaged_by_tx"].get(fault, 0) + s["damaged_by_tx"].get(fault + "_frame", 0) >= 1, s
+        if s["damaged_by_tx"].get(fault):
+            assert s["status"]["bad_replies"] >= 1, s["status"]
+            if not s["damaged_by_tx"].get(fault + "_frame"):
+                assert s["backfill"] == 0, s  # asked again in the same session
 
 
 def test_a_transmitter_answering_glucose_with_the_g6_layout_is_read():

@@ -152,7 +152,7 @@ summary = {
     "scan_duty": sum(l.scan_ms for l in links) / (end_us / 1000),
     "readings_before_mark": before_mark[0], "bond_file": _bond_len(),
     "what": {}, "missing_windows": missing[:20], "tx_log": len(tx.log), "status": lk.status(),
-    "missed_by_tx": sum(1 for x in tx.log if x[1] == "missed"),
+    "missed_by_tx": sum(1 for x in tx.log if x[1] == "missed"), "damaged_by_tx": tx.damaged,
 }
 summary["what"] = counts
 if ARGS["events"]:

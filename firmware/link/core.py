@@ -109,6 +109,7 @@ class Link:
         self.good_sessions = 0
         self.readings = 0
         self.backfilled = 0
+        self.bad_replies = 0       # malformed or foreign replies (each asked again once)
         self.scan_ms = 0           # total time spent scanning
         self.last_session_ms = None
         self.last_reason = None
@@ -132,6 +133,7 @@ class Link:
         return {"state": self.state, "transmitter": self.tx_id, "slot": self.cfg["slot"],
                 "bonded": self.have_bond, "sessions": self.sessions, "good_sessions": self.good_sessions,
                 "readings": self.readings, "backfilled": self.backfilled, "missed_windows": self.missed,
+                "bad_replies": self.bad_replies,
                 "last_dex_s": self.seen.newest, "last_session_ms": self.last_session_ms,
                 "last_reason": self.last_reason, "sensor_state": self.sensor_state,
                 "tx_status": self.tx_status, "battery": self.battery, "scan_ms": self.scan_ms,
@@ -395,6 +397,7 @@ class Link:
                     return rx        # authentication: no CRC, parser checks length
                 if _crc_ok(rx):
                     return rx
+            self.bad_replies += 1
             if attempt:
                 raise DexcomError("reply %s to request 0x%02x is malformed" % (bytes(rx[:4]).hex() if rx else "-", msg[0]))
         return rx

@@ -64,6 +64,7 @@ class Transmitter:
         self.win = {}             # per-window faults rolled at the last wake
         self.states = {}          # window -> sensor state it was taken in
         self.log = []             # (window k, what) for tests and benches
+        self.damaged = {}         # fault -> replies it damaged (crc, garbage, truncate, truncate_frame)
 
     # --- configuration -------------------------------------------------------
     def set_faults(self, spec):
@@ -224,13 +225,18 @@ class Transmitter:
     def _damage(self, conn, msg):
         i = conn.replies
         conn.replies += 1
-        if self.win.get("crc_at") == i and "crc" in self.win:
-            return msg[:-1] + bytes(((msg[-1] + 1) & 0xFF,))
-        if self.win.get("garbage_at") == i and "garbage" in self.win:
-            return self.rng.bytes(len(msg))
-        if self.win.get("truncate_at") == i and "truncate" in self.win:
-            return msg[:max(1, len(msg) // 2)]
+        for name in ("crc", "garbage", "truncate"):
+            if self.win.get(name + "_at") == i and name in self.win:
+                self._count_damage(name)
+                if name == "crc":
+                    return msg[:-1] + bytes(((msg[-1] + 1) & 0xFF,))
+                if name == "garbage":
+                    return self.rng.bytes(len(msg))
+                return msg[:max(1, len(msg) // 2)]
         return msg
+
+    def _count_damage(self, name):
+        self.damaged[name] = self.damaged.get(name, 0) + 1
 
     def _control_body(self, op, data, now_us):
         st = self.status()
@@ -313,6 +319,7 @@ class Transmitter:
             if bad is not None and i == bad % len(frames) and len(frames) > 1:
                 fr = fr[:len(fr) // 2]
                 del self.win["truncate"]
+                self._count_damage("truncate_frame")
             acts.append(("notify", "backfill", fr))
         acts.append(("indicate", "control", self._damage(conn, wire.with_crc(reply))))
         return acts
