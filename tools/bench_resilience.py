@@ -423,7 +423,7 @@ def _one(job):
     return name, fig
 
 
-def around(events, t_ms, before_ms=15 * 60000, after_ms=5 * 60000):
+def around(events, t_ms, before_ms=30 * 60000, after_ms=10 * 60000):
     """The event lines near t_ms (links left out), for a write-up."""
     return [e for e in events if t_ms - before_ms <= e.get("t_ms", 0) <= t_ms + after_ms
             and e.get("event") not in ("link", "heap")]
