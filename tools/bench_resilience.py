@@ -63,7 +63,7 @@ SEED = 1
 
 
 class ResilienceError(Exception):
-    """The run cannot be measured (no trace with an urgent low, bad events)."""
+    """The run cannot be measured (no trace with an urgent low, a trace without cgm)."""
 
 
 # --- the truth: the trace as the virtual transmitter plays it ----------------------
