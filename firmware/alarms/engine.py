@@ -166,8 +166,9 @@ class AlarmEngine:
         for kind in list(self._alarms):
             rec = self._alarms[kind]
             if rec[_ST] == SOUNDING:
-                if rec[_REASON] in NOTICES and now_s - rec[_SINCE] >= s["notice_minutes"] * 60:
-                    self._clear(kind, events)
+                if rec[_REASON] in NOTICES:   # a notice does not escalate; it clears by itself
+                    if now_s - rec[_SINCE] >= s["notice_minutes"] * 60:
+                        self._clear(kind, events)
                     continue
                 if rec[_LV] < MAX_LEVEL and now_s >= rec[_ESC]:
                     rec[_LV] += 1

@@ -1,15 +1,16 @@
 # Glucose conditions of the alarm engine (split from engine.py so each module
 # compiles within the board's heap). `self` is the AlarmEngine.
 from alarms import settings as _settings
-from alarms.kinds import SNOOZED, GLUCOSE, WORSE_MGDL, _ST, _UNTIL, _AUX
+from alarms.kinds import SNOOZED, ACKNOWLEDGED, GLUCOSE, WORSE_MGDL, _ST, _UNTIL, _AUX
 
 # Prediction decisions (see predict.py for the model: the prediction is of TRUE
 # glucose, with the sensor's drifting error estimated and excluded, and its SD
 # includes the uncertainty about that error). The urgent-low-soon alarm fires
 # when the lower ULS_Z-sigma bound of the prediction urgent_low_soon_minutes
 # ahead is below urgent_low (P > ~7 %) while glucose falls; the low alarm when the reading
-# is below low and the filtered level agrees, or when the prediction low_minutes
-# ahead (lower LOW_Z bound) is below low.
+# is below low and the filter agrees (level below low + LOW_LEVEL_MARGIN, or falling
+# at LOW_CONFIRM_FALL or faster), or when the prediction low_minutes ahead (lower
+# LOW_Z bound) is below low.
 ULS_Z = 1.5
 ULS_MIN_FALL = 0.3    # mg/dL/min: the filtered rate must be at least this steep a fall
 ULS_LEVEL_CAP = 45    # ... and the filtered level below urgent_low + this
@@ -17,6 +18,7 @@ REARM_S = 0           # a low-side alarm that cleared cannot start again for thi
 LOW_Z = 0.0
 LOW_MIN_FALL = 0.3
 LOW_LEVEL_MARGIN = 4  # a reading below low raises only if the filtered level is below low + this
+LOW_CONFIRM_FALL = 1.0  # ... or glucose falls at least this fast, mg/dL/min (Dexcom's 45-degree arrow)
 _LOW_SIDE = ("urgent_low", "urgent_low_soon", "low")
 LAG_MIN = 0           # minutes added to every horizon: blood glucose leads the interstitial reading
 
@@ -44,7 +46,10 @@ def conditions(self, sgv, t_read, s):
         if ready and s["low_minutes"]:
             m, sd = p.predict(s["low_minutes"] + LAG_MIN)
             predicted = m - LOW_Z * sd < low and rate <= -LOW_MIN_FALL
-        if (sgv < low and (not ready or p.level() < low + LOW_LEVEL_MARGIN)) or predicted:
+        # a reading below low raises when the filter agrees it is not a lone
+        # dip: its level is low too, or glucose is falling (the level lags a fall)
+        if (sgv < low and (not ready or p.level() < low + LOW_LEVEL_MARGIN or rate <= -LOW_CONFIRM_FALL)) \
+                or predicted:
             out["low"] = 2
         elif sgv < low + _settings.HYST_LOW:
             out["low"] = 1
@@ -80,18 +85,29 @@ def conditions(self, sgv, t_read, s):
     # Low-side hierarchy urgent_low > urgent_low_soon > low: a lower alarm does
     # not start while a higher one is active (it would announce nothing new);
     # its condition keeps the higher one active instead, so the episode ends
-    # with one clear, not a new onset of the lower alarm.
+    # with one clear, not a new onset of the lower alarm. Except when the
+    # person answered the higher one (acknowledged, or its snooze is over) and
+    # its own condition no longer raises: then it clears and the lower one
+    # starts, so a glucose that stays low is never silent for longer than a snooze.
     alarms = self._alarms
     for i, kind in enumerate(_LOW_SIDE):
         if kind in alarms or out.get(kind, 0) == 0:
             continue
         for higher in _LOW_SIDE[:i]:
-            if higher in alarms or (higher == "urgent_low" and out.get(higher) == 2):
+            rec = alarms.get(higher)
+            if rec is not None and out[kind] == 2 and out.get(higher, 0) < 2 and _answered(rec, self._now):
+                out[higher] = 0
+                continue
+            if rec is not None or (higher == "urgent_low" and out.get(higher) == 2):
                 out.pop(kind)
-                if higher in alarms and higher != "urgent_low" and out.get(higher, 0) < 1:
+                if rec is not None and higher != "urgent_low" and out.get(higher, 0) < 1:
                     out[higher] = 1
                 break
     return out
+
+
+def _answered(rec, now_s):
+    return rec[_ST] == ACKNOWLEDGED or (rec[_ST] == SNOOZED and now_s is not None and now_s >= rec[_UNTIL])
 
 def evaluate(self, sgv, t_read, now_s, events):
     s = self.current_settings(now_s)
