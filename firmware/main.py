@@ -21,6 +21,7 @@ from sound.annunciator import Annunciator
 
 CONFIG_PATH = "config.json"
 TICK_S = 5            # engine tick: no_data, escalation, snooze expiry
+SAVE_S = 60           # the alarm state goes to RTC memory at least this often
 HEALTH_S = 300        # heap check (a full collection costs milliseconds)
 WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
@@ -31,6 +32,7 @@ class App:
     def __init__(self, config_path=CONFIG_PATH, wdt_ms=WDT_MS, boards_dirs=None, listeners=()):
         self.listeners = list(listeners)  # fn(event dict): forwarders, LAN API, a console printer
         self.inbox = []          # readings from the link, consumed by the alarm task
+        self._saved_s = 0        # when the alarm state last went to RTC memory
         self.wake = asyncio.Event()
         self.history = []        # recent readings (newest last), for the LAN API
         self.status = {"link": None, "last_reading": None}
@@ -105,6 +107,7 @@ class App:
         try:
             r = self.status["last_reading"]
             self.rtc.save(self.engine.save(), r[reading.DEX_S] if r and r[reading.SOURCE] != "follow" else None)
+            self._saved_s = self.now_s()
         except Exception as e:
             log.exc(e, "could not save alarm state")
 
@@ -136,7 +139,8 @@ class App:
                 gc.collect()  # a reading is due every 5 min: start it on a tidy heap
             while self.inbox:
                 self._take_reading(self.inbox.pop(0))
-            self._dispatch(self.engine.tick(self.now_s(), self.minute_of_day()))
+            now = self.now_s()
+            self._dispatch(self.engine.tick(now, self.minute_of_day()), now - self._saved_s >= SAVE_S)
             try:
                 await asyncio.wait_for_ms(self.wake.wait(), TICK_S * 1000)
             except asyncio.TimeoutError:
@@ -148,7 +152,10 @@ class App:
         if not blob:
             return
         try:
-            self.engine.restore(blob, self.now_s())
+            away = self.rtc.away_s
+            if away is None:  # the wall clock was set meanwhile: take the reset as instant
+                log.error("time away during the reset unknown")
+            self.engine.restore(blob, self.now_s(), away or 0)
         except Exception as e:
             log.exc(e, "saved alarm state unusable")
 

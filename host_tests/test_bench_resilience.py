@@ -248,14 +248,11 @@ def test_real_firmware_sounds_no_data_when_the_transmitter_goes_silent():
     assert any(e["event"] == "alarm_onset" and e["type"] == "no_data" for e in events)
 
 
-@pytest.mark.xfail(strict=True, reason="SILENT FAILURE found by the resilience bench: after a reset, "
-                   "no_data counts from the last RTC save, which happens only when an alarm changes, "
-                   "so the time between the last reading and the reset is lost (firmware/app, alarms/persist)")
 def test_real_firmware_a_reset_in_a_data_gap_keeps_the_no_data_clock():
     # the transmitter silent from 30 to 90 min (last reading taken at 26 min); the board
     # resets 14 min after that reading, before no_data (20 min) or the link alarm (3
-    # missed windows, ~15 min). Seen: no_data 2040 s after the reading instead of ~1200,
-    # and 4 min (from 51 to 55 min) of 25-min-old data with nothing sounding.
+    # missed windows, ~15 min). Before the RTC record kept its save time: no_data 2040 s
+    # after the reading instead of ~1200, and 4 min of 25-min-old data with nothing sounding.
     path, values, i = _first_stretch(lambda v, i: all(100 <= x <= 180 for x in v[i:i + 24]))
     last = br.FIRST_WINDOW_MS + 5 * br.WINDOW_MS  # the last window before 30 min
     fig, events, _ = _run("reset-in-gap", path, values, i, 2,

@@ -291,6 +291,6 @@ class AlarmEngine:
         from alarms.persist import save
         return save(self)
 
-    def restore(self, data, now_s):
+    def restore(self, data, now_s, away_s=0):
         from alarms.persist import restore
-        return restore(self, data, now_s)
+        return restore(self, data, now_s, away_s)

@@ -1,7 +1,8 @@
 # save()/restore() of the alarm engine for RTC memory (survives a reset, not a
 # power cut). Times are stored relative to the engine's last now_s, so they
-# survive the monotonic clock restarting at boot; restore(data, now_s) maps
-# them onto the new clock (the reset itself is taken as instantaneous).
+# survive the monotonic clock restarting at boot; restore(data, now_s, away_s)
+# maps them onto the new clock, aged by away_s, the time from the save to now
+# (the caller knows it from the RTC's clock; 0 takes the reset as instantaneous).
 # Layout (little-endian), 55 bytes + 16 per active alarm:
 #   header  B version, B alarm count, h last sgv (-1 none), i last reading age s,
 #           i persistent-high age s, h minute of day (-1 unknown),
@@ -42,7 +43,7 @@ def save(eng):
     return bytes(out)
 
 
-def restore(eng, data, now_s):
+def restore(eng, data, now_s, away_s=0):
     """Load saved state into eng; returns an alarm_onset event (restored=True)
     for every alarm that was sounding, so it sounds again at once."""
     try:
@@ -56,10 +57,12 @@ def restore(eng, data, now_s):
     if len(data) != size_h + count * size_a:
         raise _e.EngineError("saved alarm state: %d bytes for %d alarms" % (len(data), count))
 
-    def back(ago):
-        return None if ago == _NONE else now_s - ago
+    saved = now_s - away_s  # the save, on the new clock
 
-    eng._clock(now_s, None if head[5] < 0 else head[5])
+    def back(ago):
+        return None if ago == _NONE else saved - ago
+
+    eng._clock(now_s, None if head[5] < 0 else (head[5] + away_s // 60) % 1440)
     eng._last_sgv = None if head[2] < 0 else head[2]
     eng._last_t = back(head[3])
     eng._above_since = back(head[4])
@@ -76,9 +79,9 @@ def restore(eng, data, now_s):
             raise _e.EngineError("saved alarm state: bad alarm record %r" % (f,))
         kind = _e.TYPES[f[0]]
         reason = _e.REASONS[f[7]] if f[7] < len(_e.REASONS) else "unknown"
-        until = now_s + f[5] if f[1] == _e.SNOOZED else None
+        until = saved + f[5] if f[1] == _e.SNOOZED else None
         aux = [reason] if kind in _e.CONDITIONS else (None if f[6] < 0 else f[6])
-        rec = [f[1], f[2], now_s - f[4], reason, until, now_s + eng._esc_s(), f[3], aux]
+        rec = [f[1], f[2], saved - f[4], reason, until, now_s + eng._esc_s(), f[3], aux]
         eng._alarms[kind] = rec
         if f[1] == _e.SOUNDING:
             e = eng._event("alarm_onset", kind, rec)

@@ -5,21 +5,30 @@
 # rebuilt from the engine, so skip needless work).
 #
 # Also the newest transmitter time already delivered (so the link does not
-# backfill again what the engine has seen).
-# Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 | blob | sum u16
+# backfill again what the engine has seen), and when the blob was saved by the
+# RTC's own clock, which keeps counting through a reset: the engine's times are
+# relative to its save, so after a reset they are aged by the time the board
+# was away (a reset 15 minutes into a data gap must not restart no_data's count).
+# Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 |
+#         saved_s u32 | blob | sum u16
 import struct
+import time
 
 _MAGIC = b"CG"
-_VERSION = 2
+_VERSION = 3
 MAX_BYTES = 2048  # ESP32 RTC user memory
+MAX_AWAY_S = 86400  # a longer "away" means the wall clock was set meanwhile: unknown
 
 
 class RtcStore:
-    def __init__(self, rtc):
+    def __init__(self, rtc, wall_s=None):
         self.rtc = rtc
+        self.wall_s = wall_s or time.time  # the RTC's seconds (any epoch)
         self.boots = 0
         self.blob = b""
         self.last_dex = 0
+        self.saved_s = 0
+        self.away_s = None  # seconds from the last save to this boot (None: unknown)
         self._written = None
 
     def load(self):
@@ -29,7 +38,10 @@ class RtcStore:
             raw = bytes(self.rtc.memory())
         except Exception:
             raw = b""
-        self.boots, self.last_dex, self.blob = _decode(raw)
+        self.boots, self.last_dex, self.blob, self.saved_s = _decode(raw)
+        if self.blob:
+            away = int(self.wall_s()) - self.saved_s
+            self.away_s = away if 0 <= away <= MAX_AWAY_S else None
         self.boots = min(self.boots + 1, 255)
         self._write()
         return self.blob
@@ -39,6 +51,7 @@ class RtcStore:
             self.last_dex = last_dex
         if blob != self.blob:
             self.blob = bytes(blob)
+            self.saved_s = int(self.wall_s()) & 0xFFFFFFFF
         self._write()
 
     def healthy(self):
@@ -48,7 +61,7 @@ class RtcStore:
             self._write()
 
     def _write(self):
-        data = _encode(self.boots, self.last_dex, self.blob)
+        data = _encode(self.boots, self.last_dex, self.blob, self.saved_s)
         if data != self._written:
             self.rtc.memory(data)
             self._written = data
@@ -61,23 +74,23 @@ def _checksum(data):
     return s
 
 
-_HEAD = 10  # magic, version, boots, last_dex, length
+_HEAD = 14  # magic, version, boots, last_dex, length, saved_s
 
 
-def _encode(boots, last_dex, blob):
+def _encode(boots, last_dex, blob, saved_s):
     if len(blob) > MAX_BYTES - _HEAD - 2:
         raise ValueError("state blob of %d bytes exceeds RTC memory" % len(blob))
-    head = _MAGIC + struct.pack("<BBIH", _VERSION, boots, last_dex, len(blob)) + blob
+    head = _MAGIC + struct.pack("<BBIHI", _VERSION, boots, last_dex, len(blob), saved_s) + blob
     return head + struct.pack("<H", _checksum(head))
 
 
 def _decode(raw):
     if len(raw) < _HEAD + 2 or raw[:2] != _MAGIC or raw[2] != _VERSION:
-        return 0, 0, b""
-    boots, last_dex, n = struct.unpack_from("<BIH", raw, 3)
+        return 0, 0, b"", 0
+    boots, last_dex, n, saved_s = struct.unpack_from("<BIHI", raw, 3)
     if len(raw) < _HEAD + n + 2:
-        return 0, 0, b""
+        return 0, 0, b"", 0
     body = raw[:_HEAD + n]
     if struct.unpack_from("<H", raw, _HEAD + n)[0] != _checksum(body):
-        return 0, 0, b""
-    return boots, last_dex, bytes(raw[_HEAD:_HEAD + n])
+        return 0, 0, b"", 0
+    return boots, last_dex, bytes(raw[_HEAD:_HEAD + n]), saved_s

@@ -342,3 +342,19 @@ def test_restore_rejects_garbage():
             assert False
         except EngineError:
             pass
+
+
+def test_restore_ages_the_saved_state_by_the_time_away():
+    """A reset 14 min into a data gap: no_data still comes 20 min after the
+    last reading, not 20 min after the boot."""
+    from alarms import settings
+    from alarms.engine import AlarmEngine
+    import reading
+    eng = AlarmEngine(settings.validate({}))
+    eng.on_reading(reading.make(1000, None, 120, None, 6), 1000)
+    blob = eng.save()                               # saved at the reading
+    new = AlarmEngine(settings.validate({}))
+    new.restore(blob, 3, away_s=14 * 60)            # 3 s after the boot, 14 min after the save
+    assert not [e for e in new.tick(3 + 5 * 60) if e["type"] == "no_data"]   # 19 min
+    ev = new.tick(3 + 6 * 60 + 5)                                            # 20 min 5 s
+    assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["no_data"]

@@ -62,3 +62,32 @@ def test_oversized_blob_is_refused():
         assert "RTC memory" in str(e)
     else:
         assert False, "a blob larger than RTC memory must be refused"
+
+
+class FakeWall:
+    def __init__(self, s):
+        self.s = s
+
+    def __call__(self):
+        return self.s
+
+
+def test_the_time_away_during_a_reset_is_known_from_the_rtc_clock():
+    rtc, wall = FakeRtc(), FakeWall(5000)
+    a = persist.RtcStore(rtc, wall)
+    a.load()
+    a.save(b"state one")
+    wall.s = 5600
+    a.save(b"state one")            # unchanged: its save time stays 5000
+    wall.s = 5840                   # the board resets 840 s after the save
+    b = persist.RtcStore(rtc, wall)
+    assert b.load() == b"state one" and b.away_s == 840
+    wall.s = 100                    # the wall clock was set backwards meanwhile
+    assert persist.RtcStore(rtc, wall).load() == b"state one"
+    c = persist.RtcStore(rtc, wall)
+    c.load()
+    assert c.away_s is None
+    wall.s = 5000 + persist.MAX_AWAY_S + 1   # ... or far forwards
+    d = persist.RtcStore(rtc, wall)
+    d.load()
+    assert d.away_s is None
