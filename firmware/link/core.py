@@ -117,6 +117,7 @@ class Link:
         self.tx_status = None
         self.battery = None
         self.bond_lost_row = 0
+        self._hole = None          # (start, end) dex span a backfill failed to bring: asked again
         self.activation_unix = None
         self._window_t = None
         self._attempts = 0
@@ -359,7 +360,7 @@ class Link:
         live = glucose_reading(g, self.activation_unix, reading.LIVE)
         self._status(g[1])
         self._sensor(live[reading.STATE])
-        gap = self.seen.gap(live[reading.DEX_S], cfg["backfill_max_s"])
+        gap = self._gap(live[reading.DEX_S])
         self._emit(live)
         self._live = live
         if self.sessions % cfg["battery_every"] == 1 or cfg["battery_every"] <= 1:
@@ -437,7 +438,23 @@ class Link:
         security._save_secrets()
         self.have_bond = False
 
+    def _gap(self, dex_now):
+        """The span to backfill before the live reading at dex_now: what is
+        newer than the newest reading seen, and a span an earlier backfill
+        failed to bring (a cut session, a damaged frame), within the limit."""
+        max_s = self.cfg["backfill_max_s"]
+        gap = self.seen.gap(dex_now, max_s)
+        hole = self._hole
+        if hole is not None:
+            start = max(hole[0], dex_now - max_s)
+            if start >= dex_now - 1:
+                self._hole = None          # too old to ask for now
+            else:
+                gap = (start, dex_now - 1)  # readings already seen are dropped as duplicates
+        return gap
+
     async def _backfill(self, conn, c, b, start, end):
+        self._hole = (start, end)          # until the stream arrives whole
         op = self.cfg["op_timeout_ms"]
         # aioble keeps only the newest notification; give this characteristic a
         # queue that holds the whole burst (aioble appends when it is longer).
@@ -455,6 +472,7 @@ class Link:
         except DexcomError as e:
             self._event("error", detail="backfill dropped: %s" % e)
             return
+        self._hole = None
         for r in rs:
             if self._emit(r):
                 self.backfilled += 1
