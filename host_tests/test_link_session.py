@@ -145,3 +145,71 @@ def test_phone_app_holding_the_slot():
     s = sim("--faults", "phone_slot", minutes=30)
     clean(s)
     assert s["what"]["bond_lost"] >= 2 and s["what"]["slot_conflict"] == 1, s["what"]
+
+
+LINK_PROG = r'''
+import sys
+sys.path[:0] = ["tools/host", "tools"]
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, vtx
+tx = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", faults="", seed=1, jitter_ms=2000).tx
+from link import Link
+got, what = [], []
+def link(resume):
+    return Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_unit.json",
+                 "resume_dex_s": resume}, got.append, lambda e: what.append(e["what"]))
+'''
+
+
+def link_prog(body):
+    r = run_micropython(["-c", LINK_PROG + body], heap="8M", timeout=120)
+    line = [l for l in r.stdout.splitlines() if l.startswith("OUT ")]
+    assert line, r.stdout + r.stderr
+    return json.loads(line[-1][4:])
+
+
+def test_a_hole_older_than_the_backfill_limit_is_no_longer_asked_for():
+    # a backfill of 90000..99999 failed; 4 h later every reading since has
+    # been seen live: nothing within the 3-hour limit is missing
+    out = link_prog(r'''
+l = link(None)
+l._hole = (90000, 99999)
+for t in range(100000, 100000 + 300 * 48, 300):
+    l.seen.add(t)
+now = 100000 + 300 * 48
+a = l._gap(now)
+hole_after = l._hole
+# a transmitter that keeps failing the backfill of a real hole: once the hole
+# is older than the limit, only what is newer is asked for
+l._hole = (now - 600, now - 301)
+b = l._gap(now)
+l._hole = b                      # that request failed too
+for t in range(now, now + 300 * 40, 300):
+    l.seen.add(t)
+c = l._gap(now + 300 * 40)
+print("OUT " + json.dumps({"a": a, "hole_after": hole_after, "b": b, "c": c}))
+''')
+    assert out["a"] is None and out["hole_after"] is None, out
+    assert out["b"] == [100000 + 300 * 46, 100000 + 300 * 47 - 1], out   # the hole only, not the seen
+    assert out["c"] is None, out
+
+
+def test_readings_of_a_new_transmitter_are_not_taken_for_old_ones():
+    # the RTC keeps the newest dex time of the old transmitter (90 days in)
+    # through the settings restart that brings the new transmitter's ID; the
+    # new one's clock starts near 0: its readings must still be delivered
+    out = link_prog(r'''
+async def main():
+    l = link(tx.first_dex + 90 * 86400)
+    t = asyncio.create_task(l.run())
+    await asyncio.sleep_ms(20 * 60000)
+    t.cancel()
+    return l
+l = asyncio.run(main())
+print("OUT " + json.dumps({"live": sum(1 for r in got if r[5] == "live"), "what": what,
+                           "newest": l.seen.newest, "first": tx.first_dex}))
+''')
+    assert out["live"] >= 3, out
+    assert "tx_clock" in out["what"], out["what"]
+    assert out["newest"] < out["first"] + 86400, out

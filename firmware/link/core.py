@@ -352,6 +352,7 @@ class Link:
         t_ask = clock.ms()
         tm = replies.parse_time(await self._ask(c, build.transmitter_time(), 0x25))
         dex_now = tm["current_time_dex_s"]
+        self._check_clock(dex_now)
         half_rtt_s = (clock.ms() - t_ask + 1000) // 2000  # the reply tells the time of its middle
         self.windows.anchor(clock.ms(), dex_now)
         self.activation_unix = (clock.unix() - half_rtt_s - dex_now) if clock.wall_valid() else None
@@ -446,12 +447,28 @@ class Link:
         gap = self.seen.gap(dex_now, max_s)
         hole = self._hole
         if hole is not None:
-            start = max(hole[0], dex_now - max_s)
-            if start >= dex_now - 1:
+            if hole[1] < dex_now - max_s:
                 self._hole = None          # too old to ask for now
             else:
-                gap = (start, dex_now - 1)  # readings already seen are dropped as duplicates
+                # the hole, and what is newer if that is missing too; readings
+                # already seen are dropped as duplicates. The end stays the
+                # hole's, so a span that keeps failing ages out of the limit.
+                end = hole[1] if gap is None else max(hole[1], gap[1])
+                gap = (max(hole[0], dex_now - max_s), end)
         return gap
+
+    def _check_clock(self, dex_now):
+        """A transmitter clock behind the newest reading delivered: those were
+        another transmitter's (the RTC keeps the newest dex time through the
+        restart that brings a new transmitter ID). Without this, every reading
+        of the new one would be dropped as older than the ones seen."""
+        newest = self.seen.newest
+        if newest is not None and dex_now < newest:
+            self._event("tx_clock", detail="transmitter time %d is before the newest reading %d: "
+                        "history of another transmitter forgotten" % (dex_now, newest))
+            self.seen = Seen(self.seen.horizon_s)
+            self._hole = None
+            self.windows.forget()
 
     async def _backfill(self, conn, c, b, start, end):
         self._hole = (start, end)          # until the stream arrives whole
