@@ -163,6 +163,7 @@ class AlarmEngine:
         if now_s - since >= s["no_data_minutes"] * 60 and "no_data" not in self._alarms:
             self._raise("no_data", "", now_s, events)
         fresh = self._last_t is not None and now_s - self._last_t <= s["stale_minutes"] * 60
+        handover = False
         for kind in list(self._alarms):
             rec = self._alarms[kind]
             if rec[_ST] == SOUNDING:
@@ -179,18 +180,27 @@ class AlarmEngine:
             elif rec[_ST] == SNOOZED and now_s >= rec[_UNTIL]:
                 if kind in GLUCOSE:
                     # re-raise only from a fresh reading that still meets the condition
-                    if fresh and self._still_raising(kind, now_s):
-                        self._resound(kind, rec, now_s, events)
+                    if fresh:
+                        c = self._still_raising(kind, now_s)
+                        if c == 2:
+                            self._resound(kind, rec, now_s, events)
+                        elif c == 0:
+                            handover = True  # answered low-side alarm gives way to a lower one
                 else:
                     reasons = rec[_AUX]
                     self._resound(kind, rec, now_s, events)
                     rec[_AUX] = reasons
+        if handover:
+            # at the snooze's end, not a reading later: the last (fresh) reading
+            # is judged again, which clears the answered alarm and starts the lower one
+            self._evaluate_glucose(self._last_sgv, self._last_t, now_s, events)
         return events
 
     def _still_raising(self, kind, now_s):
+        """The condition (0, 1, 2) of a glucose alarm on the last reading."""
         s = self.current_settings(now_s)
         conds = self._glucose_conditions(self._last_sgv, self._last_t, s)
-        return conds.get(kind, 0) == 2
+        return conds.get(kind, 0)
 
     # ---- buttons -----------------------------------------------------------
     def _target(self):

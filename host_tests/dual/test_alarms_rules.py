@@ -1207,6 +1207,39 @@ def test_a_snoozed_urgent_low_hands_over_to_low_above_the_floor():
     assert kinds(ev) == ["urgent_low"]
 
 
+def test_the_low_takes_over_when_the_snooze_ends_not_a_reading_later():
+    """The hand-over from an answered urgent_low_soon to the low happens when
+    its snooze ends (the engine's tick), like a re-raise: not up to a reading
+    (5 min, or 10 with a missed window) later. From a stale reading it waits."""
+    eng = make()
+    series(eng, 0, [100, 90, 80, 70, 62, 58])
+    eng.snooze(26 * MIN)                                               # until 41
+    ev = series(eng, 30, [62, 64, 66])                                 # 30, 35, 40
+    assert kinds(ev) == [] and alarm(eng, "low") is None
+    assert eng.tick(41 * MIN - 1) == []
+    ev = eng.tick(41 * MIN)
+    assert kinds(ev) == ["low"] and kinds(ev, "alarm_clear") == ["urgent_low_soon"], ev
+    assert ev[-1]["sgv"] == 66 and alarm(eng, "low")["status"] == "sounding"
+    assert eng.tick(41 * MIN + 5) == []                                # once
+    eng = make()
+    series(eng, 0, [100, 90, 80, 70, 62, 58])
+    eng.snooze(26 * MIN)
+    series(eng, 30, [62])                                              # 11 min old at 41
+    assert eng.tick(41 * MIN) == [] and alarm(eng, "urgent_low_soon")["status"] == "snoozed"
+
+
+def test_restore_advances_the_minute_of_day_by_the_time_away():
+    eng = make()
+    feed(eng, 0, 120, mod=1430)                                        # 23:50
+    data = eng.save()
+    eng2 = make()
+    eng2.restore(data, 5, away_s=20 * MIN + 59)                        # 20 min 59 s away
+    assert eng2.minute_of_day(5) == 10                                 # 00:10, next day
+    eng3 = make()
+    eng3.restore(data, 5, away_s=61 * MIN)
+    assert eng3.minute_of_day(5) == (1430 + 61) % 1440
+
+
 def test_a_sounding_urgent_low_soon_still_ends_the_episode_with_one_clear():
     """Not answered: the higher alarm stays on while glucose is low, and the
     episode ends with its clear, not with a new low alarm."""
