@@ -39,9 +39,10 @@ class RtcStore:
         except Exception:
             raw = b""
         self.boots, self.last_dex, self.blob, self.saved_s = _decode(raw)
-        if self.blob:
+        if self.blob and self.saved_s is not None:
             away = int(self.wall_s()) - self.saved_s
             self.away_s = away if 0 <= away <= MAX_AWAY_S else None
+        self.saved_s = self.saved_s or 0
         self.boots = min(self.boots + 1, 255)
         self._write()
         return self.blob
@@ -85,12 +86,22 @@ def _encode(boots, last_dex, blob, saved_s):
 
 
 def _decode(raw):
-    if len(raw) < _HEAD + 2 or raw[:2] != _MAGIC or raw[2] != _VERSION:
+    """(boots, last_dex, blob, saved_s); saved_s is None for a version-2
+    record (firmware before an update, which did not keep it)."""
+    if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in (2, _VERSION):
         return 0, 0, b"", 0
-    boots, last_dex, n, saved_s = struct.unpack_from("<BIHI", raw, 3)
-    if len(raw) < _HEAD + n + 2:
+    if raw[2] == 2:
+        head = 10
+        boots, last_dex, n = struct.unpack_from("<BIH", raw, 3)
+        saved_s = None
+    else:
+        head = _HEAD
+        if len(raw) < head + 2:
+            return 0, 0, b"", 0
+        boots, last_dex, n, saved_s = struct.unpack_from("<BIHI", raw, 3)
+    if len(raw) < head + n + 2:
         return 0, 0, b"", 0
-    body = raw[:_HEAD + n]
-    if struct.unpack_from("<H", raw, _HEAD + n)[0] != _checksum(body):
+    body = raw[:head + n]
+    if struct.unpack_from("<H", raw, head + n)[0] != _checksum(body):
         return 0, 0, b"", 0
-    return boots, last_dex, bytes(raw[_HEAD:_HEAD + n]), saved_s
+    return boots, last_dex, bytes(raw[head:head + n]), saved_s

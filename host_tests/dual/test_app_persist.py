@@ -91,3 +91,22 @@ def test_the_time_away_during_a_reset_is_known_from_the_rtc_clock():
     d = persist.RtcStore(rtc, wall)
     d.load()
     assert d.away_s is None
+
+
+def test_a_record_from_the_previous_firmware_is_still_read():
+    """Version 2 (before the save time was kept): the alarm state survives the
+    update's restart, with the time away unknown."""
+    import struct
+    blob = b"urgent_low sounding"
+    head = b"CG" + struct.pack("<BBIH", 2, 1, 864060, len(blob)) + blob
+    s = 0
+    for b in head:
+        s = (s * 31 + b) & 0xFFFF
+    rtc = FakeRtc()
+    rtc.mem = head + struct.pack("<H", s)
+    st = persist.RtcStore(rtc, FakeWall(5000))
+    assert st.load() == blob and st.last_dex == 864060 and st.boots == 2
+    assert st.away_s is None
+    st.save(blob + b"!")                       # written back in the new layout
+    again = persist.RtcStore(rtc, FakeWall(5010))
+    assert again.load() == blob + b"!" and again.away_s == 10
