@@ -240,7 +240,7 @@ class AlarmEngine:
 
     def acknowledge(self, now_s):
         """Long press: silence the loudest sounding alarm until it clears
-        (urgent_low and no_data: only a capped snooze)."""
+        (urgent_low, urgent_low_soon and no_data: only a capped snooze)."""
         self._clock(now_s, None)
         kind = self._target()
         if kind is None:

@@ -31,7 +31,7 @@ _SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low
                "low": "low_snooze", "high": "high_snooze", "urgent_high": "urgent_high_snooze",
                "fall": "rate_snooze", "rise": "rate_snooze",
                "persistent_high": "persistent_high_snooze", "no_data": "no_data_snooze"}
-_ACK_IS_SNOOZE = ("urgent_low", "no_data")   # these cannot be silenced until they clear
+_ACK_IS_SNOOZE = ("urgent_low", "urgent_low_soon", "no_data")   # these cannot be silenced until they clear
 
 # record fields (a list per active alarm)
 _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX = 0, 1, 2, 3, 4, 5, 6, 7

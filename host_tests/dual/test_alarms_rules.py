@@ -1181,14 +1181,24 @@ def test_a_snoozed_urgent_low_soon_hands_over_to_low_when_glucose_stays_low():
     assert "low" in kinds(ev)
 
 
-def test_an_acknowledged_urgent_low_soon_hands_over_to_low():
+def test_acknowledging_urgent_low_soon_is_only_its_capped_snooze():
+    # README: urgent_low_soon's snooze is "as urgent_low" (acknowledge = this
+    # snooze): a long press cannot silence it until it clears
+    eng = make()
+    series(eng, 0, [100, 90, 80, 70, 62, 58])
+    ev = eng.acknowledge(26 * MIN)
+    assert [(e["event"], e["type"]) for e in ev] == [("alarm_ack", "urgent_low_soon")]
+    assert alarm(eng, "urgent_low_soon")["status"] == "snoozed"
+    ev = series(eng, 30, [62, 66, 68, 68])            # glucose stays below 70
+    assert "low" in kinds(ev), ev                       # after the 15 min
+    assert alarm(eng, "urgent_low_soon") is None
+    # still falling toward the floor after the acknowledgement: it sounds again
     eng = make()
     series(eng, 0, [100, 90, 80, 70, 62, 58])
     eng.acknowledge(26 * MIN)
-    assert alarm(eng, "urgent_low_soon")["status"] == "acknowledged"
-    ev = series(eng, 30, [62, 66, 68, 68])
-    assert "low" in kinds(ev), ev
-    assert alarm(eng, "urgent_low_soon") is None
+    ev = series(eng, 30, [58, 57, 57, 56, 56])
+    assert [(e["type"], e.get("reraise")) for e in ev if e["event"] == "alarm_onset"] == [
+        ("urgent_low_soon", True)], ev
 
 
 def test_a_snoozed_urgent_low_hands_over_to_low_above_the_floor():
