@@ -366,3 +366,71 @@ def test_packets_built_by_scapy_decode_to_the_vectors():
     assert s["roles_inferred"] == {"conn 0x040 handle 0x0013": "control"}
     assert [x["name"] for x in lines] == ["GlucoseTx", "GlucoseRx"] * len(GLUCOSE)
     expect_readings(s)
+
+
+# --- review: cases the writer above did not cover -----------------------------------
+def test_auth_checks_hash_the_token_and_the_challenge_each_its_own():
+    """A challenge that differs from the token: each hash must be checked
+    against its own input (token -> 0x03 tokenHash, challenge -> 0x04)."""
+    from dexcom import auth
+    token, challenge = bytes.fromhex(AUTH["hex"]), bytes(range(0x10, 0x18))
+    assert token != challenge
+
+    def exchange(reader_answers):
+        c = Capture()
+        c.connect()
+        c.discovery()
+        c.write("auth", "01" + token.hex() + "02")
+        c.indicate("auth", "03" + auth.hash8(TX_ID, token).hex() + challenge.hex())
+        c.write("auth", "04" + auth.hash8(TX_ID, reader_answers).hex())
+        c.indicate("auth", "050101")
+        _lines, s = decode(c.btsnoop())
+        (x,) = s["auth"]["exchanges"]
+        return s["auth"]["result"], x["transmitter_hash"], x["reader_hash"]
+    assert exchange(challenge) == ("ok", "ok", "ok")
+    # the reader answering H(token) instead of H(challenge) is caught, and only that one
+    result, tx_hash, reader_hash = exchange(token)
+    assert result == "mismatch" and tx_hash == "ok" and reader_hash.startswith("mismatch")
+
+
+def test_att_cut_to_its_l2cap_header_is_an_error_not_silence():
+    """Android's filtered snoop log (RFCOMM/L2CAP filter) keeps only the ACL
+    and L2CAP headers of a channel it does not accept-list: the ATT opcode and
+    handle are gone. Each such packet must be reported, not vanish."""
+    c = session()
+    target = bytes.fromhex(GLUCOSE[2]["hex"])
+    i = next(i for i, (_t, _rx, pkt) in enumerate(c.records) if pkt.endswith(target))
+    lines, s = decode(c.btsnoop(cut=(i, 1 + 4 + 4)))     # H4 type + ACL + L2CAP headers
+    expect_readings(s, skip=(2,))
+    assert any("truncated" in e["error"] for e in s["l2cap_errors"]), s["l2cap_errors"]
+
+
+def test_a_truncated_record_is_named_by_its_place_in_the_file():
+    c = Capture()
+    for _ in range(3):                                   # HCI commands: not kept by the tool
+        c.add(False, b"\x01\x03\x0c\x00")
+    c.connect()
+    data = c.btsnoop()
+    try:
+        capture.read_btsnoop(data[:-3])
+    except capture.CaptureError as e:
+        assert "record 4 " in str(e), e
+    else:
+        raise AssertionError("a cut record was not refused")
+
+
+def test_a_reused_connection_handle_is_not_the_previous_device():
+    """The handle of a closed connection is reused for another device: its
+    handles must not inherit the first device's GATT map, also when the new
+    connection is announced by LE Enhanced Connection Complete v2 (0x29)."""
+    c = session()
+    other = bytes.fromhex("112233445566")
+    body = bytes((0x29, 0x00)) + struct.pack("<H", CONN) + bytes((0x00, 0x00)) + other + \
+        bytes(12) + struct.pack("<HHHB", 24, 0, 400, 0) + b"\x00\xff\xff"
+    c.add(True, h4_event(0x3E, body))
+    c.write("control", "305336")                    # same handle 0x0013, another device
+    lines, s = decode(c.btsnoop())
+    assert s["connections"] == 2
+    # no discovery for the new device: its handle's role is inferred, not the old map's
+    assert lines[-1]["hex"] == "305336" and lines[-1].get("role_inferred"), lines[-1]
+    assert "66:55:44:33:22:11 handle 0x0013" in s["roles_inferred"], s["roles_inferred"]

@@ -89,8 +89,9 @@ def read_btsnoop(data):
                            % datalink)
     out = []
     pos = 16
+    index = 0                 # the record's place in the file (1-based), kept or not
     while pos < len(data):
-        index = len(out) + 1
+        index += 1
         if pos + 24 > len(data):
             raise CaptureError("truncated record %d at byte %d: header has %d of 24 bytes"
                                % (index, pos, len(data) - pos))
@@ -137,7 +138,9 @@ class Hci:
         if len(pkt) < 2:
             return
         code, body = pkt[0], pkt[2:]
-        if code == 0x3E and len(body) >= 12 and body[0] in (0x01, 0x0A) and body[1] == 0:
+        # LE Connection Complete (0x01), LE Enhanced Connection Complete v1 (0x0A)
+        # and v2 (0x29): status, handle, role, peer address type, peer address.
+        if code == 0x3E and len(body) >= 12 and body[0] in (0x01, 0x0A, 0x29) and body[1] == 0:
             conn = struct.unpack_from("<H", body, 2)[0] & 0x0FFF
             self.peer[conn] = ":".join("%02X" % b for b in reversed(body[6:12]))
             self.connections += 1
@@ -147,6 +150,7 @@ class Hci:
             for d in ("tx", "rx"):
                 self._drop(conn, d, "connection closed")
             self.att.connection(t, "disconnected", self.device(conn))
+            self.peer.pop(conn, None)   # the handle may be reused for another device
 
     def acl(self, t, direction, pkt, truncated):
         if len(pkt) < 4:
@@ -170,11 +174,12 @@ class Hci:
         buf = cur[1]
         if cur[2]:                        # the capture cut this packet: the PDU is lost
             del self.partial[key]
-            if len(buf) >= 4 and struct.unpack_from("<H", buf, 2)[0] == 4:
+            if len(buf) >= 7 and struct.unpack_from("<H", buf, 2)[0] == 4:
                 self.att.pdu(cur[0], direction, self.device(conn), bytes(buf[4:]), True)
-            else:
-                self.errors.append({"t": t, "dir": direction,
-                                    "error": "packet truncated by the capture"})
+            else:   # too short to name its ATT operation and handle (a filtered snoop log)
+                self.errors.append({"t": t, "dir": direction, "error": "packet truncated by the "
+                                    "capture to %d bytes of L2CAP (use the full, unfiltered "
+                                    "snoop log)" % len(buf)})
             return
         if len(buf) < 4:
             return
