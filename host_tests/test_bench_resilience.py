@@ -130,10 +130,32 @@ def test_a_stale_stretch_with_nothing_sounding_is_counted():
 
 def test_a_stale_stretch_with_an_alarm_sounding_or_snoozed_is_not_counted():
     base = [ann(0, "off"), reading(10 * MIN, 10 * MIN)]
-    for late in ([ann(30 * MIN, "medium", "no_data")], [ann(30 * MIN, "snoozed", "no_data")],
-                 [ann(30 * MIN, "acknowledged", "no_data")], [ann(30 * MIN, "low", "high")]):
+    for late in ([ann(30 * MIN, "medium", "no_data")], [ann(30 * MIN, "low", "high")]):
         ev = base + late
         assert br.silent_stale(br.readings(ev), br.sound_timeline(ev), 60 * MIN)["minutes"] == 0
+    # snoozed / acknowledged by a person (a button press at 29 min): their choice, not silent
+    for late in ([ann(30 * MIN, "snoozed", "no_data")], [ann(30 * MIN, "acknowledged", "no_data")]):
+        ev = base + late
+        assert br.silent_stale(br.readings(ev), br.sound_timeline(ev), 60 * MIN,
+                               answered_ms=[29 * MIN])["minutes"] == 0
+
+
+def test_a_snoozed_state_nobody_asked_for_is_silent():
+    """The bench presses no button: an alarm shown as snoozed or acknowledged
+    with no snooze / acknowledge event before it (e.g. a state restored wrongly
+    after a reset) is silence nobody chose, and counts."""
+    base = [ann(0, "off"), reading(10 * MIN, 10 * MIN)]
+    for pattern in ("snoozed", "acknowledged"):
+        ev = base + [ann(30 * MIN, pattern, "no_data")]
+        r = br.silent_stale(br.readings(ev), br.sound_timeline(ev), 60 * MIN)
+        assert (r["minutes"], r["first_at_ms"]) == (25.0, 35 * MIN), pattern
+        assert br.figures(ev, [], 60 * MIN)["silent_stale_minutes"]["minutes"] == 25.0
+        # a press after the alarm went quiet does not excuse the silence before it
+        late = ev + [{"event": "alarm_snooze", "t_ms": 50 * MIN, "type": "no_data"}]
+        assert br.figures(late, [], 60 * MIN)["silent_stale_minutes"]["minutes"] == 25.0
+        pressed = base + [{"event": "alarm_ack" if pattern == "acknowledged" else "alarm_snooze",
+                           "t_ms": 30 * MIN, "type": "no_data"}, ev[-1]]
+        assert br.figures(pressed, [], 60 * MIN)["silent_stale_minutes"]["minutes"] == 0
     # the alarm stops at 50 min while the data is still old: 10 minutes (50..60)
     ev = base + [ann(30 * MIN, "medium", "no_data"), ann(50 * MIN, "off")]
     r = br.silent_stale(br.readings(ev), br.sound_timeline(ev), 60 * MIN)

@@ -20,7 +20,8 @@ alarm, a hung annunciator task), and turns the event lines into:
   `unsounded` lists gaps that ended with no no_data sound;
 - silent_stale_minutes: time in which the newest reading is older than
   no_data (20 min) + 5 min while nothing is sounding, snoozed or
-  acknowledged (must be 0), exact from the event times: total minutes, the
+  acknowledged after a button press (no scenario presses one, so a
+  snoozed state counts as silent) (must be 0), exact from the event times: total minutes, the
   worst stretch in seconds (a reset's 1-s self-test counts as silent);
 - readings_captured: the share of the transmitter's windows (up to 10 min
   before the end) that reached the firmware as a reading, live or backfill.
@@ -248,20 +249,26 @@ def no_data_to_sound(events, timeline, end_ms):
     return out
 
 
-def silent_stale(reads, timeline, end_ms):
+def silent_stale(reads, timeline, end_ms, answered_ms=()):
     """Time in which the newest reading is older than STALE_MS while nothing
     is sounding, snoozed or acknowledged (exact, from the event times).
-    Before the first reading, data is as old as the boot. Returns minutes,
-    the worst stretch (s) and where the first and the worst start (ms)."""
+    A snoozed / acknowledged state is a person's choice only when a snooze
+    or acknowledge (answered_ms: times of alarm_snooze / alarm_ack events)
+    came at or before it; otherwise (the bench presses no button) it is
+    silence nobody chose and counts. Before the first reading, data is as old
+    as the boot. Returns minutes, the worst stretch (s) and where the first
+    and the worst start (ms)."""
+    first_answer = min(answered_ms) if answered_ms else None
     changes = sorted([(a, 0, m) for a, m, _ in reads] + [(t, 1, p) for t, p, _ in timeline],
                      key=lambda c: c[:2])  # stable: same-time events stay in order
     newest = 0
     state = None
+    chosen = False  # the state is snoozed / acknowledged by a person
     stretches = []  # [from_ms, to_ms] of silent stale time
     for i, (t, what, value) in enumerate(changes + [(end_ms, 2, None)]):
         prev = changes[i - 1][0] if i else 0
         lo, hi = max(prev, newest + STALE_MS), min(t, end_ms)
-        if lo < hi and state not in SOUNDING and state not in ANSWERED:
+        if lo < hi and state not in SOUNDING and not chosen:
             if stretches and stretches[-1][1] == lo:
                 stretches[-1][1] = hi
             else:
@@ -270,6 +277,7 @@ def silent_stale(reads, timeline, end_ms):
             newest = max(newest, value)
         elif what == 1:
             state = value
+            chosen = value in ANSWERED and first_answer is not None and first_answer <= t
     total = sum(b - a for a, b in stretches)
     worst = max(stretches, key=lambda x: x[1] - x[0]) if stretches else None
     return {"minutes": round(total / 60000, 2), "stretches": len(stretches),
@@ -317,7 +325,8 @@ def figures(events, wins, end_ms):
     reads = readings(events)
     return {"urgent_low_to_sound_s": urgent_low_to_sound(low_episodes(wins), tl, end_ms),
             "no_data_to_sound_s": no_data_to_sound(events, tl, end_ms),
-            "silent_stale_minutes": silent_stale(reads, tl, end_ms),
+            "silent_stale_minutes": silent_stale(reads, tl, end_ms, [
+                e["t_ms"] for e in events if e.get("event") in ("alarm_snooze", "alarm_ack")]),
             "readings_captured": readings_captured(wins, reads, end_ms),
             "resound_after_reset_s": resound_after_reset(events),
             "resets": sum(1 for e in events if e.get("event") == "reset"),
