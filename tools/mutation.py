@@ -29,8 +29,12 @@ firmware on the MicroPython unix port (test_replay, test_device, ...) read the
 unmutated files, so they cannot see an in-memory mutant; a CPython-vs-
 MicroPython comparison would "kill" a mutant only by differing from the
 original code, which a real bug present on both runtimes would not.
-A mutant is killed when the tests fail, time out (an endless loop) or the
-module fails to import; it survives when every test passes.
+A mutant is killed when the tests fail (a test raises, or a test module
+cannot import the mutant) or time out (an endless loop; on a loaded machine a
+slow mutant can time out too); it survives when every test passes. A child
+that dies of another signal ("crashed": out of memory, a segfault) or whose
+harness fails ("error", exit 99) has no verdict: it is counted apart, in
+neither killed nor survived, and listed in the survivors file.
 """
 import argparse
 import ast
@@ -254,7 +258,14 @@ def _run_tests(verbose):
             sys.path.insert(0, here)
         spec = importlib.util.spec_from_file_location("_mutation_test_%d" % n, path)
         mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        try:
+            spec.loader.exec_module(mod)   # imports the mutant: it may fail there
+        except Exception:
+            if verbose:
+                import traceback
+                traceback.print_exc()
+                print("FAILED to import %s" % path)
+            return 1
         names = [k for k in vars(mod) if k.startswith("test_") and callable(vars(mod)[k])]
         for name in names:       # definition order (dicts keep insertion order)
             try:
@@ -294,9 +305,16 @@ def _child(module, index, wd, timeout_s, verbose):
 
 
 def _outcome(status):
+    """survived (exit 0), killed (exit 1: a test failed), timeout (SIGALRM),
+    crashed (another signal) or error (any other exit: the harness failed)."""
     if os.WIFSIGNALED(status):
         return "timeout" if os.WTERMSIG(status) == signal.SIGALRM else "crashed"
-    return "survived" if os.WEXITSTATUS(status) == 0 else "killed"
+    code = os.WEXITSTATUS(status)
+    return "survived" if code == 0 else "killed" if code == 1 else "error"
+
+
+_KILLED = ("killed", "timeout")
+_NO_VERDICT = ("crashed", "error")
 
 
 def run_all(jobs, only, timeout_s, progress=True):
@@ -344,17 +362,26 @@ def baseline(timeout_s=600):
 
 
 def report(results, seconds, jobs):
-    lines = ["%-9s %8s %7s %9s %7s" % ("module", "mutants", "killed", "survived", "score")]
-    total = killed = 0
+    """Score = killed / (killed + survived); crashed and error mutants have no
+    verdict and are counted apart."""
+    fmt = "%-9s %8s %7s %9s %9s %7s"
+    lines = [fmt % ("module", "mutants", "killed", "survived", "no_verdict", "score")]
+    total = killed = survived = 0
     for m, rows in results.items():
-        k = sum(1 for r in rows if r[4] != "survived")
-        lines.append("%-9s %8d %7d %9d %6.1f%%" % (m, len(rows), k, len(rows) - k,
-                                                   100.0 * k / len(rows) if rows else 100.0))
+        k = sum(1 for r in rows if r[4] in _KILLED)
+        s = sum(1 for r in rows if r[4] == "survived")
+        lines.append(fmt % (m, len(rows), k, s, len(rows) - k - s,
+                            "%.1f%%" % (100.0 * k / (k + s)) if k + s else "-"))
         total += len(rows)
         killed += k
-    lines.append("%-9s %8d %7d %9d %6.1f%%" % ("total", total, killed, total - killed,
-                                               100.0 * killed / total if total else 100.0))
-    lines.append("(%d s on %d jobs; killed includes timeouts)" % (seconds, jobs))
+        survived += s
+    lines.append(fmt % ("total", total, killed, survived, total - killed - survived,
+                        "%.1f%%" % (100.0 * killed / (killed + survived)) if killed + survived else "-"))
+    lines.append("(%d s on %d jobs; killed includes %d timeouts; no verdict: %d crashed, %d harness "
+                 "errors, not counted in the score)" % (
+                     seconds, jobs, sum(1 for rows in results.values() for r in rows if r[4] == "timeout"),
+                     sum(1 for rows in results.values() for r in rows if r[4] == "crashed"),
+                     sum(1 for rows in results.values() for r in rows if r[4] == "error")))
     return "\n".join(lines)
 
 
@@ -410,7 +437,8 @@ def main(argv=None):
         for m, rows in results.items():
             src = _source(m).splitlines()
             for i, line, col, desc, outcome in rows:
-                if outcome == "survived":
+                if outcome == "survived" or outcome in _NO_VERDICT:
+                    desc = desc if outcome == "survived" else "%s [%s: no verdict]" % (desc, outcome)
                     f.write("%s#%d\t%s/%s.py:%d:%d\t%s\t| %s\n" % (m, i, PACKAGE_DIR, m, line, col, desc,
                                                                 src[line - 1].strip() if line else ""))
     print("survivors: " + os.path.relpath(out, ROOT))

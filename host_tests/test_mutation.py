@@ -1,0 +1,55 @@
+"""tools/mutation.py: how a mutant's child process ending is scored. Only a
+test failure (or a timeout: an endless loop) kills a mutant; a crash of the
+worker or of the harness is not a test noticing the bug."""
+import os
+import signal
+
+import mutation
+
+
+def _status(child):
+    """The wait status of a forked child running child()."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child()
+        finally:
+            os._exit(0)
+    return os.waitpid(pid, 0)[1]
+
+
+def _die(sig):
+    def child():
+        if sig != signal.SIGKILL:             # SIGKILL's action cannot be set
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    return child
+
+
+def test_only_a_test_failure_or_a_timeout_kills():
+    assert mutation._outcome(_status(lambda: os._exit(0))) == "survived"
+    assert mutation._outcome(_status(lambda: os._exit(1))) == "killed"
+    assert mutation._outcome(_status(_die(signal.SIGALRM))) == "timeout"
+    assert mutation._outcome(_status(_die(signal.SIGTERM))) == "crashed"
+    assert mutation._outcome(_status(_die(signal.SIGKILL))) == "crashed"   # e.g. out of memory
+    assert mutation._outcome(_status(lambda: os._exit(99))) == "error"      # the harness broke
+
+
+def test_the_score_counts_crashes_and_errors_apart():
+    rows = [(0, 1, 1, "a", "killed"), (1, 1, 1, "b", "timeout"), (2, 1, 1, "c", "survived"),
+            (3, 1, 1, "d", "crashed"), (4, 1, 1, "e", "error")]
+    text = mutation.report({"engine": rows}, 1, 2)
+    line = next(x for x in text.splitlines() if x.startswith("engine"))
+    # 2 killed (one by timeout) of the 3 that ran to a verdict; 2 without one
+    assert line.split()[1:] == ["5", "2", "1", "2", "66.7%"], text
+    assert "timeout" in text and "crash" in text
+
+
+def test_a_test_module_that_cannot_import_the_mutant_kills_it(tmp_path, monkeypatch):
+    """A mutant that breaks its module's import makes the tests fail (killed,
+    exit 1), not the harness (error)."""
+    t = tmp_path / "test_x.py"
+    t.write_text("raise NameError('the mutant broke an import-time name')\n"
+                 "def test_never():\n    pass\n")
+    monkeypatch.setattr(mutation, "TESTS", (str(t),))
+    assert mutation._run_tests(False) == 1
