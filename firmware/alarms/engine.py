@@ -43,6 +43,7 @@ class AlarmEngine:
         self._mod = None           # (minute_of_day, at now_s)
         self._recent = []          # (t, sgv) of the last readings within 15 min (fall/rise)
         self._cleared = {}         # low-side type -> when it last cleared (re-arm delay)
+        self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
 
     # ---- time and settings -------------------------------------------------
     def _clock(self, now_s, minute_of_day):
@@ -106,6 +107,7 @@ class AlarmEngine:
         if sgv is None:
             return events + self.tick(now_s)
         t_read = now_s - age_s
+        self._rate_before = self._pred.rate() if self._pred.ready() else 0.0
         self._pred.update(t_read, sgv)
         if self._last_t is not None and t_read <= self._last_t:
             return events + self.tick(now_s)     # older than what we have: history only

@@ -8,9 +8,9 @@ from alarms.kinds import SNOOZED, ACKNOWLEDGED, GLUCOSE, WORSE_MGDL, _ST, _UNTIL
 # includes the uncertainty about that error). The urgent-low-soon alarm fires
 # when the lower ULS_Z-sigma bound of the prediction urgent_low_soon_minutes
 # ahead is below urgent_low (P > ~7 %) while glucose falls; the low alarm when the reading
-# is below low and the filter agrees (level below low + LOW_LEVEL_MARGIN, or falling
-# at LOW_CONFIRM_FALL or faster), or when the prediction low_minutes ahead (lower
-# LOW_Z bound) is below low.
+# is below low and the filter agrees (level below low + LOW_LEVEL_MARGIN, or already
+# falling at LOW_CONFIRM_FALL or faster before this reading), or when the prediction
+# low_minutes ahead (lower LOW_Z bound) is below low.
 ULS_Z = 1.5
 ULS_MIN_FALL = 0.3    # mg/dL/min: the filtered rate must be at least this steep a fall
 ULS_LEVEL_CAP = 45    # ... and the filtered level below urgent_low + this
@@ -47,9 +47,10 @@ def conditions(self, sgv, t_read, s):
             m, sd = p.predict(s["low_minutes"] + LAG_MIN)
             predicted = m - LOW_Z * sd < low and rate <= -LOW_MIN_FALL
         # a reading below low raises when the filter agrees it is not a lone
-        # dip: its level is low too, or glucose is falling (the level lags a fall)
-        if (sgv < low and (not ready or p.level() < low + LOW_LEVEL_MARGIN or rate <= -LOW_CONFIRM_FALL)) \
-                or predicted:
+        # dip: its level is low too, or glucose was already falling before this
+        # reading (the level lags a fall; a sudden drop from a steady level waits)
+        if (sgv < low and (not ready or p.level() < low + LOW_LEVEL_MARGIN
+                           or self._rate_before <= -LOW_CONFIRM_FALL)) or predicted:
             out["low"] = 2
         elif sgv < low + _settings.HYST_LOW:
             out["low"] = 1

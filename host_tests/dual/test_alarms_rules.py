@@ -1267,6 +1267,11 @@ def test_a_reading_below_low_on_a_clear_fall_raises_the_low():
     assert kinds(ev) == ["low"] and ev[-1]["sgv"] == 65
     ev = series(make(low_minutes=0, urgent_low_soon=False), 0, [90] * 8 + [66])
     assert kinds(ev) == []
+    # a sudden deep drop from a high steady level (a compression artifact looks
+    # like this) is not a fall already under way: it waits for the next reading
+    eng = make(low_minutes=0, urgent_low_soon=False)
+    assert kinds(series(eng, 0, [150] * 8 + [66])) == []
+    assert kinds(series(eng, 45, [64])) == ["low"]
 
 
 def test_the_warmup_notice_stays_low_priority_and_never_unanswered():
