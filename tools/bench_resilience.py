@@ -43,6 +43,8 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+sys.path.append(os.path.join(HERE, "host"))  # the vtx package's seeded random numbers
+from vtx import trace as vtx_trace  # noqa: E402
 
 TRACES_DIR = os.path.normpath(os.path.join(ROOT, "..", "shared", "traces"))
 URGENT_LOW = 55              # mg/dL (the engine's default urgent_low, always on)
@@ -70,24 +72,11 @@ class ResilienceError(Exception):
 # --- the truth: the trace as the virtual transmitter plays it ----------------------
 def load_trace(path):
     """CGM values per 5-minute window, as the virtual transmitter sends them
-    (rounded, clamped to 40..400; None for an empty cell)."""
-    values = []
-    with open(path) as f:
-        header = [h.strip() for h in f.readline().split(",")]
-        if "cgm" not in header:
-            raise ResilienceError("%s: no cgm column in %r" % (path, header))
-        col = header.index("cgm")
-        for line in f:
-            cells = line.strip().split(",")
-            if len(cells) <= col:
-                continue
-            try:
-                v = float(cells[col])
-            except ValueError:
-                values.append(None)
-                continue
-            values.append(None if v != v else min(400, max(40, int(v + 0.5))))
-    return values
+    (its own reader: rounded, clamped to 40..400; None for an empty cell)."""
+    try:
+        return vtx_trace.load(path)
+    except vtx_trace.TraceError as e:
+        raise ResilienceError(str(e))
 
 
 def windows(values, start_minute, end_ms):
