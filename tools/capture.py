@@ -57,7 +57,7 @@ import reading  # noqa: E402
 from dexcom import auth, crc, glucose, messages  # noqa: E402
 from dexcom.backfill import Backfill  # noqa: E402
 from dexcom.errors import DexcomError  # noqa: E402
-from dexdecode import decode_msg  # noqa: E402
+from dexdecode import UsageError, decode_msg, unhex  # noqa: E402
 
 USAGE = "usage: capture.py [--id TRANSMITTER_ID] FILE"
 
@@ -376,11 +376,10 @@ def read_text(text):
         if ch not in _CHAR_ALIASES:
             raise CaptureError("line %d: characteristic %r is not control, auth or backfill"
                                % (no, words[1]))
-        h = "".join(words[2:]).replace(":", "")
         try:
-            v = bytes.fromhex(h)
-        except ValueError:
-            raise CaptureError("line %d: not hex: %r" % (no, h))
+            v = unhex("".join(words[2:]))
+        except UsageError as e:
+            raise CaptureError("line %d: %s" % (no, e))
         out.append((t, d, _CHAR_ALIASES[ch], v, {}))
     return out
 
