@@ -2,35 +2,17 @@
 from alarms import settings
 from alarms.engine import AlarmEngine, EngineError
 import reading
-
-MIN = 60
-
-
-def make(**user):
-    return AlarmEngine(settings.validate(user))
+import alarm_steps
+from alarm_steps import MIN, make, series, kinds  # noqa: F401
 
 
 def feed(eng, t_min, sgv, age_s=0, mod=None):
-    r = reading.make(t_min * MIN, None, sgv, None, 6)
-    return eng.on_reading(r, t_min * MIN, age_s, minute_of_day=mod)
-
-
-def series(eng, start_min, values):
-    events = []
-    for i, v in enumerate(values):
-        events += feed(eng, start_min + 5 * i, v)
-    return events
-
-
-def kinds(events, name="alarm_onset"):
-    return [e["type"] for e in events if e["event"] == name]
+    return alarm_steps.feed(eng, t_min * MIN, sgv, age_s, mod)
 
 
 def status(eng, kind):
-    for a in eng.active():
-        if a["type"] == kind:
-            return a["status"]
-    return None
+    a = alarm_steps.alarm(eng, kind)
+    return a and a["status"]
 
 
 def test_urgent_low_onset_and_clear_with_hysteresis():

@@ -3,36 +3,9 @@
 # escalation, schedules, stale data, persistence, prediction sanity. Written to kill
 # the mutants tools/mutation.py found alive. Runs on CPython and MicroPython.
 from alarms import settings
-from alarms.engine import AlarmEngine, EngineError
+from alarms.engine import EngineError
 import reading
-
-MIN = 60
-
-
-def make(**user):
-    return AlarmEngine(settings.validate(user))
-
-
-def feed(eng, t_s, sgv, age_s=0, mod=None):
-    return eng.on_reading(reading.make(t_s, None, sgv, None, 6), t_s, age_s, minute_of_day=mod)
-
-
-def series(eng, start_min, values, step_min=5):
-    events = []
-    for i, v in enumerate(values):
-        events += feed(eng, (start_min + step_min * i) * MIN, v)
-    return events
-
-
-def kinds(events, name="alarm_onset"):
-    return [e["type"] for e in events if e["event"] == name]
-
-
-def alarm(eng, kind):
-    for a in eng.active():
-        if a["type"] == kind:
-            return a
-    return None
+from alarm_steps import MIN, make, feed, series, kinds, alarm  # noqa: F401
 
 
 def problems(user):
