@@ -44,6 +44,7 @@ DEFAULTS = {
     "connect_timeout_ms": 4000,
     "op_timeout_ms": 2500,      # one request and its reply
     "pair_timeout_ms": 15000,
+    "bond_wait_ms": 2000,       # after BondRequest the transmitter pairs; ours only if it has not
     "session_timeout_ms": 45000,
     "keepalive_s": 25,
     "backfill_max_s": 3 * 3600,
@@ -64,6 +65,8 @@ _FRAMES_MAX = 40   # 3 h of records = 17 frames; room to spare
 # handler does not report failures, so the link listens to the IRQ as well.
 _enc_failed = set()
 _IRQ_ENCRYPTION_UPDATE = 28
+_EALREADY = 114        # gap_pair while a security procedure runs (NimBLE BLE_HS_EALREADY)
+_BONDED_WAIT_MS = 300  # with a stored bond: let a transmitter's own request go first
 
 
 def _irq(event, data):
@@ -336,14 +339,19 @@ class Link:
                 if self.bond_lost_row == 2:
                     self._event("slot_conflict", slot=cfg["slot"],
                                 detail="another device keeps taking this slot; change the slot setting")
-            await self._write(a, build.keep_alive(cfg["keepalive_s"]))
-            await self._write(a, build.bond_request())
-            await self._encrypt(conn, True)
-            self.have_bond = True
-            self._event("bonded", slot=cfg["slot"])
+                # The transmitter no longer has our keys: drop them before it
+                # pairs (xDrip unbonds first too); else the stack would answer
+                # its Security Request by encrypting with the stale key.
+                self._forget_bond()
+            await self._bond(conn, a)
         else:
             self.bond_lost_row = 0
-            await self._encrypt(conn)
+            if not await self._encrypt(conn, _BONDED_WAIT_MS):
+                # Our stored keys were refused: the transmitter lost (or
+                # replaced) the bond although it says it has one.
+                self._event("bond_lost", slot=cfg["slot"], detail="stored bond keys refused")
+                self._forget_bond()
+                await self._bond(conn, a)
 
         # Data.
         self.state = "reading"
@@ -404,35 +412,54 @@ class Link:
                 raise DexcomError("reply %s to request 0x%02x is malformed" % (bytes(rx[:4]).hex() if rx else "-", msg[0]))
         return rx
 
-    async def _encrypt(self, conn, lost_reported=False):
-        """Encrypt the link: wait briefly for the transmitter's own security
-        request, else pair (a stored bond re-encrypts, else a new bond). A
-        stored bond the transmitter no longer has is forgotten and replaced."""
+    async def _bond(self, conn, a):
+        """KeepAlive 0x06 then BondRequest 0x07 on the authentication
+        characteristic, as every peer does; the transmitter then starts the
+        pairing itself (SMP Security Request, answered by the stack)."""
+        await self._write(a, build.keep_alive(self.cfg["keepalive_s"]))
+        await self._write(a, build.bond_request())
+        if not await self._encrypt(conn, self.cfg["bond_wait_ms"]):
+            raise _End("pairing failed")
+        self.have_bond = True
+        self._event("bonded", slot=self.cfg["slot"])
+
+    async def _encrypt(self, conn, wait_ms):
+        """True once the link is encrypted, False when the transmitter refused
+        (stored keys it no longer has, or a failed pairing). The transmitter
+        may start the security procedure itself (always after a BondRequest):
+        it gets wait_ms before we ask from our side, because NimBLE runs one
+        security procedure per link: gap_pair() during the transmitter's
+        raises OSError(EALREADY) (and a Security Request arriving during ours
+        can end ours)."""
         h = conn._conn_handle
         _enc_failed.discard(h)
-        for _ in range(6):
-            if conn.encrypted or h in _enc_failed:
-                break
-            await asyncio.sleep_ms(50)
-        if not conn.encrypted and h not in _enc_failed:
-            aioble.core.ble.gap_pair(h)
-            deadline = clock.ms() + self.cfg["pair_timeout_ms"]
-            while not conn.encrypted and h not in _enc_failed:
-                if not conn.is_connected():
-                    raise aioble.DeviceDisconnectedError
-                if clock.ms() > deadline:
-                    raise asyncio.TimeoutError
-                await asyncio.sleep_ms(20)
-        if conn.encrypted:
-            return
-        # Our stored keys were refused: the transmitter lost (or replaced) the bond.
-        if not lost_reported:
-            self._event("bond_lost", slot=self.cfg["slot"], detail="stored bond keys refused")
-        self._forget_bond()
-        if lost_reported is None:
-            raise _End("encryption failed")
-        await self._encrypt(conn, None)
-        self._event("bonded", slot=self.cfg["slot"])
+        done = await self._encryption(conn, h, wait_ms)
+        if done is None:
+            try:
+                aioble.core.ble.gap_pair(h)
+            except OSError as e:
+                if e.args[0] != _EALREADY:
+                    raise
+                # a procedure is already under way: wait for its outcome
+            done = await self._encryption(conn, h, self.cfg["pair_timeout_ms"])
+            if done is None:
+                raise asyncio.TimeoutError
+        return done
+
+    async def _encryption(self, conn, h, wait_ms):
+        """Waits up to wait_ms for the outcome of the security procedure: True
+        encrypted, False refused, None nothing yet."""
+        deadline = clock.ms() + wait_ms
+        while True:
+            if conn.encrypted:
+                return True
+            if h in _enc_failed:
+                return False
+            if not conn.is_connected():
+                raise aioble.DeviceDisconnectedError
+            if clock.ms() >= deadline:
+                return None
+            await asyncio.sleep_ms(20)
 
     def _forget_bond(self):
         security._secrets.clear()

@@ -181,7 +181,9 @@ class Transmitter:
             return self._auth_reply(reply)
         if op == 0x06 and len(data) == 2:
             conn.keepalive_s = data[1]
-            return []
+            # A real G6 (1.6.5.25) indicates FF 06 01 after a KeepAlive
+            # (capture in Dexcom-ESP32-Reader "Example serial output.txt").
+            return [("indicate", "auth", b"\xff\x06\x01")]
         if op == 0x07 and conn.authenticated:
             return [("pair", None, None)]
         return []
