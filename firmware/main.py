@@ -24,6 +24,7 @@ TICK_S = 5            # engine tick: no_data, escalation, snooze expiry
 SAVE_S = 60           # the alarm state goes to RTC memory at least this often
 HEALTH_S = 300        # heap check (a full collection costs milliseconds)
 WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
+ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: restart it
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 FALLBACK_BOARD = "esp32-devkitc"
 
@@ -184,11 +185,20 @@ class App:
                               "level": 3, "reason": name})
 
     async def _annunciator_task(self, checkin):
+        """Runs the annunciator and watches that it draws what it is told: a run
+        that stops (an await that never returns) is restarted within seconds,
+        not left silent until the watchdog resets the board."""
         task = asyncio.create_task(self.ann.run())
+        stalls = 0
         try:
             while not task.done():
                 checkin()
-                await asyncio.sleep(TICK_S)
+                await asyncio.sleep(1)
+                # twice in a row: after a long blocking call elsewhere (a TLS
+                # handshake) this check may simply run before the annunciator
+                stalls = stalls + 1 if self.ann.stalled(clock.ms(), ANN_STALL_MS) else 0
+                if stalls >= 2:
+                    raise RuntimeError("annunciator stalled")
         finally:
             task.cancel()
 
@@ -209,14 +219,15 @@ class App:
                 self.condition("device", "resets", False)
             await asyncio.sleep(HEALTH_S)
 
-    def add_task(self, name, fn, period_s, critical=False):
-        self.sup.add(name, fn, period_s, critical)
+    def add_task(self, name, fn, period_s, critical=False, restart_on_hang=False):
+        self.sup.add(name, fn, period_s, critical, restart_on_hang)
 
     async def start(self):
         from sound import selftest
         loudest = self.engine.loudest()
         self.add_task("alarms", self.alarm_task, 4 * TICK_S, critical=True)
-        self.add_task("annunciator", self._annunciator_task, 4 * TICK_S)
+        self.add_task("annunciator", self._annunciator_task, 4 * TICK_S, critical=True,
+                      restart_on_hang=True)
         self.add_task("health", self._health_task, 2 * HEALTH_S)
         self._add_optional_tasks()
         self.sup.wdt = machine.WDT(timeout=self.wdt_ms)

@@ -235,3 +235,23 @@ def test_the_buttons_reach_the_engine_through_the_app(tmp_path):
     assert out["onset"] == ["sounding"], out
     assert out["snooze"] == ["snoozed"] and "alarm_snooze" in out["snooze_events"], out
     assert out["ack"] == ["acknowledged"], out
+
+
+@pytest.mark.parametrize("how", ["task_hang", "drawing_stall"])
+def test_a_hung_annunciator_is_restarted_within_seconds_without_a_reset(tmp_path, how):
+    at = NIGHT_URGENT_S + 600  # the urgent low is sounding
+    inject = ({"task": "annunciator", "error": "hang", "at_s": at} if how == "task_hang"
+              else {"stall_annunciator_at_s": at})
+    ev, log = sim(tmp_path, 4.2, inject=inject)
+    assert not [e for e in ev if e["event"] == "reset"], log[-2000:]
+    console = (tmp_path / "flash" / "sim-console.log").read_text()
+    assert onsets(ev, "urgent_low")
+    text = ("task annunciator stopped checking in; restarting it" if how == "task_hang"
+            else "annunciator stalled")
+    assert text in console, console[-3000:]
+    # the sound comes back: the annunciator redraws and reports the alarm again
+    # (before: silent until the watchdog reset the board, about 55 s)
+    back = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] > at * 1000]
+    assert back and back[0]["pattern"] == "high", back[:3]
+    limit = 30000 if how == "task_hang" else 15000
+    assert back[0]["t_ms"] - at * 1000 < limit, back[0]

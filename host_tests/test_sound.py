@@ -477,3 +477,49 @@ out(seen=seen)
         assert len(leds) == 1 and leds.pop().startswith("red"), (status, s[status]["leds"])
     assert len(s["sounding"]["pulses"]) >= 10  # the same alarm, sounding: at least one burst
     assert set(s["sounding"]["leds"]) == {"red", "off"}  # and the red light flashes
+
+
+STALL = r'''
+ev = []
+URGENT = {"type": "urgent_low", "priority": "high", "level": 0, "status": "sounding"}
+ann = annunciator.Annunciator(B, clock_ms=now, on_change=lambda e: ev.append(dict(e, t=now())))
+async def main():
+    first = asyncio.create_task(ann.run())
+    await asyncio.sleep(1)
+    running = ann.stalled(now(), 3000)
+    if HANG:  # the run stops drawing: stands for an await that never returns
+        first.cancel()
+        await asyncio.sleep_ms(10)
+    ann.set(URGENT)
+    await asyncio.sleep(2)
+    early = ann.stalled(now(), 3000)
+    await asyncio.sleep(2)
+    late = ann.stalled(now(), 3000)
+    ann.set(None)
+    await asyncio.sleep(1)
+    # a restart: a new run starts, then the old one is cancelled (its
+    # cancellation is handled after the new run went to sleep, idle)
+    second = asyncio.create_task(ann.run())
+    first.cancel()
+    await asyncio.sleep(1)
+    after_restart = ann.stalled(now(), 3000)
+    ann.set(URGENT)  # the new run must be woken by a change at once
+    t_set = now()
+    await asyncio.sleep(2)
+    high = [e for e in ev if e["pattern"] == "high" and e["t"] >= t_set]
+    out(running=running, early=early, late=late, after_restart=after_restart,
+        high_after_ms=(high[0]["t"] - t_set) if high else None, second_done=second.done())
+asyncio.run(main())
+'''
+
+
+def test_stalled_says_when_run_stops_drawing_and_a_restarted_run_is_still_woken():
+    res = run("HANG = True\n" + STALL)
+    assert res["running"] is False and res["early"] is False and res["late"] is True, res
+    assert res["after_restart"] is False and res["second_done"] is False, res
+    assert res["high_after_ms"] is not None and res["high_after_ms"] < 50, res
+    # the old run's cancellation must not leave the new one unwakeable (it
+    # would sleep until its hourly look while the engine said "urgent low")
+    res = run("HANG = False\n" + STALL)
+    assert res["early"] is False and res["late"] is False, res
+    assert res["high_after_ms"] is not None and res["high_after_ms"] < 50, res

@@ -106,3 +106,71 @@ def test_device_alarm_clears_once_a_task_has_run_well_for_the_window():
     assert [c[1] for c in conds] == [True, False], out["conds"]
     assert conds[0][2] < 20 and 600 <= conds[1][2] - conds[0][2] <= 620, conds
     assert out["state"]["recovers"] == 4
+
+
+HANG_PROG = r'''
+import sys, json
+sys.path.insert(0, "tools/host")
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, machine, clock
+from app.supervisor import Supervisor
+from app import log
+log.sink = lambda line: None
+conds, starts, beats = [], [], []
+sup = Supervisor(lambda n, a: conds.append((n, a, clock.ms() // 1000)),
+                 wdt=machine.WDT(timeout=30000))
+
+async def alarms(checkin):
+    while True:
+        checkin()
+        beats.append(clock.ms() // 1000)
+        await asyncio.sleep(5)
+
+async def sound(checkin):  # hangs at each time in HANGS once (a hung await)
+    starts.append(clock.ms() // 1000)
+    while True:
+        checkin()
+        await asyncio.sleep(1)
+        if HANGS and clock.ms() >= HANGS[0] * 1000:
+            HANGS.pop(0)
+            await asyncio.Event().wait()
+
+async def end(checkin):
+    while clock.ms() < 1500000:
+        checkin()
+        await asyncio.sleep(5)
+    raise SystemExit
+
+sup.add("alarms", alarms, 20, critical=True)
+sup.add("sound", sound, 20, critical=True, restart_on_hang=True)
+sup.add("end", end, 20)
+try:
+    asyncio.run(sup.run())
+except SystemExit:
+    print(json.dumps({"end_s": clock.ms() // 1000, "cause": machine.reset_cause(),
+                      "conds": conds, "starts": starts, "beats": beats[-1]}))
+'''
+
+
+def run_hangs(hangs):
+    r = run_micropython(["-c", "HANGS = %r\n" % hangs + HANG_PROG], timeout=60)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_a_restart_on_hang_task_is_restarted_not_reset_once_per_window():
+    out = run_hangs([100])
+    # hung at 100 s, noticed once its 20 s check-in period is over: restarted
+    # at once (no reset: the run lasted to its end)
+    assert out["cause"] != 3 and out["end_s"] >= 1500, out
+    assert len(out["starts"]) == 2 and 120 <= out["starts"][1] <= 126, out
+    # a hang every 10 min at most is tolerated; one failure raises no alarm
+    out = run_hangs([100, 800])
+    assert out["cause"] != 3 and len(out["starts"]) == 3, out
+    assert not [c for c in out["conds"] if c[1]], out
+
+
+def test_a_second_hang_within_the_window_takes_the_watchdog_path():
+    out = run_hangs([100, 300])
+    assert out["cause"] == 3, out  # WDT_RESET
+    assert len(out["starts"]) == 2 and 320 <= out["end_s"] <= 355, out

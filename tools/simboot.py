@@ -205,21 +205,23 @@ def inject(app, boots):
     virtual transmitter's fault modes at t and {"adc_at_s": [[t, pin, microvolts], ...]} an
     analog input (both set up in main()); {"wall_jumps": [[t, delta_s], ...]}
     moves the wall clock as NTP would; {"break_engine_at_s": t} makes every
-    engine call raise from t."""
+    engine call raise from t; {"stall_annunciator_at_s": t} stops the
+    annunciator's drawing task at t (once) while its supervised task lives on."""
     spec = OPTS.get("inject") or {}
     if spec.get("task") and boots == 1:
         real_add = app.add_task
         left = {"n": spec.get("times", 1)}
 
-        def add_task(name, fn, period_s, critical=False):
+        def add_task(name, fn, period_s, critical=False, restart_on_hang=False):
             if name != spec["task"]:
-                return real_add(name, fn, period_s, critical)
+                return real_add(name, fn, period_s, critical, restart_on_hang)
 
             async def faulty(checkin):
                 import asyncio
                 if left["n"] > 0 and _now_ms() >= spec.get("at_s", 0) * 1000:
                     left["n"] -= 1
                     if spec["error"] == "hang":
+                        emit({"event": "fault_injected", "what": name + "_hang"})
                         await asyncio.Event().wait()
                     raise {"MemoryError": MemoryError, "ValueError": ValueError}[spec["error"]](
                         "injected into " + name)
@@ -230,7 +232,7 @@ def inject(app, boots):
                         return await faulty(checkin)
                     await asyncio.sleep(1)
                 await task
-            real_add(name, faulty, period_s, critical)
+            real_add(name, faulty, period_s, critical, restart_on_hang)
 
         app.add_task = add_task
     if boots == 1 and spec.get("break_engine_at_s"):
@@ -243,6 +245,22 @@ def inject(app, boots):
             for name in ("on_reading", "tick", "set_condition", "snooze", "acknowledge"):
                 setattr(eng, name, broken)
         vtime.call_at(int(spec["break_engine_at_s"] * 1e6), break_it)
+    if boots == 1 and spec.get("stall_annunciator_at_s") is not None:
+        ann = app.ann
+        real_run = ann.run
+
+        async def stalling_run():
+            import asyncio
+            task = asyncio.create_task(real_run())
+            while _now_ms() < spec["stall_annunciator_at_s"] * 1000:
+                if task.done():
+                    return
+                await asyncio.sleep(1)
+            ann.run = real_run  # once: a restarted annunciator runs normally
+            emit({"event": "fault_injected", "what": "annunciator_stall"})
+            task.cancel()
+            await asyncio.Event().wait()  # an await that never returns
+        ann.run = stalling_run
     if boots == 1:
         if spec.get("reset_at_s"):
             vtime.call_at(int(spec["reset_at_s"] * 1e6), machine.reset)

@@ -5,6 +5,9 @@
 #   `period_s` seconds. A task that stops checking in (awaits something that
 #   never comes, or blocks the loop) stops the feeding, and the watchdog
 #   resets the board: the alarm state survives in RTC memory (app.persist).
+#   A task added with restart_on_hang (the annunciator: the sound must not
+#   wait for a reset) is cancelled and restarted at once instead, counted as
+#   a failure; a second hang within `window_s` takes the watchdog path.
 # - A task that raises is logged and restarted after a backoff (none for
 #   critical tasks, i.e. the alarm path); `max_failures` failures within
 #   `window_s` raise the `device` alarm through on_condition(name, active).
@@ -18,8 +21,10 @@ from app import log
 
 
 class _Task:
-    def __init__(self, name, fn, period_s, critical):
+    def __init__(self, name, fn, period_s, critical, restart_on_hang):
         self.name = name
+        self.restart_on_hang = restart_on_hang
+        self.hang_restart = None  # clock.ms() of its last restart for a hang
         self.fn = fn
         self.period_ms = int(period_s * 1000)
         self.critical = critical
@@ -44,8 +49,8 @@ class Supervisor:
         self.tasks = []
         self.hung = None
 
-    def add(self, name, fn, period_s, critical=False):
-        self.tasks.append(_Task(name, fn, period_s, critical))
+    def add(self, name, fn, period_s, critical=False, restart_on_hang=False):
+        self.tasks.append(_Task(name, fn, period_s, critical, restart_on_hang))
 
     def status(self):
         now = clock.ms()
@@ -100,6 +105,15 @@ class Supervisor:
                     self._start(t)
                 continue
             if now - t.last_checkin > t.period_ms:
+                if t.restart_on_hang and (t.hang_restart is None
+                                          or now - t.hang_restart > self.window_ms):
+                    t.hang_restart = now
+                    log.error("task %s stopped checking in; restarting it", t.name)
+                    t.task.cancel()
+                    self._failed(t)
+                    t.restarts += 1
+                    self._start(t)
+                    continue
                 hung = t.name
             elif t.alarmed and t.failures and now - t.failures[-1] > self.window_ms:
                 t.alarmed = False

@@ -7,6 +7,7 @@
 #   ann.show("ok" | "no_data" | "fault")   # the light when no alarm is active
 #   ann.test() / ann.selftest() / ann.cue("reset_warn" | "reset_done" | "reset_cancel")
 #   ann.set_calm(brightness_pct)  # the "all well" light; 0 = off (night)
+#   ann.stalled(now_ms, limit_ms)  # True: run() is not drawing changes (supervision)
 #
 # set(alarm) takes the engine's alarm dict ({"type", "priority", "status",
 # "level", ...}) or None, never blocks and never raises: the engine never
@@ -58,6 +59,8 @@ class Annunciator:
         self._seq_name = None
         self._seq_t0 = 0
         self._shown = None
+        self._pending_since = None  # clock ms of the oldest change run() has not drawn yet
+        self._due = None            # clock ms of the pattern's next edge
         self.wakeups = 0
         self.updates = 0  # set() calls so far
 
@@ -141,33 +144,52 @@ class Annunciator:
 
     # --- the task ----------------------------------------------------------
     async def run(self):
-        self._task = asyncio.current_task()
-        while True:
-            self.wakeups += 1
-            self._dirty = False
-            try:
-                dt = self._step(self._clock())
-                self._ok("annunciator")
-            except Exception as e:  # a bug here must not end the task
-                self._fault("annunciator", e)
-                dt = _RETRY_MS
-            if self._dirty:  # set() from inside a callback of this step
-                continue
-            self._sleeping = True
-            try:
-                await asyncio.sleep_ms(_IDLE_MS if dt is None else max(dt, 1))
-            except asyncio.CancelledError:
-                if not self._poked:  # a real cancel (shutdown): end the task
-                    self._sleeping = False
-                    raise
-            self._sleeping = False
-            self._poked = False
+        me = self._task = asyncio.current_task()
+        self._sleeping = self._poked = False
+        self._shown = None  # a restarted run reports what it plays again
+        try:
+            while True:
+                self.wakeups += 1
+                self._dirty = False
+                self._pending_since = None
+                now = self._clock()
+                try:
+                    dt = self._step(now)
+                    self._ok("annunciator")
+                except Exception as e:  # a bug here must not end the task
+                    self._fault("annunciator", e)
+                    dt = _RETRY_MS
+                if self._dirty:  # set() from inside a callback of this step
+                    continue
+                self._due = None if dt is None else now + max(dt, 1)
+                self._sleeping = True
+                try:
+                    await asyncio.sleep_ms(_IDLE_MS if dt is None else max(dt, 1))
+                except asyncio.CancelledError:
+                    # a poke of this run is "look again"; anything else (shutdown,
+                    # or a run that was replaced by a restart) ends it
+                    if self._task is not me or not self._poked:
+                        raise
+                self._sleeping = False
+                self._poked = False
+        finally:
+            if self._task is me:
+                self._task = None
+                self._sleeping = False
+
+    def stalled(self, now, limit_ms):
+        """True when run() has left a change undrawn, or a pattern edge unplayed,
+        for more than limit_ms: the task is not running (for its supervisor)."""
+        p, due = self._pending_since, self._due
+        return (p is not None and now - p > limit_ms) or (due is not None and now - due > limit_ms)
 
     def _poke(self):
         # Wake the task now: cancelling a sleeping task throws CancelledError
         # into its sleep, which run() takes as "look again". (No Event +
         # wait_for: that costs two tasks per edge.)
         self._dirty = True
+        if self._pending_since is None:
+            self._pending_since = self._clock()
         if self._sleeping and self._task is not None:
             self._sleeping = False
             self._poked = True
