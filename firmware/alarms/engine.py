@@ -15,6 +15,8 @@
 # - a sounding alarm escalates one level every escalate_minutes (1 louder,
 #   2 faster, 3 = one priority up), up to MAX_LEVEL;
 # - alarms clear by themselves when their condition ends;
+# - while no_data sounds, it is played over any high-side glucose alarm (whose
+#   news is stale); a low-side one keeps its rank;
 # - schedules: settings entries by local minute of day (caller supplies it).
 try:
     from micropython import const
@@ -26,7 +28,7 @@ from alarms.predict import Predictor
 from alarms import glucose as _glucose
 
 from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
-    PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, CONDITIONS, NOTICES,
+    PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
     REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
 
 
@@ -207,11 +209,16 @@ class AlarmEngine:
     # ---- buttons -----------------------------------------------------------
     def _target(self):
         best, best_key = None, None
+        nd = self._alarms.get("no_data")
+        outage = nd is not None and nd[_ST] == SOUNDING
         for kind in self._alarms:
             rec = self._alarms[kind]
             if rec[_ST] != SOUNDING:
                 continue
-            key = (rec[_PRIO], -TYPES.index(kind))
+            if outage and kind in HIGH_SIDE:  # the family must hear that data stopped
+                key = (-1, -TYPES.index(kind))
+            else:
+                key = (rec[_PRIO], -TYPES.index(kind))
             if best_key is None or key > best_key:
                 best, best_key = kind, key
         return best

@@ -20,6 +20,9 @@ BASE_PRIORITY = {"urgent_low": 2, "urgent_low_soon": 2, "low": 1, "urgent_high":
                  "transmitter_battery": 0, "link": 1, "device": 1, "forwarding": 0}
 GLUCOSE = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall", "rise",
            "persistent_high")
+# glucose alarms a data outage makes stale news: they rank under a sounding no_data
+# (the low side keeps its rank: the last known danger still matters most)
+HIGH_SIDE = ("urgent_high", "high", "rise", "persistent_high")
 CONDITIONS = ("link", "sensor", "device", "forwarding", "transmitter_battery")
 NOTICES = ("warmup_done",)          # informational reasons: low priority, clear by themselves
 # Known reasons, so save() can store an index instead of a string.

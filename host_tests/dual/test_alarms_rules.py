@@ -386,6 +386,33 @@ def test_no_data_after_20_minutes_and_setting():
     assert kinds(feed(eng, 22 * MIN, 120), "alarm_clear") == ["no_data"]
 
 
+def test_during_an_outage_no_data_is_played_over_an_escalated_high_not_over_a_low():
+    eng = make()
+    series(eng, 0, [320] * 3)                         # urgent_high (and high) sounding
+    assert eng.loudest()["type"] == "urgent_high"
+    for m in range(10, 80, 1):
+        eng.tick(m * MIN)                             # data stops after minute 10
+    assert alarm(eng, "no_data") is not None
+    assert alarm(eng, "urgent_high")["priority"] == "high"   # escalated past no_data's rank
+    assert eng.loudest()["type"] == "no_data"
+    # a press snoozes no_data first; the high then plays again
+    assert kinds(eng.snooze(80 * MIN), "alarm_snooze") == ["no_data"]
+    assert eng.loudest()["type"] == "urgent_high"
+    # data back: no_data clears and the highs rank as before
+    eng = make()
+    series(eng, 0, [320] * 3)
+    eng.tick(40 * MIN)
+    assert eng.loudest()["type"] == "no_data"
+    feed(eng, 41 * MIN, 320)
+    assert alarm(eng, "no_data") is None and eng.loudest()["type"] == "urgent_high"
+    # the last known danger is a low: it keeps its rank over no_data
+    eng = make()
+    series(eng, 0, [50] * 3)
+    for m in range(10, 80, 1):
+        eng.tick(m * MIN)
+    assert alarm(eng, "no_data") is not None and eng.loudest()["type"] == "urgent_low"
+
+
 def test_no_data_counts_from_the_last_reading_time_not_its_arrival():
     eng = make()
     feed(eng, 8 * MIN, 120, age_s=8 * MIN)            # measured at 0, arrived at 8 min
