@@ -66,3 +66,50 @@ def test_bad_trace_is_a_clear_error(tmp_path):
         assert False
     except replay.TraceError as e:
         assert "minute and cgm" in str(e)
+
+
+ODD = ('\ufeff"Minute", "True_BG" ,"CGM"\r\n0,100,120\r\n5,99,NA\r\n10,98,nan\r\n15,97,\r\n'
+       '20,96,-\r\n25,95,null\r\n30,40,LOW\r\n35,420,High\r\n40,94,"93.6"\r\n')
+
+
+def test_missing_and_out_of_range_cells_and_an_odd_header(tmp_path):
+    p = tmp_path / "odd.csv"
+    p.write_bytes(ODD.encode("utf-8"))
+    rows = replay.read_trace(str(p))
+    assert rows == [(0, 120), (5, None), (10, None), (15, None), (20, None), (25, None),
+                    (30, 39), (35, 401), (40, 94)]
+    # the official path reads it the same way (no onset lost to a parse difference)
+    mp = run_micropython([os.path.join(ROOT, "tools", "replay.py"), str(p)]).stdout
+    cp = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "replay.py"), str(p)],
+                        capture_output=True, text=True, check=True).stdout
+    assert mp == cp and '"type": "urgent_low"' in mp  # LOW is an urgent low
+    # and the alarm bench scores the same readings
+    from alarmbench import traces
+    tr = traces.load(str(p))
+    assert [(m, None if g is None else int(g + 0.5)) for m, g in zip(tr.minutes, tr.cgm)] == rows
+    assert tr.reference()[-3:] == [(30, 40.0), (35, 420.0), (40, 94.0)]
+
+
+def test_bad_cells_and_unordered_minutes_are_errors_with_their_line(tmp_path):
+    from alarmbench import traces
+    for body, where in (("0,120\n5,abc\n", "line 3"), ("0,120\n10,110\n5,100\n", "line 4"),
+                        ("0,120\n0,118\n", "line 3"), ("x,120\n", "line 2")):
+        p = _write(tmp_path, body.strip().split("\n"), header="minute,cgm")
+        try:
+            replay.read_trace(p)
+            assert False, body
+        except replay.TraceError as e:
+            assert where in str(e), (body, str(e))
+        try:
+            traces.load(p)
+            assert False, body
+        except traces.TraceError as e:
+            assert where in str(e), (body, str(e))
+
+
+def test_the_cli_says_what_is_wrong_on_stderr_and_prints_no_json(tmp_path):
+    p = _write(tmp_path, ["0,120", "5,abc"], header="minute,cgm")
+    for path, text in ((p, "line 3: bad number"), (str(tmp_path / "none.csv"), "cannot read")):
+        r = run_micropython([os.path.join(ROOT, "tools", "replay.py"), path], check=False)
+        assert r.returncode == 2 and r.stdout == "" and text in r.stderr, (r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr

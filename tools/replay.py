@@ -3,14 +3,18 @@
     micropython tools/replay.py trace.csv      (the official path: make replay TRACE=...)
     python tools/replay.py trace.csv           (CPython, same output)
 
-Trace: CSV with a header holding `minute` and `cgm` (other columns ignored),
-5-minute cadence; absent rows and blank cgm are missing readings. Default
-settings, no button presses. The engine sees now_s = minute * 60; it gets each
-reading when it is taken (age 0) and a tick every TICK_S seconds between
-readings, as the device would. Output lines: {"t": minute, "type", "priority",
-"sgv"} for every onset (an alarm that stays active is printed once, until it
-clears). Python callers: replay(rows) -> list of onset dicts, where rows is a
-list of (minute, cgm or None); read_trace(path) -> rows.
+Trace: CSV with a header holding `minute` and `cgm` (any order, any case, quotes
+and a byte-order mark allowed; other columns ignored), 5-minute cadence, minutes
+increasing. Absent rows are missing readings, and so are the cells "", NA, NaN,
+null, none and "-"; LOW and HIGH (how Dexcom exports show readings under 40 and
+over 400) are read as 39 and 401. Any other text is an error with its line.
+Default settings, no button presses. The engine sees now_s = minute * 60; it
+gets each reading when it is taken (age 0) and a tick every TICK_S seconds
+between readings, as the device would. Output lines: {"t": minute, "type",
+"priority", "sgv"} for every onset (an alarm that stays active is printed once,
+until it clears). Python callers: replay(rows) -> list of onset dicts, where rows
+is a list of (minute, cgm or None); read_trace(path) -> rows; glucose_cell(text)
+-> float or None (also the alarm bench's rule for every glucose cell).
 """
 import json
 import sys
@@ -26,13 +30,35 @@ TICK_S = 60
 
 
 class TraceError(ValueError):
-    """The trace file cannot be read (missing columns, bad numbers)."""
+    """The trace file cannot be read (missing columns, bad numbers, minutes out of order)."""
+
+
+MISSING = ("", "na", "nan", "null", "none", "-")
+OUT_OF_RANGE = {"low": 39.0, "high": 401.0}
+
+
+def glucose_cell(text):
+    """mg/dL of one glucose cell, None when it says "no reading"; ValueError otherwise."""
+    t = text.strip().strip('"').strip().lower()
+    if t in MISSING:
+        return None
+    if t in OUT_OF_RANGE:
+        return OUT_OF_RANGE[t]
+    v = float(t)
+    if v != v:
+        return None
+    return v
+
+
+def header_columns(line):
+    """The header's cells, normalised: no BOM, quotes or spaces, lower case."""
+    return [c.strip().strip('"').strip().lower() for c in line.lstrip("\ufeff").split(",")]
 
 
 def read_trace(path):
     rows = []
     with open(path) as f:
-        header = f.readline().strip().split(",")
+        header = header_columns(f.readline())
         if "minute" not in header or "cgm" not in header:
             raise TraceError("%s: header must name minute and cgm columns, got %r" % (path, header))
         im, ic = header.index("minute"), header.index("cgm")
@@ -42,12 +68,13 @@ def read_trace(path):
                 continue
             cells = line.split(",")
             try:
-                minute = int(float(cells[im]))
-                cell = cells[ic].strip() if ic < len(cells) else ""
-                cgm = int(float(cell) + 0.5) if cell else None
-            except ValueError:
+                minute = int(float(cells[im].strip().strip('"')))
+                v = glucose_cell(cells[ic]) if ic < len(cells) else None
+            except (ValueError, IndexError):
                 raise TraceError("%s line %d: bad number in %r" % (path, n, line))
-            rows.append((minute, cgm))
+            if rows and minute <= rows[-1][0]:
+                raise TraceError("%s line %d: minute %d not after %d" % (path, n, minute, rows[-1][0]))
+            rows.append((minute, None if v is None else int(v + 0.5)))
     return rows
 
 
@@ -81,9 +108,17 @@ def replay(rows, settings=None):
 
 def main(argv):
     if len(argv) < 2:
-        print("usage: replay.py trace.csv", file=sys.stderr) if hasattr(sys, "stderr") else None
+        sys.stderr.write("usage: replay.py trace.csv\n")
         return 2
-    for o in replay(read_trace(argv[1])):
+    try:
+        rows = read_trace(argv[1])
+    except TraceError as e:
+        sys.stderr.write("replay: %s\n" % (e,))
+        return 2
+    except OSError as e:
+        sys.stderr.write("replay: cannot read %s: %s\n" % (argv[1], e))
+        return 2
+    for o in replay(rows):
         # fixed key order, so both runtimes print the same bytes
         print('{"t": %d, "type": %s, "priority": %s, "sgv": %s}' % (
             o["t"], json.dumps(o["type"]), json.dumps(o["priority"]), json.dumps(o["sgv"])))

@@ -1,11 +1,17 @@
 """Load CGM traces: CSV with a header `minute,cgm[,true_bg]` (any column order).
 
-Missing rows are missing readings (5-minute cadence); an empty or non-numeric
-cell is a missing value. A Trace keeps rows sorted by minute.
+Missing rows are missing readings (5-minute cadence). Header and glucose cells
+follow `make replay`'s rules (tools/replay.py: NA, blank... are missing values,
+LOW / HIGH are 39 / 401, other text is an error), so the bench scores the same
+readings the replay feeds the engine. Minutes must increase.
 """
 import csv
 import glob
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from replay import glucose_cell, header_columns  # noqa: E402
 
 
 class TraceError(ValueError):
@@ -35,12 +41,11 @@ class Trace:
         return (self.minutes[-1] - self.minutes[0] + 5) / 1440.0
 
 
-def _number(text):
+def _number(text, path, n):
     try:
-        v = float(text)
-    except (TypeError, ValueError):
-        return None
-    return v if v == v else None  # NaN is missing
+        return glucose_cell(text)
+    except ValueError:
+        raise TraceError("%s line %d: bad glucose value %r" % (path, n, text))
 
 
 def load(path):
@@ -50,7 +55,7 @@ def load(path):
         rows = list(csv.reader(f))
     if not rows:
         raise TraceError("%s: empty file" % path)
-    head = [h.strip() for h in rows[0]]
+    head = header_columns(",".join(rows[0]))
     if "minute" not in head or "cgm" not in head:
         raise TraceError("%s: header must name 'minute' and 'cgm' columns, got %r" % (path, head))
     im, ic = head.index("minute"), head.index("cgm")
@@ -60,15 +65,15 @@ def load(path):
         if not row or not "".join(row).strip():
             continue
         try:
-            m = int(float(row[im]))
+            m = int(float(row[im].strip()))
         except (ValueError, IndexError):
             raise TraceError("%s line %d: bad minute %r" % (path, n, row))
         if minutes and m <= minutes[-1]:
             raise TraceError("%s line %d: minute %d not after %d" % (path, n, m, minutes[-1]))
-        g = _number(row[ic]) if ic < len(row) else None
+        g = _number(row[ic], path, n) if ic < len(row) else None
         minutes.append(m)
         cgm.append(g)
-        ref.append((_number(row[it]) if it < len(row) else None) if it is not None else g)
+        ref.append((_number(row[it], path, n) if it < len(row) else None) if it is not None else g)
     return Trace(name, minutes, cgm, ref)
 
 
