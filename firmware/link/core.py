@@ -12,6 +12,7 @@
 # next window is tried. The bond keys persist through aioble.security
 # (loaded before the radio starts, saved by aioble via micropython.schedule).
 import asyncio
+import errno
 from collections import deque
 
 import bluetooth
@@ -65,7 +66,9 @@ _FRAMES_MAX = 40   # 3 h of records = 17 frames; room to spare
 # handler does not report failures, so the link listens to the IRQ as well.
 _enc_failed = set()
 _IRQ_ENCRYPTION_UPDATE = 28
-_EALREADY = 114        # gap_pair while a security procedure runs (NimBLE BLE_HS_EALREADY)
+# gap_pair while a security procedure runs (NimBLE BLE_HS_EALREADY). The port's own
+# number: newlib's 120 on the ESP32, Linux's 114 on the unix port.
+_EALREADY = errno.EALREADY
 _BONDED_WAIT_MS = 300  # with a stored bond: let a transmitter's own request go first
 
 

@@ -275,6 +275,28 @@ def test_encrypted_characteristic_pairing_and_bonds():
     assert rc.of(28) == [(ch, False, False, False, 0)] and rp.of(28)[-1][1] is False
 
 
+def test_a_second_security_procedure_on_a_link_is_refused_as_nimble_does():
+    import errno
+    air, p, c, rp, rc, h = setup()
+    p.config(bond=True)
+    c.config(bond=True)
+    ch, ph = connect(p, c, rp, rc)
+    p.gap_pair(ph)  # the peripheral's Security Request: the central's stack starts pairing
+    for _ in range(100):  # until the central's stack has started it
+        run(5)
+        if c._conns[ch].pairing:
+            break
+    assert not rc.of(28)
+    try:
+        c.gap_pair(ch)  # ours, while that one runs
+        assert False, "no error"
+    except OSError as e:
+        assert e.args[0] == errno.EALREADY
+    run(1000)
+    assert rc.of(28) == [(ch, True, False, True, 16)]  # the running procedure still ends well
+    c.gap_pair(ch)  # none running any more: accepted (re-encrypts)
+
+
 def test_disconnect_during_an_operation():
     air, p, c, rp, rc, h = setup()
     ch, ph = connect(p, c, rp, rc)

@@ -34,7 +34,9 @@ Model (NimBLE-like; the figures are `Air` attributes):
   0x10F insufficient encryption), 7 (ENOTCONN) for operations cut by a
   disconnect, 13 (ETIMEDOUT) for an unconfirmed indication.
 - security: `gap_pair` pairs (Just Works: authenticated=False) or, when both
-  ends hold the bond, re-encrypts with it; bonds are read and written only
+  ends hold the bond, re-encrypts with it; while a procedure runs on the link
+  (ours, or one the peer's Security Request started) it raises
+  OSError(EALREADY) as NimBLE does; bonds are read and written only
   through `_IRQ_GET_SECRET` / `_IRQ_SET_SECRET` (sec_type 1 and 2, key =
   addr_type byte + 6-byte address); *_ENCRYPTED characteristics (and their
   CCCD) answer 0x10F (peer bonded) or 0x105 (not) while unencrypted.
@@ -1129,6 +1131,8 @@ class Controller:
     def gap_pair(self, conn_handle):
         conn = self._conn(conn_handle)
         if conn.central:
+            if conn.pairing:  # NimBLE: one security procedure per link (BLE_HS_EALREADY)
+                raise OSError(_EALREADY)
             self._later(1, self._start_pairing, conn)
         else:  # peripheral: SMP Security Request; the central's stack takes over
             self._send_link(conn, ("secreq", conn.link))
