@@ -89,6 +89,16 @@ def test_a_reset_silences_the_board_until_it_plays_again():
     assert br.resound_after_reset([ann(0, "off"), events[1]]) == []  # nothing was sounding
 
 
+def test_an_injected_annunciator_hang_counts_as_silence_until_it_plays_again():
+    hang = {"event": "fault_injected", "what": "annunciator_stall", "t_ms": 100 * MIN}
+    events = [ann(0, "high", "urgent_low"), hang, ann(100 * MIN + 9000, "high", "urgent_low")]
+    tl = br.sound_timeline(events)
+    assert tl[1] == (100 * MIN, "off", None)
+    assert br.resound_after_reset(events) == [9.0]
+    other = dict(hang, what="link_hang")  # another task's hang does not touch the sound
+    assert br.sound_timeline([events[0], other]) == tl[:1]
+
+
 def test_an_episode_at_the_end_of_the_run_is_not_judged():
     r = br.urgent_low_to_sound([(295 * MIN, 295 * MIN)], br.sound_timeline([ann(0, "off")]),
                                300 * MIN)
@@ -202,7 +212,7 @@ def test_the_scenarios_put_their_faults_on_the_lows_and_use_known_fault_names():
     eps = [(600 * MIN, 620 * MIN), (1500 * MIN, 1510 * MIN)]
     sc = {name: (f, inj) for name, f, inj in br.scenarios(eps, 3 * 1440 * MIN)}
     assert set(sc) == {"clean", "radio_faults", "outage_1h", "outage_reset", "task_crash_reset",
-                       "annunciator_hang"}
+                       "annunciator_hang", "annunciator_stall"}
     assert faults.parse(sc["radio_faults"][0]) == {"miss": 0.05, "cut": 0.02, "crc": 0.01,
                                                    "garbage": 0.01, "truncate": 0.01, "slow": 0.02}
     (t0, silent), (t1, back) = sc["outage_1h"][1]["faults_at_s"]

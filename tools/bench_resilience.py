@@ -123,15 +123,20 @@ def low_episodes(wins, threshold=URGENT_LOW):
 # --- what the box did, from its event lines -------------------------------------------
 def sound_timeline(events):
     """[(t_ms, pattern, alarm)]: what the annunciator plays from t_ms on. A
-    reset silences the board until the firmware plays again."""
+    reset, or an injected annunciator hang (its buzzer left as it was: counted
+    silent), silences the board until the firmware plays again."""
     out = []
     for e in events:
-        kind = e.get("event")
-        if kind == "annunciator":
+        if e.get("event") == "annunciator":
             out.append((e["t_ms"], e.get("pattern"), e.get("alarm")))
-        elif kind == "reset":
+        elif _silencing(e):
             out.append((e["t_ms"], "off", None))
     return out
+
+
+def _silencing(e):
+    return e.get("event") == "reset" or (e.get("event") == "fault_injected"
+                                         and e.get("what", "").startswith("annunciator_"))
 
 
 def readings(events):
@@ -276,15 +281,14 @@ def silent_stale(reads, timeline, end_ms, answered_ms=()):
 
 
 def resound_after_reset(events):
-    """Seconds from each reset that cut a sounding alarm to the next sound
-    (None when it never sounded again before the end)."""
+    """Seconds from each reset (or annunciator hang) that cut a sounding alarm
+    to the next sound (None when it never sounded again before the end)."""
     out = []
     state = None
     for i, e in enumerate(events):
-        kind = e.get("event")
-        if kind == "annunciator":
+        if e.get("event") == "annunciator":
             state = e.get("pattern")
-        elif kind == "reset":
+        elif _silencing(e):
             if state in SOUNDING:
                 after = [x["t_ms"] for x in events[i + 1:] if x.get("event") == "annunciator"
                          and x.get("pattern") in SOUNDING]
@@ -387,9 +391,13 @@ def scenarios(episodes, end_ms):
         ("task_crash_reset", "", {"task": "alarms", "error": "MemoryError", "times": 3,
                                   "at_s": max(1, e1 - 60000) / 1000,
                                   "reset_at_s": (e2 + 5 * 60000) / 1000}),
-        # the annunciator task hangs 2 min into the first low: the watchdog resets the board
+        # the annunciator's supervised task hangs 2 min into the first low: the
+        # supervisor restarts it (before: the watchdog reset the board)
         ("annunciator_hang", "", {"task": "annunciator", "error": "hang",
                                   "at_s": (e1 + 2 * 60000) / 1000}),
+        # the annunciator's drawing stops 2 min into the second low while its
+        # supervised task lives on: found by its stall check and restarted
+        ("annunciator_stall", "", {"stall_annunciator_at_s": (e2 + 2 * 60000) / 1000}),
     ]
 
 
