@@ -5,7 +5,8 @@ import json
 
 from conftest import run_micropython
 
-PROG = r'''
+# the world of both programs: virtual board, a supervisor with a watchdog, an alarm task
+BOARD = r'''
 import sys, json
 sys.path.insert(0, "tools/host")
 import virtual_esp32
@@ -14,9 +15,7 @@ import asyncio, machine, clock
 from app.supervisor import Supervisor
 from app import log
 log.sink = lambda line: None
-conds = []
-beats = []
-state = {"flaky": 0, "oom": 0, "recovers": 0}
+conds, beats = [], []
 sup = Supervisor(lambda n, a: conds.append((n, a, clock.ms() // 1000)),
                  wdt=machine.WDT(timeout=30000))
 
@@ -25,6 +24,10 @@ async def alarms(checkin):
         checkin()
         beats.append(clock.ms() // 1000)
         await asyncio.sleep(5)
+'''
+
+PROG = BOARD + r'''
+state = {"flaky": 0, "oom": 0, "recovers": 0}
 
 async def flaky(checkin):
     state["flaky"] += 1
@@ -108,24 +111,8 @@ def test_device_alarm_clears_once_a_task_has_run_well_for_the_window():
     assert out["state"]["recovers"] == 4
 
 
-HANG_PROG = r'''
-import sys, json
-sys.path.insert(0, "tools/host")
-import virtual_esp32
-virtual_esp32.install(0, 1700000000)
-import asyncio, machine, clock
-from app.supervisor import Supervisor
-from app import log
-log.sink = lambda line: None
-conds, starts, beats = [], [], []
-sup = Supervisor(lambda n, a: conds.append((n, a, clock.ms() // 1000)),
-                 wdt=machine.WDT(timeout=30000))
-
-async def alarms(checkin):
-    while True:
-        checkin()
-        beats.append(clock.ms() // 1000)
-        await asyncio.sleep(5)
+HANG_PROG = BOARD + r'''
+starts = []
 
 async def sound(checkin):  # hangs at each time in HANGS once (a hung await)
     starts.append(clock.ms() // 1000)
