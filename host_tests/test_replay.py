@@ -113,3 +113,53 @@ def test_the_cli_says_what_is_wrong_on_stderr_and_prints_no_json(tmp_path):
         r = run_micropython([os.path.join(ROOT, "tools", "replay.py"), path], check=False)
         assert r.returncode == 2 and r.stdout == "" and text in r.stderr, (r.stdout, r.stderr)
         assert "Traceback" not in r.stderr
+
+
+def _both_entries(path):
+    """(returncode, stdout, stderr) of tools/replay.py on MicroPython and on CPython."""
+    mp = run_micropython([os.path.join(ROOT, "tools", "replay.py"), path], check=False, timeout=60)
+    cp = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "replay.py"), path],
+                        capture_output=True, text=True, timeout=60)
+    return (mp.returncode, mp.stdout, mp.stderr), (cp.returncode, cp.stdout, cp.stderr)
+
+
+def test_impossible_values_and_minutes_are_errors_with_their_line_not_readings(tmp_path):
+    # 0 or a negative glucose is no reading (read as one, 0 sounded an urgent low);
+    # inf stopped both runtimes with an OverflowError traceback; a gap of decades
+    # (a typo'd minute) made make replay tick for minutes without a word
+    from alarmbench import traces
+    for body, where in (("0,120\n5,0\n", "line 3"), ("0,120\n5,-40\n", "line 3"),
+                        ("0,120\n5,inf\n", "line 3"), ("0,120\ninf,100\n", "line 3"),
+                        ("0,120\n5,110\n10000005,100\n", "line 4")):
+        p = _write(tmp_path, body.strip().split("\n"), header="minute,cgm")
+        for run in (replay.read_trace, traces.load):
+            try:
+                run(p)
+                assert False, (run, body)
+            except replay.TraceError as e:
+                assert where in str(e), (body, str(e))
+        both = _both_entries(p)
+        assert both[0] == both[1], both  # the same words on both runtimes
+        rc, out, err = both[0]
+        assert rc == 2 and out == "" and where in err and "Traceback" not in err, (body, err)
+
+
+def test_quoted_cells_mac_line_ends_and_padding_rows_read_alike_everywhere(tmp_path):
+    # a quoted note with a comma before the glucose column: split naively, its
+    # second half ("6") was read as the glucose on the replay, not on the bench
+    p = tmp_path / "q.csv"
+    p.write_bytes(b'minute,note,cgm,x\r0,"5,6",120,7\r5,"say ""hi""",118,7\r,,,\r10,,116,\r')
+    rows = replay.read_trace(str(p))
+    assert rows == [(0, 120), (5, 118), (10, 116)], rows
+    from alarmbench import traces
+    tr = traces.load(str(p))
+    assert list(zip(tr.minutes, tr.cgm)) == [(0, 120.0), (5, 118.0), (10, 116.0)]
+    mp, cp = _both_entries(str(p))
+    assert mp == cp and mp[0] == 0, (mp, cp)
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
+    p = tmp_path / "latin.csv"
+    p.write_bytes(b"minute,note,cgm\n0,\xb5,120\n")
+    for rc, out, err in _both_entries(str(p)):
+        assert rc == 2 and "UTF-8" in err and "Traceback" not in err, err

@@ -3,11 +3,13 @@
     micropython tools/replay.py trace.csv      (the official path: make replay TRACE=...)
     python tools/replay.py trace.csv           (CPython, same output)
 
-Trace: CSV with a header holding `minute` and `cgm` (any order, any case, quotes
-and a byte-order mark allowed; other columns ignored), 5-minute cadence, minutes
-increasing. Absent rows are missing readings, and so are the cells "", NA, NaN,
-null, none and "-"; LOW and HIGH (how Dexcom exports show readings under 40 and
-over 400) are read as 39 and 401. Any other text is an error with its line.
+Trace: UTF-8 CSV with a header holding `minute` and `cgm` (any order, any case,
+quoted cells as in RFC 4180, a byte-order mark and any line ends allowed; other
+columns ignored), 5-minute cadence, minutes increasing, no gap over MAX_GAP_MIN.
+Absent rows (and rows of empty cells) are missing readings, and so are the cells
+"", NA, NaN, null, none and "-"; LOW and HIGH (how Dexcom exports show readings
+under 40 and over 400) are read as 39 and 401. Any other text, a glucose of 0 or
+less and a value that is not finite are errors with their line.
 Default settings, no button presses. The engine sees now_s = minute * 60; it
 gets each reading when it is taken (age 0) and a tick every TICK_S seconds
 between readings, as the device would. Output lines: {"t": minute, "type",
@@ -35,6 +37,8 @@ class TraceError(ValueError):
 
 MISSING = ("", "na", "nan", "null", "none", "-")
 OUT_OF_RANGE = {"low": 39.0, "high": 401.0}
+MAX_GAP_MIN = 366 * 1440  # a longer gap is a wrong minute (replay ticks through gaps)
+_INF = float("inf")
 
 
 def glucose_cell(text):
@@ -44,37 +48,143 @@ def glucose_cell(text):
         return None
     if t in OUT_OF_RANGE:
         return OUT_OF_RANGE[t]
-    v = float(t)
+    v = _float(t, "glucose", text)
     if v != v:
         return None
+    if not 0 < v < _INF:
+        raise ValueError("glucose %r is not a reading (mg/dL above 0)" % (text,))
     return v
 
 
-def header_columns(line):
+def _float(t, what, text):
+    try:
+        return float(t)
+    except ValueError:  # the same words on both runtimes
+        raise ValueError("%s %r is not a number" % (what, text))
+
+
+def minute_cell(text):
+    """The minute of one row (an int); ValueError when it is not a finite number."""
+    v = _float(text.strip().strip('"'), "minute", text)
+    if not -_INF < v < _INF:
+        raise ValueError("minute %r is not finite" % (text,))
+    return int(v)
+
+
+def check_minute(minute, prev):
+    """Why `minute` cannot follow `prev` (None: it can)."""
+    if prev is None:
+        return None
+    if minute <= prev:
+        return "minute %d not after %d" % (minute, prev)
+    if minute - prev > MAX_GAP_MIN:
+        return "minute %d is %d days after %d (a wrong minute?)" % (minute, (minute - prev) // 1440, prev)
+    return None
+
+
+def header_columns(cells):
     """The header's cells, normalised: no BOM, quotes or spaces, lower case."""
-    return [c.strip().strip('"').strip().lower() for c in line.lstrip("\ufeff").split(",")]
+    if cells:
+        cells = [cells[0].lstrip("\ufeff")] + cells[1:]
+    return [c.strip().strip('"').strip().lower() for c in cells]
+
+
+def split_cells(line):
+    """The cells of one CSV line, quotes taken off ("a, b" is one cell and ""
+    inside quotes one quote); ValueError on a quote left open."""
+    if '"' not in line:
+        return line.split(",")
+    cells, cell, quoted, i, n = [], [], False, 0, len(line)
+    while i < n:
+        ch = line[i]
+        if quoted:
+            if ch != '"':
+                cell.append(ch)
+            elif i + 1 < n and line[i + 1] == '"':
+                cell.append(ch)
+                i += 1
+            else:
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == ",":
+            cells.append("".join(cell))
+            cell = []
+        else:
+            cell.append(ch)
+        i += 1
+    if quoted:
+        raise ValueError("a quote is not closed")
+    cells.append("".join(cell))
+    return cells
+
+
+def _lines(f, path):
+    """The lines of a text file, whatever their ends: \n, \r\n or a lone \r (old
+    Mac exports; MicroPython's open() leaves line ends as they are)."""
+    rest, n = "", 0
+    while True:
+        try:
+            chunk = f.read(4096)
+        except UnicodeError:
+            raise TraceError("%s after line %d: not UTF-8 text (save the export as UTF-8)" % (path, n))
+        if not chunk:
+            break
+        text = rest + chunk
+        cr = text.endswith("\r")  # maybe the first half of a \r\n split by the chunk
+        if cr:
+            text = text[:-1]
+        parts = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        rest = parts.pop() + ("\r" if cr else "")
+        for p in parts:
+            n += 1
+            yield p
+    rest = rest.rstrip("\r")
+    if rest:
+        yield rest
+
+
+def csv_rows(path):
+    """(line number, cells) of each line of a CSV file with a cell that is not
+    empty; the header is the first. Opening the file may raise OSError."""
+    f = open(path, encoding="utf-8")
+    try:
+        for n, line in enumerate(_lines(f, path), 1):
+            try:
+                cells = split_cells(line)
+            except ValueError as e:
+                raise TraceError("%s line %d: %s in %r" % (path, n, e, line))
+            for c in cells:
+                if c.strip():
+                    yield n, cells
+                    break
+    finally:
+        f.close()
 
 
 def read_trace(path):
     rows = []
-    with open(path) as f:
-        header = header_columns(f.readline())
-        if "minute" not in header or "cgm" not in header:
-            raise TraceError("%s: header must name minute and cgm columns, got %r" % (path, header))
-        im, ic = header.index("minute"), header.index("cgm")
-        for n, line in enumerate(f, 2):
-            line = line.strip()
-            if not line:
-                continue
-            cells = line.split(",")
-            try:
-                minute = int(float(cells[im].strip().strip('"')))
-                v = glucose_cell(cells[ic]) if ic < len(cells) else None
-            except (ValueError, IndexError):
-                raise TraceError("%s line %d: bad number in %r" % (path, n, line))
-            if rows and minute <= rows[-1][0]:
-                raise TraceError("%s line %d: minute %d not after %d" % (path, n, minute, rows[-1][0]))
-            rows.append((minute, None if v is None else int(v + 0.5)))
+    im = ic = None
+    for n, cells in csv_rows(path):
+        if im is None:
+            header = header_columns(cells)
+            if "minute" not in header or "cgm" not in header:
+                raise TraceError("%s: header must name minute and cgm columns, got %r" % (path, header))
+            im, ic = header.index("minute"), header.index("cgm")
+            continue
+        try:
+            if im >= len(cells):
+                raise ValueError("no minute cell")
+            minute = minute_cell(cells[im])
+            v = glucose_cell(cells[ic]) if ic < len(cells) else None
+        except ValueError as e:
+            raise TraceError("%s line %d: bad number in %r: %s" % (path, n, ",".join(cells), e))
+        why = check_minute(minute, rows[-1][0] if rows else None)
+        if why:
+            raise TraceError("%s line %d: %s" % (path, n, why))
+        rows.append((minute, None if v is None else int(v + 0.5)))
+    if im is None:
+        raise TraceError("%s: empty file" % path)
     return rows
 
 

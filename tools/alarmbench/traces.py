@@ -1,21 +1,18 @@
 """Load CGM traces: CSV with a header `minute,cgm[,true_bg]` (any column order).
 
-Missing rows are missing readings (5-minute cadence). Header and glucose cells
-follow `make replay`'s rules (tools/replay.py: NA, blank... are missing values,
-LOW / HIGH are 39 / 401, other text is an error), so the bench scores the same
+Missing rows are missing readings (5-minute cadence). The file is read by
+`make replay`'s rules (tools/replay.py csv_rows, glucose_cell, minute_cell,
+check_minute: NA, blank... are missing values, LOW / HIGH are 39 / 401, other
+text, 0 or less and infinities are errors), so the bench scores the same
 readings the replay feeds the engine. Minutes must increase.
 """
-import csv
 import glob
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from replay import glucose_cell, header_columns  # noqa: E402
-
-
-class TraceError(ValueError):
-    """A trace file is malformed (no minute/cgm column, bad minute, unsorted)."""
+from replay import TraceError, check_minute, csv_rows, glucose_cell, header_columns, minute_cell  # noqa: E402,F401
+# TraceError: a trace file is malformed (no minute/cgm column, bad minute, unsorted)
 
 
 class Trace:
@@ -51,29 +48,29 @@ def _number(text, path, n):
 def load(path):
     """Read one CSV trace; raise TraceError on a malformed file."""
     name = os.path.splitext(os.path.basename(path))[0]
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        raise TraceError("%s: empty file" % path)
-    head = header_columns(",".join(rows[0]))
-    if "minute" not in head or "cgm" not in head:
-        raise TraceError("%s: header must name 'minute' and 'cgm' columns, got %r" % (path, head))
-    im, ic = head.index("minute"), head.index("cgm")
-    it = head.index("true_bg") if "true_bg" in head else None
+    head = None
     minutes, cgm, ref = [], [], []
-    for n, row in enumerate(rows[1:], 2):
-        if not row or not "".join(row).strip():
+    for n, row in csv_rows(path):
+        if head is None:
+            head = header_columns(row)
+            if "minute" not in head or "cgm" not in head:
+                raise TraceError("%s: header must name 'minute' and 'cgm' columns, got %r" % (path, head))
+            im, ic = head.index("minute"), head.index("cgm")
+            it = head.index("true_bg") if "true_bg" in head else None
             continue
         try:
-            m = int(float(row[im].strip()))
+            m = minute_cell(row[im])
         except (ValueError, IndexError):
             raise TraceError("%s line %d: bad minute %r" % (path, n, row))
-        if minutes and m <= minutes[-1]:
-            raise TraceError("%s line %d: minute %d not after %d" % (path, n, m, minutes[-1]))
+        why = check_minute(m, minutes[-1] if minutes else None)
+        if why:
+            raise TraceError("%s line %d: %s" % (path, n, why))
         g = _number(row[ic], path, n) if ic < len(row) else None
         minutes.append(m)
         cgm.append(g)
         ref.append((_number(row[it], path, n) if it < len(row) else None) if it is not None else g)
+    if head is None:
+        raise TraceError("%s: empty file" % path)
     return Trace(name, minutes, cgm, ref)
 
 
