@@ -200,7 +200,7 @@ class App:
                 if stalls >= 2:
                     raise RuntimeError("annunciator stalled")
         finally:
-            task.cancel()
+            self.ann.stop(task)
 
     async def _health_task(self, checkin):
         """Memory watch and the end of a reset loop."""

@@ -523,3 +523,43 @@ def test_stalled_says_when_run_stops_drawing_and_a_restarted_run_is_still_woken(
     res = run("HANG = False\n" + STALL)
     assert res["early"] is False and res["late"] is False, res
     assert res["high_after_ms"] is not None and res["high_after_ms"] < 50, res
+
+
+RESTART_RACE = r'''
+import clock
+import main as M
+URGENT = {"type": "urgent_low", "priority": "high", "level": 0, "status": "sounding"}
+ann = annunciator.Annunciator(B, clock_ms=clock.ms)
+runs = []
+real_run = ann.run
+async def tracked():
+    runs.append(asyncio.current_task())
+    await real_run()
+ann.run = tracked
+class FakeApp:
+    pass
+app = FakeApp()
+app.ann = ann
+async def main():
+    old = asyncio.create_task(M.App._annunciator_task(app, lambda: None))
+    await asyncio.sleep_ms(1500)
+    # the supervisor restarts the task (restart_on_hang): it cancels the old one,
+    # counts the failure, which may raise the device alarm (an ann.set: a poke
+    # of the old run, still asleep) and starts the new one, all before either runs
+    old.cancel()
+    ann.set(URGENT)
+    new = asyncio.create_task(M.App._annunciator_task(app, lambda: None))
+    await asyncio.sleep(3)
+    out(runs=len(runs), old_run_done=runs[0].done(), new_run_done=runs[-1].done(),
+        old_done=old.done(), new_done=new.done())
+asyncio.run(main())
+'''
+
+
+def test_a_restart_racing_a_poke_ends_the_old_run():
+    # the old run took the restart's cancellation for the poke's "look again"
+    # and lived on beside the new one, both driving the outputs and sharing
+    # the sleeping/poked flags
+    res = run(RESTART_RACE)
+    assert res["runs"] == 2 and res["old_done"] and not res["new_done"], res
+    assert res["old_run_done"] is True and res["new_run_done"] is False, res

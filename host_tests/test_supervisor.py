@@ -161,3 +161,48 @@ def test_a_second_hang_within_the_window_takes_the_watchdog_path():
     out = run_hangs([100, 300])
     assert out["cause"] == 3, out  # WDT_RESET
     assert len(out["starts"]) == 2 and 320 <= out["end_s"] <= 355, out
+
+
+# a task that swallows its cancellation (a bare except, a finally that
+# returns): RETURNS ends it once cancelled, else it lives on, checking in
+SWALLOW_SOUND = r'''
+alive = [0]
+async def sound(checkin):
+    starts.append(clock.ms() // 1000)
+    alive[0] += 1
+    try:
+        while True:
+            checkin()
+            await asyncio.sleep(1)
+            if HANGS and clock.ms() >= HANGS[0] * 1000 and len(starts) == len(HANGS_AT) - len(HANGS) + 1:
+                HANGS.pop(0)
+                await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        pass
+    if RETURNS:
+        alive[0] -= 1
+        return
+    while True:  # goes on as if nothing happened
+        checkin()
+        await asyncio.sleep(1)
+'''
+
+
+def run_swallowing(hangs, returns):
+    prog = HANG_PROG.replace("async def sound(checkin):", "async def _unused(checkin):")
+    prog = prog.replace('sup.add("sound"', SWALLOW_SOUND + '\nsup.add("sound"')
+    prog = prog.replace('"beats": beats[-1]}', '"beats": beats[-1], "alive": alive[0]}')
+    r = run_micropython(["-c", "HANGS = %r\nHANGS_AT = list(HANGS)\nRETURNS = %r\n" % (hangs, returns)
+                         + prog], timeout=60)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_a_restarted_task_that_swallows_its_cancellation_does_not_mask_the_new_one():
+    # it returned: its end was counted as a second failure and cleared the new
+    # task's record, so a third copy was started beside the unsupervised second
+    out = run_swallowing([100], True)
+    assert len(out["starts"]) == 2 and out["alive"] == 1, out
+    assert out["cause"] != 3 and not out["conds"], out
+    # it lives on: its check-ins hid a hang of its replacement from the watchdog
+    out = run_swallowing([100, 300], False)
+    assert out["cause"] == 3 and 320 <= out["end_s"] <= 355, out

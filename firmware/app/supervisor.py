@@ -35,9 +35,6 @@ class _Task:
         self.alarmed = False
         self.restarts = 0
 
-    def checkin(self):
-        self.last_checkin = clock.ms()
-
 
 class Supervisor:
     def __init__(self, on_condition, wdt=None, max_failures=3, window_s=600, poll_s=2):
@@ -63,8 +60,17 @@ class Supervisor:
         t.task = asyncio.create_task(self._guard(t))
 
     async def _guard(self, t):
+        me = asyncio.current_task()
+
+        def checkin():
+            # only the current copy counts: one cancelled by a restart for a
+            # hang that swallowed its cancellation must not hide a hang of
+            # its replacement
+            if t.task is me:
+                t.last_checkin = clock.ms()
+
         try:
-            await t.fn(t.checkin)
+            await t.fn(checkin)
             log.warn("task %s returned", t.name)
         except asyncio.CancelledError:
             raise
@@ -74,7 +80,10 @@ class Supervisor:
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
             log.exc(e, "task %s failed", t.name)
-        self._failed(t)
+        if t.task is me:
+            self._failed(t)
+        else:  # replaced by a restart: its end is no news (already counted)
+            log.warn("task %s ended after it was replaced", t.name)
 
     def _failed(self, t):
         now = clock.ms()

@@ -8,6 +8,7 @@
 #   ann.test() / ann.selftest() / ann.cue("reset_warn" | "reset_done" | "reset_cancel")
 #   ann.set_calm(brightness_pct)  # the "all well" light; 0 = off (night)
 #   ann.stalled(now_ms, limit_ms)  # True: run() is not drawing changes (supervision)
+#   ann.stop(task)                # end a run() task (shutdown, or a restart replacing it)
 #
 # set(alarm) takes the engine's alarm dict ({"type", "priority", "status",
 # "level", ...}) or None, never blocks and never raises: the engine never
@@ -176,6 +177,16 @@ class Annunciator:
             if self._task is me:
                 self._task = None
                 self._sleeping = False
+
+    def stop(self, task):
+        """End the run() task `task` (shutdown, or a restart replacing it). Use
+        this, not task.cancel(): a cancellation that meets a poke not yet
+        handled would be taken for the poke's "look again", and the run would
+        live on beside its replacement."""
+        if self._task is task:
+            self._task = None
+            self._sleeping = self._poked = False
+        task.cancel()
 
     def stalled(self, now, limit_ms):
         """True when run() has left a change undrawn, or a pattern edge unplayed,
