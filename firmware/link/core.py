@@ -44,6 +44,7 @@ DEFAULTS = {
     "attempts_per_window": 2,
     "connect_timeout_ms": 4000,
     "op_timeout_ms": 2500,      # one request and its reply
+    "read_after_ms": 500,       # no reply queued after this: read the characteristic (xDrip)
     "pair_timeout_ms": 15000,
     "bond_wait_ms": 2000,       # after BondRequest the transmitter pairs; ours only if it has not
     "session_timeout_ms": 45000,
@@ -60,6 +61,11 @@ _CONTROL = bluetooth.UUID(protocol.CONTROL_UUID)
 _BACKFILL = bluetooth.UUID(protocol.BACKFILL_UUID)
 _FEBC = bluetooth.UUID(protocol.ADV_SERVICE_UUID16)
 _FRAMES_MAX = 40   # 3 h of records = 17 frames; room to spare
+# Characteristic properties (aioble ClientCharacteristic.properties)
+_FLAG_READ = 0x02
+_FLAG_NOTIFY = 0x10
+_FLAG_INDICATE = 0x20
+_PRE_REPLY = 0xD0  # some G6+ send this before the real reply (xdrip-js)
 
 
 # Connections whose encryption failed (stored keys refused): aioble's security
@@ -129,6 +135,7 @@ class Link:
         self._attempts = 0
         self._skip_until = None
         self._live = None
+        self._by_read = set()      # UUIDs that answered by read in this session
 
     # --- the outside world ----------------------------------------------------
     def next_window_ms(self):
@@ -305,6 +312,7 @@ class Link:
         cfg = self.cfg
         op = cfg["op_timeout_ms"]
         self._live = None
+        self._by_read = set()
         self.state = "discovering"
         with conn.timeout(op * 2):
             service = await conn.service(_CGM)
@@ -320,8 +328,7 @@ class Link:
 
         # Authentication: both sides prove they know the ID-derived key.
         self.state = "authenticating"
-        with conn.timeout(op):
-            await a.subscribe(notify=False, indicate=True)
+        await self._subscribe(conn, a)
         token = auth.random_token()
         ch = replies.parse_auth_challenge(await self._ask(a, build.auth_request(token, cfg["slot"]), 0x03))
         if auth.hash8(self.tx_id, token, self.key) != ch["token_hash"]:
@@ -358,8 +365,7 @@ class Link:
 
         # Data.
         self.state = "reading"
-        with conn.timeout(op):
-            await c.subscribe(notify=False, indicate=True)
+        await self._subscribe(conn, c)
         t_ask = clock.ms()
         tm = replies.parse_time(await self._ask(c, build.transmitter_time(), 0x25))
         dex_now = tm["current_time_dex_s"]
@@ -395,17 +401,33 @@ class Link:
     async def _write(self, ch, msg):
         await ch.write(msg, True, self.cfg["op_timeout_ms"])
 
+    async def _subscribe(self, conn, ch):
+        """Subscribe with what the characteristic offers: indications when it
+        has them (G5, G6, Firefly, ONE: authentication and control), else
+        notifications; neither: its replies can only be read. Never a kind it
+        does not offer (xDrip asks a G5 for notifications, which its
+        authentication characteristic lacks, and relies on the read): aioble
+        has no queue for it (a stray value would raise inside the IRQ), and
+        the transmitter may ignore or refuse the CCCD bit."""
+        p = ch.properties
+        indicate = bool(p & _FLAG_INDICATE)
+        notify = not indicate and bool(p & _FLAG_NOTIFY)
+        ch.link_via = _VIA_INDICATE if indicate else (_VIA_NOTIFY if notify else None)
+        ch.link_read = bool(p & _FLAG_READ)
+        if indicate or notify:
+            with conn.timeout(self.cfg["op_timeout_ms"]):
+                await ch.subscribe(notify=notify, indicate=indicate)
+
     async def _ask(self, ch, msg, want_op):
-        """Write a request, return the reply indication with opcode want_op (an
-        int, or a tuple of the opcodes that answer it). A malformed or foreign
-        reply gets one retry of the request."""
+        """Write a request, return the reply with opcode want_op (an int, or a
+        tuple of the opcodes that answer it). A malformed or foreign reply gets
+        one retry of the request."""
         op = self.cfg["op_timeout_ms"]
         for attempt in (0, 1):
+            _drain(ch)  # a late reply to an earlier request is not this one's
             await ch.write(msg, True, op)
-            rx = await ch.indicated(timeout_ms=op)
-            if rx and rx[0] == 0xD0:  # some G6+ send this before the real reply
-                rx = await ch.indicated(timeout_ms=op)
-            if rx and (rx[0] == want_op if isinstance(want_op, int) else rx[0] in want_op):
+            rx = await self._reply(ch, want_op, op)
+            if rx and _is_op(rx, want_op):
                 if want_op in (0x03, 0x05):
                     return rx        # authentication: no CRC, parser checks length
                 if _crc_ok(rx):
@@ -414,6 +436,59 @@ class Link:
             if attempt:
                 raise DexcomError("reply %s to request 0x%02x is malformed" % (bytes(rx[:4]).hex() if rx else "-", msg[0]))
         return rx
+
+    async def _reply(self, ch, want_op, timeout_ms):
+        """The reply to the request just written: the first value the
+        subscription queues (after a 0xD0 pre-reply), or, when nothing came
+        within read_after_ms and the characteristic is readable, its value
+        read back if it carries want_op. A G5 answers authentication only by
+        read (CGMBLEKit, xdrip-js); xDrip reads when nothing arrived within
+        500 ms. A Firefly read returns our own request (xdrip-js #124): not a
+        reply, so it is ignored. A characteristic that answered by read before
+        in this session is read at once, as CGMBLEKit and xdrip-js do with a G5
+        (not across sessions: reading first costs a G6 that indicates a round trip).
+        asyncio.TimeoutError after timeout_ms."""
+        deadline = clock.ms() + timeout_ms
+        step = self.cfg["read_after_ms"]
+        read_now = ch.link_read and ch.uuid in self._by_read
+        while True:
+            left = deadline - clock.ms()
+            if left <= 0:
+                raise asyncio.TimeoutError
+            if not read_now:
+                rx = await self._queued(ch, min(left, step) if ch.link_read else left)
+                if rx is not None:
+                    if rx and rx[0] == _PRE_REPLY:
+                        continue
+                    return rx
+                left = deadline - clock.ms()
+                if not ch.link_read or left <= 0:
+                    continue
+            read_now = False
+            try:
+                rx = await ch.read(timeout_ms=left)
+            except aioble.GattError:
+                ch.link_read = False   # read not permitted (Firefly): wait for the queue
+                continue
+            if rx and _is_op(rx, want_op):
+                self._by_read.add(ch.uuid)
+                return rx
+            self._by_read.discard(ch.uuid)
+
+    async def _queued(self, ch, wait_ms):
+        """The next subscribed value within wait_ms, else None."""
+        via = ch.link_via
+        try:
+            if via == _VIA_INDICATE:
+                return await ch.indicated(timeout_ms=wait_ms)
+            if via == _VIA_NOTIFY:
+                return await ch.notified(timeout_ms=wait_ms)
+        except asyncio.TimeoutError:
+            return None
+        await asyncio.sleep_ms(wait_ms)
+        if not ch.connection.is_connected():
+            raise aioble.DeviceDisconnectedError
+        return None
 
     async def _bond(self, conn, a):
         """KeepAlive 0x06 then BondRequest 0x07 on the authentication
@@ -505,13 +580,16 @@ class Link:
         op = self.cfg["op_timeout_ms"]
         # aioble keeps only the newest notification; give this characteristic a
         # queue that holds the whole burst (aioble appends when it is longer).
+        if not b.properties & _FLAG_NOTIFY:
+            self._event("error", detail="backfill characteristic does not notify: no backfill")
+            return
         b._notify_queue = deque((), _FRAMES_MAX)
         with conn.timeout(op):
             await b.subscribe(notify=True, indicate=False)
         stream = Backfill(start, end)
+        _drain(c)
         await c.write(build.backfill(start, end), True, op)
-        rx = await c.indicated(timeout_ms=op * 2)
-        stream.add_reply(rx)
+        stream.add_reply(await self._reply(c, 0x51, op * 2))
         while not stream.complete():
             stream.add_frame(await b.notified(timeout_ms=op))
         try:
@@ -548,6 +626,31 @@ class Link:
 # GlucoseTx 0x30 is answered by GlucoseRx 0x31; CGMBLEKit also takes the G6
 # EGlucoseRx 0x4F layout for it (the same fields at the same offsets)
 _GLUCOSE_REPLIES = (0x31, 0x4F)
+
+
+_VIA_INDICATE = 1
+_VIA_NOTIFY = 2
+
+
+def _is_op(rx, want_op):
+    return rx[0] == want_op if isinstance(want_op, int) else rx[0] in want_op
+
+
+def _drain(ch):
+    """Empty the subscription's one-entry queue (aioble keeps the latest value
+    until it is taken, e.g. an indication that came after a read had already
+    answered, or FF 06 01 after KeepAlive). Its flag is cleared with it: a
+    set flag over an empty queue would make aioble pop from an empty deque."""
+    via = ch.link_via
+    if via == _VIA_INDICATE:
+        q, flag = ch._indicate_queue, ch._indicate_event
+    elif via == _VIA_NOTIFY:
+        q, flag = ch._notify_queue, ch._notify_event
+    else:
+        return
+    while len(q):
+        q.popleft()
+    flag.clear()
 
 
 def _crc_ok(b):

@@ -25,13 +25,22 @@
 #                   as CGMBLEKit allows for
 #   firefly         G6 rev 2: authentication only through indications,
 #                   8-byte SensorRx, 10-byte battery reply
+#   g5              a G5: authentication answered only through the readable
+#                   value (write, then read, as CGMBLEKit and xdrip-js talk to
+#                   it), no indication; control and backfill as a G6
+#                   (docs/LINK_AUDIT.md has the sources)
+#   auth_notify     the authentication characteristic offers notify instead
+#                   of indicate and answers by notification (what xDrip's G5
+#                   subscription asks for; no real discovery dump shows it).
+#                   Builds the GATT table: give it at start, not later
 #   phone_slot      a phone app holds the same slot: it connects first in
 #                   each window and bonds, so our bond is gone every time
 from xorshift import Rng  # noqa: F401  (tools/host; the transmitter uses F.Rng)
 
 PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
 MODES = ("rogue", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
-         "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot")
+         "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot",
+         "g5", "auth_notify")
 NAMES = PER_WINDOW + MODES
 SLOW_MS = 1200
 

@@ -52,10 +52,14 @@ class VirtualTransmitter:
             ble.config(gap_name=tx.name)
         except Exception:
             pass
+        # The properties of a real G5 (xdrip-js issue #11 discovery dump) and
+        # G6: authentication read/write/indicate, control write/indicate,
+        # backfill read/write/notify. Mode auth_notify: notify on authentication.
+        auth_sub = _F_NOTIFY if tx.mode("auth_notify") else _F_INDICATE
         svc = (bluetooth.UUID(wire.CGM_SERVICE), (
             (bluetooth.UUID(wire.COMMUNICATION), _F_READ | _F_NOTIFY),
             (bluetooth.UUID(wire.CONTROL), _F_WRITE | _F_INDICATE | _F_WRITE_ENCRYPTED),
-            (bluetooth.UUID(wire.AUTHENTICATION), _F_READ | _F_WRITE | _F_INDICATE),
+            (bluetooth.UUID(wire.AUTHENTICATION), _F_READ | _F_WRITE | auth_sub),
             (bluetooth.UUID(wire.BACKFILL), _F_READ | _F_WRITE | _F_NOTIFY | _F_WRITE_ENCRYPTED),
         ))
         ((self.h_comm, self.h_control, self.h_auth, self.h_backfill),) = ble.gatts_register_services((svc,))

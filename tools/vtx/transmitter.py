@@ -19,7 +19,7 @@ _CUT_STEPS = 7          # a cut happens at one of the first 7 writes of a sessio
 # Actions returned to the glue: (kind, characteristic, data)
 #   ("value", "auth", b)          set the readable value
 #   ("indicate", "auth"|"control", b)
-#   ("notify", "backfill", b)
+#   ("notify", "backfill"|"auth", b)  (auth: mode auth_notify)
 #   ("pair", None, None)          ask the central to pair (security request)
 #   ("disconnect", None, reason)
 
@@ -183,6 +183,11 @@ class Transmitter:
             conn.keepalive_s = data[1]
             # A real G6 (1.6.5.25) indicates FF 06 01 after a KeepAlive
             # (capture in Dexcom-ESP32-Reader "Example serial output.txt").
+            # Nothing shows what a G5 answers: here it is the readable value.
+            if self.mode("g5"):
+                return [("value", "auth", b"\xff\x06\x01")]
+            if self.mode("auth_notify"):
+                return [("notify", "auth", b"\xff\x06\x01")]
             return [("indicate", "auth", b"\xff\x06\x01")]
         if op == 0x07 and conn.authenticated:
             return [("pair", None, None)]
@@ -191,6 +196,12 @@ class Transmitter:
     def _auth_reply(self, reply):
         if self.mode("firefly"):  # Firefly: no read-back, only indications
             return [("indicate", "auth", reply)]
+        if self.mode("g5"):
+            # G5: the reply is the characteristic's value, read after the
+            # write (CGMBLEKit, xdrip-js); it does not indicate it
+            return [("value", "auth", reply)]
+        if self.mode("auth_notify"):
+            return [("value", "auth", reply), ("notify", "auth", reply)]
         return [("value", "auth", reply), ("indicate", "auth", reply)]
 
     def on_bonded(self, conn):

@@ -1,0 +1,126 @@
+"""The link against the reply paths real transmitters use on the
+authentication characteristic (docs/LINK_AUDIT.md, "G5 replies by read"):
+a G5 answers by its readable value (CGMBLEKit and xdrip-js write, then read;
+its authentication characteristic is read/write/indicate, xdrip-js issue
+#11), a G6 by read and indication, a Firefly by indication only (a read
+returns the request, xdrip-js issue #124). The link subscribes with what a
+characteristic offers, takes the reply from that queue and reads the
+characteristic when nothing came within read_after_ms, accepting a read
+value only when it carries the expected opcode."""
+import json
+
+from conftest import run_micropython
+
+G5_ID = "40A5C5"   # G5 serial numbers start with 4
+
+
+def sim(*args, minutes=30):
+    r = run_micropython(["tools/link_sim.py", "--minutes", str(minutes),
+                         "--bond", "/tmp/test_link_g5_%d.json" % abs(hash(args))] + list(args),
+                        heap="8M", timeout=120)
+    line = [l for l in r.stdout.splitlines() if l.startswith("SUMMARY ")]
+    assert line, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr, r.stdout + r.stderr
+    s = json.loads(line[-1][8:])
+    assert s["n_wrong"] == 0 and s["duplicates"] == 0, s["wrong"]   # no false reading
+    return s
+
+
+def test_a_g5_authenticates_bonds_reads_and_backfills():
+    # Three windows missed, then a G5 that answers authentication only by
+    # read: before the read-back the link timed out at AuthRequest every
+    # session and never got a reading ("timeout", capture 0).
+    s = sim("--tx", G5_ID, "--script", "0:g5,miss;16:g5", "--events", minutes=40)
+    w = s["what"]
+    assert w.get("authenticated", 0) >= 4 and w["bonded"] == 1, w
+    assert "rogue" not in w and "auth_failed" not in w and "error" not in w, w
+    assert s["live"] >= 4 and s["backfill"] == 3 and s["capture_rate"] == 1.0, s
+    assert s["status"]["battery"] is not None and s["status"]["bad_replies"] == 0, s["status"]
+    reasons = [e.get("reason") for e in s["events"] if e["what"] == "disconnected"]
+    assert reasons and all(r == "done" for r in reasons), reasons
+
+
+def test_a_g5_with_slow_replies_is_read_again_until_the_reply_is_there():
+    # The reply lands 1.2 s after the request: the reads at 0.5 and 1 s
+    # return our own request (the value we wrote), which is not a reply.
+    s = sim("--tx", G5_ID, "--faults", "g5,slow", "--events", minutes=20)
+    assert s["live"] >= 3 and s["capture_rate"] == 1.0, s
+    assert s["status"]["bad_replies"] == 0, s["status"]
+    assert s["what"]["bonded"] == 1 and s["what"]["authenticated"] == s["what"]["connected"], s["what"]
+
+
+PROG = r'''
+import sys
+sys.path[:0] = ["tools/host", "tools"]
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, os, bluetooth, vtx
+try:
+    os.remove("/tmp/test_link_g5_prog.json")
+except OSError:
+    pass
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id=TID, faults=FAULTS, seed=1)
+ble = bluetooth.BLE()          # the firmware's controller (aioble binds to it)
+reads, cccd = [], []
+_read, _write = ble.gattc_read, ble.gattc_write
+def gattc_read(h, vh):
+    reads.append(vh)
+    return _read(h, vh)
+def gattc_write(h, vh, data, mode=0):
+    if vh in (dev.h_auth + 1, dev.h_control + 1):     # the CCCD after the value
+        cccd.append(["auth" if vh == dev.h_auth + 1 else "control", bytes(data).hex()])
+    return _write(h, vh, data, mode)
+ble.gattc_read, ble.gattc_write = gattc_read, gattc_write
+from link import Link
+got, what = [], []
+def on_event(e):
+    what.append(e["what"] if e.get("reason", "done") == "done" else "!" + e["reason"])
+async def main(minutes):
+    lk = Link({"transmitter_id": TID, "slot": 1, "bond_path": "/tmp/test_link_g5_prog.json"},
+              got.append, on_event)
+    t = asyncio.create_task(lk.run())
+    await asyncio.sleep_ms(minutes * 60000)
+    t.cancel()
+    return lk
+lk = asyncio.run(main(16))
+print("OUT " + json.dumps({"what": what, "live": sum(1 for r in got if r[5] == "live"),
+                           "reads": len(reads), "auth_reads": reads.count(dev.h_auth),
+                           "cccd": cccd, "bad": lk.bad_replies}))
+'''
+
+
+def prog(tid, faults):
+    r = run_micropython(["-c", "TID = %r\nFAULTS = %r\n" % (tid, faults) + PROG], heap="8M", timeout=120)
+    line = [l for l in r.stdout.splitlines() if l.startswith("OUT ")]
+    assert line, r.stdout + r.stderr
+    return json.loads(line[-1][4:])
+
+
+def test_the_g5_is_subscribed_with_indications_and_read_back():
+    out = prog(G5_ID, "g5")
+    assert out["live"] >= 3 and out["bad"] == 0, out
+    # indications (0x0002) on both, as the G5's properties offer
+    assert ["auth", "0200"] in out["cccd"] and ["control", "0200"] in out["cccd"], out["cccd"]
+    assert out["auth_reads"] >= 2 * out["live"], out          # AuthChallenge and AuthStatus
+    assert out["reads"] == out["auth_reads"], out             # control is never read
+
+
+def test_a_g6_that_indicates_is_not_read():
+    out = prog("8G1234", "")
+    assert out["live"] >= 3 and out["reads"] == 0 and out["bad"] == 0, out
+    assert ["auth", "0200"] in out["cccd"], out["cccd"]
+
+
+def test_a_firefly_read_that_returns_the_request_is_not_taken_for_the_reply():
+    # Firefly replies come late (slow: 1.2 s): the link reads at 0.5 and 1 s,
+    # gets back its own request (01 ..., 04 ...) and keeps waiting for the
+    # indication instead of taking the request for a malformed reply.
+    out = prog("8G1234", "firefly,slow")
+    assert out["auth_reads"] >= 2 and out["live"] >= 3, out
+    assert out["bad"] == 0 and not [w for w in out["what"] if w.startswith("!")], out
+
+
+def test_an_authentication_characteristic_that_notifies_is_subscribed_for_notifications():
+    out = prog("8G1234", "auth_notify")
+    assert ["auth", "0100"] in out["cccd"] and ["control", "0200"] in out["cccd"], out["cccd"]
+    assert out["live"] >= 3 and out["reads"] == 0 and out["bad"] == 0, out
