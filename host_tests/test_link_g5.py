@@ -71,6 +71,13 @@ def gattc_write(h, vh, data, mode=0):
         cccd.append(["auth" if vh == dev.h_auth + 1 else "control", bytes(data).hex()])
     return _write(h, vh, data, mode)
 ble.gattc_read, ble.gattc_write = gattc_read, gattc_write
+if DENY_READ:   # the transmitter refuses to read authentication: ATT "read not permitted"
+    _irq = dev._irq
+    def irq(event, data):
+        if event == 4 and data[1] == dev.h_auth:     # _IRQ_GATTS_READ_REQUEST
+            return 0x02
+        return _irq(event, data)
+    dev.ble.irq(irq)
 from link import Link
 got, what = [], []
 def on_event(e):
@@ -85,12 +92,13 @@ async def main(minutes):
 lk = asyncio.run(main(16))
 print("OUT " + json.dumps({"what": what, "live": sum(1 for r in got if r[5] == "live"),
                            "reads": len(reads), "auth_reads": reads.count(dev.h_auth),
-                           "cccd": cccd, "bad": lk.bad_replies}))
+                           "cccd": cccd, "bad": lk.bad_replies, "sessions": lk.sessions}))
 '''
 
 
-def prog(tid, faults):
-    r = run_micropython(["-c", "TID = %r\nFAULTS = %r\n" % (tid, faults) + PROG], heap="8M", timeout=120)
+def prog(tid, faults, deny_read=False):
+    head = "TID = %r\nFAULTS = %r\nDENY_READ = %r\n" % (tid, faults, deny_read)
+    r = run_micropython(["-c", head + PROG], heap="8M", timeout=120)
     line = [l for l in r.stdout.splitlines() if l.startswith("OUT ")]
     assert line, r.stdout + r.stderr
     return json.loads(line[-1][4:])
@@ -124,3 +132,23 @@ def test_an_authentication_characteristic_that_notifies_is_subscribed_for_notifi
     out = prog("8G1234", "auth_notify")
     assert ["auth", "0100"] in out["cccd"] and ["control", "0200"] in out["cccd"], out["cccd"]
     assert out["live"] >= 3 and out["reads"] == 0 and out["bad"] == 0, out
+
+
+def test_a_refused_read_is_not_tried_again_and_the_indication_is_awaited():
+    # xDrip issue #1279: a Firefly (8G) refuses reads of authentication. The
+    # refusal (an ATT error, aioble.GattError) ends the reading for that
+    # session; the reply comes by indication.
+    out = prog("8G1234", "firefly,slow", deny_read=True)
+    assert out["live"] >= 3 and out["bad"] == 0, out
+    assert out["auth_reads"] == out["sessions"], out          # one refused read per session
+    assert not [w for w in out["what"] if w.startswith("!")], out["what"]
+
+
+def test_a_late_indication_after_a_read_reply_is_not_taken_for_the_next_reply():
+    # A slow G6 (value and indication 1.2 s late): a read gets the reply
+    # first, its indication lands afterwards in aioble's one-entry queue. It
+    # is dropped before the next request; taken as that request's reply it
+    # was counted malformed and the request sent again (bad 3 in 3 sessions).
+    out = prog("8G1234", "slow")
+    assert out["auth_reads"] >= out["sessions"] and out["live"] >= 3, out
+    assert out["bad"] == 0, out
