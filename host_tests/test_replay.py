@@ -163,3 +163,19 @@ def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
     p.write_bytes(b"minute,note,cgm\n0,\xb5,120\n")
     for rc, out, err in _both_entries(str(p)):
         assert rc == 2 and "UTF-8" in err and "Traceback" not in err, err
+
+
+def test_a_trace_in_mmol_per_l_is_refused_not_read_as_urgent_lows(tmp_path):
+    from alarmbench import traces
+    p = _write(tmp_path, ["0,5.5", "5,4.8", "10,", "15,12.1"], header="minute,cgm")
+    for read in (replay.read_trace, traces.load):
+        try:
+            read(p)
+            assert False, read
+        except replay.TraceError as e:
+            assert "mmol/L" in str(e)
+    r = run_micropython([os.path.join(ROOT, "tools", "replay.py"), p], check=False)
+    assert r.returncode == 2 and r.stdout == "" and "mmol/L" in r.stderr
+    # one mg/dL value at or above 35 makes it a mg/dL trace (LOW counts as 39)
+    ok = _write(tmp_path, ["0,30", "5,LOW", "10,28"], header="minute,cgm")
+    assert replay.read_trace(ok) == [(0, 30), (5, 39), (10, 28)]

@@ -162,6 +162,18 @@ def csv_rows(path):
         f.close()
 
 
+MMOL_MAX = 35.0  # every reading under this: the file is in mmol/L (33.3 = 600 mg/dL)
+
+
+def check_units(values, path):
+    """A file whose every glucose is under MMOL_MAX is in mmol/L, not mg/dL: no single
+    cell can tell (5.5 would read as an urgent low), the whole file can."""
+    seen = [v for v in values if v is not None]
+    if seen and max(seen) < MMOL_MAX:
+        raise TraceError("%s: every glucose value is under %d: mmol/L? the trace must be in mg/dL "
+                         "(multiply by 18)" % (path, MMOL_MAX))
+
+
 def read_trace(path):
     rows = []
     im = ic = None
@@ -185,6 +197,7 @@ def read_trace(path):
         rows.append((minute, None if v is None else int(v + 0.5)))
     if im is None:
         raise TraceError("%s: empty file" % path)
+    check_units([v for _, v in rows], path)
     return rows
 
 

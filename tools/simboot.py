@@ -258,7 +258,7 @@ def inject(app, boots):
                 await asyncio.sleep(1)
             ann.run = real_run  # once: a restarted annunciator runs normally
             emit({"event": "fault_injected", "what": "annunciator_stall"})
-            task.cancel()
+            ann.stop(task)
             await asyncio.Event().wait()  # an await that never returns
         ann.run = stalling_run
     if boots == 1:

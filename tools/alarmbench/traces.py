@@ -11,7 +11,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from replay import TraceError, check_minute, csv_rows, glucose_cell, header_columns, minute_cell  # noqa: E402,F401
+from replay import (TraceError, check_minute, check_units, csv_rows, glucose_cell,  # noqa: E402,F401
+                    header_columns, minute_cell)
 # TraceError: a trace file is malformed (no minute/cgm column, bad minute, unsorted)
 
 
@@ -71,6 +72,7 @@ def load(path):
         ref.append((_number(row[it], path, n) if it < len(row) else None) if it is not None else g)
     if head is None:
         raise TraceError("%s: empty file" % path)
+    check_units(cgm, path)
     return Trace(name, minutes, cgm, ref)
 
 
