@@ -124,11 +124,11 @@ def _both_entries(path):
 
 
 def test_impossible_values_and_minutes_are_errors_with_their_line_not_readings(tmp_path):
-    # 0 or a negative glucose is no reading (read as one, 0 sounded an urgent low);
-    # inf stopped both runtimes with an OverflowError traceback; a gap of decades
-    # (a typo'd minute) made make replay tick for minutes without a word
+    # a negative cgm is no reading; inf stopped both runtimes with an OverflowError
+    # traceback; a gap of decades (a typo'd minute) made make replay tick for
+    # minutes without a word
     from alarmbench import traces
-    for body, where in (("0,120\n5,0\n", "line 3"), ("0,120\n5,-40\n", "line 3"),
+    for body, where in (("0,120\n5,-40\n", "line 3"),
                         ("0,120\n5,inf\n", "line 3"), ("0,120\ninf,100\n", "line 3"),
                         ("0,120\n5,110\n10000005,100\n", "line 4")):
         p = _write(tmp_path, body.strip().split("\n"), header="minute,cgm")
@@ -179,3 +179,17 @@ def test_a_trace_in_mmol_per_l_is_refused_not_read_as_urgent_lows(tmp_path):
     # one mg/dL value at or above 35 makes it a mg/dL trace (LOW counts as 39)
     ok = _write(tmp_path, ["0,30", "5,LOW", "10,28"], header="minute,cgm")
     assert replay.read_trace(ok) == [(0, 30), (5, 39), (10, 28)]
+
+
+def test_dexcom_codes_are_no_reading_and_a_reference_may_reach_zero(tmp_path):
+    # a cgm of 0..13 is a Dexcom status code, never a glucose (the firmware drops
+    # it too; read as one, 0 sounded an urgent low); simglucose's true_bg bottoms
+    # out at 0 or -0.0 (seed 707 writes 1,430 such rows): the bench must read it
+    from alarmbench import traces
+    p = _write(tmp_path, ["0,90,120", "5,0.0,0", "10,-0.0,13", "15,-3,14", "20,50,45"])
+    assert replay.read_trace(p) == [(0, 120), (5, None), (10, None), (15, 14), (20, 45)]
+    tr = traces.load(p)
+    assert tr.cgm == [120.0, None, None, 14.0, 45.0]
+    assert tr.reference() == [(0, 90.0), (5, 0.0), (10, 0.0), (15, 0.0), (20, 50.0)]
+    rc, out, err = _both_entries(p)[0]
+    assert rc == 0 and '"sgv": 0' not in out, (out, err)

@@ -7,16 +7,18 @@ Trace: UTF-8 CSV with a header holding `minute` and `cgm` (any order, any case,
 quoted cells as in RFC 4180, a byte-order mark and any line ends allowed; other
 columns ignored), 5-minute cadence, minutes increasing, no gap over MAX_GAP_MIN.
 Absent rows (and rows of empty cells) are missing readings, and so are the cells
-"", NA, NaN, null, none and "-"; LOW and HIGH (how Dexcom exports show readings
-under 40 and over 400) are read as 39 and 401. Any other text, a glucose of 0 or
-less and a value that is not finite are errors with their line.
+"", NA, NaN, null, none and "-", and a cgm of 0..13 (Dexcom's codes that are not a
+glucose: the firmware drops them too); LOW and HIGH (how Dexcom exports show
+readings under 40 and over 400) are read as 39 and 401. Any other text, a
+negative cgm and a value that is not finite are errors with their line. A
+reference column (true_bg, bench only) may reach 0 (simglucose's floor).
 Default settings, no button presses. The engine sees now_s = minute * 60; it
 gets each reading when it is taken (age 0) and a tick every TICK_S seconds
 between readings, as the device would. Output lines: {"t": minute, "type",
 "priority", "sgv"} for every onset (an alarm that stays active is printed once,
 until it clears). Python callers: replay(rows) -> list of onset dicts, where rows
-is a list of (minute, cgm or None); read_trace(path) -> rows; glucose_cell(text)
--> float or None (also the alarm bench's rule for every glucose cell).
+is a list of (minute, cgm or None); read_trace(path) -> rows; cgm_cell(text) and
+reference_cell(text) -> float or None (also the alarm bench's rules).
 """
 import json
 import sys
@@ -41,8 +43,12 @@ MAX_GAP_MIN = 366 * 1440  # a longer gap is a wrong minute (replay ticks through
 _INF = float("inf")
 
 
+CODES_MAX = 13  # a Dexcom value up to this is a status code, not a glucose (firmware: dexcom/glucose.py)
+
+
 def glucose_cell(text):
-    """mg/dL of one glucose cell, None when it says "no reading"; ValueError otherwise."""
+    """mg/dL of one glucose cell (any finite number), None when it says "no reading";
+    ValueError otherwise."""
     t = text.strip().strip('"').strip().lower()
     if t in MISSING:
         return None
@@ -51,9 +57,31 @@ def glucose_cell(text):
     v = _float(t, "glucose", text)
     if v != v:
         return None
-    if not 0 < v < _INF:
-        raise ValueError("glucose %r is not a reading (mg/dL above 0)" % (text,))
+    if not -_INF < v < _INF:
+        raise ValueError("glucose %r is not finite" % (text,))
     return v
+
+
+def cgm_cell(text):
+    """A CGM cell's value, None for no reading; a negative value is an error. The
+    status codes 0..CODES_MAX are kept here for the units check: usable_cgm() drops them."""
+    v = glucose_cell(text)
+    if v is not None and v < 0:
+        raise ValueError("cgm %r is negative" % (text,))
+    return v
+
+
+def usable_cgm(values):
+    """The readings of a cgm column once its units are checked: None for a status
+    code (0..CODES_MAX), which no sensor reports as glucose."""
+    return [None if v is None or v <= CODES_MAX else v for v in values]
+
+
+def reference_cell(text):
+    """A reference (true) glucose: simglucose's patients bottom out at 0 (also
+    written -0.0); a value below 0 is read as 0, a severe low."""
+    v = glucose_cell(text)
+    return None if v is None else max(v, 0.0)
 
 
 def _float(t, what, text):
@@ -188,17 +216,17 @@ def read_trace(path):
             if im >= len(cells):
                 raise ValueError("no minute cell")
             minute = minute_cell(cells[im])
-            v = glucose_cell(cells[ic]) if ic < len(cells) else None
+            v = cgm_cell(cells[ic]) if ic < len(cells) else None
         except ValueError as e:
             raise TraceError("%s line %d: bad number in %r: %s" % (path, n, ",".join(cells), e))
         why = check_minute(minute, rows[-1][0] if rows else None)
         if why:
             raise TraceError("%s line %d: %s" % (path, n, why))
-        rows.append((minute, None if v is None else int(v + 0.5)))
+        rows.append((minute, v))
     if im is None:
         raise TraceError("%s: empty file" % path)
     check_units([v for _, v in rows], path)
-    return rows
+    return [(m, None if v is None else int(v + 0.5)) for (m, _), v in zip(rows, usable_cgm([v for _, v in rows]))]
 
 
 def replay(rows, settings=None):

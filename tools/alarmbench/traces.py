@@ -1,18 +1,19 @@
 """Load CGM traces: CSV with a header `minute,cgm[,true_bg]` (any column order).
 
 Missing rows are missing readings (5-minute cadence). The file is read by
-`make replay`'s rules (tools/replay.py csv_rows, glucose_cell, minute_cell,
-check_minute: NA, blank... are missing values, LOW / HIGH are 39 / 401, other
-text, 0 or less and infinities are errors), so the bench scores the same
-readings the replay feeds the engine. Minutes must increase.
+`make replay`'s rules (tools/replay.py csv_rows, cgm_cell, reference_cell, minute_cell,
+check_minute: NA, blank and a cgm of 0..13 are missing values, LOW / HIGH are
+39 / 401, other text, a negative cgm and infinities are errors; a true_bg below 0
+reads as 0), so the bench scores the same readings the replay feeds the engine.
+Minutes must increase.
 """
 import glob
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from replay import (TraceError, check_minute, check_units, csv_rows, glucose_cell,  # noqa: E402,F401
-                    header_columns, minute_cell)
+from replay import (TraceError, check_minute, check_units, csv_rows, cgm_cell,  # noqa: E402,F401
+                    header_columns, minute_cell, reference_cell, usable_cgm)
 # TraceError: a trace file is malformed (no minute/cgm column, bad minute, unsorted)
 
 
@@ -39,9 +40,9 @@ class Trace:
         return (self.minutes[-1] - self.minutes[0] + 5) / 1440.0
 
 
-def _number(text, path, n):
+def _number(text, path, n, cell=cgm_cell):
     try:
-        return glucose_cell(text)
+        return cell(text)
     except ValueError:
         raise TraceError("%s line %d: bad glucose value %r" % (path, n, text))
 
@@ -69,10 +70,14 @@ def load(path):
         g = _number(row[ic], path, n) if ic < len(row) else None
         minutes.append(m)
         cgm.append(g)
-        ref.append((_number(row[it], path, n) if it < len(row) else None) if it is not None else g)
+        ref.append((_number(row[it], path, n, reference_cell) if it < len(row) else None)
+                   if it is not None else None)
     if head is None:
         raise TraceError("%s: empty file" % path)
     check_units(cgm, path)
+    cgm = usable_cgm(cgm)
+    if it is None:  # the CGM is its own reference
+        ref = list(cgm)
     return Trace(name, minutes, cgm, ref)
 
 
