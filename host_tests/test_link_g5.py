@@ -10,18 +10,13 @@ value only when it carries the expected opcode."""
 import json
 
 from conftest import run_micropython
+from test_link_session import sim as link_sim
 
 G5_ID = "40A5C5"   # G5 serial numbers start with 4
 
 
 def sim(*args, minutes=30):
-    r = run_micropython(["tools/link_sim.py", "--minutes", str(minutes),
-                         "--bond", "/tmp/test_link_g5_%d.json" % abs(hash(args))] + list(args),
-                        heap="8M", timeout=120)
-    line = [l for l in r.stdout.splitlines() if l.startswith("SUMMARY ")]
-    assert line, r.stdout + r.stderr
-    assert "Traceback" not in r.stdout + r.stderr, r.stdout + r.stderr
-    s = json.loads(line[-1][8:])
+    s = link_sim(*args, minutes=minutes, tag="link_g5")
     assert s["n_wrong"] == 0 and s["duplicates"] == 0, s["wrong"]   # no false reading
     return s
 

@@ -8,9 +8,10 @@ import pytest
 from conftest import run_micropython
 
 
-def sim(*args, minutes=30):
+def sim(*args, minutes=30, tag="link"):
+    """SUMMARY of tools/link_sim.py with these arguments (its own bond file per tag + args)."""
     r = run_micropython(["tools/link_sim.py", "--minutes", str(minutes),
-                         "--bond", "/tmp/test_link_%d.json" % abs(hash(args))] + list(args),
+                         "--bond", "/tmp/test_%s_%d.json" % (tag, abs(hash(args)))] + list(args),
                         heap="8M", timeout=120)
     line = [l for l in r.stdout.splitlines() if l.startswith("SUMMARY ")]
     assert line, r.stdout + r.stderr

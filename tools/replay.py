@@ -202,31 +202,50 @@ def check_units(values, path):
                          "(multiply by 18)" % (path, MMOL_MAX))
 
 
-def read_trace(path):
-    rows = []
-    im = ic = None
+def trace_rows(path, optional=()):
+    """(line number, minute, cgm cell, {name: cell}) for each row of a trace, the
+    header and the minutes checked; `optional` names columns to hand over when
+    present. TraceError on a malformed file."""
+    head = prev = None
     for n, cells in csv_rows(path):
-        if im is None:
-            header = header_columns(cells)
-            if "minute" not in header or "cgm" not in header:
-                raise TraceError("%s: header must name minute and cgm columns, got %r" % (path, header))
-            im, ic = header.index("minute"), header.index("cgm")
+        if head is None:
+            head = header_columns(cells)
+            if "minute" not in head or "cgm" not in head:
+                raise TraceError("%s: header must name minute and cgm columns, got %r" % (path, head))
+            im, ic = head.index("minute"), head.index("cgm")
+            extra = [(name, head.index(name)) for name in optional if name in head]
             continue
         try:
             if im >= len(cells):
                 raise ValueError("no minute cell")
             minute = minute_cell(cells[im])
-            v = cgm_cell(cells[ic]) if ic < len(cells) else None
         except ValueError as e:
             raise TraceError("%s line %d: bad number in %r: %s" % (path, n, ",".join(cells), e))
-        why = check_minute(minute, rows[-1][0] if rows else None)
+        why = check_minute(minute, prev)
         if why:
             raise TraceError("%s line %d: %s" % (path, n, why))
-        rows.append((minute, v))
-    if im is None:
+        prev = minute
+        yield n, minute, cells[ic] if ic < len(cells) else "", \
+            dict((name, cells[k] if k < len(cells) else "") for name, k in extra)
+    if head is None:
         raise TraceError("%s: empty file" % path)
-    check_units([v for _, v in rows], path)
-    return [(m, None if v is None else int(v + 0.5)) for (m, _), v in zip(rows, usable_cgm([v for _, v in rows]))]
+
+
+def cell_value(cell, path, n, read=None):
+    """read(cell) (default cgm_cell), a ValueError turned into a TraceError with its line."""
+    try:
+        return (read or cgm_cell)(cell)
+    except ValueError as e:
+        raise TraceError("%s line %d: bad number %r: %s" % (path, n, cell, e))
+
+
+def read_trace(path):
+    minutes, values = [], []
+    for n, minute, cell, _ in trace_rows(path):
+        minutes.append(minute)
+        values.append(cell_value(cell, path, n))
+    check_units(values, path)
+    return [(m, None if v is None else int(v + 0.5)) for m, v in zip(minutes, usable_cgm(values))]
 
 
 def replay(rows, settings=None):

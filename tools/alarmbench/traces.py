@@ -1,19 +1,18 @@
 """Load CGM traces: CSV with a header `minute,cgm[,true_bg]` (any column order).
 
 Missing rows are missing readings (5-minute cadence). The file is read by
-`make replay`'s rules (tools/replay.py csv_rows, cgm_cell, reference_cell, minute_cell,
-check_minute: NA, blank and a cgm of 0..13 are missing values, LOW / HIGH are
-39 / 401, other text, a negative cgm and infinities are errors; a true_bg below 0
-reads as 0), so the bench scores the same readings the replay feeds the engine.
-Minutes must increase.
+`make replay`'s rules (tools/replay.py trace_rows, cgm_cell, reference_cell: NA,
+blank and a cgm of 0..13 are missing values, LOW / HIGH are 39 / 401, other text,
+a negative cgm and infinities are errors; a true_bg below 0 reads as 0), so the
+bench scores the same readings the replay feeds the engine. Minutes must increase.
 """
 import glob
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from replay import (TraceError, check_minute, check_units, csv_rows, cgm_cell,  # noqa: E402,F401
-                    header_columns, minute_cell, reference_cell, usable_cgm)
+from replay import (TraceError, cell_value, check_units, reference_cell,  # noqa: E402,F401
+                    trace_rows, usable_cgm)
 # TraceError: a trace file is malformed (no minute/cgm column, bad minute, unsorted)
 
 
@@ -40,43 +39,18 @@ class Trace:
         return (self.minutes[-1] - self.minutes[0] + 5) / 1440.0
 
 
-def _number(text, path, n, cell=cgm_cell):
-    try:
-        return cell(text)
-    except ValueError:
-        raise TraceError("%s line %d: bad glucose value %r" % (path, n, text))
-
-
 def load(path):
     """Read one CSV trace; raise TraceError on a malformed file."""
     name = os.path.splitext(os.path.basename(path))[0]
-    head = None
     minutes, cgm, ref = [], [], []
-    for n, row in csv_rows(path):
-        if head is None:
-            head = header_columns(row)
-            if "minute" not in head or "cgm" not in head:
-                raise TraceError("%s: header must name 'minute' and 'cgm' columns, got %r" % (path, head))
-            im, ic = head.index("minute"), head.index("cgm")
-            it = head.index("true_bg") if "true_bg" in head else None
-            continue
-        try:
-            m = minute_cell(row[im])
-        except (ValueError, IndexError):
-            raise TraceError("%s line %d: bad minute %r" % (path, n, row))
-        why = check_minute(m, minutes[-1] if minutes else None)
-        if why:
-            raise TraceError("%s line %d: %s" % (path, n, why))
-        g = _number(row[ic], path, n) if ic < len(row) else None
-        minutes.append(m)
-        cgm.append(g)
-        ref.append((_number(row[it], path, n, reference_cell) if it < len(row) else None)
-                   if it is not None else None)
-    if head is None:
-        raise TraceError("%s: empty file" % path)
+    for n, minute, cell, extra in trace_rows(path, ("true_bg",)):
+        minutes.append(minute)
+        cgm.append(cell_value(cell, path, n))
+        if "true_bg" in extra:
+            ref.append(cell_value(extra["true_bg"], path, n, reference_cell))
     check_units(cgm, path)
     cgm = usable_cgm(cgm)
-    if it is None:  # the CGM is its own reference
+    if len(ref) != len(cgm):  # no true_bg column: the CGM is its own reference
         ref = list(cgm)
     return Trace(name, minutes, cgm, ref)
 
