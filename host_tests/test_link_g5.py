@@ -147,3 +147,84 @@ def test_a_late_indication_after_a_read_reply_is_not_taken_for_the_next_reply():
     out = prog("8G1234", "slow")
     assert out["auth_reads"] >= out["sessions"] and out["live"] >= 3, out
     assert out["bad"] == 0, out
+
+
+DRAIN_PROG = r'''
+import sys
+sys.path[:0] = ["tools/host", "tools"]
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, bluetooth
+from collections import deque
+from aioble.client import ClientCharacteristic
+from aioble.device import DeviceTimeout
+from link import core
+
+class Flag(asyncio.ThreadSafeFlag):
+    """aioble's flag; irq() runs just before clear(), as a BLE IRQ can (on the
+    ESP32 the NimBLE task runs the handler between any two bytecodes)."""
+    irq = None
+    def clear(self):
+        if self.irq is not None:
+            fn, self.irq = self.irq, None
+            fn()
+        super().clear()
+
+class Conn:
+    def timeout(self, ms):
+        return DeviceTimeout(None, ms)
+
+class Char(ClientCharacteristic):   # aioble's queue logic, no radio
+    def __init__(self):
+        self.properties = 0x22      # read, indicate
+        self._indicate_event = Flag()
+        self._indicate_queue = deque((), 1)
+        self.link_via = core._VIA_INDICATE
+    def _register_with_connection(self):
+        pass
+    def _connection(self):
+        return Conn()
+
+def irq(ch, data):                  # what ClientCharacteristic._on_indicate does
+    ch._on_notify_indicate(ch._indicate_queue, ch._indicate_event, data)
+
+async def next_value(ch):
+    try:
+        return bytes(await ch.indicated(timeout_ms=200)).hex()
+    except asyncio.TimeoutError:
+        return "timeout"
+
+async def main():
+    out = {}
+    # a late reply queued, and another lands while _drain runs
+    ch = Char()
+    irq(ch, b"\x03late")
+    ch._indicate_event.irq = lambda: irq(ch, b"\x05later")
+    core._drain(ch)
+    irq(ch, b"\x25")                # the reply to the next request
+    out["race"] = await next_value(ch)
+    # nothing racing: nothing left, and no flag set over an empty queue
+    ch = Char()
+    irq(ch, b"\x03late")
+    core._drain(ch)
+    out["empty"] = await next_value(ch)
+    irq(ch, b"\x31")
+    out["after"] = await next_value(ch)
+    return out
+
+print("OUT " + json.dumps(asyncio.run(main())))
+'''
+
+
+def test_a_value_arriving_while_the_queue_is_drained_does_not_hide_the_next_reply():
+    # aioble sets the flag only when its queue goes from empty to one entry.
+    # An indication landing between _drain's last popleft and its flag.clear()
+    # left one entry behind a cleared flag: every later value replaced it
+    # without setting the flag, so no reply on that characteristic was seen
+    # for the rest of the session (the control characteristic: a lost window).
+    r = run_micropython(["-c", DRAIN_PROG], heap="8M", timeout=60)
+    line = [l for l in r.stdout.splitlines() if l.startswith("OUT ")]
+    assert line, r.stdout + r.stderr
+    out = json.loads(line[-1][4:])
+    assert out["race"] == "25", out
+    assert out["empty"] == "timeout" and out["after"] == "31", out

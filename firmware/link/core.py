@@ -640,7 +640,10 @@ def _drain(ch):
     """Empty the subscription's one-entry queue (aioble keeps the latest value
     until it is taken, e.g. an indication that came after a read had already
     answered, or FF 06 01 after KeepAlive). Its flag is cleared with it: a
-    set flag over an empty queue would make aioble pop from an empty deque."""
+    set flag over an empty queue would make aioble pop from an empty deque.
+    A value the IRQ queues just before the clear would stay behind a cleared
+    flag, and aioble sets the flag only when its queue goes from empty to one
+    entry: no later value would wake indicated(). So empty it again then."""
     via = ch.link_via
     if via == _VIA_INDICATE:
         q, flag = ch._indicate_queue, ch._indicate_event
@@ -648,9 +651,12 @@ def _drain(ch):
         q, flag = ch._notify_queue, ch._notify_event
     else:
         return
-    while len(q):
-        q.popleft()
-    flag.clear()
+    while True:
+        while len(q):
+            q.popleft()
+        flag.clear()
+        if not len(q):
+            return
 
 
 def _crc_ok(b):
