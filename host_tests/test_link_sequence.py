@@ -142,3 +142,35 @@ print("OUT " + json.dumps({"acts": [[a[0], a[1], a[2].hex()] for a in acts], "wh
 ''', nimble=False)
     assert out["acts"] == [["indicate", "auth", "ff0601"]], out
     assert out["what"].count("bonded") == 1 and "error" not in out["what"], out["what"]
+
+
+def test_keys_stored_without_the_link_knowing_are_dropped_before_a_bond():
+    # Our stack holds keys the link does not count as a bond (have_bond False:
+    # a pairing that stored them ended with the session before the link saw
+    # it, e.g. the link dropped during key distribution, so the transmitter
+    # never recorded it) and the transmitter says "not bonded". NimBLE answers
+    # its Security Request after the BondRequest by encrypting with those keys,
+    # which it refuses. Before, the keys were dropped only when have_bond was
+    # set: "pairing failed" in every session, never a reading again.
+    out = run(r'''
+from link import core
+async def scenario():
+    lk = core.Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": BOND}, got.append, on_event)
+    t = asyncio.create_task(lk.run())
+    await asyncio.sleep_ms(8 * 60000)
+    live0 = sum(1 for r in got if r[5] == "live")
+    what.append("--")
+    tx.bonds.clear()           # the transmitter recorded no bond ...
+    dev.secrets.clear()        # ... and has no keys
+    lk.have_bond = False       # our keys stayed in the stack's store
+    await asyncio.sleep_ms(15 * 60000)
+    t.cancel()
+    return live0
+live0 = asyncio.run(scenario())
+print("OUT " + json.dumps({"what": what, "live0": live0,
+                           "live": sum(1 for r in got if r[5] == "live")}))
+''')
+    after = out["what"][out["what"].index("--"):]
+    assert "!pairing failed" not in after and after.count("bonded") == 1, after
+    assert "bond_lost" not in after, after    # the link had no bond to lose
+    assert out["live"] - out["live0"] >= 3, out

@@ -349,9 +349,12 @@ class Link:
                 if self.bond_lost_row == 2:
                     self._event("slot_conflict", slot=cfg["slot"],
                                 detail="another device keeps taking this slot; change the slot setting")
-                # The transmitter no longer has our keys: drop them before it
+            if security._secrets:
+                # The transmitter does not have our keys: drop them before it
                 # pairs (xDrip unbonds first too); else the stack would answer
-                # its Security Request by encrypting with the stale key.
+                # its Security Request by encrypting with the stale key. Judged
+                # by the store, not have_bond: a pairing cut before the link
+                # saw it leaves keys have_bond does not count.
                 self._forget_bond()
             await self._bond(conn, a)
         else:
