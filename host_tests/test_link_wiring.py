@@ -43,6 +43,25 @@ for ev in ({"what": "connected"}, {"what": "no_transmitter"}, {"what": "rogue"},
 out["emitted"] = app.emitted
 out["status_link"] = app.status["link"]
 
+def sequence(events):
+    a = App()
+    a.wifi = None
+    steps = []
+    for what in events:
+        del a.conds[:]
+        wiring.on_link_event(a, {"what": what})
+        steps.append([what, list(a.conds)])
+    return steps
+
+# a slot conflict: every window loses the bond and bonds again in the same session
+window = ["connected", "authenticated", "bond_lost", "bonded", "disconnected"]
+out["conflict"] = sequence(window + ["connected", "authenticated", "bond_lost", "slot_conflict",
+                                     "bonded", "disconnected"] + window)
+# bonding fails: two sessions in a row end without a bond; then the stored bond holds
+fail = ["connected", "authenticated", "bond_lost", "disconnected"]
+out["bond_fails"] = sequence(fail + fail + ["connected", "authenticated", "bonded", "disconnected",
+                                            "connected", "authenticated", "encrypted"])
+
 app = App({"role": "leader", "transmitter_id": ""})   # nothing to read: must say so
 wiring._source(app)
 out["not_configured"] = app.conds
@@ -65,12 +84,26 @@ def test_link_events_raise_and_clear_the_link_alarms(tmp_path):
     assert line, r.stdout + r.stderr
     out = json.loads(line[0][7:])
     assert out["connected"] == []  # routine: no alarm
-    for what in ("no_transmitter", "rogue", "auth_failed", "bond_lost"):
+    for what in ("no_transmitter", "rogue", "auth_failed"):
         assert out[what] == [["link", what, True]], (what, out[what])
-    assert out["slot_conflict"] == [["link", "bond_lost", True]]
-    # authenticated: every link problem is over
+    assert out["bond_lost"] == []  # judged at the end of the session (below)
+    assert out["slot_conflict"] == [["link", "slot_conflict", True]]
+    # authenticated: the transmitter is there and genuine
     assert sorted(out["authenticated"]) == [["link", n, False] for n in
-                                            ("auth_failed", "bond_lost", "no_transmitter", "rogue")]
+                                            ("auth_failed", "no_transmitter", "rogue")]
+    # a slot conflict: no alarm that starts and ends within a second at every
+    # window (before: bond_lost raised and cleared every 5 minutes, a beep each
+    # time), but one lasting slot_conflict alarm that a re-bond does not clear
+    raised = [c for _, conds in out["conflict"] for c in conds if c[2]]
+    assert raised == [["link", "slot_conflict", True]], out["conflict"]
+    assert ["link", "slot_conflict", False] not in [c for _, cs in out["conflict"] for c in cs]
+    # bonding keeps failing: bond_lost sounds at the end of the second such session,
+    # clears with a new bond; slot_conflict clears only once the stored bond holds
+    steps = out["bond_fails"]
+    ends = [conds for what, conds in steps if what == "disconnected"]
+    assert ends[0] == [] and ends[1] == [["link", "bond_lost", True]], steps
+    assert ["link", "bond_lost", False] in dict((w, c) for w, c in steps)["bonded"]
+    assert ["link", "slot_conflict", False] in steps[-1][1]
     assert out["battery_low_True"] == [["transmitter_battery", "battery_low", True]]
     assert out["battery_low_False"] == [["transmitter_battery", "battery_low", False]]
     assert out["emitted"][:3] == ["connected", "no_transmitter", "rogue"]  # every event passed on

@@ -29,7 +29,7 @@ NOTICES = ("warmup_done",)          # informational reasons: low priority, clear
 REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter", "auth_failed",
            "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",
            "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout",
-           "power")
+           "power", "slot_conflict")  # append only: saved states hold indexes
 _SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_snooze",
                "low": "low_snooze", "high": "high_snooze", "urgent_high": "urgent_high_snooze",
                "fall": "rate_snooze", "rise": "rate_snooze",

@@ -105,13 +105,19 @@ _LINK_CONDITIONS = {
     "no_transmitter": ("link", "no_transmitter", True),
     "auth_failed": ("link", "auth_failed", True),
     "rogue": ("link", "rogue", True),
-    "bond_lost": ("link", "bond_lost", True),
-    "slot_conflict": ("link", "bond_lost", True),
+    # another device keeps taking our slot: lasts until our bond holds a session
+    "slot_conflict": ("link", "slot_conflict", True),
 }
-_LINK_GOOD = ("authenticated", "bonded")
+_LINK_GOOD = ("authenticated", "bonded", "encrypted")
+# A lost bond that the same session bonds again is no news (an alarm raised and
+# cleared within a second, at every window of a slot conflict, is a beep every
+# 5 minutes): bond_lost sounds when BOND_FAILS sessions in a row end without a
+# bond (a window's second attempt often bonds), and clears once a bond works.
+_BOND_OK = ("bonded", "encrypted")
+BOND_FAILS = 2
 
 
-_ROUTINE = ("connected", "authenticated", "disconnected")
+_ROUTINE = ("connected", "authenticated", "disconnected", "encrypted")
 
 
 def on_link_event(app, ev):
@@ -123,11 +129,23 @@ def on_link_event(app, ev):
     if what in _LINK_CONDITIONS:
         kind, name, active = _LINK_CONDITIONS[what]
         app.condition(kind, name, active)
+    elif what == "bond_lost":
+        app.status["bond_lost"] = app.status.get("bond_lost", 0) or 1
     elif what == "disconnected":
+        fails = app.status.get("bond_lost", 0)
+        if fails:   # the session ended without a bond
+            app.status["bond_lost"] = fails + 1
+            if fails >= BOND_FAILS:
+                app.condition("link", "bond_lost", True)
         _tell_wifi_next_window(app)
     elif what in _LINK_GOOD:
-        for name in ("no_transmitter", "auth_failed", "rogue", "bond_lost"):
+        for name in ("no_transmitter", "auth_failed", "rogue"):
             app.condition("link", name, False)
+        if what in _BOND_OK:
+            app.status.pop("bond_lost", None)
+            app.condition("link", "bond_lost", False)
+            if what == "encrypted":
+                app.condition("link", "slot_conflict", False)
     elif what == "battery_low":
         app.condition("transmitter_battery", "battery_low", ev.get("active", True))
     elif what == "sensor_state":

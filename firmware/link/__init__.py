@@ -13,8 +13,9 @@
 #   bond_path       file where the BLE bond keys persist ("ble_secrets.json")
 # on_reading(reading_tuple): each reading once (live or backfill), see reading.py
 # on_event(dict): {"event": "link", "what": ..., ...}; `what` is one of
-#   connected, authenticated, bonded, no_transmitter, auth_failed, rogue,
-#   bond_lost, slot_conflict, battery_low, sensor_state, disconnected, error
+#   connected, authenticated, bonded (a new bond), encrypted (the stored bond
+#   held), no_transmitter, auth_failed, rogue, bond_lost, slot_conflict,
+#   battery_low, sensor_state, tx_clock, disconnected, error
 # battery_low (`active`) and sensor_state (`kind`, `usable`) come when the value
 # changes and once when it is first known, so an alarm restored after a reset
 # can clear.

@@ -358,8 +358,10 @@ class Link:
                 self._forget_bond()
             await self._bond(conn, a)
         else:
-            self.bond_lost_row = 0
-            if not await self._encrypt(conn, _BONDED_WAIT_MS):
+            if await self._encrypt(conn, _BONDED_WAIT_MS):
+                self.bond_lost_row = 0
+                self._event("encrypted")  # our bond held since the last session
+            else:
                 # Our stored keys were refused: the transmitter lost (or
                 # replaced) the bond although it says it has one.
                 self._event("bond_lost", slot=cfg["slot"], detail="stored bond keys refused")

@@ -1079,7 +1079,7 @@ def test_restore_reads_the_documented_layout():
     import struct
     head = struct.pack(HEAD, 2, 2, 52, 60, -0x7FFFFFFF, 0, -0x7FFFFFFF, *([0.0] * 9 + [0]))
     ul = struct.pack(ALARM, 0, 1, 2, 2, 600, 300, 52, 1, 0)           # urgent_low snoozed 5 min more
-    dev = struct.pack(ALARM, 12, 0, 1, 1, 120, 0, -1, 23, 0)           # device sounding, unknown reason
+    dev = struct.pack(ALARM, 12, 0, 1, 1, 120, 0, -1, 250, 0)          # device sounding, unknown reason
     eng = make(schedule=[{"start": 0, "end": 10, "volume": 30}])
     series(eng, 0, [300])                                              # restore replaces what was there
     ev = eng.restore(head + ul + dev, 1000)
