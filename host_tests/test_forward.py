@@ -74,6 +74,15 @@ def test_alarm_latency_unaffected_by_hanging_server(ns):
     assert out["stored"] == 12 and out["unique"] and out["dates_in_order"], out  # and recovered
 
 
+def test_a_200_answer_without_the_stored_entries_is_not_taken_as_delivered(ns):
+    # Nightscout answers a stored POST with the JSON array of what it stored;
+    # a 200 with an error object (or a captive portal's page) stored nothing
+    out, _ = mpy_json("ns_scenarios.py", "error200", ns.port, ns.control_port)
+    assert out["queued_during_fault"] == 12, out
+    assert out["stored"] == 12 and out["queue_left"] == 0, out
+    assert out["unique"] and out["dates_in_order"], out
+
+
 def test_queue_survives_restart(ns, tmp_path):
     path = str(tmp_path / "nsqueue.bin")
     first, _ = mpy_json("ns_scenarios.py", "persist1", ns.port, ns.control_port, path)

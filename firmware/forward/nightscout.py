@@ -141,7 +141,7 @@ class NightscoutUploader:
         body = json.dumps([sgv_entry(e[0], e[1], e[2], e[3], dev) for e in batch]).encode()
         self.stats["posted"] += 1
         try:
-            status, date, _ = await http.request(
+            status, date, answer = await http.request(
                 "POST", self._c["host"], self._c["port"], self._path(), self._headers(), body,
                 self._ctx, self._c["timeout_s"])
         except asyncio.TimeoutError:
@@ -156,6 +156,13 @@ class NightscoutUploader:
         if date and self._on_date:
             self._on_date(date)
         if 200 <= status < 300:
+            if not answer.lstrip()[:1] == b"[":
+                # Nightscout answers what it stored as a JSON array; a 2xx with
+                # anything else (an error object, a captive portal's or a host's
+                # page, a cut-off answer) stored nothing we can count on: keep
+                # the batch (a repeat is harmless: the server upserts)
+                self._log("nightscout: HTTP %d without the stored entries, kept for a retry" % status)
+                return 0
             self.queue.ack(batch)
             self.stats["stored"] += len(batch)
         return status

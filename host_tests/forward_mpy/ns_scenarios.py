@@ -1,7 +1,7 @@
 # Nightscout uploader scenarios on MicroPython, beside a stand-in for the
 # alarm path. Prints one JSON line with what happened.
 #   micropython ns_scenarios.py SCENARIO API_PORT CONTROL_PORT [ARG]
-# Scenarios: outage, hang, auth, persist1 PATH, persist2 PATH.
+# Scenarios: outage, hang, auth, error200, persist1 PATH, persist2 PATH.
 import sys
 
 sys.path.insert(0, "host_tests/forward_mpy")
@@ -158,6 +158,25 @@ async def auth():
     result(up, alarm, delay_s=up.delay_s)
 
 
+async def error200():
+    # a server that answers 200 without storing (an error object, a captive
+    # portal's page): nothing may be taken as delivered until Nightscout answers
+    # with the array of what it stored
+    alarm = AlarmStandIn()
+    fwenv.control(cport, "POST", "/mode", {"mode": "error", "status": 200})
+    up = make()
+    alarm.on_reading = up.submit
+    asyncio.create_task(alarm.run())
+    asyncio.create_task(heartbeat())
+    asyncio.create_task(up.run())
+    schedule_readings(alarm, 1, 12)
+    await asyncio.sleep(3600)
+    in_queue = len(up.queue)
+    fwenv.control(cport, "POST", "/mode", {"mode": "ok"})
+    await asyncio.sleep(1800)
+    result(up, alarm, queued_during_fault=in_queue)
+
+
 async def persist1():
     # server down: readings pile up and reach flash (sparingly), then "power cut"
     alarm = AlarmStandIn()
@@ -186,4 +205,4 @@ async def persist2():
 
 
 asyncio.run({"outage": outage, "hang": hang, "auth": auth, "persist1": persist1,
-             "persist2": persist2}[scenario]())
+             "persist2": persist2, "error200": error200}[scenario]())
