@@ -44,7 +44,9 @@ follow.api_secret, follow.token. Problem messages never contain their values.
 Files: writes go through app.fsutil.write_atomic (temp, fsync, rename; the
 previous good copy is kept as `config.json.bak`). load() first lets
 fsutil.recover() finish or discard an interrupted save, then reads the file;
-an unreadable file falls back to the `.bak` copy, then to the defaults.
+an unreadable file (missing, larger than MAX_BYTES, not UTF-8, not JSON, too
+deeply nested) falls back to the `.bak` copy, then to the defaults. A key
+written twice in one object is a problem (every JSON parser keeps the last).
 load() also reports the marker FLASH_MARKER (".flash_incomplete", beside the
 config file) that tools/flash.py writes first and removes last: a board whose
 flash was cut boots with a problem (so the `device` alarm), not silently.
@@ -59,6 +61,10 @@ VERSION = 1
 SECRET = "***"
 BOARD_DEFAULT = "esp32-devkitc"  # boards/esp32-devkitc.json
 MAX_WIFI = 5
+# The largest valid configuration is under 14 KB (every text field at its
+# longest and non-ASCII, written as \uXXXX); anything bigger is not a
+# configuration and is never read whole (it could exhaust the heap at boot).
+MAX_BYTES = 16384
 
 _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -341,16 +347,80 @@ def missing(cfg):
     return []
 
 
+def _read(path):
+    """The file's bytes, at most MAX_BYTES + 1 of them (a bigger file is never held whole)."""
+    with open(path, "rb") as f:
+        return f.read(MAX_BYTES + 1)
+
+
 def _parse(path):
-    """(cfg or None, problem or None)"""
+    """(cfg or None, problems). Never raises: a crash here would stop the box at boot."""
     try:
-        text = fsutil.read_text(path)
+        data = _read(path)
     except OSError:
-        return None, path + ": missing"
+        return None, [path + ": missing"]
+    if len(data) > MAX_BYTES:
+        return None, [path + ": larger than %d bytes, not a configuration" % MAX_BYTES]
     try:
-        return json.loads(text), None
+        text = data.decode()
+    except UnicodeError:
+        return None, [path + ": not UTF-8 text (saved in another encoding?), %d bytes" % len(data)]
+    try:
+        raw = json.loads(text)
     except ValueError:
-        return None, path + ": not valid JSON (half written or edited by hand?), %d bytes" % len(text)
+        return None, [path + ": not valid JSON (half written or edited by hand?), %d bytes"
+                      % len(data)]
+    except Exception as e:  # MemoryError, or nesting too deep for the parser
+        return None, [path + ": could not be read (%s)" % type(e).__name__]
+    try:
+        dups = duplicate_keys(data)
+    except Exception as e:
+        dups = ["(%s while looking for them)" % type(e).__name__]
+    return raw, ["%s: appears more than once in the same {...}; the last one is used" % k
+                 for k in dups]
+
+
+def duplicate_keys(data):
+    """Paths ("alarms.low", "wifi[].ssid") of keys that occur twice in one object of
+    `data`, the bytes of valid JSON (parsers silently keep the last of them).
+    Walks bytes: structural characters are ASCII, never part of a UTF-8 sequence."""
+    stack = []  # one per open container: [keys seen or None for a list, its path]
+    last = None  # the most recent key of the innermost object
+    out = []
+    i, n = 0, len(data)
+    while i < n:
+        c = data[i]
+        if c == 0x22:  # a string: find its end, then whether a ':' follows (a key)
+            j = i + 1
+            while data[j] != 0x22:
+                j += 2 if data[j] == 0x5C else 1
+            k = j + 1
+            while k < n and data[k] in b" \t\r\n":
+                k += 1
+            if k < n and data[k] == 0x3A and stack and stack[-1][0] is not None:
+                key = json.loads(data[i:j + 1]) if 0x5C in data[i:j] else data[i + 1:j].decode()
+                seen, where = stack[-1]
+                if key in seen:
+                    path = where + "." + key if where else key
+                    if path not in out:
+                        out.append(path)
+                else:
+                    seen.add(key)
+                last = key
+            i = j + 1
+            continue
+        if c == 0x7B or c == 0x5B:  # { or [
+            if not stack:
+                where = ""
+            elif stack[-1][0] is None:
+                where = stack[-1][1] + "[]"
+            else:
+                where = stack[-1][1] + "." + last if stack[-1][1] else last
+            stack.append([set() if c == 0x7B else None, where])
+        elif c == 0x7D or c == 0x5D:  # } or ]
+            stack.pop()
+        i += 1
+    return out
 
 
 def load(path=DEFAULT_PATH):
@@ -363,11 +433,12 @@ def load(path=DEFAULT_PATH):
         problems.append(path + ": could not finish an interrupted save (%s)" % e)
     if state == "rolled_forward":
         problems.append(path + ": an interrupted save was completed; check the settings")
-    raw, err = _parse(path)
-    if err:
-        problems.append(err)
-        raw, err2 = _parse(path + fsutil.BAK)
+    raw, more = _parse(path)
+    problems.extend(more)
+    if raw is None:
+        raw, more = _parse(path + fsutil.BAK)
         if raw is not None:
+            problems.extend(more)
             problems.append(path + ": using the previous copy " + path + fsutil.BAK)
         else:
             problems.append(path + ": using safe defaults")

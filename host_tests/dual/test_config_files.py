@@ -150,3 +150,90 @@ def test_interrupted_flash_marker_is_a_problem():
     assert any(p.startswith("firmware: the last flash did not finish") for p in problems)
     cfg, problems = config.load(path)
     assert not any(p.startswith("firmware:") for p in problems)
+
+
+def _write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def test_non_utf8_config_is_a_problem_not_a_crash():
+    # load() must never raise: the box would stop at boot with nothing sounding.
+    path = _fresh("h.json")
+    _write(path + ".bak", config.dumps(_cfg("8G0009")))
+    _write_bytes(path, b'{"transmitter_id": "8G12\xff4"}')
+    cfg, problems = config.load(path)
+    assert cfg["transmitter_id"] == "8G0009"
+    assert any(p.startswith(path + ": not UTF-8 text") for p in problems), problems
+    assert path + ": using the previous copy " + path + ".bak" in problems
+
+
+def test_oversized_config_is_refused_without_reading_it_whole():
+    # A file far bigger than any configuration (a log copied over it, a
+    # runaway editor) would exhaust the board's heap at boot: refused by size.
+    path = _fresh("i.json")
+    big = '{"wifi": [' + ",".join(['{"ssid": "x", "password": "%s"}' % ("a" * 60)] * 400) + "]}"
+    assert len(big) > config.MAX_BYTES
+    _write(path, big)
+    cfg, problems = config.load(path)
+    assert cfg["wifi"] == [] and cfg["alarms"]["urgent_low"] == 55
+    assert any(p.startswith(path + ": larger than") and str(config.MAX_BYTES) in p
+               for p in problems), problems
+    assert path + ": using safe defaults" in problems
+
+
+def test_largest_valid_config_fits_the_size_limit():
+    # Every field at its longest (non-ASCII text written as MicroPython's json
+    # writes it, UTF-8) must still be readable.
+    c = config.defaults()
+    name = "\u00e9" * 32
+    c["wifi"] = [{"ssid": name, "password": "\u00e9" * 63}] * config.MAX_WIFI
+    c["transmitter_id"] = "8G1234"
+    c["admin_password"] = "\u00e9" * 64
+    c["nightscout"] = {"url": "https://" + "\u00e9" * 192, "api_secret": "\u00e9" * 128,
+                       "token": "\u00e9" * 128, "allow_http": False, "ca_file": "\u00e9" * 64}
+    c["mqtt"] = {"host": "h" * 100, "port": 1883, "user": "\u00e9" * 64, "password": "\u00e9" * 64,
+                 "tls": True, "topic": "\u00e9" * 64}
+    c["lan_api"]["api_secret"] = "\u00e9" * 128
+    c["follow"] = {"url": "https://" + "\u00e9" * 192, "api_secret": "\u00e9" * 128,
+                   "token": "\u00e9" * 128, "silent_min": 15, "poll_s": 60, "ca_file": "\u00e9" * 64}
+    entry = {"start": 1320, "end": 420, "low": 80, "high": 200, "urgent_high": 300,
+             "low_enabled": True, "high_enabled": True, "urgent_high_enabled": True,
+             "fall_enabled": True, "rise_enabled": True, "persistent_high_enabled": True,
+             "volume": 100, "urgent_low_soon_minutes": 30, "low_minutes": 30}
+    c["alarms"]["schedule"] = [entry] * 4
+    clean, problems = config.validate(c)
+    assert problems == [], problems
+    path = _fresh("j.json")
+    text = config.dumps(clean)
+    # CPython (tools/flash.py) writes each non-ASCII character as \\uXXXX: the longest form
+    assert len(text.encode()) <= config.MAX_BYTES, len(text.encode())
+    config.save(path, clean)
+    cfg, problems = config.load(path)
+    assert problems == [] and cfg == clean, problems
+
+
+def test_duplicated_keys_are_reported():
+    # JSON parsers keep the last of two equal keys: a hand edit that adds
+    # "low": 90 above an old "low": 70 would silently keep 70.
+    path = _fresh("k.json")
+    _write(path, '{"transmitter_id": "8G0010", "alarms": {"low": 90, "high": 200, "low": 70},'
+                 ' "wifi": [{"ssid": "a", "ssid": "b"}], "transmitter_id": "8G0011"}')
+    cfg, problems = config.load(path)
+    dup = [p for p in problems if "appears more than once" in p]
+    assert len(dup) == 3, problems
+    assert any(p.startswith("alarms.low:") for p in dup), dup
+    assert any(p.startswith("wifi[].ssid:") for p in dup), dup
+    assert any(p.startswith("transmitter_id:") for p in dup), dup
+    # still read as every JSON parser reads it (the last one), and never silently
+    assert cfg["transmitter_id"] == "8G0011" and cfg["alarms"]["low"] == 70
+
+
+def test_keys_with_json_escapes_and_nesting_are_not_taken_for_duplicates():
+    path = _fresh("l.json")
+    _write(path, '{"transmitter_id": "8G0012", "wifi": [{"ssid": "a\\"b:", "password": ""},'
+                 ' {"ssid": "x", "password": ""}], "alarms": {"schedule": [{"start": 1, "end": 2},'
+                 ' {"start": 3, "end": 4}]}}')
+    cfg, problems = config.load(path)
+    assert problems == [], problems
+    assert cfg["wifi"][0]["ssid"] == 'a"b:'
