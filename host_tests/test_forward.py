@@ -83,6 +83,20 @@ def test_a_200_answer_without_the_stored_entries_is_not_taken_as_delivered(ns):
     assert out["unique"] and out["dates_in_order"], out
 
 
+def test_readings_from_before_the_wall_clock_reach_nightscout_at_their_own_time(ns):
+    # no NTP and no wall clock at start: the uploader must still get the
+    # server's Date (its fallback clock) and upload the early readings, dated
+    # by the transmitter's clock once a later reading ties it to wall time
+    out, _ = mpy_json("ns_scenarios.py", "noclock", ns.port, ns.control_port)
+    assert out["clock_set"] and out["time_source"] == "server", out
+    entries = sorted(ns.state()["entries"], key=lambda e: e["date"])
+    assert [e["sgv"] for e in entries] == list(range(100, 112)), entries
+    dates = [e["date"] for e in entries]
+    assert all(b - a == 300000 for a, b in zip(dates, dates[1:])), dates
+    assert dates[-1] == (out["activation"] + 10000 + 11 * 300) * 1000, (dates, out)
+    assert out["queue_left"] == 0 and out["unique"], out
+
+
 def test_queue_survives_restart(ns, tmp_path):
     path = str(tmp_path / "nsqueue.bin")
     first, _ = mpy_json("ns_scenarios.py", "persist1", ns.port, ns.control_port, path)

@@ -12,6 +12,12 @@
 #   "nightscout_auth"        401/403: secret or token rejected (backs off 1 min .. 1 h)
 #   "nightscout_unreachable" no upload for `alert_after_s` with readings waiting
 #   "nightscout_queue_full"  the queue overflowed and dropped its oldest readings
+# Readings without a wall time (the link gives them until the box's clock is
+# set) are held, up to 3 h, and dated by the first reading that has one
+# (same transmitter clock: wall = its wall - its dex_s + dex_s). While some
+# are held and the clock is not set, the uploader asks the server for the time
+# (GET /api/v1/status.json, its Date header to on_server_date): with NTP
+# blocked nothing else would ever give the box a clock.
 # The secret is hashed at construction and never logged; the token is sent as
 # ?token= and the request path is therefore never logged either.
 import asyncio
@@ -29,6 +35,8 @@ _RETRY_MIN_S = 5
 _RETRY_MAX_S = 300
 _AUTH_MIN_S = 60
 _AUTH_MAX_S = 3600
+_HELD_MAX = 36  # readings kept while the box has no wall clock (3 h)
+_HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
 
 
 def validate(cfg):
@@ -92,6 +100,7 @@ class NightscoutUploader:
         self._wake = asyncio.Event()
         self._active = {}
         self._dropped_seen = 0
+        self._held = []  # (dex_s, sgv, trend) of readings that came without a wall time
         self.delay_s = 0
         self.last_ok_ms = clock.ms()
         self.stats = {"posted": 0, "stored": 0, "failures": 0, "auth_failures": 0}
@@ -107,10 +116,41 @@ class NightscoutUploader:
     # --- called from the reading path -------------------------------------
     def submit(self, reading):
         """Queue a reading (live or backfill) for upload. Cheap, never blocks."""
+        dex_s, unix_s, sgv = reading[0], reading[1], reading[2]
+        if unix_s is None:
+            if sgv is None:
+                return False
+            self._hold(dex_s, sgv, reading[3])
+            self._wake.set()
+            return True
+        if self._held:
+            self._date_held(dex_s, int(unix_s))
         if self.queue.push(reading):
             self._wake.set()
             return True
         return False
+
+    def _hold(self, dex_s, sgv, trend):
+        for h in self._held:
+            if h[0] == dex_s:
+                return  # a backfill of one already held
+        if len(self._held) >= _HELD_MAX:
+            self._held.pop(0)
+            self.queue.dropped += 1  # lost: raises nightscout_queue_full
+        self._held.append((dex_s, sgv, trend))
+
+    def _date_held(self, dex_s, unix_s):
+        """A reading with a wall time dates the held ones of the same transmitter clock."""
+        activation = unix_s - dex_s
+        lost = 0
+        for d, sgv, trend in self._held:
+            if -_HELD_SPAN_S <= dex_s - d <= _HELD_SPAN_S and activation + d > 0:
+                self.queue.push((d, activation + d, sgv, trend))
+            else:
+                lost += 1  # another transmitter (its clock restarted): no way to date it
+        if lost:
+            self._log("nightscout: %d readings from before the wall clock could not be dated" % lost)
+        self._held = []
 
     # --- the task ---------------------------------------------------------
     def _condition(self, name, active):
@@ -126,11 +166,33 @@ class NightscoutUploader:
             h.append(("api-secret", self._c["secret_sha1"]))
         return h
 
-    def _path(self):
-        p = self._c["base"] + "/api/v1/entries"
+    def _path(self, what="/api/v1/entries"):
+        p = self._c["base"] + what
         if self._c["token"]:
             p += "?token=" + self._c["token"]
         return p
+
+    async def ask_time(self):
+        """GET /api/v1/status.json for the server's Date header (any answer has
+        one). Returns True when the wall clock is valid afterwards."""
+        try:
+            status, date, _ = await http.request(
+                "GET", self._c["host"], self._c["port"], self._path("/api/v1/status.json"),
+                self._headers(), None, self._ctx, self._c["timeout_s"], 512)
+        except asyncio.TimeoutError:
+            self._log("nightscout: no answer within %d s (asking the time)" % self._c["timeout_s"])
+            return False
+        except (OSError, ValueError) as e:
+            self._log("nightscout: connection failed (asking the time): %s" % type(e).__name__)
+            if isinstance(e, OSError) and not isinstance(e, http.HttpError):
+                http.forget_address(self._c["host"], self._c["port"])
+            return False
+        if date and self._on_date:
+            self._on_date(date)
+        if not clock.wall_valid():
+            self._log("nightscout: HTTP %d, no usable Date header: no wall clock yet" % status)
+            return False
+        return True
 
     async def post_once(self):
         """Post one batch. Returns the HTTP status, or 0 for a network failure/timeout."""
@@ -229,7 +291,24 @@ class NightscoutUploader:
         while True:
             self._housekeeping()
             if not len(self.queue):
-                self.last_ok_ms = clock.ms()  # nothing waiting: not "unreachable"
+                if not self._held:
+                    self.last_ok_ms = clock.ms()  # nothing waiting: not "unreachable"
+                elif not clock.wall_valid() and self._on_date is not None:
+                    # the readings wait for a wall clock that only a server may give
+                    if self._wifi is not None:
+                        if not self._wifi.is_up():
+                            await self._wifi.wait_up()
+                        await self._wifi.wait_quiet(self._c["timeout_s"] * 1000)
+                    try:
+                        ok = await self.ask_time()
+                    except Exception as e:  # a bug here must not kill the task silently
+                        self._log("nightscout: time request error %r" % e)
+                        ok = False
+                    if not ok:
+                        await asyncio.sleep(self._after(0))
+                    continue
+                elif clock.ms() - self.last_ok_ms >= self._c["alert_after_s"] * 1000:
+                    self._condition("nightscout_unreachable", True)
                 await self._wait(60)
                 continue
             if delay:

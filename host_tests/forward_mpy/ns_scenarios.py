@@ -1,7 +1,7 @@
 # Nightscout uploader scenarios on MicroPython, beside a stand-in for the
 # alarm path. Prints one JSON line with what happened.
 #   micropython ns_scenarios.py SCENARIO API_PORT CONTROL_PORT [ARG]
-# Scenarios: outage, hang, auth, error200, persist1 PATH, persist2 PATH.
+# Scenarios: outage, hang, auth, error200, noclock, persist1 PATH, persist2 PATH.
 import sys
 
 sys.path.insert(0, "host_tests/forward_mpy")
@@ -177,6 +177,43 @@ async def error200():
     result(up, alarm, queued_during_fault=in_queue)
 
 
+async def noclock():
+    # the box starts with no wall clock (the ESP32 counts from 2000) and NTP is
+    # blocked: the link gives readings without a wall time (link/core.py) until
+    # the clock is set, here only by the Nightscout server's Date header
+    from forward.timesync import TimeSync
+
+    class NoNtp:
+        def time(self):
+            raise OSError(110)
+    vtime.set_wall(3600)  # 2000-01-01 01:00: not a valid wall clock
+    assert not clock.wall_valid()
+    ts = TimeSync(None, ntp=NoNtp(), log=log)
+    alarm = AlarmStandIn()
+    up = make(on_server_date=ts.offer_date)
+    state = {"activation": None}
+
+    def link_reading(i):
+        # as link/core.py: the wall time is activation + transmitter time, known
+        # only once the wall clock is valid
+        dex = 10000 + i * 300
+        if state["activation"] is None and clock.wall_valid():
+            state["activation"] = clock.unix() - dex
+        unix_s = None if state["activation"] is None else state["activation"] + dex
+        alarm.arrive((dex, unix_s, 100 + i, 0, 6, "live"))
+    base_us = vtime.monotonic_us()
+    for i in range(12):
+        vtime.call_at(base_us + (1 + i * 300) * 1000000, link_reading, i)
+    alarm.on_reading = up.submit
+    asyncio.create_task(alarm.run())
+    asyncio.create_task(heartbeat())
+    asyncio.create_task(ts.run())
+    asyncio.create_task(up.run())
+    await asyncio.sleep(3600 + 900)
+    result(up, alarm, clock_set=clock.wall_valid(), time_source=ts.source,
+           activation=state["activation"])
+
+
 async def persist1():
     # server down: readings pile up and reach flash (sparingly), then "power cut"
     alarm = AlarmStandIn()
@@ -205,4 +242,4 @@ async def persist2():
 
 
 asyncio.run({"outage": outage, "hang": hang, "auth": auth, "persist1": persist1,
-             "persist2": persist2, "error200": error200}[scenario]())
+             "persist2": persist2, "error200": error200, "noclock": noclock}[scenario]())
