@@ -290,6 +290,32 @@ def test_bad_config_or_board_is_refused_before_the_board_is_touched(tmp_path):
     assert board_listing(tmp_path / "b") == []
 
 
+def test_unreadable_or_ambiguous_config_files_are_refused_with_their_problem(tmp_path):
+    # Checked before the port (which does not exist here): exit 2, every message
+    # names the file's problem; never a traceback, never a silently dropped key.
+    cases = {
+        "dup.json": (b'{"alarms": {"low": 90, "low": 70}}', "alarms.low: appears more than once"),
+        "latin1.json": (b'{"wifi": [{"ssid": "caf\xe9", "password": ""}]}', "not UTF-8 text"),
+        "empty.json": (b"", "not valid JSON"),
+        "cut.json": (b'{"alarms": {"low": 9', "not valid JSON"),
+        "deep.json": (b"[" * 5000 + b"]" * 5000, "could not be read"),
+        "big.json": (b" " * 20000 + b"{}", "larger than 16384 bytes"),
+    }
+    for name, (data, words) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        r = flash("--port", "/dev/ttyUSB-none", "--config", str(path))
+        assert r.returncode == 2, (name, r.stdout + r.stderr)
+        assert "nothing was written" in r.stderr and words in r.stderr, (name, r.stderr)
+        assert "Traceback" not in r.stderr and "no such port" not in r.stderr, (name, r.stderr)
+    r = flash("--port", "/dev/ttyUSB-none", "--config", str(tmp_path / "absent.json"))
+    assert r.returncode == 2 and "absent.json cannot be read: No such file" in r.stderr, r.stderr
+    bom = tmp_path / "bom.json"   # Windows Notepad's UTF-8: read as the board reads it
+    bom.write_bytes(b'\xef\xbb\xbf{"transmitter_id": "8G1234"}')
+    r = flash("--port", "/dev/ttyUSB-none", "--config", str(bom))
+    assert r.returncode == 3 and "no such port" in r.stderr, r.stderr
+
+
 def test_a_cut_flash_leaves_the_marker_and_the_board_says_so(tmp_path):
     from app import config
     board_dir = tmp_path / "b"

@@ -8,9 +8,10 @@
 Steps (each printed as it runs):
   1. On this computer, before touching the board: the list of files (the same
      list as package.json "urls": firmware/* to the board's root, boards/*.json
-     to boards/), the configuration (CONFIG=file.json validated with
-     app.config, refused with every problem; else the defaults with `board`
-     set to BOARD), and with --mpy the precompiled .mpy files (mpy-cross;
+     to boards/), the configuration (CONFIG=file.json read and validated
+     with app.config, refused with every problem, including what the board
+     would only warn about: a key written twice, a file that is not UTF-8 JSON;
+     else the defaults with `board` set to BOARD), and with --mpy the precompiled .mpy files (mpy-cross;
      main.py stays source, as the board runs it by name).
   2. The port: missing -> "no such port" and the serial ports seen; present but
      no MicroPython raw REPL answering -> "not a MicroPython board". Nothing is
@@ -98,9 +99,15 @@ def build_config(board, config_file):
     if not config_file:
         return None
     try:
-        raw = json.load(open(config_file))
-    except (OSError, ValueError) as e:
-        raise FlashError(2, "CONFIG=%s cannot be read as JSON: %s" % (config_file, e))
+        with open(config_file, "rb") as f:
+            data = f.read(appconfig.MAX_BYTES + 1)
+    except OSError as e:
+        raise FlashError(2, "CONFIG=%s cannot be read: %s" % (config_file, e.strerror or e))
+    # the board's own reader: what it would refuse or doubt is refused here
+    raw, problems = appconfig.parse(data, "CONFIG=" + config_file)
+    if problems:
+        raise FlashError(2, "the configuration has problems, nothing was written:\n  "
+                         + "\n  ".join(problems))
     if board and isinstance(raw, dict):
         raw["board"] = board
     return _checked(raw)

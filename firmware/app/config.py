@@ -359,19 +359,27 @@ def _parse(path):
         data = _read(path)
     except OSError:
         return None, [path + ": missing"]
+    return parse(data, path)
+
+
+def parse(data, name):
+    """The bytes of a config file -> (raw object or None, problems), each problem
+    starting with `name` or a key path. None when the bytes cannot be used at all."""
     if len(data) > MAX_BYTES:
-        return None, [path + ": larger than %d bytes, not a configuration" % MAX_BYTES]
+        return None, [name + ": larger than %d bytes, not a configuration" % MAX_BYTES]
+    if data[:3] == b"\xef\xbb\xbf":  # the UTF-8 byte-order mark some editors write
+        data = data[3:]
     try:
         text = data.decode()
     except UnicodeError:
-        return None, [path + ": not UTF-8 text (saved in another encoding?), %d bytes" % len(data)]
+        return None, [name + ": not UTF-8 text (saved in another encoding?), %d bytes" % len(data)]
     try:
         raw = json.loads(text)
-    except ValueError:
-        return None, [path + ": not valid JSON (half written or edited by hand?), %d bytes"
-                      % len(data)]
+    except ValueError as e:  # CPython says where (line, column); MicroPython does not
+        return None, [name + ": not valid JSON (half written or edited by hand?), %d bytes%s"
+                      % (len(data), (": %s" % e) if str(e) else "")]
     except Exception as e:  # MemoryError, or nesting too deep for the parser
-        return None, [path + ": could not be read (%s)" % type(e).__name__]
+        return None, [name + ": could not be read (%s)" % type(e).__name__]
     try:
         dups = duplicate_keys(data)
     except Exception as e:

@@ -237,3 +237,11 @@ def test_keys_with_json_escapes_and_nesting_are_not_taken_for_duplicates():
     cfg, problems = config.load(path)
     assert problems == [], problems
     assert cfg["wifi"][0]["ssid"] == 'a"b:'
+
+
+def test_utf8_byte_order_mark_is_read():
+    # Windows Notepad writes one before "{": the file is still the family's settings.
+    path = _fresh("m.json")
+    _write_bytes(path, b'\xef\xbb\xbf' + config.dumps(_cfg("8G0013")).encode())
+    cfg, problems = config.load(path)
+    assert cfg["transmitter_id"] == "8G0013" and problems == [], problems
