@@ -9,7 +9,9 @@
 # range 60..100") land next to the field they are about. Problems about
 # anything not on the form go under GENERAL.
 # Secrets are never shown: a blank secret field keeps the stored one (a Wi-Fi
-# password is kept for the same network name); a "clear" box removes it.
+# password is kept for the same network name; a row whose name changed while
+# its stored password was set needs the new password typed); a "clear" box
+# removes it.
 # Checkboxes: absent = off; the form always carries every field.
 
 GENERAL = "_general"
@@ -105,6 +107,7 @@ def _wifi(cfg, fields, errors):
     for net in cfg.get("wifi") or []:
         if isinstance(net, dict):
             old[net.get("ssid")] = net.get("password", "")
+    stored = cfg.get("wifi") or []
     nets = []
     for i in range(WIFI_ROWS):
         ssid = fields.get("wifi[%d].ssid" % i, "").strip()
@@ -113,6 +116,13 @@ def _wifi(cfg, fields, errors):
             if pw:
                 errors["wifi[%d].ssid" % i] = "a password needs a network name"
             continue
+        if not pw and ssid not in old and i < len(stored) and isinstance(stored[i], dict) \
+                and stored[i].get("password"):
+            # the page showed this row's password as "set, blank: keep": saving the new
+            # name as an open network would silently lose the Wi-Fi (a name typo fixed)
+            errors["wifi[%d].password" % i] = ("type the password of this network: a blank "
+                                               "password keeps a stored one only for the same "
+                                               "network name")
         nets.append({"ssid": ssid, "password": pw if pw else old.get(ssid, "")})
     # networks beyond the rows shown are kept as they are
     for net in (cfg.get("wifi") or [])[WIFI_ROWS:]:

@@ -51,15 +51,43 @@ def test_secrets_blank_keeps_clear_removes_new_replaces():
     f["nightscout.api_secret.clear"] = "on"
     f["mqtt.password"] = "new-mqtt-pass"
     f["wifi[0].ssid"] = "other"          # another network: the old password is not carried over
+    f["wifi[0].password"] = "other-pass-1"
     new, errors, _ = form.apply(cfg, f)
     assert errors == {}
     assert new["nightscout"]["api_secret"] == ""
     assert new["mqtt"]["password"] == "new-mqtt-pass"
-    assert new["wifi"] == [{"ssid": "other", "password": ""}, {"ssid": "open-net", "password": ""}]
+    assert new["wifi"] == [{"ssid": "other", "password": "other-pass-1"},
+                           {"ssid": "open-net", "password": ""}]
     f = _fields(cfg)
     f["wifi[0].ssid"] = ""               # forget the first network, keep the second
     new, errors, _ = form.apply(cfg, f)
     assert new["wifi"] == [{"ssid": "open-net", "password": ""}]
+
+
+def test_renamed_network_with_blank_password_is_not_saved_as_an_open_network():
+    # The row showed "password: set (blank: keep)"; the family fixes a typo in the
+    # name and leaves the password blank. Saved as an open network, the box would
+    # lose the Wi-Fi (and the page on it) with nothing said.
+    cfg = _stored()
+    f = _fields(cfg)
+    f["wifi[0].ssid"] = "home-5G"
+    _, errors, _ = form.apply(cfg, f)
+    assert "type the password" in errors["wifi[0].password"], errors
+    html = _page(page.settings_page(cfg, "tok", f, errors))
+    assert "id='err-wifi[0].password'>type the password" in html
+    # swapped rows keep each network's password by name
+    f = _fields(cfg)
+    f["wifi[0].ssid"], f["wifi[1].ssid"] = "open-net", "home"
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and new["wifi"] == [{"ssid": "open-net", "password": ""},
+                                            {"ssid": "home", "password": SECRETS[0]}]
+    # an open network in a new row, or renaming a row that had no password: fine
+    f = _fields(cfg)
+    f["wifi[2].ssid"] = "cafe"
+    f["wifi[1].ssid"] = "open-net-2"
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and new["wifi"][1:] == [{"ssid": "open-net-2", "password": ""},
+                                                {"ssid": "cafe", "password": ""}]
 
 
 def test_form_checks_and_first_time_password():
