@@ -46,3 +46,82 @@ def test_follower_alarms_locally_and_raises_link_when_the_leader_goes_silent():
     clears = [a for a in out["alarms"] if a[1] == "alarm_clear" and a[2] == "link"]
     assert clears and clears[0][0] == silent_off[0]
     assert out["status"]["silent"] is False and out["status"]["last_error"] is None
+
+
+# --- a canned server: the follower against answers a real leader cannot be made to give ---
+import asyncio
+
+from forward import follower as follower_mod
+
+T0 = 1767225600  # 2026-01-01
+
+
+class CannedServer:
+    """Answers the follower's GET like a leader/Nightscout holding `entries`
+    (dates in Unix s): newest first, honouring count and find[date][$gt]."""
+
+    def __init__(self, date_header=None):
+        self.entries = []  # (unix_s, sgv)
+        self.date_header = date_header
+
+    async def request(self, method, host, port, path, headers, body=None, ssl_ctx=None,
+                      timeout_s=20, max_body=2048):
+        q = dict(kv.split("=", 1) for kv in path.split("?", 1)[1].split("&"))
+        gt = int(q.get("find[date][$gt]", -1))
+        rows = [{"date": u * 1000, "sgv": s, "direction": "Flat"}
+                for u, s in sorted(self.entries, reverse=True) if u * 1000 > gt]
+        return 200, self.date_header, json.dumps(rows[:int(q["count"])]).encode()
+
+
+def _follower(monkeypatch, server, wall):
+    monkeypatch.setattr(follower_mod.http, "request", server.request)
+    got, conds, now = [], [], {"ms": 0}
+    f = follower_mod.Follower({"url": "http://leader.lan:17580", "silent_min": 15}, got.append,
+                              lambda k, n, a: conds.append((n, a)), log=lambda m: None,
+                              ms=lambda: now["ms"], unix=lambda: wall["s"])
+    return f, got, conds, now
+
+
+def test_an_entry_dated_in_the_future_neither_feeds_the_alarms_nor_blocks_later_entries(monkeypatch):
+    # a leader with a clock set wrong (or a garbage date): the entry is not "now",
+    # and taking it would make every later entry look old (find[date][$gt] skips them)
+    srv = CannedServer()
+    wall = {"s": T0}
+    f, got, conds, now = _follower(monkeypatch, srv, wall)
+    srv.entries = [(T0 - 300, 100), (T0 + 6 * 3600, 40)]
+    asyncio.run(f.poll())
+    assert [r[2] for r in got] == [100], got
+    assert f.last_error and "after the box" in f.last_error, f.last_error
+    for k in range(1, 6):  # the leader goes on with its true readings
+        wall["s"] += 300
+        now["ms"] += 300000
+        srv.entries.append((wall["s"] - 10, 100 + k))
+        asyncio.run(f.poll())
+    assert [r[2] for r in got] == [100, 101, 102, 103, 104, 105], got
+    assert ("leader_silent", True) not in conds, conds
+
+
+def test_the_leaders_date_header_judges_freshness_and_the_future(monkeypatch):
+    # the follower's own clock is 30 min ahead of the leader's (a Nightscout with
+    # a Date header): entries are fresh by the server's clock, not the box's
+    srv = CannedServer()
+    wall = {"s": T0 + 1800}
+    f, got, conds, now = _follower(monkeypatch, srv, wall)
+    for k in range(6):
+        srv.date_header = _http_date(T0 + k * 300)
+        srv.entries.append((T0 + k * 300 - 10, 120 + k))
+        asyncio.run(f.poll())
+        now["ms"] += 300000
+        wall["s"] += 300
+    assert [r[2] for r in got] == [120, 121, 122, 123, 124, 125], got
+    assert ("leader_silent", True) not in conds, conds
+    # an entry 2 h ahead of the server's own Date is not taken
+    srv.entries.append((T0 + 6 * 300 + 7200, 39 + 1))
+    srv.date_header = _http_date(T0 + 6 * 300)
+    asyncio.run(f.poll())
+    assert len(got) == 6, got
+
+
+def _http_date(unix_s):
+    import time as _t
+    return _t.strftime("%a, %d %b %Y %H:%M:%S GMT", _t.gmtime(unix_s))

@@ -23,8 +23,13 @@
 # on_condition("link", name, active):
 #   "leader_silent"  no fresh entry for silent_min minutes, whatever the cause
 #                    (leader unreachable, Wi-Fi down, leader lost its
-#                    transmitter); an entry counts as fresh when it is new and,
-#                    once the wall clock is valid, younger than silent_min
+#                    transmitter); an entry counts as fresh when it is new and
+#                    younger than silent_min by the server's clock (its Date
+#                    header; else this box's wall clock once valid, else any new
+#                    entry). An entry dated more than FUTURE_S ahead of that clock
+#                    (a leader's clock set wrong, a garbage date) is not taken:
+#                    it would feed the alarms as "now" and make every later
+#                    entry look old (find[date][$gt]).
 #   "leader_auth"    401/403: api_secret or token refused (raised at once)
 # on_server_date(http_date_string), when given, gets the server's Date
 # header (forward.timesync.TimeSync.offer_date) so the wall clock gets set.
@@ -35,6 +40,7 @@ import json
 
 from forward import http
 from forward import ConfigError, log_print
+from forward.timesync import parse_http_date
 
 OK_STATE = 6
 MIN_SGV = 39                  # Dexcom codes below this are errors, not glucose
@@ -42,6 +48,7 @@ FIRST_COUNT = 12              # one hour of readings at start
 COUNT = 12                    # then new ones (a one-hour gap after an outage is refilled)
 MAX_BODY = 6144
 TIMEOUT_S = 15
+FUTURE_S = 300                # an entry dated further ahead of "now" is not a reading of now
 # mid-rate of each arrow (mg/dL/min x10), the bands of forward.entries._ARROWS
 _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
                 "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
@@ -169,13 +176,23 @@ class Follower:
                                                     timeout_s=TIMEOUT_S, max_body=MAX_BODY)
             if date and self.on_server_date:
                 self.on_server_date(date)
+            server_now = parse_http_date(date) if date else None
             if status in (401, 403):
                 self._set("leader_auth", True)
                 raise ValueError("HTTP %d: api_secret or token refused" % status)
             self._set("leader_auth", False)
             if status != 200:
                 raise ValueError("HTTP %d" % status)
-            self._take(parse_entries(body, self.last_ms, self.prev))
+            now = self._unix() if server_now is None else server_now
+            readings = parse_entries(body, self.last_ms, self.prev)
+            ahead = 0
+            if now is not None:
+                while readings and readings[-1][1] > now + FUTURE_S:
+                    ahead = readings.pop()[1] - now  # newest last
+            self._take(readings, now)
+            if ahead:
+                raise ValueError("an entry dated %d s after the %s's clock" % (
+                    ahead, "server" if server_now is not None else "box"))
             self.last_error = None
         except (OSError, ValueError, asyncio.TimeoutError) as e:
             # ValueError covers a truncated or non-JSON body; the message never has the token
@@ -186,9 +203,8 @@ class Follower:
             http.forget_address(self.host, self.port)  # a leader may come back on a new IP
         self.check_silent()
 
-    def _take(self, readings):
+    def _take(self, readings, wall):
         now = self._ms()
-        wall = self._unix()
         for r in readings:
             self.on_reading(r)
             self.last_ms = r[1] * 1000

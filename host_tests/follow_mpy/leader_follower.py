@@ -18,7 +18,7 @@ from forward.lanapi import LanApi
 from forward.follower import Follower
 
 port = int(sys.argv[1])
-CUT_MIN, RESTORE_MIN, END_MIN = 90, 130, 150
+CUT_MIN, RESTORE_MIN, END_MIN = 90, 130, 153  # the end between a reading (150) and the next (155): a poll at 150 may come before or after the reading
 out = {"readings": [], "conditions": [], "alarms": [], "leader_alarms": [], "errors": []}
 history = History(288)
 engine = AlarmEngine(settings.validate({}))         # the follower box's engine
