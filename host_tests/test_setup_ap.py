@@ -89,3 +89,39 @@ def test_server_guards_without_browser(tmp_path):
     finally:
         srv.stop()
     assert cfg.read_bytes() == before
+
+
+def test_config_problems_are_shown_until_a_save_fixes_them(tmp_path):
+    # A hand-edited typo: the box sounds the device alarm (reason config) and runs
+    # on safe alarm settings; the pages must say why, and a save must clear it.
+    import re
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "firmware"))
+    from app import config
+    from setup import form
+    cfg = tmp_path / "config.json"
+    raw = {"admin_password": "right-password", "transmitter_id": "8G1234",
+           "wifi": [{"ssid": "home-net", "password": "home-pass-1"}],
+           "alarms": {"low": 90, "hihg": 200}}
+    cfg.write_text(json.dumps(raw))
+    srv = Server(str(tmp_path))
+    try:
+        with urllib.request.urlopen(srv.url("/"), timeout=10) as r:
+            page = r.read().decode()
+        assert "id=config-problems" in page and "alarms.hihg: unknown setting" in page, page
+        code, page = _post(srv.url("/settings"), {"password": "right-password"})
+        assert code == 200 and "alarms.hihg: unknown setting" in page
+        token = re.search(r"name=token value='([0-9a-f]+)'", page).group(1)
+        clean, _ = config.validate(raw)
+        fields = form.values_from_config(clean)
+        fields["alarms.low"] = "90"       # what the family meant
+        fields["token"] = token
+        code, page = _post(srv.url("/save"), fields)
+        assert code == 200 and "id=saved" in page, page
+        with urllib.request.urlopen(srv.url("/"), timeout=10) as r:
+            assert "config-problems" not in r.read().decode()
+    finally:
+        srv.stop()
+    saved, problems = config.load(str(cfg))
+    assert problems == [] and saved["alarms"]["low"] == 90
+    assert saved["wifi"] == raw["wifi"] and saved["admin_password"] == "right-password"

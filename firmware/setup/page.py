@@ -54,10 +54,25 @@ def _ago(now_unix, t):
     return "%d min ago" % (d // 60)
 
 
-def status_page(state, cfg, ap=None):
-    """state: see web.state_from_app; cfg: the saved configuration; ap: AccessPoint.status()."""
+def config_problems(problems):
+    """What app.config.load found wrong (its messages never hold a secret)."""
+    if not problems:
+        return
+    yield ("<section id=config-problems><p class=err>The settings have problems. The box "
+           "uses safe values instead and sounds the device alarm until they are fixed "
+           "and saved:</p><ul>")
+    for p in problems:
+        yield "<li>%s</li>" % esc(p)
+    yield "</ul></section>"
+
+
+def status_page(state, cfg, ap=None, problems=()):
+    """state: see web.state_from_app; cfg: the saved configuration; ap: AccessPoint.status();
+    problems: app.config.load's list for the configuration in use."""
     yield from head("CGM alarm", refresh_s=60)
-    yield "<h1>CGM alarm</h1><section id=reading><h2>Last reading</h2>"
+    yield "<h1>CGM alarm</h1>"
+    yield from config_problems(problems)
+    yield "<section id=reading><h2>Last reading</h2>"
     r = state.get("last_reading")
     if r is None:
         yield "<p id=sgv>No reading yet.</p>"
@@ -177,11 +192,13 @@ def _check(name, label, values, errors):
         _err(name, errors.get(name)))
 
 
-def settings_page(cfg, token, values, errors, first_time=False, networks=()):
+def settings_page(cfg, token, values, errors, first_time=False, networks=(), problems=()):
     """The settings form. values: {field: text} (form.values_from_config or what
-    was sent); errors: {field: message} (form.GENERAL for the rest)."""
+    was sent); errors: {field: message} (form.GENERAL for the rest); problems:
+    app.config.load's list for the configuration in use (shown until a save)."""
     yield from head("Settings - CGM alarm")
     yield "<h1>Settings</h1>"
+    yield from config_problems(problems)
     if errors:
         yield "<p class=err id=form-error>Nothing was saved: please correct the fields marked below.</p>"
         if errors.get(form.GENERAL):

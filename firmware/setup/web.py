@@ -5,7 +5,8 @@
 #                     on_saved=fn, ap=access_point_or_None, networks=fn_or_None)
 #   await srv.run(host="0.0.0.0", port=80)     # serve until srv.stop()
 #
-#   GET  /          status for anyone: last reading, trend, alarms, connections, thresholds
+#   GET  /          status for anyone: last reading, trend, alarms, connections, thresholds,
+#                   and the problems app.config.load found (also on the settings form)
 #   GET  /settings  sign-in form; or, while no admin password is stored, the
 #                   settings form asking to set one (first set-up on the AP)
 #   POST /settings  password=...: sign in -> the settings form with a session token
@@ -118,8 +119,10 @@ class SetupServer:
         self.on_saved = on_saved          # fn(clean cfg) after a successful save
         self.ap = ap                      # setup.ap.AccessPoint or None
         self.networks = networks          # fn() -> list of SSIDs in range, or None
-        self.cfg, problems = appconfig.load(config_path)
-        for p in problems:
+        # the problems are shown on the pages: the `device` alarm (reason config)
+        # sounds for them, and the family must be able to see why
+        self.cfg, self.problems = appconfig.load(config_path)
+        for p in self.problems:
             log.warn("setup: config: %s", p)
         self._token = None
         self._token_ms = 0
@@ -199,7 +202,7 @@ class SetupServer:
             log.exc(e, "setup: state")
             st = {}
         ap = self.ap.status() if self.ap is not None else None
-        return self._html(page.status_page(st, self.cfg, ap))
+        return self._html(page.status_page(st, self.cfg, ap, self.problems))
 
     def _form_page(self, token, values, errors, status=200):
         nets = ()
@@ -209,7 +212,8 @@ class SetupServer:
             except Exception as e:
                 log.warn("setup: scan: %r", e)
         return self._html(page.settings_page(self.cfg, token, values, errors,
-                                             first_time=not self._has_password(), networks=nets),
+                                             first_time=not self._has_password(), networks=nets,
+                                             problems=self.problems),
                           status)
 
     def _settings(self, req):
@@ -270,6 +274,7 @@ class SetupServer:
             return self._html(page.message_page("Not saved", "The settings could not be written "
                                                 "(%s). Nothing was changed." % e), 500)
         self.cfg = clean
+        self.problems = appconfig.missing(clean)
         self.saves += 1
         self._token = None
         log.info("setup: settings saved")

@@ -191,3 +191,18 @@ def test_status_page_says_when_phones_will_not_open_it_by_themselves():
     assert "id=captive-dns" in html and "OSError(98,)" in html and "http://192.168.4.1/" in html
     closed = dict(ap, open=False)
     assert "captive-dns" not in _page(page.status_page(state, cfg, closed))  # AP closed: moot
+
+
+def test_config_problems_are_shown_on_both_pages():
+    # The device alarm (reason config) sounds for them: the page must say why.
+    raw = {"transmitter_id": "8G1234", "alarms": {"low": "<i>90</i>", "hihg": 200},
+           "mqtt": {"port": 0}}
+    cfg, problems = config.validate(raw)
+    assert problems
+    html = _page(page.status_page({}, cfg, None, problems))
+    assert "id=config-problems" in html and "alarms.hihg: unknown setting" in html
+    assert "mqtt.port: must be a whole number" in html
+    assert "<i>" not in html and "&lt;i&gt;90" in html   # escaped
+    html = _page(page.settings_page(cfg, "tok", form.values_from_config(cfg), {}, problems=problems))
+    assert "id=config-problems" in html and "alarms.hihg: unknown setting" in html
+    assert "config-problems" not in _page(page.status_page({}, cfg))
