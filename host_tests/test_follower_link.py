@@ -125,3 +125,12 @@ def test_the_leaders_date_header_judges_freshness_and_the_future(monkeypatch):
 def _http_date(unix_s):
     import time as _t
     return _t.strftime("%a, %d %b %Y %H:%M:%S GMT", _t.gmtime(unix_s))
+
+
+def test_non_finite_numbers_in_an_answer_are_not_readings():
+    # 1e999 is valid JSON for both parsers and becomes inf: int() of it raised
+    # OverflowError, which poll() does not expect (the follower task died)
+    body = json.dumps([{"date": (T0 + 300) * 1000, "sgv": 100, "direction": "Flat"}])
+    body = body[:-1] + ', {"date": 1e999, "sgv": 100}, {"date": %d, "sgv": 1e999}]' % (T0 * 1000)
+    rs = follower_mod.parse_entries(body)
+    assert [(r[1], r[2]) for r in rs] == [(T0, None), (T0 + 300, 100)], rs

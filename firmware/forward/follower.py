@@ -58,6 +58,17 @@ class FollowError(ConfigError):
     """Bad follow configuration (the message names the key)."""
 
 
+def _number(v):
+    """int of a JSON number; None for anything else, inf and nan included (1e999
+    is valid JSON and parses as inf)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    try:
+        return int(v)
+    except (OverflowError, ValueError):
+        return None
+
+
 def parse_entries(body, after_ms=None, prev=None):
     """New readings in `body` (JSON list of entries), oldest first.
     after_ms: only entries with date > after_ms. prev: (unix_s, sgv) of the
@@ -70,17 +81,14 @@ def parse_entries(body, after_ms=None, prev=None):
     for e in data:
         if not isinstance(e, dict) or e.get("type", "sgv") != "sgv":
             continue
-        date = e.get("date")
-        if isinstance(date, bool) or not isinstance(date, (int, float)):
+        date = _number(e.get("date"))
+        if date is None:
             continue
-        date = int(date)
         if after_ms is not None and date <= after_ms:
             continue
-        sgv = e.get("sgv")
-        if isinstance(sgv, bool) or not isinstance(sgv, (int, float)) or sgv < MIN_SGV:
+        sgv = _number(e.get("sgv"))
+        if sgv is not None and sgv < MIN_SGV:
             sgv = None
-        else:
-            sgv = int(sgv)
         rows.append((date, sgv, e.get("direction")))
     rows.sort()
     out = []
