@@ -70,6 +70,7 @@ def test_alarm_latency_unaffected_by_hanging_server(ns):
     # blocking socket call on the hanging server would take its 20 s timeout.
     assert out["stall_max_ms"] < 1000, out
     assert out["stats"]["failures"] >= 3  # it did hang on the server
+    assert out["timeouts"] >= 3, out  # (answers that never came, not refusals)
     assert ["forwarding", "nightscout_unreachable", True] in out["conds"]
     assert out["stored"] == 12 and out["unique"] and out["dates_in_order"], out  # and recovered
 
@@ -354,3 +355,13 @@ def test_mqtt_alarm_unanswered_is_not_masked_by_a_louder_new_alarm():
     assert got["low"] == "['low', 'low']", r.stdout
     assert got["urgent"] == "['urgent_low', 'low']", r.stdout
     assert got["pressed"] == "['low', 'low']", r.stdout
+
+
+def test_mqtt_keeps_the_newest_reading_when_older_backfill_arrives():
+    # a backfill after an outage comes after the live reading; publishing it as the
+    # glucose state showed Home Assistant a value up to hours old as the current one
+    out, stdout = mpy_json("mqtt_order.py")
+    assert out["new_transmitter"] == "111", out
+    out = json.loads(stdout.splitlines()[-2])
+    assert out["after_backfill"] == "150", out
+    assert out["after_next"] == "155" and out["trend"] == "Flat", out

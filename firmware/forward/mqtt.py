@@ -31,6 +31,7 @@ from forward import ConfigError, need, log_print
 
 _BACKOFF_MIN_S = 2
 _BACKOFF_MAX_S = 300
+_BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not a new transmitter
 
 # object id, name, unit, icon
 _SENSORS = (
@@ -93,6 +94,7 @@ class MqttPublisher:
         self._ping_at = None  # ms of the oldest ping not yet answered
         self._answered = False  # the broker has answered on this connection
         self._condition_on = False
+        self._newest = None  # dex_s of the reading in the glucose state
         self.connects = 0
         self.published = 0
 
@@ -108,6 +110,15 @@ class MqttPublisher:
         sgv, trend = reading[2], reading[3]
         if sgv is None:
             return
+        # the states are "now": a backfill reading (delivered after the live one
+        # of its session) older than the one shown must not replace it. Ordered
+        # by the transmitter's clock (a wall clock may be stepped); a live
+        # reading is always the newest (a new transmitter's clock starts again)
+        dex_s = reading[0]
+        if (reading[5] == "backfill" and self._newest is not None
+                and 0 <= self._newest - dex_s < _BACKFILL_SPAN_S):
+            return
+        self._newest = dex_s
         self._put("glucose", str(sgv))
         self._put("glucose_mmol", "%.1f" % (sgv / 18.0182))
         self._put("trend", direction(trend))
