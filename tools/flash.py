@@ -120,6 +120,9 @@ def _checked(raw):
                          + "\n  ".join(problems))
     for p in appconfig.missing(clean):
         say("note:", p)
+    if not clean["admin_password"] and (clean["wifi"] or clean["role"] == "follower"):
+        say("note: admin_password: not set; until one is set on the setup page, anyone on "
+            "the home network can open it and change the settings")
     return appconfig.dumps(clean)
 
 

@@ -194,7 +194,8 @@ def _check_scalar(key, v):
         if not isinstance(v, str):
             return "must be text"
         if v and (len(v) != 6 or any(c not in _ID_CHARS for c in v)):
-            return "must be the 6 letters and digits printed on the transmitter (e.g. 8G1234)"
+            return ("must be the 6 letters and digits printed on the transmitter (e.g. 8G1234; "
+                    "Dexcom G5, G6 or ONE: a G7 or ONE+ cannot be read by this box)")
         return None
     if key == "board":
         if not isinstance(v, str) or not v or len(v) > 32 or any(c not in _NAME_CHARS for c in v):

@@ -104,6 +104,16 @@ def test_follower_needs_a_url():
     assert problems == []
 
 
+def test_transmitter_id_of_another_kind_says_what_is_supported():
+    # a G7 owner types the 4-digit pairing code or the serial: say why it never works
+    for tx in ("1234", "8G12345", "8G-123", "8G 123"):
+        cfg = _good()
+        cfg["transmitter_id"] = tx
+        clean, problems = config.validate(cfg)
+        assert clean["transmitter_id"] == "" and len(problems) == 1, problems
+        assert problems[0].startswith("transmitter_id: must be the 6 letters") and "G7" in problems[0]
+
+
 def test_transmitter_id_is_normalised():
     cfg = _good()
     cfg["transmitter_id"] = " 8g1234 "
