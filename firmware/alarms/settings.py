@@ -98,11 +98,14 @@ MAX_SCHEDULE = 4
 
 
 class SettingsError(ValueError):
-    """Bad alarm settings; .problems lists every problem as a string."""
+    """Bad alarm settings; .problems lists every problem as a string; .usable is
+    the full settings with every valid value kept and the rest at their
+    defaults (None when the input was not even a dict)."""
 
-    def __init__(self, problems):
+    def __init__(self, problems, usable=None):
         super().__init__("bad alarm settings: " + "; ".join(problems))
         self.problems = problems
+        self.usable = usable
 
 
 def _check(key, value, spec, problems, where=""):
@@ -139,6 +142,9 @@ def _check_schedule(value, out, problems):
                 problems.append("%s%s=%r: must be a minute of the day 0..1439" % (where, key, m))
             else:
                 clean[key] = m
+        if "start" in clean and clean.get("end") == clean["start"]:
+            problems.append("%sstart=end=%d: the entry would never apply (a whole day is "
+                            "the settings themselves)" % (where, clean["start"]))
         for key in entry:
             if key in ("start", "end"):
                 continue
@@ -185,8 +191,28 @@ def validate(user=None):
     _check_order(out, problems)
     out["schedule"] = _check_schedule(user.get("schedule", []), out, problems)
     if problems:
-        raise SettingsError(problems)
+        raise SettingsError(problems, _usable(out, user.get("schedule")))
     return out
+
+
+def _usable(out, schedule):
+    """What the box runs on while the settings are wrong: one bad key must not
+    throw away the family's other thresholds (a stricter low, a night
+    schedule). A pair out of order goes back to its defaults; a schedule entry
+    with any problem is dropped whole."""
+    s = dict(out)
+    for a, b in (("urgent_high", "high"), ("low", "urgent_low")):
+        if s[a] <= s[b]:
+            s[a], s[b] = DEFAULTS[a][0], DEFAULTS[b][0]
+    base = dict(s)
+    s["schedule"] = []
+    for entry in schedule if isinstance(schedule, list) else ():
+        if len(s["schedule"]) < MAX_SCHEDULE:
+            bad = []
+            clean = _check_schedule([entry], base, bad)
+            if not bad:
+                s["schedule"] += clean
+    return s
 
 
 def effective(settings, minute_of_day):

@@ -336,6 +336,8 @@ def validate(cfg):
             clean["alarms"] = settings.validate(cfg.get("alarms", {}))
         except Exception as e:  # its documented error lists every problem
             problems.extend(_alarm_problems(e))
+            if getattr(e, "usable", None):  # the valid values, the rest at defaults
+                clean["alarms"] = e.usable
     if clean["role"] == "follower" and not clean["follow"]["url"]:
         problems.append("follow.url: must be set when role is \"follower\"")
     return clean, problems

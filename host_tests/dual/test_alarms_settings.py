@@ -74,3 +74,41 @@ def test_schedule_validation_and_effect():
         assert "schedule[0].start=2000" in msg
         assert "schedule[0].urgent_low: cannot be scheduled" in msg
         assert "schedule[0].low=10: out of range 60..100" in msg
+
+
+def test_one_bad_key_keeps_the_familys_other_settings():
+    # a typo beside a stricter low must not bring low back to 70 (before: every
+    # setting fell back to its default while the device alarm said "config")
+    user = {"low": 90, "high": 200, "urgent_high": 1000, "volume": 40,
+            "schedule": [{"start": 1320, "end": 420, "low": 100},
+                         {"start": 600, "end": 700, "lowe": 80}]}
+    try:
+        settings.validate(user)
+        assert False, "accepted"
+    except settings.SettingsError as e:
+        u = e.usable
+    assert u["low"] == 90 and u["high"] == 200 and u["volume"] == 40
+    assert u["urgent_high"] == 300                      # the bad value: its default
+    assert u["schedule"] == [{"start": 1320, "end": 420, "low": 100}]   # the bad entry dropped
+    assert settings.validate(dict((k, v) for k, v in u.items())) == u   # a valid whole
+    # a pair out of order goes back to its defaults together
+    try:
+        settings.validate({"low": 60, "urgent_low": 65, "volume": 30})
+        assert False
+    except settings.SettingsError as e:
+        u = e.usable
+    assert (u["low"], u["urgent_low"], u["volume"]) == (70, 55, 30)
+    # not even a dict: nothing to keep
+    try:
+        settings.validate([1])
+        assert False
+    except settings.SettingsError as e:
+        assert e.usable is None
+
+
+def test_a_schedule_entry_that_never_applies_is_refused():
+    try:
+        settings.validate({"schedule": [{"start": 600, "end": 600, "low": 90}]})
+        assert False, "accepted"
+    except settings.SettingsError as e:
+        assert any("start=end=600" in p for p in e.problems), e.problems

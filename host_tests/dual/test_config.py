@@ -203,6 +203,12 @@ def test_urgent_low_floor_cannot_be_configured_away():
     assert "alarms.high" in keys and "120..400" in keys, problems
     # the box keeps the safe default alarm settings, never the refused ones
     assert clean["alarms"]["urgent_low"] == 55 and clean["alarms"]["high"] == 250
+    # and the valid ones beside them (before: a typo reset every threshold)
+    typo = _good()
+    typo["alarms"] = {"low": 90, "high": 1000}
+    clean, problems = config.validate(typo)
+    assert clean["alarms"]["low"] == 90 and clean["alarms"]["high"] == 250, clean["alarms"]
+    assert any("alarms.high" in p for p in problems)
     try:
         config.save(_fresh("floor.json"), cfg)
         raise AssertionError("saved an urgent low below the floor")
