@@ -102,7 +102,7 @@ def test_queue_survives_restart(ns, tmp_path):
     path = str(tmp_path / "nsqueue.bin")
     first, _ = mpy_json("ns_scenarios.py", "persist1", ns.port, ns.control_port, path)
     assert first["queued"] == 24
-    # written sparingly: at most every 30 min, so the file may lag a little
+    # written at most every 30 min in this scenario, so the file may lag a little
     assert 18 <= first["saved_entries"] <= 24, first
     assert not os.path.exists(path + ".tmp")
     second, _ = mpy_json("ns_scenarios.py", "persist2", ns.port, ns.control_port, path)

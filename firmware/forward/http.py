@@ -7,10 +7,17 @@
 # context from the built-in `tls` module and sets CERT_REQUIRED itself.
 #
 # One request per connection ("Connection: close"): simple, and on the ESP32
-# the TLS buffers are freed between uploads. DNS is resolved once per host
-# and cached (getaddrinfo blocks on the board; a LAN IP resolves instantly).
+# the TLS buffers are freed between uploads. DNS: getaddrinfo blocks the whole
+# board (the alarm task too) for up to the resolver's timeout when the DNS
+# server does not answer, so a name is resolved once and its address kept; a
+# connection failure marks it for a new look, taken at most every
+# RESOLVE_AGAIN_S, and a failed look is not repeated for RESOLVE_FAILED_S.
+# An IP literal is never looked up.
 import asyncio
 import socket
+
+RESOLVE_AGAIN_S = 3600
+RESOLVE_FAILED_S = 300
 
 
 class HttpError(OSError):
@@ -72,17 +79,44 @@ def tls_context(cadata):
     return ctx
 
 
+def _now_s():
+    import clock  # here, not at the top: the pure helpers also run on CPython
+    return clock.ms() // 1000
+
+
+def _is_ipv4(host):
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
 def _resolve(host, port):
+    if _is_ipv4(host):
+        return (host, port)
     key = (host, port)
-    a = _addr_cache.get(key)
-    if a is None:
+    now = _now_s()
+    e = _addr_cache.get(key)  # [address or None, when looked up, suspect]
+    if e is not None:
+        if e[0] is None and now - e[1] < RESOLVE_FAILED_S:
+            raise OSError("no address for %s (looked up %d s ago)" % (host, now - e[1]))
+        if e[0] is not None and (not e[2] or now - e[1] < RESOLVE_AGAIN_S):
+            return e[0]
+    try:
         a = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
-        _addr_cache[key] = a
+    except (OSError, IndexError) as err:
+        if e is not None and e[0] is not None:  # keep the old address, look again later
+            e[1], e[2] = now, False
+            return e[0]
+        _addr_cache[key] = [None, now, False]
+        raise OSError("cannot resolve %s: %s" % (host, err))
+    _addr_cache[key] = [a, now, False]
     return a
 
 
 def forget_address(host, port):
-    _addr_cache.pop((host, port), None)
+    """A connection to host failed: look its name up again (when allowed)."""
+    e = _addr_cache.get((host, port))
+    if e is not None:
+        e[2] = True
 
 
 def _ip_of(addr):

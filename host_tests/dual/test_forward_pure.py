@@ -149,3 +149,11 @@ def test_http_date():
     assert parse_http_date("Thu, 29 Feb 2024 12:34:56 GMT") == 1709210096
     for bad in ("", "yesterday", "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 32 Nov 1994 08:49:37 GMT"):
         assert parse_http_date(bad) is None, bad
+
+
+def test_an_unsent_reading_reaches_flash_within_5_minutes_by_default():
+    # a watchdog reset keeps RTC memory: the link does not backfill what it
+    # already delivered, so the queue's image on flash is all there is
+    q = UploadQueue()
+    q.push(r(300, 1000300))
+    assert not q.should_save(0) and not q.should_save(299) and q.should_save(300)
