@@ -18,7 +18,8 @@
 # unix_s (a follower has no transmitter clock), state 6 (the transmitter's
 # "ok"), trend in mg/dL/min x10 from the previous entry when it is at most
 # 10 min older, else from the direction arrow's mid-rate. sgv below 39 (the
-# Dexcom error codes) becomes None (no usable value).
+# Dexcom error codes) or above 600 (no CGM reads so high) becomes None (no
+# usable value).
 #
 # on_condition("link", name, active):
 #   "leader_silent"  no fresh entry for silent_min minutes, whatever the cause
@@ -44,6 +45,7 @@ from forward.timesync import parse_http_date
 
 OK_STATE = 6
 MIN_SGV = 39                  # Dexcom codes below this are errors, not glucose
+MAX_SGV = 600                 # no CGM reports more (Dexcom 400, Libre 500): a garbage value
 FIRST_COUNT = 12              # one hour of readings at start
 COUNT = 12                    # then new ones (a one-hour gap after an outage is refilled)
 MAX_BODY = 6144
@@ -87,7 +89,7 @@ def parse_entries(body, after_ms=None, prev=None):
         if after_ms is not None and date <= after_ms:
             continue
         sgv = _number(e.get("sgv"))
-        if sgv is not None and sgv < MIN_SGV:
+        if sgv is not None and not MIN_SGV <= sgv <= MAX_SGV:
             sgv = None
         rows.append((date, sgv, e.get("direction")))
     rows.sort()

@@ -45,6 +45,12 @@ def test_nightscout_entries_with_other_types_and_error_codes():
     assert rs[0][3] == -40 and rs[1][3] is None
 
 
+def test_a_glucose_no_cgm_reports_is_no_value():
+    # a leader or Nightscout with a garbage value (5000) must not sound urgent_high
+    body = _xdrip([(0, 5000, "Flat"), (300, 600, "Flat"), (600, 601, "Flat")])
+    assert [r[2] for r in parse_entries(body)] == [None, 600, None]
+
+
 def test_a_body_that_is_not_a_list_is_an_error():
     for body in ('{"status": "ok"}', '[{"date": 1', ""):
         try:
