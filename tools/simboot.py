@@ -327,6 +327,11 @@ def main():
             emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
             virtual_esp32.forget_firmware()
             asyncio.new_event_loop()
+            # the board's reset frees everything: so must this process before the
+            # next boot (the old App stayed bound until the new one was built, and
+            # two firmwares' data did not fit the sized heap)
+            app = firmware = None
+            gc.collect()
     emit({"event": "sim_end", "boots": boots, "reading_to_alarm_us": percentiles(LAT["hist"], LAT["n"])})
 
 
@@ -345,4 +350,13 @@ def percentiles(hist, n):
     return out
 
 
-main()
+try:
+    main()
+except MemoryError:
+    # the host process's heap (HEAP=, see tools/sim.py), not the firmware's budget
+    # alone: say so, rather than end with a bare exit code
+    import gc
+    gc.collect()
+    sys.stderr.write("simboot: the host process ran out of heap (%d free); try a larger HEAP=\n"
+                     % gc.mem_free())
+    sys.exit(3)
