@@ -125,6 +125,9 @@ def test_wifi_keeper_and_time_sync():
     assert out["ntp_fail"] is False and out["date_ok"] and out["unix_after_date"] == 1704164645
     assert out["bad_date"] is False and out["ntp_ok"] and out["unix_after_ntp"] == 1800000000
     assert out["server_after_ntp"] is False and out["parse"] == 784111777
+    # an NTP query that blocked the board (DNS not answering) is asked less often,
+    # up to hourly; a success resets it (before: a blocking lookup every 5 min)
+    assert out["delays"] == [300, 600, 1200, 2400, 3600, 3600, 6 * 3600, 600], out["delays"]
 
 
 class Broker:

@@ -9,13 +9,17 @@
 #
 # ntptime.time() blocks (DNS + one UDP exchange, timeout 1 s): run() calls it
 # only with Wi-Fi up and outside the transmitter window, at most once per
-# retry period.
+# retry period. A DNS server that does not answer makes it block for the
+# resolver's whole timeout, the alarm task too: a failure that took longer than
+# SLOW_MS doubles the retry period, up to MAX_RETRY_S.
 import asyncio
 
 from forward import need, log_print
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MIN_VALID = 1704067200  # 2024-01-01: an earlier answer is wrong
+SLOW_MS = 2000
+MAX_RETRY_S = 3600
 
 
 def parse_http_date(s):
@@ -54,6 +58,7 @@ class TimeSync:
         self.max_step_s = max_step_s  # the Date header has 1 s resolution
         self.source = None  # "ntp" | "server" once set
         self.synced_ms = None
+        self._retry = retry_s  # the current retry period (backed off after slow failures)
 
     def _accept(self, unix_s, source):
         if unix_s is None or unix_s < _MIN_VALID:
@@ -93,5 +98,17 @@ class TimeSync:
             if self._wifi is not None:
                 await self._wifi.wait_up()
                 await self._wifi.wait_quiet(3000)
+            t0 = clock.ms()
             ok = self.sync_ntp()
-            await asyncio.sleep(self.resync_s if ok else self.retry_s)
+            await asyncio.sleep(self.next_delay(ok, clock.ms() - t0))
+
+    def next_delay(self, ok, took_ms):
+        """Seconds until the next NTP query after one that took took_ms."""
+        if ok:
+            self._retry = self.retry_s
+            return self.resync_s
+        if took_ms > SLOW_MS:  # it blocked the board: ask less often
+            self._retry = min(max(self._retry * 2, self.retry_s), MAX_RETRY_S)
+        else:
+            self._retry = self.retry_s
+        return self._retry

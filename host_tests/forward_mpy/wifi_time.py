@@ -85,6 +85,12 @@ def timesync():
     out["unix_after_ntp"] = clock.unix()
     out["server_after_ntp"] = ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT")
     out["parse"] = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT")
+    # a lookup that blocked (DNS not answering) backs the retries off; a fast
+    # failure or a success does not
+    out["delays"] = [ts.next_delay(False, 100), ts.next_delay(False, 9000),
+                     ts.next_delay(False, 9000), ts.next_delay(False, 9000),
+                     ts.next_delay(False, 9000), ts.next_delay(False, 9000),
+                     ts.next_delay(True, 9000), ts.next_delay(False, 9000)]
 
 
 asyncio.run(wifi())
