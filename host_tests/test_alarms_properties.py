@@ -101,3 +101,57 @@ def test_loudest_is_a_sounding_alarm_of_top_priority(steps):
         sounding = [a for a in sounding if a["type"] not in HIGH_SIDE]
     assert order.index(loud["priority"]) == max(order.index(a["priority"]) for a in sounding)
     assert loud["type"] in [a["type"] for a in sounding]
+
+
+# --- the salvage of wrong alarm settings (SettingsError.usable) ---------------
+_ANY = st.one_of(st.none(), st.booleans(), st.integers(-50, 1500),
+                 st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3),
+                 st.lists(st.integers(), max_size=2))
+
+
+def _value(key):
+    spec = settings.DEFAULTS[key]
+    if spec[1] is settings._BOOL:
+        good = st.booleans()
+    elif isinstance(spec[0], float):
+        good = st.floats(spec[1], spec[2])
+    else:
+        good = st.integers(spec[1], spec[2])
+    return st.one_of(good, good, _ANY)  # mostly valid: the salvage has something to keep
+
+
+_entry = st.dictionaries(
+    st.sampled_from(("start", "end", "urgent_low", "lowe") + settings.SCHEDULE_KEYS),
+    st.one_of(st.integers(0, 1439), st.integers(40, 420), _ANY), max_size=5)
+_user = st.fixed_dictionaries({}, optional=dict(
+    [(k, _value(k)) for k in settings.DEFAULTS] +
+    [("schedule", st.one_of(st.lists(_entry, max_size=6), _ANY)),
+     ("urgent_low_enabled", st.booleans()), ("typo", st.integers())]))
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(_user)
+def test_salvaged_alarm_settings_are_always_valid_and_keep_urgent_low(user):
+    try:
+        out = settings.validate(user)
+        return
+    except settings.SettingsError as e:
+        assert e.problems
+        usable = e.usable
+    # what the box runs on passes the validator unchanged: in bounds, in order
+    assert settings.validate(usable) == usable
+    ul = usable["urgent_low"]
+    assert 50 <= ul <= 70 and usable["low"] > ul and usable["urgent_high"] > usable["high"]
+    assert set(usable) == set(settings.DEFAULTS) | {"schedule"}
+    # every valid value outside a pair out of order is kept
+    for key in settings.DEFAULTS:
+        if key in ("low", "urgent_low", "high", "urgent_high"):
+            continue
+        v, bad = user.get(key), []
+        if key in user and settings._check(key, v, settings.DEFAULTS[key], bad) is not None:
+            assert usable[key] == v, key
+    # no schedule entry can bring a threshold out of order at its time of day
+    for entry in usable["schedule"]:
+        s = settings.effective(usable, entry["start"])
+        assert s["low"] > s["urgent_low"] and s["urgent_high"] > s["high"], entry
+        assert entry["start"] != entry["end"]
