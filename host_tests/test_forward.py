@@ -368,3 +368,43 @@ def test_mqtt_keeps_the_newest_reading_when_older_backfill_arrives():
     out = json.loads(stdout.splitlines()[-2])
     assert out["after_backfill"] == "150", out
     assert out["after_next"] == "155" and out["trend"] == "Flat", out
+
+
+MQTT_LOOKUPS = """
+from forward import names
+from forward.mqtt import MqttPublisher
+
+class Sock:
+    SOCK_STREAM = 1
+    calls = 0
+    def getaddrinfo(self, host, port, *a):
+        Sock.calls += 1
+        return [(2, 1, 0, "", ("10.0.0.7", port))]
+names.socket = Sock()
+servers = []
+class Client:
+    def __init__(self, client_id, server, port, *a):
+        servers.append(server)
+    def set_last_will(self, *a, **k):
+        pass
+    def connect(self, timeout=None):
+        raise OSError(113)  # the broker's host does not answer
+    def disconnect(self):
+        pass
+pub = MqttPublisher({"host": "homeassistant.lan", "topic_prefix": "cgm"}, client_factory=Client)
+for _ in range(5):  # reconnects with back-off
+    try:
+        pub._connect()
+    except OSError:
+        pass
+print(Sock.calls, servers)
+"""
+
+
+def test_mqtt_reconnects_do_not_look_the_broker_up_each_time():
+    # umqtt looks the server up at every connect: a blocking getaddrinfo while
+    # a DNS server does not answer stalled the board at each reconnect
+    r = run_micropython(["-c", MQTT_LOOKUPS], timeout=60)
+    calls, servers = r.stdout.strip().split(" ", 1)
+    assert calls == "1", r.stdout + r.stderr
+    assert servers == str(["10.0.0.7"] * 5), r.stdout

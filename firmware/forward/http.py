@@ -7,17 +7,12 @@
 # context from the built-in `tls` module and sets CERT_REQUIRED itself.
 #
 # One request per connection ("Connection: close"): simple, and on the ESP32
-# the TLS buffers are freed between uploads. DNS: getaddrinfo blocks the whole
-# board (the alarm task too) for up to the resolver's timeout when the DNS
-# server does not answer, so a name is resolved once and its address kept; a
-# connection failure marks it for a new look, taken at most every
-# RESOLVE_AGAIN_S, and a failed look is not repeated for RESOLVE_FAILED_S.
-# An IP literal is never looked up.
+# the TLS buffers are freed between uploads. Names are looked up through
+# forward.names (rarely: a lookup can block the board).
 import asyncio
 import socket
 
-RESOLVE_AGAIN_S = 3600
-RESOLVE_FAILED_S = 300
+from forward.names import resolve as _resolve, forget_address  # noqa: F401 (callers use http.forget_address)
 
 
 class HttpError(OSError):
@@ -27,7 +22,6 @@ class HttpError(OSError):
 _MAX_HEAD_LINE = 512
 _MAX_HEADERS = 40
 
-_addr_cache = {}
 
 
 def parse_url(url):
@@ -79,61 +73,8 @@ def tls_context(cadata):
     return ctx
 
 
-def _now_s():
-    import clock  # here, not at the top: the pure helpers also run on CPython
-    return clock.ms() // 1000
-
-
-def _is_ipv4(host):
-    parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
-
-
-def _resolve(host, port):
-    if _is_ipv4(host):
-        return (host, port)
-    key = (host, port)
-    now = _now_s()
-    e = _addr_cache.get(key)  # [address or None, when looked up, suspect]
-    if e is not None:
-        if e[0] is None and now - e[1] < RESOLVE_FAILED_S:
-            raise OSError("no address for %s (looked up %d s ago)" % (host, now - e[1]))
-        if e[0] is not None and (not e[2] or now - e[1] < RESOLVE_AGAIN_S):
-            return e[0]
-    try:
-        a = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
-    except (OSError, IndexError) as err:
-        if e is not None and e[0] is not None:  # keep the old address, look again later
-            e[1], e[2] = now, False
-            return e[0]
-        _addr_cache[key] = [None, now, False]
-        raise OSError("cannot resolve %s: %s" % (host, err))
-    _addr_cache[key] = [a, now, False]
-    return a
-
-
-def forget_address(host, port):
-    """A connection to host failed: look its name up again (when allowed)."""
-    e = _addr_cache.get((host, port))
-    if e is not None:
-        e[2] = True
-
-
-def _ip_of(addr):
-    if isinstance(addr, tuple):
-        return addr[0], addr[1]
-    # MicroPython on some ports returns a sockaddr bytes object
-    ip = socket.sockaddr(addr) if hasattr(socket, "sockaddr") else None
-    if ip:
-        a = ip[1]
-        if isinstance(a, (bytes, bytearray)):
-            a = socket.inet_ntop(ip[0], a)
-        return a, ip[2]
-    raise HttpError("cannot use address %r" % (addr,))
-
-
 async def _exchange(host, port, ssl_ctx, head, body, max_body):
-    ip, p = _ip_of(_resolve(host, port))
+    ip, p = _resolve(host, port)
     if ssl_ctx is not None:
         reader, writer = await asyncio.open_connection(ip, p, ssl=ssl_ctx, server_hostname=host)
     else:

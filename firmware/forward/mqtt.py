@@ -27,7 +27,7 @@
 import asyncio
 
 import clock
-from forward import ConfigError, need, log_print
+from forward import ConfigError, need, log_print, names
 
 _BACKOFF_MIN_S = 2
 _BACKOFF_MAX_S = 300
@@ -158,7 +158,11 @@ class MqttPublisher:
 
     def _connect(self):
         c = self.c
-        cl = self._factory(c["device_id"], c["host"], c["port"], c["user"], c["password"],
+        # umqtt looks the server up at every connect (a blocking getaddrinfo):
+        # give it the address forward.names keeps, so a DNS server that does not
+        # answer costs one stalled lookup an hour, not one per reconnect
+        ip = names.resolve(c["host"], c["port"])[0]
+        cl = self._factory(c["device_id"], ip, c["port"], c["user"], c["password"],
                            c["keepalive"])
         cl.set_last_will(self.avail_topic, b"offline", retain=True)
         try:
@@ -175,6 +179,7 @@ class MqttPublisher:
             cl.publish(self.avail_topic, b"online", retain=True)
         except Exception:
             _close(cl)
+            names.forget_address(c["host"], c["port"])
             raise
         return cl
 

@@ -1,6 +1,7 @@
-"""forward.http's name lookups: getaddrinfo blocks the whole board while a DNS
-server does not answer, so it must be called rarely, whatever the uploads do."""
-from forward import http
+"""forward.names, the forwarders' name lookups: getaddrinfo blocks the whole
+board while a DNS server does not answer, so it must be called rarely, whatever
+the uploads do."""
+from forward import names as http
 
 
 class FakeSocket:
@@ -41,20 +42,20 @@ def _restore(real):
 def test_a_name_is_looked_up_once_and_again_only_an_hour_after_a_failure():
     sock, clk, real = _world()
     try:
-        assert http._resolve("ns.example.org", 443) == ("10.0.0.7", 443)
+        assert http.resolve("ns.example.org", 443) == ("10.0.0.7", 443)
         for _ in range(10):   # every upload
-            http._resolve("ns.example.org", 443)
+            http.resolve("ns.example.org", 443)
         assert sock.calls == 1
         # the server is down: every retry forgets the address (before: a blocking
         # lookup at every retry of an outage)
         for minute in range(1, 60):
             clk.t = minute * 60
             http.forget_address("ns.example.org", 443)
-            assert http._resolve("ns.example.org", 443) == ("10.0.0.7", 443)
+            assert http.resolve("ns.example.org", 443) == ("10.0.0.7", 443)
         assert sock.calls == 1
         clk.t = 3600
         sock.answer = ("10.0.0.8", 443)   # it moved
-        assert http._resolve("ns.example.org", 443) == ("10.0.0.8", 443) and sock.calls == 2
+        assert http.resolve("ns.example.org", 443) == ("10.0.0.8", 443) and sock.calls == 2
     finally:
         _restore(real)
 
@@ -62,24 +63,24 @@ def test_a_name_is_looked_up_once_and_again_only_an_hour_after_a_failure():
 def test_a_failed_lookup_keeps_the_old_address_or_waits_before_trying_again():
     sock, clk, real = _world()
     try:
-        http._resolve("ns.example.org", 443)
+        http.resolve("ns.example.org", 443)
         clk.t = 4000
         http.forget_address("ns.example.org", 443)
         sock.answer = None            # DNS down: the old address is still the best guess
-        assert http._resolve("ns.example.org", 443) == ("10.0.0.7", 443) and sock.calls == 2
-        assert http._resolve("ns.example.org", 443) == ("10.0.0.7", 443) and sock.calls == 2
+        assert http.resolve("ns.example.org", 443) == ("10.0.0.7", 443) and sock.calls == 2
+        assert http.resolve("ns.example.org", 443) == ("10.0.0.7", 443) and sock.calls == 2
         # never resolved: a failure is remembered for RESOLVE_FAILED_S
         for t in (0, 60, 299):
             clk.t = 10000 + t
             try:
-                http._resolve("other.example.org", 443)
+                http.resolve("other.example.org", 443)
                 assert False, "resolved"
             except OSError:
                 pass
         assert sock.calls == 3
         clk.t = 10000 + http.RESOLVE_FAILED_S
         sock.answer = ("10.0.0.9", 443)
-        assert http._resolve("other.example.org", 443) == ("10.0.0.9", 443) and sock.calls == 4
+        assert http.resolve("other.example.org", 443) == ("10.0.0.9", 443) and sock.calls == 4
     finally:
         _restore(real)
 
@@ -87,10 +88,9 @@ def test_a_failed_lookup_keeps_the_old_address_or_waits_before_trying_again():
 def test_an_ip_literal_is_never_looked_up():
     sock, clk, real = _world()
     try:
-        assert http._resolve("192.168.1.20", 17580) == ("192.168.1.20", 17580)
-        assert http._ip_of(http._resolve("192.168.1.20", 17580)) == ("192.168.1.20", 17580)
+        assert http.resolve("192.168.1.20", 17580) == ("192.168.1.20", 17580)
         assert sock.calls == 0
-        http._resolve("192.168.1.x", 80)  # not a literal: looked up
+        http.resolve("192.168.1.x", 80)  # not a literal: looked up
         assert sock.calls == 1
     finally:
         _restore(real)
