@@ -69,9 +69,26 @@ def _fault(app, what):
 
 
 # --- where readings come from -------------------------------------------------
+# link alarm reasons each source judges; the alarm state survives a reset (RTC
+# memory), so a reason of a part that no longer runs is cleared at boot
+_BLE_REASONS = ("no_transmitter", "auth_failed", "rogue", "bond_lost", "slot_conflict")
+_FOLLOW_REASONS = ("leader_silent", "leader_auth")
+
+
+def _clear_reasons(app, names):
+    for name in names:
+        app.condition("link", name, False)
+
+
 def _source(app):
     cfg = app.cfg
-    if cfg.get("role") == "follower":
+    follower = cfg.get("role") == "follower"
+    ble = not follower and cfg.get("transmitter_id")
+    # a transmitter ID typed in after not_configured sounded; a box made a
+    # follower (or left without an ID) runs no BLE link to clear its reasons
+    _clear_reasons(app, (() if ble else _BLE_REASONS) + (() if follower else _FOLLOW_REASONS)
+                   + (("not_configured",) if follower or ble else ()))
+    if follower:
         from forward.follower import Follower
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
                      app.condition(kind, name, active),
