@@ -9,11 +9,17 @@
 #           i predictor age s, 9f predictor state (Predictor.save()), B reading count
 #   alarm   B type, B status, B level, B priority, i age s, i snooze left s,
 #           h sgv at snooze (-1 none), B reason index (255 unknown), B spare
+# Not restored: device and forwarding conditions (their parts raise them again
+# at boot or at their next check if the fault is still there, but most report
+# only changes, so a restored one would never clear), and any condition whose
+# reason is not in REASONS (nothing could clear it). Glucose alarms, no_data,
+# link, sensor and transmitter_battery are: their sources re-report at boot.
 import struct
 
 from alarms import engine as _e
 
 VERSION = 2
+_RAISED_AGAIN = ("device", "forwarding")
 _HEAD = "<BBhiihi9fB"
 _ALARM = "<BBBBiihBB"
 _NONE = -0x7FFFFFFF
@@ -79,6 +85,8 @@ def restore(eng, data, now_s, away_s=0):
             raise _e.EngineError("saved alarm state: bad alarm record %r" % (f,))
         kind = _e.TYPES[f[0]]
         reason = _e.REASONS[f[7]] if f[7] < len(_e.REASONS) else "unknown"
+        if kind in _RAISED_AGAIN or (kind in _e.CONDITIONS and reason == "unknown"):
+            continue
         until = saved + f[5] if f[1] == _e.SNOOZED else None
         aux = [reason] if kind in _e.CONDITIONS else (None if f[6] < 0 else f[6])
         rec = [f[1], f[2], saved - f[4], reason, until, now_s + eng._esc_s(), f[3], aux]
