@@ -171,7 +171,10 @@ class Follower:
         return p
 
     def _set(self, name, active):
-        if self.active.get(name, False) != active:
+        # the first verdict is reported too, False included: a leader_silent or
+        # leader_auth restored from RTC memory after a reset must clear (the
+        # silence is judged again from boot: no_data covers the grace period)
+        if self.active.get(name) != active:
             self.active[name] = active
             self.on_condition("link", name, active)
 

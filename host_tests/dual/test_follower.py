@@ -79,3 +79,19 @@ def test_request_path_secret_and_token():
     assert f.path() == "/api/v1/entries/sgv.json?brief_mode=Y&count=12&find[date][$gt]=1767225600000&token=t-1"
     # SHA-1("Abc"), the check value xDrip+ documents
     assert ("api-secret", "915858afa2278f25527f192038108346164b47f2") in f.headers
+
+
+def test_the_first_silence_verdict_is_reported_so_a_restored_alarm_clears():
+    # after a reset RTC memory brings back leader_silent; the follower must say
+    # "not silent" once a fresh entry comes (before: only changes were reported,
+    # and the restored alarm sounded for ever while data flowed)
+    conds = []
+    t = [0]
+    f = Follower({"url": "http://10.0.0.2:17580"}, lambda r: None,
+                 lambda k, n, a: conds.append((k, n, a)), ms=lambda: t[0])
+    f.check_silent()
+    assert conds == [("link", "leader_silent", False)]
+    f.check_silent()                                   # then only changes
+    t[0] = f.silent_ms + 1
+    f.check_silent()
+    assert conds == [("link", "leader_silent", False), ("link", "leader_silent", True)]
