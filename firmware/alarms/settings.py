@@ -170,9 +170,10 @@ def _check_order(s, problems, where=""):
 
 def validate(user=None):
     """Return the full settings dict; raise SettingsError listing every problem."""
-    user = user or {}
+    if user is None:
+        user = {}
     problems = []
-    if not isinstance(user, dict):
+    if not isinstance(user, dict):  # [] or 0 too: a file that says something else
         raise SettingsError(["settings must be a dict, got %r" % (user,)])
     out = {}
     for key in DEFAULTS:

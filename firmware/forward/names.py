@@ -9,7 +9,7 @@
 #   forget_address(host, port)       # the connection failed: look again (when allowed)
 import socket
 
-RESOLVE_AGAIN_S = 3600
+RESOLVE_AGAIN_S = 900   # a leader that moved to a new DHCP address is found within silent_min
 RESOLVE_FAILED_S = 300
 
 _addr_cache = {}

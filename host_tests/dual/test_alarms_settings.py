@@ -112,3 +112,13 @@ def test_a_schedule_entry_that_never_applies_is_refused():
         assert False, "accepted"
     except settings.SettingsError as e:
         assert any("start=end=600" in p for p in e.problems), e.problems
+
+
+def test_alarm_settings_that_are_not_an_object_are_refused_even_when_empty():
+    for bad in ([], 0, "", False):
+        try:
+            settings.validate(bad)
+            assert False, bad
+        except settings.SettingsError as e:
+            assert "must be a dict" in e.problems[0] and e.usable is None
+    assert settings.validate(None) == settings.validate({})
