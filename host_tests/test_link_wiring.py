@@ -61,6 +61,9 @@ out["conflict"] = sequence(window + ["connected", "authenticated", "bond_lost", 
 fail = ["connected", "authenticated", "bond_lost", "disconnected"]
 out["bond_fails"] = sequence(fail + fail + ["connected", "authenticated", "bonded", "disconnected",
                                             "connected", "authenticated", "encrypted"])
+# a fresh box whose transmitter never bonds: no bond_lost event at all
+never = ["connected", "authenticated", "disconnected"]
+out["never_bonds"] = sequence(never + never + never)
 
 app = App({"role": "leader", "transmitter_id": ""})   # nothing to read: must say so
 wiring._source(app)
@@ -104,6 +107,9 @@ def test_link_events_raise_and_clear_the_link_alarms(tmp_path):
     assert ends[0] == [] and ends[1] == [["link", "bond_lost", True]], steps
     assert ["link", "bond_lost", False] in dict((w, c) for w, c in steps)["bonded"]
     assert ["link", "slot_conflict", False] in steps[-1][1]
+    # a box that never bonds says so after two sessions, not only through no_data
+    ends = [conds for what, conds in out["never_bonds"] if what == "disconnected"]
+    assert ends[0] == [] and ends[1] == [["link", "bond_lost", True]], out["never_bonds"]
     assert out["battery_low_True"] == [["transmitter_battery", "battery_low", True]]
     assert out["battery_low_False"] == [["transmitter_battery", "battery_low", False]]
     assert out["emitted"][:3] == ["connected", "no_transmitter", "rogue"]  # every event passed on

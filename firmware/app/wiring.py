@@ -128,8 +128,10 @@ _LINK_CONDITIONS = {
 _LINK_GOOD = ("authenticated", "bonded", "encrypted")
 # A lost bond that the same session bonds again is no news (an alarm raised and
 # cleared within a second, at every window of a slot conflict, is a beep every
-# 5 minutes): bond_lost sounds when BOND_FAILS sessions in a row end without a
-# bond (a window's second attempt often bonds), and clears once a bond works.
+# 5 minutes): bond_lost sounds when BOND_FAILS sessions in a row authenticated
+# but ended without a bond or encryption (a lost bond that does not come back,
+# or a fresh box that never bonds: no bond_lost event then), and clears once a
+# bond works.
 _BOND_OK = ("bonded", "encrypted")
 BOND_FAILS = 2
 
@@ -146,20 +148,20 @@ def on_link_event(app, ev):
     if what in _LINK_CONDITIONS:
         kind, name, active = _LINK_CONDITIONS[what]
         app.condition(kind, name, active)
-    elif what == "bond_lost":
-        app.status["bond_lost"] = app.status.get("bond_lost", 0) or 1
     elif what == "disconnected":
-        fails = app.status.get("bond_lost", 0)
-        if fails:   # the session ended without a bond
-            app.status["bond_lost"] = fails + 1
+        if app.status.pop("unsecured", False):   # authenticated, never bonded/encrypted
+            fails = app.status["bond_fails"] = app.status.get("bond_fails", 0) + 1
             if fails >= BOND_FAILS:
                 app.condition("link", "bond_lost", True)
         _tell_wifi_next_window(app)
     elif what in _LINK_GOOD:
         for name in ("no_transmitter", "auth_failed", "rogue"):
             app.condition("link", name, False)
-        if what in _BOND_OK:
-            app.status.pop("bond_lost", None)
+        if what == "authenticated":
+            app.status["unsecured"] = True
+        else:
+            app.status.pop("unsecured", None)
+            app.status.pop("bond_fails", None)
             app.condition("link", "bond_lost", False)
             if what == "encrypted":
                 app.condition("link", "slot_conflict", False)
