@@ -285,6 +285,13 @@ class NightscoutUploader:
         except asyncio.TimeoutError:
             pass
 
+    async def _network_ready(self):
+        """Wi-Fi up and no transmitter window during the request's timeout."""
+        if self._wifi is not None:
+            if not self._wifi.is_up():
+                await self._wifi.wait_up()
+            await self._wifi.wait_quiet(self._c["timeout_s"] * 1000)
+
     async def run(self):
         """Forever: wait for readings and Wi-Fi, post in time order, back off on failure."""
         delay = 0
@@ -295,10 +302,7 @@ class NightscoutUploader:
                     self.last_ok_ms = clock.ms()  # nothing waiting: not "unreachable"
                 elif not clock.wall_valid() and self._on_date is not None:
                     # the readings wait for a wall clock that only a server may give
-                    if self._wifi is not None:
-                        if not self._wifi.is_up():
-                            await self._wifi.wait_up()
-                        await self._wifi.wait_quiet(self._c["timeout_s"] * 1000)
+                    await self._network_ready()
                     try:
                         ok = await self.ask_time()
                     except Exception as e:  # a bug here must not kill the task silently
@@ -314,10 +318,7 @@ class NightscoutUploader:
             if delay:
                 # a new reading does not cut a back-off short
                 await asyncio.sleep(delay)
-            if self._wifi is not None:
-                if not self._wifi.is_up():
-                    await self._wifi.wait_up()
-                await self._wifi.wait_quiet(self._c["timeout_s"] * 1000)
+            await self._network_ready()
             try:
                 status = await self.post_once()
             except Exception as e:  # a bug here must not kill the task silently

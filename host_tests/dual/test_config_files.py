@@ -108,15 +108,20 @@ def test_half_written_temp_file_is_ignored():
     assert not _exists(path + ".tmp")
 
 
-def test_half_written_config_uses_previous_copy():
-    path = _fresh("e.json")
+def _falls_back_to_bak(name, data, problem):
+    """A config file holding `data` loads the previous copy, saying `problem`."""
+    path = _fresh(name)
     _write(path + ".bak", config.dumps(_cfg("8G0004")))
-    full = config.dumps(_cfg("8G0005"))
-    _write(path, full[: len(full) * 2 // 3])
+    _write_bytes(path, data)
     cfg, problems = config.load(path)
     assert cfg["transmitter_id"] == "8G0004"
-    assert any(p.startswith(path + ": not valid JSON") for p in problems), problems
+    assert any(p.startswith(path + ": " + problem) for p in problems), problems
     assert path + ": using the previous copy " + path + ".bak" in problems
+
+
+def test_half_written_config_uses_previous_copy():
+    full = config.dumps(_cfg("8G0005"))
+    _falls_back_to_bak("e.json", full[: len(full) * 2 // 3].encode(), "not valid JSON")
 
 
 def test_every_truncation_of_a_config_is_caught():
@@ -159,13 +164,7 @@ def _write_bytes(path, data):
 
 def test_non_utf8_config_is_a_problem_not_a_crash():
     # load() must never raise: the box would stop at boot with nothing sounding.
-    path = _fresh("h.json")
-    _write(path + ".bak", config.dumps(_cfg("8G0009")))
-    _write_bytes(path, b'{"transmitter_id": "8G12\xff4"}')
-    cfg, problems = config.load(path)
-    assert cfg["transmitter_id"] == "8G0009"
-    assert any(p.startswith(path + ": not UTF-8 text") for p in problems), problems
-    assert path + ": using the previous copy " + path + ".bak" in problems
+    _falls_back_to_bak("h.json", b'{"transmitter_id": "8G12\xff4"}', "not UTF-8 text")
 
 
 def test_oversized_config_is_refused_without_reading_it_whole():
