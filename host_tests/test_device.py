@@ -255,3 +255,71 @@ def test_a_hung_annunciator_is_restarted_within_seconds_without_a_reset(tmp_path
     assert back and back[0]["pattern"] == "high", back[:3]
     limit = 30000 if how == "task_hang" else 15000
     assert back[0]["t_ms"] - at * 1000 < limit, back[0]
+
+
+# --- the push button: factory reset at power-on, stuck button ----------------------
+KEY = b"label-key-16byte"  # setup_key.bin: the access point password on the device label
+
+
+def _flash_with_key(tmp_path):
+    flash = tmp_path / "flash"
+    flash.mkdir(parents=True)
+    (flash / "setup_key.bin").write_bytes(KEY)
+    return flash
+
+
+def test_held_at_power_on_then_released_is_a_factory_reset(tmp_path):
+    # boot 1 bonds with the transmitter and queues readings for an unreachable
+    # Nightscout; the box is reset at 900 s and powers on with the button held 12 s
+    ns = dict(NIGHTSCOUT_URL="http://127.0.0.1:%d" % free_port(),
+              NIGHTSCOUT_SECRET="factory-reset-test")
+    control = _flash_with_key(tmp_path / "control")
+    sim(tmp_path / "control", 0.3, inject={"reset_at_s": 900}, **ns)
+    for name in ("config.json", "ble_secrets.json", "nsqueue.bin"):
+        assert (control / name).exists(), name  # without the hold, all of it stays
+
+    flash = _flash_with_key(tmp_path / "reset")
+    ev, _ = sim(tmp_path / "reset", 0.3, inject={"reset_at_s": 900, "button_at_boot": [2, 12]},
+                **ns)
+    resets = [e["t_ms"] for e in ev if e["event"] == "reset"]
+    assert len(resets) == 2 and resets[0] == 900000, resets
+    # the reset waits for the release (12 s), then restarts cleanly within seconds
+    assert 912000 <= resets[1] <= 912000 + 5000, resets
+    for name in ("config.json", "config.json.bak", "ble_secrets.json", "nsqueue.bin"):
+        assert not (flash / name).exists(), name
+    assert (flash / "setup_key.bin").read_bytes() == KEY
+    after = [e for e in ev if e["t_ms"] >= resets[1]]
+    # back with the defaults: no transmitter configured, the setup access point open
+    assert [e for e in onsets(after, "link") if e.get("reason") == "not_configured"], after[:8]
+    assert [e for e in after if e["event"] == "setup_ap" and e["open"]], after[:8]
+    assert not [e for e in after if e["event"] == "reading"]
+    console = (flash / "sim-console.log").read_text()
+    assert "factory reset" in console
+
+
+def test_a_button_stuck_at_power_on_wipes_nothing_and_the_urgent_low_still_sounds(tmp_path):
+    start = 21 * 60 + 175  # 20 minutes before the night's urgent low
+    base, _ = sim(tmp_path / "base", 0.6, START=start)
+    flash = _flash_with_key(tmp_path / "stuck")
+    ev, _ = sim(tmp_path / "stuck", 0.6, START=start, inject={"button_at_boot": [1, None]})
+    assert not [e for e in ev if e["event"] == "reset"]
+    assert (flash / "config.json").exists() and (flash / "ble_secrets.json").exists()
+    dev = [e for e in onsets(ev, "device") if e.get("reason") == "button"]
+    # held 10 s ("reset_done"), then not released within 10 s: a stuck button
+    assert dev and 20000 <= dev[0]["t_ms"] <= 21000, onsets(ev)
+    assert not [e for e in ev if e["event"] == "alarm_clear" and e["type"] == "device"]
+    urgent, urgent_base = onsets(ev, "urgent_low"), onsets(base, "urgent_low")
+    assert urgent_base and urgent and urgent[0]["t_ms"] == urgent_base[0]["t_ms"]
+    sound = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] >= urgent[0]["t_ms"]]
+    assert sound[0]["pattern"] == "high" and sound[0]["alarm"] == "urgent_low", sound[:3]
+    assert sound[0]["t_ms"] == urgent[0]["t_ms"]
+
+
+def test_a_button_stuck_while_running_raises_device_after_60_s_and_clears_on_release(tmp_path):
+    ev, _ = sim(tmp_path, 0.3, inject={"button_held": [[600, 300]]})
+    dev = [e for e in onsets(ev, "device") if e.get("reason") == "button"]
+    assert len(dev) == 1 and 660000 <= dev[0]["t_ms"] <= 661000, onsets(ev)
+    clear = [e for e in ev if e["event"] == "alarm_clear" and e["type"] == "device"]
+    assert len(clear) == 1 and 900000 <= clear[0]["t_ms"] <= 901000, clear
+    assert not [e for e in ev if e["event"] == "reset"]
+    assert (tmp_path / "flash" / "config.json").exists()

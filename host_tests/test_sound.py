@@ -192,29 +192,41 @@ out(results=results)
 BOOT_HOLD = r'''
 cues = []
 resets = []
+faults = []
 btn = buttons.Buttons(B["button"], on_snooze=lambda: cues.append("snooze"), on_ack=lambda: cues.append("ack"),
-                      on_factory_reset=lambda: resets.append(now()), feedback=cues.append, clock_ms=now)
+                      on_factory_reset=lambda: resets.append(now()), feedback=cues.append, clock_ms=now,
+                      on_fault=lambda ev: faults.append((now(), ev.get("active"), ev.get("error"))))
 PIN = B["button"]["pin"]
 machine.drive(PIN, 0)  # held while powering on
-vtime.call_later(HOLD_MS, machine.drive, PIN, 1)
-async def main():
+if HOLD_MS is not None:
+    vtime.call_later(HOLD_MS, machine.drive, PIN, 1)
+back = []
+async def hold():
     r = await btn.boot_hold()
-    t_back = now()
+    back.append(now())
+    return r
+async def main():
+    task = asyncio.create_task(hold())
+    while not task.done() and now() < 60000:
+        await asyncio.sleep_ms(100)
+    r = await task if task.done() else None
+    t_back = back[0] if back else None
     asyncio.create_task(btn.run())
     await asyncio.sleep(3)
-    out(result=r, resets=resets, cues=cues, t_back=t_back)
+    out(result=r, resets=resets, cues=cues, t_back=t_back, faults=faults)
 asyncio.run(main())
 '''
 
 
-def test_hold_at_boot_factory_reset_with_sound():
+def test_hold_at_boot_then_release_is_a_factory_reset_with_sound():
     res = run("HOLD_MS = 12000\n" + BOOT_HOLD)
     assert res["result"] is True
-    assert len(res["resets"]) == 1 and 10000 <= res["resets"][0] <= 10200
+    # the reset waits for the release: a button shorted at power-on must not wipe the box
+    assert len(res["resets"]) == 1 and 12000 <= res["resets"][0] <= 12200
     cues = res["cues"]
     assert cues[-1] == "reset_done" and cues.count("reset_warn") >= 8
     assert "ack" not in cues and "snooze" not in cues  # the held button is not a gesture
-    assert res["t_back"] >= 12000
+    assert res["t_back"] >= 12000 and res["faults"] == []
 
 
 def test_hold_at_boot_released_early_cancels():
@@ -224,6 +236,58 @@ def test_hold_at_boot_released_early_cancels():
     res = run("HOLD_MS = 0\nmachine.drive(B['button']['pin'], 1)\n" + BOOT_HOLD.replace(
         "machine.drive(PIN, 0)  # held while powering on", ""))
     assert res["result"] is False and res["cues"] == [] and res["t_back"] < 100
+
+
+def test_a_button_still_held_after_the_release_window_is_stuck_not_a_reset():
+    # held 25 s: "reset_done" at 10 s, no release within 10 s -> stuck at 20 s,
+    # cleared at the release; never a reset, not a gesture afterwards
+    res = run("HOLD_MS = 25000\n" + BOOT_HOLD)
+    assert res["result"] is False and res["resets"] == []
+    assert res["cues"].count("reset_done") == 1 and res["cues"][-1] == "reset_cancel"
+    assert "ack" not in res["cues"] and "snooze" not in res["cues"]
+    (t_on, on, err), (t_off, off, _) = res["faults"]
+    assert on is True and err == "stuck" and 20000 <= t_on <= 20200
+    assert off is False and 25000 <= t_off <= 25400
+    assert res["t_back"] >= 25000
+
+
+def test_a_button_shorted_at_power_on_never_resets_and_stays_a_fault():
+    res = run("HOLD_MS = None\n" + BOOT_HOLD)
+    assert res["result"] is None  # still waiting for a release after 60 s
+    assert res["resets"] == []
+    assert [f[1:] for f in res["faults"]] == [[True, "stuck"]]
+    assert res["cues"].count("reset_warn") <= 10  # no beeping for ever
+
+
+def test_a_button_held_over_a_minute_while_running_is_a_fault_until_released():
+    res = run(r'''
+hits = []
+faults = []
+btn = buttons.Buttons(B["button"], on_snooze=lambda: hits.append("snooze"),
+                      on_ack=lambda: hits.append("ack"), on_test=lambda: hits.append("test"),
+                      on_setup=lambda: hits.append("setup"), clock_ms=now,
+                      on_fault=lambda ev: faults.append((now(), ev.get("active"), ev.get("error"))))
+PIN = B["button"]["pin"]
+async def main():
+    machine.drive(PIN, 1)
+    asyncio.create_task(btn.run())
+    await asyncio.sleep(1)
+    t0 = now()
+    machine.drive(PIN, 0)
+    vtime.call_later(90000, machine.drive, PIN, 1)
+    await asyncio.sleep(95)
+    held = list(hits)
+    machine.drive(PIN, 0)  # the next short press works as before
+    vtime.call_later(200, machine.drive, PIN, 1)
+    await asyncio.sleep(3)
+    out(held=held, after=hits[len(held):], faults=[(t - t0, a, e) for t, a, e in faults])
+asyncio.run(main())
+''')
+    assert res["held"] == ["ack", "setup"]  # one acknowledge, however long it stays held
+    (t_on, on, err), (t_off, off, _) = res["faults"]
+    assert on is True and err == "stuck" and 60000 <= t_on <= 60100
+    assert off is False and 90000 <= t_off <= 90400
+    assert res["after"] == ["snooze"]
 
 
 SELFTEST = r'''

@@ -206,8 +206,14 @@ def inject(app, boots):
     analog input (both set up in main()); {"wall_jumps": [[t, delta_s], ...]}
     moves the wall clock as NTP would; {"break_engine_at_s": t} makes every
     engine call raise from t; {"stall_annunciator_at_s": t} stops the
-    annunciator's drawing task at t (once) while its supervised task lives on."""
+    annunciator's drawing task at t (once) while its supervised task lives on;
+    {"button_at_boot": [boot, hold_s]} holds the push button down while boot number
+    `boot` powers on and releases it hold_s later (null: never, a stuck button);
+    {"button_held": [[t, hold_s], ...]} presses it at virtual time t for hold_s."""
     spec = OPTS.get("inject") or {}
+    if "button_at_boot" in spec or "button_held" in spec or not (app.board.get("button") or {}).get("pull"):
+        import vbutton  # tools/host
+        vbutton.inject(app, boots, spec)
     if spec.get("task") and boots == 1:
         real_add = app.add_task
         left = {"n": spec.get("times", 1)}

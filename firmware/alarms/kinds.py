@@ -29,7 +29,8 @@ NOTICES = ("warmup_done",)          # informational reasons: low priority, clear
 REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter", "auth_failed",
            "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",
            "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout",
-           "power", "slot_conflict", "not_configured", "leader_silent", "leader_auth")
+           "power", "slot_conflict", "not_configured", "leader_silent", "leader_auth",
+           "button", "factory_reset")
 # (append only: saved states hold indexes; a condition reason missing here comes back
 # from RTC memory as "unknown", which nothing can clear)
 _SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_snooze",

@@ -44,9 +44,60 @@ def _buttons(app):
     from sound.buttons import Buttons
     btn = Buttons(app.board["button"], on_snooze=app.snooze, on_ack=app.acknowledge,
                   on_test=app.ann.test, feedback=app.ann.cue, on_fault=_fault(app, "button"),
-                  on_setup=lambda: _open_setup(app, "button"))
+                  on_setup=lambda: _open_setup(app, "button"),
+                  on_factory_reset=lambda: _factory_reset(app))
     app.buttons = btn
-    supervise(app, "buttons", btn.run, 30)
+    boot = {"checked": False}
+
+    async def buttons():
+        # the factory-reset hold is looked for once, in this task: the alarm and
+        # annunciator tasks are already running, so a button stuck at power-on
+        # delays nothing but the gestures; a restarted task goes straight to run()
+        if not boot["checked"]:
+            boot["checked"] = True
+            await btn.boot_hold()
+        await btn.run()
+    supervise(app, "buttons", buttons, 30)
+
+
+# A factory reset forgets the configuration (the box comes back with defaults:
+# not configured, its setup access point open), the transmitter bond and the
+# unsent Nightscout readings; it keeps setup_key.bin, whose access point
+# password is printed on the device label.
+BOND_FILE = "ble_secrets.json"
+NS_QUEUE_FILE = "nsqueue.bin"
+
+
+def _factory_files(app):
+    from app import fsutil
+    cfg = app.config_path
+    return (cfg, cfg + fsutil.BAK, cfg + fsutil.TMP, BOND_FILE, NS_QUEUE_FILE,
+            NS_QUEUE_FILE + ".tmp")
+
+
+def _wipe(paths):
+    """Remove every file; the list of those still there (a failed removal)."""
+    from app import fsutil
+    for p in paths:
+        fsutil.remove_if_present(p)
+    return [p for p in paths if fsutil.exists(p)]
+
+
+def _factory_reset(app):
+    """The boot hold was confirmed by its release: wipe, then restart."""
+    log.warn("factory reset: forgetting the configuration, the transmitter bond and the upload queue")
+    left = _wipe(_factory_files(app))
+    if left:  # say so and keep running on what is there, rather than restart unchanged
+        log.error("factory reset: cannot remove %s", ", ".join(left))
+        app.condition("device", "factory_reset", True)
+        return
+
+    def wipe_again():  # last hook: the uploader's hook writes its queue to flash
+        left = _wipe(_factory_files(app))
+        if left:
+            log.error("factory reset: cannot remove %s", ", ".join(left))
+    app.before_reset.append(wipe_again)
+    _restart_soon(app, "factory reset: restarting with the defaults")
 
 
 def _power(app):
@@ -310,7 +361,7 @@ def _open_setup(app, reason):
         app.condition("device", "setup_ap", True)
 
 
-def _restart_soon(app):
+def _restart_soon(app, why="settings saved: restarting to apply them"):
     """New settings take effect through a restart: the alarm state survives it
     in RTC memory, and the new configuration is read from scratch."""
     async def later():
@@ -322,5 +373,5 @@ def _restart_soon(app):
                 log.exc(e, "before restart")
         import machine
         machine.reset()
-    log.info("settings saved: restarting to apply them")
+    log.info(why)
     asyncio.create_task(later())

@@ -4,7 +4,10 @@
 #   test_presses short presses, each within gap_ms -> on_test()  (the first
 #                                                     press has snoozed already)
 #   held on for setup_ms (after the acknowledge)   -> on_setup()  (open the setup access point)
-#   held at boot for reset_ms                      -> on_factory_reset(), by boot_hold()
+#   held at boot for reset_ms, then released within
+#     release_ms of the "reset_done" cue           -> on_factory_reset(), by boot_hold()
+#   held longer than stuck_ms (at boot: still held release_ms after "reset_done")
+#                                                  -> on_fault(... "stuck" ...) until released
 #
 #   btn = Buttons(board["button"], on_snooze=..., on_ack=..., on_test=...,
 #                 on_factory_reset=..., feedback=ann.cue, clock_ms=clock.ms)
@@ -16,9 +19,13 @@
 # counts once it has been stable for debounce_ms (contact bounce is ignored).
 # Callbacks take no arguments; an exception in one is reported through
 # on_fault({"event": "device", "what": "button", "active": True, "error"})
-# and does not stop the task. feedback(name) plays a cue during the boot
-# hold: "reset_warn" each second while held, then "reset_done" or
-# "reset_cancel".
+# and does not stop the task. A stuck or shorted button is reported the same
+# way with "error": "stuck", and {"active": False} once it is released: it
+# gives no further gesture while held. feedback(name) plays a cue during the
+# boot hold: "reset_warn" each second while held, "reset_done" at reset_ms
+# (release now to confirm), "reset_cancel" when released early or stuck.
+# A factory reset needs the release: a button shorted at power-on must not
+# wipe the box.
 import asyncio
 import machine
 
@@ -27,7 +34,7 @@ class Buttons:
     def __init__(self, cfg, on_snooze=None, on_ack=None, on_test=None, on_factory_reset=None,
                  feedback=None, on_fault=None, clock_ms=None, debounce_ms=30, sample_ms=5,
                  long_ms=1500, gap_ms=500, test_presses=3, reset_ms=10000, on_setup=None,
-                 setup_ms=6000):
+                 setup_ms=6000, release_ms=10000, stuck_ms=60000):
         if clock_ms is None:
             import clock
             clock_ms = clock.ms
@@ -36,7 +43,8 @@ class Buttons:
         self.on_factory_reset, self.feedback, self.on_fault = on_factory_reset, feedback, on_fault
         self.debounce_ms, self.sample_ms = debounce_ms, sample_ms
         self.long_ms, self.gap_ms, self.test_presses = long_ms, gap_ms, test_presses
-        self.reset_ms = reset_ms
+        self.reset_ms, self.release_ms, self.stuck_ms = reset_ms, release_ms, stuck_ms
+        self.stuck = False  # a stuck button is being reported
         self.on_setup, self.setup_ms = on_setup, setup_ms
         pull = {"up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN}.get(cfg.get("pull"))
         if pull is None:
@@ -72,17 +80,37 @@ class Buttons:
         try:
             fn(*args)
         except Exception as e:
-            if self.on_fault is not None:
-                try:
-                    self.on_fault({"event": "device", "what": "button", "active": True,
-                                   "error": "%s: %s" % (type(e).__name__, e)})
-                except Exception:
-                    pass
+            self._report(True, "%s: %s" % (type(e).__name__, e))
+
+    def _report(self, active, error=None):
+        if self.on_fault is None:
+            return
+        ev = {"event": "device", "what": "button", "active": active}
+        if error:
+            ev["error"] = error
+        try:
+            self.on_fault(ev)
+        except Exception:
+            pass
+
+    def _set_stuck(self, stuck):
+        if stuck != self.stuck:
+            self.stuck = stuck
+            self._report(stuck, "stuck" if stuck else None)
+
+    async def _wait_release(self):
+        """A stuck button: report it, poll slowly until it is released, clear it."""
+        self._set_stuck(True)
+        while await self._settle():
+            await asyncio.sleep_ms(200)
+        self._set_stuck(False)
 
     async def boot_hold(self):
         """At start-up: True (after on_factory_reset) when the button was held
-        for reset_ms; False at once when it is not pressed, or when released
-        early. Returns only after the button is released."""
+        for reset_ms and then released within release_ms of the "reset_done"
+        cue; False at once when it is not pressed, when released early, or
+        when still held release_ms after "reset_done" (stuck: reported through
+        on_fault until released). Returns only after the button is released."""
         if not await self._settle():
             return False
         t0 = self._clock()
@@ -90,8 +118,6 @@ class Buttons:
         while True:
             held = self._clock() - t0
             if held >= self.reset_ms:
-                self._call(self.on_factory_reset)
-                self._call(self.feedback, "reset_done")
                 break
             if held >= (beeps + 1) * 1000:
                 beeps += 1
@@ -100,11 +126,22 @@ class Buttons:
             if not await self._settle():
                 self._call(self.feedback, "reset_cancel")
                 return False
-        while await self._settle():  # wait for release: not a long press
+        self._call(self.feedback, "reset_done")  # release now to confirm
+        t_done = self._clock()
+        released = False
+        while self._clock() - t_done < self.release_ms:
+            if not await self._settle():
+                released = True
+                break
             await asyncio.sleep_ms(50)
+        if released:
+            self._call(self.on_factory_reset)
+        else:
+            self._call(self.feedback, "reset_cancel")
+            await self._wait_release()
         self._flag.clear()
         self.pressed = False
-        return True
+        return released
 
     async def run(self):
         while True:
@@ -135,6 +172,11 @@ class Buttons:
                         self.gestures += 1
                         count = 0
             if self.pressed:
+                if now - t_down >= self.stuck_ms:
+                    await self._wait_release()  # no gesture from a stuck button
+                    self.pressed = False
+                    self._flag.clear()
+                    return
                 if not long_fired and now - t_down >= self.long_ms:
                     long_fired = True
                     count = 0
