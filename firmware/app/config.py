@@ -351,9 +351,14 @@ def missing(cfg):
 
 
 def _read(path):
-    """The file's bytes, at most MAX_BYTES + 1 of them (a bigger file is never held whole)."""
+    """The file's bytes, at most MAX_BYTES + 1 of them (a bigger file is never held
+    whole). Sized from the file: read(MAX_BYTES + 1) asks the heap for 16 KB in one
+    block at every load, which a fragmented heap (the settings page, long after
+    boot) may not have."""
+    import os
+    size = os.stat(path)[6]
     with open(path, "rb") as f:
-        return f.read(MAX_BYTES + 1)
+        return f.read(min(size, MAX_BYTES) + 1)
 
 
 def _parse(path):
@@ -362,6 +367,8 @@ def _parse(path):
         data = _read(path)
     except OSError:
         return None, [path + ": missing"]
+    except MemoryError:
+        return None, [path + ": not enough free memory to read it"]
     return parse(data, path)
 
 
