@@ -66,6 +66,18 @@ def test_server_guards_without_browser(tmp_path):
         r = c.getresponse()
         assert r.status == 302 and r.getheader("Location").endswith("/"), r.status
         c.close()
+        # a page whose host name was re-pointed at the box (DNS rebinding) gets no
+        # settings: only requests naming the box by its address do
+        for method, path, body in (("GET", "/settings", None),
+                                   ("POST", "/settings", "password=right-password"),
+                                   ("POST", "/save", "transmitter_id=ABC123")):
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            c.request(method, path, body, headers={
+                "Host": "rebind.attacker.example", "Content-Type": "application/x-www-form-urlencoded"})
+            r = c.getresponse()
+            text = r.read().decode()
+            assert r.status == 403 and "by its address" in text, (method, path, r.status)
+            c.close()
         # GET /settings: a sign-in form, not the settings
         with urllib.request.urlopen(srv.url("/settings"), timeout=10) as r:
             page = r.read().decode()

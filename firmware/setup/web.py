@@ -77,6 +77,16 @@ def _same(a, b):
     return diff == 0
 
 
+def _host_is_address(req):
+    """True when the request names the box by an IPv4 address (with or without a
+    port). A web page whose name an attacker re-points at the box (DNS rebinding)
+    arrives with the attacker's host name: it must not reach the settings, above
+    all on a new box without an admin password. The box has no name of its own."""
+    host = (req.headers.get("Host") or "").rsplit(":", 1)[0]
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
 def _random_hex(n):
     try:
         raw = os.urandom(n)
@@ -217,6 +227,8 @@ class SetupServer:
                           status)
 
     def _settings(self, req):
+        if not _host_is_address(req):
+            return self._by_address()
         if self._has_password():
             return self._html(page.signin_page())
         return self._form_page(self._new_session(), form.values_from_config(self.cfg), {})
@@ -231,7 +243,15 @@ class SetupServer:
             body = await req.stream.readexactly(n)  # capped at MAX_BODY by the server
         return form.parse_urlencoded(body or b"")
 
+    def _by_address(self):
+        return self._html(page.message_page(
+            "Open the box by its address", "Settings are changed only at http://<the box's "
+            "IP address>/ (for example http://192.168.4.1/ on its own network). Nothing was "
+            "changed."), 403)
+
     async def _signin(self, req):
+        if not _host_is_address(req):
+            return self._by_address()
         fields = await self._fields(req)
         if fields is None:
             return self._html(page.message_page("Bad request", "not a form"), 400)
@@ -246,6 +266,8 @@ class SetupServer:
         return self._form_page(self._new_session(), form.values_from_config(self.cfg), {})
 
     async def _save(self, req):
+        if not _host_is_address(req):
+            return self._by_address()
         fields = await self._fields(req)
         if fields is None:
             return self._html(page.message_page("Bad request", "not a form"), 400)
