@@ -196,15 +196,22 @@ def validate(user=None):
     return out
 
 
+LOW_GAP = 10  # mg/dL between urgent_low and low when a wrong low is replaced
+
+
 def _usable(out, schedule):
     """What the box runs on while the settings are wrong: one bad key must not
     throw away the family's other thresholds (a stricter low, a night
-    schedule). A pair out of order goes back to its defaults; a schedule entry
-    with any problem is dropped whole."""
+    schedule). A low not above urgent_low keeps the family's urgent_low and
+    puts low LOW_GAP above it (or at its default, whichever is higher): the
+    lows are never made less strict than asked. urgent_high not above high
+    goes back to the defaults of both. A schedule entry with any problem is
+    dropped whole."""
     s = dict(out)
-    for a, b in (("urgent_high", "high"), ("low", "urgent_low")):
-        if s[a] <= s[b]:
-            s[a], s[b] = DEFAULTS[a][0], DEFAULTS[b][0]
+    if s["urgent_high"] <= s["high"]:
+        s["urgent_high"], s["high"] = DEFAULTS["urgent_high"][0], DEFAULTS["high"][0]
+    if s["low"] <= s["urgent_low"]:
+        s["low"] = min(max(DEFAULTS["low"][0], s["urgent_low"] + LOW_GAP), DEFAULTS["low"][2])
     base = dict(s)
     s["schedule"] = []
     for entry in schedule if isinstance(schedule, list) else ():

@@ -91,13 +91,22 @@ def test_one_bad_key_keeps_the_familys_other_settings():
     assert u["urgent_high"] == 300                      # the bad value: its default
     assert u["schedule"] == [{"start": 1320, "end": 420, "low": 100}]   # the bad entry dropped
     assert settings.validate(dict((k, v) for k, v in u.items())) == u   # a valid whole
-    # a pair out of order goes back to its defaults together
+    # a low not above urgent_low: the family's urgent_low stays, low goes above it
+    # (never less strict than asked: before, both went back to 70 / 55)
+    for urgent, low in ((65, 60), (70, 65), (55, 55)):
+        try:
+            settings.validate({"low": low, "urgent_low": urgent, "volume": 30})
+            assert False
+        except settings.SettingsError as e:
+            u = e.usable
+        assert (u["urgent_low"], u["volume"]) == (urgent, 30), u
+        assert u["low"] == max(70, urgent + 10) and u["low"] > low, u
+    # urgent_high not above high: both at their defaults
     try:
-        settings.validate({"low": 60, "urgent_low": 65, "volume": 30})
+        settings.validate({"high": 300, "urgent_high": 250})
         assert False
     except settings.SettingsError as e:
-        u = e.usable
-    assert (u["low"], u["urgent_low"], u["volume"]) == (70, 55, 30)
+        assert (e.usable["high"], e.usable["urgent_high"]) == (250, 300)
     # not even a dict: nothing to keep
     try:
         settings.validate([1])
