@@ -175,6 +175,11 @@ class AlarmEngine:
                     if now_s - rec[_SINCE] >= s["notice_minutes"] * 60:
                         self._clear(kind, events)
                     continue
+                if kind in HIGH_SIDE and self._outage():
+                    # played under no_data, so nobody is failing to answer it: it
+                    # does not escalate (else it came back at full level with the data)
+                    rec[_ESC] = max(rec[_ESC], now_s + self._esc_s())
+                    continue
                 if rec[_LV] < MAX_LEVEL and now_s >= rec[_ESC]:
                     rec[_LV] += 1
                     rec[_ESC] = now_s + self._esc_s()
@@ -207,10 +212,14 @@ class AlarmEngine:
         return conds.get(kind, 0)
 
     # ---- buttons -----------------------------------------------------------
+    def _outage(self):
+        """no_data is sounding: high-side glucose alarms are stale news."""
+        nd = self._alarms.get("no_data")
+        return nd is not None and nd[_ST] == SOUNDING
+
     def _target(self):
         best, best_key = None, None
-        nd = self._alarms.get("no_data")
-        outage = nd is not None and nd[_ST] == SOUNDING
+        outage = self._outage()
         for kind in self._alarms:
             rec = self._alarms[kind]
             if rec[_ST] != SOUNDING:

@@ -398,6 +398,22 @@ def test_during_an_outage_no_data_is_played_over_an_escalated_high_not_over_a_lo
     # a press snoozes no_data first; the high then plays again
     assert kinds(eng.snooze(80 * MIN), "alarm_snooze") == ["no_data"]
     assert eng.loudest()["type"] == "urgent_high"
+    # while no_data sounds, a high-side alarm played under it does not escalate
+    # (nobody is failing to answer it); it goes on from where it was afterwards
+    eng = make()
+    series(eng, 0, [320] * 3)
+    level = alarm(eng, "urgent_high")["level"]
+    ev = []
+    for m in range(30, 120, 1):                       # no_data from minute 30 on
+        ev += eng.tick(m * MIN)
+    assert alarm(eng, "urgent_high")["level"] == level, alarm(eng, "urgent_high")
+    assert not [e for e in ev if e["event"] == "alarm_escalate" and e["type"] == "urgent_high"]
+    assert [e for e in ev if e["event"] == "alarm_escalate" and e["type"] == "no_data"]
+    eng.snooze(120 * MIN)                             # no_data snoozed: the high is heard again
+    ev = []
+    for m in range(121, 140, 1):
+        ev += eng.tick(m * MIN)
+    assert [e for e in ev if e["event"] == "alarm_escalate" and e["type"] == "urgent_high"]
     # data back: no_data clears and the highs rank as before
     eng = make()
     series(eng, 0, [320] * 3)
