@@ -72,7 +72,7 @@ def _factory_files(app):
     from app import fsutil
     cfg = app.config_path
     return (cfg, cfg + fsutil.BAK, cfg + fsutil.TMP, BOND_FILE, NS_QUEUE_FILE,
-            NS_QUEUE_FILE + ".tmp")
+            NS_QUEUE_FILE + fsutil.TMP)
 
 
 def _wipe(paths):
@@ -153,7 +153,7 @@ def _source(app):
     from link import Link
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
-                 "bond_path": "ble_secrets.json", "resume_dex_s": app.rtc.last_dex or None},
+                 "bond_path": BOND_FILE, "resume_dex_s": app.rtc.last_dex or None},
                 app.on_reading, lambda ev: on_link_event(app, ev))
     app.link = link
     last = {"ms": clock.ms(), "n": -1}
@@ -182,8 +182,7 @@ _LINK_GOOD = ("authenticated", "bonded", "encrypted")
 # 5 minutes): bond_lost sounds when BOND_FAILS sessions in a row authenticated
 # but ended without a bond or encryption (a lost bond that does not come back,
 # or a fresh box that never bonds: no bond_lost event then), and clears once a
-# bond works.
-_BOND_OK = ("bonded", "encrypted")
+# bond works (bonded, encrypted).
 BOND_FAILS = 2
 
 
@@ -267,7 +266,7 @@ def _forwarding(app):
                                  "token": ns.get("token") or None,
                                  "lan": bool(ns.get("allow_http")),
                                  "ca_file": ns.get("ca_file") or None}, on_condition=cond,
-                                wifi=keeper, store_path="nsqueue.bin", on_server_date=ts.offer_date)
+                                wifi=keeper, store_path=NS_QUEUE_FILE, on_server_date=ts.offer_date)
         app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
         app.before_reset.append(up.flush_to_flash)  # unsent readings survive a settings restart
         supervise(app, "nightscout", up.run, 600)

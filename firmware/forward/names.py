@@ -20,13 +20,14 @@ def _now_s():
     return clock.ms() // 1000
 
 
-def _is_ipv4(host):
+def is_ipv4(host):
+    """True for a dotted IPv4 literal such as 192.168.4.1."""
     parts = host.split(".")
     return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
 
 
 def resolve(host, port):
-    if _is_ipv4(host):
+    if is_ipv4(host):
         return (host, port)
     key = (host, port)
     now = _now_s()

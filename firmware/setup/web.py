@@ -82,9 +82,8 @@ def _host_is_address(req):
     port). A web page whose name an attacker re-points at the box (DNS rebinding)
     arrives with the attacker's host name: it must not reach the settings, above
     all on a new box without an admin password. The box has no name of its own."""
-    host = (req.headers.get("Host") or "").rsplit(":", 1)[0]
-    parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+    from forward.names import is_ipv4
+    return is_ipv4((req.headers.get("Host") or "").rsplit(":", 1)[0])
 
 
 def _random_hex(n):

@@ -1,7 +1,7 @@
 """forward.names, the forwarders' name lookups: getaddrinfo blocks the whole
 board while a DNS server does not answer, so it must be called rarely, whatever
 the uploads do."""
-from forward import names as http
+from forward import names
 
 
 class FakeSocket:
@@ -18,79 +18,64 @@ class FakeSocket:
         return [(2, 1, 0, "", self.answer)]
 
 
-class FakeClock:
-    def __init__(self):
-        self.t = 0
+class World:
+    """names with a fake resolver and clock for the length of a `with` block."""
 
-    def now_s(self):
-        return self.t
+    def __enter__(self):
+        self.sock, self.t = FakeSocket(), 0
+        self._real = (names.socket, names._now_s)
+        names.socket, names._now_s = self.sock, lambda: self.t
+        names._addr_cache.clear()
+        return self
 
-
-def _world():
-    sock, clk = FakeSocket(), FakeClock()
-    real = (http.socket, http._now_s)
-    http.socket, http._now_s = sock, clk.now_s
-    http._addr_cache.clear()
-    return sock, clk, real
-
-
-def _restore(real):
-    http.socket, http._now_s = real
-    http._addr_cache.clear()
+    def __exit__(self, *exc):
+        names.socket, names._now_s = self._real
+        names._addr_cache.clear()
 
 
 def test_a_name_is_looked_up_once_and_again_only_after_resolve_again_s():
-    sock, clk, real = _world()
-    try:
-        assert http.resolve("ns.example.org", 443) == ("10.0.0.7", 443)
+    with World() as w:
+        assert names.resolve("ns.example.org", 443) == ("10.0.0.7", 443)
         for _ in range(10):   # every upload
-            http.resolve("ns.example.org", 443)
-        assert sock.calls == 1
+            names.resolve("ns.example.org", 443)
+        assert w.sock.calls == 1
         # the server is down: every retry forgets the address (before: a blocking
         # lookup at every retry of an outage)
-        for t in range(60, http.RESOLVE_AGAIN_S, 60):
-            clk.t = t
-            http.forget_address("ns.example.org", 443)
-            assert http.resolve("ns.example.org", 443) == ("10.0.0.7", 443)
-        assert sock.calls == 1
-        clk.t = http.RESOLVE_AGAIN_S
-        sock.answer = ("10.0.0.8", 443)   # it moved
-        assert http.resolve("ns.example.org", 443) == ("10.0.0.8", 443) and sock.calls == 2
-    finally:
-        _restore(real)
+        for t in range(60, names.RESOLVE_AGAIN_S, 60):
+            w.t = t
+            names.forget_address("ns.example.org", 443)
+            assert names.resolve("ns.example.org", 443) == ("10.0.0.7", 443)
+        assert w.sock.calls == 1
+        w.t = names.RESOLVE_AGAIN_S
+        w.sock.answer = ("10.0.0.8", 443)   # it moved
+        assert names.resolve("ns.example.org", 443) == ("10.0.0.8", 443) and w.sock.calls == 2
 
 
 def test_a_failed_lookup_keeps_the_old_address_or_waits_before_trying_again():
-    sock, clk, real = _world()
-    try:
-        http.resolve("ns.example.org", 443)
-        clk.t = 2 * http.RESOLVE_AGAIN_S
-        http.forget_address("ns.example.org", 443)
-        sock.answer = None            # DNS down: the old address is still the best guess
-        assert http.resolve("ns.example.org", 443) == ("10.0.0.7", 443) and sock.calls == 2
-        assert http.resolve("ns.example.org", 443) == ("10.0.0.7", 443) and sock.calls == 2
+    with World() as w:
+        names.resolve("ns.example.org", 443)
+        w.t = 2 * names.RESOLVE_AGAIN_S
+        names.forget_address("ns.example.org", 443)
+        w.sock.answer = None            # DNS down: the old address is still the best guess
+        assert names.resolve("ns.example.org", 443) == ("10.0.0.7", 443) and w.sock.calls == 2
+        assert names.resolve("ns.example.org", 443) == ("10.0.0.7", 443) and w.sock.calls == 2
         # never resolved: a failure is remembered for RESOLVE_FAILED_S
         for t in (0, 60, 299):
-            clk.t = 10000 + t
+            w.t = 10000 + t
             try:
-                http.resolve("other.example.org", 443)
+                names.resolve("other.example.org", 443)
                 assert False, "resolved"
             except OSError:
                 pass
-        assert sock.calls == 3
-        clk.t = 10000 + http.RESOLVE_FAILED_S
-        sock.answer = ("10.0.0.9", 443)
-        assert http.resolve("other.example.org", 443) == ("10.0.0.9", 443) and sock.calls == 4
-    finally:
-        _restore(real)
+        assert w.sock.calls == 3
+        w.t = 10000 + names.RESOLVE_FAILED_S
+        w.sock.answer = ("10.0.0.9", 443)
+        assert names.resolve("other.example.org", 443) == ("10.0.0.9", 443) and w.sock.calls == 4
 
 
 def test_an_ip_literal_is_never_looked_up():
-    sock, clk, real = _world()
-    try:
-        assert http.resolve("192.168.1.20", 17580) == ("192.168.1.20", 17580)
-        assert sock.calls == 0
-        http.resolve("192.168.1.x", 80)  # not a literal: looked up
-        assert sock.calls == 1
-    finally:
-        _restore(real)
+    with World() as w:
+        assert names.resolve("192.168.1.20", 17580) == ("192.168.1.20", 17580)
+        assert w.sock.calls == 0
+        names.resolve("192.168.1.x", 80)  # not a literal: looked up
+        assert w.sock.calls == 1
