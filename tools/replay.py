@@ -43,7 +43,7 @@ MAX_GAP_MIN = 366 * 1440  # a longer gap is a wrong minute (replay ticks through
 _INF = float("inf")
 
 
-CODES_MAX = 13  # a Dexcom value up to this is a status code, not a glucose (firmware: dexcom/glucose.py)
+from dexcom.protocol import GLUCOSE_MAX_CODE as CODES_MAX  # noqa: E402 (codes, not glucose)
 
 
 def glucose_cell(text):
@@ -119,7 +119,8 @@ def header_columns(cells):
 
 def split_cells(line):
     """The cells of one CSV line, quotes taken off ("a, b" is one cell and ""
-    inside quotes one quote); ValueError on a quote left open."""
+    inside quotes one quote); ValueError on a quote left open. By hand because
+    the replay runs on MicroPython, which has no `csv` (nor has micropython-lib)."""
     if '"' not in line:
         return line.split(",")
     cells, cell, quoted, i, n = [], [], False, 0, len(line)
