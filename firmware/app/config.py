@@ -401,7 +401,8 @@ def parse(data, name):
 def duplicate_keys(data):
     """Paths ("alarms.low", "wifi[].ssid") of keys that occur twice in one object of
     `data`, the bytes of valid JSON (parsers silently keep the last of them).
-    Walks bytes: structural characters are ASCII, never part of a UTF-8 sequence."""
+    Walks bytes: structural characters are ASCII, never part of a UTF-8 sequence.
+    By hand because MicroPython's json has no object_pairs_hook to see them."""
     stack = []  # one per open container: [keys seen or None for a list, its path]
     last = None  # the most recent key of the innermost object
     out = []
