@@ -8,7 +8,8 @@
 #           i persistent-high age s, h minute of day (-1 unknown),
 #           i predictor age s, 9f predictor state (Predictor.save()), B reading count
 #   alarm   B type, B status, B level, B priority, i age s, i snooze left s,
-#           h sgv at snooze (-1 none), B reason index (255 unknown), B spare
+#           h sgv at snooze (-1 none; a condition: two older reason indexes,
+#           low byte first, 127 none), B reason index (255 unknown), B spare
 # Not restored: device and forwarding conditions (their parts raise them again
 # at boot or at their next check if the fault is still there, but most report
 # only changes, so a restored one would never clear), and any condition whose
@@ -23,6 +24,7 @@ _RAISED_AGAIN = ("device", "forwarding")
 _HEAD = "<BBhiihi9fB"
 _ALARM = "<BBBBiihBB"
 _NONE = -0x7FFFFFFF
+_NO_REASON = 127   # in a condition's aux field; REASONS stays under 127 entries
 
 
 def _ago(now, t):
@@ -42,11 +44,30 @@ def save(eng):
         rec = eng._alarms[kind]
         reason = rec[_e._REASON]
         aux = rec[_e._AUX] if isinstance(rec[_e._AUX], int) else -1
+        if kind in _e.CONDITIONS:
+            aux = _older_reasons(rec)
         until = 0 if rec[_e._UNTIL] is None else int(rec[_e._UNTIL] - now)
         out += struct.pack(_ALARM, _e.TYPES.index(kind), rec[_e._ST], rec[_e._LV], rec[_e._PRIO],
                            int(now - rec[_e._SINCE]), until, aux,
                            _e.REASONS.index(reason) if reason in _e.REASONS else 255, 0)
     return bytes(out)
+
+
+def _older_reasons(rec):
+    """A condition's other active reasons (up to two, the newest kept), so a
+    reset does not forget a problem that still holds behind the newest one."""
+    older = [_e.REASONS.index(r) for r in rec[_e._AUX] if r != rec[_e._REASON] and r in _e.REASONS]
+    older = ([_NO_REASON, _NO_REASON] + older)[-2:]
+    return older[0] | older[1] << 8
+
+
+def _reasons(reason, aux):
+    names = []
+    if aux >= 0:   # -1: written by a firmware that kept only the newest reason
+        for i in (aux & 0xFF, aux >> 8):
+            if i < len(_e.REASONS):
+                names.append(_e.REASONS[i])
+    return names + [reason]
 
 
 def restore(eng, data, now_s, away_s=0):
@@ -88,7 +109,7 @@ def restore(eng, data, now_s, away_s=0):
         if kind in _RAISED_AGAIN or (kind in _e.CONDITIONS and reason == "unknown"):
             continue
         until = saved + f[5] if f[1] == _e.SNOOZED else None
-        aux = [reason] if kind in _e.CONDITIONS else (None if f[6] < 0 else f[6])
+        aux = _reasons(reason, f[6]) if kind in _e.CONDITIONS else (None if f[6] < 0 else f[6])
         rec = [f[1], f[2], saved - f[4], reason, until, now_s + eng._esc_s(), f[3], aux]
         eng._alarms[kind] = rec
         if f[1] == _e.SOUNDING:

@@ -1128,6 +1128,28 @@ def test_restore_reads_the_documented_layout():
         assert "bad alarm record" in str(e)
 
 
+def test_restore_keeps_every_reason_of_a_condition():
+    # two link problems at once: the older one must not be forgotten at a reset, or
+    # clearing the newer one after it silences the alarm while the older still holds
+    eng = make()
+    eng.set_condition("link", "bond_lost", True, 0)
+    eng.set_condition("link", "no_transmitter", True, MIN)
+    eng.set_condition("sensor", "warmup", True, MIN)
+    eng.set_condition("sensor", "stopped", True, MIN)
+    eng2 = make()
+    eng2.restore(eng.save(), 1000)
+    assert [(a["type"], a["reason"]) for a in eng2.active()] == [
+        ("sensor", "stopped"), ("link", "no_transmitter")]
+    eng2.set_condition("link", "no_transmitter", False, 1000 + MIN)
+    assert [(a["type"], a["reason"]) for a in eng2.active()] == [
+        ("sensor", "stopped"), ("link", "bond_lost")]
+    eng2.set_condition("sensor", "stopped", False, 1000 + MIN)
+    eng2.set_condition("link", "bond_lost", False, 1000 + MIN)
+    assert [a["type"] for a in eng2.active()] == ["sensor"]
+    eng2.set_condition("sensor", "warmup", False, 1000 + MIN)
+    assert eng2.active() == []
+
+
 def test_restored_sgv_and_predictor_carry_on():
     eng = make()
     feed(eng, 0, 100, mod=600)
