@@ -124,6 +124,27 @@ def test_the_leaders_date_header_judges_freshness_and_the_future(monkeypatch):
     assert len(got) == 6, got
 
 
+def test_readings_are_dated_on_the_boxs_clock_when_the_leaders_runs_apart(monkeypatch):
+    # the box ages a reading by its own clock (main._take_reading): a leader whose
+    # clock is 30 min behind must not make every reading 30 min old, which is
+    # stale (no glucose alarm at all) and brings no_data 5 min after each reading
+    for skew in (1800, -1800, 20):
+        srv = CannedServer()
+        wall = {"s": T0 + skew}
+        f, got, conds, now = _follower(monkeypatch, srv, wall)
+        for k in range(3):
+            srv.date_header = _http_date(T0 + k * 300)
+            srv.entries.append((T0 + k * 300 - 10, 120 + k))
+            asyncio.run(f.poll())
+            age_by_box = wall["s"] - got[-1][1]
+            assert age_by_box == 10 or (abs(skew) < 60 and age_by_box == 10 + skew), (skew, age_by_box)
+            assert got[-1][0] == got[-1][1]             # dex_s = unix_s for a follower
+            now["ms"] += 300000
+            wall["s"] += 300
+        assert [r[2] for r in got] == [120, 121, 122], got   # find[date][$gt] still in the leader's dates
+        assert f.last_ms == (T0 + 2 * 300 - 10) * 1000
+
+
 def _http_date(unix_s):
     import time as _t
     return _t.strftime("%a, %d %b %Y %H:%M:%S GMT", _t.gmtime(unix_s))

@@ -14,8 +14,10 @@
 # (newest first; `date` in Unix ms, `sgv` mg/dL, `direction`).
 #
 # on_reading(reading) gets each new entry, oldest first, as a Reading tuple
-# (firmware/reading.py): source "live", unix_s = entry date // 1000, dex_s =
-# unix_s (a follower has no transmitter clock), state 6 (the transmitter's
+# (firmware/reading.py): source "live", unix_s = entry date // 1000 (moved onto
+# this box's clock when the server's Date header is more than SKEW_S apart from
+# it: the box ages readings by its own clock), dex_s = unix_s (a follower has
+# no transmitter clock), state 6 (the transmitter's
 # "ok"), trend in mg/dL/min x10 from the previous entry when it is at most
 # 10 min older, else from the direction arrow's mid-rate. sgv below 39 (the
 # Dexcom error codes) or above 600 (no CGM reads so high) becomes None (no
@@ -51,6 +53,7 @@ COUNT = 12                    # then new ones (a one-hour gap after an outage is
 MAX_BODY = 6144
 TIMEOUT_S = 15
 FUTURE_S = 300                # an entry dated further ahead of "now" is not a reading of now
+SKEW_S = 60                   # the server's clock further apart from the box's: readings are re-dated
 # mid-rate of each arrow (mg/dL/min x10), the bands of forward.entries._ARROWS
 _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
                 "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
@@ -196,13 +199,17 @@ class Follower:
             self._set("leader_auth", False)
             if status != 200:
                 raise ValueError("HTTP %d" % status)
-            now = self._unix() if server_now is None else server_now
+            box_now = self._unix()
+            now = box_now if server_now is None else server_now
             readings = parse_entries(body, self.last_ms, self.prev)
             ahead = 0
             if now is not None:
                 while readings and readings[-1][1] > now + FUTURE_S:
                     ahead = readings.pop()[1] - now  # newest last
-            self._take(readings, now)
+            skew = 0
+            if server_now is not None and box_now is not None and abs(box_now - server_now) > SKEW_S:
+                skew = box_now - server_now
+            self._take(readings, now, skew)
             if ahead:
                 raise ValueError("an entry dated %d s after the %s's clock" % (
                     ahead, "server" if server_now is not None else "box"))
@@ -216,10 +223,11 @@ class Follower:
             http.forget_address(self.host, self.port)  # a leader may come back on a new IP
         self.check_silent()
 
-    def _take(self, readings, wall):
+    def _take(self, readings, wall, skew=0):
         now = self._ms()
         for r in readings:
-            self.on_reading(r)
+            # the box ages a reading by its own clock: date it there
+            self.on_reading(r if not skew else (r[0] + skew, r[1] + skew) + r[2:])
             self.last_ms = r[1] * 1000
             self.prev = (r[1], r[2])
             if wall is None or wall - r[1] < self.silent_ms // 1000:
