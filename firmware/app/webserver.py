@@ -1,12 +1,18 @@
 # A microdot server with bounds, shared by the LAN API and the setup page:
 # at most `max_connections` requests at once (more are closed unanswered),
 # `timeout_s` per request (slow clients are cut off), request lines of at
-# most `line_max` bytes and bodies of at most `max_body` bytes (BadRequest:
-# microdot answers 400). A failing request is logged and never takes the
-# server down.
+# most `line_max` bytes, a head (request line and headers) of at most
+# HEAD_LINES lines and HEAD_MAX bytes, and bodies of at most `max_body` bytes
+# (BadRequest: microdot answers 400). microdot keeps every header in a dict: a
+# LAN client sending thousands of short header lines within the timeout
+# would otherwise fill the heap the alarm task allocates from. A failing
+# request is logged and never takes the server down.
 import asyncio
 
 from microdot import Microdot
+
+HEAD_LINES = 40    # a browser sends about 10-15 headers
+HEAD_MAX = 3072    # bytes of request line and headers together
 
 
 class BadRequest(ValueError):
@@ -15,19 +21,27 @@ class BadRequest(ValueError):
 
 class BoundedReader:
     """The request stream, refusing to buffer a line past line_max (microdot's
-    readline is unbounded) or a body past max_body."""
+    readline is unbounded), a head past HEAD_LINES / HEAD_MAX (microdot reads
+    the head, and only the head, with readline) or a body past max_body."""
 
     def __init__(self, reader, line_max, max_body):
         self.r = reader
         self.buf = b""
         self.line_max = line_max
         self.max_body = max_body
+        self.head_lines = 0
+        self.head_bytes = 0
 
     async def readline(self):
         while True:
             i = self.buf.find(b"\n")
             if i >= 0:
                 line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                self.head_lines += 1
+                self.head_bytes += len(line)
+                if self.head_lines > HEAD_LINES or self.head_bytes > HEAD_MAX:
+                    raise BadRequest("request head over %d lines or %d bytes"
+                                     % (HEAD_LINES, HEAD_MAX))
                 return line
             if len(self.buf) > self.line_max:
                 raise BadRequest("line too long")

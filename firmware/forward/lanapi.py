@@ -79,7 +79,7 @@ def _bounds(args):
         if v is not None:
             try:
                 out[op] = int(float(v))
-            except ValueError:
+            except (ValueError, OverflowError):  # "soon", "nan"; "1e999" is inf
                 raise BadRequest("find[date][$%s]: not a number" % op)
     return out
 

@@ -49,6 +49,31 @@ def status_and_json(data):
         return st, body.decode()
 
 
+async def flood_headers(good, n):
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    data = b""
+    try:
+        w.write(("GET /sgv.json?count=1 HTTP/1.1\r\nHost: box\r\n" + good).encode())
+        for i in range(0, n, 100):
+            w.write("".join("X-%d: 1\r\n" % k for k in range(i, i + 100)).encode())
+            await w.drain()
+        w.write(b"\r\n")
+        await w.drain()
+    except OSError:  # the server answered and closed while we were still sending
+        pass
+    while True:
+        try:
+            c = await r.read(512)
+        except OSError:
+            break
+        if not c:
+            break
+        data += c
+    w.close()
+    await w.wait_closed()
+    return data
+
+
 async def get(path, headers=""):
     return status_and_json(await req(("GET %s HTTP/1.1\r\nHost: box\r\n%s\r\n" % (path, headers)).encode()))
 
@@ -84,6 +109,13 @@ async def main():
     out["post"] = status_and_json(await req(b"POST /sgv.json HTTP/1.1\r\nContent-Length: 5\r\n" + good.encode() + b"\r\nhello"))[0]
     out["garbage"] = status_and_json(await req(b"\x16\x03\x01 hello there\r\n\r\n"))[0]
     out["long_line"] = status_and_json(await req(b"GET /" + b"a" * 4000 + b" HTTP/1.1\r\n\r\n"))[0]
+    # a date bound too large for an int is a bad request, not a server error
+    out["bad_find_inf"] = (await get("/api/v1/entries.json?find[date][$gt]=1e999", good))[0]
+    # a flood of short header lines (each under the line limit): refused once
+    # the head passes its bound, not stored header by header until the heap is gone
+    out["header_flood"] = status_and_json(await flood_headers(good, 3000))[0]
+    out["many_small_headers_ok"] = (await get("/sgv.json?count=1", good + "".join(
+        "X-%d: %s\r\n" % (i, "v" * 40) for i in range(20))))[0]
     # a slow client (never finishes its request) is cut off after request_timeout_s
     t0 = fwenv.now_ms()
     data = await req(b"GET /sgv.json HTTP/1.1\r\nHost: x\r\n")
