@@ -51,6 +51,30 @@ def test_cpython_entry_gives_the_same_lines(tmp_path):
         [json.loads(line)["t"] for line in cp.splitlines()]
 
 
+def test_a_long_trace_replays_in_constant_memory_on_micropython(tmp_path):
+    # recorded exports run to months (the largest shared one, 12,310 rows, stopped
+    # `make replay` with a MemoryError): a year of readings in a 512 KB heap
+    import math
+    rows = []
+    for i in range(365 * 288):
+        v = 130 + 90 * math.sin(i / 40.0) + 25 * math.sin(i / 7.3)
+        rows.append("%d,%s" % (5 * i, "" if i % 97 == 0 else "%d" % max(40, v)))
+    path = _write(tmp_path, rows, "minute,cgm")
+    mp = run_micropython([os.path.join(ROOT, "tools", "replay.py"), path], heap="512K")
+    assert mp.stderr == ""
+    cp = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "replay.py"), path],
+                        capture_output=True, text=True, check=True).stdout
+    assert mp.stdout == cp
+    assert sum(1 for line in cp.splitlines() if '"urgent_low"' in line) > 300
+
+
+def test_an_error_late_in_a_long_trace_prints_no_onset(tmp_path):
+    rows = ["%d,%d" % (5 * i, 50 if i % 288 < 10 else 120) for i in range(3000)] + ["15000,abc"]
+    path = _write(tmp_path, rows, "minute,cgm")
+    r = run_micropython([os.path.join(ROOT, "tools", "replay.py"), path], check=False)
+    assert r.returncode == 2 and r.stdout == "" and "line 3002" in r.stderr, (r.stdout[:200], r.stderr)
+
+
 def test_make_s_replay_prints_nothing_else(tmp_path):
     path = _trace(tmp_path)
     r = subprocess.run(["make", "-s", "replay", "TRACE=" + path], cwd=ROOT, capture_output=True,

@@ -16,9 +16,13 @@ Default settings, no button presses. The engine sees now_s = minute * 60; it
 gets each reading when it is taken (age 0) and a tick every TICK_S seconds
 between readings, as the device would. Output lines: {"t": minute, "type",
 "priority", "sgv"} for every onset (an alarm that stays active is printed once,
-until it clears). Python callers: replay(rows) -> list of onset dicts, where rows
-is a list of (minute, cgm or None); read_trace(path) -> rows; cgm_cell(text) and
-reference_cell(text) -> float or None (also the alarm bench's rules).
+until it clears). The file is read twice, a row at a time (checked first, so an
+error prints no onset; never held whole, so a year of readings replays in a small
+heap). Python callers: onsets(rows) yields onset dicts and replay(rows) lists them,
+where rows is an iterable of (minute, cgm or None); check_trace(path) raises
+TraceError, trace_readings(path) yields rows, read_trace(path) does both into a
+list; cgm_cell(text) and reference_cell(text) -> float or None (also the alarm
+bench's rules).
 """
 import json
 import sys
@@ -71,10 +75,14 @@ def cgm_cell(text):
     return v
 
 
+def usable(v):
+    """A cgm value once the units are checked: None for a status code
+    (0..CODES_MAX), which no sensor reports as glucose."""
+    return None if v is None or v <= CODES_MAX else v
+
+
 def usable_cgm(values):
-    """The readings of a cgm column once its units are checked: None for a status
-    code (0..CODES_MAX), which no sensor reports as glucose."""
-    return [None if v is None or v <= CODES_MAX else v for v in values]
+    return [usable(v) for v in values]
 
 
 def reference_cell(text):
@@ -196,9 +204,13 @@ MMOL_MAX = 35.0  # every reading under this: the file is in mmol/L (33.3 = 600 m
 
 def check_units(values, path):
     """A file whose every glucose is under MMOL_MAX is in mmol/L, not mg/dL: no single
-    cell can tell (5.5 would read as an urgent low), the whole file can."""
-    seen = [v for v in values if v is not None]
-    if seen and max(seen) < MMOL_MAX:
+    cell can tell (5.5 would read as an urgent low), the whole file can. `values`:
+    any iterable, read once."""
+    top = None
+    for v in values:
+        if v is not None and (top is None or v > top):
+            top = v
+    if top is not None and top < MMOL_MAX:
         raise TraceError("%s: every glucose value is under %d: mmol/L? the trace must be in mg/dL "
                          "(multiply by 18)" % (path, MMOL_MAX))
 
@@ -240,41 +252,60 @@ def cell_value(cell, path, n, read=None):
         raise TraceError("%s line %d: bad number %r: %s" % (path, n, cell, e))
 
 
-def read_trace(path):
-    minutes, values = [], []
+# A trace is read twice, a row at a time, never held whole: recorded exports run
+# to months, and a list of them does not fit MicroPython's heap. The first pass
+# checks the whole file, so a bad line late in it prints no onset at all.
+def _cells(path):
     for n, minute, cell, _ in trace_rows(path):
-        minutes.append(minute)
-        values.append(cell_value(cell, path, n))
-    check_units(values, path)
-    return [(m, None if v is None else int(v + 0.5)) for m, v in zip(minutes, usable_cgm(values))]
+        yield minute, cell_value(cell, path, n)
 
 
-def replay(rows, settings=None):
+def check_trace(path):
+    """TraceError (or OSError) for a file replay cannot take; reads it once."""
+    check_units((v for _, v in _cells(path)), path)
+
+
+def trace_readings(path):
+    """(minute, mg/dL or None) of a checked trace, a row at a time."""
+    for minute, v in _cells(path):
+        v = usable(v)
+        yield minute, None if v is None else int(v + 0.5)
+
+
+def read_trace(path):
+    check_trace(path)
+    return list(trace_readings(path))
+
+
+def onsets(rows, settings=None):
+    """The onsets of the engine over rows ((minute, cgm or None) in any iterable),
+    as they happen."""
     engine = AlarmEngine(alarm_settings.validate(settings or {}))
-    onsets, active = [], {}
-
-    def handle(events, minute):
-        for e in events:
-            kind = e["type"]
-            if e["event"] == "alarm_onset" and kind not in active:
-                active[kind] = True
-                onsets.append({"t": minute, "type": kind, "priority": e["priority"],
-                               "sgv": e.get("sgv")})
-            elif e["event"] == "alarm_clear":
-                active.pop(kind, None)
-
+    active = {}
     t_prev = None
     for minute, cgm in rows:
         now = minute * 60
+        steps = []
         if t_prev is not None:
             t = t_prev + TICK_S
             while t < now:
-                handle(engine.tick(t), t // 60)
+                steps.append((engine.tick(t), t // 60))
                 t += TICK_S
         r = reading.make(now, None, cgm, None, 6, reading.LIVE)
-        handle(engine.on_reading(r, now), minute)
+        steps.append((engine.on_reading(r, now), minute))
         t_prev = now
-    return onsets
+        for events, at in steps:
+            for e in events:
+                kind = e["type"]
+                if e["event"] == "alarm_onset" and kind not in active:
+                    active[kind] = True
+                    yield {"t": at, "type": kind, "priority": e["priority"], "sgv": e.get("sgv")}
+                elif e["event"] == "alarm_clear":
+                    active.pop(kind, None)
+
+
+def replay(rows, settings=None):
+    return list(onsets(rows, settings))
 
 
 def main(argv):
@@ -282,14 +313,14 @@ def main(argv):
         sys.stderr.write("usage: replay.py trace.csv\n")
         return 2
     try:
-        rows = read_trace(argv[1])
+        check_trace(argv[1])
     except TraceError as e:
         sys.stderr.write("replay: %s\n" % (e,))
         return 2
     except OSError as e:
         sys.stderr.write("replay: cannot read %s: %s\n" % (argv[1], e))
         return 2
-    for o in replay(rows):
+    for o in onsets(trace_readings(argv[1])):
         # fixed key order, so both runtimes print the same bytes
         print('{"t": %d, "type": %s, "priority": %s, "sgv": %s}' % (
             o["t"], json.dumps(o["type"]), json.dumps(o["priority"]), json.dumps(o["sgv"])))
