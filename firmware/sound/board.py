@@ -16,12 +16,19 @@
 #              null (driven high at start so the board stays on when USB power
 #              goes), "battery_adc_pin": int or null (ADC1, GPIO32-39),
 #              "battery_divider": number (battery volts per volt at the pin)}
-# Output pins must be ESP32 output-capable (not 34-39).
+# Output pins must be ESP32 output-capable (not 34-39). No pin may be one of
+# the module's flash pins (6-11) or a GPIO the ESP32 lacks (20, 24, 28-31).
+# The button must not be a strapping pin that a press at power-on (the
+# factory reset gesture, or a stuck button) turns into a boot that never
+# starts the firmware: GPIO0 pulled low (ROM download mode) or GPIO12 pulled
+# high (flash at 1.8 V).
 import json
 import os
 
 BOARDS_DIRS = ("boards", "/boards")
 INPUT_ONLY = (34, 35, 36, 37, 38, 39)
+FLASH = (6, 7, 8, 9, 10, 11)
+MISSING = (20, 24, 28, 29, 30, 31)
 
 
 class BoardError(ValueError):
@@ -72,6 +79,10 @@ def _pin(d, key, where, name, output):
     p = _get(d, key, where, name)
     if not isinstance(p, int) or isinstance(p, bool) or p < 0 or p > 39:
         raise BoardError("board %r: %r must be a GPIO number 0-39, got %r" % (name, where + key, p))
+    if p in FLASH:
+        raise BoardError("board %r: %r is GPIO%d, one of the flash pins (6-11)" % (name, where + key, p))
+    if p in MISSING:
+        raise BoardError("board %r: %r: the ESP32 has no GPIO%d" % (name, where + key, p))
     if output and p in INPUT_ONLY:
         raise BoardError("board %r: %r is GPIO%d, which is input-only" % (name, where + key, p))
     return p
@@ -121,6 +132,11 @@ def validate(data, name="?"):
     if pull is not None and btn["pin"] in INPUT_ONLY:
         raise BoardError("board %r: 'button.pin' GPIO%d has no internal pull; set 'pull': null"
                          " and fit an external resistor" % (name, btn["pin"]))
+    pressed_high = not btn.get("active_low", True)
+    if (btn["pin"] == 0 and not pressed_high) or (btn["pin"] == 12 and pressed_high):
+        raise BoardError("board %r: 'button.pin' GPIO%d held at power-on stops the boot (%s):"
+                         " use another pin" % (name, btn["pin"], "download mode" if btn["pin"] == 0
+                                               else "flash voltage"))
     pw = data.get("power")
     if pw is not None:
         if not isinstance(pw, dict):

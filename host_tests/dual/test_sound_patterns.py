@@ -160,6 +160,44 @@ def test_missing_or_bad_pins_name_the_key():
     assert "button.pin" in _err(d)
 
 
+
+def test_flash_and_missing_gpios_are_refused():
+    # GPIO6-11 are the module's SPI flash (driving one crashes the board at
+    # once); 20, 24 and 28-31 do not exist on the ESP32
+    for pin in (6, 7, 8, 9, 10, 11):
+        for where in ("buzzer", "led", "button"):
+            d = _devkit()
+            if where == "led":
+                d["led"]["pins"]["blue"] = pin
+            else:
+                d[where]["pin"] = pin
+            e = _err(d)
+            assert e is not None and "flash" in e, (pin, where, e)
+    for pin in (20, 24, 28, 29, 30, 31):
+        d = _devkit()
+        d["buzzer"]["pin"] = pin
+        e = _err(d)
+        assert e is not None and "no GPIO%d" % pin in e, (pin, e)
+    assert "flash" in _err(_stick(hold_pin=6))
+
+
+def test_a_button_that_would_stop_the_boot_is_refused():
+    # held at power-on (the factory reset gesture, or a stuck button): GPIO0
+    # low starts the ROM download mode, GPIO12 high sets the flash to 1.8 V;
+    # either way the box never starts and nothing sounds
+    d = _devkit()
+    d["button"] = {"pin": 0, "pull": "up", "active_low": True}
+    e = _err(d)
+    assert e is not None and "GPIO0" in e and "boot" in e, e
+    d["button"] = {"pin": 12, "pull": "down", "active_low": False}
+    e = _err(d)
+    assert e is not None and "GPIO12" in e and "boot" in e, e
+    d["button"] = {"pin": 12, "pull": "up", "active_low": True}  # pressed = low: boots
+    assert _err(d) is None
+    d["button"] = {"pin": 2, "pull": "up", "active_low": True}   # low with GPIO0 high: boots
+    assert _err(d) is None
+
+
 def _stick(**pw):
     return {"buzzer": {"kind": "pwm", "pin": 2}, "led": {"kind": "single", "pin": 19},
             "button": {"pin": 37, "pull": None, "active_low": True}, "power": pw}
