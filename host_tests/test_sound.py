@@ -112,6 +112,34 @@ def test_pattern_timing_from_pin_log_and_escalation():
     assert len(bursts([tuple(p) for p in cases["medium/3"]["pulses"]])[0]) == 10  # high's 10
 
 
+VOLUME_BODY = r'''
+machine.set_log_limit(30000)
+ann = annunciator.Annunciator(B, clock_ms=now)
+res = {}
+async def main():
+    asyncio.create_task(ann.run())
+    for name, alarm in (("medium", {"priority": "medium", "level": 0}),
+                        ("medium_40", {"priority": "medium", "level": 0, "volume": 40}),
+                        ("medium_40_escalated", {"priority": "medium", "level": 1, "volume": 40}),
+                        ("high_10", {"priority": "high", "level": 0, "volume": 10}),
+                        ("high", {"priority": "high", "level": 0})):
+        machine.clear_log()
+        ann.set(dict(alarm, type="x", status="sounding"))
+        await asyncio.sleep_ms(3000)
+        ann.set(None)
+        await asyncio.sleep_ms(50)
+        res[name] = max([v for t, p, a, v in machine.LOG if p == BZ and a == "duty_u16"] + [0])
+asyncio.run(main())
+out(**res)
+'''
+
+
+def test_the_alarm_settings_volume_reaches_the_buzzer():
+    d = run(VOLUME_BODY)
+    assert 0 < d["medium_40"] < d["medium"] < d["medium_40_escalated"], d
+    assert d["high_10"] == d["high"] > 0, d
+
+
 def _flash_hz(led_entries, pin, t0, t1):
     ons = [t for t, p, v in led_entries if p == pin and v > 0 and t0 <= t < t1]
     if len(ons) < 2:

@@ -11,7 +11,7 @@
 #   ann.stop(task)                # end a run() task (shutdown, or a restart replacing it)
 #
 # set(alarm) takes the engine's alarm dict ({"type", "priority", "status",
-# "level", ...}) or None, never blocks and never raises: the engine never
+# "level", "volume" (the settings' volume, patterns.sound), ...}) or None, never blocks and never raises: the engine never
 # waits on the annunciator. A sounding alarm starts its pattern at once
 # (and interrupts a test or self-test sequence); a snoozed / acknowledged
 # one shows its colour dimmed, silent.
@@ -81,16 +81,16 @@ class Annunciator:
         else:
             prio, level = patterns.effective(alarm["priority"], alarm.get("level", 0))
             status = alarm.get("status", "sounding")
-            key = (alarm.get("type"), prio, level, status)
+            key = (alarm.get("type"), prio, level, status, alarm.get("volume", 100))
         if key == self._key:
             return
         self._key = key
         if key is None:
             self._alarm = None
         else:
-            typ, prio, level, status = key
+            typ, prio, level, status, volume = key
             sounding = status == "sounding"
-            snd = patterns.sound(prio, level) if sounding else None
+            snd = patterns.sound(prio, level, volume) if sounding else None
             lt = patterns.light(prio)
             if not sounding:
                 lt = (lt[0], 0, 0)

@@ -10,6 +10,10 @@
 # tuple of (start_ms, length_ms) from the burst start, period_ms the burst
 # repeat interval (start to start; 0 = play once), duty_pct the PWM duty
 # (50 = loudest square wave; loudness), freq_hz the tone.
+# Volume (the alarm settings' "volume", 10..100 %, e.g. lower in a night
+# schedule) scales the duty of a fresh (level 0) medium or low alarm, never
+# below MIN_DUTY; a high-priority alarm and any escalated one play at their
+# own loudness whatever the volume, so no setting makes an urgent low quiet.
 # Escalation level (the engine's "level", 0 while fresh): 1 = louder
 # (full duty), 2 = louder and more often, from 3 on the next priority's
 # pattern (two levels lower: low L3 = medium L1, low L5 = high L1).
@@ -28,6 +32,7 @@ except ImportError:
 PRIORITIES = ("low", "medium", "high")
 MAX_LEVEL = const(2)
 LOUD = const(50)
+MIN_DUTY = const(5)  # the quietest a volume can make a sound (a piezo still heard)
 
 
 class PatternError(ValueError):
@@ -101,11 +106,22 @@ def effective(priority, level):
     return priority, min(level, MAX_LEVEL)
 
 
-def sound(priority, level=0):
+def _volume(volume):
+    # anything but a number 0..100 plays at full volume: never quieter by mistake
+    if isinstance(volume, bool) or not isinstance(volume, (int, float)) or not volume < 100:
+        return 100
+    return max(0, int(volume))
+
+
+def sound(priority, level=0, volume=100):
     """The sound tuple (pulses, period_ms, duty_pct, freq_hz) for an alarm."""
     priority, level = effective(priority, level)
     pulses, periods, duty, freq = _SOUNDS[priority]
-    return (pulses, periods[level], LOUD if level else duty, freq)
+    if level:
+        duty = LOUD
+    elif priority != "high":
+        duty = max(MIN_DUTY, duty * _volume(volume) // 100)
+    return (pulses, periods[level], duty, freq)
 
 
 def light(state, level=0):
