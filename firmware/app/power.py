@@ -15,6 +15,7 @@ import asyncio
 LOW_MV = 3550
 OK_MV = 3700
 SAMPLES = 5          # median of the last readings: one noisy ADC read decides nothing
+FIRST_DECISION = 3   # readings before the first verdict (a median of 1 or 2 is one read)
 PERIOD_S = 30
 
 
@@ -34,6 +35,8 @@ class BatteryWatch:
     def add(self, mv):
         self.recent.append(mv)
         del self.recent[:-SAMPLES]
+        if len(self.recent) < FIRST_DECISION:
+            return None
         m = sorted(self.recent)[len(self.recent) // 2]
         low = m < LOW_MV or (self.low and m < OK_MV)
         if low == self.low:

@@ -12,3 +12,11 @@ def test_battery_watch_takes_the_median_and_has_hysteresis():
     assert got == [None, True, None] and w.low
     assert [w.add(mv) for mv in (3650, 3680, 3690, 3690, 3690)] == [None] * 5  # below OK_MV
     assert [w.add(mv) for mv in (3720, 3720, 3720)] == [None, None, False]     # cleared
+
+
+def test_one_bad_first_read_after_a_reset_is_no_alarm():
+    # the median of one or two readings is a single noisy ADC read: wait for three
+    w = power.BatteryWatch()
+    assert [w.add(mv) for mv in (3100, 4150, 4140, 4130)] == [None] * 4 and not w.low
+    w = power.BatteryWatch()
+    assert [w.add(mv) for mv in (3400, 3420, 3410)] == [None, None, True]  # a low cell: 60 s
