@@ -25,10 +25,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 from runtime import MICROPYTHON  # noqa: E402
 MICROPYPATH = ".frozen:%s:%s" % (os.path.join(ROOT, "firmware"), os.path.join(ROOT, ".mpylib"))
 WORKERS = max(2, os.cpu_count() or 2)
-# The replay tool (host-side) holds a whole trace in memory; the longest
-# recorded traces need more than the unix port's default heap. The engine's
-# own 64 KiB budget is the engine tests' business, not the benchmark's.
-REPLAY_HEAP = "16M"
+# The same command as `make replay` (the port's default heap: replay streams the
+# trace, so the longest recorded one fits).
 
 
 class EngineError(RuntimeError):
@@ -38,7 +36,7 @@ class EngineError(RuntimeError):
 def replay_command(path, cpython=False):
     if cpython:
         return [sys.executable, REPLAY, path]
-    return [MICROPYTHON, "-X", "heapsize=" + REPLAY_HEAP, REPLAY, path]
+    return [MICROPYTHON, REPLAY, path]
 
 
 def engine_onsets(path, cpython=False, timeout=600):
