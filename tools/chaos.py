@@ -1,0 +1,702 @@
+#!/usr/bin/env python3
+"""Randomized chaos soak of the real firmware: find silent failures nobody scripted.
+
+    python tools/chaos.py --seeds 1-20 --days 2        # seeds: 1-20, 3,7,9-12
+    python tools/chaos.py --replay build/chaos/seed-7.json
+
+For each seed a world is drawn (reproducibly, random.Random(seed)): a trace from
+../shared/traces (or ../shared/real-cgm, which has no true_bg) and a start minute;
+the transmitter's generation (G5, G6, Firefly/ONE and reply variants), its id and
+the box's slot; a radio fault mix (tools/vtx/faults.py per-window modes, rates
+0..0.2); silent spans (the transmitter gone 5-90 min); transmitter/sensor state
+spans (sensor failed, warm-up, low battery, a phone in our slot...); firmware-side
+injections tools/simboot.py supports (a task failing or hanging, resets, a stalled
+annunciator, a broken alarm engine, wall-clock jumps, button presses, a button held
+at power-on, a low battery on a board with one); an optional Nightscout
+(tools/nsserver.py in this process: ok, 503, hanging, wrong secret, or nobody
+listening) and an MQTT broker nobody listens on; and a configuration within the
+documented bounds, or a broken one. The real firmware runs headless through
+tools/sim.py (bench_device._sim, SPEED=0) and its event lines and console log are
+checked (check_world):
+
+ 1 urgent_low: every stretch of 15+ min of fresh readings (arrived within
+   stale_minutes of being taken) below the configured urgent_low has a high-priority
+   sound all along, silent at most REACT_MS at a time, or up to urgent_low_snooze
+   + REACT_MS after a snooze/acknowledge (the re-raise rule: a snooze is the only
+   way to quiet an urgent low, and it ends).
+ 2 stale: no moment where the newest reading is older than no_data_minutes + 5 and
+   nothing sounds, snoozed/acknowledged states counting only after a press
+   (bench_resilience.silent_stale); stretches up to SILENT_TOLERANCE_MS are
+   tolerated (a hung annunciator is restarted within ~20 s, README).
+ 3 console: every exception the firmware logged (E lines naming an error type,
+   "stopped checking in", a Python traceback) that is not an injected one is
+   followed by a `device` alarm within DEVICE_AFTER_MS.
+ 4 run: the firmware process exits 0; the hourly `heap` data stays under 64 KiB
+   (on a 64-bit port only without forwarders, whose documented 64-bit figure is 80 KB).
+ 5 promises (README): a bad configuration sounds `device` (reason config) at boot
+   and a good one does not; an alarm that was sounding (of a kind restored from RTC
+   memory) sounds again within RESOUND_MS after a reset; a task failing 3 times in
+   10 min raises `device`; a sensor state with no glucose raises `sensor`, a rogue
+   transmitter `link`; a low battery on a board with one raises `device` (power);
+   a Nightscout that never stores raises `forwarding` within alert_after_s; each
+   reading is delivered once.
+
+One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
+again). Exit status 1 when any seed failed.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.append(os.path.join(HERE, "host"))
+import bench_resilience as br  # noqa: E402
+from bench_device import _sim  # noqa: E402
+from vtx import faults as vtx_faults  # noqa: E402
+
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
+OUT_DIR = os.path.join(ROOT, "build", "chaos")
+FLASH = "chaos-flash"            # build/chaos-flash: the virtual board's flash
+MIN = 60000
+REACT_MS = 60000        # a fresh reading below urgent_low to a high sound: the engine
+                        # decides at once; a reset (1-s self-test), a hung annunciator
+                        # (restarted within ~20 s) or a crashed alarm task fit well inside
+SILENT_TOLERANCE_MS = 30000  # a stale stretch this short is a restart's gap, not silence
+RESOUND_MS = 10000      # README: "sounds again within 5 s" + the 1-s self-test + margin
+DEVICE_AFTER_MS = 11 * MIN  # 3 failures in 10 min raise `device` (supervisor)
+HEAP_BUDGET = 64 * 1024
+LOW_STRETCH_MS = 15 * MIN
+GAP_BREAK_MS = 15 * MIN  # fresh readings further apart than this are two stretches
+RESTORED = ("urgent_low", "urgent_low_soon", "low", "high", "urgent_high", "fall", "rise",
+            "persistent_high", "no_data", "link", "sensor", "transmitter_battery")
+SENSOR_MODES = ("sensor_failed", "sensor_expired", "sensor_stopped", "needs_calibration",
+                "state_unknown", "warmup")
+GENERATIONS = ("", "", "g5", "firefly", "eglucose_reply", "auth_notify", "battery_odd")
+TASKS = ("alarms", "annunciator", "health", "link", "buttons")
+M5_BATTERY_PIN = 38      # boards/m5stickc-plus2.json, through a 1:2 divider
+
+
+# --- the world ------------------------------------------------------------------------
+def _traces():
+    sim = sorted(os.path.join("traces", f) for f in os.listdir(os.path.join(SHARED, "traces"))
+                 if f.endswith(".csv"))
+    real = sorted(os.path.join("real-cgm", f) for f in os.listdir(os.path.join(SHARED, "real-cgm"))
+                  if f.endswith(".csv"))
+    return sim, real
+
+
+def _tx_id(rng, generation):
+    chars = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    first = "4" if generation == "g5" else "8"
+    return first + "".join(rng.choice(chars) for _ in range(5))
+
+
+def _alarm_settings(rng):
+    """Random alarm settings within the documented bounds (alarms/settings.py)."""
+    ul = rng.randint(50, 70)
+    a = {"urgent_low": ul, "urgent_low_snooze": rng.randint(5, 30),
+         "urgent_low_soon_minutes": rng.randint(10, 30),
+         "low": rng.randint(max(60, ul + 1), 100), "low_minutes": rng.randint(0, 30),
+         "no_data_minutes": rng.randint(10, 60), "no_data_snooze": rng.randint(5, 30),
+         "escalate_minutes": rng.randint(1, 15), "stale_minutes": rng.randint(5, 10),
+         "high": rng.randint(120, 300), "condition_snooze": rng.randint(5, 240),
+         "volume": rng.randint(10, 100)}
+    a["urgent_high"] = rng.randint(max(180, a["high"] + 1), 400)
+    for k in ("fall_enabled", "rise_enabled", "persistent_high_enabled", "high_enabled"):
+        a[k] = rng.random() < 0.5
+    if rng.random() < 0.5:
+        start = rng.randint(0, 1439)
+        a["schedule"] = [{"start": start, "end": (start + rng.randint(60, 720)) % 1440,
+                          "low": rng.randint(max(60, ul + 1), 100),
+                          "urgent_low_soon_minutes": rng.randint(10, 30),
+                          "volume": rng.randint(10, 100)}]
+    return a
+
+
+BROKEN = ("out_of_range", "low_not_above_urgent", "schedule_start_is_end", "not_json",
+          "bad_tx_id", "unknown_board", "alarms_not_object", "unknown_key")
+
+
+def _config(rng, tx_id, board):
+    """(config object or raw text, what is broken or None)."""
+    cfg = {"transmitter_id": tx_id, "board": board, "lan_api": {"enabled": False},
+           "slot": rng.choice(("receiver", "receiver", "phone")),
+           "utc_offset_min": rng.choice((0, 60, -300, 540))}
+    if rng.random() < 0.7:
+        cfg["alarms"] = _alarm_settings(rng)
+    broken = rng.choice(BROKEN) if rng.random() < 0.2 else None
+    a = cfg.setdefault("alarms", {})
+    if broken == "out_of_range":
+        a[rng.choice(("urgent_low", "no_data_minutes", "low"))] = rng.choice((10, 45, 500))
+    elif broken == "low_not_above_urgent":
+        a["urgent_low"] = 65
+        a["low"] = 62
+    elif broken == "schedule_start_is_end":
+        a["schedule"] = [{"start": 600, "end": 600, "low": 90}]
+    elif broken == "not_json":
+        return json.dumps(cfg)[:-7] + "\x00garbage", broken
+    elif broken == "bad_tx_id":
+        cfg["transmitter_id"] = tx_id + "7"  # 7 characters: refused, the box has no transmitter
+    elif broken == "unknown_board":
+        cfg["board"] = "esp32-nosuchboard"
+    elif broken == "alarms_not_object":
+        cfg["alarms"] = [55]
+    elif broken == "unknown_key":
+        a["urgent_lowish"] = 50
+    return cfg, broken
+
+
+def _spans(rng, n_max, end_s, lo_min, hi_min):
+    out = []
+    for _ in range(rng.randint(0, n_max)):
+        t = rng.uniform(0.02, 0.95) * end_s
+        out.append([round(t), round(t + 60 * rng.uniform(lo_min, hi_min))])
+    return sorted(out)
+
+
+def fault_timeline(base, silent, modes):
+    """[[t_s, spec]] for simboot's faults_at_s: the base spec, plus `miss` during each
+    silent span and each mode during its span (overlaps add up)."""
+    points = sorted({0} | {t for s in silent for t in s} | {t for _, a, b in modes for t in (a, b)})
+    out, last = [], base
+    for t in points:
+        extra = ["miss"] * any(a <= t < b for a, b in silent)
+        extra += [m for m, a, b in modes if a <= t < b]
+        spec = ",".join(x for x in [base] + extra if x)
+        if spec != last:
+            out.append([t, spec])
+            last = spec
+    return out
+
+
+def draw_world(seed, days):
+    """A random but reproducible world for this seed."""
+    rng = random.Random(seed)
+    end_s = int(days * 86400)
+    sim, real = _traces()
+    trace = rng.choice(real) if rng.random() < 0.3 else rng.choice(sim)
+    generation = rng.choice(GENERATIONS)
+    tx_id = _tx_id(rng, generation)
+    radio = {}
+    for name in vtx_faults.PER_WINDOW:
+        if rng.random() < 0.4:
+            radio[name] = round(rng.uniform(0, 0.2), 3)
+    base = ",".join(["%s:%s" % kv for kv in sorted(radio.items())] + ([generation] if generation else []))
+    silent = _spans(rng, 3, end_s, 5, 90)
+    modes = []
+    if rng.random() < 0.35:
+        for a, b in _spans(rng, 2, end_s, 10, 180):
+            modes.append([rng.choice(SENSOR_MODES + ("battery_low", "tx_expired", "phone_slot",
+                                                    "rogue")), a, b])
+    board = "m5stickc-plus2" if rng.random() < 0.25 else "esp32-devkitc"
+    config, broken = _config(rng, tx_id, board)
+    inject = {}
+    r = rng.random()
+    if r < 0.25:
+        inject.update(task=rng.choice(TASKS), error=rng.choice(("MemoryError", "ValueError", "hang")),
+                      times=rng.randint(1, 4), at_s=round(rng.uniform(0.05, 0.9) * end_s))
+    elif r < 0.35:
+        inject["stall_annunciator_at_s"] = round(rng.uniform(0.05, 0.9) * end_s)
+    elif r < 0.40:
+        inject["break_engine_at_s"] = round(rng.uniform(0.05, 0.9) * end_s)
+    if rng.random() < 0.3:
+        inject["reset_at_s"] = round(rng.uniform(0.02, 0.95) * end_s)
+    if rng.random() < 0.1:
+        inject["wall_jumps"] = [[round(rng.uniform(0.1, 0.9) * end_s), rng.choice((-3600, 600, 86400))]]
+    if rng.random() < 0.4:  # a person at the box: snoozes (0.2 s), acks (2 s), setup AP (7 s), stuck (70 s)
+        inject["button_held"] = sorted([round(rng.uniform(0.02, 0.98) * end_s),
+                                        rng.choice((0.2, 0.2, 2, 2, 7, 70))]
+                                       for _ in range(rng.randint(1, 6)))
+    if rng.random() < 0.04:  # held at power-on: released in time = factory reset; or stuck
+        inject["button_at_boot"] = [1, rng.choice((11, None, 3))]
+    if board == "m5stickc-plus2":
+        adc = [[0, M5_BATTERY_PIN, 2050000]]  # 4.1 V: on USB
+        if rng.random() < 0.5:
+            t = round(rng.uniform(0.1, 0.8) * end_s)
+            adc.append([t, M5_BATTERY_PIN, 1700000])  # 3.4 V: minutes left
+            if rng.random() < 0.5:
+                adc.append([t + rng.randint(600, 7200), M5_BATTERY_PIN, 2050000])
+        inject["adc_at_s"] = adc
+    timeline = fault_timeline(base, silent, modes)
+    if timeline and timeline[0][0] == 0:
+        base = timeline.pop(0)[1]
+    if timeline:
+        inject["faults_at_s"] = timeline
+    forward = {}
+    if rng.random() < 0.12:
+        forward["nightscout"] = rng.choice(("ok", "error", "hang", "badsecret", "down"))
+    if rng.random() < 0.1:
+        forward["mqtt"] = "down"
+    return {"seed": seed, "days": days, "trace": trace, "start": rng.randrange(0, 1440 * 7, 5),
+            "tx_id": tx_id, "generation": generation, "faults": base, "radio": radio,
+            "silent": silent, "modes": modes, "board": board, "config": config, "broken": broken,
+            "inject": inject, "forward": forward, "radio_seed": rng.randint(1, 10 ** 6)}
+
+
+def summary(w):
+    parts = [os.path.basename(w["trace"])[:-4] + "@" + str(w["start"]), w["generation"] or "g6",
+             "radio=" + (",".join("%s:%s" % kv for kv in sorted(w["radio"].items())) or "clean")]
+    if w["silent"]:
+        parts.append("silent=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["silent"]))
+    if w["modes"]:
+        parts.append("modes=" + "+".join(m for m, _, _ in w["modes"]))
+    inj = {k: v for k, v in w["inject"].items() if k not in ("faults_at_s", "adc_at_s")}
+    if "task" in inj:
+        inj = dict(inj, task="%s/%s x%d@%ds" % (inj["task"], inj.pop("error"), inj.pop("times"),
+                                                inj.pop("at_s")))
+    if inj:
+        parts.append("inject=" + ",".join("%s" % k if k != "task" else v for k, v in inj.items()))
+    if len(w["inject"].get("adc_at_s") or ()) > 1:
+        parts.append("battery_low")
+    if w["broken"]:
+        parts.append("config=" + w["broken"])
+    for k, v in sorted(w["forward"].items()):
+        parts.append("%s=%s" % (k, v))
+    return " ".join(parts)
+
+
+# --- running it ---------------------------------------------------------------------
+NS_SECRET = "chaos-secret-0123"
+
+
+def playable_trace(path):
+    """The trace as the virtual transmitter can play it. ../shared/real-cgm leaves a
+    missing reading out as an absent row, which tools/vtx/trace.py refuses (it wants
+    one row per 5 min): those get a regridded copy under build/chaos/traces with an
+    empty cell per absent row (the transmitter then sends no glucose for that window,
+    as a sensor dropout)."""
+    with open(path) as f:
+        lines = f.read().splitlines()
+    header = [h.strip().lower() for h in lines[0].split(",")]
+    i_min, i_cgm = header.index("minute"), header.index("cgm")
+    rows = [line.split(",") for line in lines[1:] if line.strip()]
+    minutes = [int(float(r[i_min])) for r in rows]
+    if all(b - a == 5 for a, b in zip(minutes, minutes[1:])):
+        return path
+    by = {m: r[i_cgm] for m, r in zip(minutes, rows)}
+    out = os.path.join(OUT_DIR, "traces", os.path.basename(path))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write("minute,cgm\n")
+        for m in range(minutes[0], minutes[-1] + 1, 5):
+            f.write("%d,%s\n" % (m, by.get(m, "")))
+    return out
+
+
+def run_world(w):
+    """(events, console text, error or None, wall s) of the world's run."""
+    os.makedirs(OUT_DIR, exist_ok=True)
+    cfg_path = os.path.join(OUT_DIR, "config-run.json")
+    with open(cfg_path, "w") as f:
+        f.write(w["config"] if isinstance(w["config"], str) else json.dumps(w["config"]))
+    extra = {"TRACE": playable_trace(os.path.join(SHARED, w["trace"])), "START": w["start"], "SEED": w["radio_seed"],
+             "TX_ID": w["tx_id"], "CONFIG": cfg_path}
+    if w["faults"]:
+        extra["FAULTS"] = w["faults"]
+    if w["inject"]:
+        extra["INJECT"] = json.dumps(w["inject"])
+    ns = None
+    mode = w["forward"].get("nightscout")
+    if mode:
+        from ports import free_port
+        if mode == "down":
+            url = "http://127.0.0.1:%d" % free_port()
+        else:
+            from nsserver import NsServer
+            ns = NsServer(secret=NS_SECRET, send_date=False, bad_delay_s=0.05)
+            if mode in ("error", "hang"):
+                ns.set_mode(mode, 503 if mode == "error" else None)
+            url = "http://127.0.0.1:%d" % ns.port
+        extra["NIGHTSCOUT_URL"] = url
+        extra["NIGHTSCOUT_SECRET"] = NS_SECRET + ("-wrong" if mode == "badsecret" else "")
+    if w["forward"].get("mqtt"):
+        from ports import free_port
+        extra["MQTT"] = "127.0.0.1:%d" % free_port()
+    t0 = time.time()
+    error, events = None, []
+    try:
+        events, _ = _sim(w["days"], FLASH, **extra)
+    except Exception as e:  # the firmware process failed: invariant 4
+        error = str(e)[-1500:]
+    finally:
+        if ns:
+            ns.set_mode("ok")  # releases hanging handlers
+            w["_ns_entries"] = len(ns.state()["entries"])
+            ns.close()
+    try:
+        with open(os.path.join(ROOT, "build", FLASH, "sim-console.log")) as f:
+            console = f.read()
+    except OSError:
+        console = ""
+    return events, console, error, time.time() - t0
+
+
+# --- what the firmware should be running on -------------------------------------------
+def effective(w):
+    """(alarm settings, config problems) the firmware loads from the world's config:
+    app.config.load itself (pure, runs on CPython), on a copy of the file."""
+    sys.path.insert(0, os.path.join(ROOT, "firmware"))
+    try:
+        from app import config as appconfig
+        from alarms import settings as alarm_settings
+    finally:
+        sys.path.pop(0)
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "config.json")
+        with open(p, "w") as f:
+            f.write(w["config"] if isinstance(w["config"], str) else json.dumps(w["config"]))
+        cfg, problems = appconfig.load(p)
+    try:
+        s = alarm_settings.validate(cfg["alarms"])
+    except alarm_settings.SettingsError as e:
+        s = e.usable or alarm_settings.validate({})
+    return s, problems
+
+
+# --- the invariants -----------------------------------------------------------------
+def glucose_readings(events):
+    """[(arrived_ms, measured_ms, sgv, source)] of the readings with a glucose value."""
+    return [(e["t_ms"], (e["dex_s"] - br.DEX0_S) * 1000, e["sgv"], e.get("source")) for e in events
+            if e.get("event") == "reading" and e.get("sgv") is not None and e.get("dex_s") is not None]
+
+
+def answers(events):
+    return [e["t_ms"] for e in events if e.get("event") in ("alarm_snooze", "alarm_ack")]
+
+
+def low_stretches(reads, threshold, stale_ms):
+    """[(first_arrival_ms, last_arrival_ms)] of each run of fresh readings (arrived within
+    stale_ms of being taken) below threshold spanning LOW_STRETCH_MS or more (by
+    measurement time); a fresh reading at or above it, or a gap of GAP_BREAK_MS, ends one."""
+    fresh = sorted((m, a, g) for a, m, g, _ in reads if a - m <= stale_ms)
+    out, cur, prev_m = [], None, None
+    for m, a, g in fresh:
+        if cur is not None and (g >= threshold or m - prev_m > GAP_BREAK_MS):
+            out.append(cur)
+            cur = None
+        if g < threshold:
+            cur = [m, m, a, a] if cur is None else [cur[0], m, cur[2], max(cur[3], a)]
+        prev_m = m
+    if cur is not None:
+        out.append(cur)
+    return [(c[2], c[3]) for c in out if c[1] - c[0] >= LOW_STRETCH_MS]
+
+
+def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms):
+    """Invariant 1: violations [(t_ms, text)]."""
+    tl = br.sound_timeline(events)
+    presses = answers(events)
+    snooze_ms = snooze_min * MIN
+    out = []
+    for first, last in low_stretches(glucose_readings(events), threshold, stale_min * MIN):
+        lo, hi = first, min(end_ms, last + REACT_MS)
+        # intervals in [lo, hi) where the annunciator plays no high pattern
+        state, t_state, quiet = "off", 0, []
+        for t, pattern, _ in tl + [(hi, None, None)]:
+            if t > lo and state != "high":
+                a, b = max(lo, t_state), min(hi, t)
+                if a < b:
+                    quiet.append((a, b))
+            if t >= hi:
+                break
+            state, t_state = pattern, t
+        for a, b in quiet:
+            allowed = a + REACT_MS
+            before = [p for p in presses if p <= b]
+            if before and before[-1] >= a - snooze_ms:
+                allowed = max(allowed, before[-1] + snooze_ms + REACT_MS)
+            if b > allowed:
+                out.append((a, "urgent low (fresh readings < %d from t=%d to %d ms) with no high "
+                               "sound for %d s from t=%d ms" % (threshold, first, last, (b - a) // 1000, a)))
+                break
+    return out
+
+
+def check_stale(events, no_data_min, end_ms):
+    """Invariant 2: violations [(t_ms, text)] (bench_resilience.silent_stale at this
+    box's no_data_minutes + 5)."""
+    reads = [(a, m, s) for a, m, _, s in glucose_readings(events)]
+    saved = br.STALE_MS
+    br.STALE_MS = (no_data_min + 5) * MIN
+    try:
+        st = br.silent_stale(reads, br.sound_timeline(events), end_ms, answers(events))
+    finally:
+        br.STALE_MS = saved
+    if st["worst_stretch_s"] * 1000 > SILENT_TOLERANCE_MS:
+        return [(st["worst_from_ms"], "newest reading older than %d min with nothing sounding: "
+                                      "%.1f min in all, worst %d s from t=%d ms" % (
+                                          no_data_min + 5, st["minutes"], st["worst_stretch_s"],
+                                          st["worst_from_ms"]))]
+    return []
+
+
+_EXC = re.compile(r"\b([A-Z]\w*(Error|Exception)|StopIteration|CancelledError)\b")
+
+
+def console_problems(console):
+    """[(t_ms or None, line)] of logged exceptions that were not injected."""
+    out = []
+    for line in console.splitlines():
+        head, _, rest = line.partition(" ")
+        t = int(head) if head.isdigit() else None
+        if "injected" in line:
+            continue
+        if line.startswith("Traceback") or (rest.startswith("E ") and (
+                _EXC.search(rest) or "stopped checking in" in rest)):
+            out.append((t, line.strip()))
+    return out
+
+
+INJECTION_EFFECT_MS = 120000  # the firmware's own report of an injected hang or stall
+
+
+def check_console(console, events, end_ms):
+    """Invariant 3: each non-injected exception ends in a device alarm within DEVICE_AFTER_MS.
+    The firmware's own report of an injected hang or stall (a line naming the task
+    within INJECTION_EFFECT_MS of the fault_injected event) is the injection's effect."""
+    devices = [e["t_ms"] for e in events if e.get("event") == "alarm_onset" and e.get("type") == "device"]
+    injected = [(e["t_ms"], e.get("what", "").split("_")[0]) for e in events
+                if e.get("event") == "fault_injected"]
+    out = []
+    for t, line in console_problems(console):
+        if t is not None and t + DEVICE_AFTER_MS > end_ms:
+            continue  # too close to the end to judge
+        if t is not None and any(ti <= t <= ti + INJECTION_EFFECT_MS and name and name in line
+                                 for ti, name in injected):
+            continue
+        if t is None or not any(t - 1000 <= d <= t + DEVICE_AFTER_MS for d in devices):
+            out.append((t, "logged without a device alarm: " + line[:160]))
+    return out
+
+
+def heap_peak(events):
+    """Peak of the hourly `data` samples up to the first reset. After an in-place
+    reboot the host process still holds part of the last boot (about 28 KB on the
+    64-bit port: the baseline is the first boot's code), which a board's reset frees,
+    so later samples are not the firmware's figure (host artefact, see the report)."""
+    first_reset = min([e["t_ms"] for e in events if e.get("event") == "reset"] or [float("inf")])
+    return max([e["data"] for e in events if e.get("event") == "heap" and e["t_ms"] < first_reset]
+               or [0])
+
+
+def check_heap(events, budget=HEAP_BUDGET):
+    peak = heap_peak(events)
+    return [(None, "heap data peak %d bytes > %d" % (peak, budget))] if peak > budget else []
+
+
+def onsets(events, kind=None, reason=None):
+    return [e["t_ms"] for e in events if e.get("event") == "alarm_onset"
+            and (kind is None or e.get("type") == kind) and (reason is None or e.get("reason") == reason)]
+
+
+def check_config_alarm(events, expect):
+    """A bad configuration sounds device/config at boot; a good one does not."""
+    first_reset = min([e["t_ms"] for e in events if e.get("event") == "reset"] or [10 ** 15])
+    got = [t for t in onsets(events, "device", "config") if t < first_reset]
+    if expect and not any(t <= 10000 for t in got):
+        return [(0, "config problems but no device/config alarm at boot")]
+    if not expect and got:
+        return [(got[0], "device/config alarm for a valid configuration")]
+    return []
+
+
+def check_resound(events):
+    """After a reset, an alarm of a restored kind that was sounding sounds again."""
+    out = []
+    playing = (None, None)
+    for i, e in enumerate(events):
+        if e.get("event") == "annunciator":
+            playing = (e.get("pattern"), e.get("alarm"))
+        elif e.get("event") == "reset":
+            if playing[0] in ("high", "medium") and playing[1] in RESTORED:
+                again = [x["t_ms"] for x in events[i + 1:] if x.get("event") == "annunciator"
+                         and x.get("pattern") in br.SOUNDING]
+                if not again or again[0] - e["t_ms"] > RESOUND_MS:
+                    out.append((e["t_ms"], "%s was sounding at a reset and did not sound again within "
+                                           "%d s" % (playing[1], RESOUND_MS // 1000)))
+            playing = (None, None)
+    return out
+
+
+def check_duplicates(events):
+    seen, out = {}, []
+    for e in events:
+        if e.get("event") == "reading" and e.get("dex_s") is not None and e.get("sgv") is not None:
+            if e["dex_s"] in seen:
+                out.append((e["t_ms"], "reading dex_s=%d delivered twice (t=%d and %d ms)" % (
+                    e["dex_s"], seen[e["dex_s"]], e["t_ms"])))
+            seen[e["dex_s"]] = e["t_ms"]
+    return out[:1]
+
+
+def _covered(t0, t1, spans):
+    return any(a < t1 and t0 < b for a, b in spans)
+
+
+def check_promises(w, events, end_ms, problems):
+    """Invariant 5, the README's promises this world exercises."""
+    out = []
+    inj = w["inject"]
+    resets = [e["t_ms"] for e in events if e.get("event") == "reset"]
+    factory = "button_at_boot" in inj
+    board_known = os.path.exists(os.path.join(ROOT, "boards", str(w.get("board")) + ".json"))
+    if not isinstance(w["config"], str):
+        board_known = os.path.exists(os.path.join(ROOT, "boards", "%s.json" % w["config"].get("board")))
+    out += check_config_alarm(events, bool(problems) or not board_known)
+    out += check_resound(events)
+    if not resets:
+        out += check_duplicates(events)
+    # a task failing (not hanging) 3+ times from at_s: device within 10 min
+    if inj.get("task") and inj.get("error") != "hang" and inj.get("times", 1) >= 3:
+        t = inj["at_s"] * 1000
+        if t + DEVICE_AFTER_MS < end_ms and not [r for r in resets if r >= t] \
+                and not any(t <= d <= t + DEVICE_AFTER_MS for d in onsets(events, "device")):
+            link_off = inj["task"] in ("link", "buttons") and problems  # such a task may not run
+            if not link_off:
+                out.append((t, "task %s failed %d times, no device alarm" % (inj["task"], inj["times"])))
+    # transmitter modes that give no glucose: sensor / link / battery alarms
+    silent = [(a * 1000, b * 1000) for a, b in w["silent"]]
+    expect = {"rogue": "link", "tx_expired": "transmitter_battery", "battery_low": "transmitter_battery"}
+    for m in SENSOR_MODES:
+        if m != "warmup":
+            expect[m] = "sensor"
+    for mode, a, b in w["modes"]:
+        kind = expect.get(mode)
+        t0, t1 = a * 1000, min(end_ms, b * 1000)
+        if kind is None or t1 - t0 < 30 * MIN or factory or problems or resets:
+            continue
+        if _covered(t0, t1, silent) or w["radio"].get("miss", 0) > 0.1:
+            continue
+        if not any(t0 <= t <= t1 + 5 * MIN for t in onsets(events, kind)) and \
+                not any(e.get("type") == kind and e.get("event") == "alarm_onset" for e in events
+                        if e["t_ms"] <= t0):
+            out.append((t0, "transmitter mode %s for %d min and no %s alarm" % (
+                mode, (t1 - t0) // MIN, kind)))
+    # a low battery on a board with one
+    adc = inj.get("adc_at_s") or []
+    for i, (t, _, uv) in enumerate(adc):
+        t_ms = t * 1000
+        until = adc[i + 1][0] * 1000 if i + 1 < len(adc) else end_ms
+        if uv < 1775000 and until - t_ms > 5 * MIN and w["board"] == "m5stickc-plus2" and not problems:
+            if not any(t_ms <= d <= t_ms + 5 * MIN for d in onsets(events, "device", "power")):
+                out.append((t_ms, "battery at %.2f V, no device/power alarm within 5 min" % (2 * uv / 1e6)))
+    # a Nightscout that never stores: forwarding within alert_after_s (1 h) + 10 min
+    ns = w["forward"].get("nightscout")
+    if ns and ns != "ok" and not isinstance(w["config"], str) and end_ms > 80 * MIN and not factory:
+        if not any(t <= 70 * MIN for t in onsets(events, "forwarding")) and not problems:
+            out.append((70 * MIN, "Nightscout %s all along, no forwarding alarm within 70 min" % ns))
+    if ns == "ok" and w.get("_ns_entries") == 0 and glucose_readings(events) and not problems:
+        out.append((end_ms, "Nightscout up all along and stored nothing"))
+    return out
+
+
+def check_world(w, events, console, error):
+    """{invariant: [(t_ms, text)]} of the violations of this run."""
+    end_ms = int(w["days"] * 86400000)
+    s, problems = effective(w)
+    no_data = s["no_data_minutes"]
+    if "button_at_boot" in w["inject"]:  # a factory reset puts the defaults back
+        no_data = max(no_data, 20)
+    fails = {}
+    if error:
+        fails["4_run"] = [(None, "firmware process failed: " + error.strip().splitlines()[-1][:300])]
+        return fails
+    if not any(e.get("event") == "sim_end" for e in events):
+        fails["4_run"] = [(None, "no sim_end event")]
+    forwarders = bool(w["forward"])
+    heap_budget = HEAP_BUDGET if not forwarders or _bits() == 32 else None
+    checks = {
+        "1_urgent_low": check_urgent_low(events, s["urgent_low"], s["urgent_low_snooze"],
+                                         s["stale_minutes"], end_ms),
+        "2_stale": check_stale(events, no_data, end_ms),
+        "3_console": check_console(console, events, end_ms),
+        "4_heap": check_heap(events, heap_budget) if heap_budget else [],
+        "5_promise": check_promises(w, events, end_ms, problems),
+    }
+    fails.update({k: v for k, v in checks.items() if v})
+    return fails
+
+
+_BITS = {}
+
+
+def _bits():
+    if "b" not in _BITS:
+        from bench_device import word_bits
+        _BITS["b"] = word_bits()
+    return _BITS["b"]
+
+
+# --- the command ----------------------------------------------------------------------
+def parse_seeds(text):
+    out = []
+    for part in text.split(","):
+        a, _, b = part.partition("-")
+        out.extend(range(int(a), int(b or a) + 1))
+    return out
+
+
+def soak(worlds, keep=True, log=print):
+    """Run each world and check it; returns [(world, fails, wall_s, heap_peak)]."""
+    import mpybuild
+    mpybuild.build()
+    results = []
+    for w in worlds:
+        events, console, error, wall = run_world(w)
+        fails = check_world(w, events, console, error)
+        peak = heap_peak(events)
+        verdict = "PASS" if not fails else "FAIL " + ",".join(sorted(fails))
+        log("seed %-4s %-5s %5.0fs heap %5.1fK | %s" % (w["seed"], verdict.split()[0], wall,
+                                                      peak / 1024, summary(w)))
+        for inv, items in sorted(fails.items()):
+            for t, text in items[:3]:
+                log("    %s: %s" % (inv, text))
+        if fails and keep:
+            os.makedirs(OUT_DIR, exist_ok=True)
+            path = os.path.join(OUT_DIR, "seed-%s.json" % w["seed"])
+            with open(path, "w") as f:
+                json.dump(dict({k: v for k, v in w.items() if not k.startswith("_")},
+                               failed={k: [list(x) for x in v] for k, v in fails.items()}), f, indent=1)
+            with open(path[:-5] + ".events.jsonl", "w") as f:
+                f.writelines(json.dumps(e) + "\n" for e in events)
+            with open(path[:-5] + ".console.log", "w") as f:
+                f.write(console)
+            log("    world: %s (events and console beside it)" % os.path.relpath(path, ROOT))
+        results.append((w, fails, wall, peak))
+    return results
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seeds", default="1-20", help="e.g. 1-20 or 3,7,9-12")
+    ap.add_argument("--days", type=float, default=2.0)
+    ap.add_argument("--replay", action="append", default=[], help="a build/chaos/seed-N.json world")
+    a = ap.parse_args(argv)
+    if a.replay:
+        worlds = []
+        for p in a.replay:
+            with open(p) as f:
+                w = json.load(f)
+            w.pop("failed", None)
+            worlds.append(w)
+    else:
+        worlds = [draw_world(s, a.days) for s in parse_seeds(a.seeds)]
+    t0 = time.time()
+    results = soak(worlds)
+    failed = [(w["seed"], sorted(f)) for w, f, _, _ in results if f]
+    days = sum(w["days"] for w, _, _, _ in results)
+    print("chaos: %d worlds, %.1f simulated days, %d failed %s, %.0f s wall" % (
+        len(results), days, len(failed), " ".join("%s:%s" % (s, "+".join(f)) for s, f in failed),
+        time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
