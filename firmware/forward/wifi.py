@@ -20,6 +20,7 @@ from forward import ConfigError, need, log_print
 
 _POLL_MS = 250
 _WINDOW_GUARD_MS = 2000  # start keeping quiet this long before the window
+_SETTLE_MS = 6000        # an attempt's own verdict comes by then (a full scan takes ~2-3 s)
 
 
 def validate(networks):
@@ -129,6 +130,11 @@ class WifiKeeper:
         except OSError:
             pass
         self._log("wifi: joining %s" % ssid)
+        # The ESP32 reports the last attempt's failure (no AP, wrong password)
+        # until an address is got, so right after connect() status() may still
+        # tell the previous network's verdict: the same status is believed only
+        # once this attempt had time to reach its own.
+        before = w.status()
         try:
             w.connect(ssid, pw)
         except OSError as e:
@@ -140,12 +146,18 @@ class WifiKeeper:
             if w.isconnected():
                 return True
             st = w.status()
-            if st in bad:
+            if st in bad and (st != before or time.ticks_diff(time.ticks_ms(), t0) >= _SETTLE_MS):
                 self._log("wifi: %s refused (%s)" % (ssid, bad[st]))
                 return False
             await asyncio.sleep_ms(_POLL_MS)
         self._log("wifi: %s timed out" % ssid)
         return False
+
+    def _joined_ssid(self):
+        try:
+            return self.wlan.config("ssid")
+        except (OSError, ValueError):
+            return "?"
 
     async def run(self):
         """Forever: stay connected to one of the networks."""
@@ -154,11 +166,14 @@ class WifiKeeper:
         backoff = self.backoff_min_s
         while True:
             if self.wlan.isconnected():
+                if self.ssid is None:   # joined by the ESP32's own retry during our back-off
+                    self.ssid = self._joined_ssid()
                 self._set_up(True)
                 backoff = self.backoff_min_s
                 await asyncio.sleep(self.check_s)
                 continue
             self._set_up(False)
+            self.ssid = None
             for ssid, pw in self.networks:
                 await self.wait_quiet(2000)
                 if await self._try(ssid, pw):

@@ -71,6 +71,11 @@ class WLAN:
         self._active = False
         self._ssid = None
         self._status = STAT_IDLE
+        # As on the ESP32 (ports/esp32/network_wlan.c): the last disconnect reason
+        # is kept until an address is got, and status() reports it before
+        # "connecting", so right after connect() it still tells the previous
+        # attempt's failure; disconnect() when not connected changes nothing.
+        self._reason = None
         self._started = 0
         self._cfg = {"pm": self.PM_PERFORMANCE, "hostname": "esp32", "txpower": 20}
 
@@ -81,6 +86,7 @@ class WLAN:
         if not on:
             self._ssid = None
             self._status = STAT_IDLE
+            self._reason = None
 
     def connect(self, ssid=None, key=None, bssid=None):
         if not self._active:
@@ -92,6 +98,8 @@ class WLAN:
         self._status = STAT_CONNECTING
 
     def disconnect(self):
+        if self._status == STAT_GOT_IP:
+            self._reason = STAT_IDLE   # WIFI_REASON_ASSOC_LEAVE, which status() shows as idle
         self._ssid = None
         self._status = STAT_IDLE
 
@@ -101,17 +109,18 @@ class WLAN:
         ap = world.aps.get(self._ssid)
         if self._status == STAT_GOT_IP:
             if ap is None or not ap[2]:
-                self._status = STAT_BEACON_TIMEOUT  # lost the AP
+                self._status = self._reason = STAT_BEACON_TIMEOUT  # lost the AP
                 self._ssid = None
             return
         if time.ticks_diff(time.ticks_ms(), self._started) < world.connect_delay_ms:
             return
         if ap is None or not ap[2]:
-            self._status = STAT_NO_AP_FOUND
+            self._status = self._reason = STAT_NO_AP_FOUND
         elif ap[0] != self._key:
-            self._status = STAT_WRONG_PASSWORD
+            self._status = self._reason = STAT_WRONG_PASSWORD
         else:
             self._status = STAT_GOT_IP
+            self._reason = None
 
     def status(self, param=None):
         if param == "stations":  # AP_IF: the joined stations, as on the ESP32
@@ -120,6 +129,8 @@ class WLAN:
             ap = world.aps.get(self._ssid)
             return ap[1] if ap else None
         self._update()
+        if self._status != STAT_GOT_IP and self._reason in (STAT_NO_AP_FOUND, STAT_WRONG_PASSWORD):
+            return self._reason
         return self._status
 
     def isconnected(self):
