@@ -13,9 +13,11 @@ would replace it), so the sequence is the same on every filesystem.
 After a cut, `recover(path)` finishes or undoes the save:
   - `path` present and `path.tmp` present: the cut came during step 1, the
     temp file may be half written: it is deleted ("discarded").
-  - `path` missing, `path.tmp` present: the cut came between steps 2 and 3;
+  - `path` missing, `path.tmp` present: the cut came between steps 2 and 3,
     step 1 had completed (it precedes step 2), so the save is rolled forward
-    ("rolled_forward").
+    ("rolled_forward"); or, on the first save of `path` (no `path.bak`, no
+    step 2), during step 1: the temp file may then be half written, and it is
+    rolled forward all the same, for the caller's validation to judge.
 Returns "ok", "discarded", "rolled_forward" or "missing" (no `path`, no temp).
 The caller (app.config) validates what it then reads and falls back to
 `path.bak` when `path` is unreadable.
