@@ -21,6 +21,7 @@
 # The secret is hashed at construction and never logged; the token is sent as
 # ?token= and the request path is therefore never logged either.
 import asyncio
+import gc
 import json
 import hashlib
 import binascii
@@ -269,8 +270,12 @@ class NightscoutUploader:
             try:
                 save_atomic(self._store, q.dumps())
                 q.mark_saved(now_s)
-            except OSError as e:
-                self._log("nightscout: queue not saved: %s" % e)
+            except (OSError, MemoryError) as e:
+                # a fragmented heap (a full queue's image is ~7 KB) must not kill the
+                # uploader: this runs first in every loop, so the task would die at once
+                # after each restart and never upload again; the next round retries
+                gc.collect()
+                self._log("nightscout: queue not saved: %s %s" % (type(e).__name__, e))
 
     def flush_to_flash(self):
         """Write the queue now (before a planned reset)."""
