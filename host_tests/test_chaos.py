@@ -73,6 +73,13 @@ def test_console_exception_needs_a_device_alarm():
     injected = "60000 E task alarms failed: MemoryError injected into alarms\n"
     assert chaos.check_console(injected, [], 100 * MIN) == []
     assert len(chaos.check_console("Traceback (most recent call last):\n", [], 100 * MIN)) == 1
+    # after a reset the log's clock starts again: boot 2's 1000 is the reset's t_ms + 1000
+    rebooted = "0 I boot 1 (reset cause 1)\n0 I boot 2 (reset cause 2)\nTraceback (most recent call last):\n" \
+               "1000 E task nightscout failed: MemoryError x\n"
+    reset = {"event": "reset", "t_ms": 50 * MIN}
+    late = dict(onset, t_ms=50 * MIN + 5000)
+    assert chaos.check_console(rebooted, [reset, late], 100 * MIN) == []
+    assert len(chaos.check_console(rebooted, [reset, onset], 100 * MIN)) == 2
 
 
 def test_heap_budget():

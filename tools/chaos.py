@@ -440,18 +440,29 @@ def check_stale(events, no_data_min, end_ms):
 _EXC = re.compile(r"\b([A-Z]\w*(Error|Exception)|StopIteration|CancelledError)\b")
 
 
-def console_problems(console):
-    """[(t_ms or None, line)] of logged exceptions that were not injected."""
-    out = []
+def console_problems(console, resets=()):
+    """[(t_ms or None, line)] of logged exceptions that were not injected. A log line's
+    time is the firmware clock since its boot: boot k (from its "I boot" line) is moved
+    by the (k-1)th reset's t_ms (resets: the sim's reset event times). A traceback
+    takes the time of the next timed line (the supervisor's "task ... failed")."""
+    out, offset, boots, pending = [], 0, 0, []
     for line in console.splitlines():
         head, _, rest = line.partition(" ")
         t = int(head) if head.isdigit() else None
+        if t is not None and rest.startswith("I boot "):
+            boots += 1
+            offset = resets[boots - 2] if 2 <= boots <= len(resets) + 1 else offset
+        if t is not None:
+            t += offset
+            out.extend((t, p) for p in pending)
+            pending = []
         if "injected" in line:
             continue
-        if line.startswith("Traceback") or (rest.startswith("E ") and (
-                _EXC.search(rest) or "stopped checking in" in rest)):
+        if line.startswith("Traceback"):
+            pending.append(line.strip())
+        elif rest.startswith("E ") and (_EXC.search(rest) or "stopped checking in" in rest):
             out.append((t, line.strip()))
-    return out
+    return out + [(None, p) for p in pending]
 
 
 INJECTION_EFFECT_MS = 120000  # the firmware's own report of an injected hang or stall
@@ -459,17 +470,23 @@ INJECTION_EFFECT_MS = 120000  # the firmware's own report of an injected hang or
 
 def check_console(console, events, end_ms):
     """Invariant 3: each non-injected exception ends in a device alarm within DEVICE_AFTER_MS.
-    The firmware's own report of an injected hang or stall (a line naming the task
-    within INJECTION_EFFECT_MS of the fault_injected event) is the injection's effect."""
+    The firmware's own report of an injected hang or stall (the first line naming the
+    task after the fault_injected event, and more within INJECTION_EFFECT_MS of it) is
+    the injection's effect."""
     devices = [e["t_ms"] for e in events if e.get("event") == "alarm_onset" and e.get("type") == "device"]
     injected = [(e["t_ms"], e.get("what", "").split("_")[0]) for e in events
                 if e.get("event") == "fault_injected"]
+    reported = {}  # injection time -> when the firmware first reported it
     out = []
-    for t, line in console_problems(console):
+    resets = [e["t_ms"] for e in events if e.get("event") == "reset"]
+    for t, line in console_problems(console, resets):
         if t is not None and t + DEVICE_AFTER_MS > end_ms:
             continue  # too close to the end to judge
-        if t is not None and any(ti <= t <= ti + INJECTION_EFFECT_MS and name and name in line
-                                 for ti, name in injected):
+        effect = [i for i, (ti, name) in enumerate(injected) if name and name in line and t is not None
+                  and ti <= t and (ti not in reported or t <= reported[ti] + INJECTION_EFFECT_MS)]
+        if effect:  # a stalled drawing is found at the next change it should draw, whenever
+            ti = injected[effect[0]][0]
+            reported.setdefault(ti, t)
             continue
         if t is None or not any(t - 1000 <= d <= t + DEVICE_AFTER_MS for d in devices):
             out.append((t, "logged without a device alarm: " + line[:160]))
