@@ -323,3 +323,30 @@ def test_a_button_stuck_while_running_raises_device_after_60_s_and_clears_on_rel
     assert len(clear) == 1 and 900000 <= clear[0]["t_ms"] <= 901000, clear
     assert not [e for e in ev if e["event"] == "reset"]
     assert (tmp_path / "flash" / "config.json").exists()
+
+
+def test_a_recorded_export_with_absent_rows_plays_its_gaps_as_dropouts(tmp_path):
+    # recorded exports leave a missing reading out (the sim refused them: "rows must be
+    # 5 minutes apart"); they are read by the replay's rules: a gap is windows
+    # without a glucose, LOW is 39 (sent as 40), a row off the grid goes to its window
+    rows = ["%d,%d" % (5 * i, 150 - 2 * i) for i in range(12)]          # 0..55
+    rows += ["75,100", "81,95", "85,LOW", "90,NA", "95,42", "100,41"]    # 60, 65, 70 absent
+    trace = tmp_path / "export.csv"
+    trace.write_text("minute,cgm\n" + "\n".join(rows) + "\n")
+    from vtx import trace as vtx_trace
+    vals = vtx_trace.load(str(trace))
+    assert len(vals) == 21 and vals[11] == 128 and vals[12:15] == [None, None, None]
+    assert vals[15:] == [100, 95, 40, None, 42, 41]
+    ev, _ = sim(tmp_path, 1.75, TRACE=str(trace), START="0")
+    got = [e["sgv"] for e in ev if e["event"] == "reading" and e["sgv"] is not None]
+    assert got[:12] == [150 - 2 * i for i in range(12)] and got[12:16] == [100, 95, 40, 42], got
+    assert "urgent_low" in [e["type"] for e in onsets(ev)]
+
+
+def test_a_trace_no_tool_can_read_is_refused_with_its_line(tmp_path):
+    trace = tmp_path / "bad.csv"
+    trace.write_text("minute,cgm\n0,100\n5,abc\n")
+    e = dict(os.environ, HEADLESS="1", HOURS="1", PLOT="", TRACE=str(trace))
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sim.py")], env=e,
+                       capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert r.returncode != 0 and r.stdout == "" and "line 3" in r.stderr and "Traceback" not in r.stderr

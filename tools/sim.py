@@ -70,6 +70,11 @@ def options(env=os.environ):
         o["inject"] = json.loads(env["INJECT"])
     if not os.path.exists(o["trace"]):
         sys.exit("sim: no trace file %s" % o["trace"])
+    import tracefile
+    try:
+        tracefile.check_trace(o["trace"])   # the virtual transmitter reads it by these rules
+    except (tracefile.TraceError, OSError) as e:
+        sys.exit("sim: %s" % e)
     if o["hours"] <= 0 or o["speed"] < 0:
         sys.exit("sim: HOURS/DAYS must be > 0 and SPEED >= 0")
     return o
@@ -99,7 +104,8 @@ def code_heap(o):
     for line in out.splitlines():
         if '"probe"' in line:
             return json.loads(line)["heap_bytes"]
-    sys.exit("sim: the probe run failed:\n" + open(log_path(o)).read()[-3000:])
+    # the unix port prints an uncaught exception on stdout, the firmware's log on stderr
+    sys.exit("sim: the probe run failed:\n" + out[-3000:] + open(log_path(o)).read()[-3000:])
 
 
 def firmware_process(o):

@@ -1,7 +1,7 @@
 """Load CGM traces: CSV with a header `minute,cgm[,true_bg]` (any column order).
 
 Missing rows are missing readings (5-minute cadence). The file is read by
-`make replay`'s rules (tools/replay.py trace_rows, cgm_cell, reference_cell: NA,
+`make replay`'s rules (tools/tracefile.py trace_rows, cgm_cell, reference_cell: NA,
 blank and a cgm of 0..13 are missing values, LOW / HIGH are 39 / 401, other text,
 a negative cgm and infinities are errors; a true_bg below 0 reads as 0), so the
 bench scores the same readings the replay feeds the engine. Minutes must increase.
@@ -11,8 +11,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from replay import (TraceError, cell_value, check_units, reference_cell,  # noqa: E402,F401
-                    trace_rows, usable_cgm)
+from tracefile import (TraceError, cell_value, check_units, reference_cell,  # noqa: E402,F401
+                       trace_rows, usable_cgm)
 # TraceError: a trace file is malformed (no minute/cgm column, bad minute, unsorted)
 
 

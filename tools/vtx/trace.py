@@ -1,41 +1,53 @@
-# Trace files: CSV with a header naming `minute` and `cgm` (and optionally
-# `true_bg`) in any order, one row per 5 minutes, as in ../shared/traces/.
-# The transmitter reports `cgm` rounded and clamped to what a G6 sends
-# (40..400 mg/dL); an empty or non-numeric cell means "no value" (None).
+# Trace files for the virtual transmitter: read by tools/tracefile.py, the
+# reader `make replay` and the alarm bench use, so a trace means the same
+# everywhere (its docstring has the rules). One value per 5-minute window from
+# the first row: an absent row or a missing cell is a window without a glucose
+# (a sensor dropout), and the transmitter reports the rest rounded and clamped
+# to what a G6 sends (40..400 mg/dL). Kept as 2 bytes per window, so a recorded
+# export of months fits the simulator's heap.
+from array import array
+
+import tracefile
+from tracefile import TraceError  # noqa: F401 (callers catch vtx.trace.TraceError)
+
+_NONE = 0
 
 
-class TraceError(Exception):
-    pass
+class Values:
+    """The windows' glucose: values[k] is an int or None; slices give lists."""
+
+    def __init__(self, data):
+        self._a = data
+
+    def __len__(self):
+        return len(self._a)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [None if v == _NONE else v for v in self._a[k]]
+        v = self._a[k]
+        return None if v == _NONE else v
 
 
 def load(path):
-    """Return a list of CGM values (int or None), one per 5-minute window."""
-    values = []
-    with open(path) as f:
-        header = [h.strip() for h in f.readline().strip().split(",")]
-        if "minute" not in header or "cgm" not in header:
-            raise TraceError("%s: header needs 'minute' and 'cgm', got %r" % (path, header))
-        i_min = header.index("minute")
-        i_cgm = header.index("cgm")
-        last_minute = None
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            cells = line.split(",")
-            try:
-                minute = int(float(cells[i_min]))
-            except (ValueError, IndexError):
-                raise TraceError("%s: bad minute in %r" % (path, line))
-            if last_minute is not None and minute - last_minute != 5:
-                raise TraceError("%s: rows must be 5 minutes apart (%d after %d)" % (path, minute, last_minute))
-            last_minute = minute
-            try:
-                v = float(cells[i_cgm])
-                v = None if v != v else min(400, max(40, int(v + 0.5)))
-            except (ValueError, IndexError):
-                v = None
-            values.append(v)
-    if not values:
+    """The trace's glucose per 5-minute window (Values); TraceError for a file
+    no tool can read, or one without any row. A row off the 5-minute grid of
+    the first row goes to the nearest window (a later row for the same window
+    wins)."""
+    tracefile.check_trace(path)
+    data = array("H")
+    first = None
+    for minute, v in tracefile.trace_readings(path):
+        if first is None:
+            first = minute
+        k = (minute - first + 2) // 5
+        while len(data) < k:
+            data.append(_NONE)
+        g = _NONE if v is None else min(400, max(40, v))
+        if len(data) == k:
+            data.append(g)
+        else:
+            data[k] = g
+    if not data:
         raise TraceError("%s: no rows" % path)
-    return values
+    return Values(data)
