@@ -229,6 +229,7 @@ def test_mqtt_discovery_will_and_reconnect(broker):
 def test_lan_api_routes_and_bad_requests():
     out, _ = mpy_json("lan_api.py", free_port())
     assert out["no_secret"] == 403 and out["wrong_secret"] == 403
+    assert out["loopback_trusted"] == 200   # the caller's address is read on either port's sockets
     st, n, first = out["sgv"]
     assert st == 200 and n == 24 and first["units_hint"] == "mgdl"
     assert first["date"] == (1700000000 + 29 * 300) * 1000 and first["sgv"] == 129

@@ -11,12 +11,23 @@ import asyncio
 
 from microdot import Microdot
 
-HEAD_LINES = 40    # a browser sends about 10-15 headers
+HEAD_LINES = 32    # a browser sends about 10-15 headers
 HEAD_MAX = 3072    # bytes of request line and headers together
 
 
 class BadRequest(ValueError):
     """The request is malformed or too large."""
+
+
+def client_ip(req):
+    """The caller's IP address as text ("" when unknown). The ESP32's sockets give
+    microdot an (ip, port) tuple; the unix port's give the raw sockaddr bytes."""
+    a = req.client_addr
+    if isinstance(a, (tuple, list)) and a:
+        return str(a[0])
+    if isinstance(a, (bytes, bytearray)) and len(a) >= 8 and a[0] == 2 and a[1] == 0:  # AF_INET
+        return "%d.%d.%d.%d" % (a[4], a[5], a[6], a[7])
+    return ""
 
 
 class BoundedReader:

@@ -22,7 +22,7 @@ import hashlib
 
 import clock
 from microdot import Request
-from app.webserver import BadRequest, BoundedServer
+from app.webserver import BadRequest, BoundedServer, client_ip
 from forward import ConfigError, need, log_print
 from forward.entries import direction, iso_utc, TREND_CODES
 
@@ -119,8 +119,7 @@ class LanApi:
             if sent:
                 return {"error": "api-secret sent but this box has no secret set"}, 403
             return None
-        addr = req.client_addr[0] if req.client_addr else ""
-        if self.c["trust_loopback"] and addr in ("127.0.0.1", "::1"):
+        if self.c["trust_loopback"] and client_ip(req) in ("127.0.0.1", "::1"):
             return None
         if not sent or sent.strip().lower() != want:
             return {"error": "api-secret missing or wrong"}, 403

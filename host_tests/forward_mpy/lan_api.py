@@ -137,6 +137,14 @@ async def main():
     gc.collect()
     out["mem_alloc"] = gc.mem_alloc()
     api.stop()
+    task.cancel()
+    await asyncio.sleep_ms(100)
+    # trust_loopback (the default): a caller on this box needs no secret, as in xDrip+
+    api = LanApi({"port": port, "secret": "follower-secret"}, h, log=lambda m: None)
+    task = asyncio.create_task(api.run(host="127.0.0.1"))
+    await asyncio.sleep_ms(100)
+    out["loopback_trusted"] = (await get("/sgv.json?count=1"))[0]
+    api.stop()
     print(json.dumps(out))
 
 
