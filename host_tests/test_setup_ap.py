@@ -94,6 +94,30 @@ def test_server_guards_without_browser(tmp_path):
             assert code == 403 and "Wrong admin password" in page
         code, page = _post(srv.url("/settings"), {"password": "right-password"})
         assert code == 429 and "wait a minute" in page
+        # ... from that address: another device of the family can still sign in
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10, source_address=("127.0.0.2", 0))
+        c.request("POST", "/settings", "password=right-password",
+                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = c.getresponse()
+        assert r.status == 200 and "transmitter_id" in r.read().decode(), r.status
+        c.close()
+        # guesses spread over many addresses lock sign-in for all after MAX_FAILS_ALL (20)
+        for k in range(15):
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10,
+                                           source_address=("127.0.%d.3" % (k // 4), 0))
+            c.request("POST", "/settings", "password=guess-%d" % k,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+            r = c.getresponse()
+            r.read()
+            assert r.status == 403, (k, r.status)
+            c.close()
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10, source_address=("127.0.0.2", 0))
+        c.request("POST", "/settings", "password=right-password",
+                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = c.getresponse()
+        assert r.status == 429 and "wait a minute" in r.read().decode(), r.status
+        c.close()
         # the LAN API in the same process still answers (and still refuses bodies)
         with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/status.json" % srv.api_port,
                                     timeout=10) as r:

@@ -18,7 +18,9 @@
 # Safety: changing anything needs the admin password; the session token lives
 # in the form (never a cookie), so another web page cannot post for the user
 # (CSRF); one session at a time, SESSION_S idle, dropped after a save. After
-# MAX_FAILS wrong passwords, sign-in is refused for LOCK_S. Secrets are never
+# MAX_FAILS wrong passwords from one address, sign-in from it is refused for
+# LOCK_S (another device of the family can still sign in); after MAX_FAILS_ALL
+# from all addresses together (guesses spread over many), from all. Secrets are never
 # written into a page. Bounded: MAX_CONNECTIONS at once, REQUEST_TIMEOUT_S per
 # request, bodies <= MAX_BODY bytes, pages streamed in CHUNK-byte pieces.
 #
@@ -32,7 +34,7 @@ import os
 
 import clock
 from microdot import Microdot
-from app.webserver import BoundedServer
+from app.webserver import BoundedServer, client_ip
 from app import config as appconfig
 from app import log
 from setup import form, page
@@ -41,7 +43,9 @@ MAX_BODY = 4096
 CHUNK = 512
 SESSION_S = 15 * 60
 MAX_FAILS = 5
+MAX_FAILS_ALL = 20
 LOCK_S = 60
+_TRACKED = 8          # addresses whose wrong passwords are counted (the oldest is forgotten)
 MAX_CONNECTIONS = 4
 # connectivity probes of Android, Apple, Windows and Firefox
 CAPTIVE_PROBES = ("/generate_204", "/gen_204", "/hotspot-detect.html", "/library/test/success.html",
@@ -135,8 +139,8 @@ class SetupServer:
             log.warn("setup: config: %s", p)
         self._token = None
         self._token_ms = 0
-        self._fails = 0
-        self._locked_until_ms = 0
+        self._fails = {}            # address -> [wrong passwords, locked until ms, last ms]
+        self._fails_all = [0, 0]    # the same for all addresses together
         self.saves = 0
         self.app = app = _Server()
         app.before_request(self._seen)
@@ -173,19 +177,27 @@ class SetupServer:
         self._token_ms = clock.ms()
         return True
 
-    def _check_password(self, given):
-        """"ok", "wrong" or "locked"."""
+    def _check_password(self, given, addr=""):
+        """"ok", "wrong" or "locked" for a sign-in from address `addr`."""
         now = clock.ms()
-        if now < self._locked_until_ms:
+        mine = self._fails.get(addr)
+        if now < self._fails_all[1] or (mine is not None and now < mine[1]):
             return "locked"
         if given and _same(given, self.cfg.get("admin_password") or ""):
-            self._fails = 0
+            self._fails.pop(addr, None)
             return "ok"
-        self._fails += 1
-        log.warn("setup: wrong admin password (%d)", self._fails)
-        if self._fails >= MAX_FAILS:
-            self._fails = 0
-            self._locked_until_ms = now + LOCK_S * 1000
+        if mine is None:
+            if len(self._fails) >= _TRACKED:
+                oldest = min(self._fails, key=lambda a: self._fails[a][2])
+                del self._fails[oldest]
+            mine = self._fails[addr] = [0, 0, now]
+        mine[2] = now
+        log.warn("setup: wrong admin password from %s (%d)", addr, mine[0] + 1)
+        for rec, limit in ((mine, MAX_FAILS), (self._fails_all, MAX_FAILS_ALL)):
+            rec[0] += 1
+            if rec[0] >= limit:
+                rec[0] = 0
+                rec[1] = now + LOCK_S * 1000
         return "wrong"
 
     # --- handlers -----------------------------------------------------------
@@ -256,7 +268,7 @@ class SetupServer:
             return self._html(page.message_page("Bad request", "not a form"), 400)
         if not self._has_password():
             return self._form_page(self._new_session(), form.values_from_config(self.cfg), {})
-        verdict = self._check_password(fields.get("password", ""))
+        verdict = self._check_password(fields.get("password", ""), client_ip(req))
         if verdict == "locked":
             return self._html(page.signin_page(
                 "Too many wrong passwords: wait a minute and try again."), 429)
