@@ -266,37 +266,13 @@ def summary(w):
 NS_SECRET = "chaos-secret-0123"
 
 
-def playable_trace(path):
-    """The trace as the virtual transmitter can play it. ../shared/real-cgm leaves a
-    missing reading out as an absent row, which tools/vtx/trace.py refuses (it wants
-    one row per 5 min): those get a regridded copy under build/chaos/traces with an
-    empty cell per absent row (the transmitter then sends no glucose for that window,
-    as a sensor dropout)."""
-    with open(path) as f:
-        lines = f.read().splitlines()
-    header = [h.strip().lower() for h in lines[0].split(",")]
-    i_min, i_cgm = header.index("minute"), header.index("cgm")
-    rows = [line.split(",") for line in lines[1:] if line.strip()]
-    minutes = [int(float(r[i_min])) for r in rows]
-    if all(b - a == 5 for a, b in zip(minutes, minutes[1:])):
-        return path
-    by = {m: r[i_cgm] for m, r in zip(minutes, rows)}
-    out = os.path.join(OUT_DIR, "traces", os.path.basename(path))
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as f:
-        f.write("minute,cgm\n")
-        for m in range(minutes[0], minutes[-1] + 1, 5):
-            f.write("%d,%s\n" % (m, by.get(m, "")))
-    return out
-
-
 def run_world(w):
     """(events, console text, error or None, wall s) of the world's run."""
     os.makedirs(OUT_DIR, exist_ok=True)
     cfg_path = os.path.join(OUT_DIR, "config-run.json")
     with open(cfg_path, "w") as f:
         f.write(w["config"] if isinstance(w["config"], str) else json.dumps(w["config"]))
-    extra = {"TRACE": playable_trace(os.path.join(SHARED, w["trace"])), "START": w["start"], "SEED": w["radio_seed"],
+    extra = {"TRACE": os.path.join(SHARED, w["trace"]), "START": w["start"], "SEED": w["radio_seed"],
              "TX_ID": w["tx_id"], "CONFIG": cfg_path}
     if w["faults"]:
         extra["FAULTS"] = w["faults"]
