@@ -350,3 +350,16 @@ def test_a_trace_no_tool_can_read_is_refused_with_its_line(tmp_path):
     r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sim.py")], env=e,
                        capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert r.returncode != 0 and r.stdout == "" and "line 3" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_heap_after_a_reset_is_the_new_boots_own(tmp_path):
+    # a board's reset frees everything; the host process must not count what the
+    # last boot left behind (its running task, the codec copies the virtual
+    # transmitter holds) as the firmware's data: it read +31 KB after every reset
+    ev, _ = sim(tmp_path, 6, inject={"reset_at_s": 10000})
+    assert [e["event"] for e in ev].count("reset") == 1
+    heap = [(e["t_ms"], e["data"]) for e in ev if e["event"] == "heap"]
+    before = [d for t, d in heap if t < 10000 * 1000]
+    after = [d for t, d in heap if t > 10000 * 1000]
+    assert before and after, heap
+    assert 0 < max(after) <= max(before) + 4096, heap

@@ -331,13 +331,21 @@ def main():
             break
         except SystemExit as e:  # machine.reset() or the watchdog
             emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
+            virtual_esp32.reset_board()
             virtual_esp32.forget_firmware()
             asyncio.new_event_loop()
+            import asyncio.core
+            asyncio.core.cur_task = None   # the task the reset came from: it holds the old App
             # the board's reset frees everything: so must this process before the
             # next boot (the old App stayed bound until the new one was built, and
             # two firmwares' data did not fit the sized heap)
             app = firmware = None
             gc.collect()
+            # the next boot imports the firmware anew, while the virtual transmitter
+            # keeps the codec modules it imported with the first: measure the code
+            # again, as at the first boot, so `data` stays the firmware's own
+            HEAP["code"] = load_code()
+            emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
     emit({"event": "sim_end", "boots": boots, "reading_to_alarm_us": percentiles(LAT["hist"], LAT["n"])})
 
 

@@ -29,6 +29,20 @@ def install(speed=0, wall_unix=None):
         pass
 
 
+def reset_board():
+    """What a reset does to the board's parts: the Bluetooth stack goes down
+    (links terminated, services and the IRQ handler gone) and pin interrupts
+    are detached. The fakes would otherwise keep the last boot's handlers, and
+    with them its objects, in the heap the next boot is measured in."""
+    import machine
+    machine._irqs.clear()
+    vradio = sys.modules.get("vradio")
+    ctrl = vradio and vradio._default_ctrl
+    if ctrl is not None:
+        ctrl.active(False)
+        ctrl.irq(None)
+
+
 def forget_firmware():
     """After a reset the firmware starts from scratch: drop its modules so the
     next import runs them anew (RTC memory and the flash folder survive)."""
