@@ -46,6 +46,18 @@ def _post(url, data, timeout=10):
         return e.code, e.read().decode()
 
 
+def _post_from(address, port, body):
+    """POST /settings from another local address (127.0.0.0/8 all reach loopback)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(address, 0))
+    try:
+        c.request("POST", "/settings", body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        c.close()
+
+
 def test_server_guards_without_browser(tmp_path):
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"admin_password": "right-password", "transmitter_id": "8G1234",
@@ -95,29 +107,14 @@ def test_server_guards_without_browser(tmp_path):
         code, page = _post(srv.url("/settings"), {"password": "right-password"})
         assert code == 429 and "wait a minute" in page
         # ... from that address: another device of the family can still sign in
-        import http.client
-        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10, source_address=("127.0.0.2", 0))
-        c.request("POST", "/settings", "password=right-password",
-                  headers={"Content-Type": "application/x-www-form-urlencoded"})
-        r = c.getresponse()
-        assert r.status == 200 and "transmitter_id" in r.read().decode(), r.status
-        c.close()
+        code, page = _post_from("127.0.0.2", srv.port, "password=right-password")
+        assert code == 200 and "transmitter_id" in page, code
         # guesses spread over many addresses lock sign-in for all after MAX_FAILS_ALL (20)
         for k in range(15):
-            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10,
-                                           source_address=("127.0.%d.3" % (k // 4), 0))
-            c.request("POST", "/settings", "password=guess-%d" % k,
-                      headers={"Content-Type": "application/x-www-form-urlencoded"})
-            r = c.getresponse()
-            r.read()
-            assert r.status == 403, (k, r.status)
-            c.close()
-        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10, source_address=("127.0.0.2", 0))
-        c.request("POST", "/settings", "password=right-password",
-                  headers={"Content-Type": "application/x-www-form-urlencoded"})
-        r = c.getresponse()
-        assert r.status == 429 and "wait a minute" in r.read().decode(), r.status
-        c.close()
+            code, _ = _post_from("127.0.%d.3" % (k // 4), srv.port, "password=guess-%d" % k)
+            assert code == 403, (k, code)
+        code, page = _post_from("127.0.0.2", srv.port, "password=right-password")
+        assert code == 429 and "wait a minute" in page, code
         # the LAN API in the same process still answers (and still refuses bodies)
         with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/status.json" % srv.api_port,
                                     timeout=10) as r:

@@ -10,6 +10,7 @@ import json
 import clock
 from forward.history import History
 from forward.lanapi import LanApi
+from streams import read_to_end
 
 port = int(sys.argv[1])
 out = {}
@@ -25,16 +26,7 @@ async def req(raw, read=True, pause_ms=0):
     await w.drain()
     if pause_ms:
         await asyncio.sleep_ms(pause_ms)
-    data = b""
-    if read:
-        while True:
-            try:
-                c = await r.read(512)
-            except OSError:  # reset by the server (a dropped request)
-                break
-            if not c:
-                break
-            data += c
+    data = await read_to_end(r) if read else b""
     w.close()
     await w.wait_closed()
     return data
@@ -51,7 +43,6 @@ def status_and_json(data):
 
 async def flood_headers(good, n):
     r, w = await asyncio.open_connection("127.0.0.1", port)
-    data = b""
     try:
         w.write(("GET /sgv.json?count=1 HTTP/1.1\r\nHost: box\r\n" + good).encode())
         for i in range(0, n, 100):
@@ -61,14 +52,7 @@ async def flood_headers(good, n):
         await w.drain()
     except OSError:  # the server answered and closed while we were still sending
         pass
-    while True:
-        try:
-            c = await r.read(512)
-        except OSError:
-            break
-        if not c:
-            break
-        data += c
+    data = await read_to_end(r)
     w.close()
     await w.wait_closed()
     return data

@@ -10,6 +10,7 @@ import gc
 import json
 from forward.history import History
 from forward.lanapi import LanApi
+from streams import read_to_end
 
 port = int(sys.argv[1])
 out = {"canary_memory_errors": 0, "canary_rounds": 0}
@@ -36,15 +37,7 @@ async def flood(n):
         await w.drain()
     except OSError:  # the server answered and closed while we were still sending
         pass
-    data = b""
-    while True:
-        try:
-            c = await r.read(256)
-        except OSError:
-            break
-        if not c:
-            break
-        data += c
+    data = await read_to_end(r, 256)
     w.close()
     await w.wait_closed()
     return data
