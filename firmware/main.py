@@ -27,6 +27,17 @@ WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
 ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: restart it
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 FALLBACK_BOARD = "esp32-devkitc"
+# Memory pressure: a part that catches a MemoryError and retries (the link's
+# session, a listener, a restarted task) reports it to out_of_memory(). This
+# many within MEMORY_WINDOW_S raise the `device` alarm (reason memory) and pause
+# the parts the alarms do not need, so the link and the alarm task keep the
+# heap; MEMORY_QUIET_S without one (and enough free heap) clears it and
+# resumes them.
+MEMORY_ERRORS = 3
+MEMORY_WINDOW_S = 900    # three transmitter windows in a row fit in it
+MEMORY_QUIET_S = 1800
+LOW_FREE = 4096        # free heap after a full collection below this: low
+SHED_TASKS = ("nightscout", "mqtt", "web")
 
 
 class App:
@@ -46,6 +57,9 @@ class App:
         self.timesync = None
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
         self.rtc = persist.RtcStore(machine.RTC())
+        self._oom = []           # clock.ms() of recent MemoryErrors a part survived
+        self._low_mem = False    # free heap under LOW_FREE at the last health check
+        self.memory_alarm = False
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)
         _hide_secrets(self.cfg)
@@ -68,6 +82,7 @@ class App:
             log.error("%d resets in a row", self.rtc.boots)
             self.condition("device", "resets", True)
         self.sup = Supervisor(self._task_failed, wdt=None, poll_s=TICK_S)
+        self.sup.on_memory = self.out_of_memory
 
     # --- the alarm path --------------------------------------------------------
     def now_s(self):
@@ -119,6 +134,7 @@ class App:
             except MemoryError:
                 gc.collect()
                 log.error("listener out of memory on %s", event.get("event"))
+                self.out_of_memory("listener")
             except Exception as e:
                 log.exc(e, "listener failed on %s", event.get("event"))
 
@@ -202,18 +218,46 @@ class App:
         finally:
             self.ann.stop(task)
 
+    # --- memory pressure ---------------------------------------------------------
+    def out_of_memory(self, part):
+        """A part survived a MemoryError (it retries): count it; see MEMORY_ERRORS."""
+        gc.collect()
+        now = clock.ms()
+        self._oom = [t for t in self._oom if now - t < MEMORY_WINDOW_S * 1000] + [now]
+        log.error("out of memory in %s (%d in %d min)", part, len(self._oom), MEMORY_WINDOW_S // 60)
+        if len(self._oom) >= MEMORY_ERRORS:
+            self._memory_state(True)
+
+    def _memory_state(self, active):
+        if active == self.memory_alarm:
+            return
+        self.memory_alarm = active
+        names = [n for n in SHED_TASKS if n in self.sup.names()]
+        if active:
+            log.error("memory pressure: pausing %s for the alarm path", ", ".join(names) or "nothing")
+            self.sup.pause(names)
+            gc.collect()
+        else:
+            log.info("memory pressure over: resuming %s", ", ".join(names) or "nothing")
+            self.sup.resume(names)
+        self.condition("device", "memory", active)
+
+    def _memory_check(self):
+        gc.collect()
+        free = gc.mem_free()
+        if (free < LOW_FREE) != self._low_mem:
+            self._low_mem = free < LOW_FREE
+            log.warn("free heap %d", free)
+        # raised by MEMORY_ERRORS (out_of_memory) or low free heap; held while they recur
+        recent = self._oom and clock.ms() - self._oom[-1] < MEMORY_QUIET_S * 1000
+        self._memory_state(bool(self._low_mem or (self.memory_alarm and recent)))
+
     async def _health_task(self, checkin):
         """Memory watch and the end of a reset loop."""
         start = self.now_s()
-        low_mem = False
         while True:
             checkin()
-            gc.collect()
-            free = gc.mem_free()
-            if (free < 4096) != low_mem:
-                low_mem = free < 4096
-                log.warn("free heap %d", free)
-                self.condition("device", "memory", low_mem)
+            self._memory_check()
             if self.rtc.boots > 1 and self.now_s() - start > HEALTHY_AFTER_S:
                 self.rtc.healthy()
                 self.condition("device", "resets", False)

@@ -12,7 +12,11 @@
 #   critical tasks, i.e. the alarm path); `max_failures` failures within
 #   `window_s` raise the `device` alarm through on_condition(name, active).
 # - MemoryError anywhere is caught per task like any other failure, after a
-#   gc.collect(), so a forwarder that runs out of heap never stops the alarms.
+#   gc.collect(), so a forwarder that runs out of heap never stops the alarms;
+#   on_memory(name), when set, hears of it (the app counts memory pressure).
+# - pause(names) stops tasks and keeps them stopped (no restart, no hang
+#   check) until resume(names): the app sheds the forwarders under memory
+#   pressure.
 import asyncio
 import gc
 
@@ -34,6 +38,7 @@ class _Task:
         self.restart_at = 0
         self.alarmed = False
         self.restarts = 0
+        self.paused = False
 
 
 class Supervisor:
@@ -45,9 +50,30 @@ class Supervisor:
         self.poll_ms = int(poll_s * 1000)
         self.tasks = []
         self.hung = None
+        self.on_memory = None  # fn(task name): a task failed with MemoryError
 
     def add(self, name, fn, period_s, critical=False, restart_on_hang=False):
         self.tasks.append(_Task(name, fn, period_s, critical, restart_on_hang))
+
+    def names(self):
+        return [t.name for t in self.tasks]
+
+    def pause(self, names):
+        for t in self.tasks:
+            if t.name in names and not t.paused:
+                t.paused = True
+                if t.task is not None:
+                    task, t.task = t.task, None  # first: its end is no failure
+                    task.cancel()
+                log.warn("task %s paused", t.name)
+
+    def resume(self, names):
+        now = clock.ms()
+        for t in self.tasks:
+            if t.name in names and t.paused:
+                t.paused = False
+                t.restart_at = now  # started at the next round
+                log.info("task %s resumed", t.name)
 
     def status(self):
         now = clock.ms()
@@ -69,6 +95,7 @@ class Supervisor:
             if t.task is me:
                 t.last_checkin = clock.ms()
 
+        oom = False
         try:
             await t.fn(checkin)
             log.warn("task %s returned", t.name)
@@ -77,6 +104,7 @@ class Supervisor:
         except BaseException as e:  # noqa: B036 - report everything but cancellation
             if isinstance(e, MemoryError):
                 gc.collect()
+                oom = True
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
             log.exc(e, "task %s failed", t.name)
@@ -84,6 +112,11 @@ class Supervisor:
             self._failed(t)
         else:  # replaced by a restart: its end is no news (already counted)
             log.warn("task %s ended after it was replaced", t.name)
+        if oom and self.on_memory is not None:  # after the failure is booked: it may pause tasks
+            try:
+                self.on_memory(t.name)
+            except Exception as e:
+                log.exc(e, "memory report")
 
     def _failed(self, t):
         now = clock.ms()
@@ -107,6 +140,8 @@ class Supervisor:
         now = clock.ms()
         hung = None
         for t in self.tasks:
+            if t.paused:
+                continue
             if t.task is None:
                 if now >= t.restart_at:
                     t.restarts += 1

@@ -192,6 +192,8 @@ _ROUTINE = ("connected", "authenticated", "disconnected", "encrypted")
 def on_link_event(app, ev):
     app.emit(ev)
     what = ev.get("what")
+    if what in ("disconnected", "error") and "MemoryError" in str(ev.get("reason") or ev.get("detail")):
+        app.out_of_memory("link")  # the link retries at the next window; the app counts it
     if what not in _ROUTINE or ev.get("reason", "done") != "done":
         log.info("link %s %s", what, ev.get("detail") or ev.get("reason") or ev.get("name") or "")
     app.status["link"] = what
