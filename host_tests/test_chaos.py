@@ -134,3 +134,15 @@ def test_one_real_world_passes():
     [(world, fails, wall, peak)] = chaos.soak([w], keep=False, log=lambda *a: None)
     assert fails == {}, fails
     assert peak > 0
+
+
+def test_task_failures_are_expected_only_in_the_first_boot():
+    # simboot injects a task's failures into boot 1 only: a reset before at_s means none
+    w = {"inject": {"task": "annunciator", "error": "ValueError", "times": 3, "at_s": 100,
+                    "reset_at_s": 50}, "config": {}, "board": None, "silent": [], "modes": [],
+         "forward": {}}
+    reset = [{"event": "reset", "t_ms": 50000}]
+    assert [m for _, m in chaos.check_promises(w, reset, 10 ** 8, [])
+            if "failed 3 times" in m] == []
+    w["inject"].pop("reset_at_s")
+    assert [m for _, m in chaos.check_promises(w, [], 10 ** 8, []) if "failed 3 times" in m]
