@@ -144,7 +144,15 @@ def summarize(data_k, code, events, console, rc, wall, ns_entries):
 
 def run():
     env = dict(os.environ)
-    if not env.get("MICROPYTHON") and os.path.exists(FROZEN32):
+    venv_port = os.path.join(ROOT, ".venv", "bin", "micropython")
+    given = env.get("MICROPYTHON") or ""
+    if not given or os.path.abspath(given) == venv_port:  # make's default: not the board's word size
+        if not os.path.exists(FROZEN32):
+            why = ("needs the frozen 32-bit build %s (FROZEN=1 tools/build_unix32.sh MPY_SRC_DIR %s);"
+                   " the venv's 64-bit port's heap is not the board's" % (os.path.relpath(FROZEN32, ROOT),
+                                                                         os.path.relpath(FROZEN32, ROOT)))
+            print("memory: skipped: " + why)
+            return {"skipped": why}
         env["MICROPYTHON"] = FROZEN32
     steps = [int(x) for x in (env.get("MEMORY_STEPS") or "75,65,55").split(",")]
     import mpybuild
