@@ -146,3 +146,16 @@ def test_task_failures_are_expected_only_in_the_first_boot():
             if "failed 3 times" in m] == []
     w["inject"].pop("reset_at_s")
     assert [m for _, m in chaos.check_promises(w, [], 10 ** 8, []) if "failed 3 times" in m]
+
+
+def test_nightscout_alarm_is_due_70_min_after_the_last_boot_and_not_from_a_broken_engine():
+    w = {"inject": {}, "config": {}, "board": None, "silent": [], "modes": [], "radio": {},
+         "forward": {"nightscout": "badsecret"}}
+    late = [{"event": "alarm_onset", "t_ms": 96 * 60000, "type": "forwarding"}]
+
+    def nightscout(events):
+        return [m for _, m in chaos.check_promises(w, events, 10 ** 8, []) if "Nightscout" in m]
+    assert nightscout(late)                                            # 96 min after the only boot
+    assert not nightscout([{"event": "reset", "t_ms": 36 * 60000}] + late)   # 60 after a reset at 36
+    w["inject"] = {"break_engine_at_s": 600}
+    assert not nightscout([])

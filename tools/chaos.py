@@ -557,9 +557,11 @@ def check_promises(w, events, end_ms, problems):
     for m in SENSOR_MODES:
         if m != "warmup":
             expect[m] = "sensor"
+    broken = inj.get("break_engine_at_s")   # from then on only the direct device fault sounds
+    broken_ms = end_ms if broken is None else broken * 1000
     for mode, a, b in w["modes"]:
         kind = expect.get(mode)
-        t0, t1 = a * 1000, min(end_ms, b * 1000)
+        t0, t1 = a * 1000, min(end_ms, b * 1000, broken_ms)
         if kind is None or t1 - t0 < 30 * MIN or factory or problems or resets:
             continue
         if _covered(t0, t1, silent) or w["radio"].get("miss", 0) > 0.1:
@@ -579,9 +581,14 @@ def check_promises(w, events, end_ms, problems):
                 out.append((t_ms, "battery at %.2f V, no device/power alarm within 5 min" % (2 * uv / 1e6)))
     # a Nightscout that never stores: forwarding within alert_after_s (1 h) + 10 min
     ns = w["forward"].get("nightscout")
-    if ns and ns != "ok" and not isinstance(w["config"], str) and end_ms > 80 * MIN and not factory:
-        if not any(t <= 70 * MIN for t in onsets(events, "forwarding")) and not problems:
-            out.append((70 * MIN, "Nightscout %s all along, no forwarding alarm within 70 min" % ns))
+    due = 70 * MIN   # counted from the boot: a reset starts the hour again
+    for r in sorted(resets):
+        if r < due:
+            due = r + 70 * MIN
+    if ns and ns != "ok" and not isinstance(w["config"], str) and end_ms > due + 10 * MIN \
+            and not factory and due < broken_ms:
+        if not any(t <= due for t in onsets(events, "forwarding")) and not problems:
+            out.append((due, "Nightscout %s all along, no forwarding alarm within 70 min of a boot" % ns))
     if ns == "ok" and w.get("_ns_entries") == 0 and glucose_readings(events) and not problems:
         out.append((end_ms, "Nightscout up all along and stored nothing"))
     return out
