@@ -363,3 +363,13 @@ def test_the_heap_after_a_reset_is_the_new_boots_own(tmp_path):
     after = [d for t, d in heap if t > 10000 * 1000]
     assert before and after, heap
     assert 0 < max(after) <= max(before) + 4096, heap
+
+
+def test_the_forwarders_log_into_the_boxs_log(tmp_path):
+    # their messages went to print() (the serial console only): the log ring that
+    # /log and the console file show never had Wi-Fi or Nightscout trouble in it
+    sim(tmp_path, 1.5, NIGHTSCOUT_URL="http://127.0.0.1:%d" % free_port(),
+        NIGHTSCOUT_SECRET="secret-secret-1234")
+    console = (tmp_path / "flash" / "sim-console.log").read_text()
+    assert "wifi: up on sim-home" in console, console[-2000:]
+    assert "nightscout:" in console, console[-2000:]

@@ -21,6 +21,11 @@ def add_all(app):
             app.condition("device", "start_" + name, True)
 
 
+def _log(msg):
+    """The forwarders' log: into the box's log ring (the console, /log), not only print()."""
+    log.info("%s", msg)
+
+
 def supervise(app, name, make_coro, period_s, alive=None):
     """Run make_coro() as a child task; check in while it lives (and, when
     given, while alive() says it makes progress)."""
@@ -143,7 +148,7 @@ def _source(app):
         from forward.follower import Follower
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
                      app.condition(kind, name, active),
-                     on_server_date=lambda d: app.timesync and app.timesync.offer_date(d))
+                     on_server_date=lambda d: app.timesync and app.timesync.offer_date(d), log=_log)
         supervise(app, "follower", f.run, 600)
         return
     if not cfg.get("transmitter_id"):
@@ -253,11 +258,11 @@ def _forwarding(app):
         app.condition(kind, name, active)
 
     keeper = WifiKeeper(cfg["wifi"], ble_active=lambda: app.link is not None,
-                        on_change=lambda up: app.emit({"event": "wifi", "up": up}))
+                        on_change=lambda up: app.emit({"event": "wifi", "up": up}), log=_log)
     supervise(app, "wifi", keeper.run, 120)
     app.wifi = keeper
     from forward.timesync import TimeSync
-    ts = TimeSync(None, wifi=keeper)  # NTP; the Nightscout/leader Date header as fallback
+    ts = TimeSync(None, wifi=keeper, log=_log)  # NTP; the Nightscout/leader Date header as fallback
     app.timesync = ts
     supervise(app, "time", ts.run, 3600)
     hist = History(288)
@@ -268,7 +273,8 @@ def _forwarding(app):
                                  "token": ns.get("token") or None,
                                  "lan": bool(ns.get("allow_http")),
                                  "ca_file": ns.get("ca_file") or None}, on_condition=cond,
-                                wifi=keeper, store_path=NS_QUEUE_FILE, on_server_date=ts.offer_date)
+                                wifi=keeper, store_path=NS_QUEUE_FILE, on_server_date=ts.offer_date,
+                                log=_log)
         app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
         app.before_reset.append(up.flush_to_flash)  # unsent readings survive a settings restart
         supervise(app, "nightscout", up.run, 600)
@@ -276,13 +282,14 @@ def _forwarding(app):
         from forward.mqtt import MqttPublisher
         pub = MqttPublisher({"host": mq["host"], "port": mq.get("port", 1883),
                              "user": mq.get("user") or None, "password": mq.get("password") or None,
-                             "topic_prefix": mq.get("topic", "cgm")}, wifi=keeper, on_condition=cond)
+                             "topic_prefix": mq.get("topic", "cgm")}, wifi=keeper, on_condition=cond,
+                            log=_log)
         app.listeners.append(lambda ev: _mqtt_event(pub, app, ev))
         supervise(app, "mqtt", pub.run, 600)
     if lan.get("enabled"):
         from forward.lanapi import LanApi
         api = LanApi({"port": lan.get("port", 17580), "secret": lan.get("api_secret") or None},
-                     hist)
+                     hist, log=_log)
         app.lan_api = api
         # the log ring, for whoever looks after the box (secrets are masked in it)
         api.app.route("/log")(lambda req: ("\n".join(log.lines()) + "\n", 200,
