@@ -158,3 +158,37 @@ def test_config_problems_are_shown_until_a_save_fixes_them(tmp_path):
     saved, problems = config.load(str(cfg))
     assert problems == [] and saved["alarms"]["low"] == 90
     assert saved["wifi"] == raw["wifi"] and saved["admin_password"] == "right-password"
+
+
+_LOCKOUT_PROG = r"""
+import json, sys
+import clock
+from setup import web
+t = [1000]
+clock.ms = lambda: t[0]
+srv = web.SetupServer(CFG)
+out, family = [], []
+# one address guessing at the full rate it is allowed: 5 wrong, wait out its lock, again
+for rnd in range(6):
+    for k in range(web.MAX_FAILS):
+        out.append(srv._check_password("guess", "192.168.1.66"))
+        t[0] += 1000
+    family.append(srv._check_password("right-password", "192.168.1.20"))
+    out.append(srv._check_password("guess", "192.168.1.66"))
+    t[0] += web.LOCK_S * 1000 + 1000
+print(json.dumps({"one": out, "family": family}))
+"""
+
+
+def test_one_address_alone_never_locks_the_family_out(tmp_path):
+    # MAX_FAILS_ALL is for guesses spread over many addresses: one address's
+    # own lock already holds it to MAX_FAILS a minute, so its guesses, however
+    # many minutes they go on, must not lock every other device out
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"admin_password": "right-password"}))
+    prog = tmp_path / "lockout.py"
+    prog.write_text("CFG = %r\n" % str(cfg) + _LOCKOUT_PROG)
+    r = run_micropython([str(prog)], timeout=60)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["one"] == (["wrong"] * 5 + ["locked"]) * 6, out["one"]
+    assert out["family"] == ["ok"] * 6, out["family"]

@@ -20,7 +20,7 @@
 # (CSRF); one session at a time, SESSION_S idle, dropped after a save. After
 # MAX_FAILS wrong passwords from one address, sign-in from it is refused for
 # LOCK_S (another device of the family can still sign in); after MAX_FAILS_ALL
-# from all addresses together (guesses spread over many), from all. Secrets are never
+# within a minute from all addresses together (guesses spread over many), from all. Secrets are never
 # written into a page. Bounded: MAX_CONNECTIONS at once, REQUEST_TIMEOUT_S per
 # request, bodies <= MAX_BODY bytes, pages streamed in CHUNK-byte pieces.
 #
@@ -140,7 +140,8 @@ class SetupServer:
         self._token = None
         self._token_ms = 0
         self._fails = {}            # address -> [wrong passwords, locked until ms, last ms]
-        self._fails_all = [0, 0]    # the same for all addresses together
+        # all addresses together: [wrong passwords in the minute from `since`, locked until, since]
+        self._fails_all = [0, 0, 0]
         self.saves = 0
         self.app = app = _Server()
         app.before_request(self._seen)
@@ -192,6 +193,10 @@ class SetupServer:
                 del self._fails[oldest]
             mine = self._fails[addr] = [0, 0, now]
         mine[2] = now
+        if now - self._fails_all[2] >= LOCK_S * 1000:
+            # counted a minute at a time: one address, held to MAX_FAILS a minute
+            # by its own lock, never reaches MAX_FAILS_ALL by itself
+            self._fails_all[0], self._fails_all[2] = 0, now
         log.warn("setup: wrong admin password from %s (%d)", addr, mine[0] + 1)
         for rec, limit in ((mine, MAX_FAILS), (self._fails_all, MAX_FAILS_ALL)):
             rec[0] += 1
