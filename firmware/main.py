@@ -59,7 +59,9 @@ class App:
         self.rtc = persist.RtcStore(machine.RTC())
         self._oom = []           # clock.ms() of recent MemoryErrors a part survived
         self._low_mem = False    # free heap under LOW_FREE at the last health check
-        self.memory_alarm = False
+        self._pressure_ms = None  # clock.ms() of the last MemoryError or low-heap check
+        self.memory_alarm = False   # under memory pressure: the forwarders are paused
+        self._memory_raised = False  # the device alarm (memory) is raised
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)
         _hide_secrets(self.cfg)
@@ -224,23 +226,27 @@ class App:
         gc.collect()
         now = clock.ms()
         self._oom = [t for t in self._oom if now - t < MEMORY_WINDOW_S * 1000] + [now]
+        self._pressure_ms = now
         log.error("out of memory in %s (%d in %d min)", part, len(self._oom), MEMORY_WINDOW_S // 60)
         if len(self._oom) >= MEMORY_ERRORS:
             self._memory_state(True)
 
     def _memory_state(self, active):
-        if active == self.memory_alarm:
-            return
-        self.memory_alarm = active
-        names = [n for n in SHED_TASKS if n in self.sup.names()]
-        if active:
-            log.error("memory pressure: pausing %s for the alarm path", ", ".join(names) or "nothing")
-            self.sup.pause(names)
-            gc.collect()
-        else:
-            log.info("memory pressure over: resuming %s", ", ".join(names) or "nothing")
-            self.sup.resume(names)
-        self.condition("device", "memory", active)
+        if active != self.memory_alarm:
+            self.memory_alarm = active
+            names = [n for n in SHED_TASKS if n in self.sup.names()]
+            if active:
+                log.error("memory pressure: pausing %s for the alarm path", ", ".join(names) or "nothing")
+                self.sup.pause(names)
+                gc.collect()
+            else:
+                log.info("memory pressure over: resuming %s", ", ".join(names) or "nothing")
+                self.sup.resume(names)
+        if active != self._memory_raised:
+            # apart: raising it may itself run out of memory; the next report or
+            # health check tries again
+            self.condition("device", "memory", active)
+            self._memory_raised = active
 
     def _memory_check(self):
         gc.collect()
@@ -248,8 +254,11 @@ class App:
         if (free < LOW_FREE) != self._low_mem:
             self._low_mem = free < LOW_FREE
             log.warn("free heap %d", free)
-        # raised by MEMORY_ERRORS (out_of_memory) or low free heap; held while they recur
-        recent = self._oom and clock.ms() - self._oom[-1] < MEMORY_QUIET_S * 1000
+        if self._low_mem:
+            self._pressure_ms = clock.ms()
+        # raised by MEMORY_ERRORS (out_of_memory) or low free heap; held while either
+        # recurs (a heap short only while the forwarders run must not flap the alarm)
+        recent = self._pressure_ms is not None and clock.ms() - self._pressure_ms < MEMORY_QUIET_S * 1000
         self._memory_state(bool(self._low_mem or (self.memory_alarm and recent)))
 
     async def _health_task(self, checkin):

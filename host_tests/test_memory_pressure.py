@@ -53,7 +53,7 @@ asyncio.run(scenario())
 '''
 
 
-def run(tmp_path, memory_events):
+def run(tmp_path, memory_events, prog=PROG):
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({
         "transmitter_id": "8G1234", "board": "esp32-devkitc",
@@ -63,7 +63,7 @@ def run(tmp_path, memory_events):
         "mqtt": {"host": "127.0.0.1", "port": 9},
         "lan_api": {"enabled": True, "port": 17599}}))
     prog = "CFG, BOARDS, MEMORY_EVENTS = %r, %r, %d\n" % (
-        str(cfg), os.path.join(ROOT, "boards"), memory_events) + PROG
+        str(cfg), os.path.join(ROOT, "boards"), memory_events) + prog
     r = run_micropython(["-c", prog], cwd=str(tmp_path), heap="2M", timeout=120, check=False, env={
         "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
                                             os.path.join(ROOT, "firmware"),
@@ -92,3 +92,82 @@ def test_a_single_memory_error_is_retried_without_an_alarm(tmp_path):
     out = run(tmp_path, 1)
     assert out["pressure"]["device"] == [], out
     assert all(out["pressure"]["alive"].values()), out
+
+
+PROG_LOW_HEAP = r'''
+import sys
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, gc, json, main
+from app import log
+log.sink = lambda line: print(line, file=sys.stderr)
+events = []
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+SHED = ("nightscout", "mqtt", "web")
+
+
+class TightHeap:
+    """gc as the health check sees it: the heap is short while the forwarders run."""
+    collect = staticmethod(gc.collect)
+
+    @staticmethod
+    def mem_free():
+        st = app.sup.status()
+        return 3000 if any(st[n]["alive"] for n in SHED if n in st) else 20000
+
+
+main.gc = TightHeap
+import clock
+memory = []   # (s, onset or clear) of the device alarm (memory)
+app.listeners.append(lambda e: e.get("type") == "device" and e.get("reason") == "memory" and e.get(
+    "event") in ("alarm_onset", "alarm_clear") and memory.append((clock.ms() // 1000, e["event"])))
+fail = [FAIL_FIRST]
+real_condition = app.condition
+
+
+def condition(kind, name, active):
+    if fail[0] and (kind, name) == ("device", "memory"):
+        fail[0] -= 1
+        raise MemoryError("memory allocation failed")
+    real_condition(kind, name, active)
+
+
+app.condition = condition
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(15 * 60)
+    early = [e.get("reason") for e in events if e.get("event") == "alarm_onset"]
+    await asyncio.sleep(3 * 3600 - 15 * 60)
+    print("RESULT " + json.dumps({"early": early,
+        "onsets": [e.get("reason") for e in events if e.get("event") == "alarm_onset"
+                   and e.get("type") == "device"],
+        "clears": [e.get("reason") for e in events if e.get("event") == "alarm_clear"
+                   and e.get("type") == "device"],
+        "memory_alarm": app.memory_alarm, "memory": memory}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+def test_a_heap_short_only_while_the_forwarders_run_does_not_flap_the_alarm(tmp_path):
+    # pausing the forwarders frees the heap; resuming them 5 min later made it
+    # short again: the device alarm sounded anew every 10 minutes all night
+    # short again: the device alarm sounded anew every 10 minutes all night.
+    # Held like MemoryErrors: it clears after MEMORY_QUIET_S without a short heap.
+    out = run(tmp_path, 0, PROG_LOW_HEAP.replace("FAIL_FIRST", "0"))
+    memory = out["memory"]
+    assert memory and memory[0][1] == "alarm_onset", out
+    for (t0, a), (t1, b) in zip(memory, memory[1:]):
+        assert a != b, out
+        if a == "alarm_onset":
+            assert t1 - t0 >= 1800, out
+
+
+def test_the_memory_alarm_is_raised_again_when_raising_it_ran_out_of_memory(tmp_path):
+    # the health check's first try ended in a MemoryError inside the engine: the
+    # forwarders were paused and the app believed the alarm raised; it never was
+    out = run(tmp_path, 0, PROG_LOW_HEAP.replace("FAIL_FIRST", "1"))
+    assert "memory" in out["early"], out
