@@ -114,6 +114,7 @@ def test_queue_survives_restart(ns, tmp_path):
 
 def test_wifi_keeper_and_time_sync():
     out, _ = mpy_json("wifi_time.py")
+    assert out["up_after_long"] and out["outage_log_lines"] <= 8, out
     assert out["first_up"] == "backup"  # wrong password on "home": moved on
     assert out["down_during"] and out["up_after"]
     assert out["changes"] == [True, False, True]

@@ -20,7 +20,7 @@ from forward import ConfigError, need, log_print
 
 _POLL_MS = 250
 _WINDOW_GUARD_MS = 2000  # start keeping quiet this long before the window
-_SETTLE_MS = 6000        # an attempt's own verdict comes by then (a full scan takes ~2-3 s)
+_SETTLE_MS = 12000       # an attempt's own verdict comes by then (scan ~2-3 s, join and DHCP more)
 
 
 def validate(networks):
@@ -62,6 +62,7 @@ class WifiKeeper:
         self._win_end = None
         self.ssid = None
         self.changes = 0
+        self._said = {}   # ssid -> the last failure logged: a retry that fails alike is not logged again
 
     # --- state ----------------------------------------------------------------
     def is_up(self):
@@ -77,6 +78,7 @@ class WifiKeeper:
         self._up = up
         self.changes += 1
         if up:
+            self._said = {}
             self._up_event.set()
         else:
             self._up_event.clear()
@@ -129,7 +131,8 @@ class WifiKeeper:
             w.disconnect()
         except OSError:
             pass
-        self._log("wifi: joining %s" % ssid)
+        if ssid not in self._said:
+            self._log("wifi: joining %s" % ssid)
         # The ESP32 reports the last attempt's failure (no AP, wrong password)
         # until an address is got, so right after connect() status() may still
         # tell the previous network's verdict: the same status is believed only
@@ -138,7 +141,7 @@ class WifiKeeper:
         try:
             w.connect(ssid, pw)
         except OSError as e:
-            self._log("wifi: connect %s failed: %s" % (ssid, e))
+            self._say(ssid, "wifi: connect %s failed: %s" % (ssid, e))
             return False
         t0 = time.ticks_ms()
         bad = _bad_statuses(w)
@@ -147,11 +150,18 @@ class WifiKeeper:
                 return True
             st = w.status()
             if st in bad and (st != before or time.ticks_diff(time.ticks_ms(), t0) >= _SETTLE_MS):
-                self._log("wifi: %s refused (%s)" % (ssid, bad[st]))
+                self._say(ssid, "wifi: %s refused (%s)" % (ssid, bad[st]))
                 return False
             await asyncio.sleep_ms(_POLL_MS)
-        self._log("wifi: %s timed out" % ssid)
+        self._say(ssid, "wifi: %s timed out" % ssid)
         return False
+
+    def _say(self, ssid, text):
+        # the log ring is small: a network failing the same way at every retry of an
+        # outage says so once (and again when it fails differently or after being up)
+        if self._said.get(ssid) != text:
+            self._said[ssid] = text
+            self._log(text)
 
     def _joined_ssid(self):
         try:
@@ -181,7 +191,8 @@ class WifiKeeper:
                     self._apply_pm()
                     break
             else:
-                self._log("wifi: no network joined; retry in %d s" % backoff)
+                if backoff < self.backoff_max_s:   # then every backoff_max_s, said once
+                    self._log("wifi: no network joined; retry in %d s" % backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.backoff_max_s)
 

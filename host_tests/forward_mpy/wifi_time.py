@@ -52,6 +52,15 @@ async def wifi():
     t0 = fwenv.now_ms()
     await k.wait_quiet(20000)
     out["waited_ms"] = fwenv.now_ms() - t0
+    # a long outage logs its failure once, not at every retry (the log ring holds 48 lines)
+    said = []
+    k._log = said.append
+    w.set_ap("backup", False)
+    await asyncio.sleep(3600)
+    out["outage_log_lines"] = len([m for m in said if "backup" in m or "no network" in m])
+    w.set_ap("backup", True)
+    await asyncio.sleep(200)
+    out["up_after_long"] = k.is_up()
     t.cancel()
     for bad in ([], [{"ssid": ""}], [{"ssid": "x", "password": "short"}], "home"):
         try:
