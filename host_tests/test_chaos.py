@@ -159,3 +159,13 @@ def test_nightscout_alarm_is_due_70_min_after_the_last_boot_and_not_from_a_broke
     assert not nightscout([{"event": "reset", "t_ms": 36 * 60000}] + late)   # 60 after a reset at 36
     w["inject"] = {"break_engine_at_s": 600}
     assert not nightscout([])
+
+
+def test_no_power_alarm_is_expected_on_the_fallback_board():
+    # an unknown board name in the config: the box runs on esp32-devkitc, which has no battery
+    w = {"inject": {"adc_at_s": [[0, 38, 1700000]]}, "config": {"board": "no-such-board"},
+         "board": "m5stickc-plus2", "silent": [], "modes": [], "radio": {}, "forward": {}}
+    power = [m for _, m in chaos.check_promises(w, [], 10 ** 8, []) if "power" in m]
+    assert power == []
+    w["config"]["board"] = "m5stickc-plus2"
+    assert [m for _, m in chaos.check_promises(w, [], 10 ** 8, []) if "power" in m]
