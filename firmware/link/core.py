@@ -86,6 +86,21 @@ def _irq(event, data):
 aioble.core.register_irq_handler(_irq, None)
 
 
+def _forget_refused_scan():
+    """The radio refused to scan (EBUSY: a connection attempt is still pending,
+    e.g. one aioble's timeout left running). aioble keeps the scanner whose
+    start failed as its active one, and the next scan would wait for that
+    scanner's end for ever: forget it, and cancel the pending attempt."""
+    from aioble import central
+    sc = central._active_scanner
+    if sc is not None and not sc._done:
+        central._active_scanner = None
+    try:
+        aioble.core.ble.gap_connect(None)
+    except OSError:
+        pass
+
+
 class LinkConfigError(ValueError):
     """The link's configuration is unusable (message says which key)."""
 
@@ -250,6 +265,9 @@ class Link:
                     if r.name() == self.name and self._is_dexcom(r):
                         found = r.device
                         break
+        except OSError:
+            _forget_refused_scan()
+            raise
         finally:
             self.scan_ms += clock.ms() - t0
         return found

@@ -578,10 +578,10 @@ class Controller:
         if notify:
             self._later(500, self._irq, _IRQ_SCAN_DONE, ())
 
-    def gap_connect(self, addr_type, addr, scan_duration_ms=2000, min_conn_interval_us=None,
+    def gap_connect(self, addr_type, addr=None, scan_duration_ms=2000, min_conn_interval_us=None,
                     max_conn_interval_us=None):
         self._check_active()
-        if addr_type is None:  # cancel a pending connection
+        if addr_type is None:  # gap_connect(None): cancel a pending connection (MicroPython docs)
             if self._initiator is not None:
                 self._fail_connect()
             return
