@@ -21,8 +21,17 @@ def add_all(app):
             app.condition("device", "start_" + name, True)
 
 
+_said = {}   # a forwarder's part ("time", "wifi", "nightscout"...) -> its last message
+
+
 def _log(msg):
-    """The forwarders' log: into the box's log ring (the console, /log), not only print()."""
+    """The forwarders' log: into the box's log ring (the console, /log), not only
+    print(). A message its part repeats (NTP failing every 5 min all night) is
+    written once: the ring holds 48 lines, and would lose the alarms' lines."""
+    part = msg.split(":", 1)[0]
+    if _said.get(part) == msg:
+        return
+    _said[part] = msg
     log.info("%s", msg)
 
 
