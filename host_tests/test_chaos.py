@@ -169,3 +169,5 @@ def test_no_power_alarm_is_expected_on_the_fallback_board():
     assert power == []
     w["config"]["board"] = "m5stickc-plus2"
     assert [m for _, m in chaos.check_promises(w, [], 10 ** 8, []) if "power" in m]
+    w["inject"]["button_at_boot"] = [1, 12]   # a factory reset wipes the config: fallback board
+    assert [m for _, m in chaos.check_promises(w, [], 10 ** 8, []) if "power" in m] == []

@@ -577,7 +577,8 @@ def check_promises(w, events, end_ms, problems):
         t_ms = t * 1000
         until = adc[i + 1][0] * 1000 if i + 1 < len(adc) else end_ms
         if uv < 1775000 and until - t_ms > 5 * MIN and w["board"] == "m5stickc-plus2" and not problems \
-                and board_known:   # an unknown board name: the box runs on the fallback board, no battery
+                and board_known and not factory:   # an unknown board name, or a factory reset (config
+            # wiped): the box runs on the fallback board, which has no battery
             if not any(t_ms <= d <= t_ms + 5 * MIN for d in onsets(events, "device", "power")):
                 out.append((t_ms, "battery at %.2f V, no device/power alarm within 5 min" % (2 * uv / 1e6)))
     # a Nightscout that never stores: forwarding within alert_after_s (1 h) + 10 min
