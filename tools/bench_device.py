@@ -53,48 +53,64 @@ def _sim(days, flash, **extra):
 
 
 
+class ForwardingServers:
+    """Every forwarder's server on loopback, for a day with them all on: Nightscout
+    (tools/nsserver.py; with server_up=False nothing listens on its port), mosquitto
+    when installed (its -v log in build/bench-mosquitto.log, to count connections)
+    and a port for the LAN API. `env`: the sim's variables for them; after the
+    block, `entries` and `posts` (Nightscout) and `connects` (MQTT, or None)."""
+    SECRET = "bench-secret-0123"
+
+    def __init__(self, server_up=True):
+        self.server_up = server_up
+        self.log = os.path.join(os.path.dirname(HERE), "build", "bench-mosquitto.log")
+
+    def __enter__(self):
+        import shutil
+        from nsserver import NsServer
+        self.ns = NsServer(secret=self.SECRET, send_date=False) if self.server_up else None
+        url = "http://127.0.0.1:%d" % (self.ns.port if self.ns else free_port())
+        self.env = {"NIGHTSCOUT_URL": url, "NIGHTSCOUT_SECRET": self.SECRET, "HTTP_PORT": free_port()}
+        self.broker = None
+        mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
+                                                  if os.path.exists("/usr/sbin/mosquitto") else None)
+        if mosquitto:
+            port = free_port()
+            os.makedirs(os.path.dirname(self.log), exist_ok=True)
+            with open(self.log, "w") as out:
+                self.broker = subprocess.Popen([mosquitto, "-v", "-p", str(port)], stdout=out,
+                                               stderr=subprocess.STDOUT)
+            time.sleep(0.5)
+            self.env["MQTT"] = "127.0.0.1:%d" % port
+        return self
+
+    def __exit__(self, *exc):
+        st = self.ns.state() if self.ns else {"entries": [], "posts": {}}
+        self.entries, self.posts = st["entries"], st["posts"]
+        if self.ns:
+            self.ns.close()
+        self.connects = None
+        if self.broker:
+            self.broker.terminate()
+            self.broker.wait(10)
+            with open(self.log) as f:
+                self.connects = sum(1 for line in f if "New client connected" in line)
+        return False
+
+
 def full_day(server_up=True):
     """One day with every forwarder on, against real servers on loopback; with
     server_up=False the Nightscout server is down all day (nothing listens on
     its port), so the upload queue fills: the outage case for the heap."""
-    import shutil
-    from nsserver import NsServer
-    secret = "bench-secret-0123"
-    ns = NsServer(secret=secret, send_date=False) if server_up else None
-    url = "http://127.0.0.1:%d" % (ns.port if ns else free_port())
-    extra = {"NIGHTSCOUT_URL": url, "NIGHTSCOUT_SECRET": secret, "HTTP_PORT": free_port()}
-    broker = None
-    mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
-                                              if os.path.exists("/usr/sbin/mosquitto") else None)
-    broker_log = os.path.join(os.path.dirname(HERE), "build", "bench-mosquitto.log")
-    if mosquitto:
-        port = free_port()
-        os.makedirs(os.path.dirname(broker_log), exist_ok=True)
-        with open(broker_log, "w") as out:  # -v: the connections, to count them
-            broker = subprocess.Popen([mosquitto, "-v", "-p", str(port)], stdout=out,
-                                      stderr=subprocess.STDOUT)
-        time.sleep(0.5)
-        extra["MQTT"] = "127.0.0.1:%d" % port
-    try:
-        events, wall = _sim(1, "bench-device-full" if server_up else "bench-device-outage", **extra)
-    finally:
-        st = ns.state() if ns else {"entries": [], "posts": {}}
-        if ns:
-            ns.close()
-        if broker:
-            broker.terminate()
+    with ForwardingServers(server_up) as srv:
+        events, wall = _sim(1, "bench-device-full" if server_up else "bench-device-outage", **srv.env)
     readings = sum(1 for e in events if e["event"] == "reading")
-    connects = None
-    if broker:
-        broker.wait(10)
-        with open(broker_log) as f:
-            connects = sum(1 for line in f if "New client connected" in line)
     return {"heap_peak_bytes": max(e["data"] for e in events if e["event"] == "heap"),
-            "readings": readings, "nightscout_entries": len(st["entries"]),
-            "nightscout_max_posts_per_entry": max(st["posts"].values()) if st["posts"] else 0,
+            "readings": readings, "nightscout_entries": len(srv.entries),
+            "nightscout_max_posts_per_entry": max(srv.posts.values()) if srv.posts else 0,
             "forwarding_alarms": sum(1 for e in events if e["event"] == "alarm_onset"
                                      and e.get("type") == "forwarding"),
-            "mqtt": bool(broker), "mqtt_connects": connects, "wall_s": round(wall, 1)}
+            "mqtt": bool(srv.broker), "mqtt_connects": srv.connects, "wall_s": round(wall, 1)}
 
 
 def word_bits():

@@ -28,7 +28,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import chaos  # noqa: E402
-from ports import free_port  # noqa: E402
 
 FROZEN32 = os.path.join(ROOT, "build", "micropython32-frozen")
 FLASH = "bench-memory"
@@ -54,37 +53,18 @@ def code_size(env):
 
 
 def run_day(heap_k, env, days=1.0):
-    """(events, console, return code, wall s) of one day with every forwarder on."""
-    from nsserver import NsServer
-    secret = "bench-secret-0123"
-    ns = NsServer(secret=secret, send_date=False)
-    extra = {"NIGHTSCOUT_URL": "http://127.0.0.1:%d" % ns.port, "NIGHTSCOUT_SECRET": secret,
-             "HTTP_PORT": str(free_port()), "HEAP": "%dK" % heap_k}
-    broker = None
-    mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
-                                              if os.path.exists("/usr/sbin/mosquitto") else None)
-    if mosquitto:
-        port = free_port()
-        broker = subprocess.Popen([mosquitto, "-p", str(port)], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-        extra["MQTT"] = "127.0.0.1:%d" % port
+    """(events, console, return code, wall s, Nightscout entries) of one day with
+    every forwarder on (bench_device.ForwardingServers), in a heap of heap_k KB."""
+    from bench_device import ForwardingServers
     flash = os.path.join(ROOT, "build", FLASH)
     shutil.rmtree(flash, ignore_errors=True)
-    e = dict(env, HEADLESS="1", DAYS=str(days), PLOT="", SPEED="0", FLASH=flash)
+    e = dict(env, HEADLESS="1", DAYS=str(days), PLOT="", SPEED="0", FLASH=flash, HEAP="%dK" % heap_k)
     for k in ("TRACE", "START", "HOURS", "CONFIG", "INJECT", "FAULTS"):
         e.pop(k, None)
-    e.update(extra)
     t0 = time.time()
-    try:
-        r = subprocess.run([sys.executable, SIM], env=e,
-                           capture_output=True, text=True, timeout=3600)
-    finally:
-        st = ns.state()
-        ns.close()
-        if broker:
-            broker.terminate()
-            broker.wait(10)
+    with ForwardingServers() as srv:
+        e.update({k: str(v) for k, v in srv.env.items()})
+        r = subprocess.run([sys.executable, SIM], env=e, capture_output=True, text=True, timeout=3600)
     events = []
     for line in r.stdout.splitlines():
         try:
@@ -96,7 +76,7 @@ def run_day(heap_k, env, days=1.0):
             console = f.read()
     except OSError:
         console = ""
-    return events, console, r.returncode, time.time() - t0, len(st["entries"])
+    return events, console, r.returncode, time.time() - t0, len(srv.entries)
 
 
 _MEM = re.compile(r"MemoryError")
