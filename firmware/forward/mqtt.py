@@ -236,8 +236,12 @@ class MqttPublisher:
         fail_since = clock.ms()
         while True:
             if self._wifi is not None:
-                if not self._wifi.is_up():
-                    await self._wifi.wait_up()
+                while not self._wifi.is_up():   # no broker answers without Wi-Fi either
+                    try:
+                        await asyncio.wait_for(self._wifi.wait_up(), 60)
+                    except asyncio.TimeoutError:
+                        if clock.ms() - fail_since > 3600 * 1000:
+                            self._set_condition(True)
                 await self._wifi.wait_quiet(2000)
             try:
                 cl = self._connect()

@@ -37,6 +37,7 @@ _RETRY_MAX_S = 300
 _AUTH_MIN_S = 60
 _AUTH_MAX_S = 3600
 _HELD_MAX = 36  # readings kept while the box has no wall clock (3 h)
+_WIFI_CHECK_S = 60   # while Wi-Fi is down: queue housekeeping and the unreachable check
 _HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
 
 
@@ -291,10 +292,19 @@ class NightscoutUploader:
             pass
 
     async def _network_ready(self):
-        """Wi-Fi up and no transmitter window during the request's timeout."""
+        """Wi-Fi up and no transmitter window during the request's timeout. While
+        Wi-Fi is down the queue is still looked after (saved to flash, overflow
+        reported) and readings waiting alert_after_s raise nightscout_unreachable,
+        as a failing server does: a router off all night is no quieter."""
         if self._wifi is not None:
-            if not self._wifi.is_up():
-                await self._wifi.wait_up()
+            while not self._wifi.is_up():
+                try:
+                    await asyncio.wait_for(self._wifi.wait_up(), _WIFI_CHECK_S)
+                except asyncio.TimeoutError:
+                    self._housekeeping()
+                    if (len(self.queue) or self._held) and \
+                            clock.ms() - self.last_ok_ms >= self._c["alert_after_s"] * 1000:
+                        self._condition("nightscout_unreachable", True)
             await self._wifi.wait_quiet(self._c["timeout_s"] * 1000)
 
     async def run(self):
