@@ -38,12 +38,16 @@ MEMORY_WINDOW_S = 900    # three transmitter windows in a row fit in it
 MEMORY_QUIET_S = 1800
 LOW_FREE = 4096        # free heap after a full collection below this: low
 SHED_TASKS = ("nightscout", "mqtt", "web")
+READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
 
 
 class App:
     def __init__(self, config_path=CONFIG_PATH, wdt_ms=WDT_MS, boards_dirs=None, listeners=()):
         self.listeners = list(listeners)  # fn(event dict): forwarders, LAN API, a console printer
         self.inbox = []          # readings from the link, consumed by the alarm task
+        self._taking = None      # the reading the alarm task is judging (see _take_reading)
+        self._taking_t = 0       # its time on the engine's clock
+        self._tries = 0
         self._saved_s = 0        # when the alarm state last went to RTC memory
         self.wake = asyncio.Event()
         self.history = []        # recent readings (newest last), for the LAN API
@@ -141,15 +145,28 @@ class App:
                 log.exc(e, "listener failed on %s", event.get("event"))
 
     def _take_reading(self, r):
-        age = 0
-        if r[reading.UNIX_S] is not None:
-            age = max(0, clock.unix() - r[reading.UNIX_S])
-        self.history.append(r)
-        if len(self.history) > 36:
-            self.history.pop(0)
-        self.status["last_reading"] = r
-        self.emit(reading.as_event(r))
-        self._dispatch(self.engine.on_reading(r, self.now_s(), age, self.minute_of_day()), True)
+        """Judge the reading first in the inbox; it leaves the inbox only when done.
+        A MemoryError on the way fails the alarm task, and its restart takes the
+        same reading again (up to READING_TRIES times): the history and the
+        listeners have it once, and the engine sees it at the time first given
+        (it commits a reading only once judged, see AlarmEngine.on_reading)."""
+        now = self.now_s()
+        if self._taking is not r:
+            self._taking, self._tries = r, 0
+            age = 0
+            if r[reading.UNIX_S] is not None:
+                age = max(0, clock.unix() - r[reading.UNIX_S])
+            self._taking_t = now - age
+            self.history.append(r)
+            if len(self.history) > 36:
+                self.history.pop(0)
+            self.status["last_reading"] = r
+            self.emit(reading.as_event(r))
+        self._tries += 1
+        if self._tries > READING_TRIES:
+            log.error("reading of %s mg/dL dropped: out of memory %d times", r[reading.SGV], READING_TRIES)
+            return
+        self._dispatch(self.engine.on_reading(r, now, now - self._taking_t, self.minute_of_day()), True)
 
     async def alarm_task(self, checkin):
         while True:
@@ -157,7 +174,8 @@ class App:
             if self.inbox:
                 gc.collect()  # a reading is due every 5 min: start it on a tidy heap
             while self.inbox:
-                self._take_reading(self.inbox.pop(0))
+                self._take_reading(self.inbox[0])
+                self.inbox.pop(0)
             now = self.now_s()
             self._dispatch(self.engine.tick(now, self.minute_of_day()), now - self._saved_s >= SAVE_S)
             try:

@@ -154,7 +154,6 @@ asyncio.run(scenario())
 
 def test_a_heap_short_only_while_the_forwarders_run_does_not_flap_the_alarm(tmp_path):
     # pausing the forwarders frees the heap; resuming them 5 min later made it
-    # short again: the device alarm sounded anew every 10 minutes all night
     # short again: the device alarm sounded anew every 10 minutes all night.
     # Held like MemoryErrors: it clears after MEMORY_QUIET_S without a short heap.
     out = run(tmp_path, 0, PROG_LOW_HEAP.replace("FAIL_FIRST", "0"))
@@ -171,3 +170,69 @@ def test_the_memory_alarm_is_raised_again_when_raising_it_ran_out_of_memory(tmp_
     # forwarders were paused and the app believed the alarm raised; it never was
     out = run(tmp_path, 0, PROG_LOW_HEAP.replace("FAIL_FIRST", "1"))
     assert "memory" in out["early"], out
+
+
+PROG_RETRY = r'''
+import sys
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, json, main, reading
+from alarms import glucose
+from app import log
+log.sink = lambda line: print(line, file=sys.stderr)
+events = []
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+real_conditions = glucose.conditions
+fail = [FAILS]
+
+
+def conditions(*args):
+    out = real_conditions(*args)   # judged, then out of memory on the way
+    if fail[0]:
+        fail[0] -= 1
+        raise MemoryError("memory allocation failed")
+    return out
+
+
+glucose.conditions = conditions
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(60)
+    dex = 100000
+    for sgv in (48, 47):
+        dex += 300
+        app.on_reading(reading.make(dex, None, sgv, None, 6))
+        await asyncio.sleep(300)
+    print("RESULT " + json.dumps({
+        "readings": [e["sgv"] for e in events if e.get("event") == "reading"],
+        "onsets": [[e["type"], e.get("sgv")] for e in events if e.get("event") == "alarm_onset"],
+        "history": [r[reading.SGV] for r in app.history], "inbox": len(app.inbox),
+        "fails_left": fail[0]}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+def test_a_reading_whose_judging_ran_out_of_memory_is_judged_again(tmp_path):
+    # the alarm task failed on a MemoryError after taking the reading from its
+    # inbox: the urgent low it carried was never judged (the next reading came
+    # 5 min later). Now it stays in the inbox and the restarted task judges it,
+    # told to the listeners and kept in the history once.
+    out = run(tmp_path, 0, PROG_RETRY.replace("FAILS", "1"))
+    assert out["fails_left"] == 0, out
+    assert ["urgent_low", 48] in out["onsets"], out
+    assert out["readings"] == [48, 47] and out["history"] == [48, 47], out
+    assert out["inbox"] == 0, out
+
+
+def test_a_reading_that_always_runs_out_of_memory_is_dropped_not_retried_for_ever(tmp_path):
+    # three tries, then the next reading is judged (an inbox stuck on one
+    # reading would silence every alarm after it)
+    out = run(tmp_path, 0, PROG_RETRY.replace("FAILS", "3"))
+    assert out["fails_left"] == 0, out
+    assert ["urgent_low", 47] in out["onsets"], out
+    assert ["urgent_low", 48] not in out["onsets"], out
+    assert out["readings"] == [48, 47] and out["inbox"] == 0, out

@@ -109,19 +109,26 @@ class AlarmEngine:
         if sgv is None:
             return events + self.tick(now_s)
         t_read = now_s - age_s
-        self._rate_before = self._pred.rate() if self._pred.ready() else 0.0
-        self._pred.update(t_read, sgv)
         if self._last_t is not None and t_read <= self._last_t:
-            return events + self.tick(now_s)     # older than what we have: history only
-        self._last_t = t_read
+            self._pred.update(t_read, sgv)       # older than what we have: history only
+            return events + self.tick(now_s)
+        # The reading is committed (_last_t) only once it is judged: the caller
+        # retries a reading whose handling ran out of memory, and the retry must
+        # judge it, not skip it as seen. The predictor takes it whole or not at
+        # all (Predictor.update), so a retry does not feed it twice.
+        if self._pred.t_s != t_read:
+            self._rate_before = self._pred.rate() if self._pred.ready() else 0.0
+            self._pred.update(t_read, sgv)
         self._last_sgv = sgv
         recent = self._recent
-        recent.append((t_read, sgv))
+        if not recent or recent[-1][0] != t_read:
+            recent.append((t_read, sgv))
         while len(recent) > 4 or recent[-1][0] - recent[0][0] > 900:
             recent.pop(0)
         if age_s <= self.settings["stale_minutes"] * 60:
             self._clear("no_data", events)
             self._evaluate_glucose(sgv, t_read, now_s, events)
+        self._last_t = t_read
         return events + self.tick(now_s)
 
     def _glucose_conditions(self, sgv, t_read, s):

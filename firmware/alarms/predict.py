@@ -51,16 +51,23 @@ class Predictor:
         last one are ignored (returns False)."""
         if self.t_s is not None and t_s <= self.t_s:
             return False
-        z = float(sgv)
-        if self.t_s is None or t_s - self.t_s > _RESET_GAP_S:
-            self.reset()
-            self.g = z
-            self.p00, self.p11, self.p22 = _P0_LEVEL, _P0_RATE, NOISE_SD * NOISE_SD
-        else:
-            self._advance((t_s - self.t_s) / 60.0)
+        # all or nothing: on the board every float operation allocates, and a
+        # MemoryError half way must not leave a half-updated filter
+        before_t, before = self.t_s, self.save()
+        try:
+            z = float(sgv)
+            if self.t_s is None or t_s - self.t_s > _RESET_GAP_S:
+                self.reset()
+                self.g = z
+                self.p00, self.p11, self.p22 = _P0_LEVEL, _P0_RATE, NOISE_SD * NOISE_SD
+            else:
+                self._advance((t_s - self.t_s) / 60.0)
+            self._correct(z)
+            self.n_read += 1
+        except MemoryError:
+            self.restore(before_t, before)
+            raise
         self.t_s = t_s
-        self._correct(z)
-        self.n_read += 1
         return True
 
     def _correct(self, z):

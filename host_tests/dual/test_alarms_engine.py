@@ -340,3 +340,51 @@ def test_restore_ages_the_saved_state_by_the_time_away():
     assert not [e for e in new.tick(3 + 5 * 60) if e["type"] == "no_data"]   # 19 min
     ev = new.tick(3 + 6 * 60 + 5)                                            # 20 min 5 s
     assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["no_data"]
+
+
+def test_a_reading_retried_after_a_memory_error_is_judged_and_counted_once():
+    # the app retries a reading whose judging ran out of memory (main._take_reading);
+    # the engine had already marked it seen, so the retry was skipped as old
+    from alarms import glucose
+    ref, eng = make(), make()
+    series(ref, 0, [100, 90, 80, 70, 60, 52])
+    series(eng, 0, [100, 90, 80, 70, 60])
+    real = glucose.conditions
+
+    def judged_then_out_of_memory(*args):
+        real(*args)
+        raise MemoryError("memory allocation failed")
+
+    glucose.conditions = judged_then_out_of_memory
+    try:
+        feed(eng, 25, 52)
+        assert False, "the injected MemoryError did not happen"
+    except MemoryError:
+        pass
+    finally:
+        glucose.conditions = real
+    assert alarm_steps.alarm(eng, "urgent_low") is None
+    ev = feed(eng, 25, 52)
+    assert "urgent_low" in kinds(ev)
+    assert eng._pred.save() == ref._pred.save() and eng._pred.t_s == ref._pred.t_s
+    assert eng._recent == ref._recent and eng._last_t == ref._last_t
+
+
+def test_the_predictor_takes_a_reading_whole_or_not_at_all():
+    from alarms.predict import Predictor
+    p = Predictor()
+    p.update(0, 100)
+    p.update(300, 95)
+    before = (p.t_s, p.save())
+
+    def half_done(z):
+        p.g += 1.0
+        raise MemoryError("memory allocation failed")
+
+    p._correct = half_done
+    try:
+        p.update(600, 90)
+        assert False, "the injected MemoryError did not happen"
+    except MemoryError:
+        pass
+    assert (p.t_s, p.save()) == before
