@@ -214,3 +214,12 @@ print("OUT " + json.dumps({"live": sum(1 for r in got if r[5] == "live"), "what"
     assert out["live"] >= 3, out
     assert "tx_clock" in out["what"], out["what"]
     assert out["newest"] < out["first"] + 86400, out
+
+
+def test_a_reading_the_alarm_path_could_not_take_is_backfilled():
+    # on_reading ran out of memory (the inbox could not grow): the link had
+    # already marked the reading seen, so no backfill ever asked for it again
+    s = sim("--refuse", "2,5", minutes=60, tag="refuse")
+    clean(s)
+    assert s["capture_rate"] == 1.0, s
+    assert s["backfill"] == 2, s     # each brought by the next window's backfill

@@ -2,10 +2,11 @@
 # radio, on simulated time, and prints one JSON summary line.
 #   micropython tools/link_sim.py [--trace F] [--faults SPEC] [--minutes N]
 #       [--seed S] [--tx ID] [--link-id ID] [--slot 1|2] [--bond FILE]
-#       [--script "MIN:SPEC;MIN:SPEC"] [--restart MIN] [--events]
+#       [--script "MIN:SPEC;MIN:SPEC"] [--restart MIN] [--events] [--refuse "N,N"]
 # --script changes the transmitter's faults at the given minutes (recovery
 # tests); --restart starts a fresh Link (and radio stack) at that minute, as a
-# reboot would, keeping the bond file.
+# reboot would, keeping the bond file. --refuse makes the N-th hand-overs
+# (counting from 1) fail with a MemoryError, as the alarm path's inbox may.
 import sys
 sys.path[:0] = ["tools/host", "tools"]
 import vtime
@@ -16,7 +17,8 @@ import vtx
 
 ARGS = {"trace": "../shared/traces/adult_001.csv", "faults": "", "minutes": "60", "seed": "1",
         "tx": "8G1234", "link-id": None, "slot": "1", "bond": "/tmp/link_sim_bond.json",
-        "script": "", "restart": None, "events": None, "jitter": "2000", "keep-bond": None, "mark": None}
+        "script": "", "restart": None, "events": None, "jitter": "2000", "keep-bond": None, "mark": None,
+        "refuse": ""}
 FLAGS = ("events", "keep-bond")
 a = sys.argv[1:]
 while a:
@@ -48,7 +50,14 @@ MARK_S = int(ARGS["mark"]) * 60 if ARGS["mark"] else None
 before_mark = [0]
 
 
+REFUSE = [int(n) for n in ARGS["refuse"].split(",") if n]
+handovers = [0]
+
+
 def on_reading(r):
+    handovers[0] += 1
+    if handovers[0] in REFUSE:
+        raise MemoryError("refused hand-over %d" % handovers[0])
     readings.append(r)
     if MARK_S is not None and vtime.monotonic_us() < MARK_S * 1000000:
         before_mark[0] += 1

@@ -145,6 +145,7 @@ class Link:
         self.battery = None
         self.bond_lost_row = 0
         self._hole = None          # (start, end) dex span a backfill failed to bring: asked again
+        self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
         self.activation_unix = None
         self._window_t = None
         self._attempts = 0
@@ -177,14 +178,18 @@ class Link:
             print("link: on_event failed:", repr(e))
 
     def _emit(self, r):
-        if not self.seen.add(r[reading.DEX_S]):
+        dex_s = r[reading.DEX_S]
+        if not self.seen.add(dex_s):
             return False
-        self.windows.reading(r[reading.DEX_S])
-        self.readings += 1
+        self.windows.reading(dex_s)
         try:
             self.on_reading(r)
-        except Exception as e:
+        except Exception as e:  # not handed over (out of memory): the next backfill brings it
             print("link: on_reading failed:", repr(e))
+            self.seen.forget(dex_s)
+            self._undelivered = _span(self._undelivered, (dex_s, dex_s))
+            return False
+        self.readings += 1
         return True
 
     # --- the loop ---------------------------------------------------------------
@@ -570,9 +575,13 @@ class Link:
     def _gap(self, dex_now):
         """The span to backfill before the live reading at dex_now: what is
         newer than the newest reading seen, and a span an earlier backfill
-        failed to bring (a cut session, a damaged frame), within the limit."""
+        failed to bring (a cut session, a damaged frame) or readings on_reading
+        could not take, within the limit."""
         max_s = self.cfg["backfill_max_s"]
         gap = self.seen.gap(dex_now, max_s)
+        if self._undelivered is not None:
+            self._hole = _span(self._hole, self._undelivered)
+            self._undelivered = None
         hole = self._hole
         if hole is not None:
             if hole[1] < dex_now - max_s:
@@ -595,7 +604,7 @@ class Link:
             self._event("tx_clock", detail="transmitter time %d is before the newest reading %d: "
                         "history of another transmitter forgotten" % (dex_now, newest))
             self.seen = Seen(self.seen.horizon_s)
-            self._hole = None
+            self._hole = self._undelivered = None
             self.windows.forget()
 
     async def _backfill(self, conn, c, b, start, end):
@@ -653,6 +662,11 @@ _GLUCOSE_REPLIES = (0x31, 0x4F)
 
 _VIA_INDICATE = 1
 _VIA_NOTIFY = 2
+
+
+def _span(a, b):
+    """The dex span covering spans a (or None) and b."""
+    return b if a is None else (min(a[0], b[0]), max(a[1], b[1]))
 
 
 def _is_op(rx, want_op):

@@ -93,6 +93,11 @@ class Seen:
             self._dex = [d for d in self._dex if d > lim]
         return True
 
+    def forget(self, dex_s):
+        """dex_s was not delivered after all: a backfill may bring it again."""
+        if dex_s in self._dex:
+            self._dex.remove(dex_s)
+
     def gap(self, dex_now_s, max_s):
         """(start, end) dex span worth backfilling before the reading at
         dex_now_s, at most max_s long, or None when nothing is missing."""
