@@ -60,6 +60,7 @@ class App:
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
         self.timesync = None
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
+        self.pending_starts = []    # (name, fn) of parts whose start ran out of memory (wiring)
         self.rtc = persist.RtcStore(machine.RTC())
         self._oom = []           # clock.ms() of recent MemoryErrors a part survived
         self._low_mem = False    # free heap under LOW_FREE at the last health check
@@ -285,6 +286,9 @@ class App:
         while True:
             checkin()
             self._memory_check()
+            if self.pending_starts and not self.memory_alarm:
+                from app import wiring
+                wiring.retry_starts(self)
             if self.rtc.boots > 1 and self.now_s() - start > HEALTHY_AFTER_S:
                 self.rtc.healthy()
                 self.condition("device", "resets", False)

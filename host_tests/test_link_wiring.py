@@ -24,6 +24,8 @@ class App:
         self.conds = []
         self.emitted = []
         self.wifi = self.link = None
+        self.listeners, self.before_reset, self.pending_starts = [], [], []
+        self.sup = type("Sup", (), {"tasks": []})()
     def emit(self, ev):
         self.emitted.append(ev["what"])
     def condition(self, kind, name, active):

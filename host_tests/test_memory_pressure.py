@@ -236,3 +236,64 @@ def test_a_reading_that_always_runs_out_of_memory_is_dropped_not_retried_for_eve
     assert ["urgent_low", 47] in out["onsets"], out
     assert ["urgent_low", 48] not in out["onsets"], out
     assert out["readings"] == [48, 47] and out["inbox"] == 0, out
+
+
+PROG_START = r'''
+import sys
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, json, main
+from app import log
+from forward import nightscout
+log.sink = lambda line: print(line, file=sys.stderr)
+events = []
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+Real = nightscout.NightscoutUploader
+fail = [FAILS]
+
+
+def uploader(*args, **kw):
+    if fail[0]:   # the queue's buffer cannot be had: Wi-Fi and the clock are set up by then
+        fail[0] -= 1
+        raise MemoryError("memory allocation failed, allocating 7200 bytes")
+    return Real(*args, **kw)
+
+
+nightscout.NightscoutUploader = uploader
+
+
+def device(name):
+    return [e.get("reason") for e in events if e.get("event") == name and e.get("type") == "device"]
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(60)
+    first = {"onsets": device("alarm_onset"), "names": app.sup.names(),
+             "listeners": len(app.listeners), "wifi": app.wifi is not None}
+    await asyncio.sleep(3600)
+    st = app.sup.status()
+    print("RESULT " + json.dumps({"first": first, "onsets": device("alarm_onset"),
+        "clears": device("alarm_clear"), "names": app.sup.names(), "listeners": len(app.listeners),
+        "alive": {n: st[n]["alive"] for n in st}, "pending": len(app.pending_starts),
+        "fails_left": fail[0]}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+def test_forwarding_that_ran_out_of_memory_at_boot_is_started_later(tmp_path):
+    # it stayed off until the next reset; and what it had registered before
+    # failing (the Wi-Fi keeper, the clock, a listener) is undone, not doubled
+    clean = run(tmp_path, 0, PROG_START.replace("FAILS", "0"))
+    out = run(tmp_path, 0, PROG_START.replace("FAILS", "2"))
+    assert clean["first"]["onsets"] == [] and "nightscout" in clean["first"]["names"], clean
+    first = out["first"]
+    assert first["onsets"] == ["start_forwarding"], out
+    assert not first["wifi"] and not {"wifi", "time", "nightscout", "mqtt", "web"} & set(first["names"]), out
+    assert out["fails_left"] == 0 and out["pending"] == 0, out
+    assert out["onsets"] == ["start_forwarding"] and out["clears"] == ["start_forwarding"], out
+    assert sorted(out["names"]) == sorted(clean["names"]), out
+    assert out["listeners"] == clean["listeners"], out
+    assert all(out["alive"].values()), out

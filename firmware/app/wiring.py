@@ -14,11 +14,46 @@ LINK_SILENT_MS = 20 * 60 * 1000  # a link that makes no progress this long is hu
 def add_all(app):
     for name, fn in (("buttons", _buttons), ("power", _power), ("source", _source),
                      ("forwarding", _forwarding), ("setup", _setup)):
-        try:
-            fn(app)
-        except Exception as e:
-            log.exc(e, "cannot start %s", name)
-            app.condition("device", "start_" + name, True)
+        _start(app, name, fn)
+
+
+# what a part's start-up may have registered before it failed half way
+_PARTS = ("link", "wifi", "buttons", "lan_api", "setup_ap", "timesync")
+
+
+def _start(app, name, fn):
+    """Start a part; one that fails raises the `device` alarm start_<name>. One
+    that ran out of memory is undone (its listeners, tasks and attributes) and
+    left in app.pending_starts for retry_starts()."""
+    undo = (len(app.listeners), len(app.before_reset), len(app.sup.tasks),
+            [getattr(app, a, None) for a in _PARTS])
+    try:
+        fn(app)
+        return True
+    except MemoryError as e:
+        del app.listeners[undo[0]:], app.before_reset[undo[1]:], app.sup.tasks[undo[2]:]
+        for a, v in zip(_PARTS, undo[3]):
+            setattr(app, a, v)
+        first = name not in [n for n, _ in app.pending_starts]
+        if first:
+            app.pending_starts.append((name, fn))
+            log.exc(e, "cannot start %s (tried again while the heap allows)", name)
+    except Exception as e:
+        first = True
+        log.exc(e, "cannot start %s", name)
+    if first:
+        app.condition("device", "start_" + name, True)
+    return False
+
+
+def retry_starts(app):
+    """Start again the parts that ran out of memory at boot (from the health
+    check, while there is no memory pressure); quiet while they still fail."""
+    for name, fn in list(app.pending_starts):
+        if _start(app, name, fn):
+            app.pending_starts.remove((name, fn))
+            log.info("started %s", name)
+            app.condition("device", "start_" + name, False)
 
 
 _said = {}   # a forwarder's part ("time", "wifi", "nightscout"...) -> its last message
