@@ -285,7 +285,7 @@ def test_held_at_power_on_then_released_is_a_factory_reset(tmp_path):
     assert len(resets) == 2 and resets[0] == 900000, resets
     # the reset waits for the release (12 s), then restarts cleanly within seconds
     assert 912000 <= resets[1] <= 912000 + 5000, resets
-    for name in ("config.json", "config.json.bak", "ble_secrets.json", "nsqueue.bin"):
+    for name in ("config.json", "config.json.bak", "ble_secrets.json", "nsqueue.bin", "nsqueue.bin.bak"):
         assert not (flash / name).exists(), name
     assert (flash / "setup_key.bin").read_bytes() == KEY
     after = [e for e in ev if e["t_ms"] >= resets[1]]

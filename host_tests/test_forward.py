@@ -110,6 +110,19 @@ def test_queue_survives_restart(ns, tmp_path):
     assert second["stored"] == first["saved_entries"] and second["dates_in_order"]
 
 
+def test_a_queue_save_cut_by_a_reset_is_rolled_forward(ns, tmp_path):
+    # the reset came after the old file was moved aside and before the new one
+    # took its name (app.fsutil's step 2 and 3): only nsqueue.bin.tmp is left.
+    # Before, the queue had its own save (no fsync, no recovery): nothing restored
+    path = str(tmp_path / "nsqueue.bin")
+    first, _ = mpy_json("ns_scenarios.py", "persist1", ns.port, ns.control_port, path)
+    assert first["saved_entries"] >= 18, first
+    os.rename(path, path + ".tmp")
+    second, _ = mpy_json("ns_scenarios.py", "persist2", ns.port, ns.control_port, path)
+    assert second["restored"] == first["saved_entries"], (first, second)
+    assert not os.path.exists(path + ".tmp")
+
+
 
 
 def test_wifi_keeper_and_time_sync():

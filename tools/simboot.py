@@ -277,7 +277,7 @@ def inject(app, boots):
 def main():
     flash = OPTS.get("flash") or ROOT + "/build/sim-flash"
     _mkdirs(flash)
-    for f in ("config.json", "ble_secrets.json", "nsqueue.bin"):
+    for f in ("config.json", "ble_secrets.json", "nsqueue.bin", "nsqueue.bin.bak"):
         try:
             os.remove(flash + "/" + f)
         except OSError:

@@ -1,6 +1,7 @@
 """Atomic small-file writes that survive a power cut (littlefs, FAT, host).
 
     write_atomic(path, data)   # bytes or str
+    read_bytes(path)           # the file's bytes, or None when there is none
     recover(path) -> str       # call before reading `path`; see below
 
 A save goes in three steps, each of which leaves a readable state behind:
@@ -85,3 +86,11 @@ def recover(path):
 def read_text(path):
     with open(path) as f:
         return f.read()
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None

@@ -121,7 +121,7 @@ def _factory_files(app):
     from app import fsutil
     cfg = app.config_path
     return (cfg, cfg + fsutil.BAK, cfg + fsutil.TMP, BOND_FILE, NS_QUEUE_FILE,
-            NS_QUEUE_FILE + fsutil.TMP)
+            NS_QUEUE_FILE + fsutil.TMP, NS_QUEUE_FILE + fsutil.BAK)
 
 
 def _wipe(paths):

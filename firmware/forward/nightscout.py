@@ -30,7 +30,8 @@ import clock
 from forward import ConfigError, need, log_print
 from forward import http
 from forward.entries import sgv_entry
-from forward.queue import UploadQueue, save_atomic, load, QueueError
+from app import fsutil
+from forward.queue import UploadQueue, QueueError
 
 _RETRY_MIN_S = 5
 _RETRY_MAX_S = 300
@@ -67,7 +68,7 @@ def validate(cfg):
             raise ConfigError("nightscout.ca_file: needed for https (the CA that signed the "
                               "server's certificate; the uploader verifies it)")
         if ca is None:
-            ca = load(ca_file)
+            ca = fsutil.read_bytes(ca_file)
             if ca is None:
                 raise ConfigError("nightscout.ca_file: cannot read %s" % ca_file)
         if isinstance(ca, str):
@@ -107,7 +108,8 @@ class NightscoutUploader:
         self.last_ok_ms = clock.ms()
         self.stats = {"posted": 0, "stored": 0, "failures": 0, "auth_failures": 0}
         if store_path:
-            data = load(store_path)
+            fsutil.recover(store_path)   # a save cut by a reset: finished or undone
+            data = fsutil.read_bytes(store_path)
             if data:
                 try:
                     self.queue.restore(data)
@@ -269,7 +271,7 @@ class NightscoutUploader:
         now_s = clock.ms() // 1000
         if self._store and q.should_save(now_s):
             try:
-                save_atomic(self._store, q.dumps())
+                fsutil.write_atomic(self._store, q.dumps())
                 q.mark_saved(now_s)
             except (OSError, MemoryError) as e:
                 # a fragmented heap (a full queue's image is ~7 KB) must not kill the
@@ -281,7 +283,7 @@ class NightscoutUploader:
     def flush_to_flash(self):
         """Write the queue now (before a planned reset)."""
         if self._store:
-            save_atomic(self._store, self.queue.dumps())
+            fsutil.write_atomic(self._store, self.queue.dumps())
             self.queue.mark_saved(clock.ms() // 1000)
 
     async def _wait(self, delay_s):

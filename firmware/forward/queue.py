@@ -197,21 +197,3 @@ class UploadQueue:
         self.dirty = False
         self._saved_at = now_s
         self._saved_empty = not self._n
-
-
-def save_atomic(path, data):
-    """Write a file so that a power cut leaves either the old or the new one."""
-    import os
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.rename(tmp, path)  # littlefs and POSIX rename replace atomically
-
-
-def load(path):
-    """The file's bytes, or None when there is none."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
