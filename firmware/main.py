@@ -14,6 +14,7 @@ import machine
 import reading
 from app import log, persist
 from app import config as appconfig
+from app.memory import MemoryWatch
 from app.supervisor import Supervisor
 from alarms.engine import AlarmEngine
 from sound import board as boards
@@ -27,17 +28,6 @@ WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
 ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: restart it
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 FALLBACK_BOARD = "esp32-devkitc"
-# Memory pressure: a part that catches a MemoryError and retries (the link's
-# session, a listener, a restarted task) reports it to out_of_memory(). This
-# many within MEMORY_WINDOW_S raise the `device` alarm (reason memory) and pause
-# the parts the alarms do not need, so the link and the alarm task keep the
-# heap; MEMORY_QUIET_S without one (and enough free heap) clears it and
-# resumes them.
-MEMORY_ERRORS = 3
-MEMORY_WINDOW_S = 900    # three transmitter windows in a row fit in it
-MEMORY_QUIET_S = 1800
-LOW_FREE = 4096        # free heap after a full collection below this: low
-SHED_TASKS = ("nightscout", "mqtt", "web")
 READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
 
 
@@ -62,11 +52,6 @@ class App:
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
         self.pending_starts = []    # (name, fn) of parts whose start ran out of memory (wiring)
         self.rtc = persist.RtcStore(machine.RTC())
-        self._oom = []           # clock.ms() of recent MemoryErrors a part survived
-        self._low_mem = False    # free heap under LOW_FREE at the last health check
-        self._pressure_ms = None  # clock.ms() of the last MemoryError or low-heap check
-        self.memory_alarm = False   # under memory pressure: the forwarders are paused
-        self._memory_raised = False  # the device alarm (memory) is raised
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)
         _hide_secrets(self.cfg)
@@ -89,6 +74,7 @@ class App:
             log.error("%d resets in a row", self.rtc.boots)
             self.condition("device", "resets", True)
         self.sup = Supervisor(self._task_failed, wdt=None, poll_s=TICK_S)
+        self.memory = MemoryWatch(self.sup, lambda active: self.condition("device", "memory", active))
         self.sup.on_memory = self.out_of_memory
 
     # --- the alarm path --------------------------------------------------------
@@ -239,54 +225,17 @@ class App:
         finally:
             self.ann.stop(task)
 
-    # --- memory pressure ---------------------------------------------------------
     def out_of_memory(self, part):
-        """A part survived a MemoryError (it retries): count it; see MEMORY_ERRORS."""
-        gc.collect()
-        now = clock.ms()
-        self._oom = [t for t in self._oom if now - t < MEMORY_WINDOW_S * 1000] + [now]
-        self._pressure_ms = now
-        log.error("out of memory in %s (%d in %d min)", part, len(self._oom), MEMORY_WINDOW_S // 60)
-        if len(self._oom) >= MEMORY_ERRORS:
-            self._memory_state(True)
-
-    def _memory_state(self, active):
-        if active != self.memory_alarm:
-            self.memory_alarm = active
-            names = [n for n in SHED_TASKS if n in self.sup.names()]
-            if active:
-                log.error("memory pressure: pausing %s for the alarm path", ", ".join(names) or "nothing")
-                self.sup.pause(names)
-                gc.collect()
-            else:
-                log.info("memory pressure over: resuming %s", ", ".join(names) or "nothing")
-                self.sup.resume(names)
-        if active != self._memory_raised:
-            # apart: raising it may itself run out of memory; the next report or
-            # health check tries again
-            self.condition("device", "memory", active)
-            self._memory_raised = active
-
-    def _memory_check(self):
-        gc.collect()
-        free = gc.mem_free()
-        if (free < LOW_FREE) != self._low_mem:
-            self._low_mem = free < LOW_FREE
-            log.warn("free heap %d", free)
-        if self._low_mem:
-            self._pressure_ms = clock.ms()
-        # raised by MEMORY_ERRORS (out_of_memory) or low free heap; held while either
-        # recurs (a heap short only while the forwarders run must not flap the alarm)
-        recent = self._pressure_ms is not None and clock.ms() - self._pressure_ms < MEMORY_QUIET_S * 1000
-        self._memory_state(bool(self._low_mem or (self.memory_alarm and recent)))
+        """A part survived a MemoryError (it retries): see app.memory."""
+        self.memory.out_of_memory(part)
 
     async def _health_task(self, checkin):
         """Memory watch and the end of a reset loop."""
         start = self.now_s()
         while True:
             checkin()
-            self._memory_check()
-            if self.pending_starts and not self.memory_alarm:
+            self.memory.check()
+            if self.pending_starts and not self.memory.alarm:
                 from app import wiring
                 wiring.retry_starts(self)
             if self.rtc.boots > 1 and self.now_s() - start > HEALTHY_AFTER_S:

@@ -116,7 +116,8 @@ class TightHeap:
         return 3000 if any(st[n]["alive"] for n in SHED if n in st) else 20000
 
 
-main.gc = TightHeap
+from app import memory
+memory.gc = TightHeap
 import clock
 memory = []   # (s, onset or clear) of the device alarm (memory)
 app.listeners.append(lambda e: e.get("type") == "device" and e.get("reason") == "memory" and e.get(
@@ -145,7 +146,7 @@ async def scenario():
                    and e.get("type") == "device"],
         "clears": [e.get("reason") for e in events if e.get("event") == "alarm_clear"
                    and e.get("type") == "device"],
-        "memory_alarm": app.memory_alarm, "memory": memory}))
+        "memory_alarm": app.memory.alarm, "memory": memory}))
     sys.exit(0)
 
 asyncio.run(scenario())
