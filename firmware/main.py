@@ -38,6 +38,7 @@ class App:
         self._taking = None      # the reading the alarm task is judging (see _take_reading)
         self._taking_t = 0       # its time on the engine's clock
         self._tries = 0
+        self._told = False       # the history and the listeners have it
         self._saved_s = 0        # when the alarm state last went to RTC memory
         self.wake = asyncio.Event()
         self.history = []        # recent readings (newest last), for the LAN API
@@ -139,20 +140,22 @@ class App:
         (it commits a reading only once judged, see AlarmEngine.on_reading)."""
         now = self.now_s()
         if self._taking is not r:
-            self._taking, self._tries = r, 0
             age = 0
             if r[reading.UNIX_S] is not None:
                 age = max(0, clock.unix() - r[reading.UNIX_S])
-            self._taking_t = now - age
-            self.history.append(r)
-            if len(self.history) > 36:
-                self.history.pop(0)
-            self.status["last_reading"] = r
-            self.emit(reading.as_event(r))
+            self._taking, self._taking_t, self._tries, self._told = r, now - age, 0, False
         self._tries += 1
         if self._tries > READING_TRIES:
             log.error("reading of %s mg/dL dropped: out of memory %d times", r[reading.SGV], READING_TRIES)
             return
+        if not self._told:
+            if not self.history or self.history[-1] is not r:
+                self.history.append(r)
+            if len(self.history) > 36:
+                self.history.pop(0)
+            self.status["last_reading"] = r
+            self.emit(reading.as_event(r))
+            self._told = True   # a retry goes straight to the engine
         self._dispatch(self.engine.on_reading(r, now, now - self._taking_t, self.minute_of_day()), True)
 
     async def alarm_task(self, checkin):
