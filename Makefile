@@ -26,7 +26,7 @@ help:
 	@echo "make capture FILE=btsnoop_hci.log [ID=8XXXXX]   a Dexcom BLE capture through the codec"
 	@echo "make replay TRACE=file.csv   alarm onsets of the engine over a trace (JSON lines)"
 	@echo "make multitests  aioble's own multitests over the virtual radio (tools/multitests.py)"
-	@echo "make mutation    mutation score of the alarm engine's tests, survivors in build/mutation.txt (JOBS=2 ONLY=engine,...)"
+	@echo "make mutation    mutation score of the alarm engine's tests, survivors in build/mutation.txt (JOBS=2 ONLY=engine,...; PACKAGE=dexcom: the codec's)"
 	@echo "make sim         the firmware on the host against a virtual transmitter (TRACE= DAYS= SPEED= HEADLESS=1 ...)"
 	@echo "make flash PORT=/dev/ttyUSB0 BOARD=esp32-devkitc [CONFIG=file.json]   install on a MicroPython board"
 
@@ -81,10 +81,11 @@ replay: setup
 multitests: setup
 	$(PY) tools/multitests.py
 
-# Mutation testing of firmware/alarms/ against its CPython tests (tools/mutation.py); ~15 min,
-# so not part of `make test`. Per module: mutants, killed, survived, score.
+# Mutation testing of firmware/alarms/ (PACKAGE=dexcom: firmware/dexcom/) against its CPython
+# tests (tools/mutation.py); ~15 min, so not part of `make test`. Per module: mutants, killed,
+# survived, score.
 mutation: setup
-	$(PY) tools/mutation.py --jobs $(or $(JOBS),2) $(if $(ONLY),--only $(ONLY))
+	$(PY) tools/mutation.py --package $(or $(PACKAGE),alarms) --jobs $(or $(JOBS),2) $(if $(ONLY),--only $(ONLY))
 
 # The firmware on the host against the virtual transmitter (options: see tools/sim.py).
 sim: setup

@@ -1,9 +1,11 @@
-"""Mutation testing of the alarm engine (firmware/alarms/): how many small,
-plausible bugs do the alarm tests notice?
+"""Mutation testing of the alarm engine (firmware/alarms/) or the Dexcom codec
+(firmware/dexcom/): how many small, plausible bugs do their tests notice?
 
-    python tools/mutation.py [--jobs 2] [--only engine,glucose] [--out build/mutation.txt]
+    python tools/mutation.py [--package alarms|dexcom] [--jobs 2] [--only engine,glucose]
+                             [--out build/mutation.txt]    (dexcom: build/mutation_dexcom.txt)
     python tools/mutation.py --list [--only settings]     # the mutants, without running
     python tools/mutation.py --show glucose#17            # one mutant as a diff
+    python tools/mutation.py --package dexcom --show backfill#40
 
 Why not mutmut or cosmic-ray: mutmut 3 names a module after its file path and
 only understands ./, src/ or source/ layouts (here tests import `alarms.engine`
@@ -24,7 +26,9 @@ statement deleted (assignment, call, raise, continue, break), if-body removed
 (the else branch remains), else-branch removed. Not mutated: docstrings,
 strings, imports, the `const` fallback.
 
-Tests: the CPython side of the alarm tests (TESTS below). Tests that run the
+Tests: the CPython side of the package's tests (PACKAGES below; a test that
+takes pytest's `tmp_path` gets a fresh directory, other fixtures are not
+supported). Tests that run the
 firmware on the MicroPython unix port (test_replay, test_device, ...) read the
 unmutated files, so they cannot see an in-memory mutant; a CPython-vs-
 MicroPython comparison would "kill" a mutant only by differing from the
@@ -42,18 +46,32 @@ import copy
 import difflib
 import importlib.abc
 import importlib.util
+import inspect
 import os
+import pathlib
 import signal
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PACKAGE_DIR = os.path.join("firmware", "alarms")
-MODULES = ("engine", "glucose", "predict", "settings", "kinds", "persist")
-# fast, sharp tests first: with -x a killed mutant stops at its first failure
-TESTS = ("host_tests/dual/test_alarms_engine.py", "host_tests/dual/test_alarms_rules.py",
-         "host_tests/dual/test_alarms_settings.py", "host_tests/dual/test_config.py",
-         "host_tests/dual/test_setup_form.py", "host_tests/test_alarms_properties.py")
+# package -> (modules of firmware/<package>/ to mutate, tests). Fast, sharp tests
+# first: a killed mutant stops at its first failure.
+PACKAGES = {
+    "alarms": (("engine", "glucose", "predict", "settings", "kinds", "persist"),
+               ("host_tests/dual/test_alarms_engine.py", "host_tests/dual/test_alarms_rules.py",
+                "host_tests/dual/test_alarms_settings.py", "host_tests/dual/test_config.py",
+                "host_tests/dual/test_setup_form.py", "host_tests/test_alarms_properties.py")),
+    # errors.py (one class) and __init__.py (comments) have nothing to mutate.
+    "dexcom": (("wire", "crc", "aes", "auth", "build", "replies", "glucose", "backfill", "info",
+                "messages", "states", "protocol"),
+               ("host_tests/dual/test_dexcom_rules.py", "host_tests/dual/test_dexcom_codec.py",
+                "host_tests/dual/test_dexcom_vectors.py", "host_tests/test_dexcom_crosscheck.py",
+                "host_tests/test_capture.py")),
+}
+PACKAGE = "alarms"
+PACKAGE_DIR = os.path.join("firmware", PACKAGE)
+MODULES, TESTS = PACKAGES[PACKAGE]
 WORK = os.path.join("build", "mutation")
 
 _CMP_SWAP = {ast.Lt: (ast.LtE, ast.GtE), ast.LtE: (ast.Lt, ast.Gt), ast.Gt: (ast.GtE, ast.LtE),
@@ -208,7 +226,7 @@ def show(module, index):
 
 
 class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves alarms.<module> from the mutant's code object (in the child)."""
+    """Serves <package>.<module> from the mutant's code object (in the child)."""
 
     def __init__(self, name, path, code):
         self.name, self.path, self.code = name, path, code
@@ -269,7 +287,9 @@ def _run_tests(verbose):
         names = [k for k in vars(mod) if k.startswith("test_") and callable(vars(mod)[k])]
         for name in names:       # definition order (dicts keep insertion order)
             try:
-                getattr(mod, name)()
+                fn = getattr(mod, name)
+                params = inspect.signature(fn).parameters
+                fn(*[pathlib.Path(tempfile.mkdtemp(dir="build")) for p in params if p == "tmp_path"])
             except Exception:
                 if verbose:
                     import traceback
@@ -290,7 +310,7 @@ def _child(module, index, wd, timeout_s, verbose):
         if index is not None:
             path = os.path.join(wd, PACKAGE_DIR, module + ".py")
             code = compile(mutant_tree(module, index), path, "exec")
-            sys.meta_path.insert(0, _MutantFinder("alarms." + module, path, code))
+            sys.meta_path.insert(0, _MutantFinder(PACKAGE + "." + module, path, code))
         import hypothesis
         hypothesis.settings.register_profile("mutation", database=None, derandomize=True)
         hypothesis.settings.load_profile("mutation")
@@ -356,8 +376,8 @@ def baseline(timeout_s=600):
         _child(None, None, wd, timeout_s, True)
     _, status = os.waitpid(pid, 0)
     if _outcome(status) != "survived":
-        raise SystemExit("mutation: the alarm tests fail without any mutant (%s); run them: "
-                         ".venv/bin/python -m pytest -x %s" % (_outcome(status), " ".join(TESTS)))
+        raise SystemExit("mutation: the %s tests fail without any mutant (%s); run them: "
+                         ".venv/bin/python -m pytest -x %s" % (PACKAGE, _outcome(status), " ".join(TESTS)))
     return time.time() - t0
 
 
@@ -386,16 +406,28 @@ def report(results, seconds, jobs):
 
 
 def main(argv=None):
-    global TESTS
+    global PACKAGE, PACKAGE_DIR, MODULES, TESTS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--package", default="alarms", choices=sorted(PACKAGES),
+                    help="which firmware package to mutate (default alarms)")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--only", default=",".join(MODULES), help="comma-separated modules of firmware/alarms/")
-    ap.add_argument("--out", default=os.path.join("build", "mutation.txt"))
-    ap.add_argument("--tests", default=",".join(TESTS), help="comma-separated test files (default: all above)")
+    ap.add_argument("--only", help="comma-separated modules of the package (default: all)")
+    ap.add_argument("--out", help="survivors file (default build/mutation.txt for alarms, "
+                                  "build/mutation_<package>.txt otherwise)")
+    ap.add_argument("--tests", help="comma-separated test files (default: the package's)")
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--show", help="MODULE#N: print that mutant as a diff")
     ap.add_argument("--run", help="MODULE#N: run the tests against that mutant, showing the first failure")
     args = ap.parse_args(argv)
+    PACKAGE = args.package
+    PACKAGE_DIR = os.path.join("firmware", PACKAGE)
+    MODULES, TESTS = PACKAGES[PACKAGE]
+    if args.only is None:
+        args.only = ",".join(MODULES)
+    if args.tests is None:
+        args.tests = ",".join(TESTS)
+    if args.out is None:
+        args.out = os.path.join("build", "mutation.txt" if PACKAGE == "alarms" else "mutation_%s.txt" % PACKAGE)
     if args.show:
         m, _, n = args.show.partition("#")
         print(show(m, int(n)))
@@ -425,7 +457,7 @@ def main(argv=None):
     t0 = time.time()
     base = baseline()
     timeout_s = max(10.0, 5 * base)
-    print("baseline: the alarm tests pass in %.1f s; mutant timeout %d s" % (base, timeout_s))
+    print("baseline: the %s tests pass in %.1f s; mutant timeout %d s" % (PACKAGE, base, timeout_s))
     results = run_all(max(1, args.jobs), only, timeout_s)
     seconds = time.time() - t0
     summary = report(results, seconds, args.jobs)
@@ -433,7 +465,8 @@ def main(argv=None):
     out = os.path.join(ROOT, args.out)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
-        f.write(summary + "\n\nsurvivors (python tools/mutation.py --show MODULE#N for the diff):\n")
+        f.write(summary + "\n\nsurvivors (python tools/mutation.py --package %s --show MODULE#N for the "
+                          "diff):\n" % PACKAGE)
         for m, rows in results.items():
             src = _source(m).splitlines()
             for i, line, col, desc, outcome in rows:
