@@ -171,3 +171,120 @@ def test_no_power_alarm_is_expected_on_the_fallback_board():
     assert [m for _, m in chaos.check_promises(w, [], 10 ** 8, []) if "power" in m]
     w["inject"]["button_at_boot"] = [1, 12]   # a factory reset wipes the config: fallback board
     assert [m for _, m in chaos.check_promises(w, [], 10 ** 8, []) if "power" in m] == []
+
+
+# --- round 2: router outages, Nightscout delivery, lost readings, power cuts ----------
+def _world(**kw):
+    w = {"inject": {}, "config": {}, "board": None, "silent": [], "modes": [], "radio": {},
+         "forward": {}, "absence": None, "trace": "traces/adolescent_001.csv", "start": 0}
+    w.update(kw)
+    return w
+
+
+def onset(t_ms, kind, reason=None):
+    return {"event": "alarm_onset", "t_ms": t_ms, "type": kind, "reason": reason}
+
+
+def test_round2_draws_leave_the_old_draws_alone():
+    # the additions come from their own stream: what seeds drew before is unchanged
+    for seed in (5, 37, 200):
+        w = chaos.draw_world(seed, 2)
+        assert "absence" in w
+        for key in ("absence", "wifi_down_at_s", "power_cut_at_s"):
+            w.pop(key, None)
+            w["inject"].pop(key, None)
+        assert w["trace"] == chaos.draw_world(seed, 2)["trace"]
+    drawn = [chaos.draw_world(s, 1.5) for s in range(321, 400)]
+    assert any(w["absence"] for w in drawn) and any(w["inject"].get("power_cut_at_s") for w in drawn)
+    assert any(w["inject"].get("wifi_down_at_s") for w in drawn)
+    for w in drawn:
+        for a, b in w["inject"].get("wifi_down_at_s") or ():
+            assert a < b
+        if w["absence"]:
+            a, b = w["absence"]
+            assert 100 * 60 - 1 <= b - a <= 300 * 60 + 1
+
+
+def test_router_outage_needs_a_forwarding_alarm_within_the_hour():
+    w = _world(forward={"nightscout": "ok"}, inject={"wifi_down_at_s": [[3600, 4 * 3600]]})
+    ev = [reading(m * MIN, 120) for m in range(0, 240, 5)]
+    v = chaos.check_router_outage(w, ev, 10 * 3600 * 1000, [])
+    assert len(v) == 1 and "no forwarding alarm" in v[0][1]
+    raised = sorted(ev + [onset(125 * MIN, "forwarding", "nightscout_unreachable")], key=lambda e: e["t_ms"])
+    assert chaos.check_router_outage(w, raised, 10 * 3600 * 1000, []) == []
+    # cleared again before it was due: a violation
+    cleared = ev + [onset(100 * MIN, "forwarding", "nightscout_unreachable"),
+                    {"event": "alarm_clear", "t_ms": 110 * MIN, "type": "forwarding"}]
+    assert len(chaos.check_router_outage(w, sorted(cleared, key=lambda e: e["t_ms"]), 10 ** 8, [])) == 1
+    # a short outage, or one without waiting readings, promises nothing
+    w["inject"]["wifi_down_at_s"] = [[3600, 3600 + 50 * 60]]
+    assert chaos.check_router_outage(w, ev, 10 ** 8, []) == []
+    w["inject"]["wifi_down_at_s"] = [[3 * 3600, 6 * 3600]]
+    assert chaos.check_router_outage(w, [reading(0, 120)], 10 ** 8, []) == []
+
+
+def test_nightscout_delivery():
+    ev = [dict(reading(m * MIN, 120), unix_s=1700000000 + m * 60) for m in range(0, 60, 5)]
+    dates = [e["unix_s"] * 1000 for e in ev]
+    w = _world(forward={"nightscout": "ok"}, _ns_dates=dates)
+    assert chaos.check_nightscout_delivery(w, ev, 200 * MIN, []) == []
+    w["_ns_dates"] = dates[:3] + dates[4:]
+    v = chaos.check_nightscout_delivery(w, ev, 200 * MIN, [])
+    assert len(v) == 1 and "never reached" in v[0][1]
+    # not yet on flash when the board reset: the README's 5 minutes
+    assert chaos.check_nightscout_delivery(w, ev + [{"event": "reset", "t_ms": 17 * MIN}], 200 * MIN, []) == []
+    # a server that was down may not have them all: not judged
+    w["forward"]["nightscout"] = "error"
+    assert chaos.check_nightscout_delivery(w, ev, 200 * MIN, []) == []
+
+
+def test_lost_readings_are_those_a_later_session_could_have_backfilled():
+    values = [100 + k for k in range(100)]
+    w = _world()
+    t = [chaos.br.FIRST_WINDOW_MS + k * chaos.br.WINDOW_MS for k in range(40)]
+    every = [reading(x + 2000, 100 + k, age_ms=2000) for k, x in enumerate(t)]
+    assert chaos.check_lost_readings(w, every, 200 * MIN, [], values) == []
+    gap = every[:10] + every[20:]   # windows 10-19 never came: 50 min, within backfill's 3 h
+    v = chaos.check_lost_readings(w, gap, 200 * MIN, [], values)
+    assert len(v) == 1 and v[0][1].startswith("10 transmitter windows")
+    backfilled = gap + [dict(reading(t[20] + 3000, 110 + k, age_ms=t[20] + 3000 - t[10 + k]),
+                             source="backfill") for k in range(10)]
+    assert chaos.check_lost_readings(w, backfilled, 200 * MIN, [], values) == []
+    # nothing came after the gap: no session could backfill it
+    assert chaos.check_lost_readings(w, every[:10], 200 * MIN, [], values) == []
+    # windows inside a sensor mode span carry no glucose
+    w["modes"] = [["sensor_failed", t[10] // 1000, t[19] // 1000]]
+    assert chaos.check_lost_readings(w, gap, 200 * MIN, [], values) == []
+
+
+def test_power_cut_silence_is_not_judged_but_the_box_must_sound_after_power_on():
+    cut = [{"event": "power_cut", "t_ms": 12 * MIN, "off_s": 600}, {"event": "reset", "t_ms": 22 * MIN}]
+    night = low_night("high")
+    ev = sorted(night + cut, key=lambda e: e["t_ms"])
+    # off from minute 12 to 22, the next reading (25) sounds again at once
+    ev.append(sound(25 * MIN + 5, "high", "urgent_low"))
+    ev.sort(key=lambda e: e["t_ms"])
+    assert chaos.check_urgent_low(ev, 55, 15, 10, 60 * MIN) == []
+    # never again after the power-on: a violation
+    assert len(chaos.check_urgent_low(sorted(night + cut, key=lambda e: e["t_ms"]), 55, 15, 10, 60 * MIN)) == 1
+    # stale: the box knows no reading after power-on, its data is as old as the boot
+    stale = [reading(0, 120), reading(5 * MIN, 120), {"event": "power_cut", "t_ms": 6 * MIN, "off_s": 3600},
+             {"event": "reset", "t_ms": 66 * MIN}, sound(86 * MIN, "medium", "no_data")]
+    assert chaos.check_stale(stale, 20, 100 * MIN) == []
+    assert len(chaos.check_stale(stale[:4], 20, 100 * MIN)) == 1
+    # nothing to sound again after a power cut: RTC memory is gone
+    assert chaos.check_resound([sound(0, "high", "urgent_low")] + cut + [sound(22 * MIN + 500, "selftest")]) == []
+
+
+def test_mqtt_absent_needs_its_alarm_after_each_boot():
+    w = _world(forward={"mqtt": "down"})
+    assert len(chaos.check_mqtt_absent(w, [], 10 ** 8, [])) == 1
+    ok = [onset(62 * MIN, "forwarding", "mqtt_unreachable")]
+    assert chaos.check_mqtt_absent(w, ok, 10 ** 8, []) == []
+    # after a reset the hour starts again, and is judged again
+    reset = ok + [{"event": "reset", "t_ms": 100 * MIN}]
+    assert len(chaos.check_mqtt_absent(w, reset, 10 ** 8, [])) == 1
+    assert chaos.check_mqtt_absent(w, reset + [onset(165 * MIN, "forwarding", "mqtt_unreachable")],
+                                   10 ** 8, []) == []
+    # a run shorter than the hour promises nothing
+    assert chaos.check_mqtt_absent(w, [], 60 * MIN, []) == []

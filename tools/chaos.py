@@ -15,7 +15,12 @@ annunciator, a broken alarm engine, wall-clock jumps, button presses, a button h
 at power-on, a low battery on a board with one); an optional Nightscout
 (tools/nsserver.py in this process: ok, 503, hanging, wrong secret, or nobody
 listening) and an MQTT broker nobody listens on; and a configuration within the
-documented bounds, or a broken one. The real firmware runs headless through
+documented bounds, or a broken one. Round 2 (draw_more, its own random stream, so
+what seeds drew before is unchanged) adds: a long transmitter absence (100-300 min,
+often with a reset inside it), a working Nightscout in worlds that had none, the
+home's router off for 5-240 min spans (simboot wifi_down_at_s), and a power cut
+(RTC memory and the RTC's wall clock lost, the board off 0-60 min; simboot
+power_cut_at_s). The real firmware runs headless through
 tools/sim.py (bench_device._sim, SPEED=0) and its event lines and console log are
 checked (check_world):
 
@@ -40,6 +45,17 @@ checked (check_world):
    transmitter `link`; a low battery on a board with one raises `device` (power);
    a Nightscout that never stores raises `forwarding` within alert_after_s; each
    reading is delivered once.
+ 6 forwarding: with the router off, readings waiting an hour raise `forwarding`
+   (nightscout_unreachable) within 5 min of that hour; an MQTT broker nobody answers
+   raises it (mqtt_unreachable) within 70 min of each boot; a Nightscout that works
+   stores every reading that had a wall time, but those not yet on flash (6 min)
+   at a reset or power cut and the last 30 min.
+ 7 lost: every transmitter window with a glucose (outside sensor/transmitter mode
+   spans) is delivered once a later live reading taken within 3 h - 20 min of it
+   was: that session's backfill reaches it (README: gaps up to 3 h).
+ A power cut: nothing can sound while the board is off; after power-on it knows no
+ reading (its data is as old as the boot) and must sound an urgent low within
+ POWER_ON_MS + REACT_MS; nothing is restored, so nothing must sound again.
 
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
@@ -224,20 +240,59 @@ def draw_world(seed, days):
             if rng.random() < 0.5:
                 adc.append([t + rng.randint(600, 7200), M5_BATTERY_PIN, 2050000])
         inject["adc_at_s"] = adc
-    timeline = fault_timeline(base, silent, modes)
-    if timeline and timeline[0][0] == 0:
-        base = timeline.pop(0)[1]
-    if timeline:
-        inject["faults_at_s"] = timeline
     forward = {}
     if rng.random() < 0.12:
         forward["nightscout"] = rng.choice(("ok", "error", "hang", "badsecret", "down"))
     if rng.random() < 0.1:
         forward["mqtt"] = "down"
-    return {"seed": seed, "days": days, "trace": trace, "start": rng.randrange(0, 1440 * 7, 5),
-            "tx_id": tx_id, "generation": generation, "faults": base, "radio": radio,
-            "silent": silent, "modes": modes, "board": board, "config": config, "broken": broken,
-            "inject": inject, "forward": forward, "radio_seed": rng.randint(1, 10 ** 6)}
+    w = {"seed": seed, "days": days, "trace": trace, "start": rng.randrange(0, 1440 * 7, 5),
+         "tx_id": tx_id, "generation": generation, "faults": base, "radio": radio,
+         "silent": silent, "modes": modes, "board": board, "config": config, "broken": broken,
+         "inject": inject, "forward": forward, "radio_seed": rng.randint(1, 10 ** 6)}
+    draw_more(seed, w, end_s)   # round 2: its own stream, so the draws above are as before
+    timeline = fault_timeline(base, silent + ([w["absence"]] if w["absence"] else []), modes)
+    if timeline and timeline[0][0] == 0:
+        w["faults"] = timeline.pop(0)[1]
+    if timeline:
+        inject["faults_at_s"] = timeline
+    return w
+
+
+EXTRA_KEY = 0x5A17C4   # the round-2 stream: random.Random(seed ^ EXTRA_KEY)
+
+
+def _merge(spans):
+    out = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def draw_more(seed, w, end_s):
+    """Round 2's additions, drawn from their own stream (seeds 1-320 keep what they
+    drew before, plus these): a long transmitter absence (100-300 min, often with a
+    reset inside it); a Nightscout that works, in worlds that had none; the home's
+    router off (5-240 min spans) in worlds with a forwarder; a power cut (RTC memory
+    and wall clock lost, the board off 0-60 min)."""
+    ex = random.Random(seed ^ EXTRA_KEY)
+    inject, forward = w["inject"], w["forward"]
+    w["absence"] = None
+    if ex.random() < 0.25:
+        a = round(ex.uniform(0.05, 0.7) * end_s)
+        w["absence"] = [a, a + round(60 * ex.uniform(100, 300))]
+        if "reset_at_s" not in inject and ex.random() < 0.6:
+            inject["reset_at_s"] = round(ex.uniform(a + 600, w["absence"][1] - 600))
+    if "nightscout" not in forward and ex.random() < 0.25:
+        forward["nightscout"] = "ok"
+    if forward and ex.random() < 0.6:
+        down = _merge(_spans(ex, 2, end_s, 5, 240))
+        if down:
+            inject["wifi_down_at_s"] = down
+    if ex.random() < 0.12:
+        inject["power_cut_at_s"] = [round(ex.uniform(0.05, 0.9) * end_s), ex.choice((0, 60, 600, 3600))]
 
 
 def summary(w):
@@ -245,9 +300,18 @@ def summary(w):
              "radio=" + (",".join("%s:%s" % kv for kv in sorted(w["radio"].items())) or "clean")]
     if w["silent"]:
         parts.append("silent=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["silent"]))
+    if w.get("absence"):
+        a, b = w["absence"]
+        parts.append("absent=%dm%s" % ((b - a) // 60, "+reset" if a < (w["inject"].get("reset_at_s") or -1)
+                                                               < b else ""))
     if w["modes"]:
         parts.append("modes=" + "+".join(m for m, _, _ in w["modes"]))
-    inj = {k: v for k, v in w["inject"].items() if k not in ("faults_at_s", "adc_at_s")}
+    inj = {k: v for k, v in w["inject"].items() if k not in ("faults_at_s", "adc_at_s", "wifi_down_at_s",
+                                                             "power_cut_at_s")}
+    if w["inject"].get("wifi_down_at_s"):
+        parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
+    if w["inject"].get("power_cut_at_s"):
+        parts.append("power_cut=%ds" % w["inject"]["power_cut_at_s"][1])
     if "task" in inj:
         inj = dict(inj, task="%s/%s x%d@%ds" % (inj["task"], inj.pop("error"), inj.pop("times"),
                                                 inj.pop("at_s")))
@@ -304,7 +368,9 @@ def run_world(w):
     finally:
         if ns:
             ns.set_mode("ok")  # releases hanging handlers
-            w["_ns_entries"] = len(ns.state()["entries"])
+            stored = ns.state()["entries"]
+            w["_ns_entries"] = len(stored)
+            w["_ns_dates"] = sorted({e.get("date") for e in stored})
             ns.close()
     try:
         with open(os.path.join(ROOT, "build", FLASH, "sim-console.log")) as f:
@@ -365,9 +431,34 @@ def low_stretches(reads, threshold, stale_ms):
     return [(c[2], c[3]) for c in out if c[1] - c[0] >= LOW_STRETCH_MS]
 
 
+POWER_ON_MS = 7 * MIN  # after a power-on (nothing remembered) the next window's reading + a minute
+
+
+def power_offs(events):
+    """[(cut_ms, power_on_ms)]: simboot emits power_cut, then a reset event at power-on."""
+    out, cut = [], None
+    for e in events:
+        if e.get("event") == "power_cut":
+            cut = e["t_ms"]
+        elif e.get("event") == "reset" and cut is not None:
+            out.append((cut, e["t_ms"]))
+            cut = None
+    if cut is not None:
+        out.append((cut, 10 ** 15))
+    return out
+
+
+def sound_timeline(events):
+    """bench_resilience.sound_timeline, where a power cut silences the board too."""
+    cuts = [(e["t_ms"], "off", None) for e in events if e.get("event") == "power_cut"]
+    return sorted(br.sound_timeline(events) + cuts, key=lambda x: x[0])
+
+
 def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms):
-    """Invariant 1: violations [(t_ms, text)]."""
-    tl = br.sound_timeline(events)
+    """Invariant 1: violations [(t_ms, text)]. The board cannot sound while it has no
+    power, nor before it has read again after a power-on (POWER_ON_MS)."""
+    tl = sound_timeline(events)
+    offs = power_offs(events)
     presses = answers(events)
     snooze_ms = snooze_min * MIN
     out = []
@@ -388,6 +479,9 @@ def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms):
             before = [p for p in presses if p <= b]
             if before and before[-1] >= a - snooze_ms:
                 allowed = max(allowed, before[-1] + snooze_ms + REACT_MS)
+            for cut, on in offs:
+                if a < on + POWER_ON_MS and cut < b:
+                    allowed = max(allowed, on + POWER_ON_MS + REACT_MS)
             if b > allowed:
                 out.append((a, "urgent low (fresh readings < %d from t=%d to %d ms) with no high "
                                "sound for %d s from t=%d ms" % (threshold, first, last, (b - a) // 1000, a)))
@@ -399,10 +493,13 @@ def check_stale(events, no_data_min, end_ms):
     """Invariant 2: violations [(t_ms, text)] (bench_resilience.silent_stale at this
     box's no_data_minutes + 5)."""
     reads = [(a, m, s) for a, m, _, s in glucose_readings(events)]
+    for cut, on in power_offs(events):
+        # off: no promise; powered on: the box knows no reading, its data is as old as the boot
+        reads += [(t, t, "power") for t in range(cut, min(on, end_ms), MIN)] + [(on, on, "power")]
     saved = br.STALE_MS
     br.STALE_MS = (no_data_min + 5) * MIN
     try:
-        st = br.silent_stale(reads, br.sound_timeline(events), end_ms, answers(events))
+        st = br.silent_stale(reads, sound_timeline(events), end_ms, answers(events))
     finally:
         br.STALE_MS = saved
     if st["worst_stretch_s"] * 1000 > SILENT_TOLERANCE_MS:
@@ -503,6 +600,8 @@ def check_resound(events):
     for i, e in enumerate(events):
         if e.get("event") == "annunciator":
             playing = (e.get("pattern"), e.get("alarm"))
+        elif e.get("event") == "power_cut":   # RTC memory is lost with the power: nothing to restore
+            playing = (None, None)
         elif e.get("event") == "reset":
             if playing[0] in ("high", "medium") and playing[1] in RESTORED:
                 again = [x["t_ms"] for x in events[i + 1:] if x.get("event") == "annunciator"
@@ -523,6 +622,133 @@ def check_duplicates(events):
                     e["dex_s"], seen[e["dex_s"]], e["t_ms"])))
             seen[e["dex_s"]] = e["t_ms"]
     return out[:1]
+
+
+def active_at(events, kind, t_ms):
+    """Whether an alarm of this type is active (onset, no clear since) at t_ms; a reset
+    or power cut ends what the board knew of forwarding and device alarms."""
+    on = False
+    for e in events:
+        if e["t_ms"] > t_ms:
+            break
+        ev = e.get("event")
+        if ev in ("alarm_onset", "alarm_clear") and e.get("type") == kind:
+            on = ev == "alarm_onset"
+        elif ev in ("reset", "power_cut"):
+            on = False
+    return on
+
+
+def check_router_outage(w, events, end_ms, problems):
+    """6a: the home's router off: readings that keep waiting for Nightscout raise the
+    forwarding alarm within alert_after_s (1 h) of the first one (+ ROUTER_MARGIN_MS),
+    as a failing server does (README: nightscout_unreachable); a reset in between
+    starts the hour again (not judged)."""
+    if w["forward"].get("nightscout") is None or isinstance(w["config"], str) or problems \
+            or "button_at_boot" in w["inject"]:
+        return []
+    broken = w["inject"].get("break_engine_at_s")
+    broken_ms = end_ms if broken is None else broken * 1000
+    boots = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
+    memory = onsets(events, "device", "memory")   # memory pressure pauses the forwarders
+    out = []
+    for a, b in w["inject"].get("wifi_down_at_s") or ():
+        a_ms, b_ms = a * 1000, min(b * 1000, end_ms)
+        waiting = [t for t, _, _, _ in glucose_readings(events) if a_ms <= t < b_ms]
+        if not waiting:
+            continue
+        due = waiting[0] + 60 * MIN + ROUTER_MARGIN_MS
+        if due >= min(b_ms, broken_ms) or any(a_ms - MIN <= t <= due for t in boots + memory):
+            continue
+        if not active_at(events, "forwarding", due):
+            out.append((due, "router off from t=%d ms, readings waiting since t=%d ms, no forwarding "
+                             "alarm at t=%d ms" % (a_ms, waiting[0], due)))
+    return out
+
+
+ROUTER_MARGIN_MS = 5 * MIN
+MQTT_DUE_MS = 60 * MIN + 5 * MIN + ROUTER_MARGIN_MS   # the hour, its longest back-off, margin
+
+
+def check_mqtt_absent(w, events, end_ms, problems):
+    """6c: an MQTT broker nobody answers at all raises the forwarding alarm within
+    MQTT_DUE_MS of each boot (README: "an hour without an answering broker raises
+    mqtt_unreachable"), router outages or not."""
+    if not w["forward"].get("mqtt") or isinstance(w["config"], str) or problems \
+            or "button_at_boot" in w["inject"]:
+        return []
+    broken = w["inject"].get("break_engine_at_s")
+    broken_ms = end_ms if broken is None else broken * 1000
+    boots = [0] + [e["t_ms"] for e in events if e.get("event") == "reset"]
+    stops = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")] + \
+        onsets(events, "device", "memory") + [broken_ms, end_ms]
+    out = []
+    for boot in boots:
+        due = boot + MQTT_DUE_MS
+        if any(boot < t <= due for t in stops):
+            continue
+        if not any(boot <= t <= due for t in onsets(events, "forwarding", "mqtt_unreachable")) \
+                and not active_at(events, "forwarding", due):   # already sounding for Nightscout
+            out.append((due, "MQTT broker absent, no forwarding alarm (mqtt_unreachable) within "
+                             "%d min of the boot at t=%d ms" % (MQTT_DUE_MS // MIN, boot)))
+    return out
+NS_TAIL_MS = 30 * MIN    # readings this close to the end may still be on their way
+NS_SAVE_MS = 6 * MIN     # the queue is written to flash within 5 min of a change (README)
+
+
+def check_nightscout_delivery(w, events, end_ms, problems):
+    """6b: a Nightscout that works all along stores every reading the box delivered with
+    a wall time (router outages only delay them: the queue holds > 24 h), but those
+    that arrived within NS_SAVE_MS before a reset or power cut (not yet on flash) or
+    within NS_TAIL_MS of the end."""
+    if w["forward"].get("nightscout") != "ok" or "_ns_dates" not in w or isinstance(w["config"], str) \
+            or problems or "button_at_boot" in w["inject"]:
+        return []
+    stored = set(w["_ns_dates"])
+    cuts = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
+    lost = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None
+            and e.get("unix_s") is not None and e["t_ms"] < end_ms - NS_TAIL_MS
+            and int(e["unix_s"] * 1000) not in stored
+            and not any(0 <= c - e["t_ms"] <= NS_SAVE_MS for c in cuts)]
+    if lost:
+        return [(lost[0]["t_ms"], "%d readings never reached a working Nightscout, the first "
+                                  "dex_s=%d arrived t=%d ms" % (len(lost), lost[0]["dex_s"], lost[0]["t_ms"]))]
+    return []
+
+
+BACKFILL_S = 3 * 3600    # the link backfills gaps up to 3 h (README)
+BACKFILL_SLACK_MS = 20 * MIN
+
+
+def check_lost_readings(w, events, end_ms, problems, values=None):
+    """7: no reading is lost silently: every transmitter window with a glucose (the
+    trace as vtx plays it), taken outside any sensor/transmitter mode span, must be
+    delivered (live or backfill) when the box delivered a later live reading taken
+    within BACKFILL_S - BACKFILL_SLACK_MS of it: that session could, and must,
+    backfill it. Not judged: rogue or phone-slot worlds, broken configs, factory resets."""
+    if problems or "button_at_boot" in w["inject"] or any(m in ("rogue", "phone_slot") for m, _, _ in w["modes"]):
+        return []
+    if values is None:
+        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    got = {m: s for a, m, g, s in glucose_readings(events)}
+    live = sorted((m, a) for a, m, g, s in glucose_readings(events) if s == "live")
+    spans = [(a * 1000 - 5 * MIN, b * 1000 + 5 * MIN) for _, a, b in w["modes"]]
+    lost = []
+    j = 0
+    for t, g in br.windows(values, w["start"], end_ms):
+        if g is None or t in got or any(a <= t <= b for a, b in spans):
+            continue
+        while j < len(live) and live[j][0] <= t:
+            j += 1
+        # a later live reading, taken soon enough that its session's backfill reaches t
+        if j < len(live) and live[j][0] - t <= BACKFILL_S * 1000 - BACKFILL_SLACK_MS:
+            lost.append((t, g, live[j]))
+    if lost:
+        t, g, (m, a) = lost[0]
+        return [(a, "%d transmitter windows never delivered though a later session could backfill "
+                    "them: the first taken t=%d ms (%d mg/dL), the live reading taken t=%d ms arrived "
+                    "t=%d ms" % (len(lost), t, g, m, a))]
+    return []
 
 
 def _covered(t0, t1, spans):
@@ -552,7 +778,7 @@ def check_promises(w, events, end_ms, problems):
             if not link_off:
                 out.append((t, "task %s failed %d times, no device alarm" % (inj["task"], inj["times"])))
     # transmitter modes that give no glucose: sensor / link / battery alarms
-    silent = [(a * 1000, b * 1000) for a, b in w["silent"]]
+    silent = [(a * 1000, b * 1000) for a, b in w["silent"] + ([w["absence"]] if w.get("absence") else [])]
     expect = {"rogue": "link", "tx_expired": "transmitter_battery", "battery_low": "transmitter_battery"}
     for m in SENSOR_MODES:
         if m != "warmup":
@@ -618,6 +844,9 @@ def check_world(w, events, console, error):
         "3_console": check_console(console, events, end_ms),
         "4_heap": check_heap(events, heap_budget) if heap_budget else [],
         "5_promise": check_promises(w, events, end_ms, problems),
+        "6_forwarding": check_router_outage(w, events, end_ms, problems)
+        + check_nightscout_delivery(w, events, end_ms, problems) + check_mqtt_absent(w, events, end_ms, problems),
+        "7_lost": check_lost_readings(w, events, end_ms, problems),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

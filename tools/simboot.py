@@ -197,6 +197,39 @@ def measure_latency(app):
     app._take_reading = timed
 
 
+def set_routers(up):
+    """Every access point of the world on or off (the home's router losing power)."""
+    for ssid in network.world.aps:
+        network.world.set_ap(ssid, up)
+    emit({"event": "router", "up": up})
+
+
+POWER = {"off_s": None}
+
+
+def power_cut(off_s):
+    """The board loses power: RTC memory and the RTC's wall clock are gone (it counts
+    from 2000-01-01 again until NTP or a server's Date sets it), flash stays; it
+    powers on again off_s later (the boot loop waits, the world goes on)."""
+    emit({"event": "power_cut", "off_s": off_s})
+    machine._rtc_memory = b""
+    POWER["off_s"] = off_s
+    machine._do_reset(machine.PWRON_RESET)
+
+
+def power_off_wait():
+    """Run the world (transmitter, routers) for the time the board is off."""
+    off_s, POWER["off_s"] = POWER["off_s"], None
+    if off_s:
+        import asyncio
+
+        async def off():
+            await asyncio.sleep(off_s)
+        asyncio.run(off())
+    if not (OPTS.get("inject") or {}).get("_keep_wall"):
+        vtime.set_wall(0)
+
+
 def inject(app, boots):
     """Host-only fault injection for the resilience tests (OPTS["inject"]):
     {"task": name, "error": "MemoryError"|"ValueError"|"hang", "at_s": t, "times": n}
@@ -209,7 +242,9 @@ def inject(app, boots):
     annunciator's drawing task at t (once) while its supervised task lives on;
     {"button_at_boot": [boot, hold_s]} holds the push button down while boot number
     `boot` powers on and releases it hold_s later (null: never, a stuck button);
-    {"button_held": [[t, hold_s], ...]} presses it at virtual time t for hold_s."""
+    {"button_held": [[t, hold_s], ...]} presses it at virtual time t for hold_s;
+    {"wifi_down_at_s": [[a, b], ...]} turns every access point off from a to b (main());
+    {"power_cut_at_s": [t, off_s]} cuts the power at t for off_s (power_cut())."""
     spec = OPTS.get("inject") or {}
     if "button_at_boot" in spec or "button_held" in spec or not (app.board.get("button") or {}).get("pull"):
         import vbutton  # tools/host
@@ -270,6 +305,9 @@ def inject(app, boots):
     if boots == 1:
         if spec.get("reset_at_s"):
             vtime.call_at(int(spec["reset_at_s"] * 1e6), machine.reset)
+        if spec.get("power_cut_at_s"):
+            t, off_s = spec["power_cut_at_s"]
+            vtime.call_at(int(t * 1e6), power_cut, off_s)
         for t, delta in spec.get("wall_jumps") or ():
             vtime.call_at(int(t * 1e6), lambda d=delta: vtime.set_wall(vtime.time() + d))
 
@@ -299,6 +337,9 @@ def main():
         vtime.call_at(int(t * 1e6), tx.tx.set_faults, spec)
     for t, pin, uv in (OPTS.get("inject") or {}).get("adc_at_s") or ():
         vtime.call_at(int(t * 1e6), machine.set_adc_uv, pin, uv)
+    for a, b in (OPTS.get("inject") or {}).get("wifi_down_at_s") or ():
+        vtime.call_at(int(a * 1e6), set_routers, False)
+        vtime.call_at(int(b * 1e6), set_routers, True)
     os.chdir(flash)
     if OPTS.get("probe"):
         return probe()
@@ -330,10 +371,21 @@ def main():
         except SimDone:
             break
         except SystemExit as e:  # machine.reset() or the watchdog
-            emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
+            cut = POWER["off_s"] is not None
+            if not cut:
+                emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
             virtual_esp32.reset_board()
             virtual_esp32.forget_firmware()
             asyncio.new_event_loop()
+            if cut:  # the reset event marks the power-on (the firmware's clock starts there)
+                import asyncio.core
+                asyncio.core.cur_task = None
+                try:
+                    power_off_wait()
+                except SimDone:
+                    break
+                asyncio.new_event_loop()
+                emit({"event": "reset", "cause": machine.reset_cause(), "detail": "power on"})
             import asyncio.core
             asyncio.core.cur_task = None   # the task the reset came from: it holds the old App
             # the board's reset frees everything: so must this process before the
