@@ -156,7 +156,9 @@ asyncio.run(scenario())
 def test_a_heap_short_only_while_the_forwarders_run_does_not_flap_the_alarm(tmp_path):
     # pausing the forwarders frees the heap; resuming them 5 min later made it
     # short again: the device alarm sounded anew every 10 minutes all night.
-    # Held like MemoryErrors: it clears after MEMORY_QUIET_S without a short heap.
+    # Held like MemoryErrors: it clears after QUIET_S without a short heap; and
+    # as it comes back each time the forwarders resume, the wait doubles (else
+    # it sounded anew every 35 minutes all night)
     out = run(tmp_path, 0, PROG_LOW_HEAP.replace("FAIL_FIRST", "0"))
     memory = out["memory"]
     assert memory and memory[0][1] == "alarm_onset", out
@@ -164,6 +166,10 @@ def test_a_heap_short_only_while_the_forwarders_run_does_not_flap_the_alarm(tmp_
         assert a != b, out
         if a == "alarm_onset":
             assert t1 - t0 >= 1800, out
+    onsets = [t for t, e in memory if e == "alarm_onset"]
+    assert len(onsets) >= 3, out
+    gaps = [b - a for a, b in zip(onsets, onsets[1:])]
+    assert all(g2 > g1 + 1200 for g1, g2 in zip(gaps, gaps[1:])), (gaps, out)
 
 
 def test_the_memory_alarm_is_raised_again_when_raising_it_ran_out_of_memory(tmp_path):

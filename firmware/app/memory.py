@@ -6,6 +6,9 @@
 # within WINDOW_S, or a free heap under LOW_FREE at a check, raise the alarm
 # and pause the parts the alarms do not need (SHED_TASKS), so the link and the
 # alarm task keep the heap. QUIET_S without either clears it and resumes them.
+# Pressure that comes back within that long of resuming them (the forwarders
+# themselves are too much for this heap) doubles the wait, up to QUIET_MAX_S:
+# else the alarm would sound anew every half hour all night.
 import gc
 
 import clock
@@ -14,6 +17,7 @@ from app import log
 ERRORS = 3
 WINDOW_S = 900      # three transmitter windows in a row fit in it
 QUIET_S = 1800
+QUIET_MAX_S = 8 * 3600
 LOW_FREE = 4096     # free heap after a full collection below this: low
 SHED_TASKS = ("nightscout", "mqtt", "web")
 
@@ -27,6 +31,8 @@ class MemoryWatch:
         self._errors = []              # clock.ms() of recent MemoryErrors a part survived
         self._low = False              # free heap under LOW_FREE at the last check
         self._pressure_ms = None       # clock.ms() of the last MemoryError or low-heap check
+        self._quiet_s = QUIET_S        # how long without pressure before resuming
+        self._resumed_ms = None        # clock.ms() of the last resume
 
     def out_of_memory(self, part):
         """A part survived a MemoryError (it retries): count it."""
@@ -49,20 +55,24 @@ class MemoryWatch:
             self._pressure_ms = clock.ms()
         # raised by ERRORS (out_of_memory) or a low free heap; held while either
         # recurs (a heap short only while the forwarders run must not flap the alarm)
-        recent = self._pressure_ms is not None and clock.ms() - self._pressure_ms < QUIET_S * 1000
+        recent = self._pressure_ms is not None and clock.ms() - self._pressure_ms < self._quiet_s * 1000
         self._state(bool(self._low or (self.alarm and recent)))
 
     def _state(self, active):
         if active != self.alarm:
             self.alarm = active
             names = [n for n in SHED_TASKS if n in self.sup.names()]
+            now = clock.ms()
             if active:
+                soon = self._resumed_ms is not None and now - self._resumed_ms < self._quiet_s * 1000
+                self._quiet_s = min(2 * self._quiet_s, QUIET_MAX_S) if soon else QUIET_S
                 log.error("memory pressure: pausing %s for the alarm path", ", ".join(names) or "nothing")
                 self.sup.pause(names)
                 gc.collect()
             else:
                 log.info("memory pressure over: resuming %s", ", ".join(names) or "nothing")
                 self.sup.resume(names)
+                self._resumed_ms = now
         if active != self._raised:
             # apart: raising it may itself run out of memory; the next report or
             # check tries again
