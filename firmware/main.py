@@ -51,7 +51,7 @@ class App:
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
         self.timesync = None
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
-        self.pending_starts = []    # (name, fn) of parts whose start ran out of memory (wiring)
+        self.pending_starts = []    # [name, fn, due ms, wait s] of parts whose start ran out of memory (wiring)
         self.rtc = persist.RtcStore(machine.RTC())
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)

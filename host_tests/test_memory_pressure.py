@@ -304,3 +304,12 @@ def test_forwarding_that_ran_out_of_memory_at_boot_is_started_later(tmp_path):
     assert sorted(out["names"]) == sorted(clean["names"]), out
     assert out["listeners"] == clean["listeners"], out
     assert all(out["alive"].values()), out
+
+
+def test_a_start_that_keeps_running_out_of_memory_is_tried_less_and_less_often(tmp_path):
+    # each try builds the Wi-Fi keeper, the clock and the history before the
+    # queue's buffer fails: heap churn the link pays for. 5, 10, 20 min... apart
+    out = run(tmp_path, 0, PROG_START.replace("FAILS", "99"))
+    assert 99 - out["fails_left"] == 4, out    # at boot, +5, +15 and +35 min in the hour
+    assert out["onsets"] == ["start_forwarding"] and out["clears"] == [], out
+    assert out["pending"] == 1, out

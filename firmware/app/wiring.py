@@ -4,11 +4,14 @@
 # start (bad config, missing module, no memory) raises the `device` alarm
 # with its name and the box keeps alarming on what it has.
 import asyncio
+import gc
 
 import clock
 from app import log
 
 LINK_SILENT_MS = 20 * 60 * 1000  # a link that makes no progress this long is hung
+RETRY_FIRST_S = 300   # a part whose start ran out of memory: first retry, doubling up to
+RETRY_MAX_S = 3600    # ... this
 
 
 def add_all(app):
@@ -34,9 +37,10 @@ def _start(app, name, fn):
         del app.listeners[undo[0]:], app.before_reset[undo[1]:], app.sup.tasks[undo[2]:]
         for a, v in zip(_PARTS, undo[3]):
             setattr(app, a, v)
-        first = name not in [n for n, _ in app.pending_starts]
+        gc.collect()  # what it made is garbage now: free it before anything else allocates
+        first = name not in [p[0] for p in app.pending_starts]
         if first:
-            app.pending_starts.append((name, fn))
+            app.pending_starts.append([name, fn, clock.ms() + RETRY_FIRST_S * 1000, RETRY_FIRST_S])
             log.exc(e, "cannot start %s (tried again while the heap allows)", name)
     except Exception as e:
         first = True
@@ -47,13 +51,20 @@ def _start(app, name, fn):
 
 
 def retry_starts(app):
-    """Start again the parts that ran out of memory at boot (from the health
-    check, while there is no memory pressure); quiet while they still fail."""
-    for name, fn in list(app.pending_starts):
-        if _start(app, name, fn):
-            app.pending_starts.remove((name, fn))
-            log.info("started %s", name)
-            app.condition("device", "start_" + name, False)
+    """Start again, when due, the parts that ran out of memory (from the health
+    check, while there is no memory pressure); quiet while they still fail, and
+    less often each time (each try churns the heap the link needs)."""
+    now = clock.ms()
+    for p in list(app.pending_starts):
+        if now - p[2] < 0:
+            continue
+        if _start(app, p[0], p[1]):
+            app.pending_starts.remove(p)
+            log.info("started %s", p[0])
+            app.condition("device", "start_" + p[0], False)
+        else:
+            p[3] = min(2 * p[3], RETRY_MAX_S)
+            p[2] = now + p[3] * 1000
 
 
 _said = {}   # a forwarder's part ("time", "wifi", "nightscout"...) -> its last message
