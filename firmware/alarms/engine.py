@@ -32,6 +32,9 @@ from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers u
     REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
 
 
+_SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
+
+
 class AlarmEngine:
     def __init__(self, settings):
         self.settings = settings
@@ -109,6 +112,11 @@ class AlarmEngine:
         if sgv is None:
             return events + self.tick(now_s)
         t_read = now_s - age_s
+        p_t = self._pred.t_s
+        if p_t is not None and p_t != t_read and -_SAME_S < t_read - p_t < _SAME_S:
+            # the reading the predictor took last, retried: the caller gives its
+            # first time as now - (now - t), which floats do not always round back to t
+            t_read = p_t
         if self._last_t is not None and t_read <= self._last_t:
             self._pred.update(t_read, sgv)       # older than what we have: history only
             return events + self.tick(now_s)

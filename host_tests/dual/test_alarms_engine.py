@@ -388,3 +388,45 @@ def test_the_predictor_takes_a_reading_whole_or_not_at_all():
     except MemoryError:
         pass
     assert (p.t_s, p.save()) == before
+
+
+def test_a_retry_whose_time_differs_by_float_rounding_is_still_the_same_reading():
+    # main._take_reading retries at a later now with age = now - t_first; in
+    # floats now - (now - t) is not always t (here: a backfilled reading 250 s
+    # old, 31 s after boot). The retry was taken for a newer reading: the
+    # predictor took it twice (or its rate before was overwritten by the rate
+    # after it), and _recent held it twice
+    from alarms import glucose
+
+    def primed():
+        e = make()
+        for i, v in enumerate((100, 90, 80, 70)):
+            feed(e, -30 + 5 * i, v)
+        return e
+
+    r = reading.make(1, None, 60, None, 6)
+    now1, age1 = 31.004, 250
+    t_first = now1 - age1
+    for wait in (1.0, 4.999):   # the retry's time comes out above, then below, t_first
+        now2 = now1 + wait
+        assert now2 - (now2 - t_first) != t_first, "these numbers no longer show the rounding"
+        ref, eng = primed(), primed()
+        ref.on_reading(r, now1, age1)
+        real = glucose.conditions
+
+        def judged_then_out_of_memory(*args):
+            real(*args)
+            raise MemoryError("memory allocation failed")
+
+        glucose.conditions = judged_then_out_of_memory
+        try:
+            eng.on_reading(r, now1, age1)
+            assert False, "the injected MemoryError did not happen"
+        except MemoryError:
+            pass
+        finally:
+            glucose.conditions = real
+        eng.on_reading(r, now2, now2 - t_first)
+        assert eng._pred.save() == ref._pred.save(), (wait, eng._pred.save(), ref._pred.save())
+        assert eng._recent == ref._recent and eng._last_t == ref._last_t, (wait, eng._recent, ref._recent)
+        assert eng._rate_before == ref._rate_before, wait
