@@ -1406,3 +1406,31 @@ def test_predictor_is_the_documented_kalman_filter():
     p.update(0, 100)
     p.update(300, 400)                                                   # +60 mg/dL/min: clamped
     assert p.rate() == 5.0
+
+
+# ---- found by the mutation re-run after the engine's later changes ------------
+def _usable_of(user):
+    try:
+        settings.validate(user)
+    except settings.SettingsError as e:
+        return e.usable
+    raise AssertionError("accepted: %r" % (user,))
+
+
+def test_wrong_order_at_equality_falls_back_as_documented():
+    # README: "a low not above urgent_low ... moves low 10 above it, at least 70;
+    # urgent_high not above high puts both at their defaults": equal is not above.
+    u = _usable_of({"high": 200, "urgent_high": 200})
+    assert (u["high"], u["urgent_high"]) == (250, 300), u
+    u = _usable_of({"low": 65, "urgent_low": 65})
+    assert (u["urgent_low"], u["low"]) == (65, 75), u
+
+
+def test_usable_settings_keep_at_most_4_schedule_entries():
+    # "Schedules: up to 4 entries"; five valid ones are refused, and what the
+    # box runs on meanwhile is itself valid: the first four.
+    entries = [{"start": 60 * i, "end": 60 * i + 30, "low": 80} for i in range(5)]
+    u = _usable_of({"schedule": entries})
+    assert u["schedule"] == entries[:4], u["schedule"]
+    assert settings.validate(u) == u
+
