@@ -49,6 +49,7 @@ class AlarmEngine:
         self._recent = []          # (t, sgv) of the last readings within 15 min (fall/rise)
         self._cleared = {}         # low-side type -> when it last cleared (re-arm delay)
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
+        self._unsent = []          # events of an on_reading that ran out of memory
 
     # ---- time and settings -------------------------------------------------
     def _clock(self, now_s, minute_of_day):
@@ -106,11 +107,19 @@ class AlarmEngine:
     # ---- readings ----------------------------------------------------------
     def on_reading(self, reading, now_s, age_s=0, minute_of_day=None):
         """Feed one reading; age_s = how old it already is at now_s (backfill)."""
+        # a try that ran out of memory half way left its events in _unsent: the
+        # caller's retry delivers them (the alarms they announce are raised)
+        events = self._unsent
+        self._judge(reading, now_s, age_s, minute_of_day, events)
+        events += self.tick(now_s)
+        self._unsent = []
+        return events
+
+    def _judge(self, reading, now_s, age_s, minute_of_day, events):
         self._clock(now_s, minute_of_day)
-        events = []
         sgv = reading[2]
         if sgv is None:
-            return events + self.tick(now_s)
+            return
         t_read = now_s - age_s
         p_t = self._pred.t_s
         if p_t is not None and p_t != t_read and -_SAME_S < t_read - p_t < _SAME_S:
@@ -119,7 +128,7 @@ class AlarmEngine:
             t_read = p_t
         if self._last_t is not None and t_read <= self._last_t:
             self._pred.update(t_read, sgv)       # older than what we have: history only
-            return events + self.tick(now_s)
+            return
         # The reading is committed (_last_t) only once it is judged: the caller
         # retries a reading whose handling ran out of memory, and the retry must
         # judge it, not skip it as seen. The predictor takes it whole or not at
@@ -137,7 +146,6 @@ class AlarmEngine:
             self._clear("no_data", events)
             self._evaluate_glucose(sgv, t_read, now_s, events)
         self._last_t = t_read
-        return events + self.tick(now_s)
 
     def _glucose_conditions(self, sgv, t_read, s):
         return _glucose.conditions(self, sgv, t_read, s)

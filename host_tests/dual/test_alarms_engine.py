@@ -430,3 +430,31 @@ def test_a_retry_whose_time_differs_by_float_rounding_is_still_the_same_reading(
         assert eng._pred.save() == ref._pred.save(), (wait, eng._pred.save(), ref._pred.save())
         assert eng._recent == ref._recent and eng._last_t == ref._last_t, (wait, eng._recent, ref._recent)
         assert eng._rate_before == ref._rate_before, wait
+
+
+def test_the_events_of_a_try_that_ran_out_of_memory_come_with_the_retry():
+    # the urgent low was raised, then the tick closing the reading ran out of
+    # memory: the retry found it raised (and the reading judged), so its onset
+    # never reached the listeners (MQTT's alarm topic, the log) nor did the
+    # clear of no_data
+    eng = make()
+    series(eng, 0, [100, 90, 80, 70])
+    eng.tick(60 * MIN)
+    assert "no_data" in [a["type"] for a in eng.active()]
+    real = eng.tick
+
+    def out_of_memory(now_s, minute_of_day=None):
+        raise MemoryError("memory allocation failed")
+
+    eng.tick = out_of_memory
+    try:
+        feed(eng, 61, 50)
+        assert False, "the injected MemoryError did not happen"
+    except MemoryError:
+        pass
+    finally:
+        eng.tick = real
+    assert alarm_steps.alarm(eng, "urgent_low") is not None
+    ev = feed(eng, 61, 50)
+    assert kinds(ev) == ["urgent_low"] and "no_data" in kinds(ev, "alarm_clear"), ev
+    assert feed(eng, 61, 50) == [], "delivered twice"
