@@ -8,7 +8,7 @@ alarm path keeps the heap, and come back once the errors stop."""
 import json
 import os
 
-from conftest import ROOT, run_micropython
+from conftest import ROOT, free_port, run_micropython
 
 PROG = r'''
 import sys
@@ -19,6 +19,7 @@ from app import log, wiring
 log.sink = lambda line: print(line, file=sys.stderr)
 events = []
 app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+app.setup_port = app.dns_port = None  # fixed ports: a parallel run would take them
 OOM = "error: MemoryError('memory allocation failed, allocating 512 bytes',)"
 SHED = ("nightscout", "mqtt", "web")
 
@@ -61,7 +62,7 @@ def run(tmp_path, memory_events, prog=PROG):
         "nightscout": {"url": "http://127.0.0.1:9/", "api_secret": "0123456789abcdef",
                        "allow_http": True},
         "mqtt": {"host": "127.0.0.1", "port": 9},
-        "lan_api": {"enabled": True, "port": 17599}}))
+        "lan_api": {"enabled": True, "port": free_port()}}))
     prog = "CFG, BOARDS, MEMORY_EVENTS = %r, %r, %d\n" % (
         str(cfg), os.path.join(ROOT, "boards"), memory_events) + prog
     r = run_micropython(["-c", prog], cwd=str(tmp_path), heap="2M", timeout=120, check=False, env={
@@ -103,6 +104,7 @@ from app import log
 log.sink = lambda line: print(line, file=sys.stderr)
 events = []
 app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+app.setup_port = app.dns_port = None  # fixed ports: a parallel run would take them
 SHED = ("nightscout", "mqtt", "web")
 
 
@@ -189,6 +191,7 @@ from app import log
 log.sink = lambda line: print(line, file=sys.stderr)
 events = []
 app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+app.setup_port = app.dns_port = None  # fixed ports: a parallel run would take them
 real_conditions = glucose.conditions
 fail = [FAILS]
 
@@ -255,6 +258,7 @@ from forward import nightscout
 log.sink = lambda line: print(line, file=sys.stderr)
 events = []
 app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+app.setup_port = app.dns_port = None  # fixed ports: a parallel run would take them
 Real = nightscout.NightscoutUploader
 fail = [FAILS]
 
@@ -313,3 +317,20 @@ def test_a_start_that_keeps_running_out_of_memory_is_tried_less_and_less_often(t
     assert 99 - out["fails_left"] == 4, out    # at boot, +5, +15 and +35 min in the hour
     assert out["onsets"] == ["start_forwarding"] and out["clears"] == [], out
     assert out["pending"] == 1, out
+
+
+def test_a_late_start_that_fails_otherwise_is_not_doubled(tmp_path):
+    # out of memory at boot (undone, retried), then another failure at the
+    # retry (the flash): that try was not undone, and the part stayed pending,
+    # so every retry added another Wi-Fi keeper, clock and listener. Now it is
+    # left as a failure at boot leaves it (its device alarm stays), not retried
+    prog = PROG_START.replace(
+        '        raise MemoryError("memory allocation failed, allocating 7200 bytes")\n',
+        '        raise MemoryError("memory allocation failed, allocating 7200 bytes")\n'
+        '    raise OSError(5)   # then the flash fails it\n')
+    assert prog != PROG_START
+    out = run(tmp_path, 0, prog.replace("FAILS", "1"))
+    assert out["fails_left"] == 0, out
+    assert sorted(out["names"]) == sorted(set(out["names"])), out["names"]
+    assert out["names"].count("wifi") == 1, out["names"]
+    assert out["pending"] == 0 and out["onsets"] == ["start_forwarding"] and out["clears"] == [], out

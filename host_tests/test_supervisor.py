@@ -206,3 +206,46 @@ def test_a_restarted_task_that_swallows_its_cancellation_does_not_mask_the_new_o
     # it lives on: its check-ins hid a hang of its replacement from the watchdog
     out = run_swallowing([100, 300], False)
     assert out["cause"] == 3 and 320 <= out["end_s"] <= 355, out
+
+
+BLOCK_PROG = BOARD + r'''
+import time
+
+async def dns(checkin):   # a lookup nobody answers blocks the loop, shorter than the watchdog
+    while True:
+        checkin()
+        await asyncio.sleep(60)
+        if clock.ms() < BLOCK_UNTIL * 1000:
+            time.sleep(BLOCK_S)
+
+async def end():
+    await asyncio.sleep(1800)
+    print(json.dumps({"conds": conds, "cause": machine.reset_cause(), "beats": len(beats)}))
+    sys.exit(0)
+
+sup.add("alarms", alarms, 20, critical=True)
+sup.add("dns", dns, 120)
+asyncio.create_task(end())
+asyncio.run(sup.run())
+'''
+
+
+def run_blocks(block_s, block_until):
+    r = run_micropython(["-c", "BLOCK_S, BLOCK_UNTIL = %r, %r\n" % (block_s, block_until) + BLOCK_PROG],
+                        timeout=60)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_a_loop_blocked_again_and_again_raises_the_device_alarm_then_clears():
+    # 12 s every minute for 5 min: under the 30 s watchdog, so nothing reset and
+    # nothing said while the sound and buttons froze
+    out = run_blocks(12, 300)
+    blocked = [c for c in out["conds"] if c[0] == "blocked"]
+    assert blocked and blocked[0][1] is True and blocked[0][2] <= 240, out  # the third block
+    assert blocked[-1][1] is False and blocked[-1][2] >= 840, out  # the window after the last
+    assert out["cause"] != 3, out
+
+
+def test_short_or_rare_blocks_raise_nothing():
+    assert not [c for c in run_blocks(3, 1800)["conds"] if c[0] == "blocked"]
+    assert not [c for c in run_blocks(12, 130)["conds"] if c[0] == "blocked"]

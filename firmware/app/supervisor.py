@@ -17,11 +17,18 @@
 # - pause(names) stops tasks and keeps them stopped (no restart, no hang
 #   check) until resume(names): the app sheds the forwarders under memory
 #   pressure.
+# - A call that blocks the whole event loop (a DNS lookup nobody answers)
+#   freezes the sound and the buttons, yet shorter than the watchdog it resets
+#   nothing. The supervisor notices its own round coming back BLOCKED_MS late:
+#   each is logged, and max_failures within window_s raise the `device` alarm
+#   (reason "blocked"), cleared after a window without one.
 import asyncio
 import gc
 
 import clock
 from app import log
+
+BLOCKED_MS = 5000  # a supervision round this much later than asked: the loop was blocked
 
 
 class _Task:
@@ -51,6 +58,8 @@ class Supervisor:
         self.tasks = []
         self.hung = None
         self.on_memory = None  # fn(task name): a task failed with MemoryError
+        self.blocks = []       # clock.ms() of recent rounds that came back blocked
+        self._block_alarm = False
 
     def add(self, name, fn, period_s, critical=False, restart_on_hang=False):
         self.tasks.append(_Task(name, fn, period_s, critical, restart_on_hang))
@@ -171,9 +180,24 @@ class Supervisor:
             return True
         return False
 
+    def _late(self, late_ms):
+        """The loop came back late_ms after its round was due."""
+        now = clock.ms()
+        self.blocks = [b for b in self.blocks if now - b < self.window_ms]
+        if late_ms >= BLOCKED_MS:
+            self.blocks.append(now)
+            log.error("event loop blocked for %d ms (%d in %d min)", late_ms, len(self.blocks),
+                      self.window_ms // 60000)
+        active = len(self.blocks) >= self.max_failures or (self._block_alarm and bool(self.blocks))
+        if active != self._block_alarm:
+            self._block_alarm = active
+            self._condition("blocked", active)
+
     async def run(self):
         for t in self.tasks:
             self._start(t)
         while True:
             self.check()
+            due = clock.ms() + self.poll_ms
             await asyncio.sleep_ms(self.poll_ms)
+            self._late(clock.ms() - due)
