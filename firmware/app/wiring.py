@@ -45,6 +45,9 @@ def _start(app, name, fn):
     except Exception as e:
         first = True
         log.exc(e, "cannot start %s", name)
+        # left as a failure at boot leaves it, not tried again: a retry would
+        # add what it got as far as (the Wi-Fi keeper...) a second time
+        app.pending_starts[:] = [p for p in app.pending_starts if p[0] != name]
     if first:
         app.condition("device", "start_" + name, True)
     return False
