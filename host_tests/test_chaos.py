@@ -288,3 +288,20 @@ def test_mqtt_absent_needs_its_alarm_after_each_boot():
                                    10 ** 8, []) == []
     # a run shorter than the hour promises nothing
     assert chaos.check_mqtt_absent(w, [], 60 * MIN, []) == []
+
+
+def test_simboot_power_cut_and_router_outage_in_a_real_world():
+    # simboot's round-2 injections: the router off 10-20 min, a power cut at 30 min for 10
+    w = chaos.draw_world(3, 1 / 24)
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={"nightscout": "ok"},
+             inject={"wifi_down_at_s": [[600, 1200]], "power_cut_at_s": [1800, 600]})
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    seen = [(e["event"], e.get("up"), e["t_ms"]) for e in events if e["event"] in ("router", "power_cut", "reset")]
+    assert seen == [("router", False, 600000), ("router", True, 1200000), ("power_cut", None, 1800000),
+                    ("reset", None, 2400000)], seen
+    wifi = [e["up"] for e in events if e["event"] == "wifi"]
+    assert wifi[:3] == [True, False, True], wifi
+    after = [e for e in events if e["event"] == "reading" and e["t_ms"] > 2400000]
+    assert after and all(e["unix_s"] is None for e in after if e["source"] == "live")   # wall clock lost
+    assert chaos.check_world(w, events, console, error) == {}

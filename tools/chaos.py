@@ -65,6 +65,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -79,7 +80,9 @@ from vtx import faults as vtx_faults  # noqa: E402
 
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
 OUT_DIR = os.path.join(ROOT, "build", "chaos")
-FLASH = "chaos-flash"            # build/chaos-flash: the virtual board's flash
+FLASH = "chaos-flash"   # build/chaos-flash-PID: the virtual board's flash, one per process: simboot
+                        # clears the folder's config at its start, and a second chaos run (a test
+                        # beside a soak) once put its world's config under a running world's reset
 MIN = 60000
 REACT_MS = 60000        # a fresh reading below urgent_low to a high sound: the engine
                         # decides at once; a reset (1-s self-test), a hung annunciator
@@ -333,7 +336,8 @@ NS_SECRET = "chaos-secret-0123"
 def run_world(w):
     """(events, console text, error or None, wall s) of the world's run."""
     os.makedirs(OUT_DIR, exist_ok=True)
-    cfg_path = os.path.join(OUT_DIR, "config-run.json")
+    flash = "%s-%d" % (FLASH, os.getpid())
+    cfg_path = os.path.join(OUT_DIR, "config-run-%d.json" % os.getpid())
     with open(cfg_path, "w") as f:
         f.write(w["config"] if isinstance(w["config"], str) else json.dumps(w["config"]))
     extra = {"TRACE": os.path.join(SHARED, w["trace"]), "START": w["start"], "SEED": w["radio_seed"],
@@ -362,7 +366,7 @@ def run_world(w):
     t0 = time.time()
     error, events = None, []
     try:
-        events, _ = _sim(w["days"], FLASH, **extra)
+        events, _ = _sim(w["days"], flash, **extra)
     except Exception as e:  # the firmware process failed: invariant 4
         error = str(e)[-1500:]
     finally:
@@ -373,10 +377,12 @@ def run_world(w):
             w["_ns_dates"] = sorted({e.get("date") for e in stored})
             ns.close()
     try:
-        with open(os.path.join(ROOT, "build", FLASH, "sim-console.log")) as f:
+        with open(os.path.join(ROOT, "build", flash, "sim-console.log")) as f:
             console = f.read()
     except OSError:
         console = ""
+    shutil.rmtree(os.path.join(ROOT, "build", flash), ignore_errors=True)
+    os.remove(cfg_path)
     return events, console, error, time.time() - t0
 
 
