@@ -153,10 +153,12 @@ class App:
                 self.history.append(r)
             if len(self.history) > 36:
                 self.history.pop(0)
-            self.status["last_reading"] = r
             self.emit(reading.as_event(r))
             self._told = True   # a retry goes straight to the engine
-        self._dispatch(self.engine.on_reading(r, now, now - self._taking_t, self.minute_of_day()), True)
+        events = self.engine.on_reading(r, now, now - self._taking_t, self.minute_of_day())
+        # judged: now the link may resume after it (RTC memory, see _dispatch)
+        self.status["last_reading"] = r
+        self._dispatch(events, True)
 
     async def alarm_task(self, checkin):
         while True:
@@ -238,9 +240,9 @@ class App:
         while True:
             checkin()
             self.memory.check()
-            if self.pending_starts and not self.memory.alarm:
+            if self.pending_starts:
                 from app import wiring
-                wiring.retry_starts(self)
+                wiring.retry_starts(self, self.memory.alarm)
             if self.rtc.boots > 1 and self.now_s() - start > HEALTHY_AFTER_S:
                 self.rtc.healthy()
                 self.condition("device", "resets", False)

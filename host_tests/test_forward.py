@@ -123,6 +123,20 @@ def test_a_queue_save_cut_by_a_reset_is_rolled_forward(ns, tmp_path):
     assert not os.path.exists(path + ".tmp")
 
 
+def test_a_corrupt_queue_file_falls_back_to_the_previous_save(ns, tmp_path):
+    # flash damage in nsqueue.bin: the copy before the last save (.bak, kept by
+    # app.fsutil) still holds the readings that were waiting then
+    path = str(tmp_path / "nsqueue.bin")
+    mpy_json("ns_scenarios.py", "persist1", ns.port, ns.control_port, path)
+    with open(path + ".bak", "rb") as f:
+        previous = (len(f.read()) - 8) // 12
+    assert previous > 0
+    with open(path, "r+b") as f:
+        f.write(b"XXXX")
+    second, _ = mpy_json("ns_scenarios.py", "persist2", ns.port, ns.control_port, path)
+    assert second["restored"] == previous, (previous, second)
+
+
 
 
 def test_wifi_keeper_and_time_sync():

@@ -334,3 +334,53 @@ def test_a_late_start_that_fails_otherwise_is_not_doubled(tmp_path):
     assert sorted(out["names"]) == sorted(set(out["names"])), out["names"]
     assert out["names"].count("wifi") == 1, out["names"]
     assert out["pending"] == 0 and out["onsets"] == ["start_forwarding"] and out["clears"] == [], out
+
+
+PROG_LINK = r'''
+import sys
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, json, main
+import link
+from app import log
+log.sink = lambda line: print(line, file=sys.stderr)
+events = []
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+app.setup_port = app.dns_port = None
+Real = link.Link
+fail = [1]
+
+
+def make_link(*args):
+    if fail[0]:
+        fail[0] -= 1
+        raise MemoryError("memory allocation failed, allocating 1024 bytes")
+    return Real(*args)
+
+
+link.Link = make_link
+app.memory.alarm = True          # under memory pressure all along
+app.memory.check = lambda: None
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(60)
+    first = "link" in app.sup.names()
+    await asyncio.sleep(900)
+    print("RESULT " + json.dumps({"first": first, "link": "link" in app.sup.names(),
+        "alive": app.sup.status().get("link", {}).get("alive"),
+        "clears": [e.get("reason") for e in events if e.get("event") == "alarm_clear"
+                   and e.get("type") == "device"]}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+def test_a_link_whose_start_ran_out_of_memory_is_retried_even_under_memory_pressure(tmp_path):
+    # the forwarders are shed under pressure to keep the link; the link itself
+    # waited for the pressure to end (30 min or more) while no_data sounded
+    out = run(tmp_path, 0, PROG_LINK)
+    assert not out["first"], out
+    assert out["link"] and out["alive"] and "start_source" in out["clears"], out

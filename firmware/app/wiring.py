@@ -20,6 +20,7 @@ def add_all(app):
         _start(app, name, fn)
 
 
+ESSENTIAL = ("buttons", "power", "source")  # parts retried even under memory pressure
 # what a part's start-up may have registered before it failed half way
 _PARTS = ("link", "wifi", "buttons", "lan_api", "setup_ap", "timesync")
 
@@ -53,13 +54,14 @@ def _start(app, name, fn):
     return False
 
 
-def retry_starts(app):
+def retry_starts(app, under_pressure=False):
     """Start again, when due, the parts that ran out of memory (from the health
-    check, while there is no memory pressure); quiet while they still fail, and
-    less often each time (each try churns the heap the link needs)."""
+    check); quiet while they still fail, and less often each time (each try
+    churns the heap the link needs). Under memory pressure only the alarm
+    path's own parts: the forwarders are shed precisely to keep the link."""
     now = clock.ms()
     for p in list(app.pending_starts):
-        if now - p[2] < 0:
+        if now - p[2] < 0 or (under_pressure and p[0] not in ESSENTIAL):
             continue
         if _start(app, p[0], p[1]):
             app.pending_starts.remove(p)

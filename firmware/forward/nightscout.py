@@ -109,13 +109,20 @@ class NightscoutUploader:
         self.stats = {"posted": 0, "stored": 0, "failures": 0, "auth_failures": 0}
         if store_path:
             fsutil.recover(store_path)   # a save cut by a reset: finished or undone
-            data = fsutil.read_bytes(store_path)
-            if data:
-                try:
-                    self.queue.restore(data)
-                    log("nightscout: %d readings restored from flash" % len(self.queue))
-                except QueueError as e:
-                    log("nightscout: queue file ignored: %s" % e)
+            self._restore(store_path) is False and self._restore(store_path + fsutil.BAK)
+
+    def _restore(self, path):
+        """Queue the readings saved in path: True, None (no file) or False (corrupt)."""
+        data = fsutil.read_bytes(path)
+        if not data:
+            return None
+        try:
+            self.queue.restore(data)
+        except QueueError as e:
+            self._log("nightscout: queue file %s ignored: %s" % (path, e))
+            return False
+        self._log("nightscout: %d readings restored from %s" % (len(self.queue), path))
+        return True
 
     # --- called from the reading path -------------------------------------
     def submit(self, reading):
