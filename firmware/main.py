@@ -110,8 +110,11 @@ class App:
             return
         for e in events:
             if e.get("event") in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack"):
-                log.info("%s %s (%s) %s", e["event"], e.get("type"), e.get("priority"),
-                         e.get("reason") or e.get("sgv") or "")
+                try:  # a log line short of memory must not cost the listeners the event
+                    log.info("%s %s (%s) %s", e["event"], e.get("type"), e.get("priority"),
+                             e.get("reason") or e.get("sgv") or "")
+                except MemoryError:
+                    gc.collect()
             self.emit(e)
         self.ann.set(self.engine.loudest())
         try:

@@ -384,3 +384,28 @@ def test_a_link_whose_start_ran_out_of_memory_is_retried_even_under_memory_press
     out = run(tmp_path, 0, PROG_LINK)
     assert not out["first"], out
     assert out["link"] and out["alive"] and "start_source" in out["clears"], out
+
+
+LOG_SHORT = """
+real_info = log.info
+short = [1]
+
+
+def info(fmt, *args):
+    if short[0] and fmt.startswith("%s %s (%s)"):   # the alarm line of main._dispatch
+        short[0] -= 1
+        raise MemoryError("memory allocation failed")
+    real_info(fmt, *args)
+
+
+log.info = info
+"""
+
+
+def test_an_alarm_log_line_short_of_memory_does_not_cost_the_listeners_the_event(tmp_path):
+    # the engine had returned the urgent low's onset; the log line before it ran
+    # out of memory, the retry found the reading judged: MQTT never heard of it
+    prog = PROG_RETRY.replace("FAILS", "0").replace("glucose.conditions = conditions\n",
+                                                     "glucose.conditions = conditions\n" + LOG_SHORT)
+    out = run(tmp_path, 0, prog)
+    assert ["urgent_low", 48] in out["onsets"], out
