@@ -10,16 +10,22 @@ import os
 
 from conftest import ROOT, free_port, run_micropython
 
-PROG = r'''
+# every program's start: the real App with every forwarder configured, on the
+# virtual board and clock; its events in `events`
+BOOT = r'''
 import sys
 import virtual_esp32
 virtual_esp32.install(0, 1700000000)
 import asyncio, json, main
-from app import log, wiring
+from app import log
 log.sink = lambda line: print(line, file=sys.stderr)
 events = []
 app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
 app.setup_port = app.dns_port = None  # fixed ports: a parallel run would take them
+'''
+
+PROG = BOOT + r'''
+from app import wiring
 OOM = "error: MemoryError('memory allocation failed, allocating 512 bytes',)"
 SHED = ("nightscout", "mqtt", "web")
 
@@ -95,16 +101,8 @@ def test_a_single_memory_error_is_retried_without_an_alarm(tmp_path):
     assert all(out["pressure"]["alive"].values()), out
 
 
-PROG_LOW_HEAP = r'''
-import sys
-import virtual_esp32
-virtual_esp32.install(0, 1700000000)
-import asyncio, gc, json, main
-from app import log
-log.sink = lambda line: print(line, file=sys.stderr)
-events = []
-app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
-app.setup_port = app.dns_port = None  # fixed ports: a parallel run would take them
+PROG_LOW_HEAP = BOOT + r'''
+import gc
 SHED = ("nightscout", "mqtt", "web")
 
 
@@ -181,17 +179,9 @@ def test_the_memory_alarm_is_raised_again_when_raising_it_ran_out_of_memory(tmp_
     assert "memory" in out["early"], out
 
 
-PROG_RETRY = r'''
-import sys
-import virtual_esp32
-virtual_esp32.install(0, 1700000000)
-import asyncio, json, main, reading
+PROG_RETRY = BOOT + r'''
+import reading
 from alarms import glucose
-from app import log
-log.sink = lambda line: print(line, file=sys.stderr)
-events = []
-app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
-app.setup_port = app.dns_port = None  # fixed ports: a parallel run would take them
 real_conditions = glucose.conditions
 fail = [FAILS]
 
@@ -248,17 +238,8 @@ def test_a_reading_that_always_runs_out_of_memory_is_dropped_not_retried_for_eve
     assert out["readings"] == [48, 47] and out["inbox"] == 0, out
 
 
-PROG_START = r'''
-import sys
-import virtual_esp32
-virtual_esp32.install(0, 1700000000)
-import asyncio, json, main
-from app import log
+PROG_START = BOOT + r'''
 from forward import nightscout
-log.sink = lambda line: print(line, file=sys.stderr)
-events = []
-app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
-app.setup_port = app.dns_port = None  # fixed ports: a parallel run would take them
 Real = nightscout.NightscoutUploader
 fail = [FAILS]
 
@@ -336,17 +317,8 @@ def test_a_late_start_that_fails_otherwise_is_not_doubled(tmp_path):
     assert out["pending"] == 0 and out["onsets"] == ["start_forwarding"] and out["clears"] == [], out
 
 
-PROG_LINK = r'''
-import sys
-import virtual_esp32
-virtual_esp32.install(0, 1700000000)
-import asyncio, json, main
+PROG_LINK = BOOT + r'''
 import link
-from app import log
-log.sink = lambda line: print(line, file=sys.stderr)
-events = []
-app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
-app.setup_port = app.dns_port = None
 Real = link.Link
 fail = [1]
 

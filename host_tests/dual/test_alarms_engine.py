@@ -342,13 +342,10 @@ def test_restore_ages_the_saved_state_by_the_time_away():
     assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["no_data"]
 
 
-def test_a_reading_retried_after_a_memory_error_is_judged_and_counted_once():
-    # the app retries a reading whose judging ran out of memory (main._take_reading);
-    # the engine had already marked it seen, so the retry was skipped as old
+def out_of_memory_after_judging(call):
+    """Run call() with the engine running out of memory right after judging a
+    reading's glucose conditions (as on the board, where any allocation may)."""
     from alarms import glucose
-    ref, eng = make(), make()
-    series(ref, 0, [100, 90, 80, 70, 60, 52])
-    series(eng, 0, [100, 90, 80, 70, 60])
     real = glucose.conditions
 
     def judged_then_out_of_memory(*args):
@@ -357,12 +354,21 @@ def test_a_reading_retried_after_a_memory_error_is_judged_and_counted_once():
 
     glucose.conditions = judged_then_out_of_memory
     try:
-        feed(eng, 25, 52)
+        call()
         assert False, "the injected MemoryError did not happen"
     except MemoryError:
         pass
     finally:
         glucose.conditions = real
+
+
+def test_a_reading_retried_after_a_memory_error_is_judged_and_counted_once():
+    # the app retries a reading whose judging ran out of memory (main._take_reading);
+    # the engine had already marked it seen, so the retry was skipped as old
+    ref, eng = make(), make()
+    series(ref, 0, [100, 90, 80, 70, 60, 52])
+    series(eng, 0, [100, 90, 80, 70, 60])
+    out_of_memory_after_judging(lambda: feed(eng, 25, 52))
     assert alarm_steps.alarm(eng, "urgent_low") is None
     ev = feed(eng, 25, 52)
     assert "urgent_low" in kinds(ev)
@@ -396,8 +402,6 @@ def test_a_retry_whose_time_differs_by_float_rounding_is_still_the_same_reading(
     # old, 31 s after boot). The retry was taken for a newer reading: the
     # predictor took it twice (or its rate before was overwritten by the rate
     # after it), and _recent held it twice
-    from alarms import glucose
-
     def primed():
         e = make()
         for i, v in enumerate((100, 90, 80, 70)):
@@ -412,20 +416,7 @@ def test_a_retry_whose_time_differs_by_float_rounding_is_still_the_same_reading(
         assert now2 - (now2 - t_first) != t_first, "these numbers no longer show the rounding"
         ref, eng = primed(), primed()
         ref.on_reading(r, now1, age1)
-        real = glucose.conditions
-
-        def judged_then_out_of_memory(*args):
-            real(*args)
-            raise MemoryError("memory allocation failed")
-
-        glucose.conditions = judged_then_out_of_memory
-        try:
-            eng.on_reading(r, now1, age1)
-            assert False, "the injected MemoryError did not happen"
-        except MemoryError:
-            pass
-        finally:
-            glucose.conditions = real
+        out_of_memory_after_judging(lambda: eng.on_reading(r, now1, age1))
         eng.on_reading(r, now2, now2 - t_first)
         assert eng._pred.save() == ref._pred.save(), (wait, eng._pred.save(), ref._pred.save())
         assert eng._recent == ref._recent and eng._last_t == ref._last_t, (wait, eng._recent, ref._recent)
