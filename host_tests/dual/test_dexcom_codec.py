@@ -2,20 +2,7 @@
 from dexcom import auth, backfill, build, crc, glucose, messages, protocol, states
 from dexcom.errors import DexcomError
 from dexcom.wire import u32
-
-
-def _raises(fn, *args, **kw):
-    """Call fn; return the DexcomError message it raises (fail otherwise)."""
-    want = kw.pop("contains", None)
-    try:
-        fn(*args)
-    except DexcomError as e:
-        msg = str(e)
-        assert msg, "empty error message"
-        if want is not None:
-            assert want in msg, "%r not in %r" % (want, msg)
-        return msg
-    raise AssertionError("%s%r did not raise DexcomError" % (getattr(fn, "__name__", fn), args))
+from codec_steps import raises as _raises
 
 
 def _glucose_msg(glucose_field, state, trend, ts=1000, op=0x31, seq=7, status=0, predicted=None):

@@ -6,21 +6,8 @@
 # builders' argument ranges. Facts from ../shared/research/dexcom-ble.md
 # (section given per test) and the peers it cites; runs on both runtimes.
 from dexcom import aes, auth, backfill, build, crc, glucose, info, messages, protocol, replies, states
-from dexcom.errors import DexcomError
 from dexcom.wire import i8, u32
-
-
-def _raises(fn, *args, **kw):
-    """Call fn; return the DexcomError message it raises (fail otherwise)."""
-    want = kw.pop("contains", None)
-    try:
-        fn(*args)
-    except DexcomError as e:
-        msg = str(e)
-        if want is not None:
-            assert want in msg, "%r not in %r" % (want, msg)
-        return msg
-    raise AssertionError("%s%r did not raise DexcomError" % (getattr(fn, "__name__", fn), args))
+from codec_steps import raises as _raises
 
 
 def _le32(v):

@@ -13,6 +13,7 @@ import json
 import os
 import clock
 import vtime
+from app import fsutil
 from forward.nightscout import NightscoutUploader
 from forward.mqtt import MqttPublisher
 
@@ -70,7 +71,7 @@ async def main():
     await asyncio.sleep(2 * 3600)
     asyncio.create_task(pub.run())   # the broker's hour counts from its own start
     await asyncio.sleep(0)
-    saved = os.stat(path)[6] if _exists(path) else 0
+    saved = os.stat(path)[6] if fsutil.exists(path) else 0
     in_queue = len(up.queue)
     mqtt_started = secs()
     await asyncio.sleep(3600 + 300)
@@ -80,14 +81,6 @@ async def main():
     print(json.dumps({"conds": conds, "t_down": t_down, "mqtt_started": mqtt_started,
                       "queued_during_outage": in_queue, "saved_bytes": saved,
                       "stored": len(st["entries"]), "queue_left": len(up.queue)}))
-
-
-def _exists(p):
-    try:
-        os.stat(p)
-        return True
-    except OSError:
-        return False
 
 
 asyncio.run(main())
