@@ -53,3 +53,18 @@ def test_a_test_module_that_cannot_import_the_mutant_kills_it(tmp_path, monkeypa
                  "def test_never():\n    pass\n")
     monkeypatch.setattr(mutation, "TESTS", (str(t),))
     assert mutation._run_tests(False) == 1
+
+
+def test_the_codec_package_is_mutated_and_its_tests_notice_a_wrong_polynomial():
+    # --package dexcom: the mutants are the codec's, run against the codec's tests
+    import subprocess
+    import sys
+    tool = os.path.join(os.path.dirname(mutation.__file__), "mutation.py")
+    listed = subprocess.run([sys.executable, tool, "--package", "dexcom", "--list", "--only", "crc"],
+                            capture_output=True, text=True, check=True).stdout
+    poly = [ln.split("\t")[0] for ln in listed.splitlines() if "4129 -> 4130" in ln]
+    assert len(poly) == 1, listed
+    out = subprocess.run([sys.executable, tool, "--package", "dexcom", "--run", poly[0]],
+                         capture_output=True, text=True, timeout=300).stdout
+    assert out.strip().splitlines()[-1] == "killed", out
+    assert "FAILED to import" not in out, out   # a test failed, not the import of a test module
