@@ -252,6 +252,8 @@ def test_lost_readings_are_those_a_later_session_could_have_backfilled():
     assert chaos.check_lost_readings(w, backfilled, 200 * MIN, [], values) == []
     # nothing came after the gap: no session could backfill it
     assert chaos.check_lost_readings(w, every[:10], 200 * MIN, [], values) == []
+    # the session after the gap came in the run's last hour: no later session to retry in
+    assert chaos.check_lost_readings(w, gap, t[20] + 59 * MIN, [], values) == []
     # windows inside a sensor mode span carry no glucose
     w["modes"] = [["sensor_failed", t[10] // 1000, t[19] // 1000]]
     assert chaos.check_lost_readings(w, gap, 200 * MIN, [], values) == []

@@ -52,7 +52,8 @@ checked (check_world):
    at a reset or power cut and the last 30 min.
  7 lost: every transmitter window with a glucose (outside sensor/transmitter mode
    spans) is delivered once a later live reading taken within 3 h - 20 min of it
-   was: that session's backfill reaches it (README: gaps up to 3 h).
+   arrived (an hour before the end at the latest): that session's backfill, or a
+   later one's retry, reaches it (README: gaps up to 3 h).
  A power cut: nothing can sound while the board is off; after power-on it knows no
  reading (its data is as old as the boot) and must sound an urgent low within
  POWER_ON_MS + REACT_MS; nothing is restored, so nothing must sound again.
@@ -724,6 +725,7 @@ def check_nightscout_delivery(w, events, end_ms, problems):
 
 BACKFILL_S = 3 * 3600    # the link backfills gaps up to 3 h (README)
 BACKFILL_SLACK_MS = 20 * MIN
+BACKFILL_RETRY_MS = 60 * MIN   # a backfill cut at the end of the run had no session to retry in
 
 
 def check_lost_readings(w, events, end_ms, problems, values=None):
@@ -746,8 +748,10 @@ def check_lost_readings(w, events, end_ms, problems, values=None):
             continue
         while j < len(live) and live[j][0] <= t:
             j += 1
-        # a later live reading, taken soon enough that its session's backfill reaches t
-        if j < len(live) and live[j][0] - t <= BACKFILL_S * 1000 - BACKFILL_SLACK_MS:
+        # a later live reading, taken soon enough that its session's backfill reaches t,
+        # and early enough that a failed backfill had later sessions to try again
+        if j < len(live) and live[j][0] - t <= BACKFILL_S * 1000 - BACKFILL_SLACK_MS \
+                and live[j][1] <= end_ms - BACKFILL_RETRY_MS:
             lost.append((t, g, live[j]))
     if lost:
         t, g, (m, a) = lost[0]
