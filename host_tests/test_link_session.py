@@ -223,3 +223,12 @@ def test_a_reading_the_alarm_path_could_not_take_is_backfilled():
     clean(s)
     assert s["capture_rate"] == 1.0, s
     assert s["backfill"] == 2, s     # each brought by the next window's backfill
+
+
+def test_windows_missed_before_a_sensor_stop_are_backfilled_once_glucose_is_back():
+    # chaos seed 449: the transmitter unseen 20 min, then no session (stopped)
+    # for 20: the backfill was skipped while stopped, and the stopped windows'
+    # readings moved the newest seen past the gap, so it was never asked for
+    s = sim("--script", "10:miss;30:sensor_stopped;50:", minutes=90, tag="stopgap")
+    clean(s)
+    assert s["capture_rate"] == 1.0 and s["backfill"] == 4, s

@@ -416,9 +416,12 @@ class Link:
                 self._status(bat["status"])
             except DexcomError as e:  # information only: it must not cost the backfill
                 self._event("error", detail="battery reply dropped: %s" % e)
-        if gap is not None and live[reading.STATE] != 0x02 and live[reading.STATE] != 0x01:
-            self.state = "backfilling"
-            await self._backfill(conn, c, b, gap[0], gap[1])
+        if gap is not None:
+            if live[reading.STATE] != 0x02 and live[reading.STATE] != 0x01:
+                self.state = "backfilling"
+                await self._backfill(conn, c, b, gap[0], gap[1])
+            else:  # no session now (warm-up, stopped): ask once glucose is back, while in reach
+                self._hole = _span(self._hole, gap)
         self.state = "closing"
         try:
             await self._write(c, build.disconnect())
