@@ -119,6 +119,8 @@ class App:
         self.ann.set(self.engine.loudest())
         try:
             r = self.status["last_reading"]
+            if self.link is not None:
+                self.rtc.hole = self.link.missing()
             self.rtc.save(self.engine.save(), r[reading.DEX_S] if r and r[reading.SOURCE] != "follow" else None)
             self._saved_s = self.now_s()
         except Exception as e:

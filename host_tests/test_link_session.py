@@ -232,3 +232,13 @@ def test_windows_missed_before_a_sensor_stop_are_backfilled_once_glucose_is_back
     s = sim("--script", "10:miss;30:sensor_stopped;50:", minutes=90, tag="stopgap")
     clean(s)
     assert s["capture_rate"] == 1.0 and s["backfill"] == 4, s
+
+
+def test_a_failed_backfill_is_still_asked_for_after_a_restart():
+    # chaos seed 393: a backfill spoiled (a truncated frame), then a reset
+    # before the next window: the link resumed after the newest reading
+    # (RTC memory) and the span was never asked for again. Now the span is
+    # kept with it (link.missing() -> resume_hole, app/persist.py)
+    s = sim("--script", "10:miss;25:truncate;34:", "--restart", "33", minutes=70, tag="holerestart")
+    clean(s)
+    assert s["capture_rate"] == 1.0 and s["backfill"] == 3, s

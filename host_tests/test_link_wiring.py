@@ -216,7 +216,7 @@ class App:
     def __init__(self, cfg, saved):
         self.cfg, self.status, self.board = cfg, {}, None
         self.wifi = self.link = self.timesync = None
-        self.rtc = type("R", (), {"last_dex": 0})()
+        self.rtc = type("R", (), {"last_dex": 0, "hole": None})()
         self.engine = AlarmEngine(settings.validate({}))
         self.engine.restore(saved, 0)       # what RTC memory kept through the reset
     def condition(self, kind, name, active):

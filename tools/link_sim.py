@@ -75,9 +75,9 @@ def on_event(e):
         session_ms.append(e["ms"])
 
 
-def make_link(resume=None):
+def make_link(resume=None, hole=None):
     cfg = {"transmitter_id": ARGS["link-id"] or ARGS["tx"], "slot": int(ARGS["slot"]),
-           "bond_path": ARGS["bond"], "resume_dex_s": resume}
+           "bond_path": ARGS["bond"], "resume_dex_s": resume, "resume_hole": hole}
     return Link(cfg, on_reading, on_event)
 
 
@@ -103,7 +103,7 @@ async def main():
             pass
         import aioble
         aioble.stop()
-        link = make_link(link.seen.newest)  # as if kept in RTC memory
+        link = make_link(link.seen.newest, link.missing())  # as kept in RTC memory (main.py)
         links.append(link)
         task = asyncio.create_task(link.run())
     while vtime.monotonic_us() < end_us:

@@ -9,13 +9,18 @@
 # RTC's own clock, which keeps counting through a reset: the engine's times are
 # relative to its save, so after a reset they are aged by the time the board
 # was away (a reset 15 minutes into a data gap must not restart no_data's count).
+# And the span of older readings the link still has to backfill (a backfill cut
+# by a lost connection, a reading the alarm path could not take), so a reset
+# does not forget it: the link resumes after last_dex and would never ask again.
 # Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 |
-#         saved_s u32 | blob | sum u16
+#         saved_s u32 | hole start u32 | hole end u32 | blob | sum u16
+# (version 3: without the hole; version 2: without saved_s either)
 import struct
 import time
 
 _MAGIC = b"CG"
-_VERSION = 3
+_VERSION = 4
+_NO_HOLE = 0xFFFFFFFF
 MAX_BYTES = 2048  # ESP32 RTC user memory
 MAX_AWAY_S = 86400  # a longer "away" means the wall clock was set meanwhile: unknown
 
@@ -29,6 +34,7 @@ class RtcStore:
         self.last_dex = 0
         self.saved_s = 0
         self.away_s = None  # seconds from the last save to this boot (None: unknown)
+        self.hole = None    # (start, end) dex span the link still has to backfill; set before save()
         self._written = None
 
     def load(self):
@@ -38,7 +44,7 @@ class RtcStore:
             raw = bytes(self.rtc.memory())
         except Exception:
             raw = b""
-        self.boots, self.last_dex, self.blob, self.saved_s = _decode(raw)
+        self.boots, self.last_dex, self.blob, self.saved_s, self.hole = _decode(raw)
         if self.blob and self.saved_s is not None:
             away = int(self.wall_s()) - self.saved_s
             self.away_s = away if 0 <= away <= MAX_AWAY_S else None
@@ -62,7 +68,7 @@ class RtcStore:
             self._write()
 
     def _write(self):
-        data = _encode(self.boots, self.last_dex, self.blob, self.saved_s)
+        data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole)
         if data != self._written:
             self.rtc.memory(data)
             self._written = data
@@ -75,33 +81,41 @@ def _checksum(data):
     return s
 
 
-_HEAD = 14  # magic, version, boots, last_dex, length, saved_s
+_HEAD = 22  # magic, version, boots, last_dex, length, saved_s, hole
+_EMPTY = (0, 0, b"", 0, None)
 
 
-def _encode(boots, last_dex, blob, saved_s):
+def _encode(boots, last_dex, blob, saved_s, hole=None):
     if len(blob) > MAX_BYTES - _HEAD - 2:
         raise ValueError("state blob of %d bytes exceeds RTC memory" % len(blob))
-    head = _MAGIC + struct.pack("<BBIHI", _VERSION, boots, last_dex, len(blob), saved_s) + blob
+    start, end = hole if hole is not None else (_NO_HOLE, 0)
+    head = _MAGIC + struct.pack("<BBIHIII", _VERSION, boots, last_dex, len(blob), saved_s,
+                                start & 0xFFFFFFFF, end & 0xFFFFFFFF) + blob
     return head + struct.pack("<H", _checksum(head))
 
 
 def _decode(raw):
-    """(boots, last_dex, blob, saved_s); saved_s is None for a version-2
-    record (firmware before an update, which did not keep it)."""
-    if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in (2, _VERSION):
-        return 0, 0, b"", 0
+    """(boots, last_dex, blob, saved_s, hole); saved_s is None for a version-2
+    record and hole None for records before version 4 (firmware before an
+    update, which did not keep them)."""
+    if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in (2, 3, _VERSION):
+        return _EMPTY
+    hole = None
     if raw[2] == 2:
         head = 10
         boots, last_dex, n = struct.unpack_from("<BIH", raw, 3)
         saved_s = None
     else:
-        head = _HEAD
+        head = 14 if raw[2] == 3 else _HEAD
         if len(raw) < head + 2:
-            return 0, 0, b"", 0
+            return _EMPTY
         boots, last_dex, n, saved_s = struct.unpack_from("<BIHI", raw, 3)
+        if raw[2] == _VERSION:
+            start, end = struct.unpack_from("<II", raw, 14)
+            hole = None if start == _NO_HOLE else (start, end)
     if len(raw) < head + n + 2:
-        return 0, 0, b"", 0
+        return _EMPTY
     body = raw[:head + n]
     if struct.unpack_from("<H", raw, head + n)[0] != _checksum(body):
-        return 0, 0, b"", 0
-    return boots, last_dex, bytes(raw[head:head + n]), saved_s
+        return _EMPTY
+    return boots, last_dex, bytes(raw[head:head + n]), saved_s, hole

@@ -218,7 +218,8 @@ def _source(app):
     from link import Link
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
-                 "bond_path": BOND_FILE, "resume_dex_s": app.rtc.last_dex or None},
+                 "bond_path": BOND_FILE, "resume_dex_s": app.rtc.last_dex or None,
+                 "resume_hole": app.rtc.hole},
                 app.on_reading, lambda ev: on_link_event(app, ev))
     app.link = link
     last = {"ms": clock.ms(), "n": -1}

@@ -53,6 +53,7 @@ DEFAULTS = {
     "battery_every": 12,        # read the battery every N sessions (status is in every reply)
     "resume_dex_s": None,       # newest dex_s delivered before a restart (RTC memory): no
                                 # reading up to it is delivered again; None = backfill 3 h
+    "resume_hole": None,        # (start, end) dex span still to backfill before that restart
 }
 
 _CGM = bluetooth.UUID(protocol.CGM_SERVICE_UUID)
@@ -144,7 +145,7 @@ class Link:
         self.tx_status = None
         self.battery = None
         self.bond_lost_row = 0
-        self._hole = None          # (start, end) dex span a backfill failed to bring: asked again
+        self._hole = cfg["resume_hole"]  # (start, end) dex span a backfill failed to bring: asked again
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
         self.activation_unix = None
         self._window_t = None
@@ -158,6 +159,12 @@ class Link:
         """clock.ms() when the transmitter is next expected to wake (None while
         its phase is unknown)."""
         return self.windows.next_expected(clock.ms())
+
+    def missing(self):
+        """The (start, end) dex span still to backfill, or None: kept across a
+        restart (RTC memory) and given back as resume_hole."""
+        und = self._undelivered
+        return self._hole if und is None else _span(self._hole, und)
 
     def status(self):
         return {"state": self.state, "transmitter": self.tx_id, "slot": self.cfg["slot"],

@@ -110,3 +110,31 @@ def test_a_record_from_the_previous_firmware_is_still_read():
     st.save(blob + b"!")                       # written back in the new layout
     again = persist.RtcStore(rtc, FakeWall(5010))
     assert again.load() == blob + b"!" and again.away_s == 10
+
+
+def test_the_span_the_link_still_has_to_backfill_survives_a_reset():
+    rtc = FakeRtc()
+    a = persist.RtcStore(rtc, FakeWall(5000))
+    a.load()
+    assert a.hole is None
+    a.hole = (864000, 864299)
+    a.save(b"state", 864600)
+    b = persist.RtcStore(rtc, FakeWall(5010))
+    assert b.load() == b"state" and b.hole == (864000, 864299) and b.last_dex == 864600
+    b.hole = None                              # backfilled meanwhile
+    b.save(b"state")
+    c = persist.RtcStore(rtc, FakeWall(5020))
+    assert c.load() == b"state" and c.hole is None
+
+
+def test_a_version_3_record_is_still_read_without_a_hole():
+    import struct
+    blob = b"urgent_low sounding"
+    head = b"CG" + struct.pack("<BBIHI", 3, 1, 864060, len(blob), 4990) + blob
+    s = 0
+    for b in head:
+        s = (s * 31 + b) & 0xFFFF
+    rtc = FakeRtc()
+    rtc.mem = head + struct.pack("<H", s)
+    st = persist.RtcStore(rtc, FakeWall(5000))
+    assert st.load() == blob and st.last_dex == 864060 and st.away_s == 10 and st.hole is None
