@@ -17,7 +17,7 @@ FIRMWARE = ("clock", "reading", "alarms.engine", "alarms.persist", "dexcom.repli
             "dexcom.build", "dexcom.auth", "dexcom.backfill", "dexcom.info", "dexcom.messages",
             "link.core", "forward.http", "forward.queue", "forward.history", "forward.wifi",
             "forward.timesync", "forward.nightscout", "forward.mqtt", "forward.lanapi",
-            "forward.follower", "app.config", "app.persist", "app.supervisor", "app.webserver",
+            "forward.follower", "app.config", "app.persist", "app.memory", "app.supervisor", "app.webserver",
             "sound.annunciator", "sound.board", "sound.selftest", "setup.web", "setup.dns",
             "app.wiring", "main")
 
