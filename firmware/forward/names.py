@@ -4,6 +4,11 @@
 # connection failure marks it for a new look, taken at most every
 # RESOLVE_AGAIN_S, and a failed look is not repeated for RESOLVE_FAILED_S
 # (the old address is kept when there is one). An IP literal is never looked up.
+# Whichever forwarder asks (Nightscout, MQTT, the follower, NTP through
+# lookup_allowed/lookup_took), after a lookup that blocked the board SLOW_S or
+# more no name is looked up for RESOLVE_FAILED_S: each host's own limits added
+# up to 3 blocks in 10 minutes, and the supervisor sounds the device alarm
+# (reason blocked) at that.
 #
 #   ip, port = resolve(host, port)   # ip as a string; OSError if none
 #   forget_address(host, port)       # the connection failed: look again (when allowed)
@@ -11,8 +16,10 @@ import socket
 
 RESOLVE_AGAIN_S = 900   # a leader that moved to a new DHCP address is found within silent_min
 RESOLVE_FAILED_S = 300
+SLOW_S = 3   # a lookup this long (clock seconds: over 2 s) blocked the board: its DNS server does not answer
 
 _addr_cache = {}
+_stalled_s = None  # _now_s() when a lookup last blocked the board
 
 
 def _now_s():
@@ -37,16 +44,36 @@ def resolve(host, port):
             raise OSError("no address for %s (looked up %d s ago)" % (host, now - e[1]))
         if e[0] is not None and (not e[2] or now - e[1] < RESOLVE_AGAIN_S):
             return e[0]
+    if not lookup_allowed(now):
+        if e is not None and e[0] is not None:
+            return e[0]
+        raise OSError("no address for %s: DNS blocked %d s ago" % (host, now - _stalled_s))
     try:
         a = _ip_of(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1])
     except (OSError, IndexError, ValueError) as err:
+        lookup_took(now)
         if e is not None and e[0] is not None:  # keep the old address, look again later
             e[1], e[2] = now, False
             return e[0]
         _addr_cache[key] = [None, now, False]
         raise OSError("cannot resolve %s: %s" % (host, err))
+    lookup_took(now)
     _addr_cache[key] = [a, now, False]
     return a
+
+
+def lookup_allowed(now=None):
+    """False while the last lookup that blocked the board is under RESOLVE_FAILED_S old."""
+    now = _now_s() if now is None else now
+    return _stalled_s is None or now - _stalled_s >= RESOLVE_FAILED_S
+
+
+def lookup_took(start_s):
+    """A lookup (here or a library's own, ntptime's) started at start_s just ended."""
+    global _stalled_s
+    now = _now_s()
+    if now - start_s >= SLOW_S:
+        _stalled_s = now
 
 
 def forget_address(host, port):

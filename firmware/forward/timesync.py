@@ -14,7 +14,7 @@
 # SLOW_MS doubles the retry period, up to MAX_RETRY_S.
 import asyncio
 
-from forward import need, log_print
+from forward import need, log_print, names
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MIN_VALID = 1704067200  # 2024-01-01: an earlier answer is wrong
@@ -86,8 +86,16 @@ class TimeSync:
             self._ntp = ntp
         ntp.host = self.ntp_host
         ntp.timeout = 1
+        t0 = names._now_s()
         try:
-            t = ntp.time()  # seconds in the port's epoch
+            # ntptime looks the name up itself: under the forwarders' common
+            # lookup limit (forward.names), else their blocks add up
+            if not names.is_ipv4(self.ntp_host) and not names.lookup_allowed(t0):
+                raise OSError("no lookup of %s: DNS blocked the board lately" % self.ntp_host)
+            try:
+                t = ntp.time()  # seconds in the port's epoch
+            finally:
+                names.lookup_took(t0)
         except (OSError, IndexError) as e:
             self._log("time: NTP failed: %s" % e)
             return False

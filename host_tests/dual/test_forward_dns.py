@@ -7,12 +7,15 @@ from forward import names
 class FakeSocket:
     SOCK_STREAM = 1
 
-    def __init__(self):
+    def __init__(self, world):
         self.calls = 0
         self.answer = ("10.0.0.7", 443)
+        self.world = world
+        self.takes_s = 0  # how long a lookup blocks
 
     def getaddrinfo(self, host, port, family=0, kind=0):
         self.calls += 1
+        self.world.t += self.takes_s
         if self.answer is None:
             raise OSError(-3)  # no answer from the DNS server
         return [(2, 1, 0, "", self.answer)]
@@ -22,15 +25,17 @@ class World:
     """names with a fake resolver and clock for the length of a `with` block."""
 
     def __enter__(self):
-        self.sock, self.t = FakeSocket(), 0
+        self.sock, self.t = FakeSocket(self), 0
         self._real = (names.socket, names._now_s)
         names.socket, names._now_s = self.sock, lambda: self.t
         names._addr_cache.clear()
+        names._stalled_s = None
         return self
 
     def __exit__(self, *exc):
         names.socket, names._now_s = self._real
         names._addr_cache.clear()
+        names._stalled_s = None
 
 
 def test_a_name_is_looked_up_once_and_again_only_after_resolve_again_s():
@@ -79,3 +84,37 @@ def test_an_ip_literal_is_never_looked_up():
         assert w.sock.calls == 0
         names.resolve("192.168.1.x", 80)  # not a literal: looked up
         assert w.sock.calls == 1
+
+
+def _fails(host, port):
+    try:
+        names.resolve(host, port)
+    except OSError:
+        return True
+    return False
+
+
+def test_after_a_lookup_that_blocked_the_board_no_name_is_looked_up_for_a_while():
+    # each name keeps its own limit; three names whose lookups each block 7 s
+    # (an upstream DNS outage) blocked the board 3 times in 10 minutes, and the
+    # supervisor sounds the device alarm at that
+    with World() as w:
+        w.sock.answer, w.sock.takes_s = ("10.0.0.7", 1883), 1   # a slow yet usable answer
+        assert names.resolve("broker.example.org", 1883) == ("10.0.0.7", 1883)
+        assert names.lookup_allowed()                     # 1 s: no block worth a pause
+        w.sock.answer, w.sock.takes_s = None, 7
+        assert _fails("ns.example.org", 443) and w.sock.calls == 2
+        w.t = 60
+        assert _fails("other.example.org", 443) and w.sock.calls == 2   # not asked
+        names.forget_address("broker.example.org", 1883)
+        w.t = 2000   # the known address is kept meanwhile (not looked up again)
+        w.sock.takes_s = 0
+        names._stalled_s = 1990
+        assert names.resolve("broker.example.org", 1883) == ("10.0.0.7", 1883) and w.sock.calls == 2
+        assert not names.lookup_allowed(2000) and names.lookup_allowed(1990 + names.RESOLVE_FAILED_S)
+        w.t = 1990 + names.RESOLVE_FAILED_S
+        w.sock.answer = ("10.0.0.9", 443)
+        assert names.resolve("other.example.org", 443) == ("10.0.0.9", 443) and w.sock.calls == 3
+        # another library's own lookup (ntptime) reports its time too
+        names.lookup_took(w.t - names.SLOW_S)
+        assert not names.lookup_allowed()
