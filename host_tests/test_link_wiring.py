@@ -270,3 +270,58 @@ def test_a_restored_link_alarm_of_another_role_clears_at_boot(tmp_path):
     assert out["none_bond_lost"] == [["not_configured", "sounding"]], out
     assert out["leader_slot_conflict"] == [["slot_conflict", "sounding"]], out
     assert out["follower_leader_silent"] == [["leader_silent", "sounding"]], out
+
+
+NEW_TX_PROG = r'''
+import sys, json
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, machine, main, reading, clock
+from app import log, persist, wiring
+log.sink = lambda line: None
+app = main.App(CFG, boards_dirs=(BOARDS,))
+app.setup_port = app.dns_port = None
+OLD = 90 * 86400   # the old transmitter, 90 days in
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(10)
+    app.on_reading(reading.make(OLD, clock.unix(), 120, 0, 6))
+    await asyncio.sleep(300)
+    out = {"before": app.rtc.last_dex}
+    # the settings restart brought a new transmitter ID; its clock starts near 0
+    wiring.on_link_event(app, {"event": "link", "what": "tx_clock", "detail": "new"})
+    for i in range(3):
+        app.on_reading(reading.make(3000 + 300 * i, clock.unix(), 130, 0, 6))
+        await asyncio.sleep(300)
+    out["after"] = app.rtc.last_dex
+    again = persist.RtcStore(machine.RTC())   # what the next boot (a reset) reads
+    again.load()
+    out["next_boot"] = again.last_dex
+    print("RESULT " + json.dumps(out))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+def test_after_a_new_transmitter_a_reset_resumes_on_its_clock_not_the_old_ones(tmp_path):
+    # RTC memory kept the newest dex time only ever growing: after a new
+    # transmitter (clock behind) it kept the old one's, so every reset until the
+    # new clock passed it (days to months) met tx_clock again, forgot the seen
+    # readings and backfilled 3 h already delivered (the history, MQTT and the
+    # LAN API got them twice); a hole saved meanwhile was dropped with them
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "esp32-devkitc",
+                               "lan_api": {"enabled": False}}))
+    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + NEW_TX_PROG
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), heap="2M", timeout=60, check=False, env={
+        "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
+                                            os.path.join(ROOT, "firmware"),
+                                            os.path.join(ROOT, ".mpylib"))})
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout[-3000:] + r.stderr[-3000:]
+    out = json.loads(line[0][7:])
+    assert out["before"] == 90 * 86400, out
+    assert out["after"] == out["next_boot"] == 3600, out

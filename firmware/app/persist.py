@@ -61,6 +61,17 @@ class RtcStore:
             self.saved_s = int(self.wall_s()) & 0xFFFFFFFF
         self._write()
 
+    def forget_transmitter(self):
+        """The link met another transmitter (its clock behind the newest
+        reading, link event tx_clock): the newest dex time and the hole were the
+        old one's. save() only lets last_dex grow (a backfill brings older
+        readings after the live one), so without this every reset until the new
+        clock passed the old one (days to months) began with tx_clock again and
+        a 3-h backfill of readings already delivered."""
+        self.last_dex = 0
+        self.hole = None
+        self._write()
+
     def healthy(self):
         """Called after a stretch of good uptime: the reset loop is over."""
         if self.boots != 1:

@@ -285,6 +285,9 @@ def on_link_event(app, ev):
                 app.condition("link", "slot_conflict", False)
     elif what == "battery_low":
         app.condition("transmitter_battery", "battery_low", ev.get("active", True))
+    elif what == "tx_clock":   # another transmitter: the resume point was the old one's
+        app.status["last_reading"] = None
+        app.rtc.forget_transmitter()
     elif what == "sensor_state":
         kind = ev.get("kind")
         was, app.status["sensor_kind"] = app.status.get("sensor_kind"), kind
