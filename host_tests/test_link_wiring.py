@@ -310,8 +310,8 @@ def test_after_a_new_transmitter_a_reset_resumes_on_its_clock_not_the_old_ones(t
     # RTC memory kept the newest dex time only ever growing: after a new
     # transmitter (clock behind) it kept the old one's, so every reset until the
     # new clock passed it (days to months) met tx_clock again, forgot the seen
-    # readings and backfilled 3 h already delivered (the history, MQTT and the
-    # LAN API got them twice); a hole saved meanwhile was dropped with them
+    # readings and backfilled 3 h already delivered (the app judged them again, the
+    # history and LAN API held them twice); a hole saved meanwhile was dropped with them
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "esp32-devkitc",
                                "lan_api": {"enabled": False}}))
