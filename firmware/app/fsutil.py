@@ -1,6 +1,6 @@
 """Atomic small-file writes that survive a power cut (littlefs, FAT, host).
 
-    write_atomic(path, data)   # bytes or str
+    write_atomic(path, data)   # bytes or str, or a tuple of parts written in turn
     read_bytes(path)           # the file's bytes, or None when there is none
     recover(path) -> str       # call before reading `path`; see below
 
@@ -58,7 +58,8 @@ def write_atomic(path, data):
     """Replace `path` with `data` so that a reader sees the old or the new file, never a mix."""
     tmp = path + TMP
     with open(tmp, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
+        for part in data if isinstance(data, tuple) else (data,):
+            f.write(part.encode() if isinstance(part, str) else part)
         _fsync(f)
     if exists(path):
         remove_if_present(path + BAK)

@@ -278,7 +278,7 @@ class NightscoutUploader:
         now_s = clock.ms() // 1000
         if self._store and q.should_save(now_s):
             try:
-                fsutil.write_atomic(self._store, q.dumps())
+                fsutil.write_atomic(self._store, q.image())
                 q.mark_saved(now_s)
             except (OSError, MemoryError) as e:
                 # a fragmented heap (a full queue's image is ~7 KB) must not kill the
@@ -290,7 +290,7 @@ class NightscoutUploader:
     def flush_to_flash(self):
         """Write the queue now (before a planned reset)."""
         if self._store:
-            fsutil.write_atomic(self._store, self.queue.dumps())
+            fsutil.write_atomic(self._store, self.queue.image())
             self.queue.mark_saved(clock.ms() // 1000)
 
     async def _wait(self, delay_s):

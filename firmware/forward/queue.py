@@ -157,15 +157,16 @@ class UploadQueue:
         return self.batch(self._n)
 
     # --- persistence (image and policy; the file write is the caller's) ---
+    def image(self):
+        """The saved form as parts to write one after the other: an 8-byte header
+        and a view of the records, so a save copies nothing (a full queue is ~7 KB:
+        on a fragmented heap a free block that size may not be found all night)."""
+        return (_MAGIC + struct.pack("<I", self._n), memoryview(self._buf)[:self._n * _REC_SIZE])
+
     def dumps(self):
-        """The image, in one allocation (a full queue's is ~7 KB: on a fragmented
-        heap one such block is hard enough to find; the slices made three)."""
-        size = self._n * _REC_SIZE
-        out = bytearray(8 + size)
-        out[0:4] = _MAGIC
-        struct.pack_into("<I", out, 4, self._n)
-        out[8:] = memoryview(self._buf)[:size]
-        return out
+        """The image as one bytes object (what restore() reads)."""
+        head, records = self.image()
+        return head + bytes(records)
 
     def restore(self, data):
         """Merge a dumps() image (after a restart). Raises QueueError if corrupt."""
