@@ -28,7 +28,8 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
                    CA certificate that signed the server's (required for https://:
                    the secret only goes to a verified server)}
   mqtt            {"host": "" (off), "port": 1883, "user": "", "password": "",
-                   "tls": false, "topic": "cgm" (no wildcards)}
+                   "tls": false (true is refused: no MQTT over TLS yet),
+                   "topic": "cgm" (no wildcards)}
   lan_api         {"enabled": true, "port": 17580 (xDrip+ web service port),
                    "api_secret": "" (then anyone on the LAN may read)}
   admin_password  "" = not set (the setup page asks for one first) or >= 8 chars
@@ -228,6 +229,11 @@ def _check_field(section, key, v, sect):
         if key == "host":
             if not isinstance(v, str) or len(v) > 100 or " " in v or "/" in v:
                 return "must be a host name or address (no spaces or slashes)"
+            if v and sect.get("tls") is True:
+                # refused as a whole: falling back to plain MQTT would send the
+                # password in the clear to someone who asked for encryption
+                return ("MQTT over TLS is not supported: MQTT stays off (use the broker's "
+                        "plain port on the home network, with tls false)")
             return None
         if key == "port":
             return _int_range(v, 1, 65535)

@@ -231,3 +231,17 @@ def test_forwarding_alarm_is_on_by_default_and_can_be_switched_off():
     assert config.validate(cfg)[0]["alarms"]["forwarding"] is True
     cfg["alarms"] = {"forwarding": False}  # the family's explicit choice
     assert config.validate(cfg)[0]["alarms"]["forwarding"] is False
+
+
+def test_mqtt_over_tls_is_refused_not_sent_in_the_clear():
+    # "tls" was accepted and documented, but the publisher has no TLS: the
+    # password went to the broker unencrypted although encryption was asked for
+    cfg = _good()
+    cfg["mqtt"] = {"host": "broker.lan", "port": 8883, "user": "box", "password": "mqtt-pass-123",
+                   "tls": True, "topic": "cgm"}
+    clean, problems = config.validate(cfg)
+    assert any(p.startswith("mqtt.host: MQTT over TLS is not supported") for p in problems), problems
+    assert clean["mqtt"]["host"] == "", clean["mqtt"]     # MQTT off
+    cfg["mqtt"]["tls"] = False
+    clean, problems = config.validate(cfg)
+    assert problems == [] and clean["mqtt"]["host"] == "broker.lan", problems

@@ -192,7 +192,7 @@ def test_largest_valid_config_fits_the_size_limit():
     c["nightscout"] = {"url": "https://" + "\u00e9" * 192, "api_secret": "\u00e9" * 128,
                        "token": "\u00e9" * 128, "allow_http": False, "ca_file": "\u00e9" * 64}
     c["mqtt"] = {"host": "h" * 100, "port": 1883, "user": "\u00e9" * 64, "password": "\u00e9" * 64,
-                 "tls": True, "topic": "\u00e9" * 64}
+                 "tls": False, "topic": "\u00e9" * 64}
     c["lan_api"]["api_secret"] = "\u00e9" * 128
     c["follow"] = {"url": "https://" + "\u00e9" * 192, "api_secret": "\u00e9" * 128,
                    "token": "\u00e9" * 128, "silent_min": 15, "poll_s": 60, "ca_file": "\u00e9" * 64}
