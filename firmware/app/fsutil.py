@@ -2,6 +2,7 @@
 
     write_atomic(path, data)   # bytes or str, or a tuple of parts written in turn
     read_bytes(path)           # the file's bytes, or None when there is none
+    size(path)                 # its size, or None
     recover(path) -> str       # call before reading `path`; see below
 
 A save goes in three steps, each of which leaves a readable state behind:
@@ -35,6 +36,14 @@ def exists(path):
         return True
     except OSError:
         return False
+
+
+def size(path):
+    """The file's size in bytes, or None when there is none."""
+    try:
+        return os.stat(path)[6]
+    except OSError:
+        return None
 
 
 def remove_if_present(path):

@@ -113,11 +113,12 @@ class NightscoutUploader:
 
     def _restore(self, path):
         """Queue the readings saved in path: True, None (no file) or False (corrupt)."""
-        data = fsutil.read_bytes(path)
-        if not data:
+        size = fsutil.size(path)
+        if not size:
             return None
         try:
-            self.queue.restore(data)
+            with open(path, "rb") as f:
+                self.queue.load(f, size)
         except QueueError as e:
             self._log("nightscout: queue file %s ignored: %s" % (path, e))
             return False

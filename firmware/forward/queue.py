@@ -169,14 +169,25 @@ class UploadQueue:
         return head + bytes(records)
 
     def restore(self, data):
-        """Merge a dumps() image (after a restart). Raises QueueError if corrupt."""
-        if len(data) < 8 or data[0:4] != _MAGIC:
+        """Merge a dumps() image (bytes). Raises QueueError if corrupt."""
+        import io
+        self.load(io.BytesIO(data), len(data))
+
+    def load(self, f, size):
+        """Merge the image in the open file f of `size` bytes (after a restart),
+        a record at a time: no copy of a full queue (~7 KB) is made. Raises
+        QueueError if corrupt, before anything is merged."""
+        head = f.read(8)
+        if size < 8 or len(head) < 8 or head[0:4] != _MAGIC:
             raise QueueError("not an upload-queue image (bad magic)")
-        n = struct.unpack_from("<I", data, 4)[0]
-        if len(data) != 8 + _REC_SIZE * n:
-            raise QueueError("upload-queue image truncated: %d entries, %d bytes" % (n, len(data)))
-        for i in range(n):
-            dex_s, unix_s, sgv, trend = struct.unpack_from(_REC, data, 8 + i * _REC_SIZE)
+        n = struct.unpack_from("<I", head, 4)[0]
+        if size != 8 + _REC_SIZE * n:
+            raise QueueError("upload-queue image truncated: %d entries, %d bytes" % (n, size))
+        rec = bytearray(_REC_SIZE)
+        for _ in range(n):
+            if f.readinto(rec) != _REC_SIZE:
+                raise QueueError("upload-queue image shorter than its %d entries" % n)
+            dex_s, unix_s, sgv, trend = struct.unpack_from(_REC, rec, 0)
             self.push((dex_s, unix_s, sgv, None if trend == _NO_TREND else trend))
         self.dirty = False
         self._saved_empty = not self._n
