@@ -307,3 +307,96 @@ def test_simboot_power_cut_and_router_outage_in_a_real_world():
     after = [e for e in events if e["event"] == "reading" and e["t_ms"] > 2400000]
     assert after and all(e["unix_s"] is None for e in after if e["source"] == "live")   # wall clock lost
     assert chaos.check_world(w, events, console, error) == {}
+
+
+# --- round 3: follower worlds ---------------------------------------------------------
+def test_follower_draws_leave_the_old_draws_alone():
+    drawn = [chaos.draw_world(s, 1) for s in range(1, 200)]
+    followers = [w for w in drawn if w["follower"]]
+    assert 10 <= len(followers) <= 50
+    for w in drawn:
+        if not w["follower"]:   # the round-3 stream changed nothing else
+            continue
+        f = w["follower"]
+        assert 10 <= f["poll_s"] <= 300 and 6 <= f["silent_min"] <= 60
+        assert w["config"]["role"] == "follower" and w["modes"] == []
+        assert w["inject"]["leader"]["silent_at_s"] == f["silent"]
+        s, problems = chaos.effective(w)
+        assert not [p for p in problems if "follow" in p or "wifi" in p or "role" in p], problems
+    # a world that is no follower is drawn as in round 2
+    w = chaos.draw_world(5, 2)
+    assert w["follower"] is None and "role" not in w["config"]
+
+
+def _follower_world(**kw):
+    f = {"poll_s": 60, "silent_min": 15, "silent": [], "down": []}
+    f.update(kw)
+    return _world(follower=f, start=0)
+
+
+def test_follower_low_is_judged_from_the_leaders_readings_at_the_poll_bound():
+    values = [120] * 6 + [50] * 6 + [120] * 20   # windows 6-11 below 55: 25 min
+    w = _follower_world()
+    s = {"urgent_low": 55, "urgent_low_snooze": 15, "stale_minutes": 10}
+    first = chaos.br.FIRST_WINDOW_MS + 6 * chaos.br.WINDOW_MS
+    bound = first + 60000 + chaos.FOLLOW_TIMEOUT_MS
+    sounded = [sound(bound + chaos.REACT_MS - 1000, "high", "urgent_low"), sound(first + 40 * MIN, "off")]
+    assert chaos.check_follower_low(w, sounded, s, 150 * MIN, values) == []
+    # it never reached the follower (or nothing sounded): a violation
+    v = chaos.check_follower_low(w, [], s, 150 * MIN, values)
+    assert len(v) == 1 and "leader's readings" in v[0][1]
+    late = [sound(bound + chaos.REACT_MS + 60000, "high", "urgent_low")]
+    assert len(chaos.check_follower_low(w, late, s, 150 * MIN, values)) == 1
+    # a slower poll moves the bound
+    assert chaos.check_follower_low(_follower_world(poll_s=120), late, s, 150 * MIN, values) == []
+    # the leader had no reading then (silent), or could not be reached: not judged
+    span = [[first // 1000 - 60, first // 1000 + 40 * 60]]
+    assert chaos.check_follower_low(_follower_world(silent=span), [], s, 150 * MIN, values) == []
+    assert chaos.check_follower_low(_follower_world(down=span), [], s, 150 * MIN, values) == []
+
+
+def test_leader_silent_or_unreachable_must_sound_on_the_follower():
+    w = _follower_world(silent_min=10, down=[[3600, 3600 + 40 * 60]])
+    due = 3600 * 1000 + (10 * 60 + 60) * 1000 + chaos.FOLLOW_TIMEOUT_MS + chaos.REACT_MS
+    assert len(chaos.check_follower_silent(w, [], 300 * MIN)) == 1
+    assert chaos.check_follower_silent(w, [onset(due - 1000, "link", "leader_silent")], 300 * MIN) == []
+    assert chaos.check_follower_silent(w, [onset(due - 1000, "no_data")], 300 * MIN) == []
+    # cleared before it was due: a violation
+    cleared = [onset(due - 2000, "link", "leader_silent"),
+               {"event": "alarm_clear", "t_ms": due - 1000, "type": "link"}]
+    assert len(chaos.check_follower_silent(w, cleared, 300 * MIN)) == 1
+    # a span shorter than silent_min + a poll promises nothing; nor does the router's outage
+    short = _follower_world(silent_min=30, down=[[3600, 3600 + 25 * 60]])
+    assert chaos.check_follower_silent(short, [], 300 * MIN) == []
+    router = _follower_world(silent_min=10, inject={"wifi_down_at_s": [[3600, 3600 + 40 * 60]]})
+    router["inject"] = {"wifi_down_at_s": [[3600, 3600 + 40 * 60]]}
+    assert len(chaos.check_follower_silent(router, [], 300 * MIN)) == 1
+
+
+def test_follower_readings_are_put_on_the_transmitters_clock():
+    ev = [{"event": "leader_epoch", "unix_s": 1000000}, {"event": "reading", "t_ms": 70000, "dex_s": 1000060,
+                                                          "unix_s": 1000060, "sgv": 90}]
+    [(arrived, measured, sgv, _)] = chaos.glucose_readings(chaos.follower_events(ev))
+    assert (arrived, measured, sgv) == (70000, 60000, 90)
+
+
+def test_a_real_follower_world_sounds_when_the_leader_goes_away():
+    # simboot's leader stand-in: off the network from minute 20 to 60; the follower polls
+    # every 30 s and calls the leader silent after 6 min
+    w = chaos.draw_world(3, 1.5 / 24)
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={},
+             follower={"poll_s": 30, "silent_min": 6, "silent": [], "down": [[1200, 3600]]})
+    w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI],
+                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 6})
+    w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [[1200, 3600]]}}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    got = chaos.follower_events(events)
+    reads = [m for a, m, g, s in chaos.glucose_readings(got)]
+    assert reads and all(m % chaos.br.WINDOW_MS == chaos.br.FIRST_WINDOW_MS for m in reads)
+    assert [e["t_ms"] for e in events if e["event"] == "leader"] == [1200000]
+    silent = chaos.onsets(events, "link", "leader_silent")
+    assert silent and 1200000 < silent[0] < 1200000 + 8 * MIN, silent
+    # after the leader is back, the hour it held is refilled: every window but the newest
+    assert len(reads) >= 15, reads
+    assert chaos.check_world(w, events, console, error) == {}

@@ -259,7 +259,38 @@ def draw_world(seed, days):
         w["faults"] = timeline.pop(0)[1]
     if timeline:
         inject["faults_at_s"] = timeline
+    draw_follower(seed, w, end_s)   # round 3: its own stream too
     return w
+
+
+FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
+FOLLOW_P = 0.15
+WIFI = {"ssid": "sim-home", "password": "sim-password"}   # simboot.WIFI
+
+
+def draw_follower(seed, w, end_s):
+    """Round 3, from its own stream (what seeds drew before is unchanged): some boxes
+    are followers of a leader box (simboot's leader stand-in serving the LAN API from
+    the same trace, on a port chosen at run time). Drawn: poll_s and silent_min within
+    their documented bounds, spans where the leader has no reading (it lost its
+    transmitter) and where it does not answer (off the network). The transmitter's
+    own modes do nothing to a follower: they are dropped (the virtual transmitter
+    still runs, nobody reads it)."""
+    ex = random.Random(seed ^ FOLLOW_KEY)
+    w["follower"] = None
+    if ex.random() >= FOLLOW_P or isinstance(w["config"], str):
+        return
+    # poll_s 10 (allowed) is left out: each poll costs the virtual clock real socket time
+    # (a 10-s follower day ran 11 min of wall time)
+    f = {"poll_s": ex.choice((30, 60, 60, 120, 300)), "silent_min": ex.choice((6, 10, 15, 15, 30, 60)),
+         "silent": _merge(_spans(ex, 2, end_s, 10, 120)), "down": _merge(_spans(ex, 2, end_s, 5, 120))}
+    w["follower"] = f
+    cfg = w["config"]
+    cfg["role"] = "follower"
+    cfg["follow"] = {"url": "http://127.0.0.1:0", "poll_s": f["poll_s"], "silent_min": f["silent_min"]}
+    cfg["wifi"] = [WIFI]
+    w["modes"] = []
+    w["inject"]["leader"] = {"port": 0, "silent_at_s": f["silent"], "down_at_s": f["down"]}
 
 
 EXTRA_KEY = 0x5A17C4   # the round-2 stream: random.Random(seed ^ EXTRA_KEY)
@@ -310,8 +341,13 @@ def summary(w):
                                                                < b else ""))
     if w["modes"]:
         parts.append("modes=" + "+".join(m for m, _, _ in w["modes"]))
+    if w.get("follower"):
+        f = w["follower"]
+        parts.append("FOLLOWER poll=%ds silent_min=%d leader_silent=%s leader_down=%s" % (
+            f["poll_s"], f["silent_min"], "+".join("%dm" % ((b - a) // 60) for a, b in f["silent"]) or "-",
+            "+".join("%dm" % ((b - a) // 60) for a, b in f["down"]) or "-"))
     inj = {k: v for k, v in w["inject"].items() if k not in ("faults_at_s", "adc_at_s", "wifi_down_at_s",
-                                                             "power_cut_at_s")}
+                                                             "power_cut_at_s", "leader")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
@@ -339,14 +375,20 @@ def run_world(w):
     os.makedirs(OUT_DIR, exist_ok=True)
     flash = "%s-%d" % (FLASH, os.getpid())
     cfg_path = os.path.join(OUT_DIR, "config-run-%d.json" % os.getpid())
+    config, inject = w["config"], w["inject"]
+    if w.get("follower"):   # the leader stand-in's port, free now
+        from ports import free_port
+        port = free_port()
+        config = dict(config, follow=dict(config["follow"], url="http://127.0.0.1:%d" % port))
+        inject = dict(inject, leader=dict(inject["leader"], port=port))
     with open(cfg_path, "w") as f:
-        f.write(w["config"] if isinstance(w["config"], str) else json.dumps(w["config"]))
+        f.write(config if isinstance(config, str) else json.dumps(config))
     extra = {"TRACE": os.path.join(SHARED, w["trace"]), "START": w["start"], "SEED": w["radio_seed"],
              "TX_ID": w["tx_id"], "CONFIG": cfg_path}
     if w["faults"]:
         extra["FAULTS"] = w["faults"]
-    if w["inject"]:
-        extra["INJECT"] = json.dumps(w["inject"])
+    if inject:
+        extra["INJECT"] = json.dumps(inject)
     ns = None
     mode = w["forward"].get("nightscout")
     if mode:
@@ -461,15 +503,17 @@ def sound_timeline(events):
     return sorted(br.sound_timeline(events) + cuts, key=lambda x: x[0])
 
 
-def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms):
+def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms, reads=None, what="fresh readings"):
     """Invariant 1: violations [(t_ms, text)]. The board cannot sound while it has no
-    power, nor before it has read again after a power-on (POWER_ON_MS)."""
+    power, nor before it has read again after a power-on (POWER_ON_MS). reads: the
+    [(arrived_ms, measured_ms, sgv, source)] to judge (default: those the box got)."""
     tl = sound_timeline(events)
     offs = power_offs(events)
     presses = answers(events)
     snooze_ms = snooze_min * MIN
     out = []
-    for first, last in low_stretches(glucose_readings(events), threshold, stale_min * MIN):
+    for first, last in low_stretches(glucose_readings(events) if reads is None else reads, threshold,
+                                     stale_min * MIN):
         lo, hi = first, min(end_ms, last + REACT_MS)
         # intervals in [lo, hi) where the annunciator plays no high pattern
         state, t_state, quiet = "off", 0, []
@@ -490,8 +534,8 @@ def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms):
                 if a < on + POWER_ON_MS and cut < b:
                     allowed = max(allowed, on + POWER_ON_MS + REACT_MS)
             if b > allowed:
-                out.append((a, "urgent low (fresh readings < %d from t=%d to %d ms) with no high "
-                               "sound for %d s from t=%d ms" % (threshold, first, last, (b - a) // 1000, a)))
+                out.append((a, "urgent low (%s < %d from t=%d to %d ms) with no high "
+                               "sound for %d s from t=%d ms" % (what, threshold, first, last, (b - a) // 1000, a)))
                 break
     return out
 
@@ -785,6 +829,7 @@ def check_promises(w, events, end_ms, problems):
         if t + DEVICE_AFTER_MS < end_ms and not resets \
                 and not any(t <= d <= t + DEVICE_AFTER_MS for d in onsets(events, "device")):
             link_off = inj["task"] in ("link", "buttons") and problems  # such a task may not run
+            link_off = link_off or (inj["task"] == "link" and w.get("follower"))  # a follower has none
             if not link_off:
                 out.append((t, "task %s failed %d times, no device alarm" % (inj["task"], inj["times"])))
     # transmitter modes that give no glucose: sensor / link / battery alarms
@@ -832,6 +877,78 @@ def check_promises(w, events, end_ms, problems):
     return out
 
 
+# --- follower worlds ------------------------------------------------------------------
+FOLLOW_TIMEOUT_MS = 15000   # forward.follower.TIMEOUT_S: one request's longest wait
+
+
+def follower_events(events):
+    """A follower's readings carry the leader's wall time as dex_s (it has no transmitter
+    clock): put them back on the transmitter's clock (the leader stand-in dates window
+    k at its epoch + the window's virtual time), so the trace-based checks apply."""
+    epoch = next((e["unix_s"] for e in events if e.get("event") == "leader_epoch"), None)
+    if epoch is None:
+        return events
+    out = []
+    for e in events:
+        if e.get("event") == "reading" and e.get("unix_s") is not None:
+            e = dict(e, dex_s=br.DEX0_S + int(e["unix_s"]) - epoch)
+        out.append(e)
+    return out
+
+
+def leader_unreachable(w):
+    """[[a_s, b_s]] where the follower cannot reach the leader: it is off the network,
+    or the home's router is off."""
+    return _merge([list(x) for x in w["follower"]["down"]] + [list(x) for x in w["inject"].get("wifi_down_at_s") or ()])
+
+
+def check_follower_low(w, events, s, end_ms, values=None):
+    """8: an urgent low in the LEADER's readings sounds on the follower. A reading the
+    leader holds from its window time t reaches the follower by its next poll: t +
+    poll_s + one request's timeout (forward.follower.run: poll, then sleep poll_s); the
+    engine decides on arrival. So the readings the leader served are put at that bound
+    (not where they arrived) and invariant 1's rule is applied to them: a 15-min run
+    below urgent_low sounds high within REACT_MS of the bound, and all along. Readings
+    the leader did not have (silent spans) or could not serve before the bound
+    (unreachable spans) are left out."""
+    f = w["follower"]
+    if values is None:
+        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    lag_ms = f["poll_s"] * 1000 + FOLLOW_TIMEOUT_MS
+    down = [(a * 1000, b * 1000) for a, b in leader_unreachable(w)]
+    silent = [(a * 1000, b * 1000) for a, b in f["silent"]]
+    reads = []
+    for t, g in br.windows(values, w["start"], end_ms):
+        if g is None or any(a <= t < b for a, b in silent) or _covered(t, t + lag_ms + 1, down):
+            continue
+        reads.append((t + lag_ms, t, g, "live"))
+    return check_urgent_low(events, s["urgent_low"], s["urgent_low_snooze"], s["stale_minutes"], end_ms,
+                            reads=reads, what="leader's readings")
+
+
+def check_follower_silent(w, events, end_ms):
+    """9: the leader silent (no reading) or unreachable ends in a sound on the follower:
+    `link` (leader_silent) or `no_data` active by silent_min (counted from the span's
+    start, or a boot inside it: the follower grants a booting box that grace) + poll_s +
+    a request's timeout + REACT_MS, when the span lasts that long."""
+    f = w["follower"]
+    boots = [e["t_ms"] for e in events if e.get("event") == "reset"]
+    broken = w["inject"].get("break_engine_at_s")
+    stop_ms = min(end_ms, end_ms if broken is None else broken * 1000)
+    after = (f["silent_min"] * 60 + f["poll_s"]) * 1000 + FOLLOW_TIMEOUT_MS + REACT_MS
+    out = []
+    for a, b in _merge([list(x) for x in f["silent"]] + leader_unreachable(w)):
+        a_ms, b_ms = a * 1000, min(b * 1000, stop_ms)
+        start = max([a_ms] + [t for t in boots if a_ms <= t < b_ms])
+        due = start + after
+        if due >= b_ms or any(c <= due and on + POWER_ON_MS >= start for c, on in power_offs(events)):
+            continue
+        if not (active_at(events, "link", due) or active_at(events, "no_data", due)):
+            out.append((due, "leader silent or unreachable from t=%d ms, no link (leader_silent) or "
+                             "no_data alarm at t=%d ms" % (a_ms, due)))
+    return out
+
+
 def check_world(w, events, console, error):
     """{invariant: [(t_ms, text)]} of the violations of this run."""
     end_ms = int(w["days"] * 86400000)
@@ -840,6 +957,9 @@ def check_world(w, events, console, error):
     if "button_at_boot" in w["inject"]:  # a factory reset puts the defaults back
         no_data = max(no_data, 20)
     fails = {}
+    follower = w.get("follower") and not problems and "button_at_boot" not in w["inject"]
+    if w.get("follower"):
+        events = follower_events(events)
     if error:
         fails["4_run"] = [(None, "firmware process failed: " + error.strip().splitlines()[-1][:300])]
         return fails
@@ -856,7 +976,9 @@ def check_world(w, events, console, error):
         "5_promise": check_promises(w, events, end_ms, problems),
         "6_forwarding": check_router_outage(w, events, end_ms, problems)
         + check_nightscout_delivery(w, events, end_ms, problems) + check_mqtt_absent(w, events, end_ms, problems),
-        "7_lost": check_lost_readings(w, events, end_ms, problems),
+        "7_lost": [] if w.get("follower") else check_lost_readings(w, events, end_ms, problems),
+        "8_follower_low": check_follower_low(w, events, s, end_ms) if follower else [],
+        "9_leader_silent": check_follower_silent(w, events, end_ms) if follower else [],
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

@@ -230,6 +230,91 @@ def power_off_wait():
         vtime.set_wall(0)
 
 
+LEADER = {"history": None, "api": None}
+
+
+def _in_spans(t_s, spans):
+    return any(a <= t_s < b for a, b in spans or ())
+
+
+def leader_feed(spec, tx):
+    """A leader box stand-in for a follower world (OPTS["inject"]["leader"]): it reads
+    the same virtual transmitter's trace, one reading per window, into a History (the
+    LAN API's own), as a leader box would, on its own wall clock (the sim's
+    wall clock at power-on: a follower's power cut or wall jump does not move it). No reading
+    while spec["silent_at_s"] spans (the leader lost its transmitter). Fed by
+    vtime callbacks, so the leader lives on through the follower's resets."""
+    from forward.history import History
+    LEADER["history"] = hist = History(24)   # the follower asks for 12 at most
+    epoch = vtime.time() + vtime.EPOCH_2000_UNIX   # the wall clock both boxes start with
+    emit({"event": "leader_epoch", "unix_s": epoch})
+    t = tx.tx
+
+    def window(k):
+        at_us = t.window_us(k)
+        g = t.glucose(k)
+        if g is not None and not _in_spans(at_us // 1000000, spec.get("silent_at_s")):
+            prev = t.glucose(k - 1) if k > 0 else None
+            trend = None if prev is None else (g - prev) * 2
+            hist.add((t.window_dex(k), epoch + at_us // 1000000, g, trend, 6, "live"))
+        vtime.call_at(t.window_us(k + 1), window, k + 1)
+
+    vtime.call_at(t.window_us(0), window, 0)
+
+
+def leader_close():
+    """Close the leader's listening socket now. At the follower's reset the event loop
+    that would have closed it is dropped, and the next boot's server found the port
+    taken (EADDRINUSE): the server task's coroutine is made to run its own close."""
+    api, LEADER["api"] = LEADER["api"], None
+    srv = api and api.app.server
+    if srv is None:
+        return
+    import asyncio
+    srv.state = True   # asyncio's Server.close(), without waiting for the loop
+    try:
+        srv.task.coro.throw(asyncio.CancelledError)
+    except BaseException:   # StopIteration: it closed its socket and returned
+        pass
+
+
+def leader_serve(app, spec):
+    """At each boot of the follower: the leader's LAN API on 127.0.0.1:port, off
+    (connection refused) during spec["down_at_s"] spans (the leader unplugged or
+    off the network) and the router's outages (inject wifi_down_at_s)."""
+    import asyncio
+    from forward.lanapi import LanApi
+    real_start = app.start
+
+    async def serve():
+        # the home's router off cuts the follower from the leader too: the fake Wi-Fi
+        # does not stop loopback sockets, and the follower polls without asking it
+        down = sorted(list(spec.get("down_at_s") or ()) + list(OPTS["inject"].get("wifi_down_at_s") or ()))
+        while True:
+            now_s = _now_ms() // 1000
+            if _in_spans(now_s, down):
+                nxt = max(b for a, b in down if a <= now_s < b)
+                await asyncio.sleep(nxt - now_s)
+                continue
+            LEADER["api"] = api = LanApi({"port": int(spec["port"])}, LEADER["history"], log=lambda m: None)
+            server = asyncio.create_task(api.run(host="127.0.0.1"))
+            later = [a for a, b in down if a > now_s]
+            if not later:
+                await server
+                return
+            await asyncio.sleep(min(later) - now_s)
+            emit({"event": "leader", "up": False})
+            leader_close()
+            await asyncio.sleep(1)
+            server.cancel()
+            api = server = None
+
+    async def start():
+        asyncio.create_task(serve())
+        await real_start()
+    app.start = start
+
+
 def inject(app, boots):
     """Host-only fault injection for the resilience tests (OPTS["inject"]):
     {"task": name, "error": "MemoryError"|"ValueError"|"hang", "at_s": t, "times": n}
@@ -244,8 +329,12 @@ def inject(app, boots):
     `boot` powers on and releases it hold_s later (null: never, a stuck button);
     {"button_held": [[t, hold_s], ...]} presses it at virtual time t for hold_s;
     {"wifi_down_at_s": [[a, b], ...]} turns every access point off from a to b (main());
-    {"power_cut_at_s": [t, off_s]} cuts the power at t for off_s (power_cut())."""
+    {"power_cut_at_s": [t, off_s]} cuts the power at t for off_s (power_cut());
+    {"leader": {"port": p, "silent_at_s": [[a, b]], "down_at_s": [[a, b]]}} runs a leader
+    box stand-in for a follower configuration (leader_feed(), leader_serve())."""
     spec = OPTS.get("inject") or {}
+    if spec.get("leader"):
+        leader_serve(app, spec["leader"])
     if "button_at_boot" in spec or "button_held" in spec or not (app.board.get("button") or {}).get("pull"):
         import vbutton  # tools/host
         vbutton.inject(app, boots, spec)
@@ -340,6 +429,8 @@ def main():
     for a, b in (OPTS.get("inject") or {}).get("wifi_down_at_s") or ():
         vtime.call_at(int(a * 1e6), set_routers, False)
         vtime.call_at(int(b * 1e6), set_routers, True)
+    if (OPTS.get("inject") or {}).get("leader"):
+        leader_feed(OPTS["inject"]["leader"], tx)
     os.chdir(flash)
     if OPTS.get("probe"):
         return probe()
@@ -371,6 +462,7 @@ def main():
         except SimDone:
             break
         except SystemExit as e:  # machine.reset() or the watchdog
+            leader_close()   # the leader stand-in is another box: its server restarts at the next boot
             cut = POWER["off_s"] is not None
             if not cut:
                 emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
