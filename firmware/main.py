@@ -29,10 +29,18 @@ ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: r
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 FALLBACK_BOARD = "esp32-devkitc"
 READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
+RESERVE_BYTES = 12288  # the history (3.7 KB) and the Nightscout queue (7.6 KB), see wiring
 
 
 class App:
     def __init__(self, config_path=CONFIG_PATH, wdt_ms=WDT_MS, boards_dirs=None, listeners=()):
+        # first: one block for forwarding's large buffers (wiring._forwarding frees
+        # it just before making them), while the heap is still in one piece; by
+        # then boot has scattered small objects over it (none on a short heap)
+        try:
+            self.reserve = bytearray(RESERVE_BYTES)
+        except MemoryError:
+            self.reserve = None
         self.listeners = list(listeners)  # fn(event dict): forwarders, LAN API, a console printer
         self.inbox = []          # readings from the link, consumed by the alarm task
         self._taking = None      # the reading the alarm task is judging (see _take_reading)

@@ -470,15 +470,16 @@ logs = []
 path = %r
 q = TightQueue()
 q.push((300, 1000300, 100, 0, 6, "live"))  # before: an empty queue is falsy ("queue or ...")
+survived = []
 up = NightscoutUploader({"url": "http://127.0.0.1:9", "secret": "0123456789abc", "lan": True},
-                        queue=q, store_path=path, log=logs.append)
+                        queue=q, store_path=path, log=logs.append, on_memory=lambda: survived.append(1))
 assert up.queue is q
 try:
     up._housekeeping()
     raised = None
 except MemoryError as e:
     raised = str(e)
-print(json.dumps({"raised": raised, "logs": logs, "dirty": up.queue.dirty,
+print(json.dumps({"raised": raised, "logs": logs, "dirty": up.queue.dirty, "survived": len(survived),
                   "file": path.split("/")[-1] in os.listdir(path.rsplit("/", 1)[0])}))
 """
 
@@ -549,3 +550,6 @@ def test_queue_save_out_of_memory_keeps_the_uploader_running(tmp_path):
     assert out["raised"] is None, out
     assert any("not saved" in line for line in out["logs"]), out
     assert out["dirty"] and not out["file"], out  # still due: the next round tries again
+    # ... and the app hears of it (memory pressure: shed the forwarders when it
+    # keeps happening; before, a day of upload MemoryErrors went uncounted)
+    assert out["survived"] == 1, out

@@ -18,6 +18,15 @@ def add_all(app):
     for name, fn in (("buttons", _buttons), ("power", _power), ("source", _source),
                      ("forwarding", _forwarding), ("setup", _setup)):
         _start(app, name, fn)
+    app.reserve = None   # not used by forwarding (off, or failed): the heap's again
+
+
+def _release_reserve(app):
+    """Free the block App reserved at boot and collect, so the large buffers
+    made next find it in one piece."""
+    if getattr(app, "reserve", None) is not None:
+        app.reserve = None
+        gc.collect()
 
 
 ESSENTIAL = ("buttons", "power", "source")  # parts retried even under memory pressure
@@ -317,6 +326,10 @@ def _forwarding(app):
         return
     from forward.wifi import WifiKeeper
     from forward.history import History
+    from forward.queue import UploadQueue
+    _release_reserve(app)
+    hist = History(288)     # the large buffers first, into the block just freed
+    queue = UploadQueue() if ns.get("url") else None
 
     def cond(kind, name, active):
         app.condition(kind, name, active)
@@ -329,7 +342,6 @@ def _forwarding(app):
     ts = TimeSync(None, wifi=keeper, log=_log)  # NTP; the Nightscout/leader Date header as fallback
     app.timesync = ts
     supervise(app, "time", ts.run, 3600)
-    hist = History(288)
     app.listeners.append(lambda ev: ev.get("event") == "reading" and hist.add(_as_reading(ev)))
     if ns.get("url"):
         from forward.nightscout import NightscoutUploader
@@ -337,8 +349,9 @@ def _forwarding(app):
                                  "token": ns.get("token") or None,
                                  "lan": bool(ns.get("allow_http")),
                                  "ca_file": ns.get("ca_file") or None}, on_condition=cond,
-                                wifi=keeper, store_path=NS_QUEUE_FILE, on_server_date=ts.offer_date,
-                                log=_log)
+                                wifi=keeper, queue=queue, store_path=NS_QUEUE_FILE,
+                                on_server_date=ts.offer_date, log=_log,
+                                on_memory=lambda: app.out_of_memory("nightscout"))
         app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
         app.before_reset.append(up.flush_to_flash)  # unsent readings survive a settings restart
         supervise(app, "nightscout", up.run, 600)
@@ -347,7 +360,7 @@ def _forwarding(app):
         pub = MqttPublisher({"host": mq["host"], "port": mq.get("port", 1883),
                              "user": mq.get("user") or None, "password": mq.get("password") or None,
                              "topic_prefix": mq.get("topic", "cgm")}, wifi=keeper, on_condition=cond,
-                            log=_log)
+                            log=_log, on_memory=lambda: app.out_of_memory("mqtt"))
         app.listeners.append(lambda ev: _mqtt_event(pub, app, ev))
         supervise(app, "mqtt", pub.run, 600)
     if lan.get("enabled"):

@@ -77,10 +77,12 @@ def _json(d):
 
 
 class MqttPublisher:
-    def __init__(self, cfg, wifi=None, on_condition=None, log=log_print, client_factory=None):
+    def __init__(self, cfg, wifi=None, on_condition=None, log=log_print, client_factory=None,
+                 on_memory=None):
         self.c = c = validate(cfg)
         self._wifi = wifi
         self._on_condition = on_condition
+        self._on_memory = on_memory  # fn(): a MemoryError survived here (the app counts them)
         self._log = log
         if client_factory is None:
             from umqtt.simple import MQTTClient as client_factory
@@ -248,6 +250,8 @@ class MqttPublisher:
             except Exception as e:
                 self._log("mqtt: connect to %s:%d failed: %s" % (self.c["host"], self.c["port"],
                                                                   type(e).__name__))
+                if isinstance(e, MemoryError) and self._on_memory is not None:
+                    self._on_memory()
                 if clock.ms() - fail_since > 3600 * 1000:
                     self._set_condition(True)
                 await asyncio.sleep(backoff)

@@ -89,13 +89,14 @@ def validate(cfg):
 
 class NightscoutUploader:
     def __init__(self, cfg, on_condition=None, wifi=None, queue=None, store_path=None,
-                 on_server_date=None, log=log_print):
+                 on_server_date=None, log=log_print, on_memory=None):
         c = validate(cfg)
         self._c = c
         self._ctx = http.tls_context(c["ca"]) if c["scheme"] == "https" else None
         c["ca"] = None
-        self.queue = queue or UploadQueue()
+        self.queue = queue if queue is not None else UploadQueue()  # (an empty queue is falsy)
         self._on_condition = on_condition
+        self._on_memory = on_memory  # fn(): a MemoryError survived here (the app counts them)
         self._wifi = wifi
         self._store = store_path
         self._on_date = on_server_date
@@ -287,6 +288,13 @@ class NightscoutUploader:
                 # after each restart and never upload again; the next round retries
                 gc.collect()
                 self._log("nightscout: queue not saved: %s %s" % (type(e).__name__, e))
+                self._survived(e)
+
+    def _survived(self, e):
+        """Out of memory and going on: tell the app, which sheds the forwarders
+        when that keeps happening (else it never learnt: a day of upload errors)."""
+        if isinstance(e, MemoryError) and self._on_memory is not None:
+            self._on_memory()
 
     def flush_to_flash(self):
         """Write the queue now (before a planned reset)."""
@@ -332,6 +340,7 @@ class NightscoutUploader:
                         ok = await self.ask_time()
                     except Exception as e:  # a bug here must not kill the task silently
                         self._log("nightscout: time request error %r" % e)
+                        self._survived(e)
                         ok = False
                     if not ok:
                         await asyncio.sleep(self._after(0))
@@ -348,5 +357,6 @@ class NightscoutUploader:
                 status = await self.post_once()
             except Exception as e:  # a bug here must not kill the task silently
                 self._log("nightscout: upload error %r" % e)
+                self._survived(e)
                 status = 0
             delay = self._after(status)
