@@ -8,10 +8,9 @@ upstream outage at night (the router answers Wi-Fi, its DNS forwarder does
 not answer) is a forwarding problem, already told by the low-priority
 forwarding alarm: it must not also sound the medium-priority device alarm
 because each forwarder's own lookups (Nightscout, NTP, MQTT) add up."""
-import json
-import os
 
-from conftest import ROOT, free_port, run_micropython
+from apprun import run_app
+from conftest import free_port
 
 PROG = r'''
 import sys, socket
@@ -72,21 +71,11 @@ asyncio.run(scenario())
 
 
 def run(tmp_path, cfg, dns_block_s=8, hours=2):
-    path = tmp_path / "config.json"
     base = {"transmitter_id": "8G1234", "board": "esp32-devkitc",
             "wifi": [{"ssid": "home", "password": "password123"}],
             "lan_api": {"enabled": True, "port": free_port()}}
     base.update(cfg)
-    path.write_text(json.dumps(base))
-    prog = "CFG, BOARDS, DNS_BLOCK_S, HOURS = %r, %r, %r, %r\n" % (
-        str(path), os.path.join(ROOT, "boards"), dns_block_s, hours) + PROG
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), heap="2M", timeout=120, check=False, env={
-        "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
-                                            os.path.join(ROOT, "firmware"),
-                                            os.path.join(ROOT, ".mpylib"))})
-    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-    assert line, r.stdout[-3000:] + r.stderr[-3000:]
-    return json.loads(line[0][7:])
+    return run_app(tmp_path, base, PROG, DNS_BLOCK_S=dns_block_s, HOURS=hours)
 
 
 def test_an_unanswered_dns_server_does_not_sound_the_device_alarm(tmp_path):

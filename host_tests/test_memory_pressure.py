@@ -5,10 +5,9 @@ board and clock: MemoryErrors that a part catches and retries (the link's
 session, an event listener) must end in the `device` alarm (reason memory),
 and the non-essential parts (Nightscout, MQTT, the LAN API) are paused so the
 alarm path keeps the heap, and come back once the errors stop."""
-import json
-import os
 
-from conftest import ROOT, free_port, run_micropython
+from apprun import run_app
+from conftest import free_port
 
 # every program's start: the real App with every forwarder configured, on the
 # virtual board and clock; its events in `events`
@@ -61,23 +60,13 @@ asyncio.run(scenario())
 
 
 def run(tmp_path, memory_events, prog=PROG):
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({
+    return run_app(tmp_path, {
         "transmitter_id": "8G1234", "board": "esp32-devkitc",
         "wifi": [{"ssid": "home", "password": "password123"}],
         "nightscout": {"url": "http://127.0.0.1:9/", "api_secret": "0123456789abcdef",
                        "allow_http": True},
         "mqtt": {"host": "127.0.0.1", "port": 9},
-        "lan_api": {"enabled": True, "port": free_port()}}))
-    prog = "CFG, BOARDS, MEMORY_EVENTS = %r, %r, %d\n" % (
-        str(cfg), os.path.join(ROOT, "boards"), memory_events) + prog
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), heap="2M", timeout=120, check=False, env={
-        "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
-                                            os.path.join(ROOT, "firmware"),
-                                            os.path.join(ROOT, ".mpylib"))})
-    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-    assert line, r.stdout[-3000:] + r.stderr[-3000:]
-    return json.loads(line[0][7:])
+        "lan_api": {"enabled": True, "port": free_port()}}, prog, MEMORY_EVENTS=memory_events)
 
 
 def test_memory_errors_a_part_survives_raise_device_and_pause_the_forwarders(tmp_path):

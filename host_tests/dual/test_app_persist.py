@@ -93,17 +93,22 @@ def test_the_time_away_during_a_reset_is_known_from_the_rtc_clock():
     assert d.away_s is None
 
 
-def test_a_record_from_the_previous_firmware_is_still_read():
-    """Version 2 (before the save time was kept): the alarm state survives the
-    update's restart, with the time away unknown."""
+def _old_record(fmt, fields, blob):
+    """An RTC record as an earlier firmware wrote it: b"CG", fields, blob, checksum."""
     import struct
-    blob = b"urgent_low sounding"
-    head = b"CG" + struct.pack("<BBIH", 2, 1, 864060, len(blob)) + blob
+    head = b"CG" + struct.pack(fmt, *fields) + blob
     s = 0
     for b in head:
         s = (s * 31 + b) & 0xFFFF
+    return head + struct.pack("<H", s)
+
+
+def test_a_record_from_the_previous_firmware_is_still_read():
+    """Version 2 (before the save time was kept): the alarm state survives the
+    update's restart, with the time away unknown."""
+    blob = b"urgent_low sounding"
     rtc = FakeRtc()
-    rtc.mem = head + struct.pack("<H", s)
+    rtc.mem = _old_record("<BBIH", (2, 1, 864060, len(blob)), blob)
     st = persist.RtcStore(rtc, FakeWall(5000))
     assert st.load() == blob and st.last_dex == 864060 and st.boots == 2
     assert st.away_s is None
@@ -128,13 +133,8 @@ def test_the_span_the_link_still_has_to_backfill_survives_a_reset():
 
 
 def test_a_version_3_record_is_still_read_without_a_hole():
-    import struct
     blob = b"urgent_low sounding"
-    head = b"CG" + struct.pack("<BBIHI", 3, 1, 864060, len(blob), 4990) + blob
-    s = 0
-    for b in head:
-        s = (s * 31 + b) & 0xFFFF
     rtc = FakeRtc()
-    rtc.mem = head + struct.pack("<H", s)
+    rtc.mem = _old_record("<BBIHI", (3, 1, 864060, len(blob), 4990), blob)
     st = persist.RtcStore(rtc, FakeWall(5000))
     assert st.load() == blob and st.last_dex == 864060 and st.away_s == 10 and st.hole is None
