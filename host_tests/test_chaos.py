@@ -267,8 +267,11 @@ def test_power_cut_silence_is_not_judged_but_the_box_must_sound_after_power_on()
     ev.append(sound(25 * MIN + 5, "high", "urgent_low"))
     ev.sort(key=lambda e: e["t_ms"])
     assert chaos.check_urgent_low(ev, 55, 15, 10, 60 * MIN) == []
-    # never again after the power-on: a violation
-    assert len(chaos.check_urgent_low(sorted(night + cut, key=lambda e: e["t_ms"]), 55, 15, 10, 60 * MIN)) == 1
+    # never again after the power-on, while the low goes on past the link's acquisition
+    # (POWER_ON_MS): a violation
+    longer = night + [reading(m * MIN, 50) for m in (35, 40, 45, 50)]
+    assert len(chaos.check_urgent_low(sorted(longer + cut, key=lambda e: e["t_ms"]), 55, 15, 10, 60 * MIN)) == 1
+    assert chaos.check_urgent_low(sorted(night + cut, key=lambda e: e["t_ms"]), 55, 15, 10, 60 * MIN) == []
     # stale: the box knows no reading after power-on, its data is as old as the boot
     stale = [reading(0, 120), reading(5 * MIN, 120), {"event": "power_cut", "t_ms": 6 * MIN, "off_s": 3600},
              {"event": "reset", "t_ms": 66 * MIN}, sound(86 * MIN, "medium", "no_data")]
@@ -400,3 +403,26 @@ def test_a_real_follower_world_sounds_when_the_leader_goes_away():
     # after the leader is back, the hour it held is refilled: every window but the newest
     assert len(reads) >= 15, reads
     assert chaos.check_world(w, events, console, error) == {}
+
+
+def test_a_snooze_that_quiets_the_board_is_a_choice_until_it_ends():
+    # seed 484: no_data snoozed while stale; the annunciator goes "off" (loudest() is None
+    # when every alarm is answered), not "snoozed": that quiet was a person's choice
+    ev = [reading(0, 120), sound(25 * MIN, "medium", "no_data"),
+          {"event": "alarm_snooze", "t_ms": 40 * MIN, "type": "no_data", "until_s": 55 * 60},
+          sound(40 * MIN, "off"), sound(55 * MIN, "medium", "no_data")]
+    assert chaos.check_stale(ev, 20, 70 * MIN) == []
+    # a snooze that never re-raised: silence from its end
+    v = chaos.check_stale(ev[:4], 20, 70 * MIN)
+    assert len(v) == 1 and v[0][0] == 55 * MIN, v
+    # quiet without a press is silence
+    assert len(chaos.check_stale([ev[0], ev[1], sound(40 * MIN, "off")], 20, 70 * MIN)) == 1
+
+
+def test_no_power_alarm_is_expected_from_a_broken_engine():
+    # seed 488: the battery ran low after the engine broke: its condition cannot reach it
+    adc = [[0, 38, 2050000], [7200, 38, 1700000]]
+    w = _world(board="m5stickc-plus2", config={"board": "m5stickc-plus2"}, inject={"adc_at_s": adc})
+    assert len([v for v in chaos.check_promises(w, [], 300 * MIN, []) if "battery" in v[1]]) == 1
+    w["inject"]["break_engine_at_s"] = 3600
+    assert [v for v in chaos.check_promises(w, [], 300 * MIN, []) if "battery" in v[1]] == []
