@@ -54,6 +54,12 @@ checked (check_world):
    spans) is delivered once a later live reading taken within 3 h - 20 min of it
    arrived (an hour before the end at the latest): that session's backfill, or a
    later one's retry, reaches it (README: gaps up to 3 h).
+ 8 follower (round 3: draw_follower, its own stream; the box follows simboot's leader
+   stand-in, which serves the same trace through the real LAN API): an urgent low in the
+   leader's readings sounds high as invariant 1 demands, counted from the reading's window
+   + poll_s + a request's timeout (the latest a poll brings it), not from its arrival.
+ 9 leader silent or unreachable (off the network, the router off): `link` (leader_silent)
+   or `no_data` active by silent_min + poll_s + a request's timeout + REACT_MS.
  A power cut: nothing can sound while the board is off; after power-on it knows no
  reading (its data is as old as the boot) and must sound an urgent low within
  POWER_ON_MS + REACT_MS; nothing is restored, so nothing must sound again.
