@@ -269,6 +269,9 @@ def test_lan_api_routes_and_bad_requests():
     assert dates == [t0 + k * 300000 for k in range(10, 2, -1)], dates  # ($gt 600 s, $lte 3000 s]
     assert out["entries_enc"] == [200, [t0 + 8700000]]
     assert out["entries_default"] == 10
+    # chaos seed 476: a follower an hour behind took each reading an hour late and
+    # judged it fresh; with the leader's Date it re-dates them (forward/follower.py)
+    assert len(out["date_skew_s"]) == 1 and abs(out["date_skew_s"][0]) <= 1, out["date_skew_s"]
     s = out["status"]
     assert s["settings"]["units"] == "mg/dl" and s["settings"]["thresholds"]["bgLow"] == 55
     assert s["serverTimeEpoch"] == t0

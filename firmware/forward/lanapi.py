@@ -24,7 +24,7 @@ import clock
 from microdot import Request
 from app.webserver import BadRequest, BoundedServer, client_ip
 from forward import ConfigError, need, log_print
-from forward.entries import direction, iso_utc, TREND_CODES
+from forward.entries import direction, http_date, iso_utc, TREND_CODES
 
 _LINE_MAX = 512
 _MMOL = 18.0182
@@ -158,7 +158,13 @@ class LanApi:
         yield "]"
 
     def _json_stream(self, gen):
-        return gen, 200, {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json"}
+        if clock.wall_valid():
+            # a follower box whose clock is off re-dates the readings by it
+            # (forward/follower.py): without it, one an hour behind took them
+            # an hour late and still judged them fresh
+            headers["Date"] = http_date(clock.unix())
+        return gen, 200, headers
 
     def _sgv(self, req):
         count = _int_arg(req.args, "count", 24, 1, 1000)

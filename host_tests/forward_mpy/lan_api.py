@@ -82,6 +82,12 @@ async def main():
                          % ((T0 + 8700) * 1000), good)
     out["entries_enc"] = [st, [e["date"] for e in body]]
     out["entries_default"] = len((await get("/api/v1/entries.json", good))[1])
+    # the box's clock goes with its readings (Date), so a follower can re-date them
+    raw = await req(("GET /api/v1/entries.json?count=1 HTTP/1.1\r\nHost: box\r\n%s\r\n" % good).encode())
+    date = [ln[6:].decode() for ln in raw.partition(b"\r\n\r\n")[0].split(b"\r\n")
+            if ln.lower().startswith(b"date: ")]
+    from forward.timesync import parse_http_date
+    out["date_skew_s"] = [parse_http_date(d) - clock.unix() for d in date]
     out["status"] = (await get("/api/v1/status.json", good))[1]
     out["pebble"] = (await get("/pebble?units=mmol", good))[1]
     out["xdrip_status"] = (await get("/status.json", good))[1]
