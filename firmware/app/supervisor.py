@@ -183,7 +183,8 @@ class Supervisor:
     def _late(self, late_ms):
         """The loop came back late_ms after its round was due."""
         now = clock.ms()
-        self.blocks = [b for b in self.blocks if now - b < self.window_ms]
+        if self.blocks:   # (no new list each round while all is well)
+            self.blocks = [b for b in self.blocks if now - b < self.window_ms]
         if late_ms >= BLOCKED_MS:
             self.blocks.append(now)
             log.error("event loop blocked for %d ms (%d in %d min)", late_ms, len(self.blocks),

@@ -46,17 +46,6 @@ def iso_utc(unix_s):
     return "%04d-%02d-%02dT%02d:%02d:%02d.000Z" % civil(unix_s)
 
 
-_DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")   # 1 Jan 1970 was a Thursday
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def http_date(unix_s):
-    """RFC 7231 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), as a Date header."""
-    y, m, d, hh, mm, ss = civil(unix_s)
-    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (_DAYS[int(unix_s) // 86400 % 7], d, _MONTHS[m - 1],
-                                                   y, hh, mm, ss)
-
-
 def sgv_entry(dex_s, unix_s, sgv, trend, device):
     """One Nightscout v1 `sgv` entry. `date` and `dateString`/`sysTime` come from
     the same instant (the reading's own time), so the server's upsert key

@@ -16,7 +16,8 @@ import asyncio
 
 from forward import need, log_print, names
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")   # 1 Jan 1970 was a Thursday
 _MIN_VALID = 1704067200  # 2024-01-01: an earlier answer is wrong
 SLOW_MS = 2000
 MAX_RETRY_S = 3600
@@ -28,7 +29,7 @@ def parse_http_date(s):
         p = s.strip().split()
         if len(p) != 6 or p[5] != "GMT":
             return None
-        d, mon, y = int(p[1]), _MONTHS.index(p[2].lower()) + 1, int(p[3])
+        d, mon, y = int(p[1]), _MONTHS.index(p[2][:1].upper() + p[2][1:].lower()) + 1, int(p[3])
         hh, mm, ss = [int(x) for x in p[4].split(":")]
     except (ValueError, IndexError, AttributeError):
         return None
@@ -40,6 +41,14 @@ def parse_http_date(s):
     doy = (153 * (mon + (-3 if mon > 2 else 9)) + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
     return (era * 146097 + doe - 719468) * 86400 + hh * 3600 + mm * 60 + ss
+
+
+def http_date(unix_s):
+    """The same format from Unix seconds, as a Date header."""
+    from forward.entries import civil
+    y, m, d, hh, mm, ss = civil(unix_s)
+    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (_DAYS[int(unix_s) // 86400 % 7], d, _MONTHS[m - 1],
+                                                   y, hh, mm, ss)
 
 
 class TimeSync:

@@ -145,7 +145,7 @@ def test_history_ring_and_query():
 
 
 def test_http_date():
-    from forward.entries import http_date
+    from forward.timesync import http_date
     assert http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT"
     assert http_date(1709210096) == "Thu, 29 Feb 2024 12:34:56 GMT"
     for t in (0, 951782400, 1700000000, 4102444799):
