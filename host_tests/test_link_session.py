@@ -62,6 +62,22 @@ def test_one_day_with_missed_windows_and_cut_sessions():
     assert s["capture_rate"] >= 0.999, s
 
 
+def test_a_slow_advertiser_is_found_without_knowing_when_it_wakes():
+    # after a power cut the box does not know the transmitter's phase and must
+    # find it by scanning blind; no source gives a real G6's advertising
+    # interval, so assume a slow one (1 s, 6 s awake) and a wake at any phase:
+    # found at its first wake-up, or at worst the next (at 2 % duty: 10-35 min)
+    waits = []
+    for seed, first_s in ((1, 102), (2, 199), (3, 296), (4, 93), (5, 190), (6, 287)):
+        s = sim("--adv-interval-ms", "1000", "--first-window-s", str(first_s),
+                "--seed", str(seed), minutes=20, tag="slowadv")
+        clean(s)
+        assert s["first_reading_s"] is not None, s
+        waits.append(s["first_reading_s"] - first_s)
+    assert max(waits) < 320, waits
+    assert sorted(waits)[len(waits) // 2] < 30, waits
+
+
 @pytest.mark.parametrize("fault", ["miss", "cut", "crc", "garbage", "truncate", "slow", "firefly"])
 def test_transient_faults_recover(fault):
     s = sim("--script", "0:%s;16:" % fault, minutes=40)

@@ -3,10 +3,14 @@
 #   micropython tools/link_sim.py [--trace F] [--faults SPEC] [--minutes N]
 #       [--seed S] [--tx ID] [--link-id ID] [--slot 1|2] [--bond FILE]
 #       [--script "MIN:SPEC;MIN:SPEC"] [--restart MIN] [--events] [--refuse "N,N"]
+#       [--adv-interval-ms MS] [--first-window-s S]
 # --script changes the transmitter's faults at the given minutes (recovery
 # tests); --restart starts a fresh Link (and radio stack) at that minute, as a
 # reboot would, keeping the bond file. --refuse makes the N-th hand-overs
 # (counting from 1) fail with a MemoryError, as the alarm path's inbox may.
+# --adv-interval-ms sets how often the transmitter advertises while awake (no
+# source gives a real G6's figure; 100 ms by default) and --first-window-s when
+# it first wakes: with both, first_reading_s shows how long acquiring takes.
 import sys
 sys.path[:0] = ["tools/host", "tools"]
 import vtime
@@ -18,7 +22,7 @@ import vtx
 ARGS = {"trace": "../shared/traces/adult_001.csv", "faults": "", "minutes": "60", "seed": "1",
         "tx": "8G1234", "link-id": None, "slot": "1", "bond": "/tmp/link_sim_bond.json",
         "script": "", "restart": None, "events": None, "jitter": "2000", "keep-bond": None, "mark": None,
-        "refuse": ""}
+        "refuse": "", "adv-interval-ms": "100", "first-window-s": "60"}
 FLAGS = ("events", "keep-bond")
 a = sys.argv[1:]
 while a:
@@ -34,14 +38,18 @@ if not ARGS["keep-bond"]:
         pass
 
 U0 = 1700000000
+import vtx.peripheral
+vtx.peripheral.ADV_INTERVAL_US = int(ARGS["adv-interval-ms"]) * 1000
 tx_dev = vtx.start(ARGS["trace"], transmitter_id=ARGS["tx"], faults=ARGS["faults"],
-                   seed=int(ARGS["seed"]), jitter_ms=int(ARGS["jitter"]))
+                   seed=int(ARGS["seed"]), jitter_ms=int(ARGS["jitter"]),
+                   first_window_s=int(ARGS["first-window-s"]))
 tx = tx_dev.tx
 
 import clock
 from link import Link
 
 readings = []
+first_reading_s = []
 events = []
 session_ms = []
 
@@ -59,6 +67,8 @@ def on_reading(r):
     if handovers[0] in REFUSE:
         raise MemoryError("refused hand-over %d" % handovers[0])
     readings.append(r)
+    if not first_reading_s:
+        first_reading_s.append(vtime.monotonic_us() // 1000000)
     if MARK_S is not None and vtime.monotonic_us() < MARK_S * 1000000:
         before_mark[0] += 1
 
@@ -159,7 +169,8 @@ summary = {
     "max_session_ms": session_ms[-1] if session_ms else None,
     "scan_ms": sum(l.scan_ms for l in links), "sim_ms": end_us // 1000,
     "scan_duty": sum(l.scan_ms for l in links) / (end_us / 1000),
-    "readings_before_mark": before_mark[0], "bond_file": _bond_len(),
+    "readings_before_mark": before_mark[0],
+    "first_reading_s": first_reading_s[0] if first_reading_s else None, "bond_file": _bond_len(),
     "what": {}, "missing_windows": missing[:20], "tx_log": len(tx.log), "status": lk.status(),
     "missed_by_tx": sum(1 for x in tx.log if x[1] == "missed"), "damaged_by_tx": tx.damaged,
 }

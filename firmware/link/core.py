@@ -36,8 +36,13 @@ DEFAULTS = {
     "scan_tail_ms": 20000,      # ... to this long after it
     "scan_interval_us": 60000,  # around a wake-up: scan hard (window/interval = 50 %)
     "scan_window_us": 30000,
-    "acquire_interval_us": 1280000,  # phase unknown: low duty (about 2 %)
-    "acquire_window_us": 30000,
+    # Phase unknown (first boot, power cut, an hour unseen): 25 %. No source gives
+    # a real transmitter's advertising interval; at 2 % (30/1280 ms) a 500-ms
+    # advertiser was found after up to 30 min, at 25 % a 1-s one within a wake-up
+    # (tools/link_sim.py --adv-interval-ms). Espressif's Wi-Fi coexistence advice:
+    # a scan interval of at most ~160 ms (research/peers.md).
+    "acquire_interval_us": 160000,
+    "acquire_window_us": 40000,
     "acquire_chunk_ms": 60000,
     "resync_windows": 12,       # this many windows missed in a row: acquire again
     "no_tx_windows": 3,         # event no_transmitter after this many windows unseen
