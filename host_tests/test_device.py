@@ -295,6 +295,13 @@ def test_held_at_power_on_then_released_is_a_factory_reset(tmp_path):
     assert not [e for e in after if e["event"] == "reading"]
     console = (flash / "sim-console.log").read_text()
     assert "factory reset" in console
+    # RTC memory is forgotten too: the box boots as for the first time (the
+    # control run's second boot is boot 2: RTC memory did survive its reset)
+    boots = [l.split(" boot ")[1].split()[0] for l in console.splitlines() if " boot " in l]
+    assert boots[-1] == "1", boots
+    control_boots = [l.split(" boot ")[1].split()[0]
+                     for l in (control / "sim-console.log").read_text().splitlines() if " boot " in l]
+    assert control_boots[-1] == "2", control_boots
 
 
 def test_a_button_stuck_at_power_on_wipes_nothing_and_the_urgent_low_still_sounds(tmp_path):

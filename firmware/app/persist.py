@@ -72,6 +72,13 @@ class RtcStore:
         self.hole = None
         self._write()
 
+    def forget_all(self):
+        """Factory reset: the next boot starts as the first (no alarm state,
+        no snooze, no transmitter clock, no reset count)."""
+        self.boots, self.last_dex, self.blob, self.saved_s, self.hole = _EMPTY
+        self.rtc.memory(b"")
+        self._written = None
+
     def healthy(self):
         """Called after a stretch of good uptime: the reset loop is over."""
         if self.boots != 1:

@@ -135,9 +135,10 @@ def _buttons(app):
 
 
 # A factory reset forgets the configuration (the box comes back with defaults:
-# not configured, its setup access point open), the transmitter bond and the
-# unsent Nightscout readings; it keeps setup_key.bin, whose access point
-# password is printed on the device label.
+# not configured, its setup access point open), the transmitter bond, the
+# unsent Nightscout readings and what RTC memory keeps across a reset (alarm
+# state, snoozes, the transmitter's clock); it keeps setup_key.bin, whose access
+# point password is printed on the device label.
 BOND_FILE = "ble_secrets.json"
 NS_QUEUE_FILE = "nsqueue.bin"
 
@@ -170,6 +171,7 @@ def _factory_reset(app):
         left = _wipe(_factory_files(app))
         if left:
             log.error("factory reset: cannot remove %s", ", ".join(left))
+        app.rtc.forget_all()  # after the last save: nothing runs between this and the reset
     app.before_reset.append(wipe_again)
     _restart_soon(app, "factory reset: restarting with the defaults")
 

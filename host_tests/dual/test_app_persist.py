@@ -138,3 +138,18 @@ def test_a_version_3_record_is_still_read_without_a_hole():
     rtc.mem = _old_record("<BBIHI", (3, 1, 864060, len(blob), 4990), blob)
     st = persist.RtcStore(rtc, FakeWall(5000))
     assert st.load() == blob and st.last_dex == 864060 and st.away_s == 10 and st.hole is None
+
+
+def test_a_factory_reset_forgets_everything_rtc_memory_keeps():
+    rtc = FakeRtc()
+    a = persist.RtcStore(rtc, FakeWall(5000))
+    a.load()
+    a.hole = (864000, 864299)
+    a.save(b"urgent_low snoozed", 864600)
+    b = persist.RtcStore(rtc, FakeWall(5010))  # a reset: boot 2
+    b.load()
+    b.forget_all()
+    assert b.blob == b"" and b.last_dex == 0 and b.hole is None
+    c = persist.RtcStore(rtc, FakeWall(5020))  # the restart after the factory reset
+    assert c.load() == b""
+    assert c.boots == 1 and c.last_dex == 0 and c.hole is None and c.away_s is None
