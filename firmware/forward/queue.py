@@ -17,13 +17,15 @@
 #   (Flash wear: a 7.2 KB image every 5 min of an outage is ~2 MB a day, well
 #   within LittleFS's wear levelling.)
 import struct
+from binascii import crc32
 
 try:
     from micropython import const
 except ImportError:
     const = lambda x: x  # noqa: E731
 
-_MAGIC = b"NSQ1"
+_MAGIC = b"NSQ2"      # + entry count, CRC-32 of the records, the records
+_MAGIC_V1 = b"NSQ1"   # the first firmware's: + entry count, the records (no CRC)
 _REC = "<IIHh"
 _REC_SIZE = const(12)
 _NO_TREND = const(-32768)
@@ -158,10 +160,13 @@ class UploadQueue:
 
     # --- persistence (image and policy; the file write is the caller's) ---
     def image(self):
-        """The saved form as parts to write one after the other: an 8-byte header
+        """The saved form as parts to write one after the other: a 12-byte header
         and a view of the records, so a save copies nothing (a full queue is ~7 KB:
-        on a fragmented heap a free block that size may not be found all night)."""
-        return (_MAGIC + struct.pack("<I", self._n), memoryview(self._buf)[:self._n * _REC_SIZE])
+        on a fragmented heap a free block that size may not be found all night).
+        The header's CRC-32 lets a damaged file of the right length be refused:
+        its readings would reach Nightscout with wrong values or times."""
+        records = memoryview(self._buf)[:self._n * _REC_SIZE]
+        return (_MAGIC + struct.pack("<II", self._n, crc32(records)), records)
 
     def dumps(self):
         """The image as one bytes object (what restore() reads)."""
@@ -174,21 +179,34 @@ class UploadQueue:
         self.load(io.BytesIO(data), len(data))
 
     def load(self, f, size):
-        """Merge the image in the open file f of `size` bytes (after a restart),
-        a record at a time: no copy of a full queue (~7 KB) is made. Raises
-        QueueError if corrupt, before anything is merged."""
-        head = f.read(8)
-        if size < 8 or len(head) < 8 or head[0:4] != _MAGIC:
+        """Merge the image in the open (seekable) file f of `size` bytes (after a
+        restart), a record at a time: no copy of a full queue (~7 KB) is made.
+        Raises QueueError if corrupt, before anything is merged: the records
+        are read twice, once for the CRC and once to merge them."""
+        head = f.read(12)
+        if len(head) >= 8 and head[0:4] == _MAGIC_V1:
+            head_size, want_crc = 8, None
+        elif len(head) == 12 and head[0:4] == _MAGIC:
+            head_size, want_crc = 12, struct.unpack_from("<I", head, 8)[0]
+        else:
             raise QueueError("not an upload-queue image (bad magic)")
         n = struct.unpack_from("<I", head, 4)[0]
-        if size != 8 + _REC_SIZE * n:
+        if size != head_size + _REC_SIZE * n:
             raise QueueError("upload-queue image truncated: %d entries, %d bytes" % (n, size))
         rec = bytearray(_REC_SIZE)
-        for _ in range(n):
-            if f.readinto(rec) != _REC_SIZE:
-                raise QueueError("upload-queue image shorter than its %d entries" % n)
-            dex_s, unix_s, sgv, trend = struct.unpack_from(_REC, rec, 0)
-            self.push((dex_s, unix_s, sgv, None if trend == _NO_TREND else trend))
+        for merge in (False, True):
+            f.seek(head_size)
+            crc = 0
+            for _ in range(n):
+                if f.readinto(rec) != _REC_SIZE:
+                    raise QueueError("upload-queue image shorter than its %d entries" % n)
+                if merge:
+                    dex_s, unix_s, sgv, trend = struct.unpack_from(_REC, rec, 0)
+                    self.push((dex_s, unix_s, sgv, None if trend == _NO_TREND else trend))
+                else:
+                    crc = crc32(rec, crc)
+            if not merge and want_crc is not None and crc != want_crc:
+                raise QueueError("upload-queue image damaged (CRC mismatch)")
         self.dirty = False
         self._saved_empty = not self._n
 

@@ -50,6 +50,31 @@ def test_queue_image_round_trip_and_save_policy():
             pass
 
 
+def test_a_damaged_queue_image_of_the_right_length_is_refused_and_nothing_merged():
+    q = UploadQueue()
+    q.push(r(300, 1000300))
+    q.push(r(600, 1000600, trend=-35))
+    img = bytearray(q.dumps())
+    img[-7] ^= 0x40                     # the last reading's glucose, one bit of flash gone
+    q2 = UploadQueue()
+    q2.push(r(900, 1000900))
+    before = q2.entries()
+    try:
+        q2.restore(bytes(img))
+        assert False, "accepted a damaged image"
+    except QueueError as e:
+        assert "CRC" in str(e), e
+    assert q2.entries() == before      # nothing of the damaged file merged
+
+
+def test_the_first_firmwares_queue_file_is_still_read():
+    import struct
+    rec = struct.pack("<IIHh", 300, 1000300, 123, -32768) + struct.pack("<IIHh", 600, 1000600, 118, -12)
+    q = UploadQueue()
+    q.restore(b"NSQ1" + struct.pack("<I", 2) + rec)
+    assert q.entries() == [(300, 1000300, 123, None), (600, 1000600, 118, -12)]
+
+
 class _ListQueue:
     """The queue's rules written plainly over a list (the reference model)."""
 
