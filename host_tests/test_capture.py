@@ -32,9 +32,13 @@ BACKFILL_TX = vector("GlucoseBackfillTx", "50050200b7ff")
 BACKFILL_RX = vector("GlucoseBackfillRx", "51000100b7ff")
 
 # --- an independent btsnoop writer -----------------------------------------
-# Timestamps: microseconds since 0000-01-01 (proleptic Gregorian; year 0 is a
-# leap year, 366 days before 0001-01-01).
-EPOCH_US = ((datetime.date(1970, 1, 1).toordinal() - 1 + 366) * 86400) * 10 ** 6
+# Timestamps: microseconds since "0 AD". Every real writer and reader (Android's
+# kBtSnoopEpochDelta, Wireshark's KUnixTimeBase) puts 1970-01-01 at
+# 0x00dcddb30f2f8000 us: 719540 days, 12 more than a proleptic Gregorian year 0
+# (this writer used that, 12 days off real files, until the pcap/btsnooz
+# tests compared wall times across formats).
+EPOCH_US = 719540 * 86400 * 10 ** 6
+assert EPOCH_US == (datetime.date(1970, 1, 1).toordinal() - 1 + 366 + 12) * 86400 * 10 ** 6
 START_UNIX = 1700000000
 CONN = 0x0040
 PEER = bytes.fromhex("a5b4c3d2e1f0")       # F0:E1:D2:C3:B4:A5, little-endian on the wire
@@ -434,3 +438,308 @@ def test_a_reused_connection_handle_is_not_the_previous_device():
     # no discovery for the new device: its handle's role is inferred, not the old map's
     assert lines[-1]["hex"] == "305336" and lines[-1].get("role_inferred"), lines[-1]
     assert "66:55:44:33:22:11 handle 0x0013" in s["roles_inferred"], s["roles_inferred"]
+
+
+# --- the formats people have: pcap, pcapng (scapy writes them), btsnooz, zip --------------
+# The same session as the btsnoop tests, written by scapy's PcapWriter /
+# PcapNgWriter (its own HCI_PHDR_Hdr / HCI_Hdr layers) or, for btsnooz, packed
+# here from the layout in AOSP system/bt/btif/src/btif_debug_btsnoop.cc.
+import base64      # noqa: E402
+import zipfile     # noqa: E402
+import zlib        # noqa: E402
+
+SAME_SUMMARY = ("messages", "opcodes", "readings", "auth", "backfill", "backfill_records", "roles",
+                "roles_inferred", "decode_errors", "crc_failures", "connections", "l2cap_errors")
+
+
+def scapy_frames(c, with_direction=True, direction_flags=False, iface=None):
+    """c's packets as scapy packets: HCI_PHDR_Hdr (201) or bare HCI_Hdr (187)."""
+    from scapy.layers.bluetooth import HCI_Hdr, HCI_PHDR_Hdr
+    out = []
+    for t, received, pkt in c.records:
+        p = HCI_PHDR_Hdr(direction=1 if received else 0) / HCI_Hdr(pkt) if with_direction \
+            else HCI_Hdr(pkt)
+        p.time = START_UNIX + t
+        if direction_flags:
+            p.direction = 1 if received else 2             # epb_flags: inbound / outbound
+        if iface:
+            p.sniffed_on = iface
+        out.append(p)
+    return out
+
+
+def write_pcap(path, frames, **kw):
+    from scapy.utils import PcapWriter
+    w = PcapWriter(str(path), **kw)
+    for f in frames:
+        w.write(f)
+    w.close()
+    return path.read_bytes()
+
+
+def write_pcapng(path, frames):
+    from scapy.utils import PcapNgWriter
+    w = PcapNgWriter(str(path))
+    for f in frames:
+        w.write(f)
+    w.close()
+    return path.read_bytes()
+
+
+def expect_same_as_btsnoop(c, data):
+    want_lines, want = decode(c.btsnoop())
+    lines, s = decode(data)
+    assert lines == want_lines
+    for k in SAME_SUMMARY:
+        assert s[k] == want[k], k
+    assert s["readings"] and s["auth"]["result"] == "ok" and s["backfill"][0]["valid"]
+    return s
+
+
+def test_pcap_with_direction_header_reads_as_the_btsnoop_file(tmp_path):
+    c = session()
+    s = expect_same_as_btsnoop(c, write_pcap(tmp_path / "s.pcap", scapy_frames(c)))
+    assert s["format"] == "pcap" and s["linktype"] == 201 and s["byte_order"] == "little"
+    assert s["start_unix"] == START_UNIX + c.records[0][0]          # wall time, as written
+    assert "direction_inferred" not in s
+
+
+def test_big_endian_nanosecond_pcap(tmp_path):
+    c = session()
+    data = write_pcap(tmp_path / "be.pcap", scapy_frames(c), endianness=">", nano=True)
+    assert data[:4] == bytes.fromhex("a1b23c4d")            # big-endian, nanosecond magic
+    s = expect_same_as_btsnoop(c, data)
+    assert s["byte_order"] == "big" and s["timestamps"] == "nanoseconds"
+
+
+def test_pcapng_as_wireshark_saves_it(tmp_path):
+    c = session()
+    s = expect_same_as_btsnoop(c, write_pcapng(tmp_path / "s.pcapng", scapy_frames(c)))
+    assert s["format"] == "pcapng"
+    assert [(i["linktype"], i["read"]) for i in s["interfaces"]] == [(201, True)]
+
+
+def test_pcapng_with_two_interfaces_reads_only_the_bluetooth_one(tmp_path):
+    from scapy.layers.l2 import Ether
+    from scapy.layers.inet import IP, UDP
+    c = session()
+    frames = []
+    for i, f in enumerate(scapy_frames(c, iface="bluetooth0")):
+        if i % 10 == 0:              # Wi-Fi traffic in between, on interface 0
+            e = Ether() / IP(dst="192.0.2.1") / UDP(dport=53) / (b"\x1b\x13\x00" + bytes(20))
+            e.time = f.time
+            frames.append(e)
+        frames.append(f)
+    s = expect_same_as_btsnoop(c, write_pcapng(tmp_path / "two.pcapng", frames))
+    got = [(i["id"], i["linktype"], i["name"], i["read"], i["packets"]) for i in s["interfaces"]]
+    assert got == [(0, 1, None, False, 5), (1, 201, "bluetooth0", True, len(c.records))]
+
+
+def test_h4_without_direction_is_inferred_and_said(tmp_path):
+    """Link type 187 has no direction: the tool infers it (HCI type, ATT
+    opcode, PB flag, continuation) and says so; the result is the btsnoop one."""
+    c = session()
+    data = write_pcap(tmp_path / "h4.pcap", scapy_frames(c, with_direction=False))
+    s = expect_same_as_btsnoop(c, data)
+    assert s["linktype"] == 187
+    counts = s["direction_inferred"]
+    assert counts.get("unknown", 0) == 0 and counts.get("att_opcode_against_pb_flag", 0) == 0
+    assert counts["hci_event"] == 2 and counts["acl_continuation"] >= 3, counts
+    assert "inferred" in s["direction_note"]
+    # pcapng's epb_flags, when the writer sets them, give the direction instead.
+    data = write_pcapng(tmp_path / "h4.pcapng",
+                        scapy_frames(c, with_direction=False, direction_flags=True))
+    s = expect_same_as_btsnoop(c, data)
+    assert "direction_inferred" not in s
+
+
+def btsnooz_section(c, version=2, keep_acl=None, stated_version=None):
+    """A bug report's BTSNOOP_LOG_SUMMARY for c's packets. keep_acl=n: ACL
+    data cut to n bytes, as Android does (14) outside L2CAP signalling;
+    stated_version: the version byte the preamble claims."""
+    types = {(False, 0x01): 0x20, (True, 0x04): 0x10, (False, 0x02): 0x21, (True, 0x02): 0x11}
+    body, prev_us = b"", None
+    for t, received, pkt in c.records:
+        t_us = (START_UNIX * 10 ** 6) + int(round(t * 10 ** 6))
+        data = pkt[1:]
+        if keep_acl is not None and pkt[0] == 0x02 and struct.unpack_from("<H", data, 6)[0] != 1:
+            data = data[:keep_acl]
+        delta = t_us - prev_us if prev_us else 0
+        prev_us = t_us
+        if version == 2:
+            head = struct.pack("<HHIB", len(data) + 1, len(pkt), delta, types[(received, pkt[0])])
+        else:
+            head = struct.pack("<HIB", len(data) + 1, delta, types[(received, pkt[0])])
+        body += head + data
+    preamble = bytes((stated_version or version,)) + struct.pack("<Q", prev_us)
+    blob = base64.b64encode(preamble + zlib.compress(body))
+    lines = [blob[i:i + 128].decode() for i in range(0, len(blob), 128)]
+    return ("--- BEGIN:BTSNOOP_LOG_SUMMARY (%d bytes in) ---\n" % len(body) + "\n".join(lines) +
+            "\n--- END:BTSNOOP_LOG_SUMMARY ---\n")
+
+
+def bugreport_text(section):
+    return ("========================================================\n"
+            "== dumpstate: 2026-11-29 03:00:00\n"
+            "DUMP OF SERVICE bluetooth_manager:\nBluetooth Status\n  enabled: true\n"
+            + section + "\nDUMP OF SERVICE wifi:\n  Wi-Fi is enabled\n").encode()
+
+
+def test_btsnooz_v1_and_v2_in_a_bug_report_read_as_the_btsnoop_file():
+    c = session()
+    for version in (1, 2):
+        s = expect_same_as_btsnoop(c, bugreport_text(btsnooz_section(c, version)))
+        assert s["format"] == "btsnooz" and s["btsnooz_version"] == version
+        assert "btsnooz_note" not in s
+
+
+def test_btsnooz_as_android_cuts_it_reports_the_cut_messages():
+    """Android keeps 14 bytes of ACL data per packet in the summary: each
+    longer Dexcom message is reported as cut, none is decoded from a part."""
+    c = session()
+    lines, s = decode(bugreport_text(btsnooz_section(c, keep_acl=14)))
+    full, _s = decode(c.btsnoop())
+    assert s["readings"] == [] and "14 bytes" in s["btsnooz_note"]
+    # Every message is there, in order; those of more than 3 bytes are cut and
+    # said so (also on the backfill handle, whose role the cut frames hide).
+    assert [(x["dir"], x["handle"]) for x in lines] == [(x["dir"], x["handle"]) for x in full]
+    for x, whole in zip(lines, full):
+        assert whole["hex"].startswith(x["hex"]), (x, whole)
+        if len(whole["hex"]) > 6:
+            assert x["truncated"] and "cut" in x["error"] and len(x["hex"]) <= 24, x
+        else:
+            assert x["name"] == whole["name"] and "error" not in x, x
+    assert s["other_att_values"] == {} and len(s["decode_errors"]) > 10
+
+
+def test_bug_report_zip(tmp_path):
+    c = session()
+    report = tmp_path / "bugreport.zip"
+    with zipfile.ZipFile(report, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("version.txt", "2.0")
+        z.writestr("FS/proc/cpuinfo", "processor : 0\n")
+        z.writestr("bugreport-panther-2026-11-29.txt", bugreport_text(btsnooz_section(c)))
+    s = expect_same_as_btsnoop(c, report.read_bytes())
+    assert s["format"] == "btsnooz" and s["zip_member"] == "bugreport-panther-2026-11-29.txt"
+    # With the full snoop log in it too, that one is read and the other named.
+    with zipfile.ZipFile(report, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("FS/data/misc/bluetooth/logs/btsnoop_hci.log", c.btsnoop())
+    r = run_tool("--id", TX_ID, str(report))
+    assert r.returncode == 0, r.stdout + r.stderr
+    s = json.loads(r.stdout.splitlines()[-1])["summary"]
+    assert s["format"] == "btsnoop" and s["zip_member"].endswith("logs/btsnoop_hci.log")
+    assert s["zip_other_candidates"] == ["bugreport-panther-2026-11-29.txt"]
+    assert s["auth"]["result"] == "ok" and len(s["readings"]) == len(GLUCOSE)
+
+
+def test_unreadable_captures_of_the_new_formats_exit_1_with_the_reason(tmp_path):
+    from scapy.layers.l2 import Ether
+    c = session()
+    pcapng = write_pcapng(tmp_path / "w.pcapng", scapy_frames(c))
+    ether = Ether() / (b"\x00" * 20)
+    ether.time = START_UNIX
+    cases = {
+        "ether.pcap": (write_pcap(tmp_path / "e.pcap", [ether]), "pcap: unsupported link type 1"),
+        "ether.pcapng": (write_pcapng(tmp_path / "e.pcapng", [ether]),
+                         "pcapng: no Bluetooth HCI interface (link types 1"),
+        "cut.pcapng": (pcapng[:-10], "pcapng: truncated block"),
+        "magic.pcapng": (pcapng[:8] + b"\x11\x22\x33\x44" + pcapng[12:], "byte-order magic"),
+        "cut.pcap": (write_pcap(tmp_path / "p.pcap", scapy_frames(c))[:-3],
+                     "pcap: truncated record %d" % len(c.records)),
+        "noend.txt": (bugreport_text(btsnooz_section(c)).split(b"--- END")[0],
+                      "btsnooz: the BTSNOOP_LOG_SUMMARY section has no END line"),
+        "v9.txt": (bugreport_text(btsnooz_section(c, stated_version=9)),
+                   "btsnooz: unsupported version 9"),
+        "empty.zip": (b"PK\x05\x06" + bytes(18), "zip: no Bluetooth capture in it"),
+    }
+    for name, (data, why) in cases.items():
+        if name in ("ether.pcap", "cut.pcapng"):      # the command: exit 1, one JSON line
+            p = tmp_path / name
+            p.write_bytes(data)
+            r = run_tool(str(p))
+            assert r.returncode == 1, (name, r.stdout, r.stderr)
+            (line,) = r.stdout.splitlines()
+            assert why in json.loads(line)["error"], (name, line)
+            continue
+        try:
+            capture.run(data, TX_ID, [])
+        except capture.CaptureError as e:
+            assert why in str(e), (name, e)
+        else:
+            raise AssertionError("%s was read" % name)
+
+
+def test_h4_without_direction_trusts_the_att_opcode_over_the_pb_flag(tmp_path):
+    """A host that starts its PDUs with PB 10 (as a controller does) is still
+    read right: the ATT opcode decides, and the disagreement is counted."""
+    c = session()
+    for i, (t, received, pkt) in enumerate(c.records):
+        if not received and pkt[0] == 0x02 and (pkt[2] >> 4) & 3 == PB_START_HOST:
+            c.records[i] = (t, received, pkt[:2] + bytes((pkt[2] | 0x20,)) + pkt[3:])
+    s = expect_same_as_btsnoop(c, write_pcap(tmp_path / "pb.pcap",
+                                             scapy_frames(c, with_direction=False)))
+    assert s["direction_inferred"]["att_opcode_against_pb_flag"] > 10, s["direction_inferred"]
+
+
+def pcapng_by_hand(c, endian=">", tsresol=9, simple=False):
+    """pcapng packed here (scapy writes only little-endian, microseconds,
+    Enhanced Packet blocks): byte order `endian`, if_tsresol 10^-tsresol, a
+    Name Resolution and a custom block to skip, Simple Packet blocks if asked."""
+    def block(btype, body):
+        body += bytes(-len(body) % 4)
+        n = len(body) + 12
+        return struct.pack(endian + "II", btype, n) + body + struct.pack(endian + "I", n)
+
+    def option(code, value):
+        return struct.pack(endian + "HH", code, len(value)) + value + bytes(-len(value) % 4)
+    out = block(0x0A0D0D0A, struct.pack(endian + "IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack(endian + "HHI", 201, 0, 0) + option(9, bytes((tsresol,))) +
+                 option(0, b""))
+    out += block(4, struct.pack(endian + "HH", 0, 0))             # Name Resolution, empty
+    out += block(0x40000BAD, struct.pack(endian + "I", 32473) + b"vendor data")
+    for t, received, pkt in c.records:
+        data = struct.pack(">I", 1 if received else 0) + pkt
+        if simple:
+            out += block(3, struct.pack(endian + "I", len(data)) + data)
+            continue
+        ts = (START_UNIX * 10 ** 6 + int(round(t * 10 ** 6))) * 10 ** tsresol // 10 ** 6
+        out += block(6, struct.pack(endian + "IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data),
+                                    len(data)) + data)
+    return out
+
+
+def test_big_endian_pcapng_with_its_own_time_resolution_and_blocks_to_skip():
+    c = session()
+    s = expect_same_as_btsnoop(c, pcapng_by_hand(c))
+    assert s["format"] == "pcapng" and s["skipped_blocks"] == {"0x4": 1, "0x40000bad": 1}
+    lines, s = decode(pcapng_by_hand(c, endian="<", simple=True))
+    want_lines, want = decode(c.btsnoop())
+    assert [(x["dir"], x["hex"]) for x in lines] == [(x["dir"], x["hex"]) for x in want_lines]
+    assert [r["sgv"] for r in s["readings"]] == [r["sgv"] for r in want["readings"]]
+    assert s["simple_packets"] == len(c.records) and "no time" in s["simple_packets_note"]
+
+
+def test_linux_monitor_pcap_and_a_gzipped_pcapng(tmp_path):
+    """Link type 254 (btmon, Wireshark on Linux): no H4 byte, the opcode gives
+    type and direction; index and note frames carry no HCI packet. And a
+    pcapng Wireshark compressed with gzip."""
+    import gzip
+    from scapy.layers.bluetooth import HCI_Mon_Pcap_Hdr
+    from scapy.packet import Raw
+    c = session()
+    opcodes = {(False, 0x01): 2, (True, 0x04): 3, (False, 0x02): 4, (True, 0x02): 5}
+    frames = []
+    note = HCI_Mon_Pcap_Hdr(opcode=12) / Raw(b"Bluetooth subsystem initialized\x00")
+    index = HCI_Mon_Pcap_Hdr(opcode=0) / Raw(bytes(16))
+    for p in (note, index):
+        p.time = START_UNIX
+        frames.append(p)
+    for t, received, pkt in c.records:
+        p = HCI_Mon_Pcap_Hdr(adapter_id=0, opcode=opcodes[(received, pkt[0])]) / Raw(pkt[1:])
+        p.time = START_UNIX + t
+        frames.append(p)
+    s = expect_same_as_btsnoop(c, write_pcap(tmp_path / "mon.pcap", frames))
+    assert s["linktype"] == 254 and s["records"] == len(c.records)
+    data = gzip.compress(write_pcapng(tmp_path / "s.pcapng", scapy_frames(c)))
+    s = expect_same_as_btsnoop(c, data)
+    assert s["format"] == "pcapng" and s["compression"] == "gzip"

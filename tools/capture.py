@@ -3,16 +3,29 @@
 
     capture.py [--id TRANSMITTER_ID] FILE          (make capture FILE=... [ID=...])
 
-FILE is one of two formats (detected from its first bytes):
+FILE is a capture in one of these formats (detected from its bytes; the
+readers are in capture_formats.py, each yields the same HCI packets):
 
-1. A btsnoop v1 file: Android's "Bluetooth HCI snoop log" (btsnoop_hci.log,
-   taken while xDrip+ or the Dexcom app talks to the transmitter), or a
-   Wireshark / nRF export saved as btsnoop. Header "btsnoop\\0", version 1,
-   datalink 1002 (HCI UART, H4: a packet-type byte first) or 1001 (HCI
-   without the type byte). Records: original length, included length, flags
-   (bit 0: 0 = sent by the host, 1 = received), cumulative drops, timestamp
-   (microseconds since 0000-01-01), all big-endian. ACL data is reassembled
-   into L2CAP PDUs per connection and direction; the ATT channel (CID 4) is
+1. A binary capture of the phone's HCI traffic, taken while xDrip+ or the
+   Dexcom app talks to the transmitter:
+   - btsnoop v1: Android's "Bluetooth HCI snoop log" (btsnoop_hci.log), or a
+     Wireshark / nRF export saved as btsnoop; datalink 1002 (H4: a
+     packet-type byte first) or 1001 (HCI without it).
+   - pcap or pcapng, as Wireshark saves a capture (either byte order; pcap
+     micro- or nanosecond; pcapng per-interface link type and time
+     resolution, other interfaces and unknown blocks skipped; gzip-compressed
+     too) with link type 201 BLUETOOTH_HCI_H4_WITH_PHDR (direction header),
+     254 BLUETOOTH_LINUX_MONITOR (btmon) or 187 BLUETOOTH_HCI_H4. 187 records
+     no direction (unless pcapng epb_flags do): it is inferred from the HCI
+     packet type, the ATT opcode (the phone is the GATT client) and the ACL
+     packet-boundary flag, and the summary says so ("direction_inferred").
+   - an Android bug report: the .zip itself (its full btsnoop_hci.log is
+     preferred, then the others; the summary names the member read and the
+     other candidates) or its .txt, whose BTSNOOP_LOG_SUMMARY section
+     (btsnooz v1/v2, the short log Android keeps in memory) has the ACL
+     packets cut to 14 bytes: longer Dexcom messages are reported as cut.
+   ACL data is reassembled into L2CAP PDUs per connection and direction;
+   the ATT channel (CID 4) is
    decoded: writes (0x12, 0x52), notifications (0x1B), indications (0x1D),
    reads (0x0A/0x0B), and the discovery replies (0x09 characteristic
    declarations, 0x05 handle/UUID lists) that map handles to the Dexcom
@@ -39,9 +52,10 @@ readings (transmitter time; wall time when the capture has it), and the
 backfill streams (assembled and validated by dexcom.backfill.Backfill).
 
 Exit status: 0 when the file was read (messages the codec refused are data,
-listed in the output); 1 when the file cannot be read (not btsnoop nor the
-text format, unsupported datalink, truncated record): one JSON line
-{"error": ...} saying what is wrong; 2 for bad arguments.
+listed in the output); 1 when the file cannot be read (none of the formats,
+unsupported datalink or link type, truncated record or block, bad magic): one
+JSON line {"error": ...} naming the format and what is wrong; 2 for bad
+arguments.
 """
 import json
 import os
@@ -62,60 +76,8 @@ from dexdecode import UsageError, decode_msg, unhex  # noqa: E402
 USAGE = "usage: capture.py [--id TRANSMITTER_ID] FILE"
 
 
-class CaptureError(Exception):
-    """The file cannot be read as a capture (the message says why)."""
-
-
-# --- btsnoop records ----------------------------------------------------------
-BTSNOOP_MAGIC = b"btsnoop\0"
-DATALINK_HCI = 1001        # HCI packets without the H4 type byte
-DATALINK_H4 = 1002         # HCI UART (H4): first byte is the packet type
-_EPOCH_DELTA_US = 0x00DCDDB30F2F8000   # 0000-01-01 -> 1970-01-01 in microseconds
-H4_ACL, H4_EVENT = 0x02, 0x04
-
-
-def read_btsnoop(data):
-    """(datalink, [(index, unix_s, dir, kind, bytes, truncated)]): kind "acl"
-    or "event"; dir "tx" (host to controller) or "rx". Raises CaptureError."""
-    if len(data) < 16:
-        raise CaptureError("truncated btsnoop header (%d bytes, need 16)" % len(data))
-    if data[:8] != BTSNOOP_MAGIC:
-        raise CaptureError("not a btsnoop file (magic %r)" % data[:8])
-    version, datalink = struct.unpack_from(">II", data, 8)
-    if version != 1:
-        raise CaptureError("unsupported btsnoop version %d (only 1)" % version)
-    if datalink not in (DATALINK_HCI, DATALINK_H4):
-        raise CaptureError("unsupported btsnoop datalink %d (only 1001 HCI, 1002 HCI UART/H4)"
-                           % datalink)
-    out = []
-    pos = 16
-    index = 0                 # the record's place in the file (1-based), kept or not
-    while pos < len(data):
-        index += 1
-        if pos + 24 > len(data):
-            raise CaptureError("truncated record %d at byte %d: header has %d of 24 bytes"
-                               % (index, pos, len(data) - pos))
-        orig, incl, flags, _drops, ts = struct.unpack_from(">IIIIq", data, pos)
-        pos += 24
-        if pos + incl > len(data):
-            raise CaptureError("truncated record %d at byte %d: %d of %d packet bytes"
-                               % (index, pos - 24, len(data) - pos, incl))
-        pkt = data[pos:pos + incl]
-        pos += incl
-        direction = "rx" if flags & 1 else "tx"
-        if datalink == DATALINK_H4:
-            if not pkt:
-                continue
-            kind = {H4_ACL: "acl", H4_EVENT: "event"}.get(pkt[0])
-            pkt = pkt[1:]
-        else:
-            kind = "event" if flags & 2 else "acl"   # bit 1: command/event vs data
-            if kind == "event" and direction == "tx":
-                kind = None                          # an HCI command
-        if kind is not None:
-            out.append((index, (ts - _EPOCH_DELTA_US) / 1e6, direction, kind, bytes(pkt),
-                        incl < orig))
-    return datalink, out
+from capture_formats import (BTSNOOP_MAGIC, H4_ACL, H4_COMMAND, H4_EVENT,  # noqa: E402,F401
+                             CaptureError, read_btsnoop, read_records)
 
 
 # --- HCI: connections, ACL -> L2CAP ------------------------------------------
@@ -199,6 +161,75 @@ class Hci:
         if cur is not None:
             self.errors.append({"t": cur[0], "dir": direction, "error":
                                 "incomplete L2CAP PDU dropped (%d bytes; %s)" % (len(cur[1]), why)})
+
+
+# --- direction where the file does not record it (link type 187) -------------
+# ATT opcodes only the client (the reader, the capturing phone) sends, and
+# those only the server (the transmitter) sends. Exchange MTU is left out.
+_ATT_CLIENT = frozenset((0x04, 0x06, 0x08, 0x0A, 0x0C, 0x0E, 0x10, 0x12, 0x16, 0x18, 0x1E,
+                         0x20, 0x52, 0xD2))
+_ATT_SERVER = frozenset((0x01, 0x05, 0x07, 0x09, 0x0B, 0x0D, 0x0F, 0x11, 0x13, 0x17, 0x19,
+                         0x1B, 0x1D, 0x21, 0x23))
+
+
+class DirectionInference:
+    """Direction of an H4 packet from a file that does not record it: commands
+    go to the controller, events come from it; an ACL packet that starts an
+    L2CAP PDU on the ATT channel by its opcode (the capturing host is the GATT
+    client: the transmitter is a GATT server), otherwise by its packet-boundary
+    flag (LE: 00 host to controller, 10 controller to host); a continuation
+    fragment goes with the direction whose PDU is still incomplete. `counts`
+    says how many packets each rule decided (the summary shows it)."""
+
+    def __init__(self):
+        self.counts = {}
+        self.open = {}          # (conn, dir) -> L2CAP bytes still to come
+
+    def _count(self, why):
+        self.counts[why] = self.counts.get(why, 0) + 1
+
+    def direction(self, h4):
+        ptype = h4[0]
+        if ptype == H4_COMMAND:
+            self._count("hci_command")
+            return "tx"
+        if ptype == H4_EVENT:
+            self._count("hci_event")
+            return "rx"
+        if ptype != H4_ACL or len(h4) < 5:
+            self._count("unknown")
+            return None
+        hdr, acl_len = struct.unpack_from("<HH", h4, 1)
+        conn, pb = hdr & 0x0FFF, (hdr >> 12) & 3
+        if pb == 1:
+            waiting = [d for d in ("tx", "rx") if self.open.get((conn, d), 0) > 0]
+            if len(waiting) != 1:
+                self._count("unknown")
+                return None
+            d = waiting[0]
+            self.open[(conn, d)] -= acl_len
+            self._count("acl_continuation")
+            return d
+        by_flag = "tx" if pb == 0 else "rx" if pb == 2 else None
+        d = None
+        if len(h4) >= 10:
+            l2cap_len, cid = struct.unpack_from("<HH", h4, 5)
+            op = h4[9] if len(h4) > 9 else None
+            if cid == 4 and op in _ATT_CLIENT:
+                d = "tx"
+            elif cid == 4 and op in _ATT_SERVER:
+                d = "rx"
+            if d is not None:
+                self._count("att_opcode")
+                if by_flag is not None and by_flag != d:
+                    self._count("att_opcode_against_pb_flag")
+            self.open[(conn, d or by_flag)] = l2cap_len + 4 - acl_len
+        if d is None and by_flag is not None:
+            self._count("acl_pb_flag")
+            d = by_flag
+        if d is None:
+            self._count("unknown")
+        return d
 
 
 # --- ATT ----------------------------------------------------------------------
@@ -308,9 +339,11 @@ def att_messages(att):
         if u in DEXCOM_CHARS:
             roles[key] = DEXCOM_CHARS[u]
     unmapped = {}
-    for t, d, device, op, handle, v, _tr in att.ops:
+    for t, d, device, op, handle, v, truncated in att.ops:
         if handle is not None and (device, handle) not in att.uuids:
-            unmapped.setdefault((device, handle), []).append((d, op, v))
+            samples = unmapped.setdefault((device, handle), [])
+            if not truncated:           # a value the capture cut says nothing of its role
+                samples.append((d, op, v))
     inferred = {}
     for key, samples in unmapped.items():
         role = infer_roles(samples)
@@ -323,6 +356,9 @@ def att_messages(att):
             continue
         key = (device, handle)
         role = roles.get(key) or inferred.get(key)
+        if role is None and truncated and key not in att.uuids:
+            # Its role is unknown because the capture cut its values: say so, line by line.
+            role = "unknown"
         if role is None:
             u = att.uuids.get(key)
             if u in DEVICE_INFO and op == "read_rsp":
@@ -384,29 +420,54 @@ def read_text(text):
     return out
 
 
+def decode_records(records):
+    """Run records (capture_formats) through HCI -> L2CAP -> ATT; returns
+    (messages, info) as att_messages does, plus the connection and L2CAP
+    findings and, when the file had no direction, how it was inferred."""
+    att = Att()
+    hci = Hci(att)
+    infer = None
+    for index, unix_s, d, h4, truncated in records:
+        if d is None:
+            infer = infer or DirectionInference()
+            d = infer.direction(h4)
+            if d is None:
+                if h4[0] == H4_ACL:
+                    hci.errors.append({"t": unix_s, "error": "packet %d: ACL data whose direction "
+                                       "cannot be inferred, dropped" % index})
+                continue
+        if h4[0] == H4_ACL:
+            hci.acl(unix_s, d, h4[1:], truncated)
+        elif h4[0] == H4_EVENT and d == "rx":
+            hci.event(unix_s, h4[1:])
+    msgs, info = att_messages(att)
+    info.update({"records": len(records),
+                 "start_unix": round(records[0][1], 6) if records else 0.0,
+                 "connections": hci.connections, "l2cap_errors": hci.errors})
+    if infer is not None:
+        info["direction_inferred"] = infer.counts
+        info["direction_note"] = (
+            "the file does not record which way packets went: inferred from the HCI packet "
+            "type, the ATT opcode (the capturing phone as GATT client) and the ACL "
+            "packet-boundary flag; 'unknown' packets were dropped")
+    return msgs, info
+
+
 def load(data):
     """(format, messages, info) from a capture's bytes; CaptureError if unreadable."""
-    if data.startswith(BTSNOOP_MAGIC):
-        datalink, records = read_btsnoop(data)
-        att = Att()
-        hci = Hci(att)
-        t0 = records[0][1] if records else 0.0
-        for _i, unix_s, d, kind, pkt, truncated in records:
-            if kind == "acl":
-                hci.acl(unix_s, d, pkt, truncated)
-            elif d == "rx":
-                hci.event(unix_s, pkt)
-        msgs, info = att_messages(att)
-        info.update({"format": "btsnoop", "datalink": datalink, "records": len(records),
-                     "start_unix": round(t0, 6), "connections": hci.connections,
-                     "l2cap_errors": hci.errors})
-        return "btsnoop", msgs, info
+    got = read_records(data)
+    if got is not None:
+        file_info, records = got
+        msgs, info = decode_records(records)
+        info.update(file_info)
+        return file_info["format"], msgs, info
     if len(data) >= 8 and data[:7] == BTSNOOP_MAGIC[:7]:
         raise CaptureError("not a btsnoop file (magic %r)" % data[:8])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise CaptureError("not a btsnoop file (magic %r) and not text" % data[:8])
+        raise CaptureError("not a btsnoop file (magic %r), nor pcap, pcapng, a bug report (zip, "
+                           "or text with a BTSNOOP_LOG_SUMMARY) or the text format" % data[:8])
     return "text", read_text(text), {"format": "text"}
 
 
@@ -662,8 +723,8 @@ def run(data, transmitter_id=None, out=None):
     """Decode a capture's bytes; write JSON lines to `out` (a list or a file);
     return the summary dict. Raises CaptureError for an unreadable file."""
     fmt, msgs, info = load(data)
-    # btsnoop: t = seconds since the first record, capture_unix_s = its wall time.
-    session = Session(transmitter_id, fmt == "btsnoop", info.get("start_unix", 0.0))
+    # captures: t = seconds since the first record, capture_unix_s = its wall time.
+    session = Session(transmitter_id, fmt != "text", info.get("start_unix", 0.0))
     for t, d, char, v, extras in msgs:
         if char is None:
             session.connection(t, extras)
