@@ -1,8 +1,11 @@
-"""Mutation testing of the alarm engine (firmware/alarms/) or the Dexcom codec
-(firmware/dexcom/): how many small, plausible bugs do their tests notice?
+"""Mutation testing of the alarm engine (firmware/alarms/), the Dexcom codec
+(firmware/dexcom/), the configuration and RTC record (app), the link's
+bookkeeping (link) or the forwarders' pure parts (forward): how many small,
+plausible bugs do their tests notice?
 
-    python tools/mutation.py [--package alarms|dexcom] [--jobs 2] [--only engine,glucose]
-                             [--out build/mutation.txt]    (dexcom: build/mutation_dexcom.txt)
+    python tools/mutation.py [--package alarms|dexcom|app|link|forward] [--jobs 2]
+                             [--only engine,glucose]
+                             [--out build/mutation.txt]    (others: build/mutation_<package>.txt)
     python tools/mutation.py --list [--only settings]     # the mutants, without running
     python tools/mutation.py --show glucose#17            # one mutant as a diff
     python tools/mutation.py --package dexcom --show backfill#40
@@ -55,8 +58,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# package -> (modules of firmware/<package>/ to mutate, tests). Fast, sharp tests
-# first: a killed mutant stops at its first failure.
+# package -> (modules to mutate, tests). A module is a file of firmware/<package>/,
+# or "folder/module" for one of another firmware folder (imported as folder.module).
+# Fast, sharp tests first: a killed mutant stops at its first failure; a test file
+# that does not exist is skipped.
 PACKAGES = {
     "alarms": (("engine", "glucose", "predict", "settings", "kinds", "persist"),
                ("host_tests/dual/test_alarms_engine.py", "host_tests/dual/test_alarms_rules.py",
@@ -68,9 +73,19 @@ PACKAGES = {
                ("host_tests/dual/test_dexcom_rules.py", "host_tests/dual/test_dexcom_codec.py",
                 "host_tests/dual/test_dexcom_vectors.py", "host_tests/test_dexcom_crosscheck.py",
                 "host_tests/test_capture.py")),
+    # Only CPython-side tests: the MicroPython-port ones (test_forward, test_link_*,
+    # test_setup_ap, ...) read the files on disk and cannot see a mutant.
+    "app": (("config", "persist"),
+            ("host_tests/dual/test_config_rules.py", "host_tests/dual/test_persist_rules.py",
+             "host_tests/dual/test_config.py", "host_tests/dual/test_config_files.py",
+             "host_tests/dual/test_app_persist.py", "host_tests/dual/test_setup_form.py")),
+    "link": (("plan",),
+             ("host_tests/dual/test_link_plan_rules.py",)),
+    "forward": (("timesync", "entries", "history"),
+                ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
+                 "host_tests/dual/test_follower.py")),
 }
 PACKAGE = "alarms"
-PACKAGE_DIR = os.path.join("firmware", PACKAGE)
 MODULES, TESTS = PACKAGES[PACKAGE]
 WORK = os.path.join("build", "mutation")
 
@@ -200,8 +215,15 @@ class _Mutator(ast.NodeTransformer):
         return node
 
 
+def _where(module):
+    """(import name, file path relative to the repository) of a module of PACKAGE."""
+    folder, _, name = module.rpartition("/")
+    folder = folder or PACKAGE
+    return folder.replace("/", ".") + "." + name, os.path.join("firmware", folder, name + ".py")
+
+
 def _source(module):
-    with open(os.path.join(ROOT, PACKAGE_DIR, module + ".py")) as f:
+    with open(os.path.join(ROOT, _where(module)[1])) as f:
         return f.read()
 
 
@@ -308,9 +330,10 @@ def _child(module, index, wd, timeout_s, verbose):
         os.dup2(fd, 2)
     try:
         if index is not None:
-            path = os.path.join(wd, PACKAGE_DIR, module + ".py")
+            name, rel = _where(module)
+            path = os.path.join(wd, rel)
             code = compile(mutant_tree(module, index), path, "exec")
-            sys.meta_path.insert(0, _MutantFinder(PACKAGE + "." + module, path, code))
+            sys.meta_path.insert(0, _MutantFinder(name, path, code))
         import hypothesis
         hypothesis.settings.register_profile("mutation", database=None, derandomize=True)
         hypothesis.settings.load_profile("mutation")
@@ -406,7 +429,7 @@ def report(results, seconds, jobs):
 
 
 def main(argv=None):
-    global PACKAGE, PACKAGE_DIR, MODULES, TESTS
+    global PACKAGE, MODULES, TESTS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--package", default="alarms", choices=sorted(PACKAGES),
                     help="which firmware package to mutate (default alarms)")
@@ -420,7 +443,6 @@ def main(argv=None):
     ap.add_argument("--run", help="MODULE#N: run the tests against that mutant, showing the first failure")
     args = ap.parse_args(argv)
     PACKAGE = args.package
-    PACKAGE_DIR = os.path.join("firmware", PACKAGE)
     MODULES, TESTS = PACKAGES[PACKAGE]
     if args.only is None:
         args.only = ",".join(MODULES)
@@ -472,8 +494,8 @@ def main(argv=None):
             for i, line, col, desc, outcome in rows:
                 if outcome == "survived" or outcome in _NO_VERDICT:
                     desc = desc if outcome == "survived" else "%s [%s: no verdict]" % (desc, outcome)
-                    f.write("%s#%d\t%s/%s.py:%d:%d\t%s\t| %s\n" % (m, i, PACKAGE_DIR, m, line, col, desc,
-                                                                src[line - 1].strip() if line else ""))
+                    f.write("%s#%d\t%s:%d:%d\t%s\t| %s\n" % (m, i, _where(m)[1], line, col, desc,
+                                                             src[line - 1].strip() if line else ""))
     print("survivors: " + os.path.relpath(out, ROOT))
     return 0
 

@@ -1,0 +1,482 @@
+# Rules of the forwarders' pure parts that `python tools/mutation.py --package
+# forward` found unpinned: the Nightscout/Dexcom trend codes, the calendar behind
+# every `date`/`dateString` (leap years, centuries, the 2038 and u32 limits), the
+# HTTP Date header (RFC 7231 IMF-fixdate: fields out of range are not a date), the
+# wall-clock rules of TimeSync (NTP first, the server's Date only as a fallback,
+# nothing before 2024, back-off after a slow failure) and the LAN history ring.
+# Facts from ../shared/research/peers.md (2.1, 2.2, 4.5) and the modules' own
+# comments. Runs on both runtimes.
+import sys
+
+from forward import names, timesync
+from forward.entries import civil, direction, iso_utc, sgv_entry, TREND_CODES
+from forward.history import History
+from forward.timesync import http_date, parse_http_date, TimeSync
+
+
+# --- entries ---------------------------------------------------------------
+
+def test_trend_codes_are_dexcoms():
+    # peers.md 2.1: 1..7 = DoubleUp..DoubleDown, 0 none, 8 not computable, 9 out of range
+    assert TREND_CODES == {"NONE": 0, "DoubleUp": 1, "SingleUp": 2, "FortyFiveUp": 3, "Flat": 4,
+                           "FortyFiveDown": 5, "SingleDown": 6, "DoubleDown": 7,
+                           "NOT COMPUTABLE": 8, "RATE OUT OF RANGE": 9}
+    for t in (None, 500, 40, 30, 15, 0, -15, -30, -40):
+        assert direction(t) in TREND_CODES, t
+
+
+def _leap(y):
+    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+
+
+def test_the_calendar_matches_a_day_by_day_count_from_1970_to_2110():
+    # every day: an independent walk with month lengths and the Gregorian leap rule
+    lengths = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    y, m, d = 1970, 1, 1
+    day = 0
+    while y < 2110:
+        t = day * 86400 + (day % 86400)          # a different second of each day
+        rem = day % 86400
+        assert civil(t) == (y, m, d, rem // 3600, rem % 3600 // 60, rem % 60), (day, y, m, d)
+        day += 1
+        d += 1
+        if d > lengths[m - 1] + (1 if m == 2 and _leap(y) else 0):
+            d, m = 1, m + 1
+            if m == 13:
+                m, y = 1, y + 1
+
+
+def test_known_instants():
+    assert civil(0) == (1970, 1, 1, 0, 0, 0)
+    assert civil(3600) == (1970, 1, 1, 1, 0, 0)
+    assert civil(3599) == (1970, 1, 1, 0, 59, 59)
+    assert civil(86399) == (1970, 1, 1, 23, 59, 59)
+    assert iso_utc(951782400) == "2000-02-29T00:00:00.000Z"     # 2000 is a leap year (400)
+    assert iso_utc(951868800) == "2000-03-01T00:00:00.000Z"
+    assert iso_utc(946684799) == "1999-12-31T23:59:59.000Z"
+    assert iso_utc(4107542399) == "2100-02-28T23:59:59.000Z"    # 2100 is not (100)
+    assert iso_utc(4107542400) == "2100-03-01T00:00:00.000Z"
+    assert iso_utc(2147483648) == "2038-01-19T03:14:08.000Z"    # past a signed 32-bit second
+    assert iso_utc(4294967295) == "2106-02-07T06:28:15.000Z"    # the last u32 second
+    assert iso_utc(1704067200.9) == "2024-01-01T00:00:00.000Z"  # whole seconds
+
+
+def test_an_entry_takes_date_and_datestring_from_the_same_instant():
+    # peers.md 2.2: the server upserts on {sysTime, type}, sysTime from dateString first
+    e = sgv_entry(99000, 1704067200.75, 39, None, "box")
+    assert e["date"] == 1704067200000 and e["dateString"] == e["sysTime"] == "2024-01-01T00:00:00.000Z"
+    assert e["direction"] == "NOT COMPUTABLE" and e["sgv"] == 39 and e["type"] == "sgv"
+    assert e["device"] == "box"
+
+
+# --- the HTTP Date header ------------------------------------------------------
+
+def test_http_date_names_the_weekday():
+    names_ = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")
+    for k in range(14):
+        assert http_date(k * 86400 + 43200).startswith(names_[k % 7] + ", "), k
+    assert http_date(951782400) == "Tue, 29 Feb 2000 00:00:00 GMT"
+    assert http_date(951868800) == "Wed, 01 Mar 2000 00:00:00 GMT"
+    assert http_date(4107542400) == "Mon, 01 Mar 2100 00:00:00 GMT"
+    assert http_date(1704067200 + 86399) == "Mon, 01 Jan 2024 23:59:59 GMT"
+
+
+def test_http_dates_parse_across_leap_days_and_centuries():
+    for s, t in (("Tue, 29 Feb 2000 00:00:00 GMT", 951782400),
+                 ("Wed, 01 Mar 2000 00:00:00 GMT", 951868800),
+                 ("Fri, 31 Dec 1999 23:59:59 GMT", 946684799),
+                 ("Sun, 28 Feb 2100 23:59:59 GMT", 4107542399),
+                 ("Mon, 01 Mar 2100 00:00:00 GMT", 4107542400),
+                 ("Mon, 01 Jan 2024 00:00:00 GMT", 1704067200),
+                 ("Sun, 07 Feb 2106 06:28:15 GMT", 4294967295),
+                 ("  Mon, 01 Jan 2024 00:00:00 GMT\r\n", 1704067200)):   # as read from a header line
+        assert parse_http_date(s) == t, s
+    # every month's first day of a leap and a common year round-trips
+    for y in (2023, 2024):
+        for mon in range(12):
+            s = "Mon, 01 %s %d 12:00:00 GMT" % (timesync._MONTHS[mon], y)
+            t = parse_http_date(s)
+            assert t is not None and http_date(t)[5:] == s[5:], s
+
+
+def test_a_field_out_of_range_is_not_a_date():
+    base = "Mon, %s Jan 2024 %s GMT"
+    assert parse_http_date(base % ("01", "00:00:00")) == 1704067200
+    assert parse_http_date(base % ("31", "23:59:59")) == 1704067200 + 30 * 86400 + 86399
+    assert parse_http_date(base % ("01", "23:59:60")) == 1704067200 + 86400   # a leap second
+    for day, hms in (("00", "12:00:00"), ("32", "12:00:00"), ("01", "24:00:00"),
+                     ("01", "-1:00:00"), ("01", "12:60:00"), ("01", "12:-1:00"),
+                     ("01", "12:00:61"), ("01", "12:00:-1"), ("01", "12:00"), ("01", "12:00:00:00")):
+        assert parse_http_date(base % (day, hms)) is None, (day, hms)
+    for bad in ("Mon, 01 Foo 2024 00:00:00 GMT", "Mon, 01 Jan 2024 00:00:00", "Mon, 01 Jan 24",
+                "Mon, 01 Jan 2024 00:00:00 UTC", None, 1704067200):
+        assert parse_http_date(bad) is None, bad
+
+
+# --- TimeSync: the wall clock ------------------------------------------------
+
+class FakeClock:
+    """Stands in for firmware/clock.py (the adapter TimeSync imports)."""
+    EPOCH_OFFSET = 946684800   # the ESP32's epoch: ntptime answers from 2000
+
+    def __init__(self, wall=None):
+        self.now_ms = 1000
+        self.wall = wall
+        self.set_calls = []      # through the setter TimeSync was given
+        self.clock_sets = []     # through clock.set_unix (TimeSync's default)
+
+    def ms(self):
+        return self.now_ms
+
+    def unix(self):
+        return self.wall if self.wall is not None else 0
+
+    def wall_valid(self):
+        return self.wall is not None and self.wall >= 1577836800
+
+    def set_unix(self, u):
+        self.clock_sets.append(u)
+        self.wall = u
+
+    def setter(self, u):
+        self.set_calls.append(u)
+        self.wall = u
+
+
+class FakeNtp:
+    """ntptime: answers (seconds in the ESP32's epoch, or an exception to raise)
+    in turn, the last one for ever; each query takes takes_ms of `clock`."""
+
+    def __init__(self, answer, clock=None, takes_ms=0):
+        self.answers = answer if isinstance(answer, list) else [answer]
+        self.clock, self.takes_ms = clock, takes_ms
+        self.asked = 0
+        self.host = self.timeout = None
+
+    def time(self):
+        a = self.answers[min(self.asked, len(self.answers) - 1)]
+        self.asked += 1
+        if self.clock is not None:
+            self.clock.now_ms += self.takes_ms[min(self.asked - 1, len(self.takes_ms) - 1)] \
+                if isinstance(self.takes_ms, list) else self.takes_ms
+        if isinstance(a, Exception):
+            raise a
+        return a
+
+
+def _with_clock(fake, fn, ntptime=None):
+    """fn() with `clock` (and so TimeSync, forward.names) being `fake`, and
+    `ntptime` that one when given; the real modules and names' lookup state are
+    put back afterwards."""
+    swapped = {"clock": fake}
+    if ntptime is not None:
+        swapped["ntptime"] = ntptime
+    before = dict((k, sys.modules.get(k)) for k in swapped)
+    stalled = names._stalled_s
+    sys.modules.update(swapped)
+    try:
+        return fn()
+    finally:
+        for k, v in before.items():
+            if v is None:
+                del sys.modules[k]
+            else:
+                sys.modules[k] = v
+        timesync.clock = before["clock"]
+        names._stalled_s = stalled
+
+
+def _ts(fake, ntp=None, logs=None, **kw):
+    return TimeSync({"ntp_host": "192.168.1.1"}, set_unix=fake.setter, ntp=ntp,
+                    log=(logs.append if logs is not None else (lambda m: None)), **kw)
+
+
+T = 1767225600   # 2026-01-01
+
+
+def test_ntp_sets_the_clock_from_its_own_epoch():
+    fake = FakeClock()
+    logs = []
+
+    def run():
+        ntp = FakeNtp(T - fake.EPOCH_OFFSET)
+        ts = _ts(fake, ntp, logs)
+        assert ts.source is None and ts.synced_ms is None
+        assert ts.sync_ntp() is True
+        assert ntp.host == "192.168.1.1" and ntp.timeout == 1 and ntp.asked == 1
+        return ts
+    ts = _with_clock(fake, run)
+    assert fake.set_calls == [T] and ts.source == "ntp" and ts.synced_ms == 1000
+    assert logs == ["time: set from ntp"] and fake.clock_sets == []
+
+
+def test_by_default_ntptime_is_asked_and_the_clock_adapter_set():
+    fake = FakeClock()
+    ntp = FakeNtp(T - fake.EPOCH_OFFSET)
+
+    def run():
+        ts = TimeSync({"ntp_host": "10.0.0.1"}, log=lambda m: None)
+        assert ts.sync_ntp() is True and ts.sync_ntp() is True
+        return ts
+    ts = _with_clock(fake, run, ntptime=ntp)
+    assert ntp.asked == 2 and ntp.host == "10.0.0.1" and ntp.timeout == 1
+    assert fake.clock_sets == [T, T] and ts.source == "ntp"
+
+
+def test_ntp_failures_are_logged_and_leave_the_clock_alone():
+    for err in (OSError("timed out"), IndexError("short answer")):
+        fake = FakeClock()
+        logs = []
+        ok = _with_clock(fake, lambda: _ts(fake, FakeNtp(err), logs).sync_ntp())
+        assert ok is False and fake.set_calls == [], err
+        assert len(logs) == 1 and logs[0].startswith("time: NTP failed: "), logs
+
+
+def test_an_answer_before_2024_is_wrong():
+    fake = FakeClock()
+
+    def run():
+        ts = _ts(fake)
+        assert ts.offer_date("Sun, 31 Dec 2023 23:59:59 GMT") is False
+        assert _ts(fake, FakeNtp(1704067199 - fake.EPOCH_OFFSET)).sync_ntp() is False
+        assert ts.offer_date("not a date") is False
+        assert fake.set_calls == [] and ts.source is None
+        assert ts.offer_date("Mon, 01 Jan 2024 00:00:00 GMT") is True
+        return ts
+    ts = _with_clock(fake, run)
+    assert fake.set_calls == [1704067200] and ts.source == "server"
+
+
+def test_the_servers_date_is_only_a_fallback_for_ntp():
+    fake = FakeClock()
+
+    def run():
+        ts = _ts(fake, FakeNtp(T - fake.EPOCH_OFFSET))
+        assert ts.sync_ntp()
+        assert ts.offer_date(http_date(T + 600)) is False       # NTP is better
+        return ts
+    ts = _with_clock(fake, run)
+    assert fake.set_calls == [T] and ts.source == "ntp"
+
+
+def test_a_date_within_two_seconds_does_not_step_the_clock():
+    fake = FakeClock(wall=T)
+
+    def run():
+        ts = _ts(fake)
+        assert ts.max_step_s == 2
+        assert ts.offer_date(http_date(T + 2)) is True           # close enough: kept
+        assert ts.offer_date(http_date(T - 2)) is True
+        assert fake.set_calls == [] and ts.source == "server" and ts.synced_ms is None
+        assert ts.offer_date(http_date(T + 3)) is True            # off by more: set
+        assert fake.set_calls == [T + 3] and ts.synced_ms == 1000
+        # with no valid wall clock, even a close date sets it
+        fake.wall = None
+        ts2 = _ts(fake)
+        assert ts2.offer_date(http_date(T)) is True
+        return ts2
+    ts2 = _with_clock(fake, run)
+    assert fake.set_calls == [T + 3, T] and ts2.source == "server"
+
+
+def test_no_ntp_lookup_while_dns_is_blocking_the_board():
+    fake = FakeClock()
+
+    def run():
+        ntp = FakeNtp(T - fake.EPOCH_OFFSET)
+        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        names._stalled_s = fake.now_ms // 1000      # a lookup just blocked the board
+        assert ts.sync_ntp() is False and ntp.asked == 0
+        names._stalled_s = None
+        assert ts.sync_ntp() is True and ntp.asked == 1
+        # an IP literal needs no lookup: asked even while names are blocked
+        names._stalled_s = fake.now_ms // 1000
+        ts_ip = _ts(fake, ntp)
+        assert ts_ip.sync_ntp() is True and ntp.asked == 2
+        # ntptime's own lookup that blocked the board counts for everyone
+        names._stalled_s = None
+        slow = FakeNtp(OSError("no answer"), fake, 4000)
+        ts_slow = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=slow,
+                           log=lambda m: None)
+        assert ts_slow.sync_ntp() is False
+        assert not names.lookup_allowed(fake.now_ms // 1000)
+    _with_clock(fake, run)
+
+
+def test_defaults():
+    fake = FakeClock()
+    ts = _with_clock(fake, lambda: TimeSync(None, set_unix=fake.setter))
+    assert ts.ntp_host == "pool.ntp.org"
+    assert ts.resync_s == 6 * 3600 and ts.retry_s == 300 and ts.max_step_s == 2
+    assert ts.source is None and ts.synced_ms is None
+    assert timesync.SLOW_MS == 2000 and timesync.MAX_RETRY_S == 3600
+
+
+def test_a_slow_failure_backs_off_up_to_an_hour_and_a_fast_one_or_success_resets():
+    fake = FakeClock()
+    ts = _with_clock(fake, lambda: _ts(fake))
+    assert ts.next_delay(True, 100) == 6 * 3600
+    assert ts.next_delay(False, 100) == 300          # a quick failure: the normal retry
+    assert ts.next_delay(False, 2000) == 300         # at SLOW_MS: not slow yet
+    assert [ts.next_delay(False, 2001) for _ in range(6)] == [600, 1200, 2400, 3600, 3600, 3600]
+    assert ts.next_delay(False, 100) == 300
+    assert ts.next_delay(False, 5000) == 600
+    assert ts.next_delay(True, 5000) == 6 * 3600     # success: resync, and the back-off is over
+    assert ts.next_delay(False, 5000) == 600
+    custom = _with_clock(fake, lambda: _ts(fake, resync_s=1000, retry_s=60))
+    assert custom.next_delay(False, 3000) == 120 and custom.next_delay(True, 0) == 1000
+    assert custom.next_delay(False, 0) == 60
+
+
+class _Stop(Exception):
+    pass
+
+
+class FakeAsyncio:
+    """timesync's asyncio for run(): each sleep is recorded; the n-th ends the loop."""
+
+    def __init__(self, n):
+        self.sleeps, self.n = [], n
+
+    async def sleep(self, s):
+        self.sleeps.append(s)
+        if len(self.sleeps) == self.n:
+            raise _Stop()
+
+
+class FakeWifi:
+    def __init__(self):
+        self.calls = []
+
+    async def wait_up(self):
+        self.calls.append("up")
+
+    async def wait_quiet(self, ms):
+        self.calls.append(("quiet", ms))
+
+
+def _run_loop(ts, n):
+    """Drive TimeSync.run() (which never returns) through n sleeps; nothing in it
+    really suspends, so no event loop is needed."""
+    fake_asyncio = FakeAsyncio(n)
+
+    def go():
+        coro = ts.run()
+        try:
+            coro.send(None)
+            assert False, "run() stopped on its own"
+        except _Stop:
+            pass
+    _swap_attr(timesync, "asyncio", fake_asyncio, go)
+    return fake_asyncio.sleeps
+
+
+def _swap_attr(obj, name, value, fn):
+    old = getattr(obj, name)
+    setattr(obj, name, value)
+    try:
+        return fn()
+    finally:
+        setattr(obj, name, old)
+
+
+def test_run_waits_for_quiet_wifi_then_asks_ntp_and_sleeps_as_next_delay_says():
+    fake = FakeClock()
+    fake.now_ms = 10000
+    # a quick failure, two slow ones (3 s: the DNS did not answer), then success
+    ntp = FakeNtp([OSError("x"), OSError("x"), OSError("x"), T - fake.EPOCH_OFFSET], fake, [0, 3000, 3000, 50])
+    wifi = FakeWifi()
+
+    def run():
+        ts = TimeSync({"ntp_host": "10.0.0.1"}, wifi=wifi, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        return _run_loop(ts, 4)
+    sleeps = _with_clock(fake, run)
+    assert sleeps == [300, 600, 1200, 6 * 3600], sleeps
+    assert wifi.calls == ["up", ("quiet", 3000)] * 4
+    assert fake.set_calls == [T]
+    # without Wi-Fi to wait for (a test, a wired host), it just asks
+    ntp2 = FakeNtp(T - fake.EPOCH_OFFSET)
+    sleeps = _with_clock(fake, lambda: _run_loop(_ts(fake, ntp2), 2))
+    assert sleeps == [6 * 3600, 6 * 3600] and ntp2.asked == 2
+
+
+# --- the LAN history ring --------------------------------------------------------
+
+def _r(dex, unix, sgv=100, trend=0, state=6):
+    return (dex, unix, sgv, trend, state, "live")
+
+
+def test_the_ring_holds_a_day_by_default_and_refuses_no_room():
+    assert History().capacity == 288 and len(History()) == 0
+    for bad in (0, -1):
+        try:
+            History(bad)
+            assert False, bad
+        except ValueError:
+            pass
+    one = History(1)
+    assert one.add(_r(300, T)) is True and one.add(_r(600, T + 300)) is True
+    assert len(one) == 1 and one.latest()[0] == 600
+
+
+def test_a_record_comes_back_whole():
+    h = History(10)
+    assert h.latest() is None
+    assert h.add(_r(300, T + 0.9, 39, None, 6)) is True
+    assert h.add(_r(600, T + 300, 401, -35, None)) is True
+    assert h.add(_r(900, T + 600, 120, 17, 7)) is True
+    assert len(h) == 3
+    got = [rec for rec, _ in h.query(10)]
+    assert got == [(900, T + 600, 120, 17, 7), (600, T + 300, 401, -35, 0), (300, T, 39, None, 6)], got
+    assert h.latest() == (900, T + 600, 120, 17, 7)
+
+
+def test_readings_without_wall_time_or_glucose_or_seen_twice_are_not_kept():
+    h = History(10)
+    assert h.add(_r(300, None)) is False
+    assert h.add(_r(300, T, sgv=None)) is False
+    assert len(h) == 0
+    assert h.add(_r(300, T)) is True
+    assert h.add(_r(300, T)) is False                       # the same reading again
+    assert h.add(_r(300, T + 100)) is False                 # ... re-dated by a clock step
+    assert h.add(_r(300, T - 100)) is False
+    assert h.add(_r(300, T + 86400)) is True                # another transmitter's dex 300
+    assert h.add(_r(600, T + 86400)) is True                # another reading at the same second
+    assert len(h) == 3
+
+
+def test_the_ring_stays_in_time_order_and_drops_the_oldest():
+    h = History(4)
+    for dex, u in ((300, T + 300), (900, T + 900), (600, T + 600), (1200, T + 1200)):
+        assert h.add(_r(dex, u)) is True
+    assert [rec[1] for rec, _ in h.query(10)] == [T + 1200, T + 900, T + 600, T + 300]
+    assert h.add(_r(0, T)) is False                         # older than everything in a full ring
+    assert h.add(_r(750, T + 750)) is True                  # a backfilled one: the oldest goes
+    assert [rec[1] for rec, _ in h.query(10)] == [T + 1200, T + 900, T + 750, T + 600]
+
+
+def test_each_record_comes_with_the_one_before_it():
+    h = History(10)
+    for k in range(4):
+        h.add(_r(300 * (k + 1), T + 300 * k, 100 + k))
+    pairs = list(h.query(10))
+    assert [(rec[2], prev[2] if prev else None) for rec, prev in pairs] == [
+        (103, 102), (102, 101), (101, 100), (100, None)]
+    # the previous record is there even when the count stops before it
+    rec, prev = list(h.query(1))[0]
+    assert rec[2] == 103 and prev[2] == 102
+
+
+def test_query_bounds_are_unix_ms_like_nightscouts_find_date():
+    h = History(10)
+    for k in range(5):
+        h.add(_r(300 * (k + 1), T + 300 * k))
+    ms = [(T + 300 * k) * 1000 for k in range(5)]
+    q = lambda **b: [rec[1] for rec, _ in h.query(10, **b)]
+    assert q(gt=ms[2]) == [T + 1200, T + 900]
+    assert q(gte=ms[2]) == [T + 1200, T + 900, T + 600]
+    assert q(lt=ms[2]) == [T + 300, T]
+    assert q(lte=ms[2]) == [T + 600, T + 300, T]
+    assert q(gt=ms[0], lt=ms[4]) == [T + 900, T + 600, T + 300]
+    assert [rec[1] for rec, _ in h.query(2, gte=ms[1])] == [T + 1200, T + 900]
+    assert q(gt=ms[4]) == [] and q(lt=ms[0]) == []

@@ -1,0 +1,201 @@
+# The RTC-memory record (firmware/app/persist.py) as its layout comment and
+# docstrings describe it, pinned where `python tools/mutation.py --package app`
+# found it unpinned: the byte layout of version 4, the 2048-byte limit, the
+# boot counter (written at every boot, capped at a byte), the time away (its
+# bounds, odd seconds), a record cut short or unreadable memory (never a crash
+# at boot), forget_transmitter and forget_all. Runs on CPython and MicroPython.
+import struct
+
+from app import persist
+
+
+class FakeRtc:
+    def __init__(self, mem=b""):
+        self.mem = mem
+        self.writes = 0
+
+    def memory(self, data=None):
+        if data is None:
+            return self.mem
+        self.mem = bytes(data)
+        self.writes += 1
+
+
+class BrokenRtc:
+    def memory(self, data=None):
+        if data is None:
+            raise OSError(5)
+        self.mem = bytes(data)
+
+
+def _wall(s):
+    return lambda: s
+
+
+def _checksum(data):
+    s = 0
+    for b in data:
+        s = (s * 31 + b) & 0xFFFF
+    return s
+
+
+def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0):
+    """Version 4 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
+    blob length u16 | saved_s u32 | hole start u32 | hole end u32 | blob | sum u16."""
+    head = b"CG" + struct.pack("<BBIHIII", 4, boots, last_dex, len(blob), saved_s,
+                               hole_start, hole_end) + blob
+    return head + struct.pack("<H", _checksum(head))
+
+
+def test_the_record_is_laid_out_as_documented():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(5001))
+    st.load()
+    st.save(b"alarm state", 864060)
+    assert rtc.mem == _record(1, 864060, b"alarm state", 5001)
+    st.hole = (863000, 863999)
+    st.save(b"alarm state")
+    assert rtc.mem == _record(1, 864060, b"alarm state", 5001, 863000, 863999)
+    # and a record written by hand that way is read back
+    rtc2 = FakeRtc(_record(7, 123456, b"blob", 4000, 100, 399))
+    again = persist.RtcStore(rtc2, _wall(4600))
+    assert again.load() == b"blob"
+    assert (again.boots, again.last_dex, again.hole, again.away_s) == (8, 123456, (100, 399), 600)
+
+
+def test_the_largest_blob_fills_the_2048_bytes_exactly():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(1000))
+    st.load()
+    biggest = b"b" * (2048 - 22 - 2)
+    st.save(biggest)
+    assert len(rtc.mem) == 2048
+    assert persist.RtcStore(rtc, _wall(1000)).load() == biggest
+    try:
+        st.save(biggest + b"!")
+        assert False, "a record over 2048 bytes was written"
+    except ValueError as e:
+        assert "exceeds RTC memory" in str(e)
+    assert len(rtc.mem) == 2048
+
+
+def test_every_boot_is_counted_even_without_a_save():
+    # a reset loop that never gets as far as saving still shows in the count
+    rtc = FakeRtc()
+    counts = []
+    for _ in range(4):
+        st = persist.RtcStore(rtc, _wall(1000))
+        st.load()
+        counts.append(st.boots)
+    assert counts == [1, 2, 3, 4]
+
+
+def test_the_boot_count_stops_at_255():
+    for before, after in ((253, 254), (254, 255), (255, 255)):
+        rtc = FakeRtc(_record(before, 0, b"x", 1000))
+        st = persist.RtcStore(rtc, _wall(1000))
+        assert st.load() == b"x"
+        assert st.boots == after, (before, st.boots)
+        assert persist.RtcStore(rtc, _wall(1000)).load() == b"x"      # still a valid record
+
+
+def test_healthy_resets_the_count_once():
+    rtc = FakeRtc(_record(5, 0, b"x", 1000))
+    st = persist.RtcStore(rtc, _wall(1000))
+    st.load()
+    st.healthy()
+    n = rtc.writes
+    st.healthy()
+    assert rtc.writes == n
+    nxt = persist.RtcStore(rtc, _wall(1000))
+    assert nxt.load() == b"x" and nxt.boots == 2
+
+
+def test_time_away_bounds():
+    # from the save to this boot, by the RTC's clock; 0 to MAX_AWAY_S (a day) is
+    # believed, anything else means the wall clock was set meanwhile: unknown
+    assert persist.MAX_AWAY_S == 86400
+    for now, away in ((1001, 0), (1000, None), (1002, 1), (1001 + 86400, 86400), (1001 + 86401, None)):
+        st = persist.RtcStore(FakeRtc(_record(1, 0, b"x", 1001)), _wall(now))
+        st.load()
+        assert st.away_s == away, (now, st.away_s, away)
+    # an odd save time is kept to the second
+    rtc = FakeRtc()
+    a = persist.RtcStore(rtc, _wall(7777))
+    a.load()
+    a.save(b"state")
+    b = persist.RtcStore(rtc, _wall(7780))
+    b.load()
+    assert b.away_s == 3
+
+
+def test_no_blob_no_time_away():
+    st = persist.RtcStore(FakeRtc(_record(1, 0, b"", 1000)), _wall(1010))
+    assert st.load() == b"" and st.away_s is None and st.boots == 2
+
+
+def test_unreadable_memory_starts_afresh():
+    st = persist.RtcStore(BrokenRtc(), _wall(1000))
+    assert st.load() == b""
+    assert st.boots == 1 and st.last_dex == 0 and st.hole is None
+
+
+def test_a_record_cut_short_is_never_a_crash():
+    rtc_full = FakeRtc(_record(3, 864060, b"alarm state", 1000, 100, 399))
+    full = rtc_full.mem
+    for n in range(len(full)):
+        st = persist.RtcStore(FakeRtc(full[:n]), _wall(1000))
+        assert st.load() == b"", n
+        assert st.boots == 1 and st.last_dex == 0 and st.hole is None, n
+    # the older layouts too: version 3 (no hole) and 2 (no save time)
+    for fmt, fields in (("<BBIHI", (3, 3, 864060, 11, 1000)), ("<BBIH", (2, 3, 864060, 11))):
+        head = b"CG" + struct.pack(fmt, *fields) + b"alarm state"
+        rec = head + struct.pack("<H", _checksum(head))
+        assert persist.RtcStore(FakeRtc(rec), _wall(1000)).load() == b"alarm state"
+        for n in range(len(rec)):
+            st = persist.RtcStore(FakeRtc(rec[:n]), _wall(1000))
+            assert st.load() == b"" and st.boots == 1, (fields[0], n)
+
+
+def test_an_empty_version_2_record_is_read():
+    head = b"CG" + struct.pack("<BBIH", 2, 4, 864060, 0)
+    rec = head + struct.pack("<H", _checksum(head))
+    assert len(rec) == 12
+    st = persist.RtcStore(FakeRtc(rec), _wall(1000))
+    assert st.load() == b"" and st.boots == 5 and st.last_dex == 864060
+
+
+def test_an_unknown_version_is_not_read():
+    rec = bytearray(_record(3, 864060, b"alarm state", 1000))
+    rec[2] = 5
+    body = bytes(rec[:-2])
+    rec = body + struct.pack("<H", _checksum(body))
+    st = persist.RtcStore(FakeRtc(rec), _wall(1000))
+    assert st.load() == b"" and st.boots == 1 and st.last_dex == 0
+
+
+def test_forget_transmitter_keeps_the_alarm_state_and_the_count():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(1000))
+    st.load()
+    st.hole = (100, 399)
+    st.save(b"alarm state", 864060)
+    st.forget_transmitter()
+    assert st.last_dex == 0 and st.hole is None
+    after = persist.RtcStore(rtc, _wall(1000))
+    assert after.load() == b"alarm state"
+    assert after.last_dex == 0 and after.hole is None and after.boots == 2
+    # from then on the new transmitter's (smaller) dex times are kept
+    after.save(b"alarm state", 5000)
+    assert persist.RtcStore(rtc, _wall(1000)).load() == b"alarm state"
+    assert after.last_dex == 5000
+
+
+def test_after_forget_all_the_next_write_still_reaches_the_memory():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(1000))
+    st.load()                                   # boots 1, nothing else
+    st.forget_all()
+    assert rtc.mem == b""
+    st.healthy()                                # boots back to 1: the same record as before
+    assert rtc.mem == _record(1, 0, b"", 0)
