@@ -186,7 +186,7 @@ def _choice(v, options):
 
 def _check_scalar(key, v):
     if key == "version":
-        return None if v == VERSION else "must be %d" % VERSION
+        return None if _is_int(v) and v == VERSION else "must be %d" % VERSION  # not true, not 1.0
     if key == "role":
         return _choice(v, ("leader", "follower"))
     if key == "slot":
@@ -322,8 +322,9 @@ def validate(cfg):
                 problems.append("%s.%s: unknown key" % (name, key))
                 bad = True
         for key in base[name]:
-            if key in sect:
-                err = _check_field(name, key, sect[key], sect)
+            # ca_file is checked even when left out: an https:// url needs one
+            if key in sect or key == "ca_file":
+                err = _check_field(name, key, sect.get(key, ""), sect)
                 if err:
                     problems.append("%s.%s: %s" % (name, key, err))
                     bad = True

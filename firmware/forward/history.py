@@ -57,11 +57,6 @@ class History:
     def latest(self):
         return self._get(self._n - 1) if self._n else None
 
-    def previous_sgv(self, index_from_newest):
-        """sgv of the reading before the one at index_from_newest (for deltas)."""
-        i = self._n - 2 - index_from_newest
-        return self._get(i) if i >= 0 else None
-
     def query(self, count, gt=None, gte=None, lt=None, lte=None):
         """Up to count records, newest first, filtered by date in Unix ms. Yields
         (record, previous_record_or_None)."""

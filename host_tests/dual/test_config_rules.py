@@ -469,3 +469,20 @@ def test_urls_lose_their_query_and_user_info_in_logs():
     assert out["wifi"] == [{"ssid": "home", "password": "***"}] and out["mqtt"]["password"] == "***"
     assert out["mqtt"]["user"] == "" and out["admin_password"] == ""   # empty stays empty
     assert cfg["mqtt"]["password"] == "mqttpass"                        # a copy
+
+
+def test_https_without_a_ca_file_key_is_refused():
+    # found by mutation testing: ca_file was checked only when the key was given,
+    # so {"url": "https://..."} alone passed validation and the uploader's start
+    # failed at boot (start_forwarding) instead of naming the setting
+    for name in ("nightscout", "follow"):
+        clean, problems = config.validate({name: {"url": "https://ns.example.org"}})
+        assert [p for p in problems if p.startswith(name + ".ca_file: required")], (name, problems)
+        assert clean[name]["url"] == "", clean[name]
+
+
+def test_version_true_or_1_0_is_not_version_1():
+    for bad in (True, 1.0):
+        clean, problems = config.validate({"version": bad})
+        assert problems == ["version: must be 1"], (bad, problems)
+        assert clean["version"] == 1 and clean["version"] is not True
