@@ -1,9 +1,10 @@
 """Mutation testing of the alarm engine (firmware/alarms/), the Dexcom codec
-(firmware/dexcom/), the configuration and RTC record (app), the link's
-bookkeeping (link) or the forwarders' pure parts (forward): how many small,
-plausible bugs do their tests notice?
+(firmware/dexcom/), the configuration, RTC record, memory and battery watches
+(app), the link's bookkeeping (link), the forwarders' pure parts (forward: the
+upload queue, the follower, name lookups too), the sound patterns (sound) or
+the setup form (setup): how many small, plausible bugs do their tests notice?
 
-    python tools/mutation.py [--package alarms|dexcom|app|link|forward] [--jobs 2]
+    python tools/mutation.py [--package alarms|dexcom|app|link|forward|sound|setup] [--jobs 2]
                              [--only engine,glucose]
                              [--out build/mutation.txt]    (others: build/mutation_<package>.txt)
     python tools/mutation.py --list [--only settings]     # the mutants, without running
@@ -29,7 +30,8 @@ statement deleted (assignment, call, raise, continue, break), if-body removed
 (the else branch remains), else-branch removed. Not mutated: docstrings,
 strings, imports, the `const` fallback.
 
-Tests: the CPython side of the package's tests (PACKAGES below; a test that
+Tests: the CPython side of the package's tests (PACKAGES below, or a module's
+own in MODULE_TESTS; a test that
 takes pytest's `tmp_path` gets a fresh directory, other fixtures are not
 supported). Tests that run the
 firmware on the MicroPython unix port (test_replay, test_device, ...) read the
@@ -75,18 +77,35 @@ PACKAGES = {
                 "host_tests/test_capture.py")),
     # Only CPython-side tests: the MicroPython-port ones (test_forward, test_link_*,
     # test_setup_ap, ...) read the files on disk and cannot see a mutant.
-    "app": (("config", "persist"),
+    "app": (("config", "persist", "memory", "power"),
             ("host_tests/dual/test_config_rules.py", "host_tests/dual/test_persist_rules.py",
              "host_tests/dual/test_config.py", "host_tests/dual/test_config_files.py",
              "host_tests/dual/test_app_persist.py", "host_tests/dual/test_setup_form.py")),
     "link": (("plan",),
              ("host_tests/dual/test_link_plan_rules.py",)),
-    "forward": (("timesync", "entries", "history"),
+    "forward": (("timesync", "entries", "history", "queue", "follower", "names"),
                 ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                  "host_tests/dual/test_follower.py")),
+    "sound": (("patterns",),
+              ("host_tests/dual/test_patterns_rules.py", "host_tests/dual/test_sound_patterns.py",
+               "host_tests/dual/test_power.py")),
+    "setup": (("form",),
+              ("host_tests/dual/test_form_rules.py", "host_tests/dual/test_setup_form.py")),
+}
+# module -> its own tests, instead of its package's (round 2: the package's tests
+# stay as they were for the modules of round 1). Keyed "package/module".
+MODULE_TESTS = {
+    "app/memory": ("host_tests/dual/test_watch_rules.py",),
+    "app/power": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_power.py"),
+    "forward/queue": ("host_tests/dual/test_queue_rules.py", "host_tests/dual/test_forward_pure.py"),
+    "forward/follower": ("host_tests/dual/test_follower_rules.py", "host_tests/dual/test_follower.py",
+                         "host_tests/dual/test_forward_rules.py"),
+    "forward/names": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_forward_dns.py",
+                      "host_tests/dual/test_forward_rules.py"),
 }
 PACKAGE = "alarms"
 MODULES, TESTS = PACKAGES[PACKAGE]
+TESTS_GIVEN = False   # --tests: those files for every module
 WORK = os.path.join("build", "mutation")
 
 _CMP_SWAP = {ast.Lt: (ast.LtE, ast.GtE), ast.LtE: (ast.Lt, ast.Gt), ast.Gt: (ast.GtE, ast.LtE),
@@ -222,6 +241,13 @@ def _where(module):
     return folder.replace("/", ".") + "." + name, os.path.join("firmware", folder, name + ".py")
 
 
+def tests_of(module):
+    """The test files run against a mutant of module."""
+    if TESTS_GIVEN:
+        return TESTS
+    return MODULE_TESTS.get(PACKAGE + "/" + module, PACKAGES[PACKAGE][1])
+
+
 def _source(module):
     with open(os.path.join(ROOT, _where(module)[1])) as f:
         return f.read()
@@ -321,8 +347,11 @@ def _run_tests(verbose):
     return 0
 
 
-def _child(module, index, wd, timeout_s, verbose):
+def _child(module, index, wd, timeout_s, verbose, tests=None):
+    global TESTS
     signal.alarm(int(timeout_s) + 1)   # default action: the child dies (an endless loop)
+    if tests is not None:
+        TESTS = tests
     os.chdir(wd)
     if not verbose:
         fd = os.open(os.devnull, os.O_WRONLY)
@@ -374,7 +403,7 @@ def run_all(jobs, only, timeout_s, progress=True):
             item = todo.pop(0)
             pid = os.fork()
             if pid == 0:
-                _child(item[0], item[1], workdirs[slot], timeout_s, False)
+                _child(item[0], item[1], workdirs[slot], timeout_s, False, tests_of(item[0]))
             running[pid] = (slot, item)
         pid, status = os.wait()
         if pid not in running:
@@ -390,17 +419,21 @@ def run_all(jobs, only, timeout_s, progress=True):
     return results
 
 
-def baseline(timeout_s=600):
-    """The unmutated tests must pass in the same harness; returns seconds."""
+def baseline(only=None, timeout_s=600):
+    """The unmutated tests (every file run against a module of `only`) must
+    pass in the same harness; returns seconds."""
+    tests = []
+    for m in only or MODULES:
+        tests += [t for t in tests_of(m) if t not in tests]
     wd = _workdir(0)
     t0 = time.time()
     pid = os.fork()
     if pid == 0:
-        _child(None, None, wd, timeout_s, True)
+        _child(None, None, wd, timeout_s, True, tuple(tests))
     _, status = os.waitpid(pid, 0)
     if _outcome(status) != "survived":
         raise SystemExit("mutation: the %s tests fail without any mutant (%s); run them: "
-                         ".venv/bin/python -m pytest -x %s" % (PACKAGE, _outcome(status), " ".join(TESTS)))
+                         ".venv/bin/python -m pytest -x %s" % (PACKAGE, _outcome(status), " ".join(tests)))
     return time.time() - t0
 
 
@@ -429,7 +462,7 @@ def report(results, seconds, jobs):
 
 
 def main(argv=None):
-    global PACKAGE, MODULES, TESTS
+    global PACKAGE, MODULES, TESTS, TESTS_GIVEN
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--package", default="alarms", choices=sorted(PACKAGES),
                     help="which firmware package to mutate (default alarms)")
@@ -446,6 +479,7 @@ def main(argv=None):
     MODULES, TESTS = PACKAGES[PACKAGE]
     if args.only is None:
         args.only = ",".join(MODULES)
+    TESTS_GIVEN = args.tests is not None
     if args.tests is None:
         args.tests = ",".join(TESTS)
     if args.out is None:
@@ -460,7 +494,7 @@ def main(argv=None):
         print(show(m, int(n)))
         pid = os.fork()
         if pid == 0:
-            _child(m, int(n), _workdir(0), 600, True)
+            _child(m, int(n), _workdir(0), 600, True, tests_of(m))
         _, status = os.waitpid(pid, 0)
         print(_outcome(status))
         return 0
@@ -477,7 +511,7 @@ def main(argv=None):
     import hypothesis  # noqa: F401
     import hypothesis.strategies  # noqa: F401
     t0 = time.time()
-    base = baseline()
+    base = baseline(only)
     timeout_s = max(10.0, 5 * base)
     print("baseline: the %s tests pass in %.1f s; mutant timeout %d s" % (PACKAGE, base, timeout_s))
     results = run_all(max(1, args.jobs), only, timeout_s)

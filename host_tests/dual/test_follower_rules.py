@@ -1,0 +1,373 @@
+# The rules of the follower (forward/follower.py) that
+# `python tools/mutation.py --package forward --only follower` found unpinned,
+# from its module comment and the README "Follower box": one poll against a fake
+# server (forward.http stood in for), the Date header and the box's clock (entries
+# more than FUTURE_S ahead skipped and reported, readings re-dated when the clocks
+# are more than SKEW_S apart, freshness within silent_min), leader_auth on 401/403,
+# errors logged once and the address looked up again, the defaults (silent_min 15,
+# poll_s 60), the trend from the previous entry within 10 min or the arrow's
+# mid-rate. Runs on CPython and MicroPython.
+import json
+import sys
+
+import scratch
+
+from forward import entries, follower
+from forward import http as real_http
+from forward.follower import Follower, FollowError, parse_entries
+from forward.timesync import http_date
+
+T0 = 1767225600
+WORK = "build/test_follower_rules_" + sys.implementation.name
+
+
+class FakeHttp:
+    """forward.http for one Follower: canned answers, the requests seen."""
+
+    parse_url = staticmethod(real_http.parse_url)
+
+    def __init__(self):
+        self.answers, self.requests, self.forgotten = [], [], []
+
+    @staticmethod
+    def tls_context(cadata):
+        return ("context", cadata)
+
+    async def request(self, method, host, port, path, headers, body=None, ssl_ctx=None,
+                      timeout_s=20, max_body=2048):
+        self.requests.append({"method": method, "host": host, "port": port, "path": path,
+                              "headers": headers, "ssl_ctx": ssl_ctx, "timeout_s": timeout_s,
+                              "max_body": max_body})
+        a = self.answers.pop(0)
+        if isinstance(a, Exception):
+            raise a
+        return a
+
+    def forget_address(self, host, port):
+        self.forgotten.append((host, port))
+
+
+class World:
+    """A Follower with a fake server, clocks and sinks."""
+
+    def __init__(self, cfg=None, box_unix=None, ms=10 ** 7, server_date=True):
+        self.http = FakeHttp()
+        self.box_unix, self.now_ms = box_unix, ms
+        self.readings, self.conds, self.logs, self.dates = [], [], [], []
+        c = {"url": "http://10.0.0.2:17580"}
+        c.update(cfg or {})
+        self.f = self._with_http(lambda: Follower(
+            c, self.readings.append, lambda k, n, a: self.conds.append((k, n, a)),
+            on_server_date=self.dates.append if server_date else None, log=self.logs.append,
+            ms=lambda: self.now_ms, unix=lambda: self.box_unix))
+
+    def _with_http(self, fn):
+        real = follower.http
+        follower.http = self.http
+        try:
+            return fn()
+        finally:
+            follower.http = real
+
+    def poll(self, status=200, body="[]", server_unix=None, error=None):
+        self.http.answers.append(error if error is not None else (
+            status, None if server_unix is None else http_date(server_unix), body))
+
+        def run():
+            co = self.f.poll()
+            try:
+                co.send(None)
+            except StopIteration:
+                return
+            raise AssertionError("poll waited for something other than the request")
+        self._with_http(run)
+
+    def silent(self):
+        return [a for k, n, a in self.conds if n == "leader_silent"]
+
+    def auth(self):
+        return [a for k, n, a in self.conds if n == "leader_auth"]
+
+
+def body(rows):
+    """rows: (unix_s, sgv, direction), served newest first."""
+    return json.dumps([{"date": t * 1000, "sgv": s, "direction": d}
+                       for t, s, d in sorted(rows, reverse=True)])
+
+
+# --- parse_entries -------------------------------------------------------------
+
+def test_39_is_the_lowest_glucose_taken():
+    rs = parse_entries(body([(T0, 39, "Flat"), (T0 + 300, 38, "Flat")]))
+    assert [r[2] for r in rs] == [39, None]
+
+
+def test_a_boolean_is_not_a_number():
+    b = json.dumps([{"date": True, "sgv": 100}, {"date": T0 * 1000, "sgv": True, "direction": "Flat"},
+                    {"date": "1767225600000", "sgv": 100}, {"date": (T0 + 300) * 1000, "sgv": "100"}])
+    rs = parse_entries(b)
+    assert [(r[1], r[2]) for r in rs] == [(T0, None), (T0 + 300, None)], rs
+
+
+def _band(arrow):
+    """(low, high] of an arrow's rate in forward.entries (direction())."""
+    bounds = entries._ARROWS
+    for i in range(len(bounds) - 1):
+        if bounds[i][1] == arrow:
+            return bounds[i + 1][0], bounds[i][0]
+    raise KeyError(arrow)
+
+
+def test_the_arrow_rates_are_the_mid_rates_of_the_upload_bands():
+    for arrow, outer in (("DoubleUp", 40), ("SingleUp", None), ("FortyFiveUp", None), ("Flat", None),
+                         ("FortyFiveDown", None), ("SingleDown", None), ("DoubleDown", -40)):
+        rs = parse_entries(body([(T0, 100, arrow)]))
+        rate = rs[0][3]
+        assert entries.direction(rate) == arrow, (arrow, rate)
+        if outer is not None:
+            assert rate == outer, (arrow, rate)
+        else:
+            low, high = _band(arrow)
+            assert rate == int((low + high) / 2), (arrow, rate, low, high)   # toward 0
+
+
+def test_the_trend_comes_from_an_entry_at_most_10_min_older():
+    prev = (T0, 100)
+    for dt, want in ((600, 20 * 600 // 600), (601, 0), (1, 20 * 600), (0, 0)):
+        b = json.dumps([{"date": (T0 + dt) * 1000 + 500, "sgv": 120, "direction": "Flat"}])
+        rs = parse_entries(b, after_ms=T0 * 1000, prev=prev)
+        assert rs[0][3] == want, (dt, rs)
+
+
+# --- one poll --------------------------------------------------------------------
+
+def test_a_poll_asks_for_entries_within_15_s():
+    w = World()
+    w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 60)
+    req = w.http.requests[0]
+    assert req["method"] == "GET" and (req["host"], req["port"]) == ("10.0.0.2", 17580)
+    assert req["timeout_s"] == 15 and req["ssl_ctx"] is None
+    assert req["max_body"] == follower.MAX_BODY >= 12 * 400   # 12 full Nightscout entries fit
+    assert w.readings == [(T0, T0, 100, 0, 6, "live")]
+    assert w.dates == [http_date(T0 + 60)]
+    assert w.f.status() == {"url": "http://10.0.0.2:17580", "last_entry_unix": T0,
+                            "last_error": None, "silent": False, "polls": 1}
+    w.poll(body="[]", server_unix=T0 + 120)
+    assert w.f.status()["polls"] == 2
+    assert "&find[date][$gt]=%d" % (T0 * 1000) in w.http.requests[1]["path"]
+
+
+def test_the_status_before_any_poll():
+    w = World()
+    assert w.f.status() == {"url": "http://10.0.0.2:17580", "last_entry_unix": None,
+                            "last_error": None, "silent": False, "polls": 0}
+
+
+def test_the_trend_carries_over_from_the_previous_poll():
+    w = World()
+    w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 10)
+    w.poll(body=body([(T0 + 300, 110, "Flat")]), server_unix=T0 + 310)
+    assert w.readings[1][2:4] == (110, 20)           # +10 mg/dL in 5 min, not the arrow's 0
+    w.poll(body=body([(T0 + 1200, 120, "SingleUp")]), server_unix=T0 + 1210)
+    assert w.readings[2][3] == 27                    # 15 min after: the arrow's mid-rate
+    w = World(box_unix=T0 + 3910)                    # re-dated readings: the same trend
+    w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 10)
+    w.poll(body=body([(T0 + 300, 95, "Flat")]), server_unix=T0 + 310)
+    assert w.readings[1][:4] == (T0 + 3900, T0 + 3900, 95, -10)   # box clock fixed: 3600 s apart now
+
+
+def test_without_a_date_callback_the_date_is_only_read():
+    w = World(server_date=False)
+    w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 60)
+    assert len(w.readings) == 1 and w.dates == []
+
+
+def test_401_and_403_raise_leader_auth_at_once_other_codes_do_not():
+    for status in (401, 403):
+        w = World()
+        w.poll(status=status, body=body([(T0, 100, "Flat")]), server_unix=T0)
+        assert w.auth() == [True] and w.readings == [], status
+        assert "refused" in w.f.last_error and str(status) in w.f.last_error
+        w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 60)
+        assert w.auth() == [True, False] and len(w.readings) == 1 and w.f.last_error is None
+    for status in (400, 402, 404, 500, 201, 199):
+        w = World()
+        w.poll(status=status, body=body([(T0, 100, "Flat")]), server_unix=T0)
+        assert w.auth() == [False] and w.readings == [], status
+        assert w.f.last_error == "ValueError: HTTP %d" % status, (status, w.f.last_error)
+
+
+def test_an_error_is_logged_once_and_the_address_looked_up_again():
+    w = World()
+    for _ in range(3):
+        w.poll(error=OSError(113))
+    assert len(w.logs) == 1 and "10.0.0.2:17580" in w.logs[0] and "OSError" in w.logs[0]
+    assert w.f.last_error.startswith("OSError")
+    assert w.http.forgotten == [("10.0.0.2", 17580)] * 3
+    w.poll(status=500)
+    assert len(w.logs) == 2 and "HTTP 500" in w.logs[1]
+    w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 60)
+    assert w.f.last_error is None and len(w.http.forgotten) == 4
+
+
+def test_entries_ahead_of_the_servers_clock_are_skipped_and_reported():
+    w = World()
+    rows = [(T0, 100, "Flat"), (T0 + 300, 101, "Flat"), (T0 + 900, 102, "Flat"), (T0 + 1500, 103, "Flat")]
+    w.poll(body=body(rows), server_unix=T0 + 300 - follower.FUTURE_S)   # T0 + 300 is exactly FUTURE_S ahead
+    assert [r[1] for r in w.readings] == [T0, T0 + 300]
+    err = w.f.last_error
+    assert "server's clock" in err and ("900 s" in err or "1500 s" in err), err
+    assert w.f.status()["last_entry_unix"] == T0 + 300
+    assert follower.FUTURE_S == 300
+
+
+def test_entries_ahead_of_the_boxs_clock_without_a_date_header():
+    w = World(box_unix=T0)
+    w.poll(body=body([(T0 - 300, 100, "Flat"), (T0 + 301, 101, "Flat")]))
+    assert [r[1] for r in w.readings] == [T0 - 300]
+    assert "box's clock" in w.f.last_error and "301 s" in w.f.last_error
+
+
+def test_with_no_clock_at_all_every_new_entry_is_taken_and_fresh():
+    w = World()
+    w.now_ms += 20 * 60000
+    w.poll(body=body([(T0, 100, "Flat"), (T0 + 10 ** 6, 101, "Flat")]))
+    assert len(w.readings) == 2 and w.f.last_error is None
+    assert w.silent() == [False]
+
+
+def test_readings_are_re_dated_onto_the_box_clock_more_than_a_minute_apart():
+    for apart, moved in ((60, 0), (-60, 0), (61, 61), (-61, -61), (3600, 3600), (-1800, -1800)):
+        w = World(box_unix=T0 + 120 + apart)
+        w.poll(body=body([(T0, 100, "Flat"), (T0 + 60, 101, "Flat")]), server_unix=T0 + 120)
+        assert [r[:2] for r in w.readings] == [(T0 + moved, T0 + moved), (T0 + 60 + moved,) * 2], apart
+        assert [r[2:] for r in w.readings] == [(100, 0, 6, "live"), (101, 10, 6, "live")]
+        # asked again by the server's dates
+        w.poll(body="[]", server_unix=T0 + 180)
+        assert "$gt]=%d" % ((T0 + 60) * 1000) in w.http.requests[1]["path"], apart
+
+
+def test_no_re_dating_without_both_clocks():
+    w = World()                                    # the box's clock not set yet
+    w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 3600)
+    assert w.readings[0][:2] == (T0, T0)
+    w = World(box_unix=T0 + 7200)                  # no Date header
+    w.poll(body=body([(T0, 100, "Flat")]))
+    assert w.readings[0][:2] == (T0, T0) and w.f.last_error is None
+
+
+# --- silence ---------------------------------------------------------------------
+
+def test_defaults_silent_min_15_and_poll_s_60():
+    w = World()
+    assert w.f.poll_s == 60
+    w.now_ms += 15 * 60000
+    w.f.check_silent()
+    assert w.silent() == [False]
+    w.now_ms += 1
+    w.f.check_silent()
+    assert w.silent() == [False, True]
+
+
+def test_a_poll_judges_the_silence():
+    w = World(cfg={"silent_min": 5})
+    w.now_ms += 5 * 60000 + 1
+    w.poll(error=OSError(113))
+    assert w.silent() == [True]
+
+
+def test_only_an_entry_younger_than_silent_min_is_fresh():
+    for age, fresh in ((3600, False), (3599, True), (3601, False)):
+        w = World(cfg={"silent_min": 60})
+        w.now_ms += 3600 * 1000 + 1
+        w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + age)
+        assert len(w.readings) == 1
+        assert w.silent() == [not fresh], (age, w.silent())
+
+
+def test_freshness_by_the_boxs_clock_without_a_date_header():
+    w = World(cfg={"silent_min": 15}, box_unix=T0 + 3600)
+    w.now_ms += 15 * 60000 + 1
+    w.poll(body=body([(T0, 100, "Flat")]))          # an hour old by the box's clock
+    assert w.silent() == [True]
+    w.poll(body=body([(T0 + 3300, 100, "Flat")]))   # five minutes old
+    assert w.silent() == [True, False]
+
+
+def test_run_polls_then_sleeps_poll_s():
+    class Sleep:
+        def __init__(self, s):
+            self.s = s
+
+        def __iter__(self):
+            yield self
+
+        __await__ = __iter__
+
+    class FakeAsyncio:
+        TimeoutError = Exception
+
+        @staticmethod
+        def sleep(s):
+            return Sleep(s)
+
+    for cfg, want in (({}, 60), ({"poll_s": 20}, 20)):
+        w = World(cfg=cfg)
+        w.http.answers = [(200, None, "[]")] * 3
+        real_asyncio, real_http = follower.asyncio, follower.http
+        follower.asyncio, follower.http = FakeAsyncio, w.http
+        try:
+            co = w.f.run()
+            slept = [co.send(None).s, co.send(None).s, co.send(None).s]
+        finally:
+            follower.asyncio, follower.http = real_asyncio, real_http
+        assert slept == [want] * 3 and w.f.polls == 3 and len(w.http.requests) == 3
+
+
+# --- configuration -----------------------------------------------------------------
+
+def test_https_verifies_the_server_with_the_ca_file():
+    path = scratch.fresh(WORK, "ca.pem")
+    with open(path, "wb") as f:
+        f.write(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    w = World(cfg={"url": "https://ns.example.org", "ca_file": path})
+    assert w.f.ssl_ctx == ("context", b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    w.poll(body="[]", server_unix=T0)
+    assert w.http.requests[0]["ssl_ctx"] == w.f.ssl_ctx and w.http.requests[0]["port"] == 443
+    assert w.f.status()["url"] == "https://ns.example.org:443"
+
+
+def test_an_unreadable_ca_file_names_the_key():
+    try:
+        World(cfg={"url": "https://ns.example.org", "ca_file": WORK + "/no-such-ca.pem"})
+    except FollowError as e:
+        assert str(e).startswith("follow.ca_file") and "no-such-ca.pem" in str(e), e
+    else:
+        raise AssertionError("a missing CA file was accepted")
+
+
+def test_the_clock_helpers_read_the_firmware_clock():
+    class Clock:
+        valid = True
+
+        def unix(self):
+            return T0
+
+        def wall_valid(self):
+            return self.valid
+
+        def ms(self):
+            return 1234
+
+    real = sys.modules.get("clock")
+    c = Clock()
+    sys.modules["clock"] = c
+    try:
+        assert follower._wall() == T0 and follower._ms() == 1234
+        c.valid = False
+        assert follower._wall() is None
+    finally:
+        if real is None:
+            del sys.modules["clock"]
+        else:
+            sys.modules["clock"] = real

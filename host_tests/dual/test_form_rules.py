@@ -1,0 +1,189 @@
+# The rules of the setup form (setup/form.py) that
+# `python tools/mutation.py --package setup` found unpinned, from its module
+# comment, docstrings and the README "Setup page" (3 Wi-Fi rows, two schedules,
+# secrets never shown, blank keeps them): percent-decoding edge cases, HH:MM
+# times, every field landing in its configuration key, rows and entries beyond
+# the form kept, the checkboxes and defaults shown, problems joined per field,
+# which fields are secret. Runs on CPython and MicroPython.
+from app import config
+from setup import form
+
+
+def _cfg():
+    cfg = config.defaults()
+    cfg["transmitter_id"] = "8G1234"
+    cfg["wifi"] = [{"ssid": "home", "password": "wifi-pass-1"}]
+    return cfg
+
+
+def _apply(cfg=None, **changes):
+    cfg = cfg or _cfg()
+    f = form.values_from_config(cfg)
+    for k, v in changes.items():
+        k = k.replace("__", ".").replace("_I", "[").replace("I_", "]")
+        if v is None:
+            f.pop(k, None)
+        else:
+            f[k] = v
+    return form.apply(cfg, f)
+
+
+# --- parsing ------------------------------------------------------------------
+
+def test_percent_escapes_that_are_cut_short_or_not_hex_stay_as_typed():
+    got = form.parse_urlencoded("a=%41&b=%4&c=%4G&d=%G1&e=%&f=x%2&g=%2B%2b")
+    assert got == {"a": "A", "b": "%4", "c": "%4G", "d": "%G1", "e": "%", "f": "x%2", "g": "++"}
+
+
+def test_bytes_that_are_not_utf8_are_read_one_character_each():
+    assert form.parse_urlencoded("ssid=caf%E9") == {"ssid": "caf\u00e9"}
+
+
+def test_empty_pairs_are_skipped():
+    assert form.parse_urlencoded("&a=1&&b=2&") == {"a": "1", "b": "2"}
+
+
+def test_hhmm_both_ways():
+    assert form.hhmm(0) == "00:00" and form.hhmm(1439) == "23:59" and form.hhmm(61) == "01:01"
+    for text, minute in (("07:30", 450), ("7:30", 450), ("23:59", 1439), ("00:00", 0), (" 22:05 ", 1325)):
+        assert form._parse_hhmm(text) == minute, text
+    for text in ("24:00", "12:60", "007:30", "7:3", "7:300", "ab:cd", "1230", "", ":30", "-1:30"):
+        assert form._parse_hhmm(text) is None, text
+
+
+# --- apply: every field to its key ------------------------------------------------
+
+def test_the_plain_fields_land_in_their_keys():
+    new, errors, _ = _apply(transmitter_id=" 8g9876 ", slot="phone", utc_offset_min="-300",
+                            nightscout__url=" https://ns.example.org ", nightscout__allow_http="on",
+                            nightscout__ca_file=" ca.pem ", mqtt__host=" broker ", mqtt__port="8883",
+                            mqtt__user=" me ")
+    assert errors == {}
+    assert new["transmitter_id"] == "8G9876" and new["slot"] == "phone" and new["utc_offset_min"] == -300
+    assert new["nightscout"]["url"] == "https://ns.example.org" and new["nightscout"]["allow_http"] is True
+    assert new["nightscout"]["ca_file"] == "ca.pem"
+    assert (new["mqtt"]["host"], new["mqtt"]["port"], new["mqtt"]["user"]) == ("broker", 8883, "me")
+    new, errors, _ = _apply(nightscout__allow_http=None)
+    assert new["nightscout"]["allow_http"] is False
+
+
+def test_offset_and_port_are_required_whole_numbers():
+    cfg = _cfg()
+    cfg["utc_offset_min"], cfg["mqtt"]["port"] = 60, 1884
+    new, errors, _ = _apply(cfg, utc_offset_min="", mqtt__port="")
+    assert errors == {"utc_offset_min": "required", "mqtt.port": "required"}
+    assert new["utc_offset_min"] == 60 and new["mqtt"]["port"] == 1884   # not overwritten
+    new, errors, _ = _apply(cfg, utc_offset_min="1h", mqtt__port="x")
+    assert errors == {"utc_offset_min": "must be a whole number", "mqtt.port": "must be a whole number"}
+
+
+def test_the_enable_boxes_of_the_thresholds():
+    new, errors, _ = _apply(alarms__low_enabled=None, alarms__high_enabled="on",
+                            alarms__urgent_high_enabled=None)
+    assert errors == {}
+    al = new["alarms"]
+    assert al["low_enabled"] is False and al["high_enabled"] is True and al["urgent_high_enabled"] is False
+
+
+def test_one_new_password_without_the_other_is_refused():
+    for changes in ({form.ADMIN_NEW: "new-pass-123"}, {form.ADMIN_REPEAT: "new-pass-123"}):
+        f = form.values_from_config(_cfg())
+        f.update(changes)
+        new, errors, _ = form.apply(_cfg(), f)
+        assert errors == {form.ADMIN_REPEAT: "the two new passwords differ"}, (changes, errors)
+        assert new["admin_password"] == ""
+
+
+def test_a_schedule_row_sets_its_times_and_blank_overrides_follow_the_day():
+    cfg = _cfg()
+    cfg["alarms"]["schedule"] = [{"start": 1320, "end": 420, "high": 280, "low": 90, "volume": 40}]
+    new, errors, idx = _apply(cfg, **{"alarms.schedule[0].start": "21:30", "alarms.schedule[0].end": "06:45",
+                                      "alarms.schedule[0].high": "", "alarms.schedule[0].low": "85"})
+    assert errors == {} and idx == [0]
+    assert new["alarms"]["schedule"] == [{"start": 1290, "end": 405, "low": 85, "volume": 40}]
+
+
+def test_a_bad_time_keeps_the_stored_one_and_says_so():
+    cfg = _cfg()
+    cfg["alarms"]["schedule"] = [{"start": 1320, "end": 420}]
+    new, errors, _ = _apply(cfg, **{"alarms.schedule[0].start": "25:00"})
+    assert "HH:MM" in errors["alarms.schedule[0].start"]
+    assert new["alarms"]["schedule"][0] == {"start": 1320, "end": 420}
+
+
+def test_rows_and_entries_beyond_the_form_are_kept():
+    cfg = _cfg()
+    nets = [{"ssid": "n%d" % i, "password": "pass-%d-xyz" % i} for i in range(5)]
+    cfg["wifi"] = [dict(n) for n in nets]
+    extra = [{"start": 60 * h, "end": 60 * h + 30} for h in range(4)]
+    cfg["alarms"]["schedule"] = [dict(e) for e in extra]
+    new, errors, idx = _apply(cfg)
+    assert errors == {}
+    assert new["wifi"] == nets                       # 3 rows shown, the other 2 kept
+    assert new["alarms"]["schedule"] == extra and idx == [0, 1, 2, 3]
+    new, errors, idx = _apply(cfg, **{"alarms.schedule[0].on": None})
+    assert new["alarms"]["schedule"] == extra[1:] and idx == [1, 2, 3]
+
+
+def test_three_wifi_rows_and_two_schedules():
+    names = form.field_names()
+    assert form.WIFI_ROWS == 3 and form.SCHEDULE_ROWS == 2
+    for i in range(3):
+        assert "wifi[%d].ssid" % i in names and "wifi[%d].password" % i in names
+    assert "wifi[3].ssid" not in names
+    for row in range(2):
+        for key in ("on", "start", "end", "low", "high", "urgent_high"):
+            assert "alarms.schedule[%d].%s" % (row, key) in names
+    assert "alarms.schedule[2].on" not in names
+    for key in ("alarms.low_enabled", "alarms.high_enabled", "alarms.urgent_high_enabled",
+                "alarms.urgent_low", "alarms.low", "alarms.high", "alarms.urgent_high"):
+        assert key in names, key
+    assert "alarms.urgent_low_enabled" not in names   # the floor is always on
+    # a fourth network typed into a hand-made post is not read
+    f = form.values_from_config(_cfg())
+    f["wifi[3].ssid"] = "sneaky"
+    new, _, _ = form.apply(_cfg(), f)
+    assert [n["ssid"] for n in new["wifi"]] == ["home"]
+
+
+# --- problems and the shown values --------------------------------------------------
+
+def test_two_problems_of_one_field_are_joined():
+    got = form.problems_to_fields(["alarms.low: out of range 60..100", "alarms.low: below urgent_low"],
+                                  (), form.field_names())
+    assert got == {"alarms.low": "out of range 60..100; below urgent_low"}
+    got = form.problems_to_fields(["wifi[2].ssid: too long"], (), form.field_names())
+    assert got == {"wifi[2].ssid": "too long"}
+
+
+def test_the_values_shown_for_a_fresh_box():
+    v = form.values_from_config({})
+    assert v["utc_offset_min"] == "0" and v["mqtt.port"] == "1883" and v["slot"] == "receiver"
+    for key in ("alarms.low_enabled", "alarms.high_enabled", "alarms.urgent_high_enabled",
+                "alarms.forwarding"):
+        assert v[key] == "on", key                   # on unless turned off
+    assert "nightscout.allow_http" not in v
+    v = form.values_from_config({"alarms": {"low_enabled": False, "forwarding": False},
+                                 "nightscout": {"allow_http": True}})
+    assert "alarms.low_enabled" not in v and "alarms.forwarding" not in v
+    assert v["nightscout.allow_http"] == "on"
+
+
+def test_which_fields_are_secret():
+    for name in ("nightscout.api_secret", "mqtt.password", form.ADMIN_NEW, form.ADMIN_REPEAT,
+                 "wifi[0].password", "wifi[2].password", "password", "token"):
+        assert form.is_secret(name) is True, name
+    for name in ("nightscout.url", "mqtt.user", "wifi[0].ssid", "transmitter_id", "alarms.low"):
+        assert form.is_secret(name) is False, name
+
+
+def test_whether_a_secret_is_set():
+    cfg = {"wifi": [{"ssid": "a", "password": "x-pass-123"}, {"ssid": "b", "password": ""}],
+           "mqtt": {"password": "m-pass-123"}, "nightscout": {"api_secret": ""}}
+    assert form.secret_is_set(cfg, "wifi[0].password") is True
+    assert form.secret_is_set(cfg, "wifi[1].password") is False
+    assert form.secret_is_set(cfg, "wifi[2].password") is False
+    assert form.secret_is_set({}, "wifi[0].password") is False
+    assert form.secret_is_set({"wifi": None}, "wifi[0].password") is False
+    assert form.secret_is_set(cfg, "mqtt.password") is True
+    assert form.secret_is_set(cfg, "nightscout.api_secret") is False
