@@ -81,6 +81,14 @@ def test_off_is_dark_and_the_colours_have_their_names():
         assert P.color_name(rgb) == name, (rgb, name)
 
 
+def test_the_colours_are_8_bit_at_full_brightness_and_the_primaries_pure():
+    # the caller dims them (calm / night setting, a paused alarm's PAUSED_BRIGHTNESS)
+    for rgb in (P.RED, P.YELLOW, P.CYAN, P.GREEN, P.BLUE, P.MAGENTA, P.WHITE):
+        assert len(rgb) == 3 and all(0 <= c <= 255 for c in rgb) and max(rgb) == 255, rgb
+    assert (P.RED, P.GREEN, P.BLUE) == ((255, 0, 0), (0, 255, 0), (0, 0, 255))
+    assert (P.MAGENTA, P.WHITE) == ((255, 0, 255), (255, 255, 255))
+
+
 def test_colour_names_go_by_hue_whatever_the_brightness():
     assert P.color_name((1, 0, 0)) == "red" and P.color_name((0, 0, 2)) == "blue"
     assert P.color_name((40, 26, 0)) == "yellow" and P.color_name((20, 20, 20)) == "white"
