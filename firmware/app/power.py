@@ -38,7 +38,7 @@ class BatteryWatch:
         if len(self.recent) < FIRST_DECISION:
             return None
         m = sorted(self.recent)[len(self.recent) // 2]
-        low = m < LOW_MV or (self.low and m < OK_MV)
+        low = m < LOW_MV or (self.low and m <= OK_MV)  # clears only above OK_MV
         if low == self.low:
             return None
         self.low = low

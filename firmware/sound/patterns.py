@@ -108,9 +108,9 @@ def effective(priority, level):
 
 def _volume(volume):
     # anything but a number 0..100 plays at full volume: never quieter by mistake
-    if isinstance(volume, bool) or not isinstance(volume, (int, float)) or not volume < 100:
+    if isinstance(volume, bool) or not isinstance(volume, (int, float)) or not 0 <= volume < 100:
         return 100
-    return max(0, int(volume))
+    return int(volume)
 
 
 def sound(priority, level=0, volume=100):

@@ -20,3 +20,14 @@ def test_one_bad_first_read_after_a_reset_is_no_alarm():
     assert [w.add(mv) for mv in (3100, 4150, 4140, 4130)] == [None] * 4 and not w.low
     w = power.BatteryWatch()
     assert [w.add(mv) for mv in (3400, 3420, 3410)] == [None, None, True]  # a low cell: 60 s
+
+
+def test_a_low_battery_clears_only_above_ok_mv_not_at_it():
+    # found by mutation testing: a median of exactly OK_MV cleared the alarm
+    from app import power
+    w = power.BatteryWatch()
+    for mv in (3400, 3400, 3400):
+        w.add(mv)
+    assert w.low
+    assert [w.add(power.OK_MV) for _ in range(5)] == [None] * 5 and w.low
+    assert [w.add(power.OK_MV + 1) for _ in range(3)][-1] is False and not w.low

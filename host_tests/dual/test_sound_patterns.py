@@ -69,7 +69,7 @@ def test_volume_quietens_only_fresh_medium_and_low_alarms_and_never_to_silence()
         full = P.sound(prio, 0)[2]
         assert P.sound(prio, 0, 100)[2] == full
         assert P.MIN_DUTY <= P.sound(prio, 0, 40)[2] < full, prio
-        for v in (0, 10, -5):
+        for v in (0, 10):
             assert P.sound(prio, 0, v)[2] == P.MIN_DUTY > 0, (prio, v)
         for level in (1, 2, 3, 5):  # an unanswered alarm gets loud whatever the volume
             assert P.sound(prio, level, 10)[2] == P.LOUD, (prio, level)
@@ -78,7 +78,7 @@ def test_volume_quietens_only_fresh_medium_and_low_alarms_and_never_to_silence()
     for v in (0, 10, 40, 100):
         assert P.sound("high", 0, v) == P.sound("high", 0), v
     # a volume that is not a number is no reason to play quieter
-    for v in (None, "loud", 3.5e9, 250):
+    for v in (None, "loud", 3.5e9, 250, -5, float("nan")):
         assert P.sound("low", 0, v)[2] == P.sound("low", 0)[2], v
 
 
