@@ -78,6 +78,17 @@ def test_a_slow_advertiser_is_found_without_knowing_when_it_wakes():
     assert sorted(waits)[len(waits) // 2] < 30, waits
 
 
+def test_a_transmitter_away_for_hours_is_looked_for_at_half_duty_after_the_hard_phase():
+    # acquiring scans 25 % of the time for 16 min (a power cut), then 12.5 %, so a
+    # transmitter away all night does not squeeze Wi-Fi for hours; it is still
+    # found at its first wake-up back (a 100-ms advertiser)
+    s = sim("--script", "0:miss;120:", minutes=130, tag="away")
+    clean(s)
+    hard, slow = 16 / 120 * 0.25, 104 / 120 * 0.125
+    assert 0.9 * (hard + slow) < s["radio_scan_duty"] < 1.1 * (hard + slow) + 0.01, s["radio_scan_duty"]
+    assert s["first_reading_s"] is not None and s["first_reading_s"] - 7200 < 310, s["first_reading_s"]
+
+
 @pytest.mark.parametrize("fault", ["miss", "cut", "crc", "garbage", "truncate", "slow", "firefly"])
 def test_transient_faults_recover(fault):
     s = sim("--script", "0:%s;16:" % fault, minutes=40)

@@ -45,6 +45,7 @@ tx_dev = vtx.start(ARGS["trace"], transmitter_id=ARGS["tx"], faults=ARGS["faults
                    first_window_s=int(ARGS["first-window-s"]))
 tx = tx_dev.tx
 
+import bluetooth
 import clock
 from link import Link
 
@@ -169,6 +170,8 @@ summary = {
     "max_session_ms": session_ms[-1] if session_ms else None,
     "scan_ms": sum(l.scan_ms for l in links), "sim_ms": end_us // 1000,
     "scan_duty": sum(l.scan_ms for l in links) / (end_us / 1000),
+    # the share of time the radio listened (scan windows over intervals)
+    "radio_scan_duty": bluetooth.BLE().stats["scan_us"] / end_us,
     "readings_before_mark": before_mark[0],
     "first_reading_s": first_reading_s[0] if first_reading_s else None, "bond_file": _bond_len(),
     "what": {}, "missing_windows": missing[:20], "tx_log": len(tx.log), "status": lk.status(),

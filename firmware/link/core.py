@@ -36,13 +36,18 @@ DEFAULTS = {
     "scan_tail_ms": 20000,      # ... to this long after it
     "scan_interval_us": 60000,  # around a wake-up: scan hard (window/interval = 50 %)
     "scan_window_us": 30000,
-    # Phase unknown (first boot, power cut, an hour unseen): 25 %. No source gives
-    # a real transmitter's advertising interval; at 2 % (30/1280 ms) a 500-ms
-    # advertiser was found after up to 30 min, at 25 % a 1-s one within a wake-up
-    # (tools/link_sim.py --adv-interval-ms). Espressif's Wi-Fi coexistence advice:
-    # a scan interval of at most ~160 ms (research/peers.md).
+    # Phase unknown (first boot, power cut, an hour unseen): 25 % for the first
+    # acquire_hard_ms, then 12.5 %. No source gives a real transmitter's
+    # advertising interval; at 2 % (30/1280 ms) a 500-ms advertiser was found after
+    # up to 30 min, at 25 % a 1-s one within a wake-up or two (tools/link_sim.py
+    # --adv-interval-ms). Espressif's Wi-Fi coexistence advice: a scan interval of
+    # at most ~160 ms (research/peers.md). The hard phase covers a power cut; a
+    # transmitter away all night (no_transmitter sounds after 3 windows) is looked
+    # for at half that, so Wi-Fi is not squeezed for hours.
     "acquire_interval_us": 160000,
     "acquire_window_us": 40000,
+    "acquire_hard_ms": 960000,         # 3 wake-ups and some
+    "acquire_slow_window_us": 20000,   # then 20/160 ms
     "acquire_chunk_ms": 60000,
     "resync_windows": 12,       # this many windows missed in a row: acquire again
     "no_tx_windows": 3,         # event no_transmitter after this many windows unseen
@@ -138,6 +143,7 @@ class Link:
         self.have_bond = False
         self.missed = 0            # windows in a row without the transmitter
         self.acquire_ms = 0
+        self.acquiring_ms = 0   # scanning blind since the phase was lost (hard, then slow)
         self.sessions = 0
         self.good_sessions = 0
         self.readings = 0
@@ -229,8 +235,11 @@ class Link:
             span = self.windows.scan_span(self._skip_until)
         if span is None:
             self.state = "acquiring"
-            dev = await self._scan(cfg["acquire_chunk_ms"], cfg["acquire_interval_us"], cfg["acquire_window_us"])
+            hard = self.acquiring_ms < cfg["acquire_hard_ms"]
+            dev = await self._scan(cfg["acquire_chunk_ms"], cfg["acquire_interval_us"],
+                                   cfg["acquire_window_us" if hard else "acquire_slow_window_us"])
             if dev is None:
+                self.acquiring_ms += cfg["acquire_chunk_ms"]
                 self.acquire_ms += cfg["acquire_chunk_ms"]
                 if self.acquire_ms >= PERIOD_MS:
                     self.acquire_ms -= PERIOD_MS
@@ -251,7 +260,7 @@ class Link:
             if dev is None:
                 self._missed_window()
                 return
-        self.acquire_ms = 0
+        self.acquire_ms = self.acquiring_ms = 0
         if not self.windows.synced():
             self.windows.seen(clock.ms())
         self._attempts += 1
