@@ -290,6 +290,28 @@ def test_bad_config_or_board_is_refused_before_the_board_is_touched(tmp_path):
     assert board_listing(tmp_path / "b") == []
 
 
+def test_the_ca_certificate_the_config_names_goes_to_the_board_or_nothing_does(tmp_path):
+    # an https Nightscout needs ca_file; the file is read from beside CONFIG
+    cfg = {"transmitter_id": "8G1234", "lan_api": {"enabled": False},
+           "nightscout": {"url": "https://ns.example.org", "api_secret": "0123456789abcdef",
+                          "ca_file": "certs/isrg-root.pem"}}
+    conf = tmp_path / "my.json"
+    conf.write_text(json.dumps(cfg))
+    with VirtualBoard(tmp_path / "b") as vb:
+        r = flash("--port", vb.port, "--config", str(conf), "--offline", "--no-reset")
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "nightscout.ca_file is certs/isrg-root.pem" in r.stderr and "does not exist" in r.stderr
+        assert board_listing(tmp_path / "b") == []        # refused before the board is touched
+        (tmp_path / "certs").mkdir()
+        pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+        (tmp_path / "certs" / "isrg-root.pem").write_bytes(pem)
+        r = flash("--port", vb.port, "--config", str(conf), "--offline", "--no-reset")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "copied the CA certificate certs/isrg-root.pem" in r.stdout
+    assert (tmp_path / "b" / "certs" / "isrg-root.pem").read_bytes() == pem
+    assert json.load(open(tmp_path / "b" / "config.json"))["nightscout"]["ca_file"] == "certs/isrg-root.pem"
+
+
 def test_unreadable_or_ambiguous_config_files_are_refused_with_their_problem(tmp_path):
     # Checked before the port (which does not exist here): exit 2, every message
     # names the file's problem; never a traceback, never a silently dropped key.

@@ -38,7 +38,10 @@ Steps (each printed as it runs):
   6. config.json, written like app.fsutil.write_atomic (temp, previous copy to
      config.json.bak, rename). Without CONFIG an existing config.json on the
      board is kept (re-flashing keeps the family's settings; only its `board`
-     follows BOARD); with none, the defaults with `board` = BOARD.
+     follows BOARD); with none, the defaults with `board` = BOARD. The CA
+     certificates CONFIG names (`nightscout.ca_file`, `follow.ca_file`, needed
+     for an https:// url) are read from beside CONFIG in step 1 (missing or
+     empty: refused, exit 2) and copied to the board under that name first.
   7. The board loads the configuration with its own app.config and the
      problems are printed (secrets never are); then the marker is removed and
      the board is reset (machine.reset, skip with --no-reset).
@@ -111,6 +114,32 @@ def build_config(board, config_file):
     if board and isinstance(raw, dict):
         raw["board"] = board
     return _checked(raw)
+
+
+def ca_files(cfg_text, config_file):
+    """[(local path, board path)] of the CA certificates the configuration names,
+    found beside CONFIG (the same relative path). Raises FlashError(2): the
+    uploader or follower would fail to start on the board without it."""
+    if cfg_text is None:
+        return []
+    cfg, out = json.loads(cfg_text), []
+    for section in ("nightscout", "follow"):
+        name = (cfg.get(section) or {}).get("ca_file") or ""
+        if not name or any(d == name.lstrip("/") for _, d in out):
+            continue
+        local = os.path.join(os.path.dirname(os.path.abspath(config_file)), name.lstrip("/"))
+        try:
+            size = os.path.getsize(local)
+        except OSError:
+            size = None
+        if not size:
+            raise FlashError(2, "%s.ca_file is %s, but %s %s: put the CA certificate (PEM or "
+                             "DER) that signed the server's certificate there, it is copied to "
+                             "the board; nothing was written" % (section, name, local,
+                                                                "is empty" if size == 0
+                                                                else "does not exist"))
+        out.append((local, name.lstrip("/")))
+    return out
 
 
 def _checked(raw):
@@ -395,6 +424,7 @@ def flash(args):
     # 1. everything that can be checked here, before touching the board
     files = gen_package_json.board_files()
     cfg_text = build_config(args.board, args.config)
+    certs = ca_files(cfg_text, args.config)
     if args.frozen and args.mpy:
         raise FlashError(2, "--frozen and --mpy do not go together: the image holds the bytecode")
     if args.frozen:  # the firmware is in the image (tools/freeze/esp32.py): pin maps only
@@ -419,6 +449,11 @@ def flash(args):
         remove_shadows(board)
     copy_files(board, files)
     how = "the image" if args.frozen else install_deps(board, args.offline, args.index, args.mpy)
+    if certs:  # before the configuration that names them
+        board.exec(mkdirs_code([d for _, d in certs]))
+        board.chain([["fs", "cp", src, ":" + dest] for src, dest in certs])
+        say("copied the CA certificate%s %s" % ("s" if len(certs) > 1 else "",
+                                                 ", ".join(d for _, d in certs)))
     write_config(board, cfg_text, args.board)
     # 7. the board reads its configuration with its own code, then the marker goes
     out = board.exec(CHECK_CONFIG, timeout=120)
