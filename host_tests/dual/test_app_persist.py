@@ -1,17 +1,6 @@
 # RTC-memory persistence (runs on CPython and MicroPython).
 from app import persist
-
-
-class FakeRtc:
-    def __init__(self):
-        self.mem = b""
-        self.writes = 0
-
-    def memory(self, data=None):
-        if data is None:
-            return self.mem
-        self.mem = bytes(data)
-        self.writes += 1
+from fakes import FakeRtc
 
 
 def test_blob_survives_a_reset_and_boots_are_counted():

@@ -9,6 +9,7 @@
 import sys
 
 import scratch
+from fakes import swap
 
 from app import config
 
@@ -28,16 +29,6 @@ def _accepted(raw):
     clean, problems = config.validate(raw)
     assert problems == [], (raw, problems)
     return clean
-
-
-def _swap(obj, name, value, fn):
-    """fn() with obj.name replaced by value (put back afterwards)."""
-    old = getattr(obj, name)
-    setattr(obj, name, value)
-    try:
-        return fn()
-    finally:
-        setattr(obj, name, old)
 
 
 # --- defaults (README table) ----------------------------------------------------
@@ -300,7 +291,7 @@ def _alarms_with(refuse):
 
     def validate(a):
         return real(a) if a == {} else refuse(a)
-    return lambda fn: _swap(settings, "validate", validate, fn)
+    return lambda fn: swap(settings, "validate", validate, fn)
 
 
 def test_the_alarm_validators_problems_are_passed_on_with_their_key():
@@ -335,7 +326,7 @@ def test_without_the_alarm_module_the_config_says_so():
         assert clean["alarms"] == {"low": 70}
         clean, problems = config.validate({"alarms": 7})
         assert problems and clean["alarms"] == {}
-    _swap(config, "_alarm_settings", lambda: None, run)
+    swap(config, "_alarm_settings", lambda: None, run)
 
 
 # --- save / ConfigError ---------------------------------------------------------------
@@ -378,20 +369,20 @@ def test_a_parser_failure_or_no_memory_is_a_problem_not_a_crash():
         @staticmethod
         def loads(text):
             raise MemoryError()
-    raw, problems = _swap(config, "json", NoMemoryJson, lambda: config.parse(b"{}", "c.json"))
+    raw, problems = swap(config, "json", NoMemoryJson, lambda: config.parse(b"{}", "c.json"))
     assert raw is None and problems == ["c.json: could not be read (MemoryError)"]
 
     def no_memory(path):
         raise MemoryError()
     path = scratch.fresh(WORK, "nomem.json")
-    cfg, problems = _swap(config, "_read", no_memory, lambda: config.load(path))
+    cfg, problems = swap(config, "_read", no_memory, lambda: config.load(path))
     assert problems[:2] == [path + ": not enough free memory to read it",
                             path + ": using safe defaults"], problems
     assert cfg == config.defaults()
 
     def broken(data):
         raise IndexError("walk")
-    raw, problems = _swap(config, "duplicate_keys", broken, lambda: config.parse(b'{"a": 1}', "c.json"))
+    raw, problems = swap(config, "duplicate_keys", broken, lambda: config.parse(b'{"a": 1}', "c.json"))
     assert raw == {"a": 1} and len(problems) == 1 and "IndexError" in problems[0], problems
 
 
@@ -401,7 +392,7 @@ def test_an_unfinishable_interrupted_save_is_a_problem():
 
     def fails(p):
         raise OSError(5)
-    cfg, problems = _swap(config.fsutil, "recover", fails, lambda: config.load(path))
+    cfg, problems = swap(config.fsutil, "recover", fails, lambda: config.load(path))
     assert problems[0].startswith(path + ": could not finish an interrupted save"), problems
     assert len(problems) == 1 and cfg["transmitter_id"] == "8G1234"
 
@@ -419,7 +410,7 @@ def test_fallbacks_report_what_they_found():
     assert "slot: appears more than once in the same {...}; the last one is used" in problems, problems
     assert path + ": using the previous copy " + path + ".bak" in problems
     # no file and no alarm module: that is said too
-    cfg, problems = _swap(config, "_alarm_settings", lambda: None,
+    cfg, problems = swap(config, "_alarm_settings", lambda: None,
                           lambda: config.load(scratch.fresh(WORK, "none.json")))
     assert "alarms: alarm settings not validated: module alarms.settings missing" in problems
 

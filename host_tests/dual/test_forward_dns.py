@@ -1,6 +1,7 @@
 """forward.names, the forwarders' name lookups: getaddrinfo blocks the whole
 board while a DNS server does not answer, so it must be called rarely, whatever
 the uploads do."""
+from fakes import NamesWorld
 from forward import names
 
 
@@ -21,21 +22,11 @@ class FakeSocket:
         return [(2, 1, 0, "", self.answer)]
 
 
-class World:
+class World(NamesWorld):
     """names with a fake resolver and clock for the length of a `with` block."""
 
-    def __enter__(self):
-        self.sock, self.t = FakeSocket(self), 0
-        self._real = (names.socket, names._now_s)
-        names.socket, names._now_s = self.sock, lambda: self.t
-        names._addr_cache.clear()
-        names._stalled_s = None
-        return self
-
-    def __exit__(self, *exc):
-        names.socket, names._now_s = self._real
-        names._addr_cache.clear()
-        names._stalled_s = None
+    def __init__(self):
+        NamesWorld.__init__(self, FakeSocket)
 
 
 def test_a_name_is_looked_up_once_and_again_only_after_resolve_again_s():

@@ -8,6 +8,8 @@
 # comments. Runs on both runtimes.
 import sys
 
+from fakes import swap
+
 from forward import names, timesync
 from forward.entries import civil, direction, iso_utc, sgv_entry, TREND_CODES
 from forward.history import History
@@ -367,17 +369,8 @@ def _run_loop(ts, n):
             assert False, "run() stopped on its own"
         except _Stop:
             pass
-    _swap_attr(timesync, "asyncio", fake_asyncio, go)
+    swap(timesync, "asyncio", fake_asyncio, go)
     return fake_asyncio.sleeps
-
-
-def _swap_attr(obj, name, value, fn):
-    old = getattr(obj, name)
-    setattr(obj, name, value)
-    try:
-        return fn()
-    finally:
-        setattr(obj, name, old)
 
 
 def test_run_waits_for_quiet_wifi_then_asks_ntp_and_sleeps_as_next_delay_says():

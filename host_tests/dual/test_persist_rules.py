@@ -7,18 +7,7 @@
 import struct
 
 from app import persist
-
-
-class FakeRtc:
-    def __init__(self, mem=b""):
-        self.mem = mem
-        self.writes = 0
-
-    def memory(self, data=None):
-        if data is None:
-            return self.mem
-        self.mem = bytes(data)
-        self.writes += 1
+from fakes import FakeRtc
 
 
 class BrokenRtc:

@@ -7,6 +7,8 @@
 # `machine` and the resolver. Runs on CPython and MicroPython.
 import sys
 
+from fakes import NamesWorld, swap
+
 try:
     import clock as _real_clock
 except (ImportError, AttributeError):   # CPython: its time has no ticks_ms
@@ -28,16 +30,6 @@ if _real_clock is None:   # app.log and app.memory import clock: a stand-in for 
 else:
     from app import log, memory, power
 from forward import names
-
-
-def _swap(obj, name, value, fn):
-    """fn() with obj.name replaced by value (put back afterwards)."""
-    old = getattr(obj, name)
-    setattr(obj, name, value)
-    try:
-        return fn()
-    finally:
-        setattr(obj, name, old)
 
 
 # --- memory: MemoryWatch -----------------------------------------------------------
@@ -90,8 +82,8 @@ class MemWorld:
 
     def run(self, fn):
         def inner():
-            return _swap(log, "sink", self.lines.append, fn)
-        return _swap(memory, "clock", self.clock, lambda: _swap(memory, "gc", self.gc, inner))
+            return swap(log, "sink", self.lines.append, fn)
+        return swap(memory, "clock", self.clock, lambda: swap(memory, "gc", self.gc, inner))
 
     def at_s(self, s, fn):
         self.clock.now = 10 ** 7 + int(s * 1000)
@@ -488,22 +480,9 @@ class BytesSocket(FakeSocket):
         return ".".join(str(b) for b in packed)
 
 
-class NameWorld:
+class NameWorld(NamesWorld):
     def __init__(self, sock=FakeSocket, t=100000):
-        self.t = t
-        self.sock = sock(self)
-
-    def __enter__(self):
-        self._real = (names.socket, names._now_s)
-        names.socket, names._now_s = self.sock, lambda: self.t
-        names._addr_cache.clear()
-        names._stalled_s = None
-        return self
-
-    def __exit__(self, *exc):
-        names.socket, names._now_s = self._real
-        names._addr_cache.clear()
-        names._stalled_s = None
+        NamesWorld.__init__(self, sock, t)
 
     def resolve(self, host="ns.example.org", port=443):
         return names.resolve(host, port)

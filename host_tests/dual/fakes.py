@@ -1,0 +1,48 @@
+# Small stand-ins shared by the dual tests (CPython and MicroPython).
+
+
+def swap(obj, name, value, fn):
+    """fn() with obj.name replaced by value (put back afterwards)."""
+    old = getattr(obj, name)
+    setattr(obj, name, value)
+    try:
+        return fn()
+    finally:
+        setattr(obj, name, old)
+
+
+class FakeRtc:
+    """machine.RTC's user memory: what was written last, and how often."""
+
+    def __init__(self, mem=b""):
+        self.mem = mem
+        self.writes = 0
+
+    def memory(self, data=None):
+        if data is None:
+            return self.mem
+        self.mem = bytes(data)
+        self.writes += 1
+
+
+class NamesWorld:
+    """forward.names with a fake resolver, sock(world), and a fake clock (self.t,
+    seconds) for the length of a `with` block."""
+
+    def __init__(self, sock, t=0):
+        self.t = t
+        self.sock = sock(self)
+
+    def __enter__(self):
+        from forward import names
+        self._names, self._real = names, (names.socket, names._now_s)
+        names.socket, names._now_s = self.sock, lambda: self.t
+        names._addr_cache.clear()
+        names._stalled_s = None
+        return self
+
+    def __exit__(self, *exc):
+        names = self._names
+        names.socket, names._now_s = self._real
+        names._addr_cache.clear()
+        names._stalled_s = None
