@@ -426,3 +426,100 @@ def test_no_power_alarm_is_expected_from_a_broken_engine():
     assert len([v for v in chaos.check_promises(w, [], 300 * MIN, []) if "battery" in v[1]]) == 1
     w["inject"]["break_engine_at_s"] = 3600
     assert [v for v in chaos.check_promises(w, [], 300 * MIN, []) if "battery" in v[1]] == []
+
+
+# --- round 4: advertising interval, a power cut in a low, a damaged queue file ---------
+def test_round4_draws_leave_the_old_draws_alone():
+    for seed in (5, 200, 514):   # rounds 1-3: exactly as before (no round-4 key set)
+        w = chaos.draw_world(seed, 1)
+        assert w["adv_interval_ms"] is None and "queue_damage_at_s" not in w["inject"] and not w.get("low_cut")
+    drawn = [chaos.draw_world(s, 1) for s in range(515, 600)]
+    assert {w["adv_interval_ms"] for w in drawn} == set(chaos.ADV_INTERVALS_MS)
+    cut = [w for w in drawn if w.get("low_cut")]
+    assert len(cut) >= 5
+    for w in cut:   # inside a low of the trace, below the box's own threshold
+        s, _ = chaos.effective(w)
+        t = w["inject"]["power_cut_at_s"][0] * 1000
+        lows = chaos.trace_lows(w, s["urgent_low"], 86400000) or chaos.trace_lows(w, s["low"], 86400000)
+        assert any(a <= t <= b for a, b in lows), (w["seed"], t, lows)
+    damaged = [w for w in drawn if "queue_damage_at_s" in w["inject"]]
+    assert damaged and all(w["forward"].get("nightscout") for w in damaged)
+    for w in damaged:
+        t, flips = w["inject"]["queue_damage_at_s"]
+        assert 1 <= len(flips) <= chaos.FLIP_MAX and all(0 <= f < 1 and 1 <= x <= 255 for f, x in flips)
+
+
+def _low_trace(n_high, n_low):
+    return [120] * n_high + [45] * n_low + [120] * 40
+
+
+def test_power_on_in_an_urgent_low_must_sound_within_the_acquisition_bound():
+    values = _low_trace(6, 20)   # windows 6-25 below 55
+    w = _world()
+    s = {"urgent_low": 55}
+    on = 40 * MIN
+    cut = [{"event": "power_cut", "t_ms": 35 * MIN, "off_s": 300}, {"event": "reset", "t_ms": on}]
+    # the link scans from on + BOOT_MS; the wake-ups at 41 and 46 min: the second + a session is the bound
+    due = 46 * MIN + chaos.ADV_JITTER_MS + chaos.SESSION_MS + chaos.REACT_MS
+    assert len(chaos.check_power_on_low(w, cut, s, 200 * MIN, [], values)) == 1
+    ok = cut + [sound(due - 1000, "high", "urgent_low")]
+    assert chaos.check_power_on_low(w, ok, s, 200 * MIN, [], values) == []
+    late = cut + [sound(due + 1000, "high", "urgent_low")]
+    assert len(chaos.check_power_on_low(w, late, s, 200 * MIN, [], values)) == 1
+    # a radio that drops windows: one window more
+    assert chaos.check_power_on_low(_world(radio={"miss": 0.1}), late, s, 200 * MIN, [], values) == []
+    # the low ends before the bound's wake-up, or the transmitter is silent: not judged
+    assert chaos.check_power_on_low(w, cut, s, 200 * MIN, [], _low_trace(6, 3)) == []
+    assert chaos.check_power_on_low(_world(silent=[[2700, 3000]]), cut, s, 200 * MIN, [], values) == []
+
+
+def test_power_on_bound_is_the_boot_two_wake_ups_and_a_session():
+    assert chaos.POWER_ON_MS == chaos.BOOT_MS + 2 * 300000 + chaos.ADV_JITTER_MS + chaos.SESSION_MS
+    assert chaos.POWER_ON_MS < 12 * MIN
+
+
+def test_a_damaged_queue_must_be_refused_logged_and_never_uploaded():
+    reads = [dict(reading(m * MIN, 100 + m), unix_s=1700000000 + m * 60) for m in range(0, 30, 5)]
+    stored = [[int(e["unix_s"] * 1000), e["sgv"]] for e in reads]
+    damaged = [{"event": "queue_damaged", "t_ms": 31 * MIN, "size": 84, "offsets": [20]}]
+    logged = "0 I nightscout: queue file nsqueue.bin ignored: upload-queue image damaged (CRC mismatch)\n"
+    w = _world(forward={"nightscout": "ok"}, _ns_stored=stored)
+    assert chaos.check_queue_damage(w, reads + damaged, logged, []) == []
+    v = chaos.check_queue_damage(w, reads + damaged, "", [])
+    assert len(v) == 1 and "refused in the log 0 times" in v[0][1]
+    # a value the box never delivered reached Nightscout (a flipped sgv or date)
+    w["_ns_stored"] = stored[:2] + [[stored[2][0], 99]] + stored[3:]
+    v = chaos.check_queue_damage(w, reads + damaged, logged, [])
+    assert len(v) == 1 and "sgv=99" in v[0][1]
+    w["_ns_stored"] = stored + [[stored[-1][0] + 7, 125]]
+    assert len(chaos.check_queue_damage(w, reads, "", [])) == 1
+    # a reading held for want of a wall time, dated later by the box's clock: delivered
+    held = dict(reading(40 * MIN, 140), unix_s=None)
+    w["_ns_stored"] = stored + [[(held["dex_s"] + 1700000000 - reads[0]["dex_s"]) * 1000, 140]]
+    assert chaos.check_queue_damage(w, reads + [held], "", []) == []
+
+
+def test_nightscout_delivery_after_a_damaged_queue_file_spares_two_saves():
+    # seed 530: the .bak the box falls back to is one save older than the damaged file
+    ev = [dict(reading(m * MIN, 120), unix_s=1700000000 + m * 60) for m in range(0, 60, 5)]
+    dates = [e["unix_s"] * 1000 for e in ev]
+    w = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:8] + dates[10:])   # 40 and 45 lost
+    reset = [{"event": "reset", "t_ms": 52 * MIN}]
+    assert len(chaos.check_nightscout_delivery(w, ev + reset, 200 * MIN, [])) == 1
+    damage = reset + [{"event": "queue_damaged", "t_ms": 52 * MIN, "size": 36, "offsets": [3]}]
+    assert chaos.check_nightscout_delivery(w, ev + damage, 200 * MIN, []) == []
+
+
+def test_simboot_advertising_interval_and_queue_damage_in_a_real_world():
+    # the router off from 10 to 80 min: the queue holds readings; at 60 min a reset, the file damaged
+    w = chaos.draw_world(3, 1.5 / 24)
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={"nightscout": "ok"},
+             adv_interval_ms=500, inject={"wifi_down_at_s": [[600, 4800]],
+                                          "queue_damage_at_s": [3600, [[0.5, 0x40], [0.9, 1]]]})
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert [e["adv_interval_us"] for e in events if e["event"] == "vtx"] == [500000]
+    [d] = [e for e in events if e["event"] == "queue_damaged"]
+    assert d["t_ms"] == 3600000 and d["size"] > 12, d
+    assert "queue file nsqueue.bin ignored" in console
+    assert chaos.check_world(w, events, console, error) == {}

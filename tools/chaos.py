@@ -63,6 +63,17 @@ checked (check_world):
  A power cut: nothing can sound while the board is off; after power-on it knows no
  reading (its data is as old as the boot) and must sound an urgent low within
  POWER_ON_MS + REACT_MS; nothing is restored, so nothing must sound again.
+ Round 4 (draw_round4, its own stream, seeds from 515 only): the transmitter's advertising
+ interval (100-2000 ms; simboot adv_interval_ms), a power cut placed inside an urgent low
+ (or a low) of the trace, and with Nightscout the queue file damaged at a reset (bytes
+ XORed before the next boot; simboot queue_damage_at_s).
+10 power-on in a low: when the trace stays below urgent_low from a power-on to the
+   transmitter's second wake-up after the link's first scan (its next one, or one missed:
+   POWER_ON_MS), a high sound by that wake-up + jitter + a session + REACT_MS; judged from
+   the trace, since invariant 1 sees only readings the box did get.
+11 damaged queue: each queue_damaged file is refused in the log ("queue file ... ignored"),
+   and every entry the Nightscout stand-in stored is a reading the box delivered (date and
+   sgv), so no damaged record was uploaded.
 
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
@@ -266,7 +277,69 @@ def draw_world(seed, days):
     if timeline:
         inject["faults_at_s"] = timeline
     draw_follower(seed, w, end_s)   # round 3: its own stream too
+    draw_round4(seed, w, end_s)     # round 4: its own stream too
     return w
+
+
+ROUND4_KEY = 0x4AD5EC   # the round-4 stream: random.Random(seed ^ ROUND4_KEY)
+ROUND4_FROM = 515       # seeds 1-514 ran in rounds 1-3: their worlds stay as they were
+ADV_INTERVALS_MS = (100, 100, 250, 500, 1000, 2000, 2000)   # no source gives a real G6's
+FLIP_MAX = 4
+
+
+def trace_lows(w, threshold, end_ms, values=None):
+    """[(first_ms, last_ms)] of the runs of transmitter windows (the trace as vtx plays
+    it) whose glucose is below threshold, 4 windows (15 min) or more."""
+    if values is None:
+        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    out, cur = [], None
+    for t, g in br.windows(values, w["start"], end_ms):
+        if g is not None and g < threshold:
+            cur = [t, t] if cur is None else [cur[0], t]
+        elif cur is not None:   # a window without glucose ends a run too
+            out.append(cur)
+            cur = None
+    if cur is not None:
+        out.append(cur)
+    return [(a, b) for a, b in out if b - a >= 15 * MIN]
+
+
+def draw_round4(seed, w, end_s):
+    """Round 4, from its own stream (what seeds drew before is unchanged): the
+    transmitter's advertising interval (vtx.peripheral.ADV_INTERVAL_US; no source gives
+    a real G6's); a power cut placed inside an urgent low (or a low) of the trace, when
+    the world has none yet, so the low goes on past the power-on; and, with Nightscout,
+    the queue file damaged at a reset (bytes XORed, simboot queue_damage_at_s), inside a
+    router outage when there is one (the queue then holds readings)."""
+    w["adv_interval_ms"] = None   # vtx's default (100 ms)
+    if seed < ROUND4_FROM:   # the seeds of rounds 1-3 keep their worlds exactly
+        return
+    ex = random.Random(seed ^ ROUND4_KEY)
+    w["adv_interval_ms"] = ex.choice(ADV_INTERVALS_MS)
+    inject = w["inject"]
+    cut_p, damage_p = ex.random(), ex.random()
+    off_s = ex.choice((0, 60, 300, 600))
+    where, pos = ex.random(), ex.random()
+    flips = [[round(ex.random(), 4), ex.randint(1, 255)] for _ in range(ex.randint(1, FLIP_MAX))]
+    if cut_p < 0.35 and "power_cut_at_s" not in inject and not w.get("follower") \
+            and not isinstance(w["config"], str):
+        s, _ = effective(w)
+        end_ms = end_s * 1000
+        lows = trace_lows(w, s["urgent_low"], end_ms) or trace_lows(w, s["low"], end_ms)
+        if lows:
+            a, b = lows[int(where * len(lows))]
+            # cut in the low's first part, so it goes on for a bound after the power-on
+            room = max(0, b - a - off_s * 1000 - POWER_ON_MS)
+            inject["power_cut_at_s"] = [(a + int(pos * room)) // 1000, off_s]
+            w["low_cut"] = True
+    if damage_p < 0.6 and w["forward"].get("nightscout"):
+        down = [(a, b) for a, b in inject.get("wifi_down_at_s") or () if b - a >= 30 * 60]
+        if down:
+            a, b = down[int(where * len(down))]
+            t = a + 20 * 60 + int(where * (b - a - 25 * 60))
+        else:
+            t = round((0.1 + 0.8 * where) * end_s)
+        inject["queue_damage_at_s"] = [t, flips]
 
 
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
@@ -353,11 +426,15 @@ def summary(w):
             f["poll_s"], f["silent_min"], "+".join("%dm" % ((b - a) // 60) for a, b in f["silent"]) or "-",
             "+".join("%dm" % ((b - a) // 60) for a, b in f["down"]) or "-"))
     inj = {k: v for k, v in w["inject"].items() if k not in ("faults_at_s", "adc_at_s", "wifi_down_at_s",
-                                                             "power_cut_at_s", "leader")}
+                                                             "power_cut_at_s", "leader", "queue_damage_at_s")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
-        parts.append("power_cut=%ds" % w["inject"]["power_cut_at_s"][1])
+        parts.append("power_cut=%ds%s" % (w["inject"]["power_cut_at_s"][1], "@low" if w.get("low_cut") else ""))
+    if w.get("adv_interval_ms"):
+        parts.append("adv=%dms" % w["adv_interval_ms"])
+    if w["inject"].get("queue_damage_at_s"):
+        parts.append("queue_damage=%dB" % len(w["inject"]["queue_damage_at_s"][1]))
     if "task" in inj:
         inj = dict(inj, task="%s/%s x%d@%ds" % (inj["task"], inj.pop("error"), inj.pop("times"),
                                                 inj.pop("at_s")))
@@ -393,6 +470,8 @@ def run_world(w):
              "TX_ID": w["tx_id"], "CONFIG": cfg_path}
     if w["faults"]:
         extra["FAULTS"] = w["faults"]
+    if w.get("adv_interval_ms"):
+        extra["ADV_INTERVAL_MS"] = w["adv_interval_ms"]
     if inject:
         extra["INJECT"] = json.dumps(inject)
     ns = None
@@ -424,6 +503,7 @@ def run_world(w):
             stored = ns.state()["entries"]
             w["_ns_entries"] = len(stored)
             w["_ns_dates"] = sorted({e.get("date") for e in stored})
+            w["_ns_stored"] = sorted((e.get("date"), e.get("sgv")) for e in stored)
             ns.close()
     try:
         with open(os.path.join(ROOT, "build", flash, "sim-console.log")) as f:
@@ -486,9 +566,17 @@ def low_stretches(reads, threshold, stale_ms):
     return [(c[2], c[3]) for c in out if c[1] - c[0] >= LOW_STRETCH_MS]
 
 
-POWER_ON_MS = 16 * MIN  # after a power-on nothing is remembered, the transmitter's phase neither:
-                        # the link acquires at low duty (link/core.py acquire_*: ~2 %), which can miss a
-                        # window or two (seed 492: first reading 13 min after power-on); 3 windows + 1 min
+# After a power-on nothing is remembered, the transmitter's phase neither: the link scans
+# blind at 25 % (link/core.py acquire_*: 40 ms every 160 ms) until it hears an advertisement.
+# The bound (round 4): the boot, the transmitter's next wake-up (within a period), one missed
+# wake-up (a 2-s advertiser is awake ~6 s: 3 advertisements, 2000 ms = 12.5 scan intervals,
+# so they fall on 2 phases of the 160-ms interval and may all miss the 40-ms window), then
+# that wake-up's jitter (vtx: 0-2 s), the session (link session_timeout_ms 45 s at most).
+BOOT_MS = 30000         # power-on to the link's first scan (the self-test is 1 s; margin)
+TX_PERIOD_MS = 300000   # a Dexcom wakes every 5 min
+ADV_JITTER_MS = 2000    # tools/vtx: advertising starts 0..2 s after the window's time
+SESSION_MS = 45000      # link/core.py session_timeout_ms: the reading comes within it
+POWER_ON_MS = BOOT_MS + 2 * TX_PERIOD_MS + ADV_JITTER_MS + SESSION_MS   # 11.3 min
 
 
 def power_offs(events):
@@ -777,7 +865,8 @@ def check_mqtt_absent(w, events, end_ms, problems):
                              "%d min of the boot at t=%d ms" % (MQTT_DUE_MS // MIN, boot)))
     return out
 NS_TAIL_MS = 30 * MIN    # readings this close to the end may still be on their way
-NS_SAVE_MS = 6 * MIN     # the queue is written to flash within 5 min of a change (README)
+NS_SAVE_MS = 6 * MIN     # the queue is written to flash within 5 min of a change (README); its
+                         # .bak is the save before: a damaged file costs up to 2 * NS_SAVE_MS
 
 
 def check_nightscout_delivery(w, events, end_ms, problems):
@@ -790,10 +879,13 @@ def check_nightscout_delivery(w, events, end_ms, problems):
         return []
     stored = set(w["_ns_dates"])
     cuts = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
+    # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
+    damaged = [e["t_ms"] for e in events if e.get("event") == "queue_damaged" and e.get("size")]
     lost = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None
             and e.get("unix_s") is not None and e["t_ms"] < end_ms - NS_TAIL_MS
             and int(e["unix_s"] * 1000) not in stored
-            and not any(0 <= c - e["t_ms"] <= NS_SAVE_MS for c in cuts)]
+            and not any(0 <= c - e["t_ms"] <= NS_SAVE_MS for c in cuts)
+            and not any(0 <= c - e["t_ms"] <= 2 * NS_SAVE_MS for c in damaged)]
     if lost:
         return [(lost[0]["t_ms"], "%d readings never reached a working Nightscout, the first "
                                   "dex_s=%d arrived t=%d ms" % (len(lost), lost[0]["dex_s"], lost[0]["t_ms"]))]
@@ -983,6 +1075,85 @@ def check_follower_silent(w, events, end_ms):
     return out
 
 
+# --- round 4: power-on in a low, a damaged queue file -----------------------------------
+CLEAN_RADIO = ("slow",)   # per-window faults that cannot cost a window
+
+
+def check_power_on_low(w, events, s, end_ms, problems, values=None):
+    """10: a power cut inside an urgent low: after power-on the box must hear the
+    transmitter and sound high by the bound: the transmitter's second wake-up after the
+    link's first scan (BOOT_MS; its next one, or one missed: see POWER_ON_MS) + the
+    advertising jitter + a session + REACT_MS, when every window of the trace from the
+    power-on to that wake-up is below urgent_low (the readings the box must get, judged
+    from the trace: invariant 1 only sees readings the box did get). One window more
+    when the radio drops windows (miss, cut...: at most 20 % each). Not judged: broken
+    configs, factory resets, followers, a broken engine, the transmitter silent or in a
+    mode, a press or reset in between."""
+    if problems or "button_at_boot" in w["inject"] or w.get("follower"):
+        return []
+    if values is None:
+        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    spans = [(a * 1000, b * 1000) for a, b in w["silent"] + ([w["absence"]] if w.get("absence") else [])]
+    spans += [(a * 1000, b * 1000) for _, a, b in w["modes"]]
+    broken = w["inject"].get("break_engine_at_s")
+    extra = 1 if any(r > 0 for n, r in w["radio"].items() if n not in CLEAN_RADIO) else 0
+    tl = sound_timeline(events)
+    others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "alarm_snooze", "alarm_ack")]
+    out = []
+    for cut, on in power_offs(events):
+        scan = on + BOOT_MS
+        k = max(0, -(-(scan - br.FIRST_WINDOW_MS) // br.WINDOW_MS))   # first wake-up after the scan starts
+        wake = br.FIRST_WINDOW_MS + (k + 1 + extra) * br.WINDOW_MS
+        due = wake + ADV_JITTER_MS + SESSION_MS + REACT_MS
+        if due > end_ms or (broken is not None and broken * 1000 <= due) or _covered(on, due, spans):
+            continue
+        if any(on < t <= due for t in others):
+            continue
+        played = [g for t, g in br.windows(values, w["start"], wake) if t >= on]
+        if not played or any(g is None or g >= s["urgent_low"] for g in played):
+            continue
+        state = "off"
+        for t, pattern, _ in tl:
+            if t > due:
+                break
+            state = pattern
+            if t >= on and pattern == "high":
+                break
+        if state != "high":
+            out.append((due, "power-on at t=%d ms in an urgent low (the trace below %d from then to the "
+                             "wake-up at t=%d ms), no high sound by t=%d ms" % (on, s["urgent_low"], wake, due)))
+    return out
+
+
+def check_queue_damage(w, events, console, problems):
+    """11: a Nightscout queue file damaged on flash (simboot queue_damaged: bytes XORed
+    before a boot) is refused and logged ("queue file ... ignored"), and no value that
+    reached the Nightscout stand-in is one the box never delivered: each stored entry
+    (date, sgv) is a delivered reading's (its unix_s), or a reading held for want of a
+    wall time, dated by a wall time the box had (unix_s - dex_s of a delivered reading)."""
+    out = []
+    damaged = [e for e in events if e.get("event") == "queue_damaged" and e.get("size")]
+    logged = console.count("queue file nsqueue.bin ignored")
+    if damaged and logged < len(damaged) and not problems:
+        out.append((damaged[0]["t_ms"], "queue file damaged %d times, refused in the log %d times" % (
+            len(damaged), logged)))
+    stored = w.get("_ns_stored")
+    if not stored:
+        return out
+    reads = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None]
+    dated = {(int(e["unix_s"] * 1000), e["sgv"]) for e in reads if e.get("unix_s") is not None}
+    offsets = {int(e["unix_s"]) - e["dex_s"] for e in reads if e.get("unix_s") is not None
+               and e.get("dex_s") is not None}
+    for e in reads:
+        if e.get("dex_s") is not None:
+            dated.update(((e["dex_s"] + o) * 1000, e["sgv"]) for o in offsets)
+    bad = [x for x in stored if tuple(x) not in dated]
+    if bad:
+        out.append((None, "%d Nightscout entries are no reading the box delivered, the first date=%s sgv=%s" % (
+            len(bad), bad[0][0], bad[0][1])))
+    return out
+
+
 def check_world(w, events, console, error):
     """{invariant: [(t_ms, text)]} of the violations of this run."""
     end_ms = int(w["days"] * 86400000)
@@ -1013,6 +1184,8 @@ def check_world(w, events, console, error):
         "7_lost": [] if w.get("follower") else check_lost_readings(w, events, end_ms, problems),
         "8_follower_low": check_follower_low(w, events, s, end_ms) if follower else [],
         "9_leader_silent": check_follower_silent(w, events, end_ms) if follower else [],
+        "10_power_on_low": check_power_on_low(w, events, s, end_ms, problems),
+        "11_queue_damage": check_queue_damage(w, events, console, problems),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

@@ -14,6 +14,8 @@ Options (environment variables, as `make sim` passes them):
   MQTT=host:port     publish to this MQTT broker
   CONFIG=file.json   the box's configuration (default: a leader for the virtual transmitter)
   FAULTS=...         the virtual transmitter's fault modes (see tools/vtx)
+  ADV_INTERVAL_MS=n  how often the virtual transmitter advertises while awake
+                     (default vtx.peripheral.ADV_INTERVAL_US: 100 ms)
   HEAP=n             MicroPython heap size; default: the code's size (measured by a
                      probe run) + 64K + a host allowance (see HEADROOM below). On the
                      board the firmware is frozen into the image, so its bytecode
@@ -63,7 +65,7 @@ def options(env=os.environ):
         "plot": env.get("PLOT", os.path.join(ROOT, "build", "sim.png")),
     }
     for key in ("HTTP_PORT", "NIGHTSCOUT_URL", "NIGHTSCOUT_SECRET", "MQTT", "CONFIG", "FAULTS",
-                "SEED", "TX_ID", "FLASH", "SETUP_PORT"):
+                "SEED", "TX_ID", "FLASH", "SETUP_PORT", "ADV_INTERVAL_MS"):
         if env.get(key):
             o[key.lower()] = env[key]
     if env.get("INJECT"):

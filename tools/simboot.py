@@ -230,6 +230,39 @@ def power_off_wait():
         vtime.set_wall(0)
 
 
+DAMAGE = {"flips": None}
+QUEUE_FILE = "nsqueue.bin"   # app/wiring.py NS_QUEUE_FILE, in the flash folder (the cwd)
+
+
+def damage_queue_at_reset(flips):
+    """Reset the board; before the next boot, nsqueue.bin is damaged (damage_queue())."""
+    DAMAGE["flips"] = flips
+    emit({"event": "fault_injected", "what": "queue_damage"})
+    machine.reset()
+
+
+def damage_queue():
+    """XOR bytes of the Nightscout queue file on the virtual flash (flips: [[fraction
+    of the file's size, xor byte]]), as a flash fault or a half-written sector would;
+    emits queue_damaged with the offsets (size None: there was no file)."""
+    flips, DAMAGE["flips"] = DAMAGE["flips"], None
+    try:
+        with open(QUEUE_FILE, "rb") as f:
+            data = bytearray(f.read())
+    except OSError:
+        emit({"event": "queue_damaged", "size": None, "offsets": []})
+        return
+    offsets = []
+    for frac, xor in flips:
+        if data:
+            i = min(len(data) - 1, int(frac * len(data)))
+            data[i] ^= xor or 1
+            offsets.append(i)
+    with open(QUEUE_FILE, "wb") as f:
+        f.write(data)
+    emit({"event": "queue_damaged", "size": len(data), "offsets": offsets})
+
+
 LEADER = {"history": None, "api": None}
 
 
@@ -330,6 +363,8 @@ def inject(app, boots):
     {"button_held": [[t, hold_s], ...]} presses it at virtual time t for hold_s;
     {"wifi_down_at_s": [[a, b], ...]} turns every access point off from a to b (main());
     {"power_cut_at_s": [t, off_s]} cuts the power at t for off_s (power_cut());
+    {"queue_damage_at_s": [t, [[fraction, xor], ...]]} resets the board at t and damages
+    the Nightscout queue file before the next boot (damage_queue());
     {"leader": {"port": p, "silent_at_s": [[a, b]], "down_at_s": [[a, b]]}} runs a leader
     box stand-in for a follower configuration (leader_feed(), leader_serve())."""
     spec = OPTS.get("inject") or {}
@@ -397,6 +432,9 @@ def inject(app, boots):
         if spec.get("power_cut_at_s"):
             t, off_s = spec["power_cut_at_s"]
             vtime.call_at(int(t * 1e6), power_cut, off_s)
+        if spec.get("queue_damage_at_s"):
+            t, flips = spec["queue_damage_at_s"]
+            vtime.call_at(int(t * 1e6), damage_queue_at_reset, flips)
         for t, delta in spec.get("wall_jumps") or ():
             vtime.call_at(int(t * 1e6), lambda d=delta: vtime.set_wall(vtime.time() + d))
 
@@ -416,6 +454,10 @@ def main():
     hook_radio()
     import vtx
     from vtx import transmitter as _vtx_tx
+    if OPTS.get("adv_interval_ms"):
+        from vtx import peripheral as _vtx_radio
+        _vtx_radio.ADV_INTERVAL_US = int(OPTS["adv_interval_ms"]) * 1000
+        emit({"event": "vtx", "adv_interval_us": _vtx_radio.ADV_INTERVAL_US})
     # the transmitter keeps 24 h for backfill; the link asks for at most 3 h:
     # keep 4 h, so the host's own memory stays out of the firmware's figure
     _vtx_tx._HISTORY_WINDOWS = 48
@@ -478,6 +520,8 @@ def main():
                     break
                 asyncio.new_event_loop()
                 emit({"event": "reset", "cause": machine.reset_cause(), "detail": "power on"})
+            if DAMAGE["flips"] is not None:
+                damage_queue()
             import asyncio.core
             asyncio.core.cur_task = None   # the task the reset came from: it holds the old App
             # the board's reset frees everything: so must this process before the
