@@ -269,3 +269,14 @@ def test_a_failed_backfill_is_still_asked_for_after_a_restart():
     s = sim("--script", "10:miss;25:truncate;34:", "--restart", "33", minutes=70, tag="holerestart")
     clean(s)
     assert s["capture_rate"] == 1.0 and s["backfill"] == 3, s
+
+
+def test_a_session_cut_after_the_live_reading_still_backfills_the_gap_later():
+    # three windows missed, then a session cut right after its live reading (seed 7: at
+    # the battery request, before the backfill): the gap it found must be asked for at
+    # the next window (chaos seed 562, radio seed 1: two windows lost after a reset); it
+    # was forgotten, as the live reading had moved the newest-seen past it
+    s = sim("--script", "0:miss;14:cut;19:", "--seed", "7", "--events", minutes=30)
+    clean(s)
+    assert any(e.get("reason") == "connection lost" for e in s["events"]), s["events"]
+    assert s["capture_rate"] == 1.0 and s["backfill"] == 3, (s["missing_windows"], s["backfill"])

@@ -428,6 +428,10 @@ class Link:
         self._status(g[1])
         self._sensor(live[reading.STATE])
         gap = self._gap(live[reading.DEX_S])
+        if gap is not None:
+            # kept until a backfill brings it whole (_backfill): the live reading moves the
+            # newest seen past it, so a session cut before the backfill forgot it (chaos 562)
+            self._hole = gap
         self._emit(live)
         self._live = live
         if self.sessions % cfg["battery_every"] == 1 or cfg["battery_every"] <= 1:
