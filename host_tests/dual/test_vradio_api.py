@@ -142,6 +142,26 @@ def test_scan_duty_cycle_and_silent_advertiser():
     assert rc.of(7) == []
 
 
+def test_advertising_events_drift_against_a_scanner_as_the_spec_says():
+    # advInterval + advDelay (0-10 ms) between event starts: the delays add up, so
+    # a 2-s advertiser meets a 160-ms scan interval at every phase, not at the two
+    # a fixed 2-s grid (+ a delay each) would lock it to
+    st = (0, 2000000, b"", b"", True, 0, 12345, False, 0.0)
+    t, phases = 0, set()
+    for _ in range(200):
+        et, k = vradio._next_adv_event(st, t)
+        phases.add(et % 160000 // 10000)  # 16 buckets of 10 ms
+        t = et + 1
+    assert len(phases) >= 14, sorted(phases)
+    gaps = []
+    t = 0
+    for _ in range(50):
+        et, _k = vradio._next_adv_event(st, t)
+        gaps.append(et - t if t else None)
+        t = et + 1
+    assert all(1990000 <= g <= 2015000 for g in gaps[2:]), gaps  # interval + 0-10 ms (+-)
+
+
 def test_failed_connect_reports_handle_none():
     air, p, c, rp, rc, h = setup()
     p.gap_advertise(None)

@@ -1318,12 +1318,15 @@ def _patch_asyncio_wait():
 
 
 def _next_adv_event(st, t):
-    """First advertising event of state `st` at or after t: t0 + k*interval
-    plus the spec's pseudo-random advDelay (0-10 ms)."""
-    t0, iv, seed = st[5], st[1], st[6]
-    k = (t - t0) // iv if t > t0 else 0
+    """First advertising event of state `st` at or after t. The spec puts
+    advInterval + a pseudo-random advDelay (0-10 ms) between the starts of two
+    events, so the delays add up and the events drift against any scanner's
+    interval (a fixed grid would lock their phase and miss some forever): here
+    event k is at t0 + k * (interval + 5 ms, the mean delay) + its own 0-10 ms."""
+    t0, step, seed = st[5], st[1] + 5000, st[6]
+    k = (t - t0) // step if t > t0 else 0
     while True:
-        et = t0 + k * iv + ((k * 40503 + seed) * 2654435761 >> 16) % 10000
+        et = t0 + k * step + ((k * 40503 + seed) * 2654435761 >> 16) % 10000
         if et >= t:
             return et, k
         k += 1
