@@ -98,6 +98,19 @@ def test_readings_from_before_the_wall_clock_reach_nightscout_at_their_own_time(
     assert out["queue_left"] == 0 and out["unique"], out
 
 
+def test_a_night_without_a_wall_clock_says_queue_full_once_not_every_5_minutes():
+    # held readings (no wall time) overflow after 3 h: one dropped per reading after
+    # that; before, nightscout_queue_full was raised and cleared at every one
+    s = NsServer(secret=SECRET, bad_delay_s=0.002, send_date=False)
+    try:
+        out, _ = mpy_json("ns_scenarios.py", "noclock_hours", s.port, s.control_port)
+    finally:
+        s.close()
+    assert out["dropped"] >= 20, out
+    full = [c for c in out["conds"] if c[1] == "nightscout_queue_full"]
+    assert full == [["forwarding", "nightscout_queue_full", True]], full
+
+
 def test_queue_survives_restart(ns, tmp_path):
     path = str(tmp_path / "nsqueue.bin")
     first, _ = mpy_json("ns_scenarios.py", "persist1", ns.port, ns.control_port, path)

@@ -40,6 +40,8 @@ _AUTH_MAX_S = 3600
 _HELD_MAX = 36  # readings kept while the box has no wall clock (3 h)
 _WIFI_CHECK_S = 60   # while Wi-Fi is down: queue housekeeping and the unreachable check
 _HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
+_FULL_CLEAR_S = 1800  # queue_full clears only after this long without a drop (a drop per reading
+                      # must not raise and clear it every 5 min all night)
 
 
 def validate(cfg):
@@ -104,6 +106,7 @@ class NightscoutUploader:
         self._wake = asyncio.Event()
         self._active = {}
         self._dropped_seen = 0
+        self._dropped_s = None  # clock.ms() // 1000 of the last drop seen
         self._held = []  # (dex_s, sgv, trend) of readings that came without a wall time
         self.delay_s = 0
         self.last_ok_ms = clock.ms()
@@ -271,13 +274,14 @@ class NightscoutUploader:
 
     def _housekeeping(self):
         q = self.queue
+        now_s = clock.ms() // 1000
         if q.dropped != self._dropped_seen:
-            self._dropped_seen = q.dropped
+            self._dropped_seen, self._dropped_s = q.dropped, now_s
             self._log("nightscout: queue full, %d oldest readings dropped" % q.dropped)
             self._condition("nightscout_queue_full", True)
-        elif len(q) < q.capacity // 2:
+        elif len(q) < q.capacity // 2 and (self._dropped_s is None
+                                           or now_s - self._dropped_s >= _FULL_CLEAR_S):
             self._condition("nightscout_queue_full", False)
-        now_s = clock.ms() // 1000
         if self._store and q.should_save(now_s):
             try:
                 fsutil.write_atomic(self._store, q.image())

@@ -214,6 +214,25 @@ async def noclock():
            activation=state["activation"])
 
 
+async def noclock_hours():
+    # no wall clock all night (no NTP, a server that sends no Date): the link's
+    # readings come without a wall time and are held (3 h), then one is dropped
+    # per reading; queue_full must say so once, not raise and clear every 5 min
+    vtime.set_wall(3600)
+    alarm = AlarmStandIn()
+    up = make()
+    base_us = vtime.monotonic_us()
+    for i in range(60):
+        vtime.call_at(base_us + (1 + i * 300) * 1000000,
+                      lambda i=i: alarm.arrive((10000 + i * 300, None, 100 + i, 0, 6, "live")))
+    alarm.on_reading = up.submit
+    asyncio.create_task(alarm.run())
+    asyncio.create_task(heartbeat())
+    asyncio.create_task(up.run())
+    await asyncio.sleep(5 * 3600 + 120)
+    result(up, alarm, dropped=up.queue.dropped)
+
+
 async def persist1():
     # server down: readings pile up and reach flash (sparingly), then "power cut"
     alarm = AlarmStandIn()
@@ -227,7 +246,7 @@ async def persist1():
     await asyncio.sleep(2 * 3600 + 60)
     import os
     print(json.dumps({"scenario": scenario, "queued": len(up.queue),
-                      "file_bytes": os.stat(arg)[6], "saved_entries": (os.stat(arg)[6] - 8) // 12}))
+                      "file_bytes": os.stat(arg)[6], "saved_entries": (os.stat(arg)[6] - 12) // 12}))
 
 
 async def persist2():
@@ -242,4 +261,5 @@ async def persist2():
 
 
 asyncio.run({"outage": outage, "hang": hang, "auth": auth, "persist1": persist1,
-             "persist2": persist2, "error200": error200, "noclock": noclock}[scenario]())
+             "persist2": persist2, "error200": error200, "noclock": noclock,
+             "noclock_hours": noclock_hours}[scenario]())
