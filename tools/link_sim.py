@@ -38,11 +38,10 @@ if not ARGS["keep-bond"]:
         pass
 
 U0 = 1700000000
-import vtx.peripheral
-vtx.peripheral.ADV_INTERVAL_US = int(ARGS["adv-interval-ms"]) * 1000
 tx_dev = vtx.start(ARGS["trace"], transmitter_id=ARGS["tx"], faults=ARGS["faults"],
                    seed=int(ARGS["seed"]), jitter_ms=int(ARGS["jitter"]),
-                   first_window_s=int(ARGS["first-window-s"]))
+                   first_window_s=int(ARGS["first-window-s"]),
+                   adv_interval_ms=int(ARGS["adv-interval-ms"]))
 tx = tx_dev.tx
 
 import bluetooth

@@ -15,7 +15,7 @@ Options (environment variables, as `make sim` passes them):
   CONFIG=file.json   the box's configuration (default: a leader for the virtual transmitter)
   FAULTS=...         the virtual transmitter's fault modes (see tools/vtx)
   ADV_INTERVAL_MS=n  how often the virtual transmitter advertises while awake
-                     (default vtx.peripheral.ADV_INTERVAL_US: 100 ms)
+                     (default 100 ms, vtx.peripheral.ADV_INTERVAL_US)
   HEAP=n             MicroPython heap size; default: the code's size (measured by a
                      probe run) + 64K + a host allowance (see HEADROOM below). On the
                      board the firmware is frozen into the image, so its bytecode

@@ -454,16 +454,15 @@ def main():
     hook_radio()
     import vtx
     from vtx import transmitter as _vtx_tx
-    if OPTS.get("adv_interval_ms"):
-        from vtx import peripheral as _vtx_radio
-        _vtx_radio.ADV_INTERVAL_US = int(OPTS["adv_interval_ms"]) * 1000
-        emit({"event": "vtx", "adv_interval_us": _vtx_radio.ADV_INTERVAL_US})
     # the transmitter keeps 24 h for backfill; the link asks for at most 3 h:
     # keep 4 h, so the host's own memory stays out of the firmware's figure
     _vtx_tx._HISTORY_WINDOWS = 48
+    adv_ms = int(OPTS.get("adv_interval_ms") or 0) or None
     tx = vtx.start(trace, transmitter_id=OPTS.get("tx_id", DEFAULT_TX_ID),
                    faults=OPTS.get("faults", ""), seed=int(OPTS.get("seed", 1)),
-                   start_minute=start_min)
+                   start_minute=start_min, adv_interval_ms=adv_ms)
+    if adv_ms:
+        emit({"event": "vtx", "adv_interval_us": tx.adv_interval_us})
     for t, spec in (OPTS.get("inject") or {}).get("faults_at_s") or ():
         vtime.call_at(int(t * 1e6), tx.tx.set_faults, spec)
     for t, pin, uv in (OPTS.get("inject") or {}).get("adc_at_s") or ():

@@ -17,10 +17,12 @@
 from vtx import faults  # noqa: F401
 
 
-def start(trace_path, transmitter_id="8G1234", faults="", seed=1, start_minute=0, **options):
+def start(trace_path, transmitter_id="8G1234", faults="", seed=1, start_minute=0,
+          adv_interval_ms=None, **options):
     """Start a virtual transmitter; returns the VirtualTransmitter (its
-    protocol state is `.tx`, its controller `.ble`). options: age_s,
-    first_window_s, jitter_ms, adv_ms, session_age_s (see Transmitter)."""
+    protocol state is `.tx`, its controller `.ble`). adv_interval_ms: how often
+    it advertises while awake (default peripheral.ADV_INTERVAL_US). options:
+    age_s, first_window_s, jitter_ms, adv_ms, session_age_s (see Transmitter)."""
     import vtime
     import vradio
     from vtx import trace
@@ -32,6 +34,6 @@ def start(trace_path, transmitter_id="8G1234", faults="", seed=1, start_minute=0
     now -= now % 1000000  # whole seconds: dex time and wall time tick together
     tx = Transmitter(values, transmitter_id, faults, seed, start_minute, t0_us=now, **options)
     ctrl = vradio.Controller(vradio.default_air(), name=tx.name)
-    dev = VirtualTransmitter(ctrl, tx)
+    dev = VirtualTransmitter(ctrl, tx, adv_interval_ms)
     dev.start()
     return dev

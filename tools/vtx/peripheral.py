@@ -35,9 +35,10 @@ def adv_payload(name):
 
 
 class VirtualTransmitter:
-    def __init__(self, ble, tx):
+    def __init__(self, ble, tx, adv_interval_ms=None):
         self.ble = ble
         self.tx = tx
+        self.adv_interval_us = adv_interval_ms * 1000 if adv_interval_ms else ADV_INTERVAL_US
         self.secrets = {}
         self.conns = {}           # conn_handle -> Conn
         self.advertising = False
@@ -89,7 +90,7 @@ class VirtualTransmitter:
     def _advertise(self):
         if self.conns or self.done or vtime.monotonic_us() >= self.adv_end_us:
             return
-        self.ble.gap_advertise(ADV_INTERVAL_US, adv_data=self.adv, connectable=True)
+        self.ble.gap_advertise(self.adv_interval_us, adv_data=self.adv, connectable=True)
         self.advertising = True
 
     def _advertise_off(self, k):
