@@ -73,7 +73,7 @@ if DENY_READ:   # the transmitter refuses to read authentication: ATT "read not 
             return 0x02
         return _irq(event, data)
     dev.ble.irq(irq)
-from link import Link
+from link.core import Link
 got, what = [], []
 def on_event(e):
     what.append(e["what"] if e.get("reason", "done") == "done" else "!" + e["reason"])

@@ -17,7 +17,7 @@ import vradio
 vradio.install()
 import asyncio
 import bluetooth
-from link import Link
+from link.core import Link
 
 out = {}
 link = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "bond.json"}, lambda r: None,

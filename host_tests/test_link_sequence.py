@@ -37,7 +37,7 @@ if NIMBLE:
             raise OSError(114)
         return _pair(h)
     ble.gap_pair = gap_pair
-from link import Link
+from link.core import Link
 got, what = [], []
 def on_event(e):
     what.append(e["what"])

@@ -182,7 +182,7 @@ import vtime
 vtime.install(0, wall_unix=1700000000)
 import asyncio, json, vtx
 tx = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", faults="", seed=1, jitter_ms=2000).tx
-from link import Link
+from link.core import Link
 got, what = [], []
 def link(resume):
     return Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_unit.json",

@@ -307,8 +307,8 @@ def test_a_late_start_that_fails_otherwise_is_not_doubled(tmp_path):
 
 
 PROG_LINK = BOOT + r'''
-import link
-Real = link.Link
+from link import core as link_core
+Real = link_core.Link
 fail = [1]
 
 
@@ -319,7 +319,7 @@ def make_link(*args):
     return Real(*args)
 
 
-link.Link = make_link
+link_core.Link = make_link
 app.memory.alarm = True          # under memory pressure all along
 app.memory.check = lambda: None
 

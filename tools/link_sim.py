@@ -46,7 +46,7 @@ tx = tx_dev.tx
 
 import bluetooth
 import clock
-from link import Link
+from link.core import Link
 
 readings = []
 first_reading_s = []

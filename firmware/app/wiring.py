@@ -226,7 +226,7 @@ def _source(app):
         log.warn("no transmitter_id configured")
         app.condition("link", "not_configured", True)
         return
-    from link import Link
+    from link.core import Link
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
                  "bond_path": BOND_FILE, "resume_dex_s": app.rtc.last_dex or None,

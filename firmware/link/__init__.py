@@ -1,6 +1,6 @@
 # The BLE link with a Dexcom G5/G6/ONE transmitter (adapter over aioble).
 #
-#   from link import Link
+#   from link.core import Link
 #   lk = Link(config, on_reading, on_event)
 #   asyncio.create_task(lk.run())
 #   lk.status()            -> dict (state, counters, last reading, bond, ...)
@@ -19,4 +19,6 @@
 # battery_low (`active`) and sensor_state (`kind`, `usable`) come when the value
 # changes and once when it is first known, so an alarm restored after a reset
 # can clear.
-from link.core import Link, DEFAULTS  # noqa: F401
+#
+# The package imports nothing itself: link.plan is pure bookkeeping, and
+# importing it (tests, tools) must not pull in aioble and the radio.

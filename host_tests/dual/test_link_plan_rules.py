@@ -4,31 +4,7 @@
 # Found unpinned by `python tools/mutation.py --package link` (0 of 142 mutants
 # killed: only the MicroPython link runs used it, and those cannot see a mutant).
 # Runs on both runtimes.
-import sys
-
-
-def _import_plan():
-    """link.plan, which is pure, without the BLE adapter that link/__init__.py
-    imports where that cannot load: the unix port has no `bluetooth` (tools/host
-    has the stand-in the link tests use), CPython has no aioble."""
-    if sys.implementation.name == "micropython" or "link" in sys.modules:
-        if "tools/host" not in sys.path:
-            sys.path.append("tools/host")
-        from link import plan
-        return plan
-    import importlib.util
-    import types
-    pkg = types.ModuleType("link")   # the package, its __init__ not run
-    pkg.__path__ = list(importlib.util.find_spec("link").submodule_search_locations)
-    sys.modules["link"] = pkg
-    try:
-        from link import plan
-    finally:
-        del sys.modules["link"]   # a later `import link` fails (or not) as it would have
-    return plan
-
-
-plan = _import_plan()
+from link import plan   # pure: the package pulls in no BLE adapter
 Windows, Seen = plan.Windows, plan.Seen
 P = 300000   # a reading, and a wake-up, every 5 minutes
 LEAD, TAIL = 5000, 20000
