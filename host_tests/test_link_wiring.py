@@ -214,9 +214,8 @@ class FakeLink:   # the BLE link is not what this checks (it needs the radio)
         pass
     def status(self):
         return {}
-class link_module:
-    Link = FakeLink
-sys.modules["link"] = link_module
+import link.core   # the package and its module, then the stand-in in its place
+link.core.Link = FakeLink
 
 class App:
     def __init__(self, cfg, saved):
@@ -331,3 +330,61 @@ def test_after_a_new_transmitter_a_reset_resumes_on_its_clock_not_the_old_ones(t
     out = json.loads(line[0][7:])
     assert out["before"] == 90 * 86400, out
     assert out["after"] == out["next_boot"] == 3600, out
+
+
+SHARED_PROG = r'''
+import sys, json
+sys.path.insert(0, HOST)
+import vtime
+vtime.install(0, wall_unix=1700000000)
+from app import wiring, log
+log.sink = lambda line: None
+
+class Point:
+    def __init__(self, is_open):
+        self.open = is_open
+    def is_open(self):
+        return self.open
+
+class App:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.board = None
+        self.status = {}
+        self.wifi = self.link = self.setup_ap = None
+        self.rtc = type("Rtc", (), {"last_dex": 0, "hole": None})()
+        self.listeners, self.before_reset, self.pending_starts = [], [], []
+        self.sup = type("Sup", (), {"tasks": [], "add": lambda *a, **k: None})()
+    def emit(self, ev):
+        pass
+    def condition(self, kind, name, active):
+        pass
+    def add_task(self, *a):
+        pass
+    def on_reading(self, r):
+        pass
+
+app = App({"role": "leader", "transmitter_id": "8G1234"})
+wiring._source(app)
+shared = app.link.cfg["radio_shared"]
+out = {"alone": shared()}
+app.setup_ap = Point(False)
+out["ap_closed"] = shared()
+app.setup_ap.open = True
+out["ap_open"] = shared()
+app.setup_ap.open = False
+app.wifi = object()
+out["wifi"] = shared()
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_link_knows_when_wi_fi_shares_the_radio(tmp_path):
+    # the link scans blind continuously only while no Wi-Fi (forwarding, or the
+    # setup access point) needs the radio; beside Wi-Fi at a duty Wi-Fi survives
+    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + SHARED_PROG
+    r = run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert line, r.stdout + r.stderr
+    out = json.loads(line[0][7:])
+    assert out == {"alone": False, "ap_closed": False, "ap_open": True, "wifi": True}, out

@@ -3,7 +3,7 @@
 #   micropython tools/link_sim.py [--trace F] [--faults SPEC] [--minutes N]
 #       [--seed S] [--tx ID] [--link-id ID] [--slot 1|2] [--bond FILE]
 #       [--script "MIN:SPEC;MIN:SPEC"] [--restart MIN] [--events] [--refuse "N,N"]
-#       [--adv-interval-ms MS] [--first-window-s S]
+#       [--adv-interval-ms MS] [--first-window-s S] [--wifi on|off]
 # --script changes the transmitter's faults at the given minutes (recovery
 # tests); --restart starts a fresh Link (and radio stack) at that minute, as a
 # reboot would, keeping the bond file. --refuse makes the N-th hand-overs
@@ -11,6 +11,7 @@
 # --adv-interval-ms sets how often the transmitter advertises while awake (no
 # source gives a real G6's figure; 100 ms by default) and --first-window-s when
 # it first wakes: with both, first_reading_s shows how long acquiring takes.
+# --wifi off: no Wi-Fi shares the radio (the link then scans blind continuously).
 import sys
 sys.path[:0] = ["tools/host", "tools"]
 import vtime
@@ -22,7 +23,7 @@ import vtx
 ARGS = {"trace": "../shared/traces/adult_001.csv", "faults": "", "minutes": "60", "seed": "1",
         "tx": "8G1234", "link-id": None, "slot": "1", "bond": "/tmp/link_sim_bond.json",
         "script": "", "restart": None, "events": None, "jitter": "2000", "keep-bond": None, "mark": None,
-        "refuse": "", "adv-interval-ms": "100", "first-window-s": "60"}
+        "refuse": "", "adv-interval-ms": "100", "first-window-s": "60", "wifi": "on"}
 FLAGS = ("events", "keep-bond")
 a = sys.argv[1:]
 while a:
@@ -88,6 +89,8 @@ def on_event(e):
 def make_link(resume=None, hole=None):
     cfg = {"transmitter_id": ARGS["link-id"] or ARGS["tx"], "slot": int(ARGS["slot"]),
            "bond_path": ARGS["bond"], "resume_dex_s": resume, "resume_hole": hole}
+    if ARGS["wifi"] == "off":
+        cfg["radio_shared"] = lambda: False   # the radio is the link's alone
     return Link(cfg, on_reading, on_event)
 
 

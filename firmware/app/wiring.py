@@ -230,7 +230,7 @@ def _source(app):
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
                  "bond_path": BOND_FILE, "resume_dex_s": app.rtc.last_dex or None,
-                 "resume_hole": app.rtc.hole},
+                 "resume_hole": app.rtc.hole, "radio_shared": lambda: _radio_shared(app)},
                 app.on_reading, lambda ev: on_link_event(app, ev))
     app.link = link
     last = {"ms": clock.ms(), "n": -1}
@@ -243,6 +243,13 @@ def _source(app):
         return clock.ms() - last["ms"] < LINK_SILENT_MS
 
     supervise(app, "link", link.run, 60, progressing)
+
+
+def _radio_shared(app):
+    """Wi-Fi (forwarding, or the setup access point) shares the 2.4 GHz radio:
+    the link then scans blind at a duty Wi-Fi survives."""
+    ap = app.setup_ap
+    return app.wifi is not None or (ap is not None and ap.is_open())
 
 
 # link event -> (condition kind, name, active); None: just a notice

@@ -34,20 +34,29 @@ DEFAULTS = {
     "bond_path": "ble_secrets.json",
     "scan_lead_ms": 5000,       # scan from this long before the expected wake-up
     "scan_tail_ms": 20000,      # ... to this long after it
-    "scan_interval_us": 60000,  # around a wake-up: scan hard (window/interval = 50 %)
+    "scan_interval_us": 60000,  # around a wake-up: scan hard (window/interval = 50 %; see alone_scan_us)
     "scan_window_us": 30000,
-    # Phase unknown (first boot, power cut, an hour unseen): 25 % for the first
-    # acquire_hard_ms, then 12.5 %. No source gives a real transmitter's
-    # advertising interval; at 2 % (30/1280 ms) a 500-ms advertiser was found after
-    # up to 30 min, at 25 % a 1-s one within a wake-up or two (tools/link_sim.py
-    # --adv-interval-ms). Espressif's Wi-Fi coexistence advice: a scan interval of
-    # at most ~160 ms (research/peers.md). The hard phase covers a power cut; a
-    # transmitter away all night (no_transmitter sounds after 3 windows) is looked
-    # for at half that, so Wi-Fi is not squeezed for hours.
-    "acquire_interval_us": 160000,
-    "acquire_window_us": 40000,
+    # Phase unknown (first boot, power cut, an hour unseen): scan blind. No source
+    # gives a real transmitter's advertising interval; a 2-s advertiser shows only
+    # 3 advertisements in its ~6-s wake-up, found at its first wake-up 43 % of the
+    # time at 25 % duty, 97 % at 50 %, always at 100 % (tools/link_sim.py
+    # --adv-interval-ms 2000 --first-window-s S).
+    # - The radio alone (no Wi-Fi, no setup access point: radio_shared() False):
+    #   continuous, as the ESP32 Dexcom readers scan; around wake-ups too (a 2-s
+    #   advertiser's live reading was missed, and backfilled 5 min late, in 8 %
+    #   of the windows at 50 %).
+    # - Shared with Wi-Fi: for acquire_hard_ms (a power cut, first boot) the 50 %
+    #   the box scans at around every wake-up anyway (30/60 ms), then 12.5 %
+    #   (20/160 ms) so a transmitter away all night does not squeeze Wi-Fi for
+    #   hours. Espressif's coexistence advice: a scan interval of at most ~160 ms;
+    #   100 % starves Wi-Fi (research/peers.md).
+    "radio_shared": None,       # fn() -> True while Wi-Fi shares the radio; None: assume it does
+    "alone_scan_us": 160000,    # interval = window: continuous
+    "acquire_interval_us": 60000,
+    "acquire_window_us": 30000,
     "acquire_hard_ms": 960000,         # 3 wake-ups and some
-    "acquire_slow_window_us": 20000,   # then 20/160 ms
+    "acquire_slow_interval_us": 160000,
+    "acquire_slow_window_us": 20000,
     "acquire_chunk_ms": 60000,
     "resync_windows": 12,       # this many windows missed in a row: acquire again
     "no_tx_windows": 3,         # event no_transmitter after this many windows unseen
@@ -235,9 +244,7 @@ class Link:
             span = self.windows.scan_span(self._skip_until)
         if span is None:
             self.state = "acquiring"
-            hard = self.acquiring_ms < cfg["acquire_hard_ms"]
-            dev = await self._scan(cfg["acquire_chunk_ms"], cfg["acquire_interval_us"],
-                                   cfg["acquire_window_us" if hard else "acquire_slow_window_us"])
+            dev = await self._scan(cfg["acquire_chunk_ms"], *self._acquire_duty())
             if dev is None:
                 self.acquiring_ms += cfg["acquire_chunk_ms"]
                 self.acquire_ms += cfg["acquire_chunk_ms"]
@@ -256,7 +263,7 @@ class Link:
                 self.state = "waiting"
                 await asyncio.sleep_ms(start - now)
             self.state = "scanning"
-            dev = await self._scan(end - clock.ms(), cfg["scan_interval_us"], cfg["scan_window_us"])
+            dev = await self._scan(end - clock.ms(), *self._window_duty())
             if dev is None:
                 self._missed_window()
                 return
@@ -279,6 +286,25 @@ class Link:
             self._event("no_transmitter", windows=self.missed)
         if self.missed >= self.cfg["resync_windows"]:
             self.windows.forget()
+
+    def _alone(self):
+        shared = self.cfg["radio_shared"]
+        return shared is not None and not shared()
+
+    def _window_duty(self):
+        """(interval_us, window_us) of the scan around an expected wake-up."""
+        if self._alone():
+            return self.cfg["alone_scan_us"], self.cfg["alone_scan_us"]
+        return self.cfg["scan_interval_us"], self.cfg["scan_window_us"]
+
+    def _acquire_duty(self):
+        """(interval_us, window_us) of a blind scan (see DEFAULTS)."""
+        cfg = self.cfg
+        if self._alone():
+            return cfg["alone_scan_us"], cfg["alone_scan_us"]
+        if self.acquiring_ms < cfg["acquire_hard_ms"]:
+            return cfg["acquire_interval_us"], cfg["acquire_window_us"]
+        return cfg["acquire_slow_interval_us"], cfg["acquire_slow_window_us"]
 
     async def _scan(self, duration_ms, interval_us, window_us):
         if duration_ms <= 0:
