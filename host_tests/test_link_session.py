@@ -111,15 +111,25 @@ def test_with_the_radio_to_itself_no_live_reading_of_a_slow_advertiser_is_missed
 def test_a_very_slow_advertiser_is_found_at_its_first_wake_up(wifi):
     # 2 s between advertisements: 3 of them in a 6-s wake-up. At 25 % duty
     # (before) it was found at its first wake-up less than half the time, and an
-    # urgent low after a power cut went unheard 5-30 min more
+    # urgent low after a power cut went unheard 5-30 min more. 40 power-ons
+    # spread over the 5-min cycle. Alone (continuous) every one is found at the
+    # first wake-up; beside Wi-Fi (50 %) the 3 advertisements all fall outside
+    # the scan now and then (12 of 240 power-ons, seeds 1-240 and 301-540; one
+    # 15 min late): a bound on the share, not on every seed, or the test would
+    # turn on the virtual radio's random stream (8 seeds pass 6 times in 10)
     waits = []
-    for seed, first_s in ((1, 37), (2, 74), (3, 111), (4, 148), (5, 185), (6, 222), (7, 259), (8, 296)):
+    for i in range(40):
+        first_s = 15 + i * 300 // 40
         s = sim("--adv-interval-ms", "2000", "--first-window-s", str(first_s), "--wifi", wifi,
-                "--seed", str(seed), minutes=20, tag="slowadv2")
+                "--seed", str(i + 1), minutes=30, tag="slowadv2")
         clean(s)
         assert s["first_reading_s"] is not None, s
         waits.append(s["first_reading_s"] - first_s)
-    assert max(waits) < 30, waits
+    late = [w for w in waits if w >= 30]
+    if wifi == "off":
+        assert not late, waits
+    else:
+        assert len(late) <= 8, waits    # at 25 %: about 23 of 40
 
 
 @pytest.mark.parametrize("fault", ["miss", "cut", "crc", "garbage", "truncate", "slow", "firefly"])
@@ -274,6 +284,45 @@ print("OUT " + json.dumps({"live": sum(1 for r in got if r[5] == "live"), "what"
     assert out["live"] >= 3, out
     assert "tx_clock" in out["what"], out["what"]
     assert out["newest"] < out["first"] + 86400, out
+
+
+def test_the_link_asks_at_every_scan_whether_wi_fi_shares_the_radio():
+    # the setup access point opens and closes while the link runs: each scan
+    # takes the duty of that moment, blind and around wake-ups alike
+    out = link_prog(r"""
+import aioble, clock, os
+try:
+    os.remove("/tmp/test_link_shared.json")   # no bond left from an earlier run
+except OSError:
+    pass
+scans, shared = [], [True]
+real_scan = aioble.scan
+def scan(duration_ms, interval_us, window_us, active=False):
+    scans.append((clock.ms(), interval_us, window_us, shared[0]))
+    return real_scan(duration_ms, interval_us, window_us, active=active)
+aioble.scan = scan
+def flip(v):
+    shared[0] = v
+vtime.call_later(30000, flip, False)     # mid-scan (blind): the next one is continuous
+vtime.call_later(900000, flip, True)
+vtime.call_later(1500000, flip, False)
+async def main():
+    l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_shared.json",
+              "radio_shared": lambda: shared[0]}, got.append, lambda e: what.append(e["what"]))
+    t = asyncio.create_task(l.run())
+    await asyncio.sleep_ms(40 * 60000)
+    t.cancel()
+asyncio.run(main())
+print("OUT " + json.dumps(scans))
+""")
+    seen = set()
+    for t_ms, interval, window, shared in out:
+        seen.add(shared)
+        if shared:
+            assert (interval, window) in ((60000, 30000), (160000, 20000)), (t_ms, interval, window)
+        else:
+            assert interval == window == 160000, (t_ms, interval, window)
+    assert seen == {True, False} and len(out) >= 8, out
 
 
 def test_a_reading_the_alarm_path_could_not_take_is_backfilled():
