@@ -367,7 +367,7 @@ class App:
 app = App({"role": "leader", "transmitter_id": "8G1234"})
 wiring._source(app)
 shared = app.link.cfg["radio_shared"]
-out = {"alone": shared()}
+out = {"nothing_open": shared()}
 app.setup_ap = Point(False)
 out["ap_closed"] = shared()
 app.setup_ap.open = True
@@ -387,4 +387,4 @@ def test_the_link_knows_when_wi_fi_shares_the_radio(tmp_path):
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
     assert line, r.stdout + r.stderr
     out = json.loads(line[0][7:])
-    assert out == {"alone": False, "ap_closed": False, "ap_open": True, "wifi": True}, out
+    assert out == {"nothing_open": False, "ap_closed": False, "ap_open": True, "wifi": True}, out
