@@ -325,6 +325,44 @@ print("OUT " + json.dumps(scans))
     assert seen == {True, False} and len(out) >= 8, out
 
 
+def test_a_continuous_blind_scan_gives_the_air_back_within_seconds():
+    # alone, a blind scan is continuous; were it 60 s long, a setup access point
+    # opened meanwhile (the button) would be starved that long (Espressif: a
+    # 100 % scan starves Wi-Fi). And a radio_shared() that raises must not stop
+    # the scanning: the link then assumes Wi-Fi and goes on
+    out = link_prog(r"""
+import aioble, clock
+scans, shared = [], [False]
+real_scan = aioble.scan
+def scan(duration_ms, interval_us, window_us, active=False):
+    scans.append((clock.ms(), duration_ms, interval_us, window_us))
+    return real_scan(duration_ms, interval_us, window_us, active=active)
+aioble.scan = scan
+def flip(v):
+    shared[0] = v
+def answer():
+    if shared[0] is None:
+        raise OSError(5)
+    return shared[0]
+vtime.call_later(100000, flip, True)     # the access point opens
+vtime.call_later(200000, flip, None)     # cannot tell
+async def main():
+    l = Link({"transmitter_id": "8G9999", "slot": 1, "bond_path": "/tmp/test_link_chunk.json",
+              "radio_shared": answer}, got.append, lambda e: what.append(e["what"]))
+    t = asyncio.create_task(l.run())
+    await asyncio.sleep_ms(300000)
+    t.cancel()
+asyncio.run(main())
+print("OUT " + json.dumps(scans))
+""")
+    alone = [s for s in out if s[2] == s[3]]
+    assert alone and all(d <= 15000 for _, d, _, _ in alone), out
+    first_shared = min(t for t, _, i, w in out if i != w)
+    assert 100000 <= first_shared <= 100000 + 15000 + 1000, out
+    after = [s for s in out if s[0] > 200000]
+    assert len(after) >= 1 and all(i != w for _, _, i, w in after), out
+
+
 def test_a_reading_the_alarm_path_could_not_take_is_backfilled():
     # on_reading ran out of memory (the inbox could not grow): the link had
     # already marked the reading seen, so no backfill ever asked for it again

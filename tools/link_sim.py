@@ -89,6 +89,8 @@ def on_event(e):
 def make_link(resume=None, hole=None):
     cfg = {"transmitter_id": ARGS["link-id"] or ARGS["tx"], "slot": int(ARGS["slot"]),
            "bond_path": ARGS["bond"], "resume_dex_s": resume, "resume_hole": hole}
+    if ARGS["wifi"] not in ("on", "off"):
+        raise SystemExit("--wifi takes on or off, not %r" % ARGS["wifi"])
     if ARGS["wifi"] == "off":
         cfg["radio_shared"] = lambda: False   # the radio is the link's alone
     return Link(cfg, on_reading, on_event)

@@ -39,7 +39,7 @@ DEFAULTS = {
     # Phase unknown (first boot, power cut, an hour unseen): scan blind. No source
     # gives a real transmitter's advertising interval; a 2-s advertiser shows only
     # 3 advertisements in its ~6-s wake-up, found at its first wake-up 43 % of the
-    # time at 25 % duty, 97 % at 50 %, always at 100 % (tools/link_sim.py
+    # time at 25 % duty, 95 % at 50 %, always at 100 % (tools/link_sim.py
     # --adv-interval-ms 2000 --first-window-s S).
     # - The radio alone (no Wi-Fi, no setup access point: radio_shared() False):
     #   continuous, as the ESP32 Dexcom readers scan; around wake-ups too (a 2-s
@@ -58,6 +58,8 @@ DEFAULTS = {
     "acquire_slow_interval_us": 160000,
     "acquire_slow_window_us": 20000,
     "acquire_chunk_ms": 60000,
+    "alone_chunk_ms": 15000,    # blind and continuous: short, so a setup access point
+                                # opened meanwhile gets its air back within seconds
     "resync_windows": 12,       # this many windows missed in a row: acquire again
     "no_tx_windows": 3,         # event no_transmitter after this many windows unseen
     "attempts_per_window": 2,
@@ -244,10 +246,11 @@ class Link:
             span = self.windows.scan_span(self._skip_until)
         if span is None:
             self.state = "acquiring"
-            dev = await self._scan(cfg["acquire_chunk_ms"], *self._acquire_duty())
+            chunk_ms = cfg["alone_chunk_ms" if self._alone() else "acquire_chunk_ms"]
+            dev = await self._scan(chunk_ms, *self._acquire_duty())
             if dev is None:
-                self.acquiring_ms += cfg["acquire_chunk_ms"]
-                self.acquire_ms += cfg["acquire_chunk_ms"]
+                self.acquiring_ms += chunk_ms
+                self.acquire_ms += chunk_ms
                 if self.acquire_ms >= PERIOD_MS:
                     self.acquire_ms -= PERIOD_MS
                     self._missed_window()
@@ -289,7 +292,10 @@ class Link:
 
     def _alone(self):
         shared = self.cfg["radio_shared"]
-        return shared is not None and not shared()
+        try:
+            return shared is not None and not shared()
+        except Exception:   # cannot tell: spare Wi-Fi, and keep scanning
+            return False
 
     def _window_duty(self):
         """(interval_us, window_us) of the scan around an expected wake-up."""

@@ -99,12 +99,20 @@ class AccessPoint:
         self._last_client_ms = clock.ms()
         if self._open:
             return
+        w = None
         try:
             w = self._wlan = self.network.WLAN(self.network.AP_IF)
             w.active(True)
             w.config(essid=self.essid, password=self._password,
                      authmode=getattr(self.network, "AUTH_WPA2_PSK", AUTH_WPA2_PSK))
         except Exception as e:
+            # an interface up without our name and password may be an open
+            # network, and the link would take the radio for free: take it down
+            if w is not None:
+                try:
+                    w.active(False)
+                except Exception:
+                    pass
             raise ApError("setup access point failed to start: %r" % (e,))
         self._open = True
         self.reason = reason
@@ -115,11 +123,14 @@ class AccessPoint:
     def close(self, reason="done"):
         if not self._open:
             return
-        self._open = False
         try:
             self._wlan.active(False)
         except Exception as e:
+            # still up: say so (the link keeps sharing the radio); the next
+            # check() tries again
             log.warn("setup: closing the access point: %r", e)
+            return
+        self._open = False
         log.info("setup: access point closed (%s)", reason)
         self._changed(reason)
 
