@@ -363,6 +363,18 @@ print("OUT " + json.dumps(scans))
     assert len(after) >= 1 and all(i != w for _, _, i, w in after), out
 
 
+@pytest.mark.parametrize("wifi", ["on", "off"])
+def test_in_a_crowded_room_the_link_still_reads_every_window(wifi):
+    # 40 other devices advertising every 0.1-1 s (phones, watches, a TV): every
+    # advert heard goes through aioble into the link's name check; only the
+    # transmitter is connected to, and no window is lost to the crowd
+    s = sim("--bystanders", "40", "--wifi", wifi, minutes=60, tag="crowd")
+    clean(s)
+    assert s["capture_rate"] == 1.0 and s["backfill"] == 0, s
+    assert s["what"]["connected"] == s["sessions"] == 12, s["what"]
+    assert s["adv_heard"] > 40 * s["sessions"], s["adv_heard"]   # the crowd was heard
+
+
 def test_a_reading_the_alarm_path_could_not_take_is_backfilled():
     # on_reading ran out of memory (the inbox could not grow): the link had
     # already marked the reading seen, so no backfill ever asked for it again

@@ -10,7 +10,12 @@ acquisition: after a power cut the box does not know when the transmitter
 wakes. For advertising intervals of 100 ms to 2 s (no source gives a real
 G6's) and the radio beside Wi-Fi or alone, POWER_ONS power-ons spread over
 the 5-minute cycle: the share found at the transmitter's first wake-up, and
-the median and worst seconds from that wake-up to the first reading."""
+the median and worst seconds from that wake-up to the first reading.
+
+crowd: a day among 40 other advertising devices (every 0.1-1 s,
+tools/host/bystanders.py), beside Wi-Fi and alone: capture, and how many
+advertisements the scans heard (each runs the BLE IRQ handler and aioble's
+scan bookkeeping in Python on the board), per day and per second scanned."""
 import json
 import os
 import subprocess
@@ -70,8 +75,27 @@ def acquisition():
     return rows
 
 
+def crowd():
+    rows = []
+    for wifi in ("on", "off"):
+        s = simulate(24 * 60, "", extra=("--bystanders", "40", "--wifi", wifi))
+        scan_s = s["radio_scan_duty"] * s["sim_ms"] / 1000.0
+        rows.append({"wifi": wifi, "bystanders": 40, "capture_rate": round(s["capture_rate"], 5),
+                     "backfill": s["backfill"], "adverts_heard": s["adv_heard"],
+                     "adverts_per_scan_s": round(s["adv_heard"] / scan_s, 1) if scan_s else None,
+                     "radio_scan_duty": round(s["radio_scan_duty"], 4), "wall_s": s["wall_s"]})
+    print("%-5s %-8s %-9s %-14s %-18s %s" % ("wifi", "capture", "backfill", "adverts heard",
+                                             "per second scanned", "radio duty"))
+    for r in rows:
+        print("%-5s %-8s %-9s %-14s %-18s %s" % (r["wifi"], r["capture_rate"], r["backfill"],
+                                                r["adverts_heard"], r["adverts_per_scan_s"],
+                                                r["radio_scan_duty"]))
+    return rows
+
+
 def run():
     acq = acquisition()
+    crowded = crowd()
     s = simulate(7 * 24 * 60, "miss:0.05,cut:0.02")
     out = {
         "days": 7, "faults": "miss:0.05,cut:0.02", "trace": os.path.basename(TRACE),
@@ -85,6 +109,7 @@ def run():
     for k in sorted(out):
         print("%-22s %s" % (k, out[k]))
     out["acquisition"] = acq
+    out["crowd"] = crowded
     return out
 
 

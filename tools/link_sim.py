@@ -3,7 +3,7 @@
 #   micropython tools/link_sim.py [--trace F] [--faults SPEC] [--minutes N]
 #       [--seed S] [--tx ID] [--link-id ID] [--slot 1|2] [--bond FILE]
 #       [--script "MIN:SPEC;MIN:SPEC"] [--restart MIN] [--events] [--refuse "N,N"]
-#       [--adv-interval-ms MS] [--first-window-s S] [--wifi on|off]
+#       [--adv-interval-ms MS] [--first-window-s S] [--wifi on|off] [--bystanders N]
 # --script changes the transmitter's faults at the given minutes (recovery
 # tests); --restart starts a fresh Link (and radio stack) at that minute, as a
 # reboot would, keeping the bond file. --refuse makes the N-th hand-overs
@@ -12,6 +12,9 @@
 # source gives a real G6's figure; 100 ms by default) and --first-window-s when
 # it first wakes: with both, first_reading_s shows how long acquiring takes.
 # --wifi off: no Wi-Fi shares the radio (the link then scans blind continuously).
+# --bystanders N: N other devices advertise in the room (tools/host/bystanders.py);
+# the summary then says how many advertisements the scans heard and the longest
+# backlog of them aioble's scanner held.
 import sys
 sys.path[:0] = ["tools/host", "tools"]
 import vtime
@@ -23,7 +26,8 @@ import vtx
 ARGS = {"trace": "../shared/traces/adult_001.csv", "faults": "", "minutes": "60", "seed": "1",
         "tx": "8G1234", "link-id": None, "slot": "1", "bond": "/tmp/link_sim_bond.json",
         "script": "", "restart": None, "events": None, "jitter": "2000", "keep-bond": None, "mark": None,
-        "refuse": "", "adv-interval-ms": "100", "first-window-s": "60", "wifi": "on"}
+        "refuse": "", "adv-interval-ms": "100", "first-window-s": "60", "wifi": "on",
+        "bystanders": "0"}
 FLAGS = ("events", "keep-bond")
 a = sys.argv[1:]
 while a:
@@ -44,10 +48,32 @@ tx_dev = vtx.start(ARGS["trace"], transmitter_id=ARGS["tx"], faults=ARGS["faults
                    first_window_s=int(ARGS["first-window-s"]),
                    adv_interval_ms=int(ARGS["adv-interval-ms"]))
 tx = tx_dev.tx
+if int(ARGS["bystanders"]):
+    import bystanders
+    bystanders.start(int(ARGS["bystanders"]), seed=int(ARGS["seed"]))
 
 import bluetooth
 import clock
 from link.core import Link
+
+backlog = [0]   # the most advertisements aioble's scanner held unread
+
+
+def _watch_backlog():
+    import aioble.central as central
+    ble = bluetooth.BLE()
+    irq = ble._irq
+
+    def watched(event, data, scratch=()):
+        r = irq(event, data, scratch)
+        s = central._active_scanner
+        if s and len(s._queue) > backlog[0]:
+            backlog[0] = len(s._queue)
+        return r
+    ble._irq = watched
+
+
+_watch_backlog()
 
 readings = []
 first_reading_s = []
@@ -176,6 +202,7 @@ summary = {
     "scan_duty": sum(l.scan_ms for l in links) / (end_us / 1000),
     # the share of time the radio listened (scan windows over intervals)
     "radio_scan_duty": bluetooth.BLE().stats["scan_us"] / end_us,
+    "adv_heard": bluetooth.BLE().stats["adv_events_heard"], "scan_backlog_max": backlog[0],
     "readings_before_mark": before_mark[0],
     "first_reading_s": first_reading_s[0] if first_reading_s else None, "bond_file": _bond_len(),
     "what": {}, "missing_windows": missing[:20], "tx_log": len(tx.log), "status": lk.status(),
