@@ -523,3 +523,153 @@ def test_simboot_advertising_interval_and_queue_damage_in_a_real_world():
     assert d["t_ms"] == 3600000 and d["size"] > 12, d
     assert "queue file nsqueue.bin ignored" in console
     assert chaos.check_world(w, events, console, error) == {}
+
+
+# --- round 5: a cut in the middle of a save, damaged files, RTC memory ------------------
+def test_round5_draws_leave_the_old_draws_alone():
+    for seed in (5, 300, 514, 600, 625):   # rounds 1-4: exactly as before (no round-5 injection)
+        w = chaos.draw_world(seed, 1)
+        assert not any(w[k] for k in ("save_cut", "config_damage", "rtc_damage", "adv_change"))
+        assert not set(w["inject"]) & {"save_cut_at_s", "config_save_at_s", "files_damage_at_s",
+                                       "rtc_damage_at_s", "adv_interval_at_s"}
+    drawn = [chaos.draw_world(s, 1) for s in range(626, 700)]
+    steps = {w["save_cut"][1] for w in drawn if w["save_cut"]}
+    assert steps == set(chaos.SAVE_STEPS), steps
+    for w in drawn:
+        inj = w["inject"]
+        if "config_save_at_s" in inj:   # only volume and escalate_minutes: the checks' thresholds stay
+            assert set(inj["config_save_at_s"][1]) == {"volume", "escalate_minutes"} and not w["broken"]
+        if w["config_damage"]:
+            assert set(w["config_damage"]) <= set(chaos.CONFIG_FILES if "config_save_at_s" in inj
+                                                  else chaos.QUEUE_FILES)
+            assert inj["files_damage_at_s"][0] > (inj.get("config_save_at_s") or [0])[0]
+    assert sum(1 for w in drawn if w["rtc_damage"]) >= 5 and sum(1 for w in drawn if w["adv_change"]) >= 5
+
+
+def _loaded(t_ms, volume):
+    return {"event": "config_loaded", "t_ms": t_ms, "alarms": {"volume": volume}}
+
+
+def test_config_after_a_cut_in_its_save_must_be_the_old_or_the_new():
+    save = [_loaded(0, 50), {"event": "config_save", "t_ms": 600, "alarms": {"volume": 30}},
+            {"event": "save_cut", "t_ms": 600, "file": "config.json", "step": "bak"},
+            {"event": "power_cut", "t_ms": 600}, {"event": "reset", "t_ms": 700}]
+    for volume in (50, 30):
+        assert chaos.check_save_cut(_world(), save + [_loaded(700, volume)]) == []
+    v = chaos.check_save_cut(_world(), save + [_loaded(700, 80)])   # defaults, or a mix
+    assert len(v) == 1 and "step bak" in v[0][1]
+    # seed 664: off for 0 s, the power-on has the cut's time; a later boot (defaults after damage) is not it
+    now = save[:4] + [{"event": "reset", "t_ms": 600}, _loaded(600, 30), {"event": "reset", "t_ms": 9000},
+                      _loaded(9000, 80)]
+    assert chaos.check_save_cut(_world(), now) == []
+    # a save that completed: the next boot runs on it, not on the old settings
+    done = save[:2] + [{"event": "config_saved", "t_ms": 600}, {"event": "reset", "t_ms": 3600}]
+    assert chaos.check_save_cut(_world(), done + [_loaded(3600, 30)]) == []
+    assert len(chaos.check_save_cut(_world(), done + [_loaded(3600, 50)])) == 1
+
+
+def test_nightscout_must_not_store_one_date_with_two_values():
+    assert chaos.check_save_cut(_world(_ns_stored=[[1000, 100], [2000, 100]]), []) == []
+    v = chaos.check_save_cut(_world(_ns_stored=[[1000, 100], [1000, 101], [2000, 100]]), [])
+    assert len(v) == 1 and "[100, 101]" in v[0][1]
+
+
+def test_a_damaged_config_runs_on_a_saved_copy_or_sounds_device():
+    before = [_loaded(0, 50), {"event": "config_save", "t_ms": 600, "alarms": {"volume": 30}},
+              {"event": "config_saved", "t_ms": 600}, {"event": "reset", "t_ms": 3600}, _loaded(3600, 30)]
+    damage = [{"event": "reset", "t_ms": 9000}, {"event": "file_damaged", "t_ms": 9000, "file": "config.json",
+                                                 "size": 300, "offsets": [5]},
+              {"event": "file_damaged", "t_ms": 9000, "file": "config.json.bak", "size": 300, "offsets": [7]}]
+    assert chaos.check_damaged_files(_world(), before + damage + [_loaded(9000, 50)], "") == []   # the .bak
+    silent = before + damage + [_loaded(9000, 31)]   # a flipped digit, nobody saved 31
+    v = chaos.check_damaged_files(_world(), silent, "")
+    assert len(v) == 1 and "nobody saved" in v[0][1]
+    signalled = silent + [onset(9000, "device", "config")]
+    assert chaos.check_damaged_files(_world(), signalled, "") == []
+
+
+def test_damaged_queue_files_are_refused_in_the_log_where_the_box_reads_them():
+    one = [{"event": "file_damaged", "t_ms": 9000, "file": "nsqueue.bin.bak", "size": 60, "offsets": [5]}]
+    assert chaos.check_damaged_files(_world(), one, "") == []   # the file was fine: the .bak is not read
+    both = one + [{"event": "file_damaged", "t_ms": 9000, "file": "nsqueue.bin", "size": 60, "offsets": [9]}]
+    log = "0 I nightscout: queue file nsqueue.bin ignored: x\n0 I nightscout: queue file nsqueue.bin.bak ignored: y\n"
+    assert chaos.check_damaged_files(_world(), both, log) == []
+    v = chaos.check_damaged_files(_world(), both, log.splitlines()[0])
+    assert len(v) == 1 and "nsqueue.bin.bak" in v[0][1]
+    # seed 645: the config damaged too, the box on the defaults runs no Nightscout and reads no queue
+    nons = [{"event": "config_loaded", "t_ms": 9000, "alarms": {}, "nightscout": False}]
+    assert chaos.check_damaged_files(_world(), both + nons, "") == []
+    old = [{"event": "queue_damaged", "t_ms": 9000, "size": 60, "offsets": [9]}]
+    assert len(chaos.check_queue_damage(_world(), old, "", [])) == 1
+    assert chaos.check_queue_damage(_world(), old + nons, "", []) == []
+
+
+def test_rtc_damage_must_not_resurrect_a_snooze():
+    s = {"urgent_low_snooze": 15, "no_data_snooze": 20, "urgent_low": 55}
+    damaged = [{"event": "fault_injected", "t_ms": 60 * MIN, "what": "rtc-damage"},
+               {"event": "reset", "t_ms": 60 * MIN}, {"event": "rtc_damaged", "t_ms": 60 * MIN}]
+    assert chaos.check_rtc_damage(_world(), damaged + [sound(61 * MIN, "high", "urgent_low")], s) == []
+    wrong = damaged + [sound(61 * MIN, "snoozed", "urgent_low")]
+    v = chaos.check_rtc_damage(_world(), wrong, s)
+    assert len(v) == 1 and "no press" in v[0][1]
+    pressed = [{"event": "alarm_snooze", "t_ms": 50 * MIN}] + wrong   # 11 min ago: within 20 min
+    assert chaos.check_rtc_damage(_world(), pressed, s) == []
+    # the damaged state restores nothing: an alarm sounding at the reset is not due to resound at once
+    assert chaos.check_resound([sound(0, "high", "urgent_low")] + damaged + [sound(61 * MIN, "off")]) == []
+    # seed 627: in an urgent low the box knows nothing after the damaged reset, as after a power-on:
+    # quiet until its next reading, within POWER_ON_MS (without the damage: a violation)
+    low = [reading(m * MIN, 50) for m in range(40, 59, 5)] + [sound(40 * MIN, "high", "urgent_low")]
+    after = [sound(60 * MIN, "off"), reading(68 * MIN, 50), sound(68 * MIN, "high", "urgent_low"),
+             reading(73 * MIN, 50)]
+    ev = sorted(low + damaged + after, key=lambda e: e["t_ms"])
+    assert chaos.check_urgent_low(ev, 55, 15, 10, 80 * MIN) == []
+    plain = [e for e in ev if e["event"] != "rtc_damaged"]
+    assert len(chaos.check_urgent_low(plain, 55, 15, 10, 80 * MIN)) == 1
+
+
+def test_simboot_cuts_a_config_save_at_each_step():
+    # a person saves new alarm settings at 5 min; the power goes in the middle of the save
+    after = {}
+    for step in chaos.SAVE_STEPS:
+        w = chaos.draw_world(3, 0.2 / 24)
+        w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={},
+                 inject={"config_save_at_s": [300, {"volume": 37}], "save_cut_at_s": [299, "config.json", step, 60, 0.5],
+                         "adv_interval_at_s": [[200, 1000]]})
+        events, console, error, _ = chaos.run_world(w)
+        assert error is None, error
+        [cut] = [e for e in events if e["event"] == "save_cut"]
+        assert cut["t_ms"] == 300000 and cut["step"] == step
+        loaded = [e["alarms"]["volume"] for e in events if e["event"] == "config_loaded"]
+        after[step] = (loaded, "an interrupted save was completed" in console)
+        assert [e["adv_interval_us"] for e in events if e["event"] == "vtx"][-1] == 1000000
+        assert chaos.check_world(w, events, console, error) == {}
+    old = after["write"][0][0]
+    assert after == {"write": ([old, old], False), "temp": ([old, old], False), "nobak": ([old, old], False),
+                     "bak": ([old, 37], True), "done": ([old, 37], False)}, after
+
+
+def test_simboot_damages_queue_files_and_rtc_memory_in_a_real_world():
+    # the router off 5-40 min (the queue holds readings); at 45 min both queue files damaged, at 50 RTC memory
+    w = chaos.draw_world(3, 1 / 24)
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={"nightscout": "ok"},
+             inject={"wifi_down_at_s": [[300, 2400]],
+                     "files_damage_at_s": [2700, [["nsqueue.bin", [[0.5, 3]]], ["nsqueue.bin.bak", [[0.3, 8]]]]],
+                     "rtc_damage_at_s": [3000, [[0.4, 1]]]})
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert [(e["file"], e["t_ms"]) for e in events if e["event"] == "file_damaged"] == [
+        ("nsqueue.bin", 2700000), ("nsqueue.bin.bak", 2700000)]
+    [r] = [e for e in events if e["event"] == "rtc_damaged"]
+    assert r["t_ms"] == 3000000 and r["size"] > 20
+    assert "queue file nsqueue.bin.bak ignored" in console
+    assert chaos.check_world(w, events, console, error) == {}
+
+
+def test_rtc_damage_in_an_urgent_low_is_judged_as_a_power_on_unless_the_box_has_no_transmitter():
+    values = _low_trace(6, 20)   # windows 6-25 below 55
+    s = {"urgent_low": 55}
+    damaged = [{"event": "reset", "t_ms": 40 * MIN}, {"event": "rtc_damaged", "t_ms": 40 * MIN}]
+    assert len(chaos.check_power_on_low(_world(), damaged, s, 200 * MIN, [], values)) == 1
+    # seed 670: its config damaged too (no .bak), the box runs on the defaults: no transmitter id
+    blind = damaged + [{"event": "config_loaded", "t_ms": 40 * MIN, "transmitter": False}]
+    assert chaos.check_power_on_low(_world(), blind, s, 200 * MIN, [], values) == []

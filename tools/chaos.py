@@ -75,6 +75,23 @@ checked (check_world):
    and every entry the Nightscout stand-in stored is a reading the box delivered (date and
    sgv), so no damaged record was uploaded.
 
+ Round 5 (draw_round5, its own stream, seeds from 626 only): a power cut in the middle of a
+ save (simboot save_cut_at_s: app.fsutil's file operations watched from the host, the save
+ stopped at one of SAVE_STEPS) of the configuration (a person saving new alarm settings the
+ setup page's way: simboot config_save_at_s) or of the Nightscout queue; the config and/or
+ its .bak, or the queue's files, damaged at a reset (simboot files_damage_at_s); RTC memory
+ damaged at a reset (simboot rtc_damage_at_s), in an urgent low when the trace has one (a
+ damaged RTC state is a power-on for invariants 1, 2 and 10: state_lost); the
+ transmitter's advertising interval changing (simboot adv_interval_at_s), half the time
+ with a power cut within 30 min.
+12 save cut: after a cut in a config save the next boot runs on the old or the new alarm
+   settings (simboot's config_loaded), after a completed save on the new; no Nightscout
+   date stored with two values.
+13 damaged files: a damaged config leaves the box on settings a person saved or raises
+   device/config at that boot; a damaged queue file the box reads is refused in the log.
+14 RTC damage: no snoozed or acknowledged state after the damaged reset that no press
+   explains (a snooze only within the longest configured snooze of a press before it).
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -278,6 +295,7 @@ def draw_world(seed, days):
         inject["faults_at_s"] = timeline
     draw_follower(seed, w, end_s)   # round 3: its own stream too
     draw_round4(seed, w, end_s)     # round 4: its own stream too
+    draw_round5(seed, w, end_s)     # round 5: its own stream too
     return w
 
 
@@ -340,6 +358,76 @@ def draw_round4(seed, w, end_s):
         else:
             t = round((0.1 + 0.8 * where) * end_s)
         inject["queue_damage_at_s"] = [t, flips]
+
+
+ROUND5_KEY = 0x5A7E5C   # the round-5 stream: random.Random(seed ^ ROUND5_KEY)
+ROUND5_FROM = 626       # seeds 1-625 ran in rounds 1-4: their worlds stay as they were
+SAVE_STEPS = ("write", "temp", "nobak", "bak", "done")   # simboot._FlashOs
+CONFIG_FILES = ("config.json", "config.json.bak")
+QUEUE_FILES = ("nsqueue.bin", "nsqueue.bin.bak")
+
+
+def draw_round5(seed, w, end_s):
+    """Round 5, from its own stream (what seeds drew before is unchanged): a power cut in
+    the middle of a save (simboot save_cut_at_s: app.fsutil's file operations watched,
+    the save stopped at one of SAVE_STEPS), of the configuration (a person saving new
+    alarm settings through the setup page's path: simboot config_save_at_s; volume and
+    escalate_minutes only, so the invariants' thresholds stay the world's) or of the
+    Nightscout queue; damaged files at a reset (simboot files_damage_at_s: the config
+    and/or its .bak after a save, or the queue's .bak and/or file); RTC memory damaged at
+    a reset (simboot rtc_damage_at_s), inside an urgent low of the trace when there is one;
+    the transmitter's advertising interval changing (simboot adv_interval_at_s), half the
+    time with a power cut within 30 min after (a swap, then the box unplugged)."""
+    for k in ("save_cut", "config_damage", "rtc_damage", "adv_change"):
+        w.setdefault(k, None)
+    if seed < ROUND5_FROM:
+        return
+    ex = random.Random(seed ^ ROUND5_KEY)
+    p_save, p_which, p_damage, p_rtc, p_adv, p_cut = [ex.random() for _ in range(6)]
+    step, frac, off_s = ex.choice(SAVE_STEPS), round(ex.random(), 3), ex.choice((0, 0, 60, 600))
+    t_save = round(ex.uniform(0.1, 0.5) * end_s)
+    changes = {"volume": ex.randint(10, 100), "escalate_minutes": ex.randint(1, 15)}
+    t_damage = t_save + round(ex.uniform(0.05, 0.4) * end_s)
+    which = ex.choice(((1,), (0, 1), (0, 1), (0,)))   # indexes into CONFIG_FILES / QUEUE_FILES
+    flips = [[round(ex.random(), 4), ex.randint(1, 255)] for _ in range(ex.randint(1, FLIP_MAX))]
+    rtc_flips = [[round(ex.random(), 4), ex.randint(1, 255)] for _ in range(ex.randint(1, FLIP_MAX))]
+    t_rtc, where = round(ex.uniform(0.05, 0.9) * end_s), ex.random()
+    t_adv, adv_ms = round(ex.uniform(0.1, 0.8) * end_s), ex.choice(ADV_INTERVALS_MS)
+    cut_after, cut_off = ex.randint(0, 1800), ex.choice((0, 60, 600))
+    inject = w["inject"]
+    ns = w["forward"].get("nightscout")
+    valid = not isinstance(w["config"], str) and not w["broken"] and "button_at_boot" not in inject
+    if p_save < 0.6 and (valid or ns):
+        if ns and (p_which < 0.4 or not valid):
+            inject["save_cut_at_s"] = [t_save, QUEUE_FILES[0], step, off_s, frac]
+        else:
+            inject["config_save_at_s"] = [t_save, changes]
+            if p_which < 0.85:   # else a save that completes (a .bak to damage later)
+                inject["save_cut_at_s"] = [t_save - 1, CONFIG_FILES[0], step, off_s, frac]
+        w["save_cut"] = inject.get("save_cut_at_s") and inject["save_cut_at_s"][1:3]
+    if p_damage < 0.5:
+        if "config_save_at_s" in inject:
+            files = [CONFIG_FILES[i] for i in which]
+        elif ns:
+            files = [QUEUE_FILES[i] for i in which]
+        else:
+            files = []
+        if files:
+            inject["files_damage_at_s"] = [t_damage, [[f, flips] for f in files]]
+            w["config_damage"] = files
+    if p_rtc < 0.3:
+        s, _ = effective(w)
+        lows = trace_lows(w, s["urgent_low"], end_s * 1000)
+        if lows:
+            a, b = lows[int(where * len(lows))]
+            t_rtc = (a + (b - a) // 3) // 1000
+        inject["rtc_damage_at_s"] = [t_rtc, rtc_flips]
+        w["rtc_damage"] = len(rtc_flips)
+    if p_adv < 0.35 and not w.get("follower"):
+        inject["adv_interval_at_s"] = [[t_adv, adv_ms]]
+        w["adv_change"] = adv_ms
+        if p_cut < 0.5 and "power_cut_at_s" not in inject:
+            inject["power_cut_at_s"] = [t_adv + cut_after, cut_off]
 
 
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
@@ -426,7 +514,10 @@ def summary(w):
             f["poll_s"], f["silent_min"], "+".join("%dm" % ((b - a) // 60) for a, b in f["silent"]) or "-",
             "+".join("%dm" % ((b - a) // 60) for a, b in f["down"]) or "-"))
     inj = {k: v for k, v in w["inject"].items() if k not in ("faults_at_s", "adc_at_s", "wifi_down_at_s",
-                                                             "power_cut_at_s", "leader", "queue_damage_at_s")}
+                                                             "power_cut_at_s", "leader", "queue_damage_at_s",
+                                                             "save_cut_at_s", "config_save_at_s",
+                                                             "files_damage_at_s", "rtc_damage_at_s",
+                                                             "adv_interval_at_s")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
@@ -435,6 +526,16 @@ def summary(w):
         parts.append("adv=%dms" % w["adv_interval_ms"])
     if w["inject"].get("queue_damage_at_s"):
         parts.append("queue_damage=%dB" % len(w["inject"]["queue_damage_at_s"][1]))
+    if w.get("save_cut"):
+        parts.append("save_cut=%s/%s" % tuple(w["save_cut"]))
+    elif w["inject"].get("config_save_at_s"):
+        parts.append("config_save")
+    if w.get("config_damage"):
+        parts.append("damaged=" + "+".join(w["config_damage"]))
+    if w.get("rtc_damage"):
+        parts.append("rtc_damage=%dB" % w["rtc_damage"])
+    if w.get("adv_change"):
+        parts.append("adv->%dms" % w["adv_change"])
     if "task" in inj:
         inj = dict(inj, task="%s/%s x%d@%ds" % (inj["task"], inj.pop("error"), inj.pop("times"),
                                                 inj.pop("at_s")))
@@ -593,6 +694,13 @@ def power_offs(events):
     return out
 
 
+def state_lost(events):
+    """power_offs, and (t, t) for each reset where RTC memory was damaged (round 5): the
+    box lost its alarm state and its newest reading's time, as at a power-on (seed 627:
+    the urgent low it was sounding sounded again only at the next reading, 8 min later)."""
+    return power_offs(events) + [(e["t_ms"], e["t_ms"]) for e in events if e.get("event") == "rtc_damaged"]
+
+
 def sound_timeline(events):
     """bench_resilience.sound_timeline, where a power cut silences the board too."""
     cuts = [(e["t_ms"], "off", None) for e in events if e.get("event") == "power_cut"]
@@ -604,7 +712,7 @@ def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms, reads=Non
     power, nor before it has read again after a power-on (POWER_ON_MS). reads: the
     [(arrived_ms, measured_ms, sgv, source)] to judge (default: those the box got)."""
     tl = sound_timeline(events)
-    offs = power_offs(events)
+    offs = state_lost(events)
     presses = answers(events)
     snooze_ms = snooze_min * MIN
     out = []
@@ -665,7 +773,7 @@ def check_stale(events, no_data_min, end_ms):
     """Invariant 2: violations [(t_ms, text)] (bench_resilience.silent_stale at this
     box's no_data_minutes + 5)."""
     reads = [(a, m, s) for a, m, _, s in glucose_readings(events)]
-    for cut, on in power_offs(events):
+    for cut, on in state_lost(events):
         # off: no promise; powered on: the box knows no reading, its data is as old as the boot
         reads += [(t, t, "power") for t in range(cut, min(on, end_ms), MIN)] + [(on, on, "power")]
     saved = br.STALE_MS
@@ -772,8 +880,9 @@ def check_resound(events):
     for i, e in enumerate(events):
         if e.get("event") == "annunciator":
             playing = (e.get("pattern"), e.get("alarm"))
-        elif e.get("event") == "power_cut":   # RTC memory is lost with the power: nothing to restore
-            playing = (None, None)
+        elif e.get("event") == "power_cut" or (e.get("event") == "fault_injected"
+                                               and e.get("what") == "rtc-damage"):
+            playing = (None, None)   # RTC memory lost with the power, or damaged: nothing to restore
         elif e.get("event") == "reset":
             if playing[0] in ("high", "medium") and playing[1] in RESTORED:
                 again = [x["t_ms"] for x in events[i + 1:] if x.get("event") == "annunciator"
@@ -880,12 +989,16 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     stored = set(w["_ns_dates"])
     cuts = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
     # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
-    damaged = [e["t_ms"] for e in events if e.get("event") == "queue_damaged" and e.get("size")]
+    damaged = [e["t_ms"] for e in events if e.get("event") in ("queue_damaged", "file_damaged")
+               and e.get("size") and e.get("file", QUEUE_FILES[0]) in QUEUE_FILES]
+    # both queue files damaged (round 5): what was queued is gone (logged only: see the README)
+    both = [t for t in set(damaged) if damaged.count(t) == 2]
     lost = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None
             and e.get("unix_s") is not None and e["t_ms"] < end_ms - NS_TAIL_MS
             and int(e["unix_s"] * 1000) not in stored
             and not any(0 <= c - e["t_ms"] <= NS_SAVE_MS for c in cuts)
-            and not any(0 <= c - e["t_ms"] <= 2 * NS_SAVE_MS for c in damaged)]
+            and not any(0 <= c - e["t_ms"] <= 2 * NS_SAVE_MS for c in damaged)
+            and not any(e["t_ms"] <= c for c in both)]
     if lost:
         return [(lost[0]["t_ms"], "%d readings never reached a working Nightscout, the first "
                                   "dex_s=%d arrived t=%d ms" % (len(lost), lost[0]["dex_s"], lost[0]["t_ms"]))]
@@ -1099,8 +1212,12 @@ def check_power_on_low(w, events, s, end_ms, problems, values=None):
     extra = 1 if any(r > 0 for n, r in w["radio"].items() if n not in CLEAN_RADIO) else 0
     tl = sound_timeline(events)
     others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "alarm_snooze", "alarm_ack")]
+    # (seed 670) a boot on the defaults (its config damaged, no .bak) has no transmitter to hear
+    blind = [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("transmitter") is False]
     out = []
-    for cut, on in power_offs(events):
+    for cut, on in state_lost(events):
+        if on in blind:
+            continue
         scan = on + BOOT_MS
         k = max(0, -(-(scan - br.FIRST_WINDOW_MS) // br.WINDOW_MS))   # first wake-up after the scan starts
         wake = br.FIRST_WINDOW_MS + (k + 1 + extra) * br.WINDOW_MS
@@ -1132,7 +1249,9 @@ def check_queue_damage(w, events, console, problems):
     (date, sgv) is a delivered reading's (its unix_s), or a reading held for want of a
     wall time, dated by a wall time the box had (unix_s - dex_s of a delivered reading)."""
     out = []
-    damaged = [e for e in events if e.get("event") == "queue_damaged" and e.get("size")]
+    # (seed 645) a box whose damaged config left it on the defaults runs no Nightscout: it never reads the queue
+    off = [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("nightscout") is False]
+    damaged = [e for e in events if e.get("event") == "queue_damaged" and e.get("size") and e["t_ms"] not in off]
     logged = console.count("queue file nsqueue.bin ignored")
     if damaged and logged < len(damaged) and not problems:
         out.append((damaged[0]["t_ms"], "queue file damaged %d times, refused in the log %d times" % (
@@ -1151,6 +1270,117 @@ def check_queue_damage(w, events, console, problems):
     if bad:
         out.append((None, "%d Nightscout entries are no reading the box delivered, the first date=%s sgv=%s" % (
             len(bad), bad[0][0], bad[0][1])))
+    return out
+
+
+# --- round 5: a cut in the middle of a save, damaged files, RTC memory -------------------
+CONFIG_ALARM_MS = 10000   # a boot's config problems raise device/config at once
+
+
+def _next_boot(events, i):
+    """(t_ms, alarms) of the first boot's config_loaded after events[i] (simboot, with
+    config injections; by order, not time: a power-on after 0 s has the cut's time,
+    seed 664), or (None, None)."""
+    return next(((e["t_ms"], e.get("alarms")) for e in events[i + 1:] if e.get("event") == "config_loaded"),
+                (None, None))
+
+
+def check_save_cut(w, events):
+    """12: a power cut in the middle of a config save leaves the box, at its next boot,
+    on the settings it had or the ones being saved, never defaults or a mix; a save that
+    completed is what the next boot runs on. And no reading reaches Nightscout twice
+    with two values (one date, two sgv)."""
+    out = []
+    old = saving = None
+    for i, e in enumerate(events):
+        ev = e.get("event")
+        if ev == "config_loaded":
+            old = e.get("alarms")
+        elif ev == "config_save" and not e.get("skipped"):
+            saving = e.get("alarms")
+        elif ev in ("save_cut", "config_saved") and (ev == "config_saved" or e.get("file") == CONFIG_FILES[0]) \
+                and saving is not None:
+            t, loaded = _next_boot(events, i)
+            allowed = [saving] if ev == "config_saved" else [old, saving]
+            if t is not None and loaded not in allowed:
+                out.append((t, "after %s the box runs on alarm settings that were neither %s" % (
+                    "a completed config save" if ev == "config_saved" else "a cut at step " + e["step"],
+                    "the saved ones" if ev == "config_saved" else "the old nor the new ones")))
+            if ev == "save_cut":
+                saving = None
+    values = {}
+    for date, sgv in w.get("_ns_stored") or ():
+        values.setdefault(date, set()).add(sgv)
+    twice = sorted(d for d, v in values.items() if len(v) > 1)
+    if twice:
+        out.append((None, "%d Nightscout dates stored with two values, the first %s: %s" % (
+            len(twice), twice[0], sorted(values[twice[0]]))))
+    return out
+
+
+def check_damaged_files(w, events, console):
+    """13: a damaged configuration (the file, its .bak, or both) either leaves the box on
+    settings a person saved (the last good copy) or raises device/config at that boot,
+    a signal someone can hear or see (README: both damaged = defaults + device alarm);
+    a damaged queue file the box reads is refused in the log (the file at the next boot,
+    the .bak when the file was refused too)."""
+    out = []
+    written = [e.get("alarms") for e in events if e.get("event") == "config_save" and not e.get("skipped")]
+    seen = []
+    configs = {}
+    queue = {}
+    off = [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("nightscout") is False]
+    for i, e in enumerate(events):
+        if e.get("event") == "config_loaded":
+            seen.append(e.get("alarms"))
+        if e.get("event") == "file_damaged" and e["file"] in QUEUE_FILES and e["t_ms"] in off:
+            continue   # no Nightscout at that boot (the config damaged too): nobody reads the queue
+        if e.get("event") == "file_damaged" and e.get("size"):
+            group = configs if e["file"] in CONFIG_FILES else queue
+            group.setdefault(e["t_ms"], (list(seen), [], i))[1].append(e["file"])
+    for t, (before, files, i) in sorted(configs.items()):
+        tb, loaded = _next_boot(events, i)
+        if tb is None:
+            continue
+        signalled = any(tb <= d <= tb + CONFIG_ALARM_MS for d in onsets(events, "device", "config"))
+        if loaded not in before + written and not signalled:
+            out.append((tb, "%s damaged: the box runs on alarm settings nobody saved, without a "
+                            "device/config alarm" % "+".join(files)))
+    expect = {}
+    for t, (_, files, _) in queue.items():
+        expect[QUEUE_FILES[0]] = expect.get(QUEUE_FILES[0], 0) + (QUEUE_FILES[0] in files)
+        expect[QUEUE_FILES[1]] = expect.get(QUEUE_FILES[1], 0) + (len(files) == 2)
+    for name, n in expect.items():
+        logged = console.count("queue file %s ignored" % name)
+        if logged < n:
+            out.append((None, "%s damaged %d times where the box reads it, refused in the log %d times" % (
+                name, n, logged)))
+    return out
+
+
+def check_rtc_damage(w, events, s):
+    """14: RTC memory damaged across a reset: the box boots again (invariant 4) and keeps
+    alarming (1, 2); it does not resurrect a snooze nobody asked for: after the reset and
+    before the next press, a snoozed state only within the longest configured snooze of
+    a press made before the reset, an acknowledged one only after an acknowledge."""
+    out = []
+    longest = max(v for k, v in s.items() if k.endswith("_snooze") and isinstance(v, (int, float))) * MIN
+    presses = [(e["t_ms"], e["event"]) for e in events if e.get("event") in ("alarm_snooze", "alarm_ack")]
+    damaged = [e["t_ms"] for e in events if e.get("event") == "rtc_damaged"]
+    for t in damaged:
+        before = [(tp, k) for tp, k in presses if tp <= t]
+        nxt = min([tp for tp, _ in presses if tp > t] + [10 ** 15])
+        for e in events:
+            if e.get("event") != "annunciator" or not t <= e["t_ms"] < nxt or e.get("pattern") not in br.ANSWERED:
+                continue
+            if e["pattern"] == "snoozed":
+                ok = any(tp + longest >= e["t_ms"] for tp, _ in before)
+            else:
+                ok = any(k == "alarm_ack" for _, k in before)
+            if not ok:
+                out.append((e["t_ms"], "%s (%s) after RTC memory was damaged at t=%d ms, no press to "
+                                       "explain it" % (e["pattern"], e.get("alarm"), t)))
+                break
     return out
 
 
@@ -1186,6 +1416,9 @@ def check_world(w, events, console, error):
         "9_leader_silent": check_follower_silent(w, events, end_ms) if follower else [],
         "10_power_on_low": check_power_on_low(w, events, s, end_ms, problems),
         "11_queue_damage": check_queue_damage(w, events, console, problems),
+        "12_save_cut": check_save_cut(w, events),
+        "13_damaged_files": check_damaged_files(w, events, console),
+        "14_rtc_damage": check_rtc_damage(w, events, s),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

@@ -197,6 +197,12 @@ def measure_latency(app):
     app._take_reading = timed
 
 
+def set_adv_interval(tx, ms):
+    """The transmitter now advertises every ms (from its next advertisement)."""
+    tx.adv_interval_us = int(ms) * 1000
+    emit({"event": "vtx", "adv_interval_us": tx.adv_interval_us})
+
+
 def set_routers(up):
     """Every access point of the world on or off (the home's router losing power)."""
     for ssid in network.world.aps:
@@ -225,7 +231,11 @@ def power_off_wait():
 
         async def off():
             await asyncio.sleep(off_s)
-        asyncio.run(off())
+        POWER["off"] = True   # the world's callbacks that need the board wait or skip
+        try:
+            asyncio.run(off())
+        finally:
+            POWER["off"] = False
     if not (OPTS.get("inject") or {}).get("_keep_wall"):
         vtime.set_wall(0)
 
@@ -261,6 +271,183 @@ def damage_queue():
     with open(QUEUE_FILE, "wb") as f:
         f.write(data)
     emit({"event": "queue_damaged", "size": len(data), "offsets": offsets})
+
+
+# --- round 5: a power cut in the middle of a save, damaged files, RTC memory ------------
+SAVE_STEPS = ("write", "temp", "nobak", "bak", "done")
+CUT = {"spec": None, "armed": False}   # spec: [t_s, file name, step, off_s, fraction]
+
+
+def _cut_save(step, name):
+    """The power goes in the middle of a save of `name` (app.fsutil.write_atomic)."""
+    CUT["armed"] = False
+    emit({"event": "save_cut", "file": name, "step": step})
+    power_cut(CUT["spec"][3])
+
+
+class _CutWrite:
+    """The temp file of a save cut while it is written: the first write() puts only
+    a fraction of its bytes on flash, then the power goes."""
+
+    def __init__(self, f, name):
+        self.f, self.name = f, name
+
+    def write(self, data):
+        n = int(len(data) * CUT["spec"][4])
+        self.f.write(data[:n])
+        self.f.close()
+        _cut_save("write", self.name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+class _FlashOs:
+    """`os` as app.fsutil sees it: the real module, except that an armed cut
+    (save_cut_at_s) stops the next save of its file at its step:
+      write  the temp file half written (a fraction of its first write)
+      temp   the temp file complete, nothing renamed yet
+      nobak  the old .bak removed, the file not yet renamed to .bak
+      bak    the file renamed to .bak, the temp not yet renamed to the file
+      done   the save complete (before os.sync)
+    On a first save (no file, so no .bak step) temp, nobak and bak cut before the
+    temp's rename. The firmware's fsutil is unchanged: only its file operations
+    are watched."""
+
+    def __init__(self, real):
+        self._os = real
+
+    def __getattr__(self, name):
+        return getattr(self._os, name)
+
+    def _target(self, path):
+        spec = CUT["spec"]
+        return CUT["armed"] and path.split("/")[-1] in (spec[1], spec[1] + ".tmp", spec[1] + ".bak")
+
+    def remove(self, path):
+        if self._target(path) and path.endswith(".bak"):
+            step = CUT["spec"][2]
+            if step == "temp":
+                _cut_save(step, CUT["spec"][1])
+            try:
+                self._os.remove(path)
+            finally:
+                if step == "nobak":
+                    _cut_save(step, CUT["spec"][1])
+            return
+        self._os.remove(path)
+
+    def rename(self, a, b):
+        if not self._target(a):
+            return self._os.rename(a, b)
+        step = CUT["spec"][2]
+        if a.endswith(".tmp") and step in ("temp", "nobak", "bak"):
+            _cut_save(step, CUT["spec"][1])   # a first save: no .bak step came
+        self._os.rename(a, b)
+        if (b.endswith(".bak") and step == "bak") or (a.endswith(".tmp") and step == "done"):
+            _cut_save(step, CUT["spec"][1])
+
+
+def _open_watched(real_open):
+    def watched(path, mode="r", *a):
+        f = real_open(path, mode, *a)
+        spec = CUT["spec"]
+        if CUT["armed"] and spec[2] == "write" and "w" in mode and path.split("/")[-1] == spec[1] + ".tmp":
+            return _CutWrite(f, spec[1])
+        return f
+    return watched
+
+
+def watch_saves():
+    """At each boot (the firmware's modules are imported anew): fsutil's file
+    operations go through _FlashOs / _open_watched."""
+    fsutil = sys.modules.get("app.fsutil")
+    if fsutil is None or not CUT["spec"]:
+        return
+    import builtins
+    fsutil.os = _FlashOs(os)
+    fsutil.open = _open_watched(builtins.open)
+
+
+def arm_save_cut():
+    CUT["armed"] = True
+    emit({"event": "fault_injected", "what": "save-cut-armed", "file": CUT["spec"][1], "step": CUT["spec"][2]})
+
+
+CONFIG_SAVE = {"cfg": None, "app": None}
+
+
+def save_config():
+    """What the setup page does with a person's new settings (setup/web.py: app.config
+    .save, then wiring._restart_soon): validate and write config.json atomically, run
+    the before-reset hooks and reset 3 s later. A cut armed for config.json stops it."""
+    if POWER.get("off"):   # nobody saves settings on a board without power
+        emit({"event": "config_save", "skipped": "power off"})
+        return
+    from app import config as appconfig
+    cfg = json.loads(json.dumps(CONFIG_SAVE["app"].cfg))   # the settings it runs on, as the form shows them
+    cfg["alarms"].update(CONFIG_SAVE["cfg"])
+    emit({"event": "config_save", "alarms": cfg["alarms"]})
+    appconfig.save("config.json", cfg)
+    emit({"event": "config_saved"})
+
+    def restart():
+        for hook in CONFIG_SAVE["app"].before_reset:
+            try:
+                hook()
+            except Exception:
+                pass
+        machine.reset()
+    vtime.call_later(3000, restart)
+
+
+FILES_DAMAGE = {"files": None, "rtc": None}
+
+
+def damage_at_reset(files=None, rtc=None):
+    """Reset the board; before the next boot the named flash files ([[name, flips]])
+    and/or RTC memory (flips) are damaged (damage_files())."""
+    FILES_DAMAGE["files"], FILES_DAMAGE["rtc"] = files, rtc
+    emit({"event": "fault_injected", "what": "files-damage" if files else "rtc-damage"})
+    if not POWER.get("off"):   # off: the damage is found at the power-on
+        machine.reset()
+
+
+def _xor(data, flips):
+    offsets = []
+    for frac, xor in flips:
+        if data:
+            i = min(len(data) - 1, int(frac * len(data)))
+            data[i] ^= xor or 1
+            offsets.append(i)
+    return offsets
+
+
+def damage_files():
+    files, rtc = FILES_DAMAGE["files"], FILES_DAMAGE["rtc"]
+    FILES_DAMAGE["files"] = FILES_DAMAGE["rtc"] = None
+    for name, flips in files or ():
+        try:
+            with open(name, "rb") as f:
+                data = bytearray(f.read())
+        except OSError:
+            emit({"event": "file_damaged", "file": name, "size": None, "offsets": []})
+            continue
+        offsets = _xor(data, flips)
+        with open(name, "wb") as f:
+            f.write(data)
+        emit({"event": "file_damaged", "file": name, "size": len(data), "offsets": offsets})
+    if rtc:
+        data = bytearray(machine._rtc_memory)
+        offsets = _xor(data, rtc)
+        machine._rtc_memory = bytes(data)
+        emit({"event": "rtc_damaged", "size": len(data), "offsets": offsets})
 
 
 LEADER = {"history": None, "api": None}
@@ -366,8 +553,21 @@ def inject(app, boots):
     {"queue_damage_at_s": [t, [[fraction, xor], ...]]} resets the board at t and damages
     the Nightscout queue file before the next boot (damage_queue());
     {"leader": {"port": p, "silent_at_s": [[a, b]], "down_at_s": [[a, b]]}} runs a leader
-    box stand-in for a follower configuration (leader_feed(), leader_serve())."""
+    box stand-in for a follower configuration (leader_feed(), leader_serve());
+    {"save_cut_at_s": [t, file, step, off_s, fraction]} cuts the power (off_s) in the
+    middle of the first save of `file` after t, at `step` (_FlashOs);
+    {"config_save_at_s": [t, alarms]} saves the box's settings with these alarm settings
+    changed, as the setup page does (save_config());
+    {"files_damage_at_s": [t, [[file, [[fraction, xor], ...]], ...]]} resets at t and
+    damages those flash files before the next boot, {"rtc_damage_at_s": [t, flips]}
+    RTC memory (damage_files()); {"adv_interval_at_s": [[t, ms], ...]} changes the
+    transmitter's advertising interval (set_adv_interval()). With config_save_at_s or
+    files_damage_at_s each boot emits config_loaded (the alarm settings it runs on,
+    whether it forwards to Nightscout, whether it has a transmitter id)."""
     spec = OPTS.get("inject") or {}
+    CONFIG_SAVE["app"] = app
+    CUT["spec"] = spec.get("save_cut_at_s")
+    watch_saves()
     if spec.get("leader"):
         leader_serve(app, spec["leader"])
     if "button_at_boot" in spec or "button_held" in spec or not (app.board.get("button") or {}).get("pull"):
@@ -435,6 +635,17 @@ def inject(app, boots):
         if spec.get("queue_damage_at_s"):
             t, flips = spec["queue_damage_at_s"]
             vtime.call_at(int(t * 1e6), damage_queue_at_reset, flips)
+        if spec.get("save_cut_at_s"):
+            vtime.call_at(int(CUT["spec"][0] * 1e6), arm_save_cut)
+        if spec.get("config_save_at_s"):
+            t, CONFIG_SAVE["cfg"] = spec["config_save_at_s"]
+            vtime.call_at(int(t * 1e6), save_config)
+        if spec.get("files_damage_at_s"):
+            t, files = spec["files_damage_at_s"]
+            vtime.call_at(int(t * 1e6), damage_at_reset, files)
+        if spec.get("rtc_damage_at_s"):
+            t, flips = spec["rtc_damage_at_s"]
+            vtime.call_at(int(t * 1e6), damage_at_reset, None, flips)
         for t, delta in spec.get("wall_jumps") or ():
             vtime.call_at(int(t * 1e6), lambda d=delta: vtime.set_wall(vtime.time() + d))
 
@@ -442,7 +653,8 @@ def inject(app, boots):
 def main():
     flash = OPTS.get("flash") or ROOT + "/build/sim-flash"
     _mkdirs(flash)
-    for f in ("config.json", "ble_secrets.json", "nsqueue.bin", "nsqueue.bin.bak"):
+    for f in ("config.json", "config.json.bak", "config.json.tmp", "ble_secrets.json", "nsqueue.bin",
+              "nsqueue.bin.bak", "nsqueue.bin.tmp"):
         try:
             os.remove(flash + "/" + f)
         except OSError:
@@ -463,6 +675,8 @@ def main():
                    start_minute=start_min, adv_interval_ms=adv_ms)
     if adv_ms:
         emit({"event": "vtx", "adv_interval_us": tx.adv_interval_us})
+    for t, ms in (OPTS.get("inject") or {}).get("adv_interval_at_s") or ():
+        vtime.call_at(int(t * 1e6), set_adv_interval, tx, ms)
     for t, spec in (OPTS.get("inject") or {}).get("faults_at_s") or ():
         vtime.call_at(int(t * 1e6), tx.tx.set_faults, spec)
     for t, pin, uv in (OPTS.get("inject") or {}).get("adc_at_s") or ():
@@ -497,6 +711,10 @@ def main():
         app.setup_port = int(OPTS["setup_port"]) if OPTS.get("setup_port") else None
         app.dns_port = None  # the virtual AP has no address this host can bind
         inject(app, boots)
+        if "config_save_at_s" in (OPTS.get("inject") or {}) or "files_damage_at_s" in (OPTS.get("inject") or {}):
+            emit({"event": "config_loaded", "alarms": app.cfg.get("alarms"),
+                  "nightscout": bool((app.cfg.get("nightscout") or {}).get("url")),
+                  "transmitter": bool(app.cfg.get("transmitter_id"))})
         measure_latency(app)
         try:
             asyncio.run(app.start())
@@ -521,12 +739,14 @@ def main():
                 emit({"event": "reset", "cause": machine.reset_cause(), "detail": "power on"})
             if DAMAGE["flips"] is not None:
                 damage_queue()
+            if FILES_DAMAGE["files"] or FILES_DAMAGE["rtc"]:
+                damage_files()
             import asyncio.core
             asyncio.core.cur_task = None   # the task the reset came from: it holds the old App
             # the board's reset frees everything: so must this process before the
             # next boot (the old App stayed bound until the new one was built, and
             # two firmwares' data did not fit the sized heap)
-            app = firmware = None
+            app = firmware = CONFIG_SAVE["app"] = None
             gc.collect()
             # the next boot imports the firmware anew, while the virtual transmitter
             # keeps the codec modules it imported with the first: measure the code
