@@ -602,6 +602,12 @@ def test_damaged_queue_files_are_refused_in_the_log_where_the_box_reads_them():
     old = [{"event": "queue_damaged", "t_ms": 9000, "size": 60, "offsets": [9]}]
     assert len(chaos.check_queue_damage(_world(), old, "", [])) == 1
     assert chaos.check_queue_damage(_world(), old + nons, "", []) == []
+    # seed 712: nor MQTT
+    mqtt = _world(forward={"mqtt": "down"}, config={"transmitter_id": "8G1234"})
+    boot = [{"event": "reset", "t_ms": 100 * MIN}]
+    assert len(chaos.check_mqtt_absent(mqtt, boot, 200 * MIN, [])) == 2
+    defaults = boot + [dict(nons[0], t_ms=100 * MIN, mqtt=False)]
+    assert len(chaos.check_mqtt_absent(mqtt, defaults, 200 * MIN, [])) == 1
 
 
 def test_rtc_damage_must_not_resurrect_a_snooze():

@@ -963,10 +963,12 @@ def check_mqtt_absent(w, events, end_ms, problems):
     boots = [0] + [e["t_ms"] for e in events if e.get("event") == "reset"]
     stops = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")] + \
         onsets(events, "device", "memory") + [broken_ms, end_ms]
+    # (seed 712) a boot whose damaged config left it on the defaults runs no MQTT
+    no_mqtt = [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("mqtt") is False]
     out = []
     for boot in boots:
         due = boot + MQTT_DUE_MS
-        if any(boot < t <= due for t in stops):
+        if any(boot < t <= due for t in stops) or boot in no_mqtt:
             continue
         if not any(boot <= t <= due for t in onsets(events, "forwarding", "mqtt_unreachable")) \
                 and not active_at(events, "forwarding", due):   # already sounding for Nightscout

@@ -563,7 +563,7 @@ def inject(app, boots):
     RTC memory (damage_files()); {"adv_interval_at_s": [[t, ms], ...]} changes the
     transmitter's advertising interval (set_adv_interval()). With config_save_at_s or
     files_damage_at_s each boot emits config_loaded (the alarm settings it runs on,
-    whether it forwards to Nightscout, whether it has a transmitter id)."""
+    whether it forwards to Nightscout or MQTT, whether it has a transmitter id)."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     CUT["spec"] = spec.get("save_cut_at_s")
@@ -714,6 +714,7 @@ def main():
         if "config_save_at_s" in (OPTS.get("inject") or {}) or "files_damage_at_s" in (OPTS.get("inject") or {}):
             emit({"event": "config_loaded", "alarms": app.cfg.get("alarms"),
                   "nightscout": bool((app.cfg.get("nightscout") or {}).get("url")),
+                  "mqtt": bool((app.cfg.get("mqtt") or {}).get("host")),
                   "transmitter": bool(app.cfg.get("transmitter_id"))})
         measure_latency(app)
         try:
