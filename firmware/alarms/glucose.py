@@ -108,8 +108,8 @@ def conditions(self, sgv, t_read, s):
 
 
 def _answered(rec, now_s):
-    # a long press on a low-side alarm is only its snooze now; ACKNOWLEDGED
-    # still comes back from the RTC state of firmware before that
+    # a long press on a low-side alarm is only its snooze; ACKNOWLEDGED is
+    # belt and braces (persist.restore turns an old firmware's into a snooze)
     return rec[_ST] == ACKNOWLEDGED or (rec[_ST] == SNOOZED and now_s is not None and now_s >= rec[_UNTIL])
 
 def evaluate(self, sgv, t_read, now_s, events):

@@ -15,6 +15,11 @@
 # only changes, so a restored one would never clear), and any condition whose
 # reason is not in REASONS (nothing could clear it). Glucose alarms, no_data,
 # link, sensor and transmitter_battery are: their sources re-report at boot.
+# What is restored is bounded by what the engine itself could have written
+# (RTC memory's checksum is 16 bits; a damaged record that passes it must not
+# silence an alarm): a snooze never longer than its setting allows, from the
+# save on; a level no higher than MAX_LEVEL; an alarm that cannot be silenced
+# (urgent_low, urgent_low_soon, no_data) never acknowledged, only snoozed.
 import struct
 
 from alarms import engine as _e
@@ -100,19 +105,25 @@ def restore(eng, data, now_s, away_s=0):
         eng._pred.restore(pt, head[7:17])
     eng._alarms = {}
     events = []
+    s = eng.current_settings(now_s)
     for i in range(count):
         f = struct.unpack_from(_ALARM, data, size_h + i * size_a)
-        if f[0] >= len(_e.TYPES) or f[1] > 2 or f[3] > 2:
+        if f[0] >= len(_e.TYPES) or f[1] > 2 or f[2] > _e.MAX_LEVEL or f[3] > 2:
             raise _e.EngineError("saved alarm state: bad alarm record %r" % (f,))
         kind = _e.TYPES[f[0]]
         reason = _e.REASONS[f[7]] if f[7] < len(_e.REASONS) else "unknown"
         if kind in _RAISED_AGAIN or (kind in _e.CONDITIONS and reason == "unknown"):
             continue
-        until = saved + f[5] if f[1] == _e.SNOOZED else None
+        status, until = f[1], None
+        longest = eng._snooze_minutes(kind, s) * 60
+        if status == _e.ACKNOWLEDGED and kind in _e._ACK_IS_SNOOZE:
+            status, until = _e.SNOOZED, saved + longest
+        elif status == _e.SNOOZED:
+            until = saved + min(f[5], longest)
         aux = _reasons(reason, f[6]) if kind in _e.CONDITIONS else (None if f[6] < 0 else f[6])
-        rec = [f[1], f[2], saved - f[4], reason, until, now_s + eng._esc_s(), f[3], aux]
+        rec = [status, f[2], saved - f[4], reason, until, now_s + eng._esc_s(), f[3], aux]
         eng._alarms[kind] = rec
-        if f[1] == _e.SOUNDING:
+        if status == _e.SOUNDING:
             e = eng._event("alarm_onset", kind, rec)
             e["restored"] = True
             events.append(e)

@@ -1128,6 +1128,52 @@ def test_restore_reads_the_documented_layout():
         assert "bad alarm record" in str(e)
 
 
+def _restored(alarm_record, away_s=0, now_s=1000):
+    import struct
+    head = struct.pack(HEAD, 2, 1, 50, 60, -0x7FFFFFFF, 0, -0x7FFFFFFF, *([0.0] * 9 + [0]))
+    eng = make()
+    eng.restore(head + alarm_record, now_s, away_s)
+    return eng
+
+
+def test_a_restored_snooze_is_never_longer_than_its_setting():
+    # RTC memory's checksum is 16 bits: a damaged record that passes it said an
+    # urgent low was snoozed 10 more hours; the box must not believe it. The
+    # longest snooze an urgent low can have (urgent_low_snooze, 15 min by
+    # default) counts from the save
+    import struct
+    eng = _restored(struct.pack(ALARM, 0, 1, 0, 2, 600, 36000, 50, 1, 0), away_s=60)
+    assert alarm(eng, "urgent_low")["status"] == "snoozed"
+    assert kinds(feed(eng, 1000 - 60 + 15 * MIN - 1, 50)) == []
+    assert kinds(feed(eng, 1000 - 60 + 15 * MIN, 50)) == ["urgent_low"]
+    # a snooze within its setting keeps what was left
+    eng = _restored(struct.pack(ALARM, 2, 1, 0, 1, 600, 300, -1, 1, 0))     # low, 5 min left
+    assert kinds(feed(eng, 1000 + 5 * MIN - 1, 65)) == []
+    assert kinds(feed(eng, 1000 + 5 * MIN, 65)) == ["low"]
+
+
+def test_an_alarm_that_cannot_be_silenced_is_never_restored_acknowledged():
+    # an acknowledged urgent low would stay silent until glucose rose past 60;
+    # the engine never writes that (a long press only snoozes it): taken as a
+    # snooze of the full length from the save
+    import struct
+    eng = _restored(struct.pack(ALARM, 0, 2, 0, 2, 600, 0, 50, 1, 0))
+    assert alarm(eng, "urgent_low")["status"] == "snoozed"
+    assert kinds(feed(eng, 1000 + 15 * MIN, 50)) == ["urgent_low"]
+    # a low may be acknowledged, and stays so
+    eng = _restored(struct.pack(ALARM, 2, 2, 0, 1, 600, 0, -1, 1, 0))
+    assert alarm(eng, "low")["status"] == "acknowledged"
+
+
+def test_a_restored_level_above_the_highest_is_refused():
+    import struct
+    try:
+        _restored(struct.pack(ALARM, 0, 0, 4, 2, 600, 0, -1, 1, 0))
+        assert False
+    except EngineError as e:
+        assert "bad alarm record" in str(e)
+
+
 def test_restore_keeps_every_reason_of_a_condition():
     # two link problems at once: the older one must not be forgotten at a reset, or
     # clearing the newer one after it silences the alarm while the older still holds
