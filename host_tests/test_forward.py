@@ -121,6 +121,7 @@ def test_queue_survives_restart(ns, tmp_path):
     second, _ = mpy_json("ns_scenarios.py", "persist2", ns.port, ns.control_port, path)
     assert second["restored"] == first["saved_entries"]
     assert second["stored"] == first["saved_entries"] and second["dates_in_order"]
+    assert not [c for c in second["conds"] if c[1] == "nightscout_queue_damaged"], second["conds"]
 
 
 def test_a_queue_save_cut_by_a_reset_is_rolled_forward(ns, tmp_path):
@@ -146,8 +147,13 @@ def test_a_corrupt_queue_file_falls_back_to_the_previous_save(ns, tmp_path):
     assert previous > 0
     with open(path, "r+b") as f:
         f.write(b"XXXX")
-    second, _ = mpy_json("ns_scenarios.py", "persist2", ns.port, ns.control_port, path)
+    second, _ = mpy_json("ns_scenarios.py", "persist2", ns.port, ns.control_port, path, "2400")
     assert second["restored"] == previous, (previous, second)
+    # the readings saved after the .bak are lost to the server: before, a log
+    # line only; now a low-priority forwarding alarm, cleared 30 min later
+    damaged = [c for c in second["conds"] if c[1] == "nightscout_queue_damaged"]
+    assert damaged == [["forwarding", "nightscout_queue_damaged", True],
+                       ["forwarding", "nightscout_queue_damaged", False]], second["conds"]
 
 
 

@@ -12,6 +12,9 @@
 #   "nightscout_auth"        401/403: secret or token rejected (backs off 1 min .. 1 h)
 #   "nightscout_unreachable" no upload for `alert_after_s` with readings waiting
 #   "nightscout_queue_full"  the queue overflowed and dropped its oldest readings
+#   "nightscout_queue_damaged"  a queue file read at start was damaged (flash): the
+#                            readings it held since the copy before are lost to the
+#                            server; clears 30 min later (an event, not a state)
 # Readings without a wall time (the link gives them until the box's clock is
 # set) are held, up to 3 h, and dated by the first reading that has one
 # (same transmitter clock: wall = its wall - its dex_s + dex_s). While some
@@ -107,6 +110,7 @@ class NightscoutUploader:
         self._active = {}
         self._dropped_seen = 0
         self._dropped_s = None  # clock.ms() // 1000 of the last drop seen
+        self._damaged_s = None  # ... of a damaged queue file found at start
         self._held = []  # (dex_s, sgv, trend) of readings that came without a wall time
         self.delay_s = 0
         self.last_ok_ms = clock.ms()
@@ -125,6 +129,7 @@ class NightscoutUploader:
                 self.queue.load(f, size)
         except QueueError as e:
             self._log("nightscout: queue file %s ignored: %s" % (path, e))
+            self._damaged_s = clock.ms() // 1000
             return False
         self._log("nightscout: %d readings restored from %s" % (len(self.queue), path))
         return True
@@ -282,6 +287,12 @@ class NightscoutUploader:
         elif len(q) < q.capacity // 2 and (self._dropped_s is None
                                            or now_s - self._dropped_s >= _FULL_CLEAR_S):
             self._condition("nightscout_queue_full", False)
+        if self._damaged_s is not None:
+            # before, only a log line: readings lost with nothing heard or seen
+            gone = now_s - self._damaged_s >= _FULL_CLEAR_S
+            self._condition("nightscout_queue_damaged", not gone)
+            if gone:
+                self._damaged_s = None
         if self._store and q.should_save(now_s):
             try:
                 fsutil.write_atomic(self._store, q.image())

@@ -256,7 +256,7 @@ async def persist2():
     restored = len(up.queue)
     asyncio.create_task(heartbeat())
     asyncio.create_task(up.run())
-    await asyncio.sleep(600)
+    await asyncio.sleep(int(sys.argv[5]) if len(sys.argv) > 5 else 600)
     result(up, alarm, restored=restored)
 
 
