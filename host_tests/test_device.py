@@ -382,3 +382,17 @@ def test_the_forwarders_log_into_the_boxs_log(tmp_path):
     assert "nightscout:" in console, console[-2000:]
     # NTP fails every 5 min here (no DNS): said once, not 18 times into a 48-line ring
     assert console.count("time: NTP failed") == 1, console[-2000:]
+
+
+def test_a_crowded_room_costs_the_firmware_no_reading_and_no_live_heap(tmp_path):
+    # 40 other devices advertising (tools/host/bystanders.py); no Wi-Fi, so the link
+    # scans continuously around each wake-up and every advert heard runs the IRQ
+    # handler and aioble's bookkeeping: every reading still arrives live, the urgent
+    # low still sounds, and the live data stays in the budget (the crowd adds
+    # garbage, which collections take back, not data)
+    ev, _ = sim(tmp_path, 6, BYSTANDERS=40)
+    readings = [e for e in ev if e["event"] == "reading"]
+    assert len(readings) == 72 and all(e["source"] == "live" for e in readings), readings[-3:]
+    assert onsets(ev, "urgent_low"), [e["type"] for e in onsets(ev)]
+    heap = [e["data"] for e in ev if e["event"] == "heap"]
+    assert heap and max(heap) < 64 * 1024, heap

@@ -16,6 +16,7 @@ Options (environment variables, as `make sim` passes them):
   FAULTS=...         the virtual transmitter's fault modes (see tools/vtx)
   ADV_INTERVAL_MS=n  how often the virtual transmitter advertises while awake
                      (default 100 ms, vtx.peripheral.ADV_INTERVAL_US)
+  BYSTANDERS=n       n other devices advertising in the room (tools/host/bystanders.py)
   HEAP=n             MicroPython heap size; default: the code's size (measured by a
                      probe run) + 64K + a host allowance (see HEADROOM below). On the
                      board the firmware is frozen into the image, so its bytecode
@@ -65,7 +66,7 @@ def options(env=os.environ):
         "plot": env.get("PLOT", os.path.join(ROOT, "build", "sim.png")),
     }
     for key in ("HTTP_PORT", "NIGHTSCOUT_URL", "NIGHTSCOUT_SECRET", "MQTT", "CONFIG", "FAULTS",
-                "SEED", "TX_ID", "FLASH", "SETUP_PORT", "ADV_INTERVAL_MS"):
+                "SEED", "TX_ID", "FLASH", "SETUP_PORT", "ADV_INTERVAL_MS", "BYSTANDERS"):
         if env.get(key):
             o[key.lower()] = env[key]
     if env.get("INJECT"):

@@ -675,6 +675,9 @@ def main():
                    start_minute=start_min, adv_interval_ms=adv_ms)
     if adv_ms:
         emit({"event": "vtx", "adv_interval_us": tx.adv_interval_us})
+    if int(OPTS.get("bystanders") or 0):   # other devices advertising in the room
+        import bystanders
+        bystanders.start(int(OPTS["bystanders"]), seed=int(OPTS.get("seed", 1)))
     for t, ms in (OPTS.get("inject") or {}).get("adv_interval_at_s") or ():
         vtime.call_at(int(t * 1e6), set_adv_interval, tx, ms)
     for t, spec in (OPTS.get("inject") or {}).get("faults_at_s") or ():
