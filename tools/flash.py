@@ -327,10 +327,8 @@ def write_config(board, text, board_name):
             say("no config.json on the board: writing the defaults (board %s)" % raw["board"])
         else:
             current = board.run(["fs", "cat", ":config.json"]).stdout
-            try:
-                raw = json.loads(current)
-            except ValueError:
-                raw = None
+            # as the box reads it: its checksum line checked and taken off
+            raw, _ = appconfig.parse(current.encode(), "the board's config.json")
             if not board_name or not isinstance(raw, dict) or raw.get("board") == board_name:
                 say("kept the board's config.json (CONFIG=file.json replaces it)")
                 return

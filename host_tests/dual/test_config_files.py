@@ -121,7 +121,29 @@ def _falls_back_to_bak(name, data, problem):
 
 def test_half_written_config_uses_previous_copy():
     full = config.dumps(_cfg("8G0005"))
-    _falls_back_to_bak("e.json", full[: len(full) * 2 // 3].encode(), "not valid JSON")
+    _falls_back_to_bak("e.json", full[: len(full) * 2 // 3].encode(), "damaged: its checksum")
+    hand = full[full.index("\n", 3) + 1:]      # written by hand: no checksum line
+    _falls_back_to_bak("e2.json", ("{\n" + hand[: len(hand) * 2 // 3]).encode(), "not valid JSON")
+
+
+def test_a_damaged_config_that_still_parses_uses_previous_copy():
+    # chaos round 5: one flipped byte in a threshold or a snooze still parses,
+    # and the box ran on a value nobody chose (e.g. rate_snooze 30 -> 90)
+    full = config.dumps(_cfg("8G0005"))
+    assert full.startswith('{\n  "crc32": "') and '"urgent_low_snooze": 15' in full
+    bad = full.replace('"urgent_low_snooze": 15', '"urgent_low_snooze": 25')
+    _falls_back_to_bak("h.json", bad.encode(), "damaged: its checksum does not match")
+    # the same file written by hand (no checksum line) is read as it is
+    path = _fresh("h2.json")
+    _write(path, "{\n" + bad[bad.index("\n", 3) + 1:])
+    cfg, problems = config.load(path)
+    assert cfg["alarms"]["urgent_low_snooze"] == 25 and cfg["transmitter_id"] == "8G0005", problems
+    # and what the box writes reads back whole, without the checksum key
+    path = _fresh("h3.json")
+    config.save(path, _cfg("8G0007"))
+    cfg, problems = config.load(path)
+    assert cfg["transmitter_id"] == "8G0007" and "crc32" not in cfg, problems
+    assert not [p for p in problems if "crc32" in p or "damaged" in p], problems
 
 
 def test_every_truncation_of_a_config_is_caught():
@@ -138,8 +160,9 @@ def test_every_truncation_of_a_config_is_caught():
 def test_dumps_is_valid_json_one_key_per_line():
     c = _cfg("8G0007")
     text = config.dumps(c)
-    assert json.loads(text) == c
-    assert text.count("\n") == len(c) + 2
+    raw = json.loads(text)
+    assert len(raw.pop("crc32")) == 8 and raw == c      # the checksum line, then the keys
+    assert text.count("\n") == len(c) + 3
 
 
 def test_interrupted_flash_marker_is_a_problem():
