@@ -262,12 +262,7 @@ def damage_queue():
     except OSError:
         emit({"event": "queue_damaged", "size": None, "offsets": []})
         return
-    offsets = []
-    for frac, xor in flips:
-        if data:
-            i = min(len(data) - 1, int(frac * len(data)))
-            data[i] ^= xor or 1
-            offsets.append(i)
+    offsets = _xor(data, flips)
     with open(QUEUE_FILE, "wb") as f:
         f.write(data)
     emit({"event": "queue_damaged", "size": len(data), "offsets": offsets})
