@@ -43,8 +43,9 @@ _AUTH_MAX_S = 3600
 _HELD_MAX = 36  # readings kept while the box has no wall clock (3 h)
 _WIFI_CHECK_S = 60   # while Wi-Fi is down: queue housekeeping and the unreachable check
 _HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
-_FULL_CLEAR_S = 1800  # queue_full clears only after this long without a drop (a drop per reading
-                      # must not raise and clear it every 5 min all night)
+_CLEAR_AFTER_S = 1800  # queue_full clears only this long after the last drop (a drop per
+                       # reading must not raise and clear it every 5 min all night); queue_damaged
+                       # this long after it was found
 
 
 def validate(cfg):
@@ -285,11 +286,11 @@ class NightscoutUploader:
             self._log("nightscout: queue full, %d oldest readings dropped" % q.dropped)
             self._condition("nightscout_queue_full", True)
         elif len(q) < q.capacity // 2 and (self._dropped_s is None
-                                           or now_s - self._dropped_s >= _FULL_CLEAR_S):
+                                           or now_s - self._dropped_s >= _CLEAR_AFTER_S):
             self._condition("nightscout_queue_full", False)
         if self._damaged_s is not None:
             # before, only a log line: readings lost with nothing heard or seen
-            gone = now_s - self._damaged_s >= _FULL_CLEAR_S
+            gone = now_s - self._damaged_s >= _CLEAR_AFTER_S
             self._condition("nightscout_queue_damaged", not gone)
             if gone:
                 self._damaged_s = None

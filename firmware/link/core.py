@@ -246,8 +246,8 @@ class Link:
             span = self.windows.scan_span(self._skip_until)
         if span is None:
             self.state = "acquiring"
-            chunk_ms = cfg["alone_chunk_ms" if self._alone() else "acquire_chunk_ms"]
-            dev = await self._scan(chunk_ms, *self._acquire_duty())
+            chunk_ms, interval_us, window_us = self._acquire_duty()
+            dev = await self._scan(chunk_ms, interval_us, window_us)
             if dev is None:
                 self.acquiring_ms += chunk_ms
                 self.acquire_ms += chunk_ms
@@ -304,13 +304,13 @@ class Link:
         return self.cfg["scan_interval_us"], self.cfg["scan_window_us"]
 
     def _acquire_duty(self):
-        """(interval_us, window_us) of a blind scan (see DEFAULTS)."""
+        """(duration_ms, interval_us, window_us) of a blind scan (see DEFAULTS)."""
         cfg = self.cfg
         if self._alone():
-            return cfg["alone_scan_us"], cfg["alone_scan_us"]
+            return cfg["alone_chunk_ms"], cfg["alone_scan_us"], cfg["alone_scan_us"]
         if self.acquiring_ms < cfg["acquire_hard_ms"]:
-            return cfg["acquire_interval_us"], cfg["acquire_window_us"]
-        return cfg["acquire_slow_interval_us"], cfg["acquire_slow_window_us"]
+            return cfg["acquire_chunk_ms"], cfg["acquire_interval_us"], cfg["acquire_window_us"]
+        return cfg["acquire_chunk_ms"], cfg["acquire_slow_interval_us"], cfg["acquire_slow_window_us"]
 
     async def _scan(self, duration_ms, interval_us, window_us):
         if duration_ms <= 0:
