@@ -412,3 +412,33 @@ def test_a_session_cut_after_the_live_reading_still_backfills_the_gap_later():
     clean(s)
     assert any(e.get("reason") == "connection lost" for e in s["events"]), s["events"]
     assert s["capture_rate"] == 1.0 and s["backfill"] == 3, (s["missing_windows"], s["backfill"])
+
+
+def test_a_backfill_that_keeps_failing_costs_one_session_per_window():
+    # a transmitter that never answers the backfill (every request times out)
+    # after 20 min unseen: the live reading arrives in each window, and the span
+    # is asked for again at the next window, not in a second connection of the
+    # same one (twice the transmitter's battery for up to 3 h). The window's
+    # second attempt is for a live reading that did not arrive: once it has,
+    # the next scan is the next window's (plan.Windows.reading).
+    out = link_prog(r'''
+calls = []
+async def no_backfill(self, conn, c, b, start, end):
+    self._hole = (start, end)
+    calls.append((start, end))
+    raise asyncio.TimeoutError
+Link._backfill = no_backfill
+async def main():
+    l = link(tx.first_dex - 20 * 60)
+    t = asyncio.create_task(l.run())
+    await asyncio.sleep_ms(62 * 60000)
+    t.cancel()
+    return l
+l = asyncio.run(main())
+print("OUT " + json.dumps({"live": sum(1 for r in got if r[5] == "live"), "sessions": l.sessions,
+                           "good": l.good_sessions, "asked": len(calls), "hole": l._hole}))
+''')
+    assert out["live"] >= 12, out                    # every window's reading, live
+    assert out["asked"] >= out["live"] - 1, out      # the span asked for at each window
+    assert out["hole"] is not None, out              # and still kept
+    assert out["sessions"] == out["good"] == out["live"], out   # one connection per window
