@@ -679,3 +679,216 @@ def test_rtc_damage_in_an_urgent_low_is_judged_as_a_power_on_unless_the_box_has_
     # seed 670: its config damaged too (no .bak), the box runs on the defaults: no transmitter id
     blind = damaged + [{"event": "config_loaded", "t_ms": 40 * MIN, "transmitter": False}]
     assert chaos.check_power_on_low(_world(), blind, s, 200 * MIN, [], values) == []
+
+
+# --- round 6: a transmitter swap, a sensor swap, a sealed config, the AP key ------------
+def test_round6_draws_leave_the_old_draws_alone():
+    for seed in (5, 300, 514, 600, 700, 712):   # rounds 1-5: no round-6 injection
+        w = chaos.draw_world(seed, 1)
+        assert not any(w[k] for k in ("swap", "sensor_swap", "sealed", "ap_key"))
+        assert not set(w["inject"]) & {"tx_swap", "new_session_at_s", "sealed", "ap_key_watch"}
+    drawn = [chaos.draw_world(s, 1) for s in range(713, 793)]
+    swaps = [w for w in drawn if w["swap"]]
+    assert len(swaps) >= 20 and sum(1 for w in drawn if w["sensor_swap"]) >= 10
+    assert sum(1 for w in drawn if w["sealed"]) >= 8 and sum(1 for w in drawn if w["ap_key"]) >= 10
+    assert {w["swap"]["cut"].split("/")[0].split("+")[0] for w in swaps if w["swap"]["cut"]} == {"save", "power"}
+    for w in swaps:
+        sw = w["inject"]["tx_swap"]
+        assert sw["tx_id"] != w["tx_id"] and 0 <= sw["age_s"] <= 3600 and not w["broken"]
+        quiet = min(sw["at_s"], sw["save_at_s"]) - 3600   # the old transmitter's spans end before the swap
+        assert all(b < quiet for a, b in w["silent"]) and all(b < quiet for _, a, b in w["modes"])
+        assert "config_save_at_s" not in w["inject"]
+        # the fault timeline is the world's spans again
+        tl = chaos.fault_timeline(chaos._base_faults(w), w["silent"] + ([w["absence"]] if w["absence"] else []),
+                                  w["modes"])
+        assert [x for x in tl if x[0] > 0] == w["inject"].get("faults_at_s", [])
+    for w in drawn:
+        if w["sensor_swap"]:
+            a, b, c = w["sensor_swap"]
+            assert ["sensor_stopped", a, b] in w["modes"] and ["warmup", b, c] in w["modes"]
+            assert w["inject"]["new_session_at_s"] == [b] and c - b == chaos.WARMUP_S
+
+
+PLAN = {"event": "tx_swap_planned", "t_ms": 0, "tx_id": "8NEW01", "at_ms": 100 * MIN, "dex0": 600,
+        "first_window_ms": 102 * MIN, "start_index": 0}
+
+
+def new_reading(t_ms, sgv, taken_ms=None, source="live", unix_s=None, wall_s=None):
+    taken_ms = t_ms if taken_ms is None else taken_ms
+    return {"event": "reading", "t_ms": t_ms, "sgv": sgv, "source": source, "unix_s": unix_s, "wall_s": wall_s,
+            "dex_s": PLAN["dex0"] + (taken_ms - PLAN["at_ms"]) // 1000}
+
+
+def _swap_world(**kw):
+    return _world(inject={"tx_swap": dict({"at_s": 6000, "save_at_s": 6000, "warmup_s": 0}, **kw)})
+
+
+def _swap_boot(t_ms, tx_id="8NEW01"):
+    return [{"event": "reset", "t_ms": t_ms}, {"event": "config_loaded", "t_ms": t_ms, "tx_id": tx_id}]
+
+
+def test_the_new_transmitters_readings_go_on_the_old_clock():
+    ev = chaos.on_old_clock([PLAN, reading(50 * MIN, 120), new_reading(103 * MIN, 110, 102 * MIN)])
+    assert ev[1]["dex_s"] == DEX0 + 50 * 60 and "tx" not in ev[1]
+    assert ev[2]["dex_s"] == DEX0 + 102 * 60 and ev[2]["tx"] == "new"
+    assert chaos.glucose_readings(ev)[1][1] == 102 * MIN
+
+
+def test_a_swap_must_deliver_the_new_transmitter_and_nothing_of_the_old():
+    values = [120] * 400
+    boot = [PLAN, {"event": "config_loaded", "t_ms": 0, "tx_id": "8OLD01"}, reading(95 * MIN, 120)] + _swap_boot(100 * MIN)
+    # first glucose window at or after the boot + BOOT_MS: 102 min; due 102 + 1 window + jitter + session + 1 min
+    due = 102 * MIN + 5 * MIN + chaos.ADV_JITTER_MS + chaos.SESSION_MS + chaos.REACT_MS
+    ok = boot + [new_reading(102 * MIN + 3000, 120, 102 * MIN)]
+    assert chaos.check_swap(_swap_world(), ok, {}, 300 * MIN, [], values) == []
+    late = boot + [new_reading(due + 1000, 120, due - 60000)]
+    v = chaos.check_swap(_swap_world(), late, {}, 300 * MIN, [], values)
+    assert len(v) == 1 and "no live reading of the new transmitter" in v[0][1]
+    # a faulty radio may cost one window more
+    assert chaos.check_swap(dict(_swap_world(), radio={"miss": 0.05}), late, {}, 300 * MIN, [], values) == []
+    # backfill is not live; another reset before the bound is not judged
+    backfill = boot + [new_reading(102 * MIN + 3000, 120, 102 * MIN, source="backfill")]
+    assert len(chaos.check_swap(_swap_world(), backfill, {}, 300 * MIN, [], values)) == 1
+    assert chaos.check_swap(_swap_world(), backfill + [{"event": "reset", "t_ms": 105 * MIN}], {}, 300 * MIN, [],
+                            values) == []
+    # the warm-up: the bound counts from its end
+    assert chaos.check_swap(_swap_world(warmup_s=7200), late, {}, 300 * MIN, [], values) == []
+    # the old transmitter read while the box runs on the new id
+    old = ok + [reading(110 * MIN, 120)]
+    v = chaos.check_swap(_swap_world(), old, {}, 300 * MIN, [], values)
+    assert len(v) == 1 and "old transmitter" in v[0][1]
+    # ... is fine in a boot that still runs on the old id (a cut save)
+    assert chaos.check_swap(_swap_world(), boot[:3] + _swap_boot(100 * MIN, "8OLD01") + [reading(110 * MIN, 120)],
+                            {}, 300 * MIN, [], values) == []
+
+
+def test_a_swapped_transmitters_readings_are_dated_by_the_boards_clock():
+    values = [120] * 400
+    wall0 = 1767225600
+    base = [PLAN] + _swap_boot(100 * MIN)
+    taken, arrived = 102 * MIN, 102 * MIN + 3000
+    right = new_reading(arrived, 120, taken, unix_s=wall0 + taken // 1000, wall_s=wall0 + arrived // 1000)
+    assert chaos.check_swap(_swap_world(), base + [right], {}, 300 * MIN, [], values) == []
+    # dated through the old transmitter's activation: days off
+    wrong = dict(right, unix_s=right["unix_s"] - 10 * 86400)
+    v = chaos.check_swap(_swap_world(), base + [wrong], {}, 300 * MIN, [], values)
+    assert len(v) == 1 and "dated" in v[0][1]
+    backfilled = new_reading(130 * MIN, 120, taken, "backfill", wall0 + taken // 1000, wall0 + 130 * 60)
+    assert chaos.check_swap(_swap_world(), base + [right, backfilled], {}, 300 * MIN, [], values) == []
+
+
+def test_no_glucose_after_a_swap_and_in_a_warmup_must_sound():
+    s = {"no_data_minutes": 20}
+    base = [PLAN] + _swap_boot(100 * MIN)
+    first_glucose = new_reading(250 * MIN, 120, 248 * MIN)
+    quiet = base + [first_glucose]
+    v = chaos.check_no_glucose(_swap_world(), quiet, s, 300 * MIN, [])
+    assert len(v) == 1 and "no sensor/no_data/link" in v[0][1]
+    # no_data from 120 min, then the warm-up's sensor alarm
+    warm = base + [onset(105 * MIN, "sensor", "warmup"), onset(120 * MIN, "no_data"), first_glucose]
+    assert chaos.check_no_glucose(_swap_world(warmup_s=7200), warm, s, 300 * MIN, []) == []
+    # no_data alone is not what the warm-up promises
+    v = chaos.check_no_glucose(_swap_world(warmup_s=7200), base + [onset(120 * MIN, "no_data"), first_glucose],
+                               s, 300 * MIN, [])
+    assert len(v) == 1 and "warm-up: no sensor alarm" in v[0][1]
+    # a power cut excuses the time to hear the transmitter again
+    cut = [{"event": "power_cut", "t_ms": 150 * MIN}, {"event": "reset", "t_ms": 155 * MIN}]
+    lost = base + [onset(105 * MIN, "sensor", "warmup"), onset(120 * MIN, "no_data")] + cut + \
+        [onset(155 * MIN + chaos.POWER_ON_MS, "sensor", "warmup"), onset(176 * MIN, "no_data"), first_glucose]
+    lost.sort(key=lambda e: e["t_ms"])
+    assert chaos.check_no_glucose(_swap_world(warmup_s=7200), lost, s, 300 * MIN, []) == []
+
+
+def test_a_sensor_swap_must_sound_the_sensor_alarm_through_its_warmup():
+    s = {"no_data_minutes": 20}
+    w = _world(sensor_swap=[60 * 60, 70 * 60, 190 * 60])
+    settle = 2 * 5 * MIN + chaos.ADV_JITTER_MS + chaos.SESSION_MS + chaos.REACT_MS
+    ok = [onset(61 * MIN, "sensor", "stopped"), {"event": "alarm_clear", "t_ms": 71 * MIN, "type": "sensor"},
+          onset(71 * MIN, "sensor", "warmup"), {"event": "alarm_clear", "t_ms": 191 * MIN, "type": "sensor"}]
+    assert chaos.check_no_glucose(w, ok, s, 300 * MIN, []) == []
+    late = [onset(60 * MIN + settle + 2 * MIN, "sensor", "stopped")] + ok[1:]
+    v = chaos.check_no_glucose(w, late, s, 300 * MIN, [])
+    assert len(v) == 1 and "sensor swap" in v[0][1]
+    gap = ok[:3] + [{"event": "alarm_clear", "t_ms": 120 * MIN, "type": "sensor"}]   # cleared in the warm-up
+    assert len(chaos.check_no_glucose(w, gap, s, 300 * MIN, [])) == 1
+    # a silent span over the stop: judged from its end
+    quiet = dict(w, silent=[[50 * 60, 100 * 60]])
+    assert chaos.check_no_glucose(quiet, [onset(101 * MIN, "sensor", "warmup")], s, 300 * MIN, []) == []
+
+
+def test_a_damaged_sealed_config_runs_on_a_saved_copy_and_says_so():
+    cfg = {"transmitter_id": "8G1234", "board": "esp32-devkitc", "alarms": {"volume": 50}}
+    w = _world(config=cfg, inject={"sealed": {"bak_alarms": {"volume": 30}}})
+    own, bak, defaults = chaos._alarms_of(cfg), chaos._alarms_of(dict(cfg, alarms={"volume": 30})), chaos._alarms_of({})
+    damage = [{"event": "config_loaded", "t_ms": 0, "alarms": own}, {"event": "reset", "t_ms": 9000},
+              {"event": "file_damaged", "t_ms": 9000, "file": "config.json", "size": 300, "offsets": [5]}]
+
+    def after(alarms, alarm=True):
+        return damage + [{"event": "config_loaded", "t_ms": 9000, "alarms": alarms}] + (
+            [onset(9000, "device", "config")] if alarm else [])
+    for a in (own, bak, defaults):
+        assert chaos.check_sealed(w, after(a)) == []
+    assert chaos.check_sealed(w, after(own, alarm=False)) == []   # a flip the file's own reading survives
+    v = chaos.check_sealed(w, after(bak, alarm=False))
+    assert len(v) == 1 and "without a device/config" in v[0][1]
+    v = chaos.check_sealed(w, after(dict(own, volume=51)))   # a mix nobody saved, even with the alarm
+    assert len(v) == 1 and "neither" in v[0][1]
+    assert chaos.check_sealed(_world(config=cfg), after(dict(own, volume=51))) == []   # not sealed: 13 judges
+
+
+def test_a_damaged_ap_key_must_be_made_again():
+    w = _world(days=1)
+    damaged = [{"event": "reset", "t_ms": 9000},
+               {"event": "file_damaged", "t_ms": 9000, "file": "setup_key.bin", "size": 16, "op": "truncate"}]
+    ok = damaged + [{"event": "ap_key", "t_ms": 19000, "size": 16, "crc": 1}]
+    assert chaos.check_ap_key(w, ok) == []
+    v = chaos.check_ap_key(w, damaged + [{"event": "ap_key", "t_ms": 19000, "size": 3, "crc": 1}])
+    assert len(v) == 1 and "3 bytes" in v[0][1]
+    assert len(chaos.check_ap_key(w, damaged)) == 1   # no boot reported it
+    v = chaos.check_ap_key(w, ok + [onset(12000, "device", "setup_ap")])
+    assert len(v) == 1 and "access point failed" in v[0][1]
+
+
+def _plain(w, **inject):
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, inject=inject, follower=None)
+    return w
+
+
+def test_simboot_swaps_the_transmitter_in_a_real_world():
+    # at 20 min a new transmitter (its clock at 600 s) is snapped in and its id saved the
+    # setup page's way; the old one advertises on in the drawer
+    w = _plain(chaos.draw_world(3, 2 / 24), tx_swap={
+        "at_s": 1200, "tx_id": "8ZZ9Y1", "faults": "", "warmup_s": 0, "age_s": 600, "first_window_s": 100,
+        "old_until_s": None, "save_at_s": 1230})
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert [e["tx_id"] for e in events if e["event"] == "config_loaded"] == [w["tx_id"], "8ZZ9Y1"]
+    assert any(e["event"] == "link" and e.get("what") == "tx_clock" for e in events)
+    new = [e for e in events if e["event"] == "reading" and chaos.is_new_tx(e)]
+    assert new and new[0]["t_ms"] < 1300000 + 6 * MIN and new[0]["dex_s"] == 700
+    assert not [e for e in events if e["event"] == "reading" and not chaos.is_new_tx(e) and e["t_ms"] > 1233000]
+    assert chaos.check_world(w, events, console, error) == {}
+    # the same run judged as if the box had kept reading the old transmitter: invariant 15 says so
+    old = [dict(e, dex_s=chaos.br.DEX0_S + e["t_ms"] // 1000) if e["event"] == "reading" else e for e in events]
+    assert "15_swap" in chaos.check_world(w, old, console, error)
+
+
+def test_simboot_sensor_swap_and_sealed_config_and_ap_key_in_a_real_world():
+    # a sensor stopped at 10 min, a new one warming up from 20 min to 2 h 20; a sealed config
+    # (and its .bak) whose file is damaged at 2 h 30, with the AP key cut to 5 bytes
+    w = _plain(chaos.draw_world(3, 3 / 24), new_session_at_s=[1200], sealed={"bak_alarms": {"volume": 23}},
+               ap_key_watch=True, files_damage_at_s=[9000, [["config.json", [[0.5, 4]]], ["setup_key.bin", ["truncate", 5]]]])
+    w["modes"] = [["sensor_stopped", 600, 1200], ["warmup", 1200, 8400]]
+    w["sensor_swap"] = [600, 1200, 8400]
+    chaos._retime(w)
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    kinds = [(e["t_ms"] // MIN, e.get("reason")) for e in events if e["event"] == "alarm_onset" and e["type"] == "sensor"]
+    assert any(r == "stopped" and 10 <= t <= 20 for t, r in kinds) and any(r == "warmup" and 20 <= t <= 30 for t, r in kinds)
+    assert [e["bak"] for e in events if e["event"] == "config_sealed"] == [True]
+    assert [e["alarms"]["volume"] for e in events if e["event"] == "config_loaded"][-1] == 23   # the .bak
+    assert any(e["t_ms"] == 9000000 for e in events if e["event"] == "alarm_onset" and e["type"] == "device"
+               and e.get("reason") == "config")
+    assert [e["size"] for e in events if e["event"] == "ap_key"] == [16, 16]
+    assert "making a new key" in console
+    assert chaos.check_world(w, events, console, error) == {}

@@ -296,6 +296,7 @@ def draw_world(seed, days):
     draw_follower(seed, w, end_s)   # round 3: its own stream too
     draw_round4(seed, w, end_s)     # round 4: its own stream too
     draw_round5(seed, w, end_s)     # round 5: its own stream too
+    draw_round6(seed, w, end_s)     # round 6: its own stream too
     return w
 
 
@@ -430,6 +431,126 @@ def draw_round5(seed, w, end_s):
             inject["power_cut_at_s"] = [t_adv + cut_after, cut_off]
 
 
+ROUND6_KEY = 0x6E5A0B   # the round-6 stream: random.Random(seed ^ ROUND6_KEY)
+ROUND6_FROM = 713       # seeds 1-712 ran in rounds 1-5: their worlds stay as they were
+WARMUP_S = 7200         # a G6 sensor's warm-up (vtx: state 0x02, no glucose)
+AP_KEY_FILE = "setup_key.bin"   # setup/ap.py KEY_PATH
+
+
+def _base_faults(w):
+    return ",".join(["%s:%s" % kv for kv in sorted(w["radio"].items())] + ([w["generation"]] if w["generation"] else []))
+
+
+def _retime(w):
+    """The fault timeline again, after round 6 changed the world's spans."""
+    inject = w["inject"]
+    base = _base_faults(w)
+    timeline = fault_timeline(base, w["silent"] + ([w["absence"]] if w["absence"] else []), w["modes"])
+    w["faults"] = base
+    if timeline and timeline[0][0] == 0:
+        w["faults"] = timeline.pop(0)[1]
+    inject.pop("faults_at_s", None)
+    if timeline:
+        inject["faults_at_s"] = timeline
+
+
+def draw_round6(seed, w, end_s):
+    """Round 6, from its own stream (what seeds drew before is unchanged):
+    a transmitter swap (simboot tx_swap): a new id (this generation or another) with its
+    own clock (dex time near 0 at its activation), usually in a new sensor's 2-h warm-up,
+    the person entering its id the setup page's way (then the box restarts) up to 30 min
+    before or after snapping it in, the old transmitter advertising on in a drawer for
+    0 h, 1 h, 6 h or to the end; half the time with a power cut: in the middle of that save
+    (save_cut_at_s) or 0-30 min after it. The silent spans, modes and round-5 config saves
+    near or after it are dropped (the old transmitter's spans say nothing of the new one).
+    A sensor swap on the same transmitter (modes sensor_stopped 5-30 min, then warmup 2 h,
+    a new session: simboot new_session_at_s). A sealed config.json (simboot sealed: the
+    firmware's own config.dumps, often with a .bak a person saved before), damaged at a
+    reset (the file, the .bak or both). The setup access point's key file removed,
+    truncated or flipped at a reset (simboot ap_key_watch reports it after each boot)."""
+    for k in ("swap", "sensor_swap", "sealed", "ap_key"):
+        w.setdefault(k, None)
+    if seed < ROUND6_FROM:
+        return
+    ex = random.Random(seed ^ ROUND6_KEY)
+    p_swap, p_sensor, p_seal, p_ap, p_cut, p_cut_kind = [ex.random() for _ in range(6)]
+    at_s = round(ex.uniform(0.15, 0.6) * end_s)
+    generation = ex.choice(GENERATIONS)
+    tx_id = _tx_id(ex, generation)
+    age_s, first_s = ex.choice((0, 60, 600, 3600)), ex.randint(20, 299)
+    warm = ex.choice((WARMUP_S, WARMUP_S, WARMUP_S, 0))
+    save_at = max(60, at_s + ex.randint(-1800, 1800))
+    old_for = ex.choice((0, 3600, 6 * 3600, None, None))
+    step, frac = ex.choice(SAVE_STEPS), round(ex.random(), 3)
+    cut_after, cut_off = ex.randint(0, 1800), ex.choice((0, 0, 60, 600))
+    t_stop, stop_s = round(ex.uniform(0.1, 0.7) * end_s), ex.randint(300, 1800)
+    bak = {"volume": ex.randint(10, 100), "escalate_minutes": ex.randint(1, 15)} if ex.random() < 0.7 else None
+    which = ex.choice(((0,), (0,), (1,), (0, 1)))
+    flips = [[round(ex.random(), 4), ex.randint(1, 255)] for _ in range(ex.randint(1, FLIP_MAX))]
+    t_damage = round(ex.uniform(0.1, 0.9) * end_s)
+    ap_op = ex.choice(("remove", "truncate", "flip"))
+    ap_n, ap_flips = ex.randint(0, 15), [[round(ex.random(), 4), ex.randint(1, 255)]]
+    t_ap = round(ex.uniform(0.05, 0.9) * end_s)
+    inject = w["inject"]
+    valid = not isinstance(w["config"], str) and not w["broken"] and "button_at_boot" not in inject
+    changed = False
+    if p_swap < 0.5 and valid and not w.get("follower"):
+        while tx_id == w["tx_id"]:
+            tx_id = _tx_id(ex, generation)
+        quiet_from = min(at_s, save_at) - 3600   # nothing of the old transmitter's spans near the swap
+        w["silent"] = [x for x in w["silent"] if x[1] < quiet_from]
+        w["modes"] = [x for x in w["modes"] if x[2] < quiet_from]
+        if w["absence"] and w["absence"][1] >= quiet_from:
+            w["absence"] = None
+        for k in ("config_save_at_s", "files_damage_at_s", "save_cut_at_s"):
+            inject.pop(k, None)
+        w["save_cut"] = w["config_damage"] = None
+        faults = ",".join(["%s:%s" % kv for kv in sorted(w["radio"].items())] + ([generation] if generation else []))
+        old_until = None if old_for is None else max(at_s, save_at) + old_for
+        inject["tx_swap"] = {"at_s": at_s, "tx_id": tx_id, "faults": faults, "warmup_s": warm, "age_s": age_s,
+                             "first_window_s": first_s, "old_until_s": old_until, "save_at_s": save_at}
+        w["swap"] = {"tx_id": tx_id, "generation": generation, "warmup_s": warm, "cut": None,
+                     "save_before_s": at_s - save_at, "old_for_s": old_for}
+        if p_cut < 0.5:
+            if p_cut_kind < 0.5:
+                inject["save_cut_at_s"] = [save_at - 1, CONFIG_FILES[0], step, cut_off, frac]
+                w["swap"]["cut"] = "save/" + step
+            else:
+                inject["power_cut_at_s"] = [save_at + cut_after, cut_off]
+                w["low_cut"] = False
+                w["swap"]["cut"] = "power+%ds" % cut_after
+        changed = True
+    if p_sensor < 0.35 and not w.get("follower"):
+        a, b = t_stop, t_stop + stop_s
+        c = b + WARMUP_S
+        swap = inject.get("tx_swap")
+        if c < end_s - 1800 and (swap is None or c < min(swap["at_s"], swap["save_at_s"]) - 3600):
+            w["modes"] = [x for x in w["modes"] if x[2] < a - 1800 or x[1] > c + 1800]
+            w["modes"] += [["sensor_stopped", a, b], ["warmup", b, c]]
+            w["modes"].sort(key=lambda x: x[1])
+            inject["new_session_at_s"] = [b]
+            w["sensor_swap"] = [a, b, c]
+            changed = True
+    if p_seal < 0.4 and not isinstance(w["config"], str) and "tx_swap" not in inject \
+            and "config_save_at_s" not in inject and "files_damage_at_s" not in inject:
+        inject["sealed"] = {"bak_alarms": bak}
+        w["sealed"] = "bak" if bak else "file"
+        if ex.random() < 0.75:
+            files = [CONFIG_FILES[i] for i in which]
+            inject["files_damage_at_s"] = [t_damage, [[f, flips] for f in files]]
+            w["config_damage"] = files
+    if p_ap < 0.3:
+        op = "remove" if ap_op == "remove" else ["truncate", ap_n] if ap_op == "truncate" else ap_flips
+        inject["ap_key_watch"] = True
+        if "files_damage_at_s" in inject:
+            inject["files_damage_at_s"][1].append([AP_KEY_FILE, op])
+        else:
+            inject["files_damage_at_s"] = [t_ap, [[AP_KEY_FILE, op]]]
+        w["ap_key"] = ap_op
+    if changed:
+        _retime(w)
+
+
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
 FOLLOW_P = 0.15
 WIFI = {"ssid": "sim-home", "password": "sim-password"}   # simboot.WIFI
@@ -517,7 +638,8 @@ def summary(w):
                                                              "power_cut_at_s", "leader", "queue_damage_at_s",
                                                              "save_cut_at_s", "config_save_at_s",
                                                              "files_damage_at_s", "rtc_damage_at_s",
-                                                             "adv_interval_at_s")}
+                                                             "adv_interval_at_s", "tx_swap", "sealed",
+                                                             "new_session_at_s", "ap_key_watch")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
@@ -536,6 +658,18 @@ def summary(w):
         parts.append("rtc_damage=%dB" % w["rtc_damage"])
     if w.get("adv_change"):
         parts.append("adv->%dms" % w["adv_change"])
+    if w.get("swap"):
+        sw = w["swap"]
+        parts.append("SWAP->%s(%s%s,save%+dm,old=%s%s)" % (
+            sw["tx_id"], sw["generation"] or "g6", ",warmup" if sw["warmup_s"] else "", -sw["save_before_s"] // 60,
+            "on" if sw["old_for_s"] is None else "%dh" % (sw["old_for_s"] // 3600),
+            "," + sw["cut"] if sw["cut"] else ""))
+    if w.get("sensor_swap"):
+        parts.append("sensor_swap")
+    if w.get("sealed"):
+        parts.append("sealed=" + w["sealed"])
+    if w.get("ap_key"):
+        parts.append("ap_key=" + w["ap_key"])
     if "task" in inj:
         inj = dict(inj, task="%s/%s x%d@%ds" % (inj["task"], inj.pop("error"), inj.pop("times"),
                                                 inj.pop("at_s")))
@@ -1022,12 +1156,26 @@ def check_lost_readings(w, events, end_ms, problems, values=None):
         return []
     if values is None:
         values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    plan = swap_plan(events)
+    if plan is not None:   # round 6: each transmitter's windows, backfilled by its own sessions only
+        boots = _boots_on(events, plan["tx_id"])
+        b = boots[0][1] if boots else end_ms
+        warm = int(w["inject"]["tx_swap"].get("warmup_s") or 0) * 1000
+        old = [e for e in events if e.get("event") != "reading" or e.get("tx") != "new"]
+        new = [e for e in events if e.get("event") != "reading" or e.get("tx") == "new"]
+        w_new = dict(w, modes=w["modes"] + [["warmup", plan["at_ms"] // 1000, (plan["at_ms"] + warm) // 1000]])
+        return (_lost(w, old, end_ms, [x for x in br.windows(values, w["start"], end_ms) if x[0] < b])
+                + _lost(w_new, new, end_ms, new_windows(plan, values, end_ms)))[:1]
+    return _lost(w, events, end_ms, br.windows(values, w["start"], end_ms))
+
+
+def _lost(w, events, end_ms, windows):
     got = {m: s for a, m, g, s in glucose_readings(events)}
     live = sorted((m, a) for a, m, g, s in glucose_readings(events) if s == "live")
     spans = [(a * 1000 - 5 * MIN, b * 1000 + 5 * MIN) for _, a, b in w["modes"]]
     lost = []
     j = 0
-    for t, g in br.windows(values, w["start"], end_ms):
+    for t, g in windows:
         if g is None or t in got or any(a <= t <= b for a, b in spans):
             continue
         while j < len(live) and live[j][0] <= t:
@@ -1216,9 +1364,11 @@ def check_power_on_low(w, events, s, end_ms, problems, values=None):
     others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "alarm_snooze", "alarm_ack")]
     # (seed 670) a boot on the defaults (its config damaged, no .bak) has no transmitter to hear
     blind = [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("transmitter") is False]
+    swap = w["inject"].get("tx_swap")   # round 6: after a swap the windows are the new one's (invariant 15)
+    swap_ms = None if swap is None else (min(swap["at_s"], swap["save_at_s"]) - 300) * 1000
     out = []
     for cut, on in state_lost(events):
-        if on in blind:
+        if on in blind or (swap_ms is not None and on >= swap_ms):
             continue
         scan = on + BOOT_MS
         k = max(0, -(-(scan - br.FIRST_WINDOW_MS) // br.WINDOW_MS))   # first wake-up after the scan starts
@@ -1386,6 +1536,265 @@ def check_rtc_damage(w, events, s):
     return out
 
 
+# --- round 6: a transmitter swap, a sensor swap, a sealed config, the AP key ---------------
+SWAP_WALL_S = 300        # a reading's wall time against the board's clock at its arrival
+WALL_JUMP_MS = 10 * MIN  # readings this soon after a wall-clock jump are not judged for their date
+
+
+def swap_plan(events):
+    return next((e for e in events if e.get("event") == "tx_swap_planned"), None)
+
+
+def is_new_tx(e):
+    """A reading of the swapped-in transmitter: its clock is far behind the old one's
+    (vtx: the old is DEX0_S old at boot, the new near 0 at its activation)."""
+    return e.get("dex_s") is not None and e["dex_s"] < br.DEX0_S
+
+
+def on_old_clock(events):
+    """The new transmitter's readings put on the old one's clock (dex_s = DEX0_S + the
+    virtual second it was taken, from simboot's tx_swap_planned), so the trace-based
+    and reading-based checks apply to both; each carries tx "new"."""
+    plan = swap_plan(events)
+    if plan is None:
+        return events
+    shift = br.DEX0_S + plan["at_ms"] // 1000 - plan["dex0"]
+    return [dict(e, dex_s=e["dex_s"] + shift, tx="new") if e.get("event") == "reading" and is_new_tx(e) else e
+            for e in events]
+
+
+def new_windows(plan, values, end_ms):
+    """[(t_ms, glucose)] of the new transmitter's windows (its own phase and trace row)."""
+    out, t, k = [], plan["first_window_ms"], 0
+    while t <= end_ms:
+        out.append((t, values[(plan["start_index"] + k) % len(values)]))
+        k += 1
+        t += br.WINDOW_MS
+    return out
+
+
+def _radio_extra(w):
+    """Windows a faulty radio may cost (as invariant 10): one with any fault that can
+    drop a window, two when miss and cut together pass 15 %."""
+    extra = 1 if any(r > 0 for n, r in w["radio"].items() if n not in CLEAN_RADIO) else 0
+    return extra + (w["radio"].get("miss", 0) + w["radio"].get("cut", 0) > 0.15)
+
+
+def _boots_on(events, tx_id):
+    """[(boot_index, t_ms)] of the boots (config_loaded) running on this transmitter id."""
+    return [(i, e["t_ms"]) for i, e in enumerate(events) if e.get("event") == "config_loaded"
+            and e.get("tx_id") == tx_id]
+
+
+def _quiet_points(a, b, step=MIN):
+    return range(int(a), int(b), step)
+
+
+def _grace(events, no_data_min):
+    """[(from, to)] where a lost state excuses silence: from a reset or power-on to the
+    power-on bound (the box must hear the transmitter again) or no_data, whichever later."""
+    out = []
+    for cut, on in state_lost(events):
+        out.append((cut, on + max(POWER_ON_MS, (no_data_min + 1) * MIN) + REACT_MS))
+    return out
+
+
+def check_swap(w, events, s, end_ms, problems, values=None):
+    """15 (round 6), a transmitter swap: (a) no reading of the old transmitter in a boot
+    that runs on the new id (config_loaded); (b) the new transmitter's first glucose window
+    after the first boot on its id (and after its warm-up) is followed by a live reading
+    of it by that window + 1 window (+ what a faulty radio may cost, _radio_extra) + the
+    advertising jitter + a session + REACT_MS: the box acquires blind after the restart
+    (README: the link scans continuously alone, at 50 % beside Wi-Fi or its setup access
+    point, found at the first wake-up 95 % or more), and the wake-up after it is the
+    margin; (c) every reading of it with a wall time is dated by the board's clock at its
+    arrival minus its age (not the old transmitter's clock: that is days off), within
+    SWAP_WALL_S. Not judged: broken configs, factory resets, a broken engine before
+    the bound, another reset or power cut between the boot and the bound."""
+    plan = swap_plan(events)
+    if plan is None or problems or "button_at_boot" in w["inject"]:
+        return []
+    if values is None:
+        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    spec = w["inject"]["tx_swap"]
+    out = []
+    cur = None
+    for e in events:
+        if e.get("event") == "config_loaded":
+            cur = e.get("tx_id")
+        elif e.get("event") == "reading" and cur == plan["tx_id"] and not is_new_tx(e) and e.get("sgv") is not None:
+            out.append((e["t_ms"], "a reading of the old transmitter (dex_s=%d) delivered while the box runs on "
+                                   "the new id %s" % (e["dex_s"], plan["tx_id"])))
+            break
+    boots = _boots_on(events, plan["tx_id"])
+    broken = w["inject"].get("break_engine_at_s")
+    if boots:
+        b = boots[0][1]
+        warm_end = plan["at_ms"] + int(spec.get("warmup_s") or 0) * 1000
+        cands = [t for t, g in new_windows(plan, values, end_ms) if t >= b + BOOT_MS and t > warm_end and g is not None]
+        if cands:
+            first = cands[0]
+            due = first + (1 + _radio_extra(w)) * br.WINDOW_MS + ADV_JITTER_MS + SESSION_MS + REACT_MS
+            others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged")]
+            skip = due > end_ms or (broken is not None and broken * 1000 <= due) or any(b < t <= due for t in others)
+            got = [e["t_ms"] for e in events if e.get("event") == "reading" and is_new_tx(e)
+                   and e.get("sgv") is not None and e.get("source") == "live" and e["t_ms"] <= due]
+            if not skip and not got:
+                out.append((due, "no live reading of the new transmitter %s by t=%d ms: the box runs on its id from "
+                                 "t=%d ms, its first glucose window t=%d ms" % (plan["tx_id"], due, b, first)))
+    jumps = [t * 1000 for t, _ in w["inject"].get("wall_jumps") or ()]
+    for e in events:
+        if e.get("event") != "reading" or not is_new_tx(e) or e.get("unix_s") is None or e.get("wall_s") is None:
+            continue
+        if any(0 <= e["t_ms"] - j <= WALL_JUMP_MS for j in jumps):
+            continue
+        taken_ms = plan["at_ms"] + (e["dex_s"] - plan["dex0"]) * 1000
+        want = e["wall_s"] - (e["t_ms"] - taken_ms) / 1000.0
+        if abs(e["unix_s"] - want) > SWAP_WALL_S:
+            out.append((e["t_ms"], "the new transmitter's reading dex_s=%d is dated %d, the board's clock says "
+                                   "%d (%+d s)" % (e["dex_s"], e["unix_s"], want, e["unix_s"] - want)))
+            break
+    return out
+
+
+NO_GLUCOSE_KINDS = ("sensor", "no_data", "link")
+
+
+def kept_at(events, kind, t_ms):
+    """active_at for a kind the box restores from RTC memory (RESTORED): a plain reset
+    keeps it (the restore emits no onset again); a power cut or damaged RTC memory ends it."""
+    on = False
+    for e in events:
+        if e["t_ms"] > t_ms:
+            break
+        ev = e.get("event")
+        if ev in ("alarm_onset", "alarm_clear") and e.get("type") == kind:
+            on = ev == "alarm_onset"
+        elif ev in ("power_cut", "rtc_damaged") or (ev == "reset" and kind not in RESTORED):
+            on = False
+    return on
+
+
+def check_no_glucose(w, events, s, end_ms, problems):
+    """16 (round 6): no glucose is never kept quiet. After a transmitter swap, from the
+    first boot on the new id until its first glucose reading arrives: `sensor`, `no_data`
+    or `link` active (an onset not cleared; a snoozed one counts: a person chose) at each
+    minute from no_data_minutes + 1 min + REACT_MS after that boot; during the new
+    transmitter's warm-up, and during a sensor swap on the same transmitter (its session
+    stopped, then the new sensor's warm-up), `sensor` itself (README: the sensor alarm's
+    reasons stopped and warmup "sound at once, before no_data would") once the box could
+    have had a session: the span's start + 1 window (+ _radio_extra) + jitter + a session
+    + REACT_MS (or that long after a silent span covering its start). A reset or power cut
+    excuses what _grace says. Not judged: broken configs, factory resets, followers, a
+    broken engine (from then)."""
+    if problems or "button_at_boot" in w["inject"] or w.get("follower"):
+        return []
+    broken = w["inject"].get("break_engine_at_s")
+    stop_ms = end_ms if broken is None else min(end_ms, broken * 1000)
+    grace = _grace(events, s["no_data_minutes"])
+    settle = (1 + _radio_extra(w)) * br.WINDOW_MS + ADV_JITTER_MS + SESSION_MS + REACT_MS
+    silent = [(a * 1000, b * 1000) for a, b in w["silent"] + ([w["absence"]] if w.get("absence") else [])]
+    out = []
+
+    def judge(a, b, kinds, what):
+        for t in _quiet_points(a, min(b, stop_ms)):
+            if any(g0 <= t <= g1 for g0, g1 in grace):
+                continue
+            if not any(kept_at(events, k, t) for k in kinds):
+                out.append((t, "%s: no %s alarm active at t=%d ms" % (what, "/".join(kinds), t)))
+                return
+
+    plan = swap_plan(events)
+    boots = _boots_on(events, plan["tx_id"]) if plan else []
+    if boots:
+        b = boots[0][1]
+        got = [e["t_ms"] for e in events if e.get("event") == "reading" and is_new_tx(e) and e.get("sgv") is not None]
+        g = got[0] if got else end_ms
+        judge(b + (s["no_data_minutes"] + 1) * MIN + REACT_MS, g, NO_GLUCOSE_KINDS,
+              "transmitter swap, no glucose of the new one yet")
+        warm = int(w["inject"]["tx_swap"].get("warmup_s") or 0) * 1000
+        if warm:
+            first = next((t for t in range(plan["first_window_ms"], end_ms, br.WINDOW_MS) if t >= b + BOOT_MS), None)
+            if first is not None:
+                judge(first + settle, plan["at_ms"] + warm, ("sensor",), "the new transmitter's warm-up")
+    if w.get("sensor_swap"):
+        a, b, c = [x * 1000 for x in w["sensor_swap"]]
+        start = a
+        for s0, s1 in silent:
+            if s0 <= start <= s1:
+                start = s1
+        judge(start + settle, c, ("sensor",), "sensor swap (stopped, then warm-up)")
+    return out
+
+
+def _alarms_of(cfg):
+    """The alarm settings app.config makes of this config object (what config_loaded shows)."""
+    sys.path.insert(0, os.path.join(ROOT, "firmware"))
+    try:
+        from app import config as appconfig
+    finally:
+        sys.path.pop(0)
+    return json.loads(json.dumps(appconfig.validate(cfg)[0].get("alarms")))
+
+
+def check_sealed(w, events):
+    """13b (round 6): a damaged SEALED config (written with the crc32 line) never runs
+    silently on something nobody saved: the boot after the damage runs on the file's own
+    settings, the .bak's (the copy a person saved before) or the defaults, never a mix;
+    and unless on the file's own, device/config sounds at that boot."""
+    sealed = w["inject"].get("sealed")
+    if not sealed or isinstance(w["config"], str):
+        return []
+    own = _alarms_of(w["config"])
+    allowed = [own, _alarms_of({})]
+    if sealed.get("bak_alarms"):
+        bak = json.loads(json.dumps(w["config"]))
+        bak.setdefault("alarms", {}).update(sealed["bak_alarms"])
+        allowed.append(_alarms_of(bak))
+    out = []
+    for i, e in enumerate(events):
+        if e.get("event") == "file_damaged" and e.get("file") in CONFIG_FILES and e.get("size"):
+            tb, loaded = _next_boot(events, i)
+            if tb is None:
+                continue
+            signalled = any(tb <= d <= tb + CONFIG_ALARM_MS for d in onsets(events, "device", "config"))
+            if loaded not in allowed:
+                out.append((tb, "%s damaged (sealed): the box runs on alarm settings that are neither the file's, "
+                                "the .bak's nor the defaults" % e["file"]))
+            elif loaded != own and not signalled:
+                out.append((tb, "%s damaged (sealed): the box left the saved settings without a device/config "
+                                "alarm" % e["file"]))
+    return out
+
+
+def check_ap_key(w, events):
+    """17 (round 6): the setup access point's key file removed, truncated or flipped at
+    a reset: the box boots again (config_loaded or its first event after the reset) and,
+    10 s into that boot, setup_key.bin holds a 16-byte key again (setup/ap.py device_key:
+    a file of another length is logged and replaced, a missing one made anew; a flipped
+    one is read as it is: the password on the label no longer opens the access point,
+    which nothing on the box can tell), and no device alarm (setup_ap) at that boot."""
+    out = []
+    for i, e in enumerate(events):
+        if e.get("event") != "file_damaged" or e.get("file") != AP_KEY_FILE or not e.get("size"):
+            continue
+        key = next((x for x in events[i + 1:] if x.get("event") == "ap_key"), None)
+        if key is None:
+            if e["t_ms"] + 60000 < int(w["days"] * 86400000):
+                out.append((e["t_ms"], "no boot reported the AP key after its damage"))
+            continue
+        if key["size"] != AP_KEY_BYTES:
+            out.append((key["t_ms"], "setup_key.bin %s at t=%d ms: %s bytes after the next boot" % (
+                e.get("op", "flipped"), e["t_ms"], key["size"])))
+        if any(e["t_ms"] <= x["t_ms"] <= key["t_ms"] + 5000 for x in events if x.get("event") == "alarm_onset"
+               and x.get("type") == "device" and x.get("reason") == "setup_ap"):
+            out.append((key["t_ms"], "the setup access point failed after its key file was damaged"))
+    return out
+
+
+AP_KEY_BYTES = 16   # setup/ap.py KEY_BYTES
+
+
 def check_world(w, events, console, error):
     """{invariant: [(t_ms, text)]} of the violations of this run."""
     end_ms = int(w["days"] * 86400000)
@@ -1397,6 +1806,8 @@ def check_world(w, events, console, error):
     follower = w.get("follower") and not problems and "button_at_boot" not in w["inject"]
     if w.get("follower"):
         events = follower_events(events)
+    raw = events
+    events = on_old_clock(events)
     if error:
         fails["4_run"] = [(None, "firmware process failed: " + error.strip().splitlines()[-1][:300])]
         return fails
@@ -1421,6 +1832,10 @@ def check_world(w, events, console, error):
         "12_save_cut": check_save_cut(w, events),
         "13_damaged_files": check_damaged_files(w, events, console),
         "14_rtc_damage": check_rtc_damage(w, events, s),
+        "13b_sealed": check_sealed(w, events),
+        "15_swap": check_swap(w, raw, s, end_ms, problems),
+        "16_no_glucose": check_no_glucose(w, raw, s, end_ms, problems),
+        "17_ap_key": check_ap_key(w, events),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

@@ -44,6 +44,8 @@ def _now_ms():
 def emit(ev):
     ev = dict(ev)
     ev["t_ms"] = _now_ms()
+    if ev.get("event") == "reading":   # the board's wall clock at its arrival (round 6: a swap's dating)
+        ev["wall_s"] = vtime.time() + vtime.EPOCH_2000_UNIX
     print(json.dumps(ev))
 
 
@@ -147,6 +149,8 @@ def heap_sampler(period_s, tx):
 
     def sample():
         del tx.tx.log[:-50]  # the transmitter's own log is for tests: keep it out of the figure
+        if SWAP["dev"] is not None:
+            del SWAP["dev"].tx.log[:-50]
         gc.collect()
         alloc = gc.mem_alloc()
         emit({"event": "heap", "alloc": alloc, "data": alloc - HEAP["code"], "free": gc.mem_free()})
@@ -378,17 +382,23 @@ def arm_save_cut():
 CONFIG_SAVE = {"cfg": None, "app": None}
 
 
-def save_config():
+def save_config(alarms=None, top=None, retry_s=None):
     """What the setup page does with a person's new settings (setup/web.py: app.config
     .save, then wiring._restart_soon): validate and write config.json atomically, run
-    the before-reset hooks and reset 3 s later. A cut armed for config.json stops it."""
+    the before-reset hooks and reset 3 s later. A cut armed for config.json stops it.
+    alarms: alarm settings changed (default CONFIG_SAVE["cfg"]); top: top-level keys
+    changed (a new transmitter_id); retry_s: with the power off, the person tries again
+    that much later (else the save is skipped)."""
     if POWER.get("off"):   # nobody saves settings on a board without power
-        emit({"event": "config_save", "skipped": "power off"})
+        if retry_s:
+            vtime.call_later(retry_s * 1000, save_config, alarms, top, retry_s)
+        emit({"event": "config_save", "skipped": "power off", "retry_s": retry_s})
         return
     from app import config as appconfig
     cfg = json.loads(json.dumps(CONFIG_SAVE["app"].cfg))   # the settings it runs on, as the form shows them
-    cfg["alarms"].update(CONFIG_SAVE["cfg"])
-    emit({"event": "config_save", "alarms": cfg["alarms"]})
+    cfg["alarms"].update(CONFIG_SAVE["cfg"] if alarms is None else alarms)
+    cfg.update(top or {})
+    emit({"event": "config_save", "alarms": cfg["alarms"], "tx_id": cfg.get("transmitter_id")})
     appconfig.save("config.json", cfg)
     emit({"event": "config_saved"})
 
@@ -433,6 +443,16 @@ def damage_files():
                 data = bytearray(f.read())
         except OSError:
             emit({"event": "file_damaged", "file": name, "size": None, "offsets": []})
+            continue
+        if flips == "remove":   # the file gone (a directory entry lost)
+            os.remove(name)
+            emit({"event": "file_damaged", "file": name, "size": len(data), "op": "remove", "offsets": []})
+            continue
+        if flips and flips[0] == "truncate":   # ["truncate", n]: only its first n bytes left
+            with open(name, "wb") as f:
+                f.write(data[:flips[1]])
+            emit({"event": "file_damaged", "file": name, "size": len(data), "op": "truncate",
+                  "offsets": [flips[1]]})
             continue
         offsets = _xor(data, flips)
         with open(name, "wb") as f:
@@ -530,6 +550,76 @@ def leader_serve(app, spec):
     app.start = start
 
 
+# --- round 6: a transmitter swap, a sealed configuration, the setup AP's key -----------
+SWAP = {"dev": None, "spec": None}
+
+
+def plan_swap(spec, old):
+    """A new transmitter (inject tx_swap: {"at_s", "tx_id", "faults", "warmup_s", "age_s",
+    "first_window_s", "old_until_s", "save_at_s"}): built now, before the code's heap is
+    measured (it shares the trace's values with the old one), on its own controller and
+    its own clock: activated at at_s with dex time age_s (near 0), first reading
+    first_window_s later, reading the same person's glucose (the trace row of that
+    time). In warm-up (state 0x02, no glucose) for warmup_s, with its sensor session
+    started at activation. The old transmitter goes quiet at old_until_s (null: never,
+    it lies in a drawer advertising). At save_at_s a person enters the new id through
+    the setup page's path (save_config: then the box restarts), again a minute later
+    while the board has no power."""
+    import vradio
+    from vtx.transmitter import Transmitter
+    from vtx.peripheral import VirtualTransmitter
+    at_s, first_s = int(spec["at_s"]), int(spec.get("first_window_s", 60))
+    faults = spec.get("faults", "")
+    warm = int(spec.get("warmup_s") or 0)
+    tx = Transmitter(old.tx.values, spec["tx_id"], ",".join(x for x in (faults, "warmup" * (warm > 0)) if x),
+                     int(OPTS.get("seed", 1)) + 7, start_min + (at_s + first_s - 60) // 60, t0_us=at_s * 1000000,
+                     age_s=int(spec.get("age_s", 0)), first_window_s=first_s, session_age_s=0)
+    dev = VirtualTransmitter(vradio.Controller(vradio.default_air(), name=tx.name), tx,
+                             int(OPTS.get("adv_interval_ms") or 0) or None)
+    dev.start()
+    SWAP["dev"], SWAP["spec"] = dev, spec
+    emit({"event": "tx_swap_planned", "tx_id": spec["tx_id"], "at_ms": at_s * 1000, "dex0": tx.dex0,
+          "first_window_ms": (at_s + first_s) * 1000, "start_index": tx.start_index})
+    if warm:
+        vtime.call_at((at_s + warm) * 1000000, tx.set_faults, faults)
+    vtime.call_at(at_s * 1000000, emit, {"event": "tx_swap", "tx_id": spec["tx_id"]})
+    if spec.get("old_until_s") is not None:
+        vtime.call_at(int(spec["old_until_s"] * 1e6), old.stop)
+        vtime.call_at(int(spec["old_until_s"] * 1e6), emit, {"event": "tx_old_quiet"})
+    vtime.call_at(int(spec["save_at_s"] * 1e6), save_config, {}, {"transmitter_id": spec["tx_id"]}, 60)
+
+
+def seal(text_or_cfg, flash, bak_alarms=None):
+    """config.json written as the box and `make flash` write it (app.config.dumps: the
+    crc32 line first); with bak_alarms, a config.json.bak: the copy a person saved
+    before, with those alarm settings."""
+    from app import config as appconfig
+    if isinstance(text_or_cfg, str):
+        return
+    with open(flash + "/config.json", "w") as f:
+        f.write(appconfig.dumps(text_or_cfg))
+    if bak_alarms:
+        old = json.loads(json.dumps(text_or_cfg))
+        old.setdefault("alarms", {}).update(bak_alarms)
+        with open(flash + "/config.json.bak", "w") as f:
+            f.write(appconfig.dumps(old))
+    emit({"event": "config_sealed", "bak": bool(bak_alarms)})
+
+
+AP_KEY = "setup_key.bin"   # setup/ap.py KEY_PATH, in the flash folder (the cwd)
+
+
+def watch_ap_key():
+    """10 s after a boot: the setup access point's key file as the box left it."""
+    from binascii import crc32
+    try:
+        with open(AP_KEY, "rb") as f:
+            data = f.read()
+        emit({"event": "ap_key", "size": len(data), "crc": crc32(data)})
+    except OSError:
+        emit({"event": "ap_key", "size": None, "crc": None})
+
+
 def inject(app, boots):
     """Host-only fault injection for the resilience tests (OPTS["inject"]):
     {"task": name, "error": "MemoryError"|"ValueError"|"hang", "at_s": t, "times": n}
@@ -556,9 +646,15 @@ def inject(app, boots):
     {"files_damage_at_s": [t, [[file, [[fraction, xor], ...]], ...]]} resets at t and
     damages those flash files before the next boot, {"rtc_damage_at_s": [t, flips]}
     RTC memory (damage_files()); {"adv_interval_at_s": [[t, ms], ...]} changes the
-    transmitter's advertising interval (set_adv_interval()). With config_save_at_s or
-    files_damage_at_s each boot emits config_loaded (the alarm settings it runs on,
-    whether it forwards to Nightscout or MQTT, whether it has a transmitter id)."""
+    transmitter's advertising interval (set_adv_interval()). With config_save_at_s,
+    files_damage_at_s, tx_swap or sealed each boot emits config_loaded (the alarm settings
+    it runs on, whether it forwards to Nightscout or MQTT, its transmitter id).
+    Round 6 (set up in main()): {"tx_swap": {...}} a new transmitter and the person
+    entering its id (plan_swap()); {"new_session_at_s": [t, ...]} a new sensor session on
+    the transmitter; {"sealed": {"bak_alarms": {...} or null}} config.json (and a .bak)
+    written with the crc32 line (seal()); {"ap_key_watch": true} the setup AP's key file
+    reported 10 s after each boot (watch_ap_key()); files_damage_at_s also takes "remove"
+    or ["truncate", n] for a file's flips."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     CUT["spec"] = spec.get("save_cut_at_s")
@@ -657,6 +753,9 @@ def main():
     cfg = config()
     with open(flash + "/config.json", "w") as f:
         f.write(cfg if isinstance(cfg, str) else json.dumps(cfg))
+    inj = OPTS.get("inject") or {}
+    if inj.get("sealed"):
+        seal(cfg, flash, inj["sealed"].get("bak_alarms"))
     trace = OPTS["trace"]
     hook_radio()
     import vtx
@@ -684,6 +783,10 @@ def main():
         vtime.call_at(int(b * 1e6), set_routers, True)
     if (OPTS.get("inject") or {}).get("leader"):
         leader_feed(OPTS["inject"]["leader"], tx)
+    if inj.get("tx_swap"):
+        plan_swap(inj["tx_swap"], tx)
+    for t in inj.get("new_session_at_s") or ():   # a new sensor on the same transmitter
+        vtime.call_at(int(t * 1e6), lambda: tx.tx.new_session(vtime.monotonic_us()))
     os.chdir(flash)
     if OPTS.get("probe"):
         return probe()
@@ -709,11 +812,13 @@ def main():
         app.setup_port = int(OPTS["setup_port"]) if OPTS.get("setup_port") else None
         app.dns_port = None  # the virtual AP has no address this host can bind
         inject(app, boots)
-        if "config_save_at_s" in (OPTS.get("inject") or {}) or "files_damage_at_s" in (OPTS.get("inject") or {}):
+        if set(inj) & {"config_save_at_s", "files_damage_at_s", "tx_swap", "sealed"}:
             emit({"event": "config_loaded", "alarms": app.cfg.get("alarms"),
                   "nightscout": bool((app.cfg.get("nightscout") or {}).get("url")),
                   "mqtt": bool((app.cfg.get("mqtt") or {}).get("host")),
-                  "transmitter": bool(app.cfg.get("transmitter_id"))})
+                  "transmitter": bool(app.cfg.get("transmitter_id")), "tx_id": app.cfg.get("transmitter_id")})
+        if inj.get("ap_key_watch"):
+            vtime.call_later(10000, watch_ap_key)
         measure_latency(app)
         try:
             asyncio.run(app.start())

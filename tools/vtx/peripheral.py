@@ -46,6 +46,7 @@ class VirtualTransmitter:
         self.adv_end_us = 0
         self.done = False         # this window's session ended cleanly
         self.sessions = 0
+        self.stopped = False
         ble.irq(self._irq)
         ble.active(True)
         ble.config(bond=True, le_secure=True, mitm=False, io=3)
@@ -73,7 +74,14 @@ class VirtualTransmitter:
         k = max(0, self.tx.current_window(vtime.monotonic_us()) + 1)
         vtime.call_at(self.tx.window_us(k), self._wake, k)
 
+    def stop(self):
+        """The transmitter goes quiet for good (its battery is spent): no more wake-ups."""
+        self.stopped = True
+        self._advertise_off(self.window)
+
     def _wake(self, k):
+        if self.stopped:
+            return
         vtime.call_at(self.tx.window_us(k + 1), self._wake, k + 1)
         self.window = k
         self.done = False

@@ -300,8 +300,15 @@ class Transmitter:
 
     def _session_start(self, now_us):
         if self.mode("warmup"):
+            if self.session_start > self.dex_now(now_us) - 7200:   # a session started (new_session)
+                return self.session_start
             return max(0, self.dex_now(now_us) - 1800)
         return self.session_start
+
+    def new_session(self, now_us):
+        """A new sensor: its session starts now (the warm-up is the `warmup` mode's span)."""
+        self.session_start = self.dex_now(now_us)
+        self.log.append((self.current_window(now_us), "new session"))
 
     def _backfill(self, conn, data, now_us):
         start, end = struct.unpack_from("<II", data, 4)
