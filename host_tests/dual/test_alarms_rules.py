@@ -1159,6 +1159,7 @@ def test_an_alarm_that_cannot_be_silenced_is_never_restored_acknowledged():
     import struct
     eng = _restored(struct.pack(ALARM, 0, 2, 0, 2, 600, 0, 50, 1, 0))
     assert alarm(eng, "urgent_low")["status"] == "snoozed"
+    assert kinds(feed(eng, 1000 + 15 * MIN - 1, 50)) == []     # the snooze runs its length
     assert kinds(feed(eng, 1000 + 15 * MIN, 50)) == ["urgent_low"]
     # a low may be acknowledged, and stays so
     eng = _restored(struct.pack(ALARM, 2, 2, 0, 1, 600, 0, -1, 1, 0))

@@ -146,6 +146,17 @@ def test_a_damaged_config_that_still_parses_uses_previous_copy():
     assert not [p for p in problems if "crc32" in p or "damaged" in p], problems
 
 
+def test_a_config_whose_checksum_line_is_damaged_uses_previous_copy():
+    # the line is `"crc32": "<8 hex digits>",`: a checksum that cannot be read
+    # (not hex, a digit more) checks nothing, so the file is taken as damaged
+    full = config.dumps(_cfg("8G0005"))
+    crc = full[len('{\n  "crc32": "'):full.index('",')]
+    bad = full.replace('"urgent_low_snooze": 15', '"urgent_low_snooze": 25')
+    for i, seal in enumerate(("zzzzzzzz", crc + "0", crc[:7], crc[:7] + "g")):
+        _falls_back_to_bak("s%d.json" % i, bad.replace(crc, seal, 1).encode(),
+                           "damaged: its checksum does not match")
+
+
 def test_every_truncation_of_a_config_is_caught():
     # Any prefix of the file must be rejected as a whole, never half-applied.
     path = _fresh("f.json")
