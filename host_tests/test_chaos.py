@@ -1,6 +1,9 @@
 """tools/chaos.py: its invariant checkers on tiny hand-made event lists (a violation
 and a non-violation each), its worlds, and one real 2-simulated-hour world."""
+import pytest
+
 import chaos
+from conftest import run_micropython, MICROPYPATH
 
 MIN = 60000
 DEX0 = chaos.br.DEX0_S
@@ -892,3 +895,55 @@ def test_simboot_sensor_swap_and_sealed_config_and_ap_key_in_a_real_world():
     assert [e["size"] for e in events if e["event"] == "ap_key"] == [16, 16]
     assert "making a new key" in console
     assert chaos.check_world(w, events, console, error) == {}
+
+
+_FLIPPED_KEY = """
+from setup import ap
+from app import log
+lines = []
+log.sink = lines.append
+p = %r
+k = ap.device_key(p)
+f = open(p, "rb"); d = bytearray(f.read()); f.close()
+d[3] ^= 0x10   # one flash bit of the 16-byte key
+f = open(p, "wb"); f.write(d); f.close()
+k2 = ap.device_key(p)
+print(repr((k != k2, [x for x in lines if "setup_key" in x or p in x])))
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="firmware defect (chaos round 6, reported to the lead): setup/ap.py reads a "
+                   "damaged 16-byte setup_key.bin as a key, so the access point's password silently stops matching "
+                   "the label; a checksum beside the key would let the box say so")
+def test_a_flipped_setup_key_is_not_used_silently(tmp_path):
+    path = str(tmp_path / "setup_key.bin")
+    r = run_micropython(["-c", _FLIPPED_KEY % path], env={"MICROPYPATH": MICROPYPATH}, timeout=60)
+    changed, logged = eval(r.stdout.strip().splitlines()[-1])
+    assert changed   # the flip gives another password
+    assert logged, "a damaged key was used without a word: the label's password no longer opens the access point"
+
+
+def test_an_ap_key_damaged_with_a_queue_file_is_no_queue_file():
+    # seed 743: nsqueue.bin and setup_key.bin damaged at one reset: only the file is read and refused
+    ev = [{"event": "file_damaged", "t_ms": 9000, "file": "nsqueue.bin", "size": 60, "offsets": [5]},
+          {"event": "file_damaged", "t_ms": 9000, "file": "setup_key.bin", "size": 16, "offsets": [5]}]
+    assert chaos.check_damaged_files(_world(), ev, "queue file nsqueue.bin ignored") == []
+    assert len(chaos.check_damaged_files(_world(), ev, "")) == 1
+
+
+def test_lows_backfilled_after_a_newer_reading_above_the_threshold_end_the_stretch_at_its_arrival():
+    # seed 764: the live 58 (threshold 53) clears; 300 ms later the session's backfill brings
+    # two older lows: the stretch ended for the box when the 58 arrived
+    ev = [reading(m * MIN, 45) for m in (10, 15, 20, 25)] + [sound(10 * MIN + 5, "high", "urgent_low")]
+    ev += [reading(40 * MIN, 58), sound(40 * MIN, "medium", "low")]
+    ev += [dict(reading(40 * MIN + 300, 41, age_ms=10 * MIN + 300), source="backfill"),
+           dict(reading(40 * MIN + 300, 45, age_ms=5 * MIN + 300), source="backfill")]
+    ev.sort(key=lambda e: e["t_ms"])
+    assert chaos.check_urgent_low(ev, 53, 15, 11, 120 * MIN) == []
+    # the same lows arriving before the 58: the high sound had to last until then
+    early = [dict(e, t_ms=39 * MIN) if e.get("source") == "backfill" else e for e in ev]
+    early.sort(key=lambda e: e["t_ms"])
+    assert chaos.check_urgent_low(early, 53, 15, 11, 120 * MIN) == []
+    quiet = [dict(e, t_ms=30 * MIN) if e.get("pattern") == "medium" else e for e in early]
+    quiet.sort(key=lambda e: e["t_ms"])
+    assert len(chaos.check_urgent_low(quiet, 53, 15, 11, 120 * MIN)) == 1

@@ -791,6 +791,11 @@ def low_stretches(reads, threshold, stale_ms):
     out, cur, prev_m = [], None, None
     for m, a, g in fresh:
         if cur is not None and (g >= threshold or m - prev_m > GAP_BREAK_MS):
+            if g >= threshold and m - prev_m <= GAP_BREAK_MS:
+                # (seed 764) lows of the stretch backfilled after this newer reading above the
+                # threshold arrived are older news than what the box already knows: the stretch
+                # ends for it when this one arrived
+                cur[3] = min(cur[3], max(a, cur[2]))
             out.append(cur)
             cur = None
         if g < threshold:
@@ -1487,7 +1492,8 @@ def check_damaged_files(w, events, console):
             seen.append(e.get("alarms"))
         if e.get("event") == "file_damaged" and e["file"] in QUEUE_FILES and e["t_ms"] in off:
             continue   # no Nightscout at that boot (the config damaged too): nobody reads the queue
-        if e.get("event") == "file_damaged" and e.get("size"):
+        if e.get("event") == "file_damaged" and e.get("size") and e["file"] in CONFIG_FILES + QUEUE_FILES:
+            # (seed 743) the AP key damaged at the same reset is no queue file
             group = configs if e["file"] in CONFIG_FILES else queue
             group.setdefault(e["t_ms"], (list(seen), [], i))[1].append(e["file"])
     for t, (before, files, i) in sorted(configs.items()):
