@@ -1,7 +1,5 @@
 """tools/chaos.py: its invariant checkers on tiny hand-made event lists (a violation
 and a non-violation each), its worlds, and one real 2-simulated-hour world."""
-import pytest
-
 import chaos
 from conftest import run_micropython, MICROPYPATH
 
@@ -363,7 +361,7 @@ def test_follower_low_is_judged_from_the_leaders_readings_at_the_poll_bound():
 
 def test_leader_silent_or_unreachable_must_sound_on_the_follower():
     w = _follower_world(silent_min=10, down=[[3600, 3600 + 40 * 60]])
-    due = 3600 * 1000 + (10 * 60 + 60) * 1000 + chaos.FOLLOW_TIMEOUT_MS + chaos.REACT_MS
+    due = 3600 * 1000 + (10 * 60 + 2 * 60) * 1000 + 2 * chaos.FOLLOW_TIMEOUT_MS + chaos.REACT_MS
     assert len(chaos.check_follower_silent(w, [], 300 * MIN)) == 1
     assert chaos.check_follower_silent(w, [onset(due - 1000, "link", "leader_silent")], 300 * MIN) == []
     assert chaos.check_follower_silent(w, [onset(due - 1000, "no_data")], 300 * MIN) == []
@@ -845,6 +843,7 @@ def test_a_damaged_ap_key_must_be_made_again():
                {"event": "file_damaged", "t_ms": 9000, "file": "setup_key.bin", "size": 16, "op": "truncate"}]
     ok = damaged + [{"event": "ap_key", "t_ms": 19000, "size": 16, "crc": 1}]
     assert chaos.check_ap_key(w, ok) == []
+    assert chaos.check_ap_key(w, damaged + [{"event": "ap_key", "t_ms": 19000, "size": 20, "crc": 1}]) == []  # sealed
     v = chaos.check_ap_key(w, damaged + [{"event": "ap_key", "t_ms": 19000, "size": 3, "crc": 1}])
     assert len(v) == 1 and "3 bytes" in v[0][1]
     assert len(chaos.check_ap_key(w, damaged)) == 1   # no boot reported it
@@ -892,8 +891,8 @@ def test_simboot_sensor_swap_and_sealed_config_and_ap_key_in_a_real_world():
     assert [e["alarms"]["volume"] for e in events if e["event"] == "config_loaded"][-1] == 23   # the .bak
     assert any(e["t_ms"] == 9000000 for e in events if e["event"] == "alarm_onset" and e["type"] == "device"
                and e.get("reason") == "config")
-    assert [e["size"] for e in events if e["event"] == "ap_key"] == [16, 16]
-    assert "making a new key" in console
+    assert [e["size"] in chaos.AP_KEY_SIZES for e in events if e["event"] == "ap_key"] == [True, True]
+    assert "setup: setup_key.bin" in console   # the damage is logged
     assert chaos.check_world(w, events, console, error) == {}
 
 
@@ -912,15 +911,14 @@ print(repr((k != k2, [x for x in lines if "setup_key" in x or p in x])))
 """
 
 
-@pytest.mark.xfail(strict=True, reason="firmware defect (chaos round 6, reported to the lead): setup/ap.py reads a "
-                   "damaged 16-byte setup_key.bin as a key, so the access point's password silently stops matching "
-                   "the label; a checksum beside the key would let the box say so")
 def test_a_flipped_setup_key_is_not_used_silently(tmp_path):
+    # chaos round 6 (seeds 728, 743, 777: a flipped setup_key.bin): setup/ap.py read the damaged
+    # 16 bytes as the key, silently: the label's password no longer opened the access point
     path = str(tmp_path / "setup_key.bin")
     r = run_micropython(["-c", _FLIPPED_KEY % path], env={"MICROPYPATH": MICROPYPATH}, timeout=60)
     changed, logged = eval(r.stdout.strip().splitlines()[-1])
-    assert changed   # the flip gives another password
-    assert logged, "a damaged key was used without a word: the label's password no longer opens the access point"
+    # the label's password still opens the access point, or the box says it no longer does
+    assert not changed or logged, "a damaged key was used without a word: the label's password no longer works"
 
 
 def test_an_ap_key_damaged_with_a_queue_file_is_no_queue_file():
@@ -947,3 +945,68 @@ def test_lows_backfilled_after_a_newer_reading_above_the_threshold_end_the_stret
     quiet = [dict(e, t_ms=30 * MIN) if e.get("pattern") == "medium" else e for e in early]
     quiet.sort(key=lambda e: e["t_ms"])
     assert len(chaos.check_urgent_low(quiet, 53, 15, 11, 120 * MIN)) == 1
+
+
+def test_a_silent_leaders_last_entry_may_arrive_a_poll_into_the_span():
+    # seed 768: poll 300 s, silent_min 15, the leader silent from 64108 s: its last entry (taken
+    # at 64060) arrived at 64197, silent from 65097, found at the poll of 65397
+    w = _follower_world(silent_min=15, poll_s=300, silent=[[64108, 67000]])
+    assert chaos.check_follower_silent(w, [onset(65397000, "link", "leader_silent")], 1440 * MIN) == []
+    late = 64108000 + (15 * 60 + 600) * 1000 + 2 * chaos.FOLLOW_TIMEOUT_MS + chaos.REACT_MS + 1000
+    assert len(chaos.check_follower_silent(w, [onset(late, "link", "leader_silent")], 1440 * MIN)) == 1
+
+
+_CONNECT_NONE = r"""
+import sys, json
+sys.path.insert(0, %r)
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import vradio
+vradio.install()
+import asyncio
+import bluetooth
+out = {"irq": []}
+ble = bluetooth.BLE()
+ble.irq(lambda event, data: out["irq"].append([event, data[0]]))
+ble.active(True)
+
+
+async def main():
+    ble.gap_connect(0, b"\x01\x02\x03\x04\x05\x06", None)   # aioble's connect() passes None
+    await asyncio.sleep_ms(3000)
+    try:
+        ble.gap_scan(100, 1280000, 11250)
+        out["scan"] = "ok"
+    except OSError as e:
+        out["scan"] = "OSError %%d" %% e.errno
+
+
+asyncio.run(main())
+print(json.dumps(out))
+"""
+
+
+def test_vradio_connect_attempt_with_no_duration_gives_up_after_the_default_2_s():
+    # seed 769: aioble passes scan_duration_ms=None, which MicroPython reads as its default
+    # (2000 ms); the virtual radio kept the attempt pending for ever, and the link's next scan,
+    # 5 minutes later at the next wake-up, was refused (EBUSY) and lost that window
+    from conftest import ROOT
+    r = run_micropython(["-c", _CONNECT_NONE % (ROOT + "/tools/host")], timeout=60)
+    out = __import__("json").loads(r.stdout.strip().splitlines()[-1])
+    assert out["scan"] == "ok", out
+    assert out["irq"] == [[8, 0xFFFF]], out   # _IRQ_PERIPHERAL_DISCONNECT, no connection: a failed connect
+
+
+def test_the_link_connects_to_a_2s_advertiser_at_the_wake_up_it_hears():
+    # seed 769, replayed with the virtual radio's connect attempt ending after MicroPython's
+    # default 2 s (aioble passes scan_duration_ms=None): the link found a 2-s advertiser and its
+    # connection attempt ended before the next advertisement (2.005 s on), window after window:
+    # the first reading 9-27 min after the first wake-up instead of at it. The link now gives
+    # the attempt its own connect timeout (4 s: two advertisements).
+    import json
+    for first_s in (30, 150, 250):
+        r = run_micropython(["tools/link_sim.py", "--minutes", "40", "--adv-interval-ms", "2000", "--first-window-s",
+                             str(first_s), "--bond", "/tmp/test_chaos_2s_%d.json" % first_s], heap="8M", timeout=120)
+        s = json.loads([x for x in r.stdout.splitlines() if x.startswith("SUMMARY ")][-1][8:])
+        assert s["first_reading_s"] <= first_s + 10, (first_s, s)
+        assert s["what"].get("connected", 0) >= 6, (first_s, s)   # 8 windows in 40 min

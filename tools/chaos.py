@@ -92,6 +92,20 @@ checked (check_world):
 14 RTC damage: no snoozed or acknowledged state after the damaged reset that no press
    explains (a snooze only within the longest configured snooze of a press before it).
 
+ Round 6 (draw_round6, its own stream, seeds from 713 only): a transmitter swap (simboot
+ tx_swap: a new id on its own clock, often in a warm-up, its id saved the setup page's way,
+ the old transmitter advertising on; half the time a cut in that save or a power cut after
+ it), a sensor swap (sensor_stopped, then warmup, a new session), a sealed config.json (and
+ .bak) damaged at a reset, the setup AP's key file removed, truncated or flipped.
+13b sealed: a damaged sealed config runs on the file's, the .bak's or the default settings,
+   never a mix, with device/config unless on the file's own.
+15 swap: nothing of the old transmitter in a boot on the new id; a live reading of the new
+   one by its first glucose window + 1 window (+ a faulty radio's) + jitter + a session +
+   REACT_MS; its wall times from the board's clock at arrival (not the old one's).
+16 no glucose: after a swap, sensor, no_data or link active until the new one's glucose;
+   through a warm-up and a sensor swap, sensor itself (README: they sound at once).
+17 AP key: after its damage the next boot leaves a usable key file and opens no failing AP.
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -1323,13 +1337,17 @@ def check_follower_low(w, events, s, end_ms, values=None):
 def check_follower_silent(w, events, end_ms):
     """9: the leader silent (no reading) or unreachable ends in a sound on the follower:
     `link` (leader_silent) or `no_data` active by silent_min (counted from the span's
-    start, or a boot inside it: the follower grants a booting box that grace) + poll_s +
-    a request's timeout + REACT_MS, when the span lasts that long."""
+    start, or a boot inside it: the follower grants a booting box that grace) + two polls
+    and two requests' timeouts (round 6: the last entry's arrival, then the poll that finds
+    it silent) + REACT_MS, when the span lasts that long."""
     f = w["follower"]
     boots = [e["t_ms"] for e in events if e.get("event") == "reset"]
     broken = w["inject"].get("break_engine_at_s")
     stop_ms = min(end_ms, end_ms if broken is None else broken * 1000)
-    after = (f["silent_min"] * 60 + f["poll_s"]) * 1000 + FOLLOW_TIMEOUT_MS + REACT_MS
+    # (seed 768) the follower counts silent_min from the ARRIVAL of its last fresh entry
+    # (follower.fresh_at), which the poll after the span's start may still bring: up to
+    # poll_s + a request later; then the poll that finds it silent, another poll_s + a request
+    after = (f["silent_min"] * 60 + 2 * f["poll_s"]) * 1000 + 2 * FOLLOW_TIMEOUT_MS + REACT_MS
     out = []
     for a, b in _merge([list(x) for x in f["silent"]] + leader_unreachable(w)):
         a_ms, b_ms = a * 1000, min(b * 1000, stop_ms)
@@ -1776,7 +1794,7 @@ def check_sealed(w, events):
 def check_ap_key(w, events):
     """17 (round 6): the setup access point's key file removed, truncated or flipped at
     a reset: the box boots again (config_loaded or its first event after the reset) and,
-    10 s into that boot, setup_key.bin holds a 16-byte key again (setup/ap.py device_key:
+    10 s into that boot, setup_key.bin holds a key again (16 bytes, or 20 with its CRC-32; setup/ap.py device_key:
     a file of another length is logged and replaced, a missing one made anew; a flipped
     one is read as it is: the password on the label no longer opens the access point,
     which nothing on the box can tell), and no device alarm (setup_ap) at that boot."""
@@ -1789,7 +1807,7 @@ def check_ap_key(w, events):
             if e["t_ms"] + 60000 < int(w["days"] * 86400000):
                 out.append((e["t_ms"], "no boot reported the AP key after its damage"))
             continue
-        if key["size"] != AP_KEY_BYTES:
+        if key["size"] not in AP_KEY_SIZES:
             out.append((key["t_ms"], "setup_key.bin %s at t=%d ms: %s bytes after the next boot" % (
                 e.get("op", "flipped"), e["t_ms"], key["size"])))
         if any(e["t_ms"] <= x["t_ms"] <= key["t_ms"] + 5000 for x in events if x.get("event") == "alarm_onset"
@@ -1798,7 +1816,7 @@ def check_ap_key(w, events):
     return out
 
 
-AP_KEY_BYTES = 16   # setup/ap.py KEY_BYTES
+AP_KEY_SIZES = (16, 20)   # setup/ap.py: KEY_BYTES, or the key with its CRC-32 (a sealed copy)
 
 
 def check_world(w, events, console, error):

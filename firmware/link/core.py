@@ -350,7 +350,8 @@ class Link:
         final = False
         self._live = None
         try:
-            conn = await device.connect(timeout_ms=self.cfg["connect_timeout_ms"])
+            conn = await device.connect(timeout_ms=self.cfg["connect_timeout_ms"],
+                                        scan_duration_ms=self.cfg["connect_timeout_ms"])
             self._event("connected", addr=device.addr_hex())
             ok = await asyncio.wait_for_ms(self._exchange(conn), self.cfg["session_timeout_ms"])
             final = True

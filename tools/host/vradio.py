@@ -594,6 +594,8 @@ class Controller:
         iv = max(7500, min(4000000, (int(iv) // 1250) * 1250))
         ini = {"addr": addr, "addr_type": addr_type, "waiting": False,
                "link": self.air.new_link_id(), "interval": iv}
+        if scan_duration_ms is None:   # modbluetooth.c: None is the default, 2000 ms (aioble passes None)
+            scan_duration_ms = 2000
         if scan_duration_ms:
             ini["timer"] = self._later(int(scan_duration_ms) * 1000, self._fail_connect)
         self._initiator = ini
