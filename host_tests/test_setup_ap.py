@@ -22,7 +22,8 @@ def test_access_point_credentials_and_idle_close(tmp_path):
     assert not set(password) & set("0o1li")  # no look-alikes on a label
     assert out["creds_nokey"][1] != password  # the per-device key matters
     assert out["key_len"] == 16 and out["key_again"]
-    assert (tmp_path / "setup_key.bin").stat().st_size == 16
+    assert (tmp_path / "setup_key.bin").stat().st_size == 16 + 4   # the key and its CRC-32
+    assert (tmp_path / "setup_key.bin.bak").read_bytes() == (tmp_path / "setup_key.bin").read_bytes()
     assert "SETUP ACCESS POINT" in r.stdout and password in r.stdout  # printed for the label
     assert out["active"] and out["essid_cfg"] == essid and out["address"] == "192.168.4.1"
     assert out["open_with_phone"] and out["stations"] == 1

@@ -13,7 +13,11 @@
 # is not a secret (it is the Wi-Fi MAC, on the air in every beacon) and the
 # rule is public, so the per-device random key is mixed in: it is made on the
 # first boot and kept on flash (setup_key.bin; `make flash` leaves it alone),
-# and the password is printed on the serial console (print, never the log
+# twice (the file and its .bak), each copy with its CRC-32: a copy damaged on
+# flash is told from the key and the other copy gives the label's password
+# back (only a box whose two copies are both damaged makes a new key, and says
+# so). A 16-byte file (a key placed without the checksum) is read unchecked.
+# The password is printed on the serial console (print, never the log
 # ring that the LAN can read) when the key is made and whenever the AP opens,
 # for the device label. Without a writable flash the key is empty and the
 # password depends on unique_id only (a warning is logged).
@@ -58,19 +62,51 @@ def _random(n):
         return bytes(random.getrandbits(8) for _ in range(n))
 
 
+def _sealed(key):
+    return bytes(key) + binascii.crc32(key).to_bytes(4, "big")
+
+
+def _unsealed(data):
+    """The key a sealed copy holds, or None when it is missing or damaged."""
+    if data is None or len(data) != KEY_BYTES + 4:
+        return None
+    key = data[:KEY_BYTES]
+    return key if binascii.crc32(key).to_bytes(4, "big") == data[KEY_BYTES:] else None
+
+
+def _store(path, key):
+    # the second write moves the first to .bak (fsutil.write_atomic): two copies
+    fsutil.write_atomic(path, _sealed(key))
+    fsutil.write_atomic(path, _sealed(key))
+
+
 def device_key(path=KEY_PATH, uid=None):
     """This box's AP key from flash; made (and its password printed) on first use."""
     try:
-        with open(path, "rb") as f:
-            key = f.read()
-        if len(key) == KEY_BYTES:
-            return key
-        log.warn("setup: %s has %d bytes, making a new key", path, len(key))
+        fsutil.recover(path)    # a cut while the key was written
     except OSError:
         pass
+    data = fsutil.read_bytes(path)
+    if data is not None and len(data) == KEY_BYTES:
+        return data
+    key = _unsealed(data)
+    if key is not None:
+        return key
+    key = _unsealed(fsutil.read_bytes(path + fsutil.BAK))
+    if key is not None:
+        log.warn("setup: %s is %s; its copy holds the key: written again", path,
+                 "missing" if data is None else "damaged (%d bytes)" % len(data))
+        try:
+            _store(path, key)
+        except OSError as e:
+            log.warn("setup: cannot write the AP key again (%s)", e)
+        return key
+    if data is not None:
+        log.warn("setup: %s is damaged (%d bytes) and so is its copy: a new key, the access "
+                 "point's password changed (printed on the serial console)", path, len(data))
     key = _random(KEY_BYTES)
     try:
-        fsutil.write_atomic(path, key)
+        _store(path, key)
     except OSError as e:
         log.warn("setup: cannot store the AP key (%s); AP password from unique_id only", e)
         return b""
