@@ -1129,6 +1129,7 @@ def check_mqtt_absent(w, events, end_ms, problems):
                              "%d min of the boot at t=%d ms" % (MQTT_DUE_MS // MIN, boot)))
     return out
 NS_TAIL_MS = 30 * MIN    # readings this close to the end may still be on their way
+NS_DATE_SLACK_MS = 60000   # one reading's date as stored and as delivered again (windows are 5 min apart)
 NS_SAVE_MS = 6 * MIN     # the queue is written to flash within 5 min of a change (README); its
                          # .bak is the save before: a damaged file costs up to 2 * NS_SAVE_MS
 
@@ -1141,7 +1142,14 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     if w["forward"].get("nightscout") != "ok" or "_ns_dates" not in w or isinstance(w["config"], str) \
             or problems or "button_at_boot" in w["inject"]:
         return []
-    stored = set(w["_ns_dates"])
+    import bisect
+    dates = sorted(d for d in w["_ns_dates"] if d is not None)
+
+    def stored(date_ms):
+        # (seed 791) a reading backfilled again after a reset is dated anew, a second off;
+        # the queue drops it as the same dex_s within 150 s of the one already uploaded
+        i = bisect.bisect_left(dates, date_ms - NS_DATE_SLACK_MS)
+        return i < len(dates) and dates[i] <= date_ms + NS_DATE_SLACK_MS
     cuts = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
     # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
     damaged = [e["t_ms"] for e in events if e.get("event") in ("queue_damaged", "file_damaged")
@@ -1150,7 +1158,7 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     both = [t for t in set(damaged) if damaged.count(t) == 2]
     lost = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None
             and e.get("unix_s") is not None and e["t_ms"] < end_ms - NS_TAIL_MS
-            and int(e["unix_s"] * 1000) not in stored
+            and not stored(int(e["unix_s"] * 1000))
             and not any(0 <= c - e["t_ms"] <= NS_SAVE_MS for c in cuts)
             and not any(0 <= c - e["t_ms"] <= 2 * NS_SAVE_MS for c in damaged)
             and not any(e["t_ms"] <= c for c in both)]
