@@ -11,6 +11,12 @@
 # timeout; any failure ends the session with the connection closed, and the
 # next window is tried. The bond keys persist through aioble.security
 # (loaded before the radio starts, saved by aioble via micropython.schedule).
+# The name tells only the ID's last two characters: another transmitter may
+# carry it (the old one in a drawer after a swap, a sibling's). An address that
+# answered rogue is passed over in the scans while another address keeps
+# proving genuine, else for ROGUE_SKIP_MS: one wake-up, so the other is found
+# in the next window, and a transmitter of ours taken for rogue once costs one
+# reading (backfilled); a wrong ID in the settings is still tried every 10 min.
 import asyncio
 import errno
 from collections import deque
@@ -98,6 +104,8 @@ _IRQ_ENCRYPTION_UPDATE = 28
 # number: newlib's 120 on the ESP32, Linux's 114 on the unix port.
 _EALREADY = errno.EALREADY
 _BONDED_WAIT_MS = 300  # with a stored bond: let a transmitter's own request go first
+ROGUE_SKIP_MS = 6 * 60000
+_ROGUES_MAX = 4        # addresses remembered (the oldest is forgotten)
 
 
 def _irq(event, data):
@@ -175,6 +183,8 @@ class Link:
         self._skip_until = None
         self._live = None
         self._by_read = set()      # UUIDs that answered by read in this session
+        self._rogues = {}          # address -> clock.ms() when it answered rogue
+        self._genuine = (None, None)  # (address, clock.ms()) of the last authenticated session
 
     # --- the outside world ----------------------------------------------------
     def next_window_ms(self):
@@ -271,10 +281,13 @@ class Link:
                 self._missed_window()
                 return
         self.acquire_ms = self.acquiring_ms = 0
-        if not self.windows.synced():
+        phase_from_advert = not self.windows.synced()
+        if phase_from_advert:
             self.windows.seen(clock.ms())
         self._attempts += 1
         ok, final = await self._session(dev)
+        if phase_from_advert and self.last_reason == "rogue":
+            self.windows.forget()   # another transmitter's wake-ups: look for ours blind
         if ok:
             self.missed = 0
         if final or self._attempts >= cfg["attempts_per_window"]:
@@ -320,7 +333,7 @@ class Link:
         try:
             async with aioble.scan(duration_ms, interval_us, window_us, active=False) as scanner:
                 async for r in scanner:
-                    if r.name() == self.name and self._is_dexcom(r):
+                    if r.name() == self.name and self._is_dexcom(r) and not self._passed_over(r.device):
                         found = r.device
                         break
         except OSError:
@@ -329,6 +342,16 @@ class Link:
         finally:
             self.scan_ms += clock.ms() - t0
         return found
+
+    def _passed_over(self, device):
+        """True for an address that answered rogue lately (see the top)."""
+        marked = self._rogues.get(bytes(device.addr))
+        if marked is None:
+            return False
+        addr, t = self._genuine
+        if t is not None and addr != bytes(device.addr) and t > marked:
+            marked = t
+        return clock.ms() - marked < ROGUE_SKIP_MS
 
     def _is_dexcom(self, r):
         for u in r.services():
@@ -410,6 +433,10 @@ class Link:
         ch = replies.parse_auth_challenge(await self._ask(a, build.auth_request(token, cfg["slot"]), 0x03))
         if auth.hash8(self.tx_id, token, self.key) != ch["token_hash"]:
             self._event("rogue", detail="token hash does not match the configured ID: not this transmitter or not genuine")
+            rogues = self._rogues
+            if len(rogues) >= _ROGUES_MAX:
+                del rogues[min(rogues, key=rogues.get)]
+            rogues[bytes(conn.device.addr)] = clock.ms()
             raise _End("rogue")
         st = replies.parse_auth_status(await self._ask(a, build.auth_challenge(
             auth.hash8(self.tx_id, ch["challenge"], self.key)), 0x05))
@@ -417,6 +444,7 @@ class Link:
             self._event("auth_failed", detail="transmitter rejected our key (wrong transmitter ID?)")
             raise _End("auth_failed")
         self._event("authenticated")
+        self._genuine = (bytes(conn.device.addr), clock.ms())
 
         self.state = "bonding"
         if st["needs_bond"]:
