@@ -104,6 +104,7 @@ _IRQ_ENCRYPTION_UPDATE = 28
 # number: newlib's 120 on the ESP32, Linux's 114 on the unix port.
 _EALREADY = errno.EALREADY
 _BONDED_WAIT_MS = 300  # with a stored bond: let a transmitter's own request go first
+_CONNECT_SETTLE_MS = 500  # aioble waits this much longer than the stack's connect attempt
 ROGUE_SKIP_MS = 6 * 60000
 _ROGUES_MAX = 4        # addresses remembered (the oldest is forgotten)
 
@@ -373,7 +374,10 @@ class Link:
         final = False
         self._live = None
         try:
-            conn = await device.connect(timeout_ms=self.cfg["connect_timeout_ms"],
+            # the stack's attempt (scan_duration_ms; MicroPython's default is 2 s) must
+            # end before aioble stops waiting: NimBLE's cancel takes a few ms, and an
+            # attempt still pending would refuse the next scan (EBUSY) or connect unheard
+            conn = await device.connect(timeout_ms=self.cfg["connect_timeout_ms"] + _CONNECT_SETTLE_MS,
                                         scan_duration_ms=self.cfg["connect_timeout_ms"])
             self._event("connected", addr=device.addr_hex())
             ok = await asyncio.wait_for_ms(self._exchange(conn), self.cfg["session_timeout_ms"])
