@@ -1035,3 +1035,14 @@ def test_a_reading_delivered_again_after_a_reset_may_be_dated_a_second_off():
     assert chaos.check_nightscout_delivery(w, [first, again], 200 * MIN, []) == []
     w["_ns_dates"] = [1700000900000]   # the next window's only: this one is lost
     assert len(chaos.check_nightscout_delivery(w, [first, again], 200 * MIN, [])) == 1
+
+
+def test_a_box_without_its_transmitter_id_says_no_glucose_its_own_way():
+    # seed 815: its sealed config damaged (no .bak) before a sensor swap: the defaults have no
+    # transmitter id, so no sensor state; link (not_configured) and no_data sound instead
+    s = {"no_data_minutes": 20}
+    w = _world(sensor_swap=[60 * 60, 70 * 60, 190 * 60])
+    blind = [{"event": "config_loaded", "t_ms": 30 * MIN, "transmitter": False}, onset(30 * MIN, "link", "not_configured")]
+    assert chaos.check_no_glucose(w, blind, s, 300 * MIN, []) == []
+    seeing = [{"event": "config_loaded", "t_ms": 30 * MIN, "transmitter": True}, onset(30 * MIN, "link", "no_transmitter")]
+    assert len(chaos.check_no_glucose(w, seeing, s, 300 * MIN, [])) == 1
