@@ -1046,3 +1046,14 @@ def test_a_box_without_its_transmitter_id_says_no_glucose_its_own_way():
     assert chaos.check_no_glucose(w, blind, s, 300 * MIN, []) == []
     seeing = [{"event": "config_loaded", "t_ms": 30 * MIN, "transmitter": True}, onset(30 * MIN, "link", "no_transmitter")]
     assert len(chaos.check_no_glucose(w, seeing, s, 300 * MIN, [])) == 1
+
+
+def test_a_follower_alarm_restored_across_a_reset_still_counts():
+    # seed 824: no_data sounding since long before the leader went silent, restored from RTC
+    # memory at a reset inside the silence (the restore emits no onset again)
+    w = _follower_world(silent_min=15, poll_s=120, silent=[[66114, 75763]])
+    ev = [onset(41918000, "no_data"), {"event": "reset", "t_ms": 71692000}]
+    assert chaos.check_follower_silent(w, ev, 1440 * MIN) == []
+    cleared = [onset(41918000, "no_data"), {"event": "alarm_clear", "t_ms": 60000000, "type": "no_data"},
+               {"event": "reset", "t_ms": 71692000}]
+    assert len(chaos.check_follower_silent(w, cleared, 1440 * MIN)) == 1
