@@ -91,13 +91,23 @@ def device_key(path=KEY_PATH, uid=None):
         return data
     key = _unsealed(data)
     if key is not None:
+        if fsutil.read_bytes(path + fsutil.BAK) != data:
+            # (a cut between the two writes, a damaged copy): the file becomes the copy
+            log.warn("setup: the copy of %s is missing or damaged: written again", path)
+            try:
+                fsutil.write_atomic(path, data)
+            except OSError as e:
+                log.warn("setup: cannot write the AP key's copy again (%s)", e)
         return key
     key = _unsealed(fsutil.read_bytes(path + fsutil.BAK))
     if key is not None:
         log.warn("setup: %s is %s; its copy holds the key: written again", path,
                  "missing" if data is None else "damaged (%d bytes)" % len(data))
         try:
-            _store(path, key)
+            # not over the damaged file: write_atomic would first remove the .bak, and
+            # a cut then would leave the key only in a temporary file recover() drops
+            fsutil.remove_if_present(path)
+            fsutil.write_atomic(path, _sealed(key))
         except OSError as e:
             log.warn("setup: cannot write the AP key again (%s)", e)
         return key

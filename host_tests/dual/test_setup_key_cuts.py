@@ -1,0 +1,128 @@
+# The setup access point's key (firmware/setup/ap.py, setup_key.bin and its
+# .bak) through power cuts and a damaged copy: the label's password must come
+# back whenever one good copy of the key was on flash. Runs on both runtimes.
+import sys
+
+try:
+    import clock as _real_clock
+except (ImportError, AttributeError):   # CPython: its time has no ticks_ms
+    _real_clock = None
+
+
+class FakeClock:
+    def ms(self):
+        return 0
+
+
+if _real_clock is None:   # setup.ap and app.log import clock: a stand-in for the import
+    sys.modules["clock"] = FakeClock()
+    from setup import ap
+    from app import fsutil, log
+    del sys.modules["clock"]
+else:
+    from setup import ap
+    from app import fsutil, log
+
+log.sink = lambda line: None
+
+UID = b"\x12\x34\x56"
+
+
+class PowerCut(Exception):
+    """The board stops here (not an OSError: nothing in the firmware catches it)."""
+
+
+class CutOs:
+    """fsutil's os, with the power going at the n-th rename (0: the first)."""
+
+    def __init__(self, real, cut_at_rename):
+        self.real = real
+        self.left = cut_at_rename
+
+    def stat(self, p):
+        return self.real.stat(p)
+
+    def remove(self, p):
+        self.real.remove(p)
+
+    def rename(self, a, b):
+        if self.left == 0:
+            raise PowerCut(a + " -> " + b)
+        self.left -= 1
+        self.real.rename(a, b)
+
+
+def _boot_cut(path, cut_at_rename):
+    """device_key with the power going at that rename; True if it was cut."""
+    real = fsutil.os
+    fsutil.os = CutOs(real, cut_at_rename)
+    try:
+        ap.device_key(path, UID)
+    except PowerCut:
+        return True
+    finally:
+        fsutil.os = real
+    return False
+
+
+def _flip(path, at):
+    with open(path, "rb") as f:
+        d = bytearray(f.read())
+    d[at] ^= 0x10
+    with open(path, "wb") as f:
+        f.write(bytes(d))
+
+
+def _key_file(name):
+    from scratch import fresh
+    return fresh("build/ap_key_cuts", name)
+
+
+def test_a_power_cut_anywhere_while_the_file_is_mended_keeps_the_key():
+    # setup_key.bin damaged, its .bak good: the boot that writes the file again
+    # must never leave the good copy only in a temporary file that
+    # fsutil.recover throws away (write_atomic removes the .bak first)
+    n = 0
+    while True:
+        path = _key_file("m.bin")
+        key = ap.device_key(path, UID)
+        _flip(path, 5)
+        if not _boot_cut(path, n):
+            break
+        assert ap.device_key(path, UID) == key, n     # the next boot
+        n += 1
+    assert n >= 1
+
+
+def test_a_power_cut_anywhere_while_the_key_is_made_leaves_a_key_that_lasts():
+    # first boot, cut at each rename of the two writes; the boot after keeps
+    # two good copies: damage to the file then is mended from the .bak
+    n = 0
+    while True:
+        path = _key_file("f.bin")
+        if not _boot_cut(path, n):
+            break
+        key = ap.device_key(path, UID)                 # the next boot
+        _flip(path, 2)
+        assert ap.device_key(path, UID) == key, n
+        n += 1
+    assert n >= 2
+
+
+def test_a_damaged_or_missing_copy_is_made_again_while_the_file_is_good():
+    for damage in ("flip", "remove"):
+        path = _key_file("b.bin")
+        key = ap.device_key(path, UID)
+        if damage == "flip":
+            _flip(path + ".bak", 7)
+        else:
+            fsutil.remove_if_present(path + ".bak")
+        said = []
+        log.sink = said.append
+        try:
+            assert ap.device_key(path, UID) == key     # this boot: the copy made again, and said
+        finally:
+            log.sink = lambda line: None
+        assert said and "copy" in said[0], (damage, said)
+        _flip(path, 9)                                 # later, the file is damaged
+        assert ap.device_key(path, UID) == key, damage
