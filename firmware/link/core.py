@@ -13,10 +13,11 @@
 # (loaded before the radio starts, saved by aioble via micropython.schedule).
 # The name tells only the ID's last two characters: another transmitter may
 # carry it (the old one in a drawer after a swap, a sibling's). An address that
-# answered rogue is passed over in the scans while another address keeps
-# proving genuine, else for ROGUE_SKIP_MS: one wake-up, so the other is found
-# in the next window, and a transmitter of ours taken for rogue once costs one
-# reading (backfilled); a wrong ID in the settings is still tried every 10 min.
+# answered rogue is passed over in the scans: for good once another address
+# proved genuine after it (only our transmitter knows our key), else for
+# ROGUE_SKIP_MS, one wake-up (a transmitter of ours taken for rogue once costs
+# one reading, backfilled; a wrong ID in the settings is still tried every
+# 10 min). A rogue answer does not end the window: ours may advertise in it too.
 import asyncio
 import errno
 from collections import deque
@@ -294,7 +295,7 @@ class Link:
         if final or self._attempts >= cfg["attempts_per_window"]:
             # Done with this window: the next scan is for the next one.
             self._skip_until = window_t + cfg["scan_tail_ms"] + 1
-        if span is None and not ok:
+        if span is None and not ok and self.last_reason != "rogue":
             await asyncio.sleep_ms(cfg["scan_tail_ms"])  # leave the window before acquiring again
 
     def _missed_window(self):
@@ -345,13 +346,14 @@ class Link:
         return found
 
     def _passed_over(self, device):
-        """True for an address that answered rogue lately (see the top)."""
-        marked = self._rogues.get(bytes(device.addr))
+        """True for an address that answered rogue (see the top)."""
+        a = bytes(device.addr)
+        marked = self._rogues.get(a)
         if marked is None:
             return False
         addr, t = self._genuine
-        if t is not None and addr != bytes(device.addr) and t > marked:
-            marked = t
+        if t is not None and addr != a and t > marked:
+            return True
         return clock.ms() - marked < ROGUE_SKIP_MS
 
     def _is_dexcom(self, r):
@@ -384,7 +386,7 @@ class Link:
             final = True
         except _End as e:
             reason = e.args[0]
-            final = reason in ("rogue", "auth_failed")
+            final = reason == "auth_failed"
         except asyncio.TimeoutError:
             reason = "timeout"
         except aioble.DeviceDisconnectedError:
