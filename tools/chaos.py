@@ -1058,9 +1058,11 @@ def check_duplicates(events):
     return out[:1]
 
 
-def active_at(events, kind, t_ms):
+def active_at(events, kind, t_ms, kept=False):
     """Whether an alarm of this type is active (onset, no clear since) at t_ms; a reset
-    or power cut ends what the board knew of forwarding and device alarms."""
+    or power cut ends what the board knew of forwarding and device alarms. kept: a kind
+    the box restores from RTC memory (RESTORED) survives a plain reset (the restore
+    emits no onset again); a power cut or damaged RTC memory ends it."""
     on = False
     for e in events:
         if e["t_ms"] > t_ms:
@@ -1068,7 +1070,8 @@ def active_at(events, kind, t_ms):
         ev = e.get("event")
         if ev in ("alarm_onset", "alarm_clear") and e.get("type") == kind:
             on = ev == "alarm_onset"
-        elif ev in ("reset", "power_cut"):
+        elif ev == "power_cut" or (ev == "reset" and not (kept and kind in RESTORED)) \
+                or (kept and ev == "rtc_damaged"):
             on = False
     return on
 
@@ -1694,18 +1697,7 @@ NO_GLUCOSE_KINDS = ("sensor", "no_data", "link")
 
 
 def kept_at(events, kind, t_ms):
-    """active_at for a kind the box restores from RTC memory (RESTORED): a plain reset
-    keeps it (the restore emits no onset again); a power cut or damaged RTC memory ends it."""
-    on = False
-    for e in events:
-        if e["t_ms"] > t_ms:
-            break
-        ev = e.get("event")
-        if ev in ("alarm_onset", "alarm_clear") and e.get("type") == kind:
-            on = ev == "alarm_onset"
-        elif ev in ("power_cut", "rtc_damaged") or (ev == "reset" and kind not in RESTORED):
-            on = False
-    return on
+    return active_at(events, kind, t_ms, kept=True)
 
 
 def check_no_glucose(w, events, s, end_ms, problems):

@@ -1,29 +1,9 @@
 # The setup access point's state follows the radio (firmware/setup/ap.py): the
 # link shares the radio while is_open() is True, so a half-started or
 # half-stopped interface must not read as closed. Runs on both runtimes.
-import sys
+from fakes import import_setup_ap
 
-try:
-    import clock as _real_clock
-except (ImportError, AttributeError):   # CPython: its time has no ticks_ms
-    _real_clock = None
-
-
-class FakeClock:
-    def ms(self):
-        return 0
-
-
-if _real_clock is None:   # setup.ap and app.log import clock: a stand-in for the import
-    sys.modules["clock"] = FakeClock()
-    from setup import ap
-    from app import log
-    del sys.modules["clock"]
-else:
-    from setup import ap
-    from app import log
-
-log.sink = lambda line: None
+ap, _, log = import_setup_ap()
 
 
 class Wlan:

@@ -1,29 +1,9 @@
 # The setup access point's key (firmware/setup/ap.py, setup_key.bin and its
 # .bak) through power cuts and a damaged copy: the label's password must come
 # back whenever one good copy of the key was on flash. Runs on both runtimes.
-import sys
+from fakes import import_setup_ap
 
-try:
-    import clock as _real_clock
-except (ImportError, AttributeError):   # CPython: its time has no ticks_ms
-    _real_clock = None
-
-
-class FakeClock:
-    def ms(self):
-        return 0
-
-
-if _real_clock is None:   # setup.ap and app.log import clock: a stand-in for the import
-    sys.modules["clock"] = FakeClock()
-    from setup import ap
-    from app import fsutil, log
-    del sys.modules["clock"]
-else:
-    from setup import ap
-    from app import fsutil, log
-
-log.sink = lambda line: None
+ap, fsutil, log = import_setup_ap()
 
 UID = b"\x12\x34\x56"
 
