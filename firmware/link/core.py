@@ -18,6 +18,10 @@
 # ROGUE_SKIP_MS, one wake-up (a transmitter of ours taken for rogue once costs
 # one reading, backfilled; a wrong ID in the settings is still tried every
 # 10 min). A rogue answer does not end the window: ours may advertise in it too.
+# Until a session proves a phase (reads our transmitter's time), the wake-ups
+# are taken from adverts; a device of our name that answers rogue, or that
+# UNPROVEN_MAX sessions in a row cannot get through to (an old one at the edge
+# of range), loses that phase and is passed over the same way.
 import asyncio
 import errno
 from collections import deque
@@ -107,6 +111,7 @@ _EALREADY = errno.EALREADY
 _BONDED_WAIT_MS = 300  # with a stored bond: let a transmitter's own request go first
 _CONNECT_SETTLE_MS = 500  # aioble waits this much longer than the stack's connect attempt
 ROGUE_SKIP_MS = 6 * 60000
+UNPROVEN_MAX = 3
 _ROGUES_MAX = 4        # addresses remembered (the oldest is forgotten)
 
 
@@ -187,6 +192,7 @@ class Link:
         self._by_read = set()      # UUIDs that answered by read in this session
         self._rogues = {}          # address -> clock.ms() when it answered rogue
         self._genuine = (None, None)  # (address, clock.ms()) of the last authenticated session
+        self._unproven = 0         # sessions in a row, on an advert's phase, that did not authenticate
 
     # --- the outside world ----------------------------------------------------
     def next_window_ms(self):
@@ -283,13 +289,21 @@ class Link:
                 self._missed_window()
                 return
         self.acquire_ms = self.acquiring_ms = 0
-        phase_from_advert = not self.windows.synced()
-        if phase_from_advert:
+        if not self.windows.synced():
             self.windows.seen(clock.ms())
         self._attempts += 1
+        t_session = clock.ms()
         ok, final = await self._session(dev)
-        if phase_from_advert and self.last_reason == "rogue":
-            self.windows.forget()   # another transmitter's wake-ups: look for ours blind
+        proven = self._genuine[1]
+        if self.windows.anchored() or (proven is not None and proven >= t_session):
+            self._unproven = 0
+        else:
+            self._unproven += 1
+            if self.last_reason == "rogue" or self._unproven >= UNPROVEN_MAX:
+                # maybe another transmitter's wake-ups: look for ours blind
+                self._unproven = 0
+                self._suspect(dev)
+                self.windows.forget()
         if ok:
             self.missed = 0
         if final or self._attempts >= cfg["attempts_per_window"]:
@@ -345,8 +359,15 @@ class Link:
             self.scan_ms += clock.ms() - t0
         return found
 
+    def _suspect(self, device):
+        rogues = self._rogues
+        if len(rogues) >= _ROGUES_MAX:
+            del rogues[min(rogues, key=rogues.get)]
+        rogues[bytes(device.addr)] = clock.ms()
+
     def _passed_over(self, device):
-        """True for an address that answered rogue (see the top)."""
+        """True for an address that answered rogue, or could not be got through
+        to before a phase was proven (see the top)."""
         a = bytes(device.addr)
         marked = self._rogues.get(a)
         if marked is None:
@@ -439,10 +460,7 @@ class Link:
         ch = replies.parse_auth_challenge(await self._ask(a, build.auth_request(token, cfg["slot"]), 0x03))
         if auth.hash8(self.tx_id, token, self.key) != ch["token_hash"]:
             self._event("rogue", detail="token hash does not match the configured ID: not this transmitter or not genuine")
-            rogues = self._rogues
-            if len(rogues) >= _ROGUES_MAX:
-                del rogues[min(rogues, key=rogues.get)]
-            rogues[bytes(conn.device.addr)] = clock.ms()
+            self._suspect(conn.device)
             raise _End("rogue")
         st = replies.parse_auth_status(await self._ask(a, build.auth_challenge(
             auth.hash8(self.tx_id, ch["challenge"], self.key)), 0x05))

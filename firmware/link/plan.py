@@ -31,6 +31,10 @@ class Windows:
     def synced(self):
         return self._ms_at_dex0 is not None or self._seen_ms is not None
 
+    def anchored(self):
+        """The phase comes from a session's transmitter time (not only an advert)."""
+        return self._ms_at_dex0 is not None
+
     def anchor(self, now_ms, dex_now_s):
         self._ms_at_dex0 = now_ms - dex_now_s * 1000
 

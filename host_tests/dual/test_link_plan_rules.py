@@ -180,3 +180,14 @@ def test_a_reading_older_than_the_newest_asks_nothing():
     s = Seen()
     s.add(50000)
     assert s.gap(40000, 10800) is None
+
+
+def test_a_phase_is_anchored_only_by_a_transmitter_time():
+    w = Windows(5000, 20000)
+    assert not w.synced() and not w.anchored()
+    w.seen(1000)                    # an advert: a phase, not proven
+    assert w.synced() and not w.anchored()
+    w.anchor(2000, 100000)          # a session read the transmitter's time
+    assert w.synced() and w.anchored()
+    w.forget()
+    assert not w.synced() and not w.anchored()
