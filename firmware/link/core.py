@@ -361,9 +361,11 @@ class Link:
 
     def _suspect(self, device):
         rogues = self._rogues
-        if len(rogues) >= _ROGUES_MAX:
+        a = bytes(device.addr)
+        # an address marked again (rogue, then unproven) evicts no other
+        if a not in rogues and len(rogues) >= _ROGUES_MAX:
             del rogues[min(rogues, key=rogues.get)]
-        rogues[bytes(device.addr)] = clock.ms()
+        rogues[a] = clock.ms()
 
     def _passed_over(self, device):
         """True for an address that answered rogue, or could not be got through
