@@ -69,6 +69,6 @@ def test_a_connect_attempt_the_stack_ends_a_few_ms_late_does_not_refuse_the_next
     for cancel_us in (0, 5000, 40000):
         out = _run(cancel_us)
         assert out["errors"] == [], (cancel_us, out)
-        # the attempts go on (its address is passed over for a wake-up after
-        # UNPROVEN_MAX of them, link/core.py), none refused
-        assert out["sessions"] >= 4, (cancel_us, out)
+        # the attempts go on, two in each window (after UNPROVEN_MAX of them its
+        # phase is looked for again blind, link/core.py), none refused
+        assert out["sessions"] >= 6, (cancel_us, out)

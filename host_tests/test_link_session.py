@@ -538,6 +538,53 @@ def test_an_old_transmitter_of_the_same_name_out_of_reach_does_not_hide_the_new_
     # review13: the old one at the edge of range, heard but never connectable, gave the
     # link its wake-up phase, and the sessions that failed on it kept that phase for
     # ever: the new one (90 s later) was never scanned for. Until a session proves a
-    # phase, UNPROVEN_MAX sessions that get nowhere drop it and pass the address over
+    # phase, UNPROVEN_MAX sessions that get nowhere drop it (the address is not passed
+    # over: it may be ours at the edge of range; review14)
     out = _two_of_a_name(62, old_out_of_reach=True)
     assert out["live"] >= 11 and out["rogue"] == 0, out
+
+
+
+FLAKY_OWN = r'''
+import sys
+sys.path[:0] = ["tools/host", "tools"]
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, vtx
+try:
+    import os
+    os.remove("/tmp/test_link_flaky_own.json")
+except OSError:
+    pass
+tx = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, jitter_ms=2000).tx
+import aioble, clock
+tried = []
+async def edge_of_range(self, *a, **k):   # heard, but no connection attempt gets through
+    tried.append(clock.ms() // 1000)
+    await asyncio.sleep_ms(4500)
+    raise asyncio.TimeoutError
+aioble.Device.connect = edge_of_range
+from link.core import Link
+l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_flaky_own.json"},
+         lambda r: None, lambda e: None)
+async def main():
+    t = asyncio.create_task(l.run())
+    await asyncio.sleep_ms(60 * 60000)
+    t.cancel()
+asyncio.run(main())
+print("OUT " + json.dumps({"tried": tried, "first_wake_s": (tx.first_dex - tx.dex0)}))
+'''
+
+
+def test_our_own_transmitter_at_the_edge_of_range_is_tried_at_every_wake_up():
+    # review14: our transmitter after a power-on, heard but its connections failing
+    # (the edge of range): passing its address over after three failed sessions, as a
+    # rogue's, skipped wake-ups and delayed its first reading (by 5-15 min in 12 of 20
+    # runs at 85 % of attempts failing). Its phase may be looked for again, but every
+    # wake-up of the hour gets an attempt
+    r = run_micropython(["-c", FLAKY_OWN], heap="8M", timeout=120)
+    line = [x for x in r.stdout.splitlines() if x.startswith("OUT ")]
+    assert line, r.stdout + r.stderr
+    out = json.loads(line[-1][4:])
+    wakes = {(t - out["first_wake_s"] + 30) // 300 for t in out["tried"]}
+    assert wakes == set(range(12)), out

@@ -19,9 +19,11 @@
 # one reading, backfilled; a wrong ID in the settings is still tried every
 # 10 min). A rogue answer does not end the window: ours may advertise in it too.
 # Until a session proves a phase (reads our transmitter's time), the wake-ups
-# are taken from adverts; a device of our name that answers rogue, or that
-# UNPROVEN_MAX sessions in a row cannot get through to (an old one at the edge
-# of range), loses that phase and is passed over the same way.
+# are taken from adverts; a phase whose device answers rogue, or that
+# UNPROVEN_MAX sessions in a row cannot get through to (an old one of our name
+# at the edge of range), is looked for again blind. That address is not passed
+# over: it may be ours, at the edge of range after a power cut (passing it over
+# delayed its first reading by wake-ups).
 import asyncio
 import errno
 from collections import deque
@@ -302,7 +304,6 @@ class Link:
             if self.last_reason == "rogue" or self._unproven >= UNPROVEN_MAX:
                 # maybe another transmitter's wake-ups: look for ours blind
                 self._unproven = 0
-                self._suspect(dev)
                 self.windows.forget()
         if ok:
             self.missed = 0
@@ -362,14 +363,13 @@ class Link:
     def _suspect(self, device):
         rogues = self._rogues
         a = bytes(device.addr)
-        # an address marked again (rogue, then unproven) evicts no other
+        # an address marked again evicts no other
         if a not in rogues and len(rogues) >= _ROGUES_MAX:
             del rogues[min(rogues, key=rogues.get)]
         rogues[a] = clock.ms()
 
     def _passed_over(self, device):
-        """True for an address that answered rogue, or could not be got through
-        to before a phase was proven (see the top)."""
+        """True for an address that answered rogue (see the top)."""
         a = bytes(device.addr)
         marked = self._rogues.get(a)
         if marked is None:
