@@ -112,8 +112,9 @@ def device_key(path=KEY_PATH, uid=None):
             log.warn("setup: cannot write the AP key again (%s)", e)
         return key
     if data is not None:
-        log.warn("setup: %s is damaged (%d bytes) and so is its copy: a new key, the access "
-                 "point's password changed (printed on the serial console)", path, len(data))
+        log.warn("setup: %s is damaged (%d bytes) and so is its copy: a new key, so the access "
+                 "point's password is a new one (printed on the serial console; a password on "
+                 "the label no longer opens it)", path, len(data))
     key = _random(KEY_BYTES)
     try:
         _store(path, key)

@@ -135,7 +135,7 @@ def test_a_key_damaged_in_both_copies_is_replaced_and_said():
     _flip(path + ".bak", 9)
     new, said = _said(lambda: ap.device_key(path, UID))
     assert new != key and len(new) == ap.KEY_BYTES
-    assert [l for l in said if "so is its copy" in l and "password changed" in l], said
+    assert [l for l in said if "so is its copy" in l and "password is a new one" in l], said
     assert ap.device_key(path, UID) == new      # and kept from then on
 
 
