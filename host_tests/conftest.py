@@ -35,6 +35,24 @@ from ports import free_port  # noqa: E402,F401  (tests import it from here)
 from runtime import MICROPYTHON  # noqa: E402  (MICROPYTHON=path runs another build)
 
 
+def link_prelude(bond_path):
+    """The start of a MicroPython program (run from ROOT) that runs the link against
+    virtual transmitters: the virtual clock and radio, asyncio, json and vtx imported,
+    and no bond left at bond_path from an earlier run."""
+    return """
+import sys
+sys.path[:0] = ["tools/host", "tools"]
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, vtx
+try:
+    import os
+    os.remove(%r)
+except OSError:
+    pass
+""" % bond_path
+
+
 @pytest.fixture
 def micropython():
     return run_micropython

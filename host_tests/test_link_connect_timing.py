@@ -11,19 +11,10 @@ gives up only at its own timeout_ms. The virtual radio ends the attempt at the
 very instant its duration runs out; here it is given that round trip."""
 import json
 
-from conftest import run_micropython
+from conftest import link_prelude, run_micropython
 
-PROG = r'''
-import sys
-sys.path[:0] = ["tools/host", "tools"]
-import vtime
-vtime.install(0, wall_unix=1700000000)
-import asyncio, json, vtx, vradio
-try:
-    import os
-    os.remove("/tmp/test_link_connect_timing.json")
-except OSError:
-    pass
+PROG = link_prelude("/tmp/test_link_connect_timing.json") + r'''
+import vradio
 CANCEL_US = @CANCEL_US@   # NimBLE: the timer's cancel, acked, then LE Connection Complete (0x02)
 _connect = vradio.Controller.gap_connect
 def gap_connect(self, addr_type, addr=None, scan_duration_ms=2000, *rest):

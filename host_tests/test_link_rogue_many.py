@@ -8,19 +8,9 @@ of one per rogue every 10 min), and, always finding one, never said
 no_transmitter."""
 import json
 
-from conftest import run_micropython
+from conftest import link_prelude, run_micropython
 
-PROG = r'''
-import sys
-sys.path[:0] = ["tools/host", "tools"]
-import vtime
-vtime.install(0, wall_unix=1700000000)
-import asyncio, json, vtx
-try:
-    import os
-    os.remove("/tmp/test_link_rogue_many.json")
-except OSError:
-    pass
+PROG = link_prelude("/tmp/test_link_rogue_many.json") + r'''
 for i, tid in enumerate(("8G1234", "8H5634", "8J7834", "8K9034")):   # all "Dexcom34"
     vtx.start("../shared/traces/adult_001.csv", transmitter_id=tid, seed=i + 1, adv_interval_ms=100,
               first_window_s=60, jitter_ms=3000)

@@ -5,7 +5,7 @@ and is then cleared: no crash, no false reading, the right event, recovery."""
 import json
 
 import pytest
-from conftest import run_micropython
+from conftest import link_prelude, run_micropython
 
 
 def sim(*args, minutes=30, tag="link"):
@@ -446,17 +446,7 @@ print("OUT " + json.dumps({"live": sum(1 for r in got if r[5] == "live"), "sessi
     assert out["sessions"] == out["good"] == out["live"], out   # one connection per window
 
 
-TWO_OF_A_NAME = r'''
-import sys
-sys.path[:0] = ["tools/host", "tools"]
-import vtime
-vtime.install(0, wall_unix=1700000000)
-import asyncio, json, vtx
-try:
-    import os
-    os.remove("/tmp/test_link_two_names.json")
-except OSError:
-    pass
+TWO_OF_A_NAME = link_prelude("/tmp/test_link_two_names.json") + r'''
 # the old transmitter (in a drawer, advertising 10 times as often, so it is heard first,
 # and, by default, waking 90 s before the new one) and the new one: both "Dexcom34"
 old_dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1,
@@ -545,17 +535,7 @@ def test_an_old_transmitter_of_the_same_name_out_of_reach_does_not_hide_the_new_
 
 
 
-FLAKY_OWN = r'''
-import sys
-sys.path[:0] = ["tools/host", "tools"]
-import vtime
-vtime.install(0, wall_unix=1700000000)
-import asyncio, json, vtx
-try:
-    import os
-    os.remove("/tmp/test_link_flaky_own.json")
-except OSError:
-    pass
+FLAKY_OWN = link_prelude("/tmp/test_link_flaky_own.json") + r'''
 tx = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, jitter_ms=2000).tx
 import aioble, clock
 tried = []

@@ -360,7 +360,7 @@ class Link:
             self.scan_ms += clock.ms() - t0
         return found
 
-    def _suspect(self, device):
+    def _mark_rogue(self, device):
         rogues = self._rogues
         a = bytes(device.addr)
         # an address marked again evicts no other
@@ -462,7 +462,7 @@ class Link:
         ch = replies.parse_auth_challenge(await self._ask(a, build.auth_request(token, cfg["slot"]), 0x03))
         if auth.hash8(self.tx_id, token, self.key) != ch["token_hash"]:
             self._event("rogue", detail="token hash does not match the configured ID: not this transmitter or not genuine")
-            self._suspect(conn.device)
+            self._mark_rogue(conn.device)
             raise _End("rogue")
         st = replies.parse_auth_status(await self._ask(a, build.auth_challenge(
             auth.hash8(self.tx_id, ch["challenge"], self.key)), 0x05))
