@@ -16,7 +16,8 @@
 # twice (the file and its .bak), each copy with its CRC-32: a copy damaged on
 # flash is told from the key and the other copy gives the label's password
 # back (only a box whose two copies are both damaged makes a new key, and says
-# so). A 16-byte file (a key placed without the checksum) is read unchecked.
+# so). A 16-byte file (a key placed without the checksum, by hand or by an
+# older firmware) is taken as it is and sealed in two copies from then on.
 # The password is printed on the serial console (print, never the log
 # ring that the LAN can read) when the key is made and whenever the AP opens,
 # for the device label. Without a writable flash the key is empty and the
@@ -88,6 +89,11 @@ def device_key(path=KEY_PATH, uid=None):
         pass
     data = fsutil.read_bytes(path)
     if data is not None and len(data) == KEY_BYTES:
+        try:
+            _store(path, data)
+            log.info("setup: %s had no checksum: kept twice with one from now on", path)
+        except OSError as e:
+            log.warn("setup: cannot add a checksum to the AP key (%s); used as it is", e)
         return data
     key = _unsealed(data)
     if key is not None:

@@ -139,11 +139,16 @@ def test_a_key_damaged_in_both_copies_is_replaced_and_said():
     assert ap.device_key(path, UID) == new      # and kept from then on
 
 
-def test_a_key_placed_without_a_checksum_is_used_as_it_is():
+def test_a_key_placed_without_a_checksum_is_kept_and_sealed_from_then_on():
+    # placed by hand or by an older firmware: same password, and from then on
+    # a flipped bit in it is told from the key (it was read unchecked for ever)
     path = _key_file("k5.bin")
     _write(path, b"label-key-16byte")
     assert ap.device_key(path, UID) == b"label-key-16byte"
-    assert _read(path) == b"label-key-16byte"   # left as it was placed
+    assert len(_read(path)) == ap.KEY_BYTES + 4 and _read(path + ".bak") == _read(path)
+    _flip(path, 2)
+    again, said = _said(lambda: ap.device_key(path, UID))
+    assert again == b"label-key-16byte" and "its copy holds the key" in said[0], said
 
 
 def test_a_key_cut_while_written_is_recovered():
