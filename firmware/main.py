@@ -64,6 +64,10 @@ class App:
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)
         _hide_secrets(self.cfg)
+        self._tz_rule = None     # a daylight-saving rule for the schedules (validated by load)
+        if self.cfg.get("tz"):
+            from app import localtime
+            self._tz_rule = localtime.parse(self.cfg["tz"])
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
@@ -93,7 +97,13 @@ class App:
     def minute_of_day(self):
         if not clock.wall_valid():
             return None
-        return ((clock.unix() + 60 * self.cfg.get("utc_offset_min", 0)) // 60) % 1440
+        now = clock.unix()
+        if self._tz_rule:
+            from app import localtime
+            offset = localtime.offset_min(self._tz_rule, now)
+        else:
+            offset = self.cfg.get("utc_offset_min", 0)
+        return ((now + 60 * offset) // 60) % 1440
 
     def on_reading(self, r):
         """From the link (or a follower source): queue and wake the alarm task."""

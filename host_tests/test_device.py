@@ -4,6 +4,7 @@ Each test runs the real firmware (tools/sim.py -> tools/simboot.py on the
 unix port) against the virtual transmitter, on the default night
 (adolescent_003 from 21:00: urgent low after about 3.3 hours), and reads
 the JSON event lines."""
+import binascii
 import json
 import os
 import subprocess
@@ -287,7 +288,8 @@ def test_held_at_power_on_then_released_is_a_factory_reset(tmp_path):
     assert 912000 <= resets[1] <= 912000 + 5000, resets
     for name in ("config.json", "config.json.bak", "ble_secrets.json", "nsqueue.bin", "nsqueue.bin.bak"):
         assert not (flash / name).exists(), name
-    assert (flash / "setup_key.bin").read_bytes() == KEY
+    # the key is kept (sealed with its CRC-32 by the first boot: it was placed bare)
+    assert (flash / "setup_key.bin").read_bytes() == KEY + binascii.crc32(KEY).to_bytes(4, "big")
     after = [e for e in ev if e["t_ms"] >= resets[1]]
     # back with the defaults: no transmitter configured, the setup access point open
     assert [e for e in onsets(after, "link") if e.get("reason") == "not_configured"], after[:8]
@@ -396,3 +398,36 @@ def test_a_crowded_room_costs_the_firmware_no_reading_and_no_live_heap(tmp_path)
     assert onsets(ev, "urgent_low"), [e["type"] for e in onsets(ev)]
     heap = [e["data"] for e in ev if e["event"] == "heap"]
     assert heap and max(heap) < 64 * 1024, heap
+
+
+TZ_PROG = r'''
+import vtime
+vtime.install()          # the board's time API: epoch 2000, an RTC that can be set
+import json, clock, main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+out = []
+for utc in (1782873000, 1767234600):   # 2026-07-01 02:30 UTC (summer), 2026-01-01 02:30 UTC
+    clock.set_unix(utc)
+    app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()))
+    out.append([app.minute_of_day(), app.engine.current_settings()["high"]])
+print("RESULT " + json.dumps(out))
+'''
+
+
+@pytest.mark.parametrize("tz, want", [
+    # New York: 22:30 EDT in July (the night schedule), 21:30 EST in January
+    ("EST5EDT,M3.2.0,M11.1.0", [[1350, 200], [1290, 250]]),
+    ("", [[1290, 250], [1290, 250]]),     # no rule: utc_offset_min (-300) all year
+])
+def test_schedules_follow_daylight_saving_time_when_a_tz_rule_is_set(tmp_path, tz, want):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "utc_offset_min": -300, "tz": tz,
+                               "alarms": {"high": 250, "schedule": [
+                                   {"start": 22 * 60, "end": 7 * 60, "high": 200}]}}))
+    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + TZ_PROG
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
+        os.path.join(ROOT, "tools", "host"), os.path.join(ROOT, "firmware"),
+        os.path.join(ROOT, ".mpylib"))})
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout + r.stderr
+    assert json.loads(line[0][7:]) == want

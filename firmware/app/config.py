@@ -18,6 +18,9 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
                   phone app keeps working) | "phone" (0x02, the app's channel)
   board           name of boards/<board>.json, default "esp32-devkitc"
   utc_offset_min  local time minus UTC in minutes (for alarm schedules), -720..840
+  tz              "" (use utc_offset_min) | a POSIX time-zone rule with daylight
+                  saving time, e.g. "CET-1CEST,M3.5.0,M10.5.0/3" (app.localtime);
+                  when set, schedules follow it and utc_offset_min is not used
   alarms          thresholds and schedules; validated (and filled with defaults)
                   by alarms.settings.validate, which owns their safe bounds
                   (the urgent-low floor cannot be configured away)
@@ -93,6 +96,7 @@ _SCALARS = {
     "slot": "receiver",
     "board": BOARD_DEFAULT,
     "utc_offset_min": 0,
+    "tz": "",
     "admin_password": "",
 }
 _SECRET_KEYS = ("password", "api_secret", "token", "admin_password")
@@ -188,6 +192,16 @@ def _url(v, allow_http):
         return "has no host name"
 
 
+def _tz(v):
+    if v == "":
+        return None
+    from app import localtime
+    try:
+        localtime.parse(v)
+    except ValueError as e:
+        return "must be a POSIX time-zone rule such as CET-1CEST,M3.5.0,M10.5.0/3 (%s)" % e
+
+
 def _choice(v, options):
     if v not in options:
         return "must be one of " + ", ".join('"%s"' % o for o in options)
@@ -213,6 +227,8 @@ def _check_scalar(key, v):
         return None
     if key == "utc_offset_min":
         return _int_range(v, -720, 840)
+    if key == "tz":
+        return _tz(v)
     if key == "admin_password":
         return _text(v, 8, 64, secret=True)
 

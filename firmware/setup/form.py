@@ -178,6 +178,7 @@ def apply(cfg, fields, have_password=True):
         new[k] = dict(v) if isinstance(v, dict) else v
     new["transmitter_id"] = fields.get("transmitter_id", "").strip().upper()
     new["slot"] = fields.get("slot", "")
+    new["tz"] = fields.get("tz", "").strip()
     off = _int(fields, "utc_offset_min", errors, required=True)
     if off is not None:
         new["utc_offset_min"] = off
@@ -209,7 +210,7 @@ def apply(cfg, fields, have_password=True):
 
 def field_names():
     """Every field the form carries (problems about others go under GENERAL)."""
-    names = ["transmitter_id", "slot", "utc_offset_min", "nightscout.url", "nightscout.allow_http",
+    names = ["transmitter_id", "slot", "tz", "utc_offset_min", "nightscout.url", "nightscout.allow_http",
              "nightscout.ca_file",
              "nightscout.api_secret", "mqtt.host", "mqtt.port", "mqtt.user", "mqtt.password",
              "alarms.forwarding", ADMIN_NEW, ADMIN_REPEAT]
@@ -261,7 +262,7 @@ def problems_to_fields(problems, sched_index=(), known=None):
 def values_from_config(cfg):
     """The form's initial values (text) from a configuration; secrets left out."""
     v = {"transmitter_id": cfg.get("transmitter_id", ""), "slot": cfg.get("slot", "receiver"),
-         "utc_offset_min": str(cfg.get("utc_offset_min", 0))}
+         "utc_offset_min": str(cfg.get("utc_offset_min", 0)), "tz": cfg.get("tz", "")}
     nets = cfg.get("wifi") or []
     for i in range(min(WIFI_ROWS, len(nets))):
         v["wifi[%d].ssid" % i] = nets[i].get("ssid", "")

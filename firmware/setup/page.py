@@ -161,6 +161,20 @@ def signin_page(message=None):
     yield from tail()
 
 
+# Common rules for the time-zone field (any other: the last line of the zone's
+# tzdata file, e.g. `tail -1 /usr/share/zoneinfo/America/Denver`).
+ZONES = (("GMT0BST,M3.5.0/1,M10.5.0", "London, Dublin, Lisbon"),
+         ("CET-1CEST,M3.5.0,M10.5.0/3", "Berlin, Paris, Madrid, Rome, Stockholm"),
+         ("EET-2EEST,M3.5.0/3,M10.5.0/4", "Helsinki, Athens, Kyiv"),
+         ("EST5EDT,M3.2.0,M11.1.0", "US and Canada Eastern"),
+         ("CST6CDT,M3.2.0,M11.1.0", "US and Canada Central"),
+         ("MST7MDT,M3.2.0,M11.1.0", "US and Canada Mountain"),
+         ("MST7", "Arizona"),
+         ("PST8PDT,M3.2.0,M11.1.0", "US and Canada Pacific"),
+         ("AEST-10AEDT,M10.1.0,M4.1.0/3", "Sydney, Melbourne, Canberra"),
+         ("NZST-12NZDT,M9.5.0,M4.1.0/3", "New Zealand"))
+
+
 def _err(name, e):
     return "<span class=err id='err-%s'>%s</span>" % (esc(name), esc(e)) if e else ""
 
@@ -221,6 +235,10 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield ("<p class=note>The urgent low alarm cannot be turned off (50 to 70 mg/dL). "
            "Low 60-100, high 120-400, urgent high 180-400 and above high.</p></fieldset>")
     yield "<fieldset><legend>Schedules (e.g. night)</legend>"
+    yield _input("tz", "Time zone with summer time", values, errors, extra=" list=zones",
+                 note="pick or type a POSIX rule; blank: the offset below all year")
+    yield "<datalist id=zones>%s</datalist>" % "".join(
+        "<option value='%s'>%s</option>" % z for z in ZONES)
     yield _input("utc_offset_min", "Local time minus UTC, minutes", values, errors, "number")
     for row in range(form.SCHEDULE_ROWS):
         p = "alarms.schedule[%d]." % row

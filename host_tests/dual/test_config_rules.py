@@ -37,6 +37,7 @@ def test_the_defaults_are_the_readme_table():
     d = config.defaults()
     assert d["version"] == 1 and d["role"] == "leader" and d["transmitter_id"] == ""
     assert d["slot"] == "receiver" and d["board"] == "esp32-devkitc" and d["utc_offset_min"] == 0
+    assert d["tz"] == ""
     assert d["wifi"] == [] and d["admin_password"] == ""
     assert d["nightscout"] == {"url": "", "api_secret": "", "token": "", "allow_http": False, "ca_file": ""}
     assert d["mqtt"] == {"host": "", "port": 1883, "user": "", "password": "", "tls": False, "topic": "cgm"}
@@ -93,6 +94,15 @@ def test_utc_offset_is_whole_minutes_from_minus_720_to_840():
         clean, problems = _refused({"utc_offset_min": bad}, "utc_offset_min")
         assert clean["utc_offset_min"] == 0
         assert problems == ["utc_offset_min: must be a whole number from -720 to 840"], bad
+
+
+def test_tz_is_empty_or_a_posix_rule_that_parses():
+    for good in ("", "CET-1CEST,M3.5.0,M10.5.0/3", "<+0530>-5:30", "AEST-10AEDT,M10.1.0,M4.1.0/3"):
+        assert _accepted({"tz": good})["tz"] == good
+    for bad in ("Europe/Berlin", "CET-1CEST", "EST5EDT,M3.2.0", 60, None, "x" * 65):
+        clean, problems = _refused({"tz": bad}, "tz")
+        assert clean["tz"] == "", bad
+        assert len(problems) == 1 and "POSIX time-zone rule" in problems[0], problems
 
 
 def test_admin_password_is_empty_or_8_to_64_and_never_echoed():

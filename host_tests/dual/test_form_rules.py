@@ -67,6 +67,17 @@ def test_the_plain_fields_land_in_their_keys():
     assert new["nightscout"]["allow_http"] is False
 
 
+def test_the_time_zone_rule_is_stored_as_typed_and_a_bad_one_is_named_on_its_field():
+    new, errors, _ = _apply(tz=" CET-1CEST,M3.5.0,M10.5.0/3 ")
+    assert errors == {} and new["tz"] == "CET-1CEST,M3.5.0,M10.5.0/3"
+    assert form.values_from_config(new)["tz"] == "CET-1CEST,M3.5.0,M10.5.0/3"
+    new, errors, _ = _apply(tz="Europe/Berlin")
+    clean, problems = config.validate(new)
+    fields = form.problems_to_fields(problems, (), form.field_names())
+    assert list(fields) == ["tz"] and "POSIX time-zone rule" in fields["tz"], fields
+    assert form.values_from_config({})["tz"] == ""
+
+
 def test_offset_and_port_are_required_whole_numbers():
     cfg = _cfg()
     cfg["utc_offset_min"], cfg["mqtt"]["port"] = 60, 1884
