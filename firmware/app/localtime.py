@@ -24,13 +24,16 @@
 def parse(text):
     if not isinstance(text, str) or not text or len(text) > 64:
         raise ValueError("must be a POSIX time-zone rule of 1 to 64 characters")
+    if "/" in text.split(",")[0]:
+        raise ValueError("a zone name such as Europe/Berlin is not a rule: give the rule "
+                         "(the last line of the zone's tzdata file)")
     p = _Reader(text)
     p.name()
     std = p.offset()
     if p.done():
         return (std, None)
     p.name()
-    dst = std - 3600 if p.peek() == "," else p.offset()
+    dst = std - 3600 if p.peek() in (",", "") else p.offset()
     if p.done():
         raise ValueError("daylight saving time without its rules (,start[/time],end[/time])")
     p.expect(",")
@@ -48,13 +51,18 @@ def offset_min(rule, unix_s):
     if dst is None:
         return -std // 60
     dst_west, start, end = dst
+    # the last change at or before unix_s; a rule time (-167..167 h) can move a
+    # change across new year, so the years either side count too. On a tie the
+    # later year's start wins: all-year DST (0/0,J365/25) ends as it begins again
     year = _year_of_day((int(unix_s) - std) // 86400)
-    begins = _change_s(year, start) + std       # in UTC
-    ends = _change_s(year, end) + dst_west
-    if begins < ends:
-        in_dst = begins <= unix_s < ends
-    else:                                        # southern hemisphere: summer spans new year
-        in_dst = not (ends <= unix_s < begins)
+    last, in_dst = None, False
+    for y in (year - 1, year, year + 1):
+        at = _change_s(y, start) + std              # in UTC
+        if at <= unix_s and (last is None or at >= last):
+            last, in_dst = at, True
+        at = _change_s(y, end) + dst_west
+        if at <= unix_s and (last is None or at >= last):
+            last, in_dst = at, False
     return -(dst_west if in_dst else std) // 60
 
 
@@ -110,7 +118,7 @@ class _Reader:
 
     def _hms(self, max_hours):
         sign = 1
-        if self.peek() in "+-":
+        if self.peek() and self.peek() in "+-":
             sign = -1 if self.peek() == "-" else 1
             self.i += 1
         secs = self._number(0, max_hours, "hours") * 3600

@@ -54,3 +54,31 @@ def test_bad_rules_are_refused_with_a_reason():
             assert str(e), text
         else:
             raise AssertionError("accepted " + repr(text))
+
+
+def test_a_change_pushed_across_new_year_by_its_time_still_counts():
+    # J365/26: summer time ends on December 31 at 26:00 summer time, 01:00 UTC
+    # on January 1: the half hour after midnight UTC is still summer time
+    # (2027-01-01T00:30Z), though local standard time is already in the new year
+    rule = "AAA0BBB,M3.5.0,J365/26"
+    assert _edges(rule, 1798765200, 60, 0)                 # 2027-01-01T01:00Z
+    assert localtime.offset_min(localtime.parse(rule), 1798763400) == 60
+    # J1/-1: summer time begins on December 31 at 23:00, in the year before
+    rule = "AAA0BBB,J1/-1,J200"
+    assert _edges(rule, 1798758000, 0, 60)                 # 2026-12-31T23:00Z
+    # all year summer time (RFC 8536 3.3.1) stays summer time over new year
+    for rule, summer in (("EST5EDT,0/0,J365/25", -240), ("XXX3YYY1,0/0,J365/26", -60)):
+        r = localtime.parse(rule)
+        got = [localtime.offset_min(r, 1798761600 + d) for d in range(-7 * H, 7 * H, 600)]
+        assert got == [summer] * len(got), rule
+
+
+def test_a_rule_cut_short_says_where():
+    for text, words in (("UTC", "character 4"), ("EST5EDT", "without its rules"),
+                        ("Europe/Berlin", "not a rule")):
+        try:
+            localtime.parse(text)
+        except ValueError as e:
+            assert words in str(e), (text, str(e))
+        else:
+            raise AssertionError("accepted " + repr(text))
