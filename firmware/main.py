@@ -27,6 +27,7 @@ HEALTH_S = 300        # heap check (a full collection costs milliseconds)
 WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
 ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: restart it
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
+CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
 FALLBACK_BOARD = "esp32-devkitc"
 READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
 RESERVE_BYTES = 12288  # the history (3.7 KB) and the Nightscout queue (7.6 KB), see wiring
@@ -48,6 +49,7 @@ class App:
         self._tries = 0
         self._told = False       # the history and the listeners have it
         self._saved_s = 0        # when the alarm state last went to RTC memory
+        self._clock_unknown = None  # schedules waiting for a time of day (the notice is up)
         self.wake = asyncio.Event()
         self.history = []        # recent readings (newest last), for the LAN API
         self.status = {"link": None, "last_reading": None}
@@ -64,10 +66,10 @@ class App:
         blob = self.rtc.load()
         self.cfg, problems = appconfig.load(config_path)
         _hide_secrets(self.cfg)
-        self._tz_rule = None     # a daylight-saving rule for the schedules (validated by load)
+        self._tz = None          # (app.localtime, the parsed rule) for the schedules (validated by load)
         if self.cfg.get("tz"):
             from app import localtime
-            self._tz_rule = localtime.parse(self.cfg["tz"])
+            self._tz = (localtime, localtime.parse(self.cfg["tz"]))
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
@@ -98,9 +100,8 @@ class App:
         if not clock.wall_valid():
             return None
         now = clock.unix()
-        if self._tz_rule:
-            from app import localtime
-            offset = localtime.offset_min(self._tz_rule, now)
+        if self._tz is not None:
+            offset = self._tz[0].offset_min(self._tz[1], now)
         else:
             offset = self.cfg.get("utc_offset_min", 0)
         return ((now + 60 * offset) // 60) % 1440
@@ -193,11 +194,23 @@ class App:
                 self.inbox.pop(0)
             now = self.now_s()
             self._dispatch(self.engine.tick(now, self.minute_of_day()), now - self._saved_s >= SAVE_S)
+            self._watch_clock(now)
             try:
                 await asyncio.wait_for_ms(self.wake.wait(), TICK_S * 1000)
             except asyncio.TimeoutError:
                 pass
             self.wake.clear()
+
+    def _watch_clock(self, now):
+        """Schedules need the time of day; a box without Wi-Fi gets it only from a
+        phone (a save on the setup page) or back from the transmitter after a
+        power cut (app/txclock.py). Still none CLOCK_WAIT_S after boot: a notice
+        (low priority, clears by itself; the status page says why)."""
+        unknown = (now >= CLOCK_WAIT_S and not clock.wall_valid()
+                   and bool(self.cfg["alarms"].get("schedule")))
+        if unknown != self._clock_unknown:
+            self._clock_unknown = unknown
+            self.condition("device", "clock", unknown)
 
     # --- start-up ------------------------------------------------------------
     def _restore(self, blob):

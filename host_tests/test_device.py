@@ -431,3 +431,59 @@ def test_schedules_follow_daylight_saving_time_when_a_tz_rule_is_set(tmp_path, t
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     assert line, r.stdout + r.stderr
     assert json.loads(line[0][7:]) == want
+
+
+def test_after_a_power_cut_the_transmitter_gives_the_time_of_day_back(tmp_path):
+    # no Wi-Fi (no NTP): the RTC's wall clock is lost with the power. The box kept
+    # the transmitter's activation time on flash while its clock was good, so
+    # the first session after power-on sets the clock again, to the second
+    ev, _ = sim(tmp_path, 2, inject={"power_cut_at_s": [1800, 600]})
+    cut = [e["t_ms"] for e in ev if e["event"] == "power_cut"][0]
+    after = [e for e in ev if e["event"] == "reading" and e["t_ms"] > cut]
+    assert len(after) >= 10, len(after)
+    assert all(e.get("unix_s") is not None for e in after), after[:2]
+    # the same transmitter activation as before the cut, and live readings dated
+    # as the board's restored clock tells at their arrival
+    before = [e for e in ev if e["event"] == "reading" and e["t_ms"] < cut]
+    activation = before[-1]["unix_s"] - before[-1]["dex_s"]
+    assert all(abs(e["unix_s"] - e["dex_s"] - activation) <= 2 for e in after), after[:3]
+    live = [e for e in after if e["source"] == "live"]
+    assert live and all(abs(e["wall_s"] - e["unix_s"]) < 30 for e in live), live[:3]
+    assert (tmp_path / "flash" / "tx_clock.txt").exists()
+
+
+CLOCK_PROG = r'''
+import vtime
+vtime.install()
+vtime.set_wall(0)        # no time of day: a box without Wi-Fi after a power cut
+import json, clock, main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+def device():
+    return [[a["reason"], a["priority"]] for a in app.engine.active() if a["type"] == "device"]
+out = []
+app._watch_clock(600)            # 10 min after boot: the transmitter may still give it back
+out.append(device())
+app._watch_clock(900)
+out.append(device())
+clock.set_unix(1782873000)       # a phone's save, or the transmitter
+app._watch_clock(905)
+out.append(device())
+print("RESULT " + json.dumps(out))
+'''
+
+
+@pytest.mark.parametrize("schedule, want", [
+    ([{"start": 1320, "end": 420, "low": 80}], [[], [["clock", "low"]], []]),
+    ([], [[], [], []]),             # nothing waits for the time of day: nothing to say
+])
+def test_schedules_without_a_time_of_day_raise_a_notice_until_the_clock_is_set(
+        tmp_path, schedule, want):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "alarms": {"schedule": schedule}}))
+    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + CLOCK_PROG
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
+        os.path.join(ROOT, "tools", "host"), os.path.join(ROOT, "firmware"),
+        os.path.join(ROOT, ".mpylib"))})
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout + r.stderr
+    assert json.loads(line[0][7:]) == want

@@ -12,7 +12,7 @@ import tty
 
 import pytest
 
-from conftest import MICROPYTHON, ROOT
+from conftest import MICROPYTHON, ROOT, run_micropython
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import gen_package_json  # noqa: E402
@@ -142,6 +142,9 @@ def test_flash_writes_firmware_libraries_and_config(flashed):
         assert lib in got, got
     assert ".flash_incomplete" not in got
     assert "[flash] done" in r.stdout
+    # the board's clock: the virtual board's unix port has no machine.RTC, so the
+    # tool says it could not set it, and goes on (test_set_clock_code_on_a_board_with_an_rtc)
+    assert "[flash] could not set the board's clock" in r.stdout, r.stdout
     cfg = json.load(open(board_dir / "config.json"))
     assert cfg["board"] == "esp32-devkitc" and cfg["transmitter_id"] == "8G1234"
     assert cfg["alarms"]["urgent_low"] == 55  # filled in with the safe defaults
@@ -150,6 +153,22 @@ def test_flash_writes_firmware_libraries_and_config(flashed):
         assert open(os.path.join(ROOT, src), "rb").read() == (board_dir / dest).read_bytes(), dest
     # no network here: the tool says it copied .mpylib instead of mip
     assert "copying the libraries installed in .mpylib/ instead" in r.stdout
+
+
+def test_set_clock_code_on_a_board_with_an_rtc():
+    # what make flash runs on the board, on the unix port with the ESP32 time API
+    # (epoch 2000) and machine.RTC of the host fakes: the board reads back the
+    # computer's UTC time
+    import flash as flash_tool
+    now = int(time.time())
+    prog = ("import sys\nsys.path.insert(0, %r)\nimport vtime\nvtime.install()\n"
+            "import machine\nsys.modules['machine'] = machine\n" % os.path.join(ROOT, "tools", "host")
+            + flash_tool.SET_CLOCK % now + "import clock\nprint('UNIX', clock.unix())\n")
+    r = run_micropython(["-c", prog])
+    want = time.strftime("CLOCK %Y-%m-%d %H:%M", time.gmtime(now))
+    assert want in r.stdout, r.stdout + r.stderr
+    unix = [int(l.split()[1]) for l in r.stdout.splitlines() if l.startswith("UNIX")]
+    assert unix and abs(unix[0] - now) <= 1, r.stdout
 
 
 def test_flashed_board_boots_and_alarms(flashed, tmp_path):

@@ -388,3 +388,31 @@ def test_the_link_knows_when_wi_fi_shares_the_radio(tmp_path):
     assert line, r.stdout + r.stderr
     out = json.loads(line[0][7:])
     assert out == {"nothing_open": False, "ap_closed": False, "ap_open": True, "wifi": True}, out
+
+
+PHONE = r'''
+import sys, json
+sys.path.insert(0, HOST)
+import vtime
+vtime.install(0)
+vtime.set_wall(0)              # a box without Wi-Fi after a power cut: no time of day
+import clock
+from app import wiring, log
+log.sink = lambda line: None
+app = type("App", (), {"timesync": None})()
+out = [clock.wall_valid()]
+for t in (1780000000, 1780000030, 1780000100):
+    out.append([wiring.clock_from_phone(app, t), clock.unix()])
+app.timesync = type("Ts", (), {"source": "ntp"})()     # NTP set it: a phone does not step it
+out.append([wiring.clock_from_phone(app, 1790000000), clock.unix()])
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_phones_clock_sets_a_box_without_network_time(tmp_path):
+    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + PHONE
+    r = run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert line, r.stdout + r.stderr
+    assert json.loads(line[0][7:]) == [False, [True, 1780000000], [False, 1780000000],
+                                       [True, 1780000100], [False, 1780000100]]

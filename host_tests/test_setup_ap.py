@@ -96,8 +96,10 @@ def test_server_guards_without_browser(tmp_path):
             page = r.read().decode()
         assert "name=password" in page and "transmitter_id" not in page
         # a save without a session (forged cross-site post) is refused
-        code, page = _post(srv.url("/save"), {"transmitter_id": "ABC123", "alarms.low": "80"})
+        code, page = _post(srv.url("/save"), {"transmitter_id": "ABC123", "alarms.low": "80",
+                                              "phone_ms": "1780000000000"})
         assert code == 403 and "sign in again" in page
+        assert not [e for e in srv.events() if e.get("event") == "phone_clock"]   # nor the clock
         # a body over the limit is refused before it is read
         code, _ = _post(srv.url("/save"), b"x=" + b"a" * 5000)
         assert code in (400, 413)
@@ -193,3 +195,46 @@ def test_one_address_alone_never_locks_the_family_out(tmp_path):
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["one"] == (["wrong"] * 5 + ["locked"]) * 6, out["one"]
     assert out["family"] == ["ok"] * 6, out["family"]
+
+
+def test_a_signed_in_save_hands_over_the_phones_clock_even_with_bad_fields(tmp_path):
+    import re
+    (tmp_path / "config.json").write_text(json.dumps({"admin_password": "right-password",
+                                                      "transmitter_id": "8G1234"}))
+    srv = Server(str(tmp_path))
+    try:
+        code, page = _post(srv.url("/settings"), {"password": "right-password"})
+        token = re.search(r"name=token value='([0-9a-f]+)'", page).group(1)
+        # a field refused: nothing saved, but the box's clock is the phone's all the same
+        code, page = _post(srv.url("/save"), {"token": token, "transmitter_id": "ABC",
+                                              "phone_ms": "1780000000123"})
+        assert code == 400 and "Nothing was saved" in page
+        assert [e["unix_s"] for e in srv.events() if e.get("event") == "phone_clock"] == [1780000000]
+        for bad in ("1000", "soon", ""):    # a phone clock before 2024, or none: not handed over
+            _post(srv.url("/save"), {"token": token, "transmitter_id": "ABC", "phone_ms": bad})
+        assert len([e for e in srv.events() if e.get("event") == "phone_clock"]) == 1
+    finally:
+        srv.stop()
+
+
+def test_the_pages_one_script_is_the_one_its_hash_allows():
+    # setup/web.py's Content-Security-Policy names page.CLOCK_SCRIPT by this
+    # hash: a script edited without it is blocked by every browser (and the
+    # box then never gets a phone's clock); test_setup_browser.py runs it for real
+    import base64
+    import hashlib
+    from setup import page
+    digest = base64.b64encode(hashlib.sha256(page.CLOCK_SCRIPT.encode()).digest()).decode()
+    assert digest == page.CLOCK_SCRIPT_SHA256
+    html = "".join(page.settings_page({}, "t0k", {}, {}))
+    assert "<script>%s</script>" % page.CLOCK_SCRIPT in html and html.count("<script") == 1
+
+
+def test_the_status_page_says_when_schedules_wait_for_the_time_of_day():
+    from setup import page
+    cfg = {"alarms": {"low": 70, "schedule": [{"start": 1320, "end": 420, "low": 80}]}}
+    unknown = "".join(page.status_page({"now_unix": None}, cfg))
+    known = "".join(page.status_page({"now_unix": 1782873000}, cfg))
+    plain = "".join(page.status_page({"now_unix": None}, {"alarms": {"low": 70}}))
+    assert "id=clock-unknown" in unknown and "does not know the time of day" in unknown
+    assert "clock-unknown" not in known and "clock-unknown" not in plain

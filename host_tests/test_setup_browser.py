@@ -190,11 +190,17 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         _type(drv, "nightscout.api_secret", NS_SECRET)
         _type(drv, "nightscout.ca_file", "ca.pem")
         _type(drv, "mqtt.host", "broker.lan")
+        _type(drv, "tz", "CET-1CEST,M3.5.0,M10.5.0/3")
         _type(drv, "admin_new", ADMIN)
         _type(drv, "admin_repeat", ADMIN)
         _shot(drv, "setup_page.png")
+        sent = time.time()
         _click(drv, "save")
         assert "Saved" in _text(drv, "saved"), drv.page_source[:2000]
+        # the page's one script ran under its Content-Security-Policy and sent the
+        # phone's clock with the save (a box without Wi-Fi has no other time)
+        phone = [e for e in srv.events() if e.get("event") == "phone_clock"]
+        assert len(phone) == 1 and abs(phone[0]["unix_s"] - sent) < 60, srv.events()
 
         with open(cfg_path) as f:
             cfg = json.load(f)
@@ -208,6 +214,7 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         assert cfg["nightscout"]["ca_file"] == "ca.pem"
         assert cfg["mqtt"]["host"] == "broker.lan"
         assert cfg["admin_password"] == ADMIN
+        assert cfg["tz"] == "CET-1CEST,M3.5.0,M10.5.0/3"
         saved = [e for e in srv.events() if e.get("event") == "setup_saved"]
         assert saved == [{"event": "setup_saved", "transmitter_id": "8G1234", "low": 80}]
 

@@ -43,8 +43,11 @@ Steps (each printed as it runs):
      for an https:// url) are read from beside CONFIG in step 1 (missing or
      empty: refused, exit 2) and copied to the board under that name first.
   7. The board loads the configuration with its own app.config and the
-     problems are printed (secrets never are); then the marker is removed and
-     the board is reset (machine.reset, skip with --no-reset).
+     problems are printed (secrets never are); the board's clock is set to
+     this computer's, in UTC (a box without Wi-Fi has no other time of day for
+     its schedules; it keeps it through later power cuts from the transmitter's
+     clock, app/txclock.py); then the marker is removed and the board is reset
+     (machine.reset, which keeps the clock; skip with --no-reset).
 
 Device paths are relative (`:main.py`, `:lib/...`): the board's current
 folder is `/` after boot; on the virtual board (tools/virtual_board.py) it is
@@ -306,6 +309,18 @@ if _x('config.json'):
 os.rename('config.json.tmp', 'config.json')
 """
 
+# the board's clock in UTC, as firmware/clock.py set_unix() does (mpremote's own
+# `rtc --set` writes the computer's local time)
+SET_CLOCK = """import machine, time
+try:
+    t = time.gmtime(%d - (946684800 if time.gmtime(0)[0] == 2000 else 0))
+    machine.RTC().datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0))
+    r = machine.RTC().datetime()
+    print("CLOCK %%04d-%%02d-%%02d %%02d:%%02d" %% (r[0], r[1], r[2], r[4], r[5]))
+except Exception as e:
+    print("CLOCK-FAILED %%r" %% e)
+"""
+
 CHECK_CONFIG = """import json
 from app import config
 c, p = config.load('config.json')
@@ -462,6 +477,12 @@ def flash(args):
                 say("board says: config:", p)
         elif line.startswith("CONFIG-BOARD"):
             say("board config: board=%s role=%s transmitter_id=%s" % tuple(line.split()[1:4]))
+    for line in board.exec(SET_CLOCK % int(time.time())).splitlines():
+        if line.startswith("CLOCK "):
+            say("board clock set to %s UTC (this computer's)" % line[6:])
+        elif line.startswith("CLOCK-FAILED "):
+            say("could not set the board's clock (%s): without Wi-Fi its schedules wait for a "
+                "save of the settings from a phone" % line[13:])
     board.run(["fs", "rm", ":" + MARKER])
     say("done in %.0f s (%d files, libraries by %s)" % (time.time() - started, len(files), how))
     if not args.no_reset:

@@ -10,7 +10,7 @@
 # one alarm, the link authenticated). With --lan-api the forwarding LAN API
 # also runs in this process (it changes microdot's class-wide limits; the
 # setup page must keep working). Prints "READY <port>" when listening, one
-# JSON line per event ({"event": "setup_saved"|"ap", ...}) and, with --measure,
+# JSON line per event ({"event": "setup_saved"|"ap"|"phone_clock", ...}) and, with --measure,
 # after each burst
 # of requests {"event": "heap", "request_bytes", "peak_request_bytes", "free_idle"}
 # (bytes allocated with the GC off: an upper bound of what serving needs).
@@ -116,7 +116,9 @@ async def main():
                                  on_change=lambda is_open, why: emit(
                                      {"event": "ap", "open": is_open, "why": why}))
     srv = web.SetupServer(cfg_path, state=sample_state, on_saved=on_saved, ap=point,
-                          networks=lambda: [s[0].decode() for s in sta.scan()])
+                          networks=lambda: [s[0].decode() for s in sta.scan()],
+                          phone_clock=lambda unix_s: emit({"event": "phone_clock",
+                                                           "unix_s": unix_s}))
     if not srv.cfg.get("wifi"):
         point.open("no_wifi")
     if "--heap-trace" in sys.argv:

@@ -137,17 +137,20 @@ def _buttons(app):
 # A factory reset forgets the configuration (the box comes back with defaults:
 # not configured, its setup access point open), the transmitter bond, the
 # unsent Nightscout readings and what RTC memory keeps across a reset (alarm
-# state, snoozes, the transmitter's clock); it keeps setup_key.bin, whose access
+# state, snoozes, the transmitter's clock) or on flash about the transmitter
+# (its activation time, app/txclock.py); it keeps setup_key.bin, whose access
 # point password is printed on the device label.
 BOND_FILE = "ble_secrets.json"
 NS_QUEUE_FILE = "nsqueue.bin"
+TX_CLOCK_FILE = "tx_clock.txt"
 
 
 def _factory_files(app):
     from app import fsutil
     cfg = app.config_path
     return (cfg, cfg + fsutil.BAK, cfg + fsutil.TMP, BOND_FILE, NS_QUEUE_FILE,
-            NS_QUEUE_FILE + fsutil.TMP, NS_QUEUE_FILE + fsutil.BAK)
+            NS_QUEUE_FILE + fsutil.TMP, NS_QUEUE_FILE + fsutil.BAK,
+            TX_CLOCK_FILE, TX_CLOCK_FILE + fsutil.TMP, TX_CLOCK_FILE + fsutil.BAK)
 
 
 def _wipe(paths):
@@ -227,10 +230,13 @@ def _source(app):
         app.condition("link", "not_configured", True)
         return
     from link.core import Link
+    from app.txclock import TransmitterClock
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
+    tx_clock = TransmitterClock(cfg["transmitter_id"], TX_CLOCK_FILE)
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
                  "bond_path": BOND_FILE, "resume_dex_s": app.rtc.last_dex or None,
-                 "resume_hole": app.rtc.hole, "radio_shared": lambda: _radio_shared(app)},
+                 "resume_hole": app.rtc.hole, "radio_shared": lambda: _radio_shared(app),
+                 "on_time": tx_clock.seen},
                 app.on_reading, lambda ev: on_link_event(app, ev))
     app.link = link
     last = {"ms": clock.ms(), "n": -1}
@@ -422,8 +428,29 @@ def _setup(app):
         supervise(app, "setup_dns", lambda: _captive_dns(app, point, dns.serve), 60)
     from setup import web as setup_web
     srv = setup_web.SetupServer(app.config_path, lambda: setup_web.state_from_app(app),
-                                lambda cfg: _restart_soon(app), point)
+                                lambda cfg: _restart_soon(app), point,
+                                phone_clock=lambda unix_s: clock_from_phone(app, unix_s))
     supervise(app, "setup_web", lambda: srv.run(app.http_host, app.setup_port), 600)
+
+
+PHONE_STEP_S = 60   # a phone's clock this close to the box's changes nothing
+
+
+def clock_from_phone(app, unix_s):
+    """The phone's clock, sent with a save of the settings: the wall clock of a
+    box that has no network time (NTP, or the server's, is better when there is
+    one). A box without Wi-Fi has no other source but the transmitter, which
+    only gives back a time the box once had (app/txclock.py). True when set."""
+    ts = app.timesync
+    if ts is not None and ts.source is not None:
+        return False
+    if clock.wall_valid() and abs(clock.unix() - unix_s) < PHONE_STEP_S:
+        return False
+    was = clock.unix() if clock.wall_valid() else None
+    clock.set_unix(unix_s)
+    log.info("time: set from the phone's clock (settings saved)%s",
+             "" if was is None else "; it was %+d s off" % (was - unix_s))
+    return True
 
 
 async def _captive_dns(app, point, serve):

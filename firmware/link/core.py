@@ -64,6 +64,7 @@ DEFAULTS = {
     #   hours. Espressif's coexistence advice: a scan interval of at most ~160 ms;
     #   100 % starves Wi-Fi (research/peers.md).
     "radio_shared": None,       # fn() -> True while Wi-Fi shares the radio; None: assume it does
+    "on_time": None,            # fn(the transmitter's time now, s): may set the wall clock (app.txclock)
     "alone_scan_us": 160000,    # interval = window: continuous
     "acquire_interval_us": 60000,
     "acquire_window_us": 30000,
@@ -508,6 +509,11 @@ class Link:
         self._check_clock(dex_now)
         half_rtt_s = (clock.ms() - t_ask + 1000) // 2000  # the reply tells the time of its middle
         self.windows.anchor(clock.ms(), dex_now)
+        if cfg["on_time"] is not None:   # before the dates below: it may give the clock back
+            try:
+                cfg["on_time"](dex_now + half_rtt_s)
+            except Exception as e:
+                self._event("error", detail="on_time: %r" % e)
         self.activation_unix = (clock.unix() - half_rtt_s - dex_now) if clock.wall_valid() else None
         self._status(tm["status"])
         g = await self._ask(c, build.glucose(), _GLUCOSE_REPLIES)

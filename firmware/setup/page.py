@@ -125,6 +125,10 @@ def status_page(state, cfg, ap=None, problems=()):
                              for k in form.SCHEDULE_FIELDS if k in e)
             yield "<tr><td>%s&ndash;%s</td><td>%s</td></tr>" % (
                 form.hhmm(e["start"]), form.hhmm(e["end"]), over or "no change")
+    if al.get("schedule") and state.get("now_unix") is None:
+        yield ("<tr><td colspan=2 class=err id=clock-unknown>The box does not know the time of "
+               "day, so these schedules are not in use: connect it to Wi-Fi, or save the "
+               "settings from a phone (that sets its clock).</td></tr>")
     yield "</table></section><p><a href=/settings id=change>Change settings</a></p>"
     yield from tail()
 
@@ -160,6 +164,14 @@ def signin_page(message=None):
            "<p class=note>Reading the status needs no password: <a href=/>status</a>.</p>")
     yield from tail()
 
+
+# The settings form sends the phone's clock with a save (a hidden field this
+# script fills): the wall clock of a box with no network time (main wiring
+# decides whether to use it). The page's Content-Security-Policy allows this
+# one script by its hash (setup/web.py HEADERS); host_tests check the hash.
+CLOCK_SCRIPT = ("var c=document.getElementById('phone_ms');"
+                "c.form.addEventListener('submit',function(){c.value=Date.now()})")
+CLOCK_SCRIPT_SHA256 = "69Vqtfakyq/RzkzMphPBiVT3Ndg0q6zr4NdqnYjujHY="
 
 # Common rules for the time-zone field (any other: the last line of the zone's
 # tzdata file, e.g. `tail -1 /usr/share/zoneinfo/America/Denver`).
@@ -218,6 +230,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
         if errors.get(form.GENERAL):
             yield "<p class=err id='err-%s'>%s</p>" % (form.GENERAL, esc(errors[form.GENERAL]))
     yield "<form method=post action=/save><input type=hidden name=token value='%s'>" % esc(token)
+    yield "<input type=hidden name=phone_ms id=phone_ms><script>%s</script>" % CLOCK_SCRIPT
     yield "<fieldset><legend>Transmitter</legend>"
     yield _input("transmitter_id", "Transmitter ID", values, errors, extra=" maxlength=6",
                  note="6 letters and digits, printed on the transmitter")
@@ -235,6 +248,9 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield ("<p class=note>The urgent low alarm cannot be turned off (50 to 70 mg/dL). "
            "Low 60-100, high 120-400, urgent high 180-400 and above high.</p></fieldset>")
     yield "<fieldset><legend>Schedules (e.g. night)</legend>"
+    yield ("<p class=note>Schedules need the time of day: the box takes it from the Internet "
+           "(NTP), or, without Wi-Fi, from this phone each time the settings are saved, and keeps "
+           "it through a power cut from the transmitter's own clock.</p>")
     yield _input("tz", "Time zone with summer time", values, errors, extra=" list=zones",
                  note="pick or type a POSIX rule; blank: the offset below all year")
     yield "<datalist id=zones>%s</datalist>" % "".join(

@@ -55,7 +55,9 @@ REQUEST_TIMEOUT_S = 10
 HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
            "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                      "script-src 'sha256-" + page.CLOCK_SCRIPT_SHA256 + "'; "
                                       "form-action 'self'; frame-ancestors 'none'"}
+_MIN_PHONE_S = 1704067200   # 2024-01-01: a phone clock before this is not set either
 
 
 def state_from_app(app):
@@ -126,10 +128,12 @@ class _Server(BoundedServer):
 
 
 class SetupServer:
-    def __init__(self, config_path, state=None, on_saved=None, ap=None, networks=None):
+    def __init__(self, config_path, state=None, on_saved=None, ap=None, networks=None,
+                 phone_clock=None):
         self.path = config_path
         self.state = state or (lambda: {})
         self.on_saved = on_saved          # fn(clean cfg) after a successful save
+        self.phone_clock = phone_clock    # fn(unix s): the phone's clock, sent with a signed-in save
         self.ap = ap                      # setup.ap.AccessPoint or None
         self.networks = networks          # fn() -> list of SSIDs in range, or None
         # the problems are shown on the pages: the `device` alarm (reason config)
@@ -259,6 +263,21 @@ class SetupServer:
             body = await req.stream.readexactly(n)  # capped at MAX_BODY by the server
         return form.parse_urlencoded(body or b"")
 
+    def _take_phone_clock(self, text):
+        """The phone's clock (ms, filled in by page.CLOCK_SCRIPT) of a signed-in save,
+        whatever else the form holds: the box may have no other source of the time."""
+        if self.phone_clock is None or not text:
+            return
+        try:
+            unix_s = int(text) // 1000
+        except ValueError:
+            return
+        if unix_s >= _MIN_PHONE_S:
+            try:
+                self.phone_clock(unix_s)
+            except Exception as e:
+                log.exc(e, "setup: phone clock")
+
     def _by_address(self):
         return self._html(page.message_page(
             "Open the box by its address", "Settings are changed only at http://<the box's "
@@ -291,6 +310,7 @@ class SetupServer:
             return self._html(page.signin_page(
                 "Your session ended (or another one started): sign in again. Nothing was saved."),
                 403)
+        self._take_phone_clock(fields.get("phone_ms"))
         new, errors, sched = form.apply(self.cfg, fields, self._has_password())
         clean, problems = appconfig.validate(new)
         errors_all = form.problems_to_fields(problems, sched, form.field_names())

@@ -53,10 +53,9 @@ class _ZeroClock:
         return 0
 
 
-def import_setup_ap():
-    """(setup.ap, app.fsutil, app.log), their log lines going nowhere. setup.ap and
-    app.log import the firmware's clock, which CPython cannot (its time has no
-    ticks_ms): a stand-in for the import there."""
+def _beside_clock(load):
+    """load()'s result, its modules imported beside the firmware's clock, which
+    CPython cannot import (its time has no ticks_ms): a stand-in for the import there."""
     import sys
     try:
         import clock  # noqa: F401
@@ -65,10 +64,48 @@ def import_setup_ap():
         stand_in = True
         sys.modules["clock"] = _ZeroClock()
     try:
-        from setup import ap
-        from app import fsutil, log
+        return load()
     finally:
         if stand_in:
             del sys.modules["clock"]
+
+
+def _quiet_log():
+    from app import log
     log.sink = lambda line: None
-    return ap, fsutil, log
+    return log
+
+
+def import_setup_ap():
+    """(setup.ap, app.fsutil, app.log), their log lines going nowhere."""
+    def load():
+        from setup import ap
+        from app import fsutil
+        return ap, fsutil, _quiet_log()
+    return _beside_clock(load)
+
+
+class WallClock:
+    """The firmware clock's wall side, set by hand: unix None = not set."""
+
+    def __init__(self, unix=None):
+        self.t = unix
+
+    def ms(self):
+        return 0
+
+    def unix(self):
+        return self.t if self.t is not None else 86400
+
+    def wall_valid(self):
+        return self.t is not None
+
+
+def import_txclock():
+    """(app.txclock, app.fsutil, app.log) on a WallClock (txclock.clock), log lines going nowhere."""
+    def load():
+        from app import txclock, fsutil
+        return txclock, fsutil, _quiet_log()
+    txclock, fsutil, log = _beside_clock(load)
+    txclock.clock = WallClock()
+    return txclock, fsutil, log

@@ -1,0 +1,96 @@
+# The time of day back from the transmitter after a power cut.
+#
+# A board without a battery-backed RTC forgets the wall clock when the power
+# goes, and a box without Wi-Fi has no NTP to ask: its schedules (a night from
+# 22:00) and its readings' dates would be gone until someone sets the clock.
+# The transmitter counts seconds since its activation and keeps counting
+# through our power cut. So while the wall clock is good, the activation's
+# Unix time is kept on flash (one small file, written again only when it moved
+# by more than KEEP_WITHIN_S: a new transmitter, or clock drift); once the
+# clock is lost, the first transmitter time read gives it back.
+#
+#   tc = TransmitterClock("8G1234")   # the configured transmitter
+#   tc.seen(dex_now_s)                # the link, each time it reads the transmitter's time
+#
+# The file is one line "<id> <activation unix> <saved unix> <crc32 hex>", checked
+# on reading (a damaged file sets nothing and is logged). A time the saved one
+# cannot vouch for (before it, or more than MAX_AGE_S after: no transmitter
+# lasts that long) is not used.
+import binascii
+
+import clock
+from app import fsutil, log
+
+PATH = "tx_clock.txt"
+KEEP_WITHIN_S = 60
+MAX_AGE_S = 200 * 86400
+
+
+def _line(tx_id, activation, saved):
+    body = "%s %d %d" % (tx_id, activation, saved)
+    return "%s %08x\n" % (body, binascii.crc32(body.encode()))
+
+
+def _parse(text):
+    """(id, activation, saved) of a good line, else None."""
+    try:
+        body, crc = text.strip().rsplit(" ", 1)
+        if int(crc, 16) != binascii.crc32(body.encode()):
+            return None
+        tx_id, activation, saved = body.split(" ")
+        return tx_id, int(activation), int(saved)
+    except (ValueError, AttributeError):
+        return None
+
+
+class TransmitterClock:
+    def __init__(self, tx_id, path=PATH, set_unix=None):
+        self.tx_id = tx_id
+        self.path = path
+        self._set = set_unix or clock.set_unix
+        self.restored = None       # the Unix time set from the transmitter, if any
+        self._kept = self._load()
+
+    def _load(self):
+        try:
+            fsutil.recover(self.path)
+            data = fsutil.read_bytes(self.path)
+        except OSError as e:
+            log.warn("time: cannot read %s (%s)", self.path, e)
+            return None
+        if data is None:
+            return None
+        kept = _parse(data.decode() if isinstance(data, bytes) else data) if len(data) < 80 else None
+        if kept is None:
+            log.warn("time: %s is damaged: the transmitter's activation is not known", self.path)
+        return kept
+
+    def seen(self, dex_now_s):
+        """The transmitter's time now (seconds since its activation)."""
+        if clock.wall_valid():
+            activation = int(clock.unix()) - dex_now_s
+            k = self._kept
+            if k is None or k[0] != self.tx_id or abs(k[1] - activation) > KEEP_WITHIN_S:
+                self._keep(activation)
+            return
+        k = self._kept
+        if k is None or k[0] != self.tx_id or self.restored is not None:
+            return
+        t = k[1] + dex_now_s
+        if not k[2] - KEEP_WITHIN_S <= t <= k[2] + MAX_AGE_S:
+            log.warn("time: the transmitter's time gives %d, which the kept activation (saved "
+                     "at %d) cannot vouch for: not used", t, k[2])
+            self.restored = 0      # say it once
+            return
+        self._set(t)
+        self.restored = t
+        log.info("time: set from the transmitter's clock (activation kept since %d)", k[2])
+
+    def _keep(self, activation):
+        now = int(clock.unix())
+        try:
+            fsutil.write_atomic(self.path, _line(self.tx_id, activation, now))
+            self._kept = (self.tx_id, activation, now)
+        except OSError as e:
+            log.warn("time: cannot keep the transmitter's activation (%s)", e)
+            self._kept = (self.tx_id, activation, now)   # do not retry every session

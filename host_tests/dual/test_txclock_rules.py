@@ -1,0 +1,119 @@
+# app/txclock.py: the time of day given back by the transmitter after a power
+# cut (a box without Wi-Fi has nothing else), on CPython and MicroPython.
+from fakes import import_txclock, swap
+from scratch import fresh
+
+txclock, fsutil, log = import_txclock()
+ACTIVATION = 1780000000          # the transmitter started then (Unix s)
+DAY = 86400
+
+
+def _box(path, unix, tx_id="8G1234"):
+    """A boot of the box with its wall clock at `unix` (None: lost); (clock, sets)."""
+    txclock.clock.t = unix
+    sets = []
+
+    def set_unix(t):
+        sets.append(t)
+        txclock.clock.t = t
+    return txclock.TransmitterClock(tx_id, path, set_unix), sets
+
+
+def _writes(fn):
+    n = [0]
+    real = fsutil.write_atomic
+
+    def counting(path, data):
+        n[0] += 1
+        real(path, data)
+    swap(fsutil, "write_atomic", counting, fn)
+    return n[0]
+
+
+def test_a_power_cut_gets_the_time_of_day_back_from_the_transmitter():
+    path = fresh("build/txclock", "a.txt")
+    tc, sets = _box(path, ACTIVATION + 3 * DAY)
+    tc.seen(3 * DAY)                           # wall clock good: its activation is kept
+    assert sets == []
+    tc, sets = _box(path, None)                # the power went; 40 min later it is back
+    tc.seen(3 * DAY + 2400)
+    assert sets == [ACTIVATION + 3 * DAY + 2400] and tc.restored == sets[0]
+    tc.seen(3 * DAY + 2700)                    # the clock runs now: not set again
+    assert sets == [ACTIVATION + 3 * DAY + 2400]
+
+
+def test_the_file_is_written_once_and_again_only_when_the_activation_moved():
+    path = fresh("build/txclock", "b.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    assert _writes(lambda: tc.seen(DAY)) == 1
+    # the same transmitter, its clock drifting a little against the wall clock
+    txclock.clock.t = ACTIVATION + 2 * DAY + 30
+    assert _writes(lambda: tc.seen(2 * DAY)) == 0
+    txclock.clock.t = ACTIVATION + 3 * DAY + 90    # 90 s of drift (or NTP corrected it)
+    assert _writes(lambda: tc.seen(3 * DAY)) == 1
+    tc, sets = _box(path, None)
+    tc.seen(4 * DAY)
+    assert sets == [ACTIVATION + 90 + 4 * DAY]
+
+
+def test_another_transmitter_gives_no_time_and_is_kept_once_the_clock_is_good():
+    path = fresh("build/txclock", "c.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)
+    tc, sets = _box(path, None, tx_id="8H5678")    # swapped while the power was off
+    tc.seen(600)
+    assert sets == [] and tc.restored is None
+    txclock.clock.t = ACTIVATION + 10 * DAY        # NTP or the phone set it
+    assert _writes(lambda: tc.seen(600)) == 1
+    tc, sets = _box(path, None, tx_id="8H5678")
+    tc.seen(1200)
+    assert sets == [ACTIVATION + 10 * DAY + 600]
+
+
+def test_a_damaged_file_or_a_time_it_cannot_vouch_for_sets_nothing_and_says_so():
+    path = fresh("build/txclock", "d.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)
+    with open(path) as f:
+        good = f.read()
+    for bad in (good.replace("1780", "1781", 1), good[:-5], "", "x" * 200):
+        with open(path, "w") as f:
+            f.write(bad)
+        said = []
+        log.sink = said.append
+        try:
+            tc, sets = _box(path, None)
+            tc.seen(2 * DAY)
+        finally:
+            log.sink = lambda line: None
+        assert sets == [] and [l for l in said if "damaged" in l], (bad, said)
+    # a transmitter time before the save (its clock restarted) or far after it
+    for dex in (DAY - 3600, DAY + 201 * DAY):
+        with open(path, "w") as f:
+            f.write(good)
+        said = []
+        log.sink = said.append
+        try:
+            tc, sets = _box(path, None)
+            tc.seen(dex)
+            tc.seen(dex + 300)
+        finally:
+            log.sink = lambda line: None
+        assert sets == [] and len([l for l in said if "cannot vouch" in l]) == 1, (dex, said)
+
+
+def test_a_flash_that_cannot_be_written_costs_nothing_but_the_file():
+    path = fresh("build/txclock", "e.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+
+    def refuse(p, data):
+        raise OSError(28)
+    said = []
+    log.sink = said.append
+    try:
+        swap(fsutil, "write_atomic", refuse, lambda: tc.seen(DAY))
+        txclock.clock.t += 300
+        n = _writes(lambda: tc.seen(DAY + 300))
+    finally:
+        log.sink = lambda line: None
+    assert [l for l in said if "cannot keep" in l] and n == 0   # not tried every session
