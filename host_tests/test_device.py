@@ -37,6 +37,20 @@ def onsets(events, kind=None):
     return [e for e in events if e["event"] == "alarm_onset" and (kind is None or e["type"] == kind)]
 
 
+def run_app(tmp_path, config, prog):
+    """prog (MicroPython, with CFG and BOARDS set: the config file written from
+    `config`, the boards folder) on the host fakes; the JSON it prints after RESULT."""
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(config))
+    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + prog
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
+        os.path.join(ROOT, "tools", "host"), os.path.join(ROOT, "firmware"),
+        os.path.join(ROOT, ".mpylib"))})
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout + r.stderr
+    return json.loads(line[0][7:])
+
+
 def test_headless_night_reads_and_raises_the_urgent_low(tmp_path):
     ev, _ = sim(tmp_path, 4)
     readings = [e for e in ev if e["event"] == "reading"]
@@ -224,15 +238,7 @@ print("RESULT " + json.dumps(out))
 def test_the_buttons_reach_the_engine_through_the_app(tmp_path):
     # sound/buttons.py calls App.snooze / App.acknowledge; those must snooze
     # (acknowledge) the loudest alarm in the engine and say so
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "esp32-devkitc"}))
-    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + BUTTONS
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
-        os.path.join(ROOT, "tools", "host"), os.path.join(ROOT, "firmware"),
-        os.path.join(ROOT, ".mpylib"))})
-    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-    assert line, r.stdout + r.stderr
-    out = json.loads(line[0][7:])
+    out = run_app(tmp_path, {"transmitter_id": "8G1234", "board": "esp32-devkitc"}, BUTTONS)
     assert out["onset"] == ["sounding"], out
     assert out["snooze"] == ["snoozed"] and "alarm_snooze" in out["snooze_events"], out
     assert out["ack"] == ["acknowledged"], out
@@ -420,17 +426,9 @@ print("RESULT " + json.dumps(out))
     ("", [[1290, 250], [1290, 250]]),     # no rule: utc_offset_min (-300) all year
 ])
 def test_schedules_follow_daylight_saving_time_when_a_tz_rule_is_set(tmp_path, tz, want):
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "utc_offset_min": -300, "tz": tz,
-                               "alarms": {"high": 250, "schedule": [
-                                   {"start": 22 * 60, "end": 7 * 60, "high": 200}]}}))
-    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + TZ_PROG
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
-        os.path.join(ROOT, "tools", "host"), os.path.join(ROOT, "firmware"),
-        os.path.join(ROOT, ".mpylib"))})
-    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-    assert line, r.stdout + r.stderr
-    assert json.loads(line[0][7:]) == want
+    config = {"transmitter_id": "8G1234", "utc_offset_min": -300, "tz": tz,
+              "alarms": {"high": 250, "schedule": [{"start": 22 * 60, "end": 7 * 60, "high": 200}]}}
+    assert run_app(tmp_path, config, TZ_PROG) == want
 
 
 def test_after_a_power_cut_the_transmitter_gives_the_time_of_day_back(tmp_path):
@@ -478,12 +476,5 @@ print("RESULT " + json.dumps(out))
 ])
 def test_schedules_without_a_time_of_day_raise_a_notice_until_the_clock_is_set(
         tmp_path, schedule, want):
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "alarms": {"schedule": schedule}}))
-    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + CLOCK_PROG
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
-        os.path.join(ROOT, "tools", "host"), os.path.join(ROOT, "firmware"),
-        os.path.join(ROOT, ".mpylib"))})
-    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-    assert line, r.stdout + r.stderr
-    assert json.loads(line[0][7:]) == want
+    config = {"transmitter_id": "8G1234", "alarms": {"schedule": schedule}}
+    assert run_app(tmp_path, config, CLOCK_PROG) == want

@@ -78,16 +78,18 @@ print("RESULT " + json.dumps(out))
 '''
 
 
-def _run(tmp_path):  # in a scratch folder: the setup part may write its key file
-    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + PROG
-    return run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
+def _result(tmp_path, body=PROG):
+    """body (MicroPython, with HOST = the host fakes' folder) run in a scratch
+    folder (the setup part may write its key file); the JSON it prints after RESULT."""
+    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + body
+    r = run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert line, r.stdout + r.stderr
+    return json.loads(line[0][7:])
 
 
 def test_link_events_raise_and_clear_the_link_alarms(tmp_path):
-    r = _run(tmp_path)
-    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert line, r.stdout + r.stderr
-    out = json.loads(line[0][7:])
+    out = _result(tmp_path)
     assert out["connected"] == []  # routine: no alarm
     for what in ("no_transmitter", "rogue", "auth_failed"):
         assert out[what] == [["link", what, True]], (what, out[what])
@@ -119,8 +121,7 @@ def test_link_events_raise_and_clear_the_link_alarms(tmp_path):
 
 
 def test_no_transmitter_id_or_a_part_that_cannot_start_sounds(tmp_path):
-    r = _run(tmp_path)
-    out = json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")][0][7:])
+    out = _result(tmp_path)
     # (after clearing the reasons of the parts that do not run: see the test below)
     assert [c for c in out["not_configured"] if c[2]] == [["link", "not_configured", True]]
     assert ["link", "not_configured", False] not in out["not_configured"]  # no re-onset
@@ -183,11 +184,7 @@ def test_a_settings_restart_writes_the_upload_queue_first(tmp_path):
     """New settings restart the box; readings still waiting for Nightscout are
     written to flash first (they are read back at boot), and a hook that fails
     (full flash) is logged and does not stop the restart."""
-    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + RESTART
-    r = run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
-    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert line, r.stdout + r.stderr
-    out = json.loads(line[0][7:])
+    out = _result(tmp_path, RESTART)
     assert out["reset"] is True
     assert out["queue_file"] > 0, out
     assert out["logged"], out
@@ -263,11 +260,7 @@ def test_a_restored_link_alarm_of_another_role_clears_at_boot(tmp_path):
     runs no BLE link to clear bond_lost or slot_conflict, and a transmitter
     ID typed in after not_configured sounded never clears not_configured.
     Reasons the running part judges itself stay until it does."""
-    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + ROLES
-    r = run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
-    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert line, r.stdout + r.stderr
-    out = json.loads(line[0][7:])
+    out = _result(tmp_path, ROLES)
     for name in ("bond_lost", "slot_conflict", "no_transmitter", "not_configured"):
         assert out["follower_" + name] == [], (name, out)
     assert out["leader_not_configured"] == [], out
@@ -382,11 +375,7 @@ print("RESULT " + json.dumps(out))
 def test_the_link_knows_when_wi_fi_shares_the_radio(tmp_path):
     # the link scans blind continuously only while no Wi-Fi (forwarding, or the
     # setup access point) needs the radio; beside Wi-Fi at a duty Wi-Fi survives
-    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + SHARED_PROG
-    r = run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
-    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert line, r.stdout + r.stderr
-    out = json.loads(line[0][7:])
+    out = _result(tmp_path, SHARED_PROG)
     assert out == {"nothing_open": False, "ap_closed": False, "ap_open": True, "wifi": True}, out
 
 
@@ -410,9 +399,5 @@ print("RESULT " + json.dumps(out))
 
 
 def test_the_phones_clock_sets_a_box_without_network_time(tmp_path):
-    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + PHONE
-    r = run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
-    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert line, r.stdout + r.stderr
-    assert json.loads(line[0][7:]) == [False, [True, 1780000000], [False, 1780000000],
+    assert _result(tmp_path, PHONE) == [False, [True, 1780000000], [False, 1780000000],
                                        [True, 1780000100], [False, 1780000100]]

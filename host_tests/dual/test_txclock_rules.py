@@ -19,6 +19,26 @@ def _box(path, unix, tx_id="8G1234"):
     return txclock.TransmitterClock(tx_id, path, set_unix), sets
 
 
+def _said(fn):
+    """(fn()'s result, the log lines it wrote)."""
+    said = []
+    log.sink = said.append
+    try:
+        return fn(), said
+    finally:
+        log.sink = lambda line: None
+
+
+def _after_power_cut(path, *dex_times):
+    """A boot without a wall clock that reads these transmitter times: (sets, log lines)."""
+    def boot():
+        tc, sets = _box(path, None)
+        for dex in dex_times:
+            tc.seen(dex)
+        return sets
+    return _said(boot)
+
+
 def _writes(fn):
     n = [0]
     real = fsutil.write_atomic
@@ -79,26 +99,13 @@ def test_a_damaged_file_or_a_time_it_cannot_vouch_for_sets_nothing_and_says_so()
     for bad in (good.replace("1780", "1781", 1), good[:-5], "", "x" * 200):
         with open(path, "w") as f:
             f.write(bad)
-        said = []
-        log.sink = said.append
-        try:
-            tc, sets = _box(path, None)
-            tc.seen(2 * DAY)
-        finally:
-            log.sink = lambda line: None
+        sets, said = _after_power_cut(path, 2 * DAY)
         assert sets == [] and [l for l in said if "damaged" in l], (bad, said)
     # a transmitter time before the save (its clock restarted) or far after it
     for dex in (DAY - 3600, DAY + 201 * DAY):
         with open(path, "w") as f:
             f.write(good)
-        said = []
-        log.sink = said.append
-        try:
-            tc, sets = _box(path, None)
-            tc.seen(dex)
-            tc.seen(dex + 300)
-        finally:
-            log.sink = lambda line: None
+        sets, said = _after_power_cut(path, dex, dex + 300)
         assert sets == [] and len([l for l in said if "cannot vouch" in l]) == 1, (dex, said)
 
 
@@ -108,12 +115,7 @@ def test_a_flash_that_cannot_be_written_costs_nothing_but_the_file():
 
     def refuse(p, data):
         raise OSError(28)
-    said = []
-    log.sink = said.append
-    try:
-        swap(fsutil, "write_atomic", refuse, lambda: tc.seen(DAY))
-        txclock.clock.t += 300
-        n = _writes(lambda: tc.seen(DAY + 300))
-    finally:
-        log.sink = lambda line: None
+    _, said = _said(lambda: swap(fsutil, "write_atomic", refuse, lambda: tc.seen(DAY)))
+    txclock.clock.t += 300
+    n = _writes(lambda: tc.seen(DAY + 300))
     assert [l for l in said if "cannot keep" in l] and n == 0   # not tried every session
