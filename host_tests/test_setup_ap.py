@@ -234,7 +234,8 @@ def test_the_status_page_says_when_schedules_wait_for_the_time_of_day():
     from setup import page
     cfg = {"alarms": {"low": 70, "schedule": [{"start": 1320, "end": 420, "low": 80}]}}
     unknown = "".join(page.status_page({"now_unix": None}, cfg))
-    known = "".join(page.status_page({"now_unix": 1782873000}, cfg))
+    known = "".join(page.status_page({"now_unix": 1782873000, "minute_of_day": 1350.0}, cfg))
+    assert "<td id=box-time>22:30</td>" in known and "box-time" not in unknown
     plain = "".join(page.status_page({"now_unix": None}, {"alarms": {"low": 70}}))
     assert "id=clock-unknown" in unknown and "does not know the time of day" in unknown
     assert "clock-unknown" not in known and "clock-unknown" not in plain

@@ -226,6 +226,9 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         assert "ns.example.org" in _text(drv, "nightscout")
         assert _text(drv, "mqtt") == "broker.lan"
         assert "22:00" in _text(drv, "thresholds") and "high 280" in _text(drv, "thresholds")
+        # the box's own time of day, so a family can check the clock its schedules follow
+        assert _text(drv, "box-time") in {time.strftime("%H:%M", time.gmtime(time.time() - d))
+                                          for d in (0, 60)}
         assert "8G1234" not in drv.page_source   # only the last two characters are public
         _shot(drv, "status_page.png")
 

@@ -51,6 +51,7 @@ def emit(ev):
 def sample_state():
     now = clock.unix()
     return {"last_reading": (86400, now - 130, 142, 15, 6, "live"), "now_unix": now,
+            "minute_of_day": (now // 60) % 1440,
             "alarms": [{"type": "high", "priority": "low", "status": "snoozed", "level": 0,
                         "since_s": 10, "reason": "threshold"}],
             "link": "authenticated", "wifi": None}

@@ -125,6 +125,9 @@ def status_page(state, cfg, ap=None, problems=()):
                              for k in form.SCHEDULE_FIELDS if k in e)
             yield "<tr><td>%s&ndash;%s</td><td>%s</td></tr>" % (
                 form.hhmm(e["start"]), form.hhmm(e["end"]), over or "no change")
+    mod = state.get("minute_of_day")
+    if mod is not None:
+        yield "<tr><td>Time of day on the box</td><td id=box-time>%s</td></tr>" % form.hhmm(int(mod))
     if al.get("schedule") and state.get("now_unix") is None:
         yield ("<tr><td colspan=2 class=err id=clock-unknown>The box does not know the time of "
                "day, so these schedules are not in use: connect it to Wi-Fi, or save the "

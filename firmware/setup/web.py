@@ -25,6 +25,7 @@
 # request, bodies <= MAX_BODY bytes, pages streamed in CHUNK-byte pieces.
 #
 # state() returns {"last_reading": reading tuple or None, "now_unix": int or None,
+# "minute_of_day": local minute (the schedules' clock) or None,
 # "alarms": engine.active(), "link": last link event name or None,
 # "wifi": True/False/None (no Wi-Fi keeper)}; state_from_app(app) builds it.
 import asyncio
@@ -70,6 +71,7 @@ def state_from_app(app):
             wifi = None
     return {"last_reading": app.status.get("last_reading"),
             "now_unix": clock.unix() if clock.wall_valid() else None,
+            "minute_of_day": app.minute_of_day(),
             "alarms": app.engine.active(), "link": app.status.get("link"), "wifi": wifi,
             "captive_dns_error": app.status.get("captive_dns_error")}
 
