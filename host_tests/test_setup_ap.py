@@ -210,6 +210,9 @@ def test_a_signed_in_save_hands_over_the_phones_clock_even_with_bad_fields(tmp_p
                                               "phone_ms": "1780000000123"})
         assert code == 400 and "Nothing was saved" in page
         assert [e["unix_s"] for e in srv.events() if e.get("event") == "phone_clock"] == [1780000000]
+        # the same form sent again (a browser's resubmit, minutes later) is not the
+        # phone's clock any more (review16)
+        _post(srv.url("/save"), {"token": token, "transmitter_id": "ABC", "phone_ms": "1780000000123"})
         for bad in ("1000", "soon", ""):    # a phone clock before 2024, or none: not handed over
             _post(srv.url("/save"), {"token": token, "transmitter_id": "ABC", "phone_ms": bad})
         assert len([e for e in srv.events() if e.get("event") == "phone_clock"]) == 1

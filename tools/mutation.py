@@ -77,7 +77,7 @@ PACKAGES = {
                 "host_tests/test_capture.py")),
     # Only CPython-side tests: the MicroPython-port ones (test_forward, test_link_*,
     # test_setup_ap, ...) read the files on disk and cannot see a mutant.
-    "app": (("config", "persist", "memory", "power"),
+    "app": (("config", "persist", "memory", "power", "localtime", "txclock"),
             ("host_tests/dual/test_config_rules.py", "host_tests/dual/test_persist_rules.py",
              "host_tests/dual/test_config.py", "host_tests/dual/test_config_files.py",
              "host_tests/dual/test_app_persist.py", "host_tests/dual/test_setup_form.py")),
@@ -97,6 +97,8 @@ PACKAGES = {
 MODULE_TESTS = {
     "app/memory": ("host_tests/dual/test_watch_rules.py",),
     "app/power": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_power.py"),
+    "app/localtime": ("host_tests/dual/test_localtime_rules.py", "host_tests/dual/test_config_rules.py"),
+    "app/txclock": ("host_tests/dual/test_txclock_rules.py",),
     "forward/queue": ("host_tests/dual/test_queue_rules.py", "host_tests/dual/test_forward_pure.py"),
     "forward/follower": ("host_tests/dual/test_follower_rules.py", "host_tests/dual/test_follower.py",
                          "host_tests/dual/test_forward_rules.py"),

@@ -167,7 +167,9 @@ def _days_from_civil(y, m, d):
 
 
 def _year_of_day(days):
-    y = 1970 + days // 366
+    y = 1970 + days * 400 // 146097      # 146097 days in 400 years: within a year of it
+    while _days_from_civil(y, 1, 1) > days:
+        y -= 1
     while _days_from_civil(y + 1, 1, 1) <= days:
         y += 1
     return y

@@ -24,6 +24,12 @@ from app import fsutil, log
 PATH = "tx_clock.txt"
 KEEP_WITHIN_S = 60
 MAX_AGE_S = 200 * 86400
+# The saved time is refreshed this often while the activation still holds: a
+# transmitter clock restarted (G5 battery swap, a reset by xDrip) while the box
+# was off gives a time before it, which is refused; without the refresh the
+# saved time was the first meeting, and a restart more than that long ago (the
+# transmitter's age then, often hours) set a clock off by days and hours.
+CONFIRM_S = 86400
 
 
 def _line(tx_id, activation, saved):
@@ -68,10 +74,13 @@ class TransmitterClock:
     def seen(self, dex_now_s):
         """The transmitter's time now (seconds since its activation)."""
         if clock.wall_valid():
-            activation = int(clock.unix()) - dex_now_s
+            now = int(clock.unix())
+            activation = now - dex_now_s
             k = self._kept
             if k is None or k[0] != self.tx_id or abs(k[1] - activation) > KEEP_WITHIN_S:
                 self._keep(activation)
+            elif not 0 <= now - k[2] < CONFIRM_S:
+                self._keep(k[1])      # the same activation, confirmed now
             return
         k = self._kept
         if k is None or k[0] != self.tx_id or self.restored is not None:

@@ -136,6 +136,7 @@ class SetupServer:
         self.state = state or (lambda: {})
         self.on_saved = on_saved          # fn(clean cfg) after a successful save
         self.phone_clock = phone_clock    # fn(unix s): the phone's clock, sent with a signed-in save
+        self._phone_ms = 0                # the last phone_ms taken (a resubmitted form repeats it)
         self.ap = ap                      # setup.ap.AccessPoint or None
         self.networks = networks          # fn() -> list of SSIDs in range, or None
         # the problems are shown on the pages: the `device` alarm (reason config)
@@ -271,9 +272,15 @@ class SetupServer:
         if self.phone_clock is None or not text:
             return
         try:
-            unix_s = int(text) // 1000
+            phone_ms = int(text)
         except ValueError:
             return
+        # a form sent again (the browser's resubmit of a refused save, minutes
+        # later) carries the very same time, which is no longer the phone's clock
+        if phone_ms == self._phone_ms:
+            return
+        self._phone_ms = phone_ms
+        unix_s = phone_ms // 1000
         if unix_s >= _MIN_PHONE_S:
             try:
                 self.phone_clock(unix_s)

@@ -82,3 +82,85 @@ def test_a_rule_cut_short_says_where():
             assert words in str(e), (text, str(e))
         else:
             raise AssertionError("accepted " + repr(text))
+
+
+def _refused(text):
+    try:
+        localtime.parse(text)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def test_every_field_at_its_bounds():
+    # found by mutation testing: each bound of the grammar, just inside and just out
+    inside = ("AAA24BBB,M12.5.6/167,J365/-167", "AAA-24:59:59BBB,M1.1.0,J1", "AAA0BBB,0,365",
+              "AAA0BBB23:59,M2.4.3/0:00:59,M11.5.0/1:59", "<A-1>0" + "B" * 52 + ",J1,J2")
+    for text in inside:
+        assert _refused(text) is None, (text, _refused(text))
+    outside = ("AAA25", "AAA0:60", "AAA0:0:60", "AAA0BBB,M13.1.0,J1", "AAA0BBB,M0.1.0,J1",
+               "AAA0BBB,M1.6.0,J1", "AAA0BBB,M1.0.0,J1", "AAA0BBB,M1.1.7,J1", "AAA0BBB,J0,J1",
+               "AAA0BBB,J366,J1", "AAA0BBB,366,1", "AAA0BBB,J1/168,J2", "AAA0BBB,J1/-168,J2",
+               "AAA0001", "AA0", "<AA>0", "<A>B>0", "<AAA0", "AAA0BBB,M1.1.0,J1,",
+               "AAA0BBB;M1.1.0,J1", "AAA0BBB,M1.1.0;J1", "AAA0BBB,M1.1,J1", "A" * 65)
+    for text in outside:
+        assert _refused(text), text
+    # where it went wrong, counted from 1
+    assert "character 15" in _refused("AAA0BBB,M1.1.0;J1")
+    assert "character 8" in _refused("AAA0BBB;M1.1.0,J1")
+    assert "character 1 " in _refused("AA0") and "not closed" in _refused("<AAA0")
+
+
+def test_offsets_with_minutes_and_seconds_and_both_signs():
+    for text, want in (("AAA+3:30", -210), ("AAA-3:30", 210), ("AAA3:30:59", -211),
+                       ("AAA-0:01", 1), ("AAA24", -1440)):
+        assert localtime.offset_min(localtime.parse(text), 1772953200) == want, text
+    # daylight time given its own offset, and a rule time with minutes
+    rule = localtime.parse("AAA5BBB3:30,M3.2.0/2:30,M11.1.0")
+    assert localtime.offset_min(rule, 1783000000) == -210             # summer
+    assert _edges("AAA5BBB3:30,M3.2.0/2:30,M11.1.0", 1772953200 + 1800, -300, -210)
+
+
+def _days_counted(y, m, d):
+    """Days since 1970-01-01, counted month by month (slow, independent of the module)."""
+    lengths = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    n = 0
+    step = 1 if y >= 1970 else -1
+    for year in range(1970, y, step) if step > 0 else range(y, 1970):
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        n += step * (366 if leap else 365)
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    for month in range(1, m):
+        n += lengths[month - 1] + (1 if month == 2 and leap else 0)
+    return n + d - 1
+
+
+def test_calendar_arithmetic_over_four_centuries():
+    # 1900 and 2100 are not leap years, 2000 and 2400 are: every first and last
+    # day of every month, and the year each day falls in
+    for y in (1899, 1900, 1901, 1970, 1999, 2000, 2001, 2024, 2026, 2099, 2100, 2104, 2399, 2400):
+        for m in range(1, 13):
+            for d in (1, 28):
+                days = localtime._days_from_civil(y, m, d)
+                assert days == _days_counted(y, m, d), (y, m, d)
+                assert localtime._year_of_day(days) == y, (y, m, d)
+        assert localtime._year_of_day(localtime._days_from_civil(y + 1, 1, 1) - 1) == y
+        assert localtime._leap(y) == (localtime._days_from_civil(y, 3, 1)
+                                      - localtime._days_from_civil(y, 2, 28) == 2), y
+
+
+def test_the_last_week_of_every_month_and_julian_days_in_leap_and_common_years():
+    # M<m>.5.0 is the month's last Sunday; J60 is March 1 in every year; n59 is
+    # February 29 in a leap year and March 1 in a common one
+    for year in (2026, 2028, 2100):
+        for month in range(1, 13):
+            nxt = localtime._days_from_civil(year + (month == 12), month % 12 + 1, 1)
+            day = localtime._change_s(year, ("M", month, 5, 0, 0)) // 86400
+            assert (day + 4) % 7 == 0 and nxt - 7 <= day < nxt, (year, month)
+            first = localtime._change_s(year, ("M", month, 1, 3, 0)) // 86400
+            start = localtime._days_from_civil(year, month, 1)
+            assert (first + 4) % 7 == 3 and start <= first < start + 7, (year, month)
+        assert localtime._change_s(year, ("J", 60, 0, 0, 0)) // 86400 == \
+            localtime._days_from_civil(year, 3, 1)
+        feb29 = localtime._change_s(year, ("n", 59, 0, 0, 0)) // 86400
+        assert feb29 == localtime._days_from_civil(year, 2, 28) + 1

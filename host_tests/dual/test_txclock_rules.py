@@ -67,8 +67,8 @@ def test_the_file_is_written_once_and_again_only_when_the_activation_moved():
     tc, _ = _box(path, ACTIVATION + DAY)
     assert _writes(lambda: tc.seen(DAY)) == 1
     # the same transmitter, its clock drifting a little against the wall clock
-    txclock.clock.t = ACTIVATION + 2 * DAY + 30
-    assert _writes(lambda: tc.seen(2 * DAY)) == 0
+    txclock.clock.t = ACTIVATION + DAY + 7200 + 30
+    assert _writes(lambda: tc.seen(DAY + 7200)) == 0
     txclock.clock.t = ACTIVATION + 3 * DAY + 90    # 90 s of drift (or NTP corrected it)
     assert _writes(lambda: tc.seen(3 * DAY)) == 1
     tc, sets = _box(path, None)
@@ -119,3 +119,48 @@ def test_a_flash_that_cannot_be_written_costs_nothing_but_the_file():
     txclock.clock.t += 300
     n = _writes(lambda: tc.seen(DAY + 300))
     assert [l for l in said if "cannot keep" in l] and n == 0   # not tried every session
+
+
+def test_the_bounds_of_rewriting_and_of_what_the_save_vouches_for():
+    # found by mutation testing: each bound one way and the other
+    path = fresh("build/txclock", "f.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)                                   # kept, saved at ACTIVATION + DAY
+    txclock.clock.t = ACTIVATION + DAY + 3600 + txclock.KEEP_WITHIN_S
+    assert _writes(lambda: tc.seen(DAY + 3600)) == 0  # moved by exactly the bound: kept as it is
+    saved = ACTIVATION + DAY
+    # the transmitter's clock may run a little slow against the wall clock: a time
+    # up to KEEP_WITHIN_S before the save is still ours, more is not
+    for dex, ok in ((DAY - 30, True), (DAY - 90, False), (DAY + txclock.MAX_AGE_S, True),
+                    (DAY + txclock.MAX_AGE_S + 1, False)):
+        sets, _ = _after_power_cut(path, dex)
+        assert sets == ([ACTIVATION + dex] if ok else []), (dex, sets, saved)
+
+
+def test_a_save_cut_by_the_power_is_finished_at_the_next_boot():
+    # write_atomic: the new line in .tmp, the old file moved to .bak, then the cut
+    path = fresh("build/txclock", "g.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)
+    import os
+    os.rename(path, path + ".tmp")
+    sets, said = _after_power_cut(path, 2 * DAY)
+    assert sets == [ACTIVATION + 2 * DAY], said
+
+
+def test_a_transmitter_clock_restarted_while_the_box_was_off_sets_nothing():
+    # review16: a G5 battery swap or a G6 reset by xDrip restarts the transmitter's
+    # time while the box is unplugged. The kept activation is confirmed once a day
+    # (one write a day), so the restarted time falls before the confirmation.
+    path = fresh("build/txclock", "h.txt")
+    tc, _ = _box(path, ACTIVATION + 3600)      # met 1 h after the transmitter started
+    n = _writes(lambda: tc.seen(3600))
+    for d in range(1, 81):                     # 80 days, sessions every 5 min
+        for s in range(0, DAY, 300):
+            txclock.clock.t = ACTIVATION + d * DAY + s
+            n += _writes(lambda: tc.seen(d * DAY + s))
+    assert n <= 81, n
+    reset = ACTIVATION + 82 * DAY + 7 * 3600   # unplugged on day 80; reset on day 82
+    now = ACTIVATION + 85 * DAY                # plugged in again on day 85
+    sets, said = _after_power_cut(path, now - reset)
+    assert sets == [] and [l for l in said if "cannot vouch" in l], (sets, said)
