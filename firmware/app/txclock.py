@@ -37,10 +37,10 @@ def _line(tx_id, activation, saved):
     return "%s %08x\n" % (body, binascii.crc32(body.encode()))
 
 
-def _parse(text):
-    """(id, activation, saved) of a good line, else None."""
+def _parse(data):
+    """(id, activation, saved) of a good line (bytes), else None."""
     try:
-        body, crc = text.strip().rsplit(" ", 1)
+        body, crc = data.decode().strip().rsplit(" ", 1)
         if int(crc, 16) != binascii.crc32(body.encode()):
             return None
         tx_id, activation, saved = body.split(" ")
@@ -66,7 +66,7 @@ class TransmitterClock:
             return None
         if data is None:
             return None
-        kept = _parse(data.decode() if isinstance(data, bytes) else data) if len(data) < 80 else None
+        kept = _parse(data) if len(data) < 80 else None
         if kept is None:
             log.warn("time: %s is damaged: the transmitter's activation is not known", self.path)
         return kept

@@ -232,11 +232,15 @@ def _source(app):
     from link.core import Link
     from app.txclock import TransmitterClock
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
-    tx_clock = TransmitterClock(cfg["transmitter_id"], TX_CLOCK_FILE)
+    try:   # a help for the time of day: nothing of it may keep the link from starting
+        on_time = TransmitterClock(cfg["transmitter_id"], TX_CLOCK_FILE).seen
+    except Exception as e:
+        log.exc(e, "time: the transmitter's clock will not set the box's")
+        on_time = None
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
                  "bond_path": BOND_FILE, "resume_dex_s": app.rtc.last_dex or None,
                  "resume_hole": app.rtc.hole, "radio_shared": lambda: _radio_shared(app),
-                 "on_time": tx_clock.seen},
+                 "on_time": on_time},
                 app.on_reading, lambda ev: on_link_event(app, ev))
     app.link = link
     last = {"ms": clock.ms(), "n": -1}

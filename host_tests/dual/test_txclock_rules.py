@@ -96,8 +96,9 @@ def test_a_damaged_file_or_a_time_it_cannot_vouch_for_sets_nothing_and_says_so()
     tc.seen(DAY)
     with open(path) as f:
         good = f.read()
-    for bad in (good.replace("1780", "1781", 1), good[:-5], "", "x" * 200):
-        with open(path, "w") as f:
+    for bad in (good.replace("1780", "1781", 1).encode(), good[:-5].encode(), b"", b"x" * 200,
+                b"\xff" + good.encode()[1:]):  # the last: no UTF-8 (it raised, and stopped the link)
+        with open(path, "wb") as f:
             f.write(bad)
         sets, said = _after_power_cut(path, 2 * DAY)
         assert sets == [] and [l for l in said if "damaged" in l], (bad, said)
