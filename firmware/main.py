@@ -68,8 +68,11 @@ class App:
         _hide_secrets(self.cfg)
         self._tz = None          # (app.localtime, the parsed rule) for the schedules (validated by load)
         if self.cfg.get("tz"):
-            from app import localtime
-            self._tz = (localtime, localtime.parse(self.cfg["tz"]))
+            try:   # (load validated it) a failure costs the summer time, never the boot
+                from app import localtime
+                self._tz = (localtime, localtime.parse(self.cfg["tz"]))
+            except Exception as e:
+                log.exc(e, "tz rule not used: schedules on utc_offset_min")
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
