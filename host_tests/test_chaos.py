@@ -1059,3 +1059,215 @@ def test_a_follower_alarm_restored_across_a_reset_still_counts():
     cleared = [onset(41918000, "no_data"), {"event": "alarm_clear", "t_ms": 60000000, "type": "no_data"},
                {"event": "reset", "t_ms": 71692000}]
     assert len(chaos.check_follower_silent(w, cleared, 1440 * MIN)) == 1
+
+
+# --- round 7: the time of day ------------------------------------------------------------
+def test_each_zone_rule_is_its_tzdata_zones_footer():
+    # the oracle is honest only if zoneinfo's zone follows the rule the box is given
+    import importlib.resources
+    for rule, name in chaos.TZ_RULES:
+        data = importlib.resources.files("tzdata.zoneinfo").joinpath(name).read_bytes()
+        assert data.rstrip(b"\n").rsplit(b"\n", 1)[-1].decode() == rule, name
+
+
+def test_round7_draws_leave_the_old_draws_alone():
+    for seed in (5, 300, 600, 712, 800, 830):   # rounds 1-6: no round-7 key set
+        w = chaos.draw_world(seed, 1)
+        assert not any(w[k] for k in ("tz", "tz_change_s", "clock_cuts"))
+        assert not set(w["inject"]) & {"clock_sample_s", "more_power_cuts_at_s"}
+        assert "tz" not in (w["config"] if isinstance(w["config"], dict) else {})
+    drawn = [chaos.draw_world(s, 1) for s in range(831, 911)]
+    tz = [w for w in drawn if w["tz"]]
+    assert 25 <= len(tz) <= 55 and all(w["config"]["tz"] == w["tz"] for w in tz)
+    near = [w for w in tz if w["tz_change_s"] is not None]
+    assert len(near) >= len(tz) // 2
+    for w in near:   # a change of the zone while the box runs
+        start = chaos.TRACE_EPOCH + w["start"] * 60
+        assert 600 <= w["tz_change_s"] < 86400 - 1500 and w["start"] % 5 == 0
+        assert start + w["tz_change_s"] in chaos.zone_changes(dict(chaos.TZ_RULES)[w["tz"]])
+    with_sched = [w for w in tz if isinstance(w["config"].get("alarms"), dict) and w["config"]["alarms"].get("schedule")]
+    assert len(with_sched) >= len(tz) * 0.6
+    for w in with_sched:
+        assert chaos.effective(w)[1] == [] or w["broken"]
+    cut = [w for w in drawn if w["clock_cuts"]]
+    assert {k for w in cut for k in w["clock_cuts"]} == {"early", "late", "swap"}
+    for w in cut:
+        assert not chaos.has_wifi(w)
+        cuts = sorted(chaos._cuts(w["inject"]))
+        assert all(a + off + chaos.CUT_GAP_S < b for (a, off), (b, _) in zip(cuts, cuts[1:])), cuts
+        if "early" in w["clock_cuts"]:
+            assert cuts[0][0] < chaos.br.FIRST_WINDOW_MS // 1000
+    assert all(w["inject"]["clock_sample_s"] == chaos.CLOCK_SAMPLE_S for w in drawn)
+
+
+BERLIN = "CET-1CEST,M3.5.0,M10.5.0/3"
+SPRING = 1774746000   # 2026-03-29 01:00 UTC: Berlin 02:00 CET becomes 03:00 CEST
+
+
+def clock_at(t_ms, wall_s, minute, tz=BERLIN, offset=0, schedule=True):
+    return {"event": "clock", "t_ms": t_ms, "wall_s": wall_s, "minute_of_day": minute, "tz": tz,
+            "utc_offset_min": offset, "schedule": schedule}
+
+
+def test_local_minute_follows_summer_time_across_the_change():
+    epoch = SPRING - 3600
+    ev = [{"event": "world_clock", "t_ms": 0, "unix_s": epoch}]
+    # 01:00 CET at the start; 02:00 CET is 03:00 CEST
+    ev += [clock_at(m * MIN, epoch + 60 * m, 60 + m if m < 60 else 120 + m) for m in range(0, 120, 7)]
+    w = _world()
+    assert chaos.check_clock_local(w, ev, 120 * MIN) == []
+    # a box that kept winter time after the change: an hour off
+    stuck = [dict(e, minute_of_day=60 + e["t_ms"] // MIN) if e["event"] == "clock" else e for e in ev]
+    v = chaos.check_clock_local(w, stuck, 120 * MIN)
+    assert v and "the zone" in v[0][1] and v[0][0] == 63 * MIN
+    # the fixed offset when no rule is set, and a half-hour zone
+    fixed = [ev[0], clock_at(MIN, epoch + 60, 9 * 60 + 1, tz=None, offset=540)]
+    assert chaos.check_clock_local(w, fixed, 120 * MIN) == []
+    india = [ev[0], clock_at(MIN, epoch + 60, 5 * 60 + 31, tz="IST-5:30")]
+    assert chaos.check_clock_local(w, india, 120 * MIN) == []
+    assert len(chaos.check_clock_local(w, [ev[0], dict(india[1], minute_of_day=0)], 120 * MIN)) == 1
+
+
+def test_local_minute_none_without_a_clock_and_the_clock_is_the_worlds():
+    epoch = SPRING - 3600
+    w = _world()
+    ok = [{"event": "world_clock", "t_ms": 0, "unix_s": epoch}, clock_at(MIN, None, None)]
+    assert chaos.check_clock_local(w, ok, 120 * MIN) == []
+    assert len(chaos.check_clock_local(w, [ok[0], clock_at(MIN, None, 12)], 120 * MIN)) == 1
+    # a clock 90 s off the world's time
+    off = [ok[0], clock_at(10 * MIN, epoch + 690, 60 + 11)]
+    v = chaos.check_clock_local(w, off, 120 * MIN)
+    assert len(v) == 1 and "world's time" in v[0][1]
+    # not judged after an injected wall jump, nor in a world with a real server
+    assert chaos.check_clock_local(_world(inject={"wall_jumps": [[300, 600]]}), off, 120 * MIN) == []
+    assert chaos.check_clock_local(_world(forward={"nightscout": "ok"}), off, 120 * MIN) == []
+
+
+def _clock_reading(t_ms, epoch, wall_ok=True, unix_off=0, source="live"):
+    taken_s = t_ms // 1000   # the virtual transmitter's window time: dex_s - DEX0_S
+    wall = epoch + t_ms // 1000 if wall_ok else 946684800 + t_ms // 1000
+    return {"event": "reading", "t_ms": t_ms, "dex_s": DEX0 + taken_s, "sgv": 120, "source": source,
+            "wall_s": wall, "unix_s": epoch + taken_s + unix_off if wall_ok else None}
+
+
+def _cut_world(epoch, restored=True, unix_off=0):
+    ev = [{"event": "world_clock", "t_ms": 0, "unix_s": epoch}]
+    ev += [_clock_reading(m * MIN, epoch) for m in (1, 6, 11)]
+    ev += [{"event": "power_cut", "t_ms": 13 * MIN, "off_s": 600}, {"event": "reset", "t_ms": 23 * MIN}]
+    ev += [_clock_reading(m * MIN, epoch, restored, unix_off) for m in (26, 31)]
+    return ev
+
+
+def test_clock_back_at_the_first_session_after_a_power_cut():
+    epoch = SPRING - 3600
+    w = _world(tx_id="8G1234", follower=None)
+    assert chaos.check_clock_back(w, _cut_world(epoch), 60 * MIN) == []
+    v = chaos.check_clock_back(w, _cut_world(epoch, restored=False), 60 * MIN)
+    assert len(v) == 1 and "left the clock" in v[0][1]
+    v = chaos.check_clock_back(w, _cut_world(epoch, unix_off=30), 60 * MIN)
+    assert len(v) == 1 and "is dated" in v[0][1]
+    # nothing kept before the cut (no session with a clock): nothing to give back
+    early = [e for e in _cut_world(epoch, restored=False) if e["event"] != "reading" or e["t_ms"] > 20 * MIN]
+    assert chaos.check_clock_back(w, early, 60 * MIN) == []
+    # a box with Wi-Fi is not judged (NTP or a server sets it)
+    assert chaos.check_clock_back(_world(tx_id="8G1234", forward={"mqtt": "down"}), _cut_world(epoch, False),
+                                  60 * MIN) == []
+
+
+def test_clock_back_only_from_the_transmitter_whose_activation_was_kept():
+    # the old transmitter's readings before the cut, the new one's after (a swap): the
+    # kept activation is the old one's, so nothing to give back for the new one
+    epoch = SPRING - 3600
+    w = _world(tx_id="8G1234", follower=None)
+    plan = dict(PLAN, at_ms=12 * MIN)
+    ev = [plan] + _cut_world(epoch, restored=False)
+    ev += [{"event": "config_loaded", "t_ms": 23 * MIN, "tx_id": PLAN["tx_id"]}]
+    ev = sorted(ev, key=lambda e: e["t_ms"])
+    ev = [dict(e, tx="new") if e["event"] == "reading" and e["t_ms"] > 20 * MIN else e for e in ev]
+    ev = [dict(e, tx=None) if e["event"] == "reading" and e["t_ms"] < 20 * MIN else e for e in ev]
+    boots = [dict(e, event="config_loaded", tx_id="8G1234", t_ms=0) for e in ev[:1]]
+    assert chaos.check_clock_back(w, boots + ev, 60 * MIN) == []
+    # had the box met the new one with a clock before the cut (a boot on its id), it is judged
+    met = [dict(e, event="config_loaded", tx_id=PLAN["tx_id"], t_ms=12 * MIN + 1) for e in ev[:1]]
+    met += [dict(_clock_reading(12 * MIN + 2000, epoch), tx="new")]
+    v = chaos.check_clock_back(w, sorted(boots + ev + met, key=lambda e: e["t_ms"]), 60 * MIN)
+    assert len(v) == 1 and PLAN["tx_id"] in v[0][1]
+
+
+def _notice_world(wall, sched=True, onset_at=None, clear_at=None, boot=0):
+    ev = [{"event": "reset", "t_ms": boot}] if boot else []
+    ev += [clock_at(boot + m * MIN, wall, None if wall is None else 0, schedule=sched) for m in range(1, 31)]
+    if onset_at is not None:
+        ev.append(onset(onset_at, "device", "clock"))
+    if clear_at is not None:
+        ev.append({"event": "alarm_clear", "t_ms": clear_at, "type": "device", "reason": "clock"})
+    return sorted(ev, key=lambda e: (e["t_ms"], e["event"] != "alarm_onset"))
+
+
+def test_clock_notice_iff_schedules_and_no_clock_after_15_minutes():
+    w = _world()
+    assert chaos.check_clock_notice(w, _notice_world(None, onset_at=15 * MIN + 5000), 60 * MIN) == []
+    v = chaos.check_clock_notice(w, _notice_world(None), 60 * MIN)
+    assert v and "no device notice" in v[0][1] and v[0][0] == 16 * MIN
+    v = chaos.check_clock_notice(w, _notice_world(None, onset_at=10 * MIN), 60 * MIN)
+    assert v and "after the boot" in v[0][1]
+    # no schedules: never; a clock: never (and gone soon after it came)
+    assert chaos.check_clock_notice(w, _notice_world(None, sched=False), 60 * MIN) == []
+    assert chaos.check_clock_notice(w, _notice_world(SPRING, sched=True), 60 * MIN) == []
+    v = chaos.check_clock_notice(w, _notice_world(SPRING, onset_at=16 * MIN), 60 * MIN)
+    assert v and "while the clock is set" in v[0][1]
+    v = chaos.check_clock_notice(w, _notice_world(None, sched=False, onset_at=16 * MIN), 60 * MIN)
+    assert v and "no schedules" in v[0][1]
+    # counted from the power-on; another device alarm carries the notice
+    later = _notice_world(None, boot=40 * MIN, onset_at=40 * MIN + 15 * MIN + 3000)
+    assert chaos.check_clock_notice(w, later, 90 * MIN) == []
+    other = sorted(_notice_world(None) + [onset(5 * MIN, "device", "config")], key=lambda e: e["t_ms"])
+    assert chaos.check_clock_notice(w, other, 60 * MIN) == []
+
+
+def test_clock_notice_cleared_by_a_press_is_not_raised_again_that_boot():
+    cleared = _notice_world(None, onset_at=15 * MIN + 5000, clear_at=20 * MIN + 300)
+    assert chaos.check_clock_notice(_world(inject={"button_held": [[1200, 0.2]]}), cleared, 60 * MIN) == []
+    v = chaos.check_clock_notice(_world(), cleared, 60 * MIN)   # no press: cleared while still unknown
+    assert v and "no device notice" in v[0][1]
+
+
+def _clock_world(minutes, start_unix, **inject):
+    w = _plain(chaos.draw_world(3, minutes / 1440.0), clock_sample_s=60, **inject)
+    w.update(start=(start_unix - chaos.TRACE_EPOCH) // 60, broken=None, tz=BERLIN, generation="")
+    w["config"] = {"transmitter_id": w["tx_id"], "board": "esp32-devkitc", "lan_api": {"enabled": False},
+                   "tz": BERLIN, "alarms": {"schedule": [{"start": 180, "end": 240, "low": 90}]}}
+    return w
+
+
+def test_simboot_clock_across_summer_time_and_back_after_a_power_cut_in_a_real_world():
+    # Berlin, 20 min before the spring change (01:40 CET); the power goes at 8 min for 60 s,
+    # after sessions with a clock kept the activation: the session at 11 min gives it back
+    w = _clock_world(30, SPRING - 20 * 60, power_cut_at_s=[480, 60])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    clock = {e["t_ms"] // MIN: e["minute_of_day"] for e in events if e["event"] == "clock"}
+    assert clock[1] == 101 and clock[7] == 107 and clock[10] is None, clock
+    assert clock[19] == 119 and clock[20] == 180 and clock[25] == 185, clock
+    assert chaos.check_world(w, events, console, error) == {}
+    # judged as if the box had not given the clock back, or kept winter time
+    lost = [dict(e, wall_s=946684800, unix_s=None) if e["event"] == "reading" and e["t_ms"] > 9 * MIN else e
+            for e in events]
+    assert "19_clock_back" in chaos.check_world(w, lost, console, error)
+    winter = [dict(e, minute_of_day=e["minute_of_day"] - 60) if e["event"] == "clock" and e["t_ms"] >= 20 * MIN
+              else e for e in events]
+    assert "18_clock_local" in chaos.check_world(w, winter, console, error)
+
+
+def test_simboot_clock_notice_after_a_power_cut_before_any_session_in_a_real_world():
+    # the power goes 20 s in, before the first session: nothing kept, no clock after the
+    # power-on, so 15 min later the schedules' device notice
+    w = _clock_world(18, SPRING - 20 * 60, more_power_cuts_at_s=[[20, 0]])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert all(e["wall_s"] is None and e["minute_of_day"] is None for e in events if e["event"] == "clock")
+    notice = [e["t_ms"] for e in events if e["event"] == "alarm_onset" and e.get("reason") == "clock"]
+    assert notice and 20000 + chaos.CLOCK_WAIT_MS <= notice[0] <= 20000 + chaos.CLOCK_WAIT_MS + 6000, notice
+    assert chaos.check_world(w, events, console, error) == {}
+    quiet = [e for e in events if not (e["event"] == "alarm_onset" and e.get("reason") == "clock")]
+    assert "20_clock_notice" in chaos.check_world(w, quiet, console, error)

@@ -106,6 +106,25 @@ checked (check_world):
    through a warm-up and a sensor swap, sensor itself (README: they sound at once).
 17 AP key: after its damage the next boot leaves a usable key file and opens no failing AP.
 
+ Round 7 (draw_round7_calendar, draw_round7: their own streams, seeds from 831 only): a
+ time-zone rule (config tz; TZ_RULES, each the POSIX footer of a tzdata zone) in about half
+ the worlds, most of them starting (the trace's calendar, 2026) within the world's length
+ before one of the zone's summer-time changes, most with a schedule; in worlds without Wi-Fi
+ (no NTP) a power cut before the first transmitter session (nothing kept yet) or later, and
+ one soon after a transmitter swap's save; simboot samples the clock every minute (clock
+ events: wall_s, minute_of_day, the boot's tz, utc_offset_min and whether schedules are set)
+ and gives the world's true time (world_clock).
+18 local time: minute_of_day is the local minute of the board's clock by zoneinfo (tzdata's
+   zone) or utc_offset_min, None without a clock; the board's clock is the world's time
+   within CLOCK_TRUE_S (worlds without a real server, until an injected wall-clock jump).
+19 clock back: after a power cut without Wi-Fi, the first session of a transmitter whose
+   activation was kept (a reading with a clock before the cut) sets the clock to the
+   world's time, and its readings from then on are dated right (app/txclock.py).
+20 clock notice: device (reason clock) is up iff the boot has schedules, no clock, and
+   15 min passed since the boot; never while the clock is set.
+ Round 7 changed what earlier invariants may assume: a power cut no longer leaves a box
+ without Wi-Fi undated for good (its readings are dated again after the first session).
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -308,9 +327,11 @@ def draw_world(seed, days):
     if timeline:
         inject["faults_at_s"] = timeline
     draw_follower(seed, w, end_s)   # round 3: its own stream too
+    draw_round7_calendar(seed, w, end_s)   # round 7's zone and calendar: before round 4 reads the start
     draw_round4(seed, w, end_s)     # round 4: its own stream too
     draw_round5(seed, w, end_s)     # round 5: its own stream too
     draw_round6(seed, w, end_s)     # round 6: its own stream too
+    draw_round7(seed, w, end_s)     # round 7's power cuts: its own stream too
     return w
 
 
@@ -565,6 +586,177 @@ def draw_round6(seed, w, end_s):
         _retime(w)
 
 
+ROUND7_KEY = 0x7C1C7E   # the round-7 streams: random.Random(seed ^ ROUND7_KEY), then ^ ROUND7_CUT_KEY
+ROUND7_CUT_KEY = 0x7C0FF7
+ROUND7_FROM = 831       # seeds 1-830 ran in rounds 1-6: their worlds stay as they were
+TRACE_EPOCH = 1767225600   # simboot: the board's wall clock at start minute 0 (2026-01-01 00:00 UTC)
+CLOCK_SAMPLE_S = 60     # simboot clock_sample_s: a `clock` event every minute
+# POSIX rules as a person enters them (config tz), each the footer of the tzdata zone beside
+# it, which zoneinfo reads as the independent oracle (test_chaos checks the footers):
+# northern and southern summers, half-hour and 45-min zones, a 30-min summer shift (Lord
+# Howe), negative and 24-h change times (Nuuk, Santiago), a negative summer (Dublin), none
+TZ_RULES = (("CET-1CEST,M3.5.0,M10.5.0/3", "Europe/Berlin"),
+            ("EST5EDT,M3.2.0,M11.1.0", "America/New_York"),
+            ("AEST-10AEDT,M10.1.0,M4.1.0/3", "Australia/Sydney"),
+            ("<+1030>-10:30<+11>-11,M10.1.0,M4.1.0", "Australia/Lord_Howe"),
+            ("NZST-12NZDT,M9.5.0,M4.1.0/3", "Pacific/Auckland"),
+            ("<-02>2<-01>,M3.5.0/-1,M10.5.0/0", "America/Nuuk"),
+            ("<-04>4<-03>,M9.1.6/24,M4.1.6/24", "America/Santiago"),
+            ("<+1245>-12:45<+1345>,M9.5.0/2:45,M4.1.0/3:45", "Pacific/Chatham"),
+            ("NST3:30NDT,M3.2.0,M11.1.0", "America/St_Johns"),
+            ("IST-1GMT0,M10.5.0,M3.5.0/1", "Europe/Dublin"),
+            ("GMT0BST,M3.5.0/1,M10.5.0", "Europe/London"),
+            ("IST-5:30", "Asia/Kolkata"))
+_ZONES = {}
+
+
+def zone(name):
+    """The tzdata package's zone (not the system's /usr/share/zoneinfo, which may be older)."""
+    if name not in _ZONES:
+        import importlib.resources
+        from zoneinfo import ZoneInfo
+        with importlib.resources.files("tzdata.zoneinfo").joinpath(name).open("rb") as f:
+            _ZONES[name] = ZoneInfo.from_file(f, key=name)
+    return _ZONES[name]
+
+
+def zone_changes(name, year=2026):
+    """Unix seconds of the zone's offset changes in that year (to the minute)."""
+    from datetime import datetime, timezone
+    z = zone(name)
+
+    def off(t):
+        return datetime.fromtimestamp(t, timezone.utc).astimezone(z).utcoffset()
+    t0 = int(datetime(year, 1, 1, tzinfo=timezone.utc).timestamp())
+    t1 = int(datetime(year + 1, 1, 1, tzinfo=timezone.utc).timestamp())
+    out = []
+    for t in range(t0, t1, 3600):
+        if off(t) != off(t + 3600):
+            a, b = t, t + 3600
+            while b - a > 60:
+                m = (a + b) // 2 // 60 * 60
+                a, b = (m, b) if off(m) == off(t) else (a, m)
+            out.append(b)
+    return out
+
+
+def local_minute(unix_s, tz, utc_offset_min):
+    """The local minute of day at unix_s by the oracle: the zone whose footer the rule is
+    (zoneinfo), or the fixed offset; a rule outside TZ_RULES by app/localtime.py itself."""
+    if tz:
+        name = dict(TZ_RULES).get(tz)
+        if name is None:
+            sys.path.insert(0, os.path.join(ROOT, "firmware"))
+            try:
+                from app import localtime
+            finally:
+                sys.path.pop(0)
+            off = localtime.offset_min(localtime.parse(tz), unix_s)
+        else:
+            from datetime import datetime, timezone
+            off = datetime.fromtimestamp(unix_s, timezone.utc).astimezone(zone(name)).utcoffset()
+            off = int(off.total_seconds()) // 60
+    else:
+        off = utc_offset_min or 0
+    return (int(unix_s) + 60 * off) // 60 % 1440
+
+
+def has_wifi(w):
+    """The box has a network (NTP, a server's Date): a forwarder or a follower."""
+    return bool(w["forward"] or w.get("follower"))
+
+
+def draw_round7_calendar(seed, w, end_s):
+    """Round 7, from its own stream (what seeds drew before is unchanged), before round 4
+    (whose power cuts follow the trace's lows from the start minute): about half the
+    worlds get a time-zone rule (config tz, TZ_RULES); in most of those whose zone has
+    summer time the world starts (the board's wall clock: the trace's calendar, 2026)
+    10 min to a world's length before one of its 2026 changes, so the change happens
+    while the box runs; a schedule in most tz worlds (when round 1 drew none), half the
+    time starting near the change's local time. Every world samples the clock each
+    minute (simboot clock_sample_s)."""
+    for k in ("tz", "tz_change_s"):
+        w.setdefault(k, None)
+    if seed < ROUND7_FROM:
+        return
+    ex = random.Random(seed ^ ROUND7_KEY)
+    p_tz, p_near, p_sched, p_sched_near = [ex.random() for _ in range(4)]
+    rule, name = ex.choice(TZ_RULES)
+    pick, before_s = ex.random(), ex.randint(600, max(600, end_s - 1800))
+    sched = {"length": ex.randint(60, 720), "low": ex.random(), "soon": ex.randint(10, 30),
+             "volume": ex.randint(10, 100), "start": ex.randint(0, 1439), "shift": ex.randint(-90, 30)}
+    w["inject"]["clock_sample_s"] = CLOCK_SAMPLE_S
+    cfg = w["config"]
+    if p_tz >= 0.5 or isinstance(cfg, str):
+        return
+    cfg["tz"] = w["tz"] = rule
+    changes = zone_changes(name)
+    if changes and p_near < 0.75:
+        change = changes[int(pick * len(changes))]
+        w["start"] = (change - before_s - TRACE_EPOCH) // 300 * 5
+        w["tz_change_s"] = change - TRACE_EPOCH - w["start"] * 60
+    a = cfg.get("alarms")
+    if p_sched < 0.8 and isinstance(a, dict) and not a.get("schedule") and not w["broken"]:
+        s, _ = effective(w)
+        start = sched["start"]
+        if w["tz_change_s"] is not None and p_sched_near < 0.5:
+            start = (local_minute(change, rule, 0) + sched["shift"]) % 1440
+        a["schedule"] = [{"start": start, "end": (start + sched["length"]) % 1440,
+                          "low": max(60, s["urgent_low"] + 1) + int(sched["low"] * (100 - max(60, s["urgent_low"] + 1))),
+                          "urgent_low_soon_minutes": sched["soon"], "volume": sched["volume"]}]
+
+
+EARLY_CUT_S = (5, 45)   # before the first window (vtx: 60 s): no session has kept the activation yet
+CUT_GAP_S = 1800        # power cuts this far apart (after the power-on), so they never overlap
+
+
+def _cuts(inject):
+    out = [inject["power_cut_at_s"]] if inject.get("power_cut_at_s") else []
+    return out + list(inject.get("more_power_cuts_at_s") or ())
+
+
+def _cut_fits(inject, t, off_s):
+    return all(t + off_s + CUT_GAP_S < a or a + b + CUT_GAP_S < t for a, b in _cuts(inject))
+
+
+def draw_round7(seed, w, end_s):
+    """Round 7's power cuts, from a second stream of its own, after round 6: in worlds
+    without Wi-Fi (no NTP: the clock comes back only from the transmitter, app/txclock.py)
+    a power cut before the first transmitter session (EARLY_CUT_S: nothing is kept, so
+    the clock stays unknown: the `clock` notice when schedules are set) or later (the
+    clock back at the first session after power-on; unless rounds 2-6 drew one already);
+    and after a transmitter swap a power cut soon after its save (the kept activation is
+    the old transmitter's: nothing restored until the new one's session with a clock,
+    which never comes without Wi-Fi). simboot more_power_cuts_at_s."""
+    w.setdefault("clock_cuts", None)
+    if seed < ROUND7_FROM:
+        return
+    ex = random.Random(seed ^ ROUND7_KEY ^ ROUND7_CUT_KEY)
+    p_cut, p_early, p_swap = [ex.random() for _ in range(3)]
+    early_t, late_t = ex.randint(*EARLY_CUT_S), round(ex.uniform(0.1, 0.85) * end_s)
+    off_s, swap_after, swap_off = ex.choice((0, 60, 600, 3600)), ex.randint(20, 240), ex.choice((0, 60, 600))
+    inject = w["inject"]
+    if has_wifi(w):
+        return
+    cuts = []
+    if p_cut < 0.6:
+        if p_early < 0.5:
+            cuts.append(("early", early_t, off_s))
+        elif not inject.get("power_cut_at_s"):
+            cuts.append(("late", late_t, off_s))
+    swap = inject.get("tx_swap")
+    if swap and p_swap < 0.5:
+        cuts.append(("swap", swap["save_at_s"] + swap_after, swap_off))
+    kinds = []
+    for kind, t, off in cuts:
+        if t < end_s - 600 and _cut_fits(inject, t, off):
+            inject.setdefault("more_power_cuts_at_s", []).append([t, off])
+            kinds.append(kind)
+    if kinds:
+        inject["more_power_cuts_at_s"].sort()
+        w["clock_cuts"] = kinds
+
+
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
 FOLLOW_P = 0.15
 WIFI = {"ssid": "sim-home", "password": "sim-password"}   # simboot.WIFI
@@ -653,7 +845,8 @@ def summary(w):
                                                              "save_cut_at_s", "config_save_at_s",
                                                              "files_damage_at_s", "rtc_damage_at_s",
                                                              "adv_interval_at_s", "tx_swap", "sealed",
-                                                             "new_session_at_s", "ap_key_watch")}
+                                                             "new_session_at_s", "ap_key_watch",
+                                                             "clock_sample_s", "more_power_cuts_at_s")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
@@ -684,6 +877,11 @@ def summary(w):
         parts.append("sealed=" + w["sealed"])
     if w.get("ap_key"):
         parts.append("ap_key=" + w["ap_key"])
+    if w.get("tz"):
+        parts.append("tz=%s%s" % (dict(TZ_RULES).get(w["tz"], w["tz"]), "" if w.get("tz_change_s") is None
+                                  else "(change@+%dm)" % (w["tz_change_s"] // 60)))
+    if w.get("clock_cuts"):
+        parts.append("clock_cuts=" + "+".join(w["clock_cuts"]))
     if "task" in inj:
         inj = dict(inj, task="%s/%s x%d@%ds" % (inj["task"], inj.pop("error"), inj.pop("times"),
                                                 inj.pop("at_s")))
@@ -1827,6 +2025,177 @@ def check_ap_key(w, events):
 AP_KEY_SIZES = (16, 20)   # setup/ap.py: KEY_BYTES, or the key with its CRC-32 (a sealed copy)
 
 
+# --- round 7: the time of day --------------------------------------------------------------
+WALL_VALID_AFTER = 1577836800   # firmware/clock.py: a wall clock before 2020 was never set
+CLOCK_TRUE_S = 5        # the board's clock against the world's true time: set from the
+                        # transmitter (whole seconds of its activation, kept and read back)
+CLOCK_WAIT_MS = 900000  # main.CLOCK_WAIT_S: schedules but no time of day this long after boot
+NOTICE_TICK_MS = 10000  # the alarm task watches the clock each tick (5 s): margin
+
+
+def world_epoch(events):
+    """The world's true Unix time at t_ms 0 (simboot world_clock), or None."""
+    e = next((e for e in events if e.get("event") == "world_clock"), None)
+    return None if e is None else e["unix_s"] - e["t_ms"] / 1000.0
+
+
+def _valid(wall_s):
+    return wall_s is not None and wall_s >= WALL_VALID_AFTER
+
+
+def true_time_judged(w):
+    """[(from_ms, to_ms)] where the board's clock must be the world's: a box without a
+    real server (a Nightscout or MQTT world starts on today's clock, which NTP may move
+    to the host's real time), until the first injected wall-clock jump (a clock moved
+    as a wrong NTP answer would: nothing sets it right without Wi-Fi, and the kept
+    activation follows it)."""
+    if w["forward"]:
+        return None
+    jumps = [t * 1000 for t, _ in w["inject"].get("wall_jumps") or ()]
+    return min(jumps + [10 ** 15])
+
+
+def check_clock_local(w, events, end_ms):
+    """18 (T1): at each `clock` sample (simboot, every minute) the box's minute of day
+    (App.minute_of_day, what its schedules follow) is the local minute of its wall clock
+    in its zone by the oracle (zoneinfo, or the fixed utc_offset_min), across summer time
+    changes; None while the clock is unset. Where judged (true_time_judged), the wall
+    clock is the world's true time within CLOCK_TRUE_S."""
+    epoch = world_epoch(events)
+    until = true_time_judged(w)
+    out = []
+    for e in events:
+        if e.get("event") != "clock":
+            continue
+        wall, got = e.get("wall_s"), e.get("minute_of_day")
+        if not _valid(wall):
+            if got is not None:
+                out.append((e["t_ms"], "minute of day %s with no wall clock" % got))
+            continue
+        want = local_minute(wall, e.get("tz"), e.get("utc_offset_min"))
+        if got != want:
+            out.append((e["t_ms"], "minute of day %s at unix %d, the zone (%s) says %d" % (
+                got, wall, e.get("tz") or "utc_offset_min %s" % e.get("utc_offset_min"), want)))
+        if epoch is not None and until is not None and e["t_ms"] < until \
+                and abs(wall - (epoch + e["t_ms"] / 1000.0)) > CLOCK_TRUE_S:
+            out.append((e["t_ms"], "the board's clock says %d, the world's time is %d" % (
+                wall, epoch + e["t_ms"] / 1000.0)))
+        if len(out) >= 3:
+            break
+    return out
+
+
+def _config_ids(events, w):
+    """[(event index, tx_id)] of each boot's config_loaded (simboot), or [(0, the world's id)]."""
+    ids = [(i, e.get("tx_id")) for i, e in enumerate(events) if e.get("event") == "config_loaded"]
+    return ids or [(0, w.get("tx_id"))]
+
+
+def check_clock_back(w, events, end_ms):
+    """19 (T2): after a power cut in a world without Wi-Fi, once a session of the SAME
+    transmitter whose activation was kept (one of its readings arrived with a valid
+    clock before the cut, in a boot on its id) completes after power-on (its first
+    reading arrives), the board's clock is valid and the world's time within
+    CLOCK_TRUE_S, and each of its readings from then to the next cut carries unix_s
+    the world's time it was taken within CLOCK_TRUE_S. events: on_old_clock's (the
+    new transmitter's readings tagged tx "new", dex_s on the old one's clock)."""
+    until = true_time_judged(w)
+    epoch = world_epoch(events)
+    if has_wifi(w) or until is None or epoch is None:
+        return []
+    plan = swap_plan(events)
+    ids = _config_ids(events, w)
+
+    def tx_id(e):
+        return plan["tx_id"] if plan is not None and e.get("tx") == "new" else w["tx_id"]
+
+    def boot_id(i):   # the id the boot at events[i] runs on
+        return ([x for j, x in ids if j <= i] or [ids[0][1]])[-1]
+
+    reads = [(i, e) for i, e in enumerate(events) if e.get("event") == "reading" and e.get("dex_s") is not None]
+    offs = power_offs(events)
+    out = []
+    for k, (cut, on) in enumerate(offs):
+        if cut >= until or on >= end_ms:
+            continue
+        stop = min([c for c, _ in offs[k + 1:]] + [end_ms, until])
+        i_on = next((i for i, e in enumerate(events) if e.get("event") == "reset" and e["t_ms"] >= on), None)
+        if i_on is None:
+            continue
+        after = [(i, e) for i, e in reads if i > i_on and e["t_ms"] < stop and tx_id(e) == boot_id(i)]
+        if not after:
+            continue
+        want_id = tx_id(after[0][1])
+        kept = any(e["t_ms"] < cut and tx_id(e) == want_id and boot_id(i) == want_id and _valid(e.get("wall_s"))
+                   for i, e in reads)
+        if not kept:
+            continue
+        first = after[0][1]
+        true_s = epoch + first["t_ms"] / 1000.0
+        if not _valid(first.get("wall_s")) or abs(first["wall_s"] - true_s) > CLOCK_TRUE_S:
+            out.append((first["t_ms"], "power-on at t=%d ms: the first session of %s (its activation kept) "
+                                       "left the clock at %s, the world's time %d" % (
+                                           on, want_id, first.get("wall_s"), true_s)))
+            continue
+        for _, e in after:
+            taken_s = epoch + e["dex_s"] - br.DEX0_S
+            if e.get("unix_s") is None or abs(e["unix_s"] - taken_s) > CLOCK_TRUE_S:
+                out.append((e["t_ms"], "after the clock came back (power-on t=%d ms) reading dex_s=%d is dated "
+                                       "%s, taken at %d" % (on, e["dex_s"], e.get("unix_s"), taken_s)))
+                break
+    return out
+
+
+def check_clock_notice(w, events, end_ms):
+    """20 (T3): the `device` notice (reason clock) is up iff this boot has schedules,
+    its clock is unknown and CLOCK_WAIT_MS passed since the boot (the power-on): judged
+    at each `clock` sample where the clock's state was the same one sample before (and
+    NOTICE_TICK_MS past the wait). Up: a device alarm active (another reason's device
+    alarm carries the notice silently); not up: no device alarm whose reason is clock.
+    An onset for clock is never before the wait nor in a boot without schedules. Not
+    judged: a press that cleared it (a notice clears at a press, and stays cleared that
+    boot), a broken engine, an injected fault of the alarm task."""
+    presses = [(t * 1000, (t + hold) * 1000 + 2000) for t, hold in w["inject"].get("button_held") or ()]
+    inj = w["inject"]
+    broken = inj.get("break_engine_at_s")
+    stop = min(end_ms, broken * 1000 if broken is not None else end_ms)
+    if inj.get("task") == "alarms":
+        stop = min(stop, inj["at_s"] * 1000)
+    boot, reason, answered, prev, sched = 0, None, False, None, None
+    out = []
+    for e in events:
+        ev, t = e.get("event"), e["t_ms"]
+        if t >= stop:
+            break
+        if ev in ("reset", "power_cut"):
+            boot, reason, answered, prev, sched = t, None, False, None, None
+        elif ev == "alarm_onset" and e.get("type") == "device":
+            reason = e.get("reason")
+            if reason == "clock" and (t - boot < CLOCK_WAIT_MS or sched is False):
+                out.append((t, "device notice (clock) %d s after the boot at t=%d ms%s" % (
+                    (t - boot) // 1000, boot, "" if sched is not False else " with no schedules")))
+        elif ev == "alarm_clear" and e.get("type") == "device":
+            if reason == "clock" and any(a <= t <= b for a, b in presses):
+                answered = True
+            reason = None
+        elif ev == "clock":
+            sched = bool(e.get("schedule"))
+            unknown = not _valid(e.get("wall_s"))
+            if prev is not None and prev == unknown:
+                if unknown and sched and t - boot >= CLOCK_WAIT_MS + NOTICE_TICK_MS and reason is None \
+                        and not answered:
+                    out.append((t, "schedules and no clock %d s after the boot at t=%d ms, no device "
+                                   "notice" % ((t - boot) // 1000, boot)))
+                elif reason == "clock" and not unknown:
+                    out.append((t, "device notice (clock) while the clock is set (unix %d)" % e["wall_s"]))
+                elif reason == "clock" and not sched:
+                    out.append((t, "device notice (clock) in a boot without schedules"))
+            prev = unknown
+        if len(out) >= 3:
+            break
+    return out
+
+
 def check_world(w, events, console, error):
     """{invariant: [(t_ms, text)]} of the violations of this run."""
     end_ms = int(w["days"] * 86400000)
@@ -1868,6 +2237,9 @@ def check_world(w, events, console, error):
         "15_swap": check_swap(w, raw, s, end_ms, problems),
         "16_no_glucose": check_no_glucose(w, raw, s, end_ms, problems),
         "17_ap_key": check_ap_key(w, events),
+        "18_clock_local": check_clock_local(w, events, end_ms),
+        "19_clock_back": check_clock_back(w, events, end_ms),
+        "20_clock_notice": check_clock_notice(w, events, end_ms),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

@@ -227,6 +227,29 @@ def power_cut(off_s):
     machine._do_reset(machine.PWRON_RESET)
 
 
+def clock_sampler(period_s):
+    """Every period_s (inject clock_sample_s, round 7): the board's wall clock (None while
+    it is unset: before 2020, as clock.wall_valid) and the local minute the App's
+    schedules follow (App.minute_of_day), at the same virtual instant, with what this
+    boot's config says of them (tz, utc_offset_min, whether schedules are set). Nothing
+    while the board is off or between boots."""
+    def sample():
+        app = CONFIG_SAVE["app"]
+        if app is not None and not POWER.get("off"):
+            wall = vtime.time() + vtime.EPOCH_2000_UNIX
+            cfg = app.cfg
+            emit({"event": "clock", "wall_s": wall if wall >= WALL_VALID_AFTER else None,
+                  "minute_of_day": app.minute_of_day(), "tz": cfg.get("tz") or None,
+                  "utc_offset_min": cfg.get("utc_offset_min", 0),
+                  "schedule": bool((cfg.get("alarms") or {}).get("schedule"))})
+        vtime.call_later(period_s * 1000, sample)
+
+    vtime.call_later(period_s * 1000, sample)
+
+
+WALL_VALID_AFTER = 1577836800   # firmware/clock.py _VALID_AFTER
+
+
 def power_off_wait():
     """Run the world (transmitter, routers) for the time the board is off."""
     off_s, POWER["off_s"] = POWER["off_s"], None
@@ -654,7 +677,10 @@ def inject(app, boots):
     the transmitter; {"sealed": {"bak_alarms": {...} or null}} config.json (and a .bak)
     written with the crc32 line (seal()); {"ap_key_watch": true} the setup AP's key file
     reported 10 s after each boot (watch_ap_key()); files_damage_at_s also takes "remove"
-    or ["truncate", n] for a file's flips."""
+    or ["truncate", n] for a file's flips.
+    Round 7 (set up in main()): {"clock_sample_s": n} a `clock` event every n s
+    (clock_sampler()); {"more_power_cuts_at_s": [[t, off_s], ...]} more power cuts, each
+    after the previous power-on. main() emits world_clock (the wall clock at t_ms 0)."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     CUT["spec"] = spec.get("save_cut_at_s")
@@ -723,6 +749,8 @@ def inject(app, boots):
         if spec.get("power_cut_at_s"):
             t, off_s = spec["power_cut_at_s"]
             vtime.call_at(int(t * 1e6), power_cut, off_s)
+        for t, off_s in spec.get("more_power_cuts_at_s") or ():   # round 7: each after the last power-on
+            vtime.call_at(int(t * 1e6), power_cut, off_s)
         if spec.get("queue_damage_at_s"):
             t, flips = spec["queue_damage_at_s"]
             vtime.call_at(int(t * 1e6), damage_queue_at_reset, flips)
@@ -744,8 +772,10 @@ def inject(app, boots):
 def main():
     flash = OPTS.get("flash") or ROOT + "/build/sim-flash"
     _mkdirs(flash)
+    # tx_clock.txt too: a transmitter activation kept by an earlier run on another calendar
+    # would set this world's clock wrong after a power cut before its first session
     for f in ("config.json", "config.json.bak", "config.json.tmp", "ble_secrets.json", "nsqueue.bin",
-              "nsqueue.bin.bak", "nsqueue.bin.tmp"):
+              "nsqueue.bin.bak", "nsqueue.bin.tmp", "tx_clock.txt", "tx_clock.txt.bak", "tx_clock.txt.tmp"):
         try:
             os.remove(flash + "/" + f)
         except OSError:
@@ -795,6 +825,10 @@ def main():
     import gc
     emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
     heap_sampler(3600, tx)
+    # the world's true time: the wall clock the board starts with (round 7: T1, T2)
+    emit({"event": "world_clock", "unix_s": vtime.time() + vtime.EPOCH_2000_UNIX})
+    if inj.get("clock_sample_s"):
+        clock_sampler(int(inj["clock_sample_s"]))
 
     def stop():
         raise SimDone()
