@@ -213,8 +213,11 @@ def test_a_signed_in_save_hands_over_the_phones_clock_even_with_bad_fields(tmp_p
         # the same form sent again (a browser's resubmit, minutes later) is not the
         # phone's clock any more (review16)
         _post(srv.url("/save"), {"token": token, "transmitter_id": "ABC", "phone_ms": "1780000000123"})
-        for bad in ("1000", "soon", ""):    # a phone clock before 2024, or none: not handed over
-            _post(srv.url("/save"), {"token": token, "transmitter_id": "ABC", "phone_ms": bad})
+        # a phone clock before 2024, after 2100 (a broken or forged one: the year 5138, or a
+        # number of 3000 digits; review17), or none: not handed over, and the page answers
+        for bad in ("1000", "soon", "", "99999999999000", "1" + "0" * 25, "9" * 3000, "-1780000000000"):
+            code, _ = _post(srv.url("/save"), {"token": token, "transmitter_id": "ABC", "phone_ms": bad})
+            assert code == 400, (bad[:20], code)
         assert len([e for e in srv.events() if e.get("event") == "phone_clock"]) == 1
     finally:
         srv.stop()
