@@ -401,3 +401,15 @@ print("RESULT " + json.dumps(out))
 def test_the_phones_clock_sets_a_box_without_network_time(tmp_path):
     assert _result(tmp_path, PHONE) == [False, [True, 1780000000], [False, 1780000000],
                                        [True, 1780000100], [False, 1780000100]]
+
+
+def test_the_link_starts_without_the_transmitters_clock_if_its_module_fails(tmp_path):
+    # review17: the import of app.txclock sat outside the guard that keeps the
+    # transmitter's clock (a help for the time of day) from stopping the link's start
+    body = SHARED_PROG.split("app = App(")[0] + '''
+sys.modules["app.txclock"] = None      # its import fails (ImportError)
+app = App({"role": "leader", "transmitter_id": "8G1234"})
+wiring._source(app)
+print("RESULT " + json.dumps([app.link is not None, app.link.cfg["on_time"] is None]))
+'''
+    assert _result(tmp_path, body) == [True, True]

@@ -230,9 +230,9 @@ def _source(app):
         app.condition("link", "not_configured", True)
         return
     from link.core import Link
-    from app.txclock import TransmitterClock
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
-    try:   # a help for the time of day: nothing of it may keep the link from starting
+    try:   # a help for the time of day: nothing of it (its import too) may keep the link from starting
+        from app.txclock import TransmitterClock
         on_time = TransmitterClock(cfg["transmitter_id"], TX_CLOCK_FILE).seen
     except Exception as e:
         log.exc(e, "time: the transmitter's clock will not set the box's")
