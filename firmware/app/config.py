@@ -195,11 +195,13 @@ def _url(v, allow_http):
 def _tz(v):
     if v == "":
         return None
-    from app import localtime
     try:
+        from app import localtime
         localtime.parse(v)
     except ValueError as e:
         return "must be a POSIX time-zone rule such as CET-1CEST,M3.5.0,M10.5.0/3 (%s)" % e
+    except Exception as e:   # out of memory: load() never raises (it runs at boot)
+        return "could not be checked (%s): schedules follow utc_offset_min" % type(e).__name__
 
 
 def _choice(v, options):

@@ -396,6 +396,20 @@ def test_a_parser_failure_or_no_memory_is_a_problem_not_a_crash():
     assert raw == {"a": 1} and len(problems) == 1 and "IndexError" in problems[0], problems
 
 
+def test_a_tz_rule_that_cannot_be_checked_is_a_problem_not_a_crash():
+    # review17: load() never raises, but the tz check's out-of-memory did (from
+    # App() at boot: no box at all); now the rule is refused with a problem
+    from app import localtime
+
+    def no_memory(text):
+        raise MemoryError()
+    path = scratch.fresh(WORK, "tz_nomem.json")
+    _write(path, b'{"transmitter_id": "8G1234", "tz": "CET-1CEST,M3.5.0,M10.5.0/3"}')
+    cfg, problems = swap(localtime, "parse", no_memory, lambda: config.load(path))
+    assert cfg["tz"] == "" and cfg["transmitter_id"] == "8G1234", cfg
+    assert len(problems) == 1 and "tz" in problems[0] and "MemoryError" in problems[0], problems
+
+
 def test_an_unfinishable_interrupted_save_is_a_problem():
     path = scratch.fresh(WORK, "recover.json")
     _write(path, b'{"transmitter_id": "8G1234"}')
