@@ -76,6 +76,11 @@ def test_console_exception_needs_a_device_alarm():
     injected = "60000 E task alarms failed: MemoryError injected into alarms\n"
     assert chaos.check_console(injected, [], 100 * MIN) == []
     assert len(chaos.check_console("Traceback (most recent call last):\n", [], 100 * MIN)) == 1
+    # (seed 840) a task's traceback ending in the injected error (a broken engine) is the injection's
+    told = "Traceback (most recent call last):\n  File \"main.py\", line 120, in condition\n" \
+           "RuntimeError: injected: the alarm engine is broken\n60000 I restarting task alarms\n"
+    assert chaos.check_console(told, [], 100 * MIN) == []
+    assert len(chaos.check_console(told.replace("injected: ", ""), [], 100 * MIN)) == 1
     # after a reset the log's clock starts again: boot 2's 1000 is the reset's t_ms + 1000
     rebooted = "0 I boot 1 (reset cause 1)\n0 I boot 2 (reset cause 2)\nTraceback (most recent call last):\n" \
                "1000 E task nightscout failed: MemoryError x\n"
@@ -1194,9 +1199,9 @@ def test_clock_back_only_from_the_transmitter_whose_activation_was_kept():
     assert len(v) == 1 and PLAN["tx_id"] in v[0][1]
 
 
-def _notice_world(wall, sched=True, onset_at=None, clear_at=None, boot=0):
+def _notice_world(wall, sched=True, onset_at=None, clear_at=None, boot=0, minutes=30):
     ev = [{"event": "reset", "t_ms": boot}] if boot else []
-    ev += [clock_at(boot + m * MIN, wall, None if wall is None else 0, schedule=sched) for m in range(1, 31)]
+    ev += [clock_at(boot + m * MIN, wall, None if wall is None else 0, schedule=sched) for m in range(1, minutes + 1)]
     if onset_at is not None:
         ev.append(onset(onset_at, "device", "clock"))
     if clear_at is not None:
@@ -1223,6 +1228,15 @@ def test_clock_notice_iff_schedules_and_no_clock_after_15_minutes():
     assert chaos.check_clock_notice(w, later, 90 * MIN) == []
     other = sorted(_notice_world(None) + [onset(5 * MIN, "device", "config")], key=lambda e: e["t_ms"])
     assert chaos.check_clock_notice(w, other, 60 * MIN) == []
+
+
+def test_clock_notice_clears_by_itself_after_notice_minutes():
+    # seed 835: up 15 min after the boot, cleared notice_minutes later, not raised again
+    w = _world()
+    itself = _notice_world(None, onset_at=15 * MIN + 5000, clear_at=45 * MIN + 5000, minutes=90)
+    assert chaos.check_clock_notice(w, itself, 90 * MIN, notice_min=30) == []
+    v = chaos.check_clock_notice(w, itself, 90 * MIN, notice_min=60)   # cleared too soon
+    assert v and v[0][0] == 46 * MIN
 
 
 def test_clock_notice_cleared_by_a_press_is_not_raised_again_that_boot():
