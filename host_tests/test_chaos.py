@@ -1285,3 +1285,18 @@ def test_simboot_clock_notice_after_a_power_cut_before_any_session_in_a_real_wor
     assert chaos.check_world(w, events, console, error) == {}
     quiet = [e for e in events if not (e["event"] == "alarm_onset" and e.get("reason") == "clock")]
     assert "20_clock_notice" in chaos.check_world(w, quiet, console, error)
+
+
+def test_simboot_skips_a_cut_while_off_and_seals_a_config_whose_alarms_are_no_object():
+    # seed 868: a power cut drawn inside another's power-off ended the run; seed 876: a
+    # sealed .bak of a config whose alarms are a list ended it too
+    w = _plain(chaos.draw_world(3, 12 / 1440.0), power_cut_at_s=[120, 300], more_power_cuts_at_s=[[200, 0]],
+               sealed={"bak_alarms": {"volume": 40}})
+    w.update(broken="alarms_not_object")
+    w["config"] = dict(w["config"], alarms=[55])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert [e["t_ms"] for e in events if e["event"] == "power_cut"] == [120000]
+    assert [e["what"] for e in events if e["event"] == "fault_skipped"] == ["power_cut"]
+    assert [e["bak"] for e in events if e["event"] == "config_sealed"] == [True]
+    assert chaos.check_sealed(w, events) == []   # the checker makes the same .bak

@@ -710,8 +710,15 @@ EARLY_CUT_S = (5, 45)   # before the first window (vtx: 60 s): no session has ke
 CUT_GAP_S = 1800        # power cuts this far apart (after the power-on), so they never overlap
 
 
+SAVE_CUT_SLACK_S = 600  # a cut save happens at the first save after its time (a retry 60 s later, a queue's within 5 min)
+
+
 def _cuts(inject):
+    """[[t_s, off_s]] of the world's power cuts, a cut save's too (seed 868: a cut drawn
+    inside a cut save's power-off ended the run: simboot now skips such a one)."""
     out = [inject["power_cut_at_s"]] if inject.get("power_cut_at_s") else []
+    if inject.get("save_cut_at_s"):
+        out.append([inject["save_cut_at_s"][0], inject["save_cut_at_s"][3] + SAVE_CUT_SLACK_S])
     return out + list(inject.get("more_power_cuts_at_s") or ())
 
 
@@ -1981,7 +1988,9 @@ def check_sealed(w, events):
     allowed = [own, _alarms_of({})]
     if sealed.get("bak_alarms"):
         bak = json.loads(json.dumps(w["config"]))
-        bak.setdefault("alarms", {}).update(sealed["bak_alarms"])
+        if not isinstance(bak.get("alarms"), dict):   # (seed 876) simboot.seal's .bak: alarms an object
+            bak["alarms"] = {}
+        bak["alarms"].update(sealed["bak_alarms"])
         allowed.append(_alarms_of(bak))
     out = []
     for i, e in enumerate(events):

@@ -220,7 +220,11 @@ POWER = {"off_s": None}
 def power_cut(off_s):
     """The board loses power: RTC memory and the RTC's wall clock are gone (it counts
     from 2000-01-01 again until NTP or a server's Date sets it), flash stays; it
-    powers on again off_s later (the boot loop waits, the world goes on)."""
+    powers on again off_s later (the boot loop waits, the world goes on). A cut while
+    the board is already off cuts nothing (fault_skipped)."""
+    if POWER.get("off"):
+        emit({"event": "fault_skipped", "what": "power_cut", "off_s": off_s})
+        return
     emit({"event": "power_cut", "off_s": off_s})
     machine._rtc_memory = b""
     POWER["off_s"] = off_s
@@ -623,7 +627,9 @@ def seal(text_or_cfg, flash, bak_alarms=None):
         f.write(appconfig.dumps(text_or_cfg))
     if bak_alarms:
         old = json.loads(json.dumps(text_or_cfg))
-        old.setdefault("alarms", {}).update(bak_alarms)
+        if not isinstance(old.get("alarms"), dict):   # (seed 876) a config whose alarms are no object
+            old["alarms"] = {}
+        old["alarms"].update(bak_alarms)
         with open(flash + "/config.json.bak", "w") as f:
             f.write(appconfig.dumps(old))
     emit({"event": "config_sealed", "bak": bool(bak_alarms)})
