@@ -122,8 +122,9 @@ checked (check_world):
    world's time, and its readings from then on are dated right (app/txclock.py).
 20 clock notice: device (reason clock) is up iff the boot has schedules, no clock, and
    15 min passed since the boot; never while the clock is set.
- Round 7 changed what earlier invariants may assume: a power cut no longer leaves a box
- without Wi-Fi undated for good (its readings are dated again after the first session).
+ Since round 7's firmware a power cut no longer leaves a box without Wi-Fi undated for good
+ (its readings are dated again after the first session): no earlier invariant assumed it
+ stays lost; 6b (every dated reading reaches a working Nightscout) now judges those too.
 
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
