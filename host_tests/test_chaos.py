@@ -1300,3 +1300,20 @@ def test_simboot_skips_a_cut_while_off_and_seals_a_config_whose_alarms_are_no_ob
     assert [e["what"] for e in events if e["event"] == "fault_skipped"] == ["power_cut"]
     assert [e["bak"] for e in events if e["event"] == "config_sealed"] == [True]
     assert chaos.check_sealed(w, events) == []   # the checker makes the same .bak
+
+
+def test_nightscout_delivery_ends_with_a_router_outage_that_lasts_to_the_end():
+    # seed 741: the router went off for good 83 min before the end; the readings after it,
+    # and those of the tail before it, could not reach the server. (They carry wall times
+    # since the transmitter gives the clock back after a power cut, so they are judged.)
+    ev = [dict(reading(m * MIN, 120), unix_s=1700000000 + m * 60) for m in range(0, 120, 5)]
+    w = _world(forward={"nightscout": "ok"},
+               _ns_dates=[e["unix_s"] * 1000 for e in ev if e["t_ms"] < 30 * MIN])
+    off = [{"event": "router", "up": False, "t_ms": 60 * MIN}]
+    assert chaos.check_nightscout_delivery(w, ev + off, 200 * MIN, []) == []
+    # the router back before the end: they were due
+    back = off + [{"event": "router", "up": True, "t_ms": 70 * MIN}]
+    assert len(chaos.check_nightscout_delivery(w, ev + back, 200 * MIN, [])) == 1
+    # readings from before the outage's own tail still count
+    late = [{"event": "router", "up": False, "t_ms": 90 * MIN}]
+    assert len(chaos.check_nightscout_delivery(w, ev + late, 200 * MIN, [])) == 1

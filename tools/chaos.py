@@ -1362,6 +1362,11 @@ def check_nightscout_delivery(w, events, end_ms, problems):
         i = bisect.bisect_left(dates, date_ms - NS_DATE_SLACK_MS)
         return i < len(dates) and dates[i] <= date_ms + NS_DATE_SLACK_MS
     cuts = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
+    # (seed 741) a router outage that lasts to the end is the end for Nightscout: the
+    # readings of its last NS_TAIL_MS before, and during it, may still be on their way
+    router = [e for e in events if e.get("event") == "router"]
+    if router and router[-1].get("up") is False:
+        end_ms = min(end_ms, router[-1]["t_ms"])
     # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
     damaged = [e["t_ms"] for e in events if e.get("event") in ("queue_damaged", "file_damaged")
                and e.get("size") and e.get("file", QUEUE_FILES[0]) in QUEUE_FILES]
