@@ -91,8 +91,8 @@ class TransmitterClock:
                      "at %d) cannot vouch for: not used", t, k[2])
             self.restored = 0      # say it once
             return
+        self.restored = t          # first: a clock that refuses it is not asked every session
         self._set(t)
-        self.restored = t
         log.info("time: set from the transmitter's clock (activation kept since %d)", k[2])
 
     def _keep(self, activation):

@@ -165,3 +165,23 @@ def test_a_transmitter_clock_restarted_while_the_box_was_off_sets_nothing():
     now = ACTIVATION + 85 * DAY                # plugged in again on day 85
     sets, said = _after_power_cut(path, now - reset)
     assert sets == [] and [l for l in said if "cannot vouch" in l], (sets, said)
+
+
+def test_a_clock_that_refuses_the_time_is_asked_once_not_every_session():
+    # review17: each refusal was an on_time error in the link, at every session (288 a day)
+    path = fresh("build/txclock", "i.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)
+    txclock.clock.t = None
+    asked = []
+
+    def refuse(t):
+        asked.append(t)
+        raise OSError(5)
+    tc = txclock.TransmitterClock("8G1234", path, refuse)
+    for dex in (2 * DAY, 2 * DAY + 300, 2 * DAY + 600):
+        try:
+            tc.seen(dex)
+        except OSError:
+            pass
+    assert asked == [ACTIVATION + 2 * DAY]
