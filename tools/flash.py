@@ -309,14 +309,12 @@ if _x('config.json'):
 os.rename('config.json.tmp', 'config.json')
 """
 
-# the board's clock in UTC, as firmware/clock.py set_unix() does (mpremote's own
-# `rtc --set` writes the computer's local time)
-SET_CLOCK = """import machine, time
-try:
-    t = time.gmtime(%d - (946684800 if time.gmtime(0)[0] == 2000 else 0))
-    machine.RTC().datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0))
-    r = machine.RTC().datetime()
-    print("CLOCK %%04d-%%02d-%%02d %%02d:%%02d" %% (r[0], r[1], r[2], r[4], r[5]))
+# the board's clock in UTC, by the firmware's own clock.set_unix (copied in step 4,
+# or in the image); mpremote's `rtc --set` would write the computer's local time
+SET_CLOCK = """try:
+    import clock, time
+    clock.set_unix(%d)
+    print("CLOCK %%04d-%%02d-%%02d %%02d:%%02d" %% time.gmtime(clock.unix() - clock.EPOCH_OFFSET)[:5])
 except Exception as e:
     print("CLOCK-FAILED %%r" %% e)
 """

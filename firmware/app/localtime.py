@@ -19,6 +19,7 @@
 
 # a parsed rule: (std_west_s, None) or (std_west_s, (dst_west_s, start, end)),
 # start/end = (kind, a, b, c, time_s), kind "M" (a month, b week, c day), "J" or "n" (a day)
+from civil import civil_from_unix, days_from_civil
 
 
 def parse(text):
@@ -54,7 +55,7 @@ def offset_min(rule, unix_s):
     # the last change at or before unix_s; a rule time (-167..167 h) can move a
     # change across new year, so the years either side count too. On a tie the
     # later year's start wins: all-year DST (0/0,J365/25) ends as it begins again
-    year = _year_of_day((int(unix_s) - std) // 86400)
+    year = civil_from_unix(int(unix_s) - std)[0]
     last, in_dst = None, False
     for y in (year - 1, year, year + 1):
         at = _change_s(y, start) + std              # in UTC
@@ -155,26 +156,6 @@ class _Reader:
         return tuple(rule)
 
 
-def _days_from_civil(y, m, d):
-    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
-    if m <= 2:
-        y -= 1
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
-
-
-def _year_of_day(days):
-    y = 1970 + days * 400 // 146097      # 146097 days in 400 years: within a year of it
-    while _days_from_civil(y, 1, 1) > days:
-        y -= 1
-    while _days_from_civil(y + 1, 1, 1) <= days:
-        y += 1
-    return y
-
-
 def _leap(y):
     return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
 
@@ -183,14 +164,14 @@ def _change_s(year, change):
     """Seconds since 1970 of a change in `year`, in the local time it is given in."""
     kind, a, b, c, time_s = change
     if kind == "J":          # 1..365, February 29 is never day 60
-        day = _days_from_civil(year, 1, 1) + a - 1 + (1 if _leap(year) and a >= 60 else 0)
+        day = days_from_civil(year, 1, 1) + a - 1 + (1 if _leap(year) and a >= 60 else 0)
     elif kind == "n":        # 0..365
-        day = _days_from_civil(year, 1, 1) + a
+        day = days_from_civil(year, 1, 1) + a
     else:                    # the b-th weekday c of month a (b = 5: the last)
-        first = _days_from_civil(year, a, 1)
+        first = days_from_civil(year, a, 1)
         day = first + (c - (first + 4) % 7) % 7 + 7 * (b - 1)   # 1970-01-01 was a Thursday
         if b == 5:
-            nxt = _days_from_civil(year + (a == 12), a % 12 + 1, 1)
+            nxt = days_from_civil(year + (a == 12), a % 12 + 1, 1)
             while day >= nxt:
                 day -= 7
     return day * 86400 + time_s

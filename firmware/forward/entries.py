@@ -3,6 +3,8 @@
 # thresholds as xDrip+ Dex_Constants.TREND_ARROW_VALUES.getTrend and
 # Nightscout lib/plugins/direction.js use them (peers.md 2.1).
 
+from civil import civil_from_unix as civil  # noqa: F401  (UTC date parts; also timesync's)
+
 # (upper bound of the slope x10, name), walked from the top like xDrip+:
 # (3.5, 40] DoubleUp, (2, 3.5] SingleUp, (1, 2] FortyFiveUp, (-1, 1] Flat,
 # (-2, -1] FortyFiveDown, (-3.5, -2] SingleDown, <= -3.5 DoubleDown, > 40 NONE.
@@ -24,21 +26,6 @@ def direction(trend_x10):
             return name
         name = arrow
     return name
-
-
-def civil(unix_s):
-    """(year, month, day, hour, minute, second) UTC for Unix seconds (any port epoch)."""
-    days, rem = divmod(int(unix_s), 86400)
-    days += 719468
-    era = days // 146097
-    doe = days - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + 3 if mp < 10 else mp - 9
-    y = yoe + era * 400 + (m <= 2)
-    return (y, m, d, rem // 3600, rem % 3600 // 60, rem % 60)
 
 
 def iso_utc(unix_s):

@@ -14,6 +14,7 @@
 # SLOW_MS doubles the retry period, up to MAX_RETRY_S.
 import asyncio
 
+from civil import civil_from_unix, days_from_civil
 from forward import need, log_print, names
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -35,18 +36,12 @@ def parse_http_date(s):
         return None
     if not (1 <= d <= 31 and 0 <= hh < 24 and 0 <= mm < 60 and 0 <= ss <= 60):
         return None
-    y2 = y - (mon <= 2)
-    era = y2 // 400
-    yoe = y2 - era * 400
-    doy = (153 * (mon + (-3 if mon > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return (era * 146097 + doe - 719468) * 86400 + hh * 3600 + mm * 60 + ss
+    return days_from_civil(y, mon, d) * 86400 + hh * 3600 + mm * 60 + ss
 
 
 def http_date(unix_s):
     """The same format from Unix seconds, as a Date header."""
-    from forward.entries import civil
-    y, m, d, hh, mm, ss = civil(unix_s)
+    y, m, d, hh, mm, ss = civil_from_unix(unix_s)
     return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (_DAYS[int(unix_s) // 86400 % 7], d, _MONTHS[m - 1],
                                                    y, hh, mm, ss)
 
