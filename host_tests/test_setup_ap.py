@@ -245,3 +245,18 @@ def test_the_status_page_says_when_schedules_wait_for_the_time_of_day():
     plain = "".join(page.status_page({"now_unix": None}, {"alarms": {"low": 70}}))
     assert "id=clock-unknown" in unknown and "does not know the time of day" in unknown
     assert "clock-unknown" not in known and "clock-unknown" not in plain
+
+
+def test_a_form_body_that_is_not_utf8_gets_a_clear_answer_not_a_crash(tmp_path):
+    # browsers percent-encode a form, so raw bytes >= 0x80 are not a form
+    # post from the page: a 400 that says so, never a 500, and the server goes on
+    (tmp_path / "config.json").write_text(json.dumps({"admin_password": "right-password"}))
+    srv = Server(str(tmp_path))
+    try:
+        for path in ("/settings", "/save"):
+            code, page = _post(srv.url(path), b"password=\xff\xferight")
+            assert code == 400 and "not a form" in page, (path, code, page[:200])
+        code, page = _post(srv.url("/settings"), {"password": "right-password"})
+        assert code == 200 and "name=token" in page
+    finally:
+        srv.stop()

@@ -265,7 +265,10 @@ class SetupServer:
         body = req.body
         if n and not body:   # not read by microdot (class-wide limit): read it here
             body = await req.stream.readexactly(n)  # capped at MAX_BODY by the server
-        return form.parse_urlencoded(body or b"")
+        try:
+            return form.parse_urlencoded(body or b"")
+        except ValueError:   # raw bytes that are not UTF-8 (UnicodeError): browsers
+            return None      # percent-encode a form, so this is not one
 
     def _take_phone_clock(self, text):
         """The phone's clock (ms, filled in by page.CLOCK_SCRIPT) of a signed-in save,
