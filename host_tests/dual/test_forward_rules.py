@@ -249,6 +249,23 @@ def test_an_answer_before_2024_is_wrong():
     assert fake.set_calls == [1704067200] and ts.source == "server"
 
 
+def test_an_answer_from_2100_on_is_wrong():
+    # a broken or forged server (or NTP answer) must not throw the box's clock,
+    # and so every schedule and the readings' dates, a century ahead
+    fake = FakeClock()
+
+    def run():
+        ts = _ts(fake)
+        assert ts.offer_date("Fri, 01 Jan 2100 00:00:00 GMT") is False
+        assert ts.offer_date("Sat, 01 Jan 9999 00:00:00 GMT") is False
+        assert _ts(fake, FakeNtp(4102444800 - fake.EPOCH_OFFSET)).sync_ntp() is False
+        assert fake.set_calls == [] and ts.source is None
+        assert ts.offer_date("Thu, 31 Dec 2099 23:59:59 GMT") is True
+        return ts
+    ts = _with_clock(fake, run)
+    assert fake.set_calls == [4102444799] and ts.source == "server"
+
+
 def test_the_servers_date_is_only_a_fallback_for_ntp():
     fake = FakeClock()
 
