@@ -13,13 +13,17 @@ import sys
 import asyncio, bluetooth, machine, network, socket, struct, binascii, hashlib, select  # noqa: E401,F401
 
 LIBRARIES = ("aioble", "umqtt.simple", "ntptime", "microdot")
-FIRMWARE = ("clock", "reading", "alarms.engine", "alarms.persist", "dexcom.replies",
+FIRMWARE = ("clock", "civil", "reading", "alarms.engine", "alarms.persist", "dexcom.replies",
             "dexcom.build", "dexcom.auth", "dexcom.backfill", "dexcom.info", "dexcom.messages",
             "link.core", "forward.http", "forward.queue", "forward.history", "forward.wifi",
             "forward.timesync", "forward.nightscout", "forward.mqtt", "forward.lanapi",
             "forward.follower", "app.config", "app.persist", "app.memory", "app.supervisor", "app.webserver",
             "sound.annunciator", "sound.board", "sound.selftest", "setup.web", "setup.dns",
-            "app.wiring", "main")
+            "app.wiring", "main",
+            # imported later, inside functions, but on the board too: at boot (power, the
+            # setup access point, the transmitter's clock), with a button, with a tz rule
+            "app.power", "setup.ap", "app.txclock", "sound.buttons", "app.localtime")
+# not imported on MicroPython: dexcom.aes (CPython's stand-in for cryptolib)
 
 
 def used():
