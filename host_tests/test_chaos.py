@@ -1317,3 +1317,178 @@ def test_nightscout_delivery_ends_with_a_router_outage_that_lasts_to_the_end():
     # readings from before the outage's own tail still count
     late = [{"event": "router", "up": False, "t_ms": 90 * MIN}]
     assert len(chaos.check_nightscout_delivery(w, ev + late, 200 * MIN, [])) == 1
+
+
+# --- round 8: the phone's clock, a restarted transmitter, network time, invariant 2 ---------
+def test_round8_draws_leave_the_old_draws_alone():
+    for seed in (5, 300, 600, 800, 900, 938):   # rounds 1-7: no round-8 key set
+        w = chaos.draw_world(seed, 1)
+        assert not any(w[k] for k in ("calendar", "ntp", "phone", "tx_restart"))
+        assert not set(w["inject"]) & {"calendar", "ntp", "phone_saves", "tx_restart_at_s"}
+    drawn = [chaos.draw_world(s, 1) for s in range(939, 1039)]
+    phone = [w for w in drawn if w["phone"]]
+    assert {w["phone"] for w in phone} == {"true", "off", "out", "twice", "net/off"}
+    for w in phone:
+        saves = w["inject"]["phone_saves"]
+        assert all(t < 86400 - 600 for t, _, _ in saves)
+        if w["phone"] == "net/off":
+            assert w["forward"] and w["inject"]["ntp"] and w["inject"]["calendar"]
+            continue
+        assert not chaos.has_wifi(w) and not w["broken"]
+        cuts = chaos._cuts(w["inject"])   # 1-90 min after a power-on
+        assert any(0 < saves[0][0] - (a + off) <= 5400 for a, off in cuts), (saves, cuts)
+        if w["phone"] == "twice":
+            assert saves[1][1] == {"repeat": True} and 120 <= saves[1][0] - saves[0][0] <= 600
+            assert saves[0][2] is False
+    restarted = [w for w in drawn if w["tx_restart"]]
+    assert len(restarted) >= 4
+    for w in restarted:   # inside a power cut's off time, the world without Wi-Fi
+        (t, _), = w["inject"]["tx_restart_at_s"]
+        assert any(a < t < a + off for a, off in w["inject"]["more_power_cuts_at_s"]) and not chaos.has_wifi(w)
+    fwd = [w for w in drawn if w["forward"] and not w["follower"]]
+    assert fwd and all(w["calendar"] for w in fwd) and any(w["ntp"] for w in fwd)
+
+
+def test_vtx_clock_restart_keeps_the_windows_and_moves_their_dex_time():
+    from vtx.transmitter import Transmitter, W
+    tx = Transmitter([100 + i for i in range(300)], "8G1234", start_minute=0)
+    now = 3 * 3600 * 1000000 + 123456   # between windows
+    k = tx.current_window(now) + 1
+    t_next, g_next = tx.window_us(k), tx.reading(k)[1]
+    old_dex = tx.dex_now(now)
+    shift = tx.restart_clock(now, 600)
+    assert tx.dex_now(now) == 600 and shift == old_dex - 600
+    assert abs(tx.window_us(k) - t_next) < 1000000 and tx.reading(k)[1] == g_next
+    assert tx.window_dex(k + 1) - tx.window_dex(k) == W and tx.window_dex(k - 1) > 0
+    # the old clock's window, within the second the restart fell in
+    assert abs(tx.window_dex(k) + shift - Transmitter([0], "8G1234").window_dex(k)) <= 1
+
+
+def _phone(t_ms, phone_s, before, after, net=None, ms=None):
+    return {"event": "phone_clock", "t_ms": t_ms, "phone_ms": phone_s * 1000 if ms is None else ms,
+            "wall_before": before, "wall_after": after, "net": net}
+
+
+def test_a_phone_clock_is_taken_when_the_box_has_none_and_ignored_otherwise():
+    w, now = _world(), SPRING
+    assert chaos.check_phone_clock(w, [_phone(MIN, now, None, now)]) == []
+    v = chaos.check_phone_clock(w, [_phone(MIN, now, None, None)])
+    assert len(v) == 1 and "the clock is None" in v[0][1]
+    # a clock 5 min off is set to the phone's; one 30 s off is left alone
+    assert chaos.check_phone_clock(w, [_phone(MIN, now, now + 300, now)]) == []
+    assert len(chaos.check_phone_clock(w, [_phone(MIN, now, now + 300, now + 300)])) == 1
+    assert chaos.check_phone_clock(w, [_phone(MIN, now, now + 30, now + 30)]) == []
+    assert len(chaos.check_phone_clock(w, [_phone(MIN, now, now + 30, now)])) == 1
+    # out of bounds (2020, 2100), network time, or the same form again: nothing moves
+    for ms in (1600000000000, 4102444800000):
+        assert chaos.check_phone_clock(w, [_phone(MIN, 0, None, None, ms=ms)]) == []
+        v = chaos.check_phone_clock(w, [_phone(MIN, 0, None, ms // 1000, ms=ms)])
+        assert len(v) == 1 and "out of bounds" in v[0][1]
+    assert chaos.check_phone_clock(w, [_phone(MIN, now, now + 300, now + 300, net="ntp")]) == []
+    assert "network time" in chaos.check_phone_clock(w, [_phone(MIN, now, now + 300, now, net="ntp")])[0][1]
+    first = _phone(MIN, now, None, now)
+    again = _phone(6 * MIN, now, now + 300, now + 300)
+    assert chaos.check_phone_clock(w, [first, again]) == []
+    v = chaos.check_phone_clock(w, [first, dict(again, wall_after=now)])
+    assert len(v) == 1 and "sent again" in v[0][1]
+    # after a reset the server is new: the same value is judged afresh
+    boot = {"event": "reset", "t_ms": 3 * MIN}
+    assert len(chaos.check_phone_clock(w, [first, boot, again])) == 1
+
+
+def test_a_restarted_transmitter_never_gives_the_clock_back():
+    epoch = SPRING
+    w = _world(tx_id="8G1234", follower=None)
+    ev = [{"event": "world_clock", "t_ms": 0, "unix_s": epoch},
+          {"event": "power_cut", "t_ms": 10 * MIN, "off_s": 600},
+          {"event": "tx_restart", "t_ms": 15 * MIN, "shift_s": 10 ** 6},
+          {"event": "reset", "t_ms": 20 * MIN}]
+    unknown = ev + [clock_at(m * MIN, None, None) for m in range(21, 40)]
+    assert chaos.check_tx_restart(w, unknown, 60 * MIN) == []
+    wrong = ev + [clock_at(m * MIN, epoch - 9 * 86400 + m * 60, 0) for m in range(21, 40)]
+    v = chaos.check_tx_restart(w, wrong, 60 * MIN)
+    assert len(v) == 1 and v[0][0] == 21 * MIN
+    # a phone post sets it: from there it is 18's and 21's to judge
+    phoned = ev + [_phone(25 * MIN, epoch + 1500, None, epoch + 1500)] + [
+        clock_at(m * MIN, epoch + m * 60 if m > 25 else None, 0) for m in range(21, 40)]
+    assert chaos.check_tx_restart(w, sorted(phoned, key=lambda e: e["t_ms"]), 60 * MIN) == []
+    # 19 does not expect the clock back from it; its readings go back on the old clock
+    back = ev + [_clock_reading(26 * MIN, epoch, wall_ok=False)]
+    back[-1]["dex_s"] -= 10 ** 6
+    assert chaos.check_clock_back(w, ev[:1] + [_clock_reading(MIN, epoch)] + back[1:], 60 * MIN) == []
+    assert chaos.on_restarted_clock(back, w)[-1]["dex_s"] == DEX0 + 26 * 60
+
+
+def test_windows_before_a_transmitter_restart_are_not_owed():
+    w = _world(trace="traces/adolescent_001.csv", start=0)
+    values = [120] * 100
+    ev = [reading(m * MIN, 120) for m in range(1, 30, 5)] + [reading(m * MIN, 120) for m in range(61, 120, 5)]
+    assert len(chaos.check_lost_readings(w, ev, 300 * MIN, [], values)) == 1   # 31-56 min not delivered
+    restart = [{"event": "tx_restart", "t_ms": 50 * MIN, "shift_s": 10 ** 6}]
+    v = chaos.check_lost_readings(w, restart + ev, 300 * MIN, [], values)
+    assert len(v) == 1 and v[0][1].startswith("2 ") and "taken t=3060000" in v[0][1]   # 51, 56: after it
+    ev += [reading(m * MIN, 120) for m in (51, 56)]
+    assert chaos.check_lost_readings(w, restart + sorted(ev, key=lambda e: e["t_ms"]), 300 * MIN, [], values) == []
+
+
+def test_the_clock_notice_is_not_the_no_data_signal():
+    # readings stop at 5 min; no_data_minutes 10: from 20 min on something must sound
+    ev = [reading(0, 120), reading(5 * MIN, 120), onset(20 * MIN, "device", "clock"),
+          sound(20 * MIN, "low", "device")]
+    v = chaos.check_stale(ev, 10, 50 * MIN)
+    assert len(v) == 1 and "t=1200000" in v[0][1]
+    # no_data sounding passes; so does a device alarm with another reason beside the notice
+    assert chaos.check_stale(ev + [onset(20 * MIN, "no_data"), sound(20 * MIN + 1, "medium", "no_data")],
+                             10, 50 * MIN) == []
+    config = ev[:2] + [onset(19 * MIN, "device", "config"), sound(19 * MIN, "medium", "device")] + ev[2:]
+    assert chaos.check_stale(config, 10, 50 * MIN) == []
+    # ... until that reason clears and only the notice plays on
+    cleared = config + [{"event": "alarm_clear", "t_ms": 30 * MIN, "type": "device", "reason": "config"}]
+    v = chaos.check_stale(cleared, 10, 50 * MIN)
+    assert len(v) == 1 and "t=1800000" in v[0][1]
+
+
+def test_simboot_phone_clock_after_a_transmitter_restart_in_a_real_world():
+    # sessions with a clock keep the activation; the power goes at 8 min for 2 min and the
+    # transmitter's clock restarts meanwhile: refused, no clock; at 13 min a phone post
+    # (refused form) sets it, the same form sent again at 18 min (then saved) does not;
+    # a phone in 2020 at 22 min changes nothing
+    w = _clock_world(26, SPRING - 90 * 60, more_power_cuts_at_s=[[480, 120]], tx_restart_at_s=[[540, 600]],
+                     phone_saves=[[780, {"off_s": 0}, False], [1080, {"repeat": True}, True],
+                                  [1320, {"ms": 1600000000000}, False]])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert "cannot vouch for" in console and "set from the phone's clock" in console
+    epoch = chaos.world_epoch(events)
+    clock = {e["t_ms"] // MIN: e["wall_s"] for e in events if e["event"] == "clock"}
+    assert all(clock[m] is None for m in range(11, 13)) and clock[7] is not None, clock
+    assert all(abs(clock[m] - (epoch + m * 60)) <= 2 for m in range(14, 26) if m in clock), clock
+    posts = [e for e in events if e["event"] == "phone_clock"]
+    assert [p["wall_before"] is None for p in posts] == [True, False, False]
+    assert chaos.check_world(w, events, console, error) == {}
+    # judged as if the transmitter had set a clock, or the resent form had been taken
+    wrong = [dict(e, wall_s=epoch - 86400 + e["t_ms"] // 1000) if e["event"] == "clock" and 10 * MIN < e["t_ms"] < 13 * MIN
+             else e for e in events]
+    assert "22_tx_restart" in chaos.check_world(w, wrong, console, error)
+    taken = [dict(e, wall_after=e["phone_ms"] // 1000) if e["event"] == "phone_clock" else e for e in events]
+    assert "21_phone_clock" in chaos.check_world(w, taken, console, error)
+
+
+def test_simboot_world_calendar_and_ntp_with_nightscout_in_a_real_world():
+    # a Nightscout world on the trace's calendar (Berlin, across the spring change) with an
+    # NTP server answering the world's time: a phone 5 min off is ignored, the clock is the world's
+    w = _clock_world(30, SPRING - 20 * 60, calendar=True, ntp=True, phone_saves=[[600, {"off_s": 300}, False]])
+    w["forward"] = {"nightscout": "ok"}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert "time: set from ntp" in console
+    epoch = chaos.world_epoch(events)
+    assert epoch == SPRING - 20 * 60
+    (post,) = [e for e in events if e["event"] == "phone_clock"]
+    assert post["net"] == "ntp" and post["wall_after"] == post["wall_before"]
+    clock = {e["t_ms"] // MIN: e["minute_of_day"] for e in events if e["event"] == "clock"}
+    assert clock[19] == 119 and clock[21] == 181, clock
+    w_judged = dict(w, inject=dict(w["inject"], phone_saves=[]))   # 18 judges the clock against the world's
+    assert chaos.check_world(w_judged, events, console, error) == {}
+    moved = [dict(e, wall_after=e["wall_before"] + 300) if e["event"] == "phone_clock" else e for e in events]
+    assert "21_phone_clock" in chaos.check_world(w, moved, console, error)

@@ -126,6 +126,23 @@ checked (check_world):
  (its readings are dated again after the first session): no earlier invariant assumed it
  stays lost; 6b (every dated reading reaches a working Nightscout) now judges those too.
 
+ Round 8 (draw_round8, its own stream, seeds from 939 only): the clock paths round 7 left out.
+ In worlds without Wi-Fi, a signed-in save on the setup page carrying the phone's clock
+ (simboot phone_saves: setup.web's own filter and app.wiring.clock_from_phone, without HTTP)
+ 1-90 min after a power cut: the world's true time, a phone minutes off, a value before 2024
+ or from 2100, or the same form sent twice minutes apart; the transmitter's clock restarted
+ while the board is off (simboot tx_restart_at_s, vtx restart_clock); worlds with a Nightscout
+ or MQTT stand-in on the trace's calendar (simboot calendar: round 7's summer-time starts
+ reach them), most with an NTP server answering the world's time while the router is up
+ (simboot ntp), some with a phone save there too. 18 now judges those calendar worlds (until
+ a phone minutes off); 19 leaves a cut with a restart to 22; 7 owes no window taken before a
+ restart (the transmitter has no history from before it); 2 no longer counts the `device`
+ (clock) notice's sound as the no_data signal (without_clock_notice).
+21 phone clock: a post out of bounds, sent again in the same boot, or to a box with network
+   time leaves the clock as it was; else a clock unset or >= 60 s off becomes the phone's.
+22 restarted transmitter: after its power-on the clock stays unknown until a phone post:
+   never set from the transmitter (whose kept activation no longer matches).
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -333,6 +350,7 @@ def draw_world(seed, days):
     draw_round5(seed, w, end_s)     # round 5: its own stream too
     draw_round6(seed, w, end_s)     # round 6: its own stream too
     draw_round7(seed, w, end_s)     # round 7's power cuts: its own stream too
+    draw_round8(seed, w, end_s)     # round 8: the phone's clock, a restarted transmitter, NTP
     return w
 
 
@@ -765,6 +783,93 @@ def draw_round7(seed, w, end_s):
         w["clock_cuts"] = kinds
 
 
+ROUND8_KEY = 0x8C10C8   # the round-8 stream: random.Random(seed ^ ROUND8_KEY)
+ROUND8_FROM = 939       # seeds 1-938 ran in rounds 1-7: their worlds stay as they were
+PHONE_MIN_S = 1704067200    # setup/web.py _MIN_PHONE_S: a phone clock before 2024 is not set
+PHONE_MAX_S = 4102444800    # setup/web.py _MAX_PHONE_S: nor one from 2100
+PHONE_STEP_S = 60           # app/wiring.py PHONE_STEP_S: a phone this close changes nothing
+PHONE_OUT_MS = (1600000000000, 4102444800000, 99999999999000, 1704067199000)   # 2020, 2100, 5138, 2023
+
+
+def _phone_what(ex, kind):
+    """(what, save) of a phone post of this kind (simboot phone_save)."""
+    if kind == "true":
+        return {"off_s": 0}, True
+    if kind == "off":
+        return {"off_s": ex.choice((-1, 1)) * ex.randint(120, 900)}, True
+    if kind == "out":
+        return {"ms": ex.choice(PHONE_OUT_MS)}, True
+    return {"off_s": 0}, False   # "twice": refused, then the same form sent again
+
+
+def draw_round8(seed, w, end_s):
+    """Round 8, from its own stream (what seeds drew before is unchanged): the clock paths
+    round 7 left out. In worlds without Wi-Fi with a valid config, a signed-in save on the
+    setup page carrying the phone's clock (simboot phone_saves: the real filter and
+    setter, without HTTP) 1-90 min after a power cut (one drawn here when the world has
+    none; half the time within 4 min of the power-on, often before the first session gives
+    the clock back; after a transmitter restart's power-on mostly): the world's true time,
+    a phone minutes off, a value out of bounds, or the same form sent twice minutes apart
+    (the first refused); the transmitter's clock restarted
+    while the board is off (simboot tx_restart_at_s, a power cut of 10 min or 1 h around
+    it; not in swap worlds). Worlds with a Nightscout or MQTT stand-in run on the trace's
+    calendar (simboot calendar: round 7's summer-time starts apply to them now), most with
+    an NTP server answering the world's time while the router is up (simboot ntp), and
+    some with a phone save (network time present: ignored)."""
+    for k in ("calendar", "ntp", "phone", "tx_restart"):
+        w.setdefault(k, None)
+    if seed < ROUND8_FROM:
+        return
+    ex = random.Random(seed ^ ROUND8_KEY)
+    p_phone, p_restart, p_ntp, p_fwd_phone, p_new_cut = [ex.random() for _ in range(5)]
+    kind = ex.choice(("true", "true", "off", "out", "twice"))
+    what, save = _phone_what(ex, kind)
+    soon_s, later_s, again_s, p_soon, p_after_restart = ex.randint(20, 240), ex.randint(60, 5400), \
+        ex.randint(120, 600), ex.random(), ex.random()
+    after_s = soon_s if p_soon < 0.5 else later_s   # soon: often before the first session gives the clock back
+    cut_t, cut_off = round(ex.uniform(0.1, 0.7) * end_s), ex.choice((0, 60, 600, 3600))
+    restart_off, restart_age = ex.choice((600, 3600)), ex.choice((600, 3600, 7200, 2 * 86400))
+    restart_t = round(ex.uniform(0.1, 0.7) * end_s)
+    fwd_t = round(ex.uniform(0.05, 0.9) * end_s)
+    inject = w["inject"]
+    valid = not isinstance(w["config"], str) and not w["broken"] and "button_at_boot" not in inject
+    if w["forward"] and not w.get("follower"):
+        inject["calendar"] = w["calendar"] = True
+        if p_ntp < 0.7:
+            inject["ntp"] = w["ntp"] = True
+            if p_fwd_phone < 0.4 and valid:
+                what, save = _phone_what(ex, "off")
+                inject["phone_saves"] = [[fwd_t, what, save]]
+                w["phone"] = "net/off"
+        return
+    if has_wifi(w) or not valid:
+        return
+    swap = inject.get("tx_swap")
+    before_swap = swap is None or restart_t + restart_off + 3600 < min(swap["at_s"], swap["save_at_s"])
+    if p_restart < 0.6 and before_swap:
+        if _cut_fits(inject, restart_t, restart_off) and restart_t + restart_off < end_s - 1800:
+            inject.setdefault("more_power_cuts_at_s", []).append([restart_t, restart_off])
+            inject["more_power_cuts_at_s"].sort()
+            inject["tx_restart_at_s"] = [[restart_t + restart_off // 2, restart_age]]
+            w["tx_restart"] = "%ds/off%ds" % (restart_age, restart_off)
+    if p_phone < 0.7:
+        cuts = [c for c in _cuts(inject) if c[0] + c[1] + after_s + again_s < end_s - 600]
+        if not cuts and p_new_cut < 0.8 and _cut_fits(inject, cut_t, cut_off) \
+                and cut_t + cut_off + after_s + again_s < end_s - 600:
+            inject.setdefault("more_power_cuts_at_s", []).append([cut_t, cut_off])
+            inject["more_power_cuts_at_s"].sort()
+            cuts = [[cut_t, cut_off]]
+        if cuts:
+            a, off = cuts[int(p_phone / 0.7 * len(cuts))]
+            if inject.get("tx_restart_at_s") and p_after_restart < 0.7:   # the clock stays unknown there
+                a, off = restart_t, restart_off
+            t = a + off + after_s
+            inject["phone_saves"] = [[t, what, save]]
+            if kind == "twice":
+                inject["phone_saves"].append([t + again_s, {"repeat": True}, True])
+            w["phone"] = kind
+
+
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
 FOLLOW_P = 0.15
 WIFI = {"ssid": "sim-home", "password": "sim-password"}   # simboot.WIFI
@@ -854,7 +959,9 @@ def summary(w):
                                                              "files_damage_at_s", "rtc_damage_at_s",
                                                              "adv_interval_at_s", "tx_swap", "sealed",
                                                              "new_session_at_s", "ap_key_watch",
-                                                             "clock_sample_s", "more_power_cuts_at_s")}
+                                                             "clock_sample_s", "more_power_cuts_at_s",
+                                                             "calendar", "ntp", "phone_saves",
+                                                             "tx_restart_at_s")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
@@ -890,6 +997,12 @@ def summary(w):
                                   else "(change@+%dm)" % (w["tz_change_s"] // 60)))
     if w.get("clock_cuts"):
         parts.append("clock_cuts=" + "+".join(w["clock_cuts"]))
+    if w.get("calendar"):
+        parts.append("calendar" + ("+ntp" if w.get("ntp") else ""))
+    if w.get("phone"):
+        parts.append("phone=" + w["phone"])
+    if w.get("tx_restart"):
+        parts.append("tx_restart=" + w["tx_restart"])
     if "task" in inj:
         inj = dict(inj, task="%s/%s x%d@%ds" % (inj["task"], inj.pop("error"), inj.pop("times"),
                                                 inj.pop("at_s")))
@@ -1128,9 +1241,44 @@ def answered_timeline(events):
     return sorted([x for x in tl if not (x[0] in at and x[1] == "off")] + extra, key=lambda x: x[0])
 
 
+def without_clock_notice(events):
+    """The events, where the annunciator playing `device` while the only device reason
+    active is clock (the low-priority notice: schedules and no time of day) counts as
+    off (round 8): that notice is not the no_data signal invariant 2 asks for, and for
+    up to notice_minutes it could hide a missing one. A device reason rising or clearing
+    while device plays re-states what plays."""
+    out, reasons, playing, shown = [], set(), None, None
+
+    def effective(t, extra):
+        nonlocal shown
+        pattern, alarm = playing or ("off", None)
+        if alarm == "device" and reasons == {"clock"}:
+            pattern = "off"
+        if (pattern, alarm) != shown or extra is not None:
+            shown = (pattern, alarm)
+            out.append(dict(extra or {"event": "annunciator", "t_ms": t, "alarm": alarm}, pattern=pattern))
+
+    for e in events:
+        ev = e.get("event")
+        if ev in ("reset", "power_cut"):
+            reasons = set()
+        if ev == "annunciator":
+            playing = (e.get("pattern"), e.get("alarm"))
+            effective(e["t_ms"], e)
+            continue
+        out.append(e)
+        if ev in ("alarm_onset", "alarm_clear") and e.get("type") == "device":
+            (reasons.add if ev == "alarm_onset" else reasons.discard)(e.get("reason"))
+            if playing and playing[1] == "device":
+                effective(e["t_ms"], None)
+    return out
+
+
 def check_stale(events, no_data_min, end_ms):
     """Invariant 2: violations [(t_ms, text)] (bench_resilience.silent_stale at this
-    box's no_data_minutes + 5)."""
+    box's no_data_minutes + 5). The clock notice's sound does not count (round 8:
+    without_clock_notice)."""
+    events = without_clock_notice(events)
     reads = [(a, m, s) for a, m, _, s in glucose_readings(events)]
     for cut, on in state_lost(events):
         # off: no promise; powered on: the box knows no reading, its data is as old as the boot
@@ -1416,6 +1564,7 @@ def _lost(w, events, end_ms, windows):
     got = {m: s for a, m, g, s in glucose_readings(events)}
     live = sorted((m, a) for a, m, g, s in glucose_readings(events) if s == "live")
     spans = [(a * 1000 - 5 * MIN, b * 1000 + 5 * MIN) for _, a, b in w["modes"]]
+    restarts = [t for t, _ in tx_restarts(events)]   # round 8: a restarted transmitter has no history
     lost = []
     j = 0
     for t, g in windows:
@@ -1426,7 +1575,8 @@ def _lost(w, events, end_ms, windows):
         # a later live reading, taken soon enough that its session's backfill reaches t,
         # and early enough that a failed backfill had later sessions to try again
         if j < len(live) and live[j][0] - t <= BACKFILL_S * 1000 - BACKFILL_SLACK_MS \
-                and live[j][1] <= end_ms - BACKFILL_RETRY_MS:
+                and live[j][1] <= end_ms - BACKFILL_RETRY_MS \
+                and not any(t < r <= live[j][0] for r in restarts):
             lost.append((t, g, live[j]))
     if lost:
         t, g, (m, a) = lost[0]
@@ -2066,9 +2216,11 @@ def true_time_judged(w):
     to the host's real time), until the first injected wall-clock jump (a clock moved
     as a wrong NTP answer would: nothing sets it right without Wi-Fi, and the kept
     activation follows it)."""
-    if w["forward"]:
+    if w["forward"] and not w["inject"].get("calendar"):
         return None
     jumps = [t * 1000 for t, _ in w["inject"].get("wall_jumps") or ()]
+    # round 8: a phone minutes off sets the clock off (rightly): judged until then
+    jumps += [t * 1000 for t, what, _ in w["inject"].get("phone_saves") or () if what.get("off_s")]
     return min(jumps + [10 ** 15])
 
 
@@ -2140,7 +2292,7 @@ def check_clock_back(w, events, end_ms):
         if i_on is None:
             continue
         after = [(i, e) for i, e in reads if i > i_on and e["t_ms"] < stop and tx_id(e) == boot_id(i)]
-        if not after:
+        if not after or any(cut <= t <= on for t, _ in tx_restarts(events)):   # 22's case
             continue
         want_id = tx_id(after[0][1])
         kept = any(e["t_ms"] < cut and tx_id(e) == want_id and boot_id(i) == want_id and _valid(e.get("wall_s"))
@@ -2215,6 +2367,95 @@ def check_clock_notice(w, events, end_ms, notice_min=30):
     return out
 
 
+# --- round 8: the phone's clock, a restarted transmitter ------------------------------
+PHONE_SET_S = 2         # the phone's time against the board's clock right after it was taken
+
+
+def tx_restarts(events):
+    """[(t_ms, shift_s)] of simboot's tx_restart events (old dex time - new)."""
+    return [(e["t_ms"], e["shift_s"]) for e in events if e.get("event") == "tx_restart"]
+
+
+def on_restarted_clock(events, w):
+    """The readings after a transmitter's clock restarted put back on its old clock (dex_s
+    + the shift), so the trace-based checks apply as before (the board is off at the
+    restart: every reading after it is on the new clock); only in boots on the world's
+    own transmitter (a swap comes an hour after the restart at the earliest: its new
+    transmitter's readings, in boots on its id, keep their clock for on_old_clock)."""
+    rs = tx_restarts(events)
+    if not rs:
+        return events
+    ids = _config_ids(events, w)
+    out, boot_id = [], ids[0][1]
+    for i, e in enumerate(events):
+        if e.get("event") == "config_loaded":
+            boot_id = e.get("tx_id")
+        if e.get("event") == "reading" and e.get("dex_s") is not None and boot_id == w["tx_id"]:
+            shift = sum(sh for t, sh in rs if t <= e["t_ms"])
+            if shift:
+                e = dict(e, dex_s=e["dex_s"] + shift)
+        out.append(e)
+    return out
+
+
+def check_phone_clock(w, events):
+    """21 (round 8): at each phone post (simboot phone_clock: the board's clock just before
+    and after, at one virtual instant): a value before 2024 or from 2100, the value a post
+    in the same boot carried already (a resubmitted form), or a box with network time (its
+    TimeSync's source) leaves the clock as it was; else, with the clock unset or at least
+    PHONE_STEP_S off the phone's, the clock is the phone's (within PHONE_SET_S); closer, it
+    is left as it was."""
+    out, seen = [], set()
+    for e in events:
+        ev = e.get("event")
+        if ev in ("reset", "power_cut"):
+            seen = set()
+        if ev != "phone_clock" or e.get("skipped"):
+            continue
+        ms, before, after = e["phone_ms"], e["wall_before"], e["wall_after"]
+        phone_s = ms // 1000
+        if not PHONE_MIN_S <= phone_s < PHONE_MAX_S:
+            why = "out of bounds"
+        elif ms in seen:
+            why = "sent again"
+        elif e.get("net"):
+            why = "network time (%s)" % e["net"]
+        elif before is not None and abs(before - phone_s) < PHONE_STEP_S:
+            why = "within %d s" % PHONE_STEP_S
+        else:
+            why = None
+        seen.add(ms)
+        if why is None:
+            if after is None or abs(after - phone_s) > PHONE_SET_S:
+                out.append((e["t_ms"], "phone clock %d (clock was %s): the clock is %s" % (phone_s, before, after)))
+        elif not (after == before or (before is not None and after is not None and abs(after - before) <= 1)):
+            out.append((e["t_ms"], "phone clock %d %s: the clock moved from %s to %s" % (phone_s, why, before, after)))
+    return out
+
+
+def check_tx_restart(w, events, end_ms):
+    """22 (round 8): after a power-on whose off time held a restart of the transmitter's
+    clock, in a world without Wi-Fi: the kept activation no longer matches, so the clock
+    stays unknown (each `clock` sample) until a phone post (or the next cut) sets it;
+    never set from the transmitter."""
+    if has_wifi(w):
+        return []
+    rs = [t for t, _ in tx_restarts(events)]
+    out = []
+    for cut, on in power_offs(events):
+        if not any(cut <= t <= on for t in rs):
+            continue
+        stop = min([e["t_ms"] for e in events if e["t_ms"] > on and (
+            e.get("event") in ("power_cut",) or (e.get("event") == "phone_clock" and not e.get("skipped")))]
+            + [end_ms])
+        for e in events:
+            if e.get("event") == "clock" and on < e["t_ms"] < stop and _valid(e.get("wall_s")):
+                out.append((e["t_ms"], "after a power-on (t=%d ms) with the transmitter's clock restarted, "
+                                       "the board's clock is %d, set by no phone" % (on, e["wall_s"])))
+                break
+    return out
+
+
 def check_world(w, events, console, error):
     """{invariant: [(t_ms, text)]} of the violations of this run."""
     end_ms = int(w["days"] * 86400000)
@@ -2226,7 +2467,7 @@ def check_world(w, events, console, error):
     follower = w.get("follower") and not problems and "button_at_boot" not in w["inject"]
     if w.get("follower"):
         events = follower_events(events)
-    raw = events
+    events = raw = on_restarted_clock(events, w)   # round 8: before the swap's checks see small dex_s
     events = on_old_clock(events)
     if error:
         fails["4_run"] = [(None, "firmware process failed: " + error.strip().splitlines()[-1][:300])]
@@ -2259,6 +2500,8 @@ def check_world(w, events, console, error):
         "18_clock_local": check_clock_local(w, events, end_ms),
         "19_clock_back": check_clock_back(w, events, end_ms),
         "20_clock_notice": check_clock_notice(w, events, end_ms, s.get("notice_minutes", 30)),
+        "21_phone_clock": check_phone_clock(w, events),
+        "22_tx_restart": check_tx_restart(w, events, end_ms),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

@@ -25,6 +25,8 @@ start_min = int(OPTS.get("start", 0))
 # 2026-01-01 00:00 UTC), unless a real server takes part: its Date header and
 # NTP would then move the clock to today, so start there.
 _REAL_PEERS = OPTS.get("nightscout_url") or OPTS.get("mqtt")
+if (OPTS.get("inject") or {}).get("calendar"):   # round 8: no Date, no real NTP reaches the box
+    _REAL_PEERS = None
 virtual_esp32.install(OPTS.get("speed", 0), None if _REAL_PEERS else TRACE_EPOCH + start_min * 60)
 import vtime  # noqa: E402
 import machine  # noqa: E402
@@ -211,6 +213,7 @@ def set_routers(up):
     """Every access point of the world on or off (the home's router losing power)."""
     for ssid in network.world.aps:
         network.world.set_ap(ssid, up)
+    ROUTERS["up"] = up
     emit({"event": "router", "up": up})
 
 
@@ -686,9 +689,17 @@ def inject(app, boots):
     or ["truncate", n] for a file's flips.
     Round 7 (set up in main()): {"clock_sample_s": n} a `clock` event every n s
     (clock_sampler()); {"more_power_cuts_at_s": [[t, off_s], ...]} more power cuts, each
-    after the previous power-on. main() emits world_clock (the wall clock at t_ms 0)."""
+    after the previous power-on. main() emits world_clock (the wall clock at t_ms 0).
+    Round 8: {"calendar": true} the board's clock on the trace's calendar even with a
+    Nightscout or MQTT stand-in (neither gives it a Date); {"ntp": true} an NTP server that
+    answers the world's time while the router is up (_WorldNtp); {"phone_saves": [[t, what,
+    save], ...]} setup-page saves carrying the phone's clock (phone_save()); {"tx_restart_at_s":
+    [[t, age_s], ...]} the transmitter's clock restarted (restart_tx_clock())."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
+    PHONE["srv"] = None   # the setup server is built anew at each boot
+    if spec.get("ntp"):   # round 8: forward.timesync imports ntptime at its first query
+        sys.modules["ntptime"] = _WorldNtp()
     CUT["spec"] = spec.get("save_cut_at_s")
     watch_saves()
     if spec.get("leader"):
@@ -775,6 +786,87 @@ def inject(app, boots):
             vtime.call_at(int(t * 1e6), lambda d=delta: vtime.set_wall(vtime.time() + d))
 
 
+# --- round 8: the phone's clock, a restarted transmitter, network time ---------------
+WORLD = {"epoch": None}     # the world's true Unix time at t 0 (world_clock)
+PHONE = {"srv": None, "last_ms": None}
+
+
+def world_now():
+    return WORLD["epoch"] + _now_ms() / 1000.0
+
+
+class _PhoneForm:
+    """The setup server's state its phone-clock filter reads (setup.web.SetupServer:
+    phone_clock, _phone_ms), one per boot as the server is: the real filter
+    (SetupServer._take_phone_clock) and the real setter (app.wiring.clock_from_phone)
+    run on it, without HTTP (as the soak's saves run without it)."""
+
+    def __init__(self, app):
+        wiring = sys.modules["app.wiring"]
+        self.phone_clock = lambda unix_s: wiring.clock_from_phone(app, unix_s)
+        self._phone_ms = 0
+
+
+def phone_save(spec):
+    """A signed-in save on the setup page that carries the phone's clock (inject
+    phone_saves: [t_s, {"off_s": s} | {"ms": v} | {"repeat": true}, save]): phone_ms the
+    world's time + off_s, a literal value, or the last post's again (a resubmitted form);
+    then, if save, the settings saved and the restart (save_config), else the save refused
+    (the form shown again: the box goes on). Emits phone_clock (the board's clock before
+    and after, None while unset; the boot's network time source)."""
+    _, what, save = spec
+    if POWER.get("off"):
+        emit({"event": "phone_clock", "skipped": "power off"})
+        return
+    app = CONFIG_SAVE["app"]
+    if "repeat" in what:
+        phone_ms = PHONE["last_ms"]
+    elif "ms" in what:
+        phone_ms = int(what["ms"])
+    else:
+        phone_ms = int((world_now() + what["off_s"]) * 1000)
+    PHONE["last_ms"] = phone_ms
+    if PHONE["srv"] is None:
+        PHONE["srv"] = _PhoneForm(app)
+    from setup.web import SetupServer
+
+    def wall():
+        w = vtime.time() + vtime.EPOCH_2000_UNIX
+        return w if w >= WALL_VALID_AFTER else None
+    before = wall()
+    SetupServer._take_phone_clock(PHONE["srv"], str(phone_ms))
+    ts = app.timesync
+    emit({"event": "phone_clock", "phone_ms": phone_ms, "repeat": "repeat" in what, "wall_before": before,
+          "wall_after": wall(), "true_s": world_now(), "net": ts.source if ts is not None else None,
+          "save": bool(save)})
+    if save:
+        save_config({})
+
+
+def restart_tx_clock(tx, age_s):
+    """The transmitter's clock starts again (vtx restart_clock); emits tx_restart with
+    the shift (old dex time - new) for the checker."""
+    shift = tx.tx.restart_clock(vtime.monotonic_us(), int(age_s))
+    emit({"event": "tx_restart", "age_s": int(age_s), "shift_s": shift, "board_off": bool(POWER.get("off"))})
+
+
+class _WorldNtp:
+    """ntptime as the firmware imports it (forward.timesync), answering the world's
+    true time while the home's router is up (inject ntp: a reachable NTP server);
+    a router off times out as a real query does."""
+    host = None
+    timeout = 1
+
+    def time(self):
+        if not ROUTERS["up"]:
+            raise OSError("ETIMEDOUT (router off)")
+        import clock
+        return int(world_now()) - clock.EPOCH_OFFSET
+
+
+ROUTERS = {"up": True}
+
+
 def main():
     flash = OPTS.get("flash") or ROOT + "/build/sim-flash"
     _mkdirs(flash)
@@ -832,7 +924,12 @@ def main():
     emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
     heap_sampler(3600, tx)
     # the world's true time: the wall clock the board starts with (round 7: T1, T2)
-    emit({"event": "world_clock", "unix_s": vtime.time() + vtime.EPOCH_2000_UNIX})
+    WORLD["epoch"] = vtime.time() + vtime.EPOCH_2000_UNIX
+    emit({"event": "world_clock", "unix_s": WORLD["epoch"]})
+    for spec in inj.get("phone_saves") or ():   # round 8
+        vtime.call_at(int(spec[0] * 1e6), phone_save, spec)
+    for t, age_s in inj.get("tx_restart_at_s") or ():
+        vtime.call_at(int(t * 1e6), restart_tx_clock, tx, age_s)
     if inj.get("clock_sample_s"):
         clock_sampler(int(inj["clock_sample_s"]))
 

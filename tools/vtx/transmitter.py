@@ -305,6 +305,21 @@ class Transmitter:
             return max(0, self.dex_now(now_us) - 1800)
         return self.session_start
 
+    def restart_clock(self, now_us, age_s):
+        """The transmitter's clock starts again (a G5 battery swap, a reset): from now
+        it is age_s old. Its windows keep their virtual times and trace rows (the
+        next one comes when it would have), so only the dex seconds they carry move;
+        what it held from before is not offered for backfill (its k_lo: the dex
+        times asked for are the new clock's). age_s > W keeps every dex time >= 0."""
+        k_next = self.current_window(now_us) + 1
+        t_next_s = (self.window_us(k_next) - now_us) // 1000000
+        shift = self.dex_now(now_us) - age_s
+        self.t0_us, self.dex0 = now_us, age_s
+        self.first_dex = age_s + t_next_s - W * k_next
+        self.session_start = max(0, self.session_start - shift)
+        self.log.append((k_next, "clock restarted"))
+        return shift
+
     def new_session(self, now_us):
         """A new sensor: its session starts now (the warm-up is the `warmup` mode's span)."""
         self.session_start = self.dex_now(now_us)
