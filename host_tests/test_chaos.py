@@ -1347,6 +1347,9 @@ def test_round8_draws_leave_the_old_draws_alone():
         assert any(a < t < a + off for a, off in w["inject"]["more_power_cuts_at_s"]) and not chaos.has_wifi(w)
     fwd = [w for w in drawn if w["forward"] and not w["follower"]]
     assert fwd and all(w["calendar"] for w in fwd) and any(w["ntp"] for w in fwd)
+    followers = [w for w in drawn if w["follower"]]
+    assert followers and all(w["inject"]["leader"]["own_clock"] for w in followers)
+    assert any(w["inject"].get("more_power_cuts_at_s") for w in followers)
 
 
 def test_vtx_clock_restart_keeps_the_windows_and_moves_their_dex_time():
@@ -1492,3 +1495,25 @@ def test_simboot_world_calendar_and_ntp_with_nightscout_in_a_real_world():
     assert chaos.check_world(w_judged, events, console, error) == {}
     moved = [dict(e, wall_after=e["wall_before"] + 300) if e["event"] == "phone_clock" else e for e in events]
     assert "21_phone_clock" in chaos.check_world(w, moved, console, error)
+
+
+def test_simboot_follower_clock_back_from_the_leaders_date_after_a_power_cut_in_a_real_world():
+    # the leader stand-in dates its answers by its own clock (the world's); the follower's
+    # power goes at 10 min for 60 s: its clock is back at the first answer after power-on
+    w = chaos.draw_world(3, 0.5 / 24)
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, broken=None,
+             follower={"poll_s": 30, "silent_min": 6, "silent": [], "down": []})
+    w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI],
+                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 6})
+    w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [], "own_clock": True},
+                   "clock_sample_s": 60, "more_power_cuts_at_s": [[600, 60]]}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    epoch = chaos.world_epoch(events)
+    clock = {e["t_ms"] // MIN: e["wall_s"] for e in events if e["event"] == "clock"}
+    assert "set from server" in console
+    assert all(abs(clock[m] - (epoch + 60 * m)) <= chaos.CLOCK_TRUE_S for m in range(12, 30) if m in clock), clock
+    assert chaos.check_world(w, events, console, error) == {}
+    lost = [dict(e, wall_s=None, minute_of_day=None) if e["event"] == "clock" and e["t_ms"] > 11 * MIN else e
+            for e in events]
+    assert "23_follower_clock" in chaos.check_world(w, lost, console, error)

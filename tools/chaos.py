@@ -142,6 +142,9 @@ checked (check_world):
    time leaves the clock as it was; else a clock unset or >= 60 s off becomes the phone's.
 22 restarted transmitter: after its power-on the clock stays unknown until a phone post:
    never set from the transmitter (whose kept activation no longer matches).
+23 follower clock: in follower worlds the leader stand-in dates its answers by its own clock
+   (simboot leader own_clock; a power cut drawn in most): after a power-on the follower has a
+   clock again once the leader answered (18: the world's time).
 
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
@@ -816,7 +819,7 @@ def draw_round8(seed, w, end_s):
     calendar (simboot calendar: round 7's summer-time starts apply to them now), most with
     an NTP server answering the world's time while the router is up (simboot ntp), and
     some with a phone save (network time present: ignored)."""
-    for k in ("calendar", "ntp", "phone", "tx_restart"):
+    for k in ("calendar", "ntp", "phone", "tx_restart", "leader_clock"):
         w.setdefault(k, None)
     if seed < ROUND8_FROM:
         return
@@ -831,8 +834,14 @@ def draw_round8(seed, w, end_s):
     restart_off, restart_age = ex.choice((600, 3600)), ex.choice((600, 3600, 7200, 2 * 86400))
     restart_t = round(ex.uniform(0.1, 0.7) * end_s)
     fwd_t = round(ex.uniform(0.05, 0.9) * end_s)
+    p_follow_cut, follow_t, follow_off = ex.random(), round(ex.uniform(0.1, 0.8) * end_s), ex.choice((0, 60, 600))
     inject = w["inject"]
     valid = not isinstance(w["config"], str) and not w["broken"] and "button_at_boot" not in inject
+    if w.get("follower"):   # the leader's Date on its own clock; a power cut in most
+        inject["leader"]["own_clock"] = w["leader_clock"] = True
+        if p_follow_cut < 0.7 and _cut_fits(inject, follow_t, follow_off):
+            inject.setdefault("more_power_cuts_at_s", []).append([follow_t, follow_off])
+            inject["more_power_cuts_at_s"].sort()
     if w["forward"] and not w.get("follower"):
         inject["calendar"] = w["calendar"] = True
         if p_ntp < 0.7:
@@ -1003,6 +1012,9 @@ def summary(w):
         parts.append("phone=" + w["phone"])
     if w.get("tx_restart"):
         parts.append("tx_restart=" + w["tx_restart"])
+    if w.get("leader_clock"):
+        parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
+                                       if w["inject"].get("more_power_cuts_at_s") else ""))
     if "task" in inj:
         inj = dict(inj, task="%s/%s x%d@%ds" % (inj["task"], inj.pop("error"), inj.pop("times"),
                                                 inj.pop("at_s")))
@@ -2456,6 +2468,25 @@ def check_tx_restart(w, events, end_ms):
     return out
 
 
+def check_follower_clock(w, events, end_ms):
+    """23 (round 8): a follower whose leader dates its answers (inject leader own_clock)
+    has a clock again after a power-on: the first `clock` sample after its first reading
+    since the power-on (an answer, with the leader's Date) is valid (18 judges its value)."""
+    if not w.get("follower") or not (w["inject"].get("leader") or {}).get("own_clock"):
+        return []
+    out = []
+    for cut, on in power_offs(events):
+        nxt = min([c for c, _ in power_offs(events) if c > on] + [end_ms])
+        first = next((e["t_ms"] for e in events if e.get("event") == "reading" and on < e["t_ms"] < nxt), None)
+        if first is None:
+            continue
+        sample = next((e for e in events if e.get("event") == "clock" and first < e["t_ms"] < nxt), None)
+        if sample is not None and not _valid(sample.get("wall_s")):
+            out.append((sample["t_ms"], "follower: no clock after the leader's answer at t=%d ms "
+                                        "(power-on t=%d ms)" % (first, on)))
+    return out
+
+
 def check_world(w, events, console, error):
     """{invariant: [(t_ms, text)]} of the violations of this run."""
     end_ms = int(w["days"] * 86400000)
@@ -2502,6 +2533,7 @@ def check_world(w, events, console, error):
         "20_clock_notice": check_clock_notice(w, events, end_ms, s.get("notice_minutes", 30)),
         "21_phone_clock": check_phone_clock(w, events),
         "22_tx_restart": check_tx_restart(w, events, end_ms),
+        "23_follower_clock": check_follower_clock(w, events, end_ms),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

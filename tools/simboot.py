@@ -549,6 +549,8 @@ def leader_serve(app, spec):
     off the network) and the router's outages (inject wifi_down_at_s)."""
     import asyncio
     from forward.lanapi import LanApi
+    if spec.get("own_clock"):   # round 8: the leader's Date is its own clock, not the follower's
+        sys.modules["forward.lanapi"].clock = _LeaderClock(sys.modules["clock"])
     real_start = app.start
 
     async def serve():
@@ -694,7 +696,8 @@ def inject(app, boots):
     Nightscout or MQTT stand-in (neither gives it a Date); {"ntp": true} an NTP server that
     answers the world's time while the router is up (_WorldNtp); {"phone_saves": [[t, what,
     save], ...]} setup-page saves carrying the phone's clock (phone_save()); {"tx_restart_at_s":
-    [[t, age_s], ...]} the transmitter's clock restarted (restart_tx_clock())."""
+    [[t, age_s], ...]} the transmitter's clock restarted (restart_tx_clock()); leader
+    {"own_clock": true} the leader stand-in's Date from its own clock (_LeaderClock)."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     PHONE["srv"] = None   # the setup server is built anew at each boot
@@ -865,6 +868,24 @@ class _WorldNtp:
 
 
 ROUTERS = {"up": True}
+
+
+class _LeaderClock:
+    """The leader box's wall clock (inject leader own_clock): the world's time, which a
+    follower's power cut does not touch; its LAN API's Date header follows it. Until
+    round 8 the stand-in's Date came from the follower's own clock (seeds 476, 643)."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def unix(self):
+        return int(world_now())
+
+    def wall_valid(self):
+        return True
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
 
 
 def main():
