@@ -815,8 +815,10 @@ def draw_round8(seed, w, end_s):
     a phone minutes off, a value out of bounds, or the same form sent twice minutes apart
     (the first refused); the transmitter's clock restarted
     while the board is off (simboot tx_restart_at_s, a power cut of 10 min or 1 h around
-    it; not in swap worlds). Worlds with a Nightscout or MQTT stand-in run on the trace's
-    calendar (simboot calendar: round 7's summer-time starts apply to them now), most with
+    it; in swap worlds an hour before the swap). Worlds with a Nightscout or MQTT stand-in
+    run on the trace's calendar (simboot calendar: round 7's summer-time starts apply to
+    them now; most of those round 7 gave no zone get one, starting within a day of one of
+    its changes, unless round 4/5 placed a cut or RTC damage in a low by the start), most with
     an NTP server answering the world's time while the router is up (simboot ntp), and
     some with a phone save (network time present: ignored)."""
     for k in ("calendar", "ntp", "phone", "tx_restart", "leader_clock"):
@@ -842,8 +844,19 @@ def draw_round8(seed, w, end_s):
         if p_follow_cut < 0.7 and _cut_fits(inject, follow_t, follow_off):
             inject.setdefault("more_power_cuts_at_s", []).append([follow_t, follow_off])
             inject["more_power_cuts_at_s"].sort()
+    p_tz8, tz8, pick8, before8 = ex.random(), ex.choice(TZ_RULES[:-1]), ex.random(), ex.randint(600, max(600, end_s - 1800))
     if w["forward"] and not w.get("follower"):
         inject["calendar"] = w["calendar"] = True
+        # round 7 drew a zone in half the worlds: most calendar worlds cross a change now,
+        # unless the start placed a cut or RTC damage inside a low (round 4, 5)
+        if not w["tz"] and p_tz8 < 0.7 and isinstance(w["config"], dict) and not w.get("low_cut") \
+                and "rtc_damage_at_s" not in inject:
+            rule, name = tz8
+            changes = zone_changes(name)
+            change = changes[int(pick8 * len(changes))]
+            w["config"]["tz"] = w["tz"] = rule
+            w["start"] = (change - before8 - TRACE_EPOCH) // 300 * 5
+            w["tz_change_s"] = change - TRACE_EPOCH - w["start"] * 60
         if p_ntp < 0.7:
             inject["ntp"] = w["ntp"] = True
             if p_fwd_phone < 0.4 and valid:
@@ -2416,19 +2429,20 @@ def check_phone_clock(w, events):
     in the same boot carried already (a resubmitted form), or a box with network time (its
     TimeSync's source) leaves the clock as it was; else, with the clock unset or at least
     PHONE_STEP_S off the phone's, the clock is the phone's (within PHONE_SET_S); closer, it
-    is left as it was."""
-    out, seen = [], set()
+    is left as it was. The network time is the firmware's own word (its TimeSync.source
+    in the event): the NTP stand-in answers whenever the router is up."""
+    out, last = [], None   # the value the boot's setup server took last (setup.web: _phone_ms)
     for e in events:
         ev = e.get("event")
         if ev in ("reset", "power_cut"):
-            seen = set()
+            last = None
         if ev != "phone_clock" or e.get("skipped"):
             continue
         ms, before, after = e["phone_ms"], e["wall_before"], e["wall_after"]
         phone_s = ms // 1000
         if not PHONE_MIN_S <= phone_s < PHONE_MAX_S:
             why = "out of bounds"
-        elif ms in seen:
+        elif ms == last:
             why = "sent again"
         elif e.get("net"):
             why = "network time (%s)" % e["net"]
@@ -2436,7 +2450,7 @@ def check_phone_clock(w, events):
             why = "within %d s" % PHONE_STEP_S
         else:
             why = None
-        seen.add(ms)
+        last = ms
         if why is None:
             if after is None or abs(after - phone_s) > PHONE_SET_S:
                 out.append((e["t_ms"], "phone clock %d (clock was %s): the clock is %s" % (phone_s, before, after)))
