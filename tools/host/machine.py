@@ -36,13 +36,20 @@ import struct
 import sys
 import time
 
-IN = 1
-OUT = 3
-OPEN_DRAIN = 7
-PULL_UP = 1
-PULL_DOWN = 2
-IRQ_FALLING = 2
-IRQ_RISING = 1
+# Values as on the ESP32 port (see docs/BOARD_AUDIT.md for the source lines).
+IN = 1           # GPIO_MODE_INPUT
+OUT = 3          # GPIO_MODE_INPUT_OUTPUT
+OPEN_DRAIN = 7   # GPIO_MODE_INPUT_OUTPUT_OD
+PULL_DOWN = 1    # ports/esp32/machine_pin.c:51
+PULL_UP = 2      # ports/esp32/machine_pin.c:52
+IRQ_FALLING = 2  # GPIO_INTR_NEGEDGE
+IRQ_RISING = 1   # GPIO_INTR_POSEDGE
+
+# The GPIOs the ESP32 port knows (machine_pin.h:36-72; 16/17 are absent on
+# SPIRAM builds) and the input-only ones from GPIO_FIRST_NON_OUTPUT (machine_pin.c:55),
+# which also have no internal pull resistors (ESP32 datasheet: GPI34-39).
+VALID_PINS = tuple(range(0, 24)) + (25, 26, 27) + tuple(range(32, 40))
+FIRST_INPUT_ONLY = 34
 
 PWRON_RESET = 1
 HARD_RESET = 2
@@ -153,7 +160,13 @@ def reset_all():
 
 
 def _pin_id(p):
-    return p.id if isinstance(p, Pin) else int(p)
+    """The GPIO number of a Pin or an int, ValueError("invalid pin") as on the
+    port (machine_pin_find) for anything else."""
+    if isinstance(p, Pin):
+        return p.id
+    if isinstance(p, int) and not isinstance(p, bool) and p in VALID_PINS:
+        return p
+    raise ValueError("invalid pin")
 
 
 def drive(pin, level):
@@ -182,7 +195,7 @@ def _read(pin):
         return _levels[pin]
     if pin in _outputs:
         return _outputs[pin]
-    return 1 if _pulls.get(pin) == PULL_UP else 0
+    return 1 if (_pulls.get(pin) or 0) & PULL_UP else 0
 
 
 class Pin:
@@ -194,21 +207,24 @@ class Pin:
     IRQ_FALLING = IRQ_FALLING
     IRQ_RISING = IRQ_RISING
 
-    def __init__(self, id, mode=-1, pull=-1, value=None, **kw):
-        if not isinstance(id, int) or id < 0 or id > 48:
-            raise ValueError("invalid pin %r" % (id,))
-        self.id = id
+    def __init__(self, id, mode=None, pull=-1, *, value=None, drive=None, hold=None):
+        self.id = _pin_id(id)
         self.mode = IN
-        self.init(mode, pull, value)
+        self.init(mode, pull, value=value)
 
-    def init(self, mode=-1, pull=-1, value=None, **kw):
-        if mode != -1:
+    def init(self, mode=None, pull=-1, *, value=None, drive=None, hold=None):
+        # as machine_pin_obj_init_helper: value first, then mode, then pull
+        if value is not None:
+            self.value(value)
+        if mode is not None and mode != -1:
+            if self.id >= FIRST_INPUT_ONLY and mode & 2:  # GPIO_MODE_DEF_OUTPUT
+                raise ValueError("pin can only be input")
             self.mode = mode
             record(self.id, "mode", mode)
         if pull != -1:
-            _pulls[self.id] = pull
-        if value is not None:
-            self.value(value)
+            # the port calls gpio_pullup_en()/pulldown_en() and ignores the result:
+            # on 34-39, which have no pull resistors, the request does nothing
+            _pulls[self.id] = 0 if self.id >= FIRST_INPUT_ONLY else (pull or 0)
 
     def value(self, x=None):
         if x is None:
@@ -257,61 +273,106 @@ class Signal:
         self.value(0)
 
 
+_PWM_CHANNELS = 16   # LEDC: 2 speed modes x 8 channels (machine_pwm.c:683)
+_PWM_TIMERS = 8      # 2 speed modes x 4 timers; one per distinct frequency (machine_pwm.c:546)
+_pwms = {}           # pin -> the active PWM on it (the port finds a pin's channel again)
+
+
 class PWM:
-    def __init__(self, pin, freq=None, duty_u16=None, duty=None, duty_ns=None, **kw):
+    """The ESP32 port's PWM (ports/esp32/machine_pwm.c): freq 1 Hz-40 MHz and
+    duty_u16 0-65535 else ValueError; a new PWM without a duty runs at 50 %;
+    every call on a deinit()ed PWM raises RuntimeError("PWM is inactive") until
+    init(); 16 channels and 8 timers (one per frequency in use), else
+    RuntimeError("out of PWM channels/timers")."""
+
+    def __init__(self, pin, freq=-1, *, duty=-1, duty_u16=-1, duty_ns=-1, invert=False,
+                 lightsleep=False):
         self.pin = _pin_id(pin)
         self._freq = 5000
-        self._duty = 0
-        self._active = True
-        record(self.pin, "pwm", 1)
-        self.init(freq=freq, duty_u16=duty_u16, duty=duty, duty_ns=duty_ns)
+        self._duty = None
+        self._active = False
+        self.init(freq, duty=duty, duty_u16=duty_u16, duty_ns=duty_ns)
 
-    def init(self, freq=None, duty_u16=None, duty=None, duty_ns=None, **kw):
-        self._active = True
-        if freq is not None:
-            self.freq(freq)
-        if duty_u16 is not None:
+    def init(self, freq=-1, *, duty=-1, duty_u16=-1, duty_ns=-1, invert=False, lightsleep=False):
+        if freq is None:
+            freq = -1
+        if freq != -1:
+            _check_range("frequency", freq, 1, 40000000)
+        if duty_u16 is not None and duty_u16 >= 0:
+            _check_range("duty_u16", duty_u16, 0, 65535)
+        elif duty is not None and duty >= 0:
+            _check_range("duty", duty, 0, 1023)
+        if not self._active:
+            if self.pin not in _pwms and len(_pwms) >= _PWM_CHANNELS:
+                raise RuntimeError("out of PWM channels:%d" % _PWM_CHANNELS)
+            old = _pwms.get(self.pin)
+            if old is not None and old is not self:
+                old._active = False  # the port hands the pin's channel to the new object
+            self._active = True
+            _pwms[self.pin] = self
+            record(self.pin, "pwm", 1)
+        self.freq(self._freq if freq == -1 else freq)
+        if duty_u16 is not None and duty_u16 >= 0:
             self.duty_u16(duty_u16)
-        elif duty is not None:
+        elif duty_ns is not None and duty_ns >= 0:
+            self.duty_u16(min(65535, int(duty_ns * self._freq * 65536 // 1000000000)))
+        elif duty is not None and duty >= 0:
             self.duty(duty)
-        elif duty_ns is not None:
-            self.duty_u16(int(duty_ns * self._freq * 65535 // 1000000000))
+        elif self._duty is None:
+            self.duty_u16(32768)  # PWM_DUTY: 50 % (machine_pwm.c:65)
 
     def _check(self):
         if not self._active:
-            raise OSError("PWM on pin %d is deinitialised" % self.pin)
+            raise RuntimeError("PWM is inactive")  # machine_pwm.c:200
 
-    def _set(self, name, attr, value, lo, hi):
-        """Check and record one PWM setting (the board raises on out-of-range values)."""
-        self._check()
-        value = int(value)
-        if value < lo or value > hi:
-            raise ValueError(name + " out of range")
+    def _set(self, name, attr, value):
         if value != getattr(self, attr) or name not in STATE.get(self.pin, {}):
             setattr(self, attr, value)
             record(self.pin, name, value)
 
     def freq(self, f=None):
+        self._check()
         if f is None:
             return self._freq
-        self._set("freq", "_freq", f, 1, 40000000)
+        _check_range("frequency", f, 1, 40000000)
+        f = int(f)
+        others = set(p._freq for p in _pwms.values() if p is not self and p._active)
+        if f not in others and len(others) >= _PWM_TIMERS:
+            raise RuntimeError("out of PWM timers:%d" % _PWM_TIMERS)
+        self._set("freq", "_freq", f)
 
     def duty_u16(self, d=None):
+        self._check()
         if d is None:
             return self._duty
-        self._set("duty_u16", "_duty", d, 0, 65535)
+        _check_range("duty_u16", d, 0, 65535)
+        self._set("duty_u16", "_duty", int(d))
 
     def duty(self, d=None):
+        self._check()
         if d is None:
-            return self._duty * 1023 // 65535
-        self.duty_u16(int(d) * 65535 // 1023)
+            return self._duty >> 6
+        _check_range("duty", d, 0, 1023)
+        self.duty_u16(65535 if d == 1023 else int(d) << 6)
 
     def deinit(self):
         if self._active:
             self._active = False
-            self._duty = 0
+            if _pwms.get(self.pin) is self:
+                del _pwms[self.pin]
+            self._duty = None
             STATE.setdefault(self.pin, {})["duty_u16"] = 0
             record(self.pin, "pwm", 0)
+
+
+def _check_range(name, value, lo, hi):
+    """The port's argument check: an int in [lo, hi], else ValueError (TypeError for a non-number)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        if isinstance(value, float):
+            raise TypeError("can't convert float to int")
+        raise TypeError("can't convert %s to int" % type(value).__name__)
+    if value < lo or value > hi:
+        raise ValueError("%s must be from %d to %d" % (name, lo, hi))
 
 
 _adc_uv = {}
@@ -323,15 +384,21 @@ def set_adc_uv(pin, uv):
 
 
 class ADC:
-    ATTN_0DB, ATTN_2_5DB, ATTN_6DB, ATTN_11DB = 0, 1, 2, 3
-    WIDTH_12BIT = 3
+    ATTN_0DB, ATTN_2_5DB, ATTN_6DB, ATTN_11DB = 0, 1, 2, 3   # ADC_ATTEN_DB_*
+    WIDTH_9BIT, WIDTH_10BIT, WIDTH_11BIT, WIDTH_12BIT = 9, 10, 11, 12  # machine_adc.c:40-49
     _FULL_UV = (950000, 1250000, 1750000, 3100000)  # ESP32 range per attenuation
 
-    def __init__(self, pin, atten=None):
+    def __init__(self, pin, *, atten=-1):
         self.pin = _pin_id(pin)
         if self.pin not in (32, 33, 34, 35, 36, 37, 38, 39):
-            raise ValueError("invalid Pin for ADC")  # ADC1 only: ADC2 is Wi-Fi's
-        self.atten = self.ATTN_0DB if atten is None else atten
+            # stricter than the port, which also takes ADC2 pins (0, 2, 4, 12-15,
+            # 25-27) but cannot read them while Wi-Fi is on
+            raise ValueError("invalid pin")
+        if atten is None or atten == -1:
+            atten = self.ATTN_0DB
+        if atten not in (0, 1, 2, 3):
+            raise ValueError("invalid attenuation")  # machine_adc.c:261
+        self.atten = atten
 
     def read_uv(self):
         return min(_adc_uv.get(self.pin, 0), self._FULL_UV[self.atten])
@@ -341,8 +408,8 @@ class ADC:
 
 
 class RTC:
-    def __init__(self, id=0):
-        pass
+    def __init__(self):
+        pass  # the port takes no arguments (machine_rtc.c:90): RTC(0) is a TypeError
 
     def datetime(self, dt=None):
         """Get or set (year, month, day, weekday, hours, minutes, seconds, subseconds).
@@ -360,6 +427,8 @@ class RTC:
                 tm = time.gmtime(s)
                 sub = 0
             return (tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], sub)
+        if len(dt) != 8:  # mp_obj_get_array_fixed_n(args[1], 8) (machine_rtc.c)
+            raise ValueError("requested length 8 but object has length %d" % len(dt))
         y, mo, d, wd, h, mi, s = dt[:7]
         if virtual:
             vt.set_wall(vt.mktime((y, mo, d, h, mi, s, 0, 0)))
@@ -371,13 +440,14 @@ class RTC:
         self.datetime(dt)
 
     def memory(self, data=None):
-        """RTC slow memory: 2048 bytes, kept across simulated resets (module state)."""
+        """RTC slow memory: 2048 bytes (MICROPY_HW_RTC_USER_MEM_MAX), kept across
+        simulated resets (module state); reads return bytes."""
         global _rtc_memory
         if data is None:
             return _rtc_memory
-        data = bytes(data)
+        data = bytes(data.encode() if isinstance(data, str) else data)  # any buffer, as on the port
         if len(data) > 2048:
-            raise ValueError("RTC memory holds at most 2048 bytes")
+            raise ValueError("buffer too long")  # machine_rtc.c:175
         _rtc_memory = data
 
 
@@ -392,17 +462,32 @@ def _civil_to_unix(y, mo, d, h, mi, s):
 
 class WDT:
     """Watchdog: once created it cannot be stopped. Not fed within timeout
-    ms of virtual time -> _do_reset(WDT_RESET) (see the module comment)."""
+    ms of virtual time -> _do_reset(WDT_RESET) (see the module comment).
+    As on the port (machine_wdt.c): id must be 0, timeout > 0 ms (ValueError
+    otherwise); there is one watchdog: WDT() again returns it with the new
+    timeout (esp_task_wdt_reconfigure)."""
+
+    def __new__(cls, id=0, timeout=5000):
+        if id != 0:
+            raise ValueError()
+        if not isinstance(timeout, int) or isinstance(timeout, bool):
+            raise TypeError("can't convert %s to int" % type(timeout).__name__)
+        if timeout <= 0:
+            raise ValueError("WDT timeout too short")
+        if _wdts:
+            self = _wdts[0]
+        else:
+            self = object.__new__(cls)
+            self._timer = None
+            self.expired = False
+            _wdts.append(self)
+        self.timeout = timeout
+        self._last = now_ms()
+        self._arm()
+        return self
 
     def __init__(self, id=0, timeout=5000):
-        if timeout < 1000:
-            raise ValueError("ESP32 WDT timeout is at least 1000 ms")
-        self.timeout = int(timeout)
-        _wdts.append(self)
-        self._last = now_ms()
-        self._timer = None
-        self.expired = False
-        self._arm()
+        pass
 
     def _arm(self):
         vt = sys.modules.get("vtime")

@@ -8,7 +8,11 @@ class NeoPixel:
     ORDER = (1, 0, 2, 3)
 
     def __init__(self, pin, n, bpp=3, timing=1):
-        self.pin = pin.id if isinstance(pin, machine.Pin) else int(pin)
+        # as micropython-lib's driver (frozen into the ESP32 build): pin is a
+        # machine.Pin, set to output here (an int has no init(): AttributeError;
+        # an input-only GPIO: ValueError)
+        pin.init(pin.OUT)
+        self.pin = pin.id
         self.n = n
         self.bpp = bpp
         self.buf = [(0,) * bpp for _ in range(n)]
@@ -18,9 +22,16 @@ class NeoPixel:
         return self.n
 
     def __setitem__(self, i, v):
-        if len(v) != self.bpp:
-            raise ValueError("pixel needs %d values" % self.bpp)
-        self.buf[i] = tuple(int(x) & 255 for x in v)
+        # the driver copies v[0..bpp-1] into a bytearray: extra items are
+        # ignored, too few raise IndexError, a value wraps modulo 256 and a
+        # float raises TypeError (MicroPython's bytearray store)
+        px = []
+        for k in range(self.bpp):
+            x = v[k]
+            if not isinstance(x, int):
+                raise TypeError("can't convert %s to int" % type(x).__name__)
+            px.append(x & 255)
+        self.buf[i] = tuple(px)
 
     def __getitem__(self, i):
         return self.buf[i]

@@ -45,6 +45,17 @@ class _World:
 
 
 world = _World()
+
+# The keys network_wlan_config() knows (ssid/essid, key/password, security/authmode
+# are one each), which of them only the AP takes (require_if: OSError "AP required").
+_CONFIG_ALIASES = {"essid": "ssid", "key": "password", "security": "authmode",
+                   "dhcp_hostname": "hostname"}
+_SET_KEYS = ("mac", "ssid", "hidden", "authmode", "password", "channel", "bandwidth",
+             "hostname", "max_clients", "reconnects", "txpower", "protocol", "pm")
+_GET_KEYS = ("mac", "ssid", "hidden", "authmode", "channel", "bandwidth", "ifname",
+             "hostname", "max_clients", "reconnects", "txpower", "protocol", "pm")
+_AP_ONLY_SET = ("ssid", "hidden", "authmode", "password", "max_clients")
+_AP_ONLY_GET = ("hidden", "authmode")
 _ifaces = {}
 
 
@@ -57,6 +68,8 @@ class WLAN:
 
     def __new__(cls, interface=STA_IF):
         # like the board: one object per interface
+        if interface not in (STA_IF, AP_IF):
+            raise ValueError("invalid WLAN interface identifier")  # network_wlan.c:281
         if interface not in _ifaces:
             o = object.__new__(cls)
             o._init(interface)
@@ -77,7 +90,11 @@ class WLAN:
         # attempt's failure; disconnect() when not connected changes nothing.
         self._reason = None
         self._started = 0
-        self._cfg = {"pm": self.PM_PERFORMANCE, "hostname": "esp32", "txpower": 20}
+        self._cfg = {"pm": self.PM_PERFORMANCE, "hostname": "mpy-esp32", "txpower": 20.0,
+                     "ssid": "", "password": "", "authmode": AUTH_OPEN, "channel": 1,
+                     "hidden": False, "max_clients": 10, "reconnects": -1,
+                     "mac": b"\x24\x0a\xc4\x12\x34" + bytes((0x56 + interface,)),
+                     "bandwidth": 2, "protocol": 7, "ifname": ("sta", "ap")[interface]}
 
     def active(self, on=None):
         if on is None:
@@ -88,9 +105,18 @@ class WLAN:
             self._status = STAT_IDLE
             self._reason = None
 
-    def connect(self, ssid=None, key=None, bssid=None):
+    def connect(self, *args, bssid=None):
+        # ssid and key are positional only on the port (network_wlan.c:318-321)
+        if len(args) > 2:
+            raise TypeError("function takes at most 3 positional arguments")
+        ssid = args[0] if args else None
+        key = args[1] if len(args) > 1 else None
+        if ssid is not None:
+            self._cfg["ssid"] = ssid
         if not self._active:
             raise OSError("Wifi Not Started")
+        if ssid is None:
+            ssid = self._cfg["ssid"]
         world.log.append((time.ticks_ms(), "connect", ssid))
         self._ssid = ssid
         self._key = key or ""
@@ -98,6 +124,8 @@ class WLAN:
         self._status = STAT_CONNECTING
 
     def disconnect(self):
+        if not self._active:
+            raise OSError("Wifi Not Started")  # esp_wifi_disconnect() on a stopped radio
         if self._status == STAT_GOT_IP:
             self._reason = STAT_IDLE   # WIFI_REASON_ASSOC_LEAVE, which status() shows as idle
         self._ssid = None
@@ -109,8 +137,12 @@ class WLAN:
         ap = world.aps.get(self._ssid)
         if self._status == STAT_GOT_IP:
             if ap is None or not ap[2]:
-                self._status = self._reason = STAT_BEACON_TIMEOUT  # lost the AP
-                self._ssid = None
+                # lost the AP: the port's event handler connects again by itself
+                # while a connect is requested (network_wlan.c:155-172), so
+                # status() says "connecting", then the retry's own verdict
+                self._reason = STAT_BEACON_TIMEOUT
+                self._status = STAT_CONNECTING
+                self._started = time.ticks_ms()
             return
         if time.ticks_diff(time.ticks_ms(), self._started) < world.connect_delay_ms:
             return
@@ -123,28 +155,66 @@ class WLAN:
             self._reason = None
 
     def status(self, param=None):
-        if param == "stations":  # AP_IF: the joined stations, as on the ESP32
-            return [(m,) for m in world.stations] if self.interface == AP_IF and self._active else []
+        if param == "stations":
+            # AP_IF only: (mac, ip or None) per joined station (network_wlan.c:415-442)
+            self._require(AP_IF)
+            if not self._active:
+                raise OSError("Wifi Not Started")
+            return [(m, None) for m in world.stations]
         if param == "rssi":
+            self._require(STA_IF)
             ap = world.aps.get(self._ssid)
-            return ap[1] if ap else None
+            if not self.isconnected() or ap is None:
+                raise OSError("Wifi Not Connected")  # esp_wifi_sta_get_ap_info()
+            return ap[1]
+        if param is not None:
+            raise ValueError("unknown status param")
+        if self.interface != STA_IF:
+            return None  # no status without an argument on the AP (network_wlan.c:408)
         self._update()
         if self._status != STAT_GOT_IP and self._reason in (STAT_NO_AP_FOUND, STAT_WRONG_PASSWORD):
             return self._reason
         return self._status
 
     def isconnected(self):
+        if self.interface == AP_IF:  # the AP: a station joined (network_wlan.c:505-508)
+            return self._active and bool(world.stations)
         self._update()
         return self._status == STAT_GOT_IP
 
+    def _require(self, interface):
+        if self.interface != interface:
+            raise OSError("STA required" if interface == STA_IF else "AP required")
+
     def scan(self):
+        if not (self.interface == STA_IF and self._active):
+            raise OSError("STA must be active")  # network_wlan.c:466
         return [(s.encode(), b"\x00" * 6, 6, ap[1], AUTH_WPA2_PSK if ap[0] else AUTH_OPEN, False)
                 for s, ap in world.aps.items() if ap[2]]
 
     def config(self, *args, **kw):
+        # network_wlan.c network_wlan_config(): either one name to read or keywords to set
+        if args and kw:
+            raise TypeError("either pos or kw args are allowed")
         if args:
-            return self._cfg[args[0]] if args[0] != "ssid" else self._ssid
+            if len(args) != 1:
+                raise TypeError("can query only one param")
+            k = _CONFIG_ALIASES.get(args[0], args[0])
+            if k not in _GET_KEYS:  # e.g. "password": it cannot be read back
+                raise ValueError("unknown config param")
+            if k in _AP_ONLY_GET:
+                self._require(AP_IF)
+            if k in ("hostname", "reconnects"):
+                self._require(STA_IF)
+            return self._cfg[k]
         for k, v in kw.items():
+            k = _CONFIG_ALIASES.get(k, k)
+            if k not in _SET_KEYS:
+                raise ValueError("unknown config param")
+            if k in _AP_ONLY_SET:
+                self._require(AP_IF)
+            if k == "reconnects":
+                self._require(STA_IF)
             if k == "pm" and v == self.PM_NONE and world.ble_active:
                 # what ESP-IDF does: abort
                 raise RuntimeError("ESP-IDF abort: WiFi PS none with BLE enabled")

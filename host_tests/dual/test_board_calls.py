@@ -1,0 +1,271 @@
+# Board fidelity (docs/BOARD_AUDIT.md): the host fakes of `machine`, `network`
+# and `neopixel` refuse and return what the MicroPython 1.29 ESP32 port does
+# (each test names the port source that decides it), and the firmware's own
+# calls go through them on both boards. Runs on CPython and on MicroPython.
+import sys
+
+if "tools/host" not in sys.path:
+    sys.path.insert(0, "tools/host")
+import machine  # noqa: E402
+import network  # noqa: E402
+import neopixel  # noqa: E402
+
+
+def _raises(exc, fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except exc as e:
+        return str(e)
+    except Exception as e:
+        raise AssertionError("%s raised %s(%s), the port raises %s"
+                             % (fn, type(e).__name__, e, exc.__name__))
+    raise AssertionError("%s did not raise; the port raises %s" % (fn, exc.__name__))
+
+
+def _fresh():
+    machine.reset_all()
+    machine._pwms.clear()
+    machine._stop_watchdogs()
+
+
+# --- machine.Pin (ports/esp32/machine_pin.c, machine_pin.h) ------------------
+def test_pin_constants_have_the_ports_values():
+    P = machine.Pin
+    # GPIO_MODE_INPUT / INPUT_OUTPUT / INPUT_OUTPUT_OD; machine_pin.c:51-52 pulls;
+    # GPIO_INTR_POSEDGE / NEGEDGE
+    assert (P.IN, P.OUT, P.OPEN_DRAIN) == (1, 3, 7)
+    assert (P.PULL_DOWN, P.PULL_UP) == (1, 2)
+    assert (P.IRQ_RISING, P.IRQ_FALLING) == (1, 2)
+
+
+def test_pin_numbers_the_esp32_lacks_are_refused():
+    _fresh()
+    for n in (24, 28, 29, 30, 31, 40, 48, -1):
+        assert _raises(ValueError, machine.Pin, n) == "invalid pin"
+    for n in (0, 19, 20, 21, 23, 25, 27, 32, 39):
+        assert machine.Pin(n).id == n
+    assert machine.Pin(machine.Pin(25)).id == 25  # a Pin is taken as its id
+
+
+def test_input_only_pins_refuse_output_and_have_no_pull():
+    _fresh()
+    for n in range(34, 40):
+        assert _raises(ValueError, machine.Pin, n, machine.Pin.OUT) == "pin can only be input"
+        assert _raises(ValueError, machine.Pin, n, machine.Pin.OPEN_DRAIN) == "pin can only be input"
+        # no pull resistor on 34-39: the pin floats (the fake reads 0), a
+        # pull-up on 32 holds it high
+        assert machine.Pin(n, machine.Pin.IN, machine.Pin.PULL_UP).value() == 0
+    assert machine.Pin(32, machine.Pin.IN, machine.Pin.PULL_UP).value() == 1
+    assert machine.Pin(33, machine.Pin.IN, machine.Pin.PULL_DOWN).value() == 0
+
+
+def test_pin_value_is_keyword_only_and_set_before_the_mode():
+    _fresh()
+    p = machine.Pin(26, machine.Pin.OUT, value=1)
+    assert p.value() == 1
+    assert _raises(TypeError, machine.Pin, 26, machine.Pin.OUT, None, 1)
+
+
+# --- machine.PWM (ports/esp32/machine_pwm.c) ----------------------------------
+def test_pwm_ranges_and_types():
+    _fresh()
+    pwm = machine.PWM(machine.Pin(25, machine.Pin.OUT), freq=1000, duty_u16=0)
+    assert _raises(ValueError, pwm.freq, 0)             # check_freq_ranges :379
+    assert _raises(ValueError, pwm.freq, 40000001)
+    assert _raises(ValueError, pwm.duty_u16, 65536)     # check_duty_u16 :310
+    assert _raises(ValueError, pwm.duty_u16, -1)
+    assert _raises(ValueError, pwm.duty, 1024)          # check_duty_u10 :326
+    assert _raises(TypeError, pwm.duty_u16, 32767.5)    # mp_obj_get_int of a float
+    assert _raises(TypeError, pwm.freq, 988.0)
+    pwm.duty_u16(65535)
+    assert pwm.duty_u16() == 65535
+    pwm.freq(988)
+    assert pwm.freq() == 988
+
+
+def test_pwm_without_a_duty_starts_at_half():
+    _fresh()
+    pwm = machine.PWM(machine.Pin(26, machine.Pin.OUT), freq=2000)
+    assert pwm.duty_u16() == 32768                      # PWM_DUTY :65
+
+
+def test_pwm_after_deinit_raises_runtime_error_until_init():
+    _fresh()
+    pwm = machine.PWM(machine.Pin(25, machine.Pin.OUT), freq=1000, duty_u16=0)
+    pwm.deinit()
+    for call in (lambda: pwm.duty_u16(100), lambda: pwm.freq(2000), pwm.freq, pwm.duty_u16):
+        assert _raises(RuntimeError, call) == "PWM is inactive"  # pwm_is_active :200
+    pwm.init(freq=1000, duty_u16=10)
+    assert pwm.duty_u16() == 10
+
+
+def test_pwm_has_16_channels_and_8_timers():
+    _fresh()
+    pins = [0, 1, 2, 3, 4, 5, 12, 13, 14, 15, 18, 19, 21, 22, 23, 25]
+    pwms = [machine.PWM(machine.Pin(p, machine.Pin.OUT), freq=1000, duty_u16=0) for p in pins]
+    assert _raises(RuntimeError, machine.PWM, machine.Pin(26, machine.Pin.OUT), freq=1000).startswith(
+        "out of PWM channels")
+    again = machine.PWM(machine.Pin(25, machine.Pin.OUT), freq=1000)  # its own channel again
+    pwms[-1] = again
+    for i in range(7):
+        pwms[i].freq(2000 + i)           # timers: 1000 + 7 others = 8
+    assert _raises(RuntimeError, pwms[8].freq, 5000).startswith("out of PWM timers")
+    pwms[8].freq(2003)                   # a frequency in use shares its timer
+
+
+# --- machine.ADC, RTC, WDT -----------------------------------------------------
+def test_adc_constants_and_keyword_atten():
+    _fresh()
+    A = machine.ADC
+    assert (A.ATTN_0DB, A.ATTN_2_5DB, A.ATTN_6DB, A.ATTN_11DB) == (0, 1, 2, 3)
+    assert (A.WIDTH_9BIT, A.WIDTH_12BIT) == (9, 12)     # machine_adc.c:40-49
+    assert _raises(TypeError, A, machine.Pin(38), 3)    # atten is keyword-only
+    assert _raises(ValueError, A, machine.Pin(38), atten=4) == "invalid attenuation"
+    machine.set_adc_uv(38, 1900000)
+    assert A(machine.Pin(38), atten=A.ATTN_11DB).read_uv() == 1900000
+
+
+def test_rtc_takes_no_id_and_an_8_tuple():
+    _fresh()
+    assert _raises(TypeError, machine.RTC, 0)           # machine_rtc.c:90
+    rtc = machine.RTC()
+    _raises(ValueError, rtc.datetime, (2026, 11, 30, 0, 3, 0, 0))
+    saved = machine._rtc_memory
+    try:
+        assert _raises(ValueError, rtc.memory, bytes(2049)) == "buffer too long"
+        rtc.memory(bytearray(b"ab"))
+        got = rtc.memory()
+        assert got == b"ab" and isinstance(got, bytes)
+    finally:
+        machine._rtc_memory = saved
+
+
+def test_wdt_is_one_watchdog_id_0_timeout_above_0():
+    _fresh()
+    assert _raises(ValueError, machine.WDT, 1, 5000) == ""
+    assert _raises(ValueError, machine.WDT, timeout=0) == "WDT timeout too short"
+    w = machine.WDT(timeout=500)                         # machine_wdt.c:47: only <= 0 is refused
+    assert machine.WDT(timeout=30000) is w and w.timeout == 30000
+    machine._stop_watchdogs()
+
+
+def test_reset_causes_have_the_ports_values():
+    # modmachine.c:79-83
+    assert (machine.PWRON_RESET, machine.HARD_RESET, machine.WDT_RESET,
+            machine.DEEPSLEEP_RESET, machine.SOFT_RESET) == (1, 2, 3, 4, 5)
+
+
+# --- neopixel (micropython-lib drivers/led/neopixel) ---------------------------
+def test_neopixel_takes_a_pin_and_bytes():
+    _fresh()
+    _raises(AttributeError, neopixel.NeoPixel, 27, 1)
+    assert _raises(ValueError, neopixel.NeoPixel, machine.Pin(35), 1) == "pin can only be input"
+    np = neopixel.NeoPixel(machine.Pin(27), 2)
+    assert machine.STATE[27]["mode"] == machine.Pin.OUT
+    np[0] = (300, -1, 7, 9)                 # a bytearray store wraps; extra items ignored
+    assert np[0] == (44, 255, 7)
+    _raises(IndexError, np.__setitem__, 1, (1, 2))
+    _raises(TypeError, np.__setitem__, 1, (1.5, 2, 3))
+
+
+# --- network.WLAN (ports/esp32/network_wlan.c, modnetwork_globals.h) ------------
+class _Ticks:
+    """CPython's time has no ticks_ms (vtime is not installed here): the fake's
+    clock for these tests, on the host's monotonic clock."""
+
+    @staticmethod
+    def ticks_ms():
+        import time
+        return int(time.monotonic() * 1000)
+
+    @staticmethod
+    def ticks_diff(a, b):
+        return a - b
+
+
+def _with_ticks(fn):
+    def run():
+        real = network.time
+        if not hasattr(real, "ticks_ms"):
+            network.time = _Ticks
+        try:
+            fn()
+        finally:
+            network.time = real
+            network.world.reset()
+            network._ifaces.clear()
+    return run
+
+
+def _wlans():
+    network.world.reset()
+    network._ifaces.clear()
+    return network.WLAN(network.STA_IF), network.WLAN(network.AP_IF)
+
+
+def test_wlan_constants_have_the_ports_values():
+    assert (network.STA_IF, network.AP_IF) == (0, 1)
+    assert (network.STAT_IDLE, network.STAT_CONNECTING, network.STAT_GOT_IP) == (1000, 1001, 1010)
+    assert (network.STAT_BEACON_TIMEOUT, network.STAT_NO_AP_FOUND, network.STAT_WRONG_PASSWORD,
+            network.STAT_CONNECT_FAIL, network.STAT_HANDSHAKE_TIMEOUT) == (200, 201, 202, 203, 204)
+    W = network.WLAN
+    assert (W.PM_NONE, W.PM_PERFORMANCE, W.PM_POWERSAVE) == (0, 1, 2)
+    assert (network.AUTH_OPEN, network.AUTH_WPA2_PSK) == (0, 3)
+    assert _raises(ValueError, network.WLAN, 2) == "invalid WLAN interface identifier"
+
+
+@_with_ticks
+def test_wlan_config_rules():
+    sta, ap = _wlans()
+    assert _raises(TypeError, sta.config, "pm", pm=1) == "either pos or kw args are allowed"
+    assert _raises(TypeError, sta.config, "pm", "ssid") == "can query only one param"
+    assert _raises(ValueError, sta.config, "nonsense") == "unknown config param"
+    assert _raises(ValueError, ap.config, "password") == "unknown config param"  # write-only
+    assert _raises(OSError, sta.config, essid="x") == "AP required"
+    assert _raises(OSError, sta.config, password="12345678") == "AP required"
+    ap.active(True)
+    ap.config(essid="CGM-Alarm-ABCD", password="abcdefgh2345", authmode=network.AUTH_WPA2_PSK)
+    assert ap.config("essid") == "CGM-Alarm-ABCD" and ap.config("ssid") == "CGM-Alarm-ABCD"
+    assert ap.config("authmode") == 3
+    sta.config(pm=sta.PM_PERFORMANCE)
+    assert sta.config("pm") == 1
+    assert sta.config("ssid") == ""          # never connected: the empty configured ssid
+
+
+@_with_ticks
+def test_wlan_connect_disconnect_scan_status():
+    sta, ap = _wlans()
+    assert _raises(OSError, sta.connect, "home", "password1") == "Wifi Not Started"
+    assert _raises(OSError, sta.disconnect) == "Wifi Not Started"
+    assert _raises(OSError, sta.scan) == "STA must be active"
+    sta.active(True)
+    _raises(TypeError, sta.connect, ssid="home")  # ssid and key are positional only
+    assert sta.status() == network.STAT_IDLE
+    assert ap.status() is None                     # no bare status() on the AP
+    assert _raises(ValueError, sta.status, "nonsense") == "unknown status param"
+    assert _raises(OSError, sta.status, "stations") == "AP required"
+    assert _raises(OSError, ap.status, "stations") == "Wifi Not Started"
+    assert _raises(OSError, sta.status, "rssi")    # not connected
+    ap.active(True)
+    network.world.stations.append(b"\x01\x02\x03\x04\x05\x06")
+    assert ap.status("stations") == [(b"\x01\x02\x03\x04\x05\x06", None)] and ap.isconnected()
+
+
+@_with_ticks
+def test_wlan_reconnects_by_itself_after_losing_the_ap():
+    sta, ap = _wlans()
+    network.world.add_ap("home", "password1", rssi=-50)
+    network.world.connect_delay_ms = 0
+    sta.active(True)
+    sta.connect("home", "password1")
+    assert sta.isconnected() and sta.status("rssi") == -50
+    assert sta.config("ssid") == "home"
+    network.world.connect_delay_ms = 10000
+    network.world.set_ap("home", False)
+    # the port's event handler calls esp_wifi_connect() again (network_wlan.c:155-172)
+    assert not sta.isconnected() and sta.status() == network.STAT_CONNECTING
+    network.world.connect_delay_ms = 0
+    assert sta.status() == network.STAT_NO_AP_FOUND
+    network.world.set_ap("home", True)
+    assert sta.isconnected()                  # without a new connect() from the firmware
+
