@@ -7,8 +7,8 @@
 #               resonant piezo at one frequency instead of the pattern's)}
 #           | {"kind": "pin", "pin": int, "active_low": bool}   (active buzzer)
 #   "led":    {"kind": "rgb", "pins": {"red", "green", "blue": int},
-#               "common": "cathode" | "anode", "pwm_freq": int (optional)}
-#           | {"kind": "neopixel", "pin": int, "count": int (optional)}
+#               "common": "cathode" | "anode", "pwm_freq": int 100-40000 (optional)}
+#           | {"kind": "neopixel", "pin": int, "count": int 1-256 (optional)}
 #           | {"kind": "single", "pin": int, "active_low": bool}
 #           | {"kind": "separate", "pins": {"red"/"yellow"/"green"/"blue": int, ...}}
 #   "button": {"pin": int, "pull": "up" | "down" | null, "active_low": bool}
@@ -88,6 +88,14 @@ def _pin(d, key, where, name, output):
     return p
 
 
+def _int(d, key, where, name, lo, hi):
+    """An optional integer key in lo..hi (absent or null: the default)."""
+    v = d.get(key)
+    if v is not None and (not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi):
+        raise BoardError("board %r: %r must be an integer %d-%d, got %r"
+                         % (name, where + key, lo, hi, v))
+
+
 def _kind(d, where, name, kinds):
     k = _get(d, "kind", where, name)
     if k not in kinds:
@@ -114,6 +122,12 @@ def validate(data, name="?"):
             _pin(pins, c, "led.pins.", name, True)
         if led.get("common", "cathode") not in ("cathode", "anode"):
             raise BoardError("board %r: 'led.common' must be 'cathode' or 'anode'" % (name,))
+        # the port's PWM takes an int frequency only ("1000" or 1000.0 raise
+        # TypeError there); under 100 Hz a LED flickers
+        _int(led, "pwm_freq", "led.", name, 100, 40000)
+    elif k == "neopixel":
+        _pin(led, "pin", "led.", name, True)
+        _int(led, "count", "led.", name, 1, 256)  # 0 pixels would show nothing
     elif k == "separate":
         pins = _get(led, "pins", "led.", name)
         if not isinstance(pins, dict) or not pins:

@@ -269,3 +269,50 @@ def test_wlan_reconnects_by_itself_after_losing_the_ap():
     network.world.set_ap("home", True)
     assert sta.isconnected()                  # without a new connect() from the firmware
 
+
+# --- the firmware's board file against what the port takes ---------------------
+def _rgb_board(**led):
+    d = {"buzzer": {"kind": "pwm", "pin": 25},
+         "led": {"kind": "rgb", "pins": {"red": 26, "green": 27, "blue": 33}},
+         "button": {"pin": 32, "pull": "up", "active_low": True}}
+    d["led"].update(led)
+    return d
+
+
+def test_board_refuses_a_led_pwm_freq_the_port_would_refuse():
+    # PWM(freq=...) takes an int (mp_arg_parse_all MP_ARG_INT: "1000" or 1000.0 is a
+    # TypeError on the board, machine_pwm.c:644); the old fake int()-ed it, so a board
+    # file with "pwm_freq": "1000" passed every test and lost its LED on the board
+    from sound import board
+    for bad in ("1000", 1000.0, 0, 50, True, 10 ** 6):
+        _raises(board.BoardError, board.validate, _rgb_board(pwm_freq=bad), "t")
+    assert board.validate(_rgb_board(pwm_freq=5000), "t")["led"]["pwm_freq"] == 5000
+    assert "pwm_freq" not in board.validate(_rgb_board(), "t")["led"]
+
+
+def test_board_refuses_a_neopixel_count_that_shows_nothing():
+    from sound import board
+    d = _rgb_board()
+    d["led"] = {"kind": "neopixel", "pin": 27}
+    board.validate(d, "t")
+    for bad in (0, -1, "1", 1.0):
+        d["led"]["count"] = bad
+        _raises(board.BoardError, board.validate, d, "t")
+    d["led"]["count"] = 8
+    board.validate(d, "t")
+
+
+def test_the_firmware_drives_both_boards_through_the_faithful_fakes():
+    from sound import board, outputs
+    for name in ("esp32-devkitc", "m5stickc-plus2"):
+        _fresh()
+        b = board.load(name, ("boards",))
+        buz = outputs.make_buzzer(b["buzzer"])
+        led = outputs.make_led(b["led"])
+        for on, freq, duty in ((True, 988, 30), (True, 784, 50), (False, 0, 0), (True, 659, 12)):
+            buz.set(on, freq, duty)
+        for rgb in ((255, 0, 0), (0, 0, 0), (255, 160, 0), (38, 0, 0)):
+            led.set(rgb)
+        buz.deinit()
+        led.deinit()
+        assert machine.STATE[b["buzzer"]["pin"]]["duty_u16"] == 0
