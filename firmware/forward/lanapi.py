@@ -79,7 +79,9 @@ def _bounds(args):
         v = args.get("find[date][$%s]" % op)
         if v is not None:
             try:
-                out[op] = int(float(v))
+                # int() first: the board's floats are single precision, and a
+                # millisecond date through float() is off by up to 65 s there
+                out[op] = int(v) if v.isdigit() else int(float(v))
             except (ValueError, OverflowError):  # "soon", "nan"; "1e999" is inf
                 raise BadRequest("find[date][$%s]: not a number" % op)
     return out
