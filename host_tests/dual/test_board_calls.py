@@ -238,7 +238,7 @@ def test_wlan_connect_disconnect_scan_status():
     assert _raises(OSError, sta.connect, "home", "password1") == "Wifi Not Started"
     assert _raises(OSError, sta.disconnect) == "Wifi Not Started"
     assert _raises(OSError, sta.scan) == "STA must be active"
-    sta.active(True)
+    assert sta.active(True) is True      # the new state (network_wlan.c:313)
     _raises(TypeError, sta.connect, ssid="home")  # ssid and key are positional only
     assert sta.status() == network.STAT_IDLE
     assert ap.status() is None                     # no bare status() on the AP
@@ -316,3 +316,14 @@ def test_the_firmware_drives_both_boards_through_the_faithful_fakes():
         buz.deinit()
         led.deinit()
         assert machine.STATE[b["buzzer"]["pin"]]["duty_u16"] == 0
+
+
+def test_a_second_pwm_on_a_pin_shares_its_channel():
+    # find_channel() finds the pin's channel again (machine_pwm.c:470-480): the
+    # older object still drives it, and no channel is used up
+    _fresh()
+    a = machine.PWM(machine.Pin(25, machine.Pin.OUT), freq=1000, duty_u16=0)
+    b = machine.PWM(machine.Pin(25, machine.Pin.OUT), freq=1000, duty_u16=100)
+    a.duty_u16(200)
+    assert len(machine._pwms) == 1 and b.freq() == 1000
+    assert machine.STATE[25]["duty_u16"] == 200

@@ -305,9 +305,8 @@ class PWM:
         if not self._active:
             if self.pin not in _pwms and len(_pwms) >= _PWM_CHANNELS:
                 raise RuntimeError("out of PWM channels:%d" % _PWM_CHANNELS)
-            old = _pwms.get(self.pin)
-            if old is not None and old is not self:
-                old._active = False  # the port hands the pin's channel to the new object
+            # a second PWM on a pin shares its channel (find_channel finds the pin's
+            # channel again); the older object keeps working on it, as on the port
             self._active = True
             _pwms[self.pin] = self
             record(self.pin, "pwm", 1)

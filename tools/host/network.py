@@ -104,6 +104,7 @@ class WLAN:
             self._ssid = None
             self._status = STAT_IDLE
             self._reason = None
+        return self._active  # the port answers the new state (network_wlan.c:313)
 
     def connect(self, *args, bssid=None):
         # ssid and key are positional only on the port (network_wlan.c:318-321)
