@@ -1517,3 +1517,23 @@ def test_simboot_follower_clock_back_from_the_leaders_date_after_a_power_cut_in_
     lost = [dict(e, wall_s=None, minute_of_day=None) if e["event"] == "clock" and e["t_ms"] > 11 * MIN else e
             for e in events]
     assert "23_follower_clock" in chaos.check_world(w, lost, console, error)
+
+
+def test_after_a_transmitter_restart_a_later_cut_gives_no_clock_back_either():
+    # seed 976: the clock unknown since a restart's power-on, a second cut later: the kept
+    # activation is the one from before the restart, so 19 expects nothing; 22 still judges
+    epoch = SPRING
+    w = _world(tx_id="8G1234", follower=None)
+    ev = [{"event": "world_clock", "t_ms": 0, "unix_s": epoch}, _clock_reading(MIN, epoch),
+          {"event": "power_cut", "t_ms": 10 * MIN, "off_s": 600},
+          {"event": "tx_restart", "t_ms": 15 * MIN, "shift_s": 10 ** 6},
+          {"event": "reset", "t_ms": 20 * MIN}, _clock_reading(21 * MIN, epoch, wall_ok=False),
+          {"event": "power_cut", "t_ms": 40 * MIN, "off_s": 0}, {"event": "reset", "t_ms": 40 * MIN},
+          _clock_reading(41 * MIN, epoch, wall_ok=False)]
+    assert chaos.check_clock_back(w, ev, 60 * MIN) == []
+    # a reading with a clock since the restart (a phone set it) keeps the new activation: judged
+    phoned = ev[:6] + [_clock_reading(30 * MIN, epoch)] + ev[6:]
+    assert len(chaos.check_clock_back(w, phoned, 60 * MIN)) == 1
+    assert chaos.check_tx_restart(w, ev + [clock_at(45 * MIN, None, None)], 60 * MIN) == []
+    v = chaos.check_tx_restart(w, ev + [clock_at(45 * MIN, epoch - 86400, 0)], 60 * MIN)
+    assert len(v) == 1 and v[0][0] == 45 * MIN

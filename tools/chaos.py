@@ -2320,8 +2320,11 @@ def check_clock_back(w, events, end_ms):
         if not after or any(cut <= t <= on for t, _ in tx_restarts(events)):   # 22's case
             continue
         want_id = tx_id(after[0][1])
-        kept = any(e["t_ms"] < cut and tx_id(e) == want_id and boot_id(i) == want_id and _valid(e.get("wall_s"))
-                   for i, e in reads)
+        # (round 8, seed 976) an activation kept before a restart of the transmitter's clock
+        # no longer matches: only a reading with a clock since the restart keeps the new one
+        since = max([t for t, _ in tx_restarts(events) if t < cut] + [-1])
+        kept = any(since < e["t_ms"] < cut and tx_id(e) == want_id and boot_id(i) == want_id
+                   and _valid(e.get("wall_s")) for i, e in reads)
         if not kept:
             continue
         first = after[0][1]
@@ -2462,8 +2465,8 @@ def check_phone_clock(w, events):
 def check_tx_restart(w, events, end_ms):
     """22 (round 8): after a power-on whose off time held a restart of the transmitter's
     clock, in a world without Wi-Fi: the kept activation no longer matches, so the clock
-    stays unknown (each `clock` sample) until a phone post (or the next cut) sets it;
-    never set from the transmitter."""
+    stays unknown (each `clock` sample) until a phone post sets it, through later power
+    cuts too (seed 976); never set from the transmitter."""
     if has_wifi(w):
         return []
     rs = [t for t, _ in tx_restarts(events)]
@@ -2471,9 +2474,9 @@ def check_tx_restart(w, events, end_ms):
     for cut, on in power_offs(events):
         if not any(cut <= t <= on for t in rs):
             continue
-        stop = min([e["t_ms"] for e in events if e["t_ms"] > on and (
-            e.get("event") in ("power_cut",) or (e.get("event") == "phone_clock" and not e.get("skipped")))]
-            + [end_ms])
+        # through later cuts too (seed 976): nothing kept matches until a phone sets the clock
+        stop = min([e["t_ms"] for e in events if e["t_ms"] > on and e.get("event") == "phone_clock"
+                    and not e.get("skipped")] + [end_ms])
         for e in events:
             if e.get("event") == "clock" and on < e["t_ms"] < stop and _valid(e.get("wall_s")):
                 out.append((e["t_ms"], "after a power-on (t=%d ms) with the transmitter's clock restarted, "
