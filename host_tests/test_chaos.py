@@ -1537,3 +1537,31 @@ def test_after_a_transmitter_restart_a_later_cut_gives_no_clock_back_either():
     assert chaos.check_tx_restart(w, ev + [clock_at(45 * MIN, None, None)], 60 * MIN) == []
     v = chaos.check_tx_restart(w, ev + [clock_at(45 * MIN, epoch - 86400, 0)], 60 * MIN)
     assert len(v) == 1 and v[0][0] == 45 * MIN
+
+
+def _rtc_low(first_after_min):
+    """An urgent low; RTC memory damaged at a reset at 30 min; the first reading (live, with
+    the two windows before it backfilled) first_after_min after the boot."""
+    boot = 30 * MIN
+    ev = [reading(m * MIN, 50) for m in (16, 21, 26)] + [sound(16 * MIN + 5, "high", "urgent_low")]
+    ev += [{"event": "reset", "t_ms": boot}, {"event": "rtc_damaged", "t_ms": boot},
+           sound(boot, "selftest"), sound(boot + 1000, "off")]
+    first = boot + int(first_after_min * MIN)
+    ev += [reading(first, 46), sound(first + 5, "high", "urgent_low"), reading(first + 5 * MIN, 52)]
+    ev += [reading(first, 43, age_ms=k * 5 * MIN + 150000, source="backfill") for k in (1, 2)]
+    return sorted(ev, key=lambda e: e["t_ms"])
+
+
+def test_power_on_in_an_urgent_low_with_a_faulty_radio_may_take_its_windows_more():
+    # seed 984: RTC memory damaged at a reset in an urgent low, a radio missing 20 % of the
+    # windows: the first reading came 3 wake-ups after the boot (13.5 min), as invariant 10
+    # allows (_radio_extra); invariant 1 now allows the same
+    assert chaos.check_urgent_low(_rtc_low(12), 55, 15, 10, 90 * MIN) == []
+    assert len(chaos.check_urgent_low(_rtc_low(13.5), 55, 15, 10, 90 * MIN)) == 1   # a clean radio: too late
+    w = _world(radio={"miss": 0.196})
+    assert chaos._radio_extra(w) == 2
+    radio = chaos._radio_extra(w) * chaos.br.WINDOW_MS
+    assert chaos.check_urgent_low(_rtc_low(13.5), 55, 15, 10, 90 * MIN, radio_ms=radio) == []
+    # past those windows too (stale_minutes 20 keeps its backfill one stretch with the low): a violation
+    assert len(chaos.check_urgent_low(_rtc_low(23.5), 55, 15, 20, 90 * MIN, radio_ms=radio)) == 1
+    assert chaos.check_urgent_low(_rtc_low(21), 55, 15, 20, 90 * MIN, radio_ms=radio) == []

@@ -1204,9 +1204,11 @@ def sound_timeline(events):
     return sorted(br.sound_timeline(events) + cuts, key=lambda x: x[0])
 
 
-def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms, reads=None, what="fresh readings"):
+def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms, reads=None, what="fresh readings",
+                     radio_ms=0):
     """Invariant 1: violations [(t_ms, text)]. The board cannot sound while it has no
-    power, nor before it has read again after a power-on (POWER_ON_MS). reads: the
+    power, nor before it has read again after a power-on (POWER_ON_MS, + radio_ms: the
+    windows a faulty radio may cost, as invariants 10 and 15 allow; seed 984). reads: the
     [(arrived_ms, measured_ms, sgv, source)] to judge (default: those the box got)."""
     tl = sound_timeline(events)
     offs = state_lost(events)
@@ -1232,8 +1234,8 @@ def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms, reads=Non
             if before and before[-1] >= a - snooze_ms:
                 allowed = max(allowed, before[-1] + snooze_ms + REACT_MS)
             for cut, on in offs:
-                if a < on + POWER_ON_MS and cut < b:
-                    allowed = max(allowed, on + POWER_ON_MS + REACT_MS)
+                if a < on + POWER_ON_MS + radio_ms and cut < b:
+                    allowed = max(allowed, on + POWER_ON_MS + radio_ms + REACT_MS)
             if b > allowed:
                 out.append((a, "urgent low (%s < %d from t=%d to %d ms) with no high "
                                "sound for %d s from t=%d ms" % (what, threshold, first, last, (b - a) // 1000, a)))
@@ -2526,7 +2528,7 @@ def check_world(w, events, console, error):
     heap_budget = HEAP_BUDGET if not forwarders or _bits() == 32 else None
     checks = {
         "1_urgent_low": check_urgent_low(events, s["urgent_low"], s["urgent_low_snooze"],
-                                         s["stale_minutes"], end_ms),
+                                         s["stale_minutes"], end_ms, radio_ms=_radio_extra(w) * br.WINDOW_MS),
         "2_stale": check_stale(events, no_data, end_ms),
         "3_console": check_console(console, events, end_ms),
         "4_heap": check_heap(events, heap_budget) if heap_budget else [],
