@@ -137,7 +137,8 @@ checked (check_world):
  (simboot ntp), some with a phone save there too. 18 now judges those calendar worlds (until
  a phone minutes off); 19 leaves a cut with a restart to 22; 7 owes no window taken before a
  restart (the transmitter has no history from before it); 2 no longer counts the `device`
- (clock) notice's sound as the no_data signal (without_clock_notice).
+ (clock) notice's sound as the no_data signal (without_clock_notice); 1's power-on bound
+ allows the windows a faulty radio may cost, as 10 and 15 do (seed 984).
 21 phone clock: a post out of bounds, sent again in the same boot, or to a box with network
    time leaves the clock as it was; else a clock unset or >= 60 s off becomes the phone's.
 22 restarted transmitter: after its power-on the clock stays unknown until a phone post:
