@@ -1,7 +1,9 @@
 #!/bin/sh
 # Build a 32-bit (i686) MicroPython unix port, to measure the firmware's heap
 # with the ESP32's word size (4-byte words, 16-byte GC blocks) instead of the
-# venv's 64-bit build. Optional: nothing else needs it.
+# venv's 64-bit build, and to run it with the ESP32's single-precision floats
+# (the venv's port computes in double: a 13-digit ms date, or Unix seconds in a
+# float, lose seconds on the board). Optional: nothing else needs it.
 #
 #   tools/build_unix32.sh MPY_SRC_DIR [OUT]     (OUT default: build/micropython32)
 #   make bench SECTION=device MICROPYTHON=build/micropython32
@@ -44,10 +46,14 @@ if ! command -v ${CROSS}gcc >/dev/null 2>&1; then
 fi
 
 JOBS=$(nproc 2>/dev/null || echo 2)
-BUILD=build-i686
+# single-precision floats, as the ESP32 port computes (ports/esp32/mpconfigport.h:
+# MICROPY_FLOAT_IMPL_FLOAT); DOUBLE=1 keeps the unix port's doubles
+FLOAT=-DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT
+BUILD=build-i686-f32
+[ "${DOUBLE:-}" = 1 ] && { FLOAT=; BUILD=build-i686; }
 set --
 if [ "${FROZEN:-}" = 1 ]; then
-    BUILD=build-i686-frozen
+    BUILD=$BUILD-frozen
     LIB=$SRC/lib/micropython-lib
     [ -f "$LIB/micropython/bluetooth/aioble/manifest.py" ] || LIB=$ROOT/../shared/micropython-lib
     [ -d "$ROOT/.mpylib/microdot" ] || { echo "build_unix32: run make setup first (.mpylib/microdot)" >&2; exit 2; }
@@ -55,11 +61,13 @@ if [ "${FROZEN:-}" = 1 ]; then
 fi
 make -C "$SRC/mpy-cross" -j"$JOBS" >&2
 make -C "$SRC/ports/unix" -j"$JOBS" BUILD=$BUILD CROSS_COMPILE=$CROSS \
-    MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 "$@" \
+    MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 CFLAGS_EXTRA="$FLOAT" "$@" \
     LDFLAGS_EXTRA="-Wl,--dynamic-linker=$SYSROOT/ld-linux.so.2 -Wl,-rpath=$SYSROOT" >&2
 
 mkdir -p "$(dirname "$OUT")"
 cp "$SRC/ports/unix/$BUILD/micropython" "$OUT"
 bits=$("$OUT" -c "import sys; print(32 if sys.maxsize < 1 << 32 else 64)")
 [ "$bits" = 32 ] || { echo "build_unix32: $OUT is $bits-bit, not 32" >&2; exit 1; }
+single=$("$OUT" -c "print(1.0 + 2.0 ** -30 == 1.0)")
+[ "$single" = True ] || [ "${DOUBLE:-}" = 1 ] || { echo "build_unix32: $OUT computes in double precision, not the ESP32's single" >&2; exit 1; }
 echo "$OUT"

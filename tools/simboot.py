@@ -43,6 +43,13 @@ def _now_ms():
     return vtime.monotonic_us() // 1000
 
 
+def _us(s):
+    """Seconds (an int or a float) as integer microseconds, exact on a single-precision
+    port too (there int(9000 * 1e6) is 8999999488)."""
+    whole = int(s)
+    return whole * 1000000 + int((s - whole) * 1e6)
+
+
 def emit(ev):
     ev = dict(ev)
     ev["t_ms"] = _now_ms()
@@ -616,9 +623,9 @@ def plan_swap(spec, old):
         vtime.call_at((at_s + warm) * 1000000, tx.set_faults, faults)
     vtime.call_at(at_s * 1000000, emit, {"event": "tx_swap", "tx_id": spec["tx_id"]})
     if spec.get("old_until_s") is not None:
-        vtime.call_at(int(spec["old_until_s"] * 1e6), old.stop)
-        vtime.call_at(int(spec["old_until_s"] * 1e6), emit, {"event": "tx_old_quiet"})
-    vtime.call_at(int(spec["save_at_s"] * 1e6), save_config, {}, {"transmitter_id": spec["tx_id"]}, 60)
+        vtime.call_at(_us(spec["old_until_s"]), old.stop)
+        vtime.call_at(_us(spec["old_until_s"]), emit, {"event": "tx_old_quiet"})
+    vtime.call_at(_us(spec["save_at_s"]), save_config, {}, {"transmitter_id": spec["tx_id"]}, 60)
 
 
 def seal(text_or_cfg, flash, bak_alarms=None):
@@ -746,7 +753,7 @@ def inject(app, boots):
         def break_it():
             for name in ("on_reading", "tick", "set_condition", "snooze", "acknowledge"):
                 setattr(eng, name, broken)
-        vtime.call_at(int(spec["break_engine_at_s"] * 1e6), break_it)
+        vtime.call_at(_us(spec["break_engine_at_s"]), break_it)
     if boots == 1 and spec.get("stall_annunciator_at_s") is not None:
         ann = app.ann
         real_run = ann.run
@@ -765,28 +772,28 @@ def inject(app, boots):
         ann.run = stalling_run
     if boots == 1:
         if spec.get("reset_at_s"):
-            vtime.call_at(int(spec["reset_at_s"] * 1e6), machine.reset)
+            vtime.call_at(_us(spec["reset_at_s"]), machine.reset)
         if spec.get("power_cut_at_s"):
             t, off_s = spec["power_cut_at_s"]
-            vtime.call_at(int(t * 1e6), power_cut, off_s)
+            vtime.call_at(_us(t), power_cut, off_s)
         for t, off_s in spec.get("more_power_cuts_at_s") or ():   # round 7: each after the last power-on
-            vtime.call_at(int(t * 1e6), power_cut, off_s)
+            vtime.call_at(_us(t), power_cut, off_s)
         if spec.get("queue_damage_at_s"):
             t, flips = spec["queue_damage_at_s"]
-            vtime.call_at(int(t * 1e6), damage_queue_at_reset, flips)
+            vtime.call_at(_us(t), damage_queue_at_reset, flips)
         if spec.get("save_cut_at_s"):
-            vtime.call_at(int(CUT["spec"][0] * 1e6), arm_save_cut)
+            vtime.call_at(_us(CUT["spec"][0]), arm_save_cut)
         if spec.get("config_save_at_s"):
             t, CONFIG_SAVE["cfg"] = spec["config_save_at_s"]
-            vtime.call_at(int(t * 1e6), save_config)
+            vtime.call_at(_us(t), save_config)
         if spec.get("files_damage_at_s"):
             t, files = spec["files_damage_at_s"]
-            vtime.call_at(int(t * 1e6), damage_at_reset, files)
+            vtime.call_at(_us(t), damage_at_reset, files)
         if spec.get("rtc_damage_at_s"):
             t, flips = spec["rtc_damage_at_s"]
-            vtime.call_at(int(t * 1e6), damage_at_reset, None, flips)
+            vtime.call_at(_us(t), damage_at_reset, None, flips)
         for t, delta in spec.get("wall_jumps") or ():
-            vtime.call_at(int(t * 1e6), lambda d=delta: vtime.set_wall(vtime.time() + d))
+            vtime.call_at(_us(t), lambda d=delta: vtime.set_wall(vtime.time() + d))
 
 
 # --- round 8: the phone's clock, a restarted transmitter, network time ---------------
@@ -794,8 +801,14 @@ WORLD = {"epoch": None}     # the world's true Unix time at t 0 (world_clock)
 PHONE = {"srv": None, "last_ms": None}
 
 
+def world_ms():
+    return WORLD["epoch"] * 1000 + _now_ms()
+
+
 def world_now():
-    return WORLD["epoch"] + _now_ms() / 1000.0
+    """The world's true Unix seconds, an integer: a float of 1.7e9 steps by 128 s on a
+    single-precision port (the ESP32's, build_unix32.sh's)."""
+    return world_ms() // 1000
 
 
 class _PhoneForm:
@@ -827,7 +840,7 @@ def phone_save(spec):
     elif "ms" in what:
         phone_ms = int(what["ms"])
     else:
-        phone_ms = int((world_now() + what["off_s"]) * 1000)
+        phone_ms = world_ms() + int(what["off_s"] * 1000)
     PHONE["last_ms"] = phone_ms
     if PHONE["srv"] is None:
         PHONE["srv"] = _PhoneForm(app)
@@ -864,7 +877,7 @@ class _WorldNtp:
         if not ROUTERS["up"]:
             raise OSError("ETIMEDOUT (router off)")
         import clock
-        return int(world_now()) - clock.EPOCH_OFFSET
+        return world_now() - clock.EPOCH_OFFSET
 
 
 ROUTERS = {"up": True}
@@ -879,7 +892,7 @@ class _LeaderClock:
         self._real = real
 
     def unix(self):
-        return int(world_now())
+        return world_now()
 
     def wall_valid(self):
         return True
@@ -922,24 +935,24 @@ def main():
         import bystanders
         bystanders.start(int(OPTS["bystanders"]), seed=int(OPTS.get("seed", 1)))
     for t, ms in (OPTS.get("inject") or {}).get("adv_interval_at_s") or ():
-        vtime.call_at(int(t * 1e6), set_adv_interval, tx, ms)
+        vtime.call_at(_us(t), set_adv_interval, tx, ms)
     for t, spec in (OPTS.get("inject") or {}).get("faults_at_s") or ():
-        vtime.call_at(int(t * 1e6), tx.tx.set_faults, spec)
+        vtime.call_at(_us(t), tx.tx.set_faults, spec)
     for t, pin, uv in (OPTS.get("inject") or {}).get("adc_at_s") or ():
-        vtime.call_at(int(t * 1e6), machine.set_adc_uv, pin, uv)
+        vtime.call_at(_us(t), machine.set_adc_uv, pin, uv)
     for a, b in (OPTS.get("inject") or {}).get("wifi_down_at_s") or ():
-        vtime.call_at(int(a * 1e6), set_routers, False)
-        vtime.call_at(int(b * 1e6), set_routers, True)
+        vtime.call_at(_us(a), set_routers, False)
+        vtime.call_at(_us(b), set_routers, True)
     if (OPTS.get("inject") or {}).get("leader"):
         leader_feed(OPTS["inject"]["leader"], tx)
     if inj.get("tx_swap"):
         plan_swap(inj["tx_swap"], tx)
     for t in inj.get("new_session_at_s") or ():   # a new sensor on the same transmitter
-        vtime.call_at(int(t * 1e6), lambda: tx.tx.new_session(vtime.monotonic_us()))
+        vtime.call_at(_us(t), lambda: tx.tx.new_session(vtime.monotonic_us()))
     os.chdir(flash)
     if OPTS.get("probe"):
         return probe()
-    end_us = int(OPTS.get("hours", 11) * 3600e6)
+    end_us = _us(OPTS.get("hours", 11) * 3600)
     HEAP["code"] = load_code()
     import gc
     emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
@@ -948,9 +961,9 @@ def main():
     WORLD["epoch"] = vtime.time() + vtime.EPOCH_2000_UNIX
     emit({"event": "world_clock", "unix_s": WORLD["epoch"]})
     for spec in inj.get("phone_saves") or ():   # round 8
-        vtime.call_at(int(spec[0] * 1e6), phone_save, spec)
+        vtime.call_at(_us(spec[0]), phone_save, spec)
     for t, age_s in inj.get("tx_restart_at_s") or ():
-        vtime.call_at(int(t * 1e6), restart_tx_clock, tx, age_s)
+        vtime.call_at(_us(t), restart_tx_clock, tx, age_s)
     if inj.get("clock_sample_s"):
         clock_sampler(int(inj["clock_sample_s"]))
 
