@@ -97,7 +97,11 @@ class App:
 
     # --- the alarm path --------------------------------------------------------
     def now_s(self):
-        return clock.ms() / 1000
+        # whole seconds since boot, an int: the ESP32 computes floats in single
+        # precision, where seconds since boot step by 1 s after 97 days of uptime
+        # and 8 s after 2 years, and the alarms' spans (fall/rise over 15 min,
+        # persistent high, snoozes) would shift with how long the box has been up
+        return clock.ms() // 1000
 
     def minute_of_day(self):
         if not clock.wall_valid():

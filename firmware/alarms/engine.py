@@ -140,7 +140,7 @@ class AlarmEngine:
         recent = self._recent
         if not recent or recent[-1][0] != t_read:
             recent.append((t_read, sgv))
-        while len(recent) > 4 or recent[-1][0] - recent[0][0] > 900:
+        while len(recent) > 4 or recent[-1][0] - recent[0][0] > _glucose.RATE_SPAN_S + _glucose.RATE_SLACK_S:
             recent.pop(0)
         if age_s <= self.settings["stale_minutes"] * 60:
             self._clear("no_data", events)

@@ -21,6 +21,13 @@ LOW_LEVEL_MARGIN = 4  # a reading below low raises only if the filtered level is
 LOW_CONFIRM_FALL = 1.0  # ... or glucose falls at least this fast, mg/dL/min (Dexcom's 45-degree arrow)
 _LOW_SIDE = ("urgent_low", "urgent_low_soon", "low")
 LAG_MIN = 0           # minutes added to every horizon: blood glucose leads the interstitial reading
+# fall/rise: the rate over the readings of the last 15 min (4), at least 10 min
+# (3) of them. A reading is judged when its session delivers it, 5 min apart give
+# or take seconds: the spans allow a minute either way (without it, 3 readings
+# 599.6 s apart gave no rate, and a sounding fall alarm cleared and started again)
+RATE_SPAN_S = 900
+RATE_MIN_SPAN_S = 600
+RATE_SLACK_S = 60
 
 
 def conditions(self, sgv, t_read, s):
@@ -61,7 +68,7 @@ def conditions(self, sgv, t_read, s):
             elif sgv > s[key] - _settings.HYST_HIGH:
                 out[kind] = 1
     recent = self._recent
-    if len(recent) >= 3 and recent[-1][0] - recent[0][0] >= 600:
+    if len(recent) >= 3 and recent[-1][0] - recent[0][0] >= RATE_MIN_SPAN_S - RATE_SLACK_S:
         # fall/rise: the plain average rate over the last 15 minutes (xDrip-style);
         # the filter's rate is deliberately damped for prediction
         raw = (recent[-1][1] - recent[0][1]) * 60.0 / (recent[-1][0] - recent[0][0])

@@ -459,3 +459,61 @@ def test_the_events_of_a_try_that_ran_out_of_memory_come_with_the_retry():
     ev = feed(eng, 61, 50)
     assert kinds(ev) == ["urgent_low"] and "no_data" in kinds(ev, "alarm_clear"), ev
     assert feed(eng, 61, 50) == [], "delivered twice"
+
+
+def _jitter(seed):
+    """The next LCG state and a delay of 0..0.999 s from it."""
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed, (seed >> 16) % 1000 / 1000.0
+
+
+def test_a_steady_fall_is_one_fall_alarm_although_readings_come_a_little_early_or_late():
+    # on the box a reading is judged when its session delivers it: 5 min apart
+    # give or take a second or more. Three readings spanning 599.6 s (the fourth,
+    # 900.3 s back, just dropped) gave no rate, and a sounding fall alarm cleared
+    # and started again (a new onset, sounding after a snooze or acknowledgement)
+    eng = make(fall_enabled=True, fall_rate=2, low_enabled=False, urgent_low_soon=False,
+               high_enabled=False, urgent_high_enabled=False)
+    seed, events = 7, []
+    for k in range(20):                     # -3 mg/dL/min from 380 to 95
+        seed, late = _jitter(seed)
+        events += feed(eng, 5 * k + late / 60.0, 380 - 15 * k)
+    assert [(e["event"], e["type"]) for e in events if e["event"] in ("alarm_onset", "alarm_clear")] \
+        == [("alarm_onset", "fall")]
+
+
+def _onsets_when_up_for(days):
+    # two days of glucose with lows, highs and sensor noise (a fixed LCG, no
+    # random module), a reading every 5 min, judged 0-2 s late, and a tick every
+    # minute, on the box's time base: whole seconds since boot (main.App.now_s)
+    eng = make(fall_enabled=True, rise_enabled=True, fall_rate=1, rise_rate=1, persistent_high_enabled=True)
+    up = days * 86400
+    seed, out = 12345, []
+    for k in range(2 * 288):
+        seed, late = _jitter(seed)
+        noise = (seed >> 16) % 11 - 5
+        phase = k % 96                       # an 8-h cycle: a fall to 48, a rise to 320
+        g = 140 - 92 * phase / 15 if phase < 15 else 48 if phase < 30 else \
+            48 + 272 * (phase - 30) / 40 if phase < 70 else 320 - 180 * (phase - 70) / 26
+        for m in range(1, 5):
+            for e in eng.tick(up + (k * 5 - 5 + m) * MIN):
+                if e["event"] == "alarm_onset":
+                    out.append((k, m, e["type"]))
+        r = reading.make(k * 300, None, int(g) + noise, None, 6)
+        for e in eng.on_reading(r, up + k * 5 * MIN + int(3 * late)):
+            if e["event"] == "alarm_onset":
+                out.append((k, 0, e["type"]))
+    return out
+
+
+def test_the_alarms_do_not_change_with_how_long_the_box_has_been_up():
+    # the ESP32 computes in single precision, where 1000 days of uptime in
+    # seconds (8.6e7) step by 8 s: with seconds since boot as a float, spans moved
+    # and onsets shifted by a reading or two after 100 days (seen on
+    # tools/build_unix32.sh's port); the engine must do its time arithmetic on the
+    # caller's whole seconds before any float
+    at_boot = _onsets_when_up_for(0)
+    assert len([o for o in at_boot if o[2] == "urgent_low"]) == 6, at_boot
+    assert {o[2] for o in at_boot} >= {"urgent_low_soon", "low", "high", "urgent_high", "fall", "rise"}
+    for days in (30, 200, 1000):
+        assert _onsets_when_up_for(days) == at_boot, days

@@ -967,12 +967,25 @@ def test_fall_rate_is_over_the_last_15_minutes_only():
     for t_s, v in ((0, 200), (300, 186), (600, 172), (890, 156)):   # 44 in 890 s = 2.97/min
         ev += feed(eng, t_s, v)
     assert kinds(ev) == []
-    # a reading older than 15 minutes is out of the window
+    # a reading older than 15 minutes (and the minute a session may be late) is
+    # out of the window; at 16 minutes it is still in
     eng = _fall_engine()
     ev = []
-    for t_s, v in ((0, 200), (301, 180), (601, 171), (901, 154)):   # 2.6/min in the last 600 s
+    for t_s, v in ((0, 203), (361, 180), (661, 171), (961, 154)):   # 2.6/min in the last 600 s
         ev += feed(eng, t_s, v)
     assert kinds(ev) == []
+    eng = _fall_engine()
+    ev = []
+    for t_s, v in ((0, 203), (360, 180), (660, 171), (960, 154)):   # 49 in 960 s = 3.06/min
+        ev += feed(eng, t_s, v)
+    assert kinds(ev) == ["fall"]
+    # three readings over 10 minutes, a minute short at most, give the rate
+    for span, want in ((540, ["fall"]), (539, [])):
+        eng = _fall_engine()
+        ev = []
+        for t_s, v in ((0, 230), (span // 2, 215), (span, 200)):
+            ev += feed(eng, t_s, v)
+        assert kinds(ev) == want, span
     # after a gap only the readings of the last 15 minutes count
     eng = _fall_engine(fall_rate=1.0)
     series(eng, 0, [200, 200])
