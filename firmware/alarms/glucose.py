@@ -79,6 +79,15 @@ def conditions(self, sgv, t_read, s):
                     out[kind] = 2
                 elif sign * raw >= limit * 0.7:
                     out[kind] = 1
+    else:
+        # no rate (missed readings, or a reset: the saved state has no window):
+        # a sounding or snoozed fall/rise holds unless the last two readings turn
+        # (else it cleared and, two readings on, started again through a snooze)
+        for kind, sign in (("fall", -1), ("rise", 1)):
+            if kind in self._alarms:
+                if len(recent) < 2 or sign * (recent[-1][1] - recent[-2][1]) * 60.0 / (
+                        recent[-1][0] - recent[-2][0]) >= s[kind + "_rate"] * 0.7:
+                    out[kind] = 1
     ph = s["persistent_high"]
     if sgv > ph:
         if self._above_since is None:
