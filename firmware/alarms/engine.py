@@ -46,7 +46,7 @@ class AlarmEngine:
         self._data_since = None    # no_data counts from here when there was never a reading
         self._above_since = None   # persistent high: since when above
         self._mod = None           # (minute_of_day, at now_s)
-        self._recent = []          # (t, sgv) of the last readings within 15 min (fall/rise)
+        self._recent = []          # (t, sgv) of the readings of the last 15 min (fall/rise)
         self._cleared = {}         # low-side type -> when it last cleared (re-arm delay)
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
         self._unsent = []          # events of an on_reading that ran out of memory
@@ -140,7 +140,8 @@ class AlarmEngine:
         recent = self._recent
         if not recent or recent[-1][0] != t_read:
             recent.append((t_read, sgv))
-        while len(recent) > 4 or recent[-1][0] - recent[0][0] > _glucose.RATE_SPAN_S + _glucose.RATE_SLACK_S:
+        while len(recent) > _glucose.RATE_MAX_READINGS or \
+                recent[-1][0] - recent[0][0] > _glucose.RATE_SPAN_S + _glucose.RATE_SLACK_S:
             recent.pop(0)
         if age_s <= self.settings["stale_minutes"] * 60:
             self._clear("no_data", events)

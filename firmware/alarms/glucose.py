@@ -21,13 +21,17 @@ LOW_LEVEL_MARGIN = 4  # a reading below low raises only if the filtered level is
 LOW_CONFIRM_FALL = 1.0  # ... or glucose falls at least this fast, mg/dL/min (Dexcom's 45-degree arrow)
 _LOW_SIDE = ("urgent_low", "urgent_low_soon", "low")
 LAG_MIN = 0           # minutes added to every horizon: blood glucose leads the interstitial reading
-# fall/rise: the rate over the readings of the last 15 min (4), at least 10 min
-# (3) of them. A reading is judged when its session delivers it, 5 min apart give
-# or take seconds: the spans allow a minute either way (without it, 3 readings
-# 599.6 s apart gave no rate, and a sounding fall alarm cleared and started again)
+# fall/rise: the rate over the readings of the last 15 min (4 of a Dexcom's), at
+# least 10 min (3) of them. A reading is judged when its session delivers it, 5 min
+# apart give or take seconds: the spans allow a minute either way (without it, 3
+# readings 599.6 s apart gave no rate, and a sounding fall alarm cleared and started
+# again). The window is bounded by time; RATE_MAX_READINGS only bounds its memory
+# (a follower fed each reading twice by two uploaders, or a 1-min CGM, had 4
+# readings spanning under 9 min and no rate at all)
 RATE_SPAN_S = 900
 RATE_MIN_SPAN_S = 600
 RATE_SLACK_S = 60
+RATE_MAX_READINGS = 16
 
 
 def conditions(self, sgv, t_read, s):

@@ -90,3 +90,16 @@ def test_one_fall_alarm_per_steady_fall_with_late_and_missed_readings():
             per_ep, flat_onsets = _episodes(seed, miss)
             assert per_ep and flat_onsets == 0, (seed, miss, per_ep)
             assert max(per_ep) == 1, (seed, miss, per_ep)
+
+
+def test_a_fall_is_seen_in_readings_closer_than_five_minutes():
+    # a follower box reading a Nightscout that two uploaders feed (the box and a
+    # phone: each reading twice, seconds apart), or a CGM with 1-min readings:
+    # four readings spanned under 9 min, so no rate ever and no fall alarm
+    for label, times in (("twice", [t for k in range(8) for t in (k * 300, k * 300 + 7)]),
+                         ("1-min", [k * 60 for k in range(40)])):
+        eng = _fall_engine()
+        ev = []
+        for t in times:                      # -4 mg/dL/min
+            ev += feed(eng, t, 300 - t * 4 // 60)
+        assert _fall_events(ev) == ["alarm_onset"], (label, _fall_events(ev))
