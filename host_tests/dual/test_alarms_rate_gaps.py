@@ -103,3 +103,18 @@ def test_a_fall_is_seen_in_readings_closer_than_five_minutes():
         for t in times:                      # -4 mg/dL/min
             ev += feed(eng, t, 300 - t * 4 // 60)
         assert _fall_events(ev) == ["alarm_onset"], (label, _fall_events(ev))
+
+
+def test_a_rise_alarm_holds_through_missed_readings_and_clears_when_the_rise_ends():
+    # the same rule, the other sign
+    eng = make(rise_enabled=True, rise_rate=2, high_enabled=False, urgent_high_enabled=False)
+    ev = []
+    for k in (0, 1, 2, 3, 6, 7, 8):          # two windows missed in a steady rise
+        ev += feed(eng, k * 300, 100 + 15 * k)
+    def rise(events):
+        return [e["event"] for e in events if e["type"] == "rise" and e["event"] != "alarm_escalate"]
+    assert rise(ev) == ["alarm_onset"], ev
+    ev = []
+    for k in (11, 12):                       # two more missed, then flat
+        ev += feed(eng, k * 300, 280)
+    assert rise(ev) == ["alarm_clear"], ev
