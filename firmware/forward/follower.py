@@ -54,6 +54,12 @@ MAX_BODY = 6144
 TIMEOUT_S = 15
 FUTURE_S = 300                # an entry dated further ahead of "now" is not a reading of now
 SKEW_S = 60                   # the server's clock further apart from the box's: readings are re-dated
+# an entry less than this after the last one taken is the same reading again: a
+# Nightscout fed by two uploaders (the box and a phone) holds each reading twice,
+# seconds apart, and find[date][$gt] (whole seconds here) returns the last entry
+# taken again when its date has milliseconds (xDrip+'s do). No CGM reads more
+# often than once a minute.
+DUPLICATE_S = 30
 # mid-rate of each arrow (mg/dL/min x10), the bands of forward.entries._ARROWS
 _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
                 "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
@@ -76,9 +82,9 @@ def _number(v):
 
 def parse_entries(body, after_ms=None, prev=None):
     """New readings in `body` (JSON list of entries), oldest first.
-    after_ms: only entries with date > after_ms. prev: (unix_s, sgv) of the
-    last reading already taken, for the trend. Raises ValueError on a body
-    that is not a JSON list."""
+    after_ms: only entries with date > after_ms, and DUPLICATE_S or more after
+    it (or after prev). prev: (unix_s, sgv) of the last reading already taken,
+    for the trend. Raises ValueError on a body that is not a JSON list."""
     data = json.loads(body)
     if not isinstance(data, list):
         raise ValueError("entries: expected a JSON list")
@@ -97,12 +103,12 @@ def parse_entries(body, after_ms=None, prev=None):
         rows.append((date, sgv, e.get("direction")))
     rows.sort()
     out = []
-    last_date = None
+    last_s = after_ms // 1000 if after_ms is not None else prev[0] if prev is not None else None
     for date, sgv, arrow in rows:
-        if date == last_date:
-            continue  # a duplicate (Nightscout may hold two uploads of one reading)
-        last_date = date
         unix_s = date // 1000
+        if last_s is not None and unix_s - last_s < DUPLICATE_S:
+            continue  # the same reading again (DUPLICATE_S)
+        last_s = unix_s
         trend = None
         if sgv is not None and prev is not None and prev[1] is not None and 0 < unix_s - prev[0] <= 600:
             trend = (sgv - prev[1]) * 600 // (unix_s - prev[0])

@@ -133,10 +133,29 @@ def test_the_arrow_rates_are_the_mid_rates_of_the_upload_bands():
 
 def test_the_trend_comes_from_an_entry_at_most_10_min_older():
     prev = (T0, 100)
-    for dt, want in ((600, 20 * 600 // 600), (601, 0), (1, 20 * 600), (0, 0)):
+    for dt, want in ((600, 20 * 600 // 600), (601, 0), (30, 20 * 600 // 30)):
         b = json.dumps([{"date": (T0 + dt) * 1000 + 500, "sgv": 120, "direction": "Flat"}])
         rs = parse_entries(b, after_ms=T0 * 1000, prev=prev)
         assert rs[0][3] == want, (dt, rs)
+
+
+def test_the_last_entry_again_or_a_second_upload_of_it_is_not_a_new_reading():
+    # find[date][$gt] asks from the last reading's whole second: an entry with
+    # milliseconds (xDrip+'s) came back at every poll and was taken again; a
+    # Nightscout with two uploaders holds each reading twice, seconds apart
+    for dt in (0, 1, 29):
+        b = json.dumps([{"date": (T0 + dt) * 1000 + 500, "sgv": 120, "direction": "Flat"}])
+        assert parse_entries(b, after_ms=T0 * 1000, prev=(T0, 100)) == [], dt
+        assert parse_entries(b, prev=(T0, 100)) == [], dt
+    twice = json.dumps([{"date": (T0 + k * 300 + d) * 1000 + 123, "sgv": 100 + k, "direction": "Flat"}
+                        for k in range(3) for d in (0, 7)])
+    assert [r[:3] for r in parse_entries(twice)] == [(T0 + k * 300,) * 2 + (100 + k,) for k in range(3)]
+    one_min = json.dumps([{"date": (T0 + k * 60) * 1000, "sgv": 100, "direction": "Flat"} for k in range(5)])
+    assert len(parse_entries(one_min)) == 5          # a 1-min CGM: every reading
+    w = World()
+    w.poll(body=body([(T0, 100, "Flat")]).replace('%d000' % T0, '%d123' % T0), server_unix=T0 + 60)
+    w.poll(body=body([(T0, 100, "Flat")]).replace('%d000' % T0, '%d123' % T0), server_unix=T0 + 120)
+    assert len(w.readings) == 1, w.readings
 
 
 # --- one poll --------------------------------------------------------------------
