@@ -5,6 +5,7 @@
 #
 #   days_from_civil(2026, 3, 29)   -> days since 1970-01-01
 #   civil_from_unix(unix_s)        -> (year, month, day, hour, minute, second) UTC
+#   settable(unix_s)               -> may a time source (NTP, a server, a phone) set the clock to it
 
 
 def days_from_civil(y, m, d):
@@ -31,3 +32,12 @@ def civil_from_unix(unix_s):
     m = mp + 3 if mp < 10 else mp - 9
     y = yoe + era * 400 + (m <= 2)
     return (y, m, d, rem // 3600, rem % 3600 // 60, rem % 60)
+
+
+SETTABLE_FROM = 1704067200   # 2024-01-01: a time source giving an earlier one is wrong
+SETTABLE_UNTIL = 4102444800  # 2100-01-01: from then on broken or forged (the readings' dates are 32-bit)
+
+
+def settable(unix_s):
+    """A wall time a clock source may set (NTP, a server's Date, a phone)."""
+    return SETTABLE_FROM <= unix_s < SETTABLE_UNTIL

@@ -789,8 +789,8 @@ def draw_round7(seed, w, end_s):
 
 ROUND8_KEY = 0x8C10C8   # the round-8 stream: random.Random(seed ^ ROUND8_KEY)
 ROUND8_FROM = 939       # seeds 1-938 ran in rounds 1-7: their worlds stay as they were
-PHONE_MIN_S = 1704067200    # setup/web.py _MIN_PHONE_S: a phone clock before 2024 is not set
-PHONE_MAX_S = 4102444800    # setup/web.py _MAX_PHONE_S: nor one from 2100
+PHONE_MIN_S = 1704067200    # civil.SETTABLE_FROM (setup/web.py): a phone clock before 2024 is not set
+PHONE_MAX_S = 4102444800    # civil.SETTABLE_UNTIL: nor one from 2100
 PHONE_STEP_S = 60           # app/wiring.py PHONE_STEP_S: a phone this close changes nothing
 PHONE_OUT_MS = (1600000000000, 4102444800000, 99999999999000, 1704067199000)   # 2020, 2100, 5138, 2023
 

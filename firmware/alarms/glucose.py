@@ -75,7 +75,7 @@ def conditions(self, sgv, t_read, s):
     if len(recent) >= 3 and recent[-1][0] - recent[0][0] >= RATE_MIN_SPAN_S - RATE_SLACK_S:
         # fall/rise: the plain average rate over the last 15 minutes (xDrip-style);
         # the filter's rate is deliberately damped for prediction
-        raw = (recent[-1][1] - recent[0][1]) * 60.0 / (recent[-1][0] - recent[0][0])
+        raw = _rate(recent[0], recent[-1])
         for kind, sign in (("fall", -1), ("rise", 1)):
             if s[kind + "_enabled"]:
                 limit = s[kind + "_rate"]
@@ -89,8 +89,7 @@ def conditions(self, sgv, t_read, s):
         # (else it cleared and, two readings on, started again through a snooze)
         for kind, sign in (("fall", -1), ("rise", 1)):
             if kind in self._alarms:
-                if len(recent) < 2 or sign * (recent[-1][1] - recent[-2][1]) * 60.0 / (
-                        recent[-1][0] - recent[-2][0]) >= s[kind + "_rate"] * 0.7:
+                if len(recent) < 2 or sign * _rate(recent[-2], recent[-1]) >= s[kind + "_rate"] * 0.7:
                     out[kind] = 1
     ph = s["persistent_high"]
     if sgv > ph:
@@ -125,6 +124,11 @@ def conditions(self, sgv, t_read, s):
                     out[higher] = 1
                 break
     return out
+
+
+def _rate(a, b):
+    """mg/dL/min from reading a to reading b ((t, sgv) of the engine's window)."""
+    return (b[1] - a[1]) * 60.0 / (b[0] - a[0])
 
 
 def _answered(rec, now_s):

@@ -14,13 +14,11 @@
 # SLOW_MS doubles the retry period, up to MAX_RETRY_S.
 import asyncio
 
-from civil import civil_from_unix, days_from_civil
+from civil import civil_from_unix, days_from_civil, settable
 from forward import need, log_print, names
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")   # 1 Jan 1970 was a Thursday
-_MIN_VALID = 1704067200  # 2024-01-01: an earlier answer is wrong
-_MAX_VALID = 4102444800  # 2100-01-01: so is a later one (a broken or forged server)
 SLOW_MS = 2000
 MAX_RETRY_S = 3600
 
@@ -66,7 +64,7 @@ class TimeSync:
         self._retry = retry_s  # the current retry period (backed off after slow failures)
 
     def _accept(self, unix_s, source):
-        if unix_s is None or not _MIN_VALID <= unix_s < _MAX_VALID:
+        if unix_s is None or not settable(unix_s):
             return False
         if source == "server" and self.source == "ntp":
             return False  # NTP is better; the server's clock is only a fallback

@@ -33,6 +33,7 @@ import binascii
 import gc
 import os
 
+import civil
 import clock
 from microdot import Microdot
 from app.webserver import BoundedServer, client_ip
@@ -58,8 +59,6 @@ HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-stor
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                       "script-src 'sha256-" + page.CLOCK_SCRIPT_SHA256 + "'; "
                                       "form-action 'self'; frame-ancestors 'none'"}
-_MIN_PHONE_S = 1704067200   # 2024-01-01: a phone clock before this is not set either
-_MAX_PHONE_S = 4102444800   # 2100-01-01: nor one after (broken or forged; the readings' dates are 32-bit)
 
 
 def state_from_app(app):
@@ -285,7 +284,7 @@ class SetupServer:
             return
         self._phone_ms = phone_ms
         unix_s = phone_ms // 1000
-        if _MIN_PHONE_S <= unix_s < _MAX_PHONE_S:
+        if civil.settable(unix_s):
             try:
                 self.phone_clock(unix_s)
             except Exception as e:

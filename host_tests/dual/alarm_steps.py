@@ -7,6 +7,12 @@ import reading
 MIN = 60
 
 
+def lcg(seed):
+    """The next state of a fixed linear congruential generator (no random module:
+    the same numbers on CPython and MicroPython)."""
+    return (seed * 1103515245 + 12345) % 2147483648
+
+
 def make(**user):
     return AlarmEngine(settings.validate(user))
 

@@ -463,7 +463,7 @@ def test_the_events_of_a_try_that_ran_out_of_memory_come_with_the_retry():
 
 def _jitter(seed):
     """The next LCG state and a delay of 0..0.999 s from it."""
-    seed = (seed * 1103515245 + 12345) % 2147483648
+    seed = alarm_steps.lcg(seed)
     return seed, (seed >> 16) % 1000 / 1000.0
 
 

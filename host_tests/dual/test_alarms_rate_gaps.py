@@ -1,16 +1,12 @@
 # Fall/rise alarms across missed readings and resets (review of f0f7063's rate
 # windows). Runs on CPython and MicroPython; a fixed LCG, no random module.
 import reading
-from alarm_steps import make, feed, kinds
+from alarm_steps import make, feed, kinds, lcg as _lcg
 
 
 def _fall_engine():
     return make(fall_enabled=True, fall_rate=2, low_enabled=False, urgent_low_soon=False,
                 high_enabled=False, urgent_high_enabled=False)
-
-
-def _lcg(seed):
-    return (seed * 1103515245 + 12345) % 2147483648
 
 
 def _fall_events(events):
