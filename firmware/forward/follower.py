@@ -43,6 +43,7 @@ import json
 
 from forward import http
 from forward import ConfigError, log_print
+from civil import unix_ms_of_iso
 from forward.timesync import parse_http_date
 
 OK_STATE = 6
@@ -60,6 +61,7 @@ SKEW_S = 60                   # the server's clock further apart from the box's:
 # taken again when its date has milliseconds (xDrip+'s do). No CGM reads more
 # often than once a minute.
 DUPLICATE_S = 30
+FLOAT_MS_ERROR = 1 << 18      # twice a float32's spacing at Unix ms up to 2109 (2**42 ms)
 # mid-rate of each arrow (mg/dL/min x10), the bands of forward.entries._ARROWS
 _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
                 "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
@@ -80,6 +82,21 @@ def _number(v):
         return None
 
 
+def _entry_ms(e):
+    """The entry's date in Unix ms; None if it has none.
+    A JSON number with a fraction (1767584414123.4) parses as a float, and the
+    board's floats are single precision: at today's dates up to 65 s off. Such a
+    date is taken from the entry's own dateString when the two agree to within
+    that rounding; an integer date (Nightscout's) is exact and taken as it is."""
+    raw = e.get("date")
+    date = _number(raw)
+    if isinstance(raw, float) and date is not None:
+        iso = unix_ms_of_iso(e.get("dateString"))
+        if iso is not None and abs(iso - date) <= FLOAT_MS_ERROR:
+            return iso
+    return date
+
+
 def parse_entries(body, after_ms=None, prev=None):
     """New readings in `body` (JSON list of entries), oldest first.
     after_ms: only entries with date > after_ms, and DUPLICATE_S or more after
@@ -92,7 +109,7 @@ def parse_entries(body, after_ms=None, prev=None):
     for e in data:
         if not isinstance(e, dict) or e.get("type", "sgv") != "sgv":
             continue
-        date = _number(e.get("date"))
+        date = _entry_ms(e)
         if date is None:
             continue
         if after_ms is not None and date <= after_ms:

@@ -109,6 +109,27 @@ def test_a_boolean_is_not_a_number():
     assert [(r[1], r[2]) for r in rs] == [(T0, None), (T0 + 300, None)], rs
 
 
+def test_a_date_with_a_fraction_is_taken_from_the_entrys_date_string():
+    # a JSON number with a fraction parses as a float, and the board's floats are
+    # single precision: 1767225900123.4 ms is up to 65 s off there. The entry's
+    # dateString is exact; it is taken when the two agree to within that rounding
+    iso = "2026-01-01T00:05:00.123Z"                   # T0 + 300 s
+    rows = [('{"date": %s, "dateString": "%s", "sgv": 120}' % (d, s)) for d, s in (
+        ("1767225900123.4", iso),                      # the same time
+        ("1767226280000.5", "2026-01-01T01:10:40.000+01:00"),  # 40 s apart, an offset zone
+    )]
+    rs = [parse_entries("[%s]" % r) for r in rows]
+    assert [r[0][:3] for r in rs] == [(T0 + 300, T0 + 300, 120), (T0 + 640, T0 + 640, 120)], rs
+    # the two far apart: the date as it parsed; an integer date is exact and wins
+    far = parse_entries('[{"date": 1767229500000.5, "dateString": "%s", "sgv": 120}]' % iso)
+    assert abs(far[0][0] - (T0 + 3900)) <= 66, far
+    exact = parse_entries('[{"date": 1767225940000, "dateString": "%s", "sgv": 120}]' % iso)
+    assert exact[0][0] == T0 + 340, exact
+    for bad in ("2026-01-01T00:05:00.123", "2026-01-01", 1767225900, None):   # no zone, no time
+        got = parse_entries(json.dumps([{"date": (T0 + 340) * 1000 + 0.5, "dateString": bad, "sgv": 120}]))
+        assert abs(got[0][0] - (T0 + 340)) <= 66, (bad, got)
+
+
 def _band(arrow):
     """(low, high] of an arrow's rate in forward.entries (direction())."""
     bounds = entries._ARROWS
