@@ -176,6 +176,22 @@ def test_an_alarm_restored_after_a_reset_clears_when_the_transmitter_says_all_is
     assert cleared, [e for e in after if "alarm" in e["event"]]
 
 
+def test_an_unanswered_alarm_escalates_one_priority_up_not_two(tmp_path):
+    # README, Alarms: "level 1 louder, 2 faster, 3 one priority up". The engine raises an
+    # alarm's priority itself at level 3; the box handed that to the patterns, which raise
+    # it again from level 3, so a high glucose (low priority) left unanswered for 15 min
+    # played the urgent low's pattern (red, 10 pulses).
+    trace = tmp_path / "high.csv"
+    trace.write_text("minute,cgm\n" + "".join("%d,270\n" % m for m in range(0, 120, 5)))
+    ev, _ = sim(tmp_path, 0.75, TRACE=str(trace), START="0")
+    assert [e["priority"] for e in onsets(ev)] == ["low"] and onsets(ev)[0]["type"] == "high"
+    esc = [e for e in ev if e["event"] == "alarm_escalate" and e["type"] == "high"]
+    assert [(e["level"], e["priority"]) for e in esc] == [(1, "low"), (2, "low"), (3, "medium")]
+    played = [e["pattern"] for e in ev if e["event"] == "annunciator" and e["alarm"] == "high"
+              and e["t_ms"] >= esc[-1]["t_ms"]]
+    assert played and set(played) == {"medium"}, played
+
+
 def test_warm_up_done_is_a_low_notice_that_clears_by_itself(tmp_path):
     ev, _ = sim(tmp_path, 1.5, FAULTS="warmup", inject={"faults_at_s": [[1200, ""]]})
     sensor = onsets(ev, "sensor")
