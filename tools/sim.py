@@ -193,6 +193,26 @@ class View:
         return "\n".join(lines)
 
 
+def thresholds(o):
+    """The box's urgent low, low and high alarm thresholds (mg/dL) for the plot:
+    CONFIG's alarm settings as the box runs them (its usable values when some are
+    wrong), else the defaults (firmware/alarms/settings.py)."""
+    if os.path.join(ROOT, "firmware") not in sys.path:
+        sys.path.append(os.path.join(ROOT, "firmware"))
+    from alarms import settings
+    user = {}
+    try:
+        with open(o["config"]) as f:
+            user = json.load(f).get("alarms", {})
+    except (KeyError, OSError, ValueError, AttributeError):
+        pass
+    try:
+        s = settings.validate(user)
+    except settings.SettingsError as e:
+        s = e.usable or settings.validate({})
+    return s["urgent_low"], s["low"], s["high"]
+
+
 def plot(view, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -202,8 +222,9 @@ def plot(view, path):
     fig, ax = plt.subplots(figsize=(11, 4.5))
     xs = [(start + t / 60000) / 60 for t, *_ in view.readings]
     ax.plot(xs, [r[1] for r in view.readings], ".-", lw=1, ms=3, label="CGM (as received)")
-    for y, c, name in ((55, "darkred", "urgent low 55"), (70, "orange", "low 70"),
-                       (180, "gray", "high 180")):
+    urgent_low, low, high = thresholds(view.o)
+    for y, c, name in ((urgent_low, "darkred", "urgent low %d" % urgent_low),
+                       (low, "orange", "low %d" % low), (high, "gray", "high %d" % high)):
         ax.axhline(y, color=c, lw=0.8, ls="--", label=name)
     colors = {"high": "red", "medium": "orange", "low": "gold"}
     for t, typ, prio in view.onsets:

@@ -1,0 +1,30 @@
+# tools/sim.py draws the box's alarm thresholds on build/sim.png: the ones the box
+# runs on (CONFIG's alarm settings, else the defaults), not fixed numbers (it drew
+# "high 180" while the high alarm sounds above 250).
+import json
+import os
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import sim  # noqa: E402
+
+
+def test_the_plot_draws_the_default_thresholds_without_a_config():
+    assert sim.thresholds({}) == (55, 70, 250)
+
+
+def test_the_plot_draws_the_configured_thresholds(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"alarms": {"urgent_low": 60, "low": 85, "high": 200}}))
+    assert sim.thresholds({"config": str(cfg)}) == (60, 85, 200)
+
+
+def test_wrong_or_unreadable_settings_draw_what_the_box_runs_on(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"alarms": {"low": 40, "high": 220}}))   # low out of range
+    assert sim.thresholds({"config": str(cfg)}) == (55, 70, 220)
+    cfg.write_text("{not json")
+    assert sim.thresholds({"config": str(cfg)}) == (55, 70, 250)
+    assert sim.thresholds({"config": str(tmp_path / "absent.json")}) == (55, 70, 250)
