@@ -21,6 +21,10 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")   # 1 Jan 1970 was a Thursday
 SLOW_MS = 2000
 MAX_RETRY_S = 3600
+# What ntptime.time() makes of an answer whose transmit timestamp is zero (Unix s): a
+# kiss-of-death (stratum 0, e.g. RATE: the server refuses us) or an unsynchronised server
+# carries no time (RFC 5905 7.4), and ntptime's 2036 rule reads its zero as 2036-02-07
+ZERO_ANSWER_UNIX = (1 << 32) - 2208988800
 
 
 def parse_http_date(s):
@@ -101,6 +105,9 @@ class TimeSync:
                 names.lookup_took(t0)
         except (OSError, IndexError) as e:
             self._log("time: NTP failed: %s" % e)
+            return False
+        if t + clock.EPOCH_OFFSET == ZERO_ANSWER_UNIX:
+            self._log("time: NTP answer without a time (kiss-of-death?)")
             return False
         return self._accept(t + clock.EPOCH_OFFSET, "ntp")
 
