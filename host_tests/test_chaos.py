@@ -763,6 +763,17 @@ def test_a_swap_must_deliver_the_new_transmitter_and_nothing_of_the_old():
                             values) == []
     # the warm-up: the bound counts from its end
     assert chaos.check_swap(_swap_world(warmup_s=7200), late, {}, 300 * MIN, [], values) == []
+    # seed 1022: beside Wi-Fi, blind for over 16 min when a 2-s advertiser first wakes (id saved at
+    # 80 min): 12.5 % duty, up to SLOW_ACQUIRE_MS (README); not with a 100-ms one, nor without Wi-Fi
+    early = [PLAN, {"event": "config_loaded", "t_ms": 0, "tx_id": "8OLD01"}] + _swap_boot(80 * MIN)
+    slow = early + [new_reading(102 * MIN + 25 * MIN, 120, 102 * MIN + 25 * MIN)]
+    wifi = dict(_swap_world(), forward={"nightscout": "ok"}, adv_interval_ms=2000)
+    assert chaos.check_swap(wifi, slow, {}, 300 * MIN, [], values) == []
+    assert len(chaos.check_swap(dict(wifi, adv_interval_ms=100), slow, {}, 300 * MIN, [], values)) == 1
+    assert len(chaos.check_swap(dict(wifi, forward={}), slow, {}, 300 * MIN, [], values)) == 1
+    assert len(chaos.check_swap(wifi, boot + slow[4:], {}, 300 * MIN, [], values)) == 1   # saved at 100 min
+    never = early + [new_reading(102 * MIN + 50 * MIN, 120, 102 * MIN + 50 * MIN)]
+    assert len(chaos.check_swap(wifi, never, {}, 300 * MIN, [], values)) == 1
     # the old transmitter read while the box runs on the new id
     old = ok + [reading(110 * MIN, 120)]
     v = chaos.check_swap(_swap_world(), old, {}, 300 * MIN, [], values)
@@ -1328,11 +1339,11 @@ def test_round8_draws_leave_the_old_draws_alone():
     drawn = [chaos.draw_world(s, 1) for s in range(939, 1039)]
     phone = [w for w in drawn if w["phone"]]
     assert {w["phone"] for w in phone} == {"true", "off", "out", "twice", "net/off"}
-    for w in phone:
-        saves = w["inject"]["phone_saves"]
+    for w in phone:   # round 9 (seeds from 1001) sends most of them over HTTP (phone_posts)
+        saves = w["inject"].get("phone_saves") or w["inject"]["phone_posts"]
         assert all(t < 86400 - 600 for t, _, _ in saves)
-        if w["phone"] == "net/off":
-            assert w["forward"] and w["inject"]["ntp"] and w["inject"]["calendar"]
+        if w["phone"] == "net/off":   # round 9 may make its NTP server a scripted one
+            assert w["forward"] and (w["inject"].get("ntp") or w["inject"].get("ntp_script")) and w["inject"]["calendar"]
             continue
         assert not chaos.has_wifi(w) and not w["broken"]
         cuts = chaos._cuts(w["inject"])   # 1-90 min after a power-on
@@ -1342,9 +1353,9 @@ def test_round8_draws_leave_the_old_draws_alone():
             assert saves[0][2] is False
     restarted = [w for w in drawn if w["tx_restart"]]
     assert len(restarted) >= 4
-    for w in restarted:   # inside a power cut's off time, the world without Wi-Fi
-        (t, _), = w["inject"]["tx_restart_at_s"]
-        assert any(a < t < a + off for a, off in w["inject"]["more_power_cuts_at_s"]) and not chaos.has_wifi(w)
+    for w in restarted:   # inside a power cut's off time, the world without Wi-Fi (round 9 may add one near a swap)
+        assert any(a < t < a + off for t, _ in w["inject"]["tx_restart_at_s"]
+                   for a, off in w["inject"]["more_power_cuts_at_s"]) and not chaos.has_wifi(w)
     fwd = [w for w in drawn if w["forward"] and not w["follower"]]
     assert fwd and all(w["calendar"] for w in fwd) and any(w["ntp"] for w in fwd)
     followers = [w for w in drawn if w["follower"]]
@@ -1565,3 +1576,176 @@ def test_power_on_in_an_urgent_low_with_a_faulty_radio_may_take_its_windows_more
     # past those windows too (stale_minutes 20 keeps its backfill one stretch with the low): a violation
     assert len(chaos.check_urgent_low(_rtc_low(23.5), 55, 15, 20, 90 * MIN, radio_ms=radio)) == 1
     assert chaos.check_urgent_low(_rtc_low(21), 55, 15, 20, 90 * MIN, radio_ms=radio) == []
+
+
+# --- round 9: the phone over HTTP, NTP answering wrongly, a restart near a swap, followers that forward
+def test_round9_draws_leave_the_old_draws_alone():
+    for seed in (5, 300, 600, 800, 900, 939, 1000):   # rounds 1-8: no round-9 key set
+        w = chaos.draw_world(seed, 1)
+        assert not any(w[k] for k in ("phone_http", "ntp_script", "swap_restart", "follow_forward"))
+        assert not set(w["inject"]) & {"phone_posts", "ntp_script"}
+    drawn = [chaos.draw_world(s, 1) for s in range(1001, 1101)]
+    http = [w for w in drawn if w["phone_http"]]
+    assert len(http) >= 5
+    for w in http:   # round 8's saves, now over HTTP, with the password the phone signs in with
+        assert w["inject"]["phone_posts"] and "phone_saves" not in w["inject"]
+        assert w["config"]["admin_password"] == chaos.PHONE_PASSWORD
+    ntp = [w for w in drawn if w["ntp_script"] and w["ntp_script"] != "true"]
+    assert {w["ntp_script"] for w in ntp} == set(chaos.NTP_KINDS)
+    for w in ntp:
+        script = w["inject"]["ntp_script"]
+        assert w["inject"]["calendar"] and "ntp" not in w["inject"]
+        assert script[-1][1] == "true" and [t for t, _, _ in script] == sorted(t for t, _, _ in script)
+    restarts = [w for w in drawn if w["swap_restart"]]
+    assert len(restarts) >= 5
+    for w in restarts:   # within 30 min of the swap (its save or the snap-in)
+        sw = w["inject"]["tx_swap"]
+        assert any(abs(t - min(sw["at_s"], sw["save_at_s"])) <= 1800 or t == 600
+                   for t, _ in w["inject"]["tx_restart_at_s"])
+    ff = [w for w in drawn if w["follow_forward"]]
+    assert ff and all(w["follower"] and w["forward"] and w["inject"]["calendar"] for w in ff)
+    assert any(w["tz_change_s"] is not None for w in ff)
+
+
+def test_ntp_answers_as_ntptime_reads_them():
+    assert chaos.ntp_answer_unix(None) is None
+    assert chaos.ntp_answer_unix(SPRING + chaos.NTP_DELTA) == SPRING
+    assert chaos.ntp_answer_unix(0) == 2085978496            # zero: 2036-02-07 (the next era)
+    assert chaos.ntp_answer_unix(946684800 + chaos.NTP_DELTA) == 946684800 + (1 << 32)   # 2000 -> 2136
+    assert chaos.ntp_may_set("off", SPRING) and chaos.ntp_may_set("unix", 2085978496)
+    assert not chaos.ntp_may_set("zero", 2085978496)        # a kiss-of-death carries no time
+    assert not chaos.ntp_may_set("unix", chaos.PHONE_MAX_S) and not chaos.ntp_may_set("unix", 1704067199)
+
+
+def _ntp(t_ms, kind, raw, true_s):
+    return {"event": "ntp", "t_ms": t_ms, "kind": kind, "raw": raw, "true_s": true_s, "wall_before": None}
+
+
+def _sample(t_ms, wall_s):
+    return {"event": "clock", "t_ms": t_ms, "wall_s": wall_s, "minute_of_day": None}
+
+
+def test_the_clock_follows_what_ntp_may_set_and_nothing_else():
+    now = SPRING
+    w = _world(inject={"ntp_script": [[0, "true", 0]], "calendar": True})
+    start = [{"event": "world_clock", "t_ms": 0, "unix_s": now}]
+    ok = start + [_ntp(1000, "true", now + 1 + chaos.NTP_DELTA, now + 1), _sample(MIN, now + 60)]
+    assert chaos.check_ntp(w, ok) == []
+    assert len(chaos.check_ntp(w, ok[:-1] + [_sample(MIN, now + 3600)])) == 1
+    # a kiss-of-death at 2 min: the clock stays; taken, it is 2036 (the defect round 9 found)
+    kod = ok + [_ntp(2 * MIN, "zero", 0, now + 120)]
+    assert chaos.check_ntp(w, kod + [_sample(3 * MIN, now + 180)]) == []
+    v = chaos.check_ntp(w, kod + [_sample(3 * MIN, 2085978496 + 60)])
+    assert len(v) == 1 and "the world's +0 s" in v[0][1]
+    # seed 1036 on the old firmware: the first answer a kiss-of-death, the calendar world's clock
+    # (the world's from its start) went to 2036
+    first = start + [_ntp(1000, "zero", 0, now + 1), _sample(MIN, 2085978496 + 59)]
+    assert len(chaos.check_ntp(w, first)) == 1
+    assert chaos.check_ntp(w, first[:-1] + [_sample(MIN, now + 60)]) == []
+    # an answer 5 h off is believed (any box would): the clock is off by it from then on
+    off = ok + [_ntp(2 * MIN, "off", now + 120 + 18000 + chaos.NTP_DELTA, now + 120)]
+    assert chaos.check_ntp(w, off + [_sample(3 * MIN, now + 180 + 18000)]) == []
+    assert len(chaos.check_ntp(w, off + [_sample(3 * MIN, now + 180)])) == 1
+    # before 2024 (read as 2136) or no answer: the clock stays
+    old = ok + [_ntp(2 * MIN, "unix", 946684800 + chaos.NTP_DELTA, now + 120), _ntp(150000, "none", None, now + 150)]
+    assert chaos.check_ntp(w, old + [_sample(3 * MIN, now + 180)]) == []
+    assert len(chaos.check_ntp(w, old + [_sample(3 * MIN, 946684800 + (1 << 32))])) == 1
+    # after a reset or a power cut nothing is judged until an answer is taken; a wall jump moves it
+    assert chaos.check_ntp(w, ok + [{"event": "reset", "t_ms": 2 * MIN}, _sample(3 * MIN, now - 999)]) == []
+    jw = _world(inject={"ntp_script": [[0, "true", 0]], "wall_jumps": [[100, 600]]})
+    assert chaos.check_ntp(jw, ok[:-1] + [_sample(2 * MIN, now + 120 + 600)]) == []
+    assert len(chaos.check_ntp(jw, ok[:-1] + [_sample(2 * MIN, now + 120)])) == 1
+    assert chaos.check_ntp(_world(), ok[:-1] + [_sample(MIN, 0)]) == []   # no script: not judged
+
+
+def _post(at_s, t_ms, http=200, **kw):
+    e = {"event": "phone_clock", "t_ms": t_ms, "at_s": at_s, "http": http, "phone_ms": SPRING * 1000,
+         "wall_before": None, "wall_after": SPRING, "net": None}
+    e.update(kw)
+    return e
+
+
+def test_each_phone_post_over_http_reaches_the_setup_server():
+    w = _world(days=1, inject={"phone_posts": [[600, {"off_s": 0}, True]]})
+    reset = {"event": "reset", "t_ms": 605000}
+    assert chaos.check_phone_http(w, [_post(600, 600500), reset]) == []
+    v = chaos.check_phone_http(w, [_post(600, 600500)])
+    assert len(v) == 1 and "no restart" in v[0][1]
+    assert "no answer and no reset" in chaos.check_phone_http(w, [])[0][1]
+    assert chaos.check_phone_http(w, [{"event": "power_cut", "t_ms": 600200}]) == []   # cut inside the exchange
+    v = chaos.check_phone_http(w, [_post(600, 600500, http=403), reset])
+    assert len(v) == 1 and "answered 403" in v[0][1]
+    v = chaos.check_phone_http(w, [{"event": "phone_clock", "t_ms": 600100, "at_s": 600, "skipped": "sign-in 429"}])
+    assert len(v) == 1 and "sign-in 429" in v[0][1]
+    assert chaos.check_phone_http(w, [{"event": "phone_clock", "t_ms": 600000, "at_s": 600,
+                                       "skipped": "power off"}]) == []
+    # a refused form, then the same body again: 400 each time (403 once a restart ended the session)
+    w2 = _world(days=1, inject={"phone_posts": [[600, {"off_s": 0}, False], [900, {"repeat": True}, True]]})
+    assert chaos.check_phone_http(w2, [_post(600, 600500, 400), _post(900, 900500, 400)]) == []
+    assert chaos.check_phone_http(w2, [_post(600, 600500, 400), _post(900, 900500, 403)]) == []
+    assert len(chaos.check_phone_http(w2, [_post(600, 600500, 200), _post(900, 900500, 400)])) >= 1
+
+
+def test_a_phone_post_over_http_is_judged_with_the_time_it_took():
+    w, now = _world(), SPRING
+    # unset clock, the exchange took 3 s: the phone's time, up to 3 s later
+    assert chaos.check_phone_clock(w, [_post(60, MIN, wall_after=now + 3, elapsed_ms=3000)]) == []
+    assert len(chaos.check_phone_clock(w, [_post(60, MIN, wall_after=now + 9, elapsed_ms=3000)])) == 1
+    # within 60 s: left as it was, moved on by the 3 s
+    e = _post(60, MIN, wall_before=now + 30, wall_after=now + 33, elapsed_ms=3000)
+    assert chaos.check_phone_clock(w, [e]) == []
+    assert len(chaos.check_phone_clock(w, [dict(e, wall_after=now + 3)])) == 1
+    # a session the server did not know (403): the clock is not taken
+    e = _post(60, MIN, http=403, wall_before=now + 300, wall_after=now + 300)
+    assert chaos.check_phone_clock(w, [e]) == []
+    assert "session refused" in chaos.check_phone_clock(w, [dict(e, wall_after=now)])[0][1]
+
+
+def test_simboot_phone_posts_over_http_in_a_real_world():
+    # as round 8's world, through the real setup server: the power goes at 8 min for 2 min and
+    # the transmitter's clock restarts meanwhile (no clock); at 13 min a phone signs in and
+    # posts a form the page refuses (400): its clock is taken; the same body again at 18 min is
+    # refused and its clock not taken; at 22 min a phone 10 min off saves (200): taken, restart
+    w = _clock_world(26, SPRING - 90 * 60, more_power_cuts_at_s=[[480, 120]], tx_restart_at_s=[[540, 600]],
+                     phone_posts=[[780, {"off_s": 0}, False], [1080, {"repeat": True}, True],
+                                  [1320, {"off_s": 600}, True]])
+    w["config"]["admin_password"] = chaos.PHONE_PASSWORD
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert "set from the phone's clock" in console and "setup: settings saved" in console
+    posts = [e for e in events if e["event"] == "phone_clock"]
+    assert [p.get("http") for p in posts] == [400, 400, 200], posts
+    assert posts[0]["wall_before"] is None and abs(posts[0]["wall_after"] - posts[0]["phone_ms"] // 1000) <= 2
+    assert posts[1]["phone_ms"] == posts[0]["phone_ms"]
+    assert abs(posts[2]["wall_after"] - posts[2]["phone_ms"] // 1000) <= 2
+    assert any(e["event"] == "reset" and 0 < e["t_ms"] - posts[2]["t_ms"] <= 10000 for e in events)
+    assert chaos.check_world(w, events, console, error) == {}
+    taken = [dict(e, wall_after=e["wall_before"] + 1) if e["event"] == "phone_clock" and e["wall_before"]
+             and e["http"] == 200 else e for e in events]
+    assert "21_phone_clock" in chaos.check_world(w, taken, console, error)
+    failed = [dict(e, http=500) if e["event"] == "phone_clock" and e["http"] == 200 else e for e in events]
+    assert "25_phone_http" in chaos.check_world(w, failed, console, error)
+    # the save's restart missing: no reset after it (nor a later event)
+    t_save = [e["t_ms"] for e in events if e["event"] == "phone_clock" and e["http"] == 200][0]
+    kept = [e for e in events if e["t_ms"] <= t_save]
+    assert "25_phone_http" in chaos.check_world(w, kept, console, error)
+
+
+def test_simboot_ntp_answering_wrongly_in_a_real_world():
+    # a Nightscout world on the trace's calendar: its NTP server sends a kiss-of-death (refused,
+    # asked again every 5 min), then from 10 min a time an hour ahead, which the box believes
+    w = _clock_world(20, SPRING - 90 * 60, calendar=True, ntp_script=[[0, "zero", 0], [550, "off", 3600]])
+    w["forward"] = {"nightscout": "ok"}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    asked = [(e["t_ms"] // 1000, e["kind"]) for e in events if e["event"] == "ntp"]
+    assert [k for _, k in asked] == ["zero", "zero", "off"], asked
+    assert "time: NTP answer without a time" in console
+    epoch = chaos.world_epoch(events)
+    clock = {e["t_ms"] // MIN: e["wall_s"] for e in events if e["event"] == "clock"}
+    assert all(abs(clock[m] - (epoch + 60 * m)) <= 2 for m in range(1, 10)), clock
+    assert all(abs(clock[m] - (epoch + 60 * m + 3600)) <= 2 for m in range(11, 20)), clock
+    assert chaos.check_world(w, events, console, error) == {}
+    kod = [dict(e, wall_s=2085978496 + e["t_ms"] // 1000) if e["event"] == "clock" and e["t_ms"] < 9 * MIN else e
+           for e in events]
+    assert "24_ntp" in chaos.check_world(w, kod, console, error)

@@ -147,6 +147,30 @@ checked (check_world):
    (simboot leader own_clock; a power cut drawn in most): after a power-on the follower has a
    clock again once the leader answered (18: the world's time).
 
+ Round 9 (draw_round9, its own stream, seeds from 1001 only): the paths round 8 left out. The
+ phone's clock through the real setup web server over a socket (simboot phone_posts, SETUP_PORT:
+ a phone signs in with the admin password, posts the form the page returned, filled in as the
+ page shows it, with phone_ms as page.CLOCK_SCRIPT fills it; a refused form, the same body
+ resubmitted) in most worlds round 8 gave a phone save; 21 allows the time the exchange took
+ and a session a restart ended (403: the clock is not taken). An NTP server that answers
+ wrongly while the router is up (simboot ntp_script: the real micropython-lib ntptime reads
+ the stand-in's packet): hours or days off, before 2024 (ntptime reads it as the next era,
+ 2136 on), from 2100, a kiss-of-death (stratum 0, zero timestamps) or no answer, from the
+ start or for a span with a power cut inside it. The old transmitter's clock restarted within
+ 30 min of a transmitter swap, half the time while the board is off. Follower worlds that also
+ forward (a Nightscout or an MQTT stand-in) on the trace's calendar across a summer-time change,
+ NTP answering (in turn, wrongly). 18 judges the world's time until the first wrong NTP answer
+ (24 judges the clock from then on). Seed 1036 on the old firmware: a kiss-of-death set the
+ board's clock to 2036-02-07 (ntptime reads a zero timestamp as 2^32 s after 1900, which
+ civil.settable allows); forward/timesync.py now refuses that answer.
+24 NTP: after an NTP answer the board may take (2024 <= t < 2100, not a kiss-of-death) its clock
+   is that answer (the world's time + the answer's error: a time hours or days off is believed,
+   by any box, and nothing tells a person) until the next reset or power cut; an answer it may
+   not take, or none, leaves the clock as it was (a calendar world's from its start).
+25 phone over HTTP: each phone post reaches the setup server (the sign-in answered with the
+   form; /save 200, 400 for the refused form, 403 for a resubmit after a restart), skipped only
+   while the board is off or cut by a reset; a save restarts the box within RESTART_MS.
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -355,6 +379,7 @@ def draw_world(seed, days):
     draw_round6(seed, w, end_s)     # round 6: its own stream too
     draw_round7(seed, w, end_s)     # round 7's power cuts: its own stream too
     draw_round8(seed, w, end_s)     # round 8: the phone's clock, a restarted transmitter, NTP
+    draw_round9(seed, w, end_s)     # round 9: the phone over HTTP, NTP answering wrongly, ...
     return w
 
 
@@ -893,6 +918,102 @@ def draw_round8(seed, w, end_s):
             w["phone"] = kind
 
 
+ROUND9_KEY = 0x9A11C9   # the round-9 stream: random.Random(seed ^ ROUND9_KEY)
+ROUND9_FROM = 1001      # seeds 1-1000 ran in rounds 1-8: their worlds stay as they were
+PHONE_PASSWORD = "chaos-admin-pw"   # simboot.PHONE_PASSWORD: the admin password a round-9 phone signs in with
+NTP_KINDS = ("hours", "days", "pre2024", "from2100", "zero", "none")
+
+
+def _ntp_wrong(ex, kind):
+    """[kind, value] of a simboot ntp_script entry for a wrong answer of this kind."""
+    if kind == "hours":
+        return ["off", ex.choice((-1, 1)) * (ex.randint(1, 12) * 3600 + ex.randint(0, 3599))]
+    if kind == "days":
+        return ["off", ex.choice((-1, 1)) * ex.randint(1, 40) * 86400 + ex.randint(-3600, 3600)]
+    if kind == "pre2024":   # a server's clock reset to its build date, or 1970: ntptime reads it as 2160 on
+        return ["unix", ex.choice((0, 946684800, ex.randint(1262304000, PHONE_MIN_S - 1)))]
+    if kind == "from2100":
+        return ["unix", ex.randint(PHONE_MAX_S, PHONE_MAX_S + 30 * 365 * 86400)]
+    return [kind, 0]   # zero (kiss-of-death), none (no answer)
+
+
+def draw_round9(seed, w, end_s):
+    """Round 9, from its own stream (what seeds drew before is unchanged): the paths round
+    8 left out. (1) The phone's clock through the real setup web server over a socket
+    (simboot phone_posts, setup_port: sign in with the admin password, the form the page
+    returns, its phone_ms, POST /save) in most worlds round 8 gave a phone save. (2) An
+    NTP server that answers wrongly while the router is up (simboot ntp_script, the real
+    ntptime reading the stand-in's packet) in most calendar worlds: hours or days off,
+    before 2024, from 2100, a kiss-of-death (stratum 0, zero timestamps), or nothing;
+    from the start until a fix, or for a span later with a power cut just inside it (the
+    power-on asks at once). (3) In swap worlds, the old transmitter's clock restarted
+    within 30 min of the swap (simboot tx_restart_at_s), half the time while the board
+    is off. (4) Follower worlds that also forward (a Nightscout or an MQTT stand-in), on
+    the trace's calendar with a summer-time change within the day, NTP answering (now
+    and then wrongly)."""
+    for k in ("phone_http", "ntp_script", "swap_restart", "follow_forward"):
+        w.setdefault(k, None)
+    if seed < ROUND9_FROM:
+        return
+    ex = random.Random(seed ^ ROUND9_KEY)
+    p_http, p_ntp, p_shape, p_cut, p_restart, p_restart_cut, p_follow, p_fns, p_fntp, p_tz, pick = \
+        [ex.random() for _ in range(11)]
+    kind = NTP_KINDS[seed % len(NTP_KINDS)]   # in turn, so 40 seeds see each kind
+    wrong = _ntp_wrong(ex, kind)
+    fix_s, t1, span_s, cut_in, cut_off = ex.randint(3600, 8 * 3600), round(ex.uniform(0.1, 0.6) * end_s), \
+        ex.randint(3600, 10 * 3600), ex.randint(60, 600), ex.choice((0, 60, 600))
+    restart_d, restart_age, restart_off = ex.randint(-1800, 1800), ex.choice((600, 3600, 7200, 2 * 86400)), \
+        ex.choice((600, 3600))
+    tz9, before9 = ex.choice(TZ_RULES[:-1]), ex.randint(600, max(600, end_s - 1800))
+    inject, cfg = w["inject"], w["config"]
+    # (1) the phone over HTTP
+    if inject.get("phone_saves") and p_http < 0.8 and isinstance(cfg, dict):
+        inject["phone_posts"] = inject.pop("phone_saves")
+        cfg["admin_password"] = PHONE_PASSWORD
+        w["phone_http"] = True
+    # (4) a follower that also forwards, on the trace's calendar across a summer-time change
+    if w.get("follower") and p_follow < 0.6 and isinstance(cfg, dict):
+        w["forward"]["nightscout" if p_fns < 0.7 else "mqtt"] = "ok" if p_fns < 0.7 else "down"
+        inject["calendar"] = w["calendar"] = True
+        w["follow_forward"] = True
+        if not w["tz_change_s"] and p_tz < 0.8:
+            rule, name = tz9
+            changes = zone_changes(name)
+            change = changes[int(pick * len(changes))]
+            cfg["tz"] = w["tz"] = rule
+            w["start"] = (change - before9 - TRACE_EPOCH) // 300 * 5
+            w["tz_change_s"] = change - TRACE_EPOCH - w["start"] * 60
+        if p_fntp < 0.7:
+            inject["ntp_script"] = [[0, "true", 0]]
+    # (2) NTP answering wrongly, in calendar worlds (round 8's and the followers' above)
+    if inject.get("calendar") and (inject.get("ntp") or inject.get("ntp_script")) and p_ntp < 0.75:
+        inject.pop("ntp", None)
+        if p_shape < 0.4:
+            script = [[0] + wrong, [fix_s, "true", 0]]
+        else:
+            script = [[0, "true", 0], [t1] + wrong, [min(t1 + span_s, end_s), "true", 0]]
+            if p_cut < 0.7 and _cut_fits(inject, t1 + cut_in, cut_off) and t1 + cut_in < end_s - 1800:
+                inject.setdefault("more_power_cuts_at_s", []).append([t1 + cut_in, cut_off])
+                inject["more_power_cuts_at_s"].sort()
+        inject["ntp_script"] = script
+        w["ntp"] = None
+        w["ntp_script"] = kind
+    elif inject.get("ntp_script"):
+        w["ntp_script"] = "true"
+    # (3) a transmitter restart near a swap
+    swap = inject.get("tx_swap")
+    if swap and p_restart < 0.6:
+        t = max(600, min(swap["at_s"], swap["save_at_s"]) + restart_d)
+        if p_restart_cut < 0.5 and _cut_fits(inject, t - restart_off // 2, restart_off) \
+                and t + restart_off < end_s - 1800:
+            inject.setdefault("more_power_cuts_at_s", []).append([t - restart_off // 2, restart_off])
+            inject["more_power_cuts_at_s"].sort()
+            w["swap_restart"] = "%ds/off%ds" % (restart_age, restart_off)
+        else:
+            w["swap_restart"] = "%ds/on" % restart_age
+        inject["tx_restart_at_s"] = sorted((inject.get("tx_restart_at_s") or []) + [[t, restart_age]])
+
+
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
 FOLLOW_P = 0.15
 WIFI = {"ssid": "sim-home", "password": "sim-password"}   # simboot.WIFI
@@ -984,7 +1105,7 @@ def summary(w):
                                                              "new_session_at_s", "ap_key_watch",
                                                              "clock_sample_s", "more_power_cuts_at_s",
                                                              "calendar", "ntp", "phone_saves",
-                                                             "tx_restart_at_s")}
+                                                             "tx_restart_at_s", "phone_posts", "ntp_script")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
@@ -1026,6 +1147,14 @@ def summary(w):
         parts.append("phone=" + w["phone"])
     if w.get("tx_restart"):
         parts.append("tx_restart=" + w["tx_restart"])
+    if w.get("phone_http"):
+        parts.append("phone_http")
+    if w.get("ntp_script"):
+        parts.append("ntp_script=" + w["ntp_script"])
+    if w.get("swap_restart"):
+        parts.append("swap_restart=" + w["swap_restart"])
+    if w.get("follow_forward"):
+        parts.append("follow_forward")
     if w.get("leader_clock"):
         parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
                                        if w["inject"].get("more_power_cuts_at_s") else ""))
@@ -1066,6 +1195,9 @@ def run_world(w):
         extra["FAULTS"] = w["faults"]
     if w.get("adv_interval_ms"):
         extra["ADV_INTERVAL_MS"] = w["adv_interval_ms"]
+    if inject.get("phone_posts"):   # round 9: the setup server the phone posts to
+        from ports import free_port
+        extra["SETUP_PORT"] = free_port()
     if inject:
         extra["INJECT"] = json.dumps(inject)
     ns = None
@@ -2007,6 +2139,11 @@ def _radio_extra(w):
     return extra + (w["radio"].get("miss", 0) + w["radio"].get("cut", 0) > 0.15)
 
 
+ACQUIRE_HARD_MS = 960000     # link/core.py acquire_hard_ms: blind beside Wi-Fi at 50 % this long, then 12.5 %
+SLOW_ACQUIRE_MS = 45 * MIN   # README "Known gaps": after that, beside Wi-Fi, a 1-s advertiser is found 2-17 min
+                             # after it is back and a 2-s one 1-41 min (the `link` alarm sounds meanwhile: 16)
+
+
 def _boots_on(events, tx_id):
     """[(boot_index, t_ms)] of the boots (config_loaded) running on this transmitter id."""
     return [(i, e["t_ms"]) for i, e in enumerate(events) if e.get("event") == "config_loaded"
@@ -2037,7 +2174,10 @@ def check_swap(w, events, s, end_ms, problems, values=None):
     margin; (c) every reading of it with a wall time is dated by the board's clock at its
     arrival minus its age (not the old transmitter's clock: that is days off), within
     SWAP_WALL_S. Not judged: broken configs, factory resets, a broken engine before
-    the bound, another reset or power cut between the boot and the bound."""
+    the bound, another reset or power cut between the boot and the bound.
+    (Seed 1022, round 9: a box beside Wi-Fi that has scanned blind for longer than
+    ACQUIRE_HARD_MS when the new transmitter first wakes scans at 12.5 %: a 1-s or 2-s
+    advertiser then takes up to SLOW_ACQUIRE_MS, as the README says; that is the bound.)"""
     plan = swap_plan(events)
     if plan is None or problems or "button_at_boot" in w["inject"]:
         return []
@@ -2062,6 +2202,8 @@ def check_swap(w, events, s, end_ms, problems, values=None):
         if cands:
             first = cands[0]
             due = first + (1 + _radio_extra(w)) * br.WINDOW_MS + ADV_JITTER_MS + SESSION_MS + REACT_MS
+            if w["forward"] and (w.get("adv_interval_ms") or 100) >= 1000 and first - b > BOOT_MS + ACQUIRE_HARD_MS:
+                due = first + SLOW_ACQUIRE_MS + SESSION_MS + REACT_MS
             others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged")]
             skip = due > end_ms or (broken is not None and broken * 1000 <= due) or any(b < t <= due for t in others)
             got = [e["t_ms"] for e in events if e.get("event") == "reading" and is_new_tx(e)
@@ -2248,7 +2390,10 @@ def true_time_judged(w):
         return None
     jumps = [t * 1000 for t, _ in w["inject"].get("wall_jumps") or ()]
     # round 8: a phone minutes off sets the clock off (rightly): judged until then
-    jumps += [t * 1000 for t, what, _ in w["inject"].get("phone_saves") or () if what.get("off_s")]
+    jumps += [t * 1000 for t, what, _ in (w["inject"].get("phone_saves") or []) + (w["inject"].get("phone_posts")
+                                                                                    or []) if what.get("off_s")]
+    # round 9: an NTP answer that is not the world's time (24 judges the clock from then on)
+    jumps += [t * 1000 for t, kind, _ in w["inject"].get("ntp_script") or () if kind != "true"]
     return min(jumps + [10 ** 15])
 
 
@@ -2446,7 +2591,12 @@ def check_phone_clock(w, events):
             continue
         ms, before, after = e["phone_ms"], e["wall_before"], e["wall_after"]
         phone_s = ms // 1000
-        if not PHONE_MIN_S <= phone_s < PHONE_MAX_S:
+        took = e.get("elapsed_ms", 0) // 1000 + (1 if e.get("elapsed_ms", 0) % 1000 else 0)
+        if before is not None:   # round 9 (HTTP): the exchange took virtual time
+            before += took
+        if e.get("http") == 403:   # round 9: a session the server did not know (a resubmit after a
+            why = "session refused"   # restart): setup.web checks it before it takes the clock
+        elif not PHONE_MIN_S <= phone_s < PHONE_MAX_S:
             why = "out of bounds"
         elif ms == last:
             why = "sent again"
@@ -2456,9 +2606,10 @@ def check_phone_clock(w, events):
             why = "within %d s" % PHONE_STEP_S
         else:
             why = None
-        last = ms
+        if e.get("http") != 403:
+            last = ms
         if why is None:
-            if after is None or abs(after - phone_s) > PHONE_SET_S:
+            if after is None or abs(after - phone_s) > PHONE_SET_S + took:
                 out.append((e["t_ms"], "phone clock %d (clock was %s): the clock is %s" % (phone_s, before, after)))
         elif not (after == before or (before is not None and after is not None and abs(after - before) <= 1)):
             out.append((e["t_ms"], "phone clock %d %s: the clock moved from %s to %s" % (phone_s, why, before, after)))
@@ -2505,6 +2656,115 @@ def check_follower_clock(w, events, end_ms):
             out.append((sample["t_ms"], "follower: no clock after the leader's answer at t=%d ms "
                                         "(power-on t=%d ms)" % (first, on)))
     return out
+
+
+# --- round 9: NTP answering wrongly, the phone over HTTP -------------------------------------
+NTP_DELTA = 2208988800          # 1900-01-01 to 1970-01-01
+NTP_ERA_FROM = 3913056000       # micropython-lib ntptime: an NTP second count below 2024 is the next era
+
+
+def ntp_answer_unix(raw):
+    """The Unix time ntptime.time() makes of the answer's transmit seconds (its Y2036
+    rule: a count before 2024-01-01 belongs to the era after 2036), None for no answer."""
+    if raw is None:
+        return None
+    return raw + (1 << 32) * (raw < NTP_ERA_FROM) - NTP_DELTA
+
+
+def ntp_may_set(kind, unix_s):
+    """Whether the board may take this answer (RFC 5905: a kiss-of-death, stratum 0,
+    carries no time; civil.settable: 2024 <= t < 2100)."""
+    return unix_s is not None and kind != "zero" and PHONE_MIN_S <= unix_s < PHONE_MAX_S
+
+
+def check_ntp(w, events):
+    """24 (round 9): the board's clock against what its NTP server said. After an answer
+    the board may take (ntp_may_set) its clock is that answer (the world's time + the
+    answer's error) from then on; an answer it may not take (before 2024, from 2100, a
+    kiss-of-death) or none leaves the clock as it was. Judged at each `clock` sample
+    (within CLOCK_TRUE_S) from a taken answer until the next reset or power cut (the
+    next boot asks again; another source may have set it in between: not judged until
+    an answer is taken), an injected wall jump moving it by its delta; a calendar world
+    from its start (the board's clock starts as the world's)."""
+    if not w["inject"].get("ntp_script"):
+        return []
+    jumps = sorted((t * 1000, d) for t, d in w["inject"].get("wall_jumps") or ())
+    # a world on the trace's calendar starts with the world's time (simboot calendar)
+    off, out, ji = (0 if w["inject"].get("calendar") else None), [], 0
+    for e in events:
+        ev, t = e.get("event"), e["t_ms"]
+        while ji < len(jumps) and jumps[ji][0] <= t:
+            if off is not None:
+                off += jumps[ji][1]
+            ji += 1
+        if ev in ("reset", "power_cut"):
+            off = None
+        elif ev == "phone_clock" and not e.get("skipped") and e.get("wall_after") != e.get("wall_before"):
+            off = None   # a phone set it (21 judges that): not judged until an answer is taken
+        elif ev == "ntp":
+            ans = ntp_answer_unix(e.get("raw"))
+            if ntp_may_set(e.get("kind"), ans):
+                off = ans - e["true_s"]
+        elif ev == "clock" and off is not None:
+            true_s = world_epoch_at(events, t)
+            if true_s is None:
+                continue
+            want = true_s + off
+            if not _valid(e.get("wall_s")) or abs(e["wall_s"] - want) > CLOCK_TRUE_S:
+                out.append((t, "the board's clock says %s, its NTP server's answer makes it %d (the world's "
+                               "%+d s)" % (e.get("wall_s"), want, off)))
+        if len(out) >= 3:
+            break
+    return out
+
+
+def world_epoch_at(events, t_ms):
+    epoch = world_epoch(events)
+    return None if epoch is None else epoch + t_ms / 1000.0
+
+
+def check_phone_http(w, events):
+    """25 (round 9): each phone post over HTTP (simboot phone_posts) reaches the real setup
+    server: the sign-in is answered with the form and /save with 200 (a save), 400 (the
+    field refused on purpose: nothing saved) or 403 (a resubmitted form whose session a
+    restart ended); skipped only while the board is off or when a reset fell inside the
+    exchange; a save restarts the box within RESTART_MS (setup.web on_saved, 3 s)."""
+    posts = w["inject"].get("phone_posts")
+    if not posts:
+        return []
+    out = []
+    end_ms = int(w["days"] * 86400000)
+    resets = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
+    seen = {e.get("at_s"): e for e in events if e.get("event") == "phone_clock"}
+    for t_s, what, save in posts:
+        e = seen.get(t_s)
+        if e is None:   # a reset inside the exchange ends it with the firmware's loop
+            if t_s * 1000 < end_ms - 60000 and not any(t_s * 1000 <= r <= t_s * 1000 + 60000 for r in resets):
+                out.append((t_s * 1000, "phone post at %d s: no answer and no reset" % t_s))
+            continue
+        t = e["t_ms"]
+        if e.get("skipped"):
+            if e["skipped"] == "power off":
+                continue
+            if any(t_s * 1000 <= r <= t for r in resets):
+                continue
+            out.append((t, "phone post at %d s: %s" % (t_s, e["skipped"])))
+            continue
+        status = e.get("http")
+        if "repeat" in what:   # the refused form's body again: refused again, or a session a restart ended
+            want = (400, 403)
+        else:
+            want = (200,) if save else (400,)
+        if status not in want:
+            out.append((t, "phone post at %d s: /save answered %s, expected %s" % (t_s, status, want)))
+        if status == 200 and not any(t < r <= t + RESTART_MS for r in resets):
+            out.append((t, "phone post at %d s saved, no restart within %d s" % (t_s, RESTART_MS // 1000)))
+        if len(out) >= 3:
+            break
+    return out
+
+
+RESTART_MS = 10000   # setup.web on_saved -> wiring._restart_soon: 3 s, then the reset
 
 
 def check_world(w, events, console, error):
@@ -2554,6 +2814,8 @@ def check_world(w, events, console, error):
         "21_phone_clock": check_phone_clock(w, events),
         "22_tx_restart": check_tx_restart(w, events, end_ms),
         "23_follower_clock": check_follower_clock(w, events, end_ms),
+        "24_ntp": check_ntp(w, events),
+        "25_phone_http": check_phone_http(w, events),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

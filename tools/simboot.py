@@ -539,7 +539,33 @@ def leader_close():
     that would have closed it is dropped, and the next boot's server found the port
     taken (EADDRINUSE): the server task's coroutine is made to run its own close."""
     api, LEADER["api"] = LEADER["api"], None
-    srv = api and api.app.server
+    _close_server(api and api.app)
+
+
+SETUP_SRV = {"web": None}
+
+
+def watch_setup_server():
+    """Round 9: keep the boot's setup server (setup.web.SetupServer, OPTS setup_port) to
+    close its socket at a reset or power cut (setup_close()), as the board's reset does:
+    else the next boot's server found the port taken (EADDRINUSE, seed 1010's early cut)."""
+    from setup import web
+    real_run = web.SetupServer.run
+
+    def run(self, *a, **k):
+        SETUP_SRV["web"] = self
+        return real_run(self, *a, **k)
+    web.SetupServer.run = run
+
+
+def setup_close():
+    web, SETUP_SRV["web"] = SETUP_SRV["web"], None
+    _close_server(web and web.app)
+
+
+def _close_server(mdot):
+    """Close a microdot app's listening socket while its event loop is gone."""
+    srv = mdot and mdot.server
     if srv is None:
         return
     import asyncio
@@ -704,12 +730,20 @@ def inject(app, boots):
     answers the world's time while the router is up (_WorldNtp); {"phone_saves": [[t, what,
     save], ...]} setup-page saves carrying the phone's clock (phone_save()); {"tx_restart_at_s":
     [[t, age_s], ...]} the transmitter's clock restarted (restart_tx_clock()); leader
-    {"own_clock": true} the leader stand-in's Date from its own clock (_LeaderClock)."""
+    {"own_clock": true} the leader stand-in's Date from its own clock (_LeaderClock).
+    Round 9: {"phone_posts": [[t, what, save], ...]} a phone signing in and saving through
+    the real setup server over HTTP (phone_post(); OPTS setup_port); {"ntp_script": [[t,
+    kind, value], ...]} the real ntptime talking to an NTP stand-in that answers the
+    world's time, a time off, a fixed time, a kiss-of-death or nothing (_ntp_answer())."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     PHONE["srv"] = None   # the setup server is built anew at each boot
     if spec.get("ntp"):   # round 8: forward.timesync imports ntptime at its first query
         sys.modules["ntptime"] = _WorldNtp()
+    if spec.get("ntp_script"):   # round 9: the real ntptime, its socket to the stand-in
+        import ntptime
+        NTP["script"] = spec["ntp_script"]
+        ntptime.socket = _NtpNet()
     CUT["spec"] = spec.get("save_cut_at_s")
     watch_saves()
     if spec.get("leader"):
@@ -883,6 +917,251 @@ class _WorldNtp:
 ROUTERS = {"up": True}
 
 
+# --- round 9: the phone's clock through HTTP, an NTP server that answers wrongly -------
+NTP_DELTA = 2208988800      # 1900-01-01 (NTP's era 0) to 1970-01-01, in seconds
+NTP = {"script": None}
+
+
+def _ntp_answer():
+    """(kind, value) the NTP stand-in answers now (inject ntp_script: [[t_s, kind, value],
+    ...], each from t_s on): "true" the world's time, "off" the world's + value s,
+    "unix" the fixed time value (Unix s, wrapped to NTP's 32 bits as a server's
+    would be), "zero" a kiss-of-death style answer (stratum 0, leap 3, all timestamps
+    zero, kiss code RATE), "none" no answer (the query times out, the router up)."""
+    cur = ("true", 0)
+    now_s = _now_ms() // 1000
+    for a, kind, value in NTP["script"]:
+        if a <= now_s:
+            cur = (kind, value)
+    return cur
+
+
+class _NtpSocket:
+    """One UDP exchange with the NTP stand-in: the packet a server would send, which the
+    real ntptime module (micropython-lib) reads as it reads any; emits ntp (kind, the
+    transmit timestamp's seconds or None, the board's clock before, None while unset)."""
+
+    def __init__(self):
+        self._pkt = None
+
+    def settimeout(self, s):
+        pass
+
+    def sendto(self, data, addr):
+        import struct
+        kind, value = _ntp_answer()
+        raw = None
+        if ROUTERS["up"] and kind != "none":
+            if kind == "zero":
+                raw = 0
+            elif kind == "unix":
+                raw = (int(value) + NTP_DELTA) & 0xFFFFFFFF
+            else:
+                raw = (world_now() + (int(value) if kind == "off" else 0) + NTP_DELTA) & 0xFFFFFFFF
+            pkt = bytearray(48)
+            if kind == "zero":
+                pkt[0], pkt[1] = 0xE4, 0   # leap 3 (unsynchronised), version 4, mode 4; stratum 0
+                pkt[12:16] = b"RATE"
+            else:
+                pkt[0], pkt[1] = 0x24, 2   # version 4, mode 4 (server); stratum 2
+                pkt[40:44] = struct.pack("!I", raw)
+            self._pkt = bytes(pkt)
+        wall = vtime.time() + vtime.EPOCH_2000_UNIX
+        emit({"event": "ntp", "kind": kind if ROUTERS["up"] else "router_off", "raw": raw,
+              "true_s": world_now(), "wall_before": wall if wall >= WALL_VALID_AFTER else None})
+        return len(data)
+
+    def recv(self, n):
+        if self._pkt is None:
+            raise OSError(110)   # ETIMEDOUT, as a query nobody answers
+        return self._pkt[:n]
+
+    def close(self):
+        pass
+
+
+class _NtpNet:
+    """The socket module as ntptime uses it (getaddrinfo, socket), to the stand-in."""
+    AF_INET = 2
+    SOCK_DGRAM = 2
+
+    def getaddrinfo(self, host, port, *a):
+        return [(2, 2, 17, "", ("127.0.0.1", port))]
+
+    def socket(self, *a):
+        return _NtpSocket()
+
+
+PHONE_PASSWORD = "chaos-admin-pw"   # chaos.py gives round-9 phone worlds this admin password
+PHONE_BAD = {"alarms.urgent_low": "10"}   # a field the page refuses: the form comes back, nothing saved
+
+
+def _quote(s):
+    out = []
+    for b in str(s).encode():
+        c = chr(b)
+        out.append(c if (c.isalpha() and b < 128) or c.isdigit() or c in "-_.~" else "%%%02X" % b)
+    return "".join(out)
+
+
+def _unescape(s):
+    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&#39;", "'") \
+        .replace("&amp;", "&")
+
+
+def _attrs(tag):
+    """{name: value} of an HTML tag's attributes ('...', "..." or bare values; a bare
+    attribute is "")."""
+    out, i, n = {}, 0, len(tag)
+    while i < n:
+        while i < n and tag[i] in " \t\r\n/":
+            i += 1
+        j = i
+        while j < n and tag[j] not in " \t\r\n=/":
+            j += 1
+        name = tag[i:j].lower()
+        if not name:
+            break
+        i = j
+        value = ""
+        if i < n and tag[i] == "=":
+            i += 1
+            if i < n and tag[i] in "'\"":
+                q = tag[i]
+                j = tag.find(q, i + 1)
+                j = n if j < 0 else j
+                value, i = tag[i + 1:j], j + 1
+            else:
+                j = i
+                while j < n and tag[j] not in " \t\r\n":
+                    j += 1
+                value, i = tag[i:j], j
+        out[name] = _unescape(value)
+    return out
+
+
+def form_fields(html):
+    """The fields a browser sends for the page's form: every input's name and value
+    (a checkbox only when checked, "on"), each select's selected option (else its
+    first); passwords blank (the page never holds one)."""
+    out = {}
+    i = 0
+    while True:
+        i = html.find("<input", i)
+        if i < 0:
+            break
+        j = html.find(">", i)
+        a = _attrs(html[i + 6:j])
+        i = j
+        name = a.get("name")
+        if not name:
+            continue
+        if a.get("type", "text") == "checkbox":
+            if "checked" in a:
+                out[name] = "on"
+        else:
+            out[name] = a.get("value", "")
+    i = 0
+    while True:
+        i = html.find("<select", i)
+        if i < 0:
+            break
+        j = html.find(">", i)
+        name = _attrs(html[i + 7:j]).get("name")
+        end = html.find("</select>", j)
+        first = None
+        for opt in html[j:end].split("<option")[1:]:
+            a = _attrs(opt[:opt.find(">")])
+            first = a.get("value") if first is None else first
+            if "selected" in a:
+                first = a.get("value")
+                break
+        if name:
+            out[name] = first or ""
+        i = end
+    return out
+
+
+async def http_post(path, fields):
+    """(status, body text) of a form POST to the box's setup server (127.0.0.1, OPTS
+    setup_port), over a real socket, as a phone's browser sends it."""
+    import asyncio
+    port = int(OPTS["setup_port"])
+    body = "&".join("%s=%s" % (_quote(k), _quote(v)) for k, v in fields.items())
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        w.write(("POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                 "Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (path, port, len(body), body)).encode())
+        await w.drain()
+        data = b""
+        while True:
+            chunk = await r.read(2048)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        w.close()
+        try:
+            await w.wait_closed()
+        except Exception:
+            pass
+    head, _, text = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), text.decode()
+
+
+def phone_post(spec):
+    """Round 9: a phone signs in on the setup page and saves (inject phone_posts: [t_s,
+    what, save], what as phone_saves'), through the real setup server over HTTP: POST
+    /settings with the admin password, the settings form it returns filled in as the
+    page shows it, phone_ms the phone's clock at the moment of sending (as
+    page.CLOCK_SCRIPT fills it on submit), POST /save. save false: one field the page
+    refuses (the form comes back, nothing saved, the box goes on); {"repeat": true}: the
+    last post's body again, as a browser resubmits it. Emits phone_clock as phone_save
+    does, with http (the status of /save) and elapsed_ms (the virtual time the exchange
+    took: wall_after is that much later)."""
+    import asyncio
+    _, what, save = spec
+    if POWER.get("off"):
+        emit({"event": "phone_clock", "skipped": "power off", "http": True, "at_s": spec[0]})
+        return
+
+    async def run():
+        app = CONFIG_SAVE["app"]
+        try:
+            if "repeat" in what and PHONE.get("body"):
+                fields = dict(PHONE["body"])
+            else:
+                status, page = await http_post("/settings", {"password": PHONE_PASSWORD})
+                if status != 200 or "name=token" not in page:
+                    emit({"event": "phone_clock", "skipped": "sign-in %d" % status, "http": True,
+                          "at_s": spec[0]})
+                    return
+                fields = form_fields(page)
+                fields.pop("password", None)
+                if not save:
+                    fields.update(PHONE_BAD)
+                if "ms" in what:
+                    fields["phone_ms"] = str(int(what["ms"]))
+                else:
+                    fields["phone_ms"] = str(world_ms() + int(what.get("off_s", 0) * 1000))
+            PHONE["body"] = fields
+            phone_ms = int(fields["phone_ms"])
+
+            def wall():
+                w = vtime.time() + vtime.EPOCH_2000_UNIX
+                return w if w >= WALL_VALID_AFTER else None
+            t0, before = _now_ms(), wall()
+            status, _ = await http_post("/save", fields)
+            ts = app.timesync
+            emit({"event": "phone_clock", "phone_ms": phone_ms, "repeat": "repeat" in what,
+                  "wall_before": before, "wall_after": wall(), "elapsed_ms": _now_ms() - t0,
+                  "true_s": world_now(), "net": ts.source if ts is not None else None,
+                  "save": status == 200, "http": status, "at_s": spec[0]})
+        except Exception as e:   # the box reset under the exchange, or no server: the checker sees why
+            emit({"event": "phone_clock", "skipped": "http: %r" % (e,), "http": True, "at_s": spec[0]})
+    asyncio.create_task(run())
+
+
 class _LeaderClock:
     """The leader box's wall clock (inject leader own_clock): the world's time, which a
     follower's power cut does not touch; its LAN API's Date header follows it. Until
@@ -962,6 +1241,8 @@ def main():
     emit({"event": "world_clock", "unix_s": WORLD["epoch"]})
     for spec in inj.get("phone_saves") or ():   # round 8
         vtime.call_at(_us(spec[0]), phone_save, spec)
+    for spec in inj.get("phone_posts") or ():   # round 9
+        vtime.call_at(_us(spec[0]), phone_post, spec)
     for t, age_s in inj.get("tx_restart_at_s") or ():
         vtime.call_at(_us(t), restart_tx_clock, tx, age_s)
     if inj.get("clock_sample_s"):
@@ -981,6 +1262,8 @@ def main():
         app = firmware.App("config.json", boards_dirs=(ROOT + "/boards",), listeners=(emit,))
         app.http_host = "127.0.0.1"
         app.setup_port = int(OPTS["setup_port"]) if OPTS.get("setup_port") else None
+        if app.setup_port:
+            watch_setup_server()
         app.dns_port = None  # the virtual AP has no address this host can bind
         inject(app, boots)
         if set(inj) & {"config_save_at_s", "files_damage_at_s", "tx_swap", "sealed"}:
@@ -997,6 +1280,7 @@ def main():
             break
         except SystemExit as e:  # machine.reset() or the watchdog
             leader_close()   # the leader stand-in is another box: its server restarts at the next boot
+            setup_close()    # the board's own sockets close at its reset
             cut = POWER["off_s"] is not None
             if not cut:
                 emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
