@@ -143,7 +143,7 @@ class App:
                 except MemoryError:
                     gc.collect()
             self.emit(e)
-        self.ann.set(_played(self.engine.loudest()))
+        self.ann.set(_played(self.engine.shown()))
         try:
             r = self.status["last_reading"]
             if self.link is not None:
@@ -306,6 +306,9 @@ class App:
         self.sup.wdt = machine.WDT(timeout=self.wdt_ms)
         sup = asyncio.create_task(self.sup.run())
         await asyncio.sleep_ms(0)
+        shown = self.engine.shown()
+        if loudest is None and shown is not None:
+            self.ann.set(_played(shown))  # an answered alarm restored: its dim colour after the chirp
         selftest.start(self.ann, _played(loudest) if loudest and loudest.get("status") == "sounding" else None)
         await sup
 

@@ -260,6 +260,23 @@ def test_the_buttons_reach_the_engine_through_the_app(tmp_path):
     assert out["ack"] == ["acknowledged"], out
 
 
+def test_a_snoozed_urgent_low_shows_its_colour_dimmed_not_the_calm_light(tmp_path):
+    # README, At night: a snoozed or acknowledged alarm shows its colour, dim and silent.
+    # The board played engine.loudest(), which has only sounding alarms: after a snooze
+    # the light went back to the calm green ("all is well") with glucose under 55
+    trace = tmp_path / "low.csv"
+    trace.write_text("minute,cgm\n" + "".join("%d,50\n" % m for m in range(0, 120, 5)))
+    ev, _ = sim(tmp_path, 1.5, TRACE=str(trace), START="0", inject={"button_held": [[1800, 0.3]]})
+    snoozes = [e for e in ev if e["event"] == "alarm_snooze"]
+    assert snoozes and snoozes[0]["type"] == "urgent_low", [e for e in ev if e["event"].startswith("alarm_")][:9]
+    t = snoozes[0]["t_ms"]
+    after = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] >= t]
+    assert after and after[0]["pattern"] == "snoozed" and after[0]["alarm"] == "urgent_low", after[:3]
+    # until the snooze ends and it sounds again: never the calm light meanwhile
+    back = next(e["t_ms"] for e in after if e["pattern"] == "high")
+    assert all(e["pattern"] == "snoozed" for e in after if e["t_ms"] < back), after[:6]
+
+
 @pytest.mark.parametrize("how", ["task_hang", "drawing_stall"])
 def test_a_hung_annunciator_is_restarted_within_seconds_without_a_reset(tmp_path, how):
     at = NIGHT_URGENT_S + 600  # the urgent low is sounding

@@ -321,6 +321,25 @@ class AlarmEngine:
                 "since_s": rec[_SINCE], "reason": rec[_REASON],
                 "volume": s["volume"]}
 
+    def shown(self):
+        """What the board plays: the loudest sounding alarm; else the most urgent
+        answered one (snoozed or acknowledged), which the light shows in its
+        colour, dim and silent (a snoozed urgent low must not look like all is
+        well); else None."""
+        alarm = self.loudest()
+        if alarm is not None:
+            return alarm
+        best = None
+        for kind in TYPES:  # most urgent type first: it wins a tie
+            rec = self._alarms.get(kind)
+            if rec is not None and (best is None or rec[_PRIO] > best[1][_PRIO]):
+                best = (kind, rec)
+        if best is None:
+            return None
+        kind, rec = best
+        return {"type": kind, "priority": PRIORITIES[rec[_PRIO]], "status": STATUS[rec[_ST]],
+                "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]}
+
     def unanswered(self):
         """The most urgent sounding alarm that escalated all the way without a
         button press, or None. Not only the loudest: an urgent low starting on

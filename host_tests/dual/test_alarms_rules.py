@@ -445,6 +445,34 @@ SNOOZE_CASES = (
 )
 
 
+def test_the_board_shows_the_sounding_alarm_else_the_most_urgent_answered_one():
+    # engine.shown(): what the annunciator plays. A snoozed or acknowledged alarm
+    # shows its colour, dim and silent; before, only sounding ones were shown, and
+    # a snoozed urgent low left the calm "all is well" light on
+    eng = make()
+    assert eng.shown() is None
+    feed(eng, 10 * MIN, 50)
+    assert eng.shown() == eng.loudest() and eng.shown()["type"] == "urgent_low"
+    eng.set_condition("transmitter_battery", "battery_low", True, 10 * MIN)
+    eng.snooze(11 * MIN)                                   # the urgent low
+    shown = eng.shown()
+    assert shown["type"] == "transmitter_battery" and shown["status"] == "sounding", shown
+    eng.acknowledge(12 * MIN)                              # the battery: both answered now
+    assert eng.loudest() is None
+    shown = eng.shown()
+    assert (shown["type"], shown["priority"], shown["status"]) == ("urgent_low", "high", "snoozed"), shown
+    eng2 = make()
+    eng2.set_condition("link", "rogue", True, 0)           # medium, before low-priority battery
+    eng2.set_condition("transmitter_battery", "battery_low", True, 0)
+    eng2.acknowledge(MIN)
+    eng2.acknowledge(MIN)
+    shown = eng2.shown()
+    assert (shown["type"], shown["status"]) == ("link", "acknowledged"), (shown, eng2.active())
+    feed(eng, 20 * MIN, 120)                               # glucose back up: the urgent low clears
+    assert [a["type"] for a in eng.active()] == ["transmitter_battery"]
+    assert eng.shown()["type"] == "transmitter_battery" and eng.shown()["status"] == "acknowledged"
+
+
 def test_each_alarm_snoozes_for_its_own_documented_time():
     for kind, values, user, minutes in SNOOZE_CASES:
         eng = make(**user)
