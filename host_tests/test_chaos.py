@@ -1749,3 +1749,15 @@ def test_simboot_ntp_answering_wrongly_in_a_real_world():
     kod = [dict(e, wall_s=2085978496 + e["t_ms"] // 1000) if e["event"] == "clock" and e["t_ms"] < 9 * MIN else e
            for e in events]
     assert "24_ntp" in chaos.check_world(w, kod, console, error)
+
+
+def test_the_heap_budget_leaves_out_the_setup_server_on_a_64_bit_port(monkeypatch):
+    # seed 1030: an idle setup server (phone posts over HTTP) holds 12.5 KB on the 64-bit port:
+    # 70.0 KB against 56.1 KB without it; 6.4 KB on the 32-bit one
+    plain, http = _world(), _world(inject={"phone_posts": [[600, {"off_s": 0}, True]]})
+    fwd = _world(forward={"nightscout": "ok"})
+    monkeypatch.setitem(chaos._BITS, "b", 64)
+    assert chaos.heap_budget(plain) == chaos.HEAP_BUDGET
+    assert chaos.heap_budget(http) is None and chaos.heap_budget(fwd) is None
+    monkeypatch.setitem(chaos._BITS, "b", 32)
+    assert chaos.heap_budget(http) == chaos.heap_budget(fwd) == chaos.HEAP_BUDGET
