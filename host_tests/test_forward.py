@@ -261,14 +261,14 @@ def test_mqtt_discovery_will_and_reconnect(broker):
     assert st["cgm/alarm_unanswered"] == "none"
     assert out["unanswered"] == ["urgent_low", "urgent_low"], out
     assert out["answered"] == ["urgent_low", "none"], out
-    assert st["cgm/battery"] == "3.05" and st["cgm/link"] == "connected"
+    assert st["cgm/battery"] == "low_battery" and st["cgm/link"] == "connected"
     assert st["cgm/availability"] == "online"
     assert out["after_death"] == "offline"  # last will
     assert out["after_restart"] == "online"
     assert out["connected_while_down"] is False
     back = out["after_broker_back"]  # a fresh broker: everything published again
     assert back["cgm/glucose"] == "131" and back["cgm/availability"] == "online"
-    assert back["cgm/battery"] == "3.05" and out["discovery_again"] == 7
+    assert back["cgm/battery"] == "low_battery" and out["discovery_again"] == 7
     assert out["connects"] == 3, out  # no reconnect churn
     assert all(out["config_errors"]), out
 
@@ -424,6 +424,36 @@ def test_mqtt_alarm_unanswered_is_not_masked_by_a_louder_new_alarm():
     assert got["low"] == "['low', 'low']", r.stdout
     assert got["urgent"] == "['urgent_low', 'low']", r.stdout
     assert got["pressed"] == "['low', 'low']", r.stdout
+
+
+BATTERY = """
+from app.wiring import _mqtt_event
+from forward.mqtt import MqttPublisher
+import json
+
+pub = MqttPublisher({"host": "127.0.0.1", "topic_prefix": "cgm"}, client_factory=object)
+out = {"before": pub._state.get("cgm/battery")}
+_mqtt_event(pub, None, {"event": "link", "what": "connected"})
+_mqtt_event(pub, None, {"event": "link", "what": "battery_low", "status": 0x81, "name": "low_battery"})
+out["low"] = [pub._state.get("cgm/battery"), pub._state.get("cgm/link")]
+_mqtt_event(pub, None, {"event": "link", "what": "battery_low", "status": 0, "name": "ok", "active": False})
+out["ok"] = pub._state.get("cgm/battery")
+cfg = [json.loads(m) for t, m in pub._discovery() if t.endswith("/battery/config")][0]
+out["cfg"] = [cfg.get("unit_of_measurement"), cfg.get("device_class")]
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_mqtt_publishes_the_transmitters_battery_status_the_link_reports():
+    # Home Assistant was told of a "Transmitter battery" sensor in volts that nothing
+    # ever published (unknown for good), and the link's battery_low event went out as
+    # the link's status. The status the transmitter reports is what the box knows for sure
+    r = run_micropython(["-c", BATTERY], timeout=60)
+    out = json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")][0][7:])
+    assert out["before"] is None
+    assert out["low"] == ["low_battery", "connected"], out
+    assert out["ok"] == "ok", out
+    assert out["cfg"] == [None, None], out   # no volts claimed
 
 
 def test_mqtt_keeps_the_newest_reading_when_older_backfill_arrives():

@@ -405,7 +405,10 @@ def _mqtt_event(pub, app, ev):
         loudest = app.engine.loudest()
         pub.publish_alarm(loudest["type"] if loudest else None, app.engine.unanswered())
     elif kind == "link":
-        pub.publish_link(ev.get("what"))
+        if ev.get("what") == "battery_low":   # the transmitter's status, not the link's
+            pub.publish_battery(ev.get("name") or "unknown")
+        else:
+            pub.publish_link(ev.get("what"))
 
 
 # --- set-up: the box's own access point and the setup/status page ---------------

@@ -3,7 +3,7 @@
 #
 #   mq = MqttPublisher(cfg["mqtt"], wifi=keeper, on_condition=cb)
 #   asyncio.create_task(mq.run())
-#   mq.publish_reading(reading); mq.publish_alarm("low"); mq.publish_battery(3.1)
+#   mq.publish_reading(reading); mq.publish_alarm("low"); mq.publish_battery("ok")
 #   mq.publish_link("connected")
 #
 # Client: micropython-lib umqtt.simple (package.json) encodes the protocol and
@@ -40,7 +40,7 @@ _SENSORS = (
     ("trend", "Trend", None, "mdi:trending-up"),
     ("alarm", "Alarm", None, "mdi:alarm-light"),
     ("alarm_unanswered", "Alarm unanswered", None, "mdi:alarm-light-outline"),
-    ("battery", "Transmitter battery", "V", "mdi:battery"),
+    ("battery", "Transmitter battery", None, "mdi:battery"),
     ("link", "Transmitter link", None, "mdi:bluetooth"),
 )
 
@@ -133,8 +133,12 @@ class MqttPublisher:
         self._put("alarm", loudest or "none")
         self._put("alarm_unanswered", unanswered or "none")
 
-    def publish_battery(self, volts):
-        self._put("battery", "%.2f" % volts)
+    def publish_battery(self, status):
+        """`battery`: the transmitter's own status from its replies, "ok",
+        "low_battery", "expired", "bricked" or "unknown" (dexcom.protocol
+        status_name). Not a voltage: the raw voltages' unit is not known for
+        sure (0.01 V by xDrip's thresholds, V/200 by xdrip-js's README)."""
+        self._put("battery", str(status))
 
     def publish_link(self, status):
         self._put("link", str(status))
@@ -154,8 +158,6 @@ class MqttPublisher:
             if unit:
                 d["unit_of_measurement"] = unit
                 d["state_class"] = "measurement"
-            if obj == "battery":
-                d["device_class"] = "voltage"
             yield "%s/sensor/%s/%s/config" % (c["discovery"], c["device_id"], obj), _json(d)
 
     def _connect(self):

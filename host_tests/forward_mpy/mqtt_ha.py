@@ -52,7 +52,7 @@ async def main():
     pub.publish_alarm("low")
     pub.publish_alarm("urgent_low", "urgent_low")
     pub.publish_alarm(None)   # the last word counts: nothing sounds
-    pub.publish_battery(3.05)
+    pub.publish_battery("low_battery")
     pub.publish_link("connected")
     task = asyncio.create_task(pub.run())
     await asyncio.sleep(5)
