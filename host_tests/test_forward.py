@@ -456,6 +456,44 @@ def test_mqtt_publishes_the_transmitters_battery_status_the_link_reports():
     assert out["cfg"] == [None, None], out   # no volts claimed
 
 
+THRESHOLDS = """
+import sys, json
+sys.path.insert(0, "host_tests/dual")
+from alarm_steps import make
+from app.wiring import _status_thresholds
+from forward.history import History
+from forward.lanapi import LanApi
+
+eng = make(urgent_low=60, low=80, high=200, urgent_high=280,
+           schedule=[{"start": 22 * 60, "end": 7 * 60, "high": 300, "urgent_high": 350}])
+eng.tick(0, minute_of_day=12 * 60)
+api = LanApi({"port": 1}, History(4), log=lambda m: None, thresholds=lambda: _status_thresholds(eng))
+out = {"day": [api._status(None)["settings"]["thresholds"], api._xdrip_status(None)]}
+eng.tick(60, minute_of_day=23 * 60)
+out["night"] = api._status(None)["settings"]["thresholds"]
+def broken():
+    raise KeyError("x")
+out["broken"] = LanApi({"port": 1}, History(4), log=lambda m: None, thresholds=broken)._xdrip_status(None)
+out["plain"] = LanApi({"port": 1}, History(4), log=lambda m: None)._xdrip_status(None)
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_the_lan_apis_status_reports_the_boxs_alarm_thresholds_in_force():
+    # followers (xDrip+, Nightguard) draw the status thresholds: they were the fixed
+    # 55/80/180/260 whatever the box alarmed at; now the alarm settings, schedule included
+    r = run_micropython(["-c", THRESHOLDS], timeout=60)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, r.stdout + r.stderr
+    out = json.loads(lines[0][7:])
+    day, xdrip = out["day"]
+    assert day == {"bgLow": 60, "bgTargetBottom": 80, "bgTargetTop": 200, "bgHigh": 280}, out
+    assert xdrip == {"thresholds": {"bgHigh": 280, "bgLow": 60}}, out
+    assert out["night"]["bgTargetTop"] == 300 and out["night"]["bgHigh"] == 350, out
+    fixed = {"thresholds": {"bgHigh": 260, "bgLow": 55}}
+    assert out["broken"] == fixed and out["plain"] == fixed, out
+
+
 def test_mqtt_keeps_the_newest_reading_when_older_backfill_arrives():
     # a backfill after an outage comes after the live reading; publishing it as the
     # glucose state showed Home Assistant a value up to hours old as the current one

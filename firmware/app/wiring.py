@@ -385,7 +385,7 @@ def _forwarding(app):
     if lan.get("enabled"):
         from forward.lanapi import LanApi
         api = LanApi({"port": lan.get("port", 17580), "secret": lan.get("api_secret") or None},
-                     hist, log=_log)
+                     hist, log=_log, thresholds=lambda: _status_thresholds(app.engine))
         app.lan_api = api
         # the log ring, for whoever looks after the box (secrets are masked in it)
         api.app.route("/log")(lambda req: ("\n".join(log.lines()) + "\n", 200,
@@ -395,6 +395,14 @@ def _forwarding(app):
 
 def _as_reading(ev):
     return (ev["dex_s"], ev["unix_s"], ev["sgv"], ev["trend"], ev["state"], ev["source"])
+
+
+def _status_thresholds(engine):
+    """The LAN API's Nightscout thresholds from the alarm settings in force now:
+    followers (xDrip+, Nightguard) draw the lines the box alarms at."""
+    s = engine.current_settings()
+    return {"bgHigh": s["urgent_high"], "bgTargetTop": s["high"], "bgTargetBottom": s["low"],
+            "bgLow": s["urgent_low"]}
 
 
 def _mqtt_event(pub, app, ev):

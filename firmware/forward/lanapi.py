@@ -7,6 +7,8 @@
 #   /pebble                                Nightscout Pebble format
 #
 #   api = LanApi(cfg.get("lan_api", {}), history)   # history: forward.history.History
+#   api = LanApi(cfg, history, thresholds=fn)  # fn() -> {"bgLow", ...} mg/dL: the box's alarm
+#                                              # settings now (else cfg's fixed thresholds)
 #   asyncio.create_task(api.run())
 #
 # Secret (optional) checked like xDrip+: when set, callers must send header
@@ -88,10 +90,11 @@ def _bounds(args):
 
 
 class LanApi:
-    def __init__(self, cfg, history, log=log_print):
+    def __init__(self, cfg, history, log=log_print, thresholds=None):
         self.c = c = validate(cfg)
         self.history = history
         self._log = log
+        self._thresholds_fn = thresholds
         Request.max_content_length = 0  # GET only: any body is refused (413)
         Request.max_body_length = 0
         Request.max_readline = _LINE_MAX
@@ -183,10 +186,20 @@ class LanApi:
         return {"status": "ok", "name": self.c["device"], "version": "0.1.0",
                 "serverTime": iso_utc(now), "serverTimeEpoch": now * 1000, "apiEnabled": True,
                 "careportalEnabled": False,
-                "settings": {"units": self.c["units"], "thresholds": self.c["thresholds"]}}
+                "settings": {"units": self.c["units"], "thresholds": self._thresholds()}}
+
+    def _thresholds(self):
+        """The thresholds followers draw: the box's alarm settings when given (a
+        schedule's too), else the configured ones; the configured ones if that fails."""
+        if self._thresholds_fn is not None:
+            try:
+                return self._thresholds_fn()
+            except Exception as e:  # a status page must not fail on it
+                self._log("lanapi: thresholds: %r" % (e,))
+        return self.c["thresholds"]
 
     def _xdrip_status(self, req):
-        t = self.c["thresholds"]
+        t = self._thresholds()
         if self.c["units"] == "mmol":
             return {"thresholds": {"bgHigh": round(t["bgHigh"] / _MMOL, 1),
                                    "bgLow": round(t["bgLow"] / _MMOL, 1)}}
