@@ -743,3 +743,10 @@ def test_linux_monitor_pcap_and_a_gzipped_pcapng(tmp_path):
     data = gzip.compress(write_pcapng(tmp_path / "s.pcapng", scapy_frames(c)))
     s = expect_same_as_btsnoop(c, data)
     assert s["format"] == "pcapng" and s["compression"] == "gzip"
+
+
+def test_an_empty_file_argument_prints_the_usage(capsys):
+    # `make capture` without FILE= passes "" as the file: a usage line, not
+    # '": [Errno 2] No such file or directory"'
+    assert capture.main([""]) == 2
+    assert "usage" in capsys.readouterr().err.lower()

@@ -756,7 +756,7 @@ def main(argv):
         else:
             print(USAGE, file=sys.stderr)
             return 2
-    if path is None:
+    if not path:  # `make capture` without FILE= passes ""
         print(USAGE, file=sys.stderr)
         return 2
     if tid:

@@ -292,7 +292,7 @@ def install_deps(board, offline, index, mpy):
         % (len(files), ", ".join(sorted({d.split("/")[1].split(".")[0] for _, d in files}))))
     board.exec(mkdirs_code([d for _, d in files]))
     board.chain([["fs", "cp", src, ":" + dest] for src, dest in files])
-    return "copied"
+    return "copying"
 
 
 ATOMIC_CONFIG = """import os
