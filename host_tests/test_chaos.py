@@ -1761,3 +1761,29 @@ def test_the_heap_budget_leaves_out_the_setup_server_on_a_64_bit_port(monkeypatc
     assert chaos.heap_budget(http) is None and chaos.heap_budget(fwd) is None
     monkeypatch.setitem(chaos._BITS, "b", 32)
     assert chaos.heap_budget(http) == chaos.heap_budget(fwd) == chaos.HEAP_BUDGET
+
+
+def test_simboot_skips_a_reset_while_the_board_is_off_in_a_real_world():
+    # seed 1047: round 9 drew a power cut (28875 s, 600 s off) around round 1's reset (29062 s):
+    # machine.reset() while off ended the run ("firmware process failed: machine reset")
+    w = _plain(chaos.draw_world(3, 10 / 1440.0), more_power_cuts_at_s=[[120, 180]], reset_at_s=200)
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert any(e["event"] == "fault_skipped" and e["what"] == "reset" and e["t_ms"] == 200000 for e in events)
+    assert [e["t_ms"] for e in events if e["event"] == "reset"] == [300000]
+    assert any(e["event"] == "sim_end" for e in events)
+
+
+def test_the_old_transmitters_gap_is_owed_only_with_a_retry_hour_before_the_swap():
+    # seed 1043: the old transmitter's clock restarted, a session lost, the next one's live
+    # reading at 96 min and its backfill timed out; the box switched to the new id at 99 min:
+    # no later session of the old one could retry
+    values = [120] * 400
+    olds = [reading(60000 + k * 5 * MIN + 3000, 120, 3000) for k in range(20) if k != 18]
+    ev = [PLAN, {"event": "config_loaded", "t_ms": 0, "tx_id": "8OLD01"}] + olds + _swap_boot(99 * MIN)
+    assert chaos.check_lost_readings(_swap_world(), ev, 300 * MIN, [], values) == []
+    # a gap an hour before the switch is owed as before
+    olds = [reading(60000 + k * 5 * MIN + 3000, 120, 3000) for k in range(20) if k != 6]
+    ev = [PLAN, {"event": "config_loaded", "t_ms": 0, "tx_id": "8OLD01"}] + olds + _swap_boot(99 * MIN)
+    v = chaos.check_lost_readings(_swap_world(), ev, 300 * MIN, [], values)
+    assert len(v) == 1 and "the first taken t=1860000 ms" in v[0][1]

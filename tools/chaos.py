@@ -166,7 +166,11 @@ checked (check_world):
  civil.settable allows); forward/timesync.py now refuses that answer. Checker corrections: 15
  (seed 1022: beside Wi-Fi and blind for over 16 min when a 2-s advertiser first wakes, the box
  scans at 12.5 %: SLOW_ACQUIRE_MS, the README's bound) and 4 (seed 1030: the setup server that
- phone posts need holds 12.5 KB on the 64-bit port: judged on a 32-bit one, heap_budget).
+ phone posts need holds 12.5 KB on the 64-bit port: judged on a 32-bit one, heap_budget) and
+ 7 (seed 1043: the old transmitter's gap after its clock restarted, whose backfill timed out
+ minutes before the box switched to the new id, had no session left to retry it: in a swap the
+ old one's retry hour ends at the switch); simboot skips a reset while the board is off (seed
+ 1047: a round-9 cut around round 1's reset ended the run).
 24 NTP: after an NTP answer the board may take (2024 <= t < 2100, not a kiss-of-death) its clock
    is that answer (the world's time + the answer's error: a time hours or days off is believed,
    by any box, and nothing tells a person) until the next reset or power cut; an answer it may
@@ -1719,12 +1723,17 @@ def check_lost_readings(w, events, end_ms, problems, values=None):
         old = [e for e in events if e.get("event") != "reading" or e.get("tx") != "new"]
         new = [e for e in events if e.get("event") != "reading" or e.get("tx") == "new"]
         w_new = dict(w, modes=w["modes"] + [["warmup", plan["at_ms"] // 1000, (plan["at_ms"] + warm) // 1000]])
-        return (_lost(w, old, end_ms, [x for x in br.windows(values, w["start"], end_ms) if x[0] < b])
+        # (seed 1043, round 9) the old transmitter's sessions end at the switch: a failed backfill
+        # needs its retry hour before it, as before the run's end
+        return (_lost(w, old, end_ms, [x for x in br.windows(values, w["start"], end_ms) if x[0] < b], b)
                 + _lost(w_new, new, end_ms, new_windows(plan, values, end_ms)))[:1]
     return _lost(w, events, end_ms, br.windows(values, w["start"], end_ms))
 
 
-def _lost(w, events, end_ms, windows):
+def _lost(w, events, end_ms, windows, stop_ms=None):
+    """The windows owed (see check_lost_readings); stop_ms: no session of this transmitter
+    after it (a swap's first boot on the new id)."""
+    stop_ms = end_ms if stop_ms is None else min(stop_ms, end_ms)
     got = {m: s for a, m, g, s in glucose_readings(events)}
     live = sorted((m, a) for a, m, g, s in glucose_readings(events) if s == "live")
     spans = [(a * 1000 - 5 * MIN, b * 1000 + 5 * MIN) for _, a, b in w["modes"]]
@@ -1739,7 +1748,7 @@ def _lost(w, events, end_ms, windows):
         # a later live reading, taken soon enough that its session's backfill reaches t,
         # and early enough that a failed backfill had later sessions to try again
         if j < len(live) and live[j][0] - t <= BACKFILL_S * 1000 - BACKFILL_SLACK_MS \
-                and live[j][1] <= end_ms - BACKFILL_RETRY_MS \
+                and live[j][1] <= stop_ms - BACKFILL_RETRY_MS \
                 and not any(t < r <= live[j][0] for r in restarts):
             lost.append((t, g, live[j]))
     if lost:
