@@ -1679,6 +1679,13 @@ def test_each_phone_post_over_http_reaches_the_setup_server():
     assert len(v) == 1 and "sign-in 429" in v[0][1]
     assert chaos.check_phone_http(w, [{"event": "phone_clock", "t_ms": 600000, "at_s": 600,
                                        "skipped": "power off"}]) == []
+    # seed 1060: a boot on safe defaults (both config files damaged: no transmitter id, no admin
+    # password) shows its problems; the form sent back as shown is refused
+    bad = [{"event": "reset", "t_ms": 300000}, onset(300000, "device", "config")]
+    assert chaos.check_phone_http(w, bad + [_post(600, 600500, http=400)]) == []
+    v = chaos.check_phone_http(w, bad[:1] + [_post(600, 600500, http=400)])
+    assert len(v) == 1 and "answered 400" in v[0][1]
+    assert len(chaos.check_phone_http(w, [onset(0, "device", "config")] + bad[:1] + [_post(600, 600500, http=400)])) == 1
     # a refused form, then the same body again: 400 each time (403 once a restart ended the session)
     w2 = _world(days=1, inject={"phone_posts": [[600, {"off_s": 0}, False], [900, {"repeat": True}, True]]})
     assert chaos.check_phone_http(w2, [_post(600, 600500, 400), _post(900, 900500, 400)]) == []

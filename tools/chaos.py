@@ -170,7 +170,9 @@ checked (check_world):
  7 (seed 1043: the old transmitter's gap after its clock restarted, whose backfill timed out
  minutes before the box switched to the new id, had no session left to retry it: in a swap the
  old one's retry hour ends at the switch); simboot skips a reset while the board is off (seed
- 1047: a round-9 cut around round 1's reset ended the run).
+ 1047: a round-9 cut around round 1's reset ended the run); 25 (seed 1060: a boot on safe
+ defaults after both config files were damaged shows its problems on the form, and the form
+ sent back as shown, with no transmitter id and no admin password, is refused: 400).
 24 NTP: after an NTP answer the board may take (2024 <= t < 2100, not a kiss-of-death) its clock
    is that answer (the world's time + the answer's error: a time hours or days off is believed,
    by any box, and nothing tells a person) until the next reset or power cut; an answer it may
@@ -2741,7 +2743,10 @@ def check_phone_http(w, events):
     server: the sign-in is answered with the form and /save with 200 (a save), 400 (the
     field refused on purpose: nothing saved) or 403 (a resubmitted form whose session a
     restart ended); skipped only while the board is off or when a reset fell inside the
-    exchange; a save restarts the box within RESTART_MS (setup.web on_saved, 3 s)."""
+    exchange; a save restarts the box within RESTART_MS (setup.web on_saved, 3 s). (Seed
+    1060: a boot whose configuration has problems, device/config at its start, shows them
+    on the form: sent back as shown, e.g. with no transmitter id and no admin password after
+    both files were damaged, it is refused (400) until a person fills them in.)"""
     posts = w["inject"].get("phone_posts")
     if not posts:
         return []
@@ -2749,6 +2754,8 @@ def check_phone_http(w, events):
     end_ms = int(w["days"] * 86400000)
     resets = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
     seen = {e.get("at_s"): e for e in events if e.get("event") == "phone_clock"}
+    bad_config = [e["t_ms"] for e in events if e.get("event") == "alarm_onset" and e.get("type") == "device"
+                  and e.get("reason") == "config"]
     for t_s, what, save in posts:
         e = seen.get(t_s)
         if e is None:   # a reset inside the exchange ends it with the firmware's loop
@@ -2768,6 +2775,9 @@ def check_phone_http(w, events):
             want = (400, 403)
         else:
             want = (200,) if save else (400,)
+            boot = max([r for r in resets if r <= t] + [0])
+            if save and any(boot <= c <= t for c in bad_config):
+                want = (200, 400)
         if status not in want:
             out.append((t, "phone post at %d s: /save answered %s, expected %s" % (t_s, status, want)))
         if status == 200 and not any(t < r <= t + RESTART_MS for r in resets):
