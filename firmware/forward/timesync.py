@@ -13,6 +13,7 @@
 # resolver's whole timeout, the alarm task too: a failure that took longer than
 # SLOW_MS doubles the retry period, up to MAX_RETRY_S.
 import asyncio
+import struct
 
 from civil import civil_from_unix, days_from_civil, settable
 from forward import need, log_print, names
@@ -25,6 +26,9 @@ MAX_RETRY_S = 3600
 # kiss-of-death (stratum 0, e.g. RATE: the server refuses us) or an unsynchronised server
 # carries no time (RFC 5905 7.4), and ntptime's 2036 rule reads its zero as 2036-02-07
 ZERO_ANSWER_UNIX = (1 << 32) - 2208988800
+# ntptime unpacks bytes 40..44 of whatever datagram came back: a short one raises
+# ValueError on MicroPython, struct.error on CPython (MicroPython's struct has none)
+_SHORT_ANSWER = getattr(struct, "error", ValueError)
 
 
 def parse_http_date(s):
@@ -103,7 +107,9 @@ class TimeSync:
                 t = ntp.time()  # seconds in the port's epoch
             finally:
                 names.lookup_took(t0)
-        except (OSError, IndexError) as e:
+        except (OSError, IndexError, ValueError, _SHORT_ANSWER) as e:
+            # no answer, or a short one: a failed query, not a failed task (its
+            # supervisor would restart it at once and soon sound the device alarm)
             self._log("time: NTP failed: %s" % e)
             return False
         if t + clock.EPOCH_OFFSET == ZERO_ANSWER_UNIX:

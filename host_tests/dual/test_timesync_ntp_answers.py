@@ -132,3 +132,15 @@ def test_an_answer_before_2024_is_read_as_the_next_era_and_refused():
     for unix_s in (0, 946684800, 1704067199):
         ok, sets, _, _ = sync(packet((unix_s + NTP_DELTA) & 0xFFFFFFFF))
         assert ok is False and sets == [], unix_s
+
+
+def test_a_short_or_empty_answer_is_a_failed_query_not_a_failed_task():
+    # ntptime unpacks bytes 40..44 of whatever datagram came back: a short one
+    # (a broken server or middlebox, an empty datagram) raises ValueError on
+    # MicroPython and struct.error on CPython, neither an OSError. Out of
+    # sync_ntp that ended the "time" task; its supervisor restarts it at once
+    # (1, 2, 4 s) and three failures in ten minutes sound the device alarm
+    for answer in (b"", packet(T + NTP_DELTA)[:40], packet(T + NTP_DELTA)[:43]):
+        ok, sets, logs, source = sync(answer)
+        assert ok is False and sets == [] and source is None, (len(answer), sets, logs)
+        assert len(logs) == 1 and logs[0].startswith("time: NTP"), logs
