@@ -296,7 +296,7 @@ def test_lan_api_routes_and_bad_requests():
     assert s["serverTimeEpoch"] == t0
     peb = out["pebble"]["bgs"][0]
     assert peb["sgv"] == "7.2" and peb["trend"] == 3 and peb["datetime"] == t0 + 8700000
-    assert out["xdrip_status"] == {"thresholds": {"bgHigh": 260, "bgLow": 55}}
+    assert out["xdrip_status"] == {"thresholds": {"bgHigh": 180, "bgLow": 80}}  # xDrip+'s high and low lines
     for k in ("bad_count", "bad_count_range", "bad_find", "bad_find_inf", "garbage", "long_line",
               "header_flood"):
         assert out[k] == 400, (k, out[k])
@@ -488,10 +488,44 @@ def test_the_lan_apis_status_reports_the_boxs_alarm_thresholds_in_force():
     out = json.loads(lines[0][7:])
     day, xdrip = out["day"]
     assert day == {"bgLow": 60, "bgTargetBottom": 80, "bgTargetTop": 200, "bgHigh": 280}, out
-    assert xdrip == {"thresholds": {"bgHigh": 280, "bgLow": 60}}, out
+    assert xdrip == {"thresholds": {"bgHigh": 200, "bgLow": 80}}, out   # the high and low alarms
     assert out["night"]["bgTargetTop"] == 300 and out["night"]["bgHigh"] == 350, out
-    fixed = {"thresholds": {"bgHigh": 260, "bgLow": 55}}
+    fixed = {"thresholds": {"bgHigh": 180, "bgLow": 80}}
     assert out["broken"] == fixed and out["plain"] == fixed, out
+
+
+XDRIP_STATUS = """
+import sys, json
+sys.path.insert(0, "host_tests/dual")
+from alarm_steps import make
+from app.wiring import _status_thresholds
+from forward.history import History
+from forward.lanapi import LanApi
+
+eng = make(urgent_low=60, low=80, high=200, urgent_high=280)
+eng.tick(0, minute_of_day=12 * 60)
+fn = lambda: _status_thresholds(eng)
+out = {"mgdl": LanApi({"port": 1}, History(4), log=lambda m: None, thresholds=fn)._xdrip_status(None),
+       "mmol": LanApi({"port": 1, "units": "mmol"}, History(4), log=lambda m: None,
+                      thresholds=fn)._xdrip_status(None),
+       "plain": LanApi({"port": 1}, History(4), log=lambda m: None)._xdrip_status(None)}
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_the_xdrip_status_reports_the_high_and_low_lines_as_xdrip_does():
+    # xDrip+'s own /status.json (webservices/WebServiceStatus.java) puts its high and
+    # low range lines there: bgHigh = Pref "highValue" (170), bgLow = "lowValue" (70),
+    # which watch faces colour readings by. The box sent Nightscout's urgent lines
+    # (urgent_high 280, urgent_low 60 here): a reading at 250, its high alarm
+    # sounding, looked in range there. Its high and low alarms are the lines.
+    r = run_micropython(["-c", XDRIP_STATUS], timeout=60)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, r.stdout + r.stderr
+    out = json.loads(lines[0][7:])
+    assert out["mgdl"] == {"thresholds": {"bgHigh": 200, "bgLow": 80}}, out
+    assert out["mmol"] == {"thresholds": {"bgHigh": 11.1, "bgLow": 4.4}}, out
+    assert out["plain"] == {"thresholds": {"bgHigh": 180, "bgLow": 80}}, out   # lan_api's defaults
 
 
 def test_mqtt_keeps_the_newest_reading_when_older_backfill_arrives():

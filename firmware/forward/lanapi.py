@@ -3,7 +3,7 @@
 #   /sgv.json, /api/v1/entries/sgv.json   xDrip+ local web service (count, brief_mode, find[date])
 #   /api/v1/entries.json, /api/v1/entries Nightscout entries (count, find[date][$gt|$gte|$lt|$lte])
 #   /api/v1/status.json                    Nightscout status (units, thresholds, serverTimeEpoch)
-#   /status.json                           xDrip+ thresholds
+#   /status.json                           xDrip+ thresholds (its bgHigh / bgLow: the high and low lines)
 #   /pebble                                Nightscout Pebble format
 #
 #   api = LanApi(cfg.get("lan_api", {}), history)   # history: forward.history.History
@@ -199,11 +199,14 @@ class LanApi:
         return self.c["thresholds"]
 
     def _xdrip_status(self, req):
+        # xDrip+'s own /status.json (WebServiceStatus.java) sends its high and low
+        # range lines (Pref highValue, lowValue) as bgHigh / bgLow, not Nightscout's
+        # urgent ones: here the box's high and low alarms
         t = self._thresholds()
+        high, low = t["bgTargetTop"], t["bgTargetBottom"]
         if self.c["units"] == "mmol":
-            return {"thresholds": {"bgHigh": round(t["bgHigh"] / _MMOL, 1),
-                                   "bgLow": round(t["bgLow"] / _MMOL, 1)}}
-        return {"thresholds": {"bgHigh": t["bgHigh"], "bgLow": t["bgLow"]}}
+            return {"thresholds": {"bgHigh": round(high / _MMOL, 1), "bgLow": round(low / _MMOL, 1)}}
+        return {"thresholds": {"bgHigh": high, "bgLow": low}}
 
     def _pebble(self, req):
         count = _int_arg(req.args, "count", 1, 1, 24)
