@@ -61,7 +61,10 @@ SKEW_S = 60                   # the server's clock further apart from the box's:
 # taken again when its date has milliseconds (xDrip+'s do). No CGM reads more
 # often than once a minute.
 DUPLICATE_S = 30
-FLOAT_MS_ERROR = 1 << 18      # twice a float32's spacing at Unix ms up to 2109 (2**42 ms)
+# how far an entry's float `date` may be from its own dateString: MicroPython's JSON parser
+# in single precision is not correctly rounded (measured: up to 126 s off at 2026's dates,
+# 251 s in 2065, where a float32's spacing is 131 and 262 s): 8.7 min leaves a margin
+FLOAT_MS_ERROR = 1 << 19
 # mid-rate of each arrow (mg/dL/min x10), the bands of forward.entries._ARROWS
 _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
                 "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
