@@ -277,6 +277,28 @@ def test_a_snoozed_urgent_low_shows_its_colour_dimmed_not_the_calm_light(tmp_pat
     assert all(e["pattern"] == "snoozed" for e in after if e["t_ms"] < back), after[:6]
 
 
+LINK_STATUS = r'''
+import json, main
+from app import wiring
+app = main.App(CFG, boards_dirs=(BOARDS,))
+seen = []
+for ev in ({"what": "connected"}, {"what": "battery_low", "status": 0x81, "name": "low_battery"},
+           {"what": "sensor_state", "kind": "ok", "usable": True, "code": 6}, {"what": "tx_clock"},
+           {"what": "disconnected", "reason": "done"}, {"what": "sensor_state", "kind": "ok", "usable": True, "code": 6}):
+    ev["event"] = "link"
+    wiring.on_link_event(app, ev)
+    seen.append(app.status.get("link"))
+print("RESULT " + json.dumps(seen))
+'''
+
+
+def test_the_status_pages_link_is_the_links_state_not_the_last_transmitter_news(tmp_path):
+    # the status page (and MQTT) showed "link: battery_low" or "sensor_state": the last link
+    # event, though those tell of the transmitter and the sensor, whose own lines say so
+    seen = run_app(tmp_path, {"transmitter_id": "8G1234", "board": "esp32-devkitc"}, LINK_STATUS)
+    assert seen == ["connected"] * 4 + ["disconnected"] * 2, seen
+
+
 @pytest.mark.parametrize("how", ["task_hang", "drawing_stall"])
 def test_a_hung_annunciator_is_restarted_within_seconds_without_a_reset(tmp_path, how):
     at = NIGHT_URGENT_S + 600  # the urgent low is sounding

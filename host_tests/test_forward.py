@@ -438,6 +438,9 @@ _mqtt_event(pub, None, {"event": "link", "what": "battery_low", "status": 0x81, 
 out["low"] = [pub._state.get("cgm/battery"), pub._state.get("cgm/link")]
 _mqtt_event(pub, None, {"event": "link", "what": "battery_low", "status": 0, "name": "ok", "active": False})
 out["ok"] = pub._state.get("cgm/battery")
+_mqtt_event(pub, None, {"event": "link", "what": "sensor_state", "kind": "ok", "usable": True})
+_mqtt_event(pub, None, {"event": "link", "what": "tx_clock"})
+out["link_after_others"] = pub._state.get("cgm/link")
 cfg = [json.loads(m) for t, m in pub._discovery() if t.endswith("/battery/config")][0]
 out["cfg"] = [cfg.get("unit_of_measurement"), cfg.get("device_class")]
 print("RESULT " + json.dumps(out))
@@ -453,6 +456,7 @@ def test_mqtt_publishes_the_transmitters_battery_status_the_link_reports():
     assert out["before"] is None
     assert out["low"] == ["low_battery", "connected"], out
     assert out["ok"] == "ok", out
+    assert out["link_after_others"] == "connected", out   # sensor and clock news are not the link's state
     assert out["cfg"] == [None, None], out   # no volts claimed
 
 

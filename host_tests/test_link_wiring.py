@@ -117,7 +117,7 @@ def test_link_events_raise_and_clear_the_link_alarms(tmp_path):
     assert out["battery_low_True"] == [["transmitter_battery", "battery_low", True]]
     assert out["battery_low_False"] == [["transmitter_battery", "battery_low", False]]
     assert out["emitted"][:3] == ["connected", "no_transmitter", "rogue"]  # every event passed on
-    assert out["status_link"] == "battery_low"
+    assert out["status_link"] == "authenticated"   # the link's last state: battery news is not one
 
 
 def test_no_transmitter_id_or_a_part_that_cannot_start_sounds(tmp_path):

@@ -281,6 +281,9 @@ BOND_FAILS = 2
 
 
 _ROUTINE = ("connected", "authenticated", "disconnected", "encrypted")
+# link events that tell of the transmitter or sensor, not of the link's state: the status
+# page's and MQTT's `link` keep the last state (a page said "link: battery_low")
+_NOT_LINK_STATE = ("battery_low", "sensor_state", "tx_clock")
 
 
 def on_link_event(app, ev):
@@ -290,7 +293,8 @@ def on_link_event(app, ev):
         app.out_of_memory("link")  # the link retries at the next window; the app counts it
     if what not in _ROUTINE or ev.get("reason", "done") != "done":
         log.info("link %s %s", what, ev.get("detail") or ev.get("reason") or ev.get("name") or "")
-    app.status["link"] = what
+    if what not in _NOT_LINK_STATE:
+        app.status["link"] = what
     if what in _LINK_CONDITIONS:
         kind, name, active = _LINK_CONDITIONS[what]
         app.condition(kind, name, active)
@@ -413,10 +417,11 @@ def _mqtt_event(pub, app, ev):
         loudest = app.engine.loudest()
         pub.publish_alarm(loudest["type"] if loudest else None, app.engine.unanswered())
     elif kind == "link":
-        if ev.get("what") == "battery_low":   # the transmitter's status, not the link's
+        what = ev.get("what")
+        if what == "battery_low":   # the transmitter's status, not the link's
             pub.publish_battery(ev.get("name") or "unknown")
-        else:
-            pub.publish_link(ev.get("what"))
+        elif what not in _NOT_LINK_STATE:
+            pub.publish_link(what)
 
 
 # --- set-up: the box's own access point and the setup/status page ---------------

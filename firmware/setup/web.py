@@ -26,7 +26,7 @@
 #
 # state() returns {"last_reading": reading tuple or None, "now_unix": int or None,
 # "minute_of_day": local minute (the schedules' clock) or None,
-# "alarms": engine.active(), "link": last link event name or None,
+# "alarms": engine.active(), "link": the link's last state (event name) or None,
 # "wifi": True/False/None (no Wi-Fi keeper)}; state_from_app(app) builds it.
 import asyncio
 import binascii
