@@ -14,6 +14,14 @@ SECRET = "0123456789abcdef"
 PROG = "host_tests/forward_mpy/"
 
 
+def mpy_result(code):
+    """Run MicroPython source (`-c`); the JSON it prints after "RESULT "."""
+    r = run_micropython(["-c", code], timeout=60)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, r.stdout + r.stderr
+    return json.loads(lines[0][7:])
+
+
 def mpy_json(prog, *args, heap="512K"):
     r = run_micropython([PROG + prog] + [str(a) for a in args], heap=heap, timeout=120)
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
@@ -451,8 +459,7 @@ def test_mqtt_publishes_the_transmitters_battery_status_the_link_reports():
     # Home Assistant was told of a "Transmitter battery" sensor in volts that nothing
     # ever published (unknown for good), and the link's battery_low event went out as
     # the link's status. The status the transmitter reports is what the box knows for sure
-    r = run_micropython(["-c", BATTERY], timeout=60)
-    out = json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")][0][7:])
+    out = mpy_result(BATTERY)
     assert out["before"] is None
     assert out["low"] == ["low_battery", "connected"], out
     assert out["ok"] == "ok", out
@@ -460,14 +467,16 @@ def test_mqtt_publishes_the_transmitters_battery_status_the_link_reports():
     assert out["cfg"] == [None, None], out   # no volts claimed
 
 
-THRESHOLDS = """
+LAN_STATUS_PRELUDE = """
 import sys, json
 sys.path.insert(0, "host_tests/dual")
 from alarm_steps import make
 from app.wiring import _status_thresholds
 from forward.history import History
 from forward.lanapi import LanApi
+"""
 
+THRESHOLDS = LAN_STATUS_PRELUDE + """
 eng = make(urgent_low=60, low=80, high=200, urgent_high=280,
            schedule=[{"start": 22 * 60, "end": 7 * 60, "high": 300, "urgent_high": 350}])
 eng.tick(0, minute_of_day=12 * 60)
@@ -486,10 +495,7 @@ print("RESULT " + json.dumps(out))
 def test_the_lan_apis_status_reports_the_boxs_alarm_thresholds_in_force():
     # followers (xDrip+, Nightguard) draw the status thresholds: they were the fixed
     # 55/80/180/260 whatever the box alarmed at; now the alarm settings, schedule included
-    r = run_micropython(["-c", THRESHOLDS], timeout=60)
-    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert lines, r.stdout + r.stderr
-    out = json.loads(lines[0][7:])
+    out = mpy_result(THRESHOLDS)
     day, xdrip = out["day"]
     assert day == {"bgLow": 60, "bgTargetBottom": 80, "bgTargetTop": 200, "bgHigh": 280}, out
     assert xdrip == {"thresholds": {"bgHigh": 200, "bgLow": 80}}, out   # the high and low alarms
@@ -498,14 +504,7 @@ def test_the_lan_apis_status_reports_the_boxs_alarm_thresholds_in_force():
     assert out["broken"] == fixed and out["plain"] == fixed, out
 
 
-XDRIP_STATUS = """
-import sys, json
-sys.path.insert(0, "host_tests/dual")
-from alarm_steps import make
-from app.wiring import _status_thresholds
-from forward.history import History
-from forward.lanapi import LanApi
-
+XDRIP_STATUS = LAN_STATUS_PRELUDE + """
 eng = make(urgent_low=60, low=80, high=200, urgent_high=280)
 eng.tick(0, minute_of_day=12 * 60)
 fn = lambda: _status_thresholds(eng)
@@ -523,10 +522,7 @@ def test_the_xdrip_status_reports_the_high_and_low_lines_as_xdrip_does():
     # which watch faces colour readings by. The box sent Nightscout's urgent lines
     # (urgent_high 280, urgent_low 60 here): a reading at 250, its high alarm
     # sounding, looked in range there. Its high and low alarms are the lines.
-    r = run_micropython(["-c", XDRIP_STATUS], timeout=60)
-    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert lines, r.stdout + r.stderr
-    out = json.loads(lines[0][7:])
+    out = mpy_result(XDRIP_STATUS)
     assert out["mgdl"] == {"thresholds": {"bgHigh": 200, "bgLow": 80}}, out
     assert out["mmol"] == {"thresholds": {"bgHigh": 11.1, "bgLow": 4.4}}, out
     assert out["plain"] == {"thresholds": {"bgHigh": 180, "bgLow": 80}}, out   # lan_api's defaults
