@@ -11,6 +11,20 @@ def swap(obj, name, value, fn):
         setattr(obj, name, old)
 
 
+def swap_module(name, module, fn):
+    """fn() with sys.modules[name] replaced by module (put back, or removed, afterwards)."""
+    import sys
+    old = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        return fn()
+    finally:
+        if old is None:
+            del sys.modules[name]
+        else:
+            sys.modules[name] = old
+
+
 class FakeRtc:
     """machine.RTC's user memory: what was written last, and how often."""
 

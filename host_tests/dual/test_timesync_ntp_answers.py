@@ -16,6 +16,7 @@ except ImportError:   # CPython: micropython-lib's folder is not on its path
                                  ".mpylib"))
     import ntptime
 
+from fakes import swap_module
 from forward import names, timesync
 from forward.timesync import TimeSync
 
@@ -89,16 +90,13 @@ def sync(answer):
     fake, logs, net = FakeClock(), [], Net(answer)
     real_socket, real_clock, stalled = ntptime.socket, sys.modules.get("clock"), names._stalled_s
     ntptime.socket = net
-    sys.modules["clock"] = fake
-    try:
+    def query():
         ts = TimeSync({"ntp_host": "192.0.2.1"}, ntp=ntptime, log=logs.append)
-        ok = ts.sync_ntp()
+        return ts, ts.sync_ntp()
+    try:
+        ts, ok = swap_module("clock", fake, query)
     finally:
         ntptime.socket = real_socket
-        if real_clock is None:
-            del sys.modules["clock"]
-        else:
-            sys.modules["clock"] = real_clock
         timesync.clock = real_clock
         names._stalled_s = stalled
     assert net.sent == 1
