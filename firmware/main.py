@@ -18,7 +18,6 @@ from app.memory import MemoryWatch
 from app.supervisor import Supervisor
 from alarms.engine import AlarmEngine
 from sound import board as boards
-from sound import patterns
 from sound.annunciator import Annunciator
 
 CONFIG_PATH = "config.json"
@@ -143,7 +142,7 @@ class App:
                 except MemoryError:
                     gc.collect()
             self.emit(e)
-        self.ann.set(_played(self.engine.shown()))
+        self.ann.set(self.engine.shown())
         try:
             r = self.status["last_reading"]
             if self.link is not None:
@@ -308,25 +307,14 @@ class App:
         await asyncio.sleep_ms(0)
         shown = self.engine.shown()
         if loudest is None and shown is not None:
-            self.ann.set(_played(shown))  # an answered alarm restored: its dim colour after the chirp
-        selftest.start(self.ann, _played(loudest) if loudest and loudest.get("status") == "sounding" else None)
+            self.ann.set(shown)  # an answered alarm restored: its dim colour after the chirp
+        selftest.start(self.ann, loudest if loudest and loudest.get("status") == "sounding" else None)
         await sup
 
     def _add_optional_tasks(self):
         """Link, buttons, forwarding and the LAN API, as configured."""
         from app import wiring
         wiring.add_all(self)
-
-
-def _played(alarm):
-    """The engine's alarm as the annunciator takes it. An alarm left unanswered to
-    the engine's last level (3) is already one priority up in the engine's dict;
-    the patterns would move it up again from level 3 (a high glucose, low
-    priority, played the urgent low's pattern), so its level stops at theirs."""
-    if alarm is not None and alarm.get("level", 0) > patterns.MAX_LEVEL:
-        alarm = dict(alarm)
-        alarm["level"] = patterns.MAX_LEVEL
-    return alarm
 
 
 def _hide_secrets(cfg):

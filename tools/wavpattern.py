@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render the annunciator's sound patterns to WAV so a person can listen.
 
-    python tools/wavpattern.py                 # every priority, levels 0-3
+    python tools/wavpattern.py                 # every priority, levels 0-2
     python tools/wavpattern.py high --levels 0,2 --bursts 3
 
 Writes build/sound_<priority>.wav (level 0) and build/sound_<priority>_level<N>.wav
@@ -57,7 +57,7 @@ def write(path, samples, rate=RATE):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("priority", nargs="*", default=["high", "medium", "low"])
-    ap.add_argument("--levels", default="0,1,2,3", help="escalation levels, e.g. 0,1,2,3")
+    ap.add_argument("--levels", default="0,1,2", help="escalation levels, e.g. 0,1,2")
     ap.add_argument("--bursts", type=int, default=2)
     ap.add_argument("--out", default=os.path.join(ROOT, "build"))
     a = ap.parse_args(argv)

@@ -15,8 +15,9 @@
 # below MIN_DUTY; a high-priority alarm and any escalated one play at their
 # own loudness whatever the volume, so no setting makes an urgent low quiet.
 # Escalation level (the engine's "level", 0 while fresh): 1 = louder
-# (full duty), 2 = louder and more often, from 3 on the next priority's
-# pattern (two levels lower: low L3 = medium L1, low L5 = high L1).
+# (full duty), 2 and above = louder and more often. Going one priority up
+# (the engine's level 3) is the engine's: it hands over the raised priority,
+# and the pattern plays it as given.
 #
 # A light is (rgb, period_ms, on_ms): period 0 = steady. High = red at 2 Hz,
 # medium = yellow at 0.6 Hz (40 % on), low = cyan steady (IEC visual
@@ -66,7 +67,6 @@ _SOUNDS = {
     "medium": (MEDIUM_PULSES, (20000, 20000, 10000), 20, 784),
     "low": (LOW_PULSES, (60000, 60000, 20000), 12, 659),
 }
-_NEXT = {"low": "medium", "medium": "high"}
 
 RED = (255, 0, 0)
 YELLOW = (255, 160, 0)
@@ -95,15 +95,10 @@ def _check_priority(priority):
 
 
 def effective(priority, level):
-    """(priority, level) actually played after escalation."""
+    """(priority, level) as played: the priority as given, the level 0..MAX_LEVEL."""
     _check_priority(priority)
     level = int(level or 0)
-    if level < 0:
-        level = 0
-    while level > MAX_LEVEL and priority in _NEXT:
-        priority = _NEXT[priority]
-        level -= 2
-    return priority, min(level, MAX_LEVEL)
+    return priority, max(0, min(level, MAX_LEVEL))
 
 
 def _volume(volume):
@@ -124,10 +119,8 @@ def sound(priority, level=0, volume=100):
     return (pulses, periods[level], duty, freq)
 
 
-def light(state, level=0):
+def light(state):
     """The light tuple (rgb, period_ms, on_ms) for a priority or base state."""
-    if state in _SOUNDS:
-        state = effective(state, level)[0]
     try:
         return LIGHTS[state]
     except KeyError:

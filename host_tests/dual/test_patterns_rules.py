@@ -51,7 +51,7 @@ def test_a_missing_or_odd_level_is_fresh():
     for level in (None, 0, 0.0, -3):
         assert P.effective("medium", level) == ("medium", 0), level
     assert P.effective("medium", 1.0) == ("medium", 1)
-    assert P.effective("low", "3") == ("medium", 1)
+    assert P.effective("low", "3") == ("low", 2)
     assert P.sound("medium", None) == P.sound("medium")
 
 

@@ -49,17 +49,16 @@ def test_repeat_intervals_within_iec_at_every_level():
             assert 0 < duty <= 50
 
 
-def test_escalation_louder_then_more_often_then_next_priority():
+def test_escalation_louder_then_more_often_and_the_priority_stays_the_engines():
     for prio in ("high", "medium", "low"):
         s0, s1, s2 = P.sound(prio, 0), P.sound(prio, 1), P.sound(prio, 2)
         assert s1[2] > s0[2] and s1[1] == s0[1]  # louder
         assert s2[2] == s1[2] and s2[1] < s1[1]  # more often
-    assert P.effective("low", 3) == ("medium", 1)
-    assert P.effective("medium", 3) == ("high", 1)
-    assert P.effective("low", 5) == ("high", 1)
-    assert P.effective("high", 9) == ("high", 2)
-    assert P.sound("low", 3) == P.sound("medium", 1)
-    assert P.light("low", 3) == P.light("medium")
+        # one priority up (the engine's level 3) is the engine's to give: the pattern
+        # plays the priority it is handed, at its own top level, never a second step up
+        for level in (3, 5, 9):
+            assert P.effective(prio, level) == (prio, P.MAX_LEVEL), (prio, level)
+            assert P.sound(prio, level) == s2, (prio, level)
     assert P.effective("high", -1) == ("high", 0)
 
 
