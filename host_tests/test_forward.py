@@ -677,3 +677,29 @@ def test_queue_save_out_of_memory_keeps_the_uploader_running(tmp_path):
     # ... and the app hears of it (memory pressure: shed the forwarders when it
     # keeps happening; before, a day of upload MemoryErrors went uncounted)
     assert out["survived"] == 1, out
+
+
+def test_a_follower_dates_fraction_dates_right_with_the_boards_single_precision_floats():
+    # The ESP32's floats are 32-bit: a JSON date with a fraction (1767225900123.4) or
+    # a Java double's exponent (1.7672259001234E12) parsed as a float is up to two
+    # minutes off. CPython's json with every float rounded to 32 bits models the
+    # board's parser (the float32 unix port: BOARD_AUDIT.md); the follower must date
+    # the reading at its own second all the same, with or without a dateString.
+    import struct
+    from forward import follower
+
+    class Float32Json:
+        @staticmethod
+        def loads(body):
+            return json.loads(body, parse_float=lambda s: struct.unpack("f", struct.pack("f", float(s)))[0])
+
+    t0 = 1767225600
+    for date in ("1767225900123.4", "1.7672259001234E12", "1767226199999.5"):
+        body = '[{"date": %s, "sgv": 120}, {"date": 1767225600000, "sgv": 118}]' % date
+        real, follower.json = follower.json, Float32Json
+        try:
+            rows = follower.parse_entries(body)
+        finally:
+            follower.json = real
+        want = (t0 + 300) if date != "1767226199999.5" else (t0 + 599)
+        assert [r[0] for r in rows] == [t0, want], (date, rows)

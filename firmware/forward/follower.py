@@ -43,7 +43,6 @@ import json
 
 from forward import http
 from forward import ConfigError, log_print
-from civil import unix_ms_of_iso
 from forward.timesync import parse_http_date
 
 OK_STATE = 6
@@ -61,10 +60,9 @@ SKEW_S = 60                   # the server's clock further apart from the box's:
 # taken again when its date has milliseconds (xDrip+'s do). No CGM reads more
 # often than once a minute.
 DUPLICATE_S = 30
-# how far an entry's float `date` may be from its own dateString: MicroPython's JSON parser
-# in single precision is not correctly rounded (measured: up to 126 s off at 2026's dates,
-# 251 s in 2065, where a float32's spacing is 131 and 262 s): 8.7 min leaves a margin
-FLOAT_MS_ERROR = 1 << 19
+_DATE_KEY = b'"date"'
+_SPACE = (32, 9, 10, 13)
+_NUMBER_CHARS = (43, 45, 46, 69, 101)  # + - . E e, beside the digits
 # mid-rate of each arrow (mg/dL/min x10), the bands of forward.entries._ARROWS
 _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
                 "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
@@ -85,19 +83,62 @@ def _number(v):
         return None
 
 
-def _entry_ms(e):
-    """The entry's date in Unix ms; None if it has none.
-    A JSON number with a fraction (1767584414123.4) parses as a float, and the
-    board's floats are single precision: at today's dates up to 65 s off. Such a
-    date is taken from the entry's own dateString when the two agree to within
-    that rounding; an integer date (Nightscout's) is exact and taken as it is."""
-    raw = e.get("date")
-    date = _number(raw)
-    if isinstance(raw, float) and date is not None:
-        iso = unix_ms_of_iso(e.get("dateString"))
-        if iso is not None and abs(iso - date) <= FLOAT_MS_ERROR:
-            return iso
-    return date
+def _whole_ms(token):
+    """The integer part of a JSON number token (bytes), exactly; None when it is
+    not a plain JSON number or its exponent is out of any date's reach."""
+    try:
+        text = token.decode().replace("E", "e")
+        mantissa, exp = text.split("e") if "e" in text else (text, "0")
+        whole, frac = mantissa.split(".") if "." in mantissa else (mantissa, "")
+        unsigned = whole[1:] if whole[:1] == "-" else whole
+        if not unsigned.isdigit() or (frac and not frac.isdigit()) or ("." in mantissa and not frac):
+            return None
+        if not (exp[1:] if exp[:1] in "+-" else exp).isdigit():
+            return None
+        shift = int(exp) - len(frac)
+    except (ValueError, UnicodeError):
+        return None
+    if not -40 <= shift <= 20:
+        return None
+    n = int(whole + frac)
+    return n * 10 ** shift if shift >= 0 else n // 10 ** -shift
+
+
+def exact_dates(body):
+    """`body` with every "date" number that has a fraction or an exponent
+    written as whole milliseconds. json.loads would make such a date a float, and
+    the board's floats are single precision: 1767225900123.4 (a fraction) or
+    1.7672259001234E12 (a Java double, as org.json writes it) parses up to two
+    minutes off there, and the trend, the fall window, freshness and the
+    duplicate rule would judge a wrong time. Integer dates (Nightscout's) are
+    exact already; the body is returned as it is when it has no other kind."""
+    out = []
+    start, n = 0, len(body)
+    i = body.find(_DATE_KEY)
+    while i >= 0:
+        j = i + len(_DATE_KEY)
+        while j < n and body[j] in _SPACE:
+            j += 1
+        if j < n and body[j] == 58:  # ":"
+            j += 1
+            while j < n and body[j] in _SPACE:
+                j += 1
+            k = j
+            while k < n and (48 <= body[k] <= 57 or body[k] in _NUMBER_CHARS):
+                k += 1
+            token = body[j:k]
+            if k - j <= 40 and (b"." in token or b"e" in token or b"E" in token):
+                ms = _whole_ms(token)
+                if ms is not None:
+                    out.append(body[start:j])
+                    out.append(str(ms).encode())
+                    start = k
+            j = k
+        i = body.find(_DATE_KEY, j)
+    if not out:
+        return body
+    out.append(body[start:])
+    return b"".join(out)
 
 
 def parse_entries(body, after_ms=None, prev=None):
@@ -105,14 +146,16 @@ def parse_entries(body, after_ms=None, prev=None):
     after_ms: only entries with date > after_ms, and DUPLICATE_S or more after
     it (or after prev). prev: (unix_s, sgv) of the last reading already taken,
     for the trend. Raises ValueError on a body that is not a JSON list."""
-    data = json.loads(body)
+    if isinstance(body, str):
+        body = body.encode()
+    data = json.loads(exact_dates(body))
     if not isinstance(data, list):
         raise ValueError("entries: expected a JSON list")
     rows = []
     for e in data:
         if not isinstance(e, dict) or e.get("type", "sgv") != "sgv":
             continue
-        date = _entry_ms(e)
+        date = _number(e.get("date"))
         if date is None:
             continue
         if after_ms is not None and date <= after_ms:

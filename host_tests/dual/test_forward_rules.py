@@ -10,7 +10,6 @@ import sys
 
 from fakes import swap
 
-from civil import unix_ms_of_iso
 from forward import names, timesync
 from forward.entries import civil, direction, iso_utc, sgv_entry, TREND_CODES
 from forward.history import History
@@ -70,25 +69,6 @@ def test_an_entry_takes_date_and_datestring_from_the_same_instant():
     assert e["date"] == 1704067200000 and e["dateString"] == e["sysTime"] == "2024-01-01T00:00:00.000Z"
     assert e["direction"] == "NOT COMPUTABLE" and e["sgv"] == 39 and e["type"] == "sgv"
     assert e["device"] == "box"
-
-
-def test_an_iso_date_string_reads_back_to_the_instant_with_its_zone():
-    # Nightscout's dateString: the box's own (iso_utc), a server's (toISOString),
-    # xDrip+'s (an offset without a colon), one with ":" in the offset
-    for t in (0, 951782400, 1704067200, 1767225600 + 86399, 2147483648, 4294967295):
-        assert unix_ms_of_iso(iso_utc(t)) == t * 1000, t
-    t = 1767225600
-    for s, ms in (("2026-01-01T00:00:00Z", 0), ("2026-01-01T00:00:00.1Z", 100),
-                  ("2026-01-01T00:00:00.123456Z", 123), ("2026-01-01 00:00:00.5z", 500),
-                  ("2026-01-01T01:00:00.000+0100", 0), ("2025-12-31T19:00:00.250-05:00", 250),
-                  ("2026-01-01T05:45:00+05:45", 0), ("2026-01-01T00:00:00+00:00", 0)):
-        assert unix_ms_of_iso(s) == t * 1000 + ms, s
-    for bad in ("2026-01-01T00:00:00", "2026-01-01", "2026-01-01T00:00:00.Z", "2026-13-01T00:00:00Z",
-                "2026-01-32T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z",
-                "2026-01-01T00:00:00+24:00", "2026-01-01T00:00:00+01:60", "2026-01-01T00:00:00+1",
-                "2026/01/01T00:00:00Z", "2026-01-01T00:00:00 Z", "2026-01-01T00:00:00Zx",
-                "+026-01-01T00:00:00Z", "", None, 1767225600):
-        assert unix_ms_of_iso(bad) is None, bad
 
 
 # --- the HTTP Date header ------------------------------------------------------
