@@ -93,9 +93,7 @@ def _whole_ms(token):
         unsigned = whole[1:] if whole[:1] == "-" else whole
         if not unsigned.isdigit() or (frac and not frac.isdigit()) or ("." in mantissa and not frac):
             return None
-        if not (exp[1:] if exp[:1] in "+-" else exp).isdigit():
-            return None
-        shift = int(exp) - len(frac)
+        shift = int(exp) - len(frac)  # ValueError for an exponent without digits
     except (ValueError, UnicodeError):
         return None
     if not -40 <= shift <= 20:

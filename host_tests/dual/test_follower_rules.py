@@ -122,13 +122,21 @@ def test_a_date_with_a_fraction_or_an_exponent_is_read_as_exact_milliseconds():
         b = '[{"sgv": 120, "date":%s}]' % text
         assert parse_entries(b)[0][:3] == (T0 + 300, T0 + 300, 120), text
     assert follower.exact_dates(b'{"date": 1.5e1}') == b'{"date": 15}'
+    assert follower.exact_dates(b'{"date":1.5}') == b'{"date":1}'
+    assert follower.exact_dates(b'"date"\t:\r\n2.5E+1,"date"\n:\t3.5e-1') == b'"date"\t:\r\n25,"date"\n:\t0'
+    # reach: 20 places up, 40 down, a token of 40 characters
+    assert follower.exact_dates(b'{"date": 1e20}') == b'{"date": 1' + b'0' * 20 + b'}'
+    assert follower.exact_dates(b'{"date": 1e-40}') == b'{"date": 0}'
+    forty = b'1' * 38 + b'.5'
+    assert follower.exact_dates(b'{"date": ' + forty + b'}') == b'{"date": ' + b'1' * 38 + b'}'
     assert follower.exact_dates(b'{"date": -2.5}') == b'{"date": -3}'   # the floor
     # only "date" numbers change; an integer date, other keys and strings are left as they are
     for same in (b'[{"date": 1767225900123, "sgv": 120.5}]', b'[{"dateString": "1.5", "x": 2.5}]',
-                 b'[{"note": "\\"date\\": 1.5"}]', b'[]', b'', b'"date"', b'{"date"'):
+                 b'[{"note": "\\"date\\": 1.5"}]', b'[]', b'', b'"date"', b'{"date"', b'"date": '):
         assert follower.exact_dates(same) is same, same
     # what is not a JSON number, or out of any date's reach, is left to json.loads
-    for odd in (b'{"date": .5}', b'{"date": 1.}', b'{"date": 1e}', b'{"date": -}', b'{"date": 1e999}',
+    for odd in (b'{"date": .5}', b'{"date": 1.}', b'{"date": 1e}', b'{"date": 1e+}', b'{"date": 1e21}',
+                b'{"date": 1e-41}', b'{"date": 1' + b'1' * 38 + b'.5}', b'{"date": +1.5}', b'{"date": -}', b'{"date": 1e999}',
                 b'{"date": 1.2.3}', b'{"date": 1e-99}', b'{"date": 1' + b'0' * 40 + b'.5}'):
         assert follower.exact_dates(odd) == odd, odd
 
