@@ -96,6 +96,8 @@ async def main():
     out["bad_count_range"] = (await get("/sgv.json?count=5000", good))[0]
     out["bad_find"] = (await get("/api/v1/entries.json?find[date][$gt]=soon", good))[0]
     out["not_found"] = (await get("/nope", good))[0]
+    # a path is matched as text: the '.' of /sgv.json matched any character
+    out["dot_is_a_dot"] = (await get("/sgvXjson", good))[0]
     out["post"] = status_and_json(await req(b"POST /sgv.json HTTP/1.1\r\nContent-Length: 5\r\n" + good.encode() + b"\r\nhello"))[0]
     out["garbage"] = status_and_json(await req(b"\x16\x03\x01 hello there\r\n\r\n"))[0]
     out["long_line"] = status_and_json(await req(b"GET /" + b"a" * 4000 + b" HTTP/1.1\r\n\r\n"))[0]
@@ -123,6 +125,9 @@ async def main():
         w.close()
     await asyncio.sleep(6)
     out["still_serving"] = (await get("/sgv.json?count=1", good))[0]
+    # every route has answered: none keeps a compiled regular expression for good
+    out["routes"] = len(api.app.url_map)
+    out["regexes_kept"] = sum(1 for e in api.app.url_map if getattr(e[1], "regex", None) is not None)
     import gc
     gc.collect()
     out["mem_alloc"] = gc.mem_alloc()
