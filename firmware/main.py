@@ -47,11 +47,10 @@ class App:
         self._taking = None      # the reading the alarm task is judging (see _take_reading)
         self._taking_t = 0       # its time on the engine's clock
         self._tries = 0
-        self._told = False       # the history and the listeners have it
+        self._told = False       # the listeners have it
         self._saved_s = 0        # when the alarm state last went to RTC memory
         self._clock_unknown = None  # schedules waiting for a time of day (the notice is up)
         self.wake = asyncio.Event()
-        self.history = []        # recent readings (newest last), for the LAN API
         self.status = {"link": None, "last_reading": None}
         self.wdt_ms = wdt_ms
         self.http_host = "0.0.0.0"  # where the LAN API and the setup page listen
@@ -166,8 +165,8 @@ class App:
     def _take_reading(self, r):
         """Judge the reading first in the inbox; it leaves the inbox only when done.
         A MemoryError on the way fails the alarm task, and its restart takes the
-        same reading again (up to READING_TRIES times): the history and the
-        listeners have it once, and the engine sees it at the time first given
+        same reading again (up to READING_TRIES times): the listeners have it
+        once, and the engine sees it at the time first given
         (it commits a reading only once judged, see AlarmEngine.on_reading)."""
         now = self.now_s()
         if self._taking is not r:
@@ -180,10 +179,8 @@ class App:
             log.error("reading of %s mg/dL dropped: out of memory %d times", r[reading.SGV], READING_TRIES)
             return
         if not self._told:
-            if not self.history or self.history[-1] is not r:
-                self.history.append(r)
-            if len(self.history) > 36:
-                self.history.pop(0)
+            # no list of past readings here: the LAN API keeps its own, packed
+            # (forward/history.py); 36 tuples that nothing read held 2.6 KB
             self.emit(reading.as_event(r))
             self._told = True   # a retry goes straight to the engine
         events = self.engine.on_reading(r, now, now - self._taking_t, self.minute_of_day())

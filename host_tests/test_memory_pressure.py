@@ -197,7 +197,7 @@ async def scenario():
     print("RESULT " + json.dumps({
         "readings": [e["sgv"] for e in events if e.get("event") == "reading"],
         "onsets": [[e["type"], e.get("sgv")] for e in events if e.get("event") == "alarm_onset"],
-        "history": [r[reading.SGV] for r in app.history], "inbox": len(app.inbox),
+        "keeps_readings": hasattr(app, "history"), "inbox": len(app.inbox),
         "fails_left": fail[0]}))
     sys.exit(0)
 
@@ -209,11 +209,13 @@ def test_a_reading_whose_judging_ran_out_of_memory_is_judged_again(tmp_path):
     # the alarm task failed on a MemoryError after taking the reading from its
     # inbox: the urgent low it carried was never judged (the next reading came
     # 5 min later). Now it stays in the inbox and the restarted task judges it,
-    # told to the listeners and kept in the history once.
+    # told to the listeners once. (The App kept them in a list of its own too, 36
+    # readings that nothing read: 2.6 KB of the 32-bit port's heap; the LAN API's
+    # history is forward/history.py, a listener.)
     out = run(tmp_path, 0, PROG_RETRY.replace("FAILS", "1"))
     assert out["fails_left"] == 0, out
     assert ["urgent_low", 48] in out["onsets"], out
-    assert out["readings"] == [48, 47] and out["history"] == [48, 47], out
+    assert out["readings"] == [48, 47] and not out["keeps_readings"], out
     assert out["inbox"] == 0, out
 
 
