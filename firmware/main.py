@@ -50,6 +50,7 @@ class App:
         self._told = False       # the listeners have it
         self._saved_s = 0        # when the alarm state last went to RTC memory
         self._clock_unknown = None  # schedules waiting for a time of day (the notice is up)
+        self._unapplied = []     # (kind, name, active) the engine had no memory for (see condition)
         self.wake = asyncio.Event()
         self.status = {"link": None, "last_reading": None}
         self.wdt_ms = wdt_ms
@@ -72,6 +73,9 @@ class App:
                 self._tz = (localtime, localtime.parse(self.cfg["tz"]))
             except Exception as e:
                 log.exc(e, "tz rule not used: schedules on utc_offset_min")
+                # the schedules run an hour off in summer: the device alarm (config) says so
+                problems.append("tz: rule not used (%s): schedules follow utc_offset_min"
+                                % type(e).__name__)
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
@@ -118,9 +122,23 @@ class App:
         self.wake.set()
 
     def condition(self, kind, name, active):
-        """A link/sensor/device/forwarding condition started or ended."""
-        self._dispatch(self.engine.set_condition(kind, name, active, self.now_s(),
-                                                 self.minute_of_day()))
+        """A link/sensor/device/forwarding condition started or ended. Its
+        sources report a change once (the link's battery or sensor state, a
+        forwarder's or the annunciator's fault) and most only log a failure: one
+        the engine had no memory for is kept and applied again at the alarm
+        task's next round (within TICK_S), not lost with nothing heard. The
+        MemoryError still reaches the caller (the supervisor's report then
+        sounds the device fault directly, _task_failed)."""
+        if self._unapplied:   # a newer word on the same condition replaces the kept one
+            self._unapplied = [c for c in self._unapplied if c[0] != kind or c[1] != name]
+        try:
+            events = self.engine.set_condition(kind, name, active, self.now_s(), self.minute_of_day())
+        except MemoryError:
+            gc.collect()
+            self._unapplied.append((kind, name, active))
+            self.wake.set()
+            raise
+        self._dispatch(events)
 
     def snooze(self):
         self._dispatch(self.engine.snooze(self.now_s()))
@@ -196,6 +214,9 @@ class App:
             while self.inbox:
                 self._take_reading(self.inbox[0])
                 self.inbox.pop(0)
+            while self._unapplied:   # a failure keeps the rest (and fails this task)
+                c = self._unapplied[0]
+                self.condition(c[0], c[1], c[2])
             now = self.now_s()
             self._dispatch(self.engine.tick(now, self.minute_of_day()), now - self._saved_s >= SAVE_S)
             self._watch_clock(now)
@@ -235,7 +256,17 @@ class App:
             return boards.load(name, *args), False
         except Exception as e:  # unknown board or a missing pin: sound on the default wiring
             log.exc(e, "board %s", name)
+        try:
             return boards.load(FALLBACK_BOARD, *args), True
+        except Exception as e:
+            # its file damaged or gone too (flash): its wiring from here, as in
+            # boards/esp32-devkitc.json; else App() raised and the box sat silent
+            log.exc(e, "board %s", FALLBACK_BOARD)
+            return boards.validate({"buzzer": {"kind": "pwm", "pin": 25},
+                                    "led": {"kind": "rgb", "pins": {"red": 26, "green": 27, "blue": 33},
+                                            "common": "cathode", "pwm_freq": 1000},
+                                    "button": {"pin": 32, "pull": "up", "active_low": True}},
+                                   FALLBACK_BOARD), True
 
     def _on_ann_fault(self, ev):
         self.emit(ev)

@@ -23,13 +23,24 @@ def _mask(text):
     return text
 
 
+dropped = 0  # lines lost to a MemoryError while making them
+
+
 def log(level, msg, *args):
-    global _next, _count
+    """Never raises: a log line short of memory is dropped (and counted), so the
+    signal its caller raises next (an alarm condition) is not lost with it."""
+    global _next, _count, dropped
     try:
-        text = msg % args if args else msg
-    except Exception:
-        text = msg + " " + repr(args)
-    line = "%d %s %s" % (clock.ms(), level, _mask(text))
+        try:
+            text = msg % args if args else msg
+        except MemoryError:
+            raise
+        except Exception:
+            text = msg + " " + repr(args)
+        line = "%d %s %s" % (clock.ms(), level, _mask(text))
+    except Exception:   # MemoryError; or an argument whose repr fails too
+        dropped += 1
+        return
     _ring[_next] = line
     _next = (_next + 1) % SIZE
     _count += 1
@@ -53,7 +64,13 @@ def error(msg, *args):
 
 def exc(e, msg, *args):
     """Log an exception with its type and message (tracebacks cost heap)."""
-    log("E", (msg % args if args else msg) + ": %s %s" % (type(e).__name__, e))
+    global dropped
+    try:
+        msg = (msg % args if args else msg) + ": %s %s" % (type(e).__name__, e)
+    except Exception:
+        dropped += 1
+        return
+    log("E", msg)
 
 
 def lines():

@@ -220,12 +220,15 @@ class Link:
                 "next_window_ms": self.next_window_ms()}
 
     def _event(self, what, **kw):
+        """Hand an event out; False when the consumer failed with it."""
         kw["event"] = "link"
         kw["what"] = what
         try:
             self.on_event(kw)
+            return True
         except Exception as e:  # a consumer's bug must not stop the link
             print("link: on_event failed:", repr(e))
+            return False
 
     def _emit(self, r):
         dex_s = r[reading.DEX_S]
@@ -762,18 +765,23 @@ class Link:
         prev = self.tx_status
         self.tx_status = code
         if code != protocol.STATUS_OK:
-            self._event("battery_low", status=code, name=protocol.status_name(code))
+            told = self._event("battery_low", status=code, name=protocol.status_name(code))
         else:  # also the first time: an alarm restored after a reset must be able to clear
-            self._event("battery_low", status=code, name="ok", active=False)
+            told = self._event("battery_low", status=code, name="ok", active=False)
+        if not told:   # told only on a change: a failed telling is told again next time
+            self.tx_status = prev
 
     def _sensor(self, code):
         if code == self.sensor_state:
             return
         # reported the first time too, even when all is well: a sensor alarm
         # restored after a reset clears on it
+        prev = self.sensor_state
         self.sensor_state = code
         usable = protocol.state_usable(code)
-        self._event("sensor_state", state=code, name=state_name(code), kind=state_kind(code), usable=usable)
+        if not self._event("sensor_state", state=code, name=state_name(code), kind=state_kind(code),
+                           usable=usable):
+            self.sensor_state = prev   # told only on a change: told again at the next reading
 
 
 # GlucoseTx 0x30 is answered by GlucoseRx 0x31; CGMBLEKit also takes the G6

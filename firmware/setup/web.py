@@ -358,6 +358,10 @@ class SetupServer:
         if self.on_saved is not None:
             try:
                 self.on_saved(clean)
-            except Exception as e:
+            except Exception as e:   # no restart: the box still alarms on the old settings
                 log.exc(e, "setup: on_saved")
+                return self._html(page.message_page(
+                    "Saved, not in force", "The settings were saved, but the box could not "
+                    "restart to apply them (%s): it still alarms on the old ones. Unplug it "
+                    "and plug it in again." % type(e).__name__, "not-applied"), 500)
         return self._html(page.saved_page(appconfig.missing(clean)))

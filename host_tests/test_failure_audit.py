@@ -1,0 +1,213 @@
+"""Silent failures found by the error-path audit (docs/FAILURE_AUDIT.md): a
+condition its source reports only once (on a change) must not be lost when the
+report fails on the way to the alarm engine. On the board the likely failure is
+a MemoryError; these tests make one where it would come."""
+import os
+
+from apprun import run_app
+from conftest import ROOT, run_micropython
+
+BOARD = {"transmitter_id": "8G1234", "board": "esp32-devkitc"}
+
+ONE_ROUND = r'''
+import asyncio
+async def one_round():   # the alarm task runs one round, then is stopped
+    t = asyncio.create_task(app.alarm_task(lambda: None))
+    await asyncio.sleep_ms(50)
+    t.cancel()
+asyncio.run(one_round())
+'''
+
+ENGINE_OUT_OF_MEMORY = r'''
+import json, main
+from app import wiring
+app = main.App(CFG, boards_dirs=(BOARDS,))
+real, fails = app.engine.set_condition, [1]
+def short_of_memory(*a, **k):
+    if fails[0]:
+        fails[0] -= 1
+        raise MemoryError("memory allocation failed")
+    return real(*a, **k)
+app.engine.set_condition = short_of_memory
+out = {}
+# the link tells of the transmitter's low battery once, on the change (link/core.py
+# _status); its _event prints a consumer's failure and goes on
+try:
+    wiring.on_link_event(app, {"event": "link", "what": "battery_low", "status": 0x81,
+                               "name": "low_battery"})
+    out["raised"] = None
+except MemoryError:
+    out["raised"] = "MemoryError"
+''' + ONE_ROUND + r'''
+out["active"] = [a["type"] for a in app.engine.active()]
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_condition_the_engine_had_no_memory_for_is_applied_at_the_next_round(tmp_path):
+    # before: the battery_low report was lost (the link never tells it again while the
+    # status stays the same) and nothing sounded or showed until the transmitter died
+    out = run_app(tmp_path, BOARD, ENGINE_OUT_OF_MEMORY)
+    assert out["raised"] == "MemoryError", out   # the caller still hears of it
+    assert "transmitter_battery" in out["active"], out
+
+
+LOG_OUT_OF_MEMORY = r'''
+import json, main
+from app import wiring
+app = main.App(CFG, boards_dirs=(BOARDS,))
+class Short:   # a value whose text needs memory there is none of
+    def __str__(self):
+        raise MemoryError("memory allocation failed")
+    __repr__ = __str__
+out = {}
+try:   # on_link_event logs the event's detail before it raises the condition
+    wiring.on_link_event(app, {"event": "link", "what": "battery_low", "status": 0x81,
+                               "name": "low_battery", "detail": Short()})
+    out["raised"] = None
+except MemoryError:
+    out["raised"] = "MemoryError"
+out["active"] = [a["type"] for a in app.engine.active()]
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_log_line_short_of_memory_does_not_cost_the_alarm_after_it(tmp_path):
+    out = run_app(tmp_path, BOARD, LOG_OUT_OF_MEMORY)
+    assert out == {"raised": None, "active": ["transmitter_battery"]}, out
+
+
+LINK_TELLS_AGAIN = r'''
+import sys, json
+sys.path.insert(0, HOST)
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import vradio
+vradio.install()
+from link.core import Link
+
+told = []
+def on_event(ev):
+    if ev["what"] in ("battery_low", "sensor_state") and not [e for e in told if e == ev["what"] + " failed"]:
+        told.append(ev["what"] + " failed")
+        raise MemoryError("memory allocation failed")
+    told.append(ev["what"])
+
+link = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "bond.json"}, lambda r: None, on_event)
+for session in range(2):     # the same status and sensor state at two sessions in a row
+    link._status(0x81)
+    link._sensor(0x06)
+print("RESULT " + json.dumps(told))
+'''
+
+
+def test_the_link_tells_a_battery_or_sensor_change_again_when_its_telling_failed():
+    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + LINK_TELLS_AGAIN
+    r = run_micropython(["-c", prog], check=False)
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout[-2000:] + r.stderr[-2000:]
+    import json
+    told = json.loads(line[0][7:])
+    assert told == ["battery_low failed", "sensor_state failed", "battery_low", "sensor_state"], told
+
+
+SAVE_NOT_APPLIED = r'''
+import json, asyncio
+from setup import web, form
+
+def cannot_restart(cfg):   # wiring._restart_soon: its task cannot be made
+    raise MemoryError("memory allocation failed")
+
+def quote(s):
+    return "".join(c if c.isalpha() or c.isdigit() else "%%%02X" % ord(c) for c in str(s))
+
+class Req:
+    def __init__(self, body):
+        self.headers = {"Host": "192.168.4.1", "Content-Type": "application/x-www-form-urlencoded"}
+        self.body = body
+        self.content_length = len(body)
+
+srv = web.SetupServer(CFG, on_saved=cannot_restart)
+srv._new_session()
+fields = form.values_from_config(srv.cfg)
+fields["alarms.low"] = "90"
+fields["token"] = srv._token
+body = "&".join("%s=%s" % (quote(k), quote(v)) for k, v in fields.items()).encode()
+html, status, _ = asyncio.run(srv._save(Req(body)))
+html = "".join(html)
+print("RESULT " + json.dumps({"status": status, "saved": "id=saved" in html,
+                              "told": "id=not-applied" in html and "old ones" in html}))
+'''
+
+
+def test_a_save_the_box_cannot_restart_for_does_not_say_saved(tmp_path):
+    # the new settings (here a low alarm at 90) take effect only through a restart; a
+    # restart that could not be scheduled left the page saying "Saved." while the box
+    # went on alarming at the old thresholds
+    import json
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"admin_password": "right-password", "transmitter_id": "8G1234"}))
+    r = run_micropython(["-c", "CFG = %r\n" % str(cfg) + SAVE_NOT_APPLIED], check=False,
+                        cwd=str(tmp_path))
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout[-2000:] + r.stderr[-2000:]
+    out = json.loads(line[0][7:])
+    assert out == {"status": 500, "saved": False, "told": True}, out
+    from app import config
+    saved, problems = config.load(str(cfg))
+    assert problems == [] and saved["alarms"]["low"] == 90   # on flash: in force from the next restart
+
+
+TZ_NOT_USED = r'''
+import json
+from app import localtime
+real, calls = localtime.parse, [0]
+def parse(text):   # config.load checks the rule; the App's own parse runs out of memory
+    calls[0] += 1
+    if calls[0] == 2:
+        raise MemoryError("memory allocation failed")
+    return real(text)
+localtime.parse = parse
+import main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+print("RESULT " + json.dumps({"calls": calls[0], "tz": app._tz is not None,
+                              "device": [a["reason"] for a in app.engine.active() if a["type"] == "device"]}))
+'''
+
+
+def test_a_tz_rule_the_app_cannot_use_raises_the_config_alarm(tmp_path):
+    # before: logged only, and every schedule ran an hour off all summer with nothing said
+    out = run_app(tmp_path, dict(BOARD, tz="CET-1CEST,M3.5.0,M10.5.0/3",
+                                 alarms={"schedule": [{"start": 1320, "end": 420, "low": 80}]}), TZ_NOT_USED)
+    assert out["calls"] == 2 and not out["tz"], out
+    assert out["device"] == ["config"], out
+
+
+BOARD_FILES_DAMAGED = r'''
+import json, main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+print("RESULT " + json.dumps({"buzzer": app.board["buzzer"], "button": app.board["button"],
+                              "device": [a["reason"] for a in app.engine.active() if a["type"] == "device"]}))
+'''
+
+
+def test_a_damaged_board_file_on_flash_still_boots_on_the_default_wiring(tmp_path):
+    # before: the default board's file damaged too (flash) and App() raised: on the board
+    # main.py stopped at the REPL before the watchdog started, and nothing ever sounded
+    import json
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    (boards / "esp32-devkitc.json").write_text('{"buzzer": {"kind": "pwm", "pi')
+    want = json.loads(open(os.path.join(ROOT, "boards", "esp32-devkitc.json")).read())
+    for board in ("esp32-devkitc", "m5stickc-plus2"):
+        cfg = tmp_path / "config.json"
+        cfg.write_text(json.dumps(dict(BOARD, board=board)))
+        prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), str(boards)) + BOARD_FILES_DAMAGED
+        r = run_micropython(["-c", prog], cwd=str(tmp_path), check=False, env={
+            "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
+                                                os.path.join(ROOT, "firmware"), os.path.join(ROOT, ".mpylib"))})
+        line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+        assert line, board + ": " + r.stdout[-2000:] + r.stderr[-2000:]
+        out = json.loads(line[0][7:])
+        assert out["buzzer"] == want["buzzer"] and out["button"] == want["button"], out
+        assert out["device"] == ["config"], out
