@@ -348,10 +348,14 @@ def _forwarding(app):
     if not cfg.get("wifi"):
         return
     from forward.wifi import WifiKeeper
-    from forward.history import History
     from forward.queue import UploadQueue
     _release_reserve(app)
-    hist = History(288)     # the large buffers first, into the block just freed
+    # the large buffers first, into the block just freed; the history only for the
+    # LAN API, its one reader (3.7 KB held for nothing with Nightscout alone)
+    hist = None
+    if lan.get("enabled"):
+        from forward.history import History
+        hist = History(288)
     queue = UploadQueue() if ns.get("url") else None
 
     def cond(kind, name, active):
@@ -365,7 +369,8 @@ def _forwarding(app):
     ts = TimeSync(None, wifi=keeper, log=_log)  # NTP; the Nightscout/leader Date header as fallback
     app.timesync = ts
     supervise(app, "time", ts.run, 3600)
-    app.listeners.append(lambda ev: ev.get("event") == "reading" and hist.add(_as_reading(ev)))
+    if hist is not None:
+        app.listeners.append(lambda ev: ev.get("event") == "reading" and hist.add(_as_reading(ev)))
     if ns.get("url"):
         from forward.nightscout import NightscoutUploader
         up = NightscoutUploader({"url": ns["url"], "secret": ns.get("api_secret") or None,
