@@ -1794,3 +1794,151 @@ def test_the_old_transmitters_gap_is_owed_only_with_a_retry_hour_before_the_swap
     ev = [PLAN, {"event": "config_loaded", "t_ms": 0, "tx_id": "8OLD01"}] + olds + _swap_boot(99 * MIN)
     v = chaos.check_lost_readings(_swap_world(), ev, 300 * MIN, [], values)
     assert len(v) == 1 and "the first taken t=1860000 ms" in v[0][1]
+
+
+def test_round10_draws_leave_the_old_draws_alone():
+    for seed in (5, 300, 600, 800, 900, 1000, 1060):   # rounds 1-9: no round-10 key set
+        w = chaos.draw_world(seed, 1)
+        assert w["ticks_wrap_s"] is None and w["presses"] is None and w["swap_never"] is None
+        assert not set(w["inject"]) & {"ticks_start_ms", "ticks_sample_s"}
+        assert not (w["inject"].get("tx_swap") or {}).get("never")
+    drawn = [chaos.draw_world(s, 1) for s in range(1061, 1161)]
+    assert all(w["inject"]["ticks_sample_s"] == chaos.TICKS_SAMPLE_S for w in drawn)
+    wraps = [w for w in drawn if w["ticks_wrap_s"] is not None]
+    assert len(wraps) >= 60
+    for w in wraps:   # ticks_ms reaches 2**30 at the drawn second, inside the world
+        assert w["inject"]["ticks_start_ms"] + w["ticks_wrap_s"] * 1000 == 1 << 30
+        assert 0 < w["ticks_wrap_s"] < 86400
+    pressed = [w for w in drawn if w["presses"]]
+    assert {k for w in pressed for k in w["presses"]} == set(chaos.PRESS_KINDS)
+    for w in pressed:   # presses never overlap (vbutton: a press's release would end the next one)
+        held = w["inject"]["button_held"]
+        assert held == sorted(held) and "button_at_boot" not in w["inject"]
+        assert all(a + h < b for (a, h), (b, _) in zip(held, held[1:]))
+        if "boot" in w["presses"]:
+            r = w["inject"]["reset_at_s"]
+            assert any(0 <= t - r <= 4 for t, _ in held)
+        if "save" in w["presses"]:
+            t = w["inject"]["config_save_at_s"][0]
+            assert any(0 <= p - t <= 5 for p, _ in held)
+    never = [w for w in drawn if w["swap_never"]]
+    assert never and all(w["inject"]["tx_swap"]["never"] and w["swap"]["never"] for w in never)
+
+
+def _ticks(t_ms, ticks_ms, fw_ms):
+    return {"event": "ticks", "t_ms": t_ms, "ticks_ms": ticks_ms, "fw_ms": fw_ms}
+
+
+def test_the_firmware_clock_follows_the_world_across_the_ticks_wrap():
+    wrap = 1 << 30
+    w = _world(ticks_wrap_s=300)
+    start = wrap - 300000
+    good = [_ticks(m * MIN, (start + m * MIN) % wrap, m * MIN) for m in range(1, 11)]
+    assert chaos.check_ticks(w, good, 10 * MIN) == []
+    # a boot's clock starts again at 0: judged from the boot's first sample
+    boot = good[:7] + [{"event": "reset", "t_ms": 7 * MIN, "cause": 2}] + [
+        _ticks(m * MIN, (start + m * MIN) % wrap, (m - 7) * MIN) for m in range(7, 11)]
+    assert chaos.check_ticks(w, boot, 10 * MIN) == []
+    # clock.ms() computed from raw ticks: back by 2**30 ms at the wrap
+    raw = [dict(e, fw_ms=e["fw_ms"] - wrap) if e["t_ms"] > 5 * MIN else e for e in good]
+    v = chaos.check_ticks(w, raw, 10 * MIN)
+    assert len(v) == 1 and "-1073741824 ms off" in v[0][1]
+    # the simulator never wrapped: (a) judged nothing
+    flat = [dict(e, ticks_ms=start + e["t_ms"]) for e in good]
+    v = chaos.check_ticks(w, flat, 10 * MIN)
+    assert len(v) == 1 and "never wrapped" in v[0][1]
+    assert chaos.check_ticks(_world(ticks_wrap_s=None), flat, 10 * MIN) == []
+    # a watchdog reset, unless a hang was injected
+    wdt = good + [{"event": "reset", "t_ms": 11 * MIN, "cause": chaos.WDT_RESET, "detail": "watchdog"}]
+    v = chaos.check_ticks(w, wdt, 12 * MIN)
+    assert len(v) == 1 and "watchdog reset" in v[0][1]
+    hung = _world(ticks_wrap_s=300, inject={"task": "link", "error": "hang", "at_s": 60, "times": 1})
+    assert chaos.check_ticks(hung, wdt, 12 * MIN) == []
+
+
+def _pressed(*presses, **kw):
+    return _world(presses=["burst"], inject=dict({"button_held": [list(p) for p in presses]}, **kw))
+
+
+def test_a_press_while_an_alarm_sounds_is_answered():
+    loud = [sound(0, "off"), sound(2 * MIN, "high", "urgent_low")]
+    snooze = {"event": "alarm_snooze", "t_ms": 3 * MIN + 240, "type": "urgent_low"}
+    ack = {"event": "alarm_ack", "t_ms": 3 * MIN + 1530, "type": "urgent_low"}
+    assert chaos.check_presses(_pressed([180, 0.2]), loud + [snooze], "") == []
+    v = chaos.check_presses(_pressed([180, 0.2]), loud, "")
+    assert len(v) == 1 and "a short press at t=180000 ms while urgent_low sounded (high)" in v[0][1]
+    # a long press: acknowledged at 1.5 s while held, not 2.6 s after the press
+    assert chaos.check_presses(_pressed([180, 2]), loud + [ack], "") == []
+    late = dict(snooze, t_ms=3 * MIN + 2600)
+    assert len(chaos.check_presses(_pressed([180, 2]), loud + [late], "")) == 1
+    # not judged: nothing sounding, a press in the boot's self-test, the 2nd and 3rd of a gesture,
+    # the board off, an injected failure of the buttons task before it
+    assert chaos.check_presses(_pressed([60, 0.2]), loud, "") == []
+    boot = loud + [{"event": "reset", "t_ms": 3 * MIN - 500}, sound(3 * MIN - 500, "high", "urgent_low")]
+    assert chaos.check_presses(_pressed([180, 0.2]), sorted(boot, key=lambda e: e["t_ms"]), "") == []
+    # after the boot's 1-s self-test a press is judged (the simulator answers one 0.1 s after it)
+    boot = loud + [{"event": "reset", "t_ms": 3 * MIN - 1200}, sound(3 * MIN - 200, "high", "urgent_low")]
+    assert len(chaos.check_presses(_pressed([180, 0.2]), sorted(boot, key=lambda e: e["t_ms"]), "")) == 1
+    assert chaos.check_presses(_pressed([179.5, 0.1], [179.8, 0.1], [180.1, 0.1]), loud + [
+        dict(snooze, t_ms=179630)], "") == []
+    off = loud + [{"event": "power_cut", "t_ms": 3 * MIN + 100}, {"event": "reset", "t_ms": 4 * MIN}]
+    assert chaos.check_presses(_pressed([180, 0.2]), off, "") == []
+    failed = _pressed([180, 0.2], task="buttons", error="ValueError", at_s=100, times=1)
+    assert chaos.check_presses(failed, loud, "") == []
+    # not a round-10 world: not judged
+    assert chaos.check_presses(dict(_pressed([180, 0.2]), presses=None), loud, "") == []
+
+
+def test_no_factory_reset_without_a_press_at_power_on():
+    line = "5000 W factory reset: forgetting the configuration, the transmitter bond and the upload queue"
+    v = chaos.check_presses(_pressed([180, 0.2]), [], line)
+    assert len(v) == 1 and "factory reset without a press at power-on" in v[0][1]
+    assert chaos.check_presses(_pressed([180, 0.2], button_at_boot=[1, 11]), [], line) == []
+
+
+def test_the_new_transmitters_windows_before_the_switch_are_owed_only_if_the_link_told_them_apart():
+    # seed 1061: the old transmitter's clock restarted 2 min before the swap, so the new one's
+    # clock was ahead of the newest reading the box kept: the link took it for the same one (no
+    # tx_clock) and did not backfill its windows taken before the switch at 110 min
+    values = [120] * 400
+    olds = [reading(60000 + k * 5 * MIN + 3000, 120, 3000) for k in range(20)]
+    news = [new_reading(t + 3000, 120, t) for t in range(112 * MIN, 200 * MIN, 5 * MIN)]
+    ev = chaos.on_old_clock([PLAN, {"event": "config_loaded", "t_ms": 0, "tx_id": "8OLD01"}] + olds
+                            + _swap_boot(110 * MIN) + news)
+    assert chaos.check_lost_readings(_swap_world(), ev, 300 * MIN, [], values) == []
+    # the link saw the new one's clock behind and forgot the old history: its windows are owed
+    told = sorted(ev + [{"event": "link", "what": "tx_clock", "t_ms": 112 * MIN}], key=lambda e: e["t_ms"])
+    v = chaos.check_lost_readings(_swap_world(), told, 300 * MIN, [], values)
+    assert len(v) == 1 and "the first taken t=%d ms" % (107 * MIN) in v[0][1]   # 102: its activation's margin
+    # windows after the switch are owed either way
+    gap = [e for e in ev if not (e.get("tx") == "new" and 120 * MIN < e["t_ms"] < 130 * MIN)]
+    v = chaos.check_lost_readings(_swap_world(), gap, 300 * MIN, [], values)
+    assert len(v) == 1 and "the first taken t=%d ms" % (122 * MIN) in v[0][1]
+
+
+def test_simboot_ticks_wrap_a_press_and_a_swap_to_nobody_in_a_real_world():
+    # ticks_ms wraps at 25 min (a board up 12.4 days); at 5 min the id of a transmitter that
+    # never appears is saved (the box restarts on it, the old one goes quiet at 6 min): no_data
+    # sounds 10 min after that boot; a short press at 24 min snoozes it
+    w = _plain(chaos.draw_world(3, 40 / 1440.0), ticks_start_ms=(1 << 30) - 25 * MIN, ticks_sample_s=60,
+               button_held=[[1440, 0.2]], tx_swap={
+                   "at_s": 240, "tx_id": "8ZZ9Y1", "faults": "", "warmup_s": 0, "age_s": 600,
+                   "first_window_s": 100, "old_until_s": 360, "save_at_s": 300, "never": True})
+    w.update(broken=None, ticks_wrap_s=25 * 60, presses=["boot"])
+    w["config"] = {"transmitter_id": w["tx_id"], "board": "esp32-devkitc", "lan_api": {"enabled": False},
+                   "alarms": {"no_data_minutes": 10}}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    ticks = [e for e in events if e["event"] == "ticks"]
+    assert any(b["ticks_ms"] < a["ticks_ms"] for a, b in zip(ticks, ticks[1:]))
+    assert [e["tx_id"] for e in events if e["event"] == "config_loaded"] == [w["tx_id"], "8ZZ9Y1"]
+    assert not [e for e in events if e["event"] == "reading" and e["t_ms"] > 303000]
+    assert [e["type"] for e in events if e["event"] == "alarm_snooze" and 1440000 <= e["t_ms"] <= 1442000] \
+        == ["no_data"]
+    assert chaos.check_world(w, events, console, error) == {}
+    # the press unanswered, the firmware's clock back by 2**30 ms at the wrap: 27 and 26 say so
+    unanswered = [e for e in events if e["event"] != "alarm_snooze"]
+    assert "27_presses" in chaos.check_world(w, unanswered, console, error)
+    raw = [dict(e, fw_ms=e["fw_ms"] - (1 << 30)) if e["event"] == "ticks" and e["t_ms"] > 25 * MIN else e
+           for e in events]
+    assert "26_ticks" in chaos.check_world(w, raw, console, error)

@@ -181,6 +181,29 @@ checked (check_world):
    form; /save 200, 400 for the refused form, 403 for a resubmit after a restart), skipped only
    while the board is off or cut by a reset; a save restarts the box within RESTART_MS.
 
+ Round 10 (draw_round10, its own stream, seeds from 1061 only): what rounds 1-9 left out. The
+ board's ticks_ms near its wrap at 2**30 ms (simboot ticks_start_ms, tools/host/vtime.py
+ set_ticks_ms: a board up 12.4 days; the wrap 5-90 % into the world) in most worlds, and in all
+ a `ticks` event each minute (simboot ticks_sample_s: ticks_ms and the firmware's clock.ms()).
+ The button at awkward moments (added to round 1's button_held, never overlapping a press): 0-4 s
+ after a reset (the boot chirp and self-test; a reset is added when the world has none), 0-5 s
+ after a setup-page save (the box restarts 3 s after it), near an urgent low's escalation steps,
+ a burst of 3-9 quick presses, a snooze minutes before a schedule's start or end and a 2.5-s hold
+ across it. A transmitter swap (round 6's) to an id that never appears (simboot tx_swap never:
+ 15 judges no reading of it, 16 the alarm all the while). 3-day worlds ran beside it. Checker
+ correction: 7 (seed 1061: the old transmitter's clock restarted 2 min before a swap, so the new
+ one's clock was ahead of the newest reading the box kept; the link took it for the same
+ transmitter and backfilled only what was newer, so its windows taken before the switch are
+ owed only when the link told them apart: a tx_clock event; a firmware limit, described).
+26 ticks: in each boot the firmware's clock (clock.ms()) keeps the world's pace across the wrap
+   (within TICKS_TOL_MS between samples); the samples show the wrap when one was drawn; no
+   watchdog reset without an injected hang or stall.
+27 presses: the first press of a gesture made while an alarm sounds (from the press to its
+   release, or to a long press's 1.5 s) is answered (alarm_snooze, alarm_ack, or a notice
+   cleared) within ANSWER_MS of the gesture's decision; not judged in a boot's 1-s self-test
+   (BOOT_PRESS_MS), with the board off or reset before the answer, or after an injected failure
+   of the buttons, alarm or annunciator task; no factory reset without a press held at power-on.
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -390,6 +413,7 @@ def draw_world(seed, days):
     draw_round7(seed, w, end_s)     # round 7's power cuts: its own stream too
     draw_round8(seed, w, end_s)     # round 8: the phone's clock, a restarted transmitter, NTP
     draw_round9(seed, w, end_s)     # round 9: the phone over HTTP, NTP answering wrongly, ...
+    draw_round10(seed, w, end_s)    # round 10: the ticks wrap, the button at awkward moments, ...
     return w
 
 
@@ -1024,6 +1048,122 @@ def draw_round9(seed, w, end_s):
         inject["tx_restart_at_s"] = sorted((inject.get("tx_restart_at_s") or []) + [[t, restart_age]])
 
 
+ROUND10_KEY = 0xA10C1A  # the round-10 stream: random.Random(seed ^ ROUND10_KEY)
+ROUND10_FROM = 1061     # seeds 1-1060 ran in rounds 1-9: their worlds stay as they were
+TICKS_PERIOD_MS = 1 << 30   # MicroPython's ticks_ms wraps here (12.4 days of uptime on the ESP32)
+TICKS_SAMPLE_S = 60     # simboot ticks_sample_s: a `ticks` event every minute
+PRESS_KINDS = ("boot", "save", "escalate", "burst", "schedule")
+PRESS_CLEAR_S = 80      # a drawn press keeps this far from another (a stuck press is held 70 s)
+
+
+def _press_free(presses, t, hold):
+    return all(t + hold + PRESS_CLEAR_S < a or a + b + PRESS_CLEAR_S < t for a, b in presses)
+
+
+def _schedule_edges(w, end_s):
+    """World seconds where the board's local minute crosses a schedule's start or end, on the
+    trace's calendar (the board's clock in worlds without a real server's Date), or []."""
+    cfg = w["config"]
+    a = cfg.get("alarms") if isinstance(cfg, dict) else None
+    sched = a.get("schedule") if isinstance(a, dict) else None
+    if not isinstance(sched, list) or not sched or not isinstance(sched[0], dict):
+        return []
+    if (w["forward"].get("nightscout") or w["forward"].get("mqtt")) and not w["inject"].get("calendar"):
+        return []   # the board's clock is the host's today
+    marks = {sched[0].get("start"), sched[0].get("end")}
+    t0 = TRACE_EPOCH + w["start"] * 60
+    return [t for t in range(60, end_s - 600, 60)
+            if local_minute(t0 + t, cfg.get("tz"), cfg.get("utc_offset_min", 0)) in marks
+            and local_minute(t0 + t - 60, cfg.get("tz"), cfg.get("utc_offset_min", 0)) not in marks]
+
+
+def draw_round10(seed, w, end_s):
+    """Round 10, from its own stream (what seeds drew before is unchanged): the board's
+    ticks_ms near its wrap at 2**30 ms (a board up 12.4 days: simboot ticks_start_ms, the
+    wrap 5-90 % into the world) in most worlds, and the firmware's own clock sampled against
+    the world's every minute in all (ticks_sample_s); the button at awkward moments (added to
+    button_held, PRESS_KINDS, 1-3 of them): a press 0-4 s after a reset (the boot chirp and
+    self-test: an injected reset is added when the world has none), a press 0-5 s after a
+    setup-page save (the box restarts 3 s after it; a completed save is added), presses
+    near an urgent low's escalation steps (its onset + k * escalate_minutes), a burst of
+    3-9 quick presses (in a low when the trace has one), a snooze minutes before a
+    schedule's start or end and a 2.5-s hold across it; and a transmitter swap (round 6's)
+    to an id that never appears (tx_swap never)."""
+    for k in ("ticks_wrap_s", "presses", "swap_never"):
+        w.setdefault(k, None)
+    if seed < ROUND10_FROM:
+        return
+    ex = random.Random(seed ^ ROUND10_KEY)
+    p_wrap, p_press, p_never = [ex.random() for _ in range(3)]
+    wrap_s = round(ex.uniform(0.05, 0.9) * end_s)
+    kinds = ex.sample(PRESS_KINDS, ex.randint(1, 3))
+    t_boot, boot_after, boot_hold = round(ex.uniform(0.1, 0.9) * end_s), round(ex.uniform(0, 4), 2), \
+        ex.choice((0.2, 0.2, 2))
+    t_save, save_after, save_hold = round(ex.uniform(0.1, 0.8) * end_s), round(ex.uniform(0, 5), 2), \
+        ex.choice((0.2, 2))
+    changes = {"volume": ex.randint(10, 100), "escalate_minutes": ex.randint(1, 15)}
+    esc_pick, esc_step, esc_off, esc_hold = ex.random(), ex.randint(1, 3), round(ex.uniform(-20, 20), 1), \
+        ex.choice((0.2, 2))
+    n_burst = ex.randint(3, 9)
+    burst = [(round(ex.uniform(0.08, 0.3), 2), round(ex.uniform(0.1, 0.45), 2)) for _ in range(n_burst)]
+    burst_pick, t_burst = ex.random(), round(ex.uniform(0.1, 0.9) * end_s)
+    sched_pick, sched_before = ex.random(), ex.randint(60, 600)
+    inject = w["inject"]
+    w["presses"] = []
+    inject["ticks_sample_s"] = TICKS_SAMPLE_S
+    if p_wrap < 0.75:
+        inject["ticks_start_ms"] = TICKS_PERIOD_MS - wrap_s * 1000
+        w["ticks_wrap_s"] = wrap_s
+    valid = not isinstance(w["config"], str) and not w["broken"]
+    if p_press < 0.65 and "button_at_boot" not in inject:
+        presses = [list(p) for p in inject.get("button_held") or ()]
+        new = []
+
+        def add(kind, items):
+            if all(_press_free(presses + new, t, h) for t, h in items) and all(0 < t < end_s - 60 for t, _ in items):
+                new.extend([t, h] for t, h in items)
+                w["presses"].append(kind)
+
+        s, _ = effective(w)
+        for kind in kinds:
+            if kind == "boot":
+                if inject.get("reset_at_s") is None and _press_free(presses + new, t_boot, 5):
+                    inject["reset_at_s"] = t_boot
+                add(kind, [(inject.get("reset_at_s", t_boot) + boot_after, boot_hold)])
+            elif kind == "save" and valid and not w.get("follower") and not set(inject) & {
+                    "config_save_at_s", "save_cut_at_s", "tx_swap", "sealed", "files_damage_at_s",
+                    "phone_saves", "phone_posts"}:
+                inject["config_save_at_s"] = [t_save, changes]
+                add(kind, [(t_save + save_after, save_hold)])
+            elif kind == "escalate":
+                lows = trace_lows(w, s["urgent_low"], end_s * 1000)
+                if lows:
+                    a, _ = lows[int(esc_pick * len(lows))]
+                    # the onset: the first low window's reading (its session, within a minute)
+                    t = a // 1000 + 60 + esc_step * s["escalate_minutes"] * 60 + esc_off
+                    add(kind, [(round(t, 1), esc_hold)])
+            elif kind == "burst":
+                lows = trace_lows(w, s["low"], end_s * 1000)
+                t = (lows[int(burst_pick * len(lows))][0] // 1000 + 600) if lows else t_burst
+                items = []
+                for hold, gap in burst:
+                    items.append((round(t, 2), hold))
+                    t += hold + gap
+                add(kind, items)
+            elif kind == "schedule" and valid:
+                edges = _schedule_edges(w, end_s)
+                if edges:
+                    e = edges[int(sched_pick * len(edges))]
+                    add(kind, [(e - sched_before, 0.2), (e - 1, 2.5)])
+        if new:
+            inject["button_held"] = sorted(presses + new)
+    swap = inject.get("tx_swap")
+    if swap and p_never < 0.35:
+        swap["never"] = True
+        w["swap"]["never"] = True
+        w["swap_never"] = True
+
+
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
 FOLLOW_P = 0.15
 WIFI = {"ssid": "sim-home", "password": "sim-password"}   # simboot.WIFI
@@ -1115,7 +1255,8 @@ def summary(w):
                                                              "new_session_at_s", "ap_key_watch",
                                                              "clock_sample_s", "more_power_cuts_at_s",
                                                              "calendar", "ntp", "phone_saves",
-                                                             "tx_restart_at_s", "phone_posts", "ntp_script")}
+                                                             "tx_restart_at_s", "phone_posts", "ntp_script",
+                                                             "ticks_start_ms", "ticks_sample_s")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
@@ -1139,7 +1280,7 @@ def summary(w):
         parts.append("SWAP->%s(%s%s,save%+dm,old=%s%s)" % (
             sw["tx_id"], sw["generation"] or "g6", ",warmup" if sw["warmup_s"] else "", -sw["save_before_s"] // 60,
             "on" if sw["old_for_s"] is None else "%dh" % (sw["old_for_s"] // 3600),
-            "," + sw["cut"] if sw["cut"] else ""))
+            ("," + sw["cut"] if sw["cut"] else "") + (",never" if sw.get("never") else "")))
     if w.get("sensor_swap"):
         parts.append("sensor_swap")
     if w.get("sealed"):
@@ -1163,6 +1304,10 @@ def summary(w):
         parts.append("ntp_script=" + w["ntp_script"])
     if w.get("swap_restart"):
         parts.append("swap_restart=" + w["swap_restart"])
+    if w.get("ticks_wrap_s") is not None:
+        parts.append("ticks_wrap@%dm" % (w["ticks_wrap_s"] // 60))
+    if w.get("presses"):
+        parts.append("presses=" + "+".join(w["presses"]))
     if w.get("follow_forward"):
         parts.append("follow_forward")
     if w.get("leader_clock"):
@@ -1727,9 +1872,26 @@ def check_lost_readings(w, events, end_ms, problems, values=None):
         w_new = dict(w, modes=w["modes"] + [["warmup", plan["at_ms"] // 1000, (plan["at_ms"] + warm) // 1000]])
         # (seed 1043, round 9) the old transmitter's sessions end at the switch: a failed backfill
         # needs its retry hour before it, as before the run's end
+        wins = new_windows(plan, values, end_ms)
+        if not forgot_old(events, b):
+            # (seed 1061, round 10) the new transmitter's clock was ahead of the newest reading the
+            # box kept (the old one's clock had restarted 2 min before the swap): the link takes it
+            # for the same transmitter (no tx_clock) and backfills only what is newer than that
+            # reading, so what it took before the switch is not owed (a firmware limit, described)
+            wins = [x for x in wins if x[0] >= b]
         return (_lost(w, old, end_ms, [x for x in br.windows(values, w["start"], end_ms) if x[0] < b], b)
-                + _lost(w_new, new, end_ms, new_windows(plan, values, end_ms)))[:1]
+                + _lost(w_new, new, end_ms, wins))[:1]
     return _lost(w, events, end_ms, br.windows(values, w["start"], end_ms))
+
+
+def forgot_old(events, b):
+    """Whether the link forgot the old transmitter's history (its tx_clock event: the new one's
+    clock behind the newest reading kept) between the first boot on the new id (b) and the new
+    one's first reading, or no new reading came (nothing to judge)."""
+    first = next((e["t_ms"] for e in events if e.get("event") == "reading" and e.get("tx") == "new"
+                  and e["t_ms"] >= b), None)
+    return first is None or any(e.get("event") == "link" and e.get("what") == "tx_clock" and b <= e["t_ms"] <= first
+                                for e in events)
 
 
 def _lost(w, events, end_ms, windows, stop_ms=None):
@@ -2210,7 +2372,7 @@ def check_swap(w, events, s, end_ms, problems, values=None):
             break
     boots = _boots_on(events, plan["tx_id"])
     broken = w["inject"].get("break_engine_at_s")
-    if boots:
+    if boots and not spec.get("never"):   # (round 10) never: nothing to read, 16 judges the alarm
         b = boots[0][1]
         warm_end = plan["at_ms"] + int(spec.get("warmup_s") or 0) * 1000
         cands = [t for t, g in new_windows(plan, values, end_ms) if t >= b + BOOT_MS and t > warm_end and g is not None]
@@ -2790,6 +2952,111 @@ def check_phone_http(w, events):
 RESTART_MS = 10000   # setup.web on_saved -> wiring._restart_soon: 3 s, then the reset
 
 
+TICKS_TOL_MS = 1000   # the firmware's clock against the world's, between two samples of one boot
+WDT_RESET = 3         # machine.WDT_RESET (tools/host/machine.py): the watchdog's reset cause
+
+
+def check_ticks(w, events, end_ms):
+    """26 (round 10): the ticks wrap. (a) In each boot the firmware's own clock (clock.ms(),
+    built on ticks_ms, which wraps at 2**30 ms) advances as the world's does: between the
+    boot's first `ticks` sample and each later one, within TICKS_TOL_MS; (b) with ticks_start_ms
+    drawn and the world running past the wrap, the samples show it (ticks_ms smaller than the
+    sample before: else the simulator did not wrap and (a) judged nothing); (c) no watchdog
+    reset (cause WDT_RESET) in a world without an injected hang or stall (a task's hang, an
+    annunciator stall, a broken engine)."""
+    out = []
+    samples, first = [], None
+    for e in events:
+        ev = e.get("event")
+        if ev in ("reset", "power_cut"):
+            first = None
+        elif ev == "ticks":
+            if first is None:
+                first = e
+            else:
+                drift = (e["fw_ms"] - first["fw_ms"]) - (e["t_ms"] - first["t_ms"])
+                if abs(drift) > TICKS_TOL_MS and not out:   # the first: the later ones follow from it
+                    out.append((e["t_ms"], "the firmware's clock is %+d ms off the world's since t=%d ms "
+                                           "(ticks_ms %d, clock.ms %d)" % (drift, first["t_ms"], e["ticks_ms"],
+                                                                           e["fw_ms"])))
+            samples.append(e)
+    wrap_s = w.get("ticks_wrap_s")
+    if wrap_s is not None and samples and samples[-1]["t_ms"] > wrap_s * 1000 + TICKS_SAMPLE_S * 1000:
+        if not any(b["ticks_ms"] < a["ticks_ms"] for a, b in zip(samples, samples[1:])):
+            out.append((wrap_s * 1000, "ticks_ms never wrapped (drawn at t=%d s): simulator" % wrap_s))
+    inj = w["inject"]
+    hang = inj.get("error") == "hang" or inj.get("stall_annunciator_at_s") is not None \
+        or inj.get("break_engine_at_s") is not None
+    if not hang:
+        for e in events:
+            if e.get("event") == "reset" and e.get("cause") == WDT_RESET:
+                out.append((e["t_ms"], "watchdog reset at t=%d ms (%s)" % (e["t_ms"], e.get("detail"))))
+                break
+    return out
+
+
+SHORT_PRESS_S = 1.5     # sound.buttons long_ms: a press released before this is a short one
+DEBOUNCE_MS = 30        # sound.buttons debounce_ms
+GESTURE_GAP_MS = 600    # sound.buttons gap_ms (500) + debounce: a press this soon after a release is the same gesture
+BOOT_PRESS_MS = 1000    # a press this soon after a boot (its 1-s self-test) is not judged: on the board the
+                        # buttons task may not run yet (boot_hold takes a press held then for a factory-reset
+                        # hold). In the simulator a press 0.1 s after a reset snoozed the restored alarm
+ANSWER_MS = 1000        # the gesture's decision to the engine's answer (sampled every 5 ms)
+ANSWERS = ("alarm_snooze", "alarm_ack", "alarm_clear")   # a notice is cleared by a press
+
+
+def check_presses(w, events, console):
+    """27 (round 10): every press of the button is answered, in round-10 worlds. (a) The first
+    press of a gesture, made while an alarm sounds (the annunciator plays high, medium or low
+    from the press to its release, or to the long press's 1.5 s), answers it: an alarm_snooze
+    (short), alarm_ack (long) or the clear of a notice within ANSWER_MS of the gesture's
+    decision (release + debounce, or press + 1.5 s + debounce). Not judged: a press within
+    BOOT_PRESS_MS of a boot (the self-test; a press held from before it is boot_hold's), with
+    the board off or reset before the answer was due, the later presses of a
+    gesture (the 2nd and 3rd of a test gesture answer nothing), from an injected failure of the
+    buttons, alarm or annunciator task, an annunciator stall or a broken engine on. (b) No
+    factory reset without a press held at power-on (button_at_boot)."""
+    if w.get("presses") is None:
+        return []
+    inj = w["inject"]
+    out = []
+    if "button_at_boot" not in inj and "factory reset" in console:
+        line = next(x for x in console.splitlines() if "factory reset" in x)
+        out.append((None, "factory reset without a press at power-on: " + line.strip()[:160]))
+    stop = [inj[k] * 1000 for k in ("stall_annunciator_at_s", "break_engine_at_s") if inj.get(k) is not None]
+    if inj.get("task") in ("buttons", "alarms", "annunciator"):
+        stop.append(inj["at_s"] * 1000)
+    stop_ms = min(stop or [10 ** 15])
+    tl = sound_timeline(events)
+    boots = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
+    offs = power_offs(events)
+    answered = [e["t_ms"] for e in events if e.get("event") in ANSWERS]
+    prev_up = None
+    for t_s, hold in sorted(inj.get("button_held") or ()):
+        t = int(round(t_s * 1000))
+        first = prev_up is None or t - prev_up > GESTURE_GAP_MS
+        prev_up = t + int(round(hold * 1000))
+        if not first or t >= stop_ms:
+            continue
+        if hold < SHORT_PRESS_S:
+            until, due, what = prev_up, prev_up + DEBOUNCE_MS, "short"
+        else:
+            until, due, what = t + int(SHORT_PRESS_S * 1000), t + int(SHORT_PRESS_S * 1000) + DEBOUNCE_MS, "long"
+        if any(t - BOOT_PRESS_MS <= b <= due + ANSWER_MS for b in boots) or any(c <= due and t <= on
+                                                                                 for c, on in offs):
+            continue
+        before = [x for x in tl if x[0] <= t]
+        during = [x for x in tl if t < x[0] <= until]
+        if not before or any(x[1] not in br.SOUNDING for x in before[-1:] + during):
+            continue
+        if not any(t <= a <= due + ANSWER_MS for a in answered):
+            out.append((t, "a %s press at t=%d ms while %s sounded (%s) was not answered by t=%d ms" % (
+                what, t, before[-1][2], before[-1][1], due + ANSWER_MS)))
+            if len(out) >= 3:
+                break
+    return out
+
+
 def check_world(w, events, console, error):
     """{invariant: [(t_ms, text)]} of the violations of this run."""
     end_ms = int(w["days"] * 86400000)
@@ -2838,6 +3105,8 @@ def check_world(w, events, console, error):
         "23_follower_clock": check_follower_clock(w, events, end_ms),
         "24_ntp": check_ntp(w, events),
         "25_phone_http": check_phone_http(w, events),
+        "26_ticks": check_ticks(w, events, end_ms),
+        "27_presses": check_presses(w, events, console),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

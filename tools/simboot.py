@@ -30,6 +30,9 @@ if (OPTS.get("inject") or {}).get("calendar"):   # round 8: no Date, no real NTP
 virtual_esp32.install(OPTS.get("speed", 0), None if _REAL_PEERS else TRACE_EPOCH + start_min * 60)
 import vtime  # noqa: E402
 import machine  # noqa: E402
+
+if (OPTS.get("inject") or {}).get("ticks_start_ms") is not None:   # round 10: up for days, near the wrap
+    vtime.set_ticks_ms(int(OPTS["inject"]["ticks_start_ms"]))
 import network  # noqa: E402
 
 machine.set_log_limit(400)  # the pin log is for tests; keep it out of the firmware's heap
@@ -262,6 +265,19 @@ def clock_sampler(period_s):
 
 
 WALL_VALID_AFTER = 1577836800   # firmware/clock.py _VALID_AFTER
+
+
+def ticks_sampler(period_s):
+    """Every period_s (inject ticks_sample_s, round 10): the port's ticks_ms and the
+    firmware's own clock (clock.ms(): ms since this boot, built on the wrapping ticks) at
+    the same virtual instant. Nothing while the board is off or between boots."""
+    def sample():
+        clock = sys.modules.get("clock")
+        if CONFIG_SAVE["app"] is not None and clock is not None and not POWER.get("off"):
+            emit({"event": "ticks", "ticks_ms": vtime.ticks_ms(), "fw_ms": clock.ms()})
+        vtime.call_later(period_s * 1000, sample)
+
+    vtime.call_later(period_s * 1000, sample)
 
 
 def power_off_wait():
@@ -640,7 +656,8 @@ def plan_swap(spec, old):
     started at activation. The old transmitter goes quiet at old_until_s (null: never,
     it lies in a drawer advertising). At save_at_s a person enters the new id through
     the setup page's path (save_config: then the box restarts), again a minute later
-    while the board has no power."""
+    while the board has no power. With "never": true the new transmitter is built but
+    never advertises (an id typed for one that is not there, round 10)."""
     import vradio
     from vtx.transmitter import Transmitter
     from vtx.peripheral import VirtualTransmitter
@@ -652,7 +669,8 @@ def plan_swap(spec, old):
                      age_s=int(spec.get("age_s", 0)), first_window_s=first_s, session_age_s=0)
     dev = VirtualTransmitter(vradio.Controller(vradio.default_air(), name=tx.name), tx,
                              int(OPTS.get("adv_interval_ms") or 0) or None)
-    dev.start()
+    if not spec.get("never"):   # round 10: an id entered for a transmitter that never appears
+        dev.start()
     SWAP["dev"], SWAP["spec"] = dev, spec
     emit({"event": "tx_swap_planned", "tx_id": spec["tx_id"], "at_ms": at_s * 1000, "dex0": tx.dex0,
           "first_window_ms": (at_s + first_s) * 1000, "start_index": tx.start_index})
@@ -745,7 +763,10 @@ def inject(app, boots):
     Round 9: {"phone_posts": [[t, what, save], ...]} a phone signing in and saving through
     the real setup server over HTTP (phone_post(); OPTS setup_port); {"ntp_script": [[t,
     kind, value], ...]} the real ntptime talking to an NTP stand-in that answers the
-    world's time, a time off, a fixed time, a kiss-of-death or nothing (_ntp_answer())."""
+    world's time, a time off, a fixed time, a kiss-of-death or nothing (_ntp_answer()).
+    Round 10: {"ticks_start_ms": n} ticks_ms starts at n (a board up for days: the 2**30-ms
+    wrap within the world; set at the top of this file); {"ticks_sample_s": n} a `ticks`
+    event every n s (ticks_sampler()); tx_swap {"never": true} (plan_swap())."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     PHONE["srv"] = None   # the setup server is built anew at each boot
@@ -1258,6 +1279,8 @@ def main():
         vtime.call_at(_us(t), restart_tx_clock, tx, age_s)
     if inj.get("clock_sample_s"):
         clock_sampler(int(inj["clock_sample_s"]))
+    if inj.get("ticks_sample_s"):
+        ticks_sampler(int(inj["ticks_sample_s"]))
 
     def stop():
         raise SimDone()

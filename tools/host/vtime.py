@@ -27,6 +27,7 @@ _MASK = (1 << 30) - 1
 _HALF = 1 << 29
 
 _now_us = 0
+_tick_us = 0  # ticks_* read _now_us + this (set_ticks_ms: a board up for days, near the wrap)
 _wall_base_s = 0  # epoch-2000 seconds at _now_us == 0
 _timers = []
 _seq = 0
@@ -40,15 +41,15 @@ _installed = False
 
 # --- the `time` API -------------------------------------------------------
 def ticks_us():
-    return _now_us & _MASK
+    return (_now_us + _tick_us) & _MASK
 
 
 def ticks_ms():
-    return (_now_us // 1000) & _MASK
+    return ((_now_us + _tick_us) // 1000) & _MASK
 
 
 def ticks_cpu():
-    return _now_us & _MASK
+    return (_now_us + _tick_us) & _MASK
 
 
 def ticks_add(t, delta):
@@ -114,6 +115,15 @@ def set_wall(epoch2000_s):
 
 def set_wall_unix(unix_s):
     set_wall(int(unix_s) - EPOCH_2000_UNIX)
+
+
+def set_ticks_ms(ticks):
+    """Make ticks_ms() read `ticks` now (and ticks_us() ticks * 1000, wrapped): the
+    ticks of a board that has been up for days, e.g. just before ticks_ms wraps at
+    2**30 ms (12.4 days). monotonic_us(), time() and the timers are unchanged. Set it
+    before the firmware reads a tick (app clock.py keeps the last one it read)."""
+    global _tick_us
+    _tick_us = int(ticks) * 1000 - _now_us
 
 
 def call_at(t_us, fn, *args):
