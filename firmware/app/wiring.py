@@ -351,12 +351,17 @@ def _forwarding(app):
     from forward.queue import UploadQueue
     _release_reserve(app)
     # the large buffers first, into the block just freed; the history only for the
-    # LAN API, its one reader (3.7 KB held for nothing with Nightscout alone)
-    hist = None
+    # LAN API, its one reader (3.7 KB held for nothing with Nightscout alone), and
+    # read from the upload queue when Nightscout runs too: the queue keeps what it
+    # sent, so the same readings are not held twice (3.7 KB)
+    hist = feed = None
+    queue = UploadQueue(keep_sent=bool(lan.get("enabled"))) if ns.get("url") else None
     if lan.get("enabled"):
-        from forward.history import History
-        hist = History(288)
-    queue = UploadQueue() if ns.get("url") else None
+        from forward import history
+        if queue is not None:
+            hist = history.QueueHistory(queue, 288)   # fed by the uploader's submit()
+        else:
+            hist = feed = history.History(288)
 
     def cond(kind, name, active):
         app.condition(kind, name, active)
@@ -369,8 +374,8 @@ def _forwarding(app):
     ts = TimeSync(None, wifi=keeper, log=_log)  # NTP; the Nightscout/leader Date header as fallback
     app.timesync = ts
     supervise(app, "time", ts.run, 3600)
-    if hist is not None:
-        app.listeners.append(lambda ev: ev.get("event") == "reading" and hist.add(_as_reading(ev)))
+    if feed is not None:
+        app.listeners.append(lambda ev: ev.get("event") == "reading" and feed.add(_as_reading(ev)))
     if ns.get("url"):
         from forward.nightscout import NightscoutUploader
         up = NightscoutUploader({"url": ns["url"], "secret": ns.get("api_secret") or None,

@@ -1,6 +1,7 @@
 # Recent readings for the LAN API: a fixed-size, time-ordered ring of packed
 # records (13 bytes each; 288 = 24 h in 3.7 KiB), pure (CPython and MicroPython).
 #   h = History(288); h.add(reading); h.query(count, gt=, gte=, lt=, lte=)
+#   h = QueueHistory(upload_queue, 288)   the same, read from a keep_sent upload queue
 # query() yields (dex_s, unix_s, sgv, trend, state) newest first; times in Unix ms
 # for the bounds (as Nightscout's find[date]).
 import struct
@@ -60,13 +61,47 @@ class History:
     def query(self, count, gt=None, gte=None, lt=None, lte=None):
         """Up to count records, newest first, filtered by date in Unix ms. Yields
         (record, previous_record_or_None)."""
-        i = self._n - 1
-        while i >= 0 and count > 0:
-            r = self._get(i)
-            ms = r[1] * 1000
-            if (gt is not None and ms <= gt) or (gte is not None and ms < gte):
-                return  # all older ones fail too
-            if (lt is None or ms < lt) and (lte is None or ms <= lte):
-                yield r, (self._get(i - 1) if i > 0 else None)
-                count -= 1
-            i -= 1
+        return _query(self._get, self._n, count, gt, gte, lt, lte)
+
+
+class QueueHistory:
+    """The same history read from the Nightscout upload queue, when both run: the
+    queue keeps what it sent (UploadQueue(keep_sent=True)) and gets every reading
+    with a wall time, so a History beside it held the same readings a second
+    time (3.7 KB). The newest `capacity` records, as History(capacity) keeps;
+    the queue does not keep the calibration state (state 0: the LAN API does
+    not send it)."""
+
+    def __init__(self, queue, capacity=288):
+        self.queue = queue
+        self.capacity = capacity
+
+    def _window(self):
+        n = self.queue.held()
+        return max(0, n - self.capacity), min(n, self.capacity)
+
+    def __len__(self):
+        return self._window()[1]
+
+    def _get(self, i):
+        return self.queue.record(self._window()[0] + i) + (0,)
+
+    def latest(self):
+        n = len(self)
+        return self._get(n - 1) if n else None
+
+    def query(self, count, gt=None, gte=None, lt=None, lte=None):
+        return _query(self._get, len(self), count, gt, gte, lt, lte)
+
+
+def _query(get, n, count, gt, gte, lt, lte):
+    i = n - 1
+    while i >= 0 and count > 0:
+        r = get(i)
+        ms = r[1] * 1000
+        if (gt is not None and ms <= gt) or (gte is not None and ms < gte):
+            return  # all older ones fail too
+        if (lt is None or ms < lt) and (lte is None or ms <= lte):
+            yield r, (get(i - 1) if i > 0 else None)
+            count -= 1
+        i -= 1

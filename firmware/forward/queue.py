@@ -16,6 +16,12 @@
 #   up to save_interval_s of unsent readings are lost: 5 min = one reading.
 #   (Flash wear: a 7.2 KB image every 5 min of an outage is ~2 MB a day, well
 #   within LittleFS's wear levelling.)
+# - keep_sent=True (the box's LAN API is on too): an acknowledged reading stays
+#   in place, marked sent, until its room is needed, and held()/record(i) read
+#   every record, sent or not: the LAN API's history (history.QueueHistory),
+#   without a second copy of the same readings (a History ring: 3.7 KB). A full
+#   queue makes room from its oldest sent reading first; only unsent ones are
+#   ever batched, saved or counted (len()). 600 more bytes for the marks.
 import struct
 from binascii import crc32
 
@@ -46,7 +52,7 @@ class UploadQueue:
     # format), allocated once at start. A list of tuples would grow by ~40 B
     # (ESP32) to ~78 B (64-bit host) per entry during a long outage, just when
     # the box must keep its heap for the alarms; this stays at 12 B per entry.
-    def __init__(self, capacity=600, sent_memory=48, save_interval_s=300):
+    def __init__(self, capacity=600, sent_memory=48, save_interval_s=300, keep_sent=False):
         if capacity < 300:
             raise ValueError("capacity must hold at least a day of readings (>= 300)")
         if sent_memory < 1:
@@ -55,7 +61,10 @@ class UploadQueue:
         self.sent_memory = sent_memory
         self.save_interval_s = save_interval_s
         self._buf = bytearray(capacity * _REC_SIZE)  # sorted by unix_s, oldest first
-        self._n = 0
+        self._n = 0              # records in _buf (sent ones too, with keep_sent)
+        self._unsent = 0
+        # keep_sent: a byte per record, 1 once sent, moved with the records
+        self._flags = bytearray(capacity) if keep_sent else None
         self._sent = bytearray(sent_memory * 8)  # recently acknowledged (dex_s, unix_s)
         self._sent_n = 0
         self._sent_next = 0  # ring position of the next acknowledgement
@@ -65,7 +74,11 @@ class UploadQueue:
         self._saved_empty = True
 
     def __len__(self):
-        return self._n
+        """The readings waiting for the server."""
+        return self._unsent
+
+    def _is_sent(self, i):
+        return self._flags is not None and self._flags[i]
 
     def _get(self, i):
         dex_s, unix_s, sgv, trend = struct.unpack_from(_REC, self._buf, i * _REC_SIZE)
@@ -106,9 +119,23 @@ class UploadQueue:
         return False
 
     def _remove(self, i):
+        if not self._is_sent(i):
+            self._unsent -= 1
         mv = memoryview(self._buf)
         mv[i * _REC_SIZE:(self._n - 1) * _REC_SIZE] = mv[(i + 1) * _REC_SIZE:self._n * _REC_SIZE]
+        f = self._flags
+        if f is not None:
+            memoryview(f)[i:self._n - 1] = memoryview(f)[i + 1:self._n]
         self._n -= 1
+
+    def _oldest_sent(self):
+        """Index of the oldest sent record, or -1."""
+        f = self._flags
+        if f is not None:
+            for i in range(self._n):
+                if f[i]:
+                    return i
+        return -1
 
     def push(self, reading):
         """Queue a reading tuple (firmware/reading.py). Returns True when queued,
@@ -126,29 +153,55 @@ class UploadQueue:
         if self._known(dex_s, unix_s, i):
             return False
         self.dirty = True
-        if self._n == self.capacity:  # full: the oldest entry goes (maybe this one)
-            self.dropped += 1
-            if i == 0:
-                return True
-            self._remove(0)
-            i -= 1
+        if self._n == self.capacity:
+            j = self._oldest_sent()
+            if j < 0:  # full of unsent ones: the oldest goes (maybe this one)
+                self.dropped += 1
+                if i == 0:
+                    return True
+                j = 0
+            self._remove(j)   # (a sent one: still on the server)
+            if j < i:
+                i -= 1
         mv = memoryview(self._buf)
         mv[(i + 1) * _REC_SIZE:(self._n + 1) * _REC_SIZE] = bytes(mv[i * _REC_SIZE:self._n * _REC_SIZE])
         struct.pack_into(_REC, self._buf, i * _REC_SIZE, dex_s, unix_s, sgv,
                          _NO_TREND if trend is None else trend)
+        f = self._flags
+        if f is not None:
+            memoryview(f)[i + 1:self._n + 1] = bytes(memoryview(f)[i:self._n])
+            f[i] = 0
         self._n += 1
+        self._unsent += 1
         return True
 
     def batch(self, n):
-        """The oldest n entries (not removed until ack())."""
-        return [self._get(i) for i in range(min(n, self._n))]
+        """The oldest n unsent entries (not removed until ack())."""
+        f = self._flags
+        if f is None:
+            return [self._get(i) for i in range(min(n, self._n))]
+        out = []
+        i = 0
+        while len(out) < n and i < self._n:
+            if not f[i]:
+                out.append(self._get(i))
+            i += 1
+        return out
 
     def ack(self, entries):
-        """The server stored these entries: forget them (remembered as sent)."""
+        """The server stored these entries: forget them (remembered as sent;
+        with keep_sent, kept in place and marked sent)."""
+        f = self._flags
         for e in entries:
-            for i in range(self._n):  # acknowledged entries are at the front
+            for i in range(self._n):  # acknowledged entries are at the front (of the unsent)
+                if f is not None and f[i]:
+                    continue
                 if self._get(i) == e:
-                    self._remove(i)
+                    if f is None:
+                        self._remove(i)
+                    else:
+                        f[i] = 1
+                        self._unsent -= 1
                     break  # (or dropped by overflow meanwhile)
             struct.pack_into("<II", self._sent, self._sent_next * 8, e[0], e[1])
             self._sent_next = (self._sent_next + 1) % self.sent_memory
@@ -156,7 +209,28 @@ class UploadQueue:
         self.dirty = True
 
     def entries(self):
-        return self.batch(self._n)
+        return self.batch(self._unsent)
+
+    def held(self):
+        """How many records it holds, sent ones (keep_sent) too."""
+        return self._n
+
+    def record(self, i):
+        """Record i of held(), oldest first, sent or not: (dex_s, unix_s, sgv, trend)."""
+        return self._get(i)
+
+    def _runs(self):
+        """(start, end) record index ranges of the unsent records, in order."""
+        i, n = 0, self._n
+        while i < n:
+            while i < n and self._is_sent(i):
+                i += 1
+            j = i
+            while j < n and not self._is_sent(j):
+                j += 1
+            if j > i:
+                yield i, j
+            i = j
 
     # --- persistence (image and policy; the file write is the caller's) ---
     def image(self):
@@ -164,14 +238,24 @@ class UploadQueue:
         and a view of the records, so a save copies nothing (a full queue is ~7 KB:
         on a fragmented heap a free block that size may not be found all night).
         The header's CRC-32 lets a damaged file of the right length be refused:
-        its readings would reach Nightscout with wrong values or times."""
-        records = memoryview(self._buf)[:self._n * _REC_SIZE]
-        return (_MAGIC + struct.pack("<II", self._n, crc32(records)), records)
+        its readings would reach Nightscout with wrong values or times.
+        With keep_sent, the unsent records only: the header and a view of each
+        run of them (the same file)."""
+        mv = memoryview(self._buf)
+        if self._flags is None:
+            records = mv[:self._n * _REC_SIZE]
+            return (_MAGIC + struct.pack("<II", self._n, crc32(records)), records)
+        crc = 0
+        for a, b in self._runs():
+            crc = crc32(mv[a * _REC_SIZE:b * _REC_SIZE], crc)
+        parts = [_MAGIC + struct.pack("<II", self._unsent, crc)]
+        for a, b in self._runs():
+            parts.append(mv[a * _REC_SIZE:b * _REC_SIZE])
+        return tuple(parts)
 
     def dumps(self):
         """The image as one bytes object (what restore() reads)."""
-        head, records = self.image()
-        return head + bytes(records)
+        return b"".join(bytes(p) for p in self.image())
 
     def restore(self, data):
         """Merge a dumps() image (bytes). Raises QueueError if corrupt."""
@@ -208,7 +292,7 @@ class UploadQueue:
             if not merge and want_crc is not None and crc != want_crc:
                 raise QueueError("upload-queue image damaged (CRC mismatch)")
         self.dirty = False
-        self._saved_empty = not self._n
+        self._saved_empty = not self._unsent
 
     def should_save(self, now_s):
         """True when a flash write is worth it: the image changed, differs from
@@ -216,7 +300,7 @@ class UploadQueue:
         last write (or since the first change after start)."""
         if not self.dirty:
             return False
-        if not self._n and self._saved_empty:
+        if not self._unsent and self._saved_empty:
             self.dirty = False  # nothing pending, and flash already says so
             return False
         if self._saved_at is None:
@@ -226,4 +310,4 @@ class UploadQueue:
     def mark_saved(self, now_s):
         self.dirty = False
         self._saved_at = now_s
-        self._saved_empty = not self._n
+        self._saved_empty = not self._unsent
