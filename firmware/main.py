@@ -29,6 +29,7 @@ ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: r
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
 FALLBACK_BOARD = "esp32-devkitc"
+CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
 READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
 RESERVE_BYTES = 12288  # the history (3.7 KB) and the Nightscout queue (7.6 KB), see wiring
 
@@ -79,7 +80,7 @@ class App:
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
-        self.board, board_problem = self._load_board(boards_dirs)
+        self.board, board_problem = load_board(self.cfg.get("board"), boards_dirs)
         try:  # first: a battery-backed board must stay on if USB power goes
             from app import power
             power.hold(self.board)
@@ -249,25 +250,6 @@ class App:
         except Exception as e:
             log.exc(e, "saved alarm state unusable")
 
-    def _load_board(self, dirs):
-        name = self.cfg.get("board") or FALLBACK_BOARD
-        args = (dirs,) if dirs else ()
-        try:
-            return boards.load(name, *args), False
-        except Exception as e:  # unknown board or a missing pin: sound on the default wiring
-            log.exc(e, "board %s", name)
-        try:
-            return boards.load(FALLBACK_BOARD, *args), True
-        except Exception as e:
-            # its file damaged or gone too (flash): its wiring from here, as in
-            # boards/esp32-devkitc.json; else App() raised and the box sat silent
-            log.exc(e, "board %s", FALLBACK_BOARD)
-            return boards.validate({"buzzer": {"kind": "pwm", "pin": 25},
-                                    "led": {"kind": "rgb", "pins": {"red": 26, "green": 27, "blue": 33},
-                                            "common": "cathode", "pwm_freq": 1000},
-                                    "button": {"pin": 32, "pull": "up", "active_low": True}},
-                                   FALLBACK_BOARD), True
-
     def _on_ann_fault(self, ev):
         self.emit(ev)
         self.condition("device", ev.get("what") or "annunciator", ev.get("active", True))
@@ -355,9 +337,70 @@ def _hide_secrets(cfg):
     log.hide(cfg.get("admin_password"))
 
 
+def load_board(name, dirs=None):
+    """(board, problem): the named board's wiring; on any trouble with it (an
+    unknown name, a missing pin) the default wiring, problem True."""
+    name = name or FALLBACK_BOARD
+    args = (dirs,) if dirs else ()
+    try:
+        return boards.load(name, *args), False
+    except Exception as e:  # unknown board or a missing pin: sound on the default wiring
+        log.exc(e, "board %s", name)
+    try:
+        return boards.load(FALLBACK_BOARD, *args), True
+    except Exception as e:
+        # its file damaged or gone too (flash): its wiring from here, as in
+        # boards/esp32-devkitc.json; else App() raised and the box sat silent
+        log.exc(e, "board %s", FALLBACK_BOARD)
+        return boards.validate({"buzzer": {"kind": "pwm", "pin": 25},
+                                "led": {"kind": "rgb", "pins": {"red": 26, "green": 27, "blue": 33},
+                                        "common": "cathode", "pwm_freq": 1000},
+                                "button": {"pin": 32, "pull": "up", "active_low": True}},
+                               FALLBACK_BOARD), True
+
+
 def run(config_path=CONFIG_PATH):
-    app = App(config_path)
-    asyncio.run(app.start())
+    app = None
+    try:
+        app = App(config_path)
+        asyncio.run(app.start())
+    except Exception as e:   # (not KeyboardInterrupt: the REPL stays reachable over USB)
+        app = None           # its memory back for the fault's sound
+        log.exc(e, "the box cannot run")
+        cannot_run(config_path)
+
+
+def cannot_run(config_path=CONFIG_PATH, seconds=CANNOT_RUN_S):
+    """The box could not start its alarms (an exception before the watchdog
+    runs, e.g. out of memory at boot): it sounds the device fault, high priority,
+    on its own board's wiring for `seconds`, then starts again. A fault that
+    comes back at every boot is heard at every boot: never a silent stop at the
+    REPL, never a silent reset loop."""
+    gc.collect()
+    try:
+        try:
+            name = appconfig.load(config_path)[0].get("board")
+        except Exception:
+            name = None
+        board = load_board(name)[0]
+        try:
+            from app import power
+            power.hold(board)
+        except Exception as e:
+            log.exc(e, "power hold pin")
+        ann = Annunciator(board)
+        ann.set({"type": "device", "priority": "high", "status": "sounding",
+                 "level": 2, "reason": "boot"})
+
+        async def sound():
+            try:
+                await asyncio.wait_for(ann.run(), seconds)
+            except asyncio.TimeoutError:
+                pass
+        asyncio.run(sound())
+    except Exception as e:
+        log.exc(e, "cannot sound the boot fault")
+    machine.reset()
 
 
 if __name__ == "__main__":
