@@ -31,6 +31,8 @@ CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the 
 FALLBACK_BOARD = "esp32-devkitc"
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
 READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
+FEED_FAILS = 3         # a listener (a forwarder's feed) failing this often: the forwarding alarm
+FEED_QUIET_S = 1800    # ... within this long of its last failure; a success after that clears it
 RESERVE_BYTES = 12288  # the history (3.7 KB) and the Nightscout queue (7.6 KB), see wiring
 
 
@@ -52,6 +54,7 @@ class App:
         self._saved_s = 0        # when the alarm state last went to RTC memory
         self._clock_unknown = None  # schedules waiting for a time of day (the notice is up)
         self._unapplied = []     # (kind, name, active) the engine had no memory for (see condition)
+        self._feed_fails = {}    # listener -> [failures, engine time of the last]: see emit
         self.wake = asyncio.Event()
         self.status = {"link": None, "last_reading": None}
         self.wdt_ms = wdt_ms
@@ -180,6 +183,35 @@ class App:
                 self.out_of_memory("listener")
             except Exception as e:
                 log.exc(e, "listener failed on %s", event.get("event"))
+                self._feed_failed(fn, True)
+            else:
+                if self._feed_fails:
+                    self._feed_failed(fn, False)
+
+    def _feed_failed(self, fn, failed):
+        """A listener that raises (a bug in a forwarder's feed, not the network,
+        which the forwarders report themselves) FEED_FAILS times, each within
+        FEED_QUIET_S of the one before, raises `forwarding` (feed): else Nightscout
+        and MQTT stop getting readings with only a log line. It clears when no
+        listener has failed for FEED_QUIET_S and one has worked since."""
+        now = self.now_s()
+        was = self._feed_alarm()
+        f = self._feed_fails.get(fn)
+        if failed:
+            if f is None or now - f[1] > FEED_QUIET_S:
+                f = self._feed_fails[fn] = [0, now]
+            f[0] += 1
+            f[1] = now
+        elif f is not None and now - f[1] > FEED_QUIET_S:
+            del self._feed_fails[fn]
+        if self._feed_alarm() != was:
+            self.condition("forwarding", "feed", not was)
+
+    def _feed_alarm(self):
+        for f in self._feed_fails.values():
+            if f[0] >= FEED_FAILS:
+                return True
+        return False
 
     def _take_reading(self, r):
         """Judge the reading first in the inbox; it leaves the inbox only when done.
