@@ -33,6 +33,7 @@ CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, the
 READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
 FEED_FAILS = 3         # a listener (a forwarder's feed) failing this often: the forwarding alarm
 FEED_QUIET_S = 1800    # ... within this long of its last failure; a success after that clears it
+FLASH_FAILS = 2        # saves to flash failing in a row: the device (flash) alarm
 RESERVE_BYTES = 12288  # the history (3.7 KB) and the Nightscout queue (7.6 KB), see wiring
 
 
@@ -55,6 +56,7 @@ class App:
         self._clock_unknown = None  # schedules waiting for a time of day (the notice is up)
         self._unapplied = []     # (kind, name, active) the engine had no memory for (see condition)
         self._feed_fails = {}    # listener -> [failures, engine time of the last]: see emit
+        self._flash_failing = False  # the device (flash) alarm is up: see _watch_flash
         self.wake = asyncio.Event()
         self.status = {"link": None, "last_reading": None}
         self.wdt_ms = wdt_ms
@@ -331,7 +333,20 @@ class App:
             if self.rtc.boots > 1 and self.now_s() - start > HEALTHY_AFTER_S:
                 self.rtc.healthy()
                 self.condition("device", "resets", False)
+            self._watch_flash()
             await asyncio.sleep(HEALTH_S)
+
+    def _watch_flash(self):
+        """Flash that refuses writes (worn out, or a full filesystem) loses what
+        only flash keeps: unsent Nightscout readings at a reset, the transmitter's
+        clock after a power cut, a settings save, the setup key at first boot. The
+        alarms run from RTC memory and go on. FLASH_FAILS failed saves in a row
+        raise `device` (flash); the next good one clears it."""
+        from app import fsutil
+        failing = fsutil.failed_writes >= FLASH_FAILS
+        if failing != self._flash_failing:
+            self._flash_failing = failing
+            self.condition("device", "flash", failing)
 
     def add_task(self, name, fn, period_s, critical=False, restart_on_hang=False):
         self.sup.add(name, fn, period_s, critical, restart_on_hang)

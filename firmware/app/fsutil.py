@@ -63,8 +63,21 @@ def _fsync(f):
             pass
 
 
+failed_writes = 0   # write_atomic calls in a row that failed (flash refusing writes): main's health check
+
+
 def write_atomic(path, data):
     """Replace `path` with `data` so that a reader sees the old or the new file, never a mix."""
+    global failed_writes
+    try:
+        _write_atomic(path, data)
+    except OSError:
+        failed_writes += 1
+        raise
+    failed_writes = 0
+
+
+def _write_atomic(path, data):
     tmp = path + TMP
     with open(tmp, "wb") as f:
         for part in data if isinstance(data, tuple) else (data,):
