@@ -4,7 +4,9 @@
 # maps them onto the new clock, aged by away_s, the time from the save to now
 # (the caller knows it from the RTC's clock; 0 takes the reset as instantaneous).
 # Layout (little-endian), 55 bytes + 16 per active alarm:
-#   header  B version, B alarm count, h last sgv (-1 none), i last reading age s,
+#   header  B version, B alarm count, h last sgv (-1 none; -2 none, and the next field is
+#           the age of the no_data count's start: a box that never had a reading since
+#           its power-on keeps counting across a reset), i last reading age s,
 #           i persistent-high age s, h minute of day (-1 unknown),
 #           i predictor age s, 9f predictor state (Predictor.save()), B reading count
 #   alarm   B type, B status, B level, B priority, i age s, i snooze left s,
@@ -30,6 +32,7 @@ _HEAD = "<BBhiihi9fB"
 _ALARM = "<BBBBiihBB"
 _NONE = -0x7FFFFFFF
 _NO_REASON = 127   # in a condition's aux field; REASONS stays under 127 entries
+_NO_READING = -2   # in the last sgv field: no reading, the age is the no_data count's start
 
 
 def _ago(now, t):
@@ -41,9 +44,12 @@ def save(eng):
     p = eng._pred
     mod = eng.minute_of_day(now)
     kinds = [k for k in _e.TYPES if k in eng._alarms]
+    if eng._last_t is None and eng._data_since is not None:   # no reading yet: when no_data counts from
+        sgv, last = _NO_READING, _ago(now, eng._data_since)
+    else:
+        sgv, last = -1 if eng._last_sgv is None else eng._last_sgv, _ago(now, eng._last_t)
     out = bytearray(struct.pack(
-        _HEAD, VERSION, len(kinds), -1 if eng._last_sgv is None else eng._last_sgv,
-        _ago(now, eng._last_t), _ago(now, eng._above_since), -1 if mod is None else mod,
+        _HEAD, VERSION, len(kinds), sgv, last, _ago(now, eng._above_since), -1 if mod is None else mod,
         _ago(now, p.t_s), *(p.save()[:9] + (min(p.n_read, 255),))))
     for kind in kinds:
         rec = eng._alarms[kind]
@@ -96,7 +102,13 @@ def restore(eng, data, now_s, away_s=0):
 
     eng._clock(now_s, None if head[5] < 0 else (head[5] + away_s // 60) % 1440)
     eng._last_sgv = None if head[2] < 0 else head[2]
-    eng._last_t = back(head[3])
+    if head[2] == _NO_READING:
+        # (chaos seed 1076) without this a box that had no reading since its power-on (a
+        # transmitter that never appears) started the no_data count again at every reset
+        eng._last_t = None
+        eng._data_since = back(head[3])
+    else:
+        eng._last_t = back(head[3])
     eng._above_since = back(head[4])
     pt = back(head[6])
     if pt is None:

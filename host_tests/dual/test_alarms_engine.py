@@ -342,6 +342,33 @@ def test_restore_ages_the_saved_state_by_the_time_away():
     assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["no_data"]
 
 
+def test_restore_keeps_counting_no_data_when_there_was_no_reading_yet():
+    """(chaos seed 1076) A box with no reading since its power-on (the id of a transmitter that
+    never appears) reset 12 min after it (a setup-page save): no_data still comes 20 min after
+    the power-on, not 20 min after the reset; and aged by the time away as a reading is."""
+    eng = make()
+    assert eng.tick(0) == []                        # the power-on: no_data counts from here
+    assert eng.tick(12 * MIN) == []
+    blob = eng.save()
+    import struct                                   # persist.py: last sgv -2, then the count's age
+    assert struct.unpack_from("<BBhi", blob, 0)[2:] == (-2, 12 * MIN)
+    new = make()
+    new.restore(blob, 3)                            # 3 s after the reset's boot
+    assert not [e for e in new.tick(3 + 7 * MIN) if e["type"] == "no_data"]          # 19 min
+    ev = new.tick(3 + 8 * MIN + 5)                                                   # 20 min 5 s
+    assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["no_data"]
+    aged = make()
+    aged.restore(blob, 3, away_s=5 * MIN)           # 5 min away: 17 min since the power-on
+    ev = aged.tick(3 + 3 * MIN + 5)
+    assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["no_data"]
+    # a reading after the restore counts as before
+    fresh = make()
+    fresh.restore(blob, 3)
+    feed(fresh, 1, 120)
+    assert not [e for e in fresh.tick(60 + 19 * MIN) if e["type"] == "no_data"]
+    assert [e["type"] for e in fresh.tick(60 + 20 * MIN) if e["event"] == "alarm_onset"] == ["no_data"]
+
+
 def out_of_memory_after_judging(call):
     """Run call() with the engine running out of memory right after judging a
     reading's glucose conditions (as on the board, where any allocation may)."""
