@@ -1942,3 +1942,17 @@ def test_simboot_ticks_wrap_a_press_and_a_swap_to_nobody_in_a_real_world():
     raw = [dict(e, fw_ms=e["fw_ms"] - (1 << 30)) if e["event"] == "ticks" and e["t_ms"] > 25 * MIN else e
            for e in events]
     assert "26_ticks" in chaos.check_world(w, raw, console, error)
+
+
+def test_a_swap_to_a_transmitter_that_never_appears_owes_no_sensor_alarm_for_its_warmup():
+    # seed 1068: the id of a transmitter in its warm-up was saved, but it never advertised: the box
+    # cannot know of a warm-up; no_data (from no_data_minutes after the boot) is the alarm owed
+    s = {"no_data_minutes": 20}
+    base = [PLAN] + _swap_boot(100 * MIN)
+    nodata = base + [onset(120 * MIN, "no_data")]
+    assert chaos.check_no_glucose(_swap_world(warmup_s=7200, never=True), nodata, s, 300 * MIN, []) == []
+    v = chaos.check_no_glucose(_swap_world(warmup_s=7200), nodata, s, 300 * MIN, [])
+    assert len(v) == 1 and "warm-up: no sensor alarm" in v[0][1]
+    # and the alarm all the while, to the end
+    v = chaos.check_no_glucose(_swap_world(warmup_s=7200, never=True), base, s, 300 * MIN, [])
+    assert len(v) == 1 and "no sensor/no_data/link" in v[0][1]

@@ -194,7 +194,14 @@ checked (check_world):
  correction: 7 (seed 1061: the old transmitter's clock restarted 2 min before a swap, so the new
  one's clock was ahead of the newest reading the box kept; the link took it for the same
  transmitter and backfilled only what was newer, so its windows taken before the switch are
- owed only when the link told them apart: a tx_clock event; a firmware limit, described).
+ owed only when the link told them apart: a tx_clock event; a firmware limit, described) and
+ 16 (seeds 1068, 1087: a swap to a transmitter in its warm-up that never appears owes no `sensor`
+ alarm for the warm-up, which the box cannot know of: no_data is the alarm owed). Seed 1076 on the
+ old firmware: a box with no reading since its power-on (the new id's transmitter never appeared)
+ started its no_data count again at a plain reset (a phone's setup-page save 12 min in): no_data
+ 35 min after the power-on instead of 23 (the first sound with no glucose was `link`
+ no_transmitter, 15 min after the last boot, 27 min after the power-on); alarms/persist.py now
+ keeps where the count started across a reset.
 26 ticks: in each boot the firmware's clock (clock.ms()) keeps the world's pace across the wrap
    (within TICKS_TOL_MS between samples); the samples show the wrap when one was drawn; no
    watchdog reset without an injected hang or stall.
@@ -2455,7 +2462,7 @@ def check_no_glucose(w, events, s, end_ms, problems):
         judge(b + (s["no_data_minutes"] + 1) * MIN + REACT_MS, g, NO_GLUCOSE_KINDS,
               "transmitter swap, no glucose of the new one yet")
         warm = int(w["inject"]["tx_swap"].get("warmup_s") or 0) * 1000
-        if warm:
+        if warm and not w["inject"]["tx_swap"].get("never"):   # (seed 1068) never there: no warm-up to tell
             first = next((t for t in range(plan["first_window_ms"], end_ms, br.WINDOW_MS) if t >= b + BOOT_MS), None)
             if first is not None:
                 judge(first + settle, plan["at_ms"] + warm, ("sensor",), "the new transmitter's warm-up")
