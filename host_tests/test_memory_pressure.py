@@ -375,6 +375,8 @@ def test_an_alarm_log_line_short_of_memory_does_not_cost_the_listeners_the_event
 
 
 PROG_HISTORY = BOOT + r'''
+import network
+network.world.add_ap("home", "password123")   # the configured network is in reach
 from forward import history
 made = []
 Real = history.History
@@ -400,7 +402,8 @@ async def scenario():
     print("RESULT " + json.dumps({
         "histories": [h.capacity for h in made], "names": app.sup.names(),
         "lan_history": type(api.history).__name__ if api else None,
-        "lan_sgv": [x[0][2] for x in api.history.query(10)] if api else None}))
+        "lan_sgv": [x[0][2] for x in api.history.query(10)] if api else None,
+        "unsent": len(api.history.queue) if api and hasattr(api.history, "queue") else None}))
     sys.exit(0)
 
 asyncio.run(scenario())
@@ -441,4 +444,15 @@ def test_with_nightscout_and_the_lan_api_the_readings_are_held_once(tmp_path):
     out = run_app(tmp_path, cfg, PROG_HISTORY)
     assert "nightscout" in out["names"] and "web" in out["names"], out
     assert out["histories"] == [] and out["lan_history"] == "QueueHistory", out
-    assert out["lan_sgv"] == [122, 121, 120], out
+    assert out["lan_sgv"] == [122, 121, 120] and out["unsent"] == 3, out
+    # a server that stores them: sent, and still the LAN API's
+    from nsserver import NsServer
+    ns = NsServer(secret="0123456789abcdef")
+    try:
+        cfg["nightscout"]["url"] = "http://127.0.0.1:%d/" % ns.port
+        out = run_app(tmp_path, cfg, PROG_HISTORY)
+        stored = sorted(e["sgv"] for e in ns.state()["entries"])
+    finally:
+        ns.close()
+    assert stored == [120, 121, 122], (stored, out)
+    assert out["lan_sgv"] == [122, 121, 120] and out["unsent"] == 0, out
