@@ -34,7 +34,7 @@ READING_TRIES = 3      # a reading whose judging runs out of memory is retried t
 FEED_FAILS = 3         # a listener (a forwarder's feed) failing this often: the forwarding alarm
 FEED_QUIET_S = 1800    # ... within this long of its last failure; a success after that clears it
 FLASH_FAILS = 2        # saves to flash failing in a row: the device (flash) alarm
-RESERVE_BYTES = 12288  # the history (3.7 KB) and the Nightscout queue (7.6 KB), see wiring
+RESERVE_BYTES = 12288  # the largest forwarding buffer: the Nightscout queue (8.3 KB with its sent marks) or the LAN history (3.7 KB), see wiring
 
 
 class App:
