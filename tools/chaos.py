@@ -190,18 +190,28 @@ checked (check_world):
  after a setup-page save (the box restarts 3 s after it), near an urgent low's escalation steps,
  a burst of 3-9 quick presses, a snooze minutes before a schedule's start or end and a 2.5-s hold
  across it. A transmitter swap (round 6's) to an id that never appears (simboot tx_swap never:
- 15 judges no reading of it, 16 the alarm all the while). 3-day worlds ran beside it. Checker
+ 15 judges no reading of it, 16 the alarm all the while). Seeds 1061-1100 (1 day: 32 with the
+ wrap, 20 with drawn presses, 7 swaps to nobody) and 5 worlds of 3 days (1066, 1068, 1074, 1090,
+ 1097: the wrap crossed in each; the hourly heap's daily peaks, e.g. 53.9, 42.8, 39.0 KB, never
+ more than 0.1 KB above the first day's: no leak seen); on the final code 39 of the 40 pass (1083,
+ below). Checker
  correction: 7 (seed 1061: the old transmitter's clock restarted 2 min before a swap, so the new
  one's clock was ahead of the newest reading the box kept; the link took it for the same
  transmitter and backfilled only what was newer, so its windows taken before the switch are
  owed only when the link told them apart: a tx_clock event; a firmware limit, described) and
- 16 (seeds 1068, 1087: a swap to a transmitter in its warm-up that never appears owes no `sensor`
+ 16 (seeds 1068, 1087, 1091: a swap to a transmitter in its warm-up that never appears owes no `sensor`
  alarm for the warm-up, which the box cannot know of: no_data is the alarm owed). Seed 1076 on the
  old firmware: a box with no reading since its power-on (the new id's transmitter never appeared)
  started its no_data count again at a plain reset (a phone's setup-page save 12 min in): no_data
  35 min after the power-on instead of 23 (the first sound with no glucose was `link`
  no_transmitter, 15 min after the last boot, 27 min after the power-on); alarms/persist.py now
- keeps where the count started across a reset.
+ keeps where the count started across a reset. Seed 1083 (described, not fixed): an M5StickC
+ Plus2 whose sealed config.json was damaged (no .bak) runs on the defaults, board included: the
+ esp32-devkitc wiring (buzzer GPIO25, LED 26/27/33, button GPIO32), so on the real board its
+ buzzer (GPIO2), LED (GPIO19) and button (GPIO37) are neither driven nor read and its power hold
+ (GPIO4) is not set: the `device` (config) alarm it raises is silent, and so is everything else
+ for the 17.8 h to the world's end. 27 sees it (a press on GPIO37 unanswered); 1 and 2 cannot (the
+ annunciator's events do not say which pins play).
 26 ticks: in each boot the firmware's clock (clock.ms()) keeps the world's pace across the wrap
    (within TICKS_TOL_MS between samples); the samples show the wrap when one was drawn; no
    watchdog reset without an injected hang or stall.
