@@ -12,7 +12,7 @@ import gc
 import clock
 import machine
 import reading
-from app import log, persist
+from app import fsutil, log, persist
 from app import config as appconfig
 from app.memory import MemoryWatch
 from app.supervisor import Supervisor
@@ -29,6 +29,7 @@ ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: r
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
 FALLBACK_BOARD = "esp32-devkitc"
+BOARD_FILE = "board.txt"  # the board's name, beside the config: see board_name
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
 READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
 FEED_FAILS = 3         # a listener (a forwarder's feed) failing this often: the forwarding alarm
@@ -85,7 +86,7 @@ class App:
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
-        self.board, board_problem = load_board(self.cfg.get("board"), boards_dirs)
+        self.board, board_problem = load_board(board_name(config_path, self.cfg, problems), boards_dirs)
         try:  # first: a battery-backed board must stay on if USB power goes
             from app import power
             power.hold(self.board)
@@ -342,7 +343,6 @@ class App:
         clock after a power cut, a settings save, the setup key at first boot. The
         alarms run from RTC memory and go on. FLASH_FAILS failed saves in a row
         raise `device` (flash); the next good one clears it."""
-        from app import fsutil
         failing = fsutil.failed_writes >= FLASH_FAILS
         if failing != self._flash_failing:
             self._flash_failing = failing
@@ -382,6 +382,29 @@ def _hide_secrets(cfg):
                          ("lan_api", "api_secret"), ("follow", "api_secret"), ("follow", "token")):
         log.hide((cfg.get(section) or {}).get(key))
     log.hide(cfg.get("admin_password"))
+
+
+def board_name(config_path, cfg, problems):
+    """The board whose wiring to drive. Its name is also kept in its own file
+    (BOARD_FILE, written once per change): with the settings unreadable (config
+    and .bak), the defaults name the default board, and on any other (an
+    M5StickC Plus2) the buzzer, the LED, the button and the power hold would
+    never be driven: a silent box."""
+    slash = config_path.rfind("/")
+    path = config_path[:slash + 1] + BOARD_FILE
+    try:
+        kept = fsutil.read_text(path).strip() or None
+    except Exception:   # none yet, or unreadable
+        kept = None
+    name = cfg.get("board")
+    if (config_path + appconfig.ON_DEFAULTS) in problems:
+        return kept or name
+    if name and name != kept:
+        try:
+            fsutil.write_atomic(path, name)
+        except Exception as e:
+            log.exc(e, "could not keep the board's name")
+    return name
 
 
 def load_board(name, dirs=None):
@@ -426,7 +449,8 @@ def cannot_run(config_path=CONFIG_PATH, seconds=CANNOT_RUN_S):
     gc.collect()
     try:
         try:
-            name = appconfig.load(config_path)[0].get("board")
+            cfg, problems = appconfig.load(config_path)
+            name = board_name(config_path, cfg, problems)
         except Exception:
             name = None
         board = load_board(name)[0]

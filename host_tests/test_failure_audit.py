@@ -213,6 +213,44 @@ def test_a_damaged_board_file_on_flash_still_boots_on_the_default_wiring(tmp_pat
         assert out["device"] == ["config"], out
 
 
+BOARD_KEPT = r'''
+import json, main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+print("RESULT " + json.dumps({"buzzer": app.board["buzzer"], "button": app.board["button"],
+                              "device": [a["reason"] for a in app.engine.active() if a["type"] == "device"]}))
+'''
+
+
+def test_a_box_whose_settings_are_unreadable_keeps_driving_its_own_board(tmp_path):
+    # chaos round 10, seed 1083: an M5StickC Plus2 whose config.json (and .bak) could not
+    # be read ran on the defaults, whose board is the DevKitC: its buzzer (GPIO2), LED and
+    # button were never driven, and the device (config) alarm it raised was silent. The
+    # board's name is kept in its own file (board.txt) from a boot with readable settings
+    import json
+    m5 = json.loads(open(os.path.join(ROOT, "boards", "m5stickc-plus2.json")).read())
+    devkitc = json.loads(open(os.path.join(ROOT, "boards", "esp32-devkitc.json")).read())
+    out = run_app(tmp_path, dict(BOARD, board="m5stickc-plus2"), BOARD_KEPT)
+    assert out["buzzer"] == m5["buzzer"] and out["device"] == [], out
+    assert (tmp_path / "board.txt").read_text() == "m5stickc-plus2"
+    for damaged in ('{"crc32": "00000000",\n{', ""):
+        (tmp_path / "config.json.bak").write_text(damaged)
+        cfg = tmp_path / "config.json"
+        cfg.write_text(damaged)
+        prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + BOARD_KEPT
+        r = run_micropython(["-c", prog], cwd=str(tmp_path), check=False, env={
+            "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
+                                                os.path.join(ROOT, "firmware"), os.path.join(ROOT, ".mpylib"))})
+        line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+        assert line, r.stdout[-2000:] + r.stderr[-2000:]
+        out = json.loads(line[0][7:])
+        assert out["buzzer"] == m5["buzzer"] and out["button"] == m5["button"], out
+        assert out["device"] == ["config"], out
+    # readable settings that name another board win, and the kept name follows them
+    out = run_app(tmp_path, dict(BOARD, board="esp32-devkitc"), BOARD_KEPT)
+    assert out["buzzer"] == devkitc["buzzer"] and out["device"] == [], out
+    assert (tmp_path / "board.txt").read_text() == "esp32-devkitc"
+
+
 # --- findings 7-9 (docs/FAILURE_AUDIT.md), fixed in session 14: each test failed on
 # the code before (they were strict xfails until then)
 

@@ -73,6 +73,7 @@ FLASH_MARKER = ".flash_incomplete"  # written first and removed last by tools/fl
 VERSION = 1
 SECRET = "***"
 BOARD_DEFAULT = "esp32-devkitc"  # boards/esp32-devkitc.json
+ON_DEFAULTS = ": using safe defaults"  # the problem load() reports when neither file could be read
 MAX_WIFI = 5
 # The largest valid configuration is under 14 KB (every text field at its
 # longest and non-ASCII, written as \uXXXX); anything bigger is not a
@@ -499,7 +500,7 @@ def load(path=DEFAULT_PATH):
             problems.extend(more)
             problems.append(path + ": using the previous copy " + path + fsutil.BAK)
         else:
-            problems.append(path + ": using safe defaults")
+            problems.append(path + ON_DEFAULTS)
     if raw is None:
         cfg, more = validate({})
         # With no file, only the alarms module's absence can be reported by validate.
