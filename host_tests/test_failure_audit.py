@@ -183,6 +183,18 @@ def test_a_tz_rule_the_app_cannot_use_raises_the_config_alarm(tmp_path):
     assert out["device"] == ["config"], out
 
 
+def _run_as_written(tmp_path, cfg_path, boards, prog):
+    """prog's RESULT, with CFG and BOARDS as they are on disk (run_app writes the config)."""
+    import json
+    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg_path), str(boards)) + prog
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), check=False, env={
+        "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
+                                            os.path.join(ROOT, "firmware"), os.path.join(ROOT, ".mpylib"))})
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout[-2000:] + r.stderr[-2000:]
+    return json.loads(line[0][7:])
+
+
 BOARD_FILES_DAMAGED = r'''
 import json, main
 app = main.App(CFG, boards_dirs=(BOARDS,))
@@ -202,13 +214,7 @@ def test_a_damaged_board_file_on_flash_still_boots_on_the_default_wiring(tmp_pat
     for board in ("esp32-devkitc", "m5stickc-plus2"):
         cfg = tmp_path / "config.json"
         cfg.write_text(json.dumps(dict(BOARD, board=board)))
-        prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), str(boards)) + BOARD_FILES_DAMAGED
-        r = run_micropython(["-c", prog], cwd=str(tmp_path), check=False, env={
-            "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
-                                                os.path.join(ROOT, "firmware"), os.path.join(ROOT, ".mpylib"))})
-        line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-        assert line, board + ": " + r.stdout[-2000:] + r.stderr[-2000:]
-        out = json.loads(line[0][7:])
+        out = _run_as_written(tmp_path, cfg, boards, BOARD_FILES_DAMAGED)
         assert out["buzzer"] == want["buzzer"] and out["button"] == want["button"], out
         assert out["device"] == ["config"], out
 
@@ -236,13 +242,7 @@ def test_a_box_whose_settings_are_unreadable_keeps_driving_its_own_board(tmp_pat
         (tmp_path / "config.json.bak").write_text(damaged)
         cfg = tmp_path / "config.json"
         cfg.write_text(damaged)
-        prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + BOARD_KEPT
-        r = run_micropython(["-c", prog], cwd=str(tmp_path), check=False, env={
-            "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
-                                                os.path.join(ROOT, "firmware"), os.path.join(ROOT, ".mpylib"))})
-        line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-        assert line, r.stdout[-2000:] + r.stderr[-2000:]
-        out = json.loads(line[0][7:])
+        out = _run_as_written(tmp_path, cfg, os.path.join(ROOT, "boards"), BOARD_KEPT)
         assert out["buzzer"] == m5["buzzer"] and out["button"] == m5["button"], out
         assert out["device"] == ["config"], out
     # readable settings that name another board win, and the kept name follows them
