@@ -193,8 +193,8 @@ checked (check_world):
  15 judges no reading of it, 16 the alarm all the while). Seeds 1061-1100 (1 day: 32 with the
  wrap, 20 with drawn presses, 7 swaps to nobody) and 5 worlds of 3 days (1066, 1068, 1074, 1090,
  1097: the wrap crossed in each; the hourly heap's daily peaks, e.g. 53.9, 42.8, 39.0 KB, never
- more than 0.1 KB above the first day's: no leak seen); on the final code 39 of the 40 pass (1083,
- below). Checker
+ more than 0.1 KB above the first day's: no leak seen); on the round's final code 39 of the 40 pass
+ (1083, below). Checker
  correction: 7 (seed 1061: the old transmitter's clock restarted 2 min before a swap, so the new
  one's clock was ahead of the newest reading the box kept; the link took it for the same
  transmitter and backfilled only what was newer, so its windows taken before the switch are
@@ -205,7 +205,8 @@ checked (check_world):
  started its no_data count again at a plain reset (a phone's setup-page save 12 min in): no_data
  35 min after the power-on instead of 23 (the first sound with no glucose was `link`
  no_transmitter, 15 min after the last boot, 27 min after the power-on); alarms/persist.py now
- keeps where the count started across a reset. Seed 1083 (described, not fixed): an M5StickC
+ keeps where the count started across a reset. Seed 1083 (fixed after the round, c87126a: the
+ board's name is kept in board.txt; the world passes): an M5StickC
  Plus2 whose sealed config.json was damaged (no .bak) runs on the defaults, board included: the
  esp32-devkitc wiring (buzzer GPIO25, LED 26/27/33, button GPIO32), so on the real board its
  buzzer (GPIO2), LED (GPIO19) and button (GPIO37) are neither driven nor read and its power hold
