@@ -468,6 +468,11 @@ def cannot_run(config_path=CONFIG_PATH, seconds=CANNOT_RUN_S):
                 await asyncio.wait_for(ann.run(), seconds)
             except asyncio.TimeoutError:
                 pass
+        # a start() that failed after the supervisor began its tasks leaves them in
+        # MicroPython's task queue, and asyncio.run would run them beside this: the
+        # old annunciator on the same pins (its green light between the red). A new
+        # loop drops them (the watchdog, if started, then resets the box sooner)
+        asyncio.new_event_loop()
         asyncio.run(sound())
     except Exception as e:
         log.exc(e, "cannot sound the boot fault")

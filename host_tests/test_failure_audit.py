@@ -387,3 +387,52 @@ def test_a_failure_before_the_watchdog_starts_sounds_the_fault_then_starts_again
     assert out["ended"] is None and len(out["resets"]) == 1, out
     assert out["buzz"] and out["buzz"][0] < 1000 and out["buzz"][1] > 50000, out   # a minute of it
     assert out["red"] > 0 and out["resets"][0] >= 60000, out
+
+
+START_RAISES_LATE = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import json, machine, main
+resets = []
+machine.reset = lambda: resets.append(machine.now_ms())
+from sound import selftest
+failed = []
+def broken_selftest(*a, **k):   # App.start fails after the supervisor started the tasks
+    failed.append(len(machine.LOG.entries(27)))
+    raise MemoryError("memory allocation failed")
+selftest.start = broken_selftest
+ticks = []
+real_tick = main.AlarmEngine.tick
+def tick(self, *a):
+    if failed:
+        ticks.append(machine.now_ms())
+    return real_tick(self, *a)
+main.AlarmEngine.tick = tick
+try:
+    main.run(CFG)
+    ended = None
+except BaseException as e:
+    ended = type(e).__name__
+green = [v for t, p, a, v in machine.LOG.entries(27)[failed[0]:] if a == "duty_u16" and v]
+buzz = [(t, v) for t, p, a, v in machine.LOG.entries(25) if a == "duty_u16" and v]
+watchdog = [t for t, p, a, v in machine.LOG.entries(-1) if a == "reset"]
+print("RESULT " + json.dumps({"ended": ended, "resets": resets, "watchdog": watchdog,
+                              "ticks_after": len(ticks), "green_after": len(green),
+                              "duties": sorted(set(v for t, v in buzz)),
+                              "last_buzz": buzz[-1][0] if buzz else None}))
+'''
+
+
+def test_a_start_that_fails_after_its_tasks_began_sounds_the_fault_alone(tmp_path):
+    # review 20: MicroPython's asyncio.run keeps the tasks a failed run left in its
+    # queue, so the app whose start() failed after the supervisor started its tasks
+    # ran on beside the boot fault's sound: its alarm task ticking, its annunciator
+    # writing the buzzer (another duty) and the LED (green, "all well") between the
+    # fault's red flashes. cannot_run starts the fault's sound on a new event loop
+    # (with the watchdog started and no supervisor left to feed it, its reset
+    # after WDT_MS ends the sound sooner: the box starts again all the same)
+    out = run_app(tmp_path, BOARD, START_RAISES_LATE)
+    assert out["ticks_after"] == 0 and out["green_after"] == 0, out
+    assert out["duties"] == [32767], out   # the fault's loudness only (high priority)
+    ends = out["resets"] + [t for t in out["watchdog"] if t >= 0]
+    assert len(ends) == 1 and ends[0] - 6000 <= out["last_buzz"] <= ends[0], out   # to the end
