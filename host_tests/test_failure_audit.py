@@ -436,3 +436,37 @@ def test_a_start_that_fails_after_its_tasks_began_sounds_the_fault_alone(tmp_pat
     assert out["duties"] == [32767], out   # the fault's loudness only (high priority)
     ends = out["resets"] + [t for t in out["watchdog"] if t >= 0]
     assert len(ends) == 1 and ends[0] - 6000 <= out["last_buzz"] <= ends[0], out   # to the end
+
+
+SETUP_SAVE_AFTER_RESET = r'''
+import json, main
+from app import config as appconfig
+from setup import web
+srv = web.SetupServer(CFG)     # the setup page, on the defaults a factory reset left
+new = dict(srv.cfg)            # its form has no board field: what it saves keeps cfg's
+new["transmitter_id"] = "8G1234"
+appconfig.save(CFG, new)
+app = main.App(CFG, boards_dirs=(BOARDS,))
+print("RESULT " + json.dumps({"buzzer": app.board["buzzer"], "button": app.board["button"],
+                              "saved": appconfig.load(CFG)[0]["board"]}))
+'''
+
+
+def test_the_setup_pages_first_save_after_a_factory_reset_keeps_the_boards_name(tmp_path):
+    # review 20: a factory reset removes config.json (and .bak) but keeps board.txt, so
+    # an M5StickC Plus2 boots on its own wiring; but the setup page loads the defaults,
+    # whose board is the DevKitC, and its form has no board field: its first save wrote
+    # board "esp32-devkitc", the next boot took it (and wrote it to board.txt), and the
+    # box drove the DevKitC's pins: its buzzer silent, its button unread
+    import json
+    m5 = json.loads(open(os.path.join(ROOT, "boards", "m5stickc-plus2.json")).read())
+    run_app(tmp_path, dict(BOARD, board="m5stickc-plus2"), BOARD_KEPT)
+    assert (tmp_path / "board.txt").read_text() == "m5stickc-plus2"
+    for f in ("config.json", "config.json.bak"):   # the factory reset (wiring._factory_files)
+        if (tmp_path / f).exists():
+            (tmp_path / f).unlink()
+    out = _run_as_written(tmp_path, tmp_path / "config.json", os.path.join(ROOT, "boards"),
+                          SETUP_SAVE_AFTER_RESET)
+    assert out["buzzer"] == m5["buzzer"] and out["button"] == m5["button"], out
+    assert out["saved"] == "m5stickc-plus2", out
+    assert (tmp_path / "board.txt").read_text() == "m5stickc-plus2"

@@ -74,6 +74,7 @@ VERSION = 1
 SECRET = "***"
 BOARD_DEFAULT = "esp32-devkitc"  # boards/esp32-devkitc.json
 ON_DEFAULTS = ": using safe defaults"  # the problem load() reports when neither file could be read
+BOARD_FILE = "board.txt"  # the board's name beside the config (main.board_name keeps it)
 MAX_WIFI = 5
 # The largest valid configuration is under 14 KB (every text field at its
 # longest and non-ASCII, written as \uXXXX); anything bigger is not a
@@ -505,6 +506,11 @@ def load(path=DEFAULT_PATH):
         cfg, more = validate({})
         # With no file, only the alarms module's absence can be reported by validate.
         problems.extend(more)
+        # the board is the hardware's, not a setting to lose with the file (a factory
+        # reset): the defaults' DevKitC would also be what the setup page saves next
+        kept = kept_board(path)
+        if kept:
+            cfg["board"] = kept
     else:
         cfg, more = validate(raw)
         problems.extend(more)
@@ -514,6 +520,16 @@ def load(path=DEFAULT_PATH):
         problems.append("firmware: the last flash did not finish (%s is on the board); "
                         "flash again" % FLASH_MARKER)
     return cfg, problems
+
+
+def kept_board(path):
+    """The board's name kept in BOARD_FILE beside the config at path, or None."""
+    slash = path.rfind("/")
+    try:
+        name = fsutil.read_text(path[:slash + 1] + BOARD_FILE).strip()
+    except Exception:   # none yet, or unreadable
+        return None
+    return name if name and _check_scalar("board", name) is None else None
 
 
 _SEAL = b'{\n  "crc32": "'
