@@ -136,8 +136,10 @@ class App:
         task's next round (within TICK_S), not lost with nothing heard. The
         MemoryError still reaches the caller (the supervisor's report then
         sounds the device fault directly, _task_failed)."""
-        if self._unapplied:   # a newer word on the same condition replaces the kept one
-            self._unapplied = [c for c in self._unapplied if c[0] != kind or c[1] != name]
+        kept = self._unapplied
+        for i in range(len(kept) - 1, -1, -1):   # a newer word on the same condition replaces
+            if kept[i][0] == kind and kept[i][1] == name:   # the kept one (in place: no allocation)
+                del kept[i]
         try:
             events = self.engine.set_condition(kind, name, active, self.now_s(), self.minute_of_day())
         except MemoryError:
@@ -208,7 +210,10 @@ class App:
         elif f is not None and now - f[1] > FEED_QUIET_S:
             del self._feed_fails[fn]
         if self._feed_alarm() != was:
-            self.condition("forwarding", "feed", not was)
+            try:
+                self.condition("forwarding", "feed", not was)
+            except MemoryError:
+                pass   # kept by condition(): applied at the alarm task's next round
 
     def _feed_alarm(self):
         for f in self._feed_fails.values():

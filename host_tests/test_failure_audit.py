@@ -313,6 +313,38 @@ def test_a_feed_that_fails_now_and_then_is_not_an_alarm_and_one_that_works_again
     assert out["seen"] == [[], [], []] + [["feed"]] * 7 + [[]], out
 
 
+FEED_ALARM_SHORT_OF_MEMORY = r'''
+import json, main
+def broken(ev):
+    if ev.get("event") == "reading":
+        raise ValueError("upload queue: reading out of range")
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(broken,))
+real, fails = app.engine.set_condition, [1]
+def short_of_memory(kind, *a, **k):
+    if kind == "forwarding" and fails[0]:
+        fails[0] -= 1
+        raise MemoryError("memory allocation failed")
+    return real(kind, *a, **k)
+app.engine.set_condition = short_of_memory
+out = {"raised": None}
+try:   # the third failure raises forwarding/feed, and the engine has no memory for it
+    for i in range(3):
+        app.emit({"event": "reading", "sgv": 120})
+except MemoryError:
+    out["raised"] = "MemoryError"
+''' + ONE_ROUND + r'''
+out["active"] = [[a["type"], a["reason"]] for a in app.engine.active()]
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_feed_alarm_the_engine_had_no_memory_for_does_not_stop_the_events_and_comes_next_round(tmp_path):
+    # review: the MemoryError left emit() (a reading's listeners, and the alarm task with them)
+    out = run_app(tmp_path, BOARD, FEED_ALARM_SHORT_OF_MEMORY)
+    assert out["raised"] is None, out
+    assert ["forwarding", "feed"] in out["active"], out
+
+
 FLASH_REFUSES = r'''
 import asyncio, json, main
 from app import fsutil
