@@ -101,13 +101,18 @@ class _ListQueue:
             self.sent = (self.sent + [(e[0], e[1])])[-48:]
 
 
-def test_queue_matches_the_plain_list_model_under_random_operations():
-    seed = 12345
+def _lcg(seed):
+    """rnd(n) in 0..n-1 from a fixed sequence (the same on both runtimes)."""
+    state = [seed]
 
     def rnd(n):
-        nonlocal seed
-        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-        return seed % n
+        state[0] = (state[0] * 1103515245 + 12345) & 0x7FFFFFFF
+        return state[0] % n
+    return rnd
+
+
+def test_queue_matches_the_plain_list_model_under_random_operations():
+    rnd = _lcg(12345)
 
     q, ref = UploadQueue(capacity=300), _ListQueue(300)
     longest = 0
@@ -270,12 +275,7 @@ def test_keep_sent_sends_what_the_plain_queue_sends_under_random_operations():
     # default 48 a keep_sent queue also refuses a reading it still holds as sent,
     # which the plain one would upload again.) Its history stays newest first.
     from forward.history import QueueHistory
-    seed = 777
-
-    def rnd(n):
-        nonlocal seed
-        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-        return seed % n
+    rnd = _lcg(777)
 
     q = UploadQueue(capacity=300, sent_memory=600, keep_sent=True)
     p = UploadQueue(capacity=300, sent_memory=600)
