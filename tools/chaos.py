@@ -1249,6 +1249,15 @@ def draw_more(seed, w, end_s):
         inject["power_cut_at_s"] = [round(ex.uniform(0.05, 0.9) * end_s), ex.choice((0, 60, 600, 3600))]
 
 
+def _named(parts, w, keys):
+    """For each key the world sets, in order: "key=value" for a text value, else
+    the key alone (a flag, or a plan the summary does not spell out)."""
+    for k in keys:
+        v = w.get(k)
+        if v:
+            parts.append("%s=%s" % (k, v) if isinstance(v, str) else k)
+
+
 def summary(w):
     parts = [os.path.basename(w["trace"])[:-4] + "@" + str(w["start"]), w["generation"] or "g6",
              "radio=" + (",".join("%s:%s" % kv for kv in sorted(w["radio"].items())) or "clean")]
@@ -1299,12 +1308,7 @@ def summary(w):
             sw["tx_id"], sw["generation"] or "g6", ",warmup" if sw["warmup_s"] else "", -sw["save_before_s"] // 60,
             "on" if sw["old_for_s"] is None else "%dh" % (sw["old_for_s"] // 3600),
             ("," + sw["cut"] if sw["cut"] else "") + (",never" if sw.get("never") else "")))
-    if w.get("sensor_swap"):
-        parts.append("sensor_swap")
-    if w.get("sealed"):
-        parts.append("sealed=" + w["sealed"])
-    if w.get("ap_key"):
-        parts.append("ap_key=" + w["ap_key"])
+    _named(parts, w, ("sensor_swap", "sealed", "ap_key"))
     if w.get("tz"):
         parts.append("tz=%s%s" % (dict(TZ_RULES).get(w["tz"], w["tz"]), "" if w.get("tz_change_s") is None
                                   else "(change@+%dm)" % (w["tz_change_s"] // 60)))
@@ -1312,22 +1316,12 @@ def summary(w):
         parts.append("clock_cuts=" + "+".join(w["clock_cuts"]))
     if w.get("calendar"):
         parts.append("calendar" + ("+ntp" if w.get("ntp") else ""))
-    if w.get("phone"):
-        parts.append("phone=" + w["phone"])
-    if w.get("tx_restart"):
-        parts.append("tx_restart=" + w["tx_restart"])
-    if w.get("phone_http"):
-        parts.append("phone_http")
-    if w.get("ntp_script"):
-        parts.append("ntp_script=" + w["ntp_script"])
-    if w.get("swap_restart"):
-        parts.append("swap_restart=" + w["swap_restart"])
+    _named(parts, w, ("phone", "tx_restart", "phone_http", "ntp_script", "swap_restart"))
     if w.get("ticks_wrap_s") is not None:
         parts.append("ticks_wrap@%dm" % (w["ticks_wrap_s"] // 60))
     if w.get("presses"):
         parts.append("presses=" + "+".join(w["presses"]))
-    if w.get("follow_forward"):
-        parts.append("follow_forward")
+    _named(parts, w, ("follow_forward",))
     if w.get("leader_clock"):
         parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
                                        if w["inject"].get("more_power_cuts_at_s") else ""))

@@ -1072,19 +1072,21 @@ def _attrs(tag):
     return out
 
 
+def _tags(html, tag):
+    """(attributes, index of its closing '>') of each <tag ...> in html, in order."""
+    i = html.find("<" + tag)
+    while i >= 0:
+        j = html.find(">", i)
+        yield _attrs(html[i + len(tag) + 1:j]), j
+        i = html.find("<" + tag, j)
+
+
 def form_fields(html):
     """The fields a browser sends for the page's form: every input's name and value
     (a checkbox only when checked, "on"), each select's selected option (else its
     first); passwords blank (the page never holds one)."""
     out = {}
-    i = 0
-    while True:
-        i = html.find("<input", i)
-        if i < 0:
-            break
-        j = html.find(">", i)
-        a = _attrs(html[i + 6:j])
-        i = j
+    for a, _ in _tags(html, "input"):
         name = a.get("name")
         if not name:
             continue
@@ -1093,24 +1095,17 @@ def form_fields(html):
                 out[name] = "on"
         else:
             out[name] = a.get("value", "")
-    i = 0
-    while True:
-        i = html.find("<select", i)
-        if i < 0:
-            break
-        j = html.find(">", i)
-        name = _attrs(html[i + 7:j]).get("name")
+    for a, j in _tags(html, "select"):
         end = html.find("</select>", j)
         first = None
         for opt in html[j:end].split("<option")[1:]:
-            a = _attrs(opt[:opt.find(">")])
-            first = a.get("value") if first is None else first
-            if "selected" in a:
-                first = a.get("value")
+            o = _attrs(opt[:opt.find(">")])
+            first = o.get("value") if first is None else first
+            if "selected" in o:
+                first = o.get("value")
                 break
-        if name:
-            out[name] = first or ""
-        i = end
+        if a.get("name"):
+            out[a["name"]] = first or ""
     return out
 
 
