@@ -29,7 +29,6 @@ ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: r
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
 FALLBACK_BOARD = "esp32-devkitc"
-BOARD_FILE = appconfig.BOARD_FILE  # the board's name, beside the config: see board_name
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
 READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
 FEED_FAILS = 3         # a listener (a forwarder's feed) failing this often: the forwarding alarm
@@ -390,23 +389,14 @@ def _hide_secrets(cfg):
 
 
 def board_name(config_path, cfg, problems):
-    """The board whose wiring to drive. Its name is also kept in its own file
-    (BOARD_FILE, written once per change): with the settings unreadable (config
-    and .bak), the defaults name the default board, and on any other (an
-    M5StickC Plus2) the buzzer, the LED, the button and the power hold would
-    never be driven: a silent box."""
-    slash = config_path.rfind("/")
-    path = config_path[:slash + 1] + BOARD_FILE
-    try:
-        kept = fsutil.read_text(path).strip() or None
-    except Exception:   # none yet, or unreadable
-        kept = None
+    """The board whose wiring to drive: the settings' (on the defaults, config.load
+    gives the name kept in its own file, so an M5StickC Plus2 with unreadable
+    settings does not drive the DevKitC's pins and stay silent). Readable settings
+    keep their board's name there for that day."""
     name = cfg.get("board")
-    if (config_path + appconfig.ON_DEFAULTS) in problems:
-        return kept or name
-    if name and name != kept:
+    if name and (config_path + appconfig.ON_DEFAULTS) not in problems:
         try:
-            fsutil.write_atomic(path, name)
+            appconfig.keep_board(config_path, name)
         except Exception as e:
             log.exc(e, "could not keep the board's name")
     return name

@@ -74,7 +74,7 @@ VERSION = 1
 SECRET = "***"
 BOARD_DEFAULT = "esp32-devkitc"  # boards/esp32-devkitc.json
 ON_DEFAULTS = ": using safe defaults"  # the problem load() reports when neither file could be read
-BOARD_FILE = "board.txt"  # the board's name beside the config (main.board_name keeps it)
+BOARD_FILE = "board.txt"  # the board's name beside the config: kept_board, keep_board
 MAX_WIFI = 5
 # The largest valid configuration is under 14 KB (every text field at its
 # longest and non-ASCII, written as \uXXXX); anything bigger is not a
@@ -530,6 +530,14 @@ def kept_board(path):
     except Exception:   # none yet, or unreadable
         return None
     return name if name and _check_scalar("board", name) is None else None
+
+
+def keep_board(path, name):
+    """Keep the board's name in BOARD_FILE beside the config at path (written only
+    when it changes: one write per board change). Raises OSError."""
+    if kept_board(path) != name:
+        slash = path.rfind("/")
+        fsutil.write_atomic(path[:slash + 1] + BOARD_FILE, name)
 
 
 _SEAL = b'{\n  "crc32": "'
