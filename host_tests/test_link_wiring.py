@@ -413,3 +413,72 @@ wiring._source(app)
 print("RESULT " + json.dumps([app.link is not None, app.link.cfg["on_time"] is None]))
 '''
     assert _result(tmp_path, body) == [True, True]
+
+
+
+SWAP_PROG = r"""
+import sys, json, struct
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, machine, main
+from app import log, persist
+log.sink = lambda line: None
+OLD = 90 * 86400   # the newest reading kept before the settings restart, 90 days in
+HOLE = (OLD - 3000, OLD - 1200)
+if KEPT_ID is None:   # written by firmware before the record kept the ID: version 4, by hand
+    head = b"CG" + struct.pack("<BBIHIII", 4, 1, OLD, 0, 0, HOLE[0], HOLE[1])
+    s = 0
+    for b in head:
+        s = (s * 31 + b) & 0xFFFF
+    machine.RTC().memory(head + struct.pack("<H", s))
+else:
+    kept = persist.RtcStore(machine.RTC())
+    kept.load()
+    kept.tx_id, kept.hole = KEPT_ID, HOLE
+    kept.save(b"", OLD)
+app = main.App(CFG, boards_dirs=(BOARDS,))
+app.setup_port = app.dns_port = None
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(10)
+    again = persist.RtcStore(machine.RTC())   # what the next boot (a reset) reads
+    again.load()
+    print("RESULT " + json.dumps({"resume": app.link.status()["last_dex_s"], "hole": app.link.missing(),
+                                  "next_boot": [again.last_dex, again.hole, getattr(again, "tx_id", None)]}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+"""
+
+
+def _boot_after_settings_restart(tmp_path, kept_id):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8g1234", "board": "esp32-devkitc",
+                               "lan_api": {"enabled": False}}))
+    prog = "CFG, BOARDS, KEPT_ID = %r, %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards"), kept_id) + SWAP_PROG
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), heap="2M", timeout=60, check=False, env={
+        "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
+                                            os.path.join(ROOT, "firmware"),
+                                            os.path.join(ROOT, ".mpylib"))})
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout[-3000:] + r.stderr[-3000:]
+    return json.loads(line[0][7:])
+
+
+def test_a_settings_restart_onto_another_transmitter_does_not_resume_on_the_old_ones_clock(tmp_path):
+    # chaos seed 1061: RTC memory kept the old transmitter's newest dex time across the restart
+    # that brought the new ID. The new one's clock was ahead of it (the old one's had restarted
+    # shortly before), so the link took it for the same transmitter, never met tx_clock, and
+    # backfilled nothing older than that reading: the new one's windows before the switch
+    # never reached Nightscout. The record now keeps whose time it is.
+    out = _boot_after_settings_restart(tmp_path, "8OLD01")
+    assert out["resume"] is None and out["hole"] is None, out
+    assert out["next_boot"] == [0, None, "8G1234"], out
+
+
+def test_the_same_transmitter_resumes_where_it_was_and_so_does_a_record_from_before_the_id(tmp_path):
+    for kept in ("8G1234", None):
+        out = _boot_after_settings_restart(tmp_path, kept)
+        assert out["resume"] == 90 * 86400 and out["hole"] == [90 * 86400 - 3000, 90 * 86400 - 1200], (kept, out)
+        assert out["next_boot"] == [90 * 86400, [90 * 86400 - 3000, 90 * 86400 - 1200], "8G1234"], (kept, out)

@@ -12,14 +12,17 @@
 # And the span of older readings the link still has to backfill (a backfill cut
 # by a lost connection, a reading the alarm path could not take), so a reset
 # does not forget it: the link resumes after last_dex and would never ask again.
+# Both belong to one transmitter, whose ID is kept with them: a settings restart
+# onto another transmitter must not resume on the old one's clock (chaos 1061).
 # Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 |
-#         saved_s u32 | hole start u32 | hole end u32 | blob | sum u16
-# (version 3: without the hole; version 2: without saved_s either)
+#         saved_s u32 | hole start u32 | hole end u32 | transmitter ID 6 bytes
+#         (zeros: none) | blob | sum u16
+# (version 4: without the ID; 3: without the hole either; 2: without saved_s)
 import struct
 import time
 
 _MAGIC = b"CG"
-_VERSION = 4
+_VERSION = 5
 _NO_HOLE = 0xFFFFFFFF
 MAX_BYTES = 2048  # ESP32 RTC user memory
 MAX_AWAY_S = 86400  # a longer "away" means the wall clock was set meanwhile: unknown
@@ -35,6 +38,7 @@ class RtcStore:
         self.saved_s = 0
         self.away_s = None  # seconds from the last save to this boot (None: unknown)
         self.hole = None    # (start, end) dex span the link still has to backfill; set before save()
+        self.tx_id = None   # the transmitter last_dex and hole belong to (None: not known)
         self._written = None
 
     def load(self):
@@ -44,7 +48,7 @@ class RtcStore:
             raw = bytes(self.rtc.memory())
         except Exception:
             raw = b""
-        self.boots, self.last_dex, self.blob, self.saved_s, self.hole = _decode(raw)
+        self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id = _decode(raw)
         if self.blob and self.saved_s is not None:
             away = int(self.wall_s()) - self.saved_s
             self.away_s = away if 0 <= away <= MAX_AWAY_S else None
@@ -61,6 +65,19 @@ class RtcStore:
             self.saved_s = int(self.wall_s()) & 0xFFFFFFFF
         self._write()
 
+    def own(self, tx_id):
+        """The transmitter in force (its normalised ID), before the link starts:
+        a record of another one's forgets its newest dex time and hole. Without
+        this, after a settings restart onto a new transmitter whose clock was
+        ahead of the old one's newest reading, the link took the new one for the
+        same, never met tx_clock, and backfilled nothing older than that reading.
+        A record from before the ID was kept (None) is taken as this one's."""
+        if self.tx_id is not None and self.tx_id != tx_id:
+            self.last_dex = 0
+            self.hole = None
+        self.tx_id = tx_id
+        self._write()
+
     def forget_transmitter(self):
         """The link met another transmitter (its clock behind the newest
         reading, link event tx_clock): the newest dex time and the hole were the
@@ -75,7 +92,7 @@ class RtcStore:
     def forget_all(self):
         """Factory reset: the next boot starts as the first (no alarm state,
         no snooze, no transmitter clock, no reset count)."""
-        self.boots, self.last_dex, self.blob, self.saved_s, self.hole = _EMPTY
+        self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id = _EMPTY
         self.rtc.memory(b"")
         self._written = None
 
@@ -86,7 +103,7 @@ class RtcStore:
             self._write()
 
     def _write(self):
-        data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole)
+        data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id)
         if data != self._written:
             self.rtc.memory(data)
             self._written = data
@@ -99,41 +116,50 @@ def _checksum(data):
     return s
 
 
-_HEAD = 22  # magic, version, boots, last_dex, length, saved_s, hole
-_EMPTY = (0, 0, b"", 0, None)
+_HEAD = 28  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID
+_HEADS = {2: 10, 3: 14, 4: 22, _VERSION: _HEAD}
+_ID_BYTES = 6
+_EMPTY = (0, 0, b"", 0, None, None)
 
 
-def _encode(boots, last_dex, blob, saved_s, hole=None):
+def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None):
     if len(blob) > MAX_BYTES - _HEAD - 2:
         raise ValueError("state blob of %d bytes exceeds RTC memory" % len(blob))
     start, end = hole if hole is not None else (_NO_HOLE, 0)
+    tid = (tx_id or "").encode()[:_ID_BYTES]
     head = _MAGIC + struct.pack("<BBIHIII", _VERSION, boots, last_dex, len(blob), saved_s,
-                                start & 0xFFFFFFFF, end & 0xFFFFFFFF) + blob
+                                start & 0xFFFFFFFF, end & 0xFFFFFFFF)
+    head += tid + bytes(_ID_BYTES - len(tid)) + blob
     return head + struct.pack("<H", _checksum(head))
 
 
 def _decode(raw):
-    """(boots, last_dex, blob, saved_s, hole); saved_s is None for a version-2
-    record and hole None for records before version 4 (firmware before an
-    update, which did not keep them)."""
-    if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in (2, 3, _VERSION):
+    """(boots, last_dex, blob, saved_s, hole, tx_id); saved_s is None for a
+    version-2 record, hole None for records before version 4 and tx_id None
+    before version 5 (firmware before an update, which did not keep them)."""
+    if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in _HEADS:
         return _EMPTY
-    hole = None
-    if raw[2] == 2:
-        head = 10
+    version, head = raw[2], _HEADS[raw[2]]
+    if len(raw) < head + 2:
+        return _EMPTY
+    hole = tx_id = None
+    if version == 2:
         boots, last_dex, n = struct.unpack_from("<BIH", raw, 3)
         saved_s = None
     else:
-        head = 14 if raw[2] == 3 else _HEAD
-        if len(raw) < head + 2:
-            return _EMPTY
         boots, last_dex, n, saved_s = struct.unpack_from("<BIHI", raw, 3)
-        if raw[2] == _VERSION:
-            start, end = struct.unpack_from("<II", raw, 14)
-            hole = None if start == _NO_HOLE else (start, end)
+    if version >= 4:
+        start, end = struct.unpack_from("<II", raw, 14)
+        hole = None if start == _NO_HOLE else (start, end)
     if len(raw) < head + n + 2:
         return _EMPTY
     body = raw[:head + n]
     if struct.unpack_from("<H", raw, head + n)[0] != _checksum(body):
         return _EMPTY
-    return boots, last_dex, bytes(raw[head:head + n]), saved_s, hole
+    if version >= 5:
+        tid = bytes(raw[22:22 + _ID_BYTES]).rstrip(b"\0")
+        try:   # bytes the sum let through must not stop the boot: the ID is then not known
+            tx_id = tid.decode() if tid else None
+        except UnicodeError:
+            tx_id = None
+    return boots, last_dex, bytes(raw[head:head + n]), saved_s, hole, tx_id

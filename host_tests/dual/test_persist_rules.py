@@ -1,9 +1,10 @@
 # The RTC-memory record (firmware/app/persist.py) as its layout comment and
 # docstrings describe it, pinned where `python tools/mutation.py --package app`
-# found it unpinned: the byte layout of version 4, the 2048-byte limit, the
+# found it unpinned: the byte layout of version 5, the 2048-byte limit, the
 # boot counter (written at every boot, capped at a byte), the time away (its
 # bounds, odd seconds), a record cut short or unreadable memory (never a crash
-# at boot), forget_transmitter and forget_all. Runs on CPython and MicroPython.
+# at boot), forget_transmitter, forget_all and whose transmitter the resume
+# point is (own). Runs on CPython and MicroPython.
 import struct
 
 from app import persist
@@ -28,11 +29,15 @@ def _checksum(data):
     return s
 
 
-def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0):
-    """Version 4 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
-    blob length u16 | saved_s u32 | hole start u32 | hole end u32 | blob | sum u16."""
-    head = b"CG" + struct.pack("<BBIHIII", 4, boots, last_dex, len(blob), saved_s,
-                               hole_start, hole_end) + blob
+def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, tx_id=b"", version=5):
+    """Version 5 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
+    blob length u16 | saved_s u32 | hole start u32 | hole end u32 | transmitter
+    ID 6 bytes (zeros: none) | blob | sum u16. Version 4: without the ID."""
+    head = b"CG" + struct.pack("<BBIHIII", version, boots, last_dex, len(blob), saved_s,
+                               hole_start, hole_end)
+    if version == 5:
+        head += tx_id + bytes(6 - len(tx_id))
+    head += blob
     return head + struct.pack("<H", _checksum(head))
 
 
@@ -45,18 +50,26 @@ def test_the_record_is_laid_out_as_documented():
     st.hole = (863000, 863999)
     st.save(b"alarm state")
     assert rtc.mem == _record(1, 864060, b"alarm state", 5001, 863000, 863999)
+    st.own("8G1234")
+    assert rtc.mem == _record(1, 864060, b"alarm state", 5001, 863000, 863999, b"8G1234")
     # and a record written by hand that way is read back
-    rtc2 = FakeRtc(_record(7, 123456, b"blob", 4000, 100, 399))
+    rtc2 = FakeRtc(_record(7, 123456, b"blob", 4000, 100, 399, b"80AB12"))
     again = persist.RtcStore(rtc2, _wall(4600))
     assert again.load() == b"blob"
-    assert (again.boots, again.last_dex, again.hole, again.away_s) == (8, 123456, (100, 399), 600)
+    assert (again.boots, again.last_dex, again.hole, again.away_s, again.tx_id) == (
+        8, 123456, (100, 399), 600, "80AB12")
+    # version 4 (firmware before the ID was kept): whose it is, is not known
+    rtc3 = FakeRtc(_record(7, 123456, b"blob", 4000, 100, 399, version=4))
+    old = persist.RtcStore(rtc3, _wall(4600))
+    assert old.load() == b"blob"
+    assert (old.boots, old.last_dex, old.hole, old.away_s, old.tx_id) == (8, 123456, (100, 399), 600, None)
 
 
 def test_the_largest_blob_fills_the_2048_bytes_exactly():
     rtc = FakeRtc()
     st = persist.RtcStore(rtc, _wall(1000))
     st.load()
-    biggest = b"b" * (2048 - 22 - 2)
+    biggest = b"b" * (2048 - 28 - 2)
     st.save(biggest)
     assert len(rtc.mem) == 2048
     assert persist.RtcStore(rtc, _wall(1000)).load() == biggest
@@ -136,7 +149,11 @@ def test_a_record_cut_short_is_never_a_crash():
         st = persist.RtcStore(FakeRtc(full[:n]), _wall(1000))
         assert st.load() == b"", n
         assert st.boots == 1 and st.last_dex == 0 and st.hole is None, n
-    # the older layouts too: version 3 (no hole) and 2 (no save time)
+    # the older layouts too: version 4 (no ID), 3 (no hole) and 2 (no save time)
+    rec = _record(3, 864060, b"alarm state", 1000, 100, 399, version=4)
+    for n in range(len(rec)):
+        st = persist.RtcStore(FakeRtc(rec[:n]), _wall(1000))
+        assert st.load() == b"" and st.boots == 1 and st.hole is None, (4, n)
     for fmt, fields in (("<BBIHI", (3, 3, 864060, 11, 1000)), ("<BBIH", (2, 3, 864060, 11))):
         head = b"CG" + struct.pack(fmt, *fields) + b"alarm state"
         rec = head + struct.pack("<H", _checksum(head))
@@ -156,7 +173,7 @@ def test_an_empty_version_2_record_is_read():
 
 def test_an_unknown_version_is_not_read():
     rec = bytearray(_record(3, 864060, b"alarm state", 1000))
-    rec[2] = 5
+    rec[2] = 6
     body = bytes(rec[:-2])
     rec = body + struct.pack("<H", _checksum(body))
     st = persist.RtcStore(FakeRtc(rec), _wall(1000))
@@ -188,3 +205,31 @@ def test_after_forget_all_the_next_write_still_reaches_the_memory():
     assert rtc.mem == b""
     st.healthy()                                # boots back to 1: the same record as before
     assert rtc.mem == _record(1, 0, b"", 0)
+
+
+def test_the_resume_point_of_another_transmitter_is_forgotten_the_alarm_state_kept():
+    # a settings restart onto a new transmitter ID (chaos 1061): the newest dex time and the
+    # hole were the old one's; the engine's state (glucose is glucose) and the count stay
+    rtc = FakeRtc(_record(2, 864060, b"alarm state", 1000, 100, 399, b"8OLD01"))
+    st = persist.RtcStore(rtc, _wall(1000))
+    assert st.load() == b"alarm state" and st.tx_id == "8OLD01"
+    st.own("8NEW02")
+    assert (st.last_dex, st.hole, st.tx_id, st.boots) == (0, None, "8NEW02", 3)
+    assert rtc.mem == _record(3, 0, b"alarm state", 1000, tx_id=b"8NEW02")
+    # the same transmitter again keeps where it was
+    st.save(b"alarm state", 5000)
+    st.hole = (4000, 4599)
+    st.own("8NEW02")
+    assert (st.last_dex, st.hole) == (5000, (4000, 4599))
+    # a record from before the ID was kept (version 4) is taken as this one's
+    old = persist.RtcStore(FakeRtc(_record(2, 864060, b"", 1000, 100, 399, version=4)), _wall(1000))
+    old.load()
+    old.own("8NEW02")
+    assert (old.last_dex, old.hole, old.tx_id) == (864060, (100, 399), "8NEW02")
+    assert old.rtc.mem == _record(3, 864060, b"", 1000, 100, 399, b"8NEW02")
+
+
+def test_an_id_that_is_not_text_is_not_known_and_never_a_crash():
+    rtc = FakeRtc(_record(2, 864060, b"alarm state", 1000, tx_id=b"\xff\xfe8G12"))
+    st = persist.RtcStore(rtc, _wall(1000))
+    assert st.load() == b"alarm state" and st.tx_id is None and st.last_dex == 864060
