@@ -6,6 +6,7 @@ import json
 
 import os
 
+from apprun import run_app
 from conftest import ROOT, run_micropython
 
 PROG = r'''
@@ -310,17 +311,8 @@ def test_after_a_new_transmitter_a_reset_resumes_on_its_clock_not_the_old_ones(t
     # new clock passed it (days to months) met tx_clock again, forgot the seen
     # readings and backfilled 3 h already delivered (the app judged them again, the
     # history and LAN API held them twice); a hole saved meanwhile was dropped with them
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "esp32-devkitc",
-                               "lan_api": {"enabled": False}}))
-    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + NEW_TX_PROG
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), heap="2M", timeout=60, check=False, env={
-        "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
-                                            os.path.join(ROOT, "firmware"),
-                                            os.path.join(ROOT, ".mpylib"))})
-    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-    assert line, r.stdout[-3000:] + r.stderr[-3000:]
-    out = json.loads(line[0][7:])
+    out = run_app(tmp_path, {"transmitter_id": "8G1234", "board": "esp32-devkitc",
+                             "lan_api": {"enabled": False}}, NEW_TX_PROG)
     assert out["before"] == 90 * 86400, out
     assert out["after"] == out["next_boot"] == 3600, out
 
@@ -453,17 +445,8 @@ asyncio.run(scenario())
 
 
 def _boot_after_settings_restart(tmp_path, kept_id):
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"transmitter_id": "8g1234", "board": "esp32-devkitc",
-                               "lan_api": {"enabled": False}}))
-    prog = "CFG, BOARDS, KEPT_ID = %r, %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards"), kept_id) + SWAP_PROG
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), heap="2M", timeout=60, check=False, env={
-        "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
-                                            os.path.join(ROOT, "firmware"),
-                                            os.path.join(ROOT, ".mpylib"))})
-    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-    assert line, r.stdout[-3000:] + r.stderr[-3000:]
-    return json.loads(line[0][7:])
+    return run_app(tmp_path, {"transmitter_id": "8g1234", "board": "esp32-devkitc",
+                              "lan_api": {"enabled": False}}, SWAP_PROG, KEPT_ID=kept_id)
 
 
 def test_a_settings_restart_onto_another_transmitter_does_not_resume_on_the_old_ones_clock(tmp_path):
