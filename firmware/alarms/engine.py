@@ -41,9 +41,10 @@ class AlarmEngine:
         self._alarms = {}          # type -> record list
         self._pred = Predictor()
         self._now = None
-        self._last_t = None        # time (engine seconds) of the last usable reading
+        self._last_t = None        # time (engine seconds) of the newest reading judged
         self._last_sgv = None
-        self._data_since = None    # no_data counts from here when there was never a reading
+        self._fresh_t = None       # time of the newest reading fresh enough to judge: no_data counts from it
+        self._data_since = None    # no_data counts from here when there was never a fresh reading
         self._above_since = None   # persistent high: since when above
         self._mod = None           # (minute_of_day, at now_s)
         self._recent = []          # (t, sgv) of the readings of the last 15 min (fall/rise)
@@ -144,6 +145,10 @@ class AlarmEngine:
                 recent[-1][0] - recent[0][0] > _glucose.RATE_SPAN_S + _glucose.RATE_SLACK_S:
             recent.pop(0)
         if age_s <= self.settings["stale_minutes"] * 60:
+            # only a usable reading counts as data: a stream of stale ones (a
+            # follower's lagging source) raises no glucose alarm, so it must not
+            # hold no_data off either
+            self._fresh_t = t_read
             self._clear("no_data", events)
             self._evaluate_glucose(sgv, t_read, now_s, events)
         self._last_t = t_read
@@ -187,7 +192,7 @@ class AlarmEngine:
         self._clock(now_s, minute_of_day)
         s = self.settings
         events = []
-        since = self._last_t if self._last_t is not None else self._data_since
+        since = self._fresh_t if self._fresh_t is not None else self._data_since
         if now_s - since >= s["no_data_minutes"] * 60 and "no_data" not in self._alarms:
             self._raise("no_data", "", now_s, events)
         fresh = self._last_t is not None and now_s - self._last_t <= s["stale_minutes"] * 60

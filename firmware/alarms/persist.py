@@ -5,8 +5,8 @@
 # (the caller knows it from the RTC's clock; 0 takes the reset as instantaneous).
 # Layout (little-endian), 55 bytes + 16 per active alarm:
 #   header  B version, B alarm count, h last sgv (-1 none; -2 none, and the next field is
-#           the age of the no_data count's start: a box that never had a reading since
-#           its power-on keeps counting across a reset), i last reading age s,
+#           the age of the no_data count's start: a box that never had a usable reading
+#           since its power-on keeps counting across a reset), i last usable reading age s,
 #           i persistent-high age s, h minute of day (-1 unknown),
 #           i predictor age s, 9f predictor state (Predictor.save()), B reading count
 #   alarm   B type, B status, B level, B priority, i age s, i snooze left s,
@@ -44,10 +44,14 @@ def save(eng):
     p = eng._pred
     mod = eng.minute_of_day(now)
     kinds = [k for k in _e.TYPES if k in eng._alarms]
-    if eng._last_t is None and eng._data_since is not None:   # no reading yet: when no_data counts from
+    # the last usable (fresh) reading's time: no_data counts from it. A stale reading
+    # after it is history (it raised nothing, and a stream of them must still end in
+    # no_data after a reset); one re-delivered after the reset is judged stale again
+    last_t = eng._fresh_t
+    if last_t is None and eng._data_since is not None:   # no usable reading yet: when no_data counts from
         sgv, last = _NO_READING, _ago(now, eng._data_since)
     else:
-        sgv, last = -1 if eng._last_sgv is None else eng._last_sgv, _ago(now, eng._last_t)
+        sgv, last = -1 if eng._last_sgv is None else eng._last_sgv, _ago(now, last_t)
     out = bytearray(struct.pack(
         _HEAD, VERSION, len(kinds), sgv, last, _ago(now, eng._above_since), -1 if mod is None else mod,
         _ago(now, p.t_s), *(p.save()[:9] + (min(p.n_read, 255),))))
@@ -109,6 +113,7 @@ def restore(eng, data, now_s, away_s=0):
         eng._data_since = back(head[3])
     else:
         eng._last_t = back(head[3])
+    eng._fresh_t = eng._last_t
     eng._above_since = back(head[4])
     pt = back(head[6])
     if pt is None:

@@ -1,0 +1,66 @@
+# The alarm engine at its edges (docs/ALARM_AUDIT.md): readings that are only ever
+# stale, a reading exactly as old as the limits, settings at their bounds.
+# Runs on CPython and MicroPython.
+from alarms import settings
+from alarms.engine import AlarmEngine
+import reading
+from alarm_steps import MIN, make, feed, kinds, alarm  # noqa: F401
+
+
+def _stale_stream(eng, start_min, end_min, sgv, age_s):
+    """A reading every 5 min from start_min to end_min, each age_s old when it
+    arrives, with the engine's 5-s ticks between them (every 30 s here)."""
+    events = []
+    for m in range(start_min, end_min, 5):
+        events += feed(eng, m * MIN, sgv, age_s=age_s)
+        for s in range(30, 300, 30):
+            events += eng.tick(m * MIN + s)
+    return events
+
+
+def test_readings_that_are_only_ever_stale_raise_no_data():
+    # every reading 12 min old when it arrives (a follower whose source lags, a
+    # clock that dates readings early): none may raise a glucose alarm, and the
+    # family must hear that no usable reading comes. Before, each stale reading
+    # restarted the no_data count, so a day of them was silent, even at 45 mg/dL
+    eng = make()
+    eng.tick(0)                                       # the power-on
+    ev = _stale_stream(eng, 12, 24 * 60, 45, 12 * MIN)
+    assert [k for k in kinds(ev) if k != "no_data"] == []
+    assert kinds(ev) == ["no_data"]
+    assert ev[0]["event"] == "alarm_onset"
+    # counted from the power-on (no usable reading ever): at 20 min
+    assert [e for e in ev if e["event"] == "alarm_onset"][0] is ev[0]
+    nd = alarm(eng, "no_data")
+    assert nd is not None and nd["status"] == "sounding" and nd["since_s"] == 20 * MIN
+
+
+def test_stale_readings_after_fresh_ones_do_not_hold_no_data_off():
+    eng = make()
+    for m in (0, 5, 10):
+        feed(eng, m * MIN, 120)
+    # from minute 15 on the readings arrive 11 min old: no_data 20 min after the
+    # last usable reading (measured at minute 10), not 20 min after the last stale one
+    ev = _stale_stream(eng, 15, 60, 120, 11 * MIN)
+    onsets = [e for e in ev if e["event"] == "alarm_onset"]
+    assert [e["type"] for e in onsets] == ["no_data"]
+    assert alarm(eng, "no_data")["since_s"] == 30 * MIN
+    # a usable reading clears it
+    assert kinds(feed(eng, 60 * MIN, 120), "alarm_clear") == ["no_data"]
+
+
+def test_after_a_reset_stale_readings_still_end_in_no_data():
+    eng = make()
+    feed(eng, 0, 120)
+    _stale_stream(eng, 15, 20, 120, 11 * MIN)          # measured at minute 4, 11 min old
+    blob = eng.save()                                  # at 19.5 min
+    eng2 = AlarmEngine(settings.validate({}))
+    assert eng2.restore(blob, 19 * MIN + 30) == []
+    ev = _stale_stream(eng2, 20, 60, 120, 11 * MIN)
+    assert kinds(ev) == ["no_data"]
+    # 20 min after the last usable reading (minute 0), as without the reset
+    assert alarm(eng2, "no_data")["since_s"] == 20 * MIN
+    # a stale reading re-delivered after the reset raises nothing; a usable one clears
+    assert kinds(feed(eng2, 60 * MIN, 50, age_s=56 * MIN)) == []
+    assert kinds(feed(eng2, 61 * MIN, 120), "alarm_clear") == ["no_data"]
+
