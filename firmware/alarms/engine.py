@@ -149,7 +149,10 @@ class AlarmEngine:
             # follower's lagging source) raises no glucose alarm, so it must not
             # hold no_data off either
             self._fresh_t = t_read
-            self._clear("no_data", events)
+            if now_s - t_read < self.settings["no_data_minutes"] * 60:
+                # (a reading exactly no_data_minutes old, settings at their bounds:
+                # clearing it here let the tick start it again at level 0)
+                self._clear("no_data", events)
             self._evaluate_glucose(sgv, t_read, now_s, events)
         self._last_t = t_read
 

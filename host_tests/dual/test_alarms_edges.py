@@ -64,3 +64,20 @@ def test_after_a_reset_stale_readings_still_end_in_no_data():
     assert kinds(feed(eng2, 60 * MIN, 50, age_s=56 * MIN)) == []
     assert kinds(feed(eng2, 61 * MIN, 120), "alarm_clear") == ["no_data"]
 
+
+def test_a_reading_as_old_as_no_data_minutes_leaves_no_data_as_it_was():
+    # settings at their bounds: no_data after 10 min, stale after 10 min. A reading
+    # exactly 10 min old is usable, yet no usable reading is younger than 10 min:
+    # no_data goes on as it was. Before, the reading cleared it and the tick right
+    # after started it again at level 0: an escalated no_data fell back to quiet
+    eng = make(no_data_minutes=10)
+    feed(eng, 0, 120)
+    for s in range(0, 26 * MIN, 30):
+        eng.tick(s)
+    nd = alarm(eng, "no_data")
+    assert nd is not None and nd["level"] == 3 and nd["priority"] == "high"
+    ev = feed(eng, 26 * MIN, 120, age_s=10 * MIN)
+    assert [e["event"] for e in ev if e["type"] == "no_data"] == []
+    assert alarm(eng, "no_data")["level"] == 3
+    # a reading 10 min old minus a second clears it
+    assert kinds(feed(eng, 27 * MIN, 120, age_s=10 * MIN - 1), "alarm_clear") == ["no_data"]
