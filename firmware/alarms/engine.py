@@ -324,8 +324,18 @@ class AlarmEngine:
             return None
         rec = self._alarms[kind]
         s = self.current_settings()
+        # played at the highest level of the sounding alarms: when an urgent low
+        # starts over a low nobody answered (escalated), the box must not fall
+        # back to a fresh, quieter and slower sound as glucose gets worse.
+        # High-side alarms under no_data lend it nothing (they do not escalate then)
+        level = rec[_LV]
+        outage = self._outage()
+        for k in self._alarms:
+            r = self._alarms[k]
+            if r[_ST] == SOUNDING and r[_LV] > level and not (outage and k in HIGH_SIDE):
+                level = r[_LV]
         return {"type": kind, "priority": PRIORITIES[rec[_PRIO]], "status": "sounding",
-                "level": rec[_LV], "escalated": rec[_LV] >= MAX_LEVEL,
+                "level": level, "escalated": rec[_LV] >= MAX_LEVEL,
                 "since_s": rec[_SINCE], "reason": rec[_REASON],
                 "volume": s["volume"]}
 

@@ -81,3 +81,50 @@ def test_a_reading_as_old_as_no_data_minutes_leaves_no_data_as_it_was():
     assert alarm(eng, "no_data")["level"] == 3
     # a reading 10 min old minus a second clears it
     assert kinds(feed(eng, 27 * MIN, 120, age_s=10 * MIN - 1), "alarm_clear") == ["no_data"]
+
+
+def _drift_into_an_unanswered_low(eng):
+    for i, v in enumerate([75, 72, 69, 68, 67, 66, 65, 64]):
+        feed(eng, i * 5 * MIN, v)
+        for s in range(30, 300, 30):
+            eng.tick(i * 5 * MIN + s)
+
+
+def test_an_urgent_low_on_top_of_an_unanswered_low_is_not_played_quieter():
+    # nobody answered the low for half an hour: it plays escalated (level 3, high).
+    # Then the urgent low starts. Two alarms of the same priority: the more urgent
+    # type is played, and it must not be played fresh (level 0: 10 s apart at 30 %
+    # duty instead of 6 s at 50 %): the box fell quieter exactly as glucose got worse
+    from sound import patterns
+    eng = make(urgent_low_soon=False)
+    _drift_into_an_unanswered_low(eng)
+    before = eng.loudest()
+    assert (before["type"], before["priority"], before["level"]) == ("low", "high", 3)
+    feed(eng, 40 * MIN, 53)
+    now = eng.loudest()
+    assert now["type"] == "urgent_low" and now["priority"] == "high"
+    assert alarm(eng, "urgent_low")["level"] == 0        # its own escalation starts at 0
+    played = patterns.sound(now["priority"], now["level"], now["volume"])
+    was = patterns.sound(before["priority"], before["level"], before["volume"])
+    assert played[1] <= was[1] and played[2] >= was[2]   # no slower, no quieter
+    assert eng.shown()["level"] == now["level"]
+    # answered (snoozed), the urgent low leaves the low playing as it was
+    eng.snooze(40 * MIN + 10)
+    assert eng.loudest()["type"] == "low" and eng.loudest()["level"] == 3
+    # and a fresh alarm alone plays fresh
+    eng2 = make()
+    feed(eng2, 0, 53)
+    assert eng2.loudest()["level"] == 0
+
+
+def test_high_side_alarms_played_under_no_data_do_not_lend_it_their_level():
+    # during an outage no_data is played over the high-side alarms, which stop
+    # escalating (README): their level is theirs, not no_data's
+    eng = make()
+    for m in (0, 5, 10):
+        feed(eng, m * MIN, 320)
+    for s in range(10 * MIN, 32 * MIN, 30):
+        eng.tick(s)
+    assert alarm(eng, "urgent_high")["level"] == 3
+    loud = eng.loudest()
+    assert loud["type"] == "no_data" and loud["level"] == alarm(eng, "no_data")["level"] == 0
