@@ -128,3 +128,51 @@ def test_high_side_alarms_played_under_no_data_do_not_lend_it_their_level():
     assert alarm(eng, "urgent_high")["level"] == 3
     loud = eng.loudest()
     assert loud["type"] == "no_data" and loud["level"] == alarm(eng, "no_data")["level"] == 0
+
+
+NIGHT = [{"start": 22 * 60, "end": 7 * 60, "low": 80, "volume": 40}]
+
+
+def test_a_low_snoozed_by_day_is_judged_by_the_nights_threshold_when_its_snooze_ends():
+    # snoozed at 21:45 under the day's low (70) for 30 min; the night (low 80)
+    # starts at 22:00; glucose holds at 75: the low sounds again at the snooze's end
+    eng = make(schedule=NIGHT, urgent_low_soon=False)
+    mod0 = 21 * 60 + 30
+    for i, v in enumerate([72, 70, 68, 68]):
+        feed(eng, i * 5 * MIN, v, mod=mod0 + i * 5)
+    assert alarm(eng, "low") is not None
+    assert kinds(eng.snooze(15 * MIN), "alarm_snooze") == ["low"]
+    onsets = []
+    for i in range(4, 12):
+        ev = feed(eng, i * 5 * MIN, 75, mod=mod0 + i * 5)
+        onsets += [(i * 5, e["type"]) for e in ev if e["event"] == "alarm_onset"]
+    assert onsets == [(45, "low")]
+    assert eng.loudest()["volume"] == 40
+    # and the other way: snoozed by night at 78, the day's low (70) holds it only in
+    # its hysteresis (below 80): it stays snoozed past its end, silent, and clears at 80
+    eng = make(schedule=NIGHT, urgent_low_soon=False)
+    mod0 = 6 * 60 + 30
+    for i, v in enumerate([79, 78, 78]):
+        feed(eng, i * 5 * MIN, v, mod=mod0 + i * 5)
+    assert kinds(eng.snooze(10 * MIN), "alarm_snooze") == ["low"]
+    ev = []
+    for i in range(3, 12):
+        ev += feed(eng, i * 5 * MIN, 78, mod=mod0 + i * 5)
+    assert kinds(ev) == [] and alarm(eng, "low")["status"] == "snoozed"
+    assert kinds(feed(eng, 60 * MIN, 80, mod=mod0 + 60), "alarm_clear") == ["low"]
+
+
+def test_a_wall_clock_step_moves_the_schedule_not_the_snooze():
+    # the snooze runs on the engine's monotonic seconds: NTP setting the wall clock
+    # (a step of the minute of day, here from 12:07 to 23:00) neither shortens nor
+    # lengthens it, while the night's settings apply from the step on
+    eng = make(schedule=NIGHT)
+    feed(eng, 0, 50, mod=12 * 60)
+    eng.snooze(10)                                    # urgent low: 15 min
+    feed(eng, 5 * MIN, 50, mod=12 * 60 + 5)
+    assert kinds(eng.tick(7 * MIN, minute_of_day=23 * 60)) == []
+    assert eng.current_settings()["low"] == 80
+    feed(eng, 10 * MIN, 50, mod=23 * 60 + 3)
+    assert kinds(eng.tick(10 + 15 * MIN - 1)) == []
+    assert eng.minute_of_day(10 + 15 * MIN - 1) == 23 * 60 + 8
+    assert kinds(eng.tick(10 + 15 * MIN)) == ["urgent_low"]
