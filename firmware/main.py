@@ -23,6 +23,7 @@ from sound.annunciator import Annunciator
 CONFIG_PATH = "config.json"
 TICK_S = 5            # engine tick: no_data, escalation, snooze expiry
 SAVE_S = 60           # the alarm state goes to RTC memory at least this often
+UNDATED_S = 86400     # the age given a backfilled reading that nothing can date: history only
 HEALTH_S = 300        # heap check (a full collection costs milliseconds)
 WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
 ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: restart it
@@ -50,6 +51,7 @@ class App:
         self.inbox = []          # readings from the link, consumed by the alarm task
         self._taking = None      # the reading the alarm task is judging (see _take_reading)
         self._taking_t = 0       # its time on the engine's clock
+        self._undated = None     # (dex_s, engine time) of the last live reading without a wall time
         self._tries = 0
         self._told = False       # the listeners have it
         self._saved_s = 0        # when the alarm state last went to RTC memory
@@ -231,6 +233,15 @@ class App:
             age = 0
             if r[reading.UNIX_S] is not None:
                 age = max(0, clock.unix() - r[reading.UNIX_S])
+            elif r[reading.SOURCE] == reading.LIVE:
+                self._undated = (r[reading.DEX_S], now)
+            else:
+                # no wall clock: a backfilled reading is dated by the transmitter's
+                # clock against the session's live reading, never taken as 0 s old
+                # (it came seconds after the live one, and an hour-old value was
+                # judged as the newest: it cleared a sounding urgent low)
+                u = self._undated
+                age = UNDATED_S if u is None else max(0, now - u[1] + u[0] - r[reading.DEX_S])
             self._taking, self._taking_t, self._tries, self._told = r, now - age, 0, False
         self._tries += 1
         if self._tries > READING_TRIES:

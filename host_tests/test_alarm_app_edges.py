@@ -1,0 +1,91 @@
+"""How the app hands readings to the alarm engine (main.App._take_reading), at its
+edges: docs/ALARM_AUDIT.md. Runs the real App on MicroPython."""
+from apprun import run_app
+
+BOARD = {"transmitter_id": "8G1234", "board": "esp32-devkitc"}
+
+UNDATED_BACKFILL = r'''
+import json, main, reading, clock
+clock.wall_valid = lambda: False      # no wall clock: the link dates nothing (unix_s None)
+app = main.App(CFG, boards_dirs=(BOARDS,))
+t = [6000]
+app.now_s = lambda: t[0]
+def take(r):
+    app._take_reading(r)
+    return sorted([a["type"], a["status"]] for a in app.engine.active())
+out = {}
+# a session after a one-hour gap: the live reading (now 50) first ...
+out["live"] = take(reading.make(100000, None, 50, 0, 6, reading.LIVE))
+# ... then, seconds later in the same session, the backfill of the gap, oldest first
+t[0] += 3
+out["backfill"] = take(reading.make(100000 - 3600, None, 150, 0, 6, reading.BACKFILL))
+t[0] += 1
+out["backfill2"] = take(reading.make(100000 - 3300, None, 150, 0, 6, reading.BACKFILL))
+out["last_sgv"] = app.engine._last_sgv
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_an_undated_backfill_is_history_not_the_newest_reading(tmp_path):
+    # Without a wall clock the link dates no reading (unix_s None) and the app took
+    # every such reading as 0 s old. The live reading of a session is judged first;
+    # the backfill of the gap before it comes seconds later, so its oldest reading,
+    # an hour old, was judged as newer than the live one: it cleared the urgent low
+    # (150 an hour ago, 50 now) and became the engine's last reading
+    out = run_app(tmp_path, BOARD, UNDATED_BACKFILL)
+    assert ["urgent_low", "sounding"] in out["live"], out
+    assert ["urgent_low", "sounding"] in out["backfill"], out
+    assert ["urgent_low", "sounding"] in out["backfill2"], out
+    assert out["last_sgv"] == 50, out
+
+
+UNDATED_AFTER_A_VALUELESS_LIVE = r'''
+import json, main, reading, clock
+clock.wall_valid = lambda: False
+out = {}
+# a backfill nothing can date (no live reading since the boot): history only
+app0 = main.App(CFG, boards_dirs=(BOARDS,))
+app0.now_s = lambda: 1000
+app0._take_reading(reading.make(300000, None, 45, 0, 6, reading.BACKFILL))
+out["nothing_to_date_by"] = [a["type"] for a in app0.engine.active()]
+app = main.App(CFG, boards_dirs=(BOARDS,))
+t = [6000]
+app.now_s = lambda: t[0]
+def take(r):
+    app._take_reading(r)
+    return sorted(a["type"] for a in app.engine.active() if a["type"] in ("urgent_low", "no_data"))
+# no_data sounds (no reading for 25 min)
+app.engine.tick(t[0] - 1500)
+out["before"] = take(reading.make(200000, None, None, 0, 6, reading.LIVE))  # live, no value
+t[0] += 3
+# the backfill: 20 min old (stale: raises nothing), then 5 min old (judged: urgent low)
+out["stale"] = take(reading.make(200000 - 1200, None, 45, 0, 6, reading.BACKFILL))
+out["fresh"] = take(reading.make(200000 - 300, None, 45, 0, 6, reading.BACKFILL))
+out["age"] = t[0] - app._taking_t
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_an_undated_backfill_is_dated_by_the_sessions_live_reading(tmp_path):
+    out = run_app(tmp_path, BOARD, UNDATED_AFTER_A_VALUELESS_LIVE)
+    assert out["before"] == ["no_data"], out
+    assert out["stale"] == ["no_data"], out             # 20 min old: not judged
+    assert out["fresh"] == ["urgent_low"], out          # 5 min old (+3 s): judged
+    assert out["age"] == 303, out
+    assert out["nothing_to_date_by"] == [], out
+
+
+RESETS = r'''
+import json, main
+out = []
+for i in range(3):   # three boots without a healthy half hour between them (RTC memory kept)
+    app = main.App(CFG, boards_dirs=(BOARDS,))
+    out.append([app.rtc.boots, [a["reason"] for a in app.engine.active() if a["type"] == "device"]])
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_repeated_resets_raise_the_device_alarm(tmp_path):
+    # issue 4's device alarm, "repeated resets": the third boot in a row raises it
+    out = run_app(tmp_path, BOARD, RESETS)
+    assert out == [[1, []], [2, []], [3, ["resets"]]], out
