@@ -56,6 +56,29 @@ def test_no_glucose_alarm_is_raised_from_a_stale_reading(steps, sgv, age_s):
         assert raised == []
 
 
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(step, min_size=1, max_size=40))
+def test_no_usable_reading_for_no_data_minutes_always_raises_no_data(steps):
+    # "missing data raises no_data" (issue 4): counted from the last reading fresh
+    # enough to judge, or from the first call when there was none; a stale
+    # reading (here 11 or 30 min old) is not usable data
+    eng, t = run(steps)
+    newest, fresh, start, now = None, None, None, 0
+    for dt, sgv, age, action in steps:
+        now += dt * 60
+        start = now if start is None else start
+        if action in ("none",) and sgv is not None:
+            t_read = now - age * 60
+            if newest is None or t_read > newest:
+                newest = t_read
+                if age <= 10:
+                    fresh = t_read
+    since = start if fresh is None else fresh
+    later = max(t, since + 20 * 60)
+    eng.tick(later)
+    assert "no_data" in [a["type"] for a in eng.active()], (since, later)
+
 @hsettings(max_examples=100, deadline=None)
 @given(st.lists(step, max_size=40))
 def test_snoozed_urgent_low_comes_back_within_its_cap(steps):
