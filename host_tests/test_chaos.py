@@ -1956,3 +1956,258 @@ def test_a_swap_to_a_transmitter_that_never_appears_owes_no_sensor_alarm_for_its
     # and the alarm all the while, to the end
     v = chaos.check_no_glucose(_swap_world(warmup_s=7200, never=True), base, s, 300 * MIN, [])
     assert len(v) == 1 and "no sensor/no_data/link" in v[0][1]
+
+
+# --- round 11 -------------------------------------------------------------------------------
+def test_round11_draws_leave_the_old_draws_alone():
+    for seed in (5, 300, 600, 800, 900, 1000, 1060, 1100):   # rounds 1-10: no round-11 key set
+        w = chaos.draw_world(seed, 1)
+        assert w["swap2"] is None and w["sched_snooze"] is None and w["ticks_real"] is None
+        assert "tx_swap2" not in w["inject"]
+    drawn = [chaos.draw_world(s, 1) for s in range(1101, 1201)]
+    two = [w for w in drawn if w["swap2"]]
+    assert {w["swap2"]["back"] for w in two} == {True, False}
+    for w in two:
+        first, second = w["inject"]["tx_swap"], w["inject"]["tx_swap2"]
+        switch = max(first["at_s"], first["save_at_s"])
+        assert second["at_s"] - switch >= chaos.SWAP2_GAP_S[0] and second["save_at_s"] < 86400 - chaos.SWAP2_JUDGE_S
+        if w["swap2"]["back"]:   # the first transmitter is still there to go back to
+            assert second["tx_id"] == w["tx_id"] and first["old_until_s"] is None
+            if w["swap2"]["restart"]:   # its clock then behind the second's by more than the backfill's depth
+                t_r, age = w["swap2"]["restart"]
+                assert [t_r, age] in w["inject"]["tx_restart_at_s"] and t_r < min(second["at_s"], second["save_at_s"])
+                assert first["age_s"] + t_r - first["at_s"] - age > chaos.BACKFILL_S
+        else:   # its clock between the second's (under a day) and the first's (DEX0_S)
+            assert second["tx_id"] not in (w["tx_id"], first["tx_id"])
+            assert 86400 + 7200 < second["age_s"] and second["age_s"] + 86400 < DEX0
+    assert any(w["swap2"]["restart"] for w in two if w["swap2"]["back"])
+    snoozed = [w for w in drawn if w["sched_snooze"]]
+    assert {w["sched_snooze"]["kind"] for w in snoozed} == {"low", "high"}
+    for w in snoozed:
+        sn, entry = w["sched_snooze"], w["config"]["alarms"]["schedule"][0]
+        assert [sn["press_s"], 0.2] in w["inject"]["button_held"] and 0 < sn["edge_s"] - sn["press_s"] <= 40 * 60
+        assert entry["start" if sn["night"] else "end"] == chaos.local_minute(
+            chaos.TRACE_EPOCH + w["start"] * 60 + sn["edge_s"], w["config"].get("tz"), w["config"].get("utc_offset_min", 0))
+        s, problems = chaos.effective(w)
+        assert not problems and s["schedule"]
+    # a world that lives past the wrap counts its ticks from 0 at each boot, as a real board, and
+    # keeps nothing drawn that would reset it
+    for seed in (1101, 1104, 1127):
+        long = chaos.draw_world(seed, 13)
+        assert long["inject"]["ticks_boot_zero"] and long["ticks_wrap_s"] == (1 << 30) // 1000 and long["ticks_real"]
+        assert not set(long["inject"]) & set(chaos.UPTIME_RESETS) and not long["swap"] and not long["swap2"]
+    assert chaos.draw_world(1101, 1)["ticks_real"] is None and "ticks_boot_zero" not in chaos.draw_world(1101, 1)["inject"]
+
+
+PLAN2 = {"event": "tx_swap2_planned", "t_ms": 0, "tx_id": "8THRD3", "at_ms": 300 * MIN, "dex0": 3 * 86400,
+         "first_window_ms": 302 * MIN, "start_index": 0, "back": False}
+
+
+def third_reading(t_ms, sgv, taken_ms=None, source="live"):
+    taken_ms = t_ms if taken_ms is None else taken_ms
+    return {"event": "reading", "t_ms": t_ms, "sgv": sgv, "source": source,
+            "dex_s": PLAN2["dex0"] + (taken_ms - PLAN2["at_ms"]) // 1000}
+
+
+def _two_swaps_world(**kw):
+    spec = dict({"at_s": 18000, "save_at_s": 18000, "tx_id": "8THRD3", "back": False, "warmup_s": 0}, **kw)
+    w = _world(inject={"tx_swap": {"at_s": 6000, "save_at_s": 6000, "warmup_s": 0}, "tx_swap2": spec})
+    w["tx_id"] = "8OLD01"
+    return w
+
+
+def _two_swaps_events(after=None, third=True):
+    """A on 0-110 min, B (PLAN) 110-305 min, then C (PLAN2) or A again from 305 min."""
+    ev = [PLAN, dict(PLAN2, back=not third, tx_id="8THRD3" if third else "8OLD01"),
+          {"event": "config_loaded", "t_ms": 0, "tx_id": "8OLD01"}]
+    ev += [reading(60000 + k * 5 * MIN + 3000, 120, 3000) for k in range(21)]
+    ev += _swap_boot(110 * MIN) + [new_reading(t + 3000, 120, t) for t in range(112 * MIN, 305 * MIN, 5 * MIN)]
+    ev += _swap_boot(305 * MIN, "8THRD3" if third else "8OLD01")
+    if after is None:
+        after = [third_reading(t + 3000, 120, t) for t in range(307 * MIN, 400 * MIN, 5 * MIN)] if third else \
+            [reading(t + 3000, 120, 3000) for t in range(306 * MIN, 400 * MIN, 5 * MIN)]   # the first's phase
+    return sorted(ev + after, key=lambda e: e["t_ms"])
+
+
+def test_two_swaps_take_only_the_transmitter_in_force():
+    s = {"no_data_minutes": 20}
+    values = [120] * 400
+    ev = chaos.on_old_clock(_two_swaps_events())
+    assert [e.get("tx") for e in ev if e["event"] == "reading" and e["t_ms"] > 306 * MIN][:1] == ["third"]
+    assert chaos.glucose_readings([e for e in ev if e.get("tx") == "third"])[0][1] == 307 * MIN
+    assert chaos.check_two_swaps(_two_swaps_world(), ev, s, 400 * MIN, [], values) == []
+    # the second transmitter read in a boot on the third's id
+    stray = chaos.on_old_clock(_two_swaps_events() + [new_reading(330 * MIN, 120, 330 * MIN - 3000)])
+    v = chaos.check_two_swaps(_two_swaps_world(), sorted(stray, key=lambda e: e["t_ms"]), s, 400 * MIN, [], values)
+    assert len(v) == 1 and "is not that transmitter's" in v[0][1]
+    # back to the first: its readings count; one of the second's does not
+    back = chaos.on_old_clock(_two_swaps_events(third=False))
+    wb = _two_swaps_world(tx_id="8OLD01", back=True)
+    assert chaos.check_two_swaps(wb, back, s, 400 * MIN, [], values) == []
+    stray = chaos.on_old_clock(_two_swaps_events(third=False) + [new_reading(330 * MIN, 120, 330 * MIN - 3000)])
+    assert "is not that transmitter's" in chaos.check_two_swaps(
+        wb, sorted(stray, key=lambda e: e["t_ms"]), s, 400 * MIN, [], values)[0][1]
+    # a reading dated hours after it arrived (the first's clock restarted behind the second's,
+    # put on the first's clock by on_restarted_clock) is not the first's either
+    future = [dict(reading(330 * MIN, 120), dex_s=DEX0 + 330 * 60 + 4 * 3600)]
+    v = chaos.check_two_swaps(wb, chaos.on_old_clock(_two_swaps_events(future, third=False)), s, 400 * MIN, [],
+                              values)
+    assert any("is not that transmitter's" in t for _, t in v)
+
+
+def test_after_a_second_swap_the_third_is_read_soon_and_no_glucose_sounds():
+    s = {"no_data_minutes": 20}
+    values = [120] * 400
+    # nothing of the third: no live reading by its bound, and no alarm saying so
+    ev = chaos.on_old_clock(_two_swaps_events(after=[]))
+    v = chaos.check_two_swaps(_two_swaps_world(), ev, s, 400 * MIN, [], values)
+    assert any("no live reading of 8THRD3" in t for _, t in v)
+    assert any("no sensor/no_data/link alarm active" in t for _, t in v)
+    told = sorted(ev + [onset(326 * MIN, "no_data")], key=lambda e: e["t_ms"])
+    v = chaos.check_two_swaps(_two_swaps_world(), told, s, 400 * MIN, [], values)
+    assert [t for _, t in v if "alarm active" in t] == []
+    # a gap in the third's windows a later session could backfill
+    gap = [e for e in chaos.on_old_clock(_two_swaps_events()) if not (e.get("tx") == "third"
+                                                                      and 330 * MIN < e["t_ms"] < 340 * MIN)]
+    v = chaos.check_two_swaps(_two_swaps_world(), gap, s, 600 * MIN, [], values)
+    assert any("never delivered" in t for _, t in v)
+    # the first swap's checks judge the world up to the second switch only
+    assert chaos.second_switch(_two_swaps_world(), ev) == 305 * MIN
+
+
+def _mod_clock(t_ms, start_mod):
+    return {"event": "clock", "t_ms": t_ms, "minute_of_day": (start_mod + t_ms // MIN) % 1440}
+
+
+def _sched_events(values, snooze_at=20 * MIN, kind="low", extra=()):
+    """Clock samples every minute from minute of day 600; readings every 5 min; `kind` sounding at
+    10 min, snoozed at snooze_at."""
+    ev = [_mod_clock(t, 600) for t in range(0, 200 * MIN, MIN)]
+    ev += [reading(k * 5 * MIN + 2000, g, 2000) for k, g in enumerate(values)]
+    ev += [onset(10 * MIN, kind), {"event": "alarm_snooze", "t_ms": snooze_at, "type": kind}]
+    return sorted(ev + list(extra), key=lambda e: (e["t_ms"], e["event"] != "clock"))
+
+
+def _sched_s(**entry):
+    s = chaos._settings_mod().validate({"low": 80, "urgent_low": 55, "low_snooze": 30, "high": 200,
+                                        "high_enabled": True, "high_snooze": 30, "urgent_high": 300,
+                                        "schedule": [dict({"start": 630, "end": 900}, **entry)]})
+    return s
+
+
+def test_a_snooze_across_a_schedule_change_keeps_its_end_and_hides_nothing_urgent():
+    # low snoozed at 20 min until 50; at 30 min (minute 630) the night's low (95) begins
+    s = _sched_s(low=95)
+    values = [75] * 40
+    reraise = dict(onset(50 * MIN + 500, "low"), reraise=True)
+    ok = _sched_events(values, extra=[reraise])
+    assert chaos.check_sched_snooze(_world(), ok, s, 200 * MIN, []) == []
+    # re-raised early (at the change), or not at all at its end though still 20 below the threshold
+    early = _sched_events(values, extra=[dict(onset(31 * MIN, "low"), reraise=True)])
+    assert any("re-raised at t=%d" % (31 * MIN) in t for _, t in chaos.check_sched_snooze(_world(), early, s,
+                                                                                        200 * MIN, []))
+    quiet = _sched_events(values)
+    assert any("not sounding again" in t for _, t in chaos.check_sched_snooze(_world(), quiet, s, 200 * MIN, []))
+    # below urgent_low during the snooze, after the change: urgent_low owed at once
+    dip = _sched_events([75] * 8 + [50] + [75] * 31, extra=[reraise])
+    v = chaos.check_sched_snooze(_world(), dip, s, 200 * MIN, [])
+    assert len(v) == 1 and "below urgent_low" in v[0][1]
+    told = sorted(dip + [onset(40 * MIN + 3000, "urgent_low")], key=lambda e: e["t_ms"])
+    assert chaos.check_sched_snooze(_world(), told, s, 200 * MIN, []) == []
+    # a snoozed high, the night's urgent_high (230) under the readings: urgent_high owed
+    sh = _sched_s(urgent_high=230)
+    high = _sched_events([250] * 40, kind="high", extra=[dict(onset(50 * MIN + 500, "high"), reraise=True)])
+    v = chaos.check_sched_snooze(_world(), high, sh, 200 * MIN, [])
+    assert v and "above urgent_high 230" in v[0][1]
+    told = sorted(high + [onset(32 * MIN, "urgent_high")], key=lambda e: e["t_ms"])
+    assert chaos.check_sched_snooze(_world(), told, sh, 200 * MIN, []) == []
+
+
+def test_a_snoozed_alarm_the_new_thresholds_clear_clears():
+    # low snoozed at 20 min; at 30 min the night's low (60) is far under the readings (75)
+    s = _sched_s(low=60)
+    values = [75] * 40
+    v = chaos.check_sched_snooze(_world(), _sched_events(values), s, 200 * MIN, [])
+    assert len(v) == 1 and "not cleared" in v[0][1]
+    cleared = _sched_events(values, extra=[{"event": "alarm_clear", "t_ms": 35 * MIN + 2500, "type": "low"}])
+    assert chaos.check_sched_snooze(_world(), cleared, s, 200 * MIN, []) == []
+    # falling readings may still be predicted low: not judged
+    falling = _sched_events([90 - k for k in range(40)])
+    assert chaos.check_sched_snooze(_world(), falling, s, 200 * MIN, []) == []
+    # no schedule change inside the snooze: nothing judged
+    assert chaos.check_sched_snooze(_world(), _sched_events(values, snooze_at=120 * MIN), s, 200 * MIN, []) == []
+
+
+def test_a_sensor_swap_with_the_state_lost_while_the_transmitter_is_silent_owes_any_no_glucose_alarm():
+    # seed 1104: the power cut (0 s) at 232.7 min of the world fell inside a sensor's warm-up and
+    # a silent span (227-251.7 min): after the power-on the box could not ask the sensor's state
+    # until the transmitter was back; link (no_transmitter) and no_data sounded, `sensor` came
+    # with the first session after the silence
+    s = {"no_data_minutes": 20}
+    w = _world(sensor_swap=[60 * 60, 70 * 60, 190 * 60], silent=[[95 * 60, 130 * 60]])
+    ev = [onset(61 * MIN, "sensor", "stopped"), {"event": "power_cut", "t_ms": 100 * MIN},
+          {"event": "reset", "t_ms": 100 * MIN, "detail": "power on"}, onset(115 * MIN, "link", "no_transmitter"),
+          onset(121 * MIN, "no_data"), {"event": "alarm_clear", "t_ms": 133 * MIN, "type": "link"},
+          onset(134 * MIN, "sensor", "warmup"), {"event": "alarm_clear", "t_ms": 191 * MIN, "type": "sensor"}]
+    assert chaos.check_no_glucose(w, ev, s, 300 * MIN, []) == []
+    # nothing sounding there is still a violation
+    quiet = [e for e in ev if e.get("type") not in ("link", "no_data")]
+    v = chaos.check_no_glucose(w, quiet, s, 300 * MIN, [])
+    assert len(v) == 1 and "sensor swap" in v[0][1]
+    # without the lost state the sensor alarm stays and is owed through the silence
+    kept = [e for e in ev if e["event"] not in ("power_cut", "reset") and e["t_ms"] < 130 * MIN] + ev[-1:]
+    assert len(chaos.check_no_glucose(w, kept, s, 300 * MIN, [])) == 0
+    gone = kept[:1] + [{"event": "alarm_clear", "t_ms": 110 * MIN, "type": "sensor"}] + kept[1:]
+    assert len(chaos.check_no_glucose(w, sorted(gone, key=lambda e: e["t_ms"]), s, 300 * MIN, [])) == 1
+
+
+def test_simboot_two_swaps_in_a_real_world():
+    # at 20 min the second transmitter (its clock at 600 s) is snapped in and its id saved; at
+    # 60 min a third (its clock 3 days old) and its id; the second goes quiet then
+    w = _plain(chaos.draw_world(3, 2 / 24), tx_swap={
+        "at_s": 1200, "tx_id": "8ZZ9Y1", "faults": "", "warmup_s": 0, "age_s": 600, "first_window_s": 100,
+        "old_until_s": None, "save_at_s": 1230}, tx_swap2={
+        "at_s": 3600, "tx_id": "8THRD3", "back": False, "faults": "", "warmup_s": 0, "age_s": 3 * 86400,
+        "first_window_s": 130, "save_at_s": 3630, "b_until_s": 3630})
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert [e["tx_id"] for e in events if e["event"] == "config_loaded"] == [w["tx_id"], "8ZZ9Y1", "8THRD3"]
+    ev = chaos.on_old_clock(chaos.on_restarted_clock(events, w))
+    third = [e for e in ev if e["event"] == "reading" and e.get("tx") == "third"]
+    assert third and third[0]["t_ms"] < 3730000 + 6 * MIN and third[0]["dex_s"] == DEX0 + 3730
+    assert [e.get("tx") for e in ev if e["event"] == "reading" and e["t_ms"] > 3633000] == ["third"] * len(
+        [e for e in ev if e["event"] == "reading" and e["t_ms"] > 3633000])
+    assert chaos.check_world(w, events, console, error) == {}
+    # the same run judged as if the box had read the second one on after the switch: 28 says so
+    second = [dict(e, dex_s=e["dex_s"] - 3 * 86400 + 600 + 2400) if e["event"] == "reading" and e["t_ms"] > 3633000
+              else e for e in events]
+    assert "28_two_swaps" in chaos.check_world(w, second, console, error)
+
+
+def test_ticks_from_zero_at_each_boot_wrap_only_in_a_boot_up_12_4_days():
+    w = _world(inject={"ticks_boot_zero": True})
+    period = 1 << 30
+    up = [_ticks(t, t % period, t) for t in range(MIN, period + 5 * MIN, 600 * MIN)]
+    up.append(_ticks(period + 4 * MIN, 4 * MIN, period + 4 * MIN))
+    assert chaos.check_ticks(w, up, period + 5 * MIN) == []
+    # up 12.4 days and no wrap: the simulator did not run as a board
+    flat = [dict(e, ticks_ms=e["t_ms"]) for e in up]
+    v = chaos.check_ticks(w, flat, period + 5 * MIN)
+    assert len(v) == 1 and "never wrapped" in v[0][1]
+    # a reset 2 days in: that boot's ticks start at 0 and do not reach the wrap
+    b = 2 * 86400000
+    reset = [e for e in up if e["t_ms"] < b] + [{"event": "reset", "t_ms": b}] + [
+        _ticks(t, t - b, t - b) for t in range(b + MIN, period + 5 * MIN, 600 * MIN)]
+    assert chaos.check_ticks(w, reset, period + 5 * MIN) == []
+    early = reset + [_ticks(period + 4 * MIN, 3, period + 4 * MIN - b)]
+    v = chaos.check_ticks(w, early, period + 5 * MIN)
+    assert len(v) == 1 and "wrapped in the boot at t=%d ms, up only" % b in v[0][1]
+
+
+def test_simboot_ticks_start_at_zero_at_each_boot_in_a_real_world():
+    w = _plain(chaos.draw_world(3, 30 / 1440.0), ticks_boot_zero=True, ticks_sample_s=60, reset_at_s=610)
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    ticks = [(e["t_ms"], e["ticks_ms"]) for e in events if e["event"] == "ticks"]
+    assert all(t == k for t, k in ticks if t < 610000)
+    assert all(k == t - 610000 for t, k in ticks if t > 610000) and ticks[-1][0] > 1500000

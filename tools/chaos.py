@@ -222,6 +222,50 @@ checked (check_world):
    (BOOT_PRESS_MS), with the board off or reset before the answer, or after an injected failure
    of the buttons, alarm or annunciator task; no factory reset without a press held at power-on.
 
+ Round 11 (draw_round11, its own stream, seeds from 1101 only): what round 10 left out. A second
+ transmitter swap (simboot tx_swap2) in most worlds with round 6's swap, 4-8 h after its switch:
+ back to the first transmitter (kept advertising in its drawer; its clock days ahead of the
+ second's, or restarted (vtx restart_clock) at least 4 h after the first swap, so hours behind
+ it) or on to a third (a used one: its clock 3-7 days old, between the two others', often in a
+ warm-up), its id saved the setup page's way; the second goes quiet then, an hour later, or
+ never. The first swap's checks (7, 15, 16) judge the world up to the second switch, as if it
+ ended there; on_old_clock puts a third's readings on the first's clock too (tx "third"). A
+ snooze across a schedule's threshold change: a schedule entry whose start or end falls 5-25
+ min after a drawn snooze (a short press) in a low of the trace (or a high), the threshold after
+ it higher or lower, with a longer urgent_low_soon_minutes or a lower urgent_high after it;
+ `clock` samples each minute. A world long enough for ticks_ms to wrap (13 days) counts its
+ ticks from 0 as a real board does (no ticks_start_ms; 26 expects the wrap at 2**30 ms).
+28 two swaps: in each boot, every glucose reading is the transmitter in force's (its tag, and
+   taken between the backfill's depth before its arrival and its arrival); after the second
+   switch a live reading of the one in force by 15's bound, `sensor`/`no_data`/`link` until its
+   glucose (16's rule, `sensor` through a third's warm-up), its windows delivered (7's rule) and
+   its readings dated by the board's clock (15's).
+29 snooze across a schedule change (low or high snoozed, the board's local minute crossing an
+   entry's edge inside the snooze): a fresh reading below urgent_low (above the urgent_high in
+   force) has that urgent alarm active within REACT_MS (snoozing never hides it); an alarm that
+   stays keeps its end (no re-raise before it; one at it when the last two fresh readings are
+   10 mg/dL inside the new threshold); one the new thresholds clear (three fresh readings, not
+   falling, 5 mg/dL past the hysteresis, or the kind disabled) clears within REACT_MS.
+ Seeds 1101-1130 (1 day: 10 with two swaps, 6 back to the first (2 with its clock restarted
+ behind the second's) and 4 on to a third; 7 with a schedule snooze drawn, 3 of them snoozed
+ across the change: a low kept its end and re-sounded at it (1105), a high cleared under the
+ day's higher threshold back at the entry's end (1107), a high whose urgent_high sounded during the snooze, both cleared
+ under the night's high (1111)); 28 and 29 judged each (dropping the readings after the second
+ switch, or the snoozed kind's onsets and clears, fails them). On the round's
+ code 29 of the 30 pass. Checker correction: 16 (seed 1104: a power cut inside a sensor swap's
+ warm-up while the transmitter was silent: after the power-on the box cannot ask the sensor's
+ state until the transmitter is back, and `link` (no_transmitter) and `no_data` sounded; those
+ count there). Seed 1127 (described, not fixed): a `device` alarm for resets (3 boots in a row)
+ carried the clock notice (schedules, no clock: it joined 15 min after the boot); when the
+ resets reason ended at HEALTHY_AFTER_S the record's reason fell back to the notice, whose
+ notice_minutes the engine counts from the device alarm's onset, so it cleared at once, 20 min
+ after it joined instead of 30 (20 sees it; a low-priority notice, no sound lost). 13-day world
+ (seed 1101, ticks_boot_zero, no reset drawn): the wrap at 12.43 days inside one boot, the
+ firmware's clock on the world's pace across it, readings every 5 min through it, daily heap
+ peaks 51.5-53.5 KB (no growth after day 2); 250 s of wall time. A random sample of 10 older
+ seeds (416, 510, 652, 673, 702, 762, 841, 849, 998, 1031; their draws, seeds 1-1100 at 1 and 3
+ days, unchanged) passes.
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -432,6 +476,7 @@ def draw_world(seed, days):
     draw_round8(seed, w, end_s)     # round 8: the phone's clock, a restarted transmitter, NTP
     draw_round9(seed, w, end_s)     # round 9: the phone over HTTP, NTP answering wrongly, ...
     draw_round10(seed, w, end_s)    # round 10: the ticks wrap, the button at awkward moments, ...
+    draw_round11(seed, w, end_s)    # round 11: two swaps, a snooze across a schedule change, a real wrap
     return w
 
 
@@ -1182,6 +1227,171 @@ def draw_round10(seed, w, end_s):
         w["swap_never"] = True
 
 
+ROUND11_KEY = 0xB11C11  # the round-11 stream: random.Random(seed ^ ROUND11_KEY)
+ROUND11_FROM = 1101     # seeds 1-1100 ran in rounds 1-10: their worlds stay as they were
+SWAP2_GAP_S = (4 * 3600, 8 * 3600)   # the first swap's switch to the second swap's
+SWAP2_JUDGE_S = 3 * 3600              # the second swap leaves this much of the world to judge
+RESTART_BEHIND_S = 4 * 3600           # the first transmitter's clock restarted this long after the
+                                      # first swap at least: behind the second's by over 3 h (the link's
+                                      # backfill depth), so every reading names its transmitter
+USED_TX_DAYS = (3, 5, 7)              # a third transmitter from an older kit: its clock that old
+UPTIME_RESETS = ("ticks_start_ms", "reset_at_s", "power_cut_at_s", "more_power_cuts_at_s", "save_cut_at_s",
+                 "config_save_at_s", "files_damage_at_s", "rtc_damage_at_s", "queue_damage_at_s", "tx_swap",
+                 "phone_saves", "phone_posts", "task", "error", "times", "at_s", "stall_annunciator_at_s",
+                 "break_engine_at_s", "button_at_boot", "tx_restart_at_s", "ap_key_watch")
+
+
+def trace_highs(w, threshold, end_ms, values=None):
+    """[(first_ms, last_ms)] of the runs of 4+ transmitter windows above threshold."""
+    if values is None:
+        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    return trace_lows(w, -threshold, end_ms, [None if v is None else -v for v in values])
+
+
+def draw_round11(seed, w, end_s):
+    """Round 11, from its own stream (what seeds drew before is unchanged): (1) a second
+    transmitter swap (simboot tx_swap2) in most worlds with round 6's swap, 4-8 h after its
+    switch: back to the first transmitter (still advertising in its drawer; its clock ahead of
+    the second's by days, or restarted at least 4 h after the first swap, so behind it by
+    hours) or on to a third (its own clock, days old: a transmitter from an older kit), the
+    person entering its id the setup page's way; the second goes quiet then or an hour later,
+    or advertises on. (2) A snooze judged across a schedule's threshold change: in worlds
+    with a valid config, a schedule entry whose start (night begins) or end (day resumes)
+    falls 5-25 min after a snooze of `low` (a low of the trace) or `high` (a high of it),
+    with the low (or high) threshold after the change higher or lower than before, and a
+    longer urgent_low_soon_minutes (or an urgent_high below the high's values) after it;
+    the clock sampled each minute. (3) A world long enough for ticks_ms to wrap (13 days)
+    starts its ticks at 0 as a real board does (no ticks_start_ms)."""
+    for k in ("swap2", "sched_snooze", "ticks_real"):
+        w.setdefault(k, None)
+    if seed < ROUND11_FROM:
+        return
+    ex = random.Random(seed ^ ROUND11_KEY)
+    p_swap2, p_back, p_restart, p_bquiet, p_sched, p_kind, p_edge, p_dir = [ex.random() for _ in range(8)]
+    gap = ex.randint(*SWAP2_GAP_S)
+    save_off = ex.randint(-1800, 1800)
+    generation = ex.choice(GENERATIONS)
+    tx_id = _tx_id(ex, generation)
+    age_days = ex.choice(USED_TX_DAYS)
+    warm = ex.choice((WARMUP_S, 0))
+    first_s = ex.randint(20, 299)
+    restart_frac, restart_age = ex.random(), ex.choice((0, 60, 600))
+    b_quiet = ex.choice((0, 3600))
+    pick, press_off, edge_off, dur = ex.random(), ex.randint(5 * 60, 15 * 60), ex.randint(5 * 60, 25 * 60), \
+        ex.randint(60, 720)
+    delta, uls_more, uh_drop = ex.randint(10, 25), ex.randint(5, 20), ex.randint(5, 40)
+    inject = w["inject"]
+    # (3) ticks from 0 in a world that lives past the wrap (a board up 12.4 days for real): its ticks
+    # start again at 0 at each boot (ticks_boot_zero), so the world keeps none of the drawn events that
+    # reset the board (each would put the wrap off by its time); the transmitter's, the radio's, the
+    # router's, the presses and the forwarders stay
+    if end_s * 1000 > TICKS_PERIOD_MS + 10 * MIN:
+        for k in UPTIME_RESETS:
+            inject.pop(k, None)
+        for k in ("swap", "save_cut", "config_damage", "rtc_damage", "ap_key", "clock_cuts", "phone", "phone_http",
+                  "tx_restart", "swap_restart", "swap_never", "low_cut"):
+            w[k] = None
+        inject["ticks_boot_zero"] = True
+        inject["ticks_sample_s"] = TICKS_SAMPLE_S
+        w["ticks_wrap_s"] = TICKS_PERIOD_MS // 1000
+        w["ticks_real"] = True
+        return
+    # (1) a second swap
+    swap = inject.get("tx_swap")
+    if swap and p_swap2 < 0.8 and end_s <= 3 * 86400:
+        switch = max(swap["at_s"], swap["save_at_s"])
+        at2 = min(switch + gap, end_s - SWAP2_JUDGE_S)
+        save2 = at2 + save_off
+        cuts = [c[0] for c in _cuts(inject)]
+        if at2 - switch >= SWAP2_GAP_S[0] and save2 - switch >= SWAP2_GAP_S[0] - 1800 \
+                and save2 < end_s - SWAP2_JUDGE_S:
+            ages = [d * 86400 for d in USED_TX_DAYS if d * 86400 > end_s + 7200 and d * 86400 + end_s < br.DEX0_S]
+            back = p_back < 0.5 or not ages
+            spec = {"at_s": at2, "save_at_s": save2, "tx_id": w["tx_id"] if back else tx_id, "back": back,
+                    "b_until_s": None if p_bquiet < 0.4 else max(at2, save2) + b_quiet}
+            w["swap2"] = {"back": back, "tx_id": spec["tx_id"], "save_before_s": at2 - save2,
+                          "b_until_s": spec["b_until_s"], "restart": None}
+            if back:   # the first transmitter lies in its drawer advertising until it is back
+                swap["old_until_s"] = None
+                w["swap"]["old_for_s"] = None
+                t_r = round(swap["at_s"] + RESTART_BEHIND_S + restart_frac * (min(at2, save2) - 600 - swap["at_s"]
+                                                                              - RESTART_BEHIND_S))
+                if p_restart < 0.5 and t_r < min(at2, save2) - 300 and t_r > switch + 1800 \
+                        and not any(abs(c - t_r) < 3600 for c in cuts):
+                    inject["tx_restart_at_s"] = sorted((inject.get("tx_restart_at_s") or []) + [[t_r, restart_age]])
+                    w["swap2"]["restart"] = [t_r, restart_age]
+            else:
+                while tx_id in (w["tx_id"], swap["tx_id"]):
+                    tx_id = _tx_id(ex, generation)
+                spec.update(tx_id=tx_id, faults=",".join(["%s:%s" % kv for kv in sorted(w["radio"].items())]
+                                                         + ([generation] if generation else [])),
+                            warmup_s=warm, age_s=age_days * 86400 if age_days * 86400 in ages else ages[-1],
+                            first_window_s=first_s)
+                w["swap2"].update(tx_id=tx_id, generation=generation, warmup_s=warm, age_s=spec["age_s"])
+            inject["tx_swap2"] = spec
+    # (2) a snooze across a schedule's threshold change
+    valid = not isinstance(w["config"], str) and not w["broken"] and "button_at_boot" not in inject
+    if valid and p_sched < 0.7 and not w.get("follower") \
+            and not any(f.startswith("config") for f in w.get("config_damage") or ()):
+        if w["tx_id"] and (w["forward"].get("nightscout") or w["forward"].get("mqtt")) \
+                and not inject.get("calendar"):
+            return   # the board's clock is the host's today: no local minute to place the edge at
+        s, _ = effective(w)
+        kind = "low" if p_kind < 0.7 else "high"
+        a = w["config"]["alarms"]
+        runs = []
+        for kind in ((kind, "high") if kind == "low" else (kind, "low")):   # the other when the trace has none
+            runs = trace_lows(w, s["low"], end_s * 1000) if kind == "low" else trace_highs(w, s["high"], end_s * 1000)
+            runs = [r for r in runs if r[0] // 1000 + press_off + edge_off + 1800 < end_s
+                    and (not swap or r[1] // 1000 < min(swap["at_s"], swap["save_at_s"]) - 600)]
+            if runs:
+                break
+        if not runs:
+            return
+        if kind == "high":
+            a["high_enabled"] = True
+        r0 = runs[int(pick * len(runs))][0] // 1000
+        t_press = r0 + 300 + press_off      # the alarm sounds within minutes of the run's first window
+        t_edge = r0 + 300 + press_off + edge_off
+        presses = [list(p) for p in inject.get("button_held") or ()]
+        if not _press_free(presses, t_press, 0.2):
+            return
+        t0 = TRACE_EPOCH + w["start"] * 60
+        m = local_minute(t0 + t_edge, w["config"].get("tz"), w["config"].get("utc_offset_min", 0))
+        night = p_edge < 0.5     # the edge is the entry's start (night begins), else its end (day resumes)
+        up = p_dir < 0.5         # the threshold after the edge is higher than before
+        if kind == "low":
+            lo, hi = max(60, s["urgent_low"] + 1), 100
+            before = s["low"]
+            after = min(hi, before + delta) if up else max(lo, before - delta)
+            if after == before:
+                return
+            entry = {"low": after if night else before,
+                     "urgent_low_soon_minutes": min(30, s["urgent_low_soon_minutes"] + uls_more) if night
+                     else s["urgent_low_soon_minutes"]}
+            a["low"] = before if night else after
+        else:
+            before = s["high"]
+            after = min(399, before + delta) if up else max(120, before - delta)
+            if after == before:
+                return
+            uh = max(after + 1, 180, before + 30 - uh_drop)   # often below the high's values after the edge
+            entry = {"high": after if night else before, "high_enabled": True}
+            if night:
+                entry["urgent_high"] = max(uh, after + 1)
+            a["high"] = before if night else after
+            a["urgent_high"] = max(a.get("urgent_high", s["urgent_high"]), a["high"] + 1, 180)
+            if entry.get("urgent_high", 401) <= entry["high"]:
+                entry["urgent_high"] = entry["high"] + 1
+        start, end = (m, (m + dur) % 1440) if night else ((m - dur) % 1440, m)
+        entry.update(start=start, end=end)
+        a["schedule"] = [entry]
+        inject["button_held"] = sorted(presses + [[t_press, 0.2]])
+        inject["clock_sample_s"] = CLOCK_SAMPLE_S
+        w["sched_snooze"] = {"kind": kind, "edge_s": t_edge, "press_s": t_press, "night": night,
+                             "before": before, "after": after}
+
+
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
 FOLLOW_P = 0.15
 WIFI = {"ssid": "sim-home", "password": "sim-password"}   # simboot.WIFI
@@ -1283,7 +1493,7 @@ def summary(w):
                                                              "clock_sample_s", "more_power_cuts_at_s",
                                                              "calendar", "ntp", "phone_saves",
                                                              "tx_restart_at_s", "phone_posts", "ntp_script",
-                                                             "ticks_start_ms", "ticks_sample_s")}
+                                                             "ticks_start_ms", "ticks_sample_s", "tx_swap2")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
@@ -1321,6 +1531,19 @@ def summary(w):
         parts.append("ticks_wrap@%dm" % (w["ticks_wrap_s"] // 60))
     if w.get("presses"):
         parts.append("presses=" + "+".join(w["presses"]))
+    if w.get("swap2"):
+        sw = w["swap2"]
+        parts.append("SWAP2->%s(%s,save%+dm,b=%s%s)" % (
+            sw["tx_id"], "back" + (",restart@%dm/%ds" % (sw["restart"][0] // 60, sw["restart"][1]) if sw["restart"]
+                                   else "") if sw["back"] else "third,%dd%s" % (sw["age_s"] // 86400,
+                                                                              ",warmup" if sw["warmup_s"] else ""),
+            -sw["save_before_s"] // 60, "on" if sw["b_until_s"] is None else "quiet", ""))
+    if w.get("sched_snooze"):
+        sn = w["sched_snooze"]
+        parts.append("sched_snooze=%s:%d->%d@%s" % (sn["kind"], sn["before"], sn["after"],
+                                                    "night" if sn["night"] else "day"))
+    if w.get("ticks_real"):
+        parts.append("ticks_from_0")
     _named(parts, w, ("follow_forward",))
     if w.get("leader_clock"):
         parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
@@ -2307,6 +2530,12 @@ def on_old_clock(events):
     if plan is None:
         return events
     shift = br.DEX0_S + plan["at_ms"] // 1000 - plan["dex0"]
+    plan2 = swap2_plan(events)   # round 11: a third transmitter's readings on the first's clock too
+    if plan2 is not None and not plan2.get("back"):
+        shift2 = br.DEX0_S + plan2["at_ms"] // 1000 - plan2["dex0"]
+        return [e if e.get("event") != "reading" or not is_new_tx(e) else
+                dict(e, dex_s=e["dex_s"] + shift2, tx="third") if is_third(e, plan2) else
+                dict(e, dex_s=e["dex_s"] + shift, tx="new") for e in events]
     return [dict(e, dex_s=e["dex_s"] + shift, tx="new") if e.get("event") == "reading" and is_new_tx(e) else e
             for e in events]
 
@@ -2450,11 +2679,19 @@ def check_no_glucose(w, events, s, end_ms, problems):
     def blind(t):
         return not ([ok for t0, ok in loads if t0 <= t] or [True])[-1]
 
+    def deaf(t, since):
+        # (seed 1104, round 11) the transmitter silent (or just back: settle) after the box lost its
+        # state inside the span (a power cut in a sensor swap's warm-up): it cannot tell the sensor's
+        # state again until a session, so `link` or `no_data` is the alarm owed there
+        return any(s0 <= t <= s1 + settle for s0, s1 in silent) and \
+            any(since <= cut <= t for cut, _ in state_lost(events))
+
     def judge(a, b, kinds, what):
         for t in _quiet_points(a, min(b, stop_ms)):
             if any(g0 <= t <= g1 for g0, g1 in grace):
                 continue
-            if not any(kept_at(events, k, t) for k in (NO_GLUCOSE_KINDS if blind(t) else kinds)):
+            if not any(kept_at(events, k, t) for k in (NO_GLUCOSE_KINDS if blind(t) or deaf(t, a - settle)
+                                                       else kinds)):
                 out.append((t, "%s: no %s alarm active at t=%d ms" % (what, "/".join(kinds), t)))
                 return
 
@@ -2993,6 +3230,21 @@ def check_ticks(w, events, end_ms):
                                                                            e["fw_ms"])))
             samples.append(e)
     wrap_s = w.get("ticks_wrap_s")
+    if w["inject"].get("ticks_boot_zero"):   # (round 11) ticks from 0 at each boot: a wrap in each boot that
+        # lives past 2**30 ms, none in one that does not
+        wrap_s = None
+        starts = [0] + [e["t_ms"] for e in events if e.get("event") == "reset"] + [10 ** 15]
+        for b, n in zip(starts, starts[1:]):
+            mine = [x for x in samples if b < x["t_ms"] < n]
+            if not mine:
+                continue
+            up = mine[-1]["t_ms"] - b
+            wrapped = any(y["ticks_ms"] < x["ticks_ms"] for x, y in zip(mine, mine[1:]))
+            if wrapped and up < TICKS_PERIOD_MS - TICKS_SAMPLE_S * 1000:
+                out.append((b, "ticks_ms wrapped in the boot at t=%d ms, up only %d ms: simulator" % (b, up)))
+            elif not wrapped and up > TICKS_PERIOD_MS + TICKS_SAMPLE_S * 1000:
+                out.append((b + TICKS_PERIOD_MS, "ticks_ms never wrapped in the boot at t=%d ms, up %d ms: "
+                                                 "simulator" % (b, up)))
     if wrap_s is not None and samples and samples[-1]["t_ms"] > wrap_s * 1000 + TICKS_SAMPLE_S * 1000:
         if not any(b["ticks_ms"] < a["ticks_ms"] for a, b in zip(samples, samples[1:])):
             out.append((wrap_s * 1000, "ticks_ms never wrapped (drawn at t=%d s): simulator" % wrap_s))
@@ -3069,6 +3321,282 @@ def check_presses(w, events, console):
     return out
 
 
+# --- round 11: two swaps, a snooze across a schedule's threshold change ---------------------
+def swap2_plan(events):
+    return next((e for e in events if e.get("event") == "tx_swap2_planned"), None)
+
+
+def is_third(e, plan2):
+    """A reading of round 11's third transmitter (its clock days old, between the second's
+    and the first's: USED_TX_DAYS)."""
+    return plan2 is not None and not plan2.get("back") and e.get("dex_s") is not None \
+        and plan2["dex0"] <= e["dex_s"] < br.DEX0_S
+
+
+def second_switch(w, events):
+    """t_ms of the first boot on the second swap's id after its save (tx_swap2 save_at_s), or None."""
+    spec = w["inject"].get("tx_swap2")
+    if not spec:
+        return None
+    return next((e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("tx_id") == spec["tx_id"]
+                 and e["t_ms"] >= spec["save_at_s"] * 1000), None)
+
+
+READ_DEPTH_MS = BACKFILL_S * 1000 + 30 * MIN   # a reading is never older than the backfill asks at arrival
+
+
+def check_two_swaps(w, events, s, end_ms, problems, values=None):
+    """28 (round 11), two transmitter swaps (A -> B -> C, or A -> B -> A back). events: on_old_clock's
+    (every reading on the first transmitter's clock, the second's tagged tx "new", a third's
+    "third"). (a) In each boot (config_loaded) on an id, every glucose reading is that id's
+    transmitter's: its tag matches, and the time it was taken (its dex_s on the world's clock) lies
+    between READ_DEPTH_MS before its arrival and its arrival (a reading of another transmitter, put on
+    the wrong clock, falls outside: the first's clock restarted behind the second's by more than the
+    backfill's depth, RESTART_BEHIND_S); (b) after the first boot on the third id (b2), its first
+    glucose window (a third's after its warm-up) is followed by a live reading of it by that window
+    + 1 window (+ _radio_extra) + jitter + a session + REACT_MS (15's bound, SLOW_ACQUIRE_MS beside
+    Wi-Fi for a 1-2 s advertiser); (c) from b2 + no_data_minutes + 1 min + REACT_MS until its first
+    glucose reading, `sensor`, `no_data` or `link` active (16), and `sensor` through a third's
+    warm-up; (d) its windows from b2 on are delivered as 7 owes them; (e) its readings with a wall
+    time are dated by the board's clock at arrival (15's SWAP_WALL_S). Not judged: broken configs,
+    factory resets, a broken engine (from then), a reset or power cut before (b)'s bound."""
+    plan2 = swap2_plan(events)
+    plan = swap_plan(events)
+    if plan2 is None or plan is None or problems or "button_at_boot" in w["inject"]:
+        return []
+    if values is None:
+        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    spec = w["inject"]["tx_swap2"]
+    back = bool(plan2.get("back"))
+    tags = {w["tx_id"]: None, plan["tx_id"]: "new"}
+    if not back:
+        tags[plan2["tx_id"]] = "third"
+    out = []
+    cur = None
+    for e in events:
+        if e.get("event") == "config_loaded":
+            cur = e.get("tx_id")
+        elif e.get("event") == "reading" and e.get("sgv") is not None and e.get("dex_s") is not None \
+                and cur in tags:
+            taken = (e["dex_s"] - br.DEX0_S) * 1000
+            if e.get("tx") != tags[cur] or not e["t_ms"] - READ_DEPTH_MS <= taken <= e["t_ms"] + MIN:
+                out.append((e["t_ms"], "a reading (dex_s=%d on the first's clock, %s) taken by a boot on %s is not "
+                                       "that transmitter's" % (e["dex_s"], e.get("tx") or "first", cur)))
+                break
+    b2 = second_switch(w, events)
+    if b2 is None:
+        return out
+    tag = None if back else "third"
+    mine = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None and e.get("tx") == tag
+            and e["t_ms"] >= b2]
+    broken = w["inject"].get("break_engine_at_s")
+    stop_ms = end_ms if broken is None else min(end_ms, broken * 1000)
+    warm = 0 if back else int(spec.get("warmup_s") or 0) * 1000
+    if back:
+        wins = [(t, g) for t, g in br.windows(values, w["start"], end_ms) if t >= b2]
+    else:
+        wins = [(t, g) for t, g in new_windows(plan2, values, end_ms) if t >= b2]
+    # (b) a live reading of it soon after the switch
+    cands = [t for t, g in wins if t >= b2 + BOOT_MS and t > plan2["at_ms"] + warm and g is not None]
+    if cands:
+        first = cands[0]
+        due = first + (1 + _radio_extra(w)) * br.WINDOW_MS + ADV_JITTER_MS + SESSION_MS + REACT_MS
+        if w["forward"] and (w.get("adv_interval_ms") or 100) >= 1000 and first - b2 > BOOT_MS + ACQUIRE_HARD_MS:
+            due = first + SLOW_ACQUIRE_MS + SESSION_MS + REACT_MS
+        others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged")]
+        skip = due > stop_ms or any(b2 < t <= due for t in others)
+        got = [e["t_ms"] for e in mine if e.get("source") == "live" and e["t_ms"] <= due]
+        if not skip and not got:
+            out.append((due, "no live reading of %s (%s) by t=%d ms: the box runs on its id from t=%d ms, its "
+                             "first glucose window t=%d ms" % (plan2["tx_id"], "back" if back else "third", due, b2,
+                                                                first)))
+    # (c) no glucose of it yet: an alarm says so
+    grace = _grace(events, s["no_data_minutes"])
+    g = mine[0]["t_ms"] if mine else end_ms
+    spans = [(b2 + (s["no_data_minutes"] + 1) * MIN + REACT_MS, g, NO_GLUCOSE_KINDS, "no glucose since the switch")]
+    if warm:
+        firstw = next((t for t, _ in wins if t >= b2 + BOOT_MS), None)
+        settle = (1 + _radio_extra(w)) * br.WINDOW_MS + ADV_JITTER_MS + SESSION_MS + REACT_MS
+        if firstw is not None:
+            spans.append((firstw + settle, plan2["at_ms"] + warm, ("sensor",), "the third's warm-up"))
+    for a, b, kinds, what in spans:
+        for t in _quiet_points(a, min(b, stop_ms)):
+            if any(g0 <= t <= g1 for g0, g1 in grace):
+                continue
+            if not any(kept_at(events, k, t) for k in kinds):
+                out.append((t, "second swap (%s), %s: no %s alarm active at t=%d ms" % (
+                    plan2["tx_id"], what, "/".join(kinds), t)))
+                break
+    # (d) its windows delivered
+    if not any(m in ("rogue", "phone_slot") for m, _, _ in w["modes"]):
+        sub = [e for e in events if e.get("event") != "reading" or (e.get("tx") == tag and e["t_ms"] >= b2)]
+        w_sub = dict(w, modes=w["modes"] + ([["warmup", plan2["at_ms"] // 1000, (plan2["at_ms"] + warm) // 1000]]
+                                            if warm else []))
+        out += _lost(w_sub, sub, end_ms, wins)[:1]
+    # (e) dated by the board's clock
+    jumps = [t * 1000 for t, _ in w["inject"].get("wall_jumps") or ()]
+    for e in mine:
+        if e.get("unix_s") is None or e.get("wall_s") is None or any(0 <= e["t_ms"] - j <= WALL_JUMP_MS for j in jumps):
+            continue
+        taken = (e["dex_s"] - br.DEX0_S) * 1000
+        want = e["wall_s"] - (e["t_ms"] - taken) / 1000.0
+        if abs(e["unix_s"] - want) > SWAP_WALL_S:
+            out.append((e["t_ms"], "%s's reading taken t=%d ms is dated %d, the board's clock says %d (%+d s)" % (
+                plan2["tx_id"], taken, e["unix_s"], want, e["unix_s"] - want)))
+            break
+    return out
+
+
+SCHED_KEYS = ("low", "low_enabled", "high", "high_enabled", "urgent_high", "urgent_high_enabled",
+              "urgent_low_soon_minutes", "low_minutes")
+EDGE_MARGIN_MS = 90000   # a reading this near a schedule's edge may be judged on either side of it
+CLEAR_MARGIN = 5         # mg/dL beyond the hysteresis before a clear is owed
+HOLD_MARGIN = 10         # mg/dL inside the threshold before a re-raise at the snooze's end is owed
+
+
+def _settings_mod():
+    sys.path.insert(0, os.path.join(ROOT, "firmware"))
+    try:
+        from alarms import settings as alarm_settings
+    finally:
+        sys.path.pop(0)
+    return alarm_settings
+
+
+def _boot_settings(events, s, t_ms):
+    """The alarm settings the boot at t_ms runs on: its config_loaded's when simboot emits it, else s."""
+    st = _settings_mod()
+    a = None
+    for e in events:
+        if e["t_ms"] > t_ms:
+            break
+        if e.get("event") == "config_loaded" and isinstance(e.get("alarms"), dict):
+            a = e["alarms"]
+    if a is None:
+        return s
+    try:
+        return st.validate(a)
+    except st.SettingsError as ex:
+        return ex.usable or s
+
+
+def check_sched_snooze(w, events, s, end_ms, problems):
+    """29 (round 11): a snooze of `low` or `high` across a schedule's threshold change (the board's
+    local minute, its `clock` samples, crossing an entry's start or end with different thresholds).
+    From the edge to the snooze's end (low_snooze / high_snooze; an acknowledged high: to its clear):
+    (a) a snooze never hides an urgent alarm: a fresh reading (arrived within stale_minutes of being
+    taken) below urgent_low has `urgent_low` active, and one above the urgent_high in force
+    (urgent_high_enabled) has `urgent_high` active, by its arrival + REACT_MS; (b) an alarm that
+    stays the same kind keeps its end: no re-raise of it before the snooze ends, and one at its end
+    (by REACT_MS) when the last two fresh readings are HOLD_MARGIN inside the new threshold (low:
+    below it, with low_enabled; high: above it, with high_enabled); (c) an alarm that clears under
+    the new thresholds clears: three fresh readings after the edge, not falling, each CLEAR_MARGIN
+    past the hysteresis (low: low + HYST_LOW; high: high - HYST_HIGH), or the kind disabled there,
+    clear it by the last one's arrival + REACT_MS. Readings within EDGE_MARGIN_MS of an edge are
+    not judged; nor the span once a reset, power cut, broken engine or config save comes."""
+    if problems or "button_at_boot" in w["inject"] or w.get("follower"):
+        return []
+    clocks = [(e["t_ms"], e.get("minute_of_day")) for e in events if e.get("event") == "clock"]
+    if not clocks:
+        return []
+    st = _settings_mod()
+    stale_ms = s["stale_minutes"] * MIN
+    stops = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged", "config_save")]
+    if w["inject"].get("break_engine_at_s") is not None:
+        stops.append(w["inject"]["break_engine_at_s"] * 1000)
+    reads = [(a, m, g) for a, m, g, src in glucose_readings(events) if a - m <= stale_ms]
+    out = []
+
+    def mod_at(t):
+        cur = None
+        for tc, m in clocks:
+            if tc > t:
+                break
+            cur = m
+        return cur
+
+    def eff(base, t):
+        return st.effective(base, mod_at(t))
+
+    def near_edge(t, edges):
+        return any(abs(t - x) <= EDGE_MARGIN_MS for x in edges)
+
+    for e in events:
+        if e.get("event") not in ("alarm_snooze", "alarm_ack") or e.get("type") not in ("low", "high"):
+            continue
+        kind, t0 = e["type"], e["t_ms"]
+        base = _boot_settings(events, s, t0)
+        if not base.get("schedule"):
+            continue
+        acked = e["event"] == "alarm_ack" and kind == "high"
+        clear = next((x["t_ms"] for x in events if x["t_ms"] > t0 and x.get("event") == "alarm_clear"
+                      and x.get("type") == kind), None)
+        until = (clear or end_ms) if acked else t0 + base[kind + "_snooze"] * MIN
+        stop = min([x for x in stops if x > t0] + [end_ms, until])
+        edges = []
+        prev = None
+        for tc, m in clocks:
+            if t0 < tc <= stop and prev is not None:
+                a, b = st.effective(base, prev), st.effective(base, m)
+                if any(a.get(k) != b.get(k) for k in SCHED_KEYS):
+                    edges.append(tc)
+            prev = m
+        if not edges:
+            continue
+        e0 = edges[0]
+        judged = [(a, m, g) for a, m, g in reads if e0 < a <= stop and not near_edge(a, edges)]
+        # (a) nothing urgent hidden
+        for a, m, g in judged:
+            se = eff(base, a)
+            if g < se["urgent_low"] and a + REACT_MS <= stop and not active_at(events, "urgent_low", a + REACT_MS):
+                out.append((a, "%s snoozed across a schedule change (t=%d ms): a fresh %d below urgent_low %d "
+                               "at t=%d ms, no urgent_low" % (kind, e0, g, se["urgent_low"], a)))
+                break
+            if se["urgent_high_enabled"] and g > se["urgent_high"] and a + REACT_MS <= stop and \
+                    not active_at(events, "urgent_high", a + REACT_MS):
+                out.append((a, "%s snoozed across a schedule change (t=%d ms): a fresh %d above urgent_high %d "
+                               "at t=%d ms, no urgent_high" % (kind, e0, g, se["urgent_high"], a)))
+                break
+        cleared = clear is not None and clear <= stop
+        # (b) the same kind keeps its end
+        if not acked:
+            early = [x["t_ms"] for x in events if x.get("event") == "alarm_onset" and x.get("type") == kind
+                     and x.get("reraise") and e0 <= x["t_ms"] < until - 2000 and x["t_ms"] <= stop]
+            if early and not cleared:
+                out.append((early[0], "%s snoozed until t=%d ms re-raised at t=%d ms after the schedule changed "
+                                      "(t=%d ms)" % (kind, until, early[0], e0)))
+            last = [(a, g) for a, m, g in reads if a <= until][-2:]   # the newest still fresh at the end
+            se = eff(base, until)
+            if not cleared and until + REACT_MS <= min([x for x in stops if x > t0] + [end_ms]) \
+                    and len(last) == 2 and until - last[-1][0] <= stale_ms - MIN and not near_edge(until, edges):
+                g1, g2 = last[-2][1], last[-1][1]
+                inside = (se["low_enabled"] and max(g1, g2) < se["low"] - HOLD_MARGIN) if kind == "low" else \
+                    (se["high_enabled"] and min(g1, g2) > se["high"] + HOLD_MARGIN)
+                again = any(x.get("event") == "alarm_onset" and x.get("type") == kind
+                            and until - 2000 <= x["t_ms"] <= until + REACT_MS for x in events)
+                if inside and not again:
+                    out.append((until, "%s snoozed until t=%d ms across a schedule change (t=%d ms): still %d, %d "
+                                       "past %d and not sounding again by t=%d ms" % (
+                                           kind, until, e0, g1, g2, se[kind], until + REACT_MS)))
+        # (c) what clears under the new thresholds clears
+        run = []
+        for a, m, g in judged:
+            se = eff(base, a)
+            if kind == "low":
+                past = not se["low_enabled"] or g >= se["low"] + st.HYST_LOW + CLEAR_MARGIN
+            else:
+                past = not se["high_enabled"] or g <= se["high"] - st.HYST_HIGH - CLEAR_MARGIN
+            run = run + [g] if past and (not run or g >= run[-1] or kind == "high") else ([g] if past else [])
+            if len(run) >= 3 and a + REACT_MS <= stop:
+                if not any(x.get("event") == "alarm_clear" and x.get("type") == kind and t0 < x["t_ms"] <= a + REACT_MS
+                           for x in events):
+                    out.append((a, "%s snoozed across a schedule change (t=%d ms): fresh readings %s past its "
+                                   "threshold %d under the new settings, not cleared by t=%d ms" % (
+                                       kind, e0, run[-3:], se[kind], a + REACT_MS)))
+                break
+    return out
+
+
 def check_world(w, events, console, error):
     """{invariant: [(t_ms, text)]} of the violations of this run."""
     end_ms = int(w["days"] * 86400000)
@@ -3088,6 +3616,12 @@ def check_world(w, events, console, error):
     if not any(e.get("event") == "sim_end" for e in events):
         fails["4_run"] = [(None, "no sim_end event")]
     budget = heap_budget(w)
+    # round 11: the first swap's checks (7, 15, 16) judge the world up to the second swap's switch, as if
+    # it ended there; 28 judges from the switch on
+    b2 = second_switch(w, events)
+    cut_ms = end_ms if b2 is None else min(end_ms, b2)
+    ev_cut = events if b2 is None else [e for e in events if e["t_ms"] < b2]
+    raw_cut = raw if b2 is None else [e for e in raw if e["t_ms"] < b2]
     checks = {
         "1_urgent_low": check_urgent_low(events, s["urgent_low"], s["urgent_low_snooze"],
                                          s["stale_minutes"], end_ms, radio_ms=_radio_extra(w) * br.WINDOW_MS),
@@ -3097,7 +3631,7 @@ def check_world(w, events, console, error):
         "5_promise": check_promises(w, events, end_ms, problems),
         "6_forwarding": check_router_outage(w, events, end_ms, problems)
         + check_nightscout_delivery(w, events, end_ms, problems) + check_mqtt_absent(w, events, end_ms, problems),
-        "7_lost": [] if w.get("follower") else check_lost_readings(w, events, end_ms, problems),
+        "7_lost": [] if w.get("follower") else check_lost_readings(w, ev_cut, cut_ms, problems),
         "8_follower_low": check_follower_low(w, events, s, end_ms) if follower else [],
         "9_leader_silent": check_follower_silent(w, events, end_ms) if follower else [],
         "10_power_on_low": check_power_on_low(w, events, s, end_ms, problems),
@@ -3106,8 +3640,8 @@ def check_world(w, events, console, error):
         "13_damaged_files": check_damaged_files(w, events, console),
         "14_rtc_damage": check_rtc_damage(w, events, s),
         "13b_sealed": check_sealed(w, events),
-        "15_swap": check_swap(w, raw, s, end_ms, problems),
-        "16_no_glucose": check_no_glucose(w, raw, s, end_ms, problems),
+        "15_swap": check_swap(w, raw_cut, s, cut_ms, problems),
+        "16_no_glucose": check_no_glucose(w, raw_cut, s, cut_ms, problems),
         "17_ap_key": check_ap_key(w, events),
         "18_clock_local": check_clock_local(w, events, end_ms),
         "19_clock_back": check_clock_back(w, events, end_ms),
@@ -3119,6 +3653,8 @@ def check_world(w, events, console, error):
         "25_phone_http": check_phone_http(w, events),
         "26_ticks": check_ticks(w, events, end_ms),
         "27_presses": check_presses(w, events, console),
+        "28_two_swaps": check_two_swaps(w, events, s, end_ms, problems),
+        "29_sched_snooze": check_sched_snooze(w, events, s, end_ms, problems),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

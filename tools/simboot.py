@@ -161,8 +161,9 @@ def heap_sampler(period_s, tx):
 
     def sample():
         del tx.tx.log[:-50]  # the transmitter's own log is for tests: keep it out of the figure
-        if SWAP["dev"] is not None:
-            del SWAP["dev"].tx.log[:-50]
+        for dev in (SWAP["dev"], SWAP["dev2"]):
+            if dev is not None:
+                del dev.tx.log[:-50]
         gc.collect()
         alloc = gc.mem_alloc()
         emit({"event": "heap", "alloc": alloc, "data": alloc - HEAP["code"], "free": gc.mem_free()})
@@ -643,7 +644,7 @@ def leader_serve(app, spec):
 
 
 # --- round 6: a transmitter swap, a sealed configuration, the setup AP's key -----------
-SWAP = {"dev": None, "spec": None}
+SWAP = {"dev": None, "spec": None, "dev2": None}
 
 
 def plan_swap(spec, old):
@@ -680,6 +681,41 @@ def plan_swap(spec, old):
     if spec.get("old_until_s") is not None:
         vtime.call_at(_us(spec["old_until_s"]), old.stop)
         vtime.call_at(_us(spec["old_until_s"]), emit, {"event": "tx_old_quiet"})
+    vtime.call_at(_us(spec["save_at_s"]), save_config, {}, {"transmitter_id": spec["tx_id"]}, 60)
+
+
+def plan_swap2(spec, first):
+    """Round 11: a second transmitter swap (inject tx_swap2: {"at_s", "save_at_s", "tx_id",
+    "back", "b_until_s", and for a new one "faults", "warmup_s", "age_s", "first_window_s"}).
+    With "back": true the person puts the first transmitter (first, still advertising in its
+    drawer) back and enters its id again at save_at_s; else a third transmitter C, built as
+    plan_swap builds the second (its own clock, dex time age_s at at_s). The second (B)
+    goes quiet at b_until_s (null: never). Emits tx_swap2_planned (for C its clock: dex0 at
+    at_ms) and tx_swap2 at at_s."""
+    import vradio
+    from vtx.transmitter import Transmitter
+    from vtx.peripheral import VirtualTransmitter
+    at_s = int(spec["at_s"])
+    plan = {"event": "tx_swap2_planned", "tx_id": spec["tx_id"], "at_ms": at_s * 1000, "back": bool(spec.get("back"))}
+    if not spec.get("back"):
+        first_s = int(spec.get("first_window_s", 60))
+        faults = spec.get("faults", "")
+        warm = int(spec.get("warmup_s") or 0)
+        tx = Transmitter(first.tx.values, spec["tx_id"], ",".join(x for x in (faults, "warmup" * (warm > 0)) if x),
+                         int(OPTS.get("seed", 1)) + 11, start_min + (at_s + first_s - 60) // 60, t0_us=at_s * 1000000,
+                         age_s=int(spec.get("age_s", 0)), first_window_s=first_s, session_age_s=0)
+        dev = VirtualTransmitter(vradio.Controller(vradio.default_air(), name=tx.name), tx,
+                                 int(OPTS.get("adv_interval_ms") or 0) or None)
+        dev.start()
+        SWAP["dev2"] = dev
+        plan.update(dex0=tx.dex0, first_window_ms=(at_s + first_s) * 1000, start_index=tx.start_index)
+        if warm:
+            vtime.call_at((at_s + warm) * 1000000, tx.set_faults, faults)
+    emit(plan)
+    vtime.call_at(at_s * 1000000, emit, {"event": "tx_swap2", "tx_id": spec["tx_id"]})
+    if spec.get("b_until_s") is not None and SWAP["dev"] is not None:
+        vtime.call_at(_us(spec["b_until_s"]), SWAP["dev"].stop)
+        vtime.call_at(_us(spec["b_until_s"]), emit, {"event": "tx_b_quiet"})
     vtime.call_at(_us(spec["save_at_s"]), save_config, {}, {"transmitter_id": spec["tx_id"]}, 60)
 
 
@@ -766,7 +802,10 @@ def inject(app, boots):
     world's time, a time off, a fixed time, a kiss-of-death or nothing (_ntp_answer()).
     Round 10: {"ticks_start_ms": n} ticks_ms starts at n (a board up for days: the 2**30-ms
     wrap within the world; set at the top of this file); {"ticks_sample_s": n} a `ticks`
-    event every n s (ticks_sampler()); tx_swap {"never": true} (plan_swap())."""
+    event every n s (ticks_sampler()); tx_swap {"never": true} (plan_swap()).
+    Round 11 (set up in main()): {"tx_swap2": {...}} a second swap after tx_swap, to a
+    third transmitter or back to the first (plan_swap2()); {"ticks_boot_zero": true} ticks_ms
+    starts again at 0 at each boot, as on the board (the process's ticks otherwise run on)."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     PHONE["srv"] = None   # the setup server is built anew at each boot
@@ -1253,6 +1292,8 @@ def main():
         leader_feed(OPTS["inject"]["leader"], tx)
     if inj.get("tx_swap"):
         plan_swap(inj["tx_swap"], tx)
+    if inj.get("tx_swap2"):   # round 11: after tx_swap, so it can quiet that one's transmitter
+        plan_swap2(inj["tx_swap2"], tx)
     for t in inj.get("new_session_at_s") or ():   # a new sensor on the same transmitter
         vtime.call_at(_us(t), lambda: tx.tx.new_session(vtime.monotonic_us()))
     os.chdir(flash)
@@ -1295,7 +1336,7 @@ def main():
             watch_setup_server()
         app.dns_port = None  # the virtual AP has no address this host can bind
         inject(app, boots)
-        if set(inj) & {"config_save_at_s", "files_damage_at_s", "tx_swap", "sealed"}:
+        if set(inj) & {"config_save_at_s", "files_damage_at_s", "tx_swap", "tx_swap2", "sealed"}:
             emit({"event": "config_loaded", "alarms": app.cfg.get("alarms"),
                   "nightscout": bool((app.cfg.get("nightscout") or {}).get("url")),
                   "mqtt": bool((app.cfg.get("mqtt") or {}).get("host")),
@@ -1329,6 +1370,8 @@ def main():
                 damage_queue()
             if FILES_DAMAGE["files"] or FILES_DAMAGE["rtc"]:
                 damage_files()
+            if inj.get("ticks_boot_zero"):   # round 11: the board's ticks_ms starts again at 0 at each boot
+                vtime.set_ticks_ms(0)
             import asyncio.core
             asyncio.core.cur_task = None   # the task the reset came from: it holds the old App
             # the board's reset frees everything: so must this process before the
