@@ -29,7 +29,7 @@ from alarms import glucose as _glucose
 
 from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
     PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
-    REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
+    REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
 
 
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
@@ -280,13 +280,31 @@ class AlarmEngine:
             self._clear(kind, events)
             return events
         s = self.current_settings(now_s)
-        rec[_ST], rec[_UNTIL] = SNOOZED, now_s + self._snooze_minutes(kind, s) * 60
+        self._snooze(kind, now_s + self._snooze_minutes(kind, s) * 60, events)
+        self._cover(kind, rec[_UNTIL], events)
+        return events
+
+    def _snooze(self, kind, until, events):
+        rec = self._alarms[kind]
+        rec[_ST], rec[_UNTIL] = SNOOZED, until
         if kind in GLUCOSE:
             rec[_AUX] = self._last_sgv
         e = self._event("alarm_snooze", kind, rec)
-        e["until_s"] = rec[_UNTIL]
+        e["until_s"] = until
         events.append(e)
-        return events
+
+    def _cover(self, kind, until, events):
+        """Answer the lesser alarms of the answered one's episode (kinds.COVERS)
+        that sound beside it as it was answered: snoozed until `until`, or
+        acknowledged with it (None): a press is for the episode."""
+        for lesser in COVERS.get(kind, ()):
+            rec = self._alarms.get(lesser)
+            if rec is not None and rec[_ST] == SOUNDING:
+                if until is None:
+                    rec[_ST] = ACKNOWLEDGED
+                    events.append(self._event("alarm_ack", lesser, rec))
+                else:
+                    self._snooze(lesser, until, events)
 
     def acknowledge(self, now_s):
         """Long press: silence the loudest sounding alarm until it clears
@@ -306,6 +324,7 @@ class AlarmEngine:
             return events
         rec[_ST] = ACKNOWLEDGED
         events.append(self._event("alarm_ack", kind, rec))
+        self._cover(kind, None, events)
         return events
 
     # ---- views -------------------------------------------------------------

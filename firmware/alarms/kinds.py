@@ -38,6 +38,11 @@ _SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low
                "fall": "rate_snooze", "rise": "rate_snooze",
                "persistent_high": "persistent_high_snooze", "no_data": "no_data_snooze"}
 _ACK_IS_SNOOZE = ("urgent_low", "urgent_low_soon", "no_data")   # these cannot be silenced until they clear
+# A press on one of these also snoozes the lesser alarms of its episode sounding beside it,
+# until the same time: one press quiets an urgent low (its urgent-low-soon and low no longer
+# need presses of their own); the higher one still re-raises after its snooze, at once if worse
+COVERS = {"urgent_low": ("urgent_low_soon", "low"), "urgent_low_soon": ("low",),
+          "urgent_high": ("high",)}
 
 # record fields (a list per active alarm)
 _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX = 0, 1, 2, 3, 4, 5, 6, 7

@@ -611,14 +611,48 @@ def test_press_acts_on_the_loudest_only_and_urgent_type_breaks_ties():
     assert alarm(eng, "urgent_low_soon") is not None and alarm(eng, "urgent_low") is not None
     assert eng.loudest()["type"] == "urgent_low"
     assert eng.snooze(30 * MIN)[0]["type"] == "urgent_low"
-    assert eng.loudest()["type"] == "urgent_low_soon"
-    assert alarm(eng, "urgent_low_soon")["status"] == "sounding"
+    assert eng.loudest() is None                      # its urgent_low_soon went with it (COVERS)
     eng = make()
     eng.set_condition("transmitter_battery", "battery_low", True, 0)
     eng.set_condition("device", "memory", True, 0)
     assert eng.loudest()["type"] == "device"          # medium over low
     eng.snooze(0)
     assert eng.loudest()["type"] == "transmitter_battery"
+
+
+def test_one_press_answers_the_lesser_alarms_of_the_episode_beside_the_loudest():
+    # session 15: at an urgent low a press snoozed urgent_low and left urgent_low_soon (and a
+    # low) sounding, high priority: a second press was needed, at 3 a.m., to quiet the box
+    eng = make()
+    series(eng, 0, [100, 90, 80, 70, 60, 50])
+    ev = eng.snooze(30 * MIN)
+    assert [(e["event"], e["type"]) for e in ev] == [("alarm_snooze", "urgent_low"),
+                                                    ("alarm_snooze", "urgent_low_soon")], ev
+    until = ev[0]["until_s"]
+    assert ev[1]["until_s"] == until == 30 * MIN + 15 * 60     # urgent_low's snooze, not its own
+    assert eng.loudest() is None and alarm(eng, "urgent_low_soon")["status"] == "snoozed"
+    # both come back at that end if the reading still raises them; the urgent low first
+    feed(eng, until - 60, 50)
+    eng.tick(until)
+    assert eng.loudest()["type"] == "urgent_low"
+    assert alarm(eng, "urgent_low_soon")["status"] == "sounding"
+    # a long press (for urgent_low a capped snooze) takes them too
+    ev = eng.acknowledge(until + 10)
+    assert [(e["event"], e["type"]) for e in ev] == [("alarm_ack", "urgent_low"),
+                                                    ("alarm_snooze", "urgent_low_soon")], ev
+    # urgent_high acknowledged (silent until it clears) takes its high with it, acknowledged
+    eng = make()
+    series(eng, 0, [250, 270, 290, 320])
+    assert alarm(eng, "high")["status"] == alarm(eng, "urgent_high")["status"] == "sounding"
+    ev = eng.acknowledge(20 * MIN)
+    assert [(e["event"], e["type"]) for e in ev] == [("alarm_ack", "urgent_high"), ("alarm_ack", "high")], ev
+    assert eng.loudest() is None
+    # a low's press never touches a high (nor the other way): only the episode's lesser kinds
+    eng = make()
+    eng.set_condition("device", "memory", True, 0)
+    series(eng, 0, [80, 70, 60, 52])
+    ev = eng.snooze(15 * MIN)
+    assert "device" not in [e["type"] for e in ev] and eng.loudest()["type"] == "device"
 
 
 # ---- escalation ------------------------------------------------------------
