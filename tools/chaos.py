@@ -2107,26 +2107,14 @@ def check_lost_readings(w, events, end_ms, problems, values=None):
         w_new = dict(w, modes=w["modes"] + [["warmup", plan["at_ms"] // 1000, (plan["at_ms"] + warm) // 1000]])
         # (seed 1043, round 9) the old transmitter's sessions end at the switch: a failed backfill
         # needs its retry hour before it, as before the run's end
+        # (seed 1061, round 10) the new transmitter's windows before the switch are owed whatever
+        # its clock: the RTC record keeps whose resume point it is (session 15, a6cb037), so the
+        # first boot on the new id starts afresh even when its clock is ahead of the old one's
+        # newest reading (before, the link took it for the same transmitter and never asked)
         wins = new_windows(plan, values, end_ms)
-        if not forgot_old(events, b):
-            # (seed 1061, round 10) the new transmitter's clock was ahead of the newest reading the
-            # box kept (the old one's clock had restarted 2 min before the swap): the link takes it
-            # for the same transmitter (no tx_clock) and backfills only what is newer than that
-            # reading, so what it took before the switch is not owed (a firmware limit, described)
-            wins = [x for x in wins if x[0] >= b]
         return (_lost(w, old, end_ms, [x for x in br.windows(values, w["start"], end_ms) if x[0] < b], b)
                 + _lost(w_new, new, end_ms, wins))[:1]
     return _lost(w, events, end_ms, br.windows(values, w["start"], end_ms))
-
-
-def forgot_old(events, b):
-    """Whether the link forgot the old transmitter's history (its tx_clock event: the new one's
-    clock behind the newest reading kept) between the first boot on the new id (b) and the new
-    one's first reading, or no new reading came (nothing to judge)."""
-    first = next((e["t_ms"] for e in events if e.get("event") == "reading" and e.get("tx") == "new"
-                  and e["t_ms"] >= b), None)
-    return first is None or any(e.get("event") == "link" and e.get("what") == "tx_clock" and b <= e["t_ms"] <= first
-                                for e in events)
 
 
 def _lost(w, events, end_ms, windows, stop_ms=None):
