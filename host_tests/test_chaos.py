@@ -1740,20 +1740,60 @@ def test_simboot_phone_posts_over_http_in_a_real_world():
     assert "25_phone_http" in chaos.check_world(w, kept, console, error)
 
 
+def test_a_big_step_from_a_set_clock_is_taken_at_its_second_answer():
+    # session 15 (forward.timesync): one wrong pool server must not throw a set clock
+    now = SPRING
+    w = _world(inject={"ntp_script": [[0, "true", 0]], "calendar": True})
+    start = [{"event": "world_clock", "t_ms": 0, "unix_s": now}]
+
+    def ans(t_s, err, wall_err=0):
+        e = _ntp(t_s * 1000, "off", now + t_s + err + chaos.NTP_DELTA, now + t_s)
+        return dict(e, wall_before=now + t_s + wall_err)
+    held = start + [ans(60, 18000), _sample(2 * MIN, now + 120)]
+    assert chaos.check_ntp(w, held) == []                                 # held: the clock stays
+    assert len(chaos.check_ntp(w, held[:-1] + [_sample(2 * MIN, now + 120 + 18000)])) == 1
+    again = held + [ans(360, 18000 + 4), _sample(7 * MIN, now + 420 + 18004)]
+    assert chaos.check_ntp(w, again) == []                                # the second agrees: taken
+    assert len(chaos.check_ntp(w, again[:-1] + [_sample(7 * MIN, now + 420)])) == 1
+    other = held + [ans(360, 7200), _sample(7 * MIN, now + 420)]          # disagrees: held too
+    assert chaos.check_ntp(w, other) == []
+    assert len(chaos.check_ntp(w, other[:-1] + [_sample(7 * MIN, now + 420 + 7200)])) == 1
+    # the true time back after a wrong one was taken: a big step again, taken at its second
+    back = again + [ans(720, 0, 18004), _sample(13 * MIN, now + 780 + 18004),
+                    ans(1020, 0, 18004), _sample(18 * MIN, now + 1080)]
+    assert chaos.check_ntp(w, back) == []
+    # a small step is taken at once; a reset forgets what was held
+    small = start + [ans(60, 100), _sample(2 * MIN, now + 220)]
+    assert chaos.check_ntp(w, small) == []
+    forgot = held + [{"event": "reset", "t_ms": 3 * MIN}, ans(360, 18000), _sample(7 * MIN, now + 420)]
+    assert chaos.check_ntp(w, forgot) == []
+    # at a bound (120 s off, or 10 s from what was held) either is right: not judged
+    edge = start + [ans(60, 121), _sample(2 * MIN, now + 120)]
+    assert chaos.check_ntp(w, edge) == [] and chaos.check_ntp(w, edge[:-1] + [_sample(2 * MIN, now + 241)]) == []
+    assert chaos.ntp_taken(now + 1000, now, None) == (False, 1000)
+    assert chaos.ntp_taken(now + 1000, now, 995) == (True, None)
+    assert chaos.ntp_taken(now + 1000, now, 989) == (None, None)
+    assert chaos.ntp_taken(now + 1000, None, 5) == (True, None)
+
+
 def test_simboot_ntp_answering_wrongly_in_a_real_world():
     # a Nightscout world on the trace's calendar: its NTP server sends a kiss-of-death (refused,
-    # asked again every 5 min), then from 10 min a time an hour ahead, which the box believes
+    # asked again every 5 min), then from 10 min a time an hour ahead, which the box (its clock
+    # set: the calendar's) holds for a second answer, and believes when the answer 5 min later
+    # says the same
     w = _clock_world(20, SPRING - 90 * 60, calendar=True, ntp_script=[[0, "zero", 0], [550, "off", 3600]])
     w["forward"] = {"nightscout": "ok"}
     events, console, error, _ = chaos.run_world(w)
     assert error is None, error
     asked = [(e["t_ms"] // 1000, e["kind"]) for e in events if e["event"] == "ntp"]
-    assert [k for _, k in asked] == ["zero", "zero", "off"], asked
+    assert [k for _, k in asked] == ["zero", "zero", "off", "off"], asked
     assert "time: NTP answer without a time" in console
+    assert "time: ntp says the clock is +3600 s off: not set until a second answer agrees" in console
     epoch = chaos.world_epoch(events)
     clock = {e["t_ms"] // MIN: e["wall_s"] for e in events if e["event"] == "clock"}
-    assert all(abs(clock[m] - (epoch + 60 * m)) <= 2 for m in range(1, 10)), clock
-    assert all(abs(clock[m] - (epoch + 60 * m + 3600)) <= 2 for m in range(11, 20)), clock
+    taken = asked[3][0] // 60
+    assert all(abs(clock[m] - (epoch + 60 * m)) <= 2 for m in range(1, taken + 1)), clock
+    assert all(abs(clock[m] - (epoch + 60 * m + 3600)) <= 2 for m in range(taken + 1, 20)), clock
     assert chaos.check_world(w, events, console, error) == {}
     kod = [dict(e, wall_s=2085978496 + e["t_ms"] // 1000) if e["event"] == "clock" and e["t_ms"] < 9 * MIN else e
            for e in events]

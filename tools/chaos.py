@@ -3091,6 +3091,26 @@ def ntp_may_set(kind, unix_s):
     return unix_s is not None and kind != "zero" and PHONE_MIN_S <= unix_s < PHONE_MAX_S
 
 
+NTP_CONFIRM_S = 120   # forward.timesync.CONFIRM_STEP_S
+NTP_AGREE_S = 10      # forward.timesync.AGREE_S
+NTP_EDGE_S = 2        # the answer is read a moment after wall_before
+
+
+def ntp_taken(ans, wall_before, pending):
+    """(taken, pending after) for an answer the board may take: True, False (held for a
+    second answer), or None (within NTP_EDGE_S of a bound: either; pending then unknown)."""
+    if not _valid(wall_before):
+        return True, None    # a clock not set takes the first answer
+    step = ans - wall_before
+    edge = abs(abs(step) - NTP_CONFIRM_S) <= NTP_EDGE_S or (
+        pending is not None and abs(abs(step - pending) - NTP_AGREE_S) <= NTP_EDGE_S)
+    if edge:
+        return None, None
+    if abs(step) > NTP_CONFIRM_S and (pending is None or abs(step - pending) > NTP_AGREE_S):
+        return False, step
+    return True, None
+
+
 def check_ntp(w, events):
     """24 (round 9): the board's clock against what its NTP server said. After an answer
     the board may take (ntp_may_set) its clock is that answer (the world's time + the
@@ -3099,12 +3119,17 @@ def check_ntp(w, events):
     (within CLOCK_TRUE_S) from a taken answer until the next reset or power cut (the
     next boot asks again; another source may have set it in between: not judged until
     an answer is taken), an injected wall jump moving it by its delta; a calendar world
-    from its start (the board's clock starts as the world's)."""
+    from its start (the board's clock starts as the world's). Session 15
+    (forward.timesync): an answer more than NTP_CONFIRM_S from the board's set clock
+    (the event's wall_before) is taken only when the previous answer asked for the same
+    step within NTP_AGREE_S; one within NTP_EDGE_S of either bound may go either way, and
+    the clock is not judged until the next answer that is clear."""
     if not w["inject"].get("ntp_script"):
         return []
     jumps = sorted((t * 1000, d) for t, d in w["inject"].get("wall_jumps") or ())
     # a world on the trace's calendar starts with the world's time (simboot calendar)
     off, out, ji = (0 if w["inject"].get("calendar") else None), [], 0
+    pending = None   # the step the board holds for a second answer
     for e in events:
         ev, t = e.get("event"), e["t_ms"]
         while ji < len(jumps) and jumps[ji][0] <= t:
@@ -3112,13 +3137,17 @@ def check_ntp(w, events):
                 off += jumps[ji][1]
             ji += 1
         if ev in ("reset", "power_cut"):
-            off = None
+            off = pending = None
         elif ev == "phone_clock" and not e.get("skipped") and e.get("wall_after") != e.get("wall_before"):
             off = None   # a phone set it (21 judges that): not judged until an answer is taken
         elif ev == "ntp":
             ans = ntp_answer_unix(e.get("raw"))
             if ntp_may_set(e.get("kind"), ans):
-                off = ans - e["true_s"]
+                taken, pending = ntp_taken(ans, e.get("wall_before"), pending)
+                if taken is None:
+                    off = None
+                elif taken:
+                    off = ans - e["true_s"]
         elif ev == "clock" and off is not None:
             true_s = world_epoch_at(events, t)
             if true_s is None:

@@ -12,6 +12,18 @@
 # retry period. A DNS server that does not answer makes it block for the
 # resolver's whole timeout, the alarm task too: a failure that took longer than
 # SLOW_MS doubles the retry period, up to MAX_RETRY_S.
+#
+# One wrong server (a pool member hours off, a router's broken time service)
+# must not throw a clock that is already set: its schedules and the readings'
+# Nightscout dates, which followers judge as stale or in the future, for the
+# hours until the next sync. So a step of more than CONFIRM_STEP_S from a set
+# clock waits for a second answer (a refused answer is a failed query: the
+# retry period later, as a rule from another pool server) that agrees with it
+# within AGREE_S. A clock that is not set
+# takes the first answer: there is nothing better to hold it against. A server
+# that stays wrong still wins at its second answer: only a second source
+# (Nightscout's Date, the transmitter's clock) could tell, and those are
+# weaker still.
 import asyncio
 import struct
 
@@ -22,6 +34,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")   # 1 Jan 1970 was a Thursday
 SLOW_MS = 2000
 MAX_RETRY_S = 3600
+CONFIRM_STEP_S = 120   # a bigger step from a set clock needs a second answer
+AGREE_S = 10           # two answers agree: within a query's delay and the Date's 1-s resolution
 # What ntptime.time() makes of an answer whose transmit timestamp is zero (Unix s): a
 # kiss-of-death (stratum 0, e.g. RATE: the server refuses us) or an unsynchronised server
 # carries no time (RFC 5905 7.4), and ntptime's 2036 rule reads its zero as 2036-02-07
@@ -70,20 +84,36 @@ class TimeSync:
         self.source = None  # "ntp" | "server" once set
         self.synced_ms = None
         self._retry = retry_s  # the current retry period (backed off after slow failures)
+        self._unconfirmed = {}  # source -> the big step (s) its last answer asked for
 
     def _accept(self, unix_s, source):
         if unix_s is None or not settable(unix_s):
             return False
         if source == "server" and self.source == "ntp":
             return False  # NTP is better; the server's clock is only a fallback
-        if source == "server" and clock.wall_valid() and abs(clock.unix() - unix_s) <= self.max_step_s:
+        step = unix_s - clock.unix() if clock.wall_valid() else None
+        if source == "server" and step is not None and abs(step) <= self.max_step_s:
             self.source = self.source or "server"
             return True  # already close enough: do not step the clock back and forth
+        if step is not None and abs(step) > CONFIRM_STEP_S and not self._confirms(source, step):
+            self._unconfirmed[source] = step
+            self._log("time: %s says the clock is %+d s off: not set until a second answer agrees"
+                      % (source, step))
+            return False
+        self._unconfirmed = {}
         self._set(unix_s)
         self.source = source
         self.synced_ms = clock.ms()
         self._log("time: set from %s" % source)
         return True
+
+    def _confirms(self, source, step):
+        """Whether the source's previous answer asked for the same step (the box's
+        clock has run on since, so the same wall time is the same step). Per
+        source: a wrong server Date between two NTP answers must not keep NTP's
+        right one from being confirmed."""
+        u = self._unconfirmed.get(source)
+        return u is not None and abs(step - u) <= AGREE_S
 
     def offer_date(self, header):
         """Fallback: the `Date` header of a Nightscout answer (uploader callback)."""

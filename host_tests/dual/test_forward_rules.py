@@ -298,6 +298,74 @@ def test_a_date_within_two_seconds_does_not_step_the_clock():
     assert fake.set_calls == [T + 3, T] and ts2.source == "server"
 
 
+def test_one_wrong_answer_does_not_throw_a_set_clock():
+    # a pool server hours off would move the schedules and date the uploads wrongly
+    # (followers then judge them stale) until the next sync, 6 h on: a step of more than
+    # CONFIRM_STEP_S from a set clock waits for a second answer that agrees with it
+    fake = FakeClock(wall=T)
+    logs = []
+    off = 3 * 3600
+    answers = [T + off, T + 300, T + 300 + off + 5, T + 600 + off + 7, T + 900 + off - 3]
+    ntp = FakeNtp([a - fake.EPOCH_OFFSET for a in answers])
+
+    def run():
+        ts = _ts(fake, ntp, logs)
+        out = [ts.sync_ntp()]
+        fake.wall = T + 300                     # the box's clock ran on 5 min
+        out.append(ts.sync_ntp())               # the truth: a small step, taken; the 3 h forgotten
+        fake.wall = T + 300                     # (the setter set it to the same)
+        out.append(ts.sync_ntp())               # 3 h again: a first answer once more
+        fake.wall = T + 600
+        out.append(ts.sync_ntp())               # agrees within AGREE_S (2 s apart): taken
+        return ts, out
+    ts, out = _with_clock(fake, run)
+    assert out == [False, True, False, True], out
+    assert fake.set_calls == [T + 300, T + 600 + off + 7] and ts.source == "ntp"
+    assert logs[0] == "time: ntp says the clock is +10800 s off: not set until a second answer agrees", logs
+
+
+def test_two_answers_that_disagree_set_nothing_and_a_small_step_needs_no_second():
+    fake = FakeClock(wall=T)
+    ntp = FakeNtp([a - fake.EPOCH_OFFSET for a in (T + 3 * 3600, T - 5 * 3600, T + 3 * 3600 + 11,
+                                                   T + timesync.CONFIRM_STEP_S)])
+
+    def run():
+        ts = _ts(fake, ntp)
+        out = [ts.sync_ntp(), ts.sync_ntp(), ts.sync_ntp()]   # the third is 11 s from the first
+        fake.set_calls[:] = []
+        out.append(ts.sync_ntp())                              # 120 s: set at once
+        return out
+    out = _with_clock(fake, run)
+    assert out == [False, False, False, True] and fake.set_calls == [T + timesync.CONFIRM_STEP_S], out
+    # a clock that was never set takes the first answer, however far
+    fresh = FakeClock()
+    assert _with_clock(fresh, lambda: _ts(fresh, FakeNtp(T + 3 * 3600 - fresh.EPOCH_OFFSET)).sync_ntp())
+    assert fresh.set_calls == [T + 3 * 3600]
+
+
+def test_a_wrong_server_date_between_two_ntp_answers_does_not_block_them():
+    # each source confirms its own answers: the Nightscout server's Date, 5 h off,
+    # between NTP's two (a clock restored 3 h wrong after a power cut, say)
+    fake = FakeClock(wall=T)
+    ntp = FakeNtp(T + 3 * 3600 - fake.EPOCH_OFFSET)
+
+    def run():
+        ts = _ts(fake, ntp)
+        out = [ts.sync_ntp(), ts.offer_date(http_date(T + 5 * 3600)), ts.sync_ntp()]
+        out.append(ts.offer_date(http_date(T + 5 * 3600 + 1)))   # NTP set it: no fallback now
+        return ts, out
+    ts, out = _with_clock(fake, run)
+    assert out == [False, False, True, False] and fake.set_calls == [T + 3 * 3600], out
+    # the server's Date alone, twice alike, is taken too (no NTP answers at all)
+    fake2 = FakeClock(wall=T)
+
+    def run2():
+        ts = _ts(fake2)
+        return [ts.offer_date(http_date(T + 3600)), ts.offer_date(http_date(T + 3600 + 300)),
+                ts.offer_date(http_date(T + 3600 + 305))]
+    assert _with_clock(fake2, run2) == [False, False, True] and fake2.set_calls == [T + 3905]
+
+
 def test_no_ntp_lookup_while_dns_is_blocking_the_board():
     fake = FakeClock()
 

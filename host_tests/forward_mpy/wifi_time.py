@@ -85,12 +85,13 @@ class FakeNtp:
 def timesync():
     ts = TimeSync({"ntp_host": "ntp.lan"}, ntp=FakeNtp(None), log=lambda m: None)
     out["ntp_fail"] = ts.sync_ntp()
-    # fallback: the server's Date header
-    out["date_ok"] = ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT")
+    # fallback: the server's Date header (weeks from the board's clock: set at its second answer)
+    out["date_ok"] = [ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT"), ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT")]
     out["unix_after_date"] = clock.unix()
     out["bad_date"] = ts.offer_date("yesterday")
     ts._ntp = FakeNtp(1800000000)
-    out["ntp_ok"] = ts.sync_ntp()
+    # years from the server's time: a step that big waits for NTP's second answer
+    out["ntp_ok"] = [ts.sync_ntp(), clock.unix(), ts.sync_ntp()]
     out["unix_after_ntp"] = clock.unix()
     out["server_after_ntp"] = ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT")
     out["parse"] = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT")
