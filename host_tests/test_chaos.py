@@ -2185,6 +2185,23 @@ def test_a_snoozed_alarm_the_new_thresholds_clear_clears():
     assert chaos.check_sched_snooze(_world(), _sched_events(values, snooze_at=120 * MIN), s, 200 * MIN, []) == []
 
 
+def test_a_low_snoozed_with_an_urgent_low_ends_with_that_snooze():
+    # one press answers the episode (913eb0d): at 20 min it snoozed urgent_low (urgent_low_snooze 15)
+    # and the low beside it until 35 min; at 30 min the night's low (95) begins, glucose 75
+    s = dict(_sched_s(low=95), urgent_low_snooze=15)
+
+    def world(extra):
+        ev = _sched_events([75] * 40, extra=[onset(10 * MIN, "urgent_low")] + extra)
+        i = next(k for k, e in enumerate(ev) if e["event"] == "alarm_snooze")   # the press's first answer
+        return ev[:i] + [{"event": "alarm_ack", "t_ms": 20 * MIN, "type": "urgent_low"}] + ev[i:]
+
+    ok = world([dict(onset(35 * MIN + 500, "low"), reraise=True)])
+    assert chaos.check_sched_snooze(_world(), ok, s, 200 * MIN, []) == []
+    # judged as the low's own 30-min snooze that re-raise would be early; without it, none came at 35 min
+    v = chaos.check_sched_snooze(_world(), world([]), s, 200 * MIN, [])
+    assert len(v) == 1 and "snoozed until t=%d ms" % (35 * MIN) in v[0][1]
+
+
 def test_a_sensor_swap_with_the_state_lost_while_the_transmitter_is_silent_owes_any_no_glucose_alarm():
     # seed 1104: the power cut (0 s) at 232.7 min of the world fell inside a sensor's warm-up and
     # a silent span (227-251.7 min): after the power-on the box could not ask the sensor's state

@@ -245,7 +245,9 @@ checked (check_world):
    force) has that urgent alarm active within REACT_MS (snoozing never hides it); an alarm that
    stays keeps its end (no re-raise before it; one at it when the last two fresh readings are
    10 mg/dL inside the new threshold); one the new thresholds clear (three fresh readings, not
-   falling, 5 mg/dL past the hysteresis, or the kind disabled) clears within REACT_MS.
+   falling, 5 mg/dL past the hysteresis, or the kind disabled) clears within REACT_MS. A low
+   snoozed by the press that snoozed an urgent low beside it (913eb0d: one press answers the
+   episode) ends with that one's snooze (urgent_low_snooze).
  Seeds 1101-1130 (1 day: 10 with two swaps, 6 back to the first (2 with its clock restarted
  behind the second's) and 4 on to a third; 7 with a schedule snooze drawn, 3 of them snoozed
  across the change: a low kept its end and re-sounded at it (1105), a high cleared under the
@@ -262,7 +264,13 @@ checked (check_world):
  after it joined instead of 30 (20 sees it; a low-priority notice, no sound lost). 13-day world
  (seed 1101, ticks_boot_zero, no reset drawn): the wrap at 12.43 days inside one boot, the
  firmware's clock on the world's pace across it, readings every 5 min through it, daily heap
- peaks 51.5-53.5 KB (no growth after day 2); 250 s of wall time. A random sample of 10 older
+ peaks 51.5-53.5 KB (no growth after day 2); 250 s of wall time; and seed 1102's (Nightscout on
+ the trace's calendar, NTP answering): the same, every reading stored, heap peaks 71.8-78.0 KB on
+ the 64-bit port, flat from day 5 (77.1-78.0); 219 s. Then the 20 worlds of seeds 1131-1170 that
+ drew a second swap or a schedule snooze (1132, 1133, 1135, 1138, 1141-1145, 1147, 1148, 1157-1159,
+ 1161, 1162, 1165-1167, 1169: 12 with two swaps, 5 of them back to the first; low snoozes kept
+ their end with urgent_low sounding inside them (1143, 1158), snoozed highs judged across the
+ change (1138, 1165)) all pass. A random sample of 10 older
  seeds (416, 510, 652, 673, 702, 762, 841, 849, 998, 1031; their draws, seeds 1-1100 at 1 and 3
  days, unchanged) passes.
 
@@ -3464,6 +3472,8 @@ def check_two_swaps(w, events, s, end_ms, problems, values=None):
     return out
 
 
+SNOOZE_KEYS = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_snooze", "low": "low_snooze",
+               "high": "high_snooze", "urgent_high": "urgent_high_snooze"}   # alarms/kinds.py _SNOOZE_KEY
 SCHED_KEYS = ("low", "low_enabled", "high", "high_enabled", "urgent_high", "urgent_high_enabled",
               "urgent_low_soon_minutes", "low_minutes")
 EDGE_MARGIN_MS = 90000   # a reading this near a schedule's edge may be judged on either side of it
@@ -3548,7 +3558,11 @@ def check_sched_snooze(w, events, s, end_ms, problems):
         acked = e["event"] == "alarm_ack" and kind == "high"
         clear = next((x["t_ms"] for x in events if x["t_ms"] > t0 and x.get("event") == "alarm_clear"
                       and x.get("type") == kind), None)
-        until = (clear or end_ms) if acked else t0 + base[kind + "_snooze"] * MIN
+        # (913eb0d) one press answers the episode: a low snoozed beside an urgent low (or urgent_low_soon)
+        # is snoozed as long as that one; the press's first answer names the alarm it was for
+        lead = next(x for x in events if x["t_ms"] == t0 and x.get("event") in ("alarm_snooze", "alarm_ack"))
+        key = SNOOZE_KEYS.get(lead.get("type"), kind + "_snooze")
+        until = (clear or end_ms) if acked else t0 + base[key] * MIN
         stop = min([x for x in stops if x > t0] + [end_ms, until])
         edges = []
         prev = None
