@@ -270,7 +270,8 @@ checked (check_world):
  drew a second swap or a schedule snooze (1132, 1133, 1135, 1138, 1141-1145, 1147, 1148, 1157-1159,
  1161, 1162, 1165-1167, 1169: 12 with two swaps, 5 of them back to the first; low snoozes kept
  their end with urgent_low sounding inside them (1143, 1158), snoozed highs judged across the
- change (1138, 1165)) all pass. A random sample of 10 older
+ change (1138, 1165)) all pass. Seeds 1101-1130 again on the firmware of fdf5038 (after 913eb0d's
+ one press per episode and 60b01e9's NTP check): 29 of 30 pass, 1127 as above. A random sample of 10 older
  seeds (416, 510, 652, 673, 702, 762, 841, 849, 998, 1031; their draws, seeds 1-1100 at 1 and 3
  days, unchanged) passes.
 
