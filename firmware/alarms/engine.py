@@ -186,7 +186,19 @@ class AlarmEngine:
             rec[_AUX].remove(name)
             if not rec[_AUX]:
                 self._clear(kind, events)
+                return events + self.tick(now_s)
+            problem = None
+            for r in rec[_AUX]:
+                if r not in NOTICES:
+                    problem = r
+            if problem is not None:      # the newest problem left names the alarm
+                rec[_REASON] = problem
             else:
+                if rec[_REASON] not in NOTICES:
+                    # only a notice is left: the alarm is that notice from now (low, no
+                    # escalation, notice_minutes from here), not an escalated problem that
+                    # the notice's clock, counted from the problem's onset, cleared at once
+                    rec[_PRIO], rec[_LV], rec[_SINCE] = 0, 0, now_s
                 rec[_REASON] = rec[_AUX][-1]
         return events + self.tick(now_s)
 

@@ -789,6 +789,36 @@ def test_a_problem_on_top_of_a_notice_sounds_at_its_own_priority():
     assert alarm(eng, "sensor")["reason"] == "failed"
 
 
+def test_when_the_problem_ends_and_only_a_notice_is_left_the_alarm_is_that_notice_from_then():
+    # chaos seed 1127: a device alarm for a reset loop, the "no time of day" notice joined it
+    # 15 min later; when the resets reason ended 30 min after the onset only the notice was
+    # left, still medium and escalated, and notice_minutes counted from the alarm's onset
+    # cleared it at once. It is now the notice: low, level 0, counted from when it was left
+    eng = make(notice_minutes=30, escalate_minutes=5)
+    eng.set_condition("device", "resets", True, 0)
+    eng.set_condition("device", "clock", True, 15 * MIN)
+    for m in range(1, 31):
+        eng.tick(m * MIN)
+    assert alarm(eng, "device")["level"] == 3 and alarm(eng, "device")["priority"] == "high"
+    ev = eng.set_condition("device", "resets", False, 30 * MIN)
+    assert kinds(ev, "alarm_clear") == [], ev
+    left = alarm(eng, "device")
+    assert (left["reason"], left["priority"], left["level"], left["since_s"]) == ("clock", "low", 0, 30 * MIN)
+    assert eng.unanswered() is None
+    assert "device" not in kinds(eng.tick(30 * MIN + 29 * MIN), "alarm_escalate") and alarm(eng, "device") is not None
+    assert "device" in kinds(eng.tick(60 * MIN), "alarm_clear")
+    # while a problem is left beside a notice, the alarm stays that problem's
+    eng = make()
+    eng.set_condition("device", "memory", True, 0)
+    eng.set_condition("device", "clock", True, MIN)
+    eng.set_condition("device", "flash", True, 2 * MIN)
+    eng.set_condition("device", "flash", False, 3 * MIN)
+    assert (alarm(eng, "device")["priority"], alarm(eng, "device")["reason"]) == ("medium", "memory")
+    for m in range(4, 41):
+        assert "device" not in kinds(eng.tick(m * MIN), "alarm_clear")   # not cleared like a notice
+    assert alarm(eng, "device")["level"] == 3                            # it escalates as a problem
+
+
 def test_forwarding_switch_only_silences_forwarding():
     eng = make(forwarding=False)
     assert eng.set_condition("forwarding", "network", True, 0) == []
