@@ -93,6 +93,8 @@ class TimeSync:
             return False  # NTP is better; the server's clock is only a fallback
         step = unix_s - clock.unix() if clock.wall_valid() else None
         if source == "server" and step is not None and abs(step) <= self.max_step_s:
+            # a right answer: a wrong one held before is no longer the first of two
+            self._unconfirmed.pop(source, None)
             self.source = self.source or "server"
             return True  # already close enough: do not step the clock back and forth
         if step is not None and abs(step) > CONFIRM_STEP_S and not self._confirms(source, step):

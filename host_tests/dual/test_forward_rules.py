@@ -558,3 +558,23 @@ def test_query_bounds_are_unix_ms_like_nightscouts_find_date():
     assert q(gt=ms[0], lt=ms[4]) == [T + 900, T + 600, T + 300]
     assert [rec[1] for rec, _ in h.query(2, gte=ms[1])] == [T + 1200, T + 900]
     assert q(gt=ms[4]) == [] and q(lt=ms[0]) == []
+
+
+def test_a_wrong_date_held_long_ago_is_not_confirmed_by_the_next_one_after_right_ones():
+    # review 21: a Date within max_step_s returned before the held step was dropped, so
+    # one wrong Date (a load-balanced Nightscout with one backend an hour off), then hours
+    # of right ones, then the next wrong one 1 h off: taken as the "second answer" at once
+    fake = FakeClock(wall=T)
+
+    def run():
+        ts = _ts(fake)
+        out = [ts.offer_date(http_date(T + 3600))]               # held: a first answer
+        for i in range(1, 13):                                    # an hour of right Dates
+            fake.wall = T + 300 * i
+            out.append(ts.offer_date(http_date(T + 300 * i + 1)))
+        fake.wall = T + 3900
+        out.append(ts.offer_date(http_date(T + 3900 + 3600)))   # the wrong one again: a first answer
+        return out
+    out = _with_clock(fake, run)
+    assert out == [False] + [True] * 12 + [False], out
+    assert fake.set_calls == [] and fake.wall == T + 3900, fake.set_calls
