@@ -280,7 +280,12 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
     # memory: the live heap while a page is produced, above the idle server
     live = [int(l.split()[2]) for l in srv.err if l.startswith("heap live")]
     assert live, "".join(srv.err[-20:])
-    peak = max(live) - srv.idle_alloc
-    print("setup page: idle server %d bytes, peak live above idle %d bytes" % (srv.idle_alloc, peak))
+    # less what the interned names' pools grew by then (setup_serve.heap_line): the
+    # interpreter's for good, made whenever the last pool fills, not the page's
+    pools = [int(l.rsplit("n_total_bytes=", 1)[1]) for l in srv.out if l.startswith("qstr pool")]
+    assert len(pools) == len(live) + 1, (len(pools), len(live))
+    peak = max(b - (p - pools[0]) for b, p in zip(live, pools[1:])) - srv.idle_alloc
+    print("setup page: idle server %d bytes, peak live above idle %d bytes (interned names grew %d)"
+          % (srv.idle_alloc, peak, pools[-1] - pools[0]))
     assert peak < LIVE_BUDGET, peak
     assert not [l for l in srv.err if "request failed" in l], "".join(srv.err)

@@ -28,6 +28,7 @@ sys.modules["network"] = network
 
 import asyncio  # noqa: E402
 import gc  # noqa: E402
+import micropython  # noqa: E402
 
 import clock  # noqa: E402
 from app import log  # noqa: E402
@@ -89,21 +90,30 @@ def measure(app):
     app.handle_request = measured
 
 
+def heap_line(tag=""):
+    """The live heap after a collection on stderr, and before it, on stdout, the interned
+    names' pools (micropython.qstr_info: "qstr pool: ... n_total_bytes=N"). Those pools are
+    the interpreter's for good, not the page's: a new one (about 14 KB on the 64-bit port)
+    is made whenever the last fills, which may be in the middle of a page (a module that
+    interned four more names moved the moment into the browser test's pages)."""
+    gc.collect()
+    micropython.qstr_info()
+    print("heap live %d free %d%s" % (gc.mem_alloc(), gc.mem_free(), tag), file=sys.stderr)
+
+
 def trace_heap():
-    """--heap-trace: the live heap (after a collection) at every page chunk, on stderr."""
+    """--heap-trace: heap_line at every page chunk and settings save."""
     orig = web._chunks
 
     def chunks(gen):
         for c in orig(gen):
-            gc.collect()
-            print("heap live %d free %d" % (gc.mem_alloc(), gc.mem_free()), file=sys.stderr)
+            heap_line()
             yield c
     web._chunks = chunks
     save = web.appconfig.save
 
     def traced_save(path, cfg):
-        gc.collect()
-        print("heap live %d free %d (save)" % (gc.mem_alloc(), gc.mem_free()), file=sys.stderr)
+        heap_line(" (save)")
         return save(path, cfg)
     web.appconfig.save = traced_save
 
@@ -135,6 +145,8 @@ async def main():
     server = asyncio.create_task(srv.run("127.0.0.1", port))
     await asyncio.sleep(0.1)
     gc.collect()
+    if "--heap-trace" in sys.argv:
+        micropython.qstr_info()   # the pools at idle, on stdout before READY
     print("READY %d idle_alloc=%d" % (port, gc.mem_alloc()))
     if "--probe" in sys.argv:   # the heap the idle server holds (code + data), then exit
         return
