@@ -174,7 +174,8 @@ class App:
             r = self.status["last_reading"]
             if self.link is not None:
                 self.rtc.hole = self.link.missing()
-            self.rtc.save(self.engine.save(), r[reading.DEX_S] if r and r[reading.SOURCE] != "follow" else None)
+            # only a link's readings carry a transmitter time (a follower's dex_s is its Unix time)
+            self.rtc.save(self.engine.save(), r[reading.DEX_S] if r and self.link is not None else None)
             self._saved_s = self.now_s()
         except Exception as e:
             log.exc(e, "could not save alarm state")
