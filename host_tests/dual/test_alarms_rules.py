@@ -1586,3 +1586,35 @@ def test_usable_settings_keep_at_most_4_schedule_entries():
     assert u["schedule"] == entries[:4], u["schedule"]
     assert settings.validate(u) == u
 
+
+
+def test_a_notice_left_under_a_snooze_clears_in_its_time_and_does_not_sound_after_it():
+    # review 21: a device alarm for a reset loop, snoozed (condition_snooze 60 min); the
+    # "no time of day" notice joined, then the resets ended: the alarm became the notice
+    # (7f1676f), still snoozed. notice_minutes passed under the snooze, yet at the snooze's
+    # end it sounded again (an onset at 61 min) only for the next tick to clear it: a chirp
+    # and an onset/clear pair for the listeners, after the notice's time was over
+    eng = make(notice_minutes=30, condition_snooze=60)
+    eng.set_condition("device", "resets", True, 0)
+    eng.snooze(MIN)
+    eng.set_condition("device", "clock", True, 5 * MIN)
+    eng.set_condition("device", "resets", False, 10 * MIN)
+    assert (alarm(eng, "device")["status"], alarm(eng, "device")["reason"]) == ("snoozed", "clock")
+    onsets, cleared_at = [], None
+    for t in range(10 * MIN + 5, 70 * MIN, 5):
+        ev = eng.tick(t)
+        onsets += [t for e in ev if e["event"] == "alarm_onset" and e["type"] == "device"]
+        if cleared_at is None and "device" in kinds(ev, "alarm_clear"):
+            cleared_at = t
+    assert onsets == [], onsets
+    assert cleared_at == 40 * MIN, cleared_at          # notice_minutes after it was left
+    # a snooze that ends before the notice's time sounds the notice for what is left of it
+    eng = make(notice_minutes=30, condition_snooze=10)
+    eng.set_condition("device", "resets", True, 0)
+    eng.snooze(0)
+    eng.set_condition("device", "clock", True, MIN)
+    eng.set_condition("device", "resets", False, 2 * MIN)
+    assert "device" in kinds(eng.tick(10 * MIN), "alarm_onset")
+    assert alarm(eng, "device")["priority"] == "low"
+    assert "device" not in kinds(eng.tick(31 * MIN), "alarm_clear")
+    assert "device" in kinds(eng.tick(32 * MIN), "alarm_clear")
