@@ -2578,6 +2578,16 @@ def _grace(events, no_data_min):
     return out
 
 
+def live_due(w, boot_ms, first):
+    """15's bound: when a live reading is due from a transmitter whose first window after
+    the boot at boot_ms is taken at first (beside Wi-Fi, a 1-s or slower advertiser first
+    met past the hard acquisition time is found at the slow scan's pace: seed 1022)."""
+    due = first + (1 + _radio_extra(w)) * br.WINDOW_MS + ADV_JITTER_MS + SESSION_MS + REACT_MS
+    if w["forward"] and (w.get("adv_interval_ms") or 100) >= 1000 and first - boot_ms > BOOT_MS + ACQUIRE_HARD_MS:
+        due = first + SLOW_ACQUIRE_MS + SESSION_MS + REACT_MS
+    return due
+
+
 def check_swap(w, events, s, end_ms, problems, values=None):
     """15 (round 6), a transmitter swap: (a) no reading of the old transmitter in a boot
     that runs on the new id (config_loaded); (b) the new transmitter's first glucose window
@@ -2616,9 +2626,7 @@ def check_swap(w, events, s, end_ms, problems, values=None):
         cands = [t for t, g in new_windows(plan, values, end_ms) if t >= b + BOOT_MS and t > warm_end and g is not None]
         if cands:
             first = cands[0]
-            due = first + (1 + _radio_extra(w)) * br.WINDOW_MS + ADV_JITTER_MS + SESSION_MS + REACT_MS
-            if w["forward"] and (w.get("adv_interval_ms") or 100) >= 1000 and first - b > BOOT_MS + ACQUIRE_HARD_MS:
-                due = first + SLOW_ACQUIRE_MS + SESSION_MS + REACT_MS
+            due = live_due(w, b, first)
             others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged")]
             skip = due > end_ms or (broken is not None and broken * 1000 <= due) or any(b < t <= due for t in others)
             got = [e["t_ms"] for e in events if e.get("event") == "reading" and is_new_tx(e)
@@ -3426,9 +3434,7 @@ def check_two_swaps(w, events, s, end_ms, problems, values=None):
     cands = [t for t, g in wins if t >= b2 + BOOT_MS and t > plan2["at_ms"] + warm and g is not None]
     if cands:
         first = cands[0]
-        due = first + (1 + _radio_extra(w)) * br.WINDOW_MS + ADV_JITTER_MS + SESSION_MS + REACT_MS
-        if w["forward"] and (w.get("adv_interval_ms") or 100) >= 1000 and first - b2 > BOOT_MS + ACQUIRE_HARD_MS:
-            due = first + SLOW_ACQUIRE_MS + SESSION_MS + REACT_MS
+        due = live_due(w, b2, first)
         others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged")]
         skip = due > stop_ms or any(b2 < t <= due for t in others)
         got = [e["t_ms"] for e in mine if e.get("source") == "live" and e["t_ms"] <= due]

@@ -659,17 +659,10 @@ def plan_swap(spec, old):
     the setup page's path (save_config: then the box restarts), again a minute later
     while the board has no power. With "never": true the new transmitter is built but
     never advertises (an id typed for one that is not there, round 10)."""
-    import vradio
-    from vtx.transmitter import Transmitter
-    from vtx.peripheral import VirtualTransmitter
     at_s, first_s = int(spec["at_s"]), int(spec.get("first_window_s", 60))
     faults = spec.get("faults", "")
     warm = int(spec.get("warmup_s") or 0)
-    tx = Transmitter(old.tx.values, spec["tx_id"], ",".join(x for x in (faults, "warmup" * (warm > 0)) if x),
-                     int(OPTS.get("seed", 1)) + 7, start_min + (at_s + first_s - 60) // 60, t0_us=at_s * 1000000,
-                     age_s=int(spec.get("age_s", 0)), first_window_s=first_s, session_age_s=0)
-    dev = VirtualTransmitter(vradio.Controller(vradio.default_air(), name=tx.name), tx,
-                             int(OPTS.get("adv_interval_ms") or 0) or None)
+    tx, dev = _new_transmitter(spec, old.tx.values, 7, start_min)
     if not spec.get("never"):   # round 10: an id entered for a transmitter that never appears
         dev.start()
     SWAP["dev"], SWAP["spec"] = dev, spec
@@ -684,6 +677,24 @@ def plan_swap(spec, old):
     vtime.call_at(_us(spec["save_at_s"]), save_config, {}, {"transmitter_id": spec["tx_id"]}, 60)
 
 
+def _new_transmitter(spec, values, seed_add, start_min):
+    """A swapped-in transmitter (plan_swap, plan_swap2) and its radio, not yet advertising:
+    its own clock (dex time age_s at at_s), its first window first_window_s after at_s,
+    warming up for warmup_s when drawn so."""
+    import vradio
+    from vtx.transmitter import Transmitter
+    from vtx.peripheral import VirtualTransmitter
+    at_s, first_s = int(spec["at_s"]), int(spec.get("first_window_s", 60))
+    faults, warm = spec.get("faults", ""), int(spec.get("warmup_s") or 0)
+    tx = Transmitter(values, spec["tx_id"], ",".join(x for x in (faults, "warmup" * (warm > 0)) if x),
+                     int(OPTS.get("seed", 1)) + seed_add, start_min + (at_s + first_s - 60) // 60,
+                     t0_us=at_s * 1000000, age_s=int(spec.get("age_s", 0)), first_window_s=first_s,
+                     session_age_s=0)
+    dev = VirtualTransmitter(vradio.Controller(vradio.default_air(), name=tx.name), tx,
+                             int(OPTS.get("adv_interval_ms") or 0) or None)
+    return tx, dev
+
+
 def plan_swap2(spec, first):
     """Round 11: a second transmitter swap (inject tx_swap2: {"at_s", "save_at_s", "tx_id",
     "back", "b_until_s", and for a new one "faults", "warmup_s", "age_s", "first_window_s"}).
@@ -692,20 +703,13 @@ def plan_swap2(spec, first):
     plan_swap builds the second (its own clock, dex time age_s at at_s). The second (B)
     goes quiet at b_until_s (null: never). Emits tx_swap2_planned (for C its clock: dex0 at
     at_ms) and tx_swap2 at at_s."""
-    import vradio
-    from vtx.transmitter import Transmitter
-    from vtx.peripheral import VirtualTransmitter
     at_s = int(spec["at_s"])
     plan = {"event": "tx_swap2_planned", "tx_id": spec["tx_id"], "at_ms": at_s * 1000, "back": bool(spec.get("back"))}
     if not spec.get("back"):
         first_s = int(spec.get("first_window_s", 60))
         faults = spec.get("faults", "")
         warm = int(spec.get("warmup_s") or 0)
-        tx = Transmitter(first.tx.values, spec["tx_id"], ",".join(x for x in (faults, "warmup" * (warm > 0)) if x),
-                         int(OPTS.get("seed", 1)) + 11, start_min + (at_s + first_s - 60) // 60, t0_us=at_s * 1000000,
-                         age_s=int(spec.get("age_s", 0)), first_window_s=first_s, session_age_s=0)
-        dev = VirtualTransmitter(vradio.Controller(vradio.default_air(), name=tx.name), tx,
-                                 int(OPTS.get("adv_interval_ms") or 0) or None)
+        tx, dev = _new_transmitter(spec, first.tx.values, 11, start_min)
         dev.start()
         SWAP["dev2"] = dev
         plan.update(dex0=tx.dex0, first_window_ms=(at_s + first_s) * 1000, start_index=tx.start_index)
