@@ -158,8 +158,8 @@ def _decode(raw):
         return _EMPTY
     if version >= 5:
         tid = bytes(raw[22:22 + _ID_BYTES]).rstrip(b"\0")
-        try:   # bytes the sum let through must not stop the boot: the ID is then not known
-            tx_id = tid.decode() if tid else None
+        try:   # bytes the sum let through must not stop the boot, nor resume on a clock
+            tx_id = tid.decode() if tid else None   # whose ID they hide: no ID is "?"
         except UnicodeError:
-            tx_id = None
+            tx_id = "?"
     return boots, last_dex, bytes(raw[head:head + n]), saved_s, hole, tx_id
