@@ -72,11 +72,11 @@ class RtcStore:
         ahead of the old one's newest reading, the link took the new one for the
         same, never met tx_clock, and backfilled nothing older than that reading.
         A record from before the ID was kept (None) is taken as this one's."""
-        if self.tx_id is not None and self.tx_id != tx_id:
-            self.last_dex = 0
-            self.hole = None
-        self.tx_id = tx_id
-        self._write()
+        was, self.tx_id = self.tx_id, tx_id
+        if was is not None and was != tx_id:
+            self.forget_transmitter()
+        else:
+            self._write()
 
     def forget_transmitter(self):
         """The link met another transmitter (its clock behind the newest
@@ -158,8 +158,8 @@ def _decode(raw):
         return _EMPTY
     if version >= 5:
         tid = bytes(raw[22:22 + _ID_BYTES]).rstrip(b"\0")
-        try:   # bytes the sum let through must not stop the boot, nor resume on a clock
-            tx_id = tid.decode() if tid else None   # whose ID they hide: no ID is "?"
-        except UnicodeError:
+        try:
+            tx_id = tid.decode() if tid else None
+        except UnicodeError:   # bytes the sum let through: never an ID in force, so forgotten
             tx_id = "?"
     return boots, last_dex, bytes(raw[head:head + n]), saved_s, hole, tx_id

@@ -237,9 +237,8 @@ def _source(app):
     except Exception as e:
         log.exc(e, "time: the transmitter's clock will not set the box's")
         on_time = None
-    try:   # the RTC record's resume point is this transmitter's only (a bad ID: Link says so)
-        from dexcom.auth import normalise_id
-        app.rtc.own(normalise_id(cfg["transmitter_id"]))
+    try:   # the RTC record's resume point is this transmitter's only (config.load normalised the ID)
+        app.rtc.own(cfg["transmitter_id"])
     except Exception as e:
         log.exc(e, "link: the RTC record's transmitter")
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,

@@ -19,9 +19,9 @@
 # hours until the next sync. So a step of more than CONFIRM_STEP_S from a set
 # clock waits for a second answer (a refused answer is a failed query: the
 # retry period later, as a rule from another pool server) that agrees with it
-# within AGREE_S. A clock that is not set
-# takes the first answer: there is nothing better to hold it against. A server
-# that stays wrong still wins at its second answer: only a second source
+# within AGREE_S, with no right answer between. A clock that is not set takes
+# the first answer: there is nothing better to hold it against. A server that
+# stays wrong still wins at its second answer: only a second source
 # (Nightscout's Date, the transmitter's clock) could tell, and those are
 # weaker still.
 import asyncio
