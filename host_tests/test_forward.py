@@ -306,7 +306,21 @@ def test_lan_api_routes_and_bad_requests():
     peb = out["pebble"]["bgs"][0]
     assert peb["sgv"] == "7.2" and peb["trend"] == 3 and peb["datetime"] == t0 + 8700000
     assert out["xdrip_status"] == {"thresholds": {"bgHigh": 180, "bgLow": 80}}  # xDrip+'s high and low lines
-    for k in ("bad_count", "bad_count_range", "bad_find", "bad_find_inf", "garbage", "long_line",
+    # counts as the followers ask them: more than the box holds is all it holds
+    assert out["count_5000"] == [200, 30], out["count_5000"]
+    assert out["xdrip_follow"] == [200, [t0 + 8700000, t0 + 8400000]], out["xdrip_follow"]
+    assert out["nightguard_chart"] == [200, [t0 + 8400000, t0 + 8100000]], out["nightguard_chart"]
+    assert out["loopfollow"] == [200, [t0 + 8700000, t0 + 8400000]], out["loopfollow"]
+    assert out["lte_fraction"] == [200, [t0 + 8100000, t0 + 7800000, t0 + 7500000]], out["lte_fraction"]
+    assert out["gte_fraction"] == [200, [t0 + 8700000]], out["gte_fraction"]
+    # Nightscout's /api/v2/properties, what Nightguard shows as the current value
+    bgnow, delta = out["properties"]["bgnow"], out["properties"]["delta"]
+    assert bgnow["last"] == 129 and bgnow["mills"] == t0 + 8700000, bgnow
+    assert bgnow["sgvs"][0]["direction"] == "FortyFiveUp", bgnow
+    assert delta["mgdl"] == 1 and delta["display"] == "+1" and not delta["interpolated"], delta
+    peb = out["pebble_mgdl"]["bgs"]
+    assert len(peb) == 1 and peb[0]["sgv"] == "129" and peb[0]["bgdelta"] == 1, peb
+    for k in ("bad_count", "bad_count_zero", "bad_find", "bad_find_inf", "garbage", "long_line",
               "header_flood"):
         assert out[k] == 400, (k, out[k])
     assert out["not_found"] == 404 and out["post"] == 413
@@ -316,7 +330,7 @@ def test_lan_api_routes_and_bad_requests():
     # the paths are matched as text: microdot compiled and kept a regular expression
     # for each route (1152 B for the eight on the 32-bit port), whose '.' matched any character
     assert out["dot_is_a_dot"] == 404, out
-    assert out["routes"] == 7 and out["regexes_kept"] == 0, out
+    assert out["routes"] == 8 and out["regexes_kept"] == 0, out
 
 
 

@@ -5,6 +5,7 @@
 #   /api/v1/status.json                    Nightscout status (units, thresholds, serverTimeEpoch)
 #   /status.json                           xDrip+ thresholds (its bgHigh / bgLow: the high and low lines)
 #   /pebble                                Nightscout Pebble format
+#   /api/v2/properties                     Nightscout bgnow and delta (Nightguard's current value)
 #
 #   api = LanApi(cfg.get("lan_api", {}), history)   # history: forward.history.History
 #   api = LanApi(cfg, history, thresholds=fn)  # fn() -> {"bgLow", ...} mg/dL: the box's alarm
@@ -63,6 +64,10 @@ def validate(cfg):
 
 
 def _int_arg(args, name, default, lo, hi):
+    """An integer argument; above hi it is taken as hi: Nightscout takes any
+    count, and followers ask for more than any box holds (xDrip+'s Nightscout
+    follow 2880, LoopFollow 4 uploaders' worth of days, Nightguard's chart 1440):
+    a 400 left them with nothing."""
     v = args.get(name)
     if v is None or v == "":
         return default
@@ -70,9 +75,21 @@ def _int_arg(args, name, default, lo, hi):
         n = int(v)
     except ValueError:
         raise BadRequest("%s: not an integer" % name)
-    if not lo <= n <= hi:
-        raise BadRequest("%s: %d..%d" % (name, lo, hi))
-    return n
+    if n < lo:
+        raise BadRequest("%s: %d or more" % (name, lo))
+    return min(n, hi)
+
+
+def _ms_bound(v, up):
+    """A date bound in Unix ms, exactly: "1767225900000" or "1767225900000.0"
+    (Nightguard sends a Swift Double) without float(), whose single precision on
+    the board is 131 s apart at these values; a fraction rounds down, or up
+    with `up` ($gte, $lt: the next whole ms is the first that passes / fails)."""
+    whole, dot, frac = v.partition(".")
+    if whole.isdigit() and (not dot or frac.isdigit()):
+        n = int(whole)
+        return n + 1 if up and dot and frac.strip("0") else n
+    return int(float(v))  # an exponent, a sign: rare, and close enough
 
 
 def _bounds(args):
@@ -81,9 +98,7 @@ def _bounds(args):
         v = args.get("find[date][$%s]" % op)
         if v is not None:
             try:
-                # int() first: the board's floats are single precision, and a
-                # millisecond date through float() is off by up to 65 s there
-                out[op] = int(v) if v.isdigit() else int(float(v))
+                out[op] = _ms_bound(v, op in ("gte", "lt"))
             except (ValueError, OverflowError):  # "soon", "nan"; "1e999" is inf
                 raise BadRequest("find[date][$%s]: not a number" % op)
     return out
@@ -109,6 +124,7 @@ class LanApi:
         app.route("/api/v1/status.json")(self._status)
         app.route("/status.json")(self._xdrip_status)
         app.route("/pebble")(self._pebble)
+        app.route("/api/v2/properties")(self._properties)
 
     async def run(self, host="0.0.0.0"):
         """Serve forever (returns only when stop() is called)."""
@@ -220,5 +236,32 @@ class LanApi:
             if prev is not None and 0 < r[1] - prev[1] <= 600:
                 delta = sgv - prev[2]
                 d["bgdelta"] = ("%.1f" % (delta / _MMOL)) if mmol else delta
+            elif not bgs:
+                # Nightscout's pebble.js always gives the first one a bgdelta, 0
+                # when it has none ("for legacy reasons"): watch faces read it
+                d["bgdelta"] = "0.0" if mmol else 0
             bgs.append(d)
         return {"status": [{"now": clock.unix() * 1000}], "bgs": bgs, "cals": []}
+
+    def _properties(self, req):
+        """Nightscout's /api/v2/properties, its bgnow and delta (lib/plugins/bgnow.js)
+        for the newest reading, in mg/dL: what Nightguard's main screen reads
+        (bgnow.last, bgnow.mills, bgnow.sgvs[0].direction, delta.mgdl,
+        delta.display); it showed nothing from the box without it. No delta
+        without an earlier reading within 20 min (Nightscout's four 5-min buckets);
+        over 9 min apart it is scaled to 5 min, "interpolated", as there."""
+        out = {}
+        for r, prev in self.history.query(1):
+            ms, sgv = r[1] * 1000, r[2]
+            out["bgnow"] = {"mean": sgv, "last": sgv, "mills": ms, "sgvs": [
+                {"mgdl": sgv, "scaled": sgv, "mills": ms, "device": self.c["device"],
+                 "direction": direction(r[3]), "type": "sgv"}]}
+            gap = 0 if prev is None else r[1] - prev[1]
+            if 0 < gap <= 1200:
+                d = sgv - prev[2]
+                mgdl = d if gap <= 540 else (d * 300 * 2 + gap) // (2 * gap)  # rounded
+                out["delta"] = {"absolute": d, "elapsedMins": gap / 60, "interpolated": gap > 540,
+                                "mean5MinsAgo": sgv - mgdl, "mgdl": mgdl, "scaled": mgdl,
+                                "display": ("+" if mgdl >= 0 else "") + str(mgdl),
+                                "previous": {"mean": prev[2], "last": prev[2], "mills": prev[1] * 1000}}
+        return out

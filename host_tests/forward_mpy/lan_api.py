@@ -93,7 +93,29 @@ async def main():
     out["xdrip_status"] = (await get("/status.json", good))[1]
     # bad requests
     out["bad_count"] = (await get("/sgv.json?count=abc", good))[0]
-    out["bad_count_range"] = (await get("/sgv.json?count=5000", good))[0]
+    out["bad_count_zero"] = (await get("/sgv.json?count=0", good))[0]
+    # the followers' own requests (their sources, docs/FORWARD_AUDIT.md): counts
+    # above what the box holds were a 400, and the follower showed nothing
+    st, body = await get("/sgv.json?count=5000", good)
+    out["count_5000"] = [st, len(body)]
+    st, body = await get("/api/v1/entries.json?count=2880&find[date][$gt]=%d&rr=%d"
+                         % ((T0 + 8100) * 1000, (T0 + 9000) * 1000), good)   # xDrip+ Nightscout follow
+    out["xdrip_follow"] = [st, [e["date"] for e in body]]
+    st, body = await get("/api/v1/entries.json?find[date][$gt]=%d.0&find[date][$lte]=%d.0&count=1440"
+                         % ((T0 + 7800) * 1000, (T0 + 8400) * 1000), good)   # Nightguard's chart
+    out["nightguard_chart"] = [st, [e["date"] for e in body]]
+    st, body = await get("/api/v1/entries.json?count=2304&find[date][$gte]=%d&find[type][$ne]=cal"
+                         % ((T0 + 8400) * 1000), good)   # LoopFollow
+    out["loopfollow"] = [st, [e["date"] for e in body]]
+    # a bound with a fraction is exact (no float: single precision on the board)
+    st, body = await get("/api/v1/entries.json?find[date][$lte]=%d.99999999999&count=3"
+                         % ((T0 + 8400) * 1000 - 1), good)
+    out["lte_fraction"] = [st, [e["date"] for e in body]]
+    st, body = await get("/api/v1/entries.json?find[date][$gte]=%d.5&count=3"
+                         % ((T0 + 8400) * 1000), good)
+    out["gte_fraction"] = [st, [e["date"] for e in body]]
+    out["properties"] = (await get("/api/v2/properties", good))[1]
+    out["pebble_mgdl"] = (await get("/pebble", good))[1]
     out["bad_find"] = (await get("/api/v1/entries.json?find[date][$gt]=soon", good))[0]
     out["not_found"] = (await get("/nope", good))[0]
     # a path is matched as text: the '.' of /sgv.json matched any character
