@@ -730,3 +730,15 @@ def test_a_follower_dates_fraction_dates_right_with_the_boards_single_precision_
             follower.json = real
         want = (t0 + 300) if date != "1767226199999.5" else (t0 + 599)
         assert [r[0] for r in rows] == [t0, want], (date, rows)
+
+
+def test_mqtt_text_that_is_not_ascii_reaches_the_broker(broker):
+    # umqtt.simple sends len(str), a count of characters, as the byte length of
+    # each string and packet: a topic, user or password with an umlaut (config.json
+    # takes any text) made every packet malformed and the broker hung up, so MQTT
+    # never worked (mqtt_unreachable after an hour). Sent as UTF-8 bytes now
+    out, _ = mpy_json("mqtt_text.py", broker.port)
+    st = out["states"]
+    assert st.get("cgm_küche/glucose") == "126" and st.get("cgm_küche/link") == "connected", out
+    assert st.get("cgm_küche/availability") == "online", out
+    assert out["device_name"] == "Wecker Zoë", out

@@ -166,9 +166,12 @@ class MqttPublisher:
         # give it the address forward.names keeps, so a DNS server that does not
         # answer costs one stalled lookup an hour, not one per reconnect
         ip = names.resolve(c["host"], c["port"])[0]
-        cl = self._factory(c["device_id"], ip, c["port"], c["user"], c["password"],
+        # every text as UTF-8 bytes: umqtt.simple sends len() as the byte count,
+        # and a str's len() counts characters (an umlaut in the password or the
+        # topic made every packet malformed, and the broker hung up)
+        cl = self._factory(_b(c["device_id"]), ip, c["port"], _b(c["user"]), _b(c["password"]),
                            c["keepalive"])
-        cl.set_last_will(self.avail_topic, b"offline", retain=True)
+        cl.set_last_will(_b(self.avail_topic), b"offline", retain=True)
         try:
             cl.connect(timeout=c["connect_timeout_s"])
             try:  # no Nagle: a PINGREQ queued behind publishes waits for the
@@ -179,8 +182,8 @@ class MqttPublisher:
             cl.sock.setblocking(False)
             cl.sock = _NonBlockingSocket(cl.sock)
             for topic, payload in self._discovery():
-                cl.publish(topic, payload, retain=True)
-            cl.publish(self.avail_topic, b"online", retain=True)
+                cl.publish(_b(topic), _b(payload), retain=True)
+            cl.publish(_b(self.avail_topic), b"online", retain=True)
         except Exception:
             _close(cl)
             names.forget_address(c["host"], c["port"])
@@ -219,7 +222,7 @@ class MqttPublisher:
         while self._pending:
             topic = self._pending.pop()
             try:
-                cl.publish(topic, self._state[topic], retain=True)
+                cl.publish(_b(topic), _b(self._state[topic]), retain=True)
             except Exception:
                 self._pending.add(topic)  # resend on the next connection
                 raise
@@ -338,6 +341,11 @@ class _NonBlockingSocket:
 
     def close(self):
         self.s.close()
+
+
+def _b(text):
+    """UTF-8 bytes of a str (None and bytes as they are)."""
+    return text.encode() if isinstance(text, str) else text
 
 
 def _close(cl):

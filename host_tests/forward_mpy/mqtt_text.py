@@ -1,0 +1,60 @@
+# MQTT publisher against a real broker with text that is not ASCII (a topic,
+# user and password as config.json lets a family write them): umqtt.simple
+# counts a str's characters for the packet lengths and writes its UTF-8 bytes.
+#   micropython mqtt_text.py BROKER_PORT
+import sys
+
+sys.path.insert(0, "host_tests/forward_mpy")
+import fwenv  # noqa: F401
+import asyncio
+import json
+import vtime
+from umqtt.simple import MQTTClient
+from forward.mqtt import MqttPublisher
+
+port = int(sys.argv[1])
+out = {}
+
+
+def snapshot():
+    got = {}
+    c = MQTTClient("test-sub", "127.0.0.1", port, keepalive=30)
+    c.set_callback(lambda t, m: got.__setitem__(t.decode(), m.decode()))
+    c.connect(timeout=2)
+    c.subscribe(b"#")
+    t0 = vtime._rt.ticks_ms()
+    while vtime._rt.ticks_diff(vtime._rt.ticks_ms(), t0) < 400:
+        c.sock.setblocking(False)
+        try:
+            c.wait_msg()
+        except OSError:
+            pass
+    c.sock.close()
+    return got
+
+
+async def heartbeat():
+    while True:
+        await asyncio.sleep_ms(500)
+        vtime._rt.sleep_ms(1)
+
+
+async def main():
+    asyncio.create_task(heartbeat())
+    cfg = {"host": "127.0.0.1", "port": port, "keepalive_s": 10, "topic_prefix": "cgm_küche",
+           "user": "zoë", "password": "pässwört€", "device_name": "Wecker Zoë"}
+    pub = MqttPublisher(cfg, log=lambda m: None)
+    pub.publish_reading((1000, 1700000000, 126, -25, 6, "live"))
+    pub.publish_link("connected")
+    task = asyncio.create_task(pub.run())
+    await asyncio.sleep(5)
+    s = snapshot()
+    out["states"] = {t: s[t] for t in s if t.startswith("cgm_")}
+    out["device_name"] = json.loads(s.get("homeassistant/sensor/bedside_cgm/glucose/config",
+                                          "{}")).get("device", {}).get("name")
+    out["connects"] = pub.connects
+    task.cancel()
+    print(json.dumps(out))
+
+
+asyncio.run(main())
