@@ -91,6 +91,7 @@ async def _exchange(host, port, ssl_ctx, head, body, max_body):
         status = int(parts[1])
         date = None
         length = None
+        chunked = False
         for _ in range(_MAX_HEADERS + 1):
             line = await reader.readline()
             if len(line) > _MAX_HEAD_LINE:
@@ -103,8 +104,12 @@ async def _exchange(host, port, ssl_ctx, head, body, max_body):
                 date = value.strip().decode()
             elif name == b"content-length":
                 length = int(value.strip())
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
         else:
             raise HttpError("too many headers")
+        if chunked:
+            return status, date, await _dechunk(reader, max_body)
         want = max_body if length is None else min(length, max_body)
         data = b""
         while len(data) < want:
@@ -119,6 +124,34 @@ async def _exchange(host, port, ssl_ctx, head, body, max_body):
             await writer.wait_closed()
         except Exception:
             pass
+
+
+async def _dechunk(reader, max_body):
+    """The first max_body bytes of a chunked body. HTTP/1.1 lets a server send
+    one (Nightscout's own /pebble is chunked: res.write), or a proxy in front of
+    it; read raw, the chunk sizes made every answer look like no JSON at all:
+    an upload never counted as stored, a follower never fed."""
+    data = b""
+    while len(data) < max_body:
+        line = await reader.readline()
+        if len(line) > _MAX_HEAD_LINE:
+            raise HttpError("chunk size line too long")
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise HttpError("bad chunk size")
+        if size <= 0:
+            break  # the last chunk (trailers are not read)
+        want = min(size, max_body - len(data))
+        while want:
+            chunk = await reader.read(want)
+            if not chunk:
+                return data  # cut off: what came is what there is
+            data += chunk
+            want -= len(chunk)
+        if len(data) < max_body:
+            await reader.readline()  # the CRLF after the chunk
+    return data
 
 
 async def request(method, host, port, path, headers, body=None, ssl_ctx=None, timeout_s=20,
