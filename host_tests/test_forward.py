@@ -753,3 +753,12 @@ def test_a_chunked_answer_is_read_without_its_chunk_sizes():
     assert out["get"] == [200, "Tue, 14 Nov 2023 22:13:20 GMT", True], out
     assert out["cut"] == [200, True], out  # max_body still bounds it
     assert out["post"] == 200 and out["left"] == 0 and out["stored"] == 2, out
+
+
+def test_two_boxes_on_one_broker_do_not_throw_each_other_off(broker):
+    # the client id was mqtt.device_id ("bedside_cgm") on every box: a broker
+    # closes the older connection of a client id that connects again (MQTT 3.1.1
+    # 3.1.4), so a leader and a follower box with the same settings took turns
+    # throwing each other off, each time with a last will "offline"
+    out, _ = mpy_json("mqtt_two_boxes.py", broker.port)
+    assert out["connects"] == [1, 1] and out["connected"] == [True, True], out

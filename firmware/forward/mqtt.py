@@ -67,6 +67,7 @@ def validate(cfg):
             "password": pw or "", "keepalive": keepalive,
             "discovery": need(cfg, "discovery_prefix", str, w, "homeassistant", False),
             "device_id": need(cfg, "device_id", str, w, "bedside_cgm", False),
+            "client_id": need(cfg, "client_id", str, w, None, False),
             "device_name": need(cfg, "device_name", str, w, "Bedside CGM alarm", False),
             "connect_timeout_s": need(cfg, "connect_timeout_s", (int, float), w, 1, False)}
 
@@ -80,6 +81,8 @@ class MqttPublisher:
     def __init__(self, cfg, wifi=None, on_condition=None, log=log_print, client_factory=None,
                  on_memory=None):
         self.c = c = validate(cfg)
+        if c["client_id"] is None:
+            c["client_id"] = _client_id(c["device_id"])
         self._wifi = wifi
         self._on_condition = on_condition
         self._on_memory = on_memory  # fn(): a MemoryError survived here (the app counts them)
@@ -169,7 +172,7 @@ class MqttPublisher:
         # every text as UTF-8 bytes: umqtt.simple sends len() as the byte count,
         # and a str's len() counts characters (an umlaut in the password or the
         # topic made every packet malformed, and the broker hung up)
-        cl = self._factory(_b(c["device_id"]), ip, c["port"], _b(c["user"]), _b(c["password"]),
+        cl = self._factory(_b(c["client_id"]), ip, c["port"], _b(c["user"]), _b(c["password"]),
                            c["keepalive"])
         cl.set_last_will(_b(self.avail_topic), b"offline", retain=True)
         try:
@@ -341,6 +344,19 @@ class _NonBlockingSocket:
 
     def close(self):
         self.s.close()
+
+
+def _client_id(device_id):
+    """device_id and this board's own id: a broker closes the older connection of
+    a client id that connects again (MQTT 3.1.1, 3.1.4), so two boxes (a leader
+    and a follower box) with the same settings threw each other off without end.
+    20 characters at most with the default device_id (3.1.1 promises 23)."""
+    try:
+        import machine
+        import binascii
+        return device_id + "-" + binascii.hexlify(machine.unique_id()[-4:]).decode()
+    except (ImportError, AttributeError):
+        return device_id
 
 
 def _b(text):
