@@ -762,3 +762,20 @@ def test_two_boxes_on_one_broker_do_not_throw_each_other_off(broker):
     # throwing each other off, each time with a last will "offline"
     out, _ = mpy_json("mqtt_two_boxes.py", broker.port)
     assert out["connects"] == [1, 1] and out["connected"] == [True, True], out
+
+
+def test_mqtt_glucose_goes_unavailable_in_home_assistant_when_readings_stop():
+    # Home Assistant showed the last glucose for ever once readings stopped (a
+    # transmitter out of range, a box unplugged): a parent glancing at the
+    # dashboard saw "120" hours old as the current value. Glucose and trend
+    # expire after 15 min without an update (HA's expire_after), and a
+    # reconnect does not send a stale glucose again, which would restart that.
+    out, _ = mpy_json("mqtt_stale.py")
+    ex = out["expire"]
+    assert ex["cgm/glucose"] == ex["cgm/glucose_mmol"] == ex["cgm/trend"] == 900, ex
+    assert ex["cgm/alarm"] is None and ex["cgm/link"] is None, ex   # states, not readings
+    glucose = ["cgm/glucose", "cgm/glucose_mmol", "cgm/trend"]
+    assert out["fresh"] == sorted(glucose + ["cgm/alarm", "cgm/alarm_unanswered"]), out
+    assert out["at_14min"] == out["fresh"], out
+    assert out["at_16min"] == ["cgm/alarm", "cgm/alarm_unanswered"], out
+    assert out["new_reading"] == out["fresh"], out

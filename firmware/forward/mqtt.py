@@ -33,6 +33,12 @@ _BACKOFF_MIN_S = 2
 _BACKOFF_MAX_S = 300
 _BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not a new transmitter
 
+# Home Assistant turns glucose and trend "unavailable" this long after their last
+# update (discovery's expire_after): three readings missed. Without it HA showed
+# the last glucose for ever once readings stopped, as if it were current.
+READING_EXPIRE_S = 900
+_READING_OBJECTS = ("glucose", "glucose_mmol", "trend")
+
 # object id, name, unit, icon
 _SENSORS = (
     ("glucose", "Glucose", "mg/dL", "mdi:diabetes"),
@@ -100,6 +106,7 @@ class MqttPublisher:
         self._answered = False  # the broker has answered on this connection
         self._condition_on = False
         self._newest = None  # dex_s of the reading in the glucose state
+        self._reading_ms = None  # clock.ms() when it came
         self.connects = 0
         self.published = 0
 
@@ -124,6 +131,7 @@ class MqttPublisher:
                 and 0 <= self._newest - dex_s < _BACKFILL_SPAN_S):
             return
         self._newest = dex_s
+        self._reading_ms = clock.ms()
         self._put("glucose", str(sgv))
         self._put("glucose_mmol", "%.1f" % (sgv / 18.0182))
         self._put("trend", direction(trend))
@@ -161,6 +169,8 @@ class MqttPublisher:
             if unit:
                 d["unit_of_measurement"] = unit
                 d["state_class"] = "measurement"
+            if obj in _READING_OBJECTS:
+                d["expire_after"] = READING_EXPIRE_S
             yield "%s/sensor/%s/%s/config" % (c["discovery"], c["device_id"], obj), _json(d)
 
     def _connect(self):
@@ -222,8 +232,14 @@ class MqttPublisher:
                 self._set_condition(False)
 
     def _flush(self, cl):
+        # a reading past its expiry is not sent again (a reconnect re-sends every
+        # state): HA would restart the expiry and show it as current
+        stale = (self._reading_ms is not None
+                 and clock.ms() - self._reading_ms >= READING_EXPIRE_S * 1000)
         while self._pending:
             topic = self._pending.pop()
+            if stale and topic.rsplit("/", 1)[1] in _READING_OBJECTS:
+                continue
             try:
                 cl.publish(_b(topic), _b(self._state[topic]), retain=True)
             except Exception:
