@@ -779,3 +779,21 @@ def test_mqtt_glucose_goes_unavailable_in_home_assistant_when_readings_stop():
     assert out["at_14min"] == out["fresh"], out
     assert out["at_16min"] == ["cgm/alarm", "cgm/alarm_unanswered"], out
     assert out["new_reading"] == out["fresh"], out
+
+
+def test_mqtt_boxes_with_their_own_topics_are_their_own_devices_in_home_assistant():
+    out, _ = mpy_json("mqtt_two_topics.py")
+    leader, follower, odd = out["cgm"], out["cgm_follower"], out["home/kids cgm"]
+    # the default topic keeps the ids of every install so far
+    assert leader["topics"][0] == "homeassistant/sensor/bedside_cgm/glucose/config", leader
+    assert leader["ids"][0] == "bedside_cgm_glucose" and leader["names"] == ["Bedside CGM alarm"]
+    assert out["bedside_cgm"]["ids"] == leader["ids"]      # the module's own default prefix
+    for other in (follower, odd):
+        assert not set(other["topics"]) & set(leader["topics"]), other
+        assert not set(other["ids"]) & set(leader["ids"]), other
+        assert other["names"] != leader["names"], other
+    assert not set(follower["ids"]) & set(odd["ids"])
+    assert follower["states"][0] == "cgm_follower/glucose"
+    # Home Assistant's node and object ids: letters, digits, _ and - only
+    node = odd["topics"][0].split("/")[2]
+    assert node and all(c.isalnum() or c in "_-" for c in node), node

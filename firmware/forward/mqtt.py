@@ -69,12 +69,20 @@ def validate(cfg):
     keepalive = need(cfg, "keepalive_s", int, w, 60, False)
     if not 10 <= keepalive <= 3600:
         raise ConfigError("mqtt.keepalive_s: 10..3600")
-    return {"host": host, "port": port, "prefix": prefix.rstrip("/"), "user": user,
+    prefix = prefix.rstrip("/")
+    # a box with a topic of its own (a follower box beside its leader) is a device
+    # of its own in Home Assistant: one device_id for all put both boxes'
+    # discovery under the same retained config topics, and the last to connect
+    # took the entities over. The default topics keep the ids they always had.
+    own = prefix not in ("cgm", "bedside_cgm")
+    dev_id = "bedside_cgm_" + _slug(prefix) if own else "bedside_cgm"
+    dev_name = "Bedside CGM alarm" + (" (%s)" % prefix if own else "")
+    return {"host": host, "port": port, "prefix": prefix, "user": user,
             "password": pw or "", "keepalive": keepalive,
             "discovery": need(cfg, "discovery_prefix", str, w, "homeassistant", False),
-            "device_id": need(cfg, "device_id", str, w, "bedside_cgm", False),
+            "device_id": need(cfg, "device_id", str, w, dev_id, False),
             "client_id": need(cfg, "client_id", str, w, None, False),
-            "device_name": need(cfg, "device_name", str, w, "Bedside CGM alarm", False),
+            "device_name": need(cfg, "device_name", str, w, dev_name, False),
             "connect_timeout_s": need(cfg, "connect_timeout_s", (int, float), w, 1, False)}
 
 
@@ -373,6 +381,12 @@ def _client_id(device_id):
         return device_id + "-" + binascii.hexlify(machine.unique_id()[-4:]).decode()
     except (ImportError, AttributeError):
         return device_id
+
+
+def _slug(text):
+    """text as Home Assistant's node ids allow it: letters, digits, _ and -."""
+    return "".join(c if c.isalpha() and c < "\x80" or c.isdigit() or c in "_-" else "_"
+                   for c in text)
 
 
 def _b(text):

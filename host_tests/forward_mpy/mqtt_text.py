@@ -50,8 +50,8 @@ async def main():
     await asyncio.sleep(5)
     s = snapshot()
     out["states"] = {t: s[t] for t in s if t.startswith("cgm_")}
-    out["device_name"] = json.loads(s.get("homeassistant/sensor/bedside_cgm/glucose/config",
-                                          "{}")).get("device", {}).get("name")
+    glucose_cfg = [t for t in s if t.startswith("homeassistant/sensor/") and t.endswith("/glucose/config")]
+    out["device_name"] = json.loads(s[glucose_cfg[0]]).get("device", {}).get("name") if glucose_cfg else None
     out["connects"] = pub.connects
     task.cancel()
     print(json.dumps(out))
