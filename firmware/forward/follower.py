@@ -48,9 +48,9 @@ from forward.timesync import parse_http_date
 OK_STATE = 6
 MIN_SGV = 39                  # Dexcom codes below this are errors, not glucose
 MAX_SGV = 600                 # no CGM reports more (Dexcom 400, Libre 500): a garbage value
-FIRST_COUNT = 12              # one hour of readings at start
-COUNT = 12                    # then new ones (a one-hour gap after an outage is refilled)
-MAX_BODY = 6144
+COUNT = 12                    # one hour of readings at start, then new ones (a
+                              # one-hour gap after an outage is refilled)
+MAX_BODY = 6144               # 12 entries of 500 B; an answer cut here halves the count
 TIMEOUT_S = 15
 FUTURE_S = 300                # an entry dated further ahead of "now" is not a reading of now
 SKEW_S = 60                   # the server's clock further apart from the box's: readings are re-dated
@@ -229,11 +229,11 @@ class Follower:
         self.active = {}             # condition name -> bool
         self.last_error = None
         self.polls = 0
+        self.count = COUNT           # entries asked for; halved while answers overflow MAX_BODY
 
     def path(self):
         # brief_mode: the leader (xDrip+ format) leaves out what a follower does not need
-        p = self.base + "/api/v1/entries/sgv.json?brief_mode=Y&count=%d" % (
-            FIRST_COUNT if self.last_ms is None else COUNT)
+        p = self.base + "/api/v1/entries/sgv.json?brief_mode=Y&count=%d" % self.count
         if self.last_ms is not None:
             p += "&find[date][$gt]=%d" % self.last_ms
         if self.token:
@@ -253,6 +253,7 @@ class Follower:
         for network or server trouble (it becomes last_error and, in time,
         leader_silent)."""
         self.polls += 1
+        status, body = None, b""
         try:
             status, date, body = await http.request("GET", self.host, self.port, self.path(),
                                                     self.headers, ssl_ctx=self.ssl_ctx,
@@ -284,6 +285,11 @@ class Follower:
         except (OSError, ValueError, asyncio.TimeoutError) as e:
             # ValueError covers a truncated or non-JSON body; the message never has the token
             err = "%s: %s" % (type(e).__name__, e)
+            if status == 200 and len(body) >= MAX_BODY and self.count > 1:
+                # cut at the bound (a site whose uploader sends large entries, AAPS's
+                # API v3 fields): it would fail at every poll, so ask for fewer
+                self.count //= 2
+                err += " (answer over %d B: asking for %d entries)" % (MAX_BODY, self.count)
             if err != self.last_error:
                 self._log("follow: %s from %s:%d" % (err, self.host, self.port))
             self.last_error = err

@@ -422,3 +422,46 @@ def test_the_clock_helpers_read_the_firmware_clock():
             del sys.modules["clock"]
         else:
             sys.modules["clock"] = real
+
+
+def test_an_answer_too_large_for_the_body_bound_asks_for_fewer_entries():
+    # A Nightscout fed by AAPS (API v3 fields) or an uploader that adds raw values
+    # sends entries of 500 B or more: 12 of them did not fit MAX_BODY, the cut body
+    # failed to parse at every poll, and the follower never took a reading (only
+    # leader_silent). The next poll asks for half as many, down to one.
+    pad = "x" * 600
+
+    def big(rows):
+        return json.dumps([{"date": t * 1000, "sgv": s, "direction": "Flat", "pad": pad}
+                           for t, s in sorted(rows, reverse=True)])
+
+    def count(req):
+        return int(req["path"].split("count=")[1].split("&")[0])
+
+    w = World()
+    rows = [(T0 - 300 * k, 100 + k) for k in range(12)]
+    w.poll(body=big(rows)[:follower.MAX_BODY], server_unix=T0 + 60)   # cut at the bound
+    assert w.readings == [] and w.f.last_error is not None
+    assert count(w.http.requests[0]) == 12 and count(w.http.requests[-1]) == 12
+    w.poll(body=big(rows[:6]), server_unix=T0 + 60)
+    assert count(w.http.requests[1]) == 6
+    assert [r[2] for r in w.readings] == [105, 104, 103, 102, 101, 100]
+    # later polls keep the smaller count (new entries only, one or two at a time)
+    w.poll(body="[]", server_unix=T0 + 120)
+    assert count(w.http.requests[2]) == 6
+    # never below one entry
+    for _ in range(5):
+        w.poll(body=("[" + "{" * follower.MAX_BODY)[:follower.MAX_BODY], server_unix=T0 + 180)
+    assert count(w.http.requests[-1]) == 1
+    # a short body that does not parse is not a size problem: the count stays
+    w2 = World()
+    w2.poll(body="[{\"date\": 1", server_unix=T0 + 60)
+    w2.poll(body="[]", server_unix=T0 + 60)
+    assert count(w2.http.requests[1]) == 12
+
+
+def test_an_error_page_at_the_body_bound_does_not_shrink_the_count():
+    w = World()
+    w.poll(status=500, body="x" * follower.MAX_BODY, server_unix=T0 + 60)
+    w.poll(body="[]", server_unix=T0 + 60)
+    assert "count=12&" in w.http.requests[1]["path"] or w.http.requests[1]["path"].endswith("count=12")
