@@ -145,6 +145,64 @@ def test_the_alarm_settings_volume_reaches_the_buzzer():
     assert d["high_10"] == d["high"] > 0, d
 
 
+
+CHANGE_BODY = r"""
+machine.set_log_limit(30000)
+ann = annunciator.Annunciator(B, clock_ms=now)
+res = {}
+CASES = (  # name, what sounds first, what replaces it, ms later
+    ("type", {"type": "urgent_low", "priority": "high", "level": 2}, {"type": "low", "priority": "high", "level": 2}, 1300),
+    ("louder", {"type": "urgent_low", "priority": "high", "level": 0}, {"type": "urgent_low", "priority": "high", "level": 1}, 1300),
+    ("faster", {"type": "urgent_low", "priority": "high", "level": 1}, {"type": "urgent_low", "priority": "high", "level": 2}, 1300),
+    ("between", {"type": "urgent_low", "priority": "high", "level": 0}, {"type": "urgent_low", "priority": "high", "level": 1}, 5000),
+    ("up", {"type": "low", "priority": "medium", "level": 1}, {"type": "urgent_low", "priority": "high", "level": 1}, 500),
+)
+async def main():
+    asyncio.create_task(ann.run())
+    for name, first, second, at in CASES:
+        ann.set(None)
+        await asyncio.sleep_ms(100)
+        machine.clear_log()
+        t0 = now()
+        ann.set(dict(first, status="sounding"))
+        await asyncio.sleep_ms(at)
+        ann.set(dict(second, status="sounding"))
+        await asyncio.sleep_ms(13000 - at)
+        log = list(machine.LOG)
+        res[name] = {"pulses": [(a - t0, b - t0) for a, b in V.buzzer_pulses(log, BZ)],
+                     "duty": [(t - t0, v) for t, p, a, v in log if p == BZ and a == "duty_u16" and v]}
+asyncio.run(main())
+out(**res)
+"""
+
+
+def test_a_change_of_the_same_priority_never_cuts_a_burst():
+    # the alarm played changes while a high burst is under way (urgent low cleared
+    # with the escalated low still sounding; an escalation): the burst completes,
+    # and nothing heard restarts. Before, the burst restarted from its first
+    # pulse: 5 pulses, 200 ms, then 10 (15 irregular beeps in one burst)
+    r = run(CHANGE_BODY)
+    for name in ("type", "louder", "faster"):
+        pulses = [tuple(p) for p in r[name]["pulses"]]
+        first = [p for p in pulses if p[0] < 3000]
+        assert first == [(s, s + d) for s, d in P.HIGH_PULSES], (name, first)
+    # another type, the same sound: its rhythm goes on (next burst 6 s after the first)
+    starts = [b[0][0] for b in bursts([tuple(p) for p in r["type"]["pulses"]])]
+    assert starts == [0, 6000, 12000], starts
+    # louder: the burst's last pulses are louder, the next burst at the usual 10 s
+    duty = r["louder"]["duty"]
+    assert [v for t, v in duty if t < 1300] == [P.sound("high")[2] * 65535 // 100] * 5, duty
+    assert set(v for t, v in duty if t > 1300) == {P.LOUD * 65535 // 100}, duty
+    assert [b[0][0] for b in bursts([tuple(p) for p in r["louder"]["pulses"]])] == [0, 10000]
+    # faster: the next burst 6 s after the completed one started
+    assert [b[0][0] for b in bursts([tuple(p) for p in r["faster"]["pulses"]])] == [0, 6000, 12000]
+    # between bursts, louder starts at once; a higher priority always starts at once
+    assert [b[0][0] for b in bursts([tuple(p) for p in r["between"]["pulses"]])] == [0, 5000]
+    up = [tuple(p) for p in r["up"]["pulses"]]
+    # (the medium's second pulse, on at 500 ms, runs on into the high's first)
+    assert up[:4] == [(0, 200), (400, 600), (700, 800), (900, 1000)], up[:4]
+
+
 def _flash_hz(led_entries, pin, t0, t1):
     ons = [t for t, p, v in led_entries if p == pin and v > 0 and t0 <= t < t1]
     if len(ons) < 2:
@@ -403,7 +461,8 @@ async def main():
     await asyncio.sleep(12)
     healed = V.buzzer_pulses(list(machine.LOG), BZ)
     ann.set({"priority": "catastrophic"})  # malformed: sounds as high, reported
-    await asyncio.sleep(3)
+    # (the high sound under way keeps its rhythm: its next burst within 10 s)
+    await asyncio.sleep(11)
     out(faults=faults, ticks=len(ticks), red_during=red_during, healed=len(healed),
         last=ev[-1], bad=len(V.buzzer_pulses(list(machine.LOG), BZ)) - len(healed))
 asyncio.run(main())

@@ -85,6 +85,7 @@ class Annunciator:
         if key == self._key:
             return
         self._key = key
+        old, t0 = self._alarm, self._clock()
         if key is None:
             self._alarm = None
         else:
@@ -96,9 +97,25 @@ class Annunciator:
                 lt = (lt[0], 0, 0)
             self._alarm = (typ, prio, level, sounding, snd, lt, prio if sounding else status)
             if sounding:
+                if old is not None and old[3] and old[1] == prio:
+                    t0 = self._same_priority_start(old[4], snd, t0)
                 self._seq = None  # a real alarm interrupts tests and cues
-        self._t0 = self._clock()
+        self._t0 = t0
         self._poke()
+
+    def _same_priority_start(self, was, snd, now):
+        # A sounding alarm of the same priority replaces another (another type,
+        # an escalation level, a volume): the same sound keeps its rhythm, and a
+        # burst under way completes (at the new loudness, the next one after the
+        # new period) instead of being cut and started again: a high burst cut
+        # after 5 pulses and played again whole was heard as 15 irregular beeps.
+        # Between bursts a louder or faster sound starts at once.
+        if snd == was:
+            return self._t0
+        t = now - self._t0
+        if was[1]:
+            t %= was[1]
+        return now - t if 0 <= t < patterns.burst_ms(was[0]) else now
 
     def play(self, priority, level=0, alarm_type=None, status="sounding"):
         self.set({"type": alarm_type, "priority": priority, "level": level, "status": status})
