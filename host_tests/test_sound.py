@@ -538,6 +538,44 @@ out(seen=seen)
     assert s["separate"]["freqs"] == [1000, 2700]  # the board's resonant frequency wins
 
 
+
+def test_the_single_led_is_dim_for_calm_and_paused_and_full_for_an_alarm():
+    # M5StickC Plus2: one red LED. README: steady = a low alarm or all well, a snoozed or
+    # acknowledged alarm steady and dim. Before, the LED was a plain pin: every
+    # steady state (all well, snoozed urgent low, sounding low) the same full light
+    res = run(r"""
+S = board.load("m5stickc-plus2")
+PIN = S["led"]["pin"]
+def level():
+    st = machine.STATE.get(PIN, {})
+    if "duty_u16" in st:
+        d = st["duty_u16"] if st.get("pwm", 1) else 0
+        return (65535 - d if S["led"].get("active_low") else d) / 65535
+    return float(st.get("value", 0) ^ (1 if S["led"].get("active_low") else 0))
+ann = annunciator.Annunciator(S, clock_ms=now)
+seen = {}
+async def main():
+    asyncio.create_task(ann.run())
+    for name, alarm in (("calm", None),
+                        ("snoozed", {"type": "urgent_low", "priority": "high", "status": "snoozed"}),
+                        ("acknowledged", {"type": "high", "priority": "low", "status": "acknowledged"}),
+                        ("low", {"type": "high", "priority": "low", "status": "sounding"}),
+                        ("high", {"type": "urgent_low", "priority": "high", "status": "sounding"})):
+        ann.set(alarm)
+        levels = []
+        for i in range(40):
+            await asyncio.sleep_ms(50)
+            levels.append(level())
+        seen[name] = sorted(set(levels))
+asyncio.run(main())
+out(**seen)
+""")
+    for name in ("calm", "snoozed", "acknowledged"):
+        assert len(res[name]) == 1 and 0 < res[name][0] <= 0.25, (name, res[name])  # steady, dim
+    assert res["low"] == [1.0], res["low"]                  # steady, full
+    assert res["high"] == [0.0, 1.0], res["high"]           # blinks at full
+
+
 def test_machine_fake_rtc_wdt_reset():
     res = run(r'''
 import clock

@@ -89,21 +89,26 @@ class NeoLed:
 
 
 class SingleLed:
-    """One LED: lit for any colour; priorities differ by blink rate."""
+    """One LED: lit for any colour, as bright as the colour's brightest part
+    (PWM), so the calm light and a snoozed or acknowledged alarm are dim and a
+    sounding alarm full; priorities differ by blink rate."""
 
     def __init__(self, cfg):
-        self.inv = 1 if cfg.get("active_low") else 0
-        self.pin = machine.Pin(cfg["pin"], machine.Pin.OUT, value=self.inv)
-        self.on = False
+        self.inv = bool(cfg.get("active_low"))
+        self.pin_id = cfg["pin"]
+        self.pwm = machine.PWM(machine.Pin(self.pin_id, machine.Pin.OUT), freq=1000,
+                               duty_u16=65535 if self.inv else 0)
+        self.level = 0
 
     def set(self, rgb):
-        on = max(rgb) > 0
-        if on != self.on:
-            self.pin.value((1 if on else 0) ^ self.inv)
-            self.on = on
+        level = max(rgb) * 257
+        if level != self.level:
+            self.pwm.duty_u16(65535 - level if self.inv else level)
+            self.level = level
 
     def deinit(self):
-        self.pin.value(self.inv)
+        self.pwm.deinit()
+        machine.Pin(self.pin_id, machine.Pin.OUT, value=1 if self.inv else 0)  # off
 
 
 # which separate LEDs show a named colour, best first

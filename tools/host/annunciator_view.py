@@ -66,7 +66,14 @@ def led_text(led, state=None):
         m = max(rgb)
         return name if m >= 250 or name == "off" else "%s %d%%" % (name, m * 100 // 255)
     if k == "single":
-        on = _st(state, led["pin"]).get("value", 0) ^ (1 if led.get("active_low") else 0)
+        s = _st(state, led["pin"])
+        if "duty_u16" in s:  # on PWM: "on", "off" or "on <brightness>%"
+            d = s["duty_u16"] if s.get("pwm", 1) else 0
+            if led.get("active_low"):
+                d = 65535 - d
+            pct = d * 100 // 65535
+            return "on" if pct >= 98 else ("off" if pct == 0 else "on %d%%" % pct)
+        on = s.get("value", 0) ^ (1 if led.get("active_low") else 0)
         return "on" if on else "off"
     lit = [c for c, p in sorted(led["pins"].items()) if _st(state, p).get("value", 0)]
     return "+".join(lit) or "off"
