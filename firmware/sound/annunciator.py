@@ -54,6 +54,7 @@ class Annunciator:
         self._key = None
         self._alarm = None  # (type, priority, level, sounding, sound, light, label)
         self._t0 = 0
+        self._hold = None  # (sound, clock ms): a burst under way completes as it began
         self._base = "ok"
         self._base_t0 = 0
         self._seq = None
@@ -85,6 +86,7 @@ class Annunciator:
         if key == self._key:
             return
         self._key = key
+        self._hold = None
         old, t0 = self._alarm, self._clock()
         if key is None:
             self._alarm = None
@@ -106,16 +108,21 @@ class Annunciator:
     def _same_priority_start(self, was, snd, now):
         # A sounding alarm of the same priority replaces another (another type,
         # an escalation level, a volume): the same sound keeps its rhythm, and a
-        # burst under way completes (at the new loudness, the next one after the
-        # new period) instead of being cut and started again: a high burst cut
-        # after 5 pulses and played again whole was heard as 15 irregular beeps.
-        # Between bursts a louder or faster sound starts at once.
+        # burst under way completes as it began (one loudness within a burst),
+        # the new sound from the next burst, after the new period, instead of
+        # being cut and started again: a high burst cut after 5 pulses and played
+        # again whole was heard as 15 irregular beeps. Between bursts a louder or
+        # faster sound starts at once.
         if snd == was:
             return self._t0
         t = now - self._t0
         if was[1]:
             t %= was[1]
-        return now - t if 0 <= t < patterns.burst_ms(was[0]) else now
+        end = patterns.burst_ms(was[0])
+        if 0 <= t < end:
+            self._hold = (was, now - t + end)
+            return now - t
+        return now
 
     def play(self, priority, level=0, alarm_type=None, status="sounding"):
         self.set({"type": alarm_type, "priority": priority, "level": level, "status": status})
@@ -244,6 +251,10 @@ class Annunciator:
             if a is not None:
                 typ, level, snd, lt, label = a[0], a[2], a[4], a[5], a[6]
                 t = now - self._t0
+                hold = self._hold
+                if hold is not None and now < hold[1]:
+                    snd = hold[0]  # the same pulses, as loud as the burst began
+                    nxt = hold[1] - now
                 if not a[3]:
                     bright = patterns.PAUSED_BRIGHTNESS
             else:
