@@ -2275,3 +2275,219 @@ def test_simboot_ticks_start_at_zero_at_each_boot_in_a_real_world():
     ticks = [(e["t_ms"], e["ticks_ms"]) for e in events if e["event"] == "ticks"]
     assert all(t == k for t, k in ticks if t < 610000)
     assert all(k == t - 610000 for t, k in ticks if t > 610000) and ticks[-1][0] > 1500000
+
+
+def test_round12_draws_leave_the_old_draws_alone():
+    for seed in (5, 600, 1000, 1100, 1127, 1200):   # rounds 1-11: no round-12 key set
+        for days in (1, 13):
+            w = chaos.draw_world(seed, days)
+            assert w["long12"] is None and w["uls12"] is None
+            assert not {"soft_resets_at_s", "more_resets_at_s", "tx_age_s"} & set(w["inject"])
+    # (3) urgent_low_soon: 20 min by day, 30 in the night's entry, whose start or end falls in a fall
+    drawn = [chaos.draw_world(s, 1) for s in range(1201, 1301)]
+    uls = [w for w in drawn if w["uls12"]]
+    assert len(uls) >= 15 and {w["uls12"]["night"] for w in uls} == {True, False}
+    assert any(w["uls12"]["press_s"] for w in uls)
+    for w in uls:
+        u, a = w["uls12"], w["config"]["alarms"]
+        s, problems = chaos.effective(w)
+        assert not problems and s["urgent_low_soon"] and s["urgent_low_soon_minutes"] == chaos.ULS_DAY
+        entry = s["schedule"][0]
+        assert len(s["schedule"]) == 1 and entry["urgent_low_soon_minutes"] == chaos.ULS_NIGHT
+        assert entry["start" if u["night"] else "end"] == chaos.local_minute(
+            chaos.TRACE_EPOCH + w["start"] * 60 + u["edge_s"], w["config"].get("tz"),
+            w["config"].get("utc_offset_min", 0))
+        assert chaos.trace_lows(w, u["under"], 86400000) and u["edge_s"] < u["low_s"] + 3600
+        if u["press_s"] is not None:   # snoozed minutes before the change, the snooze across it
+            assert [u["press_s"], 0.2] in w["inject"]["button_held"] and u["edge_s"] - u["press_s"] >= 120
+            assert s["urgent_low_snooze"] * 60 > u["edge_s"] - u["press_s"]
+        assert w["sched_snooze"] is None and w["inject"]["clock_sample_s"] == chaos.CLOCK_SAMPLE_S
+    # (1), (2) a 13-day world: resets and power cuts early, soft ones across it and at the wrap, swaps days apart
+    period_s = (1 << 30) / 1000.0
+    longs = [chaos.draw_world(s, 13) for s in range(1201, 1241)]
+    assert any(w["long12"]["across"] for w in longs) and any(w["long12"]["across"] is False for w in longs)
+    assert any(w["long12"]["after"] and w["long12"]["after"][0] == "cut" for w in longs)
+    assert any(w["long12"]["after"] and w["long12"]["after"][0] == "reset" for w in longs)
+    for w in longs:
+        inj, lg = w["inject"], w["long12"]
+        assert inj["ticks_boot_zero"] and w["ticks_real"] and w["uls12"] is None
+        early = [inj.get("reset_at_s") or 0, sum(inj.get("power_cut_at_s") or [0])]
+        if w["swap"]:
+            early.append(inj["tx_swap"]["save_at_s"] + 3)
+        assert max(early) == lg["boot_s"] <= chaos.EARLY12_S and abs(lg["wrap_s"] - lg["boot_s"] - period_s) <= 1
+        assert 3 <= len(inj["soft_resets_at_s"]) - 1 <= 6 and all(t > chaos.EARLY12_S for t in inj["soft_resets_at_s"])
+        assert any(30 <= abs(t - lg["wrap_s"]) <= 600 for t in inj["soft_resets_at_s"])
+        if w["swap2"]:   # B -> C days later, each clock apart from the others by more than the backfill's depth
+            first, second = inj["tx_swap"], inj["tx_swap2"]
+            assert second["at_s"] - max(first["at_s"], first["save_at_s"]) > 3 * 86400 and not second["back"]
+            assert second["save_at_s"] < 13 * 86400 - chaos.SWAP2_JUDGE_S
+            if lg["across"]:
+                assert second["at_s"] < lg["wrap_s"] < second["save_at_s"]
+            b_dex = first["age_s"] + 13 * 86400 - first["at_s"]   # the second's clock at the world's end
+            assert b_dex + 86400 < second["age_s"] and second["age_s"] + 13 * 86400 - second["at_s"] < inj["tx_age_s"]
+            assert inj["tx_age_s"] == chaos.TX12_AGE_S
+    assert chaos.draw_world(1215, 1)["long12"] is None
+
+
+def _soft_world(**inject):
+    return _world(inject=dict({"ticks_boot_zero": True, "soft_resets_at_s": [20 * 60]}, **inject))
+
+
+def test_a_soft_reset_keeps_the_ticks_and_each_boot_counts_its_clock_from_itself():
+    w = _soft_world()
+    b = 20 * MIN
+    ok = [_ticks(t, t, t) for t in range(MIN, b, MIN)] + [{"event": "reset", "t_ms": b, "cause": chaos.SOFT_RESET}]
+    ok += [_ticks(t, t, t - b) for t in range(b + MIN, 40 * MIN, MIN)]
+    assert chaos.check_soft_resets(w, ok, 40 * MIN) == []
+    # the firmware's clock carried over the soft reset
+    carried = [dict(e, fw_ms=e["t_ms"]) for e in ok]
+    v = chaos.check_soft_resets(w, carried, 40 * MIN)
+    assert len(v) == 1 and "not the time since the boot" in v[0][1]
+    # the ticks started again at 0 at a soft reset: not the board
+    zero = [dict(e, ticks_ms=e["t_ms"] - b) if e["t_ms"] > b and e["event"] == "ticks" else e for e in ok]
+    v = chaos.check_soft_resets(w, zero, 40 * MIN)
+    assert len(v) == 1 and "after the soft reset at t=%d ms ticks_ms" % b in v[0][1]
+    # ... which after a (hard) reset or a power-on is right
+    hard = [dict(e, cause=1) if e["event"] == "reset" else e for e in zero]
+    assert chaos.check_soft_resets(_world(inject={"ticks_boot_zero": True, "reset_at_s": 1200}), hard, 40 * MIN) == []
+    # a drawn soft reset that never happened
+    v = chaos.check_soft_resets(_soft_world(soft_resets_at_s=[1200, 1800]), ok, 40 * MIN)
+    assert len(v) == 1 and "no soft reset at t=1800 s" in v[0][1]
+
+
+def test_ticks_run_across_soft_resets_and_wrap_in_the_boot_that_started_at_a_reset():
+    w = _world(inject={"ticks_boot_zero": True})
+    period = 1 << 30
+    b = 12 * 3600000   # a power-on 12 h in, soft resets 3 days in and 2 min before the wrap
+    ev = [_ticks(t, t, t) for t in range(MIN, b, 600 * MIN)] + [{"event": "reset", "t_ms": b, "cause": 0}]
+    softs = [b + 3 * 86400000, b + period - 2 * MIN]
+    for t in range(b + MIN, b + period + 60 * MIN, 600 * MIN):
+        ev.append(_ticks(t, (t - b) % period, t - max([b] + [x for x in softs if x < t])))
+    for x in softs:
+        ev.append({"event": "reset", "t_ms": x, "cause": chaos.SOFT_RESET})
+    ev.append(_ticks(b + period - MIN, period - MIN, MIN))
+    ev.append(_ticks(b + period + 3 * MIN, 3 * MIN, b + period + 3 * MIN - softs[1]))
+    ev.sort(key=lambda e: e["t_ms"])
+    assert chaos.check_ticks(w, ev, b + period + 60 * MIN) == []
+    # the same log with the soft resets taken for boots: 26 would say the ticks wrapped in a boot up 2 min
+    hard = [dict(e, cause=1) if e.get("cause") == chaos.SOFT_RESET else e for e in ev]
+    v = chaos.check_ticks(w, hard, b + period + 60 * MIN)
+    assert v and "wrapped in the boot at t=%d ms, up only" % softs[1] in v[0][1]
+
+
+def _alarm_engine():
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(chaos.ROOT, "firmware"))
+    try:
+        from alarms.engine import AlarmEngine
+    finally:
+        sys.path.pop(0)
+    return AlarmEngine
+
+
+ULS_FALL = [130, 128, 126, 124, 120, 116, 112, 108, 104, 100, 96, 92, 88, 84, 80, 76, 72, 70, 69, 68, 68, 68, 70, 75,
+            85, 95, 110, 125]
+
+
+def _uls_settings(start):
+    return chaos._settings_mod().validate({"urgent_low": 60, "low": 70, "urgent_low_soon_minutes": 20,
+                                           "urgent_low_snooze": 20,
+                                           "schedule": [{"start": start, "end": 900, "urgent_low_soon_minutes": 30}]})
+
+
+def _uls_events(start, snooze_at=None, run_start=None, values=ULS_FALL):
+    """The firmware's own engine fed values (a reading 2 s old every 5 min) with the board's minute from 600
+    at t 0, its schedule's entry (30 min) from `start` (run_start: the entry the engine runs on, if another), a
+    press at snooze_at: (the events a box would log, with `clock` samples, the settings the checker knows)."""
+    s = _uls_settings(start)
+    eng = _alarm_engine()(_uls_settings(start if run_start is None else run_start))
+    ev = []
+    for t in range(0, (len(values) + 2) * 5 * MIN, 1000):
+        mod, now = 600 + t // MIN, t / 1000.0
+        if t % MIN == 0:
+            ev.append(_mod_clock(t, 600))
+        k = t // (5 * MIN)
+        if t % (5 * MIN) == 2000 and k < len(values):
+            ev.append(reading(t, values[k], 2000))
+            out = eng.on_reading((0, 0, values[k]), now, 2.0, mod)
+        else:
+            out = eng.tick(now, mod)
+        if t == snooze_at:
+            out += eng.snooze(now)
+        ev += [dict(e, t_ms=t) for e in out]
+    return ev, s
+
+
+def _uls_onsets(ev):
+    return [e["t_ms"] for e in ev if e["event"] == "alarm_onset" and e["type"] == "urgent_low_soon"]
+
+
+def test_urgent_low_soon_follows_the_horizon_of_the_schedule_in_force():
+    w = _world(uls12={"edge_s": 0})
+    # the entry from minute 660 (t 60 min): the engine's 30 min raise it at 65 min
+    night, s = _uls_events(660)
+    assert _uls_onsets(night)[:1] == [65 * MIN + 2000]
+    assert chaos.check_uls_horizon(w, night, s, 150 * MIN, []) == []
+    # a box that kept the day's 20 min raised it only at 75: nothing active at 65 min + REACT_MS
+    day, _ = _uls_events(660, run_start=800)
+    assert _uls_onsets(day)[:1] == [75 * MIN + 2000]
+    v = chaos.check_uls_horizon(w, day, s, 150 * MIN, [])
+    assert v and "raises urgent_low_soon" in v[0][1] and v[0][0] == 65 * MIN + 2000
+    # the entry from minute 680 (t 80 min): the day's 20 min raise it at 75; a box on the night's 30 min
+    # before the night began raised it at 65
+    later, s2 = _uls_events(680)
+    assert _uls_onsets(later)[:1] == [75 * MIN + 2000]
+    assert chaos.check_uls_horizon(w, later, s2, 150 * MIN, []) == []
+    early, _ = _uls_events(680, run_start=600)
+    v = chaos.check_uls_horizon(w, early, s2, 150 * MIN, [])
+    assert v and "started at t=%d" % (65 * MIN + 2000) in v[0][1] and "other schedule's 30 min would" in v[0][1]
+    # the rise: it clears; a log without the clear says so
+    clears = [e["t_ms"] for e in night if e["event"] == "alarm_clear" and e["type"] == "urgent_low_soon"]
+    assert clears
+    stuck = [e for e in night if not (e["event"] == "alarm_clear" and e["type"] == "urgent_low_soon")]
+    v = chaos.check_uls_horizon(w, stuck, s, 150 * MIN, [])
+    assert v and "holds neither urgent_low_soon nor low" in v[0][1]
+    # not judged in a world round 12 did not draw it in, nor with a bad config
+    assert chaos.check_uls_horizon(_world(), day, s, 150 * MIN, []) == []
+    assert chaos.check_uls_horizon(w, day, s, 150 * MIN, ["alarms"]) == []
+
+
+def test_an_urgent_low_soon_snoozed_across_the_change_keeps_its_end():
+    w = _world(uls12={"edge_s": 0})
+    # raised at 75 min (the day's 20), snoozed at 77 for 20 min; the night's 30 min from t 80 min; the fall
+    # goes on slowly through the snooze's end
+    slow = ULS_FALL[:16] + [73, 70, 67, 64, 62, 61, 61, 62, 66, 75, 90, 110, 125]
+    ev, s = _uls_events(680, snooze_at=77 * MIN, values=slow)
+    snoozed = [e for e in ev if e["event"] == "alarm_snooze" and e["type"] == "urgent_low_soon"]
+    assert [e["t_ms"] for e in snoozed] == [77 * MIN]
+    again = [e["t_ms"] for e in ev if e["event"] == "alarm_onset" and e["type"] == "urgent_low_soon"
+             and e.get("reraise")]
+    assert again and 97 * MIN <= again[0] <= 97 * MIN + chaos.REACT_MS
+    assert chaos.check_uls_horizon(w, ev, s, 150 * MIN, []) == []
+    # not sounding again at its end though the last reading still raises it
+    quiet = [e for e in ev if not (e["event"] == "alarm_onset" and e.get("reraise"))]
+    quiet = [e for e in quiet if not (e["event"] == "alarm_escalate" and e["t_ms"] > 97 * MIN)]
+    v = chaos.check_uls_horizon(w, quiet, s, 150 * MIN, [])
+    assert v and "not sounding again" in v[-1][1]
+    # re-raised at the change, before its end
+    early = sorted(ev + [{"event": "alarm_onset", "t_ms": 81 * MIN, "type": "urgent_low_soon", "reraise": True}],
+                   key=lambda e: e["t_ms"])
+    v = chaos.check_uls_horizon(w, early, s, 150 * MIN, [])
+    assert any("re-raised at t=%d" % (81 * MIN) in t for _, t in v)
+
+
+def test_simboot_soft_resets_keep_the_ticks_in_a_real_world():
+    # a soft reset at 10 min (ticks run on), a reset at 20 min (ticks from 0), the first transmitter 30 days old
+    w = _plain(chaos.draw_world(3, 30 / 1440.0), ticks_boot_zero=True, ticks_sample_s=60, soft_resets_at_s=[610],
+               more_resets_at_s=[1210], tx_age_s=30 * 86400)
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert [(e["t_ms"], e["cause"]) for e in events if e["event"] == "reset"] == [(610000, chaos.SOFT_RESET),
+                                                                                  (1210000, 2)]   # HARD_RESET
+    ticks = [(e["t_ms"], e["ticks_ms"], e["fw_ms"]) for e in events if e["event"] == "ticks"]
+    assert all(k == t for t, k, _ in ticks if t < 1210000) and all(k == t - 1210000 for t, k, _ in ticks if t > 1210000)
+    assert all(f == t - 610000 for t, _, f in ticks if 610000 < t < 1210000)
+    dex = [e["dex_s"] - e["t_ms"] // 1000 for e in events if e["event"] == "reading" and e.get("source") == "live"]
+    assert dex and all(abs(d - 30 * 86400) < 60 for d in dex)
+    assert chaos.check_soft_resets(w, events, 30 * MIN) == [] and chaos.check_ticks(w, events, 30 * MIN) == []

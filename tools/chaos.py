@@ -275,6 +275,44 @@ checked (check_world):
  seeds (416, 510, 652, 673, 702, 762, 841, 849, 998, 1031; their draws, seeds 1-1100 at 1 and 3
  days, unchanged) passes.
 
+ Round 12 (draw_round12, its own stream, seeds from 1201 only): what round 11 left out. In a 13-day
+ world (ticks from 0 at each boot, round 11's): a power cut and a reset in its first hours and the
+ first transmitter swap (A -> B, its id saved: the box restarts) before EARLY12_S, so the boot after
+ them lives past the wrap; 3-6 soft resets across the world (simboot soft_resets_at_s:
+ machine.soft_reset(), a person's Ctrl-D on the USB console; RTC memory and ticks_ms run on, as on
+ the board), one of them 30 s-10 min before or after the wrap; a power cut or a reset 2-30 min after
+ the wrap (simboot more_power_cuts_at_s, more_resets_at_s). Every reset the firmware makes itself
+ (machine.reset(), the watchdog, a setup-page save) restarts the chip and its ticks, so only these
+ soft resets fall inside the boot that wraps. In most of those worlds a second swap (B -> C, to a
+ used third transmitter) over 12 days after the first: across the wrap (C snapped in 5-40 min before
+ it, B pulled out then or left advertising in a drawer, C's id saved 3-30 min after it: the box on
+ B's id hears nobody across the wrap) or after it. The first transmitter is then 30 days old (simboot
+ tx_age_s; check_world judges on its clock, br.DEX0_S), so B's clock (from near 0) stays below it all
+ the world and C's (15-25 days) lies between: 7, 15, 16 and 28 judge them as in rounds 6 and 11. In 1-day
+ worlds with a valid config: urgent_low_soon_minutes 20 by day and a schedule entry ("night") with 30,
+ whose start (or end) falls 5-40 min before the trace goes under urgent_low (raised to at most 70
+ when this day's trace has no urgent low; a fall to under 85 at least), or, in most worlds that draw
+ it, 2-12 min after a press that snoozes urgent_low_soon at its onset (the draw's guess from the
+ engine's own functions on the trace; urgent_low_snooze 15-30 min, so the snooze crosses the change).
+30 soft resets: in a world whose ticks count from 0 at each boot, each boot's firmware clock
+   (clock.ms()) counts from that boot (a soft reset near the wrap included); a soft reset leaves
+   ticks_ms running and a reset or power-on starts it at 0 (else the simulator is not the board);
+   each drawn soft reset happened. 26 counts a boot's uptime from its last reset or power-on.
+31 urgent_low_soon's horizon: the box's readings fed in arrival order to the firmware's own
+   Predictor, each fresh one judged by the firmware's own alarms.glucose.conditions with the horizon
+   of the schedule in force at it (the board's local minute at its arrival): when a horizon 2 min
+   shorter raises urgent_low_soon, it (or urgent_low) is active by REACT_MS; an onset the horizon
+   + 2 min does not raise is a violation (said so when the other schedule's would); one that nothing
+   holds any more clears; a snooze of it across the change keeps its end (no re-raise before it, one
+   at it when the last fresh reading still raises it), as 29 says of low and high.
+ Seeds 1201-1225 (1 day; 8 with the scheduled horizon, 4 of them snoozed across the change) all pass
+ (1015 s of wall time). 13-day worlds: seed 1215 (a power cut 3.1 h in, the first swap saved 20 min
+ after B went in, the wrap at 12.71 days, a soft reset 137 s before it, C snapped in 5-40 min before
+ the wrap and its id saved after it, a power cut 40 min after it; an MQTT broker nobody answers)
+ passes in 411 s of wall time; seed 1222 (a reset 13 min after the wrap at 12.65 days, C after it,
+ in its warm-up, B pulled out) in 168 s. A random sample of 8 older seeds (109, 176, 274, 288, 480,
+ 488, 673, 785; random.Random(20261600).sample(range(1, 1201), 8), 1 day) passes.
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -486,6 +524,7 @@ def draw_world(seed, days):
     draw_round9(seed, w, end_s)     # round 9: the phone over HTTP, NTP answering wrongly, ...
     draw_round10(seed, w, end_s)    # round 10: the ticks wrap, the button at awkward moments, ...
     draw_round11(seed, w, end_s)    # round 11: two swaps, a snooze across a schedule change, a real wrap
+    draw_round12(seed, w, end_s)    # round 12: resets in a 13-day world, swaps days apart, a scheduled horizon
     return w
 
 
@@ -1401,6 +1440,231 @@ def draw_round11(seed, w, end_s):
                              "before": before, "after": after}
 
 
+ROUND12_KEY = 0xC12D12  # the round-12 stream: random.Random(seed ^ ROUND12_KEY)
+ROUND12_FROM = 1201     # seeds 1-1200 ran in rounds 1-11: their worlds stay as they were
+EARLY12_S = 9 * 3600    # in a 13-day world the resets, power cuts and first swap drawn before this: the boot
+                        # after the last of them lives past the wrap (12.43 days) with 3 h of the world left
+TX12_AGE_S = 30 * 86400  # the first transmitter's clock in a 13-day world with swaps (simboot tx_age_s): the
+                         # second's, from near 0, stays below it all the world (is_new_tx's DEX0_S)
+THIRD12_DAYS = (15, 20, 25)   # the third's clock in a 13-day world: above the second's (under 13.1 days)
+NEAR_WRAP_S = (30, 600)       # a soft reset this far before or after the wrap
+AFTER_WRAP_S = (120, 1800)    # a reset or power cut this long after the wrap
+ULS_DAY, ULS_NIGHT = 20, 30   # urgent_low_soon_minutes by day, and in the night's schedule entry
+ULS_UL_MAX = 70               # urgent_low raised up to this (its bound) for a trace whose day has no urgent low
+ULS_FALL_MAX = 85             # ... or a fall to under this, urgent_low at ULS_UL_MAX
+
+
+def _uls_engine():
+    """alarms.glucose, alarms.predict (the firmware's own, pure: they run on CPython)."""
+    sys.path.insert(0, os.path.join(ROOT, "firmware"))
+    try:
+        from alarms import glucose, predict
+    finally:
+        sys.path.pop(0)
+    return glucose, predict
+
+
+class _EngineView:
+    """What alarms.glucose.conditions reads of an AlarmEngine: its predictor (fed the readings as the
+    box's engine is), and no alarm active (so its values are the conditions' own: only the
+    hierarchy's urgent_low pops urgent_low_soon)."""
+
+    def __init__(self, pred):
+        self._pred, self._rate_before, self._recent, self._above_since, self._alarms, self._now = \
+            pred, 0.0, [], None, {}, None
+
+
+def uls_conditions(pred, sgv, t_s, s, horizon):
+    """{type: 2|1} of alarms.glucose.conditions for the last reading (sgv, taken t_s) fed to pred, with
+    urgent_low_soon_minutes = horizon."""
+    glucose, _ = _uls_engine()
+    return glucose.conditions(_EngineView(pred), sgv, t_s, dict(s, urgent_low_soon_minutes=max(0, horizon)))
+
+
+def uls_onset_s(w, s, edges_fn, end_s, values=None):
+    """The first transmitter window (world s) where the engine's prediction raises urgent_low_soon,
+    every window fed at its time, the horizon the schedule's at that time (edges_fn(t_s) -> minutes),
+    or None: the draw's guess (the radio and the link's timing may move the box's)."""
+    _, predict = _uls_engine()
+    if values is None:
+        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    p = predict.Predictor()
+    for t, g in br.windows(values, w["start"], end_s * 1000):
+        if g is None:
+            continue
+        p.update(t / 1000.0, g)
+        if uls_conditions(p, g, t / 1000.0, s, edges_fn(t // 1000)).get("urgent_low_soon") == 2:
+            return t // 1000
+    return None
+
+
+def draw_round12(seed, w, end_s):
+    """Round 12, from its own stream (what seeds drew before is unchanged). (1) In a 13-day world
+    (round 11's ticks from 0): a power cut and a reset in its first hours and the first transmitter
+    swap (to B, its id saved: the box restarts) before EARLY12_S, so the boot after them lives past
+    the wrap; 3-6 soft resets across the world (simboot soft_resets_at_s: ticks_ms runs on), one of
+    them 30 s-10 min before or after the wrap; a power cut or a reset 2-30 min after the wrap. (2) In
+    most of those worlds a second swap (B -> C) over 12 days after the first: across the wrap (C
+    snapped in 5-40 min before it, B pulled out then or left in a drawer, C's id saved 3-30 min after
+    it) or after it; the first transmitter's clock TX12_AGE_S old (simboot tx_age_s), C's
+    THIRD12_DAYS. (3) In a 1-day world with a valid config: urgent_low_soon_minutes ULS_DAY and a
+    schedule entry with ULS_NIGHT whose start (or end) falls 5-40 min before the trace goes under
+    urgent_low, so the fall runs through the change; often a press snoozing urgent_low_soon (its
+    snooze 15-30 min) minutes before the change."""
+    for k in ("long12", "uls12"):
+        w.setdefault(k, None)
+    if seed < ROUND12_FROM:
+        return
+    ex = random.Random(seed ^ ROUND12_KEY)
+    p_cut, p_reset, p_swap, p_across, p_bquiet, p_after, p_after_kind, p_uls, p_night, p_snooze = \
+        [ex.random() for _ in range(10)]
+    t_cut, off_s, t_reset = ex.randint(3600, 6 * 3600), ex.choice((0, 60, 600)), ex.randint(3600, 8 * 3600)
+    soft = sorted(ex.random() for _ in range(ex.randint(3, 6)))
+    near = ex.choice((-1, 1)) * ex.randint(*NEAR_WRAP_S)
+    after, after_off = ex.randint(*AFTER_WRAP_S), ex.choice((0, 60, 600))
+    at1, save1_off, first1 = ex.randint(2 * 3600, 7 * 3600), ex.randint(-1800, 1800), ex.randint(20, 299)
+    gen1 = ex.choice(GENERATIONS)
+    id1 = _tx_id(ex, gen1)
+    age1, warm1, old_for = ex.choice((0, 60, 600, 3600)), ex.choice((WARMUP_S, 0)), ex.choice((0, 3600, 6 * 3600, None))
+    before2, after2, later2, first2 = ex.randint(5 * 60, 40 * 60), ex.randint(3 * 60, 30 * 60), ex.random(), \
+        ex.randint(20, 299)
+    gen2 = ex.choice(GENERATIONS)
+    id2 = _tx_id(ex, gen2)
+    age2, warm2 = ex.choice(THIRD12_DAYS) * 86400, ex.choice((WARMUP_S, 0))
+    pick, edge_before, dur, snooze_before, uls_snooze = ex.random(), ex.randint(5 * 60, 40 * 60), \
+        ex.randint(60, 720), ex.randint(2 * 60, 12 * 60), ex.randint(15, 30)
+    inject = w["inject"]
+    valid = not isinstance(w["config"], str) and not w["broken"] and "button_at_boot" not in inject \
+        and not w.get("follower")
+    if w.get("ticks_real"):
+        # (1) resets and power cuts across a 13-day world; the wrap in the boot after the early ones
+        boots = [0]
+        if p_cut < 0.7:
+            inject["power_cut_at_s"] = [t_cut, off_s]
+            w["low_cut"] = False
+            boots.append(t_cut + off_s)
+        if p_reset < 0.5 and not any(abs(t_reset - b) < 1800 for b in boots[1:]):
+            inject["reset_at_s"] = t_reset
+            boots.append(t_reset)
+        swap = None
+        if p_swap < 0.8 and valid:
+            save1 = max(60, at1 + save1_off)
+            if any(abs(save1 - b) < 1800 for b in boots[1:]):
+                inject.pop("reset_at_s", None)
+                boots = [b for b in boots if b != t_reset]
+            if not any(abs(save1 - b) < 1800 for b in boots[1:]):
+                while id1 == w["tx_id"]:
+                    id1 = _tx_id(ex, gen1)
+                quiet_from = min(at1, save1) - 3600   # nothing of the first transmitter's spans near the swap
+                w["silent"] = [x for x in w["silent"] if x[1] < quiet_from]
+                w["modes"] = [x for x in w["modes"] if x[2] < quiet_from]
+                if w["absence"] and w["absence"][1] >= quiet_from:
+                    w["absence"] = None
+                inject.pop("new_session_at_s", None)   # a sensor swap would be the first's, in its drawer
+                w["sensor_swap"] = None
+                faults = ",".join(["%s:%s" % kv for kv in sorted(w["radio"].items())] + ([gen1] if gen1 else []))
+                swap = inject["tx_swap"] = {
+                    "at_s": at1, "tx_id": id1, "faults": faults, "warmup_s": warm1, "age_s": age1,
+                    "first_window_s": first1, "old_until_s": None if old_for is None else max(at1, save1) + old_for,
+                    "save_at_s": save1}
+                w["swap"] = {"tx_id": id1, "generation": gen1, "warmup_s": warm1, "cut": None,
+                             "save_before_s": at1 - save1, "old_for_s": old_for}
+                inject["tx_age_s"] = TX12_AGE_S
+                boots.append(save1 + 3)   # the box restarts 3 s after the save
+                _retime(w)
+        start = max(boots)
+        wrap = start + TICKS_PERIOD_MS / 1000.0
+        softs = [round(EARLY12_S + f * (end_s - 3600 - EARLY12_S)) for f in soft] + [round(wrap + near)]
+        inject["soft_resets_at_s"] = sorted(softs)
+        t_after, kind_after = round(wrap + after), "cut" if p_after_kind < 0.5 else "reset"
+        across = None
+        if swap and p_swap < 0.8 * 0.8:
+            # (2) the second swap, B -> C, days after the first: across the wrap or after it
+            lo = wrap + 2400
+            hi = end_s - SWAP2_JUDGE_S - after2 - 600
+            across = p_across < 0.6 or hi <= lo
+            at2 = round(wrap - before2) if across else round(lo + later2 * (hi - lo))
+            save2 = round(wrap + after2) if across else at2 + after2
+            while id2 in (w["tx_id"], id1):
+                id2 = _tx_id(ex, gen2)
+            faults = ",".join(["%s:%s" % kv for kv in sorted(w["radio"].items())] + ([gen2] if gen2 else []))
+            inject["tx_swap2"] = {"at_s": at2, "save_at_s": save2, "tx_id": id2, "back": False,
+                                  "b_until_s": at2 if p_bquiet < 0.5 else None, "faults": faults,
+                                  "warmup_s": warm2, "age_s": age2, "first_window_s": first2}
+            w["swap2"] = {"back": False, "tx_id": id2, "save_before_s": at2 - save2,
+                          "b_until_s": inject["tx_swap2"]["b_until_s"], "restart": None, "generation": gen2,
+                          "warmup_s": warm2, "age_s": age2}
+            if any(abs(t_after - x) < 1200 for x in (at2, save2)):
+                t_after = save2 + 1200
+        if p_after < 0.6 and t_after < end_s - 3600:
+            if kind_after == "cut":
+                inject["more_power_cuts_at_s"] = sorted((inject.get("more_power_cuts_at_s") or [])
+                                                        + [[t_after, after_off]])
+            else:
+                inject["more_resets_at_s"] = [t_after]
+        else:
+            kind_after = None
+        w["ticks_wrap_s"] = round(wrap)
+        w["long12"] = {"wrap_s": round(wrap), "boot_s": start, "soft": len(softs), "near_s": near,
+                       "after": None if kind_after is None else [kind_after, t_after - round(wrap)], "across": across}
+        return
+    # (3) urgent_low_soon from a longer scheduled horizon, a fall through the change
+    if not valid or p_uls >= 0.9 or any(f.startswith("config") for f in w.get("config_damage") or ()):
+        return
+    if (w["forward"].get("nightscout") or w["forward"].get("mqtt")) and not inject.get("calendar"):
+        return   # the board's clock is the host's today: no local minute to place the edge at
+    s, _ = effective(w)
+    swap = inject.get("tx_swap")
+    values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    runs = []
+    # the family's urgent_low, or one a little higher (its bound at most) that this day's trace goes
+    # under; else urgent_low at its bound and a fall to under ULS_FALL_MAX
+    for under in range(s["urgent_low"], ULS_FALL_MAX + 1):
+        runs = [r for r in trace_lows(w, under, end_s * 1000, values)
+                if r[0] // 1000 > 2 * 3600 and r[0] // 1000 + 3600 < end_s
+                and (not swap or r[1] // 1000 < min(swap["at_s"], swap["save_at_s"]) - 600)]
+        if runs:
+            break
+    if not runs:
+        return
+    ul = min(under, ULS_UL_MAX)
+    r0 = runs[int(pick * len(runs))][0] // 1000
+    night = p_night < 0.5   # the edge is the entry's start (the night's 30 min begin), else its end
+    before, after_h = (ULS_DAY, ULS_NIGHT) if night else (ULS_NIGHT, ULS_DAY)
+    edge, press = r0 - edge_before, None
+    if p_snooze < 0.6:   # a snooze of urgent_low_soon minutes before the change: the press after its onset
+        on = uls_onset_s(w, dict(s, urgent_low=ul, urgent_low_soon=True), lambda t: before,
+                         min(end_s, r0 + 600), values)
+        if on is not None and r0 - 3 * 3600 < on and on + 90 + snooze_before + 1800 < end_s:
+            press, edge = on + 90, on + 90 + snooze_before
+    t0 = TRACE_EPOCH + w["start"] * 60
+    cfg = w["config"]
+    m = local_minute(t0 + edge, cfg.get("tz"), cfg.get("utc_offset_min", 0))
+    start, end = (m, (m + dur) % 1440) if night else ((m - dur) % 1440, m)
+    a = cfg["alarms"]
+    if w.get("sched_snooze"):   # round 11's schedule and press give way to this one
+        sn = w["sched_snooze"]
+        inject["button_held"] = [p for p in inject.get("button_held") or () if p != [sn["press_s"], 0.2]]
+        if not inject["button_held"]:
+            inject.pop("button_held")
+        w["sched_snooze"] = None
+    if press is not None:
+        if _press_free([list(p) for p in inject.get("button_held") or ()], press, 0.2):
+            inject["button_held"] = sorted([list(p) for p in inject.get("button_held") or ()] + [[press, 0.2]])
+            a["urgent_low_snooze"] = uls_snooze
+        else:
+            press = None
+    if ul != s["urgent_low"]:
+        a["urgent_low"] = ul
+        if a.get("low", s["low"]) <= ul:
+            a["low"] = ul + 1
+    a.update(urgent_low_soon=True, urgent_low_soon_minutes=ULS_DAY,
+             schedule=[{"start": start, "end": end, "urgent_low_soon_minutes": ULS_NIGHT}])
+    inject["clock_sample_s"] = CLOCK_SAMPLE_S
+    w["uls12"] = {"edge_s": edge, "night": night, "low_s": r0, "under": under, "press_s": press,
+                  "horizons": [before, after_h]}
+
+
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
 FOLLOW_P = 0.15
 WIFI = {"ssid": "sim-home", "password": "sim-password"}   # simboot.WIFI
@@ -1502,7 +1766,8 @@ def summary(w):
                                                              "clock_sample_s", "more_power_cuts_at_s",
                                                              "calendar", "ntp", "phone_saves",
                                                              "tx_restart_at_s", "phone_posts", "ntp_script",
-                                                             "ticks_start_ms", "ticks_sample_s", "tx_swap2")}
+                                                             "ticks_start_ms", "ticks_sample_s", "tx_swap2",
+                                                             "soft_resets_at_s", "tx_age_s")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("power_cut_at_s"):
@@ -1553,6 +1818,16 @@ def summary(w):
                                                     "night" if sn["night"] else "day"))
     if w.get("ticks_real"):
         parts.append("ticks_from_0")
+    if w.get("long12"):
+        lg = w["long12"]
+        parts.append("wrap@%.2fd soft=%d(wrap%+ds)%s%s" % (
+            lg["wrap_s"] / 86400.0, lg["soft"], lg["near_s"],
+            "" if not lg["after"] else " %s@wrap+%dm" % (lg["after"][0], lg["after"][1] // 60),
+            "" if lg["across"] is None else " swap2_" + ("across_wrap" if lg["across"] else "after_wrap")))
+    if w.get("uls12"):
+        u = w["uls12"]
+        parts.append("uls12=%d->%dmin@%s%s" % (u["horizons"][0], u["horizons"][1], "night" if u["night"] else "day",
+                                              "+snooze" if u["press_s"] is not None else ""))
     _named(parts, w, ("follow_forward",))
     if w.get("leader_clock"):
         parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
@@ -3267,7 +3542,9 @@ def check_ticks(w, events, end_ms):
     if w["inject"].get("ticks_boot_zero"):   # (round 11) ticks from 0 at each boot: a wrap in each boot that
         # lives past 2**30 ms, none in one that does not
         wrap_s = None
-        starts = [0] + [e["t_ms"] for e in events if e.get("event") == "reset"] + [10 ** 15]
+        # (round 12) a soft reset leaves the ticks running: a boot's ticks start at a reset or power-on
+        starts = [0] + [e["t_ms"] for e in events if e.get("event") == "reset"
+                        and e.get("cause") != SOFT_RESET] + [10 ** 15]
         for b, n in zip(starts, starts[1:]):
             mine = [x for x in samples if b < x["t_ms"] < n]
             if not mine:
@@ -3635,8 +3912,224 @@ def check_sched_snooze(w, events, s, end_ms, problems):
     return out
 
 
+SOFT_RESET = 5          # machine.SOFT_RESET (tools/host/machine.py)
+BOOT_CLOCK_TOL_MS = 5000   # a boot's first `ticks` sample: the firmware's clock counts from the boot within this
+SOFT_AT_TOL_MS = 2000      # a drawn soft reset's reset event within this of its time
+
+
+def check_soft_resets(w, events, end_ms):
+    """30 (round 12): resets and power cuts in a world whose ticks count from 0 at each boot
+    (ticks_boot_zero). (a) In each boot the firmware's clock (clock.ms()) counts from that boot: the
+    boot's first `ticks` sample has fw_ms within BOOT_CLOCK_TOL_MS of the time since the boot's reset
+    event (a soft reset near the wrap included: nothing of the boot before carries over); (b) a soft
+    reset (cause SOFT_RESET) leaves ticks_ms running (the first sample after it is the last one before
+    it plus the time between, modulo 2**30), a reset or power-on starts it again at 0 (the time since
+    that boot's reset event, modulo 2**30): else the simulator is not the board and (a) and 26 judge
+    nothing real; (c) each drawn soft reset happened (a reset event of cause SOFT_RESET within
+    SOFT_AT_TOL_MS of it) unless the board was off (fault_skipped) or the world ended first."""
+    inj = w["inject"]
+    if not inj.get("ticks_boot_zero") or not (inj.get("soft_resets_at_s") or inj.get("more_resets_at_s")
+                                              or inj.get("power_cut_at_s") or inj.get("reset_at_s")):
+        return []
+    out = []
+    boot, soft, first, last = 0, False, None, None
+    for e in events:
+        ev = e.get("event")
+        if ev == "reset":
+            boot, soft, first = e["t_ms"], e.get("cause") == SOFT_RESET, None
+        elif ev == "ticks":
+            if first is None:
+                first = e
+                if abs(e["fw_ms"] - (e["t_ms"] - boot)) > BOOT_CLOCK_TOL_MS:
+                    out.append((e["t_ms"], "the boot at t=%d ms: the firmware's clock says %d ms at t=%d ms, not the "
+                                           "time since the boot" % (boot, e["fw_ms"], e["t_ms"])))
+                if soft and last is not None:
+                    want = (last["ticks_ms"] + e["t_ms"] - last["t_ms"]) % TICKS_PERIOD_MS
+                else:
+                    want = (e["t_ms"] - boot) % TICKS_PERIOD_MS
+                diff = (e["ticks_ms"] - want) % TICKS_PERIOD_MS
+                if min(diff, TICKS_PERIOD_MS - diff) > BOOT_CLOCK_TOL_MS:
+                    out.append((e["t_ms"], "after the %s at t=%d ms ticks_ms is %d, not %d: simulator" % (
+                        "soft reset" if soft else "reset or power-on", boot, e["ticks_ms"], want)))
+            last = e
+    skipped = [e["t_ms"] for e in events if e.get("event") == "fault_skipped" and e.get("what") == "soft_reset"]
+    softs = [e["t_ms"] for e in events if e.get("event") == "reset" and e.get("cause") == SOFT_RESET]
+    for t in inj.get("soft_resets_at_s") or ():
+        if t * 1000 < end_ms - MIN and not any(abs(x - t * 1000) <= SOFT_AT_TOL_MS for x in softs + skipped):
+            out.append((t * 1000, "no soft reset at t=%d s: simulator" % t))
+            break
+    return out
+
+
+ULS_ROBUST_MIN = 2      # minutes: a horizon this much shorter still predicts (longer, still does not)
+ULS_STOP_MS = 60 * MIN  # a reset, power cut or config save this recent: the box's filter is a saved one
+
+
+def check_uls_horizon(w, events, s, end_ms, problems):
+    """31 (round 12): urgent_low_soon with a scheduled horizon (a schedule entry's
+    urgent_low_soon_minutes). The box's readings are fed, in the order they arrived, to the firmware's
+    own alarms.predict.Predictor (as its engine feeds them: an older one is history only), and for each
+    fresh reading (arrived within stale_minutes of being taken, newer than all before it) the firmware's
+    own alarms.glucose.conditions judges it with the horizon of the schedule in force at the reading
+    (the board's local minute, its `clock` samples, at its arrival). (a) When the prediction raises
+    urgent_low_soon with a horizon ULS_ROBUST_MIN shorter than the one in force, urgent_low_soon or
+    urgent_low is active by the reading + REACT_MS; (b) an urgent_low_soon onset (not a re-raise or a
+    restore) at a reading that the horizon in force + ULS_ROBUST_MIN does not raise is a violation (said
+    so when the other schedule's horizon would have); (c) when neither urgent_low_soon nor low holds at
+    either horizon (in force -/+ ULS_ROBUST_MIN), an active urgent_low_soon is cleared by the reading +
+    REACT_MS (a reading HYST_LOW above urgent_low at least: below, urgent_low's own hold hides them from
+    the conditions' hierarchy); (d) a snooze of urgent_low_soon across the change (invariant 29's
+    rules): no re-raise before it ends (urgent_low_snooze), and at its end, when the last fresh reading still raises it under the
+    horizon in force then, an urgent_low_soon re-raise (or urgent_low) by the end + REACT_MS. Not judged:
+    readings within EDGE_MARGIN_MS of a change, or ULS_STOP_MS after a reset, power cut, damaged RTC
+    memory or config save (or REACT_MS before one), a broken engine, readings arriving with another
+    within 2 s (b)."""
+    if problems or not w.get("uls12") or "button_at_boot" in w["inject"] or w.get("follower"):
+        return []
+    clocks = [(e["t_ms"], e.get("minute_of_day")) for e in events if e.get("event") == "clock"]
+    if not clocks:
+        return []
+    st = _settings_mod()
+    _, predict = _uls_engine()
+    stale_ms = s["stale_minutes"] * MIN
+    stops = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged", "config_save")]
+    broken = w["inject"].get("break_engine_at_s")
+    end_judge = end_ms if broken is None else min(end_ms, broken * 1000)
+
+    def mod_at(t):
+        cur = None
+        for tc, m in clocks:
+            if tc > t:
+                break
+            cur = m
+        return cur
+
+    def horizon(base, t):
+        m = mod_at(t)
+        return None if m is None else st.effective(base, m)["urgent_low_soon_minutes"]
+
+    base0 = _boot_settings(events, s, 0)
+    edges = []
+    prev = None
+    for tc, m in clocks:
+        if prev is not None and m is not None and st.effective(base0, prev)["urgent_low_soon_minutes"] != \
+                st.effective(base0, m)["urgent_low_soon_minutes"]:
+            edges.append(tc)
+        prev = m
+
+    def near_edge(t):
+        return any(abs(t - x) <= EDGE_MARGIN_MS for x in edges)
+
+    def quiet(t):   # nothing that restarts the box's filter or settings near t
+        return t + REACT_MS <= end_judge and not any(t - ULS_STOP_MS <= x <= t + REACT_MS for x in stops)
+
+    def active(kind, t):
+        return active_at(events, kind, t)
+
+    reads = [(e["t_ms"], (e["dex_s"] - br.DEX0_S) * 1000, e["sgv"]) for e in events
+             if e.get("event") == "reading" and e.get("sgv") is not None and e.get("dex_s") is not None]
+    arrivals = [a for a, _, _ in reads]
+    uls_onsets = [e["t_ms"] for e in events if e.get("event") == "alarm_onset" and e.get("type") == "urgent_low_soon"
+                  and not e.get("reraise") and not e.get("restored")]
+    p = predict.Predictor()
+    judged = []   # (arrival, sgv, t_s, predictor state, horizon in force, base settings)
+    out = []
+    lost = [e["t_ms"] for e in events if e.get("event") in ("power_cut", "rtc_damaged")]
+    prev_a = -1
+    for a, m_ms, g in reads:
+        if any(prev_a < x <= a for x in lost):   # RTC memory gone: the box's filter starts afresh too
+            p = predict.Predictor()
+        prev_a = a
+        t_s = m_ms / 1000.0
+        newest = p.t_s is None or t_s > p.t_s
+        p.update(t_s, g)
+        if not newest or a - m_ms > stale_ms or not quiet(a) or near_edge(a):
+            continue
+        base = _boot_settings(events, s, a)
+        h = horizon(base, a)
+        if h is None or not base.get("urgent_low_soon") or not base.get("schedule"):
+            continue
+        hs = {base["urgent_low_soon_minutes"]} | {x.get("urgent_low_soon_minutes", base["urgent_low_soon_minutes"])
+                                                  for x in base["schedule"]}
+        se = st.effective(base, mod_at(a))
+        judged.append((a, g, t_s, (p.t_s, p.save()), h, se))
+        short = uls_conditions(p, g, t_s, se, h - ULS_ROBUST_MIN)
+        long_ = uls_conditions(p, g, t_s, se, h + ULS_ROBUST_MIN)
+        if short.get("urgent_low_soon") == 2:
+            # (a) the engine's prediction raises it: it (or urgent_low) is active soon after
+            if not active("urgent_low_soon", a + REACT_MS) and not active("urgent_low", a + REACT_MS):
+                out.append((a, "a fresh %d at t=%d ms: the engine's prediction %d min ahead (the schedule's at minute "
+                               "%s) raises urgent_low_soon; neither it nor urgent_low active by t=%d ms" % (
+                                   g, a, h, mod_at(a), a + REACT_MS)))
+        elif long_.get("urgent_low_soon") != 2:
+            # (b) nor is an onset owed to anything but the horizon in force
+            lone = sum(1 for x in arrivals if abs(x - a) <= 2000) == 1
+            if lone and any(a <= t <= a + 1000 for t in uls_onsets):
+                other = [x for x in hs if x != h and uls_conditions(p, g, t_s, se, x - ULS_ROBUST_MIN).get(
+                    "urgent_low_soon") == 2]
+                out.append((a, "urgent_low_soon started at t=%d ms (a fresh %d) though the prediction %d min "
+                               "ahead, the schedule's in force at minute %s, does not raise it%s" % (
+                                   a, g, h, mod_at(a), " (the other schedule's %d min would)" % other[0] if other
+                                   else "")))
+        if g >= se["urgent_low"] + st.HYST_LOW and not any(c.get(k) for c in (short, long_)
+                                                           for k in ("urgent_low_soon", "low")):
+            # (c) nothing holds it any more: it clears
+            if active("urgent_low_soon", a - 1) and active("urgent_low_soon", a + REACT_MS):
+                out.append((a, "a fresh %d at t=%d ms holds neither urgent_low_soon nor low %d min ahead (the horizon "
+                               "in force); urgent_low_soon still active at t=%d ms" % (g, a, h, a + REACT_MS)))
+        if len(out) >= 3:
+            break
+    # (d) a snooze of urgent_low_soon across the change
+    for e in events:
+        if e.get("event") != "alarm_snooze" or e.get("type") != "urgent_low_soon":
+            continue
+        t0 = e["t_ms"]
+        base = _boot_settings(events, s, t0)
+        until = t0 + st.effective(base, mod_at(t0))["urgent_low_snooze"] * MIN
+        if not any(t0 < x <= until for x in edges) or not quiet(until) or any(t0 <= x <= until for x in stops):
+            continue
+        clear = next((x["t_ms"] for x in events if t0 < x["t_ms"] and x.get("event") == "alarm_clear"
+                      and x.get("type") == "urgent_low_soon"), None)
+        early = [x["t_ms"] for x in events if x.get("event") == "alarm_onset" and x.get("type") == "urgent_low_soon"
+                 and x.get("reraise") and t0 < x["t_ms"] < until - 2000 and (clear is None or x["t_ms"] < clear)]
+        if early:
+            out.append((early[0], "urgent_low_soon snoozed until t=%d ms across the schedule's change re-raised at "
+                                  "t=%d ms" % (until, early[0])))
+        if clear is not None and clear <= until:
+            continue
+        last = [j for j in judged if j[0] <= until]
+        if not last or until - last[-1][0] > stale_ms - MIN or near_edge(until):
+            continue
+        a, g, t_s, (pt, state), _, se = last[-1]
+        h = horizon(base, until)
+        q = predict.Predictor()
+        q.restore(pt, state)
+        if uls_conditions(q, g, t_s, st.effective(base, mod_at(until)), h - ULS_ROBUST_MIN).get("urgent_low_soon") == 2:
+            again = any(x.get("event") == "alarm_onset" and x.get("type") in ("urgent_low_soon", "urgent_low")
+                        and until - 2000 <= x["t_ms"] <= until + REACT_MS for x in events)
+            if not again and not active("urgent_low", until + REACT_MS):
+                out.append((until, "urgent_low_soon snoozed until t=%d ms across the schedule's change: the last fresh "
+                                   "%d still raises it %d min ahead, not sounding again by t=%d ms" % (
+                                       until, g, h, until + REACT_MS)))
+    return out
+
+
 def check_world(w, events, console, error):
-    """{invariant: [(t_ms, text)]} of the violations of this run."""
+    """{invariant: [(t_ms, text)]} of the violations of this run. (Round 12) a world whose first
+    transmitter is older than vtx's default (simboot tx_age_s) is judged on its clock: br.DEX0_S, which
+    every check reads at its call, is that age meanwhile."""
+    age = w["inject"].get("tx_age_s")
+    if not age or age == br.DEX0_S:
+        return _check_world(w, events, console, error)
+    keep = br.DEX0_S
+    br.DEX0_S = age
+    try:
+        return _check_world(w, events, console, error)
+    finally:
+        br.DEX0_S = keep
+
+
+def _check_world(w, events, console, error):
     end_ms = int(w["days"] * 86400000)
     s, problems = effective(w)
     no_data = s["no_data_minutes"]
@@ -3693,6 +4186,8 @@ def check_world(w, events, console, error):
         "27_presses": check_presses(w, events, console),
         "28_two_swaps": check_two_swaps(w, events, s, end_ms, problems),
         "29_sched_snooze": check_sched_snooze(w, events, s, end_ms, problems),
+        "30_soft_resets": check_soft_resets(w, events, end_ms),
+        "31_uls_horizon": check_uls_horizon(w, events, s, end_ms, problems),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

@@ -320,6 +320,16 @@ def reset_unless_off():
     machine.reset()
 
 
+def soft_reset_unless_off():
+    """inject soft_resets_at_s (round 12): machine.soft_reset(), as a person's Ctrl-D on the USB
+    console does: RTC memory and ticks_ms run on (ticks_boot_zero keeps them), the firmware starts
+    again. Nothing while the board has no power (fault_skipped)."""
+    if POWER.get("off"):
+        emit({"event": "fault_skipped", "what": "soft_reset"})
+        return
+    machine.soft_reset()
+
+
 def damage_queue():
     """XOR bytes of the Nightscout queue file on the virtual flash (flips: [[fraction
     of the file's size, xor byte]]), as a flash fault or a half-written sector would;
@@ -809,7 +819,11 @@ def inject(app, boots):
     event every n s (ticks_sampler()); tx_swap {"never": true} (plan_swap()).
     Round 11 (set up in main()): {"tx_swap2": {...}} a second swap after tx_swap, to a
     third transmitter or back to the first (plan_swap2()); {"ticks_boot_zero": true} ticks_ms
-    starts again at 0 at each boot, as on the board (the process's ticks otherwise run on)."""
+    starts again at 0 at each boot, as on the board (the process's ticks otherwise run on).
+    Round 12: {"soft_resets_at_s": [t, ...]} soft resets (soft_reset_unless_off(): ticks_ms
+    runs on across them, with ticks_boot_zero too); {"more_resets_at_s": [t, ...]} more resets
+    like reset_at_s; {"tx_age_s": n} the first transmitter's clock n s old at t 0 (vtx's
+    default: 10 days; main())."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     PHONE["srv"] = None   # the setup server is built anew at each boot
@@ -882,6 +896,10 @@ def inject(app, boots):
     if boots == 1:
         if spec.get("reset_at_s"):
             vtime.call_at(_us(spec["reset_at_s"]), reset_unless_off)
+        for t in spec.get("more_resets_at_s") or ():   # round 12
+            vtime.call_at(_us(t), reset_unless_off)
+        for t in spec.get("soft_resets_at_s") or ():   # round 12
+            vtime.call_at(_us(t), soft_reset_unless_off)
         if spec.get("power_cut_at_s"):
             t, off_s = spec["power_cut_at_s"]
             vtime.call_at(_us(t), power_cut, off_s)
@@ -1275,9 +1293,10 @@ def main():
     # keep 4 h, so the host's own memory stays out of the firmware's figure
     _vtx_tx._HISTORY_WINDOWS = 48
     adv_ms = int(OPTS.get("adv_interval_ms") or 0) or None
+    age = {"age_s": int(inj["tx_age_s"])} if inj.get("tx_age_s") else {}   # round 12: an older first transmitter
     tx = vtx.start(trace, transmitter_id=OPTS.get("tx_id", DEFAULT_TX_ID),
                    faults=OPTS.get("faults", ""), seed=int(OPTS.get("seed", 1)),
-                   start_minute=start_min, adv_interval_ms=adv_ms)
+                   start_minute=start_min, adv_interval_ms=adv_ms, **age)
     if adv_ms:
         emit({"event": "vtx", "adv_interval_us": tx.adv_interval_us})
     if int(OPTS.get("bystanders") or 0):   # other devices advertising in the room
@@ -1374,7 +1393,9 @@ def main():
                 damage_queue()
             if FILES_DAMAGE["files"] or FILES_DAMAGE["rtc"]:
                 damage_files()
-            if inj.get("ticks_boot_zero"):   # round 11: the board's ticks_ms starts again at 0 at each boot
+            if inj.get("ticks_boot_zero") and machine.reset_cause() != machine.SOFT_RESET:
+                # round 11: the board's ticks_ms starts again at 0 at each boot (round 12: a soft
+                # reset leaves the chip's timer running, as on the board)
                 vtime.set_ticks_ms(0)
             import asyncio.core
             asyncio.core.cur_task = None   # the task the reset came from: it holds the old App
