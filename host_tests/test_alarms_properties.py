@@ -2,7 +2,7 @@
 from hypothesis import given, settings as hsettings, strategies as st
 
 from alarms import settings
-from alarms.engine import AlarmEngine, GLUCOSE, HIGH_SIDE
+from alarms.engine import AlarmEngine, GLUCOSE, HIGH_SIDE, NO_DATA_GRACE_S
 import reading
 
 # one step: (minutes since the previous step, sgv or None, age in minutes, action)
@@ -75,7 +75,7 @@ def test_no_usable_reading_for_no_data_minutes_always_raises_no_data(steps):
                 if age <= 10:
                     fresh = t_read
     since = start if fresh is None else fresh
-    later = max(t, since + 20 * 60)
+    later = max(t, since + 20 * 60 + NO_DATA_GRACE_S)
     eng.tick(later)
     assert "no_data" in [a["type"] for a in eng.active()], (since, later)
 

@@ -7,6 +7,7 @@ import sys
 from conftest import ROOT, run_micropython
 
 import replay
+from alarms.engine import NO_DATA_GRACE_S
 
 
 def _write(tmp_path, rows, header="minute,true_bg,cgm"):
@@ -38,7 +39,8 @@ def test_replay_prints_only_onset_json_lines_on_micropython(tmp_path):
     ul = onsets[kinds.index("urgent_low")]
     assert ul["t"] == 90 and ul["sgv"] == 50 and ul["priority"] == "high"
     nd = [o for o in onsets if o["type"] == "no_data"]
-    assert nd and nd[0]["t"] == 135 + 20 and nd[0]["sgv"] is None
+    # 20 min after the last reading, and the minute of grace for the one due then
+    assert nd and nd[0]["t"] == 135 + 20 + NO_DATA_GRACE_S // 60 and nd[0]["sgv"] is None
 
 
 def test_cpython_entry_gives_the_same_lines(tmp_path):

@@ -9,7 +9,8 @@
 #   acknowledging it is only a capped snooze; it re-raises after the snooze
 #   and at once when glucose falls WORSE_MGDL below the value at the snooze;
 # - a reading older than stale_minutes never raises or re-raises a glucose
-#   alarm; no usable reading for no_data_minutes raises no_data;
+#   alarm; no usable reading for no_data_minutes raises no_data (NO_DATA_GRACE_S
+#   later: the reading due at that mark is on its way);
 # - hysteresis: a low-side alarm clears only HYST_LOW above its threshold,
 #   a high-side one HYST_HIGH below it;
 # - a sounding alarm escalates one level every escalate_minutes (1 louder,
@@ -33,6 +34,11 @@ from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers u
 
 
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
+# A reading is dated when the transmitter measured it and reaches the engine a
+# session later (seconds; a retry within its window, more). no_data_minutes is a
+# whole number of 5-min windows, so without a grace the reading due at the mark
+# lost the race to the tick: no_data started a burst and cleared a second later.
+NO_DATA_GRACE_S = 60
 
 
 class AlarmEngine:
@@ -208,7 +214,7 @@ class AlarmEngine:
         s = self.settings
         events = []
         since = self._fresh_t if self._fresh_t is not None else self._data_since
-        if now_s - since >= s["no_data_minutes"] * 60 and "no_data" not in self._alarms:
+        if now_s - since >= s["no_data_minutes"] * 60 + NO_DATA_GRACE_S and "no_data" not in self._alarms:
             self._raise("no_data", "", now_s, events)
         fresh = self._last_t is not None and now_s - self._last_t <= s["stale_minutes"] * 60
         handover = False

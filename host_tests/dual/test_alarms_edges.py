@@ -2,7 +2,7 @@
 # stale, a reading exactly as old as the limits, settings at their bounds.
 # Runs on CPython and MicroPython.
 from alarms import settings
-from alarms.engine import AlarmEngine
+from alarms.engine import AlarmEngine, NO_DATA_GRACE_S as GRACE
 import reading
 from alarm_steps import MIN, make, feed, kinds, alarm  # noqa: F401
 
@@ -29,10 +29,11 @@ def test_readings_that_are_only_ever_stale_raise_no_data():
     assert [k for k in kinds(ev) if k != "no_data"] == []
     assert kinds(ev) == ["no_data"]
     assert ev[0]["event"] == "alarm_onset"
-    # counted from the power-on (no usable reading ever): at 20 min
+    # counted from the power-on (no usable reading ever): at 20 min (and the grace
+    # a reading due then has to arrive)
     assert [e for e in ev if e["event"] == "alarm_onset"][0] is ev[0]
     nd = alarm(eng, "no_data")
-    assert nd is not None and nd["status"] == "sounding" and nd["since_s"] == 20 * MIN
+    assert nd is not None and nd["status"] == "sounding" and nd["since_s"] == 20 * MIN + GRACE
 
 
 def test_stale_readings_after_fresh_ones_do_not_hold_no_data_off():
@@ -44,7 +45,7 @@ def test_stale_readings_after_fresh_ones_do_not_hold_no_data_off():
     ev = _stale_stream(eng, 15, 60, 120, 11 * MIN)
     onsets = [e for e in ev if e["event"] == "alarm_onset"]
     assert [e["type"] for e in onsets] == ["no_data"]
-    assert alarm(eng, "no_data")["since_s"] == 30 * MIN
+    assert alarm(eng, "no_data")["since_s"] == 30 * MIN + GRACE
     # a usable reading clears it
     assert kinds(feed(eng, 60 * MIN, 120), "alarm_clear") == ["no_data"]
 
@@ -59,7 +60,7 @@ def test_after_a_reset_stale_readings_still_end_in_no_data():
     ev = _stale_stream(eng2, 20, 60, 120, 11 * MIN)
     assert kinds(ev) == ["no_data"]
     # 20 min after the last usable reading (minute 0), as without the reset
-    assert alarm(eng2, "no_data")["since_s"] == 20 * MIN
+    assert alarm(eng2, "no_data")["since_s"] == 20 * MIN + GRACE
     # a stale reading re-delivered after the reset raises nothing; a usable one clears
     assert kinds(feed(eng2, 60 * MIN, 50, age_s=56 * MIN)) == []
     assert kinds(feed(eng2, 61 * MIN, 120), "alarm_clear") == ["no_data"]
@@ -72,15 +73,15 @@ def test_a_reading_as_old_as_no_data_minutes_leaves_no_data_as_it_was():
     # after started it again at level 0: an escalated no_data fell back to quiet
     eng = make(no_data_minutes=10)
     feed(eng, 0, 120)
-    for s in range(0, 26 * MIN, 30):
+    for s in range(0, 26 * MIN + GRACE, 30):
         eng.tick(s)
     nd = alarm(eng, "no_data")
     assert nd is not None and nd["level"] == 3 and nd["priority"] == "high"
-    ev = feed(eng, 26 * MIN, 120, age_s=10 * MIN)
+    ev = feed(eng, 26 * MIN + GRACE, 120, age_s=10 * MIN)
     assert [e["event"] for e in ev if e["type"] == "no_data"] == []
     assert alarm(eng, "no_data")["level"] == 3
     # a reading 10 min old minus a second clears it
-    assert kinds(feed(eng, 27 * MIN, 120, age_s=10 * MIN - 1), "alarm_clear") == ["no_data"]
+    assert kinds(feed(eng, 27 * MIN + GRACE, 120, age_s=10 * MIN - 1), "alarm_clear") == ["no_data"]
 
 
 def _drift_into_an_unanswered_low(eng):

@@ -1,6 +1,6 @@
 # Alarm engine rules, one test per alarm type and rule. Runs on CPython and MicroPython.
 from alarms import settings
-from alarms.engine import AlarmEngine, EngineError
+from alarms.engine import AlarmEngine, EngineError, NO_DATA_GRACE_S as GRACE
 import reading
 import alarm_steps
 from alarm_steps import MIN, make, series, kinds  # noqa: F401
@@ -108,18 +108,21 @@ def test_no_data_raises_escalates_and_clears():
     eng = make()
     feed(eng, 0, 120)
     assert kinds(eng.tick(19 * MIN)) == []
-    ev = eng.tick(20 * MIN)
+    # the reading due at 20 min gets GRACE to arrive (a session takes seconds)
+    assert kinds(eng.tick(20 * MIN + GRACE - 1)) == []
+    ev = eng.tick(20 * MIN + GRACE)
     assert kinds(ev) == ["no_data"] and ev[0]["priority"] == "medium"
-    ev = eng.tick(25 * MIN) + eng.tick(30 * MIN) + eng.tick(35 * MIN)
+    ev = eng.tick(25 * MIN + GRACE) + eng.tick(30 * MIN + GRACE) + eng.tick(35 * MIN + GRACE)
     esc = [e for e in ev if e["event"] == "alarm_escalate"]
     assert [e["level"] for e in esc] == [1, 2, 3] and esc[-1]["priority"] == "high"
-    assert "no_data" in kinds(feed(eng, 36, 120), "alarm_clear")
+    assert "no_data" in kinds(feed(eng, 36 * MIN + GRACE, 120), "alarm_clear")
 
 
 def test_no_data_from_boot_without_any_reading():
     eng = make()
     eng.tick(0)
-    assert kinds(eng.tick(20 * MIN)) == ["no_data"]
+    assert kinds(eng.tick(20 * MIN + GRACE - 1)) == []
+    assert kinds(eng.tick(20 * MIN + GRACE)) == ["no_data"]
 
 
 def test_stale_reading_never_raises_a_glucose_alarm():
@@ -338,7 +341,7 @@ def test_restore_ages_the_saved_state_by_the_time_away():
     new = AlarmEngine(settings.validate({}))
     new.restore(blob, 3, away_s=14 * 60)            # 3 s after the boot, 14 min after the save
     assert not [e for e in new.tick(3 + 5 * 60) if e["type"] == "no_data"]   # 19 min
-    ev = new.tick(3 + 6 * 60 + 5)                                            # 20 min 5 s
+    ev = new.tick(3 + 6 * 60 + GRACE + 5)                                    # 20 min + GRACE + 5 s
     assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["no_data"]
 
 
@@ -355,18 +358,18 @@ def test_restore_keeps_counting_no_data_when_there_was_no_reading_yet():
     new = make()
     new.restore(blob, 3)                            # 3 s after the reset's boot
     assert not [e for e in new.tick(3 + 7 * MIN) if e["type"] == "no_data"]          # 19 min
-    ev = new.tick(3 + 8 * MIN + 5)                                                   # 20 min 5 s
+    ev = new.tick(3 + 8 * MIN + GRACE + 5)                                           # 20 min + GRACE + 5 s
     assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["no_data"]
     aged = make()
     aged.restore(blob, 3, away_s=5 * MIN)           # 5 min away: 17 min since the power-on
-    ev = aged.tick(3 + 3 * MIN + 5)
+    ev = aged.tick(3 + 3 * MIN + GRACE + 5)
     assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["no_data"]
     # a reading after the restore counts as before
     fresh = make()
     fresh.restore(blob, 3)
     feed(fresh, 1, 120)
     assert not [e for e in fresh.tick(60 + 19 * MIN) if e["type"] == "no_data"]
-    assert [e["type"] for e in fresh.tick(60 + 20 * MIN) if e["event"] == "alarm_onset"] == ["no_data"]
+    assert [e["type"] for e in fresh.tick(60 + 20 * MIN + GRACE) if e["event"] == "alarm_onset"] == ["no_data"]
 
 
 def out_of_memory_after_judging(call):

@@ -3,7 +3,7 @@
 # escalation, schedules, stale data, persistence, prediction sanity. Written to kill
 # the mutants tools/mutation.py found alive. Runs on CPython and MicroPython.
 from alarms import settings
-from alarms.engine import EngineError
+from alarms.engine import EngineError, NO_DATA_GRACE_S as GRACE
 import reading
 from alarm_steps import MIN, make, feed, series, kinds, alarm  # noqa: F401
 
@@ -369,21 +369,28 @@ def test_older_backfill_does_not_raise():
 def test_no_data_after_20_minutes_and_setting():
     eng = make()
     feed(eng, 0, 120)
-    assert kinds(eng.tick(20 * MIN - 1)) == []
-    ev = eng.tick(20 * MIN)
+    # 20 min, and GRACE for the reading due then to arrive (it is measured at the
+    # mark and reaches the box a session later)
+    assert 30 <= GRACE <= 120
+    assert kinds(eng.tick(20 * MIN + GRACE - 1)) == []
+    ev = eng.tick(20 * MIN + GRACE)
     assert kinds(ev) == ["no_data"] and ev[0]["priority"] == "medium"
-    assert kinds(eng.tick(21 * MIN)) == []                    # raised once
+    assert kinds(eng.tick(21 * MIN + GRACE)) == []            # raised once
     eng = make(no_data_minutes=30)
     feed(eng, 0, 120)
-    assert kinds(eng.tick(30 * MIN - 1)) == [] and kinds(eng.tick(30 * MIN)) == ["no_data"]
+    assert kinds(eng.tick(30 * MIN + GRACE - 1)) == [] and kinds(eng.tick(30 * MIN + GRACE)) == ["no_data"]
+    # the reading due at the mark, arriving within the grace: nothing sounds
+    eng = make()
+    feed(eng, 0, 120)
+    assert kinds(eng.tick(20 * MIN) + feed(eng, 20 * MIN + 20, 120, age_s=20)) == []
     # a reading without a value is not usable data
     eng = make()
     feed(eng, 0, 120)
-    ev = feed(eng, 10 * MIN, None) + feed(eng, 20 * MIN, None)
+    ev = feed(eng, 10 * MIN, None) + feed(eng, 20 * MIN + GRACE, None)
     assert kinds(ev) == ["no_data"]
     # a stale reading is not fresh data either
-    assert kinds(feed(eng, 21 * MIN, 120, age_s=11 * MIN), "alarm_clear") == []
-    assert kinds(feed(eng, 22 * MIN, 120), "alarm_clear") == ["no_data"]
+    assert kinds(feed(eng, 22 * MIN, 120, age_s=11 * MIN), "alarm_clear") == []
+    assert kinds(feed(eng, 23 * MIN, 120), "alarm_clear") == ["no_data"]
 
 
 def test_during_an_outage_no_data_is_played_over_an_escalated_high_not_over_a_low():
@@ -404,7 +411,7 @@ def test_during_an_outage_no_data_is_played_over_an_escalated_high_not_over_a_lo
     series(eng, 0, [320] * 3)
     level = alarm(eng, "urgent_high")["level"]
     ev = []
-    for m in range(30, 120, 1):                       # no_data from minute 30 on
+    for m in range(31, 120, 1):                       # no_data from minute 31 on (20 + GRACE)
         ev += eng.tick(m * MIN)
     assert alarm(eng, "urgent_high")["level"] == level, alarm(eng, "urgent_high")
     assert not [e for e in ev if e["event"] == "alarm_escalate" and e["type"] == "urgent_high"]
@@ -432,7 +439,7 @@ def test_during_an_outage_no_data_is_played_over_an_escalated_high_not_over_a_lo
 def test_no_data_counts_from_the_last_reading_time_not_its_arrival():
     eng = make()
     feed(eng, 8 * MIN, 120, age_s=8 * MIN)            # measured at 0, arrived at 8 min
-    assert kinds(eng.tick(20 * MIN)) == ["no_data"]
+    assert kinds(eng.tick(20 * MIN + GRACE)) == ["no_data"]
 
 
 # ---- snooze and acknowledge ------------------------------------------------
@@ -490,9 +497,9 @@ def test_each_alarm_snoozes_for_its_own_documented_time():
         assert ev[0]["type"] == kind and ev[0]["until_s"] == 20 * MIN + 30 * MIN
     eng = make()
     eng.tick(0)
-    eng.tick(20 * MIN)
-    ev = eng.snooze(21 * MIN)
-    assert ev[0]["type"] == "no_data" and ev[0]["until_s"] == 21 * MIN + 15 * MIN
+    eng.tick(20 * MIN + GRACE)
+    ev = eng.snooze(22 * MIN)
+    assert ev[0]["type"] == "no_data" and ev[0]["until_s"] == 22 * MIN + 15 * MIN
     eng = make()
     eng.set_condition("link", "rogue", True, 0)
     assert eng.snooze(MIN)[0]["until_s"] == MIN + 60 * MIN
@@ -510,8 +517,8 @@ def test_snooze_settings_are_used():
     assert eng.snooze(0)[0]["until_s"] == 5 * MIN
     eng = make(no_data_snooze=5)
     eng.tick(0)
-    eng.tick(20 * MIN)
-    assert eng.acknowledge(20 * MIN)[0]["until_s"] == 25 * MIN
+    eng.tick(21 * MIN)
+    assert eng.acknowledge(21 * MIN)[0]["until_s"] == 26 * MIN
     eng = make(rate_snooze=10, fall_enabled=True, urgent_low_soon=False, low_enabled=False)
     series(eng, 0, [200, 184, 168, 152])
     assert eng.snooze(20 * MIN)[0]["until_s"] == 30 * MIN
@@ -598,11 +605,11 @@ def test_acknowledged_condition_stays_silent():
 def test_no_data_acknowledge_is_only_a_snooze():
     eng = make()
     eng.tick(0)
-    eng.tick(20 * MIN)
-    ev = eng.acknowledge(21 * MIN)
+    eng.tick(20 * MIN + GRACE)
+    ev = eng.acknowledge(22 * MIN)
     assert ev[0]["event"] == "alarm_ack" and alarm(eng, "no_data")["status"] == "snoozed"
-    assert kinds(eng.tick(36 * MIN - 1)) == []
-    assert kinds(eng.tick(36 * MIN)) == ["no_data"]
+    assert kinds(eng.tick(37 * MIN - 1)) == []
+    assert kinds(eng.tick(37 * MIN)) == ["no_data"]
 
 
 def test_press_acts_on_the_loudest_only_and_urgent_type_breaks_ties():
@@ -900,8 +907,8 @@ def test_restore_round_trip_of_levels_priorities_reasons_and_times():
         m2, s2 = eng2.prediction(minutes)
         assert abs(m1 - m2) < 0.01 and abs(s1 - s2) < 0.01
     # the last reading's time carries over: no_data comes 20 min after it, not after the reset
-    assert kinds(eng2.tick(1000 + 16 * MIN - 1)) == []
-    assert "no_data" in kinds(eng2.tick(1000 + 16 * MIN))
+    assert kinds(eng2.tick(1000 + 16 * MIN + GRACE - 1)) == []
+    assert "no_data" in kinds(eng2.tick(1000 + 16 * MIN + GRACE))
 
 
 def test_restore_keeps_snooze_left_and_the_worse_rule():
@@ -1034,7 +1041,7 @@ def test_re_raised_alarm_keeps_its_reason():
 def test_on_reading_default_age_is_zero():
     eng = make()
     eng.on_reading(reading.make(0, None, 120, None, 6), 10 * MIN)
-    assert kinds(eng.tick(30 * MIN - 1)) == [] and kinds(eng.tick(30 * MIN)) == ["no_data"]
+    assert kinds(eng.tick(30 * MIN + GRACE - 1)) == [] and kinds(eng.tick(30 * MIN + GRACE)) == ["no_data"]
 
 
 def test_a_reading_at_the_time_of_the_newest_is_history_only():
