@@ -758,3 +758,51 @@ def test_a_restart_racing_a_poke_ends_the_old_run():
     res = run(RESTART_RACE)
     assert res["runs"] == 2 and res["old_done"] and not res["new_done"], res
     assert res["old_run_done"] is True and res["new_run_done"] is False, res
+
+
+
+HELD_TWICE_BODY = r"""
+machine.set_log_limit(30000)
+ann = annunciator.Annunciator(B, clock_ms=now)
+res = {}
+CASES = (  # name, sounding at 0, at 1100 ms, at 1300 ms (all within the first burst)
+    ("louder_then_type", {"type": "urgent_low", "priority": "high", "level": 0},
+     {"type": "urgent_low", "priority": "high", "level": 1}, {"type": "low", "priority": "high", "level": 1}),
+    ("louder_then_faster", {"type": "urgent_low", "priority": "high", "level": 0},
+     {"type": "urgent_low", "priority": "high", "level": 1}, {"type": "urgent_low", "priority": "high", "level": 2}),
+)
+async def main():
+    asyncio.create_task(ann.run())
+    for name, first, second, third in CASES:
+        ann.set(None)
+        await asyncio.sleep_ms(100)
+        machine.clear_log()
+        t0 = now()
+        ann.set(dict(first, status="sounding"))
+        await asyncio.sleep_ms(1100)
+        ann.set(dict(second, status="sounding"))
+        await asyncio.sleep_ms(200)
+        ann.set(dict(third, status="sounding"))
+        await asyncio.sleep_ms(13000 - 1300)
+        log = list(machine.LOG)
+        res[name] = {"pulses": [(a - t0, b - t0) for a, b in V.buzzer_pulses(log, BZ)],
+                     "duty": [(t - t0, v) for t, p, a, v in log if p == BZ and a == "duty_u16" and v]}
+asyncio.run(main())
+out(**res)
+"""
+
+
+def test_a_burst_held_through_two_changes_keeps_its_first_loudness():
+    # two changes of the same priority within one high burst (an escalation,
+    # then another type with the escalated sound, or a second escalation): the
+    # burst still completes as loud as it began. Before, the second change
+    # dropped the hold: the rest of the burst played at 50 % duty.
+    r = run(HELD_TWICE_BODY)
+    quiet = P.sound("high")[2] * 65535 // 100
+    for name in ("louder_then_type", "louder_then_faster"):
+        pulses = [tuple(p) for p in r[name]["pulses"]]
+        first = [p for p in pulses if p[0] < 3000]
+        assert first == [(s, s + d) for s, d in P.HIGH_PULSES], (name, first)
+        duty = r[name]["duty"]
+        assert [v for t, v in duty if t < 3000] == [quiet] * 10, (name, duty)
+        assert set(v for t, v in duty if t >= 3000) == {P.LOUD * 65535 // 100}, (name, duty)

@@ -86,7 +86,7 @@ class Annunciator:
         if key == self._key:
             return
         self._key = key
-        self._hold = None
+        hold, self._hold = self._hold, None
         old, t0 = self._alarm, self._clock()
         if key is None:
             self._alarm = None
@@ -100,19 +100,23 @@ class Annunciator:
             self._alarm = (typ, prio, level, sounding, snd, lt, prio if sounding else status)
             if sounding:
                 if old is not None and old[3] and old[1] == prio:
-                    t0 = self._same_priority_start(old[4], snd, t0)
+                    t0 = self._same_priority_start(old[4], snd, t0, hold)
                 self._seq = None  # a real alarm interrupts tests and cues
         self._t0 = t0
         self._poke()
 
-    def _same_priority_start(self, was, snd, now):
+    def _same_priority_start(self, was, snd, now, hold):
         # A sounding alarm of the same priority replaces another (another type,
         # an escalation level, a volume): the same sound keeps its rhythm, and a
         # burst under way completes as it began (one loudness within a burst),
         # the new sound from the next burst, after the new period, instead of
         # being cut and started again: a high burst cut after 5 pulses and played
         # again whole was heard as 15 irregular beeps. Between bursts a louder or
-        # faster sound starts at once.
+        # faster sound starts at once. A burst already held by an earlier change
+        # stays held, with the sound it began with.
+        if hold is not None and now < hold[1]:
+            self._hold = hold
+            return self._t0
         if snd == was:
             return self._t0
         t = now - self._t0
