@@ -797,3 +797,9 @@ def test_mqtt_boxes_with_their_own_topics_are_their_own_devices_in_home_assistan
     # Home Assistant's node and object ids: letters, digits, _ and - only
     node = odd["topics"][0].split("/")[2]
     assert node and all(c.isalnum() or c in "_-" for c in node), node
+    # the client id keeps to the 23 bytes every MQTT 3.1.1 broker must take
+    # (3.1.3.1), its own topic or not, and keeps the board's id that tells two
+    # boxes apart. Before, "cgm_follower" made it 33 bytes: a broker may refuse it
+    for name, box in out.items():
+        cid = box["client_id"]
+        assert 1 <= len(cid.encode()) <= 23 and cid.endswith("-c4123456"), (name, cid)

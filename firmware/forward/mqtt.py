@@ -374,13 +374,17 @@ def _client_id(device_id):
     """device_id and this board's own id: a broker closes the older connection of
     a client id that connects again (MQTT 3.1.1, 3.1.4), so two boxes (a leader
     and a follower box) with the same settings threw each other off without end.
-    20 characters at most with the default device_id (3.1.1 promises 23)."""
+    23 bytes at most, what every MQTT 3.1.1 broker must take (3.1.3.1): a longer
+    device_id (a box with its own topic) is cut; the board's id keeps it apart."""
     try:
         import machine
         import binascii
-        return device_id + "-" + binascii.hexlify(machine.unique_id()[-4:]).decode()
+        board = "-" + binascii.hexlify(machine.unique_id()[-4:]).decode()
     except (ImportError, AttributeError):
         return device_id
+    while len(device_id.encode()) > 23 - len(board):
+        device_id = device_id[:-1]
+    return device_id + board
 
 
 def _slug(text):

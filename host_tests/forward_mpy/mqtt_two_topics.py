@@ -22,7 +22,8 @@ def discovery(prefix):
         ids.append(d["unique_id"])
         names.add(d["device"]["name"])
         states.append(d["state_topic"])
-    return {"topics": topics, "ids": ids, "names": sorted(names), "states": states}
+    return {"topics": topics, "ids": ids, "names": sorted(names), "states": states,
+            "client_id": p.c["client_id"]}
 
 
 print(json.dumps({p: discovery(p) for p in ("cgm", "cgm_follower", "home/kids cgm", "bedside_cgm")}))
