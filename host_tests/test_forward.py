@@ -803,3 +803,13 @@ def test_mqtt_boxes_with_their_own_topics_are_their_own_devices_in_home_assistan
     for name, box in out.items():
         cid = box["client_id"]
         assert 1 <= len(cid.encode()) <= 23 and cid.endswith("-c4123456"), (name, cid)
+
+
+def test_a_chunked_body_is_read_by_its_chunks_or_refused():
+    # a chunk must end with CRLF: before, the next chunk's size line was taken
+    # for that CRLF and its data parsed as a size ("abc" is 2748), so the rest
+    # of the answer, chunk sizes and all, came back as the body
+    out, _ = mpy_json("http_dechunk_edges.py")
+    assert out["ext_trailer"] == "hello0123456789", out
+    assert out["cut_mid"] == "hel" and out["max_mid"] == "helloab", out
+    assert out["no_crlf"].startswith("HttpError"), out

@@ -149,8 +149,10 @@ async def _dechunk(reader, max_body):
                 return data  # cut off: what came is what there is
             data += chunk
             want -= len(chunk)
-        if len(data) < max_body:
-            await reader.readline()  # the CRLF after the chunk
+        if len(data) < max_body and (await reader.readline()).strip():
+            # not the CRLF that ends a chunk: the next size line would be read as
+            # that CRLF and the data after it as a size, the rest kept as body
+            raise HttpError("no CRLF after a chunk")
     return data
 
 
