@@ -250,6 +250,15 @@ out["leader_leader_silent"] = link_alarm(leader, ["leader_silent"])
 out["leader_slot_conflict"] = link_alarm(leader, ["slot_conflict"])  # the link clears it
 out["none_bond_lost"] = link_alarm({"role": "leader", "transmitter_id": ""}, ["bond_lost"])
 out["follower_leader_silent"] = link_alarm(follower, ["leader_silent"])  # the follower judges it
+# the no_data grace: the engine's own beside a transmitter, a poll and a request longer
+# beside a leader polled every poll_s
+graces = {}
+for role, cfg in (("leader", leader), ("follower", follower),
+                  ("follower_slow", {"role": "follower", "follow": {"url": "http://l:17580", "poll_s": 120}})):
+    app = App(cfg, saved_with())
+    wiring._source(app)
+    graces[role] = app.engine.no_data_grace_s
+out["graces"] = graces
 print("RESULT " + json.dumps(out))
 '''
 
@@ -269,6 +278,15 @@ def test_a_restored_link_alarm_of_another_role_clears_at_boot(tmp_path):
     assert out["none_bond_lost"] == [["not_configured", "sounding"]], out
     assert out["leader_slot_conflict"] == [["slot_conflict", "sounding"]], out
     assert out["follower_leader_silent"] == [["leader_silent", "sounding"]], out
+
+
+def test_a_follower_box_gives_the_reading_due_at_the_no_data_mark_a_poll_longer(tmp_path):
+    """review 22: a reading reaches a follower box up to a poll (60 s) and a request
+    (15 s) after the leader has it; with the 60-s grace alone the reading due at the
+    no_data mark still lost the race, and no_data played a burst and cleared."""
+    g = _result(tmp_path, ROLES)["graces"]
+    assert g["leader"] == 60, g
+    assert g["follower"] == 60 + 60 + 15 and g["follower_slow"] == 60 + 120 + 15, g
 
 
 NEW_TX_PROG = r'''

@@ -38,12 +38,15 @@ _SAME_S = 1   # readings this close in time are one reading (they come 5 min apa
 # session later (seconds; a retry within its window, more). no_data_minutes is a
 # whole number of 5-min windows, so without a grace the reading due at the mark
 # lost the race to the tick: no_data started a burst and cleared a second later.
+# A source with more lag sets its own (AlarmEngine.no_data_grace_s: a follower box
+# polls its leader every poll_s).
 NO_DATA_GRACE_S = 60
 
 
 class AlarmEngine:
     def __init__(self, settings):
         self.settings = settings
+        self.no_data_grace_s = NO_DATA_GRACE_S
         self._alarms = {}          # type -> record list
         self._pred = Predictor()
         self._now = None
@@ -214,7 +217,7 @@ class AlarmEngine:
         s = self.settings
         events = []
         since = self._fresh_t if self._fresh_t is not None else self._data_since
-        if now_s - since >= s["no_data_minutes"] * 60 + NO_DATA_GRACE_S and "no_data" not in self._alarms:
+        if now_s - since >= s["no_data_minutes"] * 60 + self.no_data_grace_s and "no_data" not in self._alarms:
             self._raise("no_data", "", now_s, events)
         fresh = self._last_t is not None and now_s - self._last_t <= s["stale_minutes"] * 60
         handover = False

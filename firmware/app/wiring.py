@@ -223,6 +223,11 @@ def _source(app):
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
                      app.condition(kind, name, active),
                      on_server_date=lambda d: app.timesync and app.timesync.offer_date(d), log=_log)
+        # a reading reaches a follower box up to a poll (and a request) after the
+        # leader has it: the reading due at the no_data mark gets that much longer
+        from alarms.engine import NO_DATA_GRACE_S
+        from forward.follower import TIMEOUT_S
+        app.engine.no_data_grace_s = NO_DATA_GRACE_S + f.poll_s + TIMEOUT_S
         supervise(app, "follower", f.run, 600)
         return
     if not cfg.get("transmitter_id"):

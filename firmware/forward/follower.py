@@ -270,6 +270,12 @@ class Follower:
             box_now = self._unix()
             now = box_now if server_now is None else server_now
             readings = parse_entries(body, self.last_ms, self.prev)
+            if readings and self.count < COUNT:
+                # halved by a cut answer (large entries, or a portal's page once):
+                # grow back while twice as many would still fit well within the bound
+                grown = min(COUNT, 2 * self.count)
+                if len(body) // len(readings) * grown < MAX_BODY * 9 // 10:
+                    self.count = grown
             ahead = 0
             if now is not None:
                 while readings and readings[-1][1] > now + FUTURE_S:

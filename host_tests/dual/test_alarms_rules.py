@@ -436,6 +436,14 @@ def test_during_an_outage_no_data_is_played_over_an_escalated_high_not_over_a_lo
     assert alarm(eng, "no_data") is not None and eng.loudest()["type"] == "urgent_low"
 
 
+def test_a_source_with_more_lag_sets_its_own_no_data_grace():
+    eng = make()
+    eng.no_data_grace_s = 135                         # a follower box polling every 60 s
+    feed(eng, 0, 120)
+    assert kinds(eng.tick(20 * MIN + 134)) == []
+    assert kinds(eng.tick(20 * MIN + 135)) == ["no_data"]
+
+
 def test_no_data_counts_from_the_last_reading_time_not_its_arrival():
     eng = make()
     feed(eng, 8 * MIN, 120, age_s=8 * MIN)            # measured at 0, arrived at 8 min

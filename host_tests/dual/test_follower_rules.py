@@ -453,6 +453,17 @@ def test_an_answer_too_large_for_the_body_bound_asks_for_fewer_entries():
     for _ in range(5):
         w.poll(body=("[" + "{" * follower.MAX_BODY)[:follower.MAX_BODY], server_unix=T0 + 180)
     assert count(w.http.requests[-1]) == 1
+    # the count grows back while twice as many entries of the size seen would still fit
+    # well within the bound: entries of ~680 B up to 8 (12 would not), of ~60 B up to 12
+    per = len(big([(T0, 100)]))
+    assert 8 * per < follower.MAX_BODY * 9 // 10 < 12 * per
+    for k in range(1, 6):
+        w.poll(body=big([(T0 + 300 * k, 100 + k)]), server_unix=T0 + 300 * k + 60)
+    assert [count(r) for r in w.http.requests[-5:]] == [1, 2, 4, 8, 8], w.http.requests[-5:]
+    assert [r[2] for r in w.readings][-5:] == [101, 102, 103, 104, 105]
+    for k in range(6, 8):
+        w.poll(body=body([(T0 + 300 * k, 100 + k, "Flat")]), server_unix=T0 + 300 * k + 60)
+    assert [count(r) for r in w.http.requests[-2:]] == [8, 12], w.http.requests[-2:]
     # a short body that does not parse is not a size problem: the count stays
     w2 = World()
     w2.poll(body="[{\"date\": 1", server_unix=T0 + 60)
