@@ -438,6 +438,20 @@ def test_no_power_alarm_is_expected_from_a_broken_engine():
     assert [v for v in chaos.check_promises(w, [], 300 * MIN, []) if "battery" in v[1]] == []
 
 
+def test_a_battery_that_runs_low_while_the_board_is_off_is_owed_its_alarm_from_the_power_on():
+    # seed 1288: the battery low at 100 min, the board off from 90 to 150 min; device/power 1 min after the power-on
+    adc = [[0, 38, 2050000], [6000, 38, 1700000]]
+    w = _world(board="m5stickc-plus2", config={"board": "m5stickc-plus2"}, inject={"adc_at_s": adc})
+    off = [{"event": "power_cut", "t_ms": 90 * MIN}, {"event": "reset", "t_ms": 150 * MIN, "cause": 1}]
+    told = off + [onset(151 * MIN, "device", "power")]
+    assert [v for v in chaos.check_promises(w, told, 300 * MIN, []) if "battery" in v[1]] == []
+    v = [v for v in chaos.check_promises(w, off, 300 * MIN, []) if "battery" in v[1]]
+    assert len(v) == 1 and "of the power-on at t=%d ms" % (150 * MIN) in v[0][1]
+    # with the board on, 51 min later is too late
+    v = [v for v in chaos.check_promises(w, told[2:], 300 * MIN, []) if "battery" in v[1]]
+    assert len(v) == 1 and v[0][0] == 100 * MIN
+
+
 # --- round 4: advertising interval, a power cut in a low, a damaged queue file ---------
 def test_round4_draws_leave_the_old_draws_alone():
     for seed in (5, 200, 514):   # rounds 1-3: exactly as before (no round-4 key set)
