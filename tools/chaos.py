@@ -736,11 +736,7 @@ def draw_round6(seed, w, end_s):
     if p_swap < 0.5 and valid and not w.get("follower"):
         while tx_id == w["tx_id"]:
             tx_id = _tx_id(ex, generation)
-        quiet_from = min(at_s, save_at) - 3600   # nothing of the old transmitter's spans near the swap
-        w["silent"] = [x for x in w["silent"] if x[1] < quiet_from]
-        w["modes"] = [x for x in w["modes"] if x[2] < quiet_from]
-        if w["absence"] and w["absence"][1] >= quiet_from:
-            w["absence"] = None
+        _quiet_from(w, min(at_s, save_at) - 3600)   # nothing of the old transmitter's spans near the swap
         for k in ("config_save_at_s", "files_damage_at_s", "save_cut_at_s"):
             inject.pop(k, None)
         w["save_cut"] = w["config_damage"] = None
@@ -1566,11 +1562,7 @@ def draw_round12(seed, w, end_s):
             if not any(abs(save1 - b) < 1800 for b in boots[1:]):
                 while id1 == w["tx_id"]:
                     id1 = _tx_id(ex, gen1)
-                quiet_from = min(at1, save1) - 3600   # nothing of the first transmitter's spans near the swap
-                w["silent"] = [x for x in w["silent"] if x[1] < quiet_from]
-                w["modes"] = [x for x in w["modes"] if x[2] < quiet_from]
-                if w["absence"] and w["absence"][1] >= quiet_from:
-                    w["absence"] = None
+                _quiet_from(w, min(at1, save1) - 3600)   # nothing of the first transmitter's spans near the swap
                 inject.pop("new_session_at_s", None)   # a sensor swap would be the first's, in its drawer
                 w["sensor_swap"] = None
                 faults = ",".join(["%s:%s" % kv for kv in sorted(w["radio"].items())] + ([gen1] if gen1 else []))
@@ -3781,6 +3773,26 @@ CLEAR_MARGIN = 5         # mg/dL beyond the hysteresis before a clear is owed
 HOLD_MARGIN = 10         # mg/dL inside the threshold before a re-raise at the snooze's end is owed
 
 
+def _quiet_from(w, t_s):
+    """The old transmitter's drawn faults (silent spans, fault modes, an absence) end
+    before t_s: none of them may reach into a swap."""
+    w["silent"] = [x for x in w["silent"] if x[1] < t_s]
+    w["modes"] = [x for x in w["modes"] if x[2] < t_s]
+    if w["absence"] and w["absence"][1] >= t_s:
+        w["absence"] = None
+
+
+def _minute_of_day_at(clocks, t):
+    """The box's minute of day in force at t ms: clocks = [(t_ms, minute_of_day)] of its
+    `clock` events, in time order (None before the first)."""
+    cur = None
+    for tc, m in clocks:
+        if tc > t:
+            break
+        cur = m
+    return cur
+
+
 def _settings_mod():
     sys.path.insert(0, os.path.join(ROOT, "firmware"))
     try:
@@ -3835,12 +3847,7 @@ def check_sched_snooze(w, events, s, end_ms, problems):
     out = []
 
     def mod_at(t):
-        cur = None
-        for tc, m in clocks:
-            if tc > t:
-                break
-            cur = m
-        return cur
+        return _minute_of_day_at(clocks, t)
 
     def eff(base, t):
         return st.effective(base, mod_at(t))
@@ -4013,12 +4020,7 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     end_judge = end_ms if broken is None else min(end_ms, broken * 1000)
 
     def mod_at(t):
-        cur = None
-        for tc, m in clocks:
-            if tc > t:
-                break
-            cur = m
-        return cur
+        return _minute_of_day_at(clocks, t)
 
     def horizon(base, t):
         m = mod_at(t)

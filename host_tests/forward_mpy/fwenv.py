@@ -66,3 +66,32 @@ def _ipoll_fixed(self, timeout):
 
 
 vtime._Poller.ipoll = _ipoll_fixed
+
+
+def mqtt_snapshot(port):
+    """Retained messages on the broker at 127.0.0.1:port right now (a test-side
+    subscriber, test code only)."""
+    from umqtt.simple import MQTTClient
+    got = {}
+    c = MQTTClient("test-sub", "127.0.0.1", port, keepalive=30)
+    c.set_callback(lambda t, m: got.__setitem__(t.decode(), m.decode()))
+    c.connect(timeout=2)
+    c.subscribe(b"#")
+    t0 = vtime._rt.ticks_ms()
+    while vtime._rt.ticks_diff(vtime._rt.ticks_ms(), t0) < 400:
+        c.sock.setblocking(False)
+        try:
+            c.wait_msg()
+        except OSError:
+            pass
+    c.sock.close()
+    return got
+
+
+async def real_time_heartbeat():
+    """umqtt writes outside asyncio, so vtime does not wait for the broker's
+    answer by itself: give the real world 1 ms of real time per 500 ms."""
+    import asyncio
+    while True:
+        await asyncio.sleep_ms(500)
+        vtime._rt.sleep_ms(1)

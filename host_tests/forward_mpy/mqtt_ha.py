@@ -7,8 +7,6 @@ sys.path.insert(0, "host_tests/forward_mpy")
 import fwenv
 import asyncio
 import json
-import vtime
-from umqtt.simple import MQTTClient
 from forward.mqtt import MqttPublisher
 from forward import ConfigError
 
@@ -17,34 +15,10 @@ out = {}
 conds = []
 
 
-def snapshot():
-    """Retained messages on the broker right now (a test-side subscriber)."""
-    got = {}
-    c = MQTTClient("test-sub", "127.0.0.1", port, keepalive=30)
-    c.set_callback(lambda t, m: got.__setitem__(t.decode(), m.decode()))
-    c.connect(timeout=2)
-    c.subscribe(b"#")
-    t0 = vtime._rt.ticks_ms()
-    while vtime._rt.ticks_diff(vtime._rt.ticks_ms(), t0) < 400:
-        c.sock.setblocking(False)
-        try:
-            c.wait_msg()
-        except OSError:
-            pass
-    c.sock.close()
-    return got
-
-
-async def heartbeat():
-    # umqtt writes outside asyncio, so vtime does not wait for the broker's
-    # answer by itself: give the real world 1 ms of real time per 500 ms
-    while True:
-        await asyncio.sleep_ms(500)
-        vtime._rt.sleep_ms(1)
 
 
 async def main():
-    asyncio.create_task(heartbeat())
+    asyncio.create_task(fwenv.real_time_heartbeat())
     cfg = {"host": "127.0.0.1", "port": port, "keepalive_s": 10, "topic_prefix": "cgm"}
     pub = MqttPublisher(cfg, on_condition=lambda k, n, a: conds.append([k, n, a]),
                         log=lambda m: None)
@@ -56,25 +30,25 @@ async def main():
     pub.publish_link("connected")
     task = asyncio.create_task(pub.run())
     await asyncio.sleep(5)
-    s = snapshot()
+    s = fwenv.mqtt_snapshot(port)
     out["discovery"] = sorted(t for t in s if t.startswith("homeassistant/"))
     out["glucose_cfg"] = json.loads(s.get("homeassistant/sensor/bedside_cgm/glucose/config", "{}"))
     out["states"] = {t: s[t] for t in s if t.startswith("cgm/")}
     pub.publish_alarm("urgent_low", "urgent_low")
     await asyncio.sleep(2)
-    s = snapshot()
+    s = fwenv.mqtt_snapshot(port)
     out["unanswered"] = [s.get("cgm/alarm"), s.get("cgm/alarm_unanswered")]
     pub.publish_alarm("urgent_low")  # re-raised after a snooze
     await asyncio.sleep(2)
-    s = snapshot()
+    s = fwenv.mqtt_snapshot(port)
     out["answered"] = [s.get("cgm/alarm"), s.get("cgm/alarm_unanswered")]
     # the box dies without a goodbye: the broker publishes the last will
     task.cancel()  # the TCP connection ends without DISCONNECT
     await asyncio.sleep(1)
-    out["after_death"] = snapshot().get("cgm/availability")
+    out["after_death"] = fwenv.mqtt_snapshot(port).get("cgm/availability")
     task = asyncio.create_task(pub.run())
     await asyncio.sleep(5)
-    out["after_restart"] = snapshot().get("cgm/availability")
+    out["after_restart"] = fwenv.mqtt_snapshot(port).get("cgm/availability")
     # the broker goes away for 2 minutes, then comes back (empty, no persistence)
     fwenv.control(cport, "POST", "/broker", {"up": False})
     await asyncio.sleep(60)
@@ -83,7 +57,7 @@ async def main():
     await asyncio.sleep(60)
     fwenv.control(cport, "POST", "/broker", {"up": True})
     await asyncio.sleep(400)  # back-off is at most 5 min
-    s = snapshot()
+    s = fwenv.mqtt_snapshot(port)
     out["connects"] = pub.connects
     out["after_broker_back"] = {t: s[t] for t in s if t.startswith("cgm/")}
     out["discovery_again"] = len([t for t in s if t.startswith("homeassistant/")])

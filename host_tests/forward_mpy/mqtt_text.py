@@ -5,42 +5,19 @@
 import sys
 
 sys.path.insert(0, "host_tests/forward_mpy")
-import fwenv  # noqa: F401
+import fwenv
 import asyncio
 import json
-import vtime
-from umqtt.simple import MQTTClient
 from forward.mqtt import MqttPublisher
 
 port = int(sys.argv[1])
 out = {}
 
 
-def snapshot():
-    got = {}
-    c = MQTTClient("test-sub", "127.0.0.1", port, keepalive=30)
-    c.set_callback(lambda t, m: got.__setitem__(t.decode(), m.decode()))
-    c.connect(timeout=2)
-    c.subscribe(b"#")
-    t0 = vtime._rt.ticks_ms()
-    while vtime._rt.ticks_diff(vtime._rt.ticks_ms(), t0) < 400:
-        c.sock.setblocking(False)
-        try:
-            c.wait_msg()
-        except OSError:
-            pass
-    c.sock.close()
-    return got
-
-
-async def heartbeat():
-    while True:
-        await asyncio.sleep_ms(500)
-        vtime._rt.sleep_ms(1)
 
 
 async def main():
-    asyncio.create_task(heartbeat())
+    asyncio.create_task(fwenv.real_time_heartbeat())
     cfg = {"host": "127.0.0.1", "port": port, "keepalive_s": 10, "topic_prefix": "cgm_küche",
            "user": "zoë", "password": "pässwört€", "device_name": "Wecker Zoë"}
     pub = MqttPublisher(cfg, log=lambda m: None)
@@ -48,7 +25,7 @@ async def main():
     pub.publish_link("connected")
     task = asyncio.create_task(pub.run())
     await asyncio.sleep(5)
-    s = snapshot()
+    s = fwenv.mqtt_snapshot(port)
     out["states"] = {t: s[t] for t in s if t.startswith("cgm_")}
     glucose_cfg = [t for t in s if t.startswith("homeassistant/sensor/") and t.endswith("/glucose/config")]
     out["device_name"] = json.loads(s[glucose_cfg[0]]).get("device", {}).get("name") if glucose_cfg else None

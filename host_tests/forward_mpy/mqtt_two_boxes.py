@@ -6,20 +6,13 @@
 import sys
 
 sys.path.insert(0, "host_tests/forward_mpy")
-import fwenv  # noqa: F401
+import fwenv
 import asyncio
 import json
 import machine
-import vtime
 from forward.mqtt import MqttPublisher
 
 port = int(sys.argv[1])
-
-
-async def heartbeat():
-    while True:
-        await asyncio.sleep_ms(500)
-        vtime._rt.sleep_ms(1)
 
 
 def log(msg):
@@ -34,7 +27,7 @@ pubs = []
 
 
 async def main():
-    asyncio.create_task(heartbeat())
+    asyncio.create_task(fwenv.real_time_heartbeat())
     cfg = {"host": "127.0.0.1", "port": port, "keepalive_s": 10, "topic_prefix": "cgm"}
     for uid in (b"\x24\x0a\xc4\x12\x34\x56", b"\x24\x0a\xc4\x65\x43\x21"):
         machine._unique_id = uid  # each board has its own
