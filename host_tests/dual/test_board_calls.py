@@ -233,6 +233,17 @@ def test_wlan_config_rules():
 
 
 @_with_ticks
+def test_the_world_log_keeps_only_its_last_entries():
+    # the simulator runs the fake for days in the firmware's heap (chaos seed 1219)
+    sta, ap = _wlans()
+    ap.active(True)
+    for i in range(200):
+        ap.config(essid="CGM-Alarm-%04d" % i)
+    assert len(network.world.log) <= 64
+    assert network.world.log[-1][1:] == ("config", ("ssid", "CGM-Alarm-0199"))
+
+
+@_with_ticks
 def test_wlan_connect_disconnect_scan_status():
     sta, ap = _wlans()
     assert _raises(OSError, sta.connect, "home", "password1") == "Wifi Not Started"
