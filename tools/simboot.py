@@ -1401,8 +1401,10 @@ def main():
             asyncio.core.cur_task = None   # the task the reset came from: it holds the old App
             # the board's reset frees everything: so must this process before the
             # next boot (the old App stayed bound until the new one was built, and
-            # two firmwares' data did not fit the sized heap)
-            app = firmware = CONFIG_SAVE["app"] = None
+            # two firmwares' data did not fit the sized heap); `log` too: it held the
+            # old boot's log module and ring, which the re-measure below then counted
+            # as code, so each boot's `data` started low by up to that ring
+            app = firmware = CONFIG_SAVE["app"] = log = None
             gc.collect()
             # the next boot imports the firmware anew, while the virtual transmitter
             # keeps the codec modules it imported with the first: measure the code
