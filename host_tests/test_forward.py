@@ -92,6 +92,15 @@ def test_a_200_answer_without_the_stored_entries_is_not_taken_as_delivered(ns):
     assert out["unique"] and out["dates_in_order"], out
 
 
+def test_an_empty_array_answer_to_a_batch_is_not_taken_as_delivered(ns):
+    # Nightscout answers [] only for a body without entries (res.entries || []), which
+    # the uploader never sends: a server answering [] to a batch stored none of it, and
+    # counting it as sent dropped the readings from the queue without a word
+    out, _ = mpy_json("ns_scenarios.py", "empty200", ns.port, ns.control_port)
+    assert out["queued_during_fault"] == 12, out
+    assert out["stored"] == 12 and out["queue_left"] == 0, out
+
+
 def test_readings_from_before_the_wall_clock_reach_nightscout_at_their_own_time(ns):
     # no NTP and no wall clock at start: the uploader must still get the
     # server's Date (its fallback clock) and upload the early readings, dated

@@ -10,7 +10,8 @@ It enforces what a real Nightscout does (peers.md section 2):
 - GET /api/v1/entries(.json)?count=N, GET /api/v1/status.json.
 Faults on demand through a control port (JSON POST /mode) or the methods:
   mode "ok" | "down" (listener closed: connection refused) | "error" (answer
-  `status`, e.g. 503) | "hang" (accept and never answer).
+  `status`, e.g. 503) | "empty" (200 with `[]`, storing nothing) | "hang" (accept
+  and never answer).
 GET /state on the control port: {"entries": [...], "posts": {key: count}, ...}.
 
     python tools/nsserver.py --secret 0123456789abc [--port P] [--control-port C]
@@ -93,7 +94,7 @@ class NsServer:
             self._api = None
 
     def set_mode(self, mode, status=None):
-        if mode not in ("ok", "down", "error", "hang"):
+        if mode not in ("ok", "down", "error", "empty", "hang"):
             raise ValueError(mode)
         if status:
             self.error_status = int(status)
@@ -184,6 +185,9 @@ def _api_handler(ns):
                 return True
             if ns.mode == "error":
                 self._send(ns.error_status, {"status": ns.error_status, "message": "fault on demand"})
+                return True
+            if ns.mode == "empty":
+                self._send(200, [])
                 return True
             return False
 

@@ -240,10 +240,12 @@ class NightscoutUploader:
         if date and self._on_date:
             self._on_date(date)
         if 200 <= status < 300:
-            if not answer.lstrip()[:1] == b"[":
+            answer = answer.strip()
+            if answer[:1] != b"[" or answer[1:].lstrip()[:1] == b"]":
                 # Nightscout answers what it stored as a JSON array; a 2xx with
                 # anything else (an error object, a captive portal's or a host's
-                # page, a cut-off answer) stored nothing we can count on: keep
+                # page, a cut-off answer, an empty array: Nightscout's answer to
+                # a body without entries) stored nothing we can count on: keep
                 # the batch (a repeat is harmless: the server upserts)
                 self._log("nightscout: HTTP %d without the stored entries, kept for a retry" % status)
                 return 0

@@ -1,7 +1,7 @@
 # Nightscout uploader scenarios on MicroPython, beside a stand-in for the
 # alarm path. Prints one JSON line with what happened.
 #   micropython ns_scenarios.py SCENARIO API_PORT CONTROL_PORT [ARG]
-# Scenarios: outage, hang, auth, error200, noclock, persist1 PATH, persist2 PATH.
+# Scenarios: outage, hang, auth, error200, empty200, noclock, persist1 PATH, persist2 PATH.
 import sys
 
 sys.path.insert(0, "host_tests/forward_mpy")
@@ -158,12 +158,12 @@ async def auth():
     result(up, alarm, delay_s=up.delay_s)
 
 
-async def error200():
+async def error200(mode=None):
     # a server that answers 200 without storing (an error object, a captive
-    # portal's page): nothing may be taken as delivered until Nightscout answers
-    # with the array of what it stored
+    # portal's page, an empty array): nothing may be taken as delivered until
+    # Nightscout answers with the array of what it stored
     alarm = AlarmStandIn()
-    fwenv.control(cport, "POST", "/mode", {"mode": "error", "status": 200})
+    fwenv.control(cport, "POST", "/mode", mode or {"mode": "error", "status": 200})
     up = make()
     alarm.on_reading = up.submit
     asyncio.create_task(alarm.run())
@@ -262,4 +262,5 @@ async def persist2():
 
 asyncio.run({"outage": outage, "hang": hang, "auth": auth, "persist1": persist1,
              "persist2": persist2, "error200": error200, "noclock": noclock,
+             "empty200": lambda: error200({"mode": "empty"}),
              "noclock_hours": noclock_hours}[scenario]())
