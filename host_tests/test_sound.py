@@ -145,29 +145,29 @@ def test_the_alarm_settings_volume_reaches_the_buzzer():
     assert d["high_10"] == d["high"] > 0, d
 
 
+def run_changes(cases):
+    """Each case, from silence: {name: [(ms, alarm), ...]}, the alarms set sounding at
+    those ms of a 13-s run; per name the buzzer's pulses and non-zero duties, in ms
+    from the first set."""
+    return run(CHANGES_BODY % json.dumps(cases))
 
-CHANGE_BODY = r"""
+
+CHANGES_BODY = r"""
 machine.set_log_limit(30000)
 ann = annunciator.Annunciator(B, clock_ms=now)
 res = {}
-CASES = (  # name, what sounds first, what replaces it, ms later
-    ("type", {"type": "urgent_low", "priority": "high", "level": 2}, {"type": "low", "priority": "high", "level": 2}, 1300),
-    ("louder", {"type": "urgent_low", "priority": "high", "level": 0}, {"type": "urgent_low", "priority": "high", "level": 1}, 1300),
-    ("faster", {"type": "urgent_low", "priority": "high", "level": 1}, {"type": "urgent_low", "priority": "high", "level": 2}, 1300),
-    ("between", {"type": "urgent_low", "priority": "high", "level": 0}, {"type": "urgent_low", "priority": "high", "level": 1}, 5000),
-    ("up", {"type": "low", "priority": "medium", "level": 1}, {"type": "urgent_low", "priority": "high", "level": 1}, 500),
-)
+CASES = json.loads(%r)
 async def main():
     asyncio.create_task(ann.run())
-    for name, first, second, at in CASES:
+    for name, steps in CASES.items():
         ann.set(None)
         await asyncio.sleep_ms(100)
         machine.clear_log()
         t0 = now()
-        ann.set(dict(first, status="sounding"))
-        await asyncio.sleep_ms(at)
-        ann.set(dict(second, status="sounding"))
-        await asyncio.sleep_ms(13000 - at)
+        for at, alarm in steps:
+            await asyncio.sleep_ms(at - (now() - t0))
+            ann.set(dict(alarm, status="sounding"))
+        await asyncio.sleep_ms(13000 - (now() - t0))
         log = list(machine.LOG)
         res[name] = {"pulses": [(a - t0, b - t0) for a, b in V.buzzer_pulses(log, BZ)],
                      "duty": [(t - t0, v) for t, p, a, v in log if p == BZ and a == "duty_u16" and v]}
@@ -176,12 +176,21 @@ out(**res)
 """
 
 
+def _high(level, typ="urgent_low"):
+    return {"type": typ, "priority": "high", "level": level}
+
+
 def test_a_change_of_the_same_priority_never_cuts_a_burst():
     # the alarm played changes while a high burst is under way (urgent low cleared
     # with the escalated low still sounding; an escalation): the burst completes,
     # and nothing heard restarts. Before, the burst restarted from its first
     # pulse: 5 pulses, 200 ms, then 10 (15 irregular beeps in one burst)
-    r = run(CHANGE_BODY)
+    r = run_changes({  # what sounds first, then what replaces it, ms later
+        "type": [(0, _high(2)), (1300, _high(2, "low"))],
+        "louder": [(0, _high(0)), (1300, _high(1))],
+        "faster": [(0, _high(1)), (1300, _high(2))],
+        "between": [(0, _high(0)), (5000, _high(1))],
+        "up": [(0, {"type": "low", "priority": "medium", "level": 1}), (500, _high(1))]})
     for name in ("type", "louder", "faster"):
         pulses = [tuple(p) for p in r[name]["pulses"]]
         first = [p for p in pulses if p[0] < 3000]
@@ -539,7 +548,6 @@ out(seen=seen)
     assert s["separate"]["freqs"] == [1000, 2700]  # the board's resonant frequency wins
 
 
-
 def test_the_single_led_is_dim_for_calm_and_paused_and_full_for_an_alarm():
     # M5StickC Plus2: one red LED. README: steady = a low alarm or all well, a snoozed or
     # acknowledged alarm steady and dim. Before, the LED was a plain pin: every
@@ -760,44 +768,14 @@ def test_a_restart_racing_a_poke_ends_the_old_run():
     assert res["old_run_done"] is True and res["new_run_done"] is False, res
 
 
-
-HELD_TWICE_BODY = r"""
-machine.set_log_limit(30000)
-ann = annunciator.Annunciator(B, clock_ms=now)
-res = {}
-CASES = (  # name, sounding at 0, at 1100 ms, at 1300 ms (all within the first burst)
-    ("louder_then_type", {"type": "urgent_low", "priority": "high", "level": 0},
-     {"type": "urgent_low", "priority": "high", "level": 1}, {"type": "low", "priority": "high", "level": 1}),
-    ("louder_then_faster", {"type": "urgent_low", "priority": "high", "level": 0},
-     {"type": "urgent_low", "priority": "high", "level": 1}, {"type": "urgent_low", "priority": "high", "level": 2}),
-)
-async def main():
-    asyncio.create_task(ann.run())
-    for name, first, second, third in CASES:
-        ann.set(None)
-        await asyncio.sleep_ms(100)
-        machine.clear_log()
-        t0 = now()
-        ann.set(dict(first, status="sounding"))
-        await asyncio.sleep_ms(1100)
-        ann.set(dict(second, status="sounding"))
-        await asyncio.sleep_ms(200)
-        ann.set(dict(third, status="sounding"))
-        await asyncio.sleep_ms(13000 - 1300)
-        log = list(machine.LOG)
-        res[name] = {"pulses": [(a - t0, b - t0) for a, b in V.buzzer_pulses(log, BZ)],
-                     "duty": [(t - t0, v) for t, p, a, v in log if p == BZ and a == "duty_u16" and v]}
-asyncio.run(main())
-out(**res)
-"""
-
-
 def test_a_burst_held_through_two_changes_keeps_its_first_loudness():
     # two changes of the same priority within one high burst (an escalation,
     # then another type with the escalated sound, or a second escalation): the
     # burst still completes as loud as it began. Before, the second change
     # dropped the hold: the rest of the burst played at 50 % duty.
-    r = run(HELD_TWICE_BODY)
+    r = run_changes({  # all within the first burst
+        "louder_then_type": [(0, _high(0)), (1100, _high(1)), (1300, _high(1, "low"))],
+        "louder_then_faster": [(0, _high(0)), (1100, _high(1)), (1300, _high(2))]})
     quiet = P.sound("high")[2] * 65535 // 100
     for name in ("louder_then_type", "louder_then_faster"):
         pulses = [tuple(p) for p in r[name]["pulses"]]

@@ -49,13 +49,19 @@ class PinBuzzer:
         self.pin.value(self.inv)
 
 
+def _led_duty(level, inverted):
+    """duty_u16 for a colour level 0..255 on an LED driven high (or, inverted, low)."""
+    d = level * 257
+    return 65535 - d if inverted else d
+
+
 class RgbLed:
     def __init__(self, cfg):
         f = cfg.get("pwm_freq", 1000)
         self.anode = cfg.get("common") == "anode"
-        off = 65535 if self.anode else 0
         p = cfg["pins"]
-        self.pwms = [machine.PWM(machine.Pin(p[c], machine.Pin.OUT), freq=f, duty_u16=off)
+        self.pwms = [machine.PWM(machine.Pin(p[c], machine.Pin.OUT), freq=f,
+                                 duty_u16=_led_duty(0, self.anode))
                      for c in ("red", "green", "blue")]
         self.rgb = (0, 0, 0)
 
@@ -63,8 +69,7 @@ class RgbLed:
         if rgb == self.rgb:
             return
         for pwm, c in zip(self.pwms, rgb):
-            d = c * 257
-            pwm.duty_u16(65535 - d if self.anode else d)
+            pwm.duty_u16(_led_duty(c, self.anode))
         self.rgb = rgb
 
     def deinit(self):
@@ -97,13 +102,13 @@ class SingleLed:
         self.inv = bool(cfg.get("active_low"))
         self.pin_id = cfg["pin"]
         self.pwm = machine.PWM(machine.Pin(self.pin_id, machine.Pin.OUT), freq=1000,
-                               duty_u16=65535 if self.inv else 0)
+                               duty_u16=_led_duty(0, self.inv))
         self.level = 0
 
     def set(self, rgb):
-        level = max(rgb) * 257
+        level = max(rgb)
         if level != self.level:
-            self.pwm.duty_u16(65535 - level if self.inv else level)
+            self.pwm.duty_u16(_led_duty(level, self.inv))
             self.level = level
 
     def deinit(self):
