@@ -60,7 +60,8 @@ class App:
         self._feed_fails = {}    # listener -> [failures, engine time of the last]: see emit
         self._flash_failing = False  # the device (flash) alarm is up: see _watch_flash
         self.wake = asyncio.Event()
-        self.status = {"link": None, "last_reading": None}
+        # last_reading_t: the newest reading's time on the engine's clock (now_s)
+        self.status = {"link": None, "last_reading": None, "last_reading_t": None}
         self.wdt_ms = wdt_ms
         self.http_host = "0.0.0.0"  # where the LAN API and the setup page listen
         self.setup_port = 80        # the setup/status page (None: not served)
@@ -254,8 +255,12 @@ class App:
             self.emit(reading.as_event(r))
             self._told = True   # a retry goes straight to the engine
         events = self.engine.on_reading(r, now, now - self._taking_t, self.minute_of_day())
-        # judged: now the link may resume after it (RTC memory, see _dispatch)
-        self.status["last_reading"] = r
+        # judged: now the link may resume after it (RTC memory, see _dispatch). The
+        # newest one stays what the page and the display show: a session's backfill
+        # comes after its live reading
+        st = self.status
+        if st["last_reading"] is None or self._taking_t >= st["last_reading_t"]:
+            st["last_reading"], st["last_reading_t"] = r, self._taking_t
         self._dispatch(events, True)
 
     async def alarm_task(self, checkin):

@@ -89,3 +89,39 @@ def test_repeated_resets_raise_the_device_alarm(tmp_path):
     # issue 4's device alarm, "repeated resets": the third boot in a row raises it
     out = run_app(tmp_path, BOARD, RESETS)
     assert out == [[1, []], [2, []], [3, ["resets"]]], out
+
+
+NEWEST_AFTER_BACKFILL = r'''
+import json, main, reading, clock
+app = main.App(CFG, boards_dirs=(BOARDS,))
+t = [6000]
+app.now_s = lambda: t[0]
+u = clock.unix()
+out = {}
+# a session after a gap: the live reading first, then the backfill of the gap, oldest first
+app._take_reading(reading.make(100000, u, 80, -10, 6, reading.LIVE))
+out["after_live"] = list(app.status["last_reading"])
+t[0] += 3
+app._take_reading(reading.make(100000 - 900, u - 900, 120, 0, 6, reading.BACKFILL))
+t[0] += 1
+app._take_reading(reading.make(100000 - 600, u - 600, 110, 0, 6, reading.BACKFILL))
+out["after_backfill"] = list(app.status["last_reading"])
+out["newest_t"] = app.status["last_reading_t"]
+# the next session's live reading replaces it
+t[0] += 300
+app._take_reading(reading.make(100300, u + 300, 75, -10, 6, reading.LIVE))
+out["next"] = list(app.status["last_reading"])
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_last_reading_shown_is_the_newest_not_the_last_backfilled(tmp_path):
+    # The status page (and the display) show app.status["last_reading"]. It was
+    # the last reading taken: after a gap, the session's backfill comes after its
+    # live reading, so the page showed a reading 10 minutes old (110 mg/dL, "10 min
+    # ago") while the box had judged a fresh 80
+    out = run_app(tmp_path, BOARD, NEWEST_AFTER_BACKFILL)
+    assert out["after_live"][2] == 80, out
+    assert out["after_backfill"][2] == 80, out
+    assert abs(out["newest_t"] - 6000) < 1, out
+    assert out["next"][2] == 75, out
