@@ -12,7 +12,7 @@ import sys
 # the board's own modules and the host fakes are not the firmware's cost
 import asyncio, bluetooth, machine, network, socket, struct, binascii, hashlib, select  # noqa: E401,F401
 
-LIBRARIES = ("aioble", "umqtt.simple", "ntptime", "microdot")
+LIBRARIES = ("aioble", "umqtt.simple", "ntptime", "ssd1306", "microdot")
 FIRMWARE = ("clock", "civil", "reading", "alarms.engine", "alarms.persist", "dexcom.replies",
             "dexcom.build", "dexcom.auth", "dexcom.backfill", "dexcom.info", "dexcom.messages",
             "link.core", "forward.http", "forward.queue", "forward.history", "forward.wifi",
@@ -22,7 +22,9 @@ FIRMWARE = ("clock", "civil", "reading", "alarms.engine", "alarms.persist", "dex
             "app.wiring", "main",
             # imported later, inside functions, but on the board too: at boot (power, the
             # setup access point, the transmitter's clock), with a button, with a tz rule
-            "app.power", "setup.ap", "app.txclock", "sound.buttons", "app.localtime")
+            "app.power", "setup.ap", "app.txclock", "sound.buttons", "app.localtime",
+            # a board with a display
+            "screen.view", "screen.draw", "screen.run", "screen.oled")
 # not imported on MicroPython: dexcom.aes (CPython's stand-in for cryptolib)
 
 

@@ -15,7 +15,7 @@ RETRY_MAX_S = 3600    # ... this
 
 
 def add_all(app):
-    for name, fn in (("buttons", _buttons), ("power", _power), ("source", _source),
+    for name, fn in (("buttons", _buttons), ("power", _power), ("display", _display), ("source", _source),
                      ("forwarding", _forwarding), ("setup", _setup)):
         _start(app, name, fn)
     app.reserve = None   # not used by forwarding (off, or failed): the heap's again
@@ -189,6 +189,25 @@ def _power(app):
         log.warn("battery %d mV: %s", mv, "running out" if low else "recovered")
         app.condition("device", "power", low)
     supervise(app, "power", lambda: power.watch(app.board, changed), 120)
+
+
+def _display(app):
+    """A board with a display: the newest reading and the alarm in words."""
+    cfg = app.board.get("display")
+    if not cfg:
+        return
+    from screen import oled, run
+
+    def state():
+        now = app.now_s()
+        r, t = app.status["last_reading"], app.status["last_reading_t"]
+        return (r, None if r is None else max(0, now - t), app.engine.shown(),
+                app.engine.current_settings()["stale_minutes"] * 60, now)
+
+    def fault(active):
+        app.condition("device", "display", active)
+    supervise(app, "display", lambda: run.run(lambda: oled.open_panel(cfg), state, fault,
+                                              lambda m: log.warn("%s", m)), 60)
 
 
 def _fault(app, what):

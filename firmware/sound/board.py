@@ -12,6 +12,8 @@
 #           | {"kind": "single", "pin": int, "active_low": bool}
 #           | {"kind": "separate", "pins": {"red"/"yellow"/"green"/"blue": int, ...}}
 #   "button": {"pin": int, "pull": "up" | "down" | null, "active_low": bool}
+#   "display": (optional) {"kind": "ssd1306", "sda": int, "scl": int, "address":
+#              int (optional, 0x3C = 60), "width": 64-128, "height": 32 | 64}
 #   "power":  (optional, boards with their own battery) {"hold_pin": int or
 #              null (driven high at start so the board stays on when USB power
 #              goes), "battery_adc_pin": int or null (ADC1, GPIO32-39),
@@ -164,4 +166,21 @@ def validate(data, name="?"):
             d = pw.get("battery_divider", 1)
             if not isinstance(d, (int, float)) or isinstance(d, bool) or not 1 <= d <= 10:
                 raise BoardError("board %r: 'power.battery_divider' must be 1-10, got %r" % (name, d))
+    dp = data.get("display")
+    if dp is not None:
+        _display(dp, data, name)
     return data
+
+
+def _display(dp, data, name):
+    _kind(dp, "display.", name, ("ssd1306",))
+    used = [data["buzzer"]["pin"], data["button"]["pin"]]
+    for key in ("sda", "scl"):
+        p = _pin(dp, key, "display.", name, True)
+        if p in used:   # a shared pin would take the buzzer (or the button) from the alarms
+            raise BoardError("board %r: 'display.%s' GPIO%d is already used" % (name, key, p))
+        used.append(p)
+    _int(dp, "address", "display.", name, 8, 119)
+    _int(dp, "width", "display.", name, 64, 128)
+    if dp.get("height") not in (None, 32, 64):
+        raise BoardError("board %r: 'display.height' must be 32 or 64, got %r" % (name, dp.get("height")))

@@ -8,6 +8,7 @@
 require("aioble")
 require("umqtt.simple")
 require("ntptime")
+require("ssd1306")
 # microdot is not in micropython-lib: the copy `make setup` installed (mip from
 # GitHub, or its PyPI release) into .mpylib/; only the two modules we import.
 package("microdot", files=["__init__.py", "microdot.py"], base_path="../../.mpylib")

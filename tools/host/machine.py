@@ -156,6 +156,7 @@ def reset_all():
     _pulls.clear()
     _irqs.clear()
     _adc_uv.clear()
+    i2c_devices.clear()
     del listeners[:]
 
 
@@ -555,6 +556,49 @@ def soft_reset():
 
 def reset_cause():
     return _reset_cause
+
+
+# --- I2C ----------------------------------------------------------------------
+# Devices on the bus: address -> an object with write(bytes) (e.g. vssd1306.Panel).
+# An address nobody answers raises OSError(ENODEV) as the ESP32 port does for a
+# missing ACK (a panel unplugged or miswired).
+i2c_devices = {}
+ENODEV = 19
+
+
+def attach_i2c(addr, device):
+    i2c_devices[addr] = device
+
+
+def detach_i2c(addr):
+    i2c_devices.pop(addr, None)
+
+
+class I2C:
+    def __init__(self, id, *, scl, sda, freq=400000, timeout=50000):
+        if id not in (0, 1):
+            raise ValueError("I2C(%s) doesn't exist" % (id,))
+        self.scl, self.sda = _pin_id(scl), _pin_id(sda)
+        if self.scl >= FIRST_INPUT_ONLY or self.sda >= FIRST_INPUT_ONLY:
+            raise ValueError("invalid pin")   # both lines are driven (open drain)
+        self.freq = freq
+
+    def _device(self, addr):
+        d = i2c_devices.get(addr)
+        if d is None:
+            raise OSError(ENODEV)
+        return d
+
+    def writeto(self, addr, buf, stop=True):
+        self._device(addr).write(bytes(buf))
+        return len(buf)
+
+    def writevto(self, addr, vector, stop=True):
+        self._device(addr).write(b"".join(bytes(b) for b in vector))
+        return sum(len(b) for b in vector)
+
+    def scan(self):
+        return sorted(i2c_devices)
 
 
 def set_reset_cause(cause):

@@ -1,0 +1,35 @@
+# An SSD1306 OLED on I2C, through micropython-lib's ssd1306 driver (installed
+# with the firmware's other packages, package.json "deps"). The driver draws
+# into a 1 KB framebuf (128x64) and sends it whole at show(): about 25 ms at
+# 400 kHz, once a minute or on a change.
+import machine
+
+FREQ = 400000
+DIM, BRIGHT = 8, 255   # contrast: calm at night, an alarm at full
+
+
+def open_panel(cfg):
+    """The canvas of board file "display" cfg; OSError when the panel does not answer."""
+    import ssd1306
+    i2c = machine.I2C(0, scl=machine.Pin(cfg["scl"]), sda=machine.Pin(cfg["sda"]), freq=FREQ)
+    return Oled(ssd1306.SSD1306_I2C(cfg.get("width") or 128, cfg.get("height") or 64, i2c,
+                                    addr=cfg.get("address") or 0x3C))
+
+
+class Oled:
+    def __init__(self, dev):
+        self.dev = dev
+        self.width, self.height = dev.width, dev.height
+
+    def ink(self, role):
+        return 0 if role == "bg" else 1
+
+    def fill(self, c):
+        self.dev.fill(c)
+
+    def fill_rect(self, x, y, w, h, c):
+        self.dev.fill_rect(x, y, w, h, c)
+
+    def show(self, bright):
+        self.dev.contrast(BRIGHT if bright else DIM)
+        self.dev.show()

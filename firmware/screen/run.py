@@ -1,0 +1,44 @@
+# The display task. It redraws only when what the screen says changes (a
+# reading, an alarm, the age's minute) and checks every PERIOD_MS. A panel that
+# fails (unplugged, a bad wire: OSError) raises the device alarm "display", a
+# person's only sign that the number they look at may be frozen; it is opened
+# again every RETRY_S and the alarm clears once a drawing reaches it. The alarms
+# never wait on it: it is a task of its own, and a bug in it is the supervisor's.
+import asyncio
+
+from screen import draw, view
+
+PERIOD_MS = 1000
+RETRY_S = 30
+SHIFT_S = 600   # the layout moves by a pixel every 10 minutes (OLED burn-in)
+
+
+async def run(open_panel, state, on_fault, log=print):
+    """open_panel() -> a canvas (draw.py) with show(bright); state() -> (newest
+    reading, its age in s, AlarmEngine.shown(), stale bound in s, now in s);
+    on_fault(active) when the panel starts or stops failing."""
+    panel = last = None
+    failing = False
+    while True:
+        try:
+            if panel is None:
+                panel, last = open_panel(), None
+            r, age_s, alarm, stale_s, now_s = state()
+            v = view.compose(r, age_s, alarm, stale_s)
+            key = (v, (now_s // SHIFT_S) % 2)
+            if key != last:
+                draw.paint(panel, v, key[1])
+                panel.show(v[7])
+                last = key
+            if failing:
+                failing = False
+                on_fault(False)
+        except OSError as e:
+            panel = None
+            if not failing:
+                failing = True
+                log("display: %r" % (e,))
+                on_fault(True)
+            await asyncio.sleep(RETRY_S)
+            continue
+        await asyncio.sleep_ms(PERIOD_MS)

@@ -1,0 +1,100 @@
+# What the screen says (pure; CPython and MicroPython): the newest reading, its
+# trend, how old it is, and the alarm the box plays or last answered, in words.
+#
+#   v = view.compose(r, age_s, alarm, stale_s)
+#   v == (big, direction, age, title, detail, priority, stale, bright)
+#
+# big       "123", "LOW" (under 40), "HIGH" (over 400) or "---" (no value)
+# direction a Nightscout direction name (forward/entries.py), None if unknown
+# age       "now", "4 min", "1 h 05" (since the reading was measured), "" if none
+# title     the alarm in capitals ("URGENT LOW"), "" when nothing is active
+# detail    what it is about and what was pressed ("not heard, snoozed")
+# priority  "high" / "medium" / "low" of that alarm, None
+# stale     the reading is older than stale_s: the screen crosses the number
+#           out (users' top complaint: a display that kept showing an old
+#           number while the sensor or the uploader had stopped)
+# bright    an alarm sounds: full brightness; else dim, for a dark bedroom
+# Every line fits 16 characters: a 128-pixel screen of the 8x8 font.
+from forward.entries import direction as _direction
+
+WIDTH = 16
+TITLES = {"urgent_low": "URGENT LOW", "urgent_low_soon": "LOW SOON", "low": "LOW",
+          "urgent_high": "URGENT HIGH", "high": "HIGH", "fall": "FALLING FAST",
+          "rise": "RISING FAST", "persistent_high": "HIGH FOR LONG", "no_data": "NO DATA",
+          "sensor": "SENSOR", "transmitter_battery": "TX BATTERY", "link": "TRANSMITTER",
+          "device": "BOX FAULT", "forwarding": "UPLOAD"}
+# reasons in words (alarms/kinds.py REASONS); any other shows as its name
+DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": "",
+           "no_transmitter": "not heard", "auth_failed": "auth failed", "rogue": "wrong one near",
+           "bond_lost": "bond lost", "failed": "failed", "expired": "expired",
+           "warmup_done": "warm-up done", "warmup": "warming up", "stopped": "stopped",
+           "attention": "needs attention", "battery_low": "battery low", "radio": "radio",
+           "memory": "memory", "resets": "keeps resetting", "config": "settings",
+           "power": "on battery, low", "button": "button stuck", "flash": "flash",
+           "not_configured": "not set up", "leader_silent": "leader silent",
+           "leader_auth": "leader password", "slot_conflict": "slot in use",
+           "nightscout_auth": "secret refused", "network": "network", "mqtt": "mqtt",
+           "nightscout": "nightscout", "clock": "no time of day", "factory_reset": "reset",
+           "display": "display", "blocked": "blocked"}
+
+ANSWERED = {"snoozed": "snoozed", "acknowledged": "silenced"}
+
+
+def big(sgv):
+    if sgv is None:
+        return "---"
+    if sgv < 40:
+        return "LOW"
+    if sgv > 400:
+        return "HIGH"
+    return str(sgv)
+
+
+def age(age_s):
+    if age_s is None:
+        return ""
+    m = int(age_s) // 60
+    if m < 1:
+        return "now"
+    if m < 60:
+        return "%d min" % m
+    if m < 48 * 60:
+        return "%d h %02d" % (m // 60, m % 60)
+    return "%d days" % (m // 1440)
+
+
+def detail(alarm):
+    reason = alarm.get("reason") or ""
+    words = DETAILS.get(reason)
+    if words is None:
+        words = reason.replace("_", " ")
+    answered = ANSWERED.get(alarm.get("status"))
+    if answered:   # why the box is quiet matters more than the reason: it wins the room
+        words = words + ", " + answered if words and len(words) + 2 + len(answered) <= WIDTH \
+            else answered
+    return words[:WIDTH]
+
+
+def compose(r, age_s, alarm, stale_s):
+    """r: the newest reading tuple (reading.py) or None; age_s: seconds since it was
+    measured; alarm: AlarmEngine.shown() or None; stale_s: the engine's stale bound."""
+    if r is None:
+        sgv, trend, age_s = None, None, None
+    else:
+        sgv, trend = r[2], r[3]
+    stale = age_s is not None and age_s > stale_s
+    if alarm is None:
+        title = text = ""
+        priority = None
+    else:
+        title = TITLES.get(alarm.get("type"), str(alarm.get("type")).upper())[:WIDTH]
+        text = detail(alarm)
+        priority = alarm.get("priority")
+    shown_age = age(age_s)
+    if stale:
+        shown_age = ("old: " + shown_age)[:WIDTH]
+    d = None if sgv is None or trend is None else _direction(trend)
+    if d in ("NONE", "NOT COMPUTABLE"):
+        d = None
+    sounding = alarm is not None and alarm.get("status") == "sounding"
+    return (big(sgv), d, shown_age, title, text, priority, stale, sounding)

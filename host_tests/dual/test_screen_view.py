@@ -1,0 +1,87 @@
+# What the display says (firmware/screen/view.py), and the board file's "display"
+# key (sound/board.py); on CPython and MicroPython. The drawing itself is checked
+# on the panel in test_screen.py.
+from screen import view
+from sound import board
+
+LIVE = (100000, 1700000000, 123, -25, 6, "live")
+URGENT = {"type": "urgent_low", "priority": "high", "status": "sounding", "reason": "threshold"}
+
+
+def test_the_number_its_trend_and_age():
+    v = view.compose(LIVE, 130, None, 600)
+    assert v == ("123", "SingleDown", "2 min", "", "", None, False, False)
+    assert view.compose(LIVE, 59, None, 600)[2] == "now"
+    assert view.compose(LIVE, 3 * 3600 + 5 * 60, None, 600)[2:3] == ("old: 3 h 05",)
+    assert view.compose(LIVE, 3 * 86400, None, 600)[2] == "old: 3 days"
+
+
+def test_an_old_reading_is_marked_stale_past_the_engines_bound_not_at_it():
+    assert view.compose(LIVE, 600, None, 600)[6] is False
+    v = view.compose(LIVE, 601, None, 600)
+    assert v[6] is True and v[2] == "old: 10 min"
+
+
+def test_dexcom_low_and_high_and_no_value():
+    assert view.compose((1, 2, 39, 0, 6, "live"), 0, None, 600)[0] == "LOW"
+    assert view.compose((1, 2, 40, 0, 6, "live"), 0, None, 600)[0] == "40"
+    assert view.compose((1, 2, 400, 0, 6, "live"), 0, None, 600)[0] == "400"
+    assert view.compose((1, 2, 401, 0, 6, "live"), 0, None, 600)[0] == "HIGH"
+    no_value = view.compose((1, 2, None, None, 2, "live"), 0, None, 600)
+    assert no_value[:2] == ("---", None)
+    assert view.compose(None, None, None, 600)[:3] == ("---", None, "")
+
+
+def test_an_unknown_or_out_of_range_trend_draws_no_arrow():
+    assert view.compose((1, 2, 100, None, 6, "live"), 0, None, 600)[1] is None
+    assert view.compose((1, 2, 100, 500, 6, "live"), 0, None, 600)[1] is None
+    assert view.compose((1, 2, 100, 0, 6, "live"), 0, None, 600)[1] == "Flat"
+
+
+def test_the_alarm_in_words_and_whether_it_sounds():
+    v = view.compose(LIVE, 0, URGENT, 600)
+    assert v[3:] == ("URGENT LOW", "", "high", False, True)
+    snoozed = dict(URGENT, status="snoozed")
+    assert view.compose(LIVE, 0, snoozed, 600)[3:] == ("URGENT LOW", "snoozed", "high", False, False)
+    link = {"type": "link", "priority": "medium", "status": "acknowledged", "reason": "no_transmitter"}
+    assert view.compose(None, None, link, 600)[3:5] == ("TRANSMITTER", "silenced")
+    assert view.compose(None, None, dict(link, status="snoozed"), 600)[4] == "snoozed"  # 18: too long
+    radio = {"type": "device", "priority": "medium", "status": "snoozed", "reason": "radio"}
+    assert view.compose(None, None, radio, 600)[3:5] == ("BOX FAULT", "radio, snoozed")
+    odd = {"type": "device", "priority": "medium", "status": "sounding", "reason": "start_forwarding"}
+    assert view.compose(None, None, odd, 600)[3:5] == ("BOX FAULT", "start forwarding")
+
+
+def test_every_line_fits_sixteen_characters():
+    from alarms.kinds import REASONS, TYPES
+    for t in TYPES:
+        for reason in REASONS + ("start_forwarding_and_more",):
+            for status in ("sounding", "snoozed", "acknowledged"):
+                v = view.compose(LIVE, 10 ** 9, {"type": t, "priority": "low", "status": status,
+                                                "reason": reason}, 600)
+                assert max(len(v[0]), len(v[2]), len(v[3]), len(v[4])) <= 16, v
+
+
+def _board(display):
+    return {"buzzer": {"kind": "pwm", "pin": 25}, "led": {"kind": "single", "pin": 19},
+            "button": {"pin": 32}, "display": display}
+
+
+def _refused(display):
+    try:
+        board.validate(_board(display), "t")
+    except board.BoardError as e:
+        return str(e)
+    return None
+
+
+def test_the_board_files_display_key():
+    assert _refused({"kind": "ssd1306", "sda": 21, "scl": 22}) is None
+    assert _refused({"kind": "ssd1306", "sda": 21, "scl": 22, "address": 61, "height": 32}) is None
+    assert "kind" in _refused({"kind": "st7735", "sda": 21, "scl": 22})
+    assert "scl" in _refused({"kind": "ssd1306", "sda": 21})
+    assert "already used" in _refused({"kind": "ssd1306", "sda": 25, "scl": 22})   # the buzzer's
+    assert "already used" in _refused({"kind": "ssd1306", "sda": 21, "scl": 21})
+    assert "input-only" in _refused({"kind": "ssd1306", "sda": 21, "scl": 36})
+    assert "height" in _refused({"kind": "ssd1306", "sda": 21, "scl": 22, "height": 48})
+    assert "address" in _refused({"kind": "ssd1306", "sda": 21, "scl": 22, "address": 200})
