@@ -2505,3 +2505,168 @@ def test_simboot_soft_resets_keep_the_ticks_in_a_real_world():
     dex = [e["dex_s"] - e["t_ms"] // 1000 for e in events if e["event"] == "reading" and e.get("source") == "live"]
     assert dex and all(abs(d - 30 * 86400) < 60 for d in dex)
     assert chaos.check_soft_resets(w, events, 30 * MIN) == [] and chaos.check_ticks(w, events, 30 * MIN) == []
+
+
+def test_round13_draws_leave_the_old_draws_alone():
+    for seed in (5, 600, 1000, 1100, 1215, 1300):   # rounds 1-12: no round-13 key set
+        for days in (1, 13):
+            w = chaos.draw_world(seed, days)
+            assert w["long13"] is None and w["fall13"] is None and "trace_splice" not in w["inject"]
+            assert not (w["inject"].get("tx_swap2") or {}).get("a_wake")
+    # (3) a steady fall in most 1-day worlds, the night's 30 min over it (or its edge in the descent)
+    drawn = [chaos.draw_world(s, 1) for s in range(1301, 1341)]
+    falls = [w for w in drawn if w["fall13"]]
+    assert len(falls) >= 30 and sum(1 for w in falls if w["fall13"]["night"]) >= 15
+    assert {w["fall13"]["edge"] for w in falls if w["fall13"]["night"]} == {None, "start", "end"}
+    for w in falls:
+        f, inj = w["fall13"], w["inject"]
+        values = chaos.world_values(w)
+        wins = [(t // 1000, g) for t, g in chaos.br.windows(values, w["start"], 86400000)
+                if f["t_s"] <= t // 1000 <= f["end_s"]]
+        gs = [g for _, g in wins]
+        assert gs == inj["trace_splice"][1] and gs[0] == f["from"] and 90 <= f["from"] <= 120
+        descent = gs[:gs.index(f["bottom"]) + 1]
+        steps = [a - b for a, b in zip(descent, descent[1:])]
+        assert all(4 <= x <= 16 for x in steps[:-1]) and 0 < steps[-1] <= 16   # 1-3 mg/dL/min, the last to the bottom
+        s, problems = chaos.effective(w)
+        assert f["bottom"] < min(55, s["urgent_low"]) and min(gs) == f["bottom"]
+        assert not any(a < f["end_s"] and b > f["t_s"] - 1800 for a, b in w["silent"])
+        if f["night"]:
+            a_s, b_s = f["night"]
+            assert not problems and s["urgent_low_soon"] and s["urgent_low_soon_minutes"] == chaos.ULS_DAY
+            entry = s["schedule"][0]
+            assert len(s["schedule"]) == 1 and entry["urgent_low_soon_minutes"] == chaos.ULS_NIGHT
+            t0 = chaos.TRACE_EPOCH + w["start"] * 60
+            assert entry["start"] == chaos.local_minute(t0 + a_s, w["config"].get("tz"), w["config"].get("utc_offset_min", 0))
+            if f["edge"] is None:
+                assert a_s < f["t_s"] and b_s > f["end_s"]
+            else:   # the night begins (or ends) in the descent
+                assert f["t_s"] <= (a_s if f["edge"] == "start" else b_s) <= f["bottom_s"]
+            assert w["uls12"] is None and w["sched_snooze"] is None and inj["clock_sample_s"] == chaos.CLOCK_SAMPLE_S
+    # (1), (2) 13-day worlds: a reset or cut minutes before the wrap; back to the first days after the first swap
+    longs = [chaos.draw_world(s, 13) for s in range(1301, 1331)]
+    pre = [w for w in longs if w["long13"] and w["long13"]["pre_wrap"]]
+    back = [w for w in longs if w["long13"] and w["long13"]["back"]]
+    assert len(pre) >= 20 and {w["long13"]["pre_wrap"][0] for w in pre} == {"reset", "cut"}
+    assert len(back) >= 10 and {w["long13"]["back"]["forgets"] for w in back} == {True, False}
+    assert {w["long13"]["back"]["wake"] for w in back} == {True, False}
+    for w in pre:
+        inj, (kind, off) = w["inject"], w["long13"]["pre_wrap"][:2]
+        t = w["long12"]["wrap_s"] + off
+        assert -600 <= off <= -30
+        if kind == "reset":
+            assert t in inj["more_resets_at_s"]
+        else:
+            assert [t, w["long13"]["pre_wrap"][2]] in inj["more_power_cuts_at_s"]
+        cuts = sorted(inj.get("more_power_cuts_at_s") or [])
+        assert all(a[0] + a[1] < b[0] for a, b in zip(cuts, cuts[1:]))   # each after the previous power-on
+    for w in back:
+        inj = w["inject"]
+        first, second = inj["tx_swap"], inj["tx_swap2"]
+        assert second["back"] and second["tx_id"] == w["tx_id"] and w["swap2"]["back"]
+        assert second["at_s"] - max(first["at_s"], first["save_at_s"]) > 2 * 86400
+        assert second["at_s"] < second["save_at_s"] < 13 * 86400 - chaos.SWAP2_JUDGE_S
+        assert second["a_wake"] == (first["old_until_s"] is not None)   # put back, or in its drawer all along
+        assert inj["tx_age_s"] == chaos.TX12_AGE_S
+    assert chaos.draw_world(1310, 1)["long13"] is None
+
+
+def test_world_values_splice_the_drawn_fall():
+    w = _world(inject={"trace_splice": [7, [110, 100, 90]]})
+    plain, spliced = chaos.br.load_trace(chaos.os.path.join(chaos.SHARED, w["trace"])), chaos.world_values(w)
+    assert [spliced[i] for i in (7, 8, 9)] == [110, 100, 90] and [plain[i] for i in (7, 8, 9)] != [110, 100, 90]
+    assert all(plain[i] == spliced[i] for i in range(len(plain)) if i not in (7, 8, 9))
+    assert chaos.world_values(_world())[7] == plain[7]
+
+
+def _back_world(**kw):
+    return _world(tx_id="8OLD01", inject={"tx_swap2": dict({"at_s": 100, "save_at_s": 110, "tx_id": "8OLD01",
+                                                            "back": True, "a_forgets": True}, **kw)})
+
+
+def _link(t_ms, what):
+    return {"event": "link", "t_ms": t_ms, "what": what}
+
+
+def _back_events(*sessions):
+    """A boot on A at 0, on B at 50 s, on A again at 113 s; then sessions: each a list of link whats
+    after `authenticated`, t 300 s apart."""
+    ev = [{"event": "config_loaded", "t_ms": t, "tx_id": i} for t, i in ((0, "8OLD01"), (50000, "8ZZ9Y1"),
+                                                                          (113000, "8OLD01"))]
+    ev += [_link(60000, "authenticated"), _link(61000, "disconnected")]   # B's session: not judged
+    for k, whats in enumerate(sessions):
+        t = 200000 + k * 300000
+        ev += [_link(t, "connected"), _link(t + 500, "authenticated")]
+        ev += [_link(t + 1000 + j, x) for j, x in enumerate(whats)] + [_link(t + 5000, "disconnected")]
+    return ev
+
+
+def test_back_to_the_first_transmitter_is_secured_again():
+    w = _back_world()
+    # A forgot the box: bond_lost (the box had B's keys), then bonded; next session encrypted
+    assert chaos.check_back_bond(w, _back_events(["bond_lost", "bonded"], ["encrypted"]), 3600000) == []
+    # a faulty radio cut the first two sessions: the third bonded
+    assert chaos.check_back_bond(w, _back_events([], ["bond_lost"], ["bonded"]), 3600000) == []
+    # three sessions that authenticated, none secured: a violation
+    v = chaos.check_back_bond(w, _back_events(["bond_lost"], ["bond_lost"], ["bond_lost"]), 3600000)
+    assert v and "none of the first 3 sessions" in v[0][1] and "forgotten" in v[0][1]
+    # a slot_conflict after going back: a person told to change the slot for nothing
+    v = chaos.check_back_bond(w, _back_events(["bond_lost", "bonded"], ["bond_lost", "slot_conflict"]), 3600000)
+    assert v and "slot_conflict" in v[0][1]
+    # only two sessions before the world ended: not owed yet; a reset mid-session cuts it
+    assert chaos.check_back_bond(w, _back_events([], []), 3600000) == []
+    # not judged without going back (a third transmitter), or before the boot on A again
+    assert chaos.check_back_bond(_back_world(back=False), _back_events([], [], []), 3600000) == []
+    early = [e for e in _back_events([], [], []) if not (e["event"] == "config_loaded" and e["t_ms"] == 113000)]
+    assert chaos.check_back_bond(w, early, 3600000) == []
+
+
+def test_the_drawn_fall_is_served_or_the_simulator_is_wrong():
+    w = _world(days=1, inject={"trace_splice": [3, [110, 100, 90, 80]]})
+    values = chaos.world_values(w)
+    wins = chaos.br.windows(values, 0, 3600000)
+    good = [reading(t + 3000, g, 3000) for t, g in wins if g is not None]
+    assert chaos.check_fall_served(w, good) == [] and w["_fall_seen"] == 4
+    bad = [dict(e, sgv=e["sgv"] + 30) if e["dex_s"] == DEX0 + (wins[4][0] // 1000) else e for e in good]
+    v = chaos.check_fall_served(w, bad)
+    assert v and "simulator" in v[0][1] and "is 130, the splice says 100" in v[0][1]
+    # another transmitter's readings (tagged) are not the first's windows
+    tagged = [dict(e, tx="new") if e["dex_s"] == DEX0 + (wins[4][0] // 1000) else e for e in bad]
+    assert chaos.check_fall_served(w, tagged) == []
+    assert chaos.check_fall_served(_world(days=1), bad) == []
+
+
+def test_urgent_low_soon_is_judged_in_a_drawn_fall_at_night_and_counted():
+    night, s = _uls_events(660)
+    w = _world(fall13={"night": [0, 1]})
+    assert chaos.check_uls_horizon(w, night, s, 150 * MIN, []) == []
+    judged, differ = w["_uls31"]
+    fresh = [e for e in night if e["event"] == "reading"]
+    assert 0 < differ < judged <= len(fresh)
+    # a fall drawn without a night (the box on defaults, a follower): not judged
+    assert chaos.check_uls_horizon(_world(fall13={"night": None}), night, s, 150 * MIN, []) == []
+
+
+def test_simboot_a_drawn_fall_and_back_to_the_first_transmitter_in_a_real_world():
+    # B snapped in at 10 min, its id saved; A pulled out at 15 min; at 60 min A put back, having forgotten
+    # its bonds, its id saved at 61 min; a fall spliced into A's windows from 76 min
+    w = _plain(chaos.draw_world(3, 2 / 24))
+    row = w["start"] // 5 + 15
+    w["inject"] = {"tx_swap": {"at_s": 600, "tx_id": "8ZZ9Y1", "faults": "", "warmup_s": 0, "age_s": 600,
+                               "first_window_s": 100, "old_until_s": 900, "save_at_s": 630},
+                   "tx_swap2": {"at_s": 3600, "save_at_s": 3660, "tx_id": w["tx_id"], "back": True, "b_until_s": 3660,
+                                "a_wake": True, "a_forgets": True},
+                   "trace_splice": [row, [112, 104, 96, 88, 80, 72, 64, 56, 50, 48, 48]]}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert [e["tx_id"] for e in events if e["event"] == "config_loaded"] == [w["tx_id"], "8ZZ9Y1", w["tx_id"]]
+    assert sorted(e["event"] for e in events if e["event"] in ("tx_a_back", "tx_a_forgot")) == ["tx_a_back", "tx_a_forgot"]
+    b2 = chaos.second_switch(w, events)
+    after = [e["what"] for e in events if e["event"] == "link" and e["t_ms"] > b2]
+    assert "bond_lost" in after and "bonded" in after and after.index("bond_lost") < after.index("bonded")
+    fall = [e["sgv"] for e in events if e["event"] == "reading" and e.get("sgv") is not None
+            and 76 * MIN <= (e["dex_s"] - DEX0) * 1000 <= 126 * MIN]
+    assert fall[:4] == [112, 104, 96, 88]
+    assert chaos.check_back_bond(w, events, 2 * 3600000) == []
+    assert chaos.check_fall_served(w, events) == [] and w["_fall_seen"] >= 8
+    assert chaos.check_world(w, events, console, error) == {}

@@ -324,6 +324,28 @@ checked (check_world):
  KB under the budget. A random sample of 8 older seeds (109, 176, 274, 288, 480, 488, 673, 785;
  random.Random(20261600).sample(range(1, 1201), 8), 1 day) passes, before and after this round's code.
 
+ Round 13 (draw_round13, its own stream, seeds from 1301 only): what round 12 left out. In a 13-day world:
+ an ordinary reset (machine.reset(): ticks_ms starts again at 0) or a power cut (off 0-10 min) 30 s-10 min
+ BEFORE the wrap round 12 placed (simboot more_resets_at_s, more_power_cuts_at_s), so the boot that would
+ have wrapped ends first and the next never wraps; in most worlds with the first swap (A -> B), back to A
+ days later (tx_swap2 back; round 12's B -> C becomes it when drawn): A in its drawer advertising all the
+ while, or pulled out at the first swap's old_until_s and put back (simboot tx_swap2 a_wake); half the time
+ A forgot its bonds (simboot a_forgets: the box, which keeps only B's keys, must pair again); A's clock (30
+ days old at the start, tx_age_s) ran on all the world; its id saved 3-30 min after it is back. In most
+ 1-day worlds (any config): a steady fall spliced into the trace (simboot trace_splice; world_values gives
+ the checks the same values): from FALL_FROM (the trace's value, clamped) at 1-3 mg/dL/min to under 55 and
+ under urgent_low, a rest of 2-7 windows, a rise back to the trace at 1-2.5 mg/dL/min; the transmitter's
+ drawn silences and modes over it dropped; where the box runs on a valid config with a local minute,
+ urgent_low_soon_minutes ULS_DAY by day and a night schedule entry with ULS_NIGHT over the whole fall (70 %)
+ or whose start or end falls inside its descent (rounds 11 and 12's schedule and press give way). 31 judges
+ these falls too and the soak prints how many fresh readings it judged and at how many the schedule's two
+ horizons disagreed.
+32 back to the first: after the first boot on A's id again, one of the first BACK_SESSIONS sessions that
+   authenticate is secured (a `bonded` or `encrypted` link event before it disconnects), A's bond kept or
+   forgotten; no `slot_conflict` (which tells a person to change the slot) from that boot on.
+33 the drawn fall reached the box: each reading of the first transmitter taken in a spliced window has
+   that window's value (else the simulator served the file's trace: simulator).
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -536,6 +558,7 @@ def draw_world(seed, days):
     draw_round10(seed, w, end_s)    # round 10: the ticks wrap, the button at awkward moments, ...
     draw_round11(seed, w, end_s)    # round 11: two swaps, a snooze across a schedule change, a real wrap
     draw_round12(seed, w, end_s)    # round 12: resets in a 13-day world, swaps days apart, a scheduled horizon
+    draw_round13(seed, w, end_s)    # round 13: a reset before the wrap, back to the first, falls at night
     return w
 
 
@@ -545,11 +568,23 @@ ADV_INTERVALS_MS = (100, 100, 250, 500, 1000, 2000, 2000)   # no source gives a 
 FLIP_MAX = 4
 
 
+def world_values(w):
+    """The trace's values per 5-min window as the world's transmitters send them: the file's
+    (br.load_trace), with round 13's drawn fall spliced in (simboot trace_splice)."""
+    values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    splice = w["inject"].get("trace_splice")
+    if splice:
+        row, vals = splice
+        for i, v in enumerate(vals):
+            values._a[(row + i) % len(values)] = v   # vtx.trace.Values: an array of the rows
+    return values
+
+
 def trace_lows(w, threshold, end_ms, values=None):
     """[(first_ms, last_ms)] of the runs of transmitter windows (the trace as vtx plays
     it) whose glucose is below threshold, 4 windows (15 min) or more."""
     if values is None:
-        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+        values = world_values(w)
     out, cur = [], None
     for t, g in br.windows(values, w["start"], end_ms):
         if g is not None and g < threshold:
@@ -1299,7 +1334,7 @@ UPTIME_RESETS = ("ticks_start_ms", "reset_at_s", "power_cut_at_s", "more_power_c
 def trace_highs(w, threshold, end_ms, values=None):
     """[(first_ms, last_ms)] of the runs of 4+ transmitter windows above threshold."""
     if values is None:
-        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+        values = world_values(w)
     return trace_lows(w, -threshold, end_ms, [None if v is None else -v for v in values])
 
 
@@ -1494,7 +1529,7 @@ def uls_onset_s(w, s, edges_fn, end_s, values=None):
     or None: the draw's guess (the radio and the link's timing may move the box's)."""
     _, predict = _uls_engine()
     if values is None:
-        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+        values = world_values(w)
     p = predict.Predictor()
     for t, g in br.windows(values, w["start"], end_s * 1000):
         if g is None:
@@ -1618,7 +1653,7 @@ def draw_round12(seed, w, end_s):
         return   # the board's clock is the host's today: no local minute to place the edge at
     s, _ = effective(w)
     swap = inject.get("tx_swap")
-    values = br.load_trace(os.path.join(SHARED, w["trace"]))
+    values = world_values(w)
     runs = []
     # the family's urgent_low, or one a little higher (its bound at most) that this day's trace goes
     # under; else urgent_low at its bound and a fall to under ULS_FALL_MAX
@@ -1666,6 +1701,181 @@ def draw_round12(seed, w, end_s):
     inject["clock_sample_s"] = CLOCK_SAMPLE_S
     w["uls12"] = {"edge_s": edge, "night": night, "low_s": r0, "under": under, "press_s": press,
                   "horizons": [before, after_h]}
+
+
+ROUND13_KEY = 0xD13A13  # the round-13 stream: random.Random(seed ^ ROUND13_KEY)
+ROUND13_FROM = 1301     # seeds 1-1300 ran in rounds 1-12: their worlds stay as they were
+BEFORE_WRAP_S = (30, 600)     # a reset or power cut this long before the wrap (ticks start again at 0)
+BACK13_MIN_S = 2 * 86400      # going back to the first transmitter at least this long after the first swap
+FALL_FROM = (90, 120)         # a drawn fall starts here (mg/dL) ...
+FALL_RATE = (1.0, 3.0)        # ... falls steadily this fast (mg/dL/min) ...
+FALL_UNDER = 55               # ... to under this (and under urgent_low), then rests and rises back
+FALL_UP_RATE = (1.0, 2.5)     # mg/dL/min back up to the trace's value
+
+
+def _fall(ex_vals, v_trace, bottom_max, next_value):
+    """The rows of a drawn fall: from FALL_FROM (the trace's value clamped to it) down at the drawn rate
+    to a bottom under bottom_max, a rest there, then up to the trace's value after it (next_value(i):
+    the trace's value at the segment's i-th row, None for none). ex_vals: the draws (rate, bottom
+    fraction, rest windows, up rate)."""
+    rate, bottom_f, rest, up = ex_vals
+    v0 = max(FALL_FROM[0], min(FALL_FROM[1], v_trace if v_trace is not None else FALL_FROM[1]))
+    bottom = 40 + int(bottom_f * (bottom_max - 40 + 1))
+    seg, v = [], float(v0)
+    while v > bottom:
+        seg.append(int(round(v)))
+        v -= 5 * rate
+    seg.extend([bottom] * (1 + rest))
+    v = float(bottom)
+    while len(seg) < 60:
+        target = next_value(len(seg))
+        target = 100 if target is None else target
+        if v + 5 * up >= target:
+            break
+        v += 5 * up
+        seg.append(int(round(v)))
+    return seg, v0, bottom
+
+
+def draw_round13(seed, w, end_s):
+    """Round 13, from its own stream (what seeds drew before is unchanged). (1) In a 13-day world (round
+    12's): a reset (machine.reset(): ticks_ms starts again at 0) or a power cut BEFORE_WRAP_S before the
+    wrap round 12 placed, so that boot never wraps. (2) In most of those with the first swap (A -> B):
+    back to A days later (tx_swap2 back, its id saved after it is back; A's clock ran on all the world,
+    30 days old at the start): A in its drawer advertising all the while, or pulled out at round 12's
+    old_until_s and put back (a_wake); half the time A forgot its bonds (a_forgets: the box, which
+    kept only B's keys, must pair again). (3) In most 1-day worlds with a valid config: a steady fall
+    spliced into the trace (simboot trace_splice: FALL_FROM at FALL_RATE to under FALL_UNDER and the
+    family's urgent_low, a rest, a rise back), urgent_low_soon_minutes ULS_DAY by day and a night
+    schedule entry with ULS_NIGHT over the fall, or whose start or end falls inside its descent."""
+    for k in ("long13", "fall13"):
+        w.setdefault(k, None)
+    if seed < ROUND13_FROM:
+        return
+    ex = random.Random(seed ^ ROUND13_KEY)
+    p_pre, p_kind, p_back, p_wake, p_forget, p_fall, p_edge, pick = [ex.random() for _ in range(8)]
+    before, off_s = ex.randint(*BEFORE_WRAP_S), ex.choice((0, 60, 600))
+    back_f, back_after = ex.random(), ex.randint(3 * 60, 30 * 60)
+    fall_vals = (ex.uniform(*FALL_RATE), ex.random(), ex.randint(1, 6), ex.uniform(*FALL_UP_RATE))
+    night_before, night_after, edge_in = ex.randint(30, 180), ex.randint(30, 240), ex.random()
+    inject = w["inject"]
+    if w.get("ticks_real"):
+        long12 = w["long12"]
+        wrap = long12["wrap_s"]
+        spec2 = inject.get("tx_swap2")
+        swap = inject.get("tx_swap")
+        back = None
+        # (2) back to the first transmitter days after the first swap
+        if swap and p_back < 0.7:
+            switch = max(swap["at_s"], swap["save_at_s"])
+            if spec2:   # round 12's second swap (B -> C) becomes the way back, at its time
+                at2 = spec2["at_s"]
+                b_until = spec2["b_until_s"]
+            else:
+                lo, hi = switch + BACK13_MIN_S, end_s - SWAP2_JUDGE_S - back_after - 600
+                at2 = round(lo + back_f * (hi - lo))
+                b_until = at2 if p_back < 0.35 else None
+            save2 = at2 + back_after   # the person puts A back, then enters its id
+            wake = swap.get("old_until_s") is not None and p_wake < 0.7
+            if not wake:
+                swap["old_until_s"] = None    # A lies in its drawer advertising all the while
+                w["swap"]["old_for_s"] = None
+            spec2 = inject["tx_swap2"] = {"at_s": at2, "save_at_s": save2, "tx_id": w["tx_id"], "back": True,
+                                          "b_until_s": b_until, "a_wake": wake, "a_forgets": p_forget < 0.5}
+            w["swap2"] = {"back": True, "tx_id": w["tx_id"], "save_before_s": at2 - save2, "b_until_s": b_until,
+                          "restart": None}
+            back = {"at_s": at2, "save_s": save2, "wake": wake, "forgets": p_forget < 0.5,
+                    "days_after": round((at2 - switch) / 86400.0, 1)}
+        # (1) a reset or power cut minutes before the wrap: the boot after it starts its ticks at 0
+        pre = None
+        if p_pre < 0.85:
+            t_pre = wrap - before
+            kind = "cut" if p_kind < 0.5 else "reset"
+            later = [x for x in ((spec2 or {}).get("save_at_s"),) if x is not None and x > t_pre] \
+                + [t for t, _ in inject.get("more_power_cuts_at_s") or () if t > t_pre] \
+                + [t for t in inject.get("more_resets_at_s") or () if t > t_pre]
+            if kind == "cut":
+                if any(t_pre + off_s + 120 > x for x in later):
+                    off_s = 0
+                inject["more_power_cuts_at_s"] = sorted((inject.get("more_power_cuts_at_s") or []) + [[t_pre, off_s]])
+            else:
+                inject["more_resets_at_s"] = sorted((inject.get("more_resets_at_s") or []) + [t_pre])
+            pre = [kind, -before] + ([off_s] if kind == "cut" else [])
+        if pre or back:
+            w["long13"] = {"pre_wrap": pre, "back": back}
+        return
+    # (3) a steady fall at night, spliced into a 1-day world's trace (in every kind of world; the night's
+    # schedule where the box runs on a valid config with a local minute)
+    if p_fall >= 0.85:
+        return
+    s, _ = effective(w)
+    values = world_values(w)
+    n = len(values)
+    first_row = w["start"] // 5
+    swap = inject.get("tx_swap")
+    swap2 = inject.get("tx_swap2")
+    busy = []   # a swap's switch (and the new one's warm-up): no fall from an hour before to an hour after
+    for sw in (swap, swap2):
+        if sw:
+            busy.append((min(sw["at_s"], sw["save_at_s"]) - 3600,
+                         max(sw["at_s"], sw["save_at_s"]) + int(sw.get("warmup_s") or 0) + 3600))
+    ks = [k for k in range(min(n, end_s // 300))
+          if 2 * 3600 <= (br.FIRST_WINDOW_MS + k * br.WINDOW_MS) // 1000 <= end_s - 4 * 3600
+          and not any(a - 5 * 3600 <= (br.FIRST_WINDOW_MS + k * br.WINDOW_MS) // 1000 <= b for a, b in busy)]
+    if not ks:
+        return
+    near = [k for k in ks if values[(first_row + k) % n] is not None and 80 <= values[(first_row + k) % n] <= 160]
+    k0 = (near or ks)[int(pick * len(near or ks))]
+    row0 = (first_row + k0) % n
+    seg, v0, bottom = _fall(fall_vals, values[row0], min(FALL_UNDER, s["urgent_low"]) - 2,
+                            lambda i: values[(row0 + i) % n])
+    t_first = (br.FIRST_WINDOW_MS + k0 * br.WINDOW_MS) // 1000
+    t_bottom = t_first + seg.index(bottom) * 300
+    t_last = t_first + (len(seg) - 1) * 300
+    if t_last + 3600 > end_s:
+        return
+    inject["trace_splice"] = [row0, seg]
+    # nothing of the transmitter's drawn silences or modes over the fall (they would hide it)
+    w["silent"] = [x for x in w["silent"] if x[1] < t_first - 1800 or x[0] > t_last]
+    w["modes"] = [x for x in w["modes"] if x[2] < t_first - 1800 or x[1] > t_last]
+    if w.get("absence") and not (w["absence"][1] < t_first - 1800 or w["absence"][0] > t_last):
+        w["absence"] = None
+    _retime(w)
+    w["fall13"] = {"t_s": t_first, "bottom_s": t_bottom, "end_s": t_last, "from": v0, "bottom": bottom,
+                   "rate": round(fall_vals[0], 2), "edge": None, "night": None}
+    valid = not isinstance(w["config"], str) and not w["broken"] and "button_at_boot" not in inject \
+        and not w.get("follower")
+    if not valid or (w["forward"].get("nightscout") or w["forward"].get("mqtt")) and not inject.get("calendar"):
+        return   # the box on defaults, a follower, or its clock the host's today: no night to place
+    # the night's 30 min over the fall, or its start (end) inside the descent
+    if p_edge < 0.15:
+        edge = "start"
+        a_s = t_first + int(edge_in * (t_bottom - t_first))
+        b_s = t_last + night_after * 60
+    elif p_edge < 0.3:
+        edge = "end"
+        a_s = t_first - night_before * 60
+        b_s = t_first + int(edge_in * (t_bottom - t_first))
+    else:
+        edge = None
+        a_s, b_s = t_first - night_before * 60, t_last + night_after * 60
+    cfg = w["config"]
+    t0 = TRACE_EPOCH + w["start"] * 60
+    m_a = local_minute(t0 + a_s, cfg.get("tz"), cfg.get("utc_offset_min", 0))
+    m_b = local_minute(t0 + b_s, cfg.get("tz"), cfg.get("utc_offset_min", 0))
+    if m_a == m_b:
+        m_b = (m_b + 1) % 1440
+    for old in (w.get("uls12"), w.get("sched_snooze")):   # rounds 11 and 12's schedule and press give way
+        if old and old.get("press_s") is not None:
+            inject["button_held"] = [p for p in inject.get("button_held") or () if p != [old["press_s"], 0.2]]
+            if not inject["button_held"]:
+                inject.pop("button_held")
+    w["uls12"] = w["sched_snooze"] = None
+    a = cfg.setdefault("alarms", {})
+    a.update(urgent_low_soon=True, urgent_low_soon_minutes=ULS_DAY,
+             schedule=[{"start": m_a, "end": m_b, "urgent_low_soon_minutes": ULS_NIGHT}])
+    inject["clock_sample_s"] = CLOCK_SAMPLE_S
+    w["fall13"].update(edge=edge, night=[a_s, b_s])
 
 
 FOLLOW_KEY = 0xF011E7   # the round-3 stream: random.Random(seed ^ FOLLOW_KEY)
@@ -1831,6 +2041,19 @@ def summary(w):
         u = w["uls12"]
         parts.append("uls12=%d->%dmin@%s%s" % (u["horizons"][0], u["horizons"][1], "night" if u["night"] else "day",
                                               "+snooze" if u["press_s"] is not None else ""))
+    if w.get("long13"):
+        lg = w["long13"]
+        if lg["pre_wrap"]:
+            parts.append("%s@wrap%+ds" % (lg["pre_wrap"][0], lg["pre_wrap"][1]))
+        if lg["back"]:
+            b = lg["back"]
+            parts.append("back_to_A@%.1fd(%s,bond_%s)" % (b["at_s"] / 86400.0, "put_back" if b["wake"] else "drawer",
+                                                          "forgot" if b["forgets"] else "kept"))
+    if w.get("fall13"):
+        f = w["fall13"]
+        parts.append("fall13=%d->%d@%.1f/min@%dm%s" % (f["from"], f["bottom"], f["rate"], f["t_s"] // 60,
+                                                         "" if not f["night"] else "+night" + (
+                                                             "_" + f["edge"] if f["edge"] else "")))
     _named(parts, w, ("follow_forward",))
     if w.get("leader_clock"):
         parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
@@ -2383,7 +2606,7 @@ def check_lost_readings(w, events, end_ms, problems, values=None):
     if problems or "button_at_boot" in w["inject"] or any(m in ("rogue", "phone_slot") for m, _, _ in w["modes"]):
         return []
     if values is None:
-        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+        values = world_values(w)
     plan = swap_plan(events)
     if plan is not None:   # round 6: each transmitter's windows, backfilled by its own sessions only
         boots = _boots_on(events, plan["tx_id"])
@@ -2547,7 +2770,7 @@ def check_follower_low(w, events, s, end_ms, values=None):
     (unreachable spans) are left out."""
     f = w["follower"]
     if values is None:
-        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+        values = world_values(w)
     lag_ms = f["poll_s"] * 1000 + FOLLOW_TIMEOUT_MS
     down = [(a * 1000, b * 1000) for a, b in leader_unreachable(w)]
     silent = [(a * 1000, b * 1000) for a, b in f["silent"]]
@@ -2605,7 +2828,7 @@ def check_power_on_low(w, events, s, end_ms, problems, values=None):
     if problems or "button_at_boot" in w["inject"] or w.get("follower"):
         return []
     if values is None:
-        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+        values = world_values(w)
     spans = [(a * 1000, b * 1000) for a, b in w["silent"] + ([w["absence"]] if w.get("absence") else [])]
     spans += [(a * 1000, b * 1000) for _, a, b in w["modes"]]
     broken = w["inject"].get("break_engine_at_s")
@@ -2890,7 +3113,7 @@ def check_swap(w, events, s, end_ms, problems, values=None):
     if plan is None or problems or "button_at_boot" in w["inject"]:
         return []
     if values is None:
-        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+        values = world_values(w)
     spec = w["inject"]["tx_swap"]
     out = []
     cur = None
@@ -3684,7 +3907,7 @@ def check_two_swaps(w, events, s, end_ms, problems, values=None):
     if plan2 is None or plan is None or problems or "button_at_boot" in w["inject"]:
         return []
     if values is None:
-        values = br.load_trace(os.path.join(SHARED, w["trace"]))
+        values = world_values(w)
     spec = w["inject"]["tx_swap2"]
     back = bool(plan2.get("back"))
     tags = {w["tx_id"]: None, plan["tx_id"]: "new"}
@@ -4007,7 +4230,8 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     readings within EDGE_MARGIN_MS of a change, or ULS_STOP_MS after a reset, power cut, damaged RTC
     memory or config save (or REACT_MS before one), a broken engine, readings arriving with another
     within 2 s (b)."""
-    if problems or not w.get("uls12") or "button_at_boot" in w["inject"] or w.get("follower"):
+    if problems or not (w.get("uls12") or (w.get("fall13") or {}).get("night")) or "button_at_boot" in w["inject"] \
+            or w.get("follower"):
         return []
     clocks = [(e["t_ms"], e.get("minute_of_day")) for e in events if e.get("event") == "clock"]
     if not clocks:
@@ -4051,6 +4275,7 @@ def check_uls_horizon(w, events, s, end_ms, problems):
                   and not e.get("reraise") and not e.get("restored")]
     p = predict.Predictor()
     judged = []   # (arrival, sgv, t_s, predictor state, horizon in force, base settings)
+    stats = w["_uls31"] = [0, 0]   # (round 13) readings judged, those where the schedule's horizons disagree
     out = []
     lost = [e["t_ms"] for e in events if e.get("event") in ("power_cut", "rtc_damaged")]
     prev_a = -1
@@ -4073,6 +4298,8 @@ def check_uls_horizon(w, events, s, end_ms, problems):
         judged.append((a, g, t_s, (p.t_s, p.save()), h, se))
         short = uls_conditions(p, g, t_s, se, h - ULS_ROBUST_MIN)
         long_ = uls_conditions(p, g, t_s, se, h + ULS_ROBUST_MIN)
+        says = set(uls_conditions(p, g, t_s, se, x).get("urgent_low_soon") == 2 for x in hs)
+        stats[1] += len(says) > 1   # the schedule's horizons disagree at this reading
         if short.get("urgent_low_soon") == 2:
             # (a) the engine's prediction raises it: it (or urgent_low) is active soon after
             if not active("urgent_low_soon", a + REACT_MS) and not active("urgent_low", a + REACT_MS):
@@ -4097,6 +4324,7 @@ def check_uls_horizon(w, events, s, end_ms, problems):
                                "in force); urgent_low_soon still active at t=%d ms" % (g, a, h, a + REACT_MS)))
         if len(out) >= 3:
             break
+    stats[0] = len(judged)
     # (d) a snooze of urgent_low_soon across the change
     for e in events:
         if e.get("event") != "alarm_snooze" or e.get("type") != "urgent_low_soon":
@@ -4130,6 +4358,88 @@ def check_uls_horizon(w, events, s, end_ms, problems):
                                    "%d still raises it %d min ahead, not sounding again by t=%d ms" % (
                                        until, g, h, until + REACT_MS)))
     return out
+
+
+BACK_SESSIONS = 3   # sessions with the first transmitter back that authenticate: one of them is secured
+
+
+def check_back_bond(w, events, end_ms):
+    """32 (round 13): back to the first transmitter (tx_swap2 back), whether it kept its bond with the box or
+    forgot it (a_forgets) while the box kept only the second's keys. (a) Of the first BACK_SESSIONS
+    sessions that authenticate after the first boot on its id again (second_switch), one is secured: a
+    `bonded` or `encrypted` link event before its `disconnected` (a faulty radio may cut a session or
+    two); none owed when the world ends, a reset, power cut or injected failure comes first. (b) No
+    `slot_conflict` link event from that boot on (the box would tell a person another device keeps taking
+    its slot, and to change the slot: wrong, the transmitter only forgot it)."""
+    spec = w["inject"].get("tx_swap2")
+    if not spec or not spec.get("back") or w.get("follower"):
+        return []
+    b2 = second_switch(w, events)
+    if b2 is None:
+        return []
+    out = []
+    sessions, cur = [], None
+    for e in events:
+        if e["t_ms"] < b2:
+            continue
+        if e.get("event") in ("reset", "power_cut"):
+            cur = None
+        if e.get("event") != "link":
+            continue
+        what = e.get("what")
+        if what == "slot_conflict":
+            out.append((e["t_ms"], "slot_conflict at t=%d ms after going back to %s (its bond %s): no other device "
+                                   "takes the slot" % (e["t_ms"], spec["tx_id"],
+                                                       "forgotten" if spec.get("a_forgets") else "kept")))
+        elif what == "authenticated":
+            cur = [e["t_ms"], False]
+            sessions.append(cur)
+        elif what in ("bonded", "encrypted") and cur is not None:
+            cur[1] = True
+        elif what == "disconnected":
+            cur = None
+    first = sessions[:BACK_SESSIONS]
+    if len(first) == BACK_SESSIONS and not any(ok for _, ok in first):
+        out.append((first[-1][0], "back to %s (its bond %s): none of the first %d sessions that authenticated after "
+                                  "t=%d ms was bonded or encrypted" % (
+                                      spec["tx_id"], "forgotten" if spec.get("a_forgets") else "kept",
+                                      BACK_SESSIONS, b2)))
+    return out[:3]
+
+
+def check_fall_served(w, events):
+    """33 (round 13): the drawn fall (simboot trace_splice) reached the box: a reading of the first
+    transmitter (or, after a swap, one put on its clock) taken in a spliced window carries that window's
+    value; else the simulator did not serve the fall and 1 and 31 judged the file's trace."""
+    splice = w["inject"].get("trace_splice")
+    if not splice or w.get("follower"):
+        return []
+    row, vals = splice
+    first_row = w["start"] // 5
+    values = world_values(w)
+    n = len(values)
+    want = {}
+    for t, g in br.windows(values, w["start"], int(w["days"] * 86400000)):
+        k = (t - br.FIRST_WINDOW_MS) // br.WINDOW_MS
+        if (first_row + k - row) % n < len(vals):
+            want[t] = g
+    seen = bad = 0
+    for e in events:
+        if e.get("event") != "reading" or e.get("sgv") is None or e.get("dex_s") is None or e.get("tx"):
+            continue
+        taken = (e["dex_s"] - br.DEX0_S) * 1000
+        if taken in want:
+            seen += 1
+            if e["sgv"] != want[taken]:
+                bad += 1
+                if bad == 1:
+                    first_bad = (e["t_ms"], taken, e["sgv"], want[taken])
+    if bad:
+        t, taken, got, exp = first_bad
+        return [(t, "the reading taken t=%d ms in the drawn fall is %d, the splice says %d (%d of %d such readings "
+                    "differ): simulator" % (taken, got, exp, bad, seen))]
+    w["_fall_seen"] = seen
+    return []
 
 
 def check_world(w, events, console, error):
@@ -4206,6 +4516,8 @@ def _check_world(w, events, console, error):
         "29_sched_snooze": check_sched_snooze(w, events, s, end_ms, problems),
         "30_soft_resets": check_soft_resets(w, events, end_ms),
         "31_uls_horizon": check_uls_horizon(w, events, s, end_ms, problems),
+        "32_back_bond": check_back_bond(w, events, end_ms),
+        "33_fall": check_fall_served(w, raw),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails
@@ -4253,6 +4565,9 @@ def soak(worlds, keep=True, log=print):
         verdict = "PASS" if not fails else "FAIL " + ",".join(sorted(fails))
         log("seed %-4s %-5s %5.0fs heap %5.1fK | %s" % (w["seed"], verdict.split()[0], wall,
                                                       peak / 1024, summary(w)))
+        if w.get("_uls31"):
+            log("    31 judged %d fresh readings, the horizons disagreeing at %d; 33 saw %s readings of the fall" % (
+                w["_uls31"][0], w["_uls31"][1], w.get("_fall_seen")))
         for inv, items in sorted(fails.items()):
             for t, text in items[:3]:
                 log("    %s: %s" % (inv, text))

@@ -725,12 +725,34 @@ def plan_swap2(spec, first):
         plan.update(dex0=tx.dex0, first_window_ms=(at_s + first_s) * 1000, start_index=tx.start_index)
         if warm:
             vtime.call_at((at_s + warm) * 1000000, tx.set_faults, faults)
+    else:   # round 13: the first, pulled out after the first swap, put back; or its bond forgotten
+        if spec.get("a_wake"):
+            vtime.call_at(at_s * 1000000, _wake_again, first)
+        if spec.get("a_forgets"):
+            vtime.call_at(at_s * 1000000, _forget_bonds, first)
     emit(plan)
     vtime.call_at(at_s * 1000000, emit, {"event": "tx_swap2", "tx_id": spec["tx_id"]})
     if spec.get("b_until_s") is not None and SWAP["dev"] is not None:
         vtime.call_at(_us(spec["b_until_s"]), SWAP["dev"].stop)
         vtime.call_at(_us(spec["b_until_s"]), emit, {"event": "tx_b_quiet"})
     vtime.call_at(_us(spec["save_at_s"]), save_config, {}, {"transmitter_id": spec["tx_id"]}, 60)
+
+
+def _wake_again(dev):
+    """Round 13: a transmitter stopped (plan_swap's old_until_s: pulled out) is put back: it
+    advertises again from its next window, its clock having run on all the while."""
+    if dev.stopped:
+        dev.stopped = False
+        dev.start()
+        emit({"event": "tx_a_back"})
+
+
+def _forget_bonds(dev):
+    """Round 13: the transmitter forgets every bond (its slot's peer and its stored keys), as
+    after a phone paired with it in its drawer: the box it knew must pair again."""
+    dev.tx.bonds.clear()
+    dev.secrets.clear()
+    emit({"event": "tx_a_forgot"})
 
 
 def seal(text_or_cfg, flash, bak_alarms=None):
@@ -823,7 +845,11 @@ def inject(app, boots):
     Round 12: {"soft_resets_at_s": [t, ...]} soft resets (soft_reset_unless_off(): ticks_ms
     runs on across them, with ticks_boot_zero too); {"more_resets_at_s": [t, ...]} more resets
     like reset_at_s; {"tx_age_s": n} the first transmitter's clock n s old at t 0 (vtx's
-    default: 10 days; main())."""
+    default: 10 days; main()).
+    Round 13: {"trace_splice": [row, [value, ...]]} the trace's rows from row on replaced (main():
+    before any swap builds a transmitter on the same values); tx_swap2 back {"a_wake": true} the
+    first transmitter, stopped by tx_swap's old_until_s, advertises again at at_s (_wake_again()),
+    {"a_forgets": true} it forgets its bonds at at_s (_forget_bonds())."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     PHONE["srv"] = None   # the setup server is built anew at each boot
@@ -1299,6 +1325,11 @@ def main():
                    start_minute=start_min, adv_interval_ms=adv_ms, **age)
     if adv_ms:
         emit({"event": "vtx", "adv_interval_us": tx.adv_interval_us})
+    if inj.get("trace_splice"):   # round 13: trace rows replaced (a drawn fall); shared by swapped-in ones
+        row, vals = inj["trace_splice"]
+        n = len(tx.tx.values)
+        for i, v in enumerate(vals):
+            tx.tx.values._a[(int(row) + i) % n] = v   # vtx.trace.Values: an array of the rows
     if int(OPTS.get("bystanders") or 0):   # other devices advertising in the room
         import bystanders
         bystanders.start(int(OPTS["bystanders"]), seed=int(OPTS.get("seed", 1)))
