@@ -24,7 +24,7 @@ FIRMWARE = ("clock", "civil", "reading", "alarms.engine", "alarms.persist", "dex
             # setup access point, the transmitter's clock), with a button, with a tz rule
             "app.power", "setup.ap", "app.txclock", "sound.buttons", "app.localtime",
             # a board with a display
-            "screen.view", "screen.draw", "screen.run", "screen.oled")
+            "screen.view", "screen.draw", "screen.run", "screen.oled", "screen.st7789")
 # not imported on MicroPython: dexcom.aes (CPython's stand-in for cryptolib)
 
 

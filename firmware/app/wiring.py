@@ -196,7 +196,11 @@ def _display(app):
     cfg = app.board.get("display")
     if not cfg:
         return
-    from screen import oled, run
+    from screen import run
+    if cfg["kind"] == "st7789":
+        from screen import st7789 as panel
+    else:
+        from screen import oled as panel
 
     def state():
         now = app.now_s()
@@ -206,7 +210,7 @@ def _display(app):
 
     def fault(active):
         app.condition("device", "display", active)
-    supervise(app, "display", lambda: run.run(lambda: oled.open_panel(cfg), state, fault,
+    supervise(app, "display", lambda: run.run(lambda: panel.open_panel(cfg), state, fault,
                                               lambda m: log.warn("%s", m)), 60)
 
 

@@ -14,6 +14,16 @@
 #   "button": {"pin": int, "pull": "up" | "down" | null, "active_low": bool}
 #   "display": (optional) {"kind": "ssd1306", "sda": int, "scl": int, "address":
 #              int (optional, 0x3C = 60), "width": 64-128, "height": 32 | 64}
+#           | {"kind": "st7789", "sck": int, "mosi": int, "cs": int, "dc": int,
+#              "rst": int or null, "backlight": int or null (PWM), "spi": 1 | 2
+#              (optional, 1), "baudrate": 1-80 MHz (optional), "width": 64-320,
+#              "height": 32-240 (landscape, optional: 240 x 135), "offsets":
+#              [column, row] of the panel in the controller's 240x320 RAM in
+#              portrait (optional, [52, 40]), "rotation": 1 | 3 (landscape,
+#              either way up), "bgr": bool (blue-green-red colour filter),
+#              "invert": bool (IPS: INVON)}
+#              Display pins must differ from each other and from the buzzer's
+#              and the button's.
 #   "power":  (optional, boards with their own battery) {"hold_pin": int or
 #              null (driven high at start so the board stays on when USB power
 #              goes), "battery_adc_pin": int or null (ADC1, GPIO32-39),
@@ -173,14 +183,43 @@ def validate(data, name="?"):
 
 
 def _display(dp, data, name):
-    _kind(dp, "display.", name, ("ssd1306",))
+    k = _kind(dp, "display.", name, ("ssd1306", "st7789"))
     used = [data["buzzer"]["pin"], data["button"]["pin"]]
-    for key in ("sda", "scl"):
+    keys = ("sda", "scl") if k == "ssd1306" else ("sck", "mosi", "cs", "dc", "rst", "backlight")
+    for key in keys:
+        if key in ("rst", "backlight") and dp.get(key) is None:
+            continue   # optional: reset tied high, backlight always on
         p = _pin(dp, key, "display.", name, True)
         if p in used:   # a shared pin would take the buzzer (or the button) from the alarms
             raise BoardError("board %r: 'display.%s' GPIO%d is already used" % (name, key, p))
         used.append(p)
+    if k == "st7789":
+        _st7789(dp, name)
+        return
     _int(dp, "address", "display.", name, 8, 119)
     _int(dp, "width", "display.", name, 64, 128)
     if dp.get("height") not in (None, 32, 64):
         raise BoardError("board %r: 'display.height' must be 32 or 64, got %r" % (name, dp.get("height")))
+
+
+def _st7789(dp, name):
+    if dp.get("spi") not in (None, 1, 2):   # the ESP32 port's SPI(1) HSPI, SPI(2) VSPI
+        raise BoardError("board %r: 'display.spi' must be 1 or 2, got %r" % (name, dp.get("spi")))
+    _int(dp, "baudrate", "display.", name, 1000000, 80000000)
+    _int(dp, "width", "display.", name, 64, 320)
+    _int(dp, "height", "display.", name, 32, 240)
+    if dp.get("rotation") not in (None, 1, 3):
+        raise BoardError("board %r: 'display.rotation' must be 1 or 3 (landscape), got %r"
+                         % (name, dp.get("rotation")))
+    for key in ("bgr", "invert"):
+        if dp.get(key) not in (None, True, False):
+            raise BoardError("board %r: 'display.%s' must be true or false" % (name, key))
+    off = dp.get("offsets")
+    if off is None:
+        off = (52, 40)
+    w, h = dp.get("width") or 240, dp.get("height") or 135
+    if (not isinstance(off, (list, tuple)) or len(off) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in off)
+            or off[0] + h > 240 or off[1] + w > 320):
+        raise BoardError("board %r: 'display.offsets' must be [column, row] placing the %dx%d"
+                         " panel inside the controller's 240x320 RAM, got %r" % (name, h, w, off))

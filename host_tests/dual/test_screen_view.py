@@ -85,3 +85,35 @@ def test_the_board_files_display_key():
     assert "input-only" in _refused({"kind": "ssd1306", "sda": 21, "scl": 36})
     assert "height" in _refused({"kind": "ssd1306", "sda": 21, "scl": 22, "height": 48})
     assert "address" in _refused({"kind": "ssd1306", "sda": 21, "scl": 22, "address": 200})
+
+
+M5_TFT = {"kind": "st7789", "sck": 13, "mosi": 15, "cs": 5, "dc": 14, "rst": 12, "backlight": 27}
+
+
+def test_the_board_files_st7789_display():
+    assert _refused(M5_TFT) is None
+    assert _refused(dict(M5_TFT, rst=None, backlight=None)) is None   # tied high, always lit
+    assert _refused(dict(M5_TFT, spi=2, rotation=3, offsets=[52, 40], bgr=False, invert=False,
+                         width=240, height=135, baudrate=40000000)) is None
+    assert "dc" in _refused({"kind": "st7789", "sck": 13, "mosi": 15, "cs": 5})
+    assert "already used" in _refused(dict(M5_TFT, backlight=25))    # the buzzer's
+    assert "already used" in _refused(dict(M5_TFT, cs=32))           # the button's
+    assert "already used" in _refused(dict(M5_TFT, dc=13))           # the clock line's
+    assert "already used" in _refused(dict(M5_TFT, rst=5))           # chip select's
+    assert "input-only" in _refused(dict(M5_TFT, dc=36))
+    assert "flash" in _refused(dict(M5_TFT, mosi=7))
+    assert "spi" in _refused(dict(M5_TFT, spi=0))
+    assert "rotation" in _refused(dict(M5_TFT, rotation=0))
+    assert "bgr" in _refused(dict(M5_TFT, bgr="yes"))
+    assert "baudrate" in _refused(dict(M5_TFT, baudrate=100000000))
+    assert "offsets" in _refused(dict(M5_TFT, offsets=[106, 40]))   # 106 + 135 > 240 columns
+    assert "offsets" in _refused(dict(M5_TFT, offsets=[52, 81]))    # 81 + 240 > 320 rows
+    assert "offsets" in _refused(dict(M5_TFT, offsets=[52]))
+    assert "height" in _refused(dict(M5_TFT, height=300))
+
+
+def test_the_m5stickc_plus2_board_file_names_its_tft():
+    d = board.load("m5stickc-plus2")["display"]
+    assert (d["kind"], d["sck"], d["mosi"], d["cs"], d["dc"], d["rst"], d["backlight"]) == \
+        ("st7789", 13, 15, 5, 14, 12, 27)
+    assert (d["offsets"], d["rotation"], d["invert"]) == ([52, 40], 1, True)

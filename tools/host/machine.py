@@ -157,6 +157,7 @@ def reset_all():
     _irqs.clear()
     _adc_uv.clear()
     i2c_devices.clear()
+    del spi_devices[:]
     del listeners[:]
 
 
@@ -599,6 +600,50 @@ class I2C:
 
     def scan(self):
         return sorted(i2c_devices)
+
+
+# --- SPI ----------------------------------------------------------------------
+# Devices on a bus: (device, sck, mosi, cs, dc) (e.g. vst7789.Panel). write(buf)
+# reaches each device wired to the bus's sck and mosi pins whose CS pin the
+# firmware drives low at that moment (the Pin fake's levels), as
+# device.write(dc_level, bytes): a wrong pin in a board file reaches nothing.
+# Write-only (no MISO), as a panel is wired: nothing answers, so nothing fails
+# when no device listens, as on the board.
+spi_devices = []
+
+
+def attach_spi(device, sck, mosi, cs, dc):
+    spi_devices.append((device, sck, mosi, cs, dc))
+
+
+def detach_spi(device):
+    spi_devices[:] = [d for d in spi_devices if d[0] is not device]
+
+
+class SPI:
+    MSB, LSB = 0, 1
+
+    def __init__(self, id, baudrate=500000, *, polarity=0, phase=0, bits=8, firstbit=0,
+                 sck=None, mosi=None, miso=None):
+        if id not in (1, 2):   # the ESP32 port's hardware SPI: 1 (HSPI), 2 (VSPI)
+            raise ValueError("SPI(%s) doesn't exist" % (id,))
+        self.sck = None if sck is None else _pin_id(sck)
+        self.mosi = None if mosi is None else _pin_id(mosi)
+        for p in (self.sck, self.mosi):
+            if p is not None and p >= FIRST_INPUT_ONLY:
+                raise ValueError("invalid pin")   # driven lines
+        self.baudrate = baudrate
+        self.written = 0   # bytes sent
+
+    def write(self, buf):
+        data = bytes(buf)
+        self.written += len(data)
+        for dev, sck, mosi, cs, dc in spi_devices:
+            if sck == self.sck and mosi == self.mosi and _read(cs) == 0:
+                dev.write(_read(dc), data)
+
+    def deinit(self):
+        pass
 
 
 def set_reset_cause(cause):
