@@ -176,7 +176,8 @@ def test_the_m5stickc_plus2_tft_shows_the_reading_and_the_alarm_in_colour(tmp_pa
     s = out["snoozed"]
     assert s["found"]["%d/URGENT LOW/1" % RED] and s["found"]["%d/snoozed/1" % WHITE], out
     assert not s["found"]["%d/URGENT LOW/1/True" % RED], out    # no bar: it is answered
-    assert 0 < s["duty"] <= 65535 // 4, out                   # dim once answered, not off
+    assert s["duty"] <= 65535 // 4, out                      # dim once answered, ...
+    assert s["duty"] >= 40 * 65535 // 255, out               # ... not below M5GFX's lowest (lit)
     assert out["stale"]["found"]["%d/old: 11 min/1" % WHITE], out
     assert out["struck"], out                                # the old number crossed out
     # a panel on a write-only bus cannot be found missing: no "display" device alarm

@@ -30,7 +30,10 @@ import machine
 BAUDRATE = 40000000       # M5GFX writes this panel at 40 MHz
 BUF = 512                 # bytes streamed at a time (256 pixels)
 PWM_HZ = 256              # backlight PWM (M5GFX: 256 Hz on GPIO27)
-DIM, BRIGHT = 6000, 65535  # backlight duty_u16: calm at night, an alarm at full
+# backlight duty_u16: calm at night, an alarm at full. M5GFX starts this board's
+# brightness scale at 40/255 (its Light_PWM offset): below that the backlight may
+# not light, so the dim level stays above it (12000/65535 = 47/255).
+DIM, BRIGHT = 12000, 65535
 
 # RGB565 of each role (draw.py): white on black, the alarm's priority in colour
 INK = {"fg": 0xFFFF, "bg": 0x0000, "high": 0xF800, "medium": 0xFD20, "low": 0x07FF}
