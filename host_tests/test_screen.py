@@ -199,6 +199,7 @@ for turn in (1, 3):
     machine.attach_spi(panel, sck=dp["sck"], mosi=dp["mosi"], cs=dp["cs"], dc=dp["dc"])
     machine.listeners.append(panel.pin_changed)
     p = st7789.open_panel(dp)
+    out["miso%d" % turn] = p.spi.miso
     p.fill(p.ink("bg"))
     draw.text(p, "Hi 123", 2, 3, 2, p.ink("fg"))
     out["text%d" % turn] = shows(panel.rows(WHITE, turn), "Hi 123", 2)
@@ -245,6 +246,8 @@ def test_the_st7789_driver_clips_to_the_screen_reads_either_way_up_and_allocates
         # CASET, RASET, RAMWR (11 bytes) and the pixels on the screen, no more
         assert out["sent%d" % turn] == [11 + 2 * 7 * 6, 11 + 2 * 5 * 5], out
         assert out["errors%d" % turn] == [], out
+        # no MISO: left out, the port would take SPI(1)'s GPIO12, here the panel's reset
+        assert out["miso%d" % turn] is None, out
     whole, part = out["alloc"]
     assert whole < 200, out          # nothing per call (a few bytes for the loop itself)
     assert part <= 100 * 48, out     # one small view per call for the rest of a buffer

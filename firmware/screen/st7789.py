@@ -48,8 +48,10 @@ RAM_W, RAM_H = 240, 320
 def open_panel(cfg):
     """The canvas of board file "display" cfg (kind "st7789"): resets and
     initialises the panel, blocking about 170 ms (the datasheet's waits)."""
+    # miso=None: no MISO. Left out, the ESP32 port takes the host's default pin
+    # (SPI(1): GPIO12, the PLUS2's panel reset) as an input.
     spi = machine.SPI(cfg.get("spi") or 1, baudrate=cfg.get("baudrate") or BAUDRATE,
-                      sck=machine.Pin(cfg["sck"]), mosi=machine.Pin(cfg["mosi"]))
+                      sck=machine.Pin(cfg["sck"]), mosi=machine.Pin(cfg["mosi"]), miso=None)
     return St7789(spi, cfg)
 
 

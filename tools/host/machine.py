@@ -610,6 +610,7 @@ class I2C:
 # Write-only (no MISO), as a panel is wired: nothing answers, so nothing fails
 # when no device listens, as on the board.
 spi_devices = []
+_DEFAULT = object()   # an SPI pin argument not given
 
 
 def attach_spi(device, sck, mosi, cs, dc):
@@ -624,11 +625,13 @@ class SPI:
     MSB, LSB = 0, 1
 
     def __init__(self, id, baudrate=500000, *, polarity=0, phase=0, bits=8, firstbit=0,
-                 sck=None, mosi=None, miso=None):
+                 sck=_DEFAULT, mosi=_DEFAULT, miso=_DEFAULT):
         if id not in (1, 2):   # the ESP32 port's hardware SPI: 1 (HSPI), 2 (VSPI)
             raise ValueError("SPI(%s) doesn't exist" % (id,))
-        self.sck = None if sck is None else _pin_id(sck)
-        self.mosi = None if mosi is None else _pin_id(mosi)
+        # a pin left out is the host's default (machine_hw_spi_argcheck), None is no pin
+        dflt = {1: (14, 13, 12), 2: (18, 23, 19)}[id]
+        self.sck, self.mosi, self.miso = [d if p is _DEFAULT else None if p is None else _pin_id(p)
+                                          for p, d in zip((sck, mosi, miso), dflt)]
         for p in (self.sck, self.mosi):
             if p is not None and p >= FIRST_INPUT_ONLY:
                 raise ValueError("invalid pin")   # driven lines
