@@ -143,16 +143,16 @@ def snap(name, texts):
 async def scenario():
     sup = asyncio.create_task(app.sup.run())
     await asyncio.sleep(3)
-    snap("boot", [(WHITE, "---", 4)])
+    snap("boot", [(WHITE, "---", 7)])
     app._take_reading(reading.make(100000, clock.unix(), 54, -25, 6, reading.LIVE))
     await asyncio.sleep(2)
-    snap("urgent", [(WHITE, "54", 4), (WHITE, "now", 1), (RED, "URGENT LOW", 1, True),
-                    (BLACK, "URGENT LOW", 1)])
+    snap("urgent", [(WHITE, "54", 7), (WHITE, "now", 2), (RED, "URGENT LOW", 2, True),
+                    (BLACK, "URGENT LOW", 2)])
     app.snooze()
     await asyncio.sleep(2)
-    snap("snoozed", [(RED, "URGENT LOW", 1), (WHITE, "snoozed", 1), (RED, "URGENT LOW", 1, True)])
+    snap("snoozed", [(RED, "URGENT LOW", 2), (WHITE, "snoozed", 2), (RED, "URGENT LOW", 2, True)])
     await asyncio.sleep(11 * 60)
-    snap("stale", [(WHITE, "old: 11 min", 1)])
+    snap("stale", [(WHITE, "old: 11 min", 2)])
     rows = panel.rows(WHITE, turn)
     out["struck"] = [y for y in range(40) if rows[y][2:60].count("#") >= 50]
     out["errors"] = panel.errors
@@ -167,18 +167,18 @@ def test_the_m5stickc_plus2_tft_shows_the_reading_and_the_alarm_in_colour(tmp_pa
     out = run_app(tmp_path, M5_CFG, M5_PROG, WHITE=WHITE, BLACK=BLACK, RED=RED)
     assert out["errors"] == [] and out["frames"] > 0, out   # the datasheet's waits kept
     boot = out["boot"]
-    assert boot["shown"] and boot["found"]["%d/---/4" % WHITE], out
+    assert boot["shown"] and boot["found"]["%d/---/7" % WHITE], out
     u = out["urgent"]
-    assert u["found"]["%d/54/4" % WHITE] and u["found"]["%d/now/1" % WHITE], out
-    assert u["found"]["%d/URGENT LOW/1/True" % RED], out       # a red bar: it sounds
-    assert u["found"]["%d/URGENT LOW/1" % BLACK], out          # its words in black on it
+    assert u["found"]["%d/54/7" % WHITE] and u["found"]["%d/now/2" % WHITE], out
+    assert u["found"]["%d/URGENT LOW/2/True" % RED], out       # a red bar: it sounds
+    assert u["found"]["%d/URGENT LOW/2" % BLACK], out          # its words in black on it
     assert u["duty"] == 65535, out                           # backlight full while it sounds
     s = out["snoozed"]
-    assert s["found"]["%d/URGENT LOW/1" % RED] and s["found"]["%d/snoozed/1" % WHITE], out
-    assert not s["found"]["%d/URGENT LOW/1/True" % RED], out    # no bar: it is answered
+    assert s["found"]["%d/URGENT LOW/2" % RED] and s["found"]["%d/snoozed/2" % WHITE], out
+    assert not s["found"]["%d/URGENT LOW/2/True" % RED], out    # no bar: it is answered
     assert s["duty"] <= 65535 // 4, out                      # dim once answered, ...
     assert s["duty"] >= 40 * 65535 // 255, out               # ... not below M5GFX's lowest (lit)
-    assert out["stale"]["found"]["%d/old: 11 min/1" % WHITE], out
+    assert out["stale"]["found"]["%d/old: 11 min/2" % WHITE], out
     assert out["struck"], out                                # the old number crossed out
     # a panel on a write-only bus cannot be found missing: no "display" device alarm
     assert ["device", "display"] not in out["stale"]["alarms"], out
@@ -251,3 +251,64 @@ def test_the_st7789_driver_clips_to_the_screen_reads_either_way_up_and_allocates
     whole, part = out["alloc"]
     assert whole < 200, out          # nothing per call (a few bytes for the loop itself)
     assert part <= 100 * 48, out     # one small view per call for the rest of a buffer
+
+
+OVER_PROG = r'''
+import json
+import vtime
+vtime.install(0)
+import machine, vst7789, vssd1306
+from screen import draw, st7789, view
+from sound import board
+ALARMS = [None,
+          {"type": "urgent_low", "priority": "high", "status": "sounding", "reason": "threshold"},
+          {"type": "link", "priority": "medium", "status": "snoozed", "reason": "no_transmitter"},
+          {"type": "high", "priority": "low", "status": "acknowledged", "reason": "threshold"}]
+VIEWS = [view.compose(None, None, None, 600),
+         view.compose((1, 2, 123, 12, 6, "live"), 30, ALARMS[3], 600),
+         view.compose((1, 2, 54, -40, 6, "live"), 130, ALARMS[1], 600),
+         view.compose((1, 2, 401, None, 6, "live"), 700, ALARMS[2], 600),
+         view.compose((1, 2, 39, -25, 6, "live"), 3 * 3600, None, 600),
+         view.compose((1, 2, 7, 0, 6, "live"), 60, ALARMS[1], 600)]
+def tft(turn=1):
+    dp = board.load("m5stickc-plus2", (BOARDS,))["display"]
+    machine.reset_all()
+    panel = vst7789.Panel(rst=dp["rst"], backlight=dp["backlight"])
+    machine.attach_spi(panel, sck=dp["sck"], mosi=dp["mosi"], cs=dp["cs"], dc=dp["dc"])
+    machine.listeners.append(panel.pin_changed)
+    return panel, st7789.open_panel(dp)
+def picture(panel):
+    return [[panel.pixel(x, y) for x in range(240)] for y in range(135)]
+out = {"differ": []}
+panel, p = tft()
+for i, a in enumerate(VIEWS):
+    for j, b in enumerate(VIEWS):
+        if i == j:
+            continue
+        draw.paint(p, a, 0, True)
+        draw.paint(p, b, 0, False)      # drawn over a: what run.py does on a TFT
+        over = picture(panel)
+        draw.paint(p, b, 0, True)        # the same view on a cleared screen
+        if over != picture(panel):
+            out["differ"].append([i, j])
+# and the 128x32 OLED's compact layout: number, age, alarm and detail all on it
+machine.reset_all()
+small = vssd1306.Panel(128, 32)
+machine.attach_i2c(0x3C, small)
+from screen import oled
+o = oled.open_panel({"sda": 21, "scl": 22, "height": 32})
+draw.paint(o, VIEWS[3], 0, True)
+o.show(True)
+out["small"] = small.rows()
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_drawing_over_the_last_picture_leaves_what_a_cleared_screen_shows(tmp_path):
+    # A TFT is drawn over the last picture (clearing it first shows as a black
+    # flash): every part, background included, must then cover what was there, for
+    # any change of number, arrow, age, alarm and its bar
+    out = run_app(tmp_path, M5_CFG, OVER_PROG)
+    assert out["differ"] == [], out["differ"]
+    rows = out["small"]
+    assert len(rows) == 32 and any("#" in r for r in rows[24:]), rows   # the detail line is on it

@@ -7,29 +7,41 @@
 # framebuf 8x8 font, scaled by drawing each run of lit pixels as one rectangle.
 import framebuf
 
-ARROW = (24, 32)    # the arrow's square, pixels: on a 128-wide screen, beside 3 digits of 32
 # screen direction of each trend (x right, y down), x1000
 _VECTORS = {"DoubleUp": (0, -1000), "SingleUp": (0, -1000), "FortyFiveUp": (707, -707),
             "Flat": (1000, 0), "FortyFiveDown": (707, 707), "SingleDown": (0, 1000),
             "DoubleDown": (0, 1000)}
 
 
-def text(canvas, s, x, y, scale, colour):
-    """Draw s with its top left at (x, y), each font pixel a scale x scale square."""
-    if not s:
-        return
+def text(canvas, s, x, y, scale, colour, bg=None, width=0):
+    """Draw s with its top left at (x, y), each font pixel a scale x scale square.
+    With bg, its unlit pixels too, and the band on to x + width: the text is drawn
+    over what was there, without clearing the screen first (a TFT would flash)."""
     w = 8 * len(s)
-    fb = framebuf.FrameBuffer(bytearray(w), w, 8, framebuf.MONO_HLSB)
-    fb.text(s, 0, 0, 1)
-    for row in range(8):
-        run = -1
-        for col in range(w + 1):
-            lit = col < w and fb.pixel(col, row)
-            if lit and run < 0:
-                run = col
-            elif not lit and run >= 0:
-                canvas.fill_rect(x + run * scale, y + row * scale, (col - run) * scale, scale, colour)
-                run = -1
+    if w:
+        fb = framebuf.FrameBuffer(bytearray(w), w, 8, framebuf.MONO_HLSB)
+        fb.text(s, 0, 0, 1)
+        for row in range(8):
+            start, was = 0, fb.pixel(0, row)
+            for col in range(1, w + 1):
+                lit = fb.pixel(col, row) if col < w else None
+                if lit != was:
+                    c = colour if was else bg
+                    if c is not None:
+                        canvas.fill_rect(x + start * scale, y + row * scale, (col - start) * scale, scale, c)
+                    start, was = col, lit
+    if bg is not None and width > w * scale:
+        canvas.fill_rect(x + w * scale, y, width - w * scale, 8 * scale, bg)
+
+
+def _bar(canvas, s, x, y, scale, colour, bar, pad, width):
+    """A line of text on a bar of its own colour, pad pixels round it, full width."""
+    if pad:
+        h = 8 * scale + 2 * pad
+        canvas.fill_rect(0, y, width, pad, bar)
+        canvas.fill_rect(0, y + h - pad, width, pad, bar)
+    canvas.fill_rect(0, y + pad, x, 8 * scale, bar)
+    text(canvas, s, x, y + pad, scale, colour, bar, width - x)
 
 
 def _stroke(canvas, x0, y0, x1, y1, width, colour):
@@ -50,39 +62,75 @@ def arrow(canvas, name, x, y, size, colour):
         arrow(canvas, "SingleUp" if v[1] < 0 else "SingleDown", x + half // 2, y, size, colour)
         return
     r = size // 2 - 3
+    pen = max(3, size // 10)
     cx, cy = x + size // 2, y + size // 2
     vx, vy = v[0] * r // 1000, v[1] * r // 1000
     tx, ty = cx + vx, cy + vy
-    _stroke(canvas, cx - vx, cy - vy, tx, ty, 3, colour)
+    _stroke(canvas, cx - vx, cy - vy, tx, ty, pen, colour)
     for s in (707, -707):   # the head: the shaft turned back by 135 degrees either way
         hx = (-707 * v[0] - s * v[1]) // 1000
         hy = (s * v[0] - 707 * v[1]) // 1000
-        _stroke(canvas, tx, ty, tx + hx * r * 6 // 10000, ty + hy * r * 6 // 10000, 3, colour)
+        _stroke(canvas, tx, ty, tx + hx * r * 6 // 10000, ty + hy * r * 6 // 10000, pen, colour)
 
 
-def paint(canvas, v, shift=0):
-    """Draw view v (view.compose) over the whole canvas; shift (0-2 px) moves it
-    a little now and then, so an OLED does not burn the same pixels in all night."""
+def _fit(W, n, budget):
+    """The largest number scale whose digits and arrow fit W and whose height fits
+    budget: (scale, arrow size)."""
+    s = max(1, budget // 8)
+    while s > 1 and 8 * s * n + max(16, min(48, 6 * s)) + 6 > W:
+        s -= 1
+    return s, max(16, min(48, 6 * s))
+
+
+def paint(canvas, v, shift=0, whole=True):
+    """Draw view v (view.compose). whole: clear the screen first (a frame buffer
+    shown at once); else every part is drawn over the last drawing, background and
+    all (a panel written as it goes, which would flash black). shift (0-1 px)
+    moves it now and then, so an OLED does not burn the same pixels in all night."""
     big, direction, age, title, detail, priority, stale, sounding = v
     W, H = canvas.width, canvas.height
     fg, bg = canvas.ink("fg"), canvas.ink("bg")
-    canvas.fill(bg)
-    x = y = shift
-    size = (ARROW[0] if W < 160 else ARROW[1]) if H >= 64 else 16
-    scale = 4 if H >= 64 else 2
-    scale = max(1, min(scale, (W - size - 4) // (8 * len(big))))
-    text(canvas, big, x, y, scale, fg)
+    ink = canvas.ink(priority or "fg")
+    if whole:
+        canvas.fill(bg)
+    band = None if whole else bg
+    x = shift
+    if H < 48:   # 128x32: the number small, its age beside it, the alarm under it
+        ts, pad, scale, size = 1, 0, 2, 16
+        y = shift
+        rows = 16
+    else:        # the number as large as fits, then age, alarm and detail lines
+        ts, pad = (2, 1) if H >= 100 else (1, 1)
+        lines = 28 * ts + 2 * pad + 1   # age, alarm bar and detail, with their gaps
+        # one scale for every number (3 characters: "123", "LOW", "---"), so the
+        # layout never moves and each drawing covers the last one exactly
+        scale, size = _fit(W, 3, H - lines - shift)
+        y = shift + max(0, (H - shift - lines - 8 * scale) // 2)
+        rows = 8 * scale
+    ax = W - size - 2 + shift
+    s = min(scale, max(1, (ax - x) // (8 * len(big))))   # "HIGH": a little smaller
+    text(canvas, big, x, y, s, fg, band, ax - x)
+    if band is not None and s < scale:
+        canvas.fill_rect(x, y + 8 * s, ax - x, 8 * (scale - s), bg)
     if stale:   # crossed out: an old number must not pass for the glucose now
-        canvas.fill_rect(x, y + 4 * scale - 1, 8 * scale * len(big), max(2, scale // 2), fg)
+        canvas.fill_rect(x, y + 4 * s - 1, 8 * s * len(big), max(2, s // 2), fg)
+    if not whole:
+        canvas.fill_rect(ax, y, W - ax, rows, bg)
     if direction is not None and not stale:
-        arrow(canvas, direction, W - size - 2 + shift, y, size, fg)
-    line = y + 8 * scale + 3
-    text(canvas, age, x, line, 1, fg)
-    if title:
-        ink = canvas.ink(priority or "fg")
-        if sounding:   # inverted: the alarm heard now stands out from an answered one
-            canvas.fill_rect(0, line + 10, W, 10, ink)
-            text(canvas, title, x + 1, line + 11, 1, bg)
-        else:
-            text(canvas, title, x + 1, line + 11, 1, ink)
-        text(canvas, detail, x + 1, line + 21, 1, fg)
+        arrow(canvas, direction, ax, y, size, fg)
+    if H < 48:
+        ex = x + 8 * s * len(big) + 4
+        room = max(0, (ax - ex) // 8)
+        if len(age) > room and age.startswith("old: "):
+            age = age[5:]      # the crossed-out number says it is old
+        text(canvas, age[:room], ex, y + 4, 1, fg)
+        line = y + 16
+    else:
+        line = y + rows + 2 * ts + 1
+        text(canvas, age, x, line, ts, fg, band, W - x)
+        line += 8 * ts + ts
+    if sounding:   # on a bar of its colour: the alarm heard now stands out from an answered one
+        _bar(canvas, title, x + 1, line, ts, bg, ink, pad, W)
+    elif title or not whole:
+        _bar(canvas, title, x + 1, line, ts, ink, bg, pad, W)
+    text(canvas, detail, x + 1, line + 8 * ts + 2 * pad + ts, ts, fg, band, W - x - 1)

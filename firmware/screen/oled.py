@@ -17,6 +17,9 @@ def open_panel(cfg):
 
 
 class Oled:
+    buffered = True   # drawn into the driver's frame buffer, sent whole at show()
+    burn_in = True    # an OLED's pixels age with use: the layout moves now and then
+
     def __init__(self, dev):
         self.dev = dev
         self.width, self.height = dev.width, dev.height

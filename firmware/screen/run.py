@@ -14,7 +14,8 @@ SHIFT_S = 600   # the layout moves by a pixel every 10 minutes (OLED burn-in)
 
 
 async def run(open_panel, state, on_fault, log=print):
-    """open_panel() -> a canvas (draw.py) with show(bright); state() -> (newest
+    """open_panel() -> a canvas (draw.py) with show(bright) and the flags buffered
+    (drawn in memory, sent at show) and burn_in (an OLED); state() -> (newest
     reading, its age in s, AlarmEngine.shown(), stale bound in s, now in s);
     on_fault(active) when the panel starts or stops failing."""
     panel = last = None
@@ -25,9 +26,12 @@ async def run(open_panel, state, on_fault, log=print):
                 panel, last = open_panel(), None
             r, age_s, alarm, stale_s, now_s = state()
             v = view.compose(r, age_s, alarm, stale_s)
-            key = (v, (now_s // SHIFT_S) % 2)
+            key = (v, (now_s // SHIFT_S) % 2 if panel.burn_in else 0)
             if key != last:
-                draw.paint(panel, v, key[1])
+                # a frame buffer is cleared and drawn whole; a panel drawn as it
+                # goes is cleared once, then drawn over (no black flash), unless
+                # the layout moved
+                draw.paint(panel, v, key[1], panel.buffered or last is None or last[1] != key[1])
                 panel.show(v[7])
                 last = key
             if failing:

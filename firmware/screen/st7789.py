@@ -56,6 +56,9 @@ def open_panel(cfg):
 
 
 class St7789:
+    buffered = False   # written into the panel as drawn: draw.paint draws over, no clearing
+    burn_in = False    # an LCD keeps no image: the layout stays put
+
     def __init__(self, spi, cfg):
         self.spi = spi
         self.cs = machine.Pin(cfg["cs"], machine.Pin.OUT, value=1)

@@ -14,10 +14,10 @@
 #           out (users' top complaint: a display that kept showing an old
 #           number while the sensor or the uploader had stopped)
 # bright    an alarm sounds: full brightness; else dim, for a dark bedroom
-# Every line fits 16 characters: a 128-pixel screen of the 8x8 font.
+# Every line fits WIDTH characters.
 from forward.entries import direction as _direction
 
-WIDTH = 16
+WIDTH = 14   # a 240-wide TFT at twice the 8x8 font; 128 / 8 = 16 on an OLED
 TITLES = {"urgent_low": "URGENT LOW", "urgent_low_soon": "LOW SOON", "low": "LOW",
           "urgent_high": "URGENT HIGH", "high": "HIGH", "fall": "FALLING FAST",
           "rise": "RISING FAST", "persistent_high": "HIGH FOR LONG", "no_data": "NO DATA",
@@ -28,11 +28,11 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "no_transmitter": "not heard", "auth_failed": "auth failed", "rogue": "wrong one near",
            "bond_lost": "bond lost", "failed": "failed", "expired": "expired",
            "warmup_done": "warm-up done", "warmup": "warming up", "stopped": "stopped",
-           "attention": "needs attention", "battery_low": "battery low", "radio": "radio",
-           "memory": "memory", "resets": "keeps resetting", "config": "settings",
-           "power": "on battery, low", "button": "button stuck", "flash": "flash",
+           "attention": "check sensor", "battery_low": "battery low", "radio": "radio",
+           "memory": "memory", "resets": "resetting", "config": "settings",
+           "power": "battery low", "button": "button stuck", "flash": "flash",
            "not_configured": "not set up", "leader_silent": "leader silent",
-           "leader_auth": "leader password", "slot_conflict": "slot in use",
+           "leader_auth": "leader refused", "slot_conflict": "slot in use",
            "nightscout_auth": "secret refused", "network": "network", "mqtt": "mqtt",
            "nightscout": "nightscout", "clock": "no time of day", "factory_reset": "reset",
            "display": "display", "blocked": "blocked"}
@@ -66,8 +66,8 @@ def age(age_s):
 def detail(alarm):
     reason = alarm.get("reason") or ""
     words = DETAILS.get(reason)
-    if words is None:
-        words = reason.replace("_", " ")
+    if words is None:   # start_<part>: a part of the box that could not start
+        words = ("no " + reason[6:] if reason.startswith("start_") else reason).replace("_", " ")
     answered = ANSWERED.get(alarm.get("status"))
     if answered:   # why the box is quiet matters more than the reason: it wins the room
         words = words + ", " + answered if words and len(words) + 2 + len(answered) <= WIDTH \

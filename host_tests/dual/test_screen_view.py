@@ -49,17 +49,19 @@ def test_the_alarm_in_words_and_whether_it_sounds():
     radio = {"type": "device", "priority": "medium", "status": "snoozed", "reason": "radio"}
     assert view.compose(None, None, radio, 600)[3:5] == ("BOX FAULT", "radio, snoozed")
     odd = {"type": "device", "priority": "medium", "status": "sounding", "reason": "start_forwarding"}
-    assert view.compose(None, None, odd, 600)[3:5] == ("BOX FAULT", "start forwarding")
+    assert view.compose(None, None, odd, 600)[3:5] == ("BOX FAULT", "no forwarding")
+    odd["reason"] = "a_reason_nobody_named"
+    assert view.compose(None, None, odd, 600)[4] == "a reason nobod"   # cut to the width
 
 
-def test_every_line_fits_sixteen_characters():
+def test_every_line_fits_the_width():
     from alarms.kinds import REASONS, TYPES
     for t in TYPES:
         for reason in REASONS + ("start_forwarding_and_more",):
             for status in ("sounding", "snoozed", "acknowledged"):
                 v = view.compose(LIVE, 10 ** 9, {"type": t, "priority": "low", "status": status,
                                                 "reason": reason}, 600)
-                assert max(len(v[0]), len(v[2]), len(v[3]), len(v[4])) <= 16, v
+                assert max(len(v[0]), len(v[2]), len(v[3]), len(v[4])) <= view.WIDTH == 14, v
 
 
 def _board(display):
