@@ -533,3 +533,19 @@ def test_schedules_without_a_time_of_day_raise_a_notice_until_the_clock_is_set(
         tmp_path, schedule, want):
     config = {"transmitter_id": "8G1234", "alarms": {"schedule": schedule}}
     assert run_app(tmp_path, config, CLOCK_PROG) == want
+
+
+@pytest.mark.parametrize("board,size", [("esp32-devkitc-oled", (16, 64)), ("m5stickc-plus2", (17, 60))])
+def test_the_sim_shows_a_boards_screen_as_it_changes(tmp_path, board, size):
+    # `make sim BOARD=...`: the panel model on the bus, what it shows as braille text
+    ev, _ = sim(tmp_path, 0.5, BOARD=board)
+    screens = [e["lines"] for e in ev if e["event"] == "screen"]
+    assert len(screens) >= 10, len(screens)          # a reading every 5 min, the age each minute
+    assert all(len(s) == size[0] and len(s[0]) == size[1] for s in screens), screens[0]
+    assert all(any(c != "\u2800" for c in "".join(s)) for s in screens)   # never a dark screen
+    assert not onsets(ev, "device"), onsets(ev, "device")   # no display fault; the M5 on USB
+
+
+def test_the_sim_of_a_board_without_a_display_shows_none(tmp_path):
+    ev, _ = sim(tmp_path, 0.2)
+    assert not [e for e in ev if e["event"] == "screen"]

@@ -13,6 +13,9 @@ Options (environment variables, as `make sim` passes them):
   NIGHTSCOUT_URL=... forward to this Nightscout (secret from CONFIG or NIGHTSCOUT_SECRET)
   MQTT=host:port     publish to this MQTT broker
   CONFIG=file.json   the box's configuration (default: a leader for the virtual transmitter)
+  BOARD=name         the board it runs on (boards/NAME.json; default esp32-devkitc or CONFIG's):
+                     one with a display (esp32-devkitc-oled, m5stickc-plus2) shows its
+                     screen above the status line
   FAULTS=...         the virtual transmitter's fault modes (see tools/vtx)
   ADV_INTERVAL_MS=n  how often the virtual transmitter advertises while awake
                      (default 100 ms, vtx.peripheral.ADV_INTERVAL_US)
@@ -66,7 +69,7 @@ def options(env=os.environ):
         "plot": env.get("PLOT", os.path.join(ROOT, "build", "sim.png")),
     }
     for key in ("HTTP_PORT", "NIGHTSCOUT_URL", "NIGHTSCOUT_SECRET", "MQTT", "CONFIG", "FAULTS",
-                "SEED", "TX_ID", "FLASH", "SETUP_PORT", "ADV_INTERVAL_MS", "BYSTANDERS"):
+                "SEED", "TX_ID", "FLASH", "SETUP_PORT", "ADV_INTERVAL_MS", "BYSTANDERS", "BOARD"):
         if env.get(key):
             o[key.lower()] = env[key]
     if env.get("INJECT"):
@@ -142,6 +145,8 @@ class View:
         self.link = ""
         self.events = 0
         self.last_draw = 0
+        self.screen = []     # the board's display, braille lines (a board with one)
+        self.drawn = 0       # screen lines on the terminal above the status line
 
     def take(self, e):
         self.events += 1
@@ -157,6 +162,8 @@ class View:
             self.sound = (e.get("pattern"), e.get("alarm"))
         elif kind == "link":
             self.link = e.get("what", "")
+        elif kind == "screen":
+            self.screen = e.get("lines") or []
 
     def clock(self, t_ms):
         m = self.o["start"] + t_ms // 60000
@@ -176,7 +183,13 @@ class View:
         line = "%s | %s | alarms: %s | buzzer: %s | LED: %s | link: %s" % (
             self.clock(t_ms), bg, alarms, pattern if pattern not in ("off", None) else "silent",
             led, self.link)
-        sys.stdout.write("\r\x1b[2K" + line[:200])
+        out = ""
+        if self.screen:   # the display above the status line, redrawn in place
+            if self.drawn:
+                out += "\x1b[%dF" % self.drawn
+            out += "".join("\x1b[2K" + s + "\n" for s in self.screen)
+            self.drawn = len(self.screen)
+        sys.stdout.write(out + "\r\x1b[2K" + line[:200])
         sys.stdout.flush()
 
     def summary(self, wall_s):

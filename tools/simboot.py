@@ -87,6 +87,8 @@ def config():
     else:
         cfg = {"transmitter_id": OPTS.get("tx_id", DEFAULT_TX_ID), "board": "esp32-devkitc",
                "lan_api": {"enabled": False}}
+    if OPTS.get("board"):   # BOARD=name: e.g. one with a display (esp32-devkitc-oled, m5stickc-plus2)
+        cfg["board"] = OPTS["board"]
     if OPTS.get("http_port"):
         cfg.setdefault("lan_api", {})
         cfg["lan_api"]["enabled"] = True
@@ -170,6 +172,67 @@ def heap_sampler(period_s, tx):
         vtime.call_later(period_s * 1000, sample)
 
     vtime.call_later(period_s * 1000, sample)
+
+
+def board_parts(cfg, period_s=5):
+    """The board's own parts around the firmware. A battery-backed board runs on
+    USB, its cell full (4.1 V; INJECT adc_at_s changes it), else the battery alarm
+    would sound. A board with a display: a model of its panel on the bus
+    (tools/host/vssd1306.py, vst7789.py), and what a person would see emitted
+    whenever it changed, as braille text ({"event": "screen", "lines": [...]},
+    each character 2x4 pixels; the TFT at half resolution). Made before the code
+    is measured, so the models (the TFT's is 65 KB) are not counted as the
+    firmware's data."""
+    from sound import board
+    try:
+        b = board.load(cfg.get("board") or "esp32-devkitc", (ROOT + "/boards",))
+    except Exception:   # a bad board or config: the firmware says so itself
+        return
+    pw = b.get("power") or {}
+    if pw.get("battery_adc_pin") is not None:
+        machine.set_adc_uv(pw["battery_adc_pin"], 4100000 // pw.get("battery_divider", 1))
+    dp = b.get("display")
+    if dp is None:
+        return
+    if dp["kind"] == "ssd1306":
+        import vssd1306
+        panel = vssd1306.Panel(dp.get("width") or 128, dp.get("height") or 64)
+        machine.attach_i2c(dp.get("address") or 0x3C, panel)
+        w, h, step = panel.width, panel.height, 1
+
+        def lit(x, y):
+            return panel.lit(x, y)
+    else:
+        import vst7789
+        panel = vst7789.Panel(rst=dp.get("rst"), backlight=dp.get("backlight"))
+        machine.attach_spi(panel, sck=dp["sck"], mosi=dp["mosi"], cs=dp["cs"], dc=dp["dc"])
+        machine.listeners.append(panel.pin_changed)
+        turn = dp.get("rotation") or 1
+        w, h, step = dp.get("width") or 240, dp.get("height") or 135, 2
+
+        def lit(x, y):
+            return panel.pixel(x, y, turn) != 0
+    seen = [-1]
+    dots = ((0, 0, 1), (0, 1, 2), (0, 2, 4), (1, 0, 8), (1, 1, 16), (1, 2, 32), (0, 3, 64), (1, 3, 128))
+
+    def look():
+        if panel.frames != seen[0]:
+            seen[0] = panel.frames
+            lines = []
+            for by in range(0, h, 4 * step):
+                line = []
+                for bx in range(0, w, 2 * step):
+                    code = 0
+                    for dx, dy, bit in dots:
+                        x, y = bx + dx * step, by + dy * step
+                        if x < w and y < h and lit(x, y):
+                            code |= bit
+                    line.append(chr(0x2800 + code))
+                lines.append("".join(line))
+            emit({"event": "screen", "lines": lines})
+        vtime.call_later(period_s * 1000, look)
+
+    vtime.call_later(period_s * 1000, look)
 
 
 # latency histogram, preallocated so the measurement does not grow the heap:
@@ -1354,6 +1417,8 @@ def main():
     if OPTS.get("probe"):
         return probe()
     end_us = _us(OPTS.get("hours", 11) * 3600)
+    if isinstance(cfg, dict):
+        board_parts(cfg)
     HEAP["code"] = load_code()
     import gc
     emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
