@@ -312,3 +312,33 @@ def test_drawing_over_the_last_picture_leaves_what_a_cleared_screen_shows(tmp_pa
     assert out["differ"] == [], out["differ"]
     rows = out["small"]
     assert len(rows) == 32 and any("#" in r for r in rows[24:]), rows   # the detail line is on it
+
+
+SPI_CLOCK_PROG = r'''
+import json
+import machine
+out = {}
+def opens(id, hz, sck, mosi):
+    try:
+        machine.SPI(id, baudrate=hz, sck=machine.Pin(sck), mosi=machine.Pin(mosi), miso=None)
+        return True
+    except RuntimeError:
+        return False
+out["plus2_40"] = opens(1, 40000000, 13, 15)     # GPIO matrix: ESP-IDF refuses the device
+out["plus2_30"] = opens(1, 30000000, 13, 15)     # rounded to 80 / 3 by the ESP32: taken
+out["plus2_26"] = opens(1, 26666666, 13, 15)
+out["iomux_40"] = opens(1, 40000000, 14, 13)     # HSPI's own IO_MUX pins: up to 80 MHz
+out["vspi_80"] = opens(2, 80000000, 18, 23)
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_spi_fake_refuses_a_clock_the_esp32_port_cannot_open(tmp_path):
+    # ports/esp32/machine_hw_spi.c opens the device full-duplex; ESP-IDF's
+    # spi_bus_add_device then returns ESP_ERR_NOT_SUPPORTED over 80 MHz / 3 on
+    # GPIO-matrix pins, which machine_hw_spi.c does not check: the board crashes
+    # at the first write (russhughes/st7789_mpy#169: an M5StickC Plus, SPI(1,
+    # baudrate=40_000_000, sck=13, mosi=15)). The fake must not pass what the board fails.
+    out = run_app(tmp_path, {}, SPI_CLOCK_PROG)
+    assert out == {"plus2_40": False, "plus2_30": True, "plus2_26": True, "iomux_40": True,
+                   "vspi_80": True}, out

@@ -27,7 +27,11 @@ import time
 import framebuf
 import machine
 
-BAUDRATE = 40000000       # M5GFX writes this panel at 40 MHz
+# 80 MHz / 3. M5GFX writes this panel at 40 MHz with its own bus code; the
+# MicroPython port opens the bus full-duplex, and ESP-IDF refuses more than
+# 26.7 MHz on pins through the GPIO matrix (13/15 are not HSPI's IO_MUX pins):
+# the port returns an SPI without a device and crashes at the first write.
+BAUDRATE = 26666666
 BUF = 512                 # bytes streamed at a time (256 pixels)
 PWM_HZ = 256              # backlight PWM (M5GFX: 256 Hz on GPIO27)
 # backlight duty_u16: calm at night, an alarm at full. M5GFX starts this board's

@@ -16,7 +16,8 @@
 #              int (optional, 0x3C = 60), "width": 64-128, "height": 32 | 64}
 #           | {"kind": "st7789", "sck": int, "mosi": int, "cs": int, "dc": int,
 #              "rst": int or null, "backlight": int or null (PWM), "spi": 1 | 2
-#              (optional, 1), "baudrate": 1-80 MHz (optional), "width": 64-320,
+#              (optional, 1), "baudrate": 1-26.67 MHz (optional; the ESP32 port's
+#              full-duplex SPI refuses more on GPIO-matrix pins), "width": 64-320,
 #              "height": 32-240 (landscape, optional: 240 x 135), "offsets":
 #              [column, row] of the panel in the controller's 240x320 RAM in
 #              portrait (optional, [52, 40]), "rotation": 1 | 3 (landscape,
@@ -205,7 +206,9 @@ def _display(dp, data, name):
 def _st7789(dp, name):
     if dp.get("spi") not in (None, 1, 2):   # the ESP32 port's SPI(1) HSPI, SPI(2) VSPI
         raise BoardError("board %r: 'display.spi' must be 1 or 2, got %r" % (name, dp.get("spi")))
-    _int(dp, "baudrate", "display.", name, 1000000, 80000000)
+    # 80 MHz / 3: more, and ESP-IDF refuses the full-duplex device the port opens
+    # on GPIO-matrix pins; machine_hw_spi.c ignores that and the first write crashes
+    _int(dp, "baudrate", "display.", name, 1000000, 26666666)
     _int(dp, "width", "display.", name, 64, 320)
     _int(dp, "height", "display.", name, 32, 240)
     if dp.get("rotation") not in (None, 1, 3):

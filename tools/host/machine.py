@@ -609,8 +609,28 @@ class I2C:
 # device.write(dc_level, bytes): a wrong pin in a board file reaches nothing.
 # Write-only (no MISO), as a panel is wired: nothing answers, so nothing fails
 # when no device listens, as on the board.
+# The clock: the ESP32 port opens its device full-duplex (machine_hw_spi.c sets
+# no SPI_DEVICE_NO_DUMMY), and ESP-IDF then refuses a clock over 80 MHz / 3 on
+# pins routed through the GPIO matrix (spi_hal_cal_clock_conf: "When work in
+# full-duplex mode at frequency > 26.7MHz, device cannot read correct data";
+# spi_bus_add_device: "assigned clock speed not supported"). machine_hw_spi.c
+# does not check for that error: the SPI object is returned without a device
+# and the first write crashes the board (russhughes/st7789_mpy#169, an
+# M5StickC Plus at SPI(1, baudrate=40_000_000, sck=13, mosi=15)). Only the
+# host's IO_MUX pins (HSPI 14/13/12, VSPI 18/23/19) take up to 80 MHz. The fake
+# raises instead, so a test fails where the board would.
 spi_devices = []
 _DEFAULT = object()   # an SPI pin argument not given
+SPI_GPIO_MATRIX_MAX_HZ = 80000000 // 3
+_SPI_IOMUX = {1: (14, 13, 12), 2: (18, 23, 19)}   # sck, mosi, miso
+
+
+def _spi_clock(hz):
+    """The clock the ESP32 gives for hz: 80 MHz / n, the nearest (spi_ll_master_cal_clock)."""
+    if hz > 60000000:
+        return 80000000
+    n = min(range(2, 65), key=lambda n: (abs(80000000 // n - hz), -n))
+    return 80000000 // n
 
 
 def attach_spi(device, sck, mosi, cs, dc):
@@ -635,6 +655,11 @@ class SPI:
         for p in (self.sck, self.mosi):
             if p is not None and p >= FIRST_INPUT_ONLY:
                 raise ValueError("invalid pin")   # driven lines
+        iomux = all(p is None or p == q for p, q in zip((self.sck, self.mosi, self.miso), _SPI_IOMUX[id]))
+        if not iomux and _spi_clock(baudrate) > SPI_GPIO_MATRIX_MAX_HZ:
+            raise RuntimeError("SPI(%d) at %d Hz on GPIO-matrix pins: ESP-IDF refuses the device"
+                               " (assigned clock speed not supported); the ESP32 port crashes at"
+                               " the first write" % (id, baudrate))
         self.baudrate = baudrate
         self.written = 0   # bytes sent
 
