@@ -23,8 +23,9 @@
 #              portrait (optional, [52, 40]), "rotation": 1 | 3 (landscape,
 #              either way up), "bgr": bool (blue-green-red colour filter),
 #              "invert": bool (IPS: INVON)}
-#              Display pins must differ from each other and from the buzzer's
-#              and the button's.
+#              Display pins must differ from each other and from the buzzer's,
+#              the LED's, the button's and the power pins; I2C lines not on
+#              GPIO12 (their pull-ups would set the flash to 1.8 V at power-on).
 #   "power":  (optional, boards with their own battery) {"hold_pin": int or
 #              null (driven high at start so the board stays on when USB power
 #              goes), "battery_adc_pin": int or null (ADC1, GPIO32-39),
@@ -185,12 +186,21 @@ def validate(data, name="?"):
 
 def _display(dp, data, name):
     k = _kind(dp, "display.", name, ("ssd1306", "st7789"))
+    # every pin the alarms (buzzer, LED, button) or the power hold use: a display
+    # on one would take it (a reset pulse on the PLUS2's hold pin cuts its power)
+    led = data["led"]
     used = [data["buzzer"]["pin"], data["button"]["pin"]]
+    used += list(led["pins"].values()) if "pins" in led else [led["pin"]]
+    pw = data.get("power") or {}
+    used += [pw[key] for key in ("hold_pin", "battery_adc_pin") if pw.get(key) is not None]
     keys = ("sda", "scl") if k == "ssd1306" else ("sck", "mosi", "cs", "dc", "rst", "backlight")
     for key in keys:
         if key in ("rst", "backlight") and dp.get(key) is None:
             continue   # optional: reset tied high, backlight always on
         p = _pin(dp, key, "display.", name, True)
+        if p == 12 and k == "ssd1306":   # the module's pull-up holds it high at power-on
+            raise BoardError("board %r: 'display.%s' GPIO12 pulled up at power-on sets the flash"
+                             " to 1.8 V and stops the boot: use another pin" % (name, key))
         if p in used:   # a shared pin would take the buzzer (or the button) from the alarms
             raise BoardError("board %r: 'display.%s' GPIO%d is already used" % (name, key, p))
         used.append(p)
