@@ -342,3 +342,59 @@ def test_the_spi_fake_refuses_a_clock_the_esp32_port_cannot_open(tmp_path):
     out = run_app(tmp_path, {}, SPI_CLOCK_PROG)
     assert out == {"plus2_40": False, "plus2_30": True, "plus2_26": True, "iomux_40": True,
                    "vspi_80": True}, out
+
+
+RESTART_PROG = r'''
+import sys, json
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, machine, vssd1306, main
+from app import wiring
+from screen import oled
+panel = vssd1306.Panel()
+machine.attach_i2c(0x3C, panel)
+app = main.App(CFG, boards_dirs=(BDIR,))
+wiring._display(app)
+opened = oled.open_panel
+short = {"n": 0}
+def open_short_of_heap(cfg):
+    if short["n"]:
+        short["n"] -= 1
+        raise MemoryError("memory allocation failed")   # the driver's 1 KB frame buffer
+    return opened(cfg)
+oled.open_panel = open_short_of_heap
+out = {}
+def alarms():
+    return sorted([a["type"], a.get("reason")] for a in app.engine.active())
+async def scenario():
+    sup = asyncio.create_task(app.sup.run())
+    await asyncio.sleep(3)
+    machine.detach_i2c(0x3C)        # the cable comes loose (found at the next drawing:
+    await asyncio.sleep(620)         # no reading, so the burn-in shift's, 10 min)
+    out["loose"] = alarms()
+    machine.attach_i2c(0x3C, panel)  # put back; the retry finds the heap short once
+    short["n"] = 1
+    await asyncio.sleep(120)
+    out["back"] = alarms()
+    out["drawn"] = panel.on
+    sup.cancel()
+asyncio.run(scenario())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_display_fault_clears_when_the_panel_works_again_after_the_task_restarted(tmp_path):
+    # The display task raises device/display when the panel stops answering and
+    # clears it once a drawing reaches the panel again. A retry that fails
+    # otherwise (MemoryError opening the driver: its 1 KB frame buffer, on a heap
+    # README says has 2 KB to spare) ends the task; the supervisor restarts it.
+    # The restarted task must still clear the alarm the one before raised, or
+    # BOX FAULT sounds all night over a display that works.
+    bdir = tmp_path / "boards"
+    bdir.mkdir()
+    (bdir / "oled-test.json").write_text(json.dumps(BOARD_FILE))
+    out = run_app(tmp_path, CFG, RESTART_PROG, BDIR=str(bdir),
+                  HOST=os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools", "host"))
+    assert ["device", "display"] in out["loose"], out
+    assert out["drawn"], out
+    assert ["device", "display"] not in out["back"], out

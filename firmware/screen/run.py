@@ -19,7 +19,10 @@ async def run(open_panel, state, on_fault, log=print):
     reading, its age in s, AlarmEngine.shown(), stale bound in s, now in s);
     on_fault(active) when the panel starts or stops failing."""
     panel = last = None
-    failing = False
+    # None: not known. A task restarted by the supervisor (it failed otherwise,
+    # e.g. MemoryError opening the driver) clears at its first drawing a display
+    # alarm the one before raised: else it would sound on over a working panel
+    failing = None
     while True:
         try:
             if panel is None:
@@ -34,12 +37,12 @@ async def run(open_panel, state, on_fault, log=print):
                 draw.paint(panel, v, key[1], panel.buffered or last is None or last[1] != key[1])
                 panel.show(v[7])
                 last = key
-            if failing:
+            if failing is not False:
                 failing = False
                 on_fault(False)
         except OSError as e:
             panel = None
-            if not failing:
+            if failing is not True:
                 failing = True
                 log("display: %r" % (e,))
                 on_fault(True)
