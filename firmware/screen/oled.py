@@ -33,6 +33,12 @@ class Oled:
     def fill_rect(self, x, y, w, h, c):
         self.dev.fill_rect(x, y, w, h, c)
 
+    def init(self):
+        """Send the controller its set-up again: a module that lost its power
+        for a moment (a loose VCC wire) restarts dark, in sleep, and still
+        answers on I2C, so nothing else would tell."""
+        self.dev.init_display()
+
     def show(self, bright):
         self.dev.contrast(BRIGHT if bright else DIM)
         self.dev.show()

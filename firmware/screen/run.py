@@ -15,7 +15,8 @@ SHIFT_S = 600   # the layout moves by a pixel every 10 minutes (OLED burn-in)
 
 async def run(open_panel, state, on_fault, log=print):
     """open_panel() -> a canvas (draw.py) with show(bright) and the flags buffered
-    (drawn in memory, sent at show) and burn_in (an OLED); state() -> (newest
+    (drawn in memory, sent at show) and burn_in (an OLED, which also has init():
+    its set-up sent again); state() -> (newest
     reading, its age in s, AlarmEngine.shown(), stale bound in s, now in s);
     on_fault(active) when the panel starts or stops failing."""
     panel = last = None
@@ -31,6 +32,10 @@ async def run(open_panel, state, on_fault, log=print):
             v = view.compose(r, age_s, alarm, stale_s)
             key = (v, (now_s // SHIFT_S) % 2 if panel.burn_in else 0)
             if key != last:
+                if last is not None and key[1] != last[1]:
+                    # an OLED's layout moved (every SHIFT_S): set it up again
+                    # first, in case it lost its power and came back dark
+                    panel.init()
                 # a frame buffer is cleared and drawn whole; a panel drawn as it
                 # goes is cleared once, then drawn over (no black flash), unless
                 # the layout moved
