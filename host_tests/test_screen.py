@@ -446,3 +446,51 @@ def test_an_oled_that_lost_its_power_for_a_moment_is_set_up_again(tmp_path):
     assert out["before"][0] and out["before"][1], out
     assert out["after"][0], out                # lit again
     assert out["after"][1], out                # and showing the number
+
+
+YIELDS_PROG = r'''
+import json, asyncio
+from screen import run
+class Canvas:
+    width, height, buffered, burn_in = 240, 135, False, False
+    def __init__(self):
+        self.n = self.since = self.longest = self.shown = 0
+    def ink(self, role):
+        return 0 if role == "bg" else 1
+    def _count(self):
+        self.n += 1
+        self.since += 1
+        self.longest = max(self.longest, self.since)
+    def fill(self, c):
+        self._count()
+    def fill_rect(self, x, y, w, h, c):
+        self._count()
+    def show(self, bright):
+        self.shown += 1
+c = Canvas()
+alarm = {"type": "urgent_low", "priority": "high", "status": "sounding", "reason": "threshold"}
+def state():
+    return (1, 2, 123, -25, 6, "live"), 60, alarm, 600, 0
+async def other():          # another task (the annunciator): how long does it wait?
+    while True:
+        c.since = 0
+        await asyncio.sleep_ms(0)
+async def main():
+    o = asyncio.create_task(other())
+    t = asyncio.create_task(run.run(lambda: c, state, lambda a: None))
+    while not c.shown:
+        await asyncio.sleep_ms(1)
+    t.cancel()
+    o.cancel()
+asyncio.run(main())
+print("RESULT " + json.dumps({"n": c.n, "longest": c.longest}))
+'''
+
+
+def test_a_redraw_lets_other_tasks_run_between_its_parts(tmp_path):
+    # A TFT redraw is hundreds of SPI writes (an estimated 0.1-0.2 s on the board):
+    # drawn in one go, it held the event loop, and with it the buzzer's timing, all
+    # that time. It now gives way after each part and each row of the number
+    out = run_app(tmp_path, M5_CFG, YIELDS_PROG)
+    assert out["n"] > 100, out
+    assert out["longest"] <= out["n"] // 5, out

@@ -17,6 +17,12 @@ def text(canvas, s, x, y, scale, colour, bg=None, width=0):
     """Draw s with its top left at (x, y), each font pixel a scale x scale square.
     With bg, its unlit pixels too, and the band on to x + width: the text is drawn
     over what was there, without clearing the screen first (a TFT would flash)."""
+    for _ in _text_rows(canvas, s, x, y, scale, colour, bg, width):
+        pass
+
+
+def _text_rows(canvas, s, x, y, scale, colour, bg, width):
+    """text(), one font row at a time (a generator: see steps())."""
     w = 8 * len(s)
     if w:
         fb = framebuf.FrameBuffer(bytearray(w), w, 8, framebuf.MONO_HLSB)
@@ -30,18 +36,20 @@ def text(canvas, s, x, y, scale, colour, bg=None, width=0):
                     if c is not None:
                         canvas.fill_rect(x + start * scale, y + row * scale, (col - start) * scale, scale, c)
                     start, was = col, lit
+            yield
     if bg is not None and width > w * scale:
         canvas.fill_rect(x + w * scale, y, width - w * scale, 8 * scale, bg)
 
 
 def _bar(canvas, s, x, y, scale, colour, bar, pad, width):
-    """A line of text on a bar of its own colour, pad pixels round it, full width."""
+    """A line of text on a bar of its own colour, pad pixels round it, full width
+    (a generator, one font row at a time: see steps())."""
     if pad:
         h = 8 * scale + 2 * pad
         canvas.fill_rect(0, y, width, pad, bar)
         canvas.fill_rect(0, y + h - pad, width, pad, bar)
     canvas.fill_rect(0, y + pad, x, 8 * scale, bar)
-    text(canvas, s, x, y + pad, scale, colour, bar, width - x)
+    yield from _text_rows(canvas, s, x, y + pad, scale, colour, bar, width - x)
 
 
 def _stroke(canvas, x0, y0, x1, y1, width, colour):
@@ -87,6 +95,14 @@ def paint(canvas, v, shift=0, whole=True):
     shown at once); else every part is drawn over the last drawing, background and
     all (a panel written as it goes, which would flash black). shift (0-1 px)
     moves it now and then, so an OLED does not burn the same pixels in all night."""
+    for _ in steps(canvas, v, shift, whole):
+        pass
+
+
+def steps(canvas, v, shift=0, whole=True):
+    """paint(), as a generator that stops after each part and each row of the
+    number: the display task lets the event loop run between them (a TFT redraw
+    takes a tenth of a second or more on the board; the buzzer must not wait)."""
     big, direction, age, title, detail, priority, stale, sounding = v
     W, H = canvas.width, canvas.height
     fg, bg = canvas.ink("fg"), canvas.ink("bg")
@@ -109,7 +125,7 @@ def paint(canvas, v, shift=0, whole=True):
         rows = 8 * scale
     ax = W - size - 2 + shift
     s = min(scale, max(1, (ax - x) // (8 * len(big))))   # "HIGH": a little smaller
-    text(canvas, big, x, y, s, fg, band, ax - x)
+    yield from _text_rows(canvas, big, x, y, s, fg, band, ax - x)
     if band is not None and s < scale:
         canvas.fill_rect(x, y + 8 * s, ax - x, 8 * (scale - s), bg)
     if stale:   # crossed out: an old number must not pass for the glucose now
@@ -118,19 +134,22 @@ def paint(canvas, v, shift=0, whole=True):
         canvas.fill_rect(ax, y, W - ax, rows, bg)
     if direction is not None and not stale:
         arrow(canvas, direction, ax, y, size, fg)
+    yield
     if H < 48:
         ex = x + 8 * s * len(big) + 4
         room = max(0, (ax - ex) // 8)
         if len(age) > room and age.startswith("old: "):
             age = age[5:]      # the crossed-out number says it is old
-        text(canvas, age[:room], ex, y + 4, 1, fg)
+        yield from _text_rows(canvas, age[:room], ex, y + 4, 1, fg, None, 0)
         line = y + 16
     else:
         line = y + rows + 2 * ts + 1
-        text(canvas, age, x, line, ts, fg, band, W - x)
+        yield from _text_rows(canvas, age, x, line, ts, fg, band, W - x)
         line += 8 * ts + ts
+    yield
     if sounding:   # on a bar of its colour: the alarm heard now stands out from an answered one
-        _bar(canvas, title, x + 1, line, ts, bg, ink, pad, W)
+        yield from _bar(canvas, title, x + 1, line, ts, bg, ink, pad, W)
     elif title or not whole:
-        _bar(canvas, title, x + 1, line, ts, ink, bg, pad, W)
-    text(canvas, detail, x + 1, line + 8 * ts + 2 * pad + ts, ts, fg, band, W - x - 1)
+        yield from _bar(canvas, title, x + 1, line, ts, ink, bg, pad, W)
+    yield
+    yield from _text_rows(canvas, detail, x + 1, line + 8 * ts + 2 * pad + ts, ts, fg, band, W - x - 1)

@@ -39,7 +39,9 @@ async def run(open_panel, state, on_fault, log=print):
                 # a frame buffer is cleared and drawn whole; a panel drawn as it
                 # goes is cleared once, then drawn over (no black flash), unless
                 # the layout moved
-                draw.paint(panel, v, key[1], panel.buffered or last is None or last[1] != key[1])
+                whole = panel.buffered or last is None or last[1] != key[1]
+                for _ in draw.steps(panel, v, key[1], whole):
+                    await asyncio.sleep_ms(0)   # the buzzer's turn between the parts
                 panel.show(v[7])
                 last = key
             if failing is not False:
