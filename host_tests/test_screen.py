@@ -77,11 +77,12 @@ print("RESULT " + json.dumps(out))
 '''
 
 
-def _run(tmp_path):
+def _run(tmp_path, prog=PROG):
+    """prog on the App with the OLED test board (its file in a boards folder of its own)."""
     bdir = tmp_path / "boards"
     bdir.mkdir()
     (bdir / "oled-test.json").write_text(json.dumps(BOARD_FILE))
-    return run_app(tmp_path, CFG, PROG, BDIR=str(bdir),
+    return run_app(tmp_path, CFG, prog, BDIR=str(bdir),
                    HOST=os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools", "host"))
 
 
@@ -390,11 +391,7 @@ def test_a_display_fault_clears_when_the_panel_works_again_after_the_task_restar
     # README says has 2 KB to spare) ends the task; the supervisor restarts it.
     # The restarted task must still clear the alarm the one before raised, or
     # BOX FAULT sounds all night over a display that works.
-    bdir = tmp_path / "boards"
-    bdir.mkdir()
-    (bdir / "oled-test.json").write_text(json.dumps(BOARD_FILE))
-    out = run_app(tmp_path, CFG, RESTART_PROG, BDIR=str(bdir),
-                  HOST=os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools", "host"))
+    out = _run(tmp_path, RESTART_PROG)
     assert ["device", "display"] in out["loose"], out
     assert out["drawn"], out
     assert ["device", "display"] not in out["back"], out
@@ -438,11 +435,7 @@ def test_an_oled_that_lost_its_power_for_a_moment_is_set_up_again(tmp_path):
     # off) and ACKs on I2C as before: no OSError, no alarm, a dark screen all
     # night unless the box sends its set-up again now and then (every 10 min,
     # when the layout moves against burn-in).
-    bdir = tmp_path / "boards"
-    bdir.mkdir()
-    (bdir / "oled-test.json").write_text(json.dumps(BOARD_FILE))
-    out = run_app(tmp_path, CFG, GLITCH_PROG, BDIR=str(bdir),
-                  HOST=os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools", "host"))
+    out = _run(tmp_path, GLITCH_PROG)
     assert out["before"][0] and out["before"][1], out
     assert out["after"][0], out                # lit again
     assert out["after"][1], out                # and showing the number

@@ -70,8 +70,12 @@ def _board(display):
 
 
 def _refused(display):
+    return _refused_board(_board(display))
+
+
+def _refused_board(b):
     try:
-        board.validate(_board(display), "t")
+        board.validate(b, "t")
     except board.BoardError as e:
         return str(e)
     return None
@@ -95,22 +99,12 @@ def test_a_display_takes_no_pin_of_the_led_or_the_power():
     rgb = {"kind": "rgb", "pins": {"red": 26, "green": 27, "blue": 33}}
     for led, pin in ((rgb, 27), ({"kind": "separate", "pins": {"red": 4}}, 4),
                      ({"kind": "neopixel", "pin": 18}, 18), ({"kind": "single", "pin": 19}, 19)):
-        b = dict(_board({"kind": "ssd1306", "sda": 21, "scl": pin}), led=led)
-        try:
-            board.validate(b, "t")
-            said = None
-        except board.BoardError as e:
-            said = str(e)
+        said = _refused_board(dict(_board({"kind": "ssd1306", "sda": 21, "scl": pin}), led=led))
         assert said and "already used" in said, (led, said)
     # the PLUS2's power hold pin as the panel reset: its pulse would cut a battery's power
     plus2 = board.load("m5stickc-plus2")
     for key, pin in (("rst", 4), ("dc", 4), ("cs", 19)):
-        b = dict(plus2, display=dict(plus2["display"], **{key: pin}))
-        try:
-            board.validate(b, "t")
-            said = None
-        except board.BoardError as e:
-            said = str(e)
+        said = _refused_board(dict(plus2, display=dict(plus2["display"], **{key: pin})))
         assert said and "already used" in said, (key, said)
     assert "address" in _refused({"kind": "ssd1306", "sda": 21, "scl": 22, "address": 200})
 
