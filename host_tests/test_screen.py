@@ -35,7 +35,8 @@ def shows(rows, s, scale=1, inverted=False):
     return None
 '''
 
-PROG = FIND + r'''
+# the App on the OLED test board, its panel model on the bus at 0x3C
+OLED_APP = FIND + r'''
 import sys, json
 import vtime
 vtime.install(0, wall_unix=1700000000)
@@ -46,6 +47,9 @@ machine.attach_i2c(0x3C, panel)
 app = main.App(CFG, boards_dirs=(BDIR,))
 wiring._display(app)
 out = {}
+'''
+
+PROG = OLED_APP + r'''
 def snap(name, texts):
     rows = panel.rows()
     out[name] = {"on": panel.on, "contrast": panel.contrast,
@@ -397,17 +401,7 @@ def test_a_display_fault_clears_when_the_panel_works_again_after_the_task_restar
     assert ["device", "display"] not in out["back"], out
 
 
-GLITCH_PROG = FIND + r'''
-import sys, json
-import vtime
-vtime.install(0, wall_unix=1700000000)
-import asyncio, machine, vssd1306, main, reading, clock
-from app import wiring
-panel = vssd1306.Panel()
-machine.attach_i2c(0x3C, panel)
-app = main.App(CFG, boards_dirs=(BDIR,))
-wiring._display(app)
-out = {}
+GLITCH_PROG = OLED_APP + r'''
 async def scenario():
     sup = asyncio.create_task(app.sup.run())
     await asyncio.sleep(3)
