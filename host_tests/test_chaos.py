@@ -1226,6 +1226,26 @@ def test_clock_back_only_from_the_transmitter_whose_activation_was_kept():
     assert len(v) == 1 and PLAN["tx_id"] in v[0][1]
 
 
+def test_clock_back_not_from_a_transmitter_met_before_the_one_kept():
+    # (round 13, seed 1319) A met with a clock, then B (a swap), then back to A, the power cut a minute
+    # after A's id is saved: the file keeps B's activation (one line), so A's first session gives nothing back
+    epoch = SPRING - 3600
+    w = _world(tx_id="8G1234", follower=None)
+    a_first = [_clock_reading(m * MIN, epoch) for m in (1, 6)]
+    b = [dict(_clock_reading(m * MIN, epoch), tx="new") for m in (9, 11)]
+    boots = [{"event": "config_loaded", "t_ms": t, "tx_id": i} for t, i in ((0, "8G1234"), (8 * MIN, PLAN["tx_id"]),
+                                                                            (12 * MIN + 30000, "8G1234"))]
+    cut = [{"event": "power_cut", "t_ms": 13 * MIN, "off_s": 600}, {"event": "reset", "t_ms": 23 * MIN}]
+    a_back = [_clock_reading(m * MIN, epoch, False) for m in (26, 31)]
+    ev = sorted([{"event": "world_clock", "t_ms": 0, "unix_s": epoch}, dict(PLAN, at_ms=8 * MIN)] + a_first + b
+                + boots + cut + a_back, key=lambda e: e["t_ms"])
+    assert chaos.check_clock_back(w, ev, 60 * MIN) == []
+    # had A been met with a clock after its id was saved again (before the cut), it is judged
+    met = sorted(ev + [_clock_reading(12 * MIN + 40000, epoch)], key=lambda e: e["t_ms"])
+    v = chaos.check_clock_back(w, met, 60 * MIN)
+    assert len(v) == 1 and "8G1234" in v[0][1] and "left the clock" in v[0][1]
+
+
 def _notice_world(wall, sched=True, onset_at=None, clear_at=None, boot=0, minutes=30):
     ev = [{"event": "reset", "t_ms": boot}] if boot else []
     ev += [clock_at(boot + m * MIN, wall, None if wall is None else 0, schedule=sched) for m in range(1, minutes + 1)]
@@ -2634,6 +2654,15 @@ def test_the_drawn_fall_is_served_or_the_simulator_is_wrong():
     tagged = [dict(e, tx="new") if e["dex_s"] == DEX0 + (wins[4][0] // 1000) else e for e in bad]
     assert chaos.check_fall_served(w, tagged) == []
     assert chaos.check_fall_served(_world(days=1), bad) == []
+    # after a swap: the new transmitter's windows (its own phase, its trace rows from start_index)
+    plan = dict(PLAN, at_ms=10 * MIN, first_window_ms=12 * MIN, dex0=600, start_index=1)
+    b_wins = chaos.new_windows(plan, values, 3600000)
+    b = [{"event": "reading", "t_ms": t + 3000, "sgv": g, "source": "live", "dex_s": 600 + (t - 10 * MIN) // 1000}
+         for t, g in b_wins if g is not None]
+    ok = chaos.on_old_clock([plan] + b)
+    assert chaos.check_fall_served(w, ok) == [] and w["_fall_seen"] == 4
+    v = chaos.check_fall_served(w, chaos.on_old_clock([plan] + [dict(e, sgv=e["sgv"] - 20) for e in b]))
+    assert v and "4 of 4 such readings differ" in v[0][1]
 
 
 def test_urgent_low_soon_is_judged_in_a_drawn_fall_at_night_and_counted():
