@@ -363,7 +363,9 @@ checked (check_world):
  phone sets it, as after a swap to a transmitter never met (a firmware limit, not a defect); passes, 188
  s. Seed 1307 (A pulled out an hour after the first swap, B left advertising; a power cut 547 s before
  the wrap, off 60 s; A put back at 12.6 days with its bond kept; a reset 26 min after the wrap that did
- not come; 5 soft resets) passes, 285 s. Seed 1301 (an M5StickC Plus2 world) was stopped unfinished after
+ not come; 5 soft resets) passes, 285 s. Seed 1315 (B in its warm-up, A pulled out an hour after; back to
+ A at 3.9 days, put back with its bond kept, B left advertising; a power cut 292 s before the wrap, off 60
+ s, another 9 min after; a working Nightscout, NTP answering days off) passes, 198 s. Seed 1301 (an M5StickC Plus2 world) was stopped unfinished after
  11 min of wall time (about 4 simulated days: much slower than the devkit worlds; not diagnosed). A
  random sample of 6 older seeds (32, 109, 445, 756, 1237, 1253: random.Random(20261700).sample(range(1,
  1301), 6), 1 day; their draws at 1 and 13 days the same as before this round) passes.
