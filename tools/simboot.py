@@ -177,7 +177,8 @@ def heap_sampler(period_s, tx):
 def board_parts(cfg, period_s=5):
     """The board's own parts around the firmware. A battery-backed board runs on
     USB, its cell full (4.1 V; INJECT adc_at_s changes it), else the battery alarm
-    would sound. A board with a display: a model of its panel on the bus
+    would sound. A board with a display, in the live view or with BOARD=: a model
+    of its panel on the bus
     (tools/host/vssd1306.py, vst7789.py), and what a person would see emitted
     whenever it changed, as braille text ({"event": "screen", "lines": [...]},
     each character 2x4 pixels; the TFT at half resolution). Made before the code
@@ -192,7 +193,9 @@ def board_parts(cfg, period_s=5):
     if pw.get("battery_adc_pin") is not None:
         machine.set_adc_uv(pw["battery_adc_pin"], 4100000 // pw.get("battery_divider", 1))
     dp = b.get("display")
-    if dp is None:
+    if dp is None or not (OPTS.get("board") or not OPTS.get("headless")):
+        # headless without BOARD= (chaos, the benches): nobody looks at the screen,
+        # and decoding every byte sent to a TFT's model is most of such a run's time
         return
     if dp["kind"] == "ssd1306":
         import vssd1306
