@@ -81,12 +81,12 @@ print("RESULT " + json.dumps(out))
 '''
 
 
-def _run(tmp_path, prog=PROG):
+def _run(tmp_path, prog=PROG, cfg=CFG):
     """prog on the App with the OLED test board (its file in a boards folder of its own)."""
     bdir = tmp_path / "boards"
     bdir.mkdir()
     (bdir / "oled-test.json").write_text(json.dumps(BOARD_FILE))
-    return run_app(tmp_path, CFG, prog, BDIR=str(bdir),
+    return run_app(tmp_path, cfg, prog, BDIR=str(bdir),
                    HOST=os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools", "host"))
 
 
@@ -481,3 +481,24 @@ def test_a_redraw_lets_other_tasks_run_between_its_parts(tmp_path):
     out = run_app(tmp_path, M5_CFG, YIELDS_PROG)
     assert out["n"] > 100, out
     assert out["longest"] <= out["n"] // 5, out
+
+
+MMOL_PROG = OLED_APP + r"""
+async def scenario():
+    sup = asyncio.create_task(app.sup.run())
+    await asyncio.sleep(3)
+    app._take_reading(reading.make(100000, clock.unix(), 54, -25, 6, reading.LIVE))
+    await asyncio.sleep(2)
+    rows = panel.rows()
+    out["found"] = [shows(rows, "3.0", 4), shows(rows, "54", 4)]
+    sup.cancel()
+asyncio.run(scenario())
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_box_set_to_mmol_shows_mmol_per_litre(tmp_path):
+    # config "units": "mmol" (the setup page's "Glucose on the box's screen"):
+    # 54 mg/dL is 3.0 mmol/L on the screen; the alarms keep their mg/dL thresholds
+    out = _run(tmp_path, MMOL_PROG, dict(CFG, units="mmol"))
+    assert out["found"][0] and not out["found"][1], out

@@ -18,6 +18,8 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
                   phone app keeps working) | "phone" (0x02, the app's channel)
   board           name of boards/<board>.json, default "esp32-devkitc"
   utc_offset_min  local time minus UTC in minutes (for alarm schedules), -720..840
+  units           "mg/dl" | "mmol": how the box's screen shows glucose (thresholds
+                  stay in mg/dL)
   tz              "" (use utc_offset_min) | a POSIX time-zone rule with daylight
                   saving time, e.g. "CET-1CEST,M3.5.0,M10.5.0/3" (app.localtime);
                   when set, schedules follow it and utc_offset_min is not used
@@ -99,6 +101,7 @@ _SCALARS = {
     "board": BOARD_DEFAULT,
     "utc_offset_min": 0,
     "tz": "",
+    "units": "mg/dl",
     "admin_password": "",
 }
 _SECRET_KEYS = ("password", "api_secret", "token", "admin_password")
@@ -233,6 +236,8 @@ def _check_scalar(key, v):
         return _int_range(v, -720, 840)
     if key == "tz":
         return _tz(v)
+    if key == "units":
+        return _choice(v, ("mg/dl", "mmol"))
     if key == "admin_password":
         return _text(v, 8, 64, secret=True)
 

@@ -211,7 +211,8 @@ def _display(app):
     def fault(active):
         app.condition("device", "display", active)
     supervise(app, "display", lambda: run.run(lambda: panel.open_panel(cfg), state, fault,
-                                              lambda m: log.warn("%s", m)), 60)
+                                              lambda m: log.warn("%s", m),
+                                              app.cfg.get("units") or "mg/dl"), 60)
 
 
 def _fault(app, what):

@@ -13,7 +13,7 @@ RETRY_S = 30
 SHIFT_S = 600   # the layout moves by a pixel every 10 minutes (OLED burn-in)
 
 
-async def run(open_panel, state, on_fault, log=print):
+async def run(open_panel, state, on_fault, log=print, units="mg/dl"):
     """open_panel() -> a canvas (draw.py) with show(bright) and the flags buffered
     (drawn in memory, sent at show) and burn_in (an OLED, which also has init():
     its set-up sent again); state() -> (newest
@@ -29,7 +29,7 @@ async def run(open_panel, state, on_fault, log=print):
             if panel is None:
                 panel, last = open_panel(), None
             r, age_s, alarm, stale_s, now_s = state()
-            v = view.compose(r, age_s, alarm, stale_s)
+            v = view.compose(r, age_s, alarm, stale_s, units)
             key = (v, (now_s // SHIFT_S) % 2 if panel.burn_in else 0)
             if key != last:
                 if last is not None and key[1] != last[1]:

@@ -1,10 +1,11 @@
 # What the screen says (pure; CPython and MicroPython): the newest reading, its
 # trend, how old it is, and the alarm the box plays or last answered, in words.
 #
-#   v = view.compose(r, age_s, alarm, stale_s)
+#   v = view.compose(r, age_s, alarm, stale_s, units)
 #   v == (big, direction, age, title, detail, priority, stale, bright)
 #
-# big       "123", "LOW" (under 40), "HIGH" (over 400) or "---" (no value)
+# big       "123" (units "mg/dl") or "6.8" ("mmol": mmol/L), "LOW" (under 40
+#           mg/dL), "HIGH" (over 400) or "---" (no value)
 # direction a Nightscout direction name (forward/entries.py), None if unknown
 # age       "now", "4 min", "1 h 05" (since the reading was measured), "" if none
 # title     the alarm in capitals ("URGENT LOW"), "" when nothing is active
@@ -40,13 +41,19 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
 ANSWERED = {"snoozed": "snoozed", "acknowledged": "silenced"}
 
 
-def big(sgv):
+MMOL = 18.0182   # mg/dL per mmol/L (glucose, 180.16 g/mol)
+
+
+def big(sgv, units="mg/dl"):
     if sgv is None:
         return "---"
     if sgv < 40:
         return "LOW"
     if sgv > 400:
         return "HIGH"
+    if units == "mmol":
+        tenths = int(sgv * 10 / MMOL + 0.5)   # rounded to a tenth, as the apps show it
+        return "%d.%d" % (tenths // 10, tenths % 10)
     return str(sgv)
 
 
@@ -75,9 +82,10 @@ def detail(alarm):
     return words[:WIDTH]
 
 
-def compose(r, age_s, alarm, stale_s):
+def compose(r, age_s, alarm, stale_s, units="mg/dl"):
     """r: the newest reading tuple (reading.py) or None; age_s: seconds since it was
-    measured; alarm: AlarmEngine.shown() or None; stale_s: the engine's stale bound."""
+    measured; alarm: AlarmEngine.shown() or None; stale_s: the engine's stale bound;
+    units: the configuration's "units"."""
     if r is None:
         sgv, trend, age_s = None, None, None
     else:
@@ -97,4 +105,4 @@ def compose(r, age_s, alarm, stale_s):
     if d in ("NONE", "NOT COMPUTABLE"):
         d = None
     sounding = alarm is not None and alarm.get("status") == "sounding"
-    return (big(sgv), d, shown_age, title, text, priority, stale, sounding)
+    return (big(sgv, units), d, shown_age, title, text, priority, stale, sounding)

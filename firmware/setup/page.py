@@ -242,7 +242,12 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     for opt, text in (("receiver", "receiver (the phone app keeps working)"),
                       ("phone", "phone (instead of the phone app)")):
         yield "<option value=%s%s>%s</option>" % (opt, " selected" if slot == opt else "", text)
-    yield "</select>%s</label></fieldset>" % _err("slot", errors.get("slot"))
+    yield "</select>%s</label>" % _err("slot", errors.get("slot"))
+    units = values.get("units", "mg/dl")
+    yield "<label>Glucose on the box's screen <select name=units id=units>"
+    for opt, text in (("mg/dl", "mg/dL"), ("mmol", "mmol/L")):
+        yield "<option value=%s%s>%s</option>" % (opt, " selected" if units == opt else "", text)
+    yield "</select>%s</label></fieldset>" % _err("units", errors.get("units"))
     yield "<fieldset><legend>Alarm thresholds (mg/dL)</legend>"
     for key, enable, label in form.THRESHOLDS:
         yield _input("alarms." + key, label, values, errors, "number")

@@ -142,3 +142,20 @@ def test_the_m5stickc_plus2_board_file_names_its_tft():
     assert (d["kind"], d["sck"], d["mosi"], d["cs"], d["dc"], d["rst"], d["backlight"]) == \
         ("st7789", 13, 15, 5, 14, 12, 27)
     assert (d["offsets"], d["rotation"], d["invert"]) == ([52, 40], 1, True)
+
+
+def test_mmol_per_litre_to_a_tenth():
+    def mmol(sgv):
+        return view.compose((1, 2, sgv, 0, 6, "live"), 0, None, 600, "mmol")[0]
+    assert [mmol(v) for v in (40, 54, 70, 100, 126, 180, 400)] == \
+        ["2.2", "3.0", "3.9", "5.5", "7.0", "10.0", "22.2"]   # 18.0182, as xDrip+ and the LAN API
+    assert [mmol(v) for v in (39, 401, None)] == ["LOW", "HIGH", "---"]   # as in mg/dL
+    assert view.compose((1, 2, 126, 0, 6, "live"), 0, None, 600)[0] == "126"   # the default
+
+
+def test_the_units_setting():
+    from app import config
+    assert config.validate(dict(config.defaults(), units="mmol"))[1] == []
+    assert config.defaults()["units"] == "mg/dl"
+    cfg, problems = config.validate(dict(config.defaults(), units="mmol/L"))
+    assert cfg["units"] == "mg/dl" and [p for p in problems if p.startswith("units")], problems
