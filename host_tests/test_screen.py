@@ -502,3 +502,24 @@ def test_a_box_set_to_mmol_shows_mmol_per_litre(tmp_path):
     # 54 mg/dL is 3.0 mmol/L on the screen; the alarms keep their mg/dL thresholds
     out = _run(tmp_path, MMOL_PROG, dict(CFG, units="mmol"))
     assert out["found"][0] and not out["found"][1], out
+
+
+STILL_PROG = OLED_APP + r"""
+async def scenario():
+    sup = asyncio.create_task(app.sup.run())
+    await asyncio.sleep(3)           # no reading: the picture ("---") does not change
+    machine.detach_i2c(0x3C)
+    await asyncio.sleep(75)
+    out["alarms"] = sorted([a["type"], a.get("reason")] for a in app.engine.active())
+    sup.cancel()
+asyncio.run(scenario())
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_panel_lost_while_its_picture_does_not_change_is_found_within_a_minute(tmp_path):
+    # The box at boot, no transmitter heard yet: "---" and no age, a picture that
+    # does not change, so nothing was sent to the panel and a loose cable went
+    # unnoticed until the burn-in shift (10 min). It is sent again every minute
+    out = _run(tmp_path, STILL_PROG)
+    assert ["device", "display"] in out["alarms"], out

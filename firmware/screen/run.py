@@ -11,6 +11,8 @@ from screen import draw, view
 PERIOD_MS = 1000
 RETRY_S = 30
 SHIFT_S = 600   # the layout moves by a pixel every 10 minutes (OLED burn-in)
+CHECK_S = 60    # a picture that has not changed this long is sent again: a panel that
+                # stopped answering (I2C) is found within a minute, not at the next change
 
 
 async def run(open_panel, state, on_fault, log=print, units="mg/dl"):
@@ -20,6 +22,7 @@ async def run(open_panel, state, on_fault, log=print, units="mg/dl"):
     reading, its age in s, AlarmEngine.shown(), stale bound in s, now in s);
     on_fault(active) when the panel starts or stops failing."""
     panel = last = None
+    shown_s = 0
     # None: not known. A task restarted by the supervisor (it failed otherwise,
     # e.g. MemoryError opening the driver) clears at its first drawing a display
     # alarm the one before raised: else it would sound on over a working panel
@@ -43,7 +46,10 @@ async def run(open_panel, state, on_fault, log=print, units="mg/dl"):
                 for _ in draw.steps(panel, v, key[1], whole):
                     await asyncio.sleep_ms(0)   # the buzzer's turn between the parts
                 panel.show(v[7])
-                last = key
+                last, shown_s = key, now_s
+            elif now_s - shown_s >= CHECK_S:
+                panel.show(v[7])
+                shown_s = now_s
             if failing is not False:
                 failing = False
                 on_fault(False)
