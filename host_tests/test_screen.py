@@ -523,3 +523,33 @@ def test_a_panel_lost_while_its_picture_does_not_change_is_found_within_a_minute
     # unnoticed until the burn-in shift (10 min). It is sent again every minute
     out = _run(tmp_path, STILL_PROG)
     assert ["device", "display"] in out["alarms"], out
+
+
+BLINK_PROG = OLED_APP + r"""
+blank = []
+lit = []
+def frame(p):   # a blank frame once something was shown (the driver's first, at boot, is fine)
+    if any(p.ram):
+        lit.append(p.frames)
+    elif lit:
+        blank.append(p.frames)
+panel.listeners.append(frame)
+async def scenario():
+    sup = asyncio.create_task(app.sup.run())
+    await asyncio.sleep(3)
+    app._take_reading(reading.make(100000, clock.unix(), 123, 0, 6, reading.LIVE))
+    await asyncio.sleep(25 * 60)     # two burn-in shifts, each with the set-up sent again
+    out["blank"] = blank
+    out["frames"] = panel.frames
+    sup.cancel()
+asyncio.run(scenario())
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_the_oleds_set_up_sent_again_does_not_blink_it_dark(tmp_path):
+    # Every 10 minutes the OLED is sent its set-up again (a module that lost its
+    # power comes back lit); the driver's init_display() ends with a blank frame,
+    # which blinked the screen dark before each redraw. It is held back now
+    out = _run(tmp_path, BLINK_PROG)
+    assert out["frames"] > 20 and out["blank"] == [], out

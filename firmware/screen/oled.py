@@ -3,17 +3,27 @@
 # into a 1 KB framebuf (128x64) and sends it whole at show(): about 25 ms at
 # 400 kHz, once a minute or on a change.
 import machine
+import ssd1306
 
 FREQ = 400000
 DIM, BRIGHT = 8, 255   # contrast: calm at night, an alarm at full
 
 
+class _Driver(ssd1306.SSD1306_I2C):
+    """The driver, whose show() can be held back: its init_display() ends by
+    sending a blank frame, a dark blink when the set-up is sent again."""
+    quiet = False
+
+    def show(self):
+        if not self.quiet:
+            super().show()
+
+
 def open_panel(cfg):
     """The canvas of board file "display" cfg; OSError when the panel does not answer."""
-    import ssd1306
     i2c = machine.I2C(0, scl=machine.Pin(cfg["scl"]), sda=machine.Pin(cfg["sda"]), freq=FREQ)
-    return Oled(ssd1306.SSD1306_I2C(cfg.get("width") or 128, cfg.get("height") or 64, i2c,
-                                    addr=cfg.get("address") or 0x3C))
+    return Oled(_Driver(cfg.get("width") or 128, cfg.get("height") or 64, i2c,
+                        addr=cfg.get("address") or 0x3C))
 
 
 class Oled:
@@ -37,7 +47,11 @@ class Oled:
         """Send the controller its set-up again: a module that lost its power
         for a moment (a loose VCC wire) restarts dark, in sleep, and still
         answers on I2C, so nothing else would tell."""
-        self.dev.init_display()
+        self.dev.quiet = True   # the panel keeps its picture; the redraw after this sends the new one
+        try:
+            self.dev.init_display()
+        finally:
+            self.dev.quiet = False
 
     def show(self, bright):
         self.dev.contrast(BRIGHT if bright else DIM)
