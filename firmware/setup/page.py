@@ -81,8 +81,13 @@ def status_page(state, cfg, ap=None, problems=()):
             esc(r[4]), _ago(state.get("now_unix"), r[1]))
     else:
         trend = "unknown" if r[3] is None else "%+.1f mg/dL/min" % (r[3] / 10)
-        yield "<p><span class=big id=sgv>%d</span> mg/dL <span class=big id=arrow>%s</span></p>" % (
-            r[2], arrow(r[3]))
+        if cfg.get("units") == "mmol":   # as the box's screen shows it, mg/dL beside it
+            from screen.view import big
+            yield ("<p><span class=big id=sgv>%s</span> mmol/L <span class=big id=arrow>%s</span> "
+                   "(%d mg/dL)</p>") % (big(r[2], "mmol"), arrow(r[3]), r[2])
+        else:
+            yield "<p><span class=big id=sgv>%d</span> mg/dL <span class=big id=arrow>%s</span></p>" % (
+                r[2], arrow(r[3]))
         yield "<p>Trend <span id=trend>%s</span>, %s (%s).</p>" % (
             trend, _ago(state.get("now_unix"), r[1]), esc(r[5]))
     yield "</section><section id=alarms><h2>Alarms</h2>"

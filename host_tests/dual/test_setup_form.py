@@ -167,6 +167,9 @@ def test_pages_never_show_secrets_and_escape_values():
     assert "<td>low</td>" in html and "id=wifi>connected<" in html
     html = _page(page.status_page({}, config.defaults()))
     assert "No reading yet" in html and "No active alarm" in html
+    # a family that reads mmol/L (config units) sees it here too, as on the box's screen
+    html = _page(page.status_page(state, dict(cfg, units="mmol")))
+    assert "id=sgv>3.6<" in html and "mmol/L" in html and "(65 mg/dL)" in html
 
 
 def test_forwarding_alarm_checkbox():
@@ -207,3 +210,19 @@ def test_config_problems_are_shown_on_both_pages():
     html = _page(page.settings_page(cfg, "tok", form.values_from_config(cfg), {}, problems=problems))
     assert "id=config-problems" in html and "alarms.hihg: unknown setting" in html
     assert "config-problems" not in _page(page.status_page({}, cfg))
+
+
+def test_the_units_select():
+    cfg = _stored()
+    f = _fields(cfg)
+    assert f["units"] == "mg/dl"
+    f["units"] = "mmol"
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and new["units"] == "mmol" and config.validate(new)[1] == []
+    html = _page(page.settings_page(new, "t0k", form.values_from_config(new), {}))
+    assert "<option value=mmol selected>mmol/L</option>" in html
+    del f["units"]                       # a form from before the select: the stored value stays
+    assert form.apply(new, f)[0]["units"] == "mmol"
+    f["units"] = "mmol/L"                # not a choice: said under its field
+    new, errors, _ = form.apply(cfg, f)
+    assert "units" in form.problems_to_fields(config.validate(new)[1], known=form.field_names())
