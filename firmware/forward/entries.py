@@ -10,6 +10,7 @@ from civil import civil_from_unix as civil  # noqa: F401  (UTC date parts; also 
 # (-2, -1] FortyFiveDown, (-3.5, -2] SingleDown, <= -3.5 DoubleDown, > 40 NONE.
 _ARROWS = ((400, "DoubleUp"), (35, "SingleUp"), (20, "FortyFiveUp"), (10, "Flat"),
            (-10, "FortyFiveDown"), (-20, "SingleDown"), (-35, "DoubleDown"))
+MMOL = 18.0182   # mg/dL per mmol/L, as xDrip+ (glucose 180.16 g/mol): the LAN API, the screen
 # Dexcom/Nightscout numeric trend codes (pebble, xDrip "trend").
 TREND_CODES = {"NONE": 0, "DoubleUp": 1, "SingleUp": 2, "FortyFiveUp": 3, "Flat": 4,
                "FortyFiveDown": 5, "SingleDown": 6, "DoubleDown": 7,

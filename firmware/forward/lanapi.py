@@ -27,11 +27,10 @@ import clock
 from microdot import Request
 from app.webserver import BadRequest, BoundedServer, client_ip
 from forward import ConfigError, need, log_print
-from forward.entries import direction, iso_utc, TREND_CODES
+from forward.entries import direction, iso_utc, MMOL as _MMOL, TREND_CODES
 from forward.timesync import http_date
 
 _LINE_MAX = 512
-_MMOL = 18.0182
 
 
 def validate(cfg):

@@ -16,7 +16,7 @@
 #           number while the sensor or the uploader had stopped)
 # bright    an alarm sounds: full brightness; else dim, for a dark bedroom
 # Every line fits WIDTH characters.
-from forward.entries import direction as _direction
+from forward.entries import MMOL, direction as _direction
 
 WIDTH = 14   # a 240-wide TFT at twice the 8x8 font; 128 / 8 = 16 on an OLED
 TITLES = {"urgent_low": "URGENT LOW", "urgent_low_soon": "LOW SOON", "low": "LOW",
@@ -39,9 +39,6 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "display": "display", "blocked": "blocked"}
 
 ANSWERED = {"snoozed": "snoozed", "acknowledged": "silenced"}
-
-
-MMOL = 18.0182   # mg/dL per mmol/L (glucose, 180.16 g/mol)
 
 
 def big(sgv, units="mg/dl"):

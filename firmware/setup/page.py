@@ -220,6 +220,11 @@ def _secret(name, label, cfg, errors, clear=False):
     return s
 
 
+def _options(value, options):
+    for opt, text in options:
+        yield "<option value=%s%s>%s</option>" % (opt, " selected" if value == opt else "", text)
+
+
 def _check(name, label, values, errors):
     return "<label><input type=checkbox name='%s' id='%s'%s> %s%s</label>" % (
         esc(name), esc(name), " checked" if values.get(name) == "on" else "", esc(label),
@@ -244,14 +249,11 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
                  note="6 letters and digits, printed on the transmitter")
     slot = values.get("slot", "receiver")
     yield "<label>Slot <select name=slot id=slot>"
-    for opt, text in (("receiver", "receiver (the phone app keeps working)"),
-                      ("phone", "phone (instead of the phone app)")):
-        yield "<option value=%s%s>%s</option>" % (opt, " selected" if slot == opt else "", text)
+    yield from _options(slot, (("receiver", "receiver (the phone app keeps working)"),
+                               ("phone", "phone (instead of the phone app)")))
     yield "</select>%s</label>" % _err("slot", errors.get("slot"))
-    units = values.get("units", "mg/dl")
     yield "<label>Glucose on the box's screen <select name=units id=units>"
-    for opt, text in (("mg/dl", "mg/dL"), ("mmol", "mmol/L")):
-        yield "<option value=%s%s>%s</option>" % (opt, " selected" if units == opt else "", text)
+    yield from _options(values.get("units", "mg/dl"), (("mg/dl", "mg/dL"), ("mmol", "mmol/L")))
     yield "</select>%s</label></fieldset>" % _err("units", errors.get("units"))
     yield "<fieldset><legend>Alarm thresholds (mg/dL)</legend>"
     for key, enable, label in form.THRESHOLDS:

@@ -1,6 +1,16 @@
 # Small stand-ins shared by the dual tests (CPython and MicroPython).
 
 
+def board_refusal(data, name="mybox"):
+    """What sound.board.validate says against a board file's data, None if it takes it."""
+    from sound import board
+    try:
+        board.validate(data, name)
+    except board.BoardError as e:
+        return str(e)
+    return None
+
+
 def swap(obj, name, value, fn):
     """fn() with obj.name replaced by value (put back afterwards)."""
     old = getattr(obj, name)

