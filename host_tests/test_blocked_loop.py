@@ -92,3 +92,98 @@ def test_an_unanswered_dns_server_does_not_sound_the_device_alarm(tmp_path):
     # and the outage told by the forwarding alarm
     assert 10 <= out["lookups"] <= 25 and len(out["hosts"]) >= 2, out
     assert ("forwarding", "nightscout_unreachable") in onsets, out
+
+
+# A forwarder's request whose set-up holds the loop (on the ESP32 a TLS
+# handshake: software ECDHE and certificate checks, estimated 1-3 s) while an
+# urgent low sounds. The request was made the moment each reading came, which
+# is when a burst starts: the first pulse rang as long as the block, or the
+# rest of the burst was never played.
+SOUND_PROG = r'''
+import sys, socket
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import time  # virtual now: a sleep blocks the loop and moves the clock
+import network, machine
+network.world.add_ap("home", "password123")
+machine.set_log_limit(30000)
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def no_dns(host, port, *a):  # names fail at once (NTP's pool): only the request blocks
+    if host.replace(".", "").isdigit():
+        return _real_getaddrinfo(host, port, *a)
+    raise OSError(-202)
+
+
+class _Socket:
+    pass
+
+
+fake_socket = _Socket()
+for _k in dir(socket):
+    if not _k.startswith("__"):
+        setattr(fake_socket, _k, getattr(socket, _k))
+fake_socket.getaddrinfo = no_dns
+sys.modules["socket"] = fake_socket
+import asyncio, json, main, reading, clock
+from forward import http
+import annunciator_view as V
+from app import log
+log.sink = lambda line: None
+REQUESTS = []
+
+
+async def blocking_request(method, host, port, path, headers, body=None, ssl_ctx=None, timeout_s=20,
+                           max_body=4096):
+    REQUESTS.append(clock.ms())
+    time.sleep(BLOCK_S)  # the handshake's computing: nothing else runs
+    return 200, None, b'[{"_id": "1"}]'
+
+
+http.request = blocking_request
+events = []
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+app.setup_port = app.dns_port = None
+
+
+async def readings():
+    dex = 864000
+    while True:
+        await asyncio.sleep(300)
+        dex += 300
+        app.on_reading(reading.make(dex, clock.unix(), 45, -2, 6))
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    asyncio.create_task(readings())
+    await asyncio.sleep(MINUTES * 60)
+    pin = app.board["buzzer"]["pin"]
+    pulses = V.buzzer_pulses(list(machine.LOG), pin)
+    onsets = [e.get("type") for e in events if e.get("event") == "alarm_onset"]
+    print("RESULT " + json.dumps({"pulses": pulses, "requests": REQUESTS, "onsets": onsets}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+def test_a_request_that_blocks_the_loop_waits_for_a_pause_in_the_urgent_low_sound(tmp_path):
+    from annunciator_view import bursts, check_iec
+    cfg = {"transmitter_id": "8G1234", "board": "esp32-devkitc",
+           "wifi": [{"ssid": "home", "password": "password123"}],
+           "nightscout": {"url": "http://192.168.1.10/", "api_secret": "0123456789abcdef",
+                          "allow_http": True}}
+    out = run_app(tmp_path, cfg, SOUND_PROG, BLOCK_S=1.5, MINUTES=21)
+    assert "urgent_low" in out["onsets"], out["onsets"]
+    # from the first reading (300 s) on: before it the boot's self-test chirps
+    pulses = [tuple(p) for p in out["pulses"] if p[0] >= 300000]
+    whole = [p for b in bursts(pulses)[:-1] for p in b]  # the last burst may be cut by the end
+    assert len(bursts(whole)) >= 100, len(bursts(whole))
+    # every reading was uploaded, and never while a burst played
+    assert len(out["requests"]) >= 4, out["requests"]
+    for t in out["requests"]:
+        assert not any(b[0][0] <= t < b[-1][1] for b in bursts(pulses)), (t, [b[-2:] for b in bursts(pulses) if b[0][0] <= t < b[-1][1]])
+    problems, info = check_iec("high", whole)
+    assert problems == [], problems[:5]

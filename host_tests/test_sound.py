@@ -213,6 +213,57 @@ def test_a_change_of_the_same_priority_never_cuts_a_burst():
     assert up[:4] == [(0, 200), (400, 600), (700, 800), (900, 1000)], up[:4]
 
 
+PAUSE = r'''
+ann = annunciator.Annunciator(B, clock_ms=now)
+res = {}
+def high(level, status="sounding"):
+    return {"type": "urgent_low", "priority": "high", "level": level, "status": status}
+async def main():
+    asyncio.create_task(ann.run())
+    res["silent"] = ann.pause_in_ms(3000)
+    ann.set(high(0))
+    res["onset"] = ann.pause_in_ms(3000)
+    await asyncio.sleep_ms(3000)
+    res["in_pause"] = ann.pause_in_ms(3000)
+    res["at_3000_long_step"] = ann.pause_in_ms(600000)
+    await asyncio.sleep_ms(5000)
+    res["late_in_pause"] = ann.pause_in_ms(3000)
+    res["late_short_step"] = ann.pause_in_ms(1000)
+    await asyncio.sleep_ms(2000 + 2700 + 20)
+    res["just_after_burst"] = ann.pause_in_ms(3000)
+    ann.set(high(0, "snoozed"))
+    res["snoozed"] = ann.pause_in_ms(3000)
+    ann.set(None)
+    ann.test()
+    res["test_gesture"] = ann.pause_in_ms(3000)  # not an alarm: never waited for
+    await asyncio.sleep_ms(20000)
+    ann.set(high(0))
+    await asyncio.sleep_ms(1000)
+    ann.set(high(2))  # faster, mid-burst: the burst under way completes first
+    res["held"] = ann.pause_in_ms(3000)
+asyncio.run(main())
+out(**res)
+'''
+
+
+def test_pause_in_ms_says_when_a_blocking_step_spoils_no_burst():
+    # what the forwarders wait on before a step that holds the event loop (a TLS
+    # handshake): the time until the sounding alarm's pause begins (50 ms after
+    # its last pulse, so the annunciator switches the pulse off first)
+    r = run(PAUSE)
+    burst = P.burst_ms(P.HIGH_PULSES)
+    period = P.sound("high", 0)[1]
+    assert r["silent"] == 0 and r["snoozed"] == 0 and r["test_gesture"] == 0, r
+    assert r["onset"] == burst + 50, r                       # after the burst under way
+    assert r["in_pause"] == 0, r                             # 7 s of pause left
+    # a longer step is cut to the whole pause: the next one, after the next burst
+    assert r["at_3000_long_step"] == period + burst + 50 - 3000, r
+    assert r["late_in_pause"] == period + burst + 50 - 8000, r   # 2 s left: after the next burst
+    assert r["late_short_step"] == 0, r                      # 1 s fits in the 2 s left
+    assert r["just_after_burst"] == 30, r                    # 20 ms into the pause: 30 more
+    assert r["held"] == burst + 50 - 1000, r                 # the held burst's end
+
+
 def _flash_hz(led_entries, pin, t0, t1):
     ons = [t for t, p, v in led_entries if p == pin and v > 0 and t0 <= t < t1]
     if len(ons) < 2:

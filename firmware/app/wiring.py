@@ -246,7 +246,8 @@ def _source(app):
         from forward.follower import Follower
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
                      app.condition(kind, name, active),
-                     on_server_date=lambda d: app.timesync and app.timesync.offer_date(d), log=_log)
+                     on_server_date=lambda d: app.timesync and app.timesync.offer_date(d), log=_log,
+                     pause=lambda: _blocking_step(app))
         # a reading reaches a follower box up to a poll (and a request) after the
         # leader has it: the reading due at the no_data mark gets that much longer
         from alarms.engine import NO_DATA_GRACE_S
@@ -286,6 +287,13 @@ def _source(app):
         return clock.ms() - last["ms"] < LINK_SILENT_MS
 
     supervise(app, "link", link.run, 60, progressing)
+
+
+async def _blocking_step(app):
+    # the follower's request may hold the loop (TLS): in a pause of the alarm's sound
+    if app.wifi is not None:
+        from forward.wifi import BLOCK_MS
+        await app.wifi.wait_quiet(BLOCK_MS, blocks=True)
 
 
 def _radio_shared(app):
@@ -400,7 +408,8 @@ def _forwarding(app):
         app.condition(kind, name, active)
 
     keeper = WifiKeeper(cfg["wifi"], ble_active=lambda: app.link is not None,
-                        on_change=lambda up: app.emit({"event": "wifi", "up": up}), log=_log)
+                        on_change=lambda up: app.emit({"event": "wifi", "up": up}), log=_log,
+                        sound_pause=app.ann.pause_in_ms)
     supervise(app, "wifi", keeper.run, 120)
     app.wifi = keeper
     from forward.timesync import TimeSync

@@ -192,13 +192,14 @@ def _ms():
 
 class Follower:
     def __init__(self, cfg, on_reading, on_condition, on_server_date=None, log=log_print,
-                 ms=_ms, unix=_wall):
+                 ms=_ms, unix=_wall, pause=None):
         url = cfg.get("url") or ""
         try:
             self.scheme, self.host, self.port, self.base = http.parse_url(url)
         except ValueError as e:
             raise FollowError("follow.url: %s" % e)
         self.url = url
+        self._pause = pause
         self.ssl_ctx = None
         if self.scheme == "https":
             ca_file = cfg.get("ca_file")
@@ -317,6 +318,8 @@ class Follower:
 
     async def run(self):
         while True:
+            if self._pause is not None:  # a TLS handshake holds the loop: not in an alarm's burst
+                await self._pause()
             await self.poll()
             await asyncio.sleep(self.poll_s)
 

@@ -276,7 +276,7 @@ class MqttPublisher:
                     except asyncio.TimeoutError:
                         if clock.ms() - fail_since > 3600 * 1000:
                             self._set_condition(True)
-                await self._wifi.wait_quiet(2000)
+                await self._wifi.wait_quiet(2000, blocks=True)  # connect blocks
             try:
                 cl = self._connect()
             except Exception as e:

@@ -153,7 +153,7 @@ class TimeSync:
         while True:
             if self._wifi is not None:
                 await self._wifi.wait_up()
-                await self._wifi.wait_quiet(3000)
+                await self._wifi.wait_quiet(3000, blocks=True)
             t0 = clock.ms()
             ok = self.sync_ntp()
             await asyncio.sleep(self.next_delay(ok, clock.ms() - t0))

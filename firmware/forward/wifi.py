@@ -5,8 +5,14 @@
 #   keeper = WifiKeeper([{"ssid": "home", "password": "..."}, ...],
 #                       ble_active=lambda: True, on_change=lambda up: ...)
 #   asyncio.create_task(keeper.run())
-#   keeper.is_up(); await keeper.wait_up(); await keeper.wait_quiet(ms)
+#   keeper.is_up(); await keeper.wait_up(); await keeper.wait_quiet(ms, blocks=False)
 #   keeper.transmitter_window(opens_in_s, duration_s)   # called by the BLE link
+#
+# Quiet: a forwarder's traffic keeps out of the transmitter's BLE window; a step
+# that holds the event loop (blocks=True: a TLS handshake, MQTT's connect, an NTP
+# query) also waits for a pause between the bursts of a sounding alarm
+# (sound_pause: the annunciator's pause_in_ms), else the beep under way became
+# a tone as long as the step, or the rest of the burst was not heard.
 #
 # BLE coexistence: with BLE active ESP-IDF requires Wi-Fi modem sleep
 # (pm=PM_NONE aborts in several IDF versions), so the keeper sets the modem-
@@ -21,6 +27,10 @@ from forward import ConfigError, need, log_print
 _POLL_MS = 250
 _WINDOW_GUARD_MS = 2000  # start keeping quiet this long before the window
 _SETTLE_MS = 12000       # an attempt's own verdict comes by then (scan ~2-3 s, join and DHCP more)
+# the longest a blocking step is taken to hold the loop: a TLS handshake on the
+# ESP32 (software ECDHE and certificate checks, estimated 1-3 s, not measured),
+# MQTT's 1 s connect, an NTP query's 1 s
+BLOCK_MS = 3000
 
 
 def validate(networks):
@@ -43,13 +53,15 @@ def validate(networks):
 
 class WifiKeeper:
     def __init__(self, networks, wlan=None, ble_active=None, on_change=None, log=log_print,
-                 connect_timeout_s=20, backoff_min_s=2, backoff_max_s=120, check_s=5):
+                 connect_timeout_s=20, backoff_min_s=2, backoff_max_s=120, check_s=5,
+                 sound_pause=None):
         self.networks = validate(networks)
         if wlan is None:
             import network
             wlan = network.WLAN(network.STA_IF)
         self.wlan = wlan
         self._ble_active = ble_active or (lambda: False)
+        self._sound_pause = sound_pause
         self._on_change = on_change
         self._log = log
         self.connect_timeout_ms = int(connect_timeout_s * 1000)
@@ -106,8 +118,18 @@ class WifiKeeper:
         self._win_start = time.ticks_add(now, int(opens_in_s * 1000) - _WINDOW_GUARD_MS)
         self._win_end = time.ticks_add(now, int((opens_in_s + duration_s) * 1000))
 
-    def quiet_delay_ms(self, need_ms):
-        """How long to wait before a burst of need_ms avoids the BLE window (0: go now)."""
+    def quiet_delay_ms(self, need_ms, blocks=False):
+        """How long to wait before need_ms of traffic avoids the BLE window, and,
+        when it blocks the loop, an alarm's burst too (0: go now)."""
+        d = self._window_delay_ms(need_ms)
+        if d == 0 and blocks and self._sound_pause is not None:
+            try:
+                d = self._sound_pause(min(need_ms, BLOCK_MS))
+            except Exception:  # the sound's fault is the annunciator's to report
+                d = 0
+        return d
+
+    def _window_delay_ms(self, need_ms):
         if self._win_start is None:
             return 0
         now = time.ticks_ms()
@@ -118,11 +140,11 @@ class WifiKeeper:
             return 0  # done before it opens
         return time.ticks_diff(self._win_end, now)
 
-    async def wait_quiet(self, need_ms):
-        d = self.quiet_delay_ms(need_ms)
+    async def wait_quiet(self, need_ms, blocks=False):
+        d = self.quiet_delay_ms(need_ms, blocks)
         while d > 0:
             await asyncio.sleep_ms(d)
-            d = self.quiet_delay_ms(need_ms)
+            d = self.quiet_delay_ms(need_ms, blocks)
 
     # --- the task -----------------------------------------------------------
     async def _try(self, ssid, pw):

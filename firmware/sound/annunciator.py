@@ -8,6 +8,7 @@
 #   ann.test() / ann.selftest() / ann.cue("reset_warn" | "reset_done" | "reset_cancel")
 #   ann.set_calm(brightness_pct)  # the "all well" light; 0 = off (night)
 #   ann.stalled(now_ms, limit_ms)  # True: run() is not drawing changes (supervision)
+#   ann.pause_in_ms(need_ms)       # when a step that blocks the loop spoils no burst
 #   ann.stop(task)                # end a run() task (shutdown, or a restart replacing it)
 #
 # set(alarm) takes the engine's alarm dict ({"type", "priority", "status",
@@ -32,6 +33,7 @@ from sound.outputs import make_buzzer, make_led
 
 _RETRY_MS = 1000
 _IDLE_MS = 3600000  # nothing changes: look again after an hour anyway
+_EDGE_MS = 50  # pause_in_ms: how long after a pulse's end a blocking step may start
 
 
 class Annunciator:
@@ -170,6 +172,37 @@ class Annunciator:
     def busy(self):
         """True while a test, self-test or cue sequence plays."""
         return self._seq is not None
+
+    def pause_in_ms(self, need_ms):
+        """ms until the sounding alarm leaves need_ms without a pulse (0: now, also
+        with nothing sounding). For a step that holds the event loop (a forwarder's
+        TLS handshake): started in a pause, it does not stretch a pulse into a long
+        tone or swallow the rest of a burst. need_ms is cut to the pattern's pause,
+        so the wait is at most about one period. Never raises (0 on a fault)."""
+        try:
+            a = self._alarm
+            if self._seq is not None or a is None or not a[3]:
+                return 0
+            snd, t0, hold = a[4], self._t0, self._hold
+            if snd[1]:
+                need_ms = min(need_ms, snd[1] - patterns.burst_ms(snd[0]) - _EDGE_MS)
+            # the pause must have begun _EDGE_MS ago: run() switches the pulse off
+            # at its end, and a step woken at the same moment may run first
+            now = self._clock()
+            t = now - _EDGE_MS
+            for _ in range(64):  # a burst is at most 20 edges, a held one 20 more
+                if hold is not None and t < hold[1]:
+                    on, dt = patterns.sound_at(hold[0], t - t0)
+                    if dt is None or t + dt > hold[1]:
+                        dt = hold[1] - t
+                else:
+                    on, dt = patterns.sound_at(snd, t - t0)
+                if not on and (dt is None or dt >= need_ms + _EDGE_MS):
+                    return max(0, t + _EDGE_MS - now)
+                t += dt
+        except Exception:
+            pass
+        return 0
 
     # --- the task ----------------------------------------------------------
     async def run(self):

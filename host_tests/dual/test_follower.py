@@ -95,3 +95,32 @@ def test_the_first_silence_verdict_is_reported_so_a_restored_alarm_clears():
     t[0] = f.silent_ms + 1
     f.check_silent()
     assert conds == [("link", "leader_silent", False), ("link", "leader_silent", True)]
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_each_request_waits_for_a_pause_in_the_alarm_sound():
+    # a request to an https leader holds the loop through its TLS handshake: the
+    # wiring's pause waits for a pause between the bursts of a sounding alarm
+    import asyncio
+    order = []
+
+    async def pause():
+        order.append("pause")
+        if len(order) > 4:
+            raise _Stop()
+
+    async def poll():
+        order.append("poll")
+
+    f = Follower({"url": "http://10.0.0.2:17580"}, lambda r: None, lambda k, n, a: None,
+                 ms=lambda: 0, pause=pause)
+    f.poll = poll
+    f.poll_s = 0
+    try:
+        asyncio.run(f.run())
+    except _Stop:
+        pass
+    assert order == ["pause", "poll", "pause", "poll", "pause"], order

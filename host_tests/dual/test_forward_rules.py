@@ -10,7 +10,7 @@ import sys
 
 from fakes import swap
 
-from forward import names, timesync
+from forward import names, timesync, wifi
 from forward.entries import civil, direction, iso_utc, sgv_entry, TREND_CODES
 from forward.history import History
 from forward.timesync import http_date, parse_http_date, TimeSync
@@ -438,8 +438,8 @@ class FakeWifi:
     async def wait_up(self):
         self.calls.append("up")
 
-    async def wait_quiet(self, ms):
-        self.calls.append(("quiet", ms))
+    async def wait_quiet(self, ms, blocks=False):
+        self.calls.append(("quiet", ms, blocks))
 
 
 def _run_loop(ts, n):
@@ -470,7 +470,8 @@ def test_run_waits_for_quiet_wifi_then_asks_ntp_and_sleeps_as_next_delay_says():
         return _run_loop(ts, 4)
     sleeps = _with_clock(fake, run)
     assert sleeps == [300, 600, 1200, 6 * 3600], sleeps
-    assert wifi.calls == ["up", ("quiet", 3000)] * 4
+    # an NTP query holds the loop: out of the BLE window and of an alarm's bursts
+    assert wifi.calls == ["up", ("quiet", 3000, True)] * 4
     assert fake.set_calls == [T]
     # without Wi-Fi to wait for (a test, a wired host), it just asks
     ntp2 = FakeNtp(T - fake.EPOCH_OFFSET)
@@ -578,3 +579,29 @@ def test_a_wrong_date_held_long_ago_is_not_confirmed_by_the_next_one_after_right
     out = _with_clock(fake, run)
     assert out == [False] + [True] * 12 + [False], out
     assert fake.set_calls == [] and fake.wall == T + 3900, fake.set_calls
+
+
+def test_a_step_that_blocks_the_loop_also_waits_for_a_pause_in_the_alarm_sound():
+    # a TLS handshake or an NTP query holds the event loop: started in a burst,
+    # the beep under way rang as long as it, or the rest of the burst was lost
+    asked = []
+
+    def pause(need_ms):
+        asked.append(need_ms)
+        return 1234
+
+    k = wifi.WifiKeeper([{"ssid": "home", "password": "password123"}], wlan=object(),
+                        sound_pause=pause)
+    assert k.quiet_delay_ms(20000) == 0 and asked == []   # traffic that does not block
+    assert k.quiet_delay_ms(20000, blocks=True) == 1234
+    assert k.quiet_delay_ms(500, blocks=True) == 1234
+    assert asked == [wifi.BLOCK_MS, 500]   # a long request's block is its set-up's
+
+    def broken(need_ms):
+        raise RuntimeError("a bug in the annunciator")
+
+    k = wifi.WifiKeeper([{"ssid": "home", "password": "password123"}], wlan=object(),
+                        sound_pause=broken)
+    assert k.quiet_delay_ms(20000, blocks=True) == 0      # forwarding goes on
+    k = wifi.WifiKeeper([{"ssid": "home", "password": "password123"}], wlan=object())
+    assert k.quiet_delay_ms(20000, blocks=True) == 0
