@@ -46,9 +46,9 @@ def tls_server(tmp_path):
     s.close()
 
 
-def _upload(server, ca):
+def _upload(server, ca, *more):
     r = run_micropython(["host_tests/forward_mpy/ns_https.py", str(server.port),
-                         str(server.control_port), str(ca)], timeout=120)
+                         str(server.control_port), str(ca)] + [str(m) for m in more], timeout=120)
     return json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("{")][-1])
 
 
@@ -63,4 +63,23 @@ def test_https_refuses_a_server_the_ca_did_not_sign(tls_server):
     server, ca, other = tls_server
     out = _upload(server, other)
     assert out["stored"] == 0 and out["queue_left"] == 3, out
+    assert not out["secret_in_logs"]
+
+
+def test_a_box_without_a_clock_gets_the_time_over_plain_http_before_https(tls_server):
+    # on the board mbedtls checks the certificate's dates against the board's clock:
+    # a box whose clock was never set (NTP blocked) failed every handshake, the
+    # one asking the server the time too, and never uploaded anything
+    server, ca, other = tls_server
+    plain = NsServer()   # the host's port 80: a redirect to https, with a Date
+    try:
+        out = _upload(server, ca, plain.port)
+        heads = plain.state()["heads"]
+    finally:
+        plain.close()
+    assert out["clock_set"] and out["time_source"] == "server", out
+    assert out["stored"] == 3 and out["queue_left"] == 0, out
+    # only the time was asked over plain HTTP: no path, no credentials
+    assert heads and all(h["path"] == "/" for h in heads), heads
+    assert not any(k.lower() == "api-secret" for h in heads for k in h["headers"]), heads
     assert not out["secret_in_logs"]

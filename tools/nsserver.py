@@ -59,6 +59,7 @@ class NsServer:
         self.posts = {}  # key -> times posted
         self.auth_failures = 0
         self.requests = 0
+        self.heads = []  # HEAD requests: what a box asking only the time sent
         self.bad_until = {}  # client ip -> accumulated delay
         self.mode = "ok"
         self.error_status = 503
@@ -113,7 +114,7 @@ class NsServer:
             return {"entries": list(self.entries.values()),
                     "posts": {"%s|%s" % k: n for k, n in self.posts.items()},
                     "auth_failures": self.auth_failures, "requests": self.requests,
-                    "mode": self.mode}
+                    "mode": self.mode, "heads": list(self.heads)}
 
     def close(self):
         self._hang.set()
@@ -175,6 +176,17 @@ def _api_handler(ns):
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timed out): what a real server sees too
+
+        def do_HEAD(self):
+            # what an https site's port 80 answers: a redirect, with its Date
+            with ns.lock:
+                ns.heads.append({"path": self.path, "headers": sorted(self.headers.keys())})
+            self.close_connection = True
+            self.send_response(301)
+            self.send_header("Location", "https://%s%s" % (ns.host, self.path))
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
 
         def _fault(self):
             with ns.lock:

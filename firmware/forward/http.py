@@ -108,6 +108,8 @@ async def _exchange(host, port, ssl_ctx, head, body, max_body):
                 chunked = b"chunked" in value.lower()
         else:
             raise HttpError("too many headers")
+        if max_body <= 0:   # the head alone (HEAD: no body follows, chunked or not)
+            return status, date, b""
         if chunked:
             return status, date, await _dechunk(reader, max_body)
         want = max_body if length is None else min(length, max_body)
@@ -154,6 +156,21 @@ async def _dechunk(reader, max_body):
             # that CRLF and the data after it as a size, the rest kept as body
             raise HttpError("no CRLF after a chunk")
     return data
+
+
+# Plain HTTP on the https server's own host, for its Date header alone. On the
+# board mbedtls checks certificates' dates against the board's clock: a box whose
+# clock was never set (it counts from 2000) fails every https handshake, the one
+# that would ask the server the time too, and with NTP blocked it would never get
+# a clock. Most servers answer port 80 (a redirect to https will do), with a Date.
+DATE_PORT = 80
+
+
+async def plain_date(host, port=None, timeout_s=20):
+    """The Date header of a `HEAD /` over plain HTTP to port (None: DATE_PORT),
+    None without one. Nothing else is sent: no path, no credentials. Raises as
+    request()."""
+    return (await request("HEAD", host, port or DATE_PORT, "/", (), None, None, timeout_s, 0))[1]
 
 
 async def request(method, host, port, path, headers, body=None, ssl_ctx=None, timeout_s=20,

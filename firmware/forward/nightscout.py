@@ -99,6 +99,7 @@ class NightscoutUploader:
         c = validate(cfg)
         self._c = c
         self._ctx = http.tls_context(c["ca"]) if c["scheme"] == "https" else None
+        self.date_port = None   # plain HTTP's port for a Date (None: http.DATE_PORT, 80)
         c["ca"] = None
         self.queue = queue if queue is not None else UploadQueue()  # (an empty queue is falsy)
         self._on_condition = on_condition
@@ -196,7 +197,21 @@ class NightscoutUploader:
 
     async def ask_time(self):
         """GET /api/v1/status.json for the server's Date header (any answer has
-        one). Returns True when the wall clock is valid afterwards."""
+        one). Returns True when the wall clock is valid afterwards. Over https,
+        first the host's plain HTTP Date (http.plain_date): the handshake needs a
+        clock."""
+        if self._ctx is not None and not clock.wall_valid():
+            try:
+                date = await http.plain_date(self._c["host"], self.date_port, self._c["timeout_s"])
+                if date and self._on_date:
+                    self._on_date(date)
+                if clock.wall_valid():
+                    return True
+                self._log("nightscout: no usable Date over plain HTTP")
+            except asyncio.TimeoutError:
+                self._log("nightscout: no answer over plain HTTP (asking the time)")
+            except (OSError, ValueError) as e:
+                self._log("nightscout: plain HTTP failed (asking the time): %s" % type(e).__name__)
         try:
             status, date, _ = await http.request(
                 "GET", self._c["host"], self._c["port"], self._path("/api/v1/status.json"),

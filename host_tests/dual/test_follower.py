@@ -124,3 +124,35 @@ def test_each_request_waits_for_a_pause_in_the_alarm_sound():
     except _Stop:
         pass
     assert order == ["pause", "poll", "pause", "poll", "pause"], order
+
+
+def test_an_https_leader_is_asked_the_time_over_plain_http_while_the_box_has_no_clock():
+    # the handshake checks the leader's certificate against the box's clock: with
+    # none (NTP blocked) every poll failed and no reading ever came
+    import asyncio
+    from fakes import swap
+    from forward import http
+    calls, dates = [], []
+
+    async def plain_date(host, port=None, timeout_s=20):
+        calls.append(("plain", host, port or 80))
+        return "Mon, 30 Nov 2026 18:00:00 GMT"
+
+    async def request(method, host, port, path, headers, body=None, ssl_ctx=None, timeout_s=20,
+                      max_body=2048):
+        calls.append(("https", host, port))
+        return 200, None, b"[]"
+
+    wall = [None]
+    f = Follower({"url": "http://leader.example:17580"}, lambda r: None, lambda k, n, a: None,
+                 on_server_date=dates.append, ms=lambda: 0, unix=lambda: wall[0])
+    f.ssl_ctx = object()   # as for an https:// url (its CA file read)
+
+    def polls():
+        asyncio.run(f.poll())
+        wall[0] = 1796061600   # the clock set from that Date
+        asyncio.run(f.poll())
+    swap(http, "plain_date", plain_date, lambda: swap(http, "request", request, polls))
+    assert calls == [("plain", "leader.example", 80), ("https", "leader.example", 17580),
+                     ("https", "leader.example", 17580)], calls
+    assert dates == ["Mon, 30 Nov 2026 18:00:00 GMT"]

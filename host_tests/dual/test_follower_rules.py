@@ -28,6 +28,11 @@ class FakeHttp:
 
     def __init__(self):
         self.answers, self.requests, self.forgotten = [], [], []
+        self.plain = []   # plain_date calls: (host, port)
+
+    async def plain_date(self, host, port=None, timeout_s=20):
+        self.plain.append((host, port))
+        return None   # a server whose port 80 answers nothing useful
 
     @staticmethod
     def tls_context(cadata):
@@ -385,6 +390,8 @@ def test_https_verifies_the_server_with_the_ca_file():
     assert w.f.ssl_ctx == ("context", b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     w.poll(body="[]", server_unix=T0)
     assert w.http.requests[0]["ssl_ctx"] == w.f.ssl_ctx and w.http.requests[0]["port"] == 443
+    # the box has no clock here: the host's plain HTTP was asked for a Date first
+    assert w.http.plain == [("ns.example.org", None)]
     assert w.f.status()["url"] == "https://ns.example.org:443"
 
 

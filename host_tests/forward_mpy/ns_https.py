@@ -1,11 +1,15 @@
 # The Nightscout uploader over HTTPS on MicroPython: the server's certificate
 # must chain to the configured CA (CERT_REQUIRED), else nothing is sent.
-#   micropython ns_https.py API_PORT CONTROL_PORT CA_FILE
+#   micropython ns_https.py API_PORT CONTROL_PORT CA_FILE [DATE_PORT]
 # Prints one JSON line: what the server stored and what the uploader saw.
+# With DATE_PORT: the box starts without a wall clock and NTP is blocked; the
+# board's TLS (board_tls) refuses certificates until the clock is set, and the
+# host's plain HTTP (DATE_PORT standing in for port 80) is where a Date can come from.
 import sys
 
 sys.path.insert(0, "host_tests/forward_mpy")
 import fwenv
+import board_tls
 import asyncio
 import json
 import clock
@@ -14,6 +18,7 @@ from forward.nightscout import NightscoutUploader
 
 SECRET = "0123456789abcdef"
 port, cport, ca_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+date_port = int(sys.argv[4]) if len(sys.argv) > 4 else None
 conds = []
 logs = []
 
@@ -24,18 +29,40 @@ async def heartbeat():
 
 
 async def main():
+    ts = None
+    if date_port:
+        from forward.timesync import TimeSync
+
+        class NoNtp:
+            def time(self):
+                raise OSError(110)
+        vtime.set_wall(3600)  # 2000-01-01 01:00: the board's clock was never set
+        ts = TimeSync(None, ntp=NoNtp(), log=logs.append)
     up = NightscoutUploader({"url": "https://localhost:%d" % port, "secret": SECRET,
                              "ca_file": ca_file},
                             on_condition=lambda k, n, a: conds.append([k, n, a]),
-                            log=logs.append, store_path="/tmp/ns_https_queue.bin")
+                            log=logs.append, store_path="/tmp/ns_https_queue.bin",
+                            on_server_date=ts.offer_date if ts else None)
     asyncio.create_task(heartbeat())
     asyncio.create_task(up.run())
+    activation = None
+    if date_port:
+        up.date_port = date_port
+        asyncio.create_task(ts.run())
     for i in range(3):
-        up.submit((10000 + i * 300, clock.unix() - 600 + i * 300, 100 + i, 0, 6, "live"))
+        dex = 10000 + i * 300
+        if date_port:  # as link/core.py: a wall time only once the clock is valid
+            if activation is None and clock.wall_valid():
+                activation = clock.unix() - dex
+            up.submit((dex, None if activation is None else activation + dex, 100 + i, 0, 6, "live"))
+            await asyncio.sleep(300)
+        else:
+            up.submit((dex, clock.unix() - 600 + i * 300, 100 + i, 0, 6, "live"))
     await asyncio.sleep(120)
     st = fwenv.control(cport)
     print(json.dumps({"stored": len(st["entries"]), "requests": st["requests"],
-                      "queue_left": len(up.queue), "conds": conds,
+                      "queue_left": len(up.queue), "conds": conds, "clock_set": clock.wall_valid(),
+                      "time_source": ts and ts.source, "refused": len(board_tls.refused),
                       "secret_in_logs": any(SECRET in m for m in logs), "logs": logs[-3:]}))
 
 

@@ -18,6 +18,8 @@ FIRMWARE_PREFIXES = ("main", "clock", "reading", "app", "alarms", "dexcom", "lin
 
 def install(speed=0, wall_unix=None):
     vtime.install(speed, wall_unix)
+    import board_tls
+    board_tls.install()   # certificates checked against the board's clock, as on the ESP32
     import machine
     sys.modules["machine"] = machine
     import network

@@ -1,0 +1,57 @@
+# The board's TLS, as far as the clock goes. On the ESP32, mbedtls checks a
+# certificate's validity dates against the board's own clock
+# (CONFIG_MBEDTLS_HAVE_TIME_DATE=y in ports/esp32/boards/sdkconfig.base), so a
+# box whose clock was never set (it counts from 2000) fails every verified
+# handshake: "certificate not yet valid". The unix port's mbedtls reads the
+# host's clock instead, so under the virtual clock such a box still verified
+# certificates and the host could not see it.
+#
+#   import board_tls; board_tls.install()   # before the firmware imports tls
+#
+# The model: with CERT_REQUIRED, a handshake while the board's wall clock reads
+# before VALID_FROM fails as mbedtls reports it. Any certificate in use today was
+# issued after that date; the real check reads the certificate's own notBefore.
+import sys
+import time
+
+import tls as _tls
+
+VALID_FROM = 1577836800   # 2020-01-01 (Unix s)
+CERT_VERIFY_FAILED = -9984  # MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
+_EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
+
+PROTOCOL_TLS_CLIENT = _tls.PROTOCOL_TLS_CLIENT
+PROTOCOL_TLS_SERVER = _tls.PROTOCOL_TLS_SERVER
+CERT_NONE = _tls.CERT_NONE
+CERT_OPTIONAL = _tls.CERT_OPTIONAL
+CERT_REQUIRED = _tls.CERT_REQUIRED
+MBEDTLS_VERSION = getattr(_tls, "MBEDTLS_VERSION", "")
+refused = []   # (board unix time, server_hostname) of each handshake refused for the clock
+
+
+def board_unix():
+    return time.time() + _EPOCH_OFFSET
+
+
+class SSLContext:
+    def __init__(self, protocol):
+        self._ctx = _tls.SSLContext(protocol)
+        self.verify_mode = self._ctx.verify_mode
+
+    def load_verify_locations(self, *a, **kw):
+        return self._ctx.load_verify_locations(*a, **kw)
+
+    def load_cert_chain(self, *a, **kw):
+        return self._ctx.load_cert_chain(*a, **kw)
+
+    def wrap_socket(self, sock, *a, **kw):
+        self._ctx.verify_mode = self.verify_mode
+        now = board_unix()
+        if self.verify_mode == CERT_REQUIRED and now < VALID_FROM:
+            refused.append((now, kw.get("server_hostname")))
+            raise OSError(CERT_VERIFY_FAILED, "MBEDTLS_ERR_X509_CERT_VERIFY_FAILED")
+        return self._ctx.wrap_socket(sock, *a, **kw)
+
+
+def install():
+    sys.modules["tls"] = sys.modules[__name__]
