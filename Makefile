@@ -17,7 +17,7 @@ MPY_VERSION := 1.29.0
 SECTION     ?=
 ARGS        ?=
 
-.PHONY: setup mqtt-broker browser test bench decode capture replay multitests mutation sim flash clean help
+.PHONY: setup mqtt-broker browser test bench decode capture replay multitests mutation sim flash probe clean help
 
 help:
 	@echo "make test        set up (venv, MicroPython unix port, micropython-lib) and run all tests"
@@ -29,6 +29,7 @@ help:
 	@echo "make mutation    mutation score of the alarm engine's tests, survivors in build/mutation.txt (JOBS=2 ONLY=engine,...; PACKAGE=dexcom|app|link|forward|sound|setup: build/mutation_<package>.txt)"
 	@echo "make sim         the firmware on the host against a virtual transmitter (TRACE= DAYS= SPEED= HEADLESS=1 ...)"
 	@echo "make flash PORT=/dev/ttyUSB0 BOARD=esp32-devkitc [CONFIG=file.json]   install on a MicroPython board"
+	@echo "make probe PORT=/dev/ttyUSB0   measure a board (TLS, PWM tones, loop, flash, display, BLE)"
 
 setup: $(VENV)/.done $(MPYLIB)/.done
 
@@ -94,6 +95,11 @@ sim: setup
 # Install the firmware, its libraries and a config on a MicroPython board (tools/flash.py).
 flash: setup
 	@$(PY) tools/flash.py --port "$(PORT)" --board "$(BOARD)" --config "$(CONFIG)" $(FLASH_ARGS)
+
+# Measure a board with the firmware installed (tools/probe.py): figures to build/probe.json.
+# Without PORT: the same script on the host's unix port over the fakes (a check of it).
+probe: setup
+	@$(PY) tools/probe.py $(if $(PORT),--port "$(PORT)") $(if $(BOARD),--board "$(BOARD)")
 
 clean:
 	rm -rf build $(VENV) $(MPYLIB)

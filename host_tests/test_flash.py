@@ -393,3 +393,48 @@ def test_a_box_whose_watchdog_runs_is_flashed_without_being_reset_half_way(tmp_p
     # each connection gave the watchdog a step's time; the reset at the end clears it
     import flash as flash_tool
     assert int(fed) == flash_tool.STEP_WDT_MS > flash_tool.STEP_TIMEOUT_S * 1000
+
+
+def _probe(*args):
+    r = subprocess.run([PY, os.path.join(ROOT, "tools", "probe.py"), *args],
+                       capture_output=True, text=True, timeout=400, cwd=ROOT)
+    return r
+
+
+def test_probe_runs_on_a_flashed_board_through_mpremote(flashed, tmp_path):
+    # the virtual board has the unix port's own machine module (no PWM, no I2C):
+    # those sections say so, the others measure, and the board is reset at the end
+    board_dir, r = flashed
+    assert r.returncode == 0
+    out = tmp_path / "probe.json"
+    with VirtualBoard(board_dir, watchdog_ms=5000) as vb:
+        p = _probe("--port", vb.port, "--json", str(out))
+        boots, resets = vb.boots, vb.wdt_resets
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = json.load(open(out))
+    assert got["finished"] and got["where"].startswith("board ")
+    s = got["sections"]
+    assert set(s) == {"runtime", "setup", "loop", "pwm", "flash", "display", "net", "ble"}, s
+    assert s["runtime"]["import_main_bytes"] > 0 and s["runtime"]["heap_free_after"] > 0, s
+    assert s["setup"] == {"board": "esp32-devkitc", "fallback_board": False,
+                          "config_problems": s["setup"]["config_problems"]}, s
+    assert len(s["flash"]["write_atomic_7200_ms"]) == 3, s
+    assert "error" in s["pwm"] and s["display"] == {"skipped": "no display in the board file"}, s
+    assert s["net"] == {"skipped": "no wifi in config.json"}, s
+    assert resets == 0 and boots >= 3   # the watchdog held; reset at the end
+    assert not any(f.startswith("probe.tmp") for f in os.listdir(board_dir))
+
+
+def test_probe_host_check_runs_every_section_over_the_fakes(tmp_path):
+    out = tmp_path / "probe.json"
+    p = _probe("--board", "esp32-devkitc-oled", "--json", str(out))
+    assert p.returncode == 0, p.stdout + p.stderr
+    s = json.load(open(out))["sections"]
+    from sound import patterns
+    tones = {str(patterns.sound(x)[3]) for x in patterns.PRIORITIES}
+    assert set(s["pwm"]["freq_hz_asked_got"]) == tones, s["pwm"]
+    assert s["display"]["kind"] == "ssd1306" and "draw_ms" in s["display"], s["display"]
+    assert s["ble"]["adverts"] == 0 and s["ble"]["transmitter_heard"] is False, s["ble"]
+    assert all("error" not in v for v in s.values()), s
+    bad = _probe("--board", "no-such-board", "--json", str(out))
+    assert bad.returncode == 2 and "no board file" in bad.stderr, bad.stderr
