@@ -83,3 +83,56 @@ def test_a_box_without_a_clock_gets_the_time_over_plain_http_before_https(tls_se
     assert heads and all(h["path"] == "/" for h in heads), heads
     assert not any(k.lower() == "api-secret" for h in heads for k in h["headers"]), heads
     assert not out["secret_in_logs"]
+
+
+ASK_TIME_PAUSE = """
+import sys
+sys.path.insert(0, "host_tests/forward_mpy")
+import fwenv
+import vtime
+vtime.set_wall(0)   # a box whose clock was never set
+import asyncio
+import clock
+from forward import http
+from forward.nightscout import NightscoutUploader
+order = []
+
+
+class Wifi:
+    def is_up(self):
+        return True
+
+    async def wait_up(self):
+        pass
+
+    async def wait_quiet(self, need_ms, blocks=False):
+        order.append("quiet" if blocks else "quiet (not blocking)")
+
+
+async def plain_date(host, port=None, timeout_s=20):
+    order.append("plain")
+    raise OSError(110)   # port 80 timed out
+
+
+async def request(*a, **k):
+    order.append("https")
+    return 200, None, b""
+
+http.plain_date = plain_date
+http.request = request
+up = NightscoutUploader({"url": "http://ns.example", "lan": True, "secret": "0123456789abcdef"},
+                        wifi=Wifi(), on_server_date=lambda d: None, log=lambda m: None)
+up._ctx = object()   # as for an https url
+assert not clock.wall_valid()
+asyncio.run(up.ask_time())
+print(" ".join(order))
+"""
+
+
+def test_after_the_plain_http_date_the_https_request_waits_for_a_pause_again():
+    # the uploader's wait for a pause in the alarm's sound is taken before
+    # ask_time; the plain HTTP Date comes first and takes its round trip (its
+    # whole timeout when port 80 hangs): the TLS handshake that follows it then
+    # started wherever the sound was, inside a burst too
+    out = run_micropython(["-c", ASK_TIME_PAUSE]).stdout.split()
+    assert out == ["plain", "quiet", "https"], out

@@ -258,6 +258,8 @@ class Follower:
         status, body = None, b""
         if self.ssl_ctx is not None and self._unix() is None and self.on_server_date:
             await self._plain_date()
+            if self._pause is not None:  # the pause before the poll went on the plain request
+                await self._pause()
         try:
             status, date, body = await http.request("GET", self.host, self.port, self.path(),
                                                     self.headers, ssl_ctx=self.ssl_ctx,

@@ -212,6 +212,10 @@ class NightscoutUploader:
                 self._log("nightscout: no answer over plain HTTP (asking the time)")
             except (OSError, ValueError) as e:
                 self._log("nightscout: plain HTTP failed (asking the time): %s" % type(e).__name__)
+            if self._wifi is not None:
+                # the pause waited for was spent on the plain request (its timeout when
+                # port 80 hangs): the handshake waits for one of its own
+                await self._wifi.wait_quiet(self._c["timeout_s"] * 1000, blocks=True)
         try:
             status, date, _ = await http.request(
                 "GET", self._c["host"], self._c["port"], self._path("/api/v1/status.json"),

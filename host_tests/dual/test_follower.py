@@ -156,3 +156,33 @@ def test_an_https_leader_is_asked_the_time_over_plain_http_while_the_box_has_no_
     assert calls == [("plain", "leader.example", 80), ("https", "leader.example", 17580),
                      ("https", "leader.example", 17580)], calls
     assert dates == ["Mon, 30 Nov 2026 18:00:00 GMT"]
+
+
+def test_after_the_plain_http_date_the_https_request_waits_for_a_pause_again():
+    # the pause before a poll is taken for the https request's handshake; the
+    # plain HTTP Date comes first and takes its round trip (or its whole timeout
+    # when port 80 hangs): the handshake then started wherever the alarm's
+    # sound was, inside a burst too
+    import asyncio
+    from fakes import swap
+    from forward import http
+    order = []
+
+    async def pause():
+        order.append("pause")
+
+    async def plain_date(host, port=None, timeout_s=20):
+        order.append("plain")
+        raise OSError(110)   # port 80 timed out: the https request comes next
+
+    async def request(method, host, port, path, headers, body=None, ssl_ctx=None, timeout_s=20,
+                      max_body=2048):
+        order.append("https")
+        return 200, None, b"[]"
+
+    f = Follower({"url": "http://leader.example:17580"}, lambda r: None, lambda k, n, a: None,
+                 on_server_date=lambda d: None, ms=lambda: 0, unix=lambda: None, pause=pause)
+    f.ssl_ctx = object()   # as for an https:// url (its CA file read)
+    swap(http, "plain_date", plain_date, lambda: swap(http, "request", request,
+                                                      lambda: asyncio.run(f.poll())))
+    assert order == ["plain", "pause", "https"], order
