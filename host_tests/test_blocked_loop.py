@@ -12,6 +12,24 @@ because each forwarder's own lookups (Nightscout, NTP, MQTT) add up."""
 from apprun import run_app
 from conftest import free_port
 
+
+def _socket_with(lookup):
+    """Program text: a copy of the port's socket module (read-only there) that the
+    firmware imports, its getaddrinfo replaced by the function named `lookup`."""
+    return '''
+class _Socket:
+    pass
+
+
+fake_socket = _Socket()
+for _k in dir(socket):
+    if not _k.startswith("__"):
+        setattr(fake_socket, _k, getattr(socket, _k))
+fake_socket.getaddrinfo = %s
+sys.modules["socket"] = fake_socket
+''' % lookup
+
+
 PROG = r'''
 import sys, socket
 import virtual_esp32
@@ -31,17 +49,7 @@ def unanswered_dns(host, port, *a):  # the resolver's timeout, then no address
     raise OSError(-202)
 
 
-class _Socket:  # the port's socket module is read-only: the firmware imports this one
-    pass
-
-
-fake_socket = _Socket()
-for _k in dir(socket):
-    if not _k.startswith("__"):
-        setattr(fake_socket, _k, getattr(socket, _k))
-fake_socket.getaddrinfo = unanswered_dns
-sys.modules["socket"] = fake_socket
-import asyncio, json, main, reading, clock
+''' + _socket_with("unanswered_dns") + r'''import asyncio, json, main, reading, clock
 from app import log
 log.sink = lambda line: print(line, file=sys.stderr)
 events = []
@@ -116,17 +124,7 @@ def no_dns(host, port, *a):  # names fail at once (NTP's pool): only the request
     raise OSError(-202)
 
 
-class _Socket:
-    pass
-
-
-fake_socket = _Socket()
-for _k in dir(socket):
-    if not _k.startswith("__"):
-        setattr(fake_socket, _k, getattr(socket, _k))
-fake_socket.getaddrinfo = no_dns
-sys.modules["socket"] = fake_socket
-import asyncio, json, main, reading, clock
+''' + _socket_with("no_dns") + r'''import asyncio, json, main, reading, clock
 from forward import http
 import annunciator_view as V
 from app import log
