@@ -140,12 +140,17 @@ from app import wiring, log
 lines = []
 log.sink = lines.append
 
+class Silent:   # the annunciator, nothing sounding
+    def pause_in_ms(self, need_ms):
+        return 0
+
 class App:
     def __init__(self, cfg):
         self.cfg = cfg
         self.listeners, self.before_reset, self.tasks = [], [], []
         self.link = self.wifi = None
         self.reserve = bytearray(12288)   # as main.App makes it first thing at boot
+        self.ann = Silent()
     def emit(self, ev):
         pass
     def condition(self, kind, name, active):
