@@ -184,6 +184,9 @@ def test_wifi_keeper_and_time_sync():
     assert 5 <= out["connect_attempts_in_10min"] <= 40, out  # backs off, never gives up
     assert out["pm_values"] and 0 not in out["pm_values"] and out["pm_none_refused"]
     assert out["quiet_short"] == 0 and out["quiet_long"] == 40000 and out["waited_ms"] == 40000
+    # the alarm's sound: waited for by a blocking step only, until its pause, 30 s at most
+    assert out["sound_waited_ms"] == 4500 and out["sound_ignored_ms"] == 0, out
+    assert out["sound_capped_ms"] == 30000 and out["sound_need"] == 3000, out
     assert all(out["config_errors"]), out
     # NTP failed -> the server's Date header sets the clock; NTP wins later
     assert out["ntp_fail"] is False and out["date_ok"] == [False, True] and out["unix_after_date"] == 1704164645

@@ -31,6 +31,7 @@ _SETTLE_MS = 12000       # an attempt's own verdict comes by then (scan ~2-3 s, 
 # ESP32 (software ECDHE and certificate checks, estimated 1-3 s, not measured),
 # MQTT's 1 s connect, an NTP query's 1 s
 BLOCK_MS = 3000
+SOUND_WAIT_MAX_MS = 30000   # at most this long waiting for the sound (3 high bursts at level 0)
 
 
 def validate(networks):
@@ -122,12 +123,17 @@ class WifiKeeper:
         """How long to wait before need_ms of traffic avoids the BLE window, and,
         when it blocks the loop, an alarm's burst too (0: go now)."""
         d = self._window_delay_ms(need_ms)
-        if d == 0 and blocks and self._sound_pause is not None:
-            try:
-                d = self._sound_pause(min(need_ms, BLOCK_MS))
-            except Exception:  # the sound's fault is the annunciator's to report
-                d = 0
+        if d == 0 and blocks:
+            d = self._sound_delay_ms(need_ms)
         return d
+
+    def _sound_delay_ms(self, need_ms):
+        if self._sound_pause is None:
+            return 0
+        try:
+            return self._sound_pause(min(need_ms, BLOCK_MS))
+        except Exception:  # the sound's fault is the annunciator's to report
+            return 0
 
     def _window_delay_ms(self, need_ms):
         if self._win_start is None:
@@ -141,10 +147,18 @@ class WifiKeeper:
         return time.ticks_diff(self._win_end, now)
 
     async def wait_quiet(self, need_ms, blocks=False):
-        d = self.quiet_delay_ms(need_ms, blocks)
-        while d > 0:
+        # the sound's part is capped: a sound that changes more often than its
+        # bursts end (or a pause missed by a late wake-up, every period) would
+        # hold forwarding for ever; after SOUND_WAIT_MAX_MS the step goes anyway
+        waited = 0
+        while True:
+            d = self._window_delay_ms(need_ms)
+            if d == 0 and blocks and waited < SOUND_WAIT_MAX_MS:
+                d = self._sound_delay_ms(need_ms)
+                waited += d
+            if d <= 0:
+                return
             await asyncio.sleep_ms(d)
-            d = self.quiet_delay_ms(need_ms, blocks)
 
     # --- the task -----------------------------------------------------------
     async def _try(self, ssid, pw):

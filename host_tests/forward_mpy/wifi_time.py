@@ -52,6 +52,23 @@ async def wifi():
     t0 = fwenv.now_ms()
     await k.wait_quiet(20000)
     out["waited_ms"] = fwenv.now_ms() - t0
+    # a step that blocks the loop waits for a pause in the alarm's sound, but not for
+    # ever: a sound that never leaves one (it keeps changing) holds it 30 s at most
+    asked = []
+    k._sound_pause = lambda need: asked.append(need) or 1000
+    t0 = fwenv.now_ms()
+    await k.wait_quiet(20000, blocks=True)
+    out["sound_capped_ms"] = fwenv.now_ms() - t0
+    out["sound_need"] = asked[0]
+    t0 = fwenv.now_ms()
+    await k.wait_quiet(20000)   # traffic that does not block: no wait for the sound
+    out["sound_ignored_ms"] = fwenv.now_ms() - t0
+    quiet_at = fwenv.now_ms() + 4500
+    k._sound_pause = lambda need: max(0, quiet_at - fwenv.now_ms())
+    t0 = fwenv.now_ms()
+    await k.wait_quiet(20000, blocks=True)
+    out["sound_waited_ms"] = fwenv.now_ms() - t0
+    k._sound_pause = None
     # a long outage logs its failure once, not at every retry (the log ring holds 48 lines)
     said = []
     k._log = said.append

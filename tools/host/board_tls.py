@@ -9,15 +9,20 @@
 #   import board_tls; board_tls.install()   # before the firmware imports tls
 #
 # The model: with CERT_REQUIRED, a handshake while the board's wall clock reads
-# before VALID_FROM fails as mbedtls reports it. Any certificate in use today was
-# issued after that date; the real check reads the certificate's own notBefore.
+# before VALID_FROM fails with the exception the port raises for a verify failure
+# (extmod/modtls_mbedtls.c: ValueError, mbedtls_x509_crt_verify_info's text).
+# Kinder than the board in three ways: any certificate in use today was issued
+# after that date, but the real check reads the certificate's own notBefore (a
+# clock that is valid but behind a new certificate fails there, not here); the
+# board fails at the handshake's first read or write, after the server's chain
+# came and was checked (the loop held meanwhile), here at once in wrap_socket.
 import sys
 import time
 
 import tls as _tls
 
 VALID_FROM = 1577836800   # 2020-01-01 (Unix s)
-CERT_VERIFY_FAILED = -9984  # MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
+NOT_YET_VALID = "The certificate validity starts in the future\n"   # mbedtls' verify info
 _EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
 
 PROTOCOL_TLS_CLIENT = _tls.PROTOCOL_TLS_CLIENT
@@ -49,7 +54,8 @@ class SSLContext:
         now = board_unix()
         if self.verify_mode == CERT_REQUIRED and now < VALID_FROM:
             refused.append((now, kw.get("server_hostname")))
-            raise OSError(CERT_VERIFY_FAILED, "MBEDTLS_ERR_X509_CERT_VERIFY_FAILED")
+            sock.close()
+            raise ValueError(NOT_YET_VALID)
         return self._ctx.wrap_socket(sock, *a, **kw)
 
 
