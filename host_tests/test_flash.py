@@ -414,7 +414,9 @@ def test_probe_runs_on_a_flashed_board_through_mpremote(flashed, tmp_path):
     got = json.load(open(out))
     assert got["finished"] and got["where"].startswith("board ")
     s = got["sections"]
-    assert set(s) == {"runtime", "setup", "loop", "pwm", "flash", "display", "net", "ble"}, s
+    assert set(s) == {"runtime", "setup", "loop", "sound", "pwm", "flash", "display", "net",
+                      "ble"}, s
+    assert s["sound"]["out_of_order"] == 0 and s["sound"]["edges"] >= 30, s["sound"]
     assert s["runtime"]["import_main_bytes"] > 0 and s["runtime"]["heap_free_after"] > 0, s
     # the board the flashed config names (the re-flash test may have made it the M5's)
     named = json.load(open(board_dir / "config.json"))["board"]
@@ -435,6 +437,10 @@ def test_probe_host_check_runs_every_section_over_the_fakes(tmp_path):
     from sound import patterns
     tones = {str(patterns.sound(x)[3]) for x in patterns.PRIORITIES}
     assert set(s["pwm"]["freq_hz_asked_got"]) == tones, s["pwm"]
+    # 12 s of a high alarm: two bursts and part of a third, every edge where the pattern
+    # puts it (the virtual clock: no lateness on the host)
+    assert s["sound"]["out_of_order"] == 0 and s["sound"]["edge_late_ms"]["max"] == 0, s["sound"]
+    assert s["sound"]["pulse_ms"]["p50"] == patterns.HIGH_PULSES[0][1], s["sound"]
     assert s["display"]["kind"] == "ssd1306" and "draw_ms" in s["display"], s["display"]
     assert s["ble"]["adverts"] == 0 and s["ble"]["transmitter_heard"] is False, s["ble"]
     assert all("error" not in v for v in s.values()), s

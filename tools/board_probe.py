@@ -1,6 +1,7 @@
 # Runs ON a board (the firmware installed by `make flash`): measures what the host can
 # only estimate (README "Known gaps": TLS handshake time, the PWM tones the LEDC really
-# makes, the event loop's lateness, flash writes, a display frame, BLE adverts heard).
+# makes, the event loop's lateness and the alarm rhythm's, flash writes, a display frame,
+# BLE adverts heard).
 #
 #   make probe PORT=/dev/ttyUSB0      (tools/probe.py sends this file through mpremote)
 #   make probe                        (on the host's unix port over the fakes: a check of
@@ -69,6 +70,51 @@ def loop():
             late.append(_ms_since(t0) - 10)
     asyncio.run(ticker(300))
     return {"sleep_10ms_late_ms": _stats(late)}
+
+
+def sound(board, seconds=12):
+    """The rhythm's timing on this board's event loop: a high alarm played by the
+    annunciator into a recorder in place of the buzzer and the light (silent, dark):
+    each edge's lateness against the pattern, and the pulse lengths."""
+    import asyncio
+    from sound import annunciator, patterns
+    edges = []
+
+    class Buzzer:
+        on = False
+
+        def set(self, on, freq, duty):
+            if on != self.on:
+                self.on = on
+                edges.append((_us(), on))
+
+    class Light:
+        def set(self, rgb):
+            pass
+
+    ann = annunciator.Annunciator(board)
+    ann._buzzer, ann._led = Buzzer(), Light()
+
+    async def play():
+        task = asyncio.create_task(ann.run())
+        ann.set({"type": "urgent_low", "priority": "high", "level": 0, "status": "sounding"})
+        await asyncio.sleep_ms(seconds * 1000)
+        ann.stop(task)
+    asyncio.run(play())
+    pulses, period = patterns.sound("high")[:2]
+    want = []
+    for k in range(seconds * 1000 // period + 1):
+        for s, d in pulses:
+            want += [(k * period + s, True), (k * period + s + d, False)]
+    if not edges:
+        return {"error": "no sound drawn"}
+    t0 = edges[0][0]
+    late = [time.ticks_diff(t, t0) / 1000 - w[0] for (t, on), w in zip(edges, want)]
+    wrong = sum(1 for (t, on), w in zip(edges, want) if on != w[1])
+    lengths = [time.ticks_diff(edges[i + 1][0], edges[i][0]) / 1000
+               for i in range(len(edges) - 1) if edges[i][1]]
+    return {"edges": len(edges), "out_of_order": wrong, "edge_late_ms": _stats(late),
+            "pulse_ms": _stats(lengths) if lengths else None}
 
 
 def pwm(board):
@@ -225,6 +271,7 @@ def main_probe():
         return
     print("PROBE " + json.dumps({"setup": about}))
     _run("loop", loop)
+    _run("sound", sound, board)
     _run("pwm", pwm, board)
     _run("flash", flash)
     _run("display", display, board)
