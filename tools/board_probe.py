@@ -18,6 +18,9 @@ import sys
 import time
 
 
+FALLBACK_BOARD = "esp32-devkitc"   # main.FALLBACK_BOARD
+
+
 def _us():
     return time.ticks_us()
 
@@ -36,8 +39,17 @@ def runtime():
     import machine
     gc.collect()
     free0, alloc0 = gc.mem_free(), gc.mem_alloc()
+    before = set(sys.modules)
     t0 = _us()
-    import main  # noqa: F401 (the firmware and what it imports at boot)
+    try:
+        import main  # noqa: F401 (the firmware and what it imports at boot)
+    except MemoryError:
+        # .py files on a board without PSRAM (README): what came in goes, so the
+        # sections after this one have the heap back
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
+        gc.collect()
+        raise
     took = _ms_since(t0)
     gc.collect()
     return {"platform": sys.platform, "version": sys.version,
@@ -49,11 +61,16 @@ def runtime():
 
 
 def setup():
-    """(config, board) as the box reads them at boot."""
+    """(config, board) as the box reads them at boot (without importing main: the
+    sections after this one run on a board whose firmware does not fit as files)."""
     from app import config
-    import main
-    cfg, problems = config.load(main.CONFIG_PATH)
-    board, fallback = main.load_board(main.board_name(main.CONFIG_PATH, cfg, problems))
+    from sound import board as boards
+    cfg, problems = config.load("config.json")
+    name, fallback = cfg.get("board") or FALLBACK_BOARD, False
+    try:
+        board = boards.load(name)
+    except Exception:
+        board, fallback = boards.load(FALLBACK_BOARD), True
     return cfg, board, {"board": cfg.get("board"), "fallback_board": fallback,
                         "config_problems": len(problems)}
 
