@@ -21,6 +21,7 @@ class HttpError(OSError):
 
 _MAX_HEAD_LINE = 512
 _MAX_HEADERS = 40
+_MAX_INTERIM = 4   # 1xx answers skipped before the real one
 
 
 
@@ -84,30 +85,14 @@ async def _exchange(host, port, ssl_ctx, head, body, max_body):
         if body:
             writer.write(body)
         await writer.drain()
-        line = await reader.readline()
-        parts = line.split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-            raise HttpError("bad status line")
-        status = int(parts[1])
-        date = None
-        length = None
-        chunked = False
-        for _ in range(_MAX_HEADERS + 1):
-            line = await reader.readline()
-            if len(line) > _MAX_HEAD_LINE:
-                raise HttpError("header line too long")
-            if line in (b"\r\n", b"\n", b""):
+        for _ in range(_MAX_INTERIM + 1):
+            status, date, length, chunked = await _head(reader)
+            # an interim answer (100 Continue; 103 Early Hints from a CDN in front of
+            # the server) comes before the real one: it is not the answer
+            if not 100 <= status < 200 or status == 101:
                 break
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"date":
-                date = value.strip().decode()
-            elif name == b"content-length":
-                length = int(value.strip())
-            elif name == b"transfer-encoding":
-                chunked = b"chunked" in value.lower()
         else:
-            raise HttpError("too many headers")
+            raise HttpError("too many interim answers")
         if max_body <= 0:   # the head alone (HEAD: no body follows, chunked or not)
             return status, date, b""
         if chunked:
@@ -126,6 +111,32 @@ async def _exchange(host, port, ssl_ctx, head, body, max_body):
             await writer.wait_closed()
         except Exception:
             pass
+
+
+async def _head(reader):
+    """(status, Date or None, Content-Length or None, chunked) of one answer's head."""
+    line = await reader.readline()
+    parts = line.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+        raise HttpError("bad status line")
+    status = int(parts[1])
+    date = length = None
+    chunked = False
+    for _ in range(_MAX_HEADERS + 1):
+        line = await reader.readline()
+        if len(line) > _MAX_HEAD_LINE:
+            raise HttpError("header line too long")
+        if line in (b"\r\n", b"\n", b""):
+            return status, date, length, chunked
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"date":
+            date = value.strip().decode()
+        elif name == b"content-length":
+            length = int(value.strip())
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+    raise HttpError("too many headers")
 
 
 async def _dechunk(reader, max_body):

@@ -36,6 +36,14 @@ async def serve(r, w):
         if h.lower().startswith(b"content-length:"):
             length = int(h[15:].strip())
     posted = await r.readexactly(length) if length else b""
+    if b" /early" in line or line.startswith(b"HEAD"):   # a CDN's 103 Early Hints, then the answer
+        w.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                b"Date: Tue, 14 Nov 2023 22:13:21 GMT\r\n\r\n[]")
+        await w.drain()
+        w.close()
+        await w.wait_closed()
+        return
     # the POST answer echoes what was stored, as Nightscout does
     body = posted if line.startswith(b"POST") else ENTRIES
     w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -54,6 +62,8 @@ async def main():
     st, date, body = await http.request("GET", "127.0.0.1", port, "/x", [], timeout_s=5,
                                         max_body=20)
     out["cut"] = [st, body == ENTRIES[:20]]
+    out["early"] = list(await http.request("GET", "127.0.0.1", port, "/early", [], timeout_s=5))
+    out["early_head"] = await http.plain_date("127.0.0.1", port, 5)
     up = NightscoutUploader({"url": "http://127.0.0.1:%d" % port, "lan": True,
                              "secret": "a-secret-of-12+"}, log=lambda m: None)
     up.submit((5000, 1700000000, 120, 0, 6, "live"))
