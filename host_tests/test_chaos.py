@@ -1963,6 +1963,12 @@ def test_a_press_while_an_alarm_sounds_is_answered():
     assert chaos.check_presses(failed, loud, "") == []
     # not a round-10 world: not judged
     assert chaos.check_presses(dict(_pressed([180, 0.2]), presses=None), loud, "") == []
+    # a button stuck from power-on: the first hold injected only releases it (seed 1420);
+    # a button held at power-on for 200 s: a press before its release is none either
+    assert chaos.check_presses(_pressed([180, 7], button_at_boot=[1, None]), loud, "") == []
+    assert len(chaos.check_presses(_pressed([150, 7], [180, 0.2], button_at_boot=[1, None]),
+                                   loud, "")) == 1
+    assert chaos.check_presses(_pressed([180, 0.2], button_at_boot=[1, 200]), loud, "") == []
 
 
 def test_no_factory_reset_without_a_press_at_power_on():
