@@ -31,6 +31,15 @@ def wall_valid():
     return unix() >= _VALID_AFTER
 
 
+def lost_s():
+    """While the wall clock is unset: the seconds the RTC has counted since it was lost,
+    at the power-on (it starts from the port's epoch then, and ESP-IDF keeps it through
+    a software reset), so the power came back at least that long ago. None when set."""
+    if wall_valid():
+        return None
+    return max(0, time.time())
+
+
 def set_unix(unix_s):
     """Set the wall clock (NTP, the Nightscout server's Date header)."""
     import machine

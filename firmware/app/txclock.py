@@ -15,7 +15,10 @@
 # The file is one line "<id> <activation unix> <saved unix> <crc32 hex>", checked
 # on reading (a damaged file sets nothing and is logged). A time the saved one
 # cannot vouch for (before it, or more than MAX_AGE_S after: no transmitter
-# lasts that long) is not used.
+# lasts that long) is not used; nor one before the save + the seconds the unset
+# RTC counted since the power-on (clock.lost_s): a transmitter clock restarted
+# while the box ran without meeting it (chaos seed 1423: on another id for hours)
+# gives a time after the save, but hours behind.
 import binascii
 
 import clock
@@ -86,7 +89,7 @@ class TransmitterClock:
         if k is None or k[0] != self.tx_id or self.restored is not None:
             return
         t = k[1] + dex_now_s
-        if not k[2] - KEEP_WITHIN_S <= t <= k[2] + MAX_AGE_S:
+        if not k[2] + (clock.lost_s() or 0) - KEEP_WITHIN_S <= t <= k[2] + MAX_AGE_S:
             log.warn("time: the transmitter's time gives %d, which the kept activation (saved "
                      "at %d) cannot vouch for: not used", t, k[2])
             self.restored = 0      # say it once

@@ -114,6 +114,7 @@ class WallClock:
 
     def __init__(self, unix=None):
         self.t = unix
+        self.lost = 0     # while unset: the seconds its RTC counted since the power-on
 
     def ms(self):
         return 0
@@ -123,6 +124,9 @@ class WallClock:
 
     def wall_valid(self):
         return self.t is not None
+
+    def lost_s(self):
+        return self.lost if self.t is None else None
 
 
 def import_txclock():

@@ -185,3 +185,34 @@ def test_a_clock_that_refuses_the_time_is_asked_once_not_every_session():
         except OSError:
             pass
     assert asked == [ACTIVATION + 2 * DAY]
+
+
+def test_a_transmitter_clock_restarted_after_the_power_on_before_the_box_met_it_sets_nothing():
+    # chaos seed 1423: the activation was kept 12 min after a restart of the transmitter's
+    # clock; the power went 15 min later; the box came back on another transmitter's id
+    # (a swap saved, never made) and met this one again 5.5 h later, 40 min after its clock
+    # restarted once more. The time it gave (the kept activation + 40 min) was after the
+    # save, so it was taken: the box's clock 5 h behind, for good. The RTC counted those
+    # 5.5 h since the power-on, so the time now is at least the save + 5.5 h.
+    path = fresh("build/txclock", "j.txt")
+    tc, _ = _box(path, ACTIVATION + 720)       # met 12 min after the transmitter started
+    tc.seen(720)
+    cut = ACTIVATION + 720 + 900               # the power goes 15 min later, on again at once
+    up = 5 * 3600 + 1800                       # the box runs 5.5 h before it meets it again
+    now = cut + up
+    restart = now - 2400                       # its clock restarted 40 min before
+    txclock.clock.lost = up
+    try:
+        sets, said = _after_power_cut(path, now - restart)
+        assert sets == [] and [l for l in said if "cannot vouch" in l], (sets, said)
+        # the same power-on, the transmitter's clock not restarted: the time is given back
+        sets, said = _after_power_cut(path, now - ACTIVATION)
+        assert sets == [now], (sets, said)
+        # the RTC's count since the power-on is the time since the save at least: a
+        # time up to KEEP_WITHIN_S before the save + that count is still ours, more is not
+        least = ACTIVATION + 720 + up
+        for t, ok in ((least - 30, True), (least - 90, False)):
+            sets, _ = _after_power_cut(path, t - ACTIVATION)
+            assert sets == ([t] if ok else []), (t - least, sets)
+    finally:
+        txclock.clock.lost = 0
