@@ -1469,6 +1469,20 @@ def test_a_restarted_transmitter_never_gives_the_clock_back():
     assert chaos.on_restarted_clock(back, w)[-1]["dex_s"] == DEX0 + 26 * 60
 
 
+def test_a_transmitter_restarted_after_the_power_on_before_its_session_gives_no_clock_back():
+    # (seed 1423) the power back at 23 min, the transmitter's clock restarted at 24 min, before
+    # the first session (26 min): the box cannot know the time from it, so 19 does not ask for it
+    epoch = SPRING - 3600
+    w = _world(tx_id="8G1234", follower=None)
+    ev = _cut_world(epoch, restored=False)
+    restart = {"event": "tx_restart", "t_ms": 24 * MIN, "shift_s": 19630}
+    assert chaos.check_clock_back(w, sorted(ev + [restart], key=lambda e: e["t_ms"]), 60 * MIN) == []
+    # a restart after that first session is not an excuse for it
+    late = dict(restart, t_ms=27 * MIN)
+    v = chaos.check_clock_back(w, sorted(ev + [late], key=lambda e: e["t_ms"]), 60 * MIN)
+    assert len(v) == 1 and "left the clock" in v[0][1]
+
+
 def test_windows_before_a_transmitter_restart_are_not_owed():
     w = _world(trace="traces/adolescent_001.csv", start=0)
     values = [120] * 100

@@ -3441,6 +3441,12 @@ def check_clock_back(w, events, end_ms):
         after = [(i, e) for i, e in reads if i > i_on and e["t_ms"] < stop and tx_id(e) == boot_id(i)]
         if not after or any(cut <= t <= on for t, _ in tx_restarts(events)):   # 22's case
             continue
+        # (seed 1423) a restart after the power-on but before the first session (the box on another
+        # id meanwhile) no longer matches the kept activation either, and nothing tells the box how
+        # long ago it was: app/txclock.py refuses it (the save + the RTC's count since the power-on);
+        # any clock it sets anyway is 18's to judge
+        if any(on < t <= after[0][1]["t_ms"] for t, _ in tx_restarts(events)):
+            continue
         want_id = tx_id(after[0][1])
         # (round 8, seed 976) an activation kept before a restart of the transmitter's clock
         # no longer matches: only a reading with a clock since the restart keeps the new one
