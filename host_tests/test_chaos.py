@@ -851,6 +851,22 @@ def test_a_sensor_swap_must_sound_the_sensor_alarm_through_its_warmup():
     assert chaos.check_no_glucose(quiet, [onset(101 * MIN, "sensor", "warmup")], s, 300 * MIN, []) == []
 
 
+def test_a_fall_over_a_sensor_swap_leaves_its_record_as_the_modes_left_it():
+    # seed 1433: round 13's fall (25560-29160 s, its 1800-s margin) dropped the sensor swap's warm-up
+    # mode (17399-24599 s) but not the swap's record; the transmitter gave glucose right after the
+    # stop and 16 still owed `sensor` through a warm-up nobody ran
+    for seed, want in ((1433, [16941, 17399, 17399]), (1326, [41073, 41073, 48273]), (1347, None)):
+        w = chaos.draw_world(seed, 1)
+        assert w["sensor_swap"] == want, seed
+    for seed in range(1301, 1341):
+        w = chaos.draw_world(seed, 1)
+        if w["sensor_swap"]:
+            a, b, c = w["sensor_swap"]
+            assert a == b or ["sensor_stopped", a, b] in w["modes"], seed
+            assert b == c or ["warmup", b, c] in w["modes"], seed
+            assert b in w["inject"]["new_session_at_s"]
+
+
 def test_a_damaged_sealed_config_runs_on_a_saved_copy_and_says_so():
     cfg = {"transmitter_id": "8G1234", "board": "esp32-devkitc", "alarms": {"volume": 50}}
     w = _world(config=cfg, inject={"sealed": {"bak_alarms": {"volume": 30}}})

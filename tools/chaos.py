@@ -1876,6 +1876,10 @@ def draw_round13(seed, w, end_s):
     # nothing of the transmitter's drawn silences or modes over the fall (they would hide it)
     w["silent"] = [x for x in w["silent"] if x[1] < t_first - 1800 or x[0] > t_last]
     w["modes"] = [x for x in w["modes"] if x[2] < t_first - 1800 or x[1] > t_last]
+    if w.get("sensor_swap"):   # (seed 1433) a sensor swap's record keeps only what is left of its modes (16)
+        a, b, c = w["sensor_swap"]
+        stop, warm = ["sensor_stopped", a, b] in w["modes"], ["warmup", b, c] in w["modes"]
+        w["sensor_swap"] = [a if stop else b, b, c if warm else b] if stop or warm else None
     if w.get("absence") and not (w["absence"][1] < t_first - 1800 or w["absence"][0] > t_last):
         w["absence"] = None
     _retime(w)
