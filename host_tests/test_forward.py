@@ -638,7 +638,9 @@ up = NightscoutUploader({"url": "http://127.0.0.1:9", "secret": "0123456789abc",
                         queue=q, store_path=path, log=logs.append, on_memory=lambda: survived.append(1))
 assert up.queue is q
 try:
+    import asyncio
     up._housekeeping()
+    asyncio.run(up._save_if_due())
     raised = None
 except MemoryError as e:
     raised = str(e)

@@ -43,6 +43,7 @@ _AUTH_MAX_S = 3600
 _HELD_MAX = 36  # readings kept while the box has no wall clock (3 h)
 _WIFI_CHECK_S = 60   # while Wi-Fi is down: queue housekeeping and the unreachable check
 _HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
+_SAVE_BLOCK_MS = 500  # a queue save (erase, program, rename) holds the loop: kept out of a burst
 _CLEAR_AFTER_S = 1800  # queue_full clears only this long after the last drop (a drop per
                        # reading must not raise and clear it every 5 min all night); queue_damaged
                        # this long after it was found
@@ -315,17 +316,26 @@ class NightscoutUploader:
             self._condition("nightscout_queue_damaged", not gone)
             if gone:
                 self._damaged_s = None
-        if self._store and q.should_save(now_s):
-            try:
-                fsutil.write_atomic(self._store, q.image())
-                q.mark_saved(now_s)
-            except (OSError, MemoryError) as e:
-                # a fragmented heap (a full queue's image is ~7 KB) must not kill the
-                # uploader: this runs first in every loop, so the task would die at once
-                # after each restart and never upload again; the next round retries
-                gc.collect()
-                self._log("nightscout: queue not saved: %s %s" % (type(e).__name__, e))
-                self._survived(e)
+
+    async def _save_if_due(self):
+        q = self.queue
+        if not (self._store and q.should_save(clock.ms() // 1000)):
+            return
+        if self._wifi is not None:
+            # a flash write holds the loop like a handshake: not inside a burst
+            await self._wifi.wait_quiet(_SAVE_BLOCK_MS, blocks=True)
+        if not q.should_save(clock.ms() // 1000):
+            return
+        try:
+            fsutil.write_atomic(self._store, q.image())
+            q.mark_saved(clock.ms() // 1000)
+        except (OSError, MemoryError) as e:
+            # a fragmented heap (a full queue's image is ~7 KB) must not kill the
+            # uploader: this runs first in every loop, so the task would die at once
+            # after each restart and never upload again; the next round retries
+            gc.collect()
+            self._log("nightscout: queue not saved: %s %s" % (type(e).__name__, e))
+            self._survived(e)
 
     def _survived(self, e):
         """Out of memory and going on: tell the app, which sheds the forwarders
@@ -357,6 +367,7 @@ class NightscoutUploader:
                     await asyncio.wait_for(self._wifi.wait_up(), _WIFI_CHECK_S)
                 except asyncio.TimeoutError:
                     self._housekeeping()
+                    await self._save_if_due()
                     if (len(self.queue) or self._held) and \
                             clock.ms() - self.last_ok_ms >= self._c["alert_after_s"] * 1000:
                         self._condition("nightscout_unreachable", True)
@@ -367,6 +378,7 @@ class NightscoutUploader:
         delay = 0
         while True:
             self._housekeeping()
+            await self._save_if_due()
             if not len(self.queue):
                 if not self._held:
                     self.last_ok_ms = clock.ms()  # nothing waiting: not "unreachable"
