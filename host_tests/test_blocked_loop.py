@@ -180,24 +180,26 @@ asyncio.run(scenario())
 '''
 
 
-def test_a_request_that_blocks_the_loop_waits_for_a_pause_in_the_urgent_low_sound(tmp_path):
+SOUND_CFG = {"transmitter_id": "8G1234", "board": "esp32-devkitc",
+             "wifi": [{"ssid": "home", "password": "password123"}],
+             "nightscout": {"url": "http://192.168.1.10/", "api_secret": "0123456789abcdef",
+                            "allow_http": True}}
+
+
+def _urgent_low_with_blocks(tmp_path, block_s, flash_s):
+    """21 minutes of an urgent low while each request's set-up holds the loop
+    block_s and each queue save flash_s: the run's output and the pulses from
+    the first reading (300 s) on (before it the boot's self-test chirps). Every
+    whole burst keeps IEC's high-priority rhythm."""
     from annunciator_view import bursts, check_iec
-    cfg = {"transmitter_id": "8G1234", "board": "esp32-devkitc",
-           "wifi": [{"ssid": "home", "password": "password123"}],
-           "nightscout": {"url": "http://192.168.1.10/", "api_secret": "0123456789abcdef",
-                          "allow_http": True}}
-    out = run_app(tmp_path, cfg, SOUND_PROG, BLOCK_S=1.5, FLASH_S=0.0, MINUTES=21)
+    out = run_app(tmp_path, SOUND_CFG, SOUND_PROG, BLOCK_S=block_s, FLASH_S=flash_s, MINUTES=21)
     assert "urgent_low" in out["onsets"], out["onsets"]
-    # from the first reading (300 s) on: before it the boot's self-test chirps
     pulses = [tuple(p) for p in out["pulses"] if p[0] >= 300000]
     whole = [p for b in bursts(pulses)[:-1] for p in b]  # the last burst may be cut by the end
     assert len(bursts(whole)) >= 100, len(bursts(whole))
-    # every reading was uploaded, and never while a burst played
-    assert len(out["requests"]) >= 4, out["requests"]
-    for t in out["requests"]:
-        assert not any(b[0][0] <= t < b[-1][1] for b in bursts(pulses)), (t, [b[-2:] for b in bursts(pulses) if b[0][0] <= t < b[-1][1]])
     problems, info = check_iec("high", whole)
     assert problems == [], problems[:5]
+    return out, pulses
 
 
 def _inside_a_burst(t, pulses):
@@ -205,22 +207,20 @@ def _inside_a_burst(t, pulses):
     return [b[-2:] for b in bursts(pulses) if b[0][0] <= t < b[-1][1]]
 
 
+def test_a_request_that_blocks_the_loop_waits_for_a_pause_in_the_urgent_low_sound(tmp_path):
+    out, pulses = _urgent_low_with_blocks(tmp_path, block_s=1.5, flash_s=0.0)
+    # every reading was uploaded, and never while a burst played
+    assert len(out["requests"]) >= 4, out["requests"]
+    for t in out["requests"]:
+        assert not _inside_a_burst(t, pulses), (t, _inside_a_burst(t, pulses))
+
+
 def test_the_upload_queue_is_saved_to_flash_in_a_pause_of_the_urgent_low_sound(tmp_path):
     # A flash write (LittleFS erase and program of a ~7 KB queue, with its
     # rename) holds the loop for a few hundred ms on the ESP32. It was made as
     # each reading came, which is when a burst starts: a pulse rang on, or the
     # next one came late.
-    from annunciator_view import bursts, check_iec
-    cfg = {"transmitter_id": "8G1234", "board": "esp32-devkitc",
-           "wifi": [{"ssid": "home", "password": "password123"}],
-           "nightscout": {"url": "http://192.168.1.10/", "api_secret": "0123456789abcdef",
-                          "allow_http": True}}
-    out = run_app(tmp_path, cfg, SOUND_PROG, BLOCK_S=0.0, FLASH_S=0.4, MINUTES=21)
-    assert "urgent_low" in out["onsets"], out["onsets"]
-    pulses = [tuple(p) for p in out["pulses"] if p[0] >= 300000]
+    out, pulses = _urgent_low_with_blocks(tmp_path, block_s=0.0, flash_s=0.4)
     assert len(out["saves"]) >= 3, out["saves"]
     for t in out["saves"]:
         assert not _inside_a_burst(t, pulses), (t, _inside_a_burst(t, pulses))
-    whole = [p for b in bursts(pulses)[:-1] for p in b]
-    problems, info = check_iec("high", whole)
-    assert problems == [], problems[:5]

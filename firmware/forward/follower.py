@@ -257,7 +257,10 @@ class Follower:
         self.polls += 1
         status, body = None, b""
         if self.ssl_ctx is not None and self._unix() is None and self.on_server_date:
-            await self._plain_date()
+            # the handshake checks the leader's certificate against the box's clock:
+            # with none (NTP blocked), the Date of the host's plain HTTP answer first
+            await http.offer_plain_date(self.host, self.date_port, TIMEOUT_S,
+                                        self.on_server_date, self._log, "follow")
             if self._pause is not None:  # the pause before the poll went on the plain request
                 await self._pause()
         try:
@@ -320,17 +323,6 @@ class Follower:
 
     def check_silent(self):
         self._set("leader_silent", self._ms() - self.fresh_at > self.silent_ms)
-
-    async def _plain_date(self):
-        # the handshake checks the leader's certificate against the box's clock:
-        # with none (NTP blocked), the Date of the host's plain HTTP answer first
-        try:
-            date = await http.plain_date(self.host, self.date_port, TIMEOUT_S)
-        except (OSError, ValueError, asyncio.TimeoutError) as e:
-            self._log("follow: plain HTTP failed (asking the time): %s" % type(e).__name__)
-            return
-        if date:
-            self.on_server_date(date)
 
     async def run(self):
         while True:

@@ -184,6 +184,23 @@ async def plain_date(host, port=None, timeout_s=20):
     return (await request("HEAD", host, port or DATE_PORT, "/", (), None, None, timeout_s, 0))[1]
 
 
+async def offer_plain_date(host, port, timeout_s, on_date, log, who):
+    """plain_date, its Date (if any) passed to on_date; a failure is logged as
+    who's and not raised: the https request that needed the clock goes on."""
+    try:
+        date = await plain_date(host, port, timeout_s)
+    except asyncio.TimeoutError:
+        log("%s: no answer over plain HTTP (asking the time)" % who)
+        return
+    except (OSError, ValueError) as e:
+        log("%s: plain HTTP failed (asking the time): %s" % (who, type(e).__name__))
+        return
+    if date:
+        on_date(date)
+    else:
+        log("%s: no Date over plain HTTP" % who)
+
+
 async def request(method, host, port, path, headers, body=None, ssl_ctx=None, timeout_s=20,
                   max_body=2048):
     """Send one request; return (status, date_header_or_None, body_prefix).

@@ -201,18 +201,11 @@ class NightscoutUploader:
         one). Returns True when the wall clock is valid afterwards. Over https,
         first the host's plain HTTP Date (http.plain_date): the handshake needs a
         clock."""
-        if self._ctx is not None and not clock.wall_valid():
-            try:
-                date = await http.plain_date(self._c["host"], self.date_port, self._c["timeout_s"])
-                if date and self._on_date:
-                    self._on_date(date)
-                if clock.wall_valid():
-                    return True
-                self._log("nightscout: no usable Date over plain HTTP")
-            except asyncio.TimeoutError:
-                self._log("nightscout: no answer over plain HTTP (asking the time)")
-            except (OSError, ValueError) as e:
-                self._log("nightscout: plain HTTP failed (asking the time): %s" % type(e).__name__)
+        if self._ctx is not None and not clock.wall_valid() and self._on_date:
+            await http.offer_plain_date(self._c["host"], self.date_port, self._c["timeout_s"],
+                                        self._on_date, self._log, "nightscout")
+            if clock.wall_valid():
+                return True
             if self._wifi is not None:
                 # the pause waited for was spent on the plain request (its timeout when
                 # port 80 hangs): the handshake waits for one of its own

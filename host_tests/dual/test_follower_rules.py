@@ -28,11 +28,10 @@ class FakeHttp:
 
     def __init__(self):
         self.answers, self.requests, self.forgotten = [], [], []
-        self.plain = []   # plain_date calls: (host, port)
+        self.plain = []   # offer_plain_date calls: (host, port)
 
-    async def plain_date(self, host, port=None, timeout_s=20):
-        self.plain.append((host, port))
-        return None   # a server whose port 80 answers nothing useful
+    async def offer_plain_date(self, host, port, timeout_s, on_date, log, who):
+        self.plain.append((host, port))   # a server whose port 80 answers nothing useful
 
     @staticmethod
     def tls_context(cadata):
