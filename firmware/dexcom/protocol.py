@@ -97,12 +97,14 @@ def state_usable(code):
     """True when the transmitter's glucose value may be used: states 6 (ok)
     and 7 (needs calibration) only.
 
-    0x0E ("outlier calibration request") is NOT usable, on purpose: xDrip,
-    xdrip-js and xdripswift all reject it for live values (only CGMBLEKit
-    accepts it). The transmitter is telling us its last calibration was an
-    outlier, so its numbers may be off; an alarm box must not sound (or stay
-    silent) on them. The same rule is applied to backfill records (xDrip keeps
-    0x0E in backfill by default; we prefer one rule everywhere)."""
+    0x0E ("outlier calibration request") is NOT usable, on purpose. The
+    peers are split: CGMBLEKit (hasReliableGlucose) and xDrip (live and
+    backfill, preference ob1_g5_use_insufficiently_calibrated, default on,
+    the reading tagged "Insufficient") use it; xdrip-js and xdripswift do
+    not. The transmitter is telling us its last calibration was an outlier,
+    so its numbers may be off; an alarm box must not sound (or stay silent)
+    on them, and the state raises the sensor "attention" condition instead.
+    The same rule is applied to backfill records."""
     return code == 6 or code == 7
 
 
