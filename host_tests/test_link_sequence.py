@@ -174,3 +174,45 @@ print("OUT " + json.dumps({"what": what, "live0": live0,
     assert "!pairing failed" not in after and after.count("bonded") == 1, after
     assert "bond_lost" not in after, after    # the link had no bond to lose
     assert out["live"] - out["live0"] >= 3, out
+
+
+def test_a_bond_is_used_although_the_unencrypted_link_is_reported_not_bonded():
+    # A real transmitter says "bonded" (AuthStatus byte 2 = 1) only on a link
+    # already encrypted with the bond (review 25): the peers' stacks encrypt a
+    # bonded link before authenticating (ESP32R's setup_bonding() before
+    # connect, "so transmitter does not want to (re)bond"; iOS), and where
+    # Android encrypts later the transmitter says "not bonded" although the
+    # phone's bond works (xDrip's Android 12+ workaround; xDrip PR #2121 goes
+    # on to the data: "the data can be received successfully"). NimBLE does not
+    # encrypt by itself, so every session after the first heard "not bonded":
+    # the link dropped its keys and paired again at every wake-up, and said
+    # bond_lost, then slot_conflict (a lasting alarm) from the third session.
+    out = run(r'''
+sent = []
+_w = tx.on_auth_write
+def spy(conn, data, now_us):
+    sent.append(bytes(data[:1]).hex())
+    return _w(conn, data, now_us)
+tx.on_auth_write = spy
+lk = asyncio.run(main(30))
+print("OUT " + json.dumps({"what": what, "sent": sent, "live": sum(1 for r in got if r[5] == "live")}))
+''')
+    w = out["what"]
+    assert w.count("bonded") == 1 and "bond_lost" not in w and "slot_conflict" not in w, w
+    assert w.count("encrypted") >= 4 and "error" not in w, w
+    assert out["sent"].count("07") == 1, out["sent"]    # one BondRequest, at the first meeting
+    assert out["live"] >= 5, out
+
+
+def test_a_transmitter_that_reports_its_bond_on_an_unencrypted_link():
+    # vtx mode bonded_unencrypted: AuthStatus from the bond record alone (what
+    # the virtual transmitter did before review 25). The link encrypts with its
+    # keys after AuthStatus, as before.
+    out = run(r'''
+tx.set_faults("bonded_unencrypted")
+lk = asyncio.run(main(30))
+print("OUT " + json.dumps({"what": what, "live": sum(1 for r in got if r[5] == "live")}))
+''')
+    w = out["what"]
+    assert w.count("bonded") == 1 and "bond_lost" not in w and "slot_conflict" not in w, w
+    assert w.count("encrypted") >= 4 and "error" not in w and out["live"] >= 5, out

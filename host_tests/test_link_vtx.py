@@ -10,8 +10,9 @@ from vtx import trace, transmitter, faults
 from dexcom import auth, build, replies, messages, backfill
 vals = trace.load("../shared/traces/adult_001.csv")
 TID = "8G1234"
-def connect(tx, peer=b"peer01", slot=1, tid=TID):
+def connect(tx, peer=b"peer01", slot=1, tid=TID, encrypted=False):
     c = transmitter.Conn(peer)
+    c.encrypted = encrypted    # the link encrypted with stored keys before authenticating
     tok = b"\x01\x02\x03\x04\x05\x06\x07\x08"
     ch = replies.parse_auth_challenge(tx.on_auth_write(c, build.auth_request(tok, slot), 0)[-1][2])
     ok = auth.token_hash_ok(tid, tok, ch["token_hash"])
@@ -34,7 +35,15 @@ assert tx.on_auth_write(c, build.bond_request(), 0) == [("pair", None, None)]
 c.encrypted = True
 tx.on_bonded(c)
 c2, ok, st = connect(tx)
+assert st["bonded"] == 2, st     # "bonded" only on a link encrypted with the bond (review 25)
+c2, ok, st = connect(tx, encrypted=True)
 assert st["bonded"] == 1, st
+c2, ok, st = connect(tx, peer=b"peer02", encrypted=True)
+assert st["bonded"] == 2, st     # another reader's encrypted link: not its bond
+tx.set_faults("bonded_unencrypted")
+c2, ok, st = connect(tx)
+assert st["bonded"] == 1, st     # the old model: the bond record alone
+tx.set_faults("")
 now = 7200 * 10**6
 for cmd in (build.transmitter_time(), build.glucose(), build.eglucose(), build.sensor(), build.battery(),
             build.version(0), build.version(1), build.version(2), build.calibration_data()):

@@ -477,7 +477,9 @@ class Link:
         self._genuine = (bytes(conn.device.addr), clock.ms())
 
         self.state = "bonding"
-        if st["needs_bond"]:
+        if st["needs_bond"] and self.have_bond and await self._keys_hold(conn):
+            pass  # "not bonded" meant this link was not encrypted yet: our bond holds
+        elif st["needs_bond"]:
             if self.have_bond:
                 self.bond_lost_row += 1
                 self._event("bond_lost", slot=cfg["slot"])
@@ -641,6 +643,36 @@ class Link:
         if not ch.connection.is_connected():
             raise aioble.DeviceDisconnectedError
         return None
+
+    async def _keys_hold(self, conn):
+        """The transmitter said "not bonded" while we hold its keys. That may
+        mean only that this link is not encrypted yet: the reader encrypts it
+        with the stored keys BEFORE authenticating in the peers whose stacks
+        do that (ESP32R's setup_bonding() before connect: "so transmitter does
+        not want to (re)bond"; iOS), and where the stack encrypts later xDrip
+        re-authenticates after 1.5 s (its "Android 12+ workaround") or goes on
+        to the data with the phone's bond (PR #2121: "the data can be
+        received successfully"). NimBLE does not encrypt by itself, so every
+        session would say "not bonded". Try our keys first: True when they
+        encrypt the link (no BondRequest, no new pairing); False when refused
+        or nothing happened, then the caller bonds as before. A cut during the
+        try drops the keys (a transmitter that hangs up on them would
+        otherwise be offered them again at every session)."""
+        if not security._secrets:
+            return False
+        try:
+            held = await self._encrypt(conn, _BONDED_WAIT_MS)
+        except asyncio.TimeoutError:
+            return False
+        except aioble.DeviceDisconnectedError:
+            self.bond_lost_row += 1
+            self._event("bond_lost", slot=self.cfg["slot"], detail="link cut while encrypting with the stored keys")
+            self._forget_bond()
+            raise
+        if held:
+            self.bond_lost_row = 0
+            self._event("encrypted")
+        return held
 
     async def _bond(self, conn, a):
         """KeepAlive 0x06 then BondRequest 0x07 on the authentication

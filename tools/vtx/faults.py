@@ -34,13 +34,19 @@
 #                   subscription asks for; no real discovery dump shows it).
 #                   Builds the GATT table: give it at start, not later
 #   phone_slot      a phone app holds the same slot: it connects first in
-#                   each window and bonds, so our bond is gone every time
+#                   each window and bonds, so our bond (and its keys) is gone
+#                   every time
+#   bonded_unencrypted  AuthStatus says "bonded" from the bond record alone,
+#                   on a link not yet encrypted (what this transmitter did
+#                   before review 25; no source shows a real one doing it: by
+#                   default it says "bonded" only on a link encrypted with the
+#                   bond, see transmitter.py)
 from xorshift import Rng  # noqa: F401  (tools/host; the transmitter uses F.Rng)
 
 PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
 MODES = ("rogue", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
          "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot",
-         "g5", "auth_notify")
+         "g5", "auth_notify", "bonded_unencrypted")
 NAMES = PER_WINDOW + MODES
 SLOW_MS = 1200
 

@@ -86,6 +86,9 @@ class VirtualTransmitter:
         self.window = k
         self.done = False
         delay = self.tx.wake(k)
+        if self.tx.keys_lost:
+            self.tx.keys_lost = False
+            self.secrets.clear()
         if delay is None:
             return
         vtime.call_later(delay, self._advertise_on, k)

@@ -59,6 +59,7 @@ class Transmitter:
         self.jitter_ms = jitter_ms
         self.adv_ms = adv_ms
         self.bonds = {}           # slot -> peer address bonded in that slot
+        self.keys_lost = False    # the glue drops its stored keys when set (phone_slot)
         self.last_slot = None
         self.backfills = 0
         self.win = {}             # per-window faults rolled at the last wake
@@ -140,8 +141,10 @@ class Transmitter:
             self.log.append((k, "missed"))
             return None
         if self.mode("phone_slot") and self.last_slot is not None:
-            # The phone connected first and bonded in our slot.
+            # The phone connected first and bonded in our slot: a slot holds
+            # one bond, so our keys are gone too (the glue drops them)
             self.bonds[self.last_slot] = b"phone!"
+            self.keys_lost = True
             jitter += 2000
         return jitter
 
@@ -177,6 +180,14 @@ class Transmitter:
             if conn.authenticated:
                 self.last_slot = conn.slot
             bonded = self.bonds.get(conn.slot) == conn.peer
+            if not self.mode("bonded_unencrypted"):
+                # "Bonded" only on a link already encrypted with that bond: the
+                # peers' stacks encrypt a bonded link before authenticating
+                # (ESP32R's setup_bonding() before connect, "so transmitter
+                # does not want to (re)bond"; iOS), and where Android encrypts
+                # later the transmitter says "not bonded" although the bond
+                # works (xDrip's Android 12+ workaround, PR #2121)
+                bonded = bonded and conn.encrypted
             reply = bytes((0x05, 1 if conn.authenticated else 2, 1 if bonded else 2))
             return self._auth_reply(reply)
         if op == 0x06 and len(data) == 2:
