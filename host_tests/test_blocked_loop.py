@@ -116,15 +116,21 @@ import network, machine
 network.world.add_ap("home", "password123")
 machine.set_log_limit(30000)
 _real_getaddrinfo = socket.getaddrinfo
+import clock
+LOOKUPS = []
 
 
-def no_dns(host, port, *a):  # names fail at once (NTP's pool): only the request blocks
+def no_dns(host, port, *a):  # names fail at once (NTP's pool); ns.home, the server, after DNS_BLOCK_S
     if host.replace(".", "").isdigit():
         return _real_getaddrinfo(host, port, *a)
+    LOOKUPS.append([host, clock.ms()])
+    if host == "ns.home":
+        time.sleep(DNS_BLOCK_S)
+        return _real_getaddrinfo("192.168.1.10", port, *a)
     raise OSError(-202)
 
 
-''' + _socket_with("no_dns") + r'''import asyncio, json, main, reading, clock
+''' + _socket_with("no_dns") + r'''import asyncio, json, main, reading
 from forward import http
 import annunciator_view as V
 from app import log
@@ -173,7 +179,8 @@ async def scenario():
     pin = app.board["buzzer"]["pin"]
     pulses = V.buzzer_pulses(list(machine.LOG), pin)
     onsets = [e.get("type") for e in events if e.get("event") == "alarm_onset"]
-    print("RESULT " + json.dumps({"pulses": pulses, "requests": REQUESTS, "saves": SAVES, "onsets": onsets}))
+    print("RESULT " + json.dumps({"pulses": pulses, "requests": REQUESTS, "saves": SAVES, "lookups": LOOKUPS,
+                                 "onsets": onsets}))
     sys.exit(0)
 
 asyncio.run(scenario())
@@ -186,13 +193,14 @@ SOUND_CFG = {"transmitter_id": "8G1234", "board": "esp32-devkitc",
                             "allow_http": True}}
 
 
-def _urgent_low_with_blocks(tmp_path, block_s, flash_s):
+def _urgent_low_with_blocks(tmp_path, block_s, flash_s, dns_s=0.0, cfg=SOUND_CFG):
     """21 minutes of an urgent low while each request's set-up holds the loop
-    block_s and each queue save flash_s: the run's output and the pulses from
-    the first reading (300 s) on (before it the boot's self-test chirps). Every
-    whole burst keeps IEC's high-priority rhythm."""
+    block_s, each queue save flash_s and each name lookup dns_s: the run's
+    output and the pulses from the first reading (300 s) on (before it the
+    boot's self-test chirps). Every whole burst keeps IEC's high-priority rhythm."""
     from annunciator_view import bursts, check_iec
-    out = run_app(tmp_path, SOUND_CFG, SOUND_PROG, BLOCK_S=block_s, FLASH_S=flash_s, MINUTES=21)
+    out = run_app(tmp_path, cfg, SOUND_PROG, BLOCK_S=block_s, FLASH_S=flash_s, DNS_BLOCK_S=dns_s,
+                  MINUTES=21)
     assert "urgent_low" in out["onsets"], out["onsets"]
     pulses = [tuple(p) for p in out["pulses"] if p[0] >= 300000]
     whole = [p for b in bursts(pulses)[:-1] for p in b]  # the last burst may be cut by the end
@@ -223,4 +231,17 @@ def test_the_upload_queue_is_saved_to_flash_in_a_pause_of_the_urgent_low_sound(t
     out, pulses = _urgent_low_with_blocks(tmp_path, block_s=0.0, flash_s=0.4)
     assert len(out["saves"]) >= 3, out["saves"]
     for t in out["saves"]:
+        assert not _inside_a_burst(t, pulses), (t, _inside_a_burst(t, pulses))
+
+
+def test_a_slow_name_lookup_gets_a_pause_of_its_own_before_the_request(tmp_path):
+    # A DNS server slow to answer (lwIP waits up to 7 s per server) holds the
+    # loop for the lookup, and the request's TLS set-up follows at once: the
+    # two together outlasted the pause the request had waited for, and ate
+    # into the next burst.
+    cfg = dict(SOUND_CFG, nightscout=dict(SOUND_CFG["nightscout"], url="http://ns.home/"))
+    out, pulses = _urgent_low_with_blocks(tmp_path, block_s=1.5, flash_s=0.0, dns_s=6.0, cfg=cfg)
+    assert "ns.home" in [h for h, _ in out["lookups"]], out["lookups"]
+    assert len(out["requests"]) >= 4, out["requests"]
+    for t in out["requests"] + [t for _, t in out["lookups"]]:
         assert not _inside_a_burst(t, pulses), (t, _inside_a_burst(t, pulses))

@@ -105,7 +105,7 @@ class Wifi:
     async def wait_up(self):
         pass
 
-    async def wait_quiet(self, need_ms, blocks=False):
+    async def wait_quiet(self, need_ms, blocks=False, host=None, port=None):
         order.append("quiet" if blocks else "quiet (not blocking)")
 
 

@@ -925,6 +925,10 @@ def inject(app, boots):
         import ntptime
         NTP["script"] = spec["ntp_script"]
         ntptime.socket = _NtpNet()
+    if spec.get("ntp") or spec.get("ntp_script"):
+        # the NTP server's name is looked up by forward.names (ntptime gets the address)
+        from forward import names
+        names.socket = _WorldDns(names.socket)
     CUT["spec"] = spec.get("save_cut_at_s")
     watch_saves()
     if spec.get("leader"):
@@ -1163,6 +1167,21 @@ class _NtpSocket:
 
     def close(self):
         pass
+
+
+class _WorldDns:
+    """forward.names' socket in a world with an NTP server: the home router's DNS
+    gives any name the stand-in's address while the router is up; with it off a
+    lookup fails (at once: a real one would first hold the board lwIP's timeout)."""
+
+    def __init__(self, real):
+        self.real = real
+        self.SOCK_STREAM = real.SOCK_STREAM
+
+    def getaddrinfo(self, host, port, *a):
+        if not ROUTERS["up"]:
+            raise OSError("DNS: no answer (router off)")
+        return [(2, 1, 6, "", ("127.0.0.1", port))]
 
 
 class _NtpNet:

@@ -247,7 +247,7 @@ def _source(app):
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
                      app.condition(kind, name, active),
                      on_server_date=lambda d: app.timesync and app.timesync.offer_date(d), log=_log,
-                     pause=lambda: _blocking_step(app))
+                     pause=lambda: _blocking_step(app, f.host, f.port))
         # a reading reaches a follower box up to a poll (and a request) after the
         # leader has it: the reading due at the no_data mark gets that much longer
         from alarms.engine import NO_DATA_GRACE_S
@@ -289,11 +289,11 @@ def _source(app):
     supervise(app, "link", link.run, 60, progressing)
 
 
-async def _blocking_step(app):
-    # the follower's request may hold the loop (TLS): in a pause of the alarm's sound
+async def _blocking_step(app, host, port):
+    # the follower's request may hold the loop (TLS, a name lookup): in a pause of the alarm's sound
     if app.wifi is not None:
         from forward.wifi import BLOCK_MS
-        await app.wifi.wait_quiet(BLOCK_MS, blocks=True)
+        await app.wifi.wait_quiet(BLOCK_MS, blocks=True, host=host, port=port)
 
 
 def _radio_shared(app):

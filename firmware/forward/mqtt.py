@@ -276,7 +276,8 @@ class MqttPublisher:
                     except asyncio.TimeoutError:
                         if clock.ms() - fail_since > 3600 * 1000:
                             self._set_condition(True)
-                await self._wifi.wait_quiet(2000, blocks=True)  # connect blocks
+                await self._wifi.wait_quiet(2000, blocks=True,  # connect blocks
+                                            host=self.c["host"], port=self.c["port"])
             try:
                 cl = self._connect()
             except Exception as e:

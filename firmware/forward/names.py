@@ -4,6 +4,7 @@
 # connection failure marks it for a new look, taken at most every
 # RESOLVE_AGAIN_S, and a failed look is not repeated for RESOLVE_FAILED_S
 # (the old address is kept when there is one). An IP literal is never looked up.
+# The address is kept per name, whatever the port (https and port 80's Date).
 # Whichever forwarder asks (Nightscout, MQTT, the follower, NTP through
 # lookup_allowed/lookup_took), after a lookup that blocked the board SLOW_S or
 # more no name is looked up for RESOLVE_FAILED_S: each host's own limits added
@@ -11,6 +12,7 @@
 # (reason blocked) at that.
 #
 #   ip, port = resolve(host, port)   # ip as a string; OSError if none
+#   lookup_due(host, port)           # would resolve() ask the DNS server now?
 #   forget_address(host, port)       # the connection failed: look again (when allowed)
 import socket
 
@@ -36,30 +38,48 @@ def is_ipv4(host):
 def resolve(host, port):
     if is_ipv4(host):
         return (host, port)
-    key = (host, port)
     now = _now_s()
-    e = _addr_cache.get(key)  # [address or None, when looked up, suspect]
-    if e is not None:
-        if e[0] is None and now - e[1] < RESOLVE_FAILED_S:
-            raise OSError("no address for %s (looked up %d s ago)" % (host, now - e[1]))
-        if e[0] is not None and (not e[2] or now - e[1] < RESOLVE_AGAIN_S):
-            return e[0]
+    e = _addr_cache.get(host)  # [address or None, when looked up, suspect]
+    kept = _kept(e, now)
+    if kept is False:
+        raise OSError("no address for %s (looked up %d s ago)" % (host, now - e[1]))
+    if kept is not None:
+        return (kept, port)
     if not lookup_allowed(now):
         if e is not None and e[0] is not None:
-            return e[0]
+            return (e[0], port)
         raise OSError("no address for %s: DNS blocked %d s ago" % (host, now - _stalled_s))
     try:
-        a = _ip_of(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1])
+        a = _ip_of(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1])[0]
     except (OSError, IndexError, ValueError) as err:
         lookup_took(now)
         if e is not None and e[0] is not None:  # keep the old address, look again later
             e[1], e[2] = now, False
-            return e[0]
-        _addr_cache[key] = [None, now, False]
+            return (e[0], port)
+        _addr_cache[host] = [None, now, False]
         raise OSError("cannot resolve %s: %s" % (host, err))
     lookup_took(now)
-    _addr_cache[key] = [a, now, False]
-    return a
+    _addr_cache[host] = [a, now, False]
+    return (a, port)
+
+
+def lookup_due(host, port):
+    """True when resolve(host, port) would ask the DNS server now (and so may
+    block the board): a forwarder gives it a pause of its own first."""
+    if is_ipv4(host):
+        return False
+    now = _now_s()
+    return _kept(_addr_cache.get(host), now) is None and lookup_allowed(now)
+
+
+def _kept(e, now):
+    """What the cache entry e answers now: an address, False (a failed look
+    too recent to repeat) or None (look again)."""
+    if e is None:
+        return None
+    if e[0] is None:
+        return False if now - e[1] < RESOLVE_FAILED_S else None
+    return e[0] if not e[2] or now - e[1] < RESOLVE_AGAIN_S else None
 
 
 def lookup_allowed(now=None):
@@ -78,7 +98,7 @@ def lookup_took(start_s):
 
 def forget_address(host, port):
     """A connection to host failed: look its name up again (when allowed)."""
-    e = _addr_cache.get((host, port))
+    e = _addr_cache.get(host)
     if e is not None:
         e[2] = True
 

@@ -364,7 +364,8 @@ class NightscoutUploader:
                     if (len(self.queue) or self._held) and \
                             clock.ms() - self.last_ok_ms >= self._c["alert_after_s"] * 1000:
                         self._condition("nightscout_unreachable", True)
-            await self._wifi.wait_quiet(self._c["timeout_s"] * 1000, blocks=True)
+            await self._wifi.wait_quiet(self._c["timeout_s"] * 1000, blocks=True,
+                                        host=self._c["host"], port=self._c["port"])
 
     async def run(self):
         """Forever: wait for readings and Wi-Fi, post in time order, back off on failure."""

@@ -33,6 +33,7 @@ from forward import need, log_print, names
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")   # 1 Jan 1970 was a Thursday
 SLOW_MS = 2000
+NTP_PORT = 123
 MAX_RETRY_S = 3600
 CONFIRM_STEP_S = 120   # a bigger step from a set clock needs a second answer
 AGREE_S = 10           # two answers agree: within a query's delay and the Date's 1-s resolution
@@ -127,18 +128,17 @@ class TimeSync:
         if ntp is None:
             import ntptime as ntp
             self._ntp = ntp
-        ntp.host = self.ntp_host
         ntp.timeout = 1
-        t0 = names._now_s()
         try:
-            # ntptime looks the name up itself: under the forwarders' common
-            # lookup limit (forward.names), else their blocks add up
-            if not names.is_ipv4(self.ntp_host) and not names.lookup_allowed(t0):
-                raise OSError("no lookup of %s: DNS blocked the board lately" % self.ntp_host)
+            # the name through forward.names (its address kept, its lookups under
+            # the forwarders' common limit and in a pause of the sound: run()),
+            # so that ntptime, which looks its host up at every query, gets an address
+            ntp.host = names.resolve(self.ntp_host, NTP_PORT)[0]
             try:
                 t = ntp.time()  # seconds in the port's epoch
-            finally:
-                names.lookup_took(t0)
+            except OSError:
+                names.forget_address(self.ntp_host, NTP_PORT)  # a pool server gone: look again
+                raise
         except (OSError, IndexError, ValueError, _SHORT_ANSWER) as e:
             # no answer, or a short one: a failed query, not a failed task (its
             # supervisor would restart it at once and soon sound the device alarm)
@@ -153,7 +153,7 @@ class TimeSync:
         while True:
             if self._wifi is not None:
                 await self._wifi.wait_up()
-                await self._wifi.wait_quiet(3000, blocks=True)
+                await self._wifi.wait_quiet(3000, blocks=True, host=self.ntp_host, port=NTP_PORT)
             t0 = clock.ms()
             ok = self.sync_ntp()
             await asyncio.sleep(self.next_delay(ok, clock.ms() - t0))

@@ -5,14 +5,16 @@
 #   keeper = WifiKeeper([{"ssid": "home", "password": "..."}, ...],
 #                       ble_active=lambda: True, on_change=lambda up: ...)
 #   asyncio.create_task(keeper.run())
-#   keeper.is_up(); await keeper.wait_up(); await keeper.wait_quiet(ms, blocks=False)
+#   keeper.is_up(); await keeper.wait_up()
+#   await keeper.wait_quiet(ms, blocks=False, host=None, port=None)
 #   keeper.transmitter_window(opens_in_s, duration_s)   # called by the BLE link
 #
 # Quiet: a forwarder's traffic keeps out of the transmitter's BLE window; a step
 # that holds the event loop (blocks=True: a TLS handshake, MQTT's connect, an NTP
 # query) also waits for a pause between the bursts of a sounding alarm
 # (sound_pause: the annunciator's pause_in_ms), else the beep under way became
-# a tone as long as the step, or the rest of the burst was not heard.
+# a tone as long as the step, or the rest of the burst was not heard. A name
+# lookup due before such a step (forward.names) gets a pause of its own.
 #
 # BLE coexistence: with BLE active ESP-IDF requires Wi-Fi modem sleep
 # (pm=PM_NONE aborts in several IDF versions), so the keeper sets the modem-
@@ -23,6 +25,7 @@ import asyncio
 import time
 
 from forward import ConfigError, need, log_print
+from forward import names
 
 _POLL_MS = 250
 _WINDOW_GUARD_MS = 2000  # start keeping quiet this long before the window
@@ -31,6 +34,9 @@ _SETTLE_MS = 12000       # an attempt's own verdict comes by then (scan ~2-3 s, 
 # ESP32 (software ECDHE and certificate checks, estimated 1-3 s, not measured),
 # MQTT's 1 s connect, an NTP query's 1 s
 BLOCK_MS = 3000
+# a name lookup whose DNS server is slow or silent holds the loop up to lwIP's
+# resolver timeout (ESP-IDF: 4 tries, 1+1+2+3 s per server)
+LOOKUP_MS = 7000
 SOUND_WAIT_MAX_MS = 30000   # at most this long waiting for the sound (3 high bursts at level 0)
 
 
@@ -124,14 +130,14 @@ class WifiKeeper:
         when it blocks the loop, an alarm's burst too (0: go now)."""
         d = self._window_delay_ms(need_ms)
         if d == 0 and blocks:
-            d = self._sound_delay_ms(need_ms)
+            d = self._sound_delay_ms(min(need_ms, BLOCK_MS))
         return d
 
     def _sound_delay_ms(self, need_ms):
         if self._sound_pause is None:
             return 0
         try:
-            return self._sound_pause(min(need_ms, BLOCK_MS))
+            return self._sound_pause(need_ms)
         except Exception:  # the sound's fault is the annunciator's to report
             return 0
 
@@ -146,15 +152,29 @@ class WifiKeeper:
             return 0  # done before it opens
         return time.ticks_diff(self._win_end, now)
 
-    async def wait_quiet(self, need_ms, blocks=False):
+    async def wait_quiet(self, need_ms, blocks=False, host=None, port=None):
+        """Until need_ms of traffic keeps out of the BLE window and, when the
+        step blocks the loop, a sounding alarm's burst. A blocking step to host
+        whose name is due a lookup (forward.names) first gets a pause for the
+        lookup alone, as long as the pattern's pause allows; the lookup is made
+        here, and the step then waits for a pause of its own."""
+        if blocks and host is not None and names.lookup_due(host, port):
+            await self._wait(LOOKUP_MS + need_ms, LOOKUP_MS)
+            try:
+                names.resolve(host, port)
+            except OSError:
+                pass  # kept by forward.names: the step fails on it at once
+        await self._wait(need_ms, min(need_ms, BLOCK_MS) if blocks else 0)
+
+    async def _wait(self, window_ms, sound_ms):
         # the sound's part is capped: a sound that changes more often than its
         # bursts end (or a pause missed by a late wake-up, every period) would
         # hold forwarding for ever; after SOUND_WAIT_MAX_MS the step goes anyway
         waited = 0
         while True:
-            d = self._window_delay_ms(need_ms)
-            if d == 0 and blocks and waited < SOUND_WAIT_MAX_MS:
-                d = self._sound_delay_ms(need_ms)
+            d = self._window_delay_ms(window_ms)
+            if d == 0 and sound_ms and waited < SOUND_WAIT_MAX_MS:
+                d = self._sound_delay_ms(sound_ms)
                 waited += d
             if d <= 0:
                 return

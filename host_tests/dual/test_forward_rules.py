@@ -366,28 +366,89 @@ def test_a_wrong_server_date_between_two_ntp_answers_does_not_block_them():
     assert _with_clock(fake2, run2) == [False, False, True] and fake2.set_calls == [T + 3905]
 
 
-def test_no_ntp_lookup_while_dns_is_blocking_the_board():
+class _NtpDns:
+    """socket for forward.names: getaddrinfo answers pool.example with 192.0.2.1
+    (or fails), taking took_ms of the fake clock; lookups counted."""
+    SOCK_STREAM = 1
+
+    def __init__(self, clock, took_ms=0, fail=False):
+        self.clock, self.took_ms, self.fail, self.lookups = clock, took_ms, fail, []
+
+    def getaddrinfo(self, host, port, *a):
+        self.lookups.append((host, port))
+        self.clock.now_ms += self.took_ms
+        if self.fail:
+            raise OSError(-202)
+        return [(2, 1, 0, "", ("192.0.2.1", port))]
+
+
+def _ntp_with_dns(fake, dns, fn):
+    from forward import names
+    real = names.socket
+    names.socket = dns
+    names._addr_cache.clear()
+    try:
+        return _with_clock(fake, fn)
+    finally:
+        names.socket = real
+        names._addr_cache.clear()
+
+
+def test_ntp_gets_its_server_address_through_the_common_lookup_rules():
+    # ntptime looks its host up at every query; the box looks the name up through
+    # forward.names (kept, rare, under the forwarders' common limit) and gives
+    # ntptime the address
     fake = FakeClock()
+    dns = _NtpDns(fake)
 
     def run():
         ntp = FakeNtp(T - fake.EPOCH_OFFSET)
         ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        out = [ts.sync_ntp(), ntp.host, ts.sync_ntp(), ntp.asked]
+        return out
+    assert _ntp_with_dns(fake, dns, run) == [True, "192.0.2.1", True, 2]
+    assert dns.lookups == [("pool.example", 123)]   # looked up once, the address kept
+
+
+def test_a_failed_ntp_query_looks_the_name_up_again_later():
+    fake = FakeClock()
+    dns = _NtpDns(fake)
+
+    def run():
+        from forward import names
+        ntp = FakeNtp([OSError("timed out"), T - fake.EPOCH_OFFSET])
+        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        out = [ts.sync_ntp(), names.lookup_due("pool.example", 123)]
+        fake.now_ms += (names.RESOLVE_AGAIN_S + 1) * 1000
+        out += [names.lookup_due("pool.example", 123), ts.sync_ntp()]
+        return out
+    assert _ntp_with_dns(fake, dns, run) == [False, False, True, True]
+    assert len(dns.lookups) == 2
+
+
+def test_no_ntp_lookup_while_dns_is_blocking_the_board():
+    fake = FakeClock()
+    dns = _NtpDns(fake)
+
+    def run():
+        from forward import names
+        ntp = FakeNtp(T - fake.EPOCH_OFFSET)
+        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
         names._stalled_s = fake.now_ms // 1000      # a lookup just blocked the board
-        assert ts.sync_ntp() is False and ntp.asked == 0
+        assert ts.sync_ntp() is False and ntp.asked == 0 and dns.lookups == []
         names._stalled_s = None
         assert ts.sync_ntp() is True and ntp.asked == 1
         # an IP literal needs no lookup: asked even while names are blocked
         names._stalled_s = fake.now_ms // 1000
         ts_ip = _ts(fake, ntp)
         assert ts_ip.sync_ntp() is True and ntp.asked == 2
-        # ntptime's own lookup that blocked the board counts for everyone
+        # NTP's lookup that blocked the board counts for everyone
         names._stalled_s = None
-        slow = FakeNtp(OSError("no answer"), fake, 4000)
-        ts_slow = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=slow,
-                           log=lambda m: None)
-        assert ts_slow.sync_ntp() is False
+        names._addr_cache.clear()
+        dns.took_ms, dns.fail = 4000, True
+        assert ts.sync_ntp() is False and ntp.asked == 2
         assert not names.lookup_allowed(fake.now_ms // 1000)
-    _with_clock(fake, run)
+    _ntp_with_dns(fake, dns, run)
 
 
 def test_defaults():
@@ -438,8 +499,8 @@ class FakeWifi:
     async def wait_up(self):
         self.calls.append("up")
 
-    async def wait_quiet(self, ms, blocks=False):
-        self.calls.append(("quiet", ms, blocks))
+    async def wait_quiet(self, ms, blocks=False, host=None, port=None):
+        self.calls.append(("quiet", ms, blocks, host, port))
 
 
 def _run_loop(ts, n):
@@ -471,7 +532,8 @@ def test_run_waits_for_quiet_wifi_then_asks_ntp_and_sleeps_as_next_delay_says():
     sleeps = _with_clock(fake, run)
     assert sleeps == [300, 600, 1200, 6 * 3600], sleeps
     # an NTP query holds the loop: out of the BLE window and of an alarm's bursts
-    assert wifi.calls == ["up", ("quiet", 3000, True)] * 4
+    # (with the server's name: a lookup due gets a pause of its own first)
+    assert wifi.calls == ["up", ("quiet", 3000, True, "10.0.0.1", 123)] * 4
     assert fake.set_calls == [T]
     # without Wi-Fi to wait for (a test, a wired host), it just asks
     ntp2 = FakeNtp(T - fake.EPOCH_OFFSET)

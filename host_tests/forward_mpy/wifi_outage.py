@@ -36,7 +36,7 @@ class Wifi:
         while not self.up:
             await self.ev.wait()
 
-    async def wait_quiet(self, need_ms, blocks=False):
+    async def wait_quiet(self, need_ms, blocks=False, host=None, port=None):
         pass
 
     def set(self, up):

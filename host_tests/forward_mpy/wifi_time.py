@@ -100,7 +100,7 @@ class FakeNtp:
 
 
 def timesync():
-    ts = TimeSync({"ntp_host": "ntp.lan"}, ntp=FakeNtp(None), log=lambda m: None)
+    ts = TimeSync({"ntp_host": "10.0.0.123"}, ntp=FakeNtp(None), log=lambda m: None)
     out["ntp_fail"] = ts.sync_ntp()
     # fallback: the server's Date header (weeks from the board's clock: set at its second answer)
     out["date_ok"] = [ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT"), ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT")]
