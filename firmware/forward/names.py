@@ -14,6 +14,8 @@
 #   ip, port = resolve(host, port)   # ip as a string; OSError if none
 #   lookup_due(host, port)           # would resolve() ask the DNS server now?
 #   forget_address(host, port)       # the connection failed: look again (when allowed)
+#   drop_address(host)               # look it up at the next resolve() (NTP: another pool server)
+#   last_stall()                     # when a lookup last blocked the board (or None)
 import socket
 
 RESOLVE_AGAIN_S = 900   # a leader that moved to a new DHCP address is found within silent_min
@@ -101,6 +103,18 @@ def forget_address(host, port):
     e = _addr_cache.get(host)
     if e is not None:
         e[2] = True
+
+
+def drop_address(host):
+    """Forget host's kept address: the next resolve() looks the name up (when
+    allowed). NTP after a query that set nothing: a pool name gives, as a rule,
+    another server (ntptime's own lookup at every query did)."""
+    _addr_cache.pop(host, None)
+
+
+def last_stall():
+    """_now_s() when a lookup last blocked the board, None if none has."""
+    return _stalled_s
 
 
 def _ip_of(addr):

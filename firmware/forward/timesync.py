@@ -130,15 +130,24 @@ class TimeSync:
             self._ntp = ntp
         ntp.timeout = 1
         try:
-            # the name through forward.names (its address kept, its lookups under
-            # the forwarders' common limit and in a pause of the sound: run()),
-            # so that ntptime, which looks its host up at every query, gets an address
+            # the name through forward.names (its lookups under the forwarders'
+            # common limit and in a pause of the sound: run()), so that ntptime,
+            # which looks its host up at every query, gets an address
             ntp.host = names.resolve(self.ntp_host, NTP_PORT)[0]
-            try:
-                t = ntp.time()  # seconds in the port's epoch
-            except OSError:
-                names.forget_address(self.ntp_host, NTP_PORT)  # a pool server gone: look again
-                raise
+        except OSError as e:
+            self._log("time: NTP failed: %s" % e)
+            return False
+        ok = self._ask(ntp)
+        if not ok:
+            # a server that did not answer, refused us or was refused: the next
+            # query looks the name up again, as a rule another pool server (the
+            # same one would confirm its own wrong step, or refuse us for ever)
+            names.drop_address(self.ntp_host)
+        return ok
+
+    def _ask(self, ntp):
+        try:
+            t = ntp.time()  # seconds in the port's epoch
         except (OSError, IndexError, ValueError, _SHORT_ANSWER) as e:
             # no answer, or a short one: a failed query, not a failed task (its
             # supervisor would restart it at once and soon sound the device alarm)
@@ -151,12 +160,18 @@ class TimeSync:
 
     async def run(self):
         while True:
+            stall = names.last_stall()
             if self._wifi is not None:
                 await self._wifi.wait_up()
+                stall = names.last_stall()
+                # the name's lookup, when due, is made here (in a pause of its own)
                 await self._wifi.wait_quiet(3000, blocks=True, host=self.ntp_host, port=NTP_PORT)
             t0 = clock.ms()
             ok = self.sync_ntp()
-            await asyncio.sleep(self.next_delay(ok, clock.ms() - t0))
+            took = clock.ms() - t0
+            if not ok and names.last_stall() != stall:
+                took = max(took, SLOW_MS + 1)  # a lookup before the query blocked the board
+            await asyncio.sleep(self.next_delay(ok, took))
 
     def next_delay(self, ok, took_ms):
         """Seconds until the next NTP query after one that took took_ms."""

@@ -410,7 +410,9 @@ def test_ntp_gets_its_server_address_through_the_common_lookup_rules():
     assert dns.lookups == [("pool.example", 123)]   # looked up once, the address kept
 
 
-def test_a_failed_ntp_query_looks_the_name_up_again_later():
+def test_a_failed_ntp_query_looks_the_name_up_again_at_the_next_query():
+    # not only after RESOLVE_AGAIN_S: a pool server gone dead was asked at every
+    # retry until then (review 26)
     fake = FakeClock()
     dns = _NtpDns(fake)
 
@@ -419,10 +421,10 @@ def test_a_failed_ntp_query_looks_the_name_up_again_later():
         ntp = FakeNtp([OSError("timed out"), T - fake.EPOCH_OFFSET])
         ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
         out = [ts.sync_ntp(), names.lookup_due("pool.example", 123)]
-        fake.now_ms += (names.RESOLVE_AGAIN_S + 1) * 1000
+        fake.now_ms += 300 * 1000
         out += [names.lookup_due("pool.example", 123), ts.sync_ntp()]
         return out
-    assert _ntp_with_dns(fake, dns, run) == [False, False, True, True]
+    assert _ntp_with_dns(fake, dns, run) == [False, True, True, True]
     assert len(dns.lookups) == 2
 
 
@@ -449,6 +451,109 @@ def test_no_ntp_lookup_while_dns_is_blocking_the_board():
         assert ts.sync_ntp() is False and ntp.asked == 2
         assert not names.lookup_allowed(fake.now_ms // 1000)
     _ntp_with_dns(fake, dns, run)
+
+
+
+class _PoolDns(_NtpDns):
+    """pool.example's DNS: each lookup gives the next of `addrs` (the pool rotates)."""
+
+    def __init__(self, clock, addrs, took_ms=0, fail=False):
+        _NtpDns.__init__(self, clock, took_ms, fail)
+        self.addrs = addrs
+
+    def getaddrinfo(self, host, port, *a):
+        r = _NtpDns.getaddrinfo(self, host, port, *a)
+        return [(2, 1, 0, "", (self.addrs[(len(self.lookups) - 1) % len(self.addrs)], port))]
+
+
+class _PoolNtp:
+    """ntptime over a pool: the server at `host` answers the true time (`truth`,
+    else the box's wall clock) plus its offset (s), or None: a kiss-of-death
+    (transmit time zero)."""
+
+    def __init__(self, fake, offsets, truth=None):
+        self.fake, self.offsets, self.truth = fake, offsets, truth
+        self.asked, self.host, self.timeout = [], None, None
+
+    def time(self):
+        self.asked.append(self.host)
+        off = self.offsets[self.host]
+        now = self.truth if self.truth is not None else self.fake.wall
+        u = timesync.ZERO_ANSWER_UNIX if off is None else now + off
+        return u - self.fake.EPOCH_OFFSET
+
+
+def test_a_wrong_ntp_answer_is_checked_against_another_pool_server():
+    # a step from a set clock waits for a second answer, "as a rule from another
+    # pool server": ntptime looked the name up at every query. With the address kept
+    # the second query went to the same server hours off, which confirmed its own
+    # step: the clock (schedules, uploads' dates) was thrown 3 h
+    fake = FakeClock(wall=T)
+    dns = _PoolDns(fake, ["192.0.2.1", "192.0.2.2"])
+    ntp = _PoolNtp(fake, {"192.0.2.1": 3 * 3600, "192.0.2.2": 0})
+
+    def run():
+        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        out = [ts.sync_ntp()]
+        fake.now_ms += 300 * 1000
+        fake.wall += 300                          # the retry period later
+        out.append(ts.sync_ntp())
+        return out
+    out = _ntp_with_dns(fake, dns, run)
+    assert ntp.asked == ["192.0.2.1", "192.0.2.2"], ntp.asked
+    assert out == [False, True] and fake.set_calls == [T + 300], (out, fake.set_calls)
+
+
+def test_a_pool_server_that_refuses_the_box_is_not_asked_for_ever():
+    # a kiss-of-death (RATE) or an unsynchronised server answers without a time:
+    # with its address kept (it does not fail a query) it was the only server asked
+    fake = FakeClock()       # no wall clock yet
+    dns = _PoolDns(fake, ["192.0.2.1", "192.0.2.2"])
+    ntp = _PoolNtp(fake, {"192.0.2.1": None, "192.0.2.2": 0}, truth=T)
+
+    def run():
+        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        out = [ts.sync_ntp()]
+        fake.now_ms += 300 * 1000
+        out.append(ts.sync_ntp())
+        return out
+    out = _ntp_with_dns(fake, dns, run)
+    assert ntp.asked == ["192.0.2.1", "192.0.2.2"] and out == [False, True], (ntp.asked, out)
+    assert fake.set_calls == [T]
+
+
+def test_a_dns_that_does_not_answer_backs_ntp_off_as_its_own_lookup_did():
+    # the name is looked up in wait_quiet's pause now, before the query is timed: a
+    # DNS server that does not answer (an internet outage, the router up) blocked the
+    # board lwIP's 7 s every retry_s all night; before, the slow query backed off to
+    # an hour (next_delay)
+    fake = FakeClock()
+    fake.now_ms = 10000
+    dns = _PoolDns(fake, ["192.0.2.1"], took_ms=7000, fail=True)
+    ntp = _PoolNtp(fake, {"192.0.2.1": 0})
+    keeper = wifi.WifiKeeper([{"ssid": "home", "password": "password123"}], wlan=object())
+    keeper._up = True
+
+    class Sleeps(FakeAsyncio):
+        async def sleep(self, s):
+            fake.now_ms += int(s * 1000)   # the clock runs through the sleep
+            await FakeAsyncio.sleep(self, s)
+
+    def run():
+        ts = TimeSync({"ntp_host": "pool.example"}, wifi=keeper, set_unix=fake.setter, ntp=ntp,
+                      log=lambda m: None)
+        sleeps = Sleeps(5)
+
+        def go():
+            try:
+                ts.run().send(None)
+            except _Stop:
+                pass
+        swap(timesync, "asyncio", sleeps, go)
+        return sleeps.sleeps
+    sleeps = _ntp_with_dns(fake, dns, run)
+    assert sleeps == [600, 1200, 2400, 3600, 3600], sleeps
+    assert len(dns.lookups) == 5 and ntp.asked == [], (dns.lookups, ntp.asked)
 
 
 def test_defaults():
