@@ -185,8 +185,9 @@ async def plain_date(host, port=None, timeout_s=20):
 
 
 async def offer_plain_date(host, port, timeout_s, on_date, log, who):
-    """plain_date, its Date (if any) passed to on_date; a failure is logged as
-    who's and not raised: the https request that needed the clock goes on."""
+    """plain_date, its Date (if any) passed to on_date; a failure, or a Date
+    on_date did not take (it returns whether it did), is logged as who's and not
+    raised: the https request that needed the clock goes on."""
     try:
         date = await plain_date(host, port, timeout_s)
     except asyncio.TimeoutError:
@@ -195,10 +196,10 @@ async def offer_plain_date(host, port, timeout_s, on_date, log, who):
     except (OSError, ValueError) as e:
         log("%s: plain HTTP failed (asking the time): %s" % (who, type(e).__name__))
         return
-    if date:
-        on_date(date)
-    else:
+    if not date:
         log("%s: no Date over plain HTTP" % who)
+    elif not on_date(date):
+        log("%s: no usable Date over plain HTTP" % who)
 
 
 async def request(method, host, port, path, headers, body=None, ssl_ctx=None, timeout_s=20,

@@ -556,6 +556,36 @@ def test_a_dns_that_does_not_answer_backs_ntp_off_as_its_own_lookup_did():
     assert len(dns.lookups) == 5 and ntp.asked == [], (dns.lookups, ntp.asked)
 
 
+
+def test_a_plain_http_date_the_clock_does_not_take_is_logged():
+    # before a0422f4 the uploader logged "no usable Date over plain HTTP" when port
+    # 80 answered with a Date the clock refused (a captive portal's 1970, a
+    # malformed one); the shared helper said nothing then: the box had no clock,
+    # its TLS failed, and the log did not say why
+    import asyncio
+    from fakes import swap
+    from forward import http
+    logs, offered = [], []
+
+    async def plain_date(host, port=None, timeout_s=20):
+        return "Thu, 01 Jan 1970 00:00:00 GMT"
+
+    def refuse(d):
+        offered.append(d)
+        return False
+
+    def take(d):
+        offered.append(d)
+        return True
+
+    def go():
+        asyncio.run(http.offer_plain_date("ns.example", None, 5, refuse, logs.append, "nightscout"))
+        asyncio.run(http.offer_plain_date("ns.example", None, 5, take, logs.append, "follow"))
+    swap(http, "plain_date", plain_date, go)
+    assert offered == ["Thu, 01 Jan 1970 00:00:00 GMT"] * 2
+    assert logs == ["nightscout: no usable Date over plain HTTP"], logs
+
+
 def test_defaults():
     fake = FakeClock()
     ts = _with_clock(fake, lambda: TimeSync(None, set_unix=fake.setter))
