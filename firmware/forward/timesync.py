@@ -138,11 +138,11 @@ class TimeSync:
             self._log("time: NTP failed: %s" % e)
             return False
         ok = self._ask(ntp)
-        if not ok:
-            # a server that did not answer, refused us or was refused: the next
-            # query looks the name up again, as a rule another pool server (the
-            # same one would confirm its own wrong step, or refuse us for ever)
-            names.drop_address(self.ntp_host)
+        # the next query looks the name up again (in a pause of its own), as
+        # ntptime did at every query and as the NTP pool asks: as a rule another
+        # pool server (after a failure, the same one would confirm its own wrong
+        # step, or refuse us for ever)
+        names.drop_address(self.ntp_host)
         return ok
 
     def _ask(self, ntp):
