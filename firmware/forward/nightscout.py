@@ -316,7 +316,8 @@ class NightscoutUploader:
             return
         if self._wifi is not None:
             # a flash write holds the loop like a handshake: not inside a burst
-            await self._wifi.wait_quiet(_SAVE_BLOCK_MS, blocks=True)
+            # (at most SOUND_WAIT_MAX_MS later; the radio's window does not matter)
+            await self._wifi.wait_sound_pause(_SAVE_BLOCK_MS)
         if not q.should_save(clock.ms() // 1000):
             return
         try:

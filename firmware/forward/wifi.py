@@ -166,13 +166,19 @@ class WifiKeeper:
                 pass  # kept by forward.names: the step fails on it at once
         await self._wait(need_ms, min(need_ms, BLOCK_MS) if blocks else 0)
 
+    async def wait_sound_pause(self, need_ms):
+        """Until a sounding alarm leaves need_ms without a pulse (at most
+        SOUND_WAIT_MAX_MS): for a step that holds the loop without the radio
+        (a flash write), which the transmitter's window need not hold up."""
+        await self._wait(None, need_ms)
+
     async def _wait(self, window_ms, sound_ms):
         # the sound's part is capped: a sound that changes more often than its
         # bursts end (or a pause missed by a late wake-up, every period) would
         # hold forwarding for ever; after SOUND_WAIT_MAX_MS the step goes anyway
         waited = 0
         while True:
-            d = self._window_delay_ms(window_ms)
+            d = 0 if window_ms is None else self._window_delay_ms(window_ms)
             if d == 0 and sound_ms and waited < SOUND_WAIT_MAX_MS:
                 d = self._sound_delay_ms(sound_ms)
                 waited += d

@@ -39,6 +39,9 @@ class Wifi:
     async def wait_quiet(self, need_ms, blocks=False, host=None, port=None):
         pass
 
+    async def wait_sound_pause(self, need_ms):
+        pass
+
     def set(self, up):
         self.up = up
         if up:
