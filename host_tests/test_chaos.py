@@ -534,6 +534,24 @@ def test_nightscout_delivery_after_a_damaged_queue_file_spares_two_saves():
     assert chaos.check_nightscout_delivery(w, ev + damage, 200 * MIN, []) == []
 
 
+def test_nightscout_delivery_after_a_damaged_queue_file_with_no_later_reading_to_save():
+    # seed 1482: readings every 5 min to 35 min, then the radio missed the windows; the
+    # file was damaged at 50 min. The last save (damaged) was the only one after the
+    # 35-min reading: the .bak, one save older, never held it, 15 min before the damage
+    ev = [dict(reading(m * MIN, 120), unix_s=1700000000 + m * 60) for m in range(0, 40, 5)]
+    dates = [e["unix_s"] * 1000 for e in ev]
+    w = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:-1])   # the 35-min one lost
+    damage = [{"event": "reset", "t_ms": 50 * MIN},
+              {"event": "queue_damaged", "t_ms": 50 * MIN, "size": 36, "offsets": [3]}]
+    assert chaos.check_nightscout_delivery(w, ev + damage, 200 * MIN, []) == []
+    # a later reading (at 42 min) was saved again before the damage: the .bak held the
+    # 35-min one, so losing it is a defect
+    later = dict(reading(42 * MIN, 121), unix_s=1700000000 + 42 * 60)
+    w["_ns_dates"] = dates[:-1] + [later["unix_s"] * 1000]
+    v = chaos.check_nightscout_delivery(w, ev + [later] + damage, 200 * MIN, [])
+    assert len(v) == 1 and "never reached" in v[0][1], v
+
+
 def test_simboot_advertising_interval_and_queue_damage_in_a_real_world():
     # the router off from 10 to 80 min: the queue holds readings; at 60 min a reset, the file damaged
     w = chaos.draw_world(3, 1.5 / 24)

@@ -2596,8 +2596,9 @@ def check_mqtt_absent(w, events, end_ms, problems):
     return out
 NS_TAIL_MS = 30 * MIN    # readings this close to the end may still be on their way
 NS_DATE_SLACK_MS = 60000   # one reading's date as stored and as delivered again (windows are 5 min apart)
-NS_SAVE_MS = 6 * MIN     # the queue is written to flash within 5 min of a change (README); its
-                         # .bak is the save before: a damaged file costs up to 2 * NS_SAVE_MS
+NS_SAVE_MS = 7 * MIN     # the queue is written to flash 5 min after the last write, checked every
+                         # minute, in a pause of a sounding alarm (up to 30 s more, session 19);
+                         # its .bak is the save before
 
 
 def check_nightscout_delivery(w, events, end_ms, problems):
@@ -2627,11 +2628,20 @@ def check_nightscout_delivery(w, events, end_ms, problems):
                and e.get("size") and e.get("file", QUEUE_FILES[0]) in QUEUE_FILES]
     # both queue files damaged (round 5): what was queued is gone (logged only: see the README)
     both = [t for t in set(damaged) if damaged.count(t) == 2]
+    queued = [e["t_ms"] for e in events if e.get("event") == "reading" and e.get("sgv") is not None
+              and e.get("unix_s") is not None]
+
+    def only_in_last_save(t, c):
+        # (seed 1482) the .bak is the save before the last one: a reading is in it only when
+        # another change came after it, early enough to be saved again before the damage; with
+        # no later reading (the radio missed the windows) the last save, now damaged, was the
+        # only one holding it, however long before the damage it came
+        return not any(t + NS_SAVE_MS <= r <= c - NS_SAVE_MS for r in queued)
     lost = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None
             and e.get("unix_s") is not None and e["t_ms"] < end_ms - NS_TAIL_MS
             and not stored(int(e["unix_s"] * 1000))
             and not any(0 <= c - e["t_ms"] <= NS_SAVE_MS for c in cuts)
-            and not any(0 <= c - e["t_ms"] <= 2 * NS_SAVE_MS for c in damaged)
+            and not any(e["t_ms"] <= c and only_in_last_save(e["t_ms"], c) for c in damaged)
             and not any(e["t_ms"] <= c for c in both)]
     if lost:
         return [(lost[0]["t_ms"], "%d readings never reached a working Nightscout, the first "
