@@ -187,6 +187,7 @@ def test_wifi_keeper_and_time_sync():
     # the alarm's sound: waited for by a blocking step only, until its pause, 30 s at most
     assert out["sound_waited_ms"] == 4500 and out["sound_ignored_ms"] == 0, out
     assert out["sound_capped_ms"] == 30000 and out["sound_need"] == 3000, out
+    assert out["flash_waited_ms"] == 1500 and out["window_waited_ms"] >= 29000, out
     assert all(out["config_errors"]), out
     # NTP failed -> the server's Date header sets the clock; NTP wins later
     assert out["ntp_fail"] is False and out["date_ok"] == [False, True] and out["unix_after_date"] == 1704164645

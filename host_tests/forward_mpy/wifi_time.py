@@ -68,6 +68,15 @@ async def wifi():
     t0 = fwenv.now_ms()
     await k.wait_quiet(20000, blocks=True)
     out["sound_waited_ms"] = fwenv.now_ms() - t0
+    # a flash write (the upload queue's save) waits for the sound's pause only: the
+    # transmitter's window, open for 30 s, does not hold it
+    k.transmitter_window(0, 30)
+    quiet_at = fwenv.now_ms() + 1500
+    t0 = fwenv.now_ms()
+    await k.wait_sound_pause(500)
+    out["flash_waited_ms"] = fwenv.now_ms() - t0
+    await k.wait_quiet(1000)
+    out["window_waited_ms"] = fwenv.now_ms() - t0
     k._sound_pause = None
     # a long outage logs its failure once, not at every retry (the log ring holds 48 lines)
     said = []
