@@ -382,6 +382,11 @@ class _NtpDns:
         return [(2, 1, 0, "", ("192.0.2.1", port))]
 
 
+def _pool_ts(fake, ntp):
+    """A TimeSync asking ntp about the pool name pool.example."""
+    return TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+
+
 def _ntp_with_dns(fake, dns, fn):
     from forward import names
     real = names.socket
@@ -404,7 +409,7 @@ def test_ntp_gets_its_server_address_through_the_common_lookup_rules():
 
     def run():
         ntp = FakeNtp(T - fake.EPOCH_OFFSET)
-        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        ts = _pool_ts(fake, ntp)
         out = [ts.sync_ntp(), ntp.host, ts.sync_ntp(), ntp.asked]
         return out
     assert _ntp_with_dns(fake, dns, run) == [True, "192.0.2.1", True, 2]
@@ -420,7 +425,7 @@ def test_a_failed_ntp_query_looks_the_name_up_again_at_the_next_query():
     def run():
         from forward import names
         ntp = FakeNtp([OSError("timed out"), T - fake.EPOCH_OFFSET])
-        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        ts = _pool_ts(fake, ntp)
         out = [ts.sync_ntp(), names.lookup_due("pool.example", 123)]
         fake.now_ms += 300 * 1000
         out += [names.lookup_due("pool.example", 123), ts.sync_ntp()]
@@ -436,7 +441,7 @@ def test_no_ntp_lookup_while_dns_is_blocking_the_board():
     def run():
         from forward import names
         ntp = FakeNtp(T - fake.EPOCH_OFFSET)
-        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        ts = _pool_ts(fake, ntp)
         names._stalled_s = fake.now_ms // 1000      # a lookup just blocked the board
         assert ts.sync_ntp() is False and ntp.asked == 0 and dns.lookups == []
         names._stalled_s = None
@@ -494,7 +499,7 @@ def test_a_wrong_ntp_answer_is_checked_against_another_pool_server():
     ntp = _PoolNtp(fake, {"192.0.2.1": 3 * 3600, "192.0.2.2": 0})
 
     def run():
-        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        ts = _pool_ts(fake, ntp)
         out = [ts.sync_ntp()]
         fake.now_ms += 300 * 1000
         fake.wall += 300                          # the retry period later
@@ -513,7 +518,7 @@ def test_a_pool_server_that_refuses_the_box_is_not_asked_for_ever():
     ntp = _PoolNtp(fake, {"192.0.2.1": None, "192.0.2.2": 0}, truth=T)
 
     def run():
-        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
+        ts = _pool_ts(fake, ntp)
         out = [ts.sync_ntp()]
         fake.now_ms += 300 * 1000
         out.append(ts.sync_ntp())
