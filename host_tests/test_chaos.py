@@ -1592,6 +1592,24 @@ def test_simboot_world_calendar_and_ntp_with_nightscout_in_a_real_world():
     assert "21_phone_clock" in chaos.check_world(w, moved, console, error)
 
 
+def test_simboot_internet_down_with_the_router_up_in_a_real_world():
+    # round 14: from the start the router's DNS gets no answer upstream (Wi-Fi joined): the
+    # NTP name's lookups each hold the board 7 s (the supervisor sees the loop blocked) and
+    # fail; NTP backs off (the next ask 10, then 20 min later: not every 5 min); nothing
+    # else is looked up (the Nightscout by address stores on); no `device` alarm for it
+    w = _clock_world(60, SPRING - 20 * 60, calendar=True, ntp=True, dns_silent_at_s=[[0, 40 * 60]])
+    w["forward"] = {"nightscout": "ok"}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    silent = [e["t_ms"] for e in events if e["event"] == "dns_silent"]
+    assert len(silent) == 3 and silent[2] - silent[1] > silent[1] - silent[0] > 9 * MIN, silent
+    assert {e["host"] for e in events if e["event"] == "dns_silent"} == {"pool.ntp.org"}
+    assert console.count("event loop blocked for 7000 ms") >= 2, console
+    onsets = [(e["type"], e.get("reason")) for e in events if e["event"] == "alarm_onset"]
+    assert ("device", "blocked") not in onsets, onsets
+    assert chaos.check_world(w, events, console, error) == {}
+
+
 def test_simboot_follower_clock_back_from_the_leaders_date_after_a_power_cut_in_a_real_world():
     # the leader stand-in dates its answers by its own clock (the world's); the follower's
     # power goes at 10 min for 60 s: its clock is back at the first answer after power-on

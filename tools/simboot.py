@@ -1169,10 +1169,15 @@ class _NtpSocket:
         pass
 
 
+DNS_TIMEOUT_S = 7   # lwIP's resolver on ESP-IDF: 4 tries, 1+1+2+3 s (one server)
+
+
 class _WorldDns:
     """forward.names' socket in a world with an NTP server: the home router's DNS
     gives any name the stand-in's address while the router is up; with it off a
-    lookup fails (at once: a real one would first hold the board lwIP's timeout)."""
+    lookup fails (at once: Wi-Fi is down then, so only a lookup already under way
+    meets it). During an internet outage with the router up (inject
+    dns_silent_at_s, round 14) a lookup holds the board DNS_TIMEOUT_S, then fails."""
 
     def __init__(self, real):
         self.real = real
@@ -1181,6 +1186,11 @@ class _WorldDns:
     def getaddrinfo(self, host, port, *a):
         if not ROUTERS["up"]:
             raise OSError("DNS: no answer (router off)")
+        now_s = vtime.monotonic_us() / 1e6
+        if any(a <= now_s < b for a, b in (OPTS.get("inject") or {}).get("dns_silent_at_s") or ()):
+            emit({"event": "dns_silent", "host": host})
+            vtime.sleep(DNS_TIMEOUT_S)   # the whole board waits, as lwIP's blocking lookup does
+            raise OSError("DNS: no answer (internet down)")
         return [(2, 1, 6, "", ("127.0.0.1", port))]
 
 
