@@ -5,7 +5,9 @@ Runs `bench_device.full_day()`'s day (Nightscout to tools/nsserver.py, MQTT to
 mosquitto when installed, the LAN API) on the frozen 32-bit build
 (build/micropython32-frozen: the firmware in the image, as on the board) with
 HEAP = the code's size (sim.py's probe run) + DATA KB, for each DATA in
-MEMORY_STEPS (default 75,65,55: the README's clean, failing and below), and
+MEMORY_STEPS (default 75,65,55: sizes where the day is cut short or forwarding
+cannot start, so the failure paths are seen; the README's figures use
+MEMORY_STEPS=120,90,75,65,55, 120 being the clean size), and
 judges each run by tools/chaos.py's invariants at the default settings: every
 urgent low sounds high-priority, no stale stretch without a sound, every logged
 exception ends in a `device` alarm, the process lives to the end. Per size:
