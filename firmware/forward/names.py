@@ -5,8 +5,8 @@
 # RESOLVE_AGAIN_S, and a failed look is not repeated for RESOLVE_FAILED_S
 # (the old address is kept when there is one). An IP literal is never looked up.
 # The address is kept per name, whatever the port (https and port 80's Date).
-# Whichever forwarder asks (Nightscout, MQTT, the follower, NTP through
-# lookup_allowed/lookup_took), after a lookup that blocked the board SLOW_S or
+# Whichever forwarder asks (Nightscout, MQTT, the follower, NTP: ntptime is
+# given the address), after a lookup that blocked the board SLOW_S or
 # more no name is looked up for RESOLVE_FAILED_S: each host's own limits added
 # up to 3 blocks in 10 minutes, and the supervisor sounds the device alarm
 # (reason blocked) at that.
@@ -91,7 +91,7 @@ def lookup_allowed(now=None):
 
 
 def lookup_took(start_s):
-    """A lookup (here or a library's own, ntptime's) started at start_s just ended."""
+    """A lookup started at start_s just ended: one that blocked the board stops all for a while."""
     global _stalled_s
     now = _now_s()
     if now - start_s >= SLOW_S:

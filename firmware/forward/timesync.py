@@ -160,10 +160,10 @@ class TimeSync:
 
     async def run(self):
         while True:
-            stall = names.last_stall()
             if self._wifi is not None:
                 await self._wifi.wait_up()
-                stall = names.last_stall()
+            stall = names.last_stall()
+            if self._wifi is not None:
                 # the name's lookup, when due, is made here (in a pause of its own)
                 await self._wifi.wait_quiet(3000, blocks=True, host=self.ntp_host, port=NTP_PORT)
             t0 = clock.ms()
