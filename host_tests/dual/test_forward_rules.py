@@ -399,49 +399,45 @@ def _ntp_with_dns(fake, dns, fn):
         names._addr_cache.clear()
 
 
+def _in_pool(answers, body):
+    """body(ts, ntp, fake, dns) with a TimeSync asking ntp (answers: unix seconds or
+    exceptions, in turn) about pool.example, whose DNS answers 192.0.2.1: its result."""
+    fake = FakeClock()
+    dns = _NtpDns(fake)
+    ntp = FakeNtp([a if isinstance(a, Exception) else a - fake.EPOCH_OFFSET for a in answers])
+    return _ntp_with_dns(fake, dns, lambda: body(_pool_ts(fake, ntp), ntp, fake, dns))
+
+
 def test_ntp_gets_its_server_address_through_the_common_lookup_rules():
     # ntptime looks its host up at every query; the box looks the name up through
     # forward.names (under the forwarders' common limit, in a pause of its own)
     # and gives ntptime the address; each query looks it up again, as ntptime
     # did and the NTP pool asks (a pool name is many servers)
-    fake = FakeClock()
-    dns = _NtpDns(fake)
-
-    def run():
-        ntp = FakeNtp(T - fake.EPOCH_OFFSET)
-        ts = _pool_ts(fake, ntp)
+    def run(ts, ntp, fake, dns):
         out = [ts.sync_ntp(), ntp.host, ts.sync_ntp(), ntp.asked]
-        return out
-    assert _ntp_with_dns(fake, dns, run) == [True, "192.0.2.1", True, 2]
-    assert dns.lookups == [("pool.example", 123)] * 2
+        return out, dns.lookups
+    out, lookups = _in_pool([T], run)
+    assert out == [True, "192.0.2.1", True, 2]
+    assert lookups == [("pool.example", 123)] * 2
 
 
 def test_a_failed_ntp_query_looks_the_name_up_again_at_the_next_query():
     # not only after RESOLVE_AGAIN_S: a pool server gone dead was asked at every
     # retry until then (review 26)
-    fake = FakeClock()
-    dns = _NtpDns(fake)
-
-    def run():
+    def run(ts, ntp, fake, dns):
         from forward import names
-        ntp = FakeNtp([OSError("timed out"), T - fake.EPOCH_OFFSET])
-        ts = _pool_ts(fake, ntp)
         out = [ts.sync_ntp(), names.lookup_due("pool.example", 123)]
         fake.now_ms += 300 * 1000
         out += [names.lookup_due("pool.example", 123), ts.sync_ntp()]
-        return out
-    assert _ntp_with_dns(fake, dns, run) == [False, True, True, True]
-    assert len(dns.lookups) == 2
+        return out, dns.lookups
+    out, lookups = _in_pool([OSError("timed out"), T], run)
+    assert out == [False, True, True, True]
+    assert len(lookups) == 2
 
 
 def test_no_ntp_lookup_while_dns_is_blocking_the_board():
-    fake = FakeClock()
-    dns = _NtpDns(fake)
-
-    def run():
+    def run(ts, ntp, fake, dns):
         from forward import names
-        ntp = FakeNtp(T - fake.EPOCH_OFFSET)
-        ts = _pool_ts(fake, ntp)
         names._stalled_s = fake.now_ms // 1000      # a lookup just blocked the board
         assert ts.sync_ntp() is False and ntp.asked == 0 and dns.lookups == []
         names._stalled_s = None
@@ -456,8 +452,7 @@ def test_no_ntp_lookup_while_dns_is_blocking_the_board():
         dns.took_ms, dns.fail = 4000, True
         assert ts.sync_ntp() is False and ntp.asked == 2
         assert not names.lookup_allowed(fake.now_ms // 1000)
-    _ntp_with_dns(fake, dns, run)
-
+    _in_pool([T], run)
 
 
 class _PoolDns(_NtpDns):
