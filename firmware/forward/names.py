@@ -52,7 +52,7 @@ def resolve(host, port):
             return (e[0], port)
         raise OSError("no address for %s: DNS blocked %d s ago" % (host, now - _stalled_s))
     try:
-        a = _ip_of(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1])[0]
+        a = _ip_of(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1])
     except (OSError, IndexError, ValueError) as err:
         lookup_took(now)
         if e is not None and e[0] is not None:  # keep the old address, look again later
@@ -118,13 +118,14 @@ def last_stall():
 
 
 def _ip_of(addr):
+    """The IP address, as a string, of a getaddrinfo sockaddr (the port is the caller's)."""
     if isinstance(addr, tuple):
-        return addr[0], addr[1]
+        return addr[0]
     # MicroPython on some ports returns a sockaddr bytes object
     ip = socket.sockaddr(addr) if hasattr(socket, "sockaddr") else None
     if ip:
         a = ip[1]
         if isinstance(a, (bytes, bytearray)):
             a = socket.inet_ntop(ip[0], a)
-        return a, ip[2]
+        return a
     raise ValueError("cannot use address %r" % (addr,))

@@ -109,3 +109,37 @@ def test_after_a_lookup_that_blocked_the_board_no_name_is_looked_up_for_a_while(
         # another library's own lookup (ntptime) reports its time too
         names.lookup_took(w.t - names.SLOW_S)
         assert not names.lookup_allowed()
+
+
+def test_lookup_due_says_whether_resolve_would_ask_the_dns_server():
+    # the keeper gives a due lookup a pause of its own; a wrong True costs a wait,
+    # a wrong False lets a lookup hold the board inside a burst of the sound
+    def due_then_resolve(host, port):
+        due, before = names.lookup_due(host, port), w.sock.calls
+        try:
+            names.resolve(host, port)
+        except OSError:
+            pass
+        assert due == (w.sock.calls > before), (host, due)
+        return due
+
+    with World() as w:
+        assert not due_then_resolve("192.168.1.20", 443)     # an IP literal
+        assert due_then_resolve("ns.example.org", 443)       # never looked up
+        assert not due_then_resolve("ns.example.org", 443)   # kept
+        names.forget_address("ns.example.org", 443)          # a connection failed ...
+        assert not due_then_resolve("ns.example.org", 443)   # ... too soon to look again
+        w.t = names.RESOLVE_AGAIN_S
+        assert due_then_resolve("ns.example.org", 443)       # now looked up again
+        assert not due_then_resolve("ns.example.org", 443)
+        w.sock.answer = None
+        assert due_then_resolve("other.example.org", 443)    # fails
+        w.t += 60
+        assert not due_then_resolve("other.example.org", 443)  # the failure is remembered
+        w.t += names.RESOLVE_FAILED_S
+        w.sock.answer, w.sock.takes_s = ("10.0.0.9", 443), names.SLOW_S  # a lookup that blocks
+        assert due_then_resolve("other.example.org", 443)
+        w.sock.takes_s = 0
+        assert not due_then_resolve("third.example.org", 443)  # none while the stall is recent
+        w.t += names.RESOLVE_FAILED_S
+        assert due_then_resolve("third.example.org", 443)
