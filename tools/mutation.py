@@ -103,6 +103,8 @@ MODULE_TESTS = {
     "forward/queue": ("host_tests/dual/test_queue_rules.py", "host_tests/dual/test_forward_pure.py"),
     "forward/follower": ("host_tests/dual/test_follower_rules.py", "host_tests/dual/test_follower.py",
                          "host_tests/dual/test_forward_rules.py"),
+    "forward/timesync": ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
+                         "host_tests/dual/test_follower.py", "host_tests/dual/test_timesync_ntp_answers.py"),
     "forward/names": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_forward_dns.py",
                       "host_tests/dual/test_forward_rules.py"),
 }

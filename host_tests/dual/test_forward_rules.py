@@ -324,6 +324,56 @@ def test_one_wrong_answer_does_not_throw_a_set_clock():
     assert logs[0] == "time: ntp says the clock is +10800 s off: not set until a second answer agrees", logs
 
 
+def test_the_step_and_agreement_bounds_are_the_readmes_2_min_and_10_s():
+    # README: "a step of more than 2 min ... is taken only when a second answer ...
+    # asks for the same step (within 10 s)": both bounds hold exactly
+    fake = FakeClock(wall=T)
+    off = 3 * 3600
+    ntp = FakeNtp([a - fake.EPOCH_OFFSET for a in (T + 120, T + 121, T + off, T + off + 11,
+                                                   T + off + 21)])
+
+    def run():
+        ts = _ts(fake, ntp)
+        out = [ts.sync_ntp()]             # 2 min: taken at once
+        fake.wall = T
+        out.append(ts.sync_ntp())         # 2 min 1 s: waits for a second answer
+        fake.wall = T
+        out += [ts.sync_ntp(), ts.sync_ntp()]   # 3 h, then 3 h 11 s: 11 s apart, no agreement
+        out.append(ts.sync_ntp())         # 3 h 21 s: 10 s from the one before: taken
+        return out
+    out = _with_clock(fake, run)
+    assert out == [True, False, False, False, True], out
+    assert fake.set_calls == [T + 120, T + off + 21], fake.set_calls
+
+
+def test_after_ntp_the_servers_date_never_moves_the_clock():
+    # NTP is better: a Nightscout backend's Date, even one that says the same
+    # 3 h twice (which would confirm a step), is not taken once NTP set the clock
+    fake = FakeClock(wall=T)
+    ntp = FakeNtp(T - fake.EPOCH_OFFSET)
+
+    def run():
+        ts = _ts(fake, ntp)
+        assert ts.sync_ntp()
+        return [ts.offer_date(timesync.http_date(T + 3 * 3600)),   # the clock stands still here:
+                ts.offer_date(timesync.http_date(T + 3 * 3600)),   # the same step twice
+                ts.offer_date(timesync.http_date(T + 1)), ts.source]
+    assert _with_clock(fake, run) == [False, False, False, "ntp"]
+    assert fake.set_calls == [T]
+
+
+def test_an_ntp_name_that_does_not_resolve_is_a_failed_query_in_the_log():
+    fake = FakeClock(wall=T)
+    logs = []
+
+    def run():
+        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=FakeNtp(T),
+                      log=logs.append)
+        return ts.sync_ntp()
+    assert _ntp_with_dns(fake, _NtpDns(fake, fail=True), run) is False
+    assert fake.set_calls == [] and len(logs) == 1 and logs[0].startswith("time: NTP failed: cannot resolve pool.example"), logs
+
+
 def test_two_answers_that_disagree_set_nothing_and_a_small_step_needs_no_second():
     fake = FakeClock(wall=T)
     ntp = FakeNtp([a - fake.EPOCH_OFFSET for a in (T + 3 * 3600, T - 5 * 3600, T + 3 * 3600 + 11,
