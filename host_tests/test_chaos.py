@@ -2771,3 +2771,170 @@ def test_simboot_a_drawn_fall_and_back_to_the_first_transmitter_in_a_real_world(
     assert chaos.check_back_bond(w, events, 2 * 3600000) == []
     assert chaos.check_fall_served(w, events) == [] and w["_fall_seen"] >= 8
     assert chaos.check_world(w, events, console, error) == {}
+
+
+# --- round 15: the forwarders by name, the DNS silent, failing, a server moved ------------------
+def _w15(**dns15):
+    d = {"names": {chaos.NS_NAME: [[0, "127.0.0.2"]]}, "silent": [], "fail": [], "moves": []}
+    d.update(dns15)
+    inject = {"dns_names": d["names"]}
+    if d["silent"]:
+        inject["dns_silent_at_s"] = d["silent"]
+    if d["fail"]:
+        inject["dns_fail_at_s"] = d["fail"]
+    return {"dns15": d, "forward": {"nightscout": "ok"}, "config": {}, "inject": inject}
+
+
+def _lookup15(start_ms, host="ns.lan", result="silent", took_ms=7000):
+    return {"event": "dns", "t_ms": start_ms + took_ms, "start_ms": start_ms, "took_ms": took_ms,
+            "host": host, "result": result, "addr": None}
+
+
+def _ns_post(t_ms, stored=1):
+    return {"event": "ns_post", "t_ms": t_ms, "status": 200 if stored else 0, "stored": stored}
+
+
+def _dated15(t_ms):
+    return dict(reading(t_ms, 120), unix_s=1774746000 + t_ms // 1000)
+
+
+def test_round15_draws_leave_older_seeds_as_they_were():
+    # seeds under ROUND15_FROM draw nothing of round 15 (not even a key): their worlds are the same
+    for seed in list(range(1491, 1601, 3)) + [1505, 1506]:
+        w = chaos.draw_world(seed, 1)
+        assert "dns15" not in w and not {"dns_names", "dns_fail_at_s"} & set(w["inject"]), seed
+    worlds = [chaos.draw_world(seed, 1) for seed in range(1601, 1701)]
+    fwd = [w for w in worlds if w["forward"]]
+    named = [w for w in fwd if w.get("dns15")]
+    assert len(named) >= 0.6 * len(fwd), (len(named), len(fwd))
+    for w in named:
+        names = w["inject"]["dns_names"]
+        assert set(names) <= {chaos.NS_NAME, chaos.MQTT_NAME} and names
+        assert (chaos.NS_NAME in names) <= bool(w["forward"].get("nightscout"))
+        assert (chaos.MQTT_NAME in names) <= bool(w["forward"].get("mqtt"))
+    assert any(w["dns15"]["moves"] for w in named) and any(w["dns15"]["fail"] for w in named) \
+        and any(w["dns15"]["silent"] for w in named)
+    assert chaos.draw_world(1617, 1) == chaos.draw_world(1617, 1)
+
+
+def test_dns_lookups_that_hold_the_board_too_close_together_are_a_violation():
+    w = _w15(silent=[[0, 3600]])
+    ev = [_lookup15(60000), _lookup15(60000 + 7000 + 200000, "pool.ntp.org")]
+    v = chaos.check_dns_lookups(w, ev, "")
+    assert len(v) == 1 and "pool.ntp.org" in v[0][1], v
+    spaced = [_lookup15(60000), _lookup15(60000 + 7000 + chaos.RESOLVE_FAILED_S * 1000, "pool.ntp.org")]
+    assert chaos.check_dns_lookups(w, spaced, "") == []
+    # a reboot in between forgets the stall: a lookup right after it is allowed
+    rebooted = [ev[0], {"event": "reset", "t_ms": 100000}, ev[1]]
+    assert chaos.check_dns_lookups(w, rebooted, "") == []
+    # fast failures do not hold the board
+    fast = [_lookup15(60000, result="fail", took_ms=0), _lookup15(61000, result="fail", took_ms=0)]
+    assert chaos.check_dns_lookups(w, fast, "") == []
+    assert chaos.check_dns_lookups(dict(w, dns15=None), ev, "") == []
+
+
+def test_a_blocked_alarm_from_name_lookups_alone_is_a_violation():
+    w = _w15(silent=[[0, 3600]])
+    looks = [_lookup15(t * 1000) for t in (60, 367, 674)]
+    onset = {"event": "alarm_onset", "t_ms": 681500, "type": "device", "reason": "blocked"}
+    console = "".join("%d E supervisor: event loop blocked for 7000 ms (%d in 10 min)\n" % (t * 1000 + 7500, i + 1)
+                      for i, t in enumerate((60, 367, 674)))
+    v = chaos.check_dns_lookups(w, looks + [onset], console)
+    assert any("lookups alone" in x[1] for x in v), v
+    # a block of something else in the window: not the lookups alone
+    other = console + "400000 E supervisor: event loop blocked for 6000 ms (2 in 10 min)\n"
+    assert [x for x in chaos.check_dns_lookups(w, looks + [onset], other) if "alone" in x[1]] == []
+    assert chaos.console_blocks(console) == [67500, 374500, 681500]
+
+
+def test_no_delivery_long_after_a_dns_span_or_a_move_is_a_violation():
+    # a silent span to 60 min; readings every 5 min, waiting since 40 min
+    end = 4 * 60 * MIN
+    w = _w15(silent=[[0, 3600]])
+    ev = [_dated15(m * MIN) for m in range(40, 240, 5)]
+    late = sorted(ev + [_ns_post(60 * MIN + chaos.NS_RESUME_MS + MIN)], key=lambda e: e["t_ms"])
+    v = chaos.check_dns_resume(w, late, end, [])
+    assert len(v) == 1 and "span's end" in v[0][1], v
+    ok = sorted(ev + [_ns_post(75 * MIN)], key=lambda e: e["t_ms"])
+    assert chaos.check_dns_resume(w, ok, end, []) == []
+    # a move at 100 min (nothing waiting: every reading delivered as it came until then)
+    moved = _w15(names={chaos.NS_NAME: [[0, "127.0.0.2"], [6000, "127.0.0.3"]]})
+    ev = [_dated15(m * MIN) for m in range(0, 240, 5)] + [_ns_post(m * MIN + 1000) for m in range(0, 100, 5)]
+    stuck = sorted(ev, key=lambda e: e["t_ms"])
+    v = chaos.check_dns_resume(moved, stuck, end, [])
+    assert len(v) == 1 and "move" in v[0][1], v
+    resumed = sorted(ev + [_ns_post(112 * MIN)], key=lambda e: e["t_ms"])
+    assert chaos.check_dns_resume(moved, resumed, end, []) == []
+    # the router off over it: not judged here (6a's)
+    off = dict(moved, inject=dict(moved["inject"], wifi_down_at_s=[[5900, 7000]]))
+    assert chaos.check_dns_resume(off, stuck, end, []) == []
+    # a Nightscout not working anyway: not judged
+    assert chaos.check_dns_resume(dict(moved, forward={"nightscout": "hang"}), stuck, end, []) == []
+
+
+def test_readings_waiting_unreached_for_the_alert_time_need_the_forwarding_alarm():
+    end = 4 * 60 * MIN
+    w = _w15(silent=[[0, 3 * 3600]])
+    ev = [_dated15(m * MIN) for m in range(5, 240, 5)]
+    v = chaos.check_dns_alarm(w, ev, end, [])
+    assert len(v) == 1 and "no forwarding alarm" in v[0][1], v
+    raised = {"event": "alarm_onset", "t_ms": 65 * MIN, "type": "forwarding", "reason": "nightscout_unreachable"}
+    good = sorted(ev + [raised], key=lambda e: e["t_ms"])
+    assert chaos.check_dns_alarm(w, good, end, []) == []
+    # delivery resumes at 190 min: the alarm must clear
+    delivered = sorted(good + [_ns_post(190 * MIN, 30)], key=lambda e: e["t_ms"])
+    v = chaos.check_dns_alarm(w, delivered, end, [])
+    assert len(v) == 1 and "still up" in v[0][1], v
+    cleared = {"event": "alarm_clear", "t_ms": 190 * MIN, "type": "forwarding", "reason": "nightscout_unreachable"}
+    assert chaos.check_dns_alarm(w, sorted(delivered + [cleared], key=lambda e: e["t_ms"]), end, []) == []
+
+
+def test_simboot_nightscout_by_name_through_a_failing_dns_a_move_and_a_silent_dns_in_a_real_world():
+    # round 15: the Nightscout stand-in is ns.lan; its DNS fails at once (SERVFAIL) for the first
+    # 10 min, the server moves at 40 min (its old address refuses), the DNS is silent from 60 to
+    # 100 min and the server moves again inside that span
+    w = _clock_world(150, SPRING - 20 * 60, calendar=True,
+                     dns_names={"ns.lan": [[0, "127.0.0.2"], [2400, "127.0.0.3"], [4200, "127.0.0.4"]]},
+                     dns_fail_at_s=[[0, 600]], dns_silent_at_s=[[3600, 6000]])
+    w["forward"] = {"nightscout": "ok"}
+    w["dns15"] = {"names": w["inject"]["dns_names"], "silent": [[3600, 6000]], "fail": [[0, 600]],
+                  "moves": [[2400, "ns.lan"], [4200, "ns.lan"]]}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    looks = [e for e in events if e["event"] == "dns" and e["host"] == "ns.lan"]
+    assert [e["result"] for e in looks if e["t_ms"] < 600000] and \
+        all(e["result"] == "fail" and e["took_ms"] == 0 for e in looks if e["t_ms"] < 600000), looks
+    assert [e["addr"] for e in looks if e["result"] == "ok"] == ["127.0.0.2", "127.0.0.3", "127.0.0.4"], looks
+    moved = [e for e in events if e["event"] == "dns_move"]
+    assert [(e["addr"], e["server_moved"]) for e in moved] == [("127.0.0.3", True), ("127.0.0.4", True)]
+    ok = chaos.ns_deliveries(events)
+    # after the move at 40 min: refused at the old address, then looked up again and delivered
+    assert any(2400000 < t < 2400000 + 10 * MIN for t in ok), ok
+    # nothing delivered inside the silent span after the move inside it; again after its end
+    assert not any(4200000 < t < 6000000 for t in ok)
+    assert any(6000000 <= t <= 6000000 + chaos.NS_RESUME_MS for t in ok), ok
+    held = [e for e in events if e["event"] == "dns" and e["result"] == "silent"]
+    assert len(held) >= 3 and {e["host"] for e in held} >= {"ns.lan"}
+    assert ("device", "blocked") not in [(e["type"], e.get("reason")) for e in events if e["event"] == "alarm_onset"]
+    assert w["_ns_entries"] >= 25
+    assert chaos.check_world(w, events, console, error) == {}
+    # judged as if nothing came after the second move, or two lookups held the board 100 s apart
+    cut = [e for e in events if not (e["event"] == "ns_post" and e["t_ms"] > 4200000)]
+    assert "35_dns_resume" in chaos.check_world(w, cut, console, error)
+    close = sorted(events + [_lookup15(held[0]["t_ms"] + 100000, "pool.ntp.org")], key=lambda e: e["t_ms"])
+    assert "34_dns_lookups" in chaos.check_world(w, close, console, error)
+
+
+def test_seed_1617_unreachable_ends_silently_while_mqtt_keeps_the_forwarding_alarm():
+    # seed 1617 (checker correction): nightscout_unreachable raised with the router off, then
+    # mqtt_unreachable raised again under the same forwarding alarm; the delivery after the router
+    # came back ended nightscout_unreachable, but the alarm stood on for MQTT: no clear event
+    end = 4 * 60 * MIN
+    w = _w15(silent=[[0, 3 * 3600]])
+    ev = [_dated15(m * MIN) for m in range(5, 240, 5)]
+    raised = [{"event": "alarm_onset", "t_ms": 65 * MIN, "type": "forwarding", "reason": "nightscout_unreachable"},
+              {"event": "alarm_onset", "t_ms": 66 * MIN, "type": "forwarding", "reason": "mqtt_unreachable",
+               "reraise": True}]
+    delivered = sorted(ev + raised + [_ns_post(190 * MIN, 30)], key=lambda e: e["t_ms"])
+    assert chaos.check_dns_alarm(w, delivered, end, []) == []
+    assert chaos._forwarding_reasons(delivered, 200 * MIN) == {"nightscout_unreachable", "mqtt_unreachable"}

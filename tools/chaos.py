@@ -411,6 +411,34 @@ checked (check_world):
  times inside the spans, each a 7-s block, NTP backing off (607, 1207, 2416, 3607 s apart), no `device`
  alarm.
 
+ Round 15 (draw_round15, its own stream, seeds from 1601 only): the forwarders reached BY NAME when the DNS
+ misbehaves. In most worlds with a Nightscout or an MQTT stand-in, the box is configured with a host name
+ (ns.lan, mqtt.lan: NS_NAME, MQTT_NAME; plain http as before, so no certificate is involved) that the
+ world's DNS (simboot _WorldDns, dns_names) resolves to the stand-in's loopback address of the time; 1-3
+ spans of 20-240 min in which the DNS is silent (round 14's: each lookup holds the board DNS_TIMEOUT_S and
+ fails; merged into dns_silent_at_s) or fails at once (NXDOMAIN/SERVFAIL: dns_fail_at_s); up to two moves
+ of a named server to a new address (simboot dns_move: the Nightscout stand-in, tools/nsserver.py move,
+ listens there from then on and its old address refuses connections), a third of them inside a silent
+ span. simboot emits `dns` for every lookup (start_ms, took_ms, result, addr), `dns_move`, and `ns_post`
+ for every upload try (status, readings stored).
+34 lookups: in a boot, a lookup that held the board (silent) starts RESOLVE_FAILED_S (names.py) after the
+   last one ended at the earliest, whichever forwarder asks; no `device` alarm (blocked) whose window's
+   blocks of the loop were all such lookups.
+35 resume: a working Nightscout by name gets a reading again within NS_RESUME_MS (22.7 min) of a DNS span's
+   end or a move (or of the first dated reading after it, when none was waiting). Derivation: the kept
+   address was looked up at or before that moment, and names.py looks a suspect address up again
+   RESOLVE_AGAIN_S (900 s) after its last lookup (a failed lookup of a name without one is repeated after
+   RESOLVE_FAILED_S, a stall holds all lookups RESOLVE_FAILED_S: both shorter); the uploader tries at
+   most _RETRY_MAX_S (300 s) apart; each try waits for a pause of the sound up to twice SOUND_WAIT_MAX_MS
+   (the lookup's and the request's) and one try under way may take its timeout (20 s): 900 + 300 + 60 +
+   40 s, and a minute's margin. That nothing queued is lost stays 6b's (a moved server is the same store).
+36 forwarding alarm: readings waiting for a working Nightscout by name (no address, or the old one)
+   raise the forwarding alarm by alert_after_s (3600 s) + the same try's waits (NS_ALERT_DUE_MS, 67.7
+   min) after the first of them; nightscout_unreachable no longer stands a minute after a delivery
+   (judged while it is the forwarding alarm's only reason: seed 1617, checker correction, the alarm
+   stayed for mqtt_unreachable, and the events tell no reason's end while another stands).
+   MQTT's stand-in answers nobody, by name as before by address: 6c judges its alarm, 34 its lookups.
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -625,6 +653,7 @@ def draw_world(seed, days):
     draw_round12(seed, w, end_s)    # round 12: resets in a 13-day world, swaps days apart, a scheduled horizon
     draw_round13(seed, w, end_s)    # round 13: a reset before the wrap, back to the first, falls at night
     draw_round14(seed, w, end_s)    # round 14: the router up, its DNS not answering
+    draw_round15(seed, w, end_s)    # round 15: the forwarders by name, DNS silent, failing, a server moved
     return w
 
 
@@ -1792,6 +1821,67 @@ def draw_round14(seed, w, end_s):
         w["dns14"] = spans
 
 
+ROUND15_KEY = 0xF15D15  # the round-15 stream: random.Random(seed ^ ROUND15_KEY)
+ROUND15_FROM = 1601     # seeds 1-1600 ran in rounds 1-14 (the highest, 1558): their worlds stay as they were
+NS_NAME, MQTT_NAME = "ns.lan", "mqtt.lan"   # the stand-ins' names (simboot dns_names)
+NS_ADDRS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")     # loopback: nothing listens there but the stand-in
+MQTT_ADDRS = ("127.0.0.5", "127.0.0.6", "127.0.0.7")
+DNS15_MIN = (20, 240)   # minutes of each span of a DNS misbehaving
+
+
+def draw_round15(seed, w, end_s):
+    """Round 15, from its own stream: in most worlds with a Nightscout or an MQTT stand-in, the
+    forwarders reach it by a host NAME (NS_NAME, MQTT_NAME; simboot dns_names: the world's DNS
+    answers the stand-in's address of the time) and the DNS misbehaves: 1-3 spans of DNS15_MIN
+    minutes, each silent (as round 14: a lookup holds the board DNS_TIMEOUT_S, then fails; merged
+    into dns_silent_at_s) or failing at once (NXDOMAIN, SERVFAIL: simboot dns_fail_at_s), and up
+    to two moves of a named server to a new address (a new DHCP lease, a new cloud IP: simboot
+    dns_move; the Nightscout stand-in listens there from then on and its old address refuses),
+    a third of them inside a silent span. Seeds under ROUND15_FROM draw nothing (not even a key)."""
+    if seed < ROUND15_FROM:
+        return
+    ex = random.Random(seed ^ ROUND15_KEY)
+    p, p_ns, p_mq = ex.random(), ex.random(), ex.random()
+    spans = []
+    for _ in range(ex.randint(1, 3)):
+        a = round(ex.uniform(0.02, 0.9) * end_s)
+        spans.append([a, min(end_s, round(a + 60 * ex.uniform(*DNS15_MIN)))])
+    spans = _merge(spans)
+    kinds = [ex.choice(("silent", "fail")) for _ in spans]
+    n_moves = ex.choice((0, 1, 1, 2))
+    move_draws = [(ex.random(), ex.random(), ex.uniform(0.05, 0.95)) for _ in range(n_moves)]
+    fwd = w["forward"]
+    if p >= 0.8 or not (fwd.get("nightscout") or fwd.get("mqtt")):
+        return
+    named = []
+    if fwd.get("nightscout") and (p_ns < 0.85 or not fwd.get("mqtt")):
+        named.append(NS_NAME)
+    if fwd.get("mqtt") and (p_mq < 0.85 or not named):
+        named.append(MQTT_NAME)
+    names = {h: [[0, (NS_ADDRS if h == NS_NAME else MQTT_ADDRS)[0]]] for h in named}
+    silent = [sp for sp, k in zip(spans, kinds) if k == "silent"]
+    fail = [sp for sp, k in zip(spans, kinds) if k == "fail"]
+    moves = []
+    for which, inside, frac in move_draws:
+        host = named[int(which * len(named))]
+        t = round(frac * end_s)
+        if silent and inside < 0.33:   # the server moved while the DNS did not answer
+            a, b = silent[int(inside / 0.33 * len(silent))]
+            t = round(a + (b - a) * frac)
+        moves.append([t, host])
+    for t, host in sorted(moves):
+        if t > names[host][-1][0] and len(names[host]) < 3:
+            names[host].append([t, (NS_ADDRS if host == NS_NAME else MQTT_ADDRS)[len(names[host])]])
+    inject = w["inject"]
+    inject["dns_names"] = names
+    if silent:
+        inject["dns_silent_at_s"] = _merge([list(x) for x in (inject.get("dns_silent_at_s") or [])] + silent)
+    if fail:
+        inject["dns_fail_at_s"] = fail
+    w["dns15"] = {"names": names, "silent": silent, "fail": fail,
+                  "moves": [[t, h] for h in sorted(names) for t, _ in names[h][1:]]}
+
+
 ROUND13_KEY = 0xD13A13  # the round-13 stream: random.Random(seed ^ ROUND13_KEY)
 ROUND13_FROM = 1301     # seeds 1-1300 ran in rounds 1-12: their worlds stay as they were
 BEFORE_WRAP_S = (30, 600)     # a reset or power cut this long before the wrap (ticks start again at 0)
@@ -2074,11 +2164,19 @@ def summary(w):
                                                              "tx_restart_at_s", "phone_posts", "ntp_script",
                                                              "ticks_start_ms", "ticks_sample_s", "tx_swap2",
                                                              "soft_resets_at_s", "tx_age_s",
-                                                             "dns_silent_at_s")}
+                                                             "dns_silent_at_s", "dns_names",
+                                                             "dns_fail_at_s")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("dns_silent_at_s"):
         parts.append("dns_silent=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["dns_silent_at_s"]))
+    if w.get("dns15"):
+        d = w["dns15"]
+        parts.append("by_name=" + "+".join(sorted(d["names"])))
+        if d["fail"]:
+            parts.append("dns_fail=" + "+".join("%dm" % ((b - a) // 60) for a, b in d["fail"]))
+        if d["moves"]:
+            parts.append("moved=" + "+".join("%s@%dm" % (h.split(".")[0], t // 60) for t, h in d["moves"]))
     if w["inject"].get("power_cut_at_s"):
         parts.append("power_cut=%ds%s" % (w["inject"]["power_cut_at_s"][1], "@low" if w.get("low_cut") else ""))
     if w.get("adv_interval_ms"):
@@ -2198,21 +2296,26 @@ def run_world(w):
         extra["INJECT"] = json.dumps(inject)
     ns = None
     mode = w["forward"].get("nightscout")
+    names = inject.get("dns_names") or {}   # round 15: the stand-ins by name
     if mode:
         from ports import free_port
+        host = names[NS_NAME][0][1] if NS_NAME in names else "127.0.0.1"
         if mode == "down":
-            url = "http://127.0.0.1:%d" % free_port()
+            port = free_port()
         else:
             from nsserver import NsServer
-            ns = NsServer(secret=NS_SECRET, send_date=False, bad_delay_s=0.05)
+            ns = NsServer(secret=NS_SECRET, send_date=False, bad_delay_s=0.05, host=host)
             if mode in ("error", "hang"):
                 ns.set_mode(mode, 503 if mode == "error" else None)
-            url = "http://127.0.0.1:%d" % ns.port
-        extra["NIGHTSCOUT_URL"] = url
+            port = ns.port
+            if NS_NAME in names:   # simboot moves it (dns_move) through its control port
+                inject = dict(inject, ns_host=NS_NAME, ns_control=[host, ns.control_port])
+                extra["INJECT"] = json.dumps(inject)
+        extra["NIGHTSCOUT_URL"] = "http://%s:%d" % (NS_NAME if NS_NAME in names else host, port)
         extra["NIGHTSCOUT_SECRET"] = NS_SECRET + ("-wrong" if mode == "badsecret" else "")
     if w["forward"].get("mqtt"):
         from ports import free_port
-        extra["MQTT"] = "127.0.0.1:%d" % free_port()
+        extra["MQTT"] = "%s:%d" % (MQTT_NAME if MQTT_NAME in names else "127.0.0.1", free_port())
     t0 = time.time()
     error, events = None, []
     try:
@@ -2643,6 +2746,190 @@ def check_mqtt_absent(w, events, end_ms, problems):
             out.append((due, "MQTT broker absent, no forwarding alarm (mqtt_unreachable) within "
                              "%d min of the boot at t=%d ms" % (MQTT_DUE_MS // MIN, boot)))
     return out
+def _fw_const(path, name):
+    """A number a firmware module defines at its top (NAME = 123): the checks' bounds follow it."""
+    import re
+    with open(os.path.join(ROOT, "firmware", path)) as f:
+        m = re.search(r"^%s = (\d+)" % name, f.read(), re.M)
+    return int(m.group(1))
+
+
+# Round 15's bounds, from the firmware's own rules (forward/names.py, nightscout.py, wifi.py):
+RESOLVE_AGAIN_S = _fw_const("forward/names.py", "RESOLVE_AGAIN_S")     # 900: a suspect address is looked up again
+RESOLVE_FAILED_S = _fw_const("forward/names.py", "RESOLVE_FAILED_S")   # 300: after a failed or stalled lookup
+SLOW_S = _fw_const("forward/names.py", "SLOW_S")                       # 3: a lookup this long held the board
+NS_RETRY_MAX_S = _fw_const("forward/nightscout.py", "_RETRY_MAX_S")    # 300: the uploader's longest back-off
+SOUND_WAIT_MAX_MS = _fw_const("forward/wifi.py", "SOUND_WAIT_MAX_MS")  # 30 s: a blocking step's wait for a pause
+NS_TIMEOUT_MS = 20000            # nightscout timeout_s (the config's default: simboot sets none)
+NS_ALERT_AFTER_MS = 3600000      # nightscout alert_after_s (default; wiring sets none)
+BLOCK_WINDOW_MS = 600000         # the supervisor's window for `blocked` (Supervisor window_s)
+# 35: after a DNS span ends or a named server moves, the box's kept address is at most RESOLVE_AGAIN_S
+# from being looked up again (looked up at or before that moment; a failed lookup of a name without one
+# is repeated after RESOLVE_FAILED_S, a stall lets the next lookup wait RESOLVE_FAILED_S: both shorter);
+# the uploader tries at most NS_RETRY_MAX_S apart; each try first waits for a pause of the sound twice
+# (the lookup's and the request's: 2 x SOUND_WAIT_MAX_MS) and the transmitter's window, and one try
+# under way may take its request's timeout; then a minute's margin.
+NS_RESUME_MS = (RESOLVE_AGAIN_S + NS_RETRY_MAX_S) * 1000 + 2 * SOUND_WAIT_MAX_MS + 2 * NS_TIMEOUT_MS + MIN
+# 36: readings waiting alert_after_s raise nightscout_unreachable at the next failed try (at most
+# NS_RETRY_MAX_S later, with its waits and timeout, as above); a delivery clears it at once
+NS_ALERT_DUE_MS = NS_ALERT_AFTER_MS + NS_RETRY_MAX_S * 1000 + 2 * SOUND_WAIT_MAX_MS + 2 * NS_TIMEOUT_MS + MIN
+NS_CLEAR_MS = MIN
+
+
+def dns_lookups(events):
+    """[(start_ms, end_ms, host, result)] of simboot's `dns` events (round 15)."""
+    return [(e["start_ms"], e["t_ms"], e["host"], e["result"]) for e in events if e.get("event") == "dns"]
+
+
+def _held(lookup):
+    start, end, _, result = lookup
+    return result == "silent" or end - start >= SLOW_S * 1000
+
+
+def console_blocks(console):
+    """[t_ms] of the supervisor's "event loop blocked" lines in the console log."""
+    import re
+    return [int(m.group(1)) for m in re.finditer(r"^(\d+) \w .*event loop blocked for", console, re.M)]
+
+
+def check_dns_lookups(w, events, console):
+    """34 (round 15): in each boot, the lookups that held the board (silent DNS) are spaced as
+    forward/names.py promises: the next starts RESOLVE_FAILED_S after the last one ended at the
+    earliest (whichever forwarder asks; a second of the clock's rounding allowed); and no `device`
+    alarm (blocked) when every block of the loop in its window (BLOCK_WINDOW_MS) was such a lookup."""
+    if not w.get("dns15"):
+        return []
+    out = []
+    boots = sorted(e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut"))
+    held = [x for x in dns_lookups(events) if _held(x)]
+    for a, b in zip(held, held[1:]):
+        same_boot = not any(a[1] <= t <= b[0] for t in boots)
+        if same_boot and b[0] - a[1] < (RESOLVE_FAILED_S - 1) * 1000:
+            out.append((b[0], "a lookup of %s held the board at t=%d ms, %d s after the one of %s ended "
+                              "(names.py: none within %d s)" % (b[2], b[0], (b[0] - a[1]) // 1000, a[2],
+                                                                 RESOLVE_FAILED_S)))
+    ends = [x[1] for x in held]
+    blocks = console_blocks(console)
+    for t in onsets(events, "device", "blocked"):
+        mine = [x for x in blocks if t - BLOCK_WINDOW_MS <= x <= t]
+        lookups = [x for x in ends if t - BLOCK_WINDOW_MS <= x <= t]
+        if (mine and all(any(0 <= x - e <= 3000 for e in ends) for x in mine)) or \
+                (not mine and len(lookups) >= 3):
+            out.append((t, "device alarm (blocked) at t=%d ms from name lookups alone (%d in its window)"
+                           % (t, len(lookups))))
+    return out
+
+
+def _ns_judged15(w, problems):
+    return w.get("dns15") and NS_NAME in w["dns15"]["names"] and w["forward"].get("nightscout") == "ok" \
+        and not isinstance(w["config"], str) and not problems and "button_at_boot" not in w["inject"]
+
+
+def _ns_pauses(w, events, end_ms):
+    """[(a_ms, b_ms)] when the uploader may not deliver for reasons of its own: the router off (and
+    10 min for Wi-Fi to join again), the board off or rebooting, memory pressure (the forwarders shed)."""
+    out = [(a * 1000, b * 1000 + 10 * MIN) for a, b in w["inject"].get("wifi_down_at_s") or ()]   # + Wi-Fi's rejoin
+    for e in events:
+        if e.get("event") == "power_cut":
+            out.append((e["t_ms"], e["t_ms"] + (e.get("off_s") or 0) * 1000 + MIN))
+        elif e.get("event") == "reset":
+            out.append((e["t_ms"] - MIN, e["t_ms"] + MIN))
+    out += [(t, end_ms) for t in onsets(events, "device", "memory")]
+    return out
+
+
+def ns_deliveries(events):
+    return [e["t_ms"] for e in events if e.get("event") == "ns_post" and 200 <= e.get("status", 0) < 300
+            and e.get("stored")]
+
+
+def check_dns_resume(w, events, end_ms, problems):
+    """35 (round 15): after each span of the DNS misbehaving ends, and after the Nightscout's name moved
+    to a new address, readings reach the (working) Nightscout again within NS_RESUME_MS (see its
+    derivation) of that moment, or of the first reading with a wall time after it when none was waiting.
+    That nothing queued is lost is 6b's (check_nightscout_delivery). Not judged when the router goes off,
+    the board resets or loses power, memory pressure sheds the forwarders, or the DNS misbehaves or the
+    server moves again within the bound."""
+    if not _ns_judged15(w, problems):
+        return []
+    inj = w["inject"]
+    spans = _merge([list(x) for x in (inj.get("dns_silent_at_s") or []) + (inj.get("dns_fail_at_s") or [])])
+    moves = [t for t, _ in w["dns15"]["names"][NS_NAME][1:]]
+    starts = [a * 1000 for a, _ in spans] + [t * 1000 for t in moves]
+    dated = [e["t_ms"] for e in events if e.get("event") == "reading" and e.get("sgv") is not None
+             and e.get("unix_s") is not None]
+    ok = ns_deliveries(events)
+    pauses = _ns_pauses(w, events, end_ms)
+    out = []
+    for t0, what in sorted([(b * 1000, "the DNS span's end") for a, b in spans if a * 1000 <= b * 1000 < end_ms]
+                           + [(t * 1000, "the move") for t in moves if t * 1000 < end_ms]):
+        inside = [a * 1000 for a, b in spans if a * 1000 <= t0 < b * 1000]
+        if inside:   # a move inside a span: judged from the span's end
+            continue
+        last_ok = max([t for t in ok if t < t0] or [-1])
+        waiting = any(last_ok < r < t0 for r in dated)
+        after = [r for r in dated if r >= t0]
+        if not waiting and not after:
+            continue
+        due = (t0 if waiting else after[0]) + NS_RESUME_MS
+        if due > end_ms or any(t0 < t <= due for t in starts) \
+                or any(a < due and b > t0 for a, b in pauses):
+            continue
+        if not any(t0 <= t <= due for t in ok):
+            out.append((due, "no reading reached the Nightscout by t=%d ms, %d min after %s at t=%d ms"
+                             % (due, (due - t0) // MIN, what, t0)))
+    return out
+
+
+def _forwarding_reasons(events, t_ms):
+    """The reasons raised (alarm_onset) of the forwarding alarm standing at t_ms: a clear of the
+    kind, a reset or a power cut ends them all. (Seed 1617) the box keeps one forwarding alarm:
+    while another reason (mqtt_unreachable) stands, nightscout_unreachable's end emits no clear."""
+    on = set()
+    for e in events:
+        if e["t_ms"] > t_ms:
+            break
+        ev = e.get("event")
+        if ev == "alarm_onset" and e.get("type") == "forwarding":
+            on.add(e.get("reason"))
+        elif (ev == "alarm_clear" and e.get("type") == "forwarding") or ev in ("reset", "power_cut"):
+            on = set()
+    return on
+
+
+def check_dns_alarm(w, events, end_ms, problems):
+    """36 (round 15): a working Nightscout the box cannot reach by its name (no address while the DNS
+    misbehaves, or the old one after a move) with readings waiting: the forwarding alarm is up by
+    NS_ALERT_DUE_MS after the first reading left waiting (nightscout.py: alert_after_s with readings
+    waiting); and nightscout_unreachable no longer stands NS_CLEAR_MS after a delivery."""
+    if not _ns_judged15(w, problems):
+        return []
+    broken = w["inject"].get("break_engine_at_s")
+    dated = [e["t_ms"] for e in events if e.get("event") == "reading" and e.get("sgv") is not None
+             and e.get("unix_s") is not None]
+    ok = ns_deliveries(events)
+    pauses = _ns_pauses(w, events, end_ms)
+    out = []
+    starts = sorted({min([r for r in dated if r > s] or [None], key=lambda x: x or 0)
+                     for s in [-1] + ok} - {None})
+    for r in starts:
+        due = r + NS_ALERT_DUE_MS
+        if due > end_ms or any(r <= t <= due for t in ok) or any(a < due and b > r for a, b in pauses) \
+                or (broken is not None and broken * 1000 <= due):
+            continue
+        if not active_at(events, "forwarding", due):
+            out.append((due, "readings waiting since t=%d ms, none delivered, no forwarding alarm at t=%d ms"
+                             % (r, due)))
+    for t in ok:
+        # judged only while nightscout_unreachable is the alarm's one reason: the events do not tell
+        # when one of several ends
+        if "nightscout_unreachable" in _forwarding_reasons(events, t - 1) and t + NS_CLEAR_MS <= end_ms \
+                and _forwarding_reasons(events, t + NS_CLEAR_MS) == {"nightscout_unreachable"}:
+            out.append((t + NS_CLEAR_MS, "nightscout_unreachable still up at t=%d ms after a delivery at t=%d ms"
+                                         % (t + NS_CLEAR_MS, t)))
+    return out
+
+
 NS_TAIL_MS = 30 * MIN    # readings this close to the end may still be on their way
 NS_DATE_SLACK_MS = 60000   # one reading's date as stored and as delivered again (windows are 5 min apart)
 NS_SAVE_MS = 7 * MIN     # the queue is written to flash 5 min after the last write, checked every
@@ -4655,6 +4942,9 @@ def _check_world(w, events, console, error):
         "31_uls_horizon": check_uls_horizon(w, events, s, end_ms, problems),
         "32_back_bond": check_back_bond(w, events, end_ms),
         "33_fall": check_fall_served(w, events),
+        "34_dns_lookups": check_dns_lookups(w, events, console),
+        "35_dns_resume": check_dns_resume(w, events, end_ms, problems),
+        "36_dns_alarm": check_dns_alarm(w, events, end_ms, problems),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails

@@ -8,7 +8,8 @@ It enforces what a real Nightscout does (peers.md section 2):
   ?token= one of the tokens; every bad credential adds `bad_delay_s` of delay
   (cumulative per client, as Nightscout's delay list) and answers 401;
 - GET /api/v1/entries(.json)?count=N, GET /api/v1/status.json.
-Faults on demand through a control port (JSON POST /mode) or the methods:
+Faults on demand through a control port (JSON POST /mode; {"host": address} moves the API
+there, the old address refusing: move()) or the methods:
   mode "ok" | "down" (listener closed: connection refused) | "error" (answer
   `status`, e.g. 503) | "empty" (200 with `[]`, storing nothing) | "hang" (accept
   and never answer).
@@ -108,6 +109,14 @@ class NsServer:
         else:
             self._hang.set()
         self.mode = mode
+
+    def move(self, host):
+        """The server got a new address (a new DHCP lease, a new cloud IP): the API listens
+        on host, same port, and the old address refuses connections (chaos round 15)."""
+        self._stop_api()
+        self.host = host
+        if self.mode != "down":
+            self._start_api()
 
     def state(self):
         with self.lock:
@@ -280,7 +289,10 @@ def _control_handler(ns):
         def do_POST(self):
             n = int(self.headers.get("Content-Length") or 0)
             doc = json.loads(self.rfile.read(n) or b"{}")
-            ns.set_mode(doc.get("mode", "ok"), doc.get("status"))
+            if "host" in doc:   # {"host": address}: move (the mode stays)
+                ns.move(doc["host"])
+            else:
+                ns.set_mode(doc.get("mode", "ok"), doc.get("status"))
             self._send({"mode": ns.mode, "port": ns.port})
 
     return C

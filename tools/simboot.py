@@ -925,10 +925,13 @@ def inject(app, boots):
         import ntptime
         NTP["script"] = spec["ntp_script"]
         ntptime.socket = _NtpNet()
-    if spec.get("ntp") or spec.get("ntp_script"):
-        # the NTP server's name is looked up by forward.names (ntptime gets the address)
+    if spec.get("ntp") or spec.get("ntp_script") or spec.get("dns_names"):
+        # the NTP server's name is looked up by forward.names (ntptime gets the address);
+        # round 15: the Nightscout's and the MQTT broker's names too
         from forward import names
         names.socket = _WorldDns(names.socket)
+    if spec.get("dns_names"):   # round 15: each upload's outcome, for the checks
+        watch_posts()
     CUT["spec"] = spec.get("save_cut_at_s")
     watch_saves()
     if spec.get("leader"):
@@ -1017,6 +1020,9 @@ def inject(app, boots):
             vtime.call_at(_us(t), damage_at_reset, None, flips)
         for t, delta in spec.get("wall_jumps") or ():
             vtime.call_at(_us(t), lambda d=delta: vtime.set_wall(vtime.time() + d))
+        for host, moves in (spec.get("dns_names") or {}).items():   # round 15
+            for t, addr in moves[1:]:
+                vtime.call_at(_us(t), dns_move, host, addr)
 
 
 # --- round 8: the phone's clock, a restarted transmitter, network time ---------------
@@ -1177,21 +1183,98 @@ class _WorldDns:
     gives any name the stand-in's address while the router is up; with it off a
     lookup fails (at once: Wi-Fi is down then, so only a lookup already under way
     meets it). During an internet outage with the router up (inject
-    dns_silent_at_s, round 14) a lookup holds the board DNS_TIMEOUT_S, then fails."""
+    dns_silent_at_s, round 14) a lookup holds the board DNS_TIMEOUT_S, then fails.
+    Round 15: {"dns_names": {name: [[t_s, address], ...]}} the Nightscout's and the
+    MQTT broker's names, each resolving to its address of the time (dns_move() moves
+    it); {"dns_fail_at_s": [[a, b], ...]} spans in which a lookup fails at once
+    (NXDOMAIN, SERVFAIL). With dns_names every lookup emits `dns` when it ends: host,
+    start_ms, took_ms, result ("ok", "silent", "fail", "router_off") and addr."""
 
     def __init__(self, real):
         self.real = real
         self.SOCK_STREAM = real.SOCK_STREAM
 
     def getaddrinfo(self, host, port, *a):
+        spec = OPTS.get("inject") or {}
+        start = _now_ms()
+        try:
+            addr = self._lookup(spec, host)
+        except OSError as e:
+            if spec.get("dns_names"):
+                emit({"event": "dns", "host": host, "start_ms": start, "took_ms": _now_ms() - start,
+                      "result": _dns_result(e), "addr": None})
+            raise
+        if spec.get("dns_names"):
+            emit({"event": "dns", "host": host, "start_ms": start, "took_ms": _now_ms() - start,
+                  "result": "ok", "addr": addr})
+        return [(2, 1, 6, "", (addr, port))]
+
+    def _lookup(self, spec, host):
         if not ROUTERS["up"]:
-            raise OSError("DNS: no answer (router off)")
+            raise OSError("DNS: no answer (router_off)")
         now_s = vtime.monotonic_us() / 1e6
-        if any(a <= now_s < b for a, b in (OPTS.get("inject") or {}).get("dns_silent_at_s") or ()):
+        if any(a <= now_s < b for a, b in spec.get("dns_silent_at_s") or ()):
             emit({"event": "dns_silent", "host": host})
             vtime.sleep(DNS_TIMEOUT_S)   # the whole board waits, as lwIP's blocking lookup does
-            raise OSError("DNS: no answer (internet down)")
-        return [(2, 1, 6, "", ("127.0.0.1", port))]
+            raise OSError("DNS: no answer (silent)")
+        if any(a <= now_s < b for a, b in spec.get("dns_fail_at_s") or ()):
+            raise OSError("DNS: SERVFAIL (fail)")
+        moves = (spec.get("dns_names") or {}).get(host)
+        if not moves and not (spec.get("ntp") or spec.get("ntp_script")):
+            # (round 15) a name the world does not serve (NTP without a stand-in): the
+            # host's own resolver, as before round 15 installed this one
+            return self.real.getaddrinfo(host, 123, 0, self.SOCK_STREAM)[0][-1][0]
+        addr = "127.0.0.1"
+        for t, a in moves or ():
+            if t <= now_s:
+                addr = a
+        return addr
+
+
+def _dns_result(err):
+    """silent, fail or router_off from _WorldDns' own errors; fail for the host resolver's."""
+    text = str(err.args[0]) if err.args else ""
+    return text.split("(")[-1].rstrip(")") if text.startswith("DNS:") else "fail"
+
+
+def dns_move(host, addr):
+    """Round 15: the server named host moved to addr (a new DHCP lease, a new cloud IP): the
+    world's DNS answers addr from now on (_WorldDns) and, for the Nightscout stand-in (inject
+    ns_control: [address, port] of its control port), it listens there and its old address
+    refuses connections (tools/nsserver.py move)."""
+    spec = OPTS.get("inject") or {}
+    ctl = spec.get("ns_control")
+    moved = False
+    if ctl and host == spec.get("ns_host"):
+        import socket
+        body = json.dumps({"host": addr})
+        s = socket.socket()
+        try:
+            s.connect(socket.getaddrinfo(ctl[0], ctl[1])[0][-1])
+            s.send(("POST /mode HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
+            moved = b" 200 " in s.recv(64)
+        finally:
+            s.close()
+    emit({"event": "dns_move", "host": host, "addr": addr, "server_moved": moved})
+
+
+def watch_posts():
+    """Round 15: each Nightscout upload attempt emits ns_post (the HTTP status, 0 for a network
+    failure or timeout, and how many readings it stored): when delivery stopped and resumed."""
+    from forward import nightscout
+    cls = nightscout.NightscoutUploader
+    if getattr(cls, "_sim_watched", False):
+        return
+    real = cls.post_once
+
+    async def post_once(self):
+        n0 = self.stats["stored"]
+        status = await real(self)
+        if status is not None:
+            emit({"event": "ns_post", "status": status, "stored": self.stats["stored"] - n0})
+        return status
+    cls.post_once = post_once
+    cls._sim_watched = True
 
 
 class _NtpNet:
