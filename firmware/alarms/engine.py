@@ -57,7 +57,6 @@ class AlarmEngine:
         self._above_since = None   # persistent high: since when above
         self._mod = None           # (minute_of_day, at now_s)
         self._recent = []          # (t, sgv) of the readings of the last 15 min (fall/rise)
-        self._cleared = {}         # low-side type -> when it last cleared (re-arm delay)
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
         self._unsent = []          # events of an on_reading that ran out of memory
 
@@ -94,12 +93,10 @@ class AlarmEngine:
             events.append(self._event("alarm_onset", kind, rec))
         return rec
 
-    def _resound(self, kind, rec, now_s, events, reason=None):
+    def _resound(self, kind, rec, now_s, events):
         rec[_ST], rec[_LV], rec[_UNTIL], rec[_AUX] = SOUNDING, 0, None, None
         rec[_PRIO] = BASE_PRIORITY[kind] if rec[_REASON] not in NOTICES else 0
         rec[_ESC] = now_s + self._esc_s()
-        if reason is not None:
-            rec[_REASON] = reason
         e = self._event("alarm_onset", kind, rec)
         e["reraise"] = True
         events.append(e)
@@ -107,8 +104,6 @@ class AlarmEngine:
     def _clear(self, kind, events):
         rec = self._alarms.pop(kind, None)
         if rec is not None:
-            if kind in ("low", "urgent_low_soon"):
-                self._cleared[kind] = self._now
             events.append(self._event("alarm_clear", kind, rec))
 
     def _esc_s(self):
@@ -189,7 +184,7 @@ class AlarmEngine:
                 if name not in NOTICES:      # a new problem sounds again
                     rec[_REASON] = name
                     reasons = rec[_AUX]
-                    self._resound(kind, rec, now_s, events, name)
+                    self._resound(kind, rec, now_s, events)
                     rec[_AUX] = reasons
         elif rec is not None and name in rec[_AUX]:
             rec[_AUX].remove(name)

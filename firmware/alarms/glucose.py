@@ -14,7 +14,6 @@ from alarms.kinds import SNOOZED, ACKNOWLEDGED, GLUCOSE, WORSE_MGDL, _ST, _UNTIL
 ULS_Z = 1.5
 ULS_MIN_FALL = 0.3    # mg/dL/min: the filtered rate must be at least this steep a fall
 ULS_LEVEL_CAP = 45    # ... and the filtered level below urgent_low + this
-REARM_S = 0           # a low-side alarm that cleared cannot start again for this long (unless urgent low)
 LOW_Z = 0.0
 LOW_MIN_FALL = 0.3
 LOW_LEVEL_MARGIN = 4  # a reading below low raises only if the filtered level is below low + this
@@ -147,9 +146,6 @@ def evaluate(self, sgv, t_read, now_s, events):
                 self._clear(kind, events)
             continue
         if rec is None:
-            cleared = self._cleared.get(kind)
-            if c == 2 and cleared is not None and now_s - cleared < REARM_S and sgv >= s["urgent_low"]:
-                continue
             if c == 2:
                 reason = "predicted" if kind == "urgent_low_soon" or (kind == "low" and sgv >= s["low"]) \
                     else "rate" if kind in ("fall", "rise") else "threshold"

@@ -133,6 +133,45 @@ def test_high_side_alarms_played_under_no_data_do_not_lend_it_their_level():
     assert loud["type"] == "no_data" and loud["level"] == alarm(eng, "no_data")["level"] == 0
 
 
+def test_a_high_side_alarm_does_not_escalate_under_no_data_nor_jump_when_data_returns():
+    # nobody fails to answer a high the box plays no_data over: its level stays, and
+    # its next step comes escalate_minutes after the data returns, not at once
+    eng = make(escalate_minutes=15)
+    for m in (0, 5, 10):
+        feed(eng, m * MIN, 320)
+    for s in range(10 * MIN, 31 * MIN, 5):
+        eng.tick(s)
+    assert alarm(eng, "urgent_high")["level"] == 2          # escalated at 15 and 30 min
+    assert alarm(eng, "no_data") is None
+    for s in range(31 * MIN, 120 * MIN, 5):
+        eng.tick(s)
+    assert alarm(eng, "no_data")["status"] == "sounding"
+    assert alarm(eng, "urgent_high")["level"] == 2          # an hour and a half later
+    feed(eng, 120 * MIN, 320)                               # the data is back
+    assert alarm(eng, "no_data") is None and alarm(eng, "urgent_high")["level"] == 2
+    for s in range(120 * MIN, 134 * MIN, 5):
+        eng.tick(s)
+    assert alarm(eng, "urgent_high")["level"] == 2
+    for s in range(134 * MIN, 136 * MIN, 5):
+        eng.tick(s)
+    assert alarm(eng, "urgent_high")["level"] == 3
+
+
+def test_an_urgent_high_on_top_of_an_unanswered_high_is_not_played_quieter():
+    # the high side of the urgent-low rule above: a high nobody answered plays
+    # escalated; the urgent high that follows as glucose climbs plays no fresher
+    eng = make()
+    for m in range(0, 25, 5):
+        feed(eng, m * MIN, 270)      # high is 250, urgent high 300
+        for s in range(m * MIN, (m + 5) * MIN, 5):
+            eng.tick(s)
+    assert alarm(eng, "high")["level"] == 3 and not eng._outage()
+    feed(eng, 25 * MIN, 310)
+    loud = eng.loudest()
+    assert loud["type"] == "urgent_high" and alarm(eng, "urgent_high")["level"] == 0
+    assert loud["level"] == 3, loud
+
+
 NIGHT = [{"start": 22 * 60, "end": 7 * 60, "low": 80, "volume": 40}]
 
 
