@@ -1252,7 +1252,13 @@ def dns_move(host, addr):
         try:
             s.connect(socket.getaddrinfo(ctl[0], ctl[1])[0][-1])
             s.send(("POST /mode HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
-            moved = b" 200 " in s.recv(64)
+            answer = b""
+            while True:   # to its end: closing before the server wrote it all resets its write
+                part = s.recv(256)
+                if not part:
+                    break
+                answer += part
+            moved = b" 200 " in answer[:64]
         finally:
             s.close()
     emit({"event": "dns_move", "host": host, "addr": addr, "server_moved": moved})
