@@ -446,7 +446,9 @@ checked (check_world):
  2 of NTP), 300-315 s apart within a boot (138 s across a reset), readings delivered again 72 and 68 s
  after the spans' ends and 146 and 275 s after the moves; a reset 37 min into the 193-min span lost the
  kept address (RAM only), so the box, which had been uploading on through the silent DNS, could not until
- the span's end: nightscout_unreachable 3706 s after that reset, a 7-s hold every 5 min meanwhile. Seed
+ the span's end: nightscout_unreachable 3706 s after that reset, a 7-s hold every 5 min meanwhile (35
+ judged all four moments and 36 that stretch: its events without the deliveries, or without the
+ forwarding onsets, fail them). Seed
  1623 (a reset inside a SERVFAIL span, a move inside a silent one; a config problem, so 35 and 36 do not
  judge it) passes, 555 s. A sample of older seeds (1559, 285, 1197, 117, 681, 716: random.Random(20261130)
  .sample(range(1, 1601), 6), and 1505, 1506; 1 day) passes, 409 s; draw_world of 248 seeds under 1601 at
