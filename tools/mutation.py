@@ -85,7 +85,7 @@ PACKAGES = {
              "host_tests/dual/test_app_persist.py", "host_tests/dual/test_setup_form.py")),
     "link": (("plan",),
              ("host_tests/dual/test_link_plan_rules.py",)),
-    "forward": (("timesync", "entries", "history", "queue", "follower", "names"),
+    "forward": (("timesync", "entries", "history", "queue", "follower", "names", "wifi"),
                 ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                  "host_tests/dual/test_follower.py")),
     "sound": (("patterns",),
@@ -106,6 +106,10 @@ MODULE_TESTS = {
                          "host_tests/dual/test_forward_rules.py"),
     "forward/timesync": ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                          "host_tests/dual/test_follower.py", "host_tests/dual/test_timesync_ntp_answers.py"),
+    # wifi: the quiet rules (BLE window, sound pauses, lookups) have CPython tests; the
+    # join and back-off loop is tested on MicroPython only (forward_mpy/wifi_*.py)
+    "forward/wifi": ("host_tests/dual/test_wifi_quiet.py", "host_tests/dual/test_forward_rules.py",
+                     "host_tests/dual/test_config.py", "host_tests/dual/test_config_rules.py"),
     "forward/names": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_forward_dns.py",
                       "host_tests/dual/test_forward_rules.py"),
 }
