@@ -144,6 +144,9 @@ class Silent:   # the annunciator, nothing sounding
     def pause_in_ms(self, need_ms):
         return 0
 
+    def pause_fits(self, need_ms):
+        return True
+
 class App:
     def __init__(self, cfg):
         self.cfg = cfg

@@ -221,8 +221,10 @@ def high(level, status="sounding"):
 async def main():
     asyncio.create_task(ann.run())
     res["silent"] = ann.pause_in_ms(3000)
+    res["fits_silent"] = ann.pause_fits(600000)
     ann.set(high(0))
     res["onset"] = ann.pause_in_ms(3000)
+    res["fits_0"] = [ann.pause_fits(7250), ann.pause_fits(7251)]
     await asyncio.sleep_ms(3000)
     res["in_pause"] = ann.pause_in_ms(3000)
     res["at_3000_long_step"] = ann.pause_in_ms(600000)
@@ -241,6 +243,7 @@ async def main():
     await asyncio.sleep_ms(1000)
     ann.set(high(2))  # faster, mid-burst: the burst under way completes first
     res["held"] = ann.pause_in_ms(3000)
+    res["fits_2"] = [ann.pause_fits(3250), ann.pause_fits(3251)]
 asyncio.run(main())
 out(**res)
 '''
@@ -254,6 +257,9 @@ def test_pause_in_ms_says_when_a_blocking_step_spoils_no_burst():
     burst = P.burst_ms(P.HIGH_PULSES)
     period = P.sound("high", 0)[1]
     assert r["silent"] == 0 and r["snoozed"] == 0 and r["test_gesture"] == 0, r
+    # pause_fits: whether a step that long fits between bursts at all (a name lookup
+    # of up to 7 s: at level 0 the pause is 10 - 2.7 s less the 50-ms edge; 3.25 s at level 2)
+    assert r["fits_silent"] is True and r["fits_0"] == [True, False] and r["fits_2"] == [True, False], r
     assert r["onset"] == burst + 50, r                       # after the burst under way
     assert r["in_pause"] == 0, r                             # 7 s of pause left
     # a longer step is cut to the whole pause: the next one, after the next burst

@@ -409,7 +409,7 @@ def _forwarding(app):
 
     keeper = WifiKeeper(cfg["wifi"], ble_active=lambda: app.link is not None,
                         on_change=lambda up: app.emit({"event": "wifi", "up": up}), log=_log,
-                        sound_pause=app.ann.pause_in_ms)
+                        sound_pause=app.ann.pause_in_ms, sound_fits=app.ann.pause_fits)
     supervise(app, "wifi", keeper.run, 120)
     app.wifi = keeper
     from forward.timesync import TimeSync

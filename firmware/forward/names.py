@@ -16,14 +16,18 @@
 #   forget_address(host, port)       # the connection failed: look again (when allowed)
 #   drop_address(host)               # look it up at the next resolve() (NTP: another pool server)
 #   last_stall()                     # when a lookup last blocked the board (or None)
+#   dns_stalls()                     # did the last lookup block it (under DEFER_S ago)?
+#   pass_over(host)                  # a due lookup not made now: as if it had failed
 import socket
 
 RESOLVE_AGAIN_S = 900   # a leader that moved to a new DHCP address is found within silent_min
 RESOLVE_FAILED_S = 300
+DEFER_S = 1800   # lookups are passed over for a sound without a pause for them this long at most
 SLOW_S = 3   # a lookup this long (clock seconds: over 2 s) blocked the board: its DNS server does not answer
 
 _addr_cache = {}
 _stalled_s = None  # _now_s() when a lookup last blocked the board
+_last_slow = False  # whether the last lookup did
 
 
 def _now_s():
@@ -55,14 +59,37 @@ def resolve(host, port):
         a = _ip_of(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1])
     except (OSError, IndexError, ValueError) as err:
         lookup_took(now)
-        if e is not None and e[0] is not None:  # keep the old address, look again later
-            e[1], e[2] = now, False
+        if _failed(host, now):  # keep the old address, look again later
             return (e[0], port)
-        _addr_cache[host] = [None, now, False]
         raise OSError("cannot resolve %s: %s" % (host, err))
     lookup_took(now)
     _addr_cache[host] = [a, now, False]
     return (a, port)
+
+
+def _failed(host, now):
+    """host's lookup failed at now (or was passed over): True when its old address is kept."""
+    e = _addr_cache.get(host)
+    if e is not None and e[0] is not None:
+        e[1], e[2] = now, False
+        return True
+    _addr_cache[host] = [None, now, False]
+    return False
+
+
+def pass_over(host):
+    """A due lookup not made now (a sounding alarm leaves no pause for a DNS
+    server that last held the board): host is treated as if its lookup had
+    just failed, so it is not due again for a while and the step fails at once
+    (or goes to the old address)."""
+    _failed(host, _now_s())
+
+
+def dns_stalls():
+    """True when the last lookup held the board (its DNS server did not answer),
+    under DEFER_S ago: a lookup is passed over no longer than that (the DNS may be
+    back, and a server with no address gets no reading until it is looked up)."""
+    return _last_slow and _now_s() - _stalled_s < DEFER_S
 
 
 def lookup_due(host, port):
@@ -92,9 +119,10 @@ def lookup_allowed(now=None):
 
 def lookup_took(start_s):
     """A lookup started at start_s just ended: one that blocked the board stops all for a while."""
-    global _stalled_s
+    global _stalled_s, _last_slow
     now = _now_s()
-    if now - start_s >= SLOW_S:
+    _last_slow = now - start_s >= SLOW_S
+    if _last_slow:
         _stalled_s = now
 
 

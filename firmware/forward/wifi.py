@@ -14,7 +14,9 @@
 # query) also waits for a pause between the bursts of a sounding alarm
 # (sound_pause: the annunciator's pause_in_ms), else the beep under way became
 # a tone as long as the step, or the rest of the burst was not heard. A name
-# lookup due before such a step (forward.names) gets a pause of its own.
+# lookup due before such a step (forward.names) gets a pause of its own; when the
+# sound leaves none that long and the last lookup held the board, it is passed
+# over (as if it had failed) until one comes.
 #
 # BLE coexistence: with BLE active ESP-IDF requires Wi-Fi modem sleep
 # (pm=PM_NONE aborts in several IDF versions), so the keeper sets the modem-
@@ -61,7 +63,7 @@ def validate(networks):
 class WifiKeeper:
     def __init__(self, networks, wlan=None, ble_active=None, on_change=None, log=log_print,
                  connect_timeout_s=20, backoff_min_s=2, backoff_max_s=120, check_s=5,
-                 sound_pause=None):
+                 sound_pause=None, sound_fits=None):
         self.networks = validate(networks)
         if wlan is None:
             import network
@@ -69,6 +71,7 @@ class WifiKeeper:
         self.wlan = wlan
         self._ble_active = ble_active or (lambda: False)
         self._sound_pause = sound_pause
+        self._sound_fits_cb = sound_fits   # the annunciator's pause_fits: is its pause that long?
         self._on_change = on_change
         self._log = log
         self.connect_timeout_ms = int(connect_timeout_s * 1000)
@@ -141,6 +144,14 @@ class WifiKeeper:
         except Exception:  # the sound's fault is the annunciator's to report
             return 0
 
+    def _sound_fits(self, need_ms):
+        if self._sound_fits_cb is None:
+            return True
+        try:
+            return self._sound_fits_cb(need_ms)
+        except Exception:  # the sound's fault is the annunciator's to report
+            return True
+
     def _window_delay_ms(self, need_ms):
         if self._win_start is None:
             return 0
@@ -159,11 +170,17 @@ class WifiKeeper:
         lookup alone, as long as the pattern's pause allows; the lookup is made
         here, and the step then waits for a pause of its own."""
         if blocks and host is not None and names.lookup_due(host, port):
-            await self._wait(LOOKUP_MS + need_ms, LOOKUP_MS)
-            try:
-                names.resolve(host, port)
-            except OSError:
-                pass  # kept by forward.names: the step fails on it at once
+            if names.dns_stalls() and not self._sound_fits(LOOKUP_MS):
+                # an escalated high-priority sound pauses 3.3 s: a DNS server that
+                # held the board last time would break its rhythm every
+                # RESOLVE_FAILED_S for a lookup that most likely fails again
+                names.pass_over(host)
+            else:
+                await self._wait(LOOKUP_MS + need_ms, LOOKUP_MS)
+                try:
+                    names.resolve(host, port)
+                except OSError:
+                    pass  # kept by forward.names: the step fails on it at once
         await self._wait(need_ms, min(need_ms, BLOCK_MS) if blocks else 0)
 
     async def wait_sound_pause(self, need_ms):

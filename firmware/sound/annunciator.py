@@ -204,6 +204,20 @@ class Annunciator:
             pass
         return 0
 
+    def pause_fits(self, need_ms):
+        """Whether the sounding alarm's pattern leaves need_ms without a pulse
+        between its bursts (True with nothing sounding). pause_in_ms waits for at
+        most its pause: a longer step would run into the next burst. Never raises
+        (True on a fault)."""
+        try:
+            a = self._alarm
+            if self._seq is not None or a is None or not a[3]:
+                return True
+            snd = a[4]
+            return not snd[1] or snd[1] - patterns.burst_ms(snd[0]) - _EDGE_MS >= need_ms
+        except Exception:
+            return True
+
     # --- the task ----------------------------------------------------------
     async def run(self):
         me = self._task = asyncio.current_task()

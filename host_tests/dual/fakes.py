@@ -62,14 +62,14 @@ class NamesWorld:
         self._names, self._real = names, (names.socket, names._now_s)
         names.socket, names._now_s = self.sock, lambda: self.t
         names._addr_cache.clear()
-        names._stalled_s = None
+        names._stalled_s, names._last_slow = None, False
         return self
 
     def __exit__(self, *exc):
         names = self._names
         names.socket, names._now_s = self._real
         names._addr_cache.clear()
-        names._stalled_s = None
+        names._stalled_s, names._last_slow = None, False
 
 
 class _ZeroClock:

@@ -143,3 +143,38 @@ def test_lookup_due_says_whether_resolve_would_ask_the_dns_server():
         assert not due_then_resolve("third.example.org", 443)  # none while the stall is recent
         w.t += names.RESOLVE_FAILED_S
         assert due_then_resolve("third.example.org", 443)
+
+
+def test_a_passed_over_lookup_counts_as_a_failed_one_and_dns_stalls_tells_the_last_lookup():
+    with World() as w:
+        assert not names.dns_stalls()
+        w.sock.takes_s = names.SLOW_S            # a lookup that held the board
+        names.resolve("ns.example.org", 443)
+        assert names.dns_stalls()
+        w.t = names.SLOW_S + names.DEFER_S - 1
+        assert names.dns_stalls()
+        w.t += 1                                 # told for DEFER_S at most
+        assert not names.dns_stalls()
+        w.t = 10
+        assert names.dns_stalls()
+        w.t = 1000
+        w.sock.takes_s = 0                       # the next one answers at once
+        names.resolve("other.example.org", 443)
+        assert not names.dns_stalls() and w.sock.calls == 2
+        # passed over with no address: refused at once, not due for RESOLVE_FAILED_S
+        names.pass_over("third.example.org")
+        assert _fails("third.example.org", 443) and w.sock.calls == 2
+        assert not names.lookup_due("third.example.org", 443)
+        w.t += names.RESOLVE_FAILED_S
+        assert names.lookup_due("third.example.org", 443)
+        # passed over with an old address: it is kept (not suspect) until a connection fails
+        names.forget_address("ns.example.org", 443)
+        w.t = 5000
+        assert names.lookup_due("ns.example.org", 443)
+        names.pass_over("ns.example.org")
+        assert not names.lookup_due("ns.example.org", 443)
+        assert names.resolve("ns.example.org", 443) == ("10.0.0.7", 443) and w.sock.calls == 2
+        names.forget_address("ns.example.org", 443)
+        assert not names.lookup_due("ns.example.org", 443)
+        w.t += names.RESOLVE_AGAIN_S
+        assert names.lookup_due("ns.example.org", 443)

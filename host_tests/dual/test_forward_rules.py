@@ -174,7 +174,7 @@ def _with_clock(fake, fn, ntptime=None):
     if ntptime is not None:
         swapped["ntptime"] = ntptime
     before = dict((k, sys.modules.get(k)) for k in swapped)
-    stalled = names._stalled_s
+    stalled = names._stalled_s, names._last_slow
     sys.modules.update(swapped)
     try:
         return fn()
@@ -185,7 +185,7 @@ def _with_clock(fake, fn, ntptime=None):
             else:
                 sys.modules[k] = v
         timesync.clock = before["clock"]
-        names._stalled_s = stalled
+        names._stalled_s, names._last_slow = stalled
 
 
 def _ts(fake, ntp=None, logs=None, **kw):

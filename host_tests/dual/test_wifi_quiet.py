@@ -4,7 +4,7 @@
 # ticks, wrapping as MicroPython's do) and asyncio's sleep_ms are stand-ins, so the
 # waits are counted, not slept. Runs on CPython and MicroPython.
 from fakes import NamesWorld
-from forward import wifi
+from forward import names, wifi
 
 NETS = [{"ssid": "home", "password": "password123"}]
 _PERIOD = 1 << 30   # MicroPython's ticks_ms wrap
@@ -206,3 +206,50 @@ def test_a_lookup_that_may_take_lwips_whole_timeout_keeps_out_of_the_window_too(
             k2.transmitter_window(10, 30)
             drive(k2.wait_quiet(5000, blocks=True, host="ns.example", port=443))
         assert in_world(clock, kept) == [] and w.sock.calls == 1   # kept address: no lookup
+
+
+class _SilentDns(_SlowDns):
+    def getaddrinfo(self, host, port, *a):
+        self.calls += 1
+        self.world.t += 7                       # lwIP's wait for a server that never answers
+        raise OSError(-202)
+
+
+def test_a_sound_without_a_long_pause_passes_over_a_lookup_when_the_dns_held_the_board():
+    # an escalated urgent low pauses 3.3 s: the 7-s lookup would break its rhythm
+    # every 5 min while DNS does not answer; it waits for a long enough pause instead
+    fits = []
+
+    def pause_fits(need_ms):
+        fits.append(need_ms)
+        return False
+
+    clock = Ticks(0)
+    k = wifi.WifiKeeper(NETS, wlan=object(), sound_pause=lambda need_ms: 0, sound_fits=pause_fits)
+    with NamesWorld(_SilentDns) as w:
+        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        # DNS not known to hold the board yet: the lookup goes (in what pause there is)
+        assert w.sock.calls == 1 and names.dns_stalls()
+        w.t += names.RESOLVE_FAILED_S
+        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        assert w.sock.calls == 1, "looked up although the sound leaves no pause for it"
+        assert fits == [wifi.LOOKUP_MS]
+        assert not names.lookup_due("ns.example", 443)            # passed over: as if it failed
+        w.t += names.RESOLVE_FAILED_S
+        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        assert w.sock.calls == 1 and not names.lookup_due("ns.example", 443)   # passed over again
+        w.t = 7 + names.DEFER_S          # half an hour after the lookup that held the board
+        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        assert w.sock.calls == 2         # the DNS may be back: looked up all the same
+        w.t += names.RESOLVE_FAILED_S
+        k2 = wifi.WifiKeeper(NETS, wlan=object(), sound_pause=lambda need_ms: 0,
+                             sound_fits=lambda need_ms: True)     # a long pause, or silence
+        in_world(clock, lambda: drive(k2.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        assert w.sock.calls == 3
+        w.t += names.RESOLVE_FAILED_S
+
+        def broken(need_ms):
+            raise RuntimeError("a bug in the annunciator")
+        k3 = wifi.WifiKeeper(NETS, wlan=object(), sound_fits=broken)
+        in_world(clock, lambda: drive(k3.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        assert w.sock.calls == 4                                  # forwarding goes on
