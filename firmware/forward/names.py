@@ -22,7 +22,10 @@ import socket
 
 RESOLVE_AGAIN_S = 900   # a leader that moved to a new DHCP address is found within silent_min
 RESOLVE_FAILED_S = 300
-DEFER_S = 1800   # lookups are passed over for a sound without a pause for them this long at most
+# lookups are passed over for a sound without a pause for them this long at most: a
+# burst late every DEFER_S in a DNS outage (not every RESOLVE_FAILED_S), and a server
+# with no address found again within it once the DNS answers
+DEFER_S = 900
 SLOW_S = 3   # a lookup this long (clock seconds: over 2 s) blocked the board: its DNS server does not answer
 
 _addr_cache = {}

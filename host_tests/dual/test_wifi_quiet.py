@@ -238,7 +238,7 @@ def test_a_sound_without_a_long_pause_passes_over_a_lookup_when_the_dns_held_the
         w.t += names.RESOLVE_FAILED_S
         in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         assert w.sock.calls == 1 and not names.lookup_due("ns.example", 443)   # passed over again
-        w.t = 7 + names.DEFER_S          # half an hour after the lookup that held the board
+        w.t = 7 + names.DEFER_S          # DEFER_S after the lookup that held the board
         in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         assert w.sock.calls == 2         # the DNS may be back: looked up all the same
         w.t += names.RESOLVE_FAILED_S
