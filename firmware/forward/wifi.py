@@ -137,20 +137,10 @@ class WifiKeeper:
         return d
 
     def _sound_delay_ms(self, need_ms):
-        if self._sound_pause is None:
-            return 0
-        try:
-            return self._sound_pause(need_ms)
-        except Exception:  # the sound's fault is the annunciator's to report
-            return 0
+        return _ask(self._sound_pause, need_ms, 0)
 
     def _sound_fits(self, need_ms):
-        if self._sound_fits_cb is None:
-            return True
-        try:
-            return self._sound_fits_cb(need_ms)
-        except Exception:  # the sound's fault is the annunciator's to report
-            return True
+        return _ask(self._sound_fits_cb, need_ms, True)
 
     def _window_delay_ms(self, need_ms):
         if self._win_start is None:
@@ -274,6 +264,17 @@ class WifiKeeper:
                     self._log("wifi: no network joined; retry in %d s" % backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.backoff_max_s)
+
+
+def _ask(sound, need_ms, otherwise):
+    """The annunciator's answer about need_ms, or otherwise when there is none or
+    it fails (the sound's fault is the annunciator's to report; forwarding goes on)."""
+    if sound is None:
+        return otherwise
+    try:
+        return sound(need_ms)
+    except Exception:
+        return otherwise
 
 
 def _bad_statuses(w):

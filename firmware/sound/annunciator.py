@@ -36,6 +36,12 @@ _IDLE_MS = 3600000  # nothing changes: look again after an hour anyway
 _EDGE_MS = 50  # pause_in_ms: how long after a pulse's end a blocking step may start
 
 
+def _pause_ms(snd):
+    """What a blocking step may use of the pause between a repeating sound's
+    bursts (None: the sound does not repeat)."""
+    return snd[1] - patterns.burst_ms(snd[0]) - _EDGE_MS if snd[1] else None
+
+
 class Annunciator:
     def __init__(self, board, clock_ms=None, on_fault=None, on_change=None, calm_brightness=20):
         if clock_ms is None:
@@ -184,8 +190,9 @@ class Annunciator:
             if self._seq is not None or a is None or not a[3]:
                 return 0
             snd, t0, hold = a[4], self._t0, self._hold
-            if snd[1]:
-                need_ms = min(need_ms, snd[1] - patterns.burst_ms(snd[0]) - _EDGE_MS)
+            pause = _pause_ms(snd)
+            if pause is not None:
+                need_ms = min(need_ms, pause)
             # the pause must have begun _EDGE_MS ago: run() switches the pulse off
             # at its end, and a step woken at the same moment may run first
             now = self._clock()
@@ -213,8 +220,8 @@ class Annunciator:
             a = self._alarm
             if self._seq is not None or a is None or not a[3]:
                 return True
-            snd = a[4]
-            return not snd[1] or snd[1] - patterns.burst_ms(snd[0]) - _EDGE_MS >= need_ms
+            pause = _pause_ms(a[4])
+            return pause is None or pause >= need_ms
         except Exception:
             return True
 
