@@ -147,6 +147,9 @@ class Silent:   # the annunciator, nothing sounding
     def pause_fits(self, need_ms):
         return True
 
+class Rtc:   # the fields of app.persist.RtcStore that wiring uses: no kept addresses
+    names, names_of = (), None
+
 class App:
     def __init__(self, cfg):
         self.cfg = cfg
@@ -154,6 +157,7 @@ class App:
         self.link = self.wifi = None
         self.reserve = bytearray(12288)   # as main.App makes it first thing at boot
         self.ann = Silent()
+        self.rtc = Rtc()
     def emit(self, ev):
         pass
     def condition(self, kind, name, active):

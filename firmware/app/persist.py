@@ -14,17 +14,24 @@
 # does not forget it: the link resumes after last_dex and would never ask again.
 # Both belong to one transmitter, whose ID is kept with them: a settings restart
 # onto another transmitter must not resume on the old one's clock (chaos 1061).
+# And the forwarders' server addresses (forward.names), so a reset during a DNS
+# outage does not cut the box off from a Nightscout it can still reach: they are
+# looked up again at first use and kept if that lookup fails (chaos 1622).
 # Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 |
 #         saved_s u32 | hole start u32 | hole end u32 | transmitter ID 6 bytes
-#         (zeros: none) | blob | sum u16
-# (version 4: without the ID; 3: without the hole either; 2: without saved_s)
+#         (zeros: none) | names length u8 | blob | names | sum u16,
+#         names: per name, its length u8 | the name | its IPv4 address 4 bytes
+# (version 5: without the names; 4: without the ID either; 3: without the hole
+# either; 2: without saved_s). The alarm state comes first: names that do not fit
+# beside it are left out.
 import struct
 import time
 
 _MAGIC = b"CG"
-_VERSION = 5
+_VERSION = 6
 _NO_HOLE = 0xFFFFFFFF
 MAX_BYTES = 2048  # ESP32 RTC user memory
+MAX_NAMES, MAX_NAMES_BYTES = 4, 128  # enough for Nightscout, MQTT, the leader and NTP
 MAX_AWAY_S = 86400  # a longer "away" means the wall clock was set meanwhile: unknown
 
 
@@ -39,6 +46,8 @@ class RtcStore:
         self.away_s = None  # seconds from the last save to this boot (None: unknown)
         self.hole = None    # (start, end) dex span the link still has to backfill; set before save()
         self.tx_id = None   # the transmitter last_dex and hole belong to (None: not known)
+        self.names = ()     # [(host, IPv4 address)] kept for the forwarders (forward.names)
+        self.names_of = None  # () -> the names to keep now, asked at every save (wiring sets it)
         self._written = None
 
     def load(self):
@@ -48,7 +57,8 @@ class RtcStore:
             raw = bytes(self.rtc.memory())
         except Exception:
             raw = b""
-        self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id = _decode(raw)
+        (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
+         self.names) = _decode(raw)
         if self.blob and self.saved_s is not None:
             away = int(self.wall_s()) - self.saved_s
             self.away_s = away if 0 <= away <= MAX_AWAY_S else None
@@ -63,6 +73,11 @@ class RtcStore:
         if blob != self.blob:
             self.blob = bytes(blob)
             self.saved_s = int(self.wall_s()) & 0xFFFFFFFF
+        if self.names_of is not None:
+            try:   # the alarm state is saved whatever the names do
+                self.names = self.names_of()
+            except Exception:
+                pass
         self._write()
 
     def own(self, tx_id):
@@ -92,7 +107,8 @@ class RtcStore:
     def forget_all(self):
         """Factory reset: the next boot starts as the first (no alarm state,
         no snooze, no transmitter clock, no reset count)."""
-        self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id = _EMPTY
+        (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
+         self.names) = _EMPTY
         self.rtc.memory(b"")
         self._written = None
 
@@ -103,7 +119,8 @@ class RtcStore:
             self._write()
 
     def _write(self):
-        data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id)
+        data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
+                       self.names)
         if data != self._written:
             self.rtc.memory(data)
             self._written = data
@@ -116,27 +133,61 @@ def _checksum(data):
     return s
 
 
-_HEAD = 28  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID
-_HEADS = {2: 10, 3: 14, 4: 22, _VERSION: _HEAD}
+_HEAD = 29  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID, names length
+_HEADS = {2: 10, 3: 14, 4: 22, 5: 28, _VERSION: _HEAD}
 _ID_BYTES = 6
-_EMPTY = (0, 0, b"", 0, None, None)
+_EMPTY = (0, 0, b"", 0, None, None, ())
 
 
-def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None):
+def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=()):
     if len(blob) > MAX_BYTES - _HEAD - 2:
         raise ValueError("state blob of %d bytes exceeds RTC memory" % len(blob))
+    kept = _encode_names(names, min(MAX_NAMES_BYTES, MAX_BYTES - _HEAD - 2 - len(blob)))
     start, end = hole if hole is not None else (_NO_HOLE, 0)
     tid = (tx_id or "").encode()[:_ID_BYTES]
     head = _MAGIC + struct.pack("<BBIHIII", _VERSION, boots, last_dex, len(blob), saved_s,
                                 start & 0xFFFFFFFF, end & 0xFFFFFFFF)
-    head += tid + bytes(_ID_BYTES - len(tid)) + blob
+    head += tid + bytes(_ID_BYTES - len(tid)) + bytes((len(kept),)) + blob + kept
     return head + struct.pack("<H", _checksum(head))
 
 
+def _encode_names(names, room):
+    """The first MAX_NAMES of names, [(host, dotted IPv4)], that fit in room
+    bytes; a name of over 255 bytes or an address that is not IPv4 is left out."""
+    out = b""
+    for host, ip in names[:MAX_NAMES]:
+        a = ip.split(".")
+        if len(a) != 4 or not all(p.isdigit() and int(p) < 256 for p in a):
+            continue
+        h = host.encode()
+        if len(h) > 255:
+            continue
+        item = bytes((len(h),)) + h + bytes([int(p) for p in a])
+        if len(out) + len(item) <= room:
+            out += item
+    return out
+
+
+def _decode_names(data):
+    names, i = [], 0
+    while i < len(data):
+        n = data[i]
+        if i + 1 + n + 4 > len(data):
+            break   # bytes the sum let through: the names read so far are kept
+        try:
+            host = bytes(data[i + 1:i + 1 + n]).decode()
+        except UnicodeError:
+            break
+        names.append((host, ".".join(str(b) for b in data[i + 1 + n:i + 5 + n])))
+        i += 5 + n
+    return names
+
+
 def _decode(raw):
-    """(boots, last_dex, blob, saved_s, hole, tx_id); saved_s is None for a
-    version-2 record, hole None for records before version 4 and tx_id None
-    before version 5 (firmware before an update, which did not keep them)."""
+    """(boots, last_dex, blob, saved_s, hole, tx_id, names); saved_s is None for a
+    version-2 record, hole None for records before version 4, tx_id None before
+    version 5 and names empty before version 6 (firmware before an update, which
+    did not keep them)."""
     if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in _HEADS:
         return _EMPTY
     version, head = raw[2], _HEADS[raw[2]]
@@ -151,10 +202,11 @@ def _decode(raw):
     if version >= 4:
         start, end = struct.unpack_from("<II", raw, 14)
         hole = None if start == _NO_HOLE else (start, end)
-    if len(raw) < head + n + 2:
+    k = raw[28] if version >= 6 else 0   # the names' length
+    if len(raw) < head + n + k + 2:
         return _EMPTY
-    body = raw[:head + n]
-    if struct.unpack_from("<H", raw, head + n)[0] != _checksum(body):
+    body = raw[:head + n + k]
+    if struct.unpack_from("<H", raw, head + n + k)[0] != _checksum(body):
         return _EMPTY
     if version >= 5:
         tid = bytes(raw[22:22 + _ID_BYTES]).rstrip(b"\0")
@@ -162,4 +214,5 @@ def _decode(raw):
             tx_id = tid.decode() if tid else None
         except UnicodeError:   # bytes the sum let through: never an ID in force, so forgotten
             tx_id = "?"
-    return boots, last_dex, bytes(raw[head:head + n]), saved_s, hole, tx_id
+    return (boots, last_dex, bytes(raw[head:head + n]), saved_s, hole, tx_id,
+            _decode_names(raw[head + n:head + n + k]))

@@ -412,6 +412,9 @@ def _forwarding(app):
                         sound_pause=app.ann.pause_in_ms, sound_fits=app.ann.pause_fits)
     supervise(app, "wifi", keeper.run, 120)
     app.wifi = keeper
+    from forward import names   # the servers' addresses survive a reset (app.persist)
+    names.restore(app.rtc.names)
+    app.rtc.names_of = names.kept
     from forward.timesync import TimeSync
     ts = TimeSync(None, wifi=keeper, log=_log)  # NTP; the Nightscout/leader Date header as fallback
     app.timesync = ts

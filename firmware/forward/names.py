@@ -18,6 +18,8 @@
 #   last_stall()                     # when a lookup last blocked the board (or None)
 #   dns_stalls()                     # did the last lookup block it (under DEFER_S ago)?
 #   pass_over(host)                  # a due lookup not made now: as if it had failed
+#   kept(n)                          # [(host, ip)] to keep across a reset (app.persist), newest first
+#   restore(pairs)                   # after a reset: looked up again at first use, kept if that fails
 import socket
 
 RESOLVE_AGAIN_S = 900   # a leader that moved to a new DHCP address is found within silent_min
@@ -86,6 +88,25 @@ def pass_over(host):
     just failed, so it is not due again for a while and the step fails at once
     (or goes to the old address)."""
     _failed(host, _now_s())
+
+
+def kept(n=4):
+    """The n most recently looked-up addresses, [(host, ip)], for RTC memory:
+    a reset during a DNS outage must not cut the box off from a server it can
+    still reach (the address is in RAM only otherwise)."""
+    got = sorted(((e[1], h, e[0]) for h, e in _addr_cache.items() if e[0] is not None),
+                 reverse=True)
+    return [(h, a) for _, h, a in got[:n]]
+
+
+def restore(pairs):
+    """Addresses kept across a reset (kept()): each is due for a lookup at its
+    first use, as the server may have moved meanwhile, and is kept when that
+    lookup fails or is passed over. A name already known here is left alone."""
+    now = _now_s()
+    for host, ip in pairs:
+        if host not in _addr_cache:
+            _addr_cache[host] = [ip, now - RESOLVE_AGAIN_S, True]
 
 
 def dns_stalls():

@@ -178,3 +178,49 @@ def test_a_passed_over_lookup_counts_as_a_failed_one_and_dns_stalls_tells_the_la
         assert not names.lookup_due("ns.example.org", 443)
         w.t += names.RESOLVE_AGAIN_S
         assert names.lookup_due("ns.example.org", 443)
+
+
+def test_kept_gives_the_newest_addresses_for_rtc_memory():
+    with World() as w:
+        assert names.kept() == []
+        for i, host in enumerate(("a.lan", "b.lan", "c.lan", "d.lan", "e.lan")):
+            w.t = 100 * i
+            w.sock.answer = ("10.0.0.%d" % i, 443)
+            names.resolve(host, 443)
+        names.resolve("192.168.1.9", 443)          # an IP literal is never kept
+        w.sock.answer = None
+        w.t = 1000
+        _fails("gone.lan", 443)                    # a name without an address is not kept
+        assert names.kept() == [("e.lan", "10.0.0.4"), ("d.lan", "10.0.0.3"), ("c.lan", "10.0.0.2"),
+                                ("b.lan", "10.0.0.1")]
+        assert names.kept(2) == [("e.lan", "10.0.0.4"), ("d.lan", "10.0.0.3")]
+        names.forget_address("a.lan", 443)         # its connection failed: looked up again, which
+        names.resolve("a.lan", 443)                # fails and keeps the address: in use again
+        assert names.kept(1) == [("a.lan", "10.0.0.0")]
+
+
+def test_a_restored_address_is_looked_up_at_first_use_and_kept_if_that_fails():
+    with World() as w:
+        w.t = 40                                   # a few seconds after the reset
+        names.restore([("ns.lan", "10.0.0.9"), ("mqtt.lan", "10.0.0.8")])
+        assert names.lookup_due("ns.lan", 443) and w.sock.calls == 0
+        # the DNS answers: the server's new address
+        assert names.resolve("ns.lan", 443) == ("10.0.0.7", 443) and w.sock.calls == 1
+        # the DNS does not answer: the address from before the reset
+        w.sock.answer = None
+        w.sock.takes_s = 7
+        w.t = 100
+        assert names.resolve("mqtt.lan", 1883) == ("10.0.0.8", 1883) and w.sock.calls == 2
+        assert not names.lookup_due("mqtt.lan", 1883)
+        # a restored address not used yet ranks below those looked up since
+        names.restore([("old.lan", "10.0.0.6")])
+        assert names.kept() == [("mqtt.lan", "10.0.0.8"), ("ns.lan", "10.0.0.7"), ("old.lan", "10.0.0.6")]
+
+
+def test_a_restored_address_survives_a_passed_over_lookup_and_never_overrides_a_known_one():
+    with World() as w:
+        names.resolve("ns.lan", 443)               # looked up before restore ran
+        names.restore([("ns.lan", "10.0.0.1"), ("mqtt.lan", "10.0.0.8")])
+        assert names.resolve("ns.lan", 443) == ("10.0.0.7", 443) and w.sock.calls == 1
+        names.pass_over("mqtt.lan")                # a sounding alarm left no pause for its lookup
+        assert names.resolve("mqtt.lan", 1883) == ("10.0.0.8", 1883) and w.sock.calls == 1

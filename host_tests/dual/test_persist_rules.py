@@ -1,10 +1,11 @@
 # The RTC-memory record (firmware/app/persist.py) as its layout comment and
 # docstrings describe it, pinned where `python tools/mutation.py --package app`
-# found it unpinned: the byte layout of version 5, the 2048-byte limit, the
+# found it unpinned: the byte layout of version 6, the 2048-byte limit, the
 # boot counter (written at every boot, capped at a byte), the time away (its
 # bounds, odd seconds), a record cut short or unreadable memory (never a crash
 # at boot), forget_transmitter, forget_all and whose transmitter the resume
-# point is (own). Runs on CPython and MicroPython.
+# point is (own), the forwarders' addresses beside the alarm state. Runs on
+# CPython and MicroPython.
 import struct
 
 from app import persist
@@ -29,16 +30,25 @@ def _checksum(data):
     return s
 
 
-def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, tx_id=b"", version=5):
-    """Version 5 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
+def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, tx_id=b"", version=6,
+            names=b""):
+    """Version 6 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
     blob length u16 | saved_s u32 | hole start u32 | hole end u32 | transmitter
-    ID 6 bytes (zeros: none) | blob | sum u16. Version 4: without the ID."""
+    ID 6 bytes (zeros: none) | names length u8 | blob | names | sum u16.
+    Version 5: without the names; 4: without the ID either."""
     head = b"CG" + struct.pack("<BBIHIII", version, boots, last_dex, len(blob), saved_s,
                                hole_start, hole_end)
-    if version == 5:
+    if version >= 5:
         head += tx_id + bytes(6 - len(tx_id))
-    head += blob
+    if version >= 6:
+        head += bytes((len(names),))
+    head += blob + names
     return head + struct.pack("<H", _checksum(head))
+
+
+def _name(host, ip):
+    """One kept name as the comment lays it out: length u8 | name | IPv4 4 bytes."""
+    return bytes((len(host),)) + host + bytes(ip)
 
 
 def test_the_record_is_laid_out_as_documented():
@@ -58,6 +68,12 @@ def test_the_record_is_laid_out_as_documented():
     assert again.load() == b"blob"
     assert (again.boots, again.last_dex, again.hole, again.away_s, again.tx_id) == (
         8, 123456, (100, 399), 600, "80AB12")
+    # version 5 (firmware before the names were kept): no names
+    rtc5 = FakeRtc(_record(7, 123456, b"blob", 4000, 100, 399, b"80AB12", version=5))
+    five = persist.RtcStore(rtc5, _wall(4600))
+    assert five.load() == b"blob"
+    assert (five.boots, five.last_dex, five.hole, five.away_s, five.tx_id, list(five.names)) == (
+        8, 123456, (100, 399), 600, "80AB12", [])
     # version 4 (firmware before the ID was kept): whose it is, is not known
     rtc3 = FakeRtc(_record(7, 123456, b"blob", 4000, 100, 399, version=4))
     old = persist.RtcStore(rtc3, _wall(4600))
@@ -69,7 +85,7 @@ def test_the_largest_blob_fills_the_2048_bytes_exactly():
     rtc = FakeRtc()
     st = persist.RtcStore(rtc, _wall(1000))
     st.load()
-    biggest = b"b" * (2048 - 28 - 2)
+    biggest = b"b" * (2048 - 29 - 2)
     st.save(biggest)
     assert len(rtc.mem) == 2048
     assert persist.RtcStore(rtc, _wall(1000)).load() == biggest
@@ -173,7 +189,7 @@ def test_an_empty_version_2_record_is_read():
 
 def test_an_unknown_version_is_not_read():
     rec = bytearray(_record(3, 864060, b"alarm state", 1000))
-    rec[2] = 6
+    rec[2] = 7
     body = bytes(rec[:-2])
     rec = body + struct.pack("<H", _checksum(body))
     st = persist.RtcStore(FakeRtc(rec), _wall(1000))
@@ -237,3 +253,84 @@ def test_an_id_that_is_not_text_is_never_a_crash_nor_taken_for_this_transmitters
     assert st.load() == b"alarm state" and st.last_dex == 864060
     st.own("8G1234")
     assert (st.last_dex, st.hole, st.tx_id) == (0, None, "8G1234")
+
+
+def test_the_forwarders_addresses_are_kept_beside_the_alarm_state():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(5001))
+    st.load()
+    st.names_of = lambda: [("ns.example.org", "192.168.1.20"), ("mqtt", "10.0.0.255")]
+    st.save(b"alarm state", 864060)
+    names = _name(b"ns.example.org", (192, 168, 1, 20)) + _name(b"mqtt", (10, 0, 0, 255))
+    assert rtc.mem == _record(1, 864060, b"alarm state", 5001, names=names)
+    again = persist.RtcStore(rtc, _wall(5100))
+    assert again.load() == b"alarm state"
+    assert list(again.names) == [("ns.example.org", "192.168.1.20"), ("mqtt", "10.0.0.255")]
+    # a save with no source (no forwarding wired yet) writes what was loaded
+    again.save(b"no alarm")
+    third = persist.RtcStore(rtc, _wall(5200))
+    assert third.load() == b"no alarm"
+    assert list(third.names) == [("ns.example.org", "192.168.1.20"), ("mqtt", "10.0.0.255")]
+    again.forget_all()
+    assert list(again.names) == []
+
+
+def test_only_ipv4_addresses_of_short_names_are_kept_and_at_most_four():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(1))
+    st.load()
+    st.names = [("v6", "fe80::1"), ("bad", "1.2.3.256"), ("short", "1.2.3"), ("x" * 256, "1.2.3.4"),
+                ("a", "1.1.1.1"), ("b", "2.2.2.2"), ("c", "3.3.3.3")]
+    st.save(b"s")
+    # the first four entries are looked at; of those, none is an IPv4 address of a short name
+    back = persist.RtcStore(rtc, _wall(1))
+    back.load()
+    assert list(back.names) == []
+    st.names = [("a", "1.1.1.1"), ("b", "2.2.2.2"), ("c", "3.3.3.3"), ("d", "4.4.4.4"), ("e", "5.5.5.5")]
+    st.save(b"s")
+    back = persist.RtcStore(rtc, _wall(1))
+    back.load()
+    assert list(back.names) == [("a", "1.1.1.1"), ("b", "2.2.2.2"), ("c", "3.3.3.3"), ("d", "4.4.4.4")]
+
+
+def test_names_never_crowd_out_the_alarm_state():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(1))
+    st.load()
+    st.names = [("n" * 100, "1.1.1.1"), ("m" * 20, "2.2.2.2")]
+    st.save(b"s")   # 105 + 25 bytes: only the first fits in 128
+    back = persist.RtcStore(rtc, _wall(1))
+    back.load()
+    assert list(back.names) == [("n" * 100, "1.1.1.1")]
+    biggest = b"b" * (2048 - 29 - 2)
+    st.save(biggest)   # the largest alarm state leaves no room: the names go
+    back = persist.RtcStore(rtc, _wall(1))
+    assert back.load() == biggest
+    assert list(back.names) == []
+    st.save(biggest[:-30])   # room for the second only
+    back = persist.RtcStore(rtc, _wall(1))
+    assert back.load() == biggest[:-30]
+    assert list(back.names) == [("m" * 20, "2.2.2.2")]
+
+
+def test_a_failing_names_source_never_costs_the_alarm_state():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(1))
+    st.load()
+
+    def broken():
+        raise RuntimeError("names")
+    st.names_of = broken
+    st.save(b"urgent_low sounding")
+    assert persist.RtcStore(rtc, _wall(1)).load() == b"urgent_low sounding"
+
+
+def test_names_bytes_the_sum_let_through_are_never_a_crash():
+    names = _name(b"ok", (1, 2, 3, 4)) + bytes((200,)) + b"cut"
+    back = persist.RtcStore(FakeRtc(_record(1, 0, b"blob", 0, names=names)), _wall(0))
+    assert back.load() == b"blob"
+    assert list(back.names) == [("ok", "1.2.3.4")]
+    bad = _name(b"ok", (1, 2, 3, 4)) + _name(b"\xff\xfe", (5, 6, 7, 8))
+    back = persist.RtcStore(FakeRtc(_record(1, 0, b"blob", 0, names=bad)), _wall(0))
+    assert back.load() == b"blob"
+    assert list(back.names) == [("ok", "1.2.3.4")]
