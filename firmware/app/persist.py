@@ -152,19 +152,17 @@ def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=()):
 
 
 def _encode_names(names, room):
-    """The first MAX_NAMES of names, [(host, dotted IPv4)], that fit in room
-    bytes; a name of over 255 bytes or an address that is not IPv4 is left out."""
+    """Those of the first MAX_NAMES of names, [(host, dotted IPv4)], that fit
+    in room bytes (at most MAX_NAMES_BYTES: a name's length fits its byte); an
+    address that is not IPv4 is left out."""
     out = b""
     for host, ip in names[:MAX_NAMES]:
         a = ip.split(".")
         if len(a) != 4 or not all(p.isdigit() and int(p) < 256 for p in a):
             continue
         h = host.encode()
-        if len(h) > 255:
-            continue
-        item = bytes((len(h),)) + h + bytes([int(p) for p in a])
-        if len(out) + len(item) <= room:
-            out += item
+        if len(out) + 1 + len(h) + 4 <= room:
+            out += bytes((len(h),)) + h + bytes([int(p) for p in a])
     return out
 
 

@@ -159,17 +159,19 @@ def test_unreadable_memory_starts_afresh():
 
 
 def test_a_record_cut_short_is_never_a_crash():
-    rtc_full = FakeRtc(_record(3, 864060, b"alarm state", 1000, 100, 399))
+    rtc_full = FakeRtc(_record(3, 864060, b"alarm state", 1000, 100, 399,
+                               names=_name(b"ns.lan", (10, 0, 0, 7))))
     full = rtc_full.mem
     for n in range(len(full)):
         st = persist.RtcStore(FakeRtc(full[:n]), _wall(1000))
         assert st.load() == b"", n
-        assert st.boots == 1 and st.last_dex == 0 and st.hole is None, n
-    # the older layouts too: version 4 (no ID), 3 (no hole) and 2 (no save time)
-    rec = _record(3, 864060, b"alarm state", 1000, 100, 399, version=4)
-    for n in range(len(rec)):
-        st = persist.RtcStore(FakeRtc(rec[:n]), _wall(1000))
-        assert st.load() == b"" and st.boots == 1 and st.hole is None, (4, n)
+        assert st.boots == 1 and st.last_dex == 0 and st.hole is None and list(st.names) == [], n
+    # the older layouts too: version 5 (no names), 4 (no ID), 3 (no hole) and 2 (no save time)
+    for version in (5, 4):
+        rec = _record(3, 864060, b"alarm state", 1000, 100, 399, version=version)
+        for n in range(len(rec)):
+            st = persist.RtcStore(FakeRtc(rec[:n]), _wall(1000))
+            assert st.load() == b"" and st.boots == 1 and st.hole is None, (version, n)
     for fmt, fields in (("<BBIHI", (3, 3, 864060, 11, 1000)), ("<BBIH", (2, 3, 864060, 11))):
         head = b"CG" + struct.pack(fmt, *fields) + b"alarm state"
         rec = head + struct.pack("<H", _checksum(head))
@@ -282,7 +284,7 @@ def test_only_ipv4_addresses_of_short_names_are_kept_and_at_most_four():
     st.names = [("v6", "fe80::1"), ("bad", "1.2.3.256"), ("short", "1.2.3"), ("x" * 256, "1.2.3.4"),
                 ("a", "1.1.1.1"), ("b", "2.2.2.2"), ("c", "3.3.3.3")]
     st.save(b"s")
-    # the first four entries are looked at; of those, none is an IPv4 address of a short name
+    # the first four entries are looked at; of those, none is an IPv4 address that fits
     back = persist.RtcStore(rtc, _wall(1))
     back.load()
     assert list(back.names) == []
@@ -291,6 +293,40 @@ def test_only_ipv4_addresses_of_short_names_are_kept_and_at_most_four():
     back = persist.RtcStore(rtc, _wall(1))
     back.load()
     assert list(back.names) == [("a", "1.1.1.1"), ("b", "2.2.2.2"), ("c", "3.3.3.3"), ("d", "4.4.4.4")]
+
+
+def test_names_fill_their_128_bytes_exactly():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(1))
+    st.load()
+    st.names = [("n" * 123, "1.1.1.1")]   # 1 + 123 + 4 = 128 bytes
+    st.save(b"s")
+    assert len(rtc.mem) == 29 + 1 + 128 + 2
+    back = persist.RtcStore(rtc, _wall(1))
+    back.load()
+    assert list(back.names) == [("n" * 123, "1.1.1.1")]
+    st.names = [("n" * 124, "1.1.1.1"), ("a", "2.2.2.2")]   # 129 bytes: left out, the next kept
+    st.save(b"s")
+    back = persist.RtcStore(rtc, _wall(1))
+    back.load()
+    assert list(back.names) == [("a", "2.2.2.2")]
+
+
+def test_names_take_the_room_the_alarm_state_leaves_to_the_byte():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(1))
+    st.load()
+    room = 9
+    blob = b"b" * (2048 - 29 - 2 - room)
+    st.names = [("abcd", "1.1.1.1")]   # 1 + 4 + 4 = 9 bytes: fits
+    st.save(blob)
+    assert len(rtc.mem) == 2048
+    back = persist.RtcStore(rtc, _wall(1))
+    assert back.load() == blob and list(back.names) == [("abcd", "1.1.1.1")]
+    st.names = [("abcde", "1.1.1.1")]  # 10 bytes: does not
+    st.save(blob)
+    back = persist.RtcStore(rtc, _wall(1))
+    assert back.load() == blob and list(back.names) == []
 
 
 def test_names_never_crowd_out_the_alarm_state():
@@ -330,6 +366,11 @@ def test_names_bytes_the_sum_let_through_are_never_a_crash():
     back = persist.RtcStore(FakeRtc(_record(1, 0, b"blob", 0, names=names)), _wall(0))
     assert back.load() == b"blob"
     assert list(back.names) == [("ok", "1.2.3.4")]
+    for cut in (1, 4, 5):   # the last name short of its address, or of a byte of its own
+        names = _name(b"ok", (1, 2, 3, 4)) + _name(b"no", (5, 6, 7, 8))[:-cut]
+        back = persist.RtcStore(FakeRtc(_record(1, 0, b"blob", 0, names=names)), _wall(0))
+        assert back.load() == b"blob"
+        assert list(back.names) == [("ok", "1.2.3.4")], cut
     bad = _name(b"ok", (1, 2, 3, 4)) + _name(b"\xff\xfe", (5, 6, 7, 8))
     back = persist.RtcStore(FakeRtc(_record(1, 0, b"blob", 0, names=bad)), _wall(0))
     assert back.load() == b"blob"
