@@ -26,7 +26,7 @@ help:
 	@echo "make capture FILE=btsnoop_hci.log [ID=8XXXXX]   a Dexcom BLE capture through the codec"
 	@echo "make replay TRACE=file.csv   alarm onsets of the engine over a trace (JSON lines)"
 	@echo "make multitests  aioble's own multitests over the virtual radio (tools/multitests.py)"
-	@echo "make mutation    mutation score of the alarm engine's tests, survivors in build/mutation.txt (JOBS=2 ONLY=engine,...; PACKAGE=dexcom|app|link|forward|sound|setup: build/mutation_<package>.txt)"
+	@echo "make mutation    mutation score of the alarm engine's tests, survivors in build/mutation.txt (JOBS=2 ONLY=engine,...; PACKAGE=dexcom|app|link|forward|sound|setup: build/mutation_<package>.txt; MPY=1: MicroPython-tested modules)"
 	@echo "make sim         the firmware on the host against a virtual transmitter (TRACE= DAYS= SPEED= HEADLESS=1 ...)"
 	@echo "make flash PORT=/dev/ttyUSB0 BOARD=esp32-devkitc [CONFIG=file.json]   install on a MicroPython board"
 	@echo "make probe PORT=/dev/ttyUSB0   measure a board (TLS, PWM tones, loop, flash, display, BLE)"
@@ -84,9 +84,10 @@ multitests: setup
 
 # Mutation testing of firmware/alarms/ (PACKAGE=dexcom: firmware/dexcom/) against its CPython
 # tests (tools/mutation.py); ~15 min, so not part of `make test`. Per module: mutants, killed,
-# survived, score.
+# survived, score. MPY=1: the package's modules tested on the MicroPython port (the
+# annunciator, the supervisor, the Wi-Fi keeper), each mutant in a copy of its package.
 mutation: setup
-	$(PY) tools/mutation.py --package $(or $(PACKAGE),alarms) --jobs $(or $(JOBS),2) $(if $(ONLY),--only $(ONLY))
+	$(PY) tools/mutation.py --package $(or $(PACKAGE),alarms) --jobs $(or $(JOBS),2) $(if $(ONLY),--only $(ONLY)) $(if $(MPY),--mpy)
 
 # The firmware on the host against the virtual transmitter (options: see tools/sim.py).
 sim: setup

@@ -3,7 +3,7 @@ clock), with a config file, and read back its one RESULT line."""
 import json
 import os
 
-from conftest import ROOT, run_micropython
+from conftest import FIRMWARE_PATH, ROOT, run_micropython
 
 
 def run_app(tmp_path, cfg, prog, **names):
@@ -15,7 +15,7 @@ def run_app(tmp_path, cfg, prog, **names):
     head += "".join("%s = %r\n" % kv for kv in sorted(names.items()))
     r = run_micropython(["-c", head + prog], cwd=str(tmp_path), heap="2M", timeout=120, check=False, env={
         "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
-                                            os.path.join(ROOT, "firmware"),
+                                            FIRMWARE_PATH,
                                             os.path.join(ROOT, ".mpylib"))})
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     assert line, r.stdout[-3000:] + r.stderr[-3000:]

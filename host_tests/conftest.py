@@ -9,11 +9,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRMWARE = os.path.join(ROOT, "firmware")
 TOOLS = os.path.join(ROOT, "tools")
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
-MICROPYPATH = ".frozen:%s:%s" % (FIRMWARE, os.path.join(ROOT, ".mpylib"))
+# tools/mutation.py --mpy serves a mutant from a copy of its package in
+# MUTANT_OVERLAY, looked up before the firmware (by the unix port and CPython)
+FIRMWARE_PATH = ("%s:%s" % (os.environ["MUTANT_OVERLAY"], FIRMWARE) if os.environ.get("MUTANT_OVERLAY")
+                 else FIRMWARE)
+MICROPYPATH = ".frozen:%s:%s" % (FIRMWARE_PATH, os.path.join(ROOT, ".mpylib"))
 
-# Pure firmware modules are importable under CPython too.
-for p in (FIRMWARE, TOOLS, os.path.join(TOOLS, "host")):
-    if p not in sys.path:
+# Pure firmware modules are importable under CPython too (a mutant's package first).
+for p in (FIRMWARE, TOOLS, os.path.join(TOOLS, "host"), os.environ.get("MUTANT_OVERLAY")):
+    if p and p not in sys.path:
         sys.path.insert(0, p)
 
 

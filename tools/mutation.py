@@ -10,6 +10,7 @@ the setup form (setup): how many small, plausible bugs do their tests notice?
     python tools/mutation.py --list [--only settings]     # the mutants, without running
     python tools/mutation.py --show glucose#17            # one mutant as a diff
     python tools/mutation.py --package dexcom --show backfill#40
+    python tools/mutation.py --package sound --mpy [--only annunciator]   # MicroPython-tested modules
 
 Why not mutmut or cosmic-ray: mutmut 3 names a module after its file path and
 only understands ./, src/ or source/ layouts (here tests import `alarms.engine`
@@ -29,6 +30,14 @@ constant +1 and -1, bool constant flipped, `return x` -> `return None`,
 statement deleted (assignment, call, raise, continue, break), if-body removed
 (the else branch remains), else-branch removed. Not mutated: docstrings,
 strings, imports, the `const` fallback.
+
+--mpy (MPY_TESTS below: the annunciator, the supervisor, the Wi-Fi keeper)
+mutates modules whose tests run the firmware on the MicroPython unix port: each
+mutant is written (ast.unparse: no comments) into the worker's copy of its
+package, which the port and CPython find first (MUTANT_OVERLAY,
+host_tests/conftest.py), and pytest runs the module's test files in a child
+process. The files in firmware/ stay as they are; a mutant costs the seconds
+those tests take.
 
 Tests: the CPython side of the package's tests (PACKAGES below, or a module's
 own in MODULE_TESTS; a test that
@@ -79,7 +88,7 @@ PACKAGES = {
                 "host_tests/test_capture.py")),
     # Only CPython-side tests: the MicroPython-port ones (test_forward, test_link_*,
     # test_setup_ap, ...) read the files on disk and cannot see a mutant.
-    "app": (("config", "persist", "memory", "power", "localtime", "txclock"),
+    "app": (("config", "persist", "memory", "power", "localtime", "txclock", "supervisor"),
             ("host_tests/dual/test_config_rules.py", "host_tests/dual/test_persist_rules.py",
              "host_tests/dual/test_config.py", "host_tests/dual/test_config_files.py",
              "host_tests/dual/test_app_persist.py", "host_tests/dual/test_setup_form.py")),
@@ -101,6 +110,7 @@ MODULE_TESTS = {
     "app/power": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_power.py"),
     "app/localtime": ("host_tests/dual/test_localtime_rules.py", "host_tests/dual/test_config_rules.py"),
     "app/txclock": ("host_tests/dual/test_txclock_rules.py",),
+    "app/supervisor": ("host_tests/dual/test_supervisor_rules.py",),
     "forward/queue": ("host_tests/dual/test_queue_rules.py", "host_tests/dual/test_forward_pure.py"),
     "forward/follower": ("host_tests/dual/test_follower_rules.py", "host_tests/dual/test_follower.py",
                          "host_tests/dual/test_forward_rules.py"),
@@ -113,6 +123,19 @@ MODULE_TESTS = {
     "forward/names": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_forward_dns.py",
                       "host_tests/dual/test_forward_rules.py"),
 }
+# --mpy: modules whose tests run the firmware on the MicroPython unix port (the
+# annunciator, the supervisor, the Wi-Fi keeper's join loop). Each mutant is
+# written into the worker's copy of its package, which host_tests/conftest.py puts
+# first on the port's MICROPYPATH and on CPython's sys.path (MUTANT_OVERLAY), and
+# these files run under pytest in a child process: seconds per mutant, not
+# fractions, so few files.
+MPY_TESTS = {
+    "sound/annunciator": ("host_tests/test_sound.py", "host_tests/test_blocked_loop.py"),
+    "app/supervisor": ("host_tests/test_supervisor.py", "host_tests/dual/test_supervisor_rules.py"),
+    "forward/wifi": ("host_tests/test_forward.py::test_wifi_keeper_and_time_sync",
+                     "host_tests/test_forward_wifi_outage.py"),
+}
+MPY = False   # --mpy given
 PACKAGE = "alarms"
 MODULES, TESTS = PACKAGES[PACKAGE]
 TESTS_GIVEN = False   # --tests: those files for every module
@@ -255,6 +278,8 @@ def tests_of(module):
     """The test files run against a mutant of module."""
     if TESTS_GIVEN:
         return TESTS
+    if MPY:
+        return MPY_TESTS[PACKAGE + "/" + module]
     return MODULE_TESTS.get(PACKAGE + "/" + module, PACKAGES[PACKAGE][1])
 
 
@@ -386,6 +411,33 @@ def _child(module, index, wd, timeout_s, verbose, tests=None):
     os._exit(int(rc))
 
 
+def _child_mpy(module, index, wd, timeout_s, verbose, tests):
+    """--mpy: the mutant (index None: the original, unparsed as the mutants are)
+    replaces its module in the worker's copy of the package, and pytest runs the
+    module's MicroPython tests (stopping at the first failure). A run past
+    timeout_s is killed with its MicroPython children and counted as a timeout."""
+    import shutil
+    import subprocess
+    _, rel = _where(module)
+    overlay = os.path.join(wd, "overlay")
+    folder = os.path.join(overlay, os.path.relpath(os.path.dirname(rel), "firmware"))
+    shutil.copytree(os.path.join(ROOT, os.path.dirname(rel)), folder, dirs_exist_ok=True)
+    tree = ast.parse(_source(module)) if index is None else mutant_tree(module, index)
+    with open(os.path.join(overlay, os.path.relpath(rel, "firmware")), "w") as f:
+        f.write(ast.unparse(tree) + "\n")
+    out = None if verbose else subprocess.DEVNULL
+    p = subprocess.Popen([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"] + list(tests),
+                         cwd=wd, env=dict(os.environ, MUTANT_OVERLAY=overlay), stdout=out, stderr=out,
+                         start_new_session=True)
+    try:
+        rc = p.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        os.kill(os.getpid(), signal.SIGALRM)   # dies of it: _outcome's timeout
+    os._exit(0 if rc == 0 else 1 if rc == 1 else 99)   # pytest: 1 = a test failed
+
+
 def _outcome(status):
     """survived (exit 0), killed (exit 1: a test failed), timeout (SIGALRM),
     crashed (another signal) or error (any other exit: the harness failed)."""
@@ -413,7 +465,8 @@ def run_all(jobs, only, timeout_s, progress=True):
             item = todo.pop(0)
             pid = os.fork()
             if pid == 0:
-                _child(item[0], item[1], workdirs[slot], timeout_s, False, tests_of(item[0]))
+                (_child_mpy if MPY else _child)(item[0], item[1], workdirs[slot], timeout_s, False,
+                                                tests_of(item[0]))
             running[pid] = (slot, item)
         pid, status = os.wait()
         if pid not in running:
@@ -437,6 +490,16 @@ def baseline(only=None, timeout_s=600):
         tests += [t for t in tests_of(m) if t not in tests]
     wd = _workdir(0)
     t0 = time.time()
+    if MPY:   # each module's tests against its unparsed original, the slowest sets the timeout
+        for m in only or MODULES:
+            pid = os.fork()
+            if pid == 0:
+                _child_mpy(m, None, wd, timeout_s, True, tests_of(m))
+            _, status = os.waitpid(pid, 0)
+            if _outcome(status) != "survived":
+                raise SystemExit("mutation: the MicroPython tests of %s fail on its unparsed original (%s): "
+                                 "%s" % (m, _outcome(status), " ".join(tests_of(m))))
+        return (time.time() - t0) / len(only or MODULES)
     pid = os.fork()
     if pid == 0:
         _child(None, None, wd, timeout_s, True, tuple(tests))
@@ -472,7 +535,7 @@ def report(results, seconds, jobs):
 
 
 def main(argv=None):
-    global PACKAGE, MODULES, TESTS, TESTS_GIVEN
+    global PACKAGE, MODULES, TESTS, TESTS_GIVEN, MPY
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--package", default="alarms", choices=sorted(PACKAGES),
                     help="which firmware package to mutate (default alarms)")
@@ -484,16 +547,25 @@ def main(argv=None):
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--show", help="MODULE#N: print that mutant as a diff")
     ap.add_argument("--run", help="MODULE#N: run the tests against that mutant, showing the first failure")
+    ap.add_argument("--mpy", action="store_true",
+                    help="the package's modules tested on the MicroPython port only (MPY_TESTS), "
+                         "each mutant in a copy of its package; build/mutation_mpy_<package>.txt")
     args = ap.parse_args(argv)
     PACKAGE = args.package
     MODULES, TESTS = PACKAGES[PACKAGE]
+    MPY = args.mpy
+    if MPY:
+        MODULES = tuple(k.partition("/")[2] for k in MPY_TESTS if k.partition("/")[0] == PACKAGE)
+        if not MODULES:
+            ap.error("no module of %s is in MPY_TESTS" % PACKAGE)
     if args.only is None:
         args.only = ",".join(MODULES)
     TESTS_GIVEN = args.tests is not None
     if args.tests is None:
         args.tests = ",".join(TESTS)
     if args.out is None:
-        args.out = os.path.join("build", "mutation.txt" if PACKAGE == "alarms" else "mutation_%s.txt" % PACKAGE)
+        args.out = os.path.join("build", "mutation_mpy_%s.txt" % PACKAGE if MPY else
+                                "mutation.txt" if PACKAGE == "alarms" else "mutation_%s.txt" % PACKAGE)
     if args.show:
         m, _, n = args.show.partition("#")
         print(show(m, int(n)))
@@ -504,7 +576,7 @@ def main(argv=None):
         print(show(m, int(n)))
         pid = os.fork()
         if pid == 0:
-            _child(m, int(n), _workdir(0), 600, True, tests_of(m))
+            (_child_mpy if MPY else _child)(m, int(n), _workdir(0), 600, True, tests_of(m))
         _, status = os.waitpid(pid, 0)
         print(_outcome(status))
         return 0
@@ -521,7 +593,7 @@ def main(argv=None):
     import hypothesis  # noqa: F401
     import hypothesis.strategies  # noqa: F401
     t0 = time.time()
-    base = baseline(only)
+    base = baseline(only, timeout_s=1800 if MPY else 600)
     timeout_s = max(10.0, 5 * base)
     print("baseline: the %s tests pass in %.1f s; mutant timeout %d s" % (PACKAGE, base, timeout_s))
     results = run_all(max(1, args.jobs), only, timeout_s)
