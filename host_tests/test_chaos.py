@@ -2938,3 +2938,125 @@ def test_seed_1617_unreachable_ends_silently_while_mqtt_keeps_the_forwarding_ala
     delivered = sorted(ev + raised + [_ns_post(190 * MIN, 30)], key=lambda e: e["t_ms"])
     assert chaos.check_dns_alarm(w, delivered, end, []) == []
     assert chaos._forwarding_reasons(delivered, 200 * MIN) == {"nightscout_unreachable", "mqtt_unreachable"}
+
+
+# --- round 16: the Nightscout's address kept across a reset (RTC memory) --------------------------
+def _reset16(t_ms, cause=2):
+    detail = "power on" if cause == 1 else "machine reset (cause %d)" % cause
+    return [{"event": "reset", "t_ms": t_ms, "cause": cause, "detail": detail},
+            {"event": "heap_code", "t_ms": t_ms, "alloc": 1, "free": 1},
+            {"event": "wifi", "t_ms": t_ms, "up": True}]
+
+
+def _kept16(reset_ms=92 * MIN, delivered_ms=None, lookup_ms=10 * MIN, extra=(), end_min=180):
+    """A box on ns.lan: the name looked up (ok) at lookup_ms; readings every 5 min, delivered as they
+    come until the reset at reset_ms (inside the test's DNS span); after it a delivery at delivered_ms
+    (None: none)."""
+    ev = [{"event": "wifi", "t_ms": 0, "up": True},
+          dict(_lookup15(lookup_ms, result="ok", took_ms=0), addr="127.0.0.2")]
+    ev += [_dated15(m * MIN) for m in range(5, end_min, 5)]
+    ev += [_ns_post(m * MIN + 1000) for m in range(5, end_min, 5) if m * MIN < reset_ms]
+    ev += _reset16(reset_ms)
+    if delivered_ms is not None:
+        ev.append(_ns_post(delivered_ms))
+    return sorted(ev + list(extra), key=lambda e: e["t_ms"])
+
+
+def test_a_reset_inside_a_dns_span_that_kept_rtc_memory_must_reach_the_nightscout_again():
+    end = 180 * MIN
+    w = _w15(silent=[[3600, end // 1000]])
+    # before 83f3eb3 (seed 1622): nothing reached the server until the span's end
+    v = chaos.check_dns_kept(w, _kept16(), end, [])
+    assert len(v) == 1 and "reset at t=%d" % (92 * MIN) in v[0][1], v
+    # due from the first new reading after the boot (95 min) + NS_KEPT_MS
+    assert v[0][0] == 95 * MIN + chaos.NS_KEPT_MS and chaos.NS_KEPT_MS == 236000
+    assert chaos.check_dns_kept(w, _kept16(delivered_ms=95 * MIN + 30000), end, []) == []
+    assert chaos.check_dns_kept(w, _kept16(delivered_ms=95 * MIN + chaos.NS_KEPT_MS + 1), end, []) != []
+    # a failing DNS (SERVFAIL) is judged as a silent one; a soft reset and the watchdog's keep RTC memory
+    assert len(chaos.check_dns_kept(_w15(fail=[[3600, end // 1000]]), _kept16(), end, [])) == 1
+    for cause in (3, 5):
+        ev = [dict(e, cause=cause) if e["event"] == "reset" else e for e in _kept16()]
+        assert len(chaos.check_dns_kept(w, ev, end, [])) == 1, cause
+    # a chain of resets: the address from before the first is still in RTC memory at the second
+    chain = _kept16(delivered_ms=96 * MIN, extra=_reset16(120 * MIN))
+    v = chaos.check_dns_kept(w, chain, end, [])
+    assert len(v) == 1 and "reset at t=%d" % (120 * MIN) in v[0][1], v
+    assert w["_kept37"] == [92 * MIN, 120 * MIN]
+
+
+def test_resets_the_kept_address_does_not_cover_are_not_judged_by_37():
+    end = 180 * MIN
+    w = _w15(silent=[[3600, end // 1000]])
+    stuck = _kept16()
+    assert len(chaos.check_dns_kept(w, stuck, end, [])) == 1
+    # a power-on (RTC memory lost with the power), RTC memory damaged at the reset or before it
+    cut = [dict(e, cause=1, detail="power on") if e["event"] == "reset" else e for e in stuck]
+    cut.append({"event": "power_cut", "t_ms": 91 * MIN, "off_s": 60})
+    assert chaos.check_dns_kept(w, sorted(cut, key=lambda e: e["t_ms"]), end, []) == []
+    damaged = {"event": "rtc_damaged", "t_ms": 92 * MIN, "size": 60, "offsets": [3]}
+    i = next(n for n, e in enumerate(stuck) if e["event"] == "reset")
+    assert chaos.check_dns_kept(w, stuck[:i + 1] + [damaged] + stuck[i + 1:], end, []) == []
+    earlier = _kept16(extra=_reset16(40 * MIN) + [{"event": "rtc_damaged", "t_ms": 40 * MIN, "size": 60,
+                                                   "offsets": [3]}])
+    assert chaos.check_dns_kept(w, earlier, end, []) == []
+    # a power cut after the lookup, before the reset: gone too (its power-on is no reset inside the span)
+    gone = _kept16(extra=[{"event": "power_cut", "t_ms": 30 * MIN, "off_s": 60}] + _reset16(31 * MIN, 1))
+    assert chaos.check_dns_kept(w, gone, end, []) == []
+    # never looked up, or looked up too close to the reset for an RTC save to hold it
+    never = [e for e in stuck if e["event"] != "dns"]
+    assert chaos.check_dns_kept(w, never, end, []) == []
+    late = _kept16(lookup_ms=92 * MIN - chaos.KEPT_SAVE_MS + 1000)
+    assert chaos.check_dns_kept(w, late, end, []) == []
+    assert len(chaos.check_dns_kept(w, _kept16(lookup_ms=92 * MIN - chaos.KEPT_SAVE_MS), end, [])) == 1
+    # the server moved since the lookup (the kept address is the old one: 35's), before or after the reset
+    for t in (50, 92):
+        moved = _w15(names={chaos.NS_NAME: [[0, "127.0.0.2"], [t * 60, "127.0.0.3"]]}, silent=[[3600, end // 1000]])
+        assert chaos.check_dns_kept(moved, stuck, end, []) == [], t
+    # the DNS answers again before the bound (35 judges from its end), or the reset is outside the span
+    assert chaos.check_dns_kept(_w15(silent=[[3600, 96 * 60]]), stuck, end, []) == []
+    assert chaos.check_dns_kept(_w15(silent=[[95 * 60, end // 1000]]), stuck, end, []) == []
+    # the router off, another reset before the bound, a Nightscout that does not work, a config problem
+    off = dict(w, inject=dict(w["inject"], wifi_down_at_s=[[5500, 5600]]))
+    assert chaos.check_dns_kept(off, stuck, end, []) == []
+    v = chaos.check_dns_kept(w, _kept16(extra=_reset16(97 * MIN)), end, [])   # judged at the second only
+    assert len(v) == 1 and "reset at t=%d" % (97 * MIN) in v[0][1], v
+    assert chaos.check_dns_kept(dict(w, forward={"nightscout": "hang"}), stuck, end, []) == []
+    assert chaos.check_dns_kept(w, stuck, end, ["alarms: bad"]) == []
+    # the boot runs on a configuration without Nightscout (a damaged file's fallback)
+    loaded = {"event": "config_loaded", "t_ms": 92 * MIN, "nightscout": False}
+    assert chaos.check_dns_kept(w, stuck[:i + 2] + [loaded] + stuck[i + 2:], end, []) == []
+    assert len(chaos.check_dns_kept(w, stuck[:i + 2] + [dict(loaded, nightscout=True)] + stuck[i + 2:],
+                                    end, [])) == 1
+    # a press held across the reset (a factory reset at the boot)
+    held = dict(w, inject=dict(w["inject"], button_held=[[92 * 60 - 2, 7]]))
+    assert chaos.check_dns_kept(held, stuck, end, []) == []
+    # no new reading after the boot: nothing to deliver
+    quiet = [e for e in stuck if not (e["event"] == "reading" and e["t_ms"] > 92 * MIN)]
+    assert chaos.check_dns_kept(w, quiet, end, []) == []
+
+
+def test_simboot_a_reset_inside_a_silent_dns_keeps_the_nightscouts_address_in_a_real_world():
+    # round 16: the Nightscout stand-in is ns.lan, looked up while the DNS answers; the DNS is silent
+    # from 30 min to the end, the box resets at 45 min (a machine.reset(): RTC memory kept) and
+    # uploads on to the address from before (chaos 1622's defect: nothing until the span's end)
+    w = _clock_world(100, SPRING - 20 * 60, calendar=True, dns_names={"ns.lan": [[0, "127.0.0.2"]]},
+                     dns_silent_at_s=[[1800, 6000]], reset_at_s=2700)
+    w["forward"] = {"nightscout": "ok"}
+    w["dns15"] = {"names": w["inject"]["dns_names"], "silent": [[1800, 6000]], "fail": [], "moves": []}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    resets = [e for e in events if e["event"] == "reset"]
+    assert [(e["t_ms"], e["cause"]) for e in resets] == [(2700000, 2)], resets
+    looks = [e for e in events if e["event"] == "dns" and e["host"] == "ns.lan"]
+    assert [e["result"] for e in looks if e["t_ms"] < 1800000] == ["ok"], looks
+    assert all(e["result"] == "silent" for e in looks if e["t_ms"] > 2700000), looks
+    ok = chaos.ns_deliveries(events)
+    assert any(2700000 <= t <= 2700000 + 10 * MIN for t in ok), ok
+    assert chaos.check_world(w, events, console, error) == {}
+    assert w["_kept37"] == [2700000]
+    # judged as if nothing reached the server after the reset (the old firmware), or the reset were
+    # a power-on (RTC memory lost: not judged)
+    cut = [e for e in events if not (e["event"] == "ns_post" and e["t_ms"] >= 2700000)]
+    assert "37_dns_kept" in chaos.check_world(w, cut, console, error)
+    on = [dict(e, cause=1, detail="power on") if e["event"] == "reset" else e for e in cut]
+    assert "37_dns_kept" not in chaos.check_world(w, on, console, error)

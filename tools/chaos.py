@@ -454,6 +454,27 @@ checked (check_world):
  .sample(range(1, 1601), 6), and 1505, 1506; 1 day) passes, 409 s; draw_world of 248 seeds under 1601 at
  1 and 3 days hashes the same before and after this round's code.
 
+ Round 16 (no new draws: 37 reads round 15's worlds; 83f3eb3 keeps the forwarders' server addresses in
+ RTC memory, record version 6, so a reset during a DNS outage no longer cuts the box off from its server).
+37 kept address: after a reset that kept RTC memory (simboot's `reset` with a cause other than power-on:
+   machine.reset(), the watchdog, a soft reset; no `rtc_damaged` and no power cut since the lookup below)
+   inside a span of the DNS silent or failing that lasts to the bound, with a working Nightscout by name
+   not moved since the box last looked its name up successfully (a `dns` ok), that lookup at least
+   KEPT_SAVE_MS (66 s: SAVE_S + a tick + a second) before the first reset after it: a reading reaches the
+   Nightscout within NS_KEPT_MS (236 s) of the later of the boot's Wi-Fi up and the first new dated
+   reading after it. Derivation (forward/nightscout.py, wifi.py, names.py): a fresh uploader has no
+   back-off and submit() wakes it; the queue's flash save waits for a pause of the sound (SOUND_WAIT_MAX_MS),
+   wait_quiet gives the restored lookup (due at its first use) a pause out of the BLE window (guard 2 s +
+   window 30 s + the lookup's 7 s + the request's 20 s) and of the sound (SOUND_WAIT_MAX_MS), the lookup
+   holds LOOKUP_MS and, failed, leaves the kept address; the request's own sound pause
+   (SOUND_WAIT_MAX_MS) and the request, its timeout at most (20 s); a minute's margin. Not judged: another
+   reset or power cut, the router off, memory pressure or a move before the bound; a boot whose
+   config_loaded has no Nightscout; a press held across the reset (a factory reset); the injected broken
+   engine or failing alarm task before the lookup's save.
+ Round 15's seeds 1601-1700 with a working Nightscout by name and a reset drawn inside a DNS span (12:
+ 1608, 1612, 1622, 1629, 1640, 1653, 1656, 1659, 1664, 1668, 1674, 1694; 1 day) all pass on 83f3eb3, 997 s
+ of wall time; 37 judged 8 resets in 5 of them (1622 twice, 1656, 1664 twice, 1668, 1674 twice).
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -2945,6 +2966,118 @@ def check_dns_alarm(w, events, end_ms, problems):
     return out
 
 
+# 37 (round 16): the Nightscout's address kept across a reset (app.persist record version 6,
+# forward.names kept()/restore()). The bounds, from the firmware's own rules:
+SAVE_S = _fw_const("main.py", "SAVE_S")       # 60: RTC memory is written at least this often (the
+                                              # addresses are asked at every save: wiring names_of)
+TICK_S = _fw_const("main.py", "TICK_S")       # 5: the alarm task's tick, which makes that save
+LOOKUP_MS = _fw_const("forward/wifi.py", "LOOKUP_MS")                # 7000: a lookup's own pause (lwIP)
+WINDOW_GUARD_MS = _fw_const("forward/wifi.py", "_WINDOW_GUARD_MS")   # 2000: quiet before the BLE window
+TX_WINDOW_MS = 30000     # app/wiring.py: transmitter_window(..., 30), the window forwarders keep out of
+# a successful lookup this long before a reset is in RTC memory: the next save comes at the first tick
+# SAVE_S after the last one (a tick late at most, and a second of the engine's clock rounding)
+KEPT_SAVE_MS = (SAVE_S + TICK_S + 1) * 1000
+# the first upload after a boot, from the later of Wi-Fi up and a new reading waiting (the uploader
+# starts with no back-off and submit() wakes it): the queue's flash save at the top of its loop waits
+# for a pause of the sound (SOUND_WAIT_MAX_MS); wait_quiet gives the restored, due lookup a pause out
+# of the BLE window (its guard + the window + the lookup and request it is for) and of the sound
+# (SOUND_WAIT_MAX_MS); the lookup holds LOOKUP_MS (silent; a failing DNS answers at once) and, failed,
+# leaves the kept address (after another forwarder's stalled lookup none is made: the same address);
+# the request's own pause of the sound (SOUND_WAIT_MAX_MS; the window was waited for once: the next is
+# 5 min on); the request itself, its timeout at most; a minute's margin. 236 s.
+NS_KEPT_MS = (3 * SOUND_WAIT_MAX_MS + (WINDOW_GUARD_MS + TX_WINDOW_MS + LOOKUP_MS + NS_TIMEOUT_MS)
+              + LOOKUP_MS + NS_TIMEOUT_MS + MIN)
+
+
+def _power_on(e):
+    """A reset event that starts a boot without RTC memory (after a power cut: simboot's "power on")."""
+    return e.get("cause") == 1 or e.get("detail") == "power on"   # machine.PWRON_RESET
+
+
+def _held_across(inj, t_ms):
+    """Is a drawn button press held at t_ms (a hold across a reset is a boot hold: a factory reset
+    forgets RTC memory and the configuration)?"""
+    return any(a * 1000 <= t_ms <= (a + hold + 1) * 1000 for a, hold in inj.get("button_held") or ())
+
+
+def check_dns_kept(w, events, end_ms, problems):
+    """37 (round 16): after a reset that kept RTC memory (not a power-on, no RTC damage at it or since
+    the lookup below), inside a span of the DNS misbehaving (silent or failing) that lasts to the
+    bound, with the working Nightscout reached by name and not moved since the box last looked its
+    name up successfully, at least KEPT_SAVE_MS before the first reset after that lookup (so an RTC save
+    held it): readings reach the Nightscout again within NS_KEPT_MS (see its derivation) of the later
+    of the boot's Wi-Fi up and the first new reading with a wall time after the boot (a reading queued
+    on flash may go earlier: any delivery from the boot on counts). Before the change (83f3eb3) the
+    address was in RAM only and nothing reached the server until the span's end (seed 1622).
+    Not judged: another reset or power cut, the router off, memory pressure or a move of the server
+    before the bound; a boot whose configuration no longer forwards to Nightscout (config_loaded);
+    a press held across the reset (a factory reset); the alarm engine broken, or the alarm task failing,
+    before the lookup's save (no save then)."""
+    if not _ns_judged15(w, problems):
+        return []
+    inj = w["inject"]
+    bad = _merge([list(x) for x in (inj.get("dns_silent_at_s") or []) + (inj.get("dns_fail_at_s") or [])])
+    moves = [e["t_ms"] for e in events if e.get("event") == "dns_move" and e.get("host") == NS_NAME]
+    moves += [t * 1000 for t, _ in w["dns15"]["names"][NS_NAME][1:]]
+    boots = [(i, e) for i, e in enumerate(events) if e.get("event") in ("reset", "power_cut")]
+    first_boot = boots[0][1]["t_ms"] if boots else end_ms
+    dated = [(e["t_ms"], e["unix_s"]) for e in events if e.get("event") == "reading"
+             and e.get("sgv") is not None and e.get("unix_s") is not None]
+    ok = ns_deliveries(events)
+    broken = inj.get("break_engine_at_s")
+    alarms_fail = inj.get("at_s") if inj.get("task") == "alarms" else None
+    memory = onsets(events, "device", "memory")
+    down = [(a * 1000, b * 1000 + 10 * MIN) for a, b in inj.get("wifi_down_at_s") or ()]   # + Wi-Fi's rejoin
+    out = []
+    judged = w["_kept37"] = []   # the resets judged (the soak prints them)
+    for k, (i, r) in enumerate(boots):
+        t = r["t_ms"]
+        if r.get("event") != "reset" or _power_on(r) or not any(a * 1000 <= t < b * 1000 for a, b in bad):
+            continue
+        looked = [(j, e["t_ms"]) for j, e in enumerate(events[:i]) if e.get("event") == "dns"
+                  and e.get("host") == NS_NAME and e.get("result") == "ok"]
+        if not looked:
+            continue   # the box never had the address
+        j0, t_ok = looked[-1]
+        # RTC memory from that lookup to this boot: no power cut, no power-on, no damage (simboot emits
+        # rtc_damaged at the reset's instant, before the next boot's heap_code)
+        nxt = next((n for n in range(i + 1, len(events)) if events[n].get("event") in ("heap_code", "reset",
+                                                                                        "power_cut")), len(events))
+        if any(e.get("event") in ("power_cut", "rtc_damaged") or (e.get("event") == "reset" and _power_on(e))
+               for e in events[j0:nxt]):
+            continue
+        first_end = min(e["t_ms"] for n, e in boots if n > j0)
+        if first_end - t_ok < KEPT_SAVE_MS:
+            continue   # no save since the lookup: RTC memory did not have it
+        if t_ok < first_boot and ((broken is not None and broken * 1000 < t_ok + KEPT_SAVE_MS)
+                                  or (alarms_fail is not None and alarms_fail * 1000 < t_ok + KEPT_SAVE_MS)):
+            continue   # the injected faults are in the first boot only
+        if _held_across(inj, t):
+            continue
+        stop = boots[k + 1][0] if k + 1 < len(boots) else len(events)
+        cfg = next((e for e in events[i + 1:stop] if e.get("event") == "config_loaded"), None)
+        if cfg is not None and not cfg.get("nightscout"):
+            continue
+        seen = max([u for x, u in dated if x < t] or [None], key=lambda u: u or 0)
+        fresh = [x for x, u in dated if x >= t and (seen is None or u > seen)]
+        wifi = [e["t_ms"] for e in events[i:] if e.get("event") == "wifi" and e.get("up")]
+        if not fresh or not wifi:
+            continue
+        due = max(t, wifi[0], fresh[0]) + NS_KEPT_MS
+        if due > end_ms or not any(a * 1000 <= t and b * 1000 >= due for a, b in bad):
+            continue   # the DNS answers again before the bound (35 judges from there)
+        later = [e["t_ms"] for n, e in boots[k + 1:]]
+        if any(t < x <= due for x in later) or any(t_ok < m <= due for m in moves) \
+                or any(a < due and b > t for a, b in down) or any(t <= m <= due for m in memory):
+            continue
+        judged.append(t)
+        if not any(t <= x <= due for x in ok):
+            out.append((due, "no reading reached the Nightscout by t=%d ms after the reset at t=%d ms inside "
+                             "a DNS span (its address, looked up at t=%d ms, kept in RTC memory)"
+                             % (due, t, t_ok)))
+    return out
+
+
 NS_TAIL_MS = 30 * MIN    # readings this close to the end may still be on their way
 NS_DATE_SLACK_MS = 60000   # one reading's date as stored and as delivered again (windows are 5 min apart)
 NS_SAVE_MS = 7 * MIN     # the queue is written to flash 5 min after the last write, checked every
@@ -4960,6 +5093,7 @@ def _check_world(w, events, console, error):
         "34_dns_lookups": check_dns_lookups(w, events, console),
         "35_dns_resume": check_dns_resume(w, events, end_ms, problems),
         "36_dns_alarm": check_dns_alarm(w, events, end_ms, problems),
+        "37_dns_kept": check_dns_kept(w, events, end_ms, problems),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails
@@ -5010,6 +5144,8 @@ def soak(worlds, keep=True, log=print):
         if w.get("_uls31"):
             log("    31 judged %d fresh readings, the horizons disagreeing at %d; 33 saw %s readings of the fall" % (
                 w["_uls31"][0], w["_uls31"][1], w.get("_fall_seen")))
+        if w.get("_kept37"):
+            log("    37 judged the resets at t=%s ms" % ", ".join(str(t) for t in w["_kept37"]))
         for inv, items in sorted(fails.items()):
             for t, text in items[:3]:
                 log("    %s: %s" % (inv, text))
