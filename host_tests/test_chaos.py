@@ -3030,6 +3030,9 @@ def test_resets_the_kept_address_does_not_cover_are_not_judged_by_37():
     # a press held across the reset (a factory reset at the boot)
     held = dict(w, inject=dict(w["inject"], button_held=[[92 * 60 - 2, 7]]))
     assert chaos.check_dns_kept(held, stuck, end, []) == []
+    # (seed 1629) one released before the reset is no boot hold
+    released = dict(w, inject=dict(w["inject"], button_held=[[92 * 60 - 2.4, 2]]))
+    assert len(chaos.check_dns_kept(released, stuck, end, [])) == 1
     # no new reading after the boot: nothing to deliver
     quiet = [e for e in stuck if not (e["event"] == "reading" and e["t_ms"] > 92 * MIN)]
     assert chaos.check_dns_kept(w, quiet, end, []) == []
