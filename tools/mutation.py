@@ -419,7 +419,8 @@ def _child_mpy(module, index, wd, timeout_s, verbose, tests):
     import shutil
     import subprocess
     _, rel = _where(module)
-    overlay = os.path.join(wd, "overlay")
+    # its own folder: two runs at once (other packages) share the worker folders
+    overlay = tempfile.mkdtemp(prefix="overlay-", dir=wd)
     folder = os.path.join(overlay, os.path.relpath(os.path.dirname(rel), "firmware"))
     shutil.copytree(os.path.join(ROOT, os.path.dirname(rel)), folder, dirs_exist_ok=True)
     tree = ast.parse(_source(module)) if index is None else mutant_tree(module, index)
@@ -434,6 +435,9 @@ def _child_mpy(module, index, wd, timeout_s, verbose, tests):
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
+        rc = None
+    shutil.rmtree(overlay, ignore_errors=True)
+    if rc is None:
         os.kill(os.getpid(), signal.SIGALRM)   # dies of it: _outcome's timeout
     os._exit(0 if rc == 0 else 1 if rc == 1 else 99)   # pytest: 1 = a test failed
 

@@ -400,3 +400,15 @@ def test_restarts_hangs_and_blocks_are_logged():
         assert _logged("task link paused") and _logged("task link resumed")
         w.sup._late(5000)
         assert _logged("event loop blocked for 5000 ms (1 in 10 min)")
+
+
+def test_a_task_restarted_after_a_backoff_longer_than_its_period_is_not_taken_for_hung():
+    with World() as w:
+        t = w.add("link", period_s=10)
+        for n in range(5):
+            w.fail(t, 100000 + n)        # the fifth failure: a 16-s backoff
+        assert t.restart_at == 100004 + 16000
+        w.at(t.restart_at)
+        assert t.task is not None
+        w.at(t.restart_at + 2000)        # its check-in clock starts at the restart
+        assert w.sup.hung is None and w.wdt.feeds == 2
