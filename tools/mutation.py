@@ -97,7 +97,7 @@ PACKAGES = {
     "forward": (("timesync", "entries", "history", "queue", "follower", "names", "wifi"),
                 ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                  "host_tests/dual/test_follower.py")),
-    "sound": (("patterns",),
+    "sound": (("patterns", "annunciator"),
               ("host_tests/dual/test_patterns_rules.py", "host_tests/dual/test_sound_patterns.py",
                "host_tests/dual/test_power.py")),
     "setup": (("form",),
@@ -111,6 +111,7 @@ MODULE_TESTS = {
     "app/localtime": ("host_tests/dual/test_localtime_rules.py", "host_tests/dual/test_config_rules.py"),
     "app/txclock": ("host_tests/dual/test_txclock_rules.py",),
     "app/supervisor": ("host_tests/dual/test_supervisor_rules.py",),
+    "sound/annunciator": ("host_tests/dual/test_annunciator_rules.py",),
     "forward/queue": ("host_tests/dual/test_queue_rules.py", "host_tests/dual/test_forward_pure.py"),
     "forward/follower": ("host_tests/dual/test_follower_rules.py", "host_tests/dual/test_follower.py",
                          "host_tests/dual/test_forward_rules.py"),
@@ -130,7 +131,8 @@ MODULE_TESTS = {
 # these files run under pytest in a child process: seconds per mutant, not
 # fractions, so few files.
 MPY_TESTS = {
-    "sound/annunciator": ("host_tests/test_sound.py", "host_tests/test_blocked_loop.py"),
+    "sound/annunciator": ("host_tests/test_sound.py", "host_tests/test_blocked_loop.py",
+                          "host_tests/dual/test_annunciator_rules.py"),
     "app/supervisor": ("host_tests/test_supervisor.py", "host_tests/dual/test_supervisor_rules.py"),
     "forward/wifi": ("host_tests/test_forward.py::test_wifi_keeper_and_time_sync",
                      "host_tests/test_forward_wifi_outage.py"),

@@ -1,0 +1,193 @@
+# The annunciator's rules (sound/annunciator.py), from its module comment and
+# docstrings, that `python tools/mutation.py --package sound --mpy` found
+# unpinned by test_sound.py and test_blocked_loop.py (64.6%): a malformed alarm
+# sounds high and is reported; a sounding alarm interrupts a test or cue and is
+# never covered by one; the base lights (show) and the calm light; a snoozed
+# alarm's dim steady light; a buzzer or light that fails is reported once,
+# retried within a second and made again; an escalation of the same priority
+# lets a burst under way complete as it began; pause_in_ms / pause_fits with
+# nothing sounding; stalled(). The drawing is driven by hand (_step(now)) with a
+# fake clock, buzzer and light. Runs on CPython and MicroPython.
+from sound import annunciator, patterns
+
+
+class Out:
+    """A buzzer or light that records what it is told, and fails while fail is set."""
+
+    def __init__(self):
+        self.calls, self.fail = [], None
+
+    def set(self, *args):
+        if self.fail is not None:
+            raise self.fail
+        self.calls.append(args)
+
+
+class Rig:
+    """An Annunciator over fake outputs and clock for a `with` block."""
+
+    def __init__(self):
+        self.now, self.faults, self.changes, self.made = 0, [], [], []
+        self.buzzer, self.led = Out(), Out()
+
+    def __enter__(self):
+        self._real = annunciator.make_buzzer, annunciator.make_led
+        annunciator.make_buzzer = lambda cfg: self._make(self.buzzer, "buzzer")
+        annunciator.make_led = lambda cfg: self._make(self.led, "led")
+        self.ann = annunciator.Annunciator({"buzzer": {}, "led": {}}, clock_ms=lambda: self.now,
+                                           on_fault=self.faults.append, on_change=self.changes.append)
+        return self
+
+    def __exit__(self, *exc):
+        annunciator.make_buzzer, annunciator.make_led = self._real
+
+    def _make(self, out, name):
+        self.made.append(name)
+        return out
+
+    def at(self, ms):
+        """Draw at ms: (buzzer (on, freq, duty), light rgb, ms to the next change)."""
+        self.now = ms
+        nxt = self.ann._step(ms)
+        return self.buzzer.calls[-1] if self.buzzer.calls else None, \
+            self.led.calls[-1][0] if self.led.calls else None, nxt
+
+
+def _alarm(priority, level=0, status="sounding", typ="urgent_low"):
+    return {"type": typ, "priority": priority, "level": level, "status": status}
+
+
+def test_a_malformed_alarm_sounds_high_and_is_reported_until_a_good_one_comes():
+    with Rig() as r:
+        r.ann.set({"type": "low", "priority": "loudest"})
+        assert [f["what"] for f in r.faults if f["active"]] == ["alarm_input"]
+        on, rgb, _ = r.at(0)
+        assert on == (True, 988, 30) and rgb == patterns.RED   # high, level 0
+        r.ann.set(_alarm("medium"))
+        assert r.faults[-1] == {"event": "device", "what": "alarm_input", "active": False}
+
+
+def test_a_sounding_alarm_interrupts_a_test_and_no_test_or_cue_covers_it():
+    with Rig() as r:
+        assert r.ann.test() is True and r.ann.busy()
+        r.ann.set(_alarm("medium", typ="low"))
+        assert not r.ann.busy()
+        on, rgb, _ = r.at(0)
+        assert on == (True, 784, 20) and rgb == patterns.YELLOW
+        assert r.ann.test() is False and r.ann.cue("reset_warn") is False and not r.ann.busy()
+        r.ann.set(_alarm("medium", status="snoozed", typ="low"))   # silent: a test may play
+        assert r.ann.test() is True and r.ann.busy()
+
+
+def test_an_unknown_cue_is_reported_not_raised():
+    with Rig() as r:
+        assert r.ann.cue("fanfare") is False and not r.ann.busy()
+        assert r.faults[-1]["what"] == "alarm_input" and r.faults[-1]["active"]
+        assert r.ann.cue("reset_done") is True and r.ann.busy()
+
+
+def test_the_base_light_follows_show_from_the_moment_it_changes():
+    with Rig() as r:
+        r.now = 12100                  # not a whole number of no_data's 3-s blinks
+        r.ann.show("no_data")
+        on, rgb, nxt = r.at(12100)
+        assert rgb == patterns.BLUE and nxt == 300 and on == (False, 0, 0)
+        assert r.changes[-1] == {"event": "annunciator", "pattern": "no_data", "alarm": None, "level": 0}
+        assert r.at(12400)[1] == patterns.OFF
+        r.ann.show("bogus")            # an unknown state: reported, shown as a fault
+        assert r.faults[-1]["what"] == "alarm_input" and r.ann._base == "fault"
+        assert r.at(12400)[1] == patterns.MAGENTA and r.at(12900)[1] == patterns.OFF
+
+
+def test_the_calm_light_is_scaled_and_clamped():
+    with Rig() as r:
+        for pct, rgb in ((20, (0, 51, 0)), (100, patterns.GREEN), (150, patterns.GREEN),
+                         (0, patterns.OFF), (-5, patterns.OFF), (99, (0, 252, 0))):
+            r.ann.set_calm(pct)
+            assert r.at(1000)[1] == rgb, pct
+        assert r.ann.calm == 99
+
+
+def test_a_snoozed_alarm_shows_its_colour_dim_and_steady_and_is_silent():
+    with Rig() as r:
+        r.ann.set(_alarm("high", status="snoozed"))
+        on, rgb, nxt = r.at(0)
+        assert on == (False, 0, 0) and rgb == (255 * 15 // 100, 0, 0) and nxt is None
+        assert r.at(250)[1] == rgb    # no blinking
+        assert r.changes[-1]["pattern"] == "snoozed"
+        r.now = 777                   # the snooze is over: the sound starts at once
+        r.ann.set(_alarm("high"))
+        assert r.at(777)[0] == (True, 988, 30) and not [f for f in r.faults if f["active"]]
+
+
+def test_a_failing_buzzer_or_light_is_reported_once_retried_within_a_second_and_made_again():
+    for part in ("buzzer", "led"):
+        with Rig() as r:
+            out = getattr(r, part)
+            r.ann.set(_alarm("low", typ="high"))
+            out.fail = OSError(5)
+            _, _, nxt = r.at(0)
+            assert nxt <= 1000, part
+            _, _, nxt = r.at(1000)
+            assert nxt <= 1000, part
+            reports = [f for f in r.faults if f["what"] == part]
+            assert reports == [{"event": "device", "what": part, "active": True,
+                                "error": "OSError: %s" % (out.fail,)}]
+            made = r.made.count(part)
+            out.fail = None
+            r.at(2000)
+            assert r.made.count(part) == made + 1, part   # made again after a failure
+            assert r.faults[-1] == {"event": "device", "what": part, "active": False}, part
+
+
+def test_an_escalation_at_a_bursts_first_pulse_lets_the_burst_finish_as_it_began():
+    with Rig() as r:
+        r.ann.set(_alarm("high"))                      # level 0: 30 % duty, every 10 s
+        end = patterns.burst_ms(patterns.HIGH_PULSES)
+        r.now = 10000                                  # the second burst's first instant
+        r.ann.set(_alarm("high", level=2))             # louder, every 6 s
+        assert r.at(10000)[0] == (True, 988, 30)       # this burst as it began
+        assert r.at(10000 + end)[0][0] is False
+        assert r.at(16000)[0] == (True, 988, 50)       # the next, a new period after it began
+    with Rig() as r:
+        r.ann.set(_alarm("high"))
+        r.now = 10005                                  # inside the second burst's first pulse
+        r.ann.set(_alarm("high", level=2))
+        assert r.at(10005)[0] == (True, 988, 30)
+    with Rig() as r:
+        r.ann.set(_alarm("high"))
+        r.now = 10000 + end                            # just after the burst: louder at once
+        r.ann.set(_alarm("high", level=2))
+        assert r.at(r.now)[0] == (True, 988, 50)
+
+
+def test_with_nothing_sounding_a_blocking_step_may_go_now_and_always_fits():
+    with Rig() as r:
+        assert r.ann.pause_in_ms(5000) == 0 and r.ann.pause_fits(10 ** 6)
+        r.ann.test()                                   # a test sequence is no alarm
+        assert r.ann.pause_in_ms(5000) == 0 and r.ann.pause_fits(10 ** 6)
+        r.ann.set(_alarm("high", status="acknowledged"))
+        assert r.ann.pause_in_ms(5000) == 0 and r.ann.pause_fits(10 ** 6)
+        r.ann.set(_alarm("high"))
+        pause = 10000 - patterns.burst_ms(patterns.HIGH_PULSES) - 50
+        assert r.ann.pause_fits(pause) and not r.ann.pause_fits(pause + 1)
+        r.now = 1                                      # inside the first burst: 50 ms after its end
+        assert r.ann.pause_in_ms(1000) == patterns.burst_ms(patterns.HIGH_PULSES) + 50 - 1
+
+
+def test_stalled_once_a_change_waits_longer_than_the_limit():
+    with Rig() as r:
+        r.now = 500
+        r.ann.set(_alarm("low", typ="high"))          # run() has not drawn it yet
+        assert not r.ann.stalled(500 + 2000, 2000) and r.ann.stalled(500 + 2001, 2000)
+        r.ann._pending_since, r.ann._due = None, 9000  # drawn; the next edge due at 9000
+        assert not r.ann.stalled(11000, 2000) and r.ann.stalled(11001, 2000)
+
+
+def test_another_alarm_with_the_same_sound_keeps_the_rhythm():
+    with Rig() as r:
+        r.ann.set(_alarm("high"))
+        r.now = 5000                                   # in the pause between bursts
+        r.ann.set(_alarm("high", typ="no_data"))       # the same sound: no burst now
+        assert r.at(5000)[0][0] is False
+        assert r.at(10000)[0] == (True, 988, 30)       # the next on its old beat
