@@ -79,23 +79,21 @@ def test_mpy_mode_serves_the_mutant_to_the_micropython_tests_and_leaves_the_firm
     path = os.path.join(os.path.dirname(tool), "..", "firmware", "app", "supervisor.py")
     with open(path) as f:
         source = f.read()
-    line = source.splitlines().index("            await t.fn(checkin)") + 1
     listed = subprocess.run([sys.executable, tool, "--package", "app", "--mpy", "--list", "--only",
                              "supervisor"], capture_output=True, text=True, check=True).stdout
-    runs_no_task = [ln.split("\t")[0] for ln in listed.splitlines()
-                    if "\tsupervisor.py:%d:" % line in ln and ln.endswith("delete statement")]
-    assert len(runs_no_task) == 1, listed
-    out = subprocess.run([sys.executable, tool, "--package", "app", "--mpy", "--run", runs_no_task[0]],
-                         capture_output=True, text=True, timeout=600).stdout
-    assert out.strip().splitlines()[-1] == "killed", out
+
+    def outcome(line_text, desc):
+        """--mpy --run of the one mutant `desc` on the line holding line_text."""
+        line = next(n for n, text in enumerate(source.splitlines(), 1) if line_text in text)
+        found = [ln.split("\t")[0] for ln in listed.splitlines()
+                 if "\tsupervisor.py:%d:" % line in ln and ln.endswith(desc)]
+        assert len(found) == 1, listed
+        out = subprocess.run([sys.executable, tool, "--package", "app", "--mpy", "--run", found[0]],
+                             capture_output=True, text=True, timeout=600).stdout
+        return out.strip().splitlines()[-1]
+    assert outcome("await t.fn(checkin)", "delete statement") == "killed"
     # and the harness passes a mutant the tests cannot tell apart (the backoff's
     # shift cap: 1 s << 7 is past the 60-s ceiling as 1 s << 6 is)
-    line = next(n for n, text in enumerate(source.splitlines(), 1) if "1000 << min(" in text)
-    cap = [ln.split("\t")[0] for ln in listed.splitlines()
-           if "\tsupervisor.py:%d:" % line in ln and ln.endswith("constant 6 -> 7")]
-    assert len(cap) == 1, listed
-    out = subprocess.run([sys.executable, tool, "--package", "app", "--mpy", "--run", cap[0]],
-                         capture_output=True, text=True, timeout=600).stdout
-    assert out.strip().splitlines()[-1] == "survived", out
+    assert outcome("1000 << min(", "constant 6 -> 7") == "survived"
     with open(path) as f:
         assert f.read() == source

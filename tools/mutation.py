@@ -496,24 +496,17 @@ def baseline(only=None, timeout_s=600):
         tests += [t for t in tests_of(m) if t not in tests]
     wd = _workdir(0)
     t0 = time.time()
-    if MPY:   # each module's tests against its unparsed original, the slowest sets the timeout
-        for m in only or MODULES:
-            pid = os.fork()
-            if pid == 0:
-                _child_mpy(m, None, wd, timeout_s, True, tests_of(m))
-            _, status = os.waitpid(pid, 0)
-            if _outcome(status) != "survived":
-                raise SystemExit("mutation: the MicroPython tests of %s fail on its unparsed original (%s): "
-                                 "%s" % (m, _outcome(status), " ".join(tests_of(m))))
-        return (time.time() - t0) / len(only or MODULES)
-    pid = os.fork()
-    if pid == 0:
-        _child(None, None, wd, timeout_s, True, tuple(tests))
-    _, status = os.waitpid(pid, 0)
-    if _outcome(status) != "survived":
-        raise SystemExit("mutation: the %s tests fail without any mutant (%s); run them: "
-                         ".venv/bin/python -m pytest -x %s" % (PACKAGE, _outcome(status), " ".join(tests)))
-    return time.time() - t0
+    # --mpy: each module's files against its unparsed original (the mean sets the timeout)
+    runs = [(m, tests_of(m)) for m in only or MODULES] if MPY else [(None, tuple(tests))]
+    for m, files in runs:
+        pid = os.fork()
+        if pid == 0:
+            (_child_mpy if MPY else _child)(m, None, wd, timeout_s, True, files)
+        _, status = os.waitpid(pid, 0)
+        if _outcome(status) != "survived":
+            raise SystemExit("mutation: the %s tests fail without any mutant (%s); run them: "
+                             ".venv/bin/python -m pytest -x %s" % (m or PACKAGE, _outcome(status), " ".join(files)))
+    return (time.time() - t0) / len(runs)
 
 
 def report(results, seconds, jobs):
