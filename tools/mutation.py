@@ -429,7 +429,10 @@ def _child_mpy(module, index, wd, timeout_s, verbose, tests):
     with open(os.path.join(overlay, os.path.relpath(rel, "firmware")), "w") as f:
         f.write(ast.unparse(tree) + "\n")
     out = None if verbose else subprocess.DEVNULL
-    p = subprocess.Popen([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"] + list(tests),
+    # its own pytest folder too: pytest prunes the shared /tmp/pytest-of-<user> numbered
+    # folders, so runs at once deleted each other's tmp_path (a test failed: a false kill)
+    p = subprocess.Popen([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                          "--basetemp", os.path.join(overlay, "pytest")] + list(tests),
                          cwd=wd, env=dict(os.environ, MUTANT_OVERLAY=overlay), stdout=out, stderr=out,
                          start_new_session=True)
     try:
