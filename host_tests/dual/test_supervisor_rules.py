@@ -34,8 +34,7 @@ if _real_clock is None:   # app.supervisor imports clock: a stand-in for the imp
 else:
     from app import log, supervisor
 
-LOGGED = []
-log.sink = LOGGED.append
+LOGGED = []   # the log lines of the World under way (its own sink: other tests set theirs)
 WINDOW_MS = 600 * 1000
 
 
@@ -88,12 +87,12 @@ class World:
         del LOGGED[:]
 
     def __enter__(self):
-        self._real = supervisor.clock, supervisor.asyncio
-        supervisor.clock, supervisor.asyncio = self.clock, self.aio
+        self._real = supervisor.clock, supervisor.asyncio, log.sink
+        supervisor.clock, supervisor.asyncio, log.sink = self.clock, self.aio, LOGGED.append
         return self
 
     def __exit__(self, *exc):
-        supervisor.clock, supervisor.asyncio = self._real
+        supervisor.clock, supervisor.asyncio, log.sink = self._real
 
     def add(self, name, period_s=60, critical=False, restart_on_hang=False):
         self.sup.add(name, None, period_s, critical, restart_on_hang)
