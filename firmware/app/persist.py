@@ -156,11 +156,15 @@ def _encode_names(names, room):
     in room bytes (at most MAX_NAMES_BYTES: a name's length fits its byte); an
     address that is not IPv4 is left out."""
     out = b""
-    for host, ip in names[:MAX_NAMES]:
-        a = ip.split(".")
+    for item in names[:MAX_NAMES]:
+        try:   # anything but two strings is left out: a name never costs the alarm state
+            host, ip = item
+            a = ip.split(".")
+            h = host.encode()
+        except (AttributeError, TypeError, ValueError):
+            continue
         if len(a) != 4 or not all(p.isdigit() and int(p) < 256 for p in a):
             continue
-        h = host.encode()
         if len(out) + 1 + len(h) + 4 <= room:
             out += bytes((len(h),)) + h + bytes([int(p) for p in a])
     return out

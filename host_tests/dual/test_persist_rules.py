@@ -349,6 +349,17 @@ def test_names_never_crowd_out_the_alarm_state():
     assert list(back.names) == [("m" * 20, "2.2.2.2")]
 
 
+def test_names_that_are_not_two_strings_never_cost_the_alarm_state():
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(1))
+    st.load()
+    st.names_of = lambda: [("ns.lan", None), (None, "1.2.3.4"), ("x",), 5, ("ok", "1.2.3.4")]
+    st.save(b"urgent_low sounding")
+    back = persist.RtcStore(rtc, _wall(1))
+    assert back.load() == b"urgent_low sounding"
+    assert list(back.names) == []   # the first four entries are looked at: none usable
+
+
 def test_a_failing_names_source_never_costs_the_alarm_state():
     rtc = FakeRtc()
     st = persist.RtcStore(rtc, _wall(1))
