@@ -135,7 +135,7 @@ MPY_TESTS = {
                           "host_tests/dual/test_annunciator_rules.py"),
     "app/supervisor": ("host_tests/test_supervisor.py", "host_tests/dual/test_supervisor_rules.py"),
     "forward/wifi": ("host_tests/test_forward.py::test_wifi_keeper_and_time_sync",
-                     "host_tests/test_forward_wifi_outage.py"),
+                     "host_tests/test_forward_wifi_outage.py", "host_tests/dual/test_wifi_quiet.py"),
 }
 MPY = False   # --mpy given
 PACKAGE = "alarms"
