@@ -216,3 +216,75 @@ def test_a_transmitter_clock_restarted_after_the_power_on_before_the_box_met_it_
             assert sets == ([t] if ok else []), (t - least, sets)
     finally:
         txclock.clock.lost = 0
+
+
+def test_the_documented_bounds_in_seconds():
+    # mutation testing (session 22): the tests above read the bounds from the module,
+    # so a changed bound moved the test with it. These pin the documented values:
+    # 60 s of drift, a confirmation a day, 200 days of transmitter life.
+    path = fresh("build/txclock", "k.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)                                   # saved at ACTIVATION + DAY
+    assert _writes(lambda: tc.seen(DAY)) == 0      # met again at the same second: nothing
+    txclock.clock.t = ACTIVATION + DAY + 3600 + 60
+    assert _writes(lambda: tc.seen(DAY + 3600)) == 0   # 60 s of drift: kept as it is
+    txclock.clock.t = ACTIVATION + DAY + 7200 + 61
+    assert _writes(lambda: tc.seen(DAY + 7200)) == 1   # 61 s: the activation moved
+    saved = ACTIVATION + DAY + 7200 + 61
+    activation = ACTIVATION + 61
+    txclock.clock.t = saved + DAY - 1
+    assert _writes(lambda: tc.seen(saved + DAY - 1 - activation)) == 0
+    txclock.clock.t = saved + DAY                  # a day since the save: confirmed
+    assert _writes(lambda: tc.seen(saved + DAY - activation)) == 1
+    saved += DAY
+    txclock.clock.t = saved - 1                    # the wall clock set back before the save
+    assert _writes(lambda: tc.seen(saved - 1 - activation)) == 1
+    saved -= 1
+    # after a power cut (the RTC counted nothing): 60 s before the save is ours, 61 is not;
+    # the last second of 200 days after the save is ours, the next is not
+    for t, ok in ((saved - 60, True), (saved - 61, False),
+                  (saved + 200 * DAY, True), (saved + 200 * DAY + 1, False)):
+        sets, said = _after_power_cut(path, t - activation)
+        assert sets == ([t] if ok else []), (t - saved, sets)
+        if ok:
+            assert [l for l in said if "set from the transmitter's clock" in l
+                    and str(saved) in l], said
+        else:
+            assert [l for l in said if "cannot vouch" in l and str(saved) in l], said
+
+
+def test_a_refused_time_leaves_no_restored_time():
+    path = fresh("build/txclock", "l.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)
+    tc, sets = _box(path, None)
+    tc.seen(DAY - 3600)                            # before the save: refused
+    assert sets == [] and not tc.restored
+
+
+def test_the_file_is_one_short_line():
+    # a line of 80 bytes or more is not ours (a file that grew is not read whole)
+    path = fresh("build/txclock", "m.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)
+    with open(path) as f:
+        good = f.read()
+    for size, ok in ((79, True), (80, False)):
+        with open(path, "w") as f:
+            f.write(good + " " * (size - len(good)))
+        sets, said = _after_power_cut(path, 2 * DAY)
+        assert sets == ([ACTIVATION + 2 * DAY] if ok else []), (size, said)
+
+
+def test_a_file_that_cannot_be_read_is_said():
+    path = fresh("build/txclock", "n.txt")
+
+    def refuse(p):
+        raise OSError(5)
+    said = []
+    log.sink = said.append
+    try:
+        swap(fsutil, "recover", refuse, lambda: _box(path, None))
+    finally:
+        log.sink = lambda line: None
+    assert [l for l in said if "cannot read" in l and path in l], said
