@@ -62,6 +62,15 @@ def micropython():
     return run_micropython
 
 
+@pytest.fixture
+def ns():
+    """A Nightscout stand-in on loopback (nsserver.py) that takes the tests' API secret."""
+    from nsserver import NsServer
+    s = NsServer(secret="0123456789abcdef", bad_delay_s=0.002)
+    yield s
+    s.close()
+
+
 def pytest_report_header(config):
     r = subprocess.run([MICROPYTHON, "-c", "import sys; print(sys.maxsize.bit_length() + 1)"],
                        capture_output=True, text=True)

@@ -30,6 +30,26 @@ sys.modules["socket"] = fake_socket
 ''' % lookup
 
 
+def _app_with_readings(sink, dex0):
+    """Program text: the app on CFG (its log lines to `sink`, its events in `events`)
+    and a task `readings()` giving it a reading every 5 minutes from transmitter time dex0."""
+    return '''import asyncio, json, main, reading, clock
+from app import log
+log.sink = %s
+events = []
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
+app.setup_port = app.dns_port = None
+
+
+async def readings():  # a transmitter in reach: a reading every 5 minutes
+    dex = %s
+    while True:
+        await asyncio.sleep(300)
+        dex += 300
+        app.on_reading(reading.make(dex, clock.unix(), 120, 0, 6))
+''' % (sink, dex0)
+
+
 PROG = r'''
 import sys, socket
 import virtual_esp32
@@ -49,21 +69,7 @@ def unanswered_dns(host, port, *a):  # the resolver's timeout, then no address
     raise OSError(-202)
 
 
-''' + _socket_with("unanswered_dns") + r'''import asyncio, json, main, reading, clock
-from app import log
-log.sink = lambda line: print(line, file=sys.stderr)
-events = []
-app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
-app.setup_port = app.dns_port = None
-
-
-async def readings():  # a transmitter in reach: a reading every 5 minutes
-    dex = 864000
-    while True:
-        await asyncio.sleep(300)
-        dex += 300
-        app.on_reading(reading.make(dex, clock.unix(), 120, 0, 6))
-
+''' + _socket_with("unanswered_dns") + _app_with_readings("lambda line: print(line, file=sys.stderr)", "864000") + r'''
 
 async def scenario():
     asyncio.create_task(app.start())

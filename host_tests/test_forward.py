@@ -29,13 +29,6 @@ def mpy_json(prog, *args, heap="512K"):
     return json.loads(lines[-1]), r.stdout
 
 
-@pytest.fixture
-def ns():
-    s = NsServer(secret=SECRET, bad_delay_s=0.002)
-    yield s
-    s.close()
-
-
 def test_outage_every_reading_once_in_order(ns):
     out, _ = mpy_json("ns_scenarios.py", "outage", ns.port, ns.control_port)
     assert out["queued_during_outage"] >= 11, out  # the hour down piled up

@@ -3,12 +3,8 @@ address lived in RAM only, so a box reset while its DNS server did not answer
 could not reach a server it still could, until the DNS answered again. The
 address is now kept in RTC memory (app.persist, forward.names). Two runs of the
 app on MicroPython, the second one a reset of the first: its RTC memory."""
-import pytest
-
 from apprun import run_app
-from conftest import free_port
-from nsserver import NsServer
-from test_blocked_loop import _socket_with
+from test_blocked_loop import _app_with_readings, _socket_with
 
 PROG = r'''
 import sys, socket, binascii
@@ -35,21 +31,7 @@ def dns(host, port, *a):  # ns.home is the stand-in on loopback; or the DNS serv
     raise OSError(-202)
 
 
-''' + _socket_with("dns") + r'''import asyncio, json, main, reading, clock
-from app import log
-log.sink = lambda line: None
-events = []
-app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(events.append,))
-app.setup_port = app.dns_port = None
-
-
-async def readings():  # a transmitter in reach: a reading every 5 minutes
-    dex = DEX0
-    while True:
-        await asyncio.sleep(300)
-        dex += 300
-        app.on_reading(reading.make(dex, clock.unix(), 120, 0, 6))
-
+''' + _socket_with("dns") + _app_with_readings("lambda line: None", "DEX0") + r'''
 
 async def scenario():
     asyncio.create_task(app.start())
@@ -62,13 +44,6 @@ async def scenario():
 
 asyncio.run(scenario())
 '''
-
-
-@pytest.fixture
-def ns():
-    s = NsServer(secret="0123456789abcdef", bad_delay_s=0.002)
-    yield s
-    s.close()
 
 
 def test_a_reset_during_a_dns_outage_keeps_the_nightscouts_address(ns, tmp_path):

@@ -2,17 +2,7 @@
 on MicroPython): found by the chaos soak's router outages (tools/chaos.py)."""
 import json
 
-import pytest
-
 from conftest import run_micropython, free_port
-from nsserver import NsServer
-
-
-@pytest.fixture
-def ns():
-    s = NsServer(secret="0123456789abcdef", bad_delay_s=0.002)
-    yield s
-    s.close()
 
 
 def test_wifi_outage_raises_forwarding_and_keeps_the_queue(ns, tmp_path):

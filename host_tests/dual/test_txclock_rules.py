@@ -39,6 +39,15 @@ def _after_power_cut(path, *dex_times):
     return _said(boot)
 
 
+def _kept_a_day_in(name):
+    """A file kept by a box that met the transmitter a day after its activation: (path, its line)."""
+    path = fresh("build/txclock", name)
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)
+    with open(path) as f:
+        return path, f.read()
+
+
 def _writes(fn):
     n = [0]
     real = fsutil.write_atomic
@@ -91,11 +100,7 @@ def test_another_transmitter_gives_no_time_and_is_kept_once_the_clock_is_good():
 
 
 def test_a_damaged_file_or_a_time_it_cannot_vouch_for_sets_nothing_and_says_so():
-    path = fresh("build/txclock", "d.txt")
-    tc, _ = _box(path, ACTIVATION + DAY)
-    tc.seen(DAY)
-    with open(path) as f:
-        good = f.read()
+    path, good = _kept_a_day_in("d.txt")
     for bad in (good.replace("1780", "1781", 1).encode(), good[:-5].encode(), b"", b"x" * 200,
                 b"\xff" + good.encode()[1:]):  # the last: no UTF-8 (it raised, and stopped the link)
         with open(path, "wb") as f:
@@ -264,11 +269,7 @@ def test_a_refused_time_leaves_no_restored_time():
 
 def test_the_file_is_one_short_line():
     # a line of 80 bytes or more is not ours (a file that grew is not read whole)
-    path = fresh("build/txclock", "m.txt")
-    tc, _ = _box(path, ACTIVATION + DAY)
-    tc.seen(DAY)
-    with open(path) as f:
-        good = f.read()
+    path, good = _kept_a_day_in("m.txt")
     for size, ok in ((79, True), (80, False)):
         with open(path, "w") as f:
             f.write(good + " " * (size - len(good)))
