@@ -117,9 +117,11 @@ MODULE_TESTS = {
                          "host_tests/dual/test_forward_rules.py"),
     "forward/timesync": ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                          "host_tests/dual/test_follower.py", "host_tests/dual/test_timesync_ntp_answers.py"),
-    # wifi: the quiet rules (BLE window, sound pauses, lookups) have CPython tests; the
-    # join and back-off loop is tested on MicroPython only (forward_mpy/wifi_*.py)
-    "forward/wifi": ("host_tests/dual/test_wifi_quiet.py", "host_tests/dual/test_forward_rules.py",
+    # wifi: the quiet rules (BLE window, sound pauses, lookups) and, over a stand-in
+    # radio, the join and back-off loop (test_wifi_rules.py) have CPython tests; the
+    # loop over the host network fake runs on MicroPython only (forward_mpy/wifi_*.py)
+    "forward/wifi": ("host_tests/dual/test_wifi_rules.py", "host_tests/dual/test_wifi_quiet.py",
+                     "host_tests/dual/test_forward_rules.py",
                      "host_tests/dual/test_config.py", "host_tests/dual/test_config_rules.py"),
     "forward/names": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_forward_dns.py",
                       "host_tests/dual/test_forward_rules.py"),
@@ -134,7 +136,8 @@ MPY_TESTS = {
     "sound/annunciator": ("host_tests/test_sound.py", "host_tests/test_blocked_loop.py",
                           "host_tests/dual/test_annunciator_rules.py"),
     "app/supervisor": ("host_tests/test_supervisor.py", "host_tests/dual/test_supervisor_rules.py"),
-    "forward/wifi": ("host_tests/test_forward.py::test_wifi_keeper_and_time_sync",
+    "forward/wifi": ("host_tests/dual/test_wifi_rules.py",
+                     "host_tests/test_forward.py::test_wifi_keeper_and_time_sync",
                      "host_tests/test_forward_wifi_outage.py", "host_tests/dual/test_wifi_quiet.py"),
 }
 MPY = False   # --mpy given
