@@ -3063,3 +3063,170 @@ def test_simboot_a_reset_inside_a_silent_dns_keeps_the_nightscouts_address_in_a_
     assert "37_dns_kept" in chaos.check_world(w, cut, console, error)
     on = [dict(e, cause=1, detail="power on") if e["event"] == "reset" else e for e in cut]
     assert "37_dns_kept" not in chaos.check_world(w, on, console, error)
+
+
+# --- round 17: an MQTT broker that answers ----------------------------------------------------
+def _w17(records=(), named=False, nightscout=None, **inject):
+    fwd = {"mqtt": "broker"}
+    if nightscout:
+        fwd["nightscout"] = nightscout
+    return {"mqtt17": {"script": [], "named": named}, "forward": fwd, "config": {}, "inject": dict(inject),
+            "_mqtt": {"records": list(records)}}
+
+
+def _pub17(t_ms, obj, payload, **kw):
+    r = {"kind": "publish", "t_ms": t_ms, "topic": "cgm/" + obj, "payload": payload, "retain": True,
+         "qos": 0, "will": False, "conn": 1}
+    r.update(kw)
+    return r
+
+
+def _readings17(end_min, sgv=120):
+    return [reading(m * MIN, sgv) for m in range(0, end_min, 5)]
+
+
+def _published17(end_min, sgv=120, lag_ms=20000):
+    """The broker took each reading lag_ms after it came, availability online at 10 s."""
+    recs = [_pub17(10000, "availability", "online")]
+    for m in range(0, end_min, 5):
+        recs += [_pub17(m * MIN + lag_ms, "glucose", str(sgv)),
+                 _pub17(m * MIN + lag_ms, "glucose_mmol", "%.1f" % (sgv / 18.0182))]
+    return recs
+
+
+def test_round17_draws_leave_older_seeds_alone_and_give_brokers():
+    for seed in (1, 1600, 1700):
+        w = chaos.draw_world(seed, 1)
+        assert "mqtt17" not in w and w["forward"].get("mqtt") in (None, "down")
+    drawn = [chaos.draw_world(s, 1) for s in range(1701, 1731)]
+    brokers = [w for w in drawn if w.get("mqtt17")]
+    assert brokers and all(w["forward"]["mqtt"] == "broker" and not isinstance(w["config"], str)
+                           for w in brokers)
+    assert any(w["mqtt17"]["named"] for w in brokers) and any(not w["mqtt17"]["named"] for w in brokers)
+    assert any(w["inject"].get("mqtt_script") for w in brokers)
+    assert all(w["forward"] for w in drawn if w.get("mqtt17") is not None)
+
+
+def test_mqtt_glucose_state_follows_the_boxs_newest_reading():
+    end = 200 * MIN
+    ev = _readings17(200)
+    assert chaos.check_mqtt_state(_w17(_published17(200)), ev, end, []) == []
+    # the broker kept 120 while the box had 150 from minute 100: seen once per stretch
+    ev2 = _readings17(100) + [reading(m * MIN, 150) for m in range(100, 200, 5)]
+    v = chaos.check_mqtt_state(_w17(_published17(200)), ev2, end, [])
+    assert len(v) == 1 and "150" in v[0][1]
+    # no broker: nothing judged; a config problem: nothing judged
+    assert chaos.check_mqtt_state(dict(_w17(), mqtt17=None), ev2, end, []) == []
+    assert chaos.check_mqtt_state(_w17(_published17(200)), ev2, end, ["bad"]) == []
+    # the broker down from 90 to 150 min: nothing owed until MQTT_STATE_MS after it is back
+    down = [{"event": "mqtt_mode", "t_ms": 90 * MIN, "mode": "down"},
+            {"event": "mqtt_mode", "t_ms": 150 * MIN, "mode": "ok"}]
+    recs = [r for r in _published17(100)] + [r for r in _published17(200, 150) if r["t_ms"] > 100 * MIN]
+    late = [dict(r, t_ms=r["t_ms"] + 20 * MIN) if r["t_ms"] < 150 * MIN else r for r in recs
+            if r["topic"] != "cgm/availability" or r["t_ms"] < MIN]
+    ev3 = sorted(ev2 + down, key=lambda e: e["t_ms"])
+    assert chaos.check_mqtt_state(_w17(late), ev3, end, []) == []
+    stuck = [r for r in late if r["t_ms"] < 90 * MIN]
+    assert len(chaos.check_mqtt_state(_w17(stuck), ev3, end, [])) == 1
+    # a reading from before this boot is not owed (a new boot's publisher knows none yet)
+    boot = [{"event": "reset", "t_ms": 30 * MIN, "cause": 2}]
+    old = [reading(0, 150)]
+    assert chaos.check_mqtt_state(_w17([_pub17(10000, "availability", "online")]), old + boot, 60 * MIN, []) == []
+
+
+def test_mqtt_alarm_topic_follows_what_the_box_sounds():
+    end = 120 * MIN
+    ev = [sound(10 * MIN, "off"), onset(40 * MIN, "urgent_low"), sound(40 * MIN, "high", "urgent_low"),
+          {"event": "alarm_clear", "t_ms": 70 * MIN, "type": "urgent_low"}, sound(70 * MIN, "off")]
+    good = [_pub17(40 * MIN + 5000, "alarm", "urgent_low"), _pub17(70 * MIN + 5000, "alarm", "none")]
+    w = _w17(good)
+    assert chaos.check_mqtt_alarm(w, ev, end, []) == []
+    assert w["_untold39"] and all(t < 40 * MIN + chaos.MQTT_PUBLISH_MS for t, _, _ in w["_untold39"])
+    v = chaos.check_mqtt_alarm(_w17(good[:1]), ev, end, [])
+    assert len(v) == 1 and "urgent_low" in v[0][1]
+    # a self-test or a cue is not judged; nor a world whose annunciator was stalled on purpose
+    assert chaos.check_mqtt_alarm(_w17(good[:1]), ev[:4] + [sound(70 * MIN, "selftest")], end, []) == []
+    assert chaos.check_mqtt_alarm(_w17(good[:1], stall_annunciator_at_s=600), ev, end, []) == []
+    # D17a: before a boot's first alarm event the firmware tells nothing: not judged, counted
+    w = _w17([])
+    assert chaos.check_mqtt_alarm(w, [sound(10 * MIN, "off")], end, []) == []
+    assert len(w["_untold39"]) > 0 and w["_untold39"][0][1:] == (None, "none")
+    # after a power cut the box sounds nothing: the broker's urgent_low from before is wrong; judged
+    # from the new boot's first alarm event (here a `device` notice's onset and clear)
+    cut = [{"event": "power_cut", "t_ms": 50 * MIN, "off_s": 60}, {"event": "reset", "t_ms": 51 * MIN, "cause": 1},
+           sound(51 * MIN + 1000, "off")]
+    w = _w17(good[:1])
+    assert chaos.check_mqtt_alarm(w, ev[:3] + cut, end, []) == []
+    assert ("urgent_low", "none") in [u[1:] for u in w["_untold39"] if u[0] > 51 * MIN]
+    told = [onset(52 * MIN, "device", "clock"), {"event": "alarm_clear", "t_ms": 52 * MIN + 1, "type": "device"}]
+    assert len(chaos.check_mqtt_alarm(_w17(good[:1]), ev[:3] + cut + told, end, [])) == 1
+    assert chaos.check_mqtt_alarm(_w17(good[:1] + [_pub17(52 * MIN, "alarm", "none")]), ev[:3] + cut + told,
+                                  end, []) == []
+
+
+def test_mqtt_unreachable_raised_after_an_hour_without_an_answer_and_cleared_after():
+    end = 300 * MIN
+    down = [{"event": "mqtt_mode", "t_ms": 10 * MIN, "mode": "hang"},
+            {"event": "mqtt_mode", "t_ms": 150 * MIN, "mode": "ok"}]
+    w = _w17()
+    v = chaos.check_mqtt_unreachable(w, down, end, [])
+    assert len(v) == 1 and v[0][0] == 10 * MIN + chaos.MQTT_UNANSWERED_DUE_MS
+    raised = down + [onset(72 * MIN, "forwarding", "mqtt_unreachable")]
+    cleared = raised + [{"event": "alarm_clear", "t_ms": 155 * MIN, "type": "forwarding"}]
+    assert chaos.check_mqtt_unreachable(w, sorted(cleared, key=lambda e: e["t_ms"]), end, []) == []
+    # never cleared although the broker answered again
+    v = chaos.check_mqtt_unreachable(w, sorted(raised, key=lambda e: e["t_ms"]), end, [])
+    assert len(v) == 1 and v[0][0] == 150 * MIN + chaos.MQTT_STATE_MS
+    # with Nightscout the alarm may stand for it: its clear is not judged
+    assert chaos.check_mqtt_unreachable(_w17(nightscout="ok"), sorted(raised, key=lambda e: e["t_ms"]),
+                                        end, []) == []
+    # the router off counts as no answer too; a reset inside starts the hour again
+    router = [{"event": "router", "t_ms": 10 * MIN, "up": False}, {"event": "router", "t_ms": 150 * MIN, "up": True}]
+    assert len(chaos.check_mqtt_unreachable(w, router, end, [])) == 1
+    reset = [{"event": "reset", "t_ms": 50 * MIN, "cause": 2}]
+    v = chaos.check_mqtt_unreachable(w, sorted(router + reset, key=lambda e: e["t_ms"]), end, [])
+    assert len(v) == 1 and v[0][0] == 50 * MIN + chaos.MQTT_UNANSWERED_DUE_MS
+    again = router + reset + [onset(115 * MIN, "forwarding", "mqtt_unreachable"),
+                              {"event": "alarm_clear", "t_ms": 155 * MIN, "type": "forwarding"}]
+    assert chaos.check_mqtt_unreachable(w, sorted(again, key=lambda e: e["t_ms"]), end, []) == []
+    # an outage shorter than the bound owes nothing
+    short = [{"event": "mqtt_mode", "t_ms": 10 * MIN, "mode": "down"},
+             {"event": "mqtt_mode", "t_ms": 70 * MIN, "mode": "ok"}]
+    assert chaos.check_mqtt_unreachable(w, short, end, []) == []
+
+
+def test_mqtt_no_invented_or_stale_glucose():
+    ev = _readings17(60)
+    assert chaos.check_mqtt_values(_w17(_published17(60)), ev, []) == []
+    bad = _published17(60) + [_pub17(33 * MIN, "glucose", "150")]
+    v = chaos.check_mqtt_values(_w17(sorted(bad, key=lambda r: r["t_ms"])), ev, [])
+    assert len(v) == 1 and "'150'" in v[0][1]
+    # the newest reading, but 20 min old: a reconnect must not send it as current
+    stale = [_pub17(10000, "glucose", "120"), _pub17(20 * MIN, "glucose", "120")]
+    assert len(chaos.check_mqtt_values(_w17(stale), [reading(0, 120)], [])) == 1
+    # a value the broker took late (back from a hang) or a will is not the box's publish now
+    assert chaos.check_mqtt_values(_w17([_pub17(20 * MIN, "glucose", "120", late=True)]),
+                                   [reading(0, 120)], []) == []
+    # mmol/L too
+    assert len(chaos.check_mqtt_values(_w17([_pub17(10000, "glucose_mmol", "7.0")]), [reading(0, 120)], [])) == 1
+
+
+def test_mqtt_availability_online_while_answered_offline_when_gone():
+    end = 120 * MIN
+    recs = [_pub17(10000, "availability", "online")]
+    assert chaos.check_mqtt_availability(_w17(recs), [], end, []) == []
+    assert len(chaos.check_mqtt_availability(_w17([_pub17(10000, "availability", "offline")]), [], end, [])) == 1
+    cut = [{"event": "power_cut", "t_ms": 50 * MIN, "off_s": 1200}, {"event": "reset", "t_ms": 70 * MIN, "cause": 1}]
+    v = chaos.check_mqtt_availability(_w17(recs + [_pub17(90 * MIN + 10000, "availability", "online")]), cut, end, [])
+    assert len(v) == 1 and v[0][0] == 50 * MIN + chaos.MQTT_GONE_MS
+    will = recs + [_pub17(51 * MIN + 40000, "availability", "offline", will=True),
+                   _pub17(90 * MIN + 10000, "availability", "online")]
+    assert chaos.check_mqtt_availability(_w17(will), cut, end, []) == []
+    # the router off: gone for the broker too
+    router = [{"event": "router", "t_ms": 50 * MIN, "up": False}, {"event": "router", "t_ms": 70 * MIN, "up": True}]
+    assert len(chaos.check_mqtt_availability(_w17(recs + [_pub17(90 * MIN, "availability", "online")]),
+                                             router, end, [])) == 1
+    assert chaos.check_mqtt_availability(_w17(will), router, end, []) == []
+    # a power cut too short for the keepalive to end the connection owes nothing
+    short = [{"event": "power_cut", "t_ms": 50 * MIN, "off_s": 60}, {"event": "reset", "t_ms": 51 * MIN, "cause": 1}]
+    assert chaos.check_mqtt_availability(_w17(recs), short, end, []) == []

@@ -292,6 +292,8 @@ def set_routers(up):
         network.world.set_ap(ssid, up)
     ROUTERS["up"] = up
     emit({"event": "router", "up": up})
+    if not up:   # round 17: the box's connection to the broker goes with the router
+        mqtt_command({"cmd": "cut"})
 
 
 POWER = {"off_s": None}
@@ -915,7 +917,13 @@ def inject(app, boots):
     Round 13: {"trace_splice": [row, [value, ...]]} the trace's rows from row on replaced (main():
     before any swap builds a transmitter on the same values); tx_swap2 back {"a_wake": true} the
     first transmitter, stopped by tx_swap's old_until_s, advertises again at at_s (_wake_again()),
-    {"a_forgets": true} it forgets its bonds at at_s (_forget_bonds())."""
+    {"a_forgets": true} it forgets its bonds at at_s (_forget_bonds()).
+    Round 17 (set up in main()): {"mqtt_control": [address, port]} the MQTT broker stand-in's
+    control port (tools/mqttserver.py, in the chaos process): its clock follows the world's
+    (mqtt_tick, every MQTT_TICK_S), the box's connections go dead at a reset, a power cut or the
+    router off (the broker hears nothing more: its keepalive, or a takeover, ends them);
+    {"mqtt_script": [[t, mode], ...]} the broker down, refusing, hung or back ("ok") at t
+    (mqtt_mode: emits mqtt_mode); {"mqtt_host": name} the name dns_move moves the broker with."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     PHONE["srv"] = None   # the setup server is built anew at each boot
@@ -1245,6 +1253,8 @@ def dns_move(host, addr):
     spec = OPTS.get("inject") or {}
     ctl = spec.get("ns_control")
     moved = False
+    if host == spec.get("mqtt_host") and spec.get("mqtt_control"):   # round 17
+        moved = bool((mqtt_command({"cmd": "move", "host": addr}) or {}).get("ok"))
     if ctl and host == spec.get("ns_host"):
         import socket
         body = json.dumps({"host": addr})
@@ -1262,6 +1272,47 @@ def dns_move(host, addr):
         finally:
             s.close()
     emit({"event": "dns_move", "host": host, "addr": addr, "server_moved": moved})
+
+
+# --- round 17: the MQTT broker stand-in (tools/mqttserver.py, in the chaos process) ----------
+MQTT = {"sock": None, "buf": b""}
+MQTT_TICK_S = 10   # the broker's clock: the world's, sent this often (its records' resolution)
+
+
+def mqtt_command(cmd):
+    """One command to the broker stand-in's control port (inject mqtt_control: [address,
+    port]) with the world's clock (vt_ms); its answer, or None without a broker stand-in."""
+    ctl = (OPTS.get("inject") or {}).get("mqtt_control")
+    if not ctl:
+        return None
+    import socket
+    if MQTT["sock"] is None:
+        s = socket.socket()
+        s.connect(socket.getaddrinfo(ctl[0], ctl[1])[0][-1])
+        MQTT["sock"] = s
+    s = MQTT["sock"]
+    cmd = dict(cmd)
+    cmd["vt_ms"] = _now_ms()
+    s.send((json.dumps(cmd) + "\n").encode())
+    while b"\n" not in MQTT["buf"]:
+        part = s.recv(4096)   # (read() would wait for all 4096)
+        if not part:
+            raise OSError("mqtt stand-in: control closed")
+        MQTT["buf"] += part
+    line, MQTT["buf"] = MQTT["buf"].split(b"\n", 1)
+    return json.loads(line)
+
+
+def mqtt_tick():
+    mqtt_command({"cmd": "tick"})
+    vtime.call_later(MQTT_TICK_S * 1000, mqtt_tick)
+
+
+def mqtt_mode(mode):
+    """Round 17 (inject mqtt_script: [[t_s, mode], ...]): the broker goes down, refuses,
+    hangs or is back ("ok") at t_s (tools/mqttserver.py set_mode)."""
+    mqtt_command({"cmd": "mode", "mode": mode})
+    emit({"event": "mqtt_mode", "mode": mode})
 
 
 def watch_posts():
@@ -1526,6 +1577,10 @@ def main():
     for a, b in (OPTS.get("inject") or {}).get("wifi_down_at_s") or ():
         vtime.call_at(_us(a), set_routers, False)
         vtime.call_at(_us(b), set_routers, True)
+    if inj.get("mqtt_control"):   # round 17: the broker stand-in's clock and script
+        mqtt_tick()
+        for t, mode in inj.get("mqtt_script") or ():
+            vtime.call_at(_us(t), mqtt_mode, mode)
     if (OPTS.get("inject") or {}).get("leader"):
         leader_feed(OPTS["inject"]["leader"], tx)
     if inj.get("tx_swap"):
@@ -1592,6 +1647,7 @@ def main():
             leader_close()   # the leader stand-in is another box: its server restarts at the next boot
             setup_close()    # the board's own sockets close at its reset
             cut = POWER["off_s"] is not None
+            mqtt_command({"cmd": "cut"})   # round 17: the board's connections die with it, unsaid
             if not cut:
                 emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
             virtual_esp32.reset_board()
