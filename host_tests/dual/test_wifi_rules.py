@@ -22,10 +22,16 @@ NO_AP_FOUND, WRONG_PASSWORD, CONNECT_FAIL = 201, 202, 203
 
 
 class FakeNetwork:
-    """The port's `network` module as _bad_statuses reads it."""
+    """The port's `network` module as the keeper reads it."""
+    STA_IF, AP_IF = 0, 1
     STAT_NO_AP_FOUND = NO_AP_FOUND
     STAT_WRONG_PASSWORD = WRONG_PASSWORD
     STAT_CONNECT_FAIL = CONNECT_FAIL
+    made = []
+
+    def WLAN(interface):    # noqa: N802 (the port's name); called on the class
+        FakeNetwork.made.append(interface)
+        return ("wlan", interface)
 
 
 class Clock:
@@ -91,9 +97,11 @@ class Radio:
         self.ssid_cfg = ""           # config("ssid"): the last network connect() named
         self.raises = set()          # ssids whose connect() raises OSError
         self.ssid_unreadable = False
+        self.on = False
 
     def joined(self, ssid):
         """Joined before the keeper started (the ESP32's own retry)."""
+        self.on = True
         self.target, self.key, self.ssid_cfg, self.state = ssid, self.aps[ssid], ssid, GOT_IP
 
     def _note(self, what, detail=None):
@@ -107,9 +115,13 @@ class Radio:
 
     def active(self, on=None):
         self._note("active", on)
-        return True
+        if on is not None:
+            self.on = bool(on)
+        return self.on
 
     def connect(self, ssid, key):
+        if not self.on:
+            raise OSError("Wifi Not Started")
         if ssid in self.raises:
             raise OSError("Wifi Internal Error")
         self._note("connect", ssid)
@@ -117,6 +129,8 @@ class Radio:
         self.started, self.state = self.clock.ms, CONNECTING
 
     def disconnect(self):
+        if not self.on:
+            raise OSError("Wifi Not Started")
         self._note("disconnect")
         if self.state == GOT_IP:
             self.reason = IDLE
@@ -225,6 +239,8 @@ def refusal(nets_):
 
 # --- validate ----------------------------------------------------------------------
 def test_validate_takes_up_to_8_networks_ssids_of_1_to_32_and_passwords_empty_or_8_to_64():
+    for bad in ([], "home", {"ssid": "home"}):
+        assert refusal(bad) == "wifi: expected a non-empty list of {ssid, password}", bad
     assert refusal(nets(*["n%d" % i for i in range(8)])) is None
     assert refusal(nets(*["n%d" % i for i in range(9)])) == "wifi: at most 8 networks"
     assert wifi.validate([{"ssid": "x"}, {"ssid": "y" * 32, "password": ""}]) == [("x", ""), ("y" * 32, "")]
@@ -244,6 +260,7 @@ def test_the_first_network_that_works_is_joined_and_a_refusal_moves_on_at_its_ve
     w = World(dict(aps("typo", "home", "spare"), typo="another-password"),
               nets("gone", "typo", "home", "spare"))
     w.run(30000)
+    assert w.radio.calls[0] == (0, "active", True), w.radio.calls   # the radio started first
     cs = w.radio.connects()
     assert [s for t, s in cs] == ["gone", "typo", "home"], cs
     assert cs[1][0] < 2000 and cs[2][0] < 3000, cs
@@ -428,7 +445,14 @@ def test_quiet_delay_ms_is_0_to_go_and_asks_the_sound_only_for_a_step_that_block
         out.append(silent.quiet_delay_ms(20000, blocks=True))   # no sound given
     w.within(go)
     assert out == [0, 1234, 1234, 31000, 0], out
-    assert asked == [wifi.BLOCK_MS, 500], asked
+    # a long step waits for its set-up's block only: README's 3 s (a TLS handshake)
+    assert asked == [3000, 500], asked
+
+
+def test_a_keeper_without_a_wlan_takes_the_ports_station_interface():
+    del FakeNetwork.made[:]
+    k = swap_module("network", FakeNetwork, lambda: wifi.WifiKeeper(NETS, log=lambda m: None))
+    assert k.wlan == ("wlan", FakeNetwork.STA_IF) and FakeNetwork.made == [FakeNetwork.STA_IF]
 
 
 def test_the_sound_is_waited_for_while_less_than_30_s_were_waited_even_a_1_ms_pause():
