@@ -45,8 +45,8 @@ SOUND_WAIT_MAX_MS = 30000   # at most this long waiting for the sound (3 high bu
 def validate(networks):
     if not isinstance(networks, list) or not networks:
         raise ConfigError("wifi: expected a non-empty list of {ssid, password}")
-    if len(networks) > 8:
-        raise ConfigError("wifi: at most 8 networks")
+    if len(networks) > 5:   # app.config's limits (MAX_WIFI, 8..63): the keeper's own guard
+        raise ConfigError("wifi: at most 5 networks")
     out = []
     for i, n in enumerate(networks):
         w = "wifi[%d]" % i
@@ -54,8 +54,8 @@ def validate(networks):
         if not 1 <= len(ssid) <= 32:
             raise ConfigError(w + ".ssid: 1..32 characters")
         pw = need(n, "password", str, w, "", False)
-        if pw and not 8 <= len(pw) <= 64:
-            raise ConfigError(w + ".password: 8..64 characters (or empty for an open network)")
+        if pw and not 8 <= len(pw) <= 63:
+            raise ConfigError(w + ".password: 8..63 characters (or empty for an open network)")
         out.append((ssid, pw))
     return out
 
@@ -260,7 +260,7 @@ class WifiKeeper:
                     self._apply_pm()
                     break
             else:
-                if backoff < self.backoff_max_s:   # then every backoff_max_s, said once
+                if backoff < self.backoff_max_s:   # said up to 64 s; then every backoff_max_s, unsaid
                     self._log("wifi: no network joined; retry in %d s" % backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.backoff_max_s)

@@ -238,19 +238,20 @@ def refusal(nets_):
 
 
 # --- validate ----------------------------------------------------------------------
-def test_validate_takes_up_to_8_networks_ssids_of_1_to_32_and_passwords_empty_or_8_to_64():
+def test_validate_takes_up_to_5_networks_ssids_of_1_to_32_and_passwords_empty_or_8_to_63():
+    # the limits of app.config (MAX_WIFI, README), which checks them first
     for bad in ([], "home", {"ssid": "home"}):
         assert refusal(bad) == "wifi: expected a non-empty list of {ssid, password}", bad
-    assert refusal(nets(*["n%d" % i for i in range(8)])) is None
-    assert refusal(nets(*["n%d" % i for i in range(9)])) == "wifi: at most 8 networks"
+    assert refusal(nets(*["n%d" % i for i in range(5)])) is None
+    assert refusal(nets(*["n%d" % i for i in range(6)])) == "wifi: at most 5 networks"
     assert wifi.validate([{"ssid": "x"}, {"ssid": "y" * 32, "password": ""}]) == [("x", ""), ("y" * 32, "")]
     assert refusal([{"ssid": ""}]) == "wifi[0].ssid: 1..32 characters"
     assert refusal([{"ssid": "ok"}, {"ssid": "y" * 33}]) == "wifi[1].ssid: 1..32 characters"
-    assert wifi.validate([{"ssid": "a", "password": "p" * 8}, {"ssid": "b", "password": "q" * 64}]) == \
-        [("a", "p" * 8), ("b", "q" * 64)]
-    for pw in ("p" * 7, "p" * 65):
+    assert wifi.validate([{"ssid": "a", "password": "p" * 8}, {"ssid": "b", "password": "q" * 63}]) == \
+        [("a", "p" * 8), ("b", "q" * 63)]
+    for pw in ("p" * 7, "p" * 64):
         assert refusal([{"ssid": "a", "password": pw}]) == \
-            "wifi[0].password: 8..64 characters (or empty for an open network)", pw
+            "wifi[0].password: 8..63 characters (or empty for an open network)", pw
 
 
 # --- joining -----------------------------------------------------------------------
