@@ -83,7 +83,6 @@ class WifiKeeper:
         self._win_start = None  # ticks_ms when the transmitter window opens (with guard)
         self._win_end = None
         self.ssid = None
-        self.changes = 0
         self._said = {}   # ssid -> the last failure logged: a retry that fails alike is not logged again
 
     # --- state ----------------------------------------------------------------
@@ -98,7 +97,6 @@ class WifiKeeper:
         if up == self._up:
             return
         self._up = up
-        self.changes += 1
         if up:
             self._said = {}
             self._up_event.set()
