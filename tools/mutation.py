@@ -31,7 +31,7 @@ statement deleted (assignment, call, raise, continue, break), if-body removed
 (the else branch remains), else-branch removed. Not mutated: docstrings,
 strings, imports, the `const` fallback.
 
---mpy (MPY_TESTS below: the annunciator, the supervisor, the Wi-Fi keeper)
+--mpy (MPY_TESTS below: the annunciator, the buttons, the supervisor, the Wi-Fi keeper)
 mutates modules whose tests run the firmware on the MicroPython unix port: each
 mutant is written (ast.unparse: no comments) into the worker's copy of its
 package, which the port and CPython find first (MUTANT_OVERLAY,
@@ -97,7 +97,7 @@ PACKAGES = {
     "forward": (("timesync", "entries", "history", "queue", "follower", "names", "wifi"),
                 ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                  "host_tests/dual/test_follower.py")),
-    "sound": (("patterns", "annunciator"),
+    "sound": (("patterns", "annunciator", "buttons"),
               ("host_tests/dual/test_patterns_rules.py", "host_tests/dual/test_sound_patterns.py",
                "host_tests/dual/test_power.py")),
     "setup": (("form",),
@@ -112,6 +112,7 @@ MODULE_TESTS = {
     "app/txclock": ("host_tests/dual/test_txclock_rules.py",),
     "app/supervisor": ("host_tests/dual/test_supervisor_rules.py",),
     "sound/annunciator": ("host_tests/dual/test_annunciator_rules.py",),
+    "sound/buttons": ("host_tests/dual/test_buttons_rules.py",),
     "forward/queue": ("host_tests/dual/test_queue_rules.py", "host_tests/dual/test_forward_pure.py"),
     "forward/follower": ("host_tests/dual/test_follower_rules.py", "host_tests/dual/test_follower.py",
                          "host_tests/dual/test_forward_rules.py"),
@@ -136,6 +137,7 @@ MPY_TESTS = {
     "sound/annunciator": ("host_tests/test_sound.py", "host_tests/test_blocked_loop.py",
                           "host_tests/dual/test_annunciator_rules.py"),
     "app/supervisor": ("host_tests/test_supervisor.py", "host_tests/dual/test_supervisor_rules.py"),
+    "sound/buttons": ("host_tests/dual/test_buttons_rules.py", "host_tests/test_sound.py"),
     "forward/wifi": ("host_tests/dual/test_wifi_rules.py",
                      "host_tests/test_forward.py::test_wifi_keeper_and_time_sync",
                      "host_tests/test_forward_wifi_outage.py", "host_tests/dual/test_wifi_quiet.py"),

@@ -55,7 +55,6 @@ class Buttons:
         self._flag = asyncio.ThreadSafeFlag()
         self.pin.irq(self._irq, machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
         self.pressed = False  # debounced state
-        self.gestures = 0
 
     def _irq(self, pin):
         self._flag.set()
@@ -169,7 +168,6 @@ class Buttons:
                         self._call(self.on_snooze)
                     if count == self.test_presses:
                         self._call(self.on_test)
-                        self.gestures += 1
                         count = 0
             if self.pressed:
                 if now - t_down >= self.stuck_ms:
@@ -181,15 +179,11 @@ class Buttons:
                     long_fired = True
                     count = 0
                     self._call(self.on_ack)
-                    self.gestures += 1
                 elif (long_fired and not setup_fired and self.on_setup is not None
                       and now - t_down >= self.setup_ms):
                     setup_fired = True
                     self._call(self.on_setup)
-                    self.gestures += 1
             elif now - t_up >= self.gap_ms or (count == 0 and long_fired):
-                if count:
-                    self.gestures += 1
                 self._flag.clear()
                 return
             await asyncio.sleep_ms(self.sample_ms)

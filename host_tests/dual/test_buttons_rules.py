@@ -1,0 +1,310 @@
+# The button's rules (sound/buttons.py, its module comment), the ones
+# `python tools/mutation.py --package sound --only buttons --mpy` found unpinned
+# by test_sound.py (61.1%): a press is timed from its own start; presses more
+# than gap_ms apart are gestures of their own (each snoozes); a missing callback
+# is no fault, a failing one is reported and the task goes on; the pin's pull
+# and active level from the board file (active low unless it says otherwise);
+# the task sleeps while the button is idle and polls slowly while it is stuck;
+# a stuck button gives no gesture, and the next press after it is an ordinary
+# one; the boot hold's warnings each second, counted from the hold's start
+# on any clock, and its release window. The button, the clock and asyncio are
+# stand-ins whose sleeps move the clock on (nothing is slept). Runs on CPython
+# and MicroPython.
+from sound import buttons
+
+BOARD = {"pin": 32, "pull": "up", "active_low": True}
+T0 = 5000000            # the clock at the start: not 0, so t - t0 and t + t0 differ
+
+
+class Stop(Exception):
+    pass
+
+
+class Pin:
+    IN, PULL_UP, PULL_DOWN, IRQ_FALLING, IRQ_RISING = 1, 2, 1, 2, 1
+    made = []
+
+    def __init__(self, *args):
+        Pin.made.append(args)
+        self.rig = Rig.current
+
+    def irq(self, handler, trigger):
+        self.rig.irq = (handler, trigger)
+
+    def value(self):
+        self.rig.reads += 1
+        down = self.rig.held(self.rig.now)
+        return (0 if down else 1) if self.rig.active_low else (1 if down else 0)
+
+
+class Machine:
+    Pin = Pin
+
+
+class Flag:
+    """asyncio.ThreadSafeFlag, set by the pin's IRQ handler (if the button registered one
+    for that edge); wait() moves the clock from edge to edge until it is set."""
+
+    def __init__(self, rig):
+        self.rig, self.is_set = rig, False
+
+    def set(self):
+        self.is_set = True
+
+    def clear(self):
+        self.is_set = False
+
+    async def wait(self):
+        while not self.is_set:
+            nxt = [t for t in self.rig.edges() if t > self.rig.now]
+            if not nxt or nxt[0] >= self.rig.until:
+                raise Stop()      # nothing will ever set it
+            self.rig.now = nxt[0]
+            self.rig.fire(nxt[0])
+        self.is_set = False
+
+
+class Aio:
+    def __init__(self, rig):
+        self.rig = rig
+
+    def ThreadSafeFlag(self):   # noqa: N802 (asyncio's name)
+        return Flag(self.rig)
+
+    async def sleep_ms(self, ms):
+        self.rig.pass_ms(ms)
+
+
+class Rig:
+    """Buttons over a scripted button: presses = [(down_ms, up_ms or None)] after T0;
+    `chatter` = [(t, held)]: raw levels for 1 ms at those instants (contact bounce)."""
+    current = None
+
+    def __init__(self, presses, board=BOARD, until_s=60, chatter=(), **callbacks):
+        self.presses = [(T0 + a, None if b is None else T0 + b) for a, b in presses]
+        self.chatter = {T0 + t: v for t, v in chatter}
+        self.active_low = board.get("active_low", True)
+        self.now, self.until = T0, T0 + int(until_s * 1000)
+        self.calls, self.faults, self.reads, self.sleeps = [], [], 0, 0
+        self.irq = None
+        real = buttons.machine, buttons.asyncio
+        buttons.machine, buttons.asyncio = Machine, Aio(self)
+        Rig.current = self
+        kw = {"on_snooze": self._hit("snooze"), "on_ack": self._hit("ack"),
+              "on_test": self._hit("test"), "on_setup": self._hit("setup"),
+              "on_factory_reset": self._hit("factory_reset"), "feedback": self._cue,
+              "on_fault": self.faults.append}
+        kw.update(callbacks)
+        try:
+            self.btn = buttons.Buttons(board, clock_ms=lambda: self.now, **kw)
+        finally:
+            buttons.machine, buttons.asyncio = real
+        self._real = real
+
+    def _hit(self, name):
+        return lambda: self.calls.append((name, self.now - T0))
+
+    def _cue(self, name):
+        self.calls.append((name, self.now - T0))
+
+    def held(self, t):
+        for c in self.chatter:
+            if c <= t < c + 1:
+                return self.chatter[c]
+        return any(a <= t and (b is None or t < b) for a, b in self.presses)
+
+    def edges(self):
+        ts = set(self.chatter) | set(c + 1 for c in self.chatter)
+        for a, b in self.presses:
+            ts.add(a)
+            if b is not None:
+                ts.add(b)
+        return sorted(ts)
+
+    def fire(self, t):
+        """The pin's IRQ at an edge at t, when the button asked for that edge."""
+        if self.irq is None:
+            return
+        down = self.held(t)
+        high = (0 if down else 1) if self.active_low else (1 if down else 0)
+        handler, trigger = self.irq
+        if trigger & (Pin.IRQ_RISING if high else Pin.IRQ_FALLING):
+            handler(self.btn.pin)
+
+    def pass_ms(self, ms):
+        self.sleeps += 1
+        end = self.now + ms
+        for t in self.edges():
+            if self.now < t <= end:
+                self.fire(t)
+        self.now = end
+        if end >= self.until:
+            raise Stop()
+
+    def drive(self, coro):
+        """Run a coroutine of the button's until it returns (its value) or the rig's end."""
+        buttons.machine, buttons.asyncio = Machine, Aio(self)
+        try:
+            coro.send(None)
+        except StopIteration as e:
+            return e.args[0] if e.args else None
+        except Stop:
+            return Stop
+        finally:
+            buttons.machine, buttons.asyncio = self._real
+        raise AssertionError("the coroutine waited on something that is not the rig's")
+
+    def run(self):
+        return self.drive(self.btn.run())
+
+    def names(self):
+        return [n for n, _ in self.calls]
+
+
+def test_presses_more_than_a_gap_apart_each_snooze():
+    # the gesture ends gap_ms after a release: a later press starts a new one
+    r = Rig([(1000, 1200), (3000, 3200), (6000, 6150)])
+    r.run()
+    assert r.names() == ["snooze", "snooze", "snooze"], r.calls
+    # each at its release, once it is stable for the debounce
+    assert 1230 <= r.calls[0][1] <= 1240 and 3230 <= r.calls[1][1] <= 3240, r.calls
+
+
+def test_each_press_of_a_series_is_timed_from_its_own_start():
+    # a short press, then a second within the gap held for a second: not long (1.5 s)
+    r = Rig([(1000, 1400), (1800, 2800)], until_s=10)
+    r.run()
+    assert r.names() == ["snooze"], r.calls
+    # the same second press held 1.6 s is an acknowledge, 1.5 s after it began
+    r = Rig([(1000, 1400), (1800, 3400)], until_s=10)
+    r.run()
+    assert r.names() == ["snooze", "ack"] and 3300 <= r.calls[1][1] <= 3380, r.calls
+
+
+def test_a_long_press_acknowledges_while_held_and_does_not_snooze():
+    r = Rig([(1000, 4000)], until_s=10)
+    r.run()
+    assert r.names() == ["ack"] and 2500 <= r.calls[0][1] <= 2580, r.calls
+
+
+def test_three_quick_presses_are_the_test_after_the_first_snoozed():
+    r = Rig([(1000, 1120), (1300, 1420), (1600, 1720)], until_s=10)
+    r.run()
+    assert r.names() == ["snooze", "test"], r.calls
+
+
+def test_the_count_starts_again_after_a_test_and_after_an_acknowledge():
+    # four quick presses: the fourth starts a new count (a snooze)
+    r = Rig([(1000, 1120), (1300, 1420), (1600, 1720), (1900, 2020)], until_s=10)
+    r.run()
+    assert r.names() == ["snooze", "test", "snooze"], r.calls
+    # a short press, a long one within the gap, then a short one just after the long
+    # one's release: snooze, acknowledge, snooze (not the second press of a series)
+    r = Rig([(1000, 1120), (1300, 3300), (3500, 3600)], until_s=10)
+    r.run()
+    assert r.names() == ["snooze", "ack", "snooze"], r.calls
+
+
+def test_holding_on_after_the_acknowledge_opens_the_setup_once():
+    r = Rig([(1000, 9000)], until_s=15)
+    r.run()
+    assert r.names() == ["ack", "setup"] and 7000 <= r.calls[1][1] <= 7080, r.calls
+
+
+def test_contact_bounce_shorter_than_the_debounce_is_no_press():
+    r = Rig([], chatter=[(1000, True), (1002, True), (1004, True)], until_s=10)
+    r.run()
+    assert r.calls == [] and r.faults == [], (r.calls, r.faults)
+
+
+def test_a_missing_callback_is_no_fault_and_a_failing_one_is_reported():
+    r = Rig([(1000, 1120), (1300, 1420), (1600, 1720)], until_s=10, on_test=None)
+    r.run()
+    assert r.names() == ["snooze"] and r.faults == [], (r.calls, r.faults)
+
+    def broken():
+        raise ValueError("nope")
+    r = Rig([(1000, 1200), (3000, 4800)], until_s=10, on_snooze=broken)
+    r.run()
+    assert r.faults == [{"event": "device", "what": "button", "active": True,
+                         "error": "ValueError: nope"}], r.faults
+    assert r.names() == ["ack"], r.calls      # the task went on
+
+
+def test_the_pin_is_made_with_the_board_files_pull():
+    del Pin.made[:]
+    Rig([], board={"pin": 32, "pull": "up", "active_low": True})
+    Rig([], board={"pin": 33, "pull": "down", "active_low": False})
+    Rig([], board={"pin": 37, "pull": None, "active_low": True})    # M5StickC: input-only
+    assert Pin.made == [(32, Pin.IN, Pin.PULL_UP), (33, Pin.IN, Pin.PULL_DOWN), (37, Pin.IN)], Pin.made
+
+
+def test_the_active_level_is_low_unless_the_board_file_says_high():
+    for board in ({"pin": 32, "pull": "up"}, {"pin": 33, "pull": "down", "active_low": False}):
+        r = Rig([(1000, 1200)], board=board, until_s=5)
+        r.run()
+        assert r.names() == ["snooze"], (board, r.calls)
+
+
+def test_an_idle_button_sleeps_until_an_edge():
+    # an hour without a press: the task waits on the IRQ's flag, no sampling
+    r = Rig([(3600000, 3600200)], until_s=3700)
+    r.run()
+    assert r.names() == ["snooze"], r.calls
+    assert r.sleeps < 1000 and r.reads < 1000, (r.sleeps, r.reads)
+
+
+def test_a_stuck_button_gives_no_gesture_is_polled_slowly_and_the_next_press_is_ordinary():
+    # held 10 min (a book on it), released; then a short press and a long press
+    r = Rig([(1000, 601000), (610000, 610200), (620000, 622000)], until_s=630)
+    r.run()
+    stuck = [f for f in r.faults if f.get("error") == "stuck"]
+    assert len(stuck) == 1 and r.faults[-1] == {"event": "device", "what": "button",
+                                                 "active": False}, r.faults
+    # the acknowledge at 1.5 s, nothing more while stuck; then a snooze and an ack
+    assert r.names() == ["ack", "setup", "snooze", "ack"], r.calls
+    assert 621400 <= r.calls[3][1] <= 621580, r.calls
+    # polled slowly while stuck (200 ms between polls): under 50 reads a second
+    assert r.reads < 50 * 630, r.reads
+
+
+def _boot(presses, until_s=40):
+    r = Rig(presses, until_s=until_s)
+    return r, r.drive(r.btn.boot_hold())
+
+
+def test_the_boot_hold_warns_each_second_and_resets_only_on_a_release_in_time():
+    r, done = _boot([(0, 12000)])
+    assert done is True and r.names() == ["reset_warn"] * 9 + ["reset_done", "factory_reset"], r.calls
+    warns = [t for n, t in r.calls if n == "reset_warn"]
+    assert all(0 <= t - 1000 * (i + 1) <= 200 for i, t in enumerate(warns)), warns
+    assert 10000 <= r.calls[9][1] <= 10150, r.calls
+    assert 12000 <= r.calls[10][1] <= 12100, r.calls     # at the release, not the window's end
+
+
+def test_a_short_hold_at_boot_is_cancelled():
+    r, done = _boot([(0, 2500)])
+    assert done is False and r.names() == ["reset_warn", "reset_warn", "reset_cancel"], r.calls
+
+
+def test_not_pressed_at_boot_returns_at_once():
+    r, done = _boot([(5000, 5200)])
+    assert done is False and r.calls == [] and r.now - T0 < 100, (r.calls, r.now)
+
+
+def test_still_held_at_the_end_of_the_release_window_is_stuck_not_a_reset():
+    r, done = _boot([(0, 25000)])
+    assert done is False and "factory_reset" not in r.names(), r.calls
+    assert r.names()[-1] == "reset_cancel" and r.calls[-1][1] >= 20000, r.calls
+    assert [f.get("active") for f in r.faults] == [True, False], r.faults
+    # released within the window's last moments: a reset
+    r, done = _boot([(0, 19900)])
+    assert done is True and r.names()[-1] == "factory_reset", r.calls
+
+
+def test_after_a_cancelled_boot_hold_the_first_press_is_an_ordinary_one():
+    r, done = _boot([(0, 2500), (6000, 6200), (9000, 11000)], until_s=20)
+    assert done is False
+    r.run()
+    assert r.names()[-2:] == ["snooze", "ack"], r.calls
+    assert 10400 <= r.calls[-1][1] <= 10580, r.calls
