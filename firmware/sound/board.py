@@ -110,6 +110,12 @@ def _int(d, key, where, name, lo, hi):
                          % (name, where + key, lo, hi, v))
 
 
+def _bool(d, key, where, name):
+    """An optional true/false key (absent: the part's default); "false" is truthy."""
+    if key in d and not isinstance(d[key], bool):
+        raise BoardError("board %r: %r must be true or false, got %r" % (name, where + key, d[key]))
+
+
 def _kind(d, where, name, kinds):
     k = _get(d, "kind", where, name)
     if k not in kinds:
@@ -122,7 +128,8 @@ def validate(data, name="?"):
         raise BoardError("board %r: the file must hold a JSON object" % (name,))
     data.setdefault("name", name)
     bz = _get(data, "buzzer", "", name)
-    _kind(bz, "buzzer.", name, ("pwm", "pin"))
+    if _kind(bz, "buzzer.", name, ("pwm", "pin")) == "pin":
+        _bool(bz, "active_low", "buzzer.", name)
     _pin(bz, "pin", "buzzer.", name, True)
     if "freq_hz" in bz and bz["freq_hz"] is not None:
         f = bz["freq_hz"]
@@ -152,8 +159,10 @@ def validate(data, name="?"):
             _pin(pins, c, "led.pins.", name, True)
     else:
         _pin(led, "pin", "led.", name, True)
+        _bool(led, "active_low", "led.", name)
     btn = _get(data, "button", "", name)
     _pin(btn, "pin", "button.", name, False)
+    _bool(btn, "active_low", "button.", name)
     pull = btn.get("pull")
     if pull not in ("up", "down", None):
         raise BoardError("board %r: 'button.pull' must be 'up', 'down' or null" % (name,))

@@ -448,3 +448,24 @@ def test_display_pins_differ_from_each_other_and_from_the_other_parts():
                 {"kind": "separate", "pins": {"green": 18, "red": 21}}):
         _refused(_with("display", _oled(), _with("led", led)), "display.sda", "already used")
 
+
+# --- defects found by this study (each failed before the fix) ---
+
+def test_active_low_must_be_true_or_false():
+    # "active_low": bool (module comment). A string is truthy: "false" on an
+    # active buzzer (kind "pin") inverted it, sounding while all is well and
+    # silent at an alarm; on the button, null meant pressed-high, the opposite
+    # of leaving the key out
+    parts = (("buzzer", {"kind": "pin", "pin": 25}), ("led", {"kind": "single", "pin": 19}),
+             ("button", {"pin": 32, "pull": "up"}))
+    for part, cfg in parts:
+        _ok(_with(part, dict(cfg)))
+        for v in (True, False):
+            c = dict(cfg)
+            c["active_low"] = v
+            _ok(_with(part, c))
+        for v in ("false", "true", "yes", 0, 1, None, [True]):
+            c = dict(cfg)
+            c["active_low"] = v
+            _refused(_with(part, c), part + ".active_low", "true or false")
+
