@@ -199,7 +199,7 @@ def _display(dp, data, name):
     # on one would take it (a reset pulse on the PLUS2's hold pin cuts its power)
     led = data["led"]
     used = [data["buzzer"]["pin"], data["button"]["pin"]]
-    used += list(led["pins"].values()) if "pins" in led else [led["pin"]]
+    used += list(led["pins"].values()) if led["kind"] in ("rgb", "separate") else [led["pin"]]
     pw = data.get("power") or {}
     used += [pw[key] for key in ("hold_pin", "battery_adc_pin") if pw.get(key) is not None]
     keys = ("sda", "scl") if k == "ssd1306" else ("sck", "mosi", "cs", "dc", "rst", "backlight")

@@ -469,3 +469,15 @@ def test_active_low_must_be_true_or_false():
             c["active_low"] = v
             _refused(_with(part, c), part + ".active_low", "true or false")
 
+
+
+def test_a_display_on_the_led_pin_is_refused_whatever_other_keys_the_led_has():
+    # "keys not listed are ignored": a single LED or NeoPixel left with a
+    # "pins" key (a file edited from an RGB one) let a display take its pin,
+    # or raised AttributeError (not BoardError) when "pins" was not an object
+    for led in ({"kind": "single", "pin": 21, "pins": {"red": 4}},
+                {"kind": "neopixel", "pin": 21, "pins": "none"},
+                {"kind": "single", "pin": 21, "pins": [4]}):
+        _refused(_with("display", _oled(), _with("led", led)), "display.sda", "GPIO21",
+                 "already used")
+    _ok(_with("display", _oled(), _with("led", {"kind": "single", "pin": 4, "pins": {"red": 5}})))
