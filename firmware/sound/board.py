@@ -116,6 +116,11 @@ def _bool(d, key, where, name):
         raise BoardError("board %r: %r must be true or false, got %r" % (name, where + key, d[key]))
 
 
+def _one_of(v, choices):
+    """v absent (None) or an int among choices: 64.0 == 64 and True == 1 would pass "in"."""
+    return v is None or (isinstance(v, int) and not isinstance(v, bool) and v in choices)
+
+
 def _kind(d, where, name, kinds):
     k = _get(d, "kind", where, name)
     if k not in kinds:
@@ -218,19 +223,19 @@ def _display(dp, data, name):
         return
     _int(dp, "address", "display.", name, 8, 119)
     _int(dp, "width", "display.", name, 64, 128)
-    if dp.get("height") not in (None, 32, 64):
+    if not _one_of(dp.get("height"), (32, 64)):
         raise BoardError("board %r: 'display.height' must be 32 or 64, got %r" % (name, dp.get("height")))
 
 
 def _st7789(dp, name):
-    if dp.get("spi") not in (None, 1, 2):   # the ESP32 port's SPI(1) HSPI, SPI(2) VSPI
+    if not _one_of(dp.get("spi"), (1, 2)):   # the ESP32 port's SPI(1) HSPI, SPI(2) VSPI
         raise BoardError("board %r: 'display.spi' must be 1 or 2, got %r" % (name, dp.get("spi")))
     # 80 MHz / 3: more, and ESP-IDF refuses the full-duplex device the port opens
     # on GPIO-matrix pins; machine_hw_spi.c ignores that and the first write crashes
     _int(dp, "baudrate", "display.", name, 1000000, 26666666)
     _int(dp, "width", "display.", name, 64, 320)
     _int(dp, "height", "display.", name, 32, 240)
-    if dp.get("rotation") not in (None, 1, 3):
+    if not _one_of(dp.get("rotation"), (1, 3)):
         raise BoardError("board %r: 'display.rotation' must be 1 or 3 (landscape), got %r"
                          % (name, dp.get("rotation")))
     for key in ("bgr", "invert"):

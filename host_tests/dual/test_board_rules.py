@@ -481,3 +481,15 @@ def test_a_display_on_the_led_pin_is_refused_whatever_other_keys_the_led_has():
         _refused(_with("display", _oled(), _with("led", led)), "display.sda", "GPIO21",
                  "already used")
     _ok(_with("display", _oled(), _with("led", {"kind": "single", "pin": 4, "pins": {"red": 5}})))
+
+
+def test_display_choices_are_integers_not_floats_or_bools():
+    # 64.0 == 64 and True == 1, so "in (32, 64)" took them: an SSD1306 of
+    # height 64.0 has the driver's bytearray(8.0 * 128) raise TypeError, SPI(1.0)
+    # the port's (no int), and the display never opens
+    for v in (64.0, 32.0, True):
+        _refused(_disp(_oled(height=v)), "display.height", "32 or 64")
+    for v in (1.0, 2.0, True):
+        _refused(_disp(_tft(spi=v)), "display.spi", "1 or 2")
+    for v in (1.0, 3.0, True):
+        _refused(_disp(_tft(rotation=v)), "display.rotation", "1 or 3")
