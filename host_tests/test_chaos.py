@@ -3158,6 +3158,12 @@ def test_mqtt_alarm_topic_follows_what_the_box_sounds():
     w = _w17(good[:1])
     assert chaos.check_mqtt_alarm(w, ev[:3] + cut, end, []) == []
     assert ("urgent_low", "none") in [u[1:] for u in w["_untold39"] if u[0] > 51 * MIN]
+    # (seed 1725) an alarm the boot raises itself (at its instant, before the publisher is wired) tells
+    # nothing either
+    boot_own = [onset(51 * MIN, "device", "resets")]
+    w = _w17(good[:1])
+    assert chaos.check_mqtt_alarm(w, ev[:3] + cut[:2] + boot_own + cut[2:], end, []) == []
+    assert w["_untold39"]
     told = [onset(52 * MIN, "device", "clock"), {"event": "alarm_clear", "t_ms": 52 * MIN + 1, "type": "device"}]
     assert len(chaos.check_mqtt_alarm(_w17(good[:1]), ev[:3] + cut + told, end, [])) == 1
     assert chaos.check_mqtt_alarm(_w17(good[:1] + [_pub17(52 * MIN, "alarm", "none")]), ev[:3] + cut + told,
@@ -3189,6 +3195,11 @@ def test_mqtt_unreachable_raised_after_an_hour_without_an_answer_and_cleared_aft
     again = router + reset + [onset(115 * MIN, "forwarding", "mqtt_unreachable"),
                               {"event": "alarm_clear", "t_ms": 155 * MIN, "type": "forwarding"}]
     assert chaos.check_mqtt_unreachable(w, sorted(again, key=lambda e: e["t_ms"]), end, []) == []
+    # (seed 1717) a boot on a damaged config's defaults runs no MQTT: nothing owed in it
+    cut = [{"event": "power_cut", "t_ms": 5 * MIN, "off_s": 60}, {"event": "reset", "t_ms": 6 * MIN, "cause": 1}]
+    noconf = cut + [{"event": "config_loaded", "t_ms": 6 * MIN, "mqtt": False}] + down
+    assert chaos.check_mqtt_unreachable(w, noconf, end, []) == []
+    assert len(chaos.check_mqtt_unreachable(w, cut + [dict(noconf[2], mqtt=True)] + down, end, [])) == 1
     # an outage shorter than the bound owes nothing
     short = [{"event": "mqtt_mode", "t_ms": 10 * MIN, "mode": "down"},
              {"event": "mqtt_mode", "t_ms": 70 * MIN, "mode": "ok"}]
@@ -3230,3 +3241,14 @@ def test_mqtt_availability_online_while_answered_offline_when_gone():
     # a power cut too short for the keepalive to end the connection owes nothing
     short = [{"event": "power_cut", "t_ms": 50 * MIN, "off_s": 60}, {"event": "reset", "t_ms": 51 * MIN, "cause": 1}]
     assert chaos.check_mqtt_availability(_w17(recs), short, end, []) == []
+
+
+def test_stale_allows_a_followers_no_data_grace():
+    # (seed 1721, round 17) a follower box polls every 300 s: its engine waits NO_DATA_GRACE_S + poll_s
+    # + the request's timeout past no_data_minutes (16) before no_data, 22.25 min after the reading
+    ev = [reading(0, 120), sound(1 * MIN, "off"), sound(22 * MIN + 15000, "medium", "no_data")]
+    assert len(chaos.check_stale(ev, 16, 40 * MIN)) == 1
+    grace = (chaos.NO_DATA_GRACE_S + 300) * 1000 + chaos.FOLLOW_TIMEOUT_MS + MIN
+    assert chaos.check_stale(ev, 16, 40 * MIN, grace_ms=grace) == []
+    late = ev[:2] + [sound(24 * MIN, "medium", "no_data")]
+    assert len(chaos.check_stale(late, 16, 40 * MIN, grace_ms=grace)) == 1

@@ -2413,6 +2413,10 @@ def summary(w):
         parts.append("battery_low")
     if w["broken"]:
         parts.append("config=" + w["broken"])
+    if w.get("mqtt17"):   # round 17: the broker's faults (start minute, length)
+        sc = w["mqtt17"]["script"]
+        parts.append("broker17=%s%s" % ("by_name" if w["mqtt17"]["named"] else "by_address", "".join(
+            "+%s@%dm/%dm" % (m, a // 60, (b - a) // 60) for (a, m), (b, _) in zip(sc[::2], sc[1::2]))))
     for k, v in sorted(w["forward"].items()):
         parts.append("%s=%s" % (k, v))
     return " ".join(parts)
@@ -2699,17 +2703,19 @@ def without_clock_notice(events):
     return out
 
 
-def check_stale(events, no_data_min, end_ms):
+def check_stale(events, no_data_min, end_ms, grace_ms=0):
     """Invariant 2: violations [(t_ms, text)] (bench_resilience.silent_stale at this
-    box's no_data_minutes + 5). The clock notice's sound does not count (round 8:
-    without_clock_notice)."""
+    box's no_data_minutes + 5, or + grace_ms when that is longer). The clock notice's sound
+    does not count (round 8: without_clock_notice). (Seed 1721, round 17) a follower's engine
+    waits its no_data grace (wiring: NO_DATA_GRACE_S + poll_s + the request's timeout, 6.25 min
+    at poll_s 300) past no_data_minutes before no_data: grace_ms is that and a minute."""
     events = without_clock_notice(events)
     reads = [(a, m, s) for a, m, _, s in glucose_readings(events)]
     for cut, on in state_lost(events):
         # off: no promise; powered on: the box knows no reading, its data is as old as the boot
         reads += [(t, t, "power") for t in range(cut, min(on, end_ms), MIN)] + [(on, on, "power")]
     saved = br.STALE_MS
-    br.STALE_MS = (no_data_min + 5) * MIN
+    br.STALE_MS = no_data_min * MIN + max(5 * MIN, grace_ms)
     try:
         st = br.silent_stale(reads, answered_timeline(events), end_ms, answers(events))
     finally:
@@ -2717,7 +2723,7 @@ def check_stale(events, no_data_min, end_ms):
     if st["worst_stretch_s"] * 1000 > SILENT_TOLERANCE_MS:
         return [(st["worst_from_ms"], "newest reading older than %d min with nothing sounding: "
                                       "%.1f min in all, worst %d s from t=%d ms" % (
-                                          no_data_min + 5, st["minutes"], st["worst_stretch_s"],
+                                          no_data_min + max(5 * MIN, grace_ms) // MIN, st["minutes"], st["worst_stretch_s"],
                                           st["worst_from_ms"]))]
     return []
 
@@ -3242,6 +3248,12 @@ MQTT_STALE_SLACK_MS = 2 * MQTT_TICK_MS   # a record's clock against the publish'
 MQTT_BACKFILL_SPAN_S = 86400   # forward.mqtt _BACKFILL_SPAN_S
 
 
+def _count17(w, what):
+    """How often round 17's checks judged (w["_judged17"], printed by the soak)."""
+    j = w.setdefault("_judged17", {})
+    j[what] = j.get(what, 0) + 1
+
+
 def _mqtt17_judged(w, problems):
     return bool(w.get("mqtt17")) and w["forward"].get("mqtt") == "broker" and "_mqtt" in w \
         and not isinstance(w["config"], str) and not problems and "button_at_boot" not in w["inject"]
@@ -3394,6 +3406,7 @@ def check_mqtt_state(w, events, end_ms, problems):
                 or ref - last[-1][0] >= READING_EXPIRE_S * 1000 - MIN:
             continue
         want = _values_in(newest, ref, t + MQTT_TICK_MS)
+        _count17(w, "38")
         got = _at(glucose, t)
         if got not in {str(v) for v in want} and a not in seen:
             seen.add(a)
@@ -3404,6 +3417,7 @@ def check_mqtt_state(w, events, end_ms, problems):
 
 # app/wiring.py calls publish_alarm at these events only (_mqtt_event)
 MQTT_ALARM_EVENTS = ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_escalate")
+BOOT_EVENT_MS = 100   # an event this close after a boot is the boot's own (main.App.__init__)
 
 
 def check_mqtt_alarm(w, events, end_ms, problems):
@@ -3415,7 +3429,10 @@ def check_mqtt_alarm(w, events, end_ms, problems):
     event (MQTT_ALARM_EVENTS): the firmware tells the alarm topic only at those (app/wiring.py
     _mqtt_event), so from a boot to its first alarm event the broker holds nothing (Home
     Assistant: unknown) or the last boot's alarm (after a power cut one the box no longer
-    sounds). Seed 1705, defect D17a (round 17, described: the fix belongs in app/wiring.py);
+    sounds); an alarm the boot itself raises or restores (main.App.__init__: within BOOT_EVENT_MS
+    of it) comes before app.start() wires the publisher, so it is not told either (seed 1725: a
+    `device` alarm for resets sounded 10 min while the broker said none, until its escalation).
+    Seeds 1705 and 1725, defect D17a (round 17, described: the fix belongs in app/wiring.py);
     those minutes are counted in w["_untold39"] [(t_ms, retained, sounded)], printed by the soak."""
     inj = w["inject"]
     if not _mqtt17_judged(w, problems) or inj.get("stall_annunciator_at_s") is not None \
@@ -3424,7 +3441,10 @@ def check_mqtt_alarm(w, events, end_ms, problems):
     retained = mqtt_retained(w["_mqtt"]["records"], mqtt_prefix(w) + "/alarm")
     sounded = box_alarm(events)
     boots = sorted(mqtt_boots(events) + [b for _, b in power_offs(events)])
-    told = [e["t_ms"] for e in events if e.get("event") in MQTT_ALARM_EVENTS]
+    # (seed 1725) an alarm event of the boot itself (App.__init__: a restored alarm, `device` for
+    # resets or a config problem) comes before app.start() wires the publisher: it tells nothing
+    told = [e["t_ms"] for e in events if e.get("event") in MQTT_ALARM_EVENTS
+            and not any(0 <= e["t_ms"] - b <= BOOT_EVENT_MS for b in boots)]
     out, seen = [], set()
     untold = w["_untold39"] = []
     for a, t in _judged_points(mqtt_reachable(w, events, end_ms), MQTT_STATE_MS):
@@ -3437,6 +3457,7 @@ def check_mqtt_alarm(w, events, end_ms, problems):
             if got not in want:   # defect D17a (described, app/wiring.py): not judged, counted
                 untold.append((t, got, "/".join(sorted(want))))
             continue
+        _count17(w, "39")
         if got not in want and a not in seen:
             seen.add(a)
             out.append((t, "broker answering since t=%d ms: retained alarm %r at t=%d ms, the box sounded "
@@ -3448,7 +3469,8 @@ def check_mqtt_unreachable(w, events, end_ms, problems):
     """40 mqtt_unreachable: (raise) where nothing answers the box (mqtt_unanswered: the broker
     down, hung or refusing, or the router off) for MQTT_UNANSWERED_DUE_MS from its start or a boot
     inside it, the forwarding alarm is active by then (an mqtt_unreachable onset, or forwarding
-    already active); not judged across a boot, memory pressure or a broken engine. (clear) in
+    already active); not judged across a boot, memory pressure or a broken engine, nor in a boot
+    whose config_loaded has no MQTT (seed 1717: a power-on on a damaged config's defaults). (clear) in
     worlds without Nightscout (the alarm's only reason then), an mqtt_unreachable onset is cleared
     MQTT_STATE_MS after the broker answers again (mqtt_reachable), when that stretch lasts so long."""
     if not _mqtt17_judged(w, problems):
@@ -3458,12 +3480,16 @@ def check_mqtt_unreachable(w, events, end_ms, problems):
         onsets(events, "device", "memory") + ([broken * 1000] if broken else [])
     boots = mqtt_boots(events) + [b for _, b in power_offs(events)]
     raised = onsets(events, "forwarding", "mqtt_unreachable")
+    loaded = [(e["t_ms"], e.get("mqtt")) for e in events if e.get("event") == "config_loaded"]
     out = []
     for a, b in mqtt_unanswered(events, end_ms):
         for s in [a] + [x for x in boots if a < x < b]:
             due = s + MQTT_UNANSWERED_DUE_MS
             if due >= min(b, end_ms) or any(s < x <= due for x in stops) or (broken and s >= broken * 1000):
                 continue
+            if _at(loaded, due) is False:   # (seed 1717) a boot on a damaged config's defaults runs no MQTT
+                continue
+            _count17(w, "40raise")
             if not any(s <= x <= due for x in raised) and not active_at(events, "forwarding", due):
                 out.append((due, "nothing answered the box from t=%d ms (broker %s or router off) and no "
                                  "forwarding alarm (mqtt_unreachable) at t=%d ms" % (s, "down/hung/refusing", due)))
@@ -3473,6 +3499,7 @@ def check_mqtt_unreachable(w, events, end_ms, problems):
             for a, b in reach:
                 r = max(a, o)
                 if b >= r + MQTT_STATE_MS and a <= r:
+                    _count17(w, "40clear")
                     if active_at(events, "forwarding", r + MQTT_STATE_MS):
                         out.append((r + MQTT_STATE_MS, "mqtt_unreachable raised at t=%d ms still active at t=%d "
                                                        "ms, the broker answering since t=%d ms" % (
@@ -3501,6 +3528,7 @@ def check_mqtt_values(w, events, problems):
                  if a <= hi and (i + 1 == len(newest) or newest[i + 1][0] >= lo)
                  and a >= lo - READING_EXPIRE_S * 1000]
         shown = {str(v) if r["topic"].endswith("glucose") else "%.1f" % (v / 18.0182) for _, v in cands}
+        _count17(w, "41")
         if r["payload"] not in shown:
             out.append((t, "broker took %s=%r at t=%d ms: not the box's newest reading of the moment "
                            "(%s), or older than %d s" % (r["topic"], r["payload"], t,
@@ -3521,6 +3549,7 @@ def check_mqtt_availability(w, events, end_ms, problems):
     out, seen = [], set()
     for a, t in _judged_points(reach, MQTT_STATE_MS):
         got = _at(avail, t)
+        _count17(w, "42online")
         if got != "online" and a not in seen:
             seen.add(a)
             out.append((t, "broker answering since t=%d ms: retained availability %r at t=%d ms" % (a, got, t)))
@@ -3542,6 +3571,7 @@ def check_mqtt_availability(w, events, end_ms, problems):
             continue
         if any(c - MQTT_STATE_MS <= t <= due for t, m in modes):
             continue
+        _count17(w, "42offline")
         if _at(avail, due) != "offline":
             out.append((due, "the box gone at t=%d ms (until t=%d ms): retained availability %r at t=%d ms" % (
                 c, p, _at(avail, due), due)))
@@ -3747,6 +3777,7 @@ def check_promises(w, events, end_ms, problems):
 
 # --- follower worlds ------------------------------------------------------------------
 FOLLOW_TIMEOUT_MS = 15000   # forward.follower.TIMEOUT_S: one request's longest wait
+NO_DATA_GRACE_S = _fw_const("alarms/engine.py", "NO_DATA_GRACE_S")   # 60: no_data's grace past its minutes
 
 
 def follower_events(events):
@@ -5526,7 +5557,8 @@ def _check_world(w, events, console, error):
     checks = {
         "1_urgent_low": check_urgent_low(events, s["urgent_low"], s["urgent_low_snooze"],
                                          s["stale_minutes"], end_ms, radio_ms=_radio_extra(w) * br.WINDOW_MS),
-        "2_stale": check_stale(events, no_data, end_ms),
+        "2_stale": check_stale(events, no_data, end_ms, grace_ms=(
+            (NO_DATA_GRACE_S + w["follower"]["poll_s"]) * 1000 + FOLLOW_TIMEOUT_MS + MIN if w.get("follower") else 0)),
         "3_console": check_console(console, events, end_ms),
         "4_heap": check_heap(events, budget) if budget else [],
         "5_promise": check_promises(w, events, end_ms, problems),
@@ -5619,6 +5651,8 @@ def soak(worlds, keep=True, log=print):
         if w.get("_uls31"):
             log("    31 judged %d fresh readings, the horizons disagreeing at %d; 33 saw %s readings of the fall" % (
                 w["_uls31"][0], w["_uls31"][1], w.get("_fall_seen")))
+        if w.get("_judged17"):
+            log("    38-42 judged: %s" % " ".join("%s=%d" % kv for kv in sorted(w["_judged17"].items())))
         if w.get("_untold39"):
             u = w["_untold39"]
             log("    39 (D17a) minutes with the alarm topic untold since a boot and not what the box sounded: %d "
