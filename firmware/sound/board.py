@@ -192,21 +192,36 @@ def validate(data, name="?"):
             d = pw.get("battery_divider", 1)
             if not isinstance(d, (int, float)) or isinstance(d, bool) or not 1 <= d <= 10:
                 raise BoardError("board %r: 'power.battery_divider' must be 1-10, got %r" % (name, d))
+    seen = {}
+    for where, p in _part_pins(data):
+        if p in seen:   # two parts on one pin: the buzzer's PWM would drive the LED, or none works
+            raise BoardError("board %r: %r and %r are both GPIO%d: each part needs its own pin"
+                             % (name, seen[p], where, p))
+        seen[p] = where
     dp = data.get("display")
     if dp is not None:
         _display(dp, data, name)
     return data
 
 
+def _part_pins(data):
+    """(key, pin) of every pin the alarms (buzzer, LED, button) and the power use."""
+    led = data["led"]
+    out = [("buzzer.pin", data["buzzer"]["pin"]), ("button.pin", data["button"]["pin"])]
+    if led["kind"] in ("rgb", "separate"):
+        out += [("led.pins." + c, p) for c, p in sorted(led["pins"].items())]
+    else:
+        out.append(("led.pin", led["pin"]))
+    pw = data.get("power") or {}
+    out += [("power." + key, pw[key]) for key in ("hold_pin", "battery_adc_pin") if pw.get(key) is not None]
+    return out
+
+
 def _display(dp, data, name):
     k = _kind(dp, "display.", name, ("ssd1306", "st7789"))
     # every pin the alarms (buzzer, LED, button) or the power hold use: a display
     # on one would take it (a reset pulse on the PLUS2's hold pin cuts its power)
-    led = data["led"]
-    used = [data["buzzer"]["pin"], data["button"]["pin"]]
-    used += list(led["pins"].values()) if led["kind"] in ("rgb", "separate") else [led["pin"]]
-    pw = data.get("power") or {}
-    used += [pw[key] for key in ("hold_pin", "battery_adc_pin") if pw.get(key) is not None]
+    used = [p for _, p in _part_pins(data)]
     keys = ("sda", "scl") if k == "ssd1306" else ("sck", "mosi", "cs", "dc", "rst", "backlight")
     for key in keys:
         if key in ("rst", "backlight") and dp.get(key) is None:

@@ -83,8 +83,9 @@ def test_flash_pins_and_gpios_the_esp32_lacks_are_refused_their_neighbours_taken
     for pin in (20, 24, 28, 29, 30, 31):
         _refused(_with("buzzer", {"kind": "pwm", "pin": pin}), "no GPIO%d" % pin)
         _refused(_with("button", {"pin": pin, "pull": "up"}), "no GPIO%d" % pin)
-    for pin in (19, 21, 23, 25, 27):
-        _ok(_with("buzzer", {"kind": "pwm", "pin": pin}))
+    for pin in (19, 21, 23, 25, 27):      # the LED out of the way (27 is the DevKitC's green)
+        _ok(_with("buzzer", {"kind": "pwm", "pin": pin},
+                  _with("led", {"kind": "single", "pin": 4, "active_low": True})))
 
 
 def _outputs(pin):
@@ -493,3 +494,20 @@ def test_display_choices_are_integers_not_floats_or_bools():
         _refused(_disp(_tft(spi=v)), "display.spi", "1 or 2")
     for v in (1.0, 3.0, True):
         _refused(_disp(_tft(rotation=v)), "display.rotation", "1 or 3")
+
+
+def test_each_part_has_a_pin_of_its_own():
+    # session 22: a buzzer on the LED's pin (or the button's, the hold's, the battery's)
+    # was taken; one part's PWM would drive the other, or neither would work
+    _refused(_with("buzzer", {"kind": "pwm", "pin": 26}), "buzzer.pin", "led.pins.red", "GPIO26")
+    _refused(_with("button", {"pin": 25, "pull": "up"}), "buzzer.pin", "button.pin", "GPIO25")
+    _refused(_with("led", {"kind": "rgb", "pins": {"red": 26, "green": 26, "blue": 33}}),
+             "led.pins.green", "led.pins.red", "GPIO26")
+    _refused(_with("led", {"kind": "separate", "pins": {"red": 26, "yellow": 32}}),
+             "button.pin", "led.pins.yellow", "GPIO32")
+    _refused(_with("led", {"kind": "single", "pin": 25, "active_low": True}), "led.pin", "GPIO25")
+    _refused(_with("power", {"hold_pin": 27}), "led.pins.green", "power.hold_pin")
+    _refused(_with("power", {"battery_adc_pin": 33}), "led.pins.blue", "power.battery_adc_pin")
+    _ok(_with("power", {"hold_pin": 4, "battery_adc_pin": 38}))
+    for name in board.known(("boards",)):         # the boards we ship
+        board.load(name, ("boards",))
