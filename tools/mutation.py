@@ -4,7 +4,7 @@
 upload queue, the follower, name lookups too), the sound patterns (sound) or
 the setup form (setup): how many small, plausible bugs do their tests notice?
 
-    python tools/mutation.py [--package alarms|dexcom|app|link|forward|sound|setup] [--jobs 2]
+    python tools/mutation.py [--package alarms|dexcom|app|link|forward|sound|setup|screen] [--jobs 2]
                              [--only engine,glucose]
                              [--out build/mutation.txt]    (others: build/mutation_<package>.txt)
     python tools/mutation.py --list [--only settings]     # the mutants, without running
@@ -102,6 +102,8 @@ PACKAGES = {
                "host_tests/dual/test_power.py")),
     "setup": (("form",),
               ("host_tests/dual/test_form_rules.py", "host_tests/dual/test_setup_form.py")),
+    "screen": (("view", "draw"),
+               ("host_tests/dual/test_screen_view.py",)),
 }
 # module -> its own tests, instead of its package's (round 2: the package's tests
 # stay as they were for the modules of round 1). Keyed "package/module".

@@ -156,3 +156,22 @@ def test_the_units_setting():
     assert config.defaults()["units"] == "mg/dl"
     cfg, problems = config.validate(dict(config.defaults(), units="mmol/L"))
     assert cfg["units"] == "mg/dl" and [p for p in problems if p.startswith("units")], problems
+
+
+def test_the_age_at_each_step_of_its_wording():
+    # found by mutation testing (session 22): each boundary of the age's words
+    for s, words in ((59, "now"), (60, "1 min"), (59 * 60 + 59, "59 min"), (3600, "1 h 00"),
+                     (3600 + 9 * 60, "1 h 09"), (48 * 3600 - 60, "47 h 59"), (48 * 3600, "2 days"),
+                     (3 * 86400 - 1, "2 days"), (3 * 86400, "3 days")):
+        assert view.age(s) == words, (s, view.age(s))
+
+
+def test_no_number_no_arrow_and_the_answer_fits_beside_the_reason_to_the_letter():
+    no_value = (100000, 1700000000, None, -25, 6, "live")
+    assert view.compose(no_value, 60, None, 600)[:2] == ("---", None)
+    # "check sensor" (12) has no room for ", snoozed": the answer wins
+    assert view.detail({"reason": "attention", "status": "snoozed"}) == "snoozed"
+    # "flash" (5) + ", " + "snoozed" (7) = 14, the width: both fit
+    assert view.detail({"reason": "flash", "status": "snoozed"}) == "flash, snoozed"
+    # "memory" (6): 15, one over: the answer alone
+    assert view.detail({"reason": "memory", "status": "snoozed"}) == "snoozed"
