@@ -456,20 +456,22 @@ def test_a_keeper_without_a_wlan_takes_the_ports_station_interface():
     assert k.wlan == ("wlan", FakeNetwork.STA_IF) and FakeNetwork.made == [FakeNetwork.STA_IF]
 
 
+def _finish(coro):
+    """Run a coroutine whose sleeps are the stand-in loop's (they never suspend) to its end."""
+    try:
+        while True:
+            coro.send(None)
+    except StopIteration:
+        pass
+
+
 def test_the_sound_is_waited_for_while_less_than_30_s_were_waited_even_a_1_ms_pause():
     w = World({}, NETS)
     pauses = [29999, 1, 5]
     k = wifi.WifiKeeper(NETS, wlan=object(), sound_pause=lambda need_ms: pauses.pop(0))
     w.loop = Loop(w.clock, 10 ** 9)
 
-    def go():
-        coro = k.wait_quiet(500, blocks=True)
-        try:
-            while True:
-                coro.send(None)
-        except StopIteration:
-            pass
-    w.within(go)
+    w.within(lambda: _finish(k.wait_quiet(500, blocks=True)))
     assert w.loop.slept_ms == [29999, 1] and pauses == [5], (w.loop.slept_ms, pauses)
 
 
@@ -495,12 +497,7 @@ def test_a_due_lookup_is_given_lwips_7_s_before_the_transmitters_window():
             def go():
                 w.k.transmitter_window(14, 30)
                 w.clock.ms += late_ms
-                coro = w.k.wait_quiet(5000, blocks=True, host=host, port=443)
-                try:
-                    while True:
-                        coro.send(None)
-                except StopIteration:
-                    pass
+                _finish(w.k.wait_quiet(5000, blocks=True, host=host, port=443))
             w.within(go)
             assert w.loop.slept_ms == waits, (late_ms, w.loop.slept_ms)
         assert names_world.sock.calls == 2
