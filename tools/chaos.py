@@ -503,7 +503,7 @@ checked (check_world):
    reading of the last MQTT_PUBLISH_MS (judged when that reading came in this boot and is younger than
    READING_EXPIRE_S: an older one is not sent again, Home Assistant shows it unavailable).
 39 alarm: likewise the retained alarm is what the box sounded (the annunciator's alarm, or none) in the last
-   MQTT_PUBLISH_MS; not before a boot's first alarm event (defect D17a, below: counted, w["_untold39"]).
+   MQTT_PUBLISH_MS, from each boot on (defect D17a, below, mended).
 40 mqtt_unreachable: raised (forwarding active) by MQTT_UNANSWERED_DUE_MS into an unanswered stretch or a
    boot inside it; in worlds without Nightscout, cleared by MQTT_STATE_MS into the next reachable stretch.
 41 values: every glucose (and mmol/L) the broker took from the box is the box's newest reading of that
@@ -521,15 +521,15 @@ checked (check_world):
  again (296 s), and so do the 11 other broker worlds on the final code (1271 s). A random sample of 6 older seeds (100,
  513, 725, 737, 929, 1347: random.Random(20261701).sample(range(1, 1701), 6), 1 day) passes, 145 s; draw_world
  for seeds 1-1700 step 7 at 1 and 3 days hashes the same before and after this round's code.
- Defect D17a (described, not fixed: it belongs in app/wiring.py, outside forward/mqtt.py): the alarm topics
+ Defect D17a (mended in app/wiring.py the same day, host_tests/test_mqtt_boot_alarm.py): the alarm topics
  (alarm, alarm_unanswered) are told only at the alarm events wiring's listener hears, and main.App.__init__
  restores alarms and raises `device` (resets, config) before app.start() wires the publisher. So at each boot
  nothing is told: Home Assistant shows the alarm "unknown" until the first alarm event (every broker world,
  e.g. 1705 for 216 min), an alarm the boot raises is told only at its next event (1725: `device` for resets
  sounded from 31201 s, the broker said "none" until its escalation at 31800 s), and the broker keeps the last
  boot's alarm (1723: "low" at 10 judged minutes from 28884 s while the box sounded nothing, its boot not
- examined further). 39 counts those minutes
- (w["_untold39"], printed) instead of judging them.
+ examined further). Wiring now tells the alarm in force (or none) when it makes the publisher, and 39 judges
+ those minutes like the others.
 
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
@@ -3435,8 +3435,6 @@ def check_mqtt_state(w, events, end_ms, problems):
 
 
 # app/wiring.py calls publish_alarm at these events only (_mqtt_event)
-MQTT_ALARM_EVENTS = ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_escalate")
-BOOT_EVENT_MS = 100   # an event this close after a boot is the boot's own (main.App.__init__)
 
 
 def check_mqtt_alarm(w, events, end_ms, problems):
@@ -3444,38 +3442,23 @@ def check_mqtt_alarm(w, events, end_ms, problems):
     stretch, the broker's retained alarm at each minute T is what the box sounded (box_alarm: the
     loudest sounding alarm, or none) at some moment of [T - MQTT_PUBLISH_MS, T + a tick]; not
     judged where the annunciator played something else (a self-test, a cue, a fault), nor in
-    worlds whose annunciator or alarm task was broken on purpose. Nor before a boot's first alarm
-    event (MQTT_ALARM_EVENTS): the firmware tells the alarm topic only at those (app/wiring.py
-    _mqtt_event), so from a boot to its first alarm event the broker holds nothing (Home
-    Assistant: unknown) or the last boot's alarm (after a power cut one the box no longer
-    sounds); an alarm the boot itself raises or restores (main.App.__init__: within BOOT_EVENT_MS
-    of it) comes before app.start() wires the publisher, so it is not told either (seed 1725: a
-    `device` alarm for resets sounded 10 min while the broker said none, until its escalation).
-    Seeds 1705 and 1725, defect D17a (round 17, described: the fix belongs in app/wiring.py);
-    those minutes are counted in w["_untold39"] [(t_ms, retained, sounded)], printed by the soak."""
+    worlds whose annunciator or alarm task was broken on purpose. Round 17 found defect D17a
+    here (seeds 1705, 1723, 1725): the firmware told the alarm topic only at alarm events, so
+    from a boot to its first one the broker held nothing (Home Assistant: unknown), the last
+    boot's alarm, or "none" while an alarm the boot raised sounded; wiring now tells it when the
+    publisher is made (host_tests/test_mqtt_boot_alarm.py), and those minutes are judged."""
     inj = w["inject"]
     if not _mqtt17_judged(w, problems) or inj.get("stall_annunciator_at_s") is not None \
             or inj.get("task") in ("annunciator", "alarms") or inj.get("break_engine_at_s"):
         return []
     retained = mqtt_retained(w["_mqtt"]["records"], mqtt_prefix(w) + "/alarm")
     sounded = box_alarm(events)
-    boots = sorted(mqtt_boots(events) + [b for _, b in power_offs(events)])
-    # (seed 1725) an alarm event of the boot itself (App.__init__: a restored alarm, `device` for
-    # resets or a config problem) comes before app.start() wires the publisher: it tells nothing
-    told = [e["t_ms"] for e in events if e.get("event") in MQTT_ALARM_EVENTS
-            and not any(0 <= e["t_ms"] - b <= BOOT_EVENT_MS for b in boots)]
     out, seen = [], set()
-    untold = w["_untold39"] = []
     for a, t in _judged_points(mqtt_reachable(w, events, end_ms), MQTT_STATE_MS):
         want = _values_in(sounded, t - MQTT_PUBLISH_MS, t + MQTT_TICK_MS)
         if None in want:
             continue
         got = _at(retained, t)
-        boot = max(b for b in boots if b <= t - MQTT_PUBLISH_MS)
-        if not any(boot <= x <= t - MQTT_PUBLISH_MS for x in told):
-            if got not in want:   # defect D17a (described, app/wiring.py): not judged, counted
-                untold.append((t, got, "/".join(sorted(want))))
-            continue
         _count17(w, "39")
         if got not in want and a not in seen:
             seen.add(a)
@@ -5672,10 +5655,6 @@ def soak(worlds, keep=True, log=print):
                 w["_uls31"][0], w["_uls31"][1], w.get("_fall_seen")))
         if w.get("_judged17"):
             log("    38-42 judged: %s" % " ".join("%s=%d" % kv for kv in sorted(w["_judged17"].items())))
-        if w.get("_untold39"):
-            u = w["_untold39"]
-            log("    39 (D17a) minutes with the alarm topic untold since a boot and not what the box sounded: %d "
-                "(first at t=%d ms: retained %r, sounded %s)" % (len(u), u[0][0], u[0][1], u[0][2]))
         if w.get("_kept37"):
             log("    37 judged the resets at t=%s ms" % ", ".join(str(t) for t in w["_kept37"]))
         for inv, items in sorted(fails.items()):

@@ -440,6 +440,7 @@ def _forwarding(app):
                              "topic_prefix": mq.get("topic", "cgm")}, wifi=keeper, on_condition=cond,
                             log=_log, on_memory=lambda: app.out_of_memory("mqtt"))
         app.listeners.append(lambda ev: _mqtt_event(pub, app, ev))
+        _mqtt_alarm(pub, app)   # raised before now (restored, at boot) or none: told at the connect
         supervise(app, "mqtt", pub.run, 600)
     if lan.get("enabled"):
         from forward.lanapi import LanApi
@@ -464,13 +465,17 @@ def _status_thresholds(engine):
             "bgLow": s["urgent_low"]}
 
 
+def _mqtt_alarm(pub, app):
+    loudest = app.engine.loudest()
+    pub.publish_alarm(loudest["type"] if loudest else None, app.engine.unanswered())
+
+
 def _mqtt_event(pub, app, ev):
     kind = ev.get("event")
     if kind == "reading":
         pub.publish_reading(_as_reading(ev))
     elif kind in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_escalate"):
-        loudest = app.engine.loudest()
-        pub.publish_alarm(loudest["type"] if loudest else None, app.engine.unanswered())
+        _mqtt_alarm(pub, app)
     elif kind == "link":
         what = ev.get("what")
         if what == "battery_low":   # the transmitter's status, not the link's
