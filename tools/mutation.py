@@ -132,6 +132,8 @@ MODULE_TESTS = {
                      "host_tests/dual/test_config.py", "host_tests/dual/test_config_rules.py"),
     "forward/names": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_forward_dns.py",
                       "host_tests/dual/test_forward_rules.py"),
+    # http: its rules over a stand-in asyncio (scripted answers, recorded writes)
+    "forward/http": ("host_tests/dual/test_http_rules.py",),
 }
 # --mpy: modules whose tests run the firmware on the MicroPython unix port (the
 # annunciator, the supervisor, the Wi-Fi keeper's join loop). Each mutant is
@@ -146,7 +148,7 @@ MPY_TESTS = {
     "sound/buttons": ("host_tests/dual/test_buttons_rules.py", "host_tests/test_sound.py"),
     "sound/outputs": ("host_tests/dual/test_outputs_rules.py", "host_tests/dual/test_board_calls.py",
                       "host_tests/test_sound.py"),
-    "forward/http": ("host_tests/dual/test_forward_rules.py",
+    "forward/http": ("host_tests/dual/test_http_rules.py", "host_tests/dual/test_forward_rules.py",
                      "host_tests/test_forward.py::test_a_chunked_answer_is_read_without_its_chunk_sizes",
                      "host_tests/test_forward.py::test_a_chunked_body_is_read_by_its_chunks_or_refused",
                      "host_tests/test_forward.py::test_outage_every_reading_once_in_order",
