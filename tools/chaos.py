@@ -3343,24 +3343,7 @@ def mqtt_reachable(w, events, end_ms):
     broken = w["inject"].get("break_engine_at_s")
     stop = min([end_ms] + onsets(events, "device", "memory") + ([broken * 1000] if broken else [])
                + [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("mqtt") is False])
-    bad = [[a, b] for a, b in power_offs(events)]
-    mode_at, router_at = None, None
-    for e in events:
-        if e.get("event") == "mqtt_mode":
-            if e["mode"] != "ok" and mode_at is None:
-                mode_at = e["t_ms"]
-            elif e["mode"] == "ok" and mode_at is not None:
-                bad.append([mode_at, e["t_ms"]])
-                mode_at = None
-        elif e.get("event") == "router":
-            if not e["up"] and router_at is None:
-                router_at = e["t_ms"]
-            elif e["up"] and router_at is not None:
-                bad.append([router_at, e["t_ms"]])
-                router_at = None
-    for t in (mode_at, router_at):
-        if t is not None:
-            bad.append([t, end_ms])
+    bad = [[a, b] for a, b in power_offs(events)] + [list(x) for x in mqtt_unanswered(events, end_ms)]
     if w["mqtt17"].get("named"):
         for a, b in (w["inject"].get("dns_silent_at_s") or []) + (w["inject"].get("dns_fail_at_s") or []):
             bad.append([a * 1000, b * 1000 + LOOKUP_MS])
