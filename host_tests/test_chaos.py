@@ -105,6 +105,12 @@ def test_resound_after_reset():
     assert len(chaos.check_resound(ev[:3] + [sound(2500, "off")])) == 1
     # a device alarm is not restored: its part raises it again
     assert chaos.check_resound([sound(0, "medium", "device")] + ev[1:3]) == []
+    # (seed 1740) a press during the boot snoozes the restored alarm before it sounds: answered
+    snooze = {"event": "alarm_snooze", "t_ms": 1900, "type": "urgent_low", "until_s": 900}
+    assert chaos.check_resound(ev[:3] + [snooze, sound(2000, "snoozed", "urgent_low")]) == []
+    # a snooze of another alarm, or one after the bound, answers nothing
+    assert len(chaos.check_resound(ev[:3] + [dict(snooze, type="low"), sound(2000, "off")])) == 1
+    assert len(chaos.check_resound(ev[:3] + [sound(2000, "off"), dict(snooze, t_ms=11001)])) == 1
 
 
 def test_config_alarm_at_boot():

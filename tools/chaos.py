@@ -2833,7 +2833,9 @@ def check_config_alarm(events, expect):
 
 
 def check_resound(events):
-    """After a reset, an alarm of a restored kind that was sounding sounds again."""
+    """After a reset, an alarm of a restored kind that was sounding sounds again, unless a
+    press snoozes or acknowledges it first (seed 1740: a press 0.68 s after the reset, during
+    the boot's self-test, snoozed the restored urgent_low_soon: the person answered it)."""
     out = []
     playing = (None, None)
     for i, e in enumerate(events):
@@ -2846,7 +2848,11 @@ def check_resound(events):
             if playing[0] in ("high", "medium") and playing[1] in RESTORED:
                 again = [x["t_ms"] for x in events[i + 1:] if x.get("event") == "annunciator"
                          and x.get("pattern") in br.SOUNDING]
-                if not again or again[0] - e["t_ms"] > RESOUND_MS:
+                answered = [x["t_ms"] for x in events[i + 1:] if x.get("event") in ("alarm_snooze", "alarm_ack")
+                            and x.get("type") == playing[1] and x["t_ms"] - e["t_ms"] <= RESOUND_MS]
+                if answered and (not again or answered[0] < again[0]):
+                    pass
+                elif not again or again[0] - e["t_ms"] > RESOUND_MS:
                     out.append((e["t_ms"], "%s was sounding at a reset and did not sound again within "
                                            "%d s" % (playing[1], RESOUND_MS // 1000)))
             playing = (None, None)
