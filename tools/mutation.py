@@ -31,7 +31,8 @@ statement deleted (assignment, call, raise, continue, break), if-body removed
 (the else branch remains), else-branch removed. Not mutated: docstrings,
 strings, imports, the `const` fallback.
 
---mpy (MPY_TESTS below: the annunciator, the buttons, the supervisor, the Wi-Fi keeper)
+--mpy (MPY_TESTS below: the annunciator, the buttons, the buzzer and light drivers, the
+supervisor, the Wi-Fi keeper, the HTTP client)
 mutates modules whose tests run the firmware on the MicroPython unix port: each
 mutant is written (ast.unparse: no comments) into the worker's copy of its
 package, which the port and CPython find first (MUTANT_OVERLAY,
@@ -136,7 +137,8 @@ MODULE_TESTS = {
     "forward/http": ("host_tests/dual/test_http_rules.py",),
 }
 # --mpy: modules whose tests run the firmware on the MicroPython unix port (the
-# annunciator, the supervisor, the Wi-Fi keeper's join loop). Each mutant is
+# annunciator, the buttons and drivers, the supervisor, the Wi-Fi keeper's join loop, the
+# HTTP client). Each mutant is
 # written into the worker's copy of its package, which host_tests/conftest.py puts
 # first on the port's MICROPYPATH and on CPython's sys.path (MUTANT_OVERLAY), and
 # these files run under pytest in a child process: seconds per mutant, not
