@@ -116,11 +116,15 @@ class SingleLed:
         machine.Pin(self.pin_id, machine.Pin.OUT, value=1 if self.inv else 0)  # off
 
 
-# which separate LEDs show a named colour, best first
+# which separate LEDs show a named colour, best first. A colour other than the
+# calm green never falls back to the green LED alone: on a red-and-green board a
+# low-priority alarm (cyan) or no data (blue) would look like all is well, so they
+# take yellow (red and green), IEC 60601-1-8's other low-priority colour
 _SEPARATE = {
     "red": (("red",),), "yellow": (("yellow",), ("red", "green"), ("red",)),
-    "green": (("green",),), "cyan": (("green", "blue"), ("blue",), ("green",)),
-    "blue": (("blue",),), "magenta": (("red", "blue"), ("red",)),
+    "green": (("green",),), "cyan": (("green", "blue"), ("blue",), ("red", "green"), ("yellow",)),
+    "blue": (("blue",), ("red", "green"), ("yellow",), ("red",)),
+    "magenta": (("red", "blue"), ("red",)),
     "white": (("red", "green", "blue"), ("yellow",), ("green",)),
 }
 
@@ -139,8 +143,8 @@ class SeparateLeds:
             if all(c in self.pins for c in choice):
                 lit = choice
                 break
-        if name != "off" and not lit:  # never dark while something is shown
-            lit = (sorted(self.pins)[0],)
+        if name != "off" and not lit:  # never dark while something is shown, nor calm-looking
+            lit = (min(self.pins, key=lambda c: (c == "green" and name != "green", c)),)
         if lit != self.lit:
             for c, p in self.pins.items():
                 p.value(1 if c in lit else 0)

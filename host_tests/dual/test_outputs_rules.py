@@ -160,7 +160,28 @@ def test_separate_leds_show_the_nearest_colour_they_have_and_are_never_dark_whil
         return sorted((n, v) for _, n, _, v in w)
     assert lit((255, 200, 0)) == [(26, 1), (27, 1)]       # yellow: red and green
     assert lit((255, 200, 0)) == []                       # no change, no write
-    blue = lit((0, 0, 255))                               # blue, which it lacks: one LED, not dark
-    assert [n for n, _ in blue] == [26, 27] and sorted(v for _, v in blue) == [0, 1], blue
+    assert lit((255, 0, 0)) == [(26, 1), (27, 0)]         # red
+    assert lit((255, 0, 255)) == []                       # magenta, which it lacks: red, not dark
     assert lit((0, 0, 0)) == [(26, 0), (27, 0)]           # off
     assert sorted(_writes(led.deinit)) == [("pin", 26, "value", 0), ("pin", 27, "value", 0)]
+
+
+def test_on_separate_leds_no_alarm_light_looks_like_the_calm_green():
+    # a red-and-green board lacks cyan (low priority) and blue (no data): green
+    # alone would say all is well, so they show yellow (red and green)
+    from sound import patterns
+    calm = patterns.LIGHTS["ok"][0]
+    for pins in ({"red": 26, "green": 27}, {"green": 27, "yellow": 25}, {"green": 27, "blue": 33},
+                 {"red": 26, "green": 27, "blue": 33}):
+        led, _ = _made(outputs.make_led, {"kind": "separate", "pins": pins})
+        led.set(calm)
+        calm_lit = led.lit
+        assert calm_lit == ("green",), (pins, calm_lit)
+        for state, (rgb, _, _) in patterns.LIGHTS.items():
+            if state != "ok":
+                led.set(rgb)
+                assert led.lit and led.lit != calm_lit, (pins, state, led.lit)
+    led, _ = _made(outputs.make_led, {"kind": "separate", "pins": {"red": 26, "green": 27}})
+    for rgb in (patterns.CYAN, patterns.BLUE):
+        led.set(rgb)
+        assert sorted(led.lit) == ["green", "red"], (rgb, led.lit)
