@@ -2,7 +2,8 @@
 told the alarm only at alarm events, and an alarm raised before it was wired (one
 restored from RTC memory after a reset, `device` at boot) was never published:
 Home Assistant showed the alarm "unknown", or the last boot's, while the box
-sounded. The app runs on MicroPython against the broker stand-in
+sounded. The link topic likewise kept the last boot's state until a link event,
+and a follower or a box without a transmitter ID never told it. The app runs on MicroPython against the broker stand-in
 (tools/mqttserver.py), an urgent low already active when the forwarders start."""
 import pytest
 
@@ -55,3 +56,19 @@ def test_the_alarm_in_force_when_mqtt_starts_is_published(broker, tmp_path, sgv,
     retained = broker.state()["retained"]
     assert retained.get("cgm/alarm") == alarm, retained
     assert retained.get("cgm/alarm_unanswered") == "none", retained
+    assert retained.get("cgm/link") == LINK_NOW, retained
+
+
+# the link's state is told at the start too, not left as the last boot's until the
+# first link event: the box's own (no transmitter was seen in these 2 minutes)
+LINK_NOW = "starting"
+
+
+@pytest.mark.parametrize("role, link", (({}, "not_configured"),
+                                        ({"role": "follower", "follow": {"url": "http://127.0.0.1:9"}},
+                                         "follower")))
+def test_a_box_without_a_ble_link_tells_why_on_the_link_topic(broker, tmp_path, role, link):
+    cfg = dict({"board": "esp32-devkitc", "wifi": [{"ssid": "home", "password": "password123"}],
+                "mqtt": {"host": "127.0.0.1", "port": broker.port}}, **role)
+    run_app(tmp_path, cfg, PROG, SGV=0, BOOT_FAULT=False)
+    assert broker.state()["retained"].get("cgm/link") == link, broker.state()["retained"]

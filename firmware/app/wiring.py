@@ -441,6 +441,7 @@ def _forwarding(app):
                             log=_log, on_memory=lambda: app.out_of_memory("mqtt"))
         app.listeners.append(lambda ev: _mqtt_event(pub, app, ev))
         _mqtt_alarm(pub, app)   # raised before now (restored, at boot) or none: told at the connect
+        pub.publish_link(_link_now(app))   # else the last boot's state stays retained until an event
         supervise(app, "mqtt", pub.run, 600)
     if lan.get("enabled"):
         from forward.lanapi import LanApi
@@ -468,6 +469,19 @@ def _status_thresholds(engine):
 def _mqtt_alarm(pub, app):
     loudest = app.engine.loudest()
     pub.publish_alarm(loudest["type"] if loudest else None, app.engine.unanswered())
+
+
+def _link_now(app):
+    """The `link` topic at the publisher's start: the last link event's state, or
+    what the box runs (a follower and a box without an ID have no link events).
+    The `battery` topic is not told here: the transmitter's status is known only
+    from its replies, and the broker's retained one is the best until then."""
+    cfg = app.cfg
+    if cfg.get("role") == "follower":
+        return "follower"
+    if not cfg.get("transmitter_id"):
+        return "not_configured"
+    return app.status.get("link") or "starting"
 
 
 def _mqtt_event(pub, app, ev):
