@@ -1,0 +1,769 @@
+# forward/mqtt.py's rules (the MQTT / Home Assistant publisher), what a family
+# relies on: the config's refusals and defaults (host, port, topic prefix,
+# user/password, keepalive; a box with a topic of its own is a device of its
+# own), the client id (device id and the board's id, cut to MQTT 3.1.1's 23
+# bytes), discovery (device, unique ids, units, expire_after on glucose and
+# trend only), availability with a retained last will, what each publish_* puts
+# on which topic (alarm "none", battery, link, glucose in mg/dL and mmol/L,
+# trend; a backfill never replaces a newer reading), every publish retained,
+# the republish after a broker restart (a glucose older than 15 min is not
+# sent again: Home Assistant would restart its expiry and show it as current),
+# the back-off, the pings after connect and every keepalive/2, the reconnect
+# after an unanswered ping, `mqtt_unreachable` after an hour without an
+# answering broker and its clearing, MemoryError through on_memory, a write
+# that does not fit (reconnect, resend), and UTF-8 text as bytes.
+#
+# Stand-ins: mqtt.asyncio is a small loop on a virtual clock (mqtt.clock):
+# sleeps and waits move the clock and never suspend the publisher's own
+# coroutine; the reader task is stepped as the clock moves. A recording
+# client factory takes umqtt.simple.MQTTClient's place and writes umqtt's
+# bytes for publish and ping to a stand-in socket, which a stand-in broker
+# parses (so a length counted in characters instead of bytes would show).
+# mqtt.names is a recording stand-in. Runs on CPython and MicroPython.
+import asyncio
+import json
+
+from fakes import _beside_clock, swap_module
+from forward import ConfigError
+from forward.entries import direction
+
+
+def _load():
+    from forward import mqtt
+    return mqtt
+
+
+mqtt = _beside_clock(_load)
+
+IP = "10.0.0.7"
+HOUR_MS = 3600 * 1000
+
+
+# --- the stand-in loop ------------------------------------------------------------
+
+class Stop(BaseException):
+    """The end of a run: the virtual clock reached the world's `until`."""
+
+
+class Stuck(BaseException):
+    """The publisher waits on and on without the clock moving (a loop without a pause)."""
+
+
+class Suspend:
+    """One await that hands the turn back to the stand-in loop."""
+
+    def __iter__(self):
+        yield None
+
+    __await__ = __iter__
+
+
+class Clock:
+    def __init__(self, t=0):
+        self.t = t
+
+    def ms(self):
+        return self.t
+
+
+class Event:
+    def __init__(self):
+        self.on = False
+
+    def set(self):
+        self.on = True
+
+    def clear(self):
+        self.on = False
+
+    def is_set(self):
+        return self.on
+
+    async def wait(self):
+        while not self.on:
+            await Suspend()
+
+
+class Task:
+    def __init__(self, coro):
+        self.coro, self.finished, self.error = coro, False, None
+
+    def step(self):
+        if self.finished:
+            return
+        try:
+            self.coro.send(None)
+        except StopIteration:
+            self.finished = True
+        except Exception as e:
+            self.finished, self.error = True, e
+
+    def done(self):
+        return self.finished
+
+    def cancel(self):
+        if not self.finished:
+            self.coro.close()
+            self.finished = True
+
+
+class Stream:
+    """asyncio.StreamReader over a stand-in socket: its inbox, its EOF, its error."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    async def read(self, n):
+        s = self.sock
+        while True:
+            if s.read_error is not None:
+                raise s.read_error
+            if s.inbox:
+                data, s.inbox = s.inbox[:n], s.inbox[n:]
+                return data
+            if s.eof:
+                return b""
+            await Suspend()
+
+
+class Loop:
+    """asyncio for mqtt.py on a virtual clock: sleep and wait_for(_ms) move the
+    clock on (to the next scripted event or the timeout), firing events (t, fn)
+    and stepping the tasks as it passes; at `until` the run stops."""
+    TimeoutError = asyncio.TimeoutError
+    Event = Event
+    StreamReader = Stream
+
+    def __init__(self, clock, until):
+        self.clock, self.until = clock, until
+        self.events = []
+        self.tasks = []
+        self.errors = []
+        self.sleeps = []      # seconds asked, in order
+        self.still = 0        # waits in a row that did not move the clock
+        self.wait_fors = []   # wait_for's timeouts (s)
+
+    def at(self, t, fn):
+        self.events.append((t, fn))
+        self.events.sort(key=lambda e: e[0])
+
+    def create_task(self, coro):
+        task = Task(coro)
+        self.tasks.append(task)
+        return task
+
+    def pump(self):
+        for task in self.tasks:
+            task.step()
+            if task.error is not None:
+                self.errors.append(task.error)
+                task.error = None
+        self.tasks = [task for task in self.tasks if not task.done()]
+
+    def advance(self, t):
+        self.still = 0 if t > self.clock.t else self.still + 1
+        if self.still > 10000:
+            raise Stuck()
+        while self.events and self.events[0][0] <= t:
+            et, fn = self.events.pop(0)
+            self.clock.t = max(self.clock.t, et)
+            fn()
+            self.pump()
+        self.clock.t = max(self.clock.t, t)
+        self.pump()
+        if self.clock.t >= self.until:
+            raise Stop()
+
+    async def sleep(self, s):
+        self.sleeps.append(s)
+        self.advance(self.clock.t + int(s * 1000))
+
+    async def wait_for(self, aw, timeout):
+        self.wait_fors.append(timeout)
+        return await self.wait_for_ms(aw, int(timeout * 1000))
+
+    async def wait_for_ms(self, aw, ms):
+        end = self.clock.t + ms
+        try:
+            while True:
+                for _ in (0, 1):  # the tasks have a turn before time moves on
+                    try:
+                        aw.send(None)
+                    except StopIteration as e:
+                        return e.args[0] if e.args else None
+                    self.pump()
+                if self.clock.t >= end:
+                    raise self.TimeoutError()
+                nxt = self.events[0][0] if self.events else end
+                self.advance(min(max(nxt, self.clock.t), end))
+        finally:
+            aw.close()
+
+
+# --- the stand-in broker and client ---------------------------------------------
+
+class Sock:
+    """The client's socket: bytes written go to the broker (at most `room` of
+    them, then writes take nothing: a full send buffer); inbox is what the
+    broker sent."""
+
+    def __init__(self, broker):
+        self.broker = broker
+        self.out = b""          # written and not yet parsed
+        self.inbox = b""
+        self.eof = False
+        self.read_error = None
+        self.closed = False
+        self.blocking = True
+        self.opts = []
+        self.room = None
+
+    def write(self, data):
+        assert not self.closed, "written after close"
+        data = bytes(data)
+        if self.room is not None:
+            if self.room == 0:
+                return None
+            data = data[:self.room]
+            self.room -= len(data)
+        self.out += data
+        self.broker.parse(self)
+        return len(data)
+
+    def read(self, n):
+        data, self.inbox = self.inbox[:n], self.inbox[n:]
+        return data
+
+    def setsockopt(self, level, opt, value):
+        if self.broker.no_nodelay:
+            raise OSError(95)
+        self.opts.append((level, opt, value))
+
+    def setblocking(self, flag):
+        self.blocking = flag
+
+    def close(self):
+        self.closed = True
+
+
+def _encode_len(pkt, sz):  # umqtt.simple's
+    i = 1
+    while sz > 0x7F:
+        pkt[i] = (sz & 0x7F) | 0x80
+        sz >>= 7
+        i += 1
+    pkt[i] = sz
+    return i
+
+
+class Client:
+    """umqtt.simple.MQTTClient as mqtt.py uses it: its arguments recorded, connect
+    asks the broker, publish and ping write umqtt's bytes to self.sock."""
+
+    def __init__(self, broker, client_id, server, port, user, password, keepalive):
+        self.broker = broker
+        self.args = (client_id, server, port, user, password, keepalive)
+        self.sock = None
+        self.will = None
+        self.timeout = "not given"
+
+    def set_last_will(self, topic, msg, retain=False, qos=0):
+        self.will = (topic, msg, retain, qos)
+
+    def connect(self, timeout=None):
+        self.timeout = timeout
+        self.sock = Sock(self.broker)
+        self.broker.connect(self)
+        return False
+
+    def ping(self):
+        self.sock.write(b"\xc0\0")
+
+    def publish(self, topic, msg, retain=False, qos=0):
+        assert type(topic) is bytes and type(msg) is bytes, (topic, msg)
+        pkt = bytearray(b"\x30\0\0\0")
+        pkt[0] |= qos << 1 | retain
+        i = _encode_len(pkt, 2 + len(topic) + len(msg))
+        self.sock.write(pkt, i + 1)
+        self.sock.write(bytes((len(topic) >> 8, len(topic) & 0xFF)))
+        self.sock.write(topic)
+        self.sock.write(msg)
+
+
+class Broker:
+    """Takes connections (or refuses them with `refuse`), parses what is written:
+    publishes (t, topic, payload, retain), retained states, pings (answered
+    with a PINGRESP while `answering`)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.clients = []       # every client made, connected or not
+        self.refuse = None      # the exception a connect raises
+        self.answering = True
+        self.answer_ms = 0      # a PINGRESP this late (needs `later`, the loop's at)
+        self.later = None
+        self.no_nodelay = False
+        self.room = None        # a new connection's send room
+        self.publishes = []
+        self.retained = {}
+        self.pings = []
+        self.sock = None        # the current connection's socket
+
+    def client(self, *args):
+        cl = Client(self, *args)
+        self.clients.append(cl)
+        return cl
+
+    def connect(self, cl):
+        if self.refuse is not None:
+            raise self.refuse
+        cl.sock.room = self.room
+        self.sock = cl.sock
+
+    def parse(self, sock):
+        while True:
+            b = sock.out
+            n, shift, i = 0, 0, 1
+            while True:
+                if i >= len(b):
+                    return
+                n |= (b[i] & 0x7F) << shift
+                shift += 7
+                i += 1
+                if not b[i - 1] & 0x80:
+                    break
+            if len(b) < i + n:
+                return
+            first, body, sock.out = b[0], b[i:i + n], b[i + n:]
+            if first >> 4 == 3:
+                tl = body[0] << 8 | body[1]
+                topic, payload = body[2:2 + tl].decode(), body[2 + tl:].decode()
+                retain = bool(first & 1)
+                self.publishes.append((self.clock.t, topic, payload, retain))
+                if retain:
+                    self.retained[topic] = payload
+            elif first == 0xC0:
+                assert n == 0
+                self.pings.append(self.clock.t)
+                if self.answering and self.answer_ms:
+                    self.later(self.clock.t + self.answer_ms, lambda: self._answer(sock))
+                elif self.answering:
+                    self._answer(sock)
+            else:
+                raise AssertionError("unexpected packet %r" % first)
+
+    def _answer(self, sock):
+        sock.inbox += b"\xd0\x00"
+
+    def restart(self):
+        """Down and up again, its retained states lost: the connection sees EOF."""
+        self.retained = {}
+        if self.sock is not None:
+            self.sock.eof = True
+
+    def topics(self, since=0):
+        return [p[1] for p in self.publishes if p[0] >= since]
+
+
+class Names:
+    def __init__(self):
+        self.resolved, self.forgotten, self.fail = [], [], None
+
+    def resolve(self, host, port):
+        self.resolved.append((host, port))
+        if self.fail is not None:
+            raise self.fail
+        return (IP, port)
+
+    def forget_address(self, host, port):
+        self.forgotten.append((host, port))
+
+
+class Wifi:
+    """The keeper: up or not; wait_quiet is recorded (t, need_ms, blocks, host, port)."""
+
+    def __init__(self, clock, up=True):
+        self.clock, self.up, self.quiet = clock, up, []
+
+    def is_up(self):
+        return self.up
+
+    async def wait_up(self):
+        while not self.up:
+            await Suspend()
+
+    async def wait_quiet(self, need_ms, blocks=False, host=None, port=None):
+        self.quiet.append((self.clock.t, need_ms, blocks, host, port))
+
+
+class World:
+    """A publisher over the stand-ins for the length of a `with` block."""
+
+    def __init__(self, cfg=None, until_s=60, wifi=False, on_memory=True, on_condition=None):
+        self.cfg = {"host": "ha.lan", "topic_prefix": "cgm"} if cfg is None else cfg
+        self.clock = Clock(0)
+        self.loop = Loop(self.clock, until_s * 1000)
+        self.broker = Broker(self.clock)
+        self.broker.later = self.loop.at
+        self.names = Names()
+        self.wifi = Wifi(self.clock) if wifi else None
+        self.logs, self.conds, self.memory = [], [], []
+        self._on_memory = self._memory if on_memory else None
+        self._on_condition = on_condition or self._cond
+
+    def _memory(self):
+        self.memory.append(self.clock.t)
+
+    def _cond(self, kind, name, on):
+        self.conds.append((self.clock.t, kind, name, on))
+
+    def __enter__(self):
+        self._old = (mqtt.asyncio, mqtt.clock, mqtt.names)
+        mqtt.asyncio, mqtt.clock, mqtt.names = self.loop, self.clock, self.names
+        self.pub = swap_module("machine", BOARD, lambda: mqtt.MqttPublisher(
+            self.cfg, wifi=self.wifi, on_condition=self._on_condition, log=self.logs.append,
+            client_factory=self.broker.client, on_memory=self._on_memory))
+        return self
+
+    def __exit__(self, *exc):
+        mqtt.asyncio, mqtt.clock, mqtt.names = self._old
+
+    def at(self, t_ms, fn):
+        self.loop.at(t_ms, fn)
+
+    def run(self):
+        co = self.pub.run()
+        try:
+            co.send(None)
+        except Stop:
+            pass
+        except Stuck:
+            raise AssertionError("the clock stood still at %d ms" % self.clock.t)
+        else:
+            raise AssertionError("the publisher waited outside the stand-in loop")
+        assert self.loop.errors == [], self.loop.errors
+
+    def state(self, obj):
+        return self.broker.retained.get(self.pub.c["prefix"] + "/" + obj)
+
+
+def run_world(setup=None, **kw):
+    """A World run to its end, setup(w) called first."""
+    w = World(**kw)
+    with w:
+        if setup is not None:
+            setup(w)
+        w.run()
+    return w
+
+
+def refusal(cfg):
+    try:
+        mqtt.validate(cfg)
+    except ConfigError as e:
+        return str(e)
+    return None
+
+
+def reading(dex_s, sgv, trend=0, source="live"):
+    return (dex_s, 1700000000 + dex_s, sgv, trend, "ok", source)
+
+
+class Machine:
+    def __init__(self, uid):
+        self.uid = uid
+
+    def unique_id(self):
+        return self.uid
+
+
+BOARD = Machine(b"\x30\x31\xc4\x12\x34\x56")
+
+
+def client_id(cfg):
+    return swap_module("machine", BOARD, lambda: mqtt.MqttPublisher(cfg, client_factory=1).c["client_id"])
+
+
+# --- config -----------------------------------------------------------------------
+
+def test_validate_defaults_of_a_host_alone():
+    assert mqtt.validate({"host": "ha.lan"}) == {
+        "host": "ha.lan", "port": 1883, "prefix": "bedside_cgm", "user": None, "password": "",
+        "keepalive": 60, "discovery": "homeassistant", "device_id": "bedside_cgm",
+        "client_id": None, "device_name": "Bedside CGM alarm", "connect_timeout_s": 1}
+
+
+def test_validate_refuses_with_the_key_named():
+    for cfg, why in (({}, "mqtt.host: missing"),
+                     ({"host": ""}, "mqtt.host: empty"),
+                     ({"host": "h", "port": 0}, "mqtt.port: 1..65535"),
+                     ({"host": "h", "port": 65536}, "mqtt.port: 1..65535"),
+                     ({"host": "h", "port": -1883}, "mqtt.port: 1..65535"),
+                     ({"host": "h", "port": "1883"}, "mqtt.port: wrong type str"),
+                     ({"host": "h", "port": True}, "mqtt.port: expected int, got bool"),
+                     ({"host": "h", "topic_prefix": ""}, "mqtt.topic_prefix: non-empty, without + or #"),
+                     ({"host": "h", "topic_prefix": "cgm/+"}, "mqtt.topic_prefix: non-empty, without + or #"),
+                     ({"host": "h", "topic_prefix": "cgm/#"}, "mqtt.topic_prefix: non-empty, without + or #"),
+                     ({"host": "h", "topic_prefix": "#"}, "mqtt.topic_prefix: non-empty, without + or #"),
+                     ({"host": "h", "password": "pw"}, "mqtt.password: given without mqtt.user"),
+                     ({"host": "h", "keepalive_s": 9}, "mqtt.keepalive_s: 10..3600"),
+                     ({"host": "h", "keepalive_s": 3601}, "mqtt.keepalive_s: 10..3600"),
+                     ({"host": "h", "user": 5}, "mqtt.user: wrong type int"),
+                     ({"host": "h", "connect_timeout_s": "1"}, "mqtt.connect_timeout_s: wrong type str"),
+                     ("ha.lan", "mqtt: expected a dict, got 'str'")):
+        assert refusal(cfg) == why, (cfg, refusal(cfg))
+
+
+def test_validate_takes_the_bounds_and_a_user_without_password():
+    for cfg in ({"host": "h", "port": 1}, {"host": "h", "port": 65535},
+                {"host": "h", "keepalive_s": 10}, {"host": "h", "keepalive_s": 3600},
+                {"host": "h", "connect_timeout_s": 0.5}, {"host": "h", "port": None}):
+        assert refusal(cfg) is None, cfg
+    c = mqtt.validate({"host": "h", "user": "ha", "port": 8883, "keepalive_s": 120})
+    assert (c["user"], c["password"], c["port"], c["keepalive"]) == ("ha", "", 8883, 120)
+    c = mqtt.validate({"host": "h", "user": "ha", "password": "pw"})
+    assert (c["user"], c["password"]) == ("ha", "pw")
+
+
+def test_a_topic_of_its_own_is_a_device_of_its_own():
+    for prefix, dev_id, name in (("cgm", "bedside_cgm", "Bedside CGM alarm"),
+                                 ("cgm/", "bedside_cgm", "Bedside CGM alarm"),
+                                 ("bedside_cgm//", "bedside_cgm", "Bedside CGM alarm"),
+                                 ("cgm_follower", "bedside_cgm_cgm_follower",
+                                  "Bedside CGM alarm (cgm_follower)"),
+                                 ("home/Küche box-2/", "bedside_cgm_home_K_che_box-2",
+                                  "Bedside CGM alarm (home/Küche box-2)"),
+                                 ("CGM", "bedside_cgm_CGM", "Bedside CGM alarm (CGM)")):
+        c = mqtt.validate({"host": "h", "topic_prefix": prefix})
+        assert c["prefix"] == prefix.rstrip("/"), prefix
+        assert (c["device_id"], c["device_name"]) == (dev_id, name), (prefix, c)
+    c = mqtt.validate({"host": "h", "topic_prefix": "kid", "device_id": "mine", "device_name": "Mine",
+                       "discovery_prefix": "ha", "client_id": "me"})
+    assert (c["device_id"], c["device_name"], c["discovery"], c["client_id"]) == ("mine", "Mine", "ha", "me")
+
+
+# --- the client id ----------------------------------------------------------------
+
+def test_client_id_is_the_device_id_and_the_boards_last_four_bytes():
+    assert client_id({"host": "h"}) == "bedside_cgm-c4123456"
+    assert client_id({"host": "h", "topic_prefix": "cgm"}) == "bedside_cgm-c4123456"
+    # two boxes: the same device id, different boards
+    other = swap_module("machine", Machine(b"\x00\x00\x00\x00\x00\x01"),
+                        lambda: mqtt.MqttPublisher({"host": "h"}, client_factory=1).c["client_id"])
+    assert other == "bedside_cgm-00000001"
+
+
+def test_client_id_is_cut_to_23_bytes_from_the_device_ids_end():
+    assert client_id({"host": "h", "topic_prefix": "cgm_follower"}) == "bedside_cgm_cg-c4123456"
+    assert client_id({"host": "h", "device_id": "abcdefghijklmn"}) == "abcdefghijklmn-c4123456"
+    assert client_id({"host": "h", "device_id": "abcdefghijklmno"}) == "abcdefghijklmn-c4123456"
+    # bytes, not characters: a two-byte letter at the cut goes as a whole
+    got = client_id({"host": "h", "device_id": "abcdefghijklmü"})
+    assert got == "abcdefghijklm-c4123456", got
+    got = client_id({"host": "h", "device_id": "äöüäöüäöü"})
+    assert got == "äöüäöüä-c4123456" and len(got.encode()) == 23, got
+    # a client id given is taken as it is
+    assert client_id({"host": "h", "client_id": "a-very-long-client-id-of-my-own"}) == \
+        "a-very-long-client-id-of-my-own"
+
+
+def test_client_id_without_a_board_id_is_the_device_id():
+    class NoId:
+        pass
+    got = swap_module("machine", NoId(),
+                      lambda: mqtt.MqttPublisher({"host": "h", "topic_prefix": "cgm_follower"},
+                                                 client_factory=1).c["client_id"])
+    assert got == "bedside_cgm_cgm_follower"   # not cut: no board part to keep it apart
+
+    # no machine module (None in sys.modules: ImportError on CPython, None on the port)
+    got = swap_module("machine", None,
+                      lambda: mqtt.MqttPublisher({"host": "h"}, client_factory=1).c["client_id"])
+    assert got == "bedside_cgm"
+
+
+# --- connecting: umqtt's arguments, discovery, availability ---------------------
+
+def test_connect_hands_umqtt_bytes_the_kept_address_and_a_retained_offline_will():
+    w = run_world(cfg={"host": "ha.lan", "port": 1884, "user": "ha", "password": "pw",
+                       "topic_prefix": "cgm", "keepalive_s": 30, "connect_timeout_s": 2}, until_s=5)
+    cl = w.broker.clients[0]
+    assert cl.args == (b"bedside_cgm-c4123456", IP, 1884, b"ha", b"pw", 30), cl.args
+    assert cl.will == (b"cgm/availability", b"offline", True, 0), cl.will
+    assert cl.timeout == 2
+    assert w.names.resolved == [("ha.lan", 1884)] and w.names.forgotten == []
+    raw = cl.sock.s
+    assert raw.opts == [(6, 1, 1)]          # TCP_NODELAY: a ping does not wait behind publishes
+    assert raw.blocking is False
+    assert len(w.broker.clients) == 1 and w.pub.connects == 1
+    assert w.logs[0] == "mqtt: connected to ha.lan:1884", w.logs
+    # no user: no credentials (umqtt sends them when user is truthy)
+    cl = run_world(until_s=1).broker.clients[0]
+    assert cl.args == (b"bedside_cgm-c4123456", IP, 1883, None, b"", 60) and cl.timeout == 1, cl.args
+
+
+def test_a_socket_without_tcp_nodelay_still_connects():
+    def setup(w):
+        w.broker.no_nodelay = True
+        w.pub.publish_link("encrypted")
+    w = run_world(setup, until_s=5)
+    assert w.broker.clients[0].sock.s.opts == [] and w.pub.connects == 1
+    assert w.state("link") == "encrypted" and w.state("availability") == "online"
+
+
+DEV = {"identifiers": ["bedside_cgm"], "name": "Bedside CGM alarm", "manufacturer": "open firmware",
+       "model": "ESP32 bedside CGM alarm"}
+SENSORS = (("glucose", "Glucose", "mg/dL", "mdi:diabetes", True),
+           ("glucose_mmol", "Glucose mmol/L", "mmol/L", "mdi:diabetes", True),
+           ("trend", "Trend", None, "mdi:trending-up", True),
+           ("alarm", "Alarm", None, "mdi:alarm-light", False),
+           ("alarm_unanswered", "Alarm unanswered", None, "mdi:alarm-light-outline", False),
+           ("battery", "Transmitter battery", None, "mdi:battery", False),
+           ("link", "Transmitter link", None, "mdi:bluetooth", False))
+
+
+def test_discovery_names_every_sensor_of_the_device_retained_then_online():
+    w = run_world(until_s=1)
+    pubs = w.broker.publishes
+    assert len(pubs) == 8, pubs
+    for k, (obj, name, unit, icon, expires) in enumerate(SENSORS):
+        t, topic, payload, retain = pubs[k]
+        assert topic == "homeassistant/sensor/bedside_cgm/%s/config" % obj and retain, pubs[k]
+        want = {"name": name, "unique_id": "bedside_cgm_" + obj, "state_topic": "cgm/" + obj,
+                "availability_topic": "cgm/availability", "icon": icon, "device": DEV}
+        if unit:
+            want["unit_of_measurement"] = unit
+            want["state_class"] = "measurement"
+        if expires:   # HA shows them unavailable 15 min after the last reading
+            want["expire_after"] = 900
+        assert json.loads(payload) == want, (obj, payload)
+    assert pubs[7][1:] == ("cgm/availability", "online", True), pubs[7]
+
+
+def test_a_box_with_its_own_topic_is_discovered_as_its_own_device():
+    w = run_world(cfg={"host": "ha.lan", "topic_prefix": "cgm_follower", "discovery_prefix": "ha"},
+                  until_s=1)
+    t, topic, payload, retain = w.broker.publishes[0]
+    assert topic == "ha/sensor/bedside_cgm_cgm_follower/glucose/config", topic
+    d = json.loads(payload)
+    assert d["unique_id"] == "bedside_cgm_cgm_follower_glucose"
+    assert d["state_topic"] == "cgm_follower/glucose"
+    assert d["availability_topic"] == "cgm_follower/availability"
+    assert d["device"]["identifiers"] == ["bedside_cgm_cgm_follower"]
+    assert d["device"]["name"] == "Bedside CGM alarm (cgm_follower)"
+    assert w.broker.clients[0].will[0] == b"cgm_follower/availability"
+
+
+def test_topic_user_and_password_in_any_utf8_text_go_as_bytes():
+    # umqtt.simple sends len() as the byte count: a str with an umlaut made every
+    # packet malformed. The stand-in broker parses the byte counts.
+    def setup(w):
+        w.pub.publish_alarm("low")
+        w.pub.publish_link("verbunden ✓")
+    w = run_world(setup, cfg={"host": "ha.lan", "topic_prefix": "Küche/bett", "user": "jörg",
+                              "password": "pässwört"}, until_s=1)
+    cl = w.broker.clients[0]
+    assert cl.args[3:5] == ("jörg".encode(), "pässwört".encode()), cl.args
+    assert cl.will[0] == "Küche/bett/availability".encode()
+    assert w.broker.retained["Küche/bett/alarm"] == "low"
+    assert w.broker.retained["Küche/bett/link"] == "verbunden ✓"
+    assert w.broker.retained["Küche/bett/availability"] == "online"
+    cfg = w.broker.retained["homeassistant/sensor/bedside_cgm_K_che_bett/alarm/config"]
+    assert json.loads(cfg)["state_topic"] == "Küche/bett/alarm"
+
+
+# --- what each publish_* tells ------------------------------------------------------
+
+def snapshots(steps, objs, **kw):
+    """Each step (t_ms, fn(pub)) run in a connected world, then the retained states
+    of objs 500 ms later."""
+    got = []
+
+    def setup(w):
+        for t, fn in steps:
+            w.at(t, lambda fn=fn: fn(w.pub))
+            w.at(t + 500, lambda: got.append(tuple(w.state(o) for o in objs)))
+    kw.setdefault("until_s", steps[-1][0] // 1000 + 2)
+    run_world(setup, **kw)
+    return got
+
+
+def test_alarm_and_alarm_unanswered_are_none_without_one():
+    got = snapshots(((1000, lambda p: p.publish_alarm(None)),
+                     (2000, lambda p: p.publish_alarm("urgent_low", "low")),
+                     (3000, lambda p: p.publish_alarm("high")),
+                     (4000, lambda p: p.publish_alarm("", None))),
+                    ("alarm", "alarm_unanswered"))
+    assert got == [("none", "none"), ("urgent_low", "low"), ("high", "none"), ("none", "none")], got
+
+
+def test_battery_and_link_are_told_as_text():
+    got = snapshots(((1000, lambda p: p.publish_battery("low_battery")),
+                     (2000, lambda p: p.publish_link("encrypted")),
+                     (3000, lambda p: p.publish_battery(129)),
+                     (4000, lambda p: p.publish_link("disconnected"))),
+                    ("battery", "link"))
+    assert got == [("low_battery", None), ("low_battery", "encrypted"), ("129", "encrypted"),
+                   ("129", "disconnected")], got
+
+
+def test_glucose_in_mg_dl_and_mmol_l_and_the_trend_direction():
+    got = snapshots(((1000, lambda p: p.publish_reading(reading(1000, 100, 0))),
+                     (2000, lambda p: p.publish_reading(reading(1300, 181, 25))),
+                     (3000, lambda p: p.publish_reading(reading(1600, 39, None))),
+                     (4000, lambda p: p.publish_reading(reading(1900, 400, -40))),
+                     (5000, lambda p: p.publish_reading(reading(2200, 90, 15)))),
+                    ("glucose", "glucose_mmol", "trend"))
+    assert got == [("100", "5.5", "Flat"), ("181", "10.0", "SingleUp"),
+                   ("39", "2.2", "NOT COMPUTABLE"), ("400", "22.2", "DoubleDown"),
+                   ("90", "5.0", "FortyFiveUp")], got
+    assert direction(25) == "SingleUp"
+
+
+def test_a_reading_without_a_glucose_value_changes_nothing():
+    got = snapshots(((1000, lambda p: p.publish_reading(reading(1000, 120))),
+                     (2000, lambda p: p.publish_reading(reading(1300, None))),
+                     # still the newest shown is 1000: a backfill of 1200 is newer
+                     (3000, lambda p: p.publish_reading(reading(1200, 118, source="backfill")))),
+                    ("glucose",))
+    assert got == [("120",), ("120",), ("118",)], got
+
+
+def test_a_backfill_never_replaces_a_newer_reading():
+    day = 86400
+    got = snapshots(((1000, lambda p: p.publish_reading(reading(100000, 150))),
+                     (2000, lambda p: p.publish_reading(reading(99700, 140, source="backfill"))),
+                     (3000, lambda p: p.publish_reading(reading(100000, 149, source="backfill"))),
+                     (4000, lambda p: p.publish_reading(reading(100000 - day + 1, 130, source="backfill"))),
+                     # a day or more older: not this session's (a new transmitter's clock)
+                     (5000, lambda p: p.publish_reading(reading(100000 - day, 111, source="backfill"))),
+                     (6000, lambda p: p.publish_reading(reading(13900, 120, source="backfill"))),
+                     (7000, lambda p: p.publish_reading(reading(13700, 119, source="backfill"))),
+                     # a live reading is always the newest (a new transmitter starts again)
+                     (8000, lambda p: p.publish_reading(reading(500, 90))),
+                     (9000, lambda p: p.publish_reading(reading(200, 95, source="backfill")))),
+                    ("glucose",))
+    assert got == [("150",), ("150",), ("150",), ("150",), ("111",), ("120",), ("120",),
+                   ("90",), ("90",)], got
+    # the first reading of all may be a backfill
+    got = snapshots(((1000, lambda p: p.publish_reading(reading(5000, 77, source="backfill"))),),
+                    ("glucose",))
+    assert got == [("77",)], got
+
+
+def test_every_state_is_retained_and_only_the_latest_of_each_is_sent():
+    def setup(w):
+        p = w.pub
+        p.publish_reading(reading(1000, 100))
+        p.publish_reading(reading(1300, 110))
+        p.publish_link("connecting")
+        p.publish_link("encrypted")
+        p.publish_alarm("low")
+        p.publish_battery("ok")
+    w = run_world(setup, until_s=3)
+    states = [(topic, payload) for t, topic, payload, retain in w.broker.publishes[8:]]
+    states.sort()
+    assert states == [("cgm/alarm", "low"), ("cgm/alarm_unanswered", "none"), ("cgm/battery", "ok"),
+                      ("cgm/glucose", "110"), ("cgm/glucose_mmol", "6.1"), ("cgm/link", "encrypted"),
+                      ("cgm/trend", "Flat")], states
+    assert all(p[3] for p in w.broker.publishes), w.broker.publishes
+    assert w.pub.published == 7
