@@ -767,3 +767,321 @@ def test_every_state_is_retained_and_only_the_latest_of_each_is_sent():
                       ("cgm/trend", "Flat")], states
     assert all(p[3] for p in w.broker.publishes), w.broker.publishes
     assert w.pub.published == 7
+
+
+# --- reconnecting ------------------------------------------------------------------
+
+def _all_states(p):
+    p.publish_reading(reading(1000, 100))
+    p.publish_alarm("low")
+    p.publish_battery("ok")
+    p.publish_link("encrypted")
+
+
+def raw(cl):
+    """A client's own socket (after CONNECT it is wrapped)."""
+    return getattr(cl.sock, "s", cl.sock)
+
+
+def connect_times(w):
+    """When each connection was made: the times its discovery began."""
+    return [t for t, topic, payload, retain in w.broker.publishes
+            if topic.endswith("/glucose/config")]
+
+
+def test_a_restarted_broker_gets_discovery_online_and_every_state_again():
+    snap = []
+
+    def setup(w):
+        _all_states(w.pub)
+        w.at(10000, w.broker.restart)
+        w.at(9000, lambda: snap.append(w.pub.is_connected()))
+    w = run_world(setup, until_s=12)
+    assert connect_times(w) == [0, 10000], w.broker.publishes   # at once: no back-off
+    assert w.loop.sleeps == [] and w.pub.connects == 2
+    assert snap == [True]
+    assert "mqtt: connection lost (closed by broker)" in w.logs, w.logs
+    assert w.broker.clients[0].sock.s.closed
+    again = w.broker.topics(since=10000)
+    assert len(again) == 15, again   # 7 discovery, online, 7 states
+    for obj in ("glucose", "glucose_mmol", "trend", "alarm", "alarm_unanswered", "battery", "link"):
+        assert "cgm/" + obj in again, obj
+        assert "homeassistant/sensor/bedside_cgm/%s/config" % obj in again
+    assert w.state("glucose") == "100" and w.state("link") == "encrypted"
+    assert w.state("availability") == "online"
+    assert w.broker.pings[-1] == 10000      # a ping right after connecting again
+    assert w.pub.published == 14
+
+
+def test_a_reconnect_does_not_send_a_glucose_older_than_15_min_again():
+    def setup(w):
+        w.at(100000, lambda: _all_states(w.pub))
+        w.at(100000 + 899999, w.broker.restart)
+        w.at(100000 + 900000, w.broker.restart)
+        w.at(100000 + 950000, lambda: w.pub.publish_reading(reading(2000, 140)))
+    w = run_world(setup, until_s=1060, cfg={"host": "ha.lan", "topic_prefix": "home/cgm"})
+    assert connect_times(w) == [0, 999999, 1000000], connect_times(w)
+    just_fresh = w.broker.topics(since=999999)[:15]
+    for obj in ("glucose", "glucose_mmol", "trend", "alarm", "link"):
+        assert "home/cgm/" + obj in just_fresh, (obj, just_fresh)
+    stale = [topic for t, topic, payload, retain in w.broker.publishes if t == 1000000]
+    assert len(stale) == 12 and "home/cgm/alarm" in stale and "home/cgm/battery" in stale, stale
+    for obj in ("glucose", "glucose_mmol", "trend"):
+        assert "home/cgm/" + obj not in stale, (obj, stale)
+    # a new reading is sent again
+    new = [(topic, payload) for t, topic, payload, retain in w.broker.publishes if t == 1050000]
+    new.sort()
+    assert new == [("home/cgm/glucose", "140"), ("home/cgm/glucose_mmol", "7.8"),
+                   ("home/cgm/trend", "Flat")], new
+
+
+def test_a_reading_that_went_stale_while_the_broker_was_down_is_not_sent():
+    def setup(w):
+        w.broker.refuse = OSError(111)
+        w.pub.publish_reading(reading(1000, 100))
+        w.pub.publish_link("encrypted")
+        w.at(1000 * 1000, lambda: setattr(w.broker, "refuse", None))
+    w = run_world(setup, until_s=1200)
+    assert connect_times(w) == [1110000], connect_times(w)
+    assert w.state("link") == "encrypted" and w.state("glucose") is None
+
+
+def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connection():
+    snap = []
+
+    def setup(w):
+        w.broker.refuse = OSError(111)
+        w.at(600000, lambda: setattr(w.broker, "refuse", None))
+        w.at(700000, lambda: snap.append(w.pub.is_connected()))
+        w.at(850000, lambda: snap.append(w.pub.is_connected()))
+        w.at(950000, lambda: snap.append(w.pub.is_connected()))
+
+        def down():
+            w.broker.refuse = OSError(113)
+            w.broker.restart()
+        w.at(900000, down)
+    w = run_world(setup, until_s=1000)
+    assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128, 256, 300, 2, 4, 8, 16, 32, 64], w.loop.sleeps
+    assert connect_times(w) == [810000]
+    assert snap == [False, True, False]
+    assert w.logs[0] == "mqtt: connect to ha.lan:1883 failed: OSError", w.logs
+    assert len(w.broker.clients) == 9 + 1 + 6
+    for cl in w.broker.clients:   # a refused connection's socket is closed too
+        assert raw(cl).closed
+    assert w.names.forgotten == [("ha.lan", 1883)] * 15, w.names.forgotten
+    waits = run_world(lambda w: setattr(w.broker, "refuse", OSError(111)), until_s=4000).loop.sleeps
+    assert waits[8:] == [300] * (len(waits) - 8) and len(waits) == 20, waits
+
+
+def test_a_failed_lookup_or_discovery_is_a_failed_connect():
+    def setup(w):
+        w.names.fail = OSError("no address for ha.lan")
+        w.at(3000, lambda: setattr(w.names, "fail", None))
+        w.at(3000, lambda: setattr(w.broker, "room", 40))   # discovery does not fit
+        w.at(20000, lambda: setattr(w.broker, "room", None))
+    w = run_world(setup, until_s=40)
+    assert w.loop.sleeps == [2, 4, 8, 16], w.loop.sleeps
+    assert len(w.broker.clients) == 3      # no client while the lookup fails
+    assert [raw(cl).closed for cl in w.broker.clients[:2]] == [True, True]
+    assert w.names.forgotten == [("ha.lan", 1883)] * 2     # a failed lookup forgets nothing
+    assert connect_times(w) == [30000], connect_times(w)
+    assert w.pub.connects == 1
+
+
+def test_a_write_that_does_not_fit_reconnects_and_sends_again():
+    def setup(w):
+        w.at(5000, lambda: setattr(w.broker.sock, "room", 0))        # None: would block
+        w.at(5000, lambda: w.pub.publish_link("encrypted"))
+        w.at(8000, lambda: setattr(w.broker.sock, "room", 3))        # a part of the packet
+        w.at(8000, lambda: w.pub.publish_link("disconnected"))
+    w = run_world(setup, until_s=10)
+    assert connect_times(w) == [0, 5000, 8000], connect_times(w)
+    assert w.logs.count("mqtt: connection lost (write failed: mqtt: send buffer full)") == 2, w.logs
+    # each sent whole once, on the connection after the one it did not fit
+    links = [(t, payload) for t, topic, payload, retain in w.broker.publishes if topic == "cgm/link"]
+    assert links == [(5000, "encrypted"), (8000, "disconnected")], links
+    assert w.state("link") == "disconnected"
+
+
+def test_a_read_error_reconnects():
+    def setup(w):
+        w.at(5000, lambda: setattr(w.broker.sock, "read_error", OSError(104)))
+    w = run_world(setup, until_s=10)
+    assert connect_times(w) == [0, 5000], connect_times(w)
+    lost = [line for line in w.logs if line.startswith("mqtt: connection lost (read error ")]
+    assert len(lost) == 1 and "104" in lost[0], w.logs
+
+
+# --- pings ---------------------------------------------------------------------------
+
+def test_a_ping_after_connecting_and_every_half_keepalive_whatever_is_sent():
+    w = run_world(until_s=45, cfg={"host": "ha.lan", "keepalive_s": 20})
+    assert w.broker.pings == [0, 10000, 20000, 30000, 40000], w.broker.pings
+
+    def setup(w):
+        for t in range(500, 45000, 700):
+            w.at(t, lambda t=t: w.pub.publish_link("l%d" % t))
+    w = run_world(setup, until_s=45, cfg={"host": "ha.lan", "keepalive_s": 20})
+    pings = w.broker.pings
+    assert pings[0] == 0 and len(pings) == 5, pings   # (the loop wakes at least every second)
+    for a, b in zip(pings, pings[1:]):
+        assert 10000 <= b - a <= 11000, pings
+    assert w.pub.connects == 1
+
+
+def test_a_broker_that_stops_answering_is_left_after_keepalive():
+    def setup(w):
+        w.at(15000, lambda: setattr(w.broker, "answering", False))
+    w = run_world(setup, until_s=50, cfg={"host": "ha.lan", "keepalive_s": 20})
+    # the ping at 20 s goes unanswered; more than 20 s later (checked each second) it is left
+    assert connect_times(w) == [0, 41000], connect_times(w)
+    assert "mqtt: connection lost (no answer to a ping within 20 s)" in w.logs, w.logs
+    assert w.broker.pings[:4] == [0, 10000, 20000, 30000], w.broker.pings
+
+
+def test_a_late_answer_within_keepalive_keeps_the_connection():
+    def setup(w):
+        w.broker.answer_ms = 19000
+    w = run_world(setup, until_s=120, cfg={"host": "ha.lan", "keepalive_s": 20})
+    assert w.pub.connects == 1 and len(w.broker.clients) == 1, w.logs
+    assert w.conds == []
+
+
+def test_a_broker_that_accepts_but_never_answers_is_left_and_backed_off():
+    def setup(w):
+        w.broker.answering = False
+    w = run_world(setup, until_s=300)
+    # left 61 s after each connect, then the back-off as after a refusal
+    assert connect_times(w) == [0, 63000, 128000, 197000, 274000], connect_times(w)
+    assert w.loop.sleeps == [2, 4, 8, 16], w.loop.sleeps
+    assert w.conds == []
+
+
+# --- mqtt_unreachable ----------------------------------------------------------------
+
+UNREACHABLE = ("forwarding", "mqtt_unreachable")
+
+
+def test_unreachable_after_an_hour_of_refusals_and_cleared_when_the_broker_answers():
+    def setup(w):
+        w.broker.refuse = OSError(111)
+        w.at(3900 * 1000, lambda: setattr(w.broker, "refuse", None))
+    w = run_world(setup, until_s=4200)
+    # attempts at 0, 2, 6, ... 510, 810, then every 300 s: 3510 s is within the hour
+    assert w.conds == [(3810000,) + UNREACHABLE + (True,), (4110000,) + UNREACHABLE + (False,)], w.conds
+
+
+def test_the_hour_counts_from_the_last_answered_connection():
+    def setup(w):
+        def down():
+            w.broker.refuse = OSError(111)
+            w.broker.restart()
+        w.at(1000 * 1000, down)
+    w = run_world(setup, until_s=5000)
+    assert w.conds == [(4810000,) + UNREACHABLE + (True,)], w.conds
+
+
+def test_an_accepted_connection_clears_it_only_once_the_broker_answers():
+    def setup(w):
+        w.broker.refuse = OSError(111)
+
+        def mute():
+            w.broker.refuse = None
+            w.broker.answering = False
+        w.at(3900 * 1000, mute)
+        w.at(4500 * 1000, lambda: setattr(w.broker, "answering", True))
+    w = run_world(setup, until_s=4800)
+    assert w.conds[0] == (3810000,) + UNREACHABLE + (True,), w.conds
+    assert len(w.conds) == 2 and w.conds[1][1:] == UNREACHABLE + (False,), w.conds
+    assert w.conds[1][0] > 4500 * 1000, w.conds
+
+
+def test_a_silent_broker_after_a_good_connection_counts_toward_the_hour():
+    # a connection accepted and never answered does not start the hour again
+    def setup(w):
+        w.at(1000, lambda: setattr(w.broker, "answering", False))
+        w.at(1000, w.broker.restart)
+    w = run_world(setup, until_s=4000)
+    assert len(w.conds) == 1 and w.conds[0][1:] == UNREACHABLE + (True,), w.conds
+    assert 3601000 < w.conds[0][0] < 3601000 + 400000, w.conds
+    sleeps = w.loop.sleeps
+    assert sleeps[:9] == [2, 4, 8, 16, 32, 64, 128, 256, 300], sleeps
+
+
+def test_unreachable_after_an_hour_without_wifi_and_cleared_after():
+    def setup(w):
+        w.wifi.up = False
+        w.at(3700 * 1000, lambda: setattr(w.wifi, "up", True))
+    w = run_world(setup, until_s=3800, wifi=True)
+    # Wi-Fi waited for a minute at a time: at 3600 s it is an hour, not more
+    assert w.conds == [(3660000,) + UNREACHABLE + (True,), (3700000,) + UNREACHABLE + (False,)], w.conds
+    assert set(w.loop.wait_fors) == {60} and len(w.loop.wait_fors) == 62, w.loop.wait_fors
+    assert connect_times(w) == [3700000]
+    assert w.wifi.quiet[0] == (3700000, 2000, True, "ha.lan", 1883), w.wifi.quiet
+
+
+def test_a_connect_waits_for_a_quiet_radio_and_so_does_a_publish():
+    def setup(w):
+        w.at(5000, lambda: w.pub.publish_link("encrypted"))
+        w.at(6000, w.broker.restart)
+    w = run_world(setup, until_s=10, wifi=True)
+    assert w.wifi.quiet == [(0, 2000, True, "ha.lan", 1883), (5000, 500, False, None, None),
+                            (6000, 2000, True, "ha.lan", 1883), (6000, 500, False, None, None)], w.wifi.quiet
+
+
+def test_a_condition_reporter_that_fails_is_logged_and_the_publisher_goes_on():
+    calls = []
+
+    def boom(kind, name, on):
+        calls.append((kind, name, on))
+        raise RuntimeError("boom")
+
+    def setup(w):
+        w.broker.refuse = OSError(111)
+        w.at(3900 * 1000, lambda: setattr(w.broker, "refuse", None))
+    w = run_world(setup, until_s=4200, on_condition=boom)
+    assert calls == [UNREACHABLE + (True,), UNREACHABLE + (False,)], calls
+    failed = [line for line in w.logs if line.startswith("mqtt: reporting the condition failed: ")]
+    assert len(failed) == 2 and "boom" in failed[0], w.logs
+    assert connect_times(w) == [4110000]
+
+
+# --- memory -------------------------------------------------------------------------
+
+def test_a_memory_error_is_reported_through_on_memory():
+    def setup(w):
+        w.broker.refuse = MemoryError()
+        w.at(5000, lambda: setattr(w.broker, "refuse", OSError(111)))
+    w = run_world(setup, until_s=20)
+    assert w.memory == [0, 2000], w.memory   # the OSError after them is not one
+    assert w.logs[0] == "mqtt: connect to ha.lan:1883 failed: MemoryError", w.logs
+    w = run_world(lambda w: setattr(w.broker, "refuse", MemoryError()), until_s=20, on_memory=False)
+    assert len(w.broker.clients) == 4 and w.loop.sleeps == [2, 4, 8, 16], w.loop.sleeps
+
+
+# --- the socket after CONNECT ------------------------------------------------------
+
+def test_the_socket_after_connect_raises_instead_of_blocking_or_sending_half():
+    b = Broker(Clock(7))
+    s = Sock(b)
+    nb = mqtt._NonBlockingSocket(s)
+    assert nb.write(b"\xc0\x00\xff\xff", 2) == 2       # umqtt's write(pkt, n)
+    assert b.pings == [7] and s.out == b""
+    assert nb.write(bytearray(b"\xc0\x00")) == 2 and b.pings == [7, 7]
+    s.inbox = b"\xd0\x00\xd0"
+    assert nb.read(2) == b"\xd0\x00" and s.inbox == b"\xd0"
+    nb.setblocking(True)                                # umqtt's wait_msg asks it: not taken
+    assert s.blocking is True and (nb.setblocking(True) is None)
+    s.blocking = False
+    nb.setblocking(True)
+    assert s.blocking is False
+    for room in (0, 1):
+        s.room = room
+        try:
+            nb.write(b"\xc0\x00")
+        except OSError as e:
+            assert "send buffer full" in str(e)
+        else:
+            raise AssertionError("a write that did not fit returned")
+    nb.close()
+    assert s.closed
