@@ -766,6 +766,16 @@ def test_a_chunked_answer_is_read_without_its_chunk_sizes():
     assert out["post"] == 200 and out["left"] == 0 and out["stored"] == 2, out
 
 
+@pytest.mark.parametrize("kind, what", (("status", "status line"), ("header", "header line"),
+                                        ("chunk", "chunk size line")))
+def test_an_endless_head_line_is_refused_not_read_until_the_heap_is_full(kind, what):
+    # the port's readline read a line whole: a server sending 200 KB without a
+    # line end filled a 256 KB heap (MemoryError; on the box `device` memory and
+    # the forwarders shed) before the timeout. Now an HttpError after 512 bytes
+    out, _ = mpy_json("http_endless_line.py", free_port(), kind, heap="256K")
+    assert out == {"result": "HttpError", "error": what + " too long", "sent_kb": out["sent_kb"]}, out
+
+
 def test_two_boxes_on_one_broker_do_not_throw_each_other_off(broker):
     # the client id was mqtt.device_id ("bedside_cgm") on every box: a broker
     # closes the older connection of a client id that connects again (MQTT 3.1.1

@@ -22,6 +22,7 @@ class HttpError(OSError):
 _MAX_HEAD_LINE = 512
 _MAX_HEADERS = 40
 _MAX_INTERIM = 4   # 1xx answers skipped before the real one
+_READ = 256        # bytes asked for at a time while a line is read
 
 
 
@@ -80,6 +81,7 @@ async def _exchange(host, port, ssl_ctx, head, body, max_body):
         reader, writer = await asyncio.open_connection(ip, p, ssl=ssl_ctx, server_hostname=host)
     else:
         reader, writer = await asyncio.open_connection(ip, p)
+    reader = _Answer(reader)
     try:
         writer.write(head)
         if body:
@@ -113,9 +115,43 @@ async def _exchange(host, port, ssl_ctx, head, body, max_body):
             pass
 
 
+class _Answer:
+    """The answer's bytes through a small buffer. A line is cut at
+    _MAX_HEAD_LINE: the port's readline reads a line whole however long it is
+    (a broken server's endless header filled the heap: `device` memory at the
+    box, where `forwarding` was owed). Lines are read _READ bytes at a time, not
+    a byte at a time (each read is a trip through the event loop); what a line's
+    read brought past its end is the next line's, or the body's, start."""
+
+    def __init__(self, reader):
+        self.r = reader
+        self.buf = b""
+
+    async def line(self, what):
+        """One line with its end, at EOF what came; HttpError past _MAX_HEAD_LINE."""
+        buf = self.buf
+        while b"\n" not in buf and len(buf) <= _MAX_HEAD_LINE:
+            part = await self.r.read(_READ)
+            if not part:
+                break
+            buf += part
+        end = buf.find(b"\n") + 1 or len(buf)
+        if end > _MAX_HEAD_LINE:
+            raise HttpError(what + " too long")
+        self.buf = buf[end:]
+        return buf[:end]
+
+    async def read(self, n):
+        """Up to n bytes (n > 0): the buffer's first, else one read of the stream."""
+        if self.buf:
+            part, self.buf = self.buf[:n], self.buf[n:]
+            return part
+        return await self.r.read(n)
+
+
 async def _head(reader):
     """(status, Date or None, Content-Length or None, chunked) of one answer's head."""
-    line = await reader.readline()
+    line = await reader.line("status line")
     parts = line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
         raise HttpError("bad status line")
@@ -123,9 +159,7 @@ async def _head(reader):
     date = length = None
     chunked = False
     for _ in range(_MAX_HEADERS + 1):
-        line = await reader.readline()
-        if len(line) > _MAX_HEAD_LINE:
-            raise HttpError("header line too long")
+        line = await reader.line("header line")
         if line in (b"\r\n", b"\n", b""):
             return status, date, length, chunked
         name, _, value = line.partition(b":")
@@ -146,9 +180,7 @@ async def _dechunk(reader, max_body):
     an upload never counted as stored, a follower never fed."""
     data = b""
     while len(data) < max_body:
-        line = await reader.readline()
-        if len(line) > _MAX_HEAD_LINE:
-            raise HttpError("chunk size line too long")
+        line = await reader.line("chunk size line")
         try:
             size = int(line.split(b";", 1)[0].strip(), 16)
         except ValueError:
@@ -162,7 +194,7 @@ async def _dechunk(reader, max_body):
                 return data  # cut off: what came is what there is
             data += chunk
             want -= len(chunk)
-        if len(data) < max_body and (await reader.readline()).strip():
+        if len(data) < max_body and (await reader.line("chunk end")).strip():
             # not the CRLF that ends a chunk: the next size line would be read as
             # that CRLF and the data after it as a size, the rest kept as body
             raise HttpError("no CRLF after a chunk")

@@ -39,7 +39,7 @@ async def main():
     out = {}
     for name, raw, max_body in CASES:
         try:
-            out[name] = (await http._dechunk(Reader(raw), max_body)).decode()
+            out[name] = (await http._dechunk(http._Answer(Reader(raw)), max_body)).decode()
         except http.HttpError as e:
             out[name] = "HttpError: %s" % e
     return out
