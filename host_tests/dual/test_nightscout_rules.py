@@ -309,11 +309,7 @@ class World:
 
     def run(self):
         """run() until its pauses are spent."""
-        try:
-            drive(self.up.run())
-        except Stop:
-            return
-        raise AssertionError("run() returned")
+        stopped(self.up.run())
 
     def raised(self, name):
         return [a for k, n, a in self.conditions if n == name]
@@ -324,12 +320,24 @@ class World:
 
 
 def drive(coro):
-    """The coroutine's result: none of the stand-ins' awaits suspends."""
+    """The coroutine's result: none of the stand-ins' awaits suspends. A Stop
+    (pauses or answers spent) fails the test: only World.run expects one."""
     try:
         coro.send(None)
     except StopIteration as e:
         return e.args[0] if e.args else None
+    except Stop:
+        raise AssertionError("more pauses or requests than the test gave")
     raise AssertionError("the coroutine waited")
+
+
+def stopped(coro):
+    """Drive coro until the World stops it."""
+    try:
+        coro.send(None)
+    except Stop:
+        return
+    raise AssertionError("returned or waited")
 
 
 def entries(readings, device="bedside-cgm"):
@@ -532,10 +540,13 @@ def test_a_connection_error_forgets_the_address_and_logs_no_credentials():
     with World() as w:
         up = w.uploader(lan())
         up.submit(rd(0))
-        w.http.answers.append(OSError(113))
+        w.http.answers.append(OSError("no route to host"))
         assert drive(up.post_once()) == 0
         assert len(up.queue) == 1 and w.http.forgotten == [("192.168.1.5", 1337)]
-        assert w.logs[-1].startswith("nightscout: connection failed: OSError")
+        assert w.logs[-1] == "nightscout: connection failed: OSError no route to host"
+        w.http.answers.append(OSError("x" * 60))
+        drive(up.post_once())
+        assert w.logs[-1] == "nightscout: connection failed: OSError " + "x" * 40
         for line in w.logs:
             assert "box-0123" not in line and "api/v1" not in line, line
 
@@ -614,6 +625,8 @@ def test_unreachable_is_raised_alert_after_s_after_the_last_upload_and_cleared_b
         assert w.raised("nightscout_unreachable") == [True]
         up._after(200)
         assert w.raised("nightscout_unreachable") == [True, False]
+        for status, delay in ((300, 5), (199, 10), (299, 0), (302, 5)):
+            assert up._after(status) == delay, status
         # the time counts from that upload
         w.later(599)
         up._after(0)
@@ -843,6 +856,30 @@ def test_a_failed_save_is_survived_retried_and_a_memory_error_reported():
             assert w.fs.files[STORE] == _image(rd(0))
 
 
+def test_the_next_save_is_due_5_min_after_the_last_write():
+    # at a clock of hours since boot: a save time a fraction off would move it by seconds
+    for flush in (False, True):
+        with World() as w:
+            w.later(36000)
+            up = w.uploader(store=STORE)
+            up.submit(rd(0))
+            if flush:
+                up.flush_to_flash()
+            else:
+                drive(up._save_if_due())
+                w.later(300)
+                drive(up._save_if_due())
+            assert w.fs.calls.count(("write", STORE)) == 1
+            up.submit(rd(1))
+            w.later(299)
+            drive(up._save_if_due())
+            assert w.fs.calls.count(("write", STORE)) == 1, flush
+            w.later(1)
+            drive(up._save_if_due())
+            assert w.fs.calls.count(("write", STORE)) == 2, flush
+            assert w.fs.files[STORE] == _image(rd(0), rd(1))
+
+
 def test_flush_to_flash_writes_the_queue_now():
     with World() as w:
         up = w.uploader(store=STORE)
@@ -910,7 +947,9 @@ def test_asking_the_time_fails_on_no_answer_no_connection_or_no_usable_date():
         w.date_sets_clock = False
         w.http.answers += [asyncio.TimeoutError(), OSError(113), real_http.HttpError("x"),
                            ValueError("x"), (200, None, b"{}"), (200, "garbage", b"{}")]
-        assert [drive(up.ask_time()) for _ in range(6)] == [False] * 6
+        assert drive(up.ask_time()) is False and w.http.forgotten == []
+        assert drive(up.ask_time()) is False and w.http.forgotten == [("192.168.1.5", 1337)]
+        assert [drive(up.ask_time()) for _ in range(4)] == [False] * 4
         assert w.http.forgotten == [("192.168.1.5", 1337)]
         assert w.logs[:4] == ["nightscout: no answer within 20 s (asking the time)",
                               "nightscout: connection failed (asking the time): OSError",
@@ -1000,16 +1039,28 @@ def test_an_empty_queue_is_not_unreachable_however_long_it_stayed_empty():
         assert len(w.http.requests) == 1 and w.raised("nightscout_unreachable") == []
 
 
-def test_held_readings_waiting_too_long_raise_unreachable():
-    # no time sync to ask: the held readings wait for a reading with a wall time
+def _held_waiting(start_s):
+    """The conditions told at each pause of an uploader holding a reading with
+    no time sync to ask (it waits for a reading with a wall time), started
+    start_s after it was made; alert_after_s 600."""
     with World(wall=False, pauses=12) as w:
         up = w.uploader(https(alert_after_s=600), dates=False)
         up.submit((1000, None, 100, 0))
+        w.later(start_s)
+        seen = []
+        w.hook = lambda kind, s: seen.append(list(w.conditions))
         w.run()
         assert w.pauses == [("wait_for", 60)] * 12 and w.http.requests == []
-        # the 10th wait ended 600 s after the start: raised at the loop after it
-        assert w.raised("nightscout_unreachable") == [True]
-        assert w.conditions == [("forwarding", "nightscout_unreachable", True)]
+        return seen
+
+
+def test_held_readings_waiting_alert_after_s_raise_unreachable():
+    # the loop looks at 0, 60, ... 600 s: raised at 600, not before
+    seen = _held_waiting(0)
+    assert seen[9] == [] and seen[10] == seen[11] == [("forwarding", "nightscout_unreachable", True)]
+    # at 59.999 + 540 s: not yet
+    seen = _held_waiting(59.999)
+    assert seen[9] == [] and seen[10] == [("forwarding", "nightscout_unreachable", True)]
 
 
 def test_run_asks_the_time_while_readings_are_held_and_backs_off_when_it_fails():
@@ -1099,8 +1150,29 @@ def test_with_wifi_down_held_readings_raise_unreachable_too():
     with World(pauses=3) as w:          # nothing waiting: not unreachable
         w.wifi.up = False
         up = w.uploader(https(alert_after_s=120))
-        try:
-            drive(up._network_ready())
-        except Stop:
-            pass
+        stopped(up._network_ready())
         assert w.pauses == [("wait_for", 60)] * 3 and w.conditions == []
+
+
+def test_run_tells_of_a_full_queue_while_it_uploads():
+    with World(pauses=1) as w:
+        up = w.uploader(https(batch=50), queue=UploadQueue(capacity=300))
+        for i in range(301):
+            up.submit(rd(i))
+        w.http.answers += [(200, None, STORED)] * 6
+        w.run()
+        assert len(up.queue) == 0
+        assert w.conditions == [("forwarding", "nightscout_queue_full", True)]
+
+
+def test_with_wifi_down_unreachable_waits_the_full_alert_after_s():
+    # made 3539.999 s before the loop starts: its first look, 60 s on, is 1 ms short of 1 h
+    with World(pauses=3) as w:
+        w.wifi.up = False
+        up = w.uploader()
+        up.submit(rd(0))
+        w.later(3539.999)
+        seen = []
+        w.hook = lambda kind, s: seen.append(list(w.conditions))
+        w.run()
+        assert seen[1] == [] and seen[2] == [("forwarding", "nightscout_unreachable", True)]
