@@ -3235,6 +3235,13 @@ def test_mqtt_availability_online_while_answered_offline_when_gone():
     # a power cut too short for the keepalive to end the connection owes nothing
     short = [{"event": "power_cut", "t_ms": 50 * MIN, "off_s": 60}, {"event": "reset", "t_ms": 51 * MIN, "cause": 1}]
     assert chaos.check_mqtt_availability(_w17(recs), short, end, []) == []
+    # (seed 1705, 3 days) the run's end closes the connection: the will is stamped with the
+    # broker's last tick, up to a tick before the end, where a minute was still judged
+    end = chaos.MQTT_STATE_MS + 5 * MIN + 5000
+    ended = recs + [_pub17(end - 8000, "availability", "offline", will=True)]
+    assert chaos.check_mqtt_availability(_w17(ended), [], end, []) == []
+    early = recs + [_pub17(end - 70000, "availability", "offline", will=True)]
+    assert len(chaos.check_mqtt_availability(_w17(early), [], end, [])) == 1
 
 
 def test_stale_allows_a_followers_no_data_grace():
