@@ -95,7 +95,8 @@ PACKAGES = {
              "host_tests/dual/test_app_persist.py", "host_tests/dual/test_setup_form.py")),
     "link": (("plan",),
              ("host_tests/dual/test_link_plan_rules.py",)),
-    "forward": (("timesync", "entries", "history", "queue", "follower", "names", "wifi", "http"),
+    "forward": (("timesync", "entries", "history", "queue", "follower", "names", "wifi", "http",
+                 "mqtt", "nightscout"),
                 ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                  "host_tests/dual/test_follower.py")),
     "sound": (("patterns", "annunciator", "buttons", "board", "outputs"),
@@ -135,6 +136,9 @@ MODULE_TESTS = {
                       "host_tests/dual/test_forward_rules.py"),
     # http: its rules over a stand-in asyncio (scripted answers, recorded writes)
     "forward/http": ("host_tests/dual/test_http_rules.py",),
+    # the forwarders' rules over stand-ins (umqtt's client; http.request)
+    "forward/mqtt": ("host_tests/dual/test_mqtt_rules.py",),
+    "forward/nightscout": ("host_tests/dual/test_nightscout_rules.py",),
 }
 # --mpy: modules whose tests run the firmware on the MicroPython unix port (the
 # annunciator, the buttons and drivers, the supervisor, the Wi-Fi keeper's join loop, the
