@@ -123,7 +123,7 @@ class Stream:
                 return data
             if s.eof:
                 return b""
-            await Suspend()
+            await Suspend()   # (closed here: nothing comes; the task must be cancelled)
 
 
 class Loop:
@@ -442,6 +442,8 @@ class World:
         else:
             raise AssertionError("the publisher waited outside the stand-in loop")
         assert self.loop.errors == [], self.loop.errors
+        self.loop.pump()
+        assert self.loop.tasks == [], "a task left running"   # the reader ends with its connection
 
     def state(self, obj):
         return self.broker.retained.get(self.pub.c["prefix"] + "/" + obj)
@@ -466,7 +468,8 @@ def refusal(cfg):
 
 
 def reading(dex_s, sgv, trend=0, source="live"):
-    return (dex_s, 1700000000 + dex_s, sgv, trend, "ok", source)
+    # the wall clock runs against the transmitter's here: ordered by dex_s alone
+    return (dex_s, 1700086400 - dex_s, sgv, trend, "ok", source)
 
 
 class Machine:
@@ -738,12 +741,13 @@ def test_a_backfill_never_replaces_a_newer_reading():
                      (5000, lambda p: p.publish_reading(reading(100000 - day, 111, source="backfill"))),
                      (6000, lambda p: p.publish_reading(reading(13900, 120, source="backfill"))),
                      (7000, lambda p: p.publish_reading(reading(13700, 119, source="backfill"))),
+                     (7500, lambda p: p.publish_reading(reading(13901, 121, source="backfill"))),
                      # a live reading is always the newest (a new transmitter starts again)
                      (8000, lambda p: p.publish_reading(reading(500, 90))),
                      (9000, lambda p: p.publish_reading(reading(200, 95, source="backfill")))),
                     ("glucose",))
     assert got == [("150",), ("150",), ("150",), ("150",), ("111",), ("120",), ("120",),
-                   ("90",), ("90",)], got
+                   ("121",), ("90",), ("90",)], got
     # the first reading of all may be a backfill
     got = snapshots(((1000, lambda p: p.publish_reading(reading(5000, 77, source="backfill"))),),
                     ("glucose",))
@@ -1085,3 +1089,88 @@ def test_the_socket_after_connect_raises_instead_of_blocking_or_sending_half():
             raise AssertionError("a write that did not fit returned")
     nb.close()
     assert s.closed
+
+
+def test_a_state_is_sent_at_once_not_at_the_next_wake():
+    def setup(w):
+        w.at(5300, lambda: w.pub.publish_alarm("urgent_low"))
+        w.at(7010, lambda: w.pub.publish_link("disconnected"))
+    w = run_world(setup, until_s=9)
+    sent = [(t, topic) for t, topic, payload, retain in w.broker.publishes[8:]]
+    assert sent[:2] == [(5300, "cgm/alarm"), (5300, "cgm/alarm_unanswered")] \
+        or sent[:2] == [(5300, "cgm/alarm_unanswered"), (5300, "cgm/alarm")], sent
+    assert sent[2:] == [(7010, "cgm/link")], sent
+
+
+def test_the_default_client_is_umqtt_simples():
+    made = []
+
+    class Simple:
+        def MQTTClient(*args):
+            made.append(args[0])
+            return w.broker.client(*args)
+    Simple.MQTTClient = staticmethod(Simple.MQTTClient)
+    w = World(until_s=2)
+
+    def run():
+        with w:
+            w.pub = swap_module("machine", BOARD,
+                                lambda: mqtt.MqttPublisher(w.cfg, log=w.logs.append))
+            w.run()
+    swap_module("umqtt", Simple(), lambda: swap_module("umqtt.simple", Simple(), run))
+    assert made == [b"bedside_cgm-c4123456"], made
+    assert w.pub.connects == 1 and w.state("availability") == "online"
+
+
+def test_the_unanswered_ping_is_told_in_whole_seconds_of_keepalive():
+    def setup(w):
+        w.broker.answering = False
+    w = run_world(setup, until_s=1002, cfg={"host": "ha.lan", "keepalive_s": 1000})
+    assert w.logs[1] == "mqtt: connection lost (no answer to a ping within 1000 s)", w.logs
+    assert connect_times(w) == [0], connect_times(w)
+
+
+# --- the hour's edge: the first failure past an hour since the last answer ----------
+
+D = 10000   # the answered connection ends 10 s after the start
+
+
+def first_unreachable(refuse, wifi_up, wifi_down=None):
+    """ms after D of the first mqtt_unreachable: at D the broker goes (refusing
+    connections, or taking them and never answering) and Wi-Fi with it; Wi-Fi
+    comes back at D + wifi_up (and goes again at D + wifi_down)."""
+    def setup(w):
+        def gone():
+            if refuse:
+                w.broker.refuse = OSError(111)
+            w.broker.answering = False
+            w.broker.restart()
+            w.wifi.up = False
+        w.at(D, gone)
+        if wifi_up is not None:
+            w.at(D + wifi_up, lambda: setattr(w.wifi, "up", True))
+        if wifi_down is not None:
+            w.at(D + wifi_down, lambda: setattr(w.wifi, "up", False))
+    w = run_world(setup, until_s=(D + 3700000) // 1000, wifi=True)
+    raised = [c[0] - D for c in w.conds if c[3]]
+    assert len(raised) <= 1 and len(w.conds) == len(raised), w.conds
+    return raised[0] if raised else None
+
+
+def test_unreachable_at_the_first_refusal_past_the_hour():
+    assert first_unreachable(True, 3599500) == 3601500     # then 2 s later
+    assert first_unreachable(True, 3600000) == 3602000     # an hour is not past it
+    assert first_unreachable(True, 3600500) == 3600500
+
+
+def test_unreachable_at_the_first_wifi_wait_past_the_hour():
+    assert first_unreachable(True, None) == 3660000        # waited a minute at a time
+    # Wi-Fi back a moment at 58.5 s (a refusal, 2 s back-off), then minutes from 60.5 s
+    assert first_unreachable(True, 58500, 59500) == 3600500
+
+
+def test_unreachable_at_the_first_silent_connection_past_the_hour():
+    # a connection taken and never answered is left 61 s after it was made
+    assert first_unreachable(False, 3538500) == 3662500    # left at 3599.5 s, then 2 s + 61 s
+    assert first_unreachable(False, 3539000) == 3663000
+    assert first_unreachable(False, 3539500) == 3600500
