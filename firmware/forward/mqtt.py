@@ -219,7 +219,15 @@ class MqttPublisher:
         self._alive = False
 
     async def _reader(self, cl):
-        self._why = await self._read_until_gone(cl)
+        try:
+            self._why = await self._read_until_gone(cl)
+        except Exception as e:
+            # nobody awaits this task: a MemoryError here (or any other) ended it
+            # unseen, and _serve read a reason never set (an AttributeError out
+            # of run, the memory pressure not counted) or a past connection's
+            self._why = "read error %s" % type(e).__name__
+            if isinstance(e, MemoryError) and self._on_memory is not None:
+                self._on_memory()
         self._wake.set()
 
     async def _read_until_gone(self, cl):

@@ -1174,3 +1174,16 @@ def test_unreachable_at_the_first_silent_connection_past_the_hour():
     assert first_unreachable(False, 3538500) == 3662500    # left at 3599.5 s, then 2 s + 61 s
     assert first_unreachable(False, 3539000) == 3663000
     assert first_unreachable(False, 3539500) == 3600500
+
+
+def test_a_memory_error_in_the_reader_is_a_lost_connection_reported_through_on_memory():
+    # the reader task ended with the MemoryError unseen: the publisher then read a
+    # reason never set (AttributeError out of run: the task failed and was
+    # restarted, the memory pressure not counted), or a past connection's
+    def setup(w):
+        w.at(5000, lambda: setattr(w.broker.sock, "read_error", MemoryError()))
+    w = run_world(setup, until_s=10)
+    assert w.memory == [5000], w.memory
+    assert connect_times(w) == [0, 5000], connect_times(w)
+    lost = [line for line in w.logs if line.startswith("mqtt: connection lost (")]
+    assert lost[0] == "mqtt: connection lost (read error MemoryError)", w.logs
