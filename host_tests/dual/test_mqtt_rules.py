@@ -1187,3 +1187,11 @@ def test_a_memory_error_in_the_reader_is_a_lost_connection_reported_through_on_m
     assert connect_times(w) == [0, 5000], connect_times(w)
     lost = [line for line in w.logs if line.startswith("mqtt: connection lost (")]
     assert lost[0] == "mqtt: connection lost (read error MemoryError)", w.logs
+    # another error there: a lost connection too, not a memory report
+    w = run_world(lambda w: w.at(5000, lambda: setattr(w.broker.sock, "read_error", ValueError())),
+                  until_s=10)
+    assert w.memory == [] and connect_times(w) == [0, 5000], (w.memory, w.logs)
+    assert "mqtt: connection lost (read error ValueError)" in w.logs, w.logs
+    w = run_world(lambda w: w.at(5000, lambda: setattr(w.broker.sock, "read_error", MemoryError())),
+                  until_s=10, on_memory=False)
+    assert connect_times(w) == [0, 5000], w.logs
