@@ -3235,6 +3235,17 @@ def test_mqtt_availability_online_while_answered_offline_when_gone():
     # a power cut too short for the keepalive to end the connection owes nothing
     short = [{"event": "power_cut", "t_ms": 50 * MIN, "off_s": 60}, {"event": "reset", "t_ms": 51 * MIN, "cause": 1}]
     assert chaos.check_mqtt_availability(_w17(recs), short, end, []) == []
+    # (seed 1701, 3 days) a broker by name moved: the old connection goes unanswered, the will
+    # says offline until the box reconnects at the new address; the stretch starts again there
+    end = 120 * MIN
+    moved = recs + [_pub17(61 * MIN, "availability", "offline", will=True),
+                    _pub17(61 * MIN + 30000, "availability", "online")]
+    move = [{"event": "dns_move", "t_ms": 60 * MIN, "host": chaos.MQTT_NAME, "addr": "127.0.0.6"}]
+    assert chaos.check_mqtt_availability(_w17(moved, named=True), move, end, []) == []
+    assert len(chaos.check_mqtt_availability(_w17(moved, named=True), [], end, [])) == 1
+    # ... but offline long after the move is judged
+    late = recs + [_pub17(60 * MIN + chaos.MQTT_STATE_MS + MIN, "availability", "offline", will=True)]
+    assert len(chaos.check_mqtt_availability(_w17(late, named=True), move, end, [])) == 1
     # (seed 1705, 3 days) the run's end closes the connection: the will is stamped with the
     # broker's last tick, up to a tick before the end, where a minute was still judged
     end = chaos.MQTT_STATE_MS + 5 * MIN + 5000

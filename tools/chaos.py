@@ -3343,7 +3343,8 @@ def mqtt_boots(events):
 
 def mqtt_reachable(w, events, end_ms):
     """[[a, b]] (ms) where the broker can answer the box: its mode ok (mqtt_mode), the router up,
-    the board on, and for a broker by name the DNS answering (no silent or failing span): up to
+    the board on, and for a broker by name the DNS answering (no silent or failing span) and a
+    stretch ended by each move of the broker (dns_move): up to
     a memory-pressure onset (the forwarders pause), an injected broken engine, a boot on a config
     without MQTT."""
     broken = w["inject"].get("break_engine_at_s")
@@ -3353,6 +3354,11 @@ def mqtt_reachable(w, events, end_ms):
     if w["mqtt17"].get("named"):
         for a, b in (w["inject"].get("dns_silent_at_s") or []) + (w["inject"].get("dns_fail_at_s") or []):
             bad.append([a * 1000, b * 1000 + LOOKUP_MS])
+        # a move (dns_move) ends the stretch: the box's connection to the old address goes
+        # unanswered until its keepalive gives up, and the broker's will says offline
+        # meanwhile; it answers again at the new address from then (seed 1701, 3 days)
+        bad += [[e["t_ms"], e["t_ms"]] for e in events
+                if e.get("event") == "dns_move" and e.get("host") == MQTT_NAME]
     out, t = [], 0
     for a, b in _merge([list(x) for x in bad]) + [[stop, stop]]:
         if a > t:
