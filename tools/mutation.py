@@ -1,7 +1,8 @@
 """Mutation testing of the alarm engine (firmware/alarms/), the Dexcom codec
 (firmware/dexcom/), the configuration, RTC record, memory and battery watches
-(app), the link's bookkeeping (link), the forwarders' pure parts (forward: the
-upload queue, the follower, name lookups too), the sound patterns (sound) or
+(app), the link's bookkeeping (link), the forwarders (forward: the upload queue,
+the follower, name lookups, the HTTP client, the MQTT publisher and the
+Nightscout uploader over stand-ins), the sound patterns (sound) or
 the setup form (setup): how many small, plausible bugs do their tests notice?
 
     python tools/mutation.py [--package alarms|dexcom|app|link|forward|sound|setup|screen] [--jobs 2]
