@@ -653,17 +653,22 @@ def _overflowed(w):
     return up, up.queue
 
 
+def _cleared_after_30_min(w, up):
+    """queue_full still raised 1799 s on, cleared at 1800 s."""
+    w.later(1799)
+    up._housekeeping()
+    assert w.raised("nightscout_queue_full") == [True]
+    w.later(1)
+    up._housekeeping()
+    assert w.raised("nightscout_queue_full") == [True, False]
+
+
 def test_queue_full_is_raised_at_a_drop_and_cleared_30_min_after_the_last_one():
     with World() as w:
         up, q = _overflowed(w)
         assert w.logs[-2] == "nightscout: queue full, 1 oldest readings dropped"
         q.ack(q.batch(151))
-        w.later(1799)
-        up._housekeeping()
-        assert w.raised("nightscout_queue_full") == [True]
-        w.later(1)
-        up._housekeeping()
-        assert w.raised("nightscout_queue_full") == [True, False]
+        _cleared_after_30_min(w, up)
 
 
 def test_queue_full_is_not_cleared_while_the_queue_is_half_full():
@@ -687,12 +692,7 @@ def test_another_drop_restarts_the_30_min_of_queue_full():
         q.dropped += 1              # a held reading lost, say
         up._housekeeping()
         assert w.logs[-1] == "nightscout: queue full, 2 oldest readings dropped"
-        w.later(1799)
-        up._housekeeping()
-        assert w.raised("nightscout_queue_full") == [True]
-        w.later(1)
-        up._housekeeping()
-        assert w.raised("nightscout_queue_full") == [True, False]
+        _cleared_after_30_min(w, up)
 
 
 def test_readings_without_a_wall_time_are_held_and_dated_by_the_first_with_one():
