@@ -97,3 +97,23 @@ def test_mpy_mode_serves_the_mutant_to_the_micropython_tests_and_leaves_the_firm
     assert outcome("1000 << min(", "constant 6 -> 7") == "survived"
     with open(path) as f:
         assert f.read() == source
+
+
+
+def test_a_sample_is_the_same_mutants_at_every_run_and_only_that_many(monkeypatch):
+    # --sample N: a seeded sample of each module's mutants, so two runs (before and
+    # after new tests) judge the same ones. Every child is stubbed: it "survives"
+    monkeypatch.setattr(mutation, "MPY", False)
+    monkeypatch.setattr(mutation, "PACKAGE", "dexcom")
+    monkeypatch.setattr(mutation.os, "fork", lambda: 4242)
+    monkeypatch.setattr(mutation.os, "wait", lambda: (4242, 0))
+    monkeypatch.setattr(mutation, "_workdir", lambda slot: None)
+    monkeypatch.setattr(mutation, "tests_of", lambda m: ())
+    every = len(mutation.sites("crc"))
+
+    def run(sample=None):
+        return [r[0] for r in mutation.run_all(1, ["crc"], 10, progress=False, sample=sample)["crc"]]
+    one = run(5)
+    assert len(one) == 5 == len(set(one)) and one == run(5) and one != list(range(5)), one
+    assert all(0 <= i < every for i in one)
+    assert run() == list(range(every)) == run(10 ** 6)
