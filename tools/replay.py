@@ -21,7 +21,12 @@ import json
 import sys
 
 _HERE = __file__.rpartition("/")[0] if "/" in __file__ else "."
-sys.path.insert(0, _HERE + "/../firmware")
+# first on CPython; last on MicroPython, whose MICROPYPATH names the firmware already
+# and may put a mutant's copy before it (tools/mutation.py --mpy): first, this path hid it
+if sys.implementation.name == "micropython":
+    sys.path.append(_HERE + "/../firmware")
+else:
+    sys.path.insert(0, _HERE + "/../firmware")
 
 from alarms import settings as alarm_settings  # noqa: E402
 from alarms.engine import AlarmEngine  # noqa: E402

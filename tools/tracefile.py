@@ -20,7 +20,12 @@ Pure: runs on MicroPython and CPython.
 import sys
 
 _HERE = __file__.rpartition("/")[0] if "/" in __file__ else "."
-sys.path.insert(0, _HERE + "/../firmware")
+# first on CPython; last on MicroPython, whose MICROPYPATH names the firmware already
+# and may put a mutant's copy before it (tools/mutation.py --mpy): first, this path hid it
+if sys.implementation.name == "micropython":
+    sys.path.append(_HERE + "/../firmware")
+else:
+    sys.path.insert(0, _HERE + "/../firmware")
 
 class TraceError(ValueError):
     """The trace file cannot be read (missing columns, bad numbers, minutes out of order)."""
