@@ -41,12 +41,21 @@
 #                   before review 25; no source shows a real one doing it: by
 #                   default it says "bonded" only on a link encrypted with the
 #                   bond, see transmitter.py)
+#   forget_keys     at each wake-up while set its stack loses the bond keys
+#                   (its key store reset) while its bond table still names us:
+#                   with bonded_unencrypted it then says "bonded" and refuses
+#                   our stored keys (the case link/core.py reports as bond_lost
+#                   "stored bond keys refused"); by default it says "not
+#                   bonded", as on any link not yet encrypted. No source shows
+#                   a real one doing this: it is the case the link provides for.
+#                   A mode, not a per-window fault: tools/chaos.py draws a rate
+#                   for each of PER_WINDOW, and a new name would change its worlds
 from xorshift import Rng  # noqa: F401  (tools/host; the transmitter uses F.Rng)
 
 PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
 MODES = ("rogue", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
          "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot",
-         "g5", "auth_notify", "bonded_unencrypted")
+         "g5", "auth_notify", "bonded_unencrypted", "forget_keys")
 NAMES = PER_WINDOW + MODES
 SLOW_MS = 1200
 

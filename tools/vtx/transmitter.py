@@ -59,7 +59,7 @@ class Transmitter:
         self.jitter_ms = jitter_ms
         self.adv_ms = adv_ms
         self.bonds = {}           # slot -> peer address bonded in that slot
-        self.keys_lost = False    # the glue drops its stored keys when set (phone_slot)
+        self.keys_lost = False    # the glue drops its stored keys when set (phone_slot, forget_keys)
         self.last_slot = None
         self.backfills = 0
         self.win = {}             # per-window faults rolled at the last wake
@@ -137,6 +137,9 @@ class Transmitter:
             if name in self.win:
                 self.win[name + "_at"] = self.rng.below(4)
         jitter = self.rng.below(self.jitter_ms + 1)
+        if self.mode("forget_keys"):
+            self.keys_lost = True  # the glue drops its stored keys; self.bonds stays
+            self.log.append((k, "keys forgotten"))
         if "miss" in self.win:
             self.log.append((k, "missed"))
             return None
