@@ -6,7 +6,7 @@ family relies on, against the virtual transmitter (tools/vtx) on simulated time:
   reported, the keys dropped and a new bond made in the same session (else no
   reading ever again: the control characteristic needs an encrypted link);
 - the slot conflict is told at the second bond lost in a row, also after
-  sessions whose stored keys held;
+  sessions whose stored keys held, and a hang-up on our keys counts as one;
 - cancelling the link task (the supervisor restarting it) ends it even inside
   a session, with the connection closed (else two link tasks share the radio);
 - a scan the radio refuses is reported as an error, not counted as blind
@@ -16,7 +16,12 @@ family relies on, against the virtual transmitter (tools/vtx) on simulated time:
   glucose is back;
 - a request the transmitter leaves unanswered ends the session at the
   operation's timeout, not when the transmitter drops the link 20 s later;
-- the status says "connecting" while a connection is made."""
+- the status says "connecting" while a connection is made;
+- a transmitter that never gives its reading is tried attempts_per_window
+  times a wake-up, not for as long as it advertises.
+Stand-ins patched into the virtual transmitter here (an unanswered request, a
+hang-up on our keys) are this file's; vtx's mode forget_keys is the
+transmitter's."""
 import json
 
 from conftest import link_prelude, run_micropython
@@ -241,3 +246,67 @@ def test_a_request_left_unanswered_ends_the_session_at_the_operation_timeout():
     assert out["readings"] == 1 and len(out["sessions"]) == 1, out
     reason, ms = out["sessions"][0]
     assert reason == "timeout" and ms < 2500 + 3000, out
+
+
+NO_GLUCOSE = r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, adv_ms=20000)
+body = dev.tx._control_body
+def control_body(op, data, now_us):
+    if op == 0x30:
+        return None          # the glucose request goes unanswered, every time
+    return body(op, data, now_us)
+dev.tx._control_body = control_body
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(16 * 60000)      # wake-ups at 1, 6, 11 and 16 min
+    print("OUT " + json.dumps([[e["t_s"] // 300, e["reason"]] for e in what("disconnected")]))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_a_transmitter_that_never_gives_its_reading_is_tried_attempts_per_window_times_a_wake_up():
+    # it advertises again after each failed session (20 s awake here): the
+    # link stops at attempts_per_window (2) and leaves the radio to Wi-Fi
+    # until the next wake-up. The first, found blind, is tried once: the link
+    # then leaves that window (scan_tail_ms) before scanning again
+    out = _run(prog(NO_GLUCOSE, "/tmp/test_link_gaps_noglucose.json"))
+    per = {}
+    for k, reason in out:
+        assert reason == "timeout", out
+        per[k] = per.get(k, 0) + 1
+    assert per == {0: 1, 1: 2, 2: 2}, out
+
+
+HANG_UP = r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
+smp = dev.ble._on_smp
+hung = [0]
+def on_smp(conn, frame):
+    # once: the transmitter hangs up when we encrypt with the keys it gave us
+    if frame[0] == "pair" and frame[2] is not None and not hung[0]:
+        hung[0] = 1
+        dev.ble.gap_disconnect(conn.handle)
+        return
+    smp(conn, frame)
+dev.ble._on_smp = on_smp
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(9 * 60000)       # bonded at 1 min; the hang-up at 6, bonded again
+    dev.tx.set_faults("phone_slot")         # from the wake-up at 11 min a phone takes our slot
+    await asyncio.sleep_ms(12 * 60000)
+    print("OUT " + json.dumps({"lost": [[e["t_s"] // 300, e.get("detail")] for e in what("bond_lost")],
+                               "conflict": [e["t_s"] // 300 for e in what("slot_conflict")]}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_a_hang_up_on_our_keys_counts_as_a_lost_bond_toward_the_slot_conflict():
+    # two bonds lost in a row with no session in between whose keys held: the
+    # second is the conflict, whether the first was a refusal or a hang-up
+    out = _run(prog(HANG_UP, "/tmp/test_link_gaps_hangup.json"))
+    assert out["lost"][0] == [1, "link cut while encrypting with the stored keys"], out
+    assert [k for k, _ in out["lost"]] == [1, 2, 3] and out["conflict"] == [2], out
