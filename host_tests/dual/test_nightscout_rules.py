@@ -653,14 +653,14 @@ def _overflowed(w):
     return up, up.queue
 
 
-def _cleared_after_30_min(w, up):
-    """queue_full still raised 1799 s on, cleared at 1800 s."""
+def _cleared_after_30_min(w, up, name="nightscout_queue_full"):
+    """The condition still raised 1799 s on, cleared at 1800 s."""
     w.later(1799)
     up._housekeeping()
-    assert w.raised("nightscout_queue_full") == [True]
+    assert w.raised(name) == [True]
     w.later(1)
     up._housekeeping()
-    assert w.raised("nightscout_queue_full") == [True, False]
+    assert w.raised(name) == [True, False]
 
 
 def test_queue_full_is_raised_at_a_drop_and_cleared_30_min_after_the_last_one():
@@ -748,12 +748,7 @@ def test_queue_damaged_is_raised_at_start_and_cleared_30_min_later():
         up = w.uploader(store=STORE)
         assert len(up.queue) == 0
         assert w.logs[0].startswith("nightscout: queue file /nsqueue.bin ignored: ")
-        w.later(1799)
-        up._housekeeping()
-        assert w.raised("nightscout_queue_damaged") == [True]
-        w.later(1)
-        up._housekeeping()
-        assert w.raised("nightscout_queue_damaged") == [True, False]
+        _cleared_after_30_min(w, up, "nightscout_queue_damaged")
         w.later(5000)
         up._housekeeping()
         assert w.raised("nightscout_queue_damaged") == [True, False]
