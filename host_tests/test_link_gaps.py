@@ -16,6 +16,8 @@ family relies on, against the virtual transmitter (tools/vtx) on simulated time:
   glucose is back;
 - a request the transmitter leaves unanswered ends the session at the
   operation's timeout, not when the transmitter drops the link 20 s later;
+  but an unanswered battery request (information only) costs neither the
+  reading nor the backfill;
 - the status says "connecting" while a connection is made;
 - a transmitter that never gives its reading is tried attempts_per_window
   times a wake-up, not for as long as it advertises.
@@ -224,28 +226,46 @@ SILENT = r'''
 dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
 body = dev.tx._control_body
 def control_body(op, data, now_us):
-    if op == 0x22:
-        return None          # the battery request goes unanswered
+    if op == SILENT_OP:
+        return None          # this request goes unanswered
     return body(op, data, now_us)
 dev.tx._control_body = control_body
-link = link_with()
+link = link_with(battery_every=1)
 async def main():
     t = asyncio.create_task(link.run())
-    await asyncio.sleep_ms(4 * 60000)       # one window (1 min); the battery is asked in the first session
-    print("OUT " + json.dumps({"sessions": [[e["reason"], e["ms"]] for e in what("disconnected")],
-                               "readings": len(readings)}))
+    await asyncio.sleep_ms(4 * 60000)       # one window (1 min)
+    out = {"sessions": [[e["reason"], e["ms"]] for e in what("disconnected")], "readings": len(readings)}
+    dev.tx.set_faults("miss")               # the window at 6 min is missed: a gap
+    await asyncio.sleep_ms(5 * 60000)
+    dev.tx.set_faults("")
+    b0 = dev.tx.backfills
+    await asyncio.sleep_ms(5 * 60000)       # the window at 11 min: its backfill
+    out.update({"backfills": dev.tx.backfills - b0, "missing": link.missing(), "all": len(readings),
+                "errors": [e.get("detail") for e in what("error")]})
+    print("OUT " + json.dumps(out))
     t.cancel()
 asyncio.run(main())
 '''
 
 
 def test_a_request_left_unanswered_ends_the_session_at_the_operation_timeout():
-    # op_timeout_ms 2500 after the request: the live reading is in, the
-    # connection closed; not held until the transmitter drops it (20 s)
-    out = _run(prog(SILENT, "/tmp/test_link_gaps_silent.json"))
-    assert out["readings"] == 1 and len(out["sessions"]) == 1, out
+    # the time request (0x24), op_timeout_ms 2500 after it: the connection
+    # closed; not held until the transmitter drops it (20 s)
+    out = _run(prog("SILENT_OP = 0x24\n" + SILENT, "/tmp/test_link_gaps_silent.json"))
+    assert out["readings"] == 0 and len(out["sessions"]) == 1, out
     reason, ms = out["sessions"][0]
     assert reason == "timeout" and ms < 2500 + 3000, out
+
+
+def test_a_battery_request_left_unanswered_costs_neither_the_reading_nor_the_backfill():
+    # the battery is information only: a transmitter that never answers its
+    # request (0x22) still gives the live reading and, in the same session, the
+    # backfill of a missed window (before, the session ended at the battery's
+    # timeout and the backfill waited for a session without a battery read)
+    out = _run(prog("SILENT_OP = 0x22\n" + SILENT, "/tmp/test_link_gaps_battery.json"))
+    assert out["readings"] == 1 and [r for r, _ in out["sessions"]] == ["done"], out
+    assert out["backfills"] == 1 and out["missing"] is None and out["all"] == 3, out
+    assert "no battery reply" in out["errors"], out
 
 
 NO_GLUCOSE = r'''

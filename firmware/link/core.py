@@ -539,6 +539,8 @@ class Link:
                 self._status(bat["status"])
             except DexcomError as e:  # information only: it must not cost the backfill
                 self._event("error", detail="battery reply dropped: %s" % e)
+            except asyncio.TimeoutError:   # nor must a request it leaves unanswered
+                self._event("error", detail="no battery reply")
         if gap is not None:
             if live[reading.STATE] != 0x02 and live[reading.STATE] != 0x01:
                 self.state = "backfilling"
