@@ -20,22 +20,14 @@ list.
 import json
 import sys
 
-_HERE = __file__.rpartition("/")[0] if "/" in __file__ else "."
-# first on CPython; last on MicroPython, whose MICROPYPATH names the firmware already
-# and may put a mutant's copy before it (tools/mutation.py --mpy): first, this path hid it
-if sys.implementation.name == "micropython":
-    sys.path.append(_HERE + "/../firmware")
-else:
-    sys.path.insert(0, _HERE + "/../firmware")
-
+# tracefile puts the firmware on sys.path (first on CPython, last on MicroPython)
+from tracefile import (TraceError, check_trace, read_trace,  # noqa: F401 (callers use replay.X)
+                       trace_readings)
 from alarms import settings as alarm_settings  # noqa: E402
 from alarms.engine import AlarmEngine  # noqa: E402
 import reading  # noqa: E402
 
 TICK_S = 60
-
-from tracefile import (TraceError, check_trace, read_trace,  # noqa: E402,F401 (callers use replay.X)
-                       trace_readings)
 
 
 def onsets(rows, settings=None):
