@@ -31,6 +31,7 @@ from forward import ConfigError, need, log_print, names
 
 _BACKOFF_MIN_S = 2
 _BACKOFF_MAX_S = 300
+_BRIEF_MAX = 3   # brief answered connections in a row before the back-off applies
 _BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not a new transmitter
 
 # Home Assistant turns glucose and trend "unavailable" this long after their last
@@ -275,6 +276,7 @@ class MqttPublisher:
     async def run(self):
         """Forever: connect, publish what is pending, ping, reconnect after a loss."""
         backoff = _BACKOFF_MIN_S
+        brief = 0   # answered connections in a row that ended within a keepalive
         fail_since = clock.ms()
         while True:
             if self._wifi is not None:
@@ -305,6 +307,7 @@ class MqttPublisher:
             self.connects += 1
             self._answered = False  # healthy only once the broker answers a ping
             self._log("mqtt: connected to %s:%d" % (self.c["host"], self.c["port"]))
+            started = clock.ms()
             reader = asyncio.create_task(self._reader(cl))
             why = "stopped"
             try:
@@ -313,13 +316,20 @@ class MqttPublisher:
                 reader.cancel()
                 self._drop(why)
             if self._answered:
-                backoff = _BACKOFF_MIN_S
                 fail_since = clock.ms()
-            else:  # accepted but never answered: as bad as a refused connection
-                if clock.ms() - fail_since > 3600 * 1000:
-                    self._set_condition(True)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, _BACKOFF_MAX_S)
+                # a broker that answers, then drops us within a keepalive again and
+                # again (an ACL that refuses our topics, two boxes sharing a
+                # client_id) is backed off like a refusal, not reconnected to in a loop
+                brief = brief + 1 if clock.ms() - started < self.c["keepalive"] * 1000 else 0
+                if brief < _BRIEF_MAX:
+                    backoff = _BACKOFF_MIN_S
+                    continue
+                self._log("mqtt: %d connections in a row closed within keepalive; next in %d s"
+                          % (brief, backoff))
+            elif clock.ms() - fail_since > 3600 * 1000:  # accepted, never answered: a refusal
+                self._set_condition(True)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _BACKOFF_MAX_S)
 
     async def _serve(self, cl, reader):
         # a ping right after connecting, then every keepalive/2 whatever else is

@@ -303,6 +303,7 @@ class Broker:
         self.answer_ms = 0      # a PINGRESP this late (needs `later`, the loop's at)
         self.later = None
         self.no_nodelay = False
+        self.kick = 0           # this many connections closed once they answer a first ping
         self.room = None        # a new connection's send room
         self.publishes = []
         self.retained = {}
@@ -354,6 +355,9 @@ class Broker:
 
     def _answer(self, sock):
         sock.inbox += b"\xd0\x00"
+        if self.kick > 0:
+            self.kick -= 1
+            sock.eof = True
 
     def restart(self):
         """Down and up again, its retained states lost: the connection sees EOF."""
@@ -875,6 +879,21 @@ def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connec
     assert w.names.forgotten == [("ha.lan", 1883)] * 15, w.names.forgotten
     waits = run_world(lambda w: setattr(w.broker, "refuse", OSError(111)), until_s=4000).loop.sleeps
     assert waits[8:] == [300] * (len(waits) - 8) and len(waits) == 20, waits
+
+
+def test_a_broker_that_drops_every_answered_connection_is_backed_off_from_the_third():
+    # an ACL that drops the client, or two boxes sharing a client_id: each connection is
+    # answered, then closed at once; not reconnected to in a loop
+    def setup(w):
+        w.broker.kick = 9       # a finite storm: a loop at one instant fails, not hangs
+        w.at(330000, w.broker.restart)       # after a connection that lasted: at once again
+    w = run_world(setup, until_s=340)
+    assert connect_times(w) == [0, 0, 0, 2000, 6000, 14000, 30000, 62000, 126000, 254000,
+                                330000], connect_times(w)
+    assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128], w.loop.sleeps
+    assert "mqtt: 3 connections in a row closed within keepalive; next in 2 s" in w.logs, w.logs
+    assert "mqtt: 9 connections in a row closed within keepalive; next in 128 s" in w.logs, w.logs
+    assert w.conds == []       # the broker answers: not unreachable
 
 
 def test_a_failed_lookup_or_discovery_is_a_failed_connect():
