@@ -2565,6 +2565,22 @@ def test_urgent_low_soon_follows_the_horizon_of_the_schedule_in_force():
     assert chaos.check_uls_horizon(w, day, s, 150 * MIN, ["alarms"]) == []
 
 
+def test_an_urgent_low_soon_restored_after_a_reset_is_active_and_lost_in_a_power_cut(monkeypatch):
+    # (round 18, seed 1802) raised before a plain reset, the box restores it from RTC memory without an
+    # onset; the checker took it for gone. The stop after a reset shortened, so the fall is judged past it
+    monkeypatch.setattr(chaos, "ULS_STOP_MS", 5 * MIN)
+    w = _world(uls12={"edge_s": 0})
+    ev, s = _uls_events(660)
+    after = _uls_onsets(ev)[0] + 1000
+
+    def with_(kind):
+        return sorted(ev + [{"event": kind, "t_ms": after}], key=lambda e: e["t_ms"])
+    assert chaos.check_uls_horizon(w, with_("reset"), s, 150 * MIN, []) == []
+    # a power cut ends it: a box that did not raise it again after power-on is told
+    v = chaos.check_uls_horizon(w, with_("power_cut"), s, 150 * MIN, [])
+    assert v and "neither it nor urgent_low active" in v[0][1]
+
+
 def test_an_urgent_low_soon_snoozed_across_the_change_keeps_its_end():
     w = _world(uls12={"edge_s": 0})
     # raised at 75 min (the day's 20), snoozed at 77 for 20 min; the night's 30 min from t 80 min; the fall

@@ -5335,8 +5335,8 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     def quiet(t):   # nothing that restarts the box's filter or settings near t
         return t + REACT_MS <= end_judge and not any(t - ULS_STOP_MS <= x <= t + REACT_MS for x in stops)
 
-    def active(kind, t):
-        return active_at(events, kind, t)
+    def active(kind, t):   # restored after a plain reset (round 18, seed 1802), lost in a power cut
+        return kept_at(events, kind, t)
 
     reads = [(e["t_ms"], (e["dex_s"] - br.DEX0_S) * 1000, e["sgv"]) for e in events
              if e.get("event") == "reading" and e.get("sgv") is not None and e.get("dex_s") is not None]
