@@ -887,10 +887,15 @@ def test_a_broker_that_drops_every_answered_connection_is_backed_off_from_the_th
     def setup(w):
         w.broker.kick = 9       # a finite storm: a loop at one instant fails, not hangs
         w.at(330000, w.broker.restart)       # after a connection that lasted: at once again
-    w = run_world(setup, until_s=340)
+
+        def storm():    # and a new storm is counted from nought: at once twice, then 2 s
+            w.broker.kick = 3
+            w.broker.restart()
+        w.at(400000, storm)
+    w = run_world(setup, until_s=410)
     assert connect_times(w) == [0, 0, 0, 2000, 6000, 14000, 30000, 62000, 126000, 254000,
-                                330000], connect_times(w)
-    assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128], w.loop.sleeps
+                                330000, 400000, 400000, 400000, 402000], connect_times(w)
+    assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128, 2], w.loop.sleeps
     assert "mqtt: 3 connections in a row closed within keepalive; next in 2 s" in w.logs, w.logs
     assert "mqtt: 9 connections in a row closed within keepalive; next in 128 s" in w.logs, w.logs
     assert w.conds == []       # the broker answers: not unreachable
