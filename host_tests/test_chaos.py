@@ -3151,9 +3151,18 @@ def test_mqtt_glucose_state_follows_the_boxs_newest_reading():
     stuck = [r for r in late if r["t_ms"] < 90 * MIN]
     assert len(chaos.check_mqtt_state(_w17(stuck), ev3, end, [])) == 1
     # a reading from before this boot is not owed (a new boot's publisher knows none yet)
-    boot = [{"event": "reset", "t_ms": 30 * MIN, "cause": 2}]
+    boot = [{"event": "reset", "t_ms": 10 * MIN, "cause": 2}]   # before the reading's expiry
     old = [reading(0, 150)]
     assert chaos.check_mqtt_state(_w17([_pub17(10000, "availability", "online")]), old + boot, 60 * MIN, []) == []
+    # (round 18) readings stop at 100 min: 15 min after the last, the broker holds no value ("None")
+    gone = _published17(100) + [_pub17(95 * MIN + 900000 + 1000, "glucose", "None")]
+    assert chaos.check_mqtt_state(_w17(gone), _readings17(100), end, []) == []
+    v = chaos.check_mqtt_state(_w17(_published17(100)), _readings17(100), end, [])
+    assert len(v) == 1 and "'120'" in v[0][1], v
+    # a new reading after it is owed as before
+    again = gone + [_pub17(150 * MIN + 20000, "glucose", "130")]
+    assert chaos.check_mqtt_state(_w17(again), _readings17(100) + [reading(150 * MIN, 130)], 160 * MIN, []) == []
+    assert len(chaos.check_mqtt_state(_w17(gone), _readings17(100) + [reading(150 * MIN, 130)], 160 * MIN, [])) == 1
 
 
 def test_mqtt_alarm_topic_follows_what_the_box_sounds():
@@ -3230,6 +3239,12 @@ def test_mqtt_no_invented_or_stale_glucose():
                                    [reading(0, 120)], []) == []
     # mmol/L too
     assert len(chaos.check_mqtt_values(_w17([_pub17(10000, "glucose_mmol", "7.0")]), [reading(0, 120)], [])) == 1
+    # (round 18) "None", no value: once the newest reading is 15 min old, not before
+    assert chaos.check_mqtt_values(_w17([_pub17(15 * MIN, "glucose", "None"),
+                                         _pub17(15 * MIN, "glucose_mmol", "None")]), [reading(0, 120)], []) == []
+    v = chaos.check_mqtt_values(_w17([_pub17(10 * MIN, "glucose", "None")]), [reading(0, 120)], [])
+    assert len(v) == 1 and "younger than 900 s" in v[0][1], v
+    assert len(chaos.check_mqtt_values(_w17([_pub17(10 * MIN, "glucose", "None")]), [], [])) == 1
 
 
 def test_mqtt_availability_online_while_answered_offline_when_gone():

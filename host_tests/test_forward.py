@@ -790,7 +790,8 @@ def test_mqtt_glucose_goes_unavailable_in_home_assistant_when_readings_stop():
     # transmitter out of range, a box unplugged): a parent glancing at the
     # dashboard saw "120" hours old as the current value. Glucose and trend
     # expire after 15 min without an update (HA's expire_after), and a
-    # reconnect does not send a stale glucose again, which would restart that.
+    # reconnect does not send a stale glucose again, which would restart that:
+    # "None" (HA's no value) replaces it, also for an HA that restarts.
     out, _ = mpy_json("mqtt_stale.py")
     ex = out["expire"]
     assert ex["cgm/glucose"] == ex["cgm/glucose_mmol"] == ex["cgm/trend"] == 900, ex
@@ -798,8 +799,9 @@ def test_mqtt_glucose_goes_unavailable_in_home_assistant_when_readings_stop():
     glucose = ["cgm/glucose", "cgm/glucose_mmol", "cgm/trend"]
     assert out["fresh"] == sorted(glucose + ["cgm/alarm", "cgm/alarm_unanswered"]), out
     assert out["at_14min"] == out["fresh"], out
-    assert out["at_16min"] == ["cgm/alarm", "cgm/alarm_unanswered"], out
+    assert out["at_16min"] == out["fresh"], out
     assert out["new_reading"] == out["fresh"], out
+    assert out["glucose_payload"] == ["150", "150", "None", "140"], out
 
 
 def test_mqtt_boxes_with_their_own_topics_are_their_own_devices_in_home_assistant():

@@ -501,14 +501,15 @@ checked (check_world):
  answering (a move is inside the bound); mqtt_unanswered: the broker down, hung or refusing, or the router off.
 38 glucose: from MQTT_STATE_MS into a reachable stretch, the broker's retained glucose is the box's newest
    reading of the last MQTT_PUBLISH_MS (judged when that reading came in this boot and is younger than
-   READING_EXPIRE_S: an older one is not sent again, Home Assistant shows it unavailable).
+   READING_EXPIRE_S: an older one is not sent again, Home Assistant shows it unavailable); (round 18)
+   MQTT_PUBLISH_MS past that expiry it is "None", Home Assistant's no value.
 39 alarm: likewise the retained alarm is what the box sounded (the annunciator's alarm, or none) in the last
    MQTT_PUBLISH_MS, from each boot on (defect D17a, below, mended).
 40 mqtt_unreachable: raised (forwarding active) by MQTT_UNANSWERED_DUE_MS into an unanswered stretch or a
    boot inside it; in worlds without Nightscout, cleared by MQTT_STATE_MS into the next reachable stretch.
 41 values: every glucose (and mmol/L) the broker took from the box is the box's newest reading of that
    moment (within two ticks of the broker's clock) and came at most READING_EXPIRE_S before it (not the
-   late ones a hung broker takes when it resumes, nor wills).
+   late ones a hung broker takes when it resumes, nor wills); "None" only once it is older than that.
 42 availability: online from MQTT_STATE_MS into a reachable stretch; offline MQTT_GONE_MS after the box goes
    (a power cut, the router off) for longer, the broker up and unhung across it and the box connected before.
  Seeds 1701-1730 (1 day; 14 drew a broker: 1701, 1705, 1707, 1709, 1711, 1715, 1716, 1717, 1720, 1721, 1723,
@@ -3416,13 +3417,18 @@ def check_mqtt_state(w, events, end_ms, problems):
     for a, t in _judged_points(mqtt_reachable(w, events, end_ms), MQTT_STATE_MS):
         ref = t - MQTT_PUBLISH_MS
         last = [x for x in newest if x[0] <= ref]
-        if not last or last[-1][0] < max(b for b in boots if b <= ref) \
-                or ref - last[-1][0] >= READING_EXPIRE_S * 1000 - MIN:
+        if not last or last[-1][0] < max(b for b in boots if b <= ref):
             continue
-        want = _values_in(newest, ref, t + MQTT_TICK_MS)
+        came = last[-1][0]
+        fresh = ref - came < READING_EXPIRE_S * 1000 - MIN
+        if not fresh and t - came < READING_EXPIRE_S * 1000 + MQTT_PUBLISH_MS:
+            continue
+        want = {str(v) for v in _values_in(newest, ref, t + MQTT_TICK_MS)} if fresh else set()
+        if t + MQTT_TICK_MS - came >= READING_EXPIRE_S * 1000:   # (round 18) expired: no value
+            want |= {"None"} | {str(v) for x, v in newest if ref <= x <= t + MQTT_TICK_MS}
         _count17(w, "38")
         got = _at(glucose, t)
-        if got not in {str(v) for v in want} and a not in seen:
+        if got not in want and a not in seen:
             seen.add(a)
             out.append((t, "broker answering since t=%d ms: retained glucose %r at t=%d ms, the box's "
                            "newest reading %s (arrived t=%d ms)" % (a, got, t, last[-1][1], last[-1][0])))
@@ -3521,6 +3527,14 @@ def check_mqtt_values(w, events, problems):
             continue
         t = r["t_ms"]
         lo, hi = t - MQTT_STALE_SLACK_MS, t + MQTT_STALE_SLACK_MS
+        if r["payload"] == "None":   # (round 18) no value: only for a reading past its expiry
+            came = [a for a, _ in newest if a <= hi]
+            _count17(w, "41")
+            if not came or t - came[-1] < READING_EXPIRE_S * 1000 - MQTT_STALE_SLACK_MS:
+                out.append((t, "broker took %s='None' at t=%d ms: the box's newest reading %s, younger than "
+                               "%d s" % (r["topic"], t, "came at t=%d ms" % came[-1] if came else "none",
+                                         READING_EXPIRE_S)))
+            continue
         cands = [(a, v) for i, (a, v) in enumerate(newest)
                  if a <= hi and (i + 1 == len(newest) or newest[i + 1][0] >= lo)
                  and a >= lo - READING_EXPIRE_S * 1000]

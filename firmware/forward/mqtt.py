@@ -248,15 +248,20 @@ class MqttPublisher:
                 self._answered = True
                 self._set_condition(False)
 
+    def _expire_reading(self):
+        # past its expiry the reading's states become "None" (Home Assistant's
+        # payload for no value) on the broker too: retained, the old glucose came
+        # back as current to a Home Assistant restarted meanwhile, and a reconnect
+        # sending it again restarted HA's expiry
+        if self._reading_ms is not None and clock.ms() - self._reading_ms >= READING_EXPIRE_S * 1000:
+            self._reading_ms = None
+            for obj in _READING_OBJECTS:
+                self._put(obj, "None")
+
     def _flush(self, cl):
-        # a reading past its expiry is not sent again (a reconnect re-sends every
-        # state): HA would restart the expiry and show it as current
-        stale = (self._reading_ms is not None
-                 and clock.ms() - self._reading_ms >= READING_EXPIRE_S * 1000)
+        self._expire_reading()
         while self._pending:
             topic = self._pending.pop()
-            if stale and topic.rsplit("/", 1)[1] in _READING_OBJECTS:
-                continue
             try:
                 cl.publish(_b(topic), _b(self._state[topic]), retain=True)
             except Exception:
@@ -344,6 +349,7 @@ class MqttPublisher:
             if self._ping_at is not None and clock.ms() - self._ping_at > 2 * ping_ms:
                 return "no answer to a ping within %d s" % (2 * ping_ms // 1000)
             try:
+                self._expire_reading()
                 if self._pending:
                     if self._wifi is not None:
                         await self._wifi.wait_quiet(500)

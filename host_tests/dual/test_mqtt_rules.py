@@ -832,10 +832,10 @@ def test_a_reconnect_does_not_send_a_glucose_older_than_15_min_again():
     just_fresh = w.broker.topics(since=999999)[:15]
     for obj in ("glucose", "glucose_mmol", "trend", "alarm", "link"):
         assert "home/cgm/" + obj in just_fresh, (obj, just_fresh)
-    stale = [topic for t, topic, payload, retain in w.broker.publishes if t == 1000000]
-    assert len(stale) == 12 and "home/cgm/alarm" in stale and "home/cgm/battery" in stale, stale
-    for obj in ("glucose", "glucose_mmol", "trend"):
-        assert "home/cgm/" + obj not in stale, (obj, stale)
+    stale = dict((topic, payload) for t, topic, payload, retain in w.broker.publishes if t == 1000000)
+    assert len(stale) == 15 and "home/cgm/alarm" in stale and "home/cgm/battery" in stale, stale
+    for obj in ("glucose", "glucose_mmol", "trend"):      # Home Assistant's "no value"
+        assert stale["home/cgm/" + obj] == "None", (obj, stale)
     # a new reading is sent again
     new = [(topic, payload) for t, topic, payload, retain in w.broker.publishes if t == 1050000]
     new.sort()
@@ -851,7 +851,25 @@ def test_a_reading_that_went_stale_while_the_broker_was_down_is_not_sent():
         w.at(1000 * 1000, lambda: setattr(w.broker, "refuse", None))
     w = run_world(setup, until_s=1200)
     assert connect_times(w) == [1110000], connect_times(w)
-    assert w.state("link") == "encrypted" and w.state("glucose") is None
+    assert w.state("link") == "encrypted" and w.state("glucose") == "None"
+    assert [p for t, topic, p, r in w.broker.publishes if topic == "cgm/glucose"] == ["None"]
+
+
+def test_a_reading_15_min_old_is_replaced_on_the_broker_by_no_value():
+    # retained, the last glucose would come back as current to a Home Assistant restarted
+    # while readings have stopped; "None" is its payload for no value
+    def setup(w):
+        _all_states(w.pub)
+        w.at(1200 * 1000, lambda: w.pub.publish_reading(reading(2000, 140)))
+    w = run_world(setup, until_s=1300)
+    told = [(t, topic[4:], p) for t, topic, p, r in w.broker.publishes
+            if t > 0 and topic.startswith("cgm/")]
+    assert sorted(told[:3]) == [(900000, "glucose", "None"), (900000, "glucose_mmol", "None"),
+                                (900000, "trend", "None")], told
+    assert w.state("alarm") == "low" and w.state("link") == "encrypted"      # the others stand
+    assert w.pub.connects == 1
+    assert len(told) == 6 and sorted(told[3:]) == [(1200000, "glucose", "140"), (1200000, "glucose_mmol", "7.8"),
+                                                   (1200000, "trend", "Flat")], told
 
 
 def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connection():

@@ -2,7 +2,8 @@
 # go on showing the last one as current. The discovery gives glucose and trend
 # an expire_after (HA turns them "unavailable" without an update), and a
 # reconnect does not send a stale glucose again (which would restart that
-# expiry, and show an hour-old value as fresh).
+# expiry, and show an hour-old value as fresh): it sends "None", HA's no value,
+# which also replaces the value retained for a Home Assistant that restarts.
 #   micropython mqtt_stale.py  -> one JSON line
 import sys
 
@@ -17,13 +18,15 @@ from forward.mqtt import MqttPublisher
 class Client:
     def __init__(self):
         self.sent = []
+        self.payloads = {}
 
     def publish(self, topic, payload, retain=False):
         self.sent.append(topic.decode())
+        self.payloads[topic.decode()] = payload.decode()
 
 
 p = MqttPublisher({"host": "broker.lan", "topic_prefix": "cgm"}, client_factory=lambda *a: None)
-out = {"expire": {}}
+out = {"expire": {}, "glucose_payload": []}
 for topic, payload in p._discovery():
     d = json.loads(payload)
     out["expire"][d["state_topic"]] = d.get("expire_after")
@@ -35,6 +38,7 @@ def reconnect_sends():
         p._pending.add(topic)
     cl = Client()
     p._flush(cl)
+    out["glucose_payload"].append(cl.payloads.get("cgm/glucose"))
     return sorted(cl.sent)
 
 
