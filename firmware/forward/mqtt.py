@@ -61,7 +61,7 @@ def validate(cfg):
     if not 1 <= port <= 65535:
         raise ConfigError("mqtt.port: 1..65535")
     prefix = need(cfg, "topic_prefix", str, w, "bedside_cgm", False)
-    if not prefix or "+" in prefix or "#" in prefix:
+    if not prefix.strip("/") or "+" in prefix or "#" in prefix or "\x00" in prefix:
         raise ConfigError("mqtt.topic_prefix: non-empty, without + or #")
     user = need(cfg, "user", str, w, None, False)
     pw = need(cfg, "password", str, w, None, False)

@@ -512,6 +512,8 @@ def test_validate_refuses_with_the_key_named():
                      ({"host": "h", "topic_prefix": "cgm/+"}, "mqtt.topic_prefix: non-empty, without + or #"),
                      ({"host": "h", "topic_prefix": "cgm/#"}, "mqtt.topic_prefix: non-empty, without + or #"),
                      ({"host": "h", "topic_prefix": "#"}, "mqtt.topic_prefix: non-empty, without + or #"),
+                     ({"host": "h", "topic_prefix": "/"}, "mqtt.topic_prefix: non-empty, without + or #"),
+                     ({"host": "h", "topic_prefix": "cgm\x00"}, "mqtt.topic_prefix: non-empty, without + or #"),
                      ({"host": "h", "password": "pw"}, "mqtt.password: given without mqtt.user"),
                      ({"host": "h", "keepalive_s": 9}, "mqtt.keepalive_s: 10..3600"),
                      ({"host": "h", "keepalive_s": 3601}, "mqtt.keepalive_s: 10..3600"),
