@@ -98,7 +98,7 @@ PACKAGES = {
     "link": (("plan",),
              ("host_tests/dual/test_link_plan_rules.py",)),
     "forward": (("timesync", "entries", "history", "queue", "follower", "names", "wifi", "http",
-                 "mqtt", "nightscout"),
+                 "mqtt", "nightscout", "lanapi"),
                 ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                  "host_tests/dual/test_follower.py")),
     "sound": (("patterns", "annunciator", "buttons", "board", "outputs"),
@@ -141,6 +141,7 @@ MODULE_TESTS = {
     # the forwarders' rules over stand-ins (umqtt's client; http.request)
     "forward/mqtt": ("host_tests/dual/test_mqtt_rules.py",),
     "forward/nightscout": ("host_tests/dual/test_nightscout_rules.py",),
+    "forward/lanapi": ("host_tests/dual/test_lanapi_rules.py",),
 }
 # --mpy: modules whose tests run the firmware on the MicroPython unix port (the
 # annunciator, the buttons and drivers, the supervisor, the Wi-Fi keeper's join loop, the
