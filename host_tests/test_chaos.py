@@ -3277,6 +3277,15 @@ def test_mqtt_availability_online_while_answered_offline_when_gone():
     # ... but offline long after the move is judged
     late = recs + [_pub17(60 * MIN + chaos.MQTT_STATE_MS + MIN, "availability", "offline", will=True)]
     assert len(chaos.check_mqtt_availability(_w17(late, named=True), move, end, [])) == 1
+    # (round 18, seed 1709) a reset (a config save's) closes the connection: offline until the new
+    # boot connects, the stretch starts again there; offline long after it is judged
+    judged = chaos.MQTT_STATE_MS + 37 * MIN     # a minute the first stretch judges
+    rebooted = recs + [_pub17(judged, "availability", "offline", will=True),
+                       _pub17(judged + 9000, "availability", "online")]
+    reset = [{"event": "reset", "t_ms": judged - 500, "cause": 2}]
+    assert chaos.check_mqtt_availability(_w17(rebooted), reset, end, []) == []
+    assert len(chaos.check_mqtt_availability(_w17(rebooted), [], end, [])) == 1
+    assert len(chaos.check_mqtt_availability(_w17(rebooted[:2]), reset, end, [])) == 1   # never back
     # (seed 1705, 3 days) the run's end closes the connection: the will is stamped with the
     # broker's last tick, up to a tick before the end, where a minute was still judged
     end = chaos.MQTT_STATE_MS + 5 * MIN + 5000

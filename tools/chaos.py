@@ -3344,8 +3344,8 @@ def mqtt_boots(events):
 
 def mqtt_reachable(w, events, end_ms):
     """[[a, b]] (ms) where the broker can answer the box: its mode ok (mqtt_mode), the router up,
-    the board on, and for a broker by name the DNS answering (no silent or failing span) and a
-    stretch ended by each move of the broker (dns_move): up to
+    the board on, and for a broker by name the DNS answering (no silent or failing span); a
+    stretch ended by each move of the broker (dns_move) and each reset: up to
     a memory-pressure onset (the forwarders pause), an injected broken engine, a boot on a config
     without MQTT."""
     broken = w["inject"].get("break_engine_at_s")
@@ -3360,6 +3360,9 @@ def mqtt_reachable(w, events, end_ms):
         # meanwhile; it answers again at the new address from then (seed 1701, 3 days)
         bad += [[e["t_ms"], e["t_ms"]] for e in events
                 if e.get("event") == "dns_move" and e.get("host") == MQTT_NAME]
+    # a reset ends it too: the old connection closes (the will says offline) until the new boot
+    # connects again (round 18, seed 1709: a config save's reset, judged half a second after it)
+    bad += [[e["t_ms"], e["t_ms"]] for e in events if e.get("event") == "reset"]
     out, t = [], 0
     for a, b in _merge([list(x) for x in bad]) + [[stop, stop]]:
         if a > t:
