@@ -54,11 +54,14 @@ def validate(cfg):
     maxc = need(cfg, "max_connections", int, w, 4, False)
     if not 1 <= maxc <= 16:
         raise ConfigError("lan_api.max_connections: 1..16")
+    timeout_s = need(cfg, "request_timeout_s", (int, float), w, 5, False)
+    if not 1 <= timeout_s <= 60:   # 0 cut every caller off; a long one holds a slot
+        raise ConfigError("lan_api.request_timeout_s: 1..60")
     return {"port": port, "units": units, "thresholds": thresholds, "max_connections": maxc,
             "secret_sha1": None if secret is None else
             binascii.hexlify(hashlib.sha1(secret.encode()).digest()).decode(),
             "trust_loopback": need(cfg, "trust_loopback", bool, w, True, False),
-            "request_timeout_s": need(cfg, "request_timeout_s", (int, float), w, 5, False),
+            "request_timeout_s": timeout_s,
             "device": need(cfg, "device", str, w, "bedside-cgm", False)}
 
 

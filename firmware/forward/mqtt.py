@@ -70,6 +70,9 @@ def validate(cfg):
     keepalive = need(cfg, "keepalive_s", int, w, 60, False)
     if not 10 <= keepalive <= 3600:
         raise ConfigError("mqtt.keepalive_s: 10..3600")
+    connect_s = need(cfg, "connect_timeout_s", (int, float), w, 1, False)
+    if not 0.1 <= connect_s <= 5:   # CONNECT blocks the loop, the alarms' too, this long at most
+        raise ConfigError("mqtt.connect_timeout_s: 0.1..5")
     prefix = prefix.rstrip("/")
     # a box with a topic of its own (a follower box beside its leader) is a device
     # of its own in Home Assistant: one device_id for all put both boxes'
@@ -84,7 +87,7 @@ def validate(cfg):
             "device_id": need(cfg, "device_id", str, w, dev_id, False),
             "client_id": need(cfg, "client_id", str, w, None, False),
             "device_name": need(cfg, "device_name", str, w, dev_name, False),
-            "connect_timeout_s": need(cfg, "connect_timeout_s", (int, float), w, 1, False)}
+            "connect_timeout_s": connect_s}
 
 
 def _json(d):

@@ -323,6 +323,12 @@ def test_config_trust_loopback_timeout_and_device_as_given_and_of_their_types():
     assert c["trust_loopback"] is False and c["request_timeout_s"] == 2.5 and c["device"] == "kitchen"
     assert "lan_api.trust_loopback" in refusal({"trust_loopback": 0})
     assert "lan_api.request_timeout_s" in refusal({"request_timeout_s": "5"})
+    # 0 cut every caller off unanswered; true is no number of seconds
+    for bad in (0, -1, 0.5, 61):
+        assert refusal({"request_timeout_s": bad}) == "lan_api.request_timeout_s: 1..60", bad
+    assert refusal({"request_timeout_s": True}) == "lan_api.request_timeout_s: expected a number, got bool"
+    assert lanapi.validate({"request_timeout_s": 1})["request_timeout_s"] == 1
+    assert lanapi.validate({"request_timeout_s": 60})["request_timeout_s"] == 60
     assert "lan_api.device" in refusal({"device": 7})
     assert "lan_api: expected a dict" in refusal([("port", 80)])
 

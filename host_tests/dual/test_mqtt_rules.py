@@ -519,6 +519,9 @@ def test_validate_refuses_with_the_key_named():
                      ({"host": "h", "keepalive_s": 3601}, "mqtt.keepalive_s: 10..3600"),
                      ({"host": "h", "user": 5}, "mqtt.user: wrong type int"),
                      ({"host": "h", "connect_timeout_s": "1"}, "mqtt.connect_timeout_s: wrong type str"),
+                     ({"host": "h", "connect_timeout_s": True}, "mqtt.connect_timeout_s: expected a number, got bool"),
+                     ({"host": "h", "connect_timeout_s": 0}, "mqtt.connect_timeout_s: 0.1..5"),
+                     ({"host": "h", "connect_timeout_s": 5.5}, "mqtt.connect_timeout_s: 0.1..5"),
                      ("ha.lan", "mqtt: expected a dict, got 'str'")):
         assert refusal(cfg) == why, (cfg, refusal(cfg))
 
@@ -526,7 +529,8 @@ def test_validate_refuses_with_the_key_named():
 def test_validate_takes_the_bounds_and_a_user_without_password():
     for cfg in ({"host": "h", "port": 1}, {"host": "h", "port": 65535},
                 {"host": "h", "keepalive_s": 10}, {"host": "h", "keepalive_s": 3600},
-                {"host": "h", "connect_timeout_s": 0.5}, {"host": "h", "port": None}):
+                {"host": "h", "connect_timeout_s": 0.5}, {"host": "h", "port": None},
+                {"host": "h", "connect_timeout_s": 0.1}, {"host": "h", "connect_timeout_s": 5}):
         assert refusal(cfg) is None, cfg
     c = mqtt.validate({"host": "h", "user": "ha", "port": 8883, "keepalive_s": 120})
     assert (c["user"], c["password"], c["port"], c["keepalive"]) == ("ha", "", 8883, 120)

@@ -420,6 +420,8 @@ def test_batch_is_1_to_50_and_12_by_default():
 def test_timeout_is_1_to_120_s_and_20_by_default():
     for bad in (0, 0.5, 120.5, 121):
         assert refusal(https(timeout_s=bad)) == "nightscout.timeout_s: 1..120", bad
+    # true was taken as 1 s
+    assert refusal(https(timeout_s=True)) == "nightscout.timeout_s: expected a number, got bool"
     for good in (1, 120, 2.5):
         assert ns.validate(https(timeout_s=good))["timeout_s"] == good
     assert ns.validate(https())["timeout_s"] == 20
