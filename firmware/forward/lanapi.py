@@ -2,6 +2,7 @@
 # the formats existing followers already read.
 #   /sgv.json, /api/v1/entries/sgv.json   xDrip+ local web service (count, brief_mode, find[date])
 #   /api/v1/entries.json, /api/v1/entries Nightscout entries (count, find[date][$gt|$gte|$lt|$lte])
+#   /api/v1/entries/current.json          Nightscout's newest entry (home-made widgets and displays)
 #   /api/v1/status.json                    Nightscout status (units, thresholds, serverTimeEpoch)
 #   /status.json                           xDrip+ thresholds (its bgHigh / bgLow: the high and low lines)
 #   /pebble                                Nightscout Pebble format
@@ -123,6 +124,8 @@ class LanApi:
         app.route("/api/v1/entries/sgv.json")(self._sgv)
         app.route("/api/v1/entries.json")(self._entries)
         app.route("/api/v1/entries")(self._entries)
+        app.route("/api/v1/entries/current.json")(self._current)
+        app.route("/api/v1/entries/current")(self._current)
         app.route("/api/v1/status.json")(self._status)
         app.route("/status.json")(self._xdrip_status)
         app.route("/pebble")(self._pebble)
@@ -198,6 +201,10 @@ class LanApi:
     def _entries(self, req):
         count = _int_arg(req.args, "count", 10, 1, 1000)
         return self._json_stream(self._stream(count, _bounds(req.args), False, False))
+
+    def _current(self, req):
+        # as Nightscout's (lib/api/entries): the newest entry alone, whatever is asked
+        return self._json_stream(self._stream(1, {}, False, False))
 
     def _status(self, req):
         now = clock.unix()

@@ -261,6 +261,7 @@ def refusal(cfg):
 
 
 ROUTES = ("/sgv.json", "/api/v1/entries/sgv.json", "/api/v1/entries.json", "/api/v1/entries",
+          "/api/v1/entries/current.json", "/api/v1/entries/current",
           "/api/v1/status.json", "/status.json", "/pebble", "/api/v2/properties")
 
 
@@ -470,6 +471,19 @@ def test_entries_count_default_10_nightscout_fields_and_no_units_hint():
     assert a.status == 400 and a.json() == {"error": "count: 1 or more"}
     box.json("/api/v1/entries.json?count=2304&find[type][$ne]=cal")     # LoopFollow's
     assert box.history.asked[-1] == (1000, {})
+
+
+def test_current_is_the_newest_entry_alone_whatever_is_asked():
+    # Nightscout's /api/v1/entries/current.json (count 1, the query ignored): what home-made
+    # widgets and ESP displays read, pointed at the box while the Nightscout site is down
+    box = Box(series(3, trend=-15))
+    entries = box.json("/api/v1/entries.json?count=1")
+    for path in ("/api/v1/entries/current.json", "/api/v1/entries/current",
+                 "/api/v1/entries/current.json?count=2", "/api/v1/entries/current.json?find[date][$lt]=1"):
+        got = box.json(path)
+        assert got == entries and got[0]["date"] == (T - 60) * 1000 and got[0]["sgv"] == 150, (path, got)
+    assert box.history.asked[-4:] == [(1, {})] * 4
+    assert Box().json("/api/v1/entries/current.json") == []
 
 
 def test_find_date_bounds_gt_gte_lt_lte_in_ms_passed_to_the_history():
@@ -730,7 +744,7 @@ def test_without_a_secret_anyone_reads_but_a_caller_sending_one_is_refused():
 
 def test_other_paths_are_404_and_a_path_is_matched_as_text():
     box = Box(series(2))
-    for path in ("/", "/nope", "/sgvXjson", "/sgv.json/", "/api/v1/entries/current.json", "/api/v1/treatments",
+    for path in ("/", "/nope", "/sgvXjson", "/sgv.json/", "/api/v1/entries/current.csv", "/api/v1/treatments",
                  "/api/v1/devicestatus.json", "/SGV.JSON", "/api/v1/status", "/status"):
         assert box.get(path).status == 404, path
     assert box.history.asked == []
