@@ -2041,6 +2041,15 @@ def test_a_press_while_an_alarm_sounds_is_answered():
     assert len(chaos.check_presses(_pressed([150, 7], [180, 0.2], button_at_boot=[1, None]),
                                    loud, "")) == 1
     assert chaos.check_presses(_pressed([180, 0.2], button_at_boot=[1, 200]), loud, "") == []
+    # (round 18, seed 1816) a press made and let go while a silent DNS held the board is never
+    # seen: not judged; a lookup that did not hold it (a fast answer) changes nothing
+    dns = {"event": "dns", "t_ms": 3 * MIN + 5000, "start_ms": 3 * MIN - 2000, "took_ms": 7000,
+           "host": "pool.ntp.org", "result": "silent"}
+    assert chaos.check_presses(_pressed([180, 2]), loud + [dns], "") == []
+    fast = dict(dns, took_ms=0, t_ms=3 * MIN - 2000, result="ok")
+    assert len(chaos.check_presses(_pressed([180, 2]), sorted(loud + [fast], key=lambda e: e["t_ms"]), "")) == 1
+    before = dict(dns, start_ms=3 * MIN - 9000, t_ms=3 * MIN - 2000)   # over before the press
+    assert len(chaos.check_presses(_pressed([180, 2]), sorted(loud + [before], key=lambda e: e["t_ms"]), "")) == 1
 
 
 def test_no_factory_reset_without_a_press_at_power_on():
