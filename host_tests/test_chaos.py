@@ -1200,6 +1200,20 @@ def test_local_minute_follows_summer_time_across_the_change():
     assert len(chaos.check_clock_local(w, [ev[0], dict(india[1], minute_of_day=0)], 120 * MIN)) == 1
 
 
+def test_the_true_time_is_judged_until_a_resubmitted_phone_form():
+    # (round 18, seed 1828) round 8's direct phone post carries no session: its form sent again after
+    # a reset is taken (21), and the clock is the phone's old time from then on
+    epoch = SPRING - 3600
+    ev = [{"event": "world_clock", "t_ms": 0, "unix_s": epoch}]
+    ev += [clock_at(m * MIN, epoch + 60 * m - (300 if m >= 30 else 0), None) for m in range(0, 60, 7)]
+    ev = [dict(e, minute_of_day=chaos.local_minute(e["wall_s"], BERLIN, 0)) if e["event"] == "clock" else e
+          for e in ev]
+    saves = [[20 * 60, {"off_s": 0}, False], [30 * 60, {"repeat": True}, True]]
+    assert chaos.check_clock_local(_world(inject={"phone_saves": saves}), ev, 60 * MIN) == []
+    v = chaos.check_clock_local(_world(inject={"phone_saves": saves[:1]}), ev, 60 * MIN)
+    assert v and "the world's time" in v[0][1], v
+
+
 def test_local_minute_none_without_a_clock_and_the_clock_is_the_worlds():
     epoch = SPRING - 3600
     w = _world()
@@ -3117,11 +3131,13 @@ def _readings17(end_min, sgv=120):
 
 
 def _published17(end_min, sgv=120, lag_ms=20000):
-    """The broker took each reading lag_ms after it came, availability online at 10 s."""
+    """The broker took each reading lag_ms after it came (with reading_availability online),
+    availability online at 10 s."""
     recs = [_pub17(10000, "availability", "online")]
     for m in range(0, end_min, 5):
         recs += [_pub17(m * MIN + lag_ms, "glucose", str(sgv)),
-                 _pub17(m * MIN + lag_ms, "glucose_mmol", "%.1f" % (sgv / 18.0182))]
+                 _pub17(m * MIN + lag_ms, "glucose_mmol", "%.1f" % (sgv / 18.0182)),
+                 _pub17(m * MIN + lag_ms, "reading_availability", "online")]
     return recs
 
 
@@ -3159,17 +3175,22 @@ def test_mqtt_glucose_state_follows_the_boxs_newest_reading():
     assert chaos.check_mqtt_state(_w17(late), ev3, end, []) == []
     stuck = [r for r in late if r["t_ms"] < 90 * MIN]
     assert len(chaos.check_mqtt_state(_w17(stuck), ev3, end, [])) == 1
-    # a reading from before this boot is not owed (a new boot's publisher knows none yet)
-    boot = [{"event": "reset", "t_ms": 10 * MIN, "cause": 2}]   # before the reading's expiry
+    # a reading from before this boot is not owed (a new boot's publisher knows none yet); (round 18)
+    # 15 min after the boot without one, reading_availability is offline (the old glucose is older)
+    boot = [{"event": "reset", "t_ms": 10 * MIN, "cause": 2}]
     old = [reading(0, 150)]
-    assert chaos.check_mqtt_state(_w17([_pub17(10000, "availability", "online")]), old + boot, 60 * MIN, []) == []
-    # (round 18) readings stop at 100 min: 15 min after the last, the broker holds no value ("None")
-    gone = _published17(100) + [_pub17(95 * MIN + 900000 + 1000, "glucose", "None")]
+    booted = [_pub17(10000, "availability", "online"), _pub17(25 * MIN + 20000, "reading_availability", "offline")]
+    assert chaos.check_mqtt_state(_w17(booted), old + boot, 60 * MIN, []) == []
+    v = chaos.check_mqtt_state(_w17(booted[:1]), old + boot, 60 * MIN, [])
+    assert len(v) == 1 and "none since the boot" in v[0][1], v
+    # (round 18) readings stop at 100 min: 15 min after the last, reading_availability is offline
+    gone = _published17(100) + [_pub17(95 * MIN + 900000 + 1000, "reading_availability", "offline")]
     assert chaos.check_mqtt_state(_w17(gone), _readings17(100), end, []) == []
     v = chaos.check_mqtt_state(_w17(_published17(100)), _readings17(100), end, [])
-    assert len(v) == 1 and "'120'" in v[0][1], v
+    assert len(v) == 1 and "reading_availability 'online'" in v[0][1], v
     # a new reading after it is owed as before
-    again = gone + [_pub17(150 * MIN + 20000, "glucose", "130")]
+    again = gone + [_pub17(150 * MIN + 20000, "glucose", "130"),
+                    _pub17(150 * MIN + 20000, "reading_availability", "online")]
     assert chaos.check_mqtt_state(_w17(again), _readings17(100) + [reading(150 * MIN, 130)], 160 * MIN, []) == []
     assert len(chaos.check_mqtt_state(_w17(gone), _readings17(100) + [reading(150 * MIN, 130)], 160 * MIN, [])) == 1
 
@@ -3248,12 +3269,8 @@ def test_mqtt_no_invented_or_stale_glucose():
                                    [reading(0, 120)], []) == []
     # mmol/L too
     assert len(chaos.check_mqtt_values(_w17([_pub17(10000, "glucose_mmol", "7.0")]), [reading(0, 120)], [])) == 1
-    # (round 18) "None", no value: once the newest reading is 15 min old, not before
-    assert chaos.check_mqtt_values(_w17([_pub17(15 * MIN, "glucose", "None"),
-                                         _pub17(15 * MIN, "glucose_mmol", "None")]), [reading(0, 120)], []) == []
-    v = chaos.check_mqtt_values(_w17([_pub17(10 * MIN, "glucose", "None")]), [reading(0, 120)], [])
-    assert len(v) == 1 and "younger than 900 s" in v[0][1], v
-    assert len(chaos.check_mqtt_values(_w17([_pub17(10 * MIN, "glucose", "None")]), [], [])) == 1
+    # no "None" or other invented value either, however old the reading
+    assert len(chaos.check_mqtt_values(_w17([_pub17(20 * MIN, "glucose", "None")]), [reading(0, 120)], [])) == 1
 
 
 def test_mqtt_availability_online_while_answered_offline_when_gone():

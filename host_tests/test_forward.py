@@ -269,8 +269,10 @@ def test_mqtt_discovery_will_and_reconnect(broker):
     assert len(out["discovery"]) == 7, out
     g = out["glucose_cfg"]
     assert g["state_topic"] == "cgm/glucose" and g["unit_of_measurement"] == "mg/dL"
-    assert g["availability_topic"] == "cgm/availability" and g["unique_id"]
+    assert g["availability"] == [{"topic": "cgm/availability"}, {"topic": "cgm/reading_availability"}]
+    assert g["availability_mode"] == "all" and g["unique_id"]
     st = out["states"]
+    assert st["cgm/reading_availability"] == "online"
     assert st["cgm/glucose"] == "126" and st["cgm/glucose_mmol"] == "7.0"
     assert st["cgm/trend"] == "SingleDown" and st["cgm/alarm"] == "none"
     assert st["cgm/alarm_unanswered"] == "none"
@@ -336,7 +338,7 @@ def test_lan_api_routes_and_bad_requests():
     # the paths are matched as text: microdot compiled and kept a regular expression
     # for each route (1152 B for the eight then on the 32-bit port), whose '.' matched any character
     assert out["dot_is_a_dot"] == 404, out
-    assert out["routes"] == 10 and out["regexes_kept"] == 0, out
+    assert out["routes"] == 9 and out["regexes_kept"] == 0, out
 
 
 
@@ -790,18 +792,22 @@ def test_mqtt_glucose_goes_unavailable_in_home_assistant_when_readings_stop():
     # transmitter out of range, a box unplugged): a parent glancing at the
     # dashboard saw "120" hours old as the current value. Glucose and trend
     # expire after 15 min without an update (HA's expire_after), and a
-    # reconnect does not send a stale glucose again, which would restart that:
-    # "None" (HA's no value) replaces it, also for an HA that restarts.
+    # reconnect does not send a stale glucose again, which would restart that;
+    # their own retained availability says offline, also for an HA that restarts.
     out, _ = mpy_json("mqtt_stale.py")
     ex = out["expire"]
     assert ex["cgm/glucose"] == ex["cgm/glucose_mmol"] == ex["cgm/trend"] == 900, ex
     assert ex["cgm/alarm"] is None and ex["cgm/link"] is None, ex   # states, not readings
     glucose = ["cgm/glucose", "cgm/glucose_mmol", "cgm/trend"]
-    assert out["fresh"] == sorted(glucose + ["cgm/alarm", "cgm/alarm_unanswered"]), out
+    assert out["fresh"] == sorted(glucose + ["cgm/alarm", "cgm/alarm_unanswered", "cgm/reading_availability"]), out
     assert out["at_14min"] == out["fresh"], out
-    assert out["at_16min"] == out["fresh"], out
+    assert out["at_16min"] == ["cgm/alarm", "cgm/alarm_unanswered", "cgm/reading_availability"], out
     assert out["new_reading"] == out["fresh"], out
-    assert out["glucose_payload"] == ["150", "150", "None", "140"], out
+    assert out["glucose_payload"] == ["150", "150", None, "140"], out
+    assert out["reading_payload"] == ["online", "online", "offline", "online"], out
+    av = out["availability"]
+    assert av["cgm/glucose"] == [{"topic": "cgm/availability"}, {"topic": "cgm/reading_availability"}], av
+    assert av["cgm/alarm"] == "cgm/availability", av
 
 
 def test_mqtt_boxes_with_their_own_topics_are_their_own_devices_in_home_assistant():

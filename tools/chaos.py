@@ -501,15 +501,16 @@ checked (check_world):
  answering (a move is inside the bound); mqtt_unanswered: the broker down, hung or refusing, or the router off.
 38 glucose: from MQTT_STATE_MS into a reachable stretch, the broker's retained glucose is the box's newest
    reading of the last MQTT_PUBLISH_MS (judged when that reading came in this boot and is younger than
-   READING_EXPIRE_S: an older one is not sent again, Home Assistant shows it unavailable); (round 18)
-   MQTT_PUBLISH_MS past that expiry it is "None", Home Assistant's no value.
+   READING_EXPIRE_S: an older one is not sent again, Home Assistant shows it unavailable), and
+   reading_availability online; (round 18) MQTT_PUBLISH_MS past that expiry, or past READING_EXPIRE_S
+   from a boot without a reading, reading_availability offline.
 39 alarm: likewise the retained alarm is what the box sounded (the annunciator's alarm, or none) in the last
    MQTT_PUBLISH_MS, from each boot on (defect D17a, below, mended).
 40 mqtt_unreachable: raised (forwarding active) by MQTT_UNANSWERED_DUE_MS into an unanswered stretch or a
    boot inside it; in worlds without Nightscout, cleared by MQTT_STATE_MS into the next reachable stretch.
 41 values: every glucose (and mmol/L) the broker took from the box is the box's newest reading of that
    moment (within two ticks of the broker's clock) and came at most READING_EXPIRE_S before it (not the
-   late ones a hung broker takes when it resumes, nor wills); "None" only once it is older than that.
+   late ones a hung broker takes when it resumes, nor wills).
 42 availability: online from MQTT_STATE_MS into a reachable stretch; offline MQTT_GONE_MS after the box goes
    (a power cut, the router off) for longer, the broker up and unhung across it and the box connected before.
  Seeds 1701-1730 (1 day; 14 drew a broker: 1701, 1705, 1707, 1709, 1711, 1715, 1716, 1717, 1720, 1721, 1723,
@@ -3405,31 +3406,43 @@ def _judged_points(spans, lead_ms, step=MIN):
 
 def check_mqtt_state(w, events, end_ms, problems):
     """38 glucose: from MQTT_STATE_MS after the broker answers again (mqtt_reachable) to the end of
-    that stretch, the broker's retained glucose at each minute T is a value the box's newest
-    reading had within MQTT_PUBLISH_MS before T (or the broker's tick after), judged when that
-    reading came in this boot (a new boot's publisher knows no reading until its next one) and
-    is younger than READING_EXPIRE_S (an older one is not sent again: Home Assistant shows it
-    unavailable)."""
+    that stretch, at each minute T: while the box's newest reading of this boot is younger than
+    READING_EXPIRE_S, the broker's retained glucose is a value that reading had within
+    MQTT_PUBLISH_MS before T (or the broker's tick after), and reading_availability is online;
+    (round 18) MQTT_PUBLISH_MS past its expiry, or past READING_EXPIRE_S from the boot without a
+    reading, reading_availability is offline (Home Assistant shows the glucose unavailable; the
+    stale value itself is not sent again)."""
     if not _mqtt17_judged(w, problems):
         return []
     recs = w["_mqtt"]["records"]
     glucose = mqtt_retained(recs, mqtt_prefix(w) + "/glucose")
+    avail = mqtt_retained(recs, mqtt_prefix(w) + "/reading_availability")
     newest = box_newest(events)
     boots = mqtt_boots(events)
+    expire_ms = READING_EXPIRE_S * 1000
     out, seen = [], set()
     for a, t in _judged_points(mqtt_reachable(w, events, end_ms), MQTT_STATE_MS):
         ref = t - MQTT_PUBLISH_MS
-        last = [x for x in newest if x[0] <= ref]
-        if not last or last[-1][0] < max(b for b in boots if b <= ref):
+        boot = max(b for b in boots if b <= ref)
+        last = [x for x in newest if boot <= x[0] <= ref]   # a new boot's publisher knows no older one
+        came = last[-1][0] if last else boot
+        fresh = bool(last) and ref - came < expire_ms - MIN
+        if not fresh and t - came < expire_ms + MQTT_PUBLISH_MS:
             continue
-        came = last[-1][0]
-        fresh = ref - came < READING_EXPIRE_S * 1000 - MIN
-        if not fresh and t - came < READING_EXPIRE_S * 1000 + MQTT_PUBLISH_MS:
-            continue
-        want = {str(v) for v in _values_in(newest, ref, t + MQTT_TICK_MS)} if fresh else set()
-        if t + MQTT_TICK_MS - came >= READING_EXPIRE_S * 1000:   # (round 18) expired: no value
-            want |= {"None"} | {str(v) for x, v in newest if ref <= x <= t + MQTT_TICK_MS}
+        newer = [v for x, v in newest if ref < x <= t + MQTT_TICK_MS]
+        want_av = {"online"} if fresh or newer else set()
+        if t + MQTT_TICK_MS - came >= expire_ms:
+            want_av.add("offline")
         _count17(w, "38")
+        got_av = _at(avail, t)
+        if got_av not in want_av and a not in seen:
+            seen.add(a)
+            out.append((t, "broker answering since t=%d ms: retained reading_availability %r at t=%d ms, the "
+                           "box's newest reading %s" % (a, got_av, t, "arrived t=%d ms" % came if last else
+                                                        "none since the boot at t=%d ms" % boot)))
+        if not fresh:
+            continue
+        want = {str(v) for v in _values_in(newest, ref, t + MQTT_TICK_MS)}
         got = _at(glucose, t)
         if got not in want and a not in seen:
             seen.add(a)
@@ -3530,14 +3543,6 @@ def check_mqtt_values(w, events, problems):
             continue
         t = r["t_ms"]
         lo, hi = t - MQTT_STALE_SLACK_MS, t + MQTT_STALE_SLACK_MS
-        if r["payload"] == "None":   # (round 18) no value: only for a reading past its expiry
-            came = [a for a, _ in newest if a <= hi]
-            _count17(w, "41")
-            if not came or t - came[-1] < READING_EXPIRE_S * 1000 - MQTT_STALE_SLACK_MS:
-                out.append((t, "broker took %s='None' at t=%d ms: the box's newest reading %s, younger than "
-                               "%d s" % (r["topic"], t, "came at t=%d ms" % came[-1] if came else "none",
-                                         READING_EXPIRE_S)))
-            continue
         cands = [(a, v) for i, (a, v) in enumerate(newest)
                  if a <= hi and (i + 1 == len(newest) or newest[i + 1][0] >= lo)
                  and a >= lo - READING_EXPIRE_S * 1000]
@@ -4389,6 +4394,9 @@ def true_time_judged(w):
     # round 8: a phone minutes off sets the clock off (rightly): judged until then
     jumps += [t * 1000 for t, what, _ in (w["inject"].get("phone_saves") or []) + (w["inject"].get("phone_posts")
                                                                                     or []) if what.get("off_s")]
+    # a resubmitted form (round 8's direct post, no session): after a reset in between, its old time is
+    # taken (21: the guard is the boot's); over HTTP the session a restart ended refuses it (seed 1828)
+    jumps += [t * 1000 for t, what, _ in w["inject"].get("phone_saves") or () if what.get("repeat")]
     # round 9: an NTP answer that is not the world's time (24 judges the clock from then on)
     jumps += [t * 1000 for t, kind, _ in w["inject"].get("ntp_script") or () if kind != "true"]
     return min(jumps + [10 ** 15])

@@ -31,7 +31,8 @@ from forward import ConfigError, need, log_print, names
 
 _BACKOFF_MIN_S = 2
 _BACKOFF_MAX_S = 300
-_BRIEF_MAX = 3   # brief answered connections in a row before the back-off applies
+_BRIEF_MAX = 3   # connections in a row the broker closed soon after answering: backed off from then
+_BRIEF_S = 30    # ... within this (a broker throwing out a shared client_id does so in ms)
 _BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not a new transmitter
 
 # Home Assistant turns glucose and trend "unavailable" this long after their last
@@ -39,6 +40,12 @@ _BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not
 # the last glucose for ever once readings stopped, as if it were current.
 READING_EXPIRE_S = 900
 _READING_OBJECTS = ("glucose", "glucose_mmol", "trend")
+# ... and from the same moment the retained `reading_availability` says offline (they are
+# available only while it and the box's availability are online): a Home Assistant
+# restarted meanwhile took the retained old glucose as a new update and showed it as
+# current for another expire_after; "None" as the state showed "unknown", not
+# "unavailable", and restarted the expiry (HA's mqtt sensor.py _update_state)
+_READING_AVAIL = "reading_availability"
 
 # object id, name, unit, icon
 _SENSORS = (
@@ -61,8 +68,8 @@ def validate(cfg):
     if not 1 <= port <= 65535:
         raise ConfigError("mqtt.port: 1..65535")
     prefix = need(cfg, "topic_prefix", str, w, "bedside_cgm", False)
-    if not prefix.strip("/") or "+" in prefix or "#" in prefix or "\x00" in prefix:
-        raise ConfigError("mqtt.topic_prefix: non-empty, without + or #")
+    if not prefix or "+" in prefix or "#" in prefix or "\x00" in prefix:
+        raise ConfigError("mqtt.topic_prefix: non-empty, without +, # or NUL")
     user = need(cfg, "user", str, w, None, False)
     pw = need(cfg, "password", str, w, None, False)
     if pw is not None and user is None:
@@ -118,7 +125,10 @@ class MqttPublisher:
         self._answered = False  # the broker has answered on this connection
         self._condition_on = False
         self._newest = None  # dex_s of the reading in the glucose state
-        self._reading_ms = None  # clock.ms() when it came
+        # clock.ms() when it was taken; from the boot until the first: anything the
+        # broker retains from before is at least as old
+        self._reading_ms = clock.ms()
+        self._expired = False  # reading_availability told offline for it
         self.connects = 0
         self.published = 0
 
@@ -143,10 +153,15 @@ class MqttPublisher:
                 and 0 <= self._newest - dex_s < _BACKFILL_SPAN_S):
             return
         self._newest = dex_s
-        self._reading_ms = clock.ms()
+        age_s = 0   # a follower's reading, or one stored through an outage, can come old
+        if reading[1] is not None and clock.wall_valid():
+            age_s = max(0, clock.unix() - reading[1])
+        self._reading_ms = clock.ms() - age_s * 1000
+        self._expired = False
         self._put("glucose", str(sgv))
         self._put("glucose_mmol", "%.1f" % (sgv / 18.0182))
         self._put("trend", direction(trend))
+        self._put(_READING_AVAIL, "online")
 
     def publish_alarm(self, loudest, unanswered=None):
         """`alarm`: the loudest sounding alarm's type (AlarmEngine.loudest()), or
@@ -176,13 +191,17 @@ class MqttPublisher:
                "manufacturer": "open firmware", "model": "ESP32 bedside CGM alarm"}
         for obj, name, unit, icon in _SENSORS:
             d = {"name": name, "unique_id": c["device_id"] + "_" + obj,
-                 "state_topic": c["prefix"] + "/" + obj, "availability_topic": self.avail_topic,
-                 "icon": icon, "device": dev}
+                 "state_topic": c["prefix"] + "/" + obj, "icon": icon, "device": dev}
             if unit:
                 d["unit_of_measurement"] = unit
                 d["state_class"] = "measurement"
             if obj in _READING_OBJECTS:
+                d["availability"] = [{"topic": self.avail_topic},
+                                     {"topic": c["prefix"] + "/" + _READING_AVAIL}]
+                d["availability_mode"] = "all"
                 d["expire_after"] = READING_EXPIRE_S
+            else:
+                d["availability_topic"] = self.avail_topic
             yield "%s/sensor/%s/%s/config" % (c["discovery"], c["device_id"], obj), _json(d)
 
     def _connect(self):
@@ -251,20 +270,23 @@ class MqttPublisher:
                 self._answered = True
                 self._set_condition(False)
 
+    def _stale(self):
+        return clock.ms() - self._reading_ms >= READING_EXPIRE_S * 1000
+
     def _expire_reading(self):
-        # past its expiry the reading's states become "None" (Home Assistant's
-        # payload for no value) on the broker too: retained, the old glucose came
-        # back as current to a Home Assistant restarted meanwhile, and a reconnect
-        # sending it again restarted HA's expiry
-        if self._reading_ms is not None and clock.ms() - self._reading_ms >= READING_EXPIRE_S * 1000:
-            self._reading_ms = None
-            for obj in _READING_OBJECTS:
-                self._put(obj, "None")
+        if not self._expired and self._stale():
+            self._put(_READING_AVAIL, "offline")
+            self._expired = True
 
     def _flush(self, cl):
         self._expire_reading()
+        # a reading past its expiry is not sent again (a reconnect re-sends every
+        # state): HA would restart the expiry
+        stale = self._stale()
         while self._pending:
             topic = self._pending.pop()
+            if stale and topic.rsplit("/", 1)[1] in _READING_OBJECTS:
+                continue
             try:
                 cl.publish(_b(topic), _b(self._state[topic]), retain=True)
             except Exception:
@@ -284,7 +306,7 @@ class MqttPublisher:
     async def run(self):
         """Forever: connect, publish what is pending, ping, reconnect after a loss."""
         backoff = _BACKOFF_MIN_S
-        brief = 0   # answered connections in a row that ended within a keepalive
+        brief = 0   # answered connections in a row the broker closed within _BRIEF_S
         fail_since = clock.ms()
         while True:
             if self._wifi is not None:
@@ -325,14 +347,16 @@ class MqttPublisher:
                 self._drop(why)
             if self._answered:
                 fail_since = clock.ms()
-                # a broker that answers, then drops us within a keepalive again and
-                # again (an ACL that refuses our topics, two boxes sharing a
-                # client_id) is backed off like a refusal, not reconnected to in a loop
-                brief = brief + 1 if clock.ms() - started < self.c["keepalive"] * 1000 else 0
+                # a broker that answers, then closes the connection at once, again
+                # and again (two boxes given one client_id) is backed off like a
+                # refusal, not reconnected to in a loop; not a Wi-Fi that drops us
+                kicked = (why == "closed by broker" and clock.ms() - started < _BRIEF_S * 1000
+                          and (self._wifi is None or self._wifi.is_up()))
+                brief = brief + 1 if kicked else 0
                 if brief < _BRIEF_MAX:
                     backoff = _BACKOFF_MIN_S
                     continue
-                self._log("mqtt: %d connections in a row closed within keepalive; next in %d s"
+                self._log("mqtt: the broker closed %d connections in a row at once; next in %d s"
                           % (brief, backoff))
             elif clock.ms() - fail_since > 3600 * 1000:  # accepted, never answered: a refusal
                 self._set_condition(True)

@@ -61,9 +61,16 @@ class Suspend:
 class Clock:
     def __init__(self, t=0):
         self.t = t
+        self.wall = None   # Unix seconds at t 0; None: the wall clock not set
 
     def ms(self):
         return self.t
+
+    def wall_valid(self):
+        return self.wall is not None
+
+    def unix(self):
+        return self.wall + self.t // 1000
 
 
 class Event:
@@ -508,12 +515,11 @@ def test_validate_refuses_with_the_key_named():
                      ({"host": "h", "port": -1883}, "mqtt.port: 1..65535"),
                      ({"host": "h", "port": "1883"}, "mqtt.port: wrong type str"),
                      ({"host": "h", "port": True}, "mqtt.port: expected int, got bool"),
-                     ({"host": "h", "topic_prefix": ""}, "mqtt.topic_prefix: non-empty, without + or #"),
-                     ({"host": "h", "topic_prefix": "cgm/+"}, "mqtt.topic_prefix: non-empty, without + or #"),
-                     ({"host": "h", "topic_prefix": "cgm/#"}, "mqtt.topic_prefix: non-empty, without + or #"),
-                     ({"host": "h", "topic_prefix": "#"}, "mqtt.topic_prefix: non-empty, without + or #"),
-                     ({"host": "h", "topic_prefix": "/"}, "mqtt.topic_prefix: non-empty, without + or #"),
-                     ({"host": "h", "topic_prefix": "cgm\x00"}, "mqtt.topic_prefix: non-empty, without + or #"),
+                     ({"host": "h", "topic_prefix": ""}, "mqtt.topic_prefix: non-empty, without +, # or NUL"),
+                     ({"host": "h", "topic_prefix": "cgm/+"}, "mqtt.topic_prefix: non-empty, without +, # or NUL"),
+                     ({"host": "h", "topic_prefix": "cgm/#"}, "mqtt.topic_prefix: non-empty, without +, # or NUL"),
+                     ({"host": "h", "topic_prefix": "#"}, "mqtt.topic_prefix: non-empty, without +, # or NUL"),
+                     ({"host": "h", "topic_prefix": "cgm\x00"}, "mqtt.topic_prefix: non-empty, without +, # or NUL"),
                      ({"host": "h", "password": "pw"}, "mqtt.password: given without mqtt.user"),
                      ({"host": "h", "keepalive_s": 9}, "mqtt.keepalive_s: 10..3600"),
                      ({"host": "h", "keepalive_s": 3601}, "mqtt.keepalive_s: 10..3600"),
@@ -642,12 +648,16 @@ def test_discovery_names_every_sensor_of_the_device_retained_then_online():
         t, topic, payload, retain = pubs[k]
         assert topic == "homeassistant/sensor/bedside_cgm/%s/config" % obj and retain, pubs[k]
         want = {"name": name, "unique_id": "bedside_cgm_" + obj, "state_topic": "cgm/" + obj,
-                "availability_topic": "cgm/availability", "icon": icon, "device": DEV}
+                "icon": icon, "device": DEV}
         if unit:
             want["unit_of_measurement"] = unit
             want["state_class"] = "measurement"
         if expires:   # HA shows them unavailable 15 min after the last reading
             want["expire_after"] = 900
+            want["availability"] = [{"topic": "cgm/availability"}, {"topic": "cgm/reading_availability"}]
+            want["availability_mode"] = "all"
+        else:
+            want["availability_topic"] = "cgm/availability"
         assert json.loads(payload) == want, (obj, payload)
     assert pubs[7][1:] == ("cgm/availability", "online", True), pubs[7]
 
@@ -660,7 +670,9 @@ def test_a_box_with_its_own_topic_is_discovered_as_its_own_device():
     d = json.loads(payload)
     assert d["unique_id"] == "bedside_cgm_cgm_follower_glucose"
     assert d["state_topic"] == "cgm_follower/glucose"
-    assert d["availability_topic"] == "cgm_follower/availability"
+    assert d["availability"] == [{"topic": "cgm_follower/availability"},
+                                 {"topic": "cgm_follower/reading_availability"}]
+    assert json.loads(w.broker.publishes[3][2])["availability_topic"] == "cgm_follower/availability"
     assert d["device"]["identifiers"] == ["bedside_cgm_cgm_follower"]
     assert d["device"]["name"] == "Bedside CGM alarm (cgm_follower)"
     assert w.broker.clients[0].will[0] == b"cgm_follower/availability"
@@ -778,9 +790,9 @@ def test_every_state_is_retained_and_only_the_latest_of_each_is_sent():
     states.sort()
     assert states == [("cgm/alarm", "low"), ("cgm/alarm_unanswered", "none"), ("cgm/battery", "ok"),
                       ("cgm/glucose", "110"), ("cgm/glucose_mmol", "6.1"), ("cgm/link", "encrypted"),
-                      ("cgm/trend", "Flat")], states
+                      ("cgm/reading_availability", "online"), ("cgm/trend", "Flat")], states
     assert all(p[3] for p in w.broker.publishes), w.broker.publishes
-    assert w.pub.published == 7
+    assert w.pub.published == 8
 
 
 # --- reconnecting ------------------------------------------------------------------
@@ -817,14 +829,14 @@ def test_a_restarted_broker_gets_discovery_online_and_every_state_again():
     assert "mqtt: connection lost (closed by broker)" in w.logs, w.logs
     assert w.broker.clients[0].sock.s.closed
     again = w.broker.topics(since=10000)
-    assert len(again) == 15, again   # 7 discovery, online, 7 states
+    assert len(again) == 16, again   # 7 discovery, online, 8 states
     for obj in ("glucose", "glucose_mmol", "trend", "alarm", "alarm_unanswered", "battery", "link"):
         assert "cgm/" + obj in again, obj
         assert "homeassistant/sensor/bedside_cgm/%s/config" % obj in again
     assert w.state("glucose") == "100" and w.state("link") == "encrypted"
-    assert w.state("availability") == "online"
+    assert w.state("availability") == "online" and w.state("reading_availability") == "online"
     assert w.broker.pings[-1] == 10000      # a ping right after connecting again
-    assert w.pub.published == 14
+    assert w.pub.published == 16
 
 
 def test_a_reconnect_does_not_send_a_glucose_older_than_15_min_again():
@@ -835,18 +847,19 @@ def test_a_reconnect_does_not_send_a_glucose_older_than_15_min_again():
         w.at(100000 + 950000, lambda: w.pub.publish_reading(reading(2000, 140)))
     w = run_world(setup, until_s=1060, cfg={"host": "ha.lan", "topic_prefix": "home/cgm"})
     assert connect_times(w) == [0, 999999, 1000000], connect_times(w)
-    just_fresh = w.broker.topics(since=999999)[:15]
+    just_fresh = w.broker.topics(since=999999)[:16]
     for obj in ("glucose", "glucose_mmol", "trend", "alarm", "link"):
         assert "home/cgm/" + obj in just_fresh, (obj, just_fresh)
     stale = dict((topic, payload) for t, topic, payload, retain in w.broker.publishes if t == 1000000)
-    assert len(stale) == 15 and "home/cgm/alarm" in stale and "home/cgm/battery" in stale, stale
-    for obj in ("glucose", "glucose_mmol", "trend"):      # Home Assistant's "no value"
-        assert stale["home/cgm/" + obj] == "None", (obj, stale)
+    assert len(stale) == 13 and "home/cgm/alarm" in stale and "home/cgm/battery" in stale, stale
+    for obj in ("glucose", "glucose_mmol", "trend"):
+        assert "home/cgm/" + obj not in stale, (obj, stale)
+    assert stale["home/cgm/reading_availability"] == "offline", stale   # HA: unavailable
     # a new reading is sent again
     new = [(topic, payload) for t, topic, payload, retain in w.broker.publishes if t == 1050000]
     new.sort()
     assert new == [("home/cgm/glucose", "140"), ("home/cgm/glucose_mmol", "7.8"),
-                   ("home/cgm/trend", "Flat")], new
+                   ("home/cgm/reading_availability", "online"), ("home/cgm/trend", "Flat")], new
 
 
 def test_a_reading_that_went_stale_while_the_broker_was_down_is_not_sent():
@@ -857,25 +870,55 @@ def test_a_reading_that_went_stale_while_the_broker_was_down_is_not_sent():
         w.at(1000 * 1000, lambda: setattr(w.broker, "refuse", None))
     w = run_world(setup, until_s=1200)
     assert connect_times(w) == [1110000], connect_times(w)
-    assert w.state("link") == "encrypted" and w.state("glucose") == "None"
-    assert [p for t, topic, p, r in w.broker.publishes if topic == "cgm/glucose"] == ["None"]
+    assert w.state("link") == "encrypted" and w.state("glucose") is None
+    assert w.state("reading_availability") == "offline"
 
 
-def test_a_reading_15_min_old_is_replaced_on_the_broker_by_no_value():
-    # retained, the last glucose would come back as current to a Home Assistant restarted
-    # while readings have stopped; "None" is its payload for no value
+def test_a_reading_15_min_old_makes_the_glucose_unavailable_on_the_broker_too():
+    # HA's expire_after alone: a Home Assistant restarted while readings have stopped took the
+    # retained glucose as a new update, current for another 15 min; "None" as the state showed
+    # "unknown" and restarted the expiry. The reading's own availability says offline, retained
     def setup(w):
         _all_states(w.pub)
         w.at(1200 * 1000, lambda: w.pub.publish_reading(reading(2000, 140)))
     w = run_world(setup, until_s=1300)
     told = [(t, topic[4:], p) for t, topic, p, r in w.broker.publishes
             if t > 0 and topic.startswith("cgm/")]
-    assert sorted(told[:3]) == [(900000, "glucose", "None"), (900000, "glucose_mmol", "None"),
-                                (900000, "trend", "None")], told
+    assert told[0] == (900000, "reading_availability", "offline"), told
     assert w.state("alarm") == "low" and w.state("link") == "encrypted"      # the others stand
     assert w.pub.connects == 1
-    assert len(told) == 6 and sorted(told[3:]) == [(1200000, "glucose", "140"), (1200000, "glucose_mmol", "7.8"),
-                                                   (1200000, "trend", "Flat")], told
+    assert len(told) == 5 and sorted(told[1:]) == [
+        (1200000, "glucose", "140"), (1200000, "glucose_mmol", "7.8"),
+        (1200000, "reading_availability", "online"), (1200000, "trend", "Flat")], told
+
+
+def test_a_reading_that_comes_old_expires_from_when_it_was_taken():
+    # a follower's reading, or one the leader kept through an outage: 10 min old when it comes
+    def setup(w):
+        w.clock.wall = 1700000000
+        w.pub.publish_reading((1000, 1700000000 - 600, 100, 0, "ok", "live"))
+    w = run_world(setup, until_s=400)
+    assert w.state("glucose") == "100"
+    told = [(t, p) for t, topic, p, r in w.broker.publishes if topic == "cgm/reading_availability"]
+    assert told == [(0, "online"), (300000, "offline")], told
+    # 15 min old already: never shown as current
+    def old(w):
+        w.clock.wall = 1700000000
+        w.pub.publish_reading((1000, 1700000000 - 900, 100, 0, "ok", "live"))
+    w = run_world(old, until_s=5)
+    assert w.state("glucose") is None and w.state("reading_availability") == "offline"
+    # a wall clock not set: from its coming
+    def unset(w):
+        w.pub.publish_reading((1000, 1700000000 - 900, 100, 0, "ok", "live"))
+    w = run_world(unset, until_s=5)
+    assert w.state("glucose") == "100" and w.state("reading_availability") == "online"
+
+
+def test_after_a_boot_without_a_reading_for_15_min_the_old_glucose_is_unavailable():
+    # the broker still holds the last boot's glucose, at least as old as this boot
+    w = run_world(until_s=905)
+    assert [(t, p) for t, topic, p, r in w.broker.publishes
+            if topic == "cgm/reading_availability"] == [(900000, "offline")]
 
 
 def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connection():
@@ -920,9 +963,38 @@ def test_a_broker_that_drops_every_answered_connection_is_backed_off_from_the_th
     assert connect_times(w) == [0, 0, 0, 2000, 6000, 14000, 30000, 62000, 126000, 254000,
                                 330000, 400000, 400000, 400000, 402000], connect_times(w)
     assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128, 2], w.loop.sleeps
-    assert "mqtt: 3 connections in a row closed within keepalive; next in 2 s" in w.logs, w.logs
-    assert "mqtt: 9 connections in a row closed within keepalive; next in 128 s" in w.logs, w.logs
+    assert "mqtt: the broker closed 3 connections in a row at once; next in 2 s" in w.logs, w.logs
+    assert "mqtt: the broker closed 9 connections in a row at once; next in 128 s" in w.logs, w.logs
     assert w.conds == []       # the broker answers: not unreachable
+
+
+def test_connections_ended_by_the_wifi_or_a_write_are_taken_up_again_at_once():
+    # (helper-97) a box at the edge of Wi-Fi range loses each connection within seconds; nor is
+    # a write that does not fit the broker throwing the box out: no back-off for them
+    def setup(w):
+        def drop():
+            w.wifi.up = False
+            w.broker.restart()
+        for t in (10000, 40000, 70000, 100000):
+            w.at(t, drop)
+            w.at(t + 5000, lambda: setattr(w.wifi, "up", True))
+    w = run_world(setup, until_s=120, wifi=True)
+    assert connect_times(w) == [0, 15000, 45000, 75000, 105000], connect_times(w)
+    assert w.loop.sleeps == [], w.loop.sleeps
+
+    def full(w):
+        for t in (5000, 8000, 11000, 14000):
+            w.at(t, lambda: setattr(w.broker.sock, "room", 0))
+            w.at(t, lambda: w.pub.publish_link("l"))
+    w = run_world(full, until_s=20)
+    assert connect_times(w) == [0, 5000, 8000, 11000, 14000], connect_times(w)
+    assert w.loop.sleeps == [], w.loop.sleeps
+    # a broker that closes the box's connection after 30 s or more is no storm either
+    def late(w):
+        for t in (30000, 60000, 90000, 120000):
+            w.at(t, w.broker.restart)
+    w = run_world(late, until_s=125)
+    assert connect_times(w) == [0, 30000, 60000, 90000, 120000] and w.loop.sleeps == [], w.loop.sleeps
 
 
 def test_a_failed_lookup_or_discovery_is_a_failed_connect():

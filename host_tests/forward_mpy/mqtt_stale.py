@@ -2,8 +2,8 @@
 # go on showing the last one as current. The discovery gives glucose and trend
 # an expire_after (HA turns them "unavailable" without an update), and a
 # reconnect does not send a stale glucose again (which would restart that
-# expiry, and show an hour-old value as fresh): it sends "None", HA's no value,
-# which also replaces the value retained for a Home Assistant that restarts.
+# expiry, and show an hour-old value as fresh); the retained reading_availability
+# says offline, so a Home Assistant that restarts shows them unavailable too.
 #   micropython mqtt_stale.py  -> one JSON line
 import sys
 
@@ -26,10 +26,11 @@ class Client:
 
 
 p = MqttPublisher({"host": "broker.lan", "topic_prefix": "cgm"}, client_factory=lambda *a: None)
-out = {"expire": {}, "glucose_payload": []}
+out = {"expire": {}, "glucose_payload": [], "reading_payload": [], "availability": {}}
 for topic, payload in p._discovery():
     d = json.loads(payload)
     out["expire"][d["state_topic"]] = d.get("expire_after")
+    out["availability"][d["state_topic"]] = d.get("availability") or d.get("availability_topic")
 
 
 def reconnect_sends():
@@ -39,6 +40,7 @@ def reconnect_sends():
     cl = Client()
     p._flush(cl)
     out["glucose_payload"].append(cl.payloads.get("cgm/glucose"))
+    out["reading_payload"].append(cl.payloads.get("cgm/reading_availability"))
     return sorted(cl.sent)
 
 
