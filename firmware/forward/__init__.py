@@ -20,8 +20,8 @@ def need(cfg, key, kind, where, default=None, required=True):
     v = cfg[key]
     if kind is int and isinstance(v, bool):
         raise ConfigError("%s.%s: expected int, got bool" % (where, key))
-    if kind == (int, float) and isinstance(v, bool):   # true is no number of seconds
-        raise ConfigError("%s.%s: expected a number, got bool" % (where, key))
+    if isinstance(v, bool) and isinstance(kind, tuple) and int in kind and bool not in kind:
+        raise ConfigError("%s.%s: expected a number, got bool" % (where, key))  # true is no 1 s
     if not isinstance(v, kind):
         raise ConfigError("%s.%s: wrong type %s" % (where, key, type(v).__name__))
     return v

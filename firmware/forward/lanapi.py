@@ -124,8 +124,9 @@ class LanApi:
         app.route("/api/v1/entries/sgv.json")(self._sgv)
         app.route("/api/v1/entries.json")(self._entries)
         app.route("/api/v1/entries")(self._entries)
+        # (not the extensionless /current: Nightscout answers it as text to a caller
+        # without an Accept header, and scripts that cut its columns would get JSON)
         app.route("/api/v1/entries/current.json")(self._current)
-        app.route("/api/v1/entries/current")(self._current)
         app.route("/api/v1/status.json")(self._status)
         app.route("/status.json")(self._xdrip_status)
         app.route("/pebble")(self._pebble)
