@@ -881,15 +881,16 @@ def test_a_reading_15_min_old_makes_the_glucose_unavailable_on_the_broker_too():
     def setup(w):
         _all_states(w.pub)
         w.at(1200 * 1000, lambda: w.pub.publish_reading(reading(2000, 140)))
-    w = run_world(setup, until_s=1300)
+    w = run_world(setup, until_s=2200)
     told = [(t, topic[4:], p) for t, topic, p, r in w.broker.publishes
             if t > 0 and topic.startswith("cgm/")]
     assert told[0] == (900000, "reading_availability", "offline"), told
     assert w.state("alarm") == "low" and w.state("link") == "encrypted"      # the others stand
     assert w.pub.connects == 1
-    assert len(told) == 5 and sorted(told[1:]) == [
+    assert len(told) == 6 and sorted(told[1:5]) == [
         (1200000, "glucose", "140"), (1200000, "glucose_mmol", "7.8"),
         (1200000, "reading_availability", "online"), (1200000, "trend", "Flat")], told
+    assert told[5] == (2100000, "reading_availability", "offline"), told    # and the next one expires too
 
 
 def test_a_reading_that_comes_old_expires_from_when_it_was_taken():
@@ -907,11 +908,27 @@ def test_a_reading_that_comes_old_expires_from_when_it_was_taken():
         w.pub.publish_reading((1000, 1700000000 - 900, 100, 0, "ok", "live"))
     w = run_world(old, until_s=5)
     assert w.state("glucose") is None and w.state("reading_availability") == "offline"
-    # a wall clock not set: from its coming
+    # a wall clock not set, or a reading without a wall time: from its coming
     def unset(w):
         w.pub.publish_reading((1000, 1700000000 - 900, 100, 0, "ok", "live"))
     w = run_world(unset, until_s=5)
     assert w.state("glucose") == "100" and w.state("reading_availability") == "online"
+
+    def undated(w):
+        w.clock.wall = 1700000000
+        w.pub.publish_reading((1000, None, 100, 0, "ok", "live"))
+    w = run_world(undated, until_s=905)
+    assert w.state("glucose") == "100"
+    assert [(t, p) for t, topic, p, r in w.broker.publishes
+            if topic == "cgm/reading_availability"] == [(0, "online"), (900000, "offline")]
+
+    # dated after the box's clock (the clock behind): no longer than from its coming
+    def ahead(w):
+        w.clock.wall = 1700000000
+        w.pub.publish_reading((1000, 1700000000 + 600, 100, 0, "ok", "live"))
+    w = run_world(ahead, until_s=905)
+    assert [(t, p) for t, topic, p, r in w.broker.publishes
+            if topic == "cgm/reading_availability"] == [(0, "online"), (900000, "offline")]
 
 
 def test_after_a_boot_without_a_reading_for_15_min_the_old_glucose_is_unavailable():
