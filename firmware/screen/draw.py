@@ -112,11 +112,12 @@ def steps(canvas, v, shift=0, whole=True):
     band = None if whole else bg
     x = shift
     if H < 48:   # 128x32: the number small, its age beside it, the alarm under it
-        ts, pad, scale, size = 1, 0, 2, 16
+        ts, pad, gap, scale, size = 1, 0, 0, 2, 16
         y = shift
         rows = 16
     else:        # the number as large as fits, then age, alarm and detail lines
         ts, pad = (2, 1) if H >= 100 else (1, 1)
+        gap = ts                        # between the alarm bar and the detail
         lines = 28 * ts + 2 * pad + 1   # age, alarm bar and detail, with their gaps
         # one scale for every number (3 characters: "123", "LOW", "---"), so the
         # layout never moves and each drawing covers the last one exactly
@@ -141,7 +142,12 @@ def steps(canvas, v, shift=0, whole=True):
         if len(age) > room and age.startswith("old: "):
             age = age[5:]      # the crossed-out number says it is old
         yield from _text_rows(canvas, age[:room], ex, y + 4, 1, fg, None, 0)
-        line = y + 16
+        # 32 rows for 16 of number, 8 of alarm, 8 of detail and the burn-in shift:
+        # the number's last row is its font's blank one, the bar starts on it, and the
+        # detail follows the bar (the title's own blank bottom row between them).
+        # Rows 0-30 + shift: at y + 16 and a gap the detail ran to row 32 + shift,
+        # off the panel (its letters' bottom row lost every other 10 minutes)
+        line = y + 15
     else:
         line = y + rows + 2 * ts + 1
         yield from _text_rows(canvas, age, x, line, ts, fg, band, W - x)
@@ -152,4 +158,4 @@ def steps(canvas, v, shift=0, whole=True):
     elif title or not whole:
         yield from _bar(canvas, title, x + 1, line, ts, ink, bg, pad, W)
     yield
-    yield from _text_rows(canvas, detail, x + 1, line + 8 * ts + 2 * pad + ts, ts, fg, band, W - x - 1)
+    yield from _text_rows(canvas, detail, x + 1, line + 8 * ts + 2 * pad + gap, ts, fg, band, W - x - 1)
