@@ -174,7 +174,7 @@ MPY_TESTS = {
                      "host_tests/test_forward_wifi_outage.py", "host_tests/dual/test_wifi_quiet.py"),
     # framebuf is MicroPython's: the layout is tested only on the port, through the panels'
     # models (what the screen shows found by the font's own bitmap)
-    "screen/draw": ("host_tests/test_screen.py",),
+    "screen/draw": ("host_tests/test_screen_draw.py", "host_tests/test_screen.py"),
 }
 MPY = False   # --mpy given
 SAMPLE_SEED = 23   # --sample: the same mutants at every run
