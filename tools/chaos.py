@@ -4922,8 +4922,7 @@ def check_presses(w, events, console):
     # (round 18, seed 1816) a lookup that holds the board (a silent DNS): a press made and let go
     # meanwhile is never seen, as on the board; the firmware does not guess it from the pin's edges
     # (an edge pair is also what a glitch makes, and a snooze nobody asked for is the worse error)
-    held = [(e["start_ms"], e["start_ms"] + e["took_ms"]) for e in events
-            if e.get("event") == "dns" and e.get("took_ms", 0) >= 1000]
+    held = [(a, b) for a, b, _, _ in (x for x in dns_lookups(events) if _held(x))]
     prev_up = None
     # a button held from power-on (button_at_boot [boot, hold_s]; hold_s null: stuck) is
     # down until then, or until the end of the first hold injected after it: a "press"

@@ -18,10 +18,9 @@ def need(cfg, key, kind, where, default=None, required=True):
             raise ConfigError("%s.%s: missing" % (where, key))
         return default
     v = cfg[key]
-    if kind is int and isinstance(v, bool):
-        raise ConfigError("%s.%s: expected int, got bool" % (where, key))
-    if isinstance(v, bool) and isinstance(kind, tuple) and int in kind and bool not in kind:
-        raise ConfigError("%s.%s: expected a number, got bool" % (where, key))  # true is no 1 s
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(v, bool) and int in kinds and bool not in kinds:   # true is no 1 s
+        raise ConfigError("%s.%s: expected %s, got bool" % (where, key, "int" if kind is int else "a number"))
     if not isinstance(v, kind):
         raise ConfigError("%s.%s: wrong type %s" % (where, key, type(v).__name__))
     return v
