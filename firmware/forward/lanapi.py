@@ -32,6 +32,7 @@ from forward.entries import direction, iso_utc, MMOL as _MMOL, TREND_CODES
 from forward.timesync import http_date
 
 _LINE_MAX = 512
+_CADENCE_S = 330  # readings 5 min apart, with the transmitter's jitter
 
 
 def validate(cfg):
@@ -160,8 +161,12 @@ class LanApi:
         dex_s, unix_s, sgv, trend, _ = r
         d = {"date": unix_s * 1000, "sgv": sgv, "direction": direction(trend),
              "trend": TREND_CODES[direction(trend)]}
-        if prev is not None and 0 < unix_s - prev[1] <= 600:
-            d["delta"] = sgv - prev[2]
+        gap = 0 if prev is None else unix_s - prev[1]
+        if 0 < gap <= 600:
+            # per 5 min, as xDrip+'s (its slope x 5 min): after a missed reading the
+            # raw difference was twice what a follower's watch face read it as.
+            # A shorter gap is not scaled up (seconds apart would make a jump)
+            d["delta"] = sgv - prev[2] if gap <= _CADENCE_S else round((sgv - prev[2]) * 300 / gap, 1)
         if not brief:
             iso = iso_utc(unix_s)
             d["_id"] = "%x%08x" % (dex_s, unix_s)

@@ -403,13 +403,27 @@ def test_sgv_json_direction_and_trend_code_follow_the_readings_trend():
 
 
 def test_sgv_json_delta_only_from_a_reading_at_most_10_min_older_and_signed():
-    # 601 s after the previous (none), a fall of 7 over 10 min (600 s: still a delta),
-    # one at the same second (none: 0 s is not an earlier reading), then 1 s later (+3)
+    # 601 s after the previous (none), a fall of 7 over 10 min (600 s: still a delta,
+    # per 5 min), one at the same second (none: 0 s is not an earlier reading), then
+    # 1 s later (+3, not scaled up)
     readings = [(1, T - 2000, 130, 0, 6), (2, T - 2000 + 601, 125, 0, 6),
                 (3, T - 2000 + 1201, 118, 0, 6), (4, T - 2000 + 1201, 119, 0, 6),
                 (5, T - 2000 + 1202, 122, 0, 6)]
     got = Box(readings).json("/sgv.json")
-    assert [e.get("delta") for e in got] == [3, None, -7, None, None], got
+    assert [e.get("delta") for e in got] == [3, None, -3.5, None, None], got
+
+
+def test_sgv_json_delta_is_per_5_min_as_xdrip_after_a_missed_reading():
+    # xDrip+ sends its slope x 5 min: a rise of 12 over 10 min is +6, not +12 (a
+    # follower's watch face read the raw difference as twice as fast); within a
+    # 5-min cadence and its jitter (up to 330 s) the plain difference
+    def delta(gap, d):
+        box = Box([(1, T - 60 - gap, 100, 0, 6), (2, T - 60, 100 + d, 0, 6)])
+        return box.json("/sgv.json")[0]["delta"]
+    assert delta(600, 12) == 6 and delta(600, -12) == -6
+    assert delta(450, 9) == 6 and delta(331, 10) == 9.1   # 10 x 300 / 331, to 0.1
+    assert delta(330, 10) == 10 and delta(290, -4) == -4 and delta(300, 0) == 0
+    assert delta(420, -8) == -5.7                        # -5.714, to 0.1
 
 
 def test_sgv_json_brief_mode_drops_the_long_fields_any_case_of_y_yes_true_1():
