@@ -500,14 +500,14 @@ _KILLED = ("killed", "timeout")
 _NO_VERDICT = ("crashed", "error")
 
 
-def run_all(jobs, only, timeout_s, progress=True, sample=None):
+def run_all(jobs, only, timeout_s, progress=True, sample=None, seed=SAMPLE_SEED):
     """Every mutant of the chosen modules, or a seeded sample of `sample` of each
-    module's; returns {module: [(index, line, col, desc, outcome)]}."""
+    module's (another `seed`, another sample); returns {module: [(index, line, col, desc, outcome)]}."""
     todo = []
     for m in only:
         items = [(m, i, line, col, desc) for i, (line, col, desc) in enumerate(sites(m))]
         if sample is not None and sample < len(items):
-            items = sorted(random.Random(SAMPLE_SEED).sample(items, sample))
+            items = sorted(random.Random(seed).sample(items, sample))
         todo += items
     results = dict((m, []) for m in only)
     slots = list(range(jobs))
@@ -598,6 +598,8 @@ def main(argv=None):
     ap.add_argument("--sample", type=int,
                     help="run a seeded random sample of N mutants of each module (an estimate, for "
                          "modules whose full run takes hours)")
+    ap.add_argument("--seed", type=int, default=SAMPLE_SEED,
+                    help="--sample: which sample (default %d, the same mutants at every run)" % SAMPLE_SEED)
     ap.add_argument("--mpy", action="store_true",
                     help="the package's modules tested on the MicroPython port only (MPY_TESTS), "
                          "each mutant in a copy of its package; build/mutation_mpy_<package>.txt")
@@ -647,7 +649,7 @@ def main(argv=None):
     base = baseline(only, timeout_s=1800 if MPY else 600)
     timeout_s = max(10.0, 5 * base)
     print("baseline: the %s tests pass in %.1f s; mutant timeout %d s" % (PACKAGE, base, timeout_s))
-    results = run_all(max(1, args.jobs), only, timeout_s, sample=args.sample)
+    results = run_all(max(1, args.jobs), only, timeout_s, sample=args.sample, seed=args.seed)
     seconds = time.time() - t0
     summary = report(results, seconds, args.jobs)
     print(summary)
