@@ -141,6 +141,9 @@ def steps(canvas, v, shift=0, whole=True):
         room = max(0, (ax - ex) // 8)
         if len(age) > room and age.startswith("old: "):
             age = age[5:]      # the crossed-out number says it is old
+        if len(age) > room:
+            # beside "HIGH" (5 characters): "1h05", not "1 h 0" (read as an hour)
+            age = age.replace(" ", "")
         yield from _text_rows(canvas, age[:room], ex, y + 4, 1, fg, None, 0)
         # 32 rows for 16 of number, 8 of alarm, 8 of detail and the burn-in shift:
         # the number's last row is its font's blank one, the bar starts on it, and the
