@@ -124,6 +124,8 @@ class MqttPublisher:
         self._ping_at = None  # ms of the oldest ping not yet answered
         self._answered = False  # the broker has answered on this connection
         self._condition_on = False
+        self._brief = 0   # answered connections in a row the broker closed within _BRIEF_S
+        self._started = 0   # clock.ms() of the current connection
         self._newest = None  # dex_s of the reading in the glucose state
         # clock.ms() when it was taken; from the boot until the first: anything the
         # broker retains from before is at least as old
@@ -268,7 +270,8 @@ class MqttPublisher:
             self._ping_at = None  # the broker answered
             if not self._answered:
                 self._answered = True
-                self._set_condition(False)
+                if not self._brief:   # in a storm, only a connection that lasts (_serve)
+                    self._set_condition(False)
 
     def _stale(self):
         return clock.ms() - self._reading_ms >= READING_EXPIRE_S * 1000
@@ -306,8 +309,7 @@ class MqttPublisher:
     async def run(self):
         """Forever: connect, publish what is pending, ping, reconnect after a loss."""
         backoff = _BACKOFF_MIN_S
-        brief = 0   # answered connections in a row the broker closed within _BRIEF_S
-        fail_since = clock.ms()
+        fail_since = clock.ms()   # since the broker last served the box
         while True:
             if self._wifi is not None:
                 while not self._wifi.is_up():   # no broker answers without Wi-Fi either
@@ -337,7 +339,7 @@ class MqttPublisher:
             self.connects += 1
             self._answered = False  # healthy only once the broker answers a ping
             self._log("mqtt: connected to %s:%d" % (self.c["host"], self.c["port"]))
-            started = clock.ms()
+            self._started = started = clock.ms()
             reader = asyncio.create_task(self._reader(cl))
             why = "stopped"
             try:
@@ -346,18 +348,25 @@ class MqttPublisher:
                 reader.cancel()
                 self._drop(why)
             if self._answered:
-                fail_since = clock.ms()
                 # a broker that answers, then closes the connection at once, again
-                # and again (two boxes given one client_id) is backed off like a
-                # refusal, not reconnected to in a loop; not a Wi-Fi that drops us
+                # and again (two boxes given one client_id, an ACL) is backed off like a
+                # refusal, not reconnected to in a loop; not a Wi-Fi that drops us.
+                # It serves nothing: an hour of it raises mqtt_unreachable too
                 kicked = (why == "closed by broker" and clock.ms() - started < _BRIEF_S * 1000
                           and (self._wifi is None or self._wifi.is_up()))
-                brief = brief + 1 if kicked else 0
-                if brief < _BRIEF_MAX:
+                if kicked:
+                    self._brief += 1
+                    if clock.ms() - fail_since > 3600 * 1000:
+                        self._set_condition(True)
+                else:
+                    self._brief = 0
+                    fail_since = clock.ms()
+                    self._set_condition(False)
+                if self._brief < _BRIEF_MAX:
                     backoff = _BACKOFF_MIN_S
                     continue
                 self._log("mqtt: the broker closed %d connections in a row at once; next in %d s"
-                          % (brief, backoff))
+                          % (self._brief, backoff))
             elif clock.ms() - fail_since > 3600 * 1000:  # accepted, never answered: a refusal
                 self._set_condition(True)
             await asyncio.sleep(backoff)
@@ -373,6 +382,9 @@ class MqttPublisher:
         while True:
             if reader.done():
                 return self._why
+            if self._brief and self._answered and clock.ms() - self._started >= _BRIEF_S * 1000:
+                self._brief = 0   # kept this long: the storm is over
+                self._set_condition(False)
             if self._ping_at is not None and clock.ms() - self._ping_at > 2 * ping_ms:
                 return "no answer to a ping within %d s" % (2 * ping_ms // 1000)
             try:

@@ -982,7 +982,7 @@ def test_a_broker_that_drops_every_answered_connection_is_backed_off_from_the_th
     assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128, 2], w.loop.sleeps
     assert "mqtt: the broker closed 3 connections in a row at once; next in 2 s" in w.logs, w.logs
     assert "mqtt: the broker closed 9 connections in a row at once; next in 128 s" in w.logs, w.logs
-    assert w.conds == []       # the broker answers: not unreachable
+    assert w.conds == []       # within the hour: not unreachable yet
 
 
 def test_connections_ended_by_the_wifi_or_a_write_are_taken_up_again_at_once():
@@ -1147,6 +1147,30 @@ def test_a_silent_broker_after_a_good_connection_counts_toward_the_hour():
     assert 3601000 < w.conds[0][0] < 3601000 + 400000, w.conds
     sleeps = w.loop.sleeps
     assert sleeps[:9] == [2, 4, 8, 16, 32, 64, 128, 256, 300], sleeps
+
+
+def test_an_hour_of_a_broker_throwing_the_box_out_is_unreachable_until_a_connection_lasts_30_s():
+    # it answers every connection and closes it at once (an ACL, a client_id two boxes
+    # share): nothing reaches Home Assistant, and that must not stay silent. Connections
+    # at 0, 0, 0, 2, 6, ... 510, 810, then every 300 s; 3810 s is the first past the hour.
+    # The first connection that is kept clears it once it has lasted 30 s
+    def setup(w):
+        w.broker.kick = 10 ** 6
+        w.at(3900 * 1000, lambda: setattr(w.broker, "kick", 0))
+    w = run_world(setup, until_s=4200)
+    assert w.conds == [(3810000,) + UNREACHABLE + (True,), (4140000,) + UNREACHABLE + (False,)], w.conds
+    assert connect_times(w)[-3:] == [3510000, 3810000, 4110000], connect_times(w)
+
+
+def test_a_storm_after_a_good_connection_counts_its_hour_from_when_that_one_ended():
+    def setup(w):
+        w.at(1000 * 1000, lambda: setattr(w.broker, "kick", 10 ** 6))
+        w.at(1000 * 1000, w.broker.restart)
+    w = run_world(setup, until_s=4900)
+    # kept from 0 to 1000 s; thrown out from then on: at 1000 s, at once twice more, then
+    # 2, 4, ... 256 s apart (1510 s), then every 300 s: 4810 s is the first past 4600 s
+    assert w.conds == [(4810000,) + UNREACHABLE + (True,)], w.conds
+    assert connect_times(w)[-2:] == [4510000, 4810000], connect_times(w)
 
 
 def test_unreachable_after_an_hour_without_wifi_and_cleared_after():
