@@ -358,10 +358,9 @@ class MqttPublisher:
                     self._brief += 1
                     if clock.ms() - fail_since > 3600 * 1000:
                         self._set_condition(True)
-                else:
+                else:   # (a condition the storm raised clears at the next answer)
                     self._brief = 0
                     fail_since = clock.ms()
-                    self._set_condition(False)
                 if self._brief < _BRIEF_MAX:
                     backoff = _BACKOFF_MIN_S
                     continue

@@ -1014,6 +1014,26 @@ def test_connections_ended_by_the_wifi_or_a_write_are_taken_up_again_at_once():
     assert connect_times(w) == [0, 30000, 60000, 90000, 120000] and w.loop.sleeps == [], w.loop.sleeps
 
 
+def test_after_a_storm_a_connection_the_wifi_ended_starts_the_count_again():
+    # thrown out 4 times (backed off from the third), then kept until Wi-Fi drops it after 4 s:
+    # not the broker's doing, so it is taken up at once, and two more throws are not a storm
+    def setup(w):
+        w.broker.kick = 4
+
+        def drop():
+            w.wifi.up = False
+            w.broker.restart()
+
+        def back():
+            w.wifi.up = True
+            w.broker.kick = 2
+        w.at(10000, drop)
+        w.at(15000, back)
+    w = run_world(setup, until_s=20, wifi=True)
+    assert connect_times(w) == [0, 0, 0, 2000, 6000, 15000, 15000, 15000], connect_times(w)
+    assert w.loop.sleeps == [2, 4], w.loop.sleeps
+
+
 def test_a_failed_lookup_or_discovery_is_a_failed_connect():
     def setup(w):
         w.names.fail = OSError("no address for ha.lan")
