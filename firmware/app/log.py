@@ -14,6 +14,10 @@ def hide(secret):
     """Register a secret (Wi-Fi password, API secret...) to be masked."""
     if secret and isinstance(secret, str) and len(secret) >= 3 and secret not in _secrets:
         _secrets.append(secret)
+        # longest first: a secret holding a shorter one (a Nightscout secret made of
+        # the Wi-Fi password and more) would lose it to the shorter one's mask first,
+        # and the rest of it would stay in the line ("***2024xyz")
+        _secrets.sort(key=len, reverse=True)
 
 
 def _mask(text):
