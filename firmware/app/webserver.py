@@ -1,9 +1,10 @@
 # A microdot server with bounds, shared by the LAN API and the setup page:
 # at most `max_connections` requests at once (more are closed unanswered),
-# `timeout_s` per request (slow clients are cut off), request lines of at
-# most `line_max` bytes, a head (request line and headers) of at most
-# HEAD_LINES lines and HEAD_MAX bytes, and bodies of at most `max_body` bytes
-# (BadRequest: microdot answers 400). microdot keeps every header in a dict: a
+# `timeout_s` per request (slow clients are cut off), request and header
+# lines of at most `line_max` bytes (CRLF included), a head (request line,
+# headers and the blank line ending them) of at most HEAD_LINES lines and
+# HEAD_MAX bytes, and bodies of at most `max_body` bytes (BadRequest:
+# microdot answers 400). microdot keeps every header in a dict: a
 # LAN client sending thousands of short header lines within the timeout
 # would otherwise fill the heap the alarm task allocates from. A failing
 # request is logged and never takes the server down.
@@ -46,6 +47,11 @@ class BoundedReader:
     async def readline(self):
         while True:
             i = self.buf.find(b"\n")
+            if i >= self.line_max:
+                # its end came in the read that took the buffer past line_max:
+                # up to 127 bytes too long (microdot's own limit is class-wide,
+                # 2 KB unless the LAN API has set 512)
+                raise BadRequest("line too long")
             if i >= 0:
                 line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
                 self.head_lines += 1
