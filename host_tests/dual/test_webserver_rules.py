@@ -1,0 +1,601 @@
+# app/webserver.py's rules: the bounded microdot server under the LAN API
+# (what followers read when every cloud is down) and the setup page (port 80,
+# always on). What a LAN client (a broken widget, a scanner) must not be able
+# to do is fill the heap the alarm task allocates from, or stop the server:
+#   - a request line or header line of `line_max` bytes (CRLF included) is
+#     taken, one byte more is a 400, whatever the pieces it arrives in, and an
+#     endless line is cut after at most line_max + one 128-byte read;
+#   - a head of 32 lines (request line, headers and the blank line that ends
+#     them) is taken, 33 are a 400; 3072 bytes of head taken, 3073 a 400;
+#     each request counts its own head;
+#   - a body of `max_body` bytes is read whole, one more (or one cut short)
+#     is a 400, the handler never called; no body at all by default;
+#   - reads ask the socket for at most 256 bytes (128 for a head line), the
+#     bytes already buffered first;
+#   - `max_connections` requests at once are served, one more is closed
+#     unanswered and counted, and the server serves again once one ends;
+#   - each request runs under `timeout_s`: a client that stops sending is cut
+#     off unanswered, counted, and its place freed;
+#   - a handler that raises is microdot's 500; a request that fails past
+#     microdot (a streamed answer that raises, a socket error) is logged under
+#     the server's name; either way the connection is closed and the next
+#     request served;
+#   - every connection is closed the MicroPython way (close() then
+#     wait_closed(): its Stream.close() does nothing, wait_closed() closes the
+#     socket; a socket left open per refused caller would use up lwIP's);
+#   - client_ip of an (ip, port) tuple (the ESP32, CPython) and of the unix
+#     port's raw sockaddr bytes, "" for anything else, never an exception;
+#   - a route without parameters is matched as text (not microdot's regular
+#     expression), one with <parameters> by microdot's pattern.
+#
+# Each request is real bytes through BoundedServer.handle_request without an
+# event loop, as in test_lanapi_rules.py: a stand-in reader hands the bytes in
+# pieces of `step` (then EOF, or waits for ever: a client waiting for its
+# answer), a stand-in writer records the writes; app.webserver's asyncio is a
+# stand-in whose wait_for records the timeout and, once the test says the time
+# is up, closes the request and raises TimeoutError. microdot's handlers are
+# called in place (its MicroPython way) on both runtimes, and microdot's
+# class-wide Request limits are set to its own defaults (2 KB lines, 16 KB
+# bodies) for each request, so the bounds seen are this module's alone (the
+# LAN API sets them lower, class-wide, when it starts). CPython does not have
+# micropython-lib's folder (.mpylib, where microdot is installed) on its path:
+# this file puts it there for microdot's import only.
+# Runs on CPython and MicroPython.
+import asyncio
+import socket
+import sys
+
+try:
+    import microdot  # noqa: F401
+except ImportError:   # CPython: micropython-lib's folder is not on its path
+    import os
+    _MPYLIB = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                           ".mpylib")
+    sys.path.append(_MPYLIB)
+    try:
+        import microdot  # noqa: F401
+    finally:   # for microdot only: other files' imports stay as they were
+        sys.path.remove(_MPYLIB)
+
+from fakes import swap
+from app import webserver
+from app.webserver import BadRequest, BoundedReader, BoundedServer, client_ip
+
+md = sys.modules["microdot.microdot"]
+Request = md.Request
+
+
+# --- stand-ins ---------------------------------------------------------------------
+
+class Suspend:
+    """One await that hands the turn back (a client that has sent nothing more)."""
+
+    def __iter__(self):
+        yield None
+
+    __await__ = __iter__
+
+
+class Aio:
+    """app.webserver's asyncio: wait_for records its timeout and steps the request;
+    while `expired` is set, a request that waits is closed and TimeoutError raised."""
+    TimeoutError = asyncio.TimeoutError
+
+    def __init__(self):
+        self.timeouts = []
+        self.expired = False
+
+    async def wait_for(self, coro, timeout):
+        self.timeouts.append(timeout)
+        while True:
+            try:
+                coro.send(None)
+            except StopIteration as e:
+                return e.args[0] if e.args else None
+            if self.expired:
+                coro.close()
+                raise self.TimeoutError()
+            await Suspend()
+
+
+async def _in_place(handler, *args, **kwargs):
+    # microdot's invoke_handler on MicroPython (the board's): the handler in place
+    ret = handler(*args, **kwargs)
+    if md.iscoroutine(ret):
+        ret = await ret
+    return ret
+
+
+class Reader:
+    """The request's bytes, `step` at a time; then EOF, or waiting for ever (stall:
+    a client that waits for its answer). Records what was asked and handed."""
+
+    def __init__(self, data, stall=True, step=None):
+        self.data, self.stall, self.step = data, stall, step
+        self.asked = []
+        self.handed = 0
+
+    async def read(self, n):
+        self.asked.append(n)
+        while not self.data and self.stall:
+            await Suspend()
+        if not self.data:
+            return b""
+        if self.step:
+            n = min(n, self.step)
+        part, self.data = self.data[:n], self.data[n:]
+        self.handed += len(part)
+        return part
+
+
+class Writer:
+    """A MicroPython asyncio Stream: close() does nothing, wait_closed() (and
+    aclose(), the same) closes the socket. `fail`: awrite raises it."""
+
+    def __init__(self, addr, fail=None):
+        self.addr = addr
+        self.fail = fail
+        self.writes = []
+        self.closed = False
+
+    def get_extra_info(self, name):
+        return self.addr if name == "peername" else None
+
+    async def awrite(self, b):
+        assert not self.closed, "written after close"
+        if self.fail is not None:
+            raise self.fail
+        self.writes.append(bytes(b))
+
+    def close(self):
+        pass
+
+    async def wait_closed(self):
+        self.closed = True
+
+    aclose = wait_closed
+
+
+class Answer:
+    def __init__(self, writer):
+        self.writes = writer.writes
+        self.closed = writer.closed
+        data = b"".join(writer.writes)
+        head, _, self.body = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n") if head else []
+        self.status = int(lines[0].split(" ")[1]) if lines else None
+
+
+LAN = ("192.168.1.20", 50123)
+
+
+class Box:
+    """A BoundedServer with a few routes; `seen` records what the handlers got."""
+
+    def __init__(self, max_connections=4, timeout_s=5, **kw):
+        self.aio = Aio()
+        self.logs = []
+        self.seen = []
+        self.app = app = BoundedServer(max_connections, timeout_s, self.logs.append, **kw)
+
+        def index(req):
+            self.seen.append(("index", req.url, len(req.headers)))
+            return "ok"
+
+        def echo(req):
+            self.seen.append(("echo", req.body))
+            return "got %d" % len(req.body)
+
+        def boom(req):
+            self.seen.append(("boom",))
+            raise ValueError("handler boom")
+
+        def stream(req):
+            def records():
+                yield "["
+                raise ValueError("stream boom")
+            return records(), 200   # (a bare generator is a coroutine to MicroPython's microdot)
+
+        app.route("/")(index)
+        app.route("/a.b")(index)
+        app.route("/echo", methods=["POST"])(echo)
+        app.route("/boom")(boom)
+        app.route("/stream")(stream)
+
+    def within(self, fn):
+        def limits():   # microdot's own class-wide defaults, whatever another server set
+            return swap(Request, "max_readline", 2 * 1024, lambda: swap(
+                Request, "max_body_length", 16 * 1024, lambda: swap(
+                    Request, "max_content_length", 16 * 1024, fn)))
+
+        def quiet():
+            return swap(md, "print_exception", lambda e: None, limits)
+
+        def in_place():
+            return swap(md, "invoke_handler", _in_place, quiet)
+        return swap(webserver, "asyncio", self.aio, in_place)
+
+    def start(self, raw, addr=LAN, stall=True, step=None, fail=None):
+        """(coroutine, writer, finished, reader) of a request begun and run as far as it goes."""
+        w = Writer(addr, fail)
+        r = Reader(raw, stall, step)
+        co = self.app.handle_request(r, w)
+        return co, w, self.step(co), r
+
+    def step(self, co):
+        def go():
+            try:
+                co.send(None)
+            except StopIteration:
+                return True
+            return False
+        return self.within(go)
+
+    def send(self, raw, addr=LAN, step=None, stall=True, fail=None):
+        co, w, finished, r = self.start(raw, addr, stall, step, fail)
+        assert finished, "the request waited"
+        assert w.closed, "the connection was left open"
+        self.reader = r
+        return Answer(w)
+
+    def get(self, path="/", headers="", step=None):
+        return self.send(("GET %s HTTP/1.1\r\nHost: box\r\n%s\r\n" % (path, headers)).encode(), step=step)
+
+
+STEPS = (None, 1, 7, 128)   # the bytes a read hands: all at once, one by one, odd pieces
+
+
+def request_line(n, path="/"):
+    """A GET request line of exactly n bytes, its CRLF included."""
+    pad = n - len("GET %s?x= HTTP/1.1\r\n" % path)
+    assert pad >= 0
+    return ("GET %s?x=%s HTTP/1.1\r\n" % (path, "a" * pad)).encode()
+
+
+def header(n, name="X-Pad"):
+    """A header line of exactly n bytes, its CRLF included."""
+    pad = n - len(name) - 4
+    assert pad >= 0
+    return ("%s: %s\r\n" % (name, "b" * pad)).encode()
+
+
+# --- lines -----------------------------------------------------------------------------
+
+def test_a_request_line_of_line_max_bytes_is_taken_one_more_is_a_400():
+    for kw, line_max in (({}, 512), ({"line_max": 100}, 100), ({"line_max": 300}, 300)):
+        for step in STEPS:
+            box = Box(**kw)
+            a = box.send(request_line(line_max) + b"\r\n", step=step)
+            assert a.status == 200 and a.body == b"ok", (line_max, step, a.status)
+            assert len(box.seen) == 1
+            a = box.send(request_line(line_max + 1) + b"\r\n", step=step)
+            assert a.status == 400 and len(box.seen) == 1, (line_max, step, a.status)
+            assert box.logs == []
+
+
+def test_a_header_line_of_line_max_bytes_is_taken_one_more_is_a_400():
+    for kw, line_max in (({}, 512), ({"line_max": 100}, 100)):
+        for step in STEPS:
+            box = Box(**kw)
+            a = box.send(request_line(40) + header(line_max) + b"\r\n", step=step)
+            assert a.status == 200, (line_max, step, a.status)
+            a = box.send(request_line(40) + header(line_max + 1) + b"\r\n", step=step)
+            assert a.status == 400 and len(box.seen) == 1, (line_max, step, a.status)
+
+
+def test_an_endless_line_is_cut_after_at_most_line_max_and_one_read():
+    for kw, line_max in (({}, 512), ({"line_max": 100}, 100)):
+        for step in (None, 1, 100):
+            box = Box(**kw)
+            a = box.send(b"GET /" + b"a" * 100000, step=step)
+            assert a.status == 400 and box.seen == [], (line_max, step)
+            assert box.reader.handed <= line_max + 128, (line_max, step, box.reader.handed)
+            box = Box(**kw)
+            a = box.send(request_line(40) + b"X-Pad: " + b"b" * 100000, step=step)
+            assert a.status == 400 and box.seen == [], (line_max, step)
+            assert box.reader.handed <= 40 + line_max + 128, (line_max, step, box.reader.handed)
+
+
+def test_a_head_ending_in_bare_line_feeds_is_answered_while_the_client_waits():
+    # netcat and some scripts end lines with LF only; the head ends at the empty
+    # line, not when the client gives up (stall: it waits for its answer)
+    box = Box()
+    for step in STEPS:
+        a = box.send(b"GET / HTTP/1.1\nHost: box\n\n", step=step)
+        assert a.status == 200 and a.body == b"ok", step
+
+
+def test_at_end_of_stream_the_bytes_so_far_are_the_last_line():
+    # a client that sends its request line and shuts its side: microdot reads the
+    # end of the head as an empty line and answers (readline's way on a stream)
+    box = Box()
+    for raw in (b"GET / HTTP/1.0\r\n", b"GET / HTTP/1.0\r\nHost: box", b"GET / HTTP/1.0"):
+        for step in STEPS:
+            a = box.send(raw, stall=False, step=step)
+            assert a.status == 200 and a.body == b"ok", (raw, step, a.status)
+    assert box.seen[-1] == ("index", "/", 0)
+    box.send(b"GET / HTTP/1.0\r\nHost: box", stall=False)
+    assert box.seen[-1] == ("index", "/", 1)
+    for step in STEPS:    # the last line's bound holds without its CRLF too
+        assert box.send(request_line(514)[:-2], stall=False, step=step).status == 200, step
+        assert box.send(request_line(515)[:-2], stall=False, step=step).status == 400, step
+
+
+def test_garbage_and_an_empty_connection_are_a_400_and_the_server_goes_on():
+    box = Box()
+    for raw in (b"\x16\x03\x01 hello there\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/1.1\r\nno colon\r\n\r\n",
+                b"POST /echo HTTP/1.1\r\nContent-Length: ten\r\n\r\n"):
+        assert box.send(raw).status == 400, raw
+    assert box.send(b"", stall=False).status == 400
+    assert box.seen == [] and box.logs == [] and box.app.active == 0
+    assert box.get().status == 200
+
+
+# --- the head --------------------------------------------------------------------------
+
+def head_of_lines(n, line=b"X-A: 1\r\n"):
+    """A head of n lines: the request line, n - 2 headers, the blank line."""
+    return b"GET / HTTP/1.1\r\n" + line * (n - 2) + b"\r\n"
+
+
+def test_a_head_of_32_lines_with_its_blank_line_is_taken_33_are_a_400():
+    for step in STEPS:
+        box = Box()
+        a = box.send(head_of_lines(32), step=step)
+        assert a.status == 200 and box.seen == [("index", "/", 1)], step   # 30 headers of one name
+        head = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(30)) + b"\r\n"
+        assert box.send(head, step=step).status == 200 and box.seen[-1] == ("index", "/", 30)
+        box.seen = []
+        assert box.send(head_of_lines(33), step=step).status == 400, step
+        flood = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(1000)) + b"\r\n"
+        assert box.send(flood, step=step).status == 400 and box.seen == [], step
+        assert box.reader.handed < 32 * 16 + 128, box.reader.handed   # not read to its end
+
+
+def test_a_head_of_3072_bytes_is_taken_3073_are_a_400():
+    def head(n):
+        first = b"GET / HTTP/1.1\r\n"
+        rest = n - len(first) - 2
+        lines = [header(500, "X-%d" % i) for i in range(rest // 500)]
+        if rest % 500:
+            lines.append(header(rest % 500, "X-Z"))
+        h = first + b"".join(lines) + b"\r\n"
+        assert len(h) == n and len(lines) + 2 <= 32
+        return h
+    for step in STEPS:
+        box = Box()
+        a = box.send(head(3072), step=step)
+        assert a.status == 200 and len(box.seen) == 1, (step, a.status)
+        a = box.send(head(3073), step=step)
+        assert a.status == 400 and len(box.seen) == 1, (step, a.status)
+
+
+def test_each_request_counts_its_own_head():
+    box = Box()
+    for i in range(3):
+        assert box.send(head_of_lines(32)).status == 200, i
+        assert box.send(head_of_lines(8, header(400))).status == 200, i   # 2.4 KB
+    assert len(box.seen) == 6
+
+
+# --- bodies -----------------------------------------------------------------------------
+
+def post(body, length=None):
+    n = len(body) if length is None else length
+    return b"POST /echo HTTP/1.1\r\nHost: box\r\nContent-Length: %d\r\n\r\n" % n + body
+
+
+def test_a_body_of_max_body_bytes_is_read_whole_one_more_is_a_400():
+    for max_body in (100, 400):
+        for step in STEPS:
+            box = Box(max_body=max_body)
+            body = bytes(range(256)) * 2
+            a = box.send(post(body[:max_body]), step=step)
+            assert a.status == 200 and a.body == b"got %d" % max_body, (max_body, step, a.status)
+            assert box.seen == [("echo", body[:max_body])], (max_body, step)
+            a = box.send(post(body[:max_body + 1]), step=step)
+            assert a.status == 400 and len(box.seen) == 1, (max_body, step, a.status)
+            small = box.send(post(b"a=1"), step=step)
+            assert small.status == 200 and box.seen[-1] == ("echo", b"a=1")
+
+
+def test_the_body_is_read_no_further_than_its_length():
+    # what follows the body (a pipelined request, junk) is not taken into it,
+    # whether the body came with the head's read or after it
+    body = bytes(range(100))
+    for n in (10, 100):
+        for step in STEPS:
+            box = Box(max_body=100)
+            a = box.send(post(body[:n]) + b"GET / HTTP/1.1\r\n\r\n" + b"z" * 300, step=step)
+            assert a.status == 200 and box.seen == [("echo", body[:n])], (n, step)
+
+
+def test_a_body_cut_short_is_a_400_not_a_wait_for_ever():
+    box = Box(max_body=100)
+    for step in (None, 1):
+        a = box.send(post(b"x" * 5, length=10), stall=False, step=step)
+        assert a.status == 400 and box.seen == [], step
+    assert box.app.active == 0 and box.logs == []
+
+
+def test_by_default_no_body_is_read():
+    box = Box()
+    a = box.send(post(b"x"))
+    assert a.status == 400 and box.seen == []
+    assert box.send(post(b"")).status == 200 and box.seen == [("echo", b"")]
+
+
+def _run(co):
+    try:
+        while True:
+            co.send(None)
+    except StopIteration as e:
+        return e.args[0] if e.args else None
+
+
+def test_reads_ask_at_most_256_bytes_buffered_bytes_first_and_read_0_takes_nothing():
+    r = Reader(b"GET / HTTP/1.1\r\n\r\n" + bytes(range(200)) * 3, stall=False)
+    br = BoundedReader(r, 512, 1000)
+    assert _run(br.readline()) == b"GET / HTTP/1.1\r\n" and r.asked == [128]
+    assert _run(br.readline()) == b"\r\n"
+    assert _run(br.read(5)) == bytes(range(5)) and r.asked == [128]   # from the buffer
+    rest = _run(br.read())
+    assert rest == bytes(range(5, 110)) and r.asked == [128]          # the buffer, whole
+    assert _run(br.read(10)) == bytes(range(110, 120)) and r.asked == [128, 10]
+    got = _run(br.read(1000))
+    assert got == bytes(range(120, 200)) + bytes(range(176)) and r.asked[-1] == 256
+    got = _run(br.read())
+    assert got == bytes(range(176, 200)) + bytes(range(200)) and r.asked[-1] == 256
+    assert _run(br.readexactly(0)) == b""
+    r = Reader(b"GET / HTTP/1.1\r\n\r\n" + bytes(200), stall=False)
+    br = BoundedReader(r, 512, 1000)
+    _run(br.readline())
+    _run(br.readline())
+    assert _run(br.read(0)) == b""                    # nothing asked, nothing taken: buffered
+    assert _run(br.read(-1)) == bytes(110)
+    assert _run(br.read(0)) == b"" and r.data == bytes(90)   # nor from the socket
+
+
+def test_readexactly_refuses_past_max_body_before_reading():
+    r = Reader(b"x" * 50, stall=False)
+    br = BoundedReader(r, 512, 20)
+    try:
+        _run(br.readexactly(21))
+        raise AssertionError("read 21 bytes past a bound of 20")
+    except BadRequest as e:
+        assert "21" in str(e)
+    assert r.asked == []
+    assert _run(br.readexactly(20)) == b"x" * 20
+    try:
+        _run(BoundedReader(Reader(b"x" * 5, stall=False), 512, 20).readexactly(10))
+        raise AssertionError("a body cut short was taken")
+    except EOFError:
+        pass
+
+
+# --- connections, timeout, failures ----------------------------------------------------------
+
+def test_max_connections_at_once_are_served_one_more_is_closed_unanswered():
+    for n in (1, 2, 4):
+        box = Box(max_connections=n)
+        slow = [box.start(b"GET / HTTP/1.1\r\n") for i in range(n)]
+        assert [f for co, w, f, r in slow] == [False] * n and box.app.active == n
+        assert box.app.refused == 0
+        co, w, finished, r = box.start(b"GET / HTTP/1.1\r\n\r\n")
+        assert finished and w.closed and w.writes == [] and r.asked == [], n
+        assert box.app.refused == 1 and box.seen == []
+        co, w, f, r = slow[0]               # one ends: its place is free again
+        r.data, r.stall = b"\r\n", False
+        assert box.step(co) and Answer(w).status == 200 and w.closed
+        assert box.app.active == n - 1
+        co, w, f, r = box.start(b"GET / HTTP/1.1\r\n")
+        assert not f and box.app.active == n and box.app.refused == 1
+        assert box.start(b"GET / HTTP/1.1\r\n\r\n")[2] and box.app.refused == 2
+
+
+def test_each_request_runs_under_timeout_s():
+    box = Box(timeout_s=5)
+    box.get()
+    box2 = Box(timeout_s=2.5)
+    box2.get()
+    assert box.aio.timeouts == [5] and box2.aio.timeouts == [2.5]
+
+
+def test_a_client_that_stops_sending_is_cut_off_at_the_timeout_unanswered():
+    box = Box(max_connections=1)
+    co, w, finished, r = box.start(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    assert not finished and not w.closed and box.app.active == 1
+    box.aio.expired = True
+    assert box.step(co)
+    assert w.closed and w.writes == [] and box.app.timeouts == 1 and box.app.active == 0
+    assert box.logs == [] and box.seen == []
+    box.aio.expired = False
+    assert box.get().status == 200
+
+
+def test_a_handler_that_raises_is_a_500_and_the_next_request_is_served():
+    box = Box(max_connections=1)
+    a = box.get("/boom")
+    assert a.status == 500 and a.closed and box.seen == [("boom",)]
+    assert box.app.active == 0
+    assert box.get().status == 200
+
+
+def test_a_request_failing_past_microdot_is_logged_by_name_closed_and_the_next_served():
+    for name in ("web", "lanapi"):
+        box = Box(max_connections=1) if name == "web" else Box(max_connections=1, name=name)
+        a = box.get("/stream")          # the answer's stream raises half-way
+        assert a.closed and a.status == 200 and a.body == b"["
+        assert len(box.logs) == 1 and box.logs[0].startswith(name + ": request failed: ValueError("), box.logs
+        assert "stream boom" in box.logs[0]
+        assert box.app.active == 0
+        a = box.send(b"GET / HTTP/1.1\r\n\r\n", fail=OSError(113))   # EHOSTUNREACH while answering
+        assert a.closed and a.writes == [] and len(box.logs) == 2
+        assert box.logs[1].startswith(name + ": request failed: OSError("), box.logs
+        assert box.app.active == 0 and box.get().status == 200 and len(box.logs) == 2
+
+
+# --- client_ip --------------------------------------------------------------------------------
+
+class Req:
+    def __init__(self, addr):
+        self.client_addr = addr
+
+
+def sockaddr_in(ip, port=50123, family=(2, 0)):
+    """struct sockaddr_in as the unix port's sockets give it (little-endian family)."""
+    return bytes(family) + bytes([port >> 8, port & 255]) + bytes(int(x) for x in ip.split(".")) + bytes(8)
+
+
+def test_client_ip_of_the_esp32s_tuple_and_the_unix_ports_sockaddr():
+    assert client_ip(Req(("192.168.1.20", 50123))) == "192.168.1.20"
+    assert client_ip(Req(["10.0.0.7", 80])) == "10.0.0.7"
+    assert client_ip(Req(sockaddr_in("192.168.1.20"))) == "192.168.1.20"
+    assert client_ip(Req(bytearray(sockaddr_in("10.1.2.254")))) == "10.1.2.254"
+    assert client_ip(Req(sockaddr_in("127.0.0.1"))) == "127.0.0.1"
+    assert client_ip(Req(sockaddr_in("1.2.3.4")[:8])) == "1.2.3.4"   # family, port, address: enough
+
+
+def test_client_ip_of_anything_else_is_empty_never_an_exception():
+    for addr in (None, (), [], b"", "192.168.1.20", 17, sockaddr_in("1.2.3.4")[:7],
+                 sockaddr_in("1.2.3.4", family=(10, 0)),     # AF_INET6
+                 sockaddr_in("1.2.3.4", family=(0, 0)),      # AF_UNSPEC
+                 sockaddr_in("1.2.3.4", family=(2, 1)),      # not AF_INET
+                 sockaddr_in("1.2.3.4", family=(0, 2))):
+        assert client_ip(Req(addr)) == "", addr
+
+
+def test_client_ip_of_this_runtimes_own_socket_address():
+    # CPython's and the ESP32's sockets give a tuple, the unix port's the raw bytes
+    addr = socket.getaddrinfo("192.168.4.1", 80)[0][-1]
+    assert client_ip(Req(addr)) == "192.168.4.1", addr
+    box = Box()
+    got = []
+    box.app.route("/ip")(lambda req: got.append(client_ip(req)) or "x")
+    box.send(b"GET /ip HTTP/1.1\r\n\r\n", addr=addr)
+    assert got == ["192.168.4.1"]
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+def test_a_path_without_parameters_is_matched_as_text():
+    box = Box()
+    assert box.get("/a.b").status == 200
+    for path in ("/aXb", "/a.bc", "/a.b/", "/A.B", "/x/"):
+        assert box.get(path).status == 404, path
+    assert box.get("/echo").status == 405
+
+
+def test_a_path_with_parameters_uses_microdots_pattern_and_route_gives_back_the_handler():
+    box = Box()
+
+    def user(req, name):
+        return "hi " + name
+    assert box.app.route("/u/<name>")(user) is user
+    a = box.get("/u/ann")
+    assert a.status == 200 and a.body == b"hi ann"
+
+    def plain(req):
+        return "plain"
+    assert box.app.route("/p")(plain) is plain
+    assert box.get("/p").body == b"plain"
