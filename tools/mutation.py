@@ -120,7 +120,7 @@ MODULE_TESTS = {
     "app/supervisor": ("host_tests/dual/test_supervisor_rules.py",),
     "app/fsutil": ("host_tests/dual/test_fsutil_log_rules.py", "host_tests/dual/test_config_files.py", "host_tests/dual/test_setup_key_cuts.py",
                    "host_tests/dual/test_txclock_rules.py", "host_tests/dual/test_nightscout_rules.py"),
-    "app/webserver": ("host_tests/dual/test_lanapi_rules.py",),
+    "app/webserver": ("host_tests/dual/test_webserver_rules.py", "host_tests/dual/test_lanapi_rules.py"),
     "setup/dns": ("host_tests/dual/test_setup_dns.py",),
     "app/log": ("host_tests/dual/test_fsutil_log_rules.py", "host_tests/dual/test_supervisor_rules.py", "host_tests/dual/test_txclock_rules.py",
                 "host_tests/dual/test_wifi_rules.py"),

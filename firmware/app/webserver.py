@@ -7,7 +7,7 @@
 # microdot answers 400). microdot keeps every header in a dict: a
 # LAN client sending thousands of short header lines within the timeout
 # would otherwise fill the heap the alarm task allocates from. A failing
-# request is logged and never takes the server down.
+# request (a handler that raises: a 500) is logged and never takes the server down.
 import asyncio
 
 from microdot import Microdot
@@ -112,6 +112,13 @@ class BoundedServer(Microdot):
         self.refused = 0
         self.timeouts = 0
         self._log = log
+        # a handler that raises is microdot's 500, printed on the console only:
+        # logged here too, so the /log a family sends when asking for help has it
+        self.errorhandler(Exception)(self._failed)
+
+    async def _failed(self, req, e):
+        self._log("%s: %s %s failed: %r" % (self.name, req.method, req.path, e))
+        # None: microdot answers 500
 
     def route(self, url_pattern, methods=None):
         add = Microdot.route(self, url_pattern, methods)

@@ -16,7 +16,8 @@
 #     unanswered and counted, and the server serves again once one ends;
 #   - each request runs under `timeout_s`: a client that stops sending is cut
 #     off unanswered, counted, and its place freed;
-#   - a handler that raises is microdot's 500; a request that fails past
+#   - a handler that raises is microdot's 500, logged under the server's name
+#     (the console alone kept it before); a request that fails past
 #     microdot (a streamed answer that raises, a socket error) is logged under
 #     the server's name; either way the connection is closed and the next
 #     request served;
@@ -513,12 +514,15 @@ def test_a_client_that_stops_sending_is_cut_off_at_the_timeout_unanswered():
     assert box.get().status == 200
 
 
-def test_a_handler_that_raises_is_a_500_and_the_next_request_is_served():
-    box = Box(max_connections=1)
-    a = box.get("/boom")
-    assert a.status == 500 and a.closed and box.seen == [("boom",)]
-    assert box.app.active == 0
-    assert box.get().status == 200
+def test_a_handler_that_raises_is_a_500_logged_by_name_and_the_next_request_is_served():
+    for name in ("web", "setup"):
+        box = Box(max_connections=1) if name == "web" else Box(max_connections=1, name=name)
+        a = box.get("/boom")
+        assert a.status == 500 and a.closed and box.seen == [("boom",)]
+        # in the box's log too (the /log a family sends), not only on the console
+        assert len(box.logs) == 1 and box.logs[0].startswith(name + ": GET /boom failed: "), box.logs
+        assert box.app.active == 0
+        assert box.get().status == 200 and len(box.logs) == 1
 
 
 def test_a_request_failing_past_microdot_is_logged_by_name_closed_and_the_next_served():
