@@ -182,6 +182,13 @@ MPY_TESTS = {
     # framebuf is MicroPython's: the layout is tested only on the port, through the panels'
     # models (what the screen shows found by the font's own bitmap)
     "screen/draw": ("host_tests/test_screen_draw.py", "host_tests/test_screen.py"),
+    # the display's task: a panel that fails raises the device alarm "display"
+    "screen/run": ("host_tests/test_screen.py",),
+    # the setup page's server (sign-in, sessions, the save, the status page); the
+    # form's rules are form.py's (CPython, above)
+    "setup/web": ("host_tests/test_setup_ap.py",
+                  "host_tests/test_failure_audit.py::test_the_setup_pages_first_save_after_a_factory_reset_keeps_the_boards_name",
+                  "host_tests/test_setup_browser.py"),
 }
 MPY = False   # --mpy given
 SAMPLE_SEED = 23   # --sample: the same mutants at every run
