@@ -26,34 +26,19 @@
 # runtimes (the handler called in place, as on the board). The history is the
 # real forward.history.History behind a wrapper that records what was asked;
 # the clock is fakes.WallClock. CPython does not have micropython-lib's folder
-# (.mpylib, where microdot is installed) on its path: this file puts it there
-# for microdot's import only.
+# (.mpylib, where microdot is installed) on its path: webfakes.py puts it
+# there for microdot's import only.
 # Runs on CPython and MicroPython.
-import asyncio
 import binascii
 import hashlib
 import json
-import sys
-
-try:
-    import microdot  # noqa: F401
-except ImportError:   # CPython: micropython-lib's folder is not on its path
-    import os
-    _MPYLIB = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                           ".mpylib")
-    sys.path.append(_MPYLIB)
-    try:
-        import microdot  # noqa: F401
-    finally:   # for microdot only: other files' imports (umqtt, ssl) stay as they were
-        sys.path.remove(_MPYLIB)
 
 from fakes import WallClock, _beside_clock, swap
+from webfakes import Answer, Aio, Reader, Writer, served, step as step_request
 from forward import ConfigError
 from forward.entries import MMOL
 from forward.history import History
 from forward.timesync import http_date
-
-md = sys.modules["microdot.microdot"]
 
 
 def _load():
@@ -71,108 +56,7 @@ SECRET = "follower-secret"
 GOOD = binascii.hexlify(hashlib.sha1(SECRET.encode()).digest()).decode()
 
 
-# --- stand-ins ---------------------------------------------------------------------
-
-class Suspend:
-    """One await that hands the turn back (a client that has sent nothing more)."""
-
-    def __iter__(self):
-        yield None
-
-    __await__ = __iter__
-
-
-def _result(e):
-    return e.args[0] if e.args else None
-
-
-class Aio:
-    """app.webserver's asyncio: wait_for records its timeout and steps the request;
-    while `expired` is set, a request that waits is closed and TimeoutError raised."""
-    TimeoutError = asyncio.TimeoutError
-
-    def __init__(self):
-        self.timeouts = []
-        self.expired = False
-
-    async def wait_for(self, coro, timeout):
-        self.timeouts.append(timeout)
-        while True:
-            try:
-                coro.send(None)
-            except StopIteration as e:
-                return _result(e)
-            if self.expired:
-                coro.close()
-                raise self.TimeoutError()
-            await Suspend()
-
-
-async def _in_place(handler, *args, **kwargs):
-    # microdot's invoke_handler on MicroPython (the board's): the handler in place
-    ret = handler(*args, **kwargs)
-    if md.iscoroutine(ret):
-        ret = await ret
-    return ret
-
-
-class Reader:
-    """The request's bytes, `step` at a time; then EOF, or waiting for ever (stall)."""
-
-    def __init__(self, data, stall=False, step=None):
-        self.data, self.stall, self.step = data, stall, step
-
-    async def read(self, n):
-        if not self.data:
-            while self.stall:
-                await Suspend()
-            return b""
-        if self.step:
-            n = min(n, self.step)
-        part, self.data = self.data[:n], self.data[n:]
-        return part
-
-
-class Writer:
-    def __init__(self, addr):
-        self.addr = addr
-        self.writes = []
-        self.closed = False
-
-    def get_extra_info(self, name):
-        return self.addr if name == "peername" else None
-
-    async def awrite(self, b):
-        assert not self.closed, "written after close"
-        self.writes.append(bytes(b))
-
-    async def aclose(self):
-        self.closed = True
-
-    def close(self):
-        self.closed = True
-
-    async def wait_closed(self):
-        pass
-
-
-class Answer:
-    def __init__(self, writer):
-        self.writes = writer.writes
-        self.closed = writer.closed
-        data = b"".join(writer.writes)
-        self.raw = data
-        head, _, self.body = data.partition(b"\r\n\r\n")
-        lines = head.decode().split("\r\n") if head else []
-        self.status = int(lines[0].split(" ")[1]) if lines else None
-        self.headers = {}
-        for ln in lines[1:]:
-            k, _, v = ln.partition(":")
-            self.headers[k.strip().lower()] = v.strip()
-
-    def json(self):
-        return json.loads(self.body)
-
+# --- stand-ins (webfakes.py; the history and the box) ----------------------------------
 
 class Recorded:
     """forward.history.History, recording each query's count and bounds."""
@@ -207,15 +91,7 @@ class Box:
         return self.api
 
     def within(self, fn):
-        def clocked():
-            return swap(lanapi, "clock", self.clock, fn)
-
-        def quiet():
-            return swap(md, "print_exception", lambda e: None, clocked)
-
-        def in_place():
-            return swap(md, "invoke_handler", _in_place, quiet)
-        return swap(webserver, "asyncio", self.aio, in_place)
+        return served(self.aio, lambda: swap(lanapi, "clock", self.clock, fn))
 
     def start(self, raw, addr=LAN, stall=False, step=None):
         """(coroutine, writer, finished) of a request begun and run as far as it goes."""
@@ -226,13 +102,7 @@ class Box:
         return co, w, self.step(co)
 
     def step(self, co):
-        def go():
-            try:
-                co.send(None)
-            except StopIteration:
-                return True
-            return False
-        return self.within(go)
+        return self.within(lambda: step_request(co))
 
     def send(self, raw, addr=LAN, step=None):
         co, w, finished = self.start(raw, addr, step=step)
@@ -424,6 +294,7 @@ def test_sgv_json_delta_is_per_5_min_as_xdrip_after_a_missed_reading():
     assert delta(450, 9) == 6 and delta(331, 10) == 9.1   # 10 x 300 / 331, to 0.1
     assert delta(330, 10) == 10 and delta(290, -4) == -4 and delta(300, 0) == 0
     assert delta(420, -8) == -5.7                        # -5.714, to 0.1
+    assert delta(599, -29) == -14.5                      # -14.524: per 300 s, not 301
 
 
 def test_sgv_json_brief_mode_drops_the_long_fields_any_case_of_y_yes_true_1():

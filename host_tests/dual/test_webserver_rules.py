@@ -40,25 +40,13 @@
 # bodies) for each request, so the bounds seen are this module's alone (the
 # LAN API sets them lower, class-wide, when it starts). CPython does not have
 # micropython-lib's folder (.mpylib, where microdot is installed) on its path:
-# this file puts it there for microdot's import only.
+# webfakes.py puts it there for microdot's import only.
 # Runs on CPython and MicroPython.
-import asyncio
 import socket
 import sys
 
-try:
-    import microdot  # noqa: F401
-except ImportError:   # CPython: micropython-lib's folder is not on its path
-    import os
-    _MPYLIB = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                           ".mpylib")
-    sys.path.append(_MPYLIB)
-    try:
-        import microdot  # noqa: F401
-    finally:   # for microdot only: other files' imports stay as they were
-        sys.path.remove(_MPYLIB)
-
 from fakes import swap
+from webfakes import Answer, Aio, Reader, Writer, served, step as step_request
 from app import webserver
 from app.webserver import BadRequest, BoundedReader, BoundedServer, client_ip
 
@@ -66,106 +54,7 @@ md = sys.modules["microdot.microdot"]
 Request = md.Request
 
 
-# --- stand-ins ---------------------------------------------------------------------
-
-class Suspend:
-    """One await that hands the turn back (a client that has sent nothing more)."""
-
-    def __iter__(self):
-        yield None
-
-    __await__ = __iter__
-
-
-class Aio:
-    """app.webserver's asyncio: wait_for records its timeout and steps the request;
-    while `expired` is set, a request that waits is closed and TimeoutError raised."""
-    TimeoutError = asyncio.TimeoutError
-
-    def __init__(self):
-        self.timeouts = []
-        self.expired = False
-
-    async def wait_for(self, coro, timeout):
-        self.timeouts.append(timeout)
-        while True:
-            try:
-                coro.send(None)
-            except StopIteration as e:
-                return e.args[0] if e.args else None
-            if self.expired:
-                coro.close()
-                raise self.TimeoutError()
-            await Suspend()
-
-
-async def _in_place(handler, *args, **kwargs):
-    # microdot's invoke_handler on MicroPython (the board's): the handler in place
-    ret = handler(*args, **kwargs)
-    if md.iscoroutine(ret):
-        ret = await ret
-    return ret
-
-
-class Reader:
-    """The request's bytes, `step` at a time; then EOF, or waiting for ever (stall:
-    a client that waits for its answer). Records what was asked and handed."""
-
-    def __init__(self, data, stall=True, step=None):
-        self.data, self.stall, self.step = data, stall, step
-        self.asked = []
-        self.handed = 0
-
-    async def read(self, n):
-        self.asked.append(n)
-        while not self.data and self.stall:
-            await Suspend()
-        if not self.data:
-            return b""
-        if self.step:
-            n = min(n, self.step)
-        part, self.data = self.data[:n], self.data[n:]
-        self.handed += len(part)
-        return part
-
-
-class Writer:
-    """A MicroPython asyncio Stream: close() does nothing, wait_closed() (and
-    aclose(), the same) closes the socket. `fail`: awrite raises it."""
-
-    def __init__(self, addr, fail=None):
-        self.addr = addr
-        self.fail = fail
-        self.writes = []
-        self.closed = False
-
-    def get_extra_info(self, name):
-        return self.addr if name == "peername" else None
-
-    async def awrite(self, b):
-        assert not self.closed, "written after close"
-        if self.fail is not None:
-            raise self.fail
-        self.writes.append(bytes(b))
-
-    def close(self):
-        pass
-
-    async def wait_closed(self):
-        self.closed = True
-
-    aclose = wait_closed
-
-
-class Answer:
-    def __init__(self, writer):
-        self.writes = writer.writes
-        self.closed = writer.closed
-        data = b"".join(writer.writes)
-        head, _, self.body = data.partition(b"\r\n\r\n")
-        lines = head.decode().split("\r\n") if head else []
-        self.status = int(lines[0].split(" ")[1]) if lines else None
-
+# --- stand-ins (webfakes.py) ------------------------------------------------------
 
 LAN = ("192.168.1.20", 50123)
 
@@ -209,12 +98,7 @@ class Box:
                 Request, "max_body_length", 16 * 1024, lambda: swap(
                     Request, "max_content_length", 16 * 1024, fn)))
 
-        def quiet():
-            return swap(md, "print_exception", lambda e: None, limits)
-
-        def in_place():
-            return swap(md, "invoke_handler", _in_place, quiet)
-        return swap(webserver, "asyncio", self.aio, in_place)
+        return served(self.aio, limits)
 
     def start(self, raw, addr=LAN, stall=True, step=None, fail=None):
         """(coroutine, writer, finished, reader) of a request begun and run as far as it goes."""
@@ -224,13 +108,7 @@ class Box:
         return co, w, self.step(co), r
 
     def step(self, co):
-        def go():
-            try:
-                co.send(None)
-            except StopIteration:
-                return True
-            return False
-        return self.within(go)
+        return self.within(lambda: step_request(co))
 
     def send(self, raw, addr=LAN, step=None, stall=True, fail=None):
         co, w, finished, r = self.start(raw, addr, stall, step, fail)
