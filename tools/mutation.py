@@ -183,10 +183,10 @@ MPY_TESTS = {
     # models (what the screen shows found by the font's own bitmap)
     "screen/draw": ("host_tests/test_screen_draw.py", "host_tests/test_screen.py"),
     # the display's task: a panel that fails raises the device alarm "display"
-    "screen/run": ("host_tests/test_screen.py",),
+    "screen/run": ("host_tests/dual/test_screen_run.py", "host_tests/test_screen.py"),
     # the setup page's server (sign-in, sessions, the save, the status page); the
     # form's rules are form.py's (CPython, above)
-    "setup/web": ("host_tests/test_setup_ap.py",
+    "setup/web": ("host_tests/dual/test_setup_web_rules.py", "host_tests/test_setup_ap.py",
                   "host_tests/test_failure_audit.py::test_the_setup_pages_first_save_after_a_factory_reset_keeps_the_boards_name",
                   "host_tests/test_setup_browser.py"),
 }
