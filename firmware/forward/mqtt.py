@@ -22,7 +22,8 @@
 #   session alive, and a ping left unanswered for keepalive means a broker
 #   that vanished without closing (powered off, cable pulled): the publisher
 #   reconnects instead of writing into a dead connection until the kernel
-#   gives up, and raises `mqtt_unreachable` after an hour without an answer.
+#   gives up, and raises `mqtt_unreachable` after an hour without an answer
+#   (or an hour of a broker that closes each connection at once: it serves nothing).
 # publish_*() only store the latest value per topic; the task sends them.
 import asyncio
 
