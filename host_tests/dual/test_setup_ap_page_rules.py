@@ -14,8 +14,9 @@
 # (a scanned network name, a typed value sent back after a refused save, a
 # config problem, the transmitter id, an error text) is HTML-escaped; a refused
 # field is marked beside its own input with what was typed; secrets are never
-# echoed; the status page shows reading, age, trend, alarms, the links and the
-# thresholds in the configured units; each page is a whole, closed document.
+# echoed; the status page shows reading (in the configured units), age, trend,
+# alarms, the links and the thresholds (in mg/dL, as the form takes them);
+# each page is a whole, closed document.
 from fakes import import_setup_ap, swap
 
 ap, fsutil, log = import_setup_ap()
