@@ -81,13 +81,17 @@ def status_page(state, cfg, ap=None, problems=()):
             esc(r[4]), _ago(state.get("now_unix"), r[1]))
     else:
         trend = "unknown" if r[3] is None else "%+.1f mg/dL/min" % (r[3] / 10)
-        if cfg.get("units") == "mmol":   # as the box's screen shows it, mg/dL beside it
-            from screen.view import big
-            yield ("<p><span class=big id=sgv>%s</span> mmol/L <span class=big id=arrow>%s</span> "
-                   "(%d mg/dL)</p>") % (big(r[2], "mmol"), arrow(r[3]), r[2])
+        # as the box's screen shows it: "LOW" under 40 mg/dL and "HIGH" over 400 (a
+        # Dexcom's 39 means "under 40", not 39), and mmol/L with mg/dL beside it
+        from screen.view import big
+        mmol = cfg.get("units") == "mmol"
+        shown = big(r[2], "mmol" if mmol else "mg/dl")
+        if shown == "LOW" or shown == "HIGH":
+            unit, note = "", " (%s mg/dL)" % ("under 40" if shown == "LOW" else "over 400")
         else:
-            yield "<p><span class=big id=sgv>%d</span> mg/dL <span class=big id=arrow>%s</span></p>" % (
-                r[2], arrow(r[3]))
+            unit, note = (" mmol/L", " (%d mg/dL)" % r[2]) if mmol else (" mg/dL", "")
+        yield "<p><span class=big id=sgv>%s</span>%s <span class=big id=arrow>%s</span>%s</p>" % (
+            shown, unit, arrow(r[3]), note)
         yield "<p>Trend <span id=trend>%s</span>, %s (%s).</p>" % (
             trend, _ago(state.get("now_unix"), r[1]), esc(r[5]))
     yield "</section><section id=alarms><h2>Alarms</h2>"
