@@ -175,6 +175,30 @@ def test_nightscout_alarm_is_due_70_min_after_the_last_boot_and_not_from_a_broke
     assert not nightscout([])
 
 
+def test_nightscout_alarm_hour_counts_from_the_first_reading_of_a_boot_without_earlier_ones():
+    # (seed 1942, round 19) the link bonded 11 min after the boot: nothing waited to be sent
+    # until then (the uploader's hour counts from a reading left waiting), and the alarm came
+    # 72 min after the boot, 61 after that reading. NS_ALERT_DUE_MS (67.7 min) from the first
+    # reading; 70 min from the boot still when a reading came at once or before a reset
+    w = {"inject": {}, "config": {}, "board": None, "silent": [], "modes": [], "radio": {},
+         "forward": {"nightscout": "badsecret"}}
+
+    def nightscout(events):
+        return [m for _, m in chaos.check_promises(w, sorted(events, key=lambda e: e["t_ms"]), 10 ** 8, [])
+                if "Nightscout" in m]
+    at72 = [onset(72 * MIN, "forwarding", "nightscout_unreachable")]
+    late11 = [reading(11 * MIN, 251)]
+    assert nightscout(late11 + at72) == []
+    assert nightscout(late11 + [onset(80 * MIN, "forwarding", "nightscout_unreachable")])   # 69 min on
+    assert nightscout([reading(1 * MIN, 120)] + late11 + at72)              # one came at once
+    # a reset at 30 min with readings before it (on flash, waiting): 70 min from the reset
+    reset = [{"event": "reset", "t_ms": 30 * MIN}]
+    assert nightscout([reading(5 * MIN, 120)] + reset + [reading(45 * MIN, 120),
+                                                           onset(104 * MIN, "forwarding")])
+    assert nightscout([reading(5 * MIN, 120)] + reset + [reading(45 * MIN, 120),
+                                                           onset(99 * MIN, "forwarding")]) == []
+
+
 def test_no_power_alarm_is_expected_on_the_fallback_board():
     # an unknown board name in the config: the box runs on esp32-devkitc, which has no battery
     w = {"inject": {"adc_at_s": [[0, 38, 1700000]]}, "config": {"board": "no-such-board"},

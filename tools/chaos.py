@@ -44,8 +44,9 @@ checked (check_world):
    memory) sounds again within RESOUND_MS after a reset; a task failing 3 times in
    10 min raises `device`; a sensor state with no glucose raises `sensor`, a rogue
    transmitter `link`; a low battery on a board with one raises `device` (power);
-   a Nightscout that never stores raises `forwarding` within alert_after_s; each
-   reading is delivered once.
+   a Nightscout that never stores raises `forwarding` within 70 min of each boot (of
+   its first reading, NS_ALERT_DUE_MS, when none came before it); each reading is
+   delivered once.
  6 forwarding: with the router off, readings waiting an hour raise `forwarding`
    (nightscout_unreachable) within 5 min of that hour; an MQTT broker nobody answers
    raises it (mqtt_unreachable) within 70 min of each boot; a Nightscout that works
@@ -3785,10 +3786,22 @@ def check_promises(w, events, end_ms, problems):
                     2 * uv / 1e6, "" if t_from == t_ms else " of the power-on at t=%d ms" % t_from)))
     # a Nightscout that never stores: forwarding within alert_after_s (1 h) + 10 min
     ns = w["forward"].get("nightscout")
-    due = 70 * MIN   # counted from the boot: a reset starts the hour again
+    # counted from the boot: a reset starts the hour again. (Seed 1942, round 19) the uploader's
+    # hour counts from the first reading left waiting (nightscout.py: nothing queued is not
+    # "unreachable"); the link bonded only 11 min after the first boot, and the alarm came 61 min
+    # after that reading (72 min after the boot): a boot with no reading before it (nothing on
+    # flash) is given NS_ALERT_DUE_MS (invariant 36's bound) from its first reading
+    readings = sorted(e["t_ms"] for e in events if e.get("event") == "reading" and e.get("sgv") is not None)
+
+    def ns_due(boot):
+        first = next((t for t in readings if t >= boot), None)
+        if first is None or any(t < boot for t in readings):
+            return boot + 70 * MIN
+        return max(boot + 70 * MIN, first + NS_ALERT_DUE_MS)
+    due = ns_due(0)
     for r in sorted(resets):
         if r < due:
-            due = r + 70 * MIN
+            due = ns_due(r)
     if ns and ns != "ok" and not isinstance(w["config"], str) and end_ms > due + 10 * MIN \
             and not factory and due < broken_ms:
         if not any(t <= due for t in onsets(events, "forwarding")) and not problems:
