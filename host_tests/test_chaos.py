@@ -3345,6 +3345,29 @@ def test_mqtt_availability_online_while_answered_offline_when_gone():
     assert len(chaos.check_mqtt_availability(_w17(early), [], end, [])) == 1
 
 
+def test_a_followers_readings_on_a_clock_a_wrong_ntp_set_back_are_put_on_the_worlds_clock():
+    # (seed 1932, round 19) a follower dates readings on its wall clock; a wrong NTP answer
+    # set it 4.3 h back: fresh readings every 5 min, nothing to sound, not stale data
+    epoch, back = 1772909100, 15434
+
+    def follower(t_min, sgv, off=0, age_s=60):
+        t = t_min * MIN
+        wall = epoch + t // 1000 + off
+        return {"event": "reading", "t_ms": t, "sgv": sgv, "dex_s": wall - age_s, "unix_s": wall - age_s,
+                "wall_s": wall, "source": "live"}
+    right = [{"event": "leader_epoch", "t_ms": 0, "unix_s": epoch}] + [follower(m, 120) for m in range(0, 20, 5)]
+    ev = right + [follower(m, 110, -back) for m in range(20, 90, 5)]
+    assert chaos.check_stale(chaos.follower_events(ev), 20, 90 * MIN) == []
+    # with the clock right the mapping is as before: the leader's time less its epoch
+    assert [e["dex_s"] for e in chaos.follower_events(right)[1:]] == [
+        chaos.br.DEX0_S + m * 60 - 60 for m in range(0, 20, 5)]
+    # readings that stop are still judged, and readings the box itself took as an hour old
+    # are stale whatever its clock
+    assert len(chaos.check_stale(chaos.follower_events(right), 20, 90 * MIN)) == 1
+    old = [follower(m, 110, -back, age_s=3600) for m in range(20, 90, 5)]
+    assert len(chaos.check_stale(chaos.follower_events(right + old), 20, 90 * MIN)) == 1
+
+
 def test_stale_allows_a_followers_no_data_grace():
     # (seed 1721, round 17) a follower box polls every 300 s: its engine waits NO_DATA_GRACE_S + poll_s
     # + the request's timeout past no_data_minutes (16) before no_data, 22.25 min after the reading

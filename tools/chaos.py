@@ -3826,9 +3826,22 @@ def follower_events(events):
     out = []
     for e in events:
         if e.get("event") == "reading" and e.get("unix_s") is not None:
-            e = dict(e, dex_s=br.DEX0_S + int(e["unix_s"]) - epoch)
+            dex = br.DEX0_S + int(e["unix_s"]) - epoch
+            # (seed 1932, round 19) the follower dates a reading on its own wall clock, which a
+            # wrong NTP answer (round 9's ntp_script, hours off) may have set hours off: the
+            # readings of those hours were taken for hours old, and the box, rightly quiet over
+            # fresh ones, judged silent over stale data. Its clock's error at arrival (wall_s
+            # against the world's epoch + t) is taken off; a clock right within
+            # FOLLOWER_CLOCK_OFF_S leaves the mapping as it was
+            off = None if e.get("wall_s") is None else e["wall_s"] - epoch - e["t_ms"] // 1000
+            if off is not None and abs(off) > FOLLOWER_CLOCK_OFF_S:
+                dex -= off
+            e = dict(e, dex_s=dex)
         out.append(e)
     return out
+
+
+FOLLOWER_CLOCK_OFF_S = 300
 
 
 def leader_unreachable(w):
