@@ -126,7 +126,6 @@ class MqttPublisher:
         self._answered = False  # the broker has answered on this connection
         self._condition_on = False
         self._brief = 0   # answered connections in a row the broker closed within _BRIEF_S
-        self._started = 0   # clock.ms() of the current connection
         self._newest = None  # dex_s of the reading in the glucose state
         # clock.ms() when it was taken; from the boot until the first: anything the
         # broker retains from before is at least as old
@@ -340,11 +339,11 @@ class MqttPublisher:
             self.connects += 1
             self._answered = False  # healthy only once the broker answers a ping
             self._log("mqtt: connected to %s:%d" % (self.c["host"], self.c["port"]))
-            self._started = started = clock.ms()
+            started = clock.ms()
             reader = asyncio.create_task(self._reader(cl))
             why = "stopped"
             try:
-                why = await self._serve(cl, reader)
+                why = await self._serve(cl, reader, started)
             finally:
                 reader.cancel()
                 self._drop(why)
@@ -372,7 +371,7 @@ class MqttPublisher:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, _BACKOFF_MAX_S)
 
-    async def _serve(self, cl, reader):
+    async def _serve(self, cl, reader, started):
         # a ping right after connecting, then every keepalive/2 whatever else is
         # sent: a publish-only client hears from the broker only through
         # PINGRESP, so that is how a live broker is told from a vanished one
@@ -382,7 +381,7 @@ class MqttPublisher:
         while True:
             if reader.done():
                 return self._why
-            if self._brief and self._answered and clock.ms() - self._started >= _BRIEF_S * 1000:
+            if self._brief and self._answered and clock.ms() - started >= _BRIEF_S * 1000:
                 self._brief = 0   # kept this long: the storm is over
                 self._set_condition(False)
             if self._ping_at is not None and clock.ms() - self._ping_at > 2 * ping_ms:
