@@ -11,20 +11,41 @@ sink = print  # the board's console; the host may redirect it (e.g. to stderr)
 
 
 def hide(secret):
-    """Register a secret (Wi-Fi password, API secret...) to be masked."""
-    if secret and isinstance(secret, str) and len(secret) >= 3 and secret not in _secrets:
-        _secrets.append(secret)
-        # longest first: a secret holding a shorter one (a Nightscout secret made of
-        # the Wi-Fi password and more) would lose it to the shorter one's mask first,
-        # and the rest of it would stay in the line ("***2024xyz")
-        _secrets.sort(key=len, reverse=True)
+    """Register a secret (Wi-Fi password, API secret...) to be masked, as written
+    and as repr() writes it (a backslash doubled: a %r argument, the fallback)."""
+    if secret and isinstance(secret, str) and len(secret) >= 3:
+        for s in (secret, repr(secret)[1:-1]):
+            if s not in _secrets:
+                _secrets.append(s)
 
 
 def _mask(text):
+    """Every stretch of text any secret covers becomes "***". Stretches are
+    merged where secrets overlap or hold one another ("abcd" and "cdef" in
+    "abcdef"), so no end of one survives the other's mask."""
+    spans = []
     for s in _secrets:
-        if s in text:
-            text = text.replace(s, "***")
-    return text
+        i = text.find(s)
+        while i >= 0:
+            spans.append((i, i + len(s)))
+            i = text.find(s, i + 1)
+    if not spans:
+        return text
+    spans.sort()
+    out = []
+    done = 0   # text before this is written out or masked
+    start, end = spans[0]
+    for a, b in spans[1:]:
+        if a < end:   # overlaps the stretch: one mask
+            end = max(end, b)
+            continue
+        out.append(text[done:start])
+        out.append("***")
+        done, start, end = end, a, b
+    out.append(text[done:start])
+    out.append("***")
+    out.append(text[end:])
+    return "".join(out)
 
 
 dropped = 0  # lines lost to a MemoryError while making them

@@ -611,6 +611,32 @@ def test_a_secret_holding_another_secret_is_masked_whole():
             assert log.lines() == ["1 I secret=*** wifi=***"], (first, second, log.lines())
 
 
+def test_secrets_that_overlap_are_masked_as_one_stretch_with_no_end_left():
+    # neither holds the other: masking one first left the other's end in the line
+    for first, second in (("abcd1234", "1234wxyz"), ("1234wxyz", "abcd1234")):
+        with Ring(t=1):
+            log.hide(first)
+            log.hide(second)
+            log.info("key=abcd1234wxyz; a=abcd1234 b=1234wxyz c=abcd12341234wxyz")   # back to back: two masks
+            assert log.lines() == ["1 I key=***; a=*** b=*** c=******"], (first, log.lines())
+    with Ring(t=1):   # a secret repeated over itself ("aaaa" in "aaaaa")
+        log.hide("aaaa")
+        log.info("x aaaaa y")
+        assert log.lines() == ["1 I x *** y"]
+
+
+def test_a_secret_with_a_backslash_is_masked_in_a_repr_too():
+    # repr doubles the backslash: a %r argument (or the fallback's repr of the
+    # arguments) held the password in a form the plain one does not match
+    with Ring(t=1):
+        log.hide("pa\\ss-word")
+        log.info("join %r", "pa\\ss-word")
+        log.info("join %s", "pa\\ss-word")
+        log.info("bad %d", "pa\\ss-word")
+        got = log.lines()
+        assert got == ["1 I join '***'", "1 I join ***", "1 I bad %d ('***',)"], got
+
+
 def test_short_and_non_string_secrets_are_ignored():
     # main hides whatever the settings hold: None for an open network, "" or a
     # number from a hand-written file; 2 characters would mask half the log
