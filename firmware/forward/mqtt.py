@@ -23,7 +23,9 @@
 #   that vanished without closing (powered off, cable pulled): the publisher
 #   reconnects instead of writing into a dead connection until the kernel
 #   gives up, and raises `mqtt_unreachable` after an hour without an answer
-#   (or an hour of a broker that closes each connection at once: it serves nothing).
+#   (or an hour of a broker that closes each connection at once: it serves nothing);
+#   the back-off is cut short so that an attempt is made at the hour's edge and
+#   its failure raises it then, not up to a back-off (5 min) later.
 # publish_*() only store the latest value per topic; the task sends them.
 import asyncio
 
@@ -329,7 +331,7 @@ class MqttPublisher:
                     self._on_memory()
                 if clock.ms() - fail_since > 3600 * 1000:
                     self._set_condition(True)
-                await asyncio.sleep(backoff)
+                await asyncio.sleep(_pause(backoff, fail_since))
                 backoff = min(backoff * 2, _BACKOFF_MAX_S)
                 continue
             self._client, self._alive = cl, True
@@ -368,7 +370,7 @@ class MqttPublisher:
                           % (self._brief, backoff))
             elif clock.ms() - fail_since > 3600 * 1000:  # accepted, never answered: a refusal
                 self._set_condition(True)
-            await asyncio.sleep(backoff)
+            await asyncio.sleep(_pause(backoff, fail_since))
             backoff = min(backoff * 2, _BACKOFF_MAX_S)
 
     async def _serve(self, cl, reader, started):
@@ -431,6 +433,13 @@ class _NonBlockingSocket:
 
     def close(self):
         self.s.close()
+
+
+def _pause(backoff, fail_since):
+    """The back-off (s), cut short to end just past the hour without service
+    that fail_since began: the attempt made then tells whether it is one."""
+    left = (fail_since + 3600 * 1000 - clock.ms()) // 1000 + 1
+    return left if 0 < left < backoff else backoff
 
 
 def _client_id(device_id):

@@ -962,7 +962,8 @@ def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connec
         assert raw(cl).closed
     assert w.names.forgotten == [("ha.lan", 1883)] * 15, w.names.forgotten
     waits = run_world(lambda w: setattr(w.broker, "refuse", OSError(111)), until_s=4000).loop.sleeps
-    assert waits[8:] == [300] * (len(waits) - 8) and len(waits) == 20, waits
+    # every 300 s, the one that would pass the hour's edge (3510 s + 300) cut to end just past it
+    assert waits[8:] == [300] * 10 + [91, 300, 300], waits
 
 
 def test_a_broker_that_drops_every_answered_connection_is_backed_off_from_the_third():
@@ -1128,8 +1129,10 @@ def test_unreachable_after_an_hour_of_refusals_and_cleared_when_the_broker_answe
         w.broker.refuse = OSError(111)
         w.at(3900 * 1000, lambda: setattr(w.broker, "refuse", None))
     w = run_world(setup, until_s=4200)
-    # attempts at 0, 2, 6, ... 510, 810, then every 300 s: 3510 s is within the hour
-    assert w.conds == [(3810000,) + UNREACHABLE + (True,), (4110000,) + UNREACHABLE + (False,)], w.conds
+    # attempts at 0, 2, 6, ... 510, 810, then every 300 s to 3510 s, within the hour; the
+    # next back-off is cut to 91 s: refused at 3601 s, past the hour (not at 3810 s, 5 min
+    # late); the broker is back at 3900 s and answers the attempt at 3901 s
+    assert w.conds == [(3601000,) + UNREACHABLE + (True,), (3901000,) + UNREACHABLE + (False,)], w.conds
 
 
 def test_the_hour_counts_from_the_last_answered_connection():
@@ -1139,7 +1142,8 @@ def test_the_hour_counts_from_the_last_answered_connection():
             w.broker.restart()
         w.at(1000 * 1000, down)
     w = run_world(setup, until_s=5000)
-    assert w.conds == [(4810000,) + UNREACHABLE + (True,)], w.conds
+    assert w.conds == [(4601000,) + UNREACHABLE + (True,)], w.conds
+    assert w.loop.sleeps[-3:] == [91, 300, 300], w.loop.sleeps
 
 
 def test_an_accepted_connection_clears_it_only_once_the_broker_answers():
@@ -1152,7 +1156,7 @@ def test_an_accepted_connection_clears_it_only_once_the_broker_answers():
         w.at(3900 * 1000, mute)
         w.at(4500 * 1000, lambda: setattr(w.broker, "answering", True))
     w = run_world(setup, until_s=4800)
-    assert w.conds[0] == (3810000,) + UNREACHABLE + (True,), w.conds
+    assert w.conds[0] == (3601000,) + UNREACHABLE + (True,), w.conds
     assert len(w.conds) == 2 and w.conds[1][1:] == UNREACHABLE + (False,), w.conds
     assert w.conds[1][0] > 4500 * 1000, w.conds
 
@@ -1172,14 +1176,15 @@ def test_a_silent_broker_after_a_good_connection_counts_toward_the_hour():
 def test_an_hour_of_a_broker_throwing_the_box_out_is_unreachable_until_a_connection_lasts_30_s():
     # it answers every connection and closes it at once (an ACL, a client_id two boxes
     # share): nothing reaches Home Assistant, and that must not stay silent. Connections
-    # at 0, 0, 0, 2, 6, ... 510, 810, then every 300 s; 3810 s is the first past the hour.
-    # The first connection that is kept clears it once it has lasted 30 s
+    # at 0, 0, 0, 2, 6, ... 510, 810, then every 300 s to 3510 s; the back-off is cut to
+    # 91 s so one is made just past the hour (3601 s). The first connection that is kept
+    # (3901 s) clears it once it has lasted 30 s
     def setup(w):
         w.broker.kick = 10 ** 6
         w.at(3900 * 1000, lambda: setattr(w.broker, "kick", 0))
     w = run_world(setup, until_s=4200)
-    assert w.conds == [(3810000,) + UNREACHABLE + (True,), (4140000,) + UNREACHABLE + (False,)], w.conds
-    assert connect_times(w)[-3:] == [3510000, 3810000, 4110000], connect_times(w)
+    assert w.conds == [(3601000,) + UNREACHABLE + (True,), (3931000,) + UNREACHABLE + (False,)], w.conds
+    assert connect_times(w)[-3:] == [3510000, 3601000, 3901000], connect_times(w)
 
 
 def test_a_storm_after_a_good_connection_counts_its_hour_from_when_that_one_ended():
@@ -1188,9 +1193,10 @@ def test_a_storm_after_a_good_connection_counts_its_hour_from_when_that_one_ende
         w.at(1000 * 1000, w.broker.restart)
     w = run_world(setup, until_s=4900)
     # kept from 0 to 1000 s; thrown out from then on: at 1000 s, at once twice more, then
-    # 2, 4, ... 256 s apart (1510 s), then every 300 s: 4810 s is the first past 4600 s
-    assert w.conds == [(4810000,) + UNREACHABLE + (True,)], w.conds
-    assert connect_times(w)[-2:] == [4510000, 4810000], connect_times(w)
+    # 2, 4, ... 256 s apart (1510 s), then every 300 s to 4510 s; the next cut to end
+    # just past 4600 s
+    assert w.conds == [(4601000,) + UNREACHABLE + (True,)], w.conds
+    assert connect_times(w)[-2:] == [4510000, 4601000], connect_times(w)
 
 
 def test_unreachable_after_an_hour_without_wifi_and_cleared_after():
@@ -1228,7 +1234,7 @@ def test_a_condition_reporter_that_fails_is_logged_and_the_publisher_goes_on():
     assert calls == [UNREACHABLE + (True,), UNREACHABLE + (False,)], calls
     failed = [line for line in w.logs if line.startswith("mqtt: reporting the condition failed: ")]
     assert len(failed) == 2 and "boom" in failed[0], w.logs
-    assert connect_times(w) == [4110000]
+    assert connect_times(w) == [3901000]
 
 
 # --- memory -------------------------------------------------------------------------
@@ -1339,8 +1345,12 @@ def first_unreachable(refuse, wifi_up, wifi_down=None):
 
 
 def test_unreachable_at_the_first_refusal_past_the_hour():
-    assert first_unreachable(True, 3599500) == 3601500     # then 2 s later
-    assert first_unreachable(True, 3600000) == 3602000     # an hour is not past it
+    # refused at 3599.5 s: the 2-s back-off is cut to 1 s, to just past the hour
+    assert first_unreachable(True, 3599500) == 3600500
+    assert first_unreachable(True, 3600000) == 3601000     # an hour is not past it
+    # 2 s before: the back-off is not cut; refused again at the hour, not past it, then 1 s
+    assert first_unreachable(True, 3598000) == 3601000
+    assert first_unreachable(True, 3597999) == 3600999
     assert first_unreachable(True, 3600500) == 3600500
 
 
@@ -1352,8 +1362,8 @@ def test_unreachable_at_the_first_wifi_wait_past_the_hour():
 
 def test_unreachable_at_the_first_silent_connection_past_the_hour():
     # a connection taken and never answered is left 61 s after it was made
-    assert first_unreachable(False, 3538500) == 3662500    # left at 3599.5 s, then 2 s + 61 s
-    assert first_unreachable(False, 3539000) == 3663000
+    assert first_unreachable(False, 3538500) == 3661500    # left at 3599.5 s, then 1 s + 61 s
+    assert first_unreachable(False, 3539000) == 3662000    # left at the hour: not past it
     assert first_unreachable(False, 3539500) == 3600500
 
 
