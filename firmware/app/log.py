@@ -51,18 +51,23 @@ def _mask(text):
 dropped = 0  # lines lost to a MemoryError while making them
 
 
+def _text(msg, args):
+    """msg % args; when they do not fit, msg and the arguments' repr (a line
+    that says what happened, if not as meant). A MemoryError is raised."""
+    try:
+        return msg % args if args else msg
+    except MemoryError:
+        raise
+    except Exception:
+        return msg + " " + repr(args)
+
+
 def log(level, msg, *args):
     """Never raises: a log line short of memory is dropped (and counted), so the
     signal its caller raises next (an alarm condition) is not lost with it."""
     global _next, _count, dropped
     try:
-        try:
-            text = msg % args if args else msg
-        except MemoryError:
-            raise
-        except Exception:
-            text = msg + " " + repr(args)
-        line = "%d %s %s" % (clock.ms(), level, _mask(text))
+        line = "%d %s %s" % (clock.ms(), level, _mask(_text(msg, args)))
     except Exception:   # MemoryError; or an argument whose repr fails too
         dropped += 1
         return
@@ -91,11 +96,11 @@ def exc(e, msg, *args):
     """Log an exception with its type and message (tracebacks cost heap)."""
     global dropped
     try:
-        msg = (msg % args if args else msg) + ": %s %s" % (type(e).__name__, e)
-    except Exception:
+        text = _text(msg, args) + ": %s %s" % (type(e).__name__, e)
+    except Exception:   # MemoryError; or an exception whose str fails
         dropped += 1
         return
-    log("E", msg)
+    log("E", text)
 
 
 def lines():

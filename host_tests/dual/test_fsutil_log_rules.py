@@ -701,6 +701,17 @@ def test_exc_logs_the_type_and_message_and_never_raises():
         assert log.dropped == 1 and len(log.lines()) == 2
 
 
+def test_exc_whose_format_does_not_fit_its_arguments_keeps_the_line_as_log_does():
+    # the exception is what a family's helper needs to see: a caller's wrong
+    # format must not lose it (it was dropped and counted)
+    with Ring(t=3):
+        log.exc(OSError("io"), "save %d", "config.json")
+        log.exc(ValueError("full"), "save %s to %s", "config.json")
+        assert log.lines() == ["3 E save %d ('config.json',): OSError io",
+                               "3 E save %s to %s ('config.json',): ValueError full"], log.lines()
+        assert log.dropped == 0
+
+
 def test_a_failing_sink_does_not_raise_and_keeps_the_line():
     def broken(line):
         raise OSError(5)    # a console that cannot write
