@@ -3377,3 +3377,124 @@ def test_stale_allows_a_followers_no_data_grace():
     assert chaos.check_stale(ev, 16, 40 * MIN, grace_ms=grace) == []
     late = ev[:2] + [sound(24 * MIN, "medium", "no_data")]
     assert len(chaos.check_stale(late, 16, 40 * MIN, grace_ms=grace)) == 1
+
+
+# --- the Nightscout stand-in's delay list, in the world's time -------------------------------
+# Nightscout (lib/authorization/delaylist.js, used in index.js resolve()) holds a request from an
+# address until the time its last failed sign-in put on the list (that failure + authFailDelay,
+# 5 s; stacked when failures come quicker), and only then checks the credential. The stand-in
+# slept `bad_delay_s` per failure in real seconds before every 401, the first one too: the
+# simulated clock gives a silent peer ~15 ms, so the box always timed out first and no chaos world
+# reached nightscout_auth (session 25). Pinned: the first wrong secret is answered at once, a
+# request within the window waits until the world's clock (not the real one) reaches it, a
+# later one does not, a good one clears the address; and in a real world the box says
+# nightscout_auth, and a hold reaches it at the world's moment, before its timeout or not.
+NS_TEST_SECRET = "0123456789abcdef"
+
+
+def _ns_post(ns, secret, vt_ms, n, out=None):
+    import hashlib
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", ns.port, timeout=10)
+    try:
+        c.request("POST", "/api/v1/entries", body="[]", headers={
+            "api-secret": hashlib.sha1(secret.encode()).hexdigest(), "Content-Type": "application/json",
+            "X-Sim-Clock": "%d %d" % (vt_ms, n)})
+        r = c.getresponse()
+        r.read()
+    finally:
+        c.close()
+    if out is not None:
+        out.append(r.status)
+    return r.status
+
+
+def test_the_nightscout_stand_ins_delay_list_is_nightscouts_on_the_worlds_clock():
+    import threading
+    from nsserver import NsServer
+    ns = NsServer(secret=NS_TEST_SECRET, world_clock=True)
+    try:
+        ns.clock(1000)
+        # the first failure is answered at once (the world's clock stands still: a wait would hang)
+        assert _ns_post(ns, "wrong-secret-12", 1000, 1) == 401
+        assert ns.state()["delay_until"] == {"127.0.0.1": 6000}
+        # one 1 s later waits for the world's 6000 ms before its credential is checked
+        out = []
+        th = threading.Thread(target=_ns_post, args=(ns, "wrong-secret-12", 2000, 2, out))
+        th.start()
+        assert ns.clock(5999, 2, timeout_s=0.5)["timed_out"] and out == []
+        answer = ns.clock(6000, 2)
+        th.join(10)
+        assert out == [401] and not answer["timed_out"]
+        assert answer["delay_until_ms"] == 11000   # its own failure: 5 s from its answer
+        # 5 s after the last failure nothing waits; a good secret takes the address off the list
+        ns.clock(11000)
+        assert _ns_post(ns, "wrong-secret-12", 11000, 3) == 401
+        assert ns.state()["delay_until"] == {"127.0.0.1": 16000}
+        ns.clock(20000)
+        assert _ns_post(ns, NS_TEST_SECRET, 20000, 4) == 200
+        assert ns.state()["delay_until"] == {} and ns.state()["auth_failures"] == 3
+    finally:
+        ns.close()
+
+
+def _badsecret_world():
+    w = chaos.draw_world(3, 2 / 24)
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={"nightscout": "badsecret"},
+             inject={})
+    return w
+
+
+def _auth_onsets(events):
+    return [e["t_ms"] for e in events if e.get("event") == "alarm_onset" and e.get("type") == "forwarding"
+            and e.get("reason") == "nightscout_auth"]
+
+
+def _console_ms(console, text):
+    return [int(line.split()[0]) for line in console.splitlines() if text in line]
+
+
+def test_a_wrong_nightscout_secret_raises_nightscout_auth_in_a_real_world():
+    w = _badsecret_world()
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    first_401 = _console_ms(console, "401, the server rejected")
+    assert first_401 and _auth_onsets(events)[:1] == first_401[:1], (first_401, _auth_onsets(events))
+    assert first_401[0] < 5 * MIN   # the first upload, after the first reading
+    assert not _console_ms(console, "nightscout: no answer within")
+    assert chaos.check_world(w, events, console, error) == {}
+
+
+@pytest.mark.parametrize("hold_ms", [10000, 25000])
+def test_a_held_nightscout_answer_comes_at_the_worlds_moment(monkeypatch, hold_ms):
+    # the box's first request finds its address on the delay list for hold_ms of the world's time:
+    # under its 20-s timeout the 401 comes then, to the ms; over it the box times out, and its next
+    # try (5 s on) waits for the first one's failure + 5 s and gets its 401
+    import nsserver
+    first = []
+
+    class Held(nsserver.NsServer):
+        def clock(self, vt_ms, await_id=None, timeout_s=5.0):
+            if not first:
+                first.append(vt_ms)
+                with self.lock:
+                    self.delay_until["127.0.0.1"] = vt_ms + hold_ms
+            return super().clock(vt_ms, await_id, timeout_s)
+    monkeypatch.setattr(nsserver, "NsServer", Held)
+    w = _badsecret_world()
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert first, "the stand-in never heard the world's clock"
+    got = _console_ms(console, "401, the server rejected")
+    timeouts = _console_ms(console, "nightscout: no answer within 20 s")
+    # (the box's own steps after an answer take the real milliseconds they take: SLACK)
+    if hold_ms < 20000:
+        assert got and first[0] + hold_ms <= got[0] < first[0] + hold_ms + SLACK_MS, (first, got)
+        assert not timeouts, timeouts
+    else:
+        assert timeouts and first[0] + 20000 <= timeouts[0] < first[0] + 20000 + SLACK_MS, (first, timeouts)
+        assert got and first[0] + hold_ms + 5000 <= got[0] < first[0] + hold_ms + 5000 + SLACK_MS, (first, got)
+    assert _auth_onsets(events)[:1] == got[:1]
+
+
+SLACK_MS = 1000

@@ -2482,10 +2482,18 @@ def run_world(w):
             port = free_port()
         else:
             from nsserver import NsServer
-            ns = NsServer(secret=NS_SECRET, send_date=False, bad_delay_s=0.05, host=host)
+            # a wrong secret: Nightscout's delay list (5 s, authFailDelay) in the world's time
+            # (simboot ns_clock); in real seconds the simulated clock outran it and the box
+            # timed out on every 401 (session 25: no world had reached nightscout_auth)
+            bad = mode == "badsecret"
+            ns = NsServer(secret=NS_SECRET, send_date=False, host=host, world_clock=bad)
             if mode in ("error", "hang"):
                 ns.set_mode(mode, 503 if mode == "error" else None)
             port = ns.port
+            if bad:
+                inject = dict(inject, ns_clock=[host, ns.control_port, NS_NAME if NS_NAME in names else host,
+                                                port])
+                extra["INJECT"] = json.dumps(inject)
             if NS_NAME in names:   # simboot moves it (dns_move) through its control port
                 inject = dict(inject, ns_host=NS_NAME, ns_control=[host, ns.control_port])
                 extra["INJECT"] = json.dumps(inject)

@@ -5,15 +5,30 @@ It enforces what a real Nightscout does (peers.md section 2):
 - POST /api/v1/entries takes a JSON array (or one object with `date`);
   entries are upserted on {sysTime, type}, sysTime from dateString first;
 - `api-secret` must be the SHA-1 (or SHA-512) hex of the secret, or
-  ?token= one of the tokens; every bad credential adds `bad_delay_s` of delay
-  (cumulative per client, as Nightscout's delay list) and answers 401;
+  ?token= one of the tokens; a wrong one is answered 401 (GET /api/v1/status.json too,
+  as Nightscout's api:status:read: without a credential it answers);
+- Nightscout's delay list (lib/authorization/delaylist.js, used in
+  lib/authorization/index.js resolve(); its logic unchanged since 14.1.1, 2021): a request from a
+  client address on the list waits until the list's time for it BEFORE its credential
+  is checked (a good one too); a wrong credential then puts the address on the list
+  until max(now, its time) + `bad_delay_s` (settings.authFailDelay, 5 s), a good one
+  takes it off. So the first failure is answered at once, and a client that retries
+  more than `bad_delay_s` after its last failure never waits: only requests that come
+  quicker (or several at once) pile the delays up;
 - GET /api/v1/entries(.json)?count=N, GET /api/v1/status.json.
+Time: real seconds, or the simulated world's (clock(vt_ms), or POST /clock on the control
+port: tools/chaos.py's worlds, tools/simboot.py ns_clock): a request then waits until the
+world's clock reaches its time on the list, and a request carrying `X-Sim-Clock: <vt_ms>
+<id>` (simboot adds it) is counted as arriving at vt_ms.
 Faults on demand through a control port (JSON POST /mode; {"host": address} moves the API
 there, the old address refusing: move()) or the methods:
   mode "ok" | "down" (listener closed: connection refused) | "error" (answer
   `status`, e.g. 503) | "empty" (200 with `[]`, storing nothing) | "hang" (accept
   and never answer).
 GET /state on the control port: {"entries": [...], "posts": {key: count}, ...}.
+POST /clock {"vt_ms": N[, "await": id]}: the world's clock is N (requests waiting for it are
+answered before this answers; with await, request id's answer too); answers
+{"vt_ms": N, "delay_until_ms": the latest time on the delay list or null}.
 
     python tools/nsserver.py --secret 0123456789abc [--port P] [--control-port C]
 """
@@ -46,7 +61,7 @@ def _systime(e):
 
 class NsServer:
     def __init__(self, secret=None, tokens=(), port=0, control_port=0, bad_delay_s=5.0,
-                 certfile=None, keyfile=None, host="127.0.0.1", send_date=True):
+                 certfile=None, keyfile=None, host="127.0.0.1", send_date=True, world_clock=False):
         self.host = host
         self.send_date = send_date
         self.secret_hashes = set()
@@ -61,7 +76,13 @@ class NsServer:
         self.auth_failures = 0
         self.requests = 0
         self.heads = []  # HEAD requests: what a box asking only the time sent
-        self.bad_until = {}  # client ip -> accumulated delay
+        self.delay_until = {}  # client ip -> ms (now_ms) until which its requests wait
+        self.vt_ms = 0 if world_clock else None  # the world's clock (clock()); None: real time
+        self._cv = threading.Condition()   # guards vt_ms, _waiting, _answered, _closing
+        self._waiting = {}   # id -> the world's ms a request waits for (virtual time)
+        self._answered = set()   # ids (X-Sim-Clock) of requests answered, until awaited
+        self._closing = False
+        self._seq = 0
         self.mode = "ok"
         self.error_status = 503
         self._hang = threading.Event()
@@ -123,9 +144,54 @@ class NsServer:
             return {"entries": list(self.entries.values()),
                     "posts": {"%s|%s" % k: n for k, n in self.posts.items()},
                     "auth_failures": self.auth_failures, "requests": self.requests,
-                    "mode": self.mode, "heads": list(self.heads)}
+                    "mode": self.mode, "heads": list(self.heads),
+                    "delay_until": dict(self.delay_until)}
+
+    def now_ms(self):
+        """The server's clock: the world's (clock()) or real monotonic ms."""
+        return self.vt_ms if self.vt_ms is not None else time.monotonic() * 1000
+
+    def clock(self, vt_ms, await_id=None, timeout_s=5.0):
+        """The world's clock is vt_ms: requests that waited for it are answered, and this
+        returns only once those answers are written (and request await_id's, when given and
+        not yet answered: one the box sent but this server has not read yet), at most
+        timeout_s of real time. Returns {"vt_ms", "delay_until_ms": the latest time on the
+        delay list (None: empty), "timed_out"}."""
+        with self._cv:
+            self.vt_ms = max(self.vt_ms or 0, int(vt_ms))
+            self._cv.notify_all()
+
+            def settled():
+                return self._closing or (
+                    not any(due <= self.vt_ms for due in self._waiting.values())
+                    and (await_id is None or await_id in self._answered))
+            ok = self._cv.wait_for(settled, timeout_s)
+            self._answered.discard(await_id)
+            vt = self.vt_ms
+        with self.lock:
+            until = max(self.delay_until.values(), default=None)
+        return {"vt_ms": vt, "delay_until_ms": until, "timed_out": not ok}
+
+    def _wait_until(self, key, due_ms):
+        """Block a request until the server's clock reaches due_ms (real: sleep)."""
+        if self.vt_ms is None:
+            time.sleep(max(0.0, due_ms - self.now_ms()) / 1000)
+            return
+        with self._cv:
+            self._waiting[key] = due_ms
+            self._cv.wait_for(lambda: self._closing or self.vt_ms >= due_ms)
+
+    def _done(self, key, sim_id):
+        with self._cv:
+            self._waiting.pop(key, None)
+            if sim_id is not None:
+                self._answered.add(sim_id)
+            self._cv.notify_all()
 
     def close(self):
+        with self._cv:
+            self._closing = True
+            self._cv.notify_all()
         self._hang.set()
         self._stop_api()
         self._control.shutdown()
@@ -212,23 +278,60 @@ def _api_handler(ns):
                 return True
             return False
 
-        def _auth(self, query):
-            if ns.authorised(self.headers, query):
-                return True
-            ip = self.client_address[0]
+        def _begin(self):
+            """Where this request stands on the server's clock: its arrival (X-Sim-Clock's
+            world ms when simboot sent one), its id for clock(await_id), a key of its own."""
+            self._sim_id = None
             with ns.lock:
+                ns._seq += 1
+                self._key = ns._seq
+            self._arrival = ns.now_ms()
+            if ns.vt_ms is not None:
+                parts = (self.headers.get("X-Sim-Clock") or "").split()
+                if len(parts) == 2:
+                    self._arrival, self._sim_id = int(parts[0]), int(parts[1])
+
+        def _auth(self, query, anonymous=False):
+            """Nightscout's resolve() and isPermitted(): the delay list's wait first (any
+            request from the address on it), then the credential; a wrong one is a failure
+            on the list and a 401. anonymous: no credential at all is let through (status)."""
+            ip = self.client_address[0]
+            now = self._arrival
+            with ns.lock:
+                until = ns.delay_until.get(ip)
+            if until is not None and until > now:
+                ns._wait_until(self._key, until)
+                now = until if ns.vt_ms is not None else ns.now_ms()
+            attempted = bool(self.headers.get("api-secret") or query.get("token"))
+            ok = ns.authorised(self.headers, query) or (anonymous and not attempted)
+            with ns.lock:
+                if ok:
+                    if attempted:
+                        ns.delay_until.pop(ip, None)   # requestSucceeded
+                    return True
                 ns.auth_failures += 1
-                # Nightscout's delay list: +bad_delay_s per failure, forgotten after 60 s of quiet
-                delay, last = ns.bad_until.get(ip, (0, 0))
-                if time.monotonic() - last > 60:
-                    delay = 0
-                delay += ns.bad_delay_s
-                ns.bad_until[ip] = (delay, time.monotonic())
-            time.sleep(delay)
+                if attempted:   # addFailedRequest (no credential: Nightscout's default roles)
+                    entry = ns.delay_until.get(ip)
+                    base = now if entry is None or now >= entry else entry
+                    ns.delay_until[ip] = base + int(round(ns.bad_delay_s * 1000))
             self._send(401, {"status": 401, "message": "Unauthorized"})
             return False
 
         def do_POST(self):
+            self._begin()
+            try:
+                self._post()
+            finally:
+                ns._done(self._key, self._sim_id)
+
+        def do_GET(self):
+            self._begin()
+            try:
+                self._get()
+            finally:
+                ns._done(self._key, self._sim_id)
+
+        def _post(self):
             url = urlsplit(self.path)
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(n) if n else b""
@@ -249,12 +352,14 @@ def _api_handler(ns):
                 return self._send(400, {"status": 400, "message": "expected an array of entries"})
             self._send(200, ns.store(doc))
 
-        def do_GET(self):
+        def _get(self):
             url = urlsplit(self.path)
             if self._fault():
                 return
             q = parse_qs(url.query)
             if url.path == "/api/v1/status.json":
+                if not self._auth(q, anonymous=True):
+                    return
                 now = time.time()
                 return self._send(200, {"status": "ok", "serverTimeEpoch": int(now * 1000),
                                         "settings": {"units": "mg/dl"}})
@@ -289,6 +394,8 @@ def _control_handler(ns):
         def do_POST(self):
             n = int(self.headers.get("Content-Length") or 0)
             doc = json.loads(self.rfile.read(n) or b"{}")
+            if self.path.startswith("/clock"):   # the world's clock (simboot ns_clock)
+                return self._send(ns.clock(doc["vt_ms"], doc.get("await")))
             if "host" in doc:   # {"host": address}: move (the mode stays)
                 ns.move(doc["host"])
             else:

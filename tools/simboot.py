@@ -940,6 +940,8 @@ def inject(app, boots):
         names.socket = _WorldDns(names.socket)
     if spec.get("dns_names"):   # round 15: each upload's outcome, for the checks
         watch_posts()
+    if spec.get("ns_clock"):   # the Nightscout stand-in's delay list on the world's clock
+        watch_ns_clock(spec["ns_clock"])
     CUT["spec"] = spec.get("save_cut_at_s")
     watch_saves()
     if spec.get("leader"):
@@ -1332,6 +1334,71 @@ def watch_posts():
         return status
     cls.post_once = post_once
     cls._sim_watched = True
+
+
+# --- the Nightscout stand-in on the world's clock (inject ns_clock) ------------------------
+NS_CLOCK = {"n": 0}
+
+
+def ns_clock(vt_ms, await_id=None):
+    """POST /clock to the Nightscout stand-in's control port (tools/nsserver.py clock): the
+    world's clock is vt_ms. Its answer (a dict): delay_until_ms, when its delay list holds
+    the box's requests until then."""
+    ctl = OPTS["inject"]["ns_clock"]
+    import socket
+    doc = {"vt_ms": vt_ms}
+    if await_id is not None:
+        doc["await"] = await_id
+    body = json.dumps(doc)
+    s = socket.socket()
+    try:
+        s.connect(socket.getaddrinfo(ctl[0], ctl[1])[0][-1])
+        s.send(("POST /clock HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
+        answer = b""
+        while True:
+            part = s.recv(256)
+            if not part:
+                break
+            answer += part
+    finally:
+        s.close()
+    return json.loads(answer.split(b"\r\n\r\n", 1)[1])
+
+
+def watch_ns_clock(spec):
+    """{"ns_clock": [control address, control port, host, port]}: the Nightscout stand-in's
+    delay list (Nightscout holds a request from an address that failed to sign in within the
+    last authFailDelay, 5 s) waits in the world's time, not in real seconds, which the
+    simulated clock outruns (a silent peer gets ~15 ms of real time: the box timed out on
+    every 401 it was owed). Each request of the firmware to host:port first gives the
+    stand-in the world's clock and carries X-Sim-Clock (its moment, an id); when the stand-in
+    says it would hold it, the world gives it its clock again at that moment (a vtime timer),
+    and that call returns once the held answer is written, so the box reads it at the world's
+    moment Nightscout would have sent it, before its own timeout or after, as on a real server."""
+    from forward import http
+    if getattr(http, "_sim_ns_clock", False):
+        return
+    real = http.request
+    host, port = spec[2], int(spec[3])
+
+    async def request(method, h, p, path, headers, *a, **kw):
+        if (h, p) != (host, port):
+            return await real(method, h, p, path, headers, *a, **kw)
+        NS_CLOCK["n"] += 1
+        n, now = NS_CLOCK["n"], _now_ms()
+        until = ns_clock(now).get("delay_until_ms")
+        sent = {"open": True}
+        if until is not None and until > now:
+            # awaited only while the box still waits for it (a request that never left, as
+            # in a lookup that failed meanwhile, would hold the call to its real-time limit)
+            vtime.call_at(int(until) * 1000, lambda: ns_clock(int(until), n if sent["open"] else None))
+        try:
+            return await real(method, h, p, path, list(headers) + [("X-Sim-Clock", "%d %d" % (now, n))],
+                              *a, **kw)
+        finally:
+            sent["open"] = False
+    http.request = request
+    http._sim_ns_clock = True
 
 
 class _NtpNet:
