@@ -2,10 +2,11 @@
 (firmware/dexcom/), the configuration, RTC record, memory and battery watches
 (app), the link's bookkeeping (link), the forwarders (forward: the upload queue,
 the follower, name lookups, the HTTP client, the MQTT publisher and the
-Nightscout uploader over stand-ins), the sound patterns (sound) or
-the setup form (setup): how many small, plausible bugs do their tests notice?
+Nightscout uploader over stand-ins), the sound patterns (sound),
+the setup form (setup) or the modules at firmware/'s root (root: civil, clock,
+reading): how many small, plausible bugs do their tests notice?
 
-    python tools/mutation.py [--package alarms|dexcom|app|link|forward|sound|setup|screen] [--jobs 2]
+    python tools/mutation.py [--package alarms|dexcom|app|link|forward|sound|setup|screen|root] [--jobs 2]
                              [--only engine,glucose]
                              [--out build/mutation.txt]    (others: build/mutation_<package>.txt)
     python tools/mutation.py --list [--only settings]     # the mutants, without running
@@ -109,7 +110,11 @@ PACKAGES = {
               ("host_tests/dual/test_form_rules.py", "host_tests/dual/test_setup_form.py")),
     "screen": (("view", "draw"),
                ("host_tests/dual/test_screen_view.py",)),
+    # ROOT_PACKAGE: the modules directly in firmware/ (imported as civil, clock, reading);
+    # their tests are each module's own (MODULE_TESTS "root/<module>")
+    "root": (("civil", "clock", "reading"), ()),
 }
+ROOT_PACKAGE = "root"   # not a folder: its modules are files of firmware/ itself
 # module -> its own tests, instead of its package's (round 2: the package's tests
 # stay as they were for the modules of round 1). Keyed "package/module".
 MODULE_TESTS = {
@@ -151,6 +156,18 @@ MODULE_TESTS = {
     "forward/mqtt": ("host_tests/dual/test_mqtt_rules.py",),
     "forward/nightscout": ("host_tests/dual/test_nightscout_rules.py",),
     "forward/lanapi": ("host_tests/dual/test_lanapi_rules.py",),
+    # the root modules (firmware/*.py): their own rules first, then the tests of the
+    # modules that use them (timesync, entries, localtime; the alarms and the Dexcom
+    # codec build readings). clock.py imports the port's time (ticks_ms), so no other
+    # CPython test imports it (they use stand-ins); its rules run it over a stand-in
+    # time and machine (--mpy: also the port's tests that use it, MPY_TESTS)
+    "root/civil": ("host_tests/dual/test_root_civil_rules.py", "host_tests/dual/test_forward_rules.py",
+                   "host_tests/dual/test_localtime_rules.py", "host_tests/dual/test_timesync_ntp_answers.py",
+                   "host_tests/dual/test_forward_pure.py"),
+    "root/clock": ("host_tests/dual/test_root_clock_rules.py",),
+    "root/reading": ("host_tests/dual/test_root_reading_rules.py", "host_tests/dual/test_reading.py",
+                     "host_tests/dual/test_alarms_rules.py", "host_tests/dual/test_alarms_engine.py",
+                     "host_tests/dual/test_dexcom_rules.py", "host_tests/dual/test_dexcom_codec.py"),
 }
 # --mpy: modules whose tests run the firmware on the MicroPython unix port (the
 # annunciator, the buttons and drivers, the supervisor, the Wi-Fi keeper's join loop, the
@@ -186,6 +203,13 @@ MPY_TESTS = {
     "screen/draw": ("host_tests/test_screen_draw.py", "host_tests/test_screen.py"),
     # the display's task: a panel that fails raises the device alarm "display"
     "screen/run": ("host_tests/dual/test_screen_run.py", "host_tests/test_screen.py"),
+    # the clock on the port: the virtual time's 2000 epoch and tick wrap, the clock notice,
+    # the schedules after a set (DST, a phone's save, the transmitter's time after a power cut)
+    "root/clock": ("host_tests/dual/test_root_clock_rules.py", "host_tests/test_host_runtime.py",
+                   "host_tests/test_clock_notice.py",
+                   "host_tests/test_device.py::test_schedules_follow_daylight_saving_time_when_a_tz_rule_is_set",
+                   "host_tests/test_device.py::test_after_a_power_cut_the_transmitter_gives_the_time_of_day_back",
+                   "host_tests/test_device.py::test_schedules_without_a_time_of_day_raise_a_notice_until_the_clock_is_set"),
     # the setup page's server (sign-in, sessions, the save, the status page); the
     # form's rules are form.py's (CPython, above)
     "setup/web": ("host_tests/dual/test_setup_web_rules.py", "host_tests/test_setup_ap.py",
@@ -329,6 +353,8 @@ def _where(module):
     """(import name, file path relative to the repository) of a module of PACKAGE."""
     folder, _, name = module.rpartition("/")
     folder = folder or PACKAGE
+    if folder == ROOT_PACKAGE:
+        return name, os.path.join("firmware", name + ".py")
     return folder.replace("/", ".") + "." + name, os.path.join("firmware", folder, name + ".py")
 
 
@@ -479,12 +505,15 @@ def _child_mpy(module, index, wd, timeout_s, verbose, tests):
     _, rel = _where(module)
     # its own folder: two runs at once (other packages) share the worker folders
     overlay = tempfile.mkdtemp(prefix="overlay-", dir=wd)
-    folder = os.path.join(overlay, os.path.relpath(os.path.dirname(rel), "firmware"))
-    shutil.copytree(os.path.join(ROOT, os.path.dirname(rel)), folder, dirs_exist_ok=True)
+    if os.path.dirname(rel) != "firmware":   # a package: all of it (a root module: its file alone)
+        folder = os.path.join(overlay, os.path.relpath(os.path.dirname(rel), "firmware"))
+        shutil.copytree(os.path.join(ROOT, os.path.dirname(rel)), folder, dirs_exist_ok=True)
     tree = ast.parse(_source(module)) if index is None else mutant_tree(module, index)
     with open(os.path.join(overlay, os.path.relpath(rel, "firmware")), "w") as f:
         f.write(ast.unparse(tree) + "\n")
     out = None if verbose else subprocess.DEVNULL
+    # a test file that does not exist (yet) is skipped, as on CPython
+    tests = [t for t in tests if os.path.exists(os.path.join(wd, t.partition("::")[0]))]
     # its own pytest folder too: pytest prunes the shared /tmp/pytest-of-<user> numbered
     # folders, so runs at once deleted each other's tmp_path (a test failed: a false kill)
     p = subprocess.Popen([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
