@@ -3392,7 +3392,7 @@ def test_stale_allows_a_followers_no_data_grace():
 NS_TEST_SECRET = "0123456789abcdef"
 
 
-def _ns_post(ns, secret, vt_ms, n, out=None):
+def _ns_send(ns, secret, vt_ms, n, out=None):
     import hashlib
     import http.client
     c = http.client.HTTPConnection("127.0.0.1", ns.port, timeout=10)
@@ -3416,11 +3416,11 @@ def test_the_nightscout_stand_ins_delay_list_is_nightscouts_on_the_worlds_clock(
     try:
         ns.clock(1000)
         # the first failure is answered at once (the world's clock stands still: a wait would hang)
-        assert _ns_post(ns, "wrong-secret-12", 1000, 1) == 401
+        assert _ns_send(ns, "wrong-secret-12", 1000, 1) == 401
         assert ns.state()["delay_until"] == {"127.0.0.1": 6000}
         # one 1 s later waits for the world's 6000 ms before its credential is checked
         out = []
-        th = threading.Thread(target=_ns_post, args=(ns, "wrong-secret-12", 2000, 2, out))
+        th = threading.Thread(target=_ns_send, args=(ns, "wrong-secret-12", 2000, 2, out))
         th.start()
         assert ns.clock(5999, 2, timeout_s=0.5)["timed_out"] and out == []
         answer = ns.clock(6000, 2)
@@ -3429,10 +3429,10 @@ def test_the_nightscout_stand_ins_delay_list_is_nightscouts_on_the_worlds_clock(
         assert answer["delay_until_ms"] == 11000   # its own failure: 5 s from its answer
         # 5 s after the last failure nothing waits; a good secret takes the address off the list
         ns.clock(11000)
-        assert _ns_post(ns, "wrong-secret-12", 11000, 3) == 401
+        assert _ns_send(ns, "wrong-secret-12", 11000, 3) == 401
         assert ns.state()["delay_until"] == {"127.0.0.1": 16000}
         ns.clock(20000)
-        assert _ns_post(ns, NS_TEST_SECRET, 20000, 4) == 200
+        assert _ns_send(ns, NS_TEST_SECRET, 20000, 4) == 200
         assert ns.state()["delay_until"] == {} and ns.state()["auth_failures"] == 3
     finally:
         ns.close()
