@@ -287,7 +287,9 @@ class NightscoutUploader:
             self._condition("nightscout_unreachable", True)
         if self._active.get("nightscout_auth"):
             # rejected credentials stay the likely cause until an upload succeeds:
-            # keep the long back-off (Nightscout delays every retry further)
+            # keep the long back-off (Nightscout holds a request that comes within
+            # 5 s of a failure from the same address, 5 s more per failure: a
+            # quick retry, or other devices behind our address failing, time out)
             self.delay_s = min(max(self.delay_s * 2, _AUTH_MIN_S), _AUTH_MAX_S)
         else:
             self.delay_s = min(max(self.delay_s * 2, _RETRY_MIN_S), _RETRY_MAX_S)
