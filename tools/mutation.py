@@ -210,6 +210,32 @@ MPY_TESTS = {
                    "host_tests/test_device.py::test_schedules_follow_daylight_saving_time_when_a_tz_rule_is_set",
                    "host_tests/test_device.py::test_after_a_power_cut_the_transmitter_gives_the_time_of_day_back",
                    "host_tests/test_device.py::test_schedules_without_a_time_of_day_raise_a_notice_until_the_clock_is_set"),
+    # the composition (app/wiring.py: which part starts from which config, the config's
+    # names to the forwarders', link events to conditions, alarms and link state to MQTT):
+    # its rules over stand-ins first, then the app booted on the port with its config
+    # (the virtual board, Wi-Fi and broker) and the tests that call its pieces
+    "app/wiring": ("host_tests/dual/test_wiring_rules.py", "host_tests/test_link_wiring.py",
+                   "host_tests/test_mqtt_boot_alarm.py", "host_tests/test_failure_audit.py",
+                   "host_tests/test_follower_rtc.py",
+                   "host_tests/test_forward.py::test_mqtt_alarm_unanswered_is_not_masked_by_a_louder_new_alarm",
+                   "host_tests/test_forward.py::test_mqtt_publishes_the_transmitters_battery_status_the_link_reports",
+                   "host_tests/test_forward.py::test_the_lan_apis_status_reports_the_boxs_alarm_thresholds_in_force",
+                   "host_tests/test_memory_pressure.py::test_forwarding_that_ran_out_of_memory_at_boot_is_started_later",
+                   "host_tests/test_memory_pressure.py::test_a_start_that_keeps_running_out_of_memory_is_tried_less_and_less_often",
+                   "host_tests/test_memory_pressure.py::test_a_late_start_that_fails_otherwise_is_not_doubled",
+                   "host_tests/test_memory_pressure.py::test_a_link_whose_start_ran_out_of_memory_is_retried_even_under_memory_pressure",
+                   "host_tests/test_memory_pressure.py::test_the_lan_apis_history_is_kept_only_for_the_lan_api",
+                   "host_tests/test_memory_pressure.py::test_with_nightscout_and_the_lan_api_the_readings_are_held_once",
+                   "host_tests/test_device.py::test_the_forwarders_log_into_the_boxs_log",
+                   "host_tests/test_device.py::test_the_status_pages_link_is_the_links_state_not_the_last_transmitter_news",
+                   "host_tests/test_device.py::test_the_buttons_reach_the_engine_through_the_app",
+                   "host_tests/test_device.py::test_held_at_power_on_then_released_is_a_factory_reset",
+                   "host_tests/test_device.py::test_a_failing_task_is_restarted_and_raises_device",
+                   "host_tests/test_device.py::test_sensor_states_sound_the_sensor_alarm_before_no_data",
+                   "host_tests/test_device.py::test_warm_up_done_is_a_low_notice_that_clears_by_itself",
+                   "host_tests/test_device.py::test_a_battery_backed_board_holds_its_power_and_warns_before_the_battery_runs_out",
+                   "host_tests/test_device.py::test_headless_night_reads_and_raises_the_urgent_low",
+                   "host_tests/test_screen.py::test_the_screen_shows_the_reading_its_age_and_the_alarm_and_says_when_it_fails"),
     # the setup page's server (sign-in, sessions, the save, the status page); the
     # form's rules are form.py's (CPython, above)
     "setup/web": ("host_tests/dual/test_setup_web_rules.py", "host_tests/test_setup_ap.py",
