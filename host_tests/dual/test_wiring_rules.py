@@ -1,0 +1,958 @@
+# app/wiring.py's rules over stand-ins: what each part is given from the
+# configuration and what it is wired to. A wrong line there is a feature
+# silently not wired, which no alarm test notices: the box still sounds, but a
+# secret is not passed, an alarm never reaches MQTT, a forwarder's condition
+# never reaches the alarm engine. Pinned here (README "Forwarding"):
+#   - the config's names to the forwarders' (nightscout.api_secret -> secret,
+#     allow_http -> lan, mqtt.topic -> topic_prefix, lan_api.api_secret ->
+#     secret), their defaults (MQTT port 1883, topic "cgm", LAN API port 17580),
+#     an empty secret passed as none;
+#   - a forwarder's conditions raise the app's alarm; every reading (and only a
+#     reading) reaches Nightscout, MQTT and the LAN API's history; the unsent
+#     readings are written to flash before a restart; an alarm event, the link's
+#     state and the transmitter's battery reach their MQTT topics, and the alarm
+#     and link in force at the publisher's start are told at once;
+#   - nothing forwarded without Wi-Fi; the history only for the LAN API, a day
+#     (288) of its own or read from the upload queue that keeps what it sent;
+#   - the link's slot, bond file and progress watch; the Wi-Fi keeper kept out
+#     of the transmitter's next window (30 s);
+#   - a part that ran out of memory is undone and tried again after 5 min, then
+#     less often (doubling to an hour), only the alarm path's parts under memory
+#     pressure; one that fails otherwise raises device start_<name> for good;
+#   - the buttons (the boot hold looked for once), the setup access point opened
+#     on a box without Wi-Fi and by the button, the factory reset that cannot
+#     wipe says so, a restart 3 s after a save with every hook run;
+#   - the phone's clock sets a box 60 s or more off, not less.
+# A World puts stand-ins of the forwarders' modules in sys.modules (wiring
+# imports them inside its functions) and a fake clock in wiring; its App has
+# the attributes of main.App that wiring uses. Runs on CPython and MicroPython.
+import sys
+
+from fakes import swap
+
+
+class FakeClock:
+    def __init__(self, now=0):
+        self.now = now
+        self.wall = None    # unix seconds; None: not set
+        self.sets = []
+
+    def ms(self):
+        return self.now
+
+    def unix(self):
+        return self.wall if self.wall is not None else 86400
+
+    def wall_valid(self):
+        return self.wall is not None
+
+    def set_unix(self, t):
+        self.sets.append(t)
+        self.wall = t
+
+
+try:
+    import clock as _real_clock  # noqa: F401
+    from app import log, wiring
+except (ImportError, AttributeError):   # CPython: its time has no ticks_ms
+    sys.modules["clock"] = FakeClock()
+    try:
+        from app import log, wiring
+    finally:
+        del sys.modules["clock"]
+from app import fsutil
+
+LOGGED = []
+
+
+def _logged(text):
+    return [ln for ln in LOGGED if text in ln]
+
+
+# --- stand-ins of what wiring makes ----------------------------------------------
+class Made:
+    """Base of the stand-ins: records its constructor's arguments in MADE."""
+
+    def __init__(self, *args, **kw):
+        self.args, self.kw = args, kw
+        self.calls = []
+        MADE.setdefault(type(self).__name__, []).append(self)
+
+    async def run(self, *a):
+        self.calls.append(("run",) + a)
+
+
+MADE = {}
+
+
+def made(name):
+    return MADE.get(name, [])
+
+
+def one(name):
+    got = made(name)
+    assert len(got) == 1, (name, len(got))
+    return got[0]
+
+
+class WifiKeeper(Made):
+    def transmitter_window(self, in_s, dur_s):
+        self.calls.append(("window", in_s, dur_s))
+
+    async def wait_quiet(self, ms, **kw):
+        self.calls.append(("quiet", ms, kw))
+
+
+class UploadQueue(Made):
+    pass
+
+
+class History(Made):
+    def __init__(self, capacity=288):
+        Made.__init__(self, capacity)
+        self.added = []
+
+    def add(self, r):
+        self.added.append(r)
+
+
+class QueueHistory(Made):
+    pass
+
+
+class TimeSync(Made):
+    source = None
+
+    def offer_date(self, d):
+        self.calls.append(("date", d))
+
+
+class NightscoutUploader(Made):
+    def submit(self, r):
+        self.calls.append(("submit", r))
+
+    def flush_to_flash(self):
+        self.calls.append(("flush",))
+
+
+class MqttPublisher(Made):
+    def publish_alarm(self, loudest, unanswered):
+        self.calls.append(("alarm", loudest, unanswered))
+
+    def publish_link(self, what):
+        self.calls.append(("link", what))
+
+    def publish_reading(self, r):
+        self.calls.append(("reading", r))
+
+    def publish_battery(self, name):
+        self.calls.append(("battery", name))
+
+
+class Routes:
+    def __init__(self):
+        self.routes = {}
+
+    def route(self, path):
+        def add(fn):
+            self.routes[path] = fn
+            return fn
+        return add
+
+
+class LanApi(Made):
+    def __init__(self, *a, **kw):
+        Made.__init__(self, *a, **kw)
+        self.app = Routes()
+
+
+class Link(Made):
+    def __init__(self, *a, **kw):
+        Made.__init__(self, *a, **kw)
+        self.st = {}
+        self.next_ms = None
+
+    def status(self):
+        return self.st
+
+    def next_window_ms(self):
+        return self.next_ms
+
+
+class Follower(Made):
+    poll_s = 60
+    host, port = "leader.local", 17580
+
+
+class Buttons(Made):
+    async def boot_hold(self):
+        self.calls.append(("boot_hold",))
+
+
+class TransmitterClock(Made):
+    def seen(self, *a):
+        pass
+
+
+class AccessPoint(Made):
+    fail = None
+
+    def open(self, reason):
+        if AccessPoint.fail:
+            raise AccessPoint.fail
+        self.calls.append(("open", reason))
+
+    def is_open(self):
+        return bool(self.calls)
+
+
+class ApError(Exception):
+    pass
+
+
+class Machine:
+    resets = []
+
+    @staticmethod
+    def unique_id():
+        return b"\x01\x02\x03\x04\x05\x06"
+
+    @staticmethod
+    def reset():
+        Machine.resets.append(True)
+
+
+class Names:
+    restored = []
+
+    @staticmethod
+    def restore(kept):
+        Names.restored.append(kept)
+
+    @staticmethod
+    def kept():
+        return ()
+
+
+def _module(**attrs):
+    return type("Module", (), attrs)
+
+
+MODULES = {
+    "forward.wifi": _module(WifiKeeper=WifiKeeper, BLOCK_MS=1500),
+    "forward.queue": _module(UploadQueue=UploadQueue),
+    "forward.history": _module(History=History, QueueHistory=QueueHistory),
+    "forward.names": Names,
+    "forward.timesync": _module(TimeSync=TimeSync),
+    "forward.nightscout": _module(NightscoutUploader=NightscoutUploader),
+    "forward.mqtt": _module(MqttPublisher=MqttPublisher),
+    "forward.lanapi": _module(LanApi=LanApi),
+    "forward.follower": _module(Follower=Follower, TIMEOUT_S=15),
+    "link.core": _module(Link=Link),
+    "sound.buttons": _module(Buttons=Buttons),
+    "app.txclock": _module(TransmitterClock=TransmitterClock),
+    "setup.ap": _module(AccessPoint=AccessPoint, ApError=ApError, KEY_PATH="setup_key.bin",
+                        device_key=lambda path, uid: b"label-key"),
+    "machine": Machine,
+    "network": _module(),
+}
+
+
+# --- the app ---------------------------------------------------------------------
+class Ann:
+    def __init__(self):
+        self.cues = []
+
+    def pause_in_ms(self, need_ms):
+        return 0
+
+    def pause_fits(self, need_ms):
+        return True
+
+    def cue(self, what):
+        self.cues.append(what)
+
+    def test(self):
+        pass
+
+
+class Engine:
+    def __init__(self):
+        self.loud = None
+        self.unans = None
+
+    def loudest(self):
+        return self.loud
+
+    def unanswered(self):
+        return self.unans
+
+    def current_settings(self):
+        return {"urgent_low": 55, "low": 70, "high": 180, "urgent_high": 250, "stale_minutes": 15}
+
+
+class Rtc:
+    def __init__(self):
+        self.names = ("kept",)
+        self.names_of = None
+        self.last_dex = 0
+        self.hole = None
+        self.owned = []
+        self.forgot = 0
+
+    def own(self, tx):
+        self.owned.append(tx)
+
+    def forget_all(self):
+        self.forgot += 1
+
+    def forget_transmitter(self):
+        pass
+
+
+class Sup:
+    def __init__(self):
+        self.tasks = []
+
+
+class App:
+    def __init__(self, cfg, board=None):
+        self.cfg = cfg
+        self.board = board or {}
+        self.status = {"link": None, "last_reading": None, "last_reading_t": None}
+        self.conds, self.events, self.tasks, self.oom = [], [], {}, []
+        self.listeners, self.before_reset, self.pending_starts = [], [], []
+        self.sup = Sup()
+        self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = self.timesync = None
+        self.reserve = bytearray(16)
+        self.ann, self.engine, self.rtc = Ann(), Engine(), Rtc()
+        self.http_host = "0.0.0.0"
+        self.setup_port = self.dns_port = None
+        self.config_path = "config.json"
+
+    def condition(self, kind, name, active):
+        self.conds.append((kind, name, active))
+
+    def emit(self, ev):
+        self.events.append(ev)
+        for fn in list(self.listeners):
+            fn(ev)
+
+    def add_task(self, name, fn, period_s, critical=False, restart_on_hang=False):
+        self.tasks[name] = (fn, period_s)
+        self.sup.tasks.append(name)
+
+    def out_of_memory(self, part):
+        self.oom.append(part)
+
+    def snooze(self):
+        pass
+
+    def acknowledge(self):
+        pass
+
+    def on_reading(self, r):
+        pass
+
+    def now_s(self):
+        return 0
+
+
+class World:
+    """The stand-in modules in sys.modules, a fake clock in wiring and the log
+    lines in LOGGED for a `with` block."""
+
+    def __init__(self, cfg=None, board=None, now=0):
+        self.app = App(cfg or {}, board)
+        self.clock = FakeClock(now)
+
+    def __enter__(self):
+        MADE.clear()
+        del LOGGED[:]
+        AccessPoint.fail = None
+        del Machine.resets[:], Names.restored[:]
+        self._old = dict((k, sys.modules.get(k)) for k in MODULES)
+        for k, m in MODULES.items():
+            sys.modules[k] = m
+        self._real = wiring.clock, log.sink, wiring.supervise
+        wiring.clock, log.sink, wiring.supervise = self.clock, LOGGED.append, self._supervise
+        wiring._said.clear()
+        return self
+
+    def __exit__(self, *exc):
+        for k, m in self._old.items():
+            if m is None:
+                del sys.modules[k]
+            else:
+                sys.modules[k] = m
+        wiring.clock, log.sink, wiring.supervise = self._real
+
+    def _supervise(self, app, name, make_coro, period_s, alive=None):
+        app.add_task(name, (make_coro, alive), period_s)
+
+    def child(self, name):
+        """The coroutine the supervised part `name` runs: its make_coro()."""
+        return self.app.tasks[name][0][0]()
+
+    def alive(self, name):
+        return self.app.tasks[name][0][1]
+
+
+def drive(coro):
+    """Run a coroutine none of whose awaits suspends; its result."""
+    try:
+        coro.send(None)
+    except StopIteration as e:
+        return e.value
+    raise AssertionError("suspended")
+
+
+def reading_event(sgv=120):
+    return {"event": "reading", "dex_s": 1000, "unix_s": 1700000000, "sgv": sgv, "trend": -1,
+            "state": 6, "source": "live"}
+
+
+NS = {"url": "https://my.ns.example", "api_secret": "0123456789abcdef"}
+WIFI = [{"ssid": "home", "password": "secret12"}]
+
+
+def forwarding(cfg, fn=None):
+    cfg = dict(cfg)
+    cfg.setdefault("wifi", WIFI)
+    with World(cfg) as w:
+        wiring._forwarding(w.app)
+        return fn(w) if fn else w
+
+
+# --- forwarding: the config's names, the defaults ------------------------------------
+def test_the_nightscout_settings_reach_the_uploader_under_its_own_names():
+    def cfg_of(w):
+        up = one("NightscoutUploader")
+        return up.args[0], up.kw["store_path"]
+    got, path = forwarding({"nightscout": {"url": "https://my.ns.example", "api_secret": "0123456789abcdef",
+                                           "token": "box-1a2b3c", "allow_http": True,
+                                           "ca_file": "ca.pem"}}, cfg_of)
+    assert got == {"url": "https://my.ns.example", "secret": "0123456789abcdef", "token": "box-1a2b3c",
+                   "lan": True, "ca_file": "ca.pem"}, got
+    assert path == "nsqueue.bin"
+    # what the setup form leaves empty is none, and plain HTTP is refused unless allowed
+    got, _ = forwarding({"nightscout": {"url": "https://my.ns.example", "api_secret": "", "token": "",
+                                        "ca_file": ""}}, cfg_of)
+    assert got == {"url": "https://my.ns.example", "secret": None, "token": None, "lan": False,
+                   "ca_file": None}, got
+    got, _ = forwarding({"nightscout": {"url": "http://192.168.1.5:1337", "allow_http": False}}, cfg_of)
+    assert got["lan"] is False
+
+
+def test_the_mqtt_settings_reach_the_publisher_under_its_own_names_and_defaults():
+    def cfg_of(w):
+        return one("MqttPublisher").args[0]
+    got = forwarding({"mqtt": {"host": "broker.lan", "port": 8883, "user": "cgm", "password": "pw12345",
+                               "topic": "kitchen/cgm"}}, cfg_of)
+    assert got == {"host": "broker.lan", "port": 8883, "user": "cgm", "password": "pw12345",
+                   "topic_prefix": "kitchen/cgm"}, got
+    got = forwarding({"mqtt": {"host": "broker.lan", "user": "", "password": ""}}, cfg_of)
+    assert got == {"host": "broker.lan", "port": 1883, "user": None, "password": None,
+                   "topic_prefix": "cgm"}, got
+
+
+def test_the_lan_api_settings_reach_it_and_it_listens_where_the_app_says():
+    with World({"wifi": WIFI, "lan_api": {"enabled": True, "port": 8080, "api_secret": "lan-secret-1"}}) as w:
+        wiring._forwarding(w.app)
+        api = one("LanApi")
+        assert api.args[0] == {"port": 8080, "secret": "lan-secret-1"}, api.args[0]
+        assert w.app.lan_api is api
+        # its thresholds: the alarm settings in force, under Nightscout's names
+        assert api.kw["thresholds"]() == {"bgHigh": 250, "bgTargetTop": 180, "bgTargetBottom": 70,
+                                          "bgLow": 55}
+        # the log ring, for whoever looks after the box
+        log.info("hello from the ring")
+        body, status, headers = api.app.routes["/log"](None)
+        assert status == 200 and "hello from the ring" in body and body.endswith("\n"), body
+        assert headers == {"Content-Type": "text/plain"}
+        w.app.http_host = "192.168.1.40"
+        drive(w.child("web"))
+        assert api.calls == [("run", "192.168.1.40")], api.calls
+    with World({"wifi": WIFI, "lan_api": {"enabled": True, "api_secret": ""}}) as w:
+        wiring._forwarding(w.app)
+        assert one("LanApi").args[0] == {"port": 17580, "secret": None}
+
+
+def test_nothing_is_forwarded_without_wi_fi():
+    with World({"nightscout": NS, "mqtt": {"host": "broker.lan"}, "lan_api": {"enabled": True}}) as w:
+        wiring._forwarding(w.app)
+        assert MADE == {} and w.app.tasks == {} and w.app.listeners == [] and w.app.wifi is None
+        assert w.app.reserve is not None   # add_all frees it after every part
+
+
+def test_with_wi_fi_the_keeper_and_the_time_sync_run_and_the_reserve_is_freed():
+    with World({"wifi": WIFI}) as w:
+        wiring._forwarding(w.app)
+        keeper, ts = one("WifiKeeper"), one("TimeSync")
+        assert keeper.args[0] == WIFI and w.app.wifi is keeper and w.app.timesync is ts
+        assert w.app.reserve is None
+        assert ts.kw["wifi"] is keeper
+        assert sorted(w.app.tasks) == ["time", "wifi"], w.app.tasks
+        assert w.app.tasks["wifi"][1] == 120 and w.app.tasks["time"][1] == 3600
+        # the keeper stays quiet while the BLE link runs, and its changes are events
+        assert keeper.kw["ble_active"]() is False
+        w.app.link = object()
+        assert keeper.kw["ble_active"]() is True
+        keeper.kw["on_change"](True)
+        assert w.app.events == [{"event": "wifi", "up": True}], w.app.events
+        assert keeper.kw["sound_pause"] == w.app.ann.pause_in_ms
+        assert keeper.kw["sound_fits"] == w.app.ann.pause_fits
+        # the servers' addresses kept through a reset
+        assert Names.restored == [("kept",)] and w.app.rtc.names_of == Names.kept
+        # no Nightscout, no MQTT, no LAN API: no queue, no history, no listener
+        assert made("UploadQueue") == made("History") == made("LanApi") == [] and w.app.listeners == []
+
+
+# --- forwarding: what reaches the forwarders ---------------------------------------------
+def test_a_forwarders_condition_raises_the_apps_alarm():
+    with World({"wifi": WIFI, "nightscout": NS, "mqtt": {"host": "broker.lan"}}) as w:
+        wiring._forwarding(w.app)
+        one("NightscoutUploader").kw["on_condition"]("forwarding", "nightscout_auth", True)
+        one("MqttPublisher").kw["on_condition"]("forwarding", "mqtt_unreachable", True)
+        one("NightscoutUploader").kw["on_condition"]("forwarding", "nightscout_auth", False)
+        assert w.app.conds == [("forwarding", "nightscout_auth", True),
+                               ("forwarding", "mqtt_unreachable", True),
+                               ("forwarding", "nightscout_auth", False)], w.app.conds
+        # a forwarder short of memory tells the app, under its name
+        one("NightscoutUploader").kw["on_memory"]()
+        one("MqttPublisher").kw["on_memory"]()
+        assert w.app.oom == ["nightscout", "mqtt"]
+
+
+def test_every_reading_and_only_a_reading_reaches_nightscout_and_its_unsent_ones_survive_a_restart():
+    with World({"wifi": WIFI, "nightscout": NS}) as w:
+        wiring._forwarding(w.app)
+        up = one("NightscoutUploader")
+        w.app.emit({"event": "alarm_onset", "type": "low"})
+        w.app.emit(reading_event(101))
+        w.app.emit({"event": "link", "what": "connected"})
+        assert up.calls == [("submit", (1000, 1700000000, 101, -1, 6, "live"))], up.calls
+        assert up.kw["queue"] is one("UploadQueue") and up.kw["wifi"] is one("WifiKeeper")
+        assert up.kw["on_server_date"] == one("TimeSync").offer_date   # the Date header sets the clock
+        assert one("UploadQueue").kw == {"keep_sent": False}   # no LAN API: it reads nothing back
+        for hook in w.app.before_reset:
+            hook()
+        assert up.calls[-1] == ("flush",)
+        assert w.app.tasks["nightscout"][1] == 600
+        drive(w.child("nightscout"))
+        assert up.calls[-1] == ("run",)
+
+
+def test_the_lan_apis_history_is_a_day_of_readings_only_and_read_from_the_queue_beside_nightscout():
+    with World({"wifi": WIFI, "lan_api": {"enabled": True}}) as w:
+        wiring._forwarding(w.app)
+        hist = one("History")
+        assert hist.args == (288,) and one("LanApi").args[1] is hist
+        assert made("UploadQueue") == []
+        w.app.emit({"event": "alarm_onset", "type": "low"})
+        w.app.emit(reading_event(99))
+        w.app.emit({"event": "wifi", "up": True})
+        assert hist.added == [(1000, 1700000000, 99, -1, 6, "live")], hist.added
+    with World({"wifi": WIFI, "lan_api": {"enabled": True}, "nightscout": NS}) as w:
+        wiring._forwarding(w.app)
+        queue = one("UploadQueue")
+        assert queue.kw == {"keep_sent": True}     # the history reads what it sent
+        qh = one("QueueHistory")
+        assert qh.args == (queue, 288) and one("LanApi").args[1] is qh
+        assert made("History") == []
+        # fed by the uploader's submit(): one listener, Nightscout's
+        w.app.emit(reading_event(98))
+        assert len(w.app.listeners) == 1 and one("NightscoutUploader").calls[0][0] == "submit"
+
+
+def test_with_an_mqtt_broker_alarms_readings_the_link_and_the_battery_reach_their_topics():
+    with World({"wifi": WIFI, "transmitter_id": "8G1234", "mqtt": {"host": "broker.lan"}}) as w:
+        w.app.engine.loud = {"type": "urgent_low"}
+        w.app.engine.unans = "low"
+        wiring._forwarding(w.app)
+        pub = one("MqttPublisher")
+        # at its start: the alarm in force (restored, or device at boot) and the link's state
+        assert pub.calls == [("alarm", "urgent_low", "low"), ("link", "starting")], pub.calls
+        assert pub.kw["wifi"] is one("WifiKeeper")
+        del pub.calls[:]
+        w.app.engine.loud, w.app.engine.unans = None, None
+        for kind in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_escalate"):
+            w.app.emit({"event": kind})
+        assert pub.calls == [("alarm", None, None)] * 5, pub.calls
+        del pub.calls[:]
+        w.app.emit(reading_event(77))
+        w.app.emit({"event": "link", "what": "connected"})
+        w.app.emit({"event": "link", "what": "battery_low", "name": "low_battery"})
+        w.app.emit({"event": "link", "what": "battery_low"})
+        for what in ("sensor_state", "tx_clock"):   # transmitter news, not the link's state
+            w.app.emit({"event": "link", "what": what})
+        w.app.emit({"event": "wifi", "up": True})
+        assert pub.calls == [("reading", (1000, 1700000000, 77, -1, 6, "live")), ("link", "connected"),
+                             ("battery", "low_battery"), ("battery", "unknown")], pub.calls
+        assert w.app.tasks["mqtt"][1] == 600
+        drive(w.child("mqtt"))
+        assert pub.calls[-1] == ("run",)
+
+
+def test_the_link_topic_at_the_start_says_what_the_box_runs():
+    def told(cfg, status_link=None):
+        cfg = dict(cfg, wifi=WIFI, mqtt={"host": "broker.lan"})
+        with World(cfg) as w:
+            w.app.status["link"] = status_link
+            wiring._forwarding(w.app)
+            return [c for c in one("MqttPublisher").calls if c[0] == "link"]
+    assert told({"role": "follower", "transmitter_id": "8G1234"}) == [("link", "follower")]
+    assert told({"transmitter_id": ""}) == [("link", "not_configured")]
+    assert told({"transmitter_id": "8G1234"}, "encrypted") == [("link", "encrypted")]
+    assert told({"transmitter_id": "8G1234"}) == [("link", "starting")]
+
+
+# --- where readings come from ---------------------------------------------------------
+def source(cfg, fn):
+    with World(cfg) as w:
+        wiring._source(w.app)
+        return fn(w)
+
+
+def test_the_link_takes_the_receivers_slot_unless_told_the_phones():
+    def cfg_of(w):
+        return one("Link").args[0]
+    got = source({"transmitter_id": "8G1234"}, cfg_of)
+    assert got["slot"] == 1 and got["transmitter_id"] == "8G1234" and got["bond_path"] == "ble_secrets.json"
+    assert source({"transmitter_id": "8G1234", "slot": "receiver"}, cfg_of)["slot"] == 1
+    assert source({"transmitter_id": "8G1234", "slot": "phone"}, cfg_of)["slot"] == 2
+
+
+def test_the_link_resumes_where_the_rtc_record_says_and_owns_it():
+    def of(w):
+        return one("Link").args[0], w.app.rtc.owned, w.app.link is one("Link")
+    cfg, owned, kept = source({"transmitter_id": "8G1234"}, of)
+    assert cfg["resume_dex_s"] is None and cfg["resume_hole"] is None and owned == ["8G1234"] and kept
+    with World({"transmitter_id": "8G1234"}) as w:
+        w.app.rtc.last_dex, w.app.rtc.hole = 86400, (80000, 82000)
+        wiring._source(w.app)
+        cfg = one("Link").args[0]
+        assert cfg["resume_dex_s"] == 86400 and cfg["resume_hole"] == (80000, 82000)
+        assert cfg["on_time"] == one("TransmitterClock").seen
+        assert one("TransmitterClock").args == ("8G1234", "tx_clock.txt")
+
+
+def test_a_link_that_makes_no_progress_for_20_minutes_is_hung():
+    with World({"transmitter_id": "8G1234"}, now=1000) as w:
+        wiring._source(w.app)
+        link, alive = one("Link"), w.alive("link")
+        assert w.app.tasks["link"][1] == 60
+        assert alive() is True
+        w.clock.now = 1000 + 20 * 60 * 1000 - 1
+        assert alive() is True
+        w.clock.now = 1000 + 20 * 60 * 1000
+        assert alive() is False
+        link.st["sessions"] = 1          # a session: progress
+        assert alive() is True
+        w.clock.now += 20 * 60 * 1000 - 1
+        link.st["missed_windows"] = 1    # a missed window is progress too
+        assert alive() is True
+        w.clock.now += 20 * 60 * 1000 - 1
+        assert alive() is True
+        w.clock.now += 1
+        assert alive() is False
+
+
+def test_a_box_without_a_transmitter_id_says_so_and_runs_no_link():
+    with World({"transmitter_id": ""}) as w:
+        wiring._source(w.app)
+        assert made("Link") == [] and w.app.link is None
+        assert w.app.conds[-1] == ("link", "not_configured", True)
+        assert _logged("no transmitter_id configured")
+
+
+def test_a_follower_polls_its_leader_and_its_conditions_raise_the_apps_alarm():
+    with World({"role": "follower", "follow": {"url": "http://leader.local:17580"}}) as w:
+        w.app.engine.no_data_grace_s = 60
+        wiring._source(w.app)
+        f = one("Follower")
+        assert f.args[0] == {"url": "http://leader.local:17580"} and made("Link") == []
+        f.args[2]("link", "leader_silent", True)
+        assert w.app.conds[-1] == ("link", "leader_silent", True)
+        assert w.app.tasks["follower"][1] == 600
+        assert w.app.engine.no_data_grace_s == 60 + 60 + 15
+
+
+def test_the_wi_fi_keeper_is_kept_out_of_the_transmitters_next_window():
+    with World({"transmitter_id": "8G1234"}, now=50000) as w:
+        wiring._source(w.app)
+        link = one("Link")
+        keeper = WifiKeeper([])
+        w.app.wifi = keeper
+        link.next_ms = 50000 + 95500
+        wiring.on_link_event(w.app, {"event": "link", "what": "disconnected"})
+        link.next_ms = 49000            # a window already due: now
+        wiring.on_link_event(w.app, {"event": "link", "what": "disconnected"})
+        link.next_ms = None             # not known: nothing
+        wiring.on_link_event(w.app, {"event": "link", "what": "disconnected"})
+        assert keeper.calls == [("window", 95, 30), ("window", 0, 30)], keeper.calls
+
+
+def test_a_follower_request_waits_for_a_quiet_moment_of_the_wi_fi():
+    with World({"role": "follower", "follow": {"url": "http://leader.local:17580"}}) as w:
+        wiring._source(w.app)
+        pause = one("Follower").kw["pause"]
+        drive(pause())          # no Wi-Fi keeper: nothing to wait for
+        keeper = WifiKeeper([])
+        w.app.wifi = keeper
+        drive(pause())
+        assert keeper.calls == [("quiet", 1500, {"blocks": True, "host": "leader.local", "port": 17580})], \
+            keeper.calls
+
+
+# --- starting the parts, and again after a memory shortage -----------------------------
+def _oom_part(app):
+    app.listeners.append(len)
+    app.before_reset.append(len)
+    app.sup.tasks.append("half")
+    app.wifi = "half made"
+    raise MemoryError
+
+
+def test_a_part_that_ran_out_of_memory_is_undone_and_tried_again_after_5_min_then_less_often():
+    with World({}, now=10000) as w:
+        app = w.app
+        assert wiring._start(app, "forwarding", _oom_part) is False
+        assert app.listeners == [] and app.before_reset == [] and app.sup.tasks == [] and app.wifi is None
+        assert app.conds == [("device", "start_forwarding", True)]
+        assert len(_logged("cannot start forwarding")) == 1
+        assert [p[0] for p in app.pending_starts] == ["forwarding"]
+        tries = []
+
+        def fn(a):
+            tries.append(w.clock.now)
+            _oom_part(a)
+        app.pending_starts[0][1] = fn
+        due = 10000 + 300 * 1000
+        for wait_s in (600, 1200, 2400, 3600, 3600):
+            w.clock.now = due - 1
+            wiring.retry_starts(app)
+            w.clock.now = due
+            wiring.retry_starts(app)
+            assert tries[-1] == due, (wait_s, tries)
+            due += wait_s * 1000
+        assert len(tries) == 5 and len(app.pending_starts) == 1
+        # quiet while it fails again: the alarm once, the log line once
+        assert app.conds == [("device", "start_forwarding", True)], app.conds
+        assert len(_logged("cannot start forwarding")) == 1
+        app.pending_starts[0][1] = lambda a: None     # the heap allows it now
+        w.clock.now = due
+        wiring.retry_starts(app)
+        assert app.pending_starts == [] and app.conds[-1] == ("device", "start_forwarding", False)
+        assert _logged("started forwarding")
+
+
+def test_under_memory_pressure_only_the_alarm_paths_parts_are_tried_again():
+    with World({}, now=0) as w:
+        app = w.app
+        for name in ("forwarding", "buttons", "source", "power", "setup"):
+            wiring._start(app, name, _oom_part)
+        started = []
+        for p in app.pending_starts:
+            p[1] = (lambda name: lambda a: started.append(name))(p[0])
+        w.clock.now = 300 * 1000
+        wiring.retry_starts(app, under_pressure=True)
+        assert started == ["buttons", "source", "power"], started
+        wiring.retry_starts(app)
+        assert started == ["buttons", "source", "power", "forwarding", "setup"], started
+
+
+def test_a_part_that_fails_otherwise_sounds_once_and_is_not_tried_again():
+    def broken(app):
+        app.listeners.append(len)
+        raise ValueError("bad config")
+    with World({}, now=0) as w:
+        app = w.app
+        wiring._start(app, "forwarding", _oom_part)     # first short of memory...
+        app.pending_starts[0][1] = broken                # ...then broken when tried again
+        w.clock.now = 300 * 1000
+        wiring.retry_starts(app)
+        assert app.pending_starts == [], app.pending_starts
+        assert app.conds[-1] == ("device", "start_forwarding", True), app.conds   # and never cleared
+        assert len(_logged("cannot start forwarding")) == 2
+        assert wiring._start(app, "mqtt", broken) is False
+        assert app.conds[-1] == ("device", "start_mqtt", True) and app.pending_starts == []
+        assert wiring._start(app, "power", lambda a: None) is True
+
+
+def test_add_all_starts_every_part_and_gives_the_reserve_back():
+    with World({"transmitter_id": ""}) as w:
+        w.app.board = {}
+        wiring.add_all(w.app)
+        assert w.app.reserve is None
+        assert [c for c in w.app.conds if c[0] == "device"] == [], w.app.conds
+        assert w.app.conds[-1] == ("link", "not_configured", True)
+        assert "setup_ap" in w.app.tasks and one("AccessPoint").calls == [("open", "no_wifi")]
+
+
+# --- buttons, the setup access point, the factory reset, the restart ------------------------
+def test_the_buttons_look_for_the_boot_hold_once_then_run():
+    with World({}, board={"button": {"pin": 0}}) as w:
+        wiring._buttons(w.app)
+        btn = one("Buttons")
+        assert btn.args == ({"pin": 0},) and w.app.buttons is btn
+        assert btn.kw["on_snooze"] == w.app.snooze and btn.kw["on_ack"] == w.app.acknowledge
+        drive(w.child("buttons"))
+        drive(w.child("buttons"))      # a restarted task goes straight to run()
+        assert btn.calls == [("boot_hold",), ("run",), ("run",)], btn.calls
+        btn.kw["on_fault"]({"event": "button", "active": True})
+        assert w.app.conds == [("device", "button", True)] and w.app.events[-1]["event"] == "button"
+    with World({}, board={}) as w:
+        wiring._buttons(w.app)
+        assert made("Buttons") == [] and w.app.tasks == {}
+
+
+def test_a_box_without_wi_fi_opens_its_setup_access_point():
+    with World({}) as w:
+        wiring._setup(w.app)
+        ap = one("AccessPoint")
+        assert ap.calls == [("open", "no_wifi")] and w.app.setup_ap is ap
+        assert ap.args[1] == Machine.unique_id() and ap.args[2] == b"label-key"
+        ap.kw["on_change"](True, "no_wifi")
+        assert w.app.events == [{"event": "setup_ap", "open": True, "reason": "no_wifi"}]
+        assert "setup_ap" in w.app.tasks
+    with World({"wifi": WIFI}) as w:
+        wiring._setup(w.app)
+        assert one("AccessPoint").calls == []
+    with World({}) as w:
+        AccessPoint.fail = ApError("no AP")
+        wiring._setup(w.app)
+        assert w.app.conds == [("device", "setup_ap", True)]
+        assert _logged("cannot open the setup access point")
+
+
+def test_the_button_opens_the_setup_access_point_with_a_confirmation_sound():
+    with World({"wifi": WIFI}) as w:
+        wiring._open_setup(w.app, "button")          # no access point: nothing
+        assert w.app.ann.cues == [] and w.app.conds == []
+        wiring._setup(w.app)
+        wiring._open_setup(w.app, "button")
+        assert one("AccessPoint").calls == [("open", "button")] and w.app.ann.cues == ["reset_done"]
+        AccessPoint.fail = ApError("radio busy")
+        wiring._open_setup(w.app, "button")
+        assert w.app.conds == [("device", "setup_ap", True)] and w.app.ann.cues == ["reset_done"]
+
+
+class FakeAsyncio:
+    def __init__(self):
+        self.slept, self.tasks = [], []
+
+    async def sleep(self, s):
+        self.slept.append(s)
+
+    def create_task(self, coro):
+        self.tasks.append(coro)
+
+
+def test_new_settings_restart_the_box_3_s_later_after_every_hook():
+    aio = FakeAsyncio()
+    with World({}) as w:
+        ran = []
+
+        def broken():
+            ran.append("broken")
+            raise OSError(28)
+        w.app.before_reset[:] = [broken, lambda: ran.append("queue")]
+        swap(wiring, "asyncio", aio, lambda: wiring._restart_soon(w.app))
+        assert _logged("settings saved: restarting to apply them")
+        assert Machine.resets == [] and len(aio.tasks) == 1
+        swap(wiring, "asyncio", aio, lambda: drive(aio.tasks[0]))
+        assert aio.slept == [3] and ran == ["broken", "queue"] and Machine.resets == [True]
+        assert _logged("before restart")
+
+
+def test_a_factory_reset_that_cannot_wipe_says_so_and_keeps_running():
+    gone = []
+    stuck = ("config.json",)
+    aio = FakeAsyncio()
+
+    def run(fn):   # fn() on a stand-in flash: removals recorded, the `stuck` files stay
+        return swap(fsutil, "remove_if_present", gone.append,
+                    lambda: swap(fsutil, "exists", lambda p: p in stuck,
+                                 lambda: swap(wiring, "asyncio", aio, fn)))
+    with World({}) as w:
+        run(lambda: wiring._factory_reset(w.app))
+        assert w.app.conds == [("device", "factory_reset", True)] and aio.tasks == []
+        assert "config.json" in gone and "ble_secrets.json" in gone and "nsqueue.bin" in gone
+        assert "config.json.bak" in gone and "tx_clock.txt.tmp" in gone
+    stuck = ()
+    del gone[:]
+    with World({}) as w:
+        run(lambda: wiring._factory_reset(w.app))
+        assert w.app.conds == [] and len(aio.tasks) == 1 and len(w.app.before_reset) == 1
+        assert _logged("factory reset: restarting with the defaults")
+        run(w.app.before_reset[0])     # the last hook: wipes again, forgets RTC memory
+        assert w.app.rtc.forgot == 1 and gone.count("nsqueue.bin") == 2
+        aio.tasks[0].close()
+
+
+def test_the_phones_clock_sets_a_box_a_minute_or_more_off():
+    with World({}) as w:
+        w.clock.wall = 1780000000
+        assert wiring.clock_from_phone(w.app, 1780000059) is False
+        assert wiring.clock_from_phone(w.app, 1780000000 - 59) is False
+        assert wiring.clock_from_phone(w.app, 1780000060) is True and w.clock.wall == 1780000060
+        assert _logged("it was -60 s off")
+
+
+class Child:
+    """The supervised part's task: done() after `runs` looks; awaiting it raises `error`."""
+
+    def __init__(self, runs, error=None):
+        self.runs, self.error, self.cancelled = runs, error, False
+
+    def done(self):
+        self.runs -= 1
+        return self.runs < 0
+
+    def cancel(self):
+        self.cancelled = True
+
+    def __iter__(self):
+        if self.error:
+            raise self.error
+        return iter(())
+
+    __await__ = __iter__
+
+
+def test_a_supervised_part_checks_in_while_it_runs_and_makes_progress():
+    class Aio(FakeAsyncio):
+        def create_task(self, coro):
+            coro.close()
+            self.tasks.append(self.child)
+            return self.child
+    aio = Aio()
+    app = App({})
+    progress = [True, False, True, True]
+    wiring_supervise = wiring.supervise
+    swap(wiring, "asyncio", aio, lambda: wiring_supervise(app, "mqtt", lambda: Made().run(), 600,
+                                                          lambda: progress.pop(0)))
+    task, period = app.tasks["mqtt"]
+    assert period == 600
+    checkins = []
+    aio.child = Child(3)
+    swap(wiring, "asyncio", aio, lambda: drive(task(lambda: checkins.append(1))))
+    assert len(checkins) == 2 and aio.slept == [5, 5, 5] and aio.child.cancelled
+    aio.child, aio.slept = Child(1, ValueError("broken")), []
+    try:   # its failure reaches the supervisor
+        swap(wiring, "asyncio", aio, lambda: drive(task(lambda: None)))
+        raise AssertionError("not raised")
+    except ValueError:
+        pass
+    assert aio.child.cancelled
+
+
+def test_a_forwarders_message_its_part_repeats_is_logged_once():
+    with World({}) as w:
+        for msg in ("time: NTP failed: timeout", "time: NTP failed: timeout", "wifi: joined home",
+                    "time: NTP failed: timeout", "time: set from NTP", "time: NTP failed: timeout"):
+            wiring._log(msg)
+        assert [ln.split(" ", 2)[2] for ln in LOGGED] == [
+            "time: NTP failed: timeout", "wifi: joined home", "time: set from NTP",
+            "time: NTP failed: timeout"], LOGGED
