@@ -644,7 +644,7 @@ def test_no_transmitter_is_told_after_three_wake_ups_missed_also_when_its_phase_
 def test_the_transmitter_status_is_told_once_at_each_change_not_at_every_reply():
     # every reply carries the status byte (3-4 a session): the low battery is
     # told when it comes and the all-clear when it goes, not again at each reply
-    # (the alarm engine and MQTT hear each telling as news)
+    # (MQTT publishes the transmitter's battery at each telling)
     s = sim("--script", "0:battery_low;7:", minutes=17, tag="status_once")
     told = [(e["status"], e.get("active", True)) for e in events(s, "battery_low")]
     assert told == [(0x81, True), (0, False)], told
@@ -702,9 +702,9 @@ asyncio.run(main())
 
 def test_a_transmitter_that_refuses_our_key_is_not_asked_again_in_the_same_wake_up():
     # it answers our token with the right hash (ours) but refuses our answer to
-    # its challenge: asking again at once changes nothing, and the connection
-    # would take the transmitter's short wake-up from the family's phone app
-    # (20 s awake here, time for a second try)
+    # its challenge: asking again at once changes nothing and holds the
+    # transmitter's short wake-up for nothing (a phone app may share it; 20 s
+    # awake here, time for a second try)
     out = _run(prog(AUTH_REFUSED, "/tmp/test_link_gaps_auth_refused.json"))
     assert out == [[0, "auth_failed"], [1, "auth_failed"]], out
 
@@ -738,8 +738,7 @@ def test_stored_keys_left_unanswered_are_kept_and_offered_again_not_dropped_as_r
     # a transmitter that says "bonded" and then neither encrypts with our keys
     # nor refuses them within pair_timeout_ms: that session ends (timeout) and
     # the keys are offered again at the next, where they hold. Taken for a
-    # refusal, the bond was reported lost and thrown away (two in a row: a
-    # slot conflict told to the family)
+    # refusal, the bond was reported lost and thrown away for a new pairing
     out = _run(prog(KEYS_UNANSWERED, "/tmp/test_link_gaps_keys_unanswered.json"))
     assert out["reasons"] == ["done", "timeout", "done"], out
     assert out["lost"] == [] and out["bonded"] == [0] and out["encrypted"] == [2], out
