@@ -22,7 +22,16 @@
 #   - the buttons (the boot hold looked for once), the setup access point opened
 #     on a box without Wi-Fi and by the button, the factory reset that cannot
 #     wipe says so, a restart 3 s after a save with every hook run;
-#   - the phone's clock sets a box 60 s or more off, not less.
+#   - the phone's clock sets a box 60 s or more off, not less;
+#   - the link events a family hears of: the sensor's state (failed, expired,
+#     stopped, warm-up; attention when it needs a person; warm-up done once), the
+#     transmitter's battery, another transmitter's clock, a session short of
+#     memory counted; a board's own battery watched, its display driven by its
+#     panel's driver; the captive DNS looking every second while the AP is closed
+#     (without the wait the loop would hold the board).
+# test_device.py's programs cannot see a mutant (tools/mutation.py --mpy: they put
+# firmware/ itself on the path), so the sensor, battery and button rules they
+# check through the whole box are pinned here too.
 # A World puts stand-ins of the forwarders' modules in sys.modules (wiring
 # imports them inside its functions) and a fake clock in wiring; its App has
 # the attributes of main.App that wiring uses. Runs on CPython and MicroPython.
@@ -287,6 +296,9 @@ class Engine:
     def unanswered(self):
         return self.unans
 
+    def shown(self):
+        return None
+
     def current_settings(self):
         return {"urgent_low": 55, "low": 70, "high": 180, "urgent_high": 250, "stale_minutes": 15}
 
@@ -372,14 +384,25 @@ class World:
         AccessPoint.fail = None
         del Machine.resets[:], Names.restored[:]
         self._old = dict((k, sys.modules.get(k)) for k in MODULES)
-        for k, m in MODULES.items():
+        self._attrs = []   # (package, name, what it held): `from forward import names` reads the
+        for k, m in MODULES.items():   # package's attribute first, set once the real one was imported
             sys.modules[k] = m
+            parent, _, name = k.rpartition(".")
+            if parent:
+                pkg = __import__(parent)
+                self._attrs.append((pkg, name, getattr(pkg, name, None)))
+                setattr(pkg, name, m)
         self._real = wiring.clock, log.sink, wiring.supervise
         wiring.clock, log.sink, wiring.supervise = self.clock, LOGGED.append, self._supervise
         wiring._said.clear()
         return self
 
     def __exit__(self, *exc):
+        for pkg, name, was in self._attrs:
+            if was is None:
+                delattr(pkg, name)
+            else:
+                setattr(pkg, name, was)
         for k, m in self._old.items():
             if m is None:
                 del sys.modules[k]
@@ -656,6 +679,9 @@ def test_a_link_that_makes_no_progress_for_20_minutes_is_hung():
         assert alive() is True
         w.clock.now += 1
         assert alive() is False
+        link.st["sessions"] += 1         # a session and a missed window since the last look
+        link.st["missed_windows"] += 1
+        assert alive() is True
 
 
 def test_a_box_without_a_transmitter_id_says_so_and_runs_no_link():
@@ -688,9 +714,11 @@ def test_the_wi_fi_keeper_is_kept_out_of_the_transmitters_next_window():
         wiring.on_link_event(w.app, {"event": "link", "what": "disconnected"})
         link.next_ms = 49000            # a window already due: now
         wiring.on_link_event(w.app, {"event": "link", "what": "disconnected"})
+        link.next_ms = 50000 + 999      # within the second: now
+        wiring.on_link_event(w.app, {"event": "link", "what": "disconnected"})
         link.next_ms = None             # not known: nothing
         wiring.on_link_event(w.app, {"event": "link", "what": "disconnected"})
-        assert keeper.calls == [("window", 95, 30), ("window", 0, 30)], keeper.calls
+        assert keeper.calls == [("window", 95, 30), ("window", 0, 30), ("window", 0, 30)], keeper.calls
 
 
 def test_a_follower_request_waits_for_a_quiet_moment_of_the_wi_fi():
@@ -836,6 +864,7 @@ def test_the_button_opens_the_setup_access_point_with_a_confirmation_sound():
         AccessPoint.fail = ApError("radio busy")
         wiring._open_setup(w.app, "button")
         assert w.app.conds == [("device", "setup_ap", True)] and w.app.ann.cues == ["reset_done"]
+        assert _logged("cannot open the setup access point")
 
 
 class FakeAsyncio:
@@ -878,6 +907,8 @@ def test_a_factory_reset_that_cannot_wipe_says_so_and_keeps_running():
     with World({}) as w:
         run(lambda: wiring._factory_reset(w.app))
         assert w.app.conds == [("device", "factory_reset", True)] and aio.tasks == []
+        assert _logged("factory reset: forgetting the configuration")
+        assert _logged("factory reset: cannot remove config.json")
         assert "config.json" in gone and "ble_secrets.json" in gone and "nsqueue.bin" in gone
         assert "config.json.bak" in gone and "tx_clock.txt.tmp" in gone
     stuck = ()
@@ -956,3 +987,209 @@ def test_a_forwarders_message_its_part_repeats_is_logged_once():
         assert [ln.split(" ", 2)[2] for ln in LOGGED] == [
             "time: NTP failed: timeout", "wifi: joined home", "time: set from NTP",
             "time: NTP failed: timeout"], LOGGED
+
+
+
+def test_the_link_starts_without_the_transmitters_clock_and_says_why():
+    def broken(tx_id, path):
+        raise OSError(5)
+    with World({"transmitter_id": "8G1234"}) as w:
+        swap(MODULES["app.txclock"], "TransmitterClock", broken, lambda: wiring._source(w.app))
+        assert one("Link").args[0]["on_time"] is None
+        assert _logged("time: the transmitter's clock will not set the box's")
+
+
+# --- link events: the sensor, the battery, memory -------------------------------------------
+def sensor(app, kind, usable):
+    del app.conds[:]
+    wiring.on_link_event(app, {"event": "link", "what": "sensor_state", "kind": kind, "usable": usable})
+    return dict(((k, n), a) for k, n, a in app.conds)
+
+
+def test_the_sensors_state_raises_its_own_sensor_alarm_and_clears_the_others():
+    with World({"transmitter_id": "8G1234"}) as w:
+        app = w.app
+        for kind in ("failed", "expired", "stopped", "warmup"):
+            got = sensor(app, kind, False)
+            for name in ("failed", "expired", "stopped", "warmup"):
+                assert got[("sensor", name)] is (name == kind), (kind, got)
+            assert got[("sensor", "attention")] is False and ("sensor", "warmup_done") not in got, got
+        assert app.status["sensor_kind"] == "warmup" and app.status["link"] is None
+        # warm-up over with a usable reading: a notice that says so
+        got = sensor(app, "ok", True)
+        assert got[("sensor", "warmup")] is False and got[("sensor", "warmup_done")] is True, got
+        assert [c for c in app.conds if c[2]] == [("sensor", "warmup_done", True)], app.conds
+        got = sensor(app, "ok", True)          # said once, not at every status
+        assert ("sensor", "warmup_done") not in got and not [c for c in app.conds if c[2]], got
+        # no glucose until a person acts, or a code nobody documents: attention
+        for kind in ("calibration", "unknown"):
+            assert sensor(app, kind, False)[("sensor", "attention")] is True, kind
+            assert sensor(app, kind, True)[("sensor", "attention")] is False, kind
+        assert sensor(app, "ok", False)[("sensor", "attention")] is False
+        # warm-up that ends unusable (a failed sensor) is no warm-up done
+        sensor(app, "warmup", False)
+        got = sensor(app, "failed", False)
+        assert ("sensor", "warmup_done") not in got and got[("sensor", "failed")] is True, got
+
+
+def test_the_transmitters_battery_and_another_transmitters_clock():
+    with World({"transmitter_id": "8G1234"}) as w:
+        app = w.app
+        forgot = []
+        app.rtc.forget_transmitter = lambda: forgot.append(1)
+        app.status["link"] = "encrypted"
+        wiring.on_link_event(app, {"event": "link", "what": "battery_low", "name": "low_battery"})
+        wiring.on_link_event(app, {"event": "link", "what": "battery_low", "active": False})
+        assert app.conds == [("transmitter_battery", "battery_low", True),
+                             ("transmitter_battery", "battery_low", False)], app.conds
+        app.status["last_reading"] = (1, 2, 120)
+        wiring.on_link_event(app, {"event": "link", "what": "tx_clock", "detail": "new"})
+        assert app.status["last_reading"] is None and forgot == [1]
+        assert app.status["link"] == "encrypted"     # transmitter news is not the link's state
+        assert [e["what"] for e in app.events] == ["battery_low", "battery_low", "tx_clock"]
+
+
+def test_a_link_session_that_ran_out_of_memory_is_counted_and_unusual_events_are_logged():
+    with World({"transmitter_id": "8G1234"}) as w:
+        app = w.app
+        wiring.on_link_event(app, {"event": "link", "what": "disconnected", "reason": "MemoryError: x"})
+        wiring.on_link_event(app, {"event": "link", "what": "error", "detail": "MemoryError()"})
+        wiring.on_link_event(app, {"event": "link", "what": "disconnected", "reason": "timeout"})
+        wiring.on_link_event(app, {"event": "link", "what": "no_transmitter", "detail": "MemoryError"})
+        assert app.oom == ["link", "link"], app.oom
+        del LOGGED[:]
+        for ev in ({"what": "connected"}, {"what": "authenticated"}, {"what": "encrypted"},
+                   {"what": "disconnected", "reason": "done"}, {"what": "disconnected"}):
+            ev["event"] = "link"
+            wiring.on_link_event(app, ev)
+        assert LOGGED == [], LOGGED      # a routine session says nothing
+        wiring.on_link_event(app, {"event": "link", "what": "disconnected", "reason": "timeout"})
+        wiring.on_link_event(app, {"event": "link", "what": "rogue", "name": "DexcomZZ"})
+        assert _logged("link disconnected timeout") and _logged("link rogue DexcomZZ"), LOGGED
+
+
+# --- the board's parts: battery, display ---------------------------------------------------
+def swap_attr(obj, name, value, fn):
+    """fn() with obj.name set to value; put back, or removed if it was not there."""
+    missing = object()
+    old = getattr(obj, name, missing)
+    setattr(obj, name, value)
+    try:
+        return fn()
+    finally:
+        if old is missing:
+            delattr(obj, name)
+        else:
+            setattr(obj, name, old)
+
+
+def test_a_board_with_its_own_battery_watches_it_and_warns_before_it_runs_out():
+    import app as app_pkg
+    watched = []
+
+    async def watch(board, changed):
+        watched.append(board)
+        changed(True, 3350)
+        changed(False, 3900)
+    power = _module(watch=watch)
+    board = {"power": {"battery_adc_pin": 38}}
+    with World({}, board=board) as w:
+        swap_attr(app_pkg, "power", power, lambda: wiring._power(w.app))
+        assert w.app.tasks["power"][1] == 120
+        drive(w.child("power"))
+        assert watched == [board]
+        assert w.app.conds == [("device", "power", True), ("device", "power", False)], w.app.conds
+        assert _logged("battery 3350 mV: running out") and _logged("battery 3900 mV: recovered")
+    for board in ({}, {"power": {"hold_pin": 4}}):
+        with World({}, board=board) as w:
+            wiring._power(w.app)
+            assert w.app.tasks == {}
+
+
+def test_a_board_with_a_display_draws_with_its_own_panels_driver():
+    import screen as screen_pkg
+    ran = []
+
+    class Run:
+        @staticmethod
+        async def run(open_panel, state, fault, warn, units):
+            ran.append((open_panel(), state(), units))
+            fault(True)
+
+    def panel(name):
+        return _module(open_panel=lambda cfg: (name, cfg["kind"]))
+
+    def shown(kind, units=None):
+        cfg = {"display": {"kind": kind}}
+        with World({"units": units} if units else {}, board=cfg) as w:
+            w.app.now_s = lambda: 10000
+            w.app.status["last_reading"], w.app.status["last_reading_t"] = (1, 2, 99), 9700
+            w.app.engine.shown = lambda: "low"
+            swap_attr(screen_pkg, "run", Run, lambda: swap_attr(
+                screen_pkg, "st7789", panel("tft"), lambda: swap_attr(
+                    screen_pkg, "oled", panel("oled"), lambda: wiring._display(w.app))))
+            assert w.app.tasks["display"][1] == 60
+            swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
+            assert w.app.conds == [("device", "display", True)]
+            return ran.pop()
+    assert shown("st7789") == (("tft", "st7789"), ((1, 2, 99), 300, "low", 15 * 60, 10000), "mg/dl")
+    assert shown("ssd1306", "mmol/l")[0] == ("oled", "ssd1306")
+    assert shown("ssd1306", "mmol/l")[2] == "mmol/l"
+    with World({}, board={}) as w:
+        wiring._display(w.app)
+        assert w.app.tasks == {}
+
+
+def test_the_screens_reading_age_is_never_negative_and_none_without_a_reading():
+    import screen as screen_pkg
+    got = []
+
+    class Run:
+        @staticmethod
+        async def run(open_panel, state, fault, warn, units):
+            got.append(state())
+
+    with World({}, board={"display": {"kind": "ssd1306"}}) as w:
+        w.app.now_s = lambda: 1000
+        w.app.status["last_reading"], w.app.status["last_reading_t"] = (1, 2, 99), 1005   # a clock step back
+        swap_attr(screen_pkg, "run", Run, lambda: swap_attr(screen_pkg, "oled", _module(), lambda: (
+            wiring._display(w.app), drive(w.child("display")))))
+        w.app.status["last_reading"] = None
+        swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
+    assert got[0][1] == 0 and got[1][1] is None, got
+
+
+# --- the setup access point's captive DNS -------------------------------------------------
+class Stop(Exception):
+    pass
+
+
+def test_the_captive_dns_runs_while_the_access_point_is_open_and_waits_a_second_between_looks():
+    class Point:
+        def __init__(self):
+            self.looks = 0
+
+        def is_open(self):
+            self.looks += 1
+            if self.looks > 8:
+                raise Stop()
+            return self.looks in (3, 5)
+    served = []
+
+    async def serve(point, port):
+        served.append(port)
+        if len(served) == 2:
+            raise OSError(98)
+
+    aio = FakeAsyncio()
+    app = App({})
+    app.dns_port = 5353
+    app.status["captive_dns_error"] = "old"
+    try:
+        swap(wiring, "asyncio", aio, lambda: drive(wiring._captive_dns(app, Point(), serve)))
+    except Stop:
+        pass
+    assert served == [5353, 5353]
+    # closed: a look a second; open: served, the old error cleared; a failure: said, 30 s
+    assert aio.slept == [1, 1, 1, 1, 30, 1, 1, 1, 1], aio.slept
+    assert app.status["captive_dns_error"] == repr(OSError(98)), app.status
