@@ -117,3 +117,29 @@ def test_a_sample_is_the_same_mutants_at_every_run_and_only_that_many(monkeypatc
     assert len(one) == 5 == len(set(one)) and one == run(5) and one != list(range(5)), one
     assert all(0 <= i < every for i in one)
     assert run() == list(range(every)) == run(10 ** 6)
+
+
+def test_a_mutant_in_the_overlay_reaches_the_simulators_compiled_firmware(tmp_path):
+    # `make sim` and test_device.py's sim() load the firmware as bytecode (mpybuild);
+    # before session 26 that path held firmware/ only, so no mutant reached them and
+    # every test through sim() passed on any mutant (the buttons' task never started
+    # survived test_device.py whole)
+    import subprocess
+    import sys
+    root = os.path.join(os.path.dirname(mutation.__file__), "..")
+    with open(os.path.join(root, "firmware", "reading.py")) as f:
+        source = f.read()
+    overlay = tmp_path / "overlay"
+    (overlay / "pytest").mkdir(parents=True)   # the mutant's pytest folder is not compiled
+    (overlay / "pytest" / "junk.py").write_text("this is not python\n")
+    (overlay / "reading.py").write_text('raise ImportError("the mutant ran")\n' + source)
+    env = dict(os.environ, HEADLESS="1", HOURS="1", PLOT="", FLASH=str(tmp_path / "flash"))
+    for k in ("TRACE", "START", "DAYS", "CONFIG", "HTTP_PORT", "INJECT"):
+        env.pop(k, None)
+    run = [sys.executable, os.path.join(root, "tools", "sim.py")]
+    seen = subprocess.run(run, env=dict(env, MUTANT_OVERLAY=str(overlay)), capture_output=True,
+                          text=True, timeout=300, cwd=root)
+    assert seen.returncode != 0 and "the mutant ran" in seen.stdout + seen.stderr, seen.stderr[-2000:]
+    assert (overlay / "_mpy" / "reading.mpy").exists()
+    plain = subprocess.run(run, env=env, capture_output=True, text=True, timeout=300, cwd=root)
+    assert plain.returncode == 0 and "the mutant ran" not in plain.stdout + plain.stderr, plain.stderr[-2000:]

@@ -5,6 +5,11 @@ loaded on the board, into build/mpy/. Only files newer than their .mpy are
 compiled. Prints the MICROPYPATH to use.
 
     python tools/mpybuild.py            -> build/mpy/{firmware,mpylib,host,tools}
+
+With MUTANT_OVERLAY set (tools/mutation.py --mpy: a folder holding the mutant's
+package), that folder is compiled too, into <overlay>/_mpy, and found before the
+firmware: `make sim`'s and test_device.py's boots then run the mutant, loaded as
+bytecode like the rest (its source would cost the heap budget a compile).
 """
 import os
 import subprocess
@@ -30,7 +35,24 @@ def build():
                 continue
             os.makedirs(os.path.dirname(d), exist_ok=True)
             subprocess.run([MPY_CROSS, "-o", d, s], check=True)
-    return ".frozen:" + ":".join(os.path.join(OUT, d) for d in ("firmware", "mpylib", "host", "tools"))
+    trees = [os.path.join(OUT, d) for d in ("firmware", "mpylib", "host", "tools")]
+    overlay = os.environ.get("MUTANT_OVERLAY")
+    if overlay:
+        trees.insert(0, _compile_overlay(overlay.rstrip("/")))
+    return ".frozen:" + ":".join(trees)
+
+
+def _compile_overlay(overlay):
+    out = os.path.join(overlay, "_mpy")
+    for dp, ds, fs in os.walk(overlay):
+        if dp == overlay:   # not the output, nor the mutant's pytest folder (mutation.py)
+            ds[:] = [d for d in ds if d not in ("_mpy", "pytest")]
+        for f in fs:
+            if f.endswith(".py"):
+                d = os.path.join(out, os.path.relpath(dp, overlay), f[:-3] + ".mpy")
+                os.makedirs(os.path.dirname(d), exist_ok=True)
+                subprocess.run([MPY_CROSS, "-o", d, os.path.join(dp, f)], check=True)
+    return out
 
 
 if __name__ == "__main__":

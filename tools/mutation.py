@@ -214,9 +214,9 @@ MPY_TESTS = {
     # names to the forwarders', link events to conditions, alarms and link state to MQTT):
     # its rules over stand-ins first, then the app booted on the port with its config
     # (the virtual board, Wi-Fi and broker) and the tests that call its pieces. Not
-    # test_device.py: its programs and sim() put firmware/ itself on MICROPYPATH (sim: a
-    # precompiled copy of it), not MUTANT_OVERLAY, so they cannot see a mutant; nor
-    # test_failure_audit's _run_as_written tests. test_captive_dns_server imports
+    # test_device.py, for its time (77 s a surviving mutant; it sees the mutant since
+    # session 26: its programs take conftest's path, sim() mpybuild's compiled overlay,
+    # as do test_failure_audit's _run_as_written tests). test_captive_dns_server imports
     # dual/test_setup_dns, which needs dual/ on the path: after a dual file
     "app/wiring": ("host_tests/dual/test_wiring_rules.py",
                    "host_tests/test_captive_dns_server.py",
