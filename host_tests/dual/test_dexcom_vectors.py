@@ -5,7 +5,10 @@ import json
 from dexcom import auth, backfill, build, crc, glucose, messages
 from dexcom.errors import DexcomError
 
-VECTORS = json.load(open("../shared/vectors/dexcom.json"))
+# shared/ sits beside the repository: found from this file, whatever the working folder
+_HERE = __file__.rpartition("/")[0] or "."
+with open(_HERE + "/../../../shared/vectors/dexcom.json") as _f:
+    VECTORS = json.load(_f)
 
 
 def _of(prefix):
