@@ -143,3 +143,37 @@ def test_a_mutant_in_the_overlay_reaches_the_simulators_compiled_firmware(tmp_pa
     assert (overlay / "_mpy" / "reading.mpy").exists()
     plain = subprocess.run(run, env=env, capture_output=True, text=True, timeout=300, cwd=root)
     assert plain.returncode == 0 and "the mutant ran" not in plain.stdout + plain.stderr, plain.stderr[-2000:]
+
+
+def test_every_cpython_test_the_tool_calls_takes_no_fixture_but_tmp_path():
+    # the tool calls the CPython tests as plain functions and gives only tmp_path: a
+    # test taking capsys (test_capture, 601e458) failed every baseline of `make
+    # mutation PACKAGE=dexcom` until session 26, and nothing said so but that run
+    import importlib.util
+    import inspect
+    import sys
+    root = os.path.abspath(os.path.join(os.path.dirname(mutation.__file__), ".."))
+    files = set()
+    for _, tests in mutation.PACKAGES.values():
+        files.update(tests)
+    for tests in mutation.MODULE_TESTS.values():
+        files.update(tests)
+    files = sorted({f.partition("::")[0] for f in files})
+    assert len(files) > 20, files
+    bad = []
+    for n, rel in enumerate(files):
+        path = os.path.join(root, rel)
+        if not os.path.exists(path):
+            continue
+        here = os.path.dirname(path)
+        if here not in sys.path:
+            sys.path.insert(0, here)
+        spec = importlib.util.spec_from_file_location("_fixture_check_%d" % n, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        for name, fn in vars(mod).items():
+            if name.startswith("test_") and callable(fn):
+                extra = set(inspect.signature(fn).parameters) - {"tmp_path"}
+                if extra:
+                    bad.append("%s::%s %s" % (rel, name, sorted(extra)))
+    assert bad == [], bad
