@@ -1258,22 +1258,28 @@ def dns_move(host, addr):
     if host == spec.get("mqtt_host") and spec.get("mqtt_control"):   # round 17
         moved = bool((mqtt_command({"cmd": "move", "host": addr}) or {}).get("ok"))
     if ctl and host == spec.get("ns_host"):
-        import socket
-        body = json.dumps({"host": addr})
-        s = socket.socket()
-        try:
-            s.connect(socket.getaddrinfo(ctl[0], ctl[1])[0][-1])
-            s.send(("POST /mode HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
-            answer = b""
-            while True:   # to its end: closing before the server wrote it all resets its write
-                part = s.recv(256)
-                if not part:
-                    break
-                answer += part
-            moved = b" 200 " in answer[:64]
-        finally:
-            s.close()
+        moved = b" 200 " in _ns_control_post(ctl, "/mode", {"host": addr})[:64]
     emit({"event": "dns_move", "host": host, "addr": addr, "server_moved": moved})
+
+
+def _ns_control_post(ctl, path, doc):
+    """POST doc (JSON) to the Nightscout stand-in's control port ctl = [address, port]; its
+    whole answer (status line, headers, body), as bytes."""
+    import socket
+    body = json.dumps(doc)
+    s = socket.socket()
+    try:
+        s.connect(socket.getaddrinfo(ctl[0], ctl[1])[0][-1])
+        s.send(("POST %s HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (path, len(body), body)).encode())
+        answer = b""
+        while True:   # to its end: closing before the server wrote it all resets its write
+            part = s.recv(256)
+            if not part:
+                break
+            answer += part
+    finally:
+        s.close()
+    return answer
 
 
 # --- round 17: the MQTT broker stand-in (tools/mqttserver.py, in the chaos process) ----------
@@ -1344,24 +1350,10 @@ def ns_clock(vt_ms, await_id=None):
     """POST /clock to the Nightscout stand-in's control port (tools/nsserver.py clock): the
     world's clock is vt_ms. Its answer (a dict): delay_until_ms, when its delay list holds
     the box's requests until then."""
-    ctl = OPTS["inject"]["ns_clock"]
-    import socket
     doc = {"vt_ms": vt_ms}
     if await_id is not None:
         doc["await"] = await_id
-    body = json.dumps(doc)
-    s = socket.socket()
-    try:
-        s.connect(socket.getaddrinfo(ctl[0], ctl[1])[0][-1])
-        s.send(("POST /clock HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
-        answer = b""
-        while True:
-            part = s.recv(256)
-            if not part:
-                break
-            answer += part
-    finally:
-        s.close()
+    answer = _ns_control_post(OPTS["inject"]["ns_clock"], "/clock", doc)
     return json.loads(answer.split(b"\r\n\r\n", 1)[1])
 
 
