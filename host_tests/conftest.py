@@ -14,6 +14,9 @@ SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
 FIRMWARE_PATH = ("%s:%s" % (os.environ["MUTANT_OVERLAY"], FIRMWARE) if os.environ.get("MUTANT_OVERLAY")
                  else FIRMWARE)
 MICROPYPATH = ".frozen:%s:%s" % (FIRMWARE_PATH, os.path.join(ROOT, ".mpylib"))
+# the same with the host fakes (machine, bluetooth, ...) first: the whole app on the virtual board
+APP_MICROPYPATH = ".frozen:%s:%s:%s" % (os.path.join(TOOLS, "host"), FIRMWARE_PATH,
+                                       os.path.join(ROOT, ".mpylib"))
 
 # Pure firmware modules are importable under CPython too (a mutant's package first).
 for p in (FIRMWARE, TOOLS, os.path.join(TOOLS, "host"), os.environ.get("MUTANT_OVERLAY")):

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import FIRMWARE_PATH, ROOT, free_port, run_micropython
+from conftest import APP_MICROPYPATH, ROOT, free_port, run_micropython
 
 NIGHT_URGENT_S = 3 * 3600 + 1200  # the urgent low of the default night starts about here
 
@@ -43,9 +43,7 @@ def run_app(tmp_path, config, prog):
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps(config))
     prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + prog
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
-        os.path.join(ROOT, "tools", "host"), FIRMWARE_PATH,
-        os.path.join(ROOT, ".mpylib"))})
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": APP_MICROPYPATH})
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     assert line, r.stdout + r.stderr
     return json.loads(line[0][7:])
@@ -225,9 +223,7 @@ def test_the_power_hold_pin_is_driven_high_when_the_app_starts(tmp_path):
             "app = main.App(%r, boards_dirs=(%r,))\n"
             "print('HOLD', machine.STATE.get(4), app.board['name'])\n") % (
         str(cfg), os.path.join(ROOT, "boards"))
-    r = run_micropython(["-c", prog], env={"MICROPYPATH": ".frozen:%s:%s:%s" % (
-        os.path.join(ROOT, "tools", "host"), FIRMWARE_PATH,
-        os.path.join(ROOT, ".mpylib"))})
+    r = run_micropython(["-c", prog], env={"MICROPYPATH": APP_MICROPYPATH})
     line = [x for x in r.stdout.splitlines() if x.startswith("HOLD")]
     assert line and "'value': 1" in line[0] and "m5stickc-plus2" in line[0], r.stdout + r.stderr
 

@@ -5,7 +5,7 @@ a MemoryError; these tests make one where it would come."""
 import os
 
 from apprun import run_app
-from conftest import FIRMWARE_PATH, ROOT, run_micropython
+from conftest import APP_MICROPYPATH, ROOT, run_micropython
 
 BOARD = {"transmitter_id": "8G1234", "board": "esp32-devkitc"}
 
@@ -187,9 +187,8 @@ def _run_as_written(tmp_path, cfg_path, boards, prog):
     """prog's RESULT, with CFG and BOARDS as they are on disk (run_app writes the config)."""
     import json
     prog = "CFG, BOARDS = %r, %r\n" % (str(cfg_path), str(boards)) + prog
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), check=False, env={
-        "MICROPYPATH": ".frozen:%s:%s:%s" % (os.path.join(ROOT, "tools", "host"),
-                                            FIRMWARE_PATH, os.path.join(ROOT, ".mpylib"))})
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), check=False,
+                        env={"MICROPYPATH": APP_MICROPYPATH})
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     assert line, r.stdout[-2000:] + r.stderr[-2000:]
     return json.loads(line[0][7:])
