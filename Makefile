@@ -26,7 +26,7 @@ help:
 	@echo "make capture FILE=btsnoop_hci.log [ID=8XXXXX]   a Dexcom BLE capture through the codec"
 	@echo "make replay TRACE=file.csv   alarm onsets of the engine over a trace (JSON lines)"
 	@echo "make multitests  aioble's own multitests over the virtual radio (tools/multitests.py)"
-	@echo "make mutation    mutation score of the alarm engine's tests, survivors in build/mutation.txt (JOBS=2 ONLY=engine,...; PACKAGE=dexcom|app|link|forward|sound|setup|screen: build/mutation_<package>.txt; MPY=1: MicroPython-tested modules)"
+	@echo "make mutation    mutation score of the alarm engine's tests, survivors in build/mutation.txt (JOBS=2 ONLY=engine,...; PACKAGE=dexcom|app|link|forward|sound|setup|screen|root: build/mutation_<package>.txt; MPY=1: MicroPython-tested modules)"
 	@echo "make sim         the firmware on the host against a virtual transmitter (TRACE= DAYS= SPEED= HEADLESS=1 ...)"
 	@echo "make flash PORT=/dev/ttyUSB0 BOARD=esp32-devkitc [CONFIG=file.json]   install on a MicroPython board"
 	@echo "make probe PORT=/dev/ttyUSB0   measure a board (TLS, PWM tones, loop, flash, display, BLE)"
