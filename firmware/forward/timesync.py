@@ -20,9 +20,12 @@
 # clock waits for a second answer (a refused answer is a failed query: the
 # retry period later, as a rule from another pool server) that agrees with it
 # within AGREE_S, with no right answer between. A clock that is not set takes
-# the first answer: there is nothing better to hold it against. A server that
-# stays wrong still wins at its second answer: only a second source
-# (Nightscout's Date, the transmitter's clock) could tell, and those are
+# the first answer: there is nothing better to hold it against. But it is not
+# trusted for the 6 h to the next sync: the next query comes a retry period on
+# (as a rule another pool server), and one that asks for a big step then is held
+# against the third as above, so a wrong first answer lasts minutes, not hours.
+# A server that stays wrong still wins at its second answer: only a second
+# source (Nightscout's Date, the transmitter's clock) could tell, and those are
 # weaker still.
 import asyncio
 import struct
@@ -86,6 +89,7 @@ class TimeSync:
         self.synced_ms = None
         self._retry = retry_s  # the current retry period (backed off after slow failures)
         self._unconfirmed = {}  # source -> the big step (s) its last answer asked for
+        self._one_answer = False  # the clock was set from an unset one by a single answer
 
     def _accept(self, unix_s, source):
         if unix_s is None or not settable(unix_s):
@@ -97,6 +101,7 @@ class TimeSync:
             # a right answer: a wrong one held before is no longer the first of two
             self._unconfirmed.pop(source, None)
             self.source = self.source or "server"
+            self._one_answer = False
             return True  # already close enough: do not step the clock back and forth
         if step is not None and abs(step) > CONFIRM_STEP_S and not self._confirms(source, step):
             self._unconfirmed[source] = step
@@ -104,6 +109,7 @@ class TimeSync:
                       % (source, step))
             return False
         self._unconfirmed = {}
+        self._one_answer = step is None
         self._set(unix_s)
         self.source = source
         self.synced_ms = clock.ms()
@@ -177,7 +183,8 @@ class TimeSync:
         """Seconds until the next NTP query after one that took took_ms."""
         if ok:
             self._retry = self.retry_s
-            return self.resync_s
+            # a clock set from nothing by one answer is checked a retry period on
+            return self.retry_s if self._one_answer else self.resync_s
         if took_ms > SLOW_MS:  # it blocked the board: ask less often
             self._retry = min(max(self._retry * 2, self.retry_s), MAX_RETRY_S)
         else:

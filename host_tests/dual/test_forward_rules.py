@@ -714,17 +714,57 @@ def test_run_waits_for_quiet_wifi_then_asks_ntp_and_sleeps_as_next_delay_says():
 
     def run():
         ts = TimeSync({"ntp_host": "10.0.0.1"}, wifi=wifi, set_unix=fake.setter, ntp=ntp, log=lambda m: None)
-        return _run_loop(ts, 4)
+        return _run_loop(ts, 5)
     sleeps = _with_clock(fake, run)
-    assert sleeps == [300, 600, 1200, 6 * 3600], sleeps
+    # the clock was unset: its first answer is checked 5 min on, then 6 h
+    assert sleeps == [300, 600, 1200, 300, 6 * 3600], sleeps
     # an NTP query holds the loop: out of the BLE window and of an alarm's bursts
     # (with the server's name: a lookup due gets a pause of its own first)
-    assert wifi.calls == ["up", ("quiet", 3000, True, "10.0.0.1", 123)] * 4
-    assert fake.set_calls == [T]
+    assert wifi.calls == ["up", ("quiet", 3000, True, "10.0.0.1", 123)] * 5
+    assert fake.set_calls == [T, T]
     # without Wi-Fi to wait for (a test, a wired host), it just asks
     ntp2 = FakeNtp(T - fake.EPOCH_OFFSET)
     sleeps = _with_clock(fake, lambda: _run_loop(_ts(fake, ntp2), 2))
     assert sleeps == [6 * 3600, 6 * 3600] and ntp2.asked == 2
+
+
+def test_a_clock_set_from_nothing_by_one_wrong_answer_is_put_right_in_minutes_not_hours():
+    # after a power cut the RTC is unset and the first NTP answer is taken as it is: a
+    # pool server 3 h off would move the day/night schedules and date the uploads wrongly
+    # for the 6 h to the next sync. The next query comes 5 min on instead; the right time
+    # is then a big step, held, and taken when the query after agrees with it
+    fake = FakeClock()
+    off = 3 * 3600
+    ntp = FakeNtp([a - fake.EPOCH_OFFSET for a in (T + off, T + 300, T + 600, T + 900)])
+
+    def run():
+        ts = _ts(fake, ntp)
+        out = [ts.sync_ntp()]
+        out.append(ts.next_delay(out[-1], 0))
+        fake.wall = T + off + 300                 # the box's clock ran on 5 min
+        out.append(ts.sync_ntp())                 # the truth: 3 h back, held
+        out.append(ts.next_delay(out[-1], 0))
+        fake.wall = T + off + 600
+        out.append(ts.sync_ntp())                 # the truth again, agreeing: taken
+        out.append(ts.next_delay(out[-1], 0))
+        return out
+    out = _with_clock(fake, run)
+    assert out == [True, 300, False, 300, True, 6 * 3600], out
+    assert fake.set_calls == [T + off, T + 600], fake.set_calls
+    # a server's Date that set an unset clock is checked by NTP 5 min on the same way,
+    # and a right first answer is trusted for 6 h once the next one agrees
+    fake2 = FakeClock()
+    ntp2 = FakeNtp([T + 300 - fake2.EPOCH_OFFSET, T + 6 * 3600 - fake2.EPOCH_OFFSET])
+
+    def run2():
+        ts = _ts(fake2, ntp2)
+        out = [ts.offer_date(http_date(T))]
+        fake2.wall = T + 300
+        out.append(ts.sync_ntp())
+        out.append(ts.next_delay(out[-1], 0))
+        return out
+    assert _with_clock(fake2, run2) == [True, True, 6 * 3600]
+    assert fake2.set_calls == [T, T + 300], fake2.set_calls
 
 
 # --- the LAN history ring --------------------------------------------------------
