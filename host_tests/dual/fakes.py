@@ -1,5 +1,10 @@
 # Small stand-ins shared by the dual tests (CPython and MicroPython).
 
+# The repository, found from this file whatever the working folder (make test runs from
+# the root, a person often from host_tests/): the board files, the firmware's sources
+REPO = (__file__.rpartition("/")[0] or ".") + "/../.."
+BOARDS = (REPO + "/boards",)
+
 
 def board_refusal(data, name="mybox"):
     """What sound.board.validate says against a board file's data, None if it takes it."""

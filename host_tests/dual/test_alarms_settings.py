@@ -1,5 +1,6 @@
 # Alarm settings: defaults, bounds, every problem reported. CPython and MicroPython.
 from alarms import settings
+from fakes import REPO
 
 
 def test_defaults_are_complete_and_documented():
@@ -9,7 +10,7 @@ def test_defaults_are_complete_and_documented():
     assert s["no_data_minutes"] == 20 and s["stale_minutes"] == 10 and s["forwarding"] is True
     assert s["fall_enabled"] is False and s["rise_enabled"] is False
     assert s["persistent_high_enabled"] is False and s["schedule"] == []
-    src = open("firmware/alarms/settings.py").read()
+    src = open(REPO + "/firmware/alarms/settings.py").read()
     for key in settings.DEFAULTS:
         assert "# " + key + " " in src, key + " is not documented in settings.py"
 

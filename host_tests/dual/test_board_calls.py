@@ -4,8 +4,10 @@
 # calls go through them on both boards. Runs on CPython and on MicroPython.
 import sys
 
-if "tools/host" not in sys.path:
-    sys.path.insert(0, "tools/host")
+from fakes import BOARDS, REPO
+
+if REPO + "/tools/host" not in sys.path:
+    sys.path.insert(0, REPO + "/tools/host")
 import machine  # noqa: E402
 import network  # noqa: E402
 import neopixel  # noqa: E402
@@ -317,7 +319,7 @@ def test_the_firmware_drives_both_boards_through_the_faithful_fakes():
     from sound import board, outputs
     for name in ("esp32-devkitc", "m5stickc-plus2"):
         _fresh()
-        b = board.load(name, ("boards",))
+        b = board.load(name, BOARDS)
         buz = outputs.make_buzzer(b["buzzer"])
         led = outputs.make_led(b["led"])
         for on, freq, duty in ((True, 988, 30), (True, 784, 50), (False, 0, 0), (True, 659, 12)):

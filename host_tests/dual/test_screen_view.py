@@ -3,7 +3,7 @@
 # on the panel in test_screen.py.
 from screen import view
 from sound import board
-from fakes import board_refusal
+from fakes import BOARDS, board_refusal
 
 LIVE = (100000, 1700000000, 123, -25, 6, "live")
 URGENT = {"type": "urgent_low", "priority": "high", "status": "sounding", "reason": "threshold"}
@@ -99,7 +99,7 @@ def test_a_display_takes_no_pin_of_the_led_or_the_power():
         said = _refused_board(dict(_board({"kind": "ssd1306", "sda": 21, "scl": pin}), led=led))
         assert said and "already used" in said, (led, said)
     # the PLUS2's power hold pin as the panel reset: its pulse would cut a battery's power
-    plus2 = board.load("m5stickc-plus2")
+    plus2 = board.load("m5stickc-plus2", BOARDS)
     for key, pin in (("rst", 4), ("dc", 4), ("cs", 19)):
         said = _refused_board(dict(plus2, display=dict(plus2["display"], **{key: pin})))
         assert said and "already used" in said, (key, said)
@@ -135,7 +135,7 @@ def test_the_board_files_st7789_display():
 
 
 def test_the_m5stickc_plus2_board_file_names_its_tft():
-    d = board.load("m5stickc-plus2")["display"]
+    d = board.load("m5stickc-plus2", BOARDS)["display"]
     assert (d["kind"], d["sck"], d["mosi"], d["cs"], d["dc"], d["rst"], d["backlight"]) == \
         ("st7789", 13, 15, 5, 14, 12, 27)
     assert (d["offsets"], d["rotation"], d["invert"]) == ([52, 40], 1, True)

@@ -1,7 +1,7 @@
 """Pure sound/light patterns and board validation (CPython and MicroPython)."""
 from sound import patterns as P
 from sound import board
-from fakes import board_refusal
+from fakes import BOARDS, board_refusal
 
 
 def _pulses(snd, until):
@@ -136,16 +136,16 @@ def _err(data):
 
 
 def test_board_files_load_and_validate():
-    names = board.known()
+    names = board.known(BOARDS)
     assert "esp32-devkitc" in names and "m5stickc-plus2" in names
     for n in names:
-        b = board.load(n)
+        b = board.load(n, BOARDS)
         assert b["name"] == n
 
 
 def test_unknown_board_names_the_board():
     try:
-        board.load("no-such-box")
+        board.load("no-such-box", BOARDS)
     except board.BoardError as e:
         assert "no-such-box" in str(e) and "esp32-devkitc" in str(e)
     else:
@@ -226,4 +226,4 @@ def test_power_key_is_validated():
     assert "battery_divider" in _err(_stick(battery_adc_pin=38, battery_divider=0))
     assert "battery_divider" in _err(_stick(battery_adc_pin=38, battery_divider="2"))
     assert "'power' must be an object" in _err(dict(_stick(), power=[4]))
-    assert board.load("m5stickc-plus2")["power"]["hold_pin"] == 4
+    assert board.load("m5stickc-plus2", BOARDS)["power"]["hold_pin"] == 4
