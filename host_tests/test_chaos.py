@@ -2329,6 +2329,19 @@ def test_a_snooze_across_a_schedule_change_keeps_its_end_and_hides_nothing_urgen
     assert chaos.check_sched_snooze(_world(), told, sh, 200 * MIN, []) == []
 
 
+def test_an_acknowledged_low_across_a_schedule_change_is_silent_until_it_clears():
+    # a long press acknowledges a low (only urgent_low, urgent_low_soon and no_data take a
+    # snooze for it): nothing owed at 30 min on (seed 2052), but urgent_low still is
+    s = _sched_s(low=95)
+    ack = [dict(e, event="alarm_ack") if e.get("event") == "alarm_snooze" else e
+           for e in _sched_events([75] * 40)]
+    assert chaos.check_sched_snooze(_world(), ack, s, 200 * MIN, []) == []
+    dip = [dict(e, event="alarm_ack") if e.get("event") == "alarm_snooze" else e
+           for e in _sched_events([75] * 8 + [50] + [75] * 31)]
+    v = chaos.check_sched_snooze(_world(), dip, s, 200 * MIN, [])
+    assert len(v) == 1 and "below urgent_low" in v[0][1], v
+
+
 def test_a_snoozed_alarm_the_new_thresholds_clear_clears():
     # low snoozed at 20 min; at 30 min the night's low (60) is far under the readings (75)
     s = _sched_s(low=60)

@@ -5180,7 +5180,7 @@ def _boot_settings(events, s, t_ms):
 def check_sched_snooze(w, events, s, end_ms, problems):
     """29 (round 11): a snooze of `low` or `high` across a schedule's threshold change (the board's
     local minute, its `clock` samples, crossing an entry's start or end with different thresholds).
-    From the edge to the snooze's end (low_snooze / high_snooze; an acknowledged high: to its clear):
+    From the edge to the snooze's end (low_snooze / high_snooze; an acknowledged one: to its clear):
     (a) a snooze never hides an urgent alarm: a fresh reading (arrived within stale_minutes of being
     taken) below urgent_low has `urgent_low` active, and one above the urgent_high in force
     (urgent_high_enabled) has `urgent_high` active, by its arrival + REACT_MS; (b) an alarm that
@@ -5220,7 +5220,10 @@ def check_sched_snooze(w, events, s, end_ms, problems):
         base = _boot_settings(events, s, t0)
         if not base.get("schedule"):
             continue
-        acked = e["event"] == "alarm_ack" and kind == "high"
+        # a long press on a low or a high silences it until it clears (kinds._ACK_IS_SNOOZE
+        # holds only urgent_low, urgent_low_soon, no_data); seed 2052: a low acknowledged (a
+        # 70-s hold) was owed a re-raise 30 min later by this check, which read it as a snooze
+        acked = e["event"] == "alarm_ack" and kind in ("low", "high")
         clear = next((x["t_ms"] for x in events if x["t_ms"] > t0 and x.get("event") == "alarm_clear"
                       and x.get("type") == kind), None)
         # (913eb0d) one press answers the episode: a low snoozed beside an urgent low (or urgent_low_soon)
