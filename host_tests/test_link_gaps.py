@@ -44,6 +44,10 @@ From a third sample (--seed 27):
 - a transmitter that refuses our key is not asked again in that wake-up;
 - stored keys left unanswered are kept (a timeout), not dropped as refused;
 - a phase proven once counts its unproven sessions afresh when taken up again.
+From a review of the link against the protocol (session 27):
+- a backfill whose 0x51 reply comes before its frames (the research's 4.8:
+  either order) arrives whole: aioble's flag, consumed with frames still queued,
+  had left the loop waiting until its timeout (every backfill lost).
 Stand-ins patched in here (an unanswered request, a hang-up on our keys, an
 advert's fields, a stack numbering connections from 1, connections that never
 get through; a radio refusing every scan, a transmitter that notifies only a
@@ -791,3 +795,37 @@ def test_a_phase_proven_once_counts_its_unproven_sessions_afresh_when_taken_up_a
     out = _run(prog(UNPROVEN_AFRESH, "/tmp/test_link_gaps_unproven_afresh.json"), timeout=120)
     assert out["before"] >= 1 and out["readings"] > out["before"], out
     assert len(out["blind"]) == 2, out      # at the start, and after the three wake-ups away
+
+
+REPLY_FIRST = r"""
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
+dev.tx.backfill_reply_first = REPLY_BEFORE_FRAMES
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(4 * 60000)       # the wake-up at 1 min read
+    dev.tx.set_faults("miss")               # 6 .. 61 min missed: 12 readings, 6 frames
+    await asyncio.sleep_ms(60 * 60000)
+    dev.tx.set_faults("")
+    b0 = dev.tx.backfills
+    await asyncio.sleep_ms(5 * 60000)       # the one at 66 min: its reading, then the backfill
+    print("OUT " + json.dumps({"readings": len(readings), "missing": link.missing(),
+                               "backfilled": link.backfilled, "asked": dev.tx.backfills - b0,
+                               "reasons": [e["reason"] for e in what("disconnected")]}))
+    t.cancel()
+asyncio.run(main())
+"""
+
+
+def test_a_backfill_whose_reply_comes_before_its_frames_arrives_whole():
+    # the research (4.8) and dexcom/backfill.py take 0x51 before, among or after the
+    # frames. With 0x51 first the link already waits on the frames when several come in
+    # one connection event; aioble sets its flag only when the queue goes from empty
+    # to one, and a woken notified() clears it with frames left: the next wait timed out
+    # with the frames queued (the session ended in timeout, the 12 readings lost)
+    for first in (False, True):
+        out = _run(prog(REPLY_FIRST.replace("REPLY_BEFORE_FRAMES", repr(first)),
+                        "/tmp/test_link_gaps_reply_first_%d.json" % first), timeout=120)
+        assert out["backfilled"] == 12 and out["missing"] is None, (first, out)
+        assert out["readings"] == 14 and out["asked"] == 1, (first, out)
+        assert out["reasons"] == ["done"] * 2, (first, out)

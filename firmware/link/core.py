@@ -781,7 +781,7 @@ class Link:
         await c.write(build.backfill(start, end), True, op)
         stream.add_reply(await self._reply(c, 0x51, op * 2))
         while not stream.complete():
-            stream.add_frame(await b.notified(timeout_ms=op))
+            stream.add_frame(await _next_frame(b, op))
         try:
             rs = stream.readings(self.activation_unix)
         except DexcomError as e:
@@ -834,6 +834,19 @@ def _span(a, b):
 
 def _is_op(rx, want_op):
     return rx[0] == want_op if isinstance(want_op, int) else rx[0] in want_op
+
+
+async def _next_frame(b, timeout_ms):
+    """The backfill's next frame. aioble sets the queue's flag only when it goes
+    from empty to one frame; a notified() woken after two or more had come (one
+    connection event carries several) clears it with frames still queued, and
+    the next call, finding one, waits on the cleared flag until the timeout: the
+    whole backfill lost. It bit when 0x51 came before the frames (the loop was
+    already waiting); so the flag is set again while any frame is queued."""
+    frame = await b.notified(timeout_ms=timeout_ms)
+    if len(b._notify_queue):
+        b._notify_event.set()
+    return frame
 
 
 def _drain(ch):

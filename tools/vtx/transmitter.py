@@ -66,6 +66,7 @@ class Transmitter:
         self.states = {}          # window -> sensor state it was taken in
         self.log = []             # (window k, what) for tests and benches
         self.damaged = {}         # fault -> replies it damaged (crc, garbage, truncate, truncate_frame)
+        self.backfill_reply_first = False   # 0x51 on control before the frames (either order is allowed)
 
     # --- configuration -------------------------------------------------------
     def set_faults(self, spec):
@@ -370,5 +371,5 @@ class Transmitter:
                 del self.win["truncate"]
                 self._count_damage("truncate_frame")
             acts.append(("notify", "backfill", fr))
-        acts.append(("indicate", "control", self._damage(conn, wire.with_crc(reply))))
-        return acts
+        reply_act = ("indicate", "control", self._damage(conn, wire.with_crc(reply)))
+        return [reply_act] + acts if self.backfill_reply_first else acts + [reply_act]
