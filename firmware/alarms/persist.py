@@ -21,7 +21,12 @@
 # (RTC memory's checksum is 16 bits; a damaged record that passes it must not
 # silence an alarm): a snooze never longer than its setting allows, from the
 # save on; a level no higher than MAX_LEVEL; an alarm that cannot be silenced
-# (urgent_low, urgent_low_soon, no_data) never acknowledged, only snoozed.
+# (urgent_low, urgent_low_soon, no_data) never acknowledged, only snoozed. A
+# record the engine cannot have written is refused whole, before anything of it
+# is taken: a negative age (the newest reading in the future: every later one
+# judged as history, no_data never due, every glucose alarm silent), a last
+# value no Dexcom field holds, a filter state not finite or out of all bounds
+# (no prediction, a low that waits on it), a bad alarm record.
 import struct
 
 from alarms import engine as _e
@@ -99,6 +104,8 @@ def restore(eng, data, now_s, away_s=0):
     if len(data) != size_h + count * size_a:
         raise _e.EngineError("saved alarm state: %d bytes for %d alarms" % (len(data), count))
 
+    _check_head(head)
+    records = [_record(data, size_h + i * size_a) for i in range(count)]
     saved = now_s - away_s  # the save, on the new clock
 
     def back(ago):
@@ -123,10 +130,7 @@ def restore(eng, data, now_s, away_s=0):
     eng._alarms = {}
     events = []
     s = eng.current_settings(now_s)
-    for i in range(count):
-        f = struct.unpack_from(_ALARM, data, size_h + i * size_a)
-        if f[0] >= len(_e.TYPES) or f[1] > 2 or f[2] > _e.MAX_LEVEL or f[3] > 2:
-            raise _e.EngineError("saved alarm state: bad alarm record %r" % (f,))
+    for f in records:
         kind = _e.TYPES[f[0]]
         reason = _e.REASONS[f[7]] if f[7] < len(_e.REASONS) else "unknown"
         if kind in _RAISED_AGAIN or (kind in _e.CONDITIONS and reason == "unknown"):
@@ -145,3 +149,38 @@ def restore(eng, data, now_s, away_s=0):
             e["restored"] = True
             events.append(e)
     return events
+
+
+_MAX_SGV = 0xFFF              # the Dexcom glucose field's 12 bits
+# the filter's state bounds, far outside anything it reaches from readings (level,
+# rate, sensor error; each variance and covariance): NaN fails them too
+_FILTER_BOUNDS = (5000.0, 100.0, 1000.0) + (1e7,) * 6
+
+
+def _damaged(what):
+    return _e.EngineError("saved alarm state damaged: " + what)
+
+
+def _check_head(head):
+    sgv = head[2]
+    if sgv < _NO_READING or sgv > _MAX_SGV:
+        raise _damaged("last glucose %d" % sgv)
+    for ago in (head[3], head[4], head[6]):
+        if ago < 0 and ago != _NONE:
+            raise _damaged("an age of %d s" % ago)
+    if not -1 <= head[5] < 1440:
+        raise _damaged("minute of day %d" % head[5])
+    if head[6] != _NONE:
+        for x, bound in zip(head[7:16], _FILTER_BOUNDS):
+            if not -bound <= x <= bound:
+                raise _damaged("filter state %r" % (x,))
+        for x in (head[10], head[13], head[15]):   # the variances
+            if x < 0:
+                raise _damaged("filter variance %r" % (x,))
+
+
+def _record(data, offset):
+    f = struct.unpack_from(_ALARM, data, offset)
+    if f[0] >= len(_e.TYPES) or f[1] > 2 or f[2] > _e.MAX_LEVEL or f[3] > 2 or f[4] < 0:
+        raise _e.EngineError("saved alarm state: bad alarm record %r" % (f,))
+    return f

@@ -968,6 +968,44 @@ def test_restore_refuses_what_it_did_not_write():
             assert words in str(e), (words, str(e))
 
 
+def test_restore_refuses_a_record_the_engine_cannot_have_written_and_takes_none_of_it():
+    # RTC memory's checksum is 16 bits: a damaged record may pass it. A negative age
+    # put the newest reading in the future: every later reading was judged as history,
+    # no_data never came due, and a fall to 45 raised nothing at all
+    import struct
+    eng = make()
+    series(eng, 0, [150, 148, 146, 144, 142, 140])
+    feed(eng, 30 * MIN, 260)                          # high sounding: a record follows the header
+    good = eng.save()
+
+    def patched(offset, fmt, value):
+        b = bytearray(good)
+        struct.pack_into(fmt, b, offset, value)
+        return bytes(b)
+    nan = float("nan")
+    damaged = [(4, "<i", -365 * 86400), (8, "<i", -60), (14, "<i", -1), (2, "<h", 30000),
+               (2, "<h", -3), (12, "<h", 1440), (18, "<f", nan), (18, "<f", float("inf")),
+               (22, "<f", 1e9), (30, "<f", -4.0), (18 + 4 * 6, "<f", nan), (59, "<i", -5)]
+    for offset, fmt, value in damaged:
+        fresh = make()
+        try:
+            fresh.restore(patched(offset, fmt, value), 100)
+            assert False, (offset, value)
+        except EngineError as e:
+            assert "damaged" in str(e) or "bad alarm record" in str(e), (offset, str(e))
+        # nothing of it taken: the engine is as new, and a fall raises its alarms
+        assert fresh.active() == [] and fresh._last_t is None and fresh.prediction(0) is None, offset
+        t = 100
+        for g in (120, 100, 80, 66, 58, 50, 45):
+            feed(fresh, t, g)
+            t += 5 * MIN
+        assert alarm(fresh, "urgent_low") is not None, (offset, fresh.active())
+    # the undamaged record is taken whole
+    ok = make()
+    ev = ok.restore(good, 100)
+    assert [e["type"] for e in ev] == ["high"] and ok._last_t is not None and ok.prediction(0) is not None
+
+
 # ---- the predictor ---------------------------------------------------------
 def test_prediction_sanity():
     eng = make()
