@@ -4,7 +4,9 @@
 # Rules (see README "Alarms"):
 # - each alarm type is independent: snoozing one never hides another
 #   (a snoozed high cannot hide a low); a button press acts on the loudest
-#   sounding alarm only;
+#   sounding alarm (and the lesser ones of its episode sounding beside it);
+#   a long press holds only while things do not get worse: an acknowledged low
+#   (high) sounds again when urgent_low or urgent_low_soon (urgent_high) starts;
 # - urgent_low cannot be disabled; its snooze is capped (urgent_low_snooze) and
 #   acknowledging it is only a capped snooze; it re-raises after the snooze
 #   and at once when glucose falls WORSE_MGDL below the value at the snooze;
@@ -91,6 +93,14 @@ class AlarmEngine:
             rec = [SOUNDING, 0, now_s, reason, None, now_s + self._esc_s(), p, None]
             self._alarms[kind] = rec
             events.append(self._event("alarm_onset", kind, rec))
+            for lesser in COVERS.get(kind, ()):
+                # an acknowledgement holds while things do not get worse: a low long-pressed
+                # earlier sounds again beside the urgent low, so a press answers both and
+                # it re-sounds at that snooze's end (else glucose kept in urgent_low's
+                # hysteresis, 55-64, was silent after one snooze for as long as it stayed)
+                low = self._alarms.get(lesser)
+                if low is not None and low[_ST] == ACKNOWLEDGED:
+                    self._resound(lesser, low, now_s, events)
         return rec
 
     def _resound(self, kind, rec, now_s, events):

@@ -131,8 +131,9 @@ def _rate(a, b):
 
 
 def _answered(rec, now_s):
-    # a long press on a low-side alarm is only its snooze; ACKNOWLEDGED is
-    # belt and braces (persist.restore turns an old firmware's into a snooze)
+    # acknowledged: a low long-pressed (urgent_low and urgent_low_soon take only a
+    # snooze for a long press; persist.restore turns a saved acknowledgement of them
+    # into one); or snoozed, its snooze over
     return rec[_ST] == ACKNOWLEDGED or (rec[_ST] == SNOOZED and now_s is not None and now_s >= rec[_UNTIL])
 
 def evaluate(self, sgv, t_read, now_s, events):

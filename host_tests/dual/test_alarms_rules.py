@@ -1671,3 +1671,78 @@ def test_a_notice_left_under_a_snooze_clears_in_its_time_and_does_not_sound_afte
     assert alarm(eng, "device")["priority"] == "low"
     assert "device" not in kinds(eng.tick(31 * MIN), "alarm_clear")
     assert "device" in kinds(eng.tick(32 * MIN), "alarm_clear")
+
+
+def _night(eng, values, press, t0=0):
+    """Feed a reading every 5 min with ticks every 5 s; press(eng, t, sgv) after each
+    reading. Returns the minutes (of 5-min steps) with an alarm sounding, per reading."""
+    sound = []
+    for i, v in enumerate(values):
+        t = t0 + i * 5 * MIN
+        feed(eng, t, v)
+        press(eng, t, v)
+        for k in range(60):
+            eng.tick(t + 5 * k)
+        sound.append(eng.loudest() is not None and eng.loudest()["status"] == "sounding")
+    return sound
+
+
+def test_a_low_long_pressed_before_an_urgent_low_is_silent_no_longer_than_its_snooze():
+    # a parent long-presses a low at 69; glucose then drops to 50 (urgent_low) and they
+    # short-press it; glucose stays 56-62: under low, inside urgent_low's hysteresis (it
+    # stays snoozed past its end). The acknowledgement of the low held: 85 min of silence.
+    # An acknowledgement holds only while things do not get worse
+    tail = [56, 58, 60, 59, 60, 62, 60, 58, 59, 61, 60, 59, 60, 61, 62, 60, 59]
+    values = [74, 73, 72, 71, 70, 69, 69, 68, 68, 67, 68, 58, 52, 50, 50] + tail
+    done = []
+
+    def press(eng, t, v):
+        loud = eng.loudest()
+        if loud is None or loud["status"] != "sounding":
+            return
+        if loud["type"] == "low" and "ack" not in done:
+            done.append("ack")
+            assert kinds(eng.acknowledge(t), "alarm_ack") == ["low"]
+        elif loud["type"] == "urgent_low" and "snooze" not in done:
+            done.append("snooze")
+            assert kinds(eng.snooze(t), "alarm_snooze") == ["urgent_low", "low"]
+    eng = make()
+    sound = _night(eng, values, press)
+    assert done == ["ack", "snooze"], done
+    # the press at 60 min (52 mg/dL): silent for the urgent low's snooze (15 min), then
+    # the low sounds again for as long as glucose stays under 70
+    assert not any(sound[5:15]) and all(sound[15:]), sound
+    assert alarm(eng, "low")["status"] == "sounding"
+
+
+def test_an_acknowledged_low_sounds_again_when_urgent_low_soon_or_urgent_low_starts():
+    # urgent_low: the low sounds again with it (its onset, then the low's re-raise)
+    eng = make()
+    series(eng, 0, [74, 72, 70, 69, 68, 68])
+    eng.acknowledge(25 * MIN)
+    assert alarm(eng, "low")["status"] == "acknowledged"
+    ev = series(eng, 30, [67, 52])
+    assert [(e["type"], bool(e.get("reraise"))) for e in ev if e["event"] == "alarm_onset"] == \
+        [("urgent_low", False), ("low", True)], ev
+    # urgent_low_soon (a fall predicted under 55 within 20 min) alike
+    eng = make(low=85)
+    series(eng, 0, [100, 96, 92, 88, 84, 80, 78])
+    eng.acknowledge(30 * MIN)
+    assert alarm(eng, "low")["status"] == "acknowledged"
+    ev = series(eng, 35, [74, 70, 65, 60])
+    onsets = [(e["type"], bool(e.get("reraise"))) for e in ev if e["event"] == "alarm_onset"]
+    assert onsets == [("urgent_low_soon", False), ("low", True)], onsets
+    # the high side alike: an acknowledged high sounds again when urgent_high starts
+    eng = make(high_enabled=True)
+    series(eng, 0, [240, 255, 260, 262])
+    eng.acknowledge(20 * MIN)
+    assert alarm(eng, "high")["status"] == "acknowledged"
+    ev = series(eng, 25, [280, 305, 310])
+    assert [(e["type"], bool(e.get("reraise"))) for e in ev if e["event"] == "alarm_onset"] == \
+        [("urgent_high", False), ("high", True)], ev
+    # a higher one that was already there when the low was long-pressed changes nothing
+    eng = make()
+    series(eng, 0, [74, 72, 70, 69, 68, 68])
+    eng.acknowledge(30 * MIN)
+    ev = series(eng, 35, [69, 70, 69])
+    assert kinds(ev) == [] and alarm(eng, "low")["status"] == "acknowledged"
