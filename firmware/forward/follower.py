@@ -139,6 +139,10 @@ def exact_dates(body):
     return b"".join(out)
 
 
+def _by_date_glucose_first(row):
+    return (row[0], row[1] is None)
+
+
 def parse_entries(body, after_ms=None, prev=None):
     """New readings in `body` (JSON list of entries), oldest first.
     after_ms: only entries with date > after_ms, and DUPLICATE_S or more after
@@ -161,8 +165,12 @@ def parse_entries(body, after_ms=None, prev=None):
         sgv = _number(e.get("sgv"))
         if sgv is not None and not MIN_SGV <= sgv <= MAX_SGV:
             sgv = None
-        rows.append((date, sgv, e.get("direction")))
-    rows.sort()
+        arrow = e.get("direction")
+        rows.append((date, sgv, arrow if isinstance(arrow, str) else None))   # a list: unhashable
+    # by date only (two uploads of one reading share it, one perhaps without sgv or
+    # direction: whole tuples compared None with a number or a str, TypeError at every
+    # poll), the one with a glucose first: the later ones are skipped as duplicates
+    rows.sort(key=_by_date_glucose_first)
     out = []
     last_s = after_ms // 1000 if after_ms is not None else prev[0] if prev is not None else None
     for date, sgv, arrow in rows:

@@ -194,6 +194,28 @@ def test_the_last_entry_again_or_a_second_upload_of_it_is_not_a_new_reading():
     assert len(w.readings) == 1, w.readings
 
 
+def test_two_uploads_of_one_reading_with_the_same_date_are_one_reading_with_its_glucose():
+    # two uploaders storing one reading at the same date, one without sgv or direction:
+    # sorting whole rows compared None with a number (TypeError): every poll failed and
+    # the follower fed no reading until the pair left the answer
+    for pair in (({"sgv": 120, "direction": "Flat"}, {"direction": "Flat"}),
+                 ({"sgv": 120, "direction": "Flat"}, {"sgv": 120}),
+                 ({"sgv": 120}, {"sgv": 120, "direction": "Flat"})):
+        for first, second in (pair, (pair[1], pair[0])):
+            rows = [dict(first, date=T0 * 1000), dict(second, date=T0 * 1000),
+                    {"date": (T0 - 300) * 1000, "sgv": 118, "direction": "Flat"}]
+            got = parse_entries(json.dumps(rows))
+            assert [(r[1], r[2]) for r in got] == [(T0 - 300, 118), (T0, 120)], (first, second, got)
+    # a direction that is not a string (a list could not be looked up: TypeError) is none
+    got = parse_entries(json.dumps([{"date": T0 * 1000, "sgv": 120, "direction": ["Flat"]},
+                                    {"date": (T0 + 300) * 1000, "sgv": 121, "direction": {"a": 1}}]))
+    assert [(r[2], r[3]) for r in got] == [(120, None), (121, 2)], got
+    w = World()
+    w.poll(body=json.dumps([{"date": T0 * 1000}, {"date": T0 * 1000, "sgv": 101, "direction": "Flat"}]),
+           server_unix=T0 + 60)
+    assert [r[2] for r in w.readings] == [101] and w.f.last_error is None, (w.readings, w.logs)
+
+
 # --- one poll --------------------------------------------------------------------
 
 def test_a_poll_asks_for_entries_within_15_s():
