@@ -152,7 +152,10 @@ class App:
         self._dispatch(events)
 
     def snooze(self):
-        self._dispatch(self.engine.snooze(self.now_s()))
+        """True when the press answered an alarm (the button's test gesture then waits)."""
+        events = self.engine.snooze(self.now_s())
+        self._dispatch(events)
+        return bool(events)
 
     def acknowledge(self):
         self._dispatch(self.engine.acknowledge(self.now_s()))

@@ -236,8 +236,9 @@ def urgent_low():
     return [a["status"] for a in app.engine.active() if a["type"] == "urgent_low"]
 app._dispatch(app.engine.on_reading(reading.make(600, None, 50, None, 6), app.now_s(), 0))
 out = {"onset": urgent_low()}
-app.snooze()      # what a short press calls (sound/buttons.py on_snooze)
+out["answered"] = app.snooze()      # what a short press calls (sound/buttons.py on_snooze)
 out["snooze"] = urgent_low()
+out["answered_again"] = app.snooze()  # nothing sounds now: the button's test gesture may play
 out["snooze_events"] = [e["event"] for e in events if e["event"].startswith("alarm_")]
 app.engine.set_condition("transmitter_battery", "battery_low", True, app.now_s())
 app._dispatch([], True)
@@ -254,6 +255,9 @@ def test_the_buttons_reach_the_engine_through_the_app(tmp_path):
     assert out["onset"] == ["sounding"], out
     assert out["snooze"] == ["snoozed"] and "alarm_snooze" in out["snooze_events"], out
     assert out["ack"] == ["acknowledged"], out
+    # it says whether the press answered an alarm: three quick presses at a sounding
+    # alarm are not the test gesture (15 s of every pattern at full loudness)
+    assert out["answered"] is True and out["answered_again"] is False, out
 
 
 def test_a_snoozed_urgent_low_shows_its_colour_dimmed_not_the_calm_light(tmp_path):

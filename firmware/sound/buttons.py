@@ -2,7 +2,9 @@
 #   short press (released before long_ms)          -> on_snooze()
 #   long press (held long_ms; fires while held)    -> on_ack()
 #   test_presses short presses, each within gap_ms -> on_test()  (the first
-#                                                     press has snoozed already)
+#                                                     press has snoozed already;
+#                                                     not when that snooze answered
+#                                                     an alarm: on_snooze() true)
 #   held on for setup_ms (after the acknowledge)   -> on_setup()  (open the setup access point)
 #   held at boot for reset_ms, then released within
 #     release_ms of the "reset_done" cue           -> on_factory_reset(), by boot_hold()
@@ -75,11 +77,12 @@ class Buttons:
 
     def _call(self, fn, *args):
         if fn is None:
-            return
+            return None
         try:
-            fn(*args)
+            return fn(*args)
         except Exception as e:
             self._report(True, "%s: %s" % (type(e).__name__, e))
+            return None
 
     def _report(self, active, error=None):
         if self.on_fault is None:
@@ -150,7 +153,7 @@ class Buttons:
 
     async def _gesture(self):
         count = 0
-        long_fired = setup_fired = False
+        long_fired = setup_fired = answered = False
         t_down = t_up = self._clock()
         while True:
             level = await self._settle()
@@ -165,9 +168,12 @@ class Buttons:
                 if not long_fired:
                     count += 1
                     if count == 1:
-                        self._call(self.on_snooze)
+                        answered = self._call(self.on_snooze)
                     if count == self.test_presses:
-                        self._call(self.on_test)
+                        # a parent pressing again and again at an alarm: its first press
+                        # answered it; the rest must not play every pattern at full loudness
+                        if not answered:
+                            self._call(self.on_test)
                         count = 0
             if self.pressed:
                 if now - t_down >= self.stuck_ms:

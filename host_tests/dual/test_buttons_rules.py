@@ -193,6 +193,28 @@ def test_three_quick_presses_are_the_test_after_the_first_snoozed():
     assert r.names() == ["snooze", "test"], r.calls
 
 
+def test_three_quick_presses_at_a_sounding_alarm_snooze_it_and_play_no_test():
+    # a half-awake parent hammering the button at an alarm: the first press snoozes it
+    # (on_snooze true: it answered something); the third must not play every pattern at
+    # full loudness (15 s of high, medium and low at 3 a.m.)
+    r = Rig([(1000, 1120), (1300, 1420), (1600, 1720)], until_s=10)
+    calls = r.calls
+    r.btn.on_snooze = lambda: calls.append(("snooze", r.now - T0)) or True
+    r.run()
+    assert r.names() == ["snooze"], r.calls
+    # the count starts again after the three: three more at nothing sounding are the test
+    r = Rig([(1000, 1120), (1300, 1420), (1600, 1720), (1900, 2020), (2200, 2320), (2500, 2620)],
+            until_s=10)
+    answers = [True]
+
+    def snooze():
+        r.calls.append(("snooze", r.now - T0))
+        return answers.pop() if answers else False
+    r.btn.on_snooze = snooze
+    r.run()
+    assert r.names() == ["snooze", "snooze", "test"], r.calls
+
+
 def test_the_count_starts_again_after_a_test_and_after_an_acknowledge():
     # four quick presses: the fourth starts a new count (a snooze)
     r = Rig([(1000, 1120), (1300, 1420), (1600, 1720), (1900, 2020)], until_s=10)
