@@ -43,6 +43,13 @@ _SAME_S = 1   # readings this close in time are one reading (they come 5 min apa
 # A source with more lag sets its own (AlarmEngine.no_data_grace_s: a follower box
 # polls its leader every poll_s).
 NO_DATA_GRACE_S = 60
+# A new sensor's warm-up (2 h on a G5, G6 or ONE) gives no glucose: no_data comes
+# 20 min in, and a long press on it, only its 15-min snooze, had to be made every
+# 15 min of a night's warm-up. In a warm-up it holds until the warm-up ends (the
+# `sensor` alarm says why there is no data), WARMUP_HOLD_S at most, and the
+# end leaves it WARMUP_END_S for the first reading before it sounds again.
+WARMUP_HOLD_S = 7200
+WARMUP_END_S = 60
 
 
 class AlarmEngine:
@@ -198,6 +205,9 @@ class AlarmEngine:
                     rec[_AUX] = reasons
         elif rec is not None and name in rec[_AUX]:
             rec[_AUX].remove(name)
+            nd = self._alarms.get("no_data")
+            if name == "warmup" and nd is not None and nd[_ST] == SNOOZED and nd[_UNTIL] > now_s + WARMUP_END_S:
+                nd[_UNTIL] = now_s + WARMUP_END_S   # the warm-up's hold ends with it
             if not rec[_AUX]:
                 self._clear(kind, events)
                 return events + self.tick(now_s)
@@ -280,6 +290,10 @@ class AlarmEngine:
         nd = self._alarms.get("no_data")
         return nd is not None and nd[_ST] == SOUNDING
 
+    def _warming_up(self):
+        rec = self._alarms.get("sensor")
+        return rec is not None and "warmup" in rec[_AUX]
+
     def _target(self):
         best, best_key = None, None
         outage = self._outage()
@@ -347,6 +361,8 @@ class AlarmEngine:
         rec = self._alarms[kind]
         if kind in _ACK_IS_SNOOZE:
             events = self.snooze(now_s)
+            if kind == "no_data" and self._warming_up():
+                rec[_UNTIL] = events[0]["until_s"] = now_s + WARMUP_HOLD_S
             events[0]["event"] = "alarm_ack"
             return events
         events = []

@@ -1746,3 +1746,53 @@ def test_an_acknowledged_low_sounds_again_when_urgent_low_soon_or_urgent_low_sta
     eng.acknowledge(30 * MIN)
     ev = series(eng, 35, [69, 70, 69])
     assert kinds(ev) == [] and alarm(eng, "low")["status"] == "acknowledged"
+
+
+def test_a_long_press_on_no_data_in_a_sensors_warm_up_holds_until_the_warm_up_ends():
+    # a new sensor at bedtime: 2 h without glucose. no_data comes 20 min in; a long press
+    # on it was only its 15-min snooze: a press every 15 min of the warm-up. In a warm-up
+    # it holds until the warm-up ends (2 h at most) and sounds again a minute after it
+    # ends if no reading came; outside a warm-up it stays the 15-min snooze
+    from alarms.engine import WARMUP_HOLD_S, WARMUP_END_S
+    assert (WARMUP_HOLD_S, WARMUP_END_S) == (7200, 60)
+    for first_reading in (False, True):
+        eng = make()
+        eng.set_condition("sensor", "warmup", True, 0)
+        eng.acknowledge(10)                               # the warm-up alarm: until it ends
+        ev = []
+        for t in range(0, 22 * MIN, 30):
+            ev += eng.tick(t)
+        assert kinds(ev) == ["no_data"], ev
+        ack = eng.acknowledge(22 * MIN)
+        assert [(e["event"], e["type"], e["until_s"]) for e in ack] == [("alarm_ack", "no_data", 22 * MIN + 7200)]
+        for t in range(22 * MIN, 110 * MIN, 30):
+            assert eng.tick(t) == [], t                   # 88 min: silent
+        assert alarm(eng, "no_data")["status"] == "snoozed"
+        eng.set_condition("sensor", "warmup", False, 110 * MIN)
+        if first_reading:
+            feed(eng, 110 * MIN + 20, 120)
+        ev = []
+        for t in range(110 * MIN, 112 * MIN, 5):
+            ev += eng.tick(t)
+        if first_reading:
+            assert kinds(ev) == [] and alarm(eng, "no_data") is None, ev
+        else:
+            again = [e for e in ev if e["event"] == "alarm_onset"]
+            assert [e["type"] for e in again] == ["no_data"], ev
+    # not in a warm-up: the 15-min snooze, as always
+    eng = make()
+    for t in range(0, 22 * MIN, 30):
+        eng.tick(t)
+    ack = eng.acknowledge(22 * MIN)
+    assert ack[0]["until_s"] == 37 * MIN, ack
+    # the hold is at most 2 h: a warm-up that never ends (a transmitter gone in it)
+    eng = make()
+    eng.set_condition("sensor", "warmup", True, 0)
+    eng.acknowledge(10)
+    for t in range(0, 22 * MIN, 30):
+        eng.tick(t)
+    assert eng.acknowledge(22 * MIN)[0]["type"] == "no_data"
+    ev = []
+    for t in range(22 * MIN, 22 * MIN + 7201, 60):
+        ev += eng.tick(t)
+    assert kinds(ev) == ["no_data"] and ev[-1]["type"] == "no_data", ev
