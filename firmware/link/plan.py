@@ -110,7 +110,10 @@ class Seen:
         else:
             start = max(self.newest + 1, dex_now_s - max_s)
         end = dex_now_s - 1
-        if end - start < PERIOD_S - 1 and self.newest is not None:
+        # a reading a period and a few seconds after the newest is the next one (records
+        # are 299-301 s apart, CGMBLEKit's captures): nothing can lie between them. A missed
+        # one makes the span about two periods; half a period more is the margin
+        if end - start < PERIOD_S + PERIOD_S // 2 - 2 and self.newest is not None:
             return None
         if end < start or end < 0:
             return None

@@ -148,6 +148,11 @@ def test_no_gap_after_a_reading_one_period_ago():
     s.add(10000)
     assert s.gap(10300, 3 * 3600) is None
     assert s.gap(10299, 3 * 3600) is None
+    # records are 299-301 s apart (CGMBLEKit's captures): a reading 301 s, or a few more,
+    # after the newest is the next one; the span between them holds none (before, 301 s
+    # asked a backfill of it at every such session)
+    for late in (301, 302, 330, 449):
+        assert s.gap(10000 + late, 3 * 3600) is None, late
 
 
 def test_a_missed_reading_is_a_gap_from_just_after_the_newest_to_just_before_now():
@@ -155,8 +160,9 @@ def test_a_missed_reading_is_a_gap_from_just_after_the_newest_to_just_before_now
     s.add(10000)
     assert s.gap(10600, 3 * 3600) == (10001, 10599)
     assert s.gap(10000 + 300 + 300, 3 * 3600) == (10001, 10599)
-    # one period and a second late is enough to ask (the span could hold a reading)
-    assert s.gap(10301, 3 * 3600) == (10001, 10300)
+    # half a period and more late: the span could hold a reading
+    assert s.gap(10450, 3 * 3600) == (10001, 10449)
+    assert s.gap(10000 + 598, 3 * 3600) == (10001, 10597)   # a missed one, records 299 s apart
 
 
 def test_the_gap_is_limited_to_max_s_before_now():
