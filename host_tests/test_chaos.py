@@ -3511,3 +3511,112 @@ def test_a_held_nightscout_answer_comes_at_the_worlds_moment(monkeypatch, hold_m
 
 
 SLACK_MS = 1000
+
+
+# --- round 21: a backfill's 0x51 before its frames; records 299-301 s apart ----------------
+def test_round21_draws_leave_older_seeds_as_they_were_and_give_half_the_worlds_each(monkeypatch):
+    # seeds under ROUND21_FROM draw nothing of round 21 (not even a key); for the others round 21
+    # changes nothing another round drew, and draws both from its own stream up front
+    old = list(range(1, 2101, 41)) + [2052, 2100]
+    new = list(range(2101, 2201))
+    before = {s: chaos.draw_world(s, 1) for s in old + new}
+    for s in old:
+        assert "bf21" not in before[s] and not {"backfill_reply_first", "dex_jitter"} & set(before[s]["inject"]), s
+    monkeypatch.setattr(chaos, "draw_round21", lambda seed, w, end_s: None)
+    without = {s: chaos.draw_world(s, 1) for s in old + new}
+    for s in old:
+        assert without[s] == before[s], s
+    for s in new:
+        w = dict(before[s], inject=dict(before[s]["inject"]))
+        b = w.pop("bf21")
+        assert w["inject"].pop("backfill_reply_first", False) == b["reply_first"]
+        assert w["inject"].pop("dex_jitter", False) == b["dex_jitter"]
+        assert w == without[s], s
+    monkeypatch.undo()
+    firsts = [s for s in new if before[s]["bf21"]["reply_first"]]
+    jitters = [s for s in new if before[s]["bf21"]["dex_jitter"]]
+    assert 35 <= len(firsts) <= 65 and 35 <= len(jitters) <= 65, (len(firsts), len(jitters))
+    assert set(firsts) & set(jitters) and set(firsts) - set(jitters)
+    for s in (2101, 2103, 2104, 2116):
+        assert chaos.draw_world(s, 3)["bf21"] == before[s]["bf21"] == chaos.draw_world(s, 1)["bf21"]
+    # the world's summary line names the draw (not as a bare inject key)
+    line = chaos.summary(before[firsts[0]])
+    assert "bf21=0x51_first" in line and "backfill_reply_first" not in line, line
+    plain = [s for s in jitters if s not in firsts][0]
+    assert "bf21=frames_first+dex_jitter" in chaos.summary(before[plain])
+
+
+def test_vtx_jittered_records_are_299_to_301_s_apart_and_a_backfill_sends_those_asked():
+    import struct
+    from vtx.transmitter import Transmitter, Conn
+    tx = Transmitter([100 + i for i in range(300)], "8G1234")
+    assert [tx.reading(k)[0] for k in range(40)] == [tx.window_dex(k) for k in range(40)]   # off: on the grid
+    tx.dex_jitter = True
+    dex = [tx.reading(k)[0] for k in range(40)]
+    assert all(0 <= tx.window_dex(k) - d <= 1 for k, d in enumerate(dex))   # never after the grid
+    assert {b - a for a, b in zip(dex, dex[1:])} == {299, 300, 301}
+    assert [tx.reading(k)[0] for k in range(40)] == dex    # the same for a window every time it is sent
+    # the link asks from the newest + 1 to the live one - 1: a record 1 s early just before
+    # the span is not in it (its grid time is); the reply's first and last are the records'
+    k = [j for j in range(1, 30) if dex[j] < tx.window_dex(j)][0]
+    start, end = dex[k] + 1, dex[k + 8] - 1
+    assert tx.window_dex(k) == start
+    acts = tx._backfill(Conn("peer"), bytes(4) + struct.pack("<II", start, end), tx.window_us(35) + 5000000)
+    frames = [a[2] for a in acts if a[1] == "backfill"]
+    payload = b"".join(f[2:] for f in frames)[4:]
+    sent = [struct.unpack_from("<I", payload, i)[0] for i in range(0, len(payload), 8)]
+    assert sent == dex[k + 1:k + 8], (sent, dex[k:k + 9])
+    reply = [a[2] for a in acts if a[1] == "control"][0]
+    assert struct.unpack_from("<II", reply, 4) == (dex[k + 1], dex[k + 7])
+    # a span holding no record: the empty reply
+    acts = tx._backfill(Conn("peer"), bytes(4) + struct.pack("<II", dex[k] + 1, dex[k + 1] - 1),
+                        tx.window_us(35) + 5000000)
+    assert [a[1] for a in acts] == ["control"] and acts[0][2][2] == 2
+
+
+def test_jittered_records_deliver_their_windows_for_invariant_7():
+    values = [100 + k for k in range(100)]
+    t = [chaos.br.FIRST_WINDOW_MS + k * chaos.br.WINDOW_MS for k in range(40)]
+    # odd windows' records 1 s before the grid (vtx dex_jitter)
+    jit = [reading(x + 2000, 100 + k, age_ms=2000 + 1000 * (k % 2)) for k, x in enumerate(t)]
+    w = _world(inject={"dex_jitter": True})
+    assert chaos.check_lost_readings(w, jit, 200 * MIN, [], values) == []
+    # a world without it has no record off the grid: its windows are judged at their own time
+    v = chaos.check_lost_readings(_world(), jit, 200 * MIN, [], values)
+    assert len(v) == 1 and "transmitter windows never delivered" in v[0][1] and "t=360000 ms" in v[0][1], v
+    # a window truly missing is owed with the jitter as without it
+    v = chaos.check_lost_readings(w, jit[:10] + jit[20:], 200 * MIN, [], values)
+    assert len(v) == 1 and v[0][1].startswith("10 transmitter windows"), v
+
+
+def _round21_world(**inject):
+    # 2.5 h: the transmitter silent from 20 to 50 min (six windows to backfill), a new one
+    # swapped in at 110 min, its id saved the setup page's way
+    w = _plain(chaos.draw_world(3, 2.5 / 24), tx_swap={
+        "at_s": 6600, "tx_id": "8ZZ9Y1", "faults": "", "warmup_s": 0, "age_s": 600, "first_window_s": 100,
+        "old_until_s": None, "save_at_s": 6630}, **inject)
+    w["silent"] = [[1200, 3000]]
+    chaos._retime(w)
+    return w
+
+
+def test_simboot_gives_round21s_transmitter_behaviours_to_every_transmitter_in_a_real_world():
+    w = _round21_world(backfill_reply_first=True, dex_jitter=True)
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    opts = [(e["which"], e["tx_id"], e["backfill_reply_first"], e["dex_jitter"])
+            for e in events if e["event"] == "vtx_options"]
+    assert opts == [("first", w["tx_id"], True, True), ("swap", "8ZZ9Y1", True, True)], opts
+    dex = [e["dex_s"] for e in events if e["event"] == "reading" and e.get("sgv") is not None]
+    back = [d for d, e in zip(dex, [e for e in events if e["event"] == "reading" and e.get("sgv") is not None])
+            if e.get("source") == "backfill"]
+    assert len(back) == 6, back   # the silent span's windows, all of them, 0x51 first
+    assert {(d - chaos.br.DEX0_S - 60) % 300 for d in dex if d >= chaos.br.DEX0_S} == {0, 299}
+    assert chaos.check_world(w, events, console, error) == {}
+    # without the keys: no options set, every record on the grid (the worlds before round 21)
+    plain = _round21_world()
+    events, console, error, _ = chaos.run_world(plain)
+    assert error is None and not [e for e in events if e["event"] == "vtx_options"]
+    assert {(e["dex_s"] - chaos.br.DEX0_S - 60) % 300 for e in events if e["event"] == "reading"
+            and e.get("dex_s") is not None and e["dex_s"] >= chaos.br.DEX0_S} == {0}
+    assert chaos.check_world(plain, events, console, error) == {}

@@ -750,6 +750,7 @@ def draw_world(seed, days):
     draw_round14(seed, w, end_s)    # round 14: the router up, its DNS not answering
     draw_round15(seed, w, end_s)    # round 15: the forwarders by name, DNS silent, failing, a server moved
     draw_round17(seed, w, end_s)    # round 17: an MQTT broker that answers, and what it meets
+    draw_round21(seed, w, end_s)    # round 21: a transmitter that sends 0x51 before its frames, jittered records
     return w
 
 
@@ -2056,6 +2057,30 @@ def draw_round17(seed, w, end_s):
     w["mqtt17"] = {"script": script, "named": named}
 
 
+ROUND21_KEY = 0x21BF51  # the round-21 stream: random.Random(seed ^ ROUND21_KEY)
+ROUND21_FROM = 2101     # seeds 1-2100 ran in rounds 1-20 (the highest, 2052): their worlds stay as they were
+DEX_JITTER_MS = 1000    # vtx dex_jitter: a record up to 1 s off the window's grid time
+
+
+def draw_round21(seed, w, end_s):
+    """Round 21, from its own stream (both draws made up front, whatever the world): in half the
+    worlds every transmitter of the world (a swapped-in one too: simboot tx_options) sends a
+    backfill's reply (0x51, on control) BEFORE its frames (on backfill), an order the research
+    says occurs (../shared/research/dexcom-ble.md 4.8; vtx backfill_reply_first); in half, its
+    records' dex times 0 or 1 s before the 5-min grid, 299-301 s apart as CGMBLEKit's captures
+    show (vtx dex_jitter). Gaps to backfill are the world's own (silent spans, an absence, a
+    radio that misses or cuts). Seeds under ROUND21_FROM draw nothing (not even a key, nor w's bf21)."""
+    if seed < ROUND21_FROM:
+        return
+    ex = random.Random(seed ^ ROUND21_KEY)
+    p_first, p_jitter = ex.random(), ex.random()
+    w["bf21"] = {"reply_first": p_first < 0.5, "dex_jitter": p_jitter < 0.5}
+    if p_first < 0.5:
+        w["inject"]["backfill_reply_first"] = True
+    if p_jitter < 0.5:
+        w["inject"]["dex_jitter"] = True
+
+
 ROUND13_KEY = 0xD13A13  # the round-13 stream: random.Random(seed ^ ROUND13_KEY)
 ROUND13_FROM = 1301     # seeds 1-1300 ran in rounds 1-12: their worlds stay as they were
 BEFORE_WRAP_S = (30, 600)     # a reset or power cut this long before the wrap (ticks start again at 0)
@@ -2339,7 +2364,8 @@ def summary(w):
                                                              "ticks_start_ms", "ticks_sample_s", "tx_swap2",
                                                              "soft_resets_at_s", "tx_age_s",
                                                              "dns_silent_at_s", "dns_names",
-                                                             "dns_fail_at_s")}
+                                                             "dns_fail_at_s", "backfill_reply_first",
+                                                             "dex_jitter")}
     if w["inject"].get("wifi_down_at_s"):
         parts.append("router_off=" + "+".join("%dm" % ((b - a) // 60) for a, b in w["inject"]["wifi_down_at_s"]))
     if w["inject"].get("dns_silent_at_s"):
@@ -2439,6 +2465,10 @@ def summary(w):
         sc = w["mqtt17"]["script"]
         parts.append("broker17=%s%s" % ("by_name" if w["mqtt17"]["named"] else "by_address", "".join(
             "+%s@%dm/%dm" % (m, a // 60, (b - a) // 60) for (a, m), (b, _) in zip(sc[::2], sc[1::2]))))
+    if w.get("bf21"):   # round 21: the order of a backfill's reply and frames, the records' times
+        b = w["bf21"]
+        parts.append("bf21=%s%s" % ("0x51_first" if b["reply_first"] else "frames_first",
+                                    "+dex_jitter" if b["dex_jitter"] else ""))
     for k, v in sorted(w["forward"].items()):
         parts.append("%s=%s" % (k, v))
     return " ".join(parts)
@@ -3705,6 +3735,8 @@ def _lost(w, events, end_ms, windows, stop_ms=None):
     after it (a swap's first boot on the new id)."""
     stop_ms = end_ms if stop_ms is None else min(stop_ms, end_ms)
     got = {m: s for a, m, g, s in glucose_readings(events)}
+    if w["inject"].get("dex_jitter"):   # round 21: a record 0 or 1 s before its window's grid time
+        got.update((m + DEX_JITTER_MS, s) for m, s in list(got.items()))
     live = sorted((m, a) for a, m, g, s in glucose_readings(events) if s == "live")
     spans = [(a * 1000 - 5 * MIN, b * 1000 + 5 * MIN) for _, a, b in w["modes"]]
     restarts = [t for t, _ in tx_restarts(events)]   # round 8: a restarted transmitter has no history
@@ -5571,6 +5603,8 @@ def check_fall_served(w, events):
         if e.get("event") != "reading" or e.get("sgv") is None or e.get("dex_s") is None or e.get("tx") not in want:
             continue
         taken = (e["dex_s"] - br.DEX0_S) * 1000
+        if w["inject"].get("dex_jitter") and taken + DEX_JITTER_MS in want[e.get("tx")]:
+            taken += DEX_JITTER_MS   # round 21: the record 1 s before its window's grid time
         if taken in want[e.get("tx")]:
             seen += 1
             if e["sgv"] != want[e.get("tx")][taken]:

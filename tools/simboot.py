@@ -755,6 +755,19 @@ def plan_swap(spec, old):
     vtime.call_at(_us(spec["save_at_s"]), save_config, {}, {"transmitter_id": spec["tx_id"]}, 60)
 
 
+def tx_options(tx, which):
+    """Round 21: the world's transmitter behaviours (inject backfill_reply_first,
+    dex_jitter) set on a transmitter as it is built (vtx.transmitter.Transmitter: both off
+    by default), and a vtx_options event read back from the object."""
+    inj = OPTS.get("inject") or {}
+    if "backfill_reply_first" not in inj and "dex_jitter" not in inj:
+        return
+    tx.backfill_reply_first = bool(inj.get("backfill_reply_first"))
+    tx.dex_jitter = bool(inj.get("dex_jitter"))
+    emit({"event": "vtx_options", "tx_id": tx.tx_id, "which": which,
+          "backfill_reply_first": tx.backfill_reply_first, "dex_jitter": tx.dex_jitter})
+
+
 def _new_transmitter(spec, values, seed_add, start_min):
     """A swapped-in transmitter (plan_swap, plan_swap2) and its radio, not yet advertising:
     its own clock (dex time age_s at at_s), its first window first_window_s after at_s,
@@ -768,6 +781,7 @@ def _new_transmitter(spec, values, seed_add, start_min):
                      int(OPTS.get("seed", 1)) + seed_add, start_min + (at_s + first_s - 60) // 60,
                      t0_us=at_s * 1000000, age_s=int(spec.get("age_s", 0)), first_window_s=first_s,
                      session_age_s=0)
+    tx_options(tx, "third" if seed_add == 11 else "swap")
     dev = VirtualTransmitter(vradio.Controller(vradio.default_air(), name=tx.name), tx,
                              int(OPTS.get("adv_interval_ms") or 0) or None)
     return tx, dev
@@ -923,7 +937,10 @@ def inject(app, boots):
     (mqtt_tick, every MQTT_TICK_S), the box's connections go dead at a reset, a power cut or the
     router off (the broker hears nothing more: its keepalive, or a takeover, ends them);
     {"mqtt_script": [[t, mode], ...]} the broker down, refusing, hung or back ("ok") at t
-    (mqtt_mode: emits mqtt_mode); {"mqtt_host": name} the name dns_move moves the broker with."""
+    (mqtt_mode: emits mqtt_mode); {"mqtt_host": name} the name dns_move moves the broker with.
+    Round 21 (tx_options(), each transmitter as it is built, a swapped-in one too):
+    {"backfill_reply_first": true} every transmitter sends a backfill's 0x51 before its
+    frames; {"dex_jitter": true} its records 0 or 1 s before the 5-min grid (vtx record_dex)."""
     spec = OPTS.get("inject") or {}
     CONFIG_SAVE["app"] = app
     PHONE["srv"] = None   # the setup server is built anew at each boot
@@ -1617,6 +1634,7 @@ def main():
     tx = vtx.start(trace, transmitter_id=OPTS.get("tx_id", DEFAULT_TX_ID),
                    faults=OPTS.get("faults", ""), seed=int(OPTS.get("seed", 1)),
                    start_minute=start_min, adv_interval_ms=adv_ms, **age)
+    tx_options(tx.tx, "first")
     if adv_ms:
         emit({"event": "vtx", "adv_interval_us": tx.adv_interval_us})
     if inj.get("trace_splice"):   # round 13: trace rows replaced (a drawn fall); shared by swapped-in ones

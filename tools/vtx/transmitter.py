@@ -67,6 +67,7 @@ class Transmitter:
         self.log = []             # (window k, what) for tests and benches
         self.damaged = {}         # fault -> replies it damaged (crc, garbage, truncate, truncate_frame)
         self.backfill_reply_first = False   # 0x51 on control before the frames (either order is allowed)
+        self.dex_jitter = False   # records 0 or 1 s before the 5-min grid (record_dex): 299-301 s apart
 
     # --- configuration -------------------------------------------------------
     def set_faults(self, spec):
@@ -85,6 +86,17 @@ class Transmitter:
     def window_us(self, k):
         """Virtual time of reading k (the wake-up is jittered after it)."""
         return self.t0_us + (self.window_dex(k) - self.dex0) * 1000000
+
+    def record_dex(self, k):
+        """The dex time window k's record carries: the grid's (window_dex), or with
+        dex_jitter 0 or 1 s before it, the same for k every time it is sent (live or
+        backfill), so records are 299-301 s apart as CGMBLEKit's G5/G6 captures show.
+        Never after the grid: the transmitter wakes on it, and a record is not dated
+        after the moment it is sent."""
+        d = self.window_dex(k)
+        if self.dex_jitter:
+            d -= ((k * 2654435761) >> 13) & 1   # a fixed pattern of k, no draw from self.rng
+        return d
 
     def current_window(self, now_us):
         return (self.dex_now(now_us) - self.first_dex) // W
@@ -107,10 +119,10 @@ class Transmitter:
         if st is None:
             st = self.state()
         if st == 0x01 or g is None:
-            return (self.window_dex(k), 1, st, 127)
+            return (self.record_dex(k), 1, st, 127)
         prev = self.glucose(k - 1) if k > 0 else None
         trend = 127 if prev is None else max(-126, min(126, (g - prev) * 2))  # mg/dL/min x10
-        return (self.window_dex(k), g, st, trend)
+        return (self.record_dex(k), g, st, trend)
 
     def status(self):
         if self.mode("tx_expired"):
@@ -347,6 +359,10 @@ class Transmitter:
         k_now = self.current_window(now_us)
         k_lo = max(0, k_now - _HISTORY_WINDOWS + 1, -(-(start - self.first_dex) // W))
         k_hi = min(k_now, (end - self.first_dex) // W) if end >= self.first_dex else -1
+        if self.dex_jitter:   # the records whose own dex time is in [start, end]
+            ks = [k for k in range(max(0, k_now - _HISTORY_WINDOWS + 1, k_lo - 1), min(k_now, k_hi + 1) + 1)
+                  if start <= self.record_dex(k) <= end]
+            k_lo, k_hi = (ks[0], ks[-1]) if ks else (0, -1)
         status = self.status()
         if k_hi < k_lo:
             reply = struct.pack("<BBBBIIIH", 0x51, status, 2, ident, 0, 0, 0, 0)
@@ -361,8 +377,8 @@ class Transmitter:
             frames.append(bytes((n & 0xFF, (ident << 6) & 0xFF)) + payload[i:i + 18])
             n += 1
         stream = b"".join(frames)
-        reply = struct.pack("<BBBBIIIH", 0x51, status, 1, ident, self.window_dex(k_lo),
-                            self.window_dex(k_hi), len(stream), wire.crc16(stream))
+        reply = struct.pack("<BBBBIIIH", 0x51, status, 1, ident, self.record_dex(k_lo),
+                            self.record_dex(k_hi), len(stream), wire.crc16(stream))
         acts = []
         bad = self.win.get("truncate_at") if "truncate" in self.win else None
         for i, fr in enumerate(frames):
