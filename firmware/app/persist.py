@@ -118,6 +118,13 @@ class RtcStore:
             self.boots = 1
             self._write()
 
+    def planned_restart(self):
+        """Called just before a restart the box chose (settings saved, factory reset):
+        the next boot counts as the first, not as a reset in a row (two saves at the
+        first set-up sounded the device alarm's "3 resets in a row")."""
+        self.boots = 0
+        self._write()
+
     def _write(self):
         data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
                        self.names)

@@ -422,36 +422,62 @@ def _forwarding(app):
     if feed is not None:
         app.listeners.append(lambda ev: ev.get("event") == "reading" and feed.add(_as_reading(ev)))
     if ns.get("url"):
-        from forward.nightscout import NightscoutUploader
-        up = NightscoutUploader({"url": ns["url"], "secret": ns.get("api_secret") or None,
-                                 "token": ns.get("token") or None,
-                                 "lan": bool(ns.get("allow_http")),
-                                 "ca_file": ns.get("ca_file") or None}, on_condition=cond,
-                                wifi=keeper, queue=queue, store_path=NS_QUEUE_FILE,
-                                on_server_date=ts.offer_date, log=_log,
-                                on_memory=lambda: app.out_of_memory("nightscout"))
-        app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
-        app.before_reset.append(up.flush_to_flash)  # unsent readings survive a settings restart
-        supervise(app, "nightscout", up.run, 600)
+        _each(app, "nightscout", lambda: _nightscout(app, ns, keeper, queue, ts, cond))
     if mq.get("host"):
-        from forward.mqtt import MqttPublisher
-        pub = MqttPublisher({"host": mq["host"], "port": mq.get("port", 1883),
-                             "user": mq.get("user") or None, "password": mq.get("password") or None,
-                             "topic_prefix": mq.get("topic", "cgm")}, wifi=keeper, on_condition=cond,
-                            log=_log, on_memory=lambda: app.out_of_memory("mqtt"))
-        app.listeners.append(lambda ev: _mqtt_event(pub, app, ev))
-        _mqtt_alarm(pub, app)   # raised before now (restored, at boot) or none: told at the connect
-        pub.publish_link(_link_now(app))   # else the last boot's state stays retained until an event
-        supervise(app, "mqtt", pub.run, 600)
+        _each(app, "mqtt", lambda: _mqtt(app, mq, keeper, cond))
     if lan.get("enabled"):
-        from forward.lanapi import LanApi
-        api = LanApi({"port": lan.get("port", 17580), "secret": lan.get("api_secret") or None},
-                     hist, log=_log, thresholds=lambda: _status_thresholds(app.engine))
-        app.lan_api = api
-        # the log ring, for whoever looks after the box (secrets are masked in it)
-        api.app.route("/log")(lambda req: ("\n".join(log.lines()) + "\n", 200,
-                                           {"Content-Type": "text/plain"}))
-        supervise(app, "web", lambda: api.run(app.http_host), 600)
+        _each(app, "lan_api", lambda: _lan_api(app, lan, hist))
+
+
+def _each(app, name, start):
+    """One forwarder of the forwarding part: one its configuration refuses (a
+    ConfigError from its constructor) costs that one only, not the others after
+    it, and sounds the device alarm as a part that cannot start does. Out of
+    memory, the whole part is undone and tried again (_start)."""
+    try:
+        start()
+    except MemoryError:
+        raise
+    except Exception as e:
+        log.exc(e, "cannot start %s", name)
+        app.condition("device", "start_" + name, True)
+
+
+def _nightscout(app, ns, keeper, queue, ts, cond):
+    from forward.nightscout import NightscoutUploader
+    up = NightscoutUploader({"url": ns["url"], "secret": ns.get("api_secret") or None,
+                             "token": ns.get("token") or None,
+                             "lan": bool(ns.get("allow_http")),
+                             "ca_file": ns.get("ca_file") or None}, on_condition=cond,
+                            wifi=keeper, queue=queue, store_path=NS_QUEUE_FILE,
+                            on_server_date=ts.offer_date, log=_log,
+                            on_memory=lambda: app.out_of_memory("nightscout"))
+    app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
+    app.before_reset.append(up.flush_to_flash)  # unsent readings survive a settings restart
+    supervise(app, "nightscout", up.run, 600)
+
+
+def _mqtt(app, mq, keeper, cond):
+    from forward.mqtt import MqttPublisher
+    pub = MqttPublisher({"host": mq["host"], "port": mq.get("port", 1883),
+                         "user": mq.get("user") or None, "password": mq.get("password") or None,
+                         "topic_prefix": mq.get("topic", "cgm")}, wifi=keeper, on_condition=cond,
+                        log=_log, on_memory=lambda: app.out_of_memory("mqtt"))
+    app.listeners.append(lambda ev: _mqtt_event(pub, app, ev))
+    _mqtt_alarm(pub, app)   # raised before now (restored, at boot) or none: told at the connect
+    pub.publish_link(_link_now(app))   # else the last boot's state stays retained until an event
+    supervise(app, "mqtt", pub.run, 600)
+
+
+def _lan_api(app, lan, hist):
+    from forward.lanapi import LanApi
+    api = LanApi({"port": lan.get("port", 17580), "secret": lan.get("api_secret") or None},
+                 hist, log=_log, thresholds=lambda: _status_thresholds(app.engine))
+    app.lan_api = api
+    # the log ring, for whoever looks after the box (secrets are masked in it)
+    api.app.route("/log")(lambda req: ("\n".join(log.lines()) + "\n", 200,
+                                       {"Content-Type": "text/plain"}))
+    supervise(app, "web", lambda: api.run(app.http_host), 600)
 
 
 def _as_reading(ev):
@@ -504,9 +530,12 @@ def _setup(app):
     import network
     from setup import ap as setup_ap
     uid = machine.unique_id()
+    def changed(is_open, reason):
+        app.emit({"event": "setup_ap", "open": is_open, "reason": reason})
+        if is_open:   # open at last: an earlier failure to open it is over
+            app.condition("device", "setup_ap", False)
     point = setup_ap.AccessPoint(network, uid, setup_ap.device_key(setup_ap.KEY_PATH, uid),
-                                 on_change=lambda is_open, reason: app.emit(
-                                     {"event": "setup_ap", "open": is_open, "reason": reason}))
+                                 on_change=changed)
     app.setup_ap = point
     if not app.cfg.get("wifi"):
         try:
@@ -586,6 +615,10 @@ def _restart_soon(app, why="settings saved: restarting to apply them"):
                 hook()
             except Exception as e:  # a full flash must not stop the new settings
                 log.exc(e, "before restart")
+        try:
+            app.rtc.planned_restart()
+        except Exception as e:   # RTC memory refusing: the reset still applies the settings
+            log.exc(e, "before restart")
         import machine
         machine.reset()
     log.info(why)

@@ -129,6 +129,18 @@ def test_healthy_resets_the_count_once():
     assert nxt.load() == b"x" and nxt.boots == 2
 
 
+def test_a_planned_restart_makes_the_next_boot_the_first():
+    # a settings save restarts the box: two saves at the first set-up, a third boot,
+    # sounded "3 resets in a row" (the device alarm) though nothing had failed
+    rtc = FakeRtc(_record(2, 0, b"x", 1000))
+    st = persist.RtcStore(rtc, _wall(1000))
+    st.load()
+    assert st.boots == 3
+    st.planned_restart()
+    nxt = persist.RtcStore(rtc, _wall(1000))
+    assert nxt.load() == b"x" and nxt.boots == 1, nxt.boots
+
+
 def test_time_away_bounds():
     # from the save to this boot, by the RTC's clock; 0 to MAX_AWAY_S (a day) is
     # believed, anything else means the wall clock was set meanwhile: unknown
