@@ -79,10 +79,17 @@ def write_atomic(path, data):
 
 def _write_atomic(path, data):
     tmp = path + TMP
-    with open(tmp, "wb") as f:
-        for part in data if isinstance(data, tuple) else (data,):
-            f.write(part.encode() if isinstance(part, str) else part)
-        _fsync(f)
+    try:
+        with open(tmp, "wb") as f:
+            for part in data if isinstance(data, tuple) else (data,):
+                f.write(part.encode() if isinstance(part, str) else part)
+            _fsync(f)
+    except OSError:
+        # a part-written copy (the flash full) would hold the room the next save
+        # needs until this file is saved again or the next boot; a complete one,
+        # left by a failed rename below, is kept: recover() rolls it forward
+        remove_if_present(tmp)
+        raise
     if exists(path):
         remove_if_present(path + BAK)
         os.rename(path, path + BAK)

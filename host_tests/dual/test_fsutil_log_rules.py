@@ -449,6 +449,29 @@ def test_failed_writes_counts_failures_in_a_row_and_resets_on_success():
         assert fsutil.failed_writes == 1
 
 
+def test_a_save_the_flash_fills_up_in_leaves_no_part_written_temp_file():
+    # ENOSPC in the middle of the temp file: it was left there, holding the room the
+    # next save (the settings, the transmitter's clock) needs until the next boot
+    fl = Flash({P: OLD})
+    with fl:
+        real = fl.open
+
+        def open_full(path, mode="r"):
+            f = real(path, mode)
+            if "w" in mode:
+                def write(b):
+                    raise OSError(28)
+                f.write = write
+            return f
+        fsutil.open = open_full
+        try:
+            fsutil.write_atomic(P, (b"part", b"more"))
+            raise AssertionError("a write the flash refused returned")
+        except OSError:
+            pass
+        assert fl.live == {P: OLD} and fsutil.failed_writes == 1, fl.live
+
+
 def test_a_save_writes_a_tuple_of_parts_and_str_as_utf8():
     fl = Flash()
     with fl:
