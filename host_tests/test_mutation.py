@@ -177,3 +177,26 @@ def test_every_cpython_test_the_tool_calls_takes_no_fixture_but_tmp_path():
                 if extra:
                     bad.append("%s::%s %s" % (rel, name, sorted(extra)))
     assert bad == [], bad
+
+
+def test_a_mutant_of_main_reaches_the_apps_programs_and_the_simulators_boot():
+    # --package root --mpy --only main: the boot and main loop is no library a CPython
+    # test imports; its mutant must reach the programs that build main.App (conftest's
+    # APP_MICROPYPATH) and the simulator's boot loop (mpybuild's compiled overlay).
+    # The alarm task never started: the box boots, reads, and never sounds
+    import subprocess
+    import sys
+    tool = os.path.join(os.path.dirname(mutation.__file__), "mutation.py")
+    with open(os.path.join(os.path.dirname(tool), "..", "firmware", "main.py")) as f:
+        line = next(n for n, text in enumerate(f.read().splitlines(), 1)
+                    if 'self.add_task("alarms"' in text)
+    listed = subprocess.run([sys.executable, tool, "--package", "root", "--mpy", "--list", "--only", "main"],
+                            capture_output=True, text=True, check=True).stdout
+    found = [ln.split("\t")[0] for ln in listed.splitlines()
+             if "\tmain.py:%d:" % line in ln and ln.endswith("delete statement")]
+    assert len(found) == 1, listed
+    for tests in (None, "host_tests/test_device.py::test_headless_night_reads_and_raises_the_urgent_low"):
+        run = [sys.executable, tool, "--package", "root", "--mpy", "--run", found[0]]
+        out = subprocess.run(run + (["--tests", tests] if tests else []),
+                             capture_output=True, text=True, timeout=600).stdout
+        assert out.strip().splitlines()[-1] == "killed", out

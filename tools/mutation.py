@@ -34,7 +34,8 @@ statement deleted (assignment, call, raise, continue, break), if-body removed
 strings, imports, the `const` fallback.
 
 --mpy (MPY_TESTS below: the annunciator, the buttons, the buzzer and light drivers, the
-supervisor, the Wi-Fi keeper, the HTTP client)
+supervisor, the Wi-Fi keeper, the HTTP client, the boot and main loop: --package root
+--only main)
 mutates modules whose tests run the firmware on the MicroPython unix port: each
 mutant is written (ast.unparse: no comments) into the worker's copy of its
 package, which the port and CPython find first (MUTANT_OVERLAY,
@@ -233,6 +234,21 @@ MPY_TESTS = {
                    "host_tests/test_memory_pressure.py::test_the_lan_apis_history_is_kept_only_for_the_lan_api",
                    "host_tests/test_memory_pressure.py::test_with_nightscout_and_the_lan_api_the_readings_are_held_once",
                    "host_tests/test_screen.py::test_the_screen_shows_the_reading_its_age_and_the_alarm_and_says_when_it_fails"),
+    # the boot and main loop (firmware/main.py: the tasks it starts, readings to the
+    # engine and the listeners, the alarm path kept alive when other parts fail, the
+    # watchdog, the box that cannot start). No CPython test can import it (machine,
+    # the port's time): --mpy only. Every program that builds main.App or runs
+    # tools/sim.py sees the mutant (APP_MICROPYPATH, mpybuild's compiled overlay);
+    # the fast ones first, test_device.py (about 65 s) last: a survivor costs about
+    # 2 min. Not the forwarders' and the link's sim runs (test_forward, test_link_*,
+    # test_chaos: minutes each), which exercise main only as the path they go through
+    "root/main": ("host_tests/test_failure_audit.py", "host_tests/test_blocked_loop.py",
+                  "host_tests/test_alarm_app_edges.py", "host_tests/test_clock_notice.py",
+                  "host_tests/test_follower_rtc.py", "host_tests/test_mqtt_boot_alarm.py",
+                  "host_tests/test_link_wiring.py",
+                  "host_tests/test_sound.py::test_a_restart_racing_a_poke_ends_the_old_run",
+                  "host_tests/test_screen.py", "host_tests/test_memory_pressure.py",
+                  "host_tests/test_device.py"),
     # the setup page's server (sign-in, sessions, the save, the status page); the
     # form's rules are form.py's (CPython, above)
     "setup/web": ("host_tests/dual/test_setup_web_rules.py", "host_tests/test_setup_ap.py",
