@@ -163,6 +163,9 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
     from selenium.webdriver.common.by import By
     folder = str(tmp_path)
     cfg_path = os.path.join(folder, "config.json")
+    # the CA file the form names, beside config.json (a save naming one that is not
+    # on the box is refused: the uploader could not start without it)
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     srv = Server(folder)   # a new box: no config file, no Wi-Fi -> the AP opens
     try:
         drv = driver

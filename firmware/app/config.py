@@ -29,10 +29,16 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   wifi            list (max 5) of {"ssid": 1-32 chars, "password": "" or 8-63 chars}
   nightscout      {"url": "" (off) | "https://..." | "http://..." only with
                    "allow_http": true (a plain-HTTP LAN host), "api_secret": ""
-                   or >= 12 chars, "token": "", "ca_file": "" | path of the PEM/DER
+                   or >= 12 chars, "token": "" (with a url: one of the two, not
+                   both), "ca_file": "" | path of the PEM/DER
                    CA certificate that signed the server's (required for https://:
-                   the secret only goes to a verified server)}
-  mqtt            {"host": "" (off), "port": 1883, "user": "", "password": "",
+                   the secret only goes to a verified server; load() reports it
+                   when it is not on the box, see file_problems)}
+                  A url (here and in follow) is the site's address: scheme in any
+                  case, host, an optional :port 1-65535 and path; no user@, no ?...
+                  or #..., no /api/ path. A trailing /api/v1 (as xDrip+ shows the
+                  address) is dropped, not refused: the box adds it itself.
+  mqtt            {"host": "" (off), "port": 1883, "user": "", "password": "" (needs a user),
                    "tls": false (true is refused: no MQTT over TLS yet),
                    "topic": "cgm" (no wildcards)}
   lan_api         {"enabled": true, "port": 17580 (xDrip+ web service port),
@@ -177,6 +183,20 @@ def _bool(v):
         return "must be true or false"
 
 
+def _scheme(url):
+    """"https" / "http" / ... of a URL (any case: "Https://" as a phone typed it), or ""."""
+    if not isinstance(url, str):
+        return ""
+    i = url.find("://")
+    return url[:i].lower() if i > 0 else ""
+
+
+# The URL rules mirror forward/http.py parse_url (the uploader's and the follower's own
+# check at start: a URL it refuses sounded `device` with no problem listed) and what
+# the uploader builds from it (base path + "/api/v1/entries"). Mirrored, not called:
+# load() runs at every boot, before any forwarder is imported, and forward.http
+# (with socket and forward.names) would cost heap on a box that forwards nothing;
+# test_config_forwarders.py pins that the two agree.
 def _url(v, allow_http):
     if not isinstance(v, str):
         return "must be text"
@@ -184,17 +204,52 @@ def _url(v, allow_http):
         return None
     if " " in v or len(v) > 200:
         return "must be a URL without spaces, at most 200 characters"
-    if v.startswith("https://"):
-        rest = v[8:]
-    elif v.startswith("http://"):
+    scheme = _scheme(v)
+    if scheme == "http":
         if not allow_http:
             return ("http:// sends the secret in clear; use https:// or set allow_http "
                     "to true for a plain-HTTP host on your own network")
-        rest = v[7:]
-    else:
+    elif scheme != "https":
         return "must start with https:// or http://"
-    if not rest or rest[0] in "/:?":
+    rest = v[len(scheme) + 3:]
+    if not rest or rest[0] in "/:?#":
         return "has no host name"
+    if "?" in rest or "#" in rest:   # the uploader adds its own path and ?token= after it
+        return ("must be the address of the site only, without ?... or #... (give the API secret or "
+                "token in its own field)")
+    end = rest.find("/")
+    hostport = rest if end < 0 else rest[:end]
+    if "@" in hostport:   # xDrip+ shows https://SECRET@host/api/v1/: parse_url refuses it
+        return ("must not hold a secret before @ (as xDrip+ writes it): give the API secret "
+                "in its own field and the address as https://host")
+    port = hostport.partition(":")[2]
+    if port and (not port.isdigit() or not 1 <= int(port) <= 65535):
+        return "has a port that is not a number from 1 to 65535 (after the ':')"
+    path = _path(rest[len(hostport):])
+    if "/api/" in path.lower() + "/":   # the box adds /api/v1/... itself: /api/v1/api/v1/entries
+        return "must be the address of the site only, without /api/... (the box adds /api/v1 itself)"
+
+
+def _path(path):
+    """A URL's path less a trailing "/api/v1" (and "/"s): xDrip+ and Nightscout's own
+    pages show the address with it, and the uploader appends /api/v1/entries to the
+    path it is given (a Nightscout under a path of its own, https://host/ns, keeps it)."""
+    path = path.rstrip("/")
+    if path.lower().endswith("/api/v1"):
+        path = path[:-7].rstrip("/")
+    return path
+
+
+def _clean_url(v):
+    """A valid URL as the box keeps it: the scheme in lower case, no trailing /api/v1."""
+    if not v:
+        return v
+    scheme = _scheme(v)
+    rest = v[len(scheme) + 3:]
+    end = rest.find("/")
+    if end >= 0 and rest.rstrip("/").lower().endswith("/api/v1"):
+        rest = rest[:end] + _path(rest[end:])
+    return scheme + "://" + rest
 
 
 def _tz(v):
@@ -246,8 +301,7 @@ def _check_field(section, key, v, sect):
     if key == "ca_file":
         if not isinstance(v, str) or len(v) > 64:
             return "must be a file path on the board (at most 64 characters)"
-        url = sect.get("url")
-        if not v and isinstance(url, str) and url.startswith("https://"):
+        if not v and _scheme(sect.get("url")) == "https":
             return ("required for an https:// url: the CA certificate (PEM or DER file on the "
                     "board) that signed the server's certificate")
         return None
@@ -295,6 +349,30 @@ def _check_field(section, key, v, sect):
             return _int_range(v, 6, 60)
         if key == "poll_s":
             return _int_range(v, 10, 300)
+
+
+def _given(v):
+    return isinstance(v, str) and v != ""
+
+
+def _across(name, sect):
+    """(key, what is wrong) for a rule across a section's keys, or None: what the
+    forwarder's own validate refuses at start (forward/nightscout.py validate,
+    forward/mqtt.py validate, given the keys as app/wiring.py passes them: an
+    empty secret as none). Mirrored for the reason given at _url."""
+    if name == "nightscout" and _given(sect.get("url")):
+        secret, token = _given(sect.get("api_secret")), _given(sect.get("token"))
+        if not secret and not token:
+            return "api_secret", ("required with a Nightscout URL: the site's API secret "
+                                  "(12 or more characters), or an access token")
+        if secret and token:
+            return "token", ("give the API secret or an access token, not both (the "
+                             "uploader takes one): remove one of them")
+    if name == "mqtt" and _given(sect.get("host")) and _given(sect.get("password")) \
+            and not _given(sect.get("user")):
+        # MQTT 3.1.1 3.1.2.9: a password is sent only with a user name
+        return "password", "needs an MQTT user: a broker takes a password only with a user name"
+    return None
 
 
 def _check_wifi(v, problems):
@@ -364,9 +442,16 @@ def validate(cfg):
                 if err:
                     problems.append("%s.%s: %s" % (name, key, err))
                     bad = True
+        if not bad:
+            across = _across(name, sect)
+            if across:
+                problems.append("%s.%s: %s" % (name, across[0], across[1]))
+                bad = True
         if not bad:  # a section is taken whole or not at all (no half-applied URL+secret)
             for key in sect:
                 clean[name][key] = sect[key]
+            if "url" in sect:
+                clean[name]["url"] = _clean_url(sect["url"])
     if "wifi" in cfg and _check_wifi(cfg["wifi"], problems):
         clean["wifi"] = _copy(cfg["wifi"])
     settings = _alarm_settings()
@@ -391,6 +476,26 @@ def missing(cfg):
     if cfg.get("role") == "leader" and not cfg.get("transmitter_id"):
         return ["transmitter_id: not set; the box cannot read a transmitter until it is"]
     return []
+
+
+def file_problems(cfg, path=DEFAULT_PATH):
+    """Problems with files a (valid) configuration names that are not on the box: the
+    CA certificate of an https:// url, looked for where the forwarder will read it
+    (beside the config file at `path`: the board's root, where `make flash` copies it).
+    The forwarder refuses to start without it (`device`, reason start_...), with no
+    problem listed: load() reports it instead (and turns that section off, as any other
+    problem of it); the setup page refuses a save with it."""
+    out = []
+    slash = path.rfind("/")
+    for name in ("nightscout", "follow"):
+        sect = cfg.get(name)
+        if not isinstance(sect, dict) or _scheme(sect.get("url")) != "https":
+            continue
+        ca = sect.get("ca_file")
+        if _given(ca) and not fsutil.size(path[:slash + 1] + ca.lstrip("/")):
+            out.append("%s.ca_file: %s is not on the box (or is empty): copy the CA "
+                       "certificate there (make flash copies it) or correct the name" % (name, ca))
+    return out
 
 
 def _read(path):
@@ -521,6 +626,10 @@ def load(path=DEFAULT_PATH):
     else:
         cfg, more = validate(raw)
         problems.extend(more)
+        for p in file_problems(cfg, path):   # as any other problem of its section:
+            problems.append(p)                # the section off, the `device` alarm
+            name = p[:p.find(".")]
+            cfg[name] = _copy(_SECTIONS[name])
     problems.extend(missing(cfg))
     slash = path.rfind("/")
     if fsutil.exists(path[:slash + 1] + FLASH_MARKER):

@@ -11,7 +11,8 @@
 #                   settings form asking to set one (first set-up on the AP)
 #   POST /settings  password=...: sign in -> the settings form with a session token
 #   POST /save      the settings form (needs the token): validated by
-#                   app.config.validate; any problem -> the form again with a
+#                   app.config.validate and file_problems (a CA file not on the
+#                   box); any problem -> the form again with a
 #                   message next to each field and NOTHING saved; else
 #                   app.config.save (atomic) and on_saved(clean_cfg)
 #
@@ -332,13 +333,17 @@ class SetupServer:
         self._take_phone_clock(fields.get("phone_ms"))
         new, errors, sched = form.apply(self.cfg, fields, self._has_password())
         clean, problems = appconfig.validate(new)
+        # a CA file that is not on the box: saved, the forwarder would refuse to start
+        problems += appconfig.file_problems(clean, self.path)
         errors_all = form.problems_to_fields(problems, sched, form.field_names())
         for k, v in errors.items():   # the form's own checks come first
             errors_all[k] = v
         if errors_all:
             values = {}
             for k, v in fields.items():
-                if not form.is_secret(k):
+                if k.endswith(".url"):   # a secret typed into it (user@, ?token=) is not shown
+                    values[k] = appconfig.redacted({"url": v})["url"]
+                elif not form.is_secret(k):
                     values[k] = v
             return self._form_page(self._token, values, errors_all, 400)
         try:

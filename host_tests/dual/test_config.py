@@ -159,6 +159,8 @@ def test_save_refuses_bad_config_and_writes_nothing():
 
 def test_save_then_load_round_trip():
     path = _fresh("roundtrip.json")
+    with open(_fresh("ca.pem"), "w") as f:   # _good()'s CA, beside the file as on the board
+        f.write("-----BEGIN CERTIFICATE-----\n")
     saved = config.save(path, _good())
     cfg, problems = config.load(path)
     assert problems == [] and cfg == saved

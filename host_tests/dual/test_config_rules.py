@@ -174,12 +174,17 @@ def test_a_section_is_taken_whole_or_not_at_all():
                                                                          host="broker.lan")
 
 
+NS_SECRET = "0123456789abcdef"   # a URL needs a secret or a token (test_config_forwarders.py)
+
+
 def test_nightscout_url_rules():
     ok = (("", ""), ("https://ns.example.org", "ca.pem"), ("https://h", "c"),
           ("https://" + "h" * 192, "ca.pem"))               # 200 characters
     for url, ca in ok:
-        assert _accepted(_section("nightscout", url=url, ca_file=ca))["nightscout"]["url"] == url
-    assert _accepted(_section("nightscout", url="http://192.168.1.5:1337", allow_http=True))
+        assert _accepted(_section("nightscout", url=url, ca_file=ca, api_secret=NS_SECRET)
+                         )["nightscout"]["url"] == url
+    assert _accepted(_section("nightscout", url="http://192.168.1.5:1337", allow_http=True,
+                              api_secret=NS_SECRET))
     bad = (("http://192.168.1.5", False, "http:// sends the secret in clear"),
            ("http://192.168.1.5", "yes", None),
            ("ftp://ns.example.org", True, "must start with https:// or http://"),
@@ -203,13 +208,17 @@ def test_nightscout_url_rules():
 
 def test_https_needs_its_ca_file_and_the_path_is_short():
     for name in ("nightscout", "follow"):
-        clean, problems = _refused(_section(name, url="https://ns.example.org", ca_file=""), name + ".ca_file")
+        clean, problems = _refused(_section(name, url="https://ns.example.org", ca_file="",
+                                            api_secret=NS_SECRET), name + ".ca_file")
         assert problems[0].startswith(name + ".ca_file: required for an https:// url")
-        assert _accepted(_section(name, url="https://ns.example.org", ca_file="c" * 64))
+        assert _accepted(_section(name, url="https://ns.example.org", ca_file="c" * 64,
+                                  api_secret=NS_SECRET))
         for bad in ("c" * 65, 5, None):
-            _refused(_section(name, url="https://ns.example.org", ca_file=bad), name + ".ca_file")
+            _refused(_section(name, url="https://ns.example.org", ca_file=bad, api_secret=NS_SECRET),
+                     name + ".ca_file")
         assert _accepted(_section(name, ca_file=""))            # off: nothing needed
-    assert _accepted(_section("nightscout", url="http://10.0.0.2", allow_http=True, ca_file=""))
+    assert _accepted(_section("nightscout", url="http://10.0.0.2", allow_http=True, ca_file="",
+                              api_secret=NS_SECRET))
 
 
 def test_secret_and_token_lengths():

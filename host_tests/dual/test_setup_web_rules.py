@@ -300,6 +300,82 @@ def test_a_refused_save_says_why_next_to_the_field_keeps_what_was_typed_and_writ
     _with_box(check)
 
 
+def _errors(text):
+    """{field: message} of the messages next to the fields of a form page."""
+    out, i = {}, 0
+    while True:
+        i = text.find("id='err-", i)
+        if i < 0:
+            return out
+        end = text.index("'", i + 8)
+        out[text[i + 8:end]] = text[end + 2:text.index("<", end)]
+        i = end
+
+
+NS_SECRET = "ns-secret-123456"
+
+
+def test_a_save_the_box_could_not_start_with_is_refused_next_to_its_field():
+    # before: "Saved.", then at the restart the uploader or the publisher refused its
+    # configuration (the device alarm, reason start_nightscout / start_mqtt) and no page
+    # said why; an xDrip+-style address was taken and every upload failed (404)
+    ns = {"nightscout.url": "https://ns.example.org", "nightscout.ca_file": "ca.pem",
+          "nightscout.api_secret": NS_SECRET}
+    cases = ((dict(ns, **{"nightscout.api_secret": ""}), "nightscout.api_secret",
+              "required with a Nightscout URL"),
+             (dict(ns, **{"nightscout.url": "https://" + NS_SECRET + "@ns.example.org/api/v1/"}),
+              "nightscout.url", "must not hold a secret before @"),
+             (dict(ns, **{"nightscout.url": "https://ns.example.org:44x"}), "nightscout.url",
+              "has a port that is not a number from 1 to 65535"),
+             (dict(ns, **{"nightscout.url": "https://ns.example.org/?token=box-1a2b3c"}),
+              "nightscout.url", "must be the address of the site only, without ?"),
+             (dict(ns, **{"nightscout.ca_file": "no-such-ca.pem"}), "nightscout.ca_file",
+              "no-such-ca.pem is not on the box"),
+             ({"mqtt.host": "broker.lan", "mqtt.password": "mq-secret-9"}, "mqtt.password",
+              "needs an MQTT user"))
+
+    def check(box):
+        with open(scratch.fresh(WORK, "ca.pem"), "w") as f:   # beside config.json
+            f.write("-----BEGIN CERTIFICATE-----\n")
+        before = box.stored()
+        token = box.token()
+        for changes, field, says in cases:
+            fields = box.form(token)
+            fields.update(changes)
+            status, text = box.save(fields)
+            errors = _errors(text)
+            assert status == 400 and list(errors) == [field], (changes, status, errors)
+            assert errors[field].startswith(says), (field, errors)
+            assert NS_SECRET not in text and "box-1a2b3c" not in text and "mq-secret-9" not in text
+            assert box.stored() == before and box.srv.saves == 0
+            # the URL typed comes back to be corrected, less a secret typed into it
+            url = fields.get("nightscout.url", "")
+            shown = {"https://" + NS_SECRET + "@ns.example.org/api/v1/": "https://***@ns.example.org/api/v1/",
+                     "https://ns.example.org/?token=box-1a2b3c": "https://ns.example.org/?***"}.get(url, url)
+            assert "name='nightscout.url' id='nightscout.url' value='%s'" % shown in text, (url, shown)
+    _with_box(check)
+
+
+def test_a_ca_file_is_taken_once_it_is_on_the_box_and_an_xdrip_address_without_its_api_v1():
+    def check(box):
+        ca = scratch.fresh(WORK, "ca.pem")
+        token = box.token()
+        fields = box.form(token)
+        fields.update({"nightscout.url": "Https://ns.example.org/api/v1/", "nightscout.ca_file": "ca.pem",
+                       "nightscout.api_secret": NS_SECRET})
+        status, text = box.save(fields)
+        assert status == 400 and list(_errors(text)) == ["nightscout.ca_file"], status
+        with open(ca, "w") as f:   # copied there (make flash copies it beside config.json)
+            f.write("-----BEGIN CERTIFICATE-----\n")
+        fields["nightscout.api_secret"] = NS_SECRET   # (a refused form comes back without it)
+        status, text = box.save(fields)
+        assert status == 200 and "id=saved" in text, (status, _errors(text))
+        cfg, problems = appconfig.load(box.path)
+        assert problems == [] and cfg["nightscout"]["url"] == "https://ns.example.org", problems
+        assert cfg["nightscout"]["api_secret"] == NS_SECRET
+    _with_box(check)
+
+
 def test_a_phone_clock_that_cannot_be_set_is_logged_and_the_save_goes_on():
     def refuse(unix_s):
         raise OSError(22)
