@@ -45,8 +45,12 @@
 # Overrides may set any of: low, high, urgent_high, low_enabled, high_enabled,
 # urgent_high_enabled, fall_enabled, rise_enabled, persistent_high_enabled, volume,
 # urgent_low_soon_minutes, low_minutes. The first matching entry wins; overrides
-# are checked against the same bounds. The engine needs the local time of day to
-# apply it: tick(now_s, minute_of_day=...) / on_reading(..., minute_of_day=...).
+# are checked against the same bounds. An entry that sets low, high or urgent_high
+# turns that alarm on in its window, whatever its *_enabled by day, unless the
+# entry says <kind>_enabled: false (a threshold for an alarm that stays off would
+# do nothing: "low 80 at night" with the low off by day gave no low alarm). The
+# engine needs the local time of day to apply it: tick(now_s, minute_of_day=...) /
+# on_reading(..., minute_of_day=...).
 #
 # Hysteresis (fixed, not configurable): a low-side alarm clears only when
 # glucose is HYST_LOW above its threshold (and no longer predicted low), a high
@@ -95,6 +99,8 @@ SCHEDULE_KEYS = ("low", "high", "urgent_high", "low_enabled", "high_enabled",
                  "urgent_high_enabled", "fall_enabled", "rise_enabled",
                  "persistent_high_enabled", "volume", "urgent_low_soon_minutes", "low_minutes")
 MAX_SCHEDULE = 4
+# the thresholds whose alarm a schedule entry setting them turns on (effective)
+SCHEDULED_ON = ("low", "high", "urgent_high")
 
 
 class SettingsError(ValueError):
@@ -225,13 +231,19 @@ def _usable(out, schedule):
 
 def effective(settings, minute_of_day):
     """Settings with the schedule entry for minute_of_day applied (a new dict
-    only when an entry matches)."""
+    only when an entry matches). An entry that sets low, high or urgent_high
+    turns that alarm on for its window unless it also says <kind>_enabled: false:
+    a night "low 80" with the low off by day meant a low alarm at night, and
+    before this it did nothing (the family had no low alarm at all)."""
     if minute_of_day is None:
         return settings
     for entry in settings["schedule"]:
         a, b = entry["start"], entry["end"]
         if (a <= minute_of_day < b) if a <= b else (minute_of_day >= a or minute_of_day < b):
             s = dict(settings)
-            s.update(entry)
+            for kind in SCHEDULED_ON:
+                if kind in entry:
+                    s[kind + "_enabled"] = True
+            s.update(entry)   # its own <kind>_enabled, when it says one, wins
             return s
     return settings

@@ -130,8 +130,8 @@ def status_page(state, cfg, ap=None, problems=()):
             label, key, ("%s mg/dL" % esc(al.get(key))) if on else "off")
     for e in al.get("schedule") or []:
         if isinstance(e.get("start"), int) and isinstance(e.get("end"), int):
-            over = ", ".join("%s %s" % (k.replace("_", " "), esc(e[k]))
-                             for k in form.SCHEDULE_FIELDS if k in e)
+            over = ", ".join(_override(e, k) for k in form.SCHEDULE_FIELDS
+                             if k in e or k + "_enabled" in e)
             yield "<tr><td>%s&ndash;%s</td><td>%s</td></tr>" % (
                 form.hhmm(e["start"]), form.hhmm(e["end"]), over or "no change")
     mod = state.get("minute_of_day")
@@ -143,6 +143,14 @@ def status_page(state, cfg, ap=None, problems=()):
                "settings from a phone (that sets its clock).</td></tr>")
     yield "</table></section><p><a href=/settings id=change>Change settings</a></p>"
     yield from tail()
+
+
+def _override(entry, kind):
+    """"low 80" (a threshold turns its alarm on: alarms.settings.effective), "low off"."""
+    on = entry.get(kind + "_enabled")
+    if on is False:
+        return kind.replace("_", " ") + " off"
+    return "%s %s" % (kind.replace("_", " "), esc(entry[kind]) if kind in entry else "on")
 
 
 def _transmitter(cfg, state):
@@ -267,6 +275,8 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield ("<p class=note>The urgent low alarm cannot be turned off (50 to 70 mg/dL). "
            "Low 60-100, high 120-400, urgent high 180-400 and above high.</p></fieldset>")
     yield "<fieldset><legend>Schedules (e.g. night)</legend>"
+    yield ("<p class=note id=schedule-on>A low, high or urgent high set in a schedule turns "
+           "that alarm on for the schedule's hours, also when it is off above.</p>")
     yield ("<p class=note>Schedules need the time of day: the box takes it from the Internet "
            "(NTP), or, without Wi-Fi, from this phone each time the settings are saved, and keeps "
            "it through a power cut from the transmitter's own clock.</p>")

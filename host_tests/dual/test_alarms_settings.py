@@ -1,6 +1,9 @@
-# Alarm settings: defaults, bounds, every problem reported. CPython and MicroPython.
+# Alarm settings: defaults, bounds, every problem reported; a schedule entry that sets
+# a threshold turns that alarm on in its window (a night "low 80" with the low off by
+# day gave no low alarm at all). CPython and MicroPython.
 from alarms import settings
 from fakes import REPO
+from alarm_steps import make, feed, kinds, alarm
 
 
 def test_defaults_are_complete_and_documented():
@@ -132,3 +135,42 @@ def test_alarm_settings_that_are_not_an_object_are_refused_even_when_empty():
         except settings.SettingsError as e:
             assert "must be a dict" in e.problems[0] and e.usable is None
     assert settings.validate(None) == settings.validate({})
+
+
+def test_a_schedule_entry_that_sets_a_threshold_turns_that_alarm_on_in_its_window():
+    # before: effective() kept low_enabled false, so the entry did nothing and the
+    # setup form accepted it silently
+    off = {"low_enabled": False, "high_enabled": False, "urgent_high_enabled": False}
+    for kind, value in (("low", 80), ("high", 200), ("urgent_high", 350)):
+        user = dict(off, schedule=[{"start": 1320, "end": 420, kind: value}])
+        s = settings.validate(user)
+        night, day = settings.effective(s, 2 * 60), settings.effective(s, 12 * 60)
+        assert night[kind + "_enabled"] is True and night[kind] == value, kind
+        for other in settings.SCHEDULED_ON:
+            if other != kind:
+                assert night[other + "_enabled"] is False, (kind, other)   # only its own
+        assert day[kind + "_enabled"] is False and day[kind] == settings.DEFAULTS[kind][0]
+        assert s[kind + "_enabled"] is False                             # not changed in place
+    # the entry's own switch wins: a threshold kept for later, the alarm off for the night
+    s = settings.validate({"schedule": [{"start": 1320, "end": 420, "low": 80, "low_enabled": False}]})
+    assert settings.effective(s, 2 * 60)["low_enabled"] is False
+    # an entry without a threshold turns nothing on
+    s = settings.validate(dict(off, schedule=[{"start": 1320, "end": 420, "volume": 40,
+                                               "low_minutes": 0}]))
+    night = settings.effective(s, 2 * 60)
+    assert [night[k + "_enabled"] for k in settings.SCHEDULED_ON] == [False, False, False]
+    assert settings.SCHEDULED_ON == ("low", "high", "urgent_high")
+    assert settings.effective(s, None) is s
+
+
+def test_a_night_low_with_the_low_off_by_day_sounds_at_night_and_not_by_day():
+    # the family of the review: no low alarm while awake, "low 80" from 22:00 to 07:00
+    user = {"low_enabled": False, "low_minutes": 0,
+            "schedule": [{"start": 1320, "end": 420, "low": 80}]}
+    for mod, sounds in ((2 * 60, True), (14 * 60, False)):
+        eng = make(**user)
+        events = []
+        for i, sgv in enumerate((95, 90, 86, 82, 79, 77, 75, 74, 74, 74)):
+            events += feed(eng, 300 * (i + 1), sgv, mod=mod)
+        assert ("low" in kinds(events)) is sounds, (mod, kinds(events))
+        assert (alarm(eng, "low") is not None) is sounds

@@ -519,6 +519,18 @@ def test_the_settings_form_has_every_field_the_save_reads():
     assert "<option value=receiver>" in html
 
 
+def test_the_schedule_says_a_threshold_there_turns_its_alarm_on_and_the_status_shows_it():
+    # alarms.settings.effective: "low 80" in a night entry is a low alarm at night even
+    # when the low is off by day; "low_enabled": false in the entry keeps it off
+    cfg = _stored()
+    html = _html(page.settings_page(cfg, "tok", form.values_from_config(cfg), {}))
+    assert "id=schedule-on>A low, high or urgent high set in a schedule turns that alarm on" in html
+    cfg["alarms"]["schedule"] = [{"start": 1320, "end": 420, "low": 80, "high": 280,
+                                  "high_enabled": False, "urgent_high_enabled": True}]
+    html = _html(page.status_page({"now_unix": 5}, cfg))
+    assert "<tr><td>22:00&ndash;07:00</td><td>low 80, high off, urgent high on</td></tr>" in html
+
+
 def test_secrets_are_never_echoed_and_only_a_stored_one_can_be_removed():
     cfg = _stored()
     values = form.values_from_config(cfg)
