@@ -1,13 +1,16 @@
 # The setup form <-> the configuration (pure: CPython and MicroPython).
 #
 #   fields = parse_urlencoded(body)                 # {name: value}, last one wins
-#   cfg2, errors, sched = apply(cfg, fields)        # errors: {field name: message}
-#   errors.update(problems_to_fields(problems, sched))   # config.validate's problems
+#   cfg2, errors, rows = apply(cfg, fields)         # errors: {field name: message}
+#   errors.update(problems_to_fields(problems, rows))    # config.validate's problems
 #
 # Field names are configuration paths ("alarms.low", "wifi[0].ssid",
 # "nightscout.url"), so config.validate's problems ("alarms.low=40: out of
 # range 60..100") land next to the field they are about. Problems about
-# anything not on the form go under GENERAL.
+# anything not on the form go under GENERAL. Rows left empty are not saved, so
+# the i-th saved Wi-Fi network or schedule entry may come from another form row:
+# `rows` maps them back ("wifi[0]" of the config is the form's "wifi[1]" when its
+# first row was left empty).
 # Secrets are never shown: a blank secret field keeps the stored one (a Wi-Fi
 # password is kept for the same network name; a row whose name changed while
 # its stored password was set needs the new password typed); a "clear" box
@@ -108,7 +111,7 @@ def _wifi(cfg, fields, errors):
         if isinstance(net, dict):
             old[net.get("ssid")] = net.get("password", "")
     stored = cfg.get("wifi") or []
-    nets = []
+    nets, index = [], []   # index[i]: the form row of the i-th saved network
     for i in range(WIFI_ROWS):
         ssid = fields.get("wifi[%d].ssid" % i, "").strip()
         pw = fields.get("wifi[%d].password" % i, "")
@@ -124,10 +127,12 @@ def _wifi(cfg, fields, errors):
                                                "password keeps a stored one only for the same "
                                                "network name")
         nets.append({"ssid": ssid, "password": pw if pw else old.get(ssid, "")})
+        index.append(i)
     # networks beyond the rows shown are kept as they are
-    for net in (cfg.get("wifi") or [])[WIFI_ROWS:]:
-        nets.append(net)
-    return nets
+    for row in range(WIFI_ROWS, len(stored)):
+        nets.append(stored[row])
+        index.append(row)
+    return nets, index
 
 
 def _alarms(cfg, fields, errors):
@@ -168,7 +173,8 @@ def _alarms(cfg, fields, errors):
 
 
 def apply(cfg, fields, have_password=True):
-    """(new config, {field: message}, schedule row index) from the form fields.
+    """(new config, {field: message}, rows) from the form fields; rows: {"wifi":
+    [form row of each saved network], "alarms.schedule": [... of each entry]}.
 
     Starts from `cfg` (the stored configuration): keys not on the form are kept.
     `have_password`: whether an admin password is stored; if not, the form must set one."""
@@ -183,7 +189,7 @@ def apply(cfg, fields, have_password=True):
     off = _int(fields, "utc_offset_min", errors, required=True)
     if off is not None:
         new["utc_offset_min"] = off
-    new["wifi"] = _wifi(cfg, fields, errors)
+    new["wifi"], wifi_index = _wifi(cfg, fields, errors)
     new["alarms"], sched_index = _alarms(cfg, fields, errors)
     ns = new["nightscout"] = dict(cfg.get("nightscout") or {})
     ns["url"] = fields.get("nightscout.url", "").strip()
@@ -206,7 +212,7 @@ def apply(cfg, fields, have_password=True):
             new["admin_password"] = pw
     elif not have_password:
         errors[ADMIN_NEW] = "set an admin password (8 to 64 characters): it protects these settings"
-    return new, errors, sched_index
+    return new, errors, {"wifi": wifi_index, "alarms.schedule": sched_index}
 
 
 def field_names():
@@ -240,17 +246,21 @@ def _split_problem(problem):
     return key, msg
 
 
-def problems_to_fields(problems, sched_index=(), known=None):
+def problems_to_fields(problems, rows=(), known=None):
     """config.validate problems -> {field: message}; unknown keys under GENERAL.
-    `known`: the field names on the form (None: accept every key)."""
+    `rows`: apply()'s (a list alone: the schedule's); `known`: the field names on
+    the form (None: accept every key)."""
+    if not isinstance(rows, dict):
+        rows = {"alarms.schedule": rows}
     out = {}
     for p in problems:
         key, msg = _split_problem(p)
-        if key.startswith("alarms.schedule["):   # saved entry i came from form row sched_index[i]
+        br = key.find("[")
+        index = rows.get(key[:br]) if br > 0 else None
+        if index is not None:   # saved entry i came from form row index[i]
             close = key.find("]")
             try:
-                i = int(key[16:close])
-                key = "alarms.schedule[%d]%s" % (sched_index[i], key[close + 1:])
+                key = "%s[%d]%s" % (key[:br], index[int(key[br + 1:close])], key[close + 1:])
             except (ValueError, IndexError):
                 pass
         key = _ALIASES.get(key, key)

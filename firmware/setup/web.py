@@ -331,11 +331,11 @@ class SetupServer:
                 "Your session ended (or another one started): sign in again. Nothing was saved."),
                 403)
         self._take_phone_clock(fields.get("phone_ms"))
-        new, errors, sched = form.apply(self.cfg, fields, self._has_password())
+        new, errors, rows = form.apply(self.cfg, fields, self._has_password())
         clean, problems = appconfig.validate(new)
         # a CA file that is not on the box: saved, the forwarder would refuse to start
         problems += appconfig.file_problems(clean, self.path)
-        errors_all = form.problems_to_fields(problems, sched, form.field_names())
+        errors_all = form.problems_to_fields(problems, rows, form.field_names())
         for k, v in errors.items():   # the form's own checks come first
             errors_all[k] = v
         if errors_all:

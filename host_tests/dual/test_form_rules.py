@@ -110,7 +110,7 @@ def test_a_schedule_row_sets_its_times_and_blank_overrides_follow_the_day():
     cfg["alarms"]["schedule"] = [{"start": 1320, "end": 420, "high": 280, "low": 90, "volume": 40}]
     new, errors, idx = _apply(cfg, **{"alarms.schedule[0].start": "21:30", "alarms.schedule[0].end": "06:45",
                                       "alarms.schedule[0].high": "", "alarms.schedule[0].low": "85"})
-    assert errors == {} and idx == [0]
+    assert errors == {} and idx["alarms.schedule"] == [0]
     assert new["alarms"]["schedule"] == [{"start": 1290, "end": 405, "low": 85, "volume": 40}]
 
 
@@ -131,9 +131,33 @@ def test_rows_and_entries_beyond_the_form_are_kept():
     new, errors, idx = _apply(cfg)
     assert errors == {}
     assert new["wifi"] == nets                       # 3 rows shown, the other 2 kept
-    assert new["alarms"]["schedule"] == extra and idx == [0, 1, 2, 3]
+    assert new["alarms"]["schedule"] == extra and idx["alarms.schedule"] == [0, 1, 2, 3]
+    assert idx["wifi"] == [0, 1, 2, 3, 4]
     new, errors, idx = _apply(cfg, **{"alarms.schedule[0].on": None})
-    assert new["alarms"]["schedule"] == extra[1:] and idx == [1, 2, 3]
+    assert new["alarms"]["schedule"] == extra[1:] and idx["alarms.schedule"] == [1, 2, 3]
+    new, errors, idx = _apply(cfg, **{"wifi[0].ssid": "", "wifi[0].password": ""})
+    assert new["wifi"] == nets[1:] and idx["wifi"] == [1, 2, 3, 4]
+
+
+def test_a_saved_networks_problem_goes_to_the_form_row_it_came_from():
+    # empty rows are not saved: the config's wifi[0] may be the form's row 1 or 2
+    for filled, bad in (((1,), 1), ((2,), 2), ((0, 2), 2), ((1, 2), 1)):
+        changes = {"wifi[0].ssid": ""}
+        for row in filled:
+            changes["wifi[%d].ssid" % row] = "Netgear%d" % row
+            changes["wifi[%d].password" % row] = "wifi-pass-%d" % row
+        changes["wifi[%d].password" % bad] = "short"
+        new, errors, rows = _apply(_cfg(), **changes)
+        assert errors == {} and rows["wifi"] == list(filled), (filled, rows)
+        problems = config.validate(new)[1]
+        got = form.problems_to_fields(problems, rows, form.field_names())
+        assert list(got) == ["wifi[%d].password" % bad] and "8 to 63" in got["wifi[%d].password" % bad], \
+            (filled, problems, got)
+    # a list alone is the schedule's (as before), and a row the index lacks stays as it is
+    got = form.problems_to_fields(["alarms.schedule[0].low: x", "wifi[0].ssid: y"], [1])
+    assert got == {"alarms.schedule[1].low": "x", "wifi[0].ssid": "y"}, got
+    got = form.problems_to_fields(["wifi[3].ssid: y"], {"wifi": [2]}, form.field_names())
+    assert got == {form.GENERAL: "wifi[3].ssid: y"}, got
 
 
 def test_three_wifi_rows_and_two_schedules():

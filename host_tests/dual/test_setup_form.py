@@ -126,7 +126,7 @@ def test_validate_problems_land_next_to_their_fields():
     f["nightscout.url"] = "ftp://x"
     f[form.ADMIN_NEW] = f[form.ADMIN_REPEAT] = "short"
     new, errors, sched = form.apply(cfg, f)
-    assert errors == {} and sched == [1]
+    assert errors == {} and sched["alarms.schedule"] == [1]
     clean, problems = config.validate(new)
     got = form.problems_to_fields(problems, sched, form.field_names())
     assert "60..100" in got["alarms.low"]

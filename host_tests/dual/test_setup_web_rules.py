@@ -376,6 +376,24 @@ def test_a_ca_file_is_taken_once_it_is_on_the_box_and_an_xdrip_address_without_i
     _with_box(check)
 
 
+def test_a_wifi_rows_problem_is_shown_next_to_that_row_when_a_row_above_is_empty():
+    # the empty rows are not saved, so the config's wifi[0] was the form's row 1: its
+    # message went next to row 0, where nothing was typed
+    def check(box):
+        token = box.token()
+        for bad_row, filled in ((1, (1,)), (2, (0, 2)), (2, (2,))):
+            fields = box.form(token)
+            for row in filled:
+                fields["wifi[%d].ssid" % row] = "Netgear%d" % row
+                fields["wifi[%d].password" % row] = "wifi-pass-%d" % row
+            fields["wifi[%d].password" % bad_row] = "short"
+            status, text = box.save(fields)
+            errors = _errors(text)
+            assert status == 400 and list(errors) == ["wifi[%d].password" % bad_row], (filled, errors)
+            assert "8 to 63" in errors["wifi[%d].password" % bad_row]
+    _with_box(check)
+
+
 def test_a_phone_clock_that_cannot_be_set_is_logged_and_the_save_goes_on():
     def refuse(unix_s):
         raise OSError(22)
