@@ -207,6 +207,12 @@ ZONES = (("GMT0BST,M3.5.0/1,M10.5.0", "London, Dublin, Lisbon"),
          ("NZST-12NZDT,M9.5.0,M4.1.0/3", "New Zealand"))
 
 
+# for a text field that holds a name or an address, not words: a phone's keyboard
+# otherwise capitalises its first letter ("Netgear42" for netgear42 never joins) or
+# "corrects" it
+PLAIN = " autocapitalize=off autocorrect=off spellcheck=false"
+
+
 def _err(name, e):
     return "<span class=err id='err-%s'>%s</span>" % (esc(name), esc(e)) if e else ""
 
@@ -280,7 +286,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield ("<p class=note>Schedules need the time of day: the box takes it from the Internet "
            "(NTP), or, without Wi-Fi, from this phone each time the settings are saved, and keeps "
            "it through a power cut from the transmitter's own clock.</p>")
-    yield _input("tz", "Time zone with summer time", values, errors, extra=" list=zones",
+    yield _input("tz", "Time zone with summer time", values, errors, extra=" list=zones" + PLAIN,
                  note="pick or type a POSIX rule; blank: the offset below all year")
     yield "<datalist id=zones>%s</datalist>" % "".join(
         "<option value='%s'>%s</option>" % z for z in ZONES)
@@ -300,21 +306,21 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
         yield "<p class=note>In range: %s</p>" % esc(", ".join(networks))
     for i in range(form.WIFI_ROWS):
         yield _input("wifi[%d].ssid" % i, "Network %d name" % (i + 1), values, errors,
-                     extra=" list=nets" if networks else "")
+                     extra=(" list=nets" if networks else "") + PLAIN)
         yield _secret("wifi[%d].password" % i, "password", cfg, errors)
     yield ("<p class=note>A blank password keeps the stored one of the same network. "
            "Clear a name to forget the network.</p></fieldset>")
     yield "<fieldset><legend>Forwarding</legend>"
-    yield _input("nightscout.url", "Nightscout URL", values, errors, extra=" size=30",
+    yield _input("nightscout.url", "Nightscout URL", values, errors, extra=" size=30" + PLAIN,
                  note="https://...")
     yield _secret("nightscout.api_secret", "Nightscout API secret", cfg, errors, clear=True)
-    yield _input("nightscout.ca_file", "CA certificate file", values, errors,
+    yield _input("nightscout.ca_file", "CA certificate file", values, errors, extra=PLAIN,
                  note="on the box, for https:// (e.g. ca.pem)")
     yield _check("nightscout.allow_http", "allow http:// (a server on your own network)",
                  values, errors)
-    yield _input("mqtt.host", "MQTT host", values, errors, note="blank: off")
+    yield _input("mqtt.host", "MQTT host", values, errors, extra=PLAIN, note="blank: off")
     yield _input("mqtt.port", "MQTT port", values, errors, "number")
-    yield _input("mqtt.user", "MQTT user", values, errors)
+    yield _input("mqtt.user", "MQTT user", values, errors, extra=PLAIN)
     yield _secret("mqtt.password", "MQTT password", cfg, errors, clear=True)
     yield _check("alarms.forwarding", "low-priority alarm when forwarding fails", values, errors)
     yield "</fieldset><fieldset><legend>Admin password</legend>"

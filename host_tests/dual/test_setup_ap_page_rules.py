@@ -519,6 +519,27 @@ def test_the_settings_form_has_every_field_the_save_reads():
     assert "<option value=receiver>" in html
 
 
+def _tag(html, name):
+    """The <input ...> tag of the field `name`."""
+    i = html.index("name='%s'" % name)
+    return html[html.rindex("<input", 0, i):html.index(">", i) + 1]
+
+
+def test_names_and_addresses_are_not_capitalised_or_corrected_by_a_phone_keyboard():
+    # a phone capitalises a text field's first letter: "Netgear42" for netgear42 never
+    # joined, "Broker.lan" or "Ca.pem" named nothing; spelling correction is worse
+    cfg = _stored()
+    html = _html(page.settings_page(cfg, "tok", form.values_from_config(cfg), {},
+                                    networks=["netgear42"]))
+    plain = ["wifi[%d].ssid" % i for i in range(form.WIFI_ROWS)] + [
+        "nightscout.url", "nightscout.ca_file", "mqtt.host", "mqtt.user", "tz"]
+    for name in plain:
+        tag = _tag(html, name)
+        assert "type=text" in tag and " autocapitalize=off autocorrect=off spellcheck=false" in tag, tag
+    assert " list=nets " in _tag(html, "wifi[0].ssid") and " list=zones " in _tag(html, "tz")
+    assert "autocapitalize" not in _tag(html, "alarms.low")        # a number: no keyboard of words
+
+
 def test_the_schedule_says_a_threshold_there_turns_its_alarm_on_and_the_status_shows_it():
     # alarms.settings.effective: "low 80" in a night entry is a low alarm at night even
     # when the low is off by day; "low_enabled": false in the entry keeps it off
