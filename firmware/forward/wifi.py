@@ -89,6 +89,17 @@ class WifiKeeper:
     def is_up(self):
         return self._up
 
+    def address(self):
+        """The box's address on the home network while joined (the status page and
+        the log show it: after set-up over the box's own access point, it is how the
+        family finds the box again), else None."""
+        if not self._up:
+            return None
+        try:
+            return self.wlan.ifconfig()[0]
+        except Exception:
+            return None
+
     async def wait_up(self):
         while not self._up:
             await self._up_event.wait()
@@ -102,7 +113,9 @@ class WifiKeeper:
             self._up_event.set()
         else:
             self._up_event.clear()
-        self._log("wifi: %s%s" % ("up on " if up else "down", self.ssid if up else ""))
+        at = self.address() if up else None
+        self._log("wifi: %s%s%s" % ("up on " if up else "down", self.ssid if up else "",
+                                    " at " + at if at else ""))
         if self._on_change:
             self._on_change(up)
 

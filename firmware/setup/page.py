@@ -165,6 +165,9 @@ def _wifi(cfg, state):
     if not cfg.get("wifi"):
         return "not configured"
     up = state.get("wifi")
+    if up and state.get("wifi_address"):
+        # over the box's own access point, where the family finds the box at home afterwards
+        return "connected, at http://%s/" % esc(state["wifi_address"])
     return "connected" if up else ("not connected" if up is False else "unknown")
 
 

@@ -64,16 +64,18 @@ HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-stor
 
 def state_from_app(app):
     """The status the page shows, from main.App."""
-    wifi = None
+    wifi = address = None
     if getattr(app, "wifi", None) is not None:
         try:
             wifi = bool(app.wifi.is_up())
+            address = app.wifi.address()
         except Exception:
-            wifi = None
+            pass
     return {"last_reading": app.status.get("last_reading"),
             "now_unix": clock.unix() if clock.wall_valid() else None,
             "minute_of_day": app.minute_of_day(),
             "alarms": app.engine.active(), "link": app.status.get("link"), "wifi": wifi,
+            "wifi_address": address,
             "captive_dns_error": app.status.get("captive_dns_error")}
 
 

@@ -679,6 +679,11 @@ def test_the_status_page_shows_the_alarms_and_the_links():
     state = {"alarms": [{"type": "low", "priority": "high", "status": "sounding"}], "wifi": True}
     html = _html(page.status_page(state, cfg))
     assert "id=nightscout>ns.example.org:1337<" in html and "id=wifi>connected<" in html
+    # with its address on the home network: where the family finds the box after set-up
+    html = _html(page.status_page(dict(state, wifi_address="192.168.1.23"), cfg))
+    assert "id=wifi>connected, at http://192.168.1.23/<" in html
+    html = _html(page.status_page(dict(state, wifi=False, wifi_address="192.168.1.23"), cfg))
+    assert "id=wifi>not connected<" in html
     assert "id=link>&hellip;AB, no contact yet<" in html
     html = _html(page.status_page({}, config.defaults()))
     assert "id=no-alarms>No active alarm.<" in html

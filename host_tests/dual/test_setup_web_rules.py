@@ -429,6 +429,9 @@ class _Wifi:
             raise self.up
         return self.up
 
+    def address(self):
+        return "192.168.1.23" if self.up else None
+
 
 class _Engine:
     def active(self):
@@ -454,6 +457,13 @@ def test_the_status_says_whether_the_wifi_is_up():
     finally:
         web.clock = old
     assert got == [True, False, True, None, None], got
+    # and where: after set-up over the box's own access point, how the family finds it
+    try:
+        web.clock = Clock()
+        got = [web.state_from_app(_App(w))["wifi_address"] for w in (_Wifi(True), _Wifi(False), None)]
+    finally:
+        web.clock = old
+    assert got == ["192.168.1.23", None, None], got
 
 
 def test_the_status_page_answers_when_the_boxs_state_cannot_be_read():

@@ -99,6 +99,11 @@ class Radio:
         self.ssid_unreadable = False
         self.on = False
 
+    def ifconfig(self):
+        # the ESP32 port's: (ip, netmask, gateway, dns); 0.0.0.0 until an address is got
+        return ("192.168.1.23" if self.state == GOT_IP else "0.0.0.0", "255.255.255.0",
+                "192.168.1.1", "192.168.1.1")
+
     def joined(self, ssid):
         """Joined before the keeper started (the ESP32's own retry)."""
         self.on = True
@@ -268,7 +273,9 @@ def test_the_first_network_that_works_is_joined_and_a_refusal_moves_on_at_its_ve
     assert w.k.is_up() and w.k.ssid == "home" and w.changes == [True]
     assert w.log == ["wifi: joining gone", "wifi: gone refused (no_ap_found)",
                      "wifi: joining typo", "wifi: typo refused (wrong_password)",
-                     "wifi: joining home", "wifi: up on home"], w.log
+                     "wifi: joining home", "wifi: up on home at 192.168.1.23"], w.log
+    # the address the family finds the box at afterwards (the status page shows it)
+    assert w.k.address() == "192.168.1.23"
 
 
 def test_a_network_that_never_answers_times_out_after_connect_timeout_s():
@@ -316,7 +323,7 @@ def test_after_being_up_an_outage_is_reported_said_again_and_backs_off_from_2_s_
     assert w.changes == [True, False, True, False], w.changes
     log = w.log
     downs = [i for i, m in enumerate(log) if m == "wifi: down"]
-    assert len(downs) == 2 and log.count("wifi: up on home") == 2, log
+    assert len(downs) == 2 and log.count("wifi: up on home at 192.168.1.23") == 2, log
     for i in downs:
         after = log[i + 1:]
         assert "wifi: home refused (no_ap_found)" in after, log   # said again after being up
@@ -335,7 +342,7 @@ def test_a_network_the_esp32_joined_by_itself_is_named_by_the_radio():
                    w.at(25000, w.ap("spare", True))])
     assert w.changes == [True, False, True], w.changes
     assert w.radio.connects()[-1][0] < 25000, w.radio.connects()   # not asked again
-    assert w.log[-1] == "wifi: up on spare" and w.k.ssid == "spare", w.log
+    assert w.log[-1] == "wifi: up on spare at 192.168.1.23" and w.k.ssid == "spare", w.log
 
 
 def test_a_radio_joined_before_the_keeper_started_is_up_on_its_network():
@@ -344,12 +351,12 @@ def test_a_radio_joined_before_the_keeper_started_is_up_on_its_network():
     w.radio.joined("spare")
     w.run(20000)
     assert w.radio.connects() == [] and w.k.ssid == "spare" and w.changes == [True]
-    assert w.log == ["wifi: up on spare"], w.log
+    assert w.log == ["wifi: up on spare at 192.168.1.23"], w.log
     w = World(aps("home"), nets("home"))
     w.radio.joined("home")
     w.radio.ssid_unreadable = True      # a port that cannot tell: named "?"
     w.run(20000)
-    assert w.log == ["wifi: up on ?"] and w.k.ssid == "?", w.log
+    assert w.log == ["wifi: up on ? at 192.168.1.23"] and w.k.ssid == "?", w.log
 
 
 # --- BLE coexistence ------------------------------------------------------------------
