@@ -342,6 +342,10 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
 def saved_page(missing=()):
     yield from head("Saved - CGM alarm")
     yield "<h1>Settings</h1><p class=ok id=saved>Saved.</p>"
+    # the restart closes the box's own access point: say so, and how to find it again
+    yield ("<p id=restart>The box restarts in a few seconds to apply them (a chirp). On your home "
+           "Wi-Fi its address is on its status page and in your router's list of devices; hold its "
+           "button for 6 s to open its own access point again.</p>")
     for m in missing:
         yield "<p class=err>%s</p>" % esc(m)
     yield "<p><a href=/ id=status>Back to the status</a></p>"

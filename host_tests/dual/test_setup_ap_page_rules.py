@@ -439,6 +439,9 @@ def test_every_page_is_a_whole_document_with_every_element_closed():
     assert "<form method=post action=/settings>" in html and "name=password" in html
     html = _html(page.saved_page())
     assert "<title>Saved - CGM alarm</title>" in html and "id=saved>Saved." in html
+    # the restart closes the access point the phone is on: the page says so and how to
+    # find the box again (its address on the status page, the router's list, the button)
+    assert "id=restart>The box restarts" in html and "6 s" in html and "router" in html
     assert "<a href=/ id=status>" in html
 
 
