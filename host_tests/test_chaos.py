@@ -3620,3 +3620,26 @@ def test_simboot_gives_round21s_transmitter_behaviours_to_every_transmitter_in_a
     assert {(e["dex_s"] - chaos.br.DEX0_S - 60) % 300 for e in events if e["event"] == "reading"
             and e.get("dex_s") is not None and e["dex_s"] >= chaos.br.DEX0_S} == {0}
     assert chaos.check_world(plain, events, console, error) == {}
+
+
+def test_reading_availability_expires_from_when_the_reading_was_taken_not_from_its_arrival():
+    # forward.mqtt counts READING_EXPIRE_S from the reading's own time (its wall time's age at
+    # arrival taken off: a follower's reading polled late, a live one seconds after the window).
+    # Seed 2129 (round 21): a live reading 7 s old at arrival (a 1-s-early record, the wake's
+    # jitter, the session), its offline stamped 886.5 s after the arrival, judged too early
+    def aged(t_ms, sgv, age_s):
+        return dict(reading(t_ms, sgv), wall_s=1775300000 + t_ms // 1000, unix_s=1775300000 + t_ms // 1000 - age_s)
+    age_s = 120   # a follower's reading, 2 min old when polled
+    ev = [aged(m * MIN, 120, age_s) for m in range(0, 100, 5)]
+    due = 95 * MIN - age_s * 1000 + chaos.READING_EXPIRE_S * 1000   # the firmware's expiry
+    stamp = due - due % chaos.MQTT_TICK_MS                             # the broker's tick before it
+    expired = _published17(100) + [_pub17(stamp, "reading_availability", "offline")]
+    assert chaos.check_mqtt_state(_w17(expired), ev, 200 * MIN, []) == []
+    # offline a minute before the reading's own expiry is still too early
+    early = _published17(100) + [_pub17(stamp - MIN, "reading_availability", "offline")]
+    v = chaos.check_mqtt_state(_w17(early), ev, 200 * MIN, [])
+    assert len(v) == 1 and "retained reading_availability 'offline'" in v[0][1], v
+    # undated (no wall clock): from the arrival, as before
+    undated = [dict(e, unix_s=None) for e in ev]
+    v = chaos.check_mqtt_state(_w17(expired), undated, 200 * MIN, [])
+    assert len(v) == 1 and "retained reading_availability 'offline'" in v[0][1], v

@@ -3343,9 +3343,11 @@ def _at(series, t):
     return series[i - 1][1] if i else None
 
 
-def box_newest(events):
+def box_newest(events, age=False):
     """[(t_ms, sgv)]: the box's newest reading as forward.mqtt publishes it (a backfill older than
-    the newest does not replace it), from each reading's arrival."""
+    the newest does not replace it), from each reading's arrival; with age, (t_ms, sgv, age_ms):
+    its age at arrival as forward.mqtt reckons it (the board's wall clock at arrival less the
+    reading's wall time, 0 for an undated one) and counts its expiry from."""
     out, newest = [], None
     for e in events:
         if e.get("event") != "reading" or e.get("sgv") is None or e.get("dex_s") is None:
@@ -3354,7 +3356,11 @@ def box_newest(events):
                 and 0 <= newest - e["dex_s"] < MQTT_BACKFILL_SPAN_S:
             continue
         newest = e["dex_s"]
-        out.append((e["t_ms"], e["sgv"]))
+        if not age:
+            out.append((e["t_ms"], e["sgv"]))
+            continue
+        dated = e.get("unix_s") is not None and e.get("wall_s") is not None
+        out.append((e["t_ms"], e["sgv"], max(0, e["wall_s"] - e["unix_s"]) * 1000 if dated else 0))
     return out
 
 
@@ -3456,21 +3462,25 @@ def check_mqtt_state(w, events, end_ms, problems):
     recs = w["_mqtt"]["records"]
     glucose = mqtt_retained(recs, mqtt_prefix(w) + "/glucose")
     avail = mqtt_retained(recs, mqtt_prefix(w) + "/reading_availability")
-    newest = box_newest(events)
+    aged = box_newest(events, age=True)
+    newest = [(x, v) for x, v, _ in aged]
     boots = mqtt_boots(events)
     expire_ms = READING_EXPIRE_S * 1000
     out, seen = [], set()
     for a, t in _judged_points(mqtt_reachable(w, events, end_ms), MQTT_STATE_MS):
         ref = t - MQTT_PUBLISH_MS
         boot = max(b for b in boots if b <= ref)
-        last = [x for x in newest if boot <= x[0] <= ref]   # a new boot's publisher knows no older one
+        last = [x for x in aged if boot <= x[0] <= ref]   # a new boot's publisher knows no older one
         came = last[-1][0] if last else boot
-        fresh = bool(last) and ref - came < expire_ms - MIN
-        if not fresh and t - came < expire_ms + MQTT_PUBLISH_MS:
+        # (seed 2129, round 21) the expiry counts from the reading's own time, its age at arrival
+        # off (7 s there: a record 1 s early, the wake's jitter, the session; a follower's, minutes)
+        since = came - last[-1][2] if last else boot
+        fresh = bool(last) and ref - since < expire_ms - MIN
+        if not fresh and t - since < expire_ms + MQTT_PUBLISH_MS:
             continue
         newer = [v for x, v in newest if ref < x <= t + MQTT_TICK_MS]
         want_av = {"online"} if fresh or newer else set()
-        if t + MQTT_TICK_MS - came >= expire_ms:
+        if t + MQTT_TICK_MS - since >= expire_ms:
             want_av.add("offline")
         _count17(w, "38")
         got_av = _at(avail, t)
