@@ -3643,3 +3643,16 @@ def test_reading_availability_expires_from_when_the_reading_was_taken_not_from_i
     undated = [dict(e, unix_s=None) for e in ev]
     v = chaos.check_mqtt_state(_w17(expired), undated, 200 * MIN, [])
     assert len(v) == 1 and "retained reading_availability 'offline'" in v[0][1], v
+
+
+def test_a_follower_world_is_judged_on_the_config_it_runs_with():
+    # seed 2139 (round 21): the draw leaves the leader's port 0 for run_world to fill in; since
+    # 924ccfe app.config refuses port 0, and the checker judged every follower world on config
+    # problems its box never had (5: no device/config alarm at boot)
+    w = chaos.draw_world(2139, 1)
+    assert w["follower"] and w["config"]["follow"]["url"] == "http://127.0.0.1:0"
+    assert chaos.config_run(w, 5555)["follow"]["url"] == "http://127.0.0.1:5555"
+    assert chaos.config_run(w, 5555)["follow"]["poll_s"] == w["config"]["follow"]["poll_s"]
+    assert chaos.effective(w)[1] == []
+    plain = chaos.draw_world(2140, 1)
+    assert not plain.get("follower") and chaos.config_run(plain, 5555) is plain["config"]

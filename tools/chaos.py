@@ -2487,7 +2487,7 @@ def run_world(w):
     if w.get("follower"):   # the leader stand-in's port, free now
         from ports import free_port
         port = free_port()
-        config = dict(config, follow=dict(config["follow"], url="http://127.0.0.1:%d" % port))
+        config = config_run(w, port)
         inject = dict(inject, leader=dict(inject["leader"], port=port))
     with open(cfg_path, "w") as f:
         f.write(config if isinstance(config, str) else json.dumps(config))
@@ -2571,9 +2571,23 @@ def run_world(w):
 
 
 # --- what the firmware should be running on -------------------------------------------
+LEADER_PORT_JUDGED = 8080   # effective(): a follower's config is judged on a port like run_world's
+
+
+def config_run(w, port):
+    """The world's config as the box gets it: a follower's leader URL on the stand-in's port
+    (drawn as port 0, a placeholder run_world replaces)."""
+    config = w["config"]
+    if not w.get("follower") or isinstance(config, str):
+        return config
+    return dict(config, follow=dict(config["follow"], url="http://127.0.0.1:%d" % port))
+
+
 def effective(w):
-    """(alarm settings, config problems) the firmware loads from the world's config:
-    app.config.load itself (pure, runs on CPython), on a copy of the file."""
+    """(alarm settings, config problems) the firmware loads from the world's config (as run:
+    config_run; seed 2139, round 21: since 924ccfe app.config refuses the placeholder's port 0,
+    so every follower world was judged on config problems its box never had): app.config.load
+    itself (pure, runs on CPython), on a copy of the file."""
     sys.path.insert(0, os.path.join(ROOT, "firmware"))
     try:
         from app import config as appconfig
@@ -2582,8 +2596,9 @@ def effective(w):
         sys.path.pop(0)
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "config.json")
+        config = config_run(w, LEADER_PORT_JUDGED)
         with open(p, "w") as f:
-            f.write(w["config"] if isinstance(w["config"], str) else json.dumps(w["config"]))
+            f.write(config if isinstance(config, str) else json.dumps(config))
         cfg, problems = appconfig.load(p)
     try:
         s = alarm_settings.validate(cfg["alarms"])
