@@ -1,0 +1,186 @@
+"""firmware/main.py's own rules, where its mutants showed no test would notice
+(tools/mutation.py --package root --mpy --only main). Each runs the real App on
+the MicroPython port (virtual clock and board) and pins what a family would meet:
+
+- a reading wakes the alarm task: an urgent low is judged and sounds when it
+  comes, not at the task's next 5-s round;
+- a condition the engine had no memory for is kept for the next round, but a
+  newer word on it replaces the kept one: an old "it ended" must not clear an
+  alarm raised since, nor an old "it started" raise one that has ended; a word
+  on another condition of the same kind leaves it kept;
+- the alarm path (the alarm task, the annunciator's) is restarted at the
+  supervisor's next round however often it fails, never after a growing backoff:
+  the other tasks' 1 s, 2 s, ... 60 s would leave a box in a run of failures
+  (short of memory at night) without judging readings or without sound for a minute;
+- a reset loop (three boots without a healthy half hour) raises `device`
+  (resets); it is over, and the alarm clears, only after HEALTHY_AFTER_S of
+  running, and the count starts again (a box that resets now and then is no loop)."""
+from apprun import run_app
+
+BOARD = {"transmitter_id": "8G1234", "board": "esp32-devkitc"}
+
+READING_WAKES = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, main, reading, clock
+onsets = []
+def listener(ev):
+    if ev.get("event") == "alarm_onset":
+        onsets.append([ev.get("type"), clock.ms()])
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(listener,))
+out = {}
+async def night():
+    asyncio.create_task(app.alarm_task(lambda: None))
+    await asyncio.sleep_ms(500)          # the task's round is done: it waits for work
+    out["given_ms"] = clock.ms()
+    app.on_reading(reading.make(100000, clock.unix(), 45, -10, 6))
+    await asyncio.sleep_ms(1000)
+    out["onsets"] = list(onsets)
+asyncio.run(night())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_reading_wakes_the_alarm_task_and_an_urgent_low_sounds_when_it_comes(tmp_path):
+    # on_reading's wake: without it the reading waited in the inbox for the task's
+    # next round (TICK_S, 5 s) and every alarm came that much later
+    out = run_app(tmp_path, BOARD, READING_WAKES)
+    urgent = [t for kind, t in out["onsets"] if kind == "urgent_low"]
+    assert urgent and urgent[0] - out["given_ms"] < 100, out
+
+
+KEPT_WORD_REPLACED = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+real, short = app.engine.set_condition, [0]
+def set_condition(*a, **k):
+    if short[0]:
+        short[0] -= 1
+        raise MemoryError("memory allocation failed")
+    return real(*a, **k)
+app.engine.set_condition = set_condition
+def word(kind, name, active, memory_short):
+    short[0] = 1 if memory_short else 0
+    try:
+        app.condition(kind, name, active)
+    except MemoryError:
+        pass                      # the caller hears of it; the word is kept
+async def one_round():
+    t = asyncio.create_task(app.alarm_task(lambda: None))
+    await asyncio.sleep_ms(50)
+    t.cancel()
+def active():
+    return sorted([a["type"], a["reason"]] for a in app.engine.active())
+out = {}
+# the transmitter's battery is low: the word the engine had no memory for, then
+# (the battery swapped) "it ended", which the engine took
+word("transmitter_battery", "battery_low", True, True)
+word("transmitter_battery", "battery_low", False, False)
+asyncio.run(one_round())
+out["ended_stays_ended"] = active()
+# the sensor's failure ended (a word lost to memory), then it failed again (taken)
+word("sensor", "sensor_failed", True, False)
+word("sensor", "sensor_failed", False, True)
+word("sensor", "sensor_failed", True, False)
+asyncio.run(one_round())
+out["raised_stays_raised"] = active()
+# flash refuses saves (a word lost to memory); the clock's notice on the same kind,
+# `device`, is another condition: its word leaves the flash alarm's kept
+word("device", "flash", True, True)
+word("device", "clock", False, False)
+asyncio.run(one_round())
+out["another_kept"] = active()
+out["kept"] = len(app._unapplied)
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_newer_word_on_a_condition_replaces_the_one_kept_for_lack_of_memory(tmp_path):
+    out = run_app(tmp_path, BOARD, KEPT_WORD_REPLACED)
+    assert out["ended_stays_ended"] == [], out
+    assert out["raised_stays_raised"] == [["sensor", "sensor_failed"]], out
+    assert out["another_kept"] == [["device", "flash"], ["sensor", "sensor_failed"]], out
+    assert out["kept"] == 0, out
+
+
+ALARM_PATH_FAILS = r"""
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, json, main, clock
+from app import log
+from sound.annunciator import Annunciator
+log.sink = lambda line: None
+app = main.App(CFG, boards_dirs=(BOARDS,))
+app.setup_port = app.dns_port = None
+tries = {"alarms": [], "annunciator": []}
+real_watch, real_run = app._watch_clock, Annunciator.run
+def watch_clock(now):           # the alarm task's round fails FAILS times in a row
+    tries["alarms"].append(clock.ms())
+    if len(tries["alarms"]) <= FAILS:
+        raise RuntimeError("the alarm task failed")
+    return real_watch(now)
+app._watch_clock = watch_clock
+async def run(self):            # so does the annunciator's run
+    tries["annunciator"].append(clock.ms())
+    if len(tries["annunciator"]) <= FAILS:
+        raise RuntimeError("the annunciator failed")
+    await real_run(self)
+Annunciator.run = run
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(300)
+asyncio.run(scenario())
+print("RESULT " + json.dumps({k: [b - a for a, b in zip(v[:FAILS], v[1:FAILS + 1])] for k, v in tries.items()}))
+"""
+
+
+def test_the_alarm_path_is_restarted_at_the_next_round_however_often_it_fails(tmp_path):
+    # critical tasks: the supervisor (a round every TICK_S, 5 s) starts them again at
+    # its next round; as other tasks, the sixth try came 35 s after the fifth failure
+    fails = 6
+    out = run_app(tmp_path, BOARD, ALARM_PATH_FAILS, FAILS=fails)
+    for task in ("alarms", "annunciator"):
+        gaps = out[task]   # ms from each failed try to the next
+        assert len(gaps) == fails and max(gaps) <= 2 * 5000, (task, out)
+
+
+RESET_LOOP_ENDS = r"""
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, main
+def device(app):
+    return [a["reason"] for a in app.engine.active() if a["type"] == "device"]
+for i in range(3):   # three boots in a row (RTC memory kept), the last one runs
+    app = main.App(CFG, boards_dirs=(BOARDS,))
+out = {"boot": [app.rtc.boots, device(app)]}
+async def runs(key):
+    t = asyncio.create_task(app._health_task(lambda: None))
+    await asyncio.sleep(main.HEALTHY_AFTER_S - 300)
+    out[key + "before"] = [app.rtc.boots, device(app)]
+    await asyncio.sleep(300 + 2 * main.HEALTH_S)   # its rounds come every HEALTH_S
+    out[key + "after"] = [app.rtc.boots, device(app)]
+    t.cancel()
+asyncio.run(runs(""))
+app = main.App(CFG, boards_dirs=(BOARDS,))   # a reset later: no loop
+out["next_boot"] = [app.rtc.boots, device(app)]
+asyncio.run(runs("next_"))                    # it runs its half hour too
+app = main.App(CFG, boards_dirs=(BOARDS,))   # and the reset after that
+out["third_boot"] = [app.rtc.boots, device(app)]
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_reset_loop_is_said_until_the_box_has_run_half_an_hour_then_the_count_starts_again(tmp_path):
+    # the health task's end of a reset loop: never declared over (the device alarm
+    # sounding for good after one bad night), declared at once (the loop silent: its
+    # count back to 1 at every boot), or its count kept (the next single reset,
+    # weeks later, sounding "resets in a row") are each wrong
+    out = run_app(tmp_path, BOARD, RESET_LOOP_ENDS)
+    assert out["boot"] == [3, ["resets"]], out
+    assert out["before"] == [3, ["resets"]], out
+    assert out["after"] == [1, []], out
+    assert out["next_boot"] == [2, []], out
+    assert out["next_after"] == [1, []], out
+    assert out["third_boot"] == [2, []], out
