@@ -237,12 +237,13 @@ MPY_TESTS = {
     # the boot and main loop (firmware/main.py: the tasks it starts, readings to the
     # engine and the listeners, the alarm path kept alive when other parts fail, the
     # watchdog, the box that cannot start). No CPython test can import it (machine,
-    # the port's time): --mpy only. Every program that builds main.App or runs
-    # tools/sim.py sees the mutant (APP_MICROPYPATH, mpybuild's compiled overlay);
-    # the fast ones first, test_device.py (about 65 s) last: a survivor costs about
-    # 2 min. Not the forwarders' and the link's sim runs (test_forward, test_link_*,
+    # the port's time): --mpy only. Its own rules first (test_main_rules.py), then
+    # every program that builds main.App or runs tools/sim.py (it sees the mutant:
+    # APP_MICROPYPATH, mpybuild's compiled overlay), the fast ones first,
+    # test_device.py (about 65 s) last: a survivor costs about 2 min. Not the forwarders' and the link's sim runs (test_forward, test_link_*,
     # test_chaos: minutes each), which exercise main only as the path they go through
-    "root/main": ("host_tests/test_failure_audit.py", "host_tests/test_blocked_loop.py",
+    "root/main": ("host_tests/test_main_rules.py",
+                  "host_tests/test_failure_audit.py", "host_tests/test_blocked_loop.py",
                   "host_tests/test_alarm_app_edges.py", "host_tests/test_clock_notice.py",
                   "host_tests/test_follower_rtc.py", "host_tests/test_mqtt_boot_alarm.py",
                   "host_tests/test_link_wiring.py",
