@@ -534,6 +534,19 @@ checked (check_world):
  examined further). Wiring now tells the alarm in force (or none) when it makes the publisher, and 39 judges
  those minutes like the others.
 
+ Round 21 (draw_round21, its own stream, seeds from 2101 only): a backfill's reply (0x51 on control) before
+ its frames, an order the research allows (../shared/research/dexcom-ble.md 4.8) that lost every backfill
+ before 4c8e2f7 (aioble's notify flag): in half the worlds every transmitter of the world, a swapped-in one
+ too (simboot tx_options; vtx backfill_reply_first); in half, independently, records dated 0 or 1 s before
+ the 5-min grid, 299-301 s apart (vtx dex_jitter; 7 and 33 match such a record to its window). The gaps are
+ the world's own; 7 judges them. Seeds 2101-2120 (1 day: 9 with 0x51 first, 6 jittered) pass on ea3971a
+ (1150 s) and a716337 (1043 s); on the firmware of 4c8e2f7^ with these tools 2102, 2103, 2111, 2116 fail 7
+ (2103: 14 windows never delivered, 52 of 254 sessions ending in a timeout) and 2101 passes. Seeds 2121-2140:
+ 19 of 20 at once. Checker corrections, each with a test: 38 (seed 2129: reading_availability expires
+ READING_EXPIRE_S after the reading's own time, its age at arrival off, as forward/mqtt.py counts it; a live
+ reading came 7 s old), 5 (seed 2139: since 924ccfe app.config refuses the follower draw's placeholder port
+ 0; a world's config is judged as run, config_run). No firmware defect.
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
