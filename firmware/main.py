@@ -96,8 +96,14 @@ class App:
             log.exc(e, "power hold pin")
             board_problem = True
         self.ann = Annunciator(self.board, on_fault=self._on_ann_fault, on_change=self.emit)
+        if board_problem:
+            problems.append("board: %s not usable (see the log): sounding on %s's wiring"
+                            % (self.cfg.get("board") or FALLBACK_BOARD, FALLBACK_BOARD))
         for p in problems:
             log.warn("config: %s", p)
+        # what this boot found, for the status page: the setup server loads the file again
+        # and cannot see a save this load completed, the board file or the tz rule
+        self.config_problems = problems
         if problems or board_problem:
             self.condition("device", "config", True)
         if self.rtc.boots >= 3:

@@ -228,6 +228,19 @@ def test_the_power_hold_pin_is_driven_high_when_the_app_starts(tmp_path):
     assert line and "'value': 1" in line[0] and "m5stickc-plus2" in line[0], r.stdout + r.stderr
 
 
+def test_the_boots_own_problems_are_kept_for_the_status_page(tmp_path):
+    # the board file (or tz rule, or a save this load completed) is only found by the App's
+    # load: the setup server loads the file again and would show no problem
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "m5stick-plus2"}))
+    prog = ("import main\n"
+            "app = main.App(%r, boards_dirs=(%r,))\n"
+            "print('PROBLEMS', app.config_problems)\n") % (str(cfg), os.path.join(ROOT, "boards"))
+    r = run_micropython(["-c", prog], env={"MICROPYPATH": APP_MICROPYPATH})
+    line = [x for x in r.stdout.splitlines() if x.startswith("PROBLEMS")]
+    assert line and "board: m5stick-plus2 not usable" in line[0], r.stdout + r.stderr
+
+
 BUTTONS = r'''
 import json, machine, main, reading
 events = []

@@ -75,7 +75,7 @@ def state_from_app(app):
             "now_unix": clock.unix() if clock.wall_valid() else None,
             "minute_of_day": app.minute_of_day(),
             "alarms": app.engine.active(), "link": app.status.get("link"), "wifi": wifi,
-            "wifi_address": address,
+            "wifi_address": address, "config_problems": getattr(app, "config_problems", None) or [],
             "captive_dns_error": app.status.get("captive_dns_error")}
 
 
@@ -245,7 +245,19 @@ class SetupServer:
             log.exc(e, "setup: state")
             st = {}
         ap = self.ap.status() if self.ap is not None else None
-        return self._html(page.status_page(st, self.cfg, ap, self.problems))
+        return self._html(page.status_page(st, self.cfg, ap, self._problems(st)))
+
+    def _problems(self, st=None):
+        """This server's load's problems and those the box's own load found at boot
+        (a save that load completed, the board file, the tz rule): the device alarm
+        (config) sounds for either, and the family must see why."""
+        if st is None:
+            try:
+                st = self.state() or {}
+            except Exception:
+                st = {}
+        more = [p for p in st.get("config_problems") or () if p not in self.problems]
+        return self.problems + more if more else self.problems
 
     def _form_page(self, token, values, errors, status=200):
         nets = ()
@@ -256,7 +268,7 @@ class SetupServer:
                 log.warn("setup: scan: %r", e)
         return self._html(page.settings_page(self.cfg, token, values, errors,
                                              first_time=not self._has_password(), networks=nets,
-                                             problems=self.problems),
+                                             problems=self._problems()),
                           status)
 
     def _settings(self, req):

@@ -484,6 +484,38 @@ def test_the_configurations_problems_are_in_the_log():
     _with_box(check, dict(CFG, alarms={"low": 90, "hihg": 200}))
 
 
+def test_the_problems_the_boxs_own_boot_found_are_on_the_status_page_and_the_form():
+    # the box's load completed an interrupted save, or its board file or tz rule was
+    # unusable: the device alarm (config) sounded, and the pages (this server loads the
+    # file again and finds nothing) listed no problem: the family could not see why
+    said = "board: m5stick-plus2 not usable (see the log): sounding on esp32-devkitc's wiring"
+
+    def check(box):
+        assert box.srv.problems == []
+        status, text = _page(box.srv._status(Req("GET", "/")))
+        assert status == 200 and "id=config-problems" in text and "m5stick-plus2 not usable" in text, text
+        status, text = box.signin()
+        assert status == 200 and "m5stick-plus2 not usable" in text
+        # once only, with the server's own
+        box.srv.problems = [said]
+        assert box.srv._problems() == [said]
+    _with_box(check, state=lambda: {"config_problems": [said]})
+    # a box whose state says none: nothing added
+    got = []
+    _with_box(lambda box: got.append(box.srv._problems()), state=lambda: {})
+    assert got == [[]], got
+    # and main.App gives them (web.state_from_app)
+    old = web.clock
+    web.clock = Clock()
+    try:
+        app = _App(None)
+        app.config_problems = [said]
+        assert web.state_from_app(app)["config_problems"] == [said]
+        assert web.state_from_app(_App(None))["config_problems"] == []
+    finally:
+        web.clock = old
+
+
 class _Ap:
     def __init__(self):
         self.touched = 0
