@@ -523,6 +523,7 @@ def arm_save_cut():
 
 
 CONFIG_SAVE = {"cfg": None, "app": None}
+BOOT1 = {"engine": None}   # boot 1's alarm engine, for inject break_engine_at_s
 
 
 def save_config(alarms=None, top=None, retry_s=None):
@@ -994,12 +995,18 @@ def inject(app, boots):
 
         app.add_task = add_task
     if boots == 1 and spec.get("break_engine_at_s"):
-        eng = app.engine
+        # boot 1's engine, which the reset loop forgets at a reset (BOOT1): the callback
+        # held it, and through it the old boot, until its time, so a reset before it made
+        # the next boot's code measure that much more and its `data` that much less
+        BOOT1["engine"] = app.engine
 
         def broken(*a, **k):
             raise RuntimeError("injected: the alarm engine is broken")
 
         def break_it():
+            eng = BOOT1["engine"]
+            if eng is None:   # a reset came first: the engine it would break is gone
+                return
             for name in ("on_reading", "tick", "set_condition", "snooze", "acknowledge"):
                 setattr(eng, name, broken)
         vtime.call_at(_us(spec["break_engine_at_s"]), break_it)
@@ -1753,8 +1760,12 @@ def main():
             # next boot (the old App stayed bound until the new one was built, and
             # two firmwares' data did not fit the sized heap); `log` too: it held the
             # old boot's log module and ring, which the re-measure below then counted
-            # as code, so each boot's `data` started low by up to that ring
-            app = firmware = CONFIG_SAVE["app"] = log = None
+            # as code, so each boot's `data` started low by up to that ring; the phone's
+            # form stand-in (phone_save's _PhoneForm: its phone_clock closure holds the
+            # App) and boot 1's engine (break_engine_at_s) too: kept, they made a phone
+            # save's restart measure the whole old App as code (chaos world 2076: `data`
+            # -125 KB all run, so the 64 KiB budget judged nothing)
+            app = firmware = CONFIG_SAVE["app"] = log = PHONE["srv"] = BOOT1["engine"] = None
             gc.collect()
             # the next boot imports the firmware anew, while the virtual transmitter
             # keeps the codec modules it imported with the first: measure the code
