@@ -107,6 +107,19 @@ def test_server_guards_without_browser(tmp_path):
             text = r.read().decode()
             assert r.status == 403 and "by its address" in text, (method, path, r.status)
             c.close()
+        # ... its own mDNS name (config "hostname", default cgm-alarm) is the box's too;
+        # names that only contain it are not
+        for host, ok in (("cgm-alarm.local", True), ("CGM-Alarm.local:80", True),
+                         ("cgm-alarm.local.", True), ("cgm-alarm.local.attacker.example", False),
+                         ("evil-cgm-alarm.local", False), ("cgm-alarm.localhost", False),
+                         ("cgm-alarm", False), ("mpy-esp32.local", False)):
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            c.request("GET", "/settings", None, headers={"Host": host})
+            r = c.getresponse()
+            text = r.read().decode()
+            assert (r.status == 200 and "name=password" in text) == ok, (host, r.status)
+            assert ok or (r.status == 403 and "http://cgm-alarm.local/" in text), (host, text)
+            c.close()
         # GET /settings: a sign-in form, not the settings
         with urllib.request.urlopen(srv.url("/settings"), timeout=10) as r:
             page = r.read().decode()

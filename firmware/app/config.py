@@ -44,7 +44,10 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   lan_api         {"enabled": true, "port": 17580 (xDrip+ web service port),
                    "api_secret": "" (then anyone on the LAN may read)}
   admin_password  "" = not set (the setup page asks for one first) or >= 8 chars
-  follow          {"url": "" | leader "http://box.local:17580" | Nightscout
+  hostname        "cgm-alarm": the box's name on the home network (1-32 of a-z 0-9 -);
+                  phones and computers find it at http://<hostname>.local/ (mDNS),
+                  followers at http://<hostname>.local:17580; a second box needs its own
+  follow          {"url": "" | leader "http://cgm-alarm.local:17580" | Nightscout
                    "https://ns.example.org", "api_secret": "", "token": "",
                    "silent_min": 15 (6..60: no new reading this long -> `link` alarm),
                    "poll_s": 60 (10..300), "ca_file": "" (required for https://)};
@@ -91,6 +94,7 @@ MAX_BYTES = 16384
 
 _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
+_HOST_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"   # a DNS label (RFC 1123), lower case
 
 _SECTIONS = {
     "nightscout": {"url": "", "api_secret": "", "token": "", "allow_http": False, "ca_file": ""},
@@ -109,6 +113,7 @@ _SCALARS = {
     "tz": "",
     "units": "mg/dl",
     "admin_password": "",
+    "hostname": "cgm-alarm",
 }
 _SECRET_KEYS = ("password", "api_secret", "token", "admin_password")
 
@@ -295,6 +300,12 @@ def _check_scalar(key, v):
         return _choice(v, ("mg/dl", "mmol"))
     if key == "admin_password":
         return _text(v, 8, 64, secret=True)
+    if key == "hostname":
+        if (not isinstance(v, str) or not 1 <= len(v) <= 32 or v[0] == "-" or v[-1] == "-"
+                or any(c not in _HOST_CHARS for c in v)):
+            return ("must be a name on the home network: 1-32 of a-z 0-9 -, not starting "
+                    "or ending with - (the box answers at http://<name>.local/)")
+        return None
 
 
 def _check_field(section, key, v, sect):
@@ -418,6 +429,8 @@ def validate(cfg):
             v = cfg[key]
             if key == "transmitter_id" and isinstance(v, str):
                 v = v.strip().upper()
+            elif key == "hostname" and isinstance(v, str):
+                v = v.strip().lower()   # names on a network are not case-sensitive
             err = _check_scalar(key, v)
             if err:
                 problems.append(key + ": " + err)

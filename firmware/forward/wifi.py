@@ -63,8 +63,9 @@ def validate(networks):
 class WifiKeeper:
     def __init__(self, networks, wlan=None, ble_active=None, on_change=None, log=log_print,
                  connect_timeout_s=20, backoff_min_s=2, backoff_max_s=120, check_s=5,
-                 sound_pause=None, sound_fits=None):
+                 sound_pause=None, sound_fits=None, hostname=None):
         self.networks = validate(networks)
+        self.hostname = hostname
         if wlan is None:
             import network
             wlan = network.WLAN(network.STA_IF)
@@ -243,6 +244,18 @@ class WifiKeeper:
             self._said[ssid] = text
             self._log(text)
 
+    def _set_hostname(self):
+        """The name DHCP gives the router and mDNS answers (<name>.local): the ESP32
+        port starts its mDNS responder at the first connection with the name set then."""
+        if not self.hostname:
+            return
+        try:
+            import network
+            if network.hostname() != self.hostname:
+                network.hostname(self.hostname)
+        except Exception as e:   # (a MicroPython before 1.20 has none): found by address only
+            self._log("wifi: host name %s not set: %r" % (self.hostname, e))
+
     def _joined_ssid(self):
         try:
             return self.wlan.config("ssid")
@@ -251,6 +264,7 @@ class WifiKeeper:
 
     async def run(self):
         """Forever: stay connected to one of the networks."""
+        self._set_hostname()
         self.wlan.active(True)
         self._apply_pm()
         backoff = self.backoff_min_s

@@ -185,6 +185,8 @@ def apply(cfg, fields, have_password=True):
     new["transmitter_id"] = fields.get("transmitter_id", "").strip().upper()
     new["slot"] = fields.get("slot", "")
     new["tz"] = fields.get("tz", "").strip()
+    if "hostname" in fields:   # (a form from before it keeps the stored name)
+        new["hostname"] = fields["hostname"].strip().lower()
     new["units"] = fields.get("units", cfg.get("units", "mg/dl"))   # (a form from before it)
     off = _int(fields, "utc_offset_min", errors, required=True)
     if off is not None:
@@ -217,7 +219,7 @@ def apply(cfg, fields, have_password=True):
 
 def field_names():
     """Every field the form carries (problems about others go under GENERAL)."""
-    names = ["transmitter_id", "slot", "units", "tz", "utc_offset_min", "nightscout.url", "nightscout.allow_http",
+    names = ["transmitter_id", "slot", "units", "tz", "hostname", "utc_offset_min", "nightscout.url", "nightscout.allow_http",
              "nightscout.ca_file",
              "nightscout.api_secret", "mqtt.host", "mqtt.port", "mqtt.user", "mqtt.password",
              "alarms.forwarding", ADMIN_NEW, ADMIN_REPEAT]
@@ -274,7 +276,7 @@ def values_from_config(cfg):
     """The form's initial values (text) from a configuration; secrets left out."""
     v = {"transmitter_id": cfg.get("transmitter_id", ""), "slot": cfg.get("slot", "receiver"),
          "utc_offset_min": str(cfg.get("utc_offset_min", 0)), "tz": cfg.get("tz", ""),
-         "units": cfg.get("units", "mg/dl")}
+         "units": cfg.get("units", "mg/dl"), "hostname": cfg.get("hostname", "")}
     nets = cfg.get("wifi") or []
     for i in range(min(WIFI_ROWS, len(nets))):
         v["wifi[%d].ssid" % i] = nets[i].get("ssid", "")

@@ -167,7 +167,9 @@ def _wifi(cfg, state):
     up = state.get("wifi")
     if up and state.get("wifi_address"):
         # over the box's own access point, where the family finds the box at home afterwards
-        return "connected, at http://%s/" % esc(state["wifi_address"])
+        name = cfg.get("hostname")
+        return "connected, at %shttp://%s/" % (
+            ("http://%s.local/ or " % esc(name)) if name else "", esc(state["wifi_address"]))
     return "connected" if up else ("not connected" if up is False else "unknown")
 
 
@@ -312,7 +314,10 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
                      extra=(" list=nets" if networks else "") + PLAIN)
         yield _secret("wifi[%d].password" % i, "password", cfg, errors)
     yield ("<p class=note>A blank password keeps the stored one of the same network. "
-           "Clear a name to forget the network.</p></fieldset>")
+           "Clear a name to forget the network.</p>")
+    yield _input("hostname", "The box's name at home", values, errors, extra=" maxlength=32" + PLAIN,
+                 note="a-z 0-9 -: the box answers at http://&lt;name&gt;.local/")
+    yield "</fieldset>"
     yield "<fieldset><legend>Forwarding</legend>"
     yield _input("nightscout.url", "Nightscout URL", values, errors, extra=" size=30" + PLAIN,
                  note="https://...")
@@ -339,13 +344,14 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield from tail()
 
 
-def saved_page(missing=()):
+def saved_page(missing=(), hostname=None):
     yield from head("Saved - CGM alarm")
     yield "<h1>Settings</h1><p class=ok id=saved>Saved.</p>"
     # the restart closes the box's own access point: say so, and how to find it again
     yield ("<p id=restart>The box restarts in a few seconds to apply them (a chirp). On your home "
-           "Wi-Fi its address is on its status page and in your router's list of devices; hold its "
-           "button for 6 s to open its own access point again.</p>")
+           "Wi-Fi it is at %shttp://&lt;its address&gt;/ (its status page and your router's list "
+           "of devices show the address); hold its button for 6 s to open its own access point "
+           "again.</p>") % (("<b id=box-name>http://%s.local/</b> or " % esc(hostname)) if hostname else "")
     for m in missing:
         yield "<p class=err>%s</p>" % esc(m)
     yield "<p><a href=/ id=status>Back to the status</a></p>"

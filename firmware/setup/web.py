@@ -88,13 +88,18 @@ def _same(a, b):
     return diff == 0
 
 
-def _host_is_address(req):
-    """True when the request names the box by an IPv4 address (with or without a
-    port). A web page whose name an attacker re-points at the box (DNS rebinding)
-    arrives with the attacker's host name: it must not reach the settings, above
-    all on a new box without an admin password. The box has no name of its own."""
+def _host_is_box(req, name):
+    """True when the request names the box by an IPv4 address or by its own mDNS
+    name `name`.local (with or without a port). A web page whose name an attacker
+    re-points at the box (DNS rebinding) arrives with the attacker's host name: it
+    must not reach the settings, above all on a new box without an admin password.
+    A .local name is answered only on the home network itself (mDNS), so no page
+    from outside can carry the box's."""
     from forward.names import is_ipv4
-    return is_ipv4((req.headers.get("Host") or "").rsplit(":", 1)[0])
+    host = (req.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+    if host.endswith("."):
+        host = host[:-1]
+    return is_ipv4(host) or (bool(name) and host == name + ".local")
 
 
 def _random_hex(n):
@@ -272,7 +277,7 @@ class SetupServer:
                           status)
 
     def _settings(self, req):
-        if not _host_is_address(req):
+        if not _host_is_box(req, self.cfg.get("hostname")):
             return self._by_address()
         if self._has_password():
             return self._html(page.signin_page())
@@ -314,12 +319,12 @@ class SetupServer:
 
     def _by_address(self):
         return self._html(page.message_page(
-            "Open the box by its address", "Settings are changed only at http://<the box's "
-            "IP address>/ (for example http://192.168.4.1/ on its own network). Nothing was "
-            "changed."), 403)
+            "Open the box by its address", "Settings are changed only at http://%s.local/ "
+            "or http://<the box's IP address>/ (for example http://192.168.4.1/ on its own "
+            "network). Nothing was changed." % self.cfg.get("hostname", "cgm-alarm")), 403)
 
     async def _signin(self, req):
-        if not _host_is_address(req):
+        if not _host_is_box(req, self.cfg.get("hostname")):
             return self._by_address()
         fields = await self._fields(req)
         if fields is None:
@@ -335,7 +340,7 @@ class SetupServer:
         return self._form_page(self._new_session(), form.values_from_config(self.cfg), {})
 
     async def _save(self, req):
-        if not _host_is_address(req):
+        if not _host_is_box(req, self.cfg.get("hostname")):
             return self._by_address()
         fields = await self._fields(req)
         if fields is None:
@@ -383,4 +388,4 @@ class SetupServer:
                     "Saved, not in force", "The settings were saved, but the box could not "
                     "restart to apply them (%s): it still alarms on the old ones. Unplug it "
                     "and plug it in again." % type(e).__name__, "not-applied"), 500)
-        return self._html(page.saved_page(appconfig.missing(clean)))
+        return self._html(page.saved_page(appconfig.missing(clean), clean.get("hostname")))

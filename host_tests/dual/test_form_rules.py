@@ -57,8 +57,9 @@ def test_the_plain_fields_land_in_their_keys():
     new, errors, _ = _apply(transmitter_id=" 8g9876 ", slot="phone", utc_offset_min="-300",
                             nightscout__url=" https://ns.example.org ", nightscout__allow_http="on",
                             nightscout__ca_file=" ca.pem ", mqtt__host=" broker ", mqtt__port="8883",
-                            mqtt__user=" me ")
+                            mqtt__user=" me ", hostname=" Kitchen-Box ")
     assert errors == {}
+    assert new["hostname"] == "kitchen-box"
     assert new["transmitter_id"] == "8G9876" and new["slot"] == "phone" and new["utc_offset_min"] == -300
     assert new["nightscout"]["url"] == "https://ns.example.org" and new["nightscout"]["allow_http"] is True
     assert new["nightscout"]["ca_file"] == "ca.pem"
@@ -194,6 +195,7 @@ def test_two_problems_of_one_field_are_joined():
 def test_the_values_shown_for_a_fresh_box():
     v = form.values_from_config({})
     assert v["utc_offset_min"] == "0" and v["mqtt.port"] == "1883" and v["slot"] == "receiver"
+    assert form.values_from_config({"hostname": "kitchen-box"})["hostname"] == "kitchen-box"
     for key in ("alarms.low_enabled", "alarms.high_enabled", "alarms.urgent_high_enabled",
                 "alarms.forwarding"):
         assert v[key] == "on", key                   # on unless turned off

@@ -442,6 +442,9 @@ def test_every_page_is_a_whole_document_with_every_element_closed():
     # the restart closes the access point the phone is on: the page says so and how to
     # find the box again (its address on the status page, the router's list, the button)
     assert "id=restart>The box restarts" in html and "6 s" in html and "router" in html
+    assert "id=box-name" not in html
+    html = _html(page.saved_page((), "kitchen-box"))
+    assert "<b id=box-name>http://kitchen-box.local/</b> or http://&lt;its address&gt;/" in html
     assert "<a href=/ id=status>" in html
 
 
@@ -535,7 +538,7 @@ def test_names_and_addresses_are_not_capitalised_or_corrected_by_a_phone_keyboar
     html = _html(page.settings_page(cfg, "tok", form.values_from_config(cfg), {},
                                     networks=["netgear42"]))
     plain = ["wifi[%d].ssid" % i for i in range(form.WIFI_ROWS)] + [
-        "nightscout.url", "nightscout.ca_file", "mqtt.host", "mqtt.user", "tz"]
+        "nightscout.url", "nightscout.ca_file", "mqtt.host", "mqtt.user", "tz", "hostname"]
     for name in plain:
         tag = _tag(html, name)
         assert "type=text" in tag and " autocapitalize=off autocorrect=off spellcheck=false" in tag, tag
@@ -683,8 +686,12 @@ def test_the_status_page_shows_the_alarms_and_the_links():
     html = _html(page.status_page(state, cfg))
     assert "id=nightscout>ns.example.org:1337<" in html and "id=wifi>connected<" in html
     # with its address on the home network: where the family finds the box after set-up
-    html = _html(page.status_page(dict(state, wifi_address="192.168.1.23"), cfg))
+    html = _html(page.status_page(dict(state, wifi_address="192.168.1.23"), dict(cfg, hostname="")))
     assert "id=wifi>connected, at http://192.168.1.23/<" in html
+    # ... and by its name on the home network (mDNS), which does not change with DHCP
+    html = _html(page.status_page(dict(state, wifi_address="192.168.1.23"),
+                                  dict(cfg, hostname="kitchen-box")))
+    assert "id=wifi>connected, at http://kitchen-box.local/ or http://192.168.1.23/<" in html
     html = _html(page.status_page(dict(state, wifi=False, wifi_address="192.168.1.23"), cfg))
     assert "id=wifi>not connected<" in html
     assert "id=link>&hellip;AB, no contact yet<" in html

@@ -28,10 +28,21 @@ class FakeNetwork:
     STAT_WRONG_PASSWORD = WRONG_PASSWORD
     STAT_CONNECT_FAIL = CONNECT_FAIL
     made = []
+    names = ["mpy-esp32"]   # network.hostname()'s, the ESP32 port's default first
 
     def WLAN(interface):    # noqa: N802 (the port's name); called on the class
         FakeNetwork.made.append(interface)
         return ("wlan", interface)
+
+    def hostname(name=None):
+        if name is None:
+            return FakeNetwork.names[-1]
+        FakeNetwork.names.append(name)
+
+
+class OldNetwork(FakeNetwork):
+    """A port before MicroPython 1.20: no network.hostname()."""
+    hostname = None
 
 
 class Clock:
@@ -357,6 +368,47 @@ def test_a_radio_joined_before_the_keeper_started_is_up_on_its_network():
     w.radio.ssid_unreadable = True      # a port that cannot tell: named "?"
     w.run(20000)
     assert w.log == ["wifi: up on ? at 192.168.1.23"] and w.k.ssid == "?", w.log
+
+
+def test_the_boxs_name_is_set_before_the_radio_starts_and_a_port_without_names_still_joins():
+    # the ESP32's mDNS responder takes the name set at the first connection: set later,
+    # http://<name>.local/ would not answer until a reset
+    FakeNetwork.names[:] = ["mpy-esp32"]
+    w = World(aps("home"), nets("home"), hostname="kitchen-box")
+    seen = []
+    w.radio.active = (lambda real: lambda on=None: (seen.append(FakeNetwork.names[-1]), real(on))[1])(
+        w.radio.active)
+    w.run(20000)
+    assert FakeNetwork.names == ["mpy-esp32", "kitchen-box"] and seen[0] == "kitchen-box", seen
+    assert w.changes == [True] and w.log[-1] == "wifi: up on home at 192.168.1.23", w.log
+    assert not [m for m in w.log if "host name" in m], w.log
+    w = World(aps("home"), nets("home"))           # no name configured: the port's own
+    w.run(20000)
+    assert FakeNetwork.names == ["mpy-esp32", "kitchen-box"] and w.changes == [True]
+    w = World(aps("home"), nets("home"), hostname="kitchen-box")
+
+    def old_port():
+        real = wifi.time, wifi.asyncio
+        wifi.time, wifi.asyncio = w.clock, w.loop
+        try:
+            return swap_module("network", OldNetwork, _finish_until_stop(w.k.run()))
+        finally:
+            wifi.time, wifi.asyncio = real
+    w.loop = Loop(w.clock, 20000)
+    old_port()
+    assert w.changes == [True], w.changes
+    assert w.log[0].startswith("wifi: host name kitchen-box not set: "), w.log
+    assert w.log[-1] == "wifi: up on home at 192.168.1.23", w.log
+
+
+def _finish_until_stop(coro):
+    def go():
+        try:
+            while True:
+                coro.send(None)
+        except Stop:
+            pass
+    return go
 
 
 # --- BLE coexistence ------------------------------------------------------------------

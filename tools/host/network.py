@@ -42,6 +42,7 @@ class _World:
         self.log = []
         self.ble_active = False  # tests set it; the fake enforces the IDF rule
         self.stations = []  # MACs of phones joined to the box's own AP (AP_IF)
+        self.hostname = "mpy-esp32"   # the ESP32 port's MICROPY_PY_NETWORK_HOSTNAME_DEFAULT
 
     def add_ap(self, ssid, password="", rssi=-60):
         self.aps[ssid] = [password, rssi, True]
@@ -57,6 +58,18 @@ class _World:
 
 
 world = _World()
+
+
+def hostname(name=None):
+    """modnetwork.c network_hostname(): one name for every interface (DHCP's, and
+    the name the ESP32's mDNS responder takes at the first connection), at most
+    MICROPY_PY_NETWORK_HOSTNAME_MAX_LEN (32) bytes."""
+    if name is None:
+        return world.hostname
+    if len(name) > 32:
+        raise ValueError("name too long")
+    world.hostname = name
+    world.note("hostname", name)
 
 # The keys network_wlan_config() knows (ssid/essid, key/password, security/authmode
 # are one each), which of them only the AP takes (require_if: OSError "AP required").
@@ -102,7 +115,7 @@ class WLAN:
         # attempt's failure; disconnect() when not connected changes nothing.
         self._reason = None
         self._started = 0
-        self._cfg = {"pm": self.PM_PERFORMANCE, "hostname": "mpy-esp32", "txpower": 20.0,
+        self._cfg = {"pm": self.PM_PERFORMANCE, "txpower": 20.0,
                      "ssid": "", "password": "", "authmode": AUTH_OPEN, "channel": 1,
                      "hidden": False, "max_clients": 10, "reconnects": -1,
                      "mac": b"\x24\x0a\xc4\x12\x34" + bytes((0x56 + interface,)),
@@ -219,6 +232,8 @@ class WLAN:
                 self._require(AP_IF)
             if k in ("hostname", "reconnects"):
                 self._require(STA_IF)
+            if k == "hostname":   # (the deprecated alias of network.hostname())
+                return world.hostname
             return self._cfg[k]
         for k, v in kw.items():
             k = _CONFIG_ALIASES.get(k, k)
@@ -231,6 +246,9 @@ class WLAN:
             if k == "pm" and v == self.PM_NONE and world.ble_active:
                 # what ESP-IDF does: abort
                 raise RuntimeError("ESP-IDF abort: WiFi PS none with BLE enabled")
+            if k == "hostname":
+                hostname(v)
+                continue
             self._cfg[k] = v
             world.note("config", (k, v))
 
