@@ -202,9 +202,36 @@ def test_a_trace_in_mmol_per_l_is_refused_not_read_as_urgent_lows(tmp_path):
             assert "mmol/L" in str(e)
     r = run_micropython([os.path.join(ROOT, "tools", "replay.py"), p], check=False)
     assert r.returncode == 2 and r.stdout == "" and "mmol/L" in r.stderr
-    # one mg/dL value at or above 35 makes it a mg/dL trace (LOW counts as 39)
-    ok = _write(tmp_path, ["0,30", "5,LOW", "10,28"], header="minute,cgm")
-    assert replay.read_trace(ok) == [(0, 30), (5, 39), (10, 28)]
+    # one mg/dL value at or above 35 makes it a mg/dL trace
+    ok = _write(tmp_path, ["0,30", "5,LOW", "10,36"], header="minute,cgm")
+    assert replay.read_trace(ok) == [(0, 30), (5, 39), (10, 36)]
+
+
+def test_low_and_high_cells_say_nothing_of_the_units(tmp_path):
+    # A Dexcom export writes "Low" and "High" in mg/dL and in mmol/L files alike.
+    # Read as 39 and 401, they made a mmol/L trace with one of them pass as mg/dL,
+    # exit 0: 6.5 -> 2.3 -> Low gave no_data (its numbers read as status codes) and
+    # an urgent low; 8 -> 22 -> High urgent lows at 14 and 20 "mg/dL".
+    from alarmbench import traces
+    for rows in (["0,6.5", "5,2.3", "10,Low", "15,6.0"],
+                 ["0,8.0", "5,22.0", "10,HIGH", "15,20.0"]):
+        p = _write(tmp_path, rows, header="minute,cgm")
+        for read in (replay.read_trace, traces.load):
+            try:
+                read(p)
+                assert False, (read, rows)
+            except replay.TraceError as e:
+                assert "mmol/L" in str(e), (rows, str(e))
+        r = run_micropython([os.path.join(ROOT, "tools", "replay.py"), p], check=False)
+        assert r.returncode == 2 and r.stdout == "" and "mmol/L" in r.stderr, (rows, r.stdout)
+    # Only LOW and HIGH, no number: they mean under 40 and over 400 mg/dL whatever
+    # the file's units, so the trace is read (decided: nothing in it can be misread).
+    p = _write(tmp_path, ["0,LOW", "5,Low", "10,", "15,HIGH"], header="minute,cgm")
+    assert replay.read_trace(p) == [(0, 39), (5, 39), (10, None), (15, 401)]
+    assert traces.load(p).cgm == [39, 39, None, 401]
+    # and a mg/dL trace with LOW in it is still a mg/dL trace
+    p = _write(tmp_path, ["0,60", "5,LOW", "10,45"], header="minute,cgm")
+    assert replay.read_trace(p) == [(0, 60), (5, 39), (10, 45)]
 
 
 def test_dexcom_codes_are_no_reading_and_a_reference_may_reach_zero(tmp_path):

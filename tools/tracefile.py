@@ -10,7 +10,10 @@ the firmware drops them too); LOW and HIGH (how Dexcom exports show readings
 under 40 and over 400) are read as 39 and 401. Any other text, a negative cgm
 and a value that is not finite are errors (TraceError) with their line. A
 reference column (true_bg, bench only) may reach 0 (simglucose's floor). A file
-whose every value is under 35 is in mmol/L and refused.
+whose every cgm number is under 35 is in mmol/L and refused; LOW and HIGH are no
+number (an export writes the same words in mg/dL and in mmol/L), so they are
+left out of that judgement: a mmol/L file with a LOW in it is still refused, and
+a file whose only values are LOW and HIGH is read (39 and 401 whatever its units).
 
 Files are read a row at a time, never held whole (recorded exports run to
 months, and MicroPython's heap is small): check_trace(path) reads the file once
@@ -63,6 +66,12 @@ def cgm_cell(text):
     if v is not None and v < 0:
         raise ValueError("cgm %r is negative" % (text,))
     return v
+
+
+def out_of_range_cell(text):
+    """True for a LOW or HIGH cell: a reading the sensor could not measure, written
+    alike in mg/dL and mmol/L exports, so it says nothing of the file's units."""
+    return text.strip().strip('"').strip().lower() in OUT_OF_RANGE
 
 
 def usable(v):
@@ -195,7 +204,8 @@ MMOL_MAX = 35.0  # every reading under this: the file is in mmol/L (33.3 = 600 m
 def check_units(values, path):
     """A file whose every glucose is under MMOL_MAX is in mmol/L, not mg/dL: no single
     cell can tell (5.5 would read as an urgent low), the whole file can. `values`:
-    any iterable, read once."""
+    the numbers of the cgm cells (None for no reading, and for LOW and HIGH: their
+    39 and 401 would make any mmol/L file look like mg/dL), any iterable, read once."""
     top = None
     for v in values:
         if v is not None and (top is None or v > top):
@@ -246,17 +256,17 @@ def cell_value(cell, path, n, read=None):
 # so a caller can refuse a bad line late in it before acting on any row.
 def _cells(path):
     for n, minute, cell, _ in trace_rows(path):
-        yield minute, cell_value(cell, path, n)
+        yield minute, cell_value(cell, path, n), cell
 
 
 def check_trace(path):
     """TraceError (or OSError) for a file replay cannot take; reads it once."""
-    check_units((v for _, v in _cells(path)), path)
+    check_units((None if out_of_range_cell(c) else v for _, v, c in _cells(path)), path)
 
 
 def trace_readings(path):
     """(minute, mg/dL or None) of a checked trace, a row at a time."""
-    for minute, v in _cells(path):
+    for minute, v, _ in _cells(path):
         v = usable(v)
         yield minute, None if v is None else int(v + 0.5)
 

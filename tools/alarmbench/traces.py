@@ -11,8 +11,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tracefile import (TraceError, cell_value, check_units, reference_cell,  # noqa: E402,F401
-                       trace_rows, usable_cgm)
+from tracefile import (TraceError, cell_value, check_units, out_of_range_cell,  # noqa: E402,F401
+                       reference_cell, trace_rows, usable_cgm)
 # TraceError: a trace file is malformed (no minute/cgm column, bad minute, unsorted)
 
 
@@ -42,13 +42,15 @@ class Trace:
 def load(path):
     """Read one CSV trace; raise TraceError on a malformed file."""
     name = os.path.splitext(os.path.basename(path))[0]
-    minutes, cgm, ref = [], [], []
+    minutes, cgm, ref, numbers = [], [], [], []
     for n, minute, cell, extra in trace_rows(path, ("true_bg",)):
         minutes.append(minute)
         cgm.append(cell_value(cell, path, n))
+        if not out_of_range_cell(cell):   # LOW / HIGH say nothing of the units
+            numbers.append(cgm[-1])
         if "true_bg" in extra:
             ref.append(cell_value(extra["true_bg"], path, n, reference_cell))
-    check_units(cgm, path)
+    check_units(numbers, path)
     cgm = usable_cgm(cgm)
     if len(ref) != len(cgm):  # no true_bg column: the CGM is its own reference
         ref = list(cgm)
