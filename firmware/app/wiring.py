@@ -420,10 +420,14 @@ def _forwarding(app):
     ts = TimeSync(None, wifi=keeper, log=_log)  # NTP; the Nightscout/leader Date header as fallback
     app.timesync = ts
     supervise(app, "time", ts.run, 3600)
+    if ns.get("url") and not _each(app, "nightscout", lambda: _nightscout(app, ns, keeper, queue, ts, cond)):
+        if hist is not None:
+            # the queue's history is fed by the uploader alone: without it the LAN API
+            # (xDrip+, Nightguard, a follower box) would serve no reading all night
+            queue = None
+            hist = feed = history.History(288)
     if feed is not None:
         app.listeners.append(lambda ev: ev.get("event") == "reading" and feed.add(_as_reading(ev)))
-    if ns.get("url"):
-        _each(app, "nightscout", lambda: _nightscout(app, ns, keeper, queue, ts, cond))
     if mq.get("host"):
         _each(app, "mqtt", lambda: _mqtt(app, mq, keeper, cond))
     if lan.get("enabled"):
@@ -434,14 +438,16 @@ def _each(app, name, start):
     """One forwarder of the forwarding part: one its configuration refuses (a
     ConfigError from its constructor) costs that one only, not the others after
     it, and sounds the device alarm as a part that cannot start does. Out of
-    memory, the whole part is undone and tried again (_start)."""
+    memory, the whole part is undone and tried again (_start). True if it started."""
     try:
         start()
+        return True
     except MemoryError:
         raise
     except Exception as e:
         log.exc(e, "cannot start %s", name)
         app.condition("device", "start_" + name, True)
+        return False
 
 
 def _nightscout(app, ns, keeper, queue, ts, cond):

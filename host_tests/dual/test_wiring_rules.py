@@ -492,6 +492,12 @@ def test_a_forwarder_its_configuration_refuses_costs_only_itself():
     assert "nightscout" not in w.app.tasks
     assert ("device", "start_nightscout", True) in w.app.conds, w.app.conds
     assert _logged("cannot start nightscout"), LOGGED
+    # the LAN API still serves readings: its history beside Nightscout was the upload
+    # queue's, fed by the uploader alone, and answered empty all night
+    hist = one("History")
+    assert hist.args == (288,) and one("LanApi").args[1] is hist and made("QueueHistory") != []
+    w.app.emit(reading_event(97))
+    assert hist.added == [(1000, 1700000000, 97, -1, 6, "live")], hist.added
     # out of memory is still the whole part's (undone and tried again by _start)
     def short(*a, **kw):
         raise MemoryError
