@@ -77,6 +77,30 @@ def test_an_error_late_in_a_long_trace_prints_no_onset(tmp_path):
     assert r.returncode == 2 and r.stdout == "" and "line 3002" in r.stderr, (r.stdout[:200], r.stderr)
 
 
+def test_a_gap_of_a_month_or_a_year_replays_in_constant_memory_on_micropython(tmp_path):
+    # replay ticks through a gap minute by minute; it collected a gap's ticks
+    # before handing them on, so a 14-day gap (20,160 ticks) ran out of the port's
+    # heap with a MemoryError traceback after the onsets before it were printed.
+    # MAX_GAP_MIN (366 days) is the longest gap a trace may have.
+    from tracefile import MAX_GAP_MIN
+    for gap in (30 * 1440, MAX_GAP_MIN):
+        rows = ["0,120", "5,118"] + ["%d,%d" % (5 + gap + 5 * i, v) for i, v in enumerate([60, 58, 57])]
+        path = _write(tmp_path, rows, "minute,cgm")
+        mp = run_micropython([os.path.join(ROOT, "tools", "replay.py"), path], heap="512K")
+        assert mp.stderr == "", mp.stderr[-300:]
+        cp = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "replay.py"), path],
+                            capture_output=True, text=True, check=True).stdout
+        assert mp.stdout == cp
+        kinds = [(o["t"], o["type"]) for o in map(json.loads, cp.splitlines())]
+        assert (5 + gap, "low") in kinds and kinds[0][1] == "no_data", kinds
+        # a bad row after the gap: a clear error, and no onset printed before it
+        bad = _write(tmp_path, rows + ["%d,abc" % (20 + gap)], "minute,cgm")
+        r = run_micropython([os.path.join(ROOT, "tools", "replay.py"), bad], heap="512K",
+                            check=False)
+        assert r.returncode == 2 and r.stdout == "" and "line 7: bad number" in r.stderr, \
+            (r.stdout[:200], r.stderr[-300:])
+
+
 def test_make_s_replay_prints_nothing_else(tmp_path):
     path = _trace(tmp_path)
     r = subprocess.run(["make", "-s", "replay", "TRACE=" + path], cwd=ROOT, capture_output=True,

@@ -30,31 +30,36 @@ import reading  # noqa: E402
 TICK_S = 60
 
 
+def _steps(engine, rows):
+    """(events, minute) of each tick and reading, one at a time: a gap's ticks are
+    handed on as they run, never collected (a 30-day gap is 43,200 of them, and
+    collecting them ran out of MicroPython's heap mid-output)."""
+    t_prev = None
+    for minute, cgm in rows:
+        now = minute * 60
+        if t_prev is not None:
+            t = t_prev + TICK_S
+            while t < now:
+                yield engine.tick(t), t // 60
+                t += TICK_S
+        r = reading.make(now, None, cgm, None, 6, reading.LIVE)
+        yield engine.on_reading(r, now), minute
+        t_prev = now
+
+
 def onsets(rows, settings=None):
     """The onsets of the engine over rows ((minute, cgm or None) in any iterable),
     as they happen."""
     engine = AlarmEngine(alarm_settings.validate(settings or {}))
     active = {}
-    t_prev = None
-    for minute, cgm in rows:
-        now = minute * 60
-        steps = []
-        if t_prev is not None:
-            t = t_prev + TICK_S
-            while t < now:
-                steps.append((engine.tick(t), t // 60))
-                t += TICK_S
-        r = reading.make(now, None, cgm, None, 6, reading.LIVE)
-        steps.append((engine.on_reading(r, now), minute))
-        t_prev = now
-        for events, at in steps:
-            for e in events:
-                kind = e["type"]
-                if e["event"] == "alarm_onset" and kind not in active:
-                    active[kind] = True
-                    yield {"t": at, "type": kind, "priority": e["priority"], "sgv": e.get("sgv")}
-                elif e["event"] == "alarm_clear":
-                    active.pop(kind, None)
+    for events, at in _steps(engine, rows):
+        for e in events:
+            kind = e["type"]
+            if e["event"] == "alarm_onset" and kind not in active:
+                active[kind] = True
+                yield {"t": at, "type": kind, "priority": e["priority"], "sgv": e.get("sgv")}
+            elif e["event"] == "alarm_clear":
+                active.pop(kind, None)
 
 
 def replay(rows, settings=None):
