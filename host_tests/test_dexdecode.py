@@ -101,3 +101,31 @@ def test_auth_command():
     assert rc == 1 and "error" in out
     rc, out = decode("auth", "123456", "0123")
     assert rc == 1 and "8 bytes" in out["error"]
+
+
+def _backfill_stream(trends, start=100000, glucose=120, state=6):
+    """A 0x51 and its frames for one record per trend byte (5 min apart), built
+    from the research's layout: frames [n, 0] + payload (4-byte header, then
+    records <u32 time, u16 glucose, u8 state, i8 trend>), 18 payload bytes a
+    frame, CRC-16/XMODEM over the frames in the 0x51 (binascii.crc_hqx)."""
+    import binascii
+    import struct
+    payload = b"\xf9\x3e\x00\x00" + b"".join(
+        struct.pack("<IHBb", start + 300 * i, glucose, state, t) for i, t in enumerate(trends))
+    frames = [bytes((k // 18 + 1, 0)) + payload[k:k + 18] for k in range(0, len(payload), 18)]
+    c = 0
+    for f in frames:
+        c = binascii.crc_hqx(f, c)
+    body = struct.pack("<BBBBIIIH", 0x51, 0, 1, 0, start, start + 300 * (len(trends) - 1),
+                       sum(len(f) for f in frames), c)
+    reply = body + struct.pack("<H", binascii.crc_hqx(body, 0))
+    return reply.hex(), [f.hex() for f in frames]
+
+
+def test_backfill_trend_127_and_minus_128_are_unknown():
+    # The firmware (Backfill.readings, protocol.trend_or_none) takes both 0x7F and
+    # 0x80 as "no rate"; make decode printed -128 as a rate (-12.8 mg/dL/min).
+    reply, frames = _backfill_stream([-5, 127, -128, 12])
+    rc, out = decode("backfill", reply, *frames)
+    assert rc == 0 and out["valid"] is True, out
+    assert [r["trend"] for r in out["records"]] == [-5, None, None, 12]

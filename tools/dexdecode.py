@@ -136,7 +136,8 @@ def decode_backfill(reply_hex, frames_hex):
         return {"valid": False, "records": [], "reason": str(e)}
     return {"valid": True, "records": [
         {"timestamp_dex_s": t, "glucose_mgdl": g, "display_only": disp, "state": s,
-         "trend": None if tr == 127 else tr} for t, g, disp, s, tr in recs]}
+         # 127 and -128 both say "no rate", as in Backfill.readings (protocol.trend_or_none)
+         "trend": None if tr == 127 or tr == -128 else tr} for t, g, disp, s, tr in recs]}
 
 
 def main(argv):
