@@ -76,7 +76,7 @@ capture:
 	@$(PYTHON) tools/capture.py $(if $(ID),--id $(ID)) "$(FILE)"
 
 replay: setup
-	@$(MICROPYTHON) tools/replay.py $(TRACE)
+	@$(MICROPYTHON) tools/replay.py "$(TRACE)"
 
 # aioble's own multitests (micropython-lib) over the virtual radio; ends "N passed, M failed".
 multitests: setup

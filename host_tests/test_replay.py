@@ -107,6 +107,13 @@ def test_make_s_replay_prints_nothing_else(tmp_path):
                        text=True, check=True)
     for line in r.stdout.splitlines():
         json.loads(line)
+    # a file name with a space ("my trace.csv"): make split it into two arguments,
+    # and replay read the first, "my", as a file that does not exist
+    spaced = os.path.join(str(tmp_path), "my trace.csv")
+    os.rename(path, spaced)
+    r2 = subprocess.run(["make", "-s", "replay", "TRACE=" + spaced], cwd=ROOT,
+                        capture_output=True, text=True)
+    assert r2.returncode == 0 and r2.stdout == r.stdout and r2.stderr == "", r2.stderr
 
 
 def test_bad_trace_is_a_clear_error(tmp_path):
@@ -270,3 +277,4 @@ def test_dexcom_codes_are_no_reading_and_a_reference_may_reach_zero(tmp_path):
     assert tr.reference() == [(0, 90.0), (5, 0.0), (10, 0.0), (15, 0.0), (20, 50.0)]
     rc, out, err = _both_entries(p)[0]
     assert rc == 0 and '"sgv": 0' not in out, (out, err)
+
