@@ -64,7 +64,7 @@ DEFAULTS = {
     #   hours. Espressif's coexistence advice: a scan interval of at most ~160 ms;
     #   100 % starves Wi-Fi (research/peers.md).
     "radio_shared": None,       # fn() -> True while Wi-Fi shares the radio; None: assume it does
-    "on_time": None,            # fn(the transmitter's time now, s): may set the wall clock (app.txclock)
+    "on_time": None,            # fn(the transmitter's time now, s): may set the wall clock; returns the activation to date by, or None (app.txclock)
     "alone_scan_us": 160000,    # interval = window: continuous
     "acquire_interval_us": 60000,
     "acquire_window_us": 30000,
@@ -115,6 +115,11 @@ _BONDED_WAIT_MS = 300  # with a stored bond: let a transmitter's own request go 
 _CONNECT_SETTLE_MS = 500  # aioble waits this much longer than the stack's connect attempt
 ROGUE_SKIP_MS = 6 * 60000
 UNPROVEN_MAX = 3
+# A session's end that shows the device is not our transmitter: its phase is not
+# ours to keep (a device of our name without the CGM service, kept as the phase,
+# had the link scan at its times and miss ours for an hour, resync_windows)
+_NO_CGM = "no CGM service"
+_NOT_OURS = ("rogue", _NO_CGM)
 _ROGUES_MAX = 4        # addresses remembered (the oldest is forgotten)
 
 
@@ -305,7 +310,7 @@ class Link:
             self._unproven = 0
         else:
             self._unproven += 1
-            if self.last_reason == "rogue" or self._unproven >= UNPROVEN_MAX:
+            if self.last_reason in _NOT_OURS or self._unproven >= UNPROVEN_MAX:
                 # maybe another transmitter's wake-ups: look for ours blind
                 self._unproven = 0
                 self.windows.forget()
@@ -314,7 +319,7 @@ class Link:
         if final or self._attempts >= cfg["attempts_per_window"]:
             # Done with this window: the next scan is for the next one.
             self._skip_until = window_t + cfg["scan_tail_ms"] + 1
-        if span is None and not ok and self.last_reason != "rogue":
+        if span is None and not ok and self.last_reason not in _NOT_OURS:
             await asyncio.sleep_ms(cfg["scan_tail_ms"])  # leave the window before acquiring again
 
     def _missed_window(self):
@@ -354,7 +359,16 @@ class Link:
         try:
             async with aioble.scan(duration_ms, interval_us, window_us, active=False) as scanner:
                 async for r in scanner:
-                    if r.name() == self.name and self._is_dexcom(r) and not self._passed_over(r.device):
+                    try:
+                        ours = r.name() == self.name and self._is_dexcom(r)
+                    except ValueError:
+                        # another device's advert aioble cannot decode: a name cut inside
+                        # a UTF-8 character or in Latin-1 (UnicodeError), an odd-length
+                        # UUID list ("invalid UUID"). Raised here it ended the scan, and
+                        # the next met the same advert 100 ms later (review28: 11 of 36
+                        # readings live beside one such device)
+                        continue
+                    if ours and not self._passed_over(r.device):
                         found = r.device
                         break
         except OSError:
@@ -449,8 +463,9 @@ class Link:
         self.state = "discovering"
         with conn.timeout(op * 2):
             service = await conn.service(_CGM)
-        if service is None:
-            raise _End("no CGM service")
+        if service is None:   # no Dexcom, whatever its name: passed over as a rogue is
+            self._mark_rogue(conn.device)
+            raise _End(_NO_CGM)
         chars = {}
         with conn.timeout(op * 2):
             async for ch in service.characteristics():
@@ -514,12 +529,20 @@ class Link:
         self._check_clock(dex_now)
         half_rtt_s = (clock.ms() - t_ask + 1000) // 2000  # the reply tells the time of its middle
         self.windows.anchor(clock.ms(), dex_now)
+        kept = None
         if cfg["on_time"] is not None:   # before the dates below: it may give the clock back
             try:
-                cfg["on_time"](dex_now + half_rtt_s)
+                kept = cfg["on_time"](dex_now + half_rtt_s)
             except Exception as e:
                 self._event("error", detail="on_time: %r" % e)
         self.activation_unix = (clock.unix() - half_rtt_s - dex_now) if clock.wall_valid() else None
+        # the activation on_time keeps across power cuts dates the readings while this
+        # estimate agrees with it (its own read of the clock may be a second before ours):
+        # readings backfilled again after a cut keep their first dates, by which
+        # Nightscout knows them (one a second off was a second entry)
+        if isinstance(kept, int) and self.activation_unix is not None \
+                and abs(kept - self.activation_unix) <= 2:
+            self.activation_unix = kept
         self._status(tm["status"])
         g = await self._ask(c, build.glucose(), _GLUCOSE_REPLIES)
         live = glucose_reading(g, self.activation_unix, reading.LIVE)
