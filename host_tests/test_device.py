@@ -226,6 +226,9 @@ def test_the_power_hold_pin_is_driven_high_when_the_app_starts(tmp_path):
     r = run_micropython(["-c", prog], env={"MICROPYPATH": APP_MICROPYPATH})
     line = [x for x in r.stdout.splitlines() if x.startswith("HOLD")]
     assert line and "'value': 1" in line[0] and "m5stickc-plus2" in line[0], r.stdout + r.stderr
+    # ... and held through a reset: on battery a pin that falls while MicroPython boots
+    # switches the PLUS2 off for good (the watchdog's reset, a settings save's)
+    assert "'hold': 1" in line[0], line
 
 
 def test_the_boots_own_problems_are_kept_for_the_status_page(tmp_path):

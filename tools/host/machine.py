@@ -57,7 +57,7 @@ WDT_RESET = 3
 DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 
-ATTRS = ("value", "freq", "duty_u16", "pwm", "neopixel", "drive", "mode", "reset")
+ATTRS = ("value", "freq", "duty_u16", "pwm", "neopixel", "drive", "mode", "reset", "hold")
 
 
 class PinLog:
@@ -212,10 +212,13 @@ class Pin:
     def __init__(self, id, mode=None, pull=-1, *, value=None, drive=None, hold=None):
         self.id = _pin_id(id)
         self.mode = IN
-        self.init(mode, pull, value=value)
+        self.init(mode, pull, value=value, hold=hold)
 
     def init(self, mode=None, pull=-1, *, value=None, drive=None, hold=None):
-        # as machine_pin_obj_init_helper: value first, then mode, then pull
+        # as machine_pin_obj_init_helper: value first, then mode, then pull, then the
+        # pad hold (kept through a reset on the board; recorded here, not modelled)
+        if hold is not None and self.id < FIRST_INPUT_ONLY:
+            record(self.id, "hold", 1 if hold else 0)
         if value is not None:
             self.value(value)
         if mode is not None and mode != -1:
