@@ -410,7 +410,8 @@ def _forwarding(app):
     keeper = WifiKeeper(cfg["wifi"], ble_active=lambda: app.link is not None,
                         on_change=lambda up: app.emit({"event": "wifi", "up": up}), log=_log,
                         sound_pause=app.ann.pause_in_ms, sound_fits=app.ann.pause_fits,
-                        hostname=cfg.get("hostname"))
+                        hostname=cfg.get("hostname"),
+                        ap_open=lambda: app.setup_ap is not None and app.setup_ap.is_open())
     supervise(app, "wifi", keeper.run, 120)
     app.wifi = keeper
     from forward import names   # the servers' addresses survive a reset (app.persist)

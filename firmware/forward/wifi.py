@@ -63,9 +63,10 @@ def validate(networks):
 class WifiKeeper:
     def __init__(self, networks, wlan=None, ble_active=None, on_change=None, log=log_print,
                  connect_timeout_s=20, backoff_min_s=2, backoff_max_s=120, check_s=5,
-                 sound_pause=None, sound_fits=None, hostname=None):
+                 sound_pause=None, sound_fits=None, hostname=None, ap_open=None):
         self.networks = validate(networks)
         self.hostname = hostname
+        self._ap_open = ap_open   # the box's own setup access point is open (see run)
         if wlan is None:
             import network
             wlan = network.WLAN(network.STA_IF)
@@ -244,6 +245,12 @@ class WifiKeeper:
             self._said[ssid] = text
             self._log(text)
 
+    def _ap_is_open(self):
+        try:
+            return bool(self._ap_open and self._ap_open())
+        except Exception:
+            return False
+
     def _set_hostname(self):
         """The name DHCP gives the router and mDNS answers (<name>.local): the ESP32
         port starts its mDNS responder at the first connection with the name set then."""
@@ -285,6 +292,15 @@ class WifiKeeper:
                     self._apply_pm()
                     break
             else:
+                if self._ap_is_open():
+                    # the ESP32 port retries the last network by itself until told to
+                    # stop; each retry scans every channel, and the box's own access
+                    # point goes with the radio: a phone on the setup page (there to fix
+                    # a changed Wi-Fi password) kept losing it. Retried by the keeper alone
+                    try:
+                        self.wlan.disconnect()
+                    except OSError:
+                        pass
                 if backoff < self.backoff_max_s:   # said up to 64 s; then every backoff_max_s, unsaid
                     self._log("wifi: no network joined; retry in %d s" % backoff)
                 await asyncio.sleep(backoff)
