@@ -6,11 +6,18 @@
 # The transmitter counts seconds since its activation and keeps counting
 # through our power cut. So while the wall clock is good, the activation's
 # Unix time is kept on flash (one small file, written again only when it moved
-# by more than KEEP_WITHIN_S: a new transmitter, or clock drift); once the
+# by more than SAME_WITHIN_S: a new transmitter, or clock drift); once the
 # clock is lost, the first transmitter time read gives it back.
 #
+# The kept activation also dates the readings (seen() returns it): each
+# session's own estimate (whole-second wall clock minus the transmitter's
+# whole-second time) wavers by a second, and after a power cut the link
+# backfills 3 h of readings already uploaded. Nightscout knows an entry by its
+# date alone, so one dated a second off was stored twice (doubled dots for
+# 3 h after each cut). The same activation after the cut dates them as before.
+#
 #   tc = TransmitterClock("8G1234")   # the configured transmitter
-#   tc.seen(dex_now_s)                # the link, each time it reads the transmitter's time
+#   activation = tc.seen(dex_now_s)   # the link, each time it reads the transmitter's time
 #
 # The file is one line "<id> <activation unix> <saved unix> <crc32 hex>", checked
 # on reading (a damaged file sets nothing and is logged). A time the saved one
@@ -25,7 +32,14 @@ import clock
 from app import fsutil, log
 
 PATH = "tx_clock.txt"
-KEEP_WITHIN_S = 60
+# A new estimate within this of the kept activation is the same activation:
+# the estimate's own error (both clocks read in whole seconds), so dating by
+# the kept one moves no reading by more than that. One more second (clock
+# drift, NTP setting the clock to its whole second) and the new one is kept.
+SAME_WITHIN_S = 1
+# A time restored after a power cut may be this much before what the save
+# vouches for (the transmitter's clock a little slow against the wall clock).
+SLACK_S = 60
 MAX_AGE_S = 200 * 86400
 # The saved time is refreshed this often while the activation still holds: a
 # transmitter clock restarted (G5 battery swap, a reset by xDrip) while the box
@@ -75,28 +89,31 @@ class TransmitterClock:
         return kept
 
     def seen(self, dex_now_s):
-        """The transmitter's time now (seconds since its activation)."""
+        """The transmitter's time now (seconds since its activation). Returns the
+        activation's Unix time to date readings by (the kept one while a new
+        estimate agrees with it), or None without a wall clock."""
         if clock.wall_valid():
             now = int(clock.unix())
             activation = now - dex_now_s
             k = self._kept
-            if k is None or k[0] != self.tx_id or abs(k[1] - activation) > KEEP_WITHIN_S:
+            if k is None or k[0] != self.tx_id or abs(k[1] - activation) > SAME_WITHIN_S:
                 self._keep(activation)
             elif not 0 <= now - k[2] < CONFIRM_S:
                 self._keep(k[1])      # the same activation, confirmed now
-            return
+            return self._kept[1]
         k = self._kept
         if k is None or k[0] != self.tx_id or self.restored is not None:
-            return
+            return None
         t = k[1] + dex_now_s
-        if not k[2] + (clock.lost_s() or 0) - KEEP_WITHIN_S <= t <= k[2] + MAX_AGE_S:
+        if not k[2] + (clock.lost_s() or 0) - SLACK_S <= t <= k[2] + MAX_AGE_S:
             log.warn("time: the transmitter's time gives %d, which the kept activation (saved "
                      "at %d) cannot vouch for: not used", t, k[2])
             self.restored = 0      # say it once
-            return
+            return None
         self.restored = t          # first: a clock that refuses it is not asked every session
         self._set(t)
         log.info("time: set from the transmitter's clock (activation kept since %d)", k[2])
+        return k[1]
 
     def _keep(self, activation):
         now = int(clock.unix())

@@ -11,7 +11,9 @@
 # - Persistence is the caller's choice of moment: dumps()/restore() give a
 #   compact binary image; should_save(now_s) says when it is worth a flash
 #   write (dirty and save_interval_s since the last one). A power cut loses RTC
-#   memory, so the link backfills 3 h and such readings come back; a watchdog
+#   memory, so the link backfills 3 h and such readings come back (the sent
+#   memory is RAM only: those already uploaded keep their dates, as Nightscout
+#   knows them, through the activation app/txclock.py keeps); a watchdog
 #   or soft reset keeps it and the link resumes after its newest reading, so
 #   up to save_interval_s of unsent readings are lost: 5 min = one reading.
 #   (Flash wear: a 7.2 KB image every 5 min of an outage is ~2 MB a day, well
