@@ -278,3 +278,20 @@ def test_dexcom_codes_are_no_reading_and_a_reference_may_reach_zero(tmp_path):
     rc, out, err = _both_entries(p)[0]
     assert rc == 0 and '"sgv": 0' not in out, (out, err)
 
+
+def test_the_bench_s_peers_and_the_replay_s_engine_read_the_same_whole_mg_dl(tmp_path):
+    # A sensor gives whole mg/dL. The replay rounded the trace's values
+    # (int(v + 0.5)), the bench handed the peers the file's fractions: a simulated
+    # 69.6 was 70 for the engine (no low) and a low for the threshold peer.
+    from alarmbench import peers, traces
+    p = _write(tmp_path, ["0,120.4", "5,69.6", "10,69.5", "15,13.4", "20,13.5", "25,54.49",
+                          "30,120"], header="minute,cgm")
+    rows = replay.read_trace(p)
+    assert rows == [(0, 120), (5, 70), (10, 70), (15, None), (20, 14), (25, 54), (30, 120)], rows
+    tr = traces.load(p)
+    assert list(zip(tr.minutes, tr.cgm)) == rows
+    assert all(type(g) is int for _, g in tr.readings())
+    assert [o["t"] for o in peers.run(peers.Threshold(), tr)] == [20, 20]  # low, urgent at 14
+    # the reference is no device reading: true_bg keeps its fractions
+    q = _write(tmp_path, ["0,69.6,69.6"])
+    assert traces.load(q).ref == [69.6] and traces.load(q).cgm == [70]

@@ -14,6 +14,9 @@ whose every cgm number is under 35 is in mmol/L and refused; LOW and HIGH are no
 number (an export writes the same words in mg/dL and in mmol/L), so they are
 left out of that judgement: a mmol/L file with a LOW in it is still refused, and
 a file whose only values are LOW and HIGH is read (39 and 401 whatever its units).
+A usable cgm is rounded to whole mg/dL (int(v + 0.5)), as a sensor reports it,
+before the status codes are dropped, in usable(): the replay's engine and the
+bench's peers see the same numbers.
 
 Files are read a row at a time, never held whole (recorded exports run to
 months, and MicroPython's heap is small): check_trace(path) reads the file once
@@ -75,9 +78,14 @@ def out_of_range_cell(text):
 
 
 def usable(v):
-    """A cgm value once the units are checked: None for a status code
-    (0..CODES_MAX), which no sensor reports as glucose."""
-    return None if v is None or v <= CODES_MAX else v
+    """A cgm value once the units are checked, in whole mg/dL as a sensor gives it;
+    None for a status code (0..CODES_MAX once rounded), which no sensor reports as
+    glucose. The one rounding of the replay and the bench (the bench's peers got
+    the file's fractions while the engine got whole numbers)."""
+    if v is None:
+        return None
+    v = int(v + 0.5)
+    return None if v <= CODES_MAX else v
 
 
 def usable_cgm(values):
@@ -267,8 +275,7 @@ def check_trace(path):
 def trace_readings(path):
     """(minute, mg/dL or None) of a checked trace, a row at a time."""
     for minute, v, _ in _cells(path):
-        v = usable(v)
-        yield minute, None if v is None else int(v + 0.5)
+        yield minute, usable(v)
 
 
 def read_trace(path):

@@ -3,8 +3,9 @@
 Missing rows are missing readings (5-minute cadence). The file is read by
 `make replay`'s rules (tools/tracefile.py trace_rows, cgm_cell, reference_cell: NA,
 blank and a cgm of 0..13 are missing values, LOW / HIGH are 39 / 401, other text,
-a negative cgm and infinities are errors; a true_bg below 0 reads as 0), so the
-bench scores the same readings the replay feeds the engine. Minutes must increase.
+a negative cgm and infinities are errors; a true_bg below 0 reads as 0; the cgm in
+whole mg/dL, rounded by tracefile.usable as for the engine), so the bench scores the
+same readings the replay feeds the engine. Minutes must increase.
 """
 import glob
 import os
@@ -17,8 +18,8 @@ from tracefile import (TraceError, cell_value, check_units, out_of_range_cell,  
 
 
 class Trace:
-    """One trace: `name`, `minutes` (ints, increasing), `cgm` and `ref` lists of
-    float or None (same length). `ref` is the scoring reference: `true_bg` when
+    """One trace: `name`, `minutes` (ints, increasing), `cgm` (whole mg/dL) and `ref`
+    (float) lists, None where missing (same length). `ref` is the scoring reference: `true_bg` when
     the file has it, else the CGM itself."""
 
     def __init__(self, name, minutes, cgm, ref):
