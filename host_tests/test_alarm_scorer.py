@@ -35,6 +35,24 @@ def test_false_alarm():
     assert fig["false_onsets_per_day"] == 1.0 and fig["onsets_per_day"] == 1.0
 
 
+def test_per_day_rates_count_covered_time_not_gaps():
+    # A day of readings, 14 days without, a day of readings: 2 days covered.
+    # Counted first row to last (16 days), a bench of other people's traces with
+    # such gaps gave onsets and false onsets per day 8 (here) to 80 times too low.
+    tr = trace([120] * 288 + [None] * (14 * 288) + [120] * 288)
+    assert tr.days() == 2.0
+    fig = score.score([(tr, [onset(500)])])
+    assert fig["false_onsets_per_day"] == 0.5 and fig["onsets_per_day"] == 0.5 and fig["days"] == 2.0
+    # a gap of 2 hours is covered (missing readings, not absence); over 2 hours it is not
+    assert trace([120] * 12 + [None] * 23 + [120] * 12).days() * 1440 == 55 + 120 + 55 + 5
+    assert trace([120] * 12 + [None] * 24 + [120] * 12).days() * 1440 == 55 + 5 + 55 + 5
+    # rows with neither a cgm nor a reference are no reading: not covered at the ends either
+    rows = traces.Trace("t", [0, 5, 10, 15, 20], [None, 100, 100, None, None],
+                        [None, 100, 100, None, None])
+    assert rows.days() * 1440 == 10
+    assert traces.Trace("t", [], [], []).days() == 0.0
+
+
 def test_precision_horizon_is_30_minutes():
     tr = trace(flat_then(60, 6))          # first reading < 70 at minute 120
     assert score.score([(tr, [onset(90)])])["precision"] == 1.0

@@ -16,8 +16,10 @@
 - Precision: share of low-type onsets with a reference reading below 70 in
   [t, t + 30]; false onsets are the others.
 - Figures pool events and onsets over all traces of a set; per-day rates use
-  the traces' total length. `onsets_per_day` counts low-type onsets (the ones
-  precision is about); `all_onsets_per_day` counts every onset printed.
+  the traces' covered time (traces.Trace.days: first to last reading plus 5
+  minutes, less every gap over 2 hours between two readings).
+  `onsets_per_day` counts low-type onsets (the ones precision is about);
+  `all_onsets_per_day` counts every onset printed.
 
 An onset is a dict {"t": minute, "type": str, "priority": str, "sgv": ...}.
 """
