@@ -47,7 +47,10 @@ _READING_OBJECTS = ("glucose", "glucose_mmol", "trend")
 # available only while it and the box's availability are online): a Home Assistant
 # restarted meanwhile took the retained old glucose as a new update and showed it as
 # current for another expire_after; "None" as the state showed "unknown", not
-# "unavailable", and restarted the expiry (HA's mqtt sensor.py _update_state)
+# "unavailable", and restarted the expiry (HA's mqtt sensor.py _update_state).
+# It says offline too from a boot's first connection until that boot's first reading:
+# what the broker keeps is a past boot's glucose, however old (a whole-house power cut
+# restarts Home Assistant, which took it as current for 15 min after the boot).
 _READING_AVAIL = "reading_availability"
 
 # object id, name, unit, icon
@@ -129,10 +132,11 @@ class MqttPublisher:
         self._condition_on = False
         self._brief = 0   # answered connections in a row the broker closed within _BRIEF_S
         self._newest = None  # dex_s of the reading in the glucose state
-        # clock.ms() when it was taken; from the boot until the first: anything the
-        # broker retains from before is at least as old
-        self._reading_ms = clock.ms()
-        self._expired = False  # reading_availability told offline for it
+        self._reading_ms = clock.ms()  # clock.ms() when it was taken
+        # reading_availability told offline for it; from the boot until the first
+        # reading, offline: what the broker retains is a past boot's glucose
+        self._expired = True
+        self._put(_READING_AVAIL, "offline")
         self.connects = 0
         self.published = 0
 

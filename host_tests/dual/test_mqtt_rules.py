@@ -8,6 +8,9 @@
 # trend; a backfill never replaces a newer reading), every publish retained,
 # the republish after a broker restart (a glucose older than 15 min is not
 # sent again: Home Assistant would restart its expiry and show it as current),
+# reading_availability offline from a boot's first connection until its first
+# reading (the broker's glucose is a past boot's: HA restarted by the same power
+# cut showed it as current for 15 min),
 # the back-off, the pings after connect and every keepalive/2, the reconnect
 # after an unanswered ping, `mqtt_unreachable` after an hour without an
 # answering broker and its clearing, MemoryError through on_memory, a write
@@ -643,7 +646,7 @@ SENSORS = (("glucose", "Glucose", "mg/dL", "mdi:diabetes", True),
 def test_discovery_names_every_sensor_of_the_device_retained_then_online():
     w = run_world(until_s=1)
     pubs = w.broker.publishes
-    assert len(pubs) == 8, pubs
+    assert len(pubs) == 9, pubs
     for k, (obj, name, unit, icon, expires) in enumerate(SENSORS):
         t, topic, payload, retain = pubs[k]
         assert topic == "homeassistant/sensor/bedside_cgm/%s/config" % obj and retain, pubs[k]
@@ -660,6 +663,8 @@ def test_discovery_names_every_sensor_of_the_device_retained_then_online():
             want["availability_topic"] = "cgm/availability"
         assert json.loads(payload) == want, (obj, payload)
     assert pubs[7][1:] == ("cgm/availability", "online", True), pubs[7]
+    # no reading yet in this boot: the glucose the broker keeps is unavailable
+    assert pubs[8][1:] == ("cgm/reading_availability", "offline", True), pubs[8]
 
 
 def test_a_box_with_its_own_topic_is_discovered_as_its_own_device():
@@ -931,11 +936,29 @@ def test_a_reading_that_comes_old_expires_from_when_it_was_taken():
             if topic == "cgm/reading_availability"] == [(0, "online"), (900000, "offline")]
 
 
-def test_after_a_boot_without_a_reading_for_15_min_the_old_glucose_is_unavailable():
-    # the broker still holds the last boot's glucose, at least as old as this boot
+def _reading_availability(w):
+    return [(t, p) for t, topic, p, r in w.broker.publishes if topic == "cgm/reading_availability"]
+
+
+def test_after_a_boot_the_old_glucose_is_unavailable_from_the_first_connection_to_the_first_reading():
+    # helper-116: the broker still holds the last boot's glucose, however old. Left
+    # "online" until a reading or 15 min, a Home Assistant restarted by the same
+    # whole-house power cut took it as current for up to 15 min after the boot
     w = run_world(until_s=905)
-    assert [(t, p) for t, topic, p, r in w.broker.publishes
-            if topic == "cgm/reading_availability"] == [(900000, "offline")]
+    assert _reading_availability(w) == [(0, "offline")], _reading_availability(w)
+    w = run_world(lambda w: w.at(200000, lambda: w.pub.publish_reading(reading(1000, 100))), until_s=300)
+    assert _reading_availability(w) == [(0, "offline"), (200000, "online")], _reading_availability(w)
+    assert w.state("glucose") == "100"
+    # a broker that lost it (restarted) before the first reading is told again
+    w = run_world(lambda w: w.at(10000, w.broker.restart), until_s=20)
+    assert _reading_availability(w) == [(0, "offline"), (10000, "offline")], _reading_availability(w)
+    # a reading before the first connection: online at once, never offline
+    def early(w):
+        w.broker.refuse = OSError(111)
+        w.pub.publish_reading(reading(1000, 100))
+        w.at(1000, lambda: setattr(w.broker, "refuse", None))
+    w = run_world(early, until_s=10)
+    assert _reading_availability(w) == [(2000, "online")], _reading_availability(w)
 
 
 def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connection():
@@ -1216,7 +1239,9 @@ def test_a_connect_waits_for_a_quiet_radio_and_so_does_a_publish():
         w.at(5000, lambda: w.pub.publish_link("encrypted"))
         w.at(6000, w.broker.restart)
     w = run_world(setup, until_s=10, wifi=True)
-    assert w.wifi.quiet == [(0, 2000, True, "ha.lan", 1883), (5000, 500, False, None, None),
+    # (the first publish at 0: the boot's reading_availability, offline)
+    assert w.wifi.quiet == [(0, 2000, True, "ha.lan", 1883), (0, 500, False, None, None),
+                            (5000, 500, False, None, None),
                             (6000, 2000, True, "ha.lan", 1883), (6000, 500, False, None, None)], w.wifi.quiet
 
 
@@ -1283,7 +1308,8 @@ def test_a_state_is_sent_at_once_not_at_the_next_wake():
         w.at(5300, lambda: w.pub.publish_alarm("urgent_low"))
         w.at(7010, lambda: w.pub.publish_link("disconnected"))
     w = run_world(setup, until_s=9)
-    sent = [(t, topic) for t, topic, payload, retain in w.broker.publishes[8:]]
+    # after the discovery, online and the boot's reading_availability
+    sent = [(t, topic) for t, topic, payload, retain in w.broker.publishes[9:]]
     assert sent[:2] == [(5300, "cgm/alarm"), (5300, "cgm/alarm_unanswered")] \
         or sent[:2] == [(5300, "cgm/alarm_unanswered"), (5300, "cgm/alarm")], sent
     assert sent[2:] == [(7010, "cgm/link")], sent
