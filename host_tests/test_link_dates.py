@@ -1,5 +1,5 @@
 """Readings backfilled again after a power cut keep the dates they were uploaded
-with (helper-116's finding, session 28). Pinned against the virtual transmitter
+with (helper-116's finding). Pinned against the virtual transmitter
 (tools/vtx) on simulated time, with the link, app/txclock.py and its file as the
 box wires them (app/wiring.py: on_time is TransmitterClock.seen).
 
