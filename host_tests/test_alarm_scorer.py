@@ -192,6 +192,24 @@ def test_engine_output_that_is_not_onsets_is_an_error(tmp_path, monkeypatch):
     assert res["engine"]["low_sensitivity"] == 1.0 and res["engine"]["low_median_lead"] == 10
 
 
+def test_a_set_without_readings_is_an_error_for_each_system_not_nan(tmp_path):
+    # header-only files (or rows without a value) cover no time: the per-day rates
+    # were NaN, and json.dump wrote NaN into bench.json, which is not JSON
+    import json
+    from alarmbench import __main__ as cli, runner
+    d = tmp_path / "empty"
+    d.mkdir()
+    (d / "a.csv").write_text("minute,cgm\n")
+    (d / "b.csv").write_text("minute,cgm\n0,\n5,NA\n")
+    res = runner.run_set(str(d), ("engine", "threshold"), cpython=True)
+    for system in ("engine", "threshold"):
+        assert "no readings in any trace" in res[system]["error"], res
+    json.dumps(res, allow_nan=False)
+    out = tmp_path / "figures.json"
+    assert cli.main(["--traces", str(d), "--systems", "threshold", "--json", str(out)]) == 1
+    json.loads(out.read_text())
+
+
 def test_share_of_urgent_lows_warned_20_minutes_ahead():
     # two urgent events (separated by 30+ min above 54): one warned 20 min
     # ahead, one 10 min ahead; the median lead is 15, the share >= 20 is half

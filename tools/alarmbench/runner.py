@@ -97,6 +97,12 @@ def run_set(directory, systems=SYSTEMS, cpython=False, keep_onsets=False):
     paths = trace_paths(directory)
     loaded = {p: traces.load(p) for p in paths}
     results, all_onsets = {}, {}
+    if not sum(t.days() for t in loaded.values()):
+        # nothing to divide the per-day rates by (they came out NaN, which
+        # json.dump writes into bench.json as invalid JSON): an error for the set
+        why = "no readings in any trace of %s: nothing to score" % directory
+        results = {system: {"error": why} for system in systems}
+        return (results, all_onsets) if keep_onsets else results
     with ProcessPoolExecutor(WORKERS) as pool:
         for system in systems:
             try:
