@@ -180,6 +180,56 @@ def test_missing_engine_is_an_explicit_error_and_peers_still_scored(tmp_path, mo
     assert res["threshold"]["low_events"] == 1 and res["threshold"]["low_sensitivity"] == 1.0
 
 
+def _make_bench_alarms(tmp_path, monkeypatch, sets):
+    """tools/bench.py alarms (make bench SECTION=alarms) over the given sets:
+    (exit code or None, build/bench.json as written, stdout)."""
+    import json
+    import sys
+    import bench
+    from alarmbench import plot, runner
+    monkeypatch.setattr(runner, "SETS", sets)
+    monkeypatch.setattr(plot, "plot_nights", lambda *a: [])
+    monkeypatch.setattr(bench, "OUT", str(tmp_path / "bench.json"))
+    monkeypatch.setattr(sys, "argv", ["bench.py", "alarms"])
+    code = None
+    try:
+        bench.main()
+    except SystemExit as e:
+        code = e.code
+
+    def no_nan(c):
+        raise ValueError("%s in bench.json" % c)
+    return code, json.loads((tmp_path / "bench.json").read_text(), parse_constant=no_nan)
+
+
+def test_make_bench_alarms_fails_when_the_engine_is_not_scored(tmp_path, monkeypatch, capsys):
+    # It printed "ENGINE NOT SCORED" and exited 0: a bench run whose engine never
+    # ran looked like a good one to make and to CI.
+    from alarmbench import runner
+    tiny = _tiny_set(tmp_path)
+    code, figures = _make_bench_alarms(tmp_path, monkeypatch, {"simulated": tiny, "real": tiny})
+    assert code is None, code                           # scored: the run passes
+    assert figures["alarms"]["real"]["engine"]["low_events"] == 1
+    capsys.readouterr()
+    monkeypatch.setattr(runner, "REPLAY", str(tmp_path / "no_replay.py"))
+    code, figures = _make_bench_alarms(tmp_path, monkeypatch, {"simulated": tiny, "real": tiny})
+    out = capsys.readouterr().out
+    assert code and "alarms" in str(code), code
+    assert out.index("threshold ") < out.index("ENGINE NOT SCORED"), out  # the peers first
+    a = figures["alarms"]
+    assert "ENGINE NOT SCORED" in a["error"] and "replay.py not found" in a["real"]["engine"]["error"]
+    assert a["simulated"]["threshold"]["low_events"] == 1   # the peers' figures kept
+    # a set without readings: an error, and bench.json stays JSON (no NaN)
+    monkeypatch.undo()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "a.csv").write_text("minute,cgm\n")
+    code, figures = _make_bench_alarms(tmp_path, monkeypatch, {"simulated": str(empty), "real": tiny})
+    a = figures["alarms"]
+    assert code and "no readings" in a["simulated"]["engine"]["error"] and "error" in a["ceiling"]["simulated"]
+    assert a["real"]["engine"]["low_events"] == 1
+
+
 def test_engine_output_that_is_not_onsets_is_an_error(tmp_path, monkeypatch):
     from alarmbench import runner
     fake = tmp_path / "replay.py"

@@ -6,7 +6,10 @@ xDrip+, Nightguard) over ../shared/traces (simulated, reference = true_bg)
 and ../shared/real-cgm (recorded, reference = the CGM itself); prints one
 table per set and returns {"simulated": {system: figures}, "real": {...},
 "ceiling": {"simulated": ...}} (the last: how far the sensor hides the
-simulated lows, alarmbench/ceiling.py).
+simulated lows, alarmbench/ceiling.py). When the engine's row of either set is
+an error (its replay missing, failing or printing something else; a set with
+no reading), run() raises NotScored after every table is printed: `make bench`
+then exits 1, and bench.json keeps the figures with the error.
 Definitions: tools/alarmbench/score.py. Quick runs while tuning:
 `python -m tools.alarmbench --set simulated --systems engine,ar2 --cpython`.
 """
@@ -16,6 +19,15 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from alarmbench import ceiling, runner, score  # noqa: E402
+
+
+class NotScored(RuntimeError):
+    """The section ran, but the engine could not be scored on a set: `make bench`
+    fails (tools/bench.py) and keeps the figures in `results` (the peers' rows)."""
+
+    def __init__(self, message, results):
+        RuntimeError.__init__(self, message)
+        self.results = results
 
 
 def run():
@@ -31,12 +43,17 @@ def run():
         except Exception as e:
             print("plot skipped: %r" % (e,), flush=True)
     # how many simulated lows the CGM shows at all (see alarmbench/ceiling.py)
-    out["ceiling"] = {"simulated": ceiling.study(runner.SETS["simulated"])}
-    print(ceiling.table("simulated: ceiling", out["ceiling"]["simulated"]), flush=True)
-    engine_errors = [r["error"] for r in (out["simulated"]["engine"], out["real"]["engine"])
-                     if "error" in r]
+    if all("error" in r for r in out["simulated"].values()):   # e.g. no reading in the set
+        out["ceiling"] = {"simulated": {"error": "the simulated set was not scored"}}
+    else:
+        out["ceiling"] = {"simulated": ceiling.study(runner.SETS["simulated"])}
+        print(ceiling.table("simulated: ceiling", out["ceiling"]["simulated"]), flush=True)
+    engine_errors = ["%s: %s" % (name, out[name]["engine"]["error"]) for name in ("simulated", "real")
+                     if "error" in out[name]["engine"]]
     if engine_errors:
-        print("ENGINE NOT SCORED:", engine_errors[0], flush=True)
+        # the peers' rows are printed above; the section fails (it printed this and
+        # exited 0, so a bench run whose engine never ran looked like a good one)
+        raise NotScored("ENGINE NOT SCORED: " + "; ".join(engine_errors), out)
     return out
 
 
