@@ -11,7 +11,10 @@
 #   (Nightscout access token, ?token=), "silent_min": 15, "poll_s": 60,
 #   "ca_file": "" (required for https: the server is verified)}.
 # Both sources answer GET /api/v1/entries/sgv.json?count=N&find[date][$gt]=MS
-# (newest first; `date` in Unix ms, `sgv` mg/dL, `direction`).
+# &find[date][$lte]=MS (newest first; `date` in Unix ms, `sgv` mg/dL, `direction`).
+# $gt: after the last entry taken; $lte: up to LOOK_S ahead of the server's clock
+# (its last Date and the box's ms since; else the box's wall clock; neither: no
+# bound), so entries dated in the future cannot fill the answer.
 #
 # on_reading(reading) gets each new entry, oldest first, as a Reading tuple
 # (firmware/reading.py): source "live", unix_s = entry date // 1000 (moved onto
@@ -30,9 +33,13 @@
 #                    younger than silent_min by the server's clock (its Date
 #                    header; else this box's wall clock once valid, else any new
 #                    entry). An entry dated more than FUTURE_S ahead of that clock
-#                    (a leader's clock set wrong, a garbage date) is not taken:
-#                    it would feed the alarms as "now" and make every later
-#                    entry look old (find[date][$gt]).
+#                    (a leader's clock set wrong, an uploader's time zone an hour
+#                    off, a garbage date) is not taken, then or later: it is
+#                    remembered (date and glucose) and skipped when time brings it
+#                    within FUTURE_S: taken then, it fed the alarms an old value as
+#                    "now", and the real readings dated before it were never
+#                    fetched (find[date][$gt]). So "last taken" never passes the
+#                    server's now + FUTURE_S.
 #   "leader_auth"    401/403: api_secret or token refused (raised at once)
 # on_server_date(http_date_string), when given, gets the server's Date
 # header (forward.timesync.TimeSync.offer_date) so the wall clock gets set.
@@ -53,6 +60,11 @@ COUNT = 12                    # one hour of readings at start, then new ones (a
 MAX_BODY = 6144               # 12 entries of 500 B; an answer cut here halves the count
 TIMEOUT_S = 15
 FUTURE_S = 300                # an entry dated further ahead of "now" is not a reading of now
+# the answer reaches this far ahead of the server's clock: an entry dated in the
+# future is seen while it is still more than FUTURE_S ahead (by a poll more often
+# than every 5 min) and remembered, so not taken when time brings it closer
+LOOK_S = 2 * FUTURE_S
+AHEAD_MAX = 2 * COUNT         # entries remembered as first seen too far ahead
 SKEW_S = 60                   # the server's clock further apart from the box's: readings are re-dated
 # an entry less than this after the last one taken is the same reading again: a
 # Nightscout fed by two uploaders (the box and a phone) holds each reading twice,
@@ -143,11 +155,12 @@ def _by_date_glucose_first(row):
     return (row[0], row[1] is None)
 
 
-def parse_entries(body, after_ms=None, prev=None):
+def parse_entries(body, after_ms=None, prev=None, skip=None):
     """New readings in `body` (JSON list of entries), oldest first.
     after_ms: only entries with date > after_ms, and DUPLICATE_S or more after
     it (or after prev). prev: (unix_s, sgv) of the last reading already taken,
-    for the trend. Raises ValueError on a body that is not a JSON list."""
+    for the trend. skip: (unix_s, sgv) of entries never to take (seen too far
+    ahead). Raises ValueError on a body that is not a JSON list."""
     if isinstance(body, str):
         body = body.encode()
     data = json.loads(exact_dates(body))
@@ -165,6 +178,10 @@ def parse_entries(body, after_ms=None, prev=None):
         sgv = _number(e.get("sgv"))
         if sgv is not None and not MIN_SGV <= sgv <= MAX_SGV:
             sgv = None
+        if skip and (date // 1000, sgv) in skip:
+            # first seen too far ahead: by date and glucose, as the real reading of
+            # that time (a phone's clock an hour ahead: the same 5-min grid) differs
+            continue
         arrow = e.get("direction")
         rows.append((date, sgv, arrow if isinstance(arrow, str) else None))   # a list: unhashable
     # by date only (two uploads of one reading share it, one perhaps without sgv or
@@ -234,6 +251,8 @@ class Follower:
         self._ms = ms
         self._unix = unix
         self.last_ms = None          # date (ms) of the newest entry taken
+        self.server_off = None       # server's clock - box's ms // 1000, at its last Date
+        self.ahead = []              # (unix_s, sgv) of entries first seen too far ahead
         self.prev = None             # (unix_s, sgv) of that entry
         self.fresh_at = ms()         # when the leader last gave a fresh entry (start: grace)
         self.active = {}             # condition name -> bool
@@ -246,9 +265,21 @@ class Follower:
         p = self.base + "/api/v1/entries/sgv.json?brief_mode=Y&count=%d" % self.count
         if self.last_ms is not None:
             p += "&find[date][$gt]=%d" % self.last_ms
+        now = self._now()
+        if now is not None:
+            # not what is dated further ahead: 12 entries an hour ahead filled the
+            # answer, and the real readings never came
+            p += "&find[date][$lte]=%d" % ((now + LOOK_S) * 1000)
         if self.token:
             p += "&token=" + self.token
         return p
+
+    def _now(self):
+        """The server's clock now (its last Date, and the box's ms since), else
+        the box's wall clock, else None."""
+        if self.server_off is not None:
+            return self._ms() // 1000 + self.server_off
+        return self._unix()
 
     def _set(self, name, active):
         # the first verdict is reported too, False included: a leader_silent or
@@ -278,6 +309,8 @@ class Follower:
             if date and self.on_server_date:
                 self.on_server_date(date)
             server_now = parse_http_date(date) if date else None
+            if server_now is not None:
+                self.server_off = server_now - self._ms() // 1000
             if status in (401, 403):
                 self._set("leader_auth", True)
                 raise ValueError("HTTP %d: api_secret or token refused" % status)
@@ -286,7 +319,7 @@ class Follower:
                 raise ValueError("HTTP %d" % status)
             box_now = self._unix()
             now = box_now if server_now is None else server_now
-            readings = parse_entries(body, self.last_ms, self.prev)
+            readings = parse_entries(body, self.last_ms, self.prev, self.ahead)
             if readings and self.count < COUNT:
                 # halved by a cut answer (large entries, or a portal's page once):
                 # grow back while twice as many would still fit well within the bound
@@ -296,7 +329,11 @@ class Follower:
             ahead = 0
             if now is not None:
                 while readings and readings[-1][1] > now + FUTURE_S:
-                    ahead = readings.pop()[1] - now  # newest last
+                    r = readings.pop()   # newest last
+                    ahead = r[1] - now
+                    if len(self.ahead) >= AHEAD_MAX:
+                        self.ahead.pop(0)
+                    self.ahead.append((r[1], r[2]))
             skew = 0
             if server_now is not None and box_now is not None and abs(box_now - server_now) > SKEW_S:
                 skew = box_now - server_now
@@ -328,6 +365,12 @@ class Follower:
             self.prev = (r[1], r[2])
             if wall is None or wall - r[1] < self.silent_ms // 1000:
                 self.fresh_at = now
+        a = self.ahead
+        if a and readings:   # those now before the last taken: the server sends them no more
+            last_s = self.last_ms // 1000
+            for i in range(len(a) - 1, -1, -1):
+                if a[i][0] <= last_s:
+                    del a[i]
 
     def check_silent(self):
         self._set("leader_silent", self._ms() - self.fresh_at > self.silent_ms)

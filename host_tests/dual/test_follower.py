@@ -72,7 +72,7 @@ def test_bad_follow_config_names_the_key():
 
 def test_request_path_secret_and_token():
     f = Follower({"url": "http://leader.local:17580", "api_secret": "Abc", "token": "t-1"},
-                 lambda r: None, lambda k, n, a: None, ms=lambda: 0)
+                 lambda r: None, lambda k, n, a: None, ms=lambda: 0, unix=lambda: None)
     assert (f.host, f.port) == ("leader.local", 17580)
     assert f.path() == "/api/v1/entries/sgv.json?brief_mode=Y&count=12&token=t-1"
     f.last_ms = 1767225600000

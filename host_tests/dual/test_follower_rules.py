@@ -6,7 +6,11 @@
 # are more than SKEW_S apart, freshness within silent_min), leader_auth on 401/403,
 # errors logged once and the address looked up again, the defaults (silent_min 15,
 # poll_s 60), the trend from the previous entry within 10 min or the arrow's
-# mid-rate. Runs on CPython and MicroPython.
+# mid-rate. And against a fake server that answers the query as Nightscout and the
+# leader's LAN API do (count, find[date][$gt], find[date][$lte]): entries dated in the
+# future (an uploader's clock an hour ahead) neither fill the answer nor are taken when
+# their time comes (the follower fed "150, Flat" for an hour while the real glucose fell
+# to 40, and the real readings were never fetched). Runs on CPython and MicroPython.
 import json
 import sys
 
@@ -54,8 +58,8 @@ class FakeHttp:
 class World:
     """A Follower with a fake server, clocks and sinks."""
 
-    def __init__(self, cfg=None, box_unix=None, ms=10 ** 7, server_date=True):
-        self.http = FakeHttp()
+    def __init__(self, cfg=None, box_unix=None, ms=10 ** 7, server_date=True, http=None):
+        self.http = FakeHttp() if http is None else http
         self.box_unix, self.now_ms = box_unix, ms
         self.readings, self.conds, self.logs, self.dates = [], [], [], []
         c = {"url": "http://10.0.0.2:17580"}
@@ -76,7 +80,10 @@ class World:
     def poll(self, status=200, body="[]", server_unix=None, error=None):
         self.http.answers.append(error if error is not None else (
             status, None if server_unix is None else http_date(server_unix), body))
+        self.ask()
 
+    def ask(self):
+        """One poll, answered by whatever self.http answers."""
         def run():
             co = self.f.poll()
             try:
@@ -91,6 +98,33 @@ class World:
 
     def auth(self):
         return [a for k, n, a in self.conds if n == "leader_auth"]
+
+
+class Server(FakeHttp):
+    """A Nightscout or a leader's LAN API: its entries (date ms, sgv, direction) and
+    its clock (`unix`, sent as the Date header); it answers count, find[date][$gt]
+    and find[date][$lte] as both do, newest first (`bounded` False: an old server
+    that ignores $lte)."""
+
+    def __init__(self, unix):
+        FakeHttp.__init__(self)
+        self.unix = unix
+        self.entries = []
+        self.bounded = True
+
+    async def request(self, method, host, port, path, headers, body=None, ssl_ctx=None,
+                      timeout_s=20, max_body=2048):
+        self.requests.append({"path": path})
+        q = {}
+        for kv in path.split("?", 1)[1].split("&"):
+            k, v = kv.split("=", 1)
+            q[k] = v
+        gt = int(q.get("find[date][$gt]", "-1"))
+        lte = int(q["find[date][$lte]"]) if self.bounded and "find[date][$lte]" in q else None
+        rows = sorted([e for e in self.entries if e[0] > gt and (lte is None or e[0] <= lte)],
+                      reverse=True)[:int(q["count"])]
+        return 200, http_date(self.unix()), json.dumps([{"date": d, "sgv": s, "direction": a}
+                                                       for d, s, a in rows])
 
 
 def body(rows):
@@ -331,6 +365,85 @@ def test_no_re_dating_without_both_clocks():
     w = World(box_unix=T0 + 7200)                  # no Date header
     w.poll(body=body([(T0, 100, "Flat")]))
     assert w.readings[0][:2] == (T0, T0) and w.f.last_error is None
+
+
+# --- entries dated in the future ------------------------------------------------------
+
+def _lte(path):
+    return int(path.split("find[date][$lte]=")[1].split("&")[0]) if "$lte]" in path else None
+
+
+def test_the_query_reaches_look_s_past_the_servers_clock_by_its_last_date():
+    assert (follower.FUTURE_S, follower.LOOK_S) == (300, 600)
+    w = World(box_unix=T0 + 5000)                   # the box's clock until a Date came
+    w.poll(body="[]", server_unix=T0)
+    w.now_ms += 90999                               # 90.999 s later by the box's ms
+    w.poll(body="[]", server_unix=T0 + 91)
+    w.now_ms += 60000
+    w.poll(body="[]")                               # an answer without a Date: the last one's
+    w.now_ms += 60000
+    w.poll(body="[]")
+    assert [_lte(r["path"]) for r in w.http.requests] == [
+        (T0 + 5600) * 1000, (T0 + 690) * 1000, (T0 + 751) * 1000, (T0 + 811) * 1000]
+    w = World()                                     # no clock at all: no bound
+    w.poll(body="[]")
+    assert _lte(w.http.requests[0]["path"]) is None
+    assert w.f.path().endswith("count=12")          # (a token comes after the bounds)
+    w = World(cfg={"token": "t-1"}, box_unix=T0)
+    assert w.f.path().endswith("&find[date][$lte]=%d&token=t-1" % ((T0 + 600) * 1000)), w.f.path()
+
+
+def test_entries_dated_in_the_future_neither_fill_the_answer_nor_are_taken_when_their_time_comes():
+    # A Nightscout holds an hour of entries from a phone whose clock ran 70 min ahead
+    # (since put right): dated 10 to 65 min ahead, 150 mg/dL, Flat. The real readings
+    # keep coming every 5 min, falling from 120 to 40. Before: the twelve future ones
+    # filled every answer (newest first), each was fed as "now" once within 5 min,
+    # and the real readings dated before it were never fetched: an hour of 150, no
+    # low, no leader_silent.
+    t = {"unix": T0}
+    server = Server(lambda: t["unix"])
+    w = World(box_unix=T0, http=server)
+    server.entries = [((T0 + 600 + 300 * k) * 1000, 150, "Flat") for k in range(12)]
+    real = []
+    for minute in range(75):
+        t["unix"] = w.box_unix = T0 + 60 * minute
+        w.now_ms = 10 ** 7 + 60000 * minute
+        if minute % 5 == 0:
+            real.append((t["unix"], max(40, 120 - 2 * minute)))
+            server.entries.append((t["unix"] * 1000, real[-1][1], "SingleDown"))
+        w.ask()
+        assert w.f.last_ms is None or w.f.last_ms <= (t["unix"] + follower.FUTURE_S) * 1000, minute
+    assert [(r[1], r[2]) for r in w.readings] == real, w.readings
+    assert w.silent() == [False]
+    # asked up to 10 min ahead, so each future entry was first seen 10 min ahead
+    assert len(w.f.ahead) <= 3, w.f.ahead
+
+
+def test_an_entry_first_seen_too_far_ahead_is_never_taken():
+    # (a server that ignores $lte sends it too): remembered by date and glucose, so
+    # the real reading of that second is taken
+    w = World()
+    w.poll(body=body([(T0 - 300, 100, "Flat"), (T0 + 400, 150, "Flat")]), server_unix=T0)
+    assert [r[2] for r in w.readings] == [100] and "100 s" not in w.f.last_error
+    w.poll(body=body([(T0, 102, "Flat"), (T0 + 400, 150, "Flat")]), server_unix=T0 + 200)
+    assert [r[2] for r in w.readings] == [100, 102]     # 200 s ahead now: still not taken
+    assert w.f.last_error is None                       # (reported once)
+    w.poll(body=body([(T0 + 400, 150, "Flat"), (T0 + 400, 104, "Flat")]), server_unix=T0 + 450)
+    assert [(r[1], r[2]) for r in w.readings][2:] == [(T0 + 400, 104)]
+    assert w.f.ahead == []                              # before the last taken: forgotten
+    # an entry without a glucose is remembered as such
+    w.poll(body=json.dumps([{"date": (T0 + 1500) * 1000}]), server_unix=T0 + 600)
+    w.poll(body=json.dumps([{"date": (T0 + 1500) * 1000}, {"date": (T0 + 1500) * 1000, "sgv": 110}]),
+           server_unix=T0 + 1400)
+    assert [r[2] for r in w.readings][3:] == [110]
+
+
+def test_at_most_24_entries_are_remembered_the_furthest_ahead_forgotten_first():
+    assert follower.AHEAD_MAX == 24
+    w = World()
+    w.poll(body=body([(T0 + 600 + 60 * k, 150, "Flat") for k in range(30)]), server_unix=T0)
+    assert w.readings == []
+    assert sorted(w.f.ahead) == [(T0 + 600 + 60 * k, 150) for k in range(24)], w.f.ahead
 
 
 # --- silence ---------------------------------------------------------------------
