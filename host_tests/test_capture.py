@@ -68,9 +68,10 @@ def l2cap(payload, cid=4):
 class Capture:
     """Records (t_s, received, packet bytes) and writes them as btsnoop."""
 
-    def __init__(self):
+    def __init__(self, conn=CONN, peer=PEER):
         self.records = []
         self.t = 0.0
+        self.conn, self.peer = conn, peer      # the connection the next packets are on
 
     def add(self, received, pkt, dt=0.05):
         self.t += dt
@@ -82,18 +83,18 @@ class Capture:
         data = l2cap(pdu)
         first = PB_START_CTRL if received else PB_START_HOST
         if split is None:
-            self.add(received, h4_acl(CONN, first, data))
+            self.add(received, h4_acl(self.conn, first, data))
         else:
-            self.add(received, h4_acl(CONN, first, data[:split]))
-            self.add(received, h4_acl(CONN, PB_CONT, data[split:]))
+            self.add(received, h4_acl(self.conn, first, data[:split]))
+            self.add(received, h4_acl(self.conn, PB_CONT, data[split:]))
 
     def connect(self):
-        body = bytes((0x01, 0x00)) + struct.pack("<H", CONN) + bytes((0x00, 0x00)) + PEER + \
-            struct.pack("<HHHB", 24, 0, 400, 0)
+        body = bytes((0x01, 0x00)) + struct.pack("<H", self.conn) + bytes((0x00, 0x00)) + \
+            self.peer + struct.pack("<HHHB", 24, 0, 400, 0)
         self.add(True, h4_event(0x3E, body))
 
     def disconnect(self):
-        self.add(True, h4_event(0x05, b"\x00" + struct.pack("<H", CONN) + b"\x13"))
+        self.add(True, h4_event(0x05, b"\x00" + struct.pack("<H", self.conn) + b"\x13"))
 
     def discovery(self):
         """Read By Type (characteristic declarations) for control and auth, and
@@ -136,10 +137,12 @@ class Capture:
         return bytes(out)
 
 
-def session(discovery=True, corrupt_glucose=None, frames_first=True):
+def session(discovery=True, corrupt_glucose=None, frames_first=True, after_frame=None,
+            conn=CONN, peer=PEER):
     """A whole G6 session: auth (vector IDs), time, every GlucoseRx vector,
-    a backfill (request, fragmented frames, 0x51), disconnect."""
-    c = Capture()
+    a backfill (request, fragmented frames, 0x51), disconnect. after_frame(c, i):
+    called after backfill frame i is written (to add other packets there)."""
+    c = Capture(conn, peer)
     c.connect()
     if discovery:
         c.discovery()
@@ -166,11 +169,13 @@ def session(discovery=True, corrupt_glucose=None, frames_first=True):
         # other direction in between (reassembly is per direction).
         if i == 0:
             data = l2cap(b"\x1B" + struct.pack("<H", HANDLES["backfill"]) + bytes.fromhex(f))
-            c.add(True, h4_acl(CONN, PB_START_CTRL, data[:11]))
-            c.add(False, h4_acl(CONN, PB_START_HOST, l2cap(b"\x1E")))
-            c.add(True, h4_acl(CONN, PB_CONT, data[11:]))
+            c.add(True, h4_acl(conn, PB_START_CTRL, data[:11]))
+            c.add(False, h4_acl(conn, PB_START_HOST, l2cap(b"\x1E")))
+            c.add(True, h4_acl(conn, PB_CONT, data[11:]))
         else:
             c.notify("backfill", f)
+        if after_frame is not None:
+            after_frame(c, i)
     if frames_first:
         c.indicate("control", BACKFILL_RX["hex"])
     c.write("control", "09", command=True)
@@ -301,8 +306,7 @@ def run_tool(*args):
 def test_unreadable_files_exit_1_with_the_reason(tmp_path):
     good = session().btsnoop()
     cases = {
-        "truncated.log": (good[:-7], "truncated record"),
-        "header.log": (good[:30], "truncated record 1"),
+        "header.log": (good[:30], "truncated record 1"),     # not one whole record
         "datalink.log": (good[:12] + struct.pack(">I", 1003) + good[16:],
                          "unsupported btsnoop datalink 1003"),
         "notsnoop.bin": (b"\x00\xff\xfe" * 10, "not a btsnoop file"),
@@ -415,12 +419,93 @@ def test_a_truncated_record_is_named_by_its_place_in_the_file():
         c.add(False, b"\x01\x03\x0c\x00")
     c.connect()
     data = c.btsnoop()
-    try:
-        capture.read_btsnoop(data[:-3])
-    except capture.CaptureError as e:
-        assert "record 4 " in str(e), e
-    else:
-        raise AssertionError("a cut record was not refused")
+    _datalink, records, cut = capture.read_btsnoop(data[:-3])
+    assert "record 4 " in cut and len(records) == 3, cut
+
+
+def test_a_btsnoop_log_cut_in_its_last_record_is_read_up_to_it_with_a_warning(tmp_path):
+    # Android writes btsnoop_hci.log as it goes: a copy taken while Bluetooth is
+    # on ends inside a record. The whole file was refused ("truncated record").
+    c = session()
+    full = c.btsnoop()
+    want_lines, want = decode(full)
+    # cut inside the last record (the disconnection event), and inside its header
+    for cut_at, what in ((len(full) - 3, "packet bytes"), (len(full) - len(c.records[-1][2]) - 10,
+                                                            "of 24 bytes")):
+        p = tmp_path / "live.log"
+        p.write_bytes(full[:cut_at])
+        r = run_tool("--id", TX_ID, str(p))
+        assert r.returncode == 0, (r.stdout[-300:], r.stderr)
+        out = [json.loads(x) for x in r.stdout.splitlines()]
+        s = out[-1]["summary"]
+        assert out[:-1] == want_lines and s["readings"] == want["readings"] and s["backfill"][0]["valid"]
+        (warning,) = s["warnings"]
+        assert "record %d at byte" % len(c.records) in warning and what in warning, warning
+        assert "left out" in warning and "%d whole records" % (len(c.records) - 1) in warning
+        assert r.stderr == "capture: warning: %s: %s\n" % (p, warning), r.stderr
+    assert "warnings" not in want                    # a whole file warns of nothing
+
+
+def test_a_text_capture_with_a_byte_order_mark_reads_as_without(tmp_path):
+    # Windows editors save UTF-8 with a BOM: the first line's time became
+    # "\ufeff0.0", and the file was refused as "direction '\ufeff0.0' is not tx or rx"
+    text = "0.0 tx control 305336\n0.5 rx control %s\n" % GLUCOSE[0]["hex"]
+    want = decode(text.encode())
+    assert decode(b"\xef\xbb\xbf" + text.encode()) == want
+    p = tmp_path / "bom.txt"
+    p.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    r = run_tool(str(p))
+    assert r.returncode == 0 and len(json.loads(r.stdout.splitlines()[-1])["summary"]["readings"]) == 1
+
+
+OTHER_CONN, OTHER_PEER = 0x0041, bytes.fromhex("665544332211")   # 11:22:33:44:55:66
+
+
+def test_another_device_s_counting_notifications_are_not_backfill_frames():
+    # Without discovery, roles are inferred from traffic: a watch or a sensor on
+    # another connection notifying values that start 01, 02, 03 (a counter) was
+    # taken for backfill frames, which joined the transmitter's stream (one
+    # stream for every device): its valid backfill was refused.
+    def other_device(c, i):
+        c.conn, c.peer = OTHER_CONN, OTHER_PEER
+        if i == 0:
+            c.connect()
+        for k in range(2):
+            c.att(True, b"\x1B" + struct.pack("<H", 0x0025) + bytes((2 * i + k + 1, 0)) + bytes(10))
+        c.conn, c.peer = CONN, PEER
+
+    lines, s = decode(session(discovery=False, after_frame=other_device).btsnoop())
+    assert s["connections"] == 2
+    (bf,) = s["backfill"]
+    assert bf["valid"] and bf["frames"] == 3 and bf["device"] == "F0:E1:D2:C3:B4:A5", bf
+    assert s["other_att_values"] == {"11:22:33:44:55:66 handle 0x0025": 6}, s["other_att_values"]
+    assert not any(k.startswith("11:22") for k in s["roles_inferred"]), s["roles_inferred"]
+    assert all(x["device"] == "F0:E1:D2:C3:B4:A5" for x in lines)
+    expect_readings(s)
+
+
+def test_two_transmitters_at_once_each_keep_their_own_backfill_auth_and_clock():
+    # One phone following two transmitters (or a capture of two phones' links):
+    # their packets interleave. The backfill stream, the authentication exchange
+    # and the activation time were one for all connections: each 0x50 ended the
+    # other's stream, each 0x01 the other's exchange.
+    a = session()
+    b = session(conn=OTHER_CONN, peer=OTHER_PEER)
+    t25 = next(i for i, r in enumerate(a.records) if bytes.fromhex(TIME["hex"]) in r[2])
+    ra, rb = a.records, [None] * (t25 + 1) + b.records   # b connects after a's clock (0x25)
+    merged = Capture()
+    for i in range(len(rb)):
+        for r in (ra[i] if i < len(ra) else None, rb[i]):
+            if r is not None:
+                merged.add(r[1], r[2])
+    lines, s = decode(merged.btsnoop())
+    assert s["connections"] == 2 and s["decode_errors"] == [] and s["l2cap_errors"] == []
+    assert [(b["valid"], b["frames"]) for b in s["backfill"]] == [(True, 3), (True, 3)], s["backfill"]
+    assert s["auth"]["result"] == "ok" and len(s["auth"]["exchanges"]) == 2, s["auth"]
+    assert len(s["readings"]) == 2 * len(GLUCOSE)
+    assert all(r.get("unix_s") for r in s["readings"]), s["readings"][:2]
+    assert sorted(b["device"] for b in s["backfill"]) == ["11:22:33:44:55:66", "F0:E1:D2:C3:B4:A5"]
+    assert sorted(x["device"] for x in s["auth"]["exchanges"]) == sorted(b["device"] for b in s["backfill"])
 
 
 def test_a_reused_connection_handle_is_not_the_previous_device():

@@ -31,18 +31,24 @@ readers are in capture_formats.py, each yields the same HCI packets):
    declarations, 0x05 handle/UUID lists) that map handles to the Dexcom
    characteristics. Android caches discovery, so a capture often has none:
    then each handle's role is inferred from its traffic (authentication
-   opcodes without CRC, CRC-valid control messages, numbered backfill frames)
-   and the output says so ("role_inferred" on each line, "roles_inferred" in
-   the summary).
+   opcodes without CRC, CRC-valid control messages, numbered backfill frames),
+   only on a connection that shows Dexcom authentication or control traffic
+   (another device's counter is no backfill), and the output says so
+   ("role_inferred" on each line, "roles_inferred" in the summary). Each
+   connection (peer device) has its own backfill stream, authentication
+   exchange and clock.
 
 2. Text, one message per line, for captures taken otherwise (nRF Connect
    logs, a logic analyser, a bug report):
        [t_seconds] (tx|rx) (control|auth|backfill) HEX
    tx = written by the reader, rx = sent by the transmitter. HEX may contain
-   spaces or colons. '#' starts a comment; blank lines are skipped.
+   spaces or colons. '#' starts a comment; blank lines are skipped. UTF-8,
+   with or without a byte-order mark.
 
 Output: JSON lines on stdout, one per Dexcom message in capture order
     {"t", "dir", "char", "hex", "opcode", "name", "crc_valid", fields...}
+(binary captures add "device", "handle" and "att"; the text format has one
+device)
 (or "error": why the firmware codec refused it), then one summary line
 {"summary": {...}}: message count, per-opcode counts, CRC failures, decode
 errors with their reasons, the authentication result (with --id: the hash the
@@ -55,7 +61,9 @@ Exit status: 0 when the file was read (messages the codec refused are data,
 listed in the output); 1 when the file cannot be read (none of the formats,
 unsupported datalink or link type, truncated record or block, bad magic): one
 JSON line {"error": ...} naming the format and what is wrong; 2 for bad
-arguments.
+arguments. A btsnoop log whose last record is cut (copied while Android was
+still writing it) is read up to it, with a warning on stderr and in the
+summary's "warnings".
 """
 import json
 import os
@@ -349,6 +357,13 @@ def att_messages(att):
         role = infer_roles(samples)
         if role is not None:
             inferred[key] = role
+    # Only on a connection that shows Dexcom traffic (a handle discovery named as
+    # Dexcom's, or one whose values are authentication or CRC-valid control
+    # messages): another device's notifications that count 1, 2, 3 (a watch, a
+    # sensor) were taken for backfill frames.
+    dexcom = set(k[0] for k in roles) | set(k[0] for k, r in inferred.items()
+                                            if r in ("auth", "control"))
+    inferred = dict((k, r) for k, r in inferred.items() if k[0] in dexcom)
     out, device_info, other = [], {}, {}
     for t, d, device, op, handle, v, truncated in att.ops:
         if handle is None:
@@ -367,7 +382,7 @@ def att_messages(att):
                 name = "%s handle 0x%04x" % (device, handle)
                 other[name] = other.get(name, 0) + 1
             continue
-        extras = {"handle": handle, "att": op}
+        extras = {"device": device, "handle": handle, "att": op}
         if key in inferred:
             extras["role_inferred"] = True
         if truncated:
@@ -465,6 +480,8 @@ def load(data):
         raise CaptureError("not a btsnoop file (magic %r)" % data[:8])
     try:
         text = data.decode("utf-8")
+        if text.startswith("\ufeff"):    # a byte-order mark (Windows editors), as trace files
+            text = text[1:]
     except UnicodeDecodeError:
         raise CaptureError("not a btsnoop file (magic %r), nor pcap, pcapng, a bug report (zip, "
                            "or text with a BTSNOOP_LOG_SUMMARY) or the text format" % data[:8])
@@ -493,13 +510,26 @@ class Session:
         self.readings = []
         self.backfills = []
         self.exchanges = []
+        # The state of one connection (text captures: one, None), the current one's
+        # in these three; _use() switches. Shared, another device's frames joined a
+        # transmitter's backfill stream and its connection reset the activation.
         self.exchange = None      # the authentication exchange under way
         self.activation = None    # Unix time of dex time 0 (from a 0x25 with wall time)
         self.stream = None        # backfill stream under way: {"request", "frames", "reply", "t"}
+        self.device = None        # whose state the three above are
+        self.others = {}          # device -> (stream, exchange, activation) of the others
+
+    def _use(self, device):
+        if device == self.device:
+            return
+        self.others[self.device] = (self.stream, self.exchange, self.activation)
+        self.device = device
+        self.stream, self.exchange, self.activation = self.others.pop(device, (None, None, None))
 
     # One message -> one output dict.
     def message(self, t, d, char, v, extras):
         self.count += 1
+        self._use(extras.get("device"))
         line = {"t": round(t - self.t0, 6) if self.wall_time else t}
         if self.wall_time:
             line["capture_unix_s"] = round(t, 3)
@@ -606,6 +636,8 @@ class Session:
         if self.exchange is not None:
             for k in ("transmitter_hash", "reader_hash"):
                 self.exchange.setdefault(k, "not in the capture")
+            if self.device is not None:
+                self.exchange["device"] = self.device
             self.exchanges.append(self.exchange)
             self.exchange = None
 
@@ -659,6 +691,8 @@ class Session:
         if s is None:
             return None
         result = {"t": s["t"], "frames": len(s["frames"])}
+        if self.device is not None:
+            result["device"] = self.device
         try:
             if s["request"] is not None:
                 start, end = s["request"]
@@ -688,6 +722,7 @@ class Session:
         return result
 
     def connection(self, t, extras):
+        self._use(extras["device"])
         if extras["event"] == "disconnected":
             self._end_stream("the disconnection")
             self._end_exchange()
@@ -695,8 +730,10 @@ class Session:
             self.activation = None
 
     def summary(self, info):
-        self._end_stream("the end of the capture")
-        self._end_exchange()
+        for device in [self.device] + list(self.others):
+            self._use(device)
+            self._end_stream("the end of the capture")
+            self._end_exchange()
         checks = [x[k] for x in self.exchanges for k in ("transmitter_hash", "reader_hash")]
         if not self.exchanges:
             result = "no authentication exchange in the capture"
@@ -768,10 +805,12 @@ def main(argv):
     try:
         with open(path, "rb") as f:
             data = f.read()
-        run(data, tid or None, sys.stdout)
+        s = run(data, tid or None, sys.stdout)
     except (OSError, CaptureError) as e:
         print(json.dumps({"error": "%s: %s" % (path, e)}))
         return 1
+    for w in s.get("warnings", ()):     # also in the summary; said where a person looks
+        print("capture: warning: %s: %s" % (path, w), file=sys.stderr)
     return 0
 
 

@@ -13,6 +13,8 @@ read_records(data) -> (info, records) for btsnoop, pcap, pcapng, btsnooz (a
 bug report's text) and a zip holding one of them (a bug report); None when the
 bytes are none of these (capture.py then tries its text format). Raises
 CaptureError, naming the format and what is wrong, for a file it cannot read.
+info["warnings"], when present, lists what was read around (a btsnoop log whose
+last record is cut: the whole ones are read); capture.py writes them on stderr.
 Formats and sources:
 - btsnoop v1 (RFC 1761 layout; datalink 1001 HCI, 1002 H4): header "btsnoop\\0",
   version, datalink; records big-endian: original length, included length,
@@ -64,7 +66,10 @@ EPOCH_DELTA_US = 0x00DCDDB30F2F8000   # 0000-01-01 -> 1970-01-01 in microseconds
 
 
 def read_btsnoop(data):
-    """(datalink, records). Raises CaptureError."""
+    """(datalink, records, cut). Raises CaptureError. cut: None, or why the last
+    record was left out: the file ends inside it (Android writes the log as it
+    goes, so a copy taken while Bluetooth is on often ends so); the whole records
+    before it are read. A file that ends inside its first record is refused."""
     if len(data) < 16:
         raise CaptureError("truncated btsnoop header (%d bytes, need 16)" % len(data))
     if data[:8] != BTSNOOP_MAGIC:
@@ -78,16 +83,17 @@ def read_btsnoop(data):
     out = []
     pos = 16
     index = 0
+    cut = None
     while pos < len(data):
         index += 1
         if pos + 24 > len(data):
-            raise CaptureError("truncated record %d at byte %d: header has %d of 24 bytes"
-                               % (index, pos, len(data) - pos))
+            cut = "header has %d of 24 bytes" % (len(data) - pos), pos
+            break
         orig, incl, flags, _drops, ts = struct.unpack_from(">IIIIq", data, pos)
         pos += 24
         if pos + incl > len(data):
-            raise CaptureError("truncated record %d at byte %d: %d of %d packet bytes"
-                               % (index, pos - 24, len(data) - pos, incl))
+            cut = "%d of %d packet bytes" % (len(data) - pos, incl), pos - 24
+            break
         pkt = bytes(data[pos:pos + incl])
         pos += incl
         direction = "rx" if flags & 1 else "tx"
@@ -97,7 +103,14 @@ def read_btsnoop(data):
             orig += 1
         if pkt:
             out.append((index, (ts - EPOCH_DELTA_US) / 1e6, direction, pkt, len(pkt) < orig))
-    return datalink, out
+    if cut is not None:
+        what, at = cut
+        if index == 1:
+            raise CaptureError("truncated record 1 at byte %d: %s" % (at, what))
+        cut = ("btsnoop record %d at byte %d is cut (%s): the file ends inside it (copied while "
+               "the log was being written?); it is left out, the %d whole records before it "
+               "are read" % (index, at, what, index - 1))
+    return datalink, out, cut
 
 
 # --- link types shared by pcap and pcapng --------------------------------------
@@ -439,8 +452,11 @@ def read_records(data, inside_zip=False):
     """(info, records) of any binary capture or bug report; None for other bytes."""
     kind = _binary_kind(data[:8])
     if kind == "btsnoop":
-        datalink, records = read_btsnoop(data)
-        return {"format": "btsnoop", "datalink": datalink}, records
+        datalink, records, cut = read_btsnoop(data)
+        info = {"format": "btsnoop", "datalink": datalink}
+        if cut is not None:
+            info["warnings"] = [cut]
+        return info, records
     if kind == "pcap":
         return read_pcap(data)
     if kind == "pcapng":
