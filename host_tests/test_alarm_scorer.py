@@ -182,7 +182,7 @@ def test_missing_engine_is_an_explicit_error_and_peers_still_scored(tmp_path, mo
 
 def _make_bench_alarms(tmp_path, monkeypatch, sets):
     """tools/bench.py alarms (make bench SECTION=alarms) over the given sets:
-    (exit code or None, build/bench.json as written, stdout)."""
+    (exit code or None, build/bench.json as written)."""
     import json
     import sys
     import bench
