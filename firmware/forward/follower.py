@@ -39,7 +39,10 @@
 #                    within FUTURE_S: taken then, it fed the alarms an old value as
 #                    "now", and the real readings dated before it were never
 #                    fetched (find[date][$gt]). So "last taken" never passes the
-#                    server's now + FUTURE_S.
+#                    server's now + FUTURE_S; found past it (the leader's clock ran
+#                    ahead and was put right: its readings since are dated before
+#                    it), it moves back to the newest entry taken that is not (else
+#                    to BACK_S before now), and the next poll asks from there.
 #   "leader_auth"    401/403: api_secret or token refused (raised at once)
 # on_server_date(http_date_string), when given, gets the server's Date
 # header (forward.timesync.TimeSync.offer_date) so the wall clock gets set.
@@ -65,6 +68,7 @@ FUTURE_S = 300                # an entry dated further ahead of "now" is not a r
 # than every 5 min) and remembered, so not taken when time brings it closer
 LOOK_S = 2 * FUTURE_S
 AHEAD_MAX = 2 * COUNT         # entries remembered as first seen too far ahead
+BACK_S = 3600                 # "last taken" moved back with no entry taken before it: an hour
 SKEW_S = 60                   # the server's clock further apart from the box's: readings are re-dated
 # an entry less than this after the last one taken is the same reading again: a
 # Nightscout fed by two uploaders (the box and a phone) holds each reading twice,
@@ -253,6 +257,7 @@ class Follower:
         self.last_ms = None          # date (ms) of the newest entry taken
         self.server_off = None       # server's clock - box's ms // 1000, at its last Date
         self.ahead = []              # (unix_s, sgv) of entries first seen too far ahead
+        self.taken = []              # (unix_s, sgv) of the last COUNT entries taken, oldest first
         self.prev = None             # (unix_s, sgv) of that entry
         self.fresh_at = ms()         # when the leader last gave a fresh entry (start: grace)
         self.active = {}             # condition name -> bool
@@ -319,6 +324,8 @@ class Follower:
                 raise ValueError("HTTP %d" % status)
             box_now = self._unix()
             now = box_now if server_now is None else server_now
+            if now is not None and self.last_ms is not None and self.last_ms > (now + FUTURE_S) * 1000:
+                self._move_back(now, "box" if server_now is None else "server")
             readings = parse_entries(body, self.last_ms, self.prev, self.ahead)
             if readings and self.count < COUNT:
                 # halved by a cut answer (large entries, or a portal's page once):
@@ -331,9 +338,7 @@ class Follower:
                 while readings and readings[-1][1] > now + FUTURE_S:
                     r = readings.pop()   # newest last
                     ahead = r[1] - now
-                    if len(self.ahead) >= AHEAD_MAX:
-                        self.ahead.pop(0)
-                    self.ahead.append((r[1], r[2]))
+                    self._remember((r[1], r[2]))
             skew = 0
             if server_now is not None and box_now is not None and abs(box_now - server_now) > SKEW_S:
                 skew = box_now - server_now
@@ -362,7 +367,11 @@ class Follower:
             # the box ages a reading by its own clock: date it there
             self.on_reading(r if not skew else (r[0] + skew, r[1] + skew) + r[2:])
             self.last_ms = r[1] * 1000
-            self.prev = (r[1], r[2])
+            self.prev = p = (r[1], r[2])
+            t = self.taken
+            t.append(p)
+            if len(t) > COUNT:
+                t.pop(0)
             if wall is None or wall - r[1] < self.silent_ms // 1000:
                 self.fresh_at = now
         a = self.ahead
@@ -371,6 +380,30 @@ class Follower:
             for i in range(len(a) - 1, -1, -1):
                 if a[i][0] <= last_s:
                     del a[i]
+
+    def _remember(self, entry):
+        """(unix_s, sgv) of an entry never to take (parse_entries' skip)."""
+        a = self.ahead
+        if len(a) >= AHEAD_MAX:
+            a.pop(0)
+        a.append(entry)
+
+    def _move_back(self, now, whose):
+        """The last entry taken is dated more than FUTURE_S after the clock: the
+        one that dated it ran ahead and was put right (a leader's wrong first NTP
+        answer, kept minutes), and its readings since, dated before it, were never
+        asked for: leader_silent sounded while the leader was fine. Back to the
+        newest entry taken that is not so far ahead, else BACK_S before now. The
+        ones taken after it are remembered as first seen too far ahead: taken
+        again once within FUTURE_S, the engine would judge an old value as new."""
+        was = self.last_ms // 1000
+        t = self.taken
+        while t and t[-1][0] > now + FUTURE_S:
+            self._remember(t.pop())
+        self.prev = t[-1] if t else None
+        self.last_ms = (t[-1][0] if t else now - BACK_S) * 1000
+        self._log("follow: the last entry taken is dated %d s after the %s's clock: asking from %d s before"
+                  % (was - now, whose, now - self.last_ms // 1000))
 
     def check_silent(self):
         self._set("leader_silent", self._ms() - self.fresh_at > self.silent_ms)

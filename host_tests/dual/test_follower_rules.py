@@ -446,6 +446,73 @@ def test_at_most_24_entries_are_remembered_the_furthest_ahead_forgotten_first():
     assert sorted(w.f.ahead) == [(T0 + 600 + 60 * k, 150) for k in range(24)], w.f.ahead
 
 
+# --- a leader's clock put back -------------------------------------------------------
+
+def test_a_leader_whose_clock_ran_ahead_and_was_put_right_is_followed_on():
+    # The leader's clock ran 20 min ahead for its first 10 min (a wrong first NTP
+    # answer) and dated its readings and its Date header by it. Before: "last taken"
+    # stayed at the last reading dated then, the readings after the correction were
+    # dated before it and never asked for (minutes 10 to 25), and leader_silent
+    # sounded from minute 21 to 30 while the leader was fine.
+    for box_clock in (True, False):
+        t = {"unix": T0}
+        server = Server(lambda: t["unix"] + (1200 if t["unix"] < T0 + 600 else 0))
+        w = World(box_unix=T0 if box_clock else None, http=server)
+        made = []
+        for minute in range(45):
+            t["unix"] = T0 + 60 * minute
+            if box_clock:
+                w.box_unix = t["unix"]
+            w.now_ms = 10 ** 7 + 60000 * minute
+            if minute % 5 == 0:
+                made.append(100 - minute)
+                server.entries.append((server.unix() * 1000, made[-1], "Flat"))
+            w.ask()
+        assert [r[2] for r in w.readings] == made, (box_clock, w.readings)   # each once, in order
+        assert w.silent() == [False], box_clock
+        if box_clock:    # re-dated onto the box's clock while the leader's was ahead
+            assert [r[1] for r in w.readings] == [T0 + 300 * k for k in range(9)], w.readings
+        moved = [m for m in w.logs if "after the server's clock: asking from" in m]
+        assert len(moved) == 1 and "dated 900 s after" in moved[0], w.logs
+
+
+def test_last_taken_moves_back_to_the_newest_entry_taken_within_future_s_of_the_clock():
+    w = World()
+    w.poll(body=body([(T0, 100, "Flat"), (T0 + 300, 101, "Flat")]), server_unix=T0 + 310)
+    w.poll(body=body([(T0 + 1800, 102, "Flat")]), server_unix=T0 + 1810)    # the clock ahead
+    w.poll(body="[]", server_unix=T0 + 1500)       # put back, but "last taken" exactly 300 s ahead
+    assert "$gt]=%d" % ((T0 + 1800) * 1000) in w.f.path() and len(w.logs) == 0
+    w.poll(body="[]", server_unix=T0 + 1499)       # 301 s ahead: back to T0 + 300
+    assert "$gt]=%d&" % ((T0 + 300) * 1000) in w.f.path(), w.f.path()
+    assert w.logs == ["follow: the last entry taken is dated 301 s after the server's clock: "
+                      "asking from 1199 s before"], w.logs
+    # taken again from there, the trend from T0 + 300's; the one taken while the clock
+    # was ahead not again when it comes within 300 s (the engine would judge it as new)
+    w.poll(body=body([(T0 + 1800, 102, "Flat"), (T0 + 600, 99, "Flat"), (T0 + 1200, 90, "SingleDown")]),
+           server_unix=T0 + 1510)
+    assert [(r[1], r[2], r[3]) for r in w.readings][3:] == [(T0 + 600, 99, -4), (T0 + 1200, 90, -9)], \
+        w.readings
+    # by the box's clock when the server sends no Date
+    w = World(box_unix=T0 + 1810)
+    w.poll(body=body([(T0 + 300, 101, "Flat"), (T0 + 1800, 102, "Flat")]))
+    w.box_unix = T0 + 1000
+    w.poll(body="[]")
+    assert "$gt]=%d&" % ((T0 + 300) * 1000) in w.f.path(), w.f.path()
+    assert "box's clock" in w.logs[-1], w.logs
+
+
+def test_last_taken_moves_an_hour_back_when_the_last_12_taken_are_all_too_far_ahead():
+    assert (follower.BACK_S, follower.COUNT) == (3600, 12)
+    for ahead, back_to in ((11, T0), (12, T0 + 3000 - 3600)):
+        w = World()
+        w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 10)
+        w.poll(body=body([(T0 + 6000 + 60 * k, 100, "Flat") for k in range(ahead)]),
+               server_unix=T0 + 6000 + 60 * ahead)
+        assert len(w.readings) == 1 + ahead
+        w.poll(body="[]", server_unix=T0 + 3000)
+        assert "$gt]=%d&" % (back_to * 1000) in w.f.path(), (ahead, w.f.path())
+
+
 # --- silence ---------------------------------------------------------------------
 
 def test_defaults_silent_min_15_and_poll_s_60():
