@@ -4,11 +4,25 @@
 #   h = QueueHistory(upload_queue, 288)   the same, read from a keep_sent upload queue
 # query() yields (dex_s, unix_s, sgv, trend, state) newest first; times in Unix ms
 # for the bounds (as Nightscout's find[date]).
+#
+# A reading's wall time is its transmitter time plus the session's activation
+# estimate (the wall clock at the session minus the transmitter's clock): the
+# readings taken while the box's clock ran ahead (a wrong first NTP answer, kept
+# minutes) are dated ahead, and after the clock is put right they stayed the
+# "newest" (current.json, /pebble, /api/v2/properties showed a stale value as
+# current, and followers asking find[date][$gt] for newer ones got none) until
+# real time passed them. A live reading (the transmitter's newest) re-dates them
+# by its transmitter time: every record of an older transmitter time dated more
+# than SAME_S later than that gives (its own session's clock further ahead than
+# now's), or dated after the live reading. A record whose transmitter time is not
+# older (another transmitter's, or a follower box's, dex_s = unix_s) is left as
+# it is. (Not QueueHistory: the upload queue's records are forward.queue's own.)
 import struct
 
 _REC = "<IIHhB"
 _R = 13
 _NO_TREND = -32768
+SAME_S = 150     # the same transmitter time within this: the same reading (dates jitter)
 
 
 class History:
@@ -33,11 +47,13 @@ class History:
         if unix_s is None or sgv is None:
             return False
         unix_s = int(unix_s)
+        if len(reading) > 5 and reading[5] == "live":
+            self._redate(dex_s, unix_s)
         n = self._n
         i = n
         while i > 0:
             d, u = struct.unpack_from("<II", self._buf, (i - 1) * _R)
-            if d == dex_s and abs(u - unix_s) < 150:
+            if d == dex_s and abs(u - unix_s) < SAME_S:
                 return False
             if u <= unix_s:
                 break
@@ -54,6 +70,33 @@ class History:
         struct.pack_into(_REC, self._buf, i * _R, dex_s, unix_s, sgv,
                          _NO_TREND if trend is None else trend, state or 0)
         return True
+
+    def _redate(self, dex_s, unix_s):
+        """Before the live reading (dex_s, unix_s) goes in: the records at the end
+        dated by a clock further ahead than now's get the date its transmitter
+        time gives, and go back in time order (see the top)."""
+        buf = self._buf
+        act = unix_s - dex_s     # the transmitter's activation by the clock now
+        n = self._n
+        j = n
+        while j > 0:
+            d, u = struct.unpack_from("<II", buf, (j - 1) * _R)
+            if not (u > unix_s or (d < dex_s and u - d - act > SAME_S)):
+                break
+            j -= 1
+        if j == n:
+            return               # the usual case
+        mv = memoryview(buf)
+        for i in range(j, n):
+            d, u, s, t, st = struct.unpack_from(_REC, buf, i * _R)
+            if d < dex_s and u - d - act > SAME_S and act + d >= 0:   # (a record's range)
+                u = act + d
+            k = i
+            while k > 0 and struct.unpack_from("<I", buf, (k - 1) * _R + 4)[0] > u:
+                k -= 1
+            if k < i:
+                mv[(k + 1) * _R:(i + 1) * _R] = bytes(mv[k * _R:i * _R])
+            struct.pack_into(_REC, buf, k * _R, d, u, s, t, st)
 
     def latest(self):
         return self._get(self._n - 1) if self._n else None

@@ -3,7 +3,8 @@
 # every `date`/`dateString` (leap years, centuries, the 2038 and u32 limits), the
 # HTTP Date header (RFC 7231 IMF-fixdate: fields out of range are not a date), the
 # wall-clock rules of TimeSync (NTP first, the server's Date only as a fallback,
-# nothing before 2024, back-off after a slow failure) and the LAN history ring.
+# nothing before 2024, back-off after a slow failure) and the LAN history ring
+# (with the re-dating of what a clock put back had dated ahead).
 # Facts from ../shared/research/peers.md (2.1, 2.2, 4.5) and the modules' own
 # comments. Runs on both runtimes.
 import sys
@@ -12,6 +13,7 @@ from fakes import swap
 
 from forward import names, timesync, wifi
 from forward.entries import civil, direction, iso_utc, sgv_entry, TREND_CODES
+from forward import history
 from forward.history import History
 from forward.timesync import http_date, parse_http_date, TimeSync
 
@@ -769,8 +771,8 @@ def test_a_clock_set_from_nothing_by_one_wrong_answer_is_put_right_in_minutes_no
 
 # --- the LAN history ring --------------------------------------------------------
 
-def _r(dex, unix, sgv=100, trend=0, state=6):
-    return (dex, unix, sgv, trend, state, "live")
+def _r(dex, unix, sgv=100, trend=0, state=6, source="live"):
+    return (dex, unix, sgv, trend, state, source)
 
 
 def test_the_ring_holds_a_day_by_default_and_refuses_no_room():
@@ -832,6 +834,74 @@ def test_each_record_comes_with_the_one_before_it():
     # the previous record is there even when the count stops before it
     rec, prev = list(h.query(1))[0]
     assert rec[2] == 103 and prev[2] == 102
+
+
+def _dates(h):
+    return [(rec[0], rec[1]) for rec, _ in h.query(1000)]
+
+
+def test_a_live_reading_re_dates_what_a_clock_put_back_had_dated_ahead():
+    # A reading's date is its transmitter time plus the session's activation estimate
+    # by the wall clock. The box's clock ran 20 min ahead for three readings (a wrong
+    # first NTP answer), then was put right: before, those three stayed the newest
+    # (the LAN API's current.json, /pebble and properties showed 104 as current for
+    # 20 min, and a follower asking for newer ones got none); the next live reading
+    # dates them by its transmitter time
+    act = T - 500000          # the transmitter's activation
+    h = History(10)
+    for k in range(6):
+        dex = 480000 + 300 * k
+        assert h.add(_r(dex, act + dex + (1200 if 2 <= k <= 4 else 0), 100 + k)) is True
+    assert [rec[2] for rec, _ in h.query(10)] == [105, 104, 103, 102, 101, 100]
+    assert _dates(h) == [(480000 + 300 * k, act + 480000 + 300 * k) for k in range(5, -1, -1)]
+    assert h.latest()[2] == 105
+    # then the backfill of one of them is the same reading
+    assert h.add(_r(480600, act + 480600, 102, source="backfill")) is False
+    # more than SAME_S further ahead than the clock now, though not dated after the
+    # live reading: re-dated too; SAME_S or less (the estimate's jitter): left
+    assert history.SAME_S == 150
+    for ahead, moved in ((150, 0), (151, 151), (299, 299)):
+        h = History(10)
+        h.add(_r(480000, act + 480000))
+        h.add(_r(480300, act + 480300 + ahead))
+        h.add(_r(480600, act + 480600))
+        assert _dates(h) == [(480600, act + 480600), (480300, act + 480300 + ahead - moved),
+                             (480000, act + 480000)], ahead
+
+
+def test_only_a_live_reading_of_a_later_transmitter_time_re_dates():
+    act = T - 500000
+    ahead = [(480000, act + 480000 + 1200), (480300, act + 480300 + 1200)]
+    # a backfilled reading (dated by the session's estimate, after its live one) does not
+    h = History(10)
+    for d, u in ahead:
+        h.add(_r(d, u))
+    h.add(_r(479700, act + 479700, source="backfill"))
+    assert _dates(h) == ahead[::-1] + [(479700, act + 479700)]
+    # nor does another transmitter's first reading: the old one's, dated after it, stay
+    # as dated (their transmitter times cannot be placed against its own)
+    h = History(10)
+    for d, u in ahead:
+        h.add(_r(d, u))
+    h.add(_r(300, act + 480600))
+    assert _dates(h) == ahead[::-1] + [(300, act + 480600)]
+    # nor a follower box's readings (dex_s is the unix_s), put in time order as ever
+    h = History(10)
+    for u in (T + 600, T + 900, T):
+        h.add(_r(u, u))
+    assert _dates(h) == [(T + 900, T + 900), (T + 600, T + 600), (T, T)]
+    # a re-dated one goes back into time order, before one it cannot place
+    h = History(10)
+    h.add(_r(900000, act + 480700))                   # another transmitter's, dated ahead too
+    h.add(_r(480300, act + 480300 + 1200))            # this one's, dated 20 min ahead
+    h.add(_r(480600, act + 480600))
+    assert _dates(h) == [(900000, act + 480700), (480600, act + 480600), (480300, act + 480300)]
+    # in a full ring, nothing is lost
+    h = History(4)
+    for k in range(4):
+        h.add(_r(480000 + 300 * k, act + 480000 + 300 * k + (1200 if k >= 2 else 0)))
+    assert h.add(_r(481200, act + 481200)) is True
+    assert _dates(h) == [(480000 + 300 * k, act + 480000 + 300 * k) for k in range(4, 0, -1)]
 
 
 def test_query_bounds_are_unix_ms_like_nightscouts_find_date():

@@ -12,8 +12,9 @@
 # caller that sends one; loopback trusted unless trust_loopback is false; every
 # route), 404 for other paths, GET only, a body refused (413), 512-byte lines,
 # max_connections (more are closed unanswered), request_timeout_s, the Date
-# header from a set clock only, responses streamed record by record, and the
-# config's defaults and refusals.
+# header from a set clock only, responses streamed record by record, the newest
+# reading current again once the box's clock is put back (forward/history.py
+# re-dates what it had dated ahead), and the config's defaults and refusals.
 #
 # Each request is real bytes through the module's own microdot server
 # (app.webserver.BoundedServer.handle_request) without an event loop: a
@@ -372,6 +373,21 @@ def test_current_is_the_newest_entry_alone_whatever_is_asked():
     # header: not served rather than JSON where a script cuts columns
     assert box.get("/api/v1/entries/current").status == 404
     assert Box().json("/api/v1/entries/current.json") == []
+
+
+def test_after_the_boxs_clock_is_put_back_current_is_the_newest_reading_again():
+    # the box's clock ran 20 min ahead for three readings (a wrong first NTP answer):
+    # they were dated ahead, and once the clock was put right current.json, /pebble
+    # and properties showed the last of them (a stale value) as current for 20 min;
+    # the next live reading dates them by its transmitter time (forward/history.py)
+    act = T - 500000
+    readings = [(480000 + 300 * k, act + 480000 + 300 * k + (1200 if 2 <= k <= 4 else 0), 100 + k, 0, 6,
+                 "live") for k in range(6)]
+    box = Box(readings, t=act + 481530)
+    assert [e["sgv"] for e in box.json("/api/v1/entries/current.json")] == [105]
+    assert [e["sgv"] for e in box.json("/api/v1/entries.json?count=6")] == [105, 104, 103, 102, 101, 100]
+    assert box.json("/pebble")["bgs"][0]["sgv"] == "105"
+    assert box.json("/api/v2/properties")["bgnow"]["last"] == 105
 
 
 def test_find_date_bounds_gt_gte_lt_lte_in_ms_passed_to_the_history():
