@@ -219,8 +219,8 @@ def check_units(values, path):
         if v is not None and (top is None or v > top):
             top = v
     if top is not None and top < MMOL_MAX:
-        raise TraceError("%s: every glucose value is under %d: mmol/L? the trace must be in mg/dL "
-                         "(multiply by 18)" % (path, MMOL_MAX))
+        raise TraceError("%s: every glucose number is under %d (LOW / HIGH aside): mmol/L? the "
+                         "trace must be in mg/dL (multiply by 18)" % (path, MMOL_MAX))
 
 
 def trace_rows(path, optional=()):
