@@ -292,6 +292,12 @@ def test_lost_readings_are_those_a_later_session_could_have_backfilled():
     assert chaos.check_lost_readings(w, every[:10], 200 * MIN, [], values) == []
     # the session after the gap came in the run's last hour: no later session to retry in
     assert chaos.check_lost_readings(w, gap, t[20] + 59 * MIN, [], values) == []
+    # ... or within an hour of the box losing its transmitter id (config and .bak damaged
+    # at a reset, seed 2159): no session after it either; an hour later there was
+    lost_id = [{"event": "config_loaded", "t_ms": t[20] + 59 * MIN, "transmitter": False}]
+    assert chaos.check_lost_readings(w, gap + lost_id, 200 * MIN, [], values) == []
+    lost_id[0]["t_ms"] = t[20] + 61 * MIN
+    assert len(chaos.check_lost_readings(w, gap + lost_id, 200 * MIN, [], values)) == 1
     # windows inside a sensor mode span carry no glucose
     w["modes"] = [["sensor_failed", t[10] // 1000, t[19] // 1000]]
     assert chaos.check_lost_readings(w, gap, 200 * MIN, [], values) == []

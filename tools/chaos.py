@@ -3765,7 +3765,11 @@ def check_lost_readings(w, events, end_ms, problems, values=None):
         wins = new_windows(plan, values, end_ms)
         return (_lost(w, old, end_ms, [x for x in br.windows(values, w["start"], end_ms) if x[0] < b], b)
                 + _lost(w_new, new, end_ms, wins))[:1]
-    return _lost(w, events, end_ms, br.windows(values, w["start"], end_ms))
+    # (seed 2159, round 22) damaged files (config and .bak) took the transmitter id at a
+    # reset: no session after it, so a backfill cut short just before had none to retry in
+    gone = [e["t_ms"] for e in events if e.get("event") == "config_loaded"
+            and e.get("transmitter") is False]
+    return _lost(w, events, end_ms, br.windows(values, w["start"], end_ms), min(gone) if gone else None)
 
 
 def _lost(w, events, end_ms, windows, stop_ms=None):
