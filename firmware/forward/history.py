@@ -11,12 +11,18 @@
 # minutes) are dated ahead, and after the clock is put right they stayed the
 # "newest" (current.json, /pebble, /api/v2/properties showed a stale value as
 # current, and followers asking find[date][$gt] for newer ones got none) until
-# real time passed them. A live reading (the transmitter's newest) re-dates them
-# by its transmitter time: every record of an older transmitter time dated more
-# than SAME_S later than that gives (its own session's clock further ahead than
-# now's), or dated after the live reading. A record whose transmitter time is not
-# older (another transmitter's, or a follower box's, dex_s = unix_s) is left as
-# it is. (Not QueueHistory: the upload queue's records are forward.queue's own.)
+# real time passed them. So a live reading (the transmitter's newest, dated by
+# the clock now) that finds the newest record dated after it first re-dates the
+# records at the end dated more than SAME_S later than its transmitter time gives
+# theirs (their session's clock further ahead than now's; SAME_S or less is the
+# estimate's jitter): each gets the date that gives. The walk from the end stops
+# at the first record dated right and not after the reading. Records of a later
+# transmitter time (another transmitter's, a follower box's: dex_s = unix_s) are
+# left as dated. With nothing dated after it (the usual case: one record's look),
+# nothing is re-dated: a clock put back by less than a reading's interval leaves
+# the order right, and the records of a transmitter used before one activated
+# earlier (its activation later than this one's) are not moved days back. (Not
+# QueueHistory: the upload queue's records are forward.queue's own.)
 import struct
 
 _REC = "<IIHhB"
@@ -47,7 +53,7 @@ class History:
         if unix_s is None or sgv is None:
             return False
         unix_s = int(unix_s)
-        if len(reading) > 5 and reading[5] == "live":
+        if len(reading) > 5 and reading[5] == "live":   # (a backfill comes after its live one)
             self._redate(dex_s, unix_s)
         n = self._n
         i = n
@@ -76,20 +82,20 @@ class History:
         dated by a clock further ahead than now's get the date its transmitter
         time gives, and go back in time order (see the top)."""
         buf = self._buf
-        act = unix_s - dex_s     # the transmitter's activation by the clock now
         n = self._n
+        if n == 0 or struct.unpack_from("<I", buf, (n - 1) * _R + 4)[0] <= unix_s:
+            return               # the usual case: nothing dated after it
+        act = unix_s - dex_s     # the transmitter's activation by the clock now
         j = n
         while j > 0:
             d, u = struct.unpack_from("<II", buf, (j - 1) * _R)
-            if not (u > unix_s or (d < dex_s and u - d - act > SAME_S)):
-                break
+            if u <= unix_s and (d > dex_s or u - d - act <= SAME_S):
+                break            # dated right: the ones before it too
             j -= 1
-        if j == n:
-            return               # the usual case
         mv = memoryview(buf)
         for i in range(j, n):
             d, u, s, t, st = struct.unpack_from(_REC, buf, i * _R)
-            if d < dex_s and u - d - act > SAME_S and act + d >= 0:   # (a record's range)
+            if d <= dex_s and u - d - act > SAME_S and act + d >= 0:   # (>= 0: the record's range)
                 u = act + d
             k = i
             while k > 0 and struct.unpack_from("<I", buf, (k - 1) * _R + 4)[0] > u:

@@ -857,27 +857,83 @@ def test_a_live_reading_re_dates_what_a_clock_put_back_had_dated_ahead():
     assert h.latest()[2] == 105
     # then the backfill of one of them is the same reading
     assert h.add(_r(480600, act + 480600, 102, source="backfill")) is False
-    # more than SAME_S further ahead than the clock now, though not dated after the
-    # live reading: re-dated too; SAME_S or less (the estimate's jitter): left
+    # the same reading dated ahead, then again by the clock put right: kept once, dated right
+    h = History(10)
+    h.add(_r(480600, act + 480600 + 1200))
+    assert h.add(_r(480600, act + 480600)) is False
+    assert _dates(h) == [(480600, act + 480600)]
+    # once the newest is dated after it: those before it too when more than SAME_S
+    # further ahead than the clock now gives; SAME_S or less (the estimate's jitter): left
     assert history.SAME_S == 150
     for ahead, moved in ((150, 0), (151, 151), (299, 299)):
         h = History(10)
         h.add(_r(480000, act + 480000))
         h.add(_r(480300, act + 480300 + ahead))
-        h.add(_r(480600, act + 480600))
-        assert _dates(h) == [(480600, act + 480600), (480300, act + 480300 + ahead - moved),
-                             (480000, act + 480000)], ahead
+        h.add(_r(480600, act + 480600 + 1200))
+        h.add(_r(480900, act + 480900))
+        assert _dates(h) == [(480900, act + 480900), (480600, act + 480600),
+                             (480300, act + 480300 + ahead - moved), (480000, act + 480000)], ahead
+    # ... dated after it too: an earlier transmitter time 100 s before, dated 50 s after
+    h = History(10)
+    h.add(_r(480500, act + 480650))
+    h.add(_r(480600, act + 480600))
+    assert _dates(h) == [(480500, act + 480650), (480600, act + 480600)]
+    # nothing dated after it (at its second is not after): nothing re-dated (a clock
+    # put back by no more than the readings' interval leaves their order right)
+    h = History(10)
+    h.add(_r(480300, act + 480300 + 300))
+    h.add(_r(480600, act + 480600))
+    assert _dates(h) == [(480600, act + 480600), (480300, act + 480600)]
+    # in a full ring, nothing is lost; the first record re-dated too
+    h = History(4)
+    for k in range(4):
+        h.add(_r(480000 + 300 * k, act + 480000 + 300 * k + 1200))
+    assert h.add(_r(481200, act + 481200)) is True
+    assert _dates(h) == [(480000 + 300 * k, act + 480000 + 300 * k) for k in range(4, 0, -1)]
+
+
+def test_the_walk_stops_at_the_first_record_dated_right():
+    # (the ring's 288 are not all read): the clock put back by SAME_S twice, then put
+    # 20 min ahead and back: the first record, 300 s ahead of the clock now, stays so
+    act = T - 500000
+    h = History(10)
+    h.add(_r(480000, act + 480000 + 300))
+    h.add(_r(480300, act + 480300 + 150))
+    h.add(_r(480600, act + 480600 + 1200))
+    h.add(_r(480900, act + 480900))
+    assert _dates(h) == [(480900, act + 480900), (480600, act + 480600), (480300, act + 480450),
+                         (480000, act + 480300)]
+    # nor another transmitter's record dated at the same second as the reading
+    h = History(10)
+    h.add(_r(480000, act + 480000 + 300))
+    h.add(_r(900000, act + 480900))
+    h.add(_r(480600, act + 480600 + 1200))
+    h.add(_r(480900, act + 480900))
+    assert _dates(h) == [(480900, act + 480900), (900000, act + 480900), (480600, act + 480600),
+                         (480000, act + 480300)]
+
+
+def test_a_transmitter_used_again_does_not_move_the_others_records():
+    # back to a transmitter activated 30 days before the one used since: the other's
+    # records (a smaller transmitter time, an activation 30 days later) stay as dated
+    act = T - 500000
+    h = History(10)
+    for k in range(3):
+        h.add(_r(480000 + 300 * k, act + 480000 + 300 * k))
+    h.add(_r(480600 + 30 * 86400 + 300, act + 480900))
+    assert _dates(h)[1:] == [(480000 + 300 * k, act + 480000 + 300 * k) for k in range(2, -1, -1)]
 
 
 def test_only_a_live_reading_of_a_later_transmitter_time_re_dates():
     act = T - 500000
     ahead = [(480000, act + 480000 + 1200), (480300, act + 480300 + 1200)]
-    # a backfilled reading (dated by the session's estimate, after its live one) does not
-    h = History(10)
-    for d, u in ahead:
-        h.add(_r(d, u))
-    h.add(_r(479700, act + 479700, source="backfill"))
-    assert _dates(h) == ahead[::-1] + [(479700, act + 479700)]
+    # a backfilled reading (its session's live one did), a reading with no source
+    for later in (_r(480600, act + 480600, source="backfill"), (480600, act + 480600, 100, 0, 6)):
+        h = History(10)
+        for d, u in ahead:
+            h.add(_r(d, u))
+        h.add(later)
+        assert _dates(h) == ahead[::-1] + [(480600, act + 480600)], later
     # nor does another transmitter's first reading: the old one's, dated after it, stay
     # as dated (their transmitter times cannot be placed against its own)
     h = History(10)
@@ -890,18 +946,27 @@ def test_only_a_live_reading_of_a_later_transmitter_time_re_dates():
     for u in (T + 600, T + 900, T):
         h.add(_r(u, u))
     assert _dates(h) == [(T + 900, T + 900), (T + 600, T + 600), (T, T)]
-    # a re-dated one goes back into time order, before one it cannot place
+    # a re-dated one goes back into time order, before one it cannot place (another
+    # transmitter's, dated after it), after one of the same second (as add puts one)
+    L, M = (480600, act + 480600), (480300, act + 480300)   # M dated 20 min ahead before L
+    for other, want in ((act + 480700, [(900000, act + 480700), L, M]),
+                        (act + 482000, [(900000, act + 482000), L, M]),
+                        (act + 480300, [L, M, (900000, act + 480300)])):
+        h = History(10)
+        h.add(_r(900000, other))
+        h.add(_r(M[0], M[1] + 1200))
+        h.add(_r(L[0], L[1]))
+        assert _dates(h) == want, (other, _dates(h))
+
+
+def test_a_date_before_1970_is_never_written():
+    # (the record cannot hold it: add raised, and the LAN API's feed failed):
+    # a record it would give is left as dated
     h = History(10)
-    h.add(_r(900000, act + 480700))                   # another transmitter's, dated ahead too
-    h.add(_r(480300, act + 480300 + 1200))            # this one's, dated 20 min ahead
-    h.add(_r(480600, act + 480600))
-    assert _dates(h) == [(900000, act + 480700), (480600, act + 480600), (480300, act + 480300)]
-    # in a full ring, nothing is lost
-    h = History(4)
-    for k in range(4):
-        h.add(_r(480000 + 300 * k, act + 480000 + 300 * k + (1200 if k >= 2 else 0)))
-    assert h.add(_r(481200, act + 481200)) is True
-    assert _dates(h) == [(480000 + 300 * k, act + 480000 + 300 * k) for k in range(4, 0, -1)]
+    h.add(_r(1, 500))
+    h.add(_r(0, 600))
+    assert h.add(_r(101, 100)) is True             # the activation by it: -1
+    assert _dates(h) == [(0, 600), (101, 100), (1, 0)]
 
 
 def test_query_bounds_are_unix_ms_like_nightscouts_find_date():
