@@ -492,6 +492,12 @@ def test_last_taken_moves_back_to_the_newest_entry_taken_within_future_s_of_the_
            server_unix=T0 + 1510)
     assert [(r[1], r[2], r[3]) for r in w.readings][3:] == [(T0 + 600, 99, -4), (T0 + 1200, 90, -9)], \
         w.readings
+    # the newest taken up to FUTURE_S ahead of the clock put back is kept
+    w = World()
+    w.poll(body=body([(T0, 100, "Flat"), (T0 + 300, 101, "Flat")]), server_unix=T0 + 100)
+    w.poll(body=body([(T0 + 2400, 102, "Flat")]), server_unix=T0 + 2400)
+    w.poll(body="[]", server_unix=T0)
+    assert "$gt]=%d&" % ((T0 + 300) * 1000) in w.f.path(), w.f.path()
     # by the box's clock when the server sends no Date
     w = World(box_unix=T0 + 1810)
     w.poll(body=body([(T0 + 300, 101, "Flat"), (T0 + 1800, 102, "Flat")]))
