@@ -340,14 +340,14 @@ def test_the_verdict_is_the_median_of_the_last_five():
     assert w.add(3000) is True    # 4000 4000 3000 3000 3000: the oldest fell out
 
 
-def test_hold_drives_the_hold_pin_high():
+def test_hold_drives_the_hold_pin_high_and_holds_it_through_a_reset():
     pins = []
 
     class Pin:
         OUT = "out"
 
-        def __init__(self, pin, mode=None, value=None):
-            pins.append((pin, mode, value))
+        def __init__(self, pin, mode=None, value=None, hold=None):
+            pins.append((pin, mode, value, hold))
 
     class Machine:
         pass
@@ -357,7 +357,8 @@ def test_hold_drives_the_hold_pin_high():
     sys.modules["machine"] = Machine
     try:
         power.hold({"power": {"hold_pin": 4}})
-        assert pins == [(4, "out", 1)], pins
+        # held: the pad keeps its level through a reset (the PLUS2 on battery stays on)
+        assert pins == [(4, "out", 1, True)], pins
         power.hold({"power": {}})
         power.hold({"power": None})
         power.hold({})
