@@ -464,7 +464,10 @@ class Link:
         with conn.timeout(op * 2):
             service = await conn.service(_CGM)
         if service is None:   # no Dexcom, whatever its name: passed over as a rogue is
-            self._mark_rogue(conn.device)
+            # (not the address that last proved genuine: a discovery that ended in an
+            # error also comes back without the service, and aioble does not say so)
+            if bytes(conn.device.addr) != self._genuine[0]:
+                self._mark_rogue(conn.device)
             raise _End(_NO_CGM)
         chars = {}
         with conn.timeout(op * 2):
@@ -537,11 +540,12 @@ class Link:
                 self._event("error", detail="on_time: %r" % e)
         self.activation_unix = (clock.unix() - half_rtt_s - dex_now) if clock.wall_valid() else None
         # the activation on_time keeps across power cuts dates the readings while this
-        # estimate agrees with it (its own read of the clock may be a second before ours):
-        # readings backfilled again after a cut keep their first dates, by which
-        # Nightscout knows them (one a second off was a second entry)
+        # estimate agrees with it (within txclock's SAME_WITHIN_S, and its own read of the
+        # clock may be a second before ours): readings backfilled again after a cut keep
+        # their first dates, by which Nightscout knows them (one a second off was a
+        # second entry)
         if isinstance(kept, int) and self.activation_unix is not None \
-                and abs(kept - self.activation_unix) <= 2:
+                and abs(kept - self.activation_unix) <= 3:
             self.activation_unix = kept
         self._status(tm["status"])
         g = await self._ask(c, build.glucose(), _GLUCOSE_REPLIES)
