@@ -107,18 +107,21 @@ def test_server_guards_without_browser(tmp_path):
             text = r.read().decode()
             assert r.status == 403 and "by its address" in text, (method, path, r.status)
             c.close()
-        # ... its own mDNS name (config "hostname", default cgm-alarm) is the box's too;
-        # names that only contain it are not
-        for host, ok in (("cgm-alarm.local", True), ("CGM-Alarm.local:80", True),
-                         ("cgm-alarm.local.", True), ("cgm-alarm.local.attacker.example", False),
-                         ("evil-cgm-alarm.local", False), ("cgm-alarm.localhost", False),
-                         ("cgm-alarm", False), ("mpy-esp32.local", False)):
+        # ... its own mDNS name is the box's too (config "hostname", by default the box's
+        # own: cgm-alarm- and the last two bytes of machine.unique_id(), here 0x3456, as
+        # its access point CGM-Alarm-3456); names that only contain it are not, nor
+        # another box's
+        for host, ok in (("cgm-alarm-3456.local", True), ("CGM-Alarm-3456.local:80", True),
+                         ("cgm-alarm-3456.local.", True), ("cgm-alarm-3456.local.attacker.example", False),
+                         ("evil-cgm-alarm-3456.local", False), ("cgm-alarm-3456.localhost", False),
+                         ("cgm-alarm-3456", False), ("mpy-esp32.local", False),
+                         ("cgm-alarm.local", False), ("cgm-alarm-ab12.local", False)):
             c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
             c.request("GET", "/settings", None, headers={"Host": host})
             r = c.getresponse()
             text = r.read().decode()
             assert (r.status == 200 and "name=password" in text) == ok, (host, r.status)
-            assert ok or (r.status == 403 and "http://cgm-alarm.local/" in text), (host, text)
+            assert ok or (r.status == 403 and "http://cgm-alarm-3456.local/" in text), (host, text)
             c.close()
         # GET /settings: a sign-in form, not the settings
         with urllib.request.urlopen(srv.url("/settings"), timeout=10) as r:

@@ -44,10 +44,12 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   lan_api         {"enabled": true, "port": 17580 (xDrip+ web service port),
                    "api_secret": "" (then anyone on the LAN may read)}
   admin_password  "" = not set (the setup page asks for one first) or >= 8 chars
-  hostname        "cgm-alarm": the box's name on the home network (1-32 of a-z 0-9 -);
-                  phones and computers find it at http://<hostname>.local/ (mDNS),
-                  followers at http://<hostname>.local:17580; a second box needs its own
-  follow          {"url": "" | leader "http://cgm-alarm.local:17580" | Nightscout
+  hostname        "" (the box's own: "cgm-alarm-" + the 4 hex digits of its access
+                  point's name CGM-Alarm-XXXX, one per box, see hostname()) | a name on
+                  the home network (1-32 of a-z 0-9 -); phones and computers find the
+                  box at http://<hostname>.local/ (mDNS), followers at
+                  http://<hostname>.local:17580
+  follow          {"url": "" | leader "http://cgm-alarm-ab12.local:17580" | Nightscout
                    "https://ns.example.org", "api_secret": "", "token": "",
                    "silent_min": 15 (6..60: no new reading this long -> `link` alarm),
                    "poll_s": 60 (10..300), "ca_file": "" (required for https://)};
@@ -75,7 +77,7 @@ read as unreadable: the `.bak`, then the defaults. A file without the line
 (written by hand) is read unchecked; one edited by hand must lose the line.
 """
 import json
-from binascii import crc32
+from binascii import crc32, hexlify
 
 from app import fsutil
 
@@ -113,7 +115,7 @@ _SCALARS = {
     "tz": "",
     "units": "mg/dl",
     "admin_password": "",
-    "hostname": "cgm-alarm",
+    "hostname": "",
 }
 _SECRET_KEYS = ("password", "api_secret", "token", "admin_password")
 
@@ -301,10 +303,11 @@ def _check_scalar(key, v):
     if key == "admin_password":
         return _text(v, 8, 64, secret=True)
     if key == "hostname":
-        if (not isinstance(v, str) or not 1 <= len(v) <= 32 or v[0] == "-" or v[-1] == "-"
-                or any(c not in _HOST_CHARS for c in v)):
+        if not isinstance(v, str) or (v and (len(v) > 32 or v[0] == "-" or v[-1] == "-"
+                                             or any(c not in _HOST_CHARS for c in v))):
             return ("must be a name on the home network: 1-32 of a-z 0-9 -, not starting "
-                    "or ending with - (the box answers at http://<name>.local/)")
+                    "or ending with - (the box answers at http://<name>.local/), or empty "
+                    "for the box's own (cgm-alarm-XXXX, as its access point)")
         return None
 
 
@@ -482,6 +485,23 @@ def validate(cfg):
     if clean["role"] == "follower" and not clean["follow"]["url"]:
         problems.append("follow.url: must be set when role is \"follower\"")
     return clean, problems
+
+
+def hostname(cfg, uid=None):
+    """The box's name at home (DHCP, mDNS): cfg's "hostname", else "cgm-alarm-" and
+    the last two bytes of machine.unique_id() (`uid`) in hex, its access point's name
+    in lower case: one per box, so two boxes in one home (a leader and its follower,
+    two children's) never answer to one name. "" when the board cannot tell."""
+    name = cfg.get("hostname")
+    if name:
+        return name
+    try:
+        if uid is None:
+            import machine
+            uid = machine.unique_id()
+        return "cgm-alarm-" + hexlify(bytes(uid)[-2:]).decode()
+    except Exception:
+        return ""
 
 
 def missing(cfg):

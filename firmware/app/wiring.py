@@ -410,7 +410,7 @@ def _forwarding(app):
     keeper = WifiKeeper(cfg["wifi"], ble_active=lambda: app.link is not None,
                         on_change=lambda up: app.emit({"event": "wifi", "up": up}), log=_log,
                         sound_pause=app.ann.pause_in_ms, sound_fits=app.ann.pause_fits,
-                        hostname=cfg.get("hostname"),
+                        hostname=_hostname(cfg),
                         ap_open=lambda: app.setup_ap is not None and app.setup_ap.is_open())
     supervise(app, "wifi", keeper.run, 120)
     app.wifi = keeper
@@ -433,6 +433,11 @@ def _forwarding(app):
         _each(app, "mqtt", lambda: _mqtt(app, mq, keeper, cond))
     if lan.get("enabled"):
         _each(app, "lan_api", lambda: _lan_api(app, lan, hist))
+
+
+def _hostname(cfg):
+    from app import config
+    return config.hostname(cfg)
 
 
 def _each(app, name, start):

@@ -316,7 +316,8 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield ("<p class=note>A blank password keeps the stored one of the same network. "
            "Clear a name to forget the network.</p>")
     yield _input("hostname", "The box's name at home", values, errors, extra=" maxlength=32" + PLAIN,
-                 note="a-z 0-9 -: the box answers at http://&lt;name&gt;.local/")
+                 note="a-z 0-9 -: the box answers at http://&lt;name&gt;.local/; blank: "
+                      "its own, cgm-alarm-XXXX as its Wi-Fi CGM-Alarm-XXXX")
     yield "</fieldset>"
     yield "<fieldset><legend>Forwarding</legend>"
     yield _input("nightscout.url", "Nightscout URL", values, errors, extra=" size=30" + PLAIN,

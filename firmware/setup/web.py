@@ -250,7 +250,9 @@ class SetupServer:
             log.exc(e, "setup: state")
             st = {}
         ap = self.ap.status() if self.ap is not None else None
-        return self._html(page.status_page(st, self.cfg, ap, self._problems(st)))
+        # the name the box answers to (its own when none is set)
+        shown = dict(self.cfg, hostname=appconfig.hostname(self.cfg))
+        return self._html(page.status_page(st, shown, ap, self._problems(st)))
 
     def _problems(self, st=None):
         """This server's load's problems and those the box's own load found at boot
@@ -277,7 +279,7 @@ class SetupServer:
                           status)
 
     def _settings(self, req):
-        if not _host_is_box(req, self.cfg.get("hostname")):
+        if not _host_is_box(req, appconfig.hostname(self.cfg)):
             return self._by_address()
         if self._has_password():
             return self._html(page.signin_page())
@@ -321,10 +323,10 @@ class SetupServer:
         return self._html(page.message_page(
             "Open the box by its address", "Settings are changed only at http://%s.local/ "
             "or http://<the box's IP address>/ (for example http://192.168.4.1/ on its own "
-            "network). Nothing was changed." % self.cfg.get("hostname", "cgm-alarm")), 403)
+            "network). Nothing was changed." % appconfig.hostname(self.cfg)), 403)
 
     async def _signin(self, req):
-        if not _host_is_box(req, self.cfg.get("hostname")):
+        if not _host_is_box(req, appconfig.hostname(self.cfg)):
             return self._by_address()
         fields = await self._fields(req)
         if fields is None:
@@ -340,7 +342,7 @@ class SetupServer:
         return self._form_page(self._new_session(), form.values_from_config(self.cfg), {})
 
     async def _save(self, req):
-        if not _host_is_box(req, self.cfg.get("hostname")):
+        if not _host_is_box(req, appconfig.hostname(self.cfg)):
             return self._by_address()
         fields = await self._fields(req)
         if fields is None:
@@ -388,4 +390,4 @@ class SetupServer:
                     "Saved, not in force", "The settings were saved, but the box could not "
                     "restart to apply them (%s): it still alarms on the old ones. Unplug it "
                     "and plug it in again." % type(e).__name__, "not-applied"), 500)
-        return self._html(page.saved_page(appconfig.missing(clean), clean.get("hostname")))
+        return self._html(page.saved_page(appconfig.missing(clean), appconfig.hostname(clean)))

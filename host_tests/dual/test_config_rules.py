@@ -37,7 +37,7 @@ def test_the_defaults_are_the_readme_table():
     d = config.defaults()
     assert d["version"] == 1 and d["role"] == "leader" and d["transmitter_id"] == ""
     assert d["slot"] == "receiver" and d["board"] == "esp32-devkitc" and d["utc_offset_min"] == 0
-    assert d["tz"] == "" and d["hostname"] == "cgm-alarm"
+    assert d["tz"] == "" and d["hostname"] == ""
     assert d["wifi"] == [] and d["admin_password"] == ""
     assert d["nightscout"] == {"url": "", "api_secret": "", "token": "", "allow_http": False, "ca_file": ""}
     assert d["mqtt"] == {"host": "", "port": 1883, "user": "", "password": "", "tls": False, "topic": "cgm"}
@@ -78,16 +78,31 @@ def test_transmitter_id_is_six_letters_and_digits_or_empty():
     assert _refused({"transmitter_id": 812345}, "transmitter_id")[1] == ["transmitter_id: must be text"]
 
 
-def test_hostname_is_one_dns_label_in_lower_case():
+def test_hostname_is_one_dns_label_in_lower_case_or_empty_for_the_boxs_own():
     # the name DHCP and mDNS give the box (http://<name>.local/): RFC 1123 letters,
     # digits and inner hyphens; ESP-IDF takes at most 32 bytes
     assert _accepted({"hostname": "kitchen-box-2"})["hostname"] == "kitchen-box-2"
     assert _accepted({"hostname": " Kitchen-Box \n"})["hostname"] == "kitchen-box"
     assert _accepted({"hostname": "a" * 32})["hostname"] == "a" * 32
-    for bad in ("", "a" * 33, "-box", "box-", "my box", "box.local", "box_1", "bøx", 1, None):
+    assert _accepted({"hostname": ""})["hostname"] == ""
+    for bad in ("a" * 33, "-box", "box-", "my box", "box.local", "box_1", "bøx", 1, None):
         clean, problems = _refused({"hostname": bad}, "hostname")
-        assert clean["hostname"] == "cgm-alarm", bad
+        assert clean["hostname"] == "", bad
         assert problems[0].startswith("hostname: must be a name on the home network"), problems
+
+
+def test_the_boxs_own_name_is_its_access_points_in_lower_case_one_per_box():
+    # two boxes in one home (a leader and its follower, two children's) must not both
+    # answer to one name: ESP-IDF's mDNS would rename the second, whose pages then
+    # named the first
+    uid = b"\x24\x0a\xc4\x12\xab\x0c"
+    assert config.hostname({"hostname": ""}, uid) == "cgm-alarm-ab0c"
+    assert config.hostname({}, uid) == "cgm-alarm-ab0c"
+    assert config.hostname({}, b"\x24\x0a\xc4\x12\x34\x56") == "cgm-alarm-3456"
+    assert config.hostname({"hostname": "kitchen-box"}, uid) == "kitchen-box"
+    from setup import ap
+    assert config.hostname({}, uid) == ap.credentials(uid)[0].lower()
+    assert config._check_scalar("hostname", config.hostname({}, uid)) is None
 
 
 def test_board_is_a_file_name_of_boards():
