@@ -218,7 +218,7 @@ def _display(app):
 def _fault(app, what):
     def report(ev):
         app.emit(ev)
-        app.condition("device", what, ev.get("active", True))
+        app.condition("device", ev.get("what") or what, ev.get("active", True))
     return report
 
 

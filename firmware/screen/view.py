@@ -31,7 +31,7 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "warmup_done": "warm-up done", "warmup": "warming up", "stopped": "stopped",
            "attention": "check sensor", "battery_low": "battery low", "radio": "radio",
            "memory": "memory", "resets": "resetting", "config": "settings",
-           "power": "battery low", "button": "button stuck", "flash": "flash",
+           "power": "battery low", "button": "button stuck", "button_action": "button failed", "flash": "flash",
            "not_configured": "not set up", "leader_silent": "leader silent",
            "leader_auth": "leader refused", "slot_conflict": "slot in use",
            "nightscout_auth": "secret refused", "network": "network", "mqtt": "mqtt",

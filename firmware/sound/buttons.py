@@ -20,16 +20,21 @@
 # button is idle and samples every sample_ms only during a gesture. A level
 # counts once it has been stable for debounce_ms (contact bounce is ignored).
 # Callbacks take no arguments; an exception in one is reported through
-# on_fault({"event": "device", "what": "button", "active": True, "error"})
-# and does not stop the task. A stuck or shorted button is reported the same
-# way with "error": "stuck", and {"active": False} once it is released: it
+# on_fault({"event": "device", "what": ACTION, "active": True, "error"}),
+# {"active": False} once every failed callback has worked again, and does not
+# stop the task. A stuck or shorted button is reported as "what": "button" with
+# "error": "stuck", and {"active": False} once it is released: it
 # gives no further gesture while held. feedback(name) plays a cue during the
 # boot hold: "reset_warn" each second while held, "reset_done" at reset_ms
-# (release now to confirm), "reset_cancel" when released early or stuck.
+# (release now to confirm), "reset_cancel" when released early or stuck. A
+# "reset_done" the annunciator refuses (feedback returns False: an alarm is
+# sounding) wipes nothing: the hold acknowledges that alarm instead.
 # A factory reset needs the release: a button shorted at power-on must not
 # wipe the box.
 import asyncio
 import machine
+
+ACTION = "button_action"   # the device alarm's reason for a callback that failed
 
 
 class Buttons:
@@ -47,6 +52,7 @@ class Buttons:
         self.long_ms, self.gap_ms, self.test_presses = long_ms, gap_ms, test_presses
         self.reset_ms, self.release_ms, self.stuck_ms = reset_ms, release_ms, stuck_ms
         self.stuck = False  # a stuck button is being reported
+        self._failing = set()   # callbacks whose last call raised (reported as ACTION)
         self.on_setup, self.setup_ms = on_setup, setup_ms
         pull = {"up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN}.get(cfg.get("pull"))
         if pull is None:
@@ -79,15 +85,24 @@ class Buttons:
         if fn is None:
             return None
         try:
-            return fn(*args)
+            r = fn(*args)
         except Exception as e:
-            self._report(True, "%s: %s" % (type(e).__name__, e))
+            # its own reason, cleared when that callback works again: reported as
+            # "button" it stayed a stuck button until a reboot (review28: one
+            # MemoryError in a snooze; the screen said "button stuck")
+            self._failing.add(fn)
+            self._report(True, "%s: %s" % (type(e).__name__, e), ACTION)
             return None
+        if fn in self._failing:
+            self._failing.discard(fn)
+            if not self._failing:
+                self._report(False, None, ACTION)
+        return r
 
-    def _report(self, active, error=None):
+    def _report(self, active, error=None, what="button"):
         if self.on_fault is None:
             return
-        ev = {"event": "device", "what": "button", "active": active}
+        ev = {"event": "device", "what": what, "active": active}
         if error:
             ev["error"] = error
         try:
@@ -128,8 +143,22 @@ class Buttons:
             if not await self._settle():
                 self._call(self.feedback, "reset_cancel")
                 return False
-        self._call(self.feedback, "reset_done")  # release now to confirm
-        t_done = self._clock()
+        if self._call(self.feedback, "reset_done") is False:
+            # the cue was not played: an alarm sounds (the annunciator never covers
+            # one), so the person holding is answering it, not asking to wipe the box;
+            # wiping unheard lost the transmitter id and every alarm after it (review28).
+            # A long press then: the alarm is acknowledged
+            self._call(self.on_ack)
+            t_ack = self._clock()
+            while await self._settle():
+                if self._clock() - t_ack >= self.stuck_ms:
+                    await self._wait_release()
+                    break
+                await asyncio.sleep_ms(50)
+            self._flag.clear()
+            self.pressed = False
+            return False
+        t_done = self._clock()   # release now to confirm
         released = False
         while self._clock() - t_done < self.release_ms:
             if not await self._settle():
