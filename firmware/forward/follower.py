@@ -16,6 +16,31 @@
 # (its last Date and the box's ms since; else the box's wall clock; neither: no
 # bound), so entries dated in the future cannot fill the answer.
 #
+# An entry dated in the future (an uploader whose clock runs ahead: a phone an
+# hour off) is never taken, then or when its time comes, by two rules:
+# - Nightscout's `_id` is a Mongo ObjectId: 24 hex digits, the first 8 the second
+#   the server made the entry, by its own clock (lib/server/entries.js lets Mongo
+#   make it; only a client's own ObjectId, rare, is kept). An entry dated more
+#   than FUTURE_S after it was uploaded before its time: it is no reading of its
+#   date, whenever this box first sees it: after an outage, at the first poll
+#   after a boot, with poll_s 300, once its date has passed. An honest uploader's
+#   entry is made at or after its date (seconds after; a backfill, hours), so one
+#   whose clock is a minute or two ahead still has every reading taken, at once;
+#   one more than FUTURE_S ahead has none taken, reported, and leader_silent
+#   sounds. Chosen over remembering the last poll's $lte bound and refusing what
+#   appears past it more than ~60 s past now: at a boot (no bound) and after a
+#   long outage that cannot tell an uploader 90 s ahead from one an hour ahead,
+#   and it takes a phone's entries that are dated in the past by now (a phone
+#   wrong for hours). Not covered (the band rule below only): an `_id` other
+#   than 24 hex digits (the LAN API's; its brief_mode answer has none, and its
+#   entries and its Date come from one clock), and an ObjectId made by the
+#   uploader's own clock (one writing straight to Mongo). Nightscout keeps one
+#   entry per date (sysTime + type): a real reading dated to the millisecond as
+#   a future one stored before it keeps that one's `_id` and is refused too
+#   (leader_silent when that lasts).
+# - an entry seen by a poll while more than FUTURE_S ahead of the server's clock
+#   is remembered (date and glucose) and skipped when time brings it closer.
+#
 # on_reading(reading) gets each new entry, oldest first, as a Reading tuple
 # (firmware/reading.py): source "live", unix_s = entry date // 1000 (moved onto
 # this box's clock when the server's Date header is more than SKEW_S apart from
@@ -34,11 +59,11 @@
 #                    header; else this box's wall clock once valid, else any new
 #                    entry). An entry dated more than FUTURE_S ahead of that clock
 #                    (a leader's clock set wrong, an uploader's time zone an hour
-#                    off, a garbage date) is not taken, then or later: it is
-#                    remembered (date and glucose) and skipped when time brings it
-#                    within FUTURE_S: taken then, it fed the alarms an old value as
-#                    "now", and the real readings dated before it were never
-#                    fetched (find[date][$gt]). So "last taken" never passes the
+#                    off, a garbage date) is not taken, then or later (the two
+#                    rules above): taken when time brings it within FUTURE_S,
+#                    it fed the alarms an old value as "now", and the real
+#                    readings dated before it were never fetched
+#                    (find[date][$gt]). So "last taken" never passes the
 #                    server's now + FUTURE_S; found past it (the leader's clock ran
 #                    ahead and was put right: its readings since are dated before
 #                    it), it moves back to the newest entry taken that is not (else
@@ -76,6 +101,7 @@ SKEW_S = 60                   # the server's clock further apart from the box's:
 # taken again when its date has milliseconds (xDrip+'s do). No CGM reads more
 # often than once a minute.
 DUPLICATE_S = 30
+_HEX = "0123456789abcdefABCDEF"
 _DATE_KEY = b'"date"'
 _SPACE = (32, 9, 10, 13)
 _NUMBER_CHARS = (43, 45, 46, 69, 101)  # + - . E e, beside the digits
@@ -155,16 +181,27 @@ def exact_dates(body):
     return b"".join(out)
 
 
+def _created(oid):
+    """The second a Mongo ObjectId was made (its first 4 bytes, big-endian):
+    24 hex digits, nothing else (int() alone would take a sign, "0x", "_" or
+    spaces); None for any other `_id`."""
+    if isinstance(oid, str) and len(oid) == 24 and not oid.strip(_HEX):
+        return int(oid[:8], 16)
+    return None
+
+
 def _by_date_glucose_first(row):
     return (row[0], row[1] is None)
 
 
-def parse_entries(body, after_ms=None, prev=None, skip=None):
+def parse_entries(body, after_ms=None, prev=None, skip=None, early=None):
     """New readings in `body` (JSON list of entries), oldest first.
     after_ms: only entries with date > after_ms, and DUPLICATE_S or more after
     it (or after prev). prev: (unix_s, sgv) of the last reading already taken,
     for the trend. skip: (unix_s, sgv) of entries never to take (seen too far
-    ahead). Raises ValueError on a body that is not a JSON list."""
+    ahead). Entries dated more than FUTURE_S after their `_id`'s creation are
+    never taken; early (a list), when given, gets (unix_s, seconds ahead) of
+    each. Raises ValueError on a body that is not a JSON list."""
     if isinstance(body, str):
         body = body.encode()
     data = json.loads(exact_dates(body))
@@ -185,6 +222,13 @@ def parse_entries(body, after_ms=None, prev=None, skip=None):
         if skip and (date // 1000, sgv) in skip:
             # first seen too far ahead: by date and glucose, as the real reading of
             # that time (a phone's clock an hour ahead: the same 5-min grid) differs
+            continue
+        created = _created(e.get("_id"))
+        if created is not None and date // 1000 - created > FUTURE_S:
+            # uploaded before its time: an uploader's clock ran ahead. Skipped
+            # before the duplicate rule: a real reading 10 s after it is taken
+            if early is not None:
+                early.append((date // 1000, date // 1000 - created))
             continue
         arrow = e.get("direction")
         rows.append((date, sgv, arrow if isinstance(arrow, str) else None))   # a list: unhashable
@@ -257,6 +301,7 @@ class Follower:
         self.last_ms = None          # date (ms) of the newest entry taken
         self.server_off = None       # server's clock - box's ms // 1000, at its last Date
         self.ahead = []              # (unix_s, sgv) of entries first seen too far ahead
+        self.early_s = None          # date of the newest entry reported as made before its time
         self.taken = []              # (unix_s, sgv) of the last COUNT entries taken, oldest first
         self.prev = None             # (unix_s, sgv) of that entry
         self.fresh_at = ms()         # when the leader last gave a fresh entry (start: grace)
@@ -326,7 +371,8 @@ class Follower:
             now = box_now if server_now is None else server_now
             if now is not None and self.last_ms is not None and self.last_ms > (now + FUTURE_S) * 1000:
                 self._move_back(now, "box" if server_now is None else "server")
-            readings = parse_entries(body, self.last_ms, self.prev, self.ahead)
+            early = []
+            readings = parse_entries(body, self.last_ms, self.prev, self.ahead, early)
             if readings and self.count < COUNT:
                 # halved by a cut answer (large entries, or a portal's page once):
                 # grow back while twice as many would still fit well within the bound
@@ -346,6 +392,12 @@ class Follower:
             if ahead:
                 raise ValueError("an entry dated %d s after the %s's clock" % (
                     ahead, "server" if server_now is not None else "box"))
+            if early:   # reported once (the newest of an answer), as those seen too far ahead
+                d, made = max(early)
+                if self.early_s is None or d > self.early_s:
+                    self.early_s = d
+                    raise ValueError("an entry dated %d s after the server made it (an uploader's clock ahead)"
+                                     % made)
             self.last_error = None
         except (OSError, ValueError, asyncio.TimeoutError) as e:
             # ValueError covers a truncated or non-JSON body; the message never has the token

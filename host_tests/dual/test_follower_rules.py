@@ -10,7 +10,13 @@
 # leader's LAN API do (count, find[date][$gt], find[date][$lte]): entries dated in the
 # future (an uploader's clock an hour ahead) neither fill the answer nor are taken when
 # their time comes (the follower fed "150, Flat" for an hour while the real glucose fell
-# to 40, and the real readings were never fetched). Runs on CPython and MicroPython.
+# to 40, and the real readings were never fetched); and over a Nightscout whose `_id`s
+# (ObjectIds) carry the second each entry was made, entries made more than FUTURE_S
+# before their dates are never taken, whenever first seen: after an outage of 8 or
+# 10 min, with poll_s 300, at the first poll after a boot (each fed a phone's "150" as
+# current before), while an uploader 90 s ahead has every reading taken and an `_id`
+# that is not an ObjectId (the LAN API's, a UUID) refuses nothing. Runs on CPython
+# and MicroPython.
 import json
 import sys
 
@@ -101,20 +107,24 @@ class World:
 
 
 class Server(FakeHttp):
-    """A Nightscout or a leader's LAN API: its entries (date ms, sgv, direction) and
-    its clock (`unix`, sent as the Date header); it answers count, find[date][$gt]
-    and find[date][$lte] as both do, newest first (`bounded` False: an old server
-    that ignores $lte)."""
+    """A Nightscout or a leader's LAN API: its entries (date ms, sgv, direction, and
+    for Nightscout's the `_id` it made) and its clock (`unix`, sent as the Date
+    header); it answers count, find[date][$gt] and find[date][$lte] as both do,
+    newest first (`bounded` False: an old server that ignores $lte; `down`: no
+    answer, OSError)."""
 
     def __init__(self, unix):
         FakeHttp.__init__(self)
         self.unix = unix
         self.entries = []
         self.bounded = True
+        self.down = False
 
     async def request(self, method, host, port, path, headers, body=None, ssl_ctx=None,
                       timeout_s=20, max_body=2048):
-        self.requests.append({"path": path})
+        self.requests = [{"path": path}]   # the last only (a run of hours on the port's heap)
+        if self.down:
+            raise OSError(113)
         q = {}
         for kv in path.split("?", 1)[1].split("&"):
             k, v = kv.split("=", 1)
@@ -123,8 +133,13 @@ class Server(FakeHttp):
         lte = int(q["find[date][$lte]"]) if self.bounded and "find[date][$lte]" in q else None
         rows = sorted([e for e in self.entries if e[0] > gt and (lte is None or e[0] <= lte)],
                       reverse=True)[:int(q["count"])]
-        return 200, http_date(self.unix()), json.dumps([{"date": d, "sgv": s, "direction": a}
-                                                       for d, s, a in rows])
+        out = []
+        for e in rows:
+            d = {"date": e[0], "sgv": e[1], "direction": e[2]}
+            if len(e) > 3:
+                d["_id"] = e[3]
+            out.append(d)
+        return 200, http_date(self.unix()), json.dumps(out)
 
 
 def body(rows):
@@ -444,6 +459,182 @@ def test_at_most_24_entries_are_remembered_the_furthest_ahead_forgotten_first():
     w.poll(body=body([(T0 + 600 + 60 * k, 150, "Flat") for k in range(30)]), server_unix=T0)
     assert w.readings == []
     assert sorted(w.f.ahead) == [(T0 + 600 + 60 * k, 150) for k in range(24)], w.f.ahead
+
+
+# --- entries made before their time (Nightscout's _id) ----------------------------------
+# The band rule above sees a future entry only while a poll finds it 5-10 min ahead.
+# A review (helper-122) found three ways no poll did, with a phone an hour ahead beside
+# the real uploader: 8 min or more without an answer (one 150 fed 270 s ahead and a real
+# reading lost; after 10 min, one 150 fed), poll_s 300 (one 150 in 3 h), and the first
+# poll after every boot (the 150 dated 150 s ahead fed as the newest reading): the engine
+# judged 150 as current for ~5 min. Nightscout's `_id` (a Mongo ObjectId) starts with
+# the second the server made the entry: one dated more than FUTURE_S after it was
+# uploaded before its time, whenever it is first seen. An honest uploader a minute or
+# two ahead still has every reading taken.
+
+def oid(made_s, n=0):
+    """A Mongo ObjectId made at made_s (its first 4 bytes: 8 hex digits)."""
+    return "%08x%016x" % (made_s, n)
+
+
+def _site(step_s=60, minutes=180, outages=(), boots=(), phone_s=3750, honest_s=0,
+          history_min=0):
+    """A Nightscout fed every 5 min by the real uploader (its clock honest_s ahead;
+    glucose 40..139, never 150) and, unless phone_s is None, by a phone whose clock
+    runs phone_s ahead (150 Flat): each entry made by the server at its upload, its
+    real time. Both upload for history_min before the follower box starts; it polls
+    every step_s for `minutes`; `outages` (start s, end s): no answer; `boots` (s):
+    a fresh box from the poll at or after it. Returns the readings of each box (a
+    list per boot), the real entries (date s, sgv) uploaded, and the last World."""
+    t = {"unix": T0}
+    server = Server(lambda: t["unix"])
+    real = []
+    up = {"next": T0 - history_min * 60}
+
+    def upload_until(now):
+        while up["next"] <= now:
+            r = up["next"]
+            k = (r - T0) // 300
+            real.append((r + honest_s, 40 + k % 100))
+            server.entries.append(((r + honest_s) * 1000, real[-1][1], "FortyFiveDown", oid(r, 2 * k + 1000)))
+            if phone_s is not None:
+                server.entries.append(((r + phone_s) * 1000, 150, "Flat", oid(r, 2 * k + 1001)))
+            up["next"] = r + 300
+
+    runs, w = [], None
+    for s in range(0, minutes * 60, step_s):
+        t["unix"] = T0 + s
+        upload_until(T0 + s)
+        if w is None or any(s <= b < s + step_s for b in boots):
+            w = World(box_unix=T0 + s, ms=10 ** 7 + s * 1000, http=server)
+            runs.append(w.readings)
+        w.box_unix, w.now_ms = T0 + s, 10 ** 7 + s * 1000
+        server.down = any(a <= s < b for a, b in outages)
+        w.ask()
+    return runs, real, w
+
+
+def _dated(readings):
+    return [(r[1], r[2]) for r in readings]
+
+
+def test_a_future_entry_is_not_fed_after_an_outage_of_8_or_10_min():
+    # the last poll before the outage found the phone's next entry over 10 min ahead,
+    # the first after it under 5 min: fed (8 min: 270 s ahead, and "last taken" jumped
+    # past a real reading, never fetched; 10 min: 150 s ahead)
+    for minutes_out in (8, 10):
+        runs, real, w = _site(outages=((3600, 3600 + 60 * minutes_out),))
+        assert len(runs) == 1 and len(real) == 36
+        assert _dated(runs[0]) == real, (minutes_out, _dated(runs[0]))   # each once, in order
+        assert w.silent() == [False], minutes_out
+
+
+def test_a_future_entry_is_not_fed_with_poll_s_300():
+    # polls 305 s apart (poll_s 300 and the request): a phone entry comes from over
+    # 10 min ahead to under 5 min between two polls
+    runs, real, w = _site(step_s=305)
+    assert len(real) == 36 and _dated(runs[0]) == real, _dated(runs[0])
+
+
+def test_a_future_entry_is_not_fed_at_the_first_poll_after_a_boot():
+    # power cut, settings save, watchdog: the first poll has seen nothing. The phone,
+    # wrong for 3 h, has entries dated 150 s ahead and across the past hour (made an
+    # hour before their dates): none is fed. The first answer (12 entries up to 10 min
+    # ahead) holds the 5 real readings of the last 20 min: each box takes those, then
+    # each new one
+    runs, real, w = _site(minutes=30, boots=(600, 1200), history_min=180)
+    assert len(runs) == 3
+    for n, got in enumerate(runs):
+        start = T0 + 600 * n
+        want = [r for r in real if start - 1200 <= r[0] < start + 600]
+        assert _dated(got) == want, (n, _dated(got))
+        assert len(want) == 6, want
+
+
+def test_an_uploader_a_minute_and_a_half_ahead_has_every_reading_taken():
+    # its entries are made 90 s before their dates: taken, at once (each is the newest
+    # reading when it comes), through outages, with poll_s 300 and at a boot, where the
+    # newest is 90 s ahead of the server's clock
+    for kw in ({"outages": ((3600, 4080), (7200, 7800))}, {"step_s": 305}):
+        runs, real, w = _site(phone_s=None, honest_s=90, **kw)
+        assert len(real) == 36 and _dated(runs[0]) == real, (kw, _dated(runs[0]))
+        assert w.silent() == [False] and w.f.last_error is None, kw
+    runs, real, w = _site(phone_s=None, honest_s=90, minutes=1, history_min=60)
+    assert _dated(runs[0]) == real[-12:] and real[-1][0] == T0 + 90, _dated(runs[0])
+    # beside the phone an hour ahead
+    runs, real, w = _site(honest_s=90, outages=((3600, 4200),))
+    assert _dated(runs[0]) == real, _dated(runs[0])
+
+
+def test_an_only_uploader_more_than_5_min_ahead_is_reported_and_leader_silent_sounds():
+    runs, real, w = _site(phone_s=None, honest_s=301, minutes=20)
+    assert runs[0] == [] and len(real) == 4
+    assert w.silent() == [False, True]              # after silent_min (15)
+    # reported once each, the newest of an answer, and logged
+    made = [m for m in w.logs if "301 s after the server made it" in m]
+    assert len(made) == 4, w.logs
+    runs, real, w = _site(phone_s=None, honest_s=300, minutes=20)   # exactly 5 min: taken
+    assert _dated(runs[0]) == real and w.silent() == [False]
+
+
+def test_an_entry_dated_more_than_future_s_after_its_object_id_is_not_taken():
+    def entry(date_s, made_s, sgv=100):
+        return {"date": date_s * 1000, "sgv": sgv, "direction": "Flat", "_id": oid(made_s)}
+
+    early = []
+    got = parse_entries(json.dumps([entry(T0 + 300, T0, 101), entry(T0 + 601, T0 + 300, 102),
+                                    entry(T0 + 900, T0 + 900, 103), entry(T0 + 1200, T0 + 7200, 104)]),
+                        early=early)
+    assert [(r[1], r[2]) for r in got] == [(T0 + 300, 101), (T0 + 900, 103), (T0 + 1200, 104)], got
+    assert early == [(T0 + 601, 301)]
+    # its first 8 hex digits are the time, in either case; not taken without a list either
+    up = oid(T0).upper()
+    assert parse_entries(json.dumps([dict(entry(T0 + 301, T0), _id=up)])) == []
+    assert parse_entries(json.dumps([entry(T0 + 301, T0 + 1)]))[0][2] == 100
+    # skipped before the duplicate rule: a real reading 10 s after it is taken
+    got = parse_entries(json.dumps([entry(T0 + 3600, T0), entry(T0 + 3610, T0 + 3610, 120)]))
+    assert [(r[1], r[2]) for r in got] == [(T0 + 3610, 120)], got
+
+
+def test_an_id_that_is_not_an_object_id_never_refuses_an_entry():
+    # the leader box's LAN API makes its _id of the transmitter's and the wall clock's
+    # seconds (not brief_mode), xDrip+ and Trio use UUIDs; and int() would read a sign,
+    # "0x", "_" or spaces in 24 characters as a time of 0
+    date = T0 + 600
+    ids = ["%x%08x" % (864000, date), "%x%08x" % (0xffffffff, date), "x", "", oid(0)[:23], oid(0) + "0",
+           "0x" + oid(0)[2:], "+" + oid(0)[1:], "-" + oid(0)[1:], " " + oid(0)[1:], oid(0)[:23] + " ",
+           "0_" + oid(0)[2:], oid(0)[:20] + "g000", "550e8400-e29b-41d4-a716-446655440000", 0, None,
+           {"$oid": oid(0)}, [oid(0)]]
+    for i in ids:
+        got = parse_entries(json.dumps([{"date": date * 1000, "sgv": 100, "direction": "Flat", "_id": i}]))
+        assert [(r[1], r[2]) for r in got] == [(date, 100)], i
+    assert follower._created(oid(0xffffffff)) == 0xffffffff and follower._created(oid(T0)) == T0
+
+
+def test_an_entry_made_before_its_time_is_reported_once():
+    w = World()
+    rows = [{"date": (T0 - 300) * 1000, "sgv": 100, "direction": "Flat", "_id": oid(T0 - 300)},
+            {"date": (T0 + 150) * 1000, "sgv": 150, "direction": "Flat", "_id": oid(T0 - 3600)},
+            {"date": (T0 - 150) * 1000, "sgv": 150, "direction": "Flat", "_id": oid(T0 - 3900)}]
+    w.poll(body=json.dumps(rows), server_unix=T0)
+    assert [r[2] for r in w.readings] == [100]
+    assert w.f.last_error == ("ValueError: an entry dated 3750 s after the server made it "
+                              "(an uploader's clock ahead)"), w.f.last_error
+    assert len(w.logs) == 1 and "3750 s after the server made it" in w.logs[0], w.logs
+    w.poll(body=json.dumps(rows[1:]), server_unix=T0 + 60)   # the same again: not reported
+    assert w.f.last_error is None and len(w.logs) == 1
+    rows.append({"date": (T0 + 450) * 1000, "sgv": 150, "direction": "Flat", "_id": oid(T0 - 3299)})
+    w.poll(body=json.dumps(rows[1:]), server_unix=T0 + 300)  # a newer one: reported
+    assert "3749 s after" in w.f.last_error, w.f.last_error
+    # one seen too far ahead of the clock (no ObjectId) is reported first, a newer one
+    # made before its time at the next poll
+    rows += [{"date": (T0 + 1200) * 1000, "sgv": 150, "direction": "Flat"},
+             {"date": (T0 + 750) * 1000, "sgv": 150, "direction": "Flat", "_id": oid(T0 - 3000)}]
+    w.poll(body=json.dumps(rows[1:]), server_unix=T0 + 400)
+    assert "800 s after the server's clock" in w.f.last_error, w.f.last_error
+    w.poll(body=json.dumps(rows[1:]), server_unix=T0 + 410)
+    assert "3750 s after the server made it" in w.f.last_error, w.f.last_error
+    assert [r[2] for r in w.readings] == [100]
 
 
 # --- a leader's clock put back -------------------------------------------------------
