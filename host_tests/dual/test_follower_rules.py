@@ -461,6 +461,16 @@ def test_at_most_24_entries_are_remembered_the_furthest_ahead_forgotten_first():
     assert sorted(w.f.ahead) == [(T0 + 600 + 60 * k, 150) for k in range(24)], w.f.ahead
 
 
+
+def test_every_entry_remembered_is_forgotten_once_dated_before_the_last_taken():
+    # the server sends them no more ($gt): kept, they would crowd out newer ones (AHEAD_MAX)
+    w = World()
+    w.poll(body=body([(T0 + 400, 150, "Flat"), (T0 + 700, 150, "Flat"), (T0 + 1000, 150, "Flat")]),
+           server_unix=T0)
+    assert sorted(w.f.ahead) == [(T0 + 400, 150), (T0 + 700, 150), (T0 + 1000, 150)], w.f.ahead
+    w.poll(body=body([(T0 + 900, 99, "Flat")]), server_unix=T0 + 900)
+    assert w.f.ahead == [(T0 + 1000, 150)], w.f.ahead
+
 # --- entries made before their time (Nightscout's _id) ----------------------------------
 # The band rule above sees a future entry only while a poll finds it 5-10 min ahead.
 # A review (helper-122) found three ways no poll did, with a phone an hour ahead beside
