@@ -206,8 +206,9 @@ def test_a_change_of_the_same_priority_never_cuts_a_burst():
     assert [b[0][0] for b in bursts([tuple(p) for p in r["louder"]["pulses"]])] == [0, 10000]
     # faster: the next burst 6 s after the completed one started
     assert [b[0][0] for b in bursts([tuple(p) for p in r["faster"]["pulses"]])] == [0, 6000, 12000]
-    # between bursts, louder starts at once; a higher priority always starts at once
-    assert [b[0][0] for b in bursts([tuple(p) for p in r["between"]["pulses"]])] == [0, 5000]
+    # between bursts, louder starts at once, but 2.5 s after the last burst ended at the
+    # soonest (it ended at 2700: 5200); a higher priority always starts at once
+    assert [b[0][0] for b in bursts([tuple(p) for p in r["between"]["pulses"]])] == [0, 5200]
     up = [tuple(p) for p in r["up"]["pulses"]]
     # (the medium's second pulse, on at 500 ms, runs on into the high's first)
     assert up[:4] == [(0, 200), (400, 600), (700, 800), (900, 1000)], up[:4]

@@ -154,11 +154,32 @@ def test_an_escalation_at_a_bursts_first_pulse_lets_the_burst_finish_as_it_began
         r.now = 10005                                  # inside the second burst's first pulse
         r.ann.set(_alarm("high", level=2))
         assert r.at(10005)[0] == (True, 988, 30)
+    gap = annunciator.BURST_GAP_MS
     with Rig() as r:
         r.ann.set(_alarm("high"))
-        r.now = 10000 + end                            # just after the burst: louder at once
+        r.now = 10000 + end + 50                       # just after the burst: louder, but 2.5 s
+        r.ann.set(_alarm("high", level=2))             # after it ended, not at once: 20 pulses
+        assert r.at(r.now)[0][0] is False              # run together (review28)
+        assert r.at(10000 + end + gap - 1)[0][0] is False
+        assert r.at(10000 + end + gap)[0] == (True, 988, 50)
+        assert r.at(10000 + end + gap + 6000)[0] == (True, 988, 50)   # then every 6 s
+    with Rig() as r:
+        r.ann.set(_alarm("high"))
+        r.now = 10000 + end + gap                      # 2.5 s after the burst ended: at once
         r.ann.set(_alarm("high", level=2))
         assert r.at(r.now)[0] == (True, 988, 50)
+    with Rig() as r:                                   # medium: 2.5 s between its bursts too
+        r.ann.set({"type": "low", "priority": "medium", "level": 1, "volume": 100})
+        r.now = 1300                                   # its burst (3 x 200 ms) ended at 1000
+        r.ann.set({"type": "low", "priority": "medium", "level": 2, "volume": 100})
+        assert r.at(1300)[0][0] is False and r.at(3499)[0][0] is False
+        assert r.at(3500)[0][0] is True
+    with Rig() as r:                                   # quieter (a night volume): no early burst,
+        r.ann.set({"type": "low", "priority": "medium", "level": 0, "volume": 100})
+        r.now = 1300                                   # its rhythm goes on (was: at once, 6 beeps
+        r.ann.set({"type": "low", "priority": "medium", "level": 0, "volume": 30})   # in 2.3 s)
+        assert r.at(1300)[0][0] is False and r.at(19999)[0][0] is False
+        assert r.at(20000)[0][0] is True
 
 
 def test_with_nothing_sounding_a_blocking_step_may_go_now_and_always_fits():
