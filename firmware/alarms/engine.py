@@ -302,9 +302,15 @@ class AlarmEngine:
             if rec[_ST] != SOUNDING:
                 continue
             if outage and kind in HIGH_SIDE:  # the family must hear that data stopped
-                key = (-1, -TYPES.index(kind))
+                key = (-1, 0, 0, -TYPES.index(kind))
+            elif kind in CONDITIONS:
+                # a technical fault raised a priority by going unanswered keeps its
+                # base rank against glucose alarms (review28: an escalated Nightscout
+                # fault played and showed over a new low, whose press then snoozed the
+                # fault); its priority still carries over to the sound (loudest)
+                key = (BASE_PRIORITY[kind], 0, rec[_PRIO], -TYPES.index(kind))
             else:
-                key = (rec[_PRIO], -TYPES.index(kind))
+                key = (rec[_PRIO], 1, rec[_PRIO], -TYPES.index(kind))
             if best_key is None or key > best_key:
                 best, best_key = kind, key
         return best
@@ -394,13 +400,14 @@ class AlarmEngine:
         # starts over a low nobody answered (escalated), the box must not fall
         # back to a fresh, quieter and slower sound as glucose gets worse.
         # High-side alarms under no_data lend it nothing (they do not escalate then)
-        level = rec[_LV]
+        level, prio = rec[_LV], rec[_PRIO]
         outage = self._outage()
         for k in self._alarms:
             r = self._alarms[k]
-            if r[_ST] == SOUNDING and r[_LV] > level and not (outage and k in HIGH_SIDE):
-                level = r[_LV]
-        return {"type": kind, "priority": PRIORITIES[rec[_PRIO]], "status": "sounding",
+            if r[_ST] == SOUNDING and not (outage and k in HIGH_SIDE):
+                level = max(level, r[_LV])
+                prio = max(prio, r[_PRIO])   # (an escalated fault under a glucose alarm)
+        return {"type": kind, "priority": PRIORITIES[prio], "status": "sounding",
                 "level": level, "escalated": rec[_LV] >= MAX_LEVEL,
                 "since_s": rec[_SINCE], "reason": rec[_REASON],
                 "volume": s["volume"]}

@@ -393,6 +393,42 @@ def test_no_data_after_20_minutes_and_setting():
     assert kinds(feed(eng, 23 * MIN, 120), "alarm_clear") == ["no_data"]
 
 
+def test_a_fault_escalated_by_going_unanswered_never_takes_the_box_from_a_new_low():
+    # review28: an unanswered device fault (a Nightscout upload problem) became high after
+    # 15 min; a low (medium) then played under it: the screen said "BOX FAULT", the first
+    # press snoozed the fault. The low is shown and answered first, at the fault's loudness
+    eng = make(urgent_low_soon=False, low_minutes=0)
+    series(eng, 0, [72] * 3)
+    eng.set_condition("device", "nightscout", True, 10 * MIN)
+    for m in range(11, 40):
+        if m % 5 == 0:
+            feed(eng, m * MIN, 72)
+        eng.tick(m * MIN)
+    assert alarm(eng, "device")["priority"] == "high"            # escalated, unanswered
+    assert eng.loudest()["type"] == "device"
+    feed(eng, 40 * MIN, 69)                                      # a low starts
+    loud = eng.loudest()
+    assert loud["type"] == "low" and loud["priority"] == "high", loud   # never quieter
+    assert loud["level"] == alarm(eng, "device")["level"], loud
+    assert kinds(eng.snooze(41 * MIN), "alarm_snooze") == ["low"]
+    assert eng.loudest()["type"] == "device"                     # then the fault
+    # not escalated: a fault of the same base priority as a low still yields to it, and
+    # between faults the escalated one comes first, as before
+    eng = make(urgent_low_soon=False, low_minutes=0)
+    series(eng, 0, [72] * 3)
+    eng.set_condition("link", "rogue", True, 10 * MIN)
+    feed(eng, 15 * MIN, 69)
+    assert eng.loudest()["type"] == "low" and eng.loudest()["priority"] == "medium"
+    eng = make(urgent_low_soon=False, low_minutes=0)
+    eng.set_condition("device", "nightscout", True, 0)
+    for m in range(0, 30):
+        if m % 5 == 0:
+            feed(eng, m * MIN, 120)
+        eng.tick(m * MIN)
+    eng.set_condition("link", "rogue", True, 30 * MIN)
+    assert eng.loudest()["type"] == "device" and eng.loudest()["priority"] == "high"
+
+
 def test_during_an_outage_no_data_is_played_over_an_escalated_high_not_over_a_low():
     eng = make()
     series(eng, 0, [320] * 3)                         # urgent_high (and high) sounding
