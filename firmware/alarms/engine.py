@@ -390,6 +390,12 @@ class AlarmEngine:
                             "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]})
         return out
 
+    def last_glucose(self):
+        """(mg/dL, time on the engine's clock) of the newest reading judged, or (None,
+        None); restored from a save too, so a box reset under an alarm can show the
+        value it sounds for before the next reading comes."""
+        return self._last_sgv, self._last_t
+
     def loudest(self):
         kind = self._target()
         if kind is None:

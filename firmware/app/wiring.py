@@ -205,6 +205,13 @@ def _display(app):
     def state():
         now = app.now_s()
         r, t = app.status["last_reading"], app.status["last_reading_t"]
+        if r is None:
+            # after a reset, until the next reading: the value the engine kept through
+            # it (RTC memory), no trend. Before, "---" stood under the urgent low that
+            # sounded again for it, 5 min and more (review28)
+            sgv, t = app.engine.last_glucose()
+            if sgv is not None and t is not None:
+                r = (None, None, sgv, None, None, "restored")
         return (r, None if r is None else max(0, now - t), app.engine.shown(),
                 app.engine.current_settings()["stale_minutes"] * 60, now)
 

@@ -946,6 +946,8 @@ def test_restore_round_trip_of_levels_priorities_reasons_and_times():
                                                           if a["status"] == "sounding")
     assert eng2.minute_of_day(1000) == eng.minute_of_day(now) == 104
     assert eng2.current_settings()["high"] == 200
+    # the newest value and its age, for the screen until the next reading (review28)
+    assert eng.last_glucose() == (260, 0) and eng2.last_glucose() == (260, 1000 - now)
     for minutes in (0, 10, 30):
         m1, s1 = eng.prediction(minutes)
         m2, s2 = eng2.prediction(minutes)

@@ -299,6 +299,9 @@ class Engine:
     def shown(self):
         return None
 
+    def last_glucose(self):
+        return None, None
+
     def current_settings(self):
         return {"urgent_low": 55, "low": 70, "high": 180, "urgent_high": 250, "stale_minutes": 15}
 
@@ -1207,7 +1210,15 @@ def test_the_screens_reading_age_is_never_negative_and_none_without_a_reading():
             wiring._display(w.app), drive(w.child("display")))))
         w.app.status["last_reading"] = None
         swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
+        # after a reset the engine's kept value (RTC memory), until the next reading:
+        # not "---" under the urgent low it sounds for again (review28)
+        w.app.engine.last_glucose = lambda: (52, 700)
+        swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
+        w.app.engine.last_glucose = lambda: (None, None)
+        swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
     assert got[0][1] == 0 and got[1][1] is None, got
+    assert got[2][0][2] == 52 and got[2][0][3] is None and got[2][1] == 300, got
+    assert got[3][0] is None and got[3][1] is None, got
 
 
 # --- the setup access point's captive DNS -------------------------------------------------
