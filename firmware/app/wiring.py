@@ -619,7 +619,7 @@ def _open_setup(app, reason):
         return
     try:
         app.setup_ap.open(reason)
-        app.ann.cue("reset_done")  # a confirmation sound
+        app.ann.cue("setup_open")  # a confirmation sound of its own
     except Exception as e:
         log.exc(e, "cannot open the setup access point")
         app.condition("device", "setup_ap", True)

@@ -208,6 +208,12 @@ CUES = {
         (250, _tone(150, 659), _steady(GREEN)),
         (250, _tone(150, 523), _steady(GREEN)),
     ),
+    # the setup access point opened (a 6-s hold in use): two even tones in blue, not
+    # the factory reset's rising triple, which teaches "let go now to wipe" (review28)
+    "setup_open": (
+        (300, _tone(150, 1319), _steady(BLUE)),
+        (300, _tone(150, 1319), _steady(BLUE)),
+    ),
 }
 
 

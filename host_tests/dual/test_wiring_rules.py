@@ -906,10 +906,10 @@ def test_the_button_opens_the_setup_access_point_with_a_confirmation_sound():
         assert w.app.ann.cues == [] and w.app.conds == []
         wiring._setup(w.app)
         wiring._open_setup(w.app, "button")
-        assert one("AccessPoint").calls == [("open", "button")] and w.app.ann.cues == ["reset_done"]
+        assert one("AccessPoint").calls == [("open", "button")] and w.app.ann.cues == ["setup_open"]
         AccessPoint.fail = ApError("radio busy")
         wiring._open_setup(w.app, "button")
-        assert w.app.conds == [("device", "setup_ap", True)] and w.app.ann.cues == ["reset_done"]
+        assert w.app.conds == [("device", "setup_ap", True)] and w.app.ann.cues == ["setup_open"]
         assert _logged("cannot open the setup access point")
         # it opens at the next try: the failure is over (it sounded until the next boot)
         AccessPoint.fail = None
