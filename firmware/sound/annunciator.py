@@ -66,6 +66,7 @@ class Annunciator:
         self._alarm = None  # (type, priority, level, sounding, sound, light, label)
         self._t0 = 0
         self._hold = None  # (sound, clock ms): a burst under way completes as it began
+        self._gap_burst = None  # clock ms of a burst put off by a change (_same_priority_start)
         self._base = "ok"
         self._base_t0 = 0
         self._seq = None
@@ -133,6 +134,15 @@ class Annunciator:
             return self._t0
         if snd == was:
             return self._t0
+        due = self._gap_burst
+        if due is not None and now < due and self._t0 == due - was[1]:
+            # an earlier change already put the next burst off to `due` (its gap after
+            # the last real burst): a second change keeps that, not a gap of its own
+            # measured from the made-up start (review28: two changes 1 s apart ran a
+            # burst 1 s after the last)
+            if snd[1] - (due - now) >= patterns.burst_ms(snd[0]):
+                self._gap_burst = due
+                return due - snd[1]
         t = now - self._t0
         if was[1]:
             t %= was[1]
@@ -145,6 +155,7 @@ class Annunciator:
         wait = BURST_GAP_MS - (t - end)
         if wait > 0 and snd[1] - wait >= patterns.burst_ms(snd[0]):
             # its first burst `wait` from now: silent until then, as in its period's tail
+            self._gap_burst = now + wait
             return now + wait - snd[1]
         return now
 

@@ -174,6 +174,14 @@ def test_an_escalation_at_a_bursts_first_pulse_lets_the_burst_finish_as_it_began
         r.ann.set({"type": "low", "priority": "medium", "level": 2, "volume": 100})
         assert r.at(1300)[0][0] is False and r.at(3499)[0][0] is False
         assert r.at(3500)[0][0] is True
+    with Rig() as r:                                   # two changes within the gap: the gap is
+        r.ann.set(_alarm("high"))                      # still from the last real burst (review28:
+        r.now = 10000 + end + 50                       # the second change ran a burst 1 s after it)
+        r.ann.set(_alarm("high", level=1))
+        r.now = 10000 + end + 1000
+        r.ann.set(_alarm("high", level=2))
+        assert r.at(10000 + end + gap - 1)[0][0] is False
+        assert r.at(10000 + end + gap)[0] == (True, 988, 50)
     with Rig() as r:                                   # quieter (a night volume): no early burst,
         r.ann.set({"type": "low", "priority": "medium", "level": 0, "volume": 100})
         r.now = 1300                                   # its rhythm goes on (was: at once, 6 beeps
