@@ -308,7 +308,8 @@ class AlarmEngine:
                 # base rank against glucose alarms (review28: an escalated Nightscout
                 # fault played and showed over a new low, whose press then snoozed the
                 # fault); its priority still carries over to the sound (loudest)
-                key = (BASE_PRIORITY[kind], 0, rec[_PRIO], -TYPES.index(kind))
+                # (a notice is priority 0 whatever its kind's base: helper-125)
+                key = (min(BASE_PRIORITY[kind], rec[_PRIO]), 0, rec[_PRIO], -TYPES.index(kind))
             else:
                 key = (rec[_PRIO], 1, rec[_PRIO], -TYPES.index(kind))
             if best_key is None or key > best_key:
