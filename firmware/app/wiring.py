@@ -112,12 +112,27 @@ def supervise(app, name, make_coro, period_s, alive=None):
 
 
 # --- buttons ------------------------------------------------------------------
+def _boot_feedback(app):
+    """The boot hold's cues. Over a glucose alarm or no_data (restored through the
+    reset) they are refused, so the hold acknowledges it and wipes nothing: a parent
+    is answering it (sound.buttons). Over a technical alarm of the boot (a settings
+    problem, no transmitter set) they play over it: such a box must stay resettable
+    with the button (helper-125: 929dfb3 had made it impossible)."""
+    from alarms.kinds import GLUCOSE
+
+    def feedback(name):
+        loud = app.engine.loudest()
+        kind = loud.get("type") if loud else None
+        return app.ann.cue(name, kind not in GLUCOSE and kind != "no_data")
+    return feedback
+
+
 def _buttons(app):
     if not app.board.get("button"):
         return
     from sound.buttons import Buttons
     btn = Buttons(app.board["button"], on_snooze=app.snooze, on_ack=app.acknowledge,
-                  on_test=app.ann.test, feedback=app.ann.cue, on_fault=_fault(app, "button"),
+                  on_test=app.ann.test, feedback=_boot_feedback(app), on_fault=_fault(app, "button"),
                   on_setup=lambda: _open_setup(app, "button"),
                   on_factory_reset=lambda: _factory_reset(app))
     app.buttons = btn

@@ -175,9 +175,9 @@ class Annunciator:
         self.calm = max(0, min(100, int(brightness_pct)))
         self._poke()
 
-    def _start(self, name, seq):
-        if self._alarm is not None and self._alarm[3]:
-            return False  # never cover a sounding alarm
+    def _start(self, name, seq, over=False):
+        if self._alarm is not None and self._alarm[3] and not over:
+            return False  # never cover a sounding alarm (unless asked: see cue)
         self._seq, self._seq_name, self._seq_t0 = seq, name, self._clock()
         self._poke()
         return True
@@ -191,9 +191,11 @@ class Annunciator:
         self._start("selftest", patterns.SELFTEST)
         return patterns.sequence_ms(patterns.SELFTEST)
 
-    def cue(self, name):
+    def cue(self, name, over=False):
+        """Play a cue; refused (False) while an alarm sounds, unless `over`: the boot
+        hold's over a technical alarm of the boot (app.wiring._boot_feedback)."""
         try:
-            return self._start(name, patterns.cue(name))
+            return self._start(name, patterns.cue(name), over)
         except Exception as e:
             self._fault("alarm_input", e)
             return False

@@ -220,3 +220,11 @@ def test_another_alarm_with_the_same_sound_keeps_the_rhythm():
         r.ann.set(_alarm("high", typ="no_data"))       # the same sound: no burst now
         assert r.at(5000)[0][0] is False
         assert r.at(10000)[0] == (True, 988, 30)       # the next on its old beat
+
+
+def test_a_cue_is_refused_over_a_sounding_alarm_unless_asked_to_play_over_it():
+    # the boot hold's cues play over a technical alarm of the boot (app.wiring._boot_feedback)
+    with Rig() as r:
+        r.ann.set(_alarm("medium"))
+        assert r.ann.cue("reset_done") is False and not r.ann.busy()
+        assert r.ann.cue("reset_done", True) is True and r.ann.busy()

@@ -278,8 +278,9 @@ class Ann:
     def pause_fits(self, need_ms):
         return True
 
-    def cue(self, what):
+    def cue(self, what, over=False):
         self.cues.append(what)
+        self.over = over
 
     def test(self):
         pass
@@ -898,6 +899,23 @@ def test_a_box_without_wi_fi_opens_its_setup_access_point():
         wiring._setup(w.app)
         assert w.app.conds == [("device", "setup_ap", True)]
         assert _logged("cannot open the setup access point")
+
+
+def test_the_boot_holds_cues_play_over_a_technical_alarm_not_over_one_a_parent_answers():
+    # helper-125: refused over any alarm (929dfb3), a box whose settings have a problem or
+    # that has no transmitter (device / link alarms from power-on) could no longer be
+    # factory-reset with the button. Over glucose alarms and no_data (restored through the
+    # reset) they are refused: the hold acknowledges that alarm instead (sound.buttons)
+    with World({}) as w:
+        fb = wiring._boot_feedback(w.app)
+        for loud, over in ((None, True), ({"type": "device"}, True), ({"type": "link"}, True),
+                           ({"type": "sensor"}, True), ({"type": "urgent_low"}, False),
+                           ({"type": "low"}, False), ({"type": "high"}, False),
+                           ({"type": "no_data"}, False)):
+            w.app.engine.loud = loud
+            fb("reset_done")
+            assert w.app.ann.over is over, (loud, over)
+        assert w.app.ann.cues == ["reset_done"] * 8
 
 
 def test_the_button_opens_the_setup_access_point_with_a_confirmation_sound():
