@@ -168,6 +168,12 @@ def test_an_escalation_at_a_bursts_first_pulse_lets_the_burst_finish_as_it_began
         r.now = 10000 + end + gap                      # 2.5 s after the burst ended: at once
         r.ann.set(_alarm("high", level=2))
         assert r.at(r.now)[0] == (True, 988, 50)
+    with Rig() as r:
+        r.ann.set(_alarm("high"))
+        r.now = 17000                                  # well past the gap: a whole burst from now,
+        r.ann.set(_alarm("high", level=2))             # its fifth pulse at +2400 (not one begun in
+        assert r.at(17000)[0] == (True, 988, 50)       # the past and cut into)
+        assert r.at(17000 + 2450)[0] == (True, 988, 50) and r.at(17000 + 2750)[0][0] is False
     with Rig() as r:                                   # medium: 2.5 s between its bursts too
         r.ann.set({"type": "low", "priority": "medium", "level": 1, "volume": 100})
         r.now = 1300                                   # its burst (3 x 200 ms) ended at 1000
