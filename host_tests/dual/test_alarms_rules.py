@@ -427,6 +427,12 @@ def test_a_fault_escalated_by_going_unanswered_never_takes_the_box_from_a_new_lo
         eng.tick(m * MIN)
     eng.set_condition("link", "rogue", True, 30 * MIN)
     assert eng.loudest()["type"] == "device" and eng.loudest()["priority"] == "high"
+    # faults of one rank and priority: the type order breaks the tie (link before device)
+    eng = make()
+    series(eng, 0, [120])
+    eng.set_condition("device", "nightscout", True, 1 * MIN)
+    eng.set_condition("link", "rogue", True, 1 * MIN)
+    assert eng.loudest()["type"] == "link", eng.loudest()
     # a notice (low priority whatever its kind) never outranks a sounding high or rise
     # (helper-125: the warm-up's end took the screen and the first press from a high)
     eng = make()
