@@ -412,6 +412,7 @@ def _forwarding(app):
         return
     from forward.wifi import WifiKeeper
     from forward.queue import UploadQueue
+    from app import config as appconfig
     _release_reserve(app)
     # the large buffers first, into the block just freed; the history only for the
     # LAN API, its one reader (3.7 KB held for nothing with Nightscout alone), and
@@ -432,7 +433,7 @@ def _forwarding(app):
     keeper = WifiKeeper(cfg["wifi"], ble_active=lambda: app.link is not None,
                         on_change=lambda up: app.emit({"event": "wifi", "up": up}), log=_log,
                         sound_pause=app.ann.pause_in_ms, sound_fits=app.ann.pause_fits,
-                        hostname=_hostname(cfg),
+                        hostname=appconfig.hostname(cfg),
                         ap_open=lambda: app.setup_ap is not None and app.setup_ap.is_open())
     supervise(app, "wifi", keeper.run, 120)
     app.wifi = keeper
@@ -455,11 +456,6 @@ def _forwarding(app):
         _each(app, "mqtt", lambda: _mqtt(app, mq, keeper, cond))
     if lan.get("enabled"):
         _each(app, "lan_api", lambda: _lan_api(app, lan, hist))
-
-
-def _hostname(cfg):
-    from app import config
-    return config.hostname(cfg)
 
 
 def _each(app, name, start):

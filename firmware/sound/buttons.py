@@ -27,8 +27,8 @@
 # gives no further gesture while held. feedback(name) plays a cue during the
 # boot hold: "reset_warn" each second while held, "reset_done" at reset_ms
 # (release now to confirm), "reset_cancel" when released early or stuck. A
-# "reset_done" the annunciator refuses (feedback returns False: an alarm is
-# sounding) wipes nothing: the hold acknowledges that alarm instead.
+# "reset_done" that feedback refuses (returns False: an alarm the person may be
+# answering sounds) wipes nothing: the hold acknowledges that alarm instead.
 # A factory reset needs the release: a button shorted at power-on must not
 # wipe the box.
 import asyncio
@@ -143,11 +143,13 @@ class Buttons:
             if not await self._settle():
                 self._call(self.feedback, "reset_cancel")
                 return False
+        released = False
         if self._call(self.feedback, "reset_done") is False:
-            # the cue was not played: an alarm sounds (the annunciator never covers
-            # one), so the person holding is answering it, not asking to wipe the box;
-            # wiping unheard lost the transmitter id and every alarm after it (review28).
-            # A long press then: the alarm is acknowledged
+            # the cue was not played: an alarm the person holding may be answering
+            # sounds (the feedback refuses it over those: app.wiring._boot_feedback),
+            # so this is no request to wipe the box; wiping unheard lost the
+            # transmitter id and every alarm after it (review28). A long press then:
+            # the alarm is acknowledged
             self._call(self.on_ack)
             t_ack = self._clock()
             while await self._settle():
@@ -155,21 +157,18 @@ class Buttons:
                     await self._wait_release()
                     break
                 await asyncio.sleep_ms(50)
-            self._flag.clear()
-            self.pressed = False
-            return False
-        t_done = self._clock()   # release now to confirm
-        released = False
-        while self._clock() - t_done < self.release_ms:
-            if not await self._settle():
-                released = True
-                break
-            await asyncio.sleep_ms(50)
-        if released:
-            self._call(self.on_factory_reset)
         else:
-            self._call(self.feedback, "reset_cancel")
-            await self._wait_release()
+            t_done = self._clock()   # release now to confirm
+            while self._clock() - t_done < self.release_ms:
+                if not await self._settle():
+                    released = True
+                    break
+                await asyncio.sleep_ms(50)
+            if released:
+                self._call(self.on_factory_reset)
+            else:
+                self._call(self.feedback, "reset_cancel")
+                await self._wait_release()
         self._flag.clear()
         self.pressed = False
         return released
