@@ -5,7 +5,7 @@
 #   await f.run()                 # polls forever (a supervised task)
 #   f.status()                    # {"url", "last_entry_unix", "last_error", "silent", "polls"}
 #
-# cfg (app.config "follow"): {"url": leader "http://box.local:17580" or
+# cfg (app.config "follow"): {"url": leader "http://cgm-alarm-ab12.local:17580" or
 #   Nightscout "https://ns.example.org", "api_secret": "" (sent as header
 #   api-secret = SHA-1 hex, as xDrip+ and Nightscout expect), "token": ""
 #   (Nightscout access token, ?token=), "silent_min": 15, "poll_s": 60,
