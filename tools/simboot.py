@@ -190,6 +190,7 @@ def board_parts(cfg, period_s=5):
     except Exception:   # a bad board or config: the firmware says so itself
         return
     pw = b.get("power") or {}
+    USB["hold_pin"] = pw.get("hold_pin")
     if pw.get("battery_adc_pin") is not None:
         machine.set_adc_uv(pw["battery_adc_pin"], 4100000 // pw.get("battery_divider", 1))
     dp = b.get("display")
@@ -297,6 +298,28 @@ def set_routers(up):
 
 
 POWER = {"off_s": None}
+# USB power (inject usb_at_s). A board with a power hold pin ("power": {"hold_pin"}) runs on its
+# battery without USB only while that pin is high: the M5StickC Plus2 switches itself off when it
+# falls, and stays off until USB comes back (nobody presses its power button at 3 a.m.).
+USB = {"on": True, "hold_pin": None}
+UNTIL_USB = "usb"   # POWER["off_s"] of a board off until USB returns
+
+
+def hold_lost():
+    """True when the board would switch itself off now: on battery with its hold pin low."""
+    pin = USB["hold_pin"]
+    return pin is not None and not USB["on"] and machine._read(pin) != 1
+
+
+def set_usb(on):
+    """USB plugged in or pulled out. Pulled out while the hold pin is low: off at once."""
+    USB["on"] = bool(on)
+    emit({"event": "usb", "on": USB["on"]})
+    if hold_lost() and not POWER.get("off") and POWER["off_s"] is None:
+        emit({"event": "power_off", "why": "usb pulled with the hold pin low"})
+        POWER["off_s"] = UNTIL_USB
+        machine._rtc_memory = b""
+        machine._do_reset(machine.PWRON_RESET)
 
 
 def power_cut(off_s):
@@ -356,7 +379,11 @@ def power_off_wait():
         import asyncio
 
         async def off():
-            await asyncio.sleep(off_s)
+            if off_s == UNTIL_USB:
+                while not USB["on"]:
+                    await asyncio.sleep(1)
+            else:
+                await asyncio.sleep(off_s)
         POWER["off"] = True   # the world's callbacks that need the board wait or skip
         try:
             asyncio.run(off())
@@ -886,6 +913,8 @@ def inject(app, boots):
     {"button_held": [[t, hold_s], ...]} presses it at virtual time t for hold_s;
     {"wifi_down_at_s": [[a, b], ...]} turns every access point off from a to b (main());
     {"power_cut_at_s": [t, off_s]} cuts the power at t for off_s (power_cut());
+    {"usb_at_s": [[t, 0|1], ...]} pulls USB power out (0) or plugs it in (set_usb(): a board
+    with a power hold pin then lives on its battery while that pin is high);
     {"queue_damage_at_s": [t, [[fraction, xor], ...]]} resets the board at t and damages
     the Nightscout queue file before the next boot (damage_queue());
     {"leader": {"port": p, "silent_at_s": [[a, b]], "down_at_s": [[a, b]]}} runs a leader
@@ -1658,6 +1687,8 @@ def main():
         vtime.call_at(_us(t), tx.tx.set_faults, spec)
     for t, pin, uv in (OPTS.get("inject") or {}).get("adc_at_s") or ():
         vtime.call_at(_us(t), machine.set_adc_uv, pin, uv)
+    for t, on in inj.get("usb_at_s") or ():
+        vtime.call_at(_us(t), set_usb, on)
     for a, b in (OPTS.get("inject") or {}).get("wifi_down_at_s") or ():
         vtime.call_at(_us(a), set_routers, False)
         vtime.call_at(_us(b), set_routers, True)
@@ -1735,6 +1766,13 @@ def main():
             if not cut:
                 emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
             virtual_esp32.reset_board()
+            if not cut and hold_lost():   # on battery, the hold pin fell with the reset
+                emit({"event": "power_off", "why": "the hold pin fell at a reset on battery"})
+                POWER["off_s"] = UNTIL_USB
+                machine._rtc_memory = b""
+                machine.set_reset_cause(machine.PWRON_RESET)
+                machine.reset_pins(machine.PWRON_RESET)
+                cut = True
             virtual_esp32.forget_firmware()
             asyncio.new_event_loop()
             if cut:  # the reset event marks the power-on (the firmware's clock starts there)

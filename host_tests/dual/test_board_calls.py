@@ -340,3 +340,39 @@ def test_a_second_pwm_on_a_pin_shares_its_channel():
     a.duty_u16(200)
     assert len(machine._pwms) == 1 and b.freq() == 1000
     assert machine.STATE[25]["duty_u16"] == 200
+
+
+# --- what a reset does to the pads (machine.reset_pins; ESP-IDF gpio_hold_en) ---
+def test_a_held_pad_keeps_its_level_through_a_reset_but_not_a_power_on():
+    # machine_pin.c:255-263: hold= first releases the pad (gpio_hold_dis), then latches it
+    _fresh()
+    hold = machine.Pin(4, machine.Pin.OUT, value=1, hold=True)
+    loose = machine.Pin(26, machine.Pin.OUT, value=1)
+    hold.value(0)                      # a latched pad ignores writes until released
+    assert hold.value() == 1
+    for cause in (machine.HARD_RESET, machine.WDT_RESET):
+        machine.reset_pins(cause)
+        assert machine._read(4) == 1 and machine._read(26) == 0, cause
+        assert machine.STATE[26]["mode"] == machine.IN   # the pad floats: nothing drives it
+    machine.Pin(26, machine.Pin.OUT, value=1)
+    machine.reset_pins(machine.PWRON_RESET)              # power gone: the hold goes too
+    assert machine._read(4) == 0 and machine._read(26) == 0
+    # released and driven again: it follows writes
+    p = machine.Pin(4, machine.Pin.OUT, value=1, hold=False)
+    p.value(0)
+    assert p.value() == 0 and loose.value() == 0
+
+
+def test_a_soft_reset_stops_every_pwm_and_leaves_plain_outputs_driven():
+    # main.c: machine_pwm_deinit_all() at a soft reset; the chip keeps running, so GPIO
+    # levels stay; any other reset stops the LEDC too
+    _fresh()
+    pwm = machine.PWM(machine.Pin(25, machine.Pin.OUT), freq=988, duty_u16=30000)
+    machine.Pin(26, machine.Pin.OUT, value=1)
+    machine.reset_pins(machine.SOFT_RESET)
+    assert machine.STATE[25]["pwm"] == 0 and machine.STATE[25]["duty_u16"] == 0
+    assert _raises(RuntimeError, pwm.duty_u16, 100) == "PWM is inactive"
+    assert machine._read(26) == 1
+    pwm = machine.PWM(machine.Pin(25, machine.Pin.OUT), freq=988, duty_u16=30000)
+    machine.reset_pins(machine.WDT_RESET)
+    assert machine.STATE[25]["pwm"] == 0 and not machine._pwms

@@ -18,6 +18,13 @@ def _st(state, pin):
     return state.get(pin, {})
 
 
+def _level(s, active_low):
+    """On (1) or off (0) of a plain output; a pin a reset left as an input drives nothing."""
+    if s.get("mode") == 1:   # machine.IN
+        return 0
+    return s.get("value", 0) ^ (1 if active_low else 0)
+
+
 def render(board, state=None):
     """A short line for the terminal: buzzer loudness and tone, LED colour."""
     if state is None:
@@ -32,7 +39,7 @@ def render(board, state=None):
         else:
             buzz = "buzz \u25af\u25af\u25af        "
     else:
-        on = s.get("value", 0) ^ (1 if bz.get("active_low") else 0)
+        on = _level(s, bz.get("active_low"))
         buzz = ("BUZZ \u25ae\u25ae\u25ae " if on else "buzz \u25af\u25af\u25af ") + "       "
     return buzz + "  LED " + led_text(board["led"], state)
 
@@ -73,9 +80,8 @@ def led_text(led, state=None):
                 d = 65535 - d
             pct = d * 100 // 65535
             return "on" if pct >= 98 else ("off" if pct == 0 else "on %d%%" % pct)
-        on = s.get("value", 0) ^ (1 if led.get("active_low") else 0)
-        return "on" if on else "off"
-    lit = [c for c, p in sorted(led["pins"].items()) if _st(state, p).get("value", 0)]
+        return "on" if _level(s, led.get("active_low")) else "off"
+    lit = [c for c, p in sorted(led["pins"].items()) if _level(_st(state, p), False)]
     return "+".join(lit) or "off"
 
 

@@ -22,7 +22,8 @@
 # matching edge, like an IRQ, between scheduler steps.
 #
 # Resets: reset(), soft_reset() and a watchdog that was not fed in time all
-# go through _do_reset(cause): it records the cause (reset_cause() returns
+# go through _do_reset(cause); what the reset does to the pins is reset_pins(),
+# which the host calls once the old firmware has stopped (virtual_esp32.reset_board): it records the cause (reset_cause() returns
 # it afterwards, as after a real boot), then calls the hook registered with
 # set_reset_hook(fn) as fn(cause); with no hook it raises SystemExit(cause),
 # which ends asyncio.run() like a reset ends the program. A host that
@@ -101,6 +102,7 @@ listeners = []
 
 _levels = {}  # pin -> level driven from outside (inputs)
 _outputs = {}  # pin -> level written by the firmware
+_held = {}  # pin -> the level its pad keeps (Pin(..., hold=True), gpio_hold_en)
 _pulls = {}
 _irqs = {}  # pin -> (handler, trigger, Pin)
 _reset_hook = None
@@ -155,6 +157,7 @@ def reset_all():
     _outputs.clear()
     _pulls.clear()
     _irqs.clear()
+    _held.clear()
     _adc_uv.clear()
     i2c_devices.clear()
     del spi_devices[:]
@@ -195,6 +198,8 @@ def release(pin):
 def _read(pin):
     if pin in _levels:
         return _levels[pin]
+    if pin in _held:
+        return _held[pin]
     if pin in _outputs:
         return _outputs[pin]
     return 1 if (_pulls.get(pin) or 0) & PULL_UP else 0
@@ -216,8 +221,11 @@ class Pin:
 
     def init(self, mode=None, pull=-1, *, value=None, drive=None, hold=None):
         # as machine_pin_obj_init_helper: value first, then mode, then pull, then the
-        # pad hold (kept through a reset on the board; recorded here, not modelled)
-        if hold is not None and self.id < FIRST_INPUT_ONLY:
+        # pad hold: released first (gpio_hold_dis, "to apply outstanding config
+        # changes"), then latched again if asked; a held pad ignores writes until then
+        held = hold is not None and self.id < FIRST_INPUT_ONLY
+        if held:
+            _held.pop(self.id, None)
             record(self.id, "hold", 1 if hold else 0)
         if value is not None:
             self.value(value)
@@ -230,11 +238,15 @@ class Pin:
             # the port calls gpio_pullup_en()/pulldown_en() and ignores the result:
             # on 34-39, which have no pull resistors, the request does nothing
             _pulls[self.id] = 0 if self.id >= FIRST_INPUT_ONLY else (pull or 0)
+        if held and hold:
+            _held[self.id] = _read(self.id)
 
     def value(self, x=None):
         if x is None:
             return _read(self.id)
         x = 1 if x else 0
+        if self.id in _held:
+            return   # the pad is latched (gpio_hold_en): the level stays
         if _outputs.get(self.id) != x:
             _outputs[self.id] = x
             record(self.id, "value", x)
@@ -548,6 +560,26 @@ def _do_reset(cause):
         _reset_hook(cause)
     else:
         raise SystemExit("machine reset (cause %d)" % cause)
+
+
+def reset_pins(cause):
+    """What a reset does to the pads once the chip has stopped: every PWM stops (the
+    port's machine_pwm_deinit_all at a soft reset; the LEDC itself at any other), so
+    the buzzer falls silent. Any reset but a soft one (which leaves the chip running)
+    returns every output to an input, except a pad held with hold=True, which keeps its
+    level through every reset but a power-on (ESP-IDF gpio_hold_en). The M5StickC
+    Plus2's power hold pin depends on that."""
+    for pwm in list(_pwms.values()):
+        pwm.deinit()
+    if cause == SOFT_RESET:
+        return
+    if cause == PWRON_RESET:
+        _held.clear()
+    for pin in list(_outputs):
+        del _outputs[pin]
+        if pin not in _held:
+            record(pin, "mode", IN)
+    _pulls.clear()
 
 
 def reset():

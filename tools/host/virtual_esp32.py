@@ -33,11 +33,12 @@ def install(speed=0, wall_unix=None):
 
 def reset_board():
     """What a reset does to the board's parts: the Bluetooth stack goes down
-    (links terminated, services and the IRQ handler gone) and pin interrupts
-    are detached. The fakes would otherwise keep the last boot's handlers, and
+    (links terminated, services and the IRQ handler gone), pin interrupts
+    are detached, PWMs stop and outputs float (machine.reset_pins). The fakes would otherwise keep the last boot's handlers, and
     with them its objects, in the heap the next boot is measured in."""
     import machine
     machine._irqs.clear()
+    machine.reset_pins(machine.reset_cause())
     vradio = sys.modules.get("vradio")
     ctrl = vradio and vradio._default_ctrl
     if ctrl is not None:
