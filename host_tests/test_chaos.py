@@ -3662,3 +3662,28 @@ def test_a_follower_world_is_judged_on_the_config_it_runs_with():
     assert chaos.effective(w)[1] == []
     plain = chaos.draw_world(2140, 1)
     assert not plain.get("follower") and chaos.config_run(plain, 5555) is plain["config"]
+
+
+def test_a_board_that_switches_itself_off_on_battery_fails_the_power_hold_check():
+    # 43: simboot's power_off (an M5StickC Plus2's hold pin low without USB) is a silent box
+    ev = [{"event": "usb", "on": False, "t_ms": 10 * MIN}, {"event": "reset", "t_ms": 20 * MIN, "cause": 3}]
+    assert chaos.check_power_hold(ev) == []
+    ev.append({"event": "power_off", "t_ms": 20 * MIN, "why": "the hold pin fell at a reset on battery"})
+    v = chaos.check_power_hold(ev)
+    assert len(v) == 1 and v[0][0] == 20 * MIN and "hold pin" in v[0][1], v
+
+
+def test_plus2_worlds_whose_cell_runs_low_pull_usb_first_without_new_draws():
+    # session 29: USB out 10 min before the cell reads low, back when it charges; the
+    # rest of the world is what the seed drew before (no new random draw)
+    seen = 0
+    for seed in (5, 22):
+        w = chaos.draw_world(seed, 1)
+        adc = w["inject"]["adc_at_s"]
+        usb = w["inject"]["usb_at_s"]
+        assert usb[0] == [adc[1][0] - 600, 0], (usb, adc)
+        assert usb[1:] == [[a[0], 1] for a in adc[2:]]
+        seen += len(usb)
+    assert seen == 3
+    w = chaos.draw_world(6, 1)   # a world with no low cell pulls no USB
+    assert "usb_at_s" not in w["inject"]

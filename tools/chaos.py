@@ -514,6 +514,9 @@ checked (check_world):
    late ones a hung broker takes when it resumes, nor wills).
 42 availability: online from MQTT_STATE_MS into a reachable stretch; offline MQTT_GONE_MS after the box goes
    (a power cut, the router off) for longer, the broker up and unhung across it and the box connected before.
+43 power_hold (session 29): a board on its battery never switches itself off (simboot's power_off: an M5StickC
+   Plus2 whose power hold pin is low without USB). Plus2 worlds whose cell runs low now have USB out from
+   10 min before it (and back when it charges), drawn from what they drew already: seeds keep their worlds.
  Seeds 1701-1730 (1 day; 14 drew a broker: 1701, 1705, 1707, 1709, 1711, 1715, 1716, 1717, 1720, 1721, 1723,
  1725, 1729, 1730, 6 of them by name; 1720 not judged, a button held at power-on): 27 pass, 2123 s of wall time.
  Checker corrections, each with a test: 40 (seed 1717: a power-on on a damaged config's defaults runs no
@@ -732,6 +735,8 @@ def draw_world(seed, days):
             adc.append([t, M5_BATTERY_PIN, 1700000])  # 3.4 V: minutes left
             if rng.random() < 0.5:
                 adc.append([t + rng.randint(600, 7200), M5_BATTERY_PIN, 2050000])
+            # session 29: the cell runs down because USB is out (no draw: seeds keep their worlds)
+            inject["usb_at_s"] = [[max(0, t - 600), 0]] + [[a[0], 1] for a in adc[2:]]
         inject["adc_at_s"] = adc
     forward = {}
     if rng.random() < 0.12:
@@ -5748,9 +5753,18 @@ def _check_world(w, events, console, error):
         "40_mqtt_unreachable": check_mqtt_unreachable(w, events, end_ms, problems),
         "41_mqtt_values": check_mqtt_values(w, events, problems),
         "42_mqtt_availability": check_mqtt_availability(w, events, end_ms, problems),
+        "43_power_hold": check_power_hold(events),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails
+
+
+def check_power_hold(events):
+    """43 (session 29): a board on its battery never switches itself off. simboot says
+    power_off when a battery-backed board's power hold pin is low without USB (the
+    M5StickC Plus2 then stays off, silent, until USB returns)."""
+    return [(e["t_ms"], "the board switched itself off on battery: " + e.get("why", ""))
+            for e in events if e.get("event") == "power_off"]
 
 
 def heap_budget(w):
