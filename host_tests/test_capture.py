@@ -446,6 +446,33 @@ def test_a_btsnoop_log_cut_in_its_last_record_is_read_up_to_it_with_a_warning(tm
     assert "warnings" not in want                    # a whole file warns of nothing
 
 
+def test_a_pcap_or_pcapng_cut_in_its_last_record_is_read_up_to_it_with_a_warning(tmp_path):
+    # Wireshark (or tcpdump) still writing when the file was copied: both were refused whole
+    c = session()
+    frames = scapy_frames(c)
+    want_lines, want = decode(c.btsnoop())
+    last = len(c.records)
+    for name, data, how in (
+            ("live.pcap", write_pcap(tmp_path / "w.pcap", frames)[:-3], "packet bytes"),
+            ("live.pcapng", write_pcapng(tmp_path / "w.pcapng", frames)[:-10], "of"),
+            ("head.pcapng", write_pcapng(tmp_path / "w.pcapng", frames) + b"\x06\x00", "header bytes")):
+        p = tmp_path / name
+        p.write_bytes(data)
+        r = run_tool("--id", TX_ID, str(p))
+        assert r.returncode == 0, (name, r.stdout[-300:], r.stderr)
+        out = [json.loads(x) for x in r.stdout.splitlines()]
+        s = out[-1]["summary"]
+        (warning,) = s["warnings"]
+        assert "is cut" in warning and how in warning and "left out" in warning, (name, warning)
+        assert r.stderr == "capture: warning: %s: %s\n" % (p, warning), r.stderr
+        if name == "head.pcapng":      # two stray bytes after a whole file: every record read
+            assert out[:-1] == want_lines and s["readings"] == want["readings"]
+        else:                          # the last packet (the disconnection event) left out
+            assert "record %d " % last in warning or "block" in warning, warning
+            assert out[:-1] == want_lines and s["readings"] == want["readings"], name
+            assert s["backfill"][0]["valid"]
+
+
 def test_a_text_capture_with_a_byte_order_mark_reads_as_without(tmp_path):
     # Windows editors save UTF-8 with a BOM: the first line's time became
     # "\ufeff0.0", and the file was refused as "direction '\ufeff0.0' is not tx or rx"
@@ -727,10 +754,11 @@ def test_unreadable_captures_of_the_new_formats_exit_1_with_the_reason(tmp_path)
         "ether.pcap": (write_pcap(tmp_path / "e.pcap", [ether]), "pcap: unsupported link type 1"),
         "ether.pcapng": (write_pcapng(tmp_path / "e.pcapng", [ether]),
                          "pcapng: no Bluetooth HCI interface (link types 1"),
-        "cut.pcapng": (pcapng[:-10], "pcapng: truncated block"),
+        # cut before any packet: nothing to read up to
+        "cut.pcapng": (pcapng[:40], "pcapng: truncated block"),
         "magic.pcapng": (pcapng[:8] + b"\x11\x22\x33\x44" + pcapng[12:], "byte-order magic"),
-        "cut.pcap": (write_pcap(tmp_path / "p.pcap", scapy_frames(c))[:-3],
-                     "pcap: truncated record %d" % len(c.records)),
+        "cut.pcap": (write_pcap(tmp_path / "p.pcap", scapy_frames(c))[:24 + 10],
+                     "pcap: truncated record 1"),
         "noend.txt": (bugreport_text(btsnooz_section(c)).split(b"--- END")[0],
                       "btsnooz: the BTSNOOP_LOG_SUMMARY section has no END line"),
         "v9.txt": (bugreport_text(btsnooz_section(c, stated_version=9)),

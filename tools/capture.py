@@ -61,9 +61,9 @@ Exit status: 0 when the file was read (messages the codec refused are data,
 listed in the output); 1 when the file cannot be read (none of the formats,
 unsupported datalink or link type, truncated record or block, bad magic): one
 JSON line {"error": ...} naming the format and what is wrong; 2 for bad
-arguments. A btsnoop log whose last record is cut (copied while Android was
-still writing it) is read up to it, with a warning on stderr and in the
-summary's "warnings".
+arguments. A btsnoop log, pcap or pcapng whose last record or block is cut
+(copied while Android or Wireshark was still writing it) is read up to it,
+with a warning on stderr and in the summary's "warnings".
 """
 import json
 import os

@@ -13,8 +13,9 @@ read_records(data) -> (info, records) for btsnoop, pcap, pcapng, btsnooz (a
 bug report's text) and a zip holding one of them (a bug report); None when the
 bytes are none of these (capture.py then tries its text format). Raises
 CaptureError, naming the format and what is wrong, for a file it cannot read.
-info["warnings"], when present, lists what was read around (a btsnoop log whose
-last record is cut: the whole ones are read); capture.py writes them on stderr.
+info["warnings"], when present, lists what was read around (a btsnoop log, a pcap
+or a pcapng whose last record or block is cut: the whole ones are read);
+capture.py writes them on stderr.
 Formats and sources:
 - btsnoop v1 (RFC 1761 layout; datalink 1001 HCI, 1002 H4): header "btsnoop\\0",
   version, datalink; records big-endian: original length, included length,
@@ -168,23 +169,35 @@ def read_pcap(data):
     if linktype not in LINK_NAMES:
         raise CaptureError("pcap: unsupported link type %d (%s)" % (linktype, _SUPPORTED))
     records = []
-    pos, index = 24, 0
+    pos, index, cut = 24, 0, None
     while pos < len(data):
         index += 1
         if pos + 16 > len(data):
-            raise CaptureError("pcap: truncated record %d at byte %d: header has %d of 16 bytes"
-                               % (index, pos, len(data) - pos))
+            cut = "header has %d of 16 bytes" % (len(data) - pos)
+            break
         sec, frac, incl, orig = struct.unpack_from(endian + "IIII", data, pos)
         if pos + 16 + incl > len(data):
-            raise CaptureError("pcap: truncated record %d at byte %d: %d of %d packet bytes"
-                               % (index, pos, len(data) - pos - 16, incl))
+            cut = "%d of %d packet bytes" % (len(data) - pos - 16, incl)
+            break
         _frame_record(records, index, sec + frac * unit, linktype, data[pos + 16:pos + 16 + incl],
                       orig)
         pos += 16 + incl
     info = {"format": "pcap", "byte_order": "little" if endian == "<" else "big",
             "timestamps": "nanoseconds" if unit < 1e-6 else "microseconds",
             "linktype": linktype, "linktype_name": LINK_NAMES[linktype]}
+    if cut is not None:
+        if index == 1:
+            raise CaptureError("pcap: truncated record 1 at byte %d: %s" % (pos, cut))
+        info["warnings"] = [_cut_warning("pcap record", index, pos, cut, "records")]
     return info, records
+
+
+def _cut_warning(what, index, at, how, unit):
+    """The warning for a capture whose last record (block) the file ends inside: a copy
+    taken while the capture was still being written (Wireshark, Android)."""
+    return ("%s %d at byte %d is cut (%s): the file ends inside it (copied while the capture "
+            "was being written?); it is left out, the %d whole %s before it are read"
+            % (what, index, at, how, index - 1, unit))
 
 
 # --- pcapng -------------------------------------------------------------------
@@ -226,13 +239,17 @@ def read_pcapng(data):
     """(info, records). Raises CaptureError."""
     records, described, skipped = [], [], {}
     ifaces, endian, section = [], None, 0
-    pos, block, last_t, simple = 0, 0, 0.0, 0
+    pos, block, last_t, simple, cut = 0, 0, 0.0, 0, None
     while pos < len(data):
         block += 1
         where = "block %d at byte %d" % (block, pos)
         if pos + 12 > len(data):
-            raise CaptureError("pcapng: truncated %s: %d of 12 header bytes"
-                               % (where, len(data) - pos))
+            if not records:
+                raise CaptureError("pcapng: truncated %s: %d of 12 header bytes"
+                                   % (where, len(data) - pos))
+            cut = _cut_warning("pcapng block", block, pos, "%d of 12 header bytes"
+                               % (len(data) - pos), "blocks")
+            break
         if data[pos:pos + 4] == PCAPNG_SHB:
             magic = bytes(data[pos + 8:pos + 12])
             endian = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}.get(magic)
@@ -246,8 +263,12 @@ def read_pcapng(data):
         if length < 12 or length % 4:
             raise CaptureError("pcapng: %s: bad block length %d" % (where, length))
         if pos + length > len(data):
-            raise CaptureError("pcapng: truncated %s (type 0x%x): %d of %d bytes"
-                               % (where, btype, len(data) - pos, length))
+            if not records:
+                raise CaptureError("pcapng: truncated %s (type 0x%x): %d of %d bytes"
+                                   % (where, btype, len(data) - pos, length))
+            cut = _cut_warning("pcapng block", block, pos, "type 0x%x, %d of %d bytes"
+                               % (btype, len(data) - pos, length), "blocks")
+            break
         if struct.unpack_from(endian + "I", data, pos + length - 4)[0] != length:
             raise CaptureError("pcapng: %s: its trailing length differs from %d (damaged file)"
                                % (where, length))
@@ -307,6 +328,8 @@ def read_pcapng(data):
             ", ".join(str(d["linktype"]) for d in described), _SUPPORTED))
     info = {"format": "pcapng", "interfaces": described,
             "skipped_blocks": dict(("0x%x" % k, n) for k, n in sorted(skipped.items()))}
+    if cut is not None:
+        info["warnings"] = [cut]
     if simple:
         info["simple_packets"] = simple
         info["simple_packets_note"] = ("Simple Packet blocks carry no time: each was given "
