@@ -416,6 +416,7 @@ class Link:
         ok = False
         final = False
         self._live = None
+        keys = dict(security._secrets)
         try:
             # the stack's attempt (scan_duration_ms; MicroPython's default is 2 s) must
             # end before aioble stops waiting: NimBLE's cancel takes a few ms, and an
@@ -444,6 +445,8 @@ class Link:
                     await conn.disconnect(timeout_ms=2000)
                 except Exception:
                     pass
+        if security._secrets != keys:
+            self._save_keys()
         if self._live is not None:
             ok = True  # the window's reading arrived even if a later step failed
         self.last_session_ms = clock.ms() - t0
@@ -751,6 +754,17 @@ class Link:
             if clock.ms() >= deadline:
                 return None
             await asyncio.sleep_ms(20)
+
+    def _save_keys(self):
+        """Write the bond keys again once the session that changed them is over. aioble
+        saves them from a callback scheduled at the first key of a pairing, then marks the
+        store clean; on the ESP32 the stack's task hands over the next key between any two
+        bytecodes (synchronous BLE events), also inside that save: such a key was kept in
+        RAM only, and after a reset the transmitter had to pair again."""
+        try:
+            security._save_secrets()
+        except OSError as e:   # as aioble's own save: the keys stay in RAM, tried next change
+            print("link: saving the bond keys failed:", repr(e))
 
     def _forget_bond(self):
         security._secrets.clear()
