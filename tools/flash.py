@@ -241,7 +241,7 @@ def check_port(port, mpremote, connect_timeout=CONNECT_TIMEOUT_S):
     out = (r.stdout + r.stderr) if r else "no answer within %d s" % connect_timeout
     if r is None or r.returncode != 0 or "MPY-IMPL micropython" not in out:
         raise FlashError(3, "%s is not a MicroPython board answering the raw REPL (is MicroPython "
-                         "written to it? see README 'Flashing'); mpremote said: %s"
+                         "written to it? see README 'Installing on a board'); mpremote said: %s"
                          % (port, out.strip()[-500:]))
     say("board on", port, "runs", out.split("MPY-IMPL", 1)[1].strip().splitlines()[0])
     return board
