@@ -1,4 +1,5 @@
 """Shared pytest fixtures: run code on the real MicroPython unix port."""
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,14 @@ def run_micropython(args, stdin=None, heap="512K", timeout=300, env=None, check=
 
 from ports import free_port  # noqa: E402,F401  (tests import it from here)
 from runtime import MICROPYTHON  # noqa: E402  (MICROPYTHON=path runs another build)
+
+
+def link_out(prog, *args, timeout=180):
+    """Run a link_prelude program (8 MB heap) and return the JSON it printed last after "OUT "."""
+    r = run_micropython(["-c", prog] + list(args), heap="8M", timeout=timeout)
+    line = [x for x in r.stdout.splitlines() if x.startswith("OUT ")]
+    assert line, r.stdout + r.stderr
+    return json.loads(line[-1][4:])
 
 
 def link_prelude(bond_path):

@@ -11,9 +11,8 @@ the bond is incomplete and the transmitter has to pair again.
 The host delivers IRQs only between asyncio steps, so the test places the preemption
 itself: the virtual stack hands over the peer's key (the second of a pairing) from inside
 aioble's json.dump, as NimBLE's task would from between two bytecodes of the save."""
-import json
 
-from conftest import link_prelude, run_micropython
+from conftest import link_out, link_prelude
 
 BOND = "/tmp/test_link_bond_save.json"
 PROG = link_prelude(BOND) + r'''
@@ -65,10 +64,7 @@ print("OUT " + json.dumps({"bonded": what.count("bonded"), "in_ram": sorted(t fo
 
 
 def _run(kind):
-    r = run_micropython(["-c", PROG, kind], heap="8M", timeout=120)
-    line = [x for x in r.stdout.splitlines() if x.startswith("OUT ")]
-    assert line, r.stdout + r.stderr
-    return json.loads(line[-1][4:])
+    return link_out(PROG, kind)
 
 
 def test_a_pairing_stores_both_keys():

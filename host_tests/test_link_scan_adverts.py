@@ -12,9 +12,8 @@
   no CGM service: the link kept the wake-up phase of that device, scanned at its
   times and missed the transmitter's for an hour (resync_windows, 12 windows).
   It is passed over as a rogue is, and the phase looked for again."""
-import json
 
-from conftest import link_prelude, run_micropython
+from conftest import link_out, link_prelude
 
 PROG = link_prelude("/tmp/test_link_scan_adverts.json") + r'''
 import vradio
@@ -51,10 +50,7 @@ print("OUT " + json.dumps({"live": len([r for r in got if r[5] == "live"]), "err
 
 
 def _run(kind):
-    r = run_micropython(["-c", PROG, kind], heap="8M", timeout=180)
-    line = [x for x in r.stdout.splitlines() if x.startswith("OUT ")]
-    assert line, r.stdout + r.stderr
-    return json.loads(line[-1][4:])
+    return link_out(PROG, kind)
 
 
 def test_an_advert_aioble_cannot_decode_does_not_stop_the_scan():
