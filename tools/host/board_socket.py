@@ -1,0 +1,140 @@
+# The board's socket budget, on the host (helper-126, session 29). The ESP32's
+# lwIP has a fixed table of sockets: CONFIG_LWIP_MAX_SOCKETS, which
+# MicroPython's ports/esp32/boards/sdkconfig.base leaves at ESP-IDF's default,
+# 10 (components/lwip/Kconfig: "Max number of open sockets", default 10). Every
+# socket takes a slot: TCP and UDP, listening and connected, plain and under
+# TLS (the TLS object wraps one socket). A closed socket's slot is free at once
+# (lwip_close frees it; TIME_WAIT keeps a TCP PCB, not a socket, and
+# MAX_ACTIVE_TCP=12 in sdkconfig.base only bounds the PCBs, the oldest
+# TIME_WAIT one being reused first). The unix port's sockets are bounded only
+# by the process's file descriptors: hundreds.
+#
+#   import board_socket; board_socket.install(limit=10)   # before the firmware imports socket
+#   board_socket.live()        # sockets open now (created and accepted)
+#   board_socket.refused       # ["socket"|"accept", ...]: each one the budget refused
+#   board_socket.limit = 4     # change it at any time (None: the host's own)
+#   board_socket.host_socket(), board_socket.host_connect(ip, port)
+#                              # the test's own clients (a phone, a follower): not counted
+#
+# The model, from the port's sources:
+# - socket.socket() with every slot taken: ports/esp32/modsocket.c gets
+#   ENFILE from lwip_socket, runs gc_collect() once and tries again, then
+#   raises OSError(ENFILE) (23, the same number on the unix port);
+# - accept() with every slot taken: lwIP's lwip_accept has already taken the
+#   connection from the backlog; it finds no slot, deletes the connection
+#   (the client sees it closed) and fails with ENFILE, which modsocket raises.
+#   The firmware's only accept is asyncio's Server._serve (microdot's servers
+#   use asyncio.start_server), which swallows a failed accept ("Ignore a failed
+#   accept") and waits for the next connection. Here _serve is replaced by the
+#   same loop with the budget checked after the real accept: the connection
+#   is closed unanswered and the loop goes on, as on the board. (A subclass of
+#   the native socket type cannot stand in for it: select.poll and tls hand
+#   the native code the instance, not its socket, and poll read a wrong fd.)
+# Kinder or harsher than the board: sockets are counted until close(); a
+# socket the firmware drops without closing is freed on the board by the
+# garbage collector (socket objects have a finaliser there, and socket()
+# collects before it gives up), on the host never (the unix port's sockets
+# have no finaliser): here it stays counted. The Wi-Fi driver, mDNS and the
+# DNS resolver use lwIP's raw API, not sockets, on the board: nothing else is
+# counted.
+import sys
+import socket as _real
+
+LIMIT = 10    # CONFIG_LWIP_MAX_SOCKETS: ESP-IDF's default, kept by MicroPython's esp32 port
+ENFILE = 23   # the errno the board raises (newlib and Linux: the same number)
+
+limit = None
+refused = []
+_open = []    # the real sockets handed out, until they are seen closed
+
+for _k in dir(_real):
+    if not _k.startswith("__") and _k != "socket":
+        globals()[_k] = getattr(_real, _k)
+
+
+def live():
+    """Sockets open now (made by socket() or accepted), closed ones forgotten."""
+    _open[:] = [s for s in _open if s.fileno() >= 0]
+    return len(_open)
+
+
+def _full():
+    return limit is not None and live() >= limit
+
+
+def socket(*args):
+    if _full():
+        refused.append("socket")
+        raise OSError(ENFILE)
+    s = _real.socket(*args)
+    _open.append(s)
+    return s
+
+
+def host_socket(*args):
+    """A socket of the test's own (a phone, a follower on the LAN): not the board's."""
+    return _real.socket(*args)
+
+
+def host_connect(ip, port):
+    """A connected stream (asyncio's Stream: reader and writer) for the test's own
+    client, outside the budget (the board's accepted socket at the other end is
+    counted). The connect blocks: loopback, into the server's backlog."""
+    import asyncio
+    s = _real.socket()
+    s.connect(_real.getaddrinfo(ip, port)[0][-1])
+    s.setblocking(False)
+    return asyncio.StreamWriter(s)
+
+
+def _accepted(s2):
+    """An accepted connection: counted, or (no slot left) closed and None."""
+    if _full():
+        refused.append("accept")
+        s2.close()
+        return None
+    _open.append(s2)
+    return s2
+
+
+async def _serve(self, s, cb, ssl):
+    # asyncio.stream.Server._serve (MicroPython v1.29), the budget checked after
+    # accept: the board's failed accept, which the original ignores in the same way
+    from asyncio import core
+    from asyncio.stream import Stream
+    self.state = False
+    while True:
+        try:
+            yield core._io_queue.queue_read(s)
+        except core.CancelledError as er:
+            s.close()
+            if self.state:
+                return
+            else:
+                raise er
+        try:
+            s2, addr = s.accept()
+        except:  # noqa: E722 (as the original)
+            continue
+        if _accepted(s2) is None:
+            continue
+        if ssl:
+            try:
+                s2 = ssl.wrap_socket(s2, server_side=True, do_handshake_on_connect=False)
+            except OSError as e:
+                core.sys.print_exception(e)
+                s2.close()
+                continue
+        s2.setblocking(False)
+        s2s = Stream(s2, {"peername": addr})
+        core.create_task(cb(s2s, s2s))
+
+
+def install(n=LIMIT):
+    """The firmware's `socket` from here, with n sockets (None: unbounded)."""
+    global limit
+    limit = n
+    del refused[:]
+    sys.modules["socket"] = sys.modules[__name__]
+    import asyncio.stream
+    asyncio.stream.Server._serve = _serve
