@@ -2,6 +2,9 @@
 sockets (CONFIG_LWIP_MAX_SOCKETS, ESP-IDF's default), the host hundreds. Pinned,
 with the budget modelled on the unix port (the firmware unchanged, real loopback
 sockets, the virtual clock):
+- a request whose connect the timeout cuts off gives its socket back (asyncio's
+  open_connection dropped it: on the board a slot held until a garbage
+  collection, one per try while a Nightscout server or a leader did not answer);
 - a server (the LAN API; the setup page is the same BoundedServer on asyncio's
   accept loop) with no socket left drops the connection it cannot take, as the
   board's lwip_accept does (ENFILE), and goes on serving once sockets are free;
@@ -30,6 +33,45 @@ def run(prog, *args):
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
     assert lines, r.stdout + r.stderr
     return json.loads(lines[-1][7:])
+
+
+# A destination that takes no connection: a listener (the test's own) whose
+# backlog is full, so the box's SYN goes unanswered and its connect waits, as
+# for a server or a leader that is off.
+TIMED_OUT = """
+from forward import http
+port = int(sys.argv[1])
+l = board_socket.host_socket()
+l.bind(board_socket.getaddrinfo("127.0.0.1", port)[0][-1])
+l.listen(0)
+fill = []
+for _ in range(3):
+    c = board_socket.host_socket()
+    c.setblocking(False)
+    try:
+        c.connect(board_socket.getaddrinfo("127.0.0.1", port)[0][-1])
+    except OSError:
+        pass
+    fill.append(c)
+
+async def main():
+    out["before"] = board_socket.live()
+    for _ in range(3):
+        try:
+            await http.request("GET", "127.0.0.1", port, "/", (), None, None, 2)
+            out["answered"] = True
+        except Exception as e:
+            out["error"] = type(e).__name__
+    out["after"] = board_socket.live()
+asyncio.run(main())
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_connect_cut_off_by_the_timeout_gives_its_socket_back():
+    out = run(TIMED_OUT, free_port())
+    assert out["error"] == "TimeoutError" and "answered" not in out, out
+    assert out["before"] == 0 and out["after"] == 0, out
 
 
 SERVER = """

@@ -75,12 +75,41 @@ def tls_context(cadata):
     return ctx
 
 
+def _open_connection(ip, port, ssl=None, server_hostname=None):
+    # asyncio.open_connection (MicroPython's extmod/asyncio/stream.py), with the
+    # socket closed when the connect fails or the request's timeout cuts it off.
+    # asyncio's own dropped it there: on the board the socket then held one of
+    # lwIP's 10 slots until a garbage collection, so a server or a leader that
+    # did not answer left one per try, and the LAN API and the setup page
+    # refused connections once they were taken (tools/host/board_socket.py).
+    from asyncio import core
+    from errno import EINPROGRESS
+    ai = socket.getaddrinfo(ip, port, 0, socket.SOCK_STREAM)[0]
+    s = socket.socket(ai[0], ai[1], ai[2])
+    try:
+        s.setblocking(False)
+        try:
+            s.connect(ai[-1])
+        except OSError as er:
+            if er.errno != EINPROGRESS:
+                raise er
+        if ssl:
+            s = ssl.wrap_socket(s, server_hostname=server_hostname, do_handshake_on_connect=False)
+            s.setblocking(False)
+        ss = asyncio.StreamWriter(s)
+        yield core._io_queue.queue_write(s)
+    except:  # noqa: E722 (the timeout's CancelledError too)
+        s.close()
+        raise
+    return ss, ss
+
+
 async def _exchange(host, port, ssl_ctx, head, body, max_body):
     ip, p = _resolve(host, port)
     if ssl_ctx is not None:
-        reader, writer = await asyncio.open_connection(ip, p, ssl=ssl_ctx, server_hostname=host)
+        reader, writer = await _open_connection(ip, p, ssl=ssl_ctx, server_hostname=host)
     else:
-        reader, writer = await asyncio.open_connection(ip, p)
+        reader, writer = await _open_connection(ip, p)
     reader = _Answer(reader)
     try:
         writer.write(head)

@@ -7,8 +7,8 @@
 # max_body 2048, an early EOF, HEAD reading nothing), the chunked body, and the
 # plain-HTTP Date asked before a clock is set (plain_date, offer_plain_date).
 # Each exchange is driven without an event loop: http.asyncio is a stand-in
-# whose open_connection hands a reader replaying scripted bytes and a writer
-# recording what is written; none of its awaits suspends. The name lookup
+# whose open_connection (http._open_connection too) hands a reader replaying
+# scripted bytes and a writer recording what is written; none of its awaits suspends. The name lookup
 # (http._resolve) is a stand-in too. Runs on CPython and MicroPython.
 import asyncio
 
@@ -99,7 +99,8 @@ class Net:
         return await coro
 
     def within(self, fn):
-        return swap(http, "asyncio", self, lambda: swap(http, "_resolve", self.resolve, fn))
+        return swap(http, "asyncio", self, lambda: swap(http, "_resolve", self.resolve, lambda: swap(
+            http, "_open_connection", self.open_connection, fn)))
 
 
 def run(coro):
