@@ -86,6 +86,12 @@ MAX_SGV = 600                 # no CGM reports more (Dexcom 400, Libre 500): a g
 COUNT = 12                    # one hour of readings at start, then new ones (a
                               # one-hour gap after an outage is refilled)
 MAX_BODY = 6144               # 12 entries of 500 B; an answer cut here halves the count
+# json.loads turns a 6 KB answer of empty lists or objects ("[[],[],...", "[[[[...") into
+# 74-230 KB of heap (review29): more brackets than a Nightscout answer of COUNT flat entries
+# could hold is refused unread. Entries are flat objects; a few nested fields are allowed.
+MAX_BRACKETS = 8 * COUNT + 8
+MIN_DATE_MS = 1577836800000   # 2020-01-01: an entry dated before it is garbage (a negative date
+                              # was stored as 2106 by the LAN API's history, and served as current)
 TIMEOUT_S = 15
 FUTURE_S = 300                # an entry dated further ahead of "now" is not a reading of now
 # the answer reaches this far ahead of the server's clock: an entry dated in the
@@ -204,7 +210,12 @@ def parse_entries(body, after_ms=None, prev=None, skip=None, early=None):
     each. Raises ValueError on a body that is not a JSON list."""
     if isinstance(body, str):
         body = body.encode()
-    data = json.loads(exact_dates(body))
+    if body.count(b"[") + body.count(b"{") > MAX_BRACKETS:
+        raise ValueError("entries: more lists and objects than %d entries hold" % COUNT)
+    try:
+        data = json.loads(exact_dates(body))
+    except MemoryError:   # what is parsed so far goes with the exception: the heap is back
+        raise ValueError("entries: the answer does not fit in memory")
     if not isinstance(data, list):
         raise ValueError("entries: expected a JSON list")
     rows = []
@@ -212,7 +223,7 @@ def parse_entries(body, after_ms=None, prev=None, skip=None, early=None):
         if not isinstance(e, dict) or e.get("type", "sgv") != "sgv":
             continue
         date = _number(e.get("date"))
-        if date is None:
+        if date is None or date < MIN_DATE_MS:
             continue
         if after_ms is not None and date <= after_ms:
             continue

@@ -891,3 +891,45 @@ def test_an_error_page_at_the_body_bound_does_not_shrink_the_count():
     w.poll(status=500, body="x" * follower.MAX_BODY, server_unix=T0 + 60)
     w.poll(body="[]", server_unix=T0 + 60)
     assert "count=12&" in w.http.requests[1]["path"] or w.http.requests[1]["path"].endswith("count=12")
+
+
+# --- answers from a broken or hostile leader (review29, helper-129) -------------
+
+def test_an_answer_of_more_lists_and_objects_than_entries_hold_is_refused_unread():
+    # 6 KB of "[{},{},..." parsed into 74 KB of heap on the 32-bit port, "[[[[..." 230 KB
+    # (a MemoryError out of poll: the supervisor's `device` memory alarm, not leader_silent)
+    for bomb in ("[" + ",".join(["{}"] * 2000) + "]", "[" * 6144, "[" + ",".join(["[]"] * 2000) + "]"):
+        try:
+            parse_entries(bomb)
+        except ValueError as e:
+            assert "more lists and objects" in str(e), e
+        else:
+            raise AssertionError("a bracket bomb was parsed")
+    # a full answer of COUNT real entries, with a nested field each, is read
+    rows = [{"date": (T0 + 300 * i) * 1000, "sgv": 100 + i, "direction": "Flat", "_id": "x%d" % i,
+             "device": "xDrip-DexcomG6", "extra": {"a": [1, 2]}} for i in range(follower.COUNT)]
+    assert len(parse_entries(json.dumps(rows))) == follower.COUNT
+
+
+def test_an_answer_that_does_not_fit_in_memory_is_a_bad_answer_not_an_escape():
+    class Tight:
+        def loads(self, s):
+            raise MemoryError("memory allocation failed, allocating 4096 bytes")
+    real = follower.json
+    follower.json = Tight()
+    try:
+        w = World()
+        w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0)   # poll must not raise
+    finally:
+        follower.json = real
+    assert w.readings == [] and "does not fit in memory" in w.f.last_error, w.f.last_error
+    w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0)      # the next answer is read
+    assert [r[2] for r in w.readings] == [100] and w.f.last_error is None
+
+
+def test_an_entry_dated_before_2020_is_never_taken():
+    # a negative date was taken at the first poll; the LAN API's history stored it as
+    # year 2106 (struct '<I' wraps on MicroPython) and served it as current until a reboot
+    for date in (-300000, 0, 1000, follower.MIN_DATE_MS - 1):
+        assert parse_entries(json.dumps([{"date": date, "sgv": 250}])) == [], date
+    assert len(parse_entries(json.dumps([{"date": follower.MIN_DATE_MS, "sgv": 250}]))) == 1
