@@ -432,6 +432,54 @@ def test_mqtt_broker_that_goes_silent_is_noticed_and_raised_after_an_hour():
     assert raised and 3600 <= raised[0][3] <= 3600 + 400, out["conds"]
 
 
+class TrickleBroker(SilentBroker):
+    """Answers CONNECT one byte every `gap_s` (review29: a broken or hostile broker)."""
+
+    def __init__(self, gap_s):
+        self.gap_s = gap_s
+        SilentBroker.__init__(self)
+
+    def _client(self, conn):
+        import time
+        with conn:
+            conn.recv(1024)
+            try:
+                for b in b"\x20\x02\x00\x00":
+                    time.sleep(self.gap_s)
+                    conn.sendall(bytes((b,)))
+                time.sleep(5)
+            except OSError:
+                pass
+
+
+TRICKLE = """
+import time
+from forward.mqtt import MqttPublisher
+pub = MqttPublisher({"host": "127.0.0.1", "port": %d, "topic_prefix": "cgm", "connect_timeout_s": 1})
+t = time.ticks_ms()
+try:
+    pub._connect()
+    print("connected")
+except Exception as e:
+    print("failed", repr(e))
+print("blocked_ms", time.ticks_diff(time.ticks_ms(), t))
+"""
+
+
+def test_a_broker_trickling_its_connack_holds_the_board_no_longer_than_the_timeout():
+    # umqtt.simple's read(4) waits up to the timeout for each byte: a byte every 0.9 s
+    # held the event loop 3.6 s for a 1-s timeout (a sounding alarm's beep stretched)
+    for gap_s, connects in ((0.9, False), (0.05, True)):
+        broker = TrickleBroker(gap_s)
+        try:
+            r = run_micropython(["-c", TRICKLE % broker.port], timeout=60)
+        finally:
+            broker.close()
+        blocked = int(r.stdout.split("blocked_ms")[1])
+        assert ("connected" in r.stdout) == connects, r.stdout
+        assert blocked < 2000, r.stdout       # connect_timeout_s 1, and the host's slack
+
+
 UNANSWERED = """
 import sys
 sys.path.insert(0, "host_tests/dual")
