@@ -1,5 +1,7 @@
 # A microdot server with bounds, shared by the LAN API and the setup page:
-# at most `max_connections` requests at once (more are closed unanswered),
+# at most `max_connections` requests at once (more are closed unanswered), one
+# address at most all but one of them (a device that keeps them all open, a scanner
+# or a slow client reconnecting, cannot shut a follower or the family's phone out),
 # `timeout_s` per request (slow clients are cut off), request and header
 # lines of at most `line_max` bytes (CRLF included), a head (request line,
 # headers and the blank line ending them) of at most HEAD_LINES lines and
@@ -21,9 +23,12 @@ class BadRequest(ValueError):
 
 
 def client_ip(req):
-    """The caller's IP address as text ("" when unknown). The ESP32's sockets give
-    microdot an (ip, port) tuple; the unix port's give the raw sockaddr bytes."""
-    a = req.client_addr
+    """The caller's IP address as text ("" when unknown)."""
+    return _ip(req.client_addr)
+
+
+def _ip(a):
+    """The ESP32's sockets give an (ip, port) tuple; the unix port's the raw sockaddr bytes."""
     if isinstance(a, (tuple, list)) and a:
         return str(a[0])
     if isinstance(a, (bytes, bytearray)) and len(a) >= 8 and a[0] == 2 and a[1] == 0:  # AF_INET
@@ -109,6 +114,7 @@ class BoundedServer(Microdot):
         self.max_body = max_body
         self.name = name
         self.active = 0
+        self._by_ip = {}   # address -> its requests under way
         self.refused = 0
         self.timeouts = 0
         self._log = log
@@ -133,11 +139,15 @@ class BoundedServer(Microdot):
         return added
 
     async def handle_request(self, reader, writer):
-        if self.active >= self.max_connections:
+        ip = _ip(writer.get_extra_info("peername"))
+        mine = self._by_ip.get(ip, 0)
+        if self.active >= self.max_connections or (self.max_connections > 1 and
+                                                   mine >= self.max_connections - 1):
             self.refused += 1
             await close_quietly(writer)  # too many: dropped unanswered
             return
         self.active += 1
+        self._by_ip[ip] = mine + 1
         try:
             await asyncio.wait_for(
                 Microdot.handle_request(self, BoundedReader(reader, self.line_max, self.max_body),
@@ -148,6 +158,11 @@ class BoundedServer(Microdot):
             self._log("%s: request failed: %r" % (self.name, e))
         finally:
             self.active -= 1
+            n = self._by_ip[ip] - 1
+            if n:
+                self._by_ip[ip] = n
+            else:
+                del self._by_ip[ip]
             await close_quietly(writer)
 
 

@@ -728,7 +728,9 @@ def test_connections_past_max_connections_are_closed_unanswered_then_served_agai
     for cfg, n in (({}, 4), ({"max_connections": 2}, 2), ({"max_connections": 1}, 1)):
         box = Box(series(2))
         box.lan(cfg)
-        slow = [box.start(b"GET /sgv.json HTTP/1.1\r\n", stall=True) for i in range(n)]
+        # each from its own address (one address never holds every place: app.webserver)
+        slow = [box.start(b"GET /sgv.json HTTP/1.1\r\n", addr=("192.168.1.%d" % (30 + i), 4000),
+                          stall=True) for i in range(n)]
         assert [f for co, w, f in slow] == [False] * n and box.api.app.active == n
         co, w, finished = box.start(b"GET /sgv.json HTTP/1.1\r\n\r\n")
         assert finished and w.closed and w.writes == [], cfg

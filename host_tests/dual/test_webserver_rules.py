@@ -354,22 +354,46 @@ def test_readexactly_refuses_past_max_body_before_reading():
 
 # --- connections, timeout, failures ----------------------------------------------------------
 
+def _addr(i):
+    return ("192.168.1.%d" % (20 + i), 50123)
+
+
 def test_max_connections_at_once_are_served_one_more_is_closed_unanswered():
     for n in (1, 2, 4):
         box = Box(max_connections=n)
-        slow = [box.start(b"GET / HTTP/1.1\r\n") for i in range(n)]
+        slow = [box.start(b"GET / HTTP/1.1\r\n", addr=_addr(i)) for i in range(n)]
         assert [f for co, w, f, r in slow] == [False] * n and box.app.active == n
         assert box.app.refused == 0
-        co, w, finished, r = box.start(b"GET / HTTP/1.1\r\n\r\n")
+        co, w, finished, r = box.start(b"GET / HTTP/1.1\r\n\r\n", addr=_addr(n))
         assert finished and w.closed and w.writes == [] and r.asked == [], n
         assert box.app.refused == 1 and box.seen == []
         co, w, f, r = slow[0]               # one ends: its place is free again
         r.data, r.stall = b"\r\n", False
         assert box.step(co) and Answer(w).status == 200 and w.closed
         assert box.app.active == n - 1
-        co, w, f, r = box.start(b"GET / HTTP/1.1\r\n")
+        co, w, f, r = box.start(b"GET / HTTP/1.1\r\n", addr=_addr(n))
         assert not f and box.app.active == n and box.app.refused == 1
-        assert box.start(b"GET / HTTP/1.1\r\n\r\n")[2] and box.app.refused == 2
+        assert box.start(b"GET / HTTP/1.1\r\n\r\n", addr=_addr(n + 1))[2] and box.app.refused == 2
+
+
+def test_one_address_never_holds_every_place():
+    # review29: four idle connections from one device (a scanner, a slow client that
+    # reconnects) filled the LAN API: a follower box and the family's phone were shut out
+    for n in (2, 4):
+        box = Box(max_connections=n)
+        held = [box.start(b"GET / HTTP/1.1\r\n", addr=LAN) for i in range(n - 1)]
+        assert [f for co, w, f, r in held] == [False] * (n - 1)
+        co, w, finished, r = box.start(b"GET / HTTP/1.1\r\n", addr=LAN)     # its next: refused
+        assert finished and w.closed and w.writes == [] and box.app.refused == 1, n
+        assert box.send(b"GET / HTTP/1.1\r\nHost: box\r\n\r\n", addr=_addr(9)).status == 200
+        co, w, f, r = held[0]                                                 # one of its own ends
+        r.data, r.stall = b"\r\n", False
+        assert box.step(co) and Answer(w).status == 200
+        again = box.start(b"GET / HTTP/1.1\r\n", addr=LAN)     # kept: CPython would close it
+        assert not again[2] and box.app.refused == 1
+        assert box.app._by_ip == {LAN[0]: n - 1}, box.app._by_ip
+    box = Box(max_connections=1)    # one place: whoever comes
+    assert not box.start(b"GET / HTTP/1.1\r\n", addr=LAN)[2]
 
 
 def test_each_request_runs_under_timeout_s():
