@@ -166,11 +166,11 @@ def test_an_endless_line_is_cut_after_at_most_line_max_and_one_read():
     for kw, line_max in (({}, 512), ({"line_max": 100}, 100)):
         for step in (None, 1, 100):
             box = Box(**kw)
-            a = box.send(b"GET /" + b"a" * 100000, step=step)
+            a = box.send(b"GET /" + b"a" * 10000, step=step)
             assert a.status == 400 and box.seen == [], (line_max, step)
             assert box.reader.handed <= line_max + 128, (line_max, step, box.reader.handed)
             box = Box(**kw)
-            a = box.send(request_line(40) + b"X-Pad: " + b"b" * 100000, step=step)
+            a = box.send(request_line(40) + b"X-Pad: " + b"b" * 10000, step=step)
             assert a.status == 400 and box.seen == [], (line_max, step)
             assert box.reader.handed <= 40 + line_max + 128, (line_max, step, box.reader.handed)
 
