@@ -12,10 +12,20 @@ sockets, the virtual clock):
   retried with back-off, `forwarding` (nightscout_unreachable) after
   alert_after_s, every reading stored once a socket is free again.
 The test's own clients (a phone, a follower) are outside the budget: only the
-box's sockets, accepted ones included, count."""
+box's sockets, accepted ones included, count.
+The simulator (`make sim`, the chaos soak) runs the box on the budget by default
+(SOCKETS=n, 0 for the host's own), and says so: a `socket_refused` event at each
+refusal, the sockets open and the most at once in each hourly `heap` event. The
+world's parts in the same process are not the box's: the leader box a follower
+reads from (its listener and what it accepts) and a phone posting to the setup
+page make their sockets outside the budget, while the NTP stand-ins take the slot
+the board's query would."""
 import json
+import os
+import subprocess
+import sys
 
-from conftest import run_micropython, free_port
+from conftest import ROOT, run_micropython, free_port
 
 PRELUDE = """
 import sys
@@ -168,3 +178,88 @@ def test_an_upload_with_no_socket_retries_raises_forwarding_and_delivers_once_on
     a = out["after"]
     assert a["stored"] == 12 and a["queue"] == 0 and a["live"] == 0, out
     assert a["conds"][-1] == ["forwarding", "nightscout_unreachable", False], out
+
+
+def sim(tmp_path, hours, config=None, inject=None, **env):
+    e = dict(os.environ, HEADLESS="1", HOURS=str(hours), PLOT="", FLASH=str(tmp_path / "flash"))
+    for k in ("TRACE", "START", "DAYS", "CONFIG", "HTTP_PORT", "SETUP_PORT", "NIGHTSCOUT_URL", "MQTT",
+              "SOCKETS", "INJECT"):
+        e.pop(k, None)
+    if config is not None:
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        e["CONFIG"] = str(tmp_path / "config.json")
+    if inject:
+        e["INJECT"] = json.dumps(inject)
+    e.update({k: str(v) for k, v in env.items()})
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sim.py")], env=e,
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def kinds(ev, kind):
+    return [e for e in ev if e["event"] == kind]
+
+
+def test_the_simulator_counts_the_boxs_sockets_by_default_and_reports_each_refusal(tmp_path):
+    # the setup page's listener holds the one socket of SOCKETS=1: every upload try to
+    # a Nightscout is refused (OSError 23), each one said
+    dead = "http://127.0.0.1:%d" % free_port()
+    ev = sim(tmp_path, 1.1, SOCKETS=1, SETUP_PORT=free_port(), NIGHTSCOUT_URL=dead,
+             NIGHTSCOUT_SECRET="0123456789abcdef")
+    refused = kinds(ev, "socket_refused")
+    assert len(refused) >= 3 and all(e["what"] == "socket" and e["live"] == 1 for e in refused), refused
+    heap = kinds(ev, "heap")
+    assert heap and heap[0]["sockets"] == 1 and heap[0]["sockets_peak"] == 1, heap
+    # by default the board's 10: the listener and the uploads' sockets fit, each one closed
+    ev = sim(tmp_path, 1.1, SETUP_PORT=free_port(), NIGHTSCOUT_URL=dead, NIGHTSCOUT_SECRET="0123456789abcdef")
+    assert not kinds(ev, "socket_refused")
+    heap = kinds(ev, "heap")
+    assert heap and heap[0]["sockets"] == 1 and heap[0]["sockets_peak"] == 2, heap
+    # SOCKETS=0: counted, no limit
+    ev = sim(tmp_path, 1.1, SOCKETS=0, SETUP_PORT=free_port(), NIGHTSCOUT_URL=dead,
+             NIGHTSCOUT_SECRET="0123456789abcdef")
+    assert not kinds(ev, "socket_refused")
+    assert kinds(ev, "heap")[0]["sockets_peak"] == 2, kinds(ev, "heap")
+
+
+def test_a_reset_in_the_simulator_frees_the_boxs_sockets_and_ports_as_the_boards_does(tmp_path):
+    # the LAN API's and the setup page's listeners: at a reset the board's lwIP starts
+    # again. Kept, the old boot's LAN API held its port (EADDRINUSE at each try of the
+    # next boot's server, each try's socket left behind) and its slots
+    port = free_port()
+    ev = sim(tmp_path, 1.1, inject={"reset_at_s": 1800}, SOCKETS=3, HTTP_PORT=port, SETUP_PORT=free_port())
+    assert [e["t_ms"] for e in kinds(ev, "reset")] == [1800000]
+    assert not kinds(ev, "socket_refused"), kinds(ev, "socket_refused")[:3]
+    heap = kinds(ev, "heap")
+    assert heap and heap[0]["sockets"] == 2 and heap[0]["sockets_peak"] == 2, heap
+    console = (tmp_path / "flash" / "sim-console.log").read_text()
+    assert "EADDRINUSE" not in console and "task web failed" not in console
+
+
+FOLLOWER = {"transmitter_id": "8G1234", "board": "esp32-devkitc", "role": "follower",
+            "wifi": [{"ssid": "sim-home", "password": "sim-password"}], "lan_api": {"enabled": False}}
+
+
+def test_the_leader_box_a_follower_reads_from_is_not_counted_in_the_followers_sockets(tmp_path):
+    # one socket: the follower's poll. The leader stand-in's listener and the connection it
+    # accepts are another box's: counted, they took it, and every poll was refused
+    port = free_port()
+    cfg = dict(FOLLOWER, follow={"url": "http://127.0.0.1:%d" % port, "poll_s": 60, "silent_min": 15})
+    ev = sim(tmp_path, 1.1, cfg, {"leader": {"port": port}}, SOCKETS=1)
+    assert not kinds(ev, "socket_refused"), kinds(ev, "socket_refused")[:3]
+    follows = [e for e in kinds(ev, "reading") if e.get("sgv") is not None]
+    assert len(follows) >= 10, len(follows)
+    assert kinds(ev, "heap")[0]["sockets_peak"] == 1, kinds(ev, "heap")
+
+
+def test_a_phone_posting_to_the_setup_page_is_not_counted_in_the_boxs_sockets(tmp_path):
+    # two sockets: the setup page's listener and the connection it accepts. The phone's own
+    # socket counted would take the second, and the box would drop the phone's connection
+    cfg = {"transmitter_id": "8G1234", "board": "esp32-devkitc", "admin_password": "chaos-admin-pw",
+           "lan_api": {"enabled": False}}
+    ev = sim(tmp_path, 0.3, cfg, {"phone_posts": [[600, {"off_s": 0}, False]]}, SOCKETS=2,
+             SETUP_PORT=free_port())
+    phone = kinds(ev, "phone_clock")
+    assert len(phone) == 1 and phone[0].get("http") == 400, phone   # the refused form, answered
+    assert not kinds(ev, "socket_refused"), kinds(ev, "socket_refused")

@@ -20,6 +20,9 @@ Options (environment variables, as `make sim` passes them):
   ADV_INTERVAL_MS=n  how often the virtual transmitter advertises while awake
                      (default 100 ms, vtx.peripheral.ADV_INTERVAL_US)
   BYSTANDERS=n       n other devices advertising in the room (tools/host/bystanders.py)
+  SOCKETS=n          the board's sockets (default 10, lwIP's CONFIG_LWIP_MAX_SOCKETS: past them
+                     socket() raises OSError 23 and a connection is dropped unaccepted,
+                     tools/host/board_socket.py; `socket_refused` events); 0: no limit
   HEAP=n             MicroPython heap size; default: the code's size (measured by a
                      probe run) + 64K + a host allowance (see HEADROOM below). On the
                      board the firmware is frozen into the image, so its bytecode
@@ -74,6 +77,8 @@ def options(env=os.environ):
             o[key.lower()] = env[key]
     if env.get("INJECT"):
         o["inject"] = json.loads(env["INJECT"])
+    if env.get("SOCKETS"):
+        o["sockets"] = int(env["SOCKETS"])
     if not os.path.exists(o["trace"]):
         sys.exit("sim: no trace file %s" % o["trace"])
     import tracefile

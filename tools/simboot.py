@@ -27,7 +27,14 @@ start_min = int(OPTS.get("start", 0))
 _REAL_PEERS = OPTS.get("nightscout_url") or OPTS.get("mqtt")
 if (OPTS.get("inject") or {}).get("calendar"):   # round 8: no Date, no real NTP reaches the box
     _REAL_PEERS = None
-virtual_esp32.install(OPTS.get("speed", 0), None if _REAL_PEERS else TRACE_EPOCH + start_min * 60)
+# The board's 10 lwIP sockets (tools/host/board_socket.py; SOCKETS=n, 0 the host's hundreds),
+# installed before the firmware imports `socket`. The world's own parts in this process (the
+# leader box, a phone, the stand-ins' control links) use the host's sockets: _host_socket(),
+# _world(); the NTP stand-ins take the board's slot its query would (_NtpSocket, _WorldNtp).
+# SOCKETS=0 counts them without a limit.
+SOCKETS = int(OPTS["sockets"]) if OPTS.get("sockets") is not None else 10
+virtual_esp32.install(OPTS.get("speed", 0), None if _REAL_PEERS else TRACE_EPOCH + start_min * 60,
+                      sockets=SOCKETS)
 import vtime  # noqa: E402
 import machine  # noqa: E402
 
@@ -36,6 +43,7 @@ if (OPTS.get("inject") or {}).get("ticks_start_ms") is not None:   # round 10: u
 import network  # noqa: E402
 
 machine.set_log_limit(400)  # the pin log is for tests; keep it out of the firmware's heap
+BOARD_SOCKET = sys.modules["board_socket"]
 
 
 class SimDone(Exception):
@@ -59,6 +67,30 @@ def emit(ev):
     if ev.get("event") == "reading":   # the board's wall clock at its arrival (round 6: a swap's dating)
         ev["wall_s"] = vtime.time() + vtime.EPOCH_2000_UNIX
     print(json.dumps(ev))
+
+
+def _host_socket():
+    """The host's socket module, for the world's own links (not the board's budget)."""
+    import socket
+    return getattr(socket, "_real", socket)
+
+
+def _world(coro):
+    """A coroutine of the world's (the leader box, a phone): its sockets are the host's."""
+    return BOARD_SOCKET.world(coro)
+
+
+def _board_slot():
+    """A UDP socket from the board's budget, for a stand-in whose query the board makes
+    with one (NTP): OSError 23 when none is left, as the board's socket() raises."""
+    import socket
+    return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+
+def watch_sockets():
+    """socket_refused (what: "socket" or "accept", live) at each refusal of the budget."""
+    BOARD_SOCKET.on_refuse = lambda what, live: emit({"event": "socket_refused", "what": what,
+                                                      "live": live})
 
 
 def _mkdirs(path):
@@ -168,7 +200,12 @@ def heap_sampler(period_s, tx):
                 del dev.tx.log[:-50]
         gc.collect()
         alloc = gc.mem_alloc()
-        emit({"event": "heap", "alloc": alloc, "data": alloc - HEAP["code"], "free": gc.mem_free()})
+        ev = {"event": "heap", "alloc": alloc, "data": alloc - HEAP["code"], "free": gc.mem_free()}
+        # the board's sockets open now, and the most at once since the last sample
+        ev["sockets"] = BOARD_SOCKET.live()
+        ev["sockets_peak"] = BOARD_SOCKET.peak
+        BOARD_SOCKET.peak = ev["sockets"]
+        emit(ev)
         vtime.call_later(period_s * 1000, sample)
 
     vtime.call_later(period_s * 1000, sample)
@@ -731,7 +768,7 @@ def leader_serve(app, spec):
                 await asyncio.sleep(nxt - now_s)
                 continue
             LEADER["api"] = api = LanApi({"port": int(spec["port"])}, LEADER["history"], log=lambda m: None)
-            server = asyncio.create_task(api.run(host="127.0.0.1"))
+            server = asyncio.create_task(_world(api.run(host="127.0.0.1")))   # another box's sockets
             later = [a for a, b in down if a > now_s]
             if not later:
                 await server
@@ -1166,6 +1203,7 @@ class _WorldNtp:
     timeout = 1
 
     def time(self):
+        _board_slot().close()   # the query's UDP socket: none left, OSError 23 as ntptime's
         if not ROUTERS["up"]:
             raise OSError("ETIMEDOUT (router off)")
         import clock
@@ -1200,6 +1238,7 @@ class _NtpSocket:
     transmit timestamp's seconds or None, the board's clock before, None while unset)."""
 
     def __init__(self):
+        self._slot = _board_slot()   # the board's socket the query takes, until close()
         self._pkt = None
 
     def settimeout(self, s):
@@ -1235,7 +1274,7 @@ class _NtpSocket:
         return self._pkt[:n]
 
     def close(self):
-        pass
+        self._slot.close()
 
 
 DNS_TIMEOUT_S = 7   # lwIP's resolver on ESP-IDF: 4 tries, 1+1+2+3 s (one server)
@@ -1318,7 +1357,7 @@ def dns_move(host, addr):
 def _ns_control_post(ctl, path, doc):
     """POST doc (JSON) to the Nightscout stand-in's control port ctl = [address, port]; its
     whole answer (status line, headers, body), as bytes."""
-    import socket
+    socket = _host_socket()
     body = json.dumps(doc)
     s = socket.socket()
     try:
@@ -1346,7 +1385,7 @@ def mqtt_command(cmd):
     ctl = (OPTS.get("inject") or {}).get("mqtt_control")
     if not ctl:
         return None
-    import socket
+    socket = _host_socket()
     if MQTT["sock"] is None:
         s = socket.socket()
         s.connect(socket.getaddrinfo(ctl[0], ctl[1])[0][-1])
@@ -1620,7 +1659,7 @@ def phone_post(spec):
                   "save": status == 200, "http": status, "at_s": spec[0]})
         except Exception as e:   # the box reset under the exchange, or no server: the checker sees why
             emit({"event": "phone_clock", "skipped": "http: %r" % (e,), "http": True, "at_s": spec[0]})
-    asyncio.create_task(run())
+    asyncio.create_task(_world(run()))   # the phone's sockets are its own
 
 
 class _LeaderClock:
@@ -1714,6 +1753,7 @@ def main():
     import gc
     emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
     heap_sampler(3600, tx)
+    watch_sockets()
     # the world's true time: the wall clock the board starts with (round 7: T1, T2)
     WORLD["epoch"] = vtime.time() + vtime.EPOCH_2000_UNIX
     emit({"event": "world_clock", "unix_s": WORLD["epoch"]})
@@ -1761,6 +1801,7 @@ def main():
         except SystemExit as e:  # machine.reset() or the watchdog
             leader_close()   # the leader stand-in is another box: its server restarts at the next boot
             setup_close()    # the board's own sockets close at its reset
+            BOARD_SOCKET.reset()   # its slots free, its listeners closed (connections: unsaid)
             cut = POWER["off_s"] is not None
             mqtt_command({"cmd": "cut"})   # round 17: the board's connections die with it, unsaid
             if not cut:

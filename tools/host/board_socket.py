@@ -15,6 +15,17 @@
 #   board_socket.limit = 4     # change it at any time (None: the host's own)
 #   board_socket.host_socket(), board_socket.host_connect(ip, port)
 #                              # the test's own clients (a phone, a follower): not counted
+#   asyncio.create_task(board_socket.world(coro))
+#                              # a coroutine of the world's (the simulator's leader box,
+#                              # a phone posting a form): every socket it makes, through
+#                              # asyncio's streams too, and every connection its own
+#                              # listener accepts, is the host's, not counted
+#   board_socket.peak          # the most sockets open at once since it was last set to 0
+#   board_socket.on_refuse = f # f(what, live) at each refusal (the simulator's event)
+#   board_socket.reset()       # the board's reset: every slot free again, its listeners
+#                              # closed (the next boot binds their ports again); its
+#                              # connections stay open on the host, as their peers
+#                              # see a board that reset: nothing said
 #
 # The model, from the port's sources:
 # - socket.socket() with every slot taken: ports/esp32/modsocket.c gets
@@ -45,7 +56,12 @@ ENFILE = 23   # the errno the board raises (newlib and Linux: the same number)
 
 limit = None
 refused = []
+peak = 0
+on_refuse = None
 _open = []    # the real sockets handed out, until they are seen closed
+_world = []   # the world's sockets made inside world(): its listeners' accepts are not counted
+_listening = []   # the board's listeners (asyncio's accept loops), for reset()
+_depth = [0]  # > 0 while a world() coroutine runs a step
 
 for _k in dir(_real):
     if not _k.startswith("__") and _k != "socket":
@@ -62,13 +78,76 @@ def _full():
     return limit is not None and live() >= limit
 
 
+def _refuse(what):
+    refused.append(what)
+    if on_refuse is not None:
+        on_refuse(what, live())
+
+
+def _count(s):
+    global peak
+    _open.append(s)
+    n = live()
+    if n > peak:
+        peak = n
+
+
 def socket(*args):
+    if _depth[0]:
+        s = _real.socket(*args)
+        _world[:] = [w for w in _world if w.fileno() >= 0]
+        _world.append(s)
+        return s
     if _full():
-        refused.append("socket")
+        _refuse("socket")
         raise OSError(ENFILE)
     s = _real.socket(*args)
-    _open.append(s)
+    _count(s)
     return s
+
+
+def reset():
+    """The board's reset: every slot free (lwIP starts again) and its listeners closed,
+    which the next boot binds again (left open, the LAN API's old listener kept its port:
+    EADDRINUSE at each try of the next boot's server). Its connections are left open on
+    the host, as their peers see a board that reset: nothing said."""
+    global peak
+    for s in _listening:
+        s.close()
+    del _listening[:]
+    del _open[:]
+    peak = 0
+
+
+class world:
+    """A coroutine of the world's, for asyncio.create_task: each of its steps runs with
+    socket() handing out the host's sockets (asyncio.open_connection and start_server
+    import `socket` when called), and a listener made so accepts outside the budget."""
+
+    def __init__(self, coro):
+        self.coro = coro
+
+    def _step(self, f, *a):
+        _depth[0] += 1
+        try:
+            return f(*a)
+        finally:
+            _depth[0] -= 1
+
+    def send(self, v):
+        return self._step(self.coro.send, v)
+
+    def throw(self, *a):
+        return self._step(self.coro.throw, *a)
+
+    def close(self):
+        return self.coro.close()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.send(None)
 
 
 def host_socket(*args):
@@ -87,13 +166,16 @@ def host_connect(ip, port):
     return asyncio.StreamWriter(s)
 
 
-def _accepted(s2):
-    """An accepted connection: counted, or (no slot left) closed and None."""
+def _accepted(s2, listener=None):
+    """An accepted connection: counted, or (no slot left) closed and None; one a
+    listener of the world's accepted is the host's."""
+    if any(w is listener for w in _world):
+        return s2
     if _full():
-        refused.append("accept")
+        _refuse("accept")
         s2.close()
         return None
-    _open.append(s2)
+    _count(s2)
     return s2
 
 
@@ -103,6 +185,9 @@ async def _serve(self, s, cb, ssl):
     from asyncio import core
     from asyncio.stream import Stream
     self.state = False
+    if not any(w is s for w in _world):
+        _listening[:] = [x for x in _listening if x.fileno() >= 0]
+        _listening.append(s)
     while True:
         try:
             yield core._io_queue.queue_read(s)
@@ -116,7 +201,7 @@ async def _serve(self, s, cb, ssl):
             s2, addr = s.accept()
         except:  # noqa: E722 (as the original)
             continue
-        if _accepted(s2) is None:
+        if _accepted(s2, s) is None:
             continue
         if ssl:
             try:
@@ -135,6 +220,7 @@ def install(n=LIMIT):
     global limit
     limit = n
     del refused[:]
+    reset()
     sys.modules["socket"] = sys.modules[__name__]
     import asyncio.stream
     asyncio.stream.Server._serve = _serve

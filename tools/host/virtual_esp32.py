@@ -6,7 +6,11 @@
 # - `time`: the virtual clock (vtime; epoch 2000, wrapping ticks, asyncio on simulated time);
 # - `machine`: fakes that record every pin/PWM change, RTC memory, a watchdog;
 # - `bluetooth`: the virtual radio (aioble runs on it unmodified);
-# - `network`: a WLAN fake (sockets stay real, on loopback).
+# - `network`: a WLAN fake (sockets stay real, on loopback);
+# - `socket` (sockets=n): the board's budget of n lwIP sockets over the real ones
+#   (board_socket: OSError 23 from socket(), an accept with no slot dropped; 0 counts
+#   them without a limit); the world's own sockets in the same process go through
+#   board_socket.host_socket() or board_socket.world() and are not counted.
 # The firmware then runs unchanged: it never imports anything from tools/.
 import sys
 
@@ -16,8 +20,11 @@ FIRMWARE_PREFIXES = ("main", "clock", "reading", "app", "alarms", "dexcom", "lin
                      "forward", "follow", "aioble")
 
 
-def install(speed=0, wall_unix=None):
+def install(speed=0, wall_unix=None, sockets=None):
     vtime.install(speed, wall_unix)
+    if sockets is not None:   # after vtime (it hooks asyncio, which board_socket's accept loop imports)
+        import board_socket
+        board_socket.install(int(sockets) or None)
     import board_tls
     board_tls.install()   # certificates checked against the board's clock, as on the ESP32
     import machine

@@ -20,6 +20,8 @@ stack does while Python is blocked) until the condition is met.
 import sys
 import socket
 
+socket = getattr(socket, "_real", socket)   # the coordinator's link is no board socket (board_socket)
+
 import vtime
 import vradio
 
