@@ -911,6 +911,20 @@ def test_an_answer_of_more_lists_and_objects_than_entries_hold_is_refused_unread
     assert len(parse_entries(json.dumps(rows))) == follower.COUNT
 
 
+def test_the_bracket_bound_is_8_per_entry_of_a_full_answer_and_8_more():
+    # 104 lists and objects (12 entries x 8, and 8) are read, one more is refused
+    def answer(n):    # the list, one entry, and n - 2 empty objects in it
+        return "[" + json.dumps({"date": T0 * 1000, "sgv": 120}) + ",{}" * (n - 2) + "]"
+    assert follower.MAX_BRACKETS == 104
+    parse_entries(answer(104))
+    try:
+        parse_entries(answer(105))
+    except ValueError as e:
+        assert "more lists and objects" in str(e)
+    else:
+        raise AssertionError("105 lists and objects were parsed")
+
+
 def test_an_answer_that_does_not_fit_in_memory_is_a_bad_answer_not_an_escape():
     class Tight:
         def loads(self, s):
@@ -930,6 +944,6 @@ def test_an_answer_that_does_not_fit_in_memory_is_a_bad_answer_not_an_escape():
 def test_an_entry_dated_before_2020_is_never_taken():
     # a negative date was taken at the first poll; the LAN API's history stored it as
     # year 2106 (struct '<I' wraps on MicroPython) and served it as current until a reboot
-    for date in (-300000, 0, 1000, follower.MIN_DATE_MS - 1):
+    for date in (-300000, 0, 1000, 1577836799999):             # to 2019-12-31 23:59:59.999
         assert parse_entries(json.dumps([{"date": date, "sgv": 250}])) == [], date
-    assert len(parse_entries(json.dumps([{"date": follower.MIN_DATE_MS, "sgv": 250}]))) == 1
+    assert len(parse_entries(json.dumps([{"date": 1577836800000, "sgv": 250}]))) == 1
