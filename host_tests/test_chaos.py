@@ -3687,3 +3687,33 @@ def test_plus2_worlds_whose_cell_runs_low_pull_usb_first_without_new_draws():
     assert seen == 3
     w = chaos.draw_world(6, 1)   # a world with no low cell pulls no USB
     assert "usb_at_s" not in w["inject"]
+
+
+def test_a_socket_refused_or_left_open_in_a_world_that_fits_the_boards_fails_the_sockets_check():
+    # 44: a configuration holding at most 3 sockets at once: a refusal, or an hourly sample
+    # with 4 open, is a socket some path never closed
+    ev = [{"event": "heap", "t_ms": 60 * MIN, "sockets": 3, "sockets_peak": 3}]
+    assert chaos.check_sockets(ev, 3) == []
+    ev.append({"event": "heap", "t_ms": 120 * MIN, "sockets": 4, "sockets_peak": 4})
+    v = chaos.check_sockets(ev, 3)
+    assert len(v) == 1 and v[0][0] == 120 * MIN and "4 sockets open" in v[0][1], v
+    ev = [{"event": "socket_refused", "t_ms": 5 * MIN, "what": "accept", "live": 10}]
+    v = chaos.check_sockets(ev, 3)
+    assert len(v) == 1 and v[0][0] == 5 * MIN and "accept refused with 10" in v[0][1], v
+    # a configuration that can ask for more than the board's 10: the board's own limit, not judged
+    assert chaos.check_sockets(ev + [{"event": "heap", "t_ms": 60 * MIN, "sockets": 12}], 11) == []
+    assert chaos.check_sockets(ev, 10) != []
+
+
+def test_the_socket_bound_counts_what_the_worlds_configuration_can_hold_at_once():
+    # 44's bound: the setup page for phone posts (listener + 4), one upload, MQTT, NTP with
+    # Wi-Fi, a follower's poll; a broken config's defaults serve the LAN API (listener + 4)
+    w = chaos.draw_world(2301, 1)
+    assert w["inject"].get("phone_posts") and w["forward"] == {"nightscout": "badsecret", "mqtt": "broker"}
+    assert chaos.socket_bound(w) == 5 + 1 + 1 + 1
+    quiet = dict(w, forward={}, inject={}, follower=None,
+                 config=dict(w["config"], wifi=[], lan_api={"enabled": False}))
+    assert chaos.socket_bound(quiet) == 0
+    assert chaos.socket_bound(dict(quiet, config="{not json")) == 1 + 4
+    f = chaos.draw_world(2309, 1)
+    assert f.get("follower") and not f["forward"] and chaos.socket_bound(f) == 2   # its poll, NTP

@@ -517,6 +517,12 @@ checked (check_world):
 43 power_hold (session 29): a board on its battery never switches itself off (simboot's power_off: an M5StickC
    Plus2 whose power hold pin is low without USB). Plus2 worlds whose cell runs low now have USB out from
    10 min before it (and back when it charges), drawn from what they drew already: seeds keep their worlds.
+44 sockets (session 29, helper-130): simboot runs the box on the board's 10 lwIP sockets (tools/host/
+   board_socket.py; SOCKETS): in a world whose configuration holds at most socket_bound <= 10 at once (the
+   setup page's listener and requests for phone posts, the LAN API's, one upload, one follower poll, MQTT,
+   an NTP query), no socket_refused and no hourly `heap` sample with more `sockets` open: past it a path
+   made a socket and never closed it (on the board a slot held until a garbage collection). No world is
+   drawn differently; the log shows each world's peak, hourly maximum, bound and refusals.
  Seeds 1701-1730 (1 day; 14 drew a broker: 1701, 1705, 1707, 1709, 1711, 1715, 1716, 1717, 1720, 1721, 1723,
  1725, 1729, 1730, 6 of them by name; 1720 not judged, a button held at power-on): 27 pass, 2123 s of wall time.
  Checker corrections, each with a test: 40 (seed 1717: a power-on on a damaged config's defaults runs no
@@ -2601,15 +2607,12 @@ def config_run(w, port):
     return dict(config, follow=dict(config["follow"], url="http://127.0.0.1:%d" % port))
 
 
-def effective(w):
-    """(alarm settings, config problems) the firmware loads from the world's config (as run:
-    config_run; seed 2139, round 21: since 924ccfe app.config refuses the placeholder's port 0,
-    so every follower world was judged on config problems its box never had): app.config.load
-    itself (pure, runs on CPython), on a copy of the file."""
+def loaded_config(w):
+    """(config, problems) app.config.load gives the box from the world's config as run
+    (config_run): app.config itself (pure, runs on CPython), on a copy of the file."""
     sys.path.insert(0, os.path.join(ROOT, "firmware"))
     try:
         from app import config as appconfig
-        from alarms import settings as alarm_settings
     finally:
         sys.path.pop(0)
     with tempfile.TemporaryDirectory() as d:
@@ -2617,7 +2620,20 @@ def effective(w):
         config = config_run(w, LEADER_PORT_JUDGED)
         with open(p, "w") as f:
             f.write(config if isinstance(config, str) else json.dumps(config))
-        cfg, problems = appconfig.load(p)
+        return appconfig.load(p)
+
+
+def effective(w):
+    """(alarm settings, config problems) the firmware loads from the world's config (as run:
+    config_run; seed 2139, round 21: since 924ccfe app.config refuses the placeholder's port 0,
+    so every follower world was judged on config problems its box never had): app.config.load
+    itself (pure, runs on CPython), on a copy of the file."""
+    sys.path.insert(0, os.path.join(ROOT, "firmware"))
+    try:
+        from alarms import settings as alarm_settings
+    finally:
+        sys.path.pop(0)
+    cfg, problems = loaded_config(w)
     try:
         s = alarm_settings.validate(cfg["alarms"])
     except alarm_settings.SettingsError as e:
@@ -5754,6 +5770,7 @@ def _check_world(w, events, console, error):
         "41_mqtt_values": check_mqtt_values(w, events, problems),
         "42_mqtt_availability": check_mqtt_availability(w, events, end_ms, problems),
         "43_power_hold": check_power_hold(events),
+        "44_sockets": check_sockets(events, socket_bound(w)),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails
@@ -5765,6 +5782,51 @@ def check_power_hold(events):
     M5StickC Plus2 then stays off, silent, until USB returns)."""
     return [(e["t_ms"], "the board switched itself off on battery: " + e.get("why", ""))
             for e in events if e.get("event") == "power_off"]
+
+
+BOARD_SOCKETS = 10   # tools/host/board_socket.LIMIT: lwIP's sockets, simboot's default budget (SOCKETS)
+SETUP_CONNECTIONS = _fw_const("setup/web.py", "MAX_CONNECTIONS")   # 4: the setup page's requests at once
+LAN_CONNECTIONS = 4  # forward/lanapi.py's max_connections default (app.wiring gives none)
+
+
+def socket_bound(w):
+    """44: the most sockets the box's configuration can hold at once in this world: the setup
+    page (simboot serves it for phone posts) and the LAN API (a broken config's defaults enable
+    it), each a listener and its requests; one Nightscout upload, one follower poll, MQTT's
+    connection, one NTP query (the captive DNS is not served in the simulator). Requests
+    run one at a time in each forwarder; a DNS lookup takes no socket (lwIP's raw API)."""
+    cfg, _ = loaded_config(w)
+    n = 0
+    if w["inject"].get("phone_posts"):
+        n += 1 + SETUP_CONNECTIONS
+    if (cfg.get("lan_api") or {}).get("enabled"):
+        n += 1 + LAN_CONNECTIONS
+    fwd = w.get("forward") or {}
+    n += bool(fwd.get("nightscout")) + bool(fwd.get("mqtt")) + (cfg.get("role") == "follower")
+    if cfg.get("wifi") or fwd.get("nightscout") or fwd.get("mqtt"):   # simboot adds the home's Wi-Fi
+        n += 1
+    return n
+
+
+def check_sockets(events, bound):
+    """44 (session 29): the board's 10 sockets (simboot runs the box on them, board_socket). In a
+    world whose configuration holds at most `bound` <= BOARD_SOCKETS at once, no socket is refused
+    (socket_refused) and no hourly sample (heap `sockets`) finds more than `bound` open: past it a
+    path made a socket and never closed it. On the board the garbage collector frees such a
+    socket in the end, on the host never (the unix port's sockets have no finaliser): each one is
+    a slot held on the board until a collection, and while the slots are taken the LAN API and
+    the setup page drop connections. A world whose configuration can ask for more than the
+    board's is not judged here (a refusal is then the board's own limit, which the other
+    invariants judge the box through)."""
+    if bound > BOARD_SOCKETS:
+        return []
+    out = [(e["t_ms"], "a %s refused with %d sockets open (this configuration holds at most %d)"
+            % (e.get("what"), e.get("live", -1), bound))
+           for e in events if e.get("event") == "socket_refused"]
+    out += [(e["t_ms"], "%d sockets open at the hourly sample (this configuration holds at most %d)"
+             % (e["sockets"], bound))
+            for e in events if e.get("event") == "heap" and e.get("sockets", 0) > bound]
+    return sorted(out)
 
 
 def heap_budget(w):
@@ -5816,6 +5878,12 @@ def soak(worlds, keep=True, log=print):
             log("    38-42 judged: %s" % " ".join("%s=%d" % kv for kv in sorted(w["_judged17"].items())))
         if w.get("_kept37"):
             log("    37 judged the resets at t=%s ms" % ", ".join(str(t) for t in w["_kept37"]))
+        socks = [e for e in events if e.get("event") == "heap" and "sockets" in e]
+        refused = [e for e in events if e.get("event") == "socket_refused"]
+        if socks or refused:
+            log("    44 sockets: peak %d, hourly %s, bound %d, %d refused" % (
+                max([e["sockets_peak"] for e in socks] or [0]), max([e["sockets"] for e in socks] or [0]),
+                socket_bound(w), len(refused)))
         for inv, items in sorted(fails.items()):
             for t, text in items[:3]:
                 log("    %s: %s" % (inv, text))
