@@ -111,12 +111,10 @@ def reset():
     which the next boot binds again (left open, the LAN API's old listener kept its port:
     EADDRINUSE at each try of the next boot's server). Its connections are left open on
     the host, as their peers see a board that reset: nothing said."""
-    global peak
     for s in _listening:
         s.close()
     del _listening[:]
     del _open[:]
-    peak = 0
 
 
 class world:
@@ -219,8 +217,10 @@ def install(n=LIMIT):
     """The firmware's `socket` from here, with n sockets (None: unbounded)."""
     global limit
     limit = n
+    global peak
     del refused[:]
     reset()
+    peak = 0
     sys.modules["socket"] = sys.modules[__name__]
     import asyncio.stream
     asyncio.stream.Server._serve = _serve
