@@ -172,6 +172,9 @@ def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+SETUP_PAGE_PORT = 80   # main.App.setup_port on the board
+
+
 def _int_range(v, lo, hi):
     if not _is_int(v) or v < lo or v > hi:
         return "must be a whole number from %d to %d" % (lo, hi)
@@ -350,7 +353,10 @@ def _check_field(section, key, v, sect):
         return _bool(v)
     if section == "lan_api":
         if key == "port":
-            return _int_range(v, 1, 65535)
+            # the setup page always listens on 80 (main.App.setup_port): the LAN API there
+            # took the port, the setup page's server failed at every restart (the `device`
+            # alarm for good, the page gone, each try's socket left to the garbage collector)
+            return _int_range(v, 1, 65535) or ("80 is the setup page's port" if v == SETUP_PAGE_PORT else None)
         if key == "api_secret":
             return _text(v, 1, 128, secret=True)
         return _bool(v)

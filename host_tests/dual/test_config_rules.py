@@ -291,6 +291,18 @@ def test_ports_are_1_to_65535():
             assert problems == ["%s.port: must be a whole number from 1 to 65535" % name], (name, bad)
 
 
+def test_the_lan_api_may_not_take_the_setup_pages_port_80():
+    # on 80 the LAN API took the setup page's port: the page's server failed at every restart
+    # (the device alarm for good, no page to mend the settings with); refused, the section
+    # stays on its defaults (17580) and the problem says why
+    clean, problems = _refused(_section("lan_api", port=80), "lan_api.port")
+    assert problems == ["lan_api.port: 80 is the setup page's port"], problems
+    assert clean["lan_api"]["port"] == 17580
+    for good in (79, 81, 8080):
+        assert _accepted(_section("lan_api", port=good))["lan_api"]["port"] == good
+    assert _accepted(_section("mqtt", port=80))["mqtt"]["port"] == 80   # a broker's port: the box connects
+
+
 def test_mqtt_host_and_topic():
     for good in ("", "broker.lan", "192.168.1.2", "h" * 100):
         assert _accepted(_section("mqtt", host=good))["mqtt"]["host"] == good
