@@ -376,3 +376,18 @@ def test_a_soft_reset_stops_every_pwm_and_leaves_plain_outputs_driven():
     pwm = machine.PWM(machine.Pin(25, machine.Pin.OUT), freq=988, duty_u16=30000)
     machine.reset_pins(machine.WDT_RESET)
     assert machine.STATE[25]["pwm"] == 0 and not machine._pwms
+
+
+def test_the_pin_log_is_a_ring_in_small_pieces():
+    # the host's log of every output change: the newest `limit` entries, oldest first,
+    # across its 10 KB pieces (one 80 KB block failed in a heap near the firmware's need)
+    log = machine.PinLog(1100)
+    assert [len(b) for b in log.bufs] == [10240, 760]
+    for i in range(3000):
+        log.append(i, i % 40, "value", i % 2)
+    assert len(log) == 1100 and log.dropped() == 1900
+    n = 0
+    for want, e in zip(range(1900, 3000), log):
+        assert e == (want, want % 40, "value", want % 2), (want, e)
+        n += 1
+    assert n == 1100

@@ -65,16 +65,25 @@ class PinLog:
     """A ring of (t_ms, pin, attr, value) in preallocated arrays: no object
     per entry, so a long simulation neither fills nor fragments the heap.
     Iterating yields tuples, oldest first; a neopixel value is logged as
-    0xRRGGBB of pixel 0."""
+    0xRRGGBB of pixel 0. Kept in 10 KB pieces: one 80 KB block could not be
+    found at the start of a run in a heap sized near the firmware's need
+    (make bench SECTION=memory on the frozen 32-bit build, code + 75 KB)."""
+
+    CHUNK = 1024   # entries per piece
 
     def __init__(self, limit):
         self.limit = limit
-        self.buf = bytearray(10 * limit)  # one allocation: "<ibbi" per entry
+        self.bufs = [bytearray(10 * min(self.CHUNK, limit - i))   # "<ibbi" per entry
+                     for i in range(0, limit, self.CHUNK)]
         self.n = 0  # entries ever appended
 
+    def _at(self, k):
+        k %= self.limit
+        return self.bufs[k // self.CHUNK], 10 * (k % self.CHUNK)
+
     def append(self, t, pin, attr, value):
-        struct.pack_into("<ibbi", self.buf, 10 * (self.n % self.limit), t, pin,
-                         ATTRS.index(attr), value)
+        buf, off = self._at(self.n)
+        struct.pack_into("<ibbi", buf, off, t, pin, ATTRS.index(attr), value)
         self.n += 1
 
     def __len__(self):
@@ -85,7 +94,8 @@ class PinLog:
 
     def __iter__(self):
         for k in range(self.n - len(self), self.n):
-            t, pin, attr, val = struct.unpack_from("<ibbi", self.buf, 10 * (k % self.limit))
+            buf, off = self._at(k)
+            t, pin, attr, val = struct.unpack_from("<ibbi", buf, off)
             yield (t, pin, ATTRS[attr], val)
 
     def entries(self, pin=None, since=0, until=None):
