@@ -114,6 +114,11 @@ def conditions(self, sgv, t_read, s):
             continue
         for higher in _LOW_SIDE[:i]:
             rec = alarms.get(higher)
+            if higher == "urgent_low" and out.get(higher, 0) == 0:
+                # it clears on this reading (urgent_low + hysteresis): a glucose still
+                # below low starts the lower alarm now, not a reading later with no
+                # alarm active meanwhile (review29, helper-131)
+                continue
             if rec is not None and out[kind] == 2 and out.get(higher, 0) < 2 and _answered(rec, self._now):
                 out[higher] = 0
                 continue

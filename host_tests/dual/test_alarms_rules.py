@@ -328,9 +328,23 @@ def test_low_side_one_onset_per_episode():
     ev = series(eng, 5, [52, 50, 48, 47, 50, 56, 60, 64])
     assert kinds(ev) == []
     assert alarm(eng, "low") is None and alarm(eng, "urgent_low_soon") is None
-    # the urgent low clears at 65; low (below 70) may follow as its own alarm
+    # the urgent low clears at 65; low (below 70) follows as its own alarm on that very
+    # reading (it started a reading later, with no alarm active for 5 min: review29)
     ev = series(eng, 45, [66])
-    assert kinds(ev, "alarm_clear") == ["urgent_low"]
+    assert kinds(ev, "alarm_clear") == ["urgent_low"] and kinds(ev) == ["low"], ev
+
+
+def test_an_urgent_low_that_clears_above_its_band_hands_over_to_low_at_once():
+    # urgent_low 70, low 96, no prediction: it clears at 80 while glucose is still low
+    eng = make(urgent_low=70, low=96, urgent_low_soon=False)
+    ev = series(eng, 0, [66, 66, 79])
+    assert kinds(ev) == ["urgent_low"] and alarm(eng, "low") is None
+    ev = series(eng, 15, [84])
+    assert kinds(ev, "alarm_clear") == ["urgent_low"] and kinds(ev) == ["low"], ev
+    # still in its band (below 80): it stays, and low does not start under it
+    eng = make(urgent_low=70, low=96, urgent_low_soon=False)
+    ev = series(eng, 0, [66, 79])
+    assert kinds(ev, "alarm_clear") == [] and alarm(eng, "low") is None
 
 
 def test_low_starts_when_nothing_higher_is_active():
