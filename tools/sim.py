@@ -131,8 +131,7 @@ def firmware_process(o):
     env["MICROPYPATH"] = mpybuild.build()  # precompiled, as the board loads them
     o = dict(o, mpy=True)
     env["SIM_OPTIONS"] = json.dumps(o)
-    cmd = [micropython_binary(), "-X", "heapsize=" + o["heap"],
-           os.path.join(HERE, "simboot.py")]
+    cmd = [micropython_binary(), "-X", "heapsize=" + o["heap"], "-c", "import simboot"]
     os.makedirs(os.path.dirname(log_path(o)), exist_ok=True)
     log = open(log_path(o), "w")  # the firmware's console
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=ROOT)
