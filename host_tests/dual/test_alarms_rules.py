@@ -341,6 +341,22 @@ def test_an_urgent_low_that_clears_above_its_band_hands_over_to_low_at_once():
     assert kinds(ev) == ["urgent_low"] and alarm(eng, "low") is None
     ev = series(eng, 15, [84])
     assert kinds(ev, "alarm_clear") == ["urgent_low"] and kinds(ev) == ["low"], ev
+    # after a sharp drop the predictor's rate still falls as glucose rises: the clearing
+    # reading hands over to low alone, urgent_low_soon does not start beside it (helper-132)
+    eng = make()
+    series(eng, 0, [110, 110, 110, 110])
+    ev = series(eng, 20, [50, 58])
+    assert kinds(ev) == ["urgent_low"]
+    ev = series(eng, 30, [66])
+    assert kinds(ev, "alarm_clear") == ["urgent_low"] and kinds(ev) == ["low"], ev
+    # ... while a snooze of the urgent low still runs, the low waits a reading, as before
+    eng = make()
+    series(eng, 0, [110, 110, 110, 110])
+    series(eng, 20, [50])
+    eng.snooze(20 * MIN + 1)
+    series(eng, 25, [58])
+    ev = series(eng, 30, [66])
+    assert kinds(ev, "alarm_clear") == ["urgent_low"] and kinds(ev) == [], ev
     # still in its band (below 80): it stays, and low does not start under it
     eng = make(urgent_low=70, low=96, urgent_low_soon=False)
     ev = series(eng, 0, [66, 79])
