@@ -445,8 +445,8 @@ class Link:
                     await conn.disconnect(timeout_ms=2000)
                 except Exception:
                     pass
-        if security._secrets != keys:
-            self._save_keys()
+            if security._secrets != keys:   # also when the session was cancelled
+                self._save_keys()
         if self._live is not None:
             ok = True  # the window's reading arrived even if a later step failed
         self.last_session_ms = clock.ms() - t0
