@@ -120,7 +120,12 @@ def test_memory_error_in_web_server_leaves_alarms_sounding(tmp_path):
     assert [e for e in ev if e["event"] == "annunciator" and e["pattern"] == "high"]
 
 
-@pytest.mark.parametrize("text", ['{"transmitter_id": "8G12', "", "[1, 2", '{"board": 5}'])
+@pytest.mark.parametrize("text", ['{"transmitter_id": "8G12', "", "[1, 2", '{"board": 5}',
+                                  # sections of the wrong shape (the simulator's own reading of
+                                  # the file crashed on them before the firmware started: helper-133)
+                                  '{"transmitter_id": "8G1234", "wifi": "oops"}',
+                                  '{"transmitter_id": "8G1234", "wifi": [{"password": "12345678"}], '
+                                  '"lan_api": "x"}'])
 def test_corrupt_config_never_leaves_the_box_silent(tmp_path, text):
     bad = tmp_path / "bad.json"
     bad.write_text(text)

@@ -103,6 +103,18 @@ def _mkdirs(path):
             pass
 
 
+def _section(cfg, name, make=False):
+    """cfg[name] when it is an object; else {} (make: a new one in its place, for what
+    the command line sets). A broken file's odd shapes are the firmware's to judge."""
+    v = cfg.get(name)
+    if isinstance(v, dict):
+        return v
+    if make:
+        v = cfg[name] = {}
+        return v
+    return {}
+
+
 def config():
     """The configuration written to the virtual board's flash: CONFIG as it is
     (a broken file stays broken: the firmware must cope), or a leader for the
@@ -122,27 +134,31 @@ def config():
     if OPTS.get("board"):   # BOARD=name: e.g. one with a display (esp32-devkitc-oled, m5stickc-plus2)
         cfg["board"] = OPTS["board"]
     if OPTS.get("http_port"):
-        cfg.setdefault("lan_api", {})
-        cfg["lan_api"]["enabled"] = True
-        cfg["lan_api"]["port"] = int(OPTS["http_port"])
+        lan = _section(cfg, "lan_api", True)
+        lan["enabled"] = True
+        lan["port"] = int(OPTS["http_port"])
     if OPTS.get("nightscout_url"):
-        cfg.setdefault("nightscout", {})
-        cfg["nightscout"]["url"] = OPTS["nightscout_url"]
+        ns = _section(cfg, "nightscout", True)
+        ns["url"] = OPTS["nightscout_url"]
         if OPTS["nightscout_url"].startswith("http:"):
-            cfg["nightscout"]["allow_http"] = True
+            ns["allow_http"] = True
         if OPTS.get("nightscout_secret"):
-            cfg["nightscout"]["api_secret"] = OPTS["nightscout_secret"]
+            ns["api_secret"] = OPTS["nightscout_secret"]
     if OPTS.get("mqtt"):
         host, _, port = OPTS["mqtt"].partition(":")
-        cfg.setdefault("mqtt", {})
-        cfg["mqtt"]["host"] = host
-        cfg["mqtt"]["port"] = int(port or 1883)
-    forwarding = (cfg.get("lan_api") or {}).get("enabled") or (cfg.get("nightscout") or {}).get(
-        "url") or (cfg.get("mqtt") or {}).get("host")
+        mq = _section(cfg, "mqtt", True)
+        mq["host"] = host
+        mq["port"] = int(port or 1883)
+    forwarding = _section(cfg, "lan_api").get("enabled") or _section(cfg, "nightscout").get(
+        "url") or _section(cfg, "mqtt").get("host")
     if forwarding and not cfg.get("wifi"):
         cfg["wifi"] = [WIFI]
-    for w in cfg.get("wifi") or []:
-        network.world.add_ap(w["ssid"], w.get("password", ""))
+    # the home's access points: the networks the file names well enough to exist
+    wifi = cfg.get("wifi")
+    for w in wifi if isinstance(wifi, list) else ():
+        if isinstance(w, dict) and isinstance(w.get("ssid"), str):
+            pw = w.get("password", "")
+            network.world.add_ap(w["ssid"], pw if isinstance(pw, str) else "")
     return cfg
 
 
