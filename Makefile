@@ -76,6 +76,7 @@ capture:
 	@$(PYTHON) tools/capture.py $(if $(ID),--id $(ID)) "$(FILE)"
 
 replay: setup
+	@[ -n "$(TRACE)" ] || { echo "make replay: give the trace: make replay TRACE=file.csv" >&2; exit 2; }
 	@$(MICROPYTHON) tools/replay.py "$(TRACE)"
 
 # aioble's own multitests (micropython-lib) over the virtual radio; ends "N passed, M failed".
