@@ -542,13 +542,11 @@ class Link:
             except Exception as e:
                 self._event("error", detail="on_time: %r" % e)
         self.activation_unix = (clock.unix() - half_rtt_s - dex_now) if clock.wall_valid() else None
-        # the activation on_time keeps across power cuts dates the readings while this
-        # estimate agrees with it (within txclock's SAME_WITHIN_S, and its own read of the
-        # clock may be a second before ours): readings backfilled again after a cut keep
-        # their first dates, by which Nightscout knows them (one a second off was a
-        # second entry)
-        if isinstance(kept, int) and self.activation_unix is not None \
-                and abs(kept - self.activation_unix) <= 3:
+        # the activation on_time keeps across power cuts dates the readings: it alone
+        # judges whether this estimate agrees with it (app.txclock, SAME_WITHIN_S), so
+        # readings backfilled again after a cut keep their first dates, by which
+        # Nightscout knows them (one a second off was a second entry)
+        if isinstance(kept, int) and self.activation_unix is not None:
             self.activation_unix = kept
         self._status(tm["status"])
         g = await self._ask(c, build.glucose(), _GLUCOSE_REPLIES)
