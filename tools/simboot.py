@@ -364,14 +364,19 @@ def hold_lost():
     return pin is not None and not USB["on"] and machine._read(pin) != 1
 
 
+def switch_off(why):
+    """The board loses its power until USB returns (RTC memory with it)."""
+    emit({"event": "power_off", "why": why})
+    POWER["off_s"] = UNTIL_USB
+    machine._rtc_memory = b""
+
+
 def set_usb(on):
     """USB plugged in or pulled out. Pulled out while the hold pin is low: off at once."""
     USB["on"] = bool(on)
     emit({"event": "usb", "on": USB["on"]})
     if hold_lost() and not POWER.get("off") and POWER["off_s"] is None:
-        emit({"event": "power_off", "why": "usb pulled with the hold pin low"})
-        POWER["off_s"] = UNTIL_USB
-        machine._rtc_memory = b""
+        switch_off("usb pulled with the hold pin low")
         machine._do_reset(machine.PWRON_RESET)
 
 
@@ -1824,9 +1829,7 @@ def main():
                 emit({"event": "reset", "cause": machine.reset_cause(), "detail": str(e)})
             virtual_esp32.reset_board()
             if not cut and hold_lost():   # on battery, the hold pin fell with the reset
-                emit({"event": "power_off", "why": "the hold pin fell at a reset on battery"})
-                POWER["off_s"] = UNTIL_USB
-                machine._rtc_memory = b""
+                switch_off("the hold pin fell at a reset on battery")
                 machine.set_reset_cause(machine.PWRON_RESET)
                 machine.reset_pins(machine.PWRON_RESET)
                 cut = True
