@@ -22,13 +22,14 @@
 # matching edge, like an IRQ, between scheduler steps.
 #
 # Resets: reset(), soft_reset() and a watchdog that was not fed in time all
-# go through _do_reset(cause); what the reset does to the pins is reset_pins(),
-# which the host calls once the old firmware has stopped (virtual_esp32.reset_board): it records the cause (reset_cause() returns
+# go through _do_reset(cause): it records the cause (reset_cause() returns
 # it afterwards, as after a real boot), then calls the hook registered with
 # set_reset_hook(fn) as fn(cause); with no hook it raises SystemExit(cause),
 # which ends asyncio.run() like a reset ends the program. A host that
 # "reboots" the firmware registers a hook, or catches SystemExit and starts
-# the firmware again (RTC memory survives: it is module state).
+# the firmware again (RTC memory survives: it is module state). What the reset
+# does to the pads is reset_pins(cause), which the host calls once the old
+# firmware has stopped (virtual_esp32.reset_board).
 # Analog inputs: ADC(pin, atten=...) reads the voltage the virtual world set
 # with set_adc_uv(pin, microvolts) (default 0); read_uv() as on the ESP32 port.
 # WDT expiry needs vtime (it schedules its deadline on the virtual clock);
