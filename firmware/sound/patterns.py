@@ -40,26 +40,16 @@ class PatternError(ValueError):
     """An unknown priority, state or cue name."""
 
 
-def _burst(groups, pulse, space, group_gap):
-    # groups e.g. (3, 2, 3, 2); gaps: space within a group; between groups
-    # alternately 2*space + pulse (one slot left out) and group_gap.
-    out = []
-    t = 0
-    for gi, n in enumerate(groups):
-        if gi:
-            t += group_gap if gi % 2 == 0 else 2 * space + pulse
-        for i in range(n):
-            if i:
-                t += space
-            out.append((t, pulse))
-            t += pulse
-    return tuple(out)
-
-
-# within-group spacing measured end of pulse to start of the next
-HIGH_PULSES = _burst((3, 2, 3, 2), 100, 100, 500)
-MEDIUM_PULSES = _burst((3,), 200, 200, 0)
-LOW_PULSES = _burst((2,), 200, 200, 0)
+# Pulses as (start_ms, length_ms) from the burst start. Written out, not
+# computed, so the frozen build keeps them (and every table below built of
+# const names and numbers) in flash instead of the heap.
+# high: 3+2, pause, 3+2; within a group 100 ms apart (end of one pulse to the
+# start of the next); within a half the gap after pulse 3 is 2*100 + 100 (one
+# slot left out); between the halves 500 ms
+HIGH_PULSES = const(((0, 100), (200, 100), (400, 100), (800, 100), (1000, 100),
+                     (1600, 100), (1800, 100), (2000, 100), (2400, 100), (2600, 100)))
+MEDIUM_PULSES = const(((0, 200), (400, 200), (800, 200)))
+LOW_PULSES = const(((0, 200), (400, 200)))
 
 # priority -> (pulses, (period L0, L1, L2), base duty, freq)
 _SOUNDS = {
@@ -68,14 +58,14 @@ _SOUNDS = {
     "low": (LOW_PULSES, (60000, 60000, 20000), 12, 659),
 }
 
-RED = (255, 0, 0)
-YELLOW = (255, 160, 0)
-CYAN = (0, 200, 255)
-GREEN = (0, 255, 0)
-BLUE = (0, 0, 255)
-MAGENTA = (255, 0, 255)
-WHITE = (255, 255, 255)
-OFF = (0, 0, 0)
+RED = const((255, 0, 0))
+YELLOW = const((255, 160, 0))
+CYAN = const((0, 200, 255))
+GREEN = const((0, 255, 0))
+BLUE = const((0, 0, 255))
+MAGENTA = const((255, 0, 255))
+WHITE = const((255, 255, 255))
+OFF = const((0, 0, 0))
 
 LIGHTS = {
     "high": (RED, 500, 250),
@@ -168,19 +158,14 @@ def _once(priority, level=0):
     return (s[0], 0, s[2], s[3])
 
 
-def _tone(length, freq, duty=LOUD):
-    return (((0, length),), 0, duty, freq)
-
-
-def _steady(rgb):
-    return (rgb, 0, 0)
-
-
+# A tone played once is (((0, length_ms),), 0, duty_pct, freq_hz) and a steady
+# light (rgb, 0, 0): written out, not built by a helper, so that the frozen
+# build keeps these sequences in flash instead of the heap.
 SELFTEST = (
-    (250, _tone(120, 1319), _steady(RED)),
-    (250, _tone(120, 1760), _steady(YELLOW)),
-    (250, None, _steady(GREEN)),
-    (250, None, _steady(BLUE)),
+    (250, (((0, 120),), 0, LOUD, 1319), (RED, 0, 0)),
+    (250, (((0, 120),), 0, LOUD, 1760), (YELLOW, 0, 0)),
+    (250, None, (GREEN, 0, 0)),
+    (250, None, (BLUE, 0, 0)),
 )
 
 
@@ -198,21 +183,21 @@ def test_sequence():
 CUES = {
     # factory reset: a beep each second while the button is held at boot,
     # a rising triple when done, a low double when cancelled
-    "reset_warn": ((300, _tone(80, 1760), _steady(WHITE)),),
+    "reset_warn": ((300, (((0, 80),), 0, LOUD, 1760), (WHITE, 0, 0)),),
     "reset_done": (
-        (200, _tone(150, 1047), _steady(WHITE)),
-        (200, _tone(150, 1319), _steady(WHITE)),
-        (600, _tone(400, 1760), _steady(WHITE)),
+        (200, (((0, 150),), 0, LOUD, 1047), (WHITE, 0, 0)),
+        (200, (((0, 150),), 0, LOUD, 1319), (WHITE, 0, 0)),
+        (600, (((0, 400),), 0, LOUD, 1760), (WHITE, 0, 0)),
     ),
     "reset_cancel": (
-        (250, _tone(150, 659), _steady(GREEN)),
-        (250, _tone(150, 523), _steady(GREEN)),
+        (250, (((0, 150),), 0, LOUD, 659), (GREEN, 0, 0)),
+        (250, (((0, 150),), 0, LOUD, 523), (GREEN, 0, 0)),
     ),
     # the setup access point opened (a 6-s hold in use): two even tones in blue, not
     # the factory reset's rising triple, which teaches "let go now to wipe" (review28)
     "setup_open": (
-        (300, _tone(150, 1319), _steady(BLUE)),
-        (300, _tone(150, 1319), _steady(BLUE)),
+        (300, (((0, 150),), 0, LOUD, 1319), (BLUE, 0, 0)),
+        (300, (((0, 150),), 0, LOUD, 1319), (BLUE, 0, 0)),
     ),
 }
 
