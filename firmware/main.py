@@ -69,6 +69,7 @@ class App:
         self.config_path = config_path
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
         self.timesync = None
+        self._answered = ()         # alarm types the last long press answered (unacknowledge)
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
         self.pending_starts = []    # [name, fn, due ms, wait s] of parts whose start ran out of memory (wiring)
         self.rtc = persist.RtcStore(machine.RTC())
@@ -164,7 +165,15 @@ class App:
         return bool(events)
 
     def acknowledge(self):
-        self._dispatch(self.engine.acknowledge(self.now_s()))
+        events = self.engine.acknowledge(self.now_s())
+        self._answered = [e["type"] for e in events if e["event"] in ("alarm_ack", "alarm_snooze")]
+        self._dispatch(events)
+
+    def unacknowledge(self):
+        """The long press was a stuck button's, not a person's: what it answered
+        sounds again (else a book on the button kept a low quiet until it got worse)."""
+        kinds, self._answered = self._answered, ()
+        self._dispatch(self.engine.unanswer(kinds, self.now_s()))
 
     def _dispatch(self, events, changed=False):
         """Publish the engine's events; when anything changed, tell the

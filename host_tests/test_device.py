@@ -438,6 +438,25 @@ def test_a_button_stuck_while_running_raises_device_after_60_s_and_clears_on_rel
     assert (tmp_path / "flash" / "config.json").exists()
 
 
+def test_an_alarm_a_stuck_button_acknowledged_sounds_again_once_it_is_found_stuck(tmp_path):
+    # a book left on the button during urgent-low-soon: its hold acknowledged the alarm
+    # at 1.5 s (a capped snooze, 15 min); at 60 s the hold is a stuck button, no
+    # person answering, so the alarm and the low it covered sound again at once,
+    # over the stuck button's own device alarm
+    start = 21 * 60 + 175
+    ev, _ = sim(tmp_path, 0.4, START=start, inject={"button_held": [[1000, 300]]})
+    ack = [e for e in ev if e["event"] == "alarm_ack"]
+    assert [e["type"] for e in ack] == ["urgent_low_soon"] and 1001500 <= ack[0]["t_ms"] <= 1002000, ack
+    dev = [e for e in onsets(ev, "device") if e.get("reason") == "button"]
+    assert len(dev) == 1 and 1060000 <= dev[0]["t_ms"] <= 1061000, onsets(ev)
+    back = [e for e in onsets(ev) if e.get("reraise")]
+    assert sorted(e["type"] for e in back) == ["low", "urgent_low_soon"], back
+    assert all(e["t_ms"] == dev[0]["t_ms"] for e in back), back
+    sound = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] >= dev[0]["t_ms"]]
+    assert sound[0]["pattern"] == "high" and sound[0]["alarm"] == "urgent_low_soon", sound[:3]
+    assert sound[0]["t_ms"] == dev[0]["t_ms"]
+
+
 def test_a_recorded_export_with_absent_rows_plays_its_gaps_as_dropouts(tmp_path):
     # recorded exports leave a missing reading out (the sim refused them: "rows must be
     # 5 minutes apart"); they are read by the replay's rules: a gap is windows

@@ -381,6 +381,25 @@ class AlarmEngine:
         self._cover(kind, None, events)
         return events
 
+    def unanswer(self, kinds, now_s):
+        """Take back a press that was no person's (a button found stuck under a
+        book): the alarms it answered, if still answered, sound again as they
+        were (level, escalation time). A press answers sounding alarms only, so
+        sounding is what they were; a notice it cleared stays cleared."""
+        self._clock(now_s, None)
+        events = []
+        for kind in kinds:
+            rec = self._alarms.get(kind)
+            if rec is None or rec[_ST] == SOUNDING:
+                continue
+            rec[_ST], rec[_UNTIL] = SOUNDING, None
+            if kind in GLUCOSE:
+                rec[_AUX] = None    # the snooze's "worse than" mark (a condition keeps its reasons)
+            e = self._event("alarm_onset", kind, rec)
+            e["reraise"] = True
+            events.append(e)
+        return events
+
     # ---- views -------------------------------------------------------------
     def active(self):
         out = []

@@ -132,6 +132,7 @@ def _buttons(app):
         return
     from sound.buttons import Buttons
     btn = Buttons(app.board["button"], on_snooze=app.snooze, on_ack=app.acknowledge,
+                  on_unack=app.unacknowledge,
                   on_test=app.ann.test, feedback=_boot_feedback(app), on_fault=_fault(app, "button"),
                   on_setup=lambda: _open_setup(app, "button"),
                   on_factory_reset=lambda: _factory_reset(app))

@@ -9,7 +9,9 @@
 #   held at boot for reset_ms, then released within
 #     release_ms of the "reset_done" cue           -> on_factory_reset(), by boot_hold()
 #   held longer than stuck_ms (at boot: still held release_ms after "reset_done")
-#                                                  -> on_fault(... "stuck" ...) until released
+#                                                  -> on_fault(... "stuck" ...) until released,
+#                                                     and on_unack() when that hold acknowledged:
+#                                                     a book on the button is no person answering
 #
 #   btn = Buttons(board["button"], on_snooze=..., on_ack=..., on_test=...,
 #                 on_factory_reset=..., feedback=ann.cue, clock_ms=clock.ms)
@@ -41,12 +43,13 @@ class Buttons:
     def __init__(self, cfg, on_snooze=None, on_ack=None, on_test=None, on_factory_reset=None,
                  feedback=None, on_fault=None, clock_ms=None, debounce_ms=30, sample_ms=5,
                  long_ms=1500, gap_ms=500, test_presses=3, reset_ms=10000, on_setup=None,
-                 setup_ms=6000, release_ms=10000, stuck_ms=60000):
+                 setup_ms=6000, release_ms=10000, stuck_ms=60000, on_unack=None):
         if clock_ms is None:
             import clock
             clock_ms = clock.ms
         self._clock = clock_ms
         self.on_snooze, self.on_ack, self.on_test = on_snooze, on_ack, on_test
+        self.on_unack = on_unack
         self.on_factory_reset, self.feedback, self.on_fault = on_factory_reset, feedback, on_fault
         self.debounce_ms, self.sample_ms = debounce_ms, sample_ms
         self.long_ms, self.gap_ms, self.test_presses = long_ms, gap_ms, test_presses
@@ -115,9 +118,12 @@ class Buttons:
             self.stuck = stuck
             self._report(stuck, "stuck" if stuck else None)
 
-    async def _wait_release(self):
-        """A stuck button: report it, poll slowly until it is released, clear it."""
+    async def _wait_release(self, acked=False):
+        """A stuck button: report it (and take back the acknowledgement its hold
+        made, when it made one), poll slowly until it is released, clear it."""
         self._set_stuck(True)
+        if acked:
+            self._call(self.on_unack)
         while await self._settle():
             await asyncio.sleep_ms(200)
         self._set_stuck(False)
@@ -154,7 +160,7 @@ class Buttons:
             t_ack = self._clock()
             while await self._settle():
                 if self._clock() - t_ack >= self.stuck_ms:
-                    await self._wait_release()
+                    await self._wait_release(acked=True)
                     break
                 await asyncio.sleep_ms(50)
         else:
@@ -205,7 +211,7 @@ class Buttons:
                         count = 0
             if self.pressed:
                 if now - t_down >= self.stuck_ms:
-                    await self._wait_release()  # no gesture from a stuck button
+                    await self._wait_release(long_fired)  # no gesture from a stuck button
                     self.pressed = False
                     self._flag.clear()
                     return

@@ -690,6 +690,54 @@ def test_acknowledged_condition_stays_silent():
     assert alarm(eng, "link")["level"] == 0
 
 
+def test_a_press_taken_back_sounds_every_alarm_it_answered_again_as_it_was():
+    # a stuck button's long press (a book on it) is no person answering: App takes it back
+    eng = make()
+    series(eng, 0, [69, 68])                     # low sounds, escalated once by 6 min
+    series(eng, 10, [54])                        # urgent low over it
+    ev = eng.acknowledge(11 * MIN)
+    answered = [e["type"] for e in ev]
+    assert sorted(answered) == ["low", "urgent_low"], ev
+    level = alarm(eng, "low")["level"]
+    assert level >= 1 and alarm(eng, "urgent_low")["status"] == "snoozed"
+    back = eng.unanswer(answered, 12 * MIN)
+    assert sorted(kinds(back)) == ["low", "urgent_low"] and all(e["reraise"] for e in back), back
+    assert alarm(eng, "urgent_low")["status"] == "sounding" and eng.loudest()["type"] == "urgent_low"
+    assert alarm(eng, "low")["status"] == "sounding" and alarm(eng, "low")["level"] == level
+    # the snooze's mark is gone: a reading a little lower does not re-raise it anew
+    assert kinds(feed(eng, 15 * MIN, 53)) == []
+    # taken back once only: sounding alarms are left alone
+    assert eng.unanswer(answered, 16 * MIN) == []
+
+
+def test_a_press_taken_back_leaves_cleared_and_reanswered_alarms_alone():
+    eng = make(urgent_low_soon=False)
+    series(eng, 0, [69, 68])
+    answered = [e["type"] for e in eng.acknowledge(6 * MIN)]
+    series(eng, 10, [85])                        # cleared meanwhile
+    assert alarm(eng, "low") is None and eng.unanswer(answered, 16 * MIN) == []
+    assert alarm(eng, "low") is None
+    # a condition keeps its reasons: it sounds again and clears when its last reason does
+    eng = make()
+    eng.set_condition("link", "no_transmitter", True, 0)
+    eng.set_condition("link", "rogue", True, 0)
+    answered = [e["type"] for e in eng.acknowledge(MIN)]
+    assert kinds(eng.unanswer(answered, 2 * MIN)) == ["link"]
+    assert alarm(eng, "link")["status"] == "sounding"
+    eng.set_condition("link", "no_transmitter", False, 3 * MIN)
+    assert alarm(eng, "link") is not None
+    eng.set_condition("link", "rogue", False, 4 * MIN)
+    assert alarm(eng, "link") is None
+
+
+def test_a_press_taken_back_keeps_the_escalation_clock():
+    eng = make(urgent_low_soon=False)            # escalate every 5 min
+    series(eng, 0, [69])
+    answered = [e["type"] for e in eng.acknowledge(2 * MIN)]
+    eng.unanswer(answered, 3 * MIN)
+    assert [e["level"] for e in eng.tick(5 * MIN) if e["event"] == "alarm_escalate"] == [1]
+
+
 def test_no_data_acknowledge_is_only_a_snooze():
     eng = make()
     eng.tick(0)

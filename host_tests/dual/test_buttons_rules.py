@@ -90,7 +90,7 @@ class Rig:
         real = buttons.machine, buttons.asyncio
         buttons.machine, buttons.asyncio = Machine, Aio(self)
         Rig.current = self
-        kw = {"on_snooze": self._hit("snooze"), "on_ack": self._hit("ack"),
+        kw = {"on_snooze": self._hit("snooze"), "on_ack": self._hit("ack"), "on_unack": self._hit("unack"),
               "on_test": self._hit("test"), "on_setup": self._hit("setup"),
               "on_factory_reset": self._hit("factory_reset"), "feedback": self._cue,
               "on_fault": self.faults.append}
@@ -314,11 +314,20 @@ def test_a_stuck_button_gives_no_gesture_is_polled_slowly_and_the_next_press_is_
     stuck = [f for f in r.faults if f.get("error") == "stuck"]
     assert len(stuck) == 1 and r.faults[-1] == {"event": "device", "what": "button",
                                                  "active": False}, r.faults
-    # the acknowledge at 1.5 s, nothing more while stuck; then a snooze and an ack
-    assert r.names() == ["ack", "setup", "snooze", "ack"], r.calls
-    assert 621400 <= r.calls[3][1] <= 621580, r.calls
+    # the acknowledge at 1.5 s, taken back once the hold is found stuck (a book is no
+    # person answering), nothing more while stuck; then a snooze and an ack
+    assert r.names() == ["ack", "setup", "unack", "snooze", "ack"], r.calls
+    assert 61000 <= r.calls[2][1] <= 61100, r.calls
+    assert [f.get("error") for f in r.faults[:1]] == ["stuck"], r.faults
+    assert 621400 <= r.calls[4][1] <= 621580, r.calls
     # polled slowly while stuck (200 ms between polls): under 50 reads a second
     assert r.reads < 50 * 630, r.reads
+
+
+def test_a_long_hold_released_before_it_counts_as_stuck_keeps_its_acknowledgement():
+    r = Rig([(1000, 60900)], until_s=70)
+    r.run()
+    assert r.names() == ["ack", "setup"] and r.faults == [], (r.calls, r.faults)
 
 
 def _boot(presses, until_s=40):
@@ -351,9 +360,11 @@ def test_a_hold_at_boot_under_a_sounding_alarm_acknowledges_it_and_wipes_nothing
     assert r.names() == ["ack"] and 10000 <= r.calls[0][1] <= 10150, r.calls
     assert refused == ["reset_warn"] * 9 + ["reset_done"], refused
     assert r.faults == [] and 12000 <= r.now - T0 <= 12200, (r.faults, r.now - T0)
-    # held on and on: then it is a stuck button (reported until released)
+    # held on and on: then it is a stuck button (reported until released), and the
+    # acknowledgement it made is taken back
     r = Rig([(0, 90000)], until_s=120, feedback=cue)
-    assert r.drive(r.btn.boot_hold()) is False and r.names() == ["ack"], r.calls
+    assert r.drive(r.btn.boot_hold()) is False and r.names() == ["ack", "unack"], r.calls
+    assert 70000 <= r.calls[1][1] <= 70100, r.calls
     assert [f.get("active") for f in r.faults] == [True, False], r.faults
     # a feedback that plays (returns True or nothing) still confirms as before
     r, done = _boot([(0, 12000)])

@@ -370,6 +370,9 @@ class App:
     def acknowledge(self):
         pass
 
+    def unacknowledge(self):
+        pass
+
     def on_reading(self, r):
         pass
 
@@ -872,6 +875,7 @@ def test_the_buttons_look_for_the_boot_hold_once_then_run():
         btn = one("Buttons")
         assert btn.args == ({"pin": 0},) and w.app.buttons is btn
         assert btn.kw["on_snooze"] == w.app.snooze and btn.kw["on_ack"] == w.app.acknowledge
+        assert btn.kw["on_unack"] == w.app.unacknowledge
         drive(w.child("buttons"))
         drive(w.child("buttons"))      # a restarted task goes straight to run()
         assert btn.calls == [("boot_hold",), ("run",), ("run",)], btn.calls
