@@ -392,9 +392,7 @@ class AlarmEngine:
             rec = self._alarms.get(kind)
             if rec is None or rec[_ST] == SOUNDING:
                 continue
-            rec[_ST], rec[_UNTIL] = SOUNDING, None
-            if kind in GLUCOSE:
-                rec[_AUX] = None    # the snooze's "worse than" mark (a condition keeps its reasons)
+            rec[_ST], rec[_UNTIL] = SOUNDING, None   # (a snooze's _AUX mark is read only while snoozed)
             e = self._event("alarm_onset", kind, rec)
             e["reraise"] = True
             events.append(e)
