@@ -5,7 +5,12 @@
 # Why freeze: installed as files, every module is compiled (or its .mpy
 # loaded) into the heap. Frozen, the bytecode stays in flash and the heap
 # holds only the firmware's data, which is what the 64 KiB budget is for.
-require("aioble")
+# aioble: only the parts the link uses (a central: scan, connect, GATT client,
+# pairing); its peripheral, GATT server and L2CAP would only cost heap at import
+# (aioble's __init__ imports the peripheral and server when present: 2.6 KB)
+require("aioble-central")
+require("aioble-client")
+require("aioble-security")
 require("umqtt.simple")
 require("ntptime")
 require("ssd1306")
