@@ -30,7 +30,11 @@ LENGTHS = {0x03: (17, 20), 0x05: (3, 4), 0x08: (2,), 0xFF: (3,), 0x21: (18, 20),
 
 def load_seeds():
     seeds, streams = [], []
-    for v in json.load(open(VECTORS)):
+    try:
+        f = open(VECTORS)
+    except OSError as e:   # MicroPython's OSError names no file
+        raise SystemExit("dexfuzz: cannot read the codec's test vectors %s: %s" % (VECTORS, e))
+    for v in json.load(f):
         t = v["message_type"]
         if t.startswith(("AuthHash", "CRC-16", "G7")):
             continue

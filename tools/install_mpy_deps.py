@@ -179,6 +179,10 @@ def main():
             ok, out = mip(micropython, target, spec)
             if not ok:
                 if mirror_index is None:
+                    if not os.path.isdir(os.path.join(MIRROR, "micropython")):
+                        sys.exit("mip could not install %s from micropython.org, and there is no "
+                                 "offline micropython-lib mirror at %s to fall back on:\n%s"
+                                 % (spec, MIRROR, out))
                     log("micropython.org unreachable; using the mirror", MIRROR)
                     tmp = tempfile.mkdtemp(prefix="mip-index-")
                     build_index(tmp)

@@ -190,8 +190,12 @@ def _lines(f, path):
 
 def csv_rows(path):
     """(line number, cells) of each line of a CSV file with a cell that is not
-    empty; the header is the first. Opening the file may raise OSError."""
-    f = open(path, encoding="utf-8")
+    empty; the header is the first. A file that cannot be opened is a TraceError
+    naming it (MicroPython's OSError says only ENOENT)."""
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as e:
+        raise TraceError("cannot read %s: %s" % (path, e))
     try:
         for n, line in enumerate(_lines(f, path), 1):
             try:
