@@ -87,3 +87,18 @@ def pytest_report_header(config):
     r = subprocess.run([MICROPYTHON, "-c", "import sys; print(sys.maxsize.bit_length() + 1)"],
                        capture_output=True, text=True)
     return "micropython: %s (%s-bit)" % (MICROPYTHON, r.stdout.strip() or "?")
+
+
+# What the suite reads from ../shared (the project's read-only working set beside the
+# checkout: README "Try it"). Without it `make test` failed to collect three files with a
+# bare FileNotFoundError and ran nothing: it says what is missing instead (a single test
+# file that needs none of it still runs).
+SHARED_NEEDS = ("vectors/dexcom.json", "traces/adult_001.csv", "real-cgm")
+
+
+def pytest_sessionstart(session):
+    whole = os.path.join(ROOT, "host_tests")
+    missing = [p for p in SHARED_NEEDS if not os.path.exists(os.path.join(SHARED, p))]
+    if missing and any(os.path.abspath(a) == whole for a in session.config.args):
+        pytest.exit("the tests need ../shared beside this checkout (%s), missing: %s"
+                    % (SHARED, ", ".join(missing)), returncode=4)
