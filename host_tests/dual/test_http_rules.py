@@ -5,7 +5,10 @@
 # answer's head (interim 1xx answers, the status line, the 512-byte line and
 # 40-header limits, Date, Content-Length), the body's cuts (Content-Length,
 # max_body 2048, an early EOF, HEAD reading nothing), the chunked body, and the
-# plain-HTTP Date asked before a clock is set (plain_date, offer_plain_date).
+# plain-HTTP Date asked before a clock is set (plain_date, offer_plain_date),
+# and the connect itself (_open_connection: its socket closed on every failure,
+# the failure raised as the request's OSError, the socket non-blocking through
+# the connect and after TLS is wrapped; its own section at the end).
 # Each exchange is driven without an event loop: http.asyncio is a stand-in
 # whose open_connection (http._open_connection too) hands a reader replaying
 # scripted bytes and a writer recording what is written; none of its awaits suspends. The name lookup
@@ -479,3 +482,247 @@ def test_offer_plain_date_passes_the_date_on_and_logs_each_failure_without_raisi
         [], ["nightscout: plain HTTP failed (asking the time): HttpError"])
     assert offer(Net(b"HTTP/1.1 abc\r\n\r\n")) == (
         [], ["nightscout: plain HTTP failed (asking the time): ValueError"])
+
+
+# --- _open_connection: the connect, its socket and its failures ---
+#
+# http._open_connection is asyncio.open_connection's (the port's stream.py) with the
+# socket closed on every failure. The tests above stand in for it; these run it, a
+# generator step by step (as the port's loop does: it yields once, to wait until the
+# socket is writable, the connect done), over a stand-in socket module (http.socket),
+# TLS context and asyncio (its StreamWriter, core._io_queue). On the board a socket
+# dropped unclosed held one of lwIP's 10 slots until a garbage collection: once they
+# were taken the LAN API, the setup page and the uploads failed (test_socket_budget
+# runs the timeout's case on the port). A connect that fails at once must fail as the
+# request's usual OSError, its errno kept: the uploader logs it, forgets the address
+# and retries (a plain OSError, not an HttpError). The socket is non-blocking from
+# before the connect to the stream's reads: a blocking connect, read or handshake on
+# the board holds the event loop (the buzzer and the buttons stop) until the server
+# answers, and the request's timeout cannot cut it off.
+import errno
+
+AF, KIND, PROTO = 10, 1, 6          # the address's family, SOCK_STREAM, TCP
+ADDR = (IP, 443, 0, 0)              # its sockaddr, as getaddrinfo gives it
+
+
+class Sock:
+    def __init__(self, world, af, kind, proto):
+        self.world, self.made = world, (af, kind, proto)
+        self.blocking = True        # a new socket blocks
+        self.closed = False
+        self.connects = []          # (address, blocking at the connect)
+        world.socks.append(self)
+
+    def setblocking(self, flag):
+        assert not self.closed
+        self.blocking = flag
+
+    def connect(self, addr):
+        self.connects.append((addr, self.blocking))
+        if self.world.connect_errno is not None:
+            raise OSError(self.world.connect_errno, "connect")
+        if not self.blocking:
+            raise OSError(errno.EINPROGRESS, "in progress")   # as lwIP and Linux do
+
+    def close(self):
+        self.closed = True
+
+
+class TlsSock:
+    """The port's TLS socket (extmod/modtls_mbedtls.c): setblocking is passed on to
+    the raw socket, which it reads and writes; closing it closes that one. own_mode:
+    a TLS layer whose socket keeps a mode of its own, blocking when new."""
+
+    def __init__(self, raw, own_mode):
+        self.raw, self.own_mode = raw, own_mode
+        self.own_blocking = True
+        self.closed = False
+
+    def setblocking(self, flag):
+        if self.own_mode:
+            self.own_blocking = flag
+        else:
+            self.raw.setblocking(flag)
+
+    def blocks(self):
+        return self.own_blocking if self.own_mode else self.raw.blocking
+
+    def close(self):
+        self.closed = True
+        self.raw.close()
+
+
+class Ctx:
+    """A TLS context: each wrap_socket's (socket, keywords); `fail` raised instead."""
+
+    def __init__(self, own_mode=False, fail=None):
+        self.own_mode, self.fail = own_mode, fail
+        self.wraps = []
+
+    def wrap_socket(self, sock, **kw):
+        self.wraps.append((sock, kw))
+        if self.fail is not None:
+            raise self.fail
+        return TlsSock(sock, self.own_mode)
+
+
+class ConnectWorld:
+    """http.socket and http.asyncio for _open_connection: the sockets made, the
+    addresses looked up, the waits for a writable socket."""
+    SOCK_STREAM = KIND
+
+    def __init__(self, connect_errno=None, lookup_error=None, socket_error=None):
+        self.connect_errno, self.lookup_error, self.socket_error = connect_errno, lookup_error, socket_error
+        self.socks, self.lookups, self.waits = [], [], []
+        world = self
+
+        class IoQueue:
+            def queue_write(self, s):
+                world.waits.append(s)
+                return "wait"
+
+        class Core:
+            _io_queue = IoQueue()
+
+        class Stream:
+            def __init__(self, s):
+                self.s = s
+
+        class Asyncio:
+            core = Core
+            StreamWriter = Stream
+        self.asyncio = Asyncio
+
+    def getaddrinfo(self, host, port, af=0, kind=0):
+        self.lookups.append((host, port, af, kind))
+        if self.lookup_error is not None:
+            raise self.lookup_error
+        # an address literal (forward.names gives one) has one entry
+        return [(AF, KIND, PROTO, "", ADDR)]
+
+    def socket(self, af, kind, proto):
+        if self.socket_error is not None:
+            raise self.socket_error
+        return Sock(self, af, kind, proto)
+
+    def open_socks(self):
+        return [s for s in self.socks if not s.closed]
+
+    def within(self, fn):
+        return swap_module("asyncio", self.asyncio, lambda: swap(
+            http, "asyncio", self.asyncio, lambda: swap(http, "socket", self, fn)))
+
+    def step(self, gen, throw=None):
+        """Run gen on to its next yield: ("yield", value), ("return", value) or ("raise", e)."""
+        def go():
+            try:
+                if throw is None:
+                    return "yield", gen.send(None)
+                return "yield", gen.throw(throw)
+            except StopIteration as e:
+                return "return", (e.args[0] if e.args else None)
+            except BaseException as e:   # noqa: B036 (the cancellation too)
+                return "raise", e
+        return self.within(go)
+
+
+class Cancelled(BaseException):
+    """The request's timeout cutting the connect off (asyncio's CancelledError is a BaseException)."""
+
+
+def opening(world, ctx=None):
+    """The connect to IP:443 (TLS for ns.example with ctx), not started yet: a
+    generator (made over the stand-ins: a version that is not one runs at once)."""
+    return world.within(lambda: http._open_connection(IP, 443, ctx, "ns.example" if ctx is not None else None))
+
+
+def test_a_connect_in_progress_waits_for_the_socket_and_gives_its_stream():
+    w = ConnectWorld()
+    gen = opening(w)
+    first = w.step(gen)
+    assert first == ("yield", "wait"), first   # it waits (the loop runs on) until the connect is done
+    s, = w.socks
+    # a stream lookup of the address itself (any family), a socket of its family and type
+    assert w.lookups == [(IP, 443, 0, KIND)] and s.made == (AF, KIND, PROTO)
+    # connected to that address without blocking (EINPROGRESS is not a failure)
+    assert s.connects == [(ADDR, False)]
+    assert w.waits == [s] and not s.closed
+    what, got = w.step(gen)
+    assert what == "return" and len(got) == 2 and got[0] is got[1] and got[0].s is s, (what, got)
+    assert not s.blocking and not s.closed and w.open_socks() == [s]
+
+
+def test_a_connect_refused_or_unreachable_at_once_closes_its_socket_and_raises_its_oserror():
+    for err in (errno.ECONNREFUSED, errno.EHOSTUNREACH):
+        for ctx in (None, Ctx()):
+            w = ConnectWorld(connect_errno=err)
+            what, e = w.step(opening(w, ctx))
+            # the request's usual failure: an OSError with the connect's errno (the
+            # uploader logs it and forgets the address), not an HttpError
+            assert what == "raise" and isinstance(e, OSError) and not isinstance(e, http.HttpError), (err, what, e)
+            assert e.errno == err, (err, e)
+            assert len(w.socks) == 1 and w.open_socks() == [], err
+            assert w.waits == [] and (ctx is None or ctx.wraps == []), err
+
+
+def test_a_lookup_or_a_socket_that_fails_raises_its_oserror_with_no_socket_left_open():
+    # getaddrinfo (the port's raises OSError) and socket() (ENFILE, 23: lwIP's slots all taken)
+    for kw in ({"lookup_error": OSError(-2, "lookup")}, {"socket_error": OSError(23, "ENFILE")}):
+        w = ConnectWorld(**kw)
+        what, e = w.step(opening(w, Ctx()))
+        assert what == "raise" and isinstance(e, OSError) and not isinstance(e, http.HttpError), (kw, e)
+        assert e is list(kw.values())[0] and w.open_socks() == [], kw
+
+
+def test_a_connect_cut_off_by_the_timeout_closes_its_socket_and_lets_the_cancellation_through():
+    for ctx in (None, Ctx()):
+        w = ConnectWorld()
+        gen = opening(w, ctx)
+        assert w.step(gen)[0] == "yield"
+        stop = Cancelled()
+        assert w.step(gen, stop) == ("raise", stop)
+        s, = w.socks
+        assert s.closed and w.open_socks() == []
+        if ctx is not None:
+            assert w.waits[0].closed      # the TLS socket itself closed, not only its raw one
+
+
+def test_a_tls_wrap_that_fails_closes_the_raw_socket_and_raises_its_error():
+    # mbedtls' setup failing (its heap: an OSError with mbedtls' code), or a ValueError
+    for err in (OSError(-0x7F00, "MBEDTLS_ERR_SSL_ALLOC_FAILED"), ValueError("CERT_REQUIRED requires server_hostname")):
+        w, ctx = ConnectWorld(), Ctx(fail=err)
+        assert w.step(opening(w, ctx)) == ("raise", err)
+        assert len(ctx.wraps) == 1 and w.open_socks() == [] and w.waits == []
+
+
+def test_tls_wraps_the_connecting_socket_for_the_host_name_without_a_handshake_inside_wrap():
+    w, ctx = ConnectWorld(), Ctx()
+    gen = opening(w, ctx)
+    assert w.step(gen) == ("yield", "wait")
+    s, = w.socks
+    (raw, kw), = ctx.wraps
+    assert raw is s and s.connects == [(ADDR, False)]   # wrapped after the connect was started
+    # the name the certificate is checked against; the handshake left to the stream's
+    # reads and writes: inside wrap_socket the port runs it to its end, the loop held
+    # meanwhile (seconds; for ever with a server that does not answer: no timeout cuts it)
+    assert kw == {"server_hostname": "ns.example", "do_handshake_on_connect": False}, kw
+    tls = w.waits[0]
+    assert isinstance(tls, TlsSock) and tls.raw is s
+    what, got = w.step(gen)
+    assert what == "return" and got[0].s is tls and got[1].s is tls   # the stream reads TLS, not the raw bytes
+
+
+def test_the_tls_socket_the_stream_reads_is_non_blocking_whatever_wrap_socket_left():
+    # the stream's reads and writes (the handshake's too) must not block: on the board a
+    # blocking read waits for the server with the event loop held (the buzzer and the
+    # buttons stop). The port's TLS socket passes setblocking on to its raw socket, which
+    # is non-blocking already; the firmware sets the TLS socket non-blocking anyway (as
+    # asyncio's open_connection does), so that a TLS layer whose socket keeps a mode of
+    # its own, blocking when new (own_mode), cannot leave the stream blocking either
+    for own_mode in (False, True):
+        w = ConnectWorld()
+        gen = opening(w, Ctx(own_mode=own_mode))
+        w.step(gen)
+        what, got = w.step(gen)
+        tls = got[0].s
+        assert what == "return" and not tls.blocks() and not tls.raw.blocking, own_mode
