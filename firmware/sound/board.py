@@ -2,7 +2,8 @@
 #
 #   b = board.load("esp32-devkitc")          # dict, validated
 #
-# Schema (keys not listed are ignored; "notes" is free text):
+# Schema (keys not listed are ignored; "notes" and "title" are free text, which
+# load() drops):
 #   "buzzer": {"kind": "pwm", "pin": int, "freq_hz": int (optional: drive a
 #               resonant piezo at one frequency instead of the pattern's)}
 #           | {"kind": "pin", "pin": int, "active_low": bool}   (active buzzer)
@@ -78,7 +79,13 @@ def load(name, dirs=BOARDS_DIRS):
             raise BoardError("board %r: %s is not valid JSON (%s)" % (name, path, e))
         finally:
             f.close()
-        return validate(data, name)
+        board = validate(data, name)
+        # free text for people ("notes" on the wiring, a "title"): nothing on the
+        # box reads it, and the board dict is kept as long as the box runs
+        # (0.8 KB of heap on the DevKitC, 3 KB on the M5StickC Plus2)
+        board.pop("notes", None)
+        board.pop("title", None)
+        return board
     raise BoardError("unknown board %r: no %s.json in %s (known: %s)"
                      % (name, name, " or ".join(dirs), ", ".join(known(dirs)) or "none"))
 

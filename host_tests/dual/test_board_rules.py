@@ -198,6 +198,21 @@ def test_load_takes_the_first_dir_holding_the_name_and_names_the_board():
     assert board.validate(_devkit(), "mybox")["name"] == "mybox"
 
 
+def test_load_drops_the_free_text_and_keeps_every_part():
+    # "notes" and "title" are for people; the loaded board is kept for as long as the
+    # box runs, and nothing on it reads them (heap: 0.8 KB on the DevKitC's file)
+    a = _dir("text")
+    _write(a + "/box.json", '{"title": "A box", "notes": ["wire it", "then test it"],'
+                            ' "buzzer": {"kind": "pwm", "pin": 4}, "led": {"kind": "single", "pin": 19},'
+                            ' "button": {"pin": 32, "pull": "up"}, "extra": 1}')
+    got = board.load("box", (a,))
+    assert "notes" not in got and "title" not in got
+    assert sorted(got) == ["button", "buzzer", "extra", "led", "name"]
+    assert got["buzzer"] == {"kind": "pwm", "pin": 4} and got["button"]["pin"] == 32
+    shipped = board.load("esp32-devkitc", ("boards",))
+    assert "notes" not in shipped and shipped["led"]["kind"] == "rgb"
+
+
 def test_known_lists_each_name_once_sorted_from_every_dir():
     a = _dir("known_a")
     b = _dir("known_b")
