@@ -10,7 +10,19 @@ the bond is incomplete and the transmitter has to pair again.
 
 The host delivers IRQs only between asyncio steps, so the test places the preemption
 itself: the virtual stack hands over the peer's key (the second of a pairing) from inside
-aioble's json.dump, as NimBLE's task would from between two bytecodes of the save."""
+aioble's json.dump, as NimBLE's task would from between two bytecodes of the save.
+
+Whether the board can do that (helper-137, from MicroPython v1.29's source): NimBLE's task
+takes the GIL only when the main task gives it up: waiting (asyncio's poll, sleep), in C
+calls that release it (long console output, sockets, Wi-Fi, SPI, UART), and at every 32nd
+branch of one bytecode invocation, but never while the scheduler is locked (py/vm.c: "can
+only switch threads if the scheduler is unlocked"), and a micropython.schedule callback such
+as aioble's save runs with it locked (py/scheduler.c), its file and JSON calls releasing
+nothing. So a key cannot arrive inside that save on the board; the preempting run above
+shows an interleaving the board does not produce. The second save is needed all the same
+when aioble's save fails: its scheduled callback's exception is printed and dropped, the file
+is left truncated (opened "w") and `_modified` stays True, so aioble never saves again; the
+last test pins that (a MemoryError, the likely failure on this heap, inside aioble's dump)."""
 
 from conftest import link_out, link_prelude
 
@@ -39,7 +51,11 @@ def store_bond(self, conn, ltk):
         security._security_irq(*LATE.pop(0))
 vradio.Controller._store_bond = store_bond
 class PreemptingJson:
+    fail = sys.argv[-1] == "aioble_save_fails"
     def dump(self, obj, f):
+        if PreemptingJson.fail:      # aioble's save, the first of the pairing
+            PreemptingJson.fail = False
+            raise MemoryError
         while LATE:
             event, data = LATE.pop(0)
             security._security_irq(event, data)
@@ -56,8 +72,11 @@ async def main():
     await asyncio.sleep_ms(3 * 60000)
     t.cancel()
 asyncio.run(main())
-with open(BOND) as f:
-    stored = sorted(t for t, k, v in json.load(f))
+try:
+    with open(BOND) as f:
+        stored = sorted(t for t, k, v in json.load(f))
+except ValueError:   # an empty or cut file: no bond after a reset
+    stored = "unreadable"
 print("OUT " + json.dumps({"bonded": what.count("bonded"), "in_ram": sorted(t for t, k in security._secrets),
                            "stored": stored, "late_left": len(LATE)}))
 '''.replace("BOND)", repr(BOND) + ")").replace('"bond_path": BOND', '"bond_path": %r' % BOND)
@@ -77,3 +96,9 @@ def test_a_key_handed_over_during_aiobles_save_still_reaches_the_flash():
     assert out["bonded"] == 1 and out["late_left"] == 0, out
     assert out["in_ram"] == [1, 2], out
     assert out["stored"] == [1, 2], out     # before: [1], the peer's key lost at the next reset
+
+
+def test_keys_whose_save_by_aioble_failed_still_reach_the_flash():
+    out = _run("aioble_save_fails")
+    assert out["bonded"] == 1 and out["in_ram"] == [1, 2], out
+    assert out["stored"] == [1, 2], out     # without the link's save: the file empty, no bond after a reset
