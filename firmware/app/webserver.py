@@ -10,6 +10,11 @@
 # LAN client sending thousands of short header lines within the timeout
 # would otherwise fill the heap the alarm task allocates from. A failing
 # request (a handler that raises: a 500) is logged and never takes the server down.
+# While `squeezed()` says the heap is short (the memory watch's pressure), one
+# request at a time: a slow client holds several KB of heap while it lasts (a
+# request's task, streams and head), and the setup page, which the memory watch
+# does not pause (it is how a family mends the settings), must not take what the
+# alarm path needs.
 import asyncio
 
 from microdot import Microdot
@@ -118,6 +123,7 @@ class BoundedServer(Microdot):
         self.refused = 0
         self.timeouts = 0
         self._log = log
+        self.squeezed = None   # () -> True while the heap is short: one request at a time
         # a handler that raises is microdot's 500, printed on the console only:
         # logged here too, so the /log a family sends when asking for help has it
         self.errorhandler(Exception)(self._failed)
@@ -141,8 +147,8 @@ class BoundedServer(Microdot):
     async def handle_request(self, reader, writer):
         ip = _ip(writer.get_extra_info("peername"))
         mine = self._by_ip.get(ip, 0)
-        if self.active >= self.max_connections or (self.max_connections > 1 and
-                                                   mine >= self.max_connections - 1):
+        limit = 1 if self.squeezed is not None and self.squeezed() else self.max_connections
+        if self.active >= limit or (limit > 1 and mine >= limit - 1):
             self.refused += 1
             await close_quietly(writer)  # too many: dropped unanswered
             return

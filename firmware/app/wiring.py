@@ -585,6 +585,7 @@ def _setup(app):
     srv = setup_web.SetupServer(app.config_path, lambda: setup_web.state_from_app(app),
                                 lambda cfg: _restart_soon(app), point,
                                 phone_clock=lambda unix_s: clock_from_phone(app, unix_s))
+    srv.app.squeezed = lambda: app.memory.alarm   # not paused under pressure: narrowed
     supervise(app, "setup_web", lambda: srv.run(app.http_host, app.setup_port), 600)
 
 

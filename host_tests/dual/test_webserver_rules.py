@@ -396,6 +396,27 @@ def test_one_address_never_holds_every_place():
     assert not box.start(b"GET / HTTP/1.1\r\n", addr=LAN)[2]
 
 
+def test_while_the_heap_is_short_one_request_at_a_time():
+    # the setup page is not paused under memory pressure (it is how the settings are
+    # mended), so it narrows to one request: slow clients held ~7 KB each (review29)
+    short = [False]
+    box = Box(max_connections=4)
+    box.app.squeezed = lambda: short[0]
+    first = box.start(b"GET / HTTP/1.1\r\n", addr=_addr(0))
+    assert not first[2] and not box.start(b"GET / HTTP/1.1\r\n", addr=_addr(1))[2]
+    short[0] = True
+    co, w, finished, r = box.start(b"GET / HTTP/1.1\r\n\r\n", addr=_addr(2))
+    assert finished and w.closed and w.writes == [] and box.app.refused == 1
+    box = Box(max_connections=4)          # alone, the one request is served
+    box.app.squeezed = lambda: short[0]
+    assert box.send(b"GET / HTTP/1.1\r\nHost: box\r\n\r\n", addr=LAN).status == 200
+    held = box.start(b"GET / HTTP/1.1\r\n", addr=LAN)     # kept: CPython would close it
+    assert held[2] is False                                # held: the one place is taken
+    assert box.start(b"GET / HTTP/1.1\r\n\r\n", addr=_addr(3))[2] and box.app.refused == 1
+    short[0] = False                      # the pressure over: every place again
+    assert not box.start(b"GET / HTTP/1.1\r\n", addr=_addr(4))[2] and box.app.refused == 1
+
+
 def test_each_request_runs_under_timeout_s():
     box = Box(timeout_s=5)
     box.get()

@@ -104,6 +104,12 @@ def one(name):
     return got[0]
 
 
+class SetupServer(Made):
+    def __init__(self, *args, **kw):
+        Made.__init__(self, *args, **kw)
+        self.app = _module(squeezed=None)()   # its BoundedServer
+
+
 class WifiKeeper(Made):
     def transmitter_window(self, in_s, dur_s):
         self.calls.append(("window", in_s, dur_s))
@@ -262,6 +268,7 @@ MODULES = {
     "app.txclock": _module(TransmitterClock=TransmitterClock),
     "setup.ap": _module(AccessPoint=AccessPoint, ApError=ApError, KEY_PATH="setup_key.bin",
                         device_key=lambda path, uid: b"label-key"),
+    "setup.web": _module(SetupServer=SetupServer, state_from_app=lambda app: {}),
     "machine": Machine,
     "network": _module(),
 }
@@ -903,6 +910,19 @@ def test_a_box_without_wi_fi_opens_its_setup_access_point():
         wiring._setup(w.app)
         assert w.app.conds == [("device", "setup_ap", True)]
         assert _logged("cannot open the setup access point")
+
+
+def test_the_setup_page_narrows_to_one_request_while_the_memory_watch_sees_pressure():
+    # it is not paused with the forwarders (it is how the settings are mended); slow
+    # clients must not take what the alarm path needs (app.webserver: squeezed)
+    with World({"wifi": WIFI}) as w:
+        w.app.setup_port = 80
+        w.app.memory = _module(alarm=False)()
+        wiring._setup(w.app)
+        squeezed = one("SetupServer").app.squeezed
+        assert squeezed() is False and "setup_web" in w.app.tasks
+        w.app.memory.alarm = True
+        assert squeezed() is True
 
 
 def test_the_boot_holds_cues_play_over_a_technical_alarm_not_over_one_a_parent_answers():
