@@ -21,7 +21,9 @@
 # (CSRF); one session at a time, SESSION_S idle, dropped after a save. After
 # MAX_FAILS wrong passwords from one address, sign-in from it is refused for
 # LOCK_S (another device of the family can still sign in); after MAX_FAILS_ALL
-# within a minute from all addresses together (guesses spread over many), from all. Secrets are never
+# within a minute from all addresses together (guesses spread over many), from all
+# but the last _TRUSTED addresses that signed in with it (a family's phone is not
+# locked out by a guesser on the LAN; each still has its own lock). Secrets are never
 # written into a page. Bounded: MAX_CONNECTIONS at once, REQUEST_TIMEOUT_S per
 # request, bodies <= MAX_BODY bytes, pages streamed in CHUNK-byte pieces.
 #
@@ -49,6 +51,7 @@ MAX_FAILS = 5
 MAX_FAILS_ALL = 20
 LOCK_S = 60
 _TRACKED = 8          # addresses whose wrong passwords are counted (the oldest is forgotten)
+_TRUSTED = 4          # addresses that signed in, kept clear of the lock on all
 MAX_CONNECTIONS = 4
 # connectivity probes of Android, Apple, Windows and Firefox
 CAPTIVE_PROBES = ("/generate_204", "/gen_204", "/hotspot-detect.html", "/library/test/success.html",
@@ -157,6 +160,7 @@ class SetupServer:
         self._fails = {}            # address -> [wrong passwords, locked until ms, last ms]
         # all addresses together: [wrong passwords in the minute from `since`, locked until, since]
         self._fails_all = [0, 0, 0]
+        self._trusted = []          # the last _TRUSTED addresses that signed in, oldest first
         self.saves = 0
         self.app = app = _Server()
         app.before_request(self._seen)
@@ -198,10 +202,14 @@ class SetupServer:
         """"ok", "wrong" or "locked" for a sign-in from address `addr`."""
         now = clock.ms()
         mine = self._fails.get(addr)
-        if now < self._fails_all[1] or (mine is not None and now < mine[1]):
+        if (now < self._fails_all[1] and addr not in self._trusted) or (mine is not None and now < mine[1]):
             return "locked"
         if given and _same(given, self.cfg.get("admin_password") or ""):
             self._fails.pop(addr, None)
+            if addr:
+                if addr in self._trusted:
+                    self._trusted.remove(addr)
+                self._trusted = self._trusted[-(_TRUSTED - 1):] + [addr]
             return "ok"
         if mine is None:
             if len(self._fails) >= _TRACKED:

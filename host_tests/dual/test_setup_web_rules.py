@@ -281,6 +281,32 @@ def test_guesses_spread_over_many_addresses_lock_sign_in_for_all_also_long_after
     _with_box(check)
 
 
+def test_an_address_that_signed_in_is_not_locked_out_by_guesses_spread_over_others():
+    # review29: guesses from 4 or more addresses locked the family out a minute at a
+    # time for as long as they kept coming; the last _TRUSTED addresses that signed in
+    # keep their place (each still has its own lock)
+    def check(box):
+        srv = box.srv
+        box.clock.t = 3600 * 1000
+        phones = ["10.9.9.%d" % i for i in range(web._TRUSTED + 1)]
+        for p in phones:
+            assert srv._check_password(PASSWORD, p) == "ok"
+            box.clock.t += 10
+        for k in range(web.MAX_FAILS_ALL):
+            assert srv._check_password("guess", "10.1.%d.%d" % (k // 4, k)) == "wrong", k
+            box.clock.t += 100
+        assert srv._check_password(PASSWORD, "10.8.8.8") == "locked"       # never signed in
+        assert srv._check_password(PASSWORD, phones[0]) == "locked"        # pushed out by the 5th
+        for p in phones[1:]:
+            assert srv._check_password(PASSWORD, p) == "ok", p
+        assert srv._check_password(PASSWORD, "") == "locked"               # no address: never trusted
+        # a trusted phone that guesses wrong still meets its own lock
+        for _ in range(web.MAX_FAILS):
+            assert srv._check_password("typo", phones[1]) == "wrong"
+        assert srv._check_password(PASSWORD, phones[1]) == "locked"
+    _with_box(check)
+
+
 def test_each_wrong_password_is_in_the_log_with_its_address_and_count():
     def check(box):
         for _ in range(2):
