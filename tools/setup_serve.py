@@ -90,6 +90,19 @@ def measure(app):
     app.handle_request = measured
 
 
+def count_refusals(app):
+    """{"event": "refused", "total": n} each time the server closes a connection
+    unanswered (too many at once, or too many from one address)."""
+    orig = app.handle_request
+
+    async def counted(reader, writer):
+        before = app.refused
+        await orig(reader, writer)
+        if app.refused > before:
+            emit({"event": "refused", "total": app.refused})
+    app.handle_request = counted
+
+
 def heap_line(tag=""):
     """The live heap after a collection on stderr, and before it, on stdout, the interned
     names' pools (micropython.qstr_info: "qstr pool: ... n_total_bytes=N"). Those pools are
@@ -136,6 +149,7 @@ async def main():
         trace_heap()
     if "--measure" in sys.argv:
         measure(srv.app)
+    count_refusals(srv.app)
     tasks = [asyncio.create_task(point.run())]
     if lan_api:
         from forward.lanapi import LanApi
