@@ -58,6 +58,9 @@ if [ "${FROZEN:-}" = 1 ]; then
     [ -f "$LIB/micropython/bluetooth/aioble/manifest.py" ] || LIB=$ROOT/../shared/micropython-lib
     [ -d "$ROOT/.mpylib/microdot" ] || { echo "build_unix32: run make setup first (.mpylib/microdot)" >&2; exit 2; }
     set -- FROZEN_MANIFEST="$ROOT/tools/freeze/unix.py" MPY_LIB_DIR="$(cd "$LIB" && pwd)"
+    # makemanifest re-freezes only files newer than its output: a module dropped from the
+    # manifest, or a tree built before from another checkout, stayed frozen in (helper-136)
+    rm -rf "$SRC/ports/unix/$BUILD/frozen_content.c" "$SRC/ports/unix/$BUILD/frozen_mpy"
 fi
 make -C "$SRC/mpy-cross" -j"$JOBS" >&2
 make -C "$SRC/ports/unix" -j"$JOBS" BUILD=$BUILD CROSS_COMPILE=$CROSS \
