@@ -69,7 +69,7 @@ class App:
         self.config_path = config_path
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
         self.timesync = None
-        self._answered = ()         # alarm types the last long press answered (unacknowledge)
+        self._answered = []         # (clock.ms(), types) of the last presses' answers (unacknowledge)
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
         self.pending_starts = []    # [name, fn, due ms, wait s] of parts whose start ran out of memory (wiring)
         self.rtc = persist.RtcStore(machine.RTC())
@@ -161,18 +161,31 @@ class App:
     def snooze(self):
         """True when the press answered an alarm (the button's test gesture then waits)."""
         events = self.engine.snooze(self.now_s())
+        self._note_answer(events)
         self._dispatch(events)
         return bool(events)
 
     def acknowledge(self):
         events = self.engine.acknowledge(self.now_s())
-        self._answered = [e["type"] for e in events if e["event"] in ("alarm_ack", "alarm_snooze")]
+        self._note_answer(events)
         self._dispatch(events)
 
-    def unacknowledge(self):
-        """The long press was a stuck button's, not a person's: what it answered
-        sounds again (else a book on the button kept a low quiet until it got worse)."""
-        kinds, self._answered = self._answered, ()
+    def _note_answer(self, events):
+        kinds = [e["type"] for e in events if e["event"] in ("alarm_ack", "alarm_snooze")]
+        if kinds:
+            self._answered = self._answered[-3:] + [(clock.ms(), kinds)]
+
+    def unacknowledge(self, within_ms):
+        """The button's gesture of the last within_ms was a stuck button's, not a
+        person's (a book landing on it: a bounce is a short press, then a long one):
+        what its presses answered sounds again (else the low stayed quiet until it got
+        worse, under the stuck button's own alarm). Older answers are a person's."""
+        since = clock.ms() - within_ms - 100    # (the callbacks ran a sample or two into the gesture)
+        kinds = []
+        for t, ks in self._answered:
+            if t - since >= 0:
+                kinds += [k for k in ks if k not in kinds]
+        self._answered = []
         self._dispatch(self.engine.unanswer(kinds, self.now_s()))
 
     def _dispatch(self, events, changed=False):

@@ -125,3 +125,55 @@ def test_the_last_reading_shown_is_the_newest_not_the_last_backfilled(tmp_path):
     assert out["after_backfill"][2] == 80, out
     assert abs(out["newest_t"] - 6000) < 1, out
     assert out["next"][2] == 75, out
+
+
+# --- a stuck button's take-back (App.unacknowledge; helper-139's review) ------------------
+STUCK = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import json, main, reading, clock
+app = main.App(CFG, boards_dirs=(BOARDS,))
+def st(kind):
+    for a in app.engine.active():
+        if a["type"] == kind:
+            return a["status"]
+out = {}
+# a person silences the sensor alarm; two minutes later a book lands on the button: its
+# long press runs out of memory in the engine (Buttons catches it, a device fault)
+app.condition("sensor", "failed", True)
+app.acknowledge()
+out["after_person"] = st("sensor")
+vtime.sleep(120)
+real = app.engine.acknowledge
+def short(now_s):
+    raise MemoryError("memory allocation failed")
+app.engine.acknowledge = short
+try:
+    app.acknowledge()
+except MemoryError:
+    pass
+app.engine.acknowledge = real
+vtime.sleep(60)
+app.unacknowledge(60000)            # the hold found stuck, 60 s after it began
+out["after_stuck"] = st("sensor")
+# an urgent low; a book bounces as it lands: a short press (snooze), then the long one
+app.engine.on_reading(reading.make(100000, clock.unix(), 45, -10, 6), app.now_s())
+out["before"] = st("urgent_low")
+out["snoozed"] = app.snooze()
+vtime.sleep(2)
+app.acknowledge()
+vtime.sleep(58)
+app.unacknowledge(60000)
+out["bounced"] = st("urgent_low")
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_stuck_buttons_take_back_reaches_its_whole_gesture_and_no_earlier_answer(tmp_path):
+    # what a book on the button answered sounds again: the bounce's snooze as well as the
+    # long press; a person's acknowledgement of minutes before stays (the book's own long
+    # press had failed: it used to take back the previous press's answer instead)
+    out = run_app(tmp_path, BOARD, STUCK)
+    assert out["after_person"] == "acknowledged" and out["after_stuck"] == "acknowledged", out
+    assert out["before"] == "sounding" and out["snoozed"] is True, out
+    assert out["bounced"] == "sounding", out

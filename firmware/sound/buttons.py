@@ -10,8 +10,9 @@
 #     release_ms of the "reset_done" cue           -> on_factory_reset(), by boot_hold()
 #   held longer than stuck_ms (at boot: still held release_ms after "reset_done")
 #                                                  -> on_fault(... "stuck" ...) until released,
-#                                                     and on_unack() when that hold acknowledged:
-#                                                     a book on the button is no person answering
+#                                                     and on_unack(ms) when a press of that gesture
+#                                                     answered an alarm (ms: the gesture's age): a
+#                                                     book on the button is no person answering
 #
 #   btn = Buttons(board["button"], on_snooze=..., on_ack=..., on_test=...,
 #                 on_factory_reset=..., feedback=ann.cue, clock_ms=clock.ms)
@@ -118,12 +119,13 @@ class Buttons:
             self.stuck = stuck
             self._report(stuck, "stuck" if stuck else None)
 
-    async def _wait_release(self, acked=False):
-        """A stuck button: report it (and take back the acknowledgement its hold
-        made, when it made one), poll slowly until it is released, clear it."""
+    async def _wait_release(self, since=None):
+        """A stuck button: report it (and take back what the gesture begun at
+        `since` answered, when it answered something), poll slowly until it is
+        released, clear it."""
         self._set_stuck(True)
-        if acked:
-            self._call(self.on_unack)
+        if since is not None:
+            self._call(self.on_unack, self._clock() - since)
         while await self._settle():
             await asyncio.sleep_ms(200)
         self._set_stuck(False)
@@ -160,7 +162,7 @@ class Buttons:
             t_ack = self._clock()
             while await self._settle():
                 if self._clock() - t_ack >= self.stuck_ms:
-                    await self._wait_release(acked=True)
+                    await self._wait_release(t0)
                     break
                 await asyncio.sleep_ms(50)
         else:
@@ -188,7 +190,7 @@ class Buttons:
     async def _gesture(self):
         count = 0
         long_fired = setup_fired = answered = False
-        t_down = t_up = self._clock()
+        t_down = t_up = t_start = self._clock()
         while True:
             level = await self._settle()
             now = self._clock()
@@ -211,7 +213,9 @@ class Buttons:
                         count = 0
             if self.pressed:
                 if now - t_down >= self.stuck_ms:
-                    await self._wait_release(long_fired)  # no gesture from a stuck button
+                    # no gesture from a stuck button; a bounce as a book landed was a short
+                    # press (a snooze) before the long one: the whole gesture is taken back
+                    await self._wait_release(t_start if long_fired or answered else None)
                     self.pressed = False
                     self._flag.clear()
                     return

@@ -90,7 +90,8 @@ class Rig:
         real = buttons.machine, buttons.asyncio
         buttons.machine, buttons.asyncio = Machine, Aio(self)
         Rig.current = self
-        kw = {"on_snooze": self._hit("snooze"), "on_ack": self._hit("ack"), "on_unack": self._hit("unack"),
+        self.unack_ms = []      # the gesture's age each on_unack was given
+        kw = {"on_snooze": self._hit("snooze"), "on_ack": self._hit("ack"), "on_unack": self._unack,
               "on_test": self._hit("test"), "on_setup": self._hit("setup"),
               "on_factory_reset": self._hit("factory_reset"), "feedback": self._cue,
               "on_fault": self.faults.append}
@@ -103,6 +104,10 @@ class Rig:
 
     def _hit(self, name):
         return lambda: self.calls.append((name, self.now - T0))
+
+    def _unack(self, ms):
+        self.unack_ms.append(ms)
+        self.calls.append(("unack", self.now - T0))
 
     def _cue(self, name):
         self.calls.append((name, self.now - T0))
@@ -319,9 +324,20 @@ def test_a_stuck_button_gives_no_gesture_is_polled_slowly_and_the_next_press_is_
     assert r.names() == ["ack", "setup", "unack", "snooze", "ack"], r.calls
     assert 61000 <= r.calls[2][1] <= 61100, r.calls
     assert [f.get("error") for f in r.faults[:1]] == ["stuck"], r.faults
+    assert 60000 <= r.unack_ms[0] <= 60100, r.unack_ms     # back to the gesture's first press
     assert 621400 <= r.calls[4][1] <= 621580, r.calls
     # polled slowly while stuck (200 ms between polls): under 50 reads a second
     assert r.reads < 50 * 630, r.reads
+
+
+def test_a_book_that_bounced_as_it_landed_takes_back_its_snooze_too():
+    # helper-139: a first contact longer than the debounce is a short press (a snooze)
+    # before the rest is a long one; the take-back reaches back to that first press
+    r = Rig([(1000, 1060), (1120, None)], until_s=70)
+    r.run()
+    assert r.names() == ["snooze", "ack", "setup", "unack"], r.calls
+    t_unack = r.calls[3][1]
+    assert 1000 <= t_unack - r.unack_ms[0] <= 1100, (r.calls, r.unack_ms)
 
 
 def test_a_long_hold_released_before_it_counts_as_stuck_keeps_its_acknowledgement():
@@ -365,6 +381,7 @@ def test_a_hold_at_boot_under_a_sounding_alarm_acknowledges_it_and_wipes_nothing
     r = Rig([(0, 90000)], until_s=120, feedback=cue)
     assert r.drive(r.btn.boot_hold()) is False and r.names() == ["ack", "unack"], r.calls
     assert 70000 <= r.calls[1][1] <= 70100, r.calls
+    assert 70000 <= r.unack_ms[0] <= 70100, r.unack_ms     # the whole hold, from power-on
     assert [f.get("active") for f in r.faults] == [True, False], r.faults
     # a feedback that plays (returns True or nothing) still confirms as before
     r, done = _boot([(0, 12000)])

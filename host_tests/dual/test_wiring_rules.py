@@ -377,7 +377,7 @@ class App:
     def acknowledge(self):
         pass
 
-    def unacknowledge(self):
+    def unacknowledge(self, within_ms):
         pass
 
     def on_reading(self, r):
