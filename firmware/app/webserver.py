@@ -10,11 +10,12 @@
 # LAN client sending thousands of short header lines within the timeout
 # would otherwise fill the heap the alarm task allocates from. A failing
 # request (a handler that raises: a 500) is logged and never takes the server down.
-# While `squeezed()` says the heap is short (the memory watch's pressure), one
-# request at a time: a slow client holds several KB of heap while it lasts (a
-# request's task, streams and head), and the setup page, which the memory watch
-# does not pause (it is how a family mends the settings), must not take what the
-# alarm path needs.
+# While `squeezed()` says the heap is short (the memory watch's pressure), two
+# requests at a time, one per address: a slow client holds several KB of heap
+# while it lasts (a request's task, streams and head), and the setup page, which
+# the memory watch does not pause (it is how a family mends the settings), must
+# not take what the alarm path needs; one place only, any quiet device held it
+# and shut the family's phone out (helper-139).
 import asyncio
 
 from microdot import Microdot
@@ -123,7 +124,7 @@ class BoundedServer(Microdot):
         self.refused = 0
         self.timeouts = 0
         self._log = log
-        self.squeezed = None   # () -> True while the heap is short: one request at a time
+        self.squeezed = None   # () -> True while the heap is short: two requests, one per address
         # a handler that raises is microdot's 500, printed on the console only:
         # logged here too, so the /log a family sends when asking for help has it
         self.errorhandler(Exception)(self._failed)
@@ -147,7 +148,8 @@ class BoundedServer(Microdot):
     async def handle_request(self, reader, writer):
         ip = _ip(writer.get_extra_info("peername"))
         mine = self._by_ip.get(ip, 0)
-        limit = 1 if self.squeezed is not None and self.squeezed() else self.max_connections
+        limit = min(2, self.max_connections) if self.squeezed is not None and self.squeezed() \
+            else self.max_connections
         if self.active >= limit or (limit > 1 and mine >= limit - 1):
             self.refused += 1
             await close_quietly(writer)  # too many: dropped unanswered
