@@ -23,7 +23,9 @@
 # LOCK_S (another device of the family can still sign in); after MAX_FAILS_ALL
 # within a minute from all addresses together (guesses spread over many), from all
 # but the last _TRUSTED addresses that signed in with it (a family's phone is not
-# locked out by a guesser on the LAN; each still has its own lock). Secrets are never
+# locked out by a guesser on the LAN; each still has its own lock, and one that
+# guesses wrong while all are locked loses its place: a guesser that takes over a
+# trusted address by DHCP or by hand gains one guess, not 5 a minute). Secrets are never
 # written into a page. Bounded: MAX_CONNECTIONS at once, REQUEST_TIMEOUT_S per
 # request, bodies <= MAX_BODY bytes, pages streamed in CHUNK-byte pieces.
 #
@@ -211,6 +213,8 @@ class SetupServer:
                     self._trusted.remove(addr)
                 self._trusted = self._trusted[-(_TRUSTED - 1):] + [addr]
             return "ok"
+        if now < self._fails_all[1] and addr in self._trusted:
+            self._trusted.remove(addr)
         if mine is None:
             if len(self._fails) >= _TRACKED:
                 oldest = min(self._fails, key=lambda a: self._fails[a][2])
