@@ -41,6 +41,15 @@ import machine  # noqa: E402
 if (OPTS.get("inject") or {}).get("ticks_start_ms") is not None:   # round 10: up for days, near the wrap
     vtime.set_ticks_ms(int(OPTS["inject"]["ticks_start_ms"]))
 import network  # noqa: E402
+import board_time  # noqa: E402
+
+# The board's time for its blocking C calls (tools/host/board_time.py: the radios'
+# start, a TLS handshake's maths, flash writes), charged on the virtual clock by
+# default: each is a `board_block` event (what, ms, detail) at its start, and sim_end gives the
+# totals. BOARD_TIME=0 (or INJECT {"board_time": 0}) runs at the host's speed, as
+# before session 30, for comparisons.
+BOARD_TIME = (os.getenv("BOARD_TIME") or "1") not in ("0", "off") and \
+    (OPTS.get("inject") or {}).get("board_time", 1) not in (0, False)
 
 machine.set_log_limit(400)  # the pin log is for tests; keep it out of the firmware's heap
 BOARD_SOCKET = sys.modules["board_socket"]
@@ -85,6 +94,49 @@ def _board_slot():
     with one (NTP): OSError 23 when none is left, as the board's socket() raises."""
     import socket
     return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+
+def watch_board_time():
+    """Charge the board's time for its blocking calls (BOARD_TIME), each one an event."""
+    if not BOARD_TIME:
+        return
+    def block(what, ms, detail):
+        ev = {"event": "board_block", "what": what, "ms": ms}
+        if detail:
+            ev["detail"] = detail
+        emit(ev)
+    board_time.on_charge = block
+    board_time.install()
+
+
+PULSES = {"pin": None, "on": None}
+
+
+def watch_pulses(board):
+    """SIM_PULSES=1 (or INJECT {"pulses": 1}): a `pulse` event (start_ms, ms) for each of
+    the buzzer's sounding spans, from the pin log's duty changes: the sound's timeline,
+    for comparing runs (BOARD_TIME=0 against the default). Off by default: an alarm
+    sounding all night is some 20 pulses a minute."""
+    if not (os.getenv("SIM_PULSES") or (OPTS.get("inject") or {}).get("pulses")):
+        return
+    PULSES["pin"] = ((board or {}).get("buzzer") or {}).get("pin")
+    if PULSES["pin"] is None or rec_pulse in machine.listeners:
+        return
+    machine.listeners.append(rec_pulse)
+
+
+def rec_pulse(t, pin, attr, value):
+    if pin != PULSES["pin"] or attr not in ("duty_u16", "pwm"):
+        return
+    if attr == "pwm":   # the PWM started (1: its duty comes next) or stopped (0: silent)
+        if value:
+            return
+    on = PULSES["on"]
+    if value and on is None:
+        PULSES["on"] = t
+    elif not value and on is not None:
+        PULSES["on"] = None
+        emit({"event": "pulse", "start_ms": on, "ms": t - on})
 
 
 def watch_sockets():
@@ -786,7 +838,9 @@ def leader_serve(app, spec):
             now_s = _now_ms() // 1000
             if _in_spans(now_s, down):
                 nxt = max(b for a, b in down if a <= now_s < b)
-                await asyncio.sleep(nxt - now_s)
+                # to the span's end itself: the leader is another box, on the world's
+                # clock, not late by the follower's blocking calls at boot (board_time)
+                await asyncio.sleep_ms(max(0, nxt * 1000 - _now_ms()))
                 continue
             LEADER["api"] = api = LanApi({"port": int(spec["port"])}, LEADER["history"], log=lambda m: None)
             server = asyncio.create_task(_world(api.run(host="127.0.0.1")))   # another box's sockets
@@ -794,7 +848,7 @@ def leader_serve(app, spec):
             if not later:
                 await server
                 return
-            await asyncio.sleep(min(later) - now_s)
+            await asyncio.sleep_ms(max(0, min(later) * 1000 - _now_ms()))
             emit({"event": "leader", "up": False})
             leader_close()
             await asyncio.sleep(1)
@@ -1775,6 +1829,7 @@ def main():
     emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
     heap_sampler(3600, tx)
     watch_sockets()
+    watch_board_time()
     # the world's true time: the wall clock the board starts with (round 7: T1, T2)
     WORLD["epoch"] = vtime.time() + vtime.EPOCH_2000_UNIX
     emit({"event": "world_clock", "unix_s": WORLD["epoch"]})
@@ -1807,6 +1862,7 @@ def main():
             watch_setup_server()
         app.dns_port = None  # the virtual AP has no address this host can bind
         inject(app, boots)
+        watch_pulses(app.board)
         if set(inj) & {"config_save_at_s", "files_damage_at_s", "tx_swap", "tx_swap2", "sealed"}:
             emit({"event": "config_loaded", "alarms": app.cfg.get("alarms"),
                   "nightscout": bool((app.cfg.get("nightscout") or {}).get("url")),
@@ -1820,6 +1876,7 @@ def main():
         except SimDone:
             break
         except SystemExit as e:  # machine.reset() or the watchdog
+            board_time.enabled = False   # the world's doings between boots take no board time
             leader_close()   # the leader stand-in is another box: its server restarts at the next boot
             setup_close()    # the board's own sockets close at its reset
             BOARD_SOCKET.reset()   # its slots free, its listeners closed (connections: unsaid)
@@ -1870,7 +1927,9 @@ def main():
             # again, as at the first boot, so `data` stays the firmware's own
             HEAP["code"] = load_code()
             emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
-    emit({"event": "sim_end", "boots": boots, "reading_to_alarm_us": percentiles(LAT["hist"], LAT["n"])})
+            board_time.enabled = BOARD_TIME
+    emit({"event": "sim_end", "boots": boots, "reading_to_alarm_us": percentiles(LAT["hist"], LAT["n"]),
+          "board_time": board_time.charged if BOARD_TIME else None})
 
 
 def percentiles(hist, n):

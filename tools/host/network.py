@@ -10,6 +10,8 @@
 #                                              # (the last LOG_LIMIT of them)
 import time
 
+import board_time
+
 STA_IF = 0
 AP_IF = 1
 # ESP32 status codes
@@ -124,6 +126,10 @@ class WLAN:
     def active(self, on=None):
         if on is None:
             return self._active
+        if bool(on) != self._active:
+            # the board holds the loop while the radio starts or stops (board_time)
+            others = any(w._active for w in _ifaces.values() if w is not self)
+            board_time.charge("wifi_mode" if others else ("wifi_start" if on else "wifi_stop"))
         self._active = bool(on)
         if not on:
             self._ssid = None

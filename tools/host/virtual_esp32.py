@@ -49,7 +49,8 @@ def reset_board():
     vradio = sys.modules.get("vradio")
     ctrl = vradio and vradio._default_ctrl
     if ctrl is not None:
-        ctrl.active(False)
+        if ctrl.active():
+            ctrl._shutdown()   # (not active(False): a reset takes no deinit time, board_time)
         ctrl.irq(None)
 
 

@@ -58,6 +58,7 @@ Fault injection (on the controller that should misbehave):
 import sys
 
 import vtime
+import board_time
 from xorshift import Rng
 
 # --- constants of the public `bluetooth` API ----------------------------------
@@ -454,8 +455,10 @@ class Controller:
         if args:
             on = bool(args[0])
             if on and not self._active:
+                board_time.charge("ble_start")   # the board holds the loop meanwhile
                 self._active = True
             elif not on and self._active:
+                board_time.charge("ble_stop")
                 self._shutdown()
         return self._active
 
