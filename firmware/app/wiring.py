@@ -567,7 +567,7 @@ def _setup(app):
         if is_open:   # open at last: an earlier failure to open it is over
             app.condition("device", "setup_ap", False)
     point = setup_ap.AccessPoint(network, uid, setup_ap.device_key(setup_ap.KEY_PATH, uid),
-                                 on_change=changed)
+                                 on_change=changed, sound_pause=app.ann.pause_in_ms)
     app.setup_ap = point
     if not app.cfg.get("wifi"):
         try:

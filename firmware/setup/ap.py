@@ -37,6 +37,7 @@ KEY_PATH = "setup_key.bin"
 KEY_BYTES = 16
 PASSWORD_CHARS = 12
 IDLE_CLOSE_S = 15 * 60   # closed this long after the last client left
+CLOSE_BLOCK_MS = 100     # stopping the interface holds the board (ESP-IDF's Wi-Fi stop)
 POLL_S = 5
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"   # 31 symbols: ~59 bits for 12 chars
 AUTH_WPA2_PSK = 3
@@ -134,8 +135,13 @@ def device_key(path=KEY_PATH, uid=None):
 
 
 class AccessPoint:
-    def __init__(self, network, uid, key=b"", idle_close_s=IDLE_CLOSE_S, on_change=None):
+    def __init__(self, network, uid, key=b"", idle_close_s=IDLE_CLOSE_S, on_change=None,
+                 sound_pause=None):
         self.network = network
+        # fn(need_ms) -> ms until a sounding alarm leaves need_ms without a pulse (the
+        # annunciator's pause_in_ms): the idle close waits for it, else the Wi-Fi stop
+        # held the board inside a pulse of a burst under way (one came out 50 or 150 ms)
+        self.sound_pause = sound_pause
         self.essid, self._password = credentials(uid, key)
         self.idle_close_s = idle_close_s
         self.on_change = on_change      # fn(is_open: bool, reason: str)
@@ -225,11 +231,16 @@ class AccessPoint:
             return
         if self.stations():
             self._last_client_ms = clock.ms()
-        elif clock.ms() - self._last_client_ms >= self.idle_close_s * 1000:
+        elif self._idle_over():
             self.close("idle %d min" % (self.idle_close_s // 60))
+
+    def _idle_over(self):
+        return clock.ms() - self._last_client_ms >= self.idle_close_s * 1000
 
     async def run(self):
         while True:
+            if self._open and self.sound_pause is not None and self._idle_over():
+                await asyncio.sleep_ms(self.sound_pause(CLOSE_BLOCK_MS))   # (never raises)
             self.check()
             await asyncio.sleep(POLL_S)
 
