@@ -459,6 +459,19 @@ def test_an_alarm_a_stuck_button_acknowledged_sounds_again_once_it_is_found_stuc
     assert sound[0]["t_ms"] == dev[0]["t_ms"]
 
 
+def test_the_boot_chirp_plays_whole_before_the_radios_start(tmp_path):
+    # blocking calls take the board's time (tools/host/board_time.py): Bluetooth's start
+    # (0.5 s) inside the self-test ran its two beeps into one and skipped light colours
+    ev, _ = sim(tmp_path, 0.05, SIM_PULSES="1")
+    test = [e for e in ev if e["event"] == "annunciator" and e["pattern"] == "selftest"]
+    assert len(test) == 1, test
+    end = next(e["t_ms"] for e in ev if e["event"] == "annunciator" and e["t_ms"] > test[0]["t_ms"])
+    pulses = [e["ms"] for e in ev if e["event"] == "pulse" and e["start_ms"] < end]
+    assert pulses == [120, 120], pulses
+    radios = [e for e in ev if e["event"] == "board_block" and e["what"] == "ble_start"]
+    assert radios and radios[0]["t_ms"] >= end, (radios[:1], end)
+
+
 def test_a_recorded_export_with_absent_rows_plays_its_gaps_as_dropouts(tmp_path):
     # recorded exports leave a missing reading out (the sim refused them: "rows must be
     # 5 minutes apart"); they are read by the replay's rules: a gap is windows

@@ -309,7 +309,22 @@ def _source(app):
             last["n"], last["ms"] = n, clock.ms()
         return clock.ms() - last["ms"] < LINK_SILENT_MS
 
-    supervise(app, "link", link.run, 60, progressing)
+    supervise(app, "link", lambda: _after_selftest(app, link.run), 60, progressing)
+
+
+SELFTEST_WAIT_MS = 3000   # at most: the chirp and light sequence takes 1 s
+
+
+async def _after_selftest(app, run):
+    """run() once the boot's self-test has played: starting a radio holds the board
+    (Bluetooth about 0.5 s, Wi-Fi 0.3 s), and inside the chirp it ran the two beeps into
+    one and skipped colours of the light sequence, which is there to show a dead
+    buzzer or LED channel (helper-138's board-time model)."""
+    waited = 0
+    while app.ann.busy() and waited < SELFTEST_WAIT_MS:
+        await asyncio.sleep_ms(50)
+        waited += 50
+    await run()
 
 
 async def _blocking_step(app, host, port):
@@ -436,7 +451,7 @@ def _forwarding(app):
                         sound_pause=app.ann.pause_in_ms, sound_fits=app.ann.pause_fits,
                         hostname=appconfig.hostname(cfg),
                         ap_open=lambda: app.setup_ap is not None and app.setup_ap.is_open())
-    supervise(app, "wifi", keeper.run, 120)
+    supervise(app, "wifi", lambda: _after_selftest(app, keeper.run), 120)
     app.wifi = keeper
     from forward import names   # the servers' addresses survive a reset (app.persist)
     names.restore(app.rtc.names)

@@ -292,6 +292,9 @@ class Ann:
     def test(self):
         pass
 
+    def busy(self):
+        return False
+
 
 class Engine:
     def __init__(self):
@@ -970,6 +973,32 @@ class FakeAsyncio:
 
     def create_task(self, coro):
         self.tasks.append(coro)
+
+
+class SleepMsAsyncio:
+    """asyncio.sleep_ms recorded; busy() of the Ann given turns False after `polls` sleeps."""
+
+    def __init__(self, polls):
+        self.polls, self.slept = polls, []
+
+    async def sleep_ms(self, ms):
+        self.slept.append(ms)
+
+
+def test_the_radios_start_after_the_boots_self_test_has_played():
+    # helper-138: starting Bluetooth (about 0.5 s) or Wi-Fi (0.3 s) holds the board; inside
+    # the self-test it ran the chirp's two beeps into one and skipped colours of the light
+    # sequence that is there to show a dead buzzer or LED channel
+    for polls, slept in ((0, 0), (3, 3), (1000, wiring.SELFTEST_WAIT_MS // 50)):
+        with World({}) as w:
+            aio = SleepMsAsyncio(polls)
+            w.app.ann.busy = lambda: len(aio.slept) < aio.polls
+            ran = []
+
+            async def run():
+                ran.append(len(aio.slept))
+            swap(wiring, "asyncio", aio, lambda: drive(wiring._after_selftest(w.app, run)))
+            assert ran == [slept] and aio.slept == [50] * slept, (polls, ran, aio.slept)
 
 
 def test_new_settings_restart_the_box_3_s_later_after_every_hook():
