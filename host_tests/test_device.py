@@ -472,6 +472,25 @@ def test_the_boot_chirp_plays_whole_before_the_radios_start(tmp_path):
     assert radios and radios[0]["t_ms"] >= end, (radios[:1], end)
 
 
+def test_after_a_reset_under_an_urgent_low_the_radios_start_between_its_bursts(tmp_path):
+    # the alarm restored through the reset sounds right after the self-test; starting
+    # Bluetooth at that moment held the board 0.5 s inside its first burst: three 100-ms
+    # pulses came out as one 500-ms tone (helper-140)
+    ev, _ = sim(tmp_path, 3.5, SIM_PULSES="1", inject={"reset_at_s": 12300})
+    reset = [e["t_ms"] for e in ev if e["event"] == "reset"]
+    assert reset == [12300000], reset
+    high = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] > reset[0]
+            and e["pattern"] == "high"]
+    assert high and high[0]["alarm"] == "urgent_low" and high[0]["t_ms"] - reset[0] < 5000, high[:1]
+    start = [e for e in ev if e["event"] == "board_block" and e["what"] == "ble_start"
+             and e["t_ms"] > reset[0]][0]
+    pulses = [(e["start_ms"], e["ms"]) for e in ev if e["event"] == "pulse"
+              and high[0]["t_ms"] <= e["start_ms"] < high[0]["t_ms"] + 6000]
+    assert pulses and all(ms == 100 for _, ms in pulses), pulses
+    assert not [p for p in pulses if p[0] < start["t_ms"] + start["ms"] and start["t_ms"] < p[0] + p[1]], \
+        (start, pulses)
+
+
 def test_a_recorded_export_with_absent_rows_plays_its_gaps_as_dropouts(tmp_path):
     # recorded exports leave a missing reading out (the sim refused them: "rows must be
     # 5 minutes apart"); they are read by the replay's rules: a gap is windows

@@ -313,6 +313,7 @@ def _source(app):
 
 
 SELFTEST_WAIT_MS = 3000   # at most: the chirp and light sequence takes 1 s
+RADIO_START_MS = 500      # Bluetooth's start holds the board about this long (Wi-Fi's less)
 
 
 async def _after_selftest(app, run):
@@ -324,6 +325,9 @@ async def _after_selftest(app, run):
     while app.ann.busy() and waited < SELFTEST_WAIT_MS:
         await asyncio.sleep_ms(50)
         waited += 50
+    # an alarm restored through a reset sounds right after the self-test: in a pause of
+    # it, not inside its first burst's pulses (helper-140); at most about one period
+    await asyncio.sleep_ms(app.ann.pause_in_ms(RADIO_START_MS))
     await run()
 
 
