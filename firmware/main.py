@@ -29,6 +29,7 @@ WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
 ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: restart it
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
+LANDING_MS = 3000      # a stuck button's take-back reaches this far before its gesture
 FALLBACK_BOARD = "esp32-devkitc"
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
 READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
@@ -179,8 +180,10 @@ class App:
         """The button's gesture of the last within_ms was a stuck button's, not a
         person's (a book landing on it: a bounce is a short press, then a long one):
         what its presses answered sounds again (else the low stayed quiet until it got
-        worse, under the stuck button's own alarm). Older answers are a person's."""
-        since = clock.ms() - within_ms - 100    # (the callbacks ran a sample or two into the gesture)
+        worse, under the stuck button's own alarm). A few seconds before it count too (a
+        book that touched, lifted and settled made a gesture of its own first: helper-140);
+        older answers are a person's."""
+        since = clock.ms() - within_ms - LANDING_MS
         kinds = []
         for t, ks in self._answered:
             if t - since >= 0:

@@ -165,6 +165,18 @@ app.acknowledge()
 vtime.sleep(58)
 app.unacknowledge(60000)
 out["bounced"] = st("urgent_low")
+# a book that touched, lifted for 0.7 s and settled: its first touch was a gesture of its own
+# (a snooze); the stuck gesture's age reaches back only to the settling (helper-140)
+vtime.sleep(3600)
+app.engine.on_reading(reading.make(103600, clock.unix(), 44, -10, 6), app.now_s())
+out["before2"] = st("urgent_low")
+app.snooze()
+vtime.sleep(0.7)
+vtime.sleep(1.5)
+app.acknowledge()
+vtime.sleep(58.5)
+app.unacknowledge(60000)
+out["two_step"] = st("urgent_low")
 print("RESULT " + json.dumps(out))
 '''
 
@@ -177,3 +189,4 @@ def test_a_stuck_buttons_take_back_reaches_its_whole_gesture_and_no_earlier_answ
     assert out["after_person"] == "acknowledged" and out["after_stuck"] == "acknowledged", out
     assert out["before"] == "sounding" and out["snoozed"] is True, out
     assert out["bounced"] == "sounding", out
+    assert out["before2"] == "sounding" and out["two_step"] == "sounding", out
