@@ -23,9 +23,10 @@
 # LOCK_S (another device of the family can still sign in); after MAX_FAILS_ALL
 # within a minute from all addresses together (guesses spread over many), from all
 # but the last _TRUSTED addresses that signed in with it (a family's phone is not
-# locked out by a guesser on the LAN; each still has its own lock, and one that
-# guesses wrong while all are locked loses its place: a guesser that takes over a
-# trusted address by DHCP or by hand gains one guess, not 5 a minute). Secrets are never
+# locked out by a guesser on the LAN; each still has its own lock, which a wrong
+# password while all are locked sets at once: a guesser that takes over a trusted
+# address by DHCP or by hand gains one guess a minute, and a parent's typo costs a
+# minute, not the trust). Secrets are never
 # written into a page. Bounded: MAX_CONNECTIONS at once, REQUEST_TIMEOUT_S per
 # request, bodies <= MAX_BODY bytes, pages streamed in CHUNK-byte pieces.
 #
@@ -213,8 +214,6 @@ class SetupServer:
                     self._trusted.remove(addr)
                 self._trusted = self._trusted[-(_TRUSTED - 1):] + [addr]
             return "ok"
-        if now < self._fails_all[1] and addr in self._trusted:
-            self._trusted.remove(addr)
         if mine is None:
             if len(self._fails) >= _TRACKED:
                 oldest = min(self._fails, key=lambda a: self._fails[a][2])
@@ -226,6 +225,9 @@ class SetupServer:
             # by its own lock, never reaches MAX_FAILS_ALL by itself
             self._fails_all[0], self._fails_all[2] = 0, now
         log.warn("setup: wrong admin password from %s (%d)", addr, mine[0] + 1)
+        if now < self._fails_all[1]:      # (only a trusted address gets this far then)
+            mine[0], mine[1] = 0, now + LOCK_S * 1000
+            return "wrong"
         for rec, limit in ((mine, MAX_FAILS), (self._fails_all, MAX_FAILS_ALL)):
             rec[0] += 1
             if rec[0] >= limit:

@@ -300,11 +300,21 @@ def test_an_address_that_signed_in_is_not_locked_out_by_guesses_spread_over_othe
         for p in phones[1:]:
             assert srv._check_password(PASSWORD, p) == "ok", p
         assert srv._check_password(PASSWORD, "") == "locked"               # no address: never trusted
-        # one that guesses wrong while all are locked loses its place (helper-139: a
-        # guesser that took a trusted address got 5 guesses a minute more from each)
+        # one that guesses wrong while all are locked is locked itself for LOCK_S at once
+        # (helper-139: a guesser that took a trusted address got 5 guesses a minute more
+        # from each), and keeps its place (helper-140: dropped, a parent's one typo kept
+        # that phone out for as long as the guessing went on)
+        lock_start = box.clock.t
         assert srv._check_password("guess", phones[1]) == "wrong"
         assert srv._check_password(PASSWORD, phones[1]) == "locked"
         assert srv._check_password(PASSWORD, phones[2]) == "ok"
+        box.clock.t = lock_start + web.LOCK_S * 1000 - 1
+        assert srv._check_password(PASSWORD, phones[1]) == "locked"
+        for k in range(web.MAX_FAILS_ALL):                                 # guessing goes on
+            assert srv._check_password("guess", "10.3.%d.%d" % (k // 4, k)) in ("wrong", "locked")
+        box.clock.t = lock_start + web.LOCK_S * 1000
+        assert srv._fails_all[1] > box.clock.t                             # all still locked
+        assert srv._check_password(PASSWORD, phones[1]) == "ok"            # its minute is over
         # outside the lock on all a trusted phone's typos meet only its own lock
         box.clock.t += web.LOCK_S * 1000
         for _ in range(web.MAX_FAILS):
