@@ -2958,6 +2958,13 @@ def test_no_delivery_long_after_a_dns_span_or_a_move_is_a_violation():
     assert chaos.check_dns_resume(off, stuck, end, []) == []
     # a Nightscout not working anyway: not judged
     assert chaos.check_dns_resume(dict(moved, forward={"nightscout": "hang"}), stuck, end, []) == []
+    # (seed 2510) a boot on damaged settings (the defaults: no Nightscout) before the move:
+    # not judged until a boot forwards to it again
+    lost = [{"event": "config_loaded", "t_ms": 90 * MIN, "nightscout": False}]
+    assert chaos.check_dns_resume(moved, sorted(stuck + lost, key=lambda e: e["t_ms"]), end, []) == []
+    back = lost + [{"event": "config_loaded", "t_ms": 95 * MIN, "nightscout": True}]   # mended first
+    v = chaos.check_dns_resume(moved, sorted(stuck + back, key=lambda e: e["t_ms"]), end, [])
+    assert len(v) == 1 and "move" in v[0][1], v
 
 
 def test_readings_waiting_unreached_for_the_alert_time_need_the_forwarding_alarm():

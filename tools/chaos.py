@@ -3122,6 +3122,18 @@ def _ns_pauses(w, events, end_ms):
         elif e.get("event") == "reset":
             out.append((e["t_ms"] - MIN, e["t_ms"] + MIN))
     out += [(t, end_ms) for t in onsets(events, "device", "memory")]
+    # (seed 2510) a boot whose settings forward to no Nightscout (both copies of config.json
+    # damaged: the defaults) until one that forwards again
+    off = None
+    for e in events:
+        if e.get("event") == "config_loaded":
+            if e.get("nightscout") is False and off is None:
+                off = e["t_ms"]
+            elif e.get("nightscout") is not False and off is not None:
+                out.append((off, e["t_ms"] + MIN))
+                off = None
+    if off is not None:
+        out.append((off, end_ms))
     return out
 
 
