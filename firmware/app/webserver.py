@@ -15,13 +15,16 @@
 # while it lasts (a request's task, streams and head), and the setup page, which
 # the memory watch does not pause (it is how a family mends the settings), must
 # not take what the alarm path needs; one place only, any quiet device held it
-# and shut the family's phone out (helper-139).
+# and shut the family's phone out (helper-139). Each request then gets at most
+# SQUEEZED_TIMEOUT_S: two quiet devices held both places for the whole timeout
+# (helper-140); a phone's request on the home network takes well under it.
 import asyncio
 
 from microdot import Microdot
 
 HEAD_LINES = 32    # a browser sends about 10-15 headers
 HEAD_MAX = 3072    # bytes of request line and headers together
+SQUEEZED_TIMEOUT_S = 3
 
 
 class BadRequest(ValueError):
@@ -148,8 +151,8 @@ class BoundedServer(Microdot):
     async def handle_request(self, reader, writer):
         ip = _ip(writer.get_extra_info("peername"))
         mine = self._by_ip.get(ip, 0)
-        limit = min(2, self.max_connections) if self.squeezed is not None and self.squeezed() \
-            else self.max_connections
+        squeezed = self.squeezed is not None and self.squeezed()
+        limit = min(2, self.max_connections) if squeezed else self.max_connections
         if self.active >= limit or (limit > 1 and mine >= limit - 1):
             self.refused += 1
             await close_quietly(writer)  # too many: dropped unanswered
@@ -159,7 +162,8 @@ class BoundedServer(Microdot):
         try:
             await asyncio.wait_for(
                 Microdot.handle_request(self, BoundedReader(reader, self.line_max, self.max_body),
-                                        writer), self.timeout_s)
+                                        writer),
+                min(self.timeout_s, SQUEEZED_TIMEOUT_S) if squeezed else self.timeout_s)
         except asyncio.TimeoutError:
             self.timeouts += 1
         except Exception as e:  # a broken client must not take the server down

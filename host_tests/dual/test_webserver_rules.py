@@ -423,6 +423,13 @@ def test_while_the_heap_is_short_two_requests_at_a_time_one_per_address():
     box = Box(max_connections=1)          # a server of one place keeps it
     box.app.squeezed = lambda: True
     assert box.send(b"GET / HTTP/1.1\r\nHost: box\r\n\r\n", addr=LAN).status == 200
+    # and each request gets at most SQUEEZED_TIMEOUT_S: two quiet devices held both places
+    # for the whole timeout (helper-140)
+    for timeout, squeezed, want in ((10, True, 3), (10, False, 10), (2, True, 2)):
+        box = Box(timeout_s=timeout)
+        box.app.squeezed = lambda: squeezed
+        box.get()
+        assert box.aio.timeouts == [want], (timeout, squeezed, box.aio.timeouts)
 
 
 def test_each_request_runs_under_timeout_s():
