@@ -17,6 +17,7 @@ from app import config as appconfig
 from app.memory import MemoryWatch
 from app.supervisor import Supervisor
 from alarms.engine import AlarmEngine
+from alarms.kinds import TYPES
 from sound import board as boards
 from sound.annunciator import Annunciator
 
@@ -173,8 +174,8 @@ class App:
 
     def _note_answer(self, events):
         kinds = [e["type"] for e in events if e["event"] in ("alarm_ack", "alarm_snooze")]
-        if kinds:
-            self._answered = self._answered[-3:] + [(clock.ms(), kinds)]
+        if kinds:   # one press answers one alarm (and its episode): room for every type
+            self._answered = self._answered[-(len(TYPES) - 1):] + [(clock.ms(), kinds)]
 
     def unacknowledge(self, within_ms):
         """The button's gesture of the last within_ms was a stuck button's, not a
