@@ -15,27 +15,22 @@
 # while it lasts (a request's task, streams and head), and the setup page, which
 # the memory watch does not pause (it is how a family mends the settings), must
 # not take what the alarm path needs; one place only, any quiet device held it
-# and shut the family's phone out (helper-139). Each request must then have
-# arrived (head and body) within SQUEEZED_TIMEOUT_S: two quiet devices held both
-# places for the whole timeout (helper-140); the answer keeps `timeout_s` (a
-# 10-KB settings form waits on the phone's acknowledgements: helper-141).
+# and shut the family's phone out (helper-139). Each request then gets at most
+# SQUEEZED_TIMEOUT_S: two quiet devices held both places for the whole timeout
+# (helper-140). Enough for a phone's request and a 10-KB settings form through one
+# lost segment's retransmission (helper-141: 3 s cut it); a timer per read instead
+# made about 1 KB of garbage a read just when the heap is short (helper-142).
 import asyncio
 
 from microdot import Microdot
 
 HEAD_LINES = 32    # a browser sends about 10-15 headers
 HEAD_MAX = 3072    # bytes of request line and headers together
-SQUEEZED_TIMEOUT_S = 3
+SQUEEZED_TIMEOUT_S = 5
 
 
 class BadRequest(ValueError):
     """The request is malformed or too large."""
-
-
-def now_ms():
-    """The firmware's clock (imported only when the heap is short: a pure test need not have it)."""
-    import clock
-    return clock.ms()
 
 
 def client_ip(req):
@@ -57,9 +52,8 @@ class BoundedReader:
     readline is unbounded), a head past HEAD_LINES / HEAD_MAX (microdot reads
     the head, and only the head, with readline) or a body past max_body."""
 
-    def __init__(self, reader, line_max, max_body, deadline_ms=None):
+    def __init__(self, reader, line_max, max_body):
         self.r = reader
-        self.deadline_ms = deadline_ms   # now_ms() by which the request must have arrived, or None
         self.buf = b""
         self.line_max = line_max
         self.max_body = max_body
@@ -84,7 +78,7 @@ class BoundedReader:
                 return line
             if len(self.buf) > self.line_max:
                 raise BadRequest("line too long")
-            chunk = await self._read(128)
+            chunk = await self.r.read(128)
             if not chunk:
                 line, self.buf = self.buf, b""
                 return line
@@ -95,15 +89,7 @@ class BoundedReader:
             out = self.buf if n < 0 else self.buf[:n]
             self.buf = self.buf[len(out):]
             return out
-        return await self._read(min(n, 256) if n >= 0 else 256)
-
-    async def _read(self, n):
-        if self.deadline_ms is None:
-            return await self.r.read(n)
-        left = self.deadline_ms - now_ms()
-        if left <= 0:
-            raise asyncio.TimeoutError()
-        return await asyncio.wait_for(self.r.read(n), left / 1000)
+        return await self.r.read(min(n, 256) if n >= 0 else 256)
 
     async def readexactly(self, n):
         if n > self.max_body:
@@ -169,7 +155,6 @@ class BoundedServer(Microdot):
         mine = self._by_ip.get(ip, 0)
         squeezed = self.squeezed is not None and self.squeezed()
         limit = min(2, self.max_connections) if squeezed else self.max_connections
-        deadline = now_ms() + SQUEEZED_TIMEOUT_S * 1000 if squeezed else None
         if self.active >= limit or (limit > 1 and mine >= limit - 1):
             self.refused += 1
             await close_quietly(writer)  # too many: dropped unanswered
@@ -178,9 +163,9 @@ class BoundedServer(Microdot):
         self._by_ip[ip] = mine + 1
         try:
             await asyncio.wait_for(
-                Microdot.handle_request(
-                    self, BoundedReader(reader, self.line_max, self.max_body, deadline), writer),
-                self.timeout_s)
+                Microdot.handle_request(self, BoundedReader(reader, self.line_max, self.max_body),
+                                        writer),
+                min(self.timeout_s, SQUEEZED_TIMEOUT_S) if squeezed else self.timeout_s)
         except asyncio.TimeoutError:
             self.timeouts += 1
         except Exception as e:  # a broken client must not take the server down
