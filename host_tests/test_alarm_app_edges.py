@@ -156,27 +156,23 @@ app.engine.acknowledge = real
 vtime.sleep(60)
 app.unacknowledge(60000)            # the hold found stuck, 60 s after it began
 out["after_stuck"] = st("sensor")
-# an urgent low; a book bounces as it lands: a short press (snooze), then the long one
-app.engine.on_reading(reading.make(100000, clock.unix(), 45, -10, 6), app.now_s())
-out["before"] = st("urgent_low")
-out["snoozed"] = app.snooze()
-vtime.sleep(2)
-app.acknowledge()
-vtime.sleep(58)
-app.unacknowledge(60000)
-out["bounced"] = st("urgent_low")
-# a book that touched, lifted for 0.7 s and settled: its first touch was a gesture of its own
-# (a snooze); the stuck gesture's age reaches back only to the settling (helper-140)
+def book(dex_s, sgv, settle_s):
+    """An urgent low; a book's first touch is a short press (a snooze); it rests from
+    settle_s on: its long press 1.5 s later, found stuck 60 s after it settled."""
+    app.engine.on_reading(reading.make(dex_s, clock.unix(), sgv, -10, 6), app.now_s())
+    before = st("urgent_low")
+    snoozed = app.snooze()
+    vtime.sleep(settle_s + 1.5)
+    app.acknowledge()
+    vtime.sleep(58.5)
+    app.unacknowledge(60000)
+    return before, snoozed, st("urgent_low")
+# a bounce as it lands: the snooze is the stuck gesture's own first press
+out["before"], out["snoozed"], out["bounced"] = book(100000, 45, 0.5)
+# it touched, lifted for 0.7 s and settled: its first touch was a gesture of its own; the
+# stuck gesture's age reaches back only to the settling (helper-140)
 vtime.sleep(3600)
-app.engine.on_reading(reading.make(103600, clock.unix(), 44, -10, 6), app.now_s())
-out["before2"] = st("urgent_low")
-app.snooze()
-vtime.sleep(0.7)
-vtime.sleep(1.5)
-app.acknowledge()
-vtime.sleep(58.5)
-app.unacknowledge(60000)
-out["two_step"] = st("urgent_low")
+out["before2"], _, out["two_step"] = book(103600, 44, 0.7)
 # a book that bounced many times over five sounding alarms: each press answered the loudest
 # left, the urgent low first; the list kept 4 answers and lost it (helper-141)
 vtime.sleep(3600)
