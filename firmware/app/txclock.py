@@ -25,7 +25,12 @@
 # lasts that long) is not used; nor one before the save + the seconds the unset
 # RTC counted since the power-on (clock.lost_s): a transmitter clock restarted
 # while the box ran without meeting it (chaos seed 1423: on another id for hours)
-# gives a time after the save, but hours behind.
+# gives a time after the save, but hours behind. A time refused is also proof
+# that the kept activation no longer fits the transmitter's clock (restarted since
+# the save): it is forgotten, else a later power-on, the transmitter's clock by then
+# past the save, took it and set the box's clock hours behind for good (chaos seed
+# 2535: 9.9 h); until the clock is good again the box has no time of day (the
+# `device` clock notice says so).
 import binascii
 
 import clock
@@ -111,13 +116,21 @@ class TransmitterClock:
         t = k[1] + dex_now_s
         if not k[2] + (clock.lost_s() or 0) - SLACK_S <= t <= k[2] + MAX_AGE_S:
             log.warn("time: the transmitter's time gives %d, which the kept activation (saved "
-                     "at %d) cannot vouch for: not used", t, k[2])
+                     "at %d) cannot vouch for: not used, forgotten", t, k[2])
             self.restored = 0      # say it once
+            self._forget()
             return None
         self.restored = t          # first: a clock that refuses it is not asked every session
         self._set(t)
         log.info("time: set from the transmitter's clock (activation kept since %d)", k[2])
         return k[1]
+
+    def _forget(self):
+        self._kept = None
+        try:
+            fsutil.remove_if_present(self.path)
+        except OSError as e:   # still on flash: refused again at the next power-on, if it is wrong
+            log.warn("time: cannot forget the transmitter's activation (%s)", e)
 
     def _keep(self, activation):
         now = int(clock.unix())

@@ -42,6 +42,12 @@ def _after_power_cut(path, *dex_times):
     return _said(boot)
 
 
+def _put(path, line):
+    """The kept file as it was (a refused time forgets it: each case starts from the save)."""
+    with open(path, "w") as f:
+        f.write(line)
+
+
 def _kept_a_day_in(name):
     """A file kept by a box that met the transmitter a day after its activation: (path, its line)."""
     path = fresh("build/txclock", name)
@@ -140,10 +146,13 @@ def test_the_bounds_of_rewriting_and_of_what_the_save_vouches_for():
     txclock.clock.t = ACTIVATION + DAY + 3600 - txclock.SAME_WITHIN_S
     assert _writes(lambda: tc.seen(DAY + 3600)) == 0  # and the other way
     saved = ACTIVATION + DAY
+    with open(path) as f:
+        line = f.read()
     # the transmitter's clock may run a little slow against the wall clock: a time
     # up to SLACK_S before the save is still ours, more is not
     for dex, ok in ((DAY - 30, True), (DAY - 90, False), (DAY + txclock.MAX_AGE_S, True),
                     (DAY + txclock.MAX_AGE_S + 1, False)):
+        _put(path, line)
         sets, _ = _after_power_cut(path, dex)
         assert sets == ([ACTIVATION + dex] if ok else []), (dex, sets, saved)
 
@@ -177,6 +186,23 @@ def test_a_transmitter_clock_restarted_while_the_box_was_off_sets_nothing():
     assert sets == [] and [l for l in said if "cannot vouch" in l], (sets, said)
 
 
+def test_a_refused_time_forgets_the_kept_activation_so_no_later_power_on_takes_it():
+    # chaos seed 2535: after a power cut the box met the transmitter restarted since the
+    # save (a time before it: refused) and kept the activation; at the next power cut, the
+    # transmitter's clock by then hours past the save, the same activation gave a time
+    # after the save and set the box's clock 9.9 h behind, for good
+    path = fresh("build/txclock", "r.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)                                   # kept, saved at ACTIVATION + DAY
+    restart = ACTIVATION + DAY + 3600              # its clock restarts an hour later
+    sets, said = _after_power_cut(path, 600)       # met 10 min after the restart: refused
+    assert sets == [] and [l for l in said if "forgotten" in l], said
+    assert not fsutil.exists(path)
+    later = restart + 2 * DAY                      # power cut again, 2 days after the restart:
+    sets, said = _after_power_cut(path, later - restart)   # the kept one + that is past the save
+    assert sets == [], (sets, said)                # no time of day rather than 25 h wrong
+
+
 def test_a_clock_that_refuses_the_time_is_asked_once_not_every_session():
     # review17: each refusal was an on_time error in the link, at every session (288 a day)
     path = fresh("build/txclock", "i.txt")
@@ -207,6 +233,8 @@ def test_a_transmitter_clock_restarted_after_the_power_on_before_the_box_met_it_
     path = fresh("build/txclock", "j.txt")
     tc, _ = _box(path, ACTIVATION + 720)       # met 12 min after the transmitter started
     tc.seen(720)
+    with open(path) as f:
+        line = f.read()
     cut = ACTIVATION + 720 + 900               # the power goes 15 min later, on again at once
     up = 5 * 3600 + 1800                       # the box runs 5.5 h before it meets it again
     now = cut + up
@@ -216,12 +244,14 @@ def test_a_transmitter_clock_restarted_after_the_power_on_before_the_box_met_it_
         sets, said = _after_power_cut(path, now - restart)
         assert sets == [] and [l for l in said if "cannot vouch" in l], (sets, said)
         # the same power-on, the transmitter's clock not restarted: the time is given back
+        _put(path, line)
         sets, said = _after_power_cut(path, now - ACTIVATION)
         assert sets == [now], (sets, said)
         # the RTC's count since the power-on is the time since the save at least: a
         # time up to SLACK_S before the save + that count is still ours, more is not
         least = ACTIVATION + 720 + up
         for t, ok in ((least - 30, True), (least - 90, False)):
+            _put(path, line)
             sets, _ = _after_power_cut(path, t - ACTIVATION)
             assert sets == ([t] if ok else []), (t - least, sets)
     finally:
@@ -251,10 +281,13 @@ def test_the_documented_bounds_in_seconds():
     txclock.clock.t = saved - 1                    # the wall clock set back before the save
     assert _writes(lambda: tc.seen(saved - 1 - activation)) == 1
     saved -= 1
+    with open(path) as f:
+        line = f.read()
     # after a power cut (the RTC counted nothing): 60 s before the save is ours, 61 is not;
     # the last second of 200 days after the save is ours, the next is not
     for t, ok in ((saved - 60, True), (saved - 61, False),
                   (saved + 200 * DAY, True), (saved + 200 * DAY + 1, False)):
+        _put(path, line)
         sets, said = _after_power_cut(path, t - activation)
         assert sets == ([t] if ok else []), (t - saved, sets)
         if ok:
