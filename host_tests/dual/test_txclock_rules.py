@@ -194,6 +194,8 @@ def test_a_refused_time_forgets_the_kept_activation_so_no_later_power_on_takes_i
     path = fresh("build/txclock", "r.txt")
     tc, _ = _box(path, ACTIVATION + DAY)
     tc.seen(DAY)                                   # kept, saved at ACTIVATION + DAY
+    with open(path) as f:
+        line = f.read()
     restart = ACTIVATION + DAY + 3600              # its clock restarts an hour later
     sets, said = _after_power_cut(path, 600)       # met 10 min after the restart: refused
     assert sets == [] and [l for l in said if "forgotten" in l], said
@@ -201,6 +203,16 @@ def test_a_refused_time_forgets_the_kept_activation_so_no_later_power_on_takes_i
     later = restart + 2 * DAY                      # power cut again, 2 days after the restart:
     sets, said = _after_power_cut(path, later - restart)   # the kept one + that is past the save
     assert sets == [], (sets, said)                # no time of day rather than 25 h wrong
+    # once the clock is good again (a phone, NTP) the activation is kept anew, also when it
+    # is the one forgotten (a refusal the transmitter did not cause)
+    _put(path, line)
+    tc, _ = _box(path, None)
+    tc.seen(600)                                   # refused: forgotten
+    assert not fsutil.exists(path)
+    txclock.clock.t = ACTIVATION + DAY + 7200      # the clock set again
+    tc.seen(DAY + 7200)
+    with open(path, "rb") as f:
+        assert txclock._parse(f.read())[1] == ACTIVATION
 
 
 def test_a_clock_that_refuses_the_time_is_asked_once_not_every_session():
