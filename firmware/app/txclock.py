@@ -129,7 +129,7 @@ class TransmitterClock:
         self._kept = None
         try:
             fsutil.remove_if_present(self.path)
-        except OSError as e:   # still on flash: refused again at the next power-on, if it is wrong
+        except OSError as e:   # still on flash: a later power-on may take it again (logged)
             log.warn("time: cannot forget the transmitter's activation (%s)", e)
 
     def _keep(self, activation):

@@ -11,15 +11,12 @@
 # would otherwise fill the heap the alarm task allocates from. A failing
 # request (a handler that raises: a 500) is logged and never takes the server down.
 # While `squeezed()` says the heap is short (the memory watch's pressure), two
-# requests at a time, one per address: a slow client holds several KB of heap
-# while it lasts (a request's task, streams and head), and the setup page, which
-# the memory watch does not pause (it is how a family mends the settings), must
-# not take what the alarm path needs; one place only, any quiet device held it
-# and shut the family's phone out (helper-139). Each request then gets at most
-# SQUEEZED_TIMEOUT_S: two quiet devices held both places for the whole timeout
-# (helper-140). Enough for a phone's request and a 10-KB settings form through one
-# lost segment's retransmission (helper-141: 3 s cut it); a timer per read instead
-# made about 1 KB of garbage a read just when the heap is short (helper-142).
+# requests at a time, one per address (with one place any quiet device shut the
+# phone out), each for at most SQUEEZED_TIMEOUT_S: a slow client holds several KB
+# of heap while it lasts, and the setup page, which the memory watch does not
+# pause (it is how a family mends the settings), must not take what the alarm
+# path needs. 5 s lets a 10-KB settings form through one lost segment's
+# retransmission (3 s cut it); a timer per read instead made garbage on every read.
 import asyncio
 
 from microdot import Microdot

@@ -10,9 +10,9 @@
 #     release_ms of the "reset_done" cue           -> on_factory_reset(), by boot_hold()
 #   held longer than stuck_ms (at boot: still held release_ms after "reset_done")
 #                                                  -> on_fault(... "stuck" ...) until released,
-#                                                     and on_unack(ms) when a press of that gesture
-#                                                     answered an alarm (ms: the gesture's age): a
-#                                                     book on the button is no person answering
+#                                                     and on_unack(ms) (ms: the gesture's age): what
+#                                                     its presses answered is taken back, a book on
+#                                                     the button is no person answering
 #
 #   btn = Buttons(board["button"], on_snooze=..., on_ack=..., on_test=...,
 #                 on_factory_reset=..., feedback=ann.cue, clock_ms=clock.ms)
@@ -121,8 +121,7 @@ class Buttons:
 
     async def _wait_release(self, since=None):
         """A stuck button: report it (and take back what the gesture begun at
-        `since` answered, when it answered something), poll slowly until it is
-        released, clear it."""
+        `since` answered), poll slowly until it is released, clear it."""
         self._set_stuck(True)
         if since is not None:
             self._call(self.on_unack, self._clock() - since)
@@ -215,7 +214,7 @@ class Buttons:
                 if now - t_down >= self.stuck_ms:
                     # no gesture from a stuck button; a bounce as a book landed was a short
                     # press (a snooze) before the long one: the whole gesture is taken back
-                    await self._wait_release(t_start if long_fired or answered else None)
+                    await self._wait_release(t_start)
                     self.pressed = False
                     self._flag.clear()
                     return
