@@ -56,6 +56,7 @@ MAX_AGE_S = 200 * 86400
 # saved time was the first meeting, and a restart more than that long ago (the
 # transmitter's age then, often hours) set a clock off by days and hours.
 CONFIRM_S = 86400
+FORGOTTEN = b"forgotten\n"   # what a forget writes where the flash refuses a delete
 
 
 def _line(tx_id, activation, saved):
@@ -90,7 +91,7 @@ class TransmitterClock:
         except OSError as e:
             log.warn("time: cannot read %s (%s)", self.path, e)
             return None
-        if data is None:
+        if data is None or data == FORGOTTEN:
             return None
         kept = _parse(data) if len(data) < 80 else None
         if kept is None:
@@ -127,10 +128,15 @@ class TransmitterClock:
 
     def _forget(self):
         self._kept = None
-        try:
-            fsutil.remove_if_present(self.path)
-        except OSError as e:   # still on flash: a later power-on may take it again (logged)
-            log.warn("time: cannot forget the transmitter's activation (%s)", e)
+        fsutil.remove_if_present(self.path)
+        if fsutil.exists(self.path):
+            # the flash refused the delete: spoil the line instead, else a later
+            # power-on takes it (write_atomic's failures count toward `device` flash)
+            try:
+                fsutil.write_atomic(self.path, FORGOTTEN)
+            except OSError as e:
+                log.warn("time: cannot forget the transmitter's activation (%s): a later "
+                         "power-on may set the clock from it", e)
 
     def _keep(self, activation):
         now = int(clock.unix())

@@ -215,6 +215,34 @@ def test_a_refused_time_forgets_the_kept_activation_so_no_later_power_on_takes_i
         assert txclock._parse(f.read())[1] == ACTIVATION
 
 
+def test_an_activation_the_flash_will_not_delete_is_spoiled_so_no_later_power_on_takes_it():
+    # the forget above, on a flash that refuses the delete (remove_if_present swallows
+    # the error): the good line stayed, and a later power-on set the clock 25 h behind
+    path = fresh("build/txclock", "d.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)
+    restart = ACTIVATION + DAY + 3600
+    swap(fsutil, "remove_if_present", lambda p: None,
+         lambda: _after_power_cut(path, 600))      # refused, and the delete fails
+    assert fsutil.exists(path)
+    sets, said = _after_power_cut(path, restart + 2 * DAY - restart)
+    assert sets == [], (sets, said)
+    assert not [l for l in said if "damaged" in l], said   # a forget, not a fault
+
+
+def test_a_forget_the_flash_refuses_altogether_is_logged():
+    path = fresh("build/txclock", "e.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)
+
+    def refuse(p, data):
+        raise OSError(5)
+    (sets, said) = swap(fsutil, "remove_if_present", lambda p: None,
+                        lambda: swap(fsutil, "write_atomic", refuse,
+                                     lambda: _after_power_cut(path, 600)))
+    assert sets == [] and [l for l in said if "cannot forget" in l], said
+
+
 def test_a_clock_that_refuses_the_time_is_asked_once_not_every_session():
     # review17: each refusal was an on_time error in the link, at every session (288 a day)
     path = fresh("build/txclock", "i.txt")
