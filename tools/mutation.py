@@ -100,7 +100,7 @@ PACKAGES = {
              "host_tests/dual/test_app_persist.py", "host_tests/dual/test_setup_form.py")),
     "link": (("plan",),
              ("host_tests/dual/test_link_plan_rules.py",)),
-    "forward": (("timesync", "entries", "history", "queue", "follower", "names", "wifi", "http",
+    "forward": (("timesync", "entries", "history", "redate", "queue", "follower", "names", "wifi", "http",
                  "mqtt", "nightscout", "lanapi"),
                 ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                  "host_tests/dual/test_follower.py")),

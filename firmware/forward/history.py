@@ -5,30 +5,15 @@
 # query() yields (dex_s, unix_s, sgv, trend, state) newest first; times in Unix ms
 # for the bounds (as Nightscout's find[date]).
 #
-# A reading's wall time is its transmitter time plus the session's activation
-# estimate (the wall clock at the session minus the transmitter's clock): the
-# readings taken while the box's clock ran ahead (a wrong first NTP answer, kept
-# minutes) are dated ahead, and after the clock is put right they stayed the
-# "newest" (current.json, /pebble, /api/v2/properties showed a stale value as
-# current, and followers asking find[date][$gt] for newer ones got none) until
-# real time passed them. So a live reading (the transmitter's newest, dated by
-# the clock now) that finds the newest record dated after it first re-dates the
-# records at the end dated more than SAME_S later than its transmitter time gives
-# theirs (their session's clock further ahead than now's; SAME_S or less is the
-# estimate's jitter): each gets the date that gives. The walk from the end stops
-# at the first record dated right and not after the reading. Records of a later
-# transmitter time (another transmitter's, a follower box's: dex_s = unix_s) are
-# left as dated. With nothing dated after it (the usual case: one record's look),
-# nothing is re-dated: a clock put back by less than a reading's interval leaves
-# the order right, and the records of a transmitter used before one activated
-# earlier (its activation later than this one's) are not moved days back. (Not
-# QueueHistory: the upload queue's records are forward.queue's own.)
+# A live reading first re-dates the records dated while the box's clock ran
+# ahead (forward.redate). QueueHistory: the upload queue re-dates its own.
 import struct
+
+from forward.redate import SAME_S, redate
 
 _REC = "<IIHhB"
 _R = 13
 _NO_TREND = -32768
-SAME_S = 150     # the same transmitter time within this: the same reading (dates jitter)
 
 
 class History:
@@ -54,7 +39,7 @@ class History:
             return False
         unix_s = int(unix_s)
         if len(reading) > 5 and reading[5] == "live":   # (a backfill comes after its live one)
-            self._redate(dex_s, unix_s)
+            redate(self._buf, self._n, _R, dex_s, unix_s)
         n = self._n
         i = n
         while i > 0:
@@ -76,33 +61,6 @@ class History:
         struct.pack_into(_REC, self._buf, i * _R, dex_s, unix_s, sgv,
                          _NO_TREND if trend is None else trend, state or 0)
         return True
-
-    def _redate(self, dex_s, unix_s):
-        """Before the live reading (dex_s, unix_s) goes in: the records at the end
-        dated by a clock further ahead than now's get the date its transmitter
-        time gives, and go back in time order (see the top)."""
-        buf = self._buf
-        n = self._n
-        if n == 0 or struct.unpack_from("<I", buf, (n - 1) * _R + 4)[0] <= unix_s:
-            return               # the usual case: nothing dated after it
-        act = unix_s - dex_s     # the transmitter's activation by the clock now
-        j = n
-        while j > 0:
-            d, u = struct.unpack_from("<II", buf, (j - 1) * _R)
-            if u <= unix_s and (d > dex_s or u - d - act <= SAME_S):
-                break            # dated right: the ones before it too
-            j -= 1
-        mv = memoryview(buf)
-        for i in range(j, n):
-            d, u, s, t, st = struct.unpack_from(_REC, buf, i * _R)
-            if d <= dex_s and u - d - act > SAME_S and act + d >= 0:   # (>= 0: the record's range)
-                u = act + d
-            k = i
-            while k > 0 and struct.unpack_from("<I", buf, (k - 1) * _R + 4)[0] > u:
-                k -= 1
-            if k < i:
-                mv[(k + 1) * _R:(i + 1) * _R] = bytes(mv[k * _R:i * _R])
-            struct.pack_into(_REC, buf, k * _R, d, u, s, t, st)
 
     def latest(self):
         return self._get(self._n - 1) if self._n else None

@@ -5,6 +5,9 @@
 #   Dexcom backfill); when full the oldest entry is dropped and counted.
 # - In time order: entries are kept sorted by wall time, so an outage drains
 #   oldest first and backfill slots into place.
+# - A live reading re-dates those dated while the box's clock ran ahead
+#   (forward.redate): unsent ones go to Nightscout dated right, and the LAN
+#   API (keep_sent) no longer shows a sent one as the newest.
 # - Dedup by transmitter time: a reading whose dex_s is already queued, or was
 #   uploaded recently, is ignored (same dex_s and wall times within 150 s: a
 #   new transmitter restarting its clock is not mistaken for a duplicate).
@@ -26,6 +29,8 @@
 #   ever batched, saved or counted (len()). 600 more bytes for the marks.
 import struct
 from binascii import crc32
+
+from forward.redate import redate
 
 try:
     from micropython import const
@@ -151,6 +156,9 @@ class UploadQueue:
                 and (trend is None or -32767 <= trend <= 32767)):
             # not a reading (the packed record would silently wrap it): say so
             raise ValueError("upload queue: reading out of range %r" % (tuple(reading[:4]),))
+        if len(reading) > 5 and reading[5] == "live" and redate(
+                self._buf, self._n, _REC_SIZE, dex_s, unix_s, self._flags):
+            self.dirty = True    # readings dated while the clock ran ahead (forward.redate)
         i = self._place(unix_s)
         if self._known(dex_s, unix_s, i):
             return False

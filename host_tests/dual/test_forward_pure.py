@@ -300,3 +300,48 @@ def test_keep_sent_sends_what_the_plain_queue_sends_under_random_operations():
             dates = [x[0][1] for x in QueueHistory(q, 288).query(1000)]
             assert dates == sorted(dates, reverse=True) and len(dates) == min(q.held(), 288)
     assert q.entries() == p.entries() and q.dropped > 0 and q.held() == 300
+
+
+# --- readings dated while the box's clock ran ahead (forward.redate) ---
+
+def test_a_live_reading_re_dates_queued_readings_a_clock_put_back_had_dated_ahead():
+    # the box's clock ran 20 min ahead for three readings (a wrong first NTP answer) while
+    # Nightscout was out of reach; before, they went up dated ahead, the newest on the site
+    # for 20 min after the clock was put right
+    act = 1000000
+    q = UploadQueue()
+    for k in range(5):
+        dex = 300 * k
+        q.push(r(dex, act + dex + (1200 if 2 <= k <= 4 else 0), 100 + k))
+    q.mark_saved(0)
+    assert not q.dirty
+    assert q.push(r(1500, act + 1500, 105))
+    assert q.entries() == [(300 * k, act + 300 * k, 100 + k, 0) for k in range(6)]
+    assert q.dirty
+    # a backfill (the live reading did it) and a reading with no source do not re-date
+    for later in (r(1500, act + 1500, source="backfill"), (1500, act + 1500, 105, 0, 6)):
+        q = UploadQueue()
+        q.push(r(1200, act + 2400))
+        q.push(later)
+        assert [e[:2] for e in q.entries()] == [(1500, act + 1500), (1200, act + 2400)], later
+
+
+def test_re_dated_records_keep_their_sent_marks_and_the_lan_history_its_newest():
+    from forward.history import QueueHistory
+    act = 1000000
+    q = UploadQueue(keep_sent=True)
+    h = QueueHistory(q, 288)
+    q.push(r(0, act, 100))
+    q.push(r(300, act + 300, 101))
+    q.ack(q.batch(2))                            # sent, dated right
+    q.push(r(600, act + 600 + 1200, 102))
+    q.ack(q.batch(1))                            # sent, dated ahead (on the server so)
+    q.push(r(900, act + 900 + 1200, 103))        # unsent, dated ahead
+    q.push(r(1200, act + 1200, 104))             # the clock put right
+    assert [q.record(i)[:3] for i in range(q.held())] == [
+        (0, act, 100), (300, act + 300, 101), (600, act + 600, 102), (900, act + 900, 103),
+        (1200, act + 1200, 104)]
+    assert h.latest()[2] == 104                  # before: 103, dated 20 min ahead
+    assert [x[0][2] for x in h.query(10, gt=(act + 900) * 1000)] == [104]
+    assert q.entries() == [(900, act + 900, 103, 0), (1200, act + 1200, 104, 0)]   # the sent one not again
+    assert len(q) == 2 and q.held() == 5
