@@ -182,7 +182,7 @@ class App:
         person's (a book landing on it: a bounce is a short press, then a long one):
         what its presses answered sounds again (else the low stayed quiet until it got
         worse, under the stuck button's own alarm). A few seconds before it count too (a
-        book that touched, lifted and settled made a gesture of its own first: helper-140);
+        book that touched, lifted and settled made a gesture of its own first);
         older answers are a person's."""
         since = clock.ms() - within_ms - LANDING_MS
         kinds = []

@@ -305,10 +305,10 @@ class AlarmEngine:
                 key = (-1, 0, 0, -TYPES.index(kind))
             elif kind in CONDITIONS:
                 # a technical fault raised a priority by going unanswered keeps its
-                # base rank against glucose alarms (review28: an escalated Nightscout
+                # base rank against glucose alarms (an escalated Nightscout
                 # fault played and showed over a new low, whose press then snoozed the
                 # fault); its priority still carries over to the sound (loudest)
-                # (a notice is priority 0 whatever its kind's base: helper-125)
+                # (a notice is priority 0 whatever its kind's base)
                 key = (min(BASE_PRIORITY[kind], rec[_PRIO]), 0, rec[_PRIO], -TYPES.index(kind))
             else:
                 key = (rec[_PRIO], 1, rec[_PRIO], -TYPES.index(kind))

@@ -119,9 +119,9 @@ def conditions(self, sgv, t_read, s):
                     and self._now < rec[_UNTIL]):
                 # it clears on this reading (urgent_low + hysteresis): a glucose still
                 # below low hands over to low now, not a reading later with no alarm
-                # active meanwhile (review29, helper-131). Only to low: urgent_low_soon,
-                # whose rate lags a sharp drop, started beside it on a rising reading
-                # (helper-132). A snooze still running keeps the reading's grace, as before.
+                # active meanwhile. Only to low: urgent_low_soon,
+                # whose rate lags a sharp drop, started beside it on a rising reading.
+                # A snooze still running keeps the reading's grace, as before.
                 continue
             if rec is not None and out[kind] == 2 and out.get(higher, 0) < 2 and _answered(rec, self._now):
                 out[higher] = 0

@@ -26,7 +26,7 @@ def hold(board):
         # hold: the pad keeps its level through a reset (gpio_hold_en; machine_pin.c).
         # Without it a reset (the watchdog, a settings save, a panic) lets the pin fall
         # while MicroPython boots, and on battery the board switches itself off for good
-        # (review28: the PLUS2 must see it high within ~100 ms)
+        # (the PLUS2 must see it high within ~100 ms)
         machine.Pin(pin, machine.Pin.OUT, value=1, hold=True)
     return pin
 

@@ -42,7 +42,7 @@ PATH = "tx_clock.txt"
 # than that. Both clocks are read in whole seconds (1 s), and each NTP step sets
 # the box's clock to a whole second, which draws its sub-second lag anew (1 s
 # more): with 1 s the kept activation flipped between neighbouring values with
-# no drift at all (review28, helper-122's model: 0.3-1.4 rewrites a day; with
+# no drift at all (a model of it: 0.3-1.4 rewrites a day; with
 # 2 s none in 600 days), and each flip doubled a power cut's backfill on
 # Nightscout. Further (clock drift) and the new one is kept.
 SAME_WITHIN_S = 2

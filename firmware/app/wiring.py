@@ -117,7 +117,7 @@ def _boot_feedback(app):
     reset) they are refused, so the hold acknowledges it and wipes nothing: a parent
     is answering it (sound.buttons). Over a technical alarm of the boot (a settings
     problem, no transmitter set) they play over it: such a box must stay resettable
-    with the button (helper-125: 929dfb3 had made it impossible)."""
+    with the button."""
     from alarms.kinds import GLUCOSE
 
     def feedback(name):
@@ -224,7 +224,7 @@ def _display(app):
         if r is None:
             # after a reset, until the next reading: the value the engine kept through
             # it (RTC memory), no trend. Before, "---" stood under the urgent low that
-            # sounded again for it, 5 min and more (review28)
+            # sounded again for it, 5 min and more
             sgv, t = app.engine.last_glucose()
             if sgv is not None and t is not None:
                 r = (None, None, sgv, None, None, "restored")
@@ -320,13 +320,13 @@ async def _after_selftest(app, run):
     """run() once the boot's self-test has played: starting a radio holds the board
     (Bluetooth about 0.5 s, Wi-Fi 0.3 s), and inside the chirp it ran the two beeps into
     one and skipped colours of the light sequence, which is there to show a dead
-    buzzer or LED channel (helper-138's board-time model)."""
+    buzzer or LED channel."""
     waited = 0
     while app.ann.busy() and waited < SELFTEST_WAIT_MS:
         await asyncio.sleep_ms(50)
         waited += 50
     # an alarm restored through a reset sounds right after the self-test: in a pause of
-    # it, not inside its first burst's pulses (helper-140); at most about one period
+    # it, not inside its first burst's pulses; at most about one period
     await asyncio.sleep_ms(app.ann.pause_in_ms(RADIO_START_MS))
     await run()
 

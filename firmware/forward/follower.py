@@ -87,7 +87,7 @@ COUNT = 12                    # one hour of readings at start, then new ones (a
                               # one-hour gap after an outage is refilled)
 MAX_BODY = 6144               # 12 entries of 500 B; an answer cut here halves the count
 # json.loads turns a 6 KB answer of empty lists or objects ("[[],[],...", "[[[[...") into
-# 74-230 KB of heap (review29): more brackets than a Nightscout answer of COUNT flat entries
+# 74-230 KB of heap: more brackets than a Nightscout answer of COUNT flat entries
 # could hold is refused unread. Entries are flat objects; a few nested fields are allowed.
 MAX_BRACKETS = 8 * COUNT + 8
 MIN_DATE_MS = 1577836800000   # 2020-01-01: an entry dated before it is garbage (a negative date

@@ -419,7 +419,7 @@ def _connect_within(cl, timeout_s):
     """cl.connect() with one deadline for the whole handshake. umqtt.simple gives its
     socket `timeout` and reads the CONNACK with read(4), which the port retries for each
     part that arrives in time: a broker sending it a byte at a time held the board up to
-    four times as long, beside the TCP connect (review29: 3.6 s for 1 s, the alarm's beep
+    four times as long, beside the TCP connect (3.6 s for 1 s, the alarm's beep
     under way stretched into a tone). umqtt.simple makes its socket from its module's
     `socket`; for the call it gets one that keeps the deadline, then the real one back."""
     mod = sys.modules.get("umqtt.simple")

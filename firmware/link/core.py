@@ -365,7 +365,7 @@ class Link:
                         # another device's advert aioble cannot decode: a name cut inside
                         # a UTF-8 character or in Latin-1 (UnicodeError), an odd-length
                         # UUID list ("invalid UUID"). Raised here it ended the scan, and
-                        # the next met the same advert 100 ms later (review28: 11 of 36
+                        # the next met the same advert 100 ms later (11 of 36
                         # readings live beside one such device)
                         continue
                     if ours and not self._passed_over(r.device):

@@ -126,7 +126,7 @@ class Annunciator:
         # again whole was heard as 15 irregular beeps. Between bursts a louder or
         # faster sound starts at once, but never sooner than BURST_GAP_MS after the
         # last burst ended: at once, a change just after a burst played a second
-        # burst 50 ms after the first (review28: 20 high pulses run together; 6
+        # burst 50 ms after the first (20 high pulses ran together; 6
         # medium beeps in 2.3 s). A burst already held by an earlier change stays
         # held, with the sound it began with.
         if hold is not None and now < hold[1]:
@@ -138,7 +138,7 @@ class Annunciator:
         if due is not None and now < due and self._t0 == due - was[1]:
             # an earlier change already put the next burst off to `due` (its gap after
             # the last real burst): a second change keeps that, not a gap of its own
-            # measured from the made-up start (review28: two changes 1 s apart ran a
+            # measured from the made-up start (two changes 1 s apart ran a
             # burst 1 s after the last)
             if snd[1] - (due - now) >= patterns.burst_ms(snd[0]):
                 self._gap_burst = due

@@ -92,7 +92,7 @@ class Buttons:
             r = fn(*args)
         except Exception as e:
             # its own reason, cleared when that callback works again: reported as
-            # "button" it stayed a stuck button until a reboot (review28: one
+            # "button" it stayed a stuck button until a reboot (one
             # MemoryError in a snooze; the screen said "button stuck")
             self._failing.add(fn)
             self._report(True, "%s: %s" % (type(e).__name__, e), ACTION)
@@ -155,7 +155,7 @@ class Buttons:
             # the cue was not played: an alarm the person holding may be answering
             # sounds (the feedback refuses it over those: app.wiring._boot_feedback),
             # so this is no request to wipe the box; wiping unheard lost the
-            # transmitter id and every alarm after it (review28). A long press then:
+            # transmitter id and every alarm after it. A long press then:
             # the alarm is acknowledged
             self._call(self.on_ack)
             t_ack = self._clock()

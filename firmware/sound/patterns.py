@@ -194,7 +194,7 @@ CUES = {
         (250, (((0, 150),), 0, LOUD, 523), (GREEN, 0, 0)),
     ),
     # the setup access point opened (a 6-s hold in use): two even tones in blue, not
-    # the factory reset's rising triple, which teaches "let go now to wipe" (review28)
+    # the factory reset's rising triple, which teaches "let go now to wipe"
     "setup_open": (
         (300, (((0, 150),), 0, LOUD, 1319), (BLUE, 0, 0)),
         (300, (((0, 150),), 0, LOUD, 1319), (BLUE, 0, 0)),
