@@ -345,3 +345,88 @@ def test_re_dated_records_keep_their_sent_marks_and_the_lan_history_its_newest()
     assert [x[0][2] for x in h.query(10, gt=(act + 900) * 1000)] == [104]
     assert q.entries() == [(900, act + 900, 103, 0), (1200, act + 1200, 104, 0)]   # the sent one not again
     assert len(q) == 2 and q.held() == 5
+
+
+def _packed(recs, size):
+    """recs: [(dex_s, unix_s, tag)] -> a buffer of size-byte records (the tag in bytes 8-9)."""
+    import struct
+    buf = bytearray(size * (len(recs) + 2))            # room to spare, as in a ring
+    for i, (d, u, tag) in enumerate(recs):
+        struct.pack_into("<IIH", buf, i * size, d, u, tag)
+    return buf
+
+
+def _unpacked(buf, n, size):
+    import struct
+    return [struct.unpack_from("<IIH", buf, i * size) for i in range(n)]
+
+
+def test_redate_keeps_every_record_its_mark_and_time_order_under_random_clock_steps():
+    # random buffers as a clock that jumps ahead and back leaves them (two transmitters, a
+    # follower's dex_s = unix_s records), then one live reading: every record is still
+    # there once, with its own mark, in time order; exactly the ones the rule names got
+    # act + dex_s; True exactly when one was re-dated
+    from forward.redate import redate, SAME_S
+    rnd = _lcg(2026)
+    act = 1000000
+    seen_moves = seen_marked_moves = 0
+    for case in range(400):
+        size = 12 if rnd(100) < 50 else 13
+        recs, u_prev = [], act
+        for k in range(1 + rnd(12)):
+            kind = rnd(10)
+            if kind == 0:
+                d = 3000000 + 300 * k                    # another transmitter's: later clock
+            elif kind == 1:
+                d = 0                                    # a follower record: dex_s = unix_s
+            else:
+                d = 300 * (k + 1)
+            ahead = (0, 0, 60, 150, 151, 1200, 3600)[rnd(7)]
+            u = max(u_prev, act + d + ahead) if d else u_prev + rnd(400)
+            if not d:
+                d = u
+            recs.append((d, u, 1000 + k))
+            u_prev = u
+        marks = bytearray(rnd(100) // 50 for _ in range(len(recs) + 2))
+        mark_of = dict((recs[i][2], marks[i]) for i in range(len(recs)))
+        live_d = 300 * (len(recs) + 1 + rnd(3))
+        live_u = act + live_d - (0, 60, 200)[rnd(3)]  # the clock now, a little slow at times
+        la = live_u - live_d
+        # the rule: from the end, walk back to the first record dated right and not after
+        # the reading; of those after it, a record of an earlier transmitter time dated
+        # more than SAME_S ahead of the reading's activation gets la + dex_s
+        want = dict((tag, u) for d, u, tag in recs)
+        if recs and recs[-1][1] > live_u:
+            j = len(recs)
+            while j > 0:
+                d, u, _ = recs[j - 1]
+                if u <= live_u and (d > live_d or u - d - la <= SAME_S):
+                    break
+                j -= 1
+            for d, u, tag in recs[j:]:
+                if d <= live_d and u - d - la > SAME_S and la + d >= 0:
+                    want[tag] = la + d
+        buf = _packed(recs, size)
+        moved = redate(buf, len(recs), size, live_d, live_u, marks if size == 12 else None)
+        out = _unpacked(buf, len(recs), size)
+        assert sorted(t for _, _, t in out) == sorted(t for _, _, t in recs), case
+        assert dict((t, u) for _, u, t in out) == want, (case, recs, live_d, live_u)
+        assert [u for _, u, _ in out] == sorted(u for _, u, _ in out), case
+        assert moved == (want != dict((tag, u) for d, u, tag in recs)), case
+        if size == 12:
+            assert [marks[i] for i in range(len(out))] == [mark_of[t] for _, _, t in out], case
+        if out != recs and [t for _, _, t in out] != [t for _, _, t in recs]:
+            seen_moves += 1
+            seen_marked_moves += size == 12
+    assert seen_moves > 20 and seen_marked_moves > 10   # the cases reached the moves
+
+
+def test_a_re_date_by_a_reading_already_queued_is_saved_and_a_plain_duplicate_is_not():
+    act = 1000000
+    q = UploadQueue()
+    q.push(r(600, act + 600 + 1200))           # dated 20 min ahead
+    q.mark_saved(0)
+    assert not q.push(r(600, act + 600))       # the same reading, the clock put right:
+    assert q.entries() == [(600, act + 600, 100, 0)] and q.dirty   # re-dated, to be saved
+    q.mark_saved(10)
+    assert not q.push(r(600, act + 600)) and not q.dirty           # a plain duplicate
