@@ -40,8 +40,21 @@ def lost_s():
     return max(0, time.time())
 
 
+_back_s = 0
+
+
+def back_s():
+    """The largest step back the wall clock took since the boot (s; 0: none): readings
+    dated before such a step may be dated up to that far ahead (forward.redate). A
+    reset starts again from 0 (the RTC keeps the time: no step)."""
+    return _back_s
+
+
 def set_unix(unix_s):
     """Set the wall clock (NTP, the Nightscout server's Date header)."""
+    global _back_s
     import machine
+    if wall_valid():
+        _back_s = max(_back_s, int(unix() - unix_s))
     tm = time.gmtime(int(unix_s) - EPOCH_OFFSET)
     machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))

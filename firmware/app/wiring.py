@@ -471,7 +471,8 @@ def _forwarding(app):
             queue = None
             hist = feed = history.History(288)
     if feed is not None:
-        app.listeners.append(lambda ev: ev.get("event") == "reading" and feed.add(_as_reading(ev)))
+        app.listeners.append(lambda ev: ev.get("event") == "reading"
+                             and feed.add(_as_reading(ev), clock.back_s()))
     if mq.get("host"):
         _each(app, "mqtt", lambda: _mqtt(app, mq, keeper, cond))
     if lan.get("enabled"):

@@ -31,15 +31,16 @@ class History:
         d, u, s, t, st = struct.unpack_from(_REC, self._buf, i * _R)
         return d, u, s, None if t == _NO_TREND else t, st
 
-    def add(self, reading):
+    def add(self, reading, back_s=0):
         """Keep a reading (tuple of firmware/reading.py). Readings without wall time
-        or glucose are not kept; the same transmitter time twice is kept once."""
+        or glucose are not kept; the same transmitter time twice is kept once.
+        back_s: clock.back_s(), how far a live reading may re-date (0: not at all)."""
         dex_s, unix_s, sgv, trend, state = reading[0], reading[1], reading[2], reading[3], reading[4]
         if unix_s is None or sgv is None:
             return False
         unix_s = int(unix_s)
         if len(reading) > 5 and reading[5] == "live":   # (a backfill comes after its live one)
-            redate(self._buf, self._n, _R, dex_s, unix_s)
+            redate(self._buf, self._n, _R, dex_s, unix_s, back_s)
         n = self._n
         i = n
         while i > 0:

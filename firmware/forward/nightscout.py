@@ -147,12 +147,15 @@ class NightscoutUploader:
             self._hold(dex_s, sgv, reading[3])
             self._wake.set()
             return True
+        # the reading first: its re-date (forward.redate) walks back from the newest
+        # record, and the held ones, dated right by it, stopped the walk short
+        queued = self.queue.push(reading, clock.back_s())
         if self._held:
             self._date_held(dex_s, int(unix_s))
-        if self.queue.push(reading):
             self._wake.set()
-            return True
-        return False
+        if queued:
+            self._wake.set()
+        return queued
 
     def _hold(self, dex_s, sgv, trend):
         for h in self._held:

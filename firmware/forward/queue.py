@@ -144,10 +144,11 @@ class UploadQueue:
                     return i
         return -1
 
-    def push(self, reading):
+    def push(self, reading, back_s=0):
         """Queue a reading tuple (firmware/reading.py). Returns True when queued,
         False for a duplicate or a reading Nightscout cannot take (no wall time
-        or no glucose value); raises ValueError for a field out of range."""
+        or no glucose value); raises ValueError for a field out of range.
+        back_s: clock.back_s(), how far a live reading may re-date (0: not at all)."""
         dex_s, unix_s, sgv, trend = reading[0], reading[1], reading[2], reading[3]
         if unix_s is None or sgv is None:
             return False
@@ -157,7 +158,7 @@ class UploadQueue:
             # not a reading (the packed record would silently wrap it): say so
             raise ValueError("upload queue: reading out of range %r" % (tuple(reading[:4]),))
         if len(reading) > 5 and reading[5] == "live" and redate(
-                self._buf, self._n, _REC_SIZE, dex_s, unix_s, self._flags):
+                self._buf, self._n, _REC_SIZE, dex_s, unix_s, back_s, self._flags):
             self.dirty = True    # readings dated while the clock ran ahead (forward.redate)
         i = self._place(unix_s)
         if self._known(dex_s, unix_s, i):

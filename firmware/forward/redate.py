@@ -20,19 +20,33 @@
 # re-dated: a clock put back by less than a reading's interval leaves the order
 # right, and the records of a transmitter used before one activated earlier (its
 # activation later than this one's) are not moved days back.
+#
+# Nor is a record re-dated by more than the clock has stepped back since the boot
+# (clock.back_s(), the callers' max_s) + SAME_S: "dated after the live reading"
+# also fits records dated right and a clock now behind. A box whose unsent
+# readings were restored from flash, its clock unset at the power-on and then set
+# hours behind by a wrong first NTP answer, sent them to Nightscout shifted by
+# those hours, over the readings already there. A follower box's reading
+# (dex_s = unix_s: no transmitter clock, act 0) re-dates nothing: it dated the
+# queue's transmitter readings back to 1970.
 import struct
 
 SAME_S = 150     # the same transmitter time within this: the same reading (dates jitter)
 
 
-def redate(buf, n, size, dex_s, unix_s, marks=None):
+def redate(buf, n, size, dex_s, unix_s, max_s, marks=None):
     """Before the live reading (dex_s, unix_s) goes in: re-date the first n
     records of buf (size bytes each, oldest first) as above, keeping them in
-    time order. marks: a bytearray of one byte per record moved with it, or
-    None. True when a record moved."""
+    time order. max_s: how far the clock stepped back since the boot
+    (clock.back_s()): no record is moved further back than that + SAME_S.
+    marks: a bytearray of one byte per record moved with it, or None. True
+    when a record was re-dated."""
     if n == 0 or struct.unpack_from("<I", buf, (n - 1) * size + 4)[0] <= unix_s:
         return False         # the usual case: nothing dated after it
     act = unix_s - dex_s     # the transmitter's activation by the clock now
+    if act <= 0 or max_s <= 0:
+        return False         # a follower's reading (no transmitter clock), or no step back
+    most = max_s + SAME_S
     j = n
     while j > 0:
         d, u = struct.unpack_from("<II", buf, (j - 1) * size)
@@ -40,23 +54,28 @@ def redate(buf, n, size, dex_s, unix_s, marks=None):
             break            # dated right: the ones before it too
         j -= 1
     mv = memoryview(buf)
+    mm = None if marks is None else memoryview(marks)
     moved = False
     for i in range(j, n):
         d, u = struct.unpack_from("<II", buf, i * size)
-        if not (d <= dex_s and u - d - act > SAME_S and act + d >= 0):   # (>= 0: the record's range)
+        ahead = u - d - act
+        if not (d <= dex_s and SAME_S < ahead <= most):
             continue
         u = act + d
-        rec = bytes(mv[i * size:(i + 1) * size])
         k = i
         while k > 0 and struct.unpack_from("<I", buf, (k - 1) * size + 4)[0] > u:
             k -= 1
-        if k < i:
-            mv[(k + 1) * size:(i + 1) * size] = bytes(mv[k * size:i * size])
-            if marks is not None:
-                m = marks[i]
-                memoryview(marks)[k + 1:i + 1] = bytes(memoryview(marks)[k:i])
-                marks[k] = m
+        # every copy first: a MemoryError then leaves the buffer and the marks as they were
+        rec = bytes(mv[i * size:(i + 1) * size])
+        before = bytes(mv[k * size:i * size])
+        if mm is not None:
+            turned = bytearray(i - k + 1)      # the marks k..i as they will be
+            turned[0] = mm[i]
+            turned[1:] = mm[k:i]
+        mv[(k + 1) * size:(i + 1) * size] = before
         mv[k * size:(k + 1) * size] = rec
         struct.pack_into("<I", buf, k * size + 4, u)
+        if mm is not None:
+            mm[k:i + 1] = turned
         moved = True
     return moved

@@ -315,14 +315,14 @@ def test_a_live_reading_re_dates_queued_readings_a_clock_put_back_had_dated_ahea
         q.push(r(dex, act + dex + (1200 if 2 <= k <= 4 else 0), 100 + k))
     q.mark_saved(0)
     assert not q.dirty
-    assert q.push(r(1500, act + 1500, 105))
+    assert q.push(r(1500, act + 1500, 105), 1200)  # the clock stepped back 20 min
     assert q.entries() == [(300 * k, act + 300 * k, 100 + k, 0) for k in range(6)]
     assert q.dirty
     # a backfill (the live reading did it) and a reading with no source do not re-date
     for later in (r(1500, act + 1500, source="backfill"), (1500, act + 1500, 105, 0, 6)):
         q = UploadQueue()
         q.push(r(1200, act + 2400))
-        q.push(later)
+        q.push(later, 1200)
         assert [e[:2] for e in q.entries()] == [(1500, act + 1500), (1200, act + 2400)], later
 
 
@@ -337,7 +337,7 @@ def test_re_dated_records_keep_their_sent_marks_and_the_lan_history_its_newest()
     q.push(r(600, act + 600 + 1200, 102))
     q.ack(q.batch(1))                            # sent, dated ahead (on the server so)
     q.push(r(900, act + 900 + 1200, 103))        # unsent, dated ahead
-    q.push(r(1200, act + 1200, 104))             # the clock put right
+    q.push(r(1200, act + 1200, 104), 1200)       # the clock put right
     assert [q.record(i)[:3] for i in range(q.held())] == [
         (0, act, 100), (300, act + 300, 101), (600, act + 600, 102), (900, act + 900, 103),
         (1200, act + 1200, 104)]
@@ -363,9 +363,10 @@ def _unpacked(buf, n, size):
 
 def test_redate_keeps_every_record_its_mark_and_time_order_under_random_clock_steps():
     # random buffers as a clock that jumps ahead and back leaves them (two transmitters, a
-    # follower's dex_s = unix_s records), then one live reading: every record is still
-    # there once, with its own mark, in time order; exactly the ones the rule names got
-    # act + dex_s; True exactly when one was re-dated
+    # follower's dex_s = unix_s records), then one live reading (a follower's at times),
+    # the clock stepped back by max_s: every record is still there once, with its own
+    # mark, in time order; exactly the ones the rule names got act + dex_s; True exactly
+    # when one was re-dated
     from forward.redate import redate, SAME_S
     rnd = _lcg(2026)
     act = 1000000
@@ -375,28 +376,30 @@ def test_redate_keeps_every_record_its_mark_and_time_order_under_random_clock_st
         recs, u_prev = [], act
         for k in range(1 + rnd(12)):
             kind = rnd(10)
-            if kind == 0:
-                d = 3000000 + 300 * k                    # another transmitter's: later clock
-            elif kind == 1:
-                d = 0                                    # a follower record: dex_s = unix_s
+            ahead = (0, 0, 60, 150, 151, 1200, 3600)[rnd(7)]
+            if kind == 0:                                # another transmitter's (a later clock)
+                u = u_prev + rnd(400)
+                d = 3000000 + 300 * k
+            elif kind == 1:                              # a follower record: dex_s = unix_s
+                u = d = u_prev + rnd(400)
             else:
                 d = 300 * (k + 1)
-            ahead = (0, 0, 60, 150, 151, 1200, 3600)[rnd(7)]
-            u = max(u_prev, act + d + ahead) if d else u_prev + rnd(400)
-            if not d:
-                d = u
+                u = max(u_prev, act + d + ahead)
             recs.append((d, u, 1000 + k))
             u_prev = u
         marks = bytearray(rnd(100) // 50 for _ in range(len(recs) + 2))
         mark_of = dict((recs[i][2], marks[i]) for i in range(len(recs)))
         live_d = 300 * (len(recs) + 1 + rnd(3))
         live_u = act + live_d - (0, 60, 200)[rnd(3)]  # the clock now, a little slow at times
+        if rnd(10) == 0:
+            live_d = live_u                          # a follower box's reading
         la = live_u - live_d
+        max_s = (0, 100, 1300, 86400, 86400, 86400)[rnd(6)]  # how far the clock stepped back
         # the rule: from the end, walk back to the first record dated right and not after
         # the reading; of those after it, a record of an earlier transmitter time dated
         # more than SAME_S ahead of the reading's activation gets la + dex_s
         want = dict((tag, u) for d, u, tag in recs)
-        if recs and recs[-1][1] > live_u:
+        if recs and recs[-1][1] > live_u and la > 0:
             j = len(recs)
             while j > 0:
                 d, u, _ = recs[j - 1]
@@ -404,10 +407,10 @@ def test_redate_keeps_every_record_its_mark_and_time_order_under_random_clock_st
                     break
                 j -= 1
             for d, u, tag in recs[j:]:
-                if d <= live_d and u - d - la > SAME_S and la + d >= 0:
+                if d <= live_d and SAME_S < u - d - la <= max_s + SAME_S:
                     want[tag] = la + d
         buf = _packed(recs, size)
-        moved = redate(buf, len(recs), size, live_d, live_u, marks if size == 12 else None)
+        moved = redate(buf, len(recs), size, live_d, live_u, max_s, marks if size == 12 else None)
         out = _unpacked(buf, len(recs), size)
         assert sorted(t for _, _, t in out) == sorted(t for _, _, t in recs), case
         assert dict((t, u) for _, u, t in out) == want, (case, recs, live_d, live_u)
@@ -426,7 +429,35 @@ def test_a_re_date_by_a_reading_already_queued_is_saved_and_a_plain_duplicate_is
     q = UploadQueue()
     q.push(r(600, act + 600 + 1200))           # dated 20 min ahead
     q.mark_saved(0)
-    assert not q.push(r(600, act + 600))       # the same reading, the clock put right:
+    assert not q.push(r(600, act + 600), 1200)  # the same reading, the clock put right:
     assert q.entries() == [(600, act + 600, 100, 0)] and q.dirty   # re-dated, to be saved
     q.mark_saved(10)
-    assert not q.push(r(600, act + 600)) and not q.dirty           # a plain duplicate
+    assert not q.push(r(600, act + 600), 1200) and not q.dirty     # a plain duplicate
+
+
+def test_no_record_is_re_dated_further_back_than_the_clock_stepped_back():
+    # readings restored from flash at a power-on, dated right; the clock, unset, was set
+    # 3 h behind by a wrong first NTP answer (no step back: it was not set): before, the
+    # first live reading dated them all 3 h back, and they went to Nightscout so, over
+    # the readings already there
+    act = 1000000
+    q = UploadQueue()
+    for k in range(6):
+        q.push(r(300 * k, act + 300 * k, 100 + k))
+    back = UploadQueue()
+    back.restore(q.dumps())
+    assert back.push(r(1800, act + 1800 - 10800, 106), 0)
+    dated = sorted(e[:2] for e in back.entries())
+    assert dated == sorted([(300 * k, act + 300 * k) for k in range(6)] + [(1800, act - 9000)])
+    # a step back of 10 min re-dates records 10 min (+ SAME_S) ahead, not 20 min
+    for step, moved in ((600, False), (1049, False), (1050, True), (1200, True)):
+        q = UploadQueue()
+        q.push(r(0, act))
+        q.push(r(300, act + 300 + 1200))
+        q.push(r(600, act + 600), step)
+        assert (q.entries()[1][:2] == (300, act + 300)) is moved, step
+    # and a follower box's reading (dex_s = unix_s) re-dates none of a transmitter's
+    q = UploadQueue()
+    q.push(r(300, act + 300 + 1200))
+    q.push(r(act, act), 86400)
+    assert [e[:2] for e in q.entries()] == [(act, act), (300, act + 1500)]

@@ -128,6 +128,7 @@ class FakeClock:
         self.wall = wall
         self.set_calls = []      # through the setter TimeSync was given
         self.clock_sets = []     # through clock.set_unix (TimeSync's default)
+        self.back = 0            # clock.back_s()
 
     def ms(self):
         return self.now_ms
@@ -139,8 +140,13 @@ class FakeClock:
         return self.wall is not None and self.wall >= 1577836800
 
     def set_unix(self, u):
+        if self.wall_valid():        # as clock.set_unix: the largest step back since power-on
+            self.back = max(self.back, int(self.wall - u))
         self.clock_sets.append(u)
         self.wall = u
+
+    def back_s(self):
+        return self.back
 
     def setter(self, u):
         self.set_calls.append(u)
@@ -840,6 +846,12 @@ def _dates(h):
     return [(rec[0], rec[1]) for rec, _ in h.query(1000)]
 
 
+def _add(h, reading, back_s=86400):
+    """h.add on a box whose clock stepped back by back_s since power-on (a day: these
+    cases are about which records, not how far; the bound has its own test)."""
+    return h.add(reading, back_s)
+
+
 def test_a_live_reading_re_dates_what_a_clock_put_back_had_dated_ahead():
     # A reading's date is its transmitter time plus the session's activation estimate
     # by the wall clock. The box's clock ran 20 min ahead for three readings (a wrong
@@ -851,44 +863,44 @@ def test_a_live_reading_re_dates_what_a_clock_put_back_had_dated_ahead():
     h = History(10)
     for k in range(6):
         dex = 480000 + 300 * k
-        assert h.add(_r(dex, act + dex + (1200 if 2 <= k <= 4 else 0), 100 + k)) is True
+        assert _add(h, _r(dex, act + dex + (1200 if 2 <= k <= 4 else 0), 100 + k)) is True
     assert [rec[2] for rec, _ in h.query(10)] == [105, 104, 103, 102, 101, 100]
     assert _dates(h) == [(480000 + 300 * k, act + 480000 + 300 * k) for k in range(5, -1, -1)]
     assert h.latest()[2] == 105
     # then the backfill of one of them is the same reading
-    assert h.add(_r(480600, act + 480600, 102, source="backfill")) is False
+    assert _add(h, _r(480600, act + 480600, 102, source="backfill")) is False
     # the same reading dated ahead, then again by the clock put right: kept once, dated right
     h = History(10)
-    h.add(_r(480600, act + 480600 + 1200))
-    assert h.add(_r(480600, act + 480600)) is False
+    _add(h, _r(480600, act + 480600 + 1200))
+    assert _add(h, _r(480600, act + 480600)) is False
     assert _dates(h) == [(480600, act + 480600)]
     # once the newest is dated after it: those before it too when more than SAME_S
     # further ahead than the clock now gives; SAME_S or less (the estimate's jitter): left
     assert history.SAME_S == 150
     for ahead, moved in ((150, 0), (151, 151), (299, 299)):
         h = History(10)
-        h.add(_r(480000, act + 480000))
-        h.add(_r(480300, act + 480300 + ahead))
-        h.add(_r(480600, act + 480600 + 1200))
-        h.add(_r(480900, act + 480900))
+        _add(h, _r(480000, act + 480000))
+        _add(h, _r(480300, act + 480300 + ahead))
+        _add(h, _r(480600, act + 480600 + 1200))
+        _add(h, _r(480900, act + 480900))
         assert _dates(h) == [(480900, act + 480900), (480600, act + 480600),
                              (480300, act + 480300 + ahead - moved), (480000, act + 480000)], ahead
     # ... dated after it too: an earlier transmitter time 100 s before, dated 50 s after
     h = History(10)
-    h.add(_r(480500, act + 480650))
-    h.add(_r(480600, act + 480600))
+    _add(h, _r(480500, act + 480650))
+    _add(h, _r(480600, act + 480600))
     assert _dates(h) == [(480500, act + 480650), (480600, act + 480600)]
     # nothing dated after it (at its second is not after): nothing re-dated (a clock
     # put back by no more than the readings' interval leaves their order right)
     h = History(10)
-    h.add(_r(480300, act + 480300 + 300))
-    h.add(_r(480600, act + 480600))
+    _add(h, _r(480300, act + 480300 + 300))
+    _add(h, _r(480600, act + 480600))
     assert _dates(h) == [(480600, act + 480600), (480300, act + 480600)]
     # in a full ring, nothing is lost; the first record re-dated too
     h = History(4)
     for k in range(4):
-        h.add(_r(480000 + 300 * k, act + 480000 + 300 * k + 1200))
-    assert h.add(_r(481200, act + 481200)) is True
+        _add(h, _r(480000 + 300 * k, act + 480000 + 300 * k + 1200))
+    assert _add(h, _r(481200, act + 481200)) is True
     assert _dates(h) == [(480000 + 300 * k, act + 480000 + 300 * k) for k in range(4, 0, -1)]
 
 
@@ -897,18 +909,18 @@ def test_the_walk_stops_at_the_first_record_dated_right():
     # 20 min ahead and back: the first record, 300 s ahead of the clock now, stays so
     act = T - 500000
     h = History(10)
-    h.add(_r(480000, act + 480000 + 300))
-    h.add(_r(480300, act + 480300 + 150))
-    h.add(_r(480600, act + 480600 + 1200))
-    h.add(_r(480900, act + 480900))
+    _add(h, _r(480000, act + 480000 + 300))
+    _add(h, _r(480300, act + 480300 + 150))
+    _add(h, _r(480600, act + 480600 + 1200))
+    _add(h, _r(480900, act + 480900))
     assert _dates(h) == [(480900, act + 480900), (480600, act + 480600), (480300, act + 480450),
                          (480000, act + 480300)]
     # nor another transmitter's record dated at the same second as the reading
     h = History(10)
-    h.add(_r(480000, act + 480000 + 300))
-    h.add(_r(900000, act + 480900))
-    h.add(_r(480600, act + 480600 + 1200))
-    h.add(_r(480900, act + 480900))
+    _add(h, _r(480000, act + 480000 + 300))
+    _add(h, _r(900000, act + 480900))
+    _add(h, _r(480600, act + 480600 + 1200))
+    _add(h, _r(480900, act + 480900))
     assert _dates(h) == [(480900, act + 480900), (900000, act + 480900), (480600, act + 480600),
                          (480000, act + 480300)]
 
@@ -919,8 +931,8 @@ def test_a_transmitter_used_again_does_not_move_the_others_records():
     act = T - 500000
     h = History(10)
     for k in range(3):
-        h.add(_r(480000 + 300 * k, act + 480000 + 300 * k))
-    h.add(_r(480600 + 30 * 86400 + 300, act + 480900))
+        _add(h, _r(480000 + 300 * k, act + 480000 + 300 * k))
+    _add(h, _r(480600 + 30 * 86400 + 300, act + 480900))
     assert _dates(h)[1:] == [(480000 + 300 * k, act + 480000 + 300 * k) for k in range(2, -1, -1)]
 
 
@@ -931,20 +943,20 @@ def test_only_a_live_reading_of_a_later_transmitter_time_re_dates():
     for later in (_r(480600, act + 480600, source="backfill"), (480600, act + 480600, 100, 0, 6)):
         h = History(10)
         for d, u in ahead:
-            h.add(_r(d, u))
-        h.add(later)
+            _add(h, _r(d, u))
+        _add(h, later)
         assert _dates(h) == ahead[::-1] + [(480600, act + 480600)], later
     # nor does another transmitter's first reading: the old one's, dated after it, stay
     # as dated (their transmitter times cannot be placed against its own)
     h = History(10)
     for d, u in ahead:
-        h.add(_r(d, u))
-    h.add(_r(300, act + 480600))
+        _add(h, _r(d, u))
+    _add(h, _r(300, act + 480600))
     assert _dates(h) == ahead[::-1] + [(300, act + 480600)]
     # nor a follower box's readings (dex_s is the unix_s), put in time order as ever
     h = History(10)
     for u in (T + 600, T + 900, T):
-        h.add(_r(u, u))
+        _add(h, _r(u, u))
     assert _dates(h) == [(T + 900, T + 900), (T + 600, T + 600), (T, T)]
     # a re-dated one goes back into time order, before one it cannot place (another
     # transmitter's, dated after it), after one of the same second (as add puts one)
@@ -953,20 +965,27 @@ def test_only_a_live_reading_of_a_later_transmitter_time_re_dates():
                         (act + 482000, [(900000, act + 482000), L, M]),
                         (act + 480300, [L, M, (900000, act + 480300)])):
         h = History(10)
-        h.add(_r(900000, other))
-        h.add(_r(M[0], M[1] + 1200))
-        h.add(_r(L[0], L[1]))
+        _add(h, _r(900000, other))
+        _add(h, _r(M[0], M[1] + 1200))
+        _add(h, _r(L[0], L[1]))
         assert _dates(h) == want, (other, _dates(h))
 
 
 def test_a_date_before_1970_is_never_written():
-    # (the record cannot hold it: add raised, and the LAN API's feed failed):
-    # a record it would give is left as dated
-    h = History(10)
-    h.add(_r(1, 500))
-    h.add(_r(0, 600))
-    assert h.add(_r(101, 100)) is True             # the activation by it: -1
-    assert _dates(h) == [(0, 600), (101, 100), (1, 0)]
+    # (the record cannot hold it: add raised, and the LAN API's feed failed): a
+    # reading whose activation is not after 1970 (a follower box's: dex_s = unix_s)
+    # re-dates nothing; by a follower's reading the queue's were dated back to 1970
+    for live in ((101, 100), (600, 600)):          # the activation by it: -1, 0
+        h = History(10)
+        _add(h, _r(1, 500))
+        _add(h, _r(0, 600))
+        assert _add(h, _r(*live)) is True
+        assert sorted(_dates(h)) == sorted([(1, 500), (0, 600), live]), live
+    h = History(10)                                # (and with an activation of 1 s: re-dated)
+    _add(h, _r(1, 500))
+    _add(h, _r(0, 600))
+    _add(h, _r(101, 102))
+    assert (1, 2) in _dates(h)
 
 
 def test_query_bounds_are_unix_ms_like_nightscouts_find_date():

@@ -62,10 +62,10 @@ GOOD = binascii.hexlify(hashlib.sha1(SECRET.encode()).digest()).decode()
 class Recorded:
     """forward.history.History, recording each query's count and bounds."""
 
-    def __init__(self, readings, capacity=1200):
+    def __init__(self, readings, capacity=1200, back_s=0):
         self.h = History(capacity)
         for r in readings:
-            self.h.add(r)
+            self.h.add(r, back_s)
         self.asked = []
 
     def query(self, count, **bounds):
@@ -80,9 +80,9 @@ def series(n, t_last=T - 60, step=300, sgv_last=150, dsgv=2, trend=5, dex_last=9
 
 
 class Box:
-    def __init__(self, readings=(), t=T):
+    def __init__(self, readings=(), t=T, back_s=0):
         self.clock = WallClock(t)
-        self.history = Recorded(readings)
+        self.history = Recorded(readings, back_s=back_s)   # back_s: clock.back_s()
         self.aio = Aio()
         self.logs = []
         self.api = None
@@ -383,7 +383,7 @@ def test_after_the_boxs_clock_is_put_back_current_is_the_newest_reading_again():
     act = T - 500000
     readings = [(480000 + 300 * k, act + 480000 + 300 * k + (1200 if 2 <= k <= 4 else 0), 100 + k, 0, 6,
                  "live") for k in range(6)]
-    box = Box(readings, t=act + 481530)
+    box = Box(readings, t=act + 481530, back_s=1200)
     assert [e["sgv"] for e in box.json("/api/v1/entries/current.json")] == [105]
     assert [e["sgv"] for e in box.json("/api/v1/entries.json?count=6")] == [105, 104, 103, 102, 101, 100]
     assert box.json("/pebble")["bgs"][0]["sgv"] == "105"

@@ -90,12 +90,16 @@ class Clock:
     def __init__(self, wall):
         self.now_ms = 10000000
         self.wall = wall
+        self.back = 0      # clock.back_s()
 
     def ms(self):
         return self.now_ms
 
     def wall_valid(self):
         return self.wall
+
+    def back_s(self):
+        return self.back
 
 
 class Fs:
@@ -710,6 +714,26 @@ def test_readings_without_a_wall_time_are_held_and_dated_by_the_first_with_one()
         assert up._held == []
         up.submit((1900, T + 300, 130, 0))
         assert len(up.queue) == 4
+
+
+def test_a_live_reading_re_dates_what_the_clock_dated_ahead_as_far_as_it_stepped_back():
+    # forward.redate through the uploader: the queue is told how far the clock stepped
+    # back, and held readings (dated by the live one) do not stop its walk short: they
+    # went in first and left the oldest of the readings dated ahead so
+    for back, want in ((0, T + 900), (1200, T - 300)):
+        with World() as w:
+            up = w.uploader()
+            for i in range(3):
+                up.submit((1000 + 300 * i, T - 300 + 300 * i + 1200, 100 + i, 0, 6, "live"))
+            w.clock.wall = False
+            up.submit((1900, None, 103, 0))
+            up.submit((2200, None, 104, 0))
+            w.clock.wall = True
+            w.clock.back = back
+            assert up.submit((2500, T + 1200, 105, 0, 6, "live")) is True
+            dates = dict((e[0], e[1]) for e in up.queue.entries())
+            assert dates[1000] == want and len(dates) == 6, (back, dates)
+            assert [e[1] for e in up.queue.entries()] == sorted(dates.values())
 
 
 def test_only_3_h_are_held_and_the_oldest_dropped_counts_as_queue_full():

@@ -212,3 +212,23 @@ def test_a_wall_clock_step_moves_a_readings_age_but_not_the_monotonic_clock():
     _set(clock, t, T - 600)                   # a step back past the reading: it is from the future
     assert clock.unix() - r[reading.UNIX_S] == -600
     assert clock.ms() == 300000
+
+
+def test_the_largest_step_back_since_the_boot_is_kept_and_a_first_set_is_none():
+    # forward.redate re-dates readings the clock dated ahead by no more than this: a
+    # clock set from unset (a power-on, a wrong first NTP answer hours behind) is no
+    # step back, and readings restored from flash keep their dates
+    t = FakeTime(2000, E2000 + 60)            # power back a minute ago: unset
+    clock = _fresh_clock(t)
+    assert clock.back_s() == 0
+    _set(clock, t, T - 3 * 3600)              # set, from unset: no step back
+    assert clock.back_s() == 0
+    _set(clock, t, T)                         # forward 3 h: none
+    assert clock.back_s() == 0
+    _set(clock, t, T - 1200)                  # back 20 min
+    assert clock.back_s() == 1200
+    _set(clock, t, T - 1201)                  # back 1 s more: the largest step stays
+    assert clock.back_s() == 1200
+    _set(clock, t, T - 5000)
+    assert clock.back_s() == 3799
+    assert _fresh_clock(t).back_s() == 0      # a reset (the module anew): none since the boot

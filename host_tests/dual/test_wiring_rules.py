@@ -45,6 +45,7 @@ class FakeClock:
         self.now = now
         self.wall = None    # unix seconds; None: not set
         self.sets = []
+        self.back = 0
 
     def ms(self):
         return self.now
@@ -56,8 +57,13 @@ class FakeClock:
         return self.wall is not None
 
     def set_unix(self, t):
+        if self.wall is not None:   # as clock.set_unix: the largest step back since power-on
+            self.back = max(self.back, int(self.wall - t))
         self.sets.append(t)
         self.wall = t
+
+    def back_s(self):
+        return self.back
 
 
 try:
@@ -127,8 +133,9 @@ class History(Made):
         Made.__init__(self, capacity)
         self.added = []
 
-    def add(self, r):
+    def add(self, r, back_s=0):
         self.added.append(r)
+        self.back_s = back_s
 
 
 class QueueHistory(Made):
@@ -636,6 +643,11 @@ def test_the_lan_apis_history_is_a_day_of_readings_only_and_read_from_the_queue_
         w.app.emit(reading_event(99))
         w.app.emit({"event": "wifi", "up": True})
         assert hist.added == [(1000, 1700000000, 99, -1, 6, "live")], hist.added
+        assert hist.back_s == 0
+        w.clock.wall = 1700001200
+        w.clock.set_unix(1700000000)      # the clock put back 20 min: a live reading may re-date so far
+        w.app.emit(reading_event(98))
+        assert hist.back_s == 1200
     with World({"wifi": WIFI, "lan_api": {"enabled": True}, "nightscout": NS}) as w:
         wiring._forwarding(w.app)
         queue = one("UploadQueue")
