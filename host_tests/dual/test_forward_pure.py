@@ -457,10 +457,11 @@ def test_no_record_is_re_dated_further_back_than_the_clock_stepped_back():
         q.push(r(600, act + 600), step)
         assert (q.entries()[1][:2] == (300, act + 300)) is moved, step
     # at the edge: a step back of 1 s re-dates a record 151 s ahead (SAME_S + 1)
-    q = UploadQueue()
-    q.push(r(300, act + 300 + 151))
-    q.push(r(600, act + 600), 1)
-    assert q.entries()[0][:2] == (300, act + 300)
+    for step, moved in ((1, True), (0, False)):
+        q = UploadQueue()
+        q.push(r(300, act + 300 + 151))
+        q.push(r(400, act + 400), step)           # 100 s later, dated before it
+        assert (q.entries()[0][:2] == (300, act + 300)) is moved, step
     # and a follower box's reading (dex_s = unix_s) re-dates none of a transmitter's
     q = UploadQueue()
     q.push(r(300, act + 300 + 1200))
