@@ -44,10 +44,17 @@ _back_s = 0
 
 
 def back_s():
-    """The largest step back the wall clock took since the boot (s; 0: none): readings
-    dated before such a step may be dated up to that far ahead (forward.redate). A
-    reset starts again from 0 (the RTC keeps the time: no step)."""
+    """How far the wall clock has stepped back, all steps back added up, since it
+    was set from unset (s; 0: none): readings dated before such steps may be dated
+    up to that far ahead (forward.redate). A reset keeps it through RTC memory
+    (app.persist, keep_back()), as the RTC keeps the time; a power cut loses both."""
     return _back_s
+
+
+def keep_back(s):
+    """At boot: back_s() as the last boot left it (RTC memory)."""
+    global _back_s
+    _back_s = max(_back_s, int(s))
 
 
 def set_unix(unix_s):
@@ -55,6 +62,10 @@ def set_unix(unix_s):
     global _back_s
     import machine
     if wall_valid():
-        _back_s = max(_back_s, int(unix() - unix_s))
+        step = int(unix() - unix_s)
+        if step > 2:    # (NTP's drift corrections, a second or two: no date moves by them)
+            _back_s += step
+    else:
+        _back_s = 0     # set from unset: no step (what it was before is not this clock's)
     tm = time.gmtime(int(unix_s) - EPOCH_OFFSET)
     machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))

@@ -76,6 +76,8 @@ class App:
         self.pending_starts = []    # [name, fn, due ms, wait s] of parts whose start ran out of memory (wiring)
         self.rtc = persist.RtcStore(machine.RTC())
         blob = self.rtc.load()
+        clock.keep_back(self.rtc.clock_back)    # the RTC's time and its steps back go on
+        self.rtc.clock_back_of = clock.back_s
         self.cfg, problems = appconfig.load(config_path)
         _hide_secrets(self.cfg)
         self._tz = None          # (app.localtime, the parsed rule) for the schedules (validated by load)

@@ -17,18 +17,23 @@
 # And the forwarders' server addresses (forward.names), so a reset during a DNS
 # outage does not cut the box off from a Nightscout it can still reach: they are
 # looked up again at first use and kept if that lookup fails (chaos 1622).
+# And how far the wall clock stepped back since it was last set from unset
+# (clock.back_s(): forward.redate re-dates readings the clock dated ahead by
+# no more than that), which lives as long as the RTC's time does: a reset
+# between the clock's correction and the next reading lost it, and the readings
+# dated ahead stayed so.
 # Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 |
 #         saved_s u32 | hole start u32 | hole end u32 | transmitter ID 6 bytes
-#         (zeros: none) | names length u8 | blob | names | sum u16,
+#         (zeros: none) | names length u8 | clock back u32 | blob | names | sum u16,
 #         names: per name, its length u8 | the name | its IPv4 address 4 bytes
-# (version 5: without the names; 4: without the ID either; 3: without the hole
-# either; 2: without saved_s). The alarm state comes first: names that do not fit
-# beside it are left out.
+# (version 6: without the clock back; 5: without the names either; 4: without
+# the ID either; 3: without the hole either; 2: without saved_s). The alarm state
+# comes first: names that do not fit beside it are left out.
 import struct
 import time
 
 _MAGIC = b"CG"
-_VERSION = 6
+_VERSION = 7
 _NO_HOLE = 0xFFFFFFFF
 MAX_BYTES = 2048  # ESP32 RTC user memory
 MAX_NAMES, MAX_NAMES_BYTES = 4, 128  # enough for Nightscout, MQTT, the leader and NTP
@@ -48,6 +53,8 @@ class RtcStore:
         self.tx_id = None   # the transmitter last_dex and hole belong to (None: not known)
         self.names = ()     # [(host, IPv4 address)] kept for the forwarders (forward.names)
         self.names_of = None  # () -> the names to keep now, asked at every save (wiring sets it)
+        self.clock_back = 0   # clock.back_s() as last written
+        self.clock_back_of = None   # () -> clock.back_s(), asked at every write (main sets it)
         self._written = None
 
     def load(self):
@@ -58,7 +65,7 @@ class RtcStore:
         except Exception:
             raw = b""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-         self.names) = _decode(raw)
+         self.names, self.clock_back) = _decode(raw)
         if self.blob and self.saved_s is not None:
             away = int(self.wall_s()) - self.saved_s
             self.away_s = away if 0 <= away <= MAX_AWAY_S else None
@@ -108,7 +115,7 @@ class RtcStore:
         """Factory reset: the next boot starts as the first (no alarm state,
         no snooze, no transmitter clock, no reset count)."""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-         self.names) = _EMPTY
+         self.names, self.clock_back) = _EMPTY
         self.rtc.memory(b"")
         self._written = None
 
@@ -126,8 +133,10 @@ class RtcStore:
         self._write()
 
     def _write(self):
+        if self.clock_back_of is not None:
+            self.clock_back = self.clock_back_of()
         data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-                       self.names)
+                       self.names, self.clock_back)
         if data != self._written:
             self.rtc.memory(data)
             self._written = data
@@ -140,13 +149,13 @@ def _checksum(data):
     return s
 
 
-_HEAD = 29  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID, names length
-_HEADS = {2: 10, 3: 14, 4: 22, 5: 28, _VERSION: _HEAD}
+_HEAD = 33  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID, names length, clock back
+_HEADS = {2: 10, 3: 14, 4: 22, 5: 28, 6: 29, _VERSION: _HEAD}
 _ID_BYTES = 6
-_EMPTY = (0, 0, b"", 0, None, None, ())
+_EMPTY = (0, 0, b"", 0, None, None, (), 0)
 
 
-def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=()):
+def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=(), clock_back=0):
     if len(blob) > MAX_BYTES - _HEAD - 2:
         raise ValueError("state blob of %d bytes exceeds RTC memory" % len(blob))
     kept = _encode_names(names, min(MAX_NAMES_BYTES, MAX_BYTES - _HEAD - 2 - len(blob)))
@@ -154,7 +163,8 @@ def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=()):
     tid = (tx_id or "").encode()[:_ID_BYTES]
     head = _MAGIC + struct.pack("<BBIHIII", _VERSION, boots, last_dex, len(blob), saved_s,
                                 start & 0xFFFFFFFF, end & 0xFFFFFFFF)
-    head += tid + bytes(_ID_BYTES - len(tid)) + bytes((len(kept),)) + blob + kept
+    head += (tid + bytes(_ID_BYTES - len(tid)) + bytes((len(kept),))
+             + struct.pack("<I", min(max(clock_back, 0), 0xFFFFFFFF)) + blob + kept)
     return head + struct.pack("<H", _checksum(head))
 
 
@@ -193,10 +203,10 @@ def _decode_names(data):
 
 
 def _decode(raw):
-    """(boots, last_dex, blob, saved_s, hole, tx_id, names); saved_s is None for a
-    version-2 record, hole None for records before version 4, tx_id None before
-    version 5 and names empty before version 6 (firmware before an update, which
-    did not keep them)."""
+    """(boots, last_dex, blob, saved_s, hole, tx_id, names, clock_back); saved_s is
+    None for a version-2 record, hole None for records before version 4, tx_id None
+    before version 5, names empty before version 6 and clock_back 0 before version 7
+    (firmware before an update, which did not keep them)."""
     if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in _HEADS:
         return _EMPTY
     version, head = raw[2], _HEADS[raw[2]]
@@ -223,5 +233,6 @@ def _decode(raw):
             tx_id = tid.decode() if tid else None
         except UnicodeError:   # bytes the sum let through: never an ID in force, so forgotten
             tx_id = "?"
+    back = struct.unpack_from("<I", raw, 29)[0] if version >= 7 else 0
     return (boots, last_dex, bytes(raw[head:head + n]), saved_s, hole, tx_id,
-            _decode_names(raw[head + n:head + n + k]))
+            _decode_names(raw[head + n:head + n + k]), back)

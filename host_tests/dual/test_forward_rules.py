@@ -904,6 +904,16 @@ def test_a_live_reading_re_dates_what_a_clock_put_back_had_dated_ahead():
     assert _dates(h) == [(480000 + 300 * k, act + 480000 + 300 * k) for k in range(4, 0, -1)]
 
 
+def test_the_history_re_dates_no_further_back_than_the_clock_stepped_back():
+    act = T - 500000
+    for back_s, want in ((0, act + 480300 + 1200), (1049, act + 480300 + 1200),
+                         (1050, act + 480300), (7200, act + 480300)):
+        h = History(10)
+        h.add(_r(480300, act + 480300 + 1200))
+        h.add(_r(480600, act + 480600), back_s)
+        assert dict(_dates(h))[480300] == want, back_s
+
+
 def test_the_walk_stops_at_the_first_record_dated_right():
     # (the ring's 288 are not all read): the clock put back by SAME_S twice, then put
     # 20 min ahead and back: the first record, 300 s ahead of the clock now, stays so

@@ -734,6 +734,17 @@ def test_a_live_reading_re_dates_what_the_clock_dated_ahead_as_far_as_it_stepped
             dates = dict((e[0], e[1]) for e in up.queue.entries())
             assert dates[1000] == want and len(dates) == 6, (back, dates)
             assert [e[1] for e in up.queue.entries()] == sorted(dates.values())
+    # held readings dated by a live reading already queued (a duplicate): the upload wakes
+    with World(wall=False) as w:
+        up = w.uploader()
+        up.submit((1000, None, 100, 5))
+        w.clock.wall = True
+        up.submit((1300, T, 110, 0))
+        up.queue.ack(up.queue.batch(10))
+        up.submit((1600, None, 120, 0))               # held (the clock lost meanwhile: a stand-in)
+        up._wake.clear()
+        assert up.submit((1300, T, 110, 0)) is False  # the same reading again
+        assert up._wake.flag and up.queue.entries() == [(1600, T + 300, 120, 0)]
 
 
 def test_only_3_h_are_held_and_the_oldest_dropped_counts_as_queue_full():

@@ -214,7 +214,7 @@ def test_a_wall_clock_step_moves_a_readings_age_but_not_the_monotonic_clock():
     assert clock.ms() == 300000
 
 
-def test_the_largest_step_back_since_the_boot_is_kept_and_a_first_set_is_none():
+def test_the_steps_back_since_the_clock_was_set_from_unset_are_added_up_and_kept_through_a_reset():
     # forward.redate re-dates readings the clock dated ahead by no more than this: a
     # clock set from unset (a power-on, a wrong first NTP answer hours behind) is no
     # step back, and readings restored from flash keep their dates
@@ -227,8 +227,14 @@ def test_the_largest_step_back_since_the_boot_is_kept_and_a_first_set_is_none():
     assert clock.back_s() == 0
     _set(clock, t, T - 1200)                  # back 20 min
     assert clock.back_s() == 1200
-    _set(clock, t, T - 1201)                  # back 1 s more: the largest step stays
+    _set(clock, t, T - 1202)                  # a drift correction (2 s): no date moves by it
     assert clock.back_s() == 1200
-    _set(clock, t, T - 5000)
-    assert clock.back_s() == 3799
-    assert _fresh_clock(t).back_s() == 0      # a reset (the module anew): none since the boot
+    _set(clock, t, T - 4802)                  # back an hour more: two steps of one error
+    assert clock.back_s() == 4800
+    again = _fresh_clock(t)                   # a reset: RTC memory gives it back
+    assert again.back_s() == 0
+    again.keep_back(4800)
+    assert again.back_s() == 4800
+    t.wall = 0                                # the power cut: the RTC starts from its epoch
+    _set(again, t, T)                         # set from unset: what came before is not this clock's
+    assert again.back_s() == 0

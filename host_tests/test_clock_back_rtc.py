@@ -1,0 +1,37 @@
+"""How far the wall clock stepped back (clock.back_s(), the bound of forward.redate)
+is written to RTC memory by the App and given back to the clock at the next boot:
+a reset between the clock's correction and the next reading (a settings save
+restarts the box seconds after the phone set its clock) lost it, and the readings
+the clock had dated ahead stayed so on Nightscout and the LAN API."""
+from apprun import run_app
+
+PROG = r'''
+import sys, json
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, machine, main, clock
+from app import log, persist
+log.sink = lambda line: None
+app = main.App(CFG, boards_dirs=(BOARDS,))
+app.setup_port = app.dns_port = None
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(10)
+    clock.set_unix(clock.unix() - 7200)              # the clock put back 2 h (NTP, the phone)
+    app.rtc.planned_restart()                        # the settings save's restart writes the record
+    again = persist.RtcStore(machine.RTC())          # what the next boot reads
+    again.load()
+    clock._back_s = 0                                # the reset: RAM lost
+    booted = main.App(CFG, boards_dirs=(BOARDS,))
+    print("RESULT " + json.dumps({"kept": again.clock_back, "after_boot": clock.back_s()}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+def test_the_clocks_step_back_is_kept_through_a_reset(tmp_path):
+    out = run_app(tmp_path, {"board": "esp32-devkitc", "lan_api": {"enabled": False}}, PROG)
+    assert out == {"kept": 7200, "after_boot": 7200}, out
