@@ -1194,10 +1194,20 @@ def inject(app, boots):
             t, flips = spec["rtc_damage_at_s"]
             vtime.call_at(_us(t), damage_at_reset, None, flips)
         for t, delta in spec.get("wall_jumps") or ():
-            vtime.call_at(_us(t), lambda d=delta: vtime.set_wall(vtime.time() + d))
+            vtime.call_at(_us(t), _wall_jump, delta)
         for host, moves in (spec.get("dns_names") or {}).items():   # round 15
             for t, addr in moves[1:]:
                 vtime.call_at(_us(t), dns_move, host, addr)
+
+
+def _wall_jump(delta):
+    """The wall clock moved by delta s as NTP would: through the firmware's clock.set_unix
+    (which counts a step back: forward.redate), by the RTC alone before it is imported."""
+    fw_clock = sys.modules.get("clock")
+    if fw_clock is not None and hasattr(fw_clock, "set_unix"):
+        fw_clock.set_unix(fw_clock.unix() + delta)
+    else:
+        vtime.set_wall(vtime.time() + delta)
 
 
 # --- round 8: the phone's clock, a restarted transmitter, network time ---------------
