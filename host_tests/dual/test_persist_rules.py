@@ -424,9 +424,12 @@ def test_how_far_the_clock_stepped_back_survives_a_reset_asked_at_every_write():
     third = persist.RtcStore(rtc, _wall(5003))
     third.load()
     assert third.clock_back == 9000
-    # a version 6 record (the firmware before): none
-    old = persist.RtcStore(FakeRtc(_record(2, 864060, b"blob", 1000, version=6)), _wall(1000))
+    # a version 6 record (the firmware before): none, and its names read as they were
+    names = _name(b"ns.example", (10, 0, 0, 5))
+    old = persist.RtcStore(FakeRtc(_record(2, 864060, b"blob", 1000, version=6, names=names)),
+                           _wall(1000))
     assert old.load() == b"blob" and old.clock_back == 0
+    assert old.names == [("ns.example", "10.0.0.5")], old.names
     # the factory reset forgets it
     third.forget_all()
     assert third.clock_back == 0

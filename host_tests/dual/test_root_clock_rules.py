@@ -229,12 +229,14 @@ def test_the_steps_back_since_the_clock_was_set_from_unset_are_added_up_and_kept
     assert clock.back_s() == 1200
     _set(clock, t, T - 1202)                  # a drift correction (2 s): no date moves by it
     assert clock.back_s() == 1200
-    _set(clock, t, T - 4802)                  # back an hour more: two steps of one error
-    assert clock.back_s() == 4800
+    _set(clock, t, T - 1205)                  # 3 s: counted
+    assert clock.back_s() == 1203
+    _set(clock, t, T - 4805)                  # back an hour more: two steps of one error
+    assert clock.back_s() == 4803
     again = _fresh_clock(t)                   # a reset: RTC memory gives it back
     assert again.back_s() == 0
-    again.keep_back(4800)
-    assert again.back_s() == 4800
+    again.keep_back(4803)
+    assert again.back_s() == 4803
     t.wall = 0                                # the power cut: the RTC starts from its epoch
     _set(again, t, T)                         # set from unset: what came before is not this clock's
     assert again.back_s() == 0
