@@ -41,31 +41,41 @@ def lost_s():
 
 
 _back_s = 0
+on_back = None      # fn(), called when a step changed back_s() (main: RTC memory at once)
 
 
 def back_s():
-    """How far the wall clock has stepped back, all steps back added up, since it
-    was set from unset (s; 0: none): readings dated before such steps may be dated
-    up to that far ahead (forward.redate). A reset keeps it through RTC memory
-    (app.persist, keep_back()), as the RTC keeps the time; a power cut loses both."""
+    """How far the wall clock now stands behind the furthest it has been since it was
+    set from unset (s; 0: none; steps of 2 s or less not counted): readings dated
+    before its steps back may be dated up to that far ahead (forward.redate). A reset
+    keeps it through RTC memory (app.persist, keep_back()), as the RTC keeps the time;
+    a power cut loses both."""
     return _back_s
 
 
 def keep_back(s):
-    """At boot: back_s() as the last boot left it (RTC memory)."""
+    """At boot: back_s() as the last boot left it (RTC memory), while the clock is
+    set (an RTC memory that outlived its clock's time gives nothing)."""
     global _back_s
-    _back_s = max(_back_s, int(s))
+    if wall_valid():
+        _back_s = max(_back_s, int(s))
 
 
 def set_unix(unix_s):
     """Set the wall clock (NTP, the Nightscout server's Date header)."""
     global _back_s
     import machine
+    was = _back_s
     if wall_valid():
-        step = int(unix() - unix_s)
-        if step > 2:    # (NTP's drift corrections, a second or two: no date moves by them)
-            _back_s += step
+        step = int(unix_s) - int(unix())
+        if step < -2 or step > 2:   # (NTP's drift corrections, a second or two: no date moves by them)
+            _back_s = max(0, _back_s - step)
     else:
         _back_s = 0     # set from unset: no step (what it was before is not this clock's)
     tm = time.gmtime(int(unix_s) - EPOCH_OFFSET)
     machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))
+    if _back_s != was and on_back is not None:
+        try:
+            on_back()
+        except Exception:   # (kept at the next save instead; the clock is set either way)
+            pass

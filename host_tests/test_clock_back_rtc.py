@@ -1,8 +1,9 @@
 """How far the wall clock stepped back (clock.back_s(), the bound of forward.redate)
 is written to RTC memory by the App and given back to the clock at the next boot:
 a reset between the clock's correction and the next reading (a settings save
-restarts the box seconds after the phone set its clock) lost it, and the readings
-the clock had dated ahead stayed so on Nightscout and the LAN API."""
+restarts the box seconds after the phone set its clock, a watchdog reset before the
+alarm state's next save) lost it, and the readings the clock had dated ahead stayed
+so on Nightscout and the LAN API. It is written at once."""
 from apprun import run_app
 
 PROG = r'''
@@ -20,8 +21,7 @@ async def scenario():
     asyncio.create_task(app.start())
     await asyncio.sleep(10)
     clock.set_unix(clock.unix() - 7200)              # the clock put back 2 h (NTP, the phone)
-    app.rtc.planned_restart()                        # the settings save's restart writes the record
-    again = persist.RtcStore(machine.RTC())          # what the next boot reads
+    again = persist.RtcStore(machine.RTC())          # what a boot right now reads (no save between)
     again.load()
     clock._back_s = 0                                # the reset: RAM lost
     booted = main.App(CFG, boards_dirs=(BOARDS,))

@@ -38,6 +38,7 @@ _NO_HOLE = 0xFFFFFFFF
 MAX_BYTES = 2048  # ESP32 RTC user memory
 MAX_NAMES, MAX_NAMES_BYTES = 4, 128  # enough for Nightscout, MQTT, the leader and NTP
 MAX_AWAY_S = 86400  # a longer "away" means the wall clock was set meanwhile: unknown
+MAX_CLOCK_BACK_S = 366 * 86400   # a clock back beyond this is damage the sum let through: 0
 
 
 class RtcStore:
@@ -66,6 +67,8 @@ class RtcStore:
             raw = b""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
          self.names, self.clock_back) = _decode(raw)
+        if not 0 <= self.clock_back <= MAX_CLOCK_BACK_S:
+            self.clock_back = 0
         if self.blob and self.saved_s is not None:
             away = int(self.wall_s()) - self.saved_s
             self.away_s = away if 0 <= away <= MAX_AWAY_S else None
@@ -116,8 +119,14 @@ class RtcStore:
         no snooze, no transmitter clock, no reset count)."""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
          self.names, self.clock_back) = _EMPTY
+        self.clock_back_of = None   # (the restart's own write must not put it back)
         self.rtc.memory(b"")
         self._written = None
+
+    def write(self):
+        """Write the record now if anything in it changed (clock.on_back: a step of the
+        clock is kept at once, not at the next save of the alarm state)."""
+        self._write()
 
     def healthy(self):
         """Called after a stretch of good uptime: the reset loop is over."""

@@ -430,6 +430,25 @@ def test_how_far_the_clock_stepped_back_survives_a_reset_asked_at_every_write():
                            _wall(1000))
     assert old.load() == b"blob" and old.clock_back == 0
     assert old.names == [("ns.example", "10.0.0.5")], old.names
-    # the factory reset forgets it
+    # the factory reset forgets it, also through the restart's own write after it
+    third.clock_back_of = lambda: 9000
     third.forget_all()
-    assert third.clock_back == 0
+    third.planned_restart()
+    fourth = persist.RtcStore(rtc, _wall(5004))
+    fourth.load()
+    assert third.clock_back == 0 and fourth.clock_back == 0
+    # write() writes a change at once (clock.on_back), and nothing when nothing changed
+    back[0] = 600
+    fourth.clock_back_of = lambda: back[0]
+    fourth.write()
+    assert rtc.mem == _record(1, 0, b"", 0, clock_back=600)
+    writes = []
+    rtc.memory = lambda data=None: writes.append(data) if data is not None else b""
+    fourth.write()
+    assert writes == []
+
+
+def test_a_clock_back_beyond_a_year_is_damage_and_read_as_none():
+    for back, kept in ((366 * 86400, 366 * 86400), (366 * 86400 + 1, 0), (4000000000, 0)):
+        st = persist.RtcStore(FakeRtc(_record(2, 864060, b"blob", 1000, clock_back=back)), _wall(1000))
+        assert st.load() == b"blob" and st.clock_back == kept, back

@@ -214,29 +214,40 @@ def test_a_wall_clock_step_moves_a_readings_age_but_not_the_monotonic_clock():
     assert clock.ms() == 300000
 
 
-def test_the_steps_back_since_the_clock_was_set_from_unset_are_added_up_and_kept_through_a_reset():
+def test_how_far_the_clock_stands_behind_its_furthest_since_it_was_set_and_kept_through_a_reset():
     # forward.redate re-dates readings the clock dated ahead by no more than this: a
     # clock set from unset (a power-on, a wrong first NTP answer hours behind) is no
     # step back, and readings restored from flash keep their dates
     t = FakeTime(2000, E2000 + 60)            # power back a minute ago: unset
     clock = _fresh_clock(t)
+    told = []
+    clock.on_back = lambda: told.append(clock.back_s())
     assert clock.back_s() == 0
     _set(clock, t, T - 3 * 3600)              # set, from unset: no step back
     assert clock.back_s() == 0
     _set(clock, t, T)                         # forward 3 h: none
-    assert clock.back_s() == 0
+    assert clock.back_s() == 0 and told == []
     _set(clock, t, T - 1200)                  # back 20 min
-    assert clock.back_s() == 1200
+    assert clock.back_s() == 1200 and told == [1200]   # RTC memory is told at once
     _set(clock, t, T - 1202)                  # a drift correction (2 s): no date moves by it
-    assert clock.back_s() == 1200
+    assert clock.back_s() == 1200 and told == [1200]
     _set(clock, t, T - 1205)                  # 3 s: counted
     assert clock.back_s() == 1203
     _set(clock, t, T - 4805)                  # back an hour more: two steps of one error
     assert clock.back_s() == 4803
+    _set(clock, t, T - 4705)                  # forward 100 s: that much less behind
+    assert clock.back_s() == 4703
+    for _ in range(50):                       # a source that swings by 3 s: no growth
+        _set(clock, t, T - 4708)
+        _set(clock, t, T - 4705)
+    assert clock.back_s() == 4703
     again = _fresh_clock(t)                   # a reset: RTC memory gives it back
     assert again.back_s() == 0
-    again.keep_back(4803)
-    assert again.back_s() == 4803
+    again.keep_back(4703)
+    assert again.back_s() == 4703
     t.wall = 0                                # the power cut: the RTC starts from its epoch
+    lost = _fresh_clock(t)
+    lost.keep_back(4703)                      # RTC memory that outlived its clock's time
+    assert lost.back_s() == 0
     _set(again, t, T)                         # set from unset: what came before is not this clock's
     assert again.back_s() == 0
