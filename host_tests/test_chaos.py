@@ -2094,6 +2094,15 @@ def test_a_press_while_an_alarm_sounds_is_answered():
     assert len(chaos.check_presses(_pressed([180, 2]), sorted(loud + [fast], key=lambda e: e["t_ms"]), "")) == 1
     before = dict(dns, start_ms=3 * MIN - 9000, t_ms=3 * MIN - 2000)   # over before the press
     assert len(chaos.check_presses(_pressed([180, 2]), sorted(loud + [before], key=lambda e: e["t_ms"]), "")) == 1
+    # (seed 2584) a short press Bluetooth's start (a blocking call, 500 ms) hid all but 20 ms
+    # of: never seen, not judged; one down the debounce and more outside it is judged
+    def block(at_ms):
+        return {"event": "board_block", "t_ms": at_ms, "ms": 500, "what": "ble_start"}
+    hid = sorted(loud + [block(3 * MIN + 20)], key=lambda e: e["t_ms"])
+    assert chaos.check_presses(_pressed([180, 0.2]), hid, "") == []
+    seen = sorted(loud + [block(3 * MIN + 100)], key=lambda e: e["t_ms"])
+    assert len(chaos.check_presses(_pressed([180, 0.2]), seen, "")) == 1
+    assert len(chaos.check_presses(_pressed([180, 2]), hid, "")) == 1   # a long press outlasts it
 
 
 def test_no_factory_reset_without_a_press_at_power_on():

@@ -5040,7 +5040,8 @@ def check_presses(w, events, console):
     (short), alarm_ack (long) or the clear of a notice within ANSWER_MS of the gesture's
     decision (release + debounce, or press + 1.5 s + debounce). Not judged: a press within
     BOOT_PRESS_MS of a boot (the self-test; a press held from before it is boot_hold's), with
-    the board off or reset before the answer was due, or held by a lookup (round 18), the later presses of a
+    the board off or reset before the answer was due, or held by a lookup (round 18), a short
+    press that a blocking call (board_block) hid but for less than the debounce, the later presses of a
     gesture (the 2nd and 3rd of a test gesture answer nothing), from an injected failure of the
     buttons, alarm or annunciator task, an annunciator stall or a broken engine on. (b) No
     factory reset without a press held at power-on (button_at_boot). Not a press either: one
@@ -5064,6 +5065,9 @@ def check_presses(w, events, console):
     # meanwhile is never seen, as on the board; the firmware does not guess it from the pin's edges
     # (an edge pair is also what a glitch makes, and a snooze nobody asked for is the worse error)
     held = [(a, b) for a, b, _, _ in (x for x in dns_lookups(events) if _held(x))]
+    # (seed 2584) a blocking C call (board_block: Bluetooth's start, 500 ms) holds the board as
+    # such a lookup does: a short press down less than the debounce outside it is never seen
+    blocks = [(e["t_ms"], e["t_ms"] + e["ms"]) for e in events if e.get("event") == "board_block"]
     prev_up = None
     # a button held from power-on (button_at_boot [boot, hold_s]; hold_s null: stuck) is
     # down until then, or until the end of the first hold injected after it: a "press"
@@ -5092,6 +5096,9 @@ def check_presses(w, events, console):
                                                                                  for c, on in offs):
             continue
         if any(a <= due + ANSWER_MS and t <= b for a, b in held):
+            continue
+        if what == "short" and until - t - sum(max(0, min(b, until) - max(a, t)) for a, b in blocks) \
+                < DEBOUNCE_MS + 10:
             continue
         before = [x for x in tl if x[0] <= t]
         during = [x for x in tl if t < x[0] <= until]
