@@ -41,7 +41,7 @@ def lost_s():
 
 
 _back_s = 0
-on_back = None      # fn(), called when a step changed back_s() (main: RTC memory at once)
+on_step = None      # fn(step_s): the set clock moved by more than 2 s (main: RTC memory at once)
 
 
 def back_s():
@@ -65,17 +65,18 @@ def set_unix(unix_s):
     """Set the wall clock (NTP, the Nightscout server's Date header)."""
     global _back_s
     import machine
-    was = _back_s
+    step = 0
     if wall_valid():
         step = int(unix_s) - int(unix())
-        if step < -2 or step > 2:   # (NTP's drift corrections, a second or two: no date moves by them)
-            _back_s = max(0, _back_s - step)
+        if -2 <= step <= 2:   # (NTP's drift corrections, a second or two: no date moves by them)
+            step = 0
+        _back_s = max(0, _back_s - step)
     else:
         _back_s = 0     # set from unset: no step (what it was before is not this clock's)
     tm = time.gmtime(int(unix_s) - EPOCH_OFFSET)
     machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))
-    if _back_s != was and on_back is not None:
+    if step and on_step is not None:
         try:
-            on_back()
-        except Exception:   # (kept at the next save instead; the clock is set either way)
+            on_step(step)
+        except Exception:   # (the clock is set either way; RTC memory follows at its next save)
             pass

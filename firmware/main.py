@@ -78,7 +78,7 @@ class App:
         blob = self.rtc.load()
         clock.keep_back(self.rtc.clock_back)    # the RTC's time and its steps back go on
         self.rtc.clock_back_of = clock.back_s
-        clock.on_back = self.rtc.write
+        clock.on_step = self.rtc.stepped
         self.cfg, problems = appconfig.load(config_path)
         _hide_secrets(self.cfg)
         self._tz = None          # (app.localtime, the parsed rule) for the schedules (validated by load)

@@ -2103,6 +2103,9 @@ def test_a_press_while_an_alarm_sounds_is_answered():
     seen = sorted(loud + [block(3 * MIN + 100)], key=lambda e: e["t_ms"])
     assert len(chaos.check_presses(_pressed([180, 0.2]), seen, "")) == 1
     assert len(chaos.check_presses(_pressed([180, 2]), hid, "")) == 1   # a long press outlasts it
+    # a block wholly inside the press (a 100-ms Bluetooth stop) hides nothing: judged
+    inside = sorted(loud + [dict(block(3 * MIN + 20), ms=100, what="ble_stop")], key=lambda e: e["t_ms"])
+    assert len(chaos.check_presses(_pressed([180, 0.2]), inside, "")) == 1
 
 
 def test_no_factory_reset_without_a_press_at_power_on():

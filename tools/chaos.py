@@ -5066,7 +5066,8 @@ def check_presses(w, events, console):
     # (an edge pair is also what a glitch makes, and a snooze nobody asked for is the worse error)
     held = [(a, b) for a, b, _, _ in (x for x in dns_lookups(events) if _held(x))]
     # (seed 2584) a blocking C call (board_block: Bluetooth's start, 500 ms) holds the board as
-    # such a lookup does: a short press down less than the debounce outside it is never seen
+    # such a lookup does: a short press down less than the debounce outside the blocks over its
+    # start and its release is never seen
     blocks = [(e["t_ms"], e["t_ms"] + e["ms"]) for e in events if e.get("event") == "board_block"]
     prev_up = None
     # a button held from power-on (button_at_boot [boot, hold_s]; hold_s null: stuck) is
@@ -5097,8 +5098,9 @@ def check_presses(w, events, console):
             continue
         if any(a <= due + ANSWER_MS and t <= b for a, b in held):
             continue
-        if what == "short" and until - t - sum(max(0, min(b, until) - max(a, t)) for a, b in blocks) \
-                < DEBOUNCE_MS + 10:
+        # (a block wholly inside a press hides nothing: the pin reads down before and after it)
+        if what == "short" and until - t - sum(min(b, until) - max(a, t) for a, b in blocks
+                                               if a <= t < b or a < until <= b) < DEBOUNCE_MS + 10:
             continue
         before = [x for x in tl if x[0] <= t]
         during = [x for x in tl if t < x[0] <= until]

@@ -123,9 +123,15 @@ class RtcStore:
         self.rtc.memory(b"")
         self._written = None
 
-    def write(self):
-        """Write the record now if anything in it changed (clock.on_back: a step of the
-        clock is kept at once, not at the next save of the alarm state)."""
+    def stepped(self, step_s):
+        """The set wall clock moved by step_s (clock.on_step). The last save's time moves
+        with it, so the time away at the next boot is the board's, not the step's: a clock
+        put an hour on and a reset within the minute to the next save aged the restored
+        alarm state by the hour (no_data sounded a minute after the boot, snoozes were
+        cut short). And the clock's steps back (clock_back_of) are written at once: a
+        reset before the next save lost them."""
+        if self.saved_s:
+            self.saved_s = (self.saved_s + step_s) & 0xFFFFFFFF
         self._write()
 
     def healthy(self):

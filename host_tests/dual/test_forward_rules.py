@@ -140,8 +140,8 @@ class FakeClock:
         return self.wall is not None and self.wall >= 1577836800
 
     def set_unix(self, u):
-        if self.wall_valid():        # as clock.set_unix: the largest step back since power-on
-            self.back = max(self.back, int(self.wall - u))
+        if self.wall_valid():        # as clock.set_unix: how far behind its furthest
+            self.back = max(0, self.back - int(u - self.wall))
         self.clock_sets.append(u)
         self.wall = u
 

@@ -437,15 +437,35 @@ def test_how_far_the_clock_stepped_back_survives_a_reset_asked_at_every_write():
     fourth = persist.RtcStore(rtc, _wall(5004))
     fourth.load()
     assert third.clock_back == 0 and fourth.clock_back == 0
-    # write() writes a change at once (clock.on_back), and nothing when nothing changed
+    # a step of the clock (clock.on_step) writes a change at once
     back[0] = 600
     fourth.clock_back_of = lambda: back[0]
-    fourth.write()
-    assert rtc.mem == _record(1, 0, b"", 0, clock_back=600)
-    writes = []
-    rtc.memory = lambda data=None: writes.append(data) if data is not None else b""
-    fourth.write()
-    assert writes == []
+    fourth.stepped(-600)
+    assert rtc.mem == _record(1, 0, b"", 0, clock_back=600)   # (no save yet: no save time to move)
+
+
+def test_a_step_of_the_clock_moves_the_last_saves_time_so_the_time_away_is_the_boards():
+    # the clock put an hour on (the phone, NTP) and a reset within the minute to the next
+    # save: the restored alarm state was aged by the hour (no_data a minute after the boot)
+    now = [100000]
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, lambda: now[0])
+    st.load()
+    st.save(b"alarm state", 864060)
+    now[0] += 3600 + 20                      # the clock stepped an hour on, 20 s later
+    st.stepped(3600)
+    now[0] += 40                             # a reset 40 s after the step
+    again = persist.RtcStore(rtc, lambda: now[0])
+    assert again.load() == b"alarm state" and again.away_s == 60, again.away_s
+    # a step back the same way; and a record with no save keeps none
+    now[0] = 100000
+    st = persist.RtcStore(FakeRtc(), lambda: now[0])
+    st.load()
+    st.save(b"alarm state")
+    now[0] += 30 - 1800
+    st.stepped(-1800)
+    again = persist.RtcStore(st.rtc, lambda: now[0])
+    assert again.load() == b"alarm state" and again.away_s == 30, again.away_s
 
 
 def test_a_clock_back_beyond_a_year_is_damage_and_read_as_none():

@@ -221,16 +221,16 @@ def test_how_far_the_clock_stands_behind_its_furthest_since_it_was_set_and_kept_
     t = FakeTime(2000, E2000 + 60)            # power back a minute ago: unset
     clock = _fresh_clock(t)
     told = []
-    clock.on_back = lambda: told.append(clock.back_s())
+    clock.on_step = lambda step: told.append((step, clock.back_s()))
     assert clock.back_s() == 0
-    _set(clock, t, T - 3 * 3600)              # set, from unset: no step back
-    assert clock.back_s() == 0
-    _set(clock, t, T)                         # forward 3 h: none
+    _set(clock, t, T - 3 * 3600)              # set, from unset: no step back, no step told
     assert clock.back_s() == 0 and told == []
+    _set(clock, t, T)                         # forward 3 h: none back
+    assert clock.back_s() == 0 and told == [(10800, 0)]   # RTC memory is told at once
     _set(clock, t, T - 1200)                  # back 20 min
-    assert clock.back_s() == 1200 and told == [1200]   # RTC memory is told at once
+    assert clock.back_s() == 1200 and told[-1] == (-1200, 1200)
     _set(clock, t, T - 1202)                  # a drift correction (2 s): no date moves by it
-    assert clock.back_s() == 1200 and told == [1200]
+    assert clock.back_s() == 1200 and len(told) == 2
     _set(clock, t, T - 1205)                  # 3 s: counted
     assert clock.back_s() == 1203
     _set(clock, t, T - 4805)                  # back an hour more: two steps of one error
@@ -251,3 +251,15 @@ def test_how_far_the_clock_stands_behind_its_furthest_since_it_was_set_and_kept_
     assert lost.back_s() == 0
     _set(again, t, T)                         # set from unset: what came before is not this clock's
     assert again.back_s() == 0
+
+
+def test_a_failing_step_hook_neither_stops_the_set_nor_reaches_the_caller():
+    # (RTC memory written at once: a MemoryError there must not cost NTP's task its set)
+    t = FakeTime(2000, T)
+    clock = _fresh_clock(t)
+
+    def fail(step):
+        raise MemoryError
+    clock.on_step = fail
+    _set(clock, t, T - 600)
+    assert clock.unix() == T - 600 and clock.back_s() == 600

@@ -57,8 +57,8 @@ class FakeClock:
         return self.wall is not None
 
     def set_unix(self, t):
-        if self.wall is not None:   # as clock.set_unix: the largest step back since power-on
-            self.back = max(self.back, int(self.wall - t))
+        if self.wall is not None:   # as clock.set_unix: how far behind its furthest
+            self.back = max(0, self.back - int(t - self.wall))
         self.sets.append(t)
         self.wall = t
 
