@@ -231,6 +231,9 @@ def test_how_far_the_clock_stands_behind_its_furthest_since_it_was_set_and_kept_
     assert clock.back_s() == 1200 and told[-1] == (-1200, 1200)
     _set(clock, t, T - 1202)                  # a drift correction (2 s): no date moves by it
     assert clock.back_s() == 1200 and len(told) == 2
+    _set(clock, t, T - 1200)                  # nor 2 s on
+    assert clock.back_s() == 1200 and len(told) == 2
+    _set(clock, t, T - 1202)
     _set(clock, t, T - 1205)                  # 3 s: counted
     assert clock.back_s() == 1203
     _set(clock, t, T - 4805)                  # back an hour more: two steps of one error
