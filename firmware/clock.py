@@ -41,7 +41,8 @@ def lost_s():
 
 
 _back_s = 0
-on_step = None      # fn(step_s): the set clock moved by more than 2 s (main: RTC memory at once)
+on_step = None      # fn(step_s): the RTC's time moved by more than 2 s, a set from unset too
+                    # (the RTC counted on from its epoch: the step is exact); main: RTC memory
 
 
 def back_s():
@@ -65,14 +66,13 @@ def set_unix(unix_s):
     """Set the wall clock (NTP, the Nightscout server's Date header)."""
     global _back_s
     import machine
-    step = 0
+    step = int(unix_s) - int(unix())
+    if -2 <= step <= 2:   # (NTP's drift corrections, a second or two: no date moves by them)
+        step = 0
     if wall_valid():
-        step = int(unix_s) - int(unix())
-        if -2 <= step <= 2:   # (NTP's drift corrections, a second or two: no date moves by them)
-            step = 0
         _back_s = max(0, _back_s - step)
     else:
-        _back_s = 0     # set from unset: no step (what it was before is not this clock's)
+        _back_s = 0     # set from unset: no step back (what it was before is not this clock's)
     tm = time.gmtime(int(unix_s) - EPOCH_OFFSET)
     machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))
     if step and on_step is not None:

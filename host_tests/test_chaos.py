@@ -2103,9 +2103,14 @@ def test_a_press_while_an_alarm_sounds_is_answered():
     seen = sorted(loud + [block(3 * MIN + 100)], key=lambda e: e["t_ms"])
     assert len(chaos.check_presses(_pressed([180, 0.2]), seen, "")) == 1
     assert len(chaos.check_presses(_pressed([180, 2]), hid, "")) == 1   # a long press outlasts it
-    # a block wholly inside the press (a 100-ms Bluetooth stop) hides nothing: judged
-    inside = sorted(loud + [dict(block(3 * MIN + 20), ms=100, what="ble_stop")], key=lambda e: e["t_ms"])
+    # a block wholly inside the press (170 ms) hides nothing: judged
+    inside = sorted(loud + [dict(block(3 * MIN + 10), ms=170)], key=lambda e: e["t_ms"])
     assert len(chaos.check_presses(_pressed([180, 0.2]), inside, "")) == 1
+    # two blocks back to back are one hold: the press (down 180 s .. +200 ms) is hidden but
+    # for 15 ms after them, though neither alone covers both its start and its release
+    two = sorted(loud + [dict(block(3 * MIN - 50), ms=55), dict(block(3 * MIN + 5), ms=180)],
+                 key=lambda e: e["t_ms"])
+    assert chaos.check_presses(_pressed([180, 0.2]), two, "") == []
 
 
 def test_no_factory_reset_without_a_press_at_power_on():

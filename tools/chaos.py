@@ -5068,7 +5068,12 @@ def check_presses(w, events, console):
     # (seed 2584) a blocking C call (board_block: Bluetooth's start, 500 ms) holds the board as
     # such a lookup does: a short press down less than the debounce outside the blocks over its
     # start and its release is never seen
-    blocks = [(e["t_ms"], e["t_ms"] + e["ms"]) for e in events if e.get("event") == "board_block"]
+    blocks = []
+    for a, b in sorted((e["t_ms"], e["t_ms"] + e["ms"]) for e in events if e.get("event") == "board_block"):
+        if blocks and a <= blocks[-1][1]:   # back to back: one hold (no sample between them)
+            blocks[-1] = (blocks[-1][0], max(b, blocks[-1][1]))
+        else:
+            blocks.append((a, b))
     prev_up = None
     # a button held from power-on (button_at_boot [boot, hold_s]; hold_s null: stuck) is
     # down until then, or until the end of the first hold injected after it: a "press"

@@ -124,12 +124,14 @@ class RtcStore:
         self._written = None
 
     def stepped(self, step_s):
-        """The set wall clock moved by step_s (clock.on_step). The last save's time moves
-        with it, so the time away at the next boot is the board's, not the step's: a clock
-        put an hour on and a reset within the minute to the next save aged the restored
-        alarm state by the hour (no_data sounded a minute after the boot, snoozes were
-        cut short). And the clock's steps back (clock_back_of) are written at once: a
-        reset before the next save lost them."""
+        """The RTC's time moved by step_s (clock.on_step; a set from unset too). The last
+        save's time moves with it, so the time away at the next boot is the board's, not
+        the step's: a clock put an hour on and a reset within the minute to the next save
+        aged the restored alarm state by the hour (no_data sounded a minute after the
+        boot, snoozes were cut short); set from unset (the phone at a settings save, whose
+        restart follows), the time away was unknown and taken as none. And the clock's
+        steps back (clock_back_of) are written at once: a reset before the next save lost
+        them. (A save time pushed below 0 wraps: its time away is then unknown.)"""
         if self.saved_s:
             self.saved_s = (self.saved_s + step_s) & 0xFFFFFFFF
         self._write()

@@ -457,7 +457,7 @@ def test_a_step_of_the_clock_moves_the_last_saves_time_so_the_time_away_is_the_b
     now[0] += 40                             # a reset 40 s after the step
     again = persist.RtcStore(rtc, lambda: now[0])
     assert again.load() == b"alarm state" and again.away_s == 60, again.away_s
-    # a step back the same way; and a record with no save keeps none
+    # a step back the same way
     now[0] = 100000
     st = persist.RtcStore(FakeRtc(), lambda: now[0])
     st.load()
@@ -472,3 +472,29 @@ def test_a_clock_back_beyond_a_year_is_damage_and_read_as_none():
     for back, kept in ((366 * 86400, 366 * 86400), (366 * 86400 + 1, 0), (4000000000, 0)):
         st = persist.RtcStore(FakeRtc(_record(2, 864060, b"blob", 1000, clock_back=back)), _wall(1000))
         assert st.load() == b"blob" and st.clock_back == kept, back
+
+
+def test_a_step_from_unset_moves_the_save_time_too_and_one_below_zero_wraps():
+    # a save in the RTC's power-on seconds, then the clock set from unset (the phone at a
+    # settings save, whose restart follows): the time away was unknown, taken as none
+    now = [500]
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, lambda: now[0])
+    st.load()
+    st.save(b"alarm state")
+    now[0] = 1700000000 + 20
+    st.stepped(1700000000 - 500)
+    now[0] += 40
+    again = persist.RtcStore(rtc, lambda: now[0])
+    assert again.load() == b"alarm state" and again.away_s == 60, again.away_s
+    # a save at power-on second 50, then a step back of 120 s: the save time wraps below 0
+    # (its time away unknown) and the record still writes
+    now[0] = 50
+    st = persist.RtcStore(FakeRtc(), lambda: now[0])
+    st.load()
+    st.save(b"alarm state")
+    st.stepped(-120)
+    st.healthy()
+    st.save(b"alarm state", 864060)
+    again = persist.RtcStore(st.rtc, lambda: now[0])
+    assert again.load() == b"alarm state" and again.last_dex == 864060 and again.away_s is None
