@@ -3740,6 +3740,14 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     router = [e for e in events if e.get("event") == "router"]
     if router and router[-1].get("up") is False:
         end_ms = min(end_ms, router[-1]["t_ms"])
+    # (seed 2620) so is a move of the server's name inside a DNS outage that lasts to the end:
+    # the box cannot learn the new address, and keeps the old one, which no longer answers
+    if w.get("dns15") and NS_NAME in w["dns15"]["names"]:
+        inj = w["inject"]
+        dns_bad = _merge([list(x) for x in (inj.get("dns_silent_at_s") or []) + (inj.get("dns_fail_at_s") or [])])
+        for m, _ in w["dns15"]["names"][NS_NAME][1:]:
+            if any(a <= m and b * 1000 >= end_ms for a, b in dns_bad):
+                end_ms = min(end_ms, m * 1000)
     # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
     damaged = [e["t_ms"] for e in events if e.get("event") in ("queue_damaged", "file_damaged")
                and e.get("size") and e.get("file", QUEUE_FILES[0]) in QUEUE_FILES]
