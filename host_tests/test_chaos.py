@@ -271,16 +271,27 @@ def test_nightscout_delivery():
     assert len(v) == 1 and "never reached" in v[0][1]
     # not yet on flash when the board reset: the README's 5 minutes
     assert chaos.check_nightscout_delivery(w, ev + [{"event": "reset", "t_ms": 17 * MIN}], 200 * MIN, []) == []
-    # (seed 2620) the server's name moved inside a DNS outage that lasts to the end: the box
-    # cannot learn the new address, so what came after the move is not owed; an outage that
-    # ends before the end owes them again (the queue holds them: 6b)
+    # (seed 2620) the server moved inside a DNS outage that lasts to the end: the box cannot
+    # learn the new address, so what came after the move is not owed; an outage that ends
+    # before the end owes them again (the queue holds them), and so does a move the stand-in
+    # did not make (server_moved false: the old address still answers)
     late = [dict(reading(m * MIN, 120), unix_s=1700000000 + m * 60) for m in range(60, 150, 5)]
+    move = {"event": "dns_move", "t_ms": 55 * MIN, "host": chaos.NS_NAME, "server_moved": True}
+    allev = sorted(ev + late + [move], key=lambda e: e["t_ms"])
     moved = _world(forward={"nightscout": "ok"}, _ns_dates=dates,
-                   inject={"dns_silent_at_s": [[50 * 60, 200 * 60]]},
-                   dns15={"names": {chaos.NS_NAME: [[0, "127.0.0.2"], [55 * 60, "127.0.0.3"]]}})
-    assert chaos.check_nightscout_delivery(moved, ev + late, 200 * MIN, []) == []
+                   inject={"dns_silent_at_s": [[50 * 60, 200 * 60]]})
+    assert chaos.check_nightscout_delivery(moved, allev, 200 * MIN, []) == []
     moved["inject"]["dns_silent_at_s"] = [[50 * 60, 150 * 60]]
-    assert len(chaos.check_nightscout_delivery(moved, ev + late, 200 * MIN, [])) == 1
+    assert len(chaos.check_nightscout_delivery(moved, allev, 200 * MIN, [])) == 1
+    moved["inject"]["dns_silent_at_s"] = [[50 * 60, 200 * 60]]
+    move["server_moved"] = False
+    assert len(chaos.check_nightscout_delivery(moved, allev, 200 * MIN, [])) == 1
+    move["server_moved"] = True
+    # a reading lost well before the move (the old address answered then) is still owed
+    early = [x for x in dates if x != ev[1]["unix_s"] * 1000]
+    moved["_ns_dates"] = early
+    v = chaos.check_nightscout_delivery(moved, sorted(ev + [move], key=lambda e: e["t_ms"]), 400 * MIN, [])
+    assert len(v) == 1 and "dex_s" in v[0][1], v
     # a server that was down may not have them all: not judged
     w["forward"]["nightscout"] = "error"
     assert chaos.check_nightscout_delivery(w, ev, 200 * MIN, []) == []

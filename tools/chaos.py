@@ -3740,14 +3740,17 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     router = [e for e in events if e.get("event") == "router"]
     if router and router[-1].get("up") is False:
         end_ms = min(end_ms, router[-1]["t_ms"])
-    # (seed 2620) so is a move of the server's name inside a DNS outage that lasts to the end:
-    # the box cannot learn the new address, and keeps the old one, which no longer answers
-    if w.get("dns15") and NS_NAME in w["dns15"]["names"]:
-        inj = w["inject"]
-        dns_bad = _merge([list(x) for x in (inj.get("dns_silent_at_s") or []) + (inj.get("dns_fail_at_s") or [])])
-        for m, _ in w["dns15"]["names"][NS_NAME][1:]:
-            if any(a <= m and b * 1000 >= end_ms for a, b in dns_bad):
-                end_ms = min(end_ms, m * 1000)
+    owed_until = end_ms - NS_TAIL_MS
+    # (seed 2620) so is a move of the server (dns_move, the stand-in moved) inside a DNS outage
+    # that lasts to the end: the box cannot learn the new address, and keeps the old one, which
+    # no longer answers; what came up to the bound of a delivery (NS_RESUME_MS) before the move
+    # is still owed: the old address answered
+    inj = w["inject"]
+    dns_bad = _merge([list(x) for x in (inj.get("dns_silent_at_s") or []) + (inj.get("dns_fail_at_s") or [])])
+    for e in events:
+        if e.get("event") == "dns_move" and e.get("host") == NS_NAME and e.get("server_moved") \
+                and any(a * 1000 <= e["t_ms"] and b * 1000 >= end_ms for a, b in dns_bad):
+            owed_until = min(owed_until, e["t_ms"] - NS_RESUME_MS)
     # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
     damaged = [e["t_ms"] for e in events if e.get("event") in ("queue_damaged", "file_damaged")
                and e.get("size") and e.get("file", QUEUE_FILES[0]) in QUEUE_FILES]
@@ -3763,7 +3766,7 @@ def check_nightscout_delivery(w, events, end_ms, problems):
         # only one holding it, however long before the damage it came
         return not any(t + NS_SAVE_MS <= r <= c - NS_SAVE_MS for r in queued)
     lost = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None
-            and e.get("unix_s") is not None and e["t_ms"] < end_ms - NS_TAIL_MS
+            and e.get("unix_s") is not None and e["t_ms"] < min(end_ms - NS_TAIL_MS, owed_until)
             and not stored(int(e["unix_s"] * 1000))
             and not any(0 <= c - e["t_ms"] <= NS_SAVE_MS for c in cuts)
             and not any(e["t_ms"] <= c and only_in_last_save(e["t_ms"], c) for c in damaged)
