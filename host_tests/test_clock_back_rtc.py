@@ -39,3 +39,40 @@ asyncio.run(scenario())
 def test_the_clocks_step_back_is_kept_through_a_reset(tmp_path):
     out = run_app(tmp_path, {"board": "esp32-devkitc", "lan_api": {"enabled": False}}, PROG)
     assert out == {"kept": 7200, "after_boot": 7200, "moved": -7200}, out
+
+
+PROG_UNSET = r'''
+import sys, json
+import virtual_esp32
+virtual_esp32.install(0, 946684800 + 60)             # power-on: the clock unset (its epoch + 1 min)
+import asyncio, machine, main, clock
+from app import log, persist
+log.sink = lambda line: None
+app = main.App(CFG, boards_dirs=(BOARDS,))
+app.setup_port = app.dns_port = None
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(10)
+    unset = not clock.wall_valid()
+    app.rtc.blob = b""                               # the alarm state saved now, in the RTC's own count
+    app.rtc.save(app.engine.save())
+    await asyncio.sleep(100)
+    since = int(app.rtc.wall_s()) - app.rtc.saved_s  # since the last save, in the RTC's own count
+    clock.set_unix(1700000000)                       # set from unset (the phone, NTP, the transmitter)
+    again = persist.RtcStore(machine.RTC())          # a reset now: what the next boot reads
+    again.load()
+    print("RESULT " + json.dumps({"unset": unset, "since": since, "away": again.away_s}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+def test_a_reset_after_the_clock_was_set_from_unset_knows_how_long_the_board_was_away(tmp_path):
+    # before, the save's time stayed in the RTC's power-on count: the time away came out
+    # as decades, unknown, and the restore took it as none (snoozes and no_data's count
+    # not aged by the time since that save)
+    out = run_app(tmp_path, {"board": "esp32-devkitc", "lan_api": {"enabled": False}}, PROG_UNSET)
+    assert out["unset"] is True and out["since"] > 0 and abs(out["away"] - out["since"]) <= 1, out
