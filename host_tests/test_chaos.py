@@ -292,6 +292,14 @@ def test_nightscout_delivery():
     moved["_ns_dates"] = early
     v = chaos.check_nightscout_delivery(moved, sorted(ev + [move], key=lambda e: e["t_ms"]), 400 * MIN, [])
     assert len(v) == 1 and "dex_s" in v[0][1], v
+    # (seed 2641) both copies of the settings damaged at a reset (a damaged API secret): what
+    # came from then on is not owed; one copy damaged (the other is whole) owes them
+    bad = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:6],
+                 inject={"files_damage_at_s": [30 * 60, [["config.json", [[0.1, 83]]],
+                                                        ["config.json.bak", [[0.1, 83]]]]]})
+    assert chaos.check_nightscout_delivery(bad, ev, 400 * MIN, []) == []
+    bad["inject"]["files_damage_at_s"][1].pop()
+    assert len(chaos.check_nightscout_delivery(bad, ev, 400 * MIN, [])) == 1
     # a server that was down may not have them all: not judged
     w["forward"]["nightscout"] = "error"
     assert chaos.check_nightscout_delivery(w, ev, 200 * MIN, []) == []

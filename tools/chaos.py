@@ -3751,6 +3751,12 @@ def check_nightscout_delivery(w, events, end_ms, problems):
         if e.get("event") == "dns_move" and e.get("host") == NS_NAME and e.get("server_moved") \
                 and any(a * 1000 <= e["t_ms"] and b * 1000 >= end_ms for a, b in dns_bad):
             owed_until = min(owed_until, e["t_ms"] - NS_RESUME_MS)
+    # (seed 2641) both copies of the settings damaged at a reset: the box runs on what is left
+    # of them (a copy written by hand has no checksum to refuse it), e.g. a damaged API secret
+    # (nightscout_auth sounds): what came from the damage on is not owed
+    fd = inj.get("files_damage_at_s")
+    if fd and all(name in [f for f, _ in fd[1]] for name in CONFIG_FILES):
+        owed_until = min(owed_until, fd[0] * 1000)
     # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
     damaged = [e["t_ms"] for e in events if e.get("event") in ("queue_damaged", "file_damaged")
                and e.get("size") and e.get("file", QUEUE_FILES[0]) in QUEUE_FILES]
