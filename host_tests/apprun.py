@@ -18,3 +18,20 @@ def run_app(tmp_path, cfg, prog, **names):
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     assert line, r.stdout[-3000:] + r.stderr[-3000:]
     return json.loads(line[0][7:])
+
+
+def booted_app(scenario, wall_unix=1700000000):
+    """A program for run_app: main.App booted on the virtual ESP32 (its wall clock at
+    wall_unix; below 2020 it counts as unset), its log quiet and its servers off, then
+    `scenario` (source defining `async def scenario()`, which prints RESULT), run.
+    The program sees sys, json, asyncio, machine, main, clock, log, persist and app."""
+    return ("import sys, json\n"
+            "import virtual_esp32\n"
+            "virtual_esp32.install(0, %d)\n"
+            "import asyncio, machine, main, clock\n"
+            "from app import log, persist\n"
+            "log.sink = lambda line: None\n"
+            "app = main.App(CFG, boards_dirs=(BOARDS,))\n"
+            "app.setup_port = app.dns_port = None\n"
+            "%s\n"
+            "asyncio.run(scenario())\n") % (wall_unix, scenario)

@@ -4,19 +4,9 @@ a reset between the clock's correction and the next reading (a settings save
 restarts the box seconds after the phone set its clock, a watchdog reset before the
 alarm state's next save) lost it, and the readings the clock had dated ahead stayed
 so on Nightscout and the LAN API. It is written at once."""
-from apprun import run_app
+from apprun import booted_app, run_app
 
-PROG = r'''
-import sys, json
-import virtual_esp32
-virtual_esp32.install(0, 1700000000)
-import asyncio, machine, main, clock
-from app import log, persist
-log.sink = lambda line: None
-app = main.App(CFG, boards_dirs=(BOARDS,))
-app.setup_port = app.dns_port = None
-
-
+PROG = booted_app(r'''
 async def scenario():
     asyncio.create_task(app.start())
     await asyncio.sleep(10)
@@ -31,9 +21,7 @@ async def scenario():
     print("RESULT " + json.dumps({"kept": again.clock_back, "after_boot": clock.back_s(),
                                   "moved": moved}))
     sys.exit(0)
-
-asyncio.run(scenario())
-'''
+''')
 
 
 def test_the_clocks_step_back_is_kept_through_a_reset(tmp_path):
@@ -41,17 +29,8 @@ def test_the_clocks_step_back_is_kept_through_a_reset(tmp_path):
     assert out == {"kept": 7200, "after_boot": 7200, "moved": -7200}, out
 
 
-PROG_UNSET = r'''
-import sys, json
-import virtual_esp32
-virtual_esp32.install(0, 946684800 + 60)             # power-on: the clock unset (its epoch + 1 min)
-import asyncio, machine, main, clock
-from app import log, persist
-log.sink = lambda line: None
-app = main.App(CFG, boards_dirs=(BOARDS,))
-app.setup_port = app.dns_port = None
-
-
+# power-on: the clock unset (its epoch + 1 min)
+PROG_UNSET = booted_app(r'''
 async def scenario():
     asyncio.create_task(app.start())
     await asyncio.sleep(10)
@@ -65,9 +44,7 @@ async def scenario():
     again.load()
     print("RESULT " + json.dumps({"unset": unset, "since": since, "away": again.away_s}))
     sys.exit(0)
-
-asyncio.run(scenario())
-'''
+''', wall_unix=946684800 + 60)
 
 
 def test_a_reset_after_the_clock_was_set_from_unset_knows_how_long_the_board_was_away(tmp_path):

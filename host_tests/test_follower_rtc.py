@@ -1,17 +1,10 @@
 """A follower box's RTC record (review 21): a follower has no transmitter
 clock, so its readings (dex_s = unix_s, source "live") must not become the
 record's newest dex time, which a later boot as a leader resumes on."""
-from apprun import run_app
+from apprun import booted_app, run_app
 
-PROG = r'''
-import sys, json
-import virtual_esp32
-virtual_esp32.install(0, 1700000000)
-import asyncio, machine, main, reading, clock
-from app import log, persist
-log.sink = lambda line: None
-app = main.App(CFG, boards_dirs=(BOARDS,))
-app.setup_port = app.dns_port = None
+PROG = booted_app(r'''
+import reading
 
 
 async def scenario():
@@ -25,9 +18,7 @@ async def scenario():
     print("RESULT " + json.dumps({"last_dex": again.last_dex, "tx_id": again.tx_id,
                                   "blob": len(again.blob) > 0, "u": u}))
     sys.exit(0)
-
-asyncio.run(scenario())
-'''
+''')
 
 
 def test_a_follower_box_keeps_no_transmitter_time_in_rtc_memory(tmp_path):
