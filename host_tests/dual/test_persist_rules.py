@@ -444,28 +444,26 @@ def test_how_far_the_clock_stepped_back_survives_a_reset_asked_at_every_write():
     assert rtc.mem == _record(1, 0, b"", 0, clock_back=600)   # (no save yet: no save time to move)
 
 
-def test_a_step_of_the_clock_moves_the_last_saves_time_so_the_time_away_is_the_boards():
-    # the clock put an hour on (the phone, NTP) and a reset within the minute to the next
-    # save: the restored alarm state was aged by the hour (no_data a minute after the boot)
-    now = [100000]
-    rtc = FakeRtc()
-    st = persist.RtcStore(rtc, lambda: now[0])
-    st.load()
-    st.save(b"alarm state", 864060)
-    now[0] += 3600 + 20                      # the clock stepped an hour on, 20 s later
-    st.stepped(3600)
-    now[0] += 40                             # a reset 40 s after the step
-    again = persist.RtcStore(rtc, lambda: now[0])
-    assert again.load() == b"alarm state" and again.away_s == 60, again.away_s
-    # a step back the same way
-    now[0] = 100000
+def _away_after_step(save_at, step, reset_at):
+    """The time away the next boot reads: the alarm state saved at RTC second save_at,
+    the clock stepped by `step` (RtcStore.stepped), a reset when the RTC reads reset_at."""
+    now = [save_at]
     st = persist.RtcStore(FakeRtc(), lambda: now[0])
     st.load()
     st.save(b"alarm state")
-    now[0] += 30 - 1800
-    st.stepped(-1800)
+    st.stepped(step)
+    now[0] = reset_at
     again = persist.RtcStore(st.rtc, lambda: now[0])
-    assert again.load() == b"alarm state" and again.away_s == 30, again.away_s
+    assert again.load() == b"alarm state"
+    return again.away_s
+
+
+def test_a_step_of_the_clock_moves_the_last_saves_time_so_the_time_away_is_the_boards():
+    # the clock put an hour on (the phone, NTP) and a reset within the minute to the next
+    # save: the restored alarm state was aged by the hour (no_data a minute after the boot)
+    assert _away_after_step(100000, 3600, 100000 + 3600 + 60) == 60
+    # a step back the same way
+    assert _away_after_step(100000, -1800, 100000 - 1800 + 30) == 30
 
 
 def test_a_clock_back_beyond_a_year_is_damage_and_read_as_none():
@@ -477,19 +475,10 @@ def test_a_clock_back_beyond_a_year_is_damage_and_read_as_none():
 def test_a_step_from_unset_moves_the_save_time_too_and_one_below_zero_wraps():
     # a save in the RTC's power-on seconds, then the clock set from unset (the phone at a
     # settings save, whose restart follows): the time away was unknown, taken as none
-    now = [500]
-    rtc = FakeRtc()
-    st = persist.RtcStore(rtc, lambda: now[0])
-    st.load()
-    st.save(b"alarm state")
-    now[0] = 1700000000 + 20
-    st.stepped(1700000000 - 500)
-    now[0] += 40
-    again = persist.RtcStore(rtc, lambda: now[0])
-    assert again.load() == b"alarm state" and again.away_s == 60, again.away_s
+    assert _away_after_step(500, 1700000000 - 500, 1700000000 + 60) == 60
     # a save at power-on second 50, then a step back of 120 s: the save time wraps below 0
     # (its time away unknown) and the record still writes
-    now[0] = 50
+    now = [50]
     st = persist.RtcStore(FakeRtc(), lambda: now[0])
     st.load()
     st.save(b"alarm state")
