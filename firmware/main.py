@@ -77,8 +77,7 @@ class App:
         self.rtc = persist.RtcStore(machine.RTC())
         blob = self.rtc.load()
         clock.keep_back(self.rtc.clock_back)    # the RTC's time and its steps back go on
-        self.rtc.clock_back_of = clock.back_s
-        clock.on_step = self.rtc.stepped
+        clock.on_step = lambda step: self.rtc.stepped(step, clock.back_s())
         self.cfg, problems = appconfig.load(config_path)
         _hide_secrets(self.cfg)
         self._tz = None          # (app.localtime, the parsed rule) for the schedules (validated by load)

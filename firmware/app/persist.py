@@ -54,8 +54,7 @@ class RtcStore:
         self.tx_id = None   # the transmitter last_dex and hole belong to (None: not known)
         self.names = ()     # [(host, IPv4 address)] kept for the forwarders (forward.names)
         self.names_of = None  # () -> the names to keep now, asked at every save (wiring sets it)
-        self.clock_back = 0   # clock.back_s() as last written
-        self.clock_back_of = None   # () -> clock.back_s(), asked at every write (main sets it)
+        self.clock_back = 0   # clock.back_s(), given at each step of the clock (stepped)
         self._written = None
 
     def load(self):
@@ -119,21 +118,22 @@ class RtcStore:
         no snooze, no transmitter clock, no reset count)."""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
          self.names, self.clock_back) = _EMPTY
-        self.clock_back_of = None   # (the restart's own write must not put it back)
         self.rtc.memory(b"")
         self._written = None
 
-    def stepped(self, step_s):
-        """The RTC's time moved by step_s (clock.on_step; a set from unset too). The last
+    def stepped(self, step_s, clock_back):
+        """The RTC's time moved by step_s (clock.on_step; a set from unset too), and
+        clock.back_s() is now clock_back. The last
         save's time moves with it, so the time away at the next boot is the board's, not
         the step's: a clock put an hour on and a reset within the minute to the next save
         aged the restored alarm state by the hour (no_data sounded a minute after the
         boot, snoozes were cut short); set from unset (the phone at a settings save, whose
         restart follows), the time away was unknown and taken as none. And the clock's
-        steps back (clock_back_of) are written at once: a reset before the next save lost
-        them. (A save time pushed below 0 wraps: its time away is then unknown.)"""
+        steps back are written at once: a reset before the next save lost them. (A save
+        time pushed below 0 wraps: its time away is then unknown.)"""
         if self.saved_s:
             self.saved_s = (self.saved_s + step_s) & 0xFFFFFFFF
+        self.clock_back = clock_back
         self._write()
 
     def healthy(self):
@@ -150,8 +150,6 @@ class RtcStore:
         self._write()
 
     def _write(self):
-        if self.clock_back_of is not None:
-            self.clock_back = self.clock_back_of()
         data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
                        self.names, self.clock_back)
         if data != self._written:

@@ -403,22 +403,21 @@ def test_names_bytes_the_sum_let_through_are_never_a_crash():
     assert list(back.names) == [("ok", "1.2.3.4")]
 
 
-def test_how_far_the_clock_stepped_back_survives_a_reset_asked_at_every_write():
+def test_how_far_the_clock_stepped_back_is_written_at_each_step_and_survives_a_reset():
     # clock.back_s() lives in RAM: a reset between the clock's correction and the next
     # reading (a settings save restarts the box 3 s after the phone set its clock) lost
     # it, and readings the clock had dated ahead stayed so (forward.redate)
     rtc = FakeRtc()
     st = persist.RtcStore(rtc, _wall(5001))
     st.load()
-    back = [7200]
-    st.clock_back_of = lambda: back[0]
-    st.planned_restart()                     # a write of its own: asked there too
+    st.stepped(-7200, 7200)                  # clock.on_step: written at once
+    assert rtc.mem == _record(1, 0, b"", 0, clock_back=7200)   # (no save yet: no save time to move)
+    st.planned_restart()                     # and kept by the writes after it
     assert rtc.mem == _record(0, 0, b"", 0, clock_back=7200)
     again = persist.RtcStore(rtc, _wall(5002))
     again.load()
     assert again.clock_back == 7200
-    back[0] = 9000
-    again.clock_back_of = lambda: back[0]
+    again.stepped(-1800, 9000)
     again.save(b"alarm state")
     assert persist.RtcStore(FakeRtc(rtc.mem), _wall(5003)).load() == b"alarm state"
     third = persist.RtcStore(rtc, _wall(5003))
@@ -431,17 +430,11 @@ def test_how_far_the_clock_stepped_back_survives_a_reset_asked_at_every_write():
     assert old.load() == b"blob" and old.clock_back == 0
     assert old.names == [("ns.example", "10.0.0.5")], old.names
     # the factory reset forgets it, also through the restart's own write after it
-    third.clock_back_of = lambda: 9000
     third.forget_all()
     third.planned_restart()
     fourth = persist.RtcStore(rtc, _wall(5004))
     fourth.load()
     assert third.clock_back == 0 and fourth.clock_back == 0
-    # a step of the clock (clock.on_step) writes a change at once
-    back[0] = 600
-    fourth.clock_back_of = lambda: back[0]
-    fourth.stepped(-600)
-    assert rtc.mem == _record(1, 0, b"", 0, clock_back=600)   # (no save yet: no save time to move)
 
 
 def _away_after_step(save_at, step, reset_at):
@@ -451,7 +444,7 @@ def _away_after_step(save_at, step, reset_at):
     st = persist.RtcStore(FakeRtc(), lambda: now[0])
     st.load()
     st.save(b"alarm state")
-    st.stepped(step)
+    st.stepped(step, 0)
     now[0] = reset_at
     again = persist.RtcStore(st.rtc, lambda: now[0])
     assert again.load() == b"alarm state"
@@ -482,7 +475,7 @@ def test_a_step_from_unset_moves_the_save_time_too_and_one_below_zero_wraps():
     st = persist.RtcStore(FakeRtc(), lambda: now[0])
     st.load()
     st.save(b"alarm state")
-    st.stepped(-120)
+    st.stepped(-120, 0)
     st.healthy()
     st.save(b"alarm state", 864060)
     again = persist.RtcStore(st.rtc, lambda: now[0])
