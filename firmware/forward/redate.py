@@ -21,9 +21,9 @@
 # right, and the records of a transmitter used before one activated earlier (its
 # activation later than this one's) are not moved days back.
 #
-# Nor is a record re-dated by more than the clock has stepped back since the boot
-# (clock.back_s(), the callers' max_s) + SAME_S: "dated after the live reading"
-# also fits records dated right and a clock now behind. A box whose unsent
+# Nor is a record re-dated by more than the clock stands behind its furthest since
+# it was set from unset (clock.back_s(), the callers' max_s) + SAME_S: "dated
+# after the live reading" also fits records dated right and a clock now behind. A box whose unsent
 # readings were restored from flash, its clock unset at the power-on and then set
 # hours behind by a wrong first NTP answer, sent them to Nightscout shifted by
 # those hours, over the readings already there. A follower box's reading
@@ -37,8 +37,8 @@ SAME_S = 150     # the same transmitter time within this: the same reading (date
 def redate(buf, n, size, dex_s, unix_s, max_s, marks=None):
     """Before the live reading (dex_s, unix_s) goes in: re-date the first n
     records of buf (size bytes each, oldest first) as above, keeping them in
-    time order. max_s: how far the clock stepped back since the boot
-    (clock.back_s()): no record is moved further back than that + SAME_S.
+    time order. max_s: how far the clock stands behind its furthest since it was
+    set (clock.back_s()): no record is moved further back than that + SAME_S.
     marks: a bytearray of one byte per record moved with it, or None. True
     when a record was re-dated."""
     if n == 0 or struct.unpack_from("<I", buf, (n - 1) * size + 4)[0] <= unix_s:
