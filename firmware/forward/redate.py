@@ -23,8 +23,9 @@
 #
 # Nor is a record re-dated by more than the clock stands behind its furthest since
 # it was set from unset (clock.back_s(), the callers' max_s) + SAME_S: "dated
-# after the live reading" also fits records dated right and a clock now behind. A box whose unsent
-# readings were restored from flash, its clock unset at the power-on and then set
+# after the live reading" also fits records dated right and a clock now behind.
+# A box whose unsent readings were restored from flash, its clock unset at the
+# power-on and then set
 # hours behind by a wrong first NTP answer, sent them to Nightscout shifted by
 # those hours, over the readings already there. A follower box's reading
 # (dex_s = unix_s: no transmitter clock, act 0) re-dates nothing: it dated the
