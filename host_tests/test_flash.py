@@ -171,6 +171,33 @@ def test_set_clock_code_on_a_board_with_an_rtc():
     assert unix and abs(unix[0] - now) <= 1, r.stdout
 
 
+def test_set_clock_code_moves_the_kept_alarm_state_with_the_step():
+    # the board's clock an hour behind the computer's; the firmware saved its alarm
+    # state to RTC memory, then was stopped for a minute by the flash; make flash sets
+    # the clock an hour on: the state restored at the next boot must be aged by the
+    # minute away, not by the hour (no_data a minute after the boot, snoozes cut short);
+    # and setting the clock is not a boot (the reset counter is the firmware's)
+    import flash as flash_tool
+    now = int(time.time())
+    prog = ("import sys\nsys.path.insert(0, %r)\nimport vtime\nvtime.install()\n"
+            "import machine\nsys.modules['machine'] = machine\n" % os.path.join(ROOT, "tools", "host")
+            + "import clock\nfrom app import persist\n"
+            "clock.set_unix(%d)\n"
+            "s = persist.RtcStore(machine.RTC())\ns.load()\ns.save(b'state')\n"
+            "vtime.sleep(60)\n" % (now - 3600)
+            + flash_tool.SET_CLOCK % now
+            + "s = persist.RtcStore(machine.RTC())\ns.load()\n"
+            "print('AWAY', s.away_s, 'BOOTS', s.boots, 'UNIX', clock.unix())\n")
+    r = run_micropython(["-c", prog])
+    got = [l.split() for l in r.stdout.splitlines() if l.startswith("AWAY")]
+    assert got, r.stdout + r.stderr
+    assert "RTC-RECORD-NOT-MOVED" not in r.stdout, r.stdout
+    away, boots, unix = int(got[0][1]), int(got[0][3]), int(got[0][5])
+    assert abs(unix - now) <= 1, r.stdout
+    assert 59 <= away <= 61, r.stdout
+    assert boots == 2, r.stdout
+
+
 def test_flashed_board_boots_and_alarms(flashed, tmp_path):
     """The flashed folder (only it: no firmware/ on the path) boots against the
     virtual transmitter and sees a reading and an alarm (tools/simboot.py)."""

@@ -324,9 +324,22 @@ os.rename('config.json.tmp', 'config.json')
 """
 
 # the board's clock in UTC, by the firmware's own clock.set_unix (copied in step 4,
-# or in the image); mpremote's `rtc --set` would write the computer's local time
+# or in the image); mpremote's `rtc --set` would write the computer's local time.
+# The step moves the RTC memory record's save time with it, as the firmware's own
+# steps do (main: clock.on_step): the alarm state restored after the reset is then
+# aged by the time the board was stopped, not by the step (an hour on sounded
+# no_data a minute after the boot and cut snoozes short).
 SET_CLOCK = """try:
     import clock, time
+    try:
+        import machine
+        from app import persist
+        rec = persist.RtcStore(machine.RTC())
+        rec.peek()
+        clock.keep_back(rec.clock_back)
+        clock.on_step = lambda step: rec.stepped(step, clock.back_s())
+    except Exception as e:
+        print("RTC-RECORD-NOT-MOVED %%r" %% e)
     clock.set_unix(%d)
     print("CLOCK %%04d-%%02d-%%02d %%02d:%%02d" %% time.gmtime(clock.unix() - clock.EPOCH_OFFSET)[:5])
 except Exception as e:
@@ -489,9 +502,14 @@ def flash(args):
                 say("board says: config:", p)
         elif line.startswith("CONFIG-BOARD"):
             say("board config: board=%s role=%s transmitter_id=%s" % tuple(line.split()[1:4]))
-    for line in board.exec(SET_CLOCK % int(time.time())).splitlines():
+    lines = board.exec(SET_CLOCK % int(time.time())).splitlines()
+    for line in lines:
         if line.startswith("CLOCK "):
             say("board clock set to %s UTC (this computer's)" % line[6:])
+            for kept in lines:
+                if kept.startswith("RTC-RECORD-NOT-MOVED "):
+                    say("the alarm state the board keeps through the reset may be aged by the "
+                        "clock's step (%s)" % kept[21:])
         elif line.startswith("CLOCK-FAILED "):
             say("could not set the board's clock (%s): without Wi-Fi its schedules wait for a "
                 "save of the settings from a phone" % line[13:])

@@ -60,6 +60,15 @@ class RtcStore:
     def load(self):
         """Read what the previous run left. Returns the engine blob (b"" if
         none or corrupt) and counts this boot."""
+        self.peek()
+        self.boots = min(self.boots + 1, 255)
+        self._write()
+        return self.blob
+
+    def peek(self):
+        """Read what the previous run left, as load() does, without counting a boot:
+        tools/flash.py sets the board's clock with the firmware stopped, and moves the
+        record's save time by its step through stepped()."""
         try:
             raw = bytes(self.rtc.memory())
         except Exception:
@@ -72,9 +81,6 @@ class RtcStore:
             away = int(self.wall_s()) - self.saved_s
             self.away_s = away if 0 <= away <= MAX_AWAY_S else None
         self.saved_s = self.saved_s or 0
-        self.boots = min(self.boots + 1, 255)
-        self._write()
-        return self.blob
 
     def save(self, blob, last_dex=None):
         if last_dex is not None and last_dex > self.last_dex:
