@@ -67,6 +67,22 @@ def test_stale_data_with_no_data_sounding_passes():
     assert len(chaos.check_stale(ev, 10, 60 * MIN)) == 1
 
 
+def test_stale_data_under_a_no_data_held_from_its_start_passes():
+    # the sensor alarm that says why (expired) sounds and is long-pressed at minute 2; no_data
+    # starts held at 21 (alarms.engine: the episode's answer): the board stays quiet by that
+    # answer until the hold's end, then must sound
+    ev = [reading(0, 120), sound(1 * MIN, "medium", "sensor"),
+          {"event": "alarm_ack", "t_ms": 2 * MIN, "type": "sensor"}, sound(2 * MIN, "off"),
+          {"event": "alarm_onset", "t_ms": 21 * MIN, "type": "no_data"},
+          {"event": "alarm_snooze", "t_ms": 21 * MIN, "type": "no_data", "until_s": 141 * 60}]
+    assert chaos.check_stale(ev, 20, 140 * MIN) == []
+    assert len(chaos.check_stale(ev, 20, 160 * MIN)) == 1          # quiet past the hold's end
+    assert chaos.check_stale(ev + [sound(141 * MIN, "medium", "no_data")], 20, 160 * MIN) == []
+    # not a no_data, or the board not quiet before it: no answer is assumed
+    other = [dict(e, type="low") if e.get("event") == "alarm_snooze" else e for e in ev]
+    assert len(chaos.check_stale(other, 20, 140 * MIN)) == 1
+
+
 def test_console_exception_needs_a_device_alarm():
     console = "1000 I boot 1\n60000 E task link failed: ValueError bad byte\n"
     v = chaos.check_console(console, [], 100 * MIN)

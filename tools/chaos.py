@@ -2759,7 +2759,9 @@ def answered_timeline(events):
     annunciator plays engine.loudest(), which is None when every alarm is answered:
     pattern "off", not "snoozed") counts as that answer until it ends (the event's
     until_s, on the firmware clock since its boot) or the next change (seed 484: a
-    no_data snooze pressed while stale was taken for silence)."""
+    no_data snooze pressed while stale was taken for silence). A no_data that starts held
+    (alarms.engine: the sensor alarm that says why there is no glucose was answered before
+    it) snoozes with the board already quiet: that answer counts the same way."""
     tl = sound_timeline(events)
     boot, extra = 0, []
     for e in events:
@@ -2768,6 +2770,9 @@ def answered_timeline(events):
         elif e.get("event") in ("alarm_snooze", "alarm_ack") and e.get("until_s") is not None:
             t = e["t_ms"]
             quiet = [x for x in tl if x[0] == t and x[1] == "off"]
+            if not quiet and e.get("type") == "no_data":
+                before = [x for x in tl if x[0] <= t]
+                quiet = before[-1:] if before and before[-1][1] == "off" else []
             until = boot + int(e["until_s"] * 1000)
             if quiet and until > t:
                 extra.append((t, "snoozed", e.get("type")))

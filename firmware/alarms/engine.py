@@ -32,7 +32,7 @@ from alarms import glucose as _glucose
 
 from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
     PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
-    REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
+    NO_GLUCOSE, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
 
 
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
@@ -43,13 +43,18 @@ _SAME_S = 1   # readings this close in time are one reading (they come 5 min apa
 # A source with more lag sets its own (AlarmEngine.no_data_grace_s: a follower box
 # polls its leader every poll_s).
 NO_DATA_GRACE_S = 60
-# A new sensor's warm-up (2 h on a G5, G6 or ONE) gives no glucose: no_data comes
-# 20 min in, and a long press on it, only its 15-min snooze, had to be made every
-# 15 min of a night's warm-up. In a warm-up it holds until the warm-up ends (the
-# `sensor` alarm says why there is no data), WARMUP_HOLD_S at most, and the
-# end leaves it WARMUP_END_S for the first reading before it sounds again.
-WARMUP_HOLD_S = 7200
-WARMUP_END_S = 60
+# A new sensor's warm-up (2 h on a G5, G6 or ONE) gives no glucose, nor does a sensor
+# that expired, failed or was stopped until the next is started: no_data comes 20 min
+# in, and a long press on it, only its 15-min snooze, had to be made every 15 min of a
+# night's warm-up, or of a whole night after a sensor's end (the box unplugged for
+# quiet). While the `sensor` alarm says why (kinds.NO_GLUCOSE), the two are one
+# episode: a press on either answers both, and a long one holds no_data until that
+# reason ends, SENSOR_HOLD_S at most (a warm-up's length; a night without a CGM is
+# checked by finger stick about that often), then it sounds again if there is still
+# no glucose; a no_data that starts after the sensor alarm was answered is held as
+# that answer. The reason's end leaves no_data SENSOR_END_S for the first reading.
+SENSOR_HOLD_S = 7200
+SENSOR_END_S = 60
 
 
 class AlarmEngine:
@@ -206,8 +211,9 @@ class AlarmEngine:
         elif rec is not None and name in rec[_AUX]:
             rec[_AUX].remove(name)
             nd = self._alarms.get("no_data")
-            if name == "warmup" and nd is not None and nd[_ST] == SNOOZED and nd[_UNTIL] > now_s + WARMUP_END_S:
-                nd[_UNTIL] = now_s + WARMUP_END_S   # the warm-up's hold ends with it
+            if name in NO_GLUCOSE and self._sensor_says_why() is None and nd is not None and \
+                    nd[_ST] == SNOOZED and nd[_UNTIL] > now_s + SENSOR_END_S:
+                nd[_UNTIL] = now_s + SENSOR_END_S   # the sensor's hold ends with its reason
             if not rec[_AUX]:
                 self._clear(kind, events)
                 return events + self.tick(now_s)
@@ -234,6 +240,10 @@ class AlarmEngine:
         since = self._fresh_t if self._fresh_t is not None else self._data_since
         if now_s - since >= s["no_data_minutes"] * 60 + self.no_data_grace_s and "no_data" not in self._alarms:
             self._raise("no_data", "", now_s, events)
+            why = self._sensor_says_why()
+            if why is not None and why[_ST] != SOUNDING:   # answered: the episode's answer holds
+                self._snooze("no_data", why[_UNTIL] if why[_ST] == SNOOZED else now_s + SENSOR_HOLD_S,
+                             events)
         fresh = self._last_t is not None and now_s - self._last_t <= s["stale_minutes"] * 60
         handover = False
         for kind in list(self._alarms):
@@ -290,9 +300,15 @@ class AlarmEngine:
         nd = self._alarms.get("no_data")
         return nd is not None and nd[_ST] == SOUNDING
 
-    def _warming_up(self):
+    def _sensor_says_why(self):
+        """The sensor alarm's record while one of its reasons says why no glucose
+        comes (kinds.NO_GLUCOSE), else None."""
         rec = self._alarms.get("sensor")
-        return rec is not None and "warmup" in rec[_AUX]
+        if rec is not None:
+            for r in rec[_AUX]:
+                if r in NO_GLUCOSE:
+                    return rec
+        return None
 
     def _target(self):
         best, best_key = None, None
@@ -348,7 +364,17 @@ class AlarmEngine:
     def _cover(self, kind, until, events):
         """Answer the lesser alarms of the answered one's episode (kinds.COVERS)
         that sound beside it as it was answered: snoozed until `until`, or
-        acknowledged with it (None): a press is for the episode."""
+        acknowledged with it (None): a press is for the episode. no_data and a
+        sensor alarm that says why are one episode too (SENSOR_HOLD_S)."""
+        why = self._sensor_says_why() if kind in ("sensor", "no_data") else None
+        if why is not None and kind == "sensor":
+            # (the target only while no_data does not sound: snoozed short, it is held too)
+            nd = self._alarms.get("no_data")
+            hold = self._now + SENSOR_HOLD_S if until is None else until
+            if nd is not None and (nd[_ST] == SOUNDING or nd[_ST] == SNOOZED and nd[_UNTIL] < hold):
+                self._snooze("no_data", hold, events)
+        elif why is not None and why[_ST] == SOUNDING:   # (a long press: acknowledge() did it)
+            self._snooze("sensor", until, events)
         for lesser in COVERS.get(kind, ()):
             rec = self._alarms.get(lesser)
             if rec is not None and rec[_ST] == SOUNDING:
@@ -367,11 +393,16 @@ class AlarmEngine:
             return []
         rec = self._alarms[kind]
         if kind in _ACK_IS_SNOOZE:
+            why = self._sensor_says_why() if kind == "no_data" else None
+            also = []
+            if why is not None and why[_ST] == SOUNDING:   # the episode: the sensor alarm says why
+                why[_ST] = ACKNOWLEDGED
+                also.append(self._event("alarm_ack", "sensor", why))
             events = self.snooze(now_s)
-            if kind == "no_data" and self._warming_up():
-                rec[_UNTIL] = events[0]["until_s"] = now_s + WARMUP_HOLD_S
+            if why is not None:
+                rec[_UNTIL] = events[0]["until_s"] = now_s + SENSOR_HOLD_S
             events[0]["event"] = "alarm_ack"
-            return events
+            return events + also
         events = []
         if rec[_REASON] in NOTICES:
             self._clear(kind, events)

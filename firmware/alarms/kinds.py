@@ -25,6 +25,9 @@ GLUCOSE = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall"
 HIGH_SIDE = ("urgent_high", "high", "rise", "persistent_high")
 CONDITIONS = ("link", "sensor", "device", "forwarding", "transmitter_battery")
 NOTICES = ("warmup_done", "clock")   # informational reasons: low priority, clear by themselves
+# the sensor alarm's reasons that say why no glucose comes (the transmitter is heard; its
+# sensor gives none): no_data and that alarm are one episode (engine: SENSOR_HOLD_S)
+NO_GLUCOSE = ("warmup", "expired", "failed", "stopped")
 # Known reasons, so save() can store an index instead of a string.
 REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter", "auth_failed",
            "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",

@@ -130,13 +130,17 @@ def restore(eng, data, now_s, away_s=0):
     eng._alarms = {}
     events = []
     s = eng.current_settings(now_s)
+    why = False   # the sensor alarm says why no glucose comes: no_data's hold is the episode's
+    for f in records:
+        if _e.TYPES[f[0]] == "sensor" and f[7] < len(_e.REASONS):
+            why = any(r in _e.NO_GLUCOSE for r in _reasons(_e.REASONS[f[7]], f[6]))
     for f in records:
         kind = _e.TYPES[f[0]]
         reason = _e.REASONS[f[7]] if f[7] < len(_e.REASONS) else "unknown"
         if kind in _RAISED_AGAIN or (kind in _e.CONDITIONS and reason == "unknown"):
             continue
         status, until = f[1], None
-        longest = eng._snooze_minutes(kind, s) * 60
+        longest = _e.SENSOR_HOLD_S if kind == "no_data" and why else eng._snooze_minutes(kind, s) * 60
         if status == _e.ACKNOWLEDGED and kind in _e._ACK_IS_SNOOZE:
             status, until = _e.SNOOZED, saved + longest
         elif status == _e.SNOOZED:

@@ -404,10 +404,16 @@ def on_link_event(app, ev):
         app.status["last_reading"] = None
         app.rtc.forget_transmitter()
     elif what == "sensor_state":
+        from alarms.kinds import NO_GLUCOSE
         kind = ev.get("kind")
         was, app.status["sensor_kind"] = app.status.get("sensor_kind"), kind
-        for name in ("failed", "expired", "stopped", "warmup"):
-            app.condition("sensor", name, name == kind)
+        # the new reason first: an old one cleared first left the sensor alarm without a
+        # reason for a moment, which ended no_data's hold (alarms.engine: SENSOR_HOLD_S)
+        if kind in NO_GLUCOSE:
+            app.condition("sensor", kind, True)
+        for name in NO_GLUCOSE:
+            if name != kind:
+                app.condition("sensor", name, False)
         # no glucose until a person acts (calibrate on the phone or receiver), or
         # a state code nobody documents: say so now, not only through no_data
         app.condition("sensor", "attention", kind in ("calibration", "unknown") and not ev.get("usable"))

@@ -1179,6 +1179,13 @@ def test_the_sensors_state_raises_its_own_sensor_alarm_and_clears_the_others():
         sensor(app, "warmup", False)
         got = sensor(app, "failed", False)
         assert ("sensor", "warmup_done") not in got and got[("sensor", "failed")] is True, got
+        # the new reason is set before the old ones are cleared: in between the sensor alarm
+        # would have no reason that says why there is no glucose, which ends no_data's hold
+        # (alarms.engine: SENSOR_HOLD_S); a sensor stopped, then its successor's warm-up
+        sensor(app, "stopped", False)
+        sensor(app, "warmup", False)
+        told = [(n, a) for k, n, a in app.conds if k == "sensor"]
+        assert told.index(("warmup", True)) < told.index(("stopped", False)), told
 
 
 def test_the_transmitters_battery_and_another_transmitters_clock():
