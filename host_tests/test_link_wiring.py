@@ -241,16 +241,16 @@ class App:
     def add_task(self, *a):
         pass
 
-def saved_with(*names):
+def saved_with(*names, kind="link"):
     eng = AlarmEngine(settings.validate({}))
     for name in names:
-        eng.set_condition("link", name, True, 0)
+        eng.set_condition(kind, name, True, 0)
     return eng.save()
 
-def link_alarm(cfg, names):
-    app = App(cfg, saved_with(*names))
+def link_alarm(cfg, names, kind="link"):
+    app = App(cfg, saved_with(*names, kind=kind))
     wiring._source(app)
-    return [(a["reason"], a["status"]) for a in app.engine.active() if a["type"] == "link"]
+    return [(a["reason"], a["status"]) for a in app.engine.active() if a["type"] == kind]
 
 follower = {"role": "follower", "follow": {"url": "http://leader.local:17580"}}
 leader = {"role": "leader", "transmitter_id": "8G1234"}
@@ -262,6 +262,12 @@ out["leader_leader_silent"] = link_alarm(leader, ["leader_silent"])
 out["leader_slot_conflict"] = link_alarm(leader, ["slot_conflict"])  # the link clears it
 out["none_bond_lost"] = link_alarm({"role": "leader", "transmitter_id": ""}, ["bond_lost"])
 out["follower_leader_silent"] = link_alarm(follower, ["leader_silent"])  # the follower judges it
+# the transmitter's own news (its sensor, its battery): only a box that reads it clears them
+for kind, name in (("sensor", "expired"), ("sensor", "warmup"), ("sensor", "attention"),
+                   ("transmitter_battery", "battery_low")):
+    out["follower_" + name] = link_alarm(follower, [name], kind)
+    out["none_" + name] = link_alarm({"role": "leader", "transmitter_id": ""}, [name], kind)
+    out["leader_" + name] = link_alarm(leader, [name], kind)
 # the no_data grace: the engine's own beside a transmitter, a poll and a request longer
 # beside a leader polled every poll_s
 graces = {}
@@ -281,7 +287,8 @@ def test_a_restored_link_alarm_of_another_role_clears_at_boot(tmp_path):
     sound for ever: a box made a follower (or left without a transmitter ID)
     runs no BLE link to clear bond_lost or slot_conflict, and a transmitter
     ID typed in after not_configured sounded never clears not_configured.
-    Reasons the running part judges itself stay until it does."""
+    Reasons the running part judges itself stay until it does; the transmitter's
+    sensor and battery news go with the link."""
     out = _result(tmp_path, ROLES)
     for name in ("bond_lost", "slot_conflict", "no_transmitter", "not_configured"):
         assert out["follower_" + name] == [], (name, out)
@@ -290,6 +297,12 @@ def test_a_restored_link_alarm_of_another_role_clears_at_boot(tmp_path):
     assert out["none_bond_lost"] == [["not_configured", "sounding"]], out
     assert out["leader_slot_conflict"] == [["slot_conflict", "sounding"]], out
     assert out["follower_leader_silent"] == [["leader_silent", "sounding"]], out
+    # a sensor or transmitter-battery alarm restored into a box that reads no transmitter
+    # any more (made a follower, its ID cleared) had nothing to clear it: it sounded, or
+    # stayed on the screen, for ever (helper-149); a leader's link clears its own
+    for name in ("expired", "warmup", "attention", "battery_low"):
+        assert out["follower_" + name] == [] and out["none_" + name] == [], (name, out)
+        assert out["leader_" + name] == [[name, "sounding"]], (name, out)
 
 
 def test_a_follower_box_gives_the_reading_due_at_the_no_data_mark_a_poll_longer(tmp_path):

@@ -265,6 +265,11 @@ def _source(app):
     # follower (or left without an ID) runs no BLE link to clear its reasons
     _clear_reasons(app, (() if ble else _BLE_REASONS) + (() if follower else _FOLLOW_REASONS)
                    + (("not_configured",) if follower or ble else ()))
+    if not ble:   # nor the transmitter's own news: its sensor's state and its battery
+        from alarms.kinds import NO_GLUCOSE
+        for name in NO_GLUCOSE + ("attention", "warmup_done"):
+            app.condition("sensor", name, False)
+        app.condition("transmitter_battery", "battery_low", False)
     if follower:
         from forward.follower import Follower
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
