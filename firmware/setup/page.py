@@ -272,7 +272,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
                  note="6 letters and digits, printed on the transmitter")
     slot = values.get("slot", "receiver")
     yield "<label>Slot <select name=slot id=slot>"
-    yield from _options(slot, (("receiver", "receiver (the phone app keeps working)"),
+    yield from _options(slot, (("receiver", "receiver (the phone app keeps working; not beside a Dexcom receiver or a pump that reads the CGM)"),
                                ("phone", "phone (instead of the phone app)")))
     yield "</select>%s</label>" % _err("slot", errors.get("slot"))
     yield "<label>Glucose on the box's screen <select name=units id=units>"
