@@ -43,6 +43,10 @@ for ev in ({"what": "connected"}, {"what": "no_transmitter"}, {"what": "rogue"},
     del app.conds[:]
     wiring.on_link_event(app, ev)
     out[ev["what"] + ("" if "active" not in ev else "_" + str(ev["active"]))] = list(app.conds)
+for name in ("expired", "bricked", "low_battery"):
+    del app.conds[:]
+    wiring.on_link_event(app, {"what": "battery_low", "active": True, "name": name})
+    out["battery_" + name] = list(app.conds)
 out["emitted"] = app.emitted
 out["status_link"] = app.status["link"]
 
@@ -115,8 +119,16 @@ def test_link_events_raise_and_clear_the_link_alarms(tmp_path):
     # a box that never bonds says so after two sessions, not only through no_data
     ends = [conds for what, conds in out["never_bonds"] if what == "disconnected"]
     assert ends[0] == [] and ends[1] == [["link", "bond_lost", True]], out["never_bonds"]
-    assert out["battery_low_True"] == [["transmitter_battery", "battery_low", True]]
-    assert out["battery_low_False"] == [["transmitter_battery", "battery_low", False]]
+    assert out["battery_low_True"] == [["transmitter_battery", "battery_low", True],
+                                       ["transmitter_battery", "tx_expired", False]]
+    assert out["battery_low_False"] == [["transmitter_battery", "battery_low", False],
+                                        ["transmitter_battery", "tx_expired", False]]
+    # a transmitter past its end is not one with a low battery (the screen said "battery
+    # low", as if it had days left): its own reason, set before the other is cleared
+    for name in ("expired", "bricked"):
+        assert out["battery_" + name] == [["transmitter_battery", "tx_expired", True],
+                                          ["transmitter_battery", "battery_low", False]], out
+    assert out["battery_low_battery"] == out["battery_low_True"]
     assert out["emitted"][:3] == ["connected", "no_transmitter", "rogue"]  # every event passed on
     assert out["status_link"] == "authenticated"   # the link's last state: battery news is not one
 

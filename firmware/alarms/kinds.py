@@ -33,7 +33,7 @@ REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter",
            "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",
            "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout",
            "power", "slot_conflict", "not_configured", "leader_silent", "leader_auth",
-           "button", "factory_reset", "stopped", "warmup", "clock")
+           "button", "factory_reset", "stopped", "warmup", "clock", "tx_expired")
 # (append only, under 127 entries: saved states hold indexes; a condition whose reason
 # is missing here is not restored from RTC memory, see persist.py)
 _SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_snooze",

@@ -270,6 +270,7 @@ def _source(app):
         for name in NO_GLUCOSE + ("attention", "warmup_done"):
             app.condition("sensor", name, False)
         app.condition("transmitter_battery", "battery_low", False)
+        app.condition("transmitter_battery", "tx_expired", False)
     if follower:
         from forward.follower import Follower
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
@@ -404,7 +405,13 @@ def on_link_event(app, ev):
             if what == "encrypted":
                 app.condition("link", "slot_conflict", False)
     elif what == "battery_low":
-        app.condition("transmitter_battery", "battery_low", ev.get("active", True))
+        # a transmitter past its end (status expired or worse) said "battery low" on the
+        # screen, as if it had days left: its own reason (the new one first, as a new problem)
+        active = ev.get("active", True)
+        end = ev.get("name") in ("expired", "bricked")
+        told = ("tx_expired", "battery_low") if end else ("battery_low", "tx_expired")
+        app.condition("transmitter_battery", told[0], active)
+        app.condition("transmitter_battery", told[1], False)
     elif what == "tx_clock":   # another transmitter: the resume point was the old one's
         app.status["last_reading"] = None
         app.rtc.forget_transmitter()

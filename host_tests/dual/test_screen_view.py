@@ -55,6 +55,13 @@ def test_the_alarm_in_words_and_whether_it_sounds():
     assert view.compose(None, None, odd, 600)[4] == "a reason nobod"   # cut to the width
 
 
+def test_a_transmitter_past_its_end_is_not_shown_as_a_low_battery():
+    for reason, words in (("tx_expired", "tx expired"), ("battery_low", "battery low")):
+        v = view.compose(LIVE, 10 ** 9, {"type": "transmitter_battery", "priority": "low",
+                                         "status": "sounding", "reason": reason}, 600)
+        assert words in v, (reason, v)
+
+
 def test_every_line_fits_the_width():
     from alarms.kinds import REASONS, TYPES
     for t in TYPES:

@@ -1196,8 +1196,9 @@ def test_the_transmitters_battery_and_another_transmitters_clock():
         app.status["link"] = "encrypted"
         wiring.on_link_event(app, {"event": "link", "what": "battery_low", "name": "low_battery"})
         wiring.on_link_event(app, {"event": "link", "what": "battery_low", "active": False})
-        assert app.conds == [("transmitter_battery", "battery_low", True),
-                             ("transmitter_battery", "battery_low", False)], app.conds
+        assert [c for c in app.conds if c[1] == "battery_low"] == [
+            ("transmitter_battery", "battery_low", True), ("transmitter_battery", "battery_low", False)], app.conds
+        assert ("transmitter_battery", "tx_expired", True) not in app.conds
         app.status["last_reading"] = (1, 2, 120)
         wiring.on_link_event(app, {"event": "link", "what": "tx_clock", "detail": "new"})
         assert app.status["last_reading"] is None and forgot == [1]
