@@ -77,8 +77,11 @@ def status_page(state, cfg, ap=None, problems=()):
     if r is None:
         yield "<p id=sgv>No reading yet.</p>"
     elif r[2] is None:
+        from dexcom.states import state_name   # the code in words (0x12: temporary_sensor_issue)
+        code = r[4]
+        said = "%s: %s" % (code, state_name(code).replace("_", " ")) if isinstance(code, int) else code
         yield "<p id=sgv>No glucose value (sensor state %s), %s.</p>" % (
-            esc(r[4]), _ago(state.get("now_unix"), r[1]))
+            esc(said), _ago(state.get("now_unix"), r[1]))
     else:
         trend = "unknown" if r[3] is None else "%+.1f mg/dL/min" % (r[3] / 10)
         # as the box's screen shows it: "LOW" under 40 mg/dL and "HIGH" over 400 (a

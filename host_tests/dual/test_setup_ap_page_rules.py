@@ -644,7 +644,10 @@ def test_the_status_page_shows_the_reading_its_age_and_trend():
     assert "id=trend>unknown<" in html and "time unknown (backfill)" in html
     assert "time unknown" in shown((1, None, 120, None, 6, "live"), 1000)
     html = shown((1, 1000, None, None, 9, "live"), 1030)
-    assert "<p id=sgv>No glucose value (sensor state 9), 30 s ago.</p>" in html
+    assert "<p id=sgv>No glucose value (sensor state 9: calibration error 2), 30 s ago.</p>" in html
+    html = shown((1, 1000, None, None, 0x12, "live"), 1030)    # the code in words, not a bare number
+    assert "(sensor state 18: temporary sensor issue)" in html
+    assert "(sensor state 99: unknown 0x63)" in shown((1, 1000, None, None, 99, "live"), 1030)
     html = shown((1, 1000, 90, -12, 6, "live"), 1030, units="mmol")
     assert "id=sgv>5.0</span> mmol/L <span class=big id=arrow>&#8600;</span> (90 mg/dL)" in html
     html = _html(page.status_page({}, cfg))
