@@ -78,9 +78,13 @@ def test_stale_data_under_a_no_data_held_from_its_start_passes():
     assert chaos.check_stale(ev, 20, 140 * MIN) == []
     assert len(chaos.check_stale(ev, 20, 160 * MIN)) == 1          # quiet past the hold's end
     assert chaos.check_stale(ev + [sound(141 * MIN, "medium", "no_data")], 20, 160 * MIN) == []
-    # not a no_data, or the board not quiet before it: no answer is assumed
+    # not a no_data: no answer is assumed
     other = [dict(e, type="low") if e.get("event") == "alarm_snooze" else e for e in ev]
     assert len(chaos.check_stale(other, 20, 140 * MIN)) == 1
+    # the hold's word is trusted up to the firmware's bound (SENSOR_HOLD_S), no further
+    assert chaos.SENSOR_HOLD_S == 7200
+    longer = [dict(e, until_s=261 * 60) if e.get("event") == "alarm_snooze" else e for e in ev]
+    assert len(chaos.check_stale(longer, 20, 160 * MIN)) == 1
 
 
 def test_console_exception_needs_a_device_alarm():

@@ -2770,10 +2770,11 @@ def answered_timeline(events):
         elif e.get("event") in ("alarm_snooze", "alarm_ack") and e.get("until_s") is not None:
             t = e["t_ms"]
             quiet = [x for x in tl if x[0] == t and x[1] == "off"]
+            until = boot + int(e["until_s"] * 1000)
             if not quiet and e.get("type") == "no_data":
                 before = [x for x in tl if x[0] <= t]
                 quiet = before[-1:] if before and before[-1][1] == "off" else []
-            until = boot + int(e["until_s"] * 1000)
+                until = min(until, t + SENSOR_HOLD_S * 1000)   # the firmware's bound, not its word
             if quiet and until > t:
                 extra.append((t, "snoozed", e.get("type")))
                 if not any(t < x[0] <= until for x in tl):
@@ -3050,6 +3051,7 @@ def _fw_const(path, name):
 RESOLVE_AGAIN_S = _fw_const("forward/names.py", "RESOLVE_AGAIN_S")     # 900: a suspect address is looked up again
 RESOLVE_FAILED_S = _fw_const("forward/names.py", "RESOLVE_FAILED_S")   # 300: after a failed or stalled lookup
 SLOW_S = _fw_const("forward/names.py", "SLOW_S")                       # 3: a lookup this long held the board
+SENSOR_HOLD_S = _fw_const("alarms/engine.py", "SENSOR_HOLD_S")   # 7200: a no_data held for the sensor's reason
 NS_RETRY_MAX_S = _fw_const("forward/nightscout.py", "_RETRY_MAX_S")    # 300: the uploader's longest back-off
 SOUND_WAIT_MAX_MS = _fw_const("forward/wifi.py", "SOUND_WAIT_MAX_MS")  # 30 s: a blocking step's wait for a pause
 NS_TIMEOUT_MS = 20000            # nightscout timeout_s (the config's default: simboot sets none)

@@ -242,8 +242,11 @@ class AlarmEngine:
             self._raise("no_data", "", now_s, events)
             why = self._sensor_says_why()
             if why is not None and why[_ST] != SOUNDING:   # answered: the episode's answer holds
-                self._snooze("no_data", why[_UNTIL] if why[_ST] == SNOOZED else now_s + SENSOR_HOLD_S,
-                             events)
+                until = now_s + SENSOR_HOLD_S
+                if why[_ST] == SNOOZED:   # (a condition's snooze may be longer than the hold)
+                    until = min(until, why[_UNTIL])
+                if until > now_s:         # (a snooze ending now: no_data sounds with it)
+                    self._snooze("no_data", until, events)
         fresh = self._last_t is not None and now_s - self._last_t <= s["stale_minutes"] * 60
         handover = False
         for kind in list(self._alarms):
@@ -370,7 +373,7 @@ class AlarmEngine:
         if why is not None and kind == "sensor":
             # (the target only while no_data does not sound: snoozed short, it is held too)
             nd = self._alarms.get("no_data")
-            hold = self._now + SENSOR_HOLD_S if until is None else until
+            hold = self._now + SENSOR_HOLD_S if until is None else min(until, self._now + SENSOR_HOLD_S)
             if nd is not None and (nd[_ST] == SOUNDING or nd[_ST] == SNOOZED and nd[_UNTIL] < hold):
                 self._snooze("no_data", hold, events)
         elif why is not None and why[_ST] == SOUNDING:   # (a long press: acknowledge() did it)
@@ -419,6 +422,8 @@ class AlarmEngine:
         sounding is what they were; a notice it cleared stays cleared."""
         self._clock(now_s, None)
         events = []
+        if "sensor" in kinds and "no_data" not in kinds and self._sensor_says_why() is not None:
+            kinds = list(kinds) + ["no_data"]   # its hold was that press's too (held from its start)
         for kind in kinds:
             rec = self._alarms.get(kind)
             if rec is None or rec[_ST] == SOUNDING:

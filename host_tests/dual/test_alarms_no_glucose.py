@@ -151,6 +151,7 @@ def test_one_reason_ending_while_another_says_why_keeps_the_hold():
     assert alarm(eng, "no_data")["status"] == "snoozed"
     assert eng.loudest()["type"] == "sensor"
     assert all(e["type"] != "no_data" for e in ev), ev
+    assert [e for e in _ticks(eng, 30 * MIN, 31 * MIN, 5) if e["type"] == "no_data"] == []
     ack = eng.acknowledge(31 * MIN)                      # one press for the warm-up: 2 h from it
     assert [(e["event"], e["type"], e.get("until_s")) for e in ack] == \
         [("alarm_ack", "sensor", None), ("alarm_snooze", "no_data", 31 * MIN + SENSOR_HOLD_S)], ack
@@ -192,7 +193,6 @@ def test_the_hold_survives_a_reset():
         _ticks(eng, 0, 22 * MIN)
         held = alarm(eng, "no_data")
         blob = eng.save()
-        eng._now = 40 * MIN
         eng2 = AlarmEngine(settings.validate({}))
         assert eng2.restore(blob, 40 * MIN, away_s=40 * MIN - 22 * MIN + 30) == []
         assert alarm(eng2, "no_data")["status"] == "snoozed" and held["status"] == "snoozed"
@@ -216,3 +216,135 @@ def test_a_fresh_urgent_low_sounds_through_the_hold():
     _ticks(eng, 0, 22 * MIN)
     ev = feed(eng, 30 * MIN, 48)
     assert "urgent_low" in kinds(ev) and eng.loudest()["type"] == "urgent_low"
+
+
+def test_no_hold_is_longer_than_two_hours_whatever_the_sensor_alarms_snooze():
+    # condition_snooze reaches 240 min: a short press on the sensor alarm held no_data that
+    # long (helper-150), on both paths: a no_data that starts after the press, and one
+    # snoozed short that the press reaches
+    eng = make(condition_snooze=240)
+    eng.set_condition("sensor", "expired", True, 10)      # no_data counts from 10 s: due at 1270
+    assert eng.snooze(20)[0]["until_s"] == 20 + 240 * MIN
+    assert eng.tick(1260) == []
+    ev = eng.tick(1280)
+    assert [(e["event"], e.get("until_s")) for e in ev] == \
+        [("alarm_onset", None), ("alarm_snooze", 1280 + SENSOR_HOLD_S)], ev
+    assert _ticks(eng, 1280, 1280 + SENSOR_HOLD_S) == []
+    assert kinds(eng.tick(1280 + SENSOR_HOLD_S)) == ["no_data"]
+    # the cover: no_data snoozed short, the sensor alarm sounding again (a new reason)
+    eng = make(condition_snooze=240)
+    eng.set_condition("sensor", "expired", True, 0)
+    _ticks(eng, 0, 22 * MIN)
+    eng.snooze(22 * MIN)                                  # both, 15 min
+    eng.set_condition("sensor", "failed", True, 30 * MIN)
+    ev = eng.snooze(31 * MIN)                             # the sensor alarm: 240 min
+    got = dict((e["type"], e["until_s"]) for e in ev)
+    assert got == {"sensor": 31 * MIN + 240 * MIN, "no_data": 31 * MIN + SENSOR_HOLD_S}, ev
+
+
+def test_a_sensor_snooze_ending_as_no_data_starts_leaves_it_sounding_with_one_onset():
+    eng = make(condition_snooze=5)
+    eng.set_condition("sensor", "warmup", True, 0)
+    eng.snooze(990)                                       # until 1290: no_data is due at 1260
+    ev = eng.tick(1300)
+    assert [e["event"] for e in ev if e["type"] == "no_data"] == ["alarm_onset"], ev
+    assert sorted(kinds(ev)) == ["no_data", "sensor"]
+    assert eng.loudest()["type"] == "no_data"
+
+
+def test_a_stuck_buttons_take_back_sounds_the_no_data_its_press_held():
+    eng = make()
+    eng.tick(0)
+    eng.set_condition("sensor", "expired", True, 0)
+    press = eng.acknowledge(20 * MIN + 30)                # a book lands on the button
+    answered = [e["type"] for e in press]
+    assert answered == ["sensor"], press
+    assert kinds(eng.tick(21 * MIN + 1)) == ["no_data"]    # due: held as that answer
+    assert alarm(eng, "no_data")["status"] == "snoozed"
+    back = eng.unanswer(answered, 21 * MIN + 31)         # found stuck: taken back
+    assert sorted(kinds(back)) == ["no_data", "sensor"], back
+    assert alarm(eng, "no_data")["status"] == "sounding" == alarm(eng, "sensor")["status"]
+    # without a reason that says why, a snoozed no_data is a person's own answer: kept
+    eng = make()
+    eng.set_condition("sensor", "attention", True, 0)
+    _ticks(eng, 0, 22 * MIN)
+    eng.acknowledge(22 * MIN)                             # no_data, its own 15 min
+    press = eng.acknowledge(23 * MIN)                     # the sensor alarm
+    assert kinds(eng.unanswer([e["type"] for e in press], 23 * MIN + 30)) == ["sensor"]
+    assert alarm(eng, "no_data")["status"] == "snoozed"
+
+
+def test_every_long_press_on_no_data_holds_two_hours_while_the_reason_lasts():
+    # the first hold runs out with the sensor still expired: no_data sounds; a long press
+    # holds it 2 h again (not the 15-min snooze the change was made against)
+    eng = make()
+    eng.set_condition("sensor", "expired", True, 0)
+    eng.acknowledge(10)
+    _ticks(eng, 0, 22 * MIN)
+    end = alarm(eng, "no_data")
+    t = 22 * MIN + SENSOR_HOLD_S
+    assert kinds(_ticks(eng, 22 * MIN, t)) == ["no_data"] and end["status"] == "snoozed"
+    assert alarm(eng, "sensor")["status"] == "acknowledged"
+    ack = eng.acknowledge(t)
+    assert [(e["type"], e["until_s"]) for e in ack] == [("no_data", t + SENSOR_HOLD_S)], ack
+    assert _ticks(eng, t, t + SENSOR_HOLD_S) == []
+
+
+def test_every_reasons_end_cuts_the_hold_to_a_minute():
+    for reason in ("warmup", "expired", "failed", "stopped"):
+        eng = make()
+        eng.set_condition("sensor", reason, True, 0)
+        eng.acknowledge(10)
+        _ticks(eng, 0, 22 * MIN)
+        eng.set_condition("sensor", reason, False, 40 * MIN)
+        assert _ticks(eng, 40 * MIN, 40 * MIN + SENSOR_END_S) == [], reason
+        assert kinds(eng.tick(40 * MIN + SENSOR_END_S)) == ["no_data"], reason
+
+
+def test_a_press_on_no_data_leaves_a_snoozed_sensor_alarms_snooze_as_it_was():
+    # the person snoozed the sensor alarm before (for its own time); a press on no_data
+    # answers no_data, and neither acknowledges nor re-snoozes the sensor alarm
+    for long_press in (True, False):
+        eng = make(condition_snooze=30)
+        eng.set_condition("sensor", "stopped", True, 0)
+        _ticks(eng, 0, 22 * MIN)
+        eng.snooze(22 * MIN)                              # both until 37 min
+        eng._alarms["sensor"][4] = 60 * MIN               # (the sensor's own longer snooze)
+        t = 37 * MIN
+        assert kinds(eng.tick(t)) == ["no_data"]
+        ev = eng.acknowledge(t + 5) if long_press else eng.snooze(t + 5)
+        assert [e["type"] for e in ev] == ["no_data"], (long_press, ev)
+        assert alarm(eng, "sensor")["status"] == "snoozed" and eng._alarms["sensor"][4] == 60 * MIN
+
+
+def test_a_restore_keeps_the_hold_to_its_end_and_no_longer():
+    # the sensor alarm's reasons as saved: warm-up older, attention the newest (the hold
+    # is the warm-up's all the same); the restored hold ends where it would have
+    from alarms import engine as eng_mod
+    eng = make()
+    eng.set_condition("sensor", "warmup", True, 0)
+    eng.set_condition("sensor", "attention", True, 60)
+    eng.acknowledge(70)
+    _ticks(eng, 0, 22 * MIN)
+    until = eng._alarms["no_data"][4]
+    assert until == 21 * MIN + SENSOR_HOLD_S              # due at 21 min (20 and the grace)
+    blob = eng.save()                                     # (relative to its last tick, 21.5 min)
+    eng2 = AlarmEngine(settings.validate({}))
+    eng2.restore(blob, 21 * MIN + 30, away_s=0)
+    assert eng2._alarms["no_data"][4] == until
+    assert _ticks(eng2, 21 * MIN + 30, until) == []
+    assert kinds(eng2.tick(until)) == ["no_data"]
+    # a hold saved longer than the hold (a firmware with another figure): 2 h from the save
+    saved_hold = eng_mod.SENSOR_HOLD_S
+    try:
+        eng_mod.SENSOR_HOLD_S = 4 * 3600
+        eng = make()
+        eng.set_condition("sensor", "expired", True, 0)
+        eng.acknowledge(10)
+        _ticks(eng, 0, 22 * MIN)
+        blob = eng.save()
+    finally:
+        eng_mod.SENSOR_HOLD_S = saved_hold
+    eng2 = AlarmEngine(settings.validate({}))
+    eng2.restore(blob, 21 * MIN + 30, away_s=0)
+    assert eng2._alarms["no_data"][4] == 21 * MIN + 30 + SENSOR_HOLD_S
