@@ -447,6 +447,15 @@ def test_follower_low_is_judged_from_the_leaders_readings_at_the_poll_bound():
     assert len(chaos.check_follower_low(w, late, s, 150 * MIN, values)) == 1
     # a slower poll moves the bound
     assert chaos.check_follower_low(_follower_world(poll_s=120), late, s, 150 * MIN, values) == []
+    # (seed 2677) both copies of the settings damaged at a reset before the low: the box is
+    # no follower any more (device config and link not_configured sound): not judged; with
+    # one copy whole it still follows, and is judged
+    lost = _follower_world()
+    lost["inject"] = {"files_damage_at_s": [10 * 60, [["config.json", [[0.1, 83]]],
+                                                       ["config.json.bak", [[0.1, 83]]]]]}
+    assert chaos.check_follower_low(lost, [], s, 150 * MIN, values) == []
+    lost["inject"]["files_damage_at_s"][1].pop()
+    assert len(chaos.check_follower_low(lost, [], s, 150 * MIN, values)) == 1
     # the leader had no reading then (silent), or could not be reached: not judged
     span = [[first // 1000 - 60, first // 1000 + 40 * 60]]
     assert chaos.check_follower_low(_follower_world(silent=span), [], s, 150 * MIN, values) == []

@@ -3761,9 +3761,7 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     # (seed 2641) both copies of the settings damaged at a reset: the box runs on what is left
     # of them (a copy written by hand has no checksum to refuse it), e.g. a damaged API secret
     # (nightscout_auth sounds): what came from the damage on is not owed
-    fd = inj.get("files_damage_at_s")
-    if fd and all(name in [f for f, _ in fd[1]] for name in CONFIG_FILES):
-        owed_until = min(owed_until, fd[0] * 1000)
+    owed_until = min(owed_until, settings_lost_ms(w, end_ms))
     # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
     damaged = [e["t_ms"] for e in events if e.get("event") in ("queue_damaged", "file_damaged")
                and e.get("size") and e.get("file", QUEUE_FILES[0]) in QUEUE_FILES]
@@ -3989,6 +3987,17 @@ def leader_unreachable(w):
     return _merge([list(x) for x in w["follower"]["down"]] + [list(x) for x in w["inject"].get("wifi_down_at_s") or ()])
 
 
+def settings_lost_ms(w, end_ms):
+    """When both copies of the settings were damaged at a reset (files_damage_at_s), else
+    end_ms: the box runs on defaults or on what is left of them from then (seed 2641: a
+    damaged API secret; seed 2677: a follower back to no role at all, not following), and
+    says so with the `device` (config) alarm."""
+    fd = w["inject"].get("files_damage_at_s")
+    if fd and all(name in [f for f, _ in fd[1]] for name in CONFIG_FILES):
+        return min(end_ms, fd[0] * 1000)
+    return end_ms
+
+
 def check_follower_low(w, events, s, end_ms, values=None):
     """8: an urgent low in the LEADER's readings sounds on the follower. A reading the
     leader holds from its window time t reaches the follower by its next poll: t +
@@ -3997,10 +4006,13 @@ def check_follower_low(w, events, s, end_ms, values=None):
     (not where they arrived) and invariant 1's rule is applied to them: a 15-min run
     below urgent_low sounds high within REACT_MS of the bound, and all along. Readings
     the leader did not have (silent spans) or could not serve before the bound
-    (unreachable spans) are left out."""
+    (unreachable spans) are left out, and those after both copies of the settings were
+    damaged (seed 2677: the box is a follower no more; `device` config and `link`
+    not_configured sound instead)."""
     f = w["follower"]
     if values is None:
         values = world_values(w)
+    end_ms = settings_lost_ms(w, end_ms)
     lag_ms = f["poll_s"] * 1000 + FOLLOW_TIMEOUT_MS
     down = [(a * 1000, b * 1000) for a, b in leader_unreachable(w)]
     silent = [(a * 1000, b * 1000) for a, b in f["silent"]]
