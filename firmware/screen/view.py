@@ -26,7 +26,7 @@ TITLES = {"urgent_low": "URGENT LOW", "urgent_low_soon": "LOW SOON", "low": "LOW
           "device": "BOX FAULT", "forwarding": "UPLOAD"}
 # reasons in words (alarms/kinds.py REASONS); any other shows as its name
 DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": "",
-           "no_transmitter": "not heard", "auth_failed": "auth failed", "rogue": "wrong one near",
+           "no_transmitter": "not heard", "auth_failed": "auth failed", "rogue": "wrong tx or ID",
            "bond_lost": "bond lost", "failed": "failed", "expired": "expired",
            "warmup_done": "warm-up done", "warmup": "warming up", "stopped": "stopped",
            "attention": "check sensor", "battery_low": "battery low", "tx_expired": "tx expired", "radio": "radio",

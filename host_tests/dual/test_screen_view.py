@@ -56,8 +56,12 @@ def test_the_alarm_in_words_and_whether_it_sounds():
 
 
 def test_a_transmitter_past_its_end_is_not_shown_as_a_low_battery():
-    for reason, words in (("tx_expired", "tx expired"), ("battery_low", "battery low")):
-        v = view.compose(LIVE, 10 ** 9, {"type": "transmitter_battery", "priority": "low",
+    for kind, reason, words in (("transmitter_battery", "tx_expired", "tx expired"),
+                                ("transmitter_battery", "battery_low", "battery low"),
+                                # a transmitter that fails our key's check: another one near
+                                # (the old one in a drawer) or an ID typed wrong
+                                ("link", "rogue", "wrong tx or ID")):
+        v = view.compose(LIVE, 10 ** 9, {"type": kind, "priority": "low",
                                          "status": "sounding", "reason": reason}, 600)
         assert words in v, (reason, v)
 
