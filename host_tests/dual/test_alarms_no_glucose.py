@@ -23,6 +23,16 @@ def _ticks(eng, start_s, end_s, step_s=30):
 def _pairs(events):
     return [(e["event"], e["type"]) for e in events]
 
+def _held(reason, **user):
+    """An engine whose sensor alarm (reason) was long-pressed at 10 s, ticked to 22 min:
+    no_data started held at 21 min (20 and the grace)."""
+    eng = make(**user)
+    eng.set_condition("sensor", reason, True, 0)
+    eng.acknowledge(10)
+    _ticks(eng, 0, 22 * MIN)
+    return eng
+
+
 
 def test_the_holds_figures():
     assert (SENSOR_HOLD_S, SENSOR_END_S) == (7200, 60)
@@ -70,10 +80,7 @@ def test_a_press_on_the_sensor_alarm_holds_a_no_data_snoozed_shorter():
     # no_data too, 2 h from the press (it came back after its 15 min before); a short one
     # to the sensor alarm's snooze; a no_data held longer already is left as it is
     for long_press in (True, False):
-        eng = make()
-        eng.set_condition("sensor", "stopped", True, 0)
-        eng.acknowledge(10)
-        _ticks(eng, 0, 22 * MIN)
+        eng = _held("stopped")
         nd = eng._alarms["no_data"]
         nd[4] = 30 * MIN                                  # (snoozed short: its own 15 min, say)
         eng.set_condition("sensor", "warmup", True, 25 * MIN)
@@ -120,10 +127,7 @@ def test_a_no_data_after_a_short_press_on_the_sensor_alarm_is_held_as_long_as_it
 
 def test_the_reasons_end_leaves_a_minute_for_the_first_reading():
     for first_reading in (False, True):
-        eng = make()
-        eng.set_condition("sensor", "warmup", True, 0)
-        eng.acknowledge(10)
-        _ticks(eng, 0, 22 * MIN)
+        eng = _held("warmup")
         assert alarm(eng, "no_data")["status"] == "snoozed"
         eng.set_condition("sensor", "warmup", False, 110 * MIN)
         if first_reading:
@@ -141,10 +145,7 @@ def test_one_reason_ending_while_another_says_why_keeps_the_hold():
     # the phone stops the old session, then the new sensor's warm-up begins: the box is told
     # stopped, then warm-up; the hold runs on through the change (the warm-up sounds as a new
     # problem, once)
-    eng = make()
-    eng.set_condition("sensor", "stopped", True, 0)
-    eng.acknowledge(10)
-    _ticks(eng, 0, 22 * MIN)
+    eng = _held("stopped")
     assert alarm(eng, "no_data")["status"] == "snoozed"
     eng.set_condition("sensor", "warmup", True, 30 * MIN)   # (app.wiring: the new reason first)
     ev = eng.set_condition("sensor", "stopped", False, 30 * MIN)
@@ -187,10 +188,7 @@ def test_the_hold_survives_a_reset():
     # a reset in the warm-up (or after a sensor's end) kept no_data's snooze only as long
     # as no_data's own (15 min): it sounded 15 min after the boot under a silenced warm-up
     for reason in ("warmup", "expired"):
-        eng = make()
-        eng.set_condition("sensor", reason, True, 0)
-        eng.acknowledge(10)
-        _ticks(eng, 0, 22 * MIN)
+        eng = _held(reason)
         held = alarm(eng, "no_data")
         blob = eng.save()
         eng2 = AlarmEngine(settings.validate({}))
@@ -210,10 +208,7 @@ def test_the_hold_survives_a_reset():
 def test_a_fresh_urgent_low_sounds_through_the_hold():
     # the sensor's reason is the transmitter's last word; a reading that does come (a state
     # that lags, a backfill of a live value) is judged as always
-    eng = make()
-    eng.set_condition("sensor", "expired", True, 0)
-    eng.acknowledge(10)
-    _ticks(eng, 0, 22 * MIN)
+    eng = _held("expired")
     ev = feed(eng, 30 * MIN, 48)
     assert "urgent_low" in kinds(ev) and eng.loudest()["type"] == "urgent_low"
 
@@ -277,10 +272,7 @@ def test_a_stuck_buttons_take_back_sounds_the_no_data_its_press_held():
 def test_every_long_press_on_no_data_holds_two_hours_while_the_reason_lasts():
     # the first hold runs out with the sensor still expired: no_data sounds; a long press
     # holds it 2 h again (not the 15-min snooze the change was made against)
-    eng = make()
-    eng.set_condition("sensor", "expired", True, 0)
-    eng.acknowledge(10)
-    _ticks(eng, 0, 22 * MIN)
+    eng = _held("expired")
     end = alarm(eng, "no_data")
     t = 22 * MIN + SENSOR_HOLD_S
     assert kinds(_ticks(eng, 22 * MIN, t)) == ["no_data"] and end["status"] == "snoozed"
@@ -292,10 +284,7 @@ def test_every_long_press_on_no_data_holds_two_hours_while_the_reason_lasts():
 
 def test_every_reasons_end_cuts_the_hold_to_a_minute():
     for reason in ("warmup", "expired", "failed", "stopped"):
-        eng = make()
-        eng.set_condition("sensor", reason, True, 0)
-        eng.acknowledge(10)
-        _ticks(eng, 0, 22 * MIN)
+        eng = _held(reason)
         eng.set_condition("sensor", reason, False, 40 * MIN)
         assert _ticks(eng, 40 * MIN, 40 * MIN + SENSOR_END_S) == [], reason
         assert kinds(eng.tick(40 * MIN + SENSOR_END_S)) == ["no_data"], reason
@@ -338,10 +327,7 @@ def test_a_restore_keeps_the_hold_to_its_end_and_no_longer():
     saved_hold = eng_mod.SENSOR_HOLD_S
     try:
         eng_mod.SENSOR_HOLD_S = 4 * 3600
-        eng = make()
-        eng.set_condition("sensor", "expired", True, 0)
-        eng.acknowledge(10)
-        _ticks(eng, 0, 22 * MIN)
+        eng = _held("expired")
         blob = eng.save()
     finally:
         eng_mod.SENSOR_HOLD_S = saved_hold
