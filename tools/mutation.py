@@ -82,7 +82,7 @@ PACKAGES = {
     "alarms": (("engine", "glucose", "predict", "settings", "kinds", "persist"),
                ("host_tests/dual/test_alarms_engine.py", "host_tests/dual/test_alarms_rules.py",
                 "host_tests/dual/test_alarms_rate_gaps.py", "host_tests/dual/test_alarms_edges.py",
-                "host_tests/dual/test_alarms_conditions.py",
+                "host_tests/dual/test_alarms_conditions.py", "host_tests/dual/test_alarms_no_glucose.py",
                 "host_tests/dual/test_alarms_settings.py", "host_tests/dual/test_config.py",
                 "host_tests/dual/test_setup_form.py", "host_tests/test_alarms_properties.py")),
     # errors.py (one class) and __init__.py (comments) have nothing to mutate.
