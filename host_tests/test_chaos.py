@@ -1578,6 +1578,9 @@ def test_a_phone_clock_is_taken_when_the_box_has_none_and_ignored_otherwise():
         assert len(v) == 1 and "out of bounds" in v[0][1]
     assert chaos.check_phone_clock(w, [_phone(MIN, now, now + 300, now + 300, net="ntp")]) == []
     assert "network time" in chaos.check_phone_clock(w, [_phone(MIN, now, now + 300, now, net="ntp")])[0][1]
+    # a server's Date is not NTP: the phone puts a clock it set right (a captive portal's)
+    assert chaos.check_phone_clock(w, [_phone(MIN, now, now + 7200, now, net="server")]) == []
+    assert len(chaos.check_phone_clock(w, [_phone(MIN, now, now + 7200, now + 7200, net="server")])) == 1
     first = _phone(MIN, now, None, now)
     again = _phone(6 * MIN, now, now + 300, now + 300)
     assert chaos.check_phone_clock(w, [first, again]) == []

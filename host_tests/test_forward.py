@@ -183,9 +183,13 @@ def test_wifi_keeper_and_time_sync():
     assert out["flash_waited_ms"] == 1500 and out["window_waited_ms"] >= 29000, out
     assert all(out["config_errors"]), out
     # NTP failed -> the server's Date header sets the clock; NTP wins later
-    assert out["ntp_fail"] is False and out["date_ok"] == [False, True] and out["unix_after_date"] == 1704164645
+    # the server's Date weeks from a set clock: not taken (helper-152: a captive portal)
+    assert out["ntp_fail"] is False and out["date_ok"] == [False, False], out
+    assert abs(out["unix_after_date"] - out["unix_before_date"]) <= 2 and \
+        abs(out["unix_before_date"] - 1704164645) > 120, out
     assert out["bad_date"] is False and out["unix_after_ntp"] == 1800000000
-    assert out["ntp_ok"] == [False, 1704164645, True], out["ntp_ok"]   # confirmed by its second answer
+    assert out["ntp_ok"][0] is False and out["ntp_ok"][2] is True, out["ntp_ok"]   # confirmed by its second answer
+    assert abs(out["ntp_ok"][1] - out["unix_before_date"]) <= 2, out["ntp_ok"]
     assert out["server_after_ntp"] is False and out["parse"] == 784111777
     # an NTP query that blocked the board (DNS not answering) is asked less often,
     # up to hourly; a success resets it (before: a blocking lookup every 5 min)

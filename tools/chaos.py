@@ -4772,8 +4772,8 @@ def on_restarted_clock(events, w):
 def check_phone_clock(w, events):
     """21 (round 8): at each phone post (simboot phone_clock: the board's clock just before
     and after, at one virtual instant): a value before 2024 or from 2100, the value a post
-    in the same boot carried already (a resubmitted form), or a box with network time (its
-    TimeSync's source) leaves the clock as it was; else, with the clock unset or at least
+    in the same boot carried already (a resubmitted form), or a box with NTP time (its
+    TimeSync's source; a server's Date is not, since session 32) leaves the clock as it was; else, with the clock unset or at least
     PHONE_STEP_S off the phone's, the clock is the phone's (within PHONE_SET_S); closer, it
     is left as it was. The network time is the firmware's own word (its TimeSync.source
     in the event): the NTP stand-in answers whenever the router is up."""
@@ -4795,7 +4795,7 @@ def check_phone_clock(w, events):
             why = "out of bounds"
         elif ms == last:
             why = "sent again"
-        elif e.get("net"):
+        elif e.get("net") == "ntp":   # (a server's Date is weaker than the phone: helper-152)
             why = "network time (%s)" % e["net"]
         elif before is not None and abs(before - phone_s) < PHONE_STEP_S:
             why = "within %d s" % PHONE_STEP_S

@@ -632,11 +632,13 @@ PHONE_STEP_S = 60   # a phone's clock this close to the box's changes nothing
 
 def clock_from_phone(app, unix_s):
     """The phone's clock, sent with a save of the settings: the wall clock of a
-    box that has no network time (NTP, or the server's, is better when there is
-    one). A box without Wi-Fi has no other source but the transmitter, which
-    only gives back a time the box once had (app/txclock.py). True when set."""
+    box that has no NTP time (NTP is better when there is one). A box without
+    Wi-Fi has no other source but the transmitter, which only gives back a time
+    the box once had (app/txclock.py). A server's Date is weaker than the phone:
+    a hotel's captive portal gave the box its own wrong clock, which the phone
+    could not put right. True when set."""
     ts = app.timesync
-    if ts is not None and ts.source is not None:
+    if ts is not None and ts.source == "ntp":
         return False
     if clock.wall_valid() and abs(clock.unix() - unix_s) < PHONE_STEP_S:
         return False

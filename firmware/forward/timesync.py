@@ -26,7 +26,9 @@
 # against the third as above, so a wrong first answer lasts minutes, not hours.
 # A server that stays wrong still wins at its second answer: only a second
 # source (Nightscout's Date, the transmitter's clock) could tell, and those are
-# weaker still.
+# weaker still. The server's Date itself only sets a clock that is not set, or
+# steps a set one by CONFIRM_STEP_S at most (a captive portal answers for every
+# name, again and again, with its own clock).
 import asyncio
 import struct
 
@@ -103,6 +105,17 @@ class TimeSync:
             self.source = self.source or "server"
             self._one_answer = False
             return True  # already close enough: do not step the clock back and forth
+        if step is not None and abs(step) > CONFIRM_STEP_S and source == "server":
+            # a set clock is never thrown by a server's Date: a hotel's captive portal answers
+            # for every name with its own clock, and its next answers, seconds apart, agreed
+            # with it (the schedules then ran hours off, the readings were dated so, and
+            # the phone could not put it right). Set, the box's clock drifts seconds a month,
+            # which the Date's small steps correct; NTP or the phone put a wrong one right
+            if not self._confirms(source, step):
+                self._log("time: the server's Date says the clock is %+d s off: a set clock is "
+                          "not stepped by it (NTP or a phone's settings save put it right)" % step)
+            self._unconfirmed[source] = step
+            return False
         if step is not None and abs(step) > CONFIRM_STEP_S and not self._confirms(source, step):
             self._unconfirmed[source] = step
             self._log("time: %s says the clock is %+d s off: not set until a second answer agrees"

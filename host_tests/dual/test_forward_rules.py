@@ -414,14 +414,34 @@ def test_a_wrong_server_date_between_two_ntp_answers_does_not_block_them():
         return ts, out
     ts, out = _with_clock(fake, run)
     assert out == [False, False, True, False] and fake.set_calls == [T + 3 * 3600], out
-    # the server's Date alone, twice alike, is taken too (no NTP answers at all)
-    fake2 = FakeClock(wall=T)
 
-    def run2():
-        ts = _ts(fake2)
-        return [ts.offer_date(http_date(T + 3600)), ts.offer_date(http_date(T + 3600 + 300)),
-                ts.offer_date(http_date(T + 3600 + 305))]
-    assert _with_clock(fake2, run2) == [False, False, True] and fake2.set_calls == [T + 3905]
+
+def test_a_servers_date_never_steps_a_set_clock_by_more_than_two_minutes():
+    # a hotel's captive portal answers for every name (a Nightscout on the LAN, a follower's
+    # leader: plain http) with its own clock, again and again: its second answer, seconds
+    # later, agreed with the first and stepped the clock hours (the night schedule and the
+    # readings' dates with it; the phone could not put it right, helper-152). A set clock
+    # now takes the Date's small steps only (drift); an unset one still takes its first
+    fake = FakeClock(wall=T)
+    logs = []
+
+    def run():
+        ts = _ts(fake, None, logs)
+        out = [ts.offer_date(http_date(T + 7200)), ts.offer_date(http_date(T + 7205)),
+               ts.offer_date(http_date(T + 7200 + 300)), ts.offer_date(http_date(T - 3600)),
+               ts.offer_date(http_date(T + 120))]          # 2 min: a step the Date may make
+        return out
+    assert _with_clock(fake, run) == [False, False, False, False, True]
+    assert fake.set_calls == [T + 120], fake.set_calls
+    said = [l for l in logs if "not stepped by it" in l]
+    # said once per step (+7205 agrees with +7200), not at every upload
+    assert [l.split(" s off")[0].split()[-1] for l in said] == ["+7200", "+7500", "-3600"], logs
+    assert said[0] == ("time: the server's Date says the clock is +7200 s off: a set clock is not "
+                       "stepped by it (NTP or a phone's settings save put it right)"), logs
+    # a clock that is not set takes the server's first answer, as before
+    unset = FakeClock(wall=None)
+    assert _with_clock(unset, lambda: _ts(unset).offer_date(http_date(T + 7200))) is True
+    assert unset.set_calls == [T + 7200]
 
 
 class _NtpDns:

@@ -1078,6 +1078,13 @@ def test_the_phones_clock_sets_a_box_a_minute_or_more_off():
         assert wiring.clock_from_phone(w.app, 1780000000 - 59) is False
         assert wiring.clock_from_phone(w.app, 1780000060) is True and w.clock.wall == 1780000060
         assert _logged("it was -60 s off")
+        # a clock a server's Date set (a hotel's captive portal: its own clock) is put right
+        # by the phone; one NTP set is not (NTP is better than the phone)
+        ts = w.app.timesync = TimeSync()
+        ts.source = "server"
+        assert wiring.clock_from_phone(w.app, 1780007260) is True and w.clock.wall == 1780007260
+        ts.source = "ntp"
+        assert wiring.clock_from_phone(w.app, 1780000060) is False and w.clock.wall == 1780007260
 
 
 class Child:

@@ -111,12 +111,14 @@ class FakeNtp:
 def timesync():
     ts = TimeSync({"ntp_host": "10.0.0.123"}, ntp=FakeNtp(None), log=lambda m: None)
     out["ntp_fail"] = ts.sync_ntp()
-    # fallback: the server's Date header (weeks from the board's clock: set at its second answer)
+    # fallback: the server's Date header; weeks from the board's clock, which is set: never
+    # taken (a captive portal's own clock), whatever its second answer says
+    out["unix_before_date"] = clock.unix()
     out["date_ok"] = [ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT"), ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT")]
     out["unix_after_date"] = clock.unix()
     out["bad_date"] = ts.offer_date("yesterday")
     ts._ntp = FakeNtp(1800000000)
-    # years from the server's time: a step that big waits for NTP's second answer
+    # years from the board's time: a step that big waits for NTP's second answer
     out["ntp_ok"] = [ts.sync_ntp(), clock.unix(), ts.sync_ntp()]
     out["unix_after_ntp"] = clock.unix()
     out["server_after_ntp"] = ts.offer_date("Tue, 02 Jan 2024 03:04:05 GMT")
