@@ -191,6 +191,11 @@ def apply(cfg, fields, have_password=True):
     off = _int(fields, "utc_offset_min", errors, required=True)
     if off is not None:
         new["utc_offset_min"] = off
+        if new["tz"] and new["tz"] == cfg.get("tz", "") and off != cfg.get("utc_offset_min", 0):
+            # the rule wins (app.localtime): a family abroad that changed only the offset
+            # saved without a word, and the night schedule stayed on home time
+            errors["utc_offset_min"] = ("not used while a time zone rule is set above: "
+                                        "change the rule, or clear it to use this offset")
     new["wifi"], wifi_index = _wifi(cfg, fields, errors)
     new["alarms"], sched_index = _alarms(cfg, fields, errors)
     ns = new["nightscout"] = dict(cfg.get("nightscout") or {})

@@ -298,7 +298,8 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
                  note="pick or type a POSIX rule; blank: the offset below all year")
     yield "<datalist id=zones>%s</datalist>" % "".join(
         "<option value='%s'>%s</option>" % z for z in ZONES)
-    yield _input("utc_offset_min", "Local time minus UTC, minutes", values, errors, "number")
+    yield _input("utc_offset_min", "Local time minus UTC, minutes", values, errors, "number",
+                 note="used only when the time zone above is blank")
     for row in range(form.SCHEDULE_ROWS):
         p = "alarms.schedule[%d]." % row
         yield "<p><b>Schedule %d</b></p>" % (row + 1)

@@ -224,3 +224,25 @@ def test_whether_a_secret_is_set():
     assert form.secret_is_set({"wifi": None}, "wifi[0].password") is False
     assert form.secret_is_set(cfg, "mqtt.password") is True
     assert form.secret_is_set(cfg, "nightscout.api_secret") is False
+
+
+def test_an_offset_changed_under_a_time_zone_rule_is_refused_not_silently_ignored():
+    # the rule wins over the offset (app.localtime): a family abroad that changed only "Local
+    # time minus UTC" saved without a word, and the night schedule stayed on home time
+    # (helper-152); the form now says the offset is not used, on its field
+    cfg = _cfg()
+    cfg["tz"], cfg["utc_offset_min"] = "CET-1CEST,M3.5.0,M10.5.0/3", 60
+    new, errors, _ = _apply(cfg, utc_offset_min="-300")
+    assert "not used while a time zone rule is set" in errors.get("utc_offset_min", ""), errors
+    # the rule cleared (the offset then rules), or changed with it, or the offset unchanged: saved
+    for changes in ({"tz": "", "utc_offset_min": "-300"},
+                    {"tz": "EST5EDT,M3.2.0,M11.1.0", "utc_offset_min": "-300"},
+                    {"tz": "EST5EDT,M3.2.0,M11.1.0"}, {}):
+        new, errors, _ = _apply(cfg, **changes)
+        assert "utc_offset_min" not in errors, (changes, errors)
+    new, errors, _ = _apply(cfg, tz="", utc_offset_min="-300")
+    assert new["tz"] == "" and new["utc_offset_min"] == -300
+    # without a rule, the offset is the time zone: any change is taken
+    plain = _cfg()
+    new, errors, _ = _apply(plain, utc_offset_min="330")
+    assert "utc_offset_min" not in errors and new["utc_offset_min"] == 330
