@@ -32,7 +32,7 @@ from alarms import glucose as _glucose
 
 from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
     PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
-    NO_GLUCOSE, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
+    NO_GLUCOSE, CONSEQUENCES, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
 
 
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
@@ -203,7 +203,7 @@ class AlarmEngine:
                 rec[_AUX] = [name]
             elif name not in rec[_AUX]:
                 rec[_AUX].append(name)
-                if name not in NOTICES:      # a new problem sounds again
+                if name not in NOTICES and name not in CONSEQUENCES:   # a new problem sounds again
                     rec[_REASON] = name
                     reasons = rec[_AUX]
                     self._resound(kind, rec, now_s, events)

@@ -28,6 +28,9 @@ NOTICES = ("warmup_done", "clock")   # informational reasons: low priority, clea
 # the sensor alarm's reasons that say why no glucose comes (the transmitter is heard; its
 # sensor gives none): no_data and that alarm are one episode (engine: SENSOR_HOLD_S)
 NO_GLUCOSE = ("warmup", "expired", "failed", "stopped")
+# reasons that follow from another problem of their alarm (an upload outage of two days fills
+# the queue): added beside it they do not sound it again, answered at 10 p.m., at 3 a.m.
+CONSEQUENCES = ("nightscout_queue_full",)
 # Known reasons, so save() can store an index instead of a string.
 REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter", "auth_failed",
            "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",

@@ -1876,3 +1876,32 @@ def test_an_acknowledged_low_sounds_again_when_urgent_low_soon_or_urgent_low_sta
     eng.acknowledge(30 * MIN)
     ev = series(eng, 35, [69, 70, 69])
     assert kinds(ev) == [] and alarm(eng, "low")["status"] == "acknowledged"
+
+
+def test_a_full_upload_queue_beside_the_outage_that_filled_it_does_not_sound_again():
+    # a trip without the home Wi-Fi: nightscout_unreachable after 1 h, acknowledged at 10 p.m.;
+    # two days on the queue overflows (nightscout_queue_full, a consequence of the same outage)
+    # and sounded the answered alarm again, at whatever hour that was (helper-152)
+    eng = make()
+    eng.set_condition("forwarding", "nightscout_unreachable", True, 0)
+    eng.acknowledge(60)
+    ev = eng.set_condition("forwarding", "nightscout_queue_full", True, 50 * 3600)
+    assert [e for e in ev if e["type"] == "forwarding"] == [], ev
+    a = alarm(eng, "forwarding")
+    assert a["status"] == "acknowledged" and a["reason"] == "nightscout_unreachable", a
+    # the outage ends, the queue is still full: the alarm stays, named by what is left
+    eng.set_condition("forwarding", "nightscout_unreachable", False, 51 * 3600)
+    a = alarm(eng, "forwarding")
+    assert a is not None and a["reason"] == "nightscout_queue_full", a
+    eng.set_condition("forwarding", "nightscout_queue_full", False, 52 * 3600)
+    assert alarm(eng, "forwarding") is None
+    # alone (nothing else wrong), a full queue is a problem of its own and sounds
+    eng = make()
+    ev = eng.set_condition("forwarding", "nightscout_queue_full", True, 0)
+    assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["forwarding"]
+    # a new problem that is no consequence still sounds an answered alarm again
+    eng = make()
+    eng.set_condition("forwarding", "nightscout_unreachable", True, 0)
+    eng.acknowledge(60)
+    ev = eng.set_condition("forwarding", "mqtt_unreachable", True, 120)
+    assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["forwarding"], ev
