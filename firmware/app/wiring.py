@@ -644,6 +644,8 @@ def clock_from_phone(app, unix_s):
         return False
     was = clock.unix() if clock.wall_valid() else None
     clock.set_unix(unix_s)
+    if ts is not None:
+        ts.phone_set()   # a portal's Date no longer undoes it
     log.info("time: set from the phone's clock (settings saved)%s",
              "" if was is None else "; it was %+d s off" % (was - unix_s))
     return True

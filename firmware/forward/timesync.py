@@ -26,9 +26,9 @@
 # against the third as above, so a wrong first answer lasts minutes, not hours.
 # A server that stays wrong still wins at its second answer: only a second
 # source (Nightscout's Date, the transmitter's clock) could tell, and those are
-# weaker still. The server's Date itself only sets a clock that is not set, or
-# steps a set one by CONFIRM_STEP_S at most (a captive portal answers for every
-# name, again and again, with its own clock).
+# weaker still. The server's Date itself sets a clock that is not set, and steps
+# a set one by CONFIRM_STEP_S at most unless a server's Date set it (a captive
+# portal answers for every name, again and again, with its own clock).
 import asyncio
 import struct
 
@@ -87,11 +87,12 @@ class TimeSync:
         self.resync_s = resync_s
         self.retry_s = retry_s
         self.max_step_s = max_step_s  # the Date header has 1 s resolution
-        self.source = None  # "ntp" | "server" once set
+        self.source = None  # "ntp" | "server" | "phone" once set
         self.synced_ms = None
         self._retry = retry_s  # the current retry period (backed off after slow failures)
         self._unconfirmed = {}  # source -> the big step (s) its last answer asked for
         self._one_answer = False  # the clock was set from an unset one by a single answer
+        self._server_set = False  # the clock's time is a server's Date (it set the clock last)
 
     def _accept(self, unix_s, source):
         if unix_s is None or not settable(unix_s):
@@ -105,12 +106,14 @@ class TimeSync:
             self.source = self.source or "server"
             self._one_answer = False
             return True  # already close enough: do not step the clock back and forth
-        if step is not None and abs(step) > CONFIRM_STEP_S and source == "server":
-            # a set clock is never thrown by a server's Date: a hotel's captive portal answers
+        if step is not None and abs(step) > CONFIRM_STEP_S and source == "server" and not self._server_set:
+            # a clock set by anything else (NTP, the phone, the transmitter, make flash, the
+            # last boot) is never thrown by a server's Date: a hotel's captive portal answers
             # for every name with its own clock, and its next answers, seconds apart, agreed
-            # with it (the schedules then ran hours off, the readings were dated so, and
-            # the phone could not put it right). Set, the box's clock drifts seconds a month,
-            # which the Date's small steps correct; NTP or the phone put a wrong one right
+            # with it (the schedules then ran hours off, the readings were dated so, and the
+            # phone could not put it right). Set, the box's clock drifts seconds a month, which
+            # the Date's small steps correct. A clock a server's Date set (a portal's, from
+            # unset) the next server's Dates may still put right, as below: at home without NTP
             if not self._confirms(source, step):
                 self._log("time: the server's Date says the clock is %+d s off: a set clock is "
                           "not stepped by it (NTP or a phone's settings save put it right)" % step)
@@ -124,6 +127,7 @@ class TimeSync:
         self._unconfirmed = {}
         self._one_answer = step is None
         self._set(unix_s)
+        self._server_set = source == "server"
         self.source = source
         self.synced_ms = clock.ms()
         self._log("time: set from %s" % source)
@@ -136,6 +140,13 @@ class TimeSync:
         right one from being confirmed."""
         u = self._unconfirmed.get(source)
         return u is not None and abs(step - u) <= AGREE_S
+
+    def phone_set(self):
+        """The phone's clock was taken (app.wiring.clock_from_phone): a server's Date
+        no longer steps it by more than CONFIRM_STEP_S (a portal would undo the fix)."""
+        self._server_set = False
+        self._unconfirmed = {}
+        self.source = "phone"
 
     def offer_date(self, header):
         """Fallback: the `Date` header of a Nightscout answer (uploader callback)."""

@@ -444,6 +444,29 @@ def test_a_servers_date_never_steps_a_set_clock_by_more_than_two_minutes():
     assert unset.set_calls == [T + 7200]
 
 
+def test_a_clock_a_servers_date_set_is_put_right_by_the_next_servers_dates():
+    # a power cut on a trip, the clock unset: a portal's Date sets it 3 h ahead (and agrees
+    # with itself at every upload); back home, NTP blocked, the home Nightscout's right Date
+    # puts it right at its second answer (helper-153: it stayed 3 h off for good). Once the
+    # phone set the clock, a server's Date no longer steps it (a portal undid the fix)
+    fake = FakeClock(wall=None)
+
+    def run():
+        ts = _ts(fake)
+        out = [ts.offer_date(http_date(T + 3 * 3600))]          # the portal, from unset
+        fake.wall = T + 3 * 3600
+        out.append(ts.offer_date(http_date(T + 3 * 3600 + 1)))   # the portal again: agrees
+        out += [ts.offer_date(http_date(T)), ts.offer_date(http_date(T + 3))]   # home: 2 answers
+        ts.phone_set()                                           # (the phone at a settings save)
+        fake.wall = T
+        out += [ts.offer_date(http_date(T + 7200)), ts.offer_date(http_date(T + 7201))]
+        return ts, out
+    ts, out = _with_clock(fake, run)
+    assert out == [True, True, False, True, False, False], out
+    assert fake.set_calls == [T + 3 * 3600, T + 3], fake.set_calls
+    assert ts.source == "phone"
+
+
 class _NtpDns:
     """socket for forward.names: getaddrinfo answers pool.example with 192.0.2.1
     (or fails), taking took_ms of the fake clock; lookups counted."""

@@ -56,14 +56,16 @@ def test_the_alarm_in_words_and_whether_it_sounds():
 
 
 def test_a_transmitter_past_its_end_is_not_shown_as_a_low_battery():
-    for kind, reason, words in (("transmitter_battery", "tx_expired", "tx expired"),
-                                ("transmitter_battery", "battery_low", "battery low"),
-                                # a transmitter that fails our key's check: another one near
-                                # (the old one in a drawer) or an ID typed wrong
-                                ("link", "rogue", "wrong tx or ID")):
+    # (tx_expired in words is its name's: view.detail's fallback)
+    for kind, reason, words, not_words in (
+            ("transmitter_battery", "tx_expired", "tx expired", "battery low"),
+            ("transmitter_battery", "battery_low", "battery low", "tx expired"),
+            # a transmitter that fails our key's check: another one near (the old one in a
+            # drawer) or an ID typed wrong
+            ("link", "rogue", "wrong tx or ID", "rogue")):
         v = view.compose(LIVE, 10 ** 9, {"type": kind, "priority": "low",
                                          "status": "sounding", "reason": reason}, 600)
-        assert words in v, (reason, v)
+        assert words in v and not_words not in v, (reason, v)
 
 
 def test_every_line_fits_the_width():

@@ -148,6 +148,10 @@ class TimeSync(Made):
     def offer_date(self, d):
         self.calls.append(("date", d))
 
+    def phone_set(self):
+        self.calls.append(("phone_set",))
+        self.source = "phone"
+
 
 class NightscoutUploader(Made):
     def submit(self, r):
@@ -1083,6 +1087,7 @@ def test_the_phones_clock_sets_a_box_a_minute_or_more_off():
         ts = w.app.timesync = TimeSync()
         ts.source = "server"
         assert wiring.clock_from_phone(w.app, 1780007260) is True and w.clock.wall == 1780007260
+        assert ts.calls[-1] == ("phone_set",)       # (the portal's Date no longer undoes it)
         ts.source = "ntp"
         assert wiring.clock_from_phone(w.app, 1780000060) is False and w.clock.wall == 1780007260
 
