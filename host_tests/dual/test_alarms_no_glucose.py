@@ -334,3 +334,25 @@ def test_a_restore_keeps_the_hold_to_its_end_and_no_longer():
     eng2 = AlarmEngine(settings.validate({}))
     eng2.restore(blob, 21 * MIN + 30, away_s=0)
     assert eng2._alarms["no_data"][4] == 21 * MIN + 30 + SENSOR_HOLD_S
+
+
+def test_a_restore_caps_other_snoozes_by_their_own_settings_beside_the_hold():
+    # the hold's 2 h are no_data's alone, and only beside a sensor alarm that says why:
+    # settings shortened before a reset (no_data_snooze 30 -> 5, condition_snooze 60 -> 5) cap
+    # the restored snoozes of no_data without such a reason, and of the sensor alarm itself
+    eng = make(no_data_snooze=30)
+    _ticks(eng, 0, 22 * MIN)
+    eng.acknowledge(22 * MIN)                             # no_data: its own 30 min
+    blob = eng.save()
+    eng2 = AlarmEngine(settings.validate({"no_data_snooze": 5}))
+    eng2.restore(blob, 21 * MIN + 30, away_s=0)
+    assert eng2._alarms["no_data"][4] == 21 * MIN + 30 + 5 * MIN
+    eng = make(condition_snooze=60)
+    eng.set_condition("sensor", "expired", True, 0)
+    eng.snooze(10)                                        # the sensor alarm: 60 min
+    _ticks(eng, 0, 22 * MIN)                              # no_data held as long (21 -> 60 min)
+    blob = eng.save()
+    eng2 = AlarmEngine(settings.validate({"condition_snooze": 5}))
+    eng2.restore(blob, 21 * MIN + 30, away_s=0)
+    assert eng2._alarms["sensor"][4] == 21 * MIN + 30 + 5 * MIN
+    assert eng2._alarms["no_data"][4] == 10 + 60 * MIN    # the episode's hold, under 2 h: kept
