@@ -320,6 +320,19 @@ def test_nightscout_delivery():
     assert chaos.check_nightscout_delivery(bad, ev, 400 * MIN, []) == []
     bad["inject"]["files_damage_at_s"][1].pop()
     assert len(chaos.check_nightscout_delivery(bad, ev, 400 * MIN, [])) == 1
+    # (seed 2717) what was still queued at that loss goes with the settings: inside a DNS outage
+    # reaching it, after a power cut in the outage (the kept address gone), the box could not
+    # deliver; before the cut it could (the address it had), and without the cut it could
+    lost = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:3],
+                  inject={"files_damage_at_s": [50 * 60, [["config.json", [[0.1, 83]]],
+                                                         ["config.json.bak", [[0.1, 83]]]]],
+                          "dns_fail_at_s": [[10 * 60, 300 * 60]]})
+    cut = [{"event": "power_cut", "t_ms": 14 * MIN, "off_s": 60}, {"event": "reset", "t_ms": 15 * MIN}]
+    with_cut = sorted(ev + cut, key=lambda e: e["t_ms"])
+    assert chaos.check_nightscout_delivery(lost, with_cut, 400 * MIN, []) == []
+    assert len(chaos.check_nightscout_delivery(lost, ev, 400 * MIN, [])) == 1
+    lost["_ns_dates"] = dates[:1]                   # the one at 5 min, well before the cut, is owed
+    assert len(chaos.check_nightscout_delivery(lost, with_cut, 400 * MIN, [])) == 1
     # a server that was down may not have them all: not judged
     w["forward"]["nightscout"] = "error"
     assert chaos.check_nightscout_delivery(w, ev, 200 * MIN, []) == []

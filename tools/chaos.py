@@ -3761,7 +3761,16 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     # (seed 2641) both copies of the settings damaged at a reset: the box runs on what is left
     # of them (a copy written by hand has no checksum to refuse it), e.g. a damaged API secret
     # (nightscout_auth sounds): what came from the damage on is not owed
-    owed_until = min(owed_until, settings_lost_ms(w, end_ms))
+    lost_ms = settings_lost_ms(w, end_ms)
+    owed_until = min(owed_until, lost_ms)
+    # (seed 2717) and what was still queued then goes with them: the box forwards no more.
+    # Inside a DNS outage that reaches the loss, after a power cut in it (RTC memory and the
+    # kept server address gone) the box could not deliver what came in between
+    for a, b in dns_bad:
+        if a * 1000 <= lost_ms <= b * 1000:
+            cuts_in = [c for c, _ in power_offs(events) if a * 1000 <= c <= lost_ms]
+            if cuts_in:
+                owed_until = min(owed_until, cuts_in[0])
     # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
     damaged = [e["t_ms"] for e in events if e.get("event") in ("queue_damaged", "file_damaged")
                and e.get("size") and e.get("file", QUEUE_FILES[0]) in QUEUE_FILES]
