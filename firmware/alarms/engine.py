@@ -366,7 +366,8 @@ class AlarmEngine:
 
     def _cover(self, kind, until, events):
         """Answer the lesser alarms of the answered one's episode (kinds.COVERS)
-        that sound beside it as it was answered: snoozed until `until`, or
+        that sound beside it as it was answered, or are snoozed to an earlier end:
+        snoozed until `until`, or
         acknowledged with it (None): a press is for the episode. no_data and a
         sensor alarm that says why are one episode too (SENSOR_HOLD_S)."""
         why = self._sensor_says_why() if kind in ("sensor", "no_data") else None
@@ -380,9 +381,13 @@ class AlarmEngine:
             self._snooze("sensor", until, events)
         for lesser in COVERS.get(kind, ()):
             rec = self._alarms.get(lesser)
-            if rec is not None and rec[_ST] == SOUNDING:
+            # one snoozed earlier, to an end before this answer's, is answered as it too: it
+            # sounded in the middle of the higher one's snooze (a high snoozed at midnight
+            # woke the family at 02:38, 23 min after they answered the urgent high)
+            if rec is not None and (rec[_ST] == SOUNDING or rec[_ST] == SNOOZED and (
+                    until is None or rec[_UNTIL] < until)):
                 if until is None:
-                    rec[_ST] = ACKNOWLEDGED
+                    rec[_ST], rec[_UNTIL] = ACKNOWLEDGED, None
                     events.append(self._event("alarm_ack", lesser, rec))
                 else:
                     self._snooze(lesser, until, events)

@@ -1905,3 +1905,50 @@ def test_a_full_upload_queue_beside_the_outage_that_filled_it_does_not_sound_aga
     eng.acknowledge(60)
     ev = eng.set_condition("forwarding", "mqtt_unreachable", True, 120)
     assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["forwarding"], ev
+
+
+def test_a_press_on_the_higher_alarm_also_answers_a_lesser_one_snoozed_to_an_earlier_end():
+    # a long high: the high snoozed at midnight (120 min), the urgent high pressed at 02:15
+    # (60 min); the high then sounded at 02:38, 23 min after the family answered the urgent
+    # high, and again between its hourly repeats (helper-154: the night's top nuisance)
+    eng = make()
+    series(eng, 0, [240, 255, 260])                       # high at 255
+    high_end = eng.snooze(10 * MIN)[0]["until_s"]
+    assert high_end == 10 * MIN + 120 * MIN
+    ev = series(eng, 15, [280, 305] + [320] * 20)          # urgent high from 20 min
+    assert "urgent_high" in [e["type"] for e in ev if e["event"] == "alarm_onset"]
+    press = eng.snooze(115 * MIN)                        # urgent high: 60 min, to 175
+    assert [(e["event"], e["type"], e["until_s"]) for e in press] == [
+        ("alarm_snooze", "urgent_high", 175 * MIN), ("alarm_snooze", "high", 175 * MIN)], press
+    ev = []
+    for t in range(115 * MIN, 175 * MIN, 30):
+        ev += eng.tick(t)
+    assert [e for e in ev if e["type"] in ("high", "urgent_high")] == [], ev   # quiet to 175
+    # a long press (urgent high: until it clears) takes a snoozed high with it, acknowledged
+    eng = make()
+    series(eng, 0, [240, 255, 260])
+    eng.snooze(10 * MIN)
+    series(eng, 15, [280, 305])
+    ack = eng.acknowledge(21 * MIN)
+    assert [(e["event"], e["type"]) for e in ack] == [("alarm_ack", "urgent_high"), ("alarm_ack", "high")]
+    assert alarm(eng, "high")["status"] == "acknowledged"
+    # the low side alike: a low snoozed before the urgent low came waits for the urgent low's end
+    eng = make()
+    series(eng, 0, [80, 72, 68, 66])
+    first = eng.snooze(16 * MIN)                           # (urgent_low_soon: 15 min, to 31)
+    assert first and all(e["until_s"] == 31 * MIN for e in first), first
+    series(eng, 20, [62, 58, 54, 50])
+    ul = eng.snooze(36 * MIN)                              # urgent low: 15 min, to 51
+    assert [e["type"] for e in ul][0] == "urgent_low", ul
+    for kind in ("urgent_low", "urgent_low_soon", "low"):
+        rec = eng._alarms.get(kind)
+        assert rec is None or rec[0] != 1 or rec[4] >= 51 * MIN, (kind, rec, ul)
+    assert eng.loudest() is None
+    # a lesser one snoozed to a later end keeps it (the press shortens nothing)
+    eng = make()
+    series(eng, 0, [240, 255, 260])
+    eng.snooze(10 * MIN)                                   # high to 130 min
+    series(eng, 15, [280, 305])
+    press = eng.snooze(21 * MIN)                           # urgent high to 81 min
+    assert [e["type"] for e in press] == ["urgent_high"], press
+    assert eng._alarms["high"][4] == 130 * MIN
