@@ -333,6 +333,20 @@ def test_nightscout_delivery():
     assert len(chaos.check_nightscout_delivery(lost, ev, 400 * MIN, [])) == 1
     lost["_ns_dates"] = dates[:1]                   # the one at 5 min, well before the cut, is owed
     assert len(chaos.check_nightscout_delivery(lost, with_cut, 400 * MIN, [])) == 1
+    # (seed 2764) a boot whose settings forward to no Nightscout to the end (config.json damaged,
+    # its .bak older, without it), inside a Wi-Fi outage: what came from the outage's start is
+    # not owed; what came before it is; and a later boot that forwards again owes them all
+    gone = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:2],
+                  inject={"wifi_down_at_s": [[8 * 60, 100 * 60]]})
+    boot = [{"event": "reset", "t_ms": 30 * MIN}, {"event": "config_loaded", "t_ms": 30 * MIN,
+                                                    "nightscout": False}]
+    booted = sorted(ev + boot, key=lambda e: e["t_ms"])
+    assert chaos.check_nightscout_delivery(gone, booted, 400 * MIN, []) == []
+    gone["_ns_dates"] = dates[:1]                   # the one at 5 min, before the outage: owed
+    assert len(chaos.check_nightscout_delivery(gone, booted, 400 * MIN, [])) == 1
+    gone["_ns_dates"] = dates[:2]
+    back = booted + [{"event": "config_loaded", "t_ms": 80 * MIN, "nightscout": True}]
+    assert len(chaos.check_nightscout_delivery(gone, back, 400 * MIN, [])) == 1
     # a server that was down may not have them all: not judged
     w["forward"]["nightscout"] = "error"
     assert chaos.check_nightscout_delivery(w, ev, 200 * MIN, []) == []

@@ -3771,6 +3771,33 @@ def check_nightscout_delivery(w, events, end_ms, problems):
             cuts_in = [c for c, _ in power_offs(events) if a * 1000 <= c <= lost_ms]
             if cuts_in:
                 owed_until = min(owed_until, cuts_in[0])
+    # (seed 2764) a boot whose settings forward to no Nightscout to the end (config.json
+    # damaged, its .bak an older copy without it; the device config alarm says so): what was
+    # still queued then is never sent; inside a home-network outage reaching that boot (Wi-Fi
+    # down, the router off), what came from the outage's start could not go before it
+    gone = None
+    for e in events:
+        if e.get("event") == "config_loaded":
+            if e.get("nightscout") is False:
+                gone = e["t_ms"] if gone is None else gone
+            else:
+                gone = None
+    if gone is not None:
+        owed_until = min(owed_until, gone)
+        spans = [(a * 1000, b * 1000) for a, b in inj.get("wifi_down_at_s") or ()]
+        off = None
+        for e in events:
+            if e.get("event") == "router":
+                if e.get("up") is False and off is None:
+                    off = e["t_ms"]
+                elif e.get("up") is not False and off is not None:
+                    spans.append((off, e["t_ms"]))
+                    off = None
+        if off is not None:
+            spans.append((off, end_ms))
+        for a, b in spans:
+            if a <= gone <= b:
+                owed_until = min(owed_until, a)
     # a damaged queue file: the box falls back to the .bak, one save older (round 4, seed 530)
     damaged = [e["t_ms"] for e in events if e.get("event") in ("queue_damaged", "file_damaged")
                and e.get("size") and e.get("file", QUEUE_FILES[0]) in QUEUE_FILES]
