@@ -3131,16 +3131,27 @@ def _ns_pauses(w, events, end_ms):
     out += [(t, end_ms) for t in onsets(events, "device", "memory")]
     # (seed 2510) a boot whose settings forward to no Nightscout (both copies of config.json
     # damaged: the defaults) until one that forwards again
-    off = None
+    out += [(a, b if b == end_ms else b + MIN) for a, b in spans_of(events, "config_loaded", _no_ns, end_ms)]
+    return out
+
+
+def _no_ns(e):
+    return e.get("nightscout") is False
+
+
+def spans_of(events, name, down, end_ms):
+    """[(from_ms, to_ms)] of the stretches where down(e) held for the `name` events: from
+    the first such event to the next `name` event for which it does not (or end_ms)."""
+    out, start = [], None
     for e in events:
-        if e.get("event") == "config_loaded":
-            if e.get("nightscout") is False and off is None:
-                off = e["t_ms"]
-            elif e.get("nightscout") is not False and off is not None:
-                out.append((off, e["t_ms"] + MIN))
-                off = None
-    if off is not None:
-        out.append((off, end_ms))
+        if e.get("event") == name:
+            if down(e):
+                start = e["t_ms"] if start is None else start
+            elif start is not None:
+                out.append((start, e["t_ms"]))
+                start = None
+    if start is not None:
+        out.append((start, end_ms))
     return out
 
 
@@ -3775,26 +3786,12 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     # damaged, its .bak an older copy without it; the device config alarm says so): what was
     # still queued then is never sent; inside a home-network outage reaching that boot (Wi-Fi
     # down, the router off), what came from the outage's start could not go before it
-    gone = None
-    for e in events:
-        if e.get("event") == "config_loaded":
-            if e.get("nightscout") is False:
-                gone = e["t_ms"] if gone is None else gone
-            else:
-                gone = None
-    if gone is not None:
+    no_ns = spans_of(events, "config_loaded", _no_ns, end_ms)
+    if no_ns and no_ns[-1][1] == end_ms:
+        gone = no_ns[-1][0]
         owed_until = min(owed_until, gone)
         spans = [(a * 1000, b * 1000) for a, b in inj.get("wifi_down_at_s") or ()]
-        off = None
-        for e in events:
-            if e.get("event") == "router":
-                if e.get("up") is False and off is None:
-                    off = e["t_ms"]
-                elif e.get("up") is not False and off is not None:
-                    spans.append((off, e["t_ms"]))
-                    off = None
-        if off is not None:
-            spans.append((off, end_ms))
+        spans += spans_of(events, "router", lambda e: e.get("up") is False, end_ms)
         for a, b in spans:
             if a <= gone <= b:
                 owed_until = min(owed_until, a)
