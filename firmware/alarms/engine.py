@@ -367,9 +367,9 @@ class AlarmEngine:
     def _cover(self, kind, until, events):
         """Answer the lesser alarms of the answered one's episode (kinds.COVERS)
         that sound beside it as it was answered, or are snoozed to an earlier end:
-        snoozed until `until`, or
-        acknowledged with it (None): a press is for the episode. no_data and a
-        sensor alarm that says why are one episode too (SENSOR_HOLD_S)."""
+        snoozed until `until`, or acknowledged with it (None): a press is for the
+        episode. no_data and a sensor alarm that says why are one episode too
+        (SENSOR_HOLD_S)."""
         why = self._sensor_says_why() if kind in ("sensor", "no_data") else None
         if why is not None and kind == "sensor":
             # (the target only while no_data does not sound: snoozed short, it is held too)

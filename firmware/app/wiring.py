@@ -250,6 +250,7 @@ def _fault(app, what):
 # memory), so a reason of a part that no longer runs is cleared at boot
 _BLE_REASONS = ("no_transmitter", "auth_failed", "rogue", "bond_lost", "slot_conflict")
 _FOLLOW_REASONS = ("leader_silent", "leader_auth")
+_BATTERY_REASONS = ("tx_expired", "battery_low")   # the transmitter's end, its battery's warning
 
 
 def _clear_reasons(app, names):
@@ -269,8 +270,8 @@ def _source(app):
         from alarms.kinds import NO_GLUCOSE
         for name in NO_GLUCOSE + ("attention", "warmup_done"):
             app.condition("sensor", name, False)
-        app.condition("transmitter_battery", "battery_low", False)
-        app.condition("transmitter_battery", "tx_expired", False)
+        for name in _BATTERY_REASONS:
+            app.condition("transmitter_battery", name, False)
     if follower:
         from forward.follower import Follower
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
@@ -408,10 +409,9 @@ def on_link_event(app, ev):
         # a transmitter past its end (status expired or worse) said "battery low" on the
         # screen, as if it had days left: its own reason (the new one first, as a new problem)
         active = ev.get("active", True)
-        end = ev.get("name") in ("expired", "bricked")
-        told = ("tx_expired", "battery_low") if end else ("battery_low", "tx_expired")
-        app.condition("transmitter_battery", told[0], active)
-        app.condition("transmitter_battery", told[1], False)
+        end = 0 if ev.get("name") in ("expired", "bricked") else 1
+        app.condition("transmitter_battery", _BATTERY_REASONS[end], active)
+        app.condition("transmitter_battery", _BATTERY_REASONS[1 - end], False)
     elif what == "tx_clock":   # another transmitter: the resume point was the old one's
         app.status["last_reading"] = None
         app.rtc.forget_transmitter()
