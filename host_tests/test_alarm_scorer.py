@@ -210,6 +210,7 @@ def test_make_bench_alarms_fails_when_the_engine_is_not_scored(tmp_path, monkeyp
     code, figures = _make_bench_alarms(tmp_path, monkeypatch, {"simulated": tiny, "real": tiny})
     assert code is None, code                           # scored: the run passes
     assert figures["alarms"]["real"]["engine"]["low_events"] == 1
+    assert figures["alarms"]["burden"]["real"]["traces"] == 1 and "burden" in capsys.readouterr().out
     capsys.readouterr()
     monkeypatch.setattr(runner, "REPLAY", str(tmp_path / "no_replay.py"))
     code, figures = _make_bench_alarms(tmp_path, monkeypatch, {"simulated": tiny, "real": tiny})
@@ -227,6 +228,7 @@ def test_make_bench_alarms_fails_when_the_engine_is_not_scored(tmp_path, monkeyp
     code, figures = _make_bench_alarms(tmp_path, monkeypatch, {"simulated": str(empty), "real": tiny})
     a = figures["alarms"]
     assert code and "no readings" in a["simulated"]["engine"]["error"] and "error" in a["ceiling"]["simulated"]
+    assert a["burden"]["simulated"]["sound_starts_per_day"] is None   # no day of readings: no rate
     assert a["real"]["engine"]["low_events"] == 1
 
 

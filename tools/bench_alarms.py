@@ -6,7 +6,8 @@ xDrip+, Nightguard) over ../shared/traces (simulated, reference = true_bg)
 and ../shared/real-cgm (recorded, reference = the CGM itself); prints one
 table per set and returns {"simulated": {system: figures}, "real": {...},
 "ceiling": {"simulated": ...}} (the last: how far the sensor hides the
-simulated lows, alarmbench/ceiling.py). When the engine's row of either set is
+simulated lows, alarmbench/ceiling.py) and "burden" (how often it sounds
+for a family that answers each sound, alarmbench/burden.py). When the engine's row of either set is
 an error (its replay missing, failing or printing something else; a set with
 no reading), run() raises NotScored after every table is printed: `make bench`
 then exits 1, and bench.json keeps the figures with the error.
@@ -18,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from alarmbench import ceiling, runner, score  # noqa: E402
+from alarmbench import burden, ceiling, runner, score  # noqa: E402
 
 
 class NotScored(RuntimeError):
@@ -48,6 +49,14 @@ def run():
     else:
         out["ceiling"] = {"simulated": ceiling.study(runner.SETS["simulated"])}
         print(ceiling.table("simulated: ceiling", out["ceiling"]["simulated"]), flush=True)
+    # how often it sounds for a family that answers (alarmbench/burden.py, engine on CPython)
+    out["burden"] = {}
+    for name in ("simulated", "real"):
+        try:
+            out["burden"][name] = burden.study(runner.SETS[name])
+            print(burden.table("%s: burden" % name, out["burden"][name]), flush=True)
+        except Exception as e:   # (a set the scorer already reported as an error)
+            out["burden"][name] = {"error": "%s: %s" % (type(e).__name__, e)}
     engine_errors = ["%s: %s" % (name, out[name]["engine"]["error"]) for name in ("simulated", "real")
                      if "error" in out[name]["engine"]]
     if engine_errors:
