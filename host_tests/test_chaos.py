@@ -2583,7 +2583,7 @@ def test_round12_draws_leave_the_old_draws_alone():
         assert chaos.trace_lows(w, u["under"], 86400000) and u["edge_s"] < u["low_s"] + 3600
         if u["press_s"] is not None:   # snoozed minutes before the change, the snooze across it
             assert [u["press_s"], 0.2] in w["inject"]["button_held"] and u["edge_s"] - u["press_s"] >= 120
-            assert s["urgent_low_snooze"] * 60 > u["edge_s"] - u["press_s"]
+            assert s["urgent_low_soon_snooze"] * 60 > u["edge_s"] - u["press_s"]
         assert w["sched_snooze"] is None and w["inject"]["clock_sample_s"] == chaos.CLOCK_SAMPLE_S
     # (1), (2) a 13-day world: resets and power cuts early, soft ones across it and at the wrap, swaps days apart
     period_s = (1 << 30) / 1000.0
@@ -2675,7 +2675,7 @@ ULS_FALL = [130, 128, 126, 124, 120, 116, 112, 108, 104, 100, 96, 92, 88, 84, 80
 
 def _uls_settings(start):
     return chaos._settings_mod().validate({"urgent_low": 60, "low": 70, "urgent_low_soon_minutes": 20,
-                                           "urgent_low_snooze": 20,
+                                           "urgent_low_soon_snooze": 20,
                                            "schedule": [{"start": start, "end": 900, "urgent_low_soon_minutes": 30}]})
 
 

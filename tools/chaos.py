@@ -294,7 +294,7 @@ checked (check_world):
  whose start (or end) falls 5-40 min before the trace goes under urgent_low (raised to at most 70
  when this day's trace has no urgent low; a fall to under 85 at least), or, in most worlds that draw
  it, 2-12 min after a press that snoozes urgent_low_soon at its onset (the draw's guess from the
- engine's own functions on the trace; urgent_low_snooze 15-30 min, so the snooze crosses the change).
+ engine's own functions on the trace; urgent_low_soon_snooze 15-30 min, so the snooze crosses the change).
 30 soft resets: in a world whose ticks count from 0 at each boot, each boot's firmware clock
    (clock.ms()) counts from that boot (a soft reset near the wrap included); a soft reset leaves
    ticks_ms running and a reset or power-on starts it at 0 (else the simulator is not the board);
@@ -1905,7 +1905,7 @@ def draw_round12(seed, w, end_s):
     if press is not None:
         if _press_free([list(p) for p in inject.get("button_held") or ()], press, 0.2):
             inject["button_held"] = sorted([list(p) for p in inject.get("button_held") or ()] + [[press, 0.2]])
-            a["urgent_low_snooze"] = uls_snooze
+            a["urgent_low_soon_snooze"] = uls_snooze
         else:
             press = None
     if ul != s["urgent_low"]:
@@ -5314,7 +5314,7 @@ def check_two_swaps(w, events, s, end_ms, problems, values=None):
     return out
 
 
-SNOOZE_KEYS = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_snooze", "low": "low_snooze",
+SNOOZE_KEYS = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_soon_snooze", "low": "low_snooze",
                "high": "high_snooze", "urgent_high": "urgent_high_snooze"}   # alarms/kinds.py _SNOOZE_KEY
 SCHED_KEYS = ("low", "low_enabled", "high", "high_enabled", "urgent_high", "urgent_high_enabled",
               "urgent_low_soon_minutes", "low_minutes")
@@ -5555,7 +5555,7 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     either horizon (in force -/+ ULS_ROBUST_MIN), an active urgent_low_soon is cleared by the reading +
     REACT_MS (a reading HYST_LOW above urgent_low at least: below, urgent_low's own hold hides them from
     the conditions' hierarchy); (d) a snooze of urgent_low_soon across the change (invariant 29's
-    rules): no re-raise before it ends (urgent_low_snooze), and at its end, when the last fresh reading still raises it under the
+    rules): no re-raise before it ends (urgent_low_soon_snooze), and at its end, when the last fresh reading still raises it under the
     horizon in force then, an urgent_low_soon re-raise (or urgent_low) by the end + REACT_MS. Not judged:
     readings within EDGE_MARGIN_MS of a change, or ULS_STOP_MS after a reset, power cut, damaged RTC
     memory or config save (or REACT_MS before one), a broken engine, readings arriving with another
@@ -5661,7 +5661,7 @@ def check_uls_horizon(w, events, s, end_ms, problems):
             continue
         t0 = e["t_ms"]
         base = _boot_settings(events, s, t0)
-        until = t0 + st.effective(base, mod_at(t0))["urgent_low_snooze"] * MIN
+        until = t0 + st.effective(base, mod_at(t0))["urgent_low_soon_snooze"] * MIN
         if not any(t0 < x <= until for x in edges) or not quiet(until) or any(t0 <= x <= until for x in stops):
             continue
         clear = next((x["t_ms"] for x in events if t0 < x["t_ms"] and x.get("event") == "alarm_clear"

@@ -39,7 +39,7 @@ REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter",
            "button", "factory_reset", "stopped", "warmup", "clock", "tx_expired")
 # (append only, under 127 entries: saved states hold indexes; a condition whose reason
 # is missing here is not restored from RTC memory, see persist.py)
-_SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_snooze",
+_SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_soon_snooze",
                "low": "low_snooze", "high": "high_snooze", "urgent_high": "urgent_high_snooze",
                "fall": "rate_snooze", "rise": "rate_snooze",
                "persistent_high": "persistent_high_snooze", "no_data": "no_data_snooze"}

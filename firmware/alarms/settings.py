@@ -10,6 +10,8 @@
 # urgent_low_snooze       15       5..30        longest snooze of an urgent low (re-raises after it)
 # urgent_low_soon         True     bool         predicted urgent low alarm on
 # urgent_low_soon_minutes 20       10..30       "predicted to reach urgent_low within N minutes"
+# urgent_low_soon_snooze  30       5..30        snooze of urgent_low_soon (re-raises after it if still
+#                                               predicted; urgent_low sounds at once under it)
 # low_enabled             True     bool
 # low                     70       60..100      low below this (or predicted to cross it within low_minutes)
 # low_minutes             15       0..30        prediction horizon of the low alarm (0 = threshold only)
@@ -66,6 +68,7 @@ DEFAULTS = {
     "urgent_low_snooze": (15, 5, 30),
     "urgent_low_soon": (True, _BOOL),
     "urgent_low_soon_minutes": (20, 10, 30),
+    "urgent_low_soon_snooze": (30, 5, 30),
     "low_enabled": (True, _BOOL),
     "low": (70, 60, 100),
     "low_minutes": (15, 0, 30),

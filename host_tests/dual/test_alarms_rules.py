@@ -21,7 +21,8 @@ def problems(user):
 # comment table and the README.
 NUMBERS = {
     "urgent_low": (55, 50, 70, 1), "urgent_low_snooze": (15, 5, 30, 1),
-    "urgent_low_soon_minutes": (20, 10, 30, 1), "low": (70, 60, 100, 1),
+    "urgent_low_soon_minutes": (20, 10, 30, 1), "urgent_low_soon_snooze": (30, 5, 30, 1),
+    "low": (70, 60, 100, 1),
     "low_minutes": (15, 0, 30, 1), "low_snooze": (30, 5, 60, 1), "high": (250, 120, 400, 1),
     "high_snooze": (120, 15, 360, 1), "urgent_high": (300, 180, 400, 1),
     "urgent_high_snooze": (60, 15, 240, 1), "fall_rate": (3.0, 1.0, 5.0, 0.1),
@@ -533,6 +534,7 @@ def test_no_data_counts_from_the_last_reading_time_not_its_arrival():
 # ---- snooze and acknowledge ------------------------------------------------
 SNOOZE_CASES = (
     ("urgent_low", [50], {}, 15),
+    ("urgent_low_soon", [100, 90, 80, 70, 62, 58], {}, 30),
     ("low", [69, 68], {"urgent_low_soon": False}, 30),
     ("high", [260], {}, 120),
     ("urgent_high", [320], {"high_enabled": False}, 60),
@@ -1563,23 +1565,53 @@ def test_a_snoozed_urgent_low_soon_hands_over_to_low_when_glucose_stays_low():
 
 
 def test_acknowledging_urgent_low_soon_is_only_its_capped_snooze():
-    # README: urgent_low_soon's snooze is "as urgent_low" (acknowledge = this
-    # snooze): a long press cannot silence it until it clears
+    # README: acknowledging urgent_low_soon is its snooze (urgent_low_soon_snooze,
+    # 30 min): a long press cannot silence it until it clears
     eng = make()
     series(eng, 0, [100, 90, 80, 70, 62, 58])
     ev = eng.acknowledge(26 * MIN)
-    assert [(e["event"], e["type"]) for e in ev] == [("alarm_ack", "urgent_low_soon")]
+    assert [(e["event"], e["type"], e["until_s"]) for e in ev] == [("alarm_ack", "urgent_low_soon", 56 * MIN)]
     assert alarm(eng, "urgent_low_soon")["status"] == "snoozed"
-    ev = series(eng, 30, [62, 66, 68, 68])            # glucose stays below 70
-    assert "low" in kinds(ev), ev                       # after the 15 min
+    ev = series(eng, 30, [62, 66, 68, 68, 68, 68])      # 30..55: glucose stays below 70
+    assert kinds(ev) == [], ev                          # inside the 30 min
+    ev = series(eng, 60, [68])
+    assert "low" in kinds(ev), ev                       # after them
     assert alarm(eng, "urgent_low_soon") is None
-    # still falling toward the floor after the acknowledgement: it sounds again
-    eng = make()
+    # still falling toward the floor after the acknowledgement: it sounds again at its end
+    # (a shorter snooze: 30 min of a fall that stays above 55 no longer predicts it)
+    eng = make(urgent_low_soon_snooze=15)
     series(eng, 0, [100, 90, 80, 70, 62, 58])
     eng.acknowledge(26 * MIN)
     ev = series(eng, 30, [58, 57, 57, 56, 56])
     assert [(e["type"], e.get("reraise")) for e in ev if e["event"] == "alarm_onset"] == [
         ("urgent_low_soon", True)], ev
+
+
+def test_urgent_low_soon_has_its_own_snooze_and_never_holds_the_urgent_low_back():
+    """urgent_low_soon_snooze (30 min by default, 5..30): a predicted urgent low
+    answered comes back after it if still predicted; the urgent low itself is
+    not held by it and sounds at once when a fresh reading is under the floor."""
+    for minutes in (5, 15):   # (30, the default: test_acknowledging_urgent_low_soon_...)
+        eng = make(urgent_low_soon_snooze=minutes, low_enabled=False)
+        series(eng, 0, [100, 90, 80, 70, 64, 62])       # -2 mg/dL/min, then slower
+        assert alarm(eng, "urgent_low_soon")["status"] == "sounding"
+        press = eng.snooze(26 * MIN)
+        assert [(e["type"], e["until_s"]) for e in press] == [("urgent_low_soon", (26 + minutes) * MIN)]
+        ev = []
+        for t in range(26 * MIN + 30, (26 + minutes) * MIN, 30):
+            ev += eng.tick(t) if t % (5 * MIN) else eng.on_reading(reading.make(t, None, 60, None, 6, reading.LIVE), t)
+        assert kinds(ev) == [], (minutes, ev)            # quiet for the whole snooze
+        ev = eng.tick((26 + minutes) * MIN)
+        assert [(e["type"], e.get("reraise")) for e in ev if e["event"] == "alarm_onset"] == [
+            ("urgent_low_soon", True)], (minutes, ev)
+    # under its snooze, a reading below urgent_low sounds the urgent low at once
+    eng = make()
+    series(eng, 0, [100, 90, 80, 70, 64])
+    eng.snooze(21 * MIN)
+    ev = series(eng, 25, [59, 54])
+    assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["urgent_low"], ev
+    assert alarm(eng, "urgent_low")["status"] == "sounding"
+    assert alarm(eng, "urgent_low_soon")["status"] == "snoozed"
 
 
 def test_a_snoozed_urgent_low_hands_over_to_low_above_the_floor():
@@ -1602,7 +1634,7 @@ def test_the_low_takes_over_when_the_snooze_ends_not_a_reading_later():
     """The hand-over from an answered urgent_low_soon to the low happens when
     its snooze ends (the engine's tick), like a re-raise: not up to a reading
     (5 min, or 10 with a missed window) later. From a stale reading it waits."""
-    eng = make()
+    eng = make(urgent_low_soon_snooze=15)
     series(eng, 0, [100, 90, 80, 70, 62, 58])
     eng.snooze(26 * MIN)                                               # until 41
     ev = series(eng, 30, [62, 64, 66])                                 # 30, 35, 40
@@ -1612,7 +1644,7 @@ def test_the_low_takes_over_when_the_snooze_ends_not_a_reading_later():
     assert kinds(ev) == ["low"] and kinds(ev, "alarm_clear") == ["urgent_low_soon"], ev
     assert ev[-1]["sgv"] == 66 and alarm(eng, "low")["status"] == "sounding"
     assert eng.tick(41 * MIN + 5) == []                                # once
-    eng = make()
+    eng = make(urgent_low_soon_snooze=15)
     series(eng, 0, [100, 90, 80, 70, 62, 58])
     eng.snooze(26 * MIN)
     series(eng, 30, [62])                                              # 11 min old at 41
@@ -1935,8 +1967,8 @@ def test_a_press_on_the_higher_alarm_also_answers_a_lesser_one_snoozed_to_an_ear
     # the low side alike: a low snoozed before the urgent low came waits for the urgent low's end
     eng = make()
     series(eng, 0, [80, 72, 68, 66])
-    first = eng.snooze(16 * MIN)                           # (urgent_low_soon: 15 min, to 31)
-    assert first and all(e["until_s"] == 31 * MIN for e in first), first
+    first = eng.snooze(16 * MIN)                           # (urgent_low_soon: 30 min, to 46)
+    assert first and all(e["until_s"] == 46 * MIN for e in first), first
     series(eng, 20, [62, 58, 54, 50])
     ul = eng.snooze(36 * MIN)                              # urgent low: 15 min, to 51
     assert [e["type"] for e in ul][0] == "urgent_low", ul
