@@ -228,7 +228,7 @@ def test_make_bench_alarms_fails_when_the_engine_is_not_scored(tmp_path, monkeyp
     code, figures = _make_bench_alarms(tmp_path, monkeypatch, {"simulated": str(empty), "real": tiny})
     a = figures["alarms"]
     assert code and "no readings" in a["simulated"]["engine"]["error"] and "error" in a["ceiling"]["simulated"]
-    assert a["burden"]["simulated"]["sound_starts_per_day"] is None   # no day of readings: no rate
+    assert a["burden"]["simulated"]["sounds_per_day"] is None   # no day of readings: no rate
     assert a["real"]["engine"]["low_events"] == 1
 
 

@@ -442,7 +442,7 @@ def test_a_button_stuck_while_running_raises_device_after_60_s_and_clears_on_rel
 
 def test_an_alarm_a_stuck_button_acknowledged_sounds_again_once_it_is_found_stuck(tmp_path):
     # a book left on the button during urgent-low-soon: its hold acknowledged the alarm
-    # at 1.5 s (a capped snooze, 15 min); at 60 s the hold is a stuck button, no
+    # at 1.5 s (a capped snooze, 30 min); at 60 s the hold is a stuck button, no
     # person answering, so the alarm and the low it covered sound again at once,
     # over the stuck button's own device alarm
     start = 21 * 60 + 175

@@ -383,9 +383,12 @@ class AlarmEngine:
             rec = self._alarms.get(lesser)
             # one snoozed earlier, to an end before this answer's, is answered as it too: it
             # sounded in the middle of the higher one's snooze (a high snoozed at midnight
-            # woke the family at 02:38, 23 min after they answered the urgent high)
+            # woke the family at 02:38, 23 min after they answered the urgent high). Under an
+            # urgent low, one snoozed to a later end ends with it too: the urgent low's end is
+            # the episode's next word (urgent_low_soon answered for 30 min kept the low from
+            # taking over at 55-64 when the urgent low's 15 min ended: silent 10 min more)
             if rec is not None and (rec[_ST] == SOUNDING or rec[_ST] == SNOOZED and (
-                    until is None or rec[_UNTIL] < until)):
+                    until is None or rec[_UNTIL] < until or kind == "urgent_low")):
                 if until is None:
                     rec[_ST], rec[_UNTIL] = ACKNOWLEDGED, None
                     events.append(self._event("alarm_ack", lesser, rec))

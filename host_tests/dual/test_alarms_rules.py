@@ -1614,6 +1614,34 @@ def test_urgent_low_soon_has_its_own_snooze_and_never_holds_the_urgent_low_back(
     assert alarm(eng, "urgent_low_soon")["status"] == "snoozed"
 
 
+def test_an_urgent_low_answered_under_a_longer_urgent_low_soon_snooze_hands_over_at_its_own_end():
+    """urgent_low_soon answered (30 min), then the urgent low (15 min): the urgent
+    low's end is the episode's next word. Its press ends the lesser ones' snoozes
+    with its own, so glucose settling at 55-64 sounds the low when the urgent low's
+    snooze ends (helper-155: before, the urgent low cleared there and the low waited,
+    blocked by urgent_low_soon's snooze, 10 min more in silence)."""
+    eng = make()
+    series(eng, 0, [100, 90, 80, 70, 64, 62])
+    assert [e["until_s"] for e in eng.snooze(26 * MIN)] == [56 * MIN]      # urgent_low_soon: to 56
+    feed(eng, 30 * MIN, 54)
+    press = eng.snooze(31 * MIN)
+    assert [(e["type"], e["until_s"]) for e in press] == [("urgent_low", 46 * MIN), ("urgent_low_soon", 46 * MIN)]
+    ev, quiet = [], []
+    for t in range(31 * MIN + 30, 60 * MIN, 30):
+        ev += eng.tick(t) if t % (5 * MIN) else feed(eng, t, 59)
+        if eng.loudest() is None:
+            quiet.append(t)
+    assert max(quiet) < 46 * MIN, (max(quiet) / 60.0, ev)
+    assert alarm(eng, "low")["status"] == "sounding"
+    # a low snoozed earlier to a later end ends with the urgent low's answer too
+    eng = make(urgent_low_soon=False)
+    series(eng, 0, [72, 68])
+    eng.snooze(10 * MIN)                                                   # low: to 40
+    feed(eng, 15 * MIN, 54)
+    press = eng.snooze(16 * MIN)                                           # urgent low: to 31
+    assert [(e["type"], e["until_s"]) for e in press] == [("urgent_low", 31 * MIN), ("low", 31 * MIN)]
+
+
 def test_a_snoozed_urgent_low_hands_over_to_low_above_the_floor():
     """A glucose hovering at 56-64 after an urgent low's snooze (the urgent
     low only holds there, its hysteresis) sounds the low."""

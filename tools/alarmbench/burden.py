@@ -7,12 +7,14 @@ hears more than onsets: an alarm they snooze comes back at the snooze's end if
 its condition still holds, and one that clears and starts again is a new sound.
 This replays each trace through the engine (default settings, CPython, the
 same steps as tools/replay.py) with a person who gives a short press (snooze)
-RESPONSE_S after a sound starts, and counts, per day of trace:
-- sound starts: an alarm that starts sounding (an onset, or a re-raise after a
-  snooze), by type;
-- wake-ups: sound starts more than WAKE_GAP_S after the previous one (one
+RESPONSE_S after the box starts sounding (and again RESPONSE_S later while
+something still sounds), and counts, per day of trace:
+- sounds: the box going from silent to sounding;
+- wake-ups: sounds more than WAKE_GAP_S after the previous sound's start (one
   getting up answers a cluster);
-- presses.
+- presses;
+- alarm starts, by type: each alarm that starts sounding (an onset, or a re-raise
+  after a snooze); several may start in one sound.
 High-side sound starts are also split by the glucose trend at the moment
 (falling: the engine's filtered rate at or below -FALLING mg/dL/min), the share
 that peers' "smart snooze" would keep quiet.
@@ -38,14 +40,16 @@ FALLING = 0.5
 
 
 def burden(rows, settings=None, response_s=RESPONSE_S):
-    """Counts over one trace: {"days", "starts": {type: n}, "wakeups", "presses",
-    "high_side_starts", "high_side_falling"}."""
+    """Counts over one trace: {"days", "sounds" (the box going from silent to
+    sounding), "starts": {type: n} (each alarm that starts sounding: several may
+    start in one sound), "wakeups", "presses", "high_side_starts",
+    "high_side_falling"}."""
     engine = AlarmEngine(alarm_settings.validate(settings or {}))
     starts = {}
-    out = {"starts": starts, "wakeups": 0, "presses": 0, "high_side_starts": 0,
+    out = {"starts": starts, "sounds": 0, "wakeups": 0, "presses": 0, "high_side_starts": 0,
            "high_side_falling": 0}
     first = last = None
-    last_start = None
+    last_sound = None
     sounding_since = None
     for events, minute in replay._steps(engine, rows):
         now = minute * 60
@@ -58,9 +62,6 @@ def burden(rows, settings=None, response_s=RESPONSE_S):
                 if status.get(kind) != "sounding":   # started answered (held): no sound
                     continue
                 starts[kind] = starts.get(kind, 0) + 1
-                if last_start is None or now - last_start > WAKE_GAP_S:
-                    out["wakeups"] += 1
-                last_start = now
                 if kind in HIGH_SIDE:
                     out["high_side_starts"] += 1
                     if engine._pred.ready() and engine._pred.rate() <= -FALLING:
@@ -68,37 +69,54 @@ def burden(rows, settings=None, response_s=RESPONSE_S):
         if engine.loudest() is None:
             sounding_since = None
             continue
-        if sounding_since is None:
+        if sounding_since is None:   # the box starts sounding
             sounding_since = now
+            out["sounds"] += 1
+            if last_sound is None or now - last_sound > WAKE_GAP_S:
+                out["wakeups"] += 1
+            last_sound = now
         if now - sounding_since >= response_s:
             engine.snooze(now)
             out["presses"] += 1
-            sounding_since = None
+            # (another alarm still sounding is answered response_s later: the person
+            # hears it go on, and presses again)
+            sounding_since = now if engine.loudest() is not None else None
     out["days"] = 0.0 if first is None else (last - first) / 1440.0
     return out
 
 
 def _one(path):
-    return burden(replay.trace_readings(path))
+    """burden() of one trace file, or {"error": ...} for a file the replay refuses."""
+    try:
+        replay.check_trace(path)
+        return burden(replay.trace_readings(path))
+    except (replay.TraceError, OSError) as e:
+        return {"error": "%s: %s" % (os.path.basename(path), e)}
 
 
 def total(results):
-    """The counts of several traces added, with per-day rates."""
+    """The counts of several traces added, with per-day rates; the files refused
+    are listed under "errors" (none scored: every rate None)."""
+    errors = [r["error"] for r in results if "error" in r]
+    results = [r for r in results if "error" not in r]
     days = sum(r["days"] for r in results)
     starts = {}
     for r in results:
         for kind, n in r["starts"].items():
             starts[kind] = starts.get(kind, 0) + n
     per_day = (lambda n: round(n / days, 3) if days else None)
-    sound = sum(starts.values())
     hs = sum(r["high_side_starts"] for r in results)
-    return {"traces": len(results), "days": round(days, 1),
-            "sound_starts_per_day": per_day(sound),
-            "wakeups_per_day": per_day(sum(r["wakeups"] for r in results)),
-            "presses_per_day": per_day(sum(r["presses"] for r in results)),
-            "starts_per_day": {k: per_day(starts[k]) for k in TYPES if k in starts},
-            "high_side_falling_share": round(sum(r["high_side_falling"] for r in results) / hs, 3)
-            if hs else None}
+    out = {"traces": len(results), "days": round(days, 1),
+           "sounds_per_day": per_day(sum(r["sounds"] for r in results)),
+           "wakeups_per_day": per_day(sum(r["wakeups"] for r in results)),
+           "presses_per_day": per_day(sum(r["presses"] for r in results)),
+           "alarm_starts_per_day": per_day(sum(starts.values())),
+           "starts_per_day": {k: per_day(starts[k]) for k in TYPES if k in starts},
+           "high_side_falling_share": round(sum(r["high_side_falling"] for r in results) / hs, 3)
+           if hs else None}
+    if errors:
+        out["errors"] = errors
+    return out
 
 
 def study(directory):
@@ -109,10 +127,13 @@ def study(directory):
 
 def table(title, t):
     lines = ["%s: %d traces, %.1f days" % (title, t["traces"], t["days"]),
-             "  sound starts/day %s, wake-ups/day %s, presses/day %s" % (
-                 t["sound_starts_per_day"], t["wakeups_per_day"], t["presses_per_day"]),
-             "  by type: " + ", ".join("%s %s" % kv for kv in t["starts_per_day"].items()),
-             "  high-side sound starts while falling: %s" % (t["high_side_falling_share"],)]
+             "  the box starts sounding %s times a day (wake-ups %s, presses %s)" % (
+                 t["sounds_per_day"], t["wakeups_per_day"], t["presses_per_day"]),
+             "  alarms starting to sound, a day: %s; by type: %s" % (
+                 t["alarm_starts_per_day"], ", ".join("%s %s" % kv for kv in t["starts_per_day"].items())),
+             "  high-side alarms starting while glucose falls: %s" % (t["high_side_falling_share"],)]
+    for e in t.get("errors", ()):
+        lines.append("  NOT SCORED: %s" % e)
     return "\n".join(lines)
 
 
