@@ -30,6 +30,8 @@ WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
 ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: restart it
 HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
+SESSION_NOTICE_S = 24 * 3600   # a sensor session ending within this: the `sensor` notice, once,
+DAY_MINUTES = (8 * 60, 21 * 60)  # ... in the family's day (local time), never at night
 LANDING_MS = 3000      # a stuck button's take-back reaches this far before its gesture
 FALLBACK_BOARD = "esp32-devkitc"
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
@@ -58,6 +60,7 @@ class App:
         self._told = False       # the listeners have it
         self._saved_s = 0        # when the alarm state last went to RTC memory
         self._clock_unknown = None  # schedules waiting for a time of day (the notice is up)
+        self._ending_told = None    # the session end (ms) the `ending` notice was raised for
         self._unapplied = []     # (kind, name, active) the engine had no memory for (see condition)
         self._feed_fails = {}    # listener -> [failures, engine time of the last]: see emit
         self._flash_failing = False  # the device (flash) alarm is up: see _watch_flash
@@ -314,6 +317,7 @@ class App:
             now = self.now_s()
             self._dispatch(self.engine.tick(now, self.minute_of_day()), now - self._saved_s >= SAVE_S)
             self._watch_clock(now)
+            self._watch_session()
             try:
                 await asyncio.wait_for_ms(self.wake.wait(), TICK_S * 1000)
             except asyncio.TimeoutError:
@@ -330,6 +334,28 @@ class App:
         if unknown != self._clock_unknown:
             self._clock_unknown = unknown
             self.condition("device", "clock", unknown)
+
+    def _watch_session(self):
+        """The sensor session's end, by the link's last time message: kept for the
+        status page (status["session_end_ms"]), and once per session, when it is
+        SESSION_NOTICE_S away or less, the `sensor` notice `ending` (low priority,
+        clears by itself) in the family's day (DAY_MINUTES; none without a time of
+        day): at bedtime they know the sensor stops in the night, not at 3 a.m."""
+        link = self.link
+        left = getattr(link, "session_left_s", None)
+        if left is None:
+            self.status.pop("session_end_ms", None)
+            return
+        end = link.session_at_ms + left * 1000
+        self.status["session_end_ms"] = end
+        told = self._ending_told
+        if told is not None and abs(end - told) < 3600000:   # (a new session or a restart: another end)
+            return
+        mod = self.minute_of_day()
+        if 0 < end - clock.ms() <= SESSION_NOTICE_S * 1000 and mod is not None \
+                and DAY_MINUTES[0] <= mod < DAY_MINUTES[1]:
+            self._ending_told = end
+            self.condition("sensor", "ending", True)
 
     # --- start-up ------------------------------------------------------------
     def _restore(self, blob):

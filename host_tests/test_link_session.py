@@ -34,6 +34,10 @@ def test_happy_path_and_first_bonding():
     assert s["bond_file"] > 0                 # keys persisted through aioble
     assert s["median_session_ms"] < 2000
     assert s["status"]["sensor_state"] == 6 and s["status"]["next_window_ms"] is not None
+    # the virtual G6's session is 2 days old at the start: 8 days left, less the hour run
+    # (by its last time message, in the sim's last window, 51 min in)
+    assert 8 * 86400 - 3600 <= s["status"]["session_left_s"] <= 8 * 86400 - 40 * 60, s["status"]
+    assert s["status"]["session_at_ms"] is not None
 
 
 def test_existing_bond_is_reused_after_a_restart():

@@ -184,3 +184,62 @@ def test_a_reset_loop_is_said_until_the_box_has_run_half_an_hour_then_the_count_
     assert out["next_boot"] == [2, []], out
     assert out["next_after"] == [1, []], out
     assert out["third_boot"] == [2, []], out
+
+
+SESSION_NOTICE = r'''
+import vtime
+vtime.install(0, wall_unix=WALL)
+import json, main, clock
+app = main.App(CFG, boards_dirs=(BOARDS,))
+class Link:   # a transmitter's link as main reads it: the last time message's session left
+    session_left_s = None
+    session_at_ms = None
+app.link = Link()
+raised = []
+real = app.condition
+def condition(kind, name, active):
+    if name == "ending":
+        raised.append([clock.ms() // 60000, active])
+    real(kind, name, active)
+app.condition = condition
+def told(left_h, after_min=0):   # left_h: a time message's hours left ("same": none new; None: no session)
+    if left_h != "same":
+        app.link.session_left_s, app.link.session_at_ms = None if left_h is None else int(left_h * 3600), clock.ms()
+    vtime.sleep_ms(after_min * 60000)
+    app._watch_session()
+    notice = [a for a in app.engine.active() if a["type"] == "sensor"]
+    return [len(raised), app.status.get("session_end_ms"), notice and [notice[0]["reason"], notice[0]["priority"]]]
+out = {}
+out["early"] = told(20)                 # 07:00 local, ends 03:00: the family's day starts at 08:00
+out["day"] = told("same", 60)             # 08:00: told once
+out["again"] = told("same", 30)           # 08:30: not twice
+out["far"] = told(30)                   # a new session's end 30 h away: too far
+out["near"] = told("same", 7 * 60)        # 15:30: 23 h left, another end: told
+out["night"] = told("same", 6 * 60)       # 21:30: nothing new (told, and night)
+out["gone"] = told(None)                # no session: no end kept
+out["raised"] = raised
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_sensor_session_ending_within_a_day_is_told_once_by_day(tmp_path):
+    # the box knew the session's start and said nothing until the sensor stopped, at
+    # 3 a.m. as often as not (helper-156): now a notice (sensor `ending`, low, clears by
+    # itself) once per session end, when it is 24 h away or less, between 08:00 and 21:00
+    wall = 1700000000 - 1700000000 % 86400 + 7 * 3600        # 07:00 UTC, utc_offset_min 0
+    out = run_app(tmp_path, BOARD, SESSION_NOTICE, WALL=wall)
+    assert out["early"][0] == 0 and out["early"][1] == 20 * 3600 * 1000, out
+    assert out["day"][0] == 1 and out["day"][2] == ["ending", "low"], out
+    assert out["again"][0] == 1, out
+    assert out["far"][0] == 1 and out["near"][0] == 2, out
+    assert out["night"][0] == 2 and out["gone"][1] is None, out
+    assert [m for m, _ in out["raised"]] == [60, 90 + 7 * 60], out
+
+
+def test_no_session_notice_at_night_or_without_a_time_of_day(tmp_path):
+    night = 1700000000 - 1700000000 % 86400 + 23 * 3600      # 23:00: ends in 5 h, in the night
+    out = run_app(tmp_path, BOARD, SESSION_NOTICE.replace('out["early"] = told(20)', 'out["early"] = told(5)'),
+                  WALL=night)
+    assert out["again"][0] == 0 and out["again"][1] == 5 * 3600 * 1000, out   # 23:00-00:30: none
+    out = run_app(tmp_path, BOARD, SESSION_NOTICE, WALL=1000)   # a clock not set: no time of day
+    assert out["raised"] == [] and out["early"][1] == 20 * 3600 * 1000, out

@@ -24,7 +24,7 @@ GLUCOSE = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall"
 # (the low side keeps its rank: the last known danger still matters most)
 HIGH_SIDE = ("urgent_high", "high", "rise", "persistent_high")
 CONDITIONS = ("link", "sensor", "device", "forwarding", "transmitter_battery")
-NOTICES = ("warmup_done", "clock")   # informational reasons: low priority, clear by themselves
+NOTICES = ("warmup_done", "clock", "ending")   # informational reasons: low priority, clear by themselves
 # the sensor alarm's reasons that say why no glucose comes (the transmitter is heard; its
 # sensor gives none): no_data and that alarm are one episode (engine: SENSOR_HOLD_S)
 NO_GLUCOSE = ("warmup", "expired", "failed", "stopped")
@@ -36,7 +36,7 @@ REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter",
            "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",
            "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout",
            "power", "slot_conflict", "not_configured", "leader_silent", "leader_auth",
-           "button", "factory_reset", "stopped", "warmup", "clock", "tx_expired")
+           "button", "factory_reset", "stopped", "warmup", "clock", "tx_expired", "ending")
 # (append only, under 127 entries: saved states hold indexes; a condition whose reason
 # is missing here is not restored from RTC memory, see persist.py)
 _SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_soon_snooze",

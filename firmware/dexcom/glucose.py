@@ -96,3 +96,20 @@ def session_start_unix(time_rx, unix_at_receipt):
     if start == NO_SESSION:
         return None
     return activation_unix(time_rx, unix_at_receipt) + start
+
+
+SESSION_DAYS = 10     # G6, its Firefly transmitters and Dexcom ONE (xDrip+, CGMBLEKit)
+SESSION_DAYS_G5 = 7   # a G5 (its ID starts with 4)
+
+
+def session_left_s(time_rx, tx_id):
+    """Seconds left in the sensor session by the time message (0x25), or None when
+    no session runs. The transmitter gives only the session's start: the length is
+    its generation's, as xDrip+ and CGMBLEKit take it. A session restarted (xDrip+'s
+    restarts) counts from its new start; a modified transmitter's longer sessions are
+    not known (the end then comes later than said)."""
+    start, now = time_rx["session_start_time_dex_s"], time_rx["current_time_dex_s"]
+    if not time_rx.get("session_active") or start == NO_SESSION or start > now:
+        return None
+    days = SESSION_DAYS_G5 if str(tx_id or "")[:1] == "4" else SESSION_DAYS
+    return start + days * 86400 - now

@@ -37,7 +37,7 @@ import reading
 from dexcom import auth, build, replies, protocol
 from dexcom.backfill import Backfill
 from dexcom.errors import DexcomError
-from dexcom.glucose import glucose_reading
+from dexcom.glucose import glucose_reading, session_left_s
 from dexcom.states import state_name, state_kind
 from link.plan import Windows, Seen, PERIOD_MS
 
@@ -193,6 +193,8 @@ class Link:
         self._hole = cfg["resume_hole"]  # (start, end) dex span a backfill failed to bring: asked again
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
         self.activation_unix = None
+        # the sensor session's time left at session_at_ms (None: no session), by the last time message
+        self.session_left_s = self.session_at_ms = None
         self._window_t = None
         self._attempts = 0
         self._skip_until = None
@@ -222,6 +224,7 @@ class Link:
                 "last_dex_s": self.seen.newest, "last_session_ms": self.last_session_ms,
                 "last_reason": self.last_reason, "sensor_state": self.sensor_state,
                 "tx_status": self.tx_status, "battery": self.battery, "scan_ms": self.scan_ms,
+                "session_left_s": self.session_left_s, "session_at_ms": self.session_at_ms,
                 "next_window_ms": self.next_window_ms()}
 
     def _event(self, what, **kw):
@@ -548,6 +551,7 @@ class Link:
         # Nightscout knows them (one a second off was a second entry)
         if isinstance(kept, int) and self.activation_unix is not None:
             self.activation_unix = kept
+        self.session_left_s, self.session_at_ms = session_left_s(tm, self.tx_id), clock.ms()
         self._status(tm["status"])
         g = await self._ask(c, build.glucose(), _GLUCOSE_REPLIES)
         live = glucose_reading(g, self.activation_unix, reading.LIVE)

@@ -111,6 +111,9 @@ def status_page(state, cfg, ap=None, problems=()):
         yield "</table>"
     yield "</section><section id=links><h2>Connections</h2><table>"
     yield "<tr><td>Transmitter</td><td id=link>%s</td></tr>" % _transmitter(cfg, state)
+    left = state.get("session_left_s")
+    if left is not None:
+        yield "<tr><td>Sensor session</td><td id=session>%s</td></tr>" % _session(left, state.get("minute_of_day"))
     yield "<tr><td>Wi-Fi</td><td id=wifi>%s</td></tr>" % _wifi(cfg, state)
     failing = [a.get("reason") or "" for a in alarms if a.get("type") == "forwarding"]
     ns = (cfg.get("nightscout") or {}).get("url")
@@ -162,6 +165,19 @@ def _transmitter(cfg, state):
     name = ("&hellip;" + esc(tx[-2:])) if tx else "not set"
     link = state.get("link")
     return "%s, %s" % (name, esc(link) if link else "no contact yet")
+
+
+def _session(left, mod):
+    """The sensor session's end: "ends in 17 h 20 min, about 03:12" (the time of day
+    only when the box knows it); the length is the generation's (dexcom.glucose)."""
+    if left <= 0:
+        return "ended by the box's count (10 days, a G5's 7)"
+    m = left // 60
+    if m >= 2880:
+        span = "%d days %d h" % (m // 1440, m % 1440 // 60)
+    else:
+        span = "%d h %d min" % (m // 60, m % 60)
+    return "ends in %s%s" % (span, "" if mod is None else ", about " + form.hhmm((mod + m) % 1440))
 
 
 def _wifi(cfg, state):

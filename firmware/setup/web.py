@@ -82,7 +82,12 @@ def state_from_app(app):
             "minute_of_day": app.minute_of_day(),
             "alarms": app.engine.active(), "link": app.status.get("link"), "wifi": wifi,
             "wifi_address": address, "config_problems": getattr(app, "config_problems", None) or [],
-            "captive_dns_error": app.status.get("captive_dns_error")}
+            "captive_dns_error": app.status.get("captive_dns_error"),
+            "session_left_s": _left_s(app.status.get("session_end_ms"))}
+
+
+def _left_s(end_ms):
+    return None if end_ms is None else (end_ms - clock.ms()) // 1000
 
 
 def _same(a, b):

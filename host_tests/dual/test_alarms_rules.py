@@ -903,13 +903,18 @@ def test_snoozed_condition_keeps_its_reasons_after_sounding_again():
 
 
 def test_warmup_done_notice():
+    for notice in ("warmup_done", "ending"):   # (ending: the session ends within a day, main.py)
+        eng = make()
+        ev = eng.set_condition("sensor", notice, True, 0)
+        assert ev[0]["priority"] == "low" and ev[0]["reason"] == notice
+        ev = eng.tick(30 * MIN - 1)
+        assert [e for e in ev if e["type"] == "sensor" and e["event"] != "alarm_escalate"] == []
+        assert alarm(eng, "sensor") is not None
+        assert kinds(eng.tick(30 * MIN), "alarm_clear") == ["sensor"]
     eng = make()
-    ev = eng.set_condition("sensor", "warmup_done", True, 0)
-    assert ev[0]["priority"] == "low" and ev[0]["reason"] == "warmup_done"
-    ev = eng.tick(30 * MIN - 1)
-    assert [e for e in ev if e["type"] == "sensor" and e["event"] != "alarm_escalate"] == []
-    assert alarm(eng, "sensor") is not None
-    assert kinds(eng.tick(30 * MIN), "alarm_clear") == ["sensor"]
+    eng.set_condition("sensor", "ending", True, 0)
+    ev = eng.set_condition("sensor", "expired", True, MIN)    # the end itself: a problem, sounding
+    assert ev[0]["priority"] == "medium" and ev[0]["reason"] == "expired"
     eng = make(notice_minutes=5)
     eng.set_condition("sensor", "warmup_done", True, 0)
     assert kinds(eng.tick(5 * MIN), "alarm_clear") == ["sensor"]

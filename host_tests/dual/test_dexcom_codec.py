@@ -177,6 +177,27 @@ def test_reading_tuple_and_wall_time():
     assert glucose.dex_to_unix(9700, act) == 1700000000 - 300
 
 
+def _time_rx(now, start):
+    return messages.parse(crc.append(b"\x25\x00" + now.to_bytes(4, "little") + start.to_bytes(4, "little") +
+                                     b"\x01\x00\x00\x00"))
+
+
+def test_session_time_left_by_generation():
+    # the time message gives the session's start only: the length is the generation's
+    # (xDrip+ SensorDays, CGMBLEKit: 10 days for G6, Firefly and ONE; 7 for a G5, ID 4...)
+    day = 86400
+    t = _time_rx(20 * day, 11 * day)                              # 9 days into the session
+    assert t["session_active"]
+    assert glucose.session_left_s(t, "8G1234") == day              # G6 / Firefly: 10 days
+    assert glucose.session_left_s(t, "81ABCD") == day
+    assert glucose.session_left_s(t, "4XXXXX") == -2 * day         # a G5: 7 days, ended
+    assert glucose.session_left_s(_time_rx(20 * day, 20 * day - 3600), None) == 10 * day - 3600
+    # no session: none (0xFFFFFFFF, a start equal to now, a start after now)
+    assert glucose.session_left_s(_time_rx(20 * day, 0xFFFFFFFF), "8G1234") is None
+    assert glucose.session_left_s(_time_rx(20 * day, 20 * day), "8G1234") is None
+    assert glucose.session_left_s(_time_rx(20 * day, 20 * day + 5), "8G1234") is None
+
+
 def test_builders():
     tok = bytes(range(8))
     assert build.auth_request(tok, protocol.SLOT_ALTERNATE) == b"\x01" + tok + b"\x01"

@@ -122,7 +122,8 @@ def _page(ret):
     if isinstance(body, str):
         return status, body
     # the page's chunks as the box sends them; joined here into one ~10 KB text,
-    # after a collection (the module's tests share one 512 KB heap on the port)
+    # after a collection (the module's tests share one heap on the port: 1 MB,
+    # test_dual_on_micropython.HEAP)
     chunks = list(body)
     gc.collect()
     return status, "".join(chunks)
@@ -514,6 +515,18 @@ def test_the_status_says_whether_the_wifi_is_up():
     finally:
         web.clock = old
     assert got == ["192.168.1.23", None, None], got
+
+
+def test_the_status_gives_the_sensor_session_left_from_its_end():
+    old = web.clock
+    web.clock = Clock(t=5000)
+    try:
+        app = _App(None)
+        assert web.state_from_app(app)["session_left_s"] is None
+        app.status["session_end_ms"] = 5000 + 3600 * 1000 + 999
+        assert web.state_from_app(app)["session_left_s"] == 3600
+    finally:
+        web.clock = old
 
 
 def test_the_status_page_answers_when_the_boxs_state_cannot_be_read():
