@@ -343,17 +343,22 @@ class App:
         day): at bedtime they know the sensor stops in the night, not at 3 a.m."""
         link = self.link
         left = getattr(link, "session_left_s", None)
+        end = None if left is None else link.session_at_ms + left * 1000
+        told = self._ending_told
         if left is None:
             self.status.pop("session_end_ms", None)
-            return
-        end = link.session_at_ms + left * 1000
-        self.status["session_end_ms"] = end
-        told = self._ending_told
-        if told is not None and abs(end - told) < 3600000:   # (a new session or a restart: another end)
-            return
+        else:
+            self.status["session_end_ms"] = end
+        if told is not None and end is not None and abs(end - told) < 3600000:
+            return   # (each time message moves the estimate by a second or so)
+        if told is not None:   # no session, or another end (a new sensor, a restart): not this news
+            self._ending_told = None
+            self.condition("sensor", "ending", False)
         mod = self.minute_of_day()
-        if 0 < end - clock.ms() <= SESSION_NOTICE_S * 1000 and mod is not None \
-                and DAY_MINUTES[0] <= mod < DAY_MINUTES[1]:
+        # not beside another sensor reason (it would join it unheard, and stay after it)
+        if end is not None and 0 < end - clock.ms() <= SESSION_NOTICE_S * 1000 and mod is not None \
+                and DAY_MINUTES[0] <= mod < DAY_MINUTES[1] \
+                and not any(a["type"] == "sensor" for a in self.engine.active()):
             self._ending_told = end
             self.condition("sensor", "ending", True)
 

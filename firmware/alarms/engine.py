@@ -267,10 +267,11 @@ class AlarmEngine:
                     if rec[_LV] == MAX_LEVEL and rec[_PRIO] < 2:
                         rec[_PRIO] += 1
                     events.append(self._event("alarm_escalate", kind, rec))
-            elif rec[_ST] == SNOOZED and rec[_REASON] in NOTICES and \
+            elif rec[_ST] != SOUNDING and rec[_REASON] in NOTICES and \
                     now_s - rec[_SINCE] >= s["notice_minutes"] * 60:
-                # a problem snoozed, then only a notice left (set_condition): its time
-                # ran out under the snooze; it clears, not sounds again for one tick
+                # a problem snoozed or acknowledged, then only a notice left (set_condition):
+                # its time ran out under the answer; it clears, not sounds again for one
+                # tick (acknowledged, it stayed for good: helper-157)
                 self._clear(kind, events)
             elif rec[_ST] == SNOOZED and now_s >= rec[_UNTIL]:
                 if kind in GLUCOSE:

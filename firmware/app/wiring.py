@@ -268,7 +268,7 @@ def _source(app):
                    + (("not_configured",) if follower or ble else ()))
     if not ble:   # nor the transmitter's own news: its sensor's state and its battery
         from alarms.kinds import NO_GLUCOSE
-        for name in NO_GLUCOSE + ("attention", "warmup_done"):
+        for name in NO_GLUCOSE + ("attention", "warmup_done", "ending"):
             app.condition("sensor", name, False)
         for name in _BATTERY_REASONS:
             app.condition("transmitter_battery", name, False)
@@ -423,6 +423,7 @@ def on_link_event(app, ev):
         # reason for a moment, which ended no_data's hold (alarms.engine: SENSOR_HOLD_S)
         if kind in NO_GLUCOSE:
             app.condition("sensor", kind, True)
+            app.condition("sensor", "ending", False)   # the session ended: its notice is news no more
         for name in NO_GLUCOSE:
             if name != kind:
                 app.condition("sensor", name, False)

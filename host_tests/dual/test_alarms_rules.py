@@ -926,6 +926,20 @@ def test_warmup_done_notice():
         assert kinds(ev, "alarm_clear") == ["sensor"] and eng.active() == []
 
 
+def test_a_notice_left_under_an_acknowledged_problem_clears_in_its_time():
+    # helper-157: an acknowledged sensor problem, a notice beside it, the problem over:
+    # the notice stayed, acknowledged, for good (only a snoozed one ran out)
+    for press in ("snooze", "acknowledge"):
+        eng = make()
+        eng.set_condition("sensor", "attention", True, 0)
+        getattr(eng, press)(MIN)
+        eng.set_condition("sensor", "ending", True, 2 * MIN)
+        eng.set_condition("sensor", "attention", False, 3 * MIN)
+        assert [(a["reason"], a["priority"]) for a in eng.active()] == [("ending", "low")], press
+        assert kinds(eng.tick(33 * MIN - 1), "alarm_clear") == [], press
+        assert kinds(eng.tick(33 * MIN), "alarm_clear") == ["sensor"], press
+
+
 def test_a_problem_on_top_of_a_notice_sounds_at_its_own_priority():
     eng = make()
     eng.set_condition("sensor", "warmup_done", True, 0)

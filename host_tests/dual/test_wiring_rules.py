@@ -1175,6 +1175,11 @@ def test_the_sensors_state_raises_its_own_sensor_alarm_and_clears_the_others():
             for name in ("failed", "expired", "stopped", "warmup"):
                 assert got[("sensor", name)] is (name == kind), (kind, got)
             assert got[("sensor", "attention")] is False and ("sensor", "warmup_done") not in got, got
+            # the session's end came (or a new one warms up): the `ending` notice is taken back
+            # (helper-157: it stayed beside the new sensor's warm-up and hid its warm-up done)
+            assert got[("sensor", "ending")] is False, got
+        assert ("sensor", "ending") not in sensor(app, "ok", True) and ("sensor", "ending") not in sensor(app, "calibration", False)
+        sensor(app, "warmup", False)
         assert app.status["sensor_kind"] == "warmup" and app.status["link"] is None
         # warm-up over with a usable reading: a notice that says so
         got = sensor(app, "ok", True)
