@@ -389,7 +389,7 @@ class AlarmEngine:
             # the episode's next word (urgent_low_soon answered for 30 min kept the low from
             # taking over at 55-64 when the urgent low's 15 min ended: silent 10 min more)
             if rec is not None and (rec[_ST] == SOUNDING or rec[_ST] == SNOOZED and (
-                    until is None or rec[_UNTIL] < until or kind == "urgent_low")):
+                    until is None or rec[_UNTIL] < until or kind == "urgent_low" and rec[_UNTIL] != until)):
                 if until is None:
                     rec[_ST], rec[_UNTIL] = ACKNOWLEDGED, None
                     events.append(self._event("alarm_ack", lesser, rec))

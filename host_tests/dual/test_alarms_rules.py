@@ -1659,6 +1659,14 @@ def test_an_urgent_low_answered_under_a_longer_urgent_low_soon_snooze_hands_over
     feed(eng, 15 * MIN, 54)
     press = eng.snooze(16 * MIN)                                           # urgent low: to 31
     assert [(e["type"], e["until_s"]) for e in press] == [("urgent_low", 31 * MIN), ("low", 31 * MIN)]
+    # one whose snooze already ends with the urgent low's is left alone: no event that says
+    # nothing (helper-158: an extra alarm_snooze with the same end went to MQTT and Nightscout)
+    eng = make()
+    series(eng, 0, [100, 90, 80, 70, 64, 62])
+    eng.snooze(26 * MIN)                                                   # urgent_low_soon: to 56
+    feed(eng, 40 * MIN, 54)
+    press = eng.snooze(41 * MIN)                                           # urgent low: to 56
+    assert [(e["type"], e["until_s"]) for e in press] == [("urgent_low", 56 * MIN)], press
 
 
 def test_a_snoozed_urgent_low_hands_over_to_low_above_the_floor():
