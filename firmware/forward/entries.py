@@ -17,6 +17,12 @@ TREND_CODES = {"NONE": 0, "DoubleUp": 1, "SingleUp": 2, "FortyFiveUp": 3, "Flat"
                "NOT COMPUTABLE": 8, "RATE OUT OF RANGE": 9}
 
 
+def mmol_text(mg):
+    """mg/dL -> mmol/L to a tenth, rounded as the apps show it: "3.9" for 70."""
+    tenths = int(mg * 10 / MMOL + 0.5)
+    return "%d.%d" % (tenths // 10, tenths % 10)
+
+
 def direction(trend_x10):
     """Nightscout direction name for a trend in mg/dL/min x10 (None: unknown)."""
     if trend_x10 is None:

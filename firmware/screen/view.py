@@ -16,7 +16,7 @@
 #           number while the sensor or the uploader had stopped)
 # bright    an alarm sounds: full brightness; else dim, for a dark bedroom
 # Every line fits WIDTH characters.
-from forward.entries import MMOL, direction as _direction
+from forward.entries import direction as _direction, mmol_text
 
 WIDTH = 14   # a 240-wide TFT at twice the 8x8 font; 128 / 8 = 16 on an OLED
 TITLES = {"urgent_low": "URGENT LOW", "urgent_low_soon": "LOW SOON", "low": "LOW",
@@ -49,8 +49,7 @@ def big(sgv, units="mg/dl"):
     if sgv > 400:
         return "HIGH"
     if units == "mmol":
-        tenths = int(sgv * 10 / MMOL + 0.5)   # rounded to a tenth, as the apps show it
-        return "%d.%d" % (tenths // 10, tenths % 10)
+        return mmol_text(sgv)
     return str(sgv)
 
 

@@ -16,6 +16,14 @@
 # its stored password was set needs the new password typed); a "clear" box
 # removes it.
 # Checkboxes: absent = off; the form always carries every field.
+# Glucose thresholds are stored in mg/dL; with "units": "mmol" the form shows and
+# takes them in mmol/L to a tenth (a hidden field says which units the page used,
+# so a save that also changes the units reads them right). A value sent back as it
+# was shown keeps the stored mg/dL: 56 shows as 3.1, and 3.1 would be 56 again
+# only by chance.
+
+from alarms.settings import DEFAULTS
+from forward.entries import MMOL, mmol_text
 
 GENERAL = "_general"
 WIFI_ROWS = 3
@@ -27,6 +35,10 @@ THRESHOLDS = (  # (key, enable key or None, label)
     ("high", "high_enabled", "High"),
     ("urgent_high", "urgent_high_enabled", "Urgent high"),
 )
+SHOWN_UNITS = "threshold_units"   # hidden: the units the page showed the glucose fields in
+_SWITCH = "'Glucose on the box's screen' above, then save"
+_MMOL_MAX = 35   # no threshold reaches 35 mmol/L (22.2 is 400 mg/dL); every mg/dL one does
+_GLUCOSE_KEYS = ("urgent_low", "low", "high", "urgent_high")   # fields in mg/dL or mmol/L
 ADMIN_NEW = "admin_new"
 ADMIN_REPEAT = "admin_repeat"
 # configuration key -> the form field that shows its problem
@@ -93,6 +105,52 @@ def _int(fields, name, errors, required):
         return None
 
 
+def glucose_text(mg, units):
+    """A stored threshold (mg/dL) as the form shows it."""
+    return mmol_text(mg) if units == "mmol" else str(mg)
+
+
+def shown_units(fields):
+    """The units the posted page showed its thresholds in (a page from before: mg/dL)."""
+    return "mmol" if fields.get(SHOWN_UNITS) == "mmol" else "mg/dl"
+
+
+def _glucose(fields, name, key, errors, required, units, old):
+    """A threshold field -> mg/dL (int), read in the units the page showed it in."""
+    s = fields.get(name, "").strip()
+    try:
+        v = float(s.replace(",", "."))
+    except ValueError:
+        v = -1.0
+    if units != "mmol":
+        mg = _int(fields, name, errors, required)
+        if mg is None and s and 0 < v < _MMOL_MAX:   # a mmol/L number
+            errors[name] = ("in mg/dL here: %s mmol/L is %d (or show mmol/L: %s)" % (
+                s, int(v * MMOL + 0.5), _SWITCH))
+        return mg
+    if not s:
+        if required:
+            errors[name] = "required"
+        return None
+    if isinstance(old, int) and s == mmol_text(old):
+        return old
+    if not 0 < v < _MMOL_MAX:   # (NaN too)
+        if _MMOL_MAX <= v < 1000:
+            errors[name] = "in mmol/L here: %d mg/dL is %s (or show mg/dL: %s)" % (
+                int(v), mmol_text(int(v)), _SWITCH)
+        else:
+            errors[name] = "must be a number in mmol/L, e.g. 3.9"
+        return None
+    mg = int(v * MMOL + 0.5)
+    # the page gives each bound to a tenth: a number that shows as the bound is the bound
+    lo, hi = DEFAULTS[key][1], DEFAULTS[key][2]
+    if mg < lo and mmol_text(mg) == mmol_text(lo):
+        mg = lo
+    elif mg > hi and mmol_text(mg) == mmol_text(hi):
+        mg = hi
+    return mg
+
+
 def _on(fields, name):
     return fields.get(name, "") in ("on", "1", "true")
 
@@ -137,8 +195,9 @@ def _wifi(cfg, fields, errors):
 
 def _alarms(cfg, fields, errors):
     al = dict(cfg.get("alarms") or {})
+    units = shown_units(fields)
     for key, enable, _ in THRESHOLDS:
-        v = _int(fields, "alarms." + key, errors, required=True)
+        v = _glucose(fields, "alarms." + key, key, errors, True, units, al.get(key))
         if v is not None:
             al[key] = v
         if enable:
@@ -158,7 +217,7 @@ def _alarms(cfg, fields, errors):
             else:
                 entry[key] = m
         for key in SCHEDULE_FIELDS:
-            v = _int(fields, p + key, errors, required=False)
+            v = _glucose(fields, p + key, key, errors, False, units, entry.get(key))
             if v is None:
                 entry.pop(key, None)
             else:
@@ -253,10 +312,31 @@ def _split_problem(problem):
     return key, msg
 
 
-def problems_to_fields(problems, rows=(), known=None):
+def _in_mmol(msg):
+    """The mg/dL numbers of a threshold's problem in mmol/L ("54: out of range
+    60..100" -> "3.0: out of range 3.3..5.5 (mmol/L)")."""
+    out, i, n = [], 0, len(msg)
+    while i < n:
+        j = i
+        while j < n and msg[j].isdigit():
+            j += 1
+        if j == i:
+            out.append(msg[i])
+            i += 1
+        else:
+            out.append(mmol_text(int(msg[i:j])))
+            i = j
+    return "".join(out) + " (mmol/L)"
+
+
+def _is_glucose(field):
+    return field.rpartition(".")[2] in _GLUCOSE_KEYS and field.startswith("alarms.")
+
+
+def problems_to_fields(problems, rows=(), known=None, units="mg/dl"):
     """config.validate problems -> {field: message}; unknown keys under GENERAL.
     `rows`: apply()'s (a list alone: the schedule's); `known`: the field names on
-    the form (None: accept every key)."""
+    the form (None: accept every key); `units`: those the page showed thresholds in."""
     if not isinstance(rows, dict):
         rows = {"alarms.schedule": rows}
     out = {}
@@ -273,6 +353,8 @@ def problems_to_fields(problems, rows=(), known=None):
         key = _ALIASES.get(key, key)
         if known is not None and key not in known:
             key, msg = GENERAL, p
+        elif units == "mmol" and _is_glucose(key):
+            msg = _in_mmol(msg)
         out[key] = (out[key] + "; " + msg) if key in out else msg
     return out
 
@@ -282,13 +364,14 @@ def values_from_config(cfg):
     v = {"transmitter_id": cfg.get("transmitter_id", ""), "slot": cfg.get("slot", "receiver"),
          "utc_offset_min": str(cfg.get("utc_offset_min", 0)), "tz": cfg.get("tz", ""),
          "units": cfg.get("units", "mg/dl"), "hostname": cfg.get("hostname", "")}
+    units = v[SHOWN_UNITS] = "mmol" if v["units"] == "mmol" else "mg/dl"
     nets = cfg.get("wifi") or []
     for i in range(min(WIFI_ROWS, len(nets))):
         v["wifi[%d].ssid" % i] = nets[i].get("ssid", "")
     al = cfg.get("alarms") or {}
     for key, enable, _ in THRESHOLDS:
         if key in al:
-            v["alarms." + key] = str(al[key])
+            v["alarms." + key] = glucose_text(al[key], units)
         if enable and al.get(enable, True):
             v["alarms." + enable] = "on"
     sched = al.get("schedule") or []
@@ -301,7 +384,7 @@ def values_from_config(cfg):
                 v[p + key] = hhmm(e[key])
         for key in SCHEDULE_FIELDS:
             if key in e:
-                v[p + key] = str(e[key])
+                v[p + key] = glucose_text(e[key], units)
     ns = cfg.get("nightscout") or {}
     v["nightscout.url"] = ns.get("url", "")
     v["nightscout.ca_file"] = ns.get("ca_file", "")

@@ -2,6 +2,7 @@
 # Every page is a generator of small str chunks, so the board never holds a
 # whole page in RAM. Plain HTML and a few lines of CSS, no script. Every value
 # shown is escaped; secrets are never written into a page ("set"/"not set").
+from alarms.settings import DEFAULTS
 from forward.entries import direction
 from setup import form
 
@@ -130,13 +131,14 @@ def status_page(state, cfg, ap=None, problems=()):
                    "http://%s/</td></tr>") % (esc(state["captive_dns_error"]), esc(ap.get("address") or "the box"))
     yield "</table></section><section id=thresholds><h2>Alarm settings</h2><table>"
     al = cfg.get("alarms") or {}
+    units = cfg.get("units")
     for key, enable, label in form.THRESHOLDS:
         on = enable is None or al.get(enable, True)
         yield "<tr><td>%s</td><td id=th-%s>%s</td></tr>" % (
-            label, key, ("%s mg/dL" % esc(al.get(key))) if on else "off")
+            label, key, _glucose(al.get(key), units) if on else "off")
     for e in al.get("schedule") or []:
         if isinstance(e.get("start"), int) and isinstance(e.get("end"), int):
-            over = ", ".join(_override(e, k) for k in form.SCHEDULE_FIELDS
+            over = ", ".join(_override(e, k, units) for k in form.SCHEDULE_FIELDS
                              if k in e or k + "_enabled" in e)
             yield "<tr><td>%s&ndash;%s</td><td>%s</td></tr>" % (
                 form.hhmm(e["start"]), form.hhmm(e["end"]), over or "no change")
@@ -151,12 +153,20 @@ def status_page(state, cfg, ap=None, problems=()):
     yield from tail()
 
 
-def _override(entry, kind):
+def _glucose(mg, units, unit=True):
+    """A threshold as the family reads glucose: "3.9 mmol/L (70 mg/dL)", "70 mg/dL"."""
+    if units != "mmol" or not isinstance(mg, int):
+        return "%s mg/dL" % esc(mg) if unit else esc(mg)
+    return ("%s mmol/L (%d mg/dL)" if unit else "%s (%d mg/dL)") % (form.glucose_text(mg, units), mg)
+
+
+def _override(entry, kind, units):
     """"low 80" (a threshold turns its alarm on: alarms.settings.effective), "low off"."""
     on = entry.get(kind + "_enabled")
     if on is False:
         return kind.replace("_", " ") + " off"
-    return "%s %s" % (kind.replace("_", " "), esc(entry[kind]) if kind in entry else "on")
+    return "%s %s" % (kind.replace("_", " "),
+                      _glucose(entry[kind], units, False) if kind in entry else "on")
 
 
 def _transmitter(cfg, state):
@@ -273,6 +283,11 @@ def _check(name, label, values, errors):
         _err(name, errors.get(name)))
 
 
+def _bounds(key, units, sep="-"):
+    spec = DEFAULTS[key]
+    return form.glucose_text(spec[1], units) + sep + form.glucose_text(spec[2], units)
+
+
 def settings_page(cfg, token, values, errors, first_time=False, networks=(), problems=()):
     """The settings form. values: {field: text} (form.values_from_config or what
     was sent); errors: {field: message} (form.GENERAL for the rest); problems:
@@ -297,13 +312,19 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield "<label>Glucose on the box's screen <select name=units id=units>"
     yield from _options(values.get("units", "mg/dl"), (("mg/dl", "mg/dL"), ("mmol", "mmol/L")))
     yield "</select>%s</label></fieldset>" % _err("units", errors.get("units"))
-    yield "<fieldset><legend>Alarm thresholds (mg/dL)</legend>"
+    units = form.shown_units(values)
+    unit = "mmol/L" if units == "mmol" else "mg/dL"
+    number = " step=0.1 inputmode=decimal" if units == "mmol" else ""
+    yield "<input type=hidden name=%s value='%s'>" % (form.SHOWN_UNITS, units)
+    yield "<fieldset><legend>Alarm thresholds (%s)</legend>" % unit
     for key, enable, label in form.THRESHOLDS:
-        yield _input("alarms." + key, label, values, errors, "number")
+        yield _input("alarms." + key, label, values, errors, "number", number)
         if enable:
             yield _check("alarms." + enable, label + " alarm on", values, errors)
-    yield ("<p class=note>The urgent low alarm cannot be turned off (50 to 70 mg/dL). "
-           "Low 60-100, high 120-400, urgent high 180-400 and above high.</p></fieldset>")
+    yield ("<p class=note id=threshold-bounds>The urgent low alarm cannot be turned off (%s %s). "
+           "Low %s, high %s, urgent high %s and above high.</p></fieldset>") % (
+        _bounds("urgent_low", units, " to "), unit, _bounds("low", units),
+        _bounds("high", units), _bounds("urgent_high", units))
     yield "<fieldset><legend>Schedules (e.g. night)</legend>"
     yield ("<p class=note id=schedule-on>A low, high or urgent high set in a schedule turns "
            "that alarm on for the schedule's hours, also when it is off above.</p>")
@@ -323,7 +344,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
         yield _input(p + "start", "From (HH:MM)", values, errors, extra=" placeholder=22:00")
         yield _input(p + "end", "To (HH:MM)", values, errors, extra=" placeholder=07:00")
         for key, label in zip(form.SCHEDULE_FIELDS, ("Low", "High", "Urgent high")):
-            yield _input(p + key, label, values, errors, "number", note="blank: as above")
+            yield _input(p + key, label, values, errors, "number", number, note="blank: as above")
     yield "</fieldset><fieldset><legend>Wi-Fi networks</legend>"
     if networks:
         yield "<datalist id=nets>%s</datalist>" % "".join(

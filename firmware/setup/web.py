@@ -375,7 +375,8 @@ class SetupServer:
         clean, problems = appconfig.validate(new)
         # a CA file that is not on the box: saved, the forwarder would refuse to start
         problems += appconfig.file_problems(clean, self.path)
-        errors_all = form.problems_to_fields(problems, rows, form.field_names())
+        errors_all = form.problems_to_fields(problems, rows, form.field_names(),
+                                             form.shown_units(fields))
         for k, v in errors.items():   # the form's own checks come first
             errors_all[k] = v
         if errors_all:

@@ -226,3 +226,107 @@ def test_the_units_select():
     f["units"] = "mmol/L"                # not a choice: said under its field
     new, errors, _ = form.apply(cfg, f)
     assert "units" in form.problems_to_fields(config.validate(new)[1], known=form.field_names())
+
+
+def _mmol_stored():
+    # 57 and 75 show as 3.2 and 4.2, which read back as 58 and 76: a save that changed
+    # nothing must not move them
+    cfg, problems = config.validate({
+        "transmitter_id": "8G1234", "admin_password": SECRETS[3], "units": "mmol",
+        "alarms": {"urgent_low": 57, "low": 75,
+                   "schedule": [{"start": 1320, "end": 420, "low": 83, "volume": 50}]}})
+    assert problems == [], problems
+    return cfg
+
+
+def test_a_mmol_family_sees_the_thresholds_in_mmol_and_an_unchanged_save_keeps_them():
+    cfg = _mmol_stored()
+    f = _fields(cfg)
+    assert (f["alarms.urgent_low"], f["alarms.low"], f["alarms.high"], f["alarms.urgent_high"],
+            f["alarms.schedule[0].low"]) == ("3.2", "4.2", "13.9", "16.6", "4.6")
+    assert f[form.SHOWN_UNITS] == "mmol"
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {}
+    assert config.validate(new) == (cfg, [])
+    html = _page(page.settings_page(cfg, "t0k", f, {}))
+    assert "<input type=hidden name=threshold_units value='mmol'>" in html
+    assert "<legend>Alarm thresholds (mmol/L)</legend>" in html
+    assert "value='3.2' step=0.1 inputmode=decimal>" in html
+    assert ("cannot be turned off (2.8 to 3.9 mmol/L). Low 3.3-5.5, high 6.7-22.2, "
+            "urgent high 10.0-22.2 and above high.") in html
+    html = _page(page.settings_page(_stored(), "t0k", _fields(_stored()), {}))
+    assert "<legend>Alarm thresholds (mg/dL)</legend>" in html and "step=0.1" not in html
+    assert "cannot be turned off (50 to 70 mg/dL). Low 60-100, high 120-400," in html
+
+
+def test_thresholds_typed_in_mmol_are_stored_in_mg_dl():
+    cfg = _mmol_stored()
+    f = _fields(cfg, alarms__low="4.4", alarms__high="10,0")   # a comma from a phone's keyboard
+    f["alarms.schedule[0].urgent_high"] = "15"
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {}
+    al = config.validate(new)[0]["alarms"]
+    assert (al["low"], al["high"], al["urgent_low"]) == (79, 180, 57)
+    assert al["schedule"][0] == {"start": 1320, "end": 420, "low": 83, "urgent_high": 270,
+                                 "volume": 50}
+
+
+def test_every_tenth_the_page_allows_is_stored_inside_the_bounds_and_shows_as_typed():
+    from alarms.settings import DEFAULTS
+    from forward.entries import mmol_text
+    cfg = _mmol_stored()
+    for key in ("urgent_low", "low", "high", "urgent_high"):
+        lo, hi = DEFAULTS[key][1], DEFAULTS[key][2]
+        first, last = (int(float(mmol_text(b)) * 10 + 0.5) for b in (lo, hi))
+        for tenths in range(first, last + 1):
+            typed = "%d.%d" % (tenths // 10, tenths % 10)
+            errors = {}
+            mg = form._glucose({"x": typed}, "x", key, errors, True, "mmol", None)
+            assert errors == {} and lo <= mg <= hi and mmol_text(mg) == typed, (key, typed, mg)
+        # one tenth beyond either bound is out of range
+        for tenths in (first - 1, last + 1):
+            mg = form._glucose({"x": "%d.%d" % (tenths // 10, tenths % 10)}, "x", key, {}, True,
+                               "mmol", None)
+            assert not lo <= mg <= hi, (key, tenths, mg)
+
+
+def test_a_number_in_the_other_units_is_refused_with_its_conversion():
+    cfg = _mmol_stored()
+    f = _fields(cfg, alarms__low="70", alarms__high="", alarms__urgent_high="nan")
+    f["alarms.schedule[0].high"] = "-1"
+    _, errors, _ = form.apply(cfg, f)
+    assert errors["alarms.low"].startswith("in mmol/L here: 70 mg/dL is 3.9 (or show mg/dL: ")
+    assert errors["alarms.high"] == "required"
+    assert errors["alarms.urgent_high"] == errors["alarms.schedule[0].high"] == (
+        "must be a number in mmol/L, e.g. 3.9")
+    cfg = _stored()
+    _, errors, _ = form.apply(cfg, _fields(cfg, alarms__low="3.9"))
+    assert errors["alarms.low"].startswith("in mg/dL here: 3.9 mmol/L is 70 (or show mmol/L: ")
+
+
+def test_the_units_the_page_showed_decide_not_the_units_sent_with_them():
+    cfg = _mmol_stored()
+    f = _fields(cfg, units="mg/dl", alarms__low="4.4")   # switched in the same save
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and new["units"] == "mg/dl" and new["alarms"]["low"] == 79
+    f = _fields(cfg, alarms__urgent_low="57", alarms__low="79", alarms__high="250",
+                alarms__urgent_high="300")
+    f["alarms.schedule[0].low"] = "83"
+    del f[form.SHOWN_UNITS]                              # a page from before: mg/dL
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and new["alarms"]["low"] == 79 and new["alarms"]["urgent_low"] == 57
+    assert form.shown_units({}) == "mg/dl"
+
+
+def test_range_problems_are_said_in_the_units_the_page_showed():
+    cfg = _mmol_stored()
+    f = _fields(cfg, alarms__low="3.0", alarms__urgent_low="3.6")
+    f["alarms.schedule[0].low"] = "6.0"
+    new, errors, rows = form.apply(cfg, f)
+    assert errors == {}
+    problems = config.validate(new)[1]
+    got = form.problems_to_fields(problems, rows, form.field_names(), "mmol")
+    assert got["alarms.low"] == "3.0: out of range 3.3..5.5 (mmol/L)", got
+    assert got["alarms.schedule[0].low"] == "6.0: out of range 3.3..5.5 (mmol/L)", got
+    got = form.problems_to_fields(problems, rows, form.field_names())
+    assert got["alarms.low"] == "54: out of range 60..100", got

@@ -351,6 +351,20 @@ def test_a_refused_save_says_why_next_to_the_field_keeps_what_was_typed_and_writ
     _with_box(check)
 
 
+def test_a_mmol_family_saves_thresholds_in_mmol_and_hears_their_problems_in_mmol():
+    cfg = dict(CFG, units="mmol")
+    def check(box):
+        token = box.token()
+        status, text = box.save(box.form(token, alarms__low="3.2"))
+        assert status == 400, status
+        assert _errors(text)["alarms.low"] == "3.2: out of range 3.3..5.5 (mmol/L)", _errors(text)
+        assert "value='3.2' class=bad" in text and box.srv.saves == 0   # shown as typed
+        status, text = box.save(box.form(token, alarms__low="4.4"))
+        assert status == 200 and "id=saved" in text, (status, text[:300])
+        assert json.loads(box.stored())["alarms"]["low"] == 79
+    _with_box(check, cfg)
+
+
 def _errors(text):
     """{field: message} of the messages next to the fields of a form page."""
     out, i = {}, 0
