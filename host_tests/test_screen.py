@@ -498,7 +498,7 @@ print("RESULT " + json.dumps(out))
 
 
 def test_a_box_set_to_mmol_shows_mmol_per_litre(tmp_path):
-    # config "units": "mmol" (the setup page's "Glucose on the box's screen"):
+    # config "units": "mmol" (the setup page's "Glucose units"):
     # 54 mg/dL is 3.0 mmol/L on the screen; the alarms keep their mg/dL thresholds
     out = _run(tmp_path, MMOL_PROG, dict(CFG, units="mmol"))
     assert out["found"][0] and not out["found"][1], out

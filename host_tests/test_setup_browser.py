@@ -290,8 +290,8 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         _type(drv, "password", ADMIN)
         _click(drv, "signin")
         assert drv.find_element(By.ID, "alarms.low").get_attribute("value") == "4.2"   # 75
-        _type(drv, "alarms.high", "12.5")          # the browser takes a tenth (step=0.1)
-        _type(drv, "alarms.schedule[0].high", "15.1")
+        _type(drv, "alarms.high", "12.5")
+        _type(drv, "alarms.schedule[0].high", "15,1")   # a comma: not lost by the browser
         _click(drv, "save")
         assert "Saved" in _text(drv, "saved"), drv.page_source[:2000]
         with open(cfg_path) as f:
@@ -299,7 +299,7 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         assert (al["low"], al["high"], al["schedule"][0]["high"]) == (75, 225, 272)
         _click(drv, "status")
         assert _text(drv, "th-high") == "12.5 mmol/L (225 mg/dL)"
-        assert "high 15.1 (272 mg/dL)" in _text(drv, "thresholds")
+        assert "high 15.1 mmol/L (272 mg/dL)" in _text(drv, "thresholds")
         refused_by_browser = [e for e in srv.events() if e.get("event") == "refused"]
         # the count works: a 4th idle connection from this one address is closed unanswered
         import socket

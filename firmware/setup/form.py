@@ -36,7 +36,7 @@ THRESHOLDS = (  # (key, enable key or None, label)
     ("urgent_high", "urgent_high_enabled", "Urgent high"),
 )
 SHOWN_UNITS = "threshold_units"   # hidden: the units the page showed the glucose fields in
-_SWITCH = "'Glucose on the box's screen' above, then save"
+_SWITCH = "'Glucose units' above, then save"
 _MMOL_MAX = 35   # no threshold reaches 35 mmol/L (22.2 is 400 mg/dL); every mg/dL one does
 _GLUCOSE_KEYS = ("urgent_low", "low", "high", "urgent_high")   # fields in mg/dL or mmol/L
 ADMIN_NEW = "admin_new"
@@ -132,12 +132,13 @@ def _glucose(fields, name, key, errors, required, units, old):
         if required:
             errors[name] = "required"
         return None
-    if isinstance(old, int) and s == mmol_text(old):
-        return old
+    if isinstance(old, (int, float)) and not isinstance(old, bool) and 0 < v < _MMOL_MAX \
+            and mmol_text(old) == mmol_text(v * MMOL):
+        return old   # the tenth shown ("3.1", "3.10", "3,1"): the stored value, not a rounding
     if not 0 < v < _MMOL_MAX:   # (NaN too)
-        if _MMOL_MAX <= v < 1000:
-            errors[name] = "in mmol/L here: %d mg/dL is %s (or show mg/dL: %s)" % (
-                int(v), mmol_text(int(v)), _SWITCH)
+        if _MMOL_MAX <= v < 1000:   # mg/dL, or "3,9" that a browser sent as 39
+            errors[name] = ("not mmol/L: type mmol/L with a point, e.g. 3.9 (%s mg/dL would be "
+                            "%s; or show mg/dL: %s)" % (s, mmol_text(v), _SWITCH))
         else:
             errors[name] = "must be a number in mmol/L, e.g. 3.9"
         return None

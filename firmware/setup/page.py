@@ -3,7 +3,7 @@
 # whole page in RAM. Plain HTML and a few lines of CSS, no script. Every value
 # shown is escaped; secrets are never written into a page ("set"/"not set").
 from alarms.settings import DEFAULTS
-from forward.entries import direction
+from forward.entries import MMOL, direction
 from setup import form
 
 CSS = ("body{font:16px sans-serif;max-width:42em;margin:auto;padding:0 .6em;color:#111}"
@@ -85,6 +85,8 @@ def status_page(state, cfg, ap=None, problems=()):
             esc(said), _ago(state.get("now_unix"), r[1]))
     else:
         trend = "unknown" if r[3] is None else "%+.1f mg/dL/min" % (r[3] / 10)
+        if r[3] is not None and cfg.get("units") == "mmol":
+            trend = "%+.2f mmol/L/min (%s)" % (r[3] / 10 / MMOL, trend)
         # as the box's screen shows it: "LOW" under 40 mg/dL and "HIGH" over 400 (a
         # Dexcom's 39 means "under 40", not 39), and mmol/L with mg/dL beside it
         from screen.view import big
@@ -153,11 +155,11 @@ def status_page(state, cfg, ap=None, problems=()):
     yield from tail()
 
 
-def _glucose(mg, units, unit=True):
+def _glucose(mg, units):
     """A threshold as the family reads glucose: "3.9 mmol/L (70 mg/dL)", "70 mg/dL"."""
-    if units != "mmol" or not isinstance(mg, int):
-        return "%s mg/dL" % esc(mg) if unit else esc(mg)
-    return ("%s mmol/L (%d mg/dL)" if unit else "%s (%d mg/dL)") % (form.glucose_text(mg, units), mg)
+    if units != "mmol" or not isinstance(mg, (int, float)) or isinstance(mg, bool):
+        return "%s mg/dL" % esc(mg)
+    return "%s mmol/L (%s mg/dL)" % (form.glucose_text(mg, units), esc(mg))
 
 
 def _override(entry, kind, units):
@@ -166,7 +168,7 @@ def _override(entry, kind, units):
     if on is False:
         return kind.replace("_", " ") + " off"
     return "%s %s" % (kind.replace("_", " "),
-                      _glucose(entry[kind], units, False) if kind in entry else "on")
+                      _glucose(entry[kind], units) if kind in entry else "on")
 
 
 def _transmitter(cfg, state):
@@ -309,16 +311,19 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield from _options(slot, (("receiver", "receiver (the phone app keeps working; not beside a Dexcom receiver or a pump that reads the CGM)"),
                                ("phone", "phone (instead of the phone app)")))
     yield "</select>%s</label>" % _err("slot", errors.get("slot"))
-    yield "<label>Glucose on the box's screen <select name=units id=units>"
+    yield "<label>Glucose units <select name=units id=units>"
     yield from _options(values.get("units", "mg/dl"), (("mg/dl", "mg/dL"), ("mmol", "mmol/L")))
-    yield "</select>%s</label></fieldset>" % _err("units", errors.get("units"))
+    yield "</select> <span class=note>the screen's, the pages' and the thresholds' below</span>%s</label></fieldset>" % _err("units", errors.get("units"))
     units = form.shown_units(values)
     unit = "mmol/L" if units == "mmol" else "mg/dL"
-    number = " step=0.1 inputmode=decimal" if units == "mmol" else ""
+    # mmol/L as text: a number field of a browser whose language writes "3,9" could
+    # send it blank (a schedule's "as above") or as 39; the box reads either mark
+    kind = "text" if units == "mmol" else "number"
+    number = " inputmode=decimal" if units == "mmol" else ""
     yield "<input type=hidden name=%s value='%s'>" % (form.SHOWN_UNITS, units)
     yield "<fieldset><legend>Alarm thresholds (%s)</legend>" % unit
     for key, enable, label in form.THRESHOLDS:
-        yield _input("alarms." + key, label, values, errors, "number", number)
+        yield _input("alarms." + key, label, values, errors, kind, number)
         if enable:
             yield _check("alarms." + enable, label + " alarm on", values, errors)
     yield ("<p class=note id=threshold-bounds>The urgent low alarm cannot be turned off (%s %s). "
@@ -344,7 +349,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
         yield _input(p + "start", "From (HH:MM)", values, errors, extra=" placeholder=22:00")
         yield _input(p + "end", "To (HH:MM)", values, errors, extra=" placeholder=07:00")
         for key, label in zip(form.SCHEDULE_FIELDS, ("Low", "High", "Urgent high")):
-            yield _input(p + key, label, values, errors, "number", number, note="blank: as above")
+            yield _input(p + key, label, values, errors, kind, number, note="blank: as above")
     yield "</fieldset><fieldset><legend>Wi-Fi networks</legend>"
     if networks:
         yield "<datalist id=nets>%s</datalist>" % "".join(

@@ -555,7 +555,7 @@ def test_the_schedule_says_a_threshold_there_turns_its_alarm_on_and_the_status_s
     cfg["alarms"]["schedule"] = [{"start": 1320, "end": 420, "low": 80, "high": 280,
                                   "high_enabled": False, "urgent_high_enabled": True}]
     html = _html(page.status_page({"now_unix": 5}, cfg))
-    assert "<tr><td>22:00&ndash;07:00</td><td>low 80, high off, urgent high on</td></tr>" in html
+    assert "<tr><td>22:00&ndash;07:00</td><td>low 80 mg/dL, high off, urgent high on</td></tr>" in html
 
 
 def test_secrets_are_never_echoed_and_only_a_stored_one_can_be_removed():
@@ -715,7 +715,7 @@ def test_the_status_page_shows_the_thresholds_schedules_and_the_boxs_time():
     assert "<tr><td>Urgent low (always on)</td><td id=th-urgent_low>55 mg/dL</td></tr>" in html
     assert "id=th-low>75 mg/dL<" in html and "id=th-high>off<" in html
     assert "id=th-urgent_high>300 mg/dL<" in html
-    assert "<tr><td>22:00&ndash;07:00</td><td>high 280</td></tr>" in html
+    assert "<tr><td>22:00&ndash;07:00</td><td>high 280 mg/dL</td></tr>" in html
     assert "id=box-time>01:01<" in html and "clock-unknown" not in html
     assert "<a href=/settings id=change>Change settings</a>" in html
     html = _html(page.status_page({}, cfg))

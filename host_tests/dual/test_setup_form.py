@@ -251,11 +251,13 @@ def test_a_mmol_family_sees_the_thresholds_in_mmol_and_an_unchanged_save_keeps_t
     html = _page(page.settings_page(cfg, "t0k", f, {}))
     assert "<input type=hidden name=threshold_units value='mmol'>" in html
     assert "<legend>Alarm thresholds (mmol/L)</legend>" in html
-    assert "value='3.2' step=0.1 inputmode=decimal>" in html
+    assert ("<input type=text name='alarms.urgent_low' id='alarms.urgent_low' value='3.2' "
+            "inputmode=decimal>") in html   # not a number field: "3,2" is not lost (below)
     assert ("cannot be turned off (2.8 to 3.9 mmol/L). Low 3.3-5.5, high 6.7-22.2, "
             "urgent high 10.0-22.2 and above high.") in html
     html = _page(page.settings_page(_stored(), "t0k", _fields(_stored()), {}))
-    assert "<legend>Alarm thresholds (mg/dL)</legend>" in html and "step=0.1" not in html
+    assert "<legend>Alarm thresholds (mg/dL)</legend>" in html and "inputmode=decimal" not in html
+    assert "<input type=number name='alarms.low' id='alarms.low' value='75'>" in html
     assert "cannot be turned off (50 to 70 mg/dL). Low 60-100, high 120-400," in html
 
 
@@ -295,13 +297,41 @@ def test_a_number_in_the_other_units_is_refused_with_its_conversion():
     f = _fields(cfg, alarms__low="70", alarms__high="", alarms__urgent_high="nan")
     f["alarms.schedule[0].high"] = "-1"
     _, errors, _ = form.apply(cfg, f)
-    assert errors["alarms.low"].startswith("in mmol/L here: 70 mg/dL is 3.9 (or show mg/dL: ")
+    assert errors["alarms.low"].startswith(
+        "not mmol/L: type mmol/L with a point, e.g. 3.9 (70 mg/dL would be 3.9; or show mg/dL: ")
     assert errors["alarms.high"] == "required"
     assert errors["alarms.urgent_high"] == errors["alarms.schedule[0].high"] == (
         "must be a number in mmol/L, e.g. 3.9")
     cfg = _stored()
     _, errors, _ = form.apply(cfg, _fields(cfg, alarms__low="3.9"))
     assert errors["alarms.low"].startswith("in mg/dL here: 3.9 mmol/L is 70 (or show mmol/L: ")
+
+
+def test_a_tenth_sent_back_as_shown_keeps_a_stored_value_even_written_otherwise():
+    # a hand-written config.json may hold 55.0 or 72.5; "3.10" and "3,1" are the 3.1 shown
+    cfg, problems = config.validate({"units": "mmol", "alarms": {
+        "urgent_low": 55.0, "low": 72.5, "schedule": [{"start": 0, "end": 60, "low": 80.0}]}})
+    assert problems == [], problems
+    f = _fields(cfg)
+    assert (f["alarms.urgent_low"], f["alarms.low"], f["alarms.schedule[0].low"]) == ("3.1", "4.0", "4.4")
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and config.validate(new) == (cfg, [])
+    for typed in ("3.10", "3,1", " 3.1 "):
+        new, errors, _ = form.apply(cfg, dict(f, **{"alarms.urgent_low": typed}))
+        assert errors == {} and new["alarms"]["urgent_low"] == 55.0, (typed, new["alarms"])
+    new, errors, _ = form.apply(cfg, dict(f, **{"alarms.urgent_low": "3.2"}))
+    assert new["alarms"]["urgent_low"] == 58                      # another tenth: typed
+    html = _page(page.status_page({"last_reading": (1, 1000, 120, -18, 6, "live"), "now_unix": 1030}, cfg))
+    assert "<td id=th-urgent_low>3.1 mmol/L (55.0 mg/dL)</td>" in html
+    assert "Trend <span id=trend>-0.10 mmol/L/min (-1.8 mg/dL/min)</span>" in html
+    assert "low 4.4 mmol/L (80.0 mg/dL)" in html
+
+
+def test_a_comma_a_browser_sent_as_thousands_reads_as_not_mmol_with_what_to_type():
+    cfg = _mmol_stored()
+    _, errors, _ = form.apply(cfg, _fields(cfg, alarms__low="39"))   # "3,9" in an en-US number field
+    assert errors["alarms.low"].startswith("not mmol/L: type mmol/L with a point, e.g. 3.9 "
+                                           "(39 mg/dL would be 2.2"), errors
 
 
 def test_the_units_the_page_showed_decide_not_the_units_sent_with_them():
