@@ -11,12 +11,12 @@ class PwmBuzzer:
 
     def __init__(self, cfg):
         self.fixed_freq = cfg.get("freq_hz")
+        self.scale = 1 << (cfg.get("octaves") or 0)   # tones moved up to the part's loud band
         self.pwm = machine.PWM(machine.Pin(cfg["pin"], machine.Pin.OUT), freq=1000, duty_u16=0)
         self.state = (False, 0, 0)
 
     def set(self, on, freq, duty_pct):
-        if self.fixed_freq:
-            freq = self.fixed_freq
+        freq = self.fixed_freq or freq * self.scale
         st = (on, freq, duty_pct) if on else (False, 0, 0)
         if st == self.state:
             return

@@ -99,6 +99,14 @@ def test_a_resonant_piezo_plays_its_own_frequency():
     assert _writes(lambda: bz.set(True, 880, 50)) == []
 
 
+def test_a_piezo_loud_higher_up_plays_every_tone_its_octaves_up():
+    bz, _ = _made(outputs.make_buzzer, {"kind": "pwm", "pin": 25, "octaves": 2})
+    assert _writes(lambda: bz.set(True, 988, 30)) == [("pwm", 25, "freq", 3952), ("pwm", 25, "duty", 19660)]
+    assert _writes(lambda: bz.set(True, 659, 30))[0] == ("pwm", 25, "freq", 2636)
+    bz, _ = _made(outputs.make_buzzer, {"kind": "pwm", "pin": 25, "octaves": None})
+    assert _writes(lambda: bz.set(True, 988, 30))[0] == ("pwm", 25, "freq", 988)
+
+
 def test_an_active_buzzer_starts_off_at_its_off_level_and_follows_on_off():
     for active_low, off, on in ((True, 1, 0), (False, 0, 1)):
         bz, made = _made(outputs.make_buzzer, {"kind": "pin", "pin": 4, "active_low": active_low})
