@@ -99,6 +99,8 @@ def driver():
         opts.add_argument(a)
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.set_page_load_timeout(20)
+    # a phone in Berlin: the set-up below picks Berlin's rule (the save compares them)
+    drv.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "Europe/Berlin"})
     try:
         yield drv
     finally:
@@ -284,14 +286,20 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         _type(drv, "password", ADMIN)
         _click(drv, "signin")
         Select(drv.find_element(By.ID, "units")).select_by_value("mmol")
+        _type(drv, "tz", "EST5EDT,M3.2.0,M11.1.0")   # not where this phone is: told once
         _click(drv, "save")
+        assert "these settings give UTC-0" in _text(drv, "err-tz"), _text(drv, "err-tz")
+        _click(drv, "save")                          # saved again: kept
         assert "Saved" in _text(drv, "saved")
+        with open(cfg_path) as f:
+            assert json.load(f)["tz"] == "EST5EDT,M3.2.0,M11.1.0"
         drv.get(srv.url("/settings"))
         _type(drv, "password", ADMIN)
         _click(drv, "signin")
         assert drv.find_element(By.ID, "alarms.low").get_attribute("value") == "4.2"   # 75
         _type(drv, "alarms.high", "12.5")
         _type(drv, "alarms.schedule[0].high", "15,1")   # a comma: not lost by the browser
+        _type(drv, "tz", "CET-1CEST,M3.5.0,M10.5.0/3")  # where the phone is: saved at once
         _click(drv, "save")
         assert "Saved" in _text(drv, "saved"), drv.page_source[:2000]
         with open(cfg_path) as f:

@@ -39,6 +39,7 @@ SHOWN_UNITS = "threshold_units"   # hidden: the units the page showed the glucos
 _SWITCH = "'Glucose units' above, then save"
 _MMOL_MAX = 35   # no threshold reaches 35 mmol/L (22.2 is 400 mg/dL); every mg/dL one does
 _GLUCOSE_KEYS = ("urgent_low", "low", "high", "urgent_high")   # fields in mg/dL or mmol/L
+ZONE_CHECKED = "zone_checked"   # hidden: the offsets a refused save told the family about
 ADMIN_NEW = "admin_new"
 ADMIN_REPEAT = "admin_repeat"
 # configuration key -> the form field that shows its problem
@@ -280,6 +281,44 @@ def apply(cfg, fields, have_password=True):
     elif not have_password:
         errors[ADMIN_NEW] = "set an admin password (8 to 64 characters): it protects these settings"
     return new, errors, {"wifi": wifi_index, "alarms.schedule": sched_index}
+
+
+def _utc(minutes):
+    return "UTC%s%02d:%02d" % ("-" if minutes < 0 else "+", abs(minutes) // 60, abs(minutes) % 60)
+
+
+def zone_mismatch(cfg, fields):
+    """(message, signature) when the phone that saves is not at the offset from UTC
+    that these settings give at its time (both sent by the page's script): the night
+    schedule would start hours off. None when they agree, when the phone sent
+    nothing usable, or when the form comes back with this very signature (the
+    family was told and saved again: a box set up from a phone in another zone)."""
+    try:
+        phone = int(fields.get("phone_offset_min", ""))
+        at = int(fields.get("phone_ms", "")) // 1000
+    except ValueError:
+        return None
+    if not -16 * 60 <= phone <= 16 * 60:
+        return None
+    if cfg.get("tz"):
+        from app import localtime
+        try:
+            box = localtime.offset_min(localtime.parse(cfg["tz"]), at)
+        except ValueError:   # (config.validate says why)
+            return None
+    else:
+        box = cfg.get("utc_offset_min", 0)
+    signature = "%d/%d" % (phone, box)
+    if box == phone or fields.get(ZONE_CHECKED) == signature:
+        return None
+    late = abs(phone - box)
+    span = "%d h" % (late // 60) if late >= 60 else ""
+    if late % 60:
+        span = (span + " %d min" % (late % 60)).strip()
+    return ("this phone is at %s, these settings give %s now: the box's day (its schedules, the "
+            "time it shows) would run %s %s this phone's clock. Pick the zone here (or the "
+            "offset below), or save again to keep them (a box that is not where this phone is)" % (
+                _utc(phone), _utc(box), span, "behind" if phone > box else "ahead of"), signature)
 
 
 def field_names():

@@ -221,13 +221,17 @@ def signin_page(message=None):
     yield from tail()
 
 
-# The settings form sends the phone's clock with a save (a hidden field this
+# The settings form sends the phone's clock with a save (hidden fields this
 # script fills): the wall clock of a box with no network time (main wiring
-# decides whether to use it). The page's Content-Security-Policy allows this
-# one script by its hash (setup/web.py HEADERS); host_tests check the hash.
-CLOCK_SCRIPT = ("var c=document.getElementById('phone_ms');"
-                "c.form.addEventListener('submit',function(){c.value=Date.now()})")
-CLOCK_SCRIPT_SHA256 = "69Vqtfakyq/RzkzMphPBiVT3Ndg0q6zr4NdqnYjujHY="
+# decides whether to use it), and the phone's offset from UTC, which the save
+# compares with the time zone set (setup/web.py). The page's
+# Content-Security-Policy allows this one script by its hash (setup/web.py
+# HEADERS); host_tests check the hash.
+CLOCK_SCRIPT = ("var c=document.getElementById('phone_ms'),"
+                "z=document.getElementById('phone_offset_min');"
+                "c.form.addEventListener('submit',function(){var d=new Date();c.value=d.getTime();"
+                "z.value=-d.getTimezoneOffset()})")
+CLOCK_SCRIPT_SHA256 = "QpvoiXzbqqmJiD+eoZI36Durs0OO+9c8cPb/mSBxlno="
 
 # Common rules for the time-zone field (any other: the last line of the zone's
 # tzdata file, e.g. `tail -1 /usr/share/zoneinfo/America/Denver`).
@@ -302,7 +306,9 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
         if errors.get(form.GENERAL):
             yield "<p class=err id='err-%s'>%s</p>" % (form.GENERAL, esc(errors[form.GENERAL]))
     yield "<form method=post action=/save><input type=hidden name=token value='%s'>" % esc(token)
-    yield "<input type=hidden name=phone_ms id=phone_ms><script>%s</script>" % CLOCK_SCRIPT
+    yield ("<input type=hidden name=phone_ms id=phone_ms><input type=hidden name=phone_offset_min "
+           "id=phone_offset_min><input type=hidden name=%s value='%s'><script>%s</script>") % (
+        form.ZONE_CHECKED, esc(values.get(form.ZONE_CHECKED, "")), CLOCK_SCRIPT)
     yield "<fieldset><legend>Transmitter</legend>"
     yield _input("transmitter_id", "Transmitter ID", values, errors, extra=" maxlength=6",
                  note="6 letters and digits, printed on the transmitter")

@@ -379,6 +379,11 @@ class SetupServer:
                                              form.shown_units(fields))
         for k, v in errors.items():   # the form's own checks come first
             errors_all[k] = v
+        # (a zone or an offset refused: validate put a default in its place)
+        zone = None if "tz" in errors_all or "utc_offset_min" in errors_all \
+            else form.zone_mismatch(clean, fields)
+        if zone is not None:
+            errors_all["tz"] = zone[0]
         if errors_all:
             values = {}
             for k, v in fields.items():
@@ -386,6 +391,8 @@ class SetupServer:
                     values[k] = appconfig.redacted({"url": v})["url"]
                 elif not form.is_secret(k):
                     values[k] = v
+            if zone is not None:   # told once: the same form saved again keeps these settings
+                values[form.ZONE_CHECKED] = zone[1]
             return self._form_page(self._token, values, errors_all, 400)
         try:
             clean = appconfig.save(self.path, new)

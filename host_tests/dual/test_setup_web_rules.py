@@ -351,6 +351,57 @@ def test_a_refused_save_says_why_next_to_the_field_keeps_what_was_typed_and_writ
     _with_box(check)
 
 
+JAN, JUL = "1767268800000", "1783000000000"   # 2026-01-01 12:00 and 2026-07-02 UTC, phone ms
+
+
+def test_a_save_from_a_phone_whose_zone_the_settings_do_not_give_is_told_once():
+    # before: a family in New York that left the zone blank (UTC) had its night schedule
+    # from 22:00 start at 17:00, and nothing said so
+    def check(box):
+        token = box.token()
+        f = box.form(token, tz="", utc_offset_min="0", phone_ms=JAN, phone_offset_min="-300")
+        status, text = box.save(f)
+        assert status == 400 and box.srv.saves == 0, status
+        said = _errors(text)["tz"].replace("&#39;", "'")
+        assert said.startswith("this phone is at UTC-05:00, these settings give UTC+00:00 now: "
+                               "the box's day (its schedules, the time it shows) would run 5 h "
+                               "ahead of this phone's clock. Pick the zone here"), said
+        assert "name=zone_checked value='-300/0'" in text
+        status, text = box.save(dict(f, zone_checked="-300/0"))   # told, and saved again
+        assert status == 200 and box.srv.saves == 1, (status, _errors(text))
+        # the zone that gives the phone's offset: saved at once, summer time too
+        token = box.token()
+        for when, offset in ((JAN, "-300"), (JUL, "-240")):
+            f = box.form(token, tz="EST5EDT,M3.2.0,M11.1.0", phone_ms=when, phone_offset_min=offset)
+            status, text = box.save(f)
+            assert status == 200, (when, _errors(text))
+            token = box.token()
+        # another mismatch than the one the family answered is told again
+        f = box.form(token, tz="EST5EDT,M3.2.0,M11.1.0", phone_ms=JUL, phone_offset_min="-420",
+                     zone_checked="-300/0")
+        status, text = box.save(f)
+        assert status == 400 and "UTC-07:00, these settings give UTC-04:00" in _errors(text)["tz"]
+        # a phone that sent no offset (no script), or nonsense: not judged
+        for sent in ({}, {"phone_offset_min": "x", "phone_ms": JAN},
+                     {"phone_offset_min": "-300"}, {"phone_offset_min": "9999", "phone_ms": JAN}):
+            status, text = box.save(dict(box.form(box.token(), tz="", utc_offset_min="0"), **sent))
+            assert status == 200, (sent, _errors(text))
+    _with_box(check)
+
+
+def test_a_zone_told_with_another_problem_is_said_beside_it():
+    def check(box):
+        f = box.form(box.token(), tz="not a rule", phone_ms=JAN, phone_offset_min="60")
+        status, text = box.save(f)
+        assert status == 400 and "this phone is at" not in _errors(text)["tz"]   # the rule's problem
+        f = box.form(box.token(), tz="", utc_offset_min="0", alarms__low="40", phone_ms=JAN,
+                     phone_offset_min="60")
+        status, text = box.save(f)
+        errors = _errors(text)
+        assert status == 400 and "60..100" in errors["alarms.low"] and "UTC+01:00" in errors["tz"]
+    _with_box(check)
+
+
 def test_a_mmol_family_saves_thresholds_in_mmol_and_hears_their_problems_in_mmol():
     cfg = dict(CFG, units="mmol")
     def check(box):
