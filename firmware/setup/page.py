@@ -322,7 +322,7 @@ def _setting(key, label, values, errors, units):
 
 def _more(values, errors, units):
     yield "<input type=hidden name=%s value=1>" % form.MORE_SHOWN
-    yield "<fieldset id=more><legend>More alarm settings</legend>"
+    yield "<fieldset><legend>More alarm settings</legend>"
     for key, label in form.MORE:
         yield _setting(key, label, values, errors, units)
     yield ("<p class=note>The urgent low and no data alarms cannot be turned off. A schedule's "
