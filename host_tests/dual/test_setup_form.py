@@ -419,9 +419,10 @@ def test_more_alarm_settings_problems_land_next_to_their_fields():
                    "alarms.low_snooze": "0: out of range 5..60",
                    "alarms.persistent_high": "110: out of range 120..400",
                    "alarms.schedule[0].volume": "101: out of range 10..100"}, got
-    _, errors, _ = form.apply(cfg, _fields(cfg, alarms__fall_rate="0.17"))
+    _, errors, _ = form.apply(cfg, _fields(cfg, alarms__fall_rate="0.17", alarms__rise_rate="fast"))
     assert errors["alarms.fall_rate"].startswith(
         "in mg/dL/min here: 0.17 mmol/L/min is 3.1 (or show mmol/L: ")
+    assert errors["alarms.rise_rate"] == "must be a number, e.g. 3.0"
 
 
 def test_rates_in_mmol_every_hundredth_is_stored_inside_the_bounds_and_shows_as_typed():
@@ -454,6 +455,8 @@ def test_more_alarm_settings_in_mmol():
     _, errors, _ = form.apply(cfg, f)
     assert errors["alarms.fall_rate"].startswith(
         "in mmol/L/min here: 3 mg/dL/min is 0.17 (or show mg/dL: ")
+    _, errors1, _ = form.apply(cfg, _fields(cfg, alarms__fall_rate="1"))   # the mg/dL/min bound
+    assert errors1["alarms.fall_rate"].startswith("in mmol/L/min here: 1 mg/dL/min is 0.06")
     assert errors["alarms.rise_rate"] == "must be a number in mmol/L/min, e.g. 0.17"
     assert errors["alarms.persistent_high"].startswith("in mmol/L here: 200 mg/dL is 11.1")
     f = _fields(cfg, alarms__fall_rate="0.05", alarms__persistent_high="6.0")
