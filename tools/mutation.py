@@ -107,7 +107,7 @@ PACKAGES = {
     "sound": (("patterns", "annunciator", "buttons", "board", "outputs"),
               ("host_tests/dual/test_patterns_rules.py", "host_tests/dual/test_sound_patterns.py",
                "host_tests/dual/test_power.py")),
-    "setup": (("form", "dns", "ap", "page"),
+    "setup": (("form", "units", "dns", "ap", "page"),
               ("host_tests/dual/test_form_rules.py", "host_tests/dual/test_setup_form.py")),
     "screen": (("view", "draw"),
                ("host_tests/dual/test_screen_view.py",)),

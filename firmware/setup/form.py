@@ -16,14 +16,14 @@
 # its stored password was set needs the new password typed); a "clear" box
 # removes it.
 # Checkboxes: absent = off; the form always carries every field.
-# Glucose thresholds are stored in mg/dL; with "units": "mmol" the form shows and
-# takes them in mmol/L to a tenth (a hidden field says which units the page used,
-# so a save that also changes the units reads them right). A value sent back as it
-# was shown keeps the stored mg/dL: 56 shows as 3.1, and 3.1 would be 56 again
-# only by chance.
+# Glucose and rates are read and shown in the units the page shows (setup/units.py).
+# "More alarm settings" (MORE, SNOOZES, a schedule's volume): a hidden field says
+# the page showed them; a page from before did not, and its post keeps them as
+# stored (its absent checkboxes are not "off"). Kinds and bounds: DEFAULTS.
 
 from alarms.settings import DEFAULTS
-from forward.entries import MMOL, mmol_text
+from setup.units import (SHOWN_UNITS, converted, glucose_text, in_mmol, number, shown,
+                         shown_units, whole)
 
 GENERAL = "_general"
 WIFI_ROWS = 3
@@ -35,11 +35,23 @@ THRESHOLDS = (  # (key, enable key or None, label)
     ("high", "high_enabled", "High"),
     ("urgent_high", "urgent_high_enabled", "Urgent high"),
 )
-SHOWN_UNITS = "threshold_units"   # hidden: the units the page showed the glucose fields in
-_SWITCH = "'Glucose units' above, then save"
-_MMOL_MAX = 35   # no threshold reaches 35 mmol/L (22.2 is 400 mg/dL); every mg/dL one does
-_GLUCOSE_KEYS = ("urgent_low", "low", "high", "urgent_high")   # fields in mg/dL or mmol/L
 ZONE_CHECKED = "zone_checked"   # hidden: the offsets a refused save told the family about
+MORE_SHOWN = "more_alarms"   # hidden: the page showed MORE, SNOOZES and the schedules' volumes
+MORE = (  # (key, label); a key whose DEFAULTS are on/off is a checkbox
+    ("volume", "Volume, %"),
+    ("urgent_low_soon", "Predicted urgent low alarm on"),
+    ("urgent_low_soon_minutes", "Predicted urgent low within, minutes"),
+    ("fall_enabled", "Falling fast alarm on"),
+    ("fall_rate", "Falling faster than"),
+    ("rise_enabled", "Rising fast alarm on"),
+    ("rise_rate", "Rising faster than"),
+    ("persistent_high_enabled", "Persistent high alarm on"),
+    ("persistent_high", "Persistent high above"),
+    ("persistent_high_minutes", "Persistent high for, minutes"),
+    ("no_data_minutes", "No data alarm after, minutes"),
+)
+SNOOZES = (("urgent_low_snooze", "Urgent low"), ("urgent_low_soon_snooze", "Predicted urgent low"),
+           ("low_snooze", "Low"), ("high_snooze", "High"), ("urgent_high_snooze", "Urgent high"))
 ADMIN_NEW = "admin_new"
 ADMIN_REPEAT = "admin_repeat"
 # configuration key -> the form field that shows its problem
@@ -93,64 +105,8 @@ def _parse_hhmm(s):
     return None
 
 
-def _int(fields, name, errors, required):
-    s = fields.get(name, "").strip()
-    if not s:
-        if required:
-            errors[name] = "required"
-        return None
-    try:
-        return int(s)
-    except ValueError:
-        errors[name] = "must be a whole number"
-        return None
-
-
-def glucose_text(mg, units):
-    """A stored threshold (mg/dL) as the form shows it."""
-    return mmol_text(mg) if units == "mmol" else str(mg)
-
-
-def shown_units(fields):
-    """The units the posted page showed its thresholds in (a page from before: mg/dL)."""
-    return "mmol" if fields.get(SHOWN_UNITS) == "mmol" else "mg/dl"
-
-
-def _glucose(fields, name, key, errors, required, units, old):
-    """A threshold field -> mg/dL (int), read in the units the page showed it in."""
-    s = fields.get(name, "").strip()
-    try:
-        v = float(s.replace(",", "."))
-    except ValueError:
-        v = -1.0
-    if units != "mmol":
-        mg = _int(fields, name, errors, required)
-        if mg is None and s and 0 < v < _MMOL_MAX:   # a mmol/L number
-            errors[name] = ("in mg/dL here: %s mmol/L is %d (or show mmol/L: %s)" % (
-                s, int(v * MMOL + 0.5), _SWITCH))
-        return mg
-    if not s:
-        if required:
-            errors[name] = "required"
-        return None
-    if isinstance(old, (int, float)) and not isinstance(old, bool) and 0 < v < _MMOL_MAX \
-            and mmol_text(old) == mmol_text(v * MMOL):
-        return old   # the tenth shown ("3.1", "3.10", "3,1"): the stored value, not a rounding
-    if not 0 < v < _MMOL_MAX:   # (NaN too)
-        if _MMOL_MAX <= v < 1000:   # mg/dL, or "3,9" that a browser sent as 39
-            errors[name] = ("not mmol/L: type mmol/L with a point, e.g. 3.9 (%s mg/dL would be "
-                            "%s; or show mg/dL: %s)" % (s, mmol_text(v), _SWITCH))
-        else:
-            errors[name] = "must be a number in mmol/L, e.g. 3.9"
-        return None
-    mg = int(v * MMOL + 0.5)
-    # the page gives each bound to a tenth: a number that shows as the bound is the bound
-    lo, hi = DEFAULTS[key][1], DEFAULTS[key][2]
-    if mg < lo and mmol_text(mg) == mmol_text(lo):
-        mg = lo
-    elif mg > hi and mmol_text(mg) == mmol_text(hi):
-        mg = hi
-    return mg
+def is_switch(key):
+    return len(DEFAULTS[key]) == 2   # (default, (False, True))
 
 
 def _on(fields, name):
@@ -199,11 +155,19 @@ def _alarms(cfg, fields, errors):
     al = dict(cfg.get("alarms") or {})
     units = shown_units(fields)
     for key, enable, _ in THRESHOLDS:
-        v = _glucose(fields, "alarms." + key, key, errors, True, units, al.get(key))
+        v = number(fields, "alarms." + key, key, errors, True, units, al.get(key))
         if v is not None:
             al[key] = v
         if enable:
             al[enable] = _on(fields, "alarms." + enable)
+    more = MORE_SHOWN in fields   # (a page from before did not show them: kept)
+    for key, _ in MORE + SNOOZES if more else ():
+        if is_switch(key):
+            al[key] = _on(fields, "alarms." + key)
+        else:
+            v = number(fields, "alarms." + key, key, errors, True, units, al.get(key))
+            if v is not None:
+                al[key] = v
     old = al.get("schedule") or []
     sched, index = [], []   # index[i]: the form row of the i-th saved entry
     for row in range(SCHEDULE_ROWS):
@@ -218,8 +182,8 @@ def _alarms(cfg, fields, errors):
                 errors[p + key] = "must be a time HH:MM (00:00 to 23:59)"
             else:
                 entry[key] = m
-        for key in SCHEDULE_FIELDS:
-            v = _glucose(fields, p + key, key, errors, False, units, entry.get(key))
+        for key in SCHEDULE_FIELDS + (("volume",) if more else ()):
+            v = number(fields, p + key, key, errors, False, units, entry.get(key))
             if v is None:
                 entry.pop(key, None)
             else:
@@ -249,7 +213,7 @@ def apply(cfg, fields, have_password=True):
     if "hostname" in fields:   # (a form from before it keeps the stored name)
         new["hostname"] = fields["hostname"].strip().lower()
     new["units"] = fields.get("units", cfg.get("units", "mg/dl"))   # (a form from before it)
-    off = _int(fields, "utc_offset_min", errors, required=True)
+    off = whole(fields, "utc_offset_min", errors, required=True)
     if off is not None:
         new["utc_offset_min"] = off
         if new["tz"] and new["tz"] == cfg.get("tz", "") and off != cfg.get("utc_offset_min", 0):
@@ -266,7 +230,7 @@ def apply(cfg, fields, have_password=True):
     ns["api_secret"] = _secret(fields, "nightscout.api_secret", ns.get("api_secret", ""))
     mq = new["mqtt"] = dict(cfg.get("mqtt") or {})
     mq["host"] = fields.get("mqtt.host", "").strip()
-    port = _int(fields, "mqtt.port", errors, required=True)
+    port = whole(fields, "mqtt.port", errors, required=True)
     if port is not None:
         mq["port"] = port
     mq["user"] = fields.get("mqtt.user", "").strip()
@@ -334,8 +298,10 @@ def field_names():
         names.append("alarms." + key)
         if enable:
             names.append("alarms." + enable)
+    for key, _ in MORE + SNOOZES:
+        names.append("alarms." + key)
     for row in range(SCHEDULE_ROWS):
-        for key in ("on", "start", "end") + SCHEDULE_FIELDS:
+        for key in ("on", "start", "end", "volume") + SCHEDULE_FIELDS:
             names.append("alarms.schedule[%d].%s" % (row, key))
     return names
 
@@ -350,27 +316,6 @@ def _split_problem(problem):
     key = problem[:end]
     msg = problem[end:].lstrip(":= ")
     return key, msg
-
-
-def _in_mmol(msg):
-    """The mg/dL numbers of a threshold's problem in mmol/L ("54: out of range
-    60..100" -> "3.0: out of range 3.3..5.5 (mmol/L)")."""
-    out, i, n = [], 0, len(msg)
-    while i < n:
-        j = i
-        while j < n and msg[j].isdigit():
-            j += 1
-        if j == i:
-            out.append(msg[i])
-            i += 1
-        else:
-            out.append(mmol_text(int(msg[i:j])))
-            i = j
-    return "".join(out) + " (mmol/L)"
-
-
-def _is_glucose(field):
-    return field.rpartition(".")[2] in _GLUCOSE_KEYS and field.startswith("alarms.")
 
 
 def problems_to_fields(problems, rows=(), known=None, units="mg/dl"):
@@ -393,8 +338,8 @@ def problems_to_fields(problems, rows=(), known=None, units="mg/dl"):
         key = _ALIASES.get(key, key)
         if known is not None and key not in known:
             key, msg = GENERAL, p
-        elif units == "mmol" and _is_glucose(key):
-            msg = _in_mmol(msg)
+        elif units == "mmol" and converted(key):
+            msg = in_mmol(msg, key)
         out[key] = (out[key] + "; " + msg) if key in out else msg
     return out
 
@@ -425,6 +370,8 @@ def values_from_config(cfg):
         for key in SCHEDULE_FIELDS:
             if key in e:
                 v[p + key] = glucose_text(e[key], units)
+    v.update(more_values(cfg, units))
+    v[MORE_SHOWN] = "1"
     ns = cfg.get("nightscout") or {}
     v["nightscout.url"] = ns.get("url", "")
     v["nightscout.ca_file"] = ns.get("ca_file", "")
@@ -436,6 +383,24 @@ def values_from_config(cfg):
     v["mqtt.user"] = mq.get("user", "")
     if al.get("forwarding", True):
         v["alarms.forwarding"] = "on"
+    return v
+
+
+def more_values(cfg, units):
+    """The values of the fields a page from before did not have (MORE, SNOOZES, the
+    schedules' volumes); a setting not stored shows its default."""
+    al = cfg.get("alarms") or {}
+    v = {}
+    for key, _ in MORE + SNOOZES:
+        value = al.get(key, DEFAULTS[key][0])
+        if not is_switch(key):
+            v["alarms." + key] = shown(key, value, units)
+        elif value:
+            v["alarms." + key] = "on"
+    sched = al.get("schedule") or []
+    for row in range(min(SCHEDULE_ROWS, len(sched))):
+        if "volume" in sched[row]:
+            v["alarms.schedule[%d].volume" % row] = str(sched[row]["volume"])
     return v
 
 

@@ -4,7 +4,7 @@
 # shown is escaped; secrets are never written into a page ("set"/"not set").
 from alarms.settings import DEFAULTS
 from forward.entries import MMOL, direction
-from setup import form
+from setup import form, units as num
 
 CSS = ("body{font:16px sans-serif;max-width:42em;margin:auto;padding:0 .6em;color:#111}"
        "h1{font-size:1.4em}fieldset{margin:.7em 0;border:1px solid #999}"
@@ -138,10 +138,15 @@ def status_page(state, cfg, ap=None, problems=()):
         on = enable is None or al.get(enable, True)
         yield "<tr><td>%s</td><td id=th-%s>%s</td></tr>" % (
             label, key, _glucose(al.get(key), units) if on else "off")
+    yield "<tr><td>Volume</td><td id=th-volume>%s %%</td></tr>" % esc(al.get("volume", 100))
+    yield from _optional(al, units)
     for e in al.get("schedule") or []:
         if isinstance(e.get("start"), int) and isinstance(e.get("end"), int):
-            over = ", ".join(_override(e, k, units) for k in form.SCHEDULE_FIELDS
-                             if k in e or k + "_enabled" in e)
+            over = [_override(e, k, units) for k in form.SCHEDULE_FIELDS
+                    if k in e or k + "_enabled" in e]
+            if "volume" in e:
+                over.append("volume %s %%" % esc(e["volume"]))
+            over = ", ".join(over)
             yield "<tr><td>%s&ndash;%s</td><td>%s</td></tr>" % (
                 form.hhmm(e["start"]), form.hhmm(e["end"]), over or "no change")
     mod = state.get("minute_of_day")
@@ -159,7 +164,23 @@ def _glucose(mg, units):
     """A threshold as the family reads glucose: "3.9 mmol/L (70 mg/dL)", "70 mg/dL"."""
     if units != "mmol" or not isinstance(mg, (int, float)) or isinstance(mg, bool):
         return "%s mg/dL" % esc(mg)
-    return "%s mmol/L (%s mg/dL)" % (form.glucose_text(mg, units), esc(mg))
+    return "%s mmol/L (%s mg/dL)" % (num.glucose_text(mg, units), esc(mg))
+
+
+def _optional(al, units):
+    """Rows for the optional alarms set otherwise than by default."""
+    if al.get("urgent_low_soon") is False:
+        yield "<tr><td>Predicted urgent low</td><td id=th-urgent_low_soon>off</td></tr>"
+    for kind, label in (("fall", "Falling fast"), ("rise", "Rising fast")):
+        rate = al.get(kind + "_rate")
+        if al.get(kind + "_enabled") is True and isinstance(rate, (int, float)):
+            text = "faster than %s %s" % (num.rate_text(rate, units), num.unit("fall_rate", units))
+            if units == "mmol":
+                text += " (%s mg/dL/min)" % rate
+            yield "<tr><td>%s</td><td id=th-%s>%s</td></tr>" % (label, kind, text)
+    if al.get("persistent_high_enabled") is True:
+        yield "<tr><td>Persistent high</td><td id=th-persistent_high>above %s for %s min</td></tr>" % (
+            _glucose(al.get("persistent_high"), units), esc(al.get("persistent_high_minutes")))
 
 
 def _override(entry, kind, units):
@@ -291,7 +312,32 @@ def _check(name, label, values, errors):
 
 def _bounds(key, units, sep="-"):
     spec = DEFAULTS[key]
-    return form.glucose_text(spec[1], units) + sep + form.glucose_text(spec[2], units)
+    return num.shown(key, spec[1], units) + sep + num.shown(key, spec[2], units)
+
+
+def _setting(key, label, values, errors, units):
+    """A field of "More alarm settings": a checkbox, or a number with its range."""
+    name = "alarms." + key
+    if form.is_switch(key):
+        return _check(name, label, values, errors)
+    # a decimal as text, as the thresholds in mmol/L (settings_page): a comma is not lost
+    decimal = key in num.RATE_KEYS or key in num.GLUCOSE_KEYS and units == "mmol"
+    return _input(name, label, values, errors, "text" if decimal else "number",
+                  " inputmode=decimal" if decimal else "",
+                  note=(_bounds(key, units) + " " + num.unit(key, units)).strip())
+
+
+def _more(values, errors, units):
+    yield "<input type=hidden name=%s value=1>" % form.MORE_SHOWN
+    yield "<fieldset><legend>More alarm settings</legend>"
+    for key, label in form.MORE:
+        yield _setting(key, label, values, errors, units)
+    yield ("<p class=note>The urgent low and no data alarms cannot be turned off. A schedule's "
+           "volume (below) replaces this one in its hours.</p><p><b>Snooze of a short press, "
+           "minutes</b></p>")
+    for key, label in form.SNOOZES:
+        yield _setting(key, label, values, errors, units)
+    yield "</fieldset>"
 
 
 def settings_page(cfg, token, values, errors, first_time=False, networks=(), problems=()):
@@ -322,7 +368,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield "</select> <span class=note>the screen's, the pages' and the thresholds' below</span>%s</label></fieldset>" % _err("units", errors.get("units"))
     units = form.shown_units(values)
     unit = "mmol/L" if units == "mmol" else "mg/dL"
-    # mmol/L as text: a number field of a browser whose language writes "3,9" could
+    # decimals as text: a number field of a browser whose language writes "3,9" could
     # send it blank (a schedule's "as above") or as 39; the box reads either mark
     kind = "text" if units == "mmol" else "number"
     number = " inputmode=decimal" if units == "mmol" else ""
@@ -336,6 +382,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
            "Low %s, high %s, urgent high %s and above high.</p></fieldset>") % (
         _bounds("urgent_low", units, " to "), unit, _bounds("low", units),
         _bounds("high", units), _bounds("urgent_high", units))
+    yield from _more(values, errors, units)
     yield "<fieldset><legend>Schedules (e.g. night)</legend>"
     yield ("<p class=note id=schedule-on>A low, high or urgent high set in a schedule turns "
            "that alarm on for the schedule's hours, also when it is off above.</p>")
@@ -356,6 +403,8 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
         yield _input(p + "end", "To (HH:MM)", values, errors, extra=" placeholder=07:00")
         for key, label in zip(form.SCHEDULE_FIELDS, ("Low", "High", "Urgent high")):
             yield _input(p + key, label, values, errors, kind, number, note="blank: as above")
+        yield _input(p + "volume", "Volume, %", values, errors, "number",
+                     note="blank: as above (%s)" % _bounds("volume", units))
     yield "</fieldset><fieldset><legend>Wi-Fi networks</legend>"
     if networks:
         yield "<datalist id=nets>%s</datalist>" % "".join(

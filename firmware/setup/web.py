@@ -47,7 +47,10 @@ from app import config as appconfig
 from app import log
 from setup import form, page
 
-MAX_BODY = 4096
+# the largest settings form a family can send is 5.2 KB (every field at the longest
+# app.config takes, in characters a browser percent-encodes: test_setup_web_rules);
+# each post holds its body while it arrives: 4 slow ones at once, 24 KB (16 at 4096)
+MAX_BODY = 6144
 CHUNK = 512
 SESSION_S = 15 * 60
 MAX_FAILS = 5
@@ -385,7 +388,10 @@ class SetupServer:
         if zone is not None:
             errors_all["tz"] = zone[0]
         if errors_all:
-            values = {}
+            # a page from before showed no "More alarm settings": the page sent back shows
+            # them as stored, not blank and off (the next save would take them)
+            values = {} if form.MORE_SHOWN in fields else form.more_values(
+                self.cfg, form.shown_units(fields))
             for k, v in fields.items():
                 if k.endswith(".url"):   # a secret typed into it (user@, ?token=) is not shown
                     values[k] = appconfig.redacted({"url": v})["url"]
@@ -394,6 +400,8 @@ class SetupServer:
             if zone is not None:   # told once: the same form saved again keeps these settings
                 values[form.ZONE_CHECKED] = zone[1]
             return self._form_page(self._token, values, errors_all, 400)
+        # not needed again: their heap (~2 KB) is the save's, which validates once more
+        fields = clean = None
         try:
             clean = appconfig.save(self.path, new)
         except appconfig.ConfigError as e:   # validate said yes a moment ago; keep it honest

@@ -13,7 +13,10 @@ def _stored():
         "nightscout": {"url": "https://ns.example.org", "api_secret": SECRETS[1],
                        "ca_file": "ca.pem"},
         "mqtt": {"host": "broker", "password": SECRETS[2], "user": "me"},
-        "alarms": {"low": 75, "schedule": [{"start": 1320, "end": 420, "high": 280, "volume": 50}]}})
+        "alarms": {"low": 75, "schedule": [{"start": 1320, "end": 420, "high": 280, "volume": 50}],
+                   "volume": 80, "urgent_low_soon": False, "fall_enabled": True, "fall_rate": 2.5,
+                   "persistent_high_enabled": True, "persistent_high": 200, "high_snooze": 90,
+                   "no_data_minutes": 30}})
     assert problems == [], problems
     return cfg
 
@@ -38,11 +41,19 @@ def test_parse_urlencoded():
 
 def test_unchanged_form_gives_the_same_config():
     cfg = _stored()
-    new, errors, _ = form.apply(cfg, _fields(cfg))
+    f = _fields(cfg)
+    # every alarm setting of "More alarm settings" is on the form, as stored
+    assert (f["alarms.volume"], f["alarms.schedule[0].volume"], f["alarms.fall_rate"],
+            f["alarms.persistent_high"], f["alarms.high_snooze"], f["alarms.no_data_minutes"],
+            f["alarms.urgent_low_soon_minutes"], f["alarms.rise_rate"]) == (
+        "80", "50", "2.5", "200", "90", "30", "20", "3.0")
+    assert f["alarms.fall_enabled"] == f["alarms.persistent_high_enabled"] == "on"
+    assert "alarms.urgent_low_soon" not in f and "alarms.rise_enabled" not in f   # off
+    new, errors, _ = form.apply(cfg, f)
     assert errors == {}
     clean, problems = config.validate(new)
     assert problems == []
-    assert clean == cfg   # secrets kept, the schedule's other overrides (volume) kept
+    assert clean == cfg   # secrets kept, the schedule's other overrides kept
 
 
 def test_secrets_blank_keeps_clear_removes_new_replaces():
@@ -234,7 +245,9 @@ def _mmol_stored():
     cfg, problems = config.validate({
         "transmitter_id": "8G1234", "admin_password": SECRETS[3], "units": "mmol",
         "alarms": {"urgent_low": 57, "low": 75,
-                   "schedule": [{"start": 1320, "end": 420, "low": 83, "volume": 50}]}})
+                   "schedule": [{"start": 1320, "end": 420, "low": 83, "volume": 50}],
+                   # 2.55 and 183 show as 0.14 and 10.2, which read back as 2.5 and 184
+                   "fall_rate": 2.55, "rise_enabled": True, "persistent_high": 183}})
     assert problems == [], problems
     return cfg
 
@@ -245,6 +258,8 @@ def test_a_mmol_family_sees_the_thresholds_in_mmol_and_an_unchanged_save_keeps_t
     assert (f["alarms.urgent_low"], f["alarms.low"], f["alarms.high"], f["alarms.urgent_high"],
             f["alarms.schedule[0].low"]) == ("3.2", "4.2", "13.9", "16.6", "4.6")
     assert f[form.SHOWN_UNITS] == "mmol"
+    assert (f["alarms.fall_rate"], f["alarms.rise_rate"], f["alarms.persistent_high"]) == (
+        "0.14", "0.17", "10.2")
     new, errors, _ = form.apply(cfg, f)
     assert errors == {}
     assert config.validate(new) == (cfg, [])
@@ -256,7 +271,7 @@ def test_a_mmol_family_sees_the_thresholds_in_mmol_and_an_unchanged_save_keeps_t
     assert ("cannot be turned off (2.8 to 3.9 mmol/L). Low 3.3-5.5, high 6.7-22.2, "
             "urgent high 10.0-22.2 and above high.") in html
     html = _page(page.settings_page(_stored(), "t0k", _fields(_stored()), {}))
-    assert "<legend>Alarm thresholds (mg/dL)</legend>" in html and "inputmode=decimal" not in html
+    assert "<legend>Alarm thresholds (mg/dL)</legend>" in html and "value='75' inputmode" not in html
     assert "<input type=number name='alarms.low' id='alarms.low' value='75'>" in html
     assert "cannot be turned off (50 to 70 mg/dL). Low 60-100, high 120-400," in html
 
@@ -276,18 +291,18 @@ def test_thresholds_typed_in_mmol_are_stored_in_mg_dl():
 def test_every_tenth_the_page_allows_is_stored_inside_the_bounds_and_shows_as_typed():
     from alarms.settings import DEFAULTS
     from forward.entries import mmol_text
-    cfg = _mmol_stored()
-    for key in ("urgent_low", "low", "high", "urgent_high"):
+    from setup import units
+    for key in ("urgent_low", "low", "high", "urgent_high", "persistent_high"):
         lo, hi = DEFAULTS[key][1], DEFAULTS[key][2]
         first, last = (int(float(mmol_text(b)) * 10 + 0.5) for b in (lo, hi))
         for tenths in range(first, last + 1):
             typed = "%d.%d" % (tenths // 10, tenths % 10)
             errors = {}
-            mg = form._glucose({"x": typed}, "x", key, errors, True, "mmol", None)
+            mg = units.number({"x": typed}, "x", key, errors, True, "mmol", None)
             assert errors == {} and lo <= mg <= hi and mmol_text(mg) == typed, (key, typed, mg)
         # one tenth beyond either bound is out of range
         for tenths in (first - 1, last + 1):
-            mg = form._glucose({"x": "%d.%d" % (tenths // 10, tenths % 10)}, "x", key, {}, True,
+            mg = units.number({"x": "%d.%d" % (tenths // 10, tenths % 10)}, "x", key, {}, True,
                                "mmol", None)
             assert not lo <= mg <= hi, (key, tenths, mg)
 
@@ -342,6 +357,7 @@ def test_the_units_the_page_showed_decide_not_the_units_sent_with_them():
     f = _fields(cfg, alarms__urgent_low="57", alarms__low="79", alarms__high="250",
                 alarms__urgent_high="300")
     f["alarms.schedule[0].low"] = "83"
+    _from_before(f)
     del f[form.SHOWN_UNITS]                              # a page from before: mg/dL
     new, errors, _ = form.apply(cfg, f)
     assert errors == {} and new["alarms"]["low"] == 79 and new["alarms"]["urgent_low"] == 57
@@ -360,3 +376,170 @@ def test_range_problems_are_said_in_the_units_the_page_showed():
     assert got["alarms.schedule[0].low"] == "6.0: out of range 3.3..5.5 (mmol/L)", got
     got = form.problems_to_fields(problems, rows, form.field_names())
     assert got["alarms.low"] == "54: out of range 60..100", got
+
+
+def _from_before(f):
+    """The post of a page from before "More alarm settings": none of its fields."""
+    more = [k for k, _ in form.MORE + form.SNOOZES] + ["volume"]
+    for name in list(f):
+        if name == form.MORE_SHOWN or (name.startswith("alarms.") and
+                                       name.rpartition(".")[2] in more):
+            del f[name]
+    return f
+
+
+def test_more_alarm_settings_are_set_from_the_form():
+    cfg = _stored()
+    f = _fields(cfg, alarms__volume="40", alarms__urgent_low_soon="on",
+                alarms__urgent_low_soon_minutes="15", alarms__rise_enabled="on",
+                alarms__rise_rate="4.5", alarms__fall_rate="2", alarms__persistent_high="220",
+                alarms__persistent_high_minutes="180", alarms__no_data_minutes="45",
+                alarms__urgent_low_snooze="10", alarms__urgent_low_soon_snooze="20",
+                alarms__low_snooze="45", alarms__high_snooze="240", alarms__urgent_high_snooze="90")
+    del f["alarms.fall_enabled"]               # an unticked box is not posted: off
+    f["alarms.schedule[0].volume"] = ""        # blank: the volume above
+    f["alarms.schedule[1].on"] = "on"
+    f["alarms.schedule[1].start"], f["alarms.schedule[1].end"] = "13:00", "15:00"
+    f["alarms.schedule[1].volume"] = "30"
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {}
+    al, problems = config.validate(new)
+    assert problems == [], problems
+    al = al["alarms"]
+    assert (al["volume"], al["urgent_low_soon"], al["urgent_low_soon_minutes"]) == (40, True, 15)
+    assert (al["fall_enabled"], al["fall_rate"], al["rise_enabled"], al["rise_rate"]) == (
+        False, 2.0, True, 4.5)
+    assert (al["persistent_high_enabled"], al["persistent_high"],
+            al["persistent_high_minutes"], al["no_data_minutes"]) == (True, 220, 180, 45)
+    assert [al[k + "_snooze"] for k in ("urgent_low", "urgent_low_soon", "low", "high",
+                                        "urgent_high")] == [10, 20, 45, 240, 90]
+    assert al["schedule"] == [{"start": 1320, "end": 420, "high": 280},
+                              {"start": 780, "end": 900, "volume": 30}]
+
+
+def test_a_page_from_before_keeps_the_more_alarm_settings():
+    # its post has none of them: its absent checkboxes are not "off", its absent numbers
+    # not blank (fall on, the predicted urgent low off, a night volume: all kept)
+    for cfg in (_stored(), _mmol_stored()):
+        new, errors, _ = form.apply(cfg, _from_before(_fields(cfg)))
+        assert errors == {}
+        assert config.validate(new) == (cfg, [])
+    # on a page that shows them, an unticked box is off
+    cfg = _stored()
+    f = _fields(cfg)
+    del f["alarms.fall_enabled"], f["alarms.persistent_high_enabled"]
+    al = form.apply(cfg, f)[0]["alarms"]
+    assert al["fall_enabled"] is False and al["persistent_high_enabled"] is False
+    assert form.MORE_SHOWN not in form.field_names()   # (no problem is ever about it)
+
+
+def test_more_alarm_settings_problems_land_next_to_their_fields():
+    cfg = _stored()
+    f = _fields(cfg, alarms__volume="5", alarms__fall_rate="6", alarms__low_snooze="0",
+                alarms__no_data_minutes="x", alarms__rise_rate="", alarms__persistent_high="110",
+                alarms__persistent_high_minutes="")
+    f["alarms.schedule[0].volume"] = "101"
+    new, errors, rows = form.apply(cfg, f)
+    assert errors == {"alarms.no_data_minutes": "must be a whole number",
+                      "alarms.rise_rate": "required",
+                      "alarms.persistent_high_minutes": "required"}, errors
+    got = form.problems_to_fields(config.validate(new)[1], rows, form.field_names())
+    assert got == {"alarms.volume": "5: out of range 10..100",
+                   "alarms.fall_rate": "6.0: out of range 1.0..5.0",
+                   "alarms.low_snooze": "0: out of range 5..60",
+                   "alarms.persistent_high": "110: out of range 120..400",
+                   "alarms.schedule[0].volume": "101: out of range 10..100"}, got
+    _, errors, _ = form.apply(cfg, _fields(cfg, alarms__fall_rate="0.17", alarms__rise_rate="fast"))
+    assert errors["alarms.fall_rate"].startswith(
+        "in mg/dL/min here: 0.17 mmol/L/min is 3.1 (or show mmol/L: ")
+    assert errors["alarms.rise_rate"] == "must be a number, e.g. 3.0"
+
+
+def test_rates_in_mmol_every_hundredth_is_stored_inside_the_bounds_and_shows_as_typed():
+    from alarms.settings import DEFAULTS
+    from setup import units
+    lo, hi = DEFAULTS["fall_rate"][1], DEFAULTS["fall_rate"][2]
+    assert (units.rate_text(lo, "mmol"), units.rate_text(hi, "mmol")) == ("0.06", "0.28")
+    for hundredths in range(6, 29):
+        typed = "0.%02d" % hundredths
+        errors = {}
+        rate = units.number({"x": typed}, "x", "fall_rate", errors, True, "mmol", None)
+        assert errors == {} and lo <= rate <= hi and units.rate_text(rate, "mmol") == typed, (
+            typed, rate)
+        assert rate == int(rate * 10 + 0.5) / 10   # config.json keeps a tenth of a mg/dL/min
+    for typed in ("0.05", "0.29"):
+        rate = units.number({"x": typed}, "x", "rise_rate", {}, True, "mmol", None)
+        assert not lo <= rate <= hi, (typed, rate)
+
+
+def test_more_alarm_settings_in_mmol():
+    cfg = _mmol_stored()
+    f = _fields(cfg, alarms__fall_enabled="on", alarms__fall_rate="0.11",
+                alarms__rise_rate="0,28", alarms__persistent_high="12.0")
+    new, errors, rows = form.apply(cfg, f)
+    assert errors == {}
+    al = config.validate(new)[0]["alarms"]
+    assert (al["fall_enabled"], al["fall_rate"], al["rise_rate"], al["persistent_high"]) == (
+        True, 2.0, 5.0, 216)
+    f = _fields(cfg, alarms__fall_rate="3", alarms__rise_rate="fast", alarms__persistent_high="200")
+    _, errors, _ = form.apply(cfg, f)
+    assert errors["alarms.fall_rate"].startswith(
+        "in mmol/L/min here: 3 mg/dL/min is 0.17 (or show mg/dL: ")
+    _, errors1, _ = form.apply(cfg, _fields(cfg, alarms__fall_rate="1"))   # the mg/dL/min bound
+    assert errors1["alarms.fall_rate"].startswith("in mmol/L/min here: 1 mg/dL/min is 0.06")
+    assert errors["alarms.rise_rate"] == "must be a number in mmol/L/min, e.g. 0.17"
+    assert errors["alarms.persistent_high"].startswith("not mmol/L: type mmol/L with a point, e.g. 3.9 (200 mg/dL would be 11.1")
+    f = _fields(cfg, alarms__fall_rate="0.05", alarms__persistent_high="6.0")
+    new, errors, rows = form.apply(cfg, f)
+    assert errors == {}
+    got = form.problems_to_fields(config.validate(new)[1], rows, form.field_names(), "mmol")
+    assert got == {"alarms.fall_rate": "0.05: out of range 0.06..0.28 (mmol/L/min)",
+                   "alarms.persistent_high": "6.0: out of range 6.7..22.2 (mmol/L)"}, got
+
+
+def test_the_more_alarm_settings_fieldset_gives_each_range_from_the_defaults():
+    from alarms.settings import DEFAULTS
+    cfg = _stored()
+    html = _page(page.settings_page(cfg, "t0k", _fields(cfg), {}))
+    assert "<input type=hidden name=more_alarms value=1>" in html
+    i = html.index("<legend>More alarm settings</legend>")
+    assert html.index("<legend>Alarm thresholds") < i < html.index("<legend>Schedules")
+    for key, label in form.MORE + form.SNOOZES:
+        name = "alarms." + key
+        assert ("name='%s'" % name) in html, key
+        if not form.is_switch(key) and key not in ("fall_rate", "rise_rate", "persistent_high"):
+            note = "<span class=note>%d-%d</span>" % DEFAULTS[key][1:]
+            assert note in html[html.index("name='%s'" % name):], key
+    assert "<span class=note>1.0-5.0 mg/dL/min</span>" in html
+    assert "<span class=note>120-400 mg/dL</span>" in html
+    assert "id='alarms.fall_enabled' checked>" in html
+    assert "id='alarms.urgent_low_soon'>" in html                  # off: unticked
+    assert ("name='alarms.schedule[0].volume' id='alarms.schedule[0].volume' value='50'> "
+            "<span class=note>blank: as above (10-100)</span>") in html
+    html = _page(page.settings_page(_mmol_stored(), "t0k", _fields(_mmol_stored()), {}))
+    assert ("value='0.14' inputmode=decimal> "
+            "<span class=note>0.06-0.28 mmol/L/min</span>") in html
+    assert "value='10.2' inputmode=decimal> <span class=note>6.7-22.2 mmol/L" in html
+
+
+def test_the_status_page_shows_the_volume_and_the_optional_alarms_set_otherwise():
+    cfg = _stored()
+    html = _page(page.status_page({}, cfg))
+    assert "id=th-volume>80 %<" in html
+    assert "id=th-urgent_low_soon>off<" in html
+    assert "id=th-fall>faster than 2.5 mg/dL/min<" in html and "th-rise" not in html
+    assert "id=th-persistent_high>above 200 mg/dL for 120 min<" in html
+    assert "high 280 mg/dL, volume 50 %" in html
+    html = _page(page.status_page({}, _mmol_stored()))
+    assert "id=th-rise>faster than 0.17 mmol/L/min (3.0 mg/dL/min)<" in html
+    assert "th-fall" not in html and "th-urgent_low_soon" not in html
+    assert "th-persistent_high" not in html and "id=th-volume>100 %<" in html
+
+
+def test_a_rate_sent_back_as_shown_keeps_its_stored_value_whatever_its_decimal_mark():
+    from setup import units
+    for typed in ("0.17", "0,17", "0.170", " 0.17 "):
+        errors = {}
+        got = units.number({"r": typed}, "r", "fall_rate", errors, True, "mmol", 3.0)
+        assert errors == {} and got == 3.0, (typed, got, errors)   # 0.17 alone reads as 3.1
+    assert units.number({"r": "0.17"}, "r", "fall_rate", {}, True, "mmol", None) == 3.1

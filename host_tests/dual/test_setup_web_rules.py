@@ -416,6 +416,96 @@ def test_a_mmol_family_saves_thresholds_in_mmol_and_hears_their_problems_in_mmol
     _with_box(check, cfg)
 
 
+def test_a_refused_post_of_a_page_from_before_sends_the_more_alarm_settings_back_as_stored():
+    # A page from before "More alarm settings" has none of its fields: its post keeps
+    # them. Refused for another field, the page sent back has them: they must show as
+    # stored, not blank and unticked, or its next save would turn the fall alarm off.
+    cfg = dict(CFG, alarms={"fall_enabled": True, "urgent_low_soon": False, "volume": 60,
+                            "schedule": [{"start": 1320, "end": 420, "volume": 30}]})
+    new = ["more_alarms", "alarms.schedule[0].volume", "alarms.schedule[1].volume"] + [
+        "alarms." + k for k, _ in web.form.MORE + web.form.SNOOZES]
+
+    def from_before(fields):
+        for name in new:
+            fields.pop(name, None)
+        return fields
+
+    def check(box):
+        token = box.token()
+        status, text = box.save(from_before(box.form(token, alarms__low="40")))
+        assert status == 400 and "60..100" in _errors(text)["alarms.low"], status
+        assert "id='alarms.fall_enabled' checked>" in text and "id='alarms.urgent_low_soon'>" in text
+        assert "id='alarms.volume' value='60'>" in text
+        assert "id='alarms.schedule[0].volume' value='30'>" in text
+        status, text = box.save(from_before(box.form(token, alarms__low="80")))
+        assert status == 200, (status, _errors(text))
+        al = json.loads(box.stored())["alarms"]
+        assert (al["low"], al["fall_enabled"], al["urgent_low_soon"], al["volume"]) == (
+            80, True, False, 60)
+        assert al["schedule"] == [{"start": 1320, "end": 420, "volume": 30}]
+    _with_box(check, cfg)
+
+
+def test_the_largest_form_a_family_can_send_fits_in_max_body():
+    # Every field of the page at the longest app.config takes, in characters a browser
+    # percent-encodes (3 bytes each): Wi-Fi names at 802.11's 32 bytes of UTF-8, Wi-Fi
+    # passwords 63 printable ASCII (WPA2's alphabet), the Nightscout URL 200, its API
+    # secret 128, the MQTT host 100, the CA file, MQTT user and password 64, the admin
+    # password twice in 64 letters of 2 bytes (a-umlaut), the longest tzdata rule with
+    # its punctuation, both "remove it" boxes ticked, every number at its longest.
+    def value(name):
+        if name.endswith(".ssid"):
+            return "\u00e9" * 16
+        if name.startswith("wifi["):
+            return "!" * 63
+        if name in ("admin_new", "admin_repeat"):
+            return "\u00e4" * 64
+        long = {"nightscout.url": "/" * 200, "nightscout.api_secret": "!" * 128,
+                "mqtt.host": ":" * 100, "nightscout.ca_file": "/" * 64, "mqtt.user": "!" * 64,
+                "mqtt.password": "!" * 64, "hostname": "a" * 32, "phone_ms": "1780000000000",
+                "tz": "<+1245>-12:45<+1345>,M9.5.0/2:45,M4.1.0/3:45", "slot": "receiver",
+                "units": "mg/dl", "threshold_units": "mg/dl", "mqtt.port": "65535",
+                "utc_offset_min": "-720", "transmitter_id": "8G1234"}
+        if name in long:
+            return long[name]
+        if name.endswith(".start") or name.endswith(".end"):
+            return "23:59"
+        return "22.2"   # every other number; a checkbox's "on" is shorter
+
+    def check(box):
+        status, text = box.signin()
+        assert status == 200
+        fields = {"token": box.token(), "nightscout.api_secret.clear": "on",
+                  "mqtt.password.clear": "on"}
+        for name in _names(text):
+            if name != "token":
+                fields[name] = value(name)
+        assert "alarms.fall_rate" in fields and "alarms.schedule[1].volume" in fields
+        body = Req("POST", "/save", fields).body
+        print("largest form: %d bytes, %d fields; MAX_BODY %d" % (len(body), len(fields),
+                                                                  web.MAX_BODY))
+        assert len(body) <= web.MAX_BODY, len(body)
+        status, text = box.save(fields)   # read whole: its problems said on the form
+        assert status == 400 and "id=form-error" in text, status
+    _with_box(check)
+
+
+def _names(text):
+    """The names of a form page's fields, in order."""
+    out, i = [], text.index("<form")
+    while True:
+        i = text.find(" name=", i) + 6
+        if i < 6:
+            return out
+        if text[i] == "'":
+            out.append(text[i + 1:text.index("'", i + 1)])
+        else:
+            j = i
+            while text[j] not in " >":
+                j += 1
+            out.append(text[i:j])
+
+
 def _errors(text):
     """{field: message} of the messages next to the fields of a form page."""
     out, i = {}, 0
