@@ -990,6 +990,46 @@ def test_a_sensor_swap_must_sound_the_sensor_alarm_through_its_warmup():
     assert chaos.check_no_glucose(quiet, [onset(101 * MIN, "sensor", "warmup")], s, 300 * MIN, []) == []
 
 
+def test_a_sensor_notice_is_not_the_alarm_that_says_there_is_no_glucose():
+    # (helper-159) the sensor alarm's notices (kinds.NOTICES: warmup_done, ending) are news that
+    # clears by itself after notice_minutes: a glucose gap covered by one alone is quiet, in 16,
+    # 28 and 5; a sensor reason that says why no glucose comes still counts
+    s = {"no_data_minutes": 20}
+    # 16 after a transmitter swap: judged from 122 min; the notice raised at 115 min stands
+    # until 145 min, the first glucose comes at 140
+    base = [PLAN] + _swap_boot(100 * MIN)
+    first_glucose = new_reading(140 * MIN, 120, 138 * MIN)
+    for reason, fails in (("ending", 1), ("warmup_done", 1), ("failed", 0), ("expired", 0), ("warmup", 0)):
+        v = chaos.check_no_glucose(_swap_world(), base + [onset(115 * MIN, "sensor", reason), first_glucose],
+                                   s, 300 * MIN, [])
+        assert len(v) == fails, (reason, v)
+    # ... the reason the alarm's later events tell: a problem left after a notice counts from its re-raise
+    told = base + [onset(115 * MIN, "sensor", "ending"), dict(onset(130 * MIN, "sensor", "failed"), reraise=True),
+                   first_glucose]
+    v = chaos.check_no_glucose(_swap_world(), told, s, 300 * MIN, [])
+    assert len(v) == 1 and v[0][0] == 122 * MIN
+    # 16 through a sensor swap's warm-up
+    w = _world(sensor_swap=[60 * 60, 70 * 60, 190 * 60])
+    for reason, fails in (("ending", 1), ("warmup_done", 1), ("warmup", 0), ("failed", 0)):
+        ev = [onset(61 * MIN, "sensor", "stopped"), {"event": "alarm_clear", "t_ms": 71 * MIN, "type": "sensor"},
+              onset(71 * MIN, "sensor", reason), {"event": "alarm_clear", "t_ms": 191 * MIN, "type": "sensor"}]
+        assert len(chaos.check_no_glucose(w, ev, s, 300 * MIN, [])) == fails, reason
+    # 28 after a second swap: no glucose of the third from 327 min
+    ev = chaos.on_old_clock(_two_swaps_events(after=[]))
+    for reason, fails in (("ending", 1), ("failed", 0), ("expired", 0)):
+        told = sorted(ev + [onset(320 * MIN, "sensor", reason)], key=lambda e: e["t_ms"])
+        v = chaos.check_two_swaps(_two_swaps_world(), told, s, 400 * MIN, [], [120] * 400)
+        assert len([t for _, t in v if "alarm active" in t]) == fails, reason
+    # 5: a sensor state without glucose for an hour owes a sensor alarm for a reason, not a notice
+    w = _world(modes=[["sensor_failed", 60 * 60, 120 * 60]])
+    for reason, fails in (("ending", 1), ("warmup_done", 1), ("failed", 0)):
+        v = chaos.check_promises(w, [onset(61 * MIN, "sensor", reason)], 300 * MIN, [])
+        assert len([t for _, t in v if "transmitter mode sensor_failed" in t]) == fails, reason
+    # the firmware's own list, and the reason as the alarm's events last told it
+    assert {"warmup_done", "ending"} <= set(chaos.NOTICE_REASONS) and "failed" not in chaos.NOTICE_REASONS
+    assert chaos.reason_at(told, "sensor", 330 * MIN) == "expired"
+
+
 def test_a_fall_over_a_sensor_swap_leaves_its_record_as_the_modes_left_it():
     # seed 1433: round 13's fall (25560-29160 s, its 1800-s margin) dropped the sensor swap's warm-up
     # mode (17399-24599 s) but not the swap's record; the transmitter gave glucose right after the

@@ -42,7 +42,7 @@ checked (check_world):
  5 promises (README): a bad configuration sounds `device` (reason config) at boot
    and a good one does not; an alarm that was sounding (of a kind restored from RTC
    memory) sounds again within RESOUND_MS after a reset; a task failing 3 times in
-   10 min raises `device`; a sensor state with no glucose raises `sensor`, a rogue
+   10 min raises `device`; a sensor state with no glucose raises `sensor` (not a notice), a rogue
    transmitter `link`; a low battery on a board with one raises `device` (power);
    a Nightscout that never stores raises `forwarding` within 70 min of each boot (of
    its first reading, NS_ALERT_DUE_MS, when none came before it); each reading is
@@ -105,7 +105,8 @@ checked (check_world):
    one by its first glucose window + 1 window (+ a faulty radio's) + jitter + a session +
    REACT_MS; its wall times from the board's clock at arrival (not the old one's).
 16 no glucose: after a swap, sensor, no_data or link active until the new one's glucose;
-   through a warm-up and a sensor swap, sensor itself (README: they sound at once).
+   through a warm-up and a sensor swap, sensor itself (README: they sound at once). A sensor
+   alarm counts only for a reason that is not a notice (kinds.NOTICES: warmup_done, ending).
 17 AP key: after its damage the next boot leaves a usable key file and opens no failing AP.
 
  Round 7 (draw_round7_calendar, draw_round7: their own streams, seeds from 831 only): a
@@ -3933,9 +3934,11 @@ def check_promises(w, events, end_ms, problems):
             continue
         if _covered(t0, t1, silent) or w["radio"].get("miss", 0) > 0.1:
             continue
-        if not any(t0 <= t <= t1 + 5 * MIN for t in onsets(events, kind)) and \
-                not any(e.get("type") == kind and e.get("event") == "alarm_onset" for e in events
-                        if e["t_ms"] <= t0):
+        # (helper-159) a sensor notice's onset (warmup_done, ending) is not the alarm a mode without
+        # glucose owes: only an onset for another reason counts
+        told = [e["t_ms"] for e in events if e.get("event") == "alarm_onset" and e.get("type") == kind
+                and not (kind == "sensor" and e.get("reason") in NOTICE_REASONS)]
+        if not any(t0 <= t <= t1 + 5 * MIN for t in told) and not any(t <= t0 for t in told):
             out.append((t0, "transmitter mode %s for %d min and no %s alarm" % (
                 mode, (t1 - t0) // MIN, kind)))
     # a low battery on a board with one
@@ -4433,8 +4436,46 @@ def check_swap(w, events, s, end_ms, problems, values=None):
 NO_GLUCOSE_KINDS = ("sensor", "no_data", "link")
 
 
+def _fw_kinds():
+    """alarms/kinds.py, the firmware's own vocabulary (pure: it runs on CPython)."""
+    sys.path.insert(0, os.path.join(ROOT, "firmware"))
+    try:
+        from alarms import kinds
+    finally:
+        sys.path.pop(0)
+    return kinds
+
+
+# the reasons that are only news (warmup_done, clock, ending: low, clear by themselves); a
+# `sensor` alarm standing for one of them does not say that there is no glucose (helper-159)
+NOTICE_REASONS = tuple(_fw_kinds().NOTICES)
+
+
 def kept_at(events, kind, t_ms):
     return active_at(events, kind, t_ms, kept=True)
+
+
+def reason_at(events, kind, t_ms):
+    """The reason the alarm of this type stands for at t_ms, as its events last told it (each
+    alarm_onset, _escalate, _snooze, _ack carries the record's reason); None after its clear or
+    a power cut. (The engine emits nothing when a problem's end leaves only a notice: the old
+    reason is kept here then, the lenient side.)"""
+    reason = None
+    for e in events:
+        if e["t_ms"] > t_ms:
+            break
+        ev = e.get("event")
+        if e.get("type") == kind and ev in ("alarm_onset", "alarm_escalate", "alarm_snooze", "alarm_ack"):
+            reason = e.get("reason")
+        elif (ev == "alarm_clear" and e.get("type") == kind) or ev == "power_cut":
+            reason = None
+    return reason
+
+
+def says_no_glucose(events, kind, t_ms):
+    """kept_at, where `sensor` counts only while its reason is not a notice (NOTICE_REASONS): the
+    30-min `ending` or `warmup_done` notice inside a glucose gap is not the alarm that says so."""
+    return kept_at(events, kind, t_ms) and (kind != "sensor" or reason_at(events, kind, t_ms) not in NOTICE_REASONS)
 
 
 def check_no_glucose(w, events, s, end_ms, problems):
@@ -4448,7 +4489,8 @@ def check_no_glucose(w, events, s, end_ms, problems):
     have had a session: the span's start + 1 window (+ _radio_extra) + jitter + a session
     + REACT_MS (or that long after a silent span covering its start). A reset or power cut
     excuses what _grace says. Not judged: broken configs, factory resets, followers, a
-    broken engine (from then)."""
+    broken engine (from then). `sensor` counts only while its reason is not a notice
+    (says_no_glucose: the 30-min `ending` notice is no statement that glucose is missing)."""
     if problems or "button_at_boot" in w["inject"] or w.get("follower"):
         return []
     broken = w["inject"].get("break_engine_at_s")
@@ -4476,8 +4518,8 @@ def check_no_glucose(w, events, s, end_ms, problems):
         for t in _quiet_points(a, min(b, stop_ms)):
             if any(g0 <= t <= g1 for g0, g1 in grace):
                 continue
-            if not any(kept_at(events, k, t) for k in (NO_GLUCOSE_KINDS if blind(t) or deaf(t, a - settle)
-                                                       else kinds)):
+            if not any(says_no_glucose(events, k, t) for k in (NO_GLUCOSE_KINDS if blind(t) or deaf(t, a - settle)
+                                                               else kinds)):
                 out.append((t, "%s: no %s alarm active at t=%d ms" % (what, "/".join(kinds), t)))
                 return
 
@@ -5290,7 +5332,7 @@ def check_two_swaps(w, events, s, end_ms, problems, values=None):
         for t in _quiet_points(a, min(b, stop_ms)):
             if any(g0 <= t <= g1 for g0, g1 in grace):
                 continue
-            if not any(kept_at(events, k, t) for k in kinds):
+            if not any(says_no_glucose(events, k, t) for k in kinds):
                 out.append((t, "second swap (%s), %s: no %s alarm active at t=%d ms" % (
                     plan2["tx_id"], what, "/".join(kinds), t)))
                 break
