@@ -24,6 +24,10 @@ from microdot import Microdot
 HEAD_LINES = 32    # a browser sends about 10-15 headers
 HEAD_MAX = 3072    # bytes of request line and headers together
 SQUEEZED_TIMEOUT_S = 5
+# a body over max_body is read and dropped up to this many bytes before the refusal:
+# a socket closed on data it did not read answers with a reset, which throws away
+# the refusal page the client was about to read (the phone showed "connection reset")
+DRAIN_MAX = 16384
 
 
 class BadRequest(ValueError):
@@ -88,8 +92,19 @@ class BoundedReader:
             return out
         return await self.r.read(min(n, 256) if n >= 0 else 256)
 
+    async def drain(self, n):
+        """Read and drop at most DRAIN_MAX of a refused body's n bytes (a 256-byte read
+        at a time: nothing is kept)."""
+        n = min(n, DRAIN_MAX)
+        while n > 0:
+            c = await self.read(min(n, 256))
+            if not c:
+                return
+            n -= len(c)
+
     async def readexactly(self, n):
         if n > self.max_body:
+            await self.drain(n)
             raise BadRequest("body of %d bytes is too large" % n)
         out = b""
         while len(out) < n:

@@ -22,6 +22,7 @@
 # stored (its absent checkboxes are not "off"). Kinds and bounds: DEFAULTS.
 
 from alarms.settings import DEFAULTS
+from civil import civil_from_unix, days_from_civil
 from setup.units import (SHOWN_UNITS, converted, glucose_text, in_mmol, number, shown,
                          shown_units, whole)
 
@@ -251,38 +252,55 @@ def _utc(minutes):
     return "UTC%s%02d:%02d" % ("-" if minutes < 0 else "+", abs(minutes) // 60, abs(minutes) % 60)
 
 
+def _span(minutes):
+    m = abs(minutes)
+    return ("%d h" % (m // 60) if m >= 60 else "") + (" %d min" % (m % 60) if m % 60 else "")
+
+
+_REASON = " (a box that is not where this phone is)"
+
+
 def zone_mismatch(cfg, fields):
-    """(message, signature) when the phone that saves is not at the offset from UTC
-    that these settings give at its time (both sent by the page's script): the night
-    schedule would start hours off. None when they agree, when the phone sent
-    nothing usable, or when the form comes back with this very signature (the
-    family was told and saved again: a box set up from a phone in another zone)."""
+    """(message, signature) when the phone that saves (its offsets from UTC now and
+    at the year's 1 January and 1 July, sent by the page's script as "now,jan,jul")
+    is not at the offsets these settings give then: the schedules would start hours
+    off, now or for part of the year (a fixed offset where the phone's zone has
+    summer time). None when they agree, when the phone sent nothing usable, or when
+    the form comes back with this very signature (told, and saved again)."""
     try:
-        phone = int(fields.get("phone_offset_min", ""))
+        phone = [int(p) for p in fields.get("phone_offset_min", "").split(",")]
         at = int(fields.get("phone_ms", "")) // 1000
     except ValueError:
         return None
-    if not -16 * 60 <= phone <= 16 * 60:
+    if len(phone) not in (1, 3) or not all(-16 * 60 <= p <= 16 * 60 for p in phone):
         return None
+    year = civil_from_unix(at)[0]
+    times = (at, (days_from_civil(year, 1, 1) * 86400 + 43200),
+             (days_from_civil(year, 7, 1) * 86400 + 43200))[:len(phone)]
     if cfg.get("tz"):
         from app import localtime
         try:
-            box = localtime.offset_min(localtime.parse(cfg["tz"]), at)
+            rule = localtime.parse(cfg["tz"])
         except ValueError:   # (config.validate says why)
             return None
+        box = [localtime.offset_min(rule, t) for t in times]
     else:
-        box = cfg.get("utc_offset_min", 0)
-    signature = "%d/%d" % (phone, box)
+        box = [cfg.get("utc_offset_min", 0)] * len(phone)
+    signature = "/".join(str(v) for v in phone + box)
     if box == phone or fields.get(ZONE_CHECKED) == signature:
         return None
-    late = abs(phone - box)
-    span = "%d h" % (late // 60) if late >= 60 else ""
-    if late % 60:
-        span = (span + " %d min" % (late % 60)).strip()
-    return ("this phone is at %s, these settings give %s now: the box's day (its schedules, the "
-            "time it shows) would run %s %s this phone's clock. Pick the zone here (or the "
-            "offset below), or save again to keep them (a box that is not where this phone is)" % (
-                _utc(phone), _utc(box), span, "behind" if phone > box else "ahead of"), signature)
+    pick = (" Pick your zone under 'Time zone with summer time' (an offset does not follow "
+            "summer time), or save again to keep these settings")
+    if box[0] != phone[0]:
+        return ("this phone is at %s, these settings give %s now: the box's day (its schedules, "
+                "the time it shows) would run %s %s this phone's clock." % (
+                    _utc(phone[0]), _utc(box[0]), _span(phone[0] - box[0]).strip(),
+                    "behind" if phone[0] > box[0] else "ahead of") + pick + _REASON, signature)
+    return ("this phone's zone is at %s in January and %s in July, these settings at %s and %s: "
+            "for part of the year the box's day (its schedules, the time it shows) would run "
+            "%s off." % (_utc(phone[1]), _utc(phone[2]), _utc(box[1]), _utc(box[2]),
+                         _span(max(abs(phone[1] - box[1]), abs(phone[2] - box[2]))).strip())
+            + pick + _REASON, signature)
 
 
 def field_names():

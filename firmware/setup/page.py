@@ -3,7 +3,7 @@
 # whole page in RAM. Plain HTML and a few lines of CSS, no script. Every value
 # shown is escaped; secrets are never written into a page ("set"/"not set").
 from alarms.settings import DEFAULTS
-from forward.entries import MMOL, direction
+from forward.entries import MMOL, direction, mmol_text
 from setup import form, units as num
 
 CSS = ("body{font:16px sans-serif;max-width:42em;margin:auto;padding:0 .6em;color:#111}"
@@ -93,7 +93,10 @@ def status_page(state, cfg, ap=None, problems=()):
         mmol = cfg.get("units") == "mmol"
         shown = big(r[2], "mmol" if mmol else "mg/dl")
         if shown == "LOW" or shown == "HIGH":
-            unit, note = "", " (%s mg/dL)" % ("under 40" if shown == "LOW" else "over 400")
+            word, mg = ("under", 40) if shown == "LOW" else ("over", 400)
+            unit = ""
+            note = (" (%s %s mmol/L, %d mg/dL)" % (word, mmol_text(mg), mg) if mmol
+                    else " (%s %d mg/dL)" % (word, mg))
         else:
             unit, note = (" mmol/L", " (%d mg/dL)" % r[2]) if mmol else (" mg/dL", "")
         yield "<p><span class=big id=sgv>%s</span>%s <span class=big id=arrow>%s</span>%s</p>" % (
@@ -244,15 +247,16 @@ def signin_page(message=None):
 
 # The settings form sends the phone's clock with a save (hidden fields this
 # script fills): the wall clock of a box with no network time (main wiring
-# decides whether to use it), and the phone's offset from UTC, which the save
-# compares with the time zone set (setup/web.py). The page's
-# Content-Security-Policy allows this one script by its hash (setup/web.py
-# HEADERS); host_tests check the hash.
+# decides whether to use it), and the phone's offsets from UTC (now, 1 January and
+# 1 July: its summer time), which the save compares with the time zone set
+# (setup/form.zone_mismatch). The page's Content-Security-Policy allows this one
+# script by its hash (setup/web.py HEADERS); host_tests check the hash.
 CLOCK_SCRIPT = ("var c=document.getElementById('phone_ms'),"
                 "z=document.getElementById('phone_offset_min');"
-                "c.form.addEventListener('submit',function(){var d=new Date();c.value=d.getTime();"
-                "z.value=-d.getTimezoneOffset()})")
-CLOCK_SCRIPT_SHA256 = "QpvoiXzbqqmJiD+eoZI36Durs0OO+9c8cPb/mSBxlno="
+                "c.form.addEventListener('submit',function(){var d=new Date(),y=d.getFullYear();"
+                "c.value=d.getTime();z.value=[d,new Date(y,0,1),new Date(y,6,1)].map("
+                "function(t){return -t.getTimezoneOffset()}).join()})")
+CLOCK_SCRIPT_SHA256 = "yV85v4QfUJTG8+Gcs8HPaOzo+xR8vemmM88Kmusxu1k="
 
 # Common rules for the time-zone field (any other: the last line of the zone's
 # tzdata file, e.g. `tail -1 /usr/share/zoneinfo/America/Denver`).
@@ -333,7 +337,9 @@ def _more(values, errors, units):
     for key, label in form.MORE:
         yield _setting(key, label, values, errors, units)
     yield ("<p class=note>The urgent low and no data alarms cannot be turned off. A schedule's "
-           "volume (below) replaces this one in its hours.</p><p><b>Snooze of a short press, "
+           "volume (below) replaces this one in its hours. The volume quietens only a fresh "
+           "medium or low priority alarm: an urgent low or a predicted one, and any alarm left "
+           "unanswered, sound at their own loudness.</p><p><b>Snooze of a short press, "
            "minutes</b></p>")
     for key, label in form.SNOOZES:
         yield _setting(key, label, values, errors, units)

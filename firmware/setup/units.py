@@ -65,6 +65,8 @@ def shown_units(fields):
 
 def number(fields, name, key, errors, required, units, old):
     """A number field -> its stored value (glucose and rates in the units the page showed)."""
+    if _number(old) and fields.get(name, "").strip() == shown(key, old, units):
+        return old   # as shown, also a number config.json holds otherwise (15.0, 70.4)
     if key in GLUCOSE_KEYS:
         return _glucose(fields, name, key, errors, required, units, old)
     if key in RATE_KEYS:

@@ -182,6 +182,10 @@ class SetupServer:
         # the probes through the 404 handler, not a route each: a route costs ~180 B
         # of heap for as long as the box runs, and this server always runs
         app.errorhandler(404)(self._not_found)
+        # a request microdot refuses before any route (a form over MAX_BODY: 400 while
+        # the server reads it, 413 past microdot's own limit): a page that says so
+        app.errorhandler(400)(self._refused)
+        app.errorhandler(413)(self._refused)
 
     async def run(self, host="0.0.0.0", port=80):
         await self.app.start_server(host=host, port=port)
@@ -254,6 +258,18 @@ class SetupServer:
             self._seen(req)
             return self._to_status(req)
         return "Not found", 404
+
+    async def _refused(self, req):
+        what = "a request"
+        if req is not None:   # (413: microdot left the body unread)
+            what = "%s %s" % (req.method, req.path)
+            if req.content_length and hasattr(req.stream, "drain"):
+                await req.stream.drain(req.content_length)
+        log.warn("setup: %s refused: larger than %d bytes or malformed", what, MAX_BODY)
+        return self._html(page.message_page(
+            "Not saved", "The box did not take this (a form over %d KB, or garbled on the way). "
+            "Nothing was changed: go back, shorten a long entry (a password, a name, an "
+            "address), and save again." % (MAX_BODY // 1024), "refused"), 400)
 
     def _to_status(self, req):
         # a phone's connectivity probe (every name resolves to the box while

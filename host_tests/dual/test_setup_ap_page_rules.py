@@ -660,11 +660,12 @@ def test_the_status_page_says_low_and_high_as_the_screen_does_not_39_or_401():
     def shown(sgv, **cfg_changes):
         return _html(page.status_page({"last_reading": (1, 1000, sgv, 0, 6, "live"), "now_unix": 1030},
                                       dict(_stored(), **cfg_changes)))
-    for units in ("mg/dl", "mmol"):
+    for units, low, high in (("mg/dl", "under 40 mg/dL", "over 400 mg/dL"),
+                             ("mmol", "under 2.2 mmol/L, 40 mg/dL", "over 22.2 mmol/L, 400 mg/dL")):
         html = shown(39, units=units)
-        assert "id=sgv>LOW</span> <span class=big id=arrow>&#8594;</span> (under 40 mg/dL)</p>" in html, html
+        assert "id=sgv>LOW</span> <span class=big id=arrow>&#8594;</span> (%s)</p>" % low in html, html
         html = shown(401, units=units)
-        assert "id=sgv>HIGH</span> <span class=big id=arrow>&#8594;</span> (over 400 mg/dL)</p>" in html, html
+        assert "id=sgv>HIGH</span> <span class=big id=arrow>&#8594;</span> (%s)</p>" % high in html, html
     assert "id=sgv>40</span> mg/dL <" in shown(40) and "id=sgv>400</span> mg/dL <" in shown(400)
     assert "id=sgv>2.2</span> mmol/L <span class=big id=arrow>&#8594;</span> (40 mg/dL)" in shown(40, units="mmol")
 

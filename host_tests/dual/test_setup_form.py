@@ -543,3 +543,18 @@ def test_a_rate_sent_back_as_shown_keeps_its_stored_value_whatever_its_decimal_m
         got = units.number({"r": typed}, "r", "fall_rate", errors, True, "mmol", 3.0)
         assert errors == {} and got == 3.0, (typed, got, errors)   # 0.17 alone reads as 3.1
     assert units.number({"r": "0.17"}, "r", "fall_rate", {}, True, "mmol", None) == 3.1
+
+
+def test_a_number_config_json_writes_otherwise_than_the_form_is_kept_by_an_unchanged_save():
+    # before: "15.0" came back as "must be a whole number" on a field nobody touched, and
+    # every save (also one that only unticked a box) was refused until it was retyped
+    for units in ("mg/dl", "mmol"):
+        cfg, problems = config.validate({"units": units, "alarms": {
+            "urgent_low_snooze": 15.0, "volume": 55.5, "low": 70.4,
+            "schedule": [{"start": 0, "end": 60, "volume": 40.0}]}})
+        assert problems == [], problems
+        f = _fields(cfg)
+        new, errors, _ = form.apply(cfg, f)
+        assert errors == {} and config.validate(new) == (cfg, []), (units, errors)
+        new, errors, _ = form.apply(cfg, dict(f, **{"alarms.urgent_low_snooze": "20"}))
+        assert errors == {} and new["alarms"]["urgent_low_snooze"] == 20 and new["alarms"]["volume"] == 55.5

@@ -365,7 +365,7 @@ def test_a_save_from_a_phone_whose_zone_the_settings_do_not_give_is_told_once():
         said = _errors(text)["tz"].replace("&#39;", "'")
         assert said.startswith("this phone is at UTC-05:00, these settings give UTC+00:00 now: "
                                "the box's day (its schedules, the time it shows) would run 5 h "
-                               "ahead of this phone's clock. Pick the zone here"), said
+                               "ahead of this phone's clock. Pick your zone under"), said
         assert "name=zone_checked value='-300/0'" in text
         status, text = box.save(dict(f, zone_checked="-300/0"))   # told, and saved again
         assert status == 200 and box.srv.saves == 1, (status, _errors(text))
@@ -386,6 +386,32 @@ def test_a_save_from_a_phone_whose_zone_the_settings_do_not_give_is_told_once():
                      {"phone_offset_min": "-300"}, {"phone_offset_min": "9999", "phone_ms": JAN}):
             status, text = box.save(dict(box.form(box.token(), tz="", utc_offset_min="0"), **sent))
             assert status == 200, (sent, _errors(text))
+    _with_box(check)
+
+
+def test_a_fixed_offset_where_the_phone_has_summer_time_is_told_once():
+    # a Berlin family that typed 60 in winter instead of picking the rule: from the end of
+    # March the night schedule would start an hour late, unsaid
+    def check(box):
+        f = box.form(box.token(), tz="", utc_offset_min="60", phone_ms=JAN,
+                     phone_offset_min="60,60,120")
+        status, text = box.save(f)
+        said = _errors(text)["tz"].replace("&#39;", "'")
+        assert status == 400 and said.startswith(
+            "this phone's zone is at UTC+01:00 in January and UTC+02:00 in July, these settings "
+            "at UTC+01:00 and UTC+01:00: for part of the year the box's day (its schedules, the "
+            "time it shows) would run 1 h off. Pick your zone under 'Time zone with summer "
+            "time'"), said
+        assert "name=zone_checked value='60/60/120/60/60/60'" in text
+        status, text = box.save(dict(f, zone_checked="60/60/120/60/60/60"))
+        assert status == 200, _errors(text)
+        for tz, phone, ok in (("CET-1CEST,M3.5.0,M10.5.0/3", "60,60,120", True),
+                              ("CET-1", "60,60,120", False),      # a rule without summer time
+                              ("AEST-10AEDT,M10.1.0,M4.1.0/3", "660,660,600", True),   # Sydney
+                              ("AEST-10", "600,600,600", True)):   # Brisbane
+            f = box.form(box.token(), tz=tz, phone_ms=JAN, phone_offset_min=phone)
+            status, text = box.save(f)
+            assert (status == 200) == ok, (tz, phone, _errors(text))
     _with_box(check)
 
 
