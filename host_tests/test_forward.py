@@ -4,6 +4,7 @@ The firmware runs on the unix port with the virtual clock; servers are real
 sockets on loopback (tools/nsserver.py, mosquitto or amqtt)."""
 import json
 import os
+from datetime import datetime
 
 import pytest
 
@@ -166,6 +167,36 @@ def test_a_corrupt_queue_file_falls_back_to_the_previous_save(ns, tmp_path):
                        ["forwarding", "nightscout_queue_damaged", False]], second["conds"]
 
 
+
+
+@pytest.mark.parametrize("identifier_upsert", [True, False], ids=["ns15.0.7+", "ns14-15.0.6"])
+def test_one_sensor_start_per_session_reaches_nightscout_through_an_outage_and_a_reboot(
+        tmp_path, identifier_upsert):
+    # SAGE counts from the newest "Sensor Start": the box posts one per session, with the
+    # same identifier and created_at whatever the time messages estimate, after the
+    # readings; the second session started while the server was down; a reboot onto the
+    # same file posts nothing again. Nightscout before 15.0.7 upserts on created_at +
+    # eventType only: the same result there
+    s = NsServer(secret=SECRET, bad_delay_s=0.002, identifier_upsert=identifier_upsert)
+    path = str(tmp_path / "nsstart.txt")
+    try:
+        first, _ = mpy_json("ns_scenarios.py", "sensorstart", s.port, s.control_port, path, "first")
+        again, _ = mpy_json("ns_scenarios.py", "sensorstart", s.port, s.control_port, path, "again")
+    finally:
+        s.close()
+    ts = first["treatments"]
+    assert [(t["eventType"], t["enteredBy"], t["created_at"][:17], t["created_at"][19:])
+            for t in ts] == [("Sensor Start", "bedside-cgm", "2023-11-14T20:13:", ".000Z"),
+                             ("Sensor Start", "bedside-cgm", "2023-11-14T23:43:", ".000Z")], ts
+    starts = [datetime.fromisoformat(t["created_at"][:19] + "+00:00").timestamp() for t in ts]
+    assert abs(starts[0] - (1700000000 - 7200)) <= 1 and abs(starts[1] - (1700000000 + 5400)) <= 1
+    assert len({t["identifier"] for t in ts}) == 2 and "8G1234" not in str(ts)
+    assert first["treatment_posts"] == 2 and first["session_calls"] > 20, first
+    assert first["stored"] == 36 and first["unique"] and first["queue_left"] == 0, first
+    assert first["conds"] == [], first["conds"]          # down an hour: under alert_after_s
+    assert again["treatment_posts"] == 2 and again["treatments"] == ts, again
+    with open(path) as f:
+        assert f.read() == "8G1234 %d %d\n" % (3 * 86400 + 5400, starts[1])
 
 
 def test_wifi_keeper_and_time_sync():

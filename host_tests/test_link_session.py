@@ -38,6 +38,9 @@ def test_happy_path_and_first_bonding():
     # (by its last time message, in the sim's last window, 51 min in)
     assert 8 * 86400 - 3600 <= s["status"]["session_left_s"] <= 8 * 86400 - 40 * 60, s["status"]
     assert s["status"]["session_at_ms"] is not None
+    # and its start on the transmitter's clock (the Nightscout `Sensor Start`'s identifier)
+    st = s["status"]
+    assert 2 * 86400 <= st["last_dex_s"] - st["session_start_dex"] <= 2 * 86400 + 3600, st
 
 
 def test_existing_bond_is_reused_after_a_restart():

@@ -15,7 +15,13 @@ It enforces what a real Nightscout does (peers.md section 2):
   takes it off. So the first failure is answered at once, and a client that retries
   more than `bad_delay_s` after its last failure never waits: only requests that come
   quicker (or several at once) pile the delays up;
-- GET /api/v1/entries(.json)?count=N, GET /api/v1/status.json.
+- POST /api/v1/treatments takes a treatment or an array of them (same credential), upserted
+  as lib/server/treatments.js does since 15.0.7: on `identifier` when there is one, else on
+  `_id`, else on {created_at, eventType} (created_at as Nightscout stores it: ISO UTC with
+  milliseconds); identifier_upsert=False (--old-treatments) is 14.x..15.0.6: always
+  {created_at, eventType}. Answered with the array stored;
+- GET /api/v1/entries(.json)?count=N, GET /api/v1/treatments(.json)?count=N (newest
+  created_at first), GET /api/v1/status.json.
 Time: real seconds, or the simulated world's (clock(vt_ms), or POST /clock on the control
 port: tools/chaos.py's worlds, tools/simboot.py ns_clock): a request then waits until the
 world's clock reaches its time on the list, and a request carrying `X-Sim-Clock: <vt_ms>
@@ -25,7 +31,8 @@ there, the old address refusing: move()) or the methods:
   mode "ok" | "down" (listener closed: connection refused) | "error" (answer
   `status`, e.g. 503) | "empty" (200 with `[]`, storing nothing) | "hang" (accept
   and never answer).
-GET /state on the control port: {"entries": [...], "posts": {key: count}, ...}.
+GET /state on the control port: {"entries": [...], "posts": {key: count}, "treatments": [...],
+"treatment_posts": N, ...}.
 POST /clock {"vt_ms": N[, "await": id]}: the world's clock is N (requests waiting for it are
 answered before this answers; with await, request id's answer too); answers
 {"vt_ms": N, "delay_until_ms": the latest time on the delay list or null}.
@@ -61,8 +68,12 @@ def _systime(e):
 
 class NsServer:
     def __init__(self, secret=None, tokens=(), port=0, control_port=0, bad_delay_s=5.0,
-                 certfile=None, keyfile=None, host="127.0.0.1", send_date=True, world_clock=False):
+                 certfile=None, keyfile=None, host="127.0.0.1", send_date=True, world_clock=False,
+                 identifier_upsert=True):
         self.host = host
+        self.identifier_upsert = identifier_upsert
+        self.treatments = []   # as stored, in arrival order (an upsert replaces in place)
+        self.treatment_posts = 0
         self.send_date = send_date
         self.secret_hashes = set()
         if secret:
@@ -145,6 +156,8 @@ class NsServer:
                     "posts": {"%s|%s" % k: n for k, n in self.posts.items()},
                     "auth_failures": self.auth_failures, "requests": self.requests,
                     "mode": self.mode, "heads": list(self.heads),
+                    "treatments": [dict(t) for t in self.treatments],
+                    "treatment_posts": self.treatment_posts,
                     "delay_until": dict(self.delay_until)}
 
     def now_ms(self):
@@ -220,6 +233,33 @@ class NsServer:
                 else:
                     self.entries[key] = e
                 out.append(e)
+        return out
+
+    def store_treatments(self, items):
+        """lib/server/treatments.js create(): each replaces the one its upsert query
+        finds (upsertQueryFor), or is added."""
+        out = []
+        with self.lock:
+            self.treatment_posts += 1
+            for t in items:
+                t = dict(t)
+                t["created_at"] = _systime({"dateString": t.get("created_at")})
+                if self.identifier_upsert and t.get("identifier"):
+                    t.pop("_id", None)
+                    same = lambda o: o.get("identifier") == t["identifier"]  # noqa: E731
+                elif self.identifier_upsert and t.get("_id"):
+                    same = lambda o: o.get("_id") == t["_id"]  # noqa: E731
+                else:
+                    same = lambda o: (o["created_at"], o.get("eventType")) == \
+                        (t["created_at"], t.get("eventType"))  # noqa: E731
+                old = [i for i, o in enumerate(self.treatments) if same(o)]
+                if old:
+                    t["_id"] = self.treatments[old[0]]["_id"]
+                    self.treatments[old[0]] = t
+                else:
+                    t.setdefault("_id", "%024x" % (len(self.treatments) + 1))
+                    self.treatments.append(t)
+                out.append(t)
         return out
 
 
@@ -338,7 +378,8 @@ def _api_handler(ns):
             if self._fault():
                 return
             q = parse_qs(url.query)
-            if url.path.rstrip("/") not in ("/api/v1/entries", "/api/v1/entries.json"):
+            treatments = url.path.rstrip("/") in ("/api/v1/treatments", "/api/v1/treatments.json")
+            if url.path.rstrip("/") not in ("/api/v1/entries", "/api/v1/entries.json") and not treatments:
                 return self._send(404, {"status": 404})
             if not self._auth(q):
                 return
@@ -346,6 +387,11 @@ def _api_handler(ns):
                 doc = json.loads(body)
             except ValueError:
                 return self._send(400, {"status": 400, "message": "bad JSON"})
+            if treatments:
+                doc = doc if isinstance(doc, list) else [doc]
+                if not all(isinstance(t, dict) for t in doc):
+                    return self._send(400, {"status": 400, "message": "expected treatments"})
+                return self._send(200, ns.store_treatments(doc))
             if isinstance(doc, dict) and "date" in doc:
                 doc = [doc]
             if not isinstance(doc, list) or not all(isinstance(e, dict) for e in doc):
@@ -370,6 +416,13 @@ def _api_handler(ns):
                 with ns.lock:
                     es = sorted(ns.entries.values(), key=lambda e: -e.get("date", 0))
                 return self._send(200, es[:count])
+            if url.path.rstrip("/") in ("/api/v1/treatments", "/api/v1/treatments.json"):
+                if not self._auth(q):
+                    return
+                count = int((q.get("count") or ["100"])[0])
+                with ns.lock:
+                    ts = sorted(ns.treatments, key=lambda t: t["created_at"], reverse=True)
+                return self._send(200, ts[:count])
             self._send(404, {"status": 404})
 
     return H
@@ -414,11 +467,13 @@ def main():
     ap.add_argument("--bad-delay", type=float, default=5.0)
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--old-treatments", action="store_true",
+                    help="upsert treatments on created_at + eventType only (Nightscout before 15.0.7)")
     ap.add_argument("--no-date", action="store_true",
                     help="send no Date header (for a simulated box on an accelerated clock)")
     a = ap.parse_args()
     ns = NsServer(a.secret, a.token, a.port, a.control_port, a.bad_delay, a.cert, a.key,
-                  send_date=not a.no_date)
+                  send_date=not a.no_date, identifier_upsert=not a.old_treatments)
     print(json.dumps({"port": ns.port, "control_port": ns.control_port}), flush=True)
     try:
         while True:

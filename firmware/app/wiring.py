@@ -154,10 +154,11 @@ def _buttons(app):
 # not configured, its setup access point open), the transmitter bond, the
 # unsent Nightscout readings and what RTC memory keeps across a reset (alarm
 # state, snoozes, the transmitter's clock) or on flash about the transmitter
-# (its activation time, app/txclock.py); it keeps setup_key.bin, whose access
-# point password is printed on the device label.
+# (its activation time, app/txclock.py) or which sensor start Nightscout has;
+# it keeps setup_key.bin, whose access point password is printed on the device label.
 BOND_FILE = "ble_secrets.json"
 NS_QUEUE_FILE = "nsqueue.bin"
+NS_START_FILE = "nsstart.txt"
 TX_CLOCK_FILE = "tx_clock.txt"
 
 
@@ -166,6 +167,7 @@ def _factory_files(app):
     cfg = app.config_path
     return (cfg, cfg + fsutil.BAK, cfg + fsutil.TMP, BOND_FILE, NS_QUEUE_FILE,
             NS_QUEUE_FILE + fsutil.TMP, NS_QUEUE_FILE + fsutil.BAK,
+            NS_START_FILE, NS_START_FILE + fsutil.TMP, NS_START_FILE + fsutil.BAK,
             TX_CLOCK_FILE, TX_CLOCK_FILE + fsutil.TMP, TX_CLOCK_FILE + fsutil.BAK)
 
 
@@ -261,7 +263,7 @@ def _clear_reasons(app, names):
 def _source(app):
     cfg = app.cfg
     follower = cfg.get("role") == "follower"
-    ble = not follower and cfg.get("transmitter_id")
+    ble = _leads(cfg)
     # a transmitter ID typed in after not_configured sounded; a box made a
     # follower (or left without an ID) runs no BLE link to clear its reasons
     _clear_reasons(app, (() if ble else _BLE_REASONS) + (() if follower else _FOLLOW_REASONS)
@@ -522,10 +524,30 @@ def _nightscout(app, ns, keeper, queue, ts, cond):
                              "ca_file": ns.get("ca_file") or None}, on_condition=cond,
                             wifi=keeper, queue=queue, store_path=NS_QUEUE_FILE,
                             on_server_date=ts.offer_date, log=_log,
-                            on_memory=lambda: app.out_of_memory("nightscout"))
+                            on_memory=lambda: app.out_of_memory("nightscout"),
+                            session=(lambda: _session(app)) if _leads(app.cfg) else None,
+                            start_path=NS_START_FILE)
     app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
     app.before_reset.append(up.flush_to_flash)  # unsent readings survive a settings restart
     supervise(app, "nightscout", up.run, 600)
+
+
+def _leads(cfg):
+    """The box reads a transmitter itself (a BLE link, not a follower)."""
+    return cfg.get("role") != "follower" and bool(cfg.get("transmitter_id"))
+
+
+def _session(app):
+    """The link's sensor session, for the Nightscout uploader's `Sensor Start`
+    (forward.sensorstart): (transmitter ID, its start on the transmitter's clock,
+    its Unix time or None without a wall clock, seconds left), or None."""
+    link = app.link
+    start = None if link is None else link.session_start_dex
+    if start is None:
+        return None
+    from dexcom.glucose import dex_to_unix
+    act = link.activation_unix
+    return link.tx_id, start, None if act is None else dex_to_unix(start, act), link.session_left_s
 
 
 def _mqtt(app, mq, keeper, cond):

@@ -4,6 +4,8 @@
 #                           store_path="/nsqueue.bin", on_server_date=timesync.offer_date)
 #   up.submit(reading)          # from the reading path; never blocks
 #   asyncio.create_task(up.run())
+#   NightscoutUploader(..., session=fn, start_path="/nsstart.txt")   # the link's sensor session:
+#                               # its "Sensor Start" treatment, once (forward.sensorstart)
 #
 # Config: {"url": "https://ns.example.org", "secret": "...12+ chars" | "token": "name-hash",
 #          "ca_file": "/ca.pem" (https), "lan": false, "device": "bedside-cgm",
@@ -21,6 +23,9 @@
 # are held and the clock is not set, the uploader asks the server for the time
 # (GET /api/v1/status.json, its Date header to on_server_date): with NTP
 # blocked nothing else would ever give the box a clock.
+# With session given, a sensor session's start is posted (POST /api/v1/treatments)
+# once the queue is empty: after the readings, its own retries (1 min doubling
+# to 1 h) and no condition of its own (a failing server raises the ones above).
 # The secret is hashed at construction and never logged; the token is sent as
 # ?token= and the request path is therefore never logged either.
 import asyncio
@@ -44,6 +49,8 @@ _HELD_MAX = 36  # readings kept while the box has no wall clock (3 h)
 _WIFI_CHECK_S = 60   # while Wi-Fi is down: queue housekeeping and the unreachable check
 _HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
 _SAVE_BLOCK_MS = 500  # a queue save (erase, program, rename) holds the loop: kept out of a burst
+_START_RETRY_MIN_S = 60   # a sensor start not stored: tried again after this, doubling to
+_START_RETRY_MAX_S = 3600  # ... this (a token without treatments:create: once an hour)
 _CLEAR_AFTER_S = 1800  # queue_full clears only this long after the last drop (a drop per
                        # reading must not raise and clear it every 5 min all night); queue_damaged
                        # this long after it was found
@@ -96,7 +103,7 @@ def validate(cfg):
 
 class NightscoutUploader:
     def __init__(self, cfg, on_condition=None, wifi=None, queue=None, store_path=None,
-                 on_server_date=None, log=log_print, on_memory=None):
+                 on_server_date=None, log=log_print, on_memory=None, session=None, start_path=None):
         c = validate(cfg)
         self._c = c
         self._ctx = http.tls_context(c["ca"]) if c["scheme"] == "https" else None
@@ -118,6 +125,12 @@ class NightscoutUploader:
         self.delay_s = 0
         self.last_ok_ms = clock.ms()
         self.stats = {"posted": 0, "stored": 0, "failures": 0, "auth_failures": 0}
+        self._session = session   # fn(): the link's sensor session (forward.sensorstart), or None
+        self._start = None
+        self._start_ms = self._start_delay_s = 0   # clock.ms() of the next try, and the back-off
+        if session is not None:
+            from forward.sensorstart import SensorStart
+            self._start = SensorStart(start_path, log)
         if store_path:
             fsutil.recover(store_path)   # a save cut by a reset: finished or undone
             self._restore(store_path) is False and self._restore(store_path + fsutil.BAK)
@@ -240,16 +253,25 @@ class NightscoutUploader:
         dev = self._c["device"]
         body = json.dumps([sgv_entry(e[0], e[1], e[2], e[3], dev) for e in batch]).encode()
         self.stats["posted"] += 1
+        status = await self._post("/api/v1/entries", body, "")
+        if 200 <= status < 300:
+            self.queue.ack(batch)
+            self.stats["stored"] += len(batch)
+        return status
+
+    async def _post(self, what, body, about):
+        """POST body to what: the HTTP status, 0 for a network failure or timeout,
+        or for a 2xx that does not show what it stored. `about`: the log's note."""
         try:
             status, date, answer = await http.request(
-                "POST", self._c["host"], self._c["port"], self._path(), self._headers(), body,
+                "POST", self._c["host"], self._c["port"], self._path(what), self._headers(), body,
                 self._ctx, self._c["timeout_s"])
         except asyncio.TimeoutError:
-            self._log("nightscout: no answer within %d s" % self._c["timeout_s"])
+            self._log("nightscout: no answer within %d s%s" % (self._c["timeout_s"], about))
             return 0
         except (OSError, ValueError) as e:
             # never log the request: path and headers carry credentials
-            self._log("nightscout: connection failed: %s" % type(e).__name__ + " " + str(e)[:40])
+            self._log("nightscout: connection failed%s: %s" % (about, type(e).__name__) + " " + str(e)[:40])
             if isinstance(e, OSError) and not isinstance(e, http.HttpError):
                 http.forget_address(self._c["host"], self._c["port"])
             return 0
@@ -263,11 +285,35 @@ class NightscoutUploader:
                 # page, a cut-off answer, an empty array: Nightscout's answer to
                 # a body without entries) stored nothing we can count on: keep
                 # the batch (a repeat is harmless: the server upserts)
-                self._log("nightscout: HTTP %d without the stored entries, kept for a retry" % status)
+                self._log("nightscout: HTTP %d without the stored entries%s, kept for a retry"
+                          % (status, about))
                 return 0
-            self.queue.ack(batch)
-            self.stats["stored"] += len(batch)
         return status
+
+    async def _sensor_start(self):
+        """Post the sensor session's start when one is due (forward.sensorstart)
+        and its retry time has come; True when it tried."""
+        st = self._start
+        if st is None or clock.ms() - self._start_ms < 0 or not clock.wall_valid():
+            return False
+        job = st.due(self._session(), clock.unix())
+        if job is None:
+            return False
+        await self._network_ready()
+        from forward.sensorstart import body
+        status = await self._post("/api/v1/treatments", body(job, self._c["device"]), " (sensor start)")
+        if 200 <= status < 300:
+            self._start_delay_s = 0
+            if self._wifi is not None:
+                await self._wifi.wait_sound_pause(_SAVE_BLOCK_MS)   # a flash write: see _save_if_due
+            st.posted(job)
+            self._log("nightscout: sensor start posted")
+            return True
+        if status:
+            self._log("nightscout: HTTP %d (sensor start)" % status)
+        self._start_delay_s = min(max(self._start_delay_s * 2, _START_RETRY_MIN_S), _START_RETRY_MAX_S)
+        self._start_ms = clock.ms() + self._start_delay_s * 1000
+        return True
 
     def _after(self, status):
         """Book-keeping after one attempt; returns the delay before the next, s."""
@@ -396,6 +442,13 @@ class NightscoutUploader:
                     continue
                 elif clock.ms() - self.last_ok_ms >= self._c["alert_after_s"] * 1000:
                     self._condition("nightscout_unreachable", True)
+                try:
+                    if await self._sensor_start():
+                        continue
+                except Exception as e:  # a bug here must not kill the task silently
+                    self._log("nightscout: sensor start error %r" % e)
+                    self._survived(e)
+                    self._start_ms = clock.ms() + _START_RETRY_MAX_S * 1000
                 await self._wait(60)
                 continue
             if delay:

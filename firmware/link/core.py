@@ -193,8 +193,9 @@ class Link:
         self._hole = cfg["resume_hole"]  # (start, end) dex span a backfill failed to bring: asked again
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
         self.activation_unix = None
-        # the sensor session's time left at session_at_ms (None: no session), by the last time message
-        self.session_left_s = self.session_at_ms = None
+        # the sensor session's time left at session_at_ms (None: no session), by the last time
+        # message, and its start on the transmitter's clock (None: no session)
+        self.session_left_s = self.session_at_ms = self.session_start_dex = None
         self._window_t = None
         self._attempts = 0
         self._skip_until = None
@@ -225,6 +226,7 @@ class Link:
                 "last_reason": self.last_reason, "sensor_state": self.sensor_state,
                 "tx_status": self.tx_status, "battery": self.battery, "scan_ms": self.scan_ms,
                 "session_left_s": self.session_left_s, "session_at_ms": self.session_at_ms,
+                "session_start_dex": self.session_start_dex,
                 "next_window_ms": self.next_window_ms()}
 
     def _event(self, what, **kw):
@@ -551,7 +553,9 @@ class Link:
         # Nightscout knows them (one a second off was a second entry)
         if isinstance(kept, int) and self.activation_unix is not None:
             self.activation_unix = kept
-        self.session_left_s, self.session_at_ms = session_left_s(tm, self.tx_id), clock.ms()
+        left = self.session_left_s = session_left_s(tm, self.tx_id)
+        self.session_at_ms = clock.ms()
+        self.session_start_dex = None if left is None else tm["session_start_time_dex_s"]
         self._status(tm["status"])
         g = await self._ask(c, build.glucose(), _GLUCOSE_REPLIES)
         live = glucose_reading(g, self.activation_unix, reading.LIVE)

@@ -36,6 +36,7 @@ from forward import ConfigError
 from forward import http as real_http
 from forward.entries import sgv_entry
 from forward.queue import UploadQueue
+from forward import sensorstart
 
 
 def _load():
@@ -101,6 +102,9 @@ class Clock:
     def back_s(self):
         return self.back
 
+    def unix(self):
+        return T + (self.now_ms - 10000000) // 1000
+
 
 class Fs:
     """fsutil (and open) over a dict of files."""
@@ -128,7 +132,8 @@ class Fs:
         self.calls.append(("write", path))
         if self.fail is not None:
             raise self.fail
-        self.files[path] = b"".join(bytes(p) for p in data)
+        parts = data if isinstance(data, tuple) else (data,)
+        self.files[path] = b"".join(p.encode() if isinstance(p, str) else bytes(p) for p in parts)
 
     def open(self, path, mode):
         assert mode == "rb"
@@ -271,14 +276,14 @@ class World:
         self.up = None
 
     def __enter__(self):
-        self._old = (ns.clock, ns.fsutil, ns.http, ns.asyncio, ns.gc)
-        ns.clock, ns.fsutil, ns.http, ns.asyncio, ns.gc = (self.clock, self.fs, self.http,
-                                                          self.aio, self.gc)
+        self._old = (ns.clock, ns.fsutil, ns.http, ns.asyncio, ns.gc, sensorstart.fsutil)
+        ns.clock, ns.fsutil, ns.http, ns.asyncio, ns.gc, sensorstart.fsutil = (
+            self.clock, self.fs, self.http, self.aio, self.gc, self.fs)
         ns.open = self.fs.open
         return self
 
     def __exit__(self, *exc):
-        ns.clock, ns.fsutil, ns.http, ns.asyncio, ns.gc = self._old
+        ns.clock, ns.fsutil, ns.http, ns.asyncio, ns.gc, sensorstart.fsutil = self._old
         delattr(ns, "open")
 
     def on_condition(self, kind, name, active):
@@ -1208,3 +1213,108 @@ def test_with_wifi_down_unreachable_waits_the_full_alert_after_s():
         w.hook = lambda kind, s: seen.append(list(w.conditions))
         w.run()
         assert seen[1] == [] and seen[2] == [("forwarding", "nightscout_unreachable", True)]
+
+
+# --- the sensor session's start (forward.sensorstart) ---------------------------------
+
+START = "/nsstart.txt"
+TREATED = b'[{"_id":"2","eventType":"Sensor Start"}]'
+
+
+def sensor(w, **kw):
+    """An uploader fed the link's session: started an hour ago, 9 days left."""
+    now = {"session": ("8G1234", 5000, T - 3600, 9 * 86400)}
+    w.uploader(store=None, session=lambda: now["session"], start_path=START, **kw)
+    return now
+
+
+def test_a_sensor_sessions_start_is_posted_once_after_the_readings_as_a_treatment():
+    with World(pauses=3) as w:
+        sensor(w)
+        w.up.submit(rd(0))
+        w.http.answers += [(200, None, STORED), (200, None, TREATED)]
+        w.run()
+        entries_post, start_post = w.http.requests
+        assert entries_post["path"] == "/api/v1/entries"
+        assert start_post["path"] == "/api/v1/treatments" and start_post["method"] == "POST"
+        assert ("api-secret", SHA) in start_post["headers"] and start_post["ctx"] == "CTX"
+        assert json.loads(start_post["body"]) == {
+            "eventType": "Sensor Start", "created_at": "2025-12-31T23:00:00.000Z",
+            "enteredBy": "bedside-cgm", "device": "bedside-cgm",
+            "identifier": sensorstart.identifier("8G1234", 5000)}
+        assert w.pauses == [("wait_for", 60)] * 3     # then nothing more, however long
+        assert w.fs.files[START] == b"8G1234 5000 1767222000\n"
+        assert w.conditions == [] and "nightscout: sensor start posted" in w.logs
+
+
+def test_a_token_goes_on_the_treatments_path_as_on_the_entries_one():
+    with World(pauses=1) as w:
+        sensor(w, cfg=lan())
+        w.http.answers += [(200, None, TREATED)]
+        w.run()
+        assert w.http.requests[0]["path"] == "/ns/api/v1/treatments?token=box-0123"
+
+
+def test_a_start_not_stored_is_tried_a_minute_later_doubling_to_an_hour_without_a_condition():
+    with World(pauses=16) as w:   # the waits of 60 s in between: 1 + 2 + 4 + 8, and one after
+        sensor(w)
+        t0 = w.clock.now_ms
+        w.http.answers += [(503, None, b""), OSError(113), (200, None, b"<html>portal</html>"),
+                           (401, None, b""), (200, None, TREATED)]
+        w.run()
+        assert [(q["at"] - t0) // 1000 for q in w.http.requests] == [0, 60, 180, 420, 900]
+        assert w.conditions == [] and up_state(w) == (0, 0)
+        assert START in w.fs.files
+        assert "nightscout: HTTP 503 (sensor start)" in w.logs
+        assert "nightscout: HTTP 200 without the stored entries (sensor start), kept for a retry" in w.logs
+        assert w.up._after(0) == 5    # the readings' back-off is their own
+
+
+def up_state(w):
+    return w.up.delay_s, w.up.stats["failures"]
+
+
+def test_the_start_waits_while_readings_wait_and_goes_once_they_are_through():
+    with World(pauses=3) as w:
+        sensor(w)
+        w.up.submit(rd(0))
+        w.http.answers += [(503, None, b""), (200, None, STORED), (200, None, TREATED)]
+        w.run()
+        assert [q["path"] for q in w.http.requests] == ["/api/v1/entries"] * 2 + ["/api/v1/treatments"]
+
+
+def test_no_start_is_posted_without_a_wall_clock_nor_when_the_box_has_no_session():
+    with World(wall=False, pauses=2) as w:
+        sensor(w, dates=False)
+        w.run()
+        assert w.http.requests == []
+    with World(pauses=2) as w:
+        now = sensor(w)
+        now["session"] = None
+        w.run()
+        assert w.http.requests == []
+    with World(pauses=2) as w:
+        w.uploader()   # no session given: the box is a follower, or has no transmitter
+        w.run()
+        assert w.http.requests == [] and START not in w.fs.files
+
+
+def test_after_a_reboot_the_same_session_is_not_posted_again_a_new_one_is():
+    with World(pauses=1) as w:
+        sensor(w)
+        w.http.answers += [(200, None, TREATED)]
+        w.run()
+    files = w.fs.files
+    with World(pauses=2) as w:
+        w.fs.files = files
+        now = sensor(w)
+        now["session"] = ("8G1234", 5000, T - 3602, 9 * 86400 - 600)   # a new estimate of it
+        w.run()
+        assert w.http.requests == []
+    with World(pauses=1) as w:
+        w.fs.files = files
+        now = sensor(w)
+        now["session"] = ("8G1234", 5000 + 10 * 86400, T - 60, 10 * 86400 - 60)   # a new sensor
+        w.http.answers += [(200, None, TREATED)]
+        w.run()
+        assert json.loads(w.http.requests[0]["body"])["created_at"] == "2025-12-31T23:59:00.000Z"

@@ -637,6 +637,33 @@ def test_every_reading_and_only_a_reading_reaches_nightscout_and_its_unsent_ones
         assert up.calls[-1] == ("run",)
 
 
+class SessionLink:
+    tx_id = "8G1234"
+    session_start_dex = None
+    session_left_s = None
+    activation_unix = None
+
+
+def test_a_box_reading_a_transmitter_gives_nightscout_its_sensor_session_a_follower_none():
+    with World({"wifi": WIFI, "nightscout": NS, "transmitter_id": "8G1234"}) as w:
+        wiring._forwarding(w.app)
+        up = one("NightscoutUploader")
+        assert up.kw["start_path"] == "nsstart.txt"
+        session = up.kw["session"]
+        assert session() is None                    # no link (yet)
+        w.app.link = link = SessionLink()
+        assert session() is None                    # no sensor session
+        link.session_start_dex, link.session_left_s = 5000, 86400
+        assert session() == ("8G1234", 5000, None, 86400)   # no wall clock yet
+        link.activation_unix = 1700000000
+        assert session() == ("8G1234", 5000, 1700005000, 86400)
+    for cfg in ({"role": "follower", "transmitter_id": "8G1234"}, {}):
+        cfg.update({"wifi": WIFI, "nightscout": NS})
+        with World(cfg) as w:
+            wiring._forwarding(w.app)
+            assert one("NightscoutUploader").kw["session"] is None, cfg
+
+
 def test_the_lan_apis_history_is_a_day_of_readings_only_and_read_from_the_queue_beside_nightscout():
     with World({"wifi": WIFI, "lan_api": {"enabled": True}}) as w:
         wiring._forwarding(w.app)

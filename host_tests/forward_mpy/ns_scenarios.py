@@ -1,7 +1,8 @@
 # Nightscout uploader scenarios on MicroPython, beside a stand-in for the
 # alarm path. Prints one JSON line with what happened.
 #   micropython ns_scenarios.py SCENARIO API_PORT CONTROL_PORT [ARG]
-# Scenarios: outage, hang, auth, error200, empty200, noclock, persist1 PATH, persist2 PATH.
+# Scenarios: outage, hang, auth, error200, empty200, noclock, persist1 PATH, persist2 PATH,
+# sensorstart PATH first|again.
 import sys
 
 sys.path.insert(0, "host_tests/forward_mpy")
@@ -260,7 +261,42 @@ async def persist2():
     result(up, alarm, restored=restored)
 
 
+async def sensorstart():
+    # the link's sensor session (app.wiring._session), its start estimated anew, a second
+    # off either way, at each call: session A started 2 h before; the server goes down at
+    # 1 h, a new sensor (B) starts at 1.5 h, the server is back at 2 h. "again": a reboot
+    # onto the same file while B runs
+    activation = 1700000000 - 3 * 86400
+    starts = {"A": 3 * 86400 - 7200, "B": 3 * 86400 + 5400}
+    calls = [0]
+
+    def session():
+        calls[0] += 1
+        now_dex = clock.unix() - activation
+        start = starts["B" if arg2 == "again" or now_dex >= starts["B"] else "A"]
+        return ("8G1234", start, activation + start + calls[0] % 3 - 1, 10 * 86400 - (now_dex - start))
+    alarm = AlarmStandIn()
+    up = make(session=session, start_path=arg)
+    alarm.on_reading = up.submit
+    asyncio.create_task(alarm.run())
+    asyncio.create_task(heartbeat())
+    asyncio.create_task(up.run())
+    schedule_readings(alarm, 1, 36, 3 * 86400)
+    if arg2 == "again":
+        await asyncio.sleep(1800)
+    else:
+        await asyncio.sleep(3600)
+        fwenv.control(cport, "POST", "/mode", {"mode": "down"})
+        await asyncio.sleep(3600)
+        fwenv.control(cport, "POST", "/mode", {"mode": "ok"})
+        await asyncio.sleep(3600)
+    st = fwenv.control(cport)
+    result(up, alarm, treatments=st["treatments"], treatment_posts=st["treatment_posts"],
+           session_calls=calls[0])
+
+
+arg2 = sys.argv[5] if len(sys.argv) > 5 else None
 asyncio.run({"outage": outage, "hang": hang, "auth": auth, "persist1": persist1,
              "persist2": persist2, "error200": error200, "noclock": noclock,
              "empty200": lambda: error200({"mode": "empty"}),
-             "noclock_hours": noclock_hours}[scenario]())
+             "noclock_hours": noclock_hours, "sensorstart": sensorstart}[scenario]())
