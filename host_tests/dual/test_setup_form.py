@@ -558,3 +558,29 @@ def test_a_number_config_json_writes_otherwise_than_the_form_is_kept_by_an_uncha
         assert errors == {} and config.validate(new) == (cfg, []), (units, errors)
         new, errors, _ = form.apply(cfg, dict(f, **{"alarms.urgent_low_snooze": "20"}))
         assert errors == {} and new["alarms"]["urgent_low_snooze"] == 20 and new["alarms"]["volume"] == 55.5
+
+
+def test_the_edges_between_the_units_and_nonsense():
+    from setup import units
+
+    def read(typed, key="low", page="mmol", old=None):
+        errors = {}
+        return units.number({"f": typed}, "f", key, errors, False, page, old), errors.get("f", "")
+    # a schedule's tenth written otherwise: the stored value, not "as above" (None)
+    assert read("4,4", old=80.0) == (80.0, "") and read("4.40", old=80) == (80, "")
+    # 35 and over is never mmol/L (a mg/dL number, or "3,9" sent as 39), under it is
+    assert read("35")[1].startswith("not mmol/L") and read("34.9") == (629, "")
+    assert read("999")[1].startswith("not mmol/L")
+    assert read("1000")[1] == read("-1")[1] == read("0")[1] == "must be a number in mmol/L, e.g. 3.9"
+    assert read("0.1") == (2, "")                       # a number; validate says it is out of range
+    # mg/dL page: a decimal under 35 is said to be mmol/L, 35 and over must be whole
+    assert read("34.9", page="mg/dl")[1].startswith("in mg/dL here: 34.9 mmol/L is 629")
+    assert read("35.5", page="mg/dl")[1] == "must be a whole number"
+    # rates: on a mg/dL page under 0.5 is mmol/L/min, 0.5 and over is mg/dL/min
+    assert read("0.49", "fall_rate", "mg/dl")[1].startswith("in mg/dL/min here: 0.49 mmol/L/min")
+    assert read("0.5", "fall_rate", "mg/dl") == (0.5, "") and read("0", "fall_rate", "mg/dl") == (0.0, "")
+    # on a mmol/L page 1 to under 100 is mg/dL/min, 100 and over nonsense
+    assert read("99", "fall_rate")[1].startswith("in mmol/L/min here: 99 mg/dL/min")
+    assert read("100", "fall_rate")[1] == read("0", "fall_rate")[1] == (
+        "must be a number in mmol/L/min, e.g. 0.17")
+    assert read("0.99", "fall_rate") == (17.8, "")      # validate says it is out of range
