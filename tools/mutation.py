@@ -101,7 +101,7 @@ PACKAGES = {
     "link": (("plan",),
              ("host_tests/dual/test_link_plan_rules.py",)),
     "forward": (("timesync", "entries", "history", "redate", "queue", "follower", "names", "wifi", "http",
-                 "mqtt", "nightscout", "lanapi"),
+                 "mqtt", "nightscout", "lanapi", "sensorstart"),
                 ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                  "host_tests/dual/test_follower.py")),
     "sound": (("patterns", "annunciator", "buttons", "board", "outputs"),
@@ -156,6 +156,8 @@ MODULE_TESTS = {
     # the forwarders' rules over stand-ins (umqtt's client; http.request)
     "forward/mqtt": ("host_tests/dual/test_mqtt_rules.py",),
     "forward/nightscout": ("host_tests/dual/test_nightscout_rules.py",),
+    "forward/sensorstart": ("host_tests/dual/test_nightscout_sensor_start.py",
+                            "host_tests/dual/test_nightscout_rules.py"),
     "forward/lanapi": ("host_tests/dual/test_lanapi_rules.py",),
     # the root modules (firmware/*.py): their own rules first, then the tests of the
     # modules that use them (timesync, entries, localtime; the alarms and the Dexcom

@@ -104,3 +104,18 @@ def test_a_post_answered_after_the_session_changed_does_not_mark_the_new_one():
     new = memo.due(session(start_dex=6000, unix=T + 1000), T + 1200)
     memo.posted(old)
     assert memo.due(session(start_dex=6000, unix=T + 1000), T + 1500) == new
+
+
+def test_the_edges_an_hours_move_a_last_second_and_a_write_that_fails_is_logged():
+    memo = ss.SensorStart()
+    memo.posted(memo.due(session(), T + 600))
+    assert memo.due(session(unix=T + ss.SAME_START_S - 1), T + 600) is None   # the same start
+    again = memo.due(session(unix=T + ss.SAME_START_S), T + 9000)             # moved an hour: again
+    assert again == (ss.identifier(TX, 5000), T + ss.SAME_START_S), again
+    assert ss.SensorStart().due(session(left=1), T + 600) is not None         # its last second
+    assert ss.SensorStart().due(session(left=0), T + 600) is None             # over
+    logs = []
+    memo = ss.SensorStart("no-such-dir/deeper/nsstart.txt", logs.append)
+    memo.posted(memo.due(session(), T + 600))
+    assert memo.due(session(), T + 600) is None                              # kept in memory
+    assert len(logs) == 1 and logs[0].startswith("nightscout: sensor start not kept: "), logs
