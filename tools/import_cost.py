@@ -21,8 +21,10 @@ FIRMWARE = ("clock", "civil", "reading", "alarms.engine", "alarms.persist", "dex
             "sound.annunciator", "sound.board", "sound.selftest", "setup.web", "setup.dns",
             "app.wiring", "main",
             # imported later, inside functions, but on the board too: at boot (power, the
-            # setup access point, the transmitter's clock), with a button, with a tz rule
+            # setup access point, the transmitter's clock), with a button, with a tz rule,
+            # with Nightscout on a box that reads a transmitter
             "app.power", "setup.ap", "app.txclock", "sound.buttons", "app.localtime",
+            "forward.sensorstart",
             # a board with a display
             "screen.view", "screen.draw", "screen.run", "screen.oled", "screen.st7789")
 # not imported on MicroPython: dexcom.aes (CPython's stand-in for cryptolib)
