@@ -60,6 +60,7 @@ class BoundedReader:
         self.max_body = max_body
         self.head_lines = 0
         self.head_bytes = 0
+        self.too_large = 0   # the length of a body refused as too large (0: none)
 
     async def readline(self):
         while True:
@@ -104,6 +105,7 @@ class BoundedReader:
 
     async def readexactly(self, n):
         if n > self.max_body:
+            self.too_large = n
             await self.drain(n)
             raise BadRequest("body of %d bytes is too large" % n)
         out = b""
@@ -173,11 +175,13 @@ class BoundedServer(Microdot):
             return
         self.active += 1
         self._by_ip[ip] = mine + 1
+        stream = BoundedReader(reader, self.line_max, self.max_body)
         try:
-            await asyncio.wait_for(
-                Microdot.handle_request(self, BoundedReader(reader, self.line_max, self.max_body),
-                                        writer),
-                min(self.timeout_s, SQUEEZED_TIMEOUT_S) if squeezed else self.timeout_s)
+            await asyncio.wait_for(Microdot.handle_request(self, stream, writer),
+                                   min(self.timeout_s, SQUEEZED_TIMEOUT_S) if squeezed else self.timeout_s)
+            if stream.too_large:   # (a connection closed before a request is not news)
+                self._log("%s: a body of %d bytes refused (over %d)" % (
+                    self.name, stream.too_large, self.max_body))
         except asyncio.TimeoutError:
             self.timeouts += 1
         except Exception as e:  # a broken client must not take the server down

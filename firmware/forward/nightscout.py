@@ -50,7 +50,8 @@ _WIFI_CHECK_S = 60   # while Wi-Fi is down: queue housekeeping and the unreachab
 _HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
 _SAVE_BLOCK_MS = 500  # a queue save (erase, program, rename) holds the loop: kept out of a burst
 _START_RETRY_MIN_S = 60   # a sensor start not stored: tried again after this, doubling to
-_START_RETRY_MAX_S = 3600  # ... this (a token without treatments:create: once an hour)
+_START_RETRY_MAX_S = 3600  # ... this
+_START_REFUSED_S = 86400   # refused (401, 403): the log's ring is 48 lines, an hourly line fills it
 _CLEAR_AFTER_S = 1800  # queue_full clears only this long after the last drop (a drop per
                        # reading must not raise and clear it every 5 min all night); queue_damaged
                        # this long after it was found
@@ -308,6 +309,11 @@ class NightscoutUploader:
                 await self._wifi.wait_sound_pause(_SAVE_BLOCK_MS)   # a flash write: see _save_if_due
             st.posted(job)
             self._log("nightscout: sensor start posted")
+            return True
+        if status in (401, 403):   # a token without api:treatments:create: once a day, not
+            self._log("nightscout: HTTP %d (sensor start): the token may lack "   # every hour
+                      "api:treatments:create; tried again in a day or at a restart" % status)
+            self._start_ms = clock.ms() + _START_REFUSED_S * 1000
             return True
         if status:
             self._log("nightscout: HTTP %d (sensor start)" % status)

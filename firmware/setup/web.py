@@ -260,12 +260,14 @@ class SetupServer:
         return "Not found", 404
 
     async def _refused(self, req):
-        what = "a request"
-        if req is not None:   # (413: microdot left the body unread)
-            what = "%s %s" % (req.method, req.path)
+        # req None: microdot read no request (a body over MAX_BODY, logged by the
+        # server; or a connection closed or garbled before one: not logged, a phone's
+        # preconnects and a router's scans make many)
+        if req is not None:   # 413: microdot left the body unread
             if req.content_length and hasattr(req.stream, "drain"):
                 await req.stream.drain(req.content_length)
-        log.warn("setup: %s refused: larger than %d bytes or malformed", what, MAX_BODY)
+            log.warn("setup: %s %s refused: a body of %d bytes (over %d)", req.method, req.path,
+                     req.content_length, MAX_BODY)
         return self._html(page.message_page(
             "Not saved", "The box did not take this (a form over %d KB, or garbled on the way). "
             "Nothing was changed: go back, shorten a long entry (a password, a name, an "

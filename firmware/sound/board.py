@@ -6,9 +6,10 @@
 # load() drops):
 #   "buzzer": {"kind": "pwm", "pin": int, "freq_hz": int (optional: drive a
 #               resonant piezo at one frequency instead of the pattern's),
-#               "octaves": 0-3 (optional: play every tone that many octaves up, each
+#               "octaves": 0-2 (optional: play every tone that many octaves up, each
 #               priority keeping a pitch of its own: 2 puts 659-988 Hz at 2.6-4 kHz,
-#               where a small piezo is loudest; not with freq_hz)}
+#               where a small piezo is loudest; 3 would put the self-test's chirp at
+#               14 kHz, which many adults do not hear; not with freq_hz)}
 #           | {"kind": "pin", "pin": int, "active_low": bool}   (active buzzer)
 #   "led":    {"kind": "rgb", "pins": {"red", "green", "blue": int},
 #               "common": "cathode" | "anode", "pwm_freq": int 100-40000 (optional)}
@@ -150,7 +151,7 @@ def validate(data, name="?"):
         f = bz["freq_hz"]
         if not isinstance(f, int) or not 100 <= f <= 10000:
             raise BoardError("board %r: 'buzzer.freq_hz' must be 100-10000, got %r" % (name, f))
-    _int(bz, "octaves", "buzzer.", name, 0, 3)
+    _int(bz, "octaves", "buzzer.", name, 0, 2)
     if bz.get("octaves") and bz.get("freq_hz") is not None:
         raise BoardError("board %r: 'buzzer.octaves' and 'buzzer.freq_hz' both set: one tone "
                          "for every sound, or every tone moved up; not both" % (name,))

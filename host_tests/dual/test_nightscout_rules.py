@@ -1260,7 +1260,7 @@ def test_a_start_not_stored_is_tried_a_minute_later_doubling_to_an_hour_without_
         sensor(w)
         t0 = w.clock.now_ms
         w.http.answers += [(503, None, b""), OSError(113), (200, None, b"<html>portal</html>"),
-                           (401, None, b""), (200, None, TREATED)]
+                           (500, None, b""), (200, None, TREATED)]
         w.run()
         assert [(q["at"] - t0) // 1000 for q in w.http.requests] == [0, 60, 180, 420, 900]
         assert w.conditions == [] and up_state(w) == (0, 0)
@@ -1268,6 +1268,21 @@ def test_a_start_not_stored_is_tried_a_minute_later_doubling_to_an_hour_without_
         assert "nightscout: HTTP 503 (sensor start)" in w.logs
         assert "nightscout: HTTP 200 without the stored entries (sensor start), kept for a retry" in w.logs
         assert w.up._after(0) == 5    # the readings' back-off is their own
+
+
+def test_a_start_the_server_refuses_to_the_token_is_tried_again_a_day_later_not_hourly():
+    # a token without api:treatments:create: hourly tries filled the 48-line log ring
+    with World(pauses=60) as w:   # an hour of the loop's 60-s waits
+        sensor(w)
+        t0 = w.clock.now_ms
+        w.http.answers += [(401, None, b""), (200, None, TREATED)]
+        w.run()
+        assert [(q["at"] - t0) // 1000 for q in w.http.requests] == [0]   # not within the hour
+        assert (w.up._start_ms - t0) // 1000 == 86400
+        assert [l for l in w.logs if "401" in l] == [
+            "nightscout: HTTP 401 (sensor start): the token may lack api:treatments:create; "
+            "tried again in a day or at a restart"]
+        assert w.conditions == []
 
 
 def up_state(w):
