@@ -1713,14 +1713,23 @@ ULS_UL_MAX = 70               # urgent_low raised up to this (its bound) for a t
 ULS_FALL_MAX = 85             # ... or a fall to under this, urgent_low at ULS_UL_MAX
 
 
-def _uls_engine():
-    """alarms.glucose, alarms.predict (the firmware's own, pure: they run on CPython)."""
+def _firmware(*names):
+    """The firmware's own pure modules ("alarms.kinds", ...), imported from firmware/ on CPython."""
+    import importlib
     sys.path.insert(0, os.path.join(ROOT, "firmware"))
     try:
-        from alarms import glucose, predict
+        return tuple(importlib.import_module(n) for n in names)
     finally:
         sys.path.pop(0)
-    return glucose, predict
+
+
+def _uls_engine():
+    """alarms.glucose, alarms.predict (the firmware's own, pure: they run on CPython)."""
+    return _firmware("alarms.glucose", "alarms.predict")
+
+
+def _settings_mod():
+    return _firmware("alarms.settings")[0]
 
 
 class _EngineView:
@@ -4436,19 +4445,9 @@ def check_swap(w, events, s, end_ms, problems, values=None):
 NO_GLUCOSE_KINDS = ("sensor", "no_data", "link")
 
 
-def _fw_kinds():
-    """alarms/kinds.py, the firmware's own vocabulary (pure: it runs on CPython)."""
-    sys.path.insert(0, os.path.join(ROOT, "firmware"))
-    try:
-        from alarms import kinds
-    finally:
-        sys.path.pop(0)
-    return kinds
-
-
 # the reasons that are only news (warmup_done, clock, ending: low, clear by themselves); a
 # `sensor` alarm standing for one of them does not say that there is no glucose (helper-159)
-NOTICE_REASONS = tuple(_fw_kinds().NOTICES)
+NOTICE_REASONS = tuple(_firmware("alarms.kinds")[0].NOTICES)
 
 
 def kept_at(events, kind, t_ms):
@@ -5383,15 +5382,6 @@ def _minute_of_day_at(clocks, t):
             break
         cur = m
     return cur
-
-
-def _settings_mod():
-    sys.path.insert(0, os.path.join(ROOT, "firmware"))
-    try:
-        from alarms import settings as alarm_settings
-    finally:
-        sys.path.pop(0)
-    return alarm_settings
 
 
 def _boot_settings(events, s, t_ms):
