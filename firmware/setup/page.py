@@ -282,11 +282,20 @@ def _err(name, e):
     return "<span class=err id='err-%s'>%s</span>" % (esc(name), esc(e)) if e else ""
 
 
+_FOCUS = "_focus"   # in a refused form's errors (settings_page's copy) until a field takes it
+
+
+def _bad(errors, e, attrs):
+    """The attributes of a field with a problem: the first of the page also autofocus, so a
+    phone opens the refused form there, not at its top, up to 60 fields above."""
+    return (attrs + (" autofocus" if errors.pop(_FOCUS, False) else "")) if e else ""
+
+
 def _input(name, label, values, errors, kind="text", extra="", note=""):
     e = errors.get(name)
     return ("<label>%s <input type=%s name='%s' id='%s' value='%s'%s%s>%s%s</label>" % (
         esc(label), kind, esc(name), esc(name), esc(values.get(name, "")),
-        " class=bad aria-invalid=true" if e else "", extra,
+        _bad(errors, e, " class=bad aria-invalid=true"), extra,
         (" <span class=note>%s</span>" % note) if note else "", _err(name, e)))
 
 
@@ -295,7 +304,7 @@ def _secret(name, label, cfg, errors, clear=False):
     state = "set" if form.secret_is_set(cfg, name) else "not set"
     s = ("<label>%s <input type=password name='%s' id='%s' autocomplete=new-password "
          "placeholder='blank: keep'%s> <span class=note id='state-%s'>%s</span>%s</label>" % (
-             esc(label), esc(name), esc(name), " class=bad" if e else "", esc(name), state,
+             esc(label), esc(name), esc(name), _bad(errors, e, " class=bad"), esc(name), state,
              _err(name, e)))
     if clear and state == "set":
         s += "<label><input type=checkbox name='%s.clear' id='%s.clear'> remove it</label>" % (
@@ -357,6 +366,8 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
         yield "<p class=err id=form-error>Nothing was saved: please correct the fields marked below.</p>"
         if errors.get(form.GENERAL):
             yield "<p class=err id='err-%s'>%s</p>" % (form.GENERAL, esc(errors[form.GENERAL]))
+        errors = dict(errors)
+        errors[_FOCUS] = True
     yield "<form method=post action=/save><input type=hidden name=token value='%s'>" % esc(token)
     yield ("<input type=hidden name=phone_ms id=phone_ms><input type=hidden name=phone_offset_min "
            "id=phone_offset_min><input type=hidden name=%s value='%s'><script>%s</script>") % (
@@ -447,7 +458,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     for name, label in ((form.ADMIN_NEW, "New admin password"), (form.ADMIN_REPEAT, "Repeat it")):
         e = errors.get(name)
         yield ("<label>%s <input type=password name=%s id=%s autocomplete=new-password%s>%s</label>" % (
-            label, name, name, " class=bad" if e else "", _err(name, e)))
+            label, name, name, _bad(errors, e, " class=bad"), _err(name, e)))
     yield "</fieldset><button id=save>Save</button> <a href=/>cancel</a></form>"
     yield from tail()
 

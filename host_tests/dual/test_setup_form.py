@@ -584,3 +584,17 @@ def test_the_edges_between_the_units_and_nonsense():
     assert read("100", "fall_rate")[1] == read("0", "fall_rate")[1] == (
         "must be a number in mmol/L/min, e.g. 0.17")
     assert read("0.99", "fall_rate") == (17.8, "")      # validate says it is out of range
+
+
+def test_a_refused_form_opens_at_its_first_problem_not_at_its_top():
+    # 60 fields on a phone: the first field with a problem, in the page's order, has autofocus
+    cfg = _stored()
+    errors = {"tz": "x", "alarms.low": "y", "admin_repeat": "z"}
+    html = _page(page.settings_page(cfg, "t0k", _fields(cfg), errors))
+    assert html.count(" autofocus") == 1
+    assert "name='alarms.low' id='alarms.low' value='75' class=bad aria-invalid=true autofocus>" in html
+    assert "name='tz' id='tz' value='' class=bad aria-invalid=true list=zones" in html
+    html = _page(page.settings_page(cfg, "t0k", _fields(cfg), {"admin_repeat": "z"}))
+    assert "id=admin_repeat autocomplete=new-password class=bad autofocus>" in html
+    assert "autofocus" not in _page(page.settings_page(cfg, "t0k", _fields(cfg), {}))
+    assert errors == {"tz": "x", "alarms.low": "y", "admin_repeat": "z"}   # the caller's, untouched
