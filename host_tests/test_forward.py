@@ -196,7 +196,7 @@ def test_one_sensor_start_per_session_reaches_nightscout_through_an_outage_and_a
     assert first["conds"] == [], first["conds"]          # down an hour: under alert_after_s
     assert again["treatment_posts"] == 2 and again["treatments"] == ts, again
     with open(path) as f:
-        assert f.read() == "8G1234 %d %d\n" % (3 * 86400 + 5400, starts[1])
+        assert f.read() == "8G1234 %d %d 127.0.0.1:%d\n" % (3 * 86400 + 5400, starts[1], s.port)
 
 
 def test_wifi_keeper_and_time_sync():

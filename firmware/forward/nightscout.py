@@ -131,7 +131,7 @@ class NightscoutUploader:
         self._start_ms = self._start_delay_s = 0   # clock.ms() of the next try, and the back-off
         if session is not None:
             from forward.sensorstart import SensorStart
-            self._start = SensorStart(start_path, log)
+            self._start = SensorStart(start_path, log, "%s:%d%s" % (c["host"], c["port"], c["base"]))
         if store_path:
             fsutil.recover(store_path)   # a save cut by a reset: finished or undone
             self._restore(store_path) is False and self._restore(store_path + fsutil.BAK)

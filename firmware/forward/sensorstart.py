@@ -3,7 +3,7 @@
 # counts from the newest one; with the box as the family's only uploader nothing
 # else sends it (xDrip+ does when it starts a session).
 #
-#   memo = SensorStart("nsstart.txt")
+#   memo = SensorStart("nsstart.txt", log, "ns.example.org:443/ns")   # the site posted to
 #   job = memo.due(session, clock.unix())   # (identifier, start unix) to post, or None
 #   ... POST /api/v1/treatments body(job, device) ...; memo.posted(job)
 #
@@ -18,10 +18,12 @@
 # - before (14.x to 15.0.6) on created_at + eventType: created_at is the first
 #   estimate of the start, kept (a new time message moves the estimate a second
 #   or two), and posted as Nightscout stores it (entries.iso_utc).
-# What was posted is kept on flash (one line, written once a session), so a
-# reboot or the next time message posts nothing; a new session (a new sensor, a
-# restart, another transmitter) posts its own. A session past its generation's
-# length (left <= 0) or starting in the future (a wrong clock) is not posted.
+# What was posted is kept on flash (one line, written once a session, with the
+# site it went to), so a reboot or the next time message posts nothing; a new
+# session (a new sensor, a restart, another transmitter) posts its own, and so does
+# a new site (a family that moved its Nightscout: its sensor age there at once).
+# A session past its generation's length (left <= 0) or starting in the future (a
+# wrong clock) is not posted.
 import binascii
 import hashlib
 import json
@@ -46,18 +48,20 @@ def body(job, device):
 
 
 def _parse(data):
-    """(tx_id, start_dex, start unix) of a kept line (bytes), else None."""
+    """(tx_id, start_dex, start unix, site) of a kept line (bytes), else None; a line
+    from before the site was kept has site None (posted again once: the server upserts)."""
     try:
-        tx_id, start, unix = data.decode().split()
-        return tx_id, int(start), int(unix)
-    except (ValueError, AttributeError, UnicodeError):
+        f = data.decode().split()
+        return f[0], int(f[1]), int(f[2]), f[3] if len(f) == 4 else None
+    except (ValueError, AttributeError, UnicodeError, IndexError):
         return None
 
 
 class SensorStart:
-    def __init__(self, path=None, log=None):
+    def __init__(self, path=None, log=None, site=""):
         self.path = path
         self._log = log
+        self.site = site or "-"   # where the uploader posts (host:port and path, no credential)
         self._kept = None   # [tx_id, start_dex, start unix, posted]
         if path:
             try:
@@ -65,9 +69,9 @@ class SensorStart:
                 data = fsutil.read_bytes(path)
             except OSError:
                 data = None
-            k = _parse(data) if data and len(data) < 80 else None
-            if k is not None:
-                self._kept = [k[0], k[1], k[2], True]
+            k = _parse(data) if data and len(data) < 200 else None
+            if k is not None:   # posted, if to this site
+                self._kept = [k[0], k[1], k[2], k[3] == self.site]
 
     def due(self, session, now_unix):
         """The (identifier, start unix) to post for session now, or None."""
@@ -90,7 +94,7 @@ class SensorStart:
         k[3] = True
         if self.path:
             try:
-                fsutil.write_atomic(self.path, "%s %d %d\n" % (k[0], k[1], k[2]))
+                fsutil.write_atomic(self.path, "%s %d %d %s\n" % (k[0], k[1], k[2], self.site))
             except OSError as e:
                 if self._log:
                     self._log("nightscout: sensor start not kept: %s" % e)

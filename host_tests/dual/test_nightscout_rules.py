@@ -1243,7 +1243,7 @@ def test_a_sensor_sessions_start_is_posted_once_after_the_readings_as_a_treatmen
             "enteredBy": "bedside-cgm", "device": "bedside-cgm",
             "identifier": sensorstart.identifier("8G1234", 5000)}
         assert w.pauses == [("wait_for", 60)] * 3     # then nothing more, however long
-        assert w.fs.files[START] == b"8G1234 5000 1767222000\n"
+        assert w.fs.files[START] == b"8G1234 5000 1767222000 ns.example.org:443\n"
         assert w.conditions == [] and "nightscout: sensor start posted" in w.logs
 
 

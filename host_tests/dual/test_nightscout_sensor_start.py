@@ -84,7 +84,24 @@ def test_what_was_posted_is_kept_on_flash_through_a_reboot():
     assert again.due(session(unix=T + 2), T + 900) is None
     assert again.due(session(start_dex=9000, unix=T + 4000), T + 9000) == (ss.identifier(TX, 9000), T + 4000)
     with open(path) as f:
-        assert f.read() == "%s 5000 %d\n" % (TX, T)
+        assert f.read() == "%s 5000 %d -\n" % (TX, T)
+
+
+def test_a_new_site_gets_the_sessions_start_at_once_and_a_line_from_before_the_site_once():
+    # a family that moved its Nightscout: its sensor age there without waiting for a sensor
+    path = fresh("build/dual_sensor_start", "nsstart.txt")
+    memo = ss.SensorStart(path, None, "old.example.org:443")
+    job = memo.due(session(), T + 600)
+    memo.posted(job)
+    assert ss.SensorStart(path, None, "old.example.org:443").due(session(), T + 900) is None
+    moved = ss.SensorStart(path, None, "new.example.org:443/ns")
+    assert moved.due(session(unix=T + 3), T + 900) == job         # the same identifier and date
+    moved.posted(job)
+    with open(path) as f:
+        assert f.read() == "%s 5000 %d new.example.org:443/ns\n" % (TX, T)
+    with open(path, "w") as f:                                     # written before the site was
+        f.write("%s 5000 %d\n" % (TX, T))
+    assert ss.SensorStart(path, None, "new.example.org:443/ns").due(session(), T + 900) == job
 
 
 def test_a_damaged_or_missing_file_costs_one_repeat_of_the_same_treatment():
