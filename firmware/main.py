@@ -32,7 +32,6 @@ HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
 SESSION_NOTICE_S = 24 * 3600   # a sensor session ending within this: the `sensor` notice, once,
 DAY_MINUTES = (8 * 60, 21 * 60)  # ... in the family's day (local time), never at night
-SAME_END_MS = 3600000   # ends this close are one (each time message moves the estimate a second)
 LANDING_MS = 3000      # a stuck button's take-back reaches this far before its gesture
 FALLBACK_BOARD = "esp32-devkitc"
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
@@ -350,8 +349,10 @@ class App:
             self.status.pop("session_end_ms", None)
         else:
             self.status["session_end_ms"] = end
-        if told is not None and end is not None and abs(end - told) < SAME_END_MS:
-            return
+        if told is not None and end is not None:
+            from dexcom.glucose import SAME_SESSION_S   # (loaded with the link that gave the end)
+            if abs(end - told) < SAME_SESSION_S * 1000:
+                return
         if told is not None:   # no session, or another end (a new sensor, a restart): not this news
             self._ending_told = None
             self.condition("sensor", "ending", False)

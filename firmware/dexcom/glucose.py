@@ -98,6 +98,11 @@ def session_start_unix(time_rx, unix_at_receipt):
     return activation_unix(time_rx, unix_at_receipt) + start
 
 
+# two estimates of a session's start (or end) this close are the same session: each time
+# message moves the estimate by a second or so (the "sensor ends soon" notice, told once
+# per end; the Sensor Start posted to Nightscout once per start); an hour or more is
+# another session, or the box's clock put right
+SAME_SESSION_S = 3600
 SESSION_DAYS = 10     # G6, its Firefly transmitters and Dexcom ONE (xDrip+, CGMBLEKit)
 SESSION_DAYS_G5 = 7   # a G5 (its ID starts with 4)
 

@@ -29,10 +29,10 @@ import hashlib
 import json
 
 from app import fsutil
+# a start estimated this far from the kept one (the box's wrong clock put right) is
+# posted again, with the same identifier
+from dexcom.glucose import SAME_SESSION_S as SAME_START_S
 from forward.entries import iso_utc
-
-SAME_START_S = 3600   # a start estimated this close to the kept one is the same (SAGE shows hours):
-                      # further (the box's wrong clock put right) and it is posted again, same identifier
 
 
 def identifier(tx_id, start_dex):

@@ -254,7 +254,7 @@ def _utc(minutes):
 
 def _span(minutes):
     m = abs(minutes)
-    return ("%d h" % (m // 60) if m >= 60 else "") + (" %d min" % (m % 60) if m % 60 else "")
+    return (("%d h" % (m // 60) if m >= 60 else "") + (" %d min" % (m % 60) if m % 60 else "")).strip()
 
 
 _REASON = " (a box that is not where this phone is)"
@@ -294,12 +294,12 @@ def zone_mismatch(cfg, fields):
     if box[0] != phone[0]:
         return ("this phone is at %s, these settings give %s now: the box's day (its schedules, "
                 "the time it shows) would run %s %s this phone's clock." % (
-                    _utc(phone[0]), _utc(box[0]), _span(phone[0] - box[0]).strip(),
+                    _utc(phone[0]), _utc(box[0]), _span(phone[0] - box[0]),
                     "behind" if phone[0] > box[0] else "ahead of") + pick + _REASON, signature)
     return ("this phone's zone is at %s in January and %s in July, these settings at %s and %s: "
             "for part of the year the box's day (its schedules, the time it shows) would run "
             "%s off." % (_utc(phone[1]), _utc(phone[2]), _utc(box[1]), _utc(box[2]),
-                         _span(max(abs(phone[1] - box[1]), abs(phone[2] - box[2]))).strip())
+                         _span(max(abs(phone[1] - box[1]), abs(phone[2] - box[2]))))
             + pick + _REASON, signature)
 
 

@@ -383,13 +383,13 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield "<label>Glucose units <select name=units id=units>"
     yield from _options(values.get("units", "mg/dl"), (("mg/dl", "mg/dL"), ("mmol", "mmol/L")))
     yield "</select> <span class=note>the screen's, the pages' and the thresholds' below</span>%s</label></fieldset>" % _err("units", errors.get("units"))
-    units = form.shown_units(values)
+    units = num.shown_units(values)
     unit = "mmol/L" if units == "mmol" else "mg/dL"
     # decimals as text: a number field of a browser whose language writes "3,9" could
     # send it blank (a schedule's "as above") or as 39; the box reads either mark
     kind = "text" if units == "mmol" else "number"
     number = " inputmode=decimal" if units == "mmol" else ""
-    yield "<input type=hidden name=%s value='%s'>" % (form.SHOWN_UNITS, units)
+    yield "<input type=hidden name=%s value='%s'>" % (num.SHOWN_UNITS, units)
     yield "<fieldset><legend>Alarm thresholds (%s)</legend>" % unit
     for key, enable, label in form.THRESHOLDS:
         yield _input("alarms." + key, label, values, errors, kind, number)
