@@ -203,7 +203,7 @@ class App:
         if not (events or changed):
             return
         for e in events:
-            if e.get("event") in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack"):
+            if e.get("event") in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_update"):
                 try:  # a log line short of memory must not cost the listeners the event
                     log.info("%s %s (%s) %s", e["event"], e.get("type"), e.get("priority"),
                              e.get("reason") or e.get("sgv") or "")

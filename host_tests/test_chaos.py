@@ -1028,6 +1028,11 @@ def test_a_sensor_notice_is_not_the_alarm_that_says_there_is_no_glucose():
     # the firmware's own list, and the reason as the alarm's events last told it
     assert {"warmup_done", "ending"} <= set(chaos.NOTICE_REASONS) and "failed" not in chaos.NOTICE_REASONS
     assert chaos.reason_at(told, "sensor", 330 * MIN) == "expired"
+    # a problem that ends under a notice: the engine's alarm_update says the notice is all that is left
+    left = told + [{"event": "alarm_update", "t_ms": 340 * MIN, "type": "sensor", "reason": "ending"}]
+    assert chaos.reason_at(left, "sensor", 339 * MIN) == "expired"
+    assert chaos.reason_at(left, "sensor", 340 * MIN) == "ending"
+    assert not chaos.says_no_glucose(left, "sensor", 341 * MIN)
 
 
 def test_a_fall_over_a_sensor_swap_leaves_its_record_as_the_modes_left_it():

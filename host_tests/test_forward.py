@@ -552,6 +552,41 @@ def test_mqtt_alarm_unanswered_is_not_masked_by_a_louder_new_alarm():
     assert got["pressed"] == "['none', 'none']", r.stdout
 
 
+UNANSWERED_LEFT = """
+import sys
+sys.path.insert(0, "host_tests/dual")
+from test_alarms_engine import make
+from app.wiring import _mqtt_event
+from forward.mqtt import MqttPublisher
+
+class App:
+    pass
+
+app = App()
+app.engine = make(escalate_minutes=5)
+pub = MqttPublisher({"host": "127.0.0.1", "topic_prefix": "cgm"}, client_factory=object)
+def told(events):   # every event the engine gives goes to the publisher, as wiring's listener
+    for e in events:
+        _mqtt_event(pub, app, e)
+    return [pub._state.get("cgm/alarm"), pub._state.get("cgm/alarm_unanswered")]
+told(app.engine.set_condition("sensor", "failed", True, 0))
+told(app.engine.set_condition("sensor", "ending", True, 60))
+for m in range(2, 17):
+    got = told(app.engine.tick(m * 60))
+print("escalated", got)
+print("left", told(app.engine.set_condition("sensor", "failed", False, 17 * 60)))
+"""
+
+
+def test_mqtt_alarm_unanswered_ends_when_the_unanswered_problem_ends_under_a_notice():
+    # a sensor failure nobody answered, its `ending` notice beside it: when the failure ended
+    # the engine told nothing, and Home Assistant kept waking someone else for it
+    r = run_micropython(["-c", UNANSWERED_LEFT], timeout=60)
+    got = dict((ln.split(" ", 1)[0], ln.split(" ", 1)[1]) for ln in r.stdout.splitlines())
+    assert got["escalated"] == "['sensor', 'sensor']", r.stdout
+    assert got["left"] == "['sensor', 'none']", r.stdout
+
+
 BATTERY = """
 from app.wiring import _mqtt_event
 from forward.mqtt import MqttPublisher

@@ -289,3 +289,32 @@ def test_the_session_notice_at_the_days_edges_beside_another_reason_and_for_a_ne
     assert out["new_end"] == [], out
     assert out["beside"] == [["attention", "sounding"]], out
     assert out["after_it"] == [], out
+
+
+REASON_LEFT = r"""
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import json, main, clock
+heard = []
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(lambda ev: heard.append(ev.get("event")),))
+out = {}
+app.condition("sensor", "failed", True)
+app.condition("sensor", "ending", True)
+for m in range(1, 17):               # unanswered: escalated to the top, high
+    vtime.sleep_ms(60000)
+    app._dispatch(app.engine.tick(app.now_s()))
+out["before"] = list(app.ann._key)
+app.condition("sensor", "failed", False)
+out["after"] = list(app.ann._key)
+out["heard"] = heard[-1]
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_problem_that_ends_under_a_notice_steps_the_sound_down_at_once(tmp_path):
+    # the engine said nothing when the sensor's failure ended and only its `ending` notice
+    # was left: the escalated high sound went on until the alarm task's next save (60 s)
+    out = run_app(tmp_path, BOARD, REASON_LEFT)
+    assert out["before"][:2] == ["sensor", "high"], out
+    assert out["after"][:4] == ["sensor", "low", 0, "sounding"], out
+    assert out["heard"] == "alarm_update", out

@@ -4456,15 +4456,15 @@ def kept_at(events, kind, t_ms):
 
 def reason_at(events, kind, t_ms):
     """The reason the alarm of this type stands for at t_ms, as its events last told it (each
-    alarm_onset, _escalate, _snooze, _ack carries the record's reason); None after its clear or
-    a power cut. (The engine emits nothing when a problem's end leaves only a notice: the old
-    reason is kept here then, the lenient side.)"""
+    alarm_onset, _escalate, _snooze, _ack, _update carries the record's reason; _update says
+    a problem's end left another reason, or only a notice); None after its clear or a power cut."""
     reason = None
     for e in events:
         if e["t_ms"] > t_ms:
             break
         ev = e.get("event")
-        if e.get("type") == kind and ev in ("alarm_onset", "alarm_escalate", "alarm_snooze", "alarm_ack"):
+        if e.get("type") == kind and ev in ("alarm_onset", "alarm_escalate", "alarm_snooze", "alarm_ack",
+                                            "alarm_update"):
             reason = e.get("reason")
         elif (ev == "alarm_clear" and e.get("type") == kind) or ev == "power_cut":
             reason = None

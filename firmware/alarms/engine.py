@@ -217,6 +217,7 @@ class AlarmEngine:
             if not rec[_AUX]:
                 self._clear(kind, events)
                 return events + self.tick(now_s)
+            was = (rec[_REASON], rec[_PRIO])
             problem = None
             for r in rec[_AUX]:
                 if r not in NOTICES:
@@ -230,6 +231,11 @@ class AlarmEngine:
                     # the notice's clock, counted from the problem's onset, cleared at once
                     rec[_PRIO], rec[_LV], rec[_SINCE] = 0, 0, now_s
                 rec[_REASON] = rec[_AUX][-1]
+            if (rec[_REASON], rec[_PRIO]) != was:
+                # the alarm stands for another reason, or only a notice is left: said at
+                # once (the sound steps down now, not at the next save; the log and
+                # MQTT's alarm_unanswered follow), as an onset would be
+                events.append(self._event("alarm_update", kind, rec))
         return events + self.tick(now_s)
 
     # ---- the clock ---------------------------------------------------------

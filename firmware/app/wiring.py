@@ -607,7 +607,7 @@ def _mqtt_event(pub, app, ev):
     kind = ev.get("event")
     if kind == "reading":
         pub.publish_reading(_as_reading(ev))
-    elif kind in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_escalate"):
+    elif kind in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_escalate", "alarm_update"):
         _mqtt_alarm(pub, app)
     elif kind == "link":
         what = ev.get("what")

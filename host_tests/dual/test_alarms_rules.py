@@ -983,6 +983,37 @@ def test_when_the_problem_ends_and_only_a_notice_is_left_the_alarm_is_that_notic
     assert alarm(eng, "device")["level"] == 3                            # it escalates as a problem
 
 
+def test_a_reason_that_ends_and_leaves_another_is_told_as_an_update():
+    # only a notice left: the alarm's listeners hear it at once (the sound steps down, the
+    # log and MQTT's alarm_unanswered follow), not at the next event
+    eng = make(escalate_minutes=5)
+    eng.set_condition("sensor", "failed", True, 0)
+    eng.set_condition("sensor", "ending", True, MIN)
+    for m in range(2, 17):
+        eng.tick(m * MIN)
+    assert eng.unanswered() == "sensor"
+    ev = eng.set_condition("sensor", "failed", False, 17 * MIN)
+    assert [(e["event"], e["type"], e["reason"], e["priority"], e["level"]) for e in ev] == \
+        [("alarm_update", "sensor", "ending", "low", 0)], ev
+    # another problem left names the alarm
+    eng = make()
+    eng.set_condition("device", "memory", True, 0)
+    eng.set_condition("device", "flash", True, MIN)
+    ev = eng.set_condition("device", "flash", False, 2 * MIN)
+    assert [(e["event"], e["reason"], e["priority"]) for e in ev] == [("alarm_update", "memory", "medium")], ev
+    # a reason that did not name the alarm ends: nothing to tell
+    eng.set_condition("device", "clock", True, 3 * MIN)
+    assert eng.set_condition("device", "clock", False, 4 * MIN) == []
+    eng = make()
+    eng.set_condition("sensor", "failed", True, 0)
+    eng.set_condition("sensor", "warmup_done", True, MIN)
+    eng.set_condition("sensor", "ending", True, 2 * MIN)
+    assert eng.set_condition("sensor", "warmup_done", False, 3 * MIN) == []
+    # the last reason's end is a clear, not an update
+    assert eng.set_condition("sensor", "ending", False, 4 * MIN) == []
+    assert kinds(eng.set_condition("sensor", "failed", False, 5 * MIN), "alarm_clear") == ["sensor"]
+
+
 def test_forwarding_switch_only_silences_forwarding():
     eng = make(forwarding=False)
     assert eng.set_condition("forwarding", "network", True, 0) == []
