@@ -81,6 +81,8 @@ class App:
         blob = self.rtc.load()
         clock.keep_back(self.rtc.clock_back)    # the RTC's time and its steps back go on
         clock.on_step = lambda step: self.rtc.stepped(step, clock.back_s())
+        if self.rtc.ending_told and clock.wall_valid():   # told before this reset: on this boot's clock
+            self._ending_told = clock.ms() + (self.rtc.ending_told - clock.unix()) * 1000
         self.cfg, problems = appconfig.load(config_path)
         _hide_secrets(self.cfg)
         self._tz = None          # (app.localtime, the parsed rule) for the schedules (validated by load)
@@ -349,12 +351,15 @@ class App:
             self.status.pop("session_end_ms", None)
         else:
             self.status["session_end_ms"] = end
+        if getattr(link, "session_at_ms", None) is None:
+            return   # no time message yet (a boot): an end told before the reset stands
         if told is not None and end is not None:
             from dexcom.glucose import SAME_SESSION_S   # (loaded with the link that gave the end)
             if abs(end - told) < SAME_SESSION_S * 1000:
                 return
         if told is not None:   # no session, or another end (a new sensor, a restart): not this news
             self._ending_told = None
+            self.rtc.told_ending(0)
             self.condition("sensor", "ending", False)
         mod = self.minute_of_day()
         # not beside another sensor reason (it would join it unheard, and stay after it)
@@ -362,6 +367,7 @@ class App:
                 and DAY_MINUTES[0] <= mod < DAY_MINUTES[1] \
                 and not any(a["type"] == "sensor" for a in self.engine.active()):
             self._ending_told = end
+            self.rtc.told_ending(clock.unix() + (end - clock.ms()) // 1000)   # (a reset tells it once)
             self.condition("sensor", "ending", True)
 
     # --- start-up ------------------------------------------------------------

@@ -318,3 +318,55 @@ def test_a_problem_that_ends_under_a_notice_steps_the_sound_down_at_once(tmp_pat
     assert out["before"][:2] == ["sensor", "high"], out
     assert out["after"][:4] == ["sensor", "low", 0, "sounding"], out
     assert out["heard"] == "alarm_update", out
+
+
+SESSION_RESET = r"""
+import vtime
+vtime.install(0, wall_unix=WALL)
+import json, main, clock
+class Link:
+    session_left_s = None
+    session_at_ms = None
+raised = []
+def boot():   # a reset: RTC memory kept, everything else anew
+    app = main.App(CFG, boards_dirs=(BOARDS,))
+    app.link = Link()
+    real = app.condition
+    def condition(kind, name, active):
+        if name == "ending" and active:
+            raised.append(clock.ms() // 60000)
+        real(kind, name, active)
+    app.condition = condition
+    return app
+END_MS = 20 * 3600 * 1000               # 08:00 + 20 h: the session ends at 04:00
+def told(app, after_min=0, end_ms=END_MS):
+    vtime.sleep_ms(after_min * 60000)
+    app.link.session_left_s, app.link.session_at_ms = (end_ms - clock.ms()) // 1000, clock.ms()
+    app._watch_session()
+    app._dispatch(app.engine.tick(app.now_s()), True)
+    return len(raised)
+out = {}
+app = boot()
+out["first"] = told(app)                 # 08:00: told
+told(app, 40)                            # 08:40: the notice has cleared
+vtime.sleep_ms(80 * 60000)
+app = boot()                             # 10:00: a reset (a settings save)
+app._watch_session()                     # no time message yet: nothing taken back
+out["boot"] = len(raised)
+out["after_reset"] = told(app, 5)        # the same end from the first time message: not again
+out["sensor"] = [a["reason"] for a in app.engine.active() if a["type"] == "sensor"]
+out["new_end"] = told(app, 5, END_MS - 3 * 3600 * 1000)   # another end (a restart): told for it
+app = boot()
+out["again"] = told(app, 5, END_MS - 3 * 3600 * 1000)     # and that one is kept too
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_the_session_notice_is_not_told_again_after_a_reset(tmp_path):
+    # a reset or a settings save in the session's last day told the `ending` notice again:
+    # the end it was told for is kept in RTC memory (record version 8), by the wall clock
+    wall = 1700000000 - 1700000000 % 86400 + 8 * 3600        # 08:00 UTC
+    out = run_app(tmp_path, BOARD, SESSION_RESET, WALL=wall)
+    assert out["first"] == 1 and out["boot"] == 1, out
+    assert out["after_reset"] == 1 and out["sensor"] == [], out
+    assert out["new_end"] == 2 and out["again"] == 2, out

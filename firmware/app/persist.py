@@ -22,18 +22,21 @@
 # no more than that), which lives as long as the RTC's time does: a reset
 # between the clock's correction and the next reading lost it, and the readings
 # dated ahead stayed so.
+# And the sensor session's end the `ending` notice was told for (main._watch_session),
+# by the wall clock: a reset or a settings save in the session's last day told it again.
 # Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 |
 #         saved_s u32 | hole start u32 | hole end u32 | transmitter ID 6 bytes
-#         (zeros: none) | names length u8 | clock back u32 | blob | names | sum u16,
+#         (zeros: none) | names length u8 | clock back u32 | ending told u32 (Unix
+#         seconds, 0: none) | blob | names | sum u16,
 #         names: per name, its length u8 | the name | its IPv4 address 4 bytes
-# (version 6: without the clock back; 5: without the names either; 4: without
+# (version 7: without the ending told; 6: without the clock back either; 5: without the names either; 4: without
 # the ID either; 3: without the hole either; 2: without saved_s). The alarm state
 # comes first: names that do not fit beside it are left out.
 import struct
 import time
 
 _MAGIC = b"CG"
-_VERSION = 7
+_VERSION = 8
 _NO_HOLE = 0xFFFFFFFF
 MAX_BYTES = 2048  # ESP32 RTC user memory
 MAX_NAMES, MAX_NAMES_BYTES = 4, 128  # enough for Nightscout, MQTT, the leader and NTP
@@ -55,6 +58,7 @@ class RtcStore:
         self.names = ()     # [(host, IPv4 address)] kept for the forwarders (forward.names)
         self.names_of = None  # () -> the names to keep now, asked at every save (wiring sets it)
         self.clock_back = 0   # clock.back_s(), given at each step of the clock (stepped)
+        self.ending_told = 0  # Unix seconds of the session end the `ending` notice was told for
         self._written = None
 
     def load(self):
@@ -74,7 +78,7 @@ class RtcStore:
         except Exception:
             raw = b""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-         self.names, self.clock_back) = _decode(raw)
+         self.names, self.clock_back, self.ending_told) = _decode(raw)
         if not 0 <= self.clock_back <= MAX_CLOCK_BACK_S:
             self.clock_back = 0
         if self.blob and self.saved_s is not None:
@@ -123,7 +127,7 @@ class RtcStore:
         """Factory reset: the next boot starts as the first (no alarm state,
         no snooze, no transmitter clock, no reset count)."""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-         self.names, self.clock_back) = _EMPTY
+         self.names, self.clock_back, self.ending_told) = _EMPTY
         self.rtc.memory(b"")
         self._written = None
 
@@ -139,7 +143,15 @@ class RtcStore:
         time pushed below 0 wraps: its time away is then unknown.)"""
         if self.saved_s:
             self.saved_s = (self.saved_s + step_s) & 0xFFFFFFFF
+        if self.ending_told:   # the same moment on the stepped clock
+            self.ending_told = max(0, self.ending_told + step_s)
         self.clock_back = clock_back
+        self._write()
+
+    def told_ending(self, unix_s):
+        """The `ending` notice was told for the session that ends at unix_s (0: taken
+        back), written at once: a reset before the next save must not tell it again."""
+        self.ending_told = max(0, min(int(unix_s), 0xFFFFFFFF))
         self._write()
 
     def healthy(self):
@@ -157,7 +169,7 @@ class RtcStore:
 
     def _write(self):
         data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-                       self.names, self.clock_back)
+                       self.names, self.clock_back, self.ending_told)
         if data != self._written:
             self.rtc.memory(data)
             self._written = data
@@ -170,13 +182,14 @@ def _checksum(data):
     return s
 
 
-_HEAD = 33  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID, names length, clock back
-_HEADS = {2: 10, 3: 14, 4: 22, 5: 28, 6: 29, _VERSION: _HEAD}
+_HEAD = 37  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID, names length,
+#            clock back, ending told
+_HEADS = {2: 10, 3: 14, 4: 22, 5: 28, 6: 29, 7: 33, _VERSION: _HEAD}
 _ID_BYTES = 6
-_EMPTY = (0, 0, b"", 0, None, None, (), 0)
+_EMPTY = (0, 0, b"", 0, None, None, (), 0, 0)
 
 
-def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=(), clock_back=0):
+def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=(), clock_back=0, ending_told=0):
     if len(blob) > MAX_BYTES - _HEAD - 2:
         raise ValueError("state blob of %d bytes exceeds RTC memory" % len(blob))
     kept = _encode_names(names, min(MAX_NAMES_BYTES, MAX_BYTES - _HEAD - 2 - len(blob)))
@@ -185,7 +198,7 @@ def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=(), clo
     head = _MAGIC + struct.pack("<BBIHIII", _VERSION, boots, last_dex, len(blob), saved_s,
                                 start & 0xFFFFFFFF, end & 0xFFFFFFFF)
     head += (tid + bytes(_ID_BYTES - len(tid)) + bytes((len(kept),))
-             + struct.pack("<I", min(max(clock_back, 0), 0xFFFFFFFF)) + blob + kept)
+             + struct.pack("<II", min(max(clock_back, 0), 0xFFFFFFFF), ending_told) + blob + kept)
     return head + struct.pack("<H", _checksum(head))
 
 
@@ -224,10 +237,10 @@ def _decode_names(data):
 
 
 def _decode(raw):
-    """(boots, last_dex, blob, saved_s, hole, tx_id, names, clock_back); saved_s is
-    None for a version-2 record, hole None for records before version 4, tx_id None
-    before version 5, names empty before version 6 and clock_back 0 before version 7
-    (firmware before an update, which did not keep them)."""
+    """(boots, last_dex, blob, saved_s, hole, tx_id, names, clock_back, ending_told);
+    saved_s is None for a version-2 record, hole None for records before version 4, tx_id
+    None before version 5, names empty before version 6, clock_back 0 before version 7 and
+    ending_told 0 before version 8 (firmware before an update, which did not keep them)."""
     if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in _HEADS:
         return _EMPTY
     version, head = raw[2], _HEADS[raw[2]]
@@ -255,5 +268,6 @@ def _decode(raw):
         except UnicodeError:   # bytes the sum let through: never an ID in force, so forgotten
             tx_id = "?"
     back = struct.unpack_from("<I", raw, 29)[0] if version >= 7 else 0
+    told = struct.unpack_from("<I", raw, 33)[0] if version >= 8 else 0
     return (boots, last_dex, bytes(raw[head:head + n]), saved_s, hole, tx_id,
-            _decode_names(raw[head + n:head + n + k]), back)
+            _decode_names(raw[head + n:head + n + k]), back, told)

@@ -11,6 +11,8 @@ import struct
 from app import persist
 from fakes import FakeRtc
 
+HEAD = 37   # the version-8 header's bytes, by the layout above (the blob starts there)
+
 
 class BrokenRtc:
     def memory(self, data=None):
@@ -30,13 +32,13 @@ def _checksum(data):
     return s
 
 
-def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, tx_id=b"", version=7,
-            names=b"", clock_back=0):
-    """Version 7 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
+def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, tx_id=b"", version=8,
+            names=b"", clock_back=0, ending_told=0):
+    """Version 8 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
     blob length u16 | saved_s u32 | hole start u32 | hole end u32 | transmitter
-    ID 6 bytes (zeros: none) | names length u8 | clock back u32 | blob | names |
-    sum u16. Version 6: without the clock back; 5: without the names either; 4:
-    without the ID either."""
+    ID 6 bytes (zeros: none) | names length u8 | clock back u32 | ending told u32 |
+    blob | names | sum u16. Version 7: without the ending told; 6: without the clock
+    back either; 5: without the names either; 4: without the ID either."""
     head = b"CG" + struct.pack("<BBIHIII", version, boots, last_dex, len(blob), saved_s,
                                hole_start, hole_end)
     if version >= 5:
@@ -45,6 +47,8 @@ def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, t
         head += bytes((len(names),))
     if version >= 7:
         head += struct.pack("<I", clock_back)
+    if version >= 8:
+        head += struct.pack("<I", ending_told)
     head += blob + names
     return head + struct.pack("<H", _checksum(head))
 
@@ -88,7 +92,7 @@ def test_the_largest_blob_fills_the_2048_bytes_exactly():
     rtc = FakeRtc()
     st = persist.RtcStore(rtc, _wall(1000))
     st.load()
-    biggest = b"b" * (2048 - 33 - 2)
+    biggest = b"b" * (2048 - HEAD - 2)
     st.save(biggest)
     assert len(rtc.mem) == 2048
     assert persist.RtcStore(rtc, _wall(1000)).load() == biggest
@@ -206,7 +210,7 @@ def test_an_empty_version_2_record_is_read():
 
 def test_an_unknown_version_is_not_read():
     rec = bytearray(_record(3, 864060, b"alarm state", 1000))
-    rec[2] = 8
+    rec[2] = 9
     body = bytes(rec[:-2])
     rec = body + struct.pack("<H", _checksum(body))
     st = persist.RtcStore(FakeRtc(rec), _wall(1000))
@@ -316,7 +320,7 @@ def test_names_fill_their_128_bytes_exactly():
     st.load()
     st.names = [("n" * 123, "1.1.1.1")]   # 1 + 123 + 4 = 128 bytes
     st.save(b"s")
-    assert len(rtc.mem) == 33 + 1 + 128 + 2
+    assert len(rtc.mem) == HEAD + 1 + 128 + 2
     back = persist.RtcStore(rtc, _wall(1))
     back.load()
     assert list(back.names) == [("n" * 123, "1.1.1.1")]
@@ -332,7 +336,7 @@ def test_names_take_the_room_the_alarm_state_leaves_to_the_byte():
     st = persist.RtcStore(rtc, _wall(1))
     st.load()
     room = 9
-    blob = b"b" * (2048 - 33 - 2 - room)
+    blob = b"b" * (2048 - HEAD - 2 - room)
     st.names = [("abcd", "1.1.1.1")]   # 1 + 4 + 4 = 9 bytes: fits
     st.save(blob)
     assert len(rtc.mem) == 2048
@@ -353,7 +357,7 @@ def test_names_never_crowd_out_the_alarm_state():
     back = persist.RtcStore(rtc, _wall(1))
     back.load()
     assert list(back.names) == [("n" * 100, "1.1.1.1")]
-    biggest = b"b" * (2048 - 33 - 2)
+    biggest = b"b" * (2048 - HEAD - 2)
     st.save(biggest)   # the largest alarm state leaves no room: the names go
     back = persist.RtcStore(rtc, _wall(1))
     assert back.load() == biggest
@@ -480,3 +484,31 @@ def test_a_step_from_unset_moves_the_save_time_too_and_one_below_zero_wraps():
     st.save(b"alarm state", 864060)
     again = persist.RtcStore(st.rtc, lambda: now[0])
     assert again.load() == b"alarm state" and again.last_dex == 864060 and again.away_s is None
+
+
+def test_the_session_end_told_is_written_at_once_moves_with_a_step_and_is_forgotten_by_a_reset():
+    # main._watch_session: the `ending` notice told for a session end is not told again
+    # after a reset (record version 8)
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(5001))
+    st.load()
+    st.told_ending(1800000000)
+    assert rtc.mem == _record(1, 0, b"", 0, ending_told=1800000000)
+    again = persist.RtcStore(rtc, _wall(5002))
+    again.load()
+    assert again.ending_told == 1800000000
+    again.stepped(3600, 0)                   # the same moment on a clock put an hour on
+    assert persist.RtcStore(FakeRtc(rtc.mem), _wall(0)).load() == b"" and \
+        rtc.mem == _record(2, 0, b"", 0, ending_told=1800003600)
+    again.stepped(-1900000000, 0)            # (never below 0)
+    assert again.ending_told == 0
+    again.told_ending(1800000000)
+    again.told_ending(0)                     # taken back
+    assert rtc.mem == _record(2, 0, b"", 0)
+    # a version 7 record (the firmware before): none told, the rest read as it was
+    old = persist.RtcStore(FakeRtc(_record(2, 864060, b"blob", 1000, version=7, clock_back=60)), _wall(1000))
+    assert old.load() == b"blob" and old.ending_told == 0 and old.clock_back == 60
+    # the factory reset forgets it
+    again.told_ending(1800000000)
+    again.forget_all()
+    assert again.ending_told == 0 and persist.RtcStore(rtc, _wall(0)).load() == b""
