@@ -1,5 +1,5 @@
 """Invariants of the alarm engine under random readings and button presses (hypothesis)."""
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import example, given, settings as hsettings, strategies as st
 
 from alarms import settings
 from alarms.engine import AlarmEngine, GLUCOSE, HIGH_SIDE, NO_DATA_GRACE_S
@@ -178,3 +178,67 @@ def test_salvaged_alarm_settings_are_always_valid_and_keep_urgent_low(user):
         s = settings.effective(usable, entry["start"])
         assert s["low"] > s["urgent_low"] and s["urgent_high"] > s["high"], entry
         assert entry["start"] != entry["end"]
+
+
+# --- the events tell every change a listener shows ------------------------------
+# (the log, MQTT's alarm topics, the chaos checkers and the annunciator's next sound
+# all follow the events: a change of an active alarm's reason, priority, status or
+# level with no event was heard nowhere until the next one; an ended sensor failure
+# that left only its notice was such a change until alarm_update)
+_condition = st.tuples(
+    st.sampled_from(["sensor", "device", "link", "forwarding", "transmitter_battery"]),
+    st.sampled_from(["failed", "ending", "warmup_done", "attention", "memory", "clock",
+                     "no_transmitter", "warmup", "nightscout", "nightscout_queue_full",
+                     "battery_low", "expired"]),
+    st.booleans())
+_any_step = st.tuples(st.integers(0, 12), st.one_of(st.none(), st.integers(39, 401)),
+                      st.sampled_from([0, 0, 0, 2, 11]),
+                      st.sampled_from(["reading", "reading", "snooze", "ack", "tick", "condition",
+                                       "condition", "unanswer"]), _condition)
+
+
+def _told(mirror, events):
+    for e in events:
+        kind = e["type"]
+        if e["event"] == "alarm_clear":
+            mirror.pop(kind, None)
+            continue
+        status = mirror[kind][2] if kind in mirror else "sounding"
+        if e["event"] == "alarm_onset":
+            status = "sounding"
+        elif e["event"] == "alarm_snooze" or (e["event"] == "alarm_ack" and e.get("until_s") is not None):
+            status = "snoozed"   # (an acknowledgement that is only a capped snooze says until when)
+        elif e["event"] == "alarm_ack":
+            status = "acknowledged"
+        mirror[kind] = (e["reason"], e["priority"], status, e["level"])
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(st.lists(_any_step, max_size=50))
+@example([(0, None, 0, "condition", ("sensor", "failed", True)),      # (found at 5000 examples)
+          (0, None, 0, "condition", ("sensor", "attention", True)),
+          (0, None, 0, "condition", ("sensor", "attention", False))])
+@example([(0, None, 0, "condition", ("sensor", "failed", True)),
+          (0, None, 0, "condition", ("sensor", "ending", True)),
+          (12, None, 0, "tick", ("sensor", "ending", True)),
+          (0, None, 0, "condition", ("sensor", "failed", False))])
+def test_every_change_of_an_active_alarm_comes_with_an_event(steps):
+    eng = AlarmEngine(settings.validate({}))
+    mirror, t = {}, 0
+    for dt, sgv, age, action, (kind, name, active) in steps:
+        t += dt * 60
+        if action == "snooze":
+            events = eng.snooze(t)
+        elif action == "ack":
+            events = eng.acknowledge(t)
+        elif action == "tick":
+            events = eng.tick(t)
+        elif action == "condition":
+            events = eng.set_condition(kind, name, active, t)
+        elif action == "unanswer":
+            events = eng.unanswer([a["type"] for a in eng.active()], t)
+        else:
+            events = eng.on_reading(reading.make(t, None, sgv, None, 6), t, age * 60)
+        _told(mirror, events)
+        shown = dict((a["type"], (a["reason"], a["priority"], a["status"], a["level"])) for a in eng.active())
+        assert shown == mirror, (action, kind, name, active, events)
