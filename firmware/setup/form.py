@@ -337,14 +337,16 @@ def _split_problem(problem):
 
 
 def problems_to_fields(problems, rows=(), known=None, units="mg/dl"):
-    """config.validate problems -> {field: message}; unknown keys under GENERAL.
-    `rows`: apply()'s (a list alone: the schedule's); `known`: the field names on
-    the form (None: accept every key); `units`: those the page showed thresholds in."""
+    """config.validate problems -> {field: message}; unknown keys under GENERAL (named
+    by the row they were stored in, in `units` too). `rows`: apply()'s (a list alone:
+    the schedule's); `known`: the field names on the form (None: accept every key);
+    `units`: those the page showed thresholds in."""
     if not isinstance(rows, dict):
         rows = {"alarms.schedule": rows}
     out = {}
     for p in problems:
         key, msg = _split_problem(p)
+        sep = p[len(key):len(p) - len(msg)]
         br = key.find("[")
         index = rows.get(key[:br]) if br > 0 else None
         if index is not None:   # saved entry i came from form row index[i]
@@ -354,10 +356,10 @@ def problems_to_fields(problems, rows=(), known=None, units="mg/dl"):
             except (ValueError, IndexError):
                 pass
         key = _ALIASES.get(key, key)
-        if known is not None and key not in known:
-            key, msg = GENERAL, p
-        elif units == "mmol" and converted(key):
+        if units == "mmol" and converted(key):
             msg = in_mmol(msg, key)
+        if known is not None and key not in known:
+            key, msg = GENERAL, key + sep + msg
         out[key] = (out[key] + "; " + msg) if key in out else msg
     return out
 

@@ -442,6 +442,28 @@ def test_a_mmol_family_saves_thresholds_in_mmol_and_hears_their_problems_in_mmol
     _with_box(check, cfg)
 
 
+def test_a_problem_in_a_schedule_the_page_does_not_show_is_given_in_the_familys_units():
+    # config.json may hold 4 schedules (by hand), the page shows 2: a day's urgent high
+    # lowered under the third one's high is refused under the general message, in mmol/L
+    # for a mmol/L family as the shown rows' problems (it said 234 and 240, mg/dL)
+    night = {"start": 1320, "end": 420}
+    cfg = dict(CFG, units="mmol", alarms={"high": 180, "schedule": [
+        night, {"start": 720, "end": 780}, {"start": 600, "end": 660, "high": 240}]})
+
+    def check(box):
+        status, text = box.save(box.form(box.token(), alarms__urgent_high="13.0"))   # 234 mg/dL
+        assert status == 400 and box.srv.saves == 0, status
+        assert _errors(text)["_general"] == (
+            "alarms.schedule[2].urgent_high=13.0 must be above high=13.3 (mmol/L)"), _errors(text)
+        # the first row off: the entry is saved as schedule[1], and named by its stored
+        # row, not by the page's Schedule 2 (it said schedule[1], a row without a high)
+        status, text = box.save(box.form(box.token(), alarms__urgent_high="13.0",
+                                         **{"alarms.schedule[0].on": ""}))
+        assert _errors(text)["_general"].startswith("alarms.schedule[2].urgent_high=13.0 "), \
+            _errors(text)
+    _with_box(check, cfg)
+
+
 def test_a_refused_post_of_a_page_from_before_sends_the_more_alarm_settings_back_as_stored():
     # A page from before "More alarm settings" has none of its fields: its post keeps
     # them. Refused for another field, the page sent back has them: they must show as
