@@ -270,6 +270,16 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         assert "6 letters" in _text(drv, "err-transmitter_id")
         assert drv.find_element(By.ID, "alarms.low").get_attribute("value") == "40"
         assert not drv.find_elements(By.ID, "err-alarms.high")
+        # the banner names them in the page's order, each a link that leads to its field
+        # (for a phone that ignores autofocus)
+        # (the night's high, 280, is above the urgent high now too)
+        assert ("below (Transmitter ID, Low, Urgent high, Schedule 1: Urgent high)."
+                in _text(drv, "form-error")), _text(drv, "form-error")
+        field = "alarms.schedule[0].urgent_high"
+        drv.find_element(By.CSS_SELECTOR, "#form-error a[href='#%s']" % field).click()
+        top = drv.execute_script("return document.getElementById('%s')"
+                                 ".getBoundingClientRect().top" % field)
+        assert drv.current_url.endswith("#" + field) and -5 < top < 60, (drv.current_url, top)
         _shot(drv, "setup_errors.png")
         with open(cfg_path, "rb") as f:
             assert f.read() == before
