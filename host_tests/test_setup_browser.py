@@ -306,7 +306,15 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         _click(drv, "save")                          # saved again: kept
         assert "Saved" in _text(drv, "saved")
         with open(cfg_path) as f:
-            assert json.load(f)["tz"] == "EST5EDT,M3.2.0,M11.1.0"
+            cfg = json.load(f)
+        # kept: the phone's offsets in January and July, then the settings' (Berlin, New York)
+        assert cfg["tz"] == "EST5EDT,M3.2.0,M11.1.0" and cfg["zone_checked"] == "60/120/-300/-240"
+        # a later save from this phone is not asked again
+        drv.get(srv.url("/settings"))
+        _type(drv, "password", ADMIN)
+        _click(drv, "signin")
+        _click(drv, "save")
+        assert "Saved" in _text(drv, "saved"), drv.page_source[:3000]
         drv.get(srv.url("/settings"))
         _type(drv, "password", ADMIN)
         _click(drv, "signin")
@@ -326,6 +334,8 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         assert (al["low"], al["high"], al["schedule"][0]["high"]) == (75, 225, 272)
         assert (al["fall_enabled"], al["fall_rate"], al["schedule"][0]["volume"]) == (True, 2.0, 40)
         assert (al["volume"], al["rise_enabled"], al["urgent_low_soon"]) == (100, False, True)
+        with open(cfg_path) as f:   # the phone and the settings agree: forgotten
+            assert json.load(f)["zone_checked"] == ""
         _click(drv, "status")
         assert _text(drv, "th-high") == "12.5 mmol/L (225 mg/dL)"
         assert "high 15.1 mmol/L (272 mg/dL), volume 40 %" in _text(drv, "thresholds")

@@ -402,8 +402,9 @@ def test_a_fixed_offset_where_the_phone_has_summer_time_is_told_once():
             "at UTC+01:00 and UTC+01:00: for part of the year the box's day (its schedules, the "
             "time it shows) would run 1 h off. Pick your zone under 'Time zone with summer "
             "time'"), said
-        assert "name=zone_checked value='60/60/120/60/60/60'" in text
-        status, text = box.save(dict(f, zone_checked="60/60/120/60/60/60"))
+        # (the offsets in January and July: the same all year)
+        assert "name=zone_checked value='60/120/60/60'" in text
+        status, text = box.save(dict(f, zone_checked="60/120/60/60"))
         assert status == 200, _errors(text)
         for tz, phone, ok in (("CET-1CEST,M3.5.0,M10.5.0/3", "60,60,120", True),
                               ("CET-1", "60,60,120", False),      # a rule without summer time
@@ -412,6 +413,42 @@ def test_a_fixed_offset_where_the_phone_has_summer_time_is_told_once():
             f = box.form(box.token(), tz=tz, phone_ms=JAN, phone_offset_min=phone)
             status, text = box.save(f)
             assert (status == 200) == ok, (tz, phone, _errors(text))
+    _with_box(check)
+
+
+def test_a_zone_the_family_kept_is_not_asked_again_until_the_phone_or_the_settings_move():
+    # before: kept once, it was asked again at every later save from the same phone
+    def save(box, **changes):
+        return box.save(box.form(box.token(), **changes))
+
+    def check(box):
+        def stored():
+            return json.loads(box.stored()).get("zone_checked")
+        kept = "60/120/60/60"   # a phone in Berlin, a fixed UTC+1 kept on purpose
+        status, text = save(box, tz="", utc_offset_min="60", phone_ms=JAN,
+                            phone_offset_min="60,60,120")
+        assert status == 400 and "UTC+02:00 in July" in _errors(text)["tz"], status
+        status, text = save(box, tz="", utc_offset_min="60", phone_ms=JAN,
+                            phone_offset_min="60,60,120", zone_checked=kept)
+        assert status == 200 and stored() == kept, (status, _errors(text))
+        # the next sessions from that phone, in summer too: saved at once, still kept
+        for when, now in ((JAN, "60"), (JUL, "120"), (JUL, "120")):
+            status, text = save(box, phone_ms=when, phone_offset_min=now + ",60,120")
+            assert status == 200 and stored() == kept, (when, _errors(text))
+        # a phone at other offsets, or other zone settings: asked once more
+        status, text = save(box, phone_ms=JAN, phone_offset_min="-300,-300,-240")
+        assert status == 400 and "this phone is at UTC-05:00" in _errors(text)["tz"], status
+        status, text = save(box, utc_offset_min="0", phone_ms=JAN, phone_offset_min="60,60,120")
+        assert status == 400 and "UTC+00:00" in _errors(text)["tz"], status
+        # a phone that sends nothing (no script) leaves it as it is
+        status, text = save(box, alarms__low="85")
+        assert status == 200 and stored() == kept, status
+        # a save where phone and settings agree forgets it: the old settings are asked again
+        status, text = save(box, tz="CET-1CEST,M3.5.0,M10.5.0/3", phone_ms=JAN,
+                            phone_offset_min="60,60,120")
+        assert status == 200 and stored() == "", (status, _errors(text))
+        status, text = save(box, tz="", phone_ms=JAN, phone_offset_min="60,60,120")
+        assert status == 400 and box.srv.saves == 6, (status, box.srv.saves)
     _with_box(check)
 
 
