@@ -270,6 +270,16 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         assert "6 letters" in _text(drv, "err-transmitter_id")
         assert drv.find_element(By.ID, "alarms.low").get_attribute("value") == "40"
         assert not drv.find_elements(By.ID, "err-alarms.high")
+        # the banner names them in the page's order, each a link that leads to its field
+        # (for a phone that ignores autofocus)
+        # (the night's high, 280, is above the urgent high now too)
+        assert ("below (Transmitter ID, Low, Urgent high, Schedule 1: Urgent high)."
+                in _text(drv, "form-error")), _text(drv, "form-error")
+        field = "alarms.schedule[0].urgent_high"
+        drv.find_element(By.CSS_SELECTOR, "#form-error a[href='#%s']" % field).click()
+        top = drv.execute_script("return document.getElementById('%s')"
+                                 ".getBoundingClientRect().top" % field)
+        assert drv.current_url.endswith("#" + field) and -5 < top < 60, (drv.current_url, top)
         _shot(drv, "setup_errors.png")
         with open(cfg_path, "rb") as f:
             assert f.read() == before
@@ -296,7 +306,15 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         _click(drv, "save")                          # saved again: kept
         assert "Saved" in _text(drv, "saved")
         with open(cfg_path) as f:
-            assert json.load(f)["tz"] == "EST5EDT,M3.2.0,M11.1.0"
+            cfg = json.load(f)
+        # kept: the phone's offsets in January and July, then the settings' (Berlin, New York)
+        assert cfg["tz"] == "EST5EDT,M3.2.0,M11.1.0" and cfg["zone_checked"] == "60/120/-300/-240"
+        # a later save from this phone is not asked again
+        drv.get(srv.url("/settings"))
+        _type(drv, "password", ADMIN)
+        _click(drv, "signin")
+        _click(drv, "save")
+        assert "Saved" in _text(drv, "saved"), drv.page_source[:3000]
         drv.get(srv.url("/settings"))
         _type(drv, "password", ADMIN)
         _click(drv, "signin")
@@ -316,6 +334,8 @@ def test_setup_and_status_pages_in_chromium(driver, tmp_path):
         assert (al["low"], al["high"], al["schedule"][0]["high"]) == (75, 225, 272)
         assert (al["fall_enabled"], al["fall_rate"], al["schedule"][0]["volume"]) == (True, 2.0, 40)
         assert (al["volume"], al["rise_enabled"], al["urgent_low_soon"]) == (100, False, True)
+        with open(cfg_path) as f:   # the phone and the settings agree: forgotten
+            assert json.load(f)["zone_checked"] == ""
         _click(drv, "status")
         assert _text(drv, "th-high") == "12.5 mmol/L (225 mg/dL)"
         assert "high 15.1 mmol/L (272 mg/dL), volume 40 %" in _text(drv, "thresholds")

@@ -49,6 +49,10 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
                   the home network (1-32 of a-z 0-9 -); phones and computers find the
                   box at http://<hostname>.local/ (mDNS), followers at
                   http://<hostname>.local:17580
+  zone_checked    "" | the offsets a family kept when the setup page said that the phone
+                  saving was not where these settings put the box: "-300/-240/0/0" (the
+                  phone's in January and July, then the settings'); a later save with the
+                  same is not asked again (written by setup.form.zone_mismatch's caller)
   follow          {"url": "" | leader "http://cgm-alarm-ab12.local:17580" | Nightscout
                    "https://ns.example.org", "api_secret": "", "token": "",
                    "silent_min": 15 (6..60: no new reading this long -> `link` alarm),
@@ -116,6 +120,7 @@ _SCALARS = {
     "units": "mg/dl",
     "admin_password": "",
     "hostname": "",
+    "zone_checked": "",
 }
 _SECRET_KEYS = ("password", "api_secret", "token", "admin_password")
 
@@ -311,6 +316,11 @@ def _check_scalar(key, v):
             return ("must be a name on the home network: 1-32 of a-z 0-9 -, not starting "
                     "or ending with - (the box answers at http://<name>.local/), or empty "
                     "for the box's own (cgm-alarm-XXXX, as its access point)")
+        return None
+    if key == "zone_checked":
+        if not isinstance(v, str) or len(v) > 40 or any(c not in "-/0123456789" for c in v):
+            return ("must be empty or minutes from UTC, e.g. -300/-240/0/0 (the setup page "
+                    "writes it)")
         return None
 
 

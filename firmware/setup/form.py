@@ -36,7 +36,7 @@ THRESHOLDS = (  # (key, enable key or None, label)
     ("high", "high_enabled", "High"),
     ("urgent_high", "urgent_high_enabled", "Urgent high"),
 )
-ZONE_CHECKED = "zone_checked"   # hidden: the offsets a refused save told the family about
+ZONE_CHECKED = "zone_checked"   # hidden, and config.json's: the offsets the family was told about
 MORE_SHOWN = "more_alarms"   # hidden: the page showed MORE, SNOOZES and the schedules' volumes
 MORE = (  # (key, label); a key whose DEFAULTS are on/off is a checkbox
     ("volume", "Volume, %"),
@@ -265,8 +265,12 @@ def zone_mismatch(cfg, fields):
     at the year's 1 January and 1 July, sent by the page's script as "now,jan,jul")
     is not at the offsets these settings give then: the schedules would start hours
     off, now or for part of the year (a fixed offset where the phone's zone has
-    summer time). None when they agree, when the phone sent nothing usable, or when
-    the form comes back with this very signature (told, and saved again)."""
+    summer time). (None, signature) when the family kept them already: the form
+    comes back with this very signature (told, and saved again), or `cfg` holds it
+    (a save before; ZONE_CHECKED, which the caller saves). (None, "") when they
+    agree; None when the phone sent nothing usable. The signature is the phone's and
+    the settings' offsets in January and July (now: a script from before): the same
+    in summer as in winter, and other when either the phone or the settings move."""
     try:
         phone = [int(p) for p in fields.get("phone_offset_min", "").split(",")]
         at = int(fields.get("phone_ms", "")) // 1000
@@ -286,9 +290,11 @@ def zone_mismatch(cfg, fields):
         box = [localtime.offset_min(rule, t) for t in times]
     else:
         box = [cfg.get("utc_offset_min", 0)] * len(phone)
-    signature = "/".join(str(v) for v in phone + box)
-    if box == phone or fields.get(ZONE_CHECKED) == signature:
-        return None
+    if box == phone:
+        return None, ""
+    signature = "/".join(str(v) for v in phone[-2:] + box[-2:])
+    if signature in (fields.get(ZONE_CHECKED), cfg.get(ZONE_CHECKED)):
+        return None, signature
     pick = (" Pick your zone under 'Time zone with summer time' (an offset does not follow "
             "summer time), or save again to keep these settings")
     if box[0] != phone[0]:
@@ -337,14 +343,16 @@ def _split_problem(problem):
 
 
 def problems_to_fields(problems, rows=(), known=None, units="mg/dl"):
-    """config.validate problems -> {field: message}; unknown keys under GENERAL.
-    `rows`: apply()'s (a list alone: the schedule's); `known`: the field names on
-    the form (None: accept every key); `units`: those the page showed thresholds in."""
+    """config.validate problems -> {field: message}; unknown keys under GENERAL (named
+    by the row they were stored in, in `units` too). `rows`: apply()'s (a list alone:
+    the schedule's); `known`: the field names on the form (None: accept every key);
+    `units`: those the page showed thresholds in."""
     if not isinstance(rows, dict):
         rows = {"alarms.schedule": rows}
     out = {}
     for p in problems:
         key, msg = _split_problem(p)
+        sep = p[len(key):len(p) - len(msg)]
         br = key.find("[")
         index = rows.get(key[:br]) if br > 0 else None
         if index is not None:   # saved entry i came from form row index[i]
@@ -354,10 +362,10 @@ def problems_to_fields(problems, rows=(), known=None, units="mg/dl"):
             except (ValueError, IndexError):
                 pass
         key = _ALIASES.get(key, key)
-        if known is not None and key not in known:
-            key, msg = GENERAL, p
-        elif units == "mmol" and converted(key):
+        if units == "mmol" and converted(key):
             msg = in_mmol(msg, key)
+        if known is not None and key not in known:
+            key, msg = GENERAL, key + sep + msg
         out[key] = (out[key] + "; " + msg) if key in out else msg
     return out
 

@@ -355,6 +355,43 @@ def _more(values, errors, units):
     yield "</fieldset>"
 
 
+def _pairs(*a):
+    # (a call's strings are the module's own constants; a constant tuple holds its own copies)
+    for i in range(0, len(a), 2):
+        yield a[i], a[i + 1]
+
+
+def _in_order():
+    """(name, label) of every field of settings_page, in its order, as a parent reads them."""
+    yield from _pairs("transmitter_id", "Transmitter ID", "slot", "Slot", "units", "Glucose units")
+    for key, enable, label in form.THRESHOLDS:
+        yield "alarms." + key, label
+        if enable:
+            yield "alarms." + enable, label + " alarm on"
+    for key, label in form.MORE:
+        yield "alarms." + key, label
+    for key, label in form.SNOOZES:
+        yield "alarms." + key, label + " snooze"
+    yield from _pairs("tz", "Time zone with summer time", "utc_offset_min",
+                      "Local time minus UTC, minutes")
+    for row in range(form.SCHEDULE_ROWS):
+        for key, label in _pairs("on", "use this schedule", "start", "From", "end", "To", "low",
+                                 "Low", "high", "High", "urgent_high", "Urgent high", "volume",
+                                 "Volume, %"):
+            yield "alarms.schedule[%d].%s" % (row, key), "Schedule %d: %s" % (row + 1, label)
+    for i in range(form.WIFI_ROWS):
+        yield "wifi[%d].ssid" % i, "Network %d name" % (i + 1)
+        yield "wifi[%d].password" % i, "Network %d password" % (i + 1)
+    yield from _pairs(
+        "hostname", "The box's name at home", "nightscout.url", "Nightscout URL",
+        "nightscout.api_secret", "Nightscout API secret", "nightscout.ca_file",
+        "CA certificate file", "nightscout.allow_http",
+        "allow http:// (a server on your own network)", "mqtt.host", "MQTT host", "mqtt.port",
+        "MQTT port", "mqtt.user", "MQTT user", "mqtt.password", "MQTT password",
+        "alarms.forwarding", "low-priority alarm when forwarding fails", form.ADMIN_NEW,
+        "New admin password", form.ADMIN_REPEAT, "New admin password, repeated")
+
+
 def settings_page(cfg, token, values, errors, first_time=False, networks=(), problems=()):
     """The settings form. values: {field: text} (form.values_from_config or what
     was sent); errors: {field: message} (form.GENERAL for the rest); problems:
@@ -363,7 +400,12 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield "<h1>Settings</h1>"
     yield from config_problems(problems)
     if errors:
-        yield "<p class=err id=form-error>Nothing was saved: please correct the fields marked below.</p>"
+        # named, each a link to its field: a phone that ignores autofocus (_bad) opens the
+        # page at its top, 60 fields above the first problem
+        named = ", ".join("<a href='#%s'>%s</a>" % (esc(n), esc(label))
+                          for n, label in _in_order() if n in errors)
+        yield ("<p class=err id=form-error>Nothing was saved: please correct the fields marked "
+               "below%s.</p>") % (" (%s)" % named if named else "")
         if errors.get(form.GENERAL):
             yield "<p class=err id='err-%s'>%s</p>" % (form.GENERAL, esc(errors[form.GENERAL]))
         errors = dict(errors)

@@ -404,7 +404,10 @@ class SetupServer:
         zone = None if "tz" in errors_all or "utc_offset_min" in errors_all \
             else form.zone_mismatch(clean, fields)
         if zone is not None:
-            errors_all["tz"] = zone[0]
+            if zone[0]:
+                errors_all["tz"] = zone[0]
+            else:   # kept, so a later save from this phone is not asked again; or agreed
+                new[form.ZONE_CHECKED] = zone[1]
         if errors_all:
             # a page from before showed no "More alarm settings": the page sent back shows
             # them as stored, not blank and off (the next save would take them)
@@ -415,7 +418,7 @@ class SetupServer:
                     values[k] = appconfig.redacted({"url": v})["url"]
                 elif not form.is_secret(k):
                     values[k] = v
-            if zone is not None:   # told once: the same form saved again keeps these settings
+            if zone is not None and zone[0]:   # told once: the same form saved again keeps them
                 values[form.ZONE_CHECKED] = zone[1]
             return self._form_page(self._token, values, errors_all, 400)
         # not needed again: their heap (~2 KB) is the save's, which validates once more

@@ -236,6 +236,7 @@ def test_largest_valid_config_fits_the_size_limit():
              "fall_enabled": True, "rise_enabled": True, "persistent_high_enabled": True,
              "volume": 100, "urgent_low_soon_minutes": 30, "low_minutes": 30}
     c["alarms"]["schedule"] = [entry] * 4
+    c["zone_checked"] = "-960/" * 8
     clean, problems = config.validate(c)
     assert problems == [], problems
     path = _fresh("j.json")

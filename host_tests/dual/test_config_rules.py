@@ -37,7 +37,7 @@ def test_the_defaults_are_the_readme_table():
     d = config.defaults()
     assert d["version"] == 1 and d["role"] == "leader" and d["transmitter_id"] == ""
     assert d["slot"] == "receiver" and d["board"] == "esp32-devkitc" and d["utc_offset_min"] == 0
-    assert d["tz"] == "" and d["hostname"] == ""
+    assert d["tz"] == "" and d["hostname"] == "" and d["zone_checked"] == ""
     assert d["wifi"] == [] and d["admin_password"] == ""
     assert d["nightscout"] == {"url": "", "api_secret": "", "token": "", "allow_http": False, "ca_file": ""}
     assert d["mqtt"] == {"host": "", "port": 1883, "user": "", "password": "", "tls": False, "topic": "cgm"}
@@ -76,6 +76,16 @@ def test_transmitter_id_is_six_letters_and_digits_or_empty():
         clean, problems = _refused({"transmitter_id": bad}, "transmitter_id")
         assert clean["transmitter_id"] == "", bad
     assert _refused({"transmitter_id": 812345}, "transmitter_id")[1] == ["transmitter_id: must be text"]
+
+
+def test_zone_checked_is_empty_or_offsets_the_setup_page_wrote():
+    for good in ("", "-300/-240/0/0", "60/0", "-960/" * 8):
+        assert _accepted({"zone_checked": good})["zone_checked"] == good
+    for bad in (None, 5, ["60/0"], "60/0 ", "a/b", "-960/" * 8 + "0"):
+        clean, problems = _refused({"zone_checked": bad}, "zone_checked")
+        assert clean["zone_checked"] == "" and problems == [
+            "zone_checked: must be empty or minutes from UTC, e.g. -300/-240/0/0 (the setup page "
+            "writes it)"], (bad, problems)
 
 
 def test_hostname_is_one_dns_label_in_lower_case_or_empty_for_the_boxs_own():

@@ -598,3 +598,38 @@ def test_a_refused_form_opens_at_its_first_problem_not_at_its_top():
     assert "id=admin_repeat autocomplete=new-password class=bad autofocus>" in html
     assert "autofocus" not in _page(page.settings_page(cfg, "t0k", _fields(cfg), {}))
     assert errors == {"tz": "x", "alarms.low": "y", "admin_repeat": "z"}   # the caller's, untouched
+
+
+def test_a_refused_forms_banner_names_its_fields_in_the_pages_order_each_a_link_to_it():
+    # a phone that ignores autofocus (iOS Safari may) opens the refused page at its top:
+    # the banner says which of 60 fields to look for, and leads there
+    cfg = _stored()
+    errors = {"admin_repeat": "z", "wifi[1].password": "w", "alarms.schedule[1].start": "s",
+              "tz": "x", "alarms.low": "y", form.GENERAL: "g"}
+    html = _page(page.settings_page(cfg, "t0k", _fields(cfg), errors))
+    assert ("<p class=err id=form-error>Nothing was saved: please correct the fields marked below "
+            "(<a href='#alarms.low'>Low</a>, <a href='#tz'>Time zone with summer time</a>, "
+            "<a href='#alarms.schedule[1].start'>Schedule 2: From</a>, "
+            "<a href='#wifi[1].password'>Network 2 password</a>, "
+            "<a href='#admin_repeat'>New admin password, repeated</a>).</p>") in html, html[:1500]
+    # a general problem alone: no field to name
+    html = _page(page.settings_page(cfg, "t0k", _fields(cfg), {form.GENERAL: "g"}))
+    assert "id=form-error>Nothing was saved: please correct the fields marked below.</p>" in html
+    # every field of the form is named, in the order the page shows them, each link the id
+    # of its field
+    names = form.field_names()
+    html = _page(page.settings_page(cfg, "t0k", _fields(cfg), dict((n, "bad") for n in names)))
+    banner = html[html.index("id=form-error>"):]
+    banner = banner[:banner.index("</p>")]
+    linked = [part.split("'")[0] for part in banner.split("<a href='#")[1:]]
+    assert sorted(linked) == sorted(names), (set(linked) ^ set(names))
+    form_html = html[html.index("<form"):]
+
+    def at(name):
+        for mark in ("id='%s'" % name, "id=%s " % name, "id=%s>" % name):
+            if mark in form_html:
+                return form_html.index(mark)
+        raise AssertionError(name)
+    assert linked == sorted(linked, key=at), linked
+    # a label is escaped as any text on the page
+    assert "<a href='#hostname'>The box&#39;s name at home</a>" in banner
