@@ -508,6 +508,11 @@ def test_the_session_end_told_is_written_at_once_moves_with_a_step_and_is_forgot
     # a version 7 record (the firmware before): none told, the rest read as it was
     old = persist.RtcStore(FakeRtc(_record(2, 864060, b"blob", 1000, version=7, clock_back=60)), _wall(1000))
     assert old.load() == b"blob" and old.ending_told == 0 and old.clock_back == 60
+    # what the record cannot hold is held at its bounds, never raised at a save
+    again.told_ending(-5)
+    assert again.ending_told == 0 and rtc.mem == _record(2, 0, b"", 0)
+    again.told_ending(1 << 33)
+    assert again.ending_told == 0xFFFFFFFF and rtc.mem == _record(2, 0, b"", 0, ending_told=0xFFFFFFFF)
     # the factory reset forgets it
     again.told_ending(1800000000)
     again.forget_all()
