@@ -28,3 +28,17 @@ def test_wrong_or_unreadable_settings_draw_what_the_box_runs_on(tmp_path):
     cfg.write_text("{not json")
     assert sim.thresholds({"config": str(cfg)}) == (55, 70, 250)
     assert sim.thresholds({"config": str(tmp_path / "absent.json")}) == (55, 70, 250)
+
+
+def test_the_status_line_follows_an_alarms_priority_as_its_events_tell_it():
+    # helper-167: the line kept the onset's priority, so "sensor(medium)" stood while the
+    # alarm had gone one priority up, or stepped down to a low notice when its problem ended
+    v = sim.View({"start": 0})
+    v.take({"event": "alarm_onset", "t_ms": 0, "type": "sensor", "priority": "medium"})
+    v.take({"event": "alarm_escalate", "t_ms": 1, "type": "sensor", "priority": "high"})
+    assert v.active == {"sensor": "high"}
+    v.take({"event": "alarm_update", "t_ms": 2, "type": "sensor", "priority": "low"})
+    assert v.active == {"sensor": "low"}
+    v.take({"event": "alarm_escalate", "t_ms": 3, "type": "link", "priority": "high"})  # (none active)
+    v.take({"event": "alarm_clear", "t_ms": 4, "type": "sensor", "priority": "low"})
+    assert v.active == {}

@@ -163,6 +163,8 @@ class View:
         elif kind == "alarm_onset":
             self.onsets.append((e["t_ms"], e["type"], e["priority"]))
             self.active[e["type"]] = e["priority"]
+        elif kind in ("alarm_escalate", "alarm_update") and e["type"] in self.active:
+            self.active[e["type"]] = e["priority"]   # one priority up; a problem's end left a notice
         elif kind == "alarm_clear":
             self.active.pop(e["type"], None)
         elif kind == "annunciator":

@@ -52,7 +52,8 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   zone_checked    "" | the offsets a family kept when the setup page said that the phone
                   saving was not where these settings put the box: "-300/-240/0/0" (the
                   phone's in January and July, then the settings'); a later save with the
-                  same is not asked again (written by setup.form.zone_mismatch's caller)
+                  same is not asked again (written by setup.form.zone_mismatch's caller;
+                  anything else is taken as "", with no problem: the zone is asked once more)
   follow          {"url": "" | leader "http://cgm-alarm-ab12.local:17580" | Nightscout
                    "https://ns.example.org", "api_secret": "", "token": "",
                    "silent_min": 15 (6..60: no new reading this long -> `link` alarm),
@@ -451,6 +452,8 @@ def validate(cfg):
             elif key == "hostname" and isinstance(v, str):
                 v = v.strip().lower()   # names on a network are not case-sensitive
             err = _check_scalar(key, v)
+            if err and key == "zone_checked":
+                continue   # the setup page's own memo: a bad one only asks the zone once more
             if err:
                 problems.append(key + ": " + err)
             else:

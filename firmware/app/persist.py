@@ -144,7 +144,7 @@ class RtcStore:
         if self.saved_s:
             self.saved_s = (self.saved_s + step_s) & 0xFFFFFFFF
         if self.ending_told:   # the same moment on the stepped clock
-            self.ending_told = max(0, self.ending_told + step_s)
+            self.ending_told = max(0, min(self.ending_told + step_s, 0xFFFFFFFF))
         self.clock_back = clock_back
         self._write()
 

@@ -502,6 +502,9 @@ def test_the_session_end_told_is_written_at_once_moves_with_a_step_and_is_forgot
         rtc.mem == _record(2, 0, b"", 0, ending_told=1800003600)
     again.stepped(-1900000000, 0)            # (never below 0)
     assert again.ending_told == 0
+    again.told_ending(4000000000)
+    again.stepped(400000000, 0)              # (nor above what the record holds)
+    assert again.ending_told == 0xFFFFFFFF
     again.told_ending(1800000000)
     again.told_ending(0)                     # taken back
     assert rtc.mem == _record(2, 0, b"", 0)
