@@ -515,7 +515,8 @@ def test_a_broker_trickling_its_connack_holds_the_board_no_longer_than_the_timeo
         assert blocked < 2000, r.stdout       # connect_timeout_s 1, and the host's slack
 
 
-UNANSWERED = """
+# an App with an engine and the MQTT publisher, as wiring's listener feeds it
+MQTT_APP = """
 import sys
 sys.path.insert(0, "host_tests/dual")
 from test_alarms_engine import make, series
@@ -528,6 +529,9 @@ class App:
 app = App()
 app.engine = make(escalate_minutes=5)
 pub = MqttPublisher({"host": "127.0.0.1", "topic_prefix": "cgm"}, client_factory=object)
+"""
+
+UNANSWERED = MQTT_APP + """
 def both():
     _mqtt_event(pub, app, {"event": "alarm_onset"})
     return [pub._state["cgm/alarm"], pub._state["cgm/alarm_unanswered"]]
@@ -552,19 +556,7 @@ def test_mqtt_alarm_unanswered_is_not_masked_by_a_louder_new_alarm():
     assert got["pressed"] == "['none', 'none']", r.stdout
 
 
-UNANSWERED_LEFT = """
-import sys
-sys.path.insert(0, "host_tests/dual")
-from test_alarms_engine import make
-from app.wiring import _mqtt_event
-from forward.mqtt import MqttPublisher
-
-class App:
-    pass
-
-app = App()
-app.engine = make(escalate_minutes=5)
-pub = MqttPublisher({"host": "127.0.0.1", "topic_prefix": "cgm"}, client_factory=object)
+UNANSWERED_LEFT = MQTT_APP + """
 def told(events):   # every event the engine gives goes to the publisher, as wiring's listener
     for e in events:
         _mqtt_event(pub, app, e)
