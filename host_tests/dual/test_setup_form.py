@@ -633,3 +633,29 @@ def test_a_refused_forms_banner_names_its_fields_in_the_pages_order_each_a_link_
     assert linked == sorted(linked, key=at), linked
     # a label is escaped as any text on the page
     assert "<a href='#hostname'>The box&#39;s name at home</a>" in banner
+    # ... and is the field's own label, with its schedule or network, and "snooze" for a snooze
+    # (the page's "Repeat it" alone would say nothing in a list): page._in_order repeats them
+    told = {}
+    for part in banner.split("<a href='#")[1:]:
+        told[part.split("'")[0]] = part.split(">", 1)[1].split("</a>")[0]
+    for name in names:
+        if name == form.ADMIN_REPEAT:
+            assert told[name] == "New admin password, repeated"
+            continue
+        i = form_html.rindex("<", 0, at(name))             # the field's own tag
+        own = form_html[form_html.rindex("<label>", 0, i) + 7:i]
+        own = "".join(part.split(">")[-1] for part in own.split("<"))   # (tags dropped)
+        if not own.strip():    # a checkbox: its text follows it
+            own = form_html[form_html.index(">", i) + 1:form_html.index("</label>", i)]
+        label = told[name]
+        for row in range(form.SCHEDULE_ROWS):
+            if label.startswith("Schedule %d: " % (row + 1)):
+                assert name.startswith("alarms.schedule[%d]." % row), (name, label)
+                label = label[len("Schedule %d: " % (row + 1)):]
+        if name.startswith("wifi[") and name.endswith("password"):
+            number = "Network %d " % (int(name[5]) + 1)
+            assert label.startswith(number), (name, label)
+            label = label[len(number):]
+        if name.endswith("_snooze"):
+            label = label[:-len(" snooze")]
+        assert own.strip().startswith(label), (name, told[name], own)
