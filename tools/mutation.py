@@ -108,7 +108,8 @@ PACKAGES = {
               ("host_tests/dual/test_patterns_rules.py", "host_tests/dual/test_sound_patterns.py",
                "host_tests/dual/test_power.py")),
     "setup": (("form", "units", "dns", "ap", "page"),
-              ("host_tests/dual/test_form_rules.py", "host_tests/dual/test_setup_form.py")),
+              ("host_tests/dual/test_form_rules.py", "host_tests/dual/test_setup_form.py",
+               "host_tests/dual/test_setup_web_rules.py")),   # (form.zone_mismatch's rules)
     "screen": (("view", "draw"),
                ("host_tests/dual/test_screen_view.py",)),
     # ROOT_PACKAGE: the modules directly in firmware/ (imported as civil, clock, reading);

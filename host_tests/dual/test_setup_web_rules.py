@@ -413,6 +413,15 @@ def test_a_fixed_offset_where_the_phone_has_summer_time_is_told_once():
             f = box.form(box.token(), tz=tz, phone_ms=JAN, phone_offset_min=phone)
             status, text = box.save(f)
             assert (status == 200) == ok, (tz, phone, _errors(text))
+        # the other way round: the settings have summer time, the phone's zone has none (Lagos,
+        # UTC+01:00 all year), the same offset now: the part of the year, not "now"
+        f = box.form(box.token(), tz="CET-1CEST,M3.5.0,M10.5.0/3", phone_ms=JAN,
+                     phone_offset_min="60,60,60")
+        status, text = box.save(f)
+        said = _errors(text)["tz"].replace("&#39;", "'")
+        assert status == 400 and said.startswith(
+            "this phone's zone is at UTC+01:00 in January and UTC+01:00 in July, these settings "
+            "at UTC+01:00 and UTC+02:00: for part of the year"), said
     _with_box(check)
 
 
