@@ -91,6 +91,10 @@ def conditions(self, sgv, t_read, s):
                 if len(recent) < 2 or sign * _rate(recent[-2], recent[-1]) >= s[kind + "_rate"] * 0.7:
                     out[kind] = 1
     ph = s["persistent_high"]
+    if self._last_t is not None and t_read - self._last_t >= s["persistent_high_minutes"] * 60:
+        # no reading for the whole window (a sensor's change and warm-up): nothing says
+        # glucose stayed above, so the count starts again (a shorter gap is bridged)
+        self._above_since = None
     if sgv > ph:
         if self._above_since is None:
             self._above_since = t_read

@@ -33,7 +33,7 @@ class Engine:
     def __init__(self, pred, active=(), rate_before=0.0):
         self._pred, self._rate_before = pred, rate_before
         self._alarms = dict((k, [0, 0, 0, "", None, 0, 2, None]) for k in active)  # sounding
-        self._recent, self._above_since, self._now = [], None, 0
+        self._recent, self._above_since, self._now, self._last_t = [], None, 0, None
 
 
 def low_side(sgv, pred, active=(), rate_before=0.0, **user):

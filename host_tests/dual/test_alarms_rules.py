@@ -255,6 +255,22 @@ def test_persistent_high_after_its_minutes_and_clear():
     assert kinds(series(make(), 0, [200] * 30)) == []                     # off by default
 
 
+def test_persistent_high_counts_across_a_gap_shorter_than_its_window_not_one_as_long():
+    # helper-149 / ALARM_AUDIT: readings above 180 at 0 and 5 min, none for 2 h (a sensor
+    # change and its warm-up), one of 195 at 125 min raised "above 180 for 120 min" at once
+    user = {"persistent_high_enabled": True, "high_enabled": False, "urgent_high_enabled": False}
+    eng = make(**user)
+    series(eng, 0, [200, 200])
+    assert kinds(series(eng, 125, [195])) == []                          # the count starts again
+    assert kinds(series(eng, 130, [195] * 23)) == []
+    assert kinds(series(eng, 245, [195])) == ["persistent_high"]         # 120 min from 125
+    # a gap shorter than the window (a signal loss of an hour) is bridged, as before
+    eng = make(**user)
+    series(eng, 0, [200] * 6)                                            # 0..25 min
+    assert kinds(series(eng, 115, [195])) == []                          # 90 min without data
+    assert kinds(series(eng, 120, [195])) == ["persistent_high"]
+
+
 # ---- the low side: prediction and hierarchy --------------------------------
 def test_steady_fall_from_100_warns_before_55():
     eng = make()
