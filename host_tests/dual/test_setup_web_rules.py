@@ -383,9 +383,24 @@ def test_a_save_from_a_phone_whose_zone_the_settings_do_not_give_is_told_once():
         assert status == 400 and "UTC-07:00, these settings give UTC-04:00" in _errors(text)["tz"]
         # a phone that sent no offset (no script), or nonsense: not judged
         for sent in ({}, {"phone_offset_min": "x", "phone_ms": JAN},
-                     {"phone_offset_min": "-300"}, {"phone_offset_min": "9999", "phone_ms": JAN}):
+                     {"phone_offset_min": "-300"}, {"phone_offset_min": "9999", "phone_ms": JAN},
+                     {"phone_offset_min": "961", "phone_ms": JAN},
+                     {"phone_offset_min": "-961", "phone_ms": JAN}):
             status, text = box.save(dict(box.form(box.token(), tz="", utc_offset_min="0"), **sent))
             assert status == 200, (sent, _errors(text))
+        # ... the offsets the world uses are (UTC-16:00 .. UTC+16:00, Kiribati's +14:00 inside)
+        for sent, said in (("960", "UTC+16:00"), ("-960", "UTC-16:00")):
+            f = box.form(box.token(), tz="", utc_offset_min="0", phone_ms=JAN, phone_offset_min=sent)
+            status, text = box.save(f)
+            assert status == 400 and said in _errors(text)["tz"], (sent, status)
+        # a box at neither UTC nor the phone's offset: the difference between the two, and
+        # which way (a Sydney phone, settings at Berlin's +01:00: the box 9 h behind)
+        f = box.form(box.token(), tz="", utc_offset_min="60", phone_ms=JAN, phone_offset_min="600")
+        status, text = box.save(f)
+        said = _errors(text)["tz"].replace("&#39;", "'")
+        assert status == 400 and said.startswith(
+            "this phone is at UTC+10:00, these settings give UTC+01:00 now: the box's day (its "
+            "schedules, the time it shows) would run 9 h behind this phone's clock"), said
     _with_box(check)
 
 
