@@ -1740,6 +1740,7 @@ class _EngineView:
     def __init__(self, pred):
         self._pred, self._rate_before, self._recent, self._above_since, self._alarms, self._now = \
             pred, 0.0, [], None, {}, None
+        self._last_t = None   # (no reading before: persistent high's gap rule never applies)
 
 
 def uls_conditions(pred, sgv, t_s, s, horizon):
