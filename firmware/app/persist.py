@@ -29,9 +29,9 @@
 #         (zeros: none) | names length u8 | clock back u32 | ending told u32 (Unix
 #         seconds, 0: none) | blob | names | sum u16,
 #         names: per name, its length u8 | the name | its IPv4 address 4 bytes
-# (version 7: without the ending told; 6: without the clock back either; 5: without the names either; 4: without
-# the ID either; 3: without the hole either; 2: without saved_s). The alarm state
-# comes first: names that do not fit beside it are left out.
+# (version 7: without the ending told; 6: without the clock back either; 5: without
+# the names either; 4: without the ID either; 3: without the hole either; 2: without
+# saved_s). The alarm state comes first: names that do not fit beside it are left out.
 import struct
 import time
 
