@@ -354,15 +354,26 @@ def test_a_refused_save_says_why_next_to_the_field_keeps_what_was_typed_and_writ
 JAN, JUL = "1767268800000", "1783000000000"   # 2026-01-01 12:00 and 2026-07-02 UTC, phone ms
 
 
+def _zone_told(box, f):
+    """Save form f: (status, page, what the page says next to the time zone, unescaped)."""
+    status, text = box.save(f)
+    return status, text, _errors(text).get("tz", "").replace("&#39;", "'")
+
+
+def _zone_refused(box, start, **fields):
+    """A save of the form with `fields` is refused, the time zone's message beginning `start`."""
+    status, _, said = _zone_told(box, box.form(box.token(), phone_ms=JAN, **fields))
+    assert status == 400 and said.startswith(start), (status, said)
+
+
 def test_a_save_from_a_phone_whose_zone_the_settings_do_not_give_is_told_once():
     # before: a family in New York that left the zone blank (UTC) had its night schedule
     # from 22:00 start at 17:00, and nothing said so
     def check(box):
         token = box.token()
         f = box.form(token, tz="", utc_offset_min="0", phone_ms=JAN, phone_offset_min="-300")
-        status, text = box.save(f)
+        status, text, said = _zone_told(box, f)
         assert status == 400 and box.srv.saves == 0, status
-        said = _errors(text)["tz"].replace("&#39;", "'")
         assert said.startswith("this phone is at UTC-05:00, these settings give UTC+00:00 now: "
                                "the box's day (its schedules, the time it shows) would run 5 h "
                                "ahead of this phone's clock. Pick your zone under"), said
@@ -395,12 +406,9 @@ def test_a_save_from_a_phone_whose_zone_the_settings_do_not_give_is_told_once():
             assert status == 400 and said in _errors(text)["tz"], (sent, status)
         # a box at neither UTC nor the phone's offset: the difference between the two, and
         # which way (a Sydney phone, settings at Berlin's +01:00: the box 9 h behind)
-        f = box.form(box.token(), tz="", utc_offset_min="60", phone_ms=JAN, phone_offset_min="600")
-        status, text = box.save(f)
-        said = _errors(text)["tz"].replace("&#39;", "'")
-        assert status == 400 and said.startswith(
-            "this phone is at UTC+10:00, these settings give UTC+01:00 now: the box's day (its "
-            "schedules, the time it shows) would run 9 h behind this phone's clock"), said
+        _zone_refused(box, "this phone is at UTC+10:00, these settings give UTC+01:00 now: the "
+                      "box's day (its schedules, the time it shows) would run 9 h behind this "
+                      "phone's clock", tz="", utc_offset_min="60", phone_offset_min="600")
     _with_box(check)
 
 
@@ -410,8 +418,7 @@ def test_a_fixed_offset_where_the_phone_has_summer_time_is_told_once():
     def check(box):
         f = box.form(box.token(), tz="", utc_offset_min="60", phone_ms=JAN,
                      phone_offset_min="60,60,120")
-        status, text = box.save(f)
-        said = _errors(text)["tz"].replace("&#39;", "'")
+        status, text, said = _zone_told(box, f)
         assert status == 400 and said.startswith(
             "this phone's zone is at UTC+01:00 in January and UTC+02:00 in July, these settings "
             "at UTC+01:00 and UTC+01:00: for part of the year the box's day (its schedules, the "
@@ -430,13 +437,9 @@ def test_a_fixed_offset_where_the_phone_has_summer_time_is_told_once():
             assert (status == 200) == ok, (tz, phone, _errors(text))
         # the other way round: the settings have summer time, the phone's zone has none (Lagos,
         # UTC+01:00 all year), the same offset now: the part of the year, not "now"
-        f = box.form(box.token(), tz="CET-1CEST,M3.5.0,M10.5.0/3", phone_ms=JAN,
-                     phone_offset_min="60,60,60")
-        status, text = box.save(f)
-        said = _errors(text)["tz"].replace("&#39;", "'")
-        assert status == 400 and said.startswith(
-            "this phone's zone is at UTC+01:00 in January and UTC+01:00 in July, these settings "
-            "at UTC+01:00 and UTC+02:00: for part of the year"), said
+        _zone_refused(box, "this phone's zone is at UTC+01:00 in January and UTC+01:00 in July, "
+                      "these settings at UTC+01:00 and UTC+02:00: for part of the year",
+                      tz="CET-1CEST,M3.5.0,M10.5.0/3", phone_offset_min="60,60,60")
     _with_box(check)
 
 
