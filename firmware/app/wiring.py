@@ -604,10 +604,10 @@ def _link_now(app):
 
 
 def _mqtt_event(pub, app, ev):
-    kind = ev.get("event")
+    kind = ev.get("event") or ""
     if kind == "reading":
         pub.publish_reading(_as_reading(ev))
-    elif kind in ("alarm_onset", "alarm_clear", "alarm_snooze", "alarm_ack", "alarm_escalate", "alarm_update"):
+    elif kind.startswith("alarm_"):   # every change of an alarm (engine events: each tells one)
         _mqtt_alarm(pub, app)
     elif kind == "link":
         what = ev.get("what")
