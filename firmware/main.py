@@ -64,6 +64,12 @@ class App:
         self._unapplied = []     # (kind, name, active) the engine had no memory for (see condition)
         self._feed_fails = {}    # listener -> [failures, engine time of the last]: see emit
         self._flash_failing = False  # the device (flash) alarm is up: see _watch_flash
+        # a follower box with follow.sound "unanswered" (wiring sets gate = alarms.gate and
+        # gate_poll_s): the leader box's alarms, (report or None, now_s when fetched)
+        self.gate = None
+        self.gate_poll_s = 60
+        self._leader = None
+        self._leader_unanswered = None   # None: not judged yet (a restored alarm is cleared)
         self.wake = asyncio.Event()
         # last_reading_t: the newest reading's time on the engine's clock (now_s)
         self.status = {"link": None, "last_reading": None, "last_reading_t": None}
@@ -212,7 +218,7 @@ class App:
                 except MemoryError:
                     gc.collect()
             self.emit(e)
-        self.ann.set(self.engine.shown())
+        self.ann.set(self.shown())
         try:
             r = self.status["last_reading"]
             if self.link is not None:
@@ -222,6 +228,52 @@ class App:
             self._saved_s = self.now_s()
         except Exception as e:
             log.exc(e, "could not save alarm state")
+
+    def shown(self):
+        """What the board plays and shows (AlarmEngine.shown), less what a
+        follower's leader box sounds or its family answered there (alarms.gate)."""
+        return self.engine.shown(self._quiet())
+
+    def _quiet(self):
+        if self.gate is None:
+            return ()
+        return self.gate.quiet(self.engine.active(), self._report(), self.now_s())
+
+    def _report(self):
+        """The leader's last report while it is fresh (alarms.gate.fresh), else None."""
+        if self._leader is None:
+            return None
+        return self.gate.fresh(self._leader[0], self._leader[1], self.now_s(), self.gate_poll_s)
+
+    def leader_alarms(self, report):
+        """From the follower: the leader box's alarms (forward.follower.parse_alarms),
+        None when the leader gave none (not known: this box sounds its own). The
+        sound follows at the alarm task's round, which judges the readings fetched
+        before the report first (the follower gives both without a pause between):
+        set here, the leader's word on a reading this box had not judged yet would
+        play its onset for a moment, or an alarm the leader had just cleared."""
+        self._leader = (report, self.now_s())
+        self.wake.set()
+
+    def _watch_leader(self):
+        """The follower's gate, each round: the sound (a report grows stale with
+        time) and the `link` alarm for the leader's own unanswered alarms."""
+        if self.gate is None:
+            return
+        self.ann.set(self.shown())
+        unanswered = self.gate.leader_unanswered(self.engine.active(), self._report())
+        if unanswered != self._leader_unanswered:
+            self._leader_unanswered = unanswered
+            self.condition("link", "leader_unanswered", unanswered)
+
+    def alarm_report(self):
+        """The LAN API's /api/v1/alarms.json: this box's alarms for its follower
+        boxes (alarms.gate); age_s: since the alarm task last ticked the engine (a
+        stuck task's state is not news)."""
+        t = self.engine.clock_s()
+        return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
+                            "level": a["level"], "reason": a["reason"]} for a in self.engine.active()],
+                "age_s": None if t is None else self.now_s() - t}
 
     def emit(self, event):
         for fn in self.listeners:
@@ -320,6 +372,7 @@ class App:
             self._dispatch(self.engine.tick(now, self.minute_of_day()), now - self._saved_s >= SAVE_S)
             self._watch_clock(now)
             self._watch_session()
+            self._watch_leader()
             try:
                 await asyncio.wait_for_ms(self.wake.wait(), TICK_S * 1000)
             except asyncio.TimeoutError:

@@ -22,9 +22,10 @@ FIRMWARE = ("clock", "civil", "reading", "alarms.engine", "alarms.persist", "dex
             "app.wiring", "main",
             # imported later, inside functions, but on the board too: at boot (power, the
             # setup access point, the transmitter's clock), with a button, with a tz rule,
-            # with Nightscout on a box that reads a transmitter
+            # with Nightscout on a box that reads a transmitter, on a follower that sounds only
+            # what its leader leaves unanswered
             "app.power", "setup.ap", "app.txclock", "sound.buttons", "app.localtime",
-            "forward.sensorstart",
+            "forward.sensorstart", "alarms.gate",
             # a board with a display
             "screen.view", "screen.draw", "screen.run", "screen.oled", "screen.st7789")
 # not imported on MicroPython: dexcom.aes (CPython's stand-in for cryptolib)

@@ -79,8 +79,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Fast, sharp tests first: a killed mutant stops at its first failure; a test file
 # that does not exist is skipped.
 PACKAGES = {
-    "alarms": (("engine", "glucose", "predict", "settings", "kinds", "persist"),
+    "alarms": (("engine", "glucose", "predict", "settings", "kinds", "persist", "gate"),
                ("host_tests/dual/test_alarms_engine.py", "host_tests/dual/test_alarms_rules.py",
+                "host_tests/dual/test_gate_rules.py",
                 "host_tests/dual/test_alarms_rate_gaps.py", "host_tests/dual/test_alarms_edges.py",
                 "host_tests/dual/test_alarms_conditions.py", "host_tests/dual/test_alarms_no_glucose.py",
                 "host_tests/dual/test_alarms_settings.py", "host_tests/dual/test_config.py",

@@ -31,7 +31,7 @@ from alarms.predict import Predictor
 from alarms import glucose as _glucose
 
 from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
-    PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
+    PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, LEADER, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
     NO_GLUCOSE, CONSEQUENCES, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
 
 
@@ -320,12 +320,12 @@ class AlarmEngine:
                     return rec
         return None
 
-    def _target(self):
+    def _target(self, skip=()):
         best, best_key = None, None
         outage = self._outage()
         for kind in self._alarms:
             rec = self._alarms[kind]
-            if rec[_ST] != SOUNDING:
+            if rec[_ST] != SOUNDING or kind in skip:
                 continue
             if outage and kind in HIGH_SIDE:  # the family must hear that data stopped
                 key = (-1, 0, 0, -TYPES.index(kind))
@@ -459,14 +459,21 @@ class AlarmEngine:
                             "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]})
         return out
 
+    def clock_s(self):
+        """The time of the engine's last call (its caller's now_s), or None."""
+        return self._now
+
     def last_glucose(self):
         """(mg/dL, time on the engine's clock) of the newest reading judged, or (None,
         None); restored from a save too, so a box reset under an alarm can show the
         value it sounds for before the next reading comes."""
         return self._last_sgv, self._last_t
 
-    def loudest(self):
-        kind = self._target()
+    def loudest(self, skip=()):
+        """The sounding alarm the board plays (its type and reason) at the loudest
+        level of all sounding, or None. skip: kinds a follower box plays silently,
+        as its leader sounds them (alarms.gate): left out as if answered."""
+        kind = self._target(skip)
         if kind is None:
             return None
         rec = self._alarms[kind]
@@ -479,7 +486,7 @@ class AlarmEngine:
         outage = self._outage()
         for k in self._alarms:
             r = self._alarms[k]
-            if r[_ST] == SOUNDING and not (outage and k in HIGH_SIDE):
+            if r[_ST] == SOUNDING and not (outage and k in HIGH_SIDE) and k not in skip:
                 level = max(level, r[_LV])
                 prio = max(prio, r[_PRIO])   # (an escalated fault under a glucose alarm)
         return {"type": kind, "priority": PRIORITIES[prio], "status": "sounding",
@@ -487,12 +494,13 @@ class AlarmEngine:
                 "since_s": rec[_SINCE], "reason": rec[_REASON],
                 "volume": s["volume"]}
 
-    def shown(self):
+    def shown(self, skip=()):
         """What the board plays: the loudest sounding alarm; else the most urgent
-        answered one (snoozed or acknowledged), which the light shows in its
+        answered one (snoozed or acknowledged), or one of `skip` (status
+        LEADER: a follower's leader sounds it), which the light shows in its
         colour, dim and silent (a snoozed urgent low must not look like all is
         well); else None."""
-        alarm = self.loudest()
+        alarm = self.loudest(skip)
         if alarm is not None:
             return alarm
         best = None
@@ -503,7 +511,8 @@ class AlarmEngine:
         if best is None:
             return None
         kind, rec = best
-        return {"type": kind, "priority": PRIORITIES[rec[_PRIO]], "status": STATUS[rec[_ST]],
+        return {"type": kind, "priority": PRIORITIES[rec[_PRIO]],
+                "status": LEADER if rec[_ST] == SOUNDING else STATUS[rec[_ST]],
                 "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]}
 
     def unanswered(self):

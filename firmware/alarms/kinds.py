@@ -8,6 +8,9 @@ except ImportError:
 PRIORITIES = ("low", "medium", "high")
 SOUNDING, SNOOZED, ACKNOWLEDGED = 0, 1, 2
 STATUS = ("sounding", "snoozed", "acknowledged")
+# shown(), not a record's status: a follower box plays it silently while its leader box
+# sounds it or its family answered it there (alarms.gate)
+LEADER = "at_leader"
 MAX_LEVEL = const(3)
 WORSE_MGDL = const(10)
 
@@ -36,7 +39,8 @@ REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter",
            "rogue", "bond_lost", "failed", "expired", "warmup_done", "radio", "memory", "resets",
            "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout",
            "power", "slot_conflict", "not_configured", "leader_silent", "leader_auth",
-           "button", "factory_reset", "stopped", "warmup", "clock", "tx_expired", "ending")
+           "button", "factory_reset", "stopped", "warmup", "clock", "tx_expired", "ending",
+           "leader_unanswered")
 # (append only, under 127 entries: saved states hold indexes; a condition whose reason
 # is missing here is not restored from RTC memory, see persist.py)
 _SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_soon_snooze",

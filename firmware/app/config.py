@@ -57,7 +57,10 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   follow          {"url": "" | leader "http://cgm-alarm-ab12.local:17580" | Nightscout
                    "https://ns.example.org", "api_secret": "", "token": "",
                    "silent_min": 15 (6..60: no new reading this long -> `link` alarm),
-                   "poll_s": 60 (10..300), "ca_file": "" (required for https://)};
+                   "poll_s": 60 (10..300), "ca_file": "" (required for https://),
+                   "sound": "all" (every alarm sounds here too) | "unanswered" (a leader
+                   box's alarms sound here only when nobody answers them there:
+                   alarms.gate)};
                   url required when role is "follower"
 Secrets (never printed, see redacted): wifi[].password, nightscout.api_secret,
 nightscout.token, mqtt.password, lan_api.api_secret, admin_password,
@@ -108,7 +111,7 @@ _SECTIONS = {
     "mqtt": {"host": "", "port": 1883, "user": "", "password": "", "tls": False, "topic": "cgm"},
     "lan_api": {"enabled": True, "port": 17580, "api_secret": ""},
     "follow": {"url": "", "api_secret": "", "token": "", "silent_min": 15, "poll_s": 60,
-               "ca_file": ""},
+               "ca_file": "", "sound": "all"},
 }
 _SCALARS = {
     "version": VERSION,
@@ -379,6 +382,8 @@ def _check_field(section, key, v, sect):
             return _int_range(v, 6, 60)
         if key == "poll_s":
             return _int_range(v, 10, 300)
+        if key == "sound":
+            return None if v in ("all", "unanswered") else 'must be "all" or "unanswered"'
 
 
 def _given(v):

@@ -230,7 +230,7 @@ def _display(app):
             sgv, t = app.engine.last_glucose()
             if sgv is not None and t is not None:
                 r = (None, None, sgv, None, None, "restored")
-        return (r, None if r is None else max(0, now - t), app.engine.shown(),
+        return (r, None if r is None else max(0, now - t), app.shown(),
                 app.engine.current_settings()["stale_minutes"] * 60, now)
 
     def fault(active):
@@ -279,7 +279,11 @@ def _source(app):
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
                      app.condition(kind, name, active),
                      on_server_date=lambda d: app.timesync and app.timesync.offer_date(d), log=_log,
-                     pause=lambda: _blocking_step(app, f.host, f.port))
+                     pause=lambda: _blocking_step(app, f.host, f.port),
+                     on_alarms=app.leader_alarms if cfg["follow"].get("sound") == "unanswered" else None)
+        if f.on_alarms is not None:   # sound only what the leader box leaves unanswered
+            from alarms import gate
+            app.gate, app.gate_poll_s = gate, f.poll_s
         # a reading reaches a follower box up to a poll (and a request) after the
         # leader has it: the reading due at the no_data mark gets that much longer
         from alarms.engine import NO_DATA_GRACE_S
@@ -565,7 +569,8 @@ def _mqtt(app, mq, keeper, cond):
 def _lan_api(app, lan, hist):
     from forward.lanapi import LanApi
     api = LanApi({"port": lan.get("port", 17580), "secret": lan.get("api_secret") or None},
-                 hist, log=_log, thresholds=lambda: _status_thresholds(app.engine))
+                 hist, log=_log, thresholds=lambda: _status_thresholds(app.engine),
+                 alarms=app.alarm_report)
     app.lan_api = api
     # the log ring, for whoever looks after the box (secrets are masked in it)
     api.app.route("/log")(lambda req: ("\n".join(log.lines()) + "\n", 200,

@@ -71,6 +71,12 @@
 #   "leader_auth"    401/403: api_secret or token refused (raised at once)
 # on_server_date(http_date_string), when given, gets the server's Date
 # header (forward.timesync.TimeSync.offer_date) so the wall clock gets set.
+# on_alarms(report), when given (follow.sound "unanswered"), gets the leader box's
+# alarms (/api/v1/alarms.json, parse_alarms) at each poll that reached it, fetched
+# after the entries and given before them (so main applies it with them), or None
+# when the leader answered without them (not a box, an error, a garbled answer):
+# alarms.gate then lets every alarm sound here. A poll that did not reach the
+# leader gives nothing: the last report grows stale (alarms.gate.fresh).
 import asyncio
 import binascii
 import hashlib
@@ -79,6 +85,7 @@ import json
 from forward import http
 from forward import ConfigError, log_print
 from forward.timesync import parse_http_date
+from alarms.kinds import STATUS
 
 OK_STATE = 6
 MIN_SGV = 39                  # Dexcom codes below this are errors, not glucose
@@ -114,6 +121,10 @@ _NUMBER_CHARS = (43, 45, 46, 69, 101)  # + - . E e, beside the digits
 # mid-rate of each arrow (mg/dL/min x10), the bands of forward.entries._ARROWS
 _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
                 "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
+
+
+ALARMS_BODY = 2048            # the leader's alarms: 14 types of 90 B at most
+ALARMS_BRACKETS = 40          # 14 objects, a list, the whole: more is no box's answer
 
 
 class FollowError(ConfigError):
@@ -185,6 +196,34 @@ def exact_dates(body):
         return body
     out.append(body[start:])
     return b"".join(out)
+
+
+def parse_alarms(body):
+    """A leader box's /api/v1/alarms.json as alarms.gate reads it:
+    {"alarms": {type: (status, level)}, "age_s": s}. ValueError for anything
+    else (the follower then sounds every alarm itself)."""
+    if isinstance(body, str):
+        body = body.encode()
+    if body.count(b"[") + body.count(b"{") > ALARMS_BRACKETS:
+        raise ValueError("alarms: more lists and objects than a box's alarms")
+    try:
+        data = json.loads(body)
+    except MemoryError:
+        raise ValueError("alarms: the answer does not fit in memory")
+    if not isinstance(data, dict) or not isinstance(data.get("alarms"), list):
+        raise ValueError("alarms: expected {\"alarms\": [...], \"age_s\": n}")
+    age = _number(data.get("age_s"))
+    if age is None or age < 0:
+        raise ValueError("alarms: no age_s (the leader's alarm task has not run)")
+    out = {}
+    for a in data["alarms"]:
+        if not isinstance(a, dict):
+            raise ValueError("alarms: an alarm that is not an object")
+        kind, st, level = a.get("type"), a.get("status"), _number(a.get("level"))
+        if not isinstance(kind, str) or st not in STATUS or level is None:
+            raise ValueError("alarms: an alarm without type, status or level")
+        out[kind] = (st, level)
+    return {"alarms": out, "age_s": age}
 
 
 def _created(oid):
@@ -276,7 +315,7 @@ def _ms():
 
 class Follower:
     def __init__(self, cfg, on_reading, on_condition, on_server_date=None, log=log_print,
-                 ms=_ms, unix=_wall, pause=None):
+                 ms=_ms, unix=_wall, pause=None, on_alarms=None):
         url = cfg.get("url") or ""
         try:
             self.scheme, self.host, self.port, self.base = http.parse_url(url)
@@ -306,6 +345,8 @@ class Follower:
         self.on_reading = on_reading
         self.on_condition = on_condition
         self.on_server_date = on_server_date
+        self.on_alarms = on_alarms
+        self.alarms_error = None     # why the last report was not had (on_alarms)
         self._log = log
         self._ms = ms
         self._unix = unix
@@ -399,6 +440,8 @@ class Follower:
             skew = 0
             if server_now is not None and box_now is not None and abs(box_now - server_now) > SKEW_S:
                 skew = box_now - server_now
+            if self.on_alarms is not None:
+                await self._poll_alarms()
             self._take(readings, now, skew)
             if ahead:
                 raise ValueError("an entry dated %d s after the %s's clock" % (
@@ -423,6 +466,33 @@ class Follower:
             self.last_error = err
             http.forget_address(self.host, self.port)  # a leader may come back on a new IP
         self.check_silent()
+
+    async def _poll_alarms(self):
+        """The leader's alarms to on_alarms; None for an answer without them. A
+        request that did not reach the leader gives nothing: the last report
+        stands until it is stale (a lost packet does not wake a second person)."""
+        report, err = None, None
+        try:
+            if self._pause is not None and self.ssl_ctx is not None:
+                await self._pause()
+            path = self.base + "/api/v1/alarms.json" + ("?token=" + self.token if self.token else "")
+            status, _, body = await http.request("GET", self.host, self.port, path, self.headers,
+                                                 ssl_ctx=self.ssl_ctx, timeout_s=TIMEOUT_S,
+                                                 max_body=ALARMS_BODY)
+            if status != 200:
+                raise ValueError("HTTP %d (not a box's LAN API?)" % status)
+            report = parse_alarms(body)
+        except (OSError, asyncio.TimeoutError) as e:
+            err = "%s: %s" % (type(e).__name__, e)
+            report = False
+        except ValueError as e:
+            err = "%s: %s" % (type(e).__name__, e)
+        if err != self.alarms_error and err is not None:
+            self._log("follow: the leader's alarms: %s from %s:%d (every alarm sounds here)"
+                      % (err, self.host, self.port))
+        self.alarms_error = err
+        if report is not False:
+            self.on_alarms(report)
 
     def _take(self, readings, wall, skew=0):
         now = self._ms()

@@ -7,10 +7,15 @@
 #   /status.json                           xDrip+ thresholds (its bgHigh / bgLow: the high and low lines)
 #   /pebble                                Nightscout Pebble format
 #   /api/v2/properties                     Nightscout bgnow and delta (Nightguard's current value)
+#   /api/v1/alarms.json                    this box's own: its active alarms, for a follower box
+#                                          that sounds only what goes unanswered here (alarms.gate)
 #
 #   api = LanApi(cfg.get("lan_api", {}), history)   # history: forward.history.History
 #   api = LanApi(cfg, history, thresholds=fn)  # fn() -> {"bgLow", ...} mg/dL: the box's alarm
 #                                              # settings now (else cfg's fixed thresholds)
+#   LanApi(cfg, history, alarms=fn)  # fn() -> {"alarms": [{"type", "priority", "status",
+#                                    # "level", "reason"}], "age_s": s since the engine's last
+#                                    # tick}; without it (or if it fails) 503
 #   asyncio.create_task(api.run())
 #
 # Secret (optional) checked like xDrip+: when set, callers must send header
@@ -109,11 +114,12 @@ def _bounds(args):
 
 
 class LanApi:
-    def __init__(self, cfg, history, log=log_print, thresholds=None):
+    def __init__(self, cfg, history, log=log_print, thresholds=None, alarms=None):
         self.c = c = validate(cfg)
         self.history = history
         self._log = log
         self._thresholds_fn = thresholds
+        self._alarms_fn = alarms
         Request.max_content_length = 0  # GET only: any body is refused (413)
         Request.max_body_length = 0
         Request.max_readline = _LINE_MAX
@@ -132,6 +138,7 @@ class LanApi:
         app.route("/status.json")(self._xdrip_status)
         app.route("/pebble")(self._pebble)
         app.route("/api/v2/properties")(self._properties)
+        app.route("/api/v1/alarms.json")(self._alarms)
 
     async def run(self, host="0.0.0.0"):
         """Serve forever (returns only when stop() is called)."""
@@ -280,3 +287,14 @@ class LanApi:
                                 "display": ("+" if mgdl >= 0 else "") + str(mgdl),
                                 "previous": {"mean": prev[2], "last": prev[2], "mills": prev[1] * 1000}}
         return out
+
+    def _alarms(self, req):
+        """The box's alarms, for a follower box (follow.sound "unanswered"): an
+        error is a 503, which the follower takes as "not known" and sounds its own."""
+        if self._alarms_fn is None:
+            return {"error": "no alarm state here"}, 503
+        try:
+            return self._alarms_fn()
+        except Exception as e:
+            self._log("lanapi: alarms: %r" % (e,))
+            return {"error": "alarm state unavailable"}, 503

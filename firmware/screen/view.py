@@ -33,12 +33,15 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "memory": "memory", "resets": "resetting", "config": "settings",
            "power": "battery low", "button": "button stuck", "button_action": "button failed", "flash": "flash",
            "not_configured": "not set up", "leader_silent": "leader silent",
-           "leader_auth": "leader refused", "slot_conflict": "slot in use",
+           "leader_auth": "leader refused", "leader_unanswered": "leader unheard",
+           "slot_conflict": "slot in use",
            "nightscout_auth": "secret refused", "network": "network", "mqtt": "mqtt",
            "nightscout": "nightscout", "clock": "no time of day", "factory_reset": "reset",
            "display": "display", "blocked": "blocked"}
 
-ANSWERED = {"snoozed": "snoozed", "acknowledged": "silenced"}
+# (at_leader: a follower box plays it silently while its leader box sounds it or it
+# was answered there, alarms.gate)
+ANSWERED = {"snoozed": "snoozed", "acknowledged": "silenced", "at_leader": "at leader"}
 
 
 def big(sgv, units="mg/dl"):

@@ -23,7 +23,8 @@
 # it works again — while the task keeps running and retries each second.
 # on_change({"event": "annunciator", "pattern", "alarm", "level"}) is called
 # on each change of what is sounding/showing: pattern is the priority played
-# ("high" | "medium" | "low"), "snoozed" | "acknowledged", "off" (all well),
+# ("high" | "medium" | "low"), "snoozed" | "acknowledged" | "at_leader" (a
+# follower box, alarms.gate), "off" (all well),
 # "no_data", "fault", "selftest", "test" or a cue name.
 # The task sleeps until the next edge of the pattern; with nothing blinking
 # or sounding it sleeps an hour, or until set() / show() wakes it.

@@ -43,7 +43,7 @@ def test_the_defaults_are_the_readme_table():
     assert d["mqtt"] == {"host": "", "port": 1883, "user": "", "password": "", "tls": False, "topic": "cgm"}
     assert d["lan_api"] == {"enabled": True, "port": 17580, "api_secret": ""}
     assert d["follow"] == {"url": "", "api_secret": "", "token": "", "silent_min": 15, "poll_s": 60,
-                           "ca_file": ""}
+                           "ca_file": "", "sound": "all"}
     assert d["alarms"] and isinstance(d["alarms"], dict)
     d["mqtt"]["port"] = 1                      # a fresh copy each time
     assert config.defaults()["mqtt"]["port"] == 1883

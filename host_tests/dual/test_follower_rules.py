@@ -64,16 +64,22 @@ class FakeHttp:
 class World:
     """A Follower with a fake server, clocks and sinks."""
 
-    def __init__(self, cfg=None, box_unix=None, ms=10 ** 7, server_date=True, http=None):
+    def __init__(self, cfg=None, box_unix=None, ms=10 ** 7, server_date=True, http=None, alarms=False):
         self.http = FakeHttp() if http is None else http
         self.box_unix, self.now_ms = box_unix, ms
         self.readings, self.conds, self.logs, self.dates = [], [], [], []
+        self.given = []   # ("reading", r) and ("alarms", report), in the order given
         c = {"url": "http://10.0.0.2:17580"}
         c.update(cfg or {})
+
+        def reading(r):
+            self.readings.append(r)
+            self.given.append(("reading", r))
         self.f = self._with_http(lambda: Follower(
-            c, self.readings.append, lambda k, n, a: self.conds.append((k, n, a)),
+            c, reading, lambda k, n, a: self.conds.append((k, n, a)),
             on_server_date=self.dates.append if server_date else None, log=self.logs.append,
-            ms=lambda: self.now_ms, unix=lambda: self.box_unix))
+            ms=lambda: self.now_ms, unix=lambda: self.box_unix,
+            on_alarms=(lambda rep: self.given.append(("alarms", rep))) if alarms else None))
 
     def _with_http(self, fn):
         real = follower.http
@@ -947,3 +953,75 @@ def test_an_entry_dated_before_2020_is_never_taken():
     for date in (-300000, 0, 1000, 1577836799999):             # to 2019-12-31 23:59:59.999
         assert parse_entries(json.dumps([{"date": date, "sgv": 250}])) == [], date
     assert len(parse_entries(json.dumps([{"date": 1577836800000, "sgv": 250}]))) == 1
+
+
+# --- follow.sound "unanswered": the leader box's alarms (alarms.gate) ----------------------
+
+LOW_SOUNDING = json.dumps({"alarms": [{"type": "low", "priority": "medium", "status": "sounding",
+                                       "level": 1, "reason": "threshold"}], "age_s": 4})
+
+
+def test_the_leaders_alarms_are_fetched_after_its_entries_and_given_before_them():
+    # given before the readings fetched with them: main applies the report as it judges
+    # those readings (a report that came after them played their onset for a moment)
+    w = World({"api_secret": "s" * 12, "token": "tok"}, alarms=True)
+    w.http.answers = [(200, None, body([(T0, 80, "Flat")])), (200, None, LOW_SOUNDING)]
+    w.ask()
+    paths = [r["path"] for r in w.http.requests]
+    assert paths[0].startswith("/api/v1/entries/sgv.json?")
+    assert paths[1] == "/api/v1/alarms.json?token=tok"
+    assert w.http.requests[1]["headers"] == w.http.requests[0]["headers"]   # the same api-secret
+    assert [g[0] for g in w.given] == ["alarms", "reading"], w.given
+    assert w.given[0][1] == {"alarms": {"low": ("sounding", 1)}, "age_s": 4}
+
+
+def test_without_the_unanswered_mode_the_alarms_are_not_asked_for():
+    w = World()
+    w.poll(body=body([(T0, 80, "Flat")]))
+    assert len(w.http.requests) == 1 and len(w.readings) == 1
+
+
+def test_a_leader_without_alarms_gives_none_and_says_so_once():
+    # a Nightscout (404), an older box, a box whose engine failed (503), a garbled answer:
+    # None, and the gate lets every alarm sound on the follower
+    w = World(alarms=True)
+    for answer in [(404, None, "Not found"), (404, None, "Not found"), (503, None, "{}"),
+                   (200, None, "{\"alarms\": []}"), (200, None, "[1, 2")]:
+        w.http.answers = [(200, None, "[]"), answer]
+        w.ask()
+    assert [g for g in w.given] == [("alarms", None)] * 5, w.given
+    told = [line for line in w.logs if "the leader's alarms" in line]
+    assert len(told) == 4 and "HTTP 404" in told[0] and "HTTP 503" in told[1], told
+    assert "no age_s" in told[2] and "every alarm sounds here" in told[0], told
+
+
+def test_a_request_that_did_not_reach_the_leader_leaves_the_last_report_standing():
+    # a lost packet must not wake a second person at once: the last report grows stale
+    # (alarms.gate.fresh); nor does a poll whose entries failed ask for alarms
+    w = World(alarms=True)
+    w.http.answers = [(200, None, "[]"), OSError(113)]
+    w.ask()
+    assert w.given == [] and any("OSError" in line for line in w.logs), w.logs
+    w.poll(error=OSError(113))
+    assert w.given == [] and len(w.http.requests) == 3
+
+
+def test_the_leaders_alarms_are_read_strictly():
+    def read(doc):
+        try:
+            return follower.parse_alarms(json.dumps(doc))
+        except ValueError as e:
+            return str(e)
+    ok = {"alarms": [{"type": "urgent_low", "status": "snoozed", "level": 0},
+                     {"type": "link", "status": "acknowledged", "level": 3}], "age_s": 0}
+    assert read(ok) == {"alarms": {"urgent_low": ("snoozed", 0), "link": ("acknowledged", 3)},
+                        "age_s": 0}
+    assert read({"alarms": [], "age_s": 12}) == {"alarms": {}, "age_s": 12}
+    for bad in ([], {"alarms": []}, {"alarms": [], "age_s": None}, {"alarms": [], "age_s": -1},
+                {"alarms": {}, "age_s": 0}, {"alarms": [1], "age_s": 0},
+                {"alarms": [{"type": "low", "status": "loud", "level": 0}], "age_s": 0},
+                {"alarms": [{"type": "low", "status": "sounding", "level": "3"}], "age_s": 0},
+                {"alarms": [{"type": 5, "status": "sounding", "level": 3}], "age_s": 0},
+                {"alarms": [{"status": "sounding", "level": 3}], "age_s": 0}):
+        assert read(bad).startswith("alarms: "), (bad, read(bad))
+    assert read({"alarms": [[]] * 40, "age_s": 0}).startswith("alarms: more lists")

@@ -12,7 +12,8 @@
 # caller that sends one; loopback trusted unless trust_loopback is false; every
 # route), 404 for other paths, GET only, a body refused (413), 512-byte lines,
 # max_connections (more are closed unanswered), request_timeout_s, the Date
-# header from a set clock only, responses streamed record by record, the newest
+# header from a set clock only, /api/v1/alarms.json (the box's alarms for a
+# follower box; 503 when it has none to give), responses streamed record by record, the newest
 # reading current again once the box's clock is put back (forward/history.py
 # re-dates what it had dated ahead), and the config's defaults and refusals.
 #
@@ -87,8 +88,9 @@ class Box:
         self.logs = []
         self.api = None
 
-    def lan(self, cfg=None, thresholds=None):
-        self.api = LanApi(cfg or {}, self.history, log=self.logs.append, thresholds=thresholds)
+    def lan(self, cfg=None, thresholds=None, alarms=lambda: {"alarms": [], "age_s": 0}):
+        self.api = LanApi(cfg or {}, self.history, log=self.logs.append, thresholds=thresholds,
+                          alarms=alarms)
         return self.api
 
     def within(self, fn):
@@ -133,7 +135,7 @@ def refusal(cfg):
 
 ROUTES = ("/sgv.json", "/api/v1/entries/sgv.json", "/api/v1/entries.json", "/api/v1/entries",
           "/api/v1/entries/current.json",
-          "/api/v1/status.json", "/status.json", "/pebble", "/api/v2/properties")
+          "/api/v1/status.json", "/status.json", "/pebble", "/api/v2/properties", "/api/v1/alarms.json")
 
 
 # --- configuration -------------------------------------------------------------------
@@ -764,3 +766,30 @@ def test_readings_are_streamed_one_record_a_write():
     assert body[1].startswith(b"{") and body[2].startswith(b",{") and body[3].startswith(b",{")
     assert "content-length" not in a.headers and a.closed
     assert [e["date"] for e in json.loads(b"".join(body))] == [(T - 60) * 1000, (T - 360) * 1000, (T - 660) * 1000]
+
+
+# --- /api/v1/alarms.json: the box's alarms, for a follower box (alarms.gate) -------------
+
+def test_alarms_are_the_boxs_own_as_its_app_gives_them():
+    report = {"alarms": [{"type": "low", "priority": "medium", "status": "sounding", "level": 2,
+                          "reason": "threshold"}], "age_s": 3}
+    box = Box()
+    box.lan(alarms=lambda: report)
+    assert box.json("/api/v1/alarms.json") == report
+    report["alarms"] = []                       # asked again: the state now, not the first
+    assert box.json("/api/v1/alarms.json") == {"alarms": [], "age_s": 3}
+
+
+def test_alarms_are_503_when_the_box_has_none_to_give_or_they_fail():
+    # a follower takes anything but a 200 as "not known" and sounds every alarm itself
+    box = Box()
+    box.lan(alarms=None)
+    a = box.get("/api/v1/alarms.json")
+    assert a.status == 503 and a.json() == {"error": "no alarm state here"}
+
+    def broken():
+        raise RuntimeError("engine gone")
+    box.lan(alarms=broken)
+    a = box.get("/api/v1/alarms.json")
+    assert a.status == 503 and a.json() == {"error": "alarm state unavailable"}
+    assert any("engine gone" in line for line in box.logs), box.logs

@@ -209,6 +209,10 @@ class Follower(Made):
     poll_s = 60
     host, port = "leader.local", 17580
 
+    def __init__(self, *a, **kw):
+        Made.__init__(self, *a, **kw)
+        self.on_alarms = kw.get("on_alarms")
+
 
 class Buttons(Made):
     async def boot_hold(self):
@@ -369,6 +373,16 @@ class App:
         self.http_host = "0.0.0.0"
         self.setup_port = self.dns_port = None
         self.config_path = "config.json"
+        self.gate, self.gate_poll_s = None, 60
+
+    def shown(self):
+        return self.engine.shown()
+
+    def alarm_report(self):
+        return {"alarms": [], "age_s": 0}
+
+    def leader_alarms(self, report):
+        self.events.append(("leader", report))
 
     def condition(self, kind, name, active):
         self.conds.append((kind, name, active))
@@ -559,6 +573,7 @@ def test_the_lan_api_settings_reach_it_and_it_listens_where_the_app_says():
         # its thresholds: the alarm settings in force, under Nightscout's names
         assert api.kw["thresholds"]() == {"bgHigh": 250, "bgTargetTop": 180, "bgTargetBottom": 70,
                                           "bgLow": 55}
+        assert api.kw["alarms"]() == w.app.alarm_report()   # its alarms, for a follower box
         # the log ring, for whoever looks after the box
         log.info("hello from the ring")
         body, status, headers = api.app.routes["/log"](None)
@@ -805,6 +820,18 @@ def test_a_follower_polls_its_leader_and_its_conditions_raise_the_apps_alarm():
         assert w.app.conds[-1] == ("link", "leader_silent", True)
         assert w.app.tasks["follower"][1] == 600
         assert w.app.engine.no_data_grace_s == 60 + 60 + 15
+        assert f.kw["on_alarms"] is None and w.app.gate is None     # "all": every alarm sounds here
+
+
+def test_a_follower_that_sounds_only_the_unanswered_gets_the_leaders_alarms_and_the_gate():
+    cfg = {"role": "follower", "follow": {"url": "http://leader.local:17580", "sound": "unanswered"}}
+    with World(cfg) as w:
+        wiring._source(w.app)
+        f = one("Follower")
+        f.kw["on_alarms"]({"alarms": {}, "age_s": 0})
+        assert w.app.events[-1] == ("leader", {"alarms": {}, "age_s": 0})
+        from alarms import gate
+        assert w.app.gate is gate and w.app.gate_poll_s == f.poll_s
 
 
 def test_the_wi_fi_keeper_is_kept_out_of_the_transmitters_next_window():

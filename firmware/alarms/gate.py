@@ -1,0 +1,83 @@
+# A follower box that wakes its family only when the leader's alarm goes
+# unanswered (config follow.sound "unanswered"; alarms.md, request 8: "wake the
+# caregiver only if the patient's alarm is not stopped"). Pure: the follower
+# fetches the leader box's alarms (forward.follower.parse_alarms), main applies this.
+#
+#   report = {"alarms": {type: (status, level)}, "age_s": s}   # the leader's, as fetched
+#   skip = quiet(engine.active(), report, now_s)   # -> engine.shown(skip)
+#   leader_unanswered(engine.active(), report)     # -> the `link` condition
+#
+# Fail loud: an alarm of this box plays unless the leader, by a report fresh enough,
+# sounds the same alarm and has not escalated it all the way (an urgent low: one
+# step) without a press, or its family answered it there. No report, a stale one, an alarm the
+# leader does not have (other thresholds, a lag): it plays here as in "all" mode.
+from alarms.kinds import GLUCOSE, MAX_LEVEL, STATUS
+
+# what the leader has too, from the same readings: the box's own faults (its link
+# to the leader, its device, its forwarding) are heard here only
+RELAYED = GLUCOSE + ("no_data",)
+# an urgent low this long is heard here whatever the leader says: answered there and
+# still under 55 half an hour on (G5: it sounds again after 30 min), a second person
+# is woken (a hypo-unaware teen can press a button and not treat)
+URGENT_WAKE_S = 1800
+# the level at which the leader's sounding alarm counts as unanswered: its top, after 3 x
+# escalate_minutes (15 min by default); an urgent low's after one step (5 min): a patient
+# under 55 who does not answer their own alarm may not be able to
+UNANSWERED_LEVEL = {"urgent_low": 1}
+# the leader's alarm task ticks every 5 s: its state this much older is a stuck
+# engine's (a hung task the supervisor has not restarted yet), not news
+TICK_AGE_S = 30
+# the leader's technical faults are woken for here when unanswered there; its
+# forwarding (its uploads) does not wake a second person: this box reads it directly
+_NOT_WAKING = ("forwarding",)
+
+
+def _unanswered(kind, there):
+    """The leader's (status, level) of `kind`: sounding there, escalated, no press."""
+    return there[0] == STATUS[0] and there[1] >= UNANSWERED_LEVEL.get(kind, MAX_LEVEL)
+
+
+def fresh(report, received_s, now_s, poll_s):
+    """The report, or None when it is too old to trust: received more than two
+    polls and a request ago (a poll failed: the leader's state is not known)."""
+    if report is None or now_s - received_s > 2 * poll_s + 30:
+        return None
+    return report
+
+
+def quiet(active, report, now_s):
+    """Types of this box's sounding alarms to play silently (engine.shown(skip))."""
+    if report is None or report["age_s"] > TICK_AGE_S:
+        return ()
+    theirs = report["alarms"]
+    for kind in theirs:
+        if _unanswered(kind, theirs[kind]):
+            # nobody answers the leader box: everything sounds here (an urgent low that
+            # starts over a low unanswered there is at level 0 there, and must not wait)
+            return ()
+    out = []
+    for a in active:
+        kind = a["type"]
+        if a["status"] != STATUS[0] or kind not in RELAYED:
+            continue
+        if kind not in theirs:
+            continue   # the leader does not sound it: nobody hears it but here
+        if kind == "urgent_low" and now_s - a["since_s"] >= URGENT_WAKE_S:
+            continue
+        out.append(kind)
+    return out
+
+
+def leader_unanswered(active, report):
+    """True when the leader sounds an alarm unanswered all the way (escalated)
+    that this box has not got at all (a fault of the leader's own: its transmitter
+    lost, its sensor failed; a low by its own thresholds): this box's `link`
+    alarm (leader_unanswered) wakes for it. One this box has is heard through
+    quiet()."""
+    if report is None or report["age_s"] > TICK_AGE_S:
+        return False
+    mine = [a["type"] for a in active]
+    for kind, there in report["alarms"].items():
+        if _unanswered(kind, there) and kind not in mine and kind not in _NOT_WAKING:
+            return True
+    return False

@@ -1,0 +1,144 @@
+# alarms/gate.py and AlarmEngine.shown(skip): a follower box with follow.sound
+# "unanswered" plays its alarm silently while its leader box sounds the same one
+# (not yet escalated all the way) or its family answered it there, and plays it
+# in every other case: no report, a stale one, a stuck leader engine, an alarm the
+# leader does not have, an urgent low that lasted 30 min. The leader's own
+# unanswered alarms this box lacks raise its `link` alarm (leader_unanswered).
+# Runs on CPython and MicroPython.
+from alarms import gate, settings
+from alarms.engine import AlarmEngine
+
+SOUNDING = "sounding"
+
+
+def report(age_s=2, **alarms):
+    return {"alarms": alarms, "age_s": age_s}
+
+
+def mine(kind, status=SOUNDING, since_s=0):
+    return {"type": kind, "priority": "medium", "status": status, "level": 0, "since_s": since_s,
+            "reason": ""}
+
+
+def test_an_alarm_the_leader_sounds_below_the_top_level_plays_silently_here():
+    for level in (0, 1, 2):
+        assert gate.quiet([mine("low")], report(low=(SOUNDING, level)), 100) == ["low"]
+
+
+def test_an_alarm_answered_at_the_leader_plays_silently_here():
+    for status in ("snoozed", "acknowledged"):
+        for level in (0, 3):   # answered after it escalated: someone is up there
+            assert gate.quiet([mine("low")], report(low=(status, level)), 100) == ["low"]
+
+
+def test_an_alarm_unanswered_at_the_leader_plays_here():
+    assert gate.quiet([mine("low")], report(low=(SOUNDING, 3)), 100) == ()
+
+
+def test_anything_unanswered_at_the_leader_lets_everything_play_here():
+    # nobody answers that box: an urgent low starting over a low unanswered there is at
+    # level 0 there, and must not wait its own escalation
+    r = report(low=(SOUNDING, 3), urgent_low=(SOUNDING, 0), high=("snoozed", 0))
+    assert gate.quiet([mine("low"), mine("urgent_low"), mine("high")], r, 100) == ()
+    r = report(forwarding=(SOUNDING, 3), low=(SOUNDING, 0))
+    assert gate.quiet([mine("low")], r, 100) == ()
+
+
+def test_an_urgent_low_counts_as_unanswered_after_one_escalation_step():
+    # 5 min by default, not 15: a patient under 55 who does not answer may not be able to
+    assert gate.quiet([mine("urgent_low")], report(urgent_low=(SOUNDING, 0)), 100) == ["urgent_low"]
+    assert gate.quiet([mine("urgent_low")], report(urgent_low=(SOUNDING, 1)), 100) == ()
+    assert gate.quiet([mine("urgent_low_soon")], report(urgent_low_soon=(SOUNDING, 2)), 100) == \
+        ["urgent_low_soon"]
+
+
+def test_an_alarm_the_leader_does_not_have_plays_here():
+    # its own thresholds, or a lag: nobody hears it but here
+    assert gate.quiet([mine("low")], report(high=(SOUNDING, 0)), 100) == []
+    assert gate.quiet([mine("low")], report(), 100) == []
+
+
+def test_no_report_or_a_stuck_leader_engine_lets_everything_play():
+    assert gate.quiet([mine("low")], None, 100) == ()
+    assert gate.quiet([mine("low")], report(age_s=gate.TICK_AGE_S, low=(SOUNDING, 0)), 100) == ["low"]
+    assert gate.quiet([mine("low")], report(age_s=gate.TICK_AGE_S + 1, low=(SOUNDING, 0)), 100) == ()
+
+
+def test_a_report_is_stale_after_two_polls_and_half_a_minute():
+    r = report(low=(SOUNDING, 0))
+    assert gate.fresh(r, 1000, 1000 + 2 * 60 + 30, 60) is r
+    assert gate.fresh(r, 1000, 1000 + 2 * 60 + 31, 60) is None
+    assert gate.fresh(r, 1000, 1000 + 2 * 10 + 31, 10) is None
+    assert gate.fresh(None, 1000, 1000, 60) is None
+
+
+def test_this_boxs_own_faults_always_play():
+    r = report(link=(SOUNDING, 0), device=(SOUNDING, 0), forwarding=(SOUNDING, 0), no_data=(SOUNDING, 0))
+    got = gate.quiet([mine("link"), mine("device"), mine("forwarding"), mine("no_data")], r, 100)
+    assert got == ["no_data"]   # the leader's no_data is this box's too; its link, device, uploads are its own
+
+
+def test_only_sounding_alarms_are_gated():
+    r = report(low=(SOUNDING, 0), high=(SOUNDING, 0))
+    assert gate.quiet([mine("low", "snoozed"), mine("high")], r, 100) == ["high"]
+
+
+def test_an_urgent_low_that_lasted_half_an_hour_plays_whatever_the_leader_says():
+    r = report(urgent_low=("snoozed", 0), low=("snoozed", 0))
+    active = [mine("urgent_low", since_s=1000), mine("low", since_s=1000)]
+    assert gate.quiet(active, r, 1000 + gate.URGENT_WAKE_S - 1) == ["urgent_low", "low"]
+    assert gate.quiet(active, r, 1000 + gate.URGENT_WAKE_S) == ["low"]
+
+
+def test_the_leaders_unanswered_alarm_this_box_lacks_wakes_it():
+    assert gate.leader_unanswered([], report(link=(SOUNDING, 3)))          # its transmitter lost
+    assert gate.leader_unanswered([mine("high")], report(low=(SOUNDING, 3)))   # its own thresholds
+    assert not gate.leader_unanswered([mine("low")], report(low=(SOUNDING, 3)))  # heard through quiet()
+    assert not gate.leader_unanswered([mine("low", "snoozed")], report(low=(SOUNDING, 3)))  # answered here
+    assert not gate.leader_unanswered([], report(link=(SOUNDING, 2)))
+    assert gate.leader_unanswered([mine("low")], report(urgent_low=(SOUNDING, 1)))   # one step
+    assert not gate.leader_unanswered([mine("low")], report(urgent_low=(SOUNDING, 0)))
+    assert not gate.leader_unanswered([], report(link=("acknowledged", 3)))
+    assert not gate.leader_unanswered([], report(forwarding=(SOUNDING, 3)))   # its uploads
+    assert not gate.leader_unanswered([], None)
+    assert not gate.leader_unanswered([], report(age_s=gate.TICK_AGE_S + 1, link=(SOUNDING, 3)))
+
+
+# --- AlarmEngine.shown(skip) ---------------------------------------------------------------
+
+def engine_with(*conditions):
+    e = AlarmEngine(settings.validate({}))
+    e.tick(0)
+    for kind, name in conditions:
+        e.set_condition(kind, name, True, 0)
+    return e
+
+
+def test_shown_plays_the_loudest_alarm_not_skipped():
+    e = engine_with(("device", "radio"), ("forwarding", "network"))
+    e.on_reading((0, 0, 50, 0, 6, "live"), 10)       # urgent low, the loudest
+    assert e.shown()["type"] == "urgent_low"
+    got = e.shown(("urgent_low", "low", "urgent_low_soon"))
+    assert got["type"] == "device" and got["status"] == SOUNDING, got
+    got = e.shown(("urgent_low", "low", "urgent_low_soon", "device"))
+    assert got["type"] == "forwarding" and got["status"] == SOUNDING, got
+
+
+def test_shown_gives_a_skipped_alarm_as_at_leader_when_nothing_else_sounds():
+    e = engine_with()
+    e.on_reading((0, 0, 50, 0, 6, "live"), 10)
+    got = e.shown(("urgent_low",))
+    assert got["type"] == "urgent_low" and got["status"] == "at_leader" and got["priority"] == "high"
+    assert e.loudest(("urgent_low",)) is None
+    e.snooze(20)            # a press here still answers it: the engine's state, not the gate's
+    assert e.shown(("urgent_low",))["status"] == "snoozed"
+
+
+def test_a_skipped_alarms_level_does_not_lend_its_loudness():
+    e = engine_with(("device", "radio"))
+    for m in range(1, 16):   # the device fault escalates all the way, unanswered
+        e.tick(60 * m)
+    e.on_reading((0, 0, 50, 0, 6, "live"), 60 * 16)
+    assert e.loudest()["level"] == 3
+    got = e.loudest(("device",))
+    assert got["type"] == "urgent_low" and got["level"] == 0, got

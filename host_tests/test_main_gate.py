@@ -1,0 +1,115 @@
+"""main.App's side of a follower box with follow.sound "unanswered" (alarms.gate),
+on the MicroPython port with the real App (virtual clock and board):
+
+- the leader's report is applied by the alarm task with the readings fetched before
+  it: a low the leader sounds never sounds here, not even for a moment at its onset;
+- a report grows stale (two polls and half a minute without one): the alarm sounds
+  here; a report saying the leader's low went unanswered, or None (the leader gave
+  no alarms), sounds it at once;
+- the leader's own unanswered fault this box lacks raises `link` (leader_unanswered),
+  and it clears when the leader's report no longer has it.
+host_tests/test_follower_gate.py runs a leader and a follower box end to end."""
+from apprun import run_app
+
+FOLLOWER = {"role": "follower", "board": "esp32-devkitc",
+            "follow": {"url": "http://10.0.0.2:17580", "poll_s": 10, "sound": "unanswered"}}
+
+GATE = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, main, reading, clock
+from alarms import gate
+app = main.App(CFG, boards_dirs=(BOARDS,))
+app.gate, app.gate_poll_s = gate, 10       # as wiring sets them for follow.sound "unanswered"
+keys = []
+real_set = app.ann.set
+def played(alarm):
+    keys.append(None if alarm is None else [alarm["type"], alarm["status"]])
+    real_set(alarm)
+app.ann.set = played
+out = {}
+def leader(**alarms):
+    return {"alarms": alarms, "age_s": 1}
+def now_key():
+    return keys[-1]
+async def night():
+    asyncio.create_task(app.alarm_task(lambda: None))
+    await asyncio.sleep_ms(500)
+    # a poll: the report (fetched after the entries) is given, then the reading
+    app.leader_alarms(leader(low=("sounding", 0)))
+    app.on_reading(reading.make(100000, clock.unix(), 65, -10, 6))
+    await asyncio.sleep_ms(1000)
+    out["low_active"] = [a["type"] for a in app.engine.active()]
+    out["onset_keys"] = [k for k in keys if k is not None and k[0] == "low"]
+    for s in range(4):                     # polls every 10 s with the leader's word
+        app.leader_alarms(leader(low=("sounding", 1)))
+        await asyncio.sleep_ms(10000)
+    out["while_told"] = now_key()
+    await asyncio.sleep_ms(60000)          # no poll reached the leader for 70 s (2 x 10 + 30 = 50)
+    out["stale"] = now_key()
+    app.leader_alarms(leader(low=("snoozed", 0)))
+    await asyncio.sleep_ms(1000)
+    out["answered_there"] = now_key()
+    app.leader_alarms(leader(low=("sounding", 3)))
+    await asyncio.sleep_ms(1000)
+    out["unanswered_there"] = now_key()
+    app.leader_alarms(None)
+    await asyncio.sleep_ms(1000)
+    out["no_report"] = now_key()
+    app.leader_alarms(leader(low=("snoozed", 0), link=("sounding", 3)))
+    await asyncio.sleep_ms(1000)
+    out["leader_fault"] = [[a["type"], a["reason"]] for a in app.engine.active()]
+    out["leader_fault_key"] = now_key()
+    app.leader_alarms(leader(low=("snoozed", 0)))
+    await asyncio.sleep_ms(1000)
+    out["fault_over"] = [[a["type"], a["reason"]] for a in app.engine.active()]
+    out["report"] = app.alarm_report()
+asyncio.run(night())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_follower_plays_the_leaders_alarm_silently_until_it_goes_unanswered_there(tmp_path):
+    out = run_app(tmp_path, FOLLOWER, GATE)
+    assert "low" in out["low_active"], out
+    # never sounding for a moment at the onset: the report came with the reading
+    assert out["onset_keys"] and all(k[1] == "at_leader" for k in out["onset_keys"]), out
+    assert out["while_told"] == ["low", "at_leader"], out
+    assert out["stale"] == ["low", "sounding"], out
+    assert out["answered_there"] == ["low", "at_leader"], out
+    assert out["unanswered_there"] == ["low", "sounding"], out
+    assert out["no_report"] == ["low", "sounding"], out
+
+
+def test_the_leaders_own_unanswered_fault_raises_link_here_and_clears_with_it(tmp_path):
+    out = run_app(tmp_path, FOLLOWER, GATE)
+    assert ["link", "leader_unanswered"] in out["leader_fault"], out
+    # nobody answers the leader box: this box's low, answered there, sounds too (the loudest)
+    assert out["leader_fault_key"] == ["low", "sounding"], out
+    assert all(t != "link" for t, r in out["fault_over"]), out
+    # the follower's own report (its LAN API, for a box following it): its alarms, fresh
+    assert out["report"]["age_s"] <= 5 and any(a["type"] == "low" for a in out["report"]["alarms"]), out
+
+
+RESTORED = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, main
+from alarms import gate
+app = main.App(CFG, boards_dirs=(BOARDS,))
+app.gate, app.gate_poll_s = gate, 10
+app.condition("link", "leader_unanswered", True)   # as restored from RTC memory after a reset
+out = {"before": [a["reason"] for a in app.engine.active()]}
+async def boot():
+    asyncio.create_task(app.alarm_task(lambda: None))
+    await asyncio.sleep_ms(500)
+    out["after"] = [a["reason"] for a in app.engine.active()]
+asyncio.run(boot())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_leader_unanswered_alarm_restored_after_a_reset_is_judged_again(tmp_path):
+    # no report yet: the leader's state is not known, and the follower's own alarms play
+    out = run_app(tmp_path, FOLLOWER, RESTORED)
+    assert "leader_unanswered" in out["before"] and "leader_unanswered" not in out["after"], out
