@@ -70,6 +70,7 @@ class App:
         self.gate_poll_s = 60
         self._leader = None
         self._leader_unanswered = None   # None: not judged yet (a restored alarm is cleared)
+        self._round_s = None             # now_s of the alarm task's last round (alarm_report)
         self.wake = asyncio.Event()
         # last_reading_t: the newest reading's time on the engine's clock (now_s)
         self.status = {"link": None, "last_reading": None, "last_reading_t": None}
@@ -268,9 +269,10 @@ class App:
 
     def alarm_report(self):
         """The LAN API's /api/v1/alarms.json: this box's alarms for its follower
-        boxes (alarms.gate); age_s: since the alarm task last ticked the engine (a
-        stuck task's state is not news)."""
-        t = self.engine.clock_s()
+        boxes (alarms.gate); age_s: since the alarm task's last round (a stuck task's
+        state is not news; the engine's own clock moves with a press or a condition
+        from other tasks too)."""
+        t = self._round_s
         return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
                             "level": a["level"], "reason": a["reason"]} for a in self.engine.active()],
                 "age_s": None if t is None else self.now_s() - t}
@@ -368,7 +370,7 @@ class App:
             while self._unapplied:   # a failure keeps the rest (and fails this task)
                 c = self._unapplied[0]
                 self.condition(c[0], c[1], c[2])
-            now = self.now_s()
+            now = self._round_s = self.now_s()
             self._dispatch(self.engine.tick(now, self.minute_of_day()), now - self._saved_s >= SAVE_S)
             self._watch_clock(now)
             self._watch_session()

@@ -100,10 +100,16 @@ app = main.App(CFG, boards_dirs=(BOARDS,))
 app.gate, app.gate_poll_s = gate, 10
 app.condition("link", "leader_unanswered", True)   # as restored from RTC memory after a reset
 out = {"before": [a["reason"] for a in app.engine.active()]}
+out["age_at_boot"] = app.alarm_report()["age_s"]
 async def boot():
-    asyncio.create_task(app.alarm_task(lambda: None))
+    task = asyncio.create_task(app.alarm_task(lambda: None))
     await asyncio.sleep_ms(500)
     out["after"] = [a["reason"] for a in app.engine.active()]
+    out["age_running"] = app.alarm_report()["age_s"]
+    task.cancel()                        # a stuck alarm task: its state ages in the report,
+    await asyncio.sleep_ms(60000)
+    app.condition("link", "leader_unanswered", True)   # though a condition moves the engine's clock
+    out["age_stuck"] = app.alarm_report()["age_s"]
 asyncio.run(boot())
 print("RESULT " + json.dumps(out))
 '''
@@ -113,3 +119,9 @@ def test_a_leader_unanswered_alarm_restored_after_a_reset_is_judged_again(tmp_pa
     # no report yet: the leader's state is not known, and the follower's own alarms play
     out = run_app(tmp_path, FOLLOWER, RESTORED)
     assert "leader_unanswered" in out["before"] and "leader_unanswered" not in out["after"], out
+
+
+def test_the_boxs_own_report_ages_with_its_alarm_task_not_with_other_calls(tmp_path):
+    # a follower of this box trusts a report whose age_s is under alarms.gate.TICK_AGE_S
+    out = run_app(tmp_path, FOLLOWER, RESTORED)
+    assert out["age_at_boot"] is None and out["age_running"] <= 5 and out["age_stuck"] >= 60, out

@@ -459,10 +459,6 @@ class AlarmEngine:
                             "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]})
         return out
 
-    def clock_s(self):
-        """The time of the engine's last call (its caller's now_s), or None."""
-        return self._now
-
     def last_glucose(self):
         """(mg/dL, time on the engine's clock) of the newest reading judged, or (None,
         None); restored from a save too, so a box reset under an alarm can show the
