@@ -100,8 +100,17 @@ def test_the_leaders_unanswered_alarm_this_box_lacks_wakes_it():
     assert not gate.leader_unanswered([mine("low")], report(urgent_low=(SOUNDING, 0)))
     assert not gate.leader_unanswered([], report(link=("acknowledged", 3)))
     assert not gate.leader_unanswered([], report(forwarding=(SOUNDING, 3)))   # its uploads
-    assert not gate.leader_unanswered([], None)
-    assert not gate.leader_unanswered([], report(age_s=gate.TICK_AGE_S + 1, link=(SOUNDING, 3)))
+    # False, not None: main tells a restored leader_unanswered "not" at its first round
+    assert gate.leader_unanswered([], None) is False
+    assert gate.leader_unanswered([], report()) is False
+    assert gate.leader_unanswered([], report(age_s=gate.TICK_AGE_S + 1, link=(SOUNDING, 3))) is False
+    assert gate.leader_unanswered([], report(age_s=gate.TICK_AGE_S, link=(SOUNDING, 3)))
+
+
+def test_the_documented_spans():
+    # README "Follower box": an urgent low of 30 min plays here; a leader whose alarm task has
+    # not run for 30 s is not news (its task ticks every 5 s)
+    assert gate.URGENT_WAKE_S == 30 * 60 and gate.TICK_AGE_S == 30
 
 
 # --- AlarmEngine.shown(skip) ---------------------------------------------------------------
