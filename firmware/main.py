@@ -69,7 +69,7 @@ class App:
         self.gate = None
         self.gate_poll_s = 60
         self._leader = None
-        self._leader_unanswered = None   # None: not judged yet (a restored alarm is cleared)
+        self._leader_unanswered = None   # None: not judged yet (the first report clears a restored one)
         self._round_s = None             # now_s of the alarm task's last round (alarm_report)
         self.wake = asyncio.Event()
         # last_reading_t: the newest reading's time on the engine's clock (now_s)
@@ -176,13 +176,13 @@ class App:
 
     def snooze(self):
         """True when the press answered an alarm (the button's test gesture then waits)."""
-        events = self.engine.snooze(self.now_s())
+        events = self.engine.snooze(self.now_s(), self.quiet())
         self._note_answer(events)
         self._dispatch(events)
         return bool(events)
 
     def acknowledge(self):
-        events = self.engine.acknowledge(self.now_s())
+        events = self.engine.acknowledge(self.now_s(), self.quiet())
         self._note_answer(events)
         self._dispatch(events)
 
@@ -233,9 +233,11 @@ class App:
     def shown(self):
         """What the board plays and shows (AlarmEngine.shown), less what a
         follower's leader box sounds or its family answered there (alarms.gate)."""
-        return self.engine.shown(self._quiet())
+        return self.engine.shown(self.quiet())
 
-    def _quiet(self):
+    def quiet(self):
+        """The types this box plays silently: a follower's, which its leader box
+        sounds or answered (alarms.gate); a press answers the one heard first."""
         if self.gate is None:
             return ()
         return self.gate.quiet(self.engine.active(), self._report(), self.now_s())
@@ -262,7 +264,10 @@ class App:
         if self.gate is None:
             return
         self.ann.set(self.shown())
-        unanswered = self.gate.leader_unanswered(self.engine.active(), self._report())
+        report = self._report()
+        if report is None:
+            return   # not known (stale, or none given): the last verdict stands, as sounding
+        unanswered = self.gate.leader_unanswered(self.engine.active(), report)
         if unanswered != self._leader_unanswered:
             self._leader_unanswered = unanswered
             self.condition("link", "leader_unanswered", unanswered)

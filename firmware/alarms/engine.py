@@ -346,11 +346,12 @@ class AlarmEngine:
         key = _SNOOZE_KEY.get(kind)
         return s[key] if key else s["condition_snooze"]
 
-    def snooze(self, now_s):
-        """Short press: snooze the loudest sounding alarm for its snooze time."""
+    def snooze(self, now_s, skip=()):
+        """Short press: snooze the loudest sounding alarm for its snooze time (the
+        loudest not in skip, the one heard, when there is one: loudest(skip))."""
         self._clock(now_s, None)
         events = []
-        kind = self._target()
+        kind = self._target(skip) or self._target()
         if kind is None:
             return events
         rec = self._alarms[kind]
@@ -402,11 +403,12 @@ class AlarmEngine:
                 else:
                     self._snooze(lesser, until, events)
 
-    def acknowledge(self, now_s):
+    def acknowledge(self, now_s, skip=()):
         """Long press: silence the loudest sounding alarm until it clears
-        (urgent_low, urgent_low_soon and no_data: only a capped snooze)."""
+        (urgent_low, urgent_low_soon and no_data: only a capped snooze); skip as
+        for snooze()."""
         self._clock(now_s, None)
-        kind = self._target()
+        kind = self._target(skip) or self._target()
         if kind is None:
             return []
         rec = self._alarms[kind]
@@ -416,7 +418,7 @@ class AlarmEngine:
             if why is not None and why[_ST] == SOUNDING:   # the episode: the sensor alarm says why
                 why[_ST] = ACKNOWLEDGED
                 also.append(self._event("alarm_ack", "sensor", why))
-            events = self.snooze(now_s)
+            events = self.snooze(now_s, skip)
             if why is not None:
                 rec[_UNTIL] = events[0]["until_s"] = now_s + SENSOR_HOLD_S
             events[0]["event"] = "alarm_ack"
@@ -511,15 +513,15 @@ class AlarmEngine:
                 "status": LEADER if rec[_ST] == SOUNDING else STATUS[rec[_ST]],
                 "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]}
 
-    def unanswered(self):
+    def unanswered(self, skip=()):
         """The most urgent sounding alarm that escalated all the way without a
         button press, or None. Not only the loudest: an urgent low starting on
         top of a low nobody answered for an hour is louder, yet the low is
-        still unanswered."""
+        still unanswered. skip: types played silently (nobody hears them here)."""
         best = None
         for kind in TYPES:  # most urgent type first
             rec = self._alarms.get(kind)
-            if rec is not None and rec[_ST] == SOUNDING and rec[_LV] >= MAX_LEVEL:
+            if rec is not None and rec[_ST] == SOUNDING and rec[_LV] >= MAX_LEVEL and kind not in skip:
                 if best is None or rec[_PRIO] > best[1]:
                     best = (kind, rec[_PRIO])
         return best and best[0]

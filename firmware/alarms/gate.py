@@ -8,14 +8,21 @@
 #   leader_unanswered(engine.active(), report)     # -> the `link` condition
 #
 # Fail loud: an alarm of this box plays unless the leader, by a report fresh enough,
-# sounds the same alarm and has not escalated it all the way (an urgent low: one
-# step) without a press, or its family answered it there. No report, a stale one, an alarm the
+# sounds the same alarm (or one of its episode) and has not escalated anything all
+# the way (an urgent low: one step) without a press, or its family answered it there. No report, a stale one, an alarm the
 # leader does not have (other thresholds, a lag): it plays here as in "all" mode.
 from alarms.kinds import GLUCOSE, MAX_LEVEL, STATUS
 
 # what the leader has too, from the same readings: the box's own faults (its link
 # to the leader, its device, its forwarding) are heard here only
 RELAYED = GLUCOSE + ("no_data",)
+# one episode: a press at the leader moves it from one of these to another that this
+# box, not pressed, does not follow (urgent_low_soon snoozed there ends as `low`
+# sounding afresh, while this box keeps urgent_low_soon). The leader sounding or
+# answering any of its episode's alarms answers for all of them here. An urgent low,
+# a fall, a rise and no_data stand for themselves.
+_EPISODE = {"urgent_low_soon": "low", "low": "low",
+            "urgent_high": "high", "high": "high", "persistent_high": "high"}
 # an urgent low this long is heard here whatever the leader says: answered there and
 # still under 55 half an hour on (G5: it sounds again after 30 min), a second person
 # is woken (a hypo-unaware teen can press a button and not treat)
@@ -55,12 +62,13 @@ def quiet(active, report, now_s):
             # nobody answers the leader box: everything sounds here (an urgent low that
             # starts over a low unanswered there is at level 0 there, and must not wait)
             return ()
+    episodes = [_EPISODE.get(kind, kind) for kind in theirs]
     out = []
     for a in active:
         kind = a["type"]
         if a["status"] != STATUS[0] or kind not in RELAYED:
             continue
-        if kind not in theirs:
+        if _EPISODE.get(kind, kind) not in episodes:
             continue   # the leader does not sound it: nobody hears it but here
         if kind == "urgent_low" and now_s - a["since_s"] >= URGENT_WAKE_S:
             continue
@@ -70,14 +78,15 @@ def quiet(active, report, now_s):
 
 def leader_unanswered(active, report):
     """True when the leader sounds an alarm unanswered all the way (escalated)
-    that this box has not got at all (a fault of the leader's own: its transmitter
-    lost, its sensor failed; a low by its own thresholds): this box's `link`
+    that this box has not got at all, nor one of its episode (a fault of the
+    leader's own: its transmitter lost, its sensor failed; a low by its own
+    thresholds): this box's `link`
     alarm (leader_unanswered) wakes for it. One this box has is heard through
     quiet()."""
     if report is None or report["age_s"] > TICK_AGE_S:
         return False
-    mine = [a["type"] for a in active]
+    mine = [_EPISODE.get(a["type"], a["type"]) for a in active]
     for kind, there in report["alarms"].items():
-        if _unanswered(kind, there) and kind not in mine and kind not in _NOT_WAKING:
+        if _unanswered(kind, there) and _EPISODE.get(kind, kind) not in mine and kind not in _NOT_WAKING:
             return True
     return False

@@ -591,8 +591,9 @@ def _status_thresholds(engine):
 
 
 def _mqtt_alarm(pub, app):
-    loudest = app.engine.loudest()
-    pub.publish_alarm(loudest["type"] if loudest else None, app.engine.unanswered())
+    quiet = app.quiet()   # a follower's alarms its leader sounds are not this box's sound
+    loudest = app.engine.loudest(quiet)
+    pub.publish_alarm(loudest["type"] if loudest else None, app.engine.unanswered(quiet))
 
 
 def _link_now(app):

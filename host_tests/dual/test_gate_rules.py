@@ -58,6 +58,23 @@ def test_an_alarm_the_leader_does_not_have_plays_here():
     assert gate.quiet([mine("low")], report(), 100) == []
 
 
+def test_the_leader_sounding_or_answering_one_alarm_of_an_episode_answers_for_all_of_it():
+    # the leader's urgent_low_soon, snoozed there, ended as `low` sounding afresh; this box,
+    # not pressed, still has urgent_low_soon (helper-169's run: it sounded, high, 10 s later)
+    assert gate.quiet([mine("urgent_low_soon")], report(low=(SOUNDING, 0)), 100) == ["urgent_low_soon"]
+    assert gate.quiet([mine("low")], report(urgent_low_soon=("snoozed", 0)), 100) == ["low"]
+    assert gate.quiet([mine("high"), mine("persistent_high")], report(urgent_high=("acknowledged", 0)),
+                      100) == ["high", "persistent_high"]
+    # not across episodes, nor for the alarms that stand for themselves
+    assert gate.quiet([mine("high")], report(low=(SOUNDING, 0)), 100) == []
+    for kind in ("urgent_low", "fall", "rise", "no_data"):
+        assert gate.quiet([mine(kind)], report(low=(SOUNDING, 0), high=(SOUNDING, 0)), 100) == [], kind
+    # an urgent low here, with the leader's low only (its own thresholds): it sounds
+    assert gate.quiet([mine("urgent_low")], report(low=("snoozed", 0)), 100) == []
+    # nor does the leader's unanswered low raise `link` here beside this box's urgent_low_soon
+    assert not gate.leader_unanswered([mine("urgent_low_soon", "snoozed")], report(low=(SOUNDING, 3)))
+
+
 def test_no_report_or_a_stuck_leader_engine_lets_everything_play():
     assert gate.quiet([mine("low")], None, 100) == ()
     assert gate.quiet([mine("low")], report(age_s=gate.TICK_AGE_S, low=(SOUNDING, 0)), 100) == ["low"]
@@ -151,3 +168,27 @@ def test_a_skipped_alarms_level_does_not_lend_its_loudness():
     assert e.loudest()["level"] == 3
     got = e.loudest(("device",))
     assert got["type"] == "urgent_low" and got["level"] == 0, got
+
+
+def test_a_press_answers_the_loudest_alarm_heard_and_a_silent_one_only_when_none_is():
+    skip = ("urgent_low", "low", "urgent_low_soon")
+    e = engine_with(("device", "radio"))
+    e.on_reading((0, 0, 50, 0, 6, "live"), 10)
+    snoozed = [ev["type"] for ev in e.snooze(20, skip) if ev["event"] == "alarm_snooze"]
+    assert snoozed == ["device"], snoozed
+    assert e.shown(skip)["status"] == "at_leader"
+    acked = [ev["type"] for ev in e.acknowledge(30, skip)]   # nothing heard: the silent urgent low
+    assert acked[:1] == ["urgent_low"], acked                 # (its long press: a capped snooze)
+    e = engine_with(("device", "radio"), ("link", "leader_unanswered"))
+    e.on_reading((0, 0, 50, 0, 6, "live"), 10)
+    acked = [ev["type"] for ev in e.acknowledge(20, skip)]
+    assert acked == ["link"], acked                           # the loudest heard: link over device
+
+
+def test_an_alarm_played_silently_is_not_told_as_unanswered_here():
+    # MQTT's alarm_unanswered: nobody could hear it at this box
+    e = engine_with()
+    e.on_reading((0, 0, 50, 0, 6, "live"), 10)
+    for m in range(1, 17):
+        e.tick(60 * m)
+    assert e.unanswered() == "urgent_low" and e.unanswered(("urgent_low",)) is None

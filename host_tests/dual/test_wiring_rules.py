@@ -316,10 +316,10 @@ class Engine:
         self.loud = None
         self.unans = None
 
-    def loudest(self):
+    def loudest(self, skip=()):
         return self.loud
 
-    def unanswered(self):
+    def unanswered(self, skip=()):
         return self.unans
 
     def shown(self):
@@ -377,6 +377,9 @@ class App:
 
     def shown(self):
         return self.engine.shown()
+
+    def quiet(self):
+        return ()
 
     def alarm_report(self):
         return {"alarms": [], "age_s": 0}
