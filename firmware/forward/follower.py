@@ -123,7 +123,7 @@ _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
                 "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
 
 
-ALARMS_BODY = 2048            # the leader's alarms: 14 types of 90 B at most
+ALARMS_BODY = 2048            # the leader's alarms: 14 types of 110 B at most
 ALARMS_BRACKETS = 40          # 14 objects, a list, the whole: more is no box's answer
 
 

@@ -344,6 +344,11 @@ def test_follow_rules():
             assert problems == ["follow.%s: must be a whole number from %d to %d" % (key, lo, hi)], bad
     for bad in ("ftp://box", "http://", "box.local", 5):
         _refused(_section("follow", url=bad), "follow.url")
+    for sound in ("all", "unanswered"):
+        assert _accepted(_section("follow", sound=sound))["follow"]["sound"] == sound
+    for bad in ("Unanswered", "", None, True, "none"):   # the section refused whole: `device` (config)
+        problems = _refused(_section("follow", sound=bad), "follow.sound")[1]
+        assert problems == ['follow.sound: must be "all" or "unanswered"'], bad
     problems = _refused({"role": "follower"}, "follow.url")[1]
     assert problems == ['follow.url: must be set when role is "follower"']
     problems = _refused({"role": "follower", "follow": {"url": "ftp://x"}}, "follow.url")[1]
