@@ -32,7 +32,7 @@
 #
 # state() returns {"last_reading": reading tuple or None, "now_unix": int or None,
 # "minute_of_day": local minute (the schedules' clock) or None,
-# "alarms": engine.active(), "link": the link's last state (event name) or None,
+# "alarms": engine.active() (a follower's silent ones "at_leader"), "link": the link's last state (event name) or None,
 # "wifi": True/False/None (no Wi-Fi keeper)}; state_from_app(app) builds it.
 import asyncio
 import binascii
@@ -83,10 +83,21 @@ def state_from_app(app):
     return {"last_reading": app.status.get("last_reading"),
             "now_unix": clock.unix() if clock.wall_valid() else None,
             "minute_of_day": app.minute_of_day(),
-            "alarms": app.engine.active(), "link": app.status.get("link"), "wifi": wifi,
+            "alarms": _alarms(app), "link": app.status.get("link"), "wifi": wifi,
             "wifi_address": address, "config_problems": getattr(app, "config_problems", None) or [],
             "captive_dns_error": app.status.get("captive_dns_error"),
             "session_left_s": _left_s(app.status.get("session_end_ms"))}
+
+
+def _alarms(app):
+    """engine.active(), a follower's alarms that its leader box sounds or answered
+    (alarms.gate) as "at_leader": the page must not say "sounding" of a silent box."""
+    alarms = app.engine.active()
+    quiet = app.quiet() if getattr(app, "quiet", None) else ()
+    for a in alarms:
+        if a["type"] in quiet:
+            a["status"] = "at_leader"
+    return alarms
 
 
 def _left_s(end_ms):

@@ -784,6 +784,24 @@ def test_the_status_says_whether_the_wifi_is_up():
     assert got == ["192.168.1.23", None, None], got
 
 
+def test_the_status_says_at_leader_of_a_followers_alarms_its_leader_sounds():
+    # (alarms.gate: the box plays them silently; "sounding" on the page was not what it did)
+    class Engine:
+        def active(self):
+            return [{"type": "low", "status": "sounding"}, {"type": "device", "status": "sounding"},
+                    {"type": "high", "status": "snoozed"}]
+    old = web.clock
+    web.clock = Clock()
+    try:
+        app = _App(None)
+        app.engine = Engine()
+        app.quiet = lambda: ["low"]
+        got = [(a["type"], a["status"]) for a in web.state_from_app(app)["alarms"]]
+    finally:
+        web.clock = old
+    assert got == [("low", "at_leader"), ("device", "sounding"), ("high", "snoozed")], got
+
+
 def test_the_status_gives_the_sensor_session_left_from_its_end():
     old = web.clock
     web.clock = Clock(t=5000)
