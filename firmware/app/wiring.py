@@ -284,11 +284,13 @@ def _source(app):
         if f.on_alarms is not None:   # sound only what the leader box leaves unanswered
             from alarms import gate
             app.gate, app.gate_poll_s = gate, f.poll_s
-        # a reading reaches a follower box up to a poll (and a request) after the
-        # leader has it: the reading due at the no_data mark gets that much longer
+        # a reading reaches a follower box up to a poll (and a request, and the
+        # leader's alarms' with follow.sound "unanswered") after the leader has it: the
+        # reading due at the no_data mark gets that much longer
         from alarms.engine import NO_DATA_GRACE_S
-        from forward.follower import TIMEOUT_S
-        app.engine.no_data_grace_s = NO_DATA_GRACE_S + f.poll_s + TIMEOUT_S
+        from forward.follower import TIMEOUT_S, ALARMS_TIMEOUT_S
+        app.engine.no_data_grace_s = NO_DATA_GRACE_S + f.poll_s + TIMEOUT_S + (
+            ALARMS_TIMEOUT_S if f.on_alarms is not None else 0)
         supervise(app, "follower", f.run, 600)
         return
     if not cfg.get("transmitter_id"):

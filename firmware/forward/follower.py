@@ -124,6 +124,10 @@ _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
 
 
 ALARMS_BODY = 2048            # the leader's alarms: 14 types of 110 B at most
+# the alarms' request comes between the entries' and their feeding (so main takes both
+# together): on the LAN a box answers in milliseconds, and a slow one delays the readings
+# no more than this (a timeout keeps the last report, which grows stale)
+ALARMS_TIMEOUT_S = 5
 ALARMS_BRACKETS = 40          # 14 objects, a list, the whole: more is no box's answer
 
 
@@ -477,7 +481,7 @@ class Follower:
                 await self._pause()
             path = self.base + "/api/v1/alarms.json" + ("?token=" + self.token if self.token else "")
             status, _, body = await http.request("GET", self.host, self.port, path, self.headers,
-                                                 ssl_ctx=self.ssl_ctx, timeout_s=TIMEOUT_S,
+                                                 ssl_ctx=self.ssl_ctx, timeout_s=ALARMS_TIMEOUT_S,
                                                  max_body=ALARMS_BODY)
             if status != 200:
                 raise ValueError("HTTP %d (not a box's LAN API?)" % status)

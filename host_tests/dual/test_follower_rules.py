@@ -971,6 +971,7 @@ def test_the_leaders_alarms_are_fetched_after_its_entries_and_given_before_them(
     assert paths[0].startswith("/api/v1/entries/sgv.json?")
     assert paths[1] == "/api/v1/alarms.json?token=tok"
     assert w.http.requests[1]["headers"] == w.http.requests[0]["headers"]   # the same api-secret
+    assert w.http.requests[1]["timeout_s"] == follower.ALARMS_TIMEOUT_S == 5   # readings wait on it
     assert [g[0] for g in w.given] == ["alarms", "reading"], w.given
     assert w.given[0][1] == {"alarms": {"low": ("sounding", 1)}, "age_s": 4}
 

@@ -277,7 +277,7 @@ MODULES = {
     "forward.nightscout": _module(NightscoutUploader=NightscoutUploader),
     "forward.mqtt": _module(MqttPublisher=MqttPublisher),
     "forward.lanapi": _module(LanApi=LanApi),
-    "forward.follower": _module(Follower=Follower, TIMEOUT_S=15),
+    "forward.follower": _module(Follower=Follower, TIMEOUT_S=15, ALARMS_TIMEOUT_S=5),
     "link.core": _module(Link=Link),
     "sound.buttons": _module(Buttons=Buttons),
     "app.txclock": _module(TransmitterClock=TransmitterClock),
@@ -835,6 +835,7 @@ def test_a_follower_that_sounds_only_the_unanswered_gets_the_leaders_alarms_and_
         assert w.app.events[-1] == ("leader", {"alarms": {}, "age_s": 0})
         from alarms import gate
         assert w.app.gate is gate and w.app.gate_poll_s == f.poll_s
+        assert w.app.engine.no_data_grace_s == 60 + 60 + 15 + 5   # and the alarms' request
 
 
 def test_the_wi_fi_keeper_is_kept_out_of_the_transmitters_next_window():
