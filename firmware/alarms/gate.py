@@ -80,9 +80,8 @@ def leader_unanswered(active, report):
     """True when the leader sounds an alarm unanswered all the way (escalated)
     that this box has not got at all, nor one of its episode (a fault of the
     leader's own: its transmitter lost, its sensor failed; a low by its own
-    thresholds): this box's `link`
-    alarm (leader_unanswered) wakes for it. One this box has is heard through
-    quiet()."""
+    thresholds): this box's `link` alarm (leader_unanswered) wakes for it. One
+    this box has is heard through quiet()."""
     if report is None or report["age_s"] > TICK_AGE_S:
         return False
     mine = [_EPISODE.get(a["type"], a["type"]) for a in active]
