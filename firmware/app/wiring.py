@@ -251,7 +251,7 @@ def _fault(app, what):
 # link alarm reasons each source judges; the alarm state survives a reset (RTC
 # memory), so a reason of a part that no longer runs is cleared at boot
 _BLE_REASONS = ("no_transmitter", "auth_failed", "rogue", "bond_lost", "slot_conflict")
-_FOLLOW_REASONS = ("leader_silent", "leader_auth")
+_FOLLOW_REASONS = ("leader_silent", "leader_auth", "leader_unanswered")
 _BATTERY_REASONS = ("tx_expired", "battery_low")   # the transmitter's end, its battery's warning
 
 
@@ -284,6 +284,8 @@ def _source(app):
         if f.on_alarms is not None:   # sound only what the leader box leaves unanswered
             from alarms import gate
             app.gate, app.gate_poll_s = gate, f.poll_s
+        else:   # (gated, the leader's first report judges one restored from RTC memory)
+            app.condition("link", "leader_unanswered", False)
         # a reading reaches a follower box up to a poll (and a request, and the
         # leader's alarms' with follow.sound "unanswered") after the leader has it: the
         # reading due at the no_data mark gets that much longer
