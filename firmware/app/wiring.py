@@ -617,7 +617,9 @@ def _mqtt_event(pub, app, ev):
     kind = ev.get("event") or ""
     if kind == "reading":
         pub.publish_reading(_as_reading(ev))
-    elif kind.startswith("alarm_"):   # every change of an alarm (engine events: each tells one)
+    elif kind.startswith("alarm_") or kind == "annunciator" and getattr(app, "gate", None):
+        # every change of an alarm (engine events: each tells one); on a gated follower also
+        # a change of what it plays (the leader's word, alarms.gate), which has no alarm event
         _mqtt_alarm(pub, app)
     elif kind == "link":
         what = ev.get("what")

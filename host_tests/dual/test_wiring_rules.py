@@ -831,6 +831,22 @@ def test_a_follower_polls_its_leader_and_its_conditions_raise_the_apps_alarm():
         assert ("link", "leader_unanswered", False) in w.app.conds, w.app.conds
 
 
+def test_a_gated_followers_mqtt_alarm_follows_what_it_plays():
+    class Pub:
+        def __init__(self):
+            self.calls = []
+
+        def publish_alarm(self, loudest, unanswered):
+            self.calls.append((loudest, unanswered))
+    app, pub = App({}), Pub()
+    app.engine.loud = {"type": "low"}
+    wiring._mqtt_event(pub, app, {"event": "annunciator", "pattern": "medium"})
+    assert pub.calls == []            # a box that is no gated follower: its alarm events say all
+    app.gate = object()               # a gated one: the leader's word changes what it plays
+    wiring._mqtt_event(pub, app, {"event": "annunciator", "pattern": "at_leader"})
+    assert pub.calls == [("low", None)], pub.calls
+
+
 def test_a_follower_that_sounds_only_the_unanswered_gets_the_leaders_alarms_and_the_gate():
     cfg = {"role": "follower", "follow": {"url": "http://leader.local:17580", "sound": "unanswered"}}
     with World(cfg) as w:
