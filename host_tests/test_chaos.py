@@ -507,6 +507,94 @@ def test_leader_silent_or_unreachable_must_sound_on_the_follower():
     assert len(chaos.check_follower_silent(router, [], 300 * MIN)) == 1
 
 
+# --- round 22: a follower that sounds only what its leader leaves unanswered ---------------
+def test_gate_draws_leave_the_old_draws_alone():
+    # seeds under GATE_FROM draw nothing from the round-22 stream
+    for seed in range(1, 200):
+        w = chaos.draw_world(seed, 1)
+        assert "gated" not in w and "engine" not in (w["inject"].get("leader") or {})
+    drawn = [chaos.draw_world(s, 1) for s in range(chaos.GATE_FROM, chaos.GATE_FROM + 200)]
+    gated = [w for w in drawn if w["gated"]]
+    assert gated and all(w["follower"] for w in gated)
+    for w in gated:
+        assert w["config"]["follow"]["sound"] == "unanswered" and w["inject"]["leader"]["engine"] is True
+        s, problems = chaos.effective(w)
+        assert not [p for p in problems if "follow" in p], problems
+    assert all("sound" not in w["config"].get("follow", {}) for w in drawn
+               if not w["gated"] and isinstance(w["config"], dict))
+
+
+def leader_alarms(t_ms, *alarms):
+    return {"event": "leader_alarms", "t_ms": t_ms, "alarms": [list(a) for a in alarms]}
+
+
+def test_gated_follower_urgent_low_waits_one_leader_step_at_most():
+    values = [120] * 6 + [50] * 6 + [120] * 50   # windows 6-11 below 55: 25 min
+    w = _follower_world(gated=True)
+    s = {"urgent_low": 55, "urgent_low_snooze": 15, "stale_minutes": 10}
+    first = chaos.br.FIRST_WINDOW_MS + 6 * chaos.br.WINDOW_MS
+    bound8 = first + 60000 + chaos.FOLLOW_TIMEOUT_MS + chaos.REACT_MS
+    grace = chaos.gate_grace_ms(w)   # the leader's step (5 min) + a poll, its requests, a tick
+    assert grace == 5 * MIN + 60000 + chaos.FOLLOW_TIMEOUT_MS + 5000 + 5000
+    # silent ("at_leader") while the leader's urgent low is at level 0, high after: 8 as written
+    # flags it, 45 allows it
+    ok = [sound(first + 60000, "at_leader", "urgent_low"), sound(bound8 + grace - 1000, "high", "urgent_low"),
+          sound(first + 40 * MIN, "off")]
+    assert len(chaos.check_follower_low(w, ok, s, 200 * MIN, values)) == 1
+    assert chaos.check_gate(w, ok, s, 200 * MIN, values) == []
+    late = [sound(first + 60000, "at_leader", "urgent_low"), sound(bound8 + grace + 60000, "high", "urgent_low")]
+    v = chaos.check_gate(w, late, s, 200 * MIN, values)
+    assert len(v) == 1 and v[0][1].startswith("45a"), v
+
+
+def test_gated_follower_sounds_when_the_leader_is_unreachable_or_unanswered():
+    values = [120] * 62
+    s = {"urgent_low": 55, "urgent_low_snooze": 15, "stale_minutes": 10}
+    # 45b: the leader off the network from minute 200: the last report goes stale 2 polls + 30 s on
+    w = _follower_world(gated=True, down=[[200 * 60, 260 * 60]])
+    due = 200 * MIN + (2 * 60 + 30 + 5) * 1000 + chaos.REACT_MS
+    quiet = [sound(190 * MIN, "at_leader", "no_data"), sound(due - 1000, "medium", "no_data")]
+    assert chaos.check_gate(w, quiet, s, 300 * MIN, values) == []
+    stuck = [sound(190 * MIN, "at_leader", "no_data"), sound(250 * MIN, "medium", "no_data")]
+    v = chaos.check_gate(w, stuck, s, 300 * MIN, values)
+    assert len(v) == 1 and v[0][1].startswith("45b") and v[0][0] == due, v
+    # 45c: the leader's high unanswered (level 3) from minute 100 to 130: the follower plays
+    # everything within a poll (its requests, a tick) and REACT_MS
+    w = _follower_world(gated=True)
+    due = 100 * MIN + chaos.gate_lag_ms(w) + chaos.REACT_MS
+    leader = [leader_alarms(90 * MIN, ("high", "sounding", 2)), leader_alarms(100 * MIN, ("high", "sounding", 3)),
+              leader_alarms(130 * MIN, )]
+    ok = leader + [sound(91 * MIN, "at_leader", "high"), sound(due - 1000, "medium", "high"),
+                   sound(130 * MIN, "off")]
+    assert chaos.check_gate(w, sorted(ok, key=lambda e: e["t_ms"]), s, 300 * MIN, values) == []
+    stuck = leader + [sound(91 * MIN, "at_leader", "high"), sound(125 * MIN, "medium", "high")]
+    v = chaos.check_gate(w, sorted(stuck, key=lambda e: e["t_ms"]), s, 300 * MIN, values)
+    assert len(v) == 1 and v[0][1].startswith("45c") and v[0][0] == due, v
+    # ... but not while it cannot reach the leader (45b's), nor a poll after it is back
+    w = _follower_world(gated=True, down=[[95 * 60, 120 * 60]])
+    late = leader + [sound(91 * MIN, "at_leader", "high"),
+                     sound(120 * MIN + chaos.gate_lag_ms(w) + chaos.REACT_MS - 1000, "medium", "high")]
+    assert [x for x in chaos.check_gate(w, sorted(late, key=lambda e: e["t_ms"]), s, 300 * MIN, values)
+            if x[1].startswith("45c")] == []
+
+
+def test_gated_followers_silence_is_heard_only_while_the_leader_sounds_it():
+    # 2 on a gated follower: stale, its no_data played at_leader while the leader's no_data
+    # sounds (below its unanswered level) counts as heard; with the leader quiet, it is silence
+    w = _follower_world(gated=True)
+    ev = [reading(0, 120), sound(22 * MIN, "at_leader", "no_data"), sound(50 * MIN, "medium", "no_data")]
+    leader = [leader_alarms(21 * MIN, ("no_data", "sounding", 0)), leader_alarms(36 * MIN, ("no_data", "sounding", 3))]
+    both = sorted(ev + leader, key=lambda e: e["t_ms"])
+    assert len(chaos.check_stale(both, 20, 60 * MIN)) == 1
+    assert chaos.check_stale(chaos.gate_heard(both, w, 60 * MIN), 20, 60 * MIN) == []
+    other = sorted(ev + [leader_alarms(21 * MIN, ("high", "sounding", 0))], key=lambda e: e["t_ms"])
+    assert len(chaos.check_stale(chaos.gate_heard(other, w, 60 * MIN), 20, 60 * MIN)) == 1
+    # the leader's no_data ends at minute 30: heard a poll's lag more, then silence
+    ended = sorted(ev + [leader[0], leader_alarms(30 * MIN)], key=lambda e: e["t_ms"])
+    v = chaos.check_stale(chaos.gate_heard(ended, w, 60 * MIN), 20, 60 * MIN)
+    assert len(v) == 1 and v[0][0] == 30 * MIN + chaos.gate_lag_ms(w) + chaos.REACT_MS, v
+
+
 def test_follower_readings_are_put_on_the_transmitters_clock():
     ev = [{"event": "leader_epoch", "unix_s": 1000000}, {"event": "reading", "t_ms": 70000, "dex_s": 1000060,
                                                           "unix_s": 1000060, "sgv": 90}]
@@ -534,6 +622,33 @@ def test_a_real_follower_world_sounds_when_the_leader_goes_away():
     # after the leader is back, the hour it held is refilled: every window but the newest
     assert len(reads) >= 15, reads
     assert chaos.check_world(w, events, console, error) == {}
+
+
+def test_a_real_gated_follower_world_plays_the_leaders_alarm_silently_then_sounds():
+    # round 22: the leader stand-in's own engine (default settings, nobody pressing) serves its
+    # alarms; the follower (the same default settings, follow.sound "unanswered", polling every
+    # 30 s) plays the low silently ("at_leader") while the leader's is below its top level, then
+    # sounds; a fall spliced in from minute 30 goes under 55 for 40 min; the leader off the
+    # network from minute 130 to 150
+    w = chaos.draw_world(3, 2.75 / 24)
+    fall = [90, 80, 70, 60, 50, 45, 45, 45, 45, 45, 45, 45, 50, 60, 80, 100]
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, gated=True, start=0,
+             follower={"poll_s": 30, "silent_min": 15, "silent": [], "down": [[7800, 9000]]})
+    w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI], alarms={},
+                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 15, "sound": "unanswered"})
+    w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [[7800, 9000]], "engine": True},
+                   "trace_splice": [6, fall]}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert "the leader's alarms" not in console, console[-2000:]   # every answer was a report
+    snaps = chaos.leader_snapshots(events)
+    assert any(k == "urgent_low" and lv >= 1 for _, snap in snaps for k, st, lv in snap), snaps
+    got = chaos.follower_events(events)
+    quiet = chaos.at_leader_spans(got, 10 ** 9)
+    assert quiet, [e for e in events if e.get("event") == "annunciator"]
+    assert any(e.get("pattern") == "high" for e in events if e.get("event") == "annunciator")
+    assert chaos.check_world(w, events, console, error) == {}
+    assert w["_gate45"][0] == 1   # 45a judged the urgent low
 
 
 def test_a_snooze_that_quiets_the_board_is_a_choice_until_it_ends():

@@ -557,6 +557,23 @@ checked (check_world):
  reading came 7 s old), 5 (seed 2139: since 924ccfe app.config refuses the follower draw's placeholder port
  0; a world's config is judged as run, config_run). No firmware defect.
 
+ Round 22 (draw_gate, its own stream, seeds from 3001 only): in most follower worlds the follower
+ sounds only what its leader leaves unanswered (follow.sound "unanswered", alarms.gate), and the
+ leader stand-in runs its own AlarmEngine (default settings; simboot leader_engine), fed the
+ leader's readings, ticked every 5 s, nobody pressing there; its LAN API serves that engine's
+ alarms (/api/v1/alarms.json; before, 503: the follower sounded everything) and each change is a
+ `leader_alarms` event. Such a follower plays an alarm silently ("at_leader") while the leader
+ sounds it below its unanswered level, so 1 allows each quiet stretch of an urgent low 45a's grace,
+ 2 counts "at_leader" as heard while the leader sounds an alarm of its episode (gate_heard), and 8
+ is 45a there.
+45 gate: a. every urgent low 8 counts sounds high by 8's bound + one escalation step of the
+   leader's (5 min: an urgent low is unanswered at level 1) + a poll (poll_s, the entries' and the
+   alarms' requests) + a tick; b. with the leader unreachable from a, nothing "at_leader" from a +
+   2 * poll_s + 30 s (the report's freshness) + a tick + REACT_MS to the span's end; c. with a leader
+   alarm at its unanswered level (an urgent low: 1, the others 3; the README's words, not read from
+   alarms.gate), nothing "at_leader" from a poll + a tick + REACT_MS after, where the leader is
+   reachable.
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -776,6 +793,7 @@ def draw_world(seed, days):
     draw_round15(seed, w, end_s)    # round 15: the forwarders by name, DNS silent, failing, a server moved
     draw_round17(seed, w, end_s)    # round 17: an MQTT broker that answers, and what it meets
     draw_round21(seed, w, end_s)    # round 21: a transmitter that sends 0x51 before its frames, jittered records
+    draw_gate(seed, w, end_s)       # round 22: a follower that sounds only what its leader leaves unanswered
     return w
 
 
@@ -2116,6 +2134,29 @@ def draw_round21(seed, w, end_s):
         w["inject"]["dex_jitter"] = True
 
 
+GATE_KEY = 0x6A7E22     # the round-22 stream: random.Random(seed ^ GATE_KEY)
+GATE_FROM = 3001        # seeds 1-3000 ran in rounds 1-21 (the highest, 2764): their worlds stay as they were
+GATE_P = 0.6
+
+
+def draw_gate(seed, w, end_s):
+    """Round 22, from its own stream: in most follower worlds the follower sounds only what its
+    leader leaves unanswered (follow.sound "unanswered", alarms.gate), and simboot's leader
+    stand-in has its own alarm engine (default settings, nobody pressing there; simboot
+    leader_engine) whose alarms its LAN API serves (/api/v1/alarms.json). Seeds under
+    GATE_FROM draw nothing (not even a key, nor w's gated)."""
+    if seed < GATE_FROM:
+        return
+    ex = random.Random(seed ^ GATE_KEY)
+    p = ex.random()
+    w["gated"] = False
+    if not w.get("follower") or not isinstance(w["config"], dict) or p >= GATE_P:
+        return
+    w["gated"] = True
+    w["config"]["follow"]["sound"] = "unanswered"
+    w["inject"]["leader"]["engine"] = True
+
+
 ROUND13_KEY = 0xD13A13  # the round-13 stream: random.Random(seed ^ ROUND13_KEY)
 ROUND13_FROM = 1301     # seeds 1-1300 ran in rounds 1-12: their worlds stay as they were
 BEFORE_WRAP_S = (30, 600)     # a reset or power cut this long before the wrap (ticks start again at 0)
@@ -2483,7 +2524,7 @@ def summary(w):
         parts.append("fall13=%d->%d@%.1f/min@%dm%s" % (f["from"], f["bottom"], f["rate"], f["t_s"] // 60,
                                                          "" if not f["night"] else "+night" + (
                                                              "_" + f["edge"] if f["edge"] else "")))
-    _named(parts, w, ("follow_forward",))
+    _named(parts, w, ("follow_forward", "gated"))
     if w.get("leader_clock"):
         parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
                                        if w["inject"].get("more_power_cuts_at_s") else ""))
@@ -2727,11 +2768,13 @@ def sound_timeline(events):
 
 
 def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms, reads=None, what="fresh readings",
-                     radio_ms=0):
+                     radio_ms=0, grace_ms=0):
     """Invariant 1: violations [(t_ms, text)]. The board cannot sound while it has no
     power, nor before it has read again after a power-on (POWER_ON_MS, + radio_ms: the
     windows a faulty radio may cost, as invariants 10 and 15 allow; seed 984). reads: the
-    [(arrived_ms, measured_ms, sgv, source)] to judge (default: those the box got)."""
+    [(arrived_ms, measured_ms, sgv, source)] to judge (default: those the box got).
+    grace_ms: each quiet stretch may last this much longer (round 22: a gated follower
+    waits for its leader's urgent low to go unanswered, gate_grace_ms)."""
     tl = sound_timeline(events)
     offs = state_lost(events)
     presses = answers(events)
@@ -2751,7 +2794,7 @@ def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms, reads=Non
                 break
             state, t_state = pattern, t
         for a, b in quiet:
-            allowed = a + REACT_MS
+            allowed = a + REACT_MS + grace_ms
             before = [p for p in presses if p <= b]
             if before and before[-1] >= a - snooze_ms:
                 allowed = max(allowed, before[-1] + snooze_ms + REACT_MS)
@@ -4044,7 +4087,7 @@ def settings_lost_ms(w, end_ms):
     return end_ms
 
 
-def check_follower_low(w, events, s, end_ms, values=None):
+def check_follower_low(w, events, s, end_ms, values=None, grace_ms=0):
     """8: an urgent low in the LEADER's readings sounds on the follower. A reading the
     leader holds from its window time t reaches the follower by its next poll: t +
     poll_s + one request's timeout (forward.follower.run: poll, then sleep poll_s); the
@@ -4055,10 +4098,16 @@ def check_follower_low(w, events, s, end_ms, values=None):
     (unreachable spans) are left out, and those after both copies of the settings were
     damaged (seed 2677: the box is a follower no more; `device` config and `link`
     not_configured sound instead)."""
+    end_ms = settings_lost_ms(w, end_ms)
+    return check_urgent_low(events, s["urgent_low"], s["urgent_low_snooze"], s["stale_minutes"], end_ms,
+                            reads=leader_reads(w, end_ms, values), what="leader's readings", grace_ms=grace_ms)
+
+
+def leader_reads(w, end_ms, values=None):
+    """8's readings: the leader's, each put at the latest its poll brings it (check_follower_low)."""
     f = w["follower"]
     if values is None:
         values = world_values(w)
-    end_ms = settings_lost_ms(w, end_ms)
     lag_ms = f["poll_s"] * 1000 + FOLLOW_TIMEOUT_MS
     down = [(a * 1000, b * 1000) for a, b in leader_unreachable(w)]
     silent = [(a * 1000, b * 1000) for a, b in f["silent"]]
@@ -4067,8 +4116,7 @@ def check_follower_low(w, events, s, end_ms, values=None):
         if g is None or any(a <= t < b for a, b in silent) or _covered(t, t + lag_ms + 1, down):
             continue
         reads.append((t + lag_ms, t, g, "live"))
-    return check_urgent_low(events, s["urgent_low"], s["urgent_low_snooze"], s["stale_minutes"], end_ms,
-                            reads=reads, what="leader's readings")
+    return reads
 
 
 def check_follower_silent(w, events, end_ms):
@@ -4096,6 +4144,164 @@ def check_follower_silent(w, events, end_ms):
         if not (kept_at(events, "link", due) or kept_at(events, "no_data", due)):
             out.append((due, "leader silent or unreachable from t=%d ms, no link (leader_silent) or "
                              "no_data alarm at t=%d ms" % (a_ms, due)))
+    return out
+
+
+# --- round 22: a follower that sounds only what its leader leaves unanswered ----------
+GATE = _firmware("alarms.gate")[0]
+LEADER_SETTINGS = _settings_mod().validate({})   # simboot leader_engine: the stand-in's (default) settings
+ALARMS_TIMEOUT_MS = _fw_const("forward/follower.py", "ALARMS_TIMEOUT_S") * 1000   # 5 s: the alarms' request
+# the level at which the leader's sounding alarm is unanswered, as the README promises it ("Waking a
+# second person only when the alarm goes unanswered": the top, 3 x escalate_minutes; an urgent low
+# after one step), not read from alarms.gate (a change there must show here)
+GATE_LEVELS = {"urgent_low": 1}
+GATE_TOP = 3
+GATE_STEP_MS = GATE_LEVELS["urgent_low"] * LEADER_SETTINGS["escalate_minutes"] * MIN
+STALE_GRACE_S = 30    # alarms.gate.fresh: a report older than 2 * poll_s + this is not trusted
+
+
+def gate_lag_ms(w):
+    """How late a gated follower may act on its leader's alarms: the poll that brings the
+    leader's word starts within poll_s, its two requests (entries, then alarms) take their
+    timeouts at most, then the alarm task's round (a tick)."""
+    return w["follower"]["poll_s"] * 1000 + FOLLOW_TIMEOUT_MS + ALARMS_TIMEOUT_MS + TICK_S * 1000
+
+
+def gate_grace_ms(w):
+    """45a: what a gated follower may add to invariant 8's (and 1's) bound for an urgent low: the
+    leader sounds it too, so the follower plays it silently until the leader's is unanswered,
+    one escalation step after the leader's onset (GATE_STEP_MS), then gate_lag_ms."""
+    return GATE_STEP_MS + gate_lag_ms(w)
+
+
+def leader_snapshots(events):
+    """[(t_ms, [[type, status, level], ...])]: the leader stand-in's alarms at each change."""
+    return [(e["t_ms"], e["alarms"]) for e in events if e.get("event") == "leader_alarms"]
+
+
+def _spans_where(snaps, pred, end_ms):
+    """[[a, b]] where pred(snapshot) holds, from the snapshots' times."""
+    out = []
+    for i, (t, snap) in enumerate(snaps):
+        nxt = snaps[i + 1][0] if i + 1 < len(snaps) else end_ms
+        if pred(snap) and t < nxt:
+            if out and out[-1][1] == t:
+                out[-1][1] = nxt
+            else:
+                out.append([t, nxt])
+    return out
+
+
+def _leader_unanswered(snap):
+    """alarms.gate's rule: a leader alarm sounding at its unanswered level makes everything sound."""
+    return any(st == "sounding" and lv >= GATE_LEVELS.get(kind, GATE_TOP) for kind, st, lv in snap)
+
+
+def at_leader_spans(events, end_ms):
+    """[[a, b]] where the annunciator plays an alarm silently because the leader sounds it."""
+    return [[a, b] for a, b, p in _pattern_spans(events, end_ms) if p == "at_leader"]
+
+
+def _pattern_spans(events, end_ms):
+    tl = sound_timeline(events)
+    return [(t, tl[i + 1][0] if i + 1 < len(tl) else end_ms, p) for i, (t, p, _) in enumerate(tl)]
+
+
+def _overlap(spans, a, b):
+    """The first [x, y] of spans meeting [a, b), clipped, or None."""
+    for x, y in spans:
+        lo, hi = max(x, a), min(y, b)
+        if lo < hi:
+            return lo, hi
+    return None
+
+
+def check_gate(w, events, s, end_ms, values=None):
+    """45 (round 22): a follower with follow.sound "unanswered" (alarms.gate), its leader stand-in
+    running its own engine (default settings, nobody pressing there: simboot leader_engine):
+    a. every urgent low of the leader's readings that invariant 8 counts sounds high on the
+       follower by 8's bound + one escalation step of the leader's + a poll + a tick (gate_grace_ms);
+    b. the leader unreachable (off the network, the router off) from a: nothing is played silently
+       "at_leader" from a + 2 * poll_s + 30 s (the report's freshness, alarms.gate.fresh: the last
+       poll that reached the leader was before a) + a tick + REACT_MS to the span's end;
+    c. the leader sounding an alarm at its unanswered level (alarms.gate: an urgent low one step,
+       the others all the way): nothing played "at_leader" from gate_lag_ms + REACT_MS after it
+       got there to its end, but where the leader was unreachable then (b judges that).
+    Not judged: broken configs or a factory reset (as 8 and 9), after the settings were lost, after
+    an injected broken engine (the alarm task that applies the gate is gone, as in 9)."""
+    f = w["follower"]
+    broken = w["inject"].get("break_engine_at_s")
+    stop = min(settings_lost_ms(w, end_ms), end_ms if broken is None else broken * 1000)
+    if values is None:
+        values = world_values(w)
+    out = [(t, "45a " + m) for t, m in check_follower_low(w, events, s, stop, values, grace_ms=gate_grace_ms(w))]
+    quiet = at_leader_spans(events, stop)
+    down = [[a * 1000, b * 1000] for a, b in leader_unreachable(w)]
+    unanswered = _spans_where(leader_snapshots(events), _leader_unanswered, stop)
+    # what was judged, for the soak's log: urgent lows (45a), spans b and c can reach
+    w["_gate45"] = (len(low_stretches(leader_reads(w, stop, values), s["urgent_low"], s["stale_minutes"] * MIN)),
+                    len([1 for a, b in down if a + 2 * f["poll_s"] * 1000 < min(b, stop)]), len(unanswered))
+    stale = (2 * f["poll_s"] + STALE_GRACE_S + TICK_S) * 1000 + REACT_MS
+    for a, b in down:
+        hit = _overlap(quiet, a + stale, min(b, stop))
+        if hit:
+            out.append((hit[0], "45b leader unreachable from t=%d ms: an alarm played silently (at_leader) "
+                                "from t=%d to %d ms" % (a, hit[0], hit[1])))
+    lag = gate_lag_ms(w) + REACT_MS
+    late = [[a, b + lag] for a, b in down]   # the follower learns the leader's state a poll after it is back
+    for a, b in unanswered:
+        t = a + lag
+        while t < b:
+            gap = _overlap(late, t, b)
+            hit = _overlap(quiet, t, gap[0] if gap else b)
+            if hit:
+                out.append((hit[0], "45c the leader's alarm unanswered from t=%d ms: an alarm played silently "
+                                    "(at_leader) from t=%d to %d ms" % (a, hit[0], hit[1])))
+                break
+            t = gap[1] if gap else b
+    return out
+
+
+def gate_heard(events, w, end_ms):
+    """Invariant 2 on a gated follower: the board playing an alarm silently (at_leader) counts as
+    sounding while the leader stand-in sounds an alarm of its episode (alarms.gate's episodes),
+    or did within gate_lag_ms + REACT_MS (the follower's word on it is a poll old): someone hears
+    it at the leader. Elsewhere it stays silence. The events, with those at_leader stretches
+    played as "low" (synthetic annunciator events at each change of that verdict)."""
+    snaps = leader_snapshots(events)
+    if not snaps:
+        return events
+    lag = gate_lag_ms(w) + REACT_MS
+
+    def episode(kind):
+        return GATE._EPISODE.get(kind, kind)
+
+    def heard(kind, t):
+        # the leader sounded kind's episode at some moment of [t - lag, t]
+        for i, (ts, snap) in enumerate(snaps):
+            nxt = snaps[i + 1][0] if i + 1 < len(snaps) else end_ms
+            if ts <= t and nxt > t - lag and any(st == "sounding" and episode(k) == episode(kind)
+                                                   for k, st, _ in snap):
+                return True
+        return False
+
+    points = sorted({t for t, _ in snaps} | {t + lag for t, _ in snaps})
+    out, cur, pi = [], None, 0
+    for e in events + [{"t_ms": end_ms, "event": "_end"}]:
+        while pi < len(points) and points[pi] < e["t_ms"]:
+            if cur is not None and cur.get("pattern") == "at_leader":
+                out.append(dict(cur, t_ms=points[pi], pattern="low" if heard(cur.get("alarm"), points[pi])
+                                else "at_leader"))
+            pi += 1
+        if e["event"] == "_end":
+            break
+        if e.get("event") == "annunciator":
+            cur = e
+            if e.get("pattern") == "at_leader" and heard(e.get("alarm"), e["t_ms"]):
+                e = dict(e, pattern="low")
+        elif br._silencing(e):
+            cur = None
+        out.append(e)
     return out
 
 
@@ -5834,6 +6040,9 @@ def _check_world(w, events, console, error):
         no_data = max(no_data, 20)
     fails = {}
     follower = w.get("follower") and not problems and "button_at_boot" not in w["inject"]
+    # round 22: a gated follower (follow.sound "unanswered") plays silently what its leader sounds: 1 and
+    # 2 allow for it (gate_grace_ms, gate_heard), 45 judges the gate, and 8 is 45a there
+    gated = bool(w.get("follower") and w.get("gated"))
     if w.get("follower"):
         events = follower_events(events)
     events = raw = on_restarted_clock(events, w)   # round 8: before the swap's checks see small dex_s
@@ -5852,8 +6061,9 @@ def _check_world(w, events, console, error):
     raw_cut = raw if b2 is None else [e for e in raw if e["t_ms"] < b2]
     checks = {
         "1_urgent_low": check_urgent_low(events, s["urgent_low"], s["urgent_low_snooze"],
-                                         s["stale_minutes"], end_ms, radio_ms=_radio_extra(w) * br.WINDOW_MS),
-        "2_stale": check_stale(events, no_data, end_ms, grace_ms=(
+                                         s["stale_minutes"], end_ms, radio_ms=_radio_extra(w) * br.WINDOW_MS,
+                                         grace_ms=gate_grace_ms(w) if gated else 0),
+        "2_stale": check_stale(gate_heard(events, w, end_ms) if gated else events, no_data, end_ms, grace_ms=(
             (NO_DATA_GRACE_S + w["follower"]["poll_s"]) * 1000 + FOLLOW_TIMEOUT_MS + MIN if w.get("follower") else 0)),
         "3_console": check_console(console, events, end_ms),
         "4_heap": check_heap(events, budget) if budget else [],
@@ -5861,7 +6071,7 @@ def _check_world(w, events, console, error):
         "6_forwarding": check_router_outage(w, events, end_ms, problems)
         + check_nightscout_delivery(w, events, end_ms, problems) + check_mqtt_absent(w, events, end_ms, problems),
         "7_lost": [] if w.get("follower") else check_lost_readings(w, ev_cut, cut_ms, problems),
-        "8_follower_low": check_follower_low(w, events, s, end_ms) if follower else [],
+        "8_follower_low": check_follower_low(w, events, s, end_ms) if follower and not gated else [],
         "9_leader_silent": check_follower_silent(w, events, end_ms) if follower else [],
         "10_power_on_low": check_power_on_low(w, events, s, end_ms, problems),
         "11_queue_damage": check_queue_damage(w, events, console, problems),
@@ -5899,6 +6109,7 @@ def _check_world(w, events, console, error):
         "42_mqtt_availability": check_mqtt_availability(w, events, end_ms, problems),
         "43_power_hold": check_power_hold(events),
         "44_sockets": check_sockets(events, socket_bound(w)),
+        "45_gate": check_gate(w, events, s, end_ms) if follower and gated else [],
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails
@@ -6006,6 +6217,14 @@ def soak(worlds, keep=True, log=print):
             log("    38-42 judged: %s" % " ".join("%s=%d" % kv for kv in sorted(w["_judged17"].items())))
         if w.get("_kept37"):
             log("    37 judged the resets at t=%s ms" % ", ".join(str(t) for t in w["_kept37"]))
+        if w.get("gated"):   # round 22: did the gate act (the leader's alarms reached the follower)?
+            ends = max([e["t_ms"] for e in events] or [0])
+            quiet = at_leader_spans(follower_events(events), ends)
+            log("    45 gate: %d changes of the leader's alarms, %d stretches unanswered there; %d played "
+                "at_leader, %.0f min; judged: %s" % (len(leader_snapshots(events)), len(_spans_where(
+                    leader_snapshots(events), _leader_unanswered, ends)), len(quiet),
+                    sum(b - a for a, b in quiet) / MIN, "%d urgent lows (a), %d leader unreachable (b), "
+                    "%d unanswered (c)" % w["_gate45"] if w.get("_gate45") else "none (8 and 9 judge no follower)"))
         socks = [e for e in events if e.get("event") == "heap" and "sockets" in e]
         refused = [e for e in events if e.get("event") == "socket_refused"]
         if socks or refused:

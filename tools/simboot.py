@@ -746,7 +746,8 @@ def damage_files():
         emit({"event": "rtc_damaged", "size": len(data), "offsets": offsets})
 
 
-LEADER = {"history": None, "api": None}
+LEADER = {"history": None, "api": None, "alarms": None}
+LEADER_TICK_S = 5   # main.TICK_S: the leader box's alarm task's round
 
 
 def _in_spans(t_s, spans):
@@ -772,10 +773,52 @@ def leader_feed(spec, tx):
         if g is not None and not _in_spans(at_us // 1000000, spec.get("silent_at_s")):
             prev = t.glucose(k - 1) if k > 0 else None
             trend = None if prev is None else (g - prev) * 2
-            hist.add((t.window_dex(k), epoch + at_us // 1000000, g, trend, 6, "live"))
+            r = (t.window_dex(k), epoch + at_us // 1000000, g, trend, 6, "live")
+            hist.add(r)
+            if engine is not None:
+                engine.on_reading(r, _now_ms() // 1000, 0)
+                changed()
         vtime.call_at(t.window_us(k + 1), window, k + 1)
 
+    engine, changed = leader_engine() if spec.get("engine") else (None, None)
     vtime.call_at(t.window_us(0), window, 0)
+
+
+def leader_engine():
+    """Round 22 (inject leader engine): the leader box's own alarm engine (default
+    settings), fed the leader's readings as they come (age 0: its link's live one) and
+    ticked every LEADER_TICK_S on the world's clock, nobody pressing at the leader. Its
+    active alarms are the LAN API's /api/v1/alarms.json (LEADER["alarms"], as
+    main.App.alarm_report makes it) for a follower with follow.sound "unanswered";
+    each change is emitted as leader_alarms [[type, status, level], ...] for the checks.
+    It runs on while the leader is off the network (down_at_s: the box is up, its
+    server unreachable) and through the follower's resets. (engine, changed())."""
+    from alarms import settings as alarm_settings
+    from alarms.engine import AlarmEngine
+    engine = AlarmEngine(alarm_settings.validate({}))
+    last = [None, None]   # the last round's now_s, the last snapshot emitted
+
+    def tick():
+        now = _now_ms() // 1000
+        engine.tick(now)
+        changed()
+        last[0] = now
+        vtime.call_at(_us(now + LEADER_TICK_S), tick)
+
+    def report():
+        return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
+                            "level": a["level"], "reason": a["reason"]} for a in engine.active()],
+                "age_s": None if last[0] is None else _now_ms() // 1000 - last[0]}
+
+    def changed():
+        snap = [[a["type"], a["status"], a["level"]] for a in engine.active()]
+        if snap != last[1]:
+            last[1] = snap
+            emit({"event": "leader_alarms", "alarms": snap})
+
+    LEADER["alarms"] = report
+    tick()
+    return engine, changed
 
 
 def leader_close():
@@ -842,7 +885,8 @@ def leader_serve(app, spec):
                 # clock, not late by the follower's blocking calls at boot (board_time)
                 await asyncio.sleep_ms(max(0, nxt * 1000 - _now_ms()))
                 continue
-            LEADER["api"] = api = LanApi({"port": int(spec["port"])}, LEADER["history"], log=lambda m: None)
+            LEADER["api"] = api = LanApi({"port": int(spec["port"])}, LEADER["history"], log=lambda m: None,
+                                         alarms=LEADER["alarms"])   # round 22: its engine's, when it has one
             server = asyncio.create_task(_world(api.run(host="127.0.0.1")))   # another box's sockets
             later = [a for a, b in down if a > now_s]
             if not later:
@@ -1030,7 +1074,8 @@ def inject(app, boots):
     {"queue_damage_at_s": [t, [[fraction, xor], ...]]} resets the board at t and damages
     the Nightscout queue file before the next boot (damage_queue());
     {"leader": {"port": p, "silent_at_s": [[a, b]], "down_at_s": [[a, b]]}} runs a leader
-    box stand-in for a follower configuration (leader_feed(), leader_serve());
+    box stand-in for a follower configuration (leader_feed(), leader_serve()); with
+    "engine": true it has its own alarm engine and serves its alarms (leader_engine());
     {"save_cut_at_s": [t, file, step, off_s, fraction]} cuts the power (off_s) in the
     middle of the first save of `file` after t, at `step` (_FlashOs);
     {"config_save_at_s": [t, alarms]} saves the box's settings with these alarm settings
