@@ -178,3 +178,40 @@ def test_the_leaders_unanswered_fault_stands_while_its_report_is_stale(tmp_path)
     # not known is not "answered": the link alarm goes on until a fresh report says so
     out = run_app(tmp_path, FOLLOWER, PRESS)
     assert out["told"] == ["leader_unanswered"] and out["stale"] == ["leader_unanswered"], out
+
+
+STEADY = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, main
+from alarms import gate
+app = main.App(CFG, boards_dirs=(BOARDS,))
+app.gate, app.gate_poll_s = gate, 10
+told = []
+app.listeners.append(lambda e: told.append(e.get("event")) if e.get("type") == "link" else None)
+out = {"samples": []}
+async def night():
+    asyncio.create_task(app.alarm_task(lambda: None))
+    await asyncio.sleep_ms(500)
+    for i in range(6):     # the leader's transmitter lost, unanswered there: a minute of polls
+        app.leader_alarms({"alarms": {"link": ("sounding", 3)}, "age_s": 1})
+        await asyncio.sleep_ms(10000)
+        out["samples"].append([a["reason"] for a in app.engine.active() if a["type"] == "link"])
+    for i in range(3):     # then its alarm task stops: its reports are not news
+        app.leader_alarms({"alarms": {}, "age_s": 60 + 10 * i})
+        await asyncio.sleep_ms(10000)
+    out["stuck"] = [a["reason"] for a in app.engine.active() if a["type"] == "link"]
+    out["told"] = told
+asyncio.run(night())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_leaders_unanswered_link_fault_holds_this_boxs_link_alarm_steady(tmp_path):
+    # helper-172: this box's own `link` counted as "it has the leader's alarm": the alarm
+    # cleared at the next round and came back, 120 times in 10 min, never escalating; and a
+    # report from a stuck leader (age_s over 30) cleared it as if answered
+    out = run_app(tmp_path, FOLLOWER, STEADY)
+    assert all(s == ["leader_unanswered"] for s in out["samples"]), out
+    assert out["told"].count("alarm_onset") == 1 and "alarm_clear" not in out["told"], out
+    assert out["stuck"] == ["leader_unanswered"], out

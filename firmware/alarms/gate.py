@@ -46,8 +46,9 @@ def _unanswered(kind, there):
 
 def fresh(report, received_s, now_s, poll_s):
     """The report, or None when it is too old to trust: received more than two
-    polls and a request ago (a poll failed: the leader's state is not known)."""
-    if report is None or now_s - received_s > 2 * poll_s + 30:
+    polls and a request ago (a poll failed), or telling a leader's alarm task
+    that has not run for TICK_AGE_S: the leader's state is not known."""
+    if report is None or now_s - received_s > 2 * poll_s + 30 or report["age_s"] > TICK_AGE_S:
         return None
     return report
 
@@ -84,7 +85,9 @@ def leader_unanswered(active, report):
     this box has is heard through quiet()."""
     if report is None or report["age_s"] > TICK_AGE_S:
         return False
-    mine = [_EPISODE.get(a["type"], a["type"]) for a in active]
+    # (this box's own link/device alarms are no answer to the leader's: its `link` here
+    # is this very alarm, and counted, it cleared itself at the next round, and again)
+    mine = [_EPISODE.get(a["type"], a["type"]) for a in active if a["type"] in RELAYED]
     for kind, there in report["alarms"].items():
         if _unanswered(kind, there) and _EPISODE.get(kind, kind) not in mine and kind not in _NOT_WAKING:
             return True

@@ -87,6 +87,19 @@ def test_a_report_is_stale_after_two_polls_and_half_a_minute():
     assert gate.fresh(r, 1000, 1000 + 2 * 60 + 31, 60) is None
     assert gate.fresh(r, 1000, 1000 + 2 * 10 + 31, 10) is None
     assert gate.fresh(None, 1000, 1000, 60) is None
+    # a stuck leader's report is not known either (main keeps its last verdict on it)
+    assert gate.fresh(report(age_s=gate.TICK_AGE_S + 1), 1000, 1000, 60) is None
+    assert gate.fresh(report(age_s=gate.TICK_AGE_S), 1000, 1000, 60) is not None
+
+
+def test_this_boxs_own_link_alarm_is_no_answer_to_the_leaders_fault():
+    # helper-172: the leader's `link` unanswered raised this box's `link` (leader_unanswered),
+    # which then counted as "this box has it": cleared at the next round, raised again, 120
+    # times in 10 min
+    own = mine("link")
+    own["reason"] = "leader_unanswered"
+    assert gate.leader_unanswered([own], report(link=(SOUNDING, 3)))
+    assert gate.leader_unanswered([mine("device")], report(device=(SOUNDING, 3)))
 
 
 def test_this_boxs_own_faults_always_play():
