@@ -20,9 +20,9 @@ RELAYED = GLUCOSE + ("no_data",)
 # box, not pressed, does not follow (urgent_low_soon snoozed there ends as `low`
 # sounding afresh, while this box keeps urgent_low_soon). The leader sounding or
 # answering any of its episode's alarms answers for all of them here. An urgent low,
-# a fall, a rise and no_data stand for themselves.
-_EPISODE = {"urgent_low_soon": "low", "low": "low",
-            "urgent_high": "high", "high": "high", "persistent_high": "high"}
+# an urgent high, a fall, a rise and no_data stand for themselves (helper-172: a leader
+# with urgent high off and its high acknowledged kept this box's urgent high silent for hours).
+_EPISODE = {"urgent_low_soon": "low", "low": "low", "high": "high", "persistent_high": "high"}
 # an urgent low this long is heard here whatever the leader says: answered there and
 # still under 55 half an hour on (G5: it sounds again after 30 min), a second person
 # is woken (a hypo-unaware teen can press a button and not treat)

@@ -63,11 +63,14 @@ def test_the_leader_sounding_or_answering_one_alarm_of_an_episode_answers_for_al
     # not pressed, still has urgent_low_soon (helper-169's run: it sounded, high, 10 s later)
     assert gate.quiet([mine("urgent_low_soon")], report(low=(SOUNDING, 0)), 100) == ["urgent_low_soon"]
     assert gate.quiet([mine("low")], report(urgent_low_soon=("snoozed", 0)), 100) == ["low"]
-    assert gate.quiet([mine("high"), mine("persistent_high")], report(urgent_high=("acknowledged", 0)),
+    assert gate.quiet([mine("high"), mine("persistent_high")], report(high=("acknowledged", 0)),
                       100) == ["high", "persistent_high"]
+    # an urgent high stands for itself: a leader with it off, its high long-pressed, kept this
+    # box's urgent high silent for hours (helper-172)
+    assert gate.quiet([mine("urgent_high"), mine("high")], report(high=("acknowledged", 0)), 100) == ["high"]
     # not across episodes, nor for the alarms that stand for themselves
     assert gate.quiet([mine("high")], report(low=(SOUNDING, 0)), 100) == []
-    for kind in ("urgent_low", "fall", "rise", "no_data"):
+    for kind in ("urgent_low", "urgent_high", "fall", "rise", "no_data"):
         assert gate.quiet([mine(kind)], report(low=(SOUNDING, 0), high=(SOUNDING, 0)), 100) == [], kind
     # an urgent low here, with the leader's low only (its own thresholds): it sounds
     assert gate.quiet([mine("urgent_low")], report(low=("snoozed", 0)), 100) == []
