@@ -73,6 +73,7 @@ class AlarmEngine:
         self._recent = []          # (t, sgv) of the readings of the last 15 min (fall/rise)
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
         self._unsent = []          # events of an on_reading that ran out of memory
+        self._carried = {}         # device/forwarding alarms of before a reset (alarms.persist)
 
     # ---- time and settings -------------------------------------------------
     def _clock(self, now_s, minute_of_day):
@@ -98,11 +99,14 @@ class AlarmEngine:
             e["sgv"] = sgv if sgv is not None else self._last_sgv
         return e
 
-    def _raise(self, kind, reason, now_s, events, prio=None):
+    def _raise(self, kind, reason, now_s, events, prio=None, was=None):
+        """was: (level, priority, since, escalation time) of the same alarm before a reset."""
         rec = self._alarms.get(kind)
         if rec is None:
             p = BASE_PRIORITY[kind] if prio is None else prio
             rec = [SOUNDING, 0, now_s, reason, None, now_s + self._esc_s(), p, None]
+            if was is not None:
+                rec[_LV], rec[_PRIO], rec[_SINCE], rec[_ESC] = was
             self._alarms[kind] = rec
             events.append(self._event("alarm_onset", kind, rec))
             for lesser in COVERS.get(kind, ()):
@@ -114,6 +118,16 @@ class AlarmEngine:
                 if low is not None and low[_ST] == ACKNOWLEDGED:
                     self._resound(lesser, low, now_s, events)
         return rec
+
+    def _was(self, kind, name, now_s):
+        """A device or forwarding alarm sounding before a reset, raised again for one
+        of its reasons within CARRY_S of the restore (alarms.persist): its level,
+        priority, onset and escalation step, so a reset loop does not hold it at
+        level 0."""
+        c = self._carried.get(kind)
+        if c is None or now_s > c[0] or name not in c[1] or name in NOTICES:
+            return None
+        return list(c[2:])
 
     def _resound(self, kind, rec, now_s, events):
         rec[_ST], rec[_LV], rec[_UNTIL], rec[_AUX] = SOUNDING, 0, None, None
@@ -199,15 +213,19 @@ class AlarmEngine:
         rec = self._alarms.get(kind)
         if active:
             if rec is None:
-                rec = self._raise(kind, name, now_s, events, 0 if name in NOTICES else None)
+                rec = self._raise(kind, name, now_s, events, 0 if name in NOTICES else None,
+                                  self._was(kind, name, now_s))
                 rec[_AUX] = [name]
             elif name not in rec[_AUX]:
                 rec[_AUX].append(name)
                 if name not in NOTICES and name not in CONSEQUENCES:   # a new problem sounds again
                     rec[_REASON] = name
-                    reasons = rec[_AUX]
-                    self._resound(kind, rec, now_s, events)
-                    rec[_AUX] = reasons
+                    if self._was(kind, name, now_s) is None:
+                        reasons = rec[_AUX]
+                        self._resound(kind, rec, now_s, events)
+                        rec[_AUX] = reasons
+                    else:   # one it had before a reset: it names the alarm, and is no news
+                        events.append(self._event("alarm_update", kind, rec))
         elif rec is not None and name in rec[_AUX]:
             rec[_AUX].remove(name)
             nd = self._alarms.get("no_data")

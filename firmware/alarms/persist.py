@@ -11,10 +11,20 @@
 #           i predictor age s, 9f predictor state (Predictor.save()), B reading count
 #   alarm   B type, B status, B level, B priority, i age s, i snooze left s,
 #           h sgv at snooze (-1 none; a condition: two older reason indexes,
-#           low byte first, 127 none), B reason index (255 unknown), B spare
+#           low byte first, 127 none), B reason index (255 unknown), B flags
+#           (ESC_KEPT: a sounding alarm's snooze-left field is the time to its next
+#           escalation step; without it, as a version 2 record of session 36 and
+#           before, the step starts again at the restore)
+# A sounding alarm's escalation goes on from where it was, with the time away:
+# restarted at each boot, a box in a reset loop shorter than escalate_minutes
+# never got louder, and a follower box waiting for its top level (alarms.gate)
+# never woke anyone (helper-172, session 36).
 # Not restored: device and forwarding conditions (their parts raise them again
 # at boot or at their next check if the fault is still there, but most report
-# only changes, so a restored one would never clear), and any condition whose
+# only changes, so a restored one would never clear): one that was sounding is
+# carried for CARRY_S, and raised again in that time for a reason it had, it goes
+# on at its level (the device alarm's "resets" of a reset loop, raised at each
+# boot, escalates across the loop); and any condition whose
 # reason is not in REASONS (nothing could clear it). Glucose alarms, no_data,
 # link, sensor and transmitter_battery are: their sources re-report at boot.
 # What is restored is bounded by what the engine itself could have written
@@ -38,6 +48,11 @@ _ALARM = "<BBBBiihBB"
 _NONE = -0x7FFFFFFF
 _NO_REASON = 127   # in a condition's aux field; REASONS stays under 127 entries
 _NO_READING = -2   # in the last sgv field: no reading, the age is the no_data count's start
+ESC_KEPT = 1       # in the flags field
+# how long after a restore a device or forwarding condition raised again takes up the
+# saved one's level: the parts that find their fault at boot raise it in the first
+# seconds; one found later (the next upload's failure) is a fault of this boot
+CARRY_S = 60
 
 
 def _ago(now, t):
@@ -66,10 +81,14 @@ def save(eng):
         aux = rec[_e._AUX] if isinstance(rec[_e._AUX], int) else -1
         if kind in _e.CONDITIONS:
             aux = _older_reasons(rec)
-        until = 0 if rec[_e._UNTIL] is None else int(rec[_e._UNTIL] - now)
+        flags = 0
+        if rec[_e._ST] == _e.SOUNDING:
+            until, flags = max(0, int(rec[_e._ESC] - now)), ESC_KEPT
+        else:
+            until = 0 if rec[_e._UNTIL] is None else int(rec[_e._UNTIL] - now)
         out += struct.pack(_ALARM, _e.TYPES.index(kind), rec[_e._ST], rec[_e._LV], rec[_e._PRIO],
                            int(now - rec[_e._SINCE]), until, aux,
-                           _e.REASONS.index(reason) if reason in _e.REASONS else 255, 0)
+                           _e.REASONS.index(reason) if reason in _e.REASONS else 255, flags)
     return bytes(out)
 
 
@@ -128,6 +147,7 @@ def restore(eng, data, now_s, away_s=0):
     else:
         eng._pred.restore(pt, head[7:17])
     eng._alarms = {}
+    eng._carried = {}
     events = []
     s = eng.current_settings(now_s)
     why = False   # the sensor alarm says why no glucose comes: no_data's hold is the episode's
@@ -137,7 +157,15 @@ def restore(eng, data, now_s, away_s=0):
     for f in records:
         kind = _e.TYPES[f[0]]
         reason = _e.REASONS[f[7]] if f[7] < len(_e.REASONS) else "unknown"
-        if kind in _RAISED_AGAIN or (kind in _e.CONDITIONS and reason == "unknown"):
+        step = eng._esc_s()
+        # the next escalation step: where it was (bounded by one step: a damaged
+        # field must not hold an alarm at its level), else one step from now
+        esc = saved + min(max(f[5], 0), step) if f[8] & ESC_KEPT else now_s + step
+        if kind in _RAISED_AGAIN:
+            if f[1] == _e.SOUNDING and reason != "unknown":
+                eng._carried[kind] = (now_s + CARRY_S, _reasons(reason, f[6]), f[2], f[3], saved - f[4], esc)
+            continue
+        if kind in _e.CONDITIONS and reason == "unknown":
             continue
         status, until = f[1], None
         longest = _e.SENSOR_HOLD_S if kind == "no_data" and why else eng._snooze_minutes(kind, s) * 60
@@ -146,7 +174,7 @@ def restore(eng, data, now_s, away_s=0):
         elif status == _e.SNOOZED:
             until = saved + min(f[5], longest)
         aux = _reasons(reason, f[6]) if kind in _e.CONDITIONS else (None if f[6] < 0 else f[6])
-        rec = [status, f[2], saved - f[4], reason, until, now_s + eng._esc_s(), f[3], aux]
+        rec = [status, f[2], saved - f[4], reason, until, esc, f[3], aux]
         eng._alarms[kind] = rec
         if status == _e.SOUNDING:
             e = eng._event("alarm_onset", kind, rec)

@@ -1439,7 +1439,8 @@ def test_save_writes_the_documented_layout():
     assert head[:7] == (2, 2, 260, 5 * MIN, 5 * MIN, 10, 5 * MIN) and head[-1] == 2
     high = struct.unpack_from(ALARM, data, 55)
     device = struct.unpack_from(ALARM, data, 55 + 16)
-    assert high == (4, 0, 1, 0, 5 * MIN, 0, -1, 1, 0)          # type high, sounding, level 1, low prio
+    # type high, sounding, level 1, low prio; its next escalation step 5 min on (flags: ESC_KEPT)
+    assert high == (4, 0, 1, 0, 5 * MIN, 5 * MIN, -1, 1, 1)
     assert device[0] == 12 and device[4] == 4 * MIN and device[7] == 255
     eng.snooze(11 * MIN)                                                # the device (medium) alarm
     eng.snooze(11 * MIN)                                                # then the high, at 260

@@ -1,0 +1,166 @@
+# A box in a reset loop (a crash, the watchdog, a brown-out every minute) must
+# still get louder: the escalation of a sounding alarm goes on across resets
+# (alarms.persist ESC_KEPT), and a device or forwarding alarm raised again at boot
+# for a reason it had takes up its level (CARRY_S). A follower box waits for its
+# leader's top level (alarms.gate): a loop that restarted the step kept it silent
+# (helper-172, session 36). Runs on CPython and MicroPython.
+import struct
+
+from alarms import persist
+from alarm_steps import MIN, make, series, alarm
+
+ALARM = "<BBBBiihBB"
+STEP = 5 * MIN
+
+
+def _levels(eng):
+    return [(a["type"], a["level"], a["priority"]) for a in eng.active()]
+
+
+def _reset(eng, now_s, away_s, boot_s=0, **user):
+    """The engine saved at now_s and restored on a new boot's clock (boot_s),
+    away_s after the save, as main does."""
+    eng.tick(now_s)
+    data = eng.save()
+    new = make(escalate_minutes=STEP // MIN, **user)
+    new.restore(data, boot_s, away_s)
+    return new
+
+
+def test_a_sounding_alarm_reaches_its_top_level_through_a_reset_loop_as_without_one():
+    plain = make(escalate_minutes=5)
+    series(plain, 0, [260])
+    looped = make(escalate_minutes=5)
+    series(looped, 0, [260])
+    t = 0      # the looped box's own clock, which starts at 0 at each boot
+    wall = 0   # the time since the onset
+    for _ in range(12):            # a reset every 90 s, each 8 s away (the boot)
+        for _ in range(9):
+            t += 10
+            wall += 10
+            plain.tick(wall)
+            looped.tick(t)
+        looped = _reset(looped, t, 8)
+        wall += 8
+        plain.tick(wall)
+        t = 0
+        looped.tick(t)
+        assert _levels(looped) == _levels(plain), wall
+    # 18 min: the top level, a priority up, as a box that never reset
+    assert alarm(looped, "high")["level"] == 3 and alarm(looped, "high")["priority"] == "medium"
+
+
+def test_the_step_goes_on_with_the_time_away_and_is_one_step_at_most():
+    eng = make(escalate_minutes=5)
+    series(eng, 0, [260])
+    eng.tick(2 * MIN)
+    eng = _reset(eng, 2 * MIN, 60, boot_s=100)          # 3 min of the step was left; 1 min away
+    assert [e["level"] for e in eng.tick(100 + 2 * MIN - 1) if e["event"] == "alarm_escalate"] == []
+    assert [e["level"] for e in eng.tick(100 + 2 * MIN) if e["event"] == "alarm_escalate"] == [1]
+    # away longer than the steps left (10 min, under no_data's 20): one step at the
+    # first round, not several at once
+    eng = make(escalate_minutes=5)
+    series(eng, 0, [260])
+    eng = _reset(eng, MIN, 10 * MIN, boot_s=100)
+    assert [e["level"] for e in eng.tick(100) if e["event"] == "alarm_escalate"] == [1]
+    assert [e["level"] for e in eng.tick(100 + STEP - 1) if e["event"] == "alarm_escalate"] == []
+    assert [e["level"] for e in eng.tick(100 + STEP) if e["event"] == "alarm_escalate"] == [2]
+
+
+def test_a_damaged_step_field_holds_an_alarm_one_step_at_most():
+    head = struct.pack("<BBhiihi9fB", 2, 1, 260, 60, -0x7FFFFFFF, 0, -0x7FFFFFFF, *([0.0] * 9 + [0]))
+    high = struct.pack(ALARM, 4, 0, 1, 0, 600, 36000, -1, 1, persist.ESC_KEPT)
+    eng = make(escalate_minutes=5)
+    eng.restore(head + high, 1000)
+    assert [e["level"] for e in eng.tick(1000 + STEP - 1) if e["event"] == "alarm_escalate"] == []
+    assert [e["level"] for e in eng.tick(1000 + STEP) if e["event"] == "alarm_escalate"] == [2]
+    # a negative one escalates at the first round
+    high = struct.pack(ALARM, 4, 0, 1, 0, 600, -5, -1, 1, persist.ESC_KEPT)
+    eng = make(escalate_minutes=5)
+    eng.restore(head + high, 1000)
+    assert [e["level"] for e in eng.tick(1000) if e["event"] == "alarm_escalate"] == [2]
+
+
+def test_only_a_sounding_alarm_writes_its_step_and_a_snoozed_one_its_snooze():
+    eng = make(escalate_minutes=5)
+    series(eng, 0, [260])
+    eng.tick(MIN)
+    f = struct.unpack_from(ALARM, eng.save(), 55)
+    assert (f[1], f[5], f[8]) == (0, 4 * MIN, persist.ESC_KEPT)
+    eng.snooze(MIN)
+    f = struct.unpack_from(ALARM, eng.save(), 55)
+    assert (f[1], f[5], f[8]) == (1, 120 * MIN, 0)
+
+
+def _device_loop(boots, raise_at_s=0, reason="resets", **user):
+    """A box whose device alarm (`reason`) is raised at each boot, raise_at_s in,
+    and that resets 80 s after it; the engine of the last boot."""
+    eng = make(escalate_minutes=5, **user)
+    eng.set_condition("device", "resets", True, 0)
+    t = 0
+    for _ in range(boots):
+        for _ in range(8):
+            t += 10
+            eng.tick(t)
+        eng = _reset(eng, t, 5, **user)
+        t = raise_at_s
+        eng.set_condition("device", reason, True, t)
+    return eng
+
+
+def test_the_resets_alarm_raised_at_each_boot_escalates_across_the_loop():
+    eng = _device_loop(12)     # 12 boots of 85 s: 17 min
+    a = alarm(eng, "device")
+    assert (a["level"], a["priority"], a["status"]) == (3, "high", "sounding")
+    assert a["since_s"] == -12 * 85    # its onset, at the first boot
+
+
+def test_a_device_alarm_raised_again_late_or_for_another_reason_starts_afresh():
+    late = _device_loop(12, raise_at_s=persist.CARRY_S + 1)
+    assert alarm(late, "device")["level"] == 0
+    other = _device_loop(1, reason="memory")
+    assert alarm(other, "device")["level"] == 0
+    # (the memory alarm of that boot is carried in turn at the next)
+    assert alarm(_device_loop(12, reason="memory"), "device")["level"] == 3
+    assert alarm(_device_loop(12, raise_at_s=persist.CARRY_S), "device")["level"] == 3
+
+
+def test_a_reason_it_had_raised_beside_a_new_one_does_not_sound_it_afresh():
+    # a config problem and a reset loop: config is raised first at boot, resets after it
+    eng = make(escalate_minutes=5)
+    eng.set_condition("device", "config", True, 0)
+    eng.set_condition("device", "resets", True, 0)
+    for t in range(0, 11 * MIN, 10):
+        eng.tick(t)
+    assert alarm(eng, "device")["level"] == 2
+    eng = _reset(eng, 11 * MIN, 5)
+    assert alarm(eng, "device") is None          # not restored: raised again by its parts
+    eng.set_condition("device", "config", True, 1)
+    eng.set_condition("device", "resets", True, 1)
+    a = alarm(eng, "device")
+    assert (a["level"], a["reason"], a["status"]) == (2, "resets", "sounding")
+    # a problem it did not have sounds afresh, as before
+    eng.set_condition("device", "memory", True, 2)
+    assert (alarm(eng, "device")["level"], alarm(eng, "device")["reason"]) == (0, "memory")
+
+
+def test_an_answered_device_alarm_is_not_carried_and_sounds_again_at_its_first_level():
+    eng = make(escalate_minutes=5)
+    eng.set_condition("device", "resets", True, 0)
+    for t in range(0, 11 * MIN, 10):
+        eng.tick(t)
+    assert alarm(eng, "device")["level"] == 2
+    eng.acknowledge(11 * MIN)
+    eng = _reset(eng, 11 * MIN, 5)
+    eng.set_condition("device", "resets", True, 1)
+    a = alarm(eng, "device")
+    assert (a["level"], a["status"]) == (0, "sounding")
+
+
+def test_a_forwarding_alarm_is_carried_too_when_forwarding_is_on():
+    eng = make(escalate_minutes=5, forwarding=True)
+    eng.set_condition("forwarding", "nightscout", True, 0)
+    eng.tick(6 * MIN)
+    eng = _reset(eng, 6 * MIN, 5, forwarding=True)
+    eng.set_condition("forwarding", "nightscout", True, 30)
+    assert alarm(eng, "forwarding")["level"] == 1
