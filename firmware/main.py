@@ -280,7 +280,14 @@ class App:
         t = self._round_s
         return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
                             "level": a["level"], "reason": a["reason"]} for a in self.engine.active()],
-                "age_s": None if t is None else self.now_s() - t}
+                "age_s": None if t is None else self.now_s() - t, "muted": self.muted()}
+
+    def muted(self):
+        """True while this box cannot sound: its buzzer refuses (a PWM or pin that
+        raises) or the annunciator's step fails. Its alarms sound nowhere here: a
+        follower box sounds them itself (alarms.gate)."""
+        f = self.ann.faults
+        return "buzzer" in f or "annunciator" in f
 
     def emit(self, event):
         for fn in self.listeners:

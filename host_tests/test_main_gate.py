@@ -215,3 +215,39 @@ def test_the_leaders_unanswered_link_fault_holds_this_boxs_link_alarm_steady(tmp
     assert all(s == ["leader_unanswered"] for s in out["samples"]), out
     assert out["told"].count("alarm_onset") == 1 and "alarm_clear" not in out["told"], out
     assert out["stuck"] == ["leader_unanswered"], out
+
+
+MUTED = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, main
+from sound import annunciator
+app = main.App(CFG, boards_dirs=(BOARDS,))
+out = {}
+real = annunciator.make_buzzer
+def broken(spec):
+    raise OSError(19)                  # the buzzer's PWM refuses (ENODEV)
+async def boot():
+    asyncio.create_task(app.alarm_task(lambda: None))
+    asyncio.create_task(app.ann.run())
+    await asyncio.sleep_ms(1500)
+    out["before"] = app.alarm_report()["muted"]
+    app.ann._buzzer = None
+    annunciator.make_buzzer = broken
+    app.condition("link", "no_transmitter", True)    # something to sound
+    await asyncio.sleep_ms(1500)
+    out["broken"] = app.alarm_report()["muted"]
+    out["device"] = [a["reason"] for a in app.engine.active() if a["type"] == "device"]
+    annunciator.make_buzzer = real
+    await asyncio.sleep_ms(1500)                     # the annunciator retries each second
+    out["mended"] = app.alarm_report()["muted"]
+asyncio.run(boot())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_boxs_report_says_muted_while_its_buzzer_fails(tmp_path):
+    # a follower of this box then sounds every alarm itself (alarms.gate), at once
+    out = run_app(tmp_path, FOLLOWER, MUTED)
+    assert out["before"] is False and out["broken"] is True and out["mended"] is False, out
+    assert out["device"] == ["buzzer"], out

@@ -808,7 +808,7 @@ def leader_engine():
     def report():
         return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
                             "level": a["level"], "reason": a["reason"]} for a in engine.active()],
-                "age_s": None if last[0] is None else _now_ms() // 1000 - last[0]}
+                "age_s": None if last[0] is None else _now_ms() // 1000 - last[0], "muted": False}
 
     def changed():
         snap = [[a["type"], a["status"], a["level"]] for a in engine.active()]

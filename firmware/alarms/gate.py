@@ -3,14 +3,15 @@
 # caregiver only if the patient's alarm is not stopped"). Pure: the follower
 # fetches the leader box's alarms (forward.follower.parse_alarms), main applies this.
 #
-#   report = {"alarms": {type: (status, level)}, "age_s": s}   # the leader's, as fetched
+#   report = {"alarms": {type: (status, level)}, "age_s": s, "muted": b}   # the leader's, as fetched
 #   skip = quiet(engine.active(), report, now_s)   # -> engine.shown(skip)
 #   leader_unanswered(engine.active(), report)     # -> the `link` condition
 #
 # Fail loud: an alarm of this box plays unless the leader, by a report fresh enough,
 # sounds the same alarm (or one of its episode) and has not escalated anything all
 # the way (an urgent low: one step) without a press, or its family answered it there. No report, a stale one, an alarm the
-# leader does not have (other thresholds, a lag): it plays here as in "all" mode.
+# leader does not have (other thresholds, a lag), a leader whose sound failed ("muted":
+# its buzzer refuses): it plays here as in "all" mode.
 from alarms.kinds import GLUCOSE, MAX_LEVEL, STATUS
 
 # what the leader has too, from the same readings: the box's own faults (its link
@@ -39,9 +40,10 @@ TICK_AGE_S = 30
 _NOT_WAKING = ("forwarding",)
 
 
-def _unanswered(kind, there):
-    """The leader's (status, level) of `kind`: sounding there, escalated, no press."""
-    return there[0] == STATUS[0] and there[1] >= UNANSWERED_LEVEL.get(kind, MAX_LEVEL)
+def _unanswered(kind, there, muted):
+    """The leader's (status, level) of `kind`: sounding there, escalated (or heard
+    by nobody: its sound failed), no press."""
+    return there[0] == STATUS[0] and (muted or there[1] >= UNANSWERED_LEVEL.get(kind, MAX_LEVEL))
 
 
 def fresh(report, received_s, now_s, poll_s):
@@ -55,11 +57,11 @@ def fresh(report, received_s, now_s, poll_s):
 
 def quiet(active, report, now_s):
     """Types of this box's sounding alarms to play silently (engine.shown(skip))."""
-    if report is None or report["age_s"] > TICK_AGE_S:
+    if report is None or report["age_s"] > TICK_AGE_S or report.get("muted"):
         return ()
     theirs = report["alarms"]
     for kind in theirs:
-        if _unanswered(kind, theirs[kind]):
+        if _unanswered(kind, theirs[kind], False):
             # nobody answers the leader box: everything sounds here (an urgent low that
             # starts over a low unanswered there is at level 0 there, and must not wait)
             return ()
@@ -78,7 +80,8 @@ def quiet(active, report, now_s):
 
 
 def leader_unanswered(active, report):
-    """True when the leader sounds an alarm unanswered all the way (escalated)
+    """True when the leader sounds an alarm unanswered all the way (escalated), or
+    any while its sound failed ("muted": its own device alarm for that among them),
     that this box has not got at all, nor one of its episode (a fault of the
     leader's own: its transmitter lost, its sensor failed; a low by its own
     thresholds): this box's `link` alarm (leader_unanswered) wakes for it. One
@@ -88,7 +91,8 @@ def leader_unanswered(active, report):
     # (this box's own link/device alarms are no answer to the leader's: its `link` here
     # is this very alarm, and counted, it cleared itself at the next round, and again)
     mine = [_EPISODE.get(a["type"], a["type"]) for a in active if a["type"] in RELAYED]
+    muted = report.get("muted")
     for kind, there in report["alarms"].items():
-        if _unanswered(kind, there) and _EPISODE.get(kind, kind) not in mine and kind not in _NOT_WAKING:
+        if _unanswered(kind, there, muted) and _EPISODE.get(kind, kind) not in mine and kind not in _NOT_WAKING:
             return True
     return False

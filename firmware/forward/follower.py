@@ -204,8 +204,9 @@ def exact_dates(body):
 
 def parse_alarms(body):
     """A leader box's /api/v1/alarms.json as alarms.gate reads it:
-    {"alarms": {type: (status, level)}, "age_s": s}. ValueError for anything
-    else (the follower then sounds every alarm itself)."""
+    {"alarms": {type: (status, level)}, "age_s": s, "muted": bool} ("muted": its
+    sound failed; absent, as from a box of session 36: False). ValueError for
+    anything else (the follower then sounds every alarm itself)."""
     if isinstance(body, str):
         body = body.encode()
     if body.count(b"[") + body.count(b"{") > ALARMS_BRACKETS:
@@ -219,6 +220,9 @@ def parse_alarms(body):
     age = _number(data.get("age_s"))
     if age is None or age < 0:
         raise ValueError("alarms: no age_s (the leader's alarm task has not run)")
+    muted = data.get("muted", False)
+    if muted is not True and muted is not False:
+        raise ValueError("alarms: muted is not true or false")
     out = {}
     for a in data["alarms"]:
         if not isinstance(a, dict):
@@ -227,7 +231,7 @@ def parse_alarms(body):
         if not isinstance(kind, str) or st not in STATUS or level is None:
             raise ValueError("alarms: an alarm without type, status or level")
         out[kind] = (st, level)
-    return {"alarms": out, "age_s": age}
+    return {"alarms": out, "age_s": age, "muted": muted}
 
 
 def _created(oid):

@@ -15,7 +15,8 @@
 #                                              # settings now (else cfg's fixed thresholds)
 #   LanApi(cfg, history, alarms=fn)  # fn() -> {"alarms": [{"type", "priority", "status",
 #                                    # "level", "reason"}], "age_s": s since the engine's last
-#                                    # tick}; without it (or if it fails) 503
+#                                    # tick, "muted": its sound failed}; without it (or if it
+#                                    # fails) 503
 #   asyncio.create_task(api.run())
 #
 # Secret (optional) checked like xDrip+: when set, callers must send header

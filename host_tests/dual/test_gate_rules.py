@@ -140,6 +140,24 @@ def test_the_leaders_unanswered_alarm_this_box_lacks_wakes_it():
     assert gate.leader_unanswered([], report(age_s=gate.TICK_AGE_S, link=(SOUNDING, 3)))
 
 
+def test_a_leader_whose_sound_failed_answers_nothing():
+    # its buzzer refuses ("muted"): every alarm plays here, at once, not 15 min on when
+    # its own device alarm (buzzer) reaches its top level
+    r = dict(report(low=(SOUNDING, 0), device=(SOUNDING, 0)), muted=True)
+    assert gate.quiet([mine("low")], r, 100) == ()
+    assert gate.quiet([mine("low")], dict(r, muted=False), 100) == ["low"]
+    # and its alarms this box lacks (its device alarm among them) wake it through `link`
+    assert gate.leader_unanswered([mine("low")], r)
+    assert not gate.leader_unanswered([mine("low")], dict(r, muted=False))
+    # answered there, or forwarding: someone is up there; its uploads wake nobody
+    assert not gate.leader_unanswered([], dict(report(device=("acknowledged", 0)), muted=True))
+    assert not gate.leader_unanswered([], dict(report(forwarding=(SOUNDING, 0)), muted=True))
+    assert not gate.leader_unanswered([mine("low")], dict(report(low=(SOUNDING, 0)), muted=True))
+    # a stuck leader's word is not known, muted or not
+    stuck = dict(report(age_s=gate.TICK_AGE_S + 1, device=(SOUNDING, 0)), muted=True)
+    assert gate.leader_unanswered([], stuck) is False
+
+
 def test_the_documented_spans():
     # README "Follower box": an urgent low of 30 min plays here; a leader whose alarm task has
     # not run for 30 s is not news (its task ticks every 5 s)
