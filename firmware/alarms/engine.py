@@ -220,11 +220,14 @@ class AlarmEngine:
                 rec[_AUX].append(name)
                 if name not in NOTICES and name not in CONSEQUENCES:   # a new problem sounds again
                     rec[_REASON] = name
-                    if self._was(kind, name, now_s) is None:
+                    was = self._was(kind, name, now_s)
+                    if was is None:
                         reasons = rec[_AUX]
                         self._resound(kind, rec, now_s, events)
                         rec[_AUX] = reasons
                     else:   # one it had before a reset: it names the alarm, and is no news
+                        if rec[_ST] == SOUNDING and was[0] > rec[_LV]:   # (raised first for another)
+                            rec[_LV], rec[_PRIO], rec[_SINCE], rec[_ESC] = was
                         events.append(self._event("alarm_update", kind, rec))
         elif rec is not None and name in rec[_AUX]:
             rec[_AUX].remove(name)

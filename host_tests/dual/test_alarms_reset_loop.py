@@ -144,6 +144,31 @@ def test_a_reason_it_had_raised_beside_a_new_one_does_not_sound_it_afresh():
     assert (alarm(eng, "device")["level"], alarm(eng, "device")["reason"]) == (0, "memory")
 
 
+def test_a_reason_it_had_raised_after_a_new_one_takes_up_its_level():
+    eng = make(escalate_minutes=5)
+    eng.set_condition("device", "resets", True, 0)
+    for t in range(0, 11 * MIN, 10):
+        eng.tick(t)
+    eng = _reset(eng, 11 * MIN, 5)
+    eng.set_condition("device", "config", True, 1)      # a problem of this boot: level 0
+    assert alarm(eng, "device")["level"] == 0
+    ev = eng.set_condition("device", "resets", True, 1)
+    a = alarm(eng, "device")
+    assert (a["level"], a["reason"], a["since_s"]) == (2, "resets", -11 * MIN - 5)
+    assert [(e["event"], e["level"]) for e in ev if e["type"] == "device"] == [("alarm_update", 2)]
+    # answered meanwhile, the press holds: a reason it had is no news
+    eng = make(escalate_minutes=5)
+    eng.set_condition("device", "resets", True, 0)
+    for t in range(0, 11 * MIN, 10):
+        eng.tick(t)
+    eng = _reset(eng, 11 * MIN, 5)
+    eng.set_condition("device", "config", True, 1)
+    eng.acknowledge(2)
+    eng.set_condition("device", "resets", True, 3)
+    a = alarm(eng, "device")
+    assert (a["level"], a["status"]) == (0, "acknowledged")
+
+
 def test_an_answered_device_alarm_is_not_carried_and_sounds_again_at_its_first_level():
     eng = make(escalate_minutes=5)
     eng.set_condition("device", "resets", True, 0)
