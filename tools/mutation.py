@@ -81,7 +81,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGES = {
     "alarms": (("engine", "glucose", "predict", "settings", "kinds", "persist", "gate"),
                ("host_tests/dual/test_alarms_engine.py", "host_tests/dual/test_alarms_rules.py",
-                "host_tests/dual/test_gate_rules.py",
+                "host_tests/dual/test_gate_rules.py", "host_tests/dual/test_alarms_reset_loop.py",
                 "host_tests/dual/test_alarms_rate_gaps.py", "host_tests/dual/test_alarms_edges.py",
                 "host_tests/dual/test_alarms_conditions.py", "host_tests/dual/test_alarms_no_glucose.py",
                 "host_tests/dual/test_alarms_settings.py", "host_tests/dual/test_config.py",
