@@ -226,7 +226,8 @@ class AlarmEngine:
                         self._resound(kind, rec, now_s, events)
                         rec[_AUX] = reasons
                     else:   # one it had before a reset: it names the alarm, and is no news
-                        if rec[_ST] == SOUNDING and was[0] > rec[_LV]:   # (raised first for another)
+                        # (raised first for another reason: the older escalation wins a tie)
+                        if rec[_ST] == SOUNDING and was[0] >= rec[_LV]:
                             rec[_LV], rec[_PRIO], rec[_SINCE], rec[_ESC] = was
                         events.append(self._event("alarm_update", kind, rec))
         elif rec is not None and name in rec[_AUX]:

@@ -87,6 +87,11 @@ def test_only_a_sounding_alarm_writes_its_step_and_a_snoozed_one_its_snooze():
     eng.tick(MIN)
     f = struct.unpack_from(ALARM, eng.save(), 55)
     assert (f[1], f[5], f[8]) == (0, 4 * MIN, persist.ESC_KEPT)
+    eng._alarms["high"][5] = MIN - 30           # a step overdue (the tick not come yet): 0 left
+    f = struct.unpack_from(ALARM, eng.save(), 55)
+    assert (f[5], f[8]) == (0, persist.ESC_KEPT)
+    eng._alarms["high"][5] = MIN + 1
+    assert struct.unpack_from(ALARM, eng.save(), 55)[5] == 1
     eng.snooze(MIN)
     f = struct.unpack_from(ALARM, eng.save(), 55)
     assert (f[1], f[5], f[8]) == (1, 120 * MIN, 0)
@@ -115,6 +120,18 @@ def test_the_resets_alarm_raised_at_each_boot_escalates_across_the_loop():
     assert a["since_s"] == -12 * 85    # its onset, at the first boot
 
 
+def test_the_documented_constants():
+    assert persist.CARRY_S == 60 and persist.ESC_KEPT == 1
+
+
+def test_a_restore_forgets_what_an_earlier_one_carried():
+    eng = _device_loop(12)                         # its device alarm carried at level 3
+    data = make().save()                           # a state with no device alarm
+    eng.restore(data, 0)
+    eng.set_condition("device", "resets", True, 1)
+    assert alarm(eng, "device")["level"] == 0
+
+
 def test_a_device_alarm_raised_again_late_or_for_another_reason_starts_afresh():
     late = _device_loop(12, raise_at_s=persist.CARRY_S + 1)
     assert alarm(late, "device")["level"] == 0
@@ -136,6 +153,7 @@ def test_a_reason_it_had_raised_beside_a_new_one_does_not_sound_it_afresh():
     eng = _reset(eng, 11 * MIN, 5)
     assert alarm(eng, "device") is None          # not restored: raised again by its parts
     eng.set_condition("device", "config", True, 1)
+    assert alarm(eng, "device")["level"] == 2    # config: the older of its reasons
     eng.set_condition("device", "resets", True, 1)
     a = alarm(eng, "device")
     assert (a["level"], a["reason"], a["status"]) == (2, "resets", "sounding")
@@ -156,6 +174,14 @@ def test_a_reason_it_had_raised_after_a_new_one_takes_up_its_level():
     a = alarm(eng, "device")
     assert (a["level"], a["reason"], a["since_s"]) == (2, "resets", -11 * MIN - 5)
     assert [(e["event"], e["level"]) for e in ev if e["type"] == "device"] == [("alarm_update", 2)]
+    # the same level: the older escalation goes on (its onset, its step)
+    eng = make(escalate_minutes=5)
+    eng.set_condition("device", "resets", True, 0)
+    eng = _reset(eng, 4 * MIN, 5)
+    eng.set_condition("device", "config", True, 1)
+    eng.set_condition("device", "resets", True, 1)
+    assert alarm(eng, "device")["since_s"] == -4 * MIN - 5
+    assert [e["level"] for e in eng.tick(55) if e["event"] == "alarm_escalate"] == [1]
     # answered meanwhile, the press holds: a reason it had is no news
     eng = make(escalate_minutes=5)
     eng.set_condition("device", "resets", True, 0)
