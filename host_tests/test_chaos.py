@@ -651,6 +651,46 @@ def test_a_real_gated_follower_world_plays_the_leaders_alarm_silently_then_sound
     assert w["_gate45"][0] == 1   # 45a judged the urgent low
 
 
+# --- round 23: that leader in a reset loop -------------------------------------------------
+def test_leader_loop_draws_leave_the_old_draws_alone():
+    # seeds under LOOP_FROM draw nothing from the round-23 stream; from it, only gated worlds
+    for seed in range(chaos.GATE_FROM, chaos.GATE_FROM + 100):
+        assert "resets" not in (chaos.draw_world(seed, 1)["inject"].get("leader") or {})
+    drawn = [chaos.draw_world(s, 1) for s in range(chaos.LOOP_FROM, chaos.LOOP_FROM + 200)]
+    looped = [w for w in drawn if "resets" in (w["inject"].get("leader") or {})]
+    assert looped and all(w["gated"] for w in looped)
+    for w in looped:
+        a, b, every = w["inject"]["leader"]["resets"]
+        assert 60 <= a < b and chaos.LOOP_EVERY_S[0] <= every <= chaos.LOOP_EVERY_S[1]
+        if w.get("fall13"):   # the loop runs over the drawn fall's start
+            assert a <= w["fall13"]["t_s"] < b
+
+
+def test_a_leader_in_a_reset_loop_still_wakes_the_gated_follower():
+    # round 23: the world of the test above, the leader resetting every 2 min from minute 20 to
+    # minute 120 (shorter than its 5-min escalation step). Its urgent low reaches level 1 across
+    # the loop (alarms.persist keeps the step), and the follower sounds it. Before session 37
+    # each restore started the step again: the leader's urgent low stayed at level 0 and the
+    # follower played it silently through the loop (45a failed, as chaos seed 3341 did)
+    w = chaos.draw_world(3, 2.75 / 24)
+    fall = [90, 80, 70, 60, 50, 45, 45, 45, 45, 45, 45, 45, 50, 60, 80, 100]
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, gated=True, start=0,
+             follower={"poll_s": 30, "silent_min": 15, "silent": [], "down": []})
+    w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI], alarms={},
+                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 15, "sound": "unanswered"})
+    w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [], "engine": True,
+                              "resets": [1200, 7200, 120]},
+                   "trace_splice": [6, fall]}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert len([e for e in events if e.get("event") == "leader_reset"]) == 50
+    snaps = chaos.leader_snapshots(events)
+    assert any(k == "urgent_low" and lv >= 1 for _, snap in snaps for k, st, lv in snap), snaps
+    assert any(e.get("pattern") == "high" for e in events if e.get("event") == "annunciator")
+    assert chaos.check_world(w, events, console, error) == {}
+    assert w["_gate45"][0] == 1   # 45a judged the urgent low
+
+
 def test_a_snooze_that_quiets_the_board_is_a_choice_until_it_ends():
     # seed 484: no_data snoozed while stale; the annunciator goes "off" (loudest() is None
     # when every alarm is answered), not "snoozed": that quiet was a person's choice

@@ -574,6 +574,14 @@ checked (check_world):
    alarms.gate), nothing "at_leader" from a poll + a tick + REACT_MS after, where the leader is
    reachable.
 
+Round 23 (draw_leader_loop, its own stream, seeds from 3301 only): in half the gated worlds the
+ leader stand-in goes through a reset loop, one reset every 60-240 s for one to three hours, over
+ the world's drawn fall when it has one: its engine saved and restored into a new one each time
+ (simboot leader_engine, as main.App through RTC memory). 45a judges the urgent low as before: the
+ leader's escalation must go on across its resets (alarms.persist), else the follower plays the
+ urgent low silently for as long as the loop lasts (seed 3341 fails so on the firmware before
+ session 37).
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -794,6 +802,7 @@ def draw_world(seed, days):
     draw_round17(seed, w, end_s)    # round 17: an MQTT broker that answers, and what it meets
     draw_round21(seed, w, end_s)    # round 21: a transmitter that sends 0x51 before its frames, jittered records
     draw_gate(seed, w, end_s)       # round 22: a follower that sounds only what its leader leaves unanswered
+    draw_leader_loop(seed, w, end_s)   # round 23: that leader in a reset loop
     return w
 
 
@@ -2157,6 +2166,36 @@ def draw_gate(seed, w, end_s):
     w["inject"]["leader"]["engine"] = True
 
 
+LOOP_KEY = 0x100723     # the round-23 stream: random.Random(seed ^ LOOP_KEY)
+LOOP_FROM = 3301        # seeds 1-3300: their worlds stay as they were (the highest run, 3215)
+LOOP_P = 0.5            # of the gated worlds
+LOOP_EVERY_S = (60, 240)    # a reset this often: shorter than escalate_minutes (5 by default)
+LOOP_SPAN_S = (3600, 3 * 3600)
+
+
+def draw_leader_loop(seed, w, end_s):
+    """Round 23, from its own stream: in half the gated worlds the leader box goes through a
+    reset loop (simboot leader_engine: its engine saved and restored every LOOP_EVERY_S, as
+    through RTC memory) for one to three hours, from before the world's drawn fall when it has
+    one (round 13: an urgent low at the leader). Before session 37 the restored alarm started
+    its escalation step again at each reset: a loop shorter than a step held the leader's
+    urgent low at level 0, and the follower played it silently for as long as the loop lasted
+    (45a fails then; helper-172's finding)."""
+    if seed < LOOP_FROM or not w.get("gated"):
+        return
+    ex = random.Random(seed ^ LOOP_KEY)
+    if ex.random() >= LOOP_P:
+        return
+    every = ex.randint(*LOOP_EVERY_S)
+    fall = w.get("fall13")
+    if fall:
+        start = fall["t_s"] - ex.randint(0, 1800)
+    else:
+        start = ex.randint(0, max(0, end_s - LOOP_SPAN_S[1]))
+    start = max(60, start)
+    w["inject"]["leader"]["resets"] = [start, min(end_s, start + ex.randint(*LOOP_SPAN_S)), every]
+
+
 ROUND13_KEY = 0xD13A13  # the round-13 stream: random.Random(seed ^ ROUND13_KEY)
 ROUND13_FROM = 1301     # seeds 1-1300 ran in rounds 1-12: their worlds stay as they were
 BEFORE_WRAP_S = (30, 600)     # a reset or power cut this long before the wrap (ticks start again at 0)
@@ -2525,6 +2564,9 @@ def summary(w):
                                                          "" if not f["night"] else "+night" + (
                                                              "_" + f["edge"] if f["edge"] else "")))
     _named(parts, w, ("follow_forward", "gated"))
+    loop = (w["inject"].get("leader") or {}).get("resets")
+    if loop:
+        parts.append("leader_loop=%ds@%dm+%dm" % (loop[2], loop[0] // 60, (loop[1] - loop[0]) // 60))
     if w.get("leader_clock"):
         parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
                                        if w["inject"].get("more_power_cuts_at_s") else ""))

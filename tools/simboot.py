@@ -775,16 +775,16 @@ def leader_feed(spec, tx):
             trend = None if prev is None else (g - prev) * 2
             r = (t.window_dex(k), epoch + at_us // 1000000, g, trend, 6, "live")
             hist.add(r)
-            if engine is not None:
-                engine.on_reading(r, _now_ms() // 1000, 0)
+            if box is not None:
+                box[0].on_reading(r, _now_ms() // 1000, 0)
                 changed()
         vtime.call_at(t.window_us(k + 1), window, k + 1)
 
-    engine, changed = leader_engine() if spec.get("engine") else (None, None)
+    box, changed = leader_engine(spec.get("resets")) if spec.get("engine") else (None, None)
     vtime.call_at(t.window_us(0), window, 0)
 
 
-def leader_engine():
+def leader_engine(resets=None):
     """Round 22 (inject leader engine): the leader box's own alarm engine (default
     settings), fed the leader's readings as they come (age 0: its link's live one) and
     ticked every LEADER_TICK_S on the world's clock, nobody pressing at the leader. Its
@@ -792,33 +792,49 @@ def leader_engine():
     main.App.alarm_report makes it) for a follower with follow.sound "unanswered";
     each change is emitted as leader_alarms [[type, status, level], ...] for the checks.
     It runs on while the leader is off the network (down_at_s: the box is up, its
-    server unreachable) and through the follower's resets. (engine, changed())."""
+    server unreachable) and through the follower's resets. Round 23 (inject leader
+    resets [a_s, b_s, every_s]): the leader box resets every every_s from a_s to b_s, a
+    reset loop: its engine saved and restored into a new one (alarms.persist, as
+    main.App does through RTC memory; the time away taken as none), a leader_reset event
+    each time. ([engine], changed()): the list holds the engine of the leader's boot."""
     from alarms import settings as alarm_settings
     from alarms.engine import AlarmEngine
-    engine = AlarmEngine(alarm_settings.validate({}))
+    box = [AlarmEngine(alarm_settings.validate({}))]
     last = [None, None]   # the last round's now_s, the last snapshot emitted
+
+    def reset(at_s):
+        now = _now_ms() // 1000
+        engine = AlarmEngine(alarm_settings.validate({}))
+        engine.restore(box[0].save(), now, 0)
+        box[0] = engine
+        emit({"event": "leader_reset"})
+        changed()
+        if at_s + resets[2] < resets[1]:
+            vtime.call_at(_us(at_s + resets[2]), reset, at_s + resets[2])
 
     def tick():
         now = _now_ms() // 1000
-        engine.tick(now)
+        box[0].tick(now)
         changed()
         last[0] = now
         vtime.call_at(_us(now + LEADER_TICK_S), tick)
 
     def report():
         return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
-                            "level": a["level"], "reason": a["reason"]} for a in engine.active()],
+                            "level": a["level"], "reason": a["reason"]} for a in box[0].active()],
                 "age_s": None if last[0] is None else _now_ms() // 1000 - last[0], "muted": False}
 
     def changed():
-        snap = [[a["type"], a["status"], a["level"]] for a in engine.active()]
+        snap = [[a["type"], a["status"], a["level"]] for a in box[0].active()]
         if snap != last[1]:
             last[1] = snap
             emit({"event": "leader_alarms", "alarms": snap})
 
     LEADER["alarms"] = report
     tick()
-    return engine, changed
+    if resets:
+        vtime.call_at(_us(resets[0]), reset, resets[0])
+    return box, changed
 
 
 def leader_close():
@@ -1075,7 +1091,8 @@ def inject(app, boots):
     the Nightscout queue file before the next boot (damage_queue());
     {"leader": {"port": p, "silent_at_s": [[a, b]], "down_at_s": [[a, b]]}} runs a leader
     box stand-in for a follower configuration (leader_feed(), leader_serve()); with
-    "engine": true it has its own alarm engine and serves its alarms (leader_engine());
+    "engine": true it has its own alarm engine and serves its alarms (leader_engine()),
+    with "resets": [a_s, b_s, every_s] that engine goes through a reset loop;
     {"save_cut_at_s": [t, file, step, off_s, fraction]} cuts the power (off_s) in the
     middle of the first save of `file` after t, at `step` (_FlashOs);
     {"config_save_at_s": [t, alarms]} saves the box's settings with these alarm settings
