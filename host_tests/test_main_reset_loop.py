@@ -1,0 +1,42 @@
+"""main.App in a reset loop (a crash or the watchdog every 85 s, shorter than the
+5-min escalation step), on the MicroPython port with the real App: each boot a new
+App on the same RTC memory, as the board's reset leaves it. From the third boot in
+a row the App raises its `device` alarm (resets) at boot; it must escalate across
+the loop (alarms.persist keeps the step, and a device alarm raised again at boot
+for a reason it had takes up its level), as a box that never reset, else a box
+stuck in a loop never gets louder and a follower box waiting for its top level
+(alarms.gate) never wakes anyone. Before session 37 it stayed at level 0."""
+from apprun import run_app
+
+LOOP = r'''
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, json, main
+from app import log
+log.sink = lambda line: None
+out = []
+async def boot():
+    app = main.App(CFG, boards_dirs=(BOARDS,))
+    app.setup_port = app.dns_port = None
+    task = asyncio.create_task(app.alarm_task(lambda: None))   # it saves the alarm state
+    await asyncio.sleep_ms(85000)
+    out.append([app.rtc.boots] + [[a["reason"], a["level"], a["priority"], a["status"]]
+                                  for a in app.engine.active() if a["type"] == "device"])
+    task.cancel()
+    await asyncio.sleep_ms(10)
+for i in range(14):
+    asyncio.run(boot())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_resets_alarm_escalates_across_a_reset_loop(tmp_path):
+    out = run_app(tmp_path, {"board": "esp32-devkitc", "transmitter_id": "8G1234"}, LOOP)
+    assert [row[0] for row in out] == list(range(1, 15)), out
+    assert out[0][1:] == [] and out[1][1:] == [], out          # 1 and 2 boots: no loop yet
+    levels = [row[1][1] for row in out[2:]]
+    assert all(row[1][0] == "resets" and row[1][3] == "sounding" for row in out[2:]), out
+    # never lower from one boot to the next, and all the way up within 3 steps of 5 min
+    # and what the saves lose (each boot's last seconds before its reset)
+    assert levels == sorted(levels) and levels[0] == 0, out
+    assert out[-1][1][1:3] == [3, "high"], out
