@@ -237,6 +237,15 @@ def apply(cfg, fields, have_password=True):
     mq["user"] = fields.get("mqtt.user", "").strip()
     mq["password"] = _secret(fields, "mqtt.password", mq.get("password", ""))
     new["alarms"]["forwarding"] = _on(fields, "alarms.forwarding")
+    if "role" in fields:   # (a form from before it keeps the role and follow as stored)
+        new["role"] = fields["role"]
+        fo = new["follow"] = dict(cfg.get("follow") or {})
+        fo["url"] = fields.get("follow.url", "").strip()
+        fo["api_secret"] = _secret(fields, "follow.api_secret", fo.get("api_secret", ""))
+        poll = whole(fields, "follow.poll_s", errors, required=True)
+        if poll is not None:
+            fo["poll_s"] = poll
+        fo["sound"] = fields.get("follow.sound", "")
     pw, again = fields.get(ADMIN_NEW, ""), fields.get(ADMIN_REPEAT, "")
     if pw or again:
         if pw != again:
@@ -314,7 +323,8 @@ def field_names():
     names = ["transmitter_id", "slot", "units", "tz", "hostname", "utc_offset_min", "nightscout.url", "nightscout.allow_http",
              "nightscout.ca_file",
              "nightscout.api_secret", "mqtt.host", "mqtt.port", "mqtt.user", "mqtt.password",
-             "alarms.forwarding", ADMIN_NEW, ADMIN_REPEAT]
+             "alarms.forwarding", ADMIN_NEW, ADMIN_REPEAT, "role", "follow.url", "follow.api_secret",
+             "follow.poll_s", "follow.sound"]
     for i in range(WIFI_ROWS):
         names.append("wifi[%d].ssid" % i)
         names.append("wifi[%d].password" % i)
@@ -409,6 +419,11 @@ def values_from_config(cfg):
     v["mqtt.user"] = mq.get("user", "")
     if al.get("forwarding", True):
         v["alarms.forwarding"] = "on"
+    fo = cfg.get("follow") or {}
+    v["role"] = cfg.get("role", "leader")
+    v["follow.url"] = fo.get("url", "")
+    v["follow.poll_s"] = str(fo.get("poll_s", 60))
+    v["follow.sound"] = fo.get("sound", "all")
     return v
 
 

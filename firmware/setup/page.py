@@ -363,7 +363,9 @@ def _pairs(*a):
 
 def _in_order():
     """(name, label) of every field of settings_page, in its order, as a parent reads them."""
-    yield from _pairs("transmitter_id", "Transmitter ID", "slot", "Slot", "units", "Glucose units")
+    yield from _pairs("transmitter_id", "Transmitter ID", "slot", "Slot", "units", "Glucose units",
+                      "role", "This box", "follow.url", "Follows", "follow.api_secret",
+                      "Its API secret", "follow.poll_s", "Ask every, seconds", "follow.sound", "Sounds")
     for key, enable, label in form.THRESHOLDS:
         yield "alarms." + key, label
         if enable:
@@ -425,6 +427,18 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield "<label>Glucose units <select name=units id=units>"
     yield from _options(values.get("units", "mg/dl"), (("mg/dl", "mg/dL"), ("mmol", "mmol/L")))
     yield "</select> <span class=note>the screen's, the pages' and the thresholds' below</span>%s</label></fieldset>" % _err("units", errors.get("units"))
+    yield "<fieldset><legend>Leader or follower box</legend><label>This box <select name=role id=role>"
+    yield from _options(values.get("role", "leader"), (("leader", "reads the transmitter (a leader)"),
+                                                       ("follower", "follows another box or a Nightscout")))
+    yield "</select>%s</label>" % _err("role", errors.get("role"))
+    yield _input("follow.url", "Follows", values, errors, extra=" size=30" + PLAIN,
+                 note="a follower's: the leader box's http://cgm-alarm-XXXX.local:17580, or a Nightscout's https://...")
+    yield _secret("follow.api_secret", "Its API secret", cfg, errors, clear=True)
+    yield _input("follow.poll_s", "Ask every, seconds", values, errors, "number")
+    yield "<label>Sounds <select name=follow.sound id=follow.sound>"
+    yield from _options(values.get("follow.sound", "all"), (("all", "every alarm"),
+                                                            ("unanswered", "only what goes unanswered at the leader box")))
+    yield "</select>%s</label></fieldset>" % _err("follow.sound", errors.get("follow.sound"))
     units = num.shown_units(values)
     unit = "mmol/L" if units == "mmol" else "mg/dL"
     # decimals as text: a number field of a browser whose language writes "3,9" could

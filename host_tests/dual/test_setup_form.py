@@ -659,3 +659,71 @@ def test_a_refused_forms_banner_names_its_fields_in_the_pages_order_each_a_link_
         if name.endswith("_snooze"):
             label = label[:-len(" snooze")]
         assert own.strip().startswith(label), (name, told[name], own)
+
+
+# --- the leader or follower box (role, follow) -----------------------------------------------
+def _follower_post(cfg, **changes):
+    f = _fields(cfg)
+    f.update({"role": "follower", "follow.url": "http://cgm-alarm-ab12.local:17580",
+              "follow.api_secret": "leader-secret-1", "follow.poll_s": "30", "follow.sound": "unanswered"})
+    f.update(changes)
+    return f
+
+
+def test_a_follower_box_is_set_from_the_form_and_shown_as_stored():
+    cfg = _stored()
+    assert (form.values_from_config(cfg)["role"], form.values_from_config(cfg)["follow.sound"],
+            form.values_from_config(cfg)["follow.poll_s"]) == ("leader", "all", "60")
+    new, errors, _ = form.apply(cfg, _follower_post(cfg))
+    assert errors == {}
+    clean, problems = config.validate(new)
+    assert problems == [], problems
+    assert clean["role"] == "follower"
+    fo = clean["follow"]
+    assert (fo["url"], fo["api_secret"], fo["poll_s"], fo["sound"]) == (
+        "http://cgm-alarm-ab12.local:17580", "leader-secret-1", 30, "unanswered")
+    assert fo["silent_min"] == cfg["follow"]["silent_min"]     # keys not on the form are kept
+    # shown back as stored, the secret never; an unchanged save keeps it all
+    v = form.values_from_config(clean)
+    assert (v["role"], v["follow.url"], v["follow.poll_s"], v["follow.sound"]) == (
+        "follower", "http://cgm-alarm-ab12.local:17580", "30", "unanswered")
+    assert "follow.api_secret" not in v
+    again, errors, _ = form.apply(clean, dict(v))
+    assert errors == {} and config.validate(again)[0] == clean
+    html = _page(page.settings_page(clean, "tok", v, {}))
+    assert "<option value=follower selected>" in html and "<option value=unanswered selected>" in html
+    assert "leader-secret-1" not in html and "id='state-follow.api_secret'>set<" in html
+    # the clear box removes the secret
+    gone, errors, _ = form.apply(clean, dict(v, **{"follow.api_secret.clear": "on"}))
+    assert gone["follow"]["api_secret"] == ""
+
+
+def test_a_page_from_before_keeps_the_role_and_follow_as_stored():
+    cfg = _stored()
+    new, _, _ = form.apply(cfg, _follower_post(cfg))
+    follower = config.validate(new)[0]
+    f = form.values_from_config(follower)
+    for name in ("role", "follow.url", "follow.poll_s", "follow.sound"):
+        del f[name]
+    again, errors, _ = form.apply(follower, f)
+    assert errors == {} and config.validate(again)[0] == follower
+
+
+def test_follower_problems_land_next_to_their_fields():
+    cfg = _stored()
+    for changes, field, words in ((dict(role="boss"), "role", "leader"),
+                                  ({"follow.url": ""}, "follow.url", "must be set"),
+                                  ({"follow.url": "ftp://x"}, "follow.url", "http"),
+                                  ({"follow.poll_s": "0"}, "follow.poll_s", "10"),
+                                  ({"follow.sound": "sometimes"}, "follow.sound", "unanswered")):
+        new, errors, rows = form.apply(cfg, _follower_post(cfg, **changes))
+        assert errors == {}, errors
+        clean, problems = config.validate(new)
+        got = form.problems_to_fields(problems, rows, form.field_names())
+        assert words in got.get(field, ""), (changes, got, problems)
+        assert form.GENERAL not in got, got
+    new, errors, _ = form.apply(cfg, _follower_post(cfg, **{"follow.poll_s": "x"}))
+    assert "follow.poll_s" in errors
+    # a follower reads no transmitter: its id may stay blank
+    new, errors, _ = form.apply(cfg, _follower_post(cfg, transmitter_id=""))
+    assert errors == {} and config.validate(new)[1] == [] and config.missing(new) == []
