@@ -429,10 +429,10 @@ def test_every_page_is_a_whole_document_with_every_element_closed():
     html = _html(page.settings_page(cfg, "tok", form.values_from_config(cfg), {}))
     assert "<h1>Settings</h1>" in html and "<title>Settings - CGM alarm</title>" in html
     legends = [h.split("</legend>")[0] for h in html.split("<legend>")[1:]]
-    assert legends == ["Transmitter", "Alarm thresholds (mg/dL)", "More alarm settings",
-                       "Schedules (e.g. night)", "Wi-Fi networks", "Forwarding",
+    assert legends == ["Transmitter", "Leader or follower box", "Alarm thresholds (mg/dL)",
+                       "More alarm settings", "Schedules (e.g. night)", "Wi-Fi networks", "Forwarding",
                        "Admin password"], legends
-    assert html.count("<fieldset>") == 7 and "</fieldset><fieldset><legend>Wi-Fi" in html
+    assert html.count("<fieldset>") == 8 and "</fieldset><fieldset><legend>Wi-Fi" in html
     assert "</fieldset><fieldset><legend>Admin password" in html
     assert "from this phone each time the settings are saved" in html
     html = _html(page.signin_page())
