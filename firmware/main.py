@@ -80,6 +80,7 @@ class App:
         self.dns_port = 53          # captive-portal DNS while the setup AP is open (None: off)
         self.config_path = config_path
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
+        self.follower = None        # a follower box's source (forward.follower), for the status page
         self.timesync = None
         self._answered = []         # (clock.ms(), types) of the last presses' answers (unacknowledge)
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
@@ -257,6 +258,13 @@ class App:
         play its onset for a moment, or an alarm the leader had just cleared."""
         self._leader = (report, self.now_s())
         self.wake.set()
+
+    def leader_age_s(self):
+        """For the status page: how old the leader box's word is, None while it is
+        not known (none given, or stale: this box sounds its own alarms)."""
+        if self.gate is None or self._report() is None:
+            return None
+        return self.now_s() - self._leader[1]
 
     def _watch_leader(self):
         """The follower's gate, each round: the sound (a report grows stale with

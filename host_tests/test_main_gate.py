@@ -36,6 +36,7 @@ def now_key():
 async def night():
     asyncio.create_task(app.alarm_task(lambda: None))
     await asyncio.sleep_ms(500)
+    out["age_start"] = app.leader_age_s()
     # a poll: the report (fetched after the entries) is given, then the reading
     app.leader_alarms(leader(low=("sounding", 0)))
     app.on_reading(reading.make(100000, clock.unix(), 65, -10, 6))
@@ -46,8 +47,10 @@ async def night():
         app.leader_alarms(leader(low=("sounding", 1)))
         await asyncio.sleep_ms(10000)
     out["while_told"] = now_key()
+    out["age_told"] = app.leader_age_s()
     await asyncio.sleep_ms(60000)          # no poll reached the leader for 70 s (2 x 10 + 30 = 50)
     out["stale"] = now_key()
+    out["age_stale"] = app.leader_age_s()
     app.leader_alarms(leader(low=("snoozed", 0)))
     await asyncio.sleep_ms(1000)
     out["answered_there"] = now_key()
@@ -57,6 +60,7 @@ async def night():
     app.leader_alarms(None)
     await asyncio.sleep_ms(1000)
     out["no_report"] = now_key()
+    out["age_none"] = app.leader_age_s()
     app.leader_alarms(leader(low=("snoozed", 0), link=("sounding", 3)))
     await asyncio.sleep_ms(1000)
     out["leader_fault"] = [[a["type"], a["reason"]] for a in app.engine.active()]
@@ -80,6 +84,9 @@ def test_the_follower_plays_the_leaders_alarm_silently_until_it_goes_unanswered_
     assert out["answered_there"] == ["low", "at_leader"], out
     assert out["unanswered_there"] == ["low", "sounding"], out
     assert out["no_report"] == ["low", "sounding"], out
+    # the status page's "its last report N s ago", and not known (every alarm sounds) otherwise
+    assert [out["age_start"], out["age_told"], out["age_stale"], out["age_none"]] == [
+        None, 10, None, None], out
 
 
 def test_the_leaders_own_unanswered_fault_raises_link_here_and_clears_with_it(tmp_path):

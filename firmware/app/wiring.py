@@ -281,6 +281,7 @@ def _source(app):
                      on_server_date=lambda d: app.timesync and app.timesync.offer_date(d), log=_log,
                      pause=lambda: _blocking_step(app, f.host, f.port),
                      on_alarms=app.leader_alarms if cfg["follow"].get("sound") == "unanswered" else None)
+        app.follower = f
         if f.on_alarms is not None:   # sound only what the leader box leaves unanswered
             from alarms import gate
             app.gate, app.gate_poll_s = gate, f.poll_s

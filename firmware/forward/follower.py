@@ -3,7 +3,8 @@
 #
 #   f = Follower(cfg["follow"], on_reading, on_condition, on_server_date=None)
 #   await f.run()                 # polls forever (a supervised task)
-#   f.status()                    # {"url", "last_entry_unix", "last_error", "silent", "polls"}
+#   f.status()                    # {"url", "last_entry_unix", "last_error", "silent", "polls",
+#                                 #  "alarms_error"}
 #
 # cfg (app.config "follow"): {"url": leader "http://cgm-alarm-ab12.local:17580" or
 #   Nightscout "https://ns.example.org", "api_secret": "" (sent as header
@@ -560,4 +561,4 @@ class Follower:
         return {"url": self.scheme + "://" + self.host + ":%d" % self.port,
                 "last_entry_unix": None if self.last_ms is None else self.last_ms // 1000,
                 "last_error": self.last_error, "silent": self.active.get("leader_silent", False),
-                "polls": self.polls}
+                "polls": self.polls, "alarms_error": self.alarms_error}

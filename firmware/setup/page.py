@@ -116,7 +116,11 @@ def status_page(state, cfg, ap=None, problems=()):
                 esc(a.get("status")), esc(reason) if reason else "")
         yield "</table>"
     yield "</section><section id=links><h2>Connections</h2><table>"
-    yield "<tr><td>Transmitter</td><td id=link>%s</td></tr>" % _transmitter(cfg, state)
+    if cfg.get("role") == "follower":   # no transmitter of its own: what it follows
+        yield "<tr><td>Follows</td><td id=follow>%s</td></tr>" % _follows(cfg, state)
+        yield "<tr><td>Sounds</td><td id=follow-sound>%s</td></tr>" % _follow_sound(cfg, state)
+    else:
+        yield "<tr><td>Transmitter</td><td id=link>%s</td></tr>" % _transmitter(cfg, state)
     left = state.get("session_left_s")
     if left is not None:
         yield "<tr><td>Sensor session</td><td id=session>%s</td></tr>" % _session(left, state.get("minute_of_day"))
@@ -201,6 +205,35 @@ def _transmitter(cfg, state):
     name = ("&hellip;" + esc(tx[-2:])) if tx else "not set"
     link = state.get("link")
     return "%s, %s" % (name, esc(link) if link else "no contact yet")
+
+
+def _follows(cfg, state):
+    """A follower box's source: its host (as Nightscout's, no credentials), the
+    newest reading it gave, why the last request failed, whether it fell silent."""
+    url = (cfg.get("follow") or {}).get("url")
+    fo = state.get("follow") or {}
+    t = fo.get("last_entry_unix")
+    text = "%s, %s" % (esc(_host(url)) if url else "not set",
+                       "no reading yet" if t is None else "newest reading " + _ago(state.get("now_unix"), t))
+    if fo.get("last_error"):
+        text += " &mdash; failing (%s)" % esc(fo["last_error"])
+    if fo.get("silent"):
+        text += " &mdash; no new reading for too long (link alarm)"
+    return text
+
+
+def _follow_sound(cfg, state):
+    """follow.sound, and with "unanswered" whether the leader box's word is known
+    now (alarms.gate: when it is not, this box sounds every alarm itself)."""
+    if (cfg.get("follow") or {}).get("sound") != "unanswered":
+        return "every alarm"
+    text = "only the alarms the leader box leaves unanswered"
+    age = state.get("leader_age_s")
+    if age is not None:
+        return text + " (its last report %s)" % _ago(age, 0)
+    why = (state.get("follow") or {}).get("alarms_error")
+    return text + "; its word is not known now%s: every alarm sounds here" % (
+        " (%s)" % esc(why) if why else "")
 
 
 def _session(left, mod):

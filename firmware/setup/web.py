@@ -80,7 +80,10 @@ def state_from_app(app):
             address = app.wifi.address()
         except Exception:
             pass
+    follower = getattr(app, "follower", None)
     return {"last_reading": app.status.get("last_reading"),
+            "follow": follower.status() if follower is not None else None,
+            "leader_age_s": app.leader_age_s() if follower is not None else None,
             "now_unix": clock.unix() if clock.wall_valid() else None,
             "minute_of_day": app.minute_of_day(),
             "alarms": _alarms(app), "link": app.status.get("link"), "wifi": wifi,

@@ -283,7 +283,8 @@ def test_a_poll_asks_for_entries_within_15_s():
     assert w.readings == [(T0, T0, 100, 0, 6, "live")]
     assert w.dates == [http_date(T0 + 60)]
     assert w.f.status() == {"url": "http://10.0.0.2:17580", "last_entry_unix": T0,
-                            "last_error": None, "silent": False, "polls": 1}
+                            "last_error": None, "silent": False, "polls": 1,
+                            "alarms_error": None}
     w.poll(body="[]", server_unix=T0 + 120)
     assert w.f.status()["polls"] == 2
     assert "&find[date][$gt]=%d" % (T0 * 1000) in w.http.requests[1]["path"]
@@ -292,7 +293,8 @@ def test_a_poll_asks_for_entries_within_15_s():
 def test_the_status_before_any_poll():
     w = World()
     assert w.f.status() == {"url": "http://10.0.0.2:17580", "last_entry_unix": None,
-                            "last_error": None, "silent": False, "polls": 0}
+                            "last_error": None, "silent": False, "polls": 0,
+                            "alarms_error": None}
 
 
 def test_the_trend_carries_over_from_the_previous_poll():
@@ -994,6 +996,11 @@ def test_a_leader_without_alarms_gives_none_and_says_so_once():
     told = [line for line in w.logs if "the leader's alarms" in line]
     assert len(told) == 4 and "HTTP 404" in told[0] and "HTTP 503" in told[1], told
     assert "no age_s" in told[2] and "every alarm sounds here" in told[0], told
+    # and the status page says why (its "Sounds" row): the last answer's, cleared by a good one
+    assert "Error" in (w.f.status()["alarms_error"] or ""), w.f.status()
+    w.http.answers = [(200, None, "[]"), (200, None, "{\"alarms\": [], \"age_s\": 1}")]
+    w.ask()
+    assert w.f.status()["alarms_error"] is None and w.given[-1][1] is not None, w.given
 
 
 def test_a_request_that_did_not_reach_the_leader_leaves_the_last_report_standing():

@@ -618,6 +618,11 @@ def test_every_other_value_on_the_pages_is_escaped():
     assert "id=th-low>%s mg/dL<" % H_ESC in html and "high %s" % H_ESC in html
     assert "id=mqtt>%s<" % H_ESC in html
     assert "sensor state %s" % H_ESC in html
+    fcfg = dict(cfg, role="follower", follow={"url": "http://" + H, "sound": "unanswered"})
+    html = _html(page.status_page(dict(state, follow={"last_error": H, "alarms_error": H,
+                                                      "last_entry_unix": 1000}), fcfg))
+    assert "<script>alert" not in html and "failing (%s)" % H_ESC in html
+    assert "not known now (%s)" % H_ESC in html
     html = _html(page.message_page("Busy", H, "busy"))
     assert "<title>Busy</title>" in html and "<h1>Busy</h1><p class=err id=busy>%s</p>" % H_ESC in html
     assert "value='%s'" % H_ESC in _html(page.settings_page(cfg, H, {}, {}))     # the token
@@ -709,6 +714,40 @@ def test_the_status_page_shows_the_alarms_and_the_links():
     assert page._host("ns.lan/api") == "ns.lan"
     assert page._host("https://tok@ns.lan?x=1") == "ns.lan"
     assert page._host("https://a/b//c") == "a"
+
+
+def test_a_follower_boxs_status_page_shows_what_it_follows_not_a_transmitter():
+    cfg = _stored()
+    cfg["role"] = "follower"
+    cfg["follow"] = {"url": "http://me:pw@leader.lan:17580/x?token=t", "sound": "all"}
+    state = {"now_unix": 10000, "follow": {"last_entry_unix": 9880, "last_error": None,
+                                           "silent": False, "alarms_error": None}}
+    html = _html(page.status_page(state, cfg))
+    # the host alone (no user, password, path or query), as for Nightscout
+    assert "id=follow>leader.lan:17580, newest reading 2 min ago<" in html, html
+    assert "id=follow-sound>every alarm<" in html
+    assert "id=link>" not in html and "pw" not in html and "token=" not in html
+    state["follow"] = {"last_entry_unix": None, "last_error": "OSError: 113", "silent": True}
+    html = _html(page.status_page(state, cfg))
+    assert ("id=follow>leader.lan:17580, no reading yet &mdash; failing (OSError: 113) &mdash; "
+            "no new reading for too long (link alarm)<") in html, html
+    # follow.sound "unanswered": whether the leader box's word is known now (alarms.gate)
+    cfg["follow"]["sound"] = "unanswered"
+    html = _html(page.status_page(dict(state, leader_age_s=40), cfg))
+    assert ("id=follow-sound>only the alarms the leader box leaves unanswered (its last report "
+            "40 s ago)<") in html, html
+    state["follow"]["alarms_error"] = "ValueError: HTTP 404 (not a box's LAN API?)"
+    html = _html(page.status_page(dict(state, leader_age_s=None), cfg))
+    assert ("id=follow-sound>only the alarms the leader box leaves unanswered; its word is not "
+            "known now (ValueError: HTTP 404 (not a box&#39;s LAN API?)): every alarm sounds "
+            "here<") in html, html
+    state["follow"]["alarms_error"] = None
+    assert "its word is not known now: every alarm sounds here<" in _html(page.status_page(state, cfg))
+    # a box made a follower before its source is set, and a state the page could not read
+    cfg["follow"] = {}
+    html = _html(page.status_page({}, cfg))
+    assert "id=follow>not set, no reading yet<" in html and "id=follow-sound>every alarm<" in html
+    _well_formed(html)
 
 
 def test_the_status_page_shows_the_thresholds_schedules_and_the_boxs_time():

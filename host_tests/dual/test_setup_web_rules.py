@@ -802,6 +802,24 @@ def test_the_status_says_at_leader_of_a_followers_alarms_its_leader_sounds():
     assert got == [("low", "at_leader"), ("device", "sounding"), ("high", "snoozed")], got
 
 
+def test_the_status_gives_a_follower_boxs_source_and_the_age_of_its_leaders_word():
+    class Follower:
+        def status(self):
+            return {"last_entry_unix": 5, "last_error": None, "silent": False, "alarms_error": None}
+    old = web.clock
+    web.clock = Clock()
+    try:
+        app = _App(None)
+        st = web.state_from_app(app)          # a leader box: none
+        assert st["follow"] is None and st["leader_age_s"] is None, st
+        app.follower = Follower()
+        app.leader_age_s = lambda: 40
+        st = web.state_from_app(app)
+    finally:
+        web.clock = old
+    assert st["follow"]["last_entry_unix"] == 5 and st["leader_age_s"] == 40, st
+
+
 def test_the_status_gives_the_sensor_session_left_from_its_end():
     old = web.clock
     web.clock = Clock(t=5000)
