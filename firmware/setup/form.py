@@ -246,6 +246,11 @@ def apply(cfg, fields, have_password=True):
         if poll is not None:
             fo["poll_s"] = poll
         fo["sound"] = fields.get("follow.sound", "")
+        if "follow.silent_min" in fields:   # (a form of session 37's page keeps them as stored)
+            silent = whole(fields, "follow.silent_min", errors, required=True)
+            if silent is not None:
+                fo["silent_min"] = silent
+            fo["ca_file"] = fields.get("follow.ca_file", "").strip()
     pw, again = fields.get(ADMIN_NEW, ""), fields.get(ADMIN_REPEAT, "")
     if pw or again:
         if pw != again:
@@ -324,7 +329,7 @@ def field_names():
              "nightscout.ca_file",
              "nightscout.api_secret", "mqtt.host", "mqtt.port", "mqtt.user", "mqtt.password",
              "alarms.forwarding", ADMIN_NEW, ADMIN_REPEAT, "role", "follow.url", "follow.api_secret",
-             "follow.poll_s", "follow.sound"]
+             "follow.poll_s", "follow.sound", "follow.silent_min", "follow.ca_file"]
     for i in range(WIFI_ROWS):
         names.append("wifi[%d].ssid" % i)
         names.append("wifi[%d].password" % i)
@@ -424,6 +429,8 @@ def values_from_config(cfg):
     v["follow.url"] = fo.get("url", "")
     v["follow.poll_s"] = str(fo.get("poll_s", 60))
     v["follow.sound"] = fo.get("sound", "all")
+    v["follow.silent_min"] = str(fo.get("silent_min", 15))
+    v["follow.ca_file"] = fo.get("ca_file", "")
     return v
 
 

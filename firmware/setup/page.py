@@ -398,7 +398,9 @@ def _in_order():
     """(name, label) of every field of settings_page, in its order, as a parent reads them."""
     yield from _pairs("transmitter_id", "Transmitter ID", "slot", "Slot", "units", "Glucose units",
                       "role", "This box", "follow.url", "Follows", "follow.api_secret",
-                      "Its API secret", "follow.poll_s", "Ask every, seconds", "follow.sound", "Sounds")
+                      "Its API secret", "follow.ca_file", "Its CA certificate file", "follow.poll_s",
+                      "Ask every, seconds", "follow.silent_min", "Silent after, minutes",
+                      "follow.sound", "Sounds")
     for key, enable, label in form.THRESHOLDS:
         yield "alarms." + key, label
         if enable:
@@ -467,7 +469,11 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield _input("follow.url", "Follows", values, errors, extra=" size=30" + PLAIN,
                  note="a follower's: the leader box's http://cgm-alarm-XXXX.local:17580, or a Nightscout's https://...")
     yield _secret("follow.api_secret", "Its API secret", cfg, errors, clear=True)
+    yield _input("follow.ca_file", "Its CA certificate file", values, errors, extra=PLAIN,
+                 note="on the box, for https:// (e.g. ca.pem)")
     yield _input("follow.poll_s", "Ask every, seconds", values, errors, "number")
+    yield _input("follow.silent_min", "Silent after, minutes", values, errors, "number",
+                 note="6-60: no new reading this long sounds the link alarm")
     yield "<label>Sounds <select name=follow.sound id=follow.sound>"
     yield from _options(values.get("follow.sound", "all"), (("all", "every alarm"),
                                                             ("unanswered", "only what goes unanswered at the leader box")))

@@ -682,7 +682,17 @@ def test_a_follower_box_is_set_from_the_form_and_shown_as_stored():
     fo = clean["follow"]
     assert (fo["url"], fo["api_secret"], fo["poll_s"], fo["sound"]) == (
         "http://cgm-alarm-ab12.local:17580", "leader-secret-1", 30, "unanswered")
-    assert fo["silent_min"] == cfg["follow"]["silent_min"]     # keys not on the form are kept
+    assert (fo["silent_min"], fo["ca_file"]) == (15, "")
+    # its silence limit and, for a Nightscout over https, the CA file (as nightscout.ca_file)
+    new, errors, _ = form.apply(cfg, _follower_post(cfg, **{
+        "follow.url": "https://ns.example.org", "follow.api_secret": "", "follow.silent_min": " 25",
+        "follow.ca_file": " ns.pem "}))
+    assert errors == {}, errors
+    ns, problems = config.validate(new)
+    assert problems == [] and (ns["follow"]["silent_min"], ns["follow"]["ca_file"]) == (25, "ns.pem")
+    assert ns["follow"]["api_secret"] == "" and ns["follow"]["url"] == "https://ns.example.org"
+    v = form.values_from_config(ns)
+    assert (v["follow.silent_min"], v["follow.ca_file"]) == ("25", "ns.pem"), v
     # shown back as stored, the secret never; an unchanged save keeps it all
     v = form.values_from_config(clean)
     assert (v["role"], v["follow.url"], v["follow.poll_s"], v["follow.sound"]) == (
@@ -707,6 +717,12 @@ def test_a_page_from_before_keeps_the_role_and_follow_as_stored():
         del f[name]
     again, errors, _ = form.apply(follower, f)
     assert errors == {} and config.validate(again)[0] == follower
+    # session 37's page had the role and follow, not yet its silence limit nor its CA file
+    follower["follow"].update(url="https://ns.example.org", silent_min=25, ca_file="ns.pem")
+    f = form.values_from_config(follower)
+    del f["follow.silent_min"], f["follow.ca_file"]
+    again, errors, _ = form.apply(follower, f)
+    assert errors == {} and config.validate(again)[0] == follower, again["follow"]
 
 
 def test_follower_problems_land_next_to_their_fields():
@@ -715,7 +731,12 @@ def test_follower_problems_land_next_to_their_fields():
                                   ({"follow.url": ""}, "follow.url", "must be set"),
                                   ({"follow.url": "ftp://x"}, "follow.url", "http"),
                                   ({"follow.poll_s": "0"}, "follow.poll_s", "10"),
-                                  ({"follow.sound": "sometimes"}, "follow.sound", "unanswered")):
+                                  ({"follow.sound": "sometimes"}, "follow.sound", "unanswered"),
+                                  ({"follow.silent_min": "5"}, "follow.silent_min", "6"),
+                                  ({"follow.silent_min": "61"}, "follow.silent_min", "60"),
+                                  ({"follow.url": "https://ns.example.org"}, "follow.ca_file",
+                                   "required for an https:// url"),
+                                  ({"follow.ca_file": "x" * 65}, "follow.ca_file", "64")):
         new, errors, rows = form.apply(cfg, _follower_post(cfg, **changes))
         assert errors == {}, errors
         clean, problems = config.validate(new)
@@ -724,6 +745,8 @@ def test_follower_problems_land_next_to_their_fields():
         assert form.GENERAL not in got, got
     new, errors, _ = form.apply(cfg, _follower_post(cfg, **{"follow.poll_s": "x"}))
     assert "follow.poll_s" in errors
+    new, errors, _ = form.apply(cfg, _follower_post(cfg, **{"follow.silent_min": ""}))
+    assert "follow.silent_min" in errors
     # a follower reads no transmitter: its id may stay blank
     new, errors, _ = form.apply(cfg, _follower_post(cfg, transmitter_id=""))
     assert errors == {} and config.validate(new)[1] == [] and config.missing(new) == []

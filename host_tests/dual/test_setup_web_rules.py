@@ -691,6 +691,18 @@ def test_a_ca_file_is_taken_once_it_is_on_the_box_and_an_xdrip_address_without_i
         cfg, problems = appconfig.load(box.path)
         assert problems == [] and cfg["nightscout"]["url"] == "https://ns.example.org", problems
         assert cfg["nightscout"]["api_secret"] == NS_SECRET
+        # a follower of a Nightscout over https: its own CA file, refused beside its field
+        token = box.token()
+        fields = box.form(token)
+        fields.update({"role": "follower", "follow.url": "https://ns.example.org",
+                       "follow.ca_file": "follow.pem", "nightscout.api_secret": ""})
+        status, text = box.save(fields)
+        assert status == 400 and list(_errors(text)) == ["follow.ca_file"], (status, _errors(text))
+        fields["follow.ca_file"] = "ca.pem"
+        status, text = box.save(fields)
+        assert status == 200 and "id=saved" in text, (status, _errors(text))
+        cfg, problems = appconfig.load(box.path)
+        assert problems == [] and (cfg["role"], cfg["follow"]["ca_file"]) == ("follower", "ca.pem")
     _with_box(check)
 
 
