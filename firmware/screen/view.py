@@ -32,8 +32,8 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "attention": "check sensor", "battery_low": "battery low", "radio": "radio",
            "memory": "memory", "resets": "resetting", "config": "settings",
            "power": "battery low", "button": "button stuck", "button_action": "button failed", "flash": "flash",
-           "not_configured": "not set up", "leader_silent": "leader silent",
-           "leader_auth": "leader refused", "leader_unanswered": "leader unheard",
+           "not_configured": "not set up", "leader_silent": "silent",
+           "leader_auth": "refused secret", "leader_unanswered": "not answered",
            "slot_conflict": "slot in use",
            "nightscout_auth": "secret refused", "network": "network", "mqtt": "mqtt",
            "nightscout": "nightscout", "clock": "no time of day", "factory_reset": "reset",
@@ -95,6 +95,8 @@ def compose(r, age_s, alarm, stale_s, units="mg/dl"):
         priority = None
     else:
         title = TITLES.get(alarm.get("type"), str(alarm.get("type")).upper())[:WIDTH]
+        if str(alarm.get("reason")).startswith("leader_"):   # a follower box's: no transmitter
+            title = "LEADER BOX"
         text = detail(alarm)
         priority = alarm.get("priority")
     shown_age = age(age_s)

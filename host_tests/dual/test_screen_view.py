@@ -49,6 +49,13 @@ def test_the_alarm_in_words_and_whether_it_sounds():
     assert view.compose(None, None, dict(link, status="snoozed"), 600)[4] == "snoozed"  # 18: too long
     radio = {"type": "device", "priority": "medium", "status": "snoozed", "reason": "radio"}
     assert view.compose(None, None, radio, 600)[3:5] == ("BOX FAULT", "radio, snoozed")
+    # a follower box has no transmitter: its link alarm is about the box it follows
+    leader = {"type": "link", "priority": "medium", "status": "sounding", "reason": "leader_silent"}
+    assert view.compose(None, None, leader, 600)[3:5] == ("LEADER BOX", "silent")
+    assert view.compose(None, None, dict(leader, reason="leader_auth"), 600)[3:5] == (
+        "LEADER BOX", "refused secret")
+    assert view.compose(None, None, dict(leader, reason="leader_unanswered", status="snoozed"),
+                        600)[3:5] == ("LEADER BOX", "snoozed")
     odd = {"type": "device", "priority": "medium", "status": "sounding", "reason": "start_forwarding"}
     assert view.compose(None, None, odd, 600)[3:5] == ("BOX FAULT", "no forwarding")
     odd["reason"] = "a_reason_nobody_named"
