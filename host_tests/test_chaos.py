@@ -564,18 +564,58 @@ def test_gated_follower_sounds_when_the_leader_is_unreachable_or_unanswered():
     due = 100 * MIN + chaos.gate_lag_ms(w) + chaos.REACT_MS
     leader = [leader_alarms(90 * MIN, ("high", "sounding", 2)), leader_alarms(100 * MIN, ("high", "sounding", 3)),
               leader_alarms(130 * MIN, )]
-    ok = leader + [sound(91 * MIN, "at_leader", "high"), sound(due - 1000, "medium", "high"),
-                   sound(130 * MIN, "off")]
+    mine = [onset(91 * MIN, "high")]   # the follower's own high (else 45d wants its link alarm)
+    ok = leader + mine + [sound(91 * MIN, "at_leader", "high"), sound(due - 1000, "medium", "high"),
+                          sound(130 * MIN, "off")]
     assert chaos.check_gate(w, sorted(ok, key=lambda e: e["t_ms"]), s, 300 * MIN, values) == []
-    stuck = leader + [sound(91 * MIN, "at_leader", "high"), sound(125 * MIN, "medium", "high")]
+    stuck = leader + mine + [sound(91 * MIN, "at_leader", "high"), sound(125 * MIN, "medium", "high")]
     v = chaos.check_gate(w, sorted(stuck, key=lambda e: e["t_ms"]), s, 300 * MIN, values)
     assert len(v) == 1 and v[0][1].startswith("45c") and v[0][0] == due, v
     # ... but not while it cannot reach the leader (45b's), nor a poll after it is back
     w = _follower_world(gated=True, down=[[95 * 60, 120 * 60]])
-    late = leader + [sound(91 * MIN, "at_leader", "high"),
+    late = leader + mine + [sound(91 * MIN, "at_leader", "high"),
                      sound(120 * MIN + chaos.gate_lag_ms(w) + chaos.REACT_MS - 1000, "medium", "high")]
     assert [x for x in chaos.check_gate(w, sorted(late, key=lambda e: e["t_ms"]), s, 300 * MIN, values)
             if x[1].startswith("45c")] == []
+
+
+def test_gated_follower_wakes_for_the_leaders_unanswered_alarm_it_lacks():
+    # 45d: the leader's high unanswered (level 3) from minute 100 to 130, which the follower (its
+    # own thresholds) lacks: the follower's link alarm (leader_unanswered) is up within a poll,
+    # its requests, a tick and REACT_MS, and stays while both hold
+    values = [120] * 62
+    s = {"urgent_low": 55, "urgent_low_snooze": 15, "stale_minutes": 10}
+    w = _follower_world(gated=True)
+    due = 100 * MIN + chaos.gate_lag_ms(w) + chaos.REACT_MS
+    leader = [leader_alarms(90 * MIN, ("high", "sounding", 2)), leader_alarms(100 * MIN, ("high", "sounding", 3)),
+              leader_alarms(130 * MIN, )]
+
+    def gate45d(events, world=w):
+        return [x for x in chaos.check_gate(world, sorted(events, key=lambda e: e["t_ms"]), s, 300 * MIN, values)
+                if x[1].startswith("45d")]
+    link = onset(due - 1000, "link", "leader_unanswered")
+    assert gate45d(leader + [link, {"event": "alarm_clear", "t_ms": 131 * MIN, "type": "link"}]) == []
+    v = gate45d(leader + [onset(due + 2 * MIN, "link", "leader_unanswered")])
+    assert len(v) == 1 and v[0][0] == due and "leader's high" in v[0][1], v
+    cleared = gate45d(leader + [link, {"event": "alarm_clear", "t_ms": 120 * MIN, "type": "link"}])
+    assert len(cleared) == 1 and cleared[0][0] == due + 18 * MIN, cleared   # the first minute judged after
+    # its link alarm is kept through a plain reset (RTC memory), not through a power cut
+    reset = {"event": "reset", "t_ms": 110 * MIN}
+    assert gate45d(leader + [link, reset]) == []
+    v = gate45d(leader + [link, {"event": "power_cut", "t_ms": 110 * MIN}])
+    assert len(v) == 1 and v[0][0] > 110 * MIN + chaos.gate_lag_ms(w) + chaos.REACT_MS + chaos.BOOT_MS, v
+    # a follower that has an alarm of the episode (its persistent high) is woken by it, not by link;
+    # one that gains it at minute 120 is judged before only
+    assert gate45d(leader + [onset(80 * MIN, "persistent_high")]) == []
+    assert gate45d(leader + [link, {"event": "alarm_clear", "t_ms": 119 * MIN, "type": "link"},
+                             onset(118 * MIN, "high")]) == []
+    # not while it cannot reach the leader, nor a poll after it is back; nor the leader's forwarding
+    away = _follower_world(gated=True, down=[[95 * 60, 135 * 60]])
+    assert gate45d(leader, away) == []
+    assert gate45d([leader_alarms(100 * MIN, ("forwarding", "sounding", 3)), leader_alarms(130 * MIN, )]) == []
+    # a fault of the leader's own (its transmitter lost) the follower never has
+    v = gate45d([leader_alarms(100 * MIN, ("link", "sounding", 3)), leader_alarms(130 * MIN, )])
+    assert len(v) == 1 and v[0][0] == due and "leader's link" in v[0][1], v
 
 
 def test_gated_followers_silence_is_heard_only_while_the_leader_sounds_it():
@@ -689,6 +729,28 @@ def test_a_leader_in_a_reset_loop_still_wakes_the_gated_follower():
     assert any(e.get("pattern") == "high" for e in events if e.get("event") == "annunciator")
     assert chaos.check_world(w, events, console, error) == {}
     assert w["_gate45"][0] == 1   # 45a judged the urgent low
+    # (session 38) its device alarm for the resets, raised again at each boot from the third,
+    # takes up its level (alarms.engine CARRY_S) and reaches the top, unanswered there: the
+    # follower, which has no such alarm, sounds its link alarm (45d judged it); it clears half
+    # an hour after the loop's last reset
+    device = [lv for _, snap in snaps for k, st, lv in snap if k == "device"]
+    assert device and max(device) == 3, device
+    assert "device" not in [k for k, _, _ in snaps[-1][1]], snaps[-1]
+    assert [e for e in events if e.get("event") == "alarm_onset" and e.get("type") == "link"
+            and e.get("reason") == "leader_unanswered"]
+    assert w["_gate45d"] > 0
+
+
+def test_the_leader_stand_in_keeps_the_boxs_times():
+    import os
+    import re
+    with open(os.path.join(chaos.ROOT, "tools", "simboot.py")) as f:
+        src = f.read()
+
+    def value(name):
+        return int(re.search(r"^%s = (\d+)" % name, src, re.M).group(1))
+    assert value("LEADER_TICK_S") == chaos._fw_const("main.py", "TICK_S")
+    assert value("HEALTHY_S") == chaos._fw_const("main.py", "HEALTHY_AFTER_S")
 
 
 def test_a_snooze_that_quiets_the_board_is_a_choice_until_it_ends():

@@ -572,7 +572,10 @@ checked (check_world):
    2 * poll_s + 30 s (the report's freshness) + a tick + REACT_MS to the span's end; c. with a leader
    alarm at its unanswered level (an urgent low: 1, the others 3; the README's words, not read from
    alarms.gate), nothing "at_leader" from a poll + a tick + REACT_MS after, where the leader is
-   reachable.
+   reachable; d. (session 38) with such a leader alarm that the follower lacks (nor one of its
+   episode: other thresholds there, a fault of the leader's own; forwarding aside), the follower's
+   `link` alarm active each minute from a poll + a tick + REACT_MS after, where the leader is
+   reachable and not within that and BOOT_MS of a follower's reset.
 
 Round 23 (draw_leader_loop, its own stream, seeds from 3301 only): in half the gated worlds the
  leader stand-in goes through a reset loop, one reset every 60-240 s for one to three hours, over
@@ -580,7 +583,9 @@ Round 23 (draw_leader_loop, its own stream, seeds from 3301 only): in half the g
  (simboot leader_engine, as main.App through RTC memory). 45a judges the urgent low as before: the
  leader's escalation must go on across its resets (alarms.persist), else the follower plays the
  urgent low silently for as long as the loop lasts (seed 3341 fails so on the firmware before
- session 37).
+ session 37). Since session 38 the stand-in raises its `device` alarm (resets) at each boot from
+ the third and clears it 30 min after the last, as main.App: it must take up its level across the
+ loop (alarms.engine CARRY_S) and, unanswered, wake the follower through 45d.
 
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
@@ -4268,7 +4273,9 @@ def check_gate(w, events, s, end_ms, values=None):
        poll that reached the leader was before a) + a tick + REACT_MS to the span's end;
     c. the leader sounding an alarm at its unanswered level (alarms.gate: an urgent low one step,
        the others all the way): nothing played "at_leader" from gate_lag_ms + REACT_MS after it
-       got there to its end, but where the leader was unreachable then (b judges that).
+       got there to its end, but where the leader was unreachable then (b judges that);
+    d. (session 38) such a leader alarm that the follower lacks, with every alarm of its episode:
+       the follower's `link` alarm (leader_unanswered) active, check_gate_link.
     Not judged: broken configs or a factory reset (as 8 and 9), after the settings were lost, after
     an injected broken engine (the alarm task that applies the gate is gone, as in 9)."""
     f = w["follower"]
@@ -4289,6 +4296,7 @@ def check_gate(w, events, s, end_ms, values=None):
         if hit:
             out.append((hit[0], "45b leader unreachable from t=%d ms: an alarm played silently (at_leader) "
                                 "from t=%d to %d ms" % (a, hit[0], hit[1])))
+    out += check_gate_link(w, events, stop, down)
     lag = gate_lag_ms(w) + REACT_MS
     late = [[a, b + lag] for a, b in down]   # the follower learns the leader's state a poll after it is back
     for a, b in unanswered:
@@ -4301,6 +4309,79 @@ def check_gate(w, events, s, end_ms, values=None):
                                     "(at_leader) from t=%d to %d ms" % (a, hit[0], hit[1])))
                 break
             t = gap[1] if gap else b
+    return out
+
+
+def _alarm_spans(events, kinds, end_ms):
+    """[[a, b]] where an alarm of one of `kinds` is active, as active_at(kept=True) judges it:
+    a power cut or damaged RTC memory ends it, a plain reset only what the box does not restore."""
+    on, out, start = set(), [], None
+    for e in events:
+        ev, t = e.get("event"), e["t_ms"]
+        if ev in ("alarm_onset", "alarm_clear") and e.get("type") in kinds:
+            (on.add if ev == "alarm_onset" else on.discard)(e["type"])
+        elif ev in ("power_cut", "rtc_damaged"):
+            on = set()
+        elif ev == "reset":
+            on = set(k for k in on if k in RESTORED)
+        else:
+            continue
+        if on and start is None:
+            start = t
+        elif not on and start is not None:
+            if t > start:
+                out.append([start, t])
+            start = None
+    if start is not None and start < end_ms:
+        out.append([start, end_ms])
+    return out
+
+
+def _inside(spans, t):
+    return any(a <= t < b for a, b in spans)
+
+
+def check_gate_link(w, events, stop, down):
+    """45d: the leader sounding an alarm unanswered (as c; its forwarding aside) that the
+    follower has not got at all, nor one of its episode (alarms.gate.leader_unanswered: other
+    thresholds here, or a fault of the leader's own): the follower's `link` alarm (reason
+    leader_unanswered; any link alarm is heard) is active, judged each minute from
+    gate_lag_ms + REACT_MS after both began (the follower's word on the leader is a poll old)
+    to the end of either; not where the leader was unreachable (b) or a lag after, nor within
+    a lag and BOOT_MS of a follower's reset (its first poll after the boot)."""
+    lag = gate_lag_ms(w) + REACT_MS
+    blind = [[a, b + lag] for a, b in down] + [
+        [e["t_ms"], e["t_ms"] + lag + BOOT_MS] for e in events if e.get("event") in ("reset", "power_cut")]
+    snaps = leader_snapshots(events)
+    link = _alarm_spans(events, ("link",), stop)
+    out, judged = [], 0
+    for kind in sorted(set(k for _, snap in snaps for k, _, _ in snap) - set(GATE._NOT_WAKING)):
+        episode = GATE._EPISODE.get(kind, kind)
+        mine = _alarm_spans(events, [k for k in GATE.RELAYED if GATE._EPISODE.get(k, k) == episode], stop)
+        there = _spans_where(snaps, lambda snap: any(
+            k == kind and st == "sounding" and lv >= GATE_LEVELS.get(k, GATE_TOP) for k, st, lv in snap), stop)
+        found = False
+        for a, b in there:
+            free, t0 = [], a   # where the follower lacks the episode: [a, b) less `mine`
+            for x, y in mine:
+                if y <= t0 or x >= b:
+                    continue
+                if x > t0:
+                    free.append([t0, x])
+                t0 = max(t0, y)
+            if t0 < b:
+                free.append([t0, b])
+            for x, y in free:
+                t, y = x + lag, min(y, stop)   # (snapshots after stop still make spans)
+                while t < y and not found:
+                    if not _inside(blind, t):
+                        judged += 1
+                        if not _inside(link, t):
+                            out.append((t, "45d the leader's %s unanswered from t=%d ms, which the follower "
+                                           "lacks from t=%d ms: no link alarm at t=%d ms" % (kind, a, x, t)))
+                            found = True
+                    t += MIN
+    w["_gate45d"] = judged   # minutes judged, for the soak's log
     return out
 
 
@@ -6266,7 +6347,8 @@ def soak(worlds, keep=True, log=print):
                 "at_leader, %.0f min; judged: %s" % (len(leader_snapshots(events)), len(_spans_where(
                     leader_snapshots(events), _leader_unanswered, ends)), len(quiet),
                     sum(b - a for a, b in quiet) / MIN, "%d urgent lows (a), %d leader unreachable (b), "
-                    "%d unanswered (c)" % w["_gate45"] if w.get("_gate45") else "none (8 and 9 judge no follower)"))
+                    "%d unanswered (c), %d min the follower lacks (d)" % (w["_gate45"] + (w.get("_gate45d", 0),))
+                    if w.get("_gate45") else "none (8 and 9 judge no follower)"))
         socks = [e for e in events if e.get("event") == "heap" and "sockets" in e]
         refused = [e for e in events if e.get("event") == "socket_refused"]
         if socks or refused:

@@ -748,6 +748,7 @@ def damage_files():
 
 LEADER = {"history": None, "api": None, "alarms": None}
 LEADER_TICK_S = 5   # main.TICK_S: the leader box's alarm task's round
+HEALTHY_S = 1800     # main.HEALTHY_AFTER_S: uptime after which a reset loop counts as over
 
 
 def _in_spans(t_s, spans):
@@ -796,21 +797,34 @@ def leader_engine(resets=None):
     resets [a_s, b_s, every_s]): the leader box resets every every_s from a_s to b_s, a
     reset loop: its engine saved and restored into a new one (alarms.persist, as
     main.App does through RTC memory; the time away taken as none), a leader_reset event
-    each time. ([engine], changed()): the list holds the engine of the leader's boot."""
+    each time; from the third boot in a row its `device` alarm (resets) is raised again at
+    each boot and cleared HEALTHY_S after the last, as main.App does (session 38). ([engine],
+    changed()): the list holds the engine of the leader's boot."""
     from alarms import settings as alarm_settings
     from alarms.engine import AlarmEngine
     box = [AlarmEngine(alarm_settings.validate({}))]
     last = [None, None]   # the last round's now_s, the last snapshot emitted
+    boots = [1]           # main.App's rtc.boots: boots in a row without HEALTHY_S up
 
     def reset(at_s):
         now = _now_ms() // 1000
         engine = AlarmEngine(alarm_settings.validate({}))
         engine.restore(box[0].save(), now, 0)
         box[0] = engine
+        boots[0] += 1
+        if boots[0] >= 3:   # main.App.__init__: "N resets in a row"
+            engine.set_condition("device", "resets", True, now)
         emit({"event": "leader_reset"})
         changed()
         if at_s + resets[2] < resets[1]:
             vtime.call_at(_us(at_s + resets[2]), reset, at_s + resets[2])
+        else:
+            vtime.call_at(_us(at_s + HEALTHY_S), healthy)
+
+    def healthy():   # main.App._health_task: up HEALTHY_S, the loop is over
+        boots[0] = 1
+        box[0].set_condition("device", "resets", False, _now_ms() // 1000)
+        changed()
 
     def tick():
         now = _now_ms() // 1000
