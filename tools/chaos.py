@@ -4347,11 +4347,13 @@ def check_gate_link(w, events, stop, down):
     thresholds here, or a fault of the leader's own): the follower's `link` alarm (reason
     leader_unanswered; any link alarm is heard) is active, judged each minute from
     gate_lag_ms + REACT_MS after both began (the follower's word on the leader is a poll old)
-    to the end of either; not where the leader was unreachable (b) or a lag after, nor within
-    a lag and BOOT_MS of a follower's reset (its first poll after the boot)."""
+    to the end of either; not where the leader was unreachable (b) or a lag after, nor while the
+    follower is off (a power cut) nor within a lag and BOOT_MS of its reset (its first poll after
+    the boot)."""
     lag = gate_lag_ms(w) + REACT_MS
-    blind = [[a, b + lag] for a, b in down] + [
-        [e["t_ms"], e["t_ms"] + lag + BOOT_MS] for e in events if e.get("event") in ("reset", "power_cut")]
+    blind = [[a, b + lag] for a, b in down] + [   # (a power cut: off for off_s, then a reset)
+        [e["t_ms"], e["t_ms"] + e.get("off_s", 0) * 1000 + lag + BOOT_MS] for e in events
+        if e.get("event") in ("reset", "power_cut")]
     snaps = leader_snapshots(events)
     link = _alarm_spans(events, ("link",), stop)
     out, judged = [], 0
