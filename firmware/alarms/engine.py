@@ -32,7 +32,7 @@ from alarms import glucose as _glucose
 
 from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
     PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, LEADER, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
-    NO_GLUCOSE, CONSEQUENCES, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError)
+    NO_GLUCOSE, CONSEQUENCES, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError, reason_code)
 
 
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
@@ -125,7 +125,7 @@ class AlarmEngine:
         priority, onset and escalation step, so a reset loop does not hold it at
         level 0."""
         c = self._carried.get(kind)
-        if c is None or now_s > c[0] or name not in c[1] or name in NOTICES:
+        if c is None or now_s > c[0] or reason_code(name) not in c[1] or name in NOTICES:
             return None
         return list(c[2:])
 

@@ -43,6 +43,23 @@ REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter",
            "leader_unanswered")
 # (append only, under 127 entries: saved states hold indexes; a condition whose reason
 # is missing here is not restored from RTC memory, see persist.py)
+UNNAMED = 128   # saved reason codes from here on: a name not in REASONS, by a hash of it
+
+
+def reason_code(name):
+    """The byte a saved alarm holds for a reason: its index in REASONS, else UNNAMED +
+    a hash of the name (128..254; 255 was an older firmware's "unknown"). The device
+    alarm's dynamic reasons (start_<part>, a task's name, display, buzzer...) are known
+    by it when raised again after a reset (persist.py, CARRY_S); a clash of two hashes
+    can only carry a level, never quiet an alarm."""
+    if name in REASONS:
+        return REASONS.index(name)
+    h = 0
+    for c in str(name).encode():   # (not hash(): CPython's differs from run to run)
+        h = (h * 31 + c) & 0xFFFF
+    return UNNAMED + h % 127
+
+
 _SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low_soon_snooze",
                "low": "low_snooze", "high": "high_snooze", "urgent_high": "urgent_high_snooze",
                "fall": "rate_snooze", "rise": "rate_snooze",

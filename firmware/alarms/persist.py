@@ -10,8 +10,10 @@
 #           i persistent-high age s, h minute of day (-1 unknown),
 #           i predictor age s, 9f predictor state (Predictor.save()), B reading count
 #   alarm   B type, B status, B level, B priority, i age s, i snooze left s,
-#           h sgv at snooze (-1 none; a condition: two older reason indexes,
-#           low byte first, 127 none), B reason index (255 unknown), B flags
+#           h sgv at snooze (-1 none; a condition: two older reason codes,
+#           low byte first, 127 none), B reason code (kinds.reason_code: the index in
+#           REASONS, or 128-254 for a name not there, known by its hash; 255: an
+#           older firmware's unknown), B flags
 #           (ESC_KEPT: a sounding alarm's snooze-left field is the time to its next
 #           escalation step; without it, as a version 2 record of session 36 and
 #           before, the step starts again at the restore)
@@ -40,6 +42,7 @@
 import struct
 
 from alarms import engine as _e
+from alarms.kinds import UNNAMED as _UNNAMED, reason_code
 
 VERSION = 2
 _RAISED_AGAIN = ("device", "forwarding")
@@ -88,14 +91,17 @@ def save(eng):
             until = 0 if rec[_e._UNTIL] is None else int(rec[_e._UNTIL] - now)
         out += struct.pack(_ALARM, _e.TYPES.index(kind), rec[_e._ST], rec[_e._LV], rec[_e._PRIO],
                            int(now - rec[_e._SINCE]), until, aux,
-                           _e.REASONS.index(reason) if reason in _e.REASONS else 255, flags)
+                           reason_code(reason), flags)
     return bytes(out)
 
 
 def _older_reasons(rec):
-    """A condition's other active reasons (up to two, the newest kept), so a
-    reset does not forget a problem that still holds behind the newest one."""
-    older = [_e.REASONS.index(r) for r in rec[_e._AUX] if r != rec[_e._REASON] and r in _e.REASONS]
+    """A condition's other active reasons (up to two, the newest kept; one of REASONS
+    before one known by its code only), so a reset does not forget a problem that
+    still holds behind the newest one."""
+    others = [r for r in rec[_e._AUX] if r != rec[_e._REASON]]
+    older = [reason_code(r) for r in others if r not in _e.REASONS] + [
+        reason_code(r) for r in others if r in _e.REASONS]
     older = ([_NO_REASON, _NO_REASON] + older)[-2:]
     return older[0] | older[1] << 8
 
@@ -107,6 +113,16 @@ def _reasons(reason, aux):
             if i < len(_e.REASONS):
                 names.append(_e.REASONS[i])
     return names + [reason]
+
+
+def _codes(code, aux):
+    """A carried alarm's reasons as saved codes (reason_code), unnamed ones too."""
+    out = [code]
+    if aux >= 0:
+        for i in (aux & 0xFF, aux >> 8):
+            if i < len(_e.REASONS) or _UNNAMED <= i < 255:
+                out.append(i)
+    return out
 
 
 def restore(eng, data, now_s, away_s=0):
@@ -162,8 +178,8 @@ def restore(eng, data, now_s, away_s=0):
         # field must not hold an alarm at its level), else one step from now
         esc = saved + min(max(f[5], 0), step) if f[8] & ESC_KEPT else now_s + step
         if kind in _RAISED_AGAIN:
-            if f[1] == _e.SOUNDING and reason != "unknown":
-                eng._carried[kind] = (now_s + CARRY_S, _reasons(reason, f[6]), f[2], f[3], saved - f[4], esc)
+            if f[1] == _e.SOUNDING and f[7] < 255:   # (a start failure, a task's: known by code)
+                eng._carried[kind] = (now_s + CARRY_S, _codes(f[7], f[6]), f[2], f[3], saved - f[4], esc)
             continue
         if kind in _e.CONDITIONS and reason == "unknown":
             continue

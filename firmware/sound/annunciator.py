@@ -373,7 +373,8 @@ class Annunciator:
             if self._buzzer is None:
                 self._buzzer = make_buzzer(self._board["buzzer"])
             self._buzzer.set(on, freq, duty)
-            self._ok("buzzer")
+            if on:   # only a tone proves it: a PWM that takes the silence between pulses but
+                self._ok("buzzer")   # refuses every tone never sounds (helper-175)
         except Exception as e:
             self._buzzer = None  # re-create on the next try
             self._fault("buzzer", e)
@@ -383,7 +384,8 @@ class Annunciator:
             if self._led is None:
                 self._led = make_led(self._board["led"])
             self._led.set(rgb)
-            self._ok("led")
+            if rgb != patterns.OFF:   # (as the buzzer: only a light proves it)
+                self._ok("led")
         except Exception as e:
             self._led = None
             self._fault("led", e)

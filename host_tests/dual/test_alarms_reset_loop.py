@@ -215,3 +215,62 @@ def test_a_forwarding_alarm_is_carried_too_when_forwarding_is_on():
     eng = _reset(eng, 6 * MIN, 5, forwarding=True)
     eng.set_condition("forwarding", "nightscout", True, 30)
     assert alarm(eng, "forwarding")["level"] == 1
+
+
+# --- a part that also fails at every boot of the loop (helper-175) -----------------------
+def _loop_with(boots, second):
+    """A box in a reset loop (85 s a boot, as test_alarms_reset_loop): at each boot
+    main raises `device` (resets) at once, and a part that cannot start raises
+    `device` (second) a second later, as app.wiring._start does (start_<name>), or
+    the display's supervisor ("display") the same every boot."""
+    eng = make(escalate_minutes=5)
+    eng.set_condition("device", "resets", True, 0)
+    eng.set_condition("device", second, True, 1)
+    t = 1
+    for _ in range(boots):
+        for _ in range(8):
+            t += 10
+            eng.tick(t)
+        eng = _reset(eng, t, 4)
+        eng.set_condition("device", "resets", True, 0)
+        eng.set_condition("device", second, True, 1)
+        t = 1
+    return eng
+
+
+def test_control_a_loop_with_a_second_known_reason_escalates():
+    # "memory" is in kinds.REASONS: carried, the loop reaches the top as promised
+    a = alarm(_loop_with(12, "memory"), "device")
+    assert (a["level"], a["priority"]) == (3, "high"), a
+
+
+def test_a_loop_whose_boot_also_fails_a_start_escalates_as_one_without():
+    # a part that fails at every boot (start_link, start_display...; "display" of the
+    # display's supervisor; "setup_ap"; a supervisor's task_*; "blocked"; the
+    # annunciator's "buzzer"/"led") is not in kinds.REASONS: the device alarm's newest
+    # reason is saved as 255, persist.restore drops the whole carry (reason "unknown"),
+    # and the carried "resets" it had among its older reasons is forgotten: the alarm
+    # is held at level 0 for as long as the loop lasts (the failure helper-172 found,
+    # and a gated follower waiting for the leader's top level is never woken; helper-175,
+    # session 38: such reasons are now saved by a hash of their name, kinds.reason_code)
+    for second in ("start_link", "display", "setup_ap"):
+        a = alarm(_loop_with(12, second), "device")
+        assert (a["level"], a["priority"]) == (3, "high"), (second, a)
+
+
+def test_an_escalated_device_alarm_whose_newest_reason_is_not_in_reasons_keeps_its_carry():
+    # escalated for "resets", then a start failure joins it (a new problem: it sounds
+    # afresh and names the alarm) and it escalates again to level 1; at the reset the
+    # save writes reason 255 for start_link and restore drops the carry whole, though
+    # "resets" is kept among its older reasons
+    eng = make(escalate_minutes=5)
+    eng.set_condition("device", "resets", True, 0)
+    for t in range(0, 11 * MIN, 10):
+        eng.tick(t)
+    eng.set_condition("device", "start_link", True, 11 * MIN)   # new: sounds afresh at 0
+    for t in range(11 * MIN, 17 * MIN, 10):
+        eng.tick(t)
+    assert alarm(eng, "device")["level"] == 1
+    eng = _reset(eng, 17 * MIN, 5)
+    eng.set_condition("device", "resets", True, 1)   # raised again at boot: a reason it had
+    assert alarm(eng, "device")["level"] == 1, alarm(eng, "device")

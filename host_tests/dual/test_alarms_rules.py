@@ -1441,7 +1441,10 @@ def test_save_writes_the_documented_layout():
     device = struct.unpack_from(ALARM, data, 55 + 16)
     # type high, sounding, level 1, low prio; its next escalation step 5 min on (flags: ESC_KEPT)
     assert high == (4, 0, 1, 0, 5 * MIN, 5 * MIN, -1, 1, 1)
-    assert device[0] == 12 and device[4] == 4 * MIN and device[7] == 255
+    # a reason not in REASONS: by its hash (kinds.reason_code), 128-254 (255 was "unknown")
+    from alarms.kinds import reason_code
+    assert device[0] == 12 and device[4] == 4 * MIN and device[7] == reason_code("custom_problem")
+    assert 128 <= device[7] < 255 and reason_code("resets") < 127
     eng.snooze(11 * MIN)                                                # the device (medium) alarm
     eng.snooze(11 * MIN)                                                # then the high, at 260
     high = struct.unpack_from(ALARM, eng.save(), 55)

@@ -135,9 +135,17 @@ def test_a_failing_buzzer_or_light_is_reported_once_retried_within_a_second_and_
                                 "error": "OSError: %s" % (out.fail,)}]
             made = r.made.count(part)
             out.fail = None
-            r.at(2000)
+            on, rgb, _ = r.at(2000)
             assert r.made.count(part) == made + 1, part   # made again after a failure
+            # only a tone (a light) proves it: a part that takes the silence (the dark) between
+            # pulses but refuses every tone kept its fault flickering off (helper-175)
+            t = 2000
+            while r.faults[-1]["active"] and t < 120000:
+                assert not (on[0] if part == "buzzer" else rgb != patterns.OFF), (part, t)
+                t += 100
+                on, rgb, _ = r.at(t)
             assert r.faults[-1] == {"event": "device", "what": part, "active": False}, part
+            assert (on[0] if part == "buzzer" else rgb != patterns.OFF), (part, t)
 
 
 def test_an_escalation_at_a_bursts_first_pulse_lets_the_burst_finish_as_it_began():
