@@ -56,7 +56,7 @@ def reason_code(name):
         return REASONS.index(name)
     h = 0
     for c in str(name).encode():   # (not hash(): CPython's differs from run to run)
-        h = (h * 31 + c) & 0xFFFF
+        h = (h * 43 + c) & 0xFFFF   # (43: the firmware's own reasons all get codes of their own)
     return UNNAMED + h % 127
 
 

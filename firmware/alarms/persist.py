@@ -103,26 +103,23 @@ def _older_reasons(rec):
     older = [reason_code(r) for r in others if r not in _e.REASONS] + [
         reason_code(r) for r in others if r in _e.REASONS]
     older = ([_NO_REASON, _NO_REASON] + older)[-2:]
-    return older[0] | older[1] << 8
+    pair = older[0] | older[1] << 8
+    return pair - 0x10000 if pair >= 0x8000 else pair   # the field is signed (an unnamed newest)
+
+
+def _pair(aux):
+    """The two older reason codes of a condition's aux field (-1, written by a firmware
+    that kept only the newest reason, gives 255 twice: no reason, as 127)."""
+    return aux & 0xFF, (aux >> 8) & 0xFF
 
 
 def _reasons(reason, aux):
-    names = []
-    if aux >= 0:   # -1: written by a firmware that kept only the newest reason
-        for i in (aux & 0xFF, aux >> 8):
-            if i < len(_e.REASONS):
-                names.append(_e.REASONS[i])
-    return names + [reason]
+    return [_e.REASONS[i] for i in _pair(aux) if i < len(_e.REASONS)] + [reason]
 
 
 def _codes(code, aux):
     """A carried alarm's reasons as saved codes (reason_code), unnamed ones too."""
-    out = [code]
-    if aux >= 0:
-        for i in (aux & 0xFF, aux >> 8):
-            if i < len(_e.REASONS) or _UNNAMED <= i < 255:
-                out.append(i)
-    return out
+    return [code] + [i for i in _pair(aux) if i < len(_e.REASONS) or _UNNAMED <= i < 255]
 
 
 def restore(eng, data, now_s, away_s=0):
@@ -178,7 +175,8 @@ def restore(eng, data, now_s, away_s=0):
         # field must not hold an alarm at its level), else one step from now
         esc = saved + min(max(f[5], 0), step) if f[8] & ESC_KEPT else now_s + step
         if kind in _RAISED_AGAIN:
-            if f[1] == _e.SOUNDING and f[7] < 255:   # (a start failure, a task's: known by code)
+            if f[1] == _e.SOUNDING:   # (a start failure, a task's: known by code; 255, an older
+                # firmware's unknown newest reason, matches none, its older reasons still do)
                 eng._carried[kind] = (now_s + CARRY_S, _codes(f[7], f[6]), f[2], f[3], saved - f[4], esc)
             continue
         if kind in _e.CONDITIONS and reason == "unknown":

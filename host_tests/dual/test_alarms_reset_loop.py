@@ -274,3 +274,69 @@ def test_an_escalated_device_alarm_whose_newest_reason_is_not_in_reasons_keeps_i
     eng = _reset(eng, 17 * MIN, 5)
     eng.set_condition("device", "resets", True, 1)   # raised again at boot: a reason it had
     assert alarm(eng, "device")["level"] == 1, alarm(eng, "device")
+
+
+def test_a_reason_not_in_reasons_is_saved_by_a_code_pinned_to_its_name():
+    # the code is written into RTC memory and read by the next firmware: it must not
+    # change from run to run or between ports (CPython's str hash does), nor between
+    # firmware versions (pinned here); the firmware's own dynamic device reasons differ
+    from alarms.kinds import REASONS, UNNAMED, reason_code
+    assert UNNAMED == 128 and reason_code("resets") == REASONS.index("resets")
+    assert [reason_code(n) for n in ("start_link", "display", "buzzer")] == [130, 163, 169]
+    # (127 codes for every name there may be: two may share one, which can only carry a
+    # level to the other, never quiet it; the firmware's own do not)
+    # app.wiring's parts that may fail to start, the supervised tasks (main's and wiring's),
+    # the annunciator's outputs, and the device reasons named in place
+    names = ["start_" + p for p in ("buttons", "power", "display", "source", "forwarding", "setup")] + [
+        "alarms", "annunciator", "health", "buttons", "display", "follower", "link", "setup_ap",
+        "setup_dns", "setup_web", "time", "web", "wifi", "buzzer", "led", "blocked", "flash",
+        "button_action"]
+    assert not [n for n in names if n in REASONS]
+    codes = [reason_code(n) for n in names]
+    assert all(UNNAMED <= c < 255 for c in codes) and len(set(codes)) == len(codes), codes
+
+
+def test_an_older_reason_known_only_by_its_code_is_carried_too():
+    # a start failure raised first, then the resets: the start failure is an older reason
+    # (the aux field's bytes) and, raised first at the next boot, takes up the level
+    for name in ("start_link", "display"):   # (codes 130 and 163: the aux field's high byte)
+        eng = make(escalate_minutes=5)
+        eng.set_condition("device", name, True, 0)
+        eng.set_condition("device", "resets", True, 1)        # new: sounds afresh, names the alarm
+        for t in range(10, 11 * MIN, 10):
+            eng.tick(t)
+        assert alarm(eng, "device")["level"] == 2
+        eng = _reset(eng, 11 * MIN, 5)
+        eng.set_condition("device", name, True, 1)
+        a = alarm(eng, "device")
+        assert (a["level"], a["reason"]) == (2, name), a
+    # two older ones, both known by their code only (the low byte: display, 163)
+    eng = make(escalate_minutes=5)
+    for i, name in enumerate(("display", "start_link", "resets")):
+        eng.set_condition("device", name, True, i)
+    for t in range(10, 11 * MIN, 10):
+        eng.tick(t)
+    eng = _reset(eng, 11 * MIN, 5)
+    eng.set_condition("device", "display", True, 1)
+    assert alarm(eng, "device")["level"] == 2, alarm(eng, "device")
+
+
+def test_a_record_of_session_37_whose_newest_device_reason_was_unknown_still_carries_the_others():
+    # session 37's firmware wrote 255 for a reason not in REASONS and kept the others known:
+    # after the update the resets alarm of a loop takes up its level from such a record
+    eng = make(escalate_minutes=5)
+    eng.set_condition("device", "resets", True, 0)
+    eng.set_condition("device", "start_link", True, 60)     # the newest: sounds afresh at level 0
+    for t in range(70, 12 * MIN, 10):
+        eng.tick(t)
+    assert alarm(eng, "device")["level"] == 2
+    data = bytearray(eng.save())
+    head = struct.calcsize("<BBhiihi9fB")
+    assert len(data) == head + struct.calcsize(ALARM)
+    assert data[head] == 12 and data[head + struct.calcsize(ALARM) - 2] == 130   # device; start_link
+    data[head + struct.calcsize(ALARM) - 2] = 255                                # as session 37 wrote it
+    new = make(escalate_minutes=5)
+    new.restore(bytes(data), 0, 5)
+    new.set_condition("device", "resets", True, 1)
+    a = alarm(new, "device")
+    assert (a["level"], a["reason"]) == (2, "resets"), a
