@@ -29,8 +29,10 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   wifi            list (max 5) of {"ssid": 1-32 chars, "password": "" or 8-63 chars}
   nightscout      {"url": "" (off) | "https://..." | "http://..." only with
                    "allow_http": true (a plain-HTTP LAN host), "api_secret": ""
-                   or >= 12 chars, "token": "" (with a url: one of the two, not
-                   both), "ca_file": "" | path of the PEM/DER
+                   or >= 12 chars, "token": "" (a Nightscout access token, as
+                   its Admin Tools make them: name-0123456789abcdef; letters, digits
+                   and - _ . ~ only, it goes into the URL; with a url: one of the
+                   two, not both), "ca_file": "" | path of the PEM/DER
                    CA certificate that signed the server's (required for https://:
                    the secret only goes to a verified server; load() reports it
                    when it is not on the box, see file_problems)}
@@ -197,6 +199,20 @@ def _text(v, lo, hi, secret=False):
                                                                      " (got %d)" % len(v))
 
 
+def _token(v):
+    """A Nightscout access token (name-0123456789abcdef): sent as ?token=, unescaped
+    (the uploader and the follower), so only what a URL carries as it is; a space
+    or an & would have broken every request with an error the family never sees."""
+    problem = _text(v, 1, 128, secret=True)
+    if problem:
+        return problem
+    for c in v:
+        if not (c.isalpha() or c.isdigit() or c in "-_.~") or ord(c) > 126:
+            return ("must be the access token as Nightscout shows it (letters, digits and "
+                    "- _ . ~ only, e.g. myname-0123456789abcdef)")
+    return None
+
+
 def _bool(v):
     if not isinstance(v, bool):
         return "must be true or false"
@@ -341,7 +357,7 @@ def _check_field(section, key, v, sect):
         if key == "api_secret":
             return _text(v, 12, 128, secret=True)
         if key == "token":
-            return _text(v, 1, 128, secret=True)
+            return _token(v)
         return _bool(v)
     if section == "mqtt":
         if key == "host":
@@ -376,8 +392,10 @@ def _check_field(section, key, v, sect):
     if section == "follow":
         if key == "url":
             return _url(v, True)  # a leader box on the LAN serves plain HTTP
-        if key in ("api_secret", "token"):
+        if key == "api_secret":
             return _text(v, 1, 128, secret=True)
+        if key == "token":
+            return _token(v)
         if key == "silent_min":
             return _int_range(v, 6, 60)
         if key == "poll_s":

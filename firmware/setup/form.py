@@ -114,11 +114,14 @@ def _on(fields, name):
     return fields.get(name, "") in ("on", "1", "true")
 
 
-def _secret(fields, name, old):
-    """New value of a secret field: blank keeps `old`, the clear box empties it."""
+def _secret(fields, name, old, strip=False):
+    """New value of a secret field: blank keeps `old`, the clear box empties it.
+    `strip`: spaces around it dropped (an access token has none; a phone's paste adds one)."""
     if _on(fields, name + ".clear"):
         return ""
     v = fields.get(name, "")
+    if strip:
+        v = v.strip()
     return v if v else old
 
 
@@ -229,6 +232,7 @@ def apply(cfg, fields, have_password=True):
     ns["allow_http"] = _on(fields, "nightscout.allow_http")
     ns["ca_file"] = fields.get("nightscout.ca_file", "").strip()
     ns["api_secret"] = _secret(fields, "nightscout.api_secret", ns.get("api_secret", ""))
+    ns["token"] = _secret(fields, "nightscout.token", ns.get("token", ""), True)
     mq = new["mqtt"] = dict(cfg.get("mqtt") or {})
     mq["host"] = fields.get("mqtt.host", "").strip()
     port = whole(fields, "mqtt.port", errors, required=True)
@@ -242,6 +246,7 @@ def apply(cfg, fields, have_password=True):
         fo = new["follow"] = dict(cfg.get("follow") or {})
         fo["url"] = fields.get("follow.url", "").strip()
         fo["api_secret"] = _secret(fields, "follow.api_secret", fo.get("api_secret", ""))
+        fo["token"] = _secret(fields, "follow.token", fo.get("token", ""), True)
         poll = whole(fields, "follow.poll_s", errors, required=True)
         if poll is not None:
             fo["poll_s"] = poll
@@ -329,7 +334,7 @@ def field_names():
              "nightscout.ca_file",
              "nightscout.api_secret", "mqtt.host", "mqtt.port", "mqtt.user", "mqtt.password",
              "alarms.forwarding", ADMIN_NEW, ADMIN_REPEAT, "role", "follow.url", "follow.api_secret",
-             "follow.poll_s", "follow.sound", "follow.silent_min", "follow.ca_file"]
+             "nightscout.token", "follow.token", "follow.poll_s", "follow.sound", "follow.silent_min", "follow.ca_file"]
     for i in range(WIFI_ROWS):
         names.append("wifi[%d].ssid" % i)
         names.append("wifi[%d].password" % i)
@@ -452,11 +457,14 @@ def more_values(cfg, units):
     return v
 
 
-SECRET_FIELDS = ("nightscout.api_secret", "mqtt.password", ADMIN_NEW, ADMIN_REPEAT)
+SECRET_KEYS = ("password", "api_secret", "token")
 
 
 def is_secret(name):
-    return name in SECRET_FIELDS or name.endswith(".password") or name in ("password", "token")
+    """Whether a field holds a secret (never sent back into a page): the admin password's
+    two, a sign-in's password, the session token, and every section's password, API
+    secret and access token."""
+    return name in (ADMIN_NEW, ADMIN_REPEAT) or name.rpartition(".")[2] in SECRET_KEYS
 
 
 def secret_is_set(cfg, name):

@@ -398,7 +398,7 @@ def _in_order():
     """(name, label) of every field of settings_page, in its order, as a parent reads them."""
     yield from _pairs("transmitter_id", "Transmitter ID", "slot", "Slot", "units", "Glucose units",
                       "role", "This box", "follow.url", "Follows", "follow.api_secret",
-                      "Its API secret", "follow.ca_file", "Its CA certificate file", "follow.poll_s",
+                      "Its API secret", "follow.token", "or its access token", "follow.ca_file", "Its CA certificate file", "follow.poll_s",
                       "Ask every, seconds", "follow.silent_min", "Silent after, minutes",
                       "follow.sound", "Sounds")
     for key, enable, label in form.THRESHOLDS:
@@ -421,7 +421,8 @@ def _in_order():
         yield "wifi[%d].password" % i, "Network %d password" % (i + 1)
     yield from _pairs(
         "hostname", "The box's name at home", "nightscout.url", "Nightscout URL",
-        "nightscout.api_secret", "Nightscout API secret", "nightscout.ca_file",
+        "nightscout.api_secret", "Nightscout API secret", "nightscout.token",
+        "or a Nightscout access token", "nightscout.ca_file",
         "CA certificate file", "nightscout.allow_http",
         "allow http:// (a server on your own network)", "mqtt.host", "MQTT host", "mqtt.port",
         "MQTT port", "mqtt.user", "MQTT user", "mqtt.password", "MQTT password",
@@ -469,6 +470,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield _input("follow.url", "Follows", values, errors, extra=" size=30" + PLAIN,
                  note="a follower's: the leader box's http://cgm-alarm-XXXX.local:17580, or a Nightscout's https://...")
     yield _secret("follow.api_secret", "Its API secret", cfg, errors, clear=True)
+    yield _secret("follow.token", "or its access token", cfg, errors, clear=True)
     yield _input("follow.ca_file", "Its CA certificate file", values, errors, extra=PLAIN,
                  note="on the box, for https:// (e.g. ca.pem)")
     yield _input("follow.poll_s", "Ask every, seconds", values, errors, "number")
@@ -536,6 +538,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield _input("nightscout.url", "Nightscout URL", values, errors, extra=" size=30" + PLAIN,
                  note="https://...")
     yield _secret("nightscout.api_secret", "Nightscout API secret", cfg, errors, clear=True)
+    yield _secret("nightscout.token", "or a Nightscout access token", cfg, errors, clear=True)
     yield _input("nightscout.ca_file", "CA certificate file", values, errors, extra=PLAIN,
                  note="on the box, for https:// (e.g. ca.pem)")
     yield _check("nightscout.allow_http", "allow http:// (a server on your own network)",

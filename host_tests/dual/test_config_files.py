@@ -230,7 +230,7 @@ def test_largest_valid_config_fits_the_size_limit():
                  "tls": False, "topic": "\u00e9" * 64}
     c["lan_api"]["api_secret"] = "\u00e9" * 128
     c["follow"] = {"url": "https://" + "\u00e9" * 192, "api_secret": "\u00e9" * 128,
-                   "token": "\u00e9" * 128, "silent_min": 15, "poll_s": 60, "ca_file": "\u00e9" * 64,
+                   "token": "t" * 128, "silent_min": 15, "poll_s": 60, "ca_file": "\u00e9" * 64,
                    "sound": "unanswered"}
     entry = {"start": 1320, "end": 420, "low": 80, "high": 200, "urgent_high": 300,
              "low_enabled": True, "high_enabled": True, "urgent_high_enabled": True,

@@ -258,3 +258,23 @@ def test_a_ca_file_not_beside_the_config_is_a_problem_at_boot_and_that_section_i
     del raw["follow"]
     cfg, problems = config.load(_write_config(raw))
     assert problems == [] and cfg["nightscout"]["url"] == "http://192.168.1.9:1337", problems
+
+
+# --- the access token -------------------------------------------------------------------
+
+def test_an_access_token_is_what_a_url_carries_as_it_is():
+    # The uploader and the follower send the token as ?token=, unescaped: a space (a phone's
+    # paste), an & or a # broke every request, the forwarding or link alarm the only sign.
+    # Nightscout makes them as name-<16 hex> (Admin Tools).
+    good = ("myname-0123456789abcdef", "box_1-a.b~c", "t" * 128)
+    bad = ("myname-0123 456789abcdef", "a&b", "a#b", "a?b", "a/b", "a%20b", "caf\u00e9-01",
+           "tab\t", "t" * 129)
+    for name in ("nightscout", "follow"):
+        for token in good:
+            sect = {"url": "https://ns.example.org", "token": token, "ca_file": "ca.pem"}
+            assert _problems({name: sect})[1] == [], (name, token)
+        for token in bad:
+            sect = {"url": "https://ns.example.org", "token": token, "ca_file": "ca.pem"}
+            clean, problems = _problems({name: sect})
+            assert len(problems) == 1 and problems[0].startswith(name + ".token: must "), problems
+            assert token not in problems[0] and clean[name]["url"] == "", (token, problems)

@@ -208,9 +208,11 @@ def test_the_values_shown_for_a_fresh_box():
 
 def test_which_fields_are_secret():
     for name in ("nightscout.api_secret", "mqtt.password", form.ADMIN_NEW, form.ADMIN_REPEAT,
-                 "wifi[0].password", "wifi[2].password", "password", "token"):
+                 "wifi[0].password", "wifi[2].password", "password", "token", "nightscout.token",
+                 "follow.api_secret", "follow.token"):
         assert form.is_secret(name) is True, name
-    for name in ("nightscout.url", "mqtt.user", "wifi[0].ssid", "transmitter_id", "alarms.low"):
+    for name in ("nightscout.url", "mqtt.user", "wifi[0].ssid", "transmitter_id", "alarms.low",
+                 "follow.url", "follow.ca_file", "nightscout.token.clear"):
         assert form.is_secret(name) is False, name
 
 

@@ -750,3 +750,63 @@ def test_follower_problems_land_next_to_their_fields():
     # a follower reads no transmitter: its id may stay blank
     new, errors, _ = form.apply(cfg, _follower_post(cfg, transmitter_id=""))
     assert errors == {} and config.validate(new)[1] == [] and config.missing(new) == []
+
+
+# --- the access tokens (nightscout.token, follow.token) ---------------------------------------
+def test_an_access_token_is_set_kept_cleared_and_never_shown():
+    # Until 2026-12-03 a Nightscout whose family uses an access token, not the API secret,
+    # could be set only in config.json (mpremote): the page had no field for it.
+    token = "alarmbox-0123456789abcdef"
+    cfg = _stored()
+    cfg["nightscout"]["api_secret"] = ""
+    # a phone's paste adds a space: dropped (a token has none)
+    new, errors, _ = form.apply(cfg, _fields(cfg, **{"nightscout.token": " %s " % token}))
+    assert errors == {}, errors
+    clean, problems = config.validate(new)
+    assert problems == [] and clean["nightscout"]["token"] == token
+    v = form.values_from_config(clean)
+    assert "nightscout.token" not in v                        # never sent back to the page
+    html = _page(page.settings_page(clean, "tok", v, {}))
+    assert token not in html and "id='state-nightscout.token'>set<" in html
+    assert "name='nightscout.token.clear'" in html
+    again, errors, _ = form.apply(clean, dict(v))             # blank keeps it
+    assert errors == {} and config.validate(again)[0] == clean
+    # the API secret and a token both: refused on the token's field, neither value shown
+    both, errors, rows = form.apply(clean, dict(v, **{"nightscout.api_secret": SECRETS[1]}))
+    got = form.problems_to_fields(config.validate(both)[1], rows, form.field_names())
+    assert "not both" in got.get("nightscout.token", ""), got
+    assert token not in str(got) and SECRETS[1] not in str(got)
+    # ... and the page marks that field, the values still unshown
+    html = _page(page.settings_page(clean, "tok", v, got))
+    assert "id='nightscout.token' autocomplete=new-password placeholder='blank: keep' class=bad" in html
+    assert token not in html and SECRETS[1] not in html
+    # the clear box removes it
+    gone, errors, _ = form.apply(clean, dict(v, **{"nightscout.token.clear": "on"}))
+    assert gone["nightscout"]["token"] == ""
+    # one a URL cannot carry lands on its field
+    bad, errors, rows = form.apply(clean, dict(v, **{"nightscout.token": "alarm box-01"}))
+    got = form.problems_to_fields(config.validate(bad)[1], rows, form.field_names())
+    assert "letters, digits" in got.get("nightscout.token", ""), got
+    assert "alarm box-01" not in str(got)
+
+
+def test_a_follower_of_a_nightscout_takes_its_access_token_from_the_page():
+    cfg = _stored()
+    post = _follower_post(cfg, **{"follow.url": "https://ns.example.org", "follow.api_secret": "",
+                                  "follow.token": "follower-0123456789abcdef ",
+                                  "follow.ca_file": "ns.pem"})
+    new, errors, _ = form.apply(cfg, post)
+    assert errors == {}, errors
+    clean, problems = config.validate(new)
+    assert problems == [] and clean["follow"]["token"] == "follower-0123456789abcdef"
+    v = form.values_from_config(clean)
+    assert "follow.token" not in v
+    html = _page(page.settings_page(clean, "tok", v, {}))
+    assert "follower-0123456789abcdef" not in html and "id='state-follow.token'>set<" in html
+    again, errors, _ = form.apply(clean, dict(v))
+    assert errors == {} and config.validate(again)[0] == clean
+    gone, errors, _ = form.apply(clean, dict(v, **{"follow.token.clear": "on"}))
+    assert gone["follow"]["token"] == ""
+    bad, errors, rows = form.apply(clean, dict(v, **{"follow.token": "a&b"}))
+    got = form.problems_to_fields(config.validate(bad)[1], rows, form.field_names())
+    assert "letters, digits" in got.get("follow.token", ""), got
