@@ -30,9 +30,9 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   nightscout      {"url": "" (off) | "https://..." | "http://..." only with
                    "allow_http": true (a plain-HTTP LAN host), "api_secret": ""
                    or >= 12 chars, "token": "" (a Nightscout access token, as
-                   its Admin Tools make them: name-0123456789abcdef; letters, digits
-                   and - _ . ~ only, it goes into the URL; with a url: one of the
-                   two, not both), "ca_file": "" | path of the PEM/DER
+                   its Admin Tools make them: name-0123456789abcdef; it goes into
+                   the URL as it is: letters, digits, - _ . ~ / and %XX only; with a
+                   url: one of the two, not both), "ca_file": "" | path of the PEM/DER
                    CA certificate that signed the server's (required for https://:
                    the secret only goes to a verified server; load() reports it
                    when it is not on the box, see file_problems)}
@@ -200,16 +200,25 @@ def _text(v, lo, hi, secret=False):
 
 
 def _token(v):
-    """A Nightscout access token (name-0123456789abcdef): sent as ?token=, unescaped
-    (the uploader and the follower), so only what a URL carries as it is; a space
-    or an & would have broken every request with an error the family never sees."""
+    """A Nightscout access token: sent as ?token=, unescaped (the uploader and the
+    follower), so only what a URL's query carries as it is. Nightscout makes them as
+    name-<16 hex> (name: a-z 0-9 _); a release of 2016 URL-encoded a base64 digest
+    (%2B, %2F). A space (a phone's paste), an & or a # broke every request, with only
+    the forwarding or link alarm to show for it."""
     problem = _text(v, 1, 128, secret=True)
     if problem:
         return problem
-    for c in v:
-        if not (c.isalpha() or c.isdigit() or c in "-_.~") or ord(c) > 126:
-            return ("must be the access token as Nightscout shows it (letters, digits and "
-                    "- _ . ~ only, e.g. myname-0123456789abcdef)")
+    i = 0
+    while i < len(v):
+        c = v[i]
+        if c == "%" and all(ch in "0123456789abcdefABCDEF" for ch in v[i + 1:i + 3]) \
+                and len(v) >= i + 3:
+            i += 3
+            continue
+        if not (c in "-_.~/" or ("a" <= c <= "z") or ("A" <= c <= "Z") or ("0" <= c <= "9")):
+            return ("must be the access token as Nightscout shows it, e.g. "
+                    "myname-0123456789abcdef (no spaces, &, #, ? or +)")
+        i += 1
     return None
 
 

@@ -265,10 +265,11 @@ def test_a_ca_file_not_beside_the_config_is_a_problem_at_boot_and_that_section_i
 def test_an_access_token_is_what_a_url_carries_as_it_is():
     # The uploader and the follower send the token as ?token=, unescaped: a space (a phone's
     # paste), an & or a # broke every request, the forwarding or link alarm the only sign.
-    # Nightscout makes them as name-<16 hex> (Admin Tools).
-    good = ("myname-0123456789abcdef", "box_1-a.b~c", "t" * 128)
-    bad = ("myname-0123 456789abcdef", "a&b", "a#b", "a?b", "a/b", "a%20b", "caf\u00e9-01",
-           "tab\t", "t" * 129)
+    # Nightscout makes them as name-<16 hex> (Admin Tools); a 2016 release URL-encoded a
+    # base64 digest (%2B, %2F), which a query carries as it is.
+    good = ("myname-0123456789abcdef", "box_1-a.b~c", "old-ab%2Bc%2fd/e", "t" * 128)
+    bad = ("myname-0123 456789abcdef", "a&b", "a#b", "a?b", "a+b", "a%2", "a%zz", "a%", "a=b",
+           "caf\u00e9-01", "tab\t", "t" * 129)
     for name in ("nightscout", "follow"):
         for token in good:
             sect = {"url": "https://ns.example.org", "token": token, "ca_file": "ca.pem"}

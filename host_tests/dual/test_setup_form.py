@@ -786,7 +786,7 @@ def test_an_access_token_is_set_kept_cleared_and_never_shown():
     # one a URL cannot carry lands on its field
     bad, errors, rows = form.apply(clean, dict(v, **{"nightscout.token": "alarm box-01"}))
     got = form.problems_to_fields(config.validate(bad)[1], rows, form.field_names())
-    assert "letters, digits" in got.get("nightscout.token", ""), got
+    assert "as Nightscout shows it" in got.get("nightscout.token", ""), got
     assert "alarm box-01" not in str(got)
 
 
@@ -809,4 +809,4 @@ def test_a_follower_of_a_nightscout_takes_its_access_token_from_the_page():
     assert gone["follow"]["token"] == ""
     bad, errors, rows = form.apply(clean, dict(v, **{"follow.token": "a&b"}))
     got = form.problems_to_fields(config.validate(bad)[1], rows, form.field_names())
-    assert "letters, digits" in got.get("follow.token", ""), got
+    assert "as Nightscout shows it" in got.get("follow.token", ""), got
