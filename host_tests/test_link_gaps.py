@@ -829,3 +829,46 @@ def test_a_backfill_whose_reply_comes_before_its_frames_arrives_whole():
         assert out["backfilled"] == 12 and out["missing"] is None, (first, out)
         assert out["readings"] == 14 and out["asked"] == 1, (first, out)
         assert out["reasons"] == ["done"] * 2, (first, out)
+
+
+# --- chaos seed 4001 (session 39): a phase taken from an advert heard late ---------
+
+LATE_ADVERT = r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, first_window_s=90)
+live = []
+def on_reading(r):
+    live.append(vtime.monotonic_us() // 1000000)
+link = link_with(on_reading)
+async def blocker():
+    # a blocking call of the box's own (a DNS lookup nobody answers, a TLS handshake, a
+    # flash write, back to back) from the transmitter's first wake-up: the adverts it sends
+    # meanwhile wait in the radio's queue and are handled when the call returns, after the
+    # transmitter stopped advertising
+    await asyncio.sleep_ms(89000)           # in a blind scan, a second before the wake-up
+    vtime.sleep_ms(BLOCK_MS)
+async def main():
+    b = asyncio.create_task(blocker())
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(40 * 60000)
+    print("OUT " + json.dumps({"live": live, "sessions": link.sessions,
+                               "no_tx": [e["t_s"] for e in what("no_transmitter")]}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_a_phase_taken_from_an_advert_handled_late_is_dropped_at_its_first_missed_wake_up():
+    # Chaos seed 4001: after a power cut the box heard the transmitter's advert while a
+    # DNS lookup held the event loop for 7 s, took its wake-ups from the moment the advert
+    # was handled (9-14 s late), scanned from after each advertising burst had ended and
+    # missed 12 wake-ups (an hour, resync_windows) before it looked blind again: 65 min
+    # without a reading, the no_transmitter alarm meanwhile. A phase from an advert alone
+    # (no session read the transmitter's time) that misses a wake-up is now looked for
+    # again blind at once: the reading comes at the wake-up after next.
+    for block_ms, first_by in ((15000, 12 * 60), (0, 2 * 60)):
+        prog_text = prog(LATE_ADVERT.replace("BLOCK_MS", str(block_ms)),
+                         "/tmp/test_link_gaps_late_advert.json")
+        out = _run(prog_text, timeout=120)
+        assert out["live"] and out["live"][0] <= first_by, (block_ms, out)
+        # and from then on, every wake-up (one every 5 min) gives its reading
+        assert len(out["live"]) >= (40 * 60 - out["live"][0]) // 300, (block_ms, out)

@@ -331,7 +331,12 @@ class Link:
         self.missed += 1
         if self.missed == self.cfg["no_tx_windows"]:
             self._event("no_transmitter", windows=self.missed)
-        if self.missed >= self.cfg["resync_windows"]:
+        # A phase from an advert alone is when the advert was handled, which a blocking
+        # call (a DNS lookup, a flash write) can put after the transmitter's burst: its
+        # scans then start too late at every wake-up (chaos seed 4001: an hour without a
+        # reading). Missed once, it is looked for again blind. A phase the transmitter's
+        # own time gave is kept through resync_windows (away, or out of range).
+        if self.missed >= self.cfg["resync_windows"] or not self.windows.anchored():
             self.windows.forget()
 
     def _alone(self):
