@@ -48,6 +48,10 @@ From a review of the link against the protocol (session 27):
 - a backfill whose 0x51 reply comes before its frames (the research's 4.8:
   either order) arrives whole: aioble's flag, consumed with frames still queued,
   had left the loop waiting until its timeout (every backfill lost).
+From chaos seed 4001 (session 39):
+- a wake-up phase taken from an advert alone, handled late (a blocking call held
+  the event loop through the transmitter's burst), is looked for again blind at
+  its first missed wake-up, not after resync_windows (an hour).
 Stand-ins patched in here (an unanswered request, a hang-up on our keys, an
 advert's fields, a stack numbering connections from 1, connections that never
 get through; a radio refusing every scan, a transmitter that notifies only a
