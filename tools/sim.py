@@ -34,9 +34,12 @@ The firmware process (tools/simboot.py) prints every event as a JSON line
 with `t_ms`; this program renders them live, then prints a summary and plots.
 """
 import json
+import math
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,14 +62,37 @@ def arrow(trend):
     return "⇊"
 
 
+def _number(env, key, default, kind=float):
+    """An option's number; a one-line exit for text that is not a finite one."""
+    text = env.get(key)
+    if not text:
+        return default
+    try:
+        v = kind(text)
+    except ValueError:
+        sys.exit("sim: %s must be a number, got %r" % (key, text))
+    if not math.isfinite(v):
+        sys.exit("sim: %s must be a finite number, got %r" % (key, text))
+    return v
+
+
+def _trace_end_minute(path):
+    """The minute after a trace's last row (its length from minute 0)."""
+    import tracefile
+    last = 0
+    for minute, _ in tracefile.trace_readings(path):
+        last = minute
+    return last + 5
+
+
 def options(env=os.environ):
     headless = env.get("HEADLESS", "") not in ("", "0")
-    hours = float(env["DAYS"]) * 24 if env.get("DAYS") else float(env.get("HOURS") or 11)
+    hours = _number(env, "DAYS", None) * 24 if env.get("DAYS") else _number(env, "HOURS", 11)
     o = {
         "trace": env.get("TRACE") or DEFAULT_TRACE,
-        "start": int(env.get("START") or (DEFAULT_START if not env.get("TRACE") else 0)),
+        "start": _number(env, "START", DEFAULT_START if not env.get("TRACE") else 0, int),
         "hours": hours,
-        "speed": float(env.get("SPEED") or (0 if headless else 600)),
+        "speed": _number(env, "SPEED", 0 if headless else 600),
         "headless": headless,
         "heap": env.get("HEAP") or "",
         "plot": env.get("PLOT", os.path.join(ROOT, "build", "sim.png")),
@@ -75,10 +101,23 @@ def options(env=os.environ):
                 "SEED", "TX_ID", "FLASH", "SETUP_PORT", "ADV_INTERVAL_MS", "BYSTANDERS", "BOARD"):
         if env.get(key):
             o[key.lower()] = env[key]
+    for key in ("HTTP_PORT", "SETUP_PORT", "ADV_INTERVAL_MS", "BYSTANDERS", "SEED"):
+        if env.get(key):
+            _number(env, key, None, int)
     if env.get("INJECT"):
-        o["inject"] = json.loads(env["INJECT"])
+        try:
+            o["inject"] = json.loads(env["INJECT"])
+        except ValueError as e:
+            sys.exit("sim: INJECT is not JSON (%s)" % e)
     if env.get("SOCKETS"):
-        o["sockets"] = int(env["SOCKETS"])
+        o["sockets"] = _number(env, "SOCKETS", None, int)
+    if o.get("config") and not os.path.isfile(o["config"]):
+        sys.exit("sim: no config file %s" % o["config"])
+    if o.get("faults"):
+        try:
+            _faults().parse(o["faults"])
+        except ValueError as e:
+            sys.exit("sim: FAULTS: %s" % e)
     if not os.path.exists(o["trace"]):
         sys.exit("sim: no trace file %s" % o["trace"])
     import tracefile
@@ -88,7 +127,25 @@ def options(env=os.environ):
         sys.exit("sim: %s" % e)
     if o["hours"] <= 0 or o["speed"] < 0:
         sys.exit("sim: HOURS/DAYS must be > 0 and SPEED >= 0")
+    end = _trace_end_minute(o["trace"])
+    if not 0 <= o["start"] < end:
+        sys.exit("sim: START=%d is outside the trace (minutes 0 to %d)" % (o["start"], end - 5))
+    if o["start"] + o["hours"] * 60 > end:
+        # the virtual transmitter goes on from the trace's first row (tools/vtx/transmitter.py)
+        o["wraps_at"] = end - o["start"]
     return o
+
+
+def _faults():
+    """tools/vtx/faults.py, the virtual transmitter's own parser (read as a file: the
+    package itself runs on MicroPython)."""
+    import importlib.util
+    if os.path.join(HERE, "host") not in sys.path:
+        sys.path.append(os.path.join(HERE, "host"))   # its xorshift
+    spec = importlib.util.spec_from_file_location("vtx_faults", os.path.join(HERE, "vtx", "faults.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 DATA_BUDGET = 64 * 1024
@@ -154,35 +211,75 @@ class View:
         self.last_draw = 0
         self.screen = []     # the board's display, braille lines (a board with one)
         self.drawn = 0       # screen lines on the terminal above the status line
+        self.pending = False  # a change the live line does not show yet
 
     def take(self, e):
+        """Take an event; returns the lines it adds to the log above the live line (an
+        alarm's start, step and end, a reset, the configuration's problems): the live
+        line alone, redrawn a few times a second, could show an alarm of a few minutes
+        never (helper-177)."""
         self.events += 1
         kind = e.get("event")
+        notes = []
         if kind == "reading" and e.get("sgv") is not None:
             self.readings.append((e["t_ms"], e["sgv"], e.get("trend"), e.get("source")))
         elif kind == "alarm_onset":
             self.onsets.append((e["t_ms"], e["type"], e["priority"]))
             self.active[e["type"]] = e["priority"]
+            last = self.readings[-1][1] if self.readings else None
+            notes.append("ALARM %s (%s)%s%s" % (
+                e["type"], e["priority"], " " + e["reason"] if e.get("reason") else "",
+                ", last reading %d mg/dL" % last if last is not None else ""))
         elif kind in ("alarm_escalate", "alarm_update") and e["type"] in self.active:
             self.active[e["type"]] = e["priority"]   # one priority up; a problem's end left a notice
+            if kind == "alarm_escalate":
+                notes.append("louder: %s, level %s (%s)" % (e["type"], e.get("level"), e["priority"]))
         elif kind == "alarm_clear":
-            self.active.pop(e["type"], None)
+            if self.active.pop(e["type"], None) is not None:
+                notes.append("cleared: %s" % e["type"])
         elif kind == "annunciator":
             self.sound = (e.get("pattern"), e.get("alarm"))
         elif kind == "link":
-            self.link = e.get("what", "")
+            self.link = self._link_state(e)
         elif kind == "screen":
             self.screen = e.get("lines") or []
+        elif kind == "reset":
+            notes.append("the box restarts (%s)" % (e.get("detail") or "reset"))
+        elif kind == "config_problems":
+            notes.extend("config problem: %s" % p for p in e.get("problems") or ())
+        return notes
+
+    def _link_state(self, e):
+        what = e.get("what", "")
+        if what in ("connected", "authenticated", "encrypted", "bonded", "sensor_state", "battery_low"):
+            return "talking to the transmitter"
+        if what == "disconnected":
+            r = e.get("reason")
+            return "waiting for the next wake-up" if r in (None, "done") else "last session: %s" % r
+        if what == "no_transmitter":
+            return "TRANSMITTER NOT SEEN"
+        return what
 
     def clock(self, t_ms):
         m = self.o["start"] + t_ms // 60000
         return "day %d %02d:%02d" % (m // 1440 + 1, (m // 60) % 24, m % 60)
+
+    def log(self, notes, t_ms):
+        """Lines above the live line (and the display), which stay on the terminal."""
+        out = "\r\x1b[2K"
+        if self.drawn:   # up to the display's first line, and clear from there
+            out += "\x1b[%dF\x1b[J" % self.drawn
+            self.drawn = 0
+        out += "".join("%s  %s\n" % (self.clock(t_ms), n) for n in notes)
+        sys.stdout.write(out)
+        self.draw(t_ms, force=True)
 
     def draw(self, t_ms, force=False):
         now = time.time()
         if not force and now - self.last_draw < 0.2:
             return
         self.last_draw = now
+        self.pending = False
         r = self.readings[-1] if self.readings else None
         bg = "%3d mg/dL %s" % (r[1], arrow(r[2])) if r else "--- mg/dL"
         alarms = ", ".join("%s(%s)" % kv for kv in sorted(self.active.items())) or "none"
@@ -270,9 +367,27 @@ def main():
         o["code_heap"] = code_heap(o)
         o["heap"] = "%dK" % ((o["code_heap"] + DATA_BUDGET + HEADROOM + 1023) // 1024)
     p = firmware_process(o)
+    if o.get("wraps_at") and not o["headless"]:
+        print("sim: the trace ends %.1f h into the run; the virtual transmitter then goes on "
+              "from its first row" % (o["wraps_at"] / 60.0))
+    lines = queue.Queue()
+
+    def read():   # a thread, so the live line is redrawn while no event comes
+        for line in p.stdout:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=read, daemon=True).start()
     t_ms = 0
     try:
-        for line in p.stdout:
+        while True:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                if view.pending and not o["headless"]:
+                    view.draw(t_ms, force=True)
+                continue
+            if line is None:
+                break
             if not line.startswith("{"):
                 continue  # the firmware's console log goes to stderr; be strict anyway
             try:
@@ -280,10 +395,13 @@ def main():
             except ValueError:
                 continue
             t_ms = e.get("t_ms", t_ms)
-            view.take(e)
+            notes = view.take(e)
             if o["headless"]:
                 sys.stdout.write(line)
+            elif notes:
+                view.log(notes, t_ms)
             else:
+                view.pending = True
                 view.draw(t_ms)
     except KeyboardInterrupt:
         p.terminate()

@@ -1947,6 +1947,8 @@ def main():
         if app.setup_port:
             watch_setup_server()
         app.dns_port = None  # the virtual AP has no address this host can bind
+        if app.config_problems:   # the live view says them (the log file alone did)
+            emit({"event": "config_problems", "problems": list(app.config_problems)})
         inject(app, boots)
         watch_pulses(app.board)
         if set(inj) & {"config_save_at_s", "files_damage_at_s", "tx_swap", "tx_swap2", "sealed"}:

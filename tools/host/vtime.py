@@ -35,6 +35,10 @@ speed = 0
 grace_ms = 5
 _last_real_activity = -10**9
 _empty_graces = 0  # grace waits in a row in which no real event came
+# Real microseconds owed to the pace (speed > 0) by steps too short to sleep on their
+# own: a buzzer's 100-300 ms steps at 600x are each under a millisecond, and slept as
+# none the sim ran 4 times too fast while an alarm sounded (helper-177)
+_owed_us = 0.0
 MAX_EMPTY_GRACES = 3  # then stop waiting for real peers until they speak again
 _installed = False
 
@@ -246,7 +250,7 @@ def _install_hook():
             _step(q, dt)
 
     def _step(q, dt):
-        global _last_real_activity, _empty_graces
+        global _last_real_activity, _empty_graces, _owed_us
         p = q.poller
         orig(q, 0)
         if p.events:
@@ -264,7 +268,11 @@ def _install_hook():
                 raise RuntimeError("vtime: every task waits on virtual IO and no timer is due")
             wait = 50
         else:
-            wait = int((target - _now_us) // 1000 / speed) if speed else 0
+            wait = 0
+            if speed:
+                _owed_us += (target - _now_us) / speed
+                wait = int(_owed_us // 1000)
+                _owed_us -= wait * 1000
             if (real_io and _empty_graces < MAX_EMPTY_GRACES
                     and _rt.ticks_diff(_rt.ticks_ms(), _last_real_activity) < 200):
                 wait = max(wait, grace_ms)
@@ -277,6 +285,7 @@ def _install_hook():
             if p.events:
                 _last_real_activity = _rt.ticks_ms()
                 _empty_graces = 0
+                _owed_us = 0.0   # the rest of this step is owed again at the next one
                 el = int(_rt.ticks_diff(_rt.ticks_us(), t0) * (speed or 1))
                 new = _now_us + el
                 advance_to(new if target is None else min(new, target))

@@ -1,0 +1,123 @@
+# tools/sim.py as a newcomer meets it (helper-177, session 39): the live view keeps a
+# line for every alarm's start, step and end, a reset and each configuration problem
+# (the live line alone, redrawn a few times a second, could show an alarm of a few
+# minutes never, and a config's problems were only in build/sim-console.log); a bad
+# option is one line, not a traceback; a START outside the trace is refused, and a run
+# longer than the trace says that the trace starts again.
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import sim  # noqa: E402
+
+
+def _run(tmp_path, **env):
+    e = dict(os.environ, PLOT="", FLASH=str(tmp_path / "flash"), SPEED="0")
+    for k in ("TRACE", "START", "DAYS", "HOURS", "CONFIG", "HTTP_PORT", "HEADLESS", "FAULTS"):
+        e.pop(k, None)
+    e.update({k: str(v) for k, v in env.items()})
+    return subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sim.py")], env=e,
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+def _lines(out):
+    """What stays on the terminal: the text between the live line's redraws."""
+    import re
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out)
+    return [x for x in text.replace("\r", "\n").split("\n") if x]
+
+
+def test_the_view_logs_each_alarm_start_step_and_end_and_says_config_problems():
+    v = sim.View({"start": 21 * 60})
+    assert v.take({"event": "reading", "t_ms": 0, "sgv": 73, "trend": -20, "source": "live"}) == []
+    got = v.take({"event": "alarm_onset", "t_ms": 1, "type": "urgent_low_soon", "priority": "high",
+                  "reason": "predicted"})
+    assert got == ["ALARM urgent_low_soon (high) predicted, last reading 73 mg/dL"]
+    assert v.take({"event": "alarm_escalate", "t_ms": 2, "type": "urgent_low_soon",
+                   "priority": "high", "level": 1}) == ["louder: urgent_low_soon, level 1 (high)"]
+    assert v.take({"event": "alarm_clear", "t_ms": 3, "type": "urgent_low_soon"}) == \
+        ["cleared: urgent_low_soon"]
+    assert v.take({"event": "alarm_clear", "t_ms": 4, "type": "low"}) == []   # none was shown
+    assert v.take({"event": "config_problems", "t_ms": 0, "problems": ["alarms.low=45: x"]}) == \
+        ["config problem: alarms.low=45: x"]
+    assert v.take({"event": "reset", "t_ms": 5, "detail": "power on"}) == ["the box restarts (power on)"]
+    v.take({"event": "link", "t_ms": 6, "what": "no_transmitter"})
+    assert v.link == "TRANSMITTER NOT SEEN"
+    v.take({"event": "link", "t_ms": 7, "what": "disconnected", "reason": "done"})
+    assert v.link == "waiting for the next wake-up"
+
+
+def test_a_night_shows_its_alarms_on_lines_of_their_own(tmp_path):
+    # the default night's urgent low soon starts 2 h 41 min in: every alarm start is a line
+    r = _run(tmp_path, HOURS=4)
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = _lines(r.stdout)
+    starts = [x for x in lines if "  ALARM " in x]
+    assert any("ALARM urgent_low_soon (high)" in x for x in starts), starts
+    assert any("ALARM urgent_low (high)" in x for x in starts), starts
+    assert len(starts) == len([x for x in lines if x.startswith("  alarm ")])   # as the summary
+
+
+def test_a_configs_problems_are_shown_not_only_logged(tmp_path):
+    cfg = tmp_path / "bad.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "alarms": {"low": 45, "hgih": 3}}))
+    r = _run(tmp_path, HOURS=0.5, CONFIG=cfg)
+    assert r.returncode == 0, r.stderr[-2000:]
+    shown = [x for x in _lines(r.stdout) if "config problem:" in x]
+    assert any("alarms.low=45" in x for x in shown) and any("alarms.hgih" in x for x in shown), shown
+
+
+def test_bad_options_are_one_line_each(tmp_path):
+    trace = tmp_path / "short.csv"
+    trace.write_text("minute,cgm\n0,120\n5,110\n")
+    for env, words in (({"SPEED": "abc"}, "SPEED must be a number"),
+                       ({"HOURS": "nan"}, "HOURS must be a finite number"),
+                       ({"START": "x"}, "START must be a number"),
+                       ({"SOCKETS": "x"}, "SOCKETS must be a number"),
+                       ({"CONFIG": str(tmp_path / "absent.json")}, "no config file"),
+                       ({"FAULTS": "bogus:0.1"}, "unknown fault 'bogus'"),
+                       ({"FAULTS": "miss:abc"}, "bad rate"),
+                       ({"START": "999999"}, "START=999999 is outside the trace"),
+                       ({"TRACE": str(trace), "START": "10"}, "START=10 is outside the trace (minutes 0 to 5)"),
+                       ({"INJECT": "{bad"}, "INJECT is not JSON")):
+        r = _run(tmp_path, **dict({"HOURS": "1"}, **env))
+        assert r.returncode != 0, env
+        err = r.stderr.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("sim: ") and words in err[0], (env, r.stderr[-1500:])
+
+
+def test_a_run_longer_than_its_trace_says_the_trace_starts_again():
+    o = sim.options({"TRACE": os.path.join(ROOT, "..", "shared", "traces", "adult_001.csv"),
+                     "START": "9900", "HOURS": "4"})
+    assert o["wraps_at"] == 10080 - 9900
+    assert "wraps_at" not in sim.options({"HOURS": "4"})
+
+
+PACE = r'''
+import sys
+sys.path[:0] = ["tools/host"]
+import vtime
+vtime.install(100)
+import asyncio
+import utime
+async def beeps():
+    for _ in range(400):              # a buzzer's 5-ms steps: 2 s of board time
+        await asyncio.sleep_ms(5)
+t0 = utime.ticks_ms()
+asyncio.run(beeps())
+print("OUT", utime.ticks_diff(utime.ticks_ms(), t0), vtime.monotonic_us() // 1000)
+'''
+
+
+def test_steps_shorter_than_a_millisecond_of_real_time_still_keep_the_pace():
+    # at 100x, 2 s of board time in 5-ms steps is 20 ms of real time; each step alone
+    # is 0.05 ms, and slept as none the night ran 4 times too fast while an alarm
+    # sounded (helper-177). A lower bound only: a slow machine takes longer anyway.
+    from conftest import run_micropython
+    r = run_micropython(["-c", PACE])
+    real_ms, board_ms = (int(x) for x in r.stdout.split("OUT")[-1].split())
+    assert board_ms >= 2000 and real_ms >= 15, (real_ms, board_ms)
