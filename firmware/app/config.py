@@ -618,6 +618,12 @@ def parse(data, name):
         return None, [name + ": damaged: its checksum does not match (flash damage; or edited "
                       "by hand without removing the \"crc32\" line)"]
     try:
+        bad = syntax_problem(data)
+    except Exception:   # MemoryError: the parser's reading stands
+        bad = None
+    if bad:   # the same words on both runtimes, and where
+        return None, [name + ": not valid JSON (half written or edited by hand?), " + bad]
+    try:
         raw = json.loads(text)
     except ValueError as e:  # CPython says where (line, column); MicroPython does not
         return None, [name + ": not valid JSON (half written or edited by hand?), %d bytes%s"
@@ -632,6 +638,73 @@ def parse(data, name):
         dups = ["(%s while looking for them)" % type(e).__name__]
     return raw, ["%s: appears more than once in the same {...}; the last one is used" % k
                  for k in dups]
+
+
+_AFTER = {0x7B: "key or }", 0x5B: "value or ]"}
+
+
+def syntax_problem(data):
+    """Where `data` (bytes a JSON parser took) breaks JSON's grammar, or None.
+    MicroPython's json reads a missing comma or colon and a trailing comma as if they
+    were there, and `"high": 2 50` as 2, where CPython's (tools/flash.py, a computer's
+    editor) refuses the file: the same file must mean the same on the board. The
+    literals' and strings' own contents are the parser's to check. Walks bytes, as
+    duplicate_keys does."""
+    stack = []       # 0x7B ({) or 0x5B ([) per open container
+    want = "value"   # value | key or } | value or ] | key | : | , or close | end
+    i, n = 0, len(data)
+    while i < n:
+        c = data[i]
+        if c in b" \t\r\n":
+            i += 1
+            continue
+        top = stack[-1] if stack else None
+        if c == 0x22:   # a string
+            j = i + 1
+            while j < n and data[j] != 0x22:
+                j += 2 if data[j] == 0x5C else 1
+            if want in ("key", "key or }"):
+                want = ":"
+            elif want in ("value", "value or ]"):
+                want = ", or close" if stack else "end"
+            else:
+                break
+            i = j + 1
+            continue
+        if c == 0x7B or c == 0x5B:
+            if want not in ("value", "value or ]"):
+                break
+            stack.append(c)
+            want = _AFTER[c]
+        elif c == 0x7D or c == 0x5D:
+            if top != c - 2 or not (want == ", or close" or want == _AFTER[top]):
+                break
+            stack.pop()
+            want = ", or close" if stack else "end"
+        elif c == 0x3A:   # :
+            if want != ":":
+                break
+            want = "value"
+        elif c == 0x2C:   # ,
+            if want != ", or close":
+                break
+            want = "key" if top == 0x7B else "value"
+        else:   # a number, true, false or null: its run of characters
+            if want not in ("value", "value or ]"):
+                break
+            while i < n and data[i] not in b" \t\r\n,:]}[{\"":
+                i += 1
+            want = ", or close" if stack else "end"
+            continue
+        i += 1
+    else:
+        return None if want == "end" else "it ends before its last %s" % (
+            "}" if stack and stack[-1] == 0x7B else "]" if stack else "value")
+    due = {"end": "the end", ":": "a colon", ", or close": "a comma or " + (
+        "}" if stack and stack[-1] == 0x7B else "]")}.get(want, "a " + want)
+    return "line %d: %s where %s was due (a comma or a colon missing, or one too many?)" % (
+        data.count(b"\n", 0, i) + 1, repr(chr(data[i])) if data[i] < 128 else "a byte %d" % data[i],
+        due)
 
 
 def duplicate_keys(data):

@@ -126,6 +126,25 @@ def test_half_written_config_uses_previous_copy():
     _falls_back_to_bak("e2.json", ("{\n" + hand[: len(hand) * 2 // 3]).encode(), "not valid JSON")
 
 
+def test_a_hand_edit_that_only_micropythons_json_takes_is_refused_on_both_runtimes():
+    # helper-177 (session 39): MicroPython's json read a missing comma as if it were there,
+    # and "high": 2 50 as 2, with no problem listed; CPython's json (tools/flash.py, an
+    # editor) refuses both. The same file now means the same on the board: not valid JSON,
+    # where, and the previous copy.
+    for n, (text, where) in enumerate((
+            ('{\n"transmitter_id": "8G0006"\n"alarms": {"low": 80}\n}', "line 3: '\"' where a comma or }"),
+            ('{\n"transmitter_id": "8G0006",\n"alarms": {"high": 2 50}\n}', "line 3: '5' where a comma or }"),
+            ('{"transmitter_id": "8G0006", "alarms": {"low": 80,}}', "line 1: '}' where a key was due"),
+            ('{"transmitter_id" "8G0006"}', "line 1: '\"' where a colon was due"))):
+        _falls_back_to_bak("j%d.json" % n, text.encode(),
+                           "not valid JSON (half written or edited by hand?), " + where)
+    # the same edits made right load as written
+    path = _fresh("j9.json")
+    _write(path, '{\n"transmitter_id": "8G0006",\n"alarms": {"high": 250}\n}')
+    cfg, problems = config.load(path)
+    assert problems == [] and cfg["transmitter_id"] == "8G0006" and cfg["alarms"]["high"] == 250
+
+
 def test_a_damaged_config_that_still_parses_uses_previous_copy():
     # chaos round 5: one flipped byte in a threshold or a snooze still parses,
     # and the box ran on a value nobody chose (e.g. rate_snooze 30 -> 90)
