@@ -127,12 +127,15 @@ def options(env=os.environ):
         sys.exit("sim: %s" % e)
     if o["hours"] <= 0 or o["speed"] < 0:
         sys.exit("sim: HOURS/DAYS must be > 0 and SPEED >= 0")
+    if o["start"] < 0:
+        sys.exit("sim: START must be a minute of the trace (0 or more), got %d" % o["start"])
+    # the virtual transmitter reads the trace round and round (tools/vtx/transmitter.py):
+    # a START past its end is its minute START modulo the length, on a later day (the
+    # chaos soak's worlds start months in)
     end = _trace_end_minute(o["trace"])
-    if not 0 <= o["start"] < end:
-        sys.exit("sim: START=%d is outside the trace (minutes 0 to %d)" % (o["start"], end - 5))
-    if o["start"] + o["hours"] * 60 > end:
-        # the virtual transmitter goes on from the trace's first row (tools/vtx/transmitter.py)
-        o["wraps_at"] = end - o["start"]
+    at = o["start"] % end
+    if at + o["hours"] * 60 > end:
+        o["wraps_at"] = end - at
     return o
 
 
