@@ -339,6 +339,7 @@ def plot(view, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401  (matplotlib.ticker.FuncFormatter below)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     start = view.o["start"]
     fig, ax = plt.subplots(figsize=(11, 4.5))
@@ -353,7 +354,10 @@ def plot(view, path):
         x = (start + t / 60000) / 60
         ax.axvline(x, color=colors.get(prio, "k"), lw=1.2, alpha=0.7)
         ax.text(x, ax.get_ylim()[1] * 0.97, typ, rotation=90, va="top", fontsize=7)
-    ax.set_xlabel("hours since trace start")
+    # the trace's minutes as the live line shows them: day 1 00:00 is the trace's minute 0
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda h, _: "%02d:%02d" % (int(h) % 24, int(round(h * 60)) % 60)))
+    ax.set_xlabel("time of day (the trace's clock, as the live line shows it)")
     ax.set_ylabel("mg/dL")
     ax.set_title("bedside CGM alarm: simulated night (%s)" % os.path.basename(view.o["trace"]))
     ax.legend(loc="upper right", fontsize=7)
