@@ -307,6 +307,17 @@ def test_nightscout_delivery():
     move["server_moved"] = False
     assert len(chaos.check_nightscout_delivery(moved, allev, 200 * MIN, [])) == 1
     move["server_moved"] = True
+    # (seed 4056) an outage that lasts until both copies of the settings are lost is the end
+    # for this rule too: the box stopped forwarding before it could learn the new address
+    moved["inject"]["dns_silent_at_s"] = [[50 * 60, 150 * 60]]
+    moved["inject"]["files_damage_at_s"] = [140 * 60, [["config.json", [[0.1, 83]]],
+                                                       ["config.json.bak", [[0.1, 83]]]]]
+    assert chaos.check_nightscout_delivery(moved, allev, 200 * MIN, []) == []
+    moved["inject"]["files_damage_at_s"] = [160 * 60, [["config.json", [[0.1, 83]]],
+                                                       ["config.json.bak", [[0.1, 83]]]]]
+    assert len(chaos.check_nightscout_delivery(moved, allev, 200 * MIN, [])) == 1   # 150-160 min
+    del moved["inject"]["files_damage_at_s"]
+    moved["inject"]["dns_silent_at_s"] = [[50 * 60, 200 * 60]]
     # a reading lost well before the move (the old address answered then) is still owed
     early = [x for x in dates if x != ev[1]["unix_s"] * 1000]
     moved["_ns_dates"] = early

@@ -3866,14 +3866,17 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     # is still owed: the old address answered
     inj = w["inject"]
     dns_bad = _merge([list(x) for x in (inj.get("dns_silent_at_s") or []) + (inj.get("dns_fail_at_s") or [])])
-    for e in events:
-        if e.get("event") == "dns_move" and e.get("host") == NS_NAME and e.get("server_moved") \
-                and any(a * 1000 <= e["t_ms"] and b * 1000 >= end_ms for a, b in dns_bad):
-            owed_until = min(owed_until, e["t_ms"] - NS_RESUME_MS)
     # (seed 2641) both copies of the settings damaged at a reset: the box runs on what is left
     # of them (a copy written by hand has no checksum to refuse it), e.g. a damaged API secret
     # (nightscout_auth sounds): what came from the damage on is not owed
     lost_ms = settings_lost_ms(w, end_ms)
+    # (seed 4056) the same for a move inside a DNS outage that lasts until the settings are
+    # lost: the box never learned the new address before it stopped forwarding
+    ns_end = min(end_ms, lost_ms)
+    for e in events:
+        if e.get("event") == "dns_move" and e.get("host") == NS_NAME and e.get("server_moved") \
+                and any(a * 1000 <= e["t_ms"] and b * 1000 >= ns_end for a, b in dns_bad):
+            owed_until = min(owed_until, e["t_ms"] - NS_RESUME_MS)
     owed_until = min(owed_until, lost_ms)
     # (seed 2717) and what was still queued then goes with them: the box forwards no more.
     # Inside a DNS outage that reaches the loss, after a power cut in it (RTC memory and the
