@@ -1196,6 +1196,23 @@ def test_no_glucose_after_a_swap_and_in_a_warmup_must_sound():
     v = chaos.check_no_glucose(_swap_world(warmup_s=7200), base + [onset(120 * MIN, "no_data"), first_glucose],
                                s, 300 * MIN, [])
     assert len(v) == 1 and "warm-up: no sensor alarm" in v[0][1]
+    # (seed 4062) the id saved 18 min before the transmitter went in: beside Wi-Fi a slow
+    # advertiser met past the hard acquisition time is found at the slow scan's pace
+    # (live_due, 15's bound), so its warm-up's sensor alarm is owed from there, the `link`
+    # alarm sounding meanwhile; a fast advertiser, or one met early, is owed it a window on
+    early = base[:1] + _swap_boot(82 * MIN)
+    slow = _world(forward={"nightscout": "ok"}, adv_interval_ms=2000,
+                  inject={"tx_swap": {"at_s": 6000, "save_at_s": 4920, "warmup_s": 7200}})
+    late_sensor = early + [onset(92 * MIN, "link", "no_transmitter"), onset(102 * MIN, "no_data"),
+                           onset(130 * MIN, "sensor", "warmup"), first_glucose]
+    assert chaos.check_no_glucose(slow, late_sensor, s, 300 * MIN, []) == []
+    fast = dict(slow, adv_interval_ms=100)
+    v = chaos.check_no_glucose(fast, late_sensor, s, 300 * MIN, [])
+    assert len(v) == 1 and "warm-up: no sensor alarm" in v[0][1]
+    too_late = late_sensor[:-2] + [onset(102 * MIN + chaos.SLOW_ACQUIRE_MS + chaos.SESSION_MS
+                                         + chaos.REACT_MS + 2 * MIN, "sensor", "warmup"), first_glucose]
+    v = chaos.check_no_glucose(slow, too_late, s, 300 * MIN, [])
+    assert len(v) == 1 and "warm-up: no sensor alarm" in v[0][1]
     # a power cut excuses the time to hear the transmitter again
     cut = [{"event": "power_cut", "t_ms": 150 * MIN}, {"event": "reset", "t_ms": 155 * MIN}]
     lost = base + [onset(105 * MIN, "sensor", "warmup"), onset(120 * MIN, "no_data")] + cut + \

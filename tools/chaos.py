@@ -4869,7 +4869,9 @@ def check_no_glucose(w, events, s, end_ms, problems):
         if warm and not w["inject"]["tx_swap"].get("never"):   # (seed 1068) never there: no warm-up to tell
             first = next((t for t in range(plan["first_window_ms"], end_ms, br.WINDOW_MS) if t >= b + BOOT_MS), None)
             if first is not None:
-                judge(first + settle, plan["at_ms"] + warm, ("sensor",), "the new transmitter's warm-up")
+                # (seed 4062) met after the hard acquisition time, beside Wi-Fi, a slow advertiser
+                # is found at the slow scan's pace: 15's bound (live_due), the `link` alarm sounding
+                judge(live_due(w, b, first), plan["at_ms"] + warm, ("sensor",), "the new transmitter's warm-up")
     if w.get("sensor_swap"):
         a, b, c = [x * 1000 for x in w["sensor_swap"]]
         start = a
