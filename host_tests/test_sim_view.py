@@ -32,7 +32,7 @@ def _lines(out):
 
 
 def test_the_view_logs_each_alarm_start_step_and_end_and_says_config_problems():
-    v = sim.View({"start": 21 * 60})
+    v = sim.View({"start": 21 * 60, "hours": 1})
     assert v.take({"event": "reading", "t_ms": 0, "sgv": 73, "trend": -20, "source": "live"}) == []
     got = v.take({"event": "alarm_onset", "t_ms": 1, "type": "urgent_low_soon", "priority": "high",
                   "reason": "predicted"})
@@ -45,6 +45,13 @@ def test_the_view_logs_each_alarm_start_step_and_end_and_says_config_problems():
     assert v.take({"event": "config_problems", "t_ms": 0, "problems": ["alarms.low=45: x"]}) == \
         ["config problem: alarms.low=45: x"]
     assert v.take({"event": "reset", "t_ms": 5, "detail": "power on"}) == ["the box restarts (power on)"]
+    summary = v.summary(1.0).splitlines()
+    assert "  alarm urgent_low_soon      high   at day 1 21:00 (predicted), cleared at day 1 21:00" \
+        in summary, summary
+    v.take({"event": "alarm_onset", "t_ms": 600000, "type": "urgent_low", "priority": "high",
+            "reason": "threshold"})
+    assert v.summary(1.0).splitlines()[-1] == \
+        "  alarm urgent_low           high   at day 1 21:10 (threshold), still active"
     v.take({"event": "link", "t_ms": 6, "what": "no_transmitter"})
     assert v.link == "TRANSMITTER NOT SEEN"
     v.take({"event": "link", "t_ms": 7, "what": "disconnected", "reason": "done"})

@@ -215,6 +215,7 @@ class View:
         self.screen = []     # the board's display, braille lines (a board with one)
         self.drawn = 0       # screen lines on the terminal above the status line
         self.pending = False  # a change the live line does not show yet
+        self.told = {}       # onset index -> [its reason, when it cleared (t_ms) or None]
 
     def take(self, e):
         """Take an event; returns the lines it adds to the log above the live line (an
@@ -228,6 +229,7 @@ class View:
             self.readings.append((e["t_ms"], e["sgv"], e.get("trend"), e.get("source")))
         elif kind == "alarm_onset":
             self.onsets.append((e["t_ms"], e["type"], e["priority"]))
+            self.told[len(self.onsets) - 1] = [e.get("reason") or "", None]
             self.active[e["type"]] = e["priority"]
             last = self.readings[-1][1] if self.readings else None
             notes.append("ALARM %s (%s)%s%s" % (
@@ -240,6 +242,11 @@ class View:
         elif kind == "alarm_clear":
             if self.active.pop(e["type"], None) is not None:
                 notes.append("cleared: %s" % e["type"])
+                for i in range(len(self.onsets) - 1, -1, -1):   # the latest onset of its type
+                    if self.onsets[i][1] == e["type"]:
+                        if self.told[i][1] is None:
+                            self.told[i][1] = e["t_ms"]
+                        break
         elif kind == "annunciator":
             self.sound = (e.get("pattern"), e.get("alarm"))
         elif kind == "link":
@@ -308,8 +315,11 @@ class View:
         if self.readings:
             sg = [r[1] for r in self.readings]
             lines.append("glucose: min %d, max %d mg/dL" % (min(sg), max(sg)))
-        for t, typ, prio in self.onsets:
-            lines.append("  alarm %-20s %-6s at %s" % (typ, prio, self.clock(t)))
+        for i, (t, typ, prio) in enumerate(self.onsets):
+            reason, cleared = self.told.get(i, ("", None))
+            lines.append("  alarm %-20s %-6s at %s%s, %s" % (
+                typ, prio, self.clock(t), " (%s)" % reason if reason else "",
+                "cleared at %s" % self.clock(cleared) if cleared is not None else "still active"))
         if not self.onsets:
             lines.append("  no alarm raised")
         return "\n".join(lines)
