@@ -206,7 +206,7 @@ class View:
     def __init__(self, o):
         self.o = o
         self.readings = []   # (t_ms, sgv, trend, source)
-        self.onsets = []     # (t_ms, type, priority)
+        self.onsets = []     # [t_ms, type, priority, reason, t_ms it cleared or None]
         self.active = {}
         self.sound = ("off", None)
         self.link = ""
@@ -215,7 +215,6 @@ class View:
         self.screen = []     # the board's display, braille lines (a board with one)
         self.drawn = 0       # screen lines on the terminal above the status line
         self.pending = False  # a change the live line does not show yet
-        self.told = {}       # onset index -> [its reason, when it cleared (t_ms) or None]
 
     def take(self, e):
         """Take an event; returns the lines it adds to the log above the live line (an
@@ -228,8 +227,7 @@ class View:
         if kind == "reading" and e.get("sgv") is not None:
             self.readings.append((e["t_ms"], e["sgv"], e.get("trend"), e.get("source")))
         elif kind == "alarm_onset":
-            self.onsets.append((e["t_ms"], e["type"], e["priority"]))
-            self.told[len(self.onsets) - 1] = [e.get("reason") or "", None]
+            self.onsets.append([e["t_ms"], e["type"], e["priority"], e.get("reason") or "", None])
             self.active[e["type"]] = e["priority"]
             last = self.readings[-1][1] if self.readings else None
             notes.append("ALARM %s (%s)%s%s" % (
@@ -242,11 +240,9 @@ class View:
         elif kind == "alarm_clear":
             if self.active.pop(e["type"], None) is not None:
                 notes.append("cleared: %s" % e["type"])
-                for i in range(len(self.onsets) - 1, -1, -1):   # the latest onset of its type
-                    if self.onsets[i][1] == e["type"]:
-                        if self.told[i][1] is None:
-                            self.told[i][1] = e["t_ms"]
-                        break
+                onset = [o for o in self.onsets if o[1] == e["type"]][-1]   # its latest
+                if onset[4] is None:
+                    onset[4] = e["t_ms"]
         elif kind == "annunciator":
             self.sound = (e.get("pattern"), e.get("alarm"))
         elif kind == "link":
@@ -315,8 +311,7 @@ class View:
         if self.readings:
             sg = [r[1] for r in self.readings]
             lines.append("glucose: min %d, max %d mg/dL" % (min(sg), max(sg)))
-        for i, (t, typ, prio) in enumerate(self.onsets):
-            reason, cleared = self.told.get(i, ("", None))
+        for t, typ, prio, reason, cleared in self.onsets:
             lines.append("  alarm %-20s %-6s at %s%s, %s" % (
                 typ, prio, self.clock(t), " (%s)" % reason if reason else "",
                 "cleared at %s" % self.clock(cleared) if cleared is not None else "still active"))
@@ -360,7 +355,7 @@ def plot(view, path):
                        (low, "orange", "low %d" % low), (high, "gray", "high %d" % high)):
         ax.axhline(y, color=c, lw=0.8, ls="--", label=name)
     colors = {"high": "red", "medium": "orange", "low": "gold"}
-    for t, typ, prio in view.onsets:
+    for t, typ, prio, _, _ in view.onsets:
         x = (start + t / 60000) / 60
         ax.axvline(x, color=colors.get(prio, "k"), lw=1.2, alpha=0.7)
         ax.text(x, ax.get_ylim()[1] * 0.97, typ, rotation=90, va="top", fontsize=7)

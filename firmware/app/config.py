@@ -128,7 +128,7 @@ _SCALARS = {
     "hostname": "",
     "zone_checked": "",
 }
-_SECRET_KEYS = ("password", "api_secret", "token", "admin_password")
+SECRET_KEYS = ("password", "api_secret", "token", "admin_password")   # (setup.form too)
 
 
 class ConfigError(ValueError):
@@ -211,8 +211,7 @@ def _token(v):
     i = 0
     while i < len(v):
         c = v[i]
-        if c == "%" and all(ch in "0123456789abcdefABCDEF" for ch in v[i + 1:i + 3]) \
-                and len(v) >= i + 3:
+        if c == "%" and i + 3 <= len(v) and all(ch in "0123456789abcdefABCDEF" for ch in v[i + 1:i + 3]):
             i += 3
             continue
         if not (c in "-_.~/" or ("a" <= c <= "z") or ("A" <= c <= "Z") or ("0" <= c <= "9")):
@@ -643,6 +642,14 @@ def parse(data, name):
 _AFTER = {0x7B: "key or }", 0x5B: "value or ]"}
 
 
+def _string_end(data, i):
+    """The index of the quote that ends the string opening at data[i] (len(data) if none)."""
+    j, n = i + 1, len(data)
+    while j < n and data[j] != 0x22:
+        j += 2 if data[j] == 0x5C else 1
+    return j
+
+
 def syntax_problem(data):
     """Where `data` (bytes a JSON parser took) breaks JSON's grammar, or None.
     MicroPython's json reads a missing comma or colon and a trailing comma as if they
@@ -660,9 +667,7 @@ def syntax_problem(data):
             continue
         top = stack[-1] if stack else None
         if c == 0x22:   # a string
-            j = i + 1
-            while j < n and data[j] != 0x22:
-                j += 2 if data[j] == 0x5C else 1
+            j = _string_end(data, i)
             if want in ("key", "key or }"):
                 want = ":"
             elif want in ("value", "value or ]"):
@@ -719,9 +724,7 @@ def duplicate_keys(data):
     while i < n:
         c = data[i]
         if c == 0x22:  # a string: find its end, then whether a ':' follows (a key)
-            j = i + 1
-            while data[j] != 0x22:
-                j += 2 if data[j] == 0x5C else 1
+            j = _string_end(data, i)
             k = j + 1
             while k < n and data[k] in b" \t\r\n":
                 k += 1
@@ -864,7 +867,7 @@ def _redact(obj):
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
-            if k in _SECRET_KEYS and isinstance(v, str) and v:
+            if k in SECRET_KEYS and isinstance(v, str) and v:
                 out[k] = SECRET
             elif k == "url":
                 out[k] = _redact_url(v)

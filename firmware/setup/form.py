@@ -22,6 +22,7 @@
 # stored (its absent checkboxes are not "off"). Kinds and bounds: DEFAULTS.
 
 from alarms.settings import DEFAULTS
+from app.config import SECRET_KEYS
 from civil import civil_from_unix, days_from_civil
 from setup.units import (SHOWN_UNITS, converted, glucose_text, in_mmol, number, shown,
                          shown_units, whole)
@@ -232,7 +233,7 @@ def apply(cfg, fields, have_password=True):
     ns["allow_http"] = _on(fields, "nightscout.allow_http")
     ns["ca_file"] = fields.get("nightscout.ca_file", "").strip()
     ns["api_secret"] = _secret(fields, "nightscout.api_secret", ns.get("api_secret", ""))
-    ns["token"] = _secret(fields, "nightscout.token", ns.get("token", ""), True)
+    ns["token"] = _secret(fields, "nightscout.token", ns.get("token", ""), strip=True)
     mq = new["mqtt"] = dict(cfg.get("mqtt") or {})
     mq["host"] = fields.get("mqtt.host", "").strip()
     port = whole(fields, "mqtt.port", errors, required=True)
@@ -246,7 +247,7 @@ def apply(cfg, fields, have_password=True):
         fo = new["follow"] = dict(cfg.get("follow") or {})
         fo["url"] = fields.get("follow.url", "").strip()
         fo["api_secret"] = _secret(fields, "follow.api_secret", fo.get("api_secret", ""))
-        fo["token"] = _secret(fields, "follow.token", fo.get("token", ""), True)
+        fo["token"] = _secret(fields, "follow.token", fo.get("token", ""), strip=True)
         poll = whole(fields, "follow.poll_s", errors, required=True)
         if poll is not None:
             fo["poll_s"] = poll
@@ -457,13 +458,10 @@ def more_values(cfg, units):
     return v
 
 
-SECRET_KEYS = ("password", "api_secret", "token")
-
-
 def is_secret(name):
     """Whether a field holds a secret (never sent back into a page): the admin password's
-    two, a sign-in's password, the session token, and every section's password, API
-    secret and access token."""
+    two, a sign-in's password, the session token, and every section's secret keys
+    (app.config.SECRET_KEYS: passwords, API secrets, access tokens)."""
     return name in (ADMIN_NEW, ADMIN_REPEAT) or name.rpartition(".")[2] in SECRET_KEYS
 
 
