@@ -336,6 +336,43 @@ def test_bad_config_or_board_is_refused_before_the_board_is_touched(tmp_path):
     assert board_listing(tmp_path / "b") == []
 
 
+def test_a_board_file_the_board_would_refuse_or_read_otherwise_is_refused_before_the_port(
+        tmp_path, monkeypatch, capsys):
+    # A builder's own pin map: MicroPython's json reads a missing comma as if it were
+    # there, and the board's loader now refuses such a file (the default wiring then
+    # sounds, not this board's buzzer). Caught here, on the computer, before the port
+    # (which does not exist here) and before anything is written.
+    import flash as flashtool
+    shipped = gen_package_json.board_files()
+    flashtool.check_boards(shipped)   # every board file we ship passes
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    good = ('{"buzzer": {"kind": "pwm", "pin": 25},\n "led": {"kind": "single", "pin": 19},\n'
+            ' "button": {"pin": 32, "pull": "up"}}')
+    cases = {
+        "comma": (good.replace('"kind": "single",', '"kind": "single"'), "line 2: "),
+        "twice": (good.replace('"pin": 25}', '"pin": 25, "pin": 4}'), "buzzer.pin appears more than once"),
+        "flashpin": (good.replace('"pin": 19', '"pin": 6'), "one of the flash pins"),
+        "latin1": (good.replace('"up"', '"\xe9"'), "latin1.json"),
+    }
+    for name, (text, words) in cases.items():
+        path = boards / (name + ".json")
+        path.write_bytes(text.encode("latin-1"))
+        monkeypatch.setattr(gen_package_json, "board_files",
+                            lambda p=str(path), n=name: shipped + [(p, "boards/%s.json" % n)])
+        code = flashtool.main(["--port", "/dev/ttyUSB-none"])
+        err = capsys.readouterr().err
+        assert code == 2, (name, err)
+        assert "a board file has problems, nothing was written" in err and words in err, (name, err)
+        assert "no such port" not in err, (name, err)
+    path = boards / "good.json"
+    path.write_text(good)
+    monkeypatch.setattr(gen_package_json, "board_files",
+                        lambda: shipped + [(str(path), "boards/good.json")])
+    assert flashtool.main(["--port", "/dev/ttyUSB-none"]) == 3   # on to the port
+    assert "no such port" in capsys.readouterr().err
+
+
 def test_the_ca_certificate_the_config_names_goes_to_the_board_or_nothing_does(tmp_path):
     # an https Nightscout needs ca_file; the file is read from beside CONFIG
     cfg = {"transmitter_id": "8G1234", "lan_api": {"enabled": False},

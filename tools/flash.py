@@ -69,6 +69,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import gen_package_json  # noqa: E402
 from app import config as appconfig  # noqa: E402
+from sound import board as boardmap  # noqa: E402
+import strictjson  # noqa: E402
 
 MARKER = appconfig.FLASH_MARKER
 MPYLIB = os.path.join(ROOT, ".mpylib")
@@ -127,6 +129,29 @@ def build_config(board, config_file):
     if board and isinstance(raw, dict):
         raw["board"] = board
     return _checked(raw)
+
+
+def check_boards(files):
+    """Refuse (FlashError(2)) a pin map the board would refuse or read otherwise: each
+    boards/*.json about to be copied, read by the board's own loader (JSON's grammar
+    held as on the board, every pin checked), and no key given twice (the last would
+    win, silently, on both runtimes)."""
+    problems = []
+    for src, dest in files:
+        if not (dest.startswith("boards/") and dest.endswith(".json")):
+            continue
+        path = os.path.join(ROOT, src)
+        try:
+            boardmap.load(os.path.basename(dest)[:-5], (os.path.dirname(path),))
+            with open(path, "rb") as f:
+                twice = strictjson.duplicate_keys(f.read())
+        except (boardmap.BoardError, UnicodeError) as e:
+            problems.append("%s: %s" % (src, e))
+            continue
+        problems.extend("%s: %s appears more than once in the same {...}" % (src, k) for k in twice)
+    if problems:
+        raise FlashError(2, "a board file has problems, nothing was written:\n  "
+                         + "\n  ".join(problems))
 
 
 def ca_files(cfg_text, config_file):
@@ -461,6 +486,7 @@ def flash(args):
     mpremote = args.mpremote or MPREMOTE
     # 1. everything that can be checked here, before touching the board
     files = gen_package_json.board_files()
+    check_boards(files)
     cfg_text = build_config(args.board, args.config)
     certs = ca_files(cfg_text, args.config)
     if args.frozen and args.mpy:

@@ -13,8 +13,8 @@ import sys
 import asyncio, bluetooth, machine, network, socket, struct, binascii, hashlib, select  # noqa: E401,F401
 
 LIBRARIES = ("aioble", "umqtt.simple", "ntptime", "ssd1306", "microdot")
-FIRMWARE = ("clock", "civil", "reading", "alarms.engine", "alarms.persist", "dexcom.replies",
-            "dexcom.build", "dexcom.auth", "dexcom.backfill", "dexcom.info", "dexcom.messages",
+FIRMWARE = ("clock", "civil", "reading", "strictjson", "alarms.engine", "alarms.persist",
+            "dexcom.replies", "dexcom.build", "dexcom.auth", "dexcom.backfill", "dexcom.info", "dexcom.messages",
             "link.core", "forward.http", "forward.queue", "forward.history", "forward.wifi",
             "forward.timesync", "forward.nightscout", "forward.mqtt", "forward.lanapi",
             "forward.follower", "app.config", "app.persist", "app.memory", "app.supervisor", "app.webserver",

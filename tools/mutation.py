@@ -115,7 +115,7 @@ PACKAGES = {
                ("host_tests/dual/test_screen_view.py",)),
     # ROOT_PACKAGE: the modules directly in firmware/ (imported as civil, clock, reading);
     # their tests are each module's own (MODULE_TESTS "root/<module>")
-    "root": (("civil", "clock", "reading"), ()),
+    "root": (("civil", "clock", "reading", "strictjson"), ()),
 }
 ROOT_PACKAGE = "root"   # not a folder: its modules are files of firmware/ itself
 # module -> its own tests, instead of its package's (round 2: the package's tests
@@ -170,6 +170,8 @@ MODULE_TESTS = {
                    "host_tests/dual/test_localtime_rules.py", "host_tests/dual/test_timesync_ntp_answers.py",
                    "host_tests/dual/test_forward_pure.py"),
     "root/clock": ("host_tests/dual/test_root_clock_rules.py",),
+    "root/strictjson": ("host_tests/test_config_syntax.py", "host_tests/dual/test_config_rules.py",
+                        "host_tests/dual/test_config_files.py", "host_tests/dual/test_board_rules.py"),
     "root/reading": ("host_tests/dual/test_root_reading_rules.py", "host_tests/dual/test_reading.py",
                      "host_tests/dual/test_alarms_rules.py", "host_tests/dual/test_alarms_engine.py",
                      "host_tests/dual/test_dexcom_rules.py", "host_tests/dual/test_dexcom_codec.py"),

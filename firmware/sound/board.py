@@ -44,6 +44,8 @@
 import json
 import os
 
+from strictjson import syntax_problem
+
 BOARDS_DIRS = ("boards", "/boards")
 INPUT_ONLY = (34, 35, 36, 37, 38, 39)
 FLASH = (6, 7, 8, 9, 10, 11)
@@ -78,11 +80,18 @@ def load(name, dirs=BOARDS_DIRS):
         except OSError:
             continue
         try:
-            data = json.load(f)
-        except ValueError as e:
-            raise BoardError("board %r: %s is not valid JSON (%s)" % (name, path, e))
+            text = f.read()
         finally:
             f.close()
+        # held to JSON's grammar as the settings are: the board's json reads
+        # "pin": 2 5 as pin 2, where a computer's refuses the file
+        bad = syntax_problem(text.encode())
+        if bad:
+            raise BoardError("board %r: %s is not valid JSON (%s)" % (name, path, bad))
+        try:
+            data = json.loads(text)
+        except ValueError as e:
+            raise BoardError("board %r: %s is not valid JSON (%s)" % (name, path, e))
         board = validate(data, name)
         # free text for people ("notes" on the wiring, a "title"): nothing on the
         # box reads it, and the board dict is kept as long as the box runs

@@ -184,6 +184,26 @@ def test_a_file_that_is_not_a_json_object_is_refused_with_board_error():
     assert "unknown board 'gone'" in e and "broken, empty, list, number" in e, e
 
 
+def test_a_board_file_is_held_to_jsons_grammar_as_the_settings_are():
+    # MicroPython's json reads "pin": 2 5 as pin 2 and a missing comma as if it were
+    # there, where a computer's refuses the file: on the board the buzzer would sit on
+    # another pin, silent. Refused on both runtimes, saying the line.
+    d = _dir("grammar")
+    good = ('{"buzzer": {"kind": "pwm", "pin": 25},\n'
+            ' "led": {"kind": "single", "pin": 19},\n'
+            ' "button": {"pin": 32, "pull": "up"}}')
+    _write(d + "/good.json", good)
+    assert board.load("good", (d,))["buzzer"]["pin"] == 25
+    for name, text, line, char in (
+            ("split", good.replace('"pin": 25', '"pin": 2 5'), 1, "'5'"),
+            ("comma", good.replace('"kind": "single",', '"kind": "single"'), 2, "'\"'"),
+            ("trailing", good.replace('"up"}}', '"up"},}'), 3, "'}'"),
+            ("colon", good.replace('"pin": 32', '"pin" 32'), 3, "'3'")):
+        _write(d + "/" + name + ".json", text)
+        e = _board_error(board.load, name, (d,))
+        assert name in e and "not valid JSON" in e and "line %d: %s" % (line, char) in e, (name, e)
+
+
 def test_load_takes_the_first_dir_holding_the_name_and_names_the_board():
     a = _dir("first")
     b = _dir("second")
