@@ -1236,6 +1236,24 @@ def test_a_sensor_swap_must_sound_the_sensor_alarm_through_its_warmup():
     # a silent span over the stop: judged from its end
     quiet = dict(w, silent=[[50 * 60, 100 * 60]])
     assert chaos.check_no_glucose(quiet, [onset(101 * MIN, "sensor", "warmup")], s, 300 * MIN, []) == []
+    # (seed 4136) a silence of over an hour over the stop, beside Wi-Fi, a 1-s advertiser: the
+    # box scans blind at 12.5 % when it comes back and may meet it late (15's slow bound);
+    # `link` says so meanwhile, and `sensor` is owed once it must have met it
+    long_w = dict(w, silent=[[20 * 60, 100 * 60]], forward={"nightscout": "ok"}, adv_interval_ms=1000,
+                  sensor_swap=[60 * 60, 70 * 60, 290 * 60])
+    met = 100 * MIN + 20 * MIN
+    slow = [onset(30 * MIN, "link", "no_transmitter"), {"event": "alarm_clear", "t_ms": met, "type": "link"},
+            onset(met, "sensor", "warmup")]
+    assert chaos.check_no_glucose(long_w, slow, s, 300 * MIN, []) == []
+    assert len(chaos.check_no_glucose(dict(long_w, adv_interval_ms=100), slow, s, 300 * MIN, [])) == 1
+    assert len(chaos.check_no_glucose(dict(long_w, silent=[[55 * 60, 100 * 60]]), slow, s, 300 * MIN, [])) == 0
+    assert len(chaos.check_no_glucose(dict(long_w, silent=[[50 * 60, 68 * 60]]), slow, s, 300 * MIN, [])) == 1   # 18 min
+    v = chaos.check_no_glucose(long_w, slow[2:], s, 300 * MIN, [])   # nothing said until it is met
+    assert len(v) == 1 and "not yet met again" in v[0][1]
+    never = slow[:1] + [onset(100 * MIN + chaos.SLOW_ACQUIRE_MS + chaos.SESSION_MS + chaos.REACT_MS + 2 * MIN,
+                              "sensor", "warmup")]
+    v = chaos.check_no_glucose(long_w, never, s, 300 * MIN, [])
+    assert len(v) == 1 and "sensor swap (stopped" in v[0][1]
 
 
 def test_a_sensor_notice_is_not_the_alarm_that_says_there_is_no_glucose():

@@ -4821,7 +4821,9 @@ def check_no_glucose(w, events, s, end_ms, problems):
     stopped, then the new sensor's warm-up), `sensor` itself (README: the sensor alarm's
     reasons stopped and warmup "sound at once, before no_data would") once the box could
     have had a session: the span's start + 1 window (+ _radio_extra) + jitter + a session
-    + REACT_MS (or that long after a silent span covering its start). A reset or power cut
+    + REACT_MS (or that long after a silent span covering its start; after a silence the
+    box may have met only at the slow blind scan's pace, slow_after_silence, 15's slow bound,
+    `link` or `no_data` count until then). A reset or power cut
     excuses what _grace says. Not judged: broken configs, factory resets, followers, a
     broken engine (from then). `sensor` counts only while its reason is not a notice
     (says_no_glucose: the 30-min `ending` notice is no statement that glucose is missing)."""
@@ -4874,12 +4876,29 @@ def check_no_glucose(w, events, s, end_ms, problems):
                 judge(live_due(w, b, first), plan["at_ms"] + warm, ("sensor",), "the new transmitter's warm-up")
     if w.get("sensor_swap"):
         a, b, c = [x * 1000 for x in w["sensor_swap"]]
-        start = a
+        start, gap = a, 0
         for s0, s1 in silent:
             if s0 <= start <= s1:
-                start = s1
-        judge(start + settle, c, ("sensor",), "sensor swap (stopped, then warm-up)")
+                start, gap = s1, s1 - s0
+        due = start + settle
+        if slow_after_silence(w, gap):
+            # (seed 4136) the stop fell in an 82-min silence: the box had forgotten the
+            # wake-ups and scanned blind at 12.5 % beside Wi-Fi when the 1-s advertiser came
+            # back (15's slow bound); until it meets it, `link` and `no_data` say no glucose
+            slow_due = start + SLOW_ACQUIRE_MS + SESSION_MS + REACT_MS
+            judge(due, min(c, slow_due), NO_GLUCOSE_KINDS, "sensor swap, the transmitter not yet met again")
+            due = slow_due
+        judge(due, c, ("sensor",), "sensor swap (stopped, then warm-up)")
     return out
+
+
+def slow_after_silence(w, gap_ms):
+    """True when a transmitter back from a silence of gap_ms may be met only at the slow
+    blind scan's pace (15's SLOW_ACQUIRE_MS): beside Wi-Fi, a 1-s or slower advertiser, and
+    the silence long enough for the box to forget its wake-ups (one window missed for a
+    phase from an advert alone) and scan blind past ACQUIRE_HARD_MS."""
+    return bool(w["forward"]) and (w.get("adv_interval_ms") or 100) >= 1000 \
+        and gap_ms > br.WINDOW_MS + ACQUIRE_HARD_MS
 
 
 def _alarms_of(cfg):
