@@ -1,5 +1,7 @@
 """tools/chaos.py: its invariant checkers on tiny hand-made event lists (a violation
 and a non-violation each), its worlds, and one real 2-simulated-hour world."""
+import json
+
 import pytest
 
 import chaos
@@ -718,6 +720,71 @@ def test_leader_loop_draws_leave_the_old_draws_alone():
         assert 60 <= a < b and chaos.LOOP_EVERY_S[0] <= every <= chaos.LOOP_EVERY_S[1]
         if w.get("fall13"):   # the loop runs over the drawn fall's start
             assert a <= w["fall13"]["t_s"] < b
+
+
+# --- round 24: that leader unreachable while the follower waits on it --------------------------
+def test_leader_down_draws_leave_the_old_draws_alone_and_fall_in_the_falls(monkeypatch):
+    # seeds under ROUND24_FROM draw nothing from the round-24 stream; from it, only gated worlds
+    # with a drawn fall and a config that works, the leader away from 2 to 10 min after its
+    # first low-side alarm of the fall can reach the follower, for 8-30 min, in the follower's
+    # record of the leader (off the network) or the router's (off): both are what 45b reads
+    # (leader_unreachable)
+    for seed in range(chaos.ROUND24_FROM - 150, chaos.ROUND24_FROM):
+        assert "down24" not in chaos.draw_world(seed, 1)
+    drawn = [chaos.draw_world(s, 1) for s in range(chaos.ROUND24_FROM, chaos.ROUND24_FROM + 300)]
+    down = [w for w in drawn if w.get("down24")]
+    assert len(down) >= 5 and {w["down24"]["kind"] for w in down} == {"leader_off", "router_off"}
+    for w in down:
+        d, fall = w["down24"], w["fall13"]
+        assert w["gated"] and not w["broken"]
+        # the leader's first low-side alarm on the fall's line: 55 within 20 min, or under 70
+        onset = fall["t_s"] + 60 * max(0, min((fall["from"] - 55) / fall["rate"] - 20,
+                                              (fall["from"] - 70) / fall["rate"]))
+        reach = onset + w["follower"]["poll_s"]
+        assert reach + 119 <= d["at_s"] <= reach + 601
+        over = d["end_s"] - d["at_s"] - chaos.down24_allowance_s(w)   # judged by 45b this long
+        assert 3 * 60 <= over <= 20 * 60 or d["end_s"] == 86400
+        assert any(a <= d["at_s"] and d["end_s"] <= b for a, b in chaos.leader_unreachable(w))
+        where = w["follower"]["down"] if d["kind"] == "leader_off" else w["inject"]["wifi_down_at_s"]
+        assert any(a <= d["at_s"] and d["end_s"] <= b for a, b in where)
+        if d["kind"] == "leader_off":   # the stand-in is told, not only the checker
+            assert w["inject"]["leader"]["down_at_s"] == w["follower"]["down"]
+    # the rest of each world is what it was without round 24
+    monkeypatch.setattr(chaos, "draw_leader_down", lambda seed, w, end_s: None)
+    for w in down:
+        before = chaos.draw_world(drawn.index(w) + chaos.ROUND24_FROM, 1)
+        d = w.pop("down24")
+        span = [d["at_s"], d["end_s"]]
+        if d["kind"] == "leader_off":
+            f = before["follower"]
+            f["down"] = chaos._merge(f["down"] + [span])
+            before["inject"]["leader"]["down_at_s"] = f["down"]
+        else:
+            before["inject"]["wifi_down_at_s"] = chaos._merge((before["inject"].get("wifi_down_at_s") or []) + [span])
+        assert json.loads(json.dumps(w)) == json.loads(json.dumps(before))
+
+
+def test_a_gated_follower_sounds_what_it_played_silently_once_the_leader_is_gone():
+    # round 24 in one short world: round 22's fall from minute 30; the leader's urgent low soon
+    # (minute 41, at its 70) reaches the follower, which plays its own silently; at minute 45
+    # the leader leaves the network for 15 min. Its last report goes stale after two polls and a
+    # request (alarms.gate.fresh) and the follower sounds the alarm itself (45b judged it)
+    w = chaos.draw_world(3, 1.25 / 24)
+    fall = [90, 80, 70, 60, 50, 45, 45, 45, 45, 45, 45, 45, 50, 60, 80, 100]
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, gated=True, start=0,
+             follower={"poll_s": 30, "silent_min": 15, "silent": [], "down": [[2700, 3600]]})
+    w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI], alarms={},
+                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 15, "sound": "unanswered"})
+    w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [[2700, 3600]], "engine": True},
+                   "trace_splice": [6, fall]}
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    quiet = chaos.at_leader_spans(chaos.follower_events(events), 10 ** 9)
+    assert any(a <= 2700 * 1000 < b for a, b in quiet), quiet   # silent when the leader left
+    stale = (2 * 30 + chaos.STALE_GRACE_S + chaos.TICK_S) * 1000 + chaos.REACT_MS
+    assert all(b <= 2700 * 1000 + stale for a, b in quiet if a < 3600 * 1000), quiet
+    assert chaos.check_world(w, events, console, error) == {}
+    assert w["_gate45"][1] == 1   # 45b judged the span
 
 
 def test_a_leader_in_a_reset_loop_still_wakes_the_gated_follower():

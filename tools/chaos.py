@@ -587,6 +587,14 @@ Round 23 (draw_leader_loop, its own stream, seeds from 3301 only): in half the g
  the third and clears it 30 min after the last, as main.App: it must take up its level across the
  loop (alarms.engine CARRY_S) and, unanswered, wake the follower through 45d.
 
+Round 24 (draw_leader_down, its own stream, seeds from 4201 only): in most gated worlds with a
+ drawn fall and a working config, the leader becomes unreachable (off the network, or the router
+ off) for 45b's allowance and 3-20 min more, from 2-10 min after the leader's first alarm of the
+ fall can reach it: while the follower plays the fall's alarms silently because the leader sounds
+ them. No new invariant:
+ 45b wants them sounding once the leader's word is stale (alarms.gate.fresh); the soak's log says
+ how often the leader went away while an alarm played at_leader (before, never in a run).
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -808,6 +816,7 @@ def draw_world(seed, days):
     draw_round21(seed, w, end_s)    # round 21: a transmitter that sends 0x51 before its frames, jittered records
     draw_gate(seed, w, end_s)       # round 22: a follower that sounds only what its leader leaves unanswered
     draw_leader_loop(seed, w, end_s)   # round 23: that leader in a reset loop
+    draw_leader_down(seed, w, end_s)   # round 24: that leader unreachable while the follower waits on it
     return w
 
 
@@ -2201,6 +2210,57 @@ def draw_leader_loop(seed, w, end_s):
     w["inject"]["leader"]["resets"] = [start, min(end_s, start + ex.randint(*LOOP_SPAN_S)), every]
 
 
+ROUND24_KEY = 0x24D0E5     # the round-24 stream: random.Random(seed ^ ROUND24_KEY)
+ROUND24_FROM = 4201        # seeds 1-4200: their worlds stay as they were (the highest run, 4191)
+DOWN24_P = 0.7             # of the gated worlds with a drawn fall
+DOWN24_MIN = (3, 20)       # the leader unreachable this long past 45b's allowance (2 polls and more)
+
+
+def down24_window(w):
+    """(first, last) start of round 24's span, in s: 2 to 10 min after the follower can have
+    the leader's first low-side alarm of the fall (a poll after it), when the leader's
+    default urgent_low_soon (55 within 20 min) or low (70) is due on the fall's straight line:
+    the follower plays its own alarm of that episode silently until the leader's reaches its
+    unanswered level (15 min on; an urgent low's 5)."""
+    fall = w["fall13"]
+    onset = fall["t_s"] + int(60 * max(0, min((fall["from"] - 55) / fall["rate"] - 20,
+                                              (fall["from"] - 70) / fall["rate"])))
+    first = onset + w["follower"]["poll_s"] + 120
+    return first, first + 480
+
+
+def down24_allowance_s(w):
+    """What 45b allows the follower after the leader went away before it must sound (s)."""
+    return 2 * w["follower"]["poll_s"] + STALE_GRACE_S + TICK_S + REACT_MS // 1000
+
+
+def draw_leader_down(seed, w, end_s):
+    """Round 24, from its own stream: in most gated worlds with a drawn fall (round 13) the
+    leader becomes unreachable (the leader off the network, or the home's router off, half
+    each) for DOWN24_MIN, from a time drawn between the fall's start and 10 min after the
+    leader's low (70) is due: while the follower plays the fall's alarms silently
+    ("at_leader") because the leader sounds them below its unanswered level. 45b then wants
+    them sounding here once the leader's word is stale (alarms.gate.fresh). Before, no soak
+    run had an alarm playing silently when the leader went away (45b was tested on a
+    hand-made record only). Not in worlds whose config is broken (45 judges nothing there)."""
+    if seed < ROUND24_FROM or not w.get("gated") or not w.get("fall13") or w.get("broken") \
+            or "button_at_boot" in w["inject"]:   # a broken config: the gate does not act (45 judges nothing)
+        return
+    ex = random.Random(seed ^ ROUND24_KEY)
+    p, p_kind = ex.random(), ex.random()
+    if p >= DOWN24_P:
+        return
+    a = ex.randint(*down24_window(w))
+    b = min(end_s, a + down24_allowance_s(w) + 60 * ex.randint(*DOWN24_MIN))
+    if p_kind < 0.5:
+        f = w["follower"]
+        f["down"] = _merge([list(x) for x in f["down"]] + [[a, b]])
+        w["inject"]["leader"]["down_at_s"] = f["down"]
+    else:
+        w["inject"]["wifi_down_at_s"] = _merge([list(x) for x in w["inject"].get("wifi_down_at_s") or ()] + [[a, b]])
+    w["down24"] = {"at_s": a, "end_s": b, "kind": "leader_off" if p_kind < 0.5 else "router_off"}
+
+
 ROUND13_KEY = 0xD13A13  # the round-13 stream: random.Random(seed ^ ROUND13_KEY)
 ROUND13_FROM = 1301     # seeds 1-1300 ran in rounds 1-12: their worlds stay as they were
 BEFORE_WRAP_S = (30, 600)     # a reset or power cut this long before the wrap (ticks start again at 0)
@@ -2572,6 +2632,9 @@ def summary(w):
     loop = (w["inject"].get("leader") or {}).get("resets")
     if loop:
         parts.append("leader_loop=%ds@%dm+%dm" % (loop[2], loop[0] // 60, (loop[1] - loop[0]) // 60))
+    if w.get("down24"):
+        d = w["down24"]
+        parts.append("down24=%s@%dm+%dm" % (d["kind"], d["at_s"] // 60, (d["end_s"] - d["at_s"]) // 60))
     if w.get("leader_clock"):
         parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
                                        if w["inject"].get("more_power_cuts_at_s") else ""))
@@ -6375,6 +6438,12 @@ def soak(worlds, keep=True, log=print):
                     sum(b - a for a, b in quiet) / MIN, "%d urgent lows (a), %d leader unreachable (b), "
                     "%d unanswered (c), %d min the follower lacks (d)" % (w["_gate45"] + (w.get("_gate45d", 0),))
                     if w.get("_gate45") else "none (8 and 9 judge no follower)"))
+            away = [(a * 1000, b * 1000) for a, b in leader_unreachable(w)]
+            if away:   # round 24: did the leader go away while the follower waited on it?
+                log("    45b: the leader went away %d times while an alarm played at_leader; %.0f min "
+                    "at_leader inside its absences" % (
+                        sum(1 for a, _ in away if any(x <= a < y for x, y in quiet)),
+                        sum(max(0, min(b, y) - max(a, x)) for a, b in away for x, y in quiet) / MIN))
         socks = [e for e in events if e.get("event") == "heap" and "sockets" in e]
         refused = [e for e in events if e.get("event") == "socket_refused"]
         if socks or refused:
