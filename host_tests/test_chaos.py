@@ -680,20 +680,30 @@ def test_a_real_follower_world_sounds_when_the_leader_goes_away():
     assert chaos.check_world(w, events, console, error) == {}
 
 
+def _gated_fall_world(hours, down=(), resets=None):
+    """A gated follower (default settings, polling every 30 s) and its leader stand-in with
+    its own engine, over a fall spliced in from minute 30 that stays under 55 for 40 min;
+    the leader off the network in `down` ([[a_s, b_s]]), resetting as `resets` says."""
+    w = chaos.draw_world(3, hours / 24)
+    fall = [90, 80, 70, 60, 50, 45, 45, 45, 45, 45, 45, 45, 50, 60, 80, 100]
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, gated=True, start=0,
+             follower={"poll_s": 30, "silent_min": 15, "silent": [], "down": [list(x) for x in down]})
+    w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI], alarms={},
+                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 15, "sound": "unanswered"})
+    w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [list(x) for x in down], "engine": True},
+                   "trace_splice": [6, fall]}
+    if resets:
+        w["inject"]["leader"]["resets"] = resets
+    return w
+
+
 def test_a_real_gated_follower_world_plays_the_leaders_alarm_silently_then_sounds():
     # round 22: the leader stand-in's own engine (default settings, nobody pressing) serves its
     # alarms; the follower (the same default settings, follow.sound "unanswered", polling every
     # 30 s) plays the low silently ("at_leader") while the leader's is below its top level, then
     # sounds; a fall spliced in from minute 30 goes under 55 for 40 min; the leader off the
     # network from minute 130 to 150
-    w = chaos.draw_world(3, 2.75 / 24)
-    fall = [90, 80, 70, 60, 50, 45, 45, 45, 45, 45, 45, 45, 50, 60, 80, 100]
-    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, gated=True, start=0,
-             follower={"poll_s": 30, "silent_min": 15, "silent": [], "down": [[7800, 9000]]})
-    w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI], alarms={},
-                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 15, "sound": "unanswered"})
-    w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [[7800, 9000]], "engine": True},
-                   "trace_splice": [6, fall]}
+    w = _gated_fall_world(2.75, down=[[7800, 9000]])
     events, console, error, _ = chaos.run_world(w)
     assert error is None, error
     assert "the leader's alarms" not in console, console[-2000:]   # every answer was a report
@@ -769,14 +779,7 @@ def test_a_gated_follower_sounds_what_it_played_silently_once_the_leader_is_gone
     # (minute 41, at its 70) reaches the follower, which plays its own silently; at minute 45
     # the leader leaves the network for 15 min. Its last report goes stale after two polls and a
     # request (alarms.gate.fresh) and the follower sounds the alarm itself (45b judged it)
-    w = chaos.draw_world(3, 1.25 / 24)
-    fall = [90, 80, 70, 60, 50, 45, 45, 45, 45, 45, 45, 45, 50, 60, 80, 100]
-    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, gated=True, start=0,
-             follower={"poll_s": 30, "silent_min": 15, "silent": [], "down": [[2700, 3600]]})
-    w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI], alarms={},
-                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 15, "sound": "unanswered"})
-    w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [[2700, 3600]], "engine": True},
-                   "trace_splice": [6, fall]}
+    w = _gated_fall_world(1.25, down=[[2700, 3600]])
     events, console, error, _ = chaos.run_world(w)
     assert error is None, error
     quiet = chaos.at_leader_spans(chaos.follower_events(events), 10 ** 9)
@@ -793,15 +796,7 @@ def test_a_leader_in_a_reset_loop_still_wakes_the_gated_follower():
     # the loop (alarms.persist keeps the step), and the follower sounds it. Before session 37
     # each restore started the step again: the leader's urgent low stayed at level 0 and the
     # follower played it silently through the loop (45a failed, as chaos seed 3341 did)
-    w = chaos.draw_world(3, 2.75 / 24)
-    fall = [90, 80, 70, 60, 50, 45, 45, 45, 45, 45, 45, 45, 50, 60, 80, 100]
-    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, gated=True, start=0,
-             follower={"poll_s": 30, "silent_min": 15, "silent": [], "down": []})
-    w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI], alarms={},
-                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 15, "sound": "unanswered"})
-    w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [], "engine": True,
-                              "resets": [1200, 7200, 120]},
-                   "trace_splice": [6, fall]}
+    w = _gated_fall_world(2.75, resets=[1200, 7200, 120])
     events, console, error, _ = chaos.run_world(w)
     assert error is None, error
     assert len([e for e in events if e.get("event") == "leader_reset"]) == 50
