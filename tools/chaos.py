@@ -1449,6 +1449,12 @@ def draw_round9(seed, w, end_s):
     swap = inject.get("tx_swap")
     if swap and p_restart < 0.6:
         t = max(600, min(swap["at_s"], swap["save_at_s"]) + restart_d)
+        # (seed 4171) a clock restarted only counts again from a younger age: after round 8's
+        # restart (to 600 s at 2.9 h) a second one "to 2 days" at 10.6 h moved it 40 h ahead,
+        # which no transmitter does, and the box, back on it after a power cut, took that time
+        young = [age + t - t0 for t0, age in inject.get("tx_restart_at_s") or () if t0 < t]
+        if young and restart_age >= min(young):
+            return
         if p_restart_cut < 0.5 and _cut_fits(inject, t - restart_off // 2, restart_off) \
                 and t + restart_off < end_s - 1800:
             inject.setdefault("more_power_cuts_at_s", []).append([t - restart_off // 2, restart_off])
