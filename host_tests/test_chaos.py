@@ -360,6 +360,15 @@ def test_nightscout_delivery():
     gone["_ns_dates"] = dates[:2]
     back = booted + [{"event": "config_loaded", "t_ms": 80 * MIN, "nightscout": True}]
     assert len(chaos.check_nightscout_delivery(gone, back, 400 * MIN, [])) == 1
+    # (seed 4341) 2717's rule at such a boot too (config.json damaged, no .bak, both files are
+    # not lost): inside a DNS outage reaching it, after a power cut in the outage, nothing could
+    # go; without the cut, or with the outage over before the boot, what came before it is owed
+    dark = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:3], inject={"dns_silent_at_s": [[10 * 60, 300 * 60]]})
+    assert chaos.check_nightscout_delivery(dark, sorted(booted + cut, key=lambda e: e["t_ms"]), 400 * MIN, []) == []
+    assert len(chaos.check_nightscout_delivery(dark, booted, 400 * MIN, [])) == 1
+    dark["inject"]["dns_silent_at_s"] = [[10 * 60, 25 * 60]]
+    assert len(chaos.check_nightscout_delivery(dark, sorted(booted + cut, key=lambda e: e["t_ms"]), 400 * MIN,
+                                               [])) == 1
     # a server that was down may not have them all: not judged
     w["forward"]["nightscout"] = "error"
     assert chaos.check_nightscout_delivery(w, ev, 200 * MIN, []) == []
@@ -744,6 +753,7 @@ def test_leader_down_draws_leave_the_old_draws_alone_and_fall_in_the_falls(monke
     drawn = [chaos.draw_world(s, 1) for s in range(chaos.ROUND24_FROM, chaos.ROUND24_FROM + 300)]
     down = [w for w in drawn if w.get("down24")]
     assert len(down) >= 5 and {w["down24"]["kind"] for w in down} == {"leader_off", "router_off"}
+    assert {w["down24"]["alike"] for w in down} == {True, False}
     for w in down:
         d, fall = w["down24"], w["fall13"]
         assert w["gated"] and not w["broken"]
@@ -765,6 +775,9 @@ def test_leader_down_draws_leave_the_old_draws_alone_and_fall_in_the_falls(monke
         before = chaos.draw_world(drawn.index(w) + chaos.ROUND24_FROM, 1)
         d = w.pop("down24")
         span = [d["at_s"], d["end_s"]]
+        if d["alike"]:   # the follower set as its leader: the defaults
+            assert w["config"]["alarms"] == {}
+            before["config"]["alarms"] = {}
         if d["kind"] == "leader_off":
             f = before["follower"]
             f["down"] = chaos._merge(f["down"] + [span])

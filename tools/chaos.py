@@ -591,7 +591,7 @@ Round 24 (draw_leader_down, its own stream, seeds from 4201 only): in most gated
  drawn fall and a working config, the leader becomes unreachable (off the network, or the router
  off) for 45b's allowance and 3-20 min more, from 2-10 min after the leader's first alarm of the
  fall can reach it: while the follower plays the fall's alarms silently because the leader sounds
- them. No new invariant:
+ them; in half of them the follower has the leader's (default) alarm settings. No new invariant:
  45b wants them sounding once the leader's word is stale (alarms.gate.fresh); the soak's log says
  how often the leader went away while an alarm played at_leader (before, never in a run).
 
@@ -2243,17 +2243,19 @@ def down24_allowance_s(w):
 def draw_leader_down(seed, w, end_s):
     """Round 24, from its own stream: in most gated worlds with a drawn fall (round 13) the
     leader becomes unreachable (the leader off the network, or the home's router off, half
-    each) for DOWN24_MIN, from a time drawn between the fall's start and 10 min after the
-    leader's low (70) is due: while the follower plays the fall's alarms silently
-    ("at_leader") because the leader sounds them below its unanswered level. 45b then wants
-    them sounding here once the leader's word is stale (alarms.gate.fresh). Before, no soak
-    run had an alarm playing silently when the leader went away (45b was tested on a
-    hand-made record only). Not in worlds whose config is broken (45 judges nothing there)."""
+    each) for 45b's allowance (down24_allowance_s) and DOWN24_MIN more, from a time drawn in
+    down24_window: while the follower plays the fall's alarms silently ("at_leader") because
+    the leader sounds them below its unanswered level. 45b then wants them sounding here once
+    the leader's word is stale (alarms.gate.fresh). In half of them the follower has the
+    leader's (default) alarm settings, as a family sets both boxes alike: its alarms are then
+    the leader's, played silently, not the fail-loud ones of other thresholds. Before, no soak
+    run had an alarm playing silently when the leader went away (45b was tested on a hand-made
+    record only). Not in worlds whose config is broken (45 judges nothing there)."""
     if seed < ROUND24_FROM or not w.get("gated") or not w.get("fall13") or w.get("broken") \
-            or "button_at_boot" in w["inject"]:   # a broken config: the gate does not act (45 judges nothing)
+            or "button_at_boot" in w["inject"]:
         return
     ex = random.Random(seed ^ ROUND24_KEY)
-    p, p_kind = ex.random(), ex.random()
+    p, p_kind, p_alike = ex.random(), ex.random(), ex.random()
     if p >= DOWN24_P:
         return
     a = ex.randint(*down24_window(w))
@@ -2264,7 +2266,10 @@ def draw_leader_down(seed, w, end_s):
         w["inject"]["leader"]["down_at_s"] = f["down"]
     else:
         w["inject"]["wifi_down_at_s"] = _merge([list(x) for x in w["inject"].get("wifi_down_at_s") or ()] + [[a, b]])
-    w["down24"] = {"at_s": a, "end_s": b, "kind": "leader_off" if p_kind < 0.5 else "router_off"}
+    alike = p_alike < 0.5
+    if alike:
+        w["config"]["alarms"] = {}
+    w["down24"] = {"at_s": a, "end_s": b, "kind": "leader_off" if p_kind < 0.5 else "router_off", "alike": alike}
 
 
 ROUND13_KEY = 0xD13A13  # the round-13 stream: random.Random(seed ^ ROUND13_KEY)
@@ -2640,7 +2645,8 @@ def summary(w):
         parts.append("leader_loop=%ds@%dm+%dm" % (loop[2], loop[0] // 60, (loop[1] - loop[0]) // 60))
     if w.get("down24"):
         d = w["down24"]
-        parts.append("down24=%s@%dm+%dm" % (d["kind"], d["at_s"] // 60, (d["end_s"] - d["at_s"]) // 60))
+        parts.append("down24=%s@%dm+%dm%s" % (d["kind"], d["at_s"] // 60, (d["end_s"] - d["at_s"]) // 60,
+                                              "+alike" if d["alike"] else ""))
     if w.get("leader_clock"):
         parts.append("leader_clock" + ("+cuts=%d" % len(w["inject"]["more_power_cuts_at_s"])
                                        if w["inject"].get("more_power_cuts_at_s") else ""))
@@ -3939,29 +3945,32 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     # of them (a copy written by hand has no checksum to refuse it), e.g. a damaged API secret
     # (nightscout_auth sounds): what came from the damage on is not owed
     lost_ms = settings_lost_ms(w, end_ms)
-    # (seed 4056) the same for a move inside a DNS outage that lasts until the settings are
-    # lost: the box never learned the new address before it stopped forwarding
-    ns_end = min(end_ms, lost_ms)
+    # (seed 2764) a boot whose settings forward to no Nightscout to the end (config.json
+    # damaged, its .bak an older copy without it, or none; the device config alarm says so):
+    # the box forwards no more from then, as when both copies are lost
+    no_ns = spans_of(events, "config_loaded", _no_ns, end_ms)
+    gone = no_ns[-1][0] if no_ns and no_ns[-1][1] == end_ms else None
+    # (seed 4056) the same for a move inside a DNS outage that lasts until the box stops
+    # forwarding: it never learned the new address before then
+    ns_end = min(end_ms, lost_ms, end_ms if gone is None else gone)
     for e in events:
         if e.get("event") == "dns_move" and e.get("host") == NS_NAME and e.get("server_moved") \
                 and any(a * 1000 <= e["t_ms"] and b * 1000 >= ns_end for a, b in dns_bad):
             owed_until = min(owed_until, e["t_ms"] - NS_RESUME_MS)
     owed_until = min(owed_until, lost_ms)
     # (seed 2717) and what was still queued then goes with them: the box forwards no more.
-    # Inside a DNS outage that reaches the loss, after a power cut in it (RTC memory and the
-    # kept server address gone) the box could not deliver what came in between
+    # Inside a DNS outage that reaches the loss (or, seed 4341, the boot that forwards no
+    # more), after a power cut in it (RTC memory and the kept server address gone) the box
+    # could not deliver what came in between
     for a, b in dns_bad:
-        if a * 1000 <= lost_ms <= b * 1000:
-            cuts_in = [c for c, _ in power_offs(events) if a * 1000 <= c <= lost_ms]
+        if a * 1000 <= ns_end <= b * 1000:
+            cuts_in = [c for c, _ in power_offs(events) if a * 1000 <= c <= ns_end]
             if cuts_in:
                 owed_until = min(owed_until, cuts_in[0])
-    # (seed 2764) a boot whose settings forward to no Nightscout to the end (config.json
-    # damaged, its .bak an older copy without it; the device config alarm says so): what was
-    # still queued then is never sent; inside a home-network outage reaching that boot (Wi-Fi
-    # down, the router off), what came from the outage's start could not go before it
-    no_ns = spans_of(events, "config_loaded", _no_ns, end_ms)
-    if no_ns and no_ns[-1][1] == end_ms:
-        gone = no_ns[-1][0]
+    # (seed 2764) what was still queued at the boot that forwards no more is never sent;
+    # inside a home-network outage reaching that boot (Wi-Fi down, the router off), what came
+    # from the outage's start could not go before it
+    if gone is not None:
         owed_until = min(owed_until, gone)
         spans = [(a * 1000, b * 1000) for a, b in inj.get("wifi_down_at_s") or ()]
         spans += spans_of(events, "router", lambda e: e.get("up") is False, end_ms)
