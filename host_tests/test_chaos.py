@@ -40,6 +40,24 @@ def test_urgent_low_sounded_high_passes():
     assert chaos.check_urgent_low(low_night("high"), 55, 15, 10, 60 * MIN) == []
 
 
+def test_a_power_cut_and_the_sound_after_it_in_one_millisecond_keep_the_logs_order():
+    # (seed 4190) a 0-s power cut at minute 12: the power-on plays high at once, its events in
+    # the same millisecond after the cut's. The board sounds from then; taking the cut as the
+    # last word of that millisecond left it "off" for the rest of the low
+    night = [reading(m * MIN, 50) for m in range(10, 60, 5)]
+    cut = [{"event": "power_cut", "t_ms": 12 * MIN, "off_s": 0}, {"event": "reset", "t_ms": 12 * MIN},
+           sound(12 * MIN, "selftest"), sound(12 * MIN, "high", "urgent_low")]
+    ev = [reading(m * MIN, 120) for m in (0, 5)] + [sound(10 * MIN + 5, "high", "urgent_low")]
+    ev = sorted(ev + night, key=lambda e: e["t_ms"])
+    at = [i for i, e in enumerate(ev) if e["t_ms"] > 12 * MIN][0]
+    ev[at:at] = cut
+    assert chaos.check_urgent_low(ev, 55, 15, 10, 70 * MIN) == []
+    # a power-on that plays only its self-test leaves the board quiet through the low
+    del ev[at + 3]
+    v = chaos.check_urgent_low(ev, 55, 15, 10, 70 * MIN)
+    assert len(v) == 1 and "no high sound" in v[0][1]
+
+
 def test_urgent_low_quiet_after_a_snooze_only_for_the_snooze():
     ev = low_night("high") + [{"event": "alarm_snooze", "t_ms": 12 * MIN, "type": "urgent_low"},
                               sound(12 * MIN, "snoozed", "urgent_low")]
