@@ -2086,6 +2086,16 @@ def test_the_clock_notice_is_not_the_no_data_signal():
     cleared = config + [{"event": "alarm_clear", "t_ms": 30 * MIN, "type": "device", "reason": "config"}]
     v = chaos.check_stale(cleared, 10, 50 * MIN)
     assert len(v) == 1 and "t=1800000" in v[0][1]
+    # (seed 4205) no_data acknowledged by a person at 17 min, then the notice takes the speaker
+    # at 20: the acknowledged alarm still stands, the person's choice; once it clears with no
+    # fresh reading (a checker's record: the engine would not) the notice alone is silence
+    acked = ev[:2] + [onset(15 * MIN, "no_data"), sound(15 * MIN, "medium", "no_data"),
+                      {"event": "alarm_ack", "t_ms": 17 * MIN, "type": "no_data"},
+                      sound(17 * MIN, "acknowledged", "no_data")] + ev[2:]
+    assert chaos.check_stale(acked, 10, 50 * MIN) == []
+    gone = acked + [{"event": "alarm_clear", "t_ms": 35 * MIN, "type": "no_data"}]
+    v = chaos.check_stale(gone, 10, 50 * MIN)
+    assert len(v) == 1 and "t=2100000" in v[0][1]
 
 
 def test_simboot_phone_clock_after_a_transmitter_restart_in_a_real_world():

@@ -2968,27 +2968,38 @@ def without_clock_notice(events):
     active is clock (the low-priority notice: schedules and no time of day) counts as
     off (round 8): that notice is not the no_data signal invariant 2 asks for, and for
     up to notice_minutes it could hide a missing one. A device reason rising or clearing
-    while device plays re-states what plays."""
+    while device plays re-states what plays. (Seed 4205) the notice played over an alarm a
+    person snoozed or acknowledged counts as that answered alarm while it stands: the
+    person's choice did not end because a quieter notice took the speaker."""
     out, reasons, playing, shown = [], set(), None, None
+    answered = None   # (pattern, type) of the answered alarm the annunciator played last
 
     def effective(t, extra):
         nonlocal shown
         pattern, alarm = playing or ("off", None)
         if alarm == "device" and reasons == {"clock"}:
-            pattern = "off"
+            pattern, alarm = answered or ("off", alarm)
         if (pattern, alarm) != shown or extra is not None:
             shown = (pattern, alarm)
-            out.append(dict(extra or {"event": "annunciator", "t_ms": t, "alarm": alarm}, pattern=pattern))
+            out.append(dict(extra or {"event": "annunciator", "t_ms": t}, pattern=pattern, alarm=alarm))
 
     for e in events:
         ev = e.get("event")
         if ev in ("reset", "power_cut"):
-            reasons = set()
+            reasons, answered = set(), None
         if ev == "annunciator":
             playing = (e.get("pattern"), e.get("alarm"))
+            if playing[0] in br.ANSWERED:
+                answered = playing
+            elif playing[1] != "device":
+                answered = None
             effective(e["t_ms"], e)
             continue
         out.append(e)
+        if ev == "alarm_clear" and answered and e.get("type") == answered[1]:
+            answered = None
+            if playing and playing[1] == "device":
+                effective(e["t_ms"], None)
         if ev in ("alarm_onset", "alarm_clear") and e.get("type") == "device":
             (reasons.add if ev == "alarm_onset" else reasons.discard)(e.get("reason"))
             if playing and playing[1] == "device":
