@@ -18,12 +18,50 @@ def _string_end(data, i):
     return j
 
 
+def _digits(tok, i):
+    while i < len(tok) and 0x30 <= tok[i] <= 0x39:
+        i += 1
+    return i
+
+
+def _is_literal(tok):
+    """Whether the bytes tok are one JSON number, true, false or null. MicroPython's json
+    reads `70true` as 70 then true (a missing comma, and a key that is not a string),
+    `070` as 70 and `1.` as 1.0, where CPython's refuses each."""
+    if tok in (b"true", b"false", b"null"):
+        return True
+    i, n = 0, len(tok)
+    if i < n and tok[i] == 0x2D:   # -
+        i += 1
+    if i < n and tok[i] == 0x30:   # a 0 stands alone before the point
+        i += 1
+    elif _digits(tok, i) == i:
+        return False
+    else:
+        i = _digits(tok, i)
+    if i < n and tok[i] == 0x2E:   # . and at least one digit
+        if _digits(tok, i + 1) == i + 1:
+            return False
+        i = _digits(tok, i + 1)
+    if i < n and tok[i] in b"eE":
+        i += 2 if i + 1 < n and tok[i + 1] in b"+-" else 1
+        if _digits(tok, i) == i:
+            return False
+        i = _digits(tok, i)
+    return i == n
+
+
+def _line(data, i):
+    return data.count(b"\n", 0, i) + 1
+
+
 def syntax_problem(data):
     """Where `data` (bytes a JSON parser took) breaks JSON's grammar, or None.
     MicroPython's json reads a missing comma or colon and a trailing comma as if they
     were there, and `"high": 2 50` as 2, where CPython's (tools/flash.py, a computer's
-    editor) refuses the file: the same file must mean the same on the board. The
-    literals' and strings' own contents are the parser's to check. Walks bytes, as
+    editor) refuses the file: the same file must mean the same on the board. So it
+    checks each number and true/false/null whole, and strings for raw control
+    characters; a string's escapes are the parser's to check. Walks bytes, as
     duplicate_keys does."""
     stack = []       # 0x7B ({) or 0x5B ([) per open container
     want = "value"   # value | key or } | value or ] | key | : | , or close | end
@@ -36,6 +74,9 @@ def syntax_problem(data):
         top = stack[-1] if stack else None
         if c == 0x22:   # a string
             j = _string_end(data, i)
+            for k in range(i + 1, min(j, n)):
+                if data[k] < 0x20:   # MicroPython's json takes a raw tab or line break
+                    return "line %d: a tab or line break inside a string (write it as \\t or \\n)" % _line(data, k)
             if want in ("key", "key or }"):
                 want = ":"
             elif want in ("value", "value or ]"):
@@ -65,8 +106,14 @@ def syntax_problem(data):
         else:   # a number, true, false or null: its run of characters
             if want not in ("value", "value or ]"):
                 break
-            while i < n and data[i] not in b" \t\r\n,:]}[{\"":
-                i += 1
+            j = i
+            while j < n and data[j] not in b" \t\r\n,:]}[{\"":
+                j += 1
+            if not _is_literal(data[i:j]):
+                tok = data[i:min(j, i + 20)]
+                return "line %d: %s is not a number, true, false or null (a comma missing, or a typo?)" % (
+                    _line(data, i), repr(tok.decode()) if max(tok) < 128 else "a run of %d bytes" % (j - i))
+            i = j
             want = ", or close" if stack else "end"
             continue
         i += 1
@@ -76,7 +123,7 @@ def syntax_problem(data):
     due = {"end": "the end", ":": "a colon", ", or close": "a comma or " + (
         "}" if stack and stack[-1] == 0x7B else "]")}.get(want, "a " + want)
     return "line %d: %s where %s was due (a comma or a colon missing, or one too many?)" % (
-        data.count(b"\n", 0, i) + 1, repr(chr(data[i])) if data[i] < 128 else "a byte %d" % data[i],
+        _line(data, i), repr(chr(data[i])) if data[i] < 128 else "a byte %d" % data[i],
         due)
 
 

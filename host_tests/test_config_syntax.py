@@ -3,8 +3,9 @@ MicroPython's json reads a missing comma or colon and a trailing comma as if the
 there, and `"high": 2 50` as 2 (helper-177, session 39), where CPython's json (tools/
 flash.py, an editor on a computer) refuses the file; config.load now refuses what
 syntax_problem finds, so one file means one thing everywhere. Property: for JSON text
-with structural characters inserted or deleted (strings untouched), syntax_problem
-finds a problem exactly when CPython's json refuses the text."""
+with characters inserted or deleted outside strings (a structural character, a digit,
+a letter of a literal, a tab), syntax_problem finds a problem exactly when CPython's json
+refuses the text."""
 import json
 
 from hypothesis import given, settings, strategies as st
@@ -54,32 +55,24 @@ def test_a_structural_edit_is_a_problem_exactly_when_strict_json_refuses_it(valu
     if data.draw(st.booleans()) and i < len(text):
         edited = text[:i] + text[i + 1:]                        # a character deleted
     else:
-        edited = text[:i] + data.draw(st.sampled_from(list(",:{}[] 5"))) + text[i:]
+        edited = text[:i] + data.draw(st.sampled_from(list(",:{}[] 5-0.eEt\tn"))) + text[i:]
+    assert (config.syntax_problem(edited.encode()) is None) == _strict_ok(edited), edited
+
+
+def _strict_ok(text):
     try:
-        json.loads(edited)
-        strict_ok = True
+        json.loads(text)
+        return True
     except ValueError:
-        strict_ok = False
-    got = config.syntax_problem(edited.encode())
-    if strict_ok:
-        assert got is None, (edited, got)
-    elif not _literal_broken(edited):
-        assert got is not None, edited
+        return False
 
 
-def _literal_broken(text):
-    """An edit inside a number or true/false/null breaks the literal, the parser's to
-    refuse (MicroPython's refuses "tru" and "1-" alike), not the grammar's."""
-    import re
-    for tok in re.findall(r'(?<![\w."\\])[-+.\w]+', "".join(
-            ' ' if i not in set(_outside_strings(text)) else c for i, c in enumerate(text))):
-        if tok in ("true", "false", "null"):
-            continue
-        try:
-            json.loads(tok)
-        except ValueError:
-            return True
-    return False
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="0123456789-+.eEtrufalsn", min_size=1, max_size=8))
+def test_a_literal_is_taken_exactly_when_strict_json_takes_it(tok):
+    # MicroPython's json reads 70true as 70 then true (helper-182, session 42: at the top of
+    # config.json a key that is not a string, and config.load raised), 070 as 70, 1. as 1.0
+    assert (config.syntax_problem(b'{"a": ' + tok.encode() + b'}') is None) == _strict_ok('{"a": %s}' % tok), tok
 
 
 def test_the_problems_say_where_and_what_was_due():
@@ -88,3 +81,7 @@ def test_the_problems_say_where_and_what_was_due():
     assert config.syntax_problem(b'{"low": 80,}').startswith("line 1: '}' where a key was due")
     assert config.syntax_problem(b'{"low" 80}').startswith("line 1: '8' where a colon was due")
     assert config.syntax_problem(b'{"low": 80') == "it ends before its last }"
+    assert config.syntax_problem(b'{"low": 70true}') == (
+        "line 1: '70true' is not a number, true, false or null (a comma missing, or a typo?)")
+    assert config.syntax_problem(b'{\n"name": "a\tb"}') == (
+        "line 2: a tab or line break inside a string (write it as \\t or \\n)")

@@ -474,7 +474,7 @@ def validate(cfg):
     clean = base
     for key in cfg:
         if key not in base:
-            problems.append(key + ": unknown key")
+            problems.append("%s: unknown key" % (key,))
     for key in _SCALARS:
         if key in cfg:
             v = cfg[key]

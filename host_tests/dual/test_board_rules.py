@@ -198,7 +198,8 @@ def test_a_board_file_is_held_to_jsons_grammar_as_the_settings_are():
             ("split", good.replace('"pin": 25', '"pin": 2 5'), 1, "'5'"),
             ("comma", good.replace('"kind": "single",', '"kind": "single"'), 2, "'\"'"),
             ("trailing", good.replace('"up"}}', '"up"},}'), 3, "'}'"),
-            ("colon", good.replace('"pin": 32', '"pin" 32'), 3, "'3'")):
+            ("colon", good.replace('"pin": 32', '"pin" 32'), 3, "'3'"),
+            ("joined", good.replace('"pin": 25', '"pin": 25true'), 1, "'25true'")):
         _write(d + "/" + name + ".json", text)
         e = _board_error(board.load, name, (d,))
         assert name in e and "not valid JSON" in e and "line %d: %s" % (line, char) in e, (name, e)

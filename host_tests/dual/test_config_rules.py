@@ -158,6 +158,9 @@ def test_unknown_keys_are_problems_and_dropped():
     assert problems == ["transmiter_id: unknown key"] and "transmiter_id" not in clean
     assert config.validate([])[1] == ["config: must be a JSON object {...}"]
     assert config.validate(None)[0] == config.defaults()
+    # a key that is not a string (MicroPython's json made one of `60null` before syntax_problem
+    # caught it: validate raised TypeError, and config.load with it)
+    assert sorted(config.validate({None: 1, True: "high"})[1]) == ["None: unknown key", "True: unknown key"]
 
 
 # --- wifi -------------------------------------------------------------------------
