@@ -652,14 +652,18 @@ def load(path=DEFAULT_PATH):
         problems.append(path + ": an interrupted save was completed; check the settings")
     raw, more = _parse(path)
     problems.extend(more)
-    if raw is None:
+    cfg, more = _checked(raw, path, path)
+    problems.extend(more)
+    if cfg is None:
         raw, more = _parse(path + fsutil.BAK)
-        if raw is not None:
+        cfg, checked = _checked(raw, path, path + fsutil.BAK)
+        if cfg is not None:
             problems.extend(more)
             problems.append(path + ": using the previous copy " + path + fsutil.BAK)
         else:
-            problems.append(path + ON_DEFAULTS)
-    if raw is None:
+            checked.append(path + ON_DEFAULTS)
+        problems.extend(checked)
+    if cfg is None:
         cfg, more = validate({})
         # With no file, only the alarms module's absence can be reported by validate.
         problems.extend(more)
@@ -668,19 +672,28 @@ def load(path=DEFAULT_PATH):
         kept = kept_board(path)
         if kept:
             cfg["board"] = kept
-    else:
-        cfg, more = validate(raw)
-        problems.extend(more)
-        for p in file_problems(cfg, path):   # as any other problem of its section:
-            problems.append(p)                # the section off, the `device` alarm
-            name = p[:p.find(".")]
-            cfg[name] = _copy(_SECTIONS[name])
     problems.extend(missing(cfg))
     slash = path.rfind("/")
     if fsutil.exists(path[:slash + 1] + FLASH_MARKER):
         problems.append("firmware: the last flash did not finish (%s is on the board); "
                         "flash again" % FLASH_MARKER)
     return cfg, problems
+
+
+def _checked(raw, path, name):
+    """(config, problems) of the parsed file `name` (None: none) beside config path `path`;
+    config None when a check raised on a value none foresaw: load() never raises, it takes
+    the previous copy or the defaults."""
+    if raw is None:
+        return None, []
+    try:
+        cfg, more = validate(raw)
+        for p in file_problems(cfg, path):   # as any other problem of its section:
+            more.append(p)                    # the section off, the `device` alarm
+            cfg[p[:p.find(".")]] = _copy(_SECTIONS[p[:p.find(".")]])
+        return cfg, more
+    except Exception as e:
+        return None, [name + ": could not be checked (%s)" % type(e).__name__]
 
 
 def kept_board(path):

@@ -156,6 +156,34 @@ def test_a_hand_edit_that_only_micropythons_json_takes_is_refused_on_both_runtim
     assert problems == [] and cfg["transmitter_id"] == "8G0006" and cfg["alarms"]["high"] == 250
 
 
+def test_a_file_no_check_foresaw_leaves_the_box_on_the_previous_copy_not_stopped():
+    # load() never raises: a check that fails on a value nobody foresaw (as validate did on
+    # a key that was not a string, helper-182) takes the previous copy, then the defaults
+    path = _fresh("m.json")
+    _write(path, config.dumps(_cfg("8G0007")))
+    _write(path + ".bak", config.dumps(_cfg("8G0008")))
+    real, failing = config.file_problems, ["8G0007"]
+
+    def broken(cfg, where):
+        if cfg["transmitter_id"] in failing:
+            raise TypeError("a value no check foresaw")
+        return []
+    config.file_problems = broken
+    try:
+        cfg, problems = config.load(path)
+        assert cfg["transmitter_id"] == "8G0008", cfg["transmitter_id"]
+        assert problems == [path + ": could not be checked (TypeError)",
+                            path + ": using the previous copy " + path + ".bak"], problems
+        failing.append("8G0008")   # both copies fail their checks: the defaults
+        cfg, problems = config.load(path)
+    finally:
+        config.file_problems = real
+    assert cfg["transmitter_id"] == config.defaults()["transmitter_id"], cfg["transmitter_id"]
+    assert problems[:3] == [path + ": could not be checked (TypeError)",
+                            path + ".bak: could not be checked (TypeError)",
+                            path + ": using safe defaults"], problems
+
+
 def test_a_damaged_config_that_still_parses_uses_previous_copy():
     # chaos round 5: one flipped byte in a threshold or a snooze still parses,
     # and the box ran on a value nobody chose (e.g. rate_snooze 30 -> 90)
