@@ -3475,6 +3475,15 @@ def test_no_delivery_long_after_a_dns_span_or_a_move_is_a_violation():
     assert len(v) == 1 and "span's end" in v[0][1], v
     ok = sorted(ev + [_ns_post(75 * MIN)], key=lambda e: e["t_ms"])
     assert chaos.check_dns_resume(w, ok, end, []) == []
+    # (seed 4299) a lookup that held the board 5 min before the span's end: lookups may be passed
+    # over for a sound until DEFER_S after it, each pass over a failed lookup of the kept address
+    held = [_lookup15(55 * MIN, "pool.ntp.org")]
+    later = sorted(ev + held + [_ns_post(60 * MIN + chaos.NS_RESUME_MS + MIN)], key=lambda e: e["t_ms"])
+    assert chaos.check_dns_resume(w, later, end, []) == []
+    too_late = sorted(ev + held + [_ns_post(55 * MIN + 7000 + chaos.DEFER_S * 1000 + chaos.NS_RESUME_MS + MIN)],
+                      key=lambda e: e["t_ms"])
+    v = chaos.check_dns_resume(w, too_late, end, [])
+    assert len(v) == 1 and "span's end" in v[0][1], v
     # a move at 100 min (nothing waiting: every reading delivered as it came until then)
     moved = _w15(names={chaos.NS_NAME: [[0, "127.0.0.2"], [6000, "127.0.0.3"]]})
     ev = [_dated15(m * MIN) for m in range(0, 240, 5)] + [_ns_post(m * MIN + 1000) for m in range(0, 100, 5)]

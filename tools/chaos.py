@@ -433,7 +433,9 @@ checked (check_world):
    RESOLVE_FAILED_S, a stall holds all lookups RESOLVE_FAILED_S: both shorter); the uploader tries at
    most _RETRY_MAX_S (300 s) apart; each try waits for a pause of the sound up to twice SOUND_WAIT_MAX_MS
    (the lookup's and the request's) and one try under way may take its timeout (20 s): 900 + 300 + 60 +
-   40 s, and a minute's margin. That nothing queued is lost stays 6b's (a moved server is the same store).
+   40 s, and a minute's margin; counted from DEFER_S (900 s) after a lookup that held the board before
+   that moment, when later (a sound passes lookups over until then, seed 4299). That nothing queued is
+   lost stays 6b's (a moved server is the same store).
 36 forwarding alarm: readings waiting for a working Nightscout by name (no address, or the old one)
    raise the forwarding alarm by alert_after_s (3600 s) + the same try's waits (NS_ALERT_DUE_MS, 67.7
    min) after the first of them; nightscout_unreachable no longer stands a minute after a delivery
@@ -3240,6 +3242,7 @@ def _fw_const(path, name):
 RESOLVE_AGAIN_S = _fw_const("forward/names.py", "RESOLVE_AGAIN_S")     # 900: a suspect address is looked up again
 RESOLVE_FAILED_S = _fw_const("forward/names.py", "RESOLVE_FAILED_S")   # 300: after a failed or stalled lookup
 SLOW_S = _fw_const("forward/names.py", "SLOW_S")                       # 3: a lookup this long held the board
+DEFER_S = _fw_const("forward/names.py", "DEFER_S")                     # 900: lookups passed over after a stall
 SENSOR_HOLD_S = _fw_const("alarms/engine.py", "SENSOR_HOLD_S")   # 7200: a no_data held for the sensor's reason
 NS_RETRY_MAX_S = _fw_const("forward/nightscout.py", "_RETRY_MAX_S")    # 300: the uploader's longest back-off
 SOUND_WAIT_MAX_MS = _fw_const("forward/wifi.py", "SOUND_WAIT_MAX_MS")  # 30 s: a blocking step's wait for a pause
@@ -3377,7 +3380,15 @@ def check_dns_resume(w, events, end_ms, problems):
         after = [r for r in dated if r >= t0]
         if not waiting and not after:
             continue
-        due = (t0 if waiting else after[0]) + NS_RESUME_MS
+        base = t0 if waiting else after[0]
+        # (seed 4299) a lookup that held the board before t0 lets a sound without a pause pass
+        # lookups over until DEFER_S after it (wifi.wait_quiet, names.dns_stalls), and a pass
+        # over counts as a failed lookup: the kept address is looked up RESOLVE_AGAIN_S after it
+        slow = [e["t_ms"] for e in events if e.get("event") == "dns" and e["t_ms"] <= base
+                and (e.get("took_ms") or 0) >= (SLOW_S - 1) * 1000]
+        if slow:
+            base = max(base, slow[-1] + DEFER_S * 1000)
+        due = base + NS_RESUME_MS
         if due > end_ms or any(t0 < t <= due for t in starts) \
                 or any(a < due and b > t0 for a, b in pauses):
             continue
