@@ -33,21 +33,23 @@ def _is_literal(tok):
     i, n = 0, len(tok)
     if i < n and tok[i] == 0x2D:   # -
         i += 1
+    j = _digits(tok, i)
     if i < n and tok[i] == 0x30:   # a 0 stands alone before the point
-        i += 1
-    elif _digits(tok, i) == i:
+        j = i + 1
+    if j == i:
         return False
-    else:
-        i = _digits(tok, i)
+    i = j
     if i < n and tok[i] == 0x2E:   # . and at least one digit
-        if _digits(tok, i + 1) == i + 1:
+        j = _digits(tok, i + 1)
+        if j == i + 1:
             return False
-        i = _digits(tok, i + 1)
+        i = j
     if i < n and tok[i] in b"eE":
         i += 2 if i + 1 < n and tok[i + 1] in b"+-" else 1
-        if _digits(tok, i) == i:
+        j = _digits(tok, i)
+        if j == i:
             return False
-        i = _digits(tok, i)
+        i = j
     return i == n
 
 

@@ -3384,8 +3384,7 @@ def check_dns_resume(w, events, end_ms, problems):
         # (seed 4299) a lookup that held the board before t0 lets a sound without a pause pass
         # lookups over until DEFER_S after it (wifi.wait_quiet, names.dns_stalls), and a pass
         # over counts as a failed lookup: the kept address is looked up RESOLVE_AGAIN_S after it
-        slow = [e["t_ms"] for e in events if e.get("event") == "dns" and e["t_ms"] <= base
-                and (e.get("took_ms") or 0) >= (SLOW_S - 1) * 1000]
+        slow = [x[1] for x in dns_lookups(events) if _held(x) and x[1] <= base]
         if slow:
             base = max(base, slow[-1] + DEFER_S * 1000)
         due = base + NS_RESUME_MS

@@ -690,7 +690,8 @@ def _checked(raw, path, name):
         cfg, more = validate(raw)
         for p in file_problems(cfg, path):   # as any other problem of its section:
             more.append(p)                    # the section off, the `device` alarm
-            cfg[p[:p.find(".")]] = _copy(_SECTIONS[p[:p.find(".")]])
+            section = p[:p.find(".")]
+            cfg[section] = _copy(_SECTIONS[section])
         return cfg, more
     except Exception as e:
         return None, [name + ": could not be checked (%s)" % type(e).__name__]
