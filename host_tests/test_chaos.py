@@ -3784,6 +3784,33 @@ def test_mqtt_glucose_state_follows_the_boxs_newest_reading():
     assert len(chaos.check_mqtt_state(_w17(gone), _readings17(100) + [reading(150 * MIN, 130)], 160 * MIN, [])) == 1
 
 
+def test_a_held_lookup_lets_a_broker_by_name_be_reached_later_not_never():
+    # (seed 4304) a silent DNS span to 60 min; its last lookup held the board at 55 min: a sound
+    # passes lookups over until DEFER_S after it, and a pass over keeps the moved broker's old
+    # address for RESOLVE_AGAIN_S: the box may connect that much later than MQTT_STATE_MS
+    end = 300 * MIN
+    w = _w17([_pub17(10000, "availability", "online")], named=True, dns_silent_at_s=[[1800, 3600]])
+    held = [_lookup15(55 * MIN - 7000, "pool.ntp.org")]
+    back = 60 * MIN + chaos.LOOKUP_MS
+    settled = 55 * MIN + chaos.DEFER_S * 1000 + chaos.MQTT_STATE_MS + chaos.MQTT_PASSED_OVER_MS
+    assert chaos.mqtt_settled_ms(w, [], back) == back + chaos.MQTT_STATE_MS
+    assert chaos.mqtt_settled_ms(w, held, back) == settled > back + chaos.MQTT_STATE_MS
+    gone = [_pub17(30 * MIN, "availability", "offline", will=True)]
+    on_time = w["_mqtt"]["records"] + gone + [_pub17(settled - 30000, "availability", "online")]
+    assert chaos.check_mqtt_availability(dict(w, _mqtt={"records": on_time}), held, end, []) == []
+    v = chaos.check_mqtt_availability(dict(w, _mqtt={"records": on_time}), [], end, [])
+    assert len(v) == 1 and v[0][0] == back + chaos.MQTT_STATE_MS, v
+    late = w["_mqtt"]["records"] + gone + [_pub17(settled + MIN, "availability", "online")]
+    v = chaos.check_mqtt_availability(dict(w, _mqtt={"records": late}), held, end, [])
+    assert len(v) == 1 and v[0][0] == settled, v
+    # a broker by its address is never looked up; a reset since the held lookup forgets it;
+    # one held long before the span's end has long been spent
+    assert chaos.mqtt_settled_ms(dict(w, mqtt17={"named": False}), held, back) == back + chaos.MQTT_STATE_MS
+    reset = held + [{"event": "reset", "t_ms": 58 * MIN, "cause": 2}]
+    assert chaos.mqtt_settled_ms(w, reset, back) == back + chaos.MQTT_STATE_MS
+    assert chaos.mqtt_settled_ms(w, [_lookup15(20 * MIN)], back) == back + chaos.MQTT_STATE_MS
+
+
 def test_mqtt_alarm_topic_follows_what_the_box_sounds():
     end = 120 * MIN
     ev = [sound(10 * MIN, "off"), onset(40 * MIN, "urgent_low"), sound(40 * MIN, "high", "urgent_low"),

@@ -502,7 +502,8 @@ checked (check_world):
  constants): MQTT_PUBLISH_MS (103.5 s: a connected box's state to the broker), MQTT_STATE_MS (22.3 min: the
  broker answering again to the box connected and its states sent), MQTT_GONE_MS (110 s), MQTT_UNANSWERED_DUE_MS
  (67 min). mqtt_reachable: the broker up and unhung, the router up, the board on, for a broker by name the DNS
- answering (a move is inside the bound); mqtt_unanswered: the broker down, hung or refusing, or the router off.
+ answering (a move is inside the bound; (seed 4304) judged from later when a lookup held the board before, as
+ 35 is: mqtt_settled_ms); mqtt_unanswered: the broker down, hung or refusing, or the router off.
 38 glucose: from MQTT_STATE_MS into a reachable stretch, the broker's retained glucose is the box's newest
    reading of the last MQTT_PUBLISH_MS (judged when that reading came in this boot and is younger than
    READING_EXPIRE_S: an older one is not sent again, Home Assistant shows it unavailable), and
@@ -3718,10 +3719,32 @@ def mqtt_unanswered(events, end_ms):
     return _merge(spans)
 
 
-def _judged_points(spans, lead_ms, step=MIN):
-    """Each minute T of each span from its start + lead_ms on."""
+# (seed 4304) a lookup that held the board (a silent DNS) lets a sound without a pause pass lookups
+# over until DEFER_S after it (wifi.wait_quiet), and a pass over keeps the old address as if it had
+# just been looked up: a broker that moved refuses it, and its name is looked up again RESOLVE_AGAIN_S
+# after the pass over, where MQTT_CONNECT_MS allows a failed lookup's RESOLVE_FAILED_S
+MQTT_PASSED_OVER_MS = (RESOLVE_AGAIN_S - RESOLVE_FAILED_S) * 1000
+
+
+def mqtt_settled_ms(w, events, a):
+    """When the box, the broker answering it since a, has connected and sent its states:
+    MQTT_STATE_MS after a; for a broker by name whose lookups a held one (of this boot) may
+    pass over past a, from DEFER_S after that lookup, and a pass over's longer wait."""
+    due = a + MQTT_STATE_MS
+    if not w["mqtt17"].get("named"):
+        return due
+    boots = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut") and e["t_ms"] <= a]
+    held = [x[1] for x in dns_lookups(events) if _held(x) and max(boots or [0]) <= x[1] <= a]
+    if held and held[-1] + (DEFER_S + RESOLVE_AGAIN_S) * 1000 > a + RESOLVE_FAILED_S * 1000:
+        due = max(a, held[-1] + DEFER_S * 1000) + MQTT_STATE_MS + MQTT_PASSED_OVER_MS
+    return due
+
+
+def _judged_points(w, events, spans, step=MIN):
+    """Each minute T of each span (the broker answering) from the box's catching up on
+    (mqtt_settled_ms)."""
     for a, b in spans:
-        t = a + lead_ms
+        t = mqtt_settled_ms(w, events, a)
         while t <= b:
             yield a, t
             t += step
@@ -3745,7 +3768,7 @@ def check_mqtt_state(w, events, end_ms, problems):
     boots = mqtt_boots(events)
     expire_ms = READING_EXPIRE_S * 1000
     out, seen = [], set()
-    for a, t in _judged_points(mqtt_reachable(w, events, end_ms), MQTT_STATE_MS):
+    for a, t in _judged_points(w, events, mqtt_reachable(w, events, end_ms)):
         ref = t - MQTT_PUBLISH_MS
         boot = max(b for b in boots if b <= ref)
         last = [x for x in aged if boot <= x[0] <= ref]   # a new boot's publisher knows no older one
@@ -3798,7 +3821,7 @@ def check_mqtt_alarm(w, events, end_ms, problems):
     retained = mqtt_retained(w["_mqtt"]["records"], mqtt_prefix(w) + "/alarm")
     sounded = box_alarm(events)
     out, seen = [], set()
-    for a, t in _judged_points(mqtt_reachable(w, events, end_ms), MQTT_STATE_MS):
+    for a, t in _judged_points(w, events, mqtt_reachable(w, events, end_ms)):
         want = _values_in(sounded, t - MQTT_PUBLISH_MS, t + MQTT_TICK_MS)
         if None in want:
             continue
@@ -3844,12 +3867,12 @@ def check_mqtt_unreachable(w, events, end_ms, problems):
         for o in raised:
             for a, b in reach:
                 r = max(a, o)
-                if b >= r + MQTT_STATE_MS and a <= r:
+                due = mqtt_settled_ms(w, events, r)
+                if b >= due and a <= r:
                     _count17(w, "40clear")
-                    if active_at(events, "forwarding", r + MQTT_STATE_MS):
-                        out.append((r + MQTT_STATE_MS, "mqtt_unreachable raised at t=%d ms still active at t=%d "
-                                                       "ms, the broker answering since t=%d ms" % (
-                                                           o, r + MQTT_STATE_MS, r)))
+                    if active_at(events, "forwarding", due):
+                        out.append((due, "mqtt_unreachable raised at t=%d ms still active at t=%d "
+                                         "ms, the broker answering since t=%d ms" % (o, due, r)))
                     break
     return out
 
@@ -3893,7 +3916,7 @@ def check_mqtt_availability(w, events, end_ms, problems):
     avail = mqtt_retained(w["_mqtt"]["records"], mqtt_prefix(w) + "/availability")
     reach = mqtt_reachable(w, events, end_ms)
     out, seen = [], set()
-    for a, t in _judged_points(reach, MQTT_STATE_MS):
+    for a, t in _judged_points(w, events, reach):
         if t > end_ms - MQTT_TICK_MS:
             # the run's end closes the box's connection: the broker publishes its will
             # stamped with its last tick, up to a tick before the end (seed 1705, 3 days)
