@@ -3383,8 +3383,8 @@ def check_dns_resume(w, events, end_ms, problems):
             continue
         base = t0 if waiting else after[0]
         # (seed 4299) a lookup that held the board before t0 lets a sound without a pause pass
-        # lookups over until DEFER_S after it (wifi.wait_quiet, names.dns_stalls), and a pass
-        # over counts as a failed lookup: the kept address is looked up RESOLVE_AGAIN_S after it
+        # lookups over until DEFER_S after it (wifi.wait_quiet, names.dns_stalls), keeping the
+        # address: a moved server's is looked up RESOLVE_FAILED_S after the last pass at most
         slow = [x[1] for x in dns_lookups(events) if _held(x) and x[1] <= base]
         if slow:
             base = max(base, slow[-1] + DEFER_S * 1000)
@@ -3719,25 +3719,19 @@ def mqtt_unanswered(events, end_ms):
     return _merge(spans)
 
 
-# (seed 4304) a lookup that held the board (a silent DNS) lets a sound without a pause pass lookups
-# over until DEFER_S after it (wifi.wait_quiet), and a pass over keeps the old address as if it had
-# just been looked up: a broker that moved refuses it, and its name is looked up again RESOLVE_AGAIN_S
-# after the pass over, where MQTT_CONNECT_MS allows a failed lookup's RESOLVE_FAILED_S
-MQTT_PASSED_OVER_MS = (RESOLVE_AGAIN_S - RESOLVE_FAILED_S) * 1000
-
-
 def mqtt_settled_ms(w, events, a):
     """When the box, the broker answering it since a, has connected and sent its states:
-    MQTT_STATE_MS after a; for a broker by name whose lookups a held one (of this boot) may
-    pass over past a, from DEFER_S after that lookup, and a pass over's longer wait."""
+    MQTT_STATE_MS after a. (Seed 4304) for a broker by name, after a lookup that held the
+    board (a silent DNS) a sound without a pause passes lookups over until DEFER_S after it
+    (wifi.wait_quiet), keeping the old address, which a broker that moved refuses: from then
+    when later (its name is due again RESOLVE_FAILED_S after a pass, as MQTT_CONNECT_MS
+    allows a failed lookup; RESOLVE_AGAIN_S before the mend in names.pass_over)."""
     due = a + MQTT_STATE_MS
     if not w["mqtt17"].get("named"):
         return due
     boots = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut") and e["t_ms"] <= a]
     held = [x[1] for x in dns_lookups(events) if _held(x) and max(boots or [0]) <= x[1] <= a]
-    if held and held[-1] + (DEFER_S + RESOLVE_AGAIN_S) * 1000 > a + RESOLVE_FAILED_S * 1000:
-        due = max(a, held[-1] + DEFER_S * 1000) + MQTT_STATE_MS + MQTT_PASSED_OVER_MS
-    return due
+    return max(due, held[-1] + DEFER_S * 1000 + MQTT_STATE_MS) if held else due
 
 
 def _judged_points(w, events, spans, step=MIN):

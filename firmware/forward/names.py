@@ -84,10 +84,14 @@ def _failed(host, now):
 
 def pass_over(host):
     """A due lookup not made now (a sounding alarm leaves no pause for a DNS
-    server that last held the board): host is treated as if its lookup had
-    just failed, so it is not due again for a while and the step fails at once
-    (or goes to the old address)."""
-    _failed(host, _now_s())
+    server that last held the board): the step fails at once (or goes to the
+    old address). No DNS server was asked, so the name is due again
+    RESOLVE_FAILED_S later whether or not it has an old address (a failed
+    lookup of a kept one waits RESOLVE_AGAIN_S): a server that moved while
+    the DNS was silent is found that much sooner once lookups are made again."""
+    now = _now_s()
+    if _failed(host, now):
+        _addr_cache[host][1] = now - RESOLVE_AGAIN_S + RESOLVE_FAILED_S
 
 
 def kept(n=4):

@@ -145,7 +145,7 @@ def test_lookup_due_says_whether_resolve_would_ask_the_dns_server():
         assert due_then_resolve("third.example.org", 443)
 
 
-def test_a_passed_over_lookup_counts_as_a_failed_one_and_dns_stalls_tells_the_last_lookup():
+def test_a_passed_over_lookup_fails_the_step_at_once_and_dns_stalls_tells_the_last_lookup():
     with World() as w:
         assert not names.dns_stalls()
         w.sock.takes_s = names.SLOW_S            # a lookup that held the board
@@ -167,16 +167,29 @@ def test_a_passed_over_lookup_counts_as_a_failed_one_and_dns_stalls_tells_the_la
         assert not names.lookup_due("third.example.org", 443)
         w.t += names.RESOLVE_FAILED_S
         assert names.lookup_due("third.example.org", 443)
-        # passed over with an old address: it is kept (not suspect) until a connection fails
+        # passed over with an old address: it is kept (not suspect) until a connection fails;
+        # nothing was asked of the DNS, so it is due again RESOLVE_FAILED_S after the pass
+        # (seed 4304: a moved broker's old address, refused, was kept RESOLVE_AGAIN_S)
         names.forget_address("ns.example.org", 443)
         w.t = 5000
         assert names.lookup_due("ns.example.org", 443)
         names.pass_over("ns.example.org")
         assert not names.lookup_due("ns.example.org", 443)
         assert names.resolve("ns.example.org", 443) == ("10.0.0.7", 443) and w.sock.calls == 2
+        w.t += names.RESOLVE_FAILED_S
+        assert not names.lookup_due("ns.example.org", 443)   # its connections still work
         names.forget_address("ns.example.org", 443)
+        assert names.lookup_due("ns.example.org", 443)
+        w.t -= 1
         assert not names.lookup_due("ns.example.org", 443)
-        w.t += names.RESOLVE_AGAIN_S
+        # a lookup that fails keeps the address for RESOLVE_AGAIN_S, as before
+        w.t += 1
+        w.sock.answer = None
+        assert names.resolve("ns.example.org", 443) == ("10.0.0.7", 443) and w.sock.calls == 3
+        names.forget_address("ns.example.org", 443)
+        w.t += names.RESOLVE_AGAIN_S - 1
+        assert not names.lookup_due("ns.example.org", 443)
+        w.t += 1
         assert names.lookup_due("ns.example.org", 443)
 
 
