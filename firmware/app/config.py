@@ -534,7 +534,27 @@ def validate(cfg):
                 clean["alarms"] = e.usable
     if clean["role"] == "follower" and not clean["follow"]["url"]:
         problems.append("follow.url: must be set when role is \"follower\"")
+    _check_poll(clean, problems)
     return clean, problems
+
+
+FOLLOW_MARGIN_S = 60   # a reading's age at the leader and the poll's request, at most
+
+
+def _check_poll(clean, problems):
+    """A follower fetches a reading up to poll_s after the leader had it: with the
+    alarms' shortest stale_minutes, one fetched that late is already too old to
+    raise any glucose alarm (an urgent low only `no_data`). poll_s goes back to
+    its default, which fits every stale_minutes, and the family is told."""
+    stale = clean["alarms"].get("stale_minutes") if isinstance(clean["alarms"], dict) else None
+    if clean["role"] != "follower" or not _is_int(stale):
+        return
+    most = stale * 60 - FOLLOW_MARGIN_S
+    if clean["follow"]["poll_s"] > most:
+        problems.append("follow.poll_s: at most %d with alarms.stale_minutes %d: a reading fetched "
+                        "later is too old for any glucose alarm (%d used)"
+                        % (most, stale, _SECTIONS["follow"]["poll_s"]))
+        clean["follow"]["poll_s"] = _SECTIONS["follow"]["poll_s"]
 
 
 def hostname(cfg, uid=None):
@@ -654,7 +674,9 @@ def load(path=DEFAULT_PATH):
     problems.extend(more)
     cfg, more = _checked(raw, path, path)
     problems.extend(more)
+    _unusable.discard(path)
     if cfg is None:
+        _unusable.add(path)
         raw, more = _parse(path + fsutil.BAK)
         cfg, checked = _checked(raw, path, path + fsutil.BAK)
         if cfg is not None:
@@ -742,12 +764,21 @@ def dumps(cfg):
     return "".join(_sealed(cfg))
 
 
+_unusable = set()   # config paths whose own file load() could not use (the box runs on the .bak)
+
+
 def save(path, cfg):
     """Validate, then write atomically. Returns the clean config; raises ConfigError."""
     clean, problems = validate(cfg)
     if problems:
         raise ConfigError(problems)
+    if path in _unusable:
+        # not over the damaged file: write_atomic would first remove the .bak the box
+        # runs on, and a cut (or a refused rename) then left neither good copy
+        # (recover drops the new temp file beside a file): the defaults at the next boot
+        fsutil.remove_if_present(path)
     fsutil.write_atomic(path, _sealed(clean))   # in two parts: no 14-KB joined copy
+    _unusable.discard(path)
     return clean
 
 

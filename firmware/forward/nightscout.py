@@ -133,18 +133,23 @@ class NightscoutUploader:
             from forward.sensorstart import SensorStart
             self._start = SensorStart(start_path, log, "%s:%d%s" % (c["host"], c["port"], c["base"]))
         if store_path:
-            fsutil.recover(store_path)   # a save cut by a reset: finished or undone
+            try:   # a save cut by a reset: finished or undone
+                fsutil.recover(store_path)
+            except OSError as e:   # the flash refused: the files are read as they are
+                self._log("nightscout: queue file %s not recovered: %r" % (store_path, e))
             self._restore(store_path) is False and self._restore(store_path + fsutil.BAK)
 
     def _restore(self, path):
-        """Queue the readings saved in path: True, None (no file) or False (corrupt)."""
+        """Queue the readings saved in path: True, None (no file) or False (corrupt,
+        or the flash cannot read it: the uploader runs on all the same, the file
+        only keeps readings across a reset)."""
         size = fsutil.size(path)
         if not size:
             return None
         try:
             with open(path, "rb") as f:
                 self.queue.load(f, size)
-        except QueueError as e:
+        except (QueueError, OSError) as e:
             self._log("nightscout: queue file %s ignored: %s" % (path, e))
             self._damaged_s = clock.ms() // 1000
             return False

@@ -98,6 +98,63 @@ def test_cut_between_renames_rolls_forward():
     assert _exists(path) and not _exists(path + ".tmp")
 
 
+class _StepOs:
+    """The real os, except that its n-th remove or rename raises `fail` in its place:
+    a PowerCut (nothing after it runs) or an OSError (the flash refused it)."""
+
+    def __init__(self, n, fail):
+        self.left, self.fail = n, fail
+
+    def _step(self):
+        self.left -= 1
+        if self.left == 0:
+            raise self.fail
+
+    def remove(self, p):
+        self._step()
+        os.remove(p)
+
+    def rename(self, a, b):
+        self._step()
+        os.rename(a, b)
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+
+def test_saving_while_the_box_runs_on_its_previous_copy_never_loses_both():
+    # (review of session 43) config.json damaged, the box on config.json.bak, and the
+    # family saves the settings again: write_atomic removed the .bak (the only good copy)
+    # to rotate the damaged file onto it; a cut, or a rename the flash refused, then left
+    # the damaged file and the new one only as a temp file that recover() drops: the
+    # next boot ran on the defaults (no transmitter id: no glucose, no glucose alarm)
+    for fail in (PowerCut(), OSError(5)):
+        for n in range(1, 5):
+            path = _fresh("onbak.json")
+            _write(path + ".bak", config.dumps(_cfg("8G0001")))
+            full = config.dumps(_cfg("8G0009"))
+            _write(path, full[:len(full) * 2 // 3])
+            cfg, problems = config.load(path)
+            assert cfg["transmitter_id"] == "8G0001", problems
+            real = fsutil.os
+            fsutil.os = _StepOs(n, fail)
+            try:
+                config.save(path, _cfg("8G0002"))
+                saved = True
+            except (PowerCut, OSError):
+                saved = False
+            finally:
+                fsutil.os = real
+                fsutil.failed_writes = 0
+            cfg, problems = config.load(path)   # the next boot
+            want = ("8G0002",) if saved else ("8G0001", "8G0002")
+            assert cfg["transmitter_id"] in want, (fail, n, cfg["transmitter_id"], problems)
+    # once saved whole, the new file is the box's: the next save keeps it as the .bak
+    config.save(path, _cfg("8G0003"))
+    assert config.load(path)[0]["transmitter_id"] == "8G0003"
+    assert config.load(path + ".bak")[0]["transmitter_id"] == "8G0002"
+
+
 def test_half_written_temp_file_is_ignored():
     path = _fresh("d.json")
     full = config.dumps(_cfg("8G0003"))

@@ -358,6 +358,27 @@ def test_follow_rules():
     assert len(problems) == 2, problems        # the bad URL and the missing one
 
 
+
+def test_a_follower_poll_too_slow_for_the_stale_limit_is_refused_not_a_box_that_judges_nothing():
+    # (review of session 43) poll_s 300 with stale_minutes 5, each valid alone: every reading
+    # reached the follower over 300 s old, so none raised a glucose alarm (an urgent low only
+    # `no_data`, medium priority)
+    url = "http://box.local:17580"
+    cfg = {"role": "follower", "follow": {"url": url, "poll_s": 300}, "alarms": {"stale_minutes": 5}}
+    clean, problems = config.validate(cfg)
+    assert problems == ["follow.poll_s: at most 240 with alarms.stale_minutes 5: a reading fetched "
+                        "later is too old for any glucose alarm (60 used)"], problems
+    assert clean["follow"]["poll_s"] == 60 and clean["follow"]["url"] == url
+    assert clean["alarms"]["stale_minutes"] == 5
+    for poll, stale in ((240, 5), (300, 6), (300, 10)):
+        cfg = {"role": "follower", "follow": {"url": url, "poll_s": poll}, "alarms": {"stale_minutes": stale}}
+        assert config.validate(cfg) == (dict(clean, follow=dict(clean["follow"], poll_s=poll),
+                                             alarms=dict(clean["alarms"], stale_minutes=stale)), [])
+    # a leader polls nothing: its follow section is not its alarms' business
+    leader = {"follow": {"poll_s": 300}, "alarms": {"stale_minutes": 5}}
+    assert config.validate(leader)[1] == []
+
+
 # --- the alarm settings' validator ------------------------------------------------------
 
 class _Refusal(ValueError):

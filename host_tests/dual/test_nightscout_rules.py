@@ -114,9 +114,12 @@ class Fs:
         self.files = {}
         self.calls = []
         self.fail = None   # an exception write_atomic raises
+        self.unreadable = {}   # path: the OSError its reads and recover raise (a damaged block)
 
     def recover(self, path):
         self.calls.append(("recover", path))
+        if path in self.unreadable:
+            raise self.unreadable[path]
         if path + ".tmp" in self.files and path not in self.files:
             self.files[path] = self.files.pop(path + ".tmp")
 
@@ -138,6 +141,8 @@ class Fs:
     def open(self, path, mode):
         assert mode == "rb"
         self.calls.append(("open", path))
+        if path in self.unreadable:
+            raise self.unreadable[path]
         return io.BytesIO(self.files[path])
 
 
@@ -794,6 +799,26 @@ def test_queue_damaged_is_raised_at_start_and_cleared_30_min_later():
         w.later(5000)
         up._housekeeping()
         assert w.raised("nightscout_queue_damaged") == [True, False]
+
+
+def test_a_queue_file_the_flash_cannot_read_is_damaged_not_an_uploader_that_never_starts():
+    # (review of session 43) littlefs answers a damaged block with an OSError (EIO,
+    # CORRUPT): it raised out of NightscoutUploader() and wiring never started it again,
+    # at this boot or any later one (the file stays): no reading reached Nightscout
+    with World() as w:
+        good = UploadQueue()
+        good.push((1000, T, 120, 0))
+        w.fs.files[STORE] = b"x" * 40
+        w.fs.files[STORE + ".bak"] = good.dumps()
+        w.fs.unreadable[STORE] = OSError(5)   # its recover and its read both fail
+        up = w.uploader(store=STORE)
+        assert len(up.queue) == 1                    # the previous copy, readable
+        assert w.logs[0].startswith("nightscout: queue file %s not recovered: OSError" % STORE), w.logs
+        assert w.logs[1].startswith("nightscout: queue file %s ignored: " % STORE), w.logs
+        up._housekeeping()
+        assert w.raised("nightscout_queue_damaged") == [True]
+        up.submit((1300, T + 300, 130, 0))
+        assert len(up.queue) == 2
 
 
 # --- the queue on flash -----------------------------------------------------------
