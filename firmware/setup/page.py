@@ -332,16 +332,20 @@ def _input(name, label, values, errors, kind="text", extra="", note=""):
         (" <span class=note>%s</span>" % note) if note else "", _err(name, e)))
 
 
-def _secret(name, label, cfg, errors, clear=False):
+HELD = "typed: kept for the next save"   # a secret typed into a refused save (setup.web)
+
+
+def _secret(name, label, cfg, errors, values, held, clear=False):
     e = errors.get(name)
-    state = "set" if form.secret_is_set(cfg, name) else "not set"
+    stored = form.secret_is_set(cfg, name)
+    state = HELD if name in held else "set" if stored else "not set"
     s = ("<label>%s <input type=password name='%s' id='%s' autocomplete=new-password "
          "placeholder='blank: keep'%s> <span class=note id='state-%s'>%s</span>%s</label>" % (
              esc(label), esc(name), esc(name), _bad(errors, e, " class=bad"), esc(name), state,
              _err(name, e)))
-    if clear and state == "set":
-        s += "<label><input type=checkbox name='%s.clear' id='%s.clear'> remove it</label>" % (
-            esc(name), esc(name))
+    if clear and stored:
+        s += "<label><input type=checkbox name='%s.clear' id='%s.clear'%s> remove it</label>" % (
+            esc(name), esc(name), " checked" if values.get(name + ".clear") else "")
     return s
 
 
@@ -430,10 +434,11 @@ def _in_order():
         "New admin password", form.ADMIN_REPEAT, "New admin password, repeated")
 
 
-def settings_page(cfg, token, values, errors, first_time=False, networks=(), problems=()):
+def settings_page(cfg, token, values, errors, first_time=False, networks=(), problems=(), held=()):
     """The settings form. values: {field: text} (form.values_from_config or what
     was sent); errors: {field: message} (form.GENERAL for the rest); problems:
-    app.config.load's list for the configuration in use (shown until a save)."""
+    app.config.load's list for the configuration in use (shown until a save); held:
+    the secret fields typed into a refused save, which a blank keeps (setup.web)."""
     yield from head("Settings - CGM alarm")
     yield "<h1>Settings</h1>"
     yield from config_problems(problems)
@@ -469,8 +474,8 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield "</select>%s</label>" % _err("role", errors.get("role"))
     yield _input("follow.url", "Follows", values, errors, extra=" size=30" + PLAIN,
                  note="a follower's: the leader box's http://cgm-alarm-XXXX.local:17580, or a Nightscout's https://...")
-    yield _secret("follow.api_secret", "Its API secret", cfg, errors, clear=True)
-    yield _secret("follow.token", "or its access token", cfg, errors, clear=True)
+    yield _secret("follow.api_secret", "Its API secret", cfg, errors, values, held, clear=True)
+    yield _secret("follow.token", "or its access token", cfg, errors, values, held, clear=True)
     yield _input("follow.ca_file", "Its CA certificate file", values, errors, extra=PLAIN,
                  note="on the box, for https:// (e.g. ca.pem)")
     yield _input("follow.poll_s", "Ask every, seconds", values, errors, "number")
@@ -527,7 +532,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     for i in range(form.WIFI_ROWS):
         yield _input("wifi[%d].ssid" % i, "Network %d name" % (i + 1), values, errors,
                      extra=(" list=nets" if networks else "") + PLAIN)
-        yield _secret("wifi[%d].password" % i, "password", cfg, errors)
+        yield _secret("wifi[%d].password" % i, "password", cfg, errors, values, held)
     yield ("<p class=note>A blank password keeps the stored one of the same network. "
            "Clear a name to forget the network.</p>")
     yield _input("hostname", "The box's name at home", values, errors, extra=" maxlength=32" + PLAIN,
@@ -537,8 +542,8 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield "<fieldset><legend>Forwarding</legend>"
     yield _input("nightscout.url", "Nightscout URL", values, errors, extra=" size=30" + PLAIN,
                  note="https://...")
-    yield _secret("nightscout.api_secret", "Nightscout API secret", cfg, errors, clear=True)
-    yield _secret("nightscout.token", "or a Nightscout access token", cfg, errors, clear=True)
+    yield _secret("nightscout.api_secret", "Nightscout API secret", cfg, errors, values, held, clear=True)
+    yield _secret("nightscout.token", "or a Nightscout access token", cfg, errors, values, held, clear=True)
     yield _input("nightscout.ca_file", "CA certificate file", values, errors, extra=PLAIN,
                  note="on the box, for https:// (e.g. ca.pem)")
     yield _check("nightscout.allow_http", "allow http:// (a server on your own network)",
@@ -546,7 +551,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield _input("mqtt.host", "MQTT host", values, errors, extra=PLAIN, note="blank: off")
     yield _input("mqtt.port", "MQTT port", values, errors, "number")
     yield _input("mqtt.user", "MQTT user", values, errors, extra=PLAIN)
-    yield _secret("mqtt.password", "MQTT password", cfg, errors, clear=True)
+    yield _secret("mqtt.password", "MQTT password", cfg, errors, values, held, clear=True)
     yield _check("alarms.forwarding", "low-priority alarm when forwarding fails", values, errors)
     yield "</fieldset><fieldset><legend>Admin password</legend>"
     if first_time:
@@ -555,8 +560,9 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
         yield "<p class=note>Leave blank to keep the current one.</p>"
     for name, label in ((form.ADMIN_NEW, "New admin password"), (form.ADMIN_REPEAT, "Repeat it")):
         e = errors.get(name)
-        yield ("<label>%s <input type=password name=%s id=%s autocomplete=new-password%s>%s</label>" % (
-            label, name, name, _bad(errors, e, " class=bad"), _err(name, e)))
+        yield ("<label>%s <input type=password name=%s id=%s autocomplete=new-password%s>%s%s</label>" % (
+            label, name, name, _bad(errors, e, " class=bad"),
+            " <span class=note id='state-%s'>%s</span>" % (name, HELD) if name in held else "", _err(name, e)))
     yield "</fieldset><button id=save>Save</button> <a href=/>cancel</a></form>"
     yield from tail()
 

@@ -182,6 +182,8 @@ class SetupServer:
             log.warn("setup: config: %s", p)
         self._token = None
         self._token_ms = 0
+        self._held = {}             # secrets typed into this session's refused saves (never shown)
+        self._saved_token = None    # the session of the last save (a second tap on its Save)
         self._fails = {}            # address -> [wrong passwords, locked until ms, last ms]
         # all addresses together: [wrong passwords in the minute from `since`, locked until, since]
         self._fails_all = [0, 0, 0]
@@ -212,6 +214,7 @@ class SetupServer:
         return bool(self.cfg.get("admin_password"))
 
     def _new_session(self):
+        self._held = {}
         self._token = _random_hex(16)
         self._token_ms = clock.ms()
         return self._token
@@ -320,6 +323,18 @@ class SetupServer:
         more = [p for p in st.get("config_problems") or () if p not in self.problems]
         return self.problems + more if more else self.problems
 
+    def _keep_typed(self, fields):
+        """A secret typed into a refused save of this session is not sent back into the
+        page (never shown): left blank in the save that follows, it is the one typed, not
+        the stored one (a new network saved open, a new admin password lost). A Wi-Fi
+        row whose name was cleared forgets its password."""
+        for k, v in self._held.items():
+            if fields.get(k):
+                continue
+            if k.startswith("wifi[") and not fields.get(k[:k.find("]") + 1] + ".ssid", "").strip():
+                continue
+            fields[k] = v
+
     def _form_page(self, token, values, errors, status=200):
         nets = ()
         if self.networks is not None:
@@ -329,7 +344,7 @@ class SetupServer:
                 log.warn("setup: scan: %r", e)
         return self._html(page.settings_page(self.cfg, token, values, errors,
                                              first_time=not self._has_password(), networks=nets,
-                                             problems=self._problems()),
+                                             problems=self._problems(), held=self._held),
                           status)
 
     def _settings(self, req):
@@ -401,11 +416,15 @@ class SetupServer:
         fields = await self._fields(req)
         if fields is None:
             return self._html(page.message_page("Bad request", "not a form"), 400)
+        if self._saved_token and _same(fields.get("token", ""), self._saved_token):
+            # Save tapped twice: the browser shows the second answer, and the first saved
+            return self._html(page.saved_page(appconfig.missing(self.cfg), appconfig.hostname(self.cfg)))
         if not self._session_ok(fields.get("token", "")):
             return self._html(page.signin_page(
                 "Your session ended (or another one started): sign in again. Nothing was saved."),
                 403)
         self._take_phone_clock(fields.get("phone_ms"))
+        self._keep_typed(fields)
         new, errors, rows = form.apply(self.cfg, fields, self._has_password())
         clean, problems = appconfig.validate(new)
         # a CA file that is not on the box: saved, the forwarder would refuse to start
@@ -434,6 +453,10 @@ class SetupServer:
                     values[k] = v
             if zone is not None and zone[0]:   # told once: the same form saved again keeps them
                 values[form.ZONE_CHECKED] = zone[1]
+            # (one marked is typed again; the admin pair goes together)
+            self._held = {k: v for k, v in fields.items() if v and k != "token" and form.is_secret(k)
+                          and k not in errors_all and not (k.startswith("admin_") and (
+                              form.ADMIN_NEW in errors_all or form.ADMIN_REPEAT in errors_all))}
             return self._form_page(self._token, values, errors_all, 400)
         # not needed again: their heap (~2 KB) is the save's, which validates once more
         fields = clean = None
@@ -449,7 +472,7 @@ class SetupServer:
         self.cfg = clean
         self.problems = appconfig.missing(clean)
         self.saves += 1
-        self._token = None
+        self._saved_token, self._token, self._held = self._token, None, {}
         log.info("setup: settings saved")
         if self.on_saved is not None:
             try:

@@ -1,0 +1,197 @@
+# A save the page refuses sends the form back without the secrets typed into it (never
+# shown); what a family's browser sends when it saves that form again (review of
+# session 43, helper-186: a Wi-Fi password typed was lost and the network saved open; a
+# new admin password was lost). The handlers are driven as test_setup_web_rules.py
+# drives them; the second post is built from the page itself, as a browser builds it
+# (every input's value, the ticked boxes, each select's selected option), with the
+# family's one correction. Runs on CPython and MicroPython.
+import json
+
+from test_setup_web_rules import Box, JAN, Req, _errors, _page, web
+from setup import page
+
+WIFI_PW = "home-wifi-pass"
+ADMIN = "first-admin-pw"
+
+
+def _attr(tag, name):
+    """The value of attribute `name` in the tag text (quoted with ' or bare), or None."""
+    i = tag.find(" " + name + "=")
+    if i < 0:
+        return None
+    i += len(name) + 2
+    if tag[i] == "'":
+        return tag[i + 1:tag.index("'", i + 1)].replace("&#39;", "'").replace("&amp;", "&")
+    j = i
+    while j < len(tag) and tag[j] not in " >":
+        j += 1
+    return tag[i:j]
+
+
+def _browser_fields(text):
+    """The fields a browser posts for the form of page `text`, untouched."""
+    out = {}
+    form = text[text.index("<form"):text.index("</form>")]
+    i = 0
+    while True:
+        i = form.find("<input", i)
+        if i < 0:
+            break
+        end = form.index(">", i)
+        tag = form[i:end]
+        i = end
+        name = _attr(tag, "name")
+        kind = _attr(tag, "type") or "text"
+        if name is None:
+            continue
+        if kind == "checkbox":
+            if " checked" in tag:
+                out[name] = "on"
+            continue
+        out[name] = _attr(tag, "value") or ""
+    i = 0
+    while True:
+        i = form.find("<select name=", i)
+        if i < 0:
+            break
+        name = _attr(form[i:form.index(">", i)], "name")
+        end = form.index("</select>", i)
+        j = form.find(" selected>", i, end)
+        if j >= 0:
+            k = form.rindex("<option value=", i, j)
+            out[name] = form[k + len("<option value="):j]
+        else:   # the first option
+            k = form.index("<option value=", i) + len("<option value=")
+            out[name] = form[k:form.index(">", k)]
+        i = end
+    return out
+
+
+def _first_box():
+    """A new box (no admin password): its form, opened on its access point."""
+    box = Box(cfg={})
+    status, text = _page(box.srv._settings(Req("GET", "/settings")))
+    assert status == 200 and "id=first-time" in text, status
+    return box, text
+
+
+def _refused_then_saved(box, text, first, then):
+    f = _browser_fields(text)
+    f.update(first)
+    status, text = _page(box.srv._save(Req("POST", "/save", f)))
+    assert status == 400, (status, _errors(text))
+    again = _browser_fields(text)
+    again.update(then)
+    return text, _page(box.srv._save(Req("POST", "/save", again)))
+
+
+def test_a_wifi_password_typed_into_a_save_refused_once_is_saved_by_the_save_that_follows():
+    # first set-up, the time zone left blank: the page asks once ("save again to keep
+    # these settings"); the admin password is marked (required), the Wi-Fi row is not
+    box, text = _first_box()
+    try:
+        clock = {"phone_ms": JAN, "phone_offset_min": "0,0,60"}
+        first = dict(clock, transmitter_id="8G1234", admin_new=ADMIN, admin_repeat=ADMIN)
+        first["wifi[0].ssid"], first["wifi[0].password"] = "Home", WIFI_PW
+        refused, (status, text) = _refused_then_saved(box, text, first, clock)
+        assert "tz" in _errors(refused)
+        # the typed ones are not in the page, and it says they are kept
+        assert WIFI_PW not in refused and ADMIN not in refused
+        assert refused.count(page.HELD) == 3, refused.count(page.HELD)   # Wi-Fi, both admin
+        assert status == 200, (status, _errors(text))
+        stored = json.loads(box.stored())
+        assert stored["wifi"] == [{"ssid": "Home", "password": WIFI_PW}], stored["wifi"]
+        assert stored["admin_password"] == ADMIN
+    finally:
+        box.close()
+
+
+def test_a_held_wifi_password_goes_with_its_row_and_a_typed_one_wins():
+    box, text = _first_box()
+    try:
+        clock = {"phone_ms": JAN, "phone_offset_min": "0,0,60"}
+        first = dict(clock, transmitter_id="8G1234", admin_new=ADMIN, admin_repeat=ADMIN)
+        first["wifi[0].ssid"], first["wifi[0].password"] = "Home", WIFI_PW
+        first["wifi[1].ssid"], first["wifi[1].password"] = "Gran", "gran-wifi-pass"
+        # row 2 cleared (forgotten), row 1's password typed again
+        then = dict(clock)
+        then["wifi[1].ssid"], then["wifi[0].password"] = "", "typed-again-pw"
+        refused, (status, text) = _refused_then_saved(box, text, first, then)
+        assert status == 200, (status, _errors(text))
+        assert json.loads(box.stored())["wifi"] == [{"ssid": "Home", "password": "typed-again-pw"}]
+    finally:
+        box.close()
+
+
+def test_a_new_admin_password_typed_into_a_save_refused_once_is_the_one_that_signs_in():
+    # a signed-in family sets a new admin password and mistypes a threshold (low 50)
+    box = Box(cfg={"admin_password": "old-admin-pw", "transmitter_id": "8G1234"})
+    try:
+        status, text = box.signin("old-admin-pw")
+        assert status == 200
+        first = {"admin_new": "new-admin-pw", "admin_repeat": "new-admin-pw", "alarms.low": "50"}
+        refused, (status, text) = _refused_then_saved(box, text, first, {"alarms.low": "65"})
+        assert sorted(_errors(refused)) == ["alarms.low"], _errors(refused)
+        assert status == 200 and "id=saved" in text, (status, _errors(text))
+        box.srv = web.SetupServer(box.path)   # after the restart
+        assert box.signin("new-admin-pw")[0] == 200
+        # two new passwords that differ are not held: typed again, both
+        box.srv = web.SetupServer(box.path)
+        status, text = box.signin("new-admin-pw")
+        first = {"admin_new": "third-admin-pw", "admin_repeat": "third-admin-px"}
+        refused, (status, text) = _refused_then_saved(box, text, first, {})
+        assert page.HELD not in refused and status == 200
+        assert json.loads(box.stored())["admin_password"] == "new-admin-pw"
+    finally:
+        box.close()
+
+
+def test_a_remove_box_ticked_in_a_refused_save_comes_back_ticked():
+    box = Box(cfg={"admin_password": "old-admin-pw", "transmitter_id": "8G1234",
+                   "mqtt": {"host": "10.0.0.5", "user": "u", "password": "mqtt-pw"}})
+    try:
+        status, text = box.signin("old-admin-pw")
+        first = {"mqtt.password.clear": "on", "alarms.low": "50"}
+        refused, (status, text) = _refused_then_saved(box, text, first, {"alarms.low": "65"})
+        assert "name='mqtt.password.clear' id='mqtt.password.clear' checked" in refused
+        assert status == 200, (status, _errors(text))
+        assert json.loads(box.stored())["mqtt"]["password"] == ""
+    finally:
+        box.close()
+
+
+def test_a_new_session_forgets_what_an_old_one_typed():
+    box = Box(cfg={"admin_password": "old-admin-pw", "transmitter_id": "8G1234"})
+    try:
+        status, text = box.signin("old-admin-pw")
+        f = _browser_fields(text)
+        f.update({"mqtt.host": "10.0.0.5", "mqtt.user": "u", "mqtt.password": "typed-pw", "alarms.low": "50"})
+        assert _page(box.srv._save(Req("POST", "/save", f)))[0] == 400
+        status, text = box.signin("old-admin-pw")   # another phone, or the same later
+        assert page.HELD not in text
+        f = _browser_fields(text)
+        f.update({"mqtt.host": "10.0.0.5", "mqtt.user": "u"})
+        assert _page(box.srv._save(Req("POST", "/save", f)))[0] == 200
+        assert json.loads(box.stored())["mqtt"]["password"] == ""
+    finally:
+        box.close()
+
+
+def test_a_save_tapped_twice_is_answered_saved_both_times():
+    # the browser shows the answer to the second tap: it said "Nothing was saved"
+    box = Box(cfg={"admin_password": "old-admin-pw", "transmitter_id": "8G1234"})
+    try:
+        status, text = box.signin("old-admin-pw")
+        f = _browser_fields(text)
+        f["alarms.low"] = "80"
+        first = _page(box.srv._save(Req("POST", "/save", f)))
+        status, text = _page(box.srv._save(Req("POST", "/save", f)))
+        assert first[0] == 200 and json.loads(box.stored())["alarms"]["low"] == 80
+        assert status == 200 and "id=saved" in text and "Nothing was saved" not in text, text[:300]
+        assert box.srv.saves == 1
+        # a stale page of that session after a new sign-in is still refused
+        box.signin("old-admin-pw")
+        f["token"] = "0" * 32
+        assert _page(box.srv._save(Req("POST", "/save", f)))[0] == 403
+    finally:
+        box.close()
