@@ -400,13 +400,15 @@ def on_link_event(app, ev):
         kind, name, active = _LINK_CONDITIONS[what]
         app.condition(kind, name, active)
     elif what == "disconnected":
+        if ev.get("read"):   # the window's reading: the transmitter is back (link.core)
+            app.condition("link", "no_transmitter", False)
         if app.status.pop("unsecured", False):   # authenticated, never bonded/encrypted
             fails = app.status["bond_fails"] = app.status.get("bond_fails", 0) + 1
             if fails >= BOND_FAILS:
                 app.condition("link", "bond_lost", True)
         _tell_wifi_next_window(app)
     elif what in _LINK_GOOD:
-        for name in ("no_transmitter", "auth_failed", "rogue"):
+        for name in ("auth_failed", "rogue"):
             app.condition("link", name, False)
         if what == "authenticated":
             app.status["unsecured"] = True

@@ -75,7 +75,7 @@ DEFAULTS = {
     "alone_chunk_ms": 15000,    # blind and continuous: short, so a setup access point
                                 # opened meanwhile gets its air back within seconds
     "resync_windows": 12,       # this many windows missed in a row: acquire again
-    "no_tx_windows": 3,         # event no_transmitter after this many windows unseen
+    "no_tx_windows": 3,         # event no_transmitter after this many windows unread
     "attempts_per_window": 2,
     "connect_timeout_ms": 4000,
     "op_timeout_ms": 2500,      # one request and its reply
@@ -176,6 +176,9 @@ class Link:
         self.state = "idle"
         self.have_bond = False
         self.missed = 0            # windows in a row without the transmitter
+        self.unread = 0            # windows in a row without their reading (unseen, or not reached)
+        self._unread_ms = None     # clock.ms() when one was last counted
+        self._no_tx_told = False   # no_transmitter said since the last window's reading
         self.acquire_ms = 0
         self.acquiring_ms = 0   # scanning blind since the phase was lost (hard, then slow)
         self.sessions = 0
@@ -320,17 +323,36 @@ class Link:
                 self._unproven = 0
                 self.windows.forget()
         if ok:
-            self.missed = 0
+            self.missed = self.unread = 0
+            self._no_tx_told = False
         if final or self._attempts >= cfg["attempts_per_window"]:
             # Done with this window: the next scan is for the next one.
             self._skip_until = window_t + cfg["scan_tail_ms"] + 1
+            if not ok:
+                self._unread_window()
         if span is None and not ok and self.last_reason not in _NOT_OURS:
             await asyncio.sleep_ms(cfg["scan_tail_ms"])  # leave the window before acquiring again
 
+    def _unread_window(self, unseen=False):
+        """A wake-up passed without its reading: the transmitter unseen, or heard and
+        not reached (each connection lost at the edge of range, a session cut before the
+        reading). no_transmitter is said once no_tx_windows pass so, until a window's
+        reading (app.wiring clears it at that session's `disconnected`, read=True; not
+        at `authenticated`: a session cut after it left the alarm cleared, and never
+        said again, for the rest of the absence). A window whose sessions all failed
+        counts once, however many (blind, each advert heard starts one)."""
+        now = clock.ms()
+        if not unseen and self._unread_ms is not None and now - self._unread_ms < PERIOD_MS // 2:
+            return
+        self.unread += 1
+        self._unread_ms = now
+        if self.unread >= self.cfg["no_tx_windows"] and not self._no_tx_told:
+            self._no_tx_told = True
+            self._event("no_transmitter", windows=self.unread)
+
     def _missed_window(self):
         self.missed += 1
-        if self.missed == self.cfg["no_tx_windows"]:
-            self._event("no_transmitter", windows=self.missed)
+        self._unread_window(unseen=True)
         # A phase from an advert alone is when the advert was handled, which a blocking
         # call (a DNS lookup, a flash write) can put after the transmitter's burst: its
         # scans then start too late at every wake-up (chaos seed 4001: an hour without a
@@ -465,7 +487,7 @@ class Link:
             self.good_sessions += 1
         self.state = "idle"
         if conn is not None:
-            self._event("disconnected", reason=reason, ms=self.last_session_ms)
+            self._event("disconnected", reason=reason, ms=self.last_session_ms, read=ok)
         return ok, final
 
     async def _exchange(self, conn):
