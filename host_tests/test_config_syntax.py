@@ -85,3 +85,46 @@ def test_the_problems_say_where_and_what_was_due():
         "line 1: '70true' is not a number, true, false or null (a comma missing, or a typo?)")
     assert config.syntax_problem(b'{\n"name": "a\tb"}') == (
         "line 2: a tab or line break inside a string (write it as \\t or \\n)")
+
+
+def _refused_by_cpython(data):
+    try:
+        json.loads(data.decode())
+        return False
+    except ValueError:
+        return True
+
+
+def test_each_control_character_anywhere_in_a_string_is_refused_as_cpython_refuses_it():
+    # (mutation run of session 43: one at a string's first character, and 0x1f, got through)
+    for c in range(0x20):
+        for text in (b'{"a": "%sb"}', b'{"a": "b%s"}', b'{"a%s": 1}', b'["%s"]'):
+            data = text % bytes([c])
+            assert _refused_by_cpython(data)
+            assert config.syntax_problem(data).endswith("inside a string (write it as \\t or \\n)"), (c, data)
+    for c in (0x20, 0x7F):
+        assert config.syntax_problem(b'{"a": "%sb"}' % bytes([c])) is None
+
+
+def test_numbers_with_an_exponent_and_stray_characters_are_judged_as_cpython_judges_them():
+    for tok in (b"1e5", b"1E+5", b"-1.5e-05", b"0e0", b"1e", b"1e+", b"1/2", b"1.e5", b"01", b"-"):
+        data = b'{"a": ' + tok + b'}'
+        assert (config.syntax_problem(data) is not None) == _refused_by_cpython(data), tok
+
+
+def test_the_problems_name_the_line_the_token_and_the_bracket_due():
+    p = config.syntax_problem
+    assert p(b'\n{"a": 1 2}') == ("line 2: '2' where a comma or } was due (a comma or a colon "
+                                  "missing, or one too many?)")
+    assert p(b'{"a": [1 2]}').startswith("line 1: '2' where a comma or ] was due")
+    assert p(b'{"a": [1') == "it ends before its last ]"
+    assert p(b'[{"a": 1') == "it ends before its last }"
+    assert p(b'{"a": "abc') == "it ends before its last }"   # a string never closed
+    assert p(b'') == "it ends before its last value"
+    assert p(b'[1,]').startswith("line 1: ']' where a value was due")
+    # a bad literal is quoted up to 20 characters; one not ASCII is counted
+    assert p(b'{"a": 12345678901234567890123x}').startswith(
+        "line 1: '12345678901234567890' is not a number")
+    assert p('{"a": 1\u00e92}'.encode()).startswith("line 1: a run of 4 bytes is not a number")
+    assert p(b'{\x7f}').startswith("line 1: '\\x7f' where a key or } was due")
+    assert p(b'{\x80}').startswith("line 1: a byte 128 where a key or } was due")
