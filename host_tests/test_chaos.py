@@ -547,6 +547,19 @@ def test_leader_silent_or_unreachable_must_sound_on_the_follower():
     assert len(chaos.check_follower_silent(router, [], 300 * MIN)) == 1
 
 
+def test_a_follower_drawn_with_a_poll_its_stale_limit_refuses_polls_as_slowly_as_allowed():
+    # (session 43) app.config refuses poll_s over stale_minutes * 60 - 60 (the `device`
+    # alarm, poll_s at 60): seed 978 drew poll_s 300 with stale_minutes 5
+    w = chaos.draw_world(978, 1)
+    assert w["config"]["alarms"]["stale_minutes"] == 5
+    assert w["follower"]["poll_s"] == w["config"]["follow"]["poll_s"] == 300 - chaos.FOLLOW_MARGIN_S
+    assert not [p for p in chaos.effective(w)[1] if "poll_s" in p]
+    for seed in range(1, 120):   # the others keep what they drew
+        w = chaos.draw_world(seed, 1)
+        if w["follower"]:
+            assert w["follower"]["poll_s"] in (30, 60, 120, 300), seed
+
+
 # --- round 22: a follower that sounds only what its leader leaves unanswered ---------------
 def test_gate_draws_leave_the_old_draws_alone():
     # seeds under GATE_FROM draw nothing from the round-22 stream

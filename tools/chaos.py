@@ -820,7 +820,20 @@ def draw_world(seed, days):
     draw_gate(seed, w, end_s)       # round 22: a follower that sounds only what its leader leaves unanswered
     draw_leader_loop(seed, w, end_s)   # round 23: that leader in a reset loop
     draw_leader_down(seed, w, end_s)   # round 24: that leader unreachable while the follower waits on it
+    fit_follow_poll(w)
     return w
+
+
+def fit_follow_poll(w):
+    """(Session 43) the settings refuse a follower's poll that brings every reading older
+    than stale_minutes (app.config._check_poll: the `device` alarm, poll_s at its default):
+    a world that drew one polls as slowly as they allow (no draw: seeds keep their worlds
+    but that number)."""
+    f, cfg = w.get("follower"), w["config"]
+    al = cfg.get("alarms") if isinstance(cfg, dict) else None
+    stale = al.get("stale_minutes", 10) if isinstance(al, dict) else 10
+    if f and isinstance(stale, int) and not isinstance(stale, bool) and 5 <= stale <= 10:
+        f["poll_s"] = cfg["follow"]["poll_s"] = min(f["poll_s"], stale * 60 - FOLLOW_MARGIN_S)
 
 
 ROUND4_KEY = 0x4AD5EC   # the round-4 stream: random.Random(seed ^ ROUND4_KEY)
@@ -3244,6 +3257,7 @@ RESOLVE_AGAIN_S = _fw_const("forward/names.py", "RESOLVE_AGAIN_S")     # 900: a 
 RESOLVE_FAILED_S = _fw_const("forward/names.py", "RESOLVE_FAILED_S")   # 300: after a failed or stalled lookup
 SLOW_S = _fw_const("forward/names.py", "SLOW_S")                       # 3: a lookup this long held the board
 DEFER_S = _fw_const("forward/names.py", "DEFER_S")                     # 900: lookups passed over after a stall
+FOLLOW_MARGIN_S = _fw_const("app/config.py", "FOLLOW_MARGIN_S")       # 60: poll_s at most stale_minutes less it
 SENSOR_HOLD_S = _fw_const("alarms/engine.py", "SENSOR_HOLD_S")   # 7200: a no_data held for the sensor's reason
 NS_RETRY_MAX_S = _fw_const("forward/nightscout.py", "_RETRY_MAX_S")    # 300: the uploader's longest back-off
 SOUND_WAIT_MAX_MS = _fw_const("forward/wifi.py", "SOUND_WAIT_MAX_MS")  # 30 s: a blocking step's wait for a pause
