@@ -92,7 +92,15 @@ class Supervisor:
 
     def _start(self, t):
         t.last_checkin = clock.ms()
-        t.task = asyncio.create_task(self._guard(t))
+        try:
+            t.task = asyncio.create_task(self._guard(t))
+        except MemoryError:
+            # the heap still short from the failure that ended it (review of session 43:
+            # this left check() and run(), and the box stopped): tried again next round
+            t.task = None
+            gc.collect()
+            t.restart_at = clock.ms() + self.poll_ms
+            log.error("task %s: no memory to start it; trying again", t.name)
 
     async def _guard(self, t):
         me = asyncio.current_task()
@@ -129,10 +137,14 @@ class Supervisor:
 
     def _failed(self, t):
         now = clock.ms()
-        t.failures = [f for f in t.failures if now - f < self.window_ms] + [now]
+        t.task = None   # first: restarted by check() whatever fails below
+        try:
+            t.failures = [f for f in t.failures if now - f < self.window_ms] + [now]
+        except MemoryError:   # (counted once more in place: a list of its own)
+            gc.collect()
+            t.failures.append(now)
         backoff = 0 if t.critical else min(60000, 1000 << min(len(t.failures) - 1, 6))
         t.restart_at = now + backoff
-        t.task = None
         if len(t.failures) >= self.max_failures and not t.alarmed:
             t.alarmed = True
             self._condition("task_" + t.name, True)
@@ -198,7 +210,11 @@ class Supervisor:
         for t in self.tasks:
             self._start(t)
         while True:
-            self.check()
+            try:
+                self.check()
+            except MemoryError:   # not fed this round; the alarms' tasks run on
+                gc.collect()
+                log.error("supervisor: out of memory in its round")
             due = clock.ms() + self.poll_ms
             await asyncio.sleep_ms(self.poll_ms)
             self._late(clock.ms() - due)
