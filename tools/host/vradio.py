@@ -441,9 +441,15 @@ class Controller:
         if h is not None and self._active:
             try:
                 result = h(event, data)
-            except Exception as e:  # the board prints and carries on
+            except Exception as e:
+                # the port prints it and disables the handler (extmod/modbluetooth.c,
+                # mp_bluetooth_gap_on_*: irq_handler = None): no further event reaches
+                # aioble until irq() is called again (review of session 43: this fake
+                # carried on, kinder than the board)
                 self.air.irq_errors += 1
-                print("vradio: exception in BLE IRQ handler (event %d):" % event)
+                self._handler = None
+                print("vradio: Unhandled exception in IRQ callback handler (event %d), "
+                      "handler disabled:" % event)
                 _print_exc(e)
         for buf in scratch:  # the stack reuses its buffers: catch handlers keeping them
             for i in range(len(buf)):
