@@ -106,17 +106,20 @@ class App:
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
-        self.board, board_problem = load_board(board_name(config_path, self.cfg, problems), boards_dirs)
+        self.board, wiring = load_board(board_name(config_path, self.cfg, problems), boards_dirs,
+                                        _beside(config_path, KEPT_BOARD))
+        board_problem = wiring is not None
+        if wiring:
+            problems.append("board: %s not usable (see the log): sounding on %s"
+                            % (self.cfg.get("board") or FALLBACK_BOARD, wiring))
         try:  # first: a battery-backed board must stay on if USB power goes
             from app import power
             power.hold(self.board)
         except Exception as e:
             log.exc(e, "power hold pin")
             board_problem = True
+            problems.append("board: its power hold pin failed (see the log)")
         self.ann = Annunciator(self.board, on_fault=self._on_ann_fault, on_change=self.emit)
-        if board_problem:
-            problems.append("board: %s not usable (see the log): sounding on %s's wiring"
-                            % (self.cfg.get("board") or FALLBACK_BOARD, FALLBACK_BOARD))
         for p in problems:
             log.warn("config: %s", p)
         # what this boot found, for the status page: the setup server loads the file again
@@ -556,6 +559,10 @@ def _hide_secrets(cfg):
     log.hide(cfg.get("admin_password"))
 
 
+def _beside(config_path, name):
+    return config_path[:config_path.rfind("/") + 1] + name
+
+
 def board_name(config_path, cfg, problems):
     """The board whose wiring to drive: the settings' (on the defaults, config.load
     gives the name kept in its own file, so an M5StickC Plus2 with unreadable
@@ -570,17 +577,32 @@ def board_name(config_path, cfg, problems):
     return name
 
 
-def load_board(name, dirs=None):
-    """(board, problem): the named board's wiring; on any trouble with it (an
-    unknown name, a missing pin) the default wiring, problem True."""
+KEPT_BOARD = "board.json"   # beside the config: the board file the box last took
+
+
+def load_board(name, dirs=None, kept=None):
+    """(board, wiring): the named board's wiring, wiring None; on any trouble with
+    its file (an unknown name, a missing pin, damaged on flash) the copy of it kept
+    at path `kept` when the box last took it, else the default wiring: wiring says
+    which. Without the copy an M5StickC Plus2 whose own file is refused drove the
+    DevKitC's pins, and its `device` alarm and every one after it were silent
+    (review of session 43)."""
     name = name or FALLBACK_BOARD
     args = (dirs,) if dirs else ()
     try:
-        return boards.load(name, *args), False
+        data = boards.read(name, *args)
+        board = boards.usable(data, name)
     except Exception as e:  # unknown board or a missing pin: sound on the default wiring
         log.exc(e, "board %s", name)
+    else:
+        if kept:
+            _keep_board_file(kept, name, data)
+        return board, None
+    board = _kept_board_file(kept, name) if kept else None
+    if board is not None:
+        return board, "the wiring of its last good copy (%s)" % kept
     try:
-        return boards.load(FALLBACK_BOARD, *args), True
+        return boards.load(FALLBACK_BOARD, *args), FALLBACK_BOARD + "'s wiring"
     except Exception as e:
         # its file damaged or gone too (flash): its wiring from here, as in
         # boards/esp32-devkitc.json; else App() raised and the box sat silent
@@ -589,7 +611,33 @@ def load_board(name, dirs=None):
                                 "led": {"kind": "rgb", "pins": {"red": 26, "green": 27, "blue": 33},
                                         "common": "cathode", "pwm_freq": 1000},
                                 "button": {"pin": 32, "pull": "up", "active_low": True}},
-                               FALLBACK_BOARD), True
+                               FALLBACK_BOARD), FALLBACK_BOARD + "'s wiring"
+
+
+def _keep_board_file(path, name, data):
+    """Keep the board file just taken at path (written only when it changes)."""
+    import json
+    try:
+        text = json.dumps({"name": name, "board": data})
+        if fsutil.read_bytes(path) != text.encode():
+            fsutil.write_atomic(path, text)
+    except Exception as e:   # (not kept: a later refusal falls back to the default wiring)
+        log.exc(e, "could not keep the board file")
+
+
+def _kept_board_file(path, name):
+    """The board kept at path by _keep_board_file for this name, or None."""
+    import json
+    try:
+        fsutil.recover(path)
+        kept = json.loads(fsutil.read_text(path))
+        if kept.get("name") == name:
+            return boards.usable(kept["board"], name)
+    except OSError:
+        pass   # none kept yet
+    except Exception as e:
+        log.exc(e, "kept board file %s", path)
+    return None
 
 
 def run(config_path=CONFIG_PATH):
@@ -616,7 +664,7 @@ def cannot_run(config_path=CONFIG_PATH, seconds=CANNOT_RUN_S):
             name = board_name(config_path, cfg, problems)
         except Exception:
             name = None
-        board = load_board(name)[0]
+        board = load_board(name, kept=_beside(config_path, KEPT_BOARD))[0]
         try:
             from app import power
             power.hold(board)

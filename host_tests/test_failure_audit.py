@@ -506,3 +506,48 @@ def test_the_setup_pages_first_save_after_a_factory_reset_keeps_the_boards_name(
     assert out["buzzer"] == m5["buzzer"] and out["button"] == m5["button"], out
     assert out["saved"] == "m5stickc-plus2", out
     assert (tmp_path / "board.txt").read_text() == "m5stickc-plus2"
+
+
+BOARD_PINS = r'''
+import json, main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+print("RESULT " + json.dumps({"buzzer_pin": app.board["buzzer"]["pin"], "led": app.board["led"],
+                              "button_pin": app.board["button"]["pin"], "problems": app.config_problems,
+                              "device": [a["reason"] for a in app.engine.active() if a["type"] == "device"]}))
+'''
+
+
+def test_a_plus2_whose_own_board_file_is_refused_sounds_on_the_copy_it_last_took(tmp_path):
+    # (review of session 43, helper-187) a named board whose file is refused (damaged on
+    # flash; or edited on the board into what `make flash` refuses: the README's freq_hz
+    # beside the Plus2's octaves) drove the DevKitC's pins: on a Plus2 nothing is wired
+    # there, and the `device` alarm and every alarm after it were silent and dark. The box
+    # keeps the board file it takes (board.json beside the config) and falls back to it
+    import json
+    import shutil
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    shutil.copy(os.path.join(ROOT, "boards", "esp32-devkitc.json"), str(boards / "esp32-devkitc.json"))
+    plus2 = open(os.path.join(ROOT, "boards", "m5stickc-plus2.json")).read()
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(dict(BOARD, board="m5stickc-plus2")))
+    own = {"buzzer_pin": 2, "led_pin": 19, "button_pin": 37}
+
+    def pins(out):
+        return {"buzzer_pin": out["buzzer_pin"], "led_pin": out["led"].get("pin"), "button_pin": out["button_pin"]}
+
+    (boards / "m5stickc-plus2.json").write_text(plus2)
+    out = _run_as_written(tmp_path, cfg, boards, BOARD_PINS)     # a boot on the good file
+    assert pins(out) == own and out["device"] == [], out
+    assert json.loads((tmp_path / "board.json").read_text())["name"] == "m5stickc-plus2"
+    edited = json.loads(plus2)
+    edited["buzzer"]["freq_hz"] = 4000
+    for text in (plus2[:len(plus2) // 2], json.dumps(edited)):
+        (boards / "m5stickc-plus2.json").write_text(text)
+        out = _run_as_written(tmp_path, cfg, boards, BOARD_PINS)
+        assert pins(out) == own and out["device"] == ["config"], out
+        assert [p for p in out["problems"] if "its last good copy" in p], out["problems"]
+    # a copy kept for another board is not taken: the default wiring, as before
+    (tmp_path / "board.json").write_text(json.dumps({"name": "esp32-devkitc-oled", "board": {}}))
+    out = _run_as_written(tmp_path, cfg, boards, BOARD_PINS)
+    assert out["buzzer_pin"] == 25 and out["device"] == ["config"], out

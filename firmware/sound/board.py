@@ -71,6 +71,22 @@ def known(dirs=BOARDS_DIRS):
 
 def load(name, dirs=BOARDS_DIRS):
     """Read and validate boards/<name>.json; raise BoardError naming the board."""
+    return usable(read(name, dirs), name)
+
+
+def usable(data, name):
+    """The validated board of a board file's data (as read()), without its notes."""
+    board = validate(data, name)
+    # free text for people ("notes" on the wiring, a "title"): nothing on the
+    # box reads it, and the board dict is kept as long as the box runs
+    # (0.8 KB of heap on the DevKitC, 3 KB on the M5StickC Plus2)
+    board.pop("notes", None)
+    board.pop("title", None)
+    return board
+
+
+def read(name, dirs=BOARDS_DIRS):
+    """The data of boards/<name>.json, held to JSON's grammar; raise BoardError."""
     if not isinstance(name, str) or not name or "/" in name or "." in name:
         raise BoardError("bad board name %r" % (name,))
     for d in dirs:
@@ -89,16 +105,9 @@ def load(name, dirs=BOARDS_DIRS):
         if bad:
             raise BoardError("board %r: %s is not valid JSON (%s)" % (name, path, bad))
         try:
-            data = json.loads(text)
+            return json.loads(text)
         except ValueError as e:
             raise BoardError("board %r: %s is not valid JSON (%s)" % (name, path, e))
-        board = validate(data, name)
-        # free text for people ("notes" on the wiring, a "title"): nothing on the
-        # box reads it, and the board dict is kept as long as the box runs
-        # (0.8 KB of heap on the DevKitC, 3 KB on the M5StickC Plus2)
-        board.pop("notes", None)
-        board.pop("title", None)
-        return board
     raise BoardError("unknown board %r: no %s.json in %s (known: %s)"
                      % (name, name, " or ".join(dirs), ", ".join(known(dirs)) or "none"))
 
