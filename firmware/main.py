@@ -107,7 +107,7 @@ class App:
         self._restore(blob)
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
         self.board, wiring = load_board(board_name(config_path, self.cfg, problems), boards_dirs,
-                                        _beside(config_path, KEPT_BOARD))
+                                        config_path)
         board_problem = wiring is not None
         if wiring:
             problems.append("board: %s not usable (see the log): sounding on %s"
@@ -559,10 +559,6 @@ def _hide_secrets(cfg):
     log.hide(cfg.get("admin_password"))
 
 
-def _beside(config_path, name):
-    return config_path[:config_path.rfind("/") + 1] + name
-
-
 def board_name(config_path, cfg, problems):
     """The board whose wiring to drive: the settings' (on the defaults, config.load
     gives the name kept in its own file, so an M5StickC Plus2 with unreadable
@@ -577,16 +573,13 @@ def board_name(config_path, cfg, problems):
     return name
 
 
-KEPT_BOARD = "board.json"   # beside the config: the board file the box last took
-
-
-def load_board(name, dirs=None, kept=None):
+def load_board(name, dirs=None, config_path=None):
     """(board, wiring): the named board's wiring, wiring None; on any trouble with
     its file (an unknown name, a missing pin, damaged on flash) the copy of it kept
-    at path `kept` when the box last took it, else the default wiring: wiring says
-    which. Without the copy an M5StickC Plus2 whose own file is refused drove the
-    DevKitC's pins, and its `device` alarm and every one after it were silent
-    (review of session 43)."""
+    beside config_path when the box last took it (app.config.keep_board_file), else
+    the default wiring: wiring says which. Without the copy an M5StickC Plus2 whose
+    own file is refused drove the DevKitC's pins, and its `device` alarm and every
+    one after it were silent (review of session 43)."""
     name = name or FALLBACK_BOARD
     args = (dirs,) if dirs else ()
     try:
@@ -595,12 +588,15 @@ def load_board(name, dirs=None, kept=None):
     except Exception as e:  # unknown board or a missing pin: sound on the default wiring
         log.exc(e, "board %s", name)
     else:
-        if kept:
-            _keep_board_file(kept, name, data)
+        if config_path:
+            try:
+                appconfig.keep_board_file(config_path, name, data)
+            except Exception as e:   # (not kept: a later refusal sounds on the default wiring)
+                log.exc(e, "could not keep the board file")
         return board, None
-    board = _kept_board_file(kept, name) if kept else None
+    board = _kept_board(config_path, name) if config_path else None
     if board is not None:
-        return board, "the wiring of its last good copy (%s)" % kept
+        return board, "the wiring of its last good copy (%s)" % appconfig.KEPT_BOARD_FILE
     try:
         return boards.load(FALLBACK_BOARD, *args), FALLBACK_BOARD + "'s wiring"
     except Exception as e:
@@ -614,30 +610,14 @@ def load_board(name, dirs=None, kept=None):
                                FALLBACK_BOARD), FALLBACK_BOARD + "'s wiring"
 
 
-def _keep_board_file(path, name, data):
-    """Keep the board file just taken at path (written only when it changes)."""
-    import json
+def _kept_board(config_path, name):
+    """The board file's copy config.keep_board_file kept for board `name`, validated; or None."""
     try:
-        text = json.dumps({"name": name, "board": data})
-        if fsutil.read_bytes(path) != text.encode():
-            fsutil.write_atomic(path, text)
-    except Exception as e:   # (not kept: a later refusal falls back to the default wiring)
-        log.exc(e, "could not keep the board file")
-
-
-def _kept_board_file(path, name):
-    """The board kept at path by _keep_board_file for this name, or None."""
-    import json
-    try:
-        fsutil.recover(path)
-        kept = json.loads(fsutil.read_text(path))
-        if kept.get("name") == name:
-            return boards.usable(kept["board"], name)
-    except OSError:
-        pass   # none kept yet
+        data = appconfig.kept_board_file(config_path, name)
+        return None if data is None else boards.usable(data, name)
     except Exception as e:
-        log.exc(e, "kept board file %s", path)
-    return None
+        log.exc(e, "kept board file")
+        return None
 
 
 def run(config_path=CONFIG_PATH):
@@ -664,7 +644,7 @@ def cannot_run(config_path=CONFIG_PATH, seconds=CANNOT_RUN_S):
             name = board_name(config_path, cfg, problems)
         except Exception:
             name = None
-        board = load_board(name, kept=_beside(config_path, KEPT_BOARD))[0]
+        board = load_board(name, config_path=config_path)[0]
         try:
             from app import power
             power.hold(board)

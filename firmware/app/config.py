@@ -99,6 +99,7 @@ SECRET = "***"
 BOARD_DEFAULT = "esp32-devkitc"  # boards/esp32-devkitc.json
 ON_DEFAULTS = ": using safe defaults"  # the problem load() reports when neither file could be read
 BOARD_FILE = "board.txt"  # the board's name beside the config: kept_board, keep_board
+KEPT_BOARD_FILE = "board.json"  # the board file the box last took: keep_board_file
 MAX_WIFI = 5
 # The largest valid configuration is under 14 KB (every text field at its
 # longest and non-ASCII, written as \uXXXX); anything bigger is not a
@@ -695,8 +696,7 @@ def load(path=DEFAULT_PATH):
         if kept:
             cfg["board"] = kept
     problems.extend(missing(cfg))
-    slash = path.rfind("/")
-    if fsutil.exists(path[:slash + 1] + FLASH_MARKER):
+    if fsutil.exists(_beside(path, FLASH_MARKER)):
         problems.append("firmware: the last flash did not finish (%s is on the board); "
                         "flash again" % FLASH_MARKER)
     return cfg, problems
@@ -719,11 +719,15 @@ def _checked(raw, path, name):
         return None, [name + ": could not be checked (%s)" % type(e).__name__]
 
 
+def _beside(path, name):
+    """The file `name` in the config at path's folder."""
+    return path[:path.rfind("/") + 1] + name
+
+
 def kept_board(path):
     """The board's name kept in BOARD_FILE beside the config at path, or None."""
-    slash = path.rfind("/")
     try:
-        name = fsutil.read_text(path[:slash + 1] + BOARD_FILE).strip()
+        name = fsutil.read_text(_beside(path, BOARD_FILE)).strip()
     except Exception:   # none yet, or unreadable
         return None
     return name if name and _check_scalar("board", name) is None else None
@@ -733,8 +737,30 @@ def keep_board(path, name):
     """Keep the board's name in BOARD_FILE beside the config at path (written only
     when it changes: one write per board change). Raises OSError."""
     if kept_board(path) != name:
-        slash = path.rfind("/")
-        fsutil.write_atomic(path[:slash + 1] + BOARD_FILE, name)
+        fsutil.write_atomic(_beside(path, BOARD_FILE), name)
+
+
+def keep_board_file(path, name, data):
+    """Keep the board file just taken (its data, as sound.board.read gives it) in
+    KEPT_BOARD_FILE beside the config at path, written only when it changes: a
+    later refusal of that file (damaged on flash, edited on the board) sounds on
+    this copy, not on the DevKitC's pins (review of session 43). Raises OSError."""
+    text = json.dumps({"name": name, "board": data})
+    kept = _beside(path, KEPT_BOARD_FILE)
+    if fsutil.read_bytes(kept) != text.encode():
+        fsutil.write_atomic(kept, text)
+
+
+def kept_board_file(path, name):
+    """The data keep_board_file kept for board `name` beside the config at path, or
+    None (none kept, or another board's). Raises on a damaged copy."""
+    kept = _beside(path, KEPT_BOARD_FILE)
+    fsutil.recover(kept)
+    data = fsutil.read_bytes(kept)
+    if data is None:
+        return None
+    got = json.loads(data)
+    return got["board"] if got.get("name") == name else None
 
 
 _SEAL = b'{\n  "crc32": "'
