@@ -75,14 +75,17 @@ def _first_box():
     return box, text
 
 
-def _refused_then_saved(box, text, first, then):
+def _post(box, text, changes):
+    """(status, page) of saving the form of page `text` with `changes` typed in."""
     f = _browser_fields(text)
-    f.update(first)
-    status, text = _page(box.srv._save(Req("POST", "/save", f)))
+    f.update(changes)
+    return _page(box.srv._save(Req("POST", "/save", f)))
+
+
+def _refused_then_saved(box, text, first, then):
+    status, text = _post(box, text, first)
     assert status == 400, (status, _errors(text))
-    again = _browser_fields(text)
-    again.update(then)
-    return text, _page(box.srv._save(Req("POST", "/save", again)))
+    return text, _post(box, text, then)
 
 
 def test_a_wifi_password_typed_into_a_save_refused_once_is_saved_by_the_save_that_follows():
@@ -164,14 +167,11 @@ def test_a_new_session_forgets_what_an_old_one_typed():
     box = Box(cfg={"admin_password": "old-admin-pw", "transmitter_id": "8G1234"})
     try:
         status, text = box.signin("old-admin-pw")
-        f = _browser_fields(text)
-        f.update({"mqtt.host": "10.0.0.5", "mqtt.user": "u", "mqtt.password": "typed-pw", "alarms.low": "50"})
-        assert _page(box.srv._save(Req("POST", "/save", f)))[0] == 400
+        typed = {"mqtt.host": "10.0.0.5", "mqtt.user": "u", "mqtt.password": "typed-pw", "alarms.low": "50"}
+        assert _post(box, text, typed)[0] == 400
         status, text = box.signin("old-admin-pw")   # another phone, or the same later
         assert page.HELD not in text
-        f = _browser_fields(text)
-        f.update({"mqtt.host": "10.0.0.5", "mqtt.user": "u"})
-        assert _page(box.srv._save(Req("POST", "/save", f)))[0] == 200
+        assert _post(box, text, {"mqtt.host": "10.0.0.5", "mqtt.user": "u"})[0] == 200
         assert json.loads(box.stored())["mqtt"]["password"] == ""
     finally:
         box.close()
