@@ -185,13 +185,16 @@ def validate(user=None):
     if not isinstance(user, dict):  # [] or 0 too: a file that says something else
         raise SettingsError(["settings must be a dict, got %r" % (user,)])
     out = {}
+    near = {}   # each refused value as the box will run on it (_nearest)
     for key in DEFAULTS:
         spec = DEFAULTS[key]
+        out[key] = spec[0]
         if key in user:
             v = _check(key, user[key], spec, problems)
-            out[key] = spec[0] if v is None else v
-        else:
-            out[key] = spec[0]
+            if v is None:
+                near[key] = _nearest(user[key], spec)
+            else:
+                out[key] = v
     for key in user:
         if key not in DEFAULTS and key != "schedule":
             if key in ("urgent_low_enabled",):
@@ -201,11 +204,31 @@ def validate(user=None):
     _check_order(out, problems)
     out["schedule"] = _check_schedule(user.get("schedule", []), out, problems)
     if problems:
+        out.update(near)
         raise SettingsError(problems, _usable(out, user.get("schedule")))
     return out
 
 
 LOW_GAP = 10  # mg/dL between urgent_low and low when a wrong low is replaced
+
+
+def _nearest(value, spec):
+    """What the box runs on for a refused value: a number out of its range at
+    its nearest bound, a number written as text ("60") as that number, anything
+    else at its default. Before, every refused value went back to its default:
+    a hand-edited urgent_low of 75 or "60" sounded at 55, lower than asked."""
+    if spec[1] is _BOOL:
+        return spec[0]
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return spec[0]
+        if value - value == 0 and value == int(value):   # (inf and nan stay floats)
+            value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return spec[0]
+    return min(max(value, spec[1]), spec[2])
 
 
 def _usable(out, schedule):
@@ -214,8 +237,9 @@ def _usable(out, schedule):
     schedule). A low not above urgent_low keeps the family's urgent_low and
     puts low LOW_GAP above it (or at its default, whichever is higher): the
     lows are never made less strict than asked. urgent_high not above high
-    goes back to the defaults of both. A schedule entry with any problem is
-    dropped whole."""
+    goes back to the defaults of both. A schedule entry's numbers are taken as
+    the settings' are (_nearest); an entry with any other problem (its times, a
+    key it cannot set, a true/false that is not one, an order) is dropped whole."""
     s = dict(out)
     if s["urgent_high"] <= s["high"]:
         s["urgent_high"], s["high"] = DEFAULTS["urgent_high"][0], DEFAULTS["high"][0]
@@ -225,6 +249,11 @@ def _usable(out, schedule):
     s["schedule"] = []
     for entry in schedule if isinstance(schedule, list) else ():
         if len(s["schedule"]) < MAX_SCHEDULE:
+            if isinstance(entry, dict):   # its numbers out of range at their nearest bound
+                entry = dict((k, _nearest(v, DEFAULTS[k]) if k in SCHEDULE_KEYS and
+                              DEFAULTS[k][1] is not _BOOL and
+                              _check(k, v, DEFAULTS[k], []) is None else v)
+                             for k, v in entry.items())
             bad = []
             clean = _check_schedule([entry], base, bad)
             if not bad:

@@ -92,12 +92,12 @@ def test_one_bad_key_keeps_the_familys_other_settings():
     except settings.SettingsError as e:
         u = e.usable
     assert u["low"] == 90 and u["high"] == 200 and u["volume"] == 40
-    assert u["urgent_high"] == 300                      # the bad value: its default
+    assert u["urgent_high"] == 400                      # the bad value: its nearest bound
     assert u["schedule"] == [{"start": 1320, "end": 420, "low": 100}]   # the bad entry dropped
     assert settings.validate(dict((k, v) for k, v in u.items())) == u   # a valid whole
     # a low not above urgent_low: the family's urgent_low stays, low goes above it
     # (never less strict than asked: before, both went back to 70 / 55)
-    for urgent, low in ((65, 60), (70, 65), (55, 55)):
+    for urgent, low in ((65, 60), (70, 65), (60, 60)):
         try:
             settings.validate({"low": low, "urgent_low": urgent, "volume": 30})
             assert False
@@ -105,6 +105,12 @@ def test_one_bad_key_keeps_the_familys_other_settings():
             u = e.usable
         assert (u["urgent_low"], u["volume"]) == (urgent, 30), u
         assert u["low"] == max(70, urgent + 10) and u["low"] > low, u
+    # (a low out of its range is taken at its bound first: above the urgent low, kept)
+    try:
+        settings.validate({"low": 55, "urgent_low": 55})
+        assert False
+    except settings.SettingsError as e:
+        assert (e.usable["urgent_low"], e.usable["low"]) == (55, 60)
     # urgent_high not above high: both at their defaults
     try:
         settings.validate({"high": 300, "urgent_high": 250})
@@ -117,6 +123,39 @@ def test_one_bad_key_keeps_the_familys_other_settings():
         assert False
     except settings.SettingsError as e:
         assert e.usable is None
+
+
+def test_a_refused_number_is_taken_at_its_nearest_bound_not_at_its_default():
+    # review of session 43: a hand-edited urgent_low of 75 or "60" sounded at 55,
+    # lower than the family asked (the device alarm said which key)
+    for asked, runs_on in ((75, 70), ("60", 60), ("62.5", 62.5), (30, 50), ("sixty", 55),
+                           (None, 55), (True, 55), ("nan", 55), ("inf", 70)):
+        try:
+            settings.validate({"urgent_low": asked})
+            assert False, asked
+        except settings.SettingsError as e:
+            u = e.usable
+            assert any(p.startswith("urgent_low=") for p in e.problems), e.problems
+        assert u["urgent_low"] == runs_on and type(u["urgent_low"]) is type(runs_on), (asked, u)
+        assert u["low"] > u["urgent_low"] and settings.validate(u) == u
+    # every number, the same way (a snooze too long, a volume of 0)
+    try:
+        settings.validate({"urgent_low_snooze": 60, "volume": 0, "low": "90", "high_enabled": "no"})
+        assert False
+    except settings.SettingsError as e:
+        u = e.usable
+    assert (u["urgent_low_snooze"], u["volume"], u["low"]) == (30, 10, 90)
+    assert u["high_enabled"] is True      # not a number: its default, as before
+    # a night entry's number out of range keeps the night (before: dropped whole)
+    sched = [{"start": 1320, "end": 420, "low": 110, "volume": 5},
+             {"start": 600, "end": 700, "high_enabled": "no"}]
+    try:
+        settings.validate({"schedule": sched})
+        assert False
+    except settings.SettingsError as e:
+        u = e.usable
+    assert u["schedule"] == [{"start": 1320, "end": 420, "low": 100, "volume": 10}], u
+    assert settings.validate(u) == u
 
 
 def test_a_schedule_entry_that_never_applies_is_refused():
