@@ -28,7 +28,8 @@ UNDATED_S = 86400     # the age given a backfilled reading that nothing can date
 HEALTH_S = 300        # heap check (a full collection costs milliseconds)
 WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
 ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: restart it
-HEALTHY_AFTER_S = 1800  # uptime after which a reset loop counts as over
+HEALTHY_AFTER_S = 1800  # uptime after which the `resets` alarm of a reset loop ends
+LOOP_OVER_S = 6 * 3600  # ... and the loop: resets closer than this to each other count in a row
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
 SESSION_NOTICE_S = 24 * 3600   # a sensor session ending within this: the `sensor` notice, once,
 DAY_MINUTES = (8 * 60, 21 * 60)  # ... in the family's day (local time), never at night
@@ -498,17 +499,25 @@ class App:
         self.memory.out_of_memory(part)
 
     async def _health_task(self, checkin):
-        """Memory watch and the end of a reset loop."""
+        """Memory watch and the end of a reset loop: its `resets` alarm ends after
+        HEALTHY_AFTER_S up, its count after LOOP_OVER_S. Before, both ended at
+        HEALTHY_AFTER_S, and a box that reset every 40 min never said so (review of
+        session 43): now the third reset less than LOOP_OVER_S after the one before
+        sounds it, and every one after that until the box has run LOOP_OVER_S."""
         start = self.now_s()
+        alarm_over = False
         while True:
             checkin()
             self.memory.check()
             if self.pending_starts:
                 from app import wiring
                 wiring.retry_starts(self, self.memory.alarm)
-            if self.rtc.boots > 1 and self.now_s() - start > HEALTHY_AFTER_S:
-                self.rtc.healthy()
+            up = self.now_s() - start
+            if self.rtc.boots > 1 and up > HEALTHY_AFTER_S and not alarm_over:
+                alarm_over = True
                 self.condition("device", "resets", False)
+            if self.rtc.boots > 1 and up > LOOP_OVER_S:
+                self.rtc.healthy()
             self._watch_flash()
             await asyncio.sleep(HEALTH_S)
 

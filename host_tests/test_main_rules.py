@@ -155,32 +155,40 @@ def device(app):
 for i in range(3):   # three boots in a row (RTC memory kept), the last one runs
     app = main.App(CFG, boards_dirs=(BOARDS,))
 out = {"boot": [app.rtc.boots, device(app)]}
-async def runs(key):
+async def runs(key, up_s):
     t = asyncio.create_task(app._health_task(lambda: None))
     await asyncio.sleep(main.HEALTHY_AFTER_S - 300)
     out[key + "before"] = [app.rtc.boots, device(app)]
-    await asyncio.sleep(300 + 2 * main.HEALTH_S)   # its rounds come every HEALTH_S
+    await asyncio.sleep(up_s - main.HEALTHY_AFTER_S + 300 + 2 * main.HEALTH_S)   # rounds every HEALTH_S
     out[key + "after"] = [app.rtc.boots, device(app)]
     t.cancel()
-asyncio.run(runs(""))
-app = main.App(CFG, boards_dirs=(BOARDS,))   # a reset later: no loop
+asyncio.run(runs("", main.HEALTHY_AFTER_S))
+app = main.App(CFG, boards_dirs=(BOARDS,))   # a reset 40 min into that boot: the loop goes on
+out["long_loop"] = [app.rtc.boots, device(app)]
+asyncio.run(runs("long_", main.LOOP_OVER_S))
+app = main.App(CFG, boards_dirs=(BOARDS,))   # a reset after that: no loop
 out["next_boot"] = [app.rtc.boots, device(app)]
-asyncio.run(runs("next_"))                    # it runs its half hour too
+asyncio.run(runs("next_", main.LOOP_OVER_S))   # it runs its hours too
 app = main.App(CFG, boards_dirs=(BOARDS,))   # and the reset after that
 out["third_boot"] = [app.rtc.boots, device(app)]
 print("RESULT " + json.dumps(out))
 """
 
 
-def test_a_reset_loop_is_said_until_the_box_has_run_half_an_hour_then_the_count_starts_again(tmp_path):
+def test_a_reset_loop_is_said_at_each_boot_until_the_box_has_run_six_hours(tmp_path):
     # the health task's end of a reset loop: never declared over (the device alarm
     # sounding for good after one bad night), declared at once (the loop silent: its
     # count back to 1 at every boot), or its count kept (the next single reset,
-    # weeks later, sounding "resets in a row") are each wrong
+    # weeks later, sounding "resets in a row") are each wrong. Its alarm ends after half
+    # an hour up, its count only after LOOP_OVER_S: a box that reset every 40 min was
+    # never told (the count went back to 1 at each half hour; review of session 43)
     out = run_app(tmp_path, BOARD, RESET_LOOP_ENDS)
     assert out["boot"] == [3, ["resets"]], out
     assert out["before"] == [3, ["resets"]], out
-    assert out["after"] == [1, []], out
+    assert out["after"] == [3, []], out            # the alarm ends, the count runs on
+    assert out["long_loop"] == [4, ["resets"]], out
+    assert out["long_before"] == [4, ["resets"]], out
+    assert out["long_after"] == [1, []], out
     assert out["next_boot"] == [2, []], out
     assert out["next_after"] == [1, []], out
     assert out["third_boot"] == [2, []], out
