@@ -249,3 +249,49 @@ def test_a_loop_blocked_again_and_again_raises_the_device_alarm_then_clears():
 def test_short_or_rare_blocks_raise_nothing():
     assert not [c for c in run_blocks(3, 1800)["conds"] if c[0] == "blocked"]
     assert not [c for c in run_blocks(12, 130)["conds"] if c[0] == "blocked"]
+
+
+FAILING_PROG = BOARD + r"""
+from app import supervisor
+tries = []
+
+async def broken(checkin):   # a critical task that fails at every start
+    tries.append(clock.ms() // 1000)
+    checkin()
+    await asyncio.sleep(1)
+    raise ValueError("broken state")
+
+async def end(checkin):
+    while clock.ms() < 900000:
+        checkin()
+        await asyncio.sleep(5)
+    raise SystemExit
+
+sup.add("alarms", alarms, 20, critical=True)
+sup.add("broken", broken, 20, critical=CRITICAL)
+sup.add("end", end, 20)
+try:
+    asyncio.run(sup.run())
+except SystemExit:
+    print(json.dumps({"end_s": clock.ms() // 1000, "cause": machine.reset_cause(),
+                      "tries": tries, "after": supervisor.RESET_AFTER,
+                      "conds": conds}))
+"""
+
+
+def test_a_critical_task_that_fails_at_every_restart_takes_the_watchdog_path():
+    # review of session 43: an alarm task failing at every round was restarted every
+    # round for ever with the watchdog fed; restarting has not helped, a reset may
+    r = run_micropython(["-c", "CRITICAL = True\n" + FAILING_PROG], timeout=60)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["cause"] == 3, out                          # WDT_RESET
+    # fed until its RESET_AFTER-th failure (a second after its start), never after it:
+    # the watchdog's reset 30 s later (it is still restarted meanwhile)
+    failed = [t + 1 for t in out["tries"]]
+    assert failed[out["after"] - 2] + 30 < out["end_s"] <= failed[out["after"] - 1] + 30 + 2, out
+    assert ["task_broken", True] in [c[:2] for c in out["conds"]], out   # said before
+    assert out["end_s"] < 200, out
+    # a part outside the alarm path fails on with its backoff, the watchdog fed
+    r = run_micropython(["-c", "CRITICAL = False\n" + FAILING_PROG], timeout=60)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["cause"] != 3 and out["end_s"] >= 900 and len(out["tries"]) >= 10, out

@@ -11,6 +11,10 @@
 # - A task that raises is logged and restarted after a backoff (none for
 #   critical tasks, i.e. the alarm path); `max_failures` failures within
 #   `window_s` raise the `device` alarm through on_condition(name, active).
+#   A critical task that has failed RESET_AFTER times within `window_s` takes
+#   the watchdog path: restarting it has not helped, and a reset (a fresh heap,
+#   the alarm state back from RTC memory) is the one repair left; the box's
+#   reset count says it if that does not help either.
 # - MemoryError anywhere is caught per task like any other failure, after a
 #   gc.collect(), so a forwarder that runs out of heap never stops the alarms;
 #   on_memory(name), when set, hears of it (the app counts memory pressure).
@@ -29,6 +33,7 @@ import clock
 from app import log
 
 BLOCKED_MS = 5000  # a supervision round this much later than asked: the loop was blocked
+RESET_AFTER = 30   # failures of a critical task within window_s that stop the feeding
 
 
 class _Task:
@@ -159,10 +164,15 @@ class Supervisor:
         """One supervision round: restart failed tasks, find hung ones, feed
         the watchdog when all is well. Returns True when it fed it."""
         now = clock.ms()
-        hung = None
+        hung = failing = None
         for t in self.tasks:
             if t.paused:
                 continue
+            if (t.critical and len(t.failures) >= RESET_AFTER
+                    and now - t.failures[-RESET_AFTER] < self.window_ms):
+                # (review of session 43: restarted every round for ever, the watchdog fed,
+                # while the alarm path did not run)
+                hung = failing = t.name
             if t.task is None:
                 if now >= t.restart_at:
                     t.restarts += 1
@@ -186,7 +196,8 @@ class Supervisor:
         if hung != self.hung:
             self.hung = hung
             if hung:
-                log.error("task %s stopped checking in; watchdog will reset", hung)
+                log.error("task %s %s; watchdog will reset", hung,
+                          "keeps failing" if hung == failing else "stopped checking in")
         if hung is None and self.wdt is not None:
             self.wdt.feed()
             return True
