@@ -271,11 +271,10 @@ class App:
         return self.now_s() - self._leader[1]
 
     def _watch_leader(self):
-        """The follower's gate, each round: the sound (a report grows stale with
-        time) and the `link` alarm for the leader's own unanswered alarms."""
+        """The follower's gate, each round (after the sound's: alarm_task): the `link`
+        alarm for the leader's own unanswered alarms."""
         if self.gate is None:
             return
-        self.ann.set(self.shown())
         report = self._report()
         if report is None:
             return   # not known (stale, or none given): the last verdict stands, as sounding
@@ -396,6 +395,10 @@ class App:
                 self.condition(c[0], c[1], c[2])
             now = self._round_s = self.now_s()
             self._dispatch(self.engine.tick(now, self.minute_of_day()), now - self._saved_s >= SAVE_S)
+            # what no event of the engine tells: a schedule's window beginning or ending (its
+            # volume, for a fresh medium or low alarm already sounding), a follower's leader
+            # report growing stale (alarms.gate). Unchanged, the annunciator ignores it
+            self.ann.set(self.shown())
             self._watch_clock(now)
             self._watch_session()
             self._watch_leader()

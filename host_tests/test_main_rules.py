@@ -378,3 +378,35 @@ def test_the_session_notice_is_not_told_again_after_a_reset(tmp_path):
     assert out["first"] == 1 and out["boot"] == 1, out
     assert out["after_reset"] == 1 and out["sensor"] == [], out
     assert out["new_end"] == 2 and out["again"] == 2, out
+
+
+NIGHT_VOLUME_ENDS = r"""
+import vtime
+vtime.install(0, wall_unix=WALL)
+import asyncio, json, main, reading, clock
+from app import log
+log.sink = lambda line: None
+app = main.App(CFG, boards_dirs=(BOARDS,))
+out = {}
+async def scenario():
+    t = asyncio.create_task(app.alarm_task(lambda: None))
+    app._take_reading(reading.make(100000, clock.unix(), 270, 0, 6, reading.LIVE))
+    await asyncio.sleep(60)
+    out["night"] = list(app.ann._key)
+    await asyncio.sleep(40)       # 07:00 passed 10 s ago, no reading, no escalation yet
+    out["day"] = list(app.ann._key)
+    t.cancel()
+asyncio.run(scenario())
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_sounding_alarm_takes_the_days_volume_when_the_night_window_ends(tmp_path):
+    # review of session 43: a schedule's window ending is no event of the engine, and a
+    # fresh high sounding at the night's volume kept it until the alarm task's next save
+    # of the state (SAVE_S, 60 s) or its escalation; now at the task's next round (5 s)
+    cfg = dict(BOARD, alarms={"schedule": [{"start": 1320, "end": 420, "volume": 20}]})
+    wall = 1700000000 - 1700000000 % 86400 + 6 * 3600 + 58 * 60 + 30   # 06:58:30 UTC
+    out = run_app(tmp_path, cfg, NIGHT_VOLUME_ENDS, WALL=wall)
+    assert out["night"][:5] == ["high", "low", 0, "sounding", 20], out
+    assert out["day"][:5] == ["high", "low", 0, "sounding", 100], out
