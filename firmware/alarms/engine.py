@@ -69,6 +69,8 @@ class AlarmEngine:
         self._fresh_t = None       # time of the newest reading fresh enough to judge: no_data counts from it
         self._data_since = None    # no_data counts from here when there was never a fresh reading
         self._above_since = None   # persistent high: since when above
+        self._judged_by = None     # (low, high, urgent_high) in force at the last judged reading
+        self._uls_until = None     # the snooze of an urgent_low_soon that cleared under it
         self._mod = None           # (minute_of_day, at now_s)
         self._recent = []          # (t, sgv) of the readings of the last 15 min (fall/rise)
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
@@ -109,6 +111,11 @@ class AlarmEngine:
                 rec[_LV], rec[_PRIO], rec[_SINCE], rec[_ESC] = was
             self._alarms[kind] = rec
             events.append(self._event("alarm_onset", kind, rec))
+            if kind == "urgent_low_soon" and self._uls_until is not None and now_s < self._uls_until:
+                # the warning the family answered minutes ago, back after a reading that
+                # cleared it (its prediction wavers as a fall levels off): the answer holds
+                # to its end (the urgent low itself always sounds)
+                self._snooze(kind, self._uls_until, events)
             for lesser in COVERS.get(kind, ()):
                 # an acknowledgement holds while things do not get worse: a low long-pressed
                 # earlier sounds again beside the urgent low, so a press answers both and
@@ -139,6 +146,8 @@ class AlarmEngine:
 
     def _clear(self, kind, events):
         rec = self._alarms.pop(kind, None)
+        if kind == "urgent_low_soon" and rec is not None:
+            self._uls_until = rec[_UNTIL] if rec[_ST] == SNOOZED else None
         if rec is not None:
             events.append(self._event("alarm_clear", kind, rec))
 

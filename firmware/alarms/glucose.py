@@ -1,7 +1,7 @@
 # Glucose conditions of the alarm engine (split from engine.py so each module
 # compiles within the board's heap). `self` is the AlarmEngine.
 from alarms import settings as _settings
-from alarms.kinds import SNOOZED, ACKNOWLEDGED, GLUCOSE, WORSE_MGDL, _ST, _UNTIL, _AUX
+from alarms.kinds import SOUNDING, SNOOZED, ACKNOWLEDGED, GLUCOSE, WORSE_MGDL, _ST, _UNTIL, _AUX
 
 # Prediction decisions (see predict.py for the model: the prediction is of TRUE
 # glucose, with the sensor's drifting error estimated and excluded, and its SD
@@ -149,9 +149,23 @@ def _answered(rec, now_s):
     # into one); or snoozed, its snooze over
     return rec[_ST] == ACKNOWLEDGED or (rec[_ST] == SNOOZED and now_s is not None and now_s >= rec[_UNTIL])
 
+# the thresholds a schedule entry can move, by the alarm they raise
+_SCHEDULED = (("low", "low"), ("high", "high"), ("urgent_high", "urgent_high"))
+
+
 def evaluate(self, sgv, t_read, now_s, events):
     s = self.current_settings(now_s)
     conds = conditions(self, sgv, t_read, s)
+    before, self._judged_by = self._judged_by, (s["low"], s["high"], s["urgent_high"])
+    if before is not None and before != self._judged_by:
+        # a schedule's window began or ended: a sounding alarm the value only holds in
+        # the hysteresis of the new threshold was raised by the old one, and by the
+        # settings in force now the value is in range (a high of the day's 180 went on
+        # at 240 under the night's 250 all night, escalating)
+        for i, (kind, key) in enumerate(_SCHEDULED):
+            rec = self._alarms.get(kind)
+            if conds.get(kind) == 1 and before[i] != s[key] and rec is not None and rec[_ST] == SOUNDING:
+                conds[kind] = 0
     for kind in GLUCOSE:
         c = conds.get(kind, 0)
         rec = self._alarms.get(kind)
