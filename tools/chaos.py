@@ -6075,7 +6075,8 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     either horizon (in force -/+ ULS_ROBUST_MIN), an active urgent_low_soon is cleared by the reading +
     REACT_MS (a reading HYST_LOW above urgent_low at least: below, urgent_low's own hold hides them from
     the conditions' hierarchy); (d) a snooze of urgent_low_soon across the change (invariant 29's
-    rules): no re-raise before it ends (urgent_low_soon_snooze), and at its end, when the last fresh reading still raises it under the
+    rules): no re-raise before it ends (urgent_low_soon_snooze, or the urgent low's snooze when a
+    press on that covered it: the event's until_s, on the firmware's clock since its boot), and at its end, when the last fresh reading still raises it under the
     horizon in force then, an urgent_low_soon re-raise (or urgent_low) by the end + REACT_MS. Not judged:
     readings within EDGE_MARGIN_MS of a change, or ULS_STOP_MS after a reset, power cut, damaged RTC
     memory or config save (or REACT_MS before one), a broken engine, readings arriving with another
@@ -6176,12 +6177,19 @@ def check_uls_horizon(w, events, s, end_ms, problems):
             break
     stats[0] = len(judged)
     # (d) a snooze of urgent_low_soon across the change
+    boot = 0
     for e in events:
+        if e.get("event") == "reset":
+            boot = e["t_ms"]
         if e.get("event") != "alarm_snooze" or e.get("type") != "urgent_low_soon":
             continue
         t0 = e["t_ms"]
         base = _boot_settings(events, s, t0)
         until = t0 + st.effective(base, mod_at(t0))["urgent_low_soon_snooze"] * MIN
+        if e.get("until_s") is not None and t0 < boot + int(e["until_s"] * 1000) < until:
+            # (seed 4433) snoozed by a press on the urgent low, whose snooze it ends with
+            # (alarms.engine._cover: the urgent low's end is the episode's next word)
+            until = boot + int(e["until_s"] * 1000)
         if not any(t0 < x <= until for x in edges) or not quiet(until) or any(t0 <= x <= until for x in stops):
             continue
         clear = next((x["t_ms"] for x in events if t0 < x["t_ms"] and x.get("event") == "alarm_clear"
