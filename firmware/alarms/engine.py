@@ -36,6 +36,7 @@ from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers u
 
 
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
+_LOW_SIDE = ("urgent_low", "urgent_low_soon", "low")
 # A reading is dated when the transmitter measured it and reaches the engine a
 # session later (seconds; a retry within its window, more). no_data_minutes is a
 # whole number of 5-min windows, so without a grace the reading due at the mark
@@ -198,12 +199,34 @@ class AlarmEngine:
             # follower's lagging source) raises no glucose alarm, so it must not
             # hold no_data off either
             self._fresh_t = t_read
+            nd = self._alarms.get("no_data")
+            unanswered = nd[_LV] if nd is not None and nd[_ST] == SOUNDING else 0
             if now_s - t_read < self.settings["no_data_minutes"] * 60:
                 # (a reading exactly no_data_minutes old, settings at their bounds:
                 # clearing it here let the tick start it again at level 0)
                 self._clear("no_data", events)
+            quiet = [k for k in _LOW_SIDE if not self._sounding(k)] if unanswered else ()
             self._evaluate_glucose(sgv, t_read, now_s, events)
+            if "no_data" not in self._alarms:
+                self._carry(unanswered, [k for k in quiet if self._sounding(k)], now_s, events)
         self._last_t = t_read
+
+    def _sounding(self, kind):
+        rec = self._alarms.get(kind)
+        return rec is not None and rec[_ST] == SOUNDING
+
+    def _carry(self, level, kinds, now_s, events):
+        """An unanswered no_data, escalated to `level`, ended by a reading that starts a
+        low-side alarm: that alarm sounds at the level reached, not as a fresh, quieter
+        and slower sound (a high one at level 0 plays at duty 30 every 10 s, escalated at
+        50 every 6 s): nobody has answered the box for that long (review of session 43)."""
+        for kind in kinds:
+            rec = self._alarms[kind]
+            if rec[_LV] < level:
+                rec[_LV], rec[_ESC] = level, now_s + self._esc_s()
+                if level == MAX_LEVEL and rec[_PRIO] < 2:
+                    rec[_PRIO] += 1
+                events.append(self._event("alarm_escalate", kind, rec))
 
     def _glucose_conditions(self, sgv, t_read, s):
         return _glucose.conditions(self, sgv, t_read, s)

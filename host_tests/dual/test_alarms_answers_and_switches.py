@@ -73,3 +73,31 @@ def test_a_snoozed_urgent_low_soon_does_not_sound_again_inside_its_snooze_on_a_f
     # within its 30-min snooze (to minute 66) it does not sound again
     assert [s for s in sounding if pressed < s[0] <= pressed + 30] == [], sounding
     assert eng.loudest() is None
+
+
+def _after_an_unanswered_outage(snooze_it):
+    # readings at 150, then none for 40 min: no_data at 20 min, escalating unanswered
+    # (or snoozed); the transmitter back with 50 mg/dL
+    eng = make(urgent_low_soon=False)
+    feed(eng, 0, 150)
+    for t in range(5, 40 * MIN, 5):
+        eng.tick(t)
+        if snooze_it and alarm(eng, "no_data") is not None and alarm(eng, "no_data")["status"] == "sounding":
+            eng.snooze(t)
+    nd = alarm(eng, "no_data")
+    ev = feed(eng, 40 * MIN, 50)
+    return nd, alarm(eng, "urgent_low"), ev
+
+
+def test_an_urgent_low_ending_an_unanswered_no_data_sounds_at_its_level():
+    # review of session 43: nobody answered the box for 20 min (no_data escalated to the
+    # top), and the urgent low that came with the data started fresh: duty 30 every 10 s
+    # instead of 50 every 6 s, the family still asleep
+    nd, ul, ev = _after_an_unanswered_outage(False)
+    assert nd["status"] == "sounding" and nd["level"] == 3, nd
+    assert ul["status"] == "sounding" and ul["level"] == 3 and ul["priority"] == "high", ul
+    assert kinds(ev, "alarm_escalate") == ["urgent_low"], ev   # its listeners are told
+    # answered, the outage lends nothing: the urgent low starts as ever
+    nd, ul, ev = _after_an_unanswered_outage(True)
+    assert nd["status"] == "snoozed", nd
+    assert ul["status"] == "sounding" and ul["level"] == 0, ul
