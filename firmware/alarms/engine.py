@@ -37,6 +37,9 @@ from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers u
 
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
 _LOW_SIDE = ("urgent_low", "urgent_low_soon", "low")
+# raised on a prediction and held on a narrower band, so they clear and come back as a fall
+# levels off: one that clears while snoozed comes back snoozed to the same end (review helper-188)
+_HELD = ("urgent_low_soon", "low")
 # A reading is dated when the transmitter measured it and reaches the engine a
 # session later (seconds; a retry within its window, more). no_data_minutes is a
 # whole number of 5-min windows, so without a grace the reading due at the mark
@@ -71,7 +74,7 @@ class AlarmEngine:
         self._data_since = None    # no_data counts from here when there was never a fresh reading
         self._above_since = None   # persistent high: since when above
         self._judged_by = None     # (low, high, urgent_high) in force at the last judged reading
-        self._uls_until = None     # the snooze of an urgent_low_soon that cleared under it
+        self._held = {}            # kind -> the snooze end of a predicted low-side alarm that cleared under it
         self._mod = None           # (minute_of_day, at now_s)
         self._recent = []          # (t, sgv) of the readings of the last 15 min (fall/rise)
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
@@ -112,11 +115,12 @@ class AlarmEngine:
                 rec[_LV], rec[_PRIO], rec[_SINCE], rec[_ESC] = was
             self._alarms[kind] = rec
             events.append(self._event("alarm_onset", kind, rec))
-            if kind == "urgent_low_soon" and self._uls_until is not None and now_s < self._uls_until:
+            until = self._held.pop(kind, None)
+            if until is not None and now_s < until:
                 # the warning the family answered minutes ago, back after a reading that
                 # cleared it (its prediction wavers as a fall levels off): the answer holds
                 # to its end (the urgent low itself always sounds)
-                self._snooze(kind, self._uls_until, events)
+                self._snooze(kind, until, events)
             for lesser in COVERS.get(kind, ()):
                 # an acknowledgement holds while things do not get worse: a low long-pressed
                 # earlier sounds again beside the urgent low, so a press answers both and
@@ -147,8 +151,11 @@ class AlarmEngine:
 
     def _clear(self, kind, events):
         rec = self._alarms.pop(kind, None)
-        if kind == "urgent_low_soon" and rec is not None:
-            self._uls_until = rec[_UNTIL] if rec[_ST] == SNOOZED else None
+        if kind in _HELD and rec is not None:
+            if rec[_ST] == SNOOZED:
+                self._held[kind] = rec[_UNTIL]
+            else:
+                self._held.pop(kind, None)
         if rec is not None:
             events.append(self._event("alarm_clear", kind, rec))
 

@@ -1,7 +1,7 @@
 # A schedule's switch under a sounding alarm, and an answered urgent-low-soon warning that
 # clears and comes back inside its snooze (review of session 44, helper-188; each test
 # failed on the code before its mend). Runs on CPython and MicroPython.
-from alarm_steps import MIN, make, feed, kinds, alarm
+from alarm_steps import MIN, make, feed, kinds, alarm, series
 
 # a family strict about highs by day (180) that sleeps through anything under 250,
 # and watches lows closer at night (80)
@@ -101,3 +101,24 @@ def test_an_urgent_low_ending_an_unanswered_no_data_sounds_at_its_level():
     nd, ul, ev = _after_an_unanswered_outage(True)
     assert nd["status"] == "snoozed", nd
     assert ul["status"] == "sounding" and ul["level"] == 0, ul
+
+
+def test_a_snoozed_low_that_clears_comes_back_snoozed_to_the_same_end():
+    # the low has urgent_low_soon's shape (raised on a prediction or a confirmed reading
+    # under 70, held only while the reading is under 80): 21 restarts inside its own
+    # snooze on the recorded CGM (helper-188)
+    eng = make(urgent_low_soon=False)
+    series(eng, 0, [130] * 6 + [120, 110, 100, 90, 80, 72, 66])
+    assert alarm(eng, "low")["status"] == "sounding"
+    eng.snooze(60 * MIN + 30)
+    assert alarm(eng, "low")["status"] == "snoozed"
+    series(eng, 65, [82])                              # cleared: 82 holds nothing
+    assert alarm(eng, "low") is None
+    ev = series(eng, 70, [66])                         # back, 10 min into its 30-min snooze
+    assert kinds(ev) == ["low"] and alarm(eng, "low")["status"] == "snoozed", ev
+    assert eng.loudest() is None
+    series(eng, 75, [64, 63, 62, 62])                  # still low: quiet to the end ...
+    assert alarm(eng, "low")["status"] == "snoozed"
+    for t in range(90 * MIN, 91 * MIN + 5, 5):         # ... and sounding when it ends
+        eng.tick(t)
+    assert alarm(eng, "low")["status"] == "sounding"
