@@ -165,8 +165,10 @@ TX_CLOCK_FILE = "tx_clock.txt"
 def _factory_files(app):
     from app import fsutil
     cfg = app.config_path
+    held = NS_QUEUE_FILE + ".held"   # (forward.nightscout: readings held for want of a wall time)
     return (cfg, cfg + fsutil.BAK, cfg + fsutil.TMP, BOND_FILE, NS_QUEUE_FILE,
             NS_QUEUE_FILE + fsutil.TMP, NS_QUEUE_FILE + fsutil.BAK,
+            held, held + fsutil.TMP, held + fsutil.BAK,
             NS_START_FILE, NS_START_FILE + fsutil.TMP, NS_START_FILE + fsutil.BAK,
             TX_CLOCK_FILE, TX_CLOCK_FILE + fsutil.TMP, TX_CLOCK_FILE + fsutil.BAK)
 

@@ -33,6 +33,7 @@ import gc
 import json
 import hashlib
 import binascii
+import struct
 
 import clock
 from forward import ConfigError, need, log_print
@@ -52,6 +53,8 @@ _SAVE_BLOCK_MS = 500  # a queue save (erase, program, rename) holds the loop: ke
 _START_RETRY_MIN_S = 60   # a sensor start not stored: tried again after this, doubling to
 _START_RETRY_MAX_S = 3600  # ... this
 _START_REFUSED_S = 86400   # refused (401, 403): the log's ring is 48 lines, an hourly line fills it
+_HELD_FILE = ".held"  # beside the queue file: readings held for want of a wall time, at a reset
+_HELD_REC = "<IHh"    # dex_s, sgv, trend (-32768: none)
 _CLEAR_AFTER_S = 1800  # queue_full clears only this long after the last drop (a drop per
                        # reading must not raise and clear it every 5 min all night); queue_damaged
                        # this long after it was found
@@ -138,6 +141,7 @@ class NightscoutUploader:
             except OSError as e:   # the flash refused: the files are read as they are
                 self._log("nightscout: queue file %s not recovered: %r" % (store_path, e))
             self._restore(store_path) is False and self._restore(store_path + fsutil.BAK)
+            self._restore_held(store_path + _HELD_FILE)
 
     def _restore(self, path):
         """Queue the readings saved in path: True, None (no file) or False (corrupt,
@@ -155,6 +159,24 @@ class NightscoutUploader:
             return False
         self._log("nightscout: %d readings restored from %s" % (len(self.queue), path))
         return True
+
+    def _restore_held(self, path):
+        """Readings held before a planned reset (flush_to_flash): the link resumes
+        after them and never delivers them again."""
+        if not fsutil.size(path):
+            return   # (the usual case: no file, or an empty one)
+        data = fsutil.read_bytes(path)
+        if not data:
+            return
+        n = len(data) // 8
+        for i in range(n):
+            d, sgv, t = struct.unpack_from(_HELD_REC, data, i * 8)
+            self._hold(d, sgv, None if t == -32768 else t)
+        try:
+            fsutil.write_atomic(path, b"")   # taken: not again at the next reset
+        except OSError:
+            pass
+        self._log("nightscout: %d readings without a wall time restored" % n)
 
     # --- called from the reading path -------------------------------------
     def submit(self, reading):
@@ -404,6 +426,9 @@ class NightscoutUploader:
         if self._store:
             fsutil.write_atomic(self._store, self.queue.image())
             self.queue.mark_saved(clock.ms() // 1000)
+            if self._held:   # (not in the queue: undated; the link resumes after them)
+                fsutil.write_atomic(self._store + _HELD_FILE, b"".join(
+                    struct.pack(_HELD_REC, d, sgv, -32768 if t is None else t) for d, sgv, t in self._held))
 
     async def _wait(self, delay_s):
         self._wake.clear()

@@ -1,0 +1,46 @@
+"""Readings taken before the wall clock is set reach Nightscout across the restart of the
+phone's save that sets it (review of session 44, helper-189), on the whole firmware
+(tools/chaos.py worlds: the real App on MicroPython, the virtual transmitter, the
+Nightscout stand-in)."""
+import chaos
+
+MIN = 60000
+SPRING = 1774746000
+BERLIN = "CET-1CEST,M3.5.0,M10.5.0/3"
+
+
+def _world(minutes, start_unix, **inject):
+    w = chaos.draw_world(3, minutes / 1440.0)
+    w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={"nightscout": "ok"},
+             inject=dict(inject, clock_sample_s=60), follower=None)
+    w.update(start=(start_unix - chaos.TRACE_EPOCH) // 60, broken=None, tz=BERLIN, generation="")
+    w["config"] = {"transmitter_id": w["tx_id"], "board": "esp32-devkitc", "lan_api": {"enabled": False},
+                   "tz": BERLIN}
+    return w
+
+
+def test_readings_held_for_want_of_a_clock_reach_nightscout_after_the_phone_sets_it():
+    # the power goes 20 s in, before the first session: nothing kept, no clock after the
+    # power-on (no NTP, a Nightscout that sends no Date). The box reads the transmitter
+    # all the same: the uploader holds those readings until a wall time dates them. At
+    # 40 min the family does what the `clock` notice asks: a settings save from a phone,
+    # which sets the clock and restarts the box. Every reading the box took should reach
+    # Nightscout; the ones held before the save never do.
+    w = _world(60, SPRING - 20 * 60, more_power_cuts_at_s=[[20, 0]],
+               phone_saves=[[40 * 60, {"off_s": 0}, True]])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert "set from the phone's clock" in console
+    reads = [e for e in events if e["event"] == "reading" and e.get("sgv") is not None]
+    held = [e for e in reads if e.get("unix_s") is None]
+    assert len(held) >= 5, [(e["t_ms"], e.get("unix_s")) for e in reads]   # read before the save
+    offsets = {int(e["unix_s"]) - e["dex_s"] for e in reads if e.get("unix_s") is not None}
+    assert offsets, "no dated reading after the phone set the clock"
+    stored_dex = set()
+    for date, sgv in w["_ns_stored"]:
+        for o in offsets:
+            stored_dex.add(date // 1000 - o)
+    missing = [(e["t_ms"] // MIN, e["dex_s"]) for e in held
+               if not any(abs(e["dex_s"] - d) <= 2 for d in stored_dex)]
+    assert missing == [], "%d of %d readings taken before the clock never reached Nightscout " \
+                          "(minute, dex_s): %s" % (len(missing), len(held), missing)
