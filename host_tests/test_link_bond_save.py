@@ -64,6 +64,7 @@ class PreemptingJson:
         return json.load(f)
 security.json = PreemptingJson()
 from link.core import Link
+BOND_TYPES = (1, 2)   # ours and the peer's: the store also keeps the radio's IRK and the owner
 what = []
 l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": BOND}, lambda r: None,
          lambda e: what.append(e["what"]))
@@ -74,10 +75,11 @@ async def main():
 asyncio.run(main())
 try:
     with open(BOND) as f:
-        stored = sorted(t for t, k, v in json.load(f))
+        stored = sorted(t for t, k, v in json.load(f) if t in BOND_TYPES)
 except ValueError:   # an empty or cut file: no bond after a reset
     stored = "unreadable"
-print("OUT " + json.dumps({"bonded": what.count("bonded"), "in_ram": sorted(t for t, k in security._secrets),
+print("OUT " + json.dumps({"bonded": what.count("bonded"),
+                           "in_ram": sorted(t for t, k in security._secrets if t in BOND_TYPES),
                            "stored": stored, "late_left": len(LATE)}))
 '''.replace("BOND)", repr(BOND) + ")").replace('"bond_path": BOND', '"bond_path": %r' % BOND)
 

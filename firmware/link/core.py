@@ -261,8 +261,9 @@ class Link:
     # --- the loop ---------------------------------------------------------------
     async def run(self):
         security.load_secrets(self.cfg["bond_path"])  # before the radio starts
-        self.have_bond = bool(security._secrets)
-        aioble.core.ensure_active()
+        aioble.core.ensure_active()   # (which loads them again when it starts the radio)
+        _own_keys(self.tx_id)
+        self.have_bond = _has_bond_keys()
         # Bond by default: the transmitter may start pairing itself (security
         # request) before we call pair(), and the stack answers with this.
         aioble.config(bond=True, le_secure=True, mitm=False, io=3)
@@ -511,6 +512,8 @@ class Link:
         a, c, b = chars.get(_AUTH), chars.get(_CONTROL), chars.get(_BACKFILL)
         if a is None or c is None or b is None:
             raise _End("CGM service lacks a characteristic")
+        for ch in (a, c, b):
+            _both_queues(ch)
 
         # Authentication: both sides prove they know the ID-derived key.
         self.state = "authenticating"
@@ -539,7 +542,7 @@ class Link:
                 if self.bond_lost_row == 2:
                     self._event("slot_conflict", slot=cfg["slot"],
                                 detail="another device keeps taking this slot; change the slot setting")
-            if security._secrets:
+            if _has_bond_keys():
                 # The transmitter does not have our keys: drop them before it
                 # pairs (xDrip unbonds first too); else the stack would answer
                 # its Security Request by encrypting with the stale key. Judged
@@ -723,7 +726,7 @@ class Link:
         or nothing happened, then the caller bonds as before. A cut during the
         try drops the keys (a transmitter that hangs up on them would
         otherwise be offered them again at every session)."""
-        if not security._secrets:
+        if not _has_bond_keys():
             return False
         try:
             held = await self._encrypt(conn, _BONDED_WAIT_MS)
@@ -802,7 +805,7 @@ class Link:
             print("link: saving the bond keys failed:", repr(e))
 
     def _forget_bond(self):
-        security._secrets.clear()
+        _drop_bond_keys()
         security._save_secrets()
         self.have_bond = False
 
@@ -901,6 +904,61 @@ _GLUCOSE_REPLIES = (0x31, 0x4F)
 
 _VIA_INDICATE = 1
 _VIA_NOTIFY = 2
+
+# aioble's bond store holds more than a bond: MicroPython's NimBLE binding stores the
+# radio's own IRK there at every start (extmod/nimble/modbluetooth_nimble.c load_irk,
+# secret type 10), so on the ESP32 it is never empty; and the keys of a transmitter the
+# box no longer reads stay until they are dropped (helper-191). Only our and the peer's
+# keys (types 1 and 2) are a bond, and only beside the transmitter ID they were made
+# with (an entry of a type the stack never asks for, saved in aioble's own file).
+_BOND_TYPES = (1, 2)
+_OWNER = (0x7F, b"tx")
+
+
+def _has_bond_keys():
+    for k in security._secrets:
+        if k[0] in _BOND_TYPES:
+            return True
+    return False
+
+
+def _drop_bond_keys():
+    for k in [k for k in security._secrets if k[0] in _BOND_TYPES]:
+        del security._secrets[k]
+
+
+def _own_keys(tx_id):
+    """Drop the bond keys of another transmitter (or of none named: a file from
+    before the name was kept), and name this one's. Else a swap offered the old
+    keys: NimBLE, holding none for the new address, paired from our side without
+    the BondRequest every peer sends first, and the status said bonded."""
+    name = tx_id.encode()
+    if security._secrets.get(_OWNER) == name:
+        return
+    if _has_bond_keys():
+        _drop_bond_keys()
+        security._secrets[_OWNER] = name
+        try:
+            security._save_secrets()
+        except OSError as e:   # (in RAM they are gone: the next save writes it)
+            print("link: dropping another transmitter's bond keys failed:", repr(e))
+    else:
+        security._secrets[_OWNER] = name   # saved with the first bond
+
+
+def _both_queues(ch):
+    """aioble gives a characteristic a notify (indicate) queue only when its
+    properties say notify (indicate), and its IRQ handler uses that queue
+    unguarded: a value of the other kind, which NimBLE passes up whatever was
+    subscribed, raised AttributeError in the handler, and the port then disables
+    the handler until a reset (no event reaches aioble: about 17 min of no_data).
+    A stray value now waits unread (helper-191)."""
+    if not hasattr(ch, "_notify_queue"):
+        ch._notify_queue = deque((), 1)
+        ch._notify_event = asyncio.ThreadSafeFlag()
+    if not hasattr(ch, "_indicate_queue"):
+        ch._indicate_queue = deque((), 1)
+        ch._indicate_event = asyncio.ThreadSafeFlag()
 
 
 def _span(a, b):

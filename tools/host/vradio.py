@@ -117,6 +117,7 @@ SCAN_RSP = 4
 
 SEC_OUR = 1
 SEC_PEER = 2
+SEC_OUR_IRK = 10   # extmod/nimble/modbluetooth_nimble.c SECRET_TYPE_OUR_IRK
 
 ST_OK = 0
 ST_ENOTCONN = 7
@@ -400,6 +401,12 @@ class Controller:
         self._active = False
         self._cfg = {"gap_name": name, "mtu": 256, "rxbuf": 1024, "bond": False,
                      "mitm": False, "io": 3, "le_secure": False, "addr_mode": 0}
+        # extmod/nimble/modbluetooth_nimble.c sync_cb() -> load_irk(): with pairing and
+        # bonding (the ESP32 port) every ble.active(True) asks the store for our own IRK
+        # (_IRQ_GET_SECRET type 10, key b"irk") and, when there is none, generates one and
+        # stores it (_IRQ_SET_SECRET): aioble keeps it in security._secrets beside the bond
+        # keys and saves it to the bond file. False: a port without it (no store calls)
+        self.load_irk = True
         # fault injection
         self.response_delay_ms = 0
         self.adv_loss = 0.0
@@ -463,10 +470,21 @@ class Controller:
             if on and not self._active:
                 board_time.charge("ble_start")   # the board holds the loop meanwhile
                 self._active = True
+                if self.load_irk:
+                    self._load_irk()
             elif not on and self._active:
                 board_time.charge("ble_stop")
                 self._shutdown()
         return self._active
+
+    def _load_irk(self):
+        k = bytearray(b"irk")
+        v = self._irq(_IRQ_GET_SECRET, (SEC_OUR_IRK, 0, memoryview(k)), (k,))
+        if v is not None and len(v) == 16:
+            return
+        k = bytearray(b"irk")
+        irk = bytearray(self.air.rng.bytes(16))
+        self._irq(_IRQ_SET_SECRET, (SEC_OUR_IRK, memoryview(k), memoryview(irk)), (k, irk))
 
     def _shutdown(self):
         # The stack terminates every link on the way down (peer sees it soon).
