@@ -2920,8 +2920,8 @@ def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms, reads=Non
     presses = answers(events)
     snooze_ms = snooze_min * MIN
     out = []
-    for first, last in low_stretches(glucose_readings(events) if reads is None else reads, threshold,
-                                     stale_min * MIN):
+    reads = glucose_readings(events) if reads is None else reads
+    for first, last in low_stretches(reads, threshold, stale_min * MIN):
         lo, hi = first, min(end_ms, last + REACT_MS)
         # intervals in [lo, hi) where the annunciator plays no high pattern
         state, t_state, quiet = "off", 0, []
@@ -2937,7 +2937,16 @@ def check_urgent_low(events, threshold, snooze_min, stale_min, end_ms, reads=Non
             allowed = a + REACT_MS + grace_ms
             before = [p for p in presses if p <= b]
             if before and before[-1] >= a - snooze_ms:
-                allowed = max(allowed, before[-1] + snooze_ms + REACT_MS)
+                end = before[-1] + snooze_ms
+                allowed = max(allowed, end + REACT_MS)
+                # (seed 4453) the newest reading stale at the snooze's end (a reset and a
+                # missed window since): a stale reading re-raises no glucose alarm (issue 4's
+                # rule; no_data counts meanwhile), the next fresh one does
+                known = [m for arr, m, _, _ in reads if arr <= end]
+                if not known or end - max(known) > stale_min * MIN:
+                    nxt = [arr for arr, m, _, _ in reads if arr > end and arr - m <= stale_min * MIN]
+                    if nxt:
+                        allowed = max(allowed, min(nxt) + REACT_MS)
             for cut, on in offs:
                 if a < on + POWER_ON_MS + radio_ms and cut < b:
                     allowed = max(allowed, on + POWER_ON_MS + radio_ms + REACT_MS)
