@@ -192,7 +192,7 @@ def validate(user=None):
         if key in user:
             v = _check(key, user[key], spec, problems)
             if v is None:
-                near[key] = _nearest(user[key], spec)
+                near[key] = _nearest(user[key], key)
             else:
                 out[key] = v
     for key in user:
@@ -212,11 +212,19 @@ def validate(user=None):
 LOW_GAP = 10  # mg/dL between urgent_low and low when a wrong low is replaced
 
 
-def _nearest(value, spec):
-    """What the box runs on for a refused value: a number out of its range at
-    its nearest bound, a number written as text ("60") as that number, anything
-    else at its default. Before, every refused value went back to its default:
-    a hand-edited urgent_low of 75 or "60" sounded at 55, lower than asked."""
+# which way a setting is stricter (sounds sooner, more, louder): +1 higher, -1 lower
+_STRICTER = {"urgent_low": 1, "low": 1, "urgent_low_soon_minutes": 1, "low_minutes": 1, "volume": 1,
+             "high": -1, "urgent_high": -1, "persistent_high": -1, "persistent_high_minutes": -1,
+             "fall_rate": -1, "rise_rate": -1, "no_data_minutes": -1, "escalate_minutes": -1}
+
+
+def _nearest(value, key):
+    """What the box runs on for a refused value: a number out of its range (or a
+    number written as text, "60") at its nearest bound when that is at least as
+    strict as the default, else at the default, as is anything else. Before, every
+    refused value went back to its default: a hand-edited urgent_low of 75 or "60"
+    sounded at 55, lower than asked (review of session 43); one of 40 still runs at 55."""
+    spec = DEFAULTS[key]
     if spec[1] is _BOOL:
         return spec[0]
     if isinstance(value, str):
@@ -228,7 +236,9 @@ def _nearest(value, spec):
             value = int(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return spec[0]
-    return min(max(value, spec[1]), spec[2])
+    near = min(max(value, spec[1]), spec[2])
+    way = _STRICTER.get(key)
+    return spec[0] if way is None or (near - spec[0]) * way < 0 else near
 
 
 def _usable(out, schedule):
@@ -250,7 +260,7 @@ def _usable(out, schedule):
     for entry in schedule if isinstance(schedule, list) else ():
         if len(s["schedule"]) < MAX_SCHEDULE:
             if isinstance(entry, dict):   # its numbers out of range at their nearest bound
-                entry = dict((k, _nearest(v, DEFAULTS[k]) if k in SCHEDULE_KEYS and
+                entry = dict((k, _nearest(v, k) if k in SCHEDULE_KEYS and
                               DEFAULTS[k][1] is not _BOOL and
                               _check(k, v, DEFAULTS[k], []) is None else v)
                              for k, v in entry.items())

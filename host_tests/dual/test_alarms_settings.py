@@ -92,7 +92,7 @@ def test_one_bad_key_keeps_the_familys_other_settings():
     except settings.SettingsError as e:
         u = e.usable
     assert u["low"] == 90 and u["high"] == 200 and u["volume"] == 40
-    assert u["urgent_high"] == 400                      # the bad value: its nearest bound
+    assert u["urgent_high"] == 300      # the bad value: its default (its nearest bound, 400, is less strict)
     assert u["schedule"] == [{"start": 1320, "end": 420, "low": 100}]   # the bad entry dropped
     assert settings.validate(dict((k, v) for k, v in u.items())) == u   # a valid whole
     # a low not above urgent_low: the family's urgent_low stays, low goes above it
@@ -105,12 +105,12 @@ def test_one_bad_key_keeps_the_familys_other_settings():
             u = e.usable
         assert (u["urgent_low"], u["volume"]) == (urgent, 30), u
         assert u["low"] == max(70, urgent + 10) and u["low"] > low, u
-    # (a low out of its range is taken at its bound first: above the urgent low, kept)
+    # (a low under its range runs at its default: its bound, 60, is less strict)
     try:
         settings.validate({"low": 55, "urgent_low": 55})
         assert False
     except settings.SettingsError as e:
-        assert (e.usable["urgent_low"], e.usable["low"]) == (55, 60)
+        assert (e.usable["urgent_low"], e.usable["low"]) == (55, 70)
     # urgent_high not above high: both at their defaults
     try:
         settings.validate({"high": 300, "urgent_high": 250})
@@ -128,8 +128,9 @@ def test_one_bad_key_keeps_the_familys_other_settings():
 def test_a_refused_number_is_taken_at_its_nearest_bound_not_at_its_default():
     # review of session 43: a hand-edited urgent_low of 75 or "60" sounded at 55,
     # lower than the family asked (the device alarm said which key)
-    for asked, runs_on in ((75, 70), ("60", 60), ("62.5", 62.5), (30, 50), ("sixty", 55),
-                           (None, 55), (True, 55), ("nan", 55), ("inf", 70)):
+    # (never less strict than its default: 30 or "52" still run at 55)
+    for asked, runs_on in ((75, 70), ("60", 60), ("62.5", 62.5), (30, 55), ("52", 55),
+                           ("sixty", 55), (None, 55), (True, 55), ("nan", 55), ("inf", 70)):
         try:
             settings.validate({"urgent_low": asked})
             assert False, asked
@@ -138,13 +139,16 @@ def test_a_refused_number_is_taken_at_its_nearest_bound_not_at_its_default():
             assert any(p.startswith("urgent_low=") for p in e.problems), e.problems
         assert u["urgent_low"] == runs_on and type(u["urgent_low"]) is type(runs_on), (asked, u)
         assert u["low"] > u["urgent_low"] and settings.validate(u) == u
-    # every number, the same way (a snooze too long, a volume of 0)
+    # the thresholds the same way; a snooze too long or a volume of 0 at their defaults,
+    # the high side at its bound when that is lower than its default
     try:
-        settings.validate({"urgent_low_snooze": 60, "volume": 0, "low": "90", "high_enabled": "no"})
+        settings.validate({"urgent_low_snooze": 60, "volume": 0, "low": "90", "high_enabled": "no",
+                           "urgent_high": 170, "high": 110})
         assert False
     except settings.SettingsError as e:
         u = e.usable
-    assert (u["urgent_low_snooze"], u["volume"], u["low"]) == (30, 10, 90)
+    assert (u["urgent_low_snooze"], u["volume"], u["low"]) == (15, 100, 90)
+    assert (u["high"], u["urgent_high"]) == (120, 180)
     assert u["high_enabled"] is True      # not a number: its default, as before
     # a night entry's number out of range keeps the night (before: dropped whole)
     sched = [{"start": 1320, "end": 420, "low": 110, "volume": 5},
@@ -154,7 +158,7 @@ def test_a_refused_number_is_taken_at_its_nearest_bound_not_at_its_default():
         assert False
     except settings.SettingsError as e:
         u = e.usable
-    assert u["schedule"] == [{"start": 1320, "end": 420, "low": 100, "volume": 10}], u
+    assert u["schedule"] == [{"start": 1320, "end": 420, "low": 100, "volume": 100}], u
     assert settings.validate(u) == u
 
 
