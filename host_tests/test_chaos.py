@@ -1577,6 +1577,7 @@ out = {"irq": []}
 ble = bluetooth.BLE()
 ble.irq(lambda event, data: out["irq"].append([event, data[0]]))
 ble.active(True)
+out["irq"] = []   # (the radio's start: its IRK stored, the binding's load_irk)
 
 
 async def main():
@@ -3395,7 +3396,9 @@ def test_simboot_a_drawn_fall_and_back_to_the_first_transmitter_in_a_real_world(
     assert sorted(e["event"] for e in events if e["event"] in ("tx_a_back", "tx_a_forgot")) == ["tx_a_back", "tx_a_forgot"]
     b2 = chaos.second_switch(w, events)
     after = [e["what"] for e in events if e["event"] == "link" and e["t_ms"] > b2]
-    assert "bond_lost" in after and "bonded" in after and after.index("bond_lost") < after.index("bonded")
+    # the box kept B's keys, named by B: dropped when it starts on A's id (session 44,
+    # helper-191), so A, which forgot its bonds, is bonded as a new one, no bond_lost told
+    assert "bonded" in after and "bond_lost" not in after, after
     fall = [e["sgv"] for e in events if e["event"] == "reading" and e.get("sgv") is not None
             and 76 * MIN <= (e["dex_s"] - DEX0) * 1000 <= 126 * MIN]
     assert fall[:4] == [112, 104, 96, 88]

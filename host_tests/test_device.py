@@ -43,7 +43,10 @@ def run_app(tmp_path, config, prog):
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps(config))
     prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), os.path.join(ROOT, "boards")) + prog
-    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": APP_MICROPYPATH})
+    # (the sources compiled on the 64-bit port: 512K no longer held main and app.wiring
+    # together once the engine grew in session 44; apprun.run_app gives 2M too)
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), env={"MICROPYPATH": APP_MICROPYPATH},
+                        heap="2M")
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     assert line, r.stdout + r.stderr
     return json.loads(line[0][7:])

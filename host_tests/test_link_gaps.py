@@ -174,6 +174,8 @@ vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, fir
 link = link_with()
 async def main():
     ble = bluetooth.BLE()
+    from aioble import security
+    security.load_secrets(BOND)   # (the radio's start stores its IRK: not in the checkout)
     ble.active(True)
     ble.gap_connect(0, b"\x01\x02\x03\x04\x05\x06", 2000)   # an attempt still pending: EBUSY
     t = asyncio.create_task(link.run())
