@@ -400,6 +400,7 @@ class App:
             # report growing stale (alarms.gate). Unchanged, the annunciator ignores it
             self.ann.set(self.shown())
             self._watch_clock(now)
+            self._watch_sensor_error()
             self._watch_session()
             self._watch_leader()
             try:
@@ -418,6 +419,18 @@ class App:
         if unknown != self._clock_unknown:
             self._clock_unknown = unknown
             self.condition("device", "clock", unknown)
+
+    def _watch_sensor_error(self):
+        """A temporary sensor error (states 0x03, 0x12, kind "noise": Dexcom says wait
+        up to 3 h) gives no glucose, and no_data sounded without a reason: its long press
+        held only its snooze, 15 min, 11 presses a night (review helper-193). Once no_data
+        sounds (a one-reading blip says nothing), the `sensor` alarm says "error", a reason
+        of kinds.NO_GLUCOSE: the two are one episode, one press holds SENSOR_HOLD_S. The
+        link tells the state only when it changes: its next word ends it (app.wiring)."""
+        if self.status.get("sensor_kind") == "noise" and not self.status.get("sensor_error") \
+                and self.engine.is_active("no_data"):
+            self.status["sensor_error"] = True
+            self.condition("sensor", "error", True)
 
     def _watch_session(self):
         """The sensor session's end, by the link's last time message: kept for the

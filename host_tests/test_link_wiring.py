@@ -49,6 +49,9 @@ for name in ("expired", "bricked", "low_battery"):
     out["battery_" + name] = list(app.conds)
 out["emitted"] = app.emitted
 out["status_link"] = app.status["link"]
+a = App()   # the first word of a boot: all is well (an alarm restored from RTC memory clears)
+wiring.on_link_event(a, {"what": "battery_low", "active": False, "name": "ok"})
+out["battery_first_ok"] = a.conds
 for read in (True, False):   # the session's end: with the window's reading, or without
     a = App()
     a.wifi = None
@@ -128,8 +131,11 @@ def test_link_events_raise_and_clear_the_link_alarms(tmp_path):
     assert ends[0] == [] and ends[1] == [["link", "bond_lost", True]], out["never_bonds"]
     assert out["battery_low_True"] == [["transmitter_battery", "battery_low", True],
                                        ["transmitter_battery", "tx_expired", False]]
-    assert out["battery_low_False"] == [["transmitter_battery", "battery_low", False],
-                                        ["transmitter_battery", "tx_expired", False]]
+    # an "ok" after a warning of this run holds it (review helper-193: a sagging cell
+    # re-sounded it at each return); the first word of a boot clears a restored one
+    assert out["battery_low_False"] == []
+    assert out["battery_first_ok"] == [["transmitter_battery", "battery_low", False],
+                                       ["transmitter_battery", "tx_expired", False]]
     # a transmitter past its end is not one with a low battery (the screen said "battery
     # low", as if it had days left): its own reason, set before the other is cleared
     for name in ("expired", "bricked"):

@@ -513,6 +513,9 @@ class AlarmEngine:
         return events
 
     # ---- views -------------------------------------------------------------
+    def is_active(self, kind):
+        return kind in self._alarms
+
     def active(self):
         out = []
         for kind in TYPES:

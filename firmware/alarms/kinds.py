@@ -30,7 +30,7 @@ CONDITIONS = ("link", "sensor", "device", "forwarding", "transmitter_battery")
 NOTICES = ("warmup_done", "clock", "ending")   # informational reasons: low priority, clear by themselves
 # the sensor alarm's reasons that say why no glucose comes (the transmitter is heard; its
 # sensor gives none): no_data and that alarm are one episode (engine: SENSOR_HOLD_S)
-NO_GLUCOSE = ("warmup", "expired", "failed", "stopped")
+NO_GLUCOSE = ("warmup", "expired", "failed", "stopped", "error")
 # reasons that follow from another problem of their alarm (an upload outage of two days fills
 # the queue): added beside it they do not sound it again, answered at 10 p.m., at 3 a.m.
 CONSEQUENCES = ("nightscout_queue_full",)
@@ -40,7 +40,7 @@ REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter",
            "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout",
            "power", "slot_conflict", "not_configured", "leader_silent", "leader_auth",
            "button", "factory_reset", "stopped", "warmup", "clock", "tx_expired", "ending",
-           "leader_unanswered")
+           "leader_unanswered", "error")
 # (append only, under 127 entries: saved states hold indexes; a condition whose reason
 # is missing here is not restored from RTC memory, see persist.py)
 UNNAMED = 128   # saved reason codes from here on: a name not in REASONS, by a hash of it

@@ -424,23 +424,39 @@ def on_link_event(app, ev):
         # a transmitter past its end (status expired or worse) said "battery low" on the
         # screen, as if it had days left: its own reason (the new one first, as a new problem)
         active = ev.get("active", True)
+        if active:
+            app.status["tx_battery_told"] = True
+        elif app.status.get("tx_battery_told"):
+            # a cell near its end recovers a little as the load drops and sags again
+            # (0x81, 0x00, 0x81...): nothing got better, and each return re-sounded the
+            # warning the family had answered (review helper-193). It holds until another
+            # transmitter (tx_clock, or a restart onto a new ID); the first word after a
+            # boot still clears one restored from RTC memory
+            return
         end = 0 if ev.get("name") in ("expired", "bricked") else 1
         app.condition("transmitter_battery", _BATTERY_REASONS[end], active)
         app.condition("transmitter_battery", _BATTERY_REASONS[1 - end], False)
     elif what == "tx_clock":   # another transmitter: the resume point was the old one's
         app.status["last_reading"] = None
+        app.status.pop("tx_battery_told", None)   # (its battery's word is the old one's)
         app.rtc.forget_transmitter()
     elif what == "sensor_state":
         from alarms.kinds import NO_GLUCOSE
         kind = ev.get("kind")
         was, app.status["sensor_kind"] = app.status.get("sensor_kind"), kind
+        reason = kind if kind in NO_GLUCOSE else None
+        if kind == "noise" and app.status.get("sensor_error"):
+            reason = "error"   # told (main.App._watch_sensor_error): it stands while the state does
+        else:
+            app.status.pop("sensor_error", None)
         # the new reason first: an old one cleared first left the sensor alarm without a
         # reason for a moment, which ended no_data's hold (alarms.engine: SENSOR_HOLD_S)
-        if kind in NO_GLUCOSE:
-            app.condition("sensor", kind, True)
-            app.condition("sensor", "ending", False)   # the session ended: its notice is news no more
+        if reason is not None:
+            app.condition("sensor", reason, True)
+            if reason != "error":
+                app.condition("sensor", "ending", False)   # the session ended: its notice is news no more
         for name in NO_GLUCOSE:
-            if name != kind:
+            if name != reason:
                 app.condition("sensor", name, False)
         # no glucose until a person acts (calibrate on the phone or receiver), or
         # a state code nobody documents: say so now, not only through no_data

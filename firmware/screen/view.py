@@ -29,6 +29,7 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "no_transmitter": "not heard", "auth_failed": "auth failed", "rogue": "wrong tx or ID",
            "bond_lost": "bond lost", "failed": "failed", "expired": "expired",
            "warmup_done": "warm-up done", "ending": "ends soon", "warmup": "warming up", "stopped": "stopped",
+           "error": "error, wait",
            "attention": "check sensor", "battery_low": "battery low", "radio": "radio",
            "memory": "memory", "resets": "resetting", "config": "settings",
            "power": "battery low", "button": "button stuck", "button_action": "button failed", "flash": "flash",
