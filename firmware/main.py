@@ -420,6 +420,11 @@ class App:
             self._clock_unknown = unknown
             self.condition("device", "clock", unknown)
 
+    def in_family_day(self):
+        """Within DAY_MINUTES, or no time of day known (then a notice is told as ever)."""
+        mod = self.minute_of_day()
+        return mod is None or DAY_MINUTES[0] <= mod < DAY_MINUTES[1]
+
     def _watch_sensor_error(self):
         """A temporary sensor error (states 0x03, 0x12, kind "noise": Dexcom says wait
         up to 3 h) gives no glucose, and no_data sounded without a reason: its long press

@@ -104,3 +104,21 @@ def test_a_sensor_error_says_why_there_is_no_glucose_and_one_long_press_holds_li
     assert out["first"] is not None, out
     assert out["first"][2] == ["error"], out     # the sensor alarm says why as no_data sounds
     assert out["presses"] <= 3, out              # held 2 h a press, as for a warm-up
+
+
+WARMUP_ENDS = PRELUDE + r'''
+link("sensor_state", state=2, name="warmup", kind="warmup", usable=False)
+minutes(1, press=False)
+link("sensor_state", state=6, name="ok", kind="ok", usable=True)
+out["sensor"] = [a["reason"] for a in app.engine.active() if a["type"] == "sensor"]
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_warm_ups_end_is_told_in_the_day_not_at_night(tmp_path):
+    # a bedtime sensor change ends its warm-up around 1 a.m.: the `warmup_done` notice (low
+    # priority, its beeps for up to 30 min) woke the family for news the screen gives
+    day = 1700000000 - 1700000000 % 86400
+    for hour, told in ((1, []), (10, ["warmup_done"])):
+        out = run_app(tmp_path, BOARD, WARMUP_ENDS, WALL=day + hour * 3600)
+        assert out["sensor"] == told, (hour, out)

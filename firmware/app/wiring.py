@@ -461,8 +461,10 @@ def on_link_event(app, ev):
         # no glucose until a person acts (calibrate on the phone or receiver), or
         # a state code nobody documents: say so now, not only through no_data
         app.condition("sensor", "attention", kind in ("calibration", "unknown") and not ev.get("usable"))
-        if was == "warmup" and ev.get("usable"):
-            app.condition("sensor", "warmup_done", True)  # a notice: low, clears by itself
+        if was == "warmup" and ev.get("usable") and app.in_family_day():
+            # a notice: low, clears by itself; not at night (a bedtime sensor change's
+            # warm-up ends at 1 a.m.: the glucose on the screen says it; helper-193)
+            app.condition("sensor", "warmup_done", True)
 
 
 def _tell_wifi_next_window(app):

@@ -378,6 +378,9 @@ class App:
     def shown(self):
         return self.engine.shown()
 
+    def in_family_day(self):   # (main.App's: no time of day, as a box without Wi-Fi)
+        return True
+
     def quiet(self):
         return ()
 
