@@ -3,7 +3,7 @@
 # survive the monotonic clock restarting at boot; restore(data, now_s, away_s)
 # maps them onto the new clock, aged by away_s, the time from the save to now
 # (the caller knows it from the RTC's clock; 0 takes the reset as instantaneous).
-# Layout (little-endian), 55 bytes + 16 per active alarm:
+# Layout (little-endian), 55 bytes + 16 per active alarm (and per held snooze, HELD):
 #   header  B version, B alarm count, h last sgv (-1 none; -2 none, and the next field is
 #           the age of the no_data count's start: a box that never had a usable reading
 #           since its power-on keeps counting across a reset), i last usable reading age s,
@@ -16,7 +16,11 @@
 #           older firmware's unknown), B flags
 #           (ESC_KEPT: a sounding alarm's snooze-left field is the time to its next
 #           escalation step; without it, as a version 2 record of session 36 and
-#           before, the step starts again at the restore)
+#           before, the step starts again at the restore. HELD: no alarm, the snooze
+#           end of a predicted low-side alarm that cleared under it (engine._held),
+#           in its snooze-left field. JUDGED_OTHER: on a low, high or urgent_high
+#           record, the threshold of the last judged reading was not the one in force
+#           at the save (a schedule's switch since: engine._judged_by))
 # A sounding alarm's escalation goes on from where it was, with the time away:
 # restarted at each boot, a box in a reset loop shorter than escalate_minutes
 # never got louder, and a follower box waiting for its top level (alarms.gate)
@@ -42,6 +46,7 @@
 import struct
 
 from alarms import engine as _e
+from alarms import settings as _settings
 from alarms.kinds import UNNAMED as _UNNAMED, reason_code
 
 VERSION = 2
@@ -52,6 +57,9 @@ _NONE = -0x7FFFFFFF
 _NO_REASON = 127   # in a condition's aux field; REASONS stays under 127 entries
 _NO_READING = -2   # in the last sgv field: no reading, the age is the no_data count's start
 ESC_KEPT = 1       # in the flags field
+HELD = 2           # ... (review helper-192: a reset forgot these, see save)
+JUDGED_OTHER = 4
+_JUDGED = ("low", "high", "urgent_high")   # engine._judged_by's order (glucose._SCHEDULED)
 # how long after a restore a device or forwarding condition raised again takes up the
 # saved one's level: the parts that find their fault at boot raise it in the first
 # seconds; one found later (the next upload's failure) is a fault of this boot
@@ -75,8 +83,15 @@ def save(eng):
         sgv, last = _NO_READING, _ago(now, eng._data_since)
     else:
         sgv, last = -1 if eng._last_sgv is None else eng._last_sgv, _ago(now, last_t)
+    # a held answer (engine._held) is the family's press as much as a snooze: a reset
+    # forgot it and the low came back sounding inside the snooze they gave
+    held = [k for k in _e.TYPES if k in eng._held and k not in eng._alarms and eng._held[k] > now]
+    # the thresholds of the last judged reading, against those in force at this save (the
+    # restore knows these exactly, by the minute of day saved): without it a schedule's
+    # switch across a reset went unseen, and a high of the day's threshold sounded all night
+    judged, s = eng._judged_by, eng.current_settings(now)
     out = bytearray(struct.pack(
-        _HEAD, VERSION, len(kinds), sgv, last, _ago(now, eng._above_since), -1 if mod is None else mod,
+        _HEAD, VERSION, len(kinds) + len(held), sgv, last, _ago(now, eng._above_since), -1 if mod is None else mod,
         _ago(now, p.t_s), *(p.save()[:9] + (min(p.n_read, 255),))))
     for kind in kinds:
         rec = eng._alarms[kind]
@@ -89,10 +104,30 @@ def save(eng):
             until, flags = max(0, int(rec[_e._ESC] - now)), ESC_KEPT
         else:
             until = 0 if rec[_e._UNTIL] is None else int(rec[_e._UNTIL] - now)
+        if judged is not None and kind in _JUDGED and judged[_JUDGED.index(kind)] != s[kind]:
+            flags |= JUDGED_OTHER
         out += struct.pack(_ALARM, _e.TYPES.index(kind), rec[_e._ST], rec[_e._LV], rec[_e._PRIO],
                            int(now - rec[_e._SINCE]), until, aux,
                            reason_code(reason), flags)
+    for kind in held:
+        out += struct.pack(_ALARM, _e.TYPES.index(kind), _e.SNOOZED, 0, _e.BASE_PRIORITY[kind], 0,
+                           int(eng._held[kind] - now), -1, 0, HELD)
     return bytes(out)
+
+
+def _longest(eng, kind, s, why):
+    """The longest snooze the engine can have given `kind` (seconds): its own, or that of
+    an alarm whose press answers it too (kinds.COVERS: an urgent high's 60 min on a high
+    of high_snooze 30), or no_data's hold beside a sensor alarm that says why. Capped by
+    its own setting alone, a reset cut the episode's answer short and the lesser alarm
+    sounded inside it."""
+    if kind == "no_data" and why:
+        return _e.SENSOR_HOLD_S
+    m = eng._snooze_minutes(kind, s)
+    for higher in _e.COVERS:
+        if kind in _e.COVERS[higher]:
+            m = max(m, eng._snooze_minutes(higher, s))
+    return m * 60
 
 
 def _older_reasons(rec):
@@ -161,6 +196,13 @@ def restore(eng, data, now_s, away_s=0):
         eng._pred.restore(pt, head[7:17])
     eng._alarms = {}
     eng._carried = {}
+    eng._held = {}
+    eng._judged_by = None
+    if eng._fresh_t is not None:   # (the settings of the save's minute: JUDGED_OTHER's reference)
+        j = _settings.effective(eng.settings, None if head[5] < 0 else head[5])
+        other = [_e.TYPES[f[0]] for f in records if f[8] & JUDGED_OTHER]
+        # (-1: not the threshold in force at the save, nor any a reading is judged by)
+        eng._judged_by = tuple(-1 if k in other else j[k] for k in _JUDGED)
     events = []
     s = eng.current_settings(now_s)
     why = False   # the sensor alarm says why no glucose comes: no_data's hold is the episode's
@@ -181,8 +223,12 @@ def restore(eng, data, now_s, away_s=0):
             continue
         if kind in _e.CONDITIONS and reason == "unknown":
             continue
+        longest = _longest(eng, kind, s, why)
+        if f[8] & HELD:
+            if kind in _e._HELD:
+                eng._held[kind] = saved + min(max(f[5], 0), longest)
+            continue
         status, until = f[1], None
-        longest = _e.SENSOR_HOLD_S if kind == "no_data" and why else eng._snooze_minutes(kind, s) * 60
         if status == _e.ACKNOWLEDGED and kind in _e._ACK_IS_SNOOZE:
             status, until = _e.SNOOZED, saved + longest
         elif status == _e.SNOOZED:
