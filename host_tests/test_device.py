@@ -201,7 +201,8 @@ def test_an_unanswered_alarm_escalates_one_priority_up_not_two(tmp_path):
 
 
 def test_warm_up_done_is_a_low_notice_that_clears_by_itself(tmp_path):
-    ev, _ = sim(tmp_path, 1.5, FAULTS="warmup", inject={"faults_at_s": [[1200, ""]]})
+    # (at 10:00: the notice is told in the family's day only, since session 44)
+    ev, _ = sim(tmp_path, 1.5, FAULTS="warmup", inject={"faults_at_s": [[1200, ""]]}, START="600")
     sensor = onsets(ev, "sensor")
     assert [e["reason"] for e in sensor][:2] == ["warmup", "warmup_done"], sensor
     done = sensor[1]
