@@ -24,6 +24,12 @@ RELAYED = GLUCOSE + ("no_data",)
 # an urgent high, a fall, a rise and no_data stand for themselves (helper-172: a leader
 # with urgent high off and its high acknowledged kept this box's urgent high silent for hours).
 _EPISODE = {"urgent_low_soon": "low", "low": "low", "high": "high", "persistent_high": "high"}
+# within an episode, the more urgent alarm: the leader's answer (a press) to its lesser one
+# is no answer to this box's more urgent one (a long-pressed low holds at the leader only
+# until its urgent_low_soon starts; a leader without urgent_low_soon, off or on a lower
+# urgent_low, kept this box's warning of the urgent low silent while its low stayed
+# acknowledged: review of session 44, helper-195). Sounding there, any of the episode is heard, and escalates.
+_RANK = {"urgent_low_soon": 1, "high": 1}
 # an urgent low this long is heard here whatever the leader says: answered there and
 # still under 55 half an hour on (G5: it sounds again after 30 min), a second person
 # is woken (a hypo-unaware teen can press a button and not treat)
@@ -65,18 +71,28 @@ def quiet(active, report, now_s):
             # nobody answers the leader box: everything sounds here (an urgent low that
             # starts over a low unanswered there is at level 0 there, and must not wait)
             return ()
-    episodes = [_EPISODE.get(kind, kind) for kind in theirs]
     out = []
     for a in active:
         kind = a["type"]
         if a["status"] != STATUS[0] or kind not in RELAYED:
             continue
-        if _EPISODE.get(kind, kind) not in episodes:
-            continue   # the leader does not sound it: nobody hears it but here
+        if not _covered(kind, theirs):
+            continue   # the leader does not sound it, nor answered it: nobody hears it but here
         if kind == "urgent_low" and now_s - a["since_s"] >= URGENT_WAKE_S:
             continue
         out.append(kind)
     return out
+
+
+def _covered(kind, theirs):
+    """The leader has `kind`, or one of its episode sounding, or a more urgent one
+    of its episode answered."""
+    ep = _EPISODE.get(kind, kind)
+    for k in theirs:
+        if _EPISODE.get(k, k) == ep and (k == kind or theirs[k][0] == STATUS[0]
+                                         or _RANK.get(k, 0) >= _RANK.get(kind, 0)):
+            return True
+    return False
 
 
 def leader_unanswered(active, report):
