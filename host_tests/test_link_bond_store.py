@@ -23,18 +23,10 @@ the host this still "works"; these tests check the sequence instead.
 """
 import json
 
-from conftest import run_micropython
+from conftest import link_prelude, run_micropython
 
 PROG = r'''
-import sys
-sys.path[:0] = ["tools/host", "tools"]
-import vtime
-vtime.install(0, wall_unix=1700000000)
-import asyncio, json, os, binascii, bluetooth, vtx
-try:
-    os.remove(BOND)
-except OSError:
-    pass
+import binascii, bluetooth
 dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", faults="", seed=1)
 tx = dev.tx
 ble = bluetooth.BLE()          # the firmware's controller (aioble binds to it)
@@ -68,7 +60,8 @@ def report(bonded0):
 
 
 def run(body, bond):
-    r = run_micropython(["-c", "BOND = %r\n" % str(bond) + PROG + body], heap="8M", timeout=150)
+    prog = link_prelude(str(bond)) + "BOND = %r\n" % str(bond) + PROG + body
+    r = run_micropython(["-c", prog], heap="8M", timeout=150)
     line = [l for l in r.stdout.splitlines() if l.startswith("OUT ")]
     assert line, r.stdout + r.stderr
     return json.loads(line[-1][4:])
