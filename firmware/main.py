@@ -87,6 +87,8 @@ class App:
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
         self.pending_starts = []    # [name, fn, due ms, wait s] of parts whose start ran out of memory (wiring)
         self.rtc = persist.RtcStore(machine.RTC())
+        self._boot_s = self.now_s()   # the uptime a reset loop's end is counted by (_health_task)
+        self._resets_over = False
         blob = self.rtc.load()
         clock.keep_back(self.rtc.clock_back)    # the RTC's time and its steps back go on
         clock.on_step = lambda step: self.rtc.stepped(step, clock.back_s())
@@ -525,18 +527,19 @@ class App:
         HEALTHY_AFTER_S, and a box that reset every 40 min never said so (review of
         session 43): now the third reset less than LOOP_OVER_S after the one before
         sounds it, and every one after that until the box has run LOOP_OVER_S."""
-        start = self.now_s()
-        alarm_over = False
         while True:
             checkin()
             self.memory.check()
             if self.pending_starts:
                 from app import wiring
                 wiring.retry_starts(self, self.memory.alarm)
-            up = self.now_s() - start
-            if self.rtc.boots > 1 and up > HEALTHY_AFTER_S and not alarm_over:
-                alarm_over = True
+            # the box's uptime, not this task's: the supervisor restarts a failed health
+            # task (a MemoryError in a condition it reports), and counted from its own
+            # start a restart in under LOOP_OVER_S kept the count for good (review helper-194)
+            up = self.now_s() - self._boot_s
+            if self.rtc.boots > 1 and up > HEALTHY_AFTER_S and not self._resets_over:
                 self.condition("device", "resets", False)
+                self._resets_over = True
             if self.rtc.boots > 1 and up > LOOP_OVER_S:
                 self.rtc.healthy()
             self._watch_flash()

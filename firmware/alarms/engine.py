@@ -516,6 +516,12 @@ class AlarmEngine:
     def is_active(self, kind):
         return kind in self._alarms
 
+    def has_reason(self, kind, name):
+        """A condition alarm active for `name` among its reasons (one restored from RTC
+        memory too)."""
+        rec = self._alarms.get(kind)
+        return rec is not None and kind in CONDITIONS and name in rec[_AUX]
+
     def active(self):
         out = []
         for kind in TYPES:

@@ -164,7 +164,10 @@ def evaluate(self, sgv, t_read, now_s, events):
         # at 240 under the night's 250 all night, escalating)
         for i, (kind, key) in enumerate(_SCHEDULED):
             rec = self._alarms.get(kind)
-            if conds.get(kind) == 1 and before[i] != s[key] and rec is not None and rec[_ST] == SOUNDING:
+            # (in range by the new threshold: a low's "hold" is also a reading under it whose
+            # filter level is not, LOW_LEVEL_MARGIN, and that one stays)
+            if conds.get(kind) == 1 and before[i] != s[key] and rec is not None and rec[_ST] == SOUNDING \
+                    and (sgv >= s[key] if kind == "low" else sgv <= s[key]):
                 conds[kind] = 0
     for kind in GLUCOSE:
         c = conds.get(kind, 0)

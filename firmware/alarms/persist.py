@@ -20,7 +20,10 @@
 #           end of a predicted low-side alarm that cleared under it (engine._held),
 #           in its snooze-left field. JUDGED_OTHER: on a low, high or urgent_high
 #           record, the threshold of the last judged reading was not the one in force
-#           at the save (a schedule's switch since: engine._judged_by))
+#           at the save (a schedule's switch since: engine._judged_by). JUDGED_AT: on
+#           a sounding low, high or urgent_high record, its aux field is the threshold
+#           of the last judged reading (a settings save's restart changes the settings
+#           the restore rebuilds the others from; an older firmware reads aux only while snoozed))
 # A sounding alarm's escalation goes on from where it was, with the time away:
 # restarted at each boot, a box in a reset loop shorter than escalate_minutes
 # never got louder, and a follower box waiting for its top level (alarms.gate)
@@ -59,6 +62,7 @@ _NO_READING = -2   # in the last sgv field: no reading, the age is the no_data c
 ESC_KEPT = 1       # in the flags field
 HELD = 2           # ... (review helper-192: a reset forgot these, see save)
 JUDGED_OTHER = 4
+JUDGED_AT = 8      # ... on a sounding low, high or urgent_high: its aux field is that threshold
 _JUDGED = ("low", "high", "urgent_high")   # engine._judged_by's order (glucose._SCHEDULED)
 # how long after a restore a device or forwarding condition raised again takes up the
 # saved one's level: the parts that find their fault at boot raise it in the first
@@ -104,8 +108,14 @@ def save(eng):
             until, flags = max(0, int(rec[_e._ESC] - now)), ESC_KEPT
         else:
             until = 0 if rec[_e._UNTIL] is None else int(rec[_e._UNTIL] - now)
-        if judged is not None and kind in _JUDGED and judged[_JUDGED.index(kind)] != s[kind]:
-            flags |= JUDGED_OTHER
+        if judged is not None and kind in _JUDGED:
+            v = judged[_JUDGED.index(kind)]
+            if rec[_e._ST] == _e.SOUNDING and v == int(v):
+                # the threshold itself (aux is read only while snoozed): a settings save's
+                # restart changes the settings the restore knows, as a schedule's switch does
+                aux, flags = int(v), flags | JUDGED_AT
+            elif v != s[kind]:
+                flags |= JUDGED_OTHER
         out += struct.pack(_ALARM, _e.TYPES.index(kind), rec[_e._ST], rec[_e._LV], rec[_e._PRIO],
                            int(now - rec[_e._SINCE]), until, aux,
                            reason_code(reason), flags)
@@ -202,7 +212,11 @@ def restore(eng, data, now_s, away_s=0):
         j = _settings.effective(eng.settings, None if head[5] < 0 else head[5])
         other = [_e.TYPES[f[0]] for f in records if f[8] & JUDGED_OTHER]
         # (-1: not the threshold in force at the save, nor any a reading is judged by)
-        eng._judged_by = tuple(-1 if k in other else j[k] for k in _JUDGED)
+        judged = [-1 if k in other else j[k] for k in _JUDGED]
+        for f in records:
+            if f[8] & JUDGED_AT and _e.TYPES[f[0]] in _JUDGED:
+                judged[_JUDGED.index(_e.TYPES[f[0]])] = f[6]
+        eng._judged_by = tuple(judged)
     events = []
     s = eng.current_settings(now_s)
     why = False   # the sensor alarm says why no glucose comes: no_data's hold is the episode's
@@ -233,7 +247,8 @@ def restore(eng, data, now_s, away_s=0):
             status, until = _e.SNOOZED, saved + longest
         elif status == _e.SNOOZED:
             until = saved + min(f[5], longest)
-        aux = _reasons(reason, f[6]) if kind in _e.CONDITIONS else (None if f[6] < 0 else f[6])
+        aux = _reasons(reason, f[6]) if kind in _e.CONDITIONS else (
+            None if f[6] < 0 or f[8] & JUDGED_AT else f[6])
         rec = [status, f[2], saved - f[4], reason, until, esc, f[3], aux]
         eng._alarms[kind] = rec
         if status == _e.SOUNDING:

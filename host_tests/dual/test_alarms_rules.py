@@ -1439,8 +1439,9 @@ def test_save_writes_the_documented_layout():
     assert head[:7] == (2, 2, 260, 5 * MIN, 5 * MIN, 10, 5 * MIN) and head[-1] == 2
     high = struct.unpack_from(ALARM, data, 55)
     device = struct.unpack_from(ALARM, data, 55 + 16)
-    # type high, sounding, level 1, low prio; its next escalation step 5 min on (flags: ESC_KEPT)
-    assert high == (4, 0, 1, 0, 5 * MIN, 5 * MIN, -1, 1, 1)
+    # type high, sounding, level 1, low prio; its next escalation step 5 min on (flags: ESC_KEPT),
+    # the high it was judged by (250) in its aux field (JUDGED_AT, review helper-194)
+    assert high == (4, 0, 1, 0, 5 * MIN, 5 * MIN, 250, 1, 1 | 8)
     # a reason not in REASONS: by its hash (kinds.reason_code), 128-254 (255 was "unknown")
     from alarms.kinds import reason_code
     assert device[0] == 12 and device[4] == 4 * MIN and device[7] == reason_code("custom_problem")
