@@ -434,9 +434,8 @@ class App:
         sounds (a one-reading blip says nothing), the `sensor` alarm says "error", a reason
         of kinds.NO_GLUCOSE: the two are one episode, one press holds SENSOR_HOLD_S. The
         link tells the state only when it changes: its next word ends it (app.wiring)."""
-        if self.status.get("sensor_kind") == "noise" and not self.status.get("sensor_error") \
-                and self.engine.is_active("no_data"):
-            self.status["sensor_error"] = True
+        if self.status.get("sensor_kind") == "noise" and self.engine.is_active("no_data") \
+                and not self.engine.has_reason("sensor", "error"):
             self.condition("sensor", "error", True)
 
     def _watch_session(self):

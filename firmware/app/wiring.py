@@ -445,14 +445,11 @@ def on_link_event(app, ev):
         kind = ev.get("kind")
         was, app.status["sensor_kind"] = app.status.get("sensor_kind"), kind
         reason = kind if kind in NO_GLUCOSE else None
-        if kind == "noise" and (app.status.get("sensor_error") or app.engine.has_reason("sensor", "error")):
-            # told (main.App._watch_sensor_error): it stands while the state does; told
-            # before a reset too (restored from RTC memory, the link's first word the same
-            # state: cleared, it cut the press's 2-h hold on no_data to SENSOR_END_S)
-            app.status["sensor_error"] = True
+        if kind == "noise" and app.engine.has_reason("sensor", "error"):
+            # told (main.App._watch_sensor_error): it stands while the state does, also when
+            # restored after a reset (the engine's word, not RAM: cleared by the link's first
+            # word, the press's 2-h hold on no_data was cut to SENSOR_END_S; helper-194)
             reason = "error"
-        else:
-            app.status.pop("sensor_error", None)
         # the new reason first: an old one cleared first left the sensor alarm without a
         # reason for a moment, which ended no_data's hold (alarms.engine: SENSOR_HOLD_S)
         if reason is not None:
