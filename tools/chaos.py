@@ -6078,7 +6078,8 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     own alarms.glucose.conditions judges it with the horizon of the schedule in force at the reading
     (the board's local minute, its `clock` samples, at its arrival). (a) When the prediction raises
     urgent_low_soon with a horizon ULS_ROBUST_MIN shorter than the one in force, urgent_low_soon or
-    urgent_low is active by the reading + REACT_MS; (b) an urgent_low_soon onset (not a re-raise or a
+    urgent_low is active by the reading + REACT_MS (or low at the reading that clears an active urgent
+    low: its handover is to low alone, seed 4524); (b) an urgent_low_soon onset (not a re-raise or a
     restore) at a reading that the horizon in force + ULS_ROBUST_MIN does not raise is a violation (said
     so when the other schedule's horizon would have); (c) when neither urgent_low_soon nor low holds at
     either horizon (in force -/+ ULS_ROBUST_MIN), an active urgent_low_soon is cleared by the reading +
@@ -6162,7 +6163,11 @@ def check_uls_horizon(w, events, s, end_ms, problems):
         stats[1] += len(says) > 1   # the schedule's horizons disagree at this reading
         if short.get("urgent_low_soon") == 2:
             # (a) the engine's prediction raises it: it (or urgent_low) is active soon after
-            if not active("urgent_low_soon", a + REACT_MS) and not active("urgent_low", a + REACT_MS):
+            # (seed 4524) the reading that clears an active urgent low hands over to low alone
+            # (alarms.glucose.conditions: urgent_low_soon's rate lags the drop just ended)
+            handover = active("urgent_low", a - 1) and g >= se["urgent_low"] + st.HYST_LOW \
+                and active("low", a + REACT_MS)
+            if not handover and not active("urgent_low_soon", a + REACT_MS) and not active("urgent_low", a + REACT_MS):
                 out.append((a, "a fresh %d at t=%d ms: the engine's prediction %d min ahead (the schedule's at minute "
                                "%s) raises urgent_low_soon; neither it nor urgent_low active by t=%d ms" % (
                                    g, a, h, mod_at(a), a + REACT_MS)))
