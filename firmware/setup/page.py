@@ -21,6 +21,11 @@ _ARROWS = {"DoubleUp": "&#8648;", "SingleUp": "&#8593;", "FortyFiveUp": "&#8599;
            "Flat": "&#8594;", "FortyFiveDown": "&#8600;", "SingleDown": "&#8595;",
            "DoubleDown": "&#8650;"}
 
+# the sensor's state (dexcom.states.state_kind) as a family reads it; "ok" as it is
+_SENSOR = {"warmup": "warm-up", "expired": "expired: replace the sensor",
+           "failed": "failed: replace the sensor", "calibration": "needs a calibration",
+           "noise": "temporary issue, no glucose", "unknown": "a state nobody documents"}
+
 
 def esc(s):
     s = "" if s is None else str(s)
@@ -121,6 +126,9 @@ def status_page(state, cfg, ap=None, problems=()):
         yield "<tr><td>Sounds</td><td id=follow-sound>%s</td></tr>" % _follow_sound(cfg, state)
     else:
         yield "<tr><td>Transmitter</td><td id=link>%s</td></tr>" % _transmitter(cfg, state)
+        kind = state.get("sensor")
+        if kind:
+            yield "<tr><td>Sensor</td><td id=sensor>%s</td></tr>" % esc(_SENSOR.get(kind, kind))
     left = state.get("session_left_s")
     if left is not None:
         yield "<tr><td>Sensor session</td><td id=session>%s</td></tr>" % _session(left, state.get("minute_of_day"))

@@ -33,6 +33,7 @@
 # state() returns {"last_reading": reading tuple or None, "now_unix": int or None,
 # "minute_of_day": local minute (the schedules' clock) or None,
 # "alarms": engine.active() (a follower's silent ones "at_leader"), "link": the link's last state (event name) or None,
+# "sensor": the sensor's state as the link last told it (dexcom.states.state_kind) or None,
 # "wifi": True/False/None (no Wi-Fi keeper)}; state_from_app(app) builds it.
 import asyncio
 import binascii
@@ -86,7 +87,8 @@ def state_from_app(app):
             "leader_age_s": app.leader_age_s() if follower is not None else None,
             "now_unix": clock.unix() if clock.wall_valid() else None,
             "minute_of_day": app.minute_of_day(),
-            "alarms": _alarms(app), "link": app.status.get("link"), "wifi": wifi,
+            "alarms": _alarms(app), "link": app.status.get("link"),
+            "sensor": app.status.get("sensor_kind"), "wifi": wifi,
             "wifi_address": address, "config_problems": getattr(app, "config_problems", None) or [],
             "captive_dns_error": app.status.get("captive_dns_error"),
             "session_left_s": _left_s(app.status.get("session_end_ms"))}

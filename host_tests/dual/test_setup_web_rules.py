@@ -778,6 +778,17 @@ class _App:
         return 600
 
 
+def _status_html(app, cfg=None):
+    """The status page of a box in the state `app` holds, as a family's phone gets it."""
+    old = web.clock
+    web.clock = Clock()
+    try:
+        st = web.state_from_app(app)
+    finally:
+        web.clock = old
+    return "".join(web.page.status_page(st, cfg or {"transmitter_id": "8G12AB"}))
+
+
 def test_the_status_says_whether_the_wifi_is_up():
     old = web.clock
     web.clock = Clock()
@@ -842,6 +853,24 @@ def test_the_status_gives_the_sensor_session_left_from_its_end():
         assert web.state_from_app(app)["session_left_s"] == 3600
     finally:
         web.clock = old
+
+
+def test_the_status_page_names_the_sensors_state():
+    # what the link last told of the sensor (app.status["sensor_kind"], wiring.on_link_event):
+    # a warm-up, an expired or failed sensor had no line of its own on the page
+    app = _App(None)
+    assert "id=sensor" not in _status_html(app)     # not told yet (a boot): no row
+    for kind, words in (("warmup", "warm-up"), ("expired", "expired: replace the sensor"),
+                        ("failed", "failed: replace the sensor"), ("ok", "ok"),
+                        ("calibration", "needs a calibration"),
+                        ("noise", "temporary issue, no glucose"), ("stopped", "stopped"),
+                        ("unknown", "a state nobody documents")):
+        app.status["sensor_kind"] = kind
+        html = _status_html(app)
+        assert "<tr><td>Sensor</td><td id=sensor>%s</td></tr>" % words in html, (kind, html)
+    # a follower box has no sensor of its own
+    html = _status_html(app, {"role": "follower", "follow": {"url": "http://leader.local:17580"}})
+    assert "id=sensor" not in html
 
 
 def test_the_status_page_answers_when_the_boxs_state_cannot_be_read():
