@@ -60,6 +60,12 @@ def _ago(now_unix, t):
     return "%d min ago" % (d // 60)
 
 
+def _reading_ago(state, r):
+    """The reading's age on the box's own clock when given, else by the wall clock."""
+    age = state.get("reading_age_s")
+    return _ago(state.get("now_unix"), r[1]) if age is None else _ago(age, 0)
+
+
 def config_problems(problems):
     """What app.config.load found wrong (its messages never hold a secret)."""
     if not problems:
@@ -86,8 +92,7 @@ def status_page(state, cfg, ap=None, problems=()):
         from dexcom.states import state_name   # the code in words (0x12: temporary_sensor_issue)
         code = r[4]
         said = "%s: %s" % (code, state_name(code).replace("_", " ")) if isinstance(code, int) else code
-        yield "<p id=sgv>No glucose value (sensor state %s), %s.</p>" % (
-            esc(said), _ago(state.get("now_unix"), r[1]))
+        yield "<p id=sgv>No glucose value (sensor state %s), %s.</p>" % (esc(said), _reading_ago(state, r))
     else:
         trend = "unknown" if r[3] is None else "%+.1f mg/dL/min" % (r[3] / 10)
         if r[3] is not None and cfg.get("units") == "mmol":
@@ -106,8 +111,7 @@ def status_page(state, cfg, ap=None, problems=()):
             unit, note = (" mmol/L", " (%d mg/dL)" % r[2]) if mmol else (" mg/dL", "")
         yield "<p><span class=big id=sgv>%s</span>%s <span class=big id=arrow>%s</span>%s</p>" % (
             shown, unit, arrow(r[3]), note)
-        yield "<p>Trend <span id=trend>%s</span>, %s (%s).</p>" % (
-            trend, _ago(state.get("now_unix"), r[1]), esc(r[5]))
+        yield "<p>Trend <span id=trend>%s</span>, %s (%s).</p>" % (trend, _reading_ago(state, r), esc(r[5]))
     yield "</section><section id=alarms><h2>Alarms</h2>"
     alarms = state.get("alarms") or []
     if not alarms:

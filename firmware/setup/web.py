@@ -30,7 +30,8 @@
 # written into a page. Bounded: MAX_CONNECTIONS at once, REQUEST_TIMEOUT_S per
 # request, bodies <= MAX_BODY bytes, pages streamed in CHUNK-byte pieces.
 #
-# state() returns {"last_reading": reading tuple or None, "now_unix": int or None,
+# state() returns {"last_reading": reading tuple or None, "reading_age_s": its age on the
+# box's own clock or None, "now_unix": int or None,
 # "minute_of_day": local minute (the schedules' clock) or None,
 # "alarms": engine.active() (a follower's silent ones "at_leader"), "link": the link's last state (event name) or None,
 # "sensor": the sensor's state as the link last told it (dexcom.states.state_kind) or None,
@@ -82,7 +83,11 @@ def state_from_app(app):
         except Exception:
             pass
     follower = getattr(app, "follower", None)
+    # the reading's age by the box's own count, as the screen and the alarms take it: a
+    # box without a wall clock (no Wi-Fi after a power cut) knows it all the same
+    t = app.status.get("last_reading_t")
     return {"last_reading": app.status.get("last_reading"),
+            "reading_age_s": None if t is None else max(0, app.now_s() - t),
             "follow": follower.status() if follower is not None else None,
             "leader_age_s": app.leader_age_s() if follower is not None else None,
             "now_unix": clock.unix() if clock.wall_valid() else None,

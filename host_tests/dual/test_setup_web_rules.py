@@ -771,11 +771,15 @@ class _Engine:
 class _App:
     def __init__(self, wifi):
         self.wifi = wifi
-        self.status = {"last_reading": None, "link": "connected"}
+        self.status = {"last_reading": None, "last_reading_t": None, "link": "connected"}
         self.engine = _Engine()
+        self.now = 0     # the engine's clock (main.App.now_s)
 
     def minute_of_day(self):
         return 600
+
+    def now_s(self):
+        return self.now
 
 
 def _status_html(app, cfg=None):
@@ -871,6 +875,20 @@ def test_the_status_page_names_the_sensors_state():
     # a follower box has no sensor of its own
     html = _status_html(app, {"role": "follower", "follow": {"url": "http://leader.local:17580"}})
     assert "id=sensor" not in html
+
+
+def test_the_readings_age_is_the_boxs_own_count_also_without_a_wall_clock():
+    # a box without Wi-Fi after a power cut has no time of day and its readings no wall
+    # time: the page (read over the box's own access point) said "time unknown" under a
+    # value 25 min old, though the box counts its age as the screen and the alarms do
+    app = _App(None)
+    app.status["last_reading"], app.status["last_reading_t"] = (1, None, 120, 0, 6, "live"), 100
+    app.now = 100 + 25 * 60
+    html = _status_html(app)
+    assert "25 min ago (live)" in html and "time unknown" not in html, html
+    # a wall clock put back after the reading was dated: not "0 s ago"
+    app.status["last_reading"] = (1, 1780000000 + 600, 120, 0, 6, "live")
+    assert "25 min ago (live)" in _status_html(app)
 
 
 def test_the_status_page_answers_when_the_boxs_state_cannot_be_read():
