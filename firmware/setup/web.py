@@ -85,8 +85,14 @@ def state_from_app(app):
     follower = getattr(app, "follower", None)
     # the reading's age by the box's own count, as the screen and the alarms take it: a
     # box without a wall clock (no Wi-Fi after a power cut) knows it all the same
-    t = app.status.get("last_reading_t")
-    return {"last_reading": app.status.get("last_reading"),
+    r, t = app.status.get("last_reading"), app.status.get("last_reading_t")
+    if r is None:
+        # after a reset (every save makes one), until the next reading: the value the
+        # engine kept through it, which it may sound for, as the screen shows it
+        sgv, t = app.engine.last_glucose()
+        if sgv is not None and t is not None:
+            r = (None, None, sgv, None, None, "restored")
+    return {"last_reading": r,
             "reading_age_s": None if t is None else max(0, app.now_s() - t),
             "follow": follower.status() if follower is not None else None,
             "leader_age_s": app.leader_age_s() if follower is not None else None,

@@ -764,8 +764,13 @@ class _Wifi:
 
 
 class _Engine:
+    last = (None, None)
+
     def active(self):
         return []
+
+    def last_glucose(self):
+        return self.last
 
 
 class _App:
@@ -813,7 +818,7 @@ def test_the_status_says_whether_the_wifi_is_up():
 
 def test_the_status_says_at_leader_of_a_followers_alarms_its_leader_sounds():
     # (alarms.gate: the box plays them silently; "sounding" on the page was not what it did)
-    class Engine:
+    class Engine(_Engine):
         def active(self):
             return [{"type": "low", "status": "sounding"}, {"type": "device", "status": "sounding"},
                     {"type": "high", "status": "snoozed"}]
@@ -889,6 +894,20 @@ def test_the_readings_age_is_the_boxs_own_count_also_without_a_wall_clock():
     # a wall clock put back after the reading was dated: not "0 s ago"
     app.status["last_reading"] = (1, 1780000000 + 600, 120, 0, 6, "live")
     assert "25 min ago (live)" in _status_html(app)
+
+
+def test_after_a_restart_the_page_shows_the_value_the_box_kept_until_the_next_reading():
+    # every save restarts the box, and "Back to the status" said "No reading yet." for up
+    # to 5 min under an urgent low sounding again for the value kept through the reset
+    # (alarms.engine.last_glucose), which the screen shows (app.wiring, the display's state)
+    app = _App(None)
+    app.engine.last = (54, 40)
+    app.now = 40 + 300
+    html = _status_html(app)
+    assert "No reading yet" not in html and "<span class=big id=sgv>54</span>" in html, html
+    assert "5 min ago (restored)" in html
+    app.engine.last = (None, None)     # nothing kept (a power cut): nothing to show
+    assert "<p id=sgv>No reading yet.</p>" in _status_html(app)
 
 
 def test_the_status_page_answers_when_the_boxs_state_cannot_be_read():
