@@ -3,6 +3,9 @@
 import clock
 
 SIZE = 48
+# a line is cut to this many characters: text from the LAN (a request's path, up to a
+# 512-byte request line) made 48 lines of ~550 characters, ~26 KB held by the ring for hours
+LINE_MAX = 160
 _ring = [None] * SIZE
 _next = 0
 _count = 0
@@ -68,6 +71,8 @@ def log(level, msg, *args):
     global _next, _count, dropped
     try:
         line = "%d %s %s" % (clock.ms(), level, _mask(_text(msg, args)))
+        if len(line) > LINE_MAX:   # (masked first: a secret cut in two would not be)
+            line = line[:LINE_MAX]
     except Exception:   # MemoryError; or an argument whose repr fails too
         dropped += 1
         return
