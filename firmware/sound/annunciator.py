@@ -38,6 +38,7 @@ _EDGE_MS = 50  # pause_in_ms: how long after a pulse's end a blocking step may s
 # the least silence between two bursts when a change of the same priority starts the
 # next one early: IEC 60601-1-8's shortest interburst interval (high and medium, 2.5 s)
 BURST_GAP_MS = 2500
+_LATE_MS = 10  # a wake-up this late for an edge is on time (a 100-ms pulse still 90 ms)
 
 
 def _pause_ms(snd):
@@ -76,6 +77,8 @@ class Annunciator:
         self._shown = None
         self._pending_since = None  # clock ms of the oldest change run() has not drawn yet
         self._due = None            # clock ms of the pattern's next edge
+        self._sound_due = None      # ... of the sound's (run() slips the rhythm when late for it)
+        self._sound_burst = 0       # the length of the sound's burst (ms)
         self.wakeups = 0
         self.updates = 0  # set() calls so far
 
@@ -280,11 +283,29 @@ class Annunciator:
                     if self._task is not me or not self._poked:
                         raise
                 self._sleeping = False
+                if not self._poked and self._sound_due is not None:
+                    self._slip(self._clock() - self._sound_due)
                 self._poked = False
         finally:
             if self._task is me:
                 self._task = None
                 self._sleeping = False
+
+    def _slip(self, late):
+        # Woken late for an edge of the sound (another task held the loop: a collection,
+        # a reading's judging, a display frame): the rhythm slips by that much. Drawn
+        # where it should be by then, a pulse started 30 ms late sounded 70 ms (IEC's
+        # least for a high pulse: 75) and one 100 ms late not at all: a high burst of 9
+        # beeps is no longer a high alarm's. A block longer than a burst (a name lookup)
+        # does not move the rhythm: its next burst would come that much late.
+        if not _LATE_MS < late <= self._sound_burst:
+            return
+        self._t0 += late
+        self._seq_t0 += late
+        if self._hold is not None:
+            self._hold = (self._hold[0], self._hold[1] + late)
+        if self._gap_burst is not None:
+            self._gap_burst += late
 
     def stop(self, task):
         """End the run() task `task` (shutdown, or a restart replacing it). Use
@@ -349,6 +370,8 @@ class Annunciator:
                     bright = self.calm
         on, dt = patterns.sound_at(snd, t) if snd else (False, None)
         nxt = _min(nxt, dt)
+        self._sound_due = None if not snd or nxt is None else now + nxt   # (before the light's)
+        self._sound_burst = patterns.burst_ms(snd[0]) if snd else 0
         if lt is None:
             rgb = patterns.OFF
         else:
