@@ -4306,3 +4306,25 @@ def test_the_socket_bound_counts_what_the_worlds_configuration_can_hold_at_once(
     assert chaos.socket_bound(dict(quiet, config="{not json")) == 1 + 4
     f = chaos.draw_world(2309, 1)
     assert f.get("follower") and not f["forward"] and chaos.socket_bound(f) == 2   # its poll, NTP
+
+
+def test_nightscout_delivery_of_readings_re_dated_after_the_clock_ran_ahead():
+    # seed 4567: the box's clock ran 13 days ahead; a phone's save put it right. The readings
+    # still queued then were stored at the date the next live reading gives them
+    # (forward.redate: its activation estimate), not at the one they arrived with
+    ahead = 13 * 86400
+    ev = [dict(reading(m * MIN, 120), dex_s=7000 + m * 60, unix_s=1700000000 + ahead + m * 60, source="live")
+          for m in range(0, 30, 5)]
+    ev += [dict(reading(m * MIN, 120), dex_s=7000 + m * 60, unix_s=1700000000 + m * 60, source="live")
+           for m in range(30, 60, 5)]
+    right = [(1700000000 + m * 60) * 1000 for m in range(0, 60, 5)]
+    w = _world(forward={"nightscout": "ok"}, _ns_dates=right)
+    assert chaos.check_nightscout_delivery(w, ev, 200 * MIN, []) == []
+    w["_ns_dates"] = right[:2] + right[3:]   # one of the re-dated readings missing
+    v = chaos.check_nightscout_delivery(w, ev, 200 * MIN, [])
+    assert len(v) == 1 and "never reached" in v[0][1], v
+    # a clock put back by less than a reading's jitter re-dates nothing: the old date is owed
+    ev2 = [dict(e, unix_s=e["unix_s"] - ahead + (100 if i < 6 else 0)) for i, e in enumerate(ev)]
+    w["_ns_dates"] = right
+    v = chaos.check_nightscout_delivery(w, ev2, 200 * MIN, [])
+    assert len(v) == 1 and "never reached" in v[0][1], v

@@ -3970,6 +3970,7 @@ def check_mqtt_availability(w, events, end_ms, problems):
 
 NS_TAIL_MS = 30 * MIN    # readings this close to the end may still be on their way
 NS_DATE_SLACK_MS = 60000   # one reading's date as stored and as delivered again (windows are 5 min apart)
+REDATE_SAME_S = _fw_const("forward/redate.py", "SAME_S")   # an activation estimate's jitter
 NS_SAVE_MS = 7 * MIN     # the queue is written to flash 5 min after the last write, checked every
                          # minute, in a pause of a sounding alarm (up to 30 s more, session 19);
                          # its .bak is the save before
@@ -3979,7 +3980,8 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     """6b: a Nightscout that works all along stores every reading the box delivered with
     a wall time (router outages only delay them: the queue holds > 24 h), but those
     that arrived within NS_SAVE_MS before a reset or power cut (not yet on flash) or
-    within NS_TAIL_MS of the end."""
+    within NS_TAIL_MS of the end. A reading still queued when the box's clock was put back is
+    stored at the date its re-date gives (forward.redate)."""
     if w["forward"].get("nightscout") != "ok" or "_ns_dates" not in w or isinstance(w["config"], str) \
             or problems or "button_at_boot" in w["inject"]:
         return []
@@ -4054,9 +4056,27 @@ def check_nightscout_delivery(w, events, end_ms, problems):
         # no later reading (the radio missed the windows) the last save, now damaged, was the
         # only one holding it, however long before the damage it came
         return not any(t + NS_SAVE_MS <= r <= c - NS_SAVE_MS for r in queued)
+    # (seed 4567) readings dated while the box's clock ran ahead (13 days: a phone's save put it
+    # back) and not yet sent are re-dated by the next live reading of the transmitter that the
+    # clock now dates earlier (forward.redate): its activation estimate, theirs no more
+    lives = [(e["t_ms"], e["dex_s"], e["unix_s"]) for e in events if e.get("event") == "reading"
+             and e.get("source") == "live" and e.get("unix_s") is not None and e.get("dex_s") is not None]
+
+    def redated_ms(e):
+        act = e["unix_s"] - e["dex_s"]
+        for t, dex_s, unix_s in lives:
+            if t > e["t_ms"] and dex_s > e["dex_s"] and unix_s - dex_s < act - REDATE_SAME_S:
+                return int((e["dex_s"] + unix_s - dex_s) * 1000)
+        return None
+
+    def delivered(e):
+        if stored(int(e["unix_s"] * 1000)):
+            return True
+        alt = redated_ms(e) if e.get("dex_s") is not None else None
+        return alt is not None and stored(alt)
     lost = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None
             and e.get("unix_s") is not None and e["t_ms"] < min(end_ms - NS_TAIL_MS, owed_until)
-            and not stored(int(e["unix_s"] * 1000))
+            and not delivered(e)
             and not any(0 <= c - e["t_ms"] <= NS_SAVE_MS for c in cuts)
             and not any(e["t_ms"] <= c and only_in_last_save(e["t_ms"], c) for c in damaged)
             and not any(e["t_ms"] <= c for c in both)]
