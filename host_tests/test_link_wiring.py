@@ -173,7 +173,7 @@ class Silent:   # the annunciator, nothing sounding
         return True
 
 class Rtc:   # the fields of app.persist.RtcStore that wiring uses: no kept addresses
-    names, names_of = (), None
+    names, names_of, held, held_of = (), None, b"", None
 
 class App:
     def __init__(self, cfg):

@@ -44,3 +44,28 @@ def test_readings_held_for_want_of_a_clock_reach_nightscout_after_the_phone_sets
                if not any(abs(e["dex_s"] - d) <= 2 for d in stored_dex)]
     assert missing == [], "%d of %d readings taken before the clock never reached Nightscout " \
                           "(minute, dex_s): %s" % (len(missing), len(held), missing)
+
+
+def test_readings_held_for_want_of_a_clock_survive_a_watchdog_reset():
+    # as above, but a reset nobody planned comes first (the watchdog, a crash: no
+    # before_reset hook runs) at 30 min, before the phone's save at 40. The link resumes
+    # after the newest reading it delivered (RTC memory): the readings held until then
+    # were in the uploader's RAM only, and never came again.
+    w = _world(60, SPRING - 20 * 60, more_power_cuts_at_s=[[20, 0]], reset_at_s=30 * 60,
+               phone_saves=[[40 * 60, {"off_s": 0}, True]])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert any(e["event"] == "reset" for e in events)
+    reads = [e for e in events if e["event"] == "reading" and e.get("sgv") is not None]
+    held = [e for e in reads if e.get("unix_s") is None and e["t_ms"] < 30 * MIN]
+    assert len(held) >= 3, [(e["t_ms"], e.get("unix_s")) for e in reads]
+    offsets = {int(e["unix_s"]) - e["dex_s"] for e in reads if e.get("unix_s") is not None}
+    assert offsets, "no dated reading after the phone set the clock"
+    stored_dex = set()
+    for date, sgv in w["_ns_stored"]:
+        for o in offsets:
+            stored_dex.add(date // 1000 - o)
+    missing = [(e["t_ms"] // MIN, e["dex_s"]) for e in held
+               if not any(abs(e["dex_s"] - d) <= 2 for d in stored_dex)]
+    assert missing == [], "%d of %d readings taken before the clock and a watchdog reset never " \
+                          "reached Nightscout (minute, dex_s): %s" % (len(missing), len(held), missing)

@@ -24,22 +24,30 @@
 # dated ahead stayed so.
 # And the sensor session's end the `ending` notice was told for (main._watch_session),
 # by the wall clock: a reset or a settings save in the session's last day told it again.
+# And the readings the Nightscout uploader holds for want of a wall time
+# (forward.nightscout held_image): the link resumes after them, so a reset that
+# forgot them lost them from Nightscout; here, they go with the resume point
+# (kept and lost together: a power cut loses both, and the link backfills them),
+# with no flash write per reading.
 # Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 |
 #         saved_s u32 | hole start u32 | hole end u32 | transmitter ID 6 bytes
 #         (zeros: none) | names length u8 | clock back u32 | ending told u32 (Unix
-#         seconds, 0: none) | blob | names | sum u16,
-#         names: per name, its length u8 | the name | its IPv4 address 4 bytes
-# (version 7: without the ending told; 6: without the clock back either; 5: without
-# the names either; 4: without the ID either; 3: without the hole either; 2: without
-# saved_s). The alarm state comes first: names that do not fit beside it are left out.
+#         seconds, 0: none) | held length u16 | blob | names | held | sum u16,
+#         names: per name, its length u8 | the name | its IPv4 address 4 bytes;
+#         held: the uploader's records, HELD_REC bytes each
+# (version 8: without the held; 7: without the ending told either; 6: without the clock
+# back either; 5: without the names either; 4: without the ID either; 3: without the hole
+# either; 2: without saved_s). The alarm state comes first, then the names, then the
+# newest held records that fit (with the largest alarm state all of them fit).
 import struct
 import time
 
 _MAGIC = b"CG"
-_VERSION = 8
+_VERSION = 9
 _NO_HOLE = 0xFFFFFFFF
 MAX_BYTES = 2048  # ESP32 RTC user memory
 MAX_NAMES, MAX_NAMES_BYTES = 4, 128  # enough for Nightscout, MQTT, the leader and NTP
+HELD_REC = 8   # bytes of a held reading (forward.nightscout)
 MAX_AWAY_S = 86400  # a longer "away" means the wall clock was set meanwhile: unknown
 MAX_CLOCK_BACK_S = 366 * 86400   # a clock back beyond this is damage the sum let through: 0
 
@@ -59,6 +67,8 @@ class RtcStore:
         self.names_of = None  # () -> the names to keep now, asked at every save (wiring sets it)
         self.clock_back = 0   # clock.back_s(), given at each step of the clock (stepped)
         self.ending_told = 0  # Unix seconds of the session end the `ending` notice was told for
+        self.held = b""       # the Nightscout uploader's held readings (forward.nightscout)
+        self.held_of = None   # () -> those to keep now, asked at every save (wiring sets it)
         self._written = None
 
     def load(self):
@@ -78,7 +88,7 @@ class RtcStore:
         except Exception:
             raw = b""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-         self.names, self.clock_back, self.ending_told) = _decode(raw)
+         self.names, self.clock_back, self.ending_told, self.held) = _decode(raw)
         if not 0 <= self.clock_back <= MAX_CLOCK_BACK_S:
             self.clock_back = 0
         if self.blob and self.saved_s is not None:
@@ -95,6 +105,11 @@ class RtcStore:
         if self.names_of is not None:
             try:   # the alarm state is saved whatever the names do
                 self.names = self.names_of()
+            except Exception:
+                pass
+        if self.held_of is not None:
+            try:
+                self.held = self.held_of()
             except Exception:
                 pass
         self._write()
@@ -127,7 +142,7 @@ class RtcStore:
         """Factory reset: the next boot starts as the first (no alarm state,
         no snooze, no transmitter clock, no reset count)."""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-         self.names, self.clock_back, self.ending_told) = _EMPTY
+         self.names, self.clock_back, self.ending_told, self.held) = _EMPTY
         self.rtc.memory(b"")
         self._written = None
 
@@ -169,7 +184,7 @@ class RtcStore:
 
     def _write(self):
         data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-                       self.names, self.clock_back, self.ending_told)
+                       self.names, self.clock_back, self.ending_told, self.held)
         if data != self._written:
             self.rtc.memory(data)
             self._written = data
@@ -182,23 +197,28 @@ def _checksum(data):
     return s
 
 
-_HEAD = 37  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID, names length,
-#            clock back, ending told
-_HEADS = {2: 10, 3: 14, 4: 22, 5: 28, 6: 29, 7: 33, _VERSION: _HEAD}
+_HEAD = 39  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID, names length,
+#            clock back, ending told, held length
+_HEADS = {2: 10, 3: 14, 4: 22, 5: 28, 6: 29, 7: 33, 8: 37, _VERSION: _HEAD}
 _ID_BYTES = 6
-_EMPTY = (0, 0, b"", 0, None, None, (), 0, 0)
+_EMPTY = (0, 0, b"", 0, None, None, (), 0, 0, b"")
 
 
-def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=(), clock_back=0, ending_told=0):
+def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=(), clock_back=0, ending_told=0,
+            held=b""):
     if len(blob) > MAX_BYTES - _HEAD - 2:
         raise ValueError("state blob of %d bytes exceeds RTC memory" % len(blob))
     kept = _encode_names(names, min(MAX_NAMES_BYTES, MAX_BYTES - _HEAD - 2 - len(blob)))
+    room = MAX_BYTES - _HEAD - 2 - len(blob) - len(kept)
+    fit = min(len(held), room - room % HELD_REC)
+    held = held[len(held) - fit:] if fit else b""
     start, end = hole if hole is not None else (_NO_HOLE, 0)
     tid = (tx_id or "").encode()[:_ID_BYTES]
     head = _MAGIC + struct.pack("<BBIHIII", _VERSION, boots, last_dex, len(blob), saved_s,
                                 start & 0xFFFFFFFF, end & 0xFFFFFFFF)
     head += (tid + bytes(_ID_BYTES - len(tid)) + bytes((len(kept),))
-             + struct.pack("<II", min(max(clock_back, 0), 0xFFFFFFFF), ending_told) + blob + kept)
+             + struct.pack("<IIH", min(max(clock_back, 0), 0xFFFFFFFF), ending_told, len(held))
+             + blob + kept + held)
     return head + struct.pack("<H", _checksum(head))
 
 
@@ -237,10 +257,11 @@ def _decode_names(data):
 
 
 def _decode(raw):
-    """(boots, last_dex, blob, saved_s, hole, tx_id, names, clock_back, ending_told);
+    """(boots, last_dex, blob, saved_s, hole, tx_id, names, clock_back, ending_told, held);
     saved_s is None for a version-2 record, hole None for records before version 4, tx_id
-    None before version 5, names empty before version 6, clock_back 0 before version 7 and
-    ending_told 0 before version 8 (firmware before an update, which did not keep them)."""
+    None before version 5, names empty before version 6, clock_back 0 before version 7,
+    ending_told 0 before version 8 and held empty before version 9 (firmware before an
+    update, which did not keep them)."""
     if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in _HEADS:
         return _EMPTY
     version, head = raw[2], _HEADS[raw[2]]
@@ -256,10 +277,11 @@ def _decode(raw):
         start, end = struct.unpack_from("<II", raw, 14)
         hole = None if start == _NO_HOLE else (start, end)
     k = raw[28] if version >= 6 else 0   # the names' length
-    if len(raw) < head + n + k + 2:
+    h = struct.unpack_from("<H", raw, 37)[0] if version >= 9 else 0   # the held readings'
+    if len(raw) < head + n + k + h + 2:
         return _EMPTY
-    body = raw[:head + n + k]
-    if struct.unpack_from("<H", raw, head + n + k)[0] != _checksum(body):
+    body = raw[:head + n + k + h]
+    if struct.unpack_from("<H", raw, head + n + k + h)[0] != _checksum(body):
         return _EMPTY
     if version >= 5:
         tid = bytes(raw[22:22 + _ID_BYTES]).rstrip(b"\0")
@@ -270,4 +292,4 @@ def _decode(raw):
     back = struct.unpack_from("<I", raw, 29)[0] if version >= 7 else 0
     told = struct.unpack_from("<I", raw, 33)[0] if version >= 8 else 0
     return (boots, last_dex, bytes(raw[head:head + n]), saved_s, hole, tx_id,
-            _decode_names(raw[head + n:head + n + k]), back, told)
+            _decode_names(raw[head + n:head + n + k]), back, told, bytes(raw[head + n + k:head + n + k + h]))

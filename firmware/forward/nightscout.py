@@ -1,7 +1,8 @@
 # Nightscout uploader: drains the upload queue with POST /api/v1/entries.
 #
 #   up = NightscoutUploader(cfg["nightscout"], on_condition=cb, wifi=keeper,
-#                           store_path="/nsqueue.bin", on_server_date=timesync.offer_date)
+#                           store_path="/nsqueue.bin", on_server_date=timesync.offer_date,
+#                           held=rtc.held)   # rtc.held_of = up.held_image
 #   up.submit(reading)          # from the reading path; never blocks
 #   asyncio.create_task(up.run())
 #   NightscoutUploader(..., session=fn, start_path="/nsstart.txt")   # the link's sensor session:
@@ -19,7 +20,10 @@
 #                            server; clears 30 min later (an event, not a state)
 # Readings without a wall time (the link gives them until the box's clock is
 # set) are held, up to 3 h, and dated by the first reading that has one
-# (same transmitter clock: wall = its wall - its dex_s + dex_s). While some
+# (same transmitter clock: wall = its wall - its dex_s + dex_s). The link
+# resumes after them at a reset: they are kept in RTC memory with its resume
+# point (held_image(), given back as `held` at the next start; app.persist),
+# and, once dated, until the queue's next save to flash. While some
 # are held and the clock is not set, the uploader asks the server for the time
 # (GET /api/v1/status.json, its Date header to on_server_date): with NTP
 # blocked nothing else would ever give the box a clock.
@@ -53,8 +57,9 @@ _SAVE_BLOCK_MS = 500  # a queue save (erase, program, rename) holds the loop: ke
 _START_RETRY_MIN_S = 60   # a sensor start not stored: tried again after this, doubling to
 _START_RETRY_MAX_S = 3600  # ... this
 _START_REFUSED_S = 86400   # refused (401, 403): the log's ring is 48 lines, an hourly line fills it
-_HELD_FILE = ".held"  # beside the queue file: readings held for want of a wall time, at a reset
-_HELD_REC = "<IHh"    # dex_s, sgv, trend (-32768: none)
+_HELD_FILE = ".held"  # beside the queue file: held readings, as the firmware before RTC memory
+                      # kept them at a planned reset (read once, then removed)
+_HELD_REC = "<IHh"    # dex_s, sgv, trend (-32768: none): 8 bytes (app.persist.HELD_REC)
 _CLEAR_AFTER_S = 1800  # queue_full clears only this long after the last drop (a drop per
                        # reading must not raise and clear it every 5 min all night); queue_damaged
                        # this long after it was found
@@ -107,7 +112,8 @@ def validate(cfg):
 
 class NightscoutUploader:
     def __init__(self, cfg, on_condition=None, wifi=None, queue=None, store_path=None,
-                 on_server_date=None, log=log_print, on_memory=None, session=None, start_path=None):
+                 on_server_date=None, log=log_print, on_memory=None, session=None, start_path=None,
+                 held=None):
         c = validate(cfg)
         self._c = c
         self._ctx = http.tls_context(c["ca"]) if c["scheme"] == "https" else None
@@ -126,6 +132,7 @@ class NightscoutUploader:
         self._dropped_s = None  # clock.ms() // 1000 of the last drop seen
         self._damaged_s = None  # ... of a damaged queue file found at start
         self._held = []  # (dex_s, sgv, trend) of readings that came without a wall time
+        self._dated = []  # ... the held ones dated into the queue since its last save to flash
         self.delay_s = 0
         self.last_ok_ms = clock.ms()
         self.stats = {"posted": 0, "stored": 0, "failures": 0, "auth_failures": 0}
@@ -141,7 +148,10 @@ class NightscoutUploader:
             except OSError as e:   # the flash refused: the files are read as they are
                 self._log("nightscout: queue file %s not recovered: %r" % (store_path, e))
             self._restore(store_path) is False and self._restore(store_path + fsutil.BAK)
-            self._restore_held(store_path + _HELD_FILE)
+            self._restore_held_file(store_path + _HELD_FILE)
+        if held:
+            self._log("nightscout: %d readings without a wall time kept through the reset"
+                      % self._take_held(held))
 
     def _restore(self, path):
         """Queue the readings saved in path: True, None (no file) or False (corrupt,
@@ -160,23 +170,39 @@ class NightscoutUploader:
         self._log("nightscout: %d readings restored from %s" % (len(self.queue), path))
         return True
 
-    def _restore_held(self, path):
-        """Readings held before a planned reset (flush_to_flash): the link resumes
-        after them and never delivers them again."""
-        if not fsutil.size(path):
-            return   # (the usual case: no file, or an empty one)
-        data = fsutil.read_bytes(path)
-        if not data:
-            return
-        n = len(data) // 8
-        for i in range(n):
+    def _take_held(self, data):
+        """Hold the readings of packed records (held_image); those no link can
+        have given (damage) are left out. Returns how many were taken."""
+        n = 0
+        for i in range(len(data) // 8):
             d, sgv, t = struct.unpack_from(_HELD_REC, data, i * 8)
-            self._hold(d, sgv, None if t == -32768 else t)
+            if 13 < sgv <= 0xFFF and (t == -32768 or -128 <= t <= 127):
+                self._hold(d, sgv, None if t == -32768 else t)
+                n += 1
+        return n
+
+    def _restore_held_file(self, path):
+        """Readings the firmware before this one wrote at a planned reset: taken
+        once, then the file goes. Never in the way of the start (a save cut by a
+        power cut, a damaged or unreadable file: what can be read is taken)."""
+        if fsutil.size(path) is None and fsutil.size(path + fsutil.TMP) is None:
+            return   # (the usual case)
         try:
-            fsutil.write_atomic(path, b"")   # taken: not again at the next reset
+            fsutil.recover(path)
+            data = fsutil.read_bytes(path)
+            for p in (path, path + fsutil.TMP, path + fsutil.BAK):
+                fsutil.remove_if_present(p)
         except OSError:
-            pass
-        self._log("nightscout: %d readings without a wall time restored" % n)
+            return
+        if data:
+            self._log("nightscout: %d readings without a wall time restored" % self._take_held(data))
+
+    def held_image(self):
+        """The held readings (and those dated from them that only the queue in RAM
+        has) as packed records, for RTC memory: the link resumes after them at a
+        reset and never gives them again."""
+        return b"".join(struct.pack(_HELD_REC, d, sgv, -32768 if t is None else t)
+                        for d, sgv, t in self._dated + self._held)
 
     # --- called from the reading path -------------------------------------
     def submit(self, reading):
@@ -218,6 +244,7 @@ class NightscoutUploader:
                 lost += 1  # another transmitter (its clock restarted): no way to date it
         if lost:
             self._log("nightscout: %d readings from before the wall clock could not be dated" % lost)
+        self._dated += self._held
         self._held = []
 
     # --- the task ---------------------------------------------------------
@@ -407,6 +434,7 @@ class NightscoutUploader:
         try:
             fsutil.write_atomic(self._store, q.image())
             q.mark_saved(clock.ms() // 1000)
+            self._dated = []
         except (OSError, MemoryError) as e:
             # a fragmented heap (a full queue's image is ~7 KB) must not kill the
             # uploader: this runs first in every loop, so the task would die at once
@@ -422,13 +450,12 @@ class NightscoutUploader:
             self._on_memory()
 
     def flush_to_flash(self):
-        """Write the queue now (before a planned reset)."""
+        """Write the queue now (before a planned reset; the held readings stay in
+        RTC memory, held_image)."""
         if self._store:
             fsutil.write_atomic(self._store, self.queue.image())
             self.queue.mark_saved(clock.ms() // 1000)
-            if self._held:   # (not in the queue: undated; the link resumes after them)
-                fsutil.write_atomic(self._store + _HELD_FILE, b"".join(
-                    struct.pack(_HELD_REC, d, sgv, -32768 if t is None else t) for d, sgv, t in self._held))
+            self._dated = []
 
     async def _wait(self, delay_s):
         self._wake.clear()

@@ -109,6 +109,7 @@ class Clock:
 class Fs:
     """fsutil (and open) over a dict of files."""
     BAK = ".bak"
+    TMP = ".tmp"
 
     def __init__(self):
         self.files = {}
@@ -122,6 +123,10 @@ class Fs:
             raise self.unreadable[path]
         if path + ".tmp" in self.files and path not in self.files:
             self.files[path] = self.files.pop(path + ".tmp")
+
+    def remove_if_present(self, path):
+        self.calls.append(("remove", path))
+        self.files.pop(path, None)
 
     def size(self, path):
         d = self.files.get(path)

@@ -11,7 +11,7 @@ import struct
 from app import persist
 from fakes import FakeRtc
 
-HEAD = 37   # the version-8 header's bytes, by the layout above (the blob starts there)
+HEAD = 39   # the version-9 header's bytes, by the layout above (the blob starts there)
 
 
 class BrokenRtc:
@@ -32,13 +32,14 @@ def _checksum(data):
     return s
 
 
-def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, tx_id=b"", version=8,
-            names=b"", clock_back=0, ending_told=0):
-    """Version 8 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
+def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, tx_id=b"", version=9,
+            names=b"", clock_back=0, ending_told=0, held=b""):
+    """Version 9 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
     blob length u16 | saved_s u32 | hole start u32 | hole end u32 | transmitter
     ID 6 bytes (zeros: none) | names length u8 | clock back u32 | ending told u32 |
-    blob | names | sum u16. Version 7: without the ending told; 6: without the clock
-    back either; 5: without the names either; 4: without the ID either."""
+    held length u16 | blob | names | held | sum u16. Version 8: without the held;
+    7: without the ending told either; 6: without the clock back either; 5: without
+    the names either; 4: without the ID either."""
     head = b"CG" + struct.pack("<BBIHIII", version, boots, last_dex, len(blob), saved_s,
                                hole_start, hole_end)
     if version >= 5:
@@ -49,7 +50,9 @@ def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, t
         head += struct.pack("<I", clock_back)
     if version >= 8:
         head += struct.pack("<I", ending_told)
-    head += blob + names
+    if version >= 9:
+        head += struct.pack("<H", len(held))
+    head += blob + names + held
     return head + struct.pack("<H", _checksum(head))
 
 
@@ -210,7 +213,7 @@ def test_an_empty_version_2_record_is_read():
 
 def test_an_unknown_version_is_not_read():
     rec = bytearray(_record(3, 864060, b"alarm state", 1000))
-    rec[2] = 9
+    rec[2] = 10
     body = bytes(rec[:-2])
     rec = body + struct.pack("<H", _checksum(body))
     st = persist.RtcStore(FakeRtc(rec), _wall(1000))
@@ -520,3 +523,33 @@ def test_the_session_end_told_is_written_at_once_moves_with_a_step_and_is_forgot
     again.told_ending(1800000000)
     again.forget_all()
     assert again.ending_told == 0 and persist.RtcStore(rtc, _wall(0)).load() == b""
+
+
+def test_the_nightscout_uploaders_held_readings_are_kept_after_the_names():
+    # forward.nightscout held_image(): readings held for want of a wall time, which the
+    # link (resuming after them) never gives again; asked at every save (record version 9)
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(5001))
+    st.load()
+    held = [b"12345678"]
+    st.held_of = lambda: held[0]
+    st.save(b"alarm state", 864060)
+    assert rtc.mem == _record(1, 864060, b"alarm state", 5001, held=b"12345678")
+    again = persist.RtcStore(rtc, _wall(5002))
+    again.load()
+    assert again.held == b"12345678"
+    again.save(b"alarm state")                  # nobody asked yet (the uploader not started)
+    assert rtc.mem == _record(2, 864060, b"alarm state", 5001, held=b"12345678")
+    again.held_of = lambda: 1 // 0              # a failing uploader costs nothing else
+    again.save(b"alarm state 2")
+    assert persist.RtcStore(FakeRtc(rtc.mem), _wall(5002)).load() == b"alarm state 2"
+    # the alarm state and the names first: the newest whole records that fit
+    big = b"b" * (2048 - HEAD - 2 - 20)
+    again.held_of = lambda: b"AAAAAAAA" + b"BBBBBBBB" + b"CCCCCCCC"
+    again.save(big)
+    assert len(rtc.mem) == 2048 - 4 and rtc.mem == _record(2, 864060, big, 5002, held=b"BBBBBBBBCCCCCCCC")
+    # a version 8 record (the firmware before): none held, the rest read as it was
+    old = persist.RtcStore(FakeRtc(_record(2, 864060, b"blob", 1000, version=8, ending_told=7)), _wall(1000))
+    assert old.load() == b"blob" and old.held == b"" and old.ending_told == 7
+    again.forget_all()
+    assert again.held == b""
