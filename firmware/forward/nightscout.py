@@ -312,6 +312,9 @@ class NightscoutUploader:
         if 200 <= status < 300:
             self.queue.ack(batch)
             self.stats["stored"] += len(batch)
+            if self._dated:   # on the server: not kept for a reset (sent again, and doubled on
+                sent = [e[0] for e in batch]   # Nightscout where the activation moved meanwhile)
+                self._dated = [h for h in self._dated if h[0] not in sent]
         return status
 
     async def _post(self, what, body, about):

@@ -11,7 +11,7 @@
 # Runs on CPython and MicroPython (the World of test_nightscout_rules.py).
 import struct
 
-from test_nightscout_rules import World, STORE, T, rd, _image
+from test_nightscout_rules import World, STORE, STORED, T, rd, _image, https
 
 
 def _reset(w, up, wall=None):
@@ -131,3 +131,19 @@ def test_a_half_written_or_damaged_held_file_never_stops_the_uploader():
         w.fs.unreadable[STORE + ".held"] = OSError(5)   # the flash refuses the block
         up = w.uploader(store=STORE)
         assert up._held == [] and up.queue.entries() == [rd(0)]
+
+
+def test_dated_held_readings_the_server_stored_are_not_kept_for_a_reset():
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE)
+        up.submit((1000, None, 100, 0))
+        w.clock.wall = True
+        up.submit((1300, T, 120, 0, 6, "live"))
+        assert len(up.held_image()) == 8
+        w.http.answers.append((200, None, STORED))
+        c = up.post_once()
+        try:
+            c.send(None)
+        except StopIteration:
+            pass
+        assert len(up.queue) == 0 and up.held_image() == b""
