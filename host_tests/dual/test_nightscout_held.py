@@ -147,3 +147,17 @@ def test_dated_held_readings_the_server_stored_are_not_kept_for_a_reset():
         except StopIteration:
             pass
         assert len(up.queue) == 0 and up.held_image() == b""
+
+
+def test_held_readings_waiting_for_a_dated_reading_with_the_clock_set_are_not_unreachable():
+    # kept through a reset (or the clock set by the server's Date): they wait for the link's
+    # next reading with a wall time to date them, not for the server, which is fine. The
+    # forwarding alarm sounded an hour later all the same (review of session 44, helper-189)
+    with World(wall=True, pauses=12) as w:
+        up = w.uploader(https(alert_after_s=600), held=struct.pack("<IHh", 1000, 100, 3))
+        w.run()
+        assert w.pauses == [("wait_for", 60)] * 12 and w.http.requests == []
+        assert w.raised("nightscout_unreachable") == []
+        up.submit((1300, T, 120, 0))             # the link is back: dated, queued
+        assert [e[0] for e in up.queue.entries()] == [1000, 1300]
+
