@@ -361,7 +361,10 @@ class MqttPublisher:
                 # and again (two boxes given one client_id, an ACL) is backed off like a
                 # refusal, not reconnected to in a loop; not a Wi-Fi that drops us.
                 # It serves nothing: an hour of it raises mqtt_unreachable too
-                kicked = (why == "closed by broker" and clock.ms() - started < _BRIEF_S * 1000
+                # (a broker's reset is a read error: it throws out a client whose
+                # publishes it has not read with an RST, not a close)
+                kicked = ((why == "closed by broker" or why.startswith("read error"))
+                          and clock.ms() - started < _BRIEF_S * 1000
                           and (self._wifi is None or self._wifi.is_up()))
                 if kicked:
                     self._brief += 1

@@ -130,6 +130,8 @@ class Stream:
                 raise s.read_error
             if s.inbox:
                 data, s.inbox = s.inbox[:n], s.inbox[n:]
+                if not s.inbox and s.reset_after is not None:   # the next read: the reset
+                    s.read_error, s.reset_after = s.reset_after, None
                 return data
             if s.eof:
                 return b""
@@ -223,6 +225,7 @@ class Sock:
         self.inbox = b""
         self.eof = False
         self.read_error = None
+        self.reset_after = None   # the read_error once the inbox is read (a reset after an answer)
         self.closed = False
         self.blocking = True
         self.opts = []
@@ -314,6 +317,7 @@ class Broker:
         self.later = None
         self.no_nodelay = False
         self.kick = 0           # this many connections closed once they answer a first ping
+        self.kick_reset = 0     # ... reset (TCP RST) once they answer it
         self.room = None        # a new connection's send room
         self.publishes = []
         self.retained = {}
@@ -368,6 +372,9 @@ class Broker:
         if self.kick > 0:
             self.kick -= 1
             sock.eof = True
+        elif self.kick_reset > 0:
+            self.kick_reset -= 1
+            sock.reset_after = OSError(104)
 
     def restart(self):
         """Down and up again, its retained states lost: the connection sees EOF."""
@@ -1007,6 +1014,17 @@ def test_a_broker_that_drops_every_answered_connection_is_backed_off_from_the_th
     assert "mqtt: the broker closed 3 connections in a row at once; next in 2 s" in w.logs, w.logs
     assert "mqtt: the broker closed 9 connections in a row at once; next in 128 s" in w.logs, w.logs
     assert w.conds == []       # within the hour: not unreachable yet
+
+
+def test_a_broker_that_resets_every_answered_connection_is_backed_off_from_the_third():
+    # a broker that throws the box out while its publishes are still unread in the
+    # broker's socket sends a reset, not a close (RFC 1122 4.2.2.13): the box read "read
+    # error" and reconnected at once, again and again, with the discovery and every state
+    def setup(w):
+        w.broker.kick_reset = 9   # a finite storm: a loop at one instant fails, not hangs
+    w = run_world(setup, until_s=300, wifi=True)
+    assert connect_times(w) == [0, 0, 0, 2000, 6000, 14000, 30000, 62000, 126000, 254000], connect_times(w)
+    assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128], w.loop.sleeps
 
 
 def test_connections_ended_by_the_wifi_or_a_write_are_taken_up_again_at_once():
