@@ -4328,3 +4328,24 @@ def test_nightscout_delivery_of_readings_re_dated_after_the_clock_ran_ahead():
     w["_ns_dates"] = right
     v = chaos.check_nightscout_delivery(w, ev2, 200 * MIN, [])
     assert len(v) == 1 and "never reached" in v[0][1], v
+
+
+def test_a_failed_backfill_with_no_reachable_window_before_the_transmitters_restart_is_not_owed():
+    # seed 4590: windows 10-11 missed; the session at window 12 delivered its live reading and
+    # its backfill failed; the transmitter was away from then until its clock restarted (its
+    # history gone): no session could try again
+    values = [100 + k for k in range(100)]
+    w = _world()
+    t = [chaos.br.FIRST_WINDOW_MS + k * chaos.br.WINDOW_MS for k in range(40)]
+    ev = [reading(x + 2000, 100 + k, age_ms=2000) for k, x in enumerate(t) if k < 10 or k == 12]
+    restart = [{"event": "tx_restart", "t_ms": t[30] + 1000, "shift_s": 10 ** 6}]
+    w["absence"] = [(t[12] + 60000) // 1000, t[30] // 1000]
+    assert chaos.check_lost_readings(w, restart + ev, 400 * MIN, [], values) == []
+    # a window where it could be reached before the restart: owed
+    w["absence"] = [(t[14] + 60000) // 1000, t[30] // 1000]
+    v = chaos.check_lost_readings(w, restart + ev, 400 * MIN, [], values)
+    assert len(v) == 1 and v[0][1].startswith("2 transmitter windows"), v
+    # without the restart, a session after the absence could still backfill them: owed
+    w["absence"] = [(t[12] + 60000) // 1000, t[30] // 1000]
+    v = chaos.check_lost_readings(w, ev, 400 * MIN, [], values)
+    assert len(v) == 1, v

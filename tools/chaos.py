@@ -4096,7 +4096,9 @@ def check_lost_readings(w, events, end_ms, problems, values=None):
     trace as vtx plays it), taken outside any sensor/transmitter mode span, must be
     delivered (live or backfill) when the box delivered a later live reading taken
     within BACKFILL_S - BACKFILL_SLACK_MS of it: that session could, and must,
-    backfill it. Not judged: rogue or phone-slot worlds, broken configs, factory resets."""
+    backfill it (unless that session's backfill failed and the transmitter could not be reached,
+    silent, away or the box off, at any window before its clock restarted, seed 4590). Not judged:
+    rogue or phone-slot worlds, broken configs, factory resets."""
     if problems or "button_at_boot" in w["inject"] or any(m in ("rogue", "phone_slot") for m, _, _ in w["modes"]):
         return []
     if values is None:
@@ -4135,6 +4137,17 @@ def _lost(w, events, end_ms, windows, stop_ms=None):
     live = sorted((m, a) for a, m, g, s in glucose_readings(events) if s == "live")
     spans = [(a * 1000 - 5 * MIN, b * 1000 + 5 * MIN) for _, a, b in w["modes"]]
     restarts = [t for t, _ in tx_restarts(events)]   # round 8: a restarted transmitter has no history
+    # (seed 4590) no session can be had while the transmitter is silent or away or the box is off
+    unreachable = [(a * 1000, b * 1000) for a, b in w["silent"] + ([w["absence"]] if w.get("absence") else [])] \
+        + power_offs(events)
+    windows = list(windows)
+
+    def lost_to_restart(arrived_ms):
+        # a backfill that failed at the session arriving then, and no window after it where the
+        # transmitter could be reached before its clock restarted (and its history went)
+        r = [x for x in restarts if x > arrived_ms]
+        return bool(r) and not any(arrived_ms < x < r[0] and not any(a <= x <= b for a, b in unreachable)
+                                   for x, _ in windows)
     lost = []
     j = 0
     for t, g in windows:
@@ -4146,7 +4159,7 @@ def _lost(w, events, end_ms, windows, stop_ms=None):
         # and early enough that a failed backfill had later sessions to try again
         if j < len(live) and live[j][0] - t <= BACKFILL_S * 1000 - BACKFILL_SLACK_MS \
                 and live[j][1] <= stop_ms - BACKFILL_RETRY_MS \
-                and not any(t < r <= live[j][0] for r in restarts):
+                and not any(t < r <= live[j][0] for r in restarts) and not lost_to_restart(live[j][1]):
             lost.append((t, g, live[j]))
     if lost:
         t, g, (m, a) = lost[0]
