@@ -2868,8 +2868,12 @@ def test_a_snooze_across_a_schedule_change_keeps_its_end_and_hides_nothing_urgen
     dip = _sched_events([75] * 8 + [50] + [75] * 31, extra=[reraise])
     v = chaos.check_sched_snooze(_world(), dip, s, 200 * MIN, [])
     assert len(v) == 1 and "below urgent_low" in v[0][1]
-    told = sorted(dip + [onset(40 * MIN + 3000, "urgent_low")], key=lambda e: e["t_ms"])
+    # the urgent low's onset ends the low's snooze (helper-201): the low sounds again beside it
+    worse = [onset(40 * MIN + 3000, "urgent_low"), dict(onset(40 * MIN + 3000, "low"), reraise=True)]
+    told = sorted([e for e in dip if e is not reraise] + worse, key=lambda e: e["t_ms"])
     assert chaos.check_sched_snooze(_world(), told, s, 200 * MIN, []) == []
+    v = chaos.check_sched_snooze(_world(), sorted(dip + worse[:1], key=lambda e: e["t_ms"]), s, 200 * MIN, [])
+    assert len(v) == 1 and "not sounding again by t=%d" % (40 * MIN + 3000 + chaos.REACT_MS) in v[0][1], v
     # a snoozed high, the night's urgent_high (230) under the readings: urgent_high owed
     sh = _sched_s(urgent_high=230)
     high = _sched_events([250] * 40, kind="high", extra=[dict(onset(50 * MIN + 500, "high"), reraise=True)])
@@ -3213,6 +3217,14 @@ def test_an_urgent_low_soon_snoozed_across_the_change_keeps_its_end():
                    key=lambda e: e["t_ms"])
     v = chaos.check_uls_horizon(w, early, s, 150 * MIN, [])
     assert any("re-raised at t=%d" % (81 * MIN) in t for _, t in v)
+    # an urgent low inside the snooze ends it: urgent_low_soon sounds again beside it (helper-201)
+    dip = slow[:19] + [58, 57] + slow[21:]
+    ev, s = _uls_events(680, snooze_at=77 * MIN, values=dip)
+    ul = [e["t_ms"] for e in ev if e["event"] == "alarm_onset" and e["type"] == "urgent_low"]
+    again = [e["t_ms"] for e in ev if e["event"] == "alarm_onset" and e["type"] == "urgent_low_soon"
+             and e.get("reraise")]
+    assert ul and again[:1] == ul[:1] and ul[0] < 97 * MIN, (ul, again)
+    assert chaos.check_uls_horizon(w, ev, s, 150 * MIN, []) == []
 
 
 def test_simboot_soft_resets_keep_the_ticks_in_a_real_world():

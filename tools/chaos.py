@@ -5931,6 +5931,13 @@ def _boot_settings(events, s, t_ms):
         return ex.usable or s
 
 
+def _urgent_low_onset(events, t0, until):
+    """The first urgent_low onset (not a re-raise or a restore) after t0 and before until, or
+    None: a low-side snooze given before it ends there (alarms.engine._raise, helper-201)."""
+    return next((x["t_ms"] for x in events if x.get("event") == "alarm_onset" and x.get("type") == "urgent_low"
+                 and not x.get("reraise") and not x.get("restored") and t0 < x["t_ms"] < until), None)
+
+
 def check_sched_snooze(w, events, s, end_ms, problems):
     """29 (round 11): a snooze of `low` or `high` across a schedule's threshold change (the board's
     local minute, its `clock` samples, crossing an entry's start or end with different thresholds).
@@ -6011,7 +6018,11 @@ def check_sched_snooze(w, events, s, end_ms, problems):
                                "at t=%d ms, no urgent_high" % (kind, e0, g, se["urgent_high"], a)))
                 break
         cleared = clear is not None and clear <= stop
-        # (b) the same kind keeps its end
+        # (b) the same kind keeps its end (a low's ends at an urgent low's onset: it sounds
+        # again beside it, helper-201; the rest is another press's)
+        worse = _urgent_low_onset(events, t0, until) if kind == "low" else None
+        if not acked and worse is not None:
+            until = worse
         if not acked:
             early = [x["t_ms"] for x in events if x.get("event") == "alarm_onset" and x.get("type") == kind
                      and x.get("reraise") and e0 <= x["t_ms"] < until - 2000 and x["t_ms"] <= stop]
@@ -6237,6 +6248,9 @@ def check_uls_horizon(w, events, s, end_ms, problems):
             # (seed 4433) snoozed by a press on the urgent low, whose snooze it ends with
             # (alarms.engine._cover: the urgent low's end is the episode's next word)
             until = boot + int(e["until_s"] * 1000)
+        worse = _urgent_low_onset(events, t0, until)
+        if worse is not None:   # (helper-201) its snooze ends there: it sounds again beside it
+            until = worse
         if not any(t0 < x <= until for x in edges) or not quiet(until) or any(t0 <= x <= until for x in stops):
             continue
         clear = next((x["t_ms"] for x in events if t0 < x["t_ms"] and x.get("event") == "alarm_clear"
@@ -6246,7 +6260,7 @@ def check_uls_horizon(w, events, s, end_ms, problems):
         if early:
             out.append((early[0], "urgent_low_soon snoozed until t=%d ms across the schedule's change re-raised at "
                                   "t=%d ms" % (until, early[0])))
-        if clear is not None and clear <= until:
+        if clear is not None and clear <= until or worse is not None:
             continue
         last = [j for j in judged if j[0] <= until]
         if not last or until - last[-1][0] > stale_ms - MIN or near_edge(until):

@@ -125,10 +125,15 @@ class AlarmEngine:
                 # an acknowledgement holds while things do not get worse: a low long-pressed
                 # earlier sounds again beside the urgent low, so a press answers both and
                 # it re-sounds at that snooze's end (else glucose kept in urgent_low's
-                # hysteresis, 55-64, was silent after one snooze for as long as it stayed)
+                # hysteresis, 55-64, was silent after one snooze for as long as it stayed).
+                # Under an urgent low a snooze given before it is over too: one nobody
+                # answered handed over to a low still snoozed, silent under 70 (helper-201)
                 low = self._alarms.get(lesser)
-                if low is not None and low[_ST] == ACKNOWLEDGED:
+                if low is not None and (low[_ST] == ACKNOWLEDGED or
+                                        kind == "urgent_low" and low[_ST] == SNOOZED):
                     self._resound(lesser, low, now_s, events)
+                if kind == "urgent_low":
+                    self._held.pop(lesser, None)
         return rec
 
     def _was(self, kind, name, now_s):
