@@ -295,6 +295,29 @@ print("OUT " + json.dumps({"live": sum(1 for r in got if r[5] == "live"), "what"
     assert out["newest"] < out["first"] + 86400, out
 
 
+def test_another_transmitter_has_its_battery_told_even_when_the_old_ones_last_word_was_ok():
+    # the old transmitter's battery said low (0x81), then ok (0x00) as its cell recovered a
+    # little: app.wiring keeps the answered warning through such a recovery until another
+    # transmitter (review helper-193). The new one says ok too: told only on a change, its
+    # word never came, and the old transmitter's warning stayed up for the new one's life
+    out = link_prog(r'''
+told = []
+async def main():
+    l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_unit.json",
+              "resume_dex_s": tx.first_dex + 90 * 86400}, got.append,
+             lambda e: told.append((e["what"], e.get("active"))))
+    l.tx_status = 0          # the old transmitter's last word: ok
+    t = asyncio.create_task(l.run())
+    await asyncio.sleep_ms(10 * 60000)
+    t.cancel()
+asyncio.run(main())
+print("OUT " + json.dumps({"told": [w for w in told if w[0] in ("tx_clock", "battery_low")]}))
+''')
+    told = out["told"]
+    assert told[:1] == [["tx_clock", None]], told
+    assert ["battery_low", False] in told[1:], told    # the new one's "ok": the old warning ends
+
+
 def test_the_link_asks_at_every_scan_whether_wi_fi_shares_the_radio():
     # the setup access point opens and closes while the link runs: each scan
     # takes the duty of that moment, blind and around wake-ups alike

@@ -17,8 +17,8 @@
 #   held), no_transmitter, auth_failed, rogue, bond_lost, slot_conflict,
 #   battery_low, sensor_state, tx_clock, disconnected, error
 # battery_low (`active`) and sensor_state (`kind`, `usable`) come when the value
-# changes and once when it is first known, so an alarm restored after a reset
-# can clear.
+# changes and once when it is first known (the battery's again for another
+# transmitter, after tx_clock), so an alarm restored after a reset can clear.
 #
 # The package imports nothing itself: link.plan is pure bookkeeping, and
 # importing it (tests, tools) must not pull in aioble and the radio.

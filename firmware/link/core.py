@@ -843,6 +843,10 @@ class Link:
             self.seen = Seen(self.seen.horizon_s)
             self._hole = self._undelivered = None
             self.windows.forget()
+            # its status is told at its first word, "ok" too: the app holds an old warning
+            # through a recovery until another transmitter, and one saying "ok" as the old
+            # one's last word did was never told (its warning stayed up; helper-201)
+            self.tx_status = None
 
     async def _backfill(self, conn, c, b, start, end):
         self._hole = (start, end)          # until the stream arrives whole
