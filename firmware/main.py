@@ -17,7 +17,7 @@ from app import config as appconfig
 from app.memory import MemoryWatch
 from app.supervisor import Supervisor
 from alarms.engine import AlarmEngine
-from alarms.kinds import TYPES
+from alarms.kinds import TYPES, FAMILY_DAY
 from sound import board as boards
 from sound.annunciator import Annunciator
 
@@ -32,7 +32,7 @@ HEALTHY_AFTER_S = 1800  # uptime after which the `resets` alarm of a reset loop 
 LOOP_OVER_S = 6 * 3600  # ... and the loop: resets closer than this to each other count in a row
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
 SESSION_NOTICE_S = 24 * 3600   # a sensor session ending within this: the `sensor` notice, once,
-DAY_MINUTES = (8 * 60, 21 * 60)  # ... in the family's day (local time), never at night
+DAY_MINUTES = FAMILY_DAY  # ... in the family's day (local time), never at night
 LANDING_MS = 3000      # a stuck button's take-back reaches this far before its gesture
 FALLBACK_BOARD = "esp32-devkitc"
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again

@@ -4796,7 +4796,10 @@ def check_rtc_damage(w, events, s):
             if e.get("event") != "annunciator" or not t <= e["t_ms"] < nxt or e.get("pattern") not in br.ANSWERED:
                 continue
             if e["pattern"] == "snoozed":
-                ok = any(tp + longest >= e["t_ms"] for tp, _ in before)
+                # (a short press holds the transmitter's battery warning to the next morning,
+                # up to a day past its snooze: alarms.kinds.TILL_MORNING, helper-201)
+                most = longest + (86400000 if e.get("alarm") == "transmitter_battery" else 0)
+                ok = any(tp + most >= e["t_ms"] for tp, _ in before)
             else:
                 ok = any(k == "alarm_ack" for _, k in before)
             if not ok:

@@ -32,7 +32,8 @@ from alarms import glucose as _glucose
 
 from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
     PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, LEADER, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
-    NO_GLUCOSE, CONSEQUENCES, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError, reason_code)
+    NO_GLUCOSE, CONSEQUENCES, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError, reason_code,
+    FAMILY_DAY, TILL_MORNING, DAY_S)
 
 
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
@@ -425,9 +426,21 @@ class AlarmEngine:
             self._clear(kind, events)
             return events
         s = self.current_settings(now_s)
-        self._snooze(kind, now_s + self._snooze_minutes(kind, s) * 60, events)
+        self._snooze(kind, self._snooze_end(kind, now_s, s), events)
         self._cover(kind, rec[_UNTIL], events)
         return events
+
+    def _snooze_end(self, kind, now_s, s):
+        wait = self._snooze_minutes(kind, s) * 60
+        if kind in TILL_MORNING:
+            # the next start of the family's day at least that snooze away; without a time
+            # of day, a day: it sounds again at the hour it was answered, not hourly
+            mod = self.minute_of_day(now_s)
+            if mod is None:
+                return now_s + DAY_S
+            till = (FAMILY_DAY[0] - mod) % 1440 * 60
+            wait = till if till >= wait else till + DAY_S
+        return now_s + wait
 
     def _snooze(self, kind, until, events):
         rec = self._alarms[kind]

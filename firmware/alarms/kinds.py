@@ -65,6 +65,13 @@ _SNOOZE_KEY = {"urgent_low": "urgent_low_snooze", "urgent_low_soon": "urgent_low
                "fall": "rate_snooze", "rise": "rate_snooze",
                "persistent_high": "persistent_high_snooze", "no_data": "no_data_snooze"}
 _ACK_IS_SNOOZE = ("urgent_low", "urgent_low_soon", "no_data")   # these cannot be silenced until they clear
+# the family's day (minutes of the local day): news that is no danger waits for it
+FAMILY_DAY = (8 * 60, 21 * 60)
+# a short press on these holds them until the family's next morning (FAMILY_DAY's start), not
+# condition_snooze: a transmitter's low battery (days to weeks left; Dexcom warns once a
+# day or so) holds until another transmitter, and came back every hour of the night
+TILL_MORNING = ("transmitter_battery",)
+DAY_S = 86400
 # A press on one of these also snoozes the lesser alarms of its episode sounding beside it,
 # until the same time: one press quiets an urgent low (its urgent-low-soon and low no longer
 # need presses of their own); the higher one still re-raises after its snooze, at once if worse

@@ -134,6 +134,8 @@ def _longest(eng, kind, s, why):
     if kind == "no_data" and why:
         return _e.SENSOR_HOLD_S
     m = eng._snooze_minutes(kind, s)
+    if kind in _e.TILL_MORNING:   # (engine._snooze_end: the next morning, a day at most past m)
+        return m * 60 + _e.DAY_S
     for higher in _e.COVERS:
         if kind in _e.COVERS[higher]:
             m = max(m, eng._snooze_minutes(higher, s))

@@ -38,7 +38,8 @@
 # notice_minutes          30       5..240       informational alarms (sensor warm-up done) clear after this
 # forwarding              True     bool         forwarding trouble sounds a low-priority alarm (raised
 #                                               only by forwarders that are configured; false silences it)
-# condition_snooze        60       5..240       snooze of link/sensor/device/battery/forwarding alarms
+# condition_snooze        60       5..240       snooze of link/sensor/device/forwarding alarms (the
+#                                               transmitter battery's: to the next morning, kinds.TILL_MORNING)
 # volume                  100      10..100      base volume of the annunciator
 # schedule                []       list         time-of-day overrides, see below
 #
