@@ -223,27 +223,34 @@ _STRICTER = {"urgent_low": 1, "low": 1, "urgent_low_soon_minutes": 1, "low_minut
              "persistent_high_snooze": -1, "no_data_snooze": -1, "condition_snooze": -1}
 
 
-def _nearest(value, key):
+def _nearest(value, key, default=None):
     """What the box runs on for a refused value: a number out of its range (or a
     number written as text, "60") at its nearest bound when that is at least as
     strict as the default, else at the default, as is anything else. Before, every
     refused value went back to its default: a hand-edited urgent_low of 75 or "60"
-    sounded at 55, lower than asked (review of session 43); one of 40 still runs at 55."""
+    sounded at 55, lower than asked (review of session 43); one of 40 still runs at 55.
+    default: the value it falls back to (a schedule entry's: the family's own setting)."""
     spec = DEFAULTS[key]
+    if default is None:
+        default = spec[0]
     if spec[1] is _BOOL:
-        return spec[0]
+        # every switch here turns an alarm on: "true" (or 1) is taken, as stricter; anything
+        # else runs at the default (a night entry with "true" was dropped whole; helper-201)
+        if isinstance(value, str):
+            value = value.strip().lower()
+        return True if value == "true" or value == 1 else default
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
-            return spec[0]
+            return default
         if value - value == 0 and value == int(value):   # (inf and nan stay floats)
             value = int(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        return spec[0]
+        return default
     near = min(max(value, spec[1]), spec[2])
     way = _STRICTER.get(key)
-    return spec[0] if way is None or (near - spec[0]) * way < 0 else near
+    return default if way is None or (near - default) * way < 0 else near
 
 
 def _usable(out, schedule):
@@ -253,8 +260,10 @@ def _usable(out, schedule):
     puts low LOW_GAP above it (or at its default, whichever is higher): the
     lows are never made less strict than asked. urgent_high not above high
     goes back to the defaults of both. A schedule entry's numbers are taken as
-    the settings' are (_nearest); an entry with any other problem (its times, a
-    key it cannot set, a true/false that is not one, an order) is dropped whole."""
+    the settings' are (_nearest), against the family's own setting of that key, not
+    its default (a night's low of "85 mg/dL" with the family's low at 90 ran at 70;
+    helper-201), its true/false too; an entry with any other problem (its times, a
+    key it cannot set, an order) is dropped whole."""
     s = dict(out)
     if s["urgent_high"] <= s["high"]:
         s["urgent_high"], s["high"] = DEFAULTS["urgent_high"][0], DEFAULTS["high"][0]
@@ -265,8 +274,7 @@ def _usable(out, schedule):
     for entry in schedule if isinstance(schedule, list) else ():
         if len(s["schedule"]) < MAX_SCHEDULE:
             if isinstance(entry, dict):   # its numbers out of range at their nearest bound
-                entry = dict((k, _nearest(v, k) if k in SCHEDULE_KEYS and
-                              DEFAULTS[k][1] is not _BOOL and
+                entry = dict((k, _nearest(v, k, base[k]) if k in SCHEDULE_KEYS and
                               _check(k, v, DEFAULTS[k], []) is None else v)
                              for k, v in entry.items())
             bad = []

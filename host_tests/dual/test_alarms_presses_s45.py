@@ -115,3 +115,45 @@ def test_the_transmitter_battery_warning_without_a_time_of_day_holds_a_day():
     # pressed in the morning just before 08:00: not again at 08:00, the next morning
     eng = make()
     assert _near(_battery_night(eng, 7 * 60 + 30, 30, press_after_min=1), [24 * 60 + 30])
+
+
+def _usable(user):
+    from alarms import settings
+    try:
+        settings.validate(user)
+    except settings.SettingsError as e:
+        return e.usable
+    assert False, "accepted"
+
+
+def test_a_refused_number_in_a_schedule_entry_runs_at_the_familys_own_setting_not_the_default():
+    # a family that watches lows closer (low 90, high 180) writes a night entry by hand and
+    # gets one number wrong: the `device` alarm says so, and meanwhile the entry ran that
+    # key at the global default (settings._nearest): a low of 70 and a high of 250 at
+    # night, weaker than the family's own day settings
+    night = {"start": 22 * 60, "end": 7 * 60, "volume": 40}
+    for bad, key, want in ((dict(low="85 mg/dL"), "low", 90), (dict(low=40), "low", 90),
+                           (dict(high=500), "high", 180), (dict(high="x"), "high", 180),
+                           (dict(urgent_high=None), "urgent_high", 260)):
+        entry = dict(night, **bad)
+        s = _usable({"low": 90, "high": 180, "urgent_high": 260, "schedule": [entry]})
+        assert len(s["schedule"]) == 1 and s["schedule"][0]["volume"] == 40, (bad, s["schedule"])
+        assert s["schedule"][0][key] == want, (bad, s["schedule"])
+    # a number stricter than the family's own, out of range, still runs at its bound
+    s = _usable({"low": 90, "schedule": [dict(night, low=120)]})
+    assert s["schedule"][0]["low"] == 100, s["schedule"]
+
+
+def test_a_refused_true_or_false_in_a_schedule_entry_keeps_the_entry():
+    # a night entry {low 90, low_enabled "true"} (text, not JSON's true) was dropped whole:
+    # the night ran on the day's low (70), or with no low alarm at all when the family has it
+    # off by day. The entry is kept; the refused switch runs as written when that is at
+    # least as strict (on), else as the family's own setting; the `device` alarm says it
+    night = {"start": 22 * 60, "end": 7 * 60, "low": 90}
+    s = _usable({"low_enabled": False, "schedule": [dict(night, low_enabled="true")]})
+    assert s["schedule"] == [dict(night, low_enabled=True)], s["schedule"]
+    s = _usable({"schedule": [dict(night, high_enabled="no", fall_enabled=1)]})
+    assert s["schedule"] == [dict(night, high_enabled=True, fall_enabled=True)], s["schedule"]
+    # and so at the top: fall asked on as "true" runs on, low asked off as "false" runs on
+    s = _usable({"fall_enabled": "true", "low_enabled": "false"})
+    assert s["fall_enabled"] is True and s["low_enabled"] is True, s
