@@ -128,7 +128,7 @@ class AlarmEngine:
                 # it re-sounds at that snooze's end (else glucose kept in urgent_low's
                 # hysteresis, 55-64, was silent after one snooze for as long as it stayed).
                 # Under an urgent low a snooze given before it is over too: one nobody
-                # answered handed over to a low still snoozed, silent under 70 (helper-201)
+                # answered handed over to a low still snoozed, silent under 70
                 low = self._alarms.get(lesser)
                 if low is not None and (low[_ST] == ACKNOWLEDGED or
                                         kind == "urgent_low" and low[_ST] == SNOOZED):

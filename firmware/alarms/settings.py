@@ -235,7 +235,7 @@ def _nearest(value, key, default=None):
         default = spec[0]
     if spec[1] is _BOOL:
         # every switch here turns an alarm on: "true" (or 1) is taken, as stricter; anything
-        # else runs at the default (a night entry with "true" was dropped whole; helper-201)
+        # else runs at the default (a night entry with "true" was dropped whole)
         if isinstance(value, str):
             value = value.strip().lower()
         return True if value == "true" or value == 1 else default
@@ -261,8 +261,8 @@ def _usable(out, schedule):
     lows are never made less strict than asked. urgent_high not above high
     goes back to the defaults of both. A schedule entry's numbers are taken as
     the settings' are (_nearest), against the family's own setting of that key, not
-    its default (a night's low of "85 mg/dL" with the family's low at 90 ran at 70;
-    helper-201), its true/false too; an entry with any other problem (its times, a
+    its default (a night's low of "85 mg/dL" with the family's low at 90 ran at 70
+    before), its true/false too; an entry with any other problem (its times, a
     key it cannot set, an order) is dropped whole."""
     s = dict(out)
     if s["urgent_high"] <= s["high"]:

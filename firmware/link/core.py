@@ -845,7 +845,7 @@ class Link:
             self.windows.forget()
             # its status is told at its first word, "ok" too: the app holds an old warning
             # through a recovery until another transmitter, and one saying "ok" as the old
-            # one's last word did was never told (its warning stayed up; helper-201)
+            # one's last word did was never told (its warning stayed up)
             self.tx_status = None
 
     async def _backfill(self, conn, c, b, start, end):
