@@ -264,9 +264,14 @@ class AlarmEngine:
             elif name not in rec[_AUX]:
                 rec[_AUX].append(name)
                 if name not in NOTICES and name not in CONSEQUENCES:   # a new problem sounds again
-                    rec[_REASON] = name
+                    told, rec[_REASON] = rec[_REASON], name
                     was = self._was(kind, name, now_s)
-                    if was is None:
+                    if was is None and rec[_ST] == SOUNDING and told not in NOTICES:
+                        # sounding, unanswered, for a problem: it keeps its level and goes on
+                        # escalating (restarted at 0, an alarm nobody answered got quieter, and
+                        # one whose reasons came faster than escalate_minutes never rose)
+                        events.append(self._event("alarm_update", kind, rec))
+                    elif was is None:
                         reasons = rec[_AUX]
                         self._resound(kind, rec, now_s, events)
                         rec[_AUX] = reasons

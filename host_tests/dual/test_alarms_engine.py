@@ -239,8 +239,8 @@ def test_conditions_link_sensor_device_battery():
 def test_condition_with_two_reasons_clears_when_both_end():
     eng = make()
     eng.set_condition("link", "auth_failed", True, 0)
-    ev = eng.set_condition("link", "bond_lost", True, 10)
-    assert ev[0]["event"] == "alarm_onset" and ev[0]["reason"] == "bond_lost"
+    ev = eng.set_condition("link", "bond_lost", True, 10)   # sounding: it names the alarm
+    assert ev[0]["event"] == "alarm_update" and ev[0]["reason"] == "bond_lost"
     assert eng.set_condition("link", "auth_failed", False, 20) == []
     assert kinds(eng.set_condition("link", "bond_lost", False, 30), "alarm_clear") == ["link"]
 

@@ -157,9 +157,10 @@ def test_a_reason_it_had_raised_beside_a_new_one_does_not_sound_it_afresh():
     eng.set_condition("device", "resets", True, 1)
     a = alarm(eng, "device")
     assert (a["level"], a["reason"], a["status"]) == (2, "resets", "sounding")
-    # a problem it did not have sounds afresh, as before
+    # a problem it did not have names it; sounding unanswered, it keeps its level
+    # (test_alarms_escalation_reasons.py: a new problem no longer quiets it)
     eng.set_condition("device", "memory", True, 2)
-    assert (alarm(eng, "device")["level"], alarm(eng, "device")["reason"]) == (0, "memory")
+    assert (alarm(eng, "device")["level"], alarm(eng, "device")["reason"]) == (2, "memory")
 
 
 def test_a_reason_it_had_raised_after_a_new_one_takes_up_its_level():
@@ -259,21 +260,21 @@ def test_a_loop_whose_boot_also_fails_a_start_escalates_as_one_without():
 
 
 def test_an_escalated_device_alarm_whose_newest_reason_is_not_in_reasons_keeps_its_carry():
-    # escalated for "resets", then a start failure joins it (a new problem: it sounds
-    # afresh and names the alarm) and it escalates again to level 1; at the reset the
+    # escalated for "resets", then a start failure joins it (a new problem: it names the
+    # alarm, which keeps its level) and it escalates on to its top; at the reset the
     # save writes reason 255 for start_link and restore drops the carry whole, though
     # "resets" is kept among its older reasons
     eng = make(escalate_minutes=5)
     eng.set_condition("device", "resets", True, 0)
     for t in range(0, 11 * MIN, 10):
         eng.tick(t)
-    eng.set_condition("device", "start_link", True, 11 * MIN)   # new: sounds afresh at 0
+    eng.set_condition("device", "start_link", True, 11 * MIN)   # new: names it, level kept
     for t in range(11 * MIN, 17 * MIN, 10):
         eng.tick(t)
-    assert alarm(eng, "device")["level"] == 1
+    assert alarm(eng, "device")["level"] == 3
     eng = _reset(eng, 17 * MIN, 5)
     eng.set_condition("device", "resets", True, 1)   # raised again at boot: a reason it had
-    assert alarm(eng, "device")["level"] == 1, alarm(eng, "device")
+    assert alarm(eng, "device")["level"] == 3, alarm(eng, "device")
 
 
 def test_a_reason_not_in_reasons_is_saved_by_a_code_pinned_to_its_name():
