@@ -628,6 +628,20 @@ def test_after_a_power_cut_the_transmitter_gives_the_time_of_day_back(tmp_path):
     assert (tmp_path / "flash" / "tx_clock.txt").exists()
 
 
+
+def test_a_power_cut_during_a_fall_still_gives_the_urgent_low_warning(tmp_path):
+    # a 10-s power cut 40 min before the night's urgent low, glucose falling fast (83 and
+    # 75 mg/dL): the first session after power-on delivers its live reading, then the
+    # backfill of the fall before it. The predictor ignored that backfill (older than its
+    # newest reading), saw 75, 73, 73, 73 and warned of nothing: a medium low at 66 mg/dL
+    # 20 min later was the first sound (review helper-196)
+    cut_s = NIGHT_URGENT_S - 2700
+    ev, _ = sim(tmp_path, 4, inject={"power_cut_at_s": [cut_s, 10]})
+    after = [e for e in onsets(ev) if e["t_ms"] > cut_s * 1000]
+    assert after and after[0]["type"] == "urgent_low_soon", [(e["type"], e["sgv"]) for e in after]
+    assert after[0]["priority"] == "high" and after[0]["sgv"] >= 70, after[0]
+
+
 CLOCK_PROG = r'''
 import vtime
 vtime.install()

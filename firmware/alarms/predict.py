@@ -41,19 +41,23 @@ class Predictor:
 
     def reset(self):
         self.t_s = None   # time of the last update, seconds (caller's time base)
+        # the state before the newest reading (its time, save()) and that reading (t, sgv):
+        # a reading between the two is run through again (_insert)
+        self._before = self._last = None
         self.g = self.r = self.n = 0.0
         # covariance of (g, r, n), upper triangle
         self.p00 = self.p01 = self.p02 = self.p11 = self.p12 = self.p22 = 0.0
         self.n_read = 0   # readings since the last (re)start
 
     def update(self, t_s, sgv):
-        """Feed one reading (t_s seconds, sgv mg/dL). Readings older than the
-        last one are ignored (returns False)."""
+        """Feed one reading (t_s seconds, sgv mg/dL). A reading older than the
+        last one is taken only between the last two (_insert); else ignored
+        (returns False)."""
         if self.t_s is not None and t_s <= self.t_s:
-            return False
+            return self._insert(t_s, sgv)
         # all or nothing: on the board every float operation allocates, and a
         # MemoryError half way must not leave a half-updated filter
-        before_t, before = self.t_s, self.save()
+        before_t, before, kept = self.t_s, self.save(), (self._before, self._last)
         try:
             z = float(sgv)
             if self.t_s is None or t_s - self.t_s > _RESET_GAP_S:
@@ -66,8 +70,30 @@ class Predictor:
             self.n_read += 1
         except MemoryError:
             self.restore(before_t, before)
+            self._before, self._last = kept
             raise
         self.t_s = t_s
+        self._before, self._last = (before_t, before), (t_s, sgv)
+        return True
+
+    def _insert(self, t_s, sgv):
+        # After a gap the link delivers the session's live reading first, then the
+        # backfill of the gap, oldest first: each is run through the filter before
+        # the live reading again. Ignored, the backfill was lost: after a power cut
+        # during a fall the filter knew one reading and then a levelling, and the
+        # urgent low's warning never came (review helper-196)
+        b, last = self._before, self._last
+        if b is None or t_s >= last[0] or (b[0] is not None and t_s <= b[0]):
+            return False
+        now_t, now = self.t_s, self.save()
+        try:
+            self.restore(b[0], b[1])
+            self.update(t_s, sgv)
+            self.update(last[0], last[1])
+        except MemoryError:
+            self.restore(now_t, now)
+            self._before, self._last = b, last
+            raise
         return True
 
     def _correct(self, z):
@@ -139,5 +165,6 @@ class Predictor:
 
     def restore(self, t_s, values):
         self.t_s = t_s
+        self._before = self._last = None   # what came before is not known
         (self.g, self.r, self.n, self.p00, self.p01, self.p02, self.p11, self.p12,
          self.p22, self.n_read) = values

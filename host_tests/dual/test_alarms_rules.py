@@ -1227,7 +1227,8 @@ def test_predictor_rate_limit_gap_restart_and_old_readings():
     p = Predictor()
     assert p.update(0, 300) and p.update(300, 100)         # -40 mg/dL/min: not physiological
     assert -RATE_LIMIT <= p.rate() < 0 and RATE_LIMIT == 5.0
-    assert p.update(300, 90) is False and p.update(200, 90) is False
+    assert p.update(300, 90) is False and p.update(0, 90) is False and p.update(-100, 90) is False
+    # (one between the last two is run through again: test_alarms_backfill_history.py)
     p = Predictor()
     p.update(0, 100)
     p.update(300, 100)
