@@ -83,6 +83,25 @@ def test_restart_during_urgent_alarm_sounds_again_within_5_s(tmp_path):
     assert [e for e in ev if e["event"] == "reading" and e["t_ms"] > t_reset + 600000]
 
 
+
+def test_a_power_cut_during_an_urgent_low_forgets_it_until_the_next_reading(tmp_path):
+    # README ("When things go wrong"): only a reset keeps the alarm sounding within 5 s;
+    # a power cut loses RTC memory, and the box is silent until its first reading, which
+    # starts the low side again at level 0 (review helper-196: the README said so of
+    # every power-on)
+    cut_s = NIGHT_URGENT_S + 420
+    ev, _ = sim(tmp_path, 4, inject={"power_cut_at_s": [cut_s, 10]})
+    on = [e["t_ms"] for e in ev if e["event"] == "reset"][0]
+    sound = [e for e in ev if e["event"] == "annunciator" and e["t_ms"] < on]
+    assert sound[-1]["pattern"] == "high" and sound[-1]["alarm"] == "urgent_low"
+    first = [e for e in ev if e["event"] == "reading" and e["t_ms"] > on][0]
+    heard = [e for e in ev if e["event"] == "annunciator" and on <= e["t_ms"] < first["t_ms"]]
+    assert [e["pattern"] for e in heard] == ["selftest", "off"], heard
+    assert first["t_ms"] - on > 60000 and 55 <= first["sgv"] < 65, first
+    again = [e for e in onsets(ev) if e["t_ms"] >= first["t_ms"]][0]
+    assert (again["type"], again["level"], again["priority"]) == ("low", 0, "medium"), again
+
+
 def test_hung_task_resets_through_the_watchdog(tmp_path):
     ev, log = sim(tmp_path, 2, inject={"task": "link", "error": "hang", "at_s": 1800})
     resets = [e for e in ev if e["event"] == "reset"]
