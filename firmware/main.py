@@ -430,7 +430,7 @@ class App:
     def _watch_sensor_error(self):
         """A temporary sensor error (states 0x03, 0x12, kind "noise": Dexcom says wait
         up to 3 h) gives no glucose, and no_data sounded without a reason: its long press
-        held only its snooze, 15 min, 11 presses a night (review helper-193). Once no_data
+        held only its snooze, 15 min, 11 presses a night. Once no_data
         sounds (a one-reading blip says nothing), the `sensor` alarm says "error", a reason
         of kinds.NO_GLUCOSE: the two are one episode, one press holds SENSOR_HOLD_S. The
         link tells the state only when it changes: its next word ends it (app.wiring)."""
@@ -534,7 +534,7 @@ class App:
                 wiring.retry_starts(self, self.memory.alarm)
             # the box's uptime, not this task's: the supervisor restarts a failed health
             # task (a MemoryError in a condition it reports), and counted from its own
-            # start a restart in under LOOP_OVER_S kept the count for good (review helper-194)
+            # start a restart in under LOOP_OVER_S kept the count for good
             up = self.now_s() - self._boot_s
             if self.rtc.boots > 1 and up > HEALTHY_AFTER_S and not self._resets_over:
                 self.condition("device", "resets", False)

@@ -39,7 +39,7 @@ from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers u
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
 _LOW_SIDE = ("urgent_low", "urgent_low_soon", "low")
 # raised on a prediction and held on a narrower band, so they clear and come back as a fall
-# levels off: one that clears while snoozed comes back snoozed to the same end (review helper-188)
+# levels off: one that clears while snoozed comes back snoozed to the same end
 _HELD = ("urgent_low_soon", "low")
 # A reading is dated when the transmitter measured it and reaches the engine a
 # session later (seconds; a retry within its window, more). no_data_minutes is a
@@ -349,7 +349,7 @@ class AlarmEngine:
                     now_s - rec[_SINCE] >= s["notice_minutes"] * 60:
                 # a problem snoozed or acknowledged, then only a notice left (set_condition):
                 # its time ran out under the answer; it clears, not sounds again for one
-                # tick (acknowledged, it stayed for good: helper-157)
+                # tick (acknowledged, it stayed for good)
                 self._clear(kind, events)
             elif rec[_ST] == SNOOZED and now_s >= rec[_UNTIL]:
                 if kind in GLUCOSE:

@@ -21,14 +21,14 @@ RELAYED = GLUCOSE + ("no_data",)
 # box, not pressed, does not follow (urgent_low_soon snoozed there ends as `low`
 # sounding afresh, while this box keeps urgent_low_soon). The leader sounding or
 # answering any of its episode's alarms answers for all of them here. An urgent low,
-# an urgent high, a fall, a rise and no_data stand for themselves (helper-172: a leader
+# an urgent high, a fall, a rise and no_data stand for themselves (a leader
 # with urgent high off and its high acknowledged kept this box's urgent high silent for hours).
 _EPISODE = {"urgent_low_soon": "low", "low": "low", "high": "high", "persistent_high": "high"}
 # within an episode, the more urgent alarm: the leader's answer (a press) to its lesser one
 # is no answer to this box's more urgent one (a long-pressed low holds at the leader only
 # until its urgent_low_soon starts; a leader without urgent_low_soon, off or on a lower
 # urgent_low, kept this box's warning of the urgent low silent while its low stayed
-# acknowledged: review of session 44, helper-195). Sounding there, any of the episode is heard, and escalates.
+# acknowledged). Sounding there, any of the episode is heard, and escalates.
 _RANK = {"urgent_low_soon": 1, "high": 1}
 # an urgent low this long is heard here whatever the leader says: answered there and
 # still under 55 half an hour on (G5: it sounds again after 30 min), a second person

@@ -27,7 +27,7 @@
 # A sounding alarm's escalation goes on from where it was, with the time away:
 # restarted at each boot, a box in a reset loop shorter than escalate_minutes
 # never got louder, and a follower box waiting for its top level (alarms.gate)
-# never woke anyone (helper-172, session 36).
+# never woke anyone.
 # Not restored: device and forwarding conditions (their parts raise them again
 # at boot or at their next check if the fault is still there, but most report
 # only changes, so a restored one would never clear): one that was sounding is
@@ -60,7 +60,7 @@ _NONE = -0x7FFFFFFF
 _NO_REASON = 127   # in a condition's aux field; REASONS stays under 127 entries
 _NO_READING = -2   # in the last sgv field: no reading, the age is the no_data count's start
 ESC_KEPT = 1       # in the flags field
-HELD = 2           # ... (review helper-192: a reset forgot these, see save)
+HELD = 2           # ... (a reset forgot these, see save)
 JUDGED_OTHER = 4
 JUDGED_AT = 8      # ... on a sounding low, high or urgent_high: its aux field is that threshold
 _JUDGED = ("low", "high", "urgent_high")   # engine._judged_by's order (glucose._SCHEDULED)

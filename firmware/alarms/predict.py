@@ -81,7 +81,7 @@ class Predictor:
         # backfill of the gap, oldest first: each is run through the filter before
         # the live reading again. Ignored, the backfill was lost: after a power cut
         # during a fall the filter knew one reading and then a levelling, and the
-        # urgent low's warning never came (review helper-196)
+        # urgent low's warning never came
         b, last = self._before, self._last
         if b is None or t_s >= last[0] or (b[0] is not None and t_s <= b[0]):
             return False

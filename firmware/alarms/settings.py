@@ -217,7 +217,7 @@ LOW_GAP = 10  # mg/dL between urgent_low and low when a wrong low is replaced
 _STRICTER = {"urgent_low": 1, "low": 1, "urgent_low_soon_minutes": 1, "low_minutes": 1, "volume": 1,
              "high": -1, "urgent_high": -1, "persistent_high": -1, "persistent_high_minutes": -1,
              "fall_rate": -1, "rise_rate": -1, "no_data_minutes": -1, "escalate_minutes": -1,
-             # a snooze: shorter sounds again sooner (review helper-194)
+             # a snooze: shorter sounds again sooner
              "urgent_low_snooze": -1, "urgent_low_soon_snooze": -1, "low_snooze": -1,
              "high_snooze": -1, "urgent_high_snooze": -1, "rate_snooze": -1,
              "persistent_high_snooze": -1, "no_data_snooze": -1, "condition_snooze": -1}

@@ -429,7 +429,7 @@ def on_link_event(app, ev):
         elif app.status.get("tx_battery_told"):
             # a cell near its end recovers a little as the load drops and sags again
             # (0x81, 0x00, 0x81...): nothing got better, and each return re-sounded the
-            # warning the family had answered (review helper-193). It holds until another
+            # warning the family had answered. It holds until another
             # transmitter (tx_clock, or a restart onto a new ID); the first word after a
             # boot still clears one restored from RTC memory
             return
@@ -448,7 +448,7 @@ def on_link_event(app, ev):
         if kind == "noise" and app.engine.has_reason("sensor", "error"):
             # told (main.App._watch_sensor_error): it stands while the state does, also when
             # restored after a reset (the engine's word, not RAM: cleared by the link's first
-            # word, the press's 2-h hold on no_data was cut to SENSOR_END_S; helper-194)
+            # word, the press's 2-h hold on no_data was cut to SENSOR_END_S)
             reason = "error"
         # the new reason first: an old one cleared first left the sensor alarm without a
         # reason for a moment, which ended no_data's hold (alarms.engine: SENSOR_HOLD_S)
@@ -464,7 +464,7 @@ def on_link_event(app, ev):
         app.condition("sensor", "attention", kind in ("calibration", "unknown") and not ev.get("usable"))
         if was == "warmup" and ev.get("usable") and app.in_family_day():
             # a notice: low, clears by itself; not at night (a bedtime sensor change's
-            # warm-up ends at 1 a.m.: the glucose on the screen says it; helper-193)
+            # warm-up ends at 1 a.m.: the glucose on the screen says it)
             app.condition("sensor", "warmup_done", True)
 
 

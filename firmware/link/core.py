@@ -912,7 +912,7 @@ _VIA_NOTIFY = 2
 # aioble's bond store holds more than a bond: MicroPython's NimBLE binding stores the
 # radio's own IRK there at every start (extmod/nimble/modbluetooth_nimble.c load_irk,
 # secret type 10), so on the ESP32 it is never empty; and the keys of a transmitter the
-# box no longer reads stay until they are dropped (helper-191). Only our and the peer's
+# box no longer reads stay until they are dropped. Only our and the peer's
 # keys (types 1 and 2) are a bond, and only beside the transmitter ID they were made
 # with (an entry of a type the stack never asks for, saved in aioble's own file).
 _BOND_TYPES = (1, 2)
@@ -956,7 +956,7 @@ def _both_queues(ch):
     unguarded: a value of the other kind, which NimBLE passes up whatever was
     subscribed, raised AttributeError in the handler, and the port then disables
     the handler until a reset (no event reaches aioble: about 17 min of no_data).
-    A stray value now waits unread (helper-191)."""
+    A stray value now waits unread."""
     if not hasattr(ch, "_notify_queue"):
         ch._notify_queue = deque((), 1)
         ch._notify_event = asyncio.ThreadSafeFlag()

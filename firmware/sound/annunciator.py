@@ -397,7 +397,7 @@ class Annunciator:
                 self._buzzer = make_buzzer(self._board["buzzer"])
             self._buzzer.set(on, freq, duty)
             if on:   # only a tone proves it: a PWM that takes the silence between pulses but
-                self._ok("buzzer")   # refuses every tone never sounds (helper-175)
+                self._ok("buzzer")   # refuses every tone never sounds
         except Exception as e:
             self._buzzer = None  # re-create on the next try
             self._fault("buzzer", e)
