@@ -15,9 +15,10 @@
 # requested one widened by one record period (no peer checks the span at all;
 # a transmitter that rounds the request out to the nearest record must not
 # cost the whole stream); the first record's time equals the 0x51 start, the
-# last one's its end, and the times increase. The time check is what rejects
-# streams whose length and CRC are right but whose contents are not glucose
-# records.
+# last one's its end, and every record's time lies between them (a time given
+# twice or out of order is kept, as every peer keeps it). The time check is what
+# rejects streams whose length and CRC are right but whose contents are not
+# glucose records.
 import reading
 from dexcom import crc
 from dexcom.errors import DexcomError
@@ -154,13 +155,16 @@ class Backfill:
             self._fail("backfill records span %d..%d, 0x51 says %d..%d (not glucose records)"
                        % (first, last, r["start_time"], r["end_time"]))
             return
-        prev = -1
-        for i in range(count):
+        # Between its ends a record may repeat a time or come out of order (CGMBLEKit,
+        # xDrip and xdrip-js keep such a stream; the link delivers each time once), but
+        # one outside the announced span is not a glucose record of this stream
+        lo, hi = r["start_time"], r["end_time"]
+        for i in range(1, count - 1):
             t = u32(p, _HEADER + i * _RECORD)
-            if t <= prev:
-                self._fail("backfill record times do not increase (%d after %d)" % (t, prev))
+            if t < lo or t > hi:
+                self._fail("backfill record time %d is outside the 0x51 span %d..%d (not glucose records)"
+                           % (t, lo, hi))
                 return
-            prev = t
 
     def readings(self, activation_unix=None):
         """The validated records as Reading tuples (source "backfill"), with

@@ -366,10 +366,14 @@ def test_backfill_drops_bad_streams():
     swapped = [recs[1], recs[0]] + recs[2:]
     f2, r2 = _make_stream(swapped, start=s, end=e)
     _expect_dropped(f2, r2, s, e, "not glucose")
-    # middle records out of order, ends right: times must increase
+    # middle records out of order, ends right: kept (every peer keeps them) while
+    # inside the 0x51 span; one outside it is not a record of this stream
     mixed = recs[:3] + [recs[4], recs[3]] + recs[5:]
     f3, r3 = _make_stream(mixed)
-    _expect_dropped(f3, r3, s, e, "increase")
+    assert [r[0] for r in _feed(backfill.Backfill(s, e), f3, r3, True).records()] == [r[0] for r in mixed]
+    wild = recs[:3] + [(e + 300, 100, 6, 0)] + recs[3:]
+    f4, r4 = _make_stream(wild, start=s, end=e)
+    _expect_dropped(f4, r4, s, e, "outside the 0x51 span")
     # reply with a bad CRC raises at once and drops the stream
     bf = backfill.Backfill(s, e)
     bad_reply = bytearray(reply)

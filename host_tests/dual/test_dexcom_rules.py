@@ -335,10 +335,13 @@ def test_backfill_first_record_at_dex_time_zero():
     assert [r[0] for r in _fed(0, 300, frames, reply).records()] == [0, 300]
 
 
-def test_backfill_repeated_time_is_dropped():
-    # Records are 300 s apart: two with the same time are not a record stream.
+def test_backfill_repeated_time_is_kept():
+    # A time given twice between the ends: kept, as CGMBLEKit, xDrip and xdrip-js
+    # keep it (the link delivers each dex time once); outside the span: dropped.
     frames, reply = _stream([(50000, 100), (50300, 101), (50300, 102), (50600, 103)])
-    _raises(_fed(50000, 50600, frames, reply).records, contains="do not increase")
+    assert [r[0] for r in _fed(50000, 50600, frames, reply).records()] == [50000, 50300, 50300, 50600]
+    frames, reply = _stream([(50000, 100), (50900, 101), (50600, 103)])
+    _raises(_fed(50000, 50600, frames, reply).records, contains="outside the 0x51 span")
 
 
 def test_backfill_short_last_frame_and_partial_record():
