@@ -3127,7 +3127,10 @@ def check_heap(events, budget=HEAP_BUDGET):
 
 
 def onsets(events, kind=None, reason=None):
-    return [e["t_ms"] for e in events if e.get("event") == "alarm_onset"
+    """Times the alarm started, or (with a reason) was told for it: a reason joining a fault
+    alarm that sounds unanswered names it by an alarm_update (its level kept, session 45)."""
+    told = ("alarm_onset",) if reason is None else ("alarm_onset", "alarm_update")
+    return [e["t_ms"] for e in events if e.get("event") in told
             and (kind is None or e.get("type") == kind) and (reason is None or e.get("reason") == reason)]
 
 
