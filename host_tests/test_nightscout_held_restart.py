@@ -34,14 +34,7 @@ def test_readings_held_for_want_of_a_clock_reach_nightscout_after_the_phone_sets
     reads = [e for e in events if e["event"] == "reading" and e.get("sgv") is not None]
     held = [e for e in reads if e.get("unix_s") is None]
     assert len(held) >= 5, [(e["t_ms"], e.get("unix_s")) for e in reads]   # read before the save
-    offsets = {int(e["unix_s"]) - e["dex_s"] for e in reads if e.get("unix_s") is not None}
-    assert offsets, "no dated reading after the phone set the clock"
-    stored_dex = set()
-    for date, sgv in w["_ns_stored"]:
-        for o in offsets:
-            stored_dex.add(date // 1000 - o)
-    missing = [(e["t_ms"] // MIN, e["dex_s"]) for e in held
-               if not any(abs(e["dex_s"] - d) <= 2 for d in stored_dex)]
+    missing = _not_on_nightscout(w, reads, held)
     assert missing == [], "%d of %d readings taken before the clock never reached Nightscout " \
                           "(minute, dex_s): %s" % (len(missing), len(held), missing)
 
@@ -59,13 +52,19 @@ def test_readings_held_for_want_of_a_clock_survive_a_watchdog_reset():
     reads = [e for e in events if e["event"] == "reading" and e.get("sgv") is not None]
     held = [e for e in reads if e.get("unix_s") is None and e["t_ms"] < 30 * MIN]
     assert len(held) >= 3, [(e["t_ms"], e.get("unix_s")) for e in reads]
+    missing = _not_on_nightscout(w, reads, held)
+    assert missing == [], "%d of %d readings taken before the clock and a watchdog reset never " \
+                          "reached Nightscout (minute, dex_s): %s" % (len(missing), len(held), missing)
+
+
+def _not_on_nightscout(w, reads, held):
+    """(minute, dex_s) of the held readings Nightscout did not store, by the transmitter
+    clock's offsets of the readings dated after the phone set the clock."""
     offsets = {int(e["unix_s"]) - e["dex_s"] for e in reads if e.get("unix_s") is not None}
     assert offsets, "no dated reading after the phone set the clock"
     stored_dex = set()
     for date, sgv in w["_ns_stored"]:
         for o in offsets:
             stored_dex.add(date // 1000 - o)
-    missing = [(e["t_ms"] // MIN, e["dex_s"]) for e in held
-               if not any(abs(e["dex_s"] - d) <= 2 for d in stored_dex)]
-    assert missing == [], "%d of %d readings taken before the clock and a watchdog reset never " \
-                          "reached Nightscout (minute, dex_s): %s" % (len(missing), len(held), missing)
+    return [(e["t_ms"] // MIN, e["dex_s"]) for e in held
+            if not any(abs(e["dex_s"] - d) <= 2 for d in stored_dex)]
