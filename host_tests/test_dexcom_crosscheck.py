@@ -1,12 +1,17 @@
 """CPython only: the codec's pure-Python AES and auth hash against the
 `cryptography` package, and property tests (hypothesis) of CRC and parsers."""
+import os
 import struct
+import sys
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given, settings, strategies as st
 
 from dexcom import aes, auth, crc, glucose, messages
 from dexcom.errors import DexcomError
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "dual"))
+from codec_steps import crc_xmodem  # noqa: E402  (the dual tests' CRC oracle)
 
 IDS = st.text(alphabet="0123456789ABCDEFGHJKLMNPQRSTUVWXYZ", min_size=6, max_size=6)
 
@@ -35,18 +40,9 @@ def test_auth_hash_matches_cryptography(tid, data):
     assert auth.hash8(tid, data) == _ecb(key, data + data)[:8]
 
 
-def _crc_bitwise(data):
-    c = 0
-    for b in data:
-        c ^= b << 8
-        for _ in range(8):
-            c = ((c << 1) ^ 0x1021) & 0xFFFF if c & 0x8000 else (c << 1) & 0xFFFF
-    return c
-
-
 @given(st.binary(max_size=300))
 def test_crc_table_matches_bitwise(data):
-    assert crc.crc16(data) == _crc_bitwise(data)
+    assert crc.crc16(data) == crc_xmodem(data)
     assert crc.trailer_ok(crc.append(data), len(data) + 2)
 
 

@@ -15,16 +15,7 @@
 import struct
 
 from dexcom import backfill
-
-
-def _crc_xmodem(data):
-    """CRC-16/XMODEM (poly 0x1021, init 0), written out here from its definition."""
-    c = 0
-    for b in data:
-        c ^= b << 8
-        for _ in range(8):
-            c = ((c << 1) ^ 0x1021) & 0xFFFF if c & 0x8000 else (c << 1) & 0xFFFF
-    return c
+from codec_steps import crc_xmodem
 
 
 def _le16(v):
@@ -37,8 +28,8 @@ def _stream(records, start, end):
     for i in range(0, len(payload), 18):
         frames.append(bytes((len(frames) + 1, 0x00)) + payload[i:i + 18])
     whole = b"".join(frames)
-    body = struct.pack("<BBBBIII", 0x51, 0, 1, 0, start, end, len(whole)) + _le16(_crc_xmodem(whole))
-    return frames, body + _le16(_crc_xmodem(body))
+    body = struct.pack("<BBBBIII", 0x51, 0, 1, 0, start, end, len(whole)) + _le16(crc_xmodem(whole))
+    return frames, body + _le16(crc_xmodem(body))
 
 
 def _taken(records, start, end, request=None):
@@ -53,7 +44,7 @@ def _taken(records, start, end, request=None):
 
 
 def test_the_crc_written_here_is_xmodem():
-    assert _crc_xmodem(b"123456789") == 0x31C3
+    assert crc_xmodem(b"123456789") == 0x31C3
 
 
 def test_a_record_time_given_twice_keeps_the_stream():
