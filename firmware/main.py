@@ -123,6 +123,7 @@ class App:
             board_problem = True
             problems.append("board: its power hold pin failed (see the log)")
         self.ann = Annunciator(self.board, on_fault=self._on_ann_fault, on_change=self.emit)
+        self.ann.show("no_data")   # nothing read yet (alarm_task says "ok" once a reading is fresh)
         for p in problems:
             log.warn("config: %s", p)
         # what this boot found, for the status page: the setup server loads the file again
@@ -401,6 +402,9 @@ class App:
             # volume, for a fresh medium or low alarm already sounding), a follower's leader
             # report growing stale (alarms.gate). Unchanged, the annunciator ignores it
             self.ann.set(self.shown())
+            # the light under no alarm: "all well" only while a reading is fresh; before the
+            # first one and through a gap (until no_data sounds) it blinks blue
+            self.ann.show("ok" if self.engine.has_fresh_reading(now) else "no_data")
             self._watch_clock(now)
             self._watch_sensor_error()
             self._watch_session()

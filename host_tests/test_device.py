@@ -96,7 +96,8 @@ def test_a_power_cut_during_an_urgent_low_forgets_it_until_the_next_reading(tmp_
     assert sound[-1]["pattern"] == "high" and sound[-1]["alarm"] == "urgent_low"
     first = [e for e in ev if e["event"] == "reading" and e["t_ms"] > on][0]
     heard = [e for e in ev if e["event"] == "annunciator" and on <= e["t_ms"] < first["t_ms"]]
-    assert [e["pattern"] for e in heard] == ["selftest", "off"], heard
+    # silent; the light says it has no reading (a blue blink), not "all well"
+    assert [e["pattern"] for e in heard] == ["selftest", "no_data"], heard
     assert first["t_ms"] - on > 60000 and 55 <= first["sgv"] < 65, first
     again = [e for e in onsets(ev) if e["t_ms"] >= first["t_ms"]][0]
     assert (again["type"], again["level"], again["priority"]) == ("low", 0, "medium"), again
@@ -705,3 +706,32 @@ def test_the_sim_shows_a_boards_screen_as_it_changes(tmp_path, board, size):
 def test_the_sim_of_a_board_without_a_display_shows_none(tmp_path):
     ev, _ = sim(tmp_path, 0.2)
     assert not [e for e in ev if e["event"] == "screen"]
+
+
+def _light_at(light, t):
+    """The annunciator's pattern at t_ms (light: [(t_ms, pattern)] in order)."""
+    now = None
+    for at, p in light:
+        if at > t:
+            break
+        now = p
+    return now
+
+
+def test_the_light_says_no_data_before_the_first_reading_and_through_a_gap(tmp_path):
+    # the green "all well" is for a box that knows the glucose: before its first reading,
+    # and once the newest is stale (10 min) until no_data sounds (20 min), it blinks blue
+    ev, log = sim(tmp_path, 2, inject={"faults_at_s": [[1800, "miss"], [3600, ""]]})
+    light = [(e["t_ms"], e["pattern"]) for e in ev if e["event"] == "annunciator" and e["pattern"] != "selftest"]
+    reads = [e["t_ms"] for e in ev if e["event"] == "reading"]
+    assert light[0][1] == "no_data" and light[0][0] < reads[0], light[:3]
+    assert _light_at(light, reads[0] + 1000) == "off", light[:3]
+    last = max(t for t in reads if t < 1800000)
+    assert _light_at(light, last + 590000) == "off", light
+    # the board's alarm task looks every 5 s (main.TICK_S)
+    assert _light_at(light, last + 606000) == "no_data", light
+    assert _light_at(light, last + 840000) == "no_data", light
+    # then the alarms say it aloud (link at 15 min, no_data at 20)
+    assert _light_at(light, last + 1260000) in ("medium", "high"), light
+    back = [t for t in reads if t > 3600000][0]
+    assert _light_at(light, back + 1000) == "off", light

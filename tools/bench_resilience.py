@@ -121,14 +121,19 @@ def low_episodes(wins, threshold=URGENT_LOW):
 
 
 # --- what the box did, from its event lines -------------------------------------------
+SILENT_BASES = ("no_data", "fault")   # sound.patterns.BASE_STATES but "ok" ("off")
+
+
 def sound_timeline(events):
     """[(t_ms, pattern, alarm)]: what the annunciator plays from t_ms on. A
     reset, or an injected annunciator hang (its buzzer left as it was: counted
-    silent), silences the board until the firmware plays again."""
+    silent), silences the board until the firmware plays again. The light's base
+    states ("no_data": a blue blink with no reading fresh, "fault") are silent: "off"."""
     out = []
     for e in events:
         if e.get("event") == "annunciator":
-            out.append((e["t_ms"], e.get("pattern"), e.get("alarm")))
+            pattern = e.get("pattern")
+            out.append((e["t_ms"], "off" if pattern in SILENT_BASES else pattern, e.get("alarm")))
         elif _silencing(e):
             out.append((e["t_ms"], "off", None))
     return out

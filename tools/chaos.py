@@ -3683,7 +3683,7 @@ def box_alarm(events):
         if e.get("event") == "annunciator":
             p = e.get("pattern")
             out.append((e["t_ms"], e.get("alarm") if p in br.SOUNDING else "none"
-                        if p in ("off", "snoozed", "acknowledged") else None))
+                        if p in ("off", "snoozed", "acknowledged") + br.SILENT_BASES else None))
         elif e.get("event") in ("power_cut", "reset"):
             out.append((e["t_ms"], None))
     return out

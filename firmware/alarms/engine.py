@@ -325,7 +325,7 @@ class AlarmEngine:
                     until = min(until, why[_UNTIL])
                 if until > now_s:         # (a snooze ending now: no_data sounds with it)
                     self._snooze("no_data", until, events)
-        fresh = self._last_t is not None and now_s - self._last_t <= s["stale_minutes"] * 60
+        fresh = self.has_fresh_reading(now_s)
         handover = False
         for kind in list(self._alarms):
             rec = self._alarms[kind]
@@ -553,6 +553,11 @@ class AlarmEngine:
                 out.append({"type": kind, "priority": PRIORITIES[rec[_PRIO]], "status": STATUS[rec[_ST]],
                             "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]})
         return out
+
+    def has_fresh_reading(self, now_s):
+        """True while the newest reading judged is fresh enough to raise a glucose
+        alarm (stale_minutes): the light's "all well" needs it, else it says no data."""
+        return self._last_t is not None and now_s - self._last_t <= self.settings["stale_minutes"] * 60
 
     def last_glucose(self):
         """(mg/dL, time on the engine's clock) of the newest reading judged, or (None,

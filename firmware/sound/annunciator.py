@@ -368,6 +368,10 @@ class Annunciator:
                 label = "off" if self._base == "ok" else self._base
                 if self._base == "ok":
                     bright = self.calm
+                elif self._base == "no_data":
+                    # a hint, not an alarm (no_data sounds later): dim, and in a
+                    # dark bedroom (calm 0 at night) no brighter than an answered alarm
+                    bright = max(self.calm, patterns.PAUSED_BRIGHTNESS)
         on, dt = patterns.sound_at(snd, t) if snd else (False, None)
         nxt = _min(nxt, dt)
         self._sound_due = None if not snd or nxt is None else now + nxt   # (before the light's)

@@ -91,9 +91,12 @@ def test_the_base_light_follows_show_from_the_moment_it_changes():
         r.now = 12100                  # not a whole number of no_data's 3-s blinks
         r.ann.show("no_data")
         on, rgb, nxt = r.at(12100)
-        assert rgb == patterns.BLUE and nxt == 300 and on == (False, 0, 0)
+        # a hint, not an alarm: as dim as the calm light (20 %), and never off
+        assert rgb == (0, 0, 255 * 20 // 100) and nxt == 300 and on == (False, 0, 0)
         assert r.changes[-1] == {"event": "annunciator", "pattern": "no_data", "alarm": None, "level": 0}
         assert r.at(12400)[1] == patterns.OFF
+        r.ann.set_calm(0)              # the "all well" light off (a dark bedroom)
+        assert r.at(15100)[1] == (0, 0, 255 * patterns.PAUSED_BRIGHTNESS // 100)
         r.ann.show("bogus")            # an unknown state: reported, shown as a fault
         assert r.faults[-1]["what"] == "alarm_input" and r.ann._base == "fault"
         assert r.at(12400)[1] == patterns.MAGENTA and r.at(12900)[1] == patterns.OFF
