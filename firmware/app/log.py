@@ -3,8 +3,9 @@
 import clock
 
 SIZE = 48
-# a line is cut to this many characters: text from the LAN (a request's path, up to a
-# 512-byte request line) made 48 lines of ~550 characters, ~26 KB held by the ring for hours
+# a line is cut to this many bytes (UTF-8, as the board holds a string): text from the LAN
+# (a request's path, up to a 512-byte request line) made 48 lines of ~550 bytes, ~26 KB held
+# by the ring for hours; cut by characters, a path of 4-byte characters still was
 LINE_MAX = 160
 _ring = [None] * SIZE
 _next = 0
@@ -73,6 +74,13 @@ def log(level, msg, *args):
         line = "%d %s %s" % (clock.ms(), level, _mask(_text(msg, args)))
         if len(line) > LINE_MAX:   # (masked first: a secret cut in two would not be)
             line = line[:LINE_MAX]
+        if len(line) > LINE_MAX // 4:   # a character takes up to 4 bytes
+            b = line.encode()
+            if len(b) > LINE_MAX:
+                n = LINE_MAX
+                while b[n] & 0xC0 == 0x80:   # inside a character: cut before it
+                    n -= 1
+                line = b[:n].decode()
     except Exception:   # MemoryError; or an argument whose repr fails too
         dropped += 1
         return

@@ -937,6 +937,29 @@ def test_requests_from_the_lan_cannot_fill_the_log_ring_with_long_lines():
     _with_box(check)
 
 
+def test_a_path_in_other_scripts_cannot_fill_the_log_ring_either():
+    # the ring holds a line's bytes (UTF-8 on the board): a path of 4-byte characters
+    # (raw in the request line, which microdot decodes) fits 122 of them in 490 bytes,
+    # under 160 characters, so the cut left each line whole: 48 lines held ~26 KB as
+    # before it. Cut at 160 bytes, never inside a character
+    def check(box):
+        req = Req("POST", "/" + "\U0001F600" * 122, {})
+        req.content_length = 7000
+        for _ in range(log.SIZE):
+            _page(box.srv._refused(req))
+        kept = log.lines()
+        assert [l for l in kept if "setup: POST /\U0001F600" in l], kept[-1:]
+        assert max(len(l.encode()) for l in kept) <= 160, max(len(l.encode()) for l in kept)
+        assert kept[-1].endswith("\U0001F600"), kept[-1][-3:]   # whole characters only
+        # in other scripts: 2- and 3-byte characters cut at a character's end too
+        for text in ("\u00e9" * 200, "a" + "\u65e5" * 200, "ab" + "\u65e5" * 200):
+            log.warn("%s", text)
+            line = log.lines()[-1]
+            assert len(line.encode()) <= 160 and line.endswith(text[-1]), line[-3:]
+            assert len(line.encode()) > 160 - 3, len(line.encode())
+    _with_box(check)
+
+
 def test_the_configurations_problems_are_in_the_log():
     # the device alarm (reason config) sounds for them: the log a family sends says why
     def check(box):
