@@ -27,6 +27,7 @@ class App:
         self.wifi = self.link = None
         self.listeners, self.before_reset, self.pending_starts = [], [], []
         self.sup = type("Sup", (), {"tasks": []})()
+        self.engine = type("Engine", (), {"active": lambda self: []})()   # nothing restored
     def emit(self, ev):
         self.emitted.append(ev["what"])
     def condition(self, kind, name, active):

@@ -311,6 +311,8 @@ def _source(app):
         log.exc(e, "time: the transmitter's clock will not set the box's")
         on_time = None
     try:   # the RTC record's resume point is this transmitter's only (config.load normalised the ID)
+        if app.rtc.tx_id not in (None, cfg["transmitter_id"]):
+            app.status["tx_battery_told"] = False   # (a battery warning restored is the old one's)
         app.rtc.own(cfg["transmitter_id"])
     except Exception as e:
         log.exc(e, "link: the RTC record's transmitter")
@@ -424,21 +426,28 @@ def on_link_event(app, ev):
         # a transmitter past its end (status expired or worse) said "battery low" on the
         # screen, as if it had days left: its own reason (the new one first, as a new problem)
         active = ev.get("active", True)
-        if active:
+        told = app.status.get("tx_battery_told")
+        if told is None:
+            # the first word since a boot: a warning restored from RTC memory, answered, is
+            # this transmitter's (another one's is forgotten at tx_clock or a new ID, below
+            # and in _source). Cleared by a recovery, the next sag sounded it afresh in the
+            # night the family had answered it (a short press holds it to the morning)
+            told = [a for a in app.engine.active()
+                    if a["type"] == "transmitter_battery" and a["status"] != "sounding"] != []
+        if active or told:
             app.status["tx_battery_told"] = True
-        elif app.status.get("tx_battery_told"):
+        if told and not active:
             # a cell near its end recovers a little as the load drops and sags again
             # (0x81, 0x00, 0x81...): nothing got better, and each return re-sounded the
             # warning the family had answered. It holds until another
-            # transmitter (tx_clock, or a restart onto a new ID); the first word after a
-            # boot still clears one restored from RTC memory
+            # transmitter (tx_clock, or a restart onto a new ID)
             return
         end = 0 if ev.get("name") in ("expired", "bricked") else 1
         app.condition("transmitter_battery", _BATTERY_REASONS[end], active)
         app.condition("transmitter_battery", _BATTERY_REASONS[1 - end], False)
     elif what == "tx_clock":   # another transmitter: the resume point was the old one's
         app.status["last_reading"] = None
-        app.status.pop("tx_battery_told", None)   # (its battery's word is the old one's)
+        app.status["tx_battery_told"] = False   # (the warning up is the old one's)
         app.rtc.forget_transmitter()
     elif what == "sensor_state":
         from alarms.kinds import NO_GLUCOSE
