@@ -331,6 +331,9 @@ class Engine:
     def last_glucose(self):
         return None, None
 
+    def active(self):
+        return []
+
     def current_settings(self):
         return {"urgent_low": 55, "low": 70, "high": 180, "urgent_high": 250, "stale_minutes": 15}
 
@@ -344,6 +347,7 @@ class Rtc:
         self.hole = None
         self.owned = []
         self.forgot = 0
+        self.tx_id = None   # the transmitter the record's resume point is of
 
     def own(self, tx):
         self.owned.append(tx)
