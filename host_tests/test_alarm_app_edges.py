@@ -130,7 +130,7 @@ def test_the_last_reading_shown_is_the_newest_not_the_last_backfilled(tmp_path):
 # --- a stuck button's take-back (App.unacknowledge; helper-139's review) ------------------
 STUCK = r'''
 import vtime
-vtime.install(0, wall_unix=1700000000)
+vtime.install(0, wall_unix=1700000000 - 12 * 3600)   # 10:13 UTC (at night a battery warning waits)
 import json, main, reading, clock
 app = main.App(CFG, boards_dirs=(BOARDS,))
 def st(kind):

@@ -42,7 +42,7 @@ out = {}
 BATTERY_FLAP = PRELUDE + r'''
 feed[0] = True
 app._take_reading(reading.make(100000, clock.unix(), 120, 0, 6))
-link("battery_low", status=0x81, name="low_battery")   # 22:00: the transmitter says low battery
+link("battery_low", status=0x81, name="low_battery")   # 20:00: the transmitter says low battery
 minutes(2)                                              # the family hears it, long-presses it
 out["answered"] = [p[1:3] for p in presses]
 # the night: the cell's voltage recovers a little as the load drops, and sags again
@@ -68,7 +68,9 @@ def test_a_transmitter_battery_warning_answered_once_does_not_sound_again_each_t
     # and raises it anew on the next 0x81: a fresh onset that sounds (and, unanswered,
     # escalates to the medium sound after 15 min), through a night the family already
     # answered it at bedtime. Nothing about the transmitter's battery got better.
-    wall = 1700000000 - 1700000000 % 86400 + 22 * 3600        # 22:00 UTC, utc_offset_min 0
+    # (20:00: in the family's day; told at night it waits for the morning unanswered,
+    # test_alarms_battery_morning.py)
+    wall = 1700000000 - 1700000000 % 86400 + 20 * 3600        # 20:00 UTC, utc_offset_min 0
     out = run_app(tmp_path, BOARD, BATTERY_FLAP, WALL=wall)
     assert out["answered"] == [["transmitter_battery", "battery_low"]], out
     # one press at bedtime is the whole night's: no further press, nothing sounding
@@ -127,14 +129,14 @@ def test_the_warm_ups_end_is_told_in_the_day_not_at_night(tmp_path):
 BATTERY_RESET = PRELUDE + r'''
 feed[0] = True
 app._take_reading(reading.make(100000, clock.unix(), 120, 0, 6))
-link("battery_low", status=0x81, name="low_battery")   # 22:00: the transmitter says low battery
+link("battery_low", status=0x81, name="low_battery")   # 20:00: the transmitter says low battery
 for _ in range(6):
     vtime.sleep_ms(10000)
     app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()))
 app.snooze()                                            # a short press: until 08:00
 out["answered"] = [[a["type"], a["status"]] for a in app.engine.active()]
 minutes(60)
-app = main.App(CFG, boards_dirs=(BOARDS,))              # 23:01: a reset (RTC memory kept)
+app = main.App(CFG, boards_dirs=(BOARDS,))              # 21:01: a reset (RTC memory kept)
 out["restored"] = [[a["type"], a["status"]] for a in app.engine.active()]
 heard = []
 for hour in range(6):                                   # the cell recovers and sags again
@@ -150,11 +152,13 @@ print("RESULT " + json.dumps(out))
 
 
 def test_a_transmitter_battery_warning_held_to_the_morning_stays_held_through_a_reset_and_a_recovery(tmp_path):
-    # 22:00 the battery warning, short-pressed: held until 08:00, kept through a reset. But
+    # 20:00 the battery warning, short-pressed: held until 08:00, kept through a reset. But
     # the first word after the reset cleared the restored warning when it was a recovery
     # (0x00, a sagging cell's), and the next sag (0x81) was a fresh onset that sounded at
     # night and, unanswered, rose to the medium sound: the press undone by the reset
-    wall = 1700000000 - 1700000000 % 86400 + 22 * 3600        # 22:00 UTC, utc_offset_min 0
+    # (20:00: in the family's day; told at night it waits for the morning unanswered,
+    # test_alarms_battery_morning.py)
+    wall = 1700000000 - 1700000000 % 86400 + 20 * 3600        # 20:00 UTC, utc_offset_min 0
     out = run_app(tmp_path, BOARD, BATTERY_RESET, WALL=wall)
     assert out["answered"] == [["transmitter_battery", "snoozed"]], out
     assert out["restored"] == [["transmitter_battery", "snoozed"]], out
@@ -176,6 +180,6 @@ print("RESULT " + json.dumps(out))
 
 
 def test_another_transmitters_ok_after_a_reset_still_clears_the_old_battery_warning(tmp_path):
-    wall = 1700000000 - 1700000000 % 86400 + 22 * 3600
+    wall = 1700000000 - 1700000000 % 86400 + 20 * 3600
     out = run_app(tmp_path, BOARD, BATTERY_RESET_NEW_TX, WALL=wall)
     assert out["active"] == [], out

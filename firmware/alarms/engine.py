@@ -258,9 +258,11 @@ class AlarmEngine:
         rec = self._alarms.get(kind)
         if active:
             if rec is None:
-                rec = self._raise(kind, name, now_s, events, 0 if name in NOTICES else None,
-                                  self._was(kind, name, now_s))
+                was = self._was(kind, name, now_s)
+                rec = self._raise(kind, name, now_s, events, 0 if name in NOTICES else None, was)
                 rec[_AUX] = [name]
+                if kind in TILL_MORNING and was is None:
+                    self._wait_for_morning(kind, now_s, events)
             elif name not in rec[_AUX]:
                 rec[_AUX].append(name)
                 if name not in NOTICES and name not in CONSEQUENCES:   # a new problem sounds again
@@ -446,6 +448,14 @@ class AlarmEngine:
             till = (FAMILY_DAY[0] - mod) % 1440 * 60
             wait = till if till >= wait else till + DAY_S
         return now_s + wait
+
+    def _wait_for_morning(self, kind, now_s, events):
+        """News that is no danger (a transmitter's battery: days to weeks left) raised at
+        night waits for the family's day (FAMILY_DAY), shown dim and silent until then,
+        as if answered; a box without a time of day tells it at once."""
+        mod = self.minute_of_day(now_s)
+        if mod is not None and not FAMILY_DAY[0] <= mod < FAMILY_DAY[1]:
+            self._snooze(kind, now_s + (FAMILY_DAY[0] - mod) % 1440 * 60, events)
 
     def _snooze(self, kind, until, events):
         rec = self._alarms[kind]

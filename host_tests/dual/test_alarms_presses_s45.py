@@ -93,18 +93,18 @@ def _near(got, want):
 
 
 def test_a_short_press_on_the_transmitter_battery_warning_holds_it_until_the_morning():
-    # 22:00: the transmitter says its battery is low (status 0x81: days to weeks left).
+    # 20:00: the transmitter says its battery is low (status 0x81: days to weeks left).
     # The warning holds until another transmitter (app.wiring, helper-193), and a short
-    # press snoozed it condition_snooze (60 min): it woke the family at 23:05, 00:05 ...
-    # 07:05, nine times a night, every night until the transmitter was changed
+    # press snoozed it condition_snooze (60 min): it woke the family at 21:05, 22:05 ...
+    # 07:05, eleven times a night, every night until the transmitter was changed
     eng = make()
-    assert _near(_battery_night(eng, 22 * 60, 35), [10 * 60, 34 * 60])    # 08:00, each morning
+    assert _near(_battery_night(eng, 20 * 60, 37), [12 * 60, 36 * 60])    # 08:00, each morning
 
 
 def test_the_transmitter_battery_warning_held_to_the_morning_across_a_reset():
     # the press's end is kept through a reset (persist's bound was condition_snooze)
     eng = make()
-    assert _near(_battery_night(eng, 22 * 60, 12, reset_at_min=3 * 60), [10 * 60])
+    assert _near(_battery_night(eng, 20 * 60, 14, reset_at_min=5 * 60), [12 * 60])
 
 
 def test_the_transmitter_battery_warning_without_a_time_of_day_holds_a_day():
@@ -112,9 +112,10 @@ def test_the_transmitter_battery_warning_without_a_time_of_day_holds_a_day():
     # the family answered it, not hourly
     eng = make()
     assert _near(_battery_night(eng, None, 30), [24 * 60 + 5])
-    # pressed in the morning just before 08:00: not again at 08:00, the next morning
+    # told at 20:59, answered only in the morning just before 08:00: not again at 08:00,
+    # the next morning
     eng = make()
-    assert _near(_battery_night(eng, 7 * 60 + 30, 30, press_after_min=1), [24 * 60 + 30])
+    assert _near(_battery_night(eng, 20 * 60 + 59, 37, press_after_min=660), [35 * 60 + 1])
 
 
 def _usable(user):

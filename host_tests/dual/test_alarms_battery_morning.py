@@ -1,0 +1,55 @@
+# A transmitter's low battery (days to weeks left) told at night waits for the family's
+# day (alarms.kinds.FAMILY_DAY, 08:00-21:00 local): shown dim and silent until 08:00, then
+# it sounds. Before, one told at 03:00 woke the family and rose to medium after 15 min
+# unanswered. Runs on CPython and MicroPython.
+from alarm_steps import MIN, make, feed
+
+
+def _told_at(mod0, hours=14, reason="battery_low"):
+    """The transmitter tells its battery at local minute mod0 (None: no time of day); a
+    reading of 120 every 5 min, rounds every 5 s. (events of the telling, [(minute since,
+    event, status)] of the battery alarm's changes after it)."""
+    mod = (lambda m: None) if mod0 is None else (lambda m: (mod0 + m) % 1440)
+    eng = make()
+    feed(eng, 0, 120, mod=mod(0))
+    told = eng.set_condition("transmitter_battery", reason, True, 1, mod(0))
+    out = []
+    for t in range(5, hours * 3600, 5):
+        evs = feed(eng, t, 120, mod=mod(t // MIN)) if t % (5 * MIN) == 0 else eng.tick(t, mod(t // MIN))
+        out += [(t // MIN, e["event"]) for e in evs if e.get("type") == "transmitter_battery"]
+    return eng, [(e["event"], e.get("until_s")) for e in told if e.get("type") == "transmitter_battery"], out
+
+
+def test_a_battery_warning_told_at_3am_waits_silent_until_8am():
+    eng, told, later = _told_at(3 * 60)
+    assert told == [("alarm_onset", None), ("alarm_snooze", 1 + 5 * 3600)], told
+    # it sounds at 08:00, and nothing before
+    assert later[:1] == [(5 * 60, "alarm_onset")], later
+    assert eng.loudest()["type"] == "transmitter_battery"
+
+
+def test_a_battery_warning_told_in_the_day_sounds_at_once():
+    for mod0 in (8 * 60, 12 * 60, 21 * 60 - 1):
+        eng, told, later = _told_at(mod0, hours=1)
+        assert told == [("alarm_onset", None)], (mod0, told)
+        assert eng.loudest()["type"] == "transmitter_battery"
+
+
+def test_a_battery_warning_told_from_9pm_to_8am_waits_for_the_morning():
+    for mod0, wait_min in ((21 * 60, 11 * 60), (23 * 60 + 59, 8 * 60 + 1), (0, 8 * 60), (7 * 60 + 59, 1)):
+        eng, told, later = _told_at(mod0, hours=1)
+        assert told[0] == ("alarm_onset", None) and told[1][0] == "alarm_snooze", (mod0, told)
+        assert told[1][1] == 1 + wait_min * 60, (mod0, told)
+
+
+def test_a_transmitter_past_its_end_told_at_night_waits_too_and_glucose_alarms_do_not():
+    eng, told, _ = _told_at(2 * 60, hours=1, reason="tx_expired")
+    assert [e for e, _ in told] == ["alarm_onset", "alarm_snooze"], told
+    feed(eng, 3600 + 300, 50, mod=2 * 60 + 65)      # an urgent low at night sounds as ever
+    assert eng.loudest()["type"] == "urgent_low"
+
+
+def test_a_battery_warning_without_a_time_of_day_sounds_at_once():
+    eng, told, _ = _told_at(None, hours=1)
+    assert told == [("alarm_onset", None)], told
+    assert eng.loudest()["type"] == "transmitter_battery"
