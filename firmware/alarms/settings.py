@@ -210,7 +210,7 @@ def validate(user=None):
     return out
 
 
-LOW_GAP = 10  # mg/dL between urgent_low and low when a wrong low is replaced
+LOW_GAP = 10  # mg/dL between urgent_low and low (high and urgent_high) when a wrong order is mended
 
 
 # which way a setting is stricter (sounds sooner, more, louder): +1 higher, -1 lower
@@ -258,15 +258,17 @@ def _usable(out, schedule):
     throw away the family's other thresholds (a stricter low, a night
     schedule). A low not above urgent_low keeps the family's urgent_low and
     puts low LOW_GAP above it (or at its default, whichever is higher): the
-    lows are never made less strict than asked. urgent_high not above high
-    goes back to the defaults of both. A schedule entry's numbers are taken as
+    lows are never made less strict than asked. urgent_high not above high keeps
+    the family's urgent_high and puts high LOW_GAP under it when the family's high
+    was not already lower: no high is made less strict than asked either (both went
+    back to 250 / 300 before, a family's high of 200 lost). A schedule entry's numbers are taken as
     the settings' are (_nearest), against the family's own setting of that key, not
     its default (a night's low of "85 mg/dL" with the family's low at 90 ran at 70
     before), its true/false too; an entry with any other problem (its times, a
     key it cannot set, an order) is dropped whole."""
     s = dict(out)
     if s["urgent_high"] <= s["high"]:
-        s["urgent_high"], s["high"] = DEFAULTS["urgent_high"][0], DEFAULTS["high"][0]
+        s["high"] = s["urgent_high"] - LOW_GAP   # (urgent_high's least, 180, keeps it in range)
     if s["low"] <= s["urgent_low"]:
         s["low"] = min(max(DEFAULTS["low"][0], s["urgent_low"] + LOW_GAP), DEFAULTS["low"][2])
     base = dict(s)

@@ -1898,11 +1898,26 @@ def _usable_of(user):
 
 def test_wrong_order_at_equality_falls_back_as_documented():
     # README: "a low not above urgent_low ... moves low 10 above it, at least 70;
-    # urgent_high not above high puts both at their defaults": equal is not above.
+    # urgent_high not above high moves high 10 under it": equal is not above.
     u = _usable_of({"high": 200, "urgent_high": 200})
-    assert (u["high"], u["urgent_high"]) == (250, 300), u
+    assert (u["high"], u["urgent_high"]) == (190, 200), u
     u = _usable_of({"low": 65, "urgent_low": 65})
     assert (u["urgent_low"], u["low"]) == (65, 75), u
+
+
+def test_urgent_high_not_above_high_keeps_both_as_strict_as_asked():
+    # a family that watches highs closer (high 200) swaps the two by hand: urgent_high
+    # 180 under high 200. Both went back to 250 / 300: the box said nothing until 250,
+    # while they asked for a sound at 180 (the device alarm tells the mistake meanwhile)
+    for user, want in (({"high": 200, "urgent_high": 180}, (170, 180)),
+                       ({"high": 400, "urgent_high": 400}, (390, 400)),
+                       ({"urgent_high": 200}, (190, 200)),          # the default high, 250
+                       ({"high": 350, "urgent_high": 300}, (290, 300))):
+        u = _usable_of(user)
+        assert (u["high"], u["urgent_high"]) == want, (user, u)
+        assert settings.validate(dict(u)) == u   # a valid whole
+    eng = make(**_usable_of({"high": 200, "urgent_high": 180}))
+    assert "urgent_high" in kinds(series(eng, 0, [185]))      # (250 / 300 before: silent)
 
 
 def test_usable_settings_keep_at_most_4_schedule_entries():

@@ -111,12 +111,12 @@ def test_one_bad_key_keeps_the_familys_other_settings():
         assert False
     except settings.SettingsError as e:
         assert (e.usable["urgent_low"], e.usable["low"]) == (55, 70)
-    # urgent_high not above high: both at their defaults
+    # urgent_high not above high: the family's urgent_high stays, high goes 10 under it
     try:
         settings.validate({"high": 300, "urgent_high": 250})
         assert False
     except settings.SettingsError as e:
-        assert (e.usable["high"], e.usable["urgent_high"]) == (250, 300)
+        assert (e.usable["high"], e.usable["urgent_high"]) == (240, 250)
     # not even a dict: nothing to keep
     try:
         settings.validate([1])
