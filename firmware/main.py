@@ -393,6 +393,8 @@ class App:
             while self.inbox:
                 self._take_reading(self.inbox[0])
                 self.inbox.pop(0)
+            # a session's backfill, behind its live reading: the newest judged again with it
+            self._dispatch(self.engine.rejudge(self.now_s(), self.minute_of_day()))
             while self._unapplied:   # a failure keeps the rest (and fails this task)
                 c = self._unapplied[0]
                 self.condition(c[0], c[1], c[2])

@@ -80,6 +80,7 @@ class AlarmEngine:
         self._recent = []          # (t, sgv) of the readings of the last 15 min (fall/rise)
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
         self._unsent = []          # events of an on_reading that ran out of memory
+        self._rejudge = False      # backfill reached the predictor behind the newest reading
         self._carried = {}         # device/forwarding alarms of before a reset (alarms.persist)
 
     # ---- time and settings -------------------------------------------------
@@ -191,7 +192,9 @@ class AlarmEngine:
             # first time as now - (now - t), which floats do not always round back to t
             t_read = p_t
         if self._last_t is not None and t_read <= self._last_t:
-            self._pred.update(t_read, sgv)       # older than what we have: history only
+            # older than what we have: history only (rejudge() gives its news)
+            if self._pred.update(t_read, sgv):
+                self._rejudge = True
             return
         # The reading is committed (_last_t) only once it is judged: the caller
         # retries a reading whose handling ran out of memory, and the retry must
@@ -223,6 +226,21 @@ class AlarmEngine:
             if "no_data" not in self._alarms:
                 self._carry(unanswered, [k for k in quiet if self._sounding(k)], now_s, events)
         self._last_t = t_read
+
+    def rejudge(self, now_s, minute_of_day=None):
+        """After a gap the link gives the live reading first, then the gap's backfill,
+        which reaches the predictor behind it (_judge): the newest reading judged again
+        with that history, once the caller has fed a batch. The warning the gap's
+        readings give comes now, not with the next reading 5 min later (a reading after
+        a 35-min gap restarts the filter: alone, it predicts nothing). Only a fresh
+        newest reading raises anything."""
+        events = []
+        if self._rejudge:
+            self._clock(now_s, minute_of_day)
+            if self._last_t is not None and now_s - self._last_t <= self.settings["stale_minutes"] * 60:
+                self._evaluate_glucose(self._last_sgv, self._last_t, now_s, events)
+            self._rejudge = False
+        return events
 
     def _sounding(self, kind):
         rec = self._alarms.get(kind)

@@ -1,0 +1,51 @@
+# The live reading that ends a gap is judged again once the gap's backfill reached the
+# predictor (AlarmEngine.rejudge, called by the box after each batch of readings). The
+# link gives the session's live reading first, then the gap's readings, oldest first: the
+# live one was judged alone, and after a gap of over 30 min the filter restarts on it and
+# predicts nothing; the warning the gap's readings give came only with the next reading,
+# 5 min later. Runs on CPython and MicroPython.
+from alarm_steps import MIN, make, feed
+
+# 5-min readings: three before the gap, six in it (a fall of 1.5 mg/dL/min), the live one
+FALL = [140 - 7.5 * i for i in range(10)]     # 140 ... 72.5
+LIVE = 9
+
+
+def _after_gap(eng, rejudge=True, late_s=10):
+    """The first three readings in order, then (LIVE * 5 min + late_s) the live reading
+    and the gap's backfill. The onsets of the live reading, and of the re-judging."""
+    for i in range(3):
+        feed(eng, i * 5 * MIN, FALL[i])
+    t = LIVE * 5 * MIN + late_s
+    live = feed(eng, t, FALL[LIVE], age_s=late_s)
+    for i in range(3, LIVE):
+        feed(eng, t + 2, FALL[i], age_s=t + 2 - i * 5 * MIN)
+    later = eng.rejudge(t + 3) if rejudge else []
+    return ([e["type"] for e in live if e["event"] == "alarm_onset"],
+            [e["type"] for e in later if e["event"] == "alarm_onset"])
+
+
+def test_the_gaps_backfill_gives_the_warning_at_once_that_the_readings_in_order_give():
+    eng = make()
+    for i, v in enumerate(FALL):          # the unbroken night: warned at the last reading
+        feed(eng, i * 5 * MIN, v)
+    assert eng.is_active("urgent_low_soon")
+    live, later = _after_gap(make())
+    assert live == [] and later == ["urgent_low_soon"], (live, later)
+
+
+def test_nothing_to_rejudge_without_backfill_and_only_once_after_it():
+    eng = make()
+    assert eng.rejudge(0) == []
+    _after_gap(eng)
+    assert eng.rejudge(LIVE * 5 * MIN + 20) == []
+    for i in range(3):                    # a reading repeated (no news): nothing again
+        feed(eng, LIVE * 5 * MIN + 30, FALL[i], age_s=LIVE * 5 * MIN + 30 - i * 5 * MIN)
+    assert eng.rejudge(LIVE * 5 * MIN + 31) == []
+
+
+def test_a_stale_newest_reading_is_not_judged_again():
+    # the batch came late: the live reading 11 min old (issue 4: a reading over 10 min
+    # old never raises a glucose alarm)
+    live, later = _after_gap(make(), late_s=11 * 60)
+    assert live == ["no_data"] and later == [], (live, later)     # (no usable reading since 10 min)
