@@ -4363,3 +4363,39 @@ def test_a_failed_backfill_with_no_reachable_window_before_the_transmitters_rest
     w["absence"] = [(t[12] + 60000) // 1000, t[30] // 1000]
     v = chaos.check_lost_readings(w, ev, 400 * MIN, [], values)
     assert len(v) == 1, v
+
+
+def test_a_reading_judged_again_with_its_backfill_is_judged_by_its_batch():
+    # the box judges the live reading that ends a gap again once the gap's backfill came
+    # (alarms.engine.rejudge, 0.3 s later): its urgent_low_soon may start there. 31 judges
+    # the live reading with the history that came within BATCH_MS of it
+    w = _world(uls12={"edge_s": 0})
+    s = _uls_settings(660)
+    eng = _alarm_engine()(s)
+    ev, gap, live = [], range(7, 14), 14          # 35 min without readings: the filter restarts
+    for t in range(0, 20 * 5 * MIN, 1000):
+        mod, now = 600 + t // MIN, t / 1000.0
+        if t % MIN == 0:
+            ev.append(_mod_clock(t, 600))
+        k = t // (5 * MIN)
+        out = []
+        if t % (5 * MIN) == 2000 and k not in gap:
+            ev.append(reading(t, ULS_FALL[k], 2000))
+            out = eng.on_reading((0, 0, ULS_FALL[k]), now, 2.0, mod)
+        elif t % (5 * MIN) == 3000 and k == live:   # the backfill, 1 s after its live reading
+            for j in gap:
+                age = t - j * 5 * MIN
+                ev.append(reading(t, ULS_FALL[j], age, "backfill"))
+                out += eng.on_reading((0, 0, ULS_FALL[j]), now, age / 1000.0, mod)
+            out += eng.rejudge(now, mod)
+        else:
+            out = eng.tick(now, mod)
+        ev += [dict(e, t_ms=t) for e in out]
+    at = live * 5 * MIN
+    assert _uls_onsets(ev)[:1] == [at + 3000], _uls_onsets(ev)    # at the backfill, not the live reading
+    assert chaos.check_uls_horizon(w, ev, s, 150 * MIN, []) == []
+    # a box that did not judge it again: told
+    lazy = [e for e in ev if not (e["event"] in ("alarm_onset", "alarm_clear", "alarm_escalate")
+                                  and e.get("type") == "urgent_low_soon")]
+    v = chaos.check_uls_horizon(w, lazy, s, 150 * MIN, [])
+    assert v and v[0][0] == at + 2000 and "raises urgent_low_soon" in v[0][1], v

@@ -6118,6 +6118,7 @@ def check_soft_resets(w, events, end_ms):
 
 ULS_ROBUST_MIN = 2      # minutes: a horizon this much shorter still predicts (longer, still does not)
 ULS_STOP_MS = 60 * MIN  # a reset, power cut or config save this recent: the box's filter is a saved one
+BATCH_MS = 20000   # a session's backfill comes within this of its live reading (the box: 0.3 s)
 
 
 def check_uls_horizon(w, events, s, end_ms, problems):
@@ -6190,19 +6191,12 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     out = []
     lost = [e["t_ms"] for e in events if e.get("event") in ("power_cut", "rtc_damaged")]
     prev_a = -1
-    for a, m_ms, g in reads:
-        if any(prev_a < x <= a for x in lost):   # RTC memory gone: the box's filter starts afresh too
-            p = predict.Predictor()
-        prev_a = a
-        t_s = m_ms / 1000.0
-        newest = p.t_s is None or t_s > p.t_s
-        p.update(t_s, g)
-        if not newest or a - m_ms > stale_ms or not quiet(a) or near_edge(a):
-            continue
+
+    def judge(a, g, t_s):
         base = _boot_settings(events, s, a)
         h = horizon(base, a)
         if h is None or not base.get("urgent_low_soon") or not base.get("schedule"):
-            continue
+            return
         hs = {base["urgent_low_soon_minutes"]} | {x.get("urgent_low_soon_minutes", base["urgent_low_soon_minutes"])
                                                   for x in base["schedule"]}
         se = st.effective(base, mod_at(a))
@@ -6237,8 +6231,33 @@ def check_uls_horizon(w, events, s, end_ms, problems):
             if active("urgent_low_soon", a - 1) and active("urgent_low_soon", a + REACT_MS):
                 out.append((a, "a fresh %d at t=%d ms holds neither urgent_low_soon nor low %d min ahead (the horizon "
                                "in force); urgent_low_soon still active at t=%d ms" % (g, a, h, a + REACT_MS)))
-        if len(out) >= 3:
-            break
+
+    # (the box judges its newest reading again once the backfill that came with it reached
+    # the predictor, alarms.engine.rejudge: a reading is judged with the history that
+    # arrived within BATCH_MS after it, as the box's state stands by its REACT_MS)
+    pending = None
+    for a, m_ms, g in reads:
+        if pending is not None and a - pending[0] > BATCH_MS:
+            judge(*pending)
+            pending = None
+            if len(out) >= 3:
+                break
+        if any(prev_a < x <= a for x in lost):   # RTC memory gone: the box's filter starts afresh too
+            p = predict.Predictor()
+        prev_a = a
+        t_s = m_ms / 1000.0
+        newest = p.t_s is None or t_s > p.t_s
+        if newest and pending is not None:
+            judge(*pending)
+            pending = None
+            if len(out) >= 3:
+                break
+        p.update(t_s, g)
+        if not newest or a - m_ms > stale_ms or not quiet(a) or near_edge(a):
+            continue
+        pending = (a, g, t_s)
+    if pending is not None and len(out) < 3:
+        judge(*pending)
     stats[0] = len(judged)
     # (d) a snooze of urgent_low_soon across the change
     boot = 0
