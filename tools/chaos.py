@@ -2963,8 +2963,8 @@ def answered_timeline(events):
     pattern "off", not "snoozed") counts as that answer until it ends (the event's
     until_s, on the firmware clock since its boot) or the next change (seed 484: a
     no_data snooze pressed while stale was taken for silence). A no_data that starts held
-    (alarms.engine: the sensor alarm that says why there is no glucose was answered before
-    it) snoozes with the board already quiet: that answer counts the same way."""
+    (alarms.engine: the sensor or link alarm that says why there is no glucose was answered
+    before it) snoozes with the board already quiet: that answer counts the same way."""
     tl = sound_timeline(events)
     boot, extra = 0, []
     for e in events:

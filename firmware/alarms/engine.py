@@ -32,7 +32,7 @@ from alarms import glucose as _glucose
 
 from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
     PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, LEADER, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
-    NO_GLUCOSE, CONSEQUENCES, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError, reason_code,
+    NO_GLUCOSE, NO_LINK, CONSEQUENCES, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError, reason_code,
     FAMILY_DAY, TILL_MORNING, DAY_S)
 
 
@@ -58,6 +58,12 @@ NO_DATA_GRACE_S = 60
 # checked by finger stick about that often), then it sounds again if there is still
 # no glucose; a no_data that starts after the sensor alarm was answered is held as
 # that answer. The reason's end leaves no_data SENSOR_END_S for the first reading.
+# The link alarm that says why (kinds.NO_LINK: the transmitter not heard, 15 min in) comes
+# 6 min before no_data: a family that answered it was woken again by no_data for the same
+# outage. A no_data that starts after that alarm was answered is held as that answer, but
+# no_data_snooze at most (no_data's own snooze: the outage is never silent longer than a
+# press on no_data itself would make it); a press on either, sounding beside the other,
+# answers both to the same end. After the hold no_data sounds as ever.
 SENSOR_HOLD_S = 7200
 SENSOR_END_S = 60
 
@@ -338,9 +344,11 @@ class AlarmEngine:
         since = self._fresh_t if self._fresh_t is not None else self._data_since
         if now_s - since >= s["no_data_minutes"] * 60 + self.no_data_grace_s and "no_data" not in self._alarms:
             self._raise("no_data", "", now_s, events)
-            why = self._sensor_says_why()
+            why, hold = self._sensor_says_why(), SENSOR_HOLD_S
+            if why is None:   # (an answered link: no_data's own snooze at most)
+                why, hold = self._link_says_why(), self.current_settings(now_s)["no_data_snooze"] * 60
             if why is not None and why[_ST] != SOUNDING:   # answered: the episode's answer holds
-                until = now_s + SENSOR_HOLD_S
+                until = now_s + hold
                 if why[_ST] == SNOOZED:   # (a condition's snooze may be longer than the hold)
                     until = min(until, why[_UNTIL])
                 if until > now_s:         # (a snooze ending now: no_data sounds with it)
@@ -402,15 +410,23 @@ class AlarmEngine:
         nd = self._alarms.get("no_data")
         return nd is not None and nd[_ST] == SOUNDING
 
+    def _says_why(self, kind, reasons):
+        rec = self._alarms.get(kind)
+        if rec is not None:
+            for r in rec[_AUX]:
+                if r in reasons:
+                    return rec
+        return None
+
     def _sensor_says_why(self):
         """The sensor alarm's record while one of its reasons says why no glucose
         comes (kinds.NO_GLUCOSE), else None."""
-        rec = self._alarms.get("sensor")
-        if rec is not None:
-            for r in rec[_AUX]:
-                if r in NO_GLUCOSE:
-                    return rec
-        return None
+        return self._says_why("sensor", NO_GLUCOSE)
+
+    def _link_says_why(self):
+        """The link alarm's record while one of its reasons says why no glucose
+        comes (kinds.NO_LINK), else None."""
+        return self._says_why("link", NO_LINK)
 
     def _target(self, skip=()):
         best, best_key = None, None
@@ -489,7 +505,8 @@ class AlarmEngine:
         that sound beside it as it was answered, or are snoozed to an earlier end:
         snoozed until `until`, or acknowledged with it (None): a press is for the
         episode. no_data and a sensor alarm that says why are one episode too
-        (SENSOR_HOLD_S)."""
+        (SENSOR_HOLD_S), and no_data and a link alarm that says why, no_data's
+        snooze at most."""
         why = self._sensor_says_why() if kind in ("sensor", "no_data") else None
         if why is not None and kind == "sensor":
             # (the target only while no_data does not sound: snoozed short, it is held too)
@@ -499,6 +516,16 @@ class AlarmEngine:
                 self._snooze("no_data", hold, events)
         elif why is not None and why[_ST] == SOUNDING:   # (a long press: acknowledge() did it)
             self._snooze("sensor", until, events)
+        link = self._link_says_why() if kind in ("link", "no_data") else None
+        if link is not None and kind == "link":
+            nd = self._alarms.get("no_data")
+            hold = self._now + self.current_settings()["no_data_snooze"] * 60
+            if until is not None:
+                hold = min(until, hold)
+            if nd is not None and (nd[_ST] == SOUNDING or nd[_ST] == SNOOZED and nd[_UNTIL] < hold):
+                self._snooze("no_data", hold, events)
+        elif link is not None and link[_ST] == SOUNDING:   # (no_data's answer: always a snooze)
+            self._snooze("link", until, events)
         for lesser in COVERS.get(kind, ()):
             rec = self._alarms.get(lesser)
             # one snoozed earlier, to an end before this answer's, is answered as it too: it
@@ -553,6 +580,8 @@ class AlarmEngine:
         events = []
         if "sensor" in kinds and "no_data" not in kinds and self._sensor_says_why() is not None:
             kinds = list(kinds) + ["no_data"]   # its hold was that press's too (held from its start)
+        elif "link" in kinds and "no_data" not in kinds and self._link_says_why() is not None:
+            kinds = list(kinds) + ["no_data"]   # (alike)
         for kind in kinds:
             rec = self._alarms.get(kind)
             if rec is None or rec[_ST] == SOUNDING:
