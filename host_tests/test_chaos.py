@@ -3605,6 +3605,25 @@ def test_seed_1617_unreachable_ends_silently_while_mqtt_keeps_the_forwarding_ala
     assert chaos._forwarding_reasons(delivered, 200 * MIN) == {"nightscout_unreachable", "mqtt_unreachable"}
 
 
+def test_seed_4667_a_reason_told_by_an_update_keeps_the_forwarding_alarm_after_a_delivery():
+    # seed 4667 (checker correction): nightscout_unreachable raised the forwarding alarm; MQTT's
+    # broker failed a minute later while it sounded unanswered, which the engine tells by an
+    # alarm_update (the alarm keeps its level); the delivery ended nightscout_unreachable at once
+    # (the uploader's console: "cleared" in the same ms) and the alarm stood on for MQTT: no clear
+    end = 4 * 60 * MIN
+    w = _w15(silent=[[0, 3 * 3600]])
+    ev = [_dated15(m * MIN) for m in range(5, 240, 5)]
+    raised = [{"event": "alarm_onset", "t_ms": 65 * MIN, "type": "forwarding", "reason": "nightscout_unreachable"},
+              {"event": "alarm_update", "t_ms": 66 * MIN, "type": "forwarding", "reason": "mqtt_unreachable"}]
+    delivered = sorted(ev + raised + [_ns_post(190 * MIN, 30)], key=lambda e: e["t_ms"])
+    assert chaos.check_dns_alarm(w, delivered, end, []) == []
+    assert chaos._forwarding_reasons(delivered, 200 * MIN) == {"nightscout_unreachable", "mqtt_unreachable"}
+    # an update of the reason it already had (the only one) is still judged
+    alone = [raised[0], dict(raised[0], event="alarm_update", t_ms=66 * MIN)]
+    v = chaos.check_dns_alarm(w, sorted(ev + alone + [_ns_post(190 * MIN, 30)], key=lambda e: e["t_ms"]), end, [])
+    assert len(v) == 1 and "still up" in v[0][1], v
+
+
 # --- round 16: the Nightscout's address kept across a reset (RTC memory) --------------------------
 def _reset16(t_ms, cause=2):
     detail = "power on" if cause == 1 else "machine reset (cause %d)" % cause
