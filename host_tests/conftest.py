@@ -43,6 +43,16 @@ from ports import free_port  # noqa: E402,F401  (tests import it from here)
 from runtime import MICROPYTHON  # noqa: E402  (MICROPYTHON=path runs another build)
 
 
+def state_at(changes, t):
+    """The state at t of [(t, state)] changes in time order (None before the first)."""
+    now = None
+    for at, state in changes:
+        if at > t:
+            break
+        now = state
+    return now
+
+
 def link_out(prog, *args, timeout=180):
     """Run a link_prelude program (8 MB heap) and return the JSON it printed last after "OUT "."""
     r = run_micropython(["-c", prog] + list(args), heap="8M", timeout=timeout)

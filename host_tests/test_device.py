@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import APP_MICROPYPATH, ROOT, free_port, run_micropython
+from conftest import APP_MICROPYPATH, ROOT, free_port, run_micropython, state_at
 
 NIGHT_URGENT_S = 3 * 3600 + 1200  # the urgent low of the default night starts about here
 
@@ -710,16 +710,6 @@ def test_the_sim_of_a_board_without_a_display_shows_none(tmp_path):
     assert not [e for e in ev if e["event"] == "screen"]
 
 
-def _light_at(light, t):
-    """The annunciator's pattern at t_ms (light: [(t_ms, pattern)] in order)."""
-    now = None
-    for at, p in light:
-        if at > t:
-            break
-        now = p
-    return now
-
-
 def test_the_light_says_no_data_before_the_first_reading_and_through_a_gap(tmp_path):
     # the green "all well" is for a box that knows the glucose: before its first reading,
     # and once the newest is stale (10 min) until no_data sounds (20 min), it blinks blue
@@ -727,13 +717,13 @@ def test_the_light_says_no_data_before_the_first_reading_and_through_a_gap(tmp_p
     light = [(e["t_ms"], e["pattern"]) for e in ev if e["event"] == "annunciator" and e["pattern"] != "selftest"]
     reads = [e["t_ms"] for e in ev if e["event"] == "reading"]
     assert light[0][1] == "no_data" and light[0][0] < reads[0], light[:3]
-    assert _light_at(light, reads[0] + 1000) == "off", light[:3]
+    assert state_at(light, reads[0] + 1000) == "off", light[:3]
     last = max(t for t in reads if t < 1800000)
-    assert _light_at(light, last + 590000) == "off", light
+    assert state_at(light, last + 590000) == "off", light
     # the board's alarm task looks every 5 s (main.TICK_S)
-    assert _light_at(light, last + 606000) == "no_data", light
-    assert _light_at(light, last + 840000) == "no_data", light
+    assert state_at(light, last + 606000) == "no_data", light
+    assert state_at(light, last + 840000) == "no_data", light
     # then the alarms say it aloud (link at 15 min, no_data at 20)
-    assert _light_at(light, last + 1260000) in ("medium", "high"), light
+    assert state_at(light, last + 1260000) in ("medium", "high"), light
     back = [t for t in reads if t > 3600000][0]
-    assert _light_at(light, back + 1000) == "off", light
+    assert state_at(light, back + 1000) == "off", light

@@ -28,7 +28,7 @@ import os
 
 import pytest
 
-from conftest import APP_MICROPYPATH, ROOT, free_port, run_micropython
+from conftest import APP_MICROPYPATH, ROOT, free_port, run_micropython, state_at as key_at
 
 POLL_S = 10
 TICK_S = 5     # main.TICK_S: the alarm task's round
@@ -173,15 +173,6 @@ def run_boxes(tmp_path, sound, actions):
 def keys_of(out, box):
     """[(t_ms, annunciator key)] of one box (0 leader, 1 follower), at each change."""
     return [(t, k) for t, i, k in out["keys"] if i == box]
-
-
-def key_at(keys, t):
-    now = None
-    for kt, k in keys:
-        if kt > t:
-            break
-        now = k
-    return now
 
 
 def first(events, event, kind, level=None, after=0):

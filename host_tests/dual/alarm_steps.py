@@ -21,6 +21,14 @@ def feed(eng, t_s, sgv, age_s=0, mod=None):
     return eng.on_reading(reading.make(t_s, None, sgv, None, 6), t_s, age_s, minute_of_day=mod)
 
 
+def ticks(eng, start_s, end_s, step_s=30):
+    """The engine's rounds from start_s to end_s (no readings): their events."""
+    ev = []
+    for t in range(start_s, end_s, step_s):
+        ev += eng.tick(t)
+    return ev
+
+
 def series(eng, start_min, values, step_min=5):
     events = []
     for i, v in enumerate(values):

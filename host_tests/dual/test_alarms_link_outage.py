@@ -10,16 +10,9 @@
 from alarms import settings
 from alarms.engine import AlarmEngine, SENSOR_HOLD_S
 from alarms.kinds import NO_LINK
-from alarm_steps import MIN, make, kinds, alarm
+from alarm_steps import MIN, make, kinds, alarm, ticks as _ticks
 
 DUE = 21 * MIN        # no_data's onset: 20 min without a reading, and the grace
-
-
-def _ticks(eng, start_s, end_s, step_s=30):
-    ev = []
-    for t in range(start_s, end_s, step_s):
-        ev += eng.tick(t)
-    return ev
 
 
 def _told(events):

@@ -10,14 +10,7 @@
 # survives a reset. Runs on CPython and MicroPython.
 from alarms import settings
 from alarms.engine import AlarmEngine, SENSOR_HOLD_S, SENSOR_END_S
-from alarm_steps import MIN, make, feed, kinds, alarm
-
-
-def _ticks(eng, start_s, end_s, step_s=30):
-    ev = []
-    for t in range(start_s, end_s, step_s):
-        ev += eng.tick(t)
-    return ev
+from alarm_steps import MIN, make, feed, kinds, alarm, ticks as _ticks
 
 
 def _pairs(events):

@@ -921,17 +921,22 @@ def test_the_status_page_answers_when_the_boxs_state_cannot_be_read():
     _with_box(check, state=broken)
 
 
+def _refused_ring(box, path):
+    """The log ring after a ring's worth of forms refused as too large, at /path."""
+    req = Req("POST", "/" + path, {})
+    req.content_length = 7000
+    for _ in range(log.SIZE):
+        _page(box.srv._refused(req))
+    return log.lines()
+
+
 def test_requests_from_the_lan_cannot_fill_the_log_ring_with_long_lines():
     # a form refused as too large logs its path, up to a 512-byte request line: 48 such
     # requests (the ring's size, from anyone on the LAN or the access point) held about
     # 26 KB of heap in the ring for hours, where the budget counts about 4 KB
     # (docs/MEMORY.md), and /log joined and encoded it twice over
     def check(box):
-        req = Req("POST", "/" + "A" * 490, {})
-        req.content_length = 7000
-        for _ in range(log.SIZE):
-            _page(box.srv._refused(req))
-        kept = log.lines()
+        kept = _refused_ring(box, "A" * 490)
         assert [l for l in kept if "setup: POST /AAAA" in l], kept[-1:]
         assert max(len(l) for l in kept) <= 160, max(len(l) for l in kept)
     _with_box(check)
@@ -943,11 +948,7 @@ def test_a_path_in_other_scripts_cannot_fill_the_log_ring_either():
     # under 160 characters, so the cut left each line whole: 48 lines held ~26 KB as
     # before it. Cut at 160 bytes, never inside a character
     def check(box):
-        req = Req("POST", "/" + "\U0001F600" * 122, {})
-        req.content_length = 7000
-        for _ in range(log.SIZE):
-            _page(box.srv._refused(req))
-        kept = log.lines()
+        kept = _refused_ring(box, "\U0001F600" * 122)
         assert [l for l in kept if "setup: POST /\U0001F600" in l], kept[-1:]
         assert max(len(l.encode()) for l in kept) <= 160, max(len(l.encode()) for l in kept)
         assert kept[-1].endswith("\U0001F600"), kept[-1][-3:]   # whole characters only
