@@ -31,7 +31,9 @@
 # boot hold: "reset_warn" each second while held, "reset_done" at reset_ms
 # (release now to confirm), "reset_cancel" when released early or stuck. A
 # "reset_done" that feedback refuses (returns False: an alarm the person may be
-# answering sounds) wipes nothing: the hold acknowledges that alarm instead.
+# answering sounds) wipes nothing: the hold acknowledges that alarm instead; once a
+# cue is refused the hold is an ordinary press over that alarm (a snooze when
+# released before long_ms, an acknowledge at long_ms).
 # A factory reset needs the release: a button shorted at power-on must not
 # wipe the box.
 import asyncio
@@ -139,19 +141,25 @@ class Buttons:
             return False
         t0 = self._clock()
         beeps = 0
+        refused = False   # the last cue was refused: an alarm sounds (restored through a reset)
         while True:
             held = self._clock() - t0
             if held >= self.reset_ms:
                 break
             if held >= (beeps + 1) * 1000:
                 beeps += 1
-                self._call(self.feedback, "reset_warn")
+                refused = self._call(self.feedback, "reset_warn") is False
+            if refused and held >= self.long_ms:
+                break   # a long press over that alarm, as after boot (it sounded on to 10 s)
             await asyncio.sleep_ms(50)
             if not await self._settle():
-                self._call(self.feedback, "reset_cancel")
+                if self._call(self.feedback, "reset_cancel") is False:
+                    # released over a sounding alarm: the press answers it as after boot
+                    # (it answered nothing, and the alarm sounded on)
+                    self._call(self.on_snooze if held < self.long_ms else self.on_ack)
                 return False
         released = False
-        if self._call(self.feedback, "reset_done") is False:
+        if refused or self._call(self.feedback, "reset_done") is False:
             # the cue was not played: an alarm the person holding may be answering
             # sounds (the feedback refuses it over those: app.wiring._boot_feedback),
             # so this is no request to wipe the box; wiping unheard lost the
