@@ -165,6 +165,19 @@ def _chunks(gen):
         yield "".join(buf)
 
 
+
+def _through_ap(req, ap):
+    """The request came from a phone joined to the setup access point (its /24), or
+    from an address not known: only those keep the access point open. A tablet on the
+    home network left on the status page kept it open for good."""
+    addr = getattr(req, "client_addr", None)
+    if not addr:
+        return True
+    try:
+        return addr[0].rsplit(".", 1)[0] == ap.address().rsplit(".", 1)[0]
+    except Exception:
+        return True
+
 class _Server(BoundedServer):
     def __init__(self):
         BoundedServer.__init__(self, MAX_CONNECTIONS, REQUEST_TIMEOUT_S,
@@ -280,7 +293,7 @@ class SetupServer:
     # --- handlers -----------------------------------------------------------
     def _seen(self, req):
         gc.collect()   # a page needs ~15 KB at once: start from a swept heap
-        if self.ap is not None:
+        if self.ap is not None and _through_ap(req, self.ap):
             self.ap.touch()
 
     def _not_found(self, req):

@@ -1022,6 +1022,19 @@ def test_a_phones_probe_is_sent_to_the_access_points_address():
     _with_box(check, ap=_Ap())
 
 
+def test_only_a_phone_on_the_access_point_keeps_it_open():
+    # a tablet on the home network left on the status page (it reloads itself) touched
+    # the access point's idle timer at each request: the setup AP stayed open for good
+    def check(box):
+        box.srv._seen(Req("GET", "/", addr=("10.0.0.7", 50000)))   # (microdot's before_request)
+        assert box.srv.ap.touched == 0
+        box.srv._seen(Req("GET", "/"))                       # a phone joined to it
+        assert box.srv.ap.touched == 1
+        box.srv._seen(Req("GET", "/", addr=None))            # no address known: as before
+        assert box.srv.ap.touched == 2
+    _with_box(check, ap=_Ap())
+
+
 def test_a_page_goes_out_in_pieces_of_about_chunk_bytes():
     def check(box):
         parts = list(_done(box.srv._status(Req("GET", "/")))[0])
