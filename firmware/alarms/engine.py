@@ -87,6 +87,7 @@ class AlarmEngine:
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
         self._unsent = []          # events of an on_reading that ran out of memory
         self._rejudge = False      # backfill reached the predictor behind the newest reading
+        self._ended = 0            # the level of the unanswered no_data the newest reading ended
         self._carried = {}         # device/forwarding alarms of before a reset (alarms.persist)
 
     # ---- time and settings -------------------------------------------------
@@ -231,6 +232,7 @@ class AlarmEngine:
             self._evaluate_glucose(sgv, t_read, now_s, events)
             if "no_data" not in self._alarms:
                 self._carry(unanswered, [k for k in quiet if self._sounding(k)], now_s, events)
+            self._ended = unanswered if "no_data" not in self._alarms else 0
         self._last_t = t_read
 
     def rejudge(self, now_s, minute_of_day=None):
@@ -244,7 +246,11 @@ class AlarmEngine:
         if self._rejudge:
             self._clock(now_s, minute_of_day)
             if self._last_t is not None and now_s - self._last_t <= self.settings["stale_minutes"] * 60:
+                # a warning it starts ends the outage that reading ended: at the level
+                # nobody answered (_carry), as one the reading started alone
+                quiet = [k for k in _LOW_SIDE if not self._sounding(k)] if self._ended else ()
                 self._evaluate_glucose(self._last_sgv, self._last_t, now_s, events)
+                self._carry(self._ended, [k for k in quiet if self._sounding(k)], now_s, events)
             self._rejudge = False
         return events
 
@@ -458,6 +464,7 @@ class AlarmEngine:
         """Short press: snooze the loudest sounding alarm for its snooze time (the
         loudest not in skip, the one heard, when there is one: loudest(skip))."""
         self._clock(now_s, None)
+        self._ended = 0   # someone is at the box
         events = []
         kind = self._target(skip) or self._target()
         if kind is None:
@@ -547,6 +554,7 @@ class AlarmEngine:
         (urgent_low, urgent_low_soon and no_data: only a capped snooze); skip as
         for snooze()."""
         self._clock(now_s, None)
+        self._ended = 0
         kind = self._target(skip) or self._target()
         if kind is None:
             return []
