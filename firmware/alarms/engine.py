@@ -242,16 +242,20 @@ class AlarmEngine:
         readings give comes now, not with the next reading 5 min later (a reading after
         a 35-min gap restarts the filter: alone, it predicts nothing). Only a fresh
         newest reading raises anything."""
-        events = []
-        if self._rejudge:
-            self._clock(now_s, minute_of_day)
-            if self._last_t is not None and now_s - self._last_t <= self.settings["stale_minutes"] * 60:
-                # a warning it starts ends the outage that reading ended: at the level
-                # nobody answered (_carry), as one the reading started alone
-                quiet = [k for k in _LOW_SIDE if not self._sounding(k)] if self._ended else ()
-                self._evaluate_glucose(self._last_sgv, self._last_t, now_s, events)
-                self._carry(self._ended, [k for k in quiet if self._sounding(k)], now_s, events)
-            self._rejudge = False
+        if not self._rejudge:
+            return []
+        # a try that ran out of memory half way left its events in _unsent: the caller's
+        # retry (the flag still set) delivers them, as on_reading's
+        events = self._unsent
+        self._clock(now_s, minute_of_day)
+        if self._last_t is not None and now_s - self._last_t <= self.settings["stale_minutes"] * 60:
+            # a warning it starts ends the outage that reading ended: at the level
+            # nobody answered (_carry), as one the reading started alone
+            quiet = [k for k in _LOW_SIDE if not self._sounding(k)] if self._ended else ()
+            self._evaluate_glucose(self._last_sgv, self._last_t, now_s, events)
+            self._carry(self._ended, [k for k in quiet if self._sounding(k)], now_s, events)
+        self._rejudge = False
+        self._unsent = []
         return events
 
     def _sounding(self, kind):

@@ -90,3 +90,34 @@ def test_a_press_between_the_live_reading_and_its_rejudge_is_someone_at_the_box(
     eng.rejudge(t + 3)
     uls = [a for a in eng.active() if a["type"] == "urgent_low_soon"][0]
     assert uls["status"] == "sounding" and uls["level"] == 0, uls
+
+
+def test_the_events_of_a_rejudge_that_ran_out_of_memory_come_with_its_retry():
+    # the warning was raised, then the rejudge ran out of memory (the box's alarm task
+    # fails and its restart calls rejudge again): the retry found it raised, so its onset
+    # never reached the listeners (MQTT's alarm topic, the log), as on_reading's retry does
+    eng = make()
+    for i in range(3):
+        feed(eng, i * 5 * MIN, FALL[i])
+    t = LIVE * 5 * MIN + 10
+    feed(eng, t, FALL[LIVE], age_s=10)
+    for i in range(3, LIVE):
+        feed(eng, t + 2, FALL[i], age_s=t + 2 - i * 5 * MIN)
+    real = eng._raise
+
+    def raised_then_out_of_memory(kind, *args):
+        real(kind, *args)
+        raise MemoryError("memory allocation failed")
+
+    eng._raise = raised_then_out_of_memory
+    try:
+        eng.rejudge(t + 3)
+        assert False, "the injected MemoryError did not happen"
+    except MemoryError:
+        pass
+    finally:
+        eng._raise = real
+    assert [a["type"] for a in eng.active()] == ["urgent_low_soon"], eng.active()
+    ev = eng.rejudge(t + 4)
+    assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["urgent_low_soon"], ev
+    assert eng.rejudge(t + 5) == [], "delivered twice"
