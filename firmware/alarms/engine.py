@@ -372,6 +372,13 @@ class AlarmEngine:
                     if now_s - rec[_SINCE] >= s["notice_minutes"] * 60:
                         self._clear(kind, events)
                     continue
+                if kind in TILL_MORNING:
+                    # nobody answered it by the family's evening, or a new reason came in the
+                    # night, or a reset restored it sounding: it waits for the morning as one
+                    # told at night does (unanswered, it rose to medium and sounded all night)
+                    self._wait_for_morning(kind, now_s, events)
+                    if rec[_ST] != SOUNDING:
+                        continue
                 if kind in HIGH_SIDE and self._outage():
                     # played under no_data, so nobody is failing to answer it: it
                     # does not escalate (else it came back at full level with the data)

@@ -30,7 +30,8 @@ def test_a_battery_warning_told_at_3am_waits_silent_until_8am():
 
 def test_a_battery_warning_told_in_the_day_sounds_at_once():
     for mod0 in (8 * 60, 12 * 60, 21 * 60 - 1):
-        eng, told, later = _told_at(mod0, hours=1)
+        # (at 21:00 one still sounding waits for the morning: the last looked at as told)
+        eng, told, later = _told_at(mod0, hours=1 if mod0 < 20 * 60 else 0)
         assert told == [("alarm_onset", None)], (mod0, told)
         assert eng.loudest()["type"] == "transmitter_battery"
 
@@ -53,3 +54,24 @@ def test_a_battery_warning_without_a_time_of_day_sounds_at_once():
     eng, told, _ = _told_at(None, hours=1)
     assert told == [("alarm_onset", None)], told
     assert eng.loudest()["type"] == "transmitter_battery"
+
+
+def test_a_battery_warning_nobody_answered_by_9pm_waits_for_the_morning_too():
+    # told at 20:50 (the box by a child asleep, the family downstairs): it sounded, rose to
+    # medium unanswered, and went on all night, the news of weeks that the same warning told
+    # at 21:00 keeps until 08:00; from 21:00 it waits silent, and sounds again at 08:00
+    eng, told, later = _told_at(20 * 60 + 50)
+    assert told == [("alarm_onset", None)], told
+    assert later[:3] == [(5, "alarm_escalate"), (10, "alarm_snooze"), (11 * 60 + 10, "alarm_onset")], later
+    eng, told, later = _told_at(20 * 60 + 50, hours=2)
+    assert eng.loudest() is None and eng.active()[0]["status"] == "snoozed", eng.active()
+
+
+def test_a_new_reason_at_night_on_a_held_battery_warning_waits_with_it():
+    # battery low told at 01:00 waits for 08:00; the transmitter's end told at 02:00 was a
+    # new problem, and sounded at once in the night
+    eng, told, _ = _told_at(60, hours=1)
+    ev = eng.set_condition("transmitter_battery", "tx_expired", True, 3600, 2 * 60)
+    eng.set_condition("transmitter_battery", "battery_low", False, 3600, 2 * 60)
+    assert eng.loudest() is None, ev
+    assert eng.tick(3605, 2 * 60) == [] and eng.loudest() is None
