@@ -374,6 +374,9 @@ def test_lan_api_routes_and_bad_requests():
     # for each route (1152 B for the eight then on the 32-bit port), whose '.' matched any character
     assert out["dot_is_a_dot"] == 404, out
     assert out["routes"] == 10 and out["regexes_kept"] == 0, out   # (the tenth: /api/v1/alarms.json)
+    # the box's /log, sent in pieces (a full ring of 48 long lines: about 8 KB)
+    st, whole, size = out["log"]
+    assert st == 200 and whole and size > 7000, out["log"]
 
 
 
