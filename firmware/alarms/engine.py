@@ -202,6 +202,8 @@ class AlarmEngine:
             # older than what we have: history only (rejudge() gives its news)
             if self._pred.update(t_read, sgv):
                 self._rejudge = True
+            if self._into_window(t_read, sgv):
+                self._rejudge = True
             return
         # The reading is committed (_last_t) only once it is judged: the caller
         # retries a reading whose handling ran out of memory, and the retry must
@@ -214,9 +216,7 @@ class AlarmEngine:
         recent = self._recent
         if not recent or recent[-1][0] != t_read:
             recent.append((t_read, sgv))
-        while len(recent) > _glucose.RATE_MAX_READINGS or \
-                recent[-1][0] - recent[0][0] > _glucose.RATE_SPAN_S + _glucose.RATE_SLACK_S:
-            recent.pop(0)
+        self._trim_window()
         if age_s <= self.settings["stale_minutes"] * 60:
             # only a usable reading counts as data: a stream of stale ones (a
             # follower's lagging source) raises no glucose alarm, so it must not
@@ -234,6 +234,27 @@ class AlarmEngine:
                 self._carry(unanswered, [k for k in quiet if self._sounding(k)], now_s, events)
             self._ended = unanswered if "no_data" not in self._alarms else 0
         self._last_t = t_read
+
+    def _trim_window(self):
+        recent = self._recent
+        while len(recent) > _glucose.RATE_MAX_READINGS or \
+                recent[-1][0] - recent[0][0] > _glucose.RATE_SPAN_S + _glucose.RATE_SLACK_S:
+            recent.pop(0)
+
+    def _into_window(self, t_read, sgv):
+        """A gap's backfill reading within the fall/rise window of the newest: put in its
+        place (the live reading after a 15-min gap had no rate alone). True when taken."""
+        recent = self._recent
+        if not recent or t_read < recent[-1][0] - _glucose.RATE_SPAN_S - _glucose.RATE_SLACK_S:
+            return False
+        i = len(recent)
+        while i > 0 and recent[i - 1][0] > t_read:
+            i -= 1
+        if i > 0 and recent[i - 1][0] == t_read:
+            return False   # (had it)
+        recent.insert(i, (t_read, sgv))
+        self._trim_window()
+        return True
 
     def rejudge(self, now_s, minute_of_day=None):
         """After a gap the link gives the live reading first, then the gap's backfill,

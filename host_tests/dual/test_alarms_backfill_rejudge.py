@@ -121,3 +121,26 @@ def test_the_events_of_a_rejudge_that_ran_out_of_memory_come_with_its_retry():
     ev = eng.rejudge(t + 4)
     assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["urgent_low_soon"], ev
     assert eng.rejudge(t + 5) == [], "delivered twice"
+
+
+def test_the_gaps_backfill_reaches_the_fall_window_too():
+    # fall alarm on (2 mg/dL/min): 200 before a 15-min gap, the live reading at 20 min is
+    # 160. Alone in its 15-min window it has no rate; with the gap's readings (190, 180,
+    # 170 at 5, 10, 15 min) it falls 2 mg/dL/min, as the readings in order say
+    inorder = make(fall_enabled=True, fall_rate=2.0)
+    for m, v in ((0, 200), (5, 190), (10, 180), (15, 170), (20, 160)):
+        feed(inorder, m * MIN, v)
+    assert inorder.is_active("fall")
+    eng = make(fall_enabled=True, fall_rate=2.0)
+    feed(eng, 0, 200)
+    live = feed(eng, 20 * MIN + 10, 160, age_s=10)
+    assert "fall" not in [e["type"] for e in live if e["event"] == "alarm_onset"]
+    for m, v in ((5, 190), (10, 180), (15, 170)):
+        feed(eng, 20 * MIN + 12, v, age_s=20 * MIN + 12 - m * MIN)
+    feed(eng, 20 * MIN + 12, 190, age_s=20 * MIN + 12 - 5 * MIN)     # repeated: taken once
+    assert [t for t, _ in eng._recent] == [5 * MIN, 10 * MIN, 15 * MIN, 20 * MIN]
+    later = eng.rejudge(20 * MIN + 13)
+    assert [e["type"] for e in later if e["event"] == "alarm_onset"] == ["fall"], later
+    # a reading older than the window stays out of it
+    feed(eng, 20 * MIN + 14, 195, age_s=20 * MIN + 14 - 2 * MIN)
+    assert [t for t, _ in eng._recent] == [5 * MIN, 10 * MIN, 15 * MIN, 20 * MIN]
