@@ -2884,6 +2884,14 @@ def test_a_snooze_across_a_schedule_change_keeps_its_end_and_hides_nothing_urgen
     assert v and "above urgent_high 230" in v[0][1]
     told = sorted(high + [onset(32 * MIN, "urgent_high")], key=lambda e: e["t_ms"])
     assert chaos.check_sched_snooze(_world(), told, sh, 200 * MIN, []) == []
+    # (seed 4693) an urgent_high sounding before a plain reset is restored with the box (no
+    # onset again); the press that snoozed the high came just after it: the urgent high stood
+    reset = {"event": "reset", "t_ms": 19 * MIN, "cause": 2}
+    kept = sorted(high + [onset(5 * MIN, "urgent_high"), reset], key=lambda e: e["t_ms"])
+    assert chaos.check_sched_snooze(_world(), kept, sh, 200 * MIN, []) == []
+    cut = [dict(e, event="power_cut") if e is reset else e for e in kept]   # lost with the power
+    v = chaos.check_sched_snooze(_world(), cut, sh, 200 * MIN, [])
+    assert v and "above urgent_high 230" in v[0][1]
 
 
 def test_an_acknowledged_low_across_a_schedule_change_is_silent_until_it_clears():

@@ -6017,12 +6017,13 @@ def check_sched_snooze(w, events, s, end_ms, problems):
         # (a) nothing urgent hidden
         for a, m, g in judged:
             se = eff(base, a)
-            if g < se["urgent_low"] and a + REACT_MS <= stop and not active_at(events, "urgent_low", a + REACT_MS):
+            # (seed 4693) an urgent alarm restored through a plain reset is active (kept_at)
+            if g < se["urgent_low"] and a + REACT_MS <= stop and not kept_at(events, "urgent_low", a + REACT_MS):
                 out.append((a, "%s snoozed across a schedule change (t=%d ms): a fresh %d below urgent_low %d "
                                "at t=%d ms, no urgent_low" % (kind, e0, g, se["urgent_low"], a)))
                 break
             if se["urgent_high_enabled"] and g > se["urgent_high"] and a + REACT_MS <= stop and \
-                    not active_at(events, "urgent_high", a + REACT_MS):
+                    not kept_at(events, "urgent_high", a + REACT_MS):
                 out.append((a, "%s snoozed across a schedule change (t=%d ms): a fresh %d above urgent_high %d "
                                "at t=%d ms, no urgent_high" % (kind, e0, g, se["urgent_high"], a)))
                 break
