@@ -36,8 +36,27 @@ def minutes(n, press=True):
             app.acknowledge()
 def sounding():
     return sorted([a["type"], a["reason"]] for a in app.engine.active() if a["status"] == "sounding")
+def sagging_night(before_ok, after_sag):
+    """Six hours of a cell near its end: its voltage recovers a little as the load drops and
+    sags again (xDrip-Experimental#168: "While getting lower, the battery may have times it
+    recovers"; link.core tells every change of the status byte, ok (0x00) included). What
+    sounds each hour; the presses it took go to out."""
+    heard = []
+    for hour in range(6):
+        minutes(before_ok)
+        link("battery_low", status=0, name="ok", active=False)
+        minutes(30)
+        link("battery_low", status=0x81, name="low_battery")
+        minutes(after_sag)
+        heard.append(sounding())
+    out["presses"] = [p[1:3] for p in presses]
+    out["heard"] = heard
 out = {}
 '''
+
+# 20:00 UTC (utc_offset_min 0), in the family's day: a battery warning told at night waits
+# for the morning unanswered (dual/test_alarms_battery_morning.py)
+EVENING = 1700000000 - 1700000000 % 86400 + 20 * 3600
 
 BATTERY_FLAP = PRELUDE + r'''
 feed[0] = True
@@ -45,18 +64,7 @@ app._take_reading(reading.make(100000, clock.unix(), 120, 0, 6))
 link("battery_low", status=0x81, name="low_battery")   # 20:00: the transmitter says low battery
 minutes(2)                                              # the family hears it, long-presses it
 out["answered"] = [p[1:3] for p in presses]
-# the night: the cell's voltage recovers a little as the load drops, and sags again
-# (xDrip-Experimental#168: "While getting lower, the battery may have times it recovers");
-# link.core tells every change of the status byte, ok (0x00) included
-heard = []
-for hour in range(6):
-    minutes(30)
-    link("battery_low", status=0, name="ok", active=False)
-    minutes(30)
-    link("battery_low", status=0x81, name="low_battery")
-    heard.append(sounding())
-out["presses"] = [p[1:3] for p in presses]
-out["heard"] = heard
+sagging_night(30, 0)
 print("RESULT " + json.dumps(out))
 '''
 
@@ -68,10 +76,7 @@ def test_a_transmitter_battery_warning_answered_once_does_not_sound_again_each_t
     # and raises it anew on the next 0x81: a fresh onset that sounds (and, unanswered,
     # escalates to the medium sound after 15 min), through a night the family already
     # answered it at bedtime. Nothing about the transmitter's battery got better.
-    # (20:00: in the family's day; told at night it waits for the morning unanswered,
-    # test_alarms_battery_morning.py)
-    wall = 1700000000 - 1700000000 % 86400 + 20 * 3600        # 20:00 UTC, utc_offset_min 0
-    out = run_app(tmp_path, BOARD, BATTERY_FLAP, WALL=wall)
+    out = run_app(tmp_path, BOARD, BATTERY_FLAP, WALL=EVENING)
     assert out["answered"] == [["transmitter_battery", "battery_low"]], out
     # one press at bedtime is the whole night's: no further press, nothing sounding
     assert out["presses"] == out["answered"], out
@@ -138,15 +143,7 @@ out["answered"] = [[a["type"], a["status"]] for a in app.engine.active()]
 minutes(60)
 app = main.App(CFG, boards_dirs=(BOARDS,))              # 21:01: a reset (RTC memory kept)
 out["restored"] = [[a["type"], a["status"]] for a in app.engine.active()]
-heard = []
-for hour in range(6):                                   # the cell recovers and sags again
-    link("battery_low", status=0, name="ok", active=False)
-    minutes(30)
-    link("battery_low", status=0x81, name="low_battery")
-    minutes(30)
-    heard.append(sounding())
-out["presses"] = [p[1:3] for p in presses]
-out["heard"] = heard
+sagging_night(0, 30)
 print("RESULT " + json.dumps(out))
 '''
 
@@ -156,10 +153,7 @@ def test_a_transmitter_battery_warning_held_to_the_morning_stays_held_through_a_
     # the first word after the reset cleared the restored warning when it was a recovery
     # (0x00, a sagging cell's), and the next sag (0x81) was a fresh onset that sounded at
     # night and, unanswered, rose to the medium sound: the press undone by the reset
-    # (20:00: in the family's day; told at night it waits for the morning unanswered,
-    # test_alarms_battery_morning.py)
-    wall = 1700000000 - 1700000000 % 86400 + 20 * 3600        # 20:00 UTC, utc_offset_min 0
-    out = run_app(tmp_path, BOARD, BATTERY_RESET, WALL=wall)
+    out = run_app(tmp_path, BOARD, BATTERY_RESET, WALL=EVENING)
     assert out["answered"] == [["transmitter_battery", "snoozed"]], out
     assert out["restored"] == [["transmitter_battery", "snoozed"]], out
     assert out["presses"] == [], out
@@ -180,6 +174,5 @@ print("RESULT " + json.dumps(out))
 
 
 def test_another_transmitters_ok_after_a_reset_still_clears_the_old_battery_warning(tmp_path):
-    wall = 1700000000 - 1700000000 % 86400 + 20 * 3600
-    out = run_app(tmp_path, BOARD, BATTERY_RESET_NEW_TX, WALL=wall)
+    out = run_app(tmp_path, BOARD, BATTERY_RESET_NEW_TX, WALL=EVENING)
     assert out["active"] == [], out

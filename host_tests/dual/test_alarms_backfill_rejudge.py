@@ -51,17 +51,23 @@ def test_a_stale_newest_reading_is_not_judged_again():
     assert live == ["no_data"] and later == [], (live, later)     # (no usable reading since 10 min)
 
 
+def _unanswered_outage():
+    """Three readings of the fall, then no_data (10 min) sounding unanswered to 45 min."""
+    eng = make(no_data_minutes=10)
+    for i in range(3):
+        feed(eng, i * 5 * MIN, FALL[i])
+    for t in range(10 * MIN + 5, 45 * MIN, 5):
+        eng.tick(t)
+    return eng
+
+
 def test_a_warning_the_rejudge_starts_after_an_unanswered_no_data_sounds_at_its_level():
     # no_data sounded unanswered through the gap up to its top level; the live reading
     # that ended it started nothing alone, its rejudge the urgent-low-soon warning: that
     # warning ends the outage as a reading judged with its history would, at the level
     # nobody answered (at level 0: quieter, slower, and 15 min more before a follower box
     # counts it unanswered)
-    eng = make(no_data_minutes=10)
-    for i in range(3):
-        feed(eng, i * 5 * MIN, FALL[i])
-    for t in range(10 * MIN + 5, 45 * MIN, 5):
-        eng.tick(t)
+    eng = _unanswered_outage()
     nd = [a for a in eng.active() if a["type"] == "no_data"][0]
     assert nd["status"] == "sounding" and nd["level"] == 3, nd
     t = 45 * MIN + 10
@@ -76,11 +82,7 @@ def test_a_warning_the_rejudge_starts_after_an_unanswered_no_data_sounds_at_its_
 
 
 def test_a_press_between_the_live_reading_and_its_rejudge_is_someone_at_the_box():
-    eng = make(no_data_minutes=10)
-    for i in range(3):
-        feed(eng, i * 5 * MIN, FALL[i])
-    for t in range(10 * MIN + 5, 45 * MIN, 5):
-        eng.tick(t)
+    eng = _unanswered_outage()
     t = 45 * MIN + 10
     feed(eng, t, FALL[LIVE], age_s=10)
     eng.set_condition("link", "no_transmitter", True, t + 1)   # (something to press)
