@@ -4427,3 +4427,41 @@ def test_a_reading_judged_again_with_its_backfill_is_judged_by_its_batch():
                                   and e.get("type") == "urgent_low_soon")]
     v = chaos.check_uls_horizon(w, lazy, s, 150 * MIN, [])
     assert v and v[0][0] == at + 2000 and "raises urgent_low_soon" in v[0][1], v
+
+
+def test_an_onset_at_the_live_reading_its_backfill_then_levels_is_owed_to_the_horizon():
+    # a fall, 15 min without readings, then the live reading: judged alone (the filter still
+    # falling) its 30 min raise urgent_low_soon at once; the backfill, 3 s later (a slow
+    # radio: 1.2 s a reply), says glucose levelled in the gap. The onset is owed to the
+    # horizon in force at the reading as the box knew it, not one 31 (b) tells
+    w = _world(uls12={"edge_s": 0})
+    s = _uls_settings(600)
+    eng = _alarm_engine()(s)
+    values = [130, 125, 120, 115, 110, 105, 100, 95] + [87] * 10
+    ev, gap, live = [], range(8, 11), 11
+    for t in range(0, 20 * 5 * MIN, 1000):
+        mod, now = 600 + t // MIN, t / 1000.0
+        if t % MIN == 0:
+            ev.append(_mod_clock(t, 600))
+        k = t // (5 * MIN)
+        out = []
+        if t % (5 * MIN) == 2000 and k < len(values) and k not in gap:
+            ev.append(reading(t, values[k], 2000))
+            out = eng.on_reading((0, 0, values[k]), now, 2.0, mod)
+        elif t % (5 * MIN) == 5000 and k == live:
+            for j in gap:
+                age = t - j * 5 * MIN
+                ev.append(reading(t, values[j], age, "backfill"))
+                out += eng.on_reading((0, 0, values[j]), now, age / 1000.0, mod)
+            out += eng.rejudge(now, mod)
+        else:
+            out = eng.tick(now, mod)
+        ev += [dict(e, t_ms=t) for e in out]
+    assert _uls_onsets(ev)[:1] == [live * 5 * MIN + 2000], _uls_onsets(ev)   # at the live reading
+    assert chaos.check_uls_horizon(w, ev, s, 150 * MIN, []) == []
+    # the same onset at a reading before the gap, which nothing raises: still told
+    early = [dict(e, t_ms=5 * 5 * MIN + 2000) if e["event"] == "alarm_onset" and e.get("type") ==
+             "urgent_low_soon" else e for e in ev]
+    early.sort(key=lambda e: e["t_ms"])
+    v = chaos.check_uls_horizon(w, early, s, 150 * MIN, [])
+    assert v and "does not raise it" in v[0][1], v

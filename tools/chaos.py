@@ -6196,7 +6196,7 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     lost = [e["t_ms"] for e in events if e.get("event") in ("power_cut", "rtc_damaged")]
     prev_a = -1
 
-    def judge(a, g, t_s):
+    def judge(a, g, t_s, alone):
         base = _boot_settings(events, s, a)
         h = horizon(base, a)
         if h is None or not base.get("urgent_low_soon") or not base.get("schedule"):
@@ -6219,8 +6219,10 @@ def check_uls_horizon(w, events, s, end_ms, problems):
                 out.append((a, "a fresh %d at t=%d ms: the engine's prediction %d min ahead (the schedule's at minute "
                                "%s) raises urgent_low_soon; neither it nor urgent_low active by t=%d ms" % (
                                    g, a, h, mod_at(a), a + REACT_MS)))
-        elif long_.get("urgent_low_soon") != 2:
-            # (b) nor is an onset owed to anything but the horizon in force
+        elif long_.get("urgent_low_soon") != 2 and not raised_alone(alone, g, t_s, se, h + ULS_ROBUST_MIN):
+            # (b) nor is an onset owed to anything but the horizon in force (the live reading
+            # judged alone, before its backfill came, may have raised it: a slow radio's
+            # backfill comes seconds later)
             lone = sum(1 for x in arrivals if abs(x - a) <= 2000) == 1
             if lone and any(a <= t <= a + 1000 for t in uls_onsets):
                 other = [x for x in hs if x != h and uls_conditions(p, g, t_s, se, x - ULS_ROBUST_MIN).get(
@@ -6235,6 +6237,11 @@ def check_uls_horizon(w, events, s, end_ms, problems):
             if active("urgent_low_soon", a - 1) and active("urgent_low_soon", a + REACT_MS):
                 out.append((a, "a fresh %d at t=%d ms holds neither urgent_low_soon nor low %d min ahead (the horizon "
                                "in force); urgent_low_soon still active at t=%d ms" % (g, a, h, a + REACT_MS)))
+
+    def raised_alone(alone, g, t_s, se, h):
+        q = predict.Predictor()
+        q.restore(*alone)
+        return uls_conditions(q, g, t_s, se, h).get("urgent_low_soon") == 2
 
     # (the box judges its newest reading again once the backfill that came with it reached
     # the predictor, alarms.engine.rejudge: a reading is judged with the history that
@@ -6259,7 +6266,7 @@ def check_uls_horizon(w, events, s, end_ms, problems):
         p.update(t_s, g)
         if not newest or a - m_ms > stale_ms or not quiet(a) or near_edge(a):
             continue
-        pending = (a, g, t_s)
+        pending = (a, g, t_s, (p.t_s, p.save()))
     if pending is not None and len(out) < 3:
         judge(*pending)
     stats[0] = len(judged)
