@@ -69,6 +69,7 @@ class Buttons:
         self._flag = asyncio.ThreadSafeFlag()
         self.pin.irq(self._irq, machine.Pin.IRQ_FALLING | machine.Pin.IRQ_RISING)
         self.pressed = False  # debounced state
+        self._after_boot = None   # (release ms, answered) of a boot hold's short press
 
     def _irq(self, pin):
         self._flag.set()
@@ -155,8 +156,12 @@ class Buttons:
             if not await self._settle():
                 if self._call(self.feedback, "reset_cancel") is False:
                     # released over a sounding alarm: the press answers it as after boot
-                    # (it answered nothing, and the alarm sounded on)
-                    self._call(self.on_snooze if held < self.long_ms else self.on_ack)
+                    # (it answered nothing, and the alarm sounded on); a short one is the
+                    # first press of run()'s gesture (a quick second press answers no more)
+                    if held < self.long_ms:
+                        self._after_boot = (self._clock(), self._call(self.on_snooze))
+                    else:
+                        self._call(self.on_ack)
                 return False
         released = False
         if refused or self._call(self.feedback, "reset_done") is False:
@@ -197,6 +202,9 @@ class Buttons:
     async def _gesture(self):
         count = 0
         long_fired = setup_fired = answered = False
+        carry, self._after_boot = self._after_boot, None
+        if carry is not None and self._clock() - carry[0] < self.gap_ms:
+            count, answered = 1, carry[1]   # the boot hold's press was this gesture's first
         t_down = t_up = t_start = self._clock()
         while True:
             level = await self._settle()

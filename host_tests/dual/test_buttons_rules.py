@@ -399,6 +399,16 @@ def test_a_press_at_boot_over_a_sounding_alarm_answers_it_as_after_boot():
         r = Rig([(0, hold)], until_s=20, feedback=cue)
         assert r.drive(r.btn.boot_hold()) is False, hold
         assert r.names() == want, (hold, r.calls)
+    # a quick second press (within gap_ms) is the same gesture's, as after boot: it answers
+    # no second alarm (it snoozed the next one, nobody had heard); the third is the test
+    # gesture's, as after boot (here the snooze answered nothing: the rig's returns None)
+    for presses, want in (([(0, 300), (600, 800)], ["snooze"]),
+                          ([(0, 300), (600, 800), (1100, 1300)], ["snooze", "test"]),
+                          ([(0, 300), (1400, 1600)], ["snooze", "snooze"])):   # a new gesture
+        r = Rig(presses, until_s=20, feedback=cue)
+        assert r.drive(r.btn.boot_hold()) is False
+        r.run()
+        assert r.names() == want, (presses, r.calls)
     # the alarm starts while the hold goes on (the warning cues played until then): an
     # acknowledge at its first refused cue
     played = []
