@@ -4393,32 +4393,41 @@ def test_a_failed_backfill_with_no_reachable_window_before_the_transmitters_rest
     assert len(v) == 1, v
 
 
-def test_a_reading_judged_again_with_its_backfill_is_judged_by_its_batch():
-    # the box judges the live reading that ends a gap again once the gap's backfill came
-    # (alarms.engine.rejudge, 0.3 s later): its urgent_low_soon may start there. 31 judges
-    # the live reading with the history that came within BATCH_MS of it
-    w = _world(uls12={"edge_s": 0})
-    s = _uls_settings(660)
+def _gap_events(s, values, gap, live, backfill_at):
+    """The firmware's own engine (settings s) fed values, a reading 2 s old every 5 min with the
+    board's minute from 600 at t 0, but those of the gap, which come as the live reading's
+    backfill at its window's backfill_at ms, followed by the box's rejudge: the events it logs."""
     eng = _alarm_engine()(s)
-    ev, gap, live = [], range(7, 14), 14          # 35 min without readings: the filter restarts
+    ev = []
     for t in range(0, 20 * 5 * MIN, 1000):
         mod, now = 600 + t // MIN, t / 1000.0
         if t % MIN == 0:
             ev.append(_mod_clock(t, 600))
         k = t // (5 * MIN)
         out = []
-        if t % (5 * MIN) == 2000 and k not in gap:
-            ev.append(reading(t, ULS_FALL[k], 2000))
-            out = eng.on_reading((0, 0, ULS_FALL[k]), now, 2.0, mod)
-        elif t % (5 * MIN) == 3000 and k == live:   # the backfill, 1 s after its live reading
+        if t % (5 * MIN) == 2000 and k < len(values) and k not in gap:
+            ev.append(reading(t, values[k], 2000))
+            out = eng.on_reading((0, 0, values[k]), now, 2.0, mod)
+        elif t % (5 * MIN) == backfill_at and k == live:
             for j in gap:
                 age = t - j * 5 * MIN
-                ev.append(reading(t, ULS_FALL[j], age, "backfill"))
-                out += eng.on_reading((0, 0, ULS_FALL[j]), now, age / 1000.0, mod)
+                ev.append(reading(t, values[j], age, "backfill"))
+                out += eng.on_reading((0, 0, values[j]), now, age / 1000.0, mod)
             out += eng.rejudge(now, mod)
         else:
             out = eng.tick(now, mod)
         ev += [dict(e, t_ms=t) for e in out]
+    return ev
+
+
+def test_a_reading_judged_again_with_its_backfill_is_judged_by_its_batch():
+    # the box judges the live reading that ends a gap again once the gap's backfill came
+    # (alarms.engine.rejudge, 0.3 s later): its urgent_low_soon may start there. 31 judges
+    # the live reading with the history that came within BATCH_MS of it
+    w = _world(uls12={"edge_s": 0})
+    s = _uls_settings(660)
+    live = 14                                     # 35 min without readings: the filter restarts
+    ev = _gap_events(s, ULS_FALL, range(7, live), live, 3000)   # the backfill 1 s after
     at = live * 5 * MIN
     assert _uls_onsets(ev)[:1] == [at + 3000], _uls_onsets(ev)    # at the backfill, not the live reading
     assert chaos.check_uls_horizon(w, ev, s, 150 * MIN, []) == []
@@ -4436,27 +4445,9 @@ def test_an_onset_at_the_live_reading_its_backfill_then_levels_is_owed_to_the_ho
     # horizon in force at the reading as the box knew it, not one 31 (b) tells
     w = _world(uls12={"edge_s": 0})
     s = _uls_settings(600)
-    eng = _alarm_engine()(s)
     values = [130, 125, 120, 115, 110, 105, 100, 95] + [87] * 10
-    ev, gap, live = [], range(8, 11), 11
-    for t in range(0, 20 * 5 * MIN, 1000):
-        mod, now = 600 + t // MIN, t / 1000.0
-        if t % MIN == 0:
-            ev.append(_mod_clock(t, 600))
-        k = t // (5 * MIN)
-        out = []
-        if t % (5 * MIN) == 2000 and k < len(values) and k not in gap:
-            ev.append(reading(t, values[k], 2000))
-            out = eng.on_reading((0, 0, values[k]), now, 2.0, mod)
-        elif t % (5 * MIN) == 5000 and k == live:
-            for j in gap:
-                age = t - j * 5 * MIN
-                ev.append(reading(t, values[j], age, "backfill"))
-                out += eng.on_reading((0, 0, values[j]), now, age / 1000.0, mod)
-            out += eng.rejudge(now, mod)
-        else:
-            out = eng.tick(now, mod)
-        ev += [dict(e, t_ms=t) for e in out]
+    live = 11
+    ev = _gap_events(s, values, range(8, live), live, 5000)
     assert _uls_onsets(ev)[:1] == [live * 5 * MIN + 2000], _uls_onsets(ev)   # at the live reading
     assert chaos.check_uls_horizon(w, ev, s, 150 * MIN, []) == []
     # the same onset at a reading before the gap, which nothing raises: still told

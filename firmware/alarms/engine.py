@@ -269,7 +269,7 @@ class AlarmEngine:
         # retry (the flag still set) delivers them, as on_reading's
         events = self._unsent
         self._clock(now_s, minute_of_day)
-        if self._last_t is not None and now_s - self._last_t <= self.settings["stale_minutes"] * 60:
+        if self.has_fresh_reading(now_s):
             # a warning it starts ends the outage that reading ended: at the level
             # nobody answered (_carry), as one the reading started alone
             quiet = [k for k in _LOW_SIDE if not self._sounding(k)] if self._ended else ()
@@ -313,11 +313,9 @@ class AlarmEngine:
         rec = self._alarms.get(kind)
         if active:
             if rec is None:
-                was = self._was(kind, name, now_s)
-                rec = self._raise(kind, name, now_s, events, 0 if name in NOTICES else None, was)
+                rec = self._raise(kind, name, now_s, events, 0 if name in NOTICES else None,
+                                  self._was(kind, name, now_s))
                 rec[_AUX] = [name]
-                if kind in TILL_MORNING and was is None:
-                    self._wait_for_morning(kind, now_s, events)
             elif name not in rec[_AUX]:
                 rec[_AUX].append(name)
                 if name not in NOTICES and name not in CONSEQUENCES:   # a new problem sounds again
@@ -394,9 +392,10 @@ class AlarmEngine:
                         self._clear(kind, events)
                     continue
                 if kind in TILL_MORNING:
-                    # nobody answered it by the family's evening, or a new reason came in the
-                    # night, or a reset restored it sounding: it waits for the morning as one
-                    # told at night does (unanswered, it rose to medium and sounded all night)
+                    # told at night (set_condition's own tick), not answered by the family's
+                    # evening, given a new reason in the night, or restored sounding by a
+                    # reset: it waits for the morning (unanswered, it rose to medium and
+                    # sounded all night)
                     self._wait_for_morning(kind, now_s, events)
                     if rec[_ST] != SOUNDING:
                         continue

@@ -165,7 +165,6 @@ def _chunks(gen):
         yield "".join(buf)
 
 
-
 def _through_ap(req, ap):
     """The request came from a phone joined to the setup access point (its /24), or
     from an address not known: only those keep the access point open. A tablet on the
@@ -177,6 +176,7 @@ def _through_ap(req, ap):
         return addr[0].rsplit(".", 1)[0] == ap.address().rsplit(".", 1)[0]
     except Exception:
         return True
+
 
 class _Server(BoundedServer):
     def __init__(self):
