@@ -33,8 +33,9 @@ NOTICES = ("warmup_done", "clock", "ending")   # informational reasons: low prio
 NO_GLUCOSE = ("warmup", "expired", "failed", "stopped", "error")
 # the link alarm's reasons that say why no glucose comes (the transmitter, or a follower's
 # leader, is not heard or not trusted; no transmitter configured): no_data and that alarm
-# are one outage (engine: no_data beside an answered link)
-NO_LINK = ("no_transmitter", "auth_failed", "rogue", "bond_lost", "slot_conflict", "leader_silent",
+# are one outage (engine: no_data beside an answered link). Not slot_conflict: the box
+# bonds again in each window and its readings go on, so a gap under it is news of its own.
+NO_LINK = ("no_transmitter", "auth_failed", "rogue", "bond_lost", "leader_silent",
            "leader_auth", "not_configured")
 # reasons that follow from another problem of their alarm (an upload outage of two days fills
 # the queue): added beside it they do not sound it again, answered at 10 p.m., at 3 a.m.

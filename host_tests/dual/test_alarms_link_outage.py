@@ -1,5 +1,5 @@
 # no_data beside a link alarm that says why no glucose comes (the transmitter not heard, not
-# trusted, our slot taken; a follower's leader silent or refusing it; no transmitter
+# trusted, our bond lost; a follower's leader silent or refusing it; no transmitter
 # configured: kinds.NO_LINK). Before, the two were two presses for one outage: the link
 # alarm sounds 15 min in, the family answers it, and no_data woke them again about 6 min
 # later. Pinned: a no_data that starts after that alarm was answered starts snoozed, to the
@@ -28,8 +28,20 @@ def _outage(reason="no_transmitter", **user):
 
 
 def test_the_reasons_that_say_no_glucose_comes():
-    assert NO_LINK == ("no_transmitter", "auth_failed", "rogue", "bond_lost", "slot_conflict",
+    assert NO_LINK == ("no_transmitter", "auth_failed", "rogue", "bond_lost",
                        "leader_silent", "leader_auth", "not_configured")
+
+
+def test_a_gap_under_an_answered_slot_conflict_sounds_no_data_at_once():
+    # a phone takes our slot: the box bonds again in each window and readings go on, so
+    # the slot alarm does not say why a later gap has no glucose; answered (long press,
+    # or a snooze of its hour), it must not hold that gap's no_data
+    for press in ("acknowledge", "snooze"):
+        eng = _outage("slot_conflict")
+        getattr(eng, press)(15 * MIN + 10)
+        ev = [e for e in _ticks(eng, 15 * MIN, DUE + 30) if e["type"] == "no_data"]
+        assert _told(ev) == [("alarm_onset", "no_data", None)], (press, ev)
+        assert eng.loudest()["type"] == "no_data", press
 
 
 def test_a_short_press_on_the_link_alarm_holds_the_no_data_after_it_for_no_datas_snooze():
