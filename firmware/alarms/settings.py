@@ -253,6 +253,14 @@ def _nearest(value, key, default=None):
     return default if way is None or (near - default) * way < 0 else near
 
 
+def _mend_order(s):
+    """A wrong order mended in s the strict way (_usable says how)."""
+    if s["urgent_high"] <= s["high"]:
+        s["high"] = s["urgent_high"] - LOW_GAP   # (urgent_high's least, 180, keeps it in range)
+    if s["low"] <= s["urgent_low"]:
+        s["low"] = min(max(DEFAULTS["low"][0], s["urgent_low"] + LOW_GAP), DEFAULTS["low"][2])
+
+
 def _usable(out, schedule):
     """What the box runs on while the settings are wrong: one bad key must not
     throw away the family's other thresholds (a stricter low, a night
@@ -264,13 +272,11 @@ def _usable(out, schedule):
     back to 250 / 300 before, a family's high of 200 lost). A schedule entry's numbers are taken as
     the settings' are (_nearest), against the family's own setting of that key, not
     its default (a night's low of "85 mg/dL" with the family's low at 90 ran at 70
-    before), its true/false too; an entry with any other problem (its times, a
-    key it cannot set, an order) is dropped whole."""
+    before), its true/false too, and its order as the settings' own (a night's
+    high above the family's urgent_high dropped the entry, its night low with it);
+    an entry with any other problem (its times, a key it cannot set) is dropped whole."""
     s = dict(out)
-    if s["urgent_high"] <= s["high"]:
-        s["high"] = s["urgent_high"] - LOW_GAP   # (urgent_high's least, 180, keeps it in range)
-    if s["low"] <= s["urgent_low"]:
-        s["low"] = min(max(DEFAULTS["low"][0], s["urgent_low"] + LOW_GAP), DEFAULTS["low"][2])
+    _mend_order(s)
     base = dict(s)
     s["schedule"] = []
     for entry in schedule if isinstance(schedule, list) else ():
@@ -279,6 +285,14 @@ def _usable(out, schedule):
                 entry = dict((k, _nearest(v, k, base[k]) if k in SCHEDULE_KEYS and
                               _check(k, v, DEFAULTS[k], []) is None else v)
                              for k, v in entry.items())
+                night = dict(base)
+                night.update((k, v) for k, v in entry.items() if k in SCHEDULE_KEYS)
+                _mend_order(night)
+                for k in ("high", "low"):
+                    if night[k] != entry.get(k, base[k]):
+                        if k not in entry:   # a mended threshold must not turn its alarm on
+                            entry[k + "_enabled"] = entry.get(k + "_enabled", base[k + "_enabled"])
+                        entry[k] = night[k]
             bad = []
             clean = _check_schedule([entry], base, bad)
             if not bad:

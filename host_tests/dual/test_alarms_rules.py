@@ -1920,6 +1920,30 @@ def test_urgent_high_not_above_high_keeps_both_as_strict_as_asked():
     assert "urgent_high" in kinds(series(eng, 0, [185]))      # (250 / 300 before: silent)
 
 
+def test_a_schedule_entry_out_of_order_is_mended_as_the_settings_are_not_dropped():
+    # urgent_high 200 under the default high (so high runs at 190): a night entry with a
+    # high of 220 was then above urgent_high, and the whole entry went, its night low of 80
+    # with it. It is kept, its order mended as the settings' own: high 10 under
+    # urgent_high; a low not above urgent_low 10 above it (at least 70)
+    night = {"start": 22 * 60, "end": 7 * 60, "low": 80}
+    for user, entry, want in (
+            ({"urgent_high": 200}, dict(night, high=220), dict(night, high=190)),
+            ({"high": 260, "urgent_high": 200}, dict(night, urgent_high=180),
+             dict(night, urgent_high=180, high=170, high_enabled=True)),
+            ({"high_enabled": False, "high": 200, "urgent_high": 190},
+             dict(night, urgent_high=180), dict(night, urgent_high=180, high=170, high_enabled=False)),
+            ({"urgent_low": 65, "low": 60}, {"start": 0, "end": 360, "low": 62},
+             {"start": 0, "end": 360, "low": 75})):
+        user["schedule"] = [entry]
+        u = _usable_of(user)
+        assert u["schedule"] == [want], (user, u["schedule"])
+        assert settings.validate(dict(u)) == u   # a valid whole
+    # the mended night high that was not asked for does not turn the high alarm on
+    u = _usable_of({"high_enabled": False, "high": 200, "urgent_high": 190,
+                    "schedule": [dict(night, urgent_high=180)]})
+    assert settings.effective(u, 23 * 60)["high_enabled"] is False
+
+
 def test_usable_settings_keep_at_most_4_schedule_entries():
     # "Schedules: up to 4 entries"; five valid ones are refused, and what the
     # box runs on meanwhile is itself valid: the first four.
