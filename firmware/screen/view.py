@@ -17,6 +17,7 @@
 # bright    an alarm sounds: full brightness; else dim, for a dark bedroom
 # Every line fits WIDTH characters.
 from forward.entries import direction as _direction, mmol_text
+from alarms.kinds import TILL_MORNING
 
 WIDTH = 14   # a 240-wide TFT at twice the 8x8 font; 128 / 8 = 16 on an OLED
 TITLES = {"urgent_low": "URGENT LOW", "urgent_low_soon": "LOW SOON", "low": "LOW",
@@ -76,6 +77,8 @@ def detail(alarm):
     if words is None:   # start_<part>: a part of the box that could not start
         words = ("no " + reason[6:] if reason.startswith("start_") else reason).replace("_", " ")
     answered = ANSWERED.get(alarm.get("status"))
+    if answered == "snoozed" and alarm.get("type") in TILL_MORNING:
+        answered = "till morning"   # held to 08:00, by a press or because it came at night
     if answered:   # why the box is quiet matters more than the reason: it wins the room
         words = words + ", " + answered if words and len(words) + 2 + len(answered) <= WIDTH \
             else answered

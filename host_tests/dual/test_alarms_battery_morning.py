@@ -5,11 +5,13 @@
 from alarm_steps import MIN, make, feed
 
 
-def _told_at(mod0, hours=14, reason="battery_low"):
+def _told_at(mod0, hours=14, reason="battery_low", shift=(0, 0)):
     """The transmitter tells its battery at local minute mod0 (None: no time of day); a
-    reading of 120 every 5 min, rounds every 5 s. (events of the telling, [(minute since,
+    reading of 120 every 5 min, rounds every 5 s; shift: (minute since, minutes) the wall
+    clock moves by then (a daylight-saving change). (events of the telling, [(minute since,
     event, status)] of the battery alarm's changes after it)."""
-    mod = (lambda m: None) if mod0 is None else (lambda m: (mod0 + m) % 1440)
+    mod = (lambda m: None) if mod0 is None else \
+        (lambda m: (mod0 + m + (shift[1] if m >= shift[0] else 0)) % 1440)
     eng = make()
     feed(eng, 0, 120, mod=mod(0))
     told = eng.set_condition("transmitter_battery", reason, True, 1, mod(0))
@@ -26,6 +28,17 @@ def test_a_battery_warning_told_at_3am_waits_silent_until_8am():
     # it sounds at 08:00, and nothing before
     assert later[:1] == [(5 * 60, "alarm_onset")], later
     assert eng.loudest()["type"] == "transmitter_battery"
+
+
+def test_a_battery_warning_held_for_the_night_sounds_at_8am_across_a_daylight_saving_change():
+    # told at 23:00, held 9 h by the seconds; at 02:00 the clocks go forward (08:00 comes
+    # 8 h after the telling: it sounded at 09:00) or back (10 h: at 07:00, then held again)
+    for by, at in ((60, 8 * 60), (-60, 10 * 60)):
+        eng, told, later = _told_at(23 * 60, hours=11, shift=(3 * 60, by))
+        assert [e for e, _ in told] == ["alarm_onset", "alarm_snooze"], (by, told)
+        onsets = [m for m, e in later if e == "alarm_onset"]
+        assert onsets[:1] == [at], (by, later)
+        assert eng.loudest()["type"] == "transmitter_battery"
 
 
 def test_a_battery_warning_told_in_the_day_sounds_at_once():

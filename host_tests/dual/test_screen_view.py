@@ -75,6 +75,16 @@ def test_a_transmitter_past_its_end_is_not_shown_as_a_low_battery():
         assert words in v and not_words not in v, (reason, v)
 
 
+def test_a_battery_warning_held_to_the_morning_says_so_not_snoozed():
+    # a press holds it to 08:00, and one told at night waits for 08:00 with nobody pressing:
+    # "snoozed" said someone had answered it
+    battery = {"type": "transmitter_battery", "priority": "low", "status": "snoozed",
+               "reason": "battery_low"}
+    assert view.compose(LIVE, 0, battery, 600)[3:5] == ("TX BATTERY", "till morning")
+    assert view.compose(LIVE, 0, dict(battery, status="acknowledged"), 600)[4] == "silenced"
+    assert view.compose(LIVE, 0, dict(battery, type="link"), 600)[4] == "snoozed"
+
+
 def test_every_line_fits_the_width():
     from alarms.kinds import REASONS, TYPES
     for t in TYPES:
