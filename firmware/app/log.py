@@ -121,3 +121,24 @@ def lines():
     n = min(_count, SIZE)
     start = (_next - n) % SIZE
     return [_ring[(start + i) % SIZE] for i in range(n)]
+
+
+CUT = b"[the log stops here: the box ran out of memory]\n"
+
+
+def pieces(size=512):
+    """The ring as UTF-8 text, oldest first, in pieces of about size characters (a web
+    answer sends each as it comes: the whole ring joined, then encoded, held about 18 KB
+    at once). Out of memory on the way, the text ends with CUT (a constant: it needs no
+    memory): an answer sent without a length that simply stopped looked whole."""
+    part = ""
+    try:
+        for line in lines():
+            part += line + "\n"
+            if len(part) >= size:
+                yield part.encode()
+                part = ""
+        part = part.encode()
+    except MemoryError:
+        part = CUT
+    yield part   # (at least one piece: an empty ring sends an empty body)

@@ -611,21 +611,8 @@ def _lan_api(app, lan, hist):
                  alarms=app.alarm_report)
     app.lan_api = api
     # the log ring, for whoever looks after the box (secrets are masked in it)
-    api.app.route("/log")(lambda req: (_log_text(), 200, {"Content-Type": "text/plain"}))
+    api.app.route("/log")(lambda req: (log.pieces(), 200, {"Content-Type": "text/plain; charset=UTF-8"}))
     supervise(app, "web", lambda: api.run(app.http_host), 600)
-
-
-def _log_text():
-    """The log ring, oldest first, in pieces of about 512 characters (microdot sends a
-    generator's pieces as they come): joined whole, then encoded, a full ring (about
-    9 KB) held about 18 KB at once, more than a box with every forwarder on has spare."""
-    part = ""
-    for line in log.lines():
-        part += line + "\n"
-        if len(part) >= 512:
-            yield part
-            part = ""
-    yield part   # (at least one piece: an empty ring sends an empty body)
 
 
 def _as_reading(ev):

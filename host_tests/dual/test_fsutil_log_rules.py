@@ -751,3 +751,30 @@ def test_at_boot_the_ring_is_empty_and_nothing_was_dropped():
     fresh.sink, fresh.clock = sent.append, Clock(9)
     fresh.info("boot")
     assert fresh.lines() == ["9 I boot"] and sent == ["9 I boot"]
+
+
+def test_the_ring_in_pieces_and_a_piece_that_runs_out_of_memory_says_so():
+    # /log sends the ring in pieces; out of memory midway the answer ended there, a
+    # 200 without a length that looked whole. It now ends with a line that says so
+    with Ring(t=6):
+        for i in range(40):
+            log.info("line %d %s", i, "x" * 20)
+        text = b"".join(log.pieces(100)).decode()
+        assert text == "".join(l + "\n" for l in log.lines()), text
+        assert all(len(p) < 100 + 40 for p in log.pieces(100))
+        real = log.lines
+
+        def failing():   # the 11th line's text cannot be made
+            for i, line in enumerate(real()):
+                if i == 10:
+                    raise MemoryError
+                yield line
+        log.lines = failing
+        try:
+            got = list(log.pieces(100))
+        finally:
+            log.lines = real
+        assert got[-1] == log.CUT and b"line 0 " in got[0], got
+        assert b"line 10 " not in b"".join(got)
+    with Ring(t=6):
+        assert list(log.pieces()) == [b""]

@@ -163,10 +163,9 @@ async def main():
     out["loopback_trusted"] = (await get("/sgv.json?count=1"))[0]
     # the box's /log (app.wiring): the ring sent in pieces, as microdot sends a generator
     from app import log as box_log
-    from app.wiring import _log_text
     for i in range(60):
         box_log.info("line %d %s", i, "y" * 150)
-    api.app.route("/log")(lambda req: (_log_text(), 200, {"Content-Type": "text/plain"}))
+    api.app.route("/log")(lambda req: (box_log.pieces(), 200, {"Content-Type": "text/plain; charset=UTF-8"}))
     raw = await req(b"GET /log HTTP/1.1\r\nHost: box\r\n\r\n")
     head, _, body = raw.partition(b"\r\n\r\n")
     out["log"] = [int(head.split(b" ")[1]), body.decode() == "".join(l + "\n" for l in box_log.lines()),
