@@ -131,3 +131,15 @@ def test_steps_shorter_than_a_millisecond_of_real_time_still_keep_the_pace():
     r = run_micropython(["-c", PACE])
     real_ms, board_ms = (int(x) for x in r.stdout.split("OUT")[-1].split())
     assert board_ms >= 2000 and real_ms >= 15, (real_ms, board_ms)
+
+
+def test_help_prints_the_options_and_an_argument_is_refused_not_ignored():
+    # `tools/sim.py --help` ran a whole night (11 h of simulation, over a minute): every
+    # argument was ignored, the options being environment variables
+    run = lambda *a: subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sim.py")] + list(a),
+                                    capture_output=True, text=True, timeout=30, cwd=ROOT)
+    r = run("--help")
+    assert r.returncode == 0 and "HOURS=n" in r.stdout and "TRACE=" in r.stdout, r
+    r = run("--hours", "2")
+    assert r.returncode != 0 and "environment variables" in r.stderr and "--hours 2" in r.stderr, r
+    assert "Traceback" not in r.stderr and r.stdout == "", r

@@ -371,7 +371,13 @@ def plot(view, path):
     plt.close(fig)
 
 
-def main():
+def main(argv=sys.argv[1:]):
+    if argv:   # (options are environment variables: `--help` ran a whole night before)
+        if argv[0] in ("-h", "--help"):
+            print(__doc__.strip())
+            return
+        sys.exit("sim: no arguments (%s); options are environment variables, e.g. "
+                 "`make sim HOURS=2` or `HOURS=2 python tools/sim.py`; see --help" % " ".join(argv))
     o = options()
     view = View(o)
     t0 = time.time()
