@@ -51,7 +51,7 @@ _RETRY_MAX_S = 300
 _AUTH_MIN_S = 60
 _AUTH_MAX_S = 3600
 _HELD_MAX = 36  # readings kept while the box has no wall clock (3 h)
-_WIFI_CHECK_S = 60   # while Wi-Fi is down: queue housekeeping and the unreachable check
+_WIFI_CHECK_S = 60   # while Wi-Fi is down or a back-off lasts: queue housekeeping (and the unreachable check)
 _HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
 _SAVE_BLOCK_MS = 500  # a queue save (erase, program, rename) holds the loop: kept out of a burst
 _START_RETRY_MIN_S = 60   # a sensor start not stored: tried again after this, doubling to
@@ -485,6 +485,19 @@ class NightscoutUploader:
             await self._wifi.wait_quiet(self._c["timeout_s"] * 1000, blocks=True,
                                         host=self._c["host"], port=self._c["port"])
 
+    async def _back_off(self, delay_s):
+        """Wait delay_s: a new reading does not cut a back-off short, but the queue is
+        looked after meanwhile, a minute at a time (saved 5 min after a change, overflow
+        told). A refused secret backs off up to an hour: the readings of that hour were
+        in RAM only, and a reset then (the link resumes after its newest reading) lost
+        them from Nightscout."""
+        while delay_s > 0:
+            step = min(delay_s, _WIFI_CHECK_S)
+            await asyncio.sleep(step)
+            delay_s -= step
+            self._housekeeping()
+            await self._save_if_due()
+
     async def run(self):
         """Forever: wait for readings and Wi-Fi, post in time order, back off on failure."""
         delay = 0
@@ -521,8 +534,7 @@ class NightscoutUploader:
                 await self._wait(60)
                 continue
             if delay:
-                # a new reading does not cut a back-off short
-                await asyncio.sleep(delay)
+                await self._back_off(delay)
             await self._network_ready()
             try:
                 status = await self.post_once()

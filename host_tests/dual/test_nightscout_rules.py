@@ -1363,3 +1363,36 @@ def test_after_a_reboot_the_same_session_is_not_posted_again_a_new_one_is():
         w.http.answers += [(200, None, TREATED)]
         w.run()
         assert json.loads(w.http.requests[0]["body"])["created_at"] == "2025-12-31T23:59:00.000Z"
+
+
+# --- the queue looked after through a long back-off -----------------------------------
+
+def test_through_an_hours_back_off_the_queue_is_still_saved_5_min_after_a_change():
+    # a refused secret backs off up to an hour; a reading that came meanwhile stayed in
+    # RAM only until the back-off ended, and a watchdog reset in that hour (the link
+    # resumes after its newest reading) lost it from Nightscout for good
+    with World(pauses=100) as w:
+        up = w.uploader(store=STORE)
+        up.submit(rd(0))
+        up.delay_s = 1920                  # refused six times: the next back-off is an hour
+        w.http.answers.append((401, None, b""))
+        writes = []
+        write = w.fs.write_atomic
+
+        def timed(path, data):
+            writes.append(w.clock.now_ms)
+            write(path, data)
+        w.fs.write_atomic = timed
+        came = []
+
+        def hook(kind, s):
+            if kind == "sleep" and not came:
+                came.append(w.clock.now_ms)
+                up.submit(rd(1))           # a reading in the back-off
+        w.hook = hook
+        w.run()
+        assert up.delay_s == 3600 and len(w.http.requests) == 1
+        assert writes and writes[0] - came[0] <= (300 + 60) * 1000
+        assert w.fs.files[STORE] == _image(rd(0), rd(1))
+        # the back-off itself is not cut short: the next post an hour after the refusal
+        assert w.clock.now_ms - w.http.requests[0]["at"] >= 3600 * 1000
