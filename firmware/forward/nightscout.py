@@ -26,7 +26,8 @@
 # and, once dated, until the queue's next save to flash. While some
 # are held and the clock is not set, the uploader asks the server for the time
 # (GET /api/v1/status.json, its Date header to on_server_date): with NTP
-# blocked nothing else would ever give the box a clock.
+# blocked nothing else would ever give the box a clock. Over https it asks
+# before each post too while there is no clock (a handshake needs one).
 # With session given, a sensor session's start is posted (POST /api/v1/treatments)
 # once the queue is empty: after the readings, its own retries (1 min doubling
 # to 1 h) and no condition of its own (a failing server raises the ones above).
@@ -485,6 +486,15 @@ class NightscoutUploader:
             await self._wifi.wait_quiet(self._c["timeout_s"] * 1000, blocks=True,
                                         host=self._c["host"], port=self._c["port"])
 
+    async def _time_asked(self):
+        """ask_time(), a failure of its own (a bug, no memory) survived: False."""
+        try:
+            return await self.ask_time()
+        except Exception as e:  # a bug here must not kill the task silently
+            self._log("nightscout: time request error %r" % e)
+            self._survived(e)
+            return False
+
     async def _back_off(self, delay_s):
         """Wait delay_s: a new reading does not cut a back-off short, but the queue is
         looked after meanwhile, a minute at a time (saved 5 min after a change, overflow
@@ -510,13 +520,7 @@ class NightscoutUploader:
                 elif not clock.wall_valid() and self._on_date is not None:
                     # the readings wait for a wall clock that only a server may give
                     await self._network_ready()
-                    try:
-                        ok = await self.ask_time()
-                    except Exception as e:  # a bug here must not kill the task silently
-                        self._log("nightscout: time request error %r" % e)
-                        self._survived(e)
-                        ok = False
-                    if not ok:
+                    if not await self._time_asked():
                         await asyncio.sleep(self._after(0))
                     continue
                 elif clock.wall_valid():
@@ -535,6 +539,15 @@ class NightscoutUploader:
                 continue
             if delay:
                 await self._back_off(delay)
+            if self._ctx is not None and not clock.wall_valid() and self._on_date is not None:
+                # over https every post fails its handshake without a clock (the
+                # certificates' dates), and readings waiting (restored from flash after
+                # a power cut) kept the server from being asked the time: with NTP
+                # blocked, no clock for good, and those held for want of one dropped
+                await self._network_ready()
+                if not await self._time_asked():
+                    delay = self._after(0)
+                    continue
             await self._network_ready()
             try:
                 status = await self.post_once()

@@ -1396,3 +1396,37 @@ def test_through_an_hours_back_off_the_queue_is_still_saved_5_min_after_a_change
         assert w.fs.files[STORE] == _image(rd(0), rd(1))
         # the back-off itself is not cut short: the next post an hour after the refusal
         assert w.clock.now_ms - w.http.requests[0]["at"] >= 3600 * 1000
+
+
+def test_over_https_without_a_clock_readings_restored_from_flash_still_let_the_time_be_asked():
+    # a power cut with unsent readings on flash, a transmitter whose activation the box
+    # did not keep, NTP blocked: every https post fails its handshake (the certificates'
+    # dates need a clock), and with the queue never empty the server was never asked
+    # the time: no clock for good, and the readings held for want of one dropped after 3 h
+    with World(wall=False, pauses=6) as w:
+        w.fs.files[STORE] = _image(rd(0))
+        up = w.uploader(store=STORE)
+        up.submit((5000, None, 100, 0))          # held: no wall clock
+        w.http.plain_date = DATE
+        w.http.answers += [OSError(113)] * 3     # (each handshake fails without a clock)
+        w.run()
+        assert w.http.plain == [("ns.example.org", None, 20, "nightscout")]
+        assert w.dates == [DATE] and w.clock.wall
+        assert w.http.requests[0]["method"] == "POST"   # then the readings go
+    # asked before each try while it fails; a post waits for no time over plain http
+    with World(wall=False, pauses=3) as w:
+        w.fs.files[STORE] = _image(rd(0))
+        up = w.uploader(store=STORE)
+        w.date_sets_clock = False
+        w.http.plain_date = DATE
+        w.http.answers += [OSError(113)] * 6
+        w.run()
+        assert w.pauses == [("sleep", 5), ("sleep", 10), ("sleep", 20)]
+        assert len(w.http.plain) == 4 and [q["method"] for q in w.http.requests] == ["GET"] * 4
+        assert up.stats["failures"] == 4 and len(up.queue) == 1
+    with World(wall=False, pauses=1) as w:
+        w.fs.files[STORE] = _image(rd(0))
+        up = w.uploader(lan(), store=STORE)
+        w.http.answers += [(200, DATE, STORED)]
+        w.run()
+        assert w.http.plain == [] and w.http.requests[0]["method"] == "POST" and len(up.queue) == 0
