@@ -59,6 +59,20 @@ def test_package_json_generator_keeps_deps_and_version():
     assert out["urls"] == gen_package_json.urls()
 
 
+def test_the_generator_leaves_an_up_to_date_package_json_untouched(tmp_path, monkeypatch):
+    # rewritten unchanged, its new time made the next `make` install .mpylib again
+    # ("running one twice does not redo set-up")
+    path = tmp_path / "package.json"
+    path.write_text(open(os.path.join(ROOT, "package.json")).read())
+    os.utime(path, (1000000, 1000000))
+    monkeypatch.setattr(gen_package_json, "PACKAGE_JSON", str(path))
+    assert gen_package_json.main([]) == 0
+    assert os.stat(path).st_mtime == 1000000
+    path.write_text(path.read_text().replace('"urls": [', '"urls": [["x.py", "firmware/x.py"], ', 1))
+    assert gen_package_json.main([]) == 0
+    assert "firmware/x.py" not in path.read_text()   # a stale one is still rewritten
+
+
 def test_mip_installs_the_package_json_onto_the_virtual_board(tmp_path):
     """`mpremote mip install` of our package.json (the MicroPython way): the urls,
     relative to package.json, land at the board's root. Served over HTTP like

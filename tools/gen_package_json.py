@@ -119,10 +119,12 @@ def main(argv):
     out = updated(text, tracked)
     if "--stdout" in argv:
         sys.stdout.write(out)
-    else:
+    elif out != text:   # (rewritten unchanged, its new time made `make` install .mpylib again)
         with open(PACKAGE_JSON, "w") as f:
             f.write(out)
         print("package.json: %d urls" % len(json.loads(out)["urls"]), file=sys.stderr)
+    else:
+        print("package.json: up to date", file=sys.stderr)
     return 0
 
 
