@@ -78,14 +78,24 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # or "folder/module" for one of another firmware folder (imported as folder.module).
 # Fast, sharp tests first: a killed mutant stops at its first failure; a test file
 # that does not exist is skipped.
+def _with_every(prefix, tests):
+    """tests, then every other file whose path starts with prefix (nine alarm test files
+    written after the list were left out of it: the engine's score read 74%)."""
+    folder, stem = os.path.split(prefix)
+    more = sorted(folder + "/" + f for f in os.listdir(os.path.join(ROOT, folder))
+                  if f.startswith(stem) and f.endswith(".py"))
+    return tests + tuple(f for f in more if f not in tests)
+
+
 PACKAGES = {
     "alarms": (("engine", "glucose", "predict", "settings", "kinds", "persist", "gate"),
-               ("host_tests/dual/test_alarms_engine.py", "host_tests/dual/test_alarms_rules.py",
-                "host_tests/dual/test_gate_rules.py", "host_tests/dual/test_alarms_reset_loop.py",
-                "host_tests/dual/test_alarms_rate_gaps.py", "host_tests/dual/test_alarms_edges.py",
-                "host_tests/dual/test_alarms_conditions.py", "host_tests/dual/test_alarms_no_glucose.py",
-                "host_tests/dual/test_alarms_settings.py", "host_tests/dual/test_config.py",
-                "host_tests/dual/test_setup_form.py", "host_tests/test_alarms_properties.py")),
+               _with_every("host_tests/dual/test_alarms_",
+                           ("host_tests/dual/test_alarms_engine.py", "host_tests/dual/test_alarms_rules.py",
+                            "host_tests/dual/test_gate_rules.py", "host_tests/dual/test_alarms_reset_loop.py",
+                            "host_tests/dual/test_alarms_rate_gaps.py", "host_tests/dual/test_alarms_edges.py",
+                            "host_tests/dual/test_alarms_conditions.py", "host_tests/dual/test_alarms_no_glucose.py",
+                            "host_tests/dual/test_alarms_settings.py", "host_tests/dual/test_config.py",
+                            "host_tests/dual/test_setup_form.py", "host_tests/test_alarms_properties.py"))),
     # errors.py (one class) and __init__.py (comments) have nothing to mutate.
     "dexcom": (("wire", "crc", "aes", "auth", "build", "replies", "glucose", "backfill", "info",
                 "messages", "states", "protocol"),
