@@ -605,15 +605,15 @@ def test_the_lan_api_settings_reach_it_and_it_listens_where_the_app_says():
         body, status, headers = api.app.routes["/log"](None)
         assert not isinstance(body, str)    # sent in pieces, never the whole ring at once
         parts = list(body)
-        body = "".join(parts)
+        body = b"".join(parts).decode()
         assert status == 200 and "hello from the ring" in body and body.endswith("\n"), body
-        assert headers == {"Content-Type": "text/plain"}
+        assert headers == {"Content-Type": "text/plain; charset=UTF-8"}
         assert body == "".join(l + "\n" for l in log.lines())
         for i in range(60):   # a full ring of long lines: pieces of about 512 characters
             log.info("line %d %s", i, "x" * 150)
         parts = list(api.app.routes["/log"](None)[0])
         assert len(parts) > 10 and max(len(p) for p in parts) < 512 + 170, [len(p) for p in parts]
-        assert "".join(parts) == "".join(l + "\n" for l in log.lines())
+        assert b"".join(parts).decode() == "".join(l + "\n" for l in log.lines())
         w.app.http_host = "192.168.1.40"
         drive(w.child("web"))
         assert api.calls == [("run", "192.168.1.40")], api.calls
