@@ -17,7 +17,6 @@
 # bright    an alarm sounds: full brightness; else dim, for a dark bedroom
 # Every line fits WIDTH characters.
 from forward.entries import direction as _direction, mmol_text
-from alarms.kinds import TILL_MORNING
 
 WIDTH = 14   # a 240-wide TFT at twice the 8x8 font; 128 / 8 = 16 on an OLED
 TITLES = {"urgent_low": "URGENT LOW", "urgent_low_soon": "LOW SOON", "low": "LOW",
@@ -44,6 +43,9 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
 # (at_leader: a follower box plays it silently while its leader box sounds it or it
 # was answered there, alarms.gate)
 ANSWERED = {"snoozed": "snoozed", "acknowledged": "silenced", "at_leader": "at leader"}
+# alarms.kinds.TILL_MORNING, written out: the setup page draws this view without the alarm
+# modules, and importing kinds for it cost the page about 5 KB at its peak
+TILL_MORNING = ("transmitter_battery",)
 
 
 def big(sgv, units="mg/dl"):

@@ -83,6 +83,8 @@ def test_a_battery_warning_held_to_the_morning_says_so_not_snoozed():
     assert view.compose(LIVE, 0, battery, 600)[3:5] == ("TX BATTERY", "till morning")
     assert view.compose(LIVE, 0, dict(battery, status="acknowledged"), 600)[4] == "silenced"
     assert view.compose(LIVE, 0, dict(battery, type="link"), 600)[4] == "snoozed"
+    from alarms.kinds import TILL_MORNING
+    assert view.TILL_MORNING == TILL_MORNING   # (written out in view.py, not imported)
 
 
 def test_every_line_fits_the_width():
