@@ -74,10 +74,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# package -> (modules to mutate, tests). A module is a file of firmware/<package>/,
-# or "folder/module" for one of another firmware folder (imported as folder.module).
-# Fast, sharp tests first: a killed mutant stops at its first failure; a test file
-# that does not exist is skipped.
+
+
 def _with_every(prefix, tests):
     """tests, then every other file whose path starts with prefix (nine alarm test files
     written after the list were left out of it: the engine's score read 74%)."""
@@ -87,6 +85,10 @@ def _with_every(prefix, tests):
     return tests + tuple(f for f in more if f not in tests)
 
 
+# package -> (modules to mutate, tests). A module is a file of firmware/<package>/,
+# or "folder/module" for one of another firmware folder (imported as folder.module).
+# Fast, sharp tests first: a killed mutant stops at its first failure; a test file
+# that does not exist is skipped.
 PACKAGES = {
     "alarms": (("engine", "glucose", "predict", "settings", "kinds", "persist", "gate"),
                _with_every("host_tests/dual/test_alarms_",

@@ -478,8 +478,7 @@ class NightscoutUploader:
                 try:
                     await asyncio.wait_for(self._wifi.wait_up(), _WIFI_CHECK_S)
                 except asyncio.TimeoutError:
-                    self._housekeeping()
-                    await self._save_if_due()
+                    await self._look_after_queue()
                     if (len(self.queue) or self._held) and \
                             clock.ms() - self.last_ok_ms >= self._c["alert_after_s"] * 1000:
                         self._condition("nightscout_unreachable", True)
@@ -495,6 +494,11 @@ class NightscoutUploader:
             self._survived(e)
             return False
 
+    async def _look_after_queue(self):
+        """While nothing can be posted: overflow told, the queue saved 5 min after a change."""
+        self._housekeeping()
+        await self._save_if_due()
+
     async def _back_off(self, delay_s):
         """Wait delay_s: a new reading does not cut a back-off short, but the queue is
         looked after meanwhile, a minute at a time (saved 5 min after a change, overflow
@@ -505,15 +509,13 @@ class NightscoutUploader:
             step = min(delay_s, _WIFI_CHECK_S)
             await asyncio.sleep(step)
             delay_s -= step
-            self._housekeeping()
-            await self._save_if_due()
+            await self._look_after_queue()
 
     async def run(self):
         """Forever: wait for readings and Wi-Fi, post in time order, back off on failure."""
         delay = 0
         while True:
-            self._housekeeping()
-            await self._save_if_due()
+            await self._look_after_queue()
             if not len(self.queue):
                 if not self._held:
                     self.last_ok_ms = clock.ms()  # nothing waiting: not "unreachable"
