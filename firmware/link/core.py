@@ -108,6 +108,7 @@ _PRE_REPLY = 0xD0  # some G6+ send this before the real reply (xdrip-js)
 # handler does not report failures, so the link listens to the IRQ as well.
 _enc_failed = set()
 _IRQ_ENCRYPTION_UPDATE = 28
+_IRQ_PERIPHERAL_DISCONNECT = 8
 # gap_pair while a security procedure runs (NimBLE BLE_HS_EALREADY). The port's own
 # number: newlib's 120 on the ESP32, Linux's 114 on the unix port.
 _EALREADY = errno.EALREADY
@@ -126,6 +127,10 @@ _ROGUES_MAX = 4        # addresses remembered (the oldest is forgotten)
 def _irq(event, data):
     if event == _IRQ_ENCRYPTION_UPDATE and not data[1]:
         _enc_failed.add(data[0])
+    elif event == _IRQ_PERIPHERAL_DISCONNECT:
+        # NimBLE ends a security procedure the link's loss cuts short with an update
+        # "not encrypted" just before this (ble_gap_conn_broken): a cut, not a refusal
+        _enc_failed.discard(data[0])
 
 
 aioble.core.register_irq_handler(_irq, None)

@@ -40,6 +40,8 @@ Model (NimBLE-like; the figures are `Air` attributes):
   through `_IRQ_GET_SECRET` / `_IRQ_SET_SECRET` (sec_type 1 and 2, key =
   addr_type byte + 6-byte address); *_ENCRYPTED characteristics (and their
   CCCD) answer 0x10F (peer bonded) or 0x105 (not) while unencrypted.
+- a link that ends during a security procedure: `_IRQ_ENCRYPTION_UPDATE` (not
+  encrypted) first, then the disconnect, as NimBLE's ble_gap_conn_broken.
 - failed `gap_connect`: `_IRQ_PERIPHERAL_DISCONNECT(0xFFFF, 0xFF, 000000)`.
 - IRQ buffers (addresses, advertising and attribute data) are memoryviews
   that are overwritten after the handler returns, as on the board: copy them.
@@ -803,6 +805,17 @@ class Controller:
             return
         del self._conns[conn.handle]
         self._links.pop(conn.link, None)
+        if conn.pairing:
+            # A security procedure cut by the link's end reports its outcome first: NimBLE's
+            # ble_gap_conn_broken (host/src/ble_gap.c) calls ble_sm_connection_broken
+            # (host/src/ble_sm.c: app_status BLE_HS_ENOTCONN, enc_cb 1 -> ble_gap_enc_event)
+            # before it deletes the connection, and MicroPython's ENC_CHANGE handler
+            # (extmod/nimble/modbluetooth_nimble.c, commmon_gap_event_cb) still finds it and
+            # raises _IRQ_ENCRYPTION_UPDATE with its state: not encrypted. Then the
+            # disconnect. (This stand-in went straight to the disconnect.)
+            conn.pairing = False
+            self._irq(_IRQ_ENCRYPTION_UPDATE, (conn.handle, conn.encrypted, conn.authenticated,
+                                               conn.bonded, conn.key_size))
         # pending operations end first (NimBLE fails them before the GAP event)
         if conn.busy is not None:
             self._fail_request(conn, conn.busy)
