@@ -755,6 +755,10 @@ class Link:
         await self._write(a, build.bond_request())
         if not await self._encrypt(conn, self.cfg["bond_wait_ms"]):
             raise _End("pairing failed")
+        if not conn.is_connected():
+            # lost while the keys were handed over: NimBLE reports the link encrypted (not
+            # bonded) just before the disconnect, and no keys were stored
+            raise aioble.DeviceDisconnectedError
         self.have_bond = True
         self._event("bonded", slot=self.cfg["slot"])
 

@@ -40,8 +40,9 @@ Model (NimBLE-like; the figures are `Air` attributes):
   through `_IRQ_GET_SECRET` / `_IRQ_SET_SECRET` (sec_type 1 and 2, key =
   addr_type byte + 6-byte address); *_ENCRYPTED characteristics (and their
   CCCD) answer 0x10F (peer bonded) or 0x105 (not) while unencrypted.
-- a link that ends during a security procedure: `_IRQ_ENCRYPTION_UPDATE` (not
-  encrypted) first, then the disconnect, as NimBLE's ble_gap_conn_broken.
+- a link that ends during a security procedure: `_IRQ_ENCRYPTION_UPDATE` first,
+  then the disconnect, as NimBLE's ble_gap_conn_broken: "not encrypted", or during
+  a fresh pairing's key exchange (its last third) "encrypted, not bonded".
 - failed `gap_connect`: `_IRQ_PERIPHERAL_DISCONNECT(0xFFFF, 0xFF, 000000)`.
 - IRQ buffers (addresses, advertising and attribute data) are memoryviews
   that are overwritten after the handler returns, as on the board: copy them.
@@ -753,7 +754,7 @@ class Controller:
             self._on_notify(conn, frame)
         elif kind == "cfm":
             self._on_confirm(conn, frame)
-        elif kind in ("pair", "secreq", "paired", "encok", "encfail"):
+        elif kind in ("pair", "secreq", "encstart", "paired", "encok", "encfail"):
             self._on_smp(conn, frame)
         elif kind[:2] == "l2":
             self._on_l2cap(conn, frame)
@@ -811,7 +812,8 @@ class Controller:
             # (host/src/ble_sm.c: app_status BLE_HS_ENOTCONN, enc_cb 1 -> ble_gap_enc_event)
             # before it deletes the connection, and MicroPython's ENC_CHANGE handler
             # (extmod/nimble/modbluetooth_nimble.c, commmon_gap_event_cb) still finds it and
-            # raises _IRQ_ENCRYPTION_UPDATE with its state: not encrypted. Then the
+            # raises _IRQ_ENCRYPTION_UPDATE with its state: not encrypted, or in a fresh
+            # pairing's key exchange encrypted but not bonded (no keys stored). Then the
             # disconnect. (This stand-in went straight to the disconnect.)
             conn.pairing = False
             self._irq(_IRQ_ENCRYPTION_UPDATE, (conn.handle, conn.encrypted, conn.authenticated,
@@ -1209,9 +1211,18 @@ class Controller:
                 self._store_bond(conn, None)
             bonded = bool(central_bond and self._cfg["bond"])
             new_ltk = self.air.rng.bytes(16)
+            # the link is encrypted two thirds in, the keys are handed over after
+            self._send_link(conn, ("encstart", link), self.air.pair_us * 2 // 3)
             self._send_link(conn, ("paired", link, new_ltk if bonded else None, bonded), self.air.pair_us)
             self._later(self._link_delay(conn, self.air.pair_us), self._paired, conn,
                         new_ltk if bonded else None)
+        elif kind == "encstart":
+            if conn.pairing:
+                # NimBLE marks the link encrypted (ble_sm_enc_event_rx, state KEY_EXCH) but
+                # tells the application only once the keys are in (ble_sm_key_exch_success):
+                # a cut meanwhile reports "encrypted, not bonded" (see _close_conn)
+                conn.encrypted = True
+                conn.key_size = 16
         elif kind == "paired":
             self._paired(conn, frame[2])
         elif kind == "encok":
