@@ -75,9 +75,9 @@ def test_a_snoozed_urgent_low_soon_does_not_sound_again_inside_its_snooze_on_a_f
     assert eng.loudest() is None
 
 
-def _after_an_unanswered_outage(snooze_it):
+def _after_an_unanswered_outage(snooze_it, sgv=50, kind="urgent_low"):
     # readings at 150, then none for 40 min: no_data at 20 min, escalating unanswered
-    # (or snoozed); the transmitter back with 50 mg/dL
+    # (or snoozed); the transmitter back with sgv mg/dL
     eng = make(urgent_low_soon=False)
     feed(eng, 0, 150)
     for t in range(5, 40 * MIN, 5):
@@ -85,8 +85,8 @@ def _after_an_unanswered_outage(snooze_it):
         if snooze_it and alarm(eng, "no_data") is not None and alarm(eng, "no_data")["status"] == "sounding":
             eng.snooze(t)
     nd = alarm(eng, "no_data")
-    ev = feed(eng, 40 * MIN, 50)
-    return nd, alarm(eng, "urgent_low"), ev
+    ev = feed(eng, 40 * MIN, sgv)
+    return nd, alarm(eng, kind), ev
 
 
 def test_an_urgent_low_ending_an_unanswered_no_data_sounds_at_its_level():
@@ -101,6 +101,17 @@ def test_an_urgent_low_ending_an_unanswered_no_data_sounds_at_its_level():
     nd, ul, ev = _after_an_unanswered_outage(True)
     assert nd["status"] == "snoozed", nd
     assert ul["status"] == "sounding" and ul["level"] == 0, ul
+
+
+def test_a_low_ending_an_unanswered_no_data_sounds_at_its_level_one_priority_up():
+    # the low takes the top level nobody answered, and with it what the top level
+    # brings to any alarm: one priority up (medium -> high), as if it had escalated there
+    nd, low, ev = _after_an_unanswered_outage(False, sgv=65, kind="low")
+    assert nd["level"] == 3, nd
+    assert low["status"] == "sounding" and low["level"] == 3 and low["priority"] == "high", low
+    # answered, it starts as ever: level 0, medium
+    nd, low, ev = _after_an_unanswered_outage(True, sgv=65, kind="low")
+    assert low["status"] == "sounding" and low["level"] == 0 and low["priority"] == "medium", low
 
 
 def test_a_snoozed_low_that_clears_comes_back_snoozed_to_the_same_end():
