@@ -956,3 +956,25 @@ def test_a_chunked_body_is_read_by_its_chunks_or_refused():
     assert out["ext_trailer"] == "hello0123456789", out
     assert out["cut_mid"] == "hel" and out["max_mid"] == "helloab", out
     assert out["no_crlf"].startswith("HttpError"), out
+
+
+def test_a_reading_under_39_goes_out_as_dexcoms_low_not_as_an_error_code():
+    # Nightscout takes an sgv under 39 for a Dexcom error code ("35??", a "CGM Error Code"
+    # notice; its urgent-low alarm never fires, lib/plugins/errorcodes.js, simplealarms.js)
+    # and so does a follower box (forward/follower.py MIN_SGV): a reading under 39 from the
+    # transmitter reached a follower as no glucose at all while the leader sounded its
+    # urgent low. It goes out as 39, Dexcom's "LOW" (under 40), as Dexcom Share sends it
+    out = mpy_result(r'''
+import json
+from app import wiring
+from forward import follower
+from forward.entries import sgv_entry
+rows = []
+for sgv in (35, 38, 39, 40, 120, None):
+    r = wiring._as_reading({"event": "reading", "dex_s": 1000, "unix_s": 1767225600, "sgv": sgv,
+                            "trend": -20, "state": 6, "source": "live"})
+    body = json.dumps([sgv_entry(r[0], r[1], r[2], r[3], "box")]).encode()
+    rows.append([r[2]] + [e[2] for e in follower.parse_entries(body)])
+print("RESULT " + json.dumps(rows))
+''')
+    assert out == [[39, 39], [39, 39], [39, 39], [40, 40], [120, 120], [None, None]], out

@@ -616,7 +616,13 @@ def _lan_api(app, lan, hist):
 
 
 def _as_reading(ev):
-    return (ev["dex_s"], ev["unix_s"], ev["sgv"], ev["trend"], ev["state"], ev["source"])
+    """A reading as the forwarders send it. Under 39 is a Dexcom error code to Nightscout
+    (its urgent low never fires) and to a follower box (forward/follower.py MIN_SGV): a
+    reading under 39 goes out as 39, Dexcom's "LOW" (the box's own alarms judge it as read)."""
+    sgv = ev["sgv"]
+    if sgv is not None and sgv < 39:
+        sgv = 39
+    return (ev["dex_s"], ev["unix_s"], sgv, ev["trend"], ev["state"], ev["source"])
 
 
 def _status_thresholds(engine):
