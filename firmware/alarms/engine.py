@@ -88,6 +88,7 @@ class AlarmEngine:
         self._unsent = []          # events of an on_reading that ran out of memory
         self._rejudge = False      # backfill reached the predictor behind the newest reading
         self._ended = 0            # the level of the unanswered no_data the newest reading ended
+        self._owed = None          # (reading time, level, quiet kinds) of a judging that ran out of memory
         self._carried = {}         # device/forwarding alarms of before a reset (alarms.persist)
 
     # ---- time and settings -------------------------------------------------
@@ -224,15 +225,17 @@ class AlarmEngine:
             self._fresh_t = t_read
             nd = self._alarms.get("no_data")
             unanswered = nd[_LV] if nd is not None and nd[_ST] == SOUNDING else 0
+            quiet = [k for k in _LOW_SIDE if not self._sounding(k)] if unanswered else ()
+            unanswered, quiet = self._owed_carry(t_read, unanswered, quiet)
             if now_s - t_read < self.settings["no_data_minutes"] * 60:
                 # (a reading exactly no_data_minutes old, settings at their bounds:
                 # clearing it here let the tick start it again at level 0)
                 self._clear("no_data", events)
-            quiet = [k for k in _LOW_SIDE if not self._sounding(k)] if unanswered else ()
             self._evaluate_glucose(sgv, t_read, now_s, events)
             if "no_data" not in self._alarms:
                 self._carry(unanswered, [k for k in quiet if self._sounding(k)], now_s, events)
             self._ended = unanswered if "no_data" not in self._alarms else 0
+            self._owed = None
         self._last_t = t_read
 
     def _trim_window(self):
@@ -273,8 +276,10 @@ class AlarmEngine:
             # a warning it starts ends the outage that reading ended: at the level
             # nobody answered (_carry), as one the reading started alone
             quiet = [k for k in _LOW_SIDE if not self._sounding(k)] if self._ended else ()
+            level, quiet = self._owed_carry(self._last_t, self._ended, quiet)
             self._evaluate_glucose(self._last_sgv, self._last_t, now_s, events)
-            self._carry(self._ended, [k for k in quiet if self._sounding(k)], now_s, events)
+            self._carry(level, [k for k in quiet if self._sounding(k)], now_s, events)
+            self._owed = None
         self._rejudge = False
         self._unsent = []
         return events
@@ -282,6 +287,17 @@ class AlarmEngine:
     def _sounding(self, kind):
         rec = self._alarms.get(kind)
         return rec is not None and rec[_ST] == SOUNDING
+
+    def _owed_carry(self, t_read, level, quiet):
+        """(level, quiet kinds) for the carry of judging the reading of t_read: as the try
+        that ran out of memory half way found them, when this is its retry (that try cleared
+        no_data and raised the alarm it starts: the retry saw neither, and the alarm stayed
+        at level 0 after an outage nobody answered)."""
+        owed = self._owed
+        if owed is not None and owed[0] == t_read:
+            return owed[1], owed[2]
+        self._owed = (t_read, level, quiet)
+        return level, quiet
 
     def _carry(self, level, kinds, now_s, events):
         """An unanswered no_data, escalated to `level`, ended by a reading that starts a
@@ -497,7 +513,7 @@ class AlarmEngine:
         """Short press: snooze the loudest sounding alarm for its snooze time (the
         loudest not in skip, the one heard, when there is one: loudest(skip))."""
         self._clock(now_s, None)
-        self._ended = 0   # someone is at the box
+        self._ended, self._owed = 0, None   # someone is at the box
         events = []
         kind = self._target(skip) or self._target()
         if kind is None:
@@ -597,7 +613,7 @@ class AlarmEngine:
         (urgent_low, urgent_low_soon and no_data: only a capped snooze); skip as
         for snooze()."""
         self._clock(now_s, None)
-        self._ended = 0
+        self._ended, self._owed = 0, None
         kind = self._target(skip) or self._target()
         if kind is None:
             return []

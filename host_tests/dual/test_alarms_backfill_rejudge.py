@@ -146,3 +146,52 @@ def test_the_gaps_backfill_reaches_the_fall_window_too():
     # a reading older than the window stays out of it
     feed(eng, 20 * MIN + 14, 195, age_s=20 * MIN + 14 - 2 * MIN)
     assert [t for t, _ in eng._recent] == [5 * MIN, 10 * MIN, 15 * MIN, 20 * MIN]
+
+
+def _out_of_memory_after_a_raise(eng, call):
+    """call() with the engine running out of memory right after its first raise (the box's
+    alarm task fails there; its restart retries the reading, or the rejudge)."""
+    real = eng._raise
+
+    def raised_then_out_of_memory(kind, *args):
+        eng._raise = real
+        real(kind, *args)
+        raise MemoryError("memory allocation failed")
+
+    eng._raise = raised_then_out_of_memory
+    try:
+        call()
+        assert False, "the injected MemoryError did not happen"
+    except MemoryError:
+        pass
+    finally:
+        eng._raise = real
+
+
+def test_a_rejudge_retried_after_running_out_of_memory_keeps_the_outages_level():
+    # as above, but the rejudge ran out of memory just after raising the warning: its retry
+    # found it sounding, no longer "quiet", and left it at level 0 (quieter, slower, 15 min
+    # more before a follower box counts it unanswered) after an outage nobody answered
+    eng = _unanswered_outage()
+    t = 45 * MIN + 10
+    feed(eng, t, FALL[LIVE], age_s=10)
+    for i in range(3, LIVE):
+        feed(eng, t + 2, FALL[i], age_s=t + 2 - i * 5 * MIN)
+    _out_of_memory_after_a_raise(eng, lambda: eng.rejudge(t + 3))
+    ev = eng.rejudge(t + 4)
+    uls = [a for a in eng.active() if a["type"] == "urgent_low_soon"][0]
+    assert uls["status"] == "sounding" and uls["level"] == 3, uls
+    assert [e["event"] for e in ev if e["type"] == "urgent_low_soon"] == ["alarm_onset", "alarm_escalate"], ev
+
+
+def test_a_reading_retried_after_running_out_of_memory_keeps_the_outages_level():
+    # the reading that ends an outage nobody answered starts an urgent low at no_data's level;
+    # out of memory just after raising it, the retry of the reading found no_data cleared
+    # (by the first try) and the urgent low sounding: it stayed at level 0
+    eng = _unanswered_outage()
+    t = 45 * MIN + 10
+    _out_of_memory_after_a_raise(eng, lambda: feed(eng, t, 50, age_s=10))
+    ev = feed(eng, t + 1, 50, age_s=11)
+    ul = [a for a in eng.active() if a["type"] == "urgent_low"][0]
+    assert ul["status"] == "sounding" and ul["level"] == 3 and ul["priority"] == "high", ul
+    assert [e["event"] for e in ev if e["type"] == "urgent_low"] == ["alarm_onset", "alarm_escalate"], ev
