@@ -403,7 +403,7 @@ class AlarmEngine:
         for kind in list(self._alarms):
             rec = self._alarms[kind]
             if rec[_ST] == SNOOZED and kind in TILL_MORNING:
-                self._keep_to_morning(kind, rec, events)
+                self._keep_to_morning(kind, rec, now_s, events)
             if rec[_ST] == SOUNDING:
                 if rec[_REASON] in NOTICES:   # a notice does not escalate; it clears by itself
                     if now_s - rec[_SINCE] >= s["notice_minutes"] * 60:
@@ -547,15 +547,21 @@ class AlarmEngine:
         if mod is not None and not FAMILY_DAY[0] <= mod < FAMILY_DAY[1]:
             self._snooze(kind, now_s + (FAMILY_DAY[0] - mod) % 1440 * 60, events)
 
-    def _keep_to_morning(self, kind, rec, events):
+    def _keep_to_morning(self, kind, rec, now_s, events):
         """A hold to the morning is counted in seconds: a daylight-saving change or a clock
         set in the night moves the wall clock under it (it ended at 07:00 or 09:00). Moved
         to the family's morning nearest its end (jitter of a minute between the wall clock
-        and the engine's seconds left alone)."""
+        and the engine's seconds left alone). One ending hours from any morning was not
+        made to one (a day from a press without a time of day, _snooze_end) or the clock
+        stepped far: timed again as a press now would be (the nearest morning held a
+        press at 02:00 to 08:00 the next day)."""
         mod = self.minute_of_day(rec[_UNTIL])
         off = None if mod is None else (FAMILY_DAY[0] - mod + 720) % 1440 - 720
         if off is not None and not -30 < off < 30:
-            self._snooze(kind, rec[_UNTIL] + off * 60, events)
+            if -180 <= off <= 180:
+                self._snooze(kind, rec[_UNTIL] + off * 60, events)
+            else:
+                self._snooze(kind, self._snooze_end(kind, now_s, self.current_settings(now_s)), events)
 
     def _snooze(self, kind, until, events):
         rec = self._alarms[kind]

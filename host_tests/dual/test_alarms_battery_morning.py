@@ -91,3 +91,19 @@ def test_a_new_reason_at_night_on_a_held_battery_warning_waits_with_it():
     eng.set_condition("transmitter_battery", "battery_low", False, 3600, 2 * 60)
     assert eng.loudest() is None, ev
     assert eng.tick(3605, 2 * 60) == [] and eng.loudest() is None
+
+
+def test_a_battery_warning_answered_without_a_time_of_day_sounds_at_8am_once_the_clock_comes():
+    # pressed at 02:00 while the box had no time of day, it was held a day (to 02:00 the next
+    # night); the clock set at 02:05 moved that end to the 08:00 nearest it, the next day's:
+    # 30 h. As if pressed with the clock: at 08:00 that morning
+    eng = make()
+    feed(eng, 0, 120)
+    eng.set_condition("transmitter_battery", "battery_low", True, 1, None)
+    eng.snooze(10)
+    on = []
+    for t in range(15, 36 * 3600, 5):
+        mod = None if t < 5 * MIN else (2 * 60 + t // MIN) % 1440   # 02:00 at t = 0
+        evs = feed(eng, t, 120, mod=mod) if t % (5 * MIN) == 0 else eng.tick(t, mod)
+        on += [t // MIN for e in evs if e.get("type") == "transmitter_battery" and e["event"] == "alarm_onset"]
+    assert on[:1] == [6 * 60], on
