@@ -133,7 +133,8 @@ class NightscoutUploader:
         self._dropped_s = None  # clock.ms() // 1000 of the last drop seen
         self._damaged_s = None  # ... of a damaged queue file found at start
         self._held = []  # (dex_s, sgv, trend) of readings that came without a wall time
-        self._dated = []  # ... the held ones dated into the queue since its last save to flash
+        self._dated = []  # (dex_s, sgv, trend) of those only the queue in RAM has: queued (or
+        # held, then dated) since its last save to flash and not yet stored by the server
         self.delay_s = 0
         self.last_ok_ms = clock.ms()
         self.stats = {"posted": 0, "stored": 0, "failures": 0, "auth_failures": 0}
@@ -199,11 +200,12 @@ class NightscoutUploader:
             self._log("nightscout: %d readings without a wall time restored" % self._take_held(data))
 
     def held_image(self):
-        """The held readings (and those dated from them that only the queue in RAM
-        has) as packed records, for RTC memory: the link resumes after them at a
-        reset and never gives them again."""
+        """The held readings (and those only the queue in RAM has) as packed records,
+        for RTC memory: the link resumes after them at a reset and never gives them
+        again."""
+        # (as many as a start holds again: more would count as dropped there)
         return b"".join(struct.pack(_HELD_REC, d, sgv, -32768 if t is None else t)
-                        for d, sgv, t in self._dated + self._held)
+                        for d, sgv, t in (self._dated + self._held)[-_HELD_MAX:])
 
     # --- called from the reading path -------------------------------------
     def submit(self, reading):
@@ -218,6 +220,12 @@ class NightscoutUploader:
         # the reading first: its re-date (forward.redate) walks back from the newest
         # record, and the held ones, dated right by it, stopped the walk short
         queued = self.queue.push(reading, clock.back_s())
+        if queued and self._store:
+            # on flash at the queue's next save (5 min): until then it goes with the link's
+            # resume point (held_image), else a reset between lost it from Nightscout
+            if len(self._dated) >= _HELD_MAX:
+                self._dated.pop(0)
+            self._dated.append((dex_s, sgv, reading[3]))
         if self._held:
             self._date_held(dex_s, int(unix_s))
             self._wake.set()

@@ -58,11 +58,11 @@ def test_held_readings_dated_are_kept_until_the_queue_that_has_them_is_on_flash(
             up.submit((1000 + 300 * i, None, 100 + i, 0))
         w.clock.wall = True
         up.submit((1900, T, 120, 0, 6, "live"))
-        assert up._held == [] and len(up.held_image()) == 3 * 8
+        assert up._held == [] and len(up.held_image()) == 4 * 8   # (the live one too)
         again = _reset(w, up)                   # before the save: they come back, held
         again.submit((2200, T + 300, 121, 0, 6, "live"))
-        assert [e[0] for e in again.queue.entries()] == [1000, 1300, 1600, 2200]
-        assert len(again.held_image()) == 3 * 8
+        assert [e[0] for e in again.queue.entries()] == [1000, 1300, 1600, 1900, 2200]
+        assert len(again.held_image()) == 5 * 8
         _save_if_due(again)                     # the queue's first change starts its 5 min
         w.later(301)
         _save_if_due(again)
@@ -139,7 +139,7 @@ def test_dated_held_readings_the_server_stored_are_not_kept_for_a_reset():
         up.submit((1000, None, 100, 0))
         w.clock.wall = True
         up.submit((1300, T, 120, 0, 6, "live"))
-        assert len(up.held_image()) == 8
+        assert len(up.held_image()) == 2 * 8    # (the live one too: in RAM only)
         w.http.answers.append((200, None, STORED))
         c = up.post_once()
         try:
@@ -161,3 +161,23 @@ def test_held_readings_waiting_for_a_dated_reading_with_the_clock_set_are_not_un
         up.submit((1300, T, 120, 0))             # the link is back: dated, queued
         assert [e[0] for e in up.queue.entries()] == [1000, 1300]
 
+
+
+def test_a_reading_queued_since_the_last_save_survives_a_watchdog_reset():
+    # the queue is written to flash 5 min after a change: a reset between (the watchdog, a
+    # crash) lost the readings queued since from Nightscout for good, as the link resumes
+    # after them. They go with the resume point, as the held ones do
+    with World(wall=True) as w:
+        up = w.uploader(store=STORE)
+        up.submit((1000, T, 100, 0, 6, "live"))
+        up.submit((700, T - 300, 99, 0, 6, "backfill"))
+        assert STORE not in w.fs.files
+        again = _reset(w, up)
+        again.submit((1300, T + 300, 101, 0, 6, "live"))
+        assert again.queue.entries() == [(700, T - 300, 99, 0), (1000, T, 100, 0),
+                                         (1300, T + 300, 101, 0)], again.queue.entries()
+        # on flash, they are not kept twice
+        _save_if_due(again)
+        w.later(301)
+        _save_if_due(again)
+        assert STORE in w.fs.files and again.held_image() == b""
