@@ -23,7 +23,8 @@
 # (same transmitter clock: wall = its wall - its dex_s + dex_s). The link
 # resumes after them at a reset: they are kept in RTC memory with its resume
 # point (held_image(), given back as `held` at the next start; app.persist),
-# and, once dated, until the queue's next save to flash. While some
+# and, once dated, until the queue's next save to flash, as is every reading
+# queued since that save (the link resumes after it too). While some
 # are held and the clock is not set, the uploader asks the server for the time
 # (GET /api/v1/status.json, its Date header to on_server_date): with NTP
 # blocked nothing else would ever give the box a clock. Over https it asks

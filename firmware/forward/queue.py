@@ -17,8 +17,9 @@
 #   memory, so the link backfills 3 h and such readings come back (the sent
 #   memory is RAM only: those already uploaded keep their dates, as Nightscout
 #   knows them, through the activation app/txclock.py keeps); a watchdog
-#   or soft reset keeps it and the link resumes after its newest reading, so
-#   up to save_interval_s of unsent readings are lost: 5 min = one reading.
+#   or soft reset keeps it and the link resumes after its newest reading: the
+#   readings queued since the last save go with it (forward.nightscout
+#   held_image), else up to save_interval_s of them (one reading) were lost.
 #   (Flash wear: a 7.2 KB image every 5 min of an outage is ~2 MB a day, well
 #   within LittleFS's wear levelling.)
 # - keep_sent=True (the box's LAN API is on too): an acknowledged reading stays
