@@ -343,6 +343,31 @@ def test_disconnect_during_an_operation():
         pass
 
 
+def test_a_lost_connection_request_is_reported_connected_then_lost_as_nimble_does():
+    # the central's controller reports the connection once it has sent CONNECT_IND; the
+    # peripheral that did not hear it goes on advertising, and the central drops the link
+    # 6 connection intervals on (0x3E), failing what was asked on it before the disconnect
+    air, p, c, rp, rc, h = setup()
+    p.connect_loss = 1.0
+    c.gap_connect(0, p.addr)
+    while not rc.of(7):
+        run(5)
+    t0 = vtime.monotonic_us()
+    (ch, _, addr), = rc.of(7)
+    assert addr == p.addr and rp.of(1) == [] and p._adv is not None
+    c.gattc_discover_services(ch)
+    run(400)
+    assert rc.of(9) == [] and rc.of(10) == [(ch, 7)], rc.events
+    kinds = [x[1] for x in rc.events]
+    assert kinds.index(8) > kinds.index(10)
+    (t, _, _), = [x for x in rc.events if x[1] == 8]
+    assert t - t0 <= 6 * air.conn_interval_us + 5000, t - t0
+    assert p.stats["connects_lost"] == 1 and rp.events == []
+    p.connect_loss = 0.0
+    rc.events = []
+    connect(p, c, rp, rc)    # the next request is heard
+
+
 def test_dropped_link_is_noticed_after_supervision_timeout():
     air, p, c, rp, rc, h = setup()
     ch, ph = connect(p, c, rp, rc)

@@ -57,6 +57,10 @@ Fault injection (on the controller that should misbehave):
   missed window) and it accepts no connection, although `gap_advertise`
   succeeded. `ctrl.adv_loss = p`: each advertising packet lost with
   probability p.
+- `ctrl.connect_loss = p` (on the peripheral): each connection request it is
+  sent is lost with probability p. The central's stack reports the connection
+  all the same and loses it 6 connection intervals later (reason 0x3E), failing
+  what was asked on it first; the peripheral goes on advertising.
 """
 import sys
 
@@ -413,6 +417,7 @@ class Controller:
         # fault injection
         self.response_delay_ms = 0
         self.adv_loss = 0.0
+        self.connect_loss = 0.0
         self._silent = False
         # counters for tests and benchmarks
         self.stats = {"scan_us": 0, "adv_events_heard": 0, "connections": 0}
@@ -736,7 +741,7 @@ class Controller:
         if kind == "creq":
             self._on_connect_request(frame)
             return
-        if kind == "cacc" or kind == "crej":
+        if kind == "cacc" or kind == "crej" or kind == "cghost":
             self._on_connect_reply(frame)
             return
         conn = self._links.get(frame[1])
@@ -765,6 +770,14 @@ class Controller:
         if a is None or not a[3] or self._silent or link in self._links:
             self.air.send(central, 150, ("crej", link, self.addr))
             return
+        if self.connect_loss and self.air.rng.chance(self.connect_loss):
+            # CONNECT_IND not heard: this side goes on advertising, the central's
+            # controller takes the link as made (it reports LE Connection Complete once
+            # it has sent the request) and, hearing nothing in 6 connection events,
+            # drops it with reason 0x3E (see _on_connect_reply)
+            self.stats["connects_lost"] = self.stats.get("connects_lost", 0) + 1
+            self.air.send(central, 150, ("cghost", link, self.addr))
+            return
         self._stop_adv()  # NimBLE stops advertising once connected
         conn = self._add_conn(link, central_type, central, False, anchor, interval)
         self.air.send(central, 150, ("cacc", link, self.addr))
@@ -785,6 +798,17 @@ class Controller:
         self._cancel_listen()
         conn = self._add_conn(frame[1], ini["addr_type"], ini["addr"], True, ini["anchor"], ini["interval"])
         self._later(self.air.conn_setup_us, self._connected_irq, conn, _IRQ_PERIPHERAL_CONNECT)
+        if frame[0] == "cghost":
+            # The peripheral never heard the request: the connection is reported, nothing
+            # it carries gets through, and it is lost 6 connection intervals after its
+            # anchor, "Connection Failed to be Established" (Core spec Vol 6 Part B 4.5.2;
+            # the classic ESP32 does not retry: ESP-IDF's BT_NIMBLE_ENABLE_CONN_REATTEMPT is
+            # "default n if IDF_TARGET_ESP32"). NimBLE takes that disconnect as any other
+            # (host/src/ble_gap.c ble_gap_rx_disconn_complete -> ble_gap_conn_broken): the
+            # GATT procedures asked meanwhile end first with BLE_HS_ENOTCONN
+            # (ble_gattc_connection_broken), then _IRQ_PERIPHERAL_DISCONNECT
+            conn.broken = True
+            self._later(ini["anchor"] + 6 * conn.interval - self._now(), self._close_conn, conn)
 
     def _connected_irq(self, conn, event):
         if self._conns.get(conn.handle) is conn:
