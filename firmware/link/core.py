@@ -113,6 +113,7 @@ _IRQ_PERIPHERAL_DISCONNECT = 8
 # number: newlib's 120 on the ESP32, Linux's 114 on the unix port.
 _EALREADY = errno.EALREADY
 _BONDED_WAIT_MS = 300  # with a stored bond: let a transmitter's own request go first
+_ST_ENOTCONN = 7   # a GATT procedure's status when the link ends under it (NimBLE BLE_HS_ENOTCONN)
 _CONNECT_SETTLE_MS = 500  # aioble waits this much longer than the stack's connect attempt
 ROGUE_SKIP_MS = 6 * 60000
 UNPROVEN_MAX = 3
@@ -502,11 +503,22 @@ class Link:
         self._live = None
         self._by_read = set()
         self.state = "discovering"
+        service = None
+        disc = conn.services(_CGM)
         with conn.timeout(op * 2):
-            service = await conn.service(_CGM)
+            async for s in disc:
+                if service is None and s.uuid == _CGM:
+                    service = s
+        if service is None and disc._status:
+            # The discovery ended in an error, not in an answer without the service: a
+            # link lost meanwhile (a connection request the transmitter did not hear is
+            # reported made, then lost) fails it with status 7 before the disconnect, and
+            # aioble ends it as if the device had no such service
+            if disc._status == _ST_ENOTCONN:
+                raise aioble.DeviceDisconnectedError
+            raise _End("service discovery failed")
         if service is None:   # no Dexcom, whatever its name: passed over as a rogue is
-            # (not the address that last proved genuine: a discovery that ended in an
-            # error also comes back without the service, and aioble does not say so)
+            # (not the address that last proved genuine, as a safeguard)
             if bytes(conn.device.addr) != self._genuine[0]:
                 self._mark_rogue(conn.device)
             raise _End(_NO_CGM)
