@@ -166,15 +166,19 @@ def _check_schedule(value, out, problems):
                 clean[key] = v
         merged = dict(out)
         merged.update(clean)
-        _check_order(merged, problems, where)
+        # only a pair the entry sets: the settings' own wrong order is said once, above
+        _check_order(merged, problems, where, clean)
         entries.append(clean)
     return entries
 
 
-def _check_order(s, problems, where=""):
-    if s.get("urgent_high") is not None and s.get("high") is not None and s["urgent_high"] <= s["high"]:
+def _check_order(s, problems, where="", sets=None):
+    """sets: a schedule entry's keys; a pair of which it sets neither is not its problem."""
+    if (sets is None or "high" in sets or "urgent_high" in sets) and s.get("urgent_high") is not None \
+            and s.get("high") is not None and s["urgent_high"] <= s["high"]:
         problems.append("%surgent_high=%r must be above high=%r" % (where, s["urgent_high"], s["high"]))
-    if s.get("low") is not None and s.get("urgent_low") is not None and s["low"] <= s["urgent_low"]:
+    if (sets is None or "low" in sets) and s.get("low") is not None and s.get("urgent_low") is not None \
+            and s["low"] <= s["urgent_low"]:
         problems.append("%slow=%r must be above urgent_low=%r" % (where, s["low"], s["urgent_low"]))
 
 

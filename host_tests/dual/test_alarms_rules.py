@@ -139,6 +139,25 @@ def test_schedule_rules():
         assert len(p) == 1 and "cannot be scheduled" in p[0]
 
 
+def test_a_wrong_order_of_the_days_thresholds_is_not_blamed_on_night_entries_that_do_not_set_them():
+    # the day's urgent high under its high is said once, at the top level: a night entry
+    # that sets only a low was named with it ("schedule[0].urgent_high=240 must be above
+    # high=260"), sending a parent to look for an urgent high in the night that is not there
+    # (on the status page, one line for every schedule entry)
+    night = {"start": 1320, "end": 420, "low": 80, "volume": 40}
+    morning = {"start": 420, "end": 480, "volume": 60}
+    p = problems({"high": 260, "urgent_high": 240, "schedule": [night, morning]})
+    assert p == ["urgent_high=240 must be above high=260"], p
+    p = problems({"low": 60, "urgent_low": 65, "schedule": [dict(night, low=90), morning]})
+    assert p == ["low=60 must be above urgent_low=65"], p
+    # an entry that sets a threshold of the pair is still checked against the day's other
+    p = problems({"high": 260, "urgent_high": 240, "schedule": [dict(night, high=250)]})
+    assert p == ["urgent_high=240 must be above high=260",
+                 "schedule[0].urgent_high=240 must be above high=250"], p
+    p = problems({"urgent_low": 65, "schedule": [dict(night, low=65)]})
+    assert p == ["schedule[0].low=65 must be above urgent_low=65"], p
+
+
 def test_schedule_window_start_inclusive_end_exclusive_first_match_wins():
     day = {"start": 480, "end": 1200, "low": 65}
     night = {"start": 1320, "end": 360, "low": 80}
