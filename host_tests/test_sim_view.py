@@ -58,6 +58,27 @@ def test_the_view_logs_each_alarm_start_step_and_end_and_says_config_problems():
     assert v.link == "waiting for the next wake-up"
 
 
+def test_an_alarm_that_sounds_again_after_its_snooze_is_one_alarm_in_the_summary():
+    # the default night with a press on the predicted urgent low at 23:42: it sounds again
+    # at 00:12 (alarm_onset with reraise) and clears at 01:36. The summary said it twice, the
+    # first "still active" at the end of the night, when the box had nothing sounding
+    v = sim.View({"start": 21 * 60, "hours": 6})
+    v.take({"event": "reading", "t_ms": 0, "sgv": 73, "trend": -4, "source": "live"})
+    v.take({"event": "alarm_onset", "t_ms": 161 * 60000, "type": "urgent_low_soon",
+            "priority": "high", "reason": "predicted", "level": 0})
+    v.take({"event": "alarm_snooze", "t_ms": 162 * 60000, "type": "urgent_low_soon",
+            "priority": "high", "reason": "predicted", "level": 1})
+    again = v.take({"event": "alarm_onset", "t_ms": 192 * 60000, "type": "urgent_low_soon",
+                    "priority": "high", "reason": "predicted", "level": 0, "reraise": True})
+    assert again and not any(x.startswith("ALARM ") for x in again), again   # not a new start
+    assert "urgent_low_soon" in again[0], again
+    assert v.take({"event": "alarm_clear", "t_ms": 276 * 60000, "type": "urgent_low_soon"}) == \
+        ["cleared: urgent_low_soon"]
+    rows = [x for x in v.summary(1.0).splitlines() if x.startswith("  alarm ")]
+    assert rows == ["  alarm urgent_low_soon      high   at day 1 23:41 (predicted), "
+                    "cleared at day 2 01:36"], rows
+
+
 def test_a_night_shows_its_alarms_on_lines_of_their_own(tmp_path):
     # the default night's urgent low soon starts 2 h 41 min in: every alarm start is a line
     r = _run(tmp_path, HOURS=4)

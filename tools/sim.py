@@ -227,12 +227,18 @@ class View:
         if kind == "reading" and e.get("sgv") is not None:
             self.readings.append((e["t_ms"], e["sgv"], e.get("trend"), e.get("source")))
         elif kind == "alarm_onset":
-            self.onsets.append([e["t_ms"], e["type"], e["priority"], e.get("reason") or "", None])
-            self.active[e["type"]] = e["priority"]
             last = self.readings[-1][1] if self.readings else None
-            notes.append("ALARM %s (%s)%s%s" % (
+            said = "%s (%s)%s%s" % (
                 e["type"], e["priority"], " " + e["reason"] if e.get("reason") else "",
-                ", last reading %d mg/dL" % last if last is not None else ""))
+                ", last reading %d mg/dL" % last if last is not None else "")
+            if e.get("reraise") and e["type"] in self.active:
+                # the same alarm again after its snooze (or a press taken back): not a new
+                # start, and its start's row is the one its clear ends
+                notes.append("sounds again: " + said)
+            else:
+                self.onsets.append([e["t_ms"], e["type"], e["priority"], e.get("reason") or "", None])
+                notes.append("ALARM " + said)
+            self.active[e["type"]] = e["priority"]
         elif kind in ("alarm_escalate", "alarm_update") and e["type"] in self.active:
             self.active[e["type"]] = e["priority"]   # one priority up; a problem's end left a notice
             if kind == "alarm_escalate":
