@@ -79,6 +79,30 @@ def test_an_alarm_that_sounds_again_after_its_snooze_is_one_alarm_in_the_summary
                     "cleared at day 2 01:36"], rows
 
 
+def test_a_power_cut_takes_the_alarms_off_the_view_as_it_takes_them_from_the_box():
+    # a power cut empties RTC memory: the box forgets every alarm and says no clear (README,
+    # "When the box itself is in trouble"). The live line went on showing the high all night
+    # and the summary ended "still active", for an alarm the box no longer had
+    v = sim.View({"start": 21 * 60, "hours": 5})
+    v.take({"event": "reading", "t_ms": 0, "sgv": 214, "trend": -4, "source": "live"})
+    v.take({"event": "alarm_onset", "t_ms": 60 * 60000, "type": "high", "priority": "low",
+            "reason": "threshold", "level": 0})
+    notes = v.take({"event": "power_cut", "t_ms": 90 * 60000, "off_s": 60})
+    assert notes and "high" in notes[0], notes
+    assert v.active == {}
+    v.take({"event": "reset", "t_ms": 91 * 60000, "cause": 1, "detail": "power on"})
+    rows = [x for x in v.summary(1.0).splitlines() if x.startswith("  alarm ")]
+    assert rows == ["  alarm high                 low    at day 1 22:00 (threshold), "
+                    "forgotten at the power cut at day 1 22:30"], rows
+    # the box pulled off its USB power on a battery board that then switches off: the same
+    v.take({"event": "alarm_onset", "t_ms": 120 * 60000, "type": "no_data", "priority": "medium",
+            "reason": "", "level": 0})
+    v.take({"event": "power_off", "t_ms": 130 * 60000, "why": "usb pulled"})
+    assert v.active == {}
+    assert v.summary(1.0).splitlines()[-1] == \
+        "  alarm no_data              medium at day 1 23:00, forgotten at the power cut at day 1 23:10"
+
+
 def test_a_night_shows_its_alarms_on_lines_of_their_own(tmp_path):
     # the default night's urgent low soon starts 2 h 41 min in: every alarm start is a line
     r = _run(tmp_path, HOURS=4)

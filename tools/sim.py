@@ -206,7 +206,7 @@ class View:
     def __init__(self, o):
         self.o = o
         self.readings = []   # (t_ms, sgv, trend, source)
-        self.onsets = []     # [t_ms, type, priority, reason, t_ms it cleared or None]
+        self.onsets = []     # [t_ms, type, priority, reason, t_ms it ended or None, how]
         self.active = {}
         self.sound = ("off", None)
         self.link = ""
@@ -236,7 +236,8 @@ class View:
                 # start, and its start's row is the one its clear ends
                 notes.append("sounds again: " + said)
             else:
-                self.onsets.append([e["t_ms"], e["type"], e["priority"], e.get("reason") or "", None])
+                self.onsets.append([e["t_ms"], e["type"], e["priority"], e.get("reason") or "", None,
+                                    "cleared"])
                 notes.append("ALARM " + said)
             self.active[e["type"]] = e["priority"]
         elif kind in ("alarm_escalate", "alarm_update") and e["type"] in self.active:
@@ -255,6 +256,16 @@ class View:
             self.link = self._link_state(e)
         elif kind == "screen":
             self.screen = e.get("lines") or []
+        elif kind in ("power_cut", "power_off"):
+            # RTC memory goes with the power: the box forgets every alarm, and says no clear
+            gone = sorted(self.active)
+            for typ in gone:
+                onset = [o for o in self.onsets if o[1] == typ][-1]
+                if onset[4] is None:
+                    onset[4], onset[5] = e["t_ms"], "forgotten at the power cut"
+            self.active = {}
+            notes.append("the power is cut%s" % (
+                ": the box forgets " + ", ".join(gone) if gone else ""))
         elif kind == "reset":
             notes.append("the box restarts (%s)" % (e.get("detail") or "reset"))
         elif kind == "config_problems":
@@ -317,10 +328,10 @@ class View:
         if self.readings:
             sg = [r[1] for r in self.readings]
             lines.append("glucose: min %d, max %d mg/dL" % (min(sg), max(sg)))
-        for t, typ, prio, reason, cleared in self.onsets:
+        for t, typ, prio, reason, cleared, how in self.onsets:
             lines.append("  alarm %-20s %-6s at %s%s, %s" % (
                 typ, prio, self.clock(t), " (%s)" % reason if reason else "",
-                "cleared at %s" % self.clock(cleared) if cleared is not None else "still active"))
+                "%s at %s" % (how, self.clock(cleared)) if cleared is not None else "still active"))
         if not self.onsets:
             lines.append("  no alarm raised")
         return "\n".join(lines)
@@ -361,7 +372,7 @@ def plot(view, path):
                        (low, "orange", "low %d" % low), (high, "gray", "high %d" % high)):
         ax.axhline(y, color=c, lw=0.8, ls="--", label=name)
     colors = {"high": "red", "medium": "orange", "low": "gold"}
-    for t, typ, prio, _, _ in view.onsets:
+    for t, typ, prio, *_ in view.onsets:
         x = (start + t / 60000) / 60
         ax.axvline(x, color=colors.get(prio, "k"), lw=1.2, alpha=0.7)
         ax.text(x, ax.get_ylim()[1] * 0.97, typ, rotation=90, va="top", fontsize=7)
