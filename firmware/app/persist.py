@@ -102,6 +102,11 @@ class RtcStore:
         if blob != self.blob:
             self.blob = bytes(blob)
             self.saved_s = int(self.wall_s()) & 0xFFFFFFFF
+        self._ask()
+        self._write()
+
+    def _ask(self):
+        """The names and the held readings to keep now, from the parts that hold them."""
         if self.names_of is not None:
             try:   # the alarm state is saved whatever the names do
                 self.names = self.names_of()
@@ -112,7 +117,6 @@ class RtcStore:
                 self.held = self.held_of()
             except Exception:
                 pass
-        self._write()
 
     def own(self, tx_id):
         """The transmitter in force (its normalised ID), before the link starts:
@@ -140,9 +144,11 @@ class RtcStore:
 
     def forget_all(self):
         """Factory reset: the next boot starts as the first (no alarm state,
-        no snooze, no transmitter clock, no reset count)."""
+        no snooze, no transmitter clock, no reset count, no names or held readings:
+        not asked again either, at the restart's planned_restart)."""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
          self.names, self.clock_back, self.ending_told, self.held) = _EMPTY
+        self.names_of = self.held_of = None
         self.rtc.memory(b"")
         self._written = None
 
@@ -178,8 +184,11 @@ class RtcStore:
     def planned_restart(self):
         """Called just before a restart the box chose (settings saved, factory reset):
         the next boot counts as the first, not as a reset in a row (two saves at the
-        first set-up sounded the device alarm's "3 resets in a row")."""
+        first set-up sounded the device alarm's "3 resets in a row"). The held readings
+        are asked anew: the queue was just written to flash (before_reset), and those of
+        the last save came back held, to be dated by a clock the save may have set."""
         self.boots = 0
+        self._ask()
         self._write()
 
     def _write(self):

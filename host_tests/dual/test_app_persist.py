@@ -137,8 +137,11 @@ def test_a_factory_reset_forgets_everything_rtc_memory_keeps():
     a.save(b"urgent_low snoozed", 864600)
     b = persist.RtcStore(rtc, FakeWall(5010))  # a reset: boot 2
     b.load()
+    b.held_of = lambda: b"12345678"            # the uploader's readings, the servers' names
+    b.names_of = lambda: [("ns.example.org", "10.0.0.7")]
     b.forget_all()
+    b.planned_restart()                        # the restart's own write, after the wipe
     assert b.blob == b"" and b.last_dex == 0 and b.hole is None
     c = persist.RtcStore(rtc, FakeWall(5020))  # the restart after the factory reset
-    assert c.load() == b""
+    assert c.load() == b"" and c.held == b"" and not c.names
     assert c.boots == 1 and c.last_dex == 0 and c.hole is None and c.away_s is None

@@ -11,7 +11,7 @@
 # Runs on CPython and MicroPython (the World of test_nightscout_rules.py).
 import struct
 
-from test_nightscout_rules import World, STORE, STORED, T, rd, _image, https
+from test_nightscout_rules import World, STORE, STORED, T, rd, _image, https, drive
 
 
 def _reset(w, up, wall=None):
@@ -181,3 +181,31 @@ def test_a_reading_queued_since_the_last_save_survives_a_watchdog_reset():
         w.later(301)
         _save_if_due(again)
         assert STORE in w.fs.files and again.held_image() == b""
+
+
+def test_a_settings_restart_that_sets_the_clock_does_not_post_a_stored_reading_again():
+    # the phone's save puts right the clock of a box without NTP (10 min slow) and restarts
+    # it: the queue goes to flash (before_reset), RTC memory is written last
+    # (planned_restart). It kept the held readings of the last save (the reading's, before
+    # the server stored it): the stored reading came back held, was dated by the clock as
+    # put right and went to Nightscout a second time, 10 min from the first
+    from app import persist
+    from fakes import FakeRtc
+    with World(wall=True) as w:
+        rtc = FakeRtc()
+        st = persist.RtcStore(rtc, lambda: 5000)
+        st.load()
+        up = w.uploader(store=STORE)
+        st.held_of = up.held_image
+        up.submit((1000, T, 100, 0, 6, "live"))
+        st.save(b"alarm state", 1000)           # the reading's round (main.App._dispatch)
+        w.http.answers.append((200, None, STORED))
+        drive(up.post_once())
+        assert len(up.queue) == 0
+        up.flush_to_flash()                     # the restart: before_reset, then RTC memory
+        st.planned_restart()
+        st = persist.RtcStore(rtc, lambda: 5010)
+        st.load()
+        again = w.uploader(store=STORE, held=st.held)
+        again.submit((1300, T + 300 + 600, 101, 0, 6, "live"))   # the activation 600 s on
+        assert again.queue.entries() == [(1300, T + 900, 101, 0)], again.queue.entries()
