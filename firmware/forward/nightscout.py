@@ -204,9 +204,10 @@ class NightscoutUploader:
         """The held readings (and those only the queue in RAM has) as packed records,
         for RTC memory: the link resumes after them at a reset and never gives them
         again."""
-        # (as many as a start holds again: more would count as dropped there)
-        return b"".join(struct.pack(_HELD_REC, d, sgv, -32768 if t is None else t)
-                        for d, sgv, t in (self._dated + self._held)[-_HELD_MAX:])
+        # the newest by transmitter time (a session's backfill comes after its live
+        # reading), as many as a start holds again: more would count as dropped there
+        keep = sorted(self._dated + self._held, key=lambda h: h[0])[-_HELD_MAX:]
+        return b"".join(struct.pack(_HELD_REC, d, sgv, -32768 if t is None else t) for d, sgv, t in keep)
 
     # --- called from the reading path -------------------------------------
     def submit(self, reading):
@@ -224,9 +225,9 @@ class NightscoutUploader:
         if queued and self._store:
             # on flash at the queue's next save (5 min): until then it goes with the link's
             # resume point (held_image), else a reset between lost it from Nightscout
-            if len(self._dated) >= _HELD_MAX:
-                self._dated.pop(0)
             self._dated.append((dex_s, sgv, reading[3]))
+            if len(self._dated) > 2 * _HELD_MAX:   # (a save failing for hours)
+                self._dated = self._dated[-_HELD_MAX:]
         if self._held:
             self._date_held(dex_s, int(unix_s))
             self._wake.set()

@@ -209,3 +209,16 @@ def test_a_settings_restart_that_sets_the_clock_does_not_post_a_stored_reading_a
         again = w.uploader(store=STORE, held=st.held)
         again.submit((1300, T + 300 + 600, 101, 0, 6, "live"))   # the activation 600 s on
         assert again.queue.entries() == [(1300, T + 900, 101, 0)], again.queue.entries()
+
+
+def test_after_a_three_hour_backfill_the_newest_readings_are_kept_for_a_reset():
+    # a session after a 3-h gap gives its live reading, then 36 backfilled: RTC memory keeps
+    # as many as a start holds again (36), the newest by transmitter time, the live one too
+    with World(wall=True) as w:
+        up = w.uploader(store=STORE)
+        up.submit((20000, T, 100, 0, 6, "live"))
+        for i in range(36):
+            up.submit((20000 - 300 * (36 - i), T - 300 * (36 - i), 60 + i, 0, 6, "backfill"))
+        kept = [struct.unpack_from("<IHh", up.held_image(), i * 8)[0] for i in range(36)]
+        assert len(up.held_image()) == 36 * 8 and kept[-1] == 20000, kept
+        assert kept[0] == 20000 - 300 * 35, kept           # the oldest backfilled one goes
