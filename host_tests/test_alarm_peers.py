@@ -41,6 +41,19 @@ def test_ar2_interpolates_the_previous_value_over_a_gap():
     assert ar2.forecast([(0, 90.0), (9, 80.0)]) == ar2.forecast([(0, 90.0), (5, 80.0)])
 
 
+def test_ar2_takes_its_two_values_from_nightscouts_buckets():
+    # Nightscout 15 (bgnow.js) forecasts from 5-minute buckets reaching 17.5 min
+    # back: after three missing readings there is no previous value, so no forecast
+    # (the last two entries, however old, were an older Nightscout's rule)
+    ar2 = peers.AR2()
+    assert ar2.forecast([(0, 120.0), (15, 90.0)]) == ar2.forecast([(0, 100.0), (5, 90.0)])
+    assert ar2.forecast([(0, 120.0), (20, 70.0)]) is None
+    assert ar2.conditions([(0, 120.0), (20, 70.0)]) == {}
+    # LOW (39) is an error to it: no value of its own, and skipped as the previous one
+    assert ar2.forecast([(0, 60.0), (5, 39.0)]) is None
+    assert ar2.forecast([(0, 70.0), (5, 39.0), (10, 50.0)]) == ar2.forecast([(5, 60.0), (10, 50.0)])
+
+
 def test_xdrip_low_alert_is_inclusive_at_70_and_smart_alerting_waits_while_rising():
     assert [x["t"] for x in onsets(peers.XDrip(), [71, 71, 71, 71])] == []
     assert [x["t"] for x in onsets(peers.XDrip(), [70, 70, 70, 70])] == [0]

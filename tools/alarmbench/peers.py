@@ -58,10 +58,15 @@ class Threshold:
 
 class AR2:
     """Nightscout AR2 (cgm-remote-monitor lib/plugins/ar2.js, forecast() and
-    checkForecast()/selectEventType(); lib/plugins/delta.js for mgdl5MinsAgo).
+    checkForecast()/selectEventType(); lib/plugins/bgnow.js for the two values).
 
-    From the last two entries: c = ln(BG/140), 6 steps of
-    c(t+1) = -0.723 c(t-1) + 1.716 c(t); each point rounded and clamped to
+    The two values come from bgnow's four 5-minute buckets, centred on the last
+    reading and 5, 10 and 15 minutes before it (so reaching 17.5 minutes back):
+    each bucket's mean and time count only readings above 39 (LOW is an error
+    there); the current value is the last reading's bucket, the previous one
+    the newest older bucket with such a reading. No previous value (three or
+    more readings missing) or a LOW last reading: no forecast. Then
+    c = ln(BG/140), 6 steps of c(t+1) = -0.723 c(t-1) + 1.716 c(t); each point rounded and clamped to
     [36, 400]; avgLoss = sum over the 6 points of (log10(p/120))^2 / 5 (the
     source divides by min(len-1, 6) = 5 but sums 6 terms; kept). The previous
     value is interpolated to 5 minutes before when the entries are more than
@@ -80,12 +85,39 @@ class AR2:
     WARN, URGENT = 0.05, 0.10
     TARGET_BOTTOM, TARGET_TOP = 80, 180
 
+    BUCKETS, ERROR_MAX = 4, 39
+
+    def values(self, history):
+        """bgnow's (minute, mean) of the current and the previous bucket, or None."""
+        last = history[-1][0]
+        buckets = [[] for _ in range(self.BUCKETS)]
+        for m, g in reversed(history):
+            k = next((i for i in range(self.BUCKETS)
+                      if last - 2.5 - 5 * i <= m <= last + 2.5 - 5 * i), None)
+            if k is None:
+                break
+            buckets[k].append((m, g))
+        found = []
+        for sgvs in buckets:
+            good = [(m, g) for m, g in sgvs if g > self.ERROR_MAX]
+            if not good:
+                if not found:
+                    return None   # the last reading's bucket has no value
+                continue
+            mills = max(m for m, _ in good)
+            if not found or mills < found[0][0]:
+                found.append((mills, sum(g for _, g in good) / len(good)))
+                if len(found) == 2:
+                    return found[0], found[1]
+        return None
+
     def forecast(self, history):
         """(predicted mg/dL list, avgLoss) or None when AR2 cannot forecast."""
-        if len(history) < 2:
+        two = self.values(history)
+        if two is None:
             return None
-        (m0, prev), (m1, cur) = history[-2], history[-1]
-        if prev < self.BG_MIN or cur < self.BG_MIN:
+        (m1, cur), (m0, prev) = two
+        if cur < self.BG_MIN:
             return None
         elapsed = m1 - m0
         prev5 = cur - (cur - prev) / elapsed * 5 if elapsed > 9 else prev
