@@ -361,6 +361,7 @@ class Follower:
         self._unix = unix
         self.last_ms = None          # date (ms) of the newest entry taken
         self.server_off = None       # server's clock - box's ms // 1000, at its last Date
+        self.skew = 0                # box's wall clock - server's, at its last Date (0: within SKEW_S)
         self.ahead = []              # (unix_s, sgv) of entries first seen too far ahead
         self.early_s = None          # date of the newest entry reported as made before its time
         self.taken = []              # (unix_s, sgv) of the last COUNT entries taken, oldest first
@@ -449,6 +450,8 @@ class Follower:
             skew = 0
             if server_now is not None and box_now is not None and abs(box_now - server_now) > SKEW_S:
                 skew = box_now - server_now
+            if server_now is not None and box_now is not None:
+                self.skew = skew
             if self.on_alarms is not None:
                 await self._poll_alarms()
             self._take(readings, now, skew)
@@ -558,7 +561,10 @@ class Follower:
             await asyncio.sleep(self.poll_s)
 
     def status(self):
+        # the newest entry's date on the box's clock, as its readings were dated for the
+        # alarms: the status page ages it by that clock (by the server's date, a box 30 min
+        # behind its leader said "0 s ago" of a reading 25 min old)
         return {"url": self.scheme + "://" + self.host + ":%d" % self.port,
-                "last_entry_unix": None if self.last_ms is None else self.last_ms // 1000,
+                "last_entry_unix": None if self.last_ms is None else self.last_ms // 1000 + self.skew,
                 "last_error": self.last_error, "silent": self.active.get("leader_silent", False),
                 "polls": self.polls, "alarms_error": self.alarms_error}

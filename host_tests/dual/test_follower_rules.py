@@ -1037,3 +1037,19 @@ def test_the_leaders_alarms_are_read_strictly():
                 {"alarms": [{"status": "sounding", "level": 3}], "age_s": 0}):
         assert read(bad).startswith("alarms: "), (bad, read(bad))
     assert read({"alarms": [[]] * 40, "age_s": 0}).startswith("alarms: more lists")
+
+
+def test_the_status_pages_newest_reading_age_is_told_on_the_boxs_clock_as_the_alarms_age_it():
+    # the readings are re-dated onto the box's clock when the leader's is more than a minute
+    # apart (the alarms age them so): the status page's "Follows ... newest reading" must age
+    # the newest one the same way, not the box's clock against the leader's date (a box 30 min
+    # behind said "0 s ago" of a reading 25 min old, one 30 min ahead "32 min ago" of a fresh one)
+    from setup import page
+    cfg = {"role": "follower", "follow": {"url": "http://10.0.0.2:17580"}}
+    for apart in (-1800, 1800, 0):
+        for age in (10, 25 * 60):
+            w = World(box_unix=T0 + age + apart)
+            w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + age)
+            text = page._follows(cfg, {"follow": w.f.status(), "now_unix": w.box_unix})
+            want = "%d s ago" % age if age < 90 else "%d min ago" % (age // 60)
+            assert "newest reading " + want in text, (apart, age, text)
