@@ -103,6 +103,25 @@ def test_a_power_cut_takes_the_alarms_off_the_view_as_it_takes_them_from_the_box
         "  alarm no_data              medium at day 1 23:00, forgotten at the power cut at day 1 23:10"
 
 
+def test_an_answer_is_said_in_the_log_and_on_the_live_line():
+    # a press (or an alarm that starts held: no_data under an answered link alarm, a battery
+    # warning told at night) was not shown: the live line went on listing the alarm as if it
+    # sounded, and the log never said it was answered, or until when
+    v = sim.View({"start": 21 * 60, "hours": 3})
+    v.take({"event": "alarm_onset", "t_ms": 60000, "type": "urgent_low_soon", "priority": "high"})
+    got = v.take({"event": "alarm_snooze", "t_ms": 120000, "type": "urgent_low_soon", "priority": "high",
+                  "until_s": 120 + 30 * 60})
+    assert got == ["snoozed: urgent_low_soon until day 1 21:32"], got
+    assert v.alarms_text() == "urgent_low_soon(high, snoozed)"
+    assert v.take({"event": "alarm_onset", "t_ms": 1920000, "type": "urgent_low_soon", "priority": "high",
+                   "reraise": True})[0].startswith("sounds again: ")
+    assert v.alarms_text() == "urgent_low_soon(high)"
+    v.take({"event": "alarm_onset", "t_ms": 1930000, "type": "no_data", "priority": "high"})
+    assert v.take({"event": "alarm_ack", "t_ms": 1940000, "type": "no_data", "priority": "high"}) == \
+        ["acknowledged: no_data"]
+    assert v.alarms_text() == "no_data(high, acknowledged), urgent_low_soon(high)"
+
+
 def test_a_night_shows_its_alarms_on_lines_of_their_own(tmp_path):
     # the default night's urgent low soon starts 2 h 41 min in: every alarm start is a line
     r = _run(tmp_path, HOURS=4)

@@ -208,6 +208,7 @@ class View:
         self.readings = []   # (t_ms, sgv, trend, source)
         self.onsets = []     # [t_ms, type, priority, reason, t_ms it ended or None, how]
         self.active = {}
+        self.answered = {}   # type -> "snoozed" / "acknowledged", while it lasts
         self.sound = ("off", None)
         self.link = ""
         self.events = 0
@@ -240,11 +241,20 @@ class View:
                                     "cleared"])
                 notes.append("ALARM " + said)
             self.active[e["type"]] = e["priority"]
+            self.answered.pop(e["type"], None)
+        elif kind in ("alarm_snooze", "alarm_ack") and e["type"] in self.active:
+            # a press, or a start held at once (no_data under an answered link alarm, a
+            # battery warning told at night): the live line no longer shows it as sounding
+            self.answered[e["type"]] = "snoozed" if kind == "alarm_snooze" else "acknowledged"
+            until = e.get("until_s")
+            notes.append("acknowledged: %s" % e["type"] if kind == "alarm_ack" else "snoozed: %s%s" % (
+                e["type"], " until " + self.clock(until * 1000) if until is not None else ""))
         elif kind in ("alarm_escalate", "alarm_update") and e["type"] in self.active:
             self.active[e["type"]] = e["priority"]   # one priority up; a problem's end left a notice
             if kind == "alarm_escalate":
                 notes.append("louder: %s, level %s (%s)" % (e["type"], e.get("level"), e["priority"]))
         elif kind == "alarm_clear":
+            self.answered.pop(e["type"], None)
             if self.active.pop(e["type"], None) is not None:
                 notes.append("cleared: %s" % e["type"])
                 onset = [o for o in self.onsets if o[1] == e["type"]][-1]   # its latest
@@ -263,7 +273,7 @@ class View:
                 onset = [o for o in self.onsets if o[1] == typ][-1]
                 if onset[4] is None:
                     onset[4], onset[5] = e["t_ms"], "forgotten at the power cut"
-            self.active = {}
+            self.active, self.answered = {}, {}
             notes.append("the power is cut%s" % (
                 ": the box forgets " + ", ".join(gone) if gone else ""))
         elif kind == "reset":
@@ -282,6 +292,11 @@ class View:
         if what == "no_transmitter":
             return "TRANSMITTER NOT SEEN"
         return what
+
+    def alarms_text(self):
+        """The live line's alarms: each with its priority, and its answer while it holds."""
+        return ", ".join("%s(%s%s)" % (k, p, ", " + self.answered[k] if k in self.answered else "")
+                         for k, p in sorted(self.active.items())) or "none"
 
     def clock(self, t_ms):
         m = self.o["start"] + t_ms // 60000
@@ -305,7 +320,7 @@ class View:
         self.pending = False
         r = self.readings[-1] if self.readings else None
         bg = "%3d mg/dL %s" % (r[1], arrow(r[2])) if r else "--- mg/dL"
-        alarms = ", ".join("%s(%s)" % kv for kv in sorted(self.active.items())) or "none"
+        alarms = self.alarms_text()
         pattern, alarm = self.sound
         led = {"high": "red flashing", "medium": "yellow flashing", "low": "steady",
                "off": "calm", "no_data": "no-data", "fault": "fault"}.get(pattern, pattern)
