@@ -30,6 +30,23 @@ def test_wrong_or_unreadable_settings_draw_what_the_box_runs_on(tmp_path):
     assert sim.thresholds({"config": str(tmp_path / "absent.json")}) == (55, 70, 250)
 
 
+def test_a_night_schedule_draws_the_thresholds_the_box_runs_at_each_minute(tmp_path):
+    # a night entry (low 85, high 200 from 22:00 to 07:00) was drawn as the day's 70 and 250
+    # all night: a night high of 214 sat under the plotted line it sounded above
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"alarms": {"schedule": [
+        {"start": 22 * 60, "end": 7 * 60, "low": 85, "high": 200}]}}))
+    o = {"config": str(cfg)}
+    assert sim.thresholds(o, 21 * 60 + 59) == (55, 70, 250)
+    assert sim.thresholds(o, 22 * 60) == (55, 85, 200)
+    assert sim.thresholds(o, 3 * 60) == (55, 85, 200)
+    assert sim.thresholds(o, 7 * 60) == (55, 70, 250)
+    hours, lines = sim.threshold_lines(o, 21.5, 22.5)
+    assert lines[hours.index(21.75)] == (55, 70, 250) and lines[hours.index(22.25)] == (55, 85, 200)
+    # no schedule: one line each, as before
+    assert sim.threshold_lines({}, 21.5, 22.5) == (None, [(55, 70, 250)])
+
+
 def test_the_status_line_follows_an_alarms_priority_as_its_events_tell_it():
     # helper-167: the line kept the onset's priority, so "sensor(medium)" stood while the
     # alarm had gone one priority up, or stepped down to a low notice when its problem ended

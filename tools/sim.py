@@ -352,10 +352,26 @@ class View:
         return "\n".join(lines)
 
 
-def thresholds(o):
+def thresholds(o, minute_of_day=None):
     """The box's urgent low, low and high alarm thresholds (mg/dL) for the plot:
     CONFIG's alarm settings as the box runs them (its usable values when some are
-    wrong), else the defaults (firmware/alarms/settings.py)."""
+    wrong), else the defaults (firmware/alarms/settings.py); at minute_of_day, with
+    the schedule's entry for it."""
+    from alarms import settings
+    s = settings.effective(_settings(o), minute_of_day)
+    return s["urgent_low"], s["low"], s["high"]
+
+
+def threshold_lines(o, h0, h1):
+    """(hours, [thresholds at each]) from h0 to h1 (the trace's clock, in hours), a
+    point a minute; (None, [thresholds]) without a schedule: one line each."""
+    if not _settings(o)["schedule"]:
+        return None, [thresholds(o)]
+    hours = [m / 60 for m in range(int(h0 * 60), int(h1 * 60) + 2)]
+    return hours, [thresholds(o, int(round(h * 60)) % 1440) for h in hours]
+
+
+def _settings(o):
     if os.path.join(ROOT, "firmware") not in sys.path:
         sys.path.append(os.path.join(ROOT, "firmware"))
     from alarms import settings
@@ -366,10 +382,9 @@ def thresholds(o):
     except (KeyError, OSError, ValueError, AttributeError):
         pass
     try:
-        s = settings.validate(user)
+        return settings.validate(user)
     except settings.SettingsError as e:
-        s = e.usable or settings.validate({})
-    return s["urgent_low"], s["low"], s["high"]
+        return e.usable or settings.validate({})
 
 
 def plot(view, path):
@@ -382,10 +397,12 @@ def plot(view, path):
     fig, ax = plt.subplots(figsize=(11, 4.5))
     xs = [(start + t / 60000) / 60 for t, *_ in view.readings]
     ax.plot(xs, [r[1] for r in view.readings], ".-", lw=1, ms=3, label="CGM (as received)")
-    urgent_low, low, high = thresholds(view.o)
-    for y, c, name in ((urgent_low, "darkred", "urgent low %d" % urgent_low),
-                       (low, "orange", "low %d" % low), (high, "gray", "high %d" % high)):
-        ax.axhline(y, color=c, lw=0.8, ls="--", label=name)
+    hours, lines = threshold_lines(view.o, min(xs), max(xs))
+    for i, (c, name) in enumerate((("darkred", "urgent low"), ("orange", "low"), ("gray", "high"))):
+        if hours is None:
+            ax.axhline(lines[0][i], color=c, lw=0.8, ls="--", label="%s %d" % (name, lines[0][i]))
+        else:   # a schedule: what the box runs on at each minute
+            ax.plot(hours, [t[i] for t in lines], color=c, lw=0.8, ls="--", label=name + " (schedule)")
     colors = {"high": "red", "medium": "orange", "low": "gold"}
     for t, typ, prio, *_ in view.onsets:
         x = (start + t / 60000) / 60
