@@ -533,7 +533,11 @@ def validate(cfg):
             problems.extend(_alarm_problems(e))
             if getattr(e, "usable", None):  # the valid values, the rest at defaults
                 clean["alarms"] = e.usable
-    if clean["role"] == "follower" and not clean["follow"]["url"]:
+    given = cfg.get("follow")
+    # a url given in a section refused for another key: that key's problem says why
+    # (next to the address just typed, "must be set" sent the family to the wrong field)
+    if clean["role"] == "follower" and not clean["follow"]["url"] and not (
+            isinstance(given, dict) and _given(given.get("url"))):
         problems.append("follow.url: must be set when role is \"follower\"")
     _check_poll(clean, problems)
     return clean, problems

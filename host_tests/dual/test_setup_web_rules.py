@@ -706,6 +706,28 @@ def test_a_ca_file_is_taken_once_it_is_on_the_box_and_an_xdrip_address_without_i
     _with_box(check)
 
 
+def test_a_follower_refused_for_another_field_is_not_told_its_typed_url_is_missing():
+    # a box switched to follower, its https:// address typed without a CA file (or a
+    # poll out of range): the follow section is refused whole, and the page also said
+    # "must be set" next to the address the family had just typed
+    cases = (({"follow.url": "https://ns.example.org"}, "follow.ca_file"),
+             ({"follow.url": "http://cgm-alarm-ab12.local:17580", "follow.poll_s": "5"},
+              "follow.poll_s"))
+
+    def check(box):
+        token = box.token()
+        for changes, field in cases:
+            fields = box.form(token, role="follower")
+            fields.update(changes)
+            status, text = box.save(fields)
+            assert status == 400 and list(_errors(text)) == [field], (changes, _errors(text))
+        # none typed: that is the address's own problem
+        status, text = box.save(box.form(token, role="follower"))
+        assert status == 400 and list(_errors(text)) == ["follow.url"], _errors(text)
+        assert box.srv.saves == 0
+    _with_box(check)
+
+
 def test_a_wifi_rows_problem_is_shown_next_to_that_row_when_a_row_above_is_empty():
     # the empty rows are not saved, so the config's wifi[0] was the form's row 1: its
     # message went next to row 0, where nothing was typed
