@@ -179,6 +179,12 @@ def _alarms(cfg, fields, errors):
         p = "alarms.schedule[%d]." % row
         entry = dict(old[row]) if row < len(old) and isinstance(old[row], dict) else {}
         if not _on(fields, p + "on"):
+            # unticked: a stored entry is removed; a new one typed in would be dropped
+            # while the page said "Saved." (the night on the day's thresholds)
+            if row >= len(old) and any(fields.get(p + k, "").strip() for k in
+                                       ("start", "end", "volume") + SCHEDULE_FIELDS):
+                errors[p + "on"] = ("tick 'use this schedule' to use it, or clear its "
+                                    "fields to save without it")
             continue
         for key in ("start", "end"):
             s = fields.get(p + key, "")

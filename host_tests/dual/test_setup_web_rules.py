@@ -728,6 +728,33 @@ def test_a_follower_refused_for_another_field_is_not_told_its_typed_url_is_missi
     _with_box(check)
 
 
+def test_a_new_schedule_typed_without_its_tick_is_refused_not_dropped():
+    # a night schedule typed in (22:00 to 07:00, low 90) with "use this schedule" left
+    # unticked was dropped without a word: "Saved.", and the night ran on the day's low
+    def check(box):
+        token = box.token()
+        night = {"alarms.schedule[0].start": "22:00", "alarms.schedule[0].end": "07:00",
+                 "alarms.schedule[0].low": "90"}
+        fields = box.form(token)
+        fields.update(night)
+        before = box.stored()
+        status, text = box.save(fields)
+        assert status == 400 and list(_errors(text)) == ["alarms.schedule[0].on"], (status, _errors(text))
+        assert box.stored() == before and box.srv.saves == 0
+        fields["alarms.schedule[0].on"] = "on"
+        status, text = box.save(fields)
+        assert status == 200, (status, _errors(text))
+        assert appconfig.load(box.path)[0]["alarms"]["schedule"] == [{"start": 1320, "end": 420, "low": 90}]
+        # a stored one unticked (its values still shown) is removed, as before
+        token = box.token()
+        fields = box.form(token)
+        del fields["alarms.schedule[0].on"]
+        status, text = box.save(fields)
+        assert status == 200, (status, _errors(text))
+        assert appconfig.load(box.path)[0]["alarms"]["schedule"] == []
+    _with_box(check)
+
+
 def test_a_wifi_rows_problem_is_shown_next_to_that_row_when_a_row_above_is_empty():
     # the empty rows are not saved, so the config's wifi[0] was the form's row 1: its
     # message went next to row 0, where nothing was typed
