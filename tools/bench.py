@@ -3,7 +3,8 @@
 
 Each section is a module tools/bench_<name>.py with run() -> dict; the dict
 goes into build/bench.json under the section's name (other sections kept). A
-section that raises fails the run (exit status 1, after the other sections); an
+section that raises, or exits (sim.py's checks end in sys.exit), fails the run
+(exit status 1, after the other sections) with its error in place of its figures; an
 exception with a `results` dict (bench_alarms.NotScored) keeps those figures, with
 its "error", in bench.json."""
 import glob
@@ -36,7 +37,8 @@ def main():
         t0 = time.time()
         try:
             results[name] = importlib.import_module("bench_" + name).run()
-        except Exception as e:  # one broken section must not hide the others
+        except (Exception, SystemExit) as e:  # one broken section must not hide the others
+            # (nor leave its previous run's figures in bench.json as if measured now)
             partial = getattr(e, "results", None)
             if isinstance(partial, dict):   # it ran but failed its own check: figures kept
                 print("bench %s failed: %s" % (name, e), flush=True)
