@@ -32,3 +32,29 @@ def test_a_section_that_exits_is_recorded_as_failed_not_left_as_the_last_run(tmp
     assert "runs" not in figures["memory"], figures
     assert "probe run failed" in figures["memory"]["error"], figures
 
+
+def test_the_memory_section_leaves_the_runtime_of_the_sections_after_it_alone(tmp_path, monkeypatch):
+    # `make bench` runs every section in one process, memory before resilience and
+    # screen; memory switched os.environ's MICROPYTHON to the frozen 32-bit build
+    # for its probe and left it there, so resilience's sims (bench_device._sim
+    # passes the environment on) ran on that build, with whatever firmware it
+    # was frozen with, while `make bench SECTION=resilience` runs the venv's port
+    import os
+    import bench_memory
+    import mpybuild
+    import sim
+    from runtime import VENV_MICROPYTHON
+    monkeypatch.setenv("MICROPYTHON", VENV_MICROPYTHON)   # make's default
+    monkeypatch.setenv("MEMORY_STEPS", "75")
+    frozen = _fake_micropython(tmp_path)
+    monkeypatch.setattr(bench_memory, "FROZEN32", frozen)
+    monkeypatch.setattr(mpybuild, "build", lambda: "")
+    seen = []
+    monkeypatch.setattr(sim, "code_heap", lambda o: seen.append(os.environ.get("MICROPYTHON")) or 200000)
+    days = []
+    monkeypatch.setattr(bench_memory, "run_day", lambda heap_k, env: days.append(env["MICROPYTHON"])
+                        or ([], "", 0, 1.0, 0))
+    out = bench_memory.run()
+    assert seen == [frozen] and days == [frozen], (seen, days)   # the section itself: the frozen build
+    assert out["code_bytes"] == 200000
+    assert os.environ["MICROPYTHON"] == VENV_MICROPYTHON        # the sections after it: theirs

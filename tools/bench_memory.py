@@ -47,11 +47,21 @@ def default_settings():
 
 
 def code_size(env):
-    """The code's heap on this build (sim.py's probe run)."""
+    """The code's heap on this build (sim.py's probe run). The probe runs this
+    process's $MICROPYTHON: set to the build for it and put back after, so the
+    sections `make bench` runs next keep the build they were given."""
     import sim
     o = sim.options(dict(env, HEADLESS="1", DAYS="1"))
     o["flash"] = os.path.join(ROOT, "build", FLASH)
-    return sim.code_heap(o)
+    before = os.environ.get("MICROPYTHON")
+    os.environ["MICROPYTHON"] = env["MICROPYTHON"]
+    try:
+        return sim.code_heap(o)
+    finally:
+        if before is None:
+            del os.environ["MICROPYTHON"]
+        else:
+            os.environ["MICROPYTHON"] = before
 
 
 def run_day(heap_k, env, days=1.0):
@@ -139,7 +149,6 @@ def run():
     steps = [int(x) for x in (env.get("MEMORY_STEPS") or "75,65,55").split(",")]
     import mpybuild
     mpybuild.build()
-    os.environ["MICROPYTHON"] = env["MICROPYTHON"]
     code = code_size(env)
     out = {"micropython": os.path.relpath(env["MICROPYTHON"], ROOT), "code_bytes": code, "runs": []}
     print("memory pressure, a full day with every forwarder (%s, code %.1f KB):"
