@@ -58,3 +58,19 @@ def test_the_memory_section_leaves_the_runtime_of_the_sections_after_it_alone(tm
     assert seen == [frozen] and days == [frozen], (seen, days)   # the section itself: the frozen build
     assert out["code_bytes"] == 200000
     assert os.environ["MICROPYTHON"] == VENV_MICROPYTHON        # the sections after it: theirs
+
+
+def test_a_frozen_build_of_other_firmware_is_refused_not_run(tmp_path, monkeypatch):
+    # frozen modules are found before firmware/'s: a build frozen before the last change ran
+    # the old firmware under every bench and sim asked to use it, and nothing said so (the
+    # memory figures of session 46 came from a build whose firmware sessions later changed)
+    import runtime
+    binary = _fake_micropython(tmp_path)
+    monkeypatch.setenv("MICROPYTHON", binary)
+    assert runtime.micropython_binary() == binary            # no digest beside it: not frozen
+    (tmp_path / "micropython32-frozen.firmware").write_text(runtime.firmware_digest() + "\n")
+    assert runtime.micropython_binary() == binary            # the same firmware
+    (tmp_path / "micropython32-frozen.firmware").write_text("0" * 64 + "\n")
+    with pytest.raises(SystemExit) as e:
+        runtime.micropython_binary()
+    assert "holds other firmware" in str(e.value.code) and "build_unix32.sh" in str(e.value.code)

@@ -73,4 +73,8 @@ bits=$("$OUT" -c "import sys; print(32 if sys.maxsize < 1 << 32 else 64)")
 [ "$bits" = 32 ] || { echo "build_unix32: $OUT is $bits-bit, not 32" >&2; exit 1; }
 single=$("$OUT" -c "print(1.0 + 2.0 ** -30 == 1.0)")
 [ "$single" = True ] || [ "${DOUBLE:-}" = 1 ] || { echo "build_unix32: $OUT computes in double precision, not the ESP32's single" >&2; exit 1; }
+# which firmware is frozen in: the tools refuse to run it once firmware/ has changed
+# (tools/runtime.py micropython_binary); a plain build runs the folder's, and has none
+rm -f "$OUT.firmware"
+[ "${FROZEN:-}" = 1 ] && "$ROOT/.venv/bin/python" "$ROOT/tools/runtime.py" > "$OUT.firmware"
 echo "$OUT"
