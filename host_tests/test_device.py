@@ -249,6 +249,27 @@ def test_a_battery_backed_board_holds_its_power_and_warns_before_the_battery_run
     assert clear and clear[0]["t_ms"] > 3600000, clear
 
 
+def test_a_battery_warning_clears_when_usb_is_back_after_the_watch_was_restarted(tmp_path):
+    # USB pulled at 10 min, the cell low (3.52 V) at 20 min: the warning sounds; the cell
+    # recovers a little as the load drops (3.62 V, under OK_MV: it holds), and the power
+    # task fails (out of memory) at 30 min and is restarted. USB back at 40 min, the cell
+    # charged (4.1 V): the warning must clear. The restarted watch began as "not low" and
+    # never saw a change, so the warning sounded on, escalated, for as long as the box ran
+    # on USB (and, answered, kept the next night's real low from sounding)
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "m5stickc-plus2",
+                               "lan_api": {"enabled": False}}))
+    adc = [[0, 38, 2080000], [1200, 38, 1760000], [1500, 38, 1810000], [2400, 38, 2050000]]
+    ev, err = sim(tmp_path, 1, CONFIG=str(cfg), TX_ID="8G1234",
+                  inject={"adc_at_s": adc, "usb_at_s": [[600, 0], [2400, 1]],
+                          "task": "power", "error": "MemoryError", "at_s": 1800, "times": 1})
+    dev = onsets(ev, "device")
+    assert [e["reason"] for e in dev] == ["power"], dev
+    assert 1200000 < dev[0]["t_ms"] < 1500000, dev
+    clear = [e for e in ev if e["event"] == "alarm_clear" and e["type"] == "device"]
+    assert clear and 2400000 < clear[0]["t_ms"] < 2400000 + 5 * 60000, (clear, err[-2000:])
+
+
 def test_the_power_hold_pin_is_driven_high_when_the_app_starts(tmp_path):
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "m5stickc-plus2"}))

@@ -32,9 +32,9 @@ def hold(board):
 
 
 class BatteryWatch:
-    def __init__(self):
+    def __init__(self, low=False):
         self.recent = []
-        self.low = False
+        self.low = low
 
     def add(self, mv):
         self.recent.append(mv)
@@ -49,7 +49,9 @@ class BatteryWatch:
         return low
 
 
-async def watch(board, on_change, period_s=PERIOD_S):
+async def watch(board, on_change, period_s=PERIOD_S, low=False):
+    # low: the warning is up (a watch restarted after a failure): it is cleared above
+    # OK_MV; a watch that began as "not low" saw no change there, and it sounded on
     pw = board.get("power") or {}
     pin = pw.get("battery_adc_pin")
     if pin is None:
@@ -57,7 +59,7 @@ async def watch(board, on_change, period_s=PERIOD_S):
     import machine
     adc = machine.ADC(machine.Pin(pin), atten=machine.ADC.ATTN_11DB)
     divider = pw.get("battery_divider", 1)
-    w = BatteryWatch()
+    w = BatteryWatch(low)
     while True:
         mv = adc.read_uv() * divider // 1000
         changed = w.add(mv)

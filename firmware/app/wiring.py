@@ -208,7 +208,8 @@ def _power(app):
     def changed(low, mv):
         log.warn("battery %d mV: %s", mv, "running out" if low else "recovered")
         app.condition("device", "power", low)
-    supervise(app, "power", lambda: power.watch(app.board, changed), 120)
+    supervise(app, "power", lambda: power.watch(app.board, changed,
+                                                low=app.engine.has_reason("device", "power")), 120)
 
 
 def _display(app):

@@ -334,6 +334,9 @@ class Engine:
     def active(self):
         return []
 
+    def has_reason(self, kind, name):
+        return False
+
     def current_settings(self):
         return {"urgent_low": 55, "low": 70, "high": 180, "urgent_high": 250, "stale_minutes": 15}
 
@@ -1379,8 +1382,8 @@ def test_a_board_with_its_own_battery_watches_it_and_warns_before_it_runs_out():
     import app as app_pkg
     watched = []
 
-    async def watch(board, changed):
-        watched.append(board)
+    async def watch(board, changed, low=False):
+        watched.append((board, low))   # low: the warning the engine holds (a restarted watch)
         changed(True, 3350)
         changed(False, 3900)
     power = _module(watch=watch)
@@ -1389,7 +1392,7 @@ def test_a_board_with_its_own_battery_watches_it_and_warns_before_it_runs_out():
         swap_attr(app_pkg, "power", power, lambda: wiring._power(w.app))
         assert w.app.tasks["power"][1] == 120
         drive(w.child("power"))
-        assert watched == [board]
+        assert watched == [(board, False)]
         assert w.app.conds == [("device", "power", True), ("device", "power", False)], w.app.conds
         assert _logged("battery 3350 mV: running out") and _logged("battery 3900 mV: recovered")
     for board in ({}, {"power": {"hold_pin": 4}}):
