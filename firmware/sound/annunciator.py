@@ -155,7 +155,11 @@ class Annunciator:
             self._hold = (was, now - t + end)
             return now - t
         if snd[1] >= was[1] and snd[2] <= was[2]:
-            return self._t0   # neither louder nor faster (a night volume): its rhythm goes on
+            # neither louder nor faster (a night volume): its rhythm goes on; a slower one
+            # from the last burst's start, the next a new period after it (from the old
+            # start its phase could fall inside a burst: pulses 5-10 of a high one 300 ms
+            # after the last burst ended)
+            return self._t0 if snd[1] == was[1] else now - t
         wait = BURST_GAP_MS - (t - end)
         if wait > 0 and snd[1] - wait >= patterns.burst_ms(snd[0]):
             # its first burst `wait` from now: silent until then, as in its period's tail

@@ -245,3 +245,23 @@ def test_a_cue_is_refused_over_a_sounding_alarm_unless_asked_to_play_over_it():
         r.ann.set(_alarm("medium"))
         assert r.ann.cue("reset_done") is False and not r.ann.busy()
         assert r.ann.cue("reset_done", True) is True and r.ann.busy()
+
+
+def test_a_slower_sound_of_the_same_priority_starts_no_burst_in_the_middle():
+    # an urgent low at level 1 under a device fault left unanswered up to the high sound
+    # (level 3, every 6 s): the fault clears 300 ms after a burst, and the urgent low's own
+    # sound, every 10 s, took the old start: its rhythm fell 1 s into a burst, and pulses
+    # 5-10 ran 300 ms after the ten of the last one (16 beeps, no longer a high alarm's)
+    with Rig() as r:
+        r.ann.set(_alarm("high", level=2, typ="device"))   # bursts at 0, 6, 12, 18 s
+        end = patterns.burst_ms(patterns.HIGH_PULSES)
+        r.now = 18000 + end + 300
+        r.ann.set(_alarm("high", level=1))
+        starts, was = [], False
+        for t in range(r.now, 28000 + end, 10):
+            on = r.at(t)[0]
+            if on[0] and not was:
+                starts.append((t, on[2]))
+            was = on[0]
+        # silent until the next burst, a new period after the last began, whole
+        assert len(starts) == 10 and starts[0] == (28000, 50), starts
