@@ -538,6 +538,21 @@ def test_after_a_reset_under_an_urgent_low_the_radios_start_between_its_bursts(t
         (start, pulses)
 
 
+def test_after_a_reset_under_an_urgent_low_the_chirp_plays_whole_before_it(tmp_path):
+    # README: a chirp at night means the box restarted, and a restored alarm sounds again
+    # within 5 s. Told the restored alarm at its first round, the alarm task cut the boot's
+    # self-test before a beep or a colour of it was drawn: no chirp, no light check
+    ev, _ = sim(tmp_path, 3.55, SIM_PULSES="1", inject={"reset_at_s": 12600})
+    reset = [e["t_ms"] for e in ev if e["event"] == "reset"]
+    assert reset == [12600000], reset
+    heard = [(e["t_ms"] - reset[0], e["pattern"]) for e in ev if e["event"] == "annunciator"
+             and reset[0] <= e["t_ms"] < reset[0] + 5000]
+    assert [p for _, p in heard][:2] == ["selftest", "high"], heard
+    chirp = [e["ms"] for e in ev if e["event"] == "pulse"
+             and heard[0][0] <= e["start_ms"] - reset[0] < heard[1][0]]
+    assert chirp == [120, 120] and heard[1][0] - heard[0][0] >= 1000, (chirp, heard)
+
+
 def test_a_recorded_export_with_absent_rows_plays_its_gaps_as_dropouts(tmp_path):
     # recorded exports leave a missing reading out (the sim refused them: "rows must be
     # 5 minutes apart"); they are read by the replay's rules: a gap is windows

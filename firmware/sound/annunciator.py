@@ -14,7 +14,8 @@
 # set(alarm) takes the engine's alarm dict ({"type", "priority", "status",
 # "level", "volume" (the settings' volume, patterns.sound), ...}) or None, never blocks and never raises: the engine never
 # waits on the annunciator. A sounding alarm starts its pattern at once
-# (and interrupts a test or self-test sequence); a snoozed / acknowledged
+# (and interrupts a test or a cue; the boot's self-test, 1 s, it lets end
+# first); a snoozed / acknowledged
 # one shows its colour dimmed, silent.
 # Failures (a PWM or pin that raises, a bad alarm dict or state, a bug in
 # here) are reported through on_fault({"event": "device", "what": "buzzer" |
@@ -117,7 +118,13 @@ class Annunciator:
             if sounding:
                 if old is not None and old[3] and old[1] == prio:
                     t0 = self._same_priority_start(old[4], snd, t0, hold)
-                self._seq = None  # a real alarm interrupts tests and cues
+                if self._seq is not None and self._seq_name == "selftest":
+                    # the boot's chirp and lights play whole (a chirp says the box restarted,
+                    # and they show a dead buzzer or LED), the alarm from its first burst
+                    # right after them: an alarm restored through a reset cut them unheard
+                    t0 = max(t0, self._seq_t0 + patterns.sequence_ms(self._seq))
+                else:
+                    self._seq = None  # a real alarm interrupts tests and cues
         self._t0 = t0
         self._poke()
 
