@@ -109,8 +109,12 @@ def status_page(state, cfg, ap=None, problems=()):
                     else " (%s %d mg/dL)" % (word, mg))
         else:
             unit, note = (" mmol/L", " (%d mg/dL)" % r[2]) if mmol else (" mg/dL", "")
+        # older than the alarms' stale bound: crossed out, without its arrow, as on the
+        # screen (a large number and arrow read as the glucose now; the age is small print)
+        age, stale_s = state.get("reading_age_s"), state.get("stale_s")
+        old = age is not None and stale_s is not None and age > stale_s
         yield "<p><span class=big id=sgv>%s</span>%s <span class=big id=arrow>%s</span>%s</p>" % (
-            shown, unit, arrow(r[3]), note)
+            "<s>%s</s>" % shown if old else shown, unit, "" if old else arrow(r[3]), note)
         yield "<p>Trend <span id=trend>%s</span>, %s (%s).</p>" % (trend, _reading_ago(state, r), esc(r[5]))
     yield "</section><section id=alarms><h2>Alarms</h2>"
     alarms = state.get("alarms") or []

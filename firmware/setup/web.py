@@ -31,7 +31,7 @@
 # request, bodies <= MAX_BODY bytes, pages streamed in CHUNK-byte pieces.
 #
 # state() returns {"last_reading": reading tuple or None, "reading_age_s": its age on the
-# box's own clock or None, "now_unix": int or None,
+# box's own clock or None, "stale_s": the alarms' stale bound (s), "now_unix": int or None,
 # "minute_of_day": local minute (the schedules' clock) or None,
 # "alarms": engine.active() (a follower's silent ones "at_leader"), "link": the link's last state (event name) or None,
 # "sensor": the sensor's state as the link last told it (dexcom.states.state_kind) or None,
@@ -94,6 +94,7 @@ def state_from_app(app):
             r = (None, None, sgv, None, None, "restored")
     return {"last_reading": r,
             "reading_age_s": None if t is None else max(0, app.now_s() - t),
+            "stale_s": app.engine.current_settings()["stale_minutes"] * 60,
             "follow": follower.status() if follower is not None else None,
             "leader_age_s": app.leader_age_s() if follower is not None else None,
             "now_unix": clock.unix() if clock.wall_valid() else None,

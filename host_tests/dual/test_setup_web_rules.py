@@ -814,6 +814,10 @@ class _Wifi:
 
 class _Engine:
     last = (None, None)
+    stale_minutes = 10
+
+    def current_settings(self):
+        return {"stale_minutes": self.stale_minutes}
 
     def active(self):
         return []
@@ -957,6 +961,24 @@ def test_after_a_restart_the_page_shows_the_value_the_box_kept_until_the_next_re
     assert "5 min ago (restored)" in html
     app.engine.last = (None, None)     # nothing kept (a power cut): nothing to show
     assert "<p id=sgv>No reading yet.</p>" in _status_html(app)
+
+
+def test_a_reading_older_than_the_stale_bound_is_struck_out_without_its_arrow_as_on_the_screen():
+    # the screen crosses an old number out and drops its arrow ("never passes an old number
+    # off as the glucose now"); the page showed "54" and a large falling arrow 26 min after
+    # the transmitter was lost, the age only in the small line under them
+    app = _App(None)
+    app.status["last_reading"], app.status["last_reading_t"] = (1, None, 54, -25, 6, "live"), 100
+    app.now = 100 + 600                      # at the engine's bound: still current
+    html = _status_html(app)
+    assert "<span class=big id=sgv>54</span>" in html and "&#8595;" in html, html
+    app.now = 100 + 26 * 60
+    html = _status_html(app)
+    assert "<s>54</s>" in html and "&#8595;" not in html, html
+    assert "26 min ago (live)" in html, html
+    app.engine.stale_minutes = 5             # the bound the alarms run at, not a constant
+    app.now = 100 + 6 * 60
+    assert "<s>54</s>" in _status_html(app)
 
 
 def test_the_status_page_answers_when_the_boxs_state_cannot_be_read():
