@@ -123,10 +123,14 @@ def status_page(state, cfg, ap=None, problems=()):
     else:
         yield "<table>"
         for a in alarms:
-            reason = a.get("reason")
+            reason, status = a.get("reason"), a.get("status")
+            if status == "snoozed":   # held to 08:00 (told at night, or pressed): as the screen says
+                from screen.view import TILL_MORNING
+                if a.get("type") in TILL_MORNING:
+                    status = "till morning"
             yield "<tr class=%s><td>%s</td><td>%s priority</td><td>%s</td><td>%s</td></tr>" % (
                 esc(a.get("priority")), esc(a.get("type")), esc(a.get("priority")),
-                esc(a.get("status")), esc(reason) if reason else "")
+                esc(status), esc(reason) if reason else "")
         yield "</table>"
     yield "</section><section id=links><h2>Connections</h2><table>"
     if cfg.get("role") == "follower":   # no transmitter of its own: what it follows

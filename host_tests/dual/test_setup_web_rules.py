@@ -887,6 +887,20 @@ def test_the_status_says_at_leader_of_a_followers_alarms_its_leader_sounds():
     assert got == [("low", "at_leader"), ("device", "sounding"), ("high", "snoozed")], got
 
 
+def test_the_status_page_says_till_morning_of_the_battery_warning_held_as_the_screen_does():
+    # held to 08:00 (told at night, or pressed): the screen said "till morning", the page
+    # "snoozed", as if someone had pressed it
+    class Engine(_Engine):
+        def active(self):
+            return [{"type": "transmitter_battery", "priority": "low", "status": "snoozed"},
+                    {"type": "high", "priority": "low", "status": "snoozed"}]
+    app = _App(None)
+    app.engine = Engine()
+    html = _status_html(app)
+    assert "<td>transmitter_battery</td><td>low priority</td><td>till morning</td>" in html, html
+    assert "<td>high</td><td>low priority</td><td>snoozed</td>" in html, html
+
+
 def test_the_status_gives_a_follower_boxs_source_and_the_age_of_its_leaders_word():
     class Follower:
         def status(self):
