@@ -125,7 +125,12 @@ def conditions(self, sgv, t_read, s):
                 # below low hands over to low now, not a reading later with no alarm
                 # active meanwhile. Only to low: urgent_low_soon,
                 # whose rate lags a sharp drop, started beside it on a rising reading.
+                # Only below low: a reading back at low after the drop is the recovery,
+                # and a low the lagging rate alone predicts there waits a reading, as
+                # before (its condition still holds what it held).
                 # A snooze still running keeps the reading's grace, as before.
+                if rec is not None and sgv >= s["low"] and out[kind] == 2:
+                    out[kind] = 1
                 continue
             if rec is not None and out[kind] == 2 and out.get(higher, 0) < 2 and _answered(rec, self._now):
                 out[higher] = 0

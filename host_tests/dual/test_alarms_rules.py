@@ -399,6 +399,27 @@ def test_an_urgent_low_that_clears_above_its_band_hands_over_to_low_at_once():
     assert kinds(ev, "alarm_clear") == [] and alarm(eng, "low") is None
 
 
+def test_an_urgent_low_that_clears_at_low_does_not_hand_over_to_a_predicted_low():
+    # a sharp drop to 50 and back to 70 (a treated urgent low, or a sensor's dip): the
+    # reading of 70 is not below low, yet the filter's rate, lagging the drop, still
+    # predicts a low. The handover is for a glucose still below low; here the low
+    # started on the rising reading and cleared on the next (recorded CGM: t1duom 2307
+    # part 2 at minute 285, 135 128 94 74 52 70 81)
+    eng = make()
+    series(eng, 0, [110, 110, 110, 110, 110])
+    ev = series(eng, 25, [80, 50])
+    assert kinds(ev) == ["urgent_low"], ev
+    ev = series(eng, 35, [70])
+    assert kinds(ev, "alarm_clear") == ["urgent_low"] and kinds(ev) == [], ev
+    assert alarm(eng, "low") is None
+    # ... and the one below low still hands over on that reading
+    eng = make()
+    series(eng, 0, [110, 110, 110, 110, 110])
+    series(eng, 25, [80, 50])
+    ev = series(eng, 35, [69])
+    assert kinds(ev, "alarm_clear") == ["urgent_low"] and kinds(ev) == ["low"], ev
+
+
 def test_low_starts_when_nothing_higher_is_active():
     eng = make(urgent_low_soon=False)
     ev = series(eng, 0, [69, 68])
