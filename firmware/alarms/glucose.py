@@ -50,6 +50,10 @@ def conditions(self, sgv, t_read, s):
             out["urgent_low_soon"] = 2
         elif m < ul + _settings.HYST_LOW or sgv < ul + _settings.HYST_LOW:
             out["urgent_low_soon"] = 1
+    elif s["urgent_low_soon"] and sgv < ul + _settings.HYST_LOW:
+        # a filter restarted by a long gap predicts nothing yet: the reading alone holds
+        # its hysteresis (else a warning sounding at 62 cleared on a reading of 60)
+        out["urgent_low_soon"] = 1
     if s["low_enabled"]:
         low = s["low"]
         predicted = False

@@ -218,3 +218,29 @@ def test_a_wall_clock_step_moves_the_schedule_not_the_snooze():
     assert kinds(eng.tick(10 + 15 * MIN - 1)) == []
     assert eng.minute_of_day(10 + 15 * MIN - 1) == 23 * 60 + 8
     assert kinds(eng.tick(10 + 15 * MIN)) == ["urgent_low"]
+
+
+def test_a_predicted_urgent_low_holds_its_band_on_the_reading_after_a_long_gap():
+    # low alarms off (a setting, or a night's schedule): urgent_low_soon is the warning
+    # above 55. It sounds at 62; the signal is lost for 35 min, which restarts the
+    # filter. The first reading after it, 60, is in the warning's band (urgent_low + 10):
+    # it held there before the gap and must hold after it, not clear because the
+    # restarted filter predicts nothing yet (glucose 57-60 was then silent: no rate
+    # for a new prediction, not below 55)
+    eng = make(low_enabled=False)
+    ev = []
+    for i, v in enumerate([110, 104, 98, 92, 86, 80, 74, 68, 62]):
+        ev += feed(eng, i * 5 * MIN, v)
+    assert kinds(ev) == ["urgent_low_soon"], ev
+    for t in range(41 * MIN, 75 * MIN, 30):
+        ev += eng.tick(t)
+    assert "no_data" in kinds(ev)
+    ev = feed(eng, 75 * MIN, 60)
+    assert kinds(ev, "alarm_clear") == ["no_data"], ev
+    assert alarm(eng, "urgent_low_soon") is not None
+    for i, v in enumerate([60, 58, 57]):
+        feed(eng, (80 + 5 * i) * MIN, v)
+    assert alarm(eng, "urgent_low_soon") is not None
+    # ... and it clears above the band, as without a gap
+    feed(eng, 95 * MIN, 66)
+    assert alarm(eng, "urgent_low_soon") is None
