@@ -553,15 +553,20 @@ class AlarmEngine:
         to the family's morning nearest its end (jitter of a minute between the wall clock
         and the engine's seconds left alone). One ending hours from any morning was not
         made to one (a day from a press without a time of day, _snooze_end) or the clock
-        stepped far: timed again as a press now would be (the nearest morning held a
-        press at 02:00 to 08:00 the next day)."""
+        stepped far: it waits from now as news told now would (the nearest morning held a
+        press at 02:00 to 08:00 the next day, and a clock put 6 h on at night into the day
+        held it to the next day's morning): in the family's day it sounds now."""
         mod = self.minute_of_day(rec[_UNTIL])
         off = None if mod is None else (FAMILY_DAY[0] - mod + 720) % 1440 - 720
         if off is not None and not -30 < off < 30:
             if -180 <= off <= 180:
                 self._snooze(kind, rec[_UNTIL] + off * 60, events)
             else:
-                self._snooze(kind, self._snooze_end(kind, now_s, self.current_settings(now_s)), events)
+                now_mod = self.minute_of_day(now_s)
+                if FAMILY_DAY[0] <= now_mod < FAMILY_DAY[1]:
+                    rec[_UNTIL] = now_s    # (the round's own check sounds it)
+                else:
+                    self._snooze(kind, now_s + (FAMILY_DAY[0] - now_mod) % 1440 * 60, events)
 
     def _snooze(self, kind, until, events):
         rec = self._alarms[kind]

@@ -107,3 +107,16 @@ def test_a_battery_warning_answered_without_a_time_of_day_sounds_at_8am_once_the
         evs = feed(eng, t, 120, mod=mod) if t % (5 * MIN) == 0 else eng.tick(t, mod)
         on += [t // MIN for e in evs if e.get("type") == "transmitter_battery" and e["event"] == "alarm_onset"]
     assert on[:1] == [6 * 60], on
+
+
+def test_a_battery_warning_held_for_the_night_sounds_at_once_when_the_clock_steps_into_the_day():
+    # told at 02:00 and held to 08:00; at 03:00 the clock is put right, 6 h on (09:00): the
+    # hold's end moved to 14:00 on the wall, and timed again as a press it waited for the next
+    # day's 08:00, 29 h after it was told. It is the family's day: it sounds now
+    for by, at in ((6 * 60, 60), (10 * 60, 60), (4 * 60, 120)):   # (4 h on: 07:00, then 08:00)
+        eng, told, later = _told_at(2 * 60, hours=3, shift=(60, by))
+        assert [e for e, _ in told] == ["alarm_onset", "alarm_snooze"], (by, told)
+        assert [m for m, e in later if e == "alarm_onset"][:1] == [at], (by, later)
+    # stepped into another night (02:00 + 14 h at 03:00 = 17:00... and 21:00 on): the next 08:00
+    eng, told, later = _told_at(2 * 60, hours=14, shift=(60, 20 * 60))   # 03:00 -> 23:00
+    assert [m for m, e in later if e == "alarm_onset"][:1] == [60 + 9 * 60], later
