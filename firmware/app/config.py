@@ -201,6 +201,18 @@ def _text(v, lo, hi, secret=False):
                                                                      " (got %d)" % len(v))
 
 
+def _mqtt_text(v):
+    """A topic or user name with a control character or a Unicode non-character, which
+    MQTT 3.1.1 (1.5.3) says a client should not send: mosquitto closes the connection at
+    the CONNECT that carries one (a pasted tab; U+0080-U+009F, text decoded in the wrong
+    code page), and MQTT never worked, told only by mqtt_unreachable an hour later."""
+    for c in v:
+        n = ord(c)
+        if n < 0x20 or 0x7F <= n <= 0x9F or 0xFDD0 <= n <= 0xFDEF or n & 0xFFFE == 0xFFFE:
+            return "must not hold a control character or a Unicode non-character (the broker hangs up on it)"
+    return None
+
+
 def _token(v):
     """A Nightscout access token: sent as ?token=, unescaped (the uploader and the
     follower), so only what a URL's query carries as it is. Nightscout makes them as
@@ -382,13 +394,14 @@ def _check_field(section, key, v, sect):
         if key == "port":
             return _int_range(v, 1, 65535)
         if key in ("user", "password"):
-            return _text(v, 1, 64, secret=(key == "password"))
+            problem = _text(v, 1, 64, secret=(key == "password"))
+            return problem if problem or key == "password" else _mqtt_text(v)
         if key == "topic":
             if not isinstance(v, str) or not v or len(v) > 64 or "#" in v or "+" in v:
                 return "must be 1-64 characters without the wildcards # and +"
             if "\x00" in v:   # MQTT 4.7.3: the broker would hang up at every publish
                 return "must not hold a NUL character"
-            return None
+            return _mqtt_text(v)
         return _bool(v)
     if section == "lan_api":
         if key == "port":

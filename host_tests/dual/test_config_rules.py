@@ -336,6 +336,24 @@ def test_mqtt_host_and_topic():
         assert _accepted(_section("mqtt", topic=good))["mqtt"]["topic"] == good
 
 
+
+def test_mqtt_topic_and_user_without_what_the_broker_hangs_up_on():
+    # MQTT 3.1.1 (1.5.3): a client should not send a control character or a Unicode
+    # non-character in a topic or user name, and mosquitto (Home Assistant's broker add-on)
+    # closes the connection at the CONNECT that carries one (its will topic, the user):
+    # a pasted tab, or U+0085 (a "..." decoded in the wrong code page), and MQTT never
+    # worked, told only by mqtt_unreachable an hour later instead of at the save
+    for bad in ("cgm\tbox", "cgm\n", "cgm\x7f", "cgm\x85", "cgm\x9f", "cgm\ufdd0", "cgm\uffff",
+                "cgm\U0001fffe"):
+        for key in ("topic", "user"):
+            problems = _refused(_section("mqtt", **{key: bad}), "mqtt." + key)[1]
+            assert problems == ["mqtt.%s: must not hold a control character or a Unicode "
+                                "non-character (the broker hangs up on it)" % key], (key, bad, problems)
+    for good in ("K\u00fcche/cgm", "cgm\u00a0box", "cgm \U0001f600", "cgm\u200b", "\u00a0"):
+        assert _accepted(_section("mqtt", topic=good))["mqtt"]["topic"] == good
+        assert _accepted(_section("mqtt", user=good))["mqtt"]["user"] == good
+
+
 def test_follow_rules():
     clean = _accepted({"role": "follower", "follow": {"url": "http://box.local:17580", "silent_min": 6,
                                                       "poll_s": 10}})
