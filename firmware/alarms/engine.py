@@ -90,6 +90,7 @@ class AlarmEngine:
         self._ended = 0            # the level of the unanswered no_data the newest reading ended
         self._owed = None          # (reading time, level, quiet kinds) of a judging that ran out of memory
         self._carried = {}         # device/forwarding alarms of before a reset (alarms.persist)
+        self._blind_until = None   # end of a hold to the morning pressed without a time of day
 
     # ---- time and settings -------------------------------------------------
     def _clock(self, now_s, minute_of_day):
@@ -534,7 +535,8 @@ class AlarmEngine:
             # of day, a day: it sounds again at the hour it was answered, not hourly
             mod = self.minute_of_day(now_s)
             if mod is None:
-                return now_s + DAY_S
+                self._blind_until = now_s + DAY_S   # (timed again once the clock comes)
+                return self._blind_until
             till = (FAMILY_DAY[0] - mod) % 1440 * 60
             wait = till if till >= wait else till + DAY_S
         return now_s + wait
@@ -551,14 +553,16 @@ class AlarmEngine:
         """A hold to the morning is counted in seconds: a daylight-saving change or a clock
         set in the night moves the wall clock under it (it ended at 07:00 or 09:00). Moved
         to the family's morning nearest its end (jitter of a minute between the wall clock
-        and the engine's seconds left alone). One ending hours from any morning was not
-        made to one (a day from a press without a time of day, _snooze_end) or the clock
-        stepped far: it waits from now as news told now would (the nearest morning held a
-        press at 02:00 to 08:00 the next day, and a clock put 6 h on at night into the day
-        held it to the next day's morning): in the family's day it sounds now."""
+        and the engine's seconds left alone). One ending hours from any morning: the clock
+        stepped far, and it waits from now as news told now would (a clock put 6 h on at night
+        into the day held it to the next day's morning): in the family's day it sounds now."""
         mod = self.minute_of_day(rec[_UNTIL])
         off = None if mod is None else (FAMILY_DAY[0] - mod + 720) % 1440 - 720
-        if off is not None and not -30 < off < 30:
+        if off is not None and rec[_UNTIL] == self._blind_until:
+            # pressed without a time of day: as a press now would be (sounding again as the
+            # clock came in the day, or held to the morning after the next from 05:00-08:00)
+            self._snooze(kind, self._snooze_end(kind, now_s, self.current_settings(now_s)), events)
+        elif off is not None and not -30 < off < 30:
             if -180 <= off <= 180:
                 self._snooze(kind, rec[_UNTIL] + off * 60, events)
             else:

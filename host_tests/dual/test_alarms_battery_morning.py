@@ -120,3 +120,20 @@ def test_a_battery_warning_held_for_the_night_sounds_at_once_when_the_clock_step
     # stepped into another night (02:00 + 14 h at 03:00 = 17:00... and 21:00 on): the next 08:00
     eng, told, later = _told_at(2 * 60, hours=14, shift=(60, 20 * 60))   # 03:00 -> 23:00
     assert [m for m, e in later if e == "alarm_onset"][:1] == [60 + 9 * 60], later
+
+
+def test_a_battery_warning_answered_in_the_day_without_a_time_of_day_waits_for_8am_once_the_clock_comes():
+    # pressed at 14:00 before the box had a time of day (held a day); the clock comes at
+    # 14:05: as if pressed with the clock, it waits for the next 08:00, not sounding again at
+    # once; the same press at 06:00 sounds at 08:00 that morning, not the next
+    for mod0, at in ((14 * 60, 18 * 60), (6 * 60, 2 * 60), (10 * 60, 22 * 60)):
+        eng = make()
+        feed(eng, 0, 120)
+        eng.set_condition("transmitter_battery", "battery_low", True, 1, None)
+        eng.snooze(10)
+        on = []
+        for t in range(15, 30 * 3600, 5):
+            mod = None if t < 5 * MIN else (mod0 + t // MIN) % 1440
+            evs = feed(eng, t, 120, mod=mod) if t % (5 * MIN) == 0 else eng.tick(t, mod)
+            on += [t // MIN for e in evs if e.get("type") == "transmitter_battery" and e["event"] == "alarm_onset"]
+        assert on[:1] == [at], (mod0, on)
