@@ -559,18 +559,14 @@ class AlarmEngine:
         mod = self.minute_of_day(rec[_UNTIL])
         off = None if mod is None else (FAMILY_DAY[0] - mod + 720) % 1440 - 720
         if off is not None and rec[_UNTIL] == self._blind_until:
-            # pressed without a time of day: as a press now would be (sounding again as the
-            # clock came in the day, or held to the morning after the next from 05:00-08:00)
+            # pressed without a time of day (held a day): timed again as a press made now
             self._snooze(kind, self._snooze_end(kind, now_s, self.current_settings(now_s)), events)
         elif off is not None and not -30 < off < 30:
             if -180 <= off <= 180:
                 self._snooze(kind, rec[_UNTIL] + off * 60, events)
-            else:
-                now_mod = self.minute_of_day(now_s)
-                if FAMILY_DAY[0] <= now_mod < FAMILY_DAY[1]:
-                    rec[_UNTIL] = now_s    # (the round's own check sounds it)
-                else:
-                    self._snooze(kind, now_s + (FAMILY_DAY[0] - now_mod) % 1440 * 60, events)
+            else:   # as news told now: in the family's day the round's own check sounds it
+                rec[_UNTIL] = now_s
+                self._wait_for_morning(kind, now_s, events)
 
     def _snooze(self, kind, until, events):
         rec = self._alarms[kind]
