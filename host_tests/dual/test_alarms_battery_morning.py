@@ -97,16 +97,22 @@ def test_a_battery_warning_answered_without_a_time_of_day_sounds_at_8am_once_the
     # pressed at 02:00 while the box had no time of day, it was held a day (to 02:00 the next
     # night); the clock set at 02:05 moved that end to the 08:00 nearest it, the next day's:
     # 30 h. As if pressed with the clock: at 08:00 that morning
+    assert _pressed_without_a_time_of_day(2 * 60)[:1] == [6 * 60]
+
+
+def _pressed_without_a_time_of_day(mod0, hours=36):
+    """The battery warning told and pressed (at 10 s) while the box has no time of day; from
+    minute 5 the clock says mod0 + the minutes since. The minutes of its onsets after."""
     eng = make()
     feed(eng, 0, 120)
     eng.set_condition("transmitter_battery", "battery_low", True, 1, None)
     eng.snooze(10)
     on = []
-    for t in range(15, 36 * 3600, 5):
-        mod = None if t < 5 * MIN else (2 * 60 + t // MIN) % 1440   # 02:00 at t = 0
+    for t in range(15, hours * 3600, 5):
+        mod = None if t < 5 * MIN else (mod0 + t // MIN) % 1440
         evs = feed(eng, t, 120, mod=mod) if t % (5 * MIN) == 0 else eng.tick(t, mod)
         on += [t // MIN for e in evs if e.get("type") == "transmitter_battery" and e["event"] == "alarm_onset"]
-    assert on[:1] == [6 * 60], on
+    return on
 
 
 def test_a_battery_warning_held_for_the_night_sounds_at_once_when_the_clock_steps_into_the_day():
@@ -127,13 +133,5 @@ def test_a_battery_warning_answered_in_the_day_without_a_time_of_day_waits_for_8
     # 14:05: as if pressed with the clock, it waits for the next 08:00, not sounding again at
     # once; the same press at 06:00 sounds at 08:00 that morning, not the next
     for mod0, at in ((14 * 60, 18 * 60), (6 * 60, 2 * 60), (10 * 60, 22 * 60)):
-        eng = make()
-        feed(eng, 0, 120)
-        eng.set_condition("transmitter_battery", "battery_low", True, 1, None)
-        eng.snooze(10)
-        on = []
-        for t in range(15, 30 * 3600, 5):
-            mod = None if t < 5 * MIN else (mod0 + t // MIN) % 1440
-            evs = feed(eng, t, 120, mod=mod) if t % (5 * MIN) == 0 else eng.tick(t, mod)
-            on += [t // MIN for e in evs if e.get("type") == "transmitter_battery" and e["event"] == "alarm_onset"]
+        on = _pressed_without_a_time_of_day(mod0, hours=30)
         assert on[:1] == [at], (mod0, on)
