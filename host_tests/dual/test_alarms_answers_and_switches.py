@@ -133,3 +133,47 @@ def test_a_snoozed_low_that_clears_comes_back_snoozed_to_the_same_end():
     for t in range(90 * MIN, 91 * MIN + 5, 5):         # ... and sounding when it ends
         eng.tick(t)
     assert alarm(eng, "low")["status"] == "sounding"
+
+
+def _low_sounding_then_paused(clear_min=15):
+    """A low nobody answers (10 min: two escalation steps), then one reading that holds
+    nothing (82) clears it; returns the engine and the level it had when it cleared."""
+    eng = make(urgent_low_soon=False)
+    series(eng, 0, [130] * 6 + [120, 110, 100, 90, 80, 72, 66])      # low sounds at minute 60
+    for t in range(60 * MIN, 60 * MIN + clear_min * MIN, 5):
+        eng.tick(t)
+        if t % 300 == 0 and t > 60 * MIN:
+            feed(eng, t, 66)
+    level = alarm(eng, "low")["level"]
+    series(eng, 60 + clear_min, [82])                              # cleared: 82 holds nothing
+    assert alarm(eng, "low") is None
+    return eng, level
+
+
+def test_an_unanswered_low_that_clears_for_a_reading_comes_back_at_the_level_it_had():
+    # the prediction wavers as a fall levels off: a warning nobody answered clears for one
+    # reading and starts again (17 times within 10 min on the recorded CGM). It came back
+    # at level 0, quieter and slower than the sound nobody had answered
+    eng, level = _low_sounding_then_paused()
+    assert level >= 2, level
+    ev = series(eng, 80, [66])                                     # back 5 min later
+    assert kinds(ev) == ["low"], ev
+    back = alarm(eng, "low")
+    assert back["status"] == "sounding" and back["level"] == level, back
+    # it goes on escalating from there, a step later
+    for t in range(80 * MIN, 86 * MIN, 5):
+        eng.tick(t)
+    assert alarm(eng, "low")["level"] == level + 1, alarm(eng, "low")
+
+
+def test_a_low_back_long_after_its_clear_or_after_a_press_starts_afresh():
+    # past the pause (10 min), the fall that brings it back is a new episode
+    eng, level = _low_sounding_then_paused()
+    series(eng, 80, [82, 82])
+    series(eng, 90, [66])
+    assert alarm(eng, "low")["level"] == 0, alarm(eng, "low")
+    # a press meanwhile (someone is at the box, nothing sounding): afresh too
+    eng, level = _low_sounding_then_paused()
+    eng.snooze(78 * MIN)
+    series(eng, 80, [66])
+    assert alarm(eng, "low")["level"] == 0, alarm(eng, "low")
