@@ -41,10 +41,11 @@ _LOW_SIDE = ("urgent_low", "urgent_low_soon", "low")
 # raised on a prediction and held on a narrower band, so they clear and come back as a fall
 # levels off: one that clears while snoozed comes back snoozed to the same end
 _HELD = ("urgent_low_soon", "low")
-# ... and one of them nobody answered, back within PAUSE_S of such a clear, is the same
-# fall: it sounds again at the level it had reached, not afresh at level 0 (quieter and
-# slower than the sound nobody answered). Kept in RAM only: a reset meanwhile starts it
-# afresh, as a reset between two readings does any alarm that clears over it.
+# A low-side alarm that clears while sounding unanswered and one of the low side that
+# starts within PAUSE_S (the same warning back as its prediction wavers, or an urgent low
+# that hands over to a low) is the same episode nobody answered: the new one sounds at the
+# level reached, not afresh at level 0, quieter and slower (as _carry after an outage).
+# Kept in RAM only: a reset meanwhile starts it afresh.
 PAUSE_S = 600
 # A reading is dated when the transmitter measured it and reaches the engine a
 # session later (seconds; a retry within its window, more). no_data_minutes is a
@@ -87,7 +88,7 @@ class AlarmEngine:
         self._above_since = None   # persistent high: since when above
         self._judged_by = None     # (low, high, urgent_high) in force at the last judged reading
         self._held = {}            # kind -> the snooze end of a predicted low-side alarm that cleared under it
-        self._paused = {}          # kind -> (until, level, priority) of one that cleared unanswered
+        self._pause = None         # (until, level) of a low-side alarm that cleared unanswered
         self._mod = None           # (minute_of_day, at now_s)
         self._recent = []          # (t, sgv) of the readings of the last 15 min (fall/rise)
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
@@ -128,9 +129,11 @@ class AlarmEngine:
         if rec is None:
             p = BASE_PRIORITY[kind] if prio is None else prio
             rec = [SOUNDING, 0, now_s, reason, None, now_s + self._esc_s(), p, None]
-            paused = self._paused.pop(kind, None)
-            if was is None and paused is not None and now_s <= paused[0]:
-                was = (paused[1], max(p, paused[2]), now_s, rec[_ESC])
+            pause = self._pause
+            if was is None and pause is not None and kind in _LOW_SIDE:
+                self._pause = None
+                if now_s <= pause[0]:
+                    was = (pause[1], p + 1 if pause[1] == MAX_LEVEL and p < 2 else p, now_s, rec[_ESC])
             if was is not None:
                 rec[_LV], rec[_PRIO], rec[_SINCE], rec[_ESC] = was
             self._alarms[kind] = rec
@@ -181,8 +184,11 @@ class AlarmEngine:
                 self._held[kind] = rec[_UNTIL]
             else:
                 self._held.pop(kind, None)
-            if rec[_ST] == SOUNDING and rec[_LV] and self._now is not None:
-                self._paused[kind] = (self._now + PAUSE_S, rec[_LV], rec[_PRIO])
+        if kind in _LOW_SIDE and rec is not None and rec[_ST] == SOUNDING and rec[_LV] \
+                and self._now is not None:
+            pause = self._pause   # (two clearing on one reading: the louder)
+            level = rec[_LV] if pause is None or pause[0] < self._now else max(rec[_LV], pause[1])
+            self._pause = (self._now + PAUSE_S, level)
         if rec is not None:
             events.append(self._event("alarm_clear", kind, rec))
 
@@ -525,7 +531,7 @@ class AlarmEngine:
         """Short press: snooze the loudest sounding alarm for its snooze time (the
         loudest not in skip, the one heard, when there is one: loudest(skip))."""
         self._clock(now_s, None)
-        self._ended, self._owed, self._paused = 0, None, {}   # someone is at the box
+        self._ended, self._owed, self._pause = 0, None, None   # someone is at the box
         events = []
         kind = self._target(skip) or self._target()
         if kind is None:
@@ -635,7 +641,7 @@ class AlarmEngine:
         (urgent_low, urgent_low_soon and no_data: only a capped snooze); skip as
         for snooze()."""
         self._clock(now_s, None)
-        self._ended, self._owed, self._paused = 0, None, {}
+        self._ended, self._owed, self._pause = 0, None, None
         kind = self._target(skip) or self._target()
         if kind is None:
             return []

@@ -177,3 +177,35 @@ def test_a_low_back_long_after_its_clear_or_after_a_press_starts_afresh():
     eng.snooze(78 * MIN)
     series(eng, 80, [66])
     assert alarm(eng, "low")["level"] == 0, alarm(eng, "low")
+
+
+def test_an_urgent_low_nobody_answered_hands_over_to_a_low_at_the_level_it_had_reached():
+    # urgent low at 50 for 20 min, nobody at the box, then 66: the urgent low clears and
+    # hands over to low on that reading. The low started afresh at level 0, the quiet
+    # medium sound, for a glucose still low that nobody had answered for 20 min
+    eng = make()
+    series(eng, 0, [110, 110, 110, 110])
+    series(eng, 20, [50])
+    for t in range(20 * MIN, 40 * MIN, 5):
+        eng.tick(t)
+        if t % 300 == 0 and t > 20 * MIN:
+            feed(eng, t, 50)
+    ul = alarm(eng, "urgent_low")
+    assert ul["status"] == "sounding" and ul["level"] == 3, ul
+    ev = series(eng, 40, [66])
+    assert kinds(ev, "alarm_clear") == ["urgent_low"] and kinds(ev) == ["low"], ev
+    low = alarm(eng, "low")
+    # the top level brings one priority up to any alarm: medium -> high
+    assert low["status"] == "sounding" and low["level"] == 3 and low["priority"] == "high", low
+    # answered before the handover, the low starts as ever
+    eng = make()
+    series(eng, 0, [110, 110, 110, 110])
+    series(eng, 20, [50])
+    eng.acknowledge(21 * MIN)
+    for t in range(21 * MIN, 40 * MIN, 5):
+        eng.tick(t)
+        if t % 300 == 0:
+            feed(eng, t, 50)
+    ev = series(eng, 40, [66])
+    low = alarm(eng, "low")
+    assert low is not None and low["level"] == 0 and low["priority"] == "medium", low
