@@ -13,10 +13,14 @@
 #   broker answers in ms; one deadline for the whole handshake, _connect_within),
 #   happens only with Wi-Fi up and outside the BLE
 #   window, and is retried with back-off (2 s .. 5 min) after a failure;
-# - after CONNECT the socket is non-blocking: a QoS-0 publish of a few
-#   hundred bytes fits the kernel buffer and returns at once; when it does
-#   not fit (a stalled broker) the write raises instead of blocking or
-#   sending half a packet, and the publisher reconnects;
+# - after CONNECT the socket is non-blocking, and each packet (umqtt writes one
+#   in four parts) is written whole, one at a time, awaiting room as the
+#   broker's ACKs free the send buffer: the ESP32's lwIP holds 5.7 KB and 16
+#   segments unacknowledged, and what follows each CONNECT (discovery, the
+#   availability, every state: 2.9 KB in 64 writes, more with a long topic)
+#   written in one go did not fit, so every connection failed alike. A packet
+#   not all taken within _WRITE_S (a stalled broker) ends the connection, and
+#   the publisher reconnects;
 # - nothing is ever read synchronously: a reader task awaits the socket with
 #   asyncio (we publish only, so all the broker sends is PINGRESP), notices
 #   EOF at once; a ping after CONNECT and every keepalive/2 keeps the
@@ -40,6 +44,7 @@ _BACKOFF_MAX_S = 300
 _BRIEF_MAX = 3   # connections in a row the broker closed soon after answering: backed off from then
 _BRIEF_S = 30    # ... within this (a broker throwing out a shared client_id does so in ms)
 _BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not a new transmitter
+_WRITE_S = 10    # a packet the broker's ACKs make no room for this long: the broker is stalled
 
 # Home Assistant turns glucose and trend "unavailable" this long after their last
 # update (discovery's expire_after): three readings missed. Without it HA showed
@@ -236,14 +241,26 @@ class MqttPublisher:
                 pass  # a port without the option only answers later
             cl.sock.setblocking(False)
             cl.sock = _NonBlockingSocket(cl.sock)
-            for topic, payload in self._discovery():
-                cl.publish(_b(topic), _b(payload), retain=True)
-            cl.publish(_b(self.avail_topic), b"online", retain=True)
         except Exception:
             _close(cl)
             names.forget_address(c["host"], c["port"])
             raise
         return cl
+
+    async def _announce(self, cl):
+        """Discovery and the availability, first on each connection: a broker that
+        does not take them has failed the connect."""
+        try:
+            for topic, payload in self._discovery():
+                cl.publish(_b(topic), _b(payload), retain=True)
+                await cl.sock.send()
+            cl.publish(_b(self.avail_topic), b"online", retain=True)
+            await cl.sock.send()
+        except BaseException as e:   # cancelled too: the socket is closed
+            _close(cl)
+            if isinstance(e, Exception):
+                names.forget_address(self.c["host"], self.c["port"])
+            raise
 
     def _drop(self, why):
         if self._client is not None:
@@ -290,7 +307,7 @@ class MqttPublisher:
             self._put(_READING_AVAIL, "offline")
             self._expired = True
 
-    def _flush(self, cl):
+    async def _flush(self, cl):
         self._expire_reading()
         # a reading past its expiry is not sent again (a reconnect re-sends every
         # state): HA would restart the expiry
@@ -301,7 +318,8 @@ class MqttPublisher:
                 continue
             try:
                 cl.publish(_b(topic), _b(self._state[topic]), retain=True)
-            except Exception:
+                await cl.sock.send()
+            except BaseException:
                 self._pending.add(topic)  # resend on the next connection
                 raise
             self.published += 1
@@ -331,6 +349,7 @@ class MqttPublisher:
                                             host=self.c["host"], port=self.c["port"])
             try:
                 cl = self._connect()
+                await self._announce(cl)
             except Exception as e:
                 self._log("mqtt: connect to %s:%d failed: %s" % (self.c["host"], self.c["port"],
                                                                   type(e).__name__))
@@ -398,20 +417,23 @@ class MqttPublisher:
                 self._set_condition(False)
             if self._ping_at is not None and clock.ms() - self._ping_at > 2 * ping_ms:
                 return "no answer to a ping within %d s" % (2 * ping_ms // 1000)
+            # (cleared first: a state or the reader's end while a packet waits for
+            # room is not left waiting for the timeout below)
+            self._wake.clear()
             try:
                 self._expire_reading()
                 if self._pending:
                     if self._wifi is not None:
                         await self._wifi.wait_quiet(500)
-                    self._flush(cl)
+                    await self._flush(cl)
                 if last_ping is None or clock.ms() - last_ping >= ping_ms:
-                    cl.ping()
-                    last_ping = clock.ms()
+                    last_ping = clock.ms()   # (before: its answer can come during send)
                     if self._ping_at is None:
                         self._ping_at = last_ping
+                    cl.ping()
+                    await cl.sock.send()
             except (OSError, AttributeError) as e:
                 return "write failed: %s" % e
-            self._wake.clear()
             try:
                 await asyncio.wait_for_ms(self._wake.wait(), 1000)
             except asyncio.TimeoutError:
@@ -488,21 +510,34 @@ class _DeadlineSocket:
 
 
 class _NonBlockingSocket:
-    """What umqtt writes to after CONNECT: the real socket, non-blocking. A
-    write that does not fit the kernel buffer at once (a stalled broker)
-    raises instead of blocking or silently sending half a packet; the
-    publisher then reconnects. Reads go through asyncio (the reader task)."""
+    """What umqtt writes to after CONNECT: the real socket, non-blocking. umqtt
+    writes a packet in parts (header, topic length, topic, payload), each a
+    segment of its own on lwIP with TCP_NODELAY: they are gathered here, and
+    send() writes the packet whole, what does not fit now as the broker's ACKs
+    make room (never blocking the loop, never another packet in between); a
+    packet not all taken within _WRITE_S raises, and the publisher reconnects.
+    Reads go through asyncio (the reader task)."""
 
     def __init__(self, s):
         self.s = s
+        self.out = b""   # the packet umqtt is writing
+        self._stream = None
 
     def write(self, data, n=None):
         if n is not None:
             data = memoryview(data)[:n]
-        sent = self.s.write(data)
-        if sent is None or sent < len(data):
+        self.out += bytes(data)
+        return len(data)
+
+    async def send(self):
+        if self._stream is None:
+            self._stream = asyncio.StreamWriter(self.s)
+        out, self.out = self.out, b""
+        self._stream.write(out)
+        try:
+            await asyncio.wait_for_ms(self._stream.drain(), _WRITE_S * 1000)
+        except asyncio.TimeoutError:
             raise OSError("mqtt: send buffer full")
-        return sent
 
     def read(self, n):
         return self.s.read(n)

@@ -48,11 +48,42 @@
 # have no finaliser): here it stays counted. The Wi-Fi driver, mDNS and the
 # DNS resolver use lwIP's raw API, not sockets, on the board: nothing else is
 # counted.
+#
+# The send buffer (off unless asked: board_socket.send_buffer = True). On the
+# ESP32 a non-blocking write takes only what lwIP's send queue has room for:
+# TCP_SND_BUF bytes (ESP-IDF components/lwip/Kconfig LWIP_TCP_SND_BUF_DEFAULT,
+# 5760 = 4 MSS; 5744 in older IDFs) and TCP_SND_QUEUELEN segments (not set by
+# ESP-IDF's lwipopts.h, so lwIP opt.h's (4 * TCP_SND_BUF + MSS - 1) / MSS = 16);
+# MicroPython's ports/esp32 sdkconfig files set neither. Each write makes at
+# least one segment of its own (lwip_netconn_do_writemore calls tcp_output after
+# each write, and with TCP_NODELAY it is sent at once, so the next write cannot
+# join it); a segment frees only when the peer's ACK comes. lwIP refuses the write
+# (EAGAIN: the port's write() returns None) when either is used up, and cuts one
+# that fits the segments but not the bytes. The unix port's loopback takes
+# hundreds of KB at once, so a burst that the board refuses passed on the host.
+#   board_socket.send_buffer = True   # the board's stream sockets made from now on
+#   board_socket.acking = False       # the peer's ACKs stop coming (a stalled broker)
+#   board_socket.send_refused         # [bytes asked] of each write refused or cut
+# The model: the ACKs of what was sent come at the event loop's next turn (asyncio
+# polls the socket), none while the firmware runs without yielding; a blocking
+# write is the board's wait for them (all free). Kinder than the board: an ACK
+# costs the round trip (over Wi-Fi in modem sleep, which BLE coexistence makes
+# ESP-IDF require, the AP holds it until the station's next DTIM wake, about 100 ms
+# or more) and here one loop turn; harsher: on the board ACKs that come during a
+# long synchronous run are taken by lwIP's own task, and segments not yet sent
+# (beyond the congestion window) are joined by later writes.
 import sys
 import socket as _real
 
 LIMIT = 10    # CONFIG_LWIP_MAX_SOCKETS: ESP-IDF's default, kept by MicroPython's esp32 port
 ENFILE = 23   # the errno the board raises (newlib and Linux: the same number)
+SND_BUF = 5760    # CONFIG_LWIP_TCP_SND_BUF_DEFAULT
+MSS = 1440        # CONFIG_LWIP_TCP_MSS
+SND_QUEUELEN = (4 * SND_BUF + MSS - 1) // MSS   # lwIP's TCP_SND_QUEUELEN: 16
+
+send_buffer = False
+acking = True
+send_refused = []
 
 limit = None
 refused = []
@@ -103,7 +134,90 @@ def socket(*args):
         raise OSError(ENFILE)
     s = _real.socket(*args)
     _count(s)
+    if send_buffer and (len(args) < 2 or args[1] == _real.SOCK_STREAM):
+        return _SendQueue(s)
     return s
+
+
+try:
+    from io import IOBase as _IOBase
+except ImportError:
+    _IOBase = object
+
+
+class _SendQueue(_IOBase):
+    """A board's stream socket whose non-blocking writes take what lwIP's send
+    queue has room for (the model above)."""
+
+    def __init__(self, s):
+        import select
+        self.s = s
+        self.blocking = True
+        self.queued = 0      # bytes sent and not yet acknowledged
+        self.segments = 0
+        self._poll = select.poll()
+        self._poll.register(s, select.POLLIN)
+
+    def _acked(self):
+        if acking:
+            self.queued = self.segments = 0
+
+    def write(self, data, n=None):
+        if n is not None:
+            data = memoryview(data)[:n]
+        if self.blocking:   # the board waits for the ACKs
+            self._acked()
+            return self.s.write(data)
+        room = min(SND_BUF - self.queued, (SND_QUEUELEN - self.segments) * MSS)
+        if room <= 0:
+            send_refused.append(len(data))
+            return None
+        if room < len(data):
+            send_refused.append(len(data))
+            data = memoryview(data)[:room]
+        sent = self.s.write(data)
+        if sent:
+            self.queued += sent
+            self.segments += (sent + MSS - 1) // MSS
+        return sent
+
+    def setblocking(self, flag):
+        self.blocking = bool(flag)
+        return self.s.setblocking(flag)
+
+    def settimeout(self, t):
+        self.blocking = t is None or t > 0   # a timeout: the board waits (up to it)
+        return self.s.settimeout(t)
+
+    def read(self, *a):
+        return self.s.read(*a)
+
+    def readinto(self, *a):
+        return self.s.readinto(*a)
+
+    def readline(self, *a):
+        return self.s.readline(*a)
+
+    def ioctl(self, req, arg):
+        if req == 3:   # MP_STREAM_POLL: the loop's turn, the ACKs have come
+            self._acked()
+            self._poll.modify(self.s, arg)
+            r = self._poll.poll(0)
+            ev = r[0][1] if r else 0
+            if self.segments >= SND_QUEUELEN or self.queued >= SND_BUF:
+                ev &= ~4   # POLLOUT: not while the queue is full
+            return ev
+        return -22     # no fileno: polled through ioctl
+
+    def close(self):
+        try:
+            self._poll.unregister(self.s)
+        except Exception:
+            pass
+        return self.s.close()
+
+    def __getattr__(self, name):
+        return getattr(self.s, name)
 
 
 def reset():
@@ -219,6 +333,7 @@ def install(n=LIMIT):
     limit = n
     global peak
     del refused[:]
+    del send_refused[:]
     reset()
     peak = 0
     sys.modules["socket"] = sys.modules[__name__]
