@@ -24,7 +24,7 @@
 # resumes after them at a reset: they are kept in RTC memory with its resume
 # point (held_image(), given back as `held` at the next start; app.persist),
 # and, once dated, until the queue's next save to flash, as is every reading
-# queued since that save (the link resumes after it too). While some
+# queued since that save (the link resumes after it too; with its date). While some
 # are held and the clock is not set, the uploader asks the server for the time
 # (GET /api/v1/status.json, its Date header to on_server_date): with NTP
 # blocked nothing else would ever give the box a clock. Over https it asks
@@ -62,6 +62,12 @@ _START_REFUSED_S = 86400   # refused (401, 403): the log's ring is 48 lines, an 
 _HELD_FILE = ".held"  # beside the queue file: held readings, as the firmware before RTC memory
                       # kept them at a planned reset (read once, then removed)
 _HELD_REC = "<IHh"    # dex_s, sgv, trend (-32768: none): 8 bytes (app.persist.HELD_REC)
+# In held_image() the readings that had a wall time are followed by a mark, a record of
+# glucose 0 (no reading has it) whose first field is their activation, Unix seconds -
+# dex_s: they come back dated as they were. Dated again by the first reading after the
+# reset, those of a transmitter whose clock restarted meanwhile (or of another one)
+# reached Nightscout hours in the future (chaos seed 4999: 6 h ahead, the newest entry a
+# follower saw). Firmware before the mark skips it and dates the readings as it did.
 _CLEAR_AFTER_S = 1800  # queue_full clears only this long after the last drop (a drop per
                        # reading must not raise and clear it every 5 min all night); queue_damaged
                        # this long after it was found
@@ -134,8 +140,8 @@ class NightscoutUploader:
         self._dropped_s = None  # clock.ms() // 1000 of the last drop seen
         self._damaged_s = None  # ... of a damaged queue file found at start
         self._held = []  # (dex_s, sgv, trend) of readings that came without a wall time
-        self._dated = []  # (dex_s, sgv, trend) of those only the queue in RAM has: queued (or
-        # held, then dated) since its last save to flash and not yet stored by the server
+        self._dated = []  # (dex_s, sgv, trend, activation) of those only the queue in RAM has:
+        # queued (or held, then dated) since its last save to flash, not yet stored by the server
         self.delay_s = 0
         self.last_ok_ms = clock.ms()
         self.stats = {"posted": 0, "stored": 0, "failures": 0, "auth_failures": 0}
@@ -177,11 +183,19 @@ class NightscoutUploader:
         """Hold the readings of packed records (held_image); those no link can
         have given (damage) are left out. Returns how many were taken."""
         n = 0
+        group = []
         for i in range(len(data) // 8):
             d, sgv, t = struct.unpack_from(_HELD_REC, data, i * 8)
-            if 13 < sgv <= 0xFFF and (t == -32768 or -128 <= t <= 127):
-                self._hold(d, sgv, None if t == -32768 else t)
+            if sgv == 0 and t == 0 and d:   # a mark: the readings before it are dated by d
+                for dex_s, g, trend in group:
+                    self.queue.push((dex_s, d + dex_s, g, trend))
+                    self._dated.append((dex_s, g, trend, d))   # still in RAM only
+                group = []
+            elif 13 < sgv <= 0xFFF and (t == -32768 or -128 <= t <= 127):
+                group.append((d, sgv, None if t == -32768 else t))
                 n += 1
+        for h in group:   # no mark after them: held for want of a wall time
+            self._hold(*h)
         return n
 
     def _restore_held_file(self, path):
@@ -205,9 +219,22 @@ class NightscoutUploader:
         for RTC memory: the link resumes after them at a reset and never gives them
         again."""
         # the newest by transmitter time (a session's backfill comes after its live
-        # reading), as many as a start holds again: more would count as dropped there
+        # reading), as many as a start holds again: more would count as dropped there.
+        # The dated ones by activation, each group with its mark; the held ones last
+        # (app.persist keeps the end of the image when RTC memory is short)
         keep = sorted(self._dated + self._held, key=lambda h: h[0])[-_HELD_MAX:]
-        return b"".join(struct.pack(_HELD_REC, d, sgv, -32768 if t is None else t) for d, sgv, t in keep)
+        out = []
+        marks = []
+        for h in keep:
+            if len(h) > 3 and h[3] not in marks:
+                marks.append(h[3])
+        for a in marks + [None]:
+            for h in keep:
+                if (h[3] if len(h) > 3 else None) == a:
+                    out.append(struct.pack(_HELD_REC, h[0], h[1], -32768 if h[2] is None else h[2]))
+            if a is not None:
+                out.append(struct.pack(_HELD_REC, a, 0, 0))
+        return b"".join(out)
 
     # --- called from the reading path -------------------------------------
     def submit(self, reading):
@@ -225,7 +252,7 @@ class NightscoutUploader:
         if queued and self._store:
             # on flash at the queue's next save (5 min): until then it goes with the link's
             # resume point (held_image), else a reset between lost it from Nightscout
-            self._dated.append((dex_s, sgv, reading[3]))
+            self._dated.append((dex_s, sgv, reading[3], int(unix_s) - dex_s))
             if len(self._dated) > 2 * _HELD_MAX:   # (a save failing for hours)
                 self._dated = self._dated[-_HELD_MAX:]
         if self._held:
@@ -251,11 +278,11 @@ class NightscoutUploader:
         for d, sgv, trend in self._held:
             if -_HELD_SPAN_S <= dex_s - d <= _HELD_SPAN_S and activation + d > 0:
                 self.queue.push((d, activation + d, sgv, trend))
+                self._dated.append((d, sgv, trend, activation))
             else:
                 lost += 1  # another transmitter (its clock restarted): no way to date it
         if lost:
             self._log("nightscout: %d readings from before the wall clock could not be dated" % lost)
-        self._dated += self._held
         self._held = []
 
     # --- the task ---------------------------------------------------------

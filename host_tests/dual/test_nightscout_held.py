@@ -14,6 +14,13 @@ import struct
 from test_nightscout_rules import World, STORE, STORED, T, rd, _image, https, drive
 
 
+def _kept(image):
+    """The transmitter times of the readings in a held image (a mark, glucose 0, dates
+    the ones before it: not a reading)."""
+    recs = [struct.unpack_from("<IHh", image, i * 8) for i in range(len(image) // 8)]
+    return [r[0] for r in recs if r[1]]
+
+
 def _reset(w, up, wall=None):
     """A reset of any kind: what RTC memory kept (saved after the last reading), the
     queue's files as flash has them, a new uploader."""
@@ -58,11 +65,11 @@ def test_held_readings_dated_are_kept_until_the_queue_that_has_them_is_on_flash(
             up.submit((1000 + 300 * i, None, 100 + i, 0))
         w.clock.wall = True
         up.submit((1900, T, 120, 0, 6, "live"))
-        assert up._held == [] and len(up.held_image()) == 4 * 8   # (the live one too)
+        assert up._held == [] and len(_kept(up.held_image())) == 4   # (the live one too)
         again = _reset(w, up)                   # before the save: they come back, held
         again.submit((2200, T + 300, 121, 0, 6, "live"))
         assert [e[0] for e in again.queue.entries()] == [1000, 1300, 1600, 1900, 2200]
-        assert len(again.held_image()) == 5 * 8
+        assert len(_kept(again.held_image())) == 5
         _save_if_due(again)                     # the queue's first change starts its 5 min
         w.later(301)
         _save_if_due(again)
@@ -139,7 +146,7 @@ def test_dated_held_readings_the_server_stored_are_not_kept_for_a_reset():
         up.submit((1000, None, 100, 0))
         w.clock.wall = True
         up.submit((1300, T, 120, 0, 6, "live"))
-        assert len(up.held_image()) == 2 * 8    # (the live one too: in RAM only)
+        assert len(_kept(up.held_image())) == 2    # (the live one too: in RAM only)
         w.http.answers.append((200, None, STORED))
         c = up.post_once()
         try:
@@ -219,6 +226,32 @@ def test_after_a_three_hour_backfill_the_newest_readings_are_kept_for_a_reset():
         up.submit((20000, T, 100, 0, 6, "live"))
         for i in range(36):
             up.submit((20000 - 300 * (36 - i), T - 300 * (36 - i), 60 + i, 0, 6, "backfill"))
-        kept = [struct.unpack_from("<IHh", up.held_image(), i * 8)[0] for i in range(36)]
-        assert len(up.held_image()) == 36 * 8 and kept[-1] == 20000, kept
+        kept = _kept(up.held_image())
+        assert len(kept) == 36 and kept[-1] == 20000, kept
         assert kept[0] == 20000 - 300 * 35, kept           # the oldest backfilled one goes
+
+
+def test_readings_kept_for_a_reset_keep_their_dates_when_the_transmitter_clock_restarts():
+    # two readings of 130 dated on the transmitter's clock (activation A), a reset before the
+    # queue's save, and the transmitter's clock restarted meanwhile (dex back to 1576 at the
+    # next live reading, another activation). They came back undated and were dated by the
+    # new activation: on Nightscout 6 h in the future, the newest entry a follower saw for
+    # 6 h (chaos seed 4999)
+    with World(wall=True) as w:
+        up = w.uploader(store=STORE)
+        a = T - 23383                        # the old clock's activation
+        up.submit((23083, a + 23083, 130, 0, 6, "live"))
+        up.submit((23383, a + 23383, 130, 0, 6, "live"))
+        assert STORE not in w.fs.files
+        again = _reset(w, up)                # the watchdog, before the save
+        b = T + 300 - 1576                   # the restarted clock's activation
+        again.submit((1576, b + 1576, 131, 0, 6, "live"))
+        assert again.queue.entries() == [(23083, T - 300, 130, 0), (23383, T, 130, 0),
+                                         (1576, T + 300, 131, 0)], again.queue.entries()
+        # ... and through a second reset before the save, as they were
+        third = _reset(w, again)
+        assert sorted(e[1] for e in third.queue.entries()) == [T - 300, T, T + 300], third.queue.entries()
+        # readings held for want of a wall time still wait for one, beside the dated
+        third.submit((1876, None, 132, 0))
+        fourth = _reset(w, third)
+        assert fourth._held == [(1876, 132, 0)] and len(fourth.queue) == 3, (fourth._held, fourth.queue.entries())
