@@ -324,7 +324,7 @@ def _ms():
 
 class Follower:
     def __init__(self, cfg, on_reading, on_condition, on_server_date=None, log=log_print,
-                 ms=_ms, unix=_wall, pause=None, on_alarms=None):
+                 ms=_ms, unix=_wall, pause=None, on_alarms=None, since_fresh_s=None):
         url = cfg.get("url") or ""
         try:
             self.scheme, self.host, self.port, self.base = http.parse_url(url)
@@ -366,7 +366,12 @@ class Follower:
         self.early_s = None          # date of the newest entry reported as made before its time
         self.taken = []              # (unix_s, sgv) of the last COUNT entries taken, oldest first
         self.prev = None             # (unix_s, sgv) of that entry
-        self.fresh_at = ms()         # when the leader last gave a fresh entry (start: grace)
+        # when the leader last gave a fresh entry: at a start, silent_min of grace, or after
+        # a reset the age of the newest reading the box kept (since_fresh_s): a leader silent
+        # since before the reset is still silent at the first poll it fails, and the
+        # leader_silent restored from RTC memory sounds on (judged from boot, it cleared at
+        # that poll and the box was quiet silent_min with the leader still away: chaos seed 5012)
+        self.fresh_at = ms() - (since_fresh_s * 1000 if since_fresh_s and since_fresh_s > 0 else 0)
         self.active = {}             # condition name -> bool
         self.last_error = None
         self.polls = 0
@@ -395,8 +400,8 @@ class Follower:
 
     def _set(self, name, active):
         # the first verdict is reported too, False included: a leader_silent or
-        # leader_auth restored from RTC memory after a reset must clear (the
-        # silence is judged again from boot: no_data covers the grace period)
+        # leader_auth restored from RTC memory after a reset must clear when it no
+        # longer holds (the silence counts from the newest reading kept: fresh_at)
         if self.active.get(name) != active:
             self.active[name] = active
             self.on_condition("link", name, active)

@@ -64,7 +64,8 @@ class FakeHttp:
 class World:
     """A Follower with a fake server, clocks and sinks."""
 
-    def __init__(self, cfg=None, box_unix=None, ms=10 ** 7, server_date=True, http=None, alarms=False):
+    def __init__(self, cfg=None, box_unix=None, ms=10 ** 7, server_date=True, http=None, alarms=False,
+                 since_fresh_s=None):
         self.http = FakeHttp() if http is None else http
         self.box_unix, self.now_ms = box_unix, ms
         self.readings, self.conds, self.logs, self.dates = [], [], [], []
@@ -79,7 +80,8 @@ class World:
             c, reading, lambda k, n, a: self.conds.append((k, n, a)),
             on_server_date=self.dates.append if server_date else None, log=self.logs.append,
             ms=lambda: self.now_ms, unix=lambda: self.box_unix,
-            on_alarms=(lambda rep: self.given.append(("alarms", rep))) if alarms else None))
+            on_alarms=(lambda rep: self.given.append(("alarms", rep))) if alarms else None,
+            since_fresh_s=since_fresh_s))
 
     def _with_http(self, fn):
         real = follower.http
@@ -746,6 +748,33 @@ def test_a_poll_judges_the_silence():
     w.now_ms += 5 * 60000 + 1
     w.poll(error=OSError(113))
     assert w.silent() == [True]
+
+
+def test_after_a_reset_the_silence_counts_from_the_newest_reading_the_box_kept():
+    # a follower reset while its leader had been silent 29 min (the newest reading it kept
+    # in RTC memory, restored with the sounding leader_silent): the first poll, failed, said
+    # "not silent" (the grace of a start) and cleared the restored alarm; the box was quiet
+    # silent_min with the leader still away (chaos seed 5012)
+    w = World(cfg={"silent_min": 6}, since_fresh_s=29 * 60)
+    w.poll(error=OSError(111))
+    assert w.silent() == [True]
+    # a leader that answers at once clears it at that poll
+    w = World(cfg={"silent_min": 6}, since_fresh_s=29 * 60, box_unix=T0 + 60)
+    w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 60)
+    assert w.silent() == [False]
+    # a reading kept 2 min old (a leader box made a follower): silent 4 min on, not at once
+    w = World(cfg={"silent_min": 6}, since_fresh_s=120)
+    w.poll(error=OSError(111))
+    w.now_ms += 4 * 60000
+    w.f.check_silent()
+    assert w.silent() == [False], w.silent()
+    w.now_ms += 1
+    w.f.check_silent()
+    assert w.silent() == [False, True]
+    # none kept (a first boot, a power cut): the grace of a start, silent_min
+    w = World(cfg={"silent_min": 6})
+    w.poll(error=OSError(111))
+    assert w.silent() == [False]
 
 
 def test_only_an_entry_younger_than_silent_min_is_fresh():

@@ -861,6 +861,11 @@ def test_a_follower_polls_its_leader_and_its_conditions_raise_the_apps_alarm():
         assert f.kw["on_alarms"] is None and w.app.gate is None     # "all": every alarm sounds here
         # a leader_unanswered restored from RTC memory (the box was gated before a save) ends
         assert ("link", "leader_unanswered", False) in w.app.conds, w.app.conds
+        assert f.kw["since_fresh_s"] is None          # no reading kept: the grace of a start
+    with World({"role": "follower", "follow": {"url": "http://leader.local:17580"}}) as w:
+        w.app.engine.last_glucose = lambda: (100, w.app.now_s() - 1740)   # restored: 29 min old
+        wiring._source(w.app)
+        assert one("Follower").kw["since_fresh_s"] == 1740
     with World({"transmitter_id": "8G1234"}) as w:   # nor does a leader box keep one
         wiring._source(w.app)
         assert ("link", "leader_unanswered", False) in w.app.conds, w.app.conds
