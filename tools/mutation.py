@@ -169,7 +169,9 @@ MODULE_TESTS = {
     "forward/http": ("host_tests/dual/test_http_rules.py",),
     # the forwarders' rules over stand-ins (umqtt's client; http.request)
     "forward/mqtt": ("host_tests/dual/test_mqtt_rules.py",),
-    "forward/nightscout": ("host_tests/dual/test_nightscout_rules.py",),
+    # (the readings kept for a reset, and the sensor start's post, have files of their own)
+    "forward/nightscout": ("host_tests/dual/test_nightscout_rules.py", "host_tests/dual/test_nightscout_held.py",
+                           "host_tests/dual/test_nightscout_sensor_start.py"),
     "forward/sensorstart": ("host_tests/dual/test_nightscout_sensor_start.py",
                             "host_tests/dual/test_nightscout_rules.py"),
     "forward/lanapi": ("host_tests/dual/test_lanapi_rules.py",),

@@ -255,3 +255,78 @@ def test_readings_kept_for_a_reset_keep_their_dates_when_the_transmitter_clock_r
         third.submit((1876, None, 132, 0))
         fourth = _reset(w, third)
         assert fourth._held == [(1876, 132, 0)] and len(fourth.queue) == 3, (fourth._held, fourth.queue.entries())
+
+
+def test_readings_without_a_trend_survive_a_reset():
+    # the transmitter gives no rate for some readings (after a gap, at a calibration): such
+    # a reading waiting for the clock, or only in the queue in RAM, is kept for a reset all
+    # the same and reaches Nightscout without an arrow, not dropped as a damaged record
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE)
+        up.submit((1000, None, 100, None))
+        up.submit((1300, None, 101, 2))
+        up = _reset(w, up, wall=True)
+        assert up._held == [(1000, 100, None), (1300, 101, 2)], up._held
+        up.submit((1600, T, 102, None, 6, "live"))
+        again = _reset(w, up)                   # before the queue's save: kept in RTC memory
+        again.submit((1900, T + 300, 103, 0, 6, "live"))
+        assert again.queue.entries() == [(1000, T - 600, 100, None), (1300, T - 300, 101, 2),
+                                         (1600, T, 102, None), (1900, T + 300, 103, 0)], \
+            again.queue.entries()
+
+
+def test_after_a_backfill_of_a_fall_the_newest_readings_are_kept_whatever_the_glucose():
+    # the newest by transmitter time, not the highest glucose: after a 3-h gap through a fall,
+    # the live reading (the lowest) and the last of the fall are what a reset must keep
+    with World(wall=True) as w:
+        up = w.uploader(store=STORE)
+        up.submit((20000, T, 55, -2, 6, "live"))
+        for i in range(36):
+            up.submit((20000 - 300 * (36 - i), T - 300 * (36 - i), 200 - 4 * i, -2, 6, "backfill"))
+        image = up.held_image()
+        kept = [struct.unpack_from("<IHh", image, i * 8)[:2] for i in range(len(image) // 8)]
+        kept = [r for r in kept if r[1]]             # (not the mark that dates them)
+        assert len(kept) == 36 and kept[-1] == (20000, 55), kept
+        assert kept[0] == (20000 - 300 * 35, 200 - 4), kept
+
+
+def test_a_backfill_repeating_a_reading_the_server_stored_is_not_posted_again_after_a_reset():
+    # the link's backfill repeats readings it gave live: one the queue refuses as already
+    # there (stored by the server) is not kept for a reset, where it would be dated again
+    # and posted a second time (a doubled point, or one minutes off where the clock moved)
+    with World(wall=True) as w:
+        up = w.uploader(store=STORE)
+        up.submit((1000, T, 100, 0, 6, "live"))
+        w.http.answers.append((200, None, STORED))
+        drive(up.post_once())
+        assert up.held_image() == b""
+        assert up.submit((1000, T, 100, 0, 6, "backfill")) is False
+        up.submit((1000, T, None, 0, 6, "backfill"))   # (no glucose: nothing to post)
+        assert up.held_image() == b""
+        again = _reset(w, up)
+        again.submit((1300, T + 300, 101, 0, 6, "live"))
+        assert again.queue.entries() == [(1300, T + 300, 101, 0)], again.queue.entries()
+
+
+def test_what_is_kept_for_a_reset_stays_bounded_while_the_flash_and_the_network_fail():
+    # a queue that cannot be saved and a server out of reach for a day: what waits for the
+    # next save is kept for a reset, but RAM holds at most twice a start's 36 (the heap is
+    # small), and RTC memory the newest 36
+    with World(wall=True) as w:
+        up = w.uploader(store=STORE)
+        for i in range(288):
+            up.submit((1000 + 300 * i, T + 300 * i, 100 + i % 50, 0, 6, "live"))
+            assert len(up._dated) <= 72
+        image = up.held_image()
+        assert len(_kept(image)) == 36
+        assert struct.unpack_from("<IHh", image, 0)[0] == 1000 + 300 * 252
+
+
+def test_held_records_at_the_edges_of_what_a_link_gives_are_taken_and_counted():
+    # a glucose of 14..4095 and a trend of -128..127 (or none) are a link's; one past is damage
+    rec = [(1000, 14, 0), (1300, 4095, -128), (1600, 120, 127), (1900, 120, -32768),
+           (2200, 13, 0), (2500, 4096, 0), (2800, 120, -129), (3100, 120, 128)]
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE, held=b"".join(struct.pack("<IHh", *r) for r in rec))
+        assert up._held == [(1000, 14, 0), (1300, 4095, -128), (1600, 120, 127), (1900, 120, None)]
+        assert "nightscout: 4 readings without a wall time kept through the reset" in w.logs, w.logs
