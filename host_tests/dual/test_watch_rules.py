@@ -330,6 +330,14 @@ def test_low_clears_above_3700_mv_only():
     assert got[2] is True and got[3:] == [None, None, False, None, None] and not w.low
 
 
+def test_a_cell_back_at_exactly_3700_mv_keeps_the_warning():
+    # "clears only above OK_MV": a cell that recovers to 3.70 V under a lighter load is not
+    # charged, and the warning stays up until it is over it
+    got, w = _verdicts([3400] * 3 + [3700] * 5)
+    assert got[2] is True and got[3:] == [None] * 5 and w.low
+    assert w.add(3701) is None and w.add(3701) is None and w.add(3701) is False
+
+
 def test_the_verdict_is_the_median_of_the_last_five():
     # two low reads among five are outvoted; three are not
     got, w = _verdicts([4000, 4000, 3000, 3000, 4000])
