@@ -244,3 +244,19 @@ def test_a_predicted_urgent_low_holds_its_band_on_the_reading_after_a_long_gap()
     # ... and it clears above the band, as without a gap
     feed(eng, 95 * MIN, 66)
     assert alarm(eng, "urgent_low_soon") is None
+
+
+def test_after_a_long_gap_a_predicted_urgent_low_clears_at_the_top_of_its_band():
+    # the band the reading alone holds after a gap is the one it has with a prediction:
+    # below urgent_low + 10. At 65 (urgent_low 55) glucose is out of it, and the warning
+    # clears on that first reading, as it does at 65 without a gap
+    eng = make(low_enabled=False)
+    ev = []
+    for i, v in enumerate([110, 104, 98, 92, 86, 80, 74, 68, 62]):
+        ev += feed(eng, i * 5 * MIN, v)
+    assert kinds(ev) == ["urgent_low_soon"], ev
+    for t in range(41 * MIN, 75 * MIN, 30):
+        eng.tick(t)
+    ev = feed(eng, 75 * MIN, 65)
+    assert sorted(kinds(ev, "alarm_clear")) == ["no_data", "urgent_low_soon"], ev
+    assert alarm(eng, "urgent_low_soon") is None
