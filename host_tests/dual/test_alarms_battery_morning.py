@@ -135,3 +135,31 @@ def test_a_battery_warning_answered_in_the_day_without_a_time_of_day_waits_for_8
     for mod0, at in ((14 * 60, 18 * 60), (6 * 60, 2 * 60), (10 * 60, 22 * 60)):
         on = _pressed_without_a_time_of_day(mod0, hours=30)
         assert on[:1] == [at], (mod0, on)
+
+
+def _pressed_in_the_day(mod0, shift, hours=22):
+    """The battery warning told at local minute mod0 (in the family's day: it sounds) and
+    pressed at 10 s (held to the next 08:00); at minute shift[0] the clock is put shift[1]
+    minutes on (back when negative). The minutes of its onsets after the press."""
+    mod = lambda m: (mod0 + m + (shift[1] if m >= shift[0] else 0)) % 1440
+    eng = make()
+    feed(eng, 0, 120, mod=mod(0))
+    eng.set_condition("transmitter_battery", "battery_low", True, 1, mod(0))
+    eng.snooze(10)
+    on = []
+    for t in range(15, hours * 3600, 5):
+        evs = feed(eng, t, 120, mod=mod(t // MIN)) if t % (5 * MIN) == 0 else eng.tick(t, mod(t // MIN))
+        on += [t // MIN for e in evs if e.get("type") == "transmitter_battery" and e["event"] == "alarm_onset"]
+    return on
+
+
+def test_a_battery_warning_answered_in_the_afternoon_keeps_to_8am_when_the_clock_is_put_right_by_up_to_3_hours():
+    # pressed at 15:00, held to 08:00 the next day; at 16:00 the phone's save puts the clock
+    # right (a time zone mended): by up to 3 h either way the hold's end stays at 08:00 on the
+    # wall (it does not sound again that afternoon); by more, it is news told now, and in the
+    # family's day that is at once (README, transmitter_battery)
+    day = 17 * 60   # 15:00 to 08:00
+    for by, at in ((60, day - 60), (-60, day + 60), (180, day - 180), (-180, day + 180),
+                   (181, 60), (-181, 60)):
+        on = _pressed_in_the_day(15 * 60, (60, by))
+        assert on[:1] == [at], (by, on)
