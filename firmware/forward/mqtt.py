@@ -310,11 +310,11 @@ class MqttPublisher:
     async def _flush(self, cl):
         self._expire_reading()
         # a reading past its expiry is not sent again (a reconnect re-sends every
-        # state): HA would restart the expiry
-        stale = self._stale()
+        # state): HA would restart the expiry. Judged at each state: a reading can come
+        # while one waits for room
         while self._pending:
             topic = self._pending.pop()
-            if stale and topic.rsplit("/", 1)[1] in _READING_OBJECTS:
+            if topic.rsplit("/", 1)[1] in _READING_OBJECTS and self._stale():
                 continue
             try:
                 cl.publish(_b(topic), _b(self._state[topic]), retain=True)

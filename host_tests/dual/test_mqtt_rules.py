@@ -932,6 +932,25 @@ def test_a_reading_15_min_old_makes_the_glucose_unavailable_on_the_broker_too():
     assert told[5] == (2100000, "reading_availability", "offline"), told    # and the next one expires too
 
 
+def test_a_reading_that_comes_while_the_states_wait_for_room_is_sent():
+    # the states go out a packet at a time, each waiting for the broker's ACKs to make room;
+    # a reading that came meanwhile, after one that had expired, was skipped as stale with
+    # it (the flush judged the reading's age once, at its start): the broker kept the old
+    # glucose until the next reading (chaos seed 5052)
+    def setup(w):
+        w.pub.publish_reading(reading(1000, 132))
+        w.pub.publish_link("encrypted")
+        # 20 min on (between two pings): no room, and the link's news waits for it
+        w.at(1210 * 1000, lambda: setattr(w.broker.sock, "room", 0))
+        w.at(1210 * 1000 + 1, lambda: w.pub.publish_link("connected"))
+        w.at(1213 * 1000, lambda: w.pub.publish_reading(reading(2000, 121)))
+        w.at(1216 * 1000, lambda: setattr(w.broker.sock, "room", None))   # room again
+    w = run_world(setup, until_s=1300)
+    assert w.pub.connects == 1
+    assert w.state("link") == "connected" and w.state("glucose") == "121", w.broker.publishes[-8:]
+    assert w.state("reading_availability") == "online"
+
+
 def test_a_reading_that_comes_old_expires_from_when_it_was_taken():
     # a follower's reading, or one the leader kept through an outage: 10 min old when it comes
     def setup(w):
