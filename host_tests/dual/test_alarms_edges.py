@@ -220,13 +220,9 @@ def test_a_wall_clock_step_moves_the_schedule_not_the_snooze():
     assert kinds(eng.tick(10 + 15 * MIN)) == ["urgent_low"]
 
 
-def test_a_predicted_urgent_low_holds_its_band_on_the_reading_after_a_long_gap():
-    # low alarms off (a setting, or a night's schedule): urgent_low_soon is the warning
-    # above 55. It sounds at 62; the signal is lost for 35 min, which restarts the
-    # filter. The first reading after it, 60, is in the warning's band (urgent_low + 10):
-    # it held there before the gap and must hold after it, not clear because the
-    # restarted filter predicts nothing yet (glucose 57-60 was then silent: no rate
-    # for a new prediction, not below 55)
+def _warning_then_a_long_gap():
+    """Low alarms off: urgent_low_soon sounds on a fall to 62 (minute 40), then no reading
+    for 35 min (the filter restarts); returns the engine and the events so far."""
     eng = make(low_enabled=False)
     ev = []
     for i, v in enumerate([110, 104, 98, 92, 86, 80, 74, 68, 62]):
@@ -234,6 +230,17 @@ def test_a_predicted_urgent_low_holds_its_band_on_the_reading_after_a_long_gap()
     assert kinds(ev) == ["urgent_low_soon"], ev
     for t in range(41 * MIN, 75 * MIN, 30):
         ev += eng.tick(t)
+    return eng, ev
+
+
+def test_a_predicted_urgent_low_holds_its_band_on_the_reading_after_a_long_gap():
+    # low alarms off (a setting, or a night's schedule): urgent_low_soon is the warning
+    # above 55. It sounds at 62; the signal is lost for 35 min, which restarts the
+    # filter. The first reading after it, 60, is in the warning's band (urgent_low + 10):
+    # it held there before the gap and must hold after it, not clear because the
+    # restarted filter predicts nothing yet (glucose 57-60 was then silent: no rate
+    # for a new prediction, not below 55)
+    eng, ev = _warning_then_a_long_gap()
     assert "no_data" in kinds(ev)
     ev = feed(eng, 75 * MIN, 60)
     assert kinds(ev, "alarm_clear") == ["no_data"], ev
@@ -250,13 +257,7 @@ def test_after_a_long_gap_a_predicted_urgent_low_clears_at_the_top_of_its_band()
     # the band the reading alone holds after a gap is the one it has with a prediction:
     # below urgent_low + 10. At 65 (urgent_low 55) glucose is out of it, and the warning
     # clears on that first reading, as it does at 65 without a gap
-    eng = make(low_enabled=False)
-    ev = []
-    for i, v in enumerate([110, 104, 98, 92, 86, 80, 74, 68, 62]):
-        ev += feed(eng, i * 5 * MIN, v)
-    assert kinds(ev) == ["urgent_low_soon"], ev
-    for t in range(41 * MIN, 75 * MIN, 30):
-        eng.tick(t)
+    eng, ev = _warning_then_a_long_gap()
     ev = feed(eng, 75 * MIN, 65)
     assert sorted(kinds(ev, "alarm_clear")) == ["no_data", "urgent_low_soon"], ev
     assert alarm(eng, "urgent_low_soon") is None
