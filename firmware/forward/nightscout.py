@@ -118,6 +118,13 @@ def validate(cfg):
             "alert_after_s": need(cfg, "alert_after_s", int, w, 3600, False)}
 
 
+def _activation(h):
+    """The mark a kept reading goes with (held_image), or None: held for want of a wall
+    time, or an activation a mark cannot carry."""
+    a = h[3] if len(h) > 3 else None
+    return a if a is not None and 0 < a <= 0xFFFFFFFF else None
+
+
 class NightscoutUploader:
     def __init__(self, cfg, on_condition=None, wifi=None, queue=None, store_path=None,
                  on_server_date=None, log=log_print, on_memory=None, session=None, start_path=None,
@@ -223,15 +230,15 @@ class NightscoutUploader:
         # The dated ones by activation, each group with its mark; the held ones last
         # (app.persist keeps the end of the image when RTC memory is short)
         keep = sorted(self._dated + self._held, key=lambda h: h[0])[-_HELD_MAX:]
-        out = []
         marks = []
         for h in keep:
-            if len(h) > 3 and h[3] not in marks:
-                marks.append(h[3])
+            a = _activation(h)
+            if a is not None and a not in marks:
+                marks.append(a)
+        out = []
         for a in marks + [None]:
-            for h in keep:
-                if (h[3] if len(h) > 3 else None) == a:
-                    out.append(struct.pack(_HELD_REC, h[0], h[1], -32768 if h[2] is None else h[2]))
+            out += [struct.pack(_HELD_REC, h[0], h[1], -32768 if h[2] is None else h[2])
+                    for h in keep if _activation(h) == a]
             if a is not None:
                 out.append(struct.pack(_HELD_REC, a, 0, 0))
         return b"".join(out)

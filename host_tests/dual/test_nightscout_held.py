@@ -330,3 +330,14 @@ def test_held_records_at_the_edges_of_what_a_link_gives_are_taken_and_counted():
         up = w.uploader(store=STORE, held=b"".join(struct.pack("<IHh", *r) for r in rec))
         assert up._held == [(1000, 14, 0), (1300, 4095, -128), (1600, 120, 127), (1900, 120, None)]
         assert "nightscout: 4 readings without a wall time kept through the reset" in w.logs, w.logs
+
+
+def test_a_reading_whose_activation_a_mark_cannot_carry_is_kept_held_not_lost():
+    # a wall time before the transmitter's own count (a clock gone wrong): the activation is
+    # negative, which the mark's unsigned field cannot hold; packing it raised, and RTC memory
+    # kept the image of the save before. It goes held instead, dated again after a reset
+    with World(wall=True) as w:
+        up = w.uploader(store=STORE)
+        up.submit((5000, 100, 120, 0, 6, "live"))
+        image = up.held_image()
+        assert _kept(image) == [5000] and len(image) == 8, image
