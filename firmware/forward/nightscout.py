@@ -195,6 +195,9 @@ class NightscoutUploader:
             d, sgv, t = struct.unpack_from(_HELD_REC, data, i * 8)
             if sgv == 0 and t == 0 and d:   # a mark: the readings before it are dated by d
                 for dex_s, g, trend in group:
+                    if d + dex_s > 0xFFFFFFFF:   # damage the sum let through: no date the
+                        n -= 1                   # queue holds (it refused it, and the start)
+                        continue
                     self.queue.push((dex_s, d + dex_s, g, trend))
                     self._dated.append((dex_s, g, trend, d))   # still in RAM only
                 group = []

@@ -341,3 +341,18 @@ def test_a_reading_whose_activation_a_mark_cannot_carry_is_kept_held_not_lost():
         up.submit((5000, 100, 120, 0, 6, "live"))
         image = up.held_image()
         assert _kept(image) == [5000] and len(image) == 8, image
+
+
+def test_a_damaged_mark_that_dates_a_reading_past_what_the_queue_holds_never_stops_the_start():
+    # RTC memory's sum is 16 bits: a damaged mark (glucose 0, trend 0) whose activation
+    # dates the reading before it past 2106 (no Unix time of 32 bits) must not stop the
+    # uploader (its queue refuses such a date: the start failed at every reset, RTC memory
+    # keeping the image while no uploader asked for another)
+    good = struct.pack("<IHh", 700, 100, 3) + struct.pack("<IHh", T - 1000, 0, 0)
+    bad = struct.pack("<IHh", 1300, 110, 2) + struct.pack("<IHh", 0xFFFFFF00, 0, 0)
+    with World(wall=True) as w:
+        w.fs.files[STORE] = _image(rd(0))
+        up = w.uploader(store=STORE, held=good + bad)
+        assert up.queue.entries() == [(700, T - 300, 100, 3), rd(0)], up.queue.entries()
+        assert up._held == []
+        assert "nightscout: 1 readings without a wall time kept through the reset" in w.logs, w.logs
