@@ -121,7 +121,7 @@ def validate(cfg):
 def _activation(h):
     """The mark a kept reading goes with (held_image), or None: held for want of a wall
     time, or an activation a mark cannot carry."""
-    a = h[3] if len(h) > 3 else None
+    a = h[3]
     return a if a is not None and 0 < a <= 0xFFFFFFFF else None
 
 
@@ -146,7 +146,7 @@ class NightscoutUploader:
         self._dropped_seen = 0
         self._dropped_s = None  # clock.ms() // 1000 of the last drop seen
         self._damaged_s = None  # ... of a damaged queue file found at start
-        self._held = []  # (dex_s, sgv, trend) of readings that came without a wall time
+        self._held = []  # (dex_s, sgv, trend, None) of readings that came without a wall time
         self._dated = []  # (dex_s, sgv, trend, activation) of those only the queue in RAM has:
         # queued (or held, then dated) since its last save to flash, not yet stored by the server
         self.delay_s = 0
@@ -279,13 +279,13 @@ class NightscoutUploader:
         if len(self._held) >= _HELD_MAX:
             self._held.pop(0)
             self.queue.dropped += 1  # lost: raises nightscout_queue_full
-        self._held.append((dex_s, sgv, trend))
+        self._held.append((dex_s, sgv, trend, None))
 
     def _date_held(self, dex_s, unix_s):
         """A reading with a wall time dates the held ones of the same transmitter clock."""
         activation = unix_s - dex_s
         lost = 0
-        for d, sgv, trend in self._held:
+        for d, sgv, trend, _ in self._held:
             if -_HELD_SPAN_S <= dex_s - d <= _HELD_SPAN_S and activation + d > 0:
                 self.queue.push((d, activation + d, sgv, trend))
                 self._dated.append((d, sgv, trend, activation))

@@ -107,7 +107,7 @@ def test_held_records_no_link_can_give_are_left_out_and_never_stop_the_start():
     with World(wall=True) as w:
         w.fs.files[STORE] = _image(rd(0))
         up = w.uploader(store=STORE, held=good + bad + b"\x01\x02\x03")
-        assert up._held == [(1000, 100, 3), (1300, 110, None)]
+        assert up._held == [(1000, 100, 3, None), (1300, 110, None, None)]
         assert up.queue.entries() == [rd(0)]      # the queue restored all the same
 
 
@@ -120,7 +120,7 @@ def test_a_held_file_of_the_firmware_before_cut_by_a_power_cut_is_recovered_then
         w.fs.files[STORE + ".held.tmp"] = rec
         w.fs.files[STORE + ".held.bak"] = b"old"
         up = w.uploader(store=STORE)
-        assert up._held == [(1000, 100, 3), (1300, 110, None)]
+        assert up._held == [(1000, 100, 3, None), (1300, 110, None, None)]
         assert [f for f in w.fs.files if ".held" in f] == []
 
 
@@ -131,7 +131,7 @@ def test_a_half_written_or_damaged_held_file_never_stops_the_uploader():
             struct.pack("<IHh", 1300, 0xFFFF, 0) + b"\x00\x01"
         w.fs.files[STORE] = _image(rd(0))
         up = w.uploader(store=STORE)
-        assert up._held == [(1000, 100, 3)] and up.queue.entries() == [rd(0)]
+        assert up._held == [(1000, 100, 3, None)] and up.queue.entries() == [rd(0)]
     with World(wall=False) as w:
         w.fs.files[STORE + ".held"] = b"x" * 8
         w.fs.files[STORE] = _image(rd(0))
@@ -254,7 +254,7 @@ def test_readings_kept_for_a_reset_keep_their_dates_when_the_transmitter_clock_r
         # readings held for want of a wall time still wait for one, beside the dated
         third.submit((1876, None, 132, 0))
         fourth = _reset(w, third)
-        assert fourth._held == [(1876, 132, 0)] and len(fourth.queue) == 3, (fourth._held, fourth.queue.entries())
+        assert fourth._held == [(1876, 132, 0, None)] and len(fourth.queue) == 3, (fourth._held, fourth.queue.entries())
 
 
 def test_readings_without_a_trend_survive_a_reset():
@@ -266,7 +266,7 @@ def test_readings_without_a_trend_survive_a_reset():
         up.submit((1000, None, 100, None))
         up.submit((1300, None, 101, 2))
         up = _reset(w, up, wall=True)
-        assert up._held == [(1000, 100, None), (1300, 101, 2)], up._held
+        assert up._held == [(1000, 100, None, None), (1300, 101, 2, None)], up._held
         up.submit((1600, T, 102, None, 6, "live"))
         again = _reset(w, up)                   # before the queue's save: kept in RTC memory
         again.submit((1900, T + 300, 103, 0, 6, "live"))
@@ -328,7 +328,8 @@ def test_held_records_at_the_edges_of_what_a_link_gives_are_taken_and_counted():
            (2200, 13, 0), (2500, 4096, 0), (2800, 120, -129), (3100, 120, 128)]
     with World(wall=False) as w:
         up = w.uploader(store=STORE, held=b"".join(struct.pack("<IHh", *r) for r in rec))
-        assert up._held == [(1000, 14, 0), (1300, 4095, -128), (1600, 120, 127), (1900, 120, None)]
+        assert up._held == [(1000, 14, 0, None), (1300, 4095, -128, None), (1600, 120, 127, None),
+                            (1900, 120, None, None)]
         assert "nightscout: 4 readings without a wall time kept through the reset" in w.logs, w.logs
 
 
