@@ -2061,6 +2061,21 @@ def test_a_restarted_transmitter_never_gives_the_clock_back():
     assert chaos.on_restarted_clock(back, w)[-1]["dex_s"] == DEX0 + 26 * 60
 
 
+def test_the_old_transmitters_restart_after_a_swap_leaves_the_new_ones_clock_alone():
+    # (seed 5104) the new transmitter saved, then the old one's clock restarted in a power cut:
+    # the box follows the new one, whose kept activation still holds; on the old one, judged
+    epoch = SPRING
+    w = _world(tx_id="8G1234", follower=None)
+    ev = [{"event": "world_clock", "t_ms": 0, "unix_s": epoch},
+          {"event": "power_cut", "t_ms": 10 * MIN, "off_s": 600},
+          {"event": "tx_restart", "t_ms": 15 * MIN, "shift_s": 10 ** 6},
+          {"event": "reset", "t_ms": 20 * MIN}, {"event": "config_loaded", "t_ms": 20 * MIN, "tx_id": "8NEW12"}]
+    ev += [clock_at(m * MIN, epoch + m * 60, 0) for m in range(21, 40)]
+    assert chaos.check_tx_restart(w, ev, 60 * MIN) == []
+    ev[4]["tx_id"] = "8G1234"
+    assert len(chaos.check_tx_restart(w, ev, 60 * MIN)) == 1
+
+
 def test_a_transmitter_restarted_after_the_power_on_before_its_session_gives_no_clock_back():
     # (seed 1423) the power back at 23 min, the transmitter's clock restarted at 24 min, before
     # the first session (26 min): the box cannot know the time from it, so 19 does not ask for it

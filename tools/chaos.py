@@ -5432,13 +5432,18 @@ def check_tx_restart(w, events, end_ms):
     """22 (round 8): after a power-on whose off time held a restart of the transmitter's
     clock, in a world without Wi-Fi: the kept activation no longer matches, so the clock
     stays unknown (each `clock` sample) until a phone post sets it, through later power
-    cuts too (seed 976); never set from the transmitter."""
+    cuts too (seed 976); never set from the transmitter. Only in a boot on the restarted
+    transmitter: a swap's box follows another, whose kept activation still holds (seed
+    5104: the old transmitter restarted during a cut after the new one was saved)."""
     if has_wifi(w):
         return []
     rs = [t for t, _ in tx_restarts(events)]
     out = []
     for cut, on in power_offs(events):
         if not any(cut <= t <= on for t in rs):
+            continue
+        boot = next((e for e in events if e["t_ms"] >= on and e.get("event") == "config_loaded"), None)
+        if boot is not None and boot.get("tx_id") != w["tx_id"]:
             continue
         # through later cuts too (seed 976): nothing kept matches until a phone sets the clock
         stop = min([e["t_ms"] for e in events if e["t_ms"] > on and e.get("event") == "phone_clock"
