@@ -45,7 +45,7 @@ _HELD = ("urgent_low_soon", "low")
 # starts within PAUSE_S (the same warning back as its prediction wavers, or an urgent low
 # that hands over to a low) is the same episode nobody answered: the new one sounds at the
 # level reached, not afresh at level 0, quieter and slower (as _carry after an outage).
-# Kept in RAM only: a reset meanwhile starts it afresh.
+# Kept through a reset (alarms.persist, PAUSED).
 PAUSE_S = 600
 # A reading is dated when the transmitter measured it and reaches the engine a
 # session later (seconds; a retry within its window, more). no_data_minutes is a

@@ -3,7 +3,8 @@
 # survive the monotonic clock restarting at boot; restore(data, now_s, away_s)
 # maps them onto the new clock, aged by away_s, the time from the save to now
 # (the caller knows it from the RTC's clock; 0 takes the reset as instantaneous).
-# Layout (little-endian), 55 bytes + 16 per active alarm (and per held snooze, HELD):
+# Layout (little-endian), 55 bytes + 16 per active alarm (and per held snooze, HELD,
+# and a pause, PAUSED):
 #   header  B version, B alarm count, h last sgv (-1 none; -2 none, and the next field is
 #           the age of the no_data count's start: a box that never had a usable reading
 #           since its power-on keeps counting across a reset), i last usable reading age s,
@@ -23,7 +24,9 @@
 #           at the save (a schedule's switch since: engine._judged_by). JUDGED_AT: on
 #           a sounding low, high or urgent_high record, its aux field is the threshold
 #           of the last judged reading (a settings save's restart changes the settings
-#           the restore rebuilds the others from; an older firmware reads aux only while snoozed))
+#           the restore rebuilds the others from; an older firmware reads aux only while snoozed).
+#           PAUSED: no alarm, a low-side alarm that cleared while sounding unanswered
+#           (engine._pause): the level it reached, and the pause left in the snooze-left field)
 # A sounding alarm's escalation goes on from where it was, with the time away:
 # restarted at each boot, a box in a reset loop shorter than escalate_minutes
 # never got louder, and a follower box waiting for its top level (alarms.gate)
@@ -63,6 +66,7 @@ ESC_KEPT = 1       # in the flags field
 HELD = 2           # ... (a reset forgot these, see save)
 JUDGED_OTHER = 4
 JUDGED_AT = 8      # ... on a sounding low, high or urgent_high: its aux field is that threshold
+PAUSED = 16
 _JUDGED = ("low", "high", "urgent_high")   # engine._judged_by's order (glucose._SCHEDULED)
 # how long after a restore a device or forwarding condition raised again takes up the
 # saved one's level: the parts that find their fault at boot raise it in the first
@@ -94,8 +98,12 @@ def save(eng):
     # restore knows these exactly, by the minute of day saved): without it a schedule's
     # switch across a reset went unseen, and a high of the day's threshold sounded all night
     judged, s = eng._judged_by, eng.current_settings(now)
+    # a low-side alarm nobody answered comes back at its level within the pause: a reset
+    # in between started it afresh, at the quiet level 0
+    pause = eng._pause if eng._pause is not None and eng._pause[0] > now else None
+    count = len(kinds) + len(held) + (pause is not None)
     out = bytearray(struct.pack(
-        _HEAD, VERSION, len(kinds) + len(held), sgv, last, _ago(now, eng._above_since), -1 if mod is None else mod,
+        _HEAD, VERSION, count, sgv, last, _ago(now, eng._above_since), -1 if mod is None else mod,
         _ago(now, p.t_s), *(p.save()[:9] + (min(p.n_read, 255),))))
     for kind in kinds:
         rec = eng._alarms[kind]
@@ -122,6 +130,9 @@ def save(eng):
     for kind in held:
         out += struct.pack(_ALARM, _e.TYPES.index(kind), _e.SNOOZED, 0, _e.BASE_PRIORITY[kind], 0,
                            int(eng._held[kind] - now), -1, 0, HELD)
+    if pause is not None:
+        out += struct.pack(_ALARM, _e.TYPES.index("low"), _e.SOUNDING, pause[1], _e.BASE_PRIORITY["low"],
+                           0, int(pause[0] - now), -1, 0, PAUSED)
     return bytes(out)
 
 
@@ -209,6 +220,7 @@ def restore(eng, data, now_s, away_s=0):
     eng._alarms = {}
     eng._carried = {}
     eng._held = {}
+    eng._pause = None
     eng._judged_by = None
     if eng._fresh_t is not None:   # (the settings of the save's minute: JUDGED_OTHER's reference)
         j = _settings.effective(eng.settings, None if head[5] < 0 else head[5])
@@ -238,6 +250,9 @@ def restore(eng, data, now_s, away_s=0):
                 eng._carried[kind] = (now_s + CARRY_S, _codes(f[7], f[6]), f[2], f[3], saved - f[4], esc)
             continue
         if kind in _e.CONDITIONS and reason == "unknown":
+            continue
+        if f[8] & PAUSED:
+            eng._pause = (saved + min(max(f[5], 0), _e.PAUSE_S), f[2])
             continue
         longest = _longest(eng, kind, s, why)
         if f[8] & HELD:

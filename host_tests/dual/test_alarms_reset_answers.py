@@ -88,6 +88,42 @@ def test_a_held_snooze_survives_a_reset_loop_and_ends_when_it_ended():
     assert alarm(box.eng, "low")["status"] == "sounding"
 
 
+def _unanswered_low_cleared(box):
+    """A low nobody answers (sounding at 60 min, 66) clears at 82 (75 min); returns the
+    level it reached."""
+    for i, v in enumerate([130] * 6 + [120, 110, 100, 90, 80, 72, 66]):
+        box.feed(i * 5 * MIN, v)
+    for t in range(60 * MIN, 75 * MIN, 5):
+        box.tick(t)
+        if t % 300 == 0 and t > 60 * MIN:
+            box.feed(t, 66)
+    level = alarm(box.eng, "low")["level"]
+    box.feed(75 * MIN, 82)
+    assert alarm(box.eng, "low") is None and level >= 2, level
+    return level
+
+
+def test_an_unanswered_low_that_clears_comes_back_at_its_level_across_a_reset():
+    # The low nobody answered comes back at 66 (80 min) at the level it reached
+    # (engine.PAUSE_S), not afresh. A reset in between (the watchdog at 77 min, 5 s away)
+    # forgot that: the low came back at level 0, the quiet sound, for a fall nobody had
+    # answered for 15 min
+    for resets in (False, True):
+        box = Box(urgent_low_soon=False)
+        level = _unanswered_low_cleared(box)
+        if resets:
+            box.reset(77 * MIN)
+        box.feed(80 * MIN, 66)
+        back = alarm(box.eng, "low")
+        assert back["status"] == "sounding" and back["level"] == level, (resets, back)
+    # past the pause (a reset 10 min away) a fall is a new episode: afresh
+    box = Box(urgent_low_soon=False)
+    _unanswered_low_cleared(box)
+    box.reset(77 * MIN, away_s=600)
+    box.feed(90 * MIN, 66)
+    assert alarm(box.eng, "low")["level"] == 0, alarm(box.eng, "low")
+
+
 def _episode(box, values, press_at):
     for i, v in enumerate(values):
         box.feed(i * 5 * MIN, v)
