@@ -2038,13 +2038,18 @@ def test_a_phone_clock_is_taken_when_the_box_has_none_and_ignored_otherwise():
     assert len(chaos.check_phone_clock(w, [first, boot, again])) == 1
 
 
+def _restart_in_a_cut(epoch):
+    """A power cut (10-20 min) in which the transmitter's clock restarts (15 min)."""
+    return [{"event": "world_clock", "t_ms": 0, "unix_s": epoch},
+            {"event": "power_cut", "t_ms": 10 * MIN, "off_s": 600},
+            {"event": "tx_restart", "t_ms": 15 * MIN, "shift_s": 10 ** 6},
+            {"event": "reset", "t_ms": 20 * MIN}]
+
+
 def test_a_restarted_transmitter_never_gives_the_clock_back():
     epoch = SPRING
     w = _world(tx_id="8G1234", follower=None)
-    ev = [{"event": "world_clock", "t_ms": 0, "unix_s": epoch},
-          {"event": "power_cut", "t_ms": 10 * MIN, "off_s": 600},
-          {"event": "tx_restart", "t_ms": 15 * MIN, "shift_s": 10 ** 6},
-          {"event": "reset", "t_ms": 20 * MIN}]
+    ev = _restart_in_a_cut(epoch)
     unknown = ev + [clock_at(m * MIN, None, None) for m in range(21, 40)]
     assert chaos.check_tx_restart(w, unknown, 60 * MIN) == []
     wrong = ev + [clock_at(m * MIN, epoch - 9 * 86400 + m * 60, 0) for m in range(21, 40)]
@@ -2066,10 +2071,7 @@ def test_the_old_transmitters_restart_after_a_swap_leaves_the_new_ones_clock_alo
     # the box follows the new one, whose kept activation still holds; on the old one, judged
     epoch = SPRING
     w = _world(tx_id="8G1234", follower=None)
-    ev = [{"event": "world_clock", "t_ms": 0, "unix_s": epoch},
-          {"event": "power_cut", "t_ms": 10 * MIN, "off_s": 600},
-          {"event": "tx_restart", "t_ms": 15 * MIN, "shift_s": 10 ** 6},
-          {"event": "reset", "t_ms": 20 * MIN}, {"event": "config_loaded", "t_ms": 20 * MIN, "tx_id": "8NEW12"}]
+    ev = _restart_in_a_cut(epoch) + [{"event": "config_loaded", "t_ms": 20 * MIN, "tx_id": "8NEW12"}]
     ev += [clock_at(m * MIN, epoch + m * 60, 0) for m in range(21, 40)]
     assert chaos.check_tx_restart(w, ev, 60 * MIN) == []
     ev[4]["tx_id"] = "8G1234"
