@@ -145,61 +145,18 @@ except ImportError:
     _IOBase = object
 
 
-class PolledStream(_IOBase):
-    """A stand-in for a board's stream socket, wrapping a host one: asyncio polls it
-    through ioctl (no fileno), as it does the board's; the rest is the socket's."""
-
-    def __init__(self, s):
-        import select
-        self.s = s
-        self._poll = select.poll()
-        self._poll.register(s, select.POLLIN)
-
-    def _events(self, arg):
-        self._poll.modify(self.s, arg)
-        r = self._poll.poll(0)
-        return r[0][1] if r else 0
-
-    def ioctl(self, req, arg):
-        if req == 3:   # MP_STREAM_POLL: what the socket itself says
-            return self._events(arg)
-        return -22     # anything else (MP_STREAM_GET_FILENO: none, polled through ioctl)
-
-    def read(self, *a):
-        return self.s.read(*a)
-
-    def readinto(self, *a):
-        return self.s.readinto(*a)
-
-    def readline(self, *a):
-        return self.s.readline(*a)
-
-    def write(self, *a):
-        return self.s.write(*a)
-
-    def setblocking(self, flag):
-        return self.s.setblocking(flag)
-
-    def close(self):
-        try:
-            self._poll.unregister(self.s)
-        except Exception:
-            pass
-        return self.s.close()
-
-    def __getattr__(self, name):
-        return getattr(self.s, name)
-
-
-class _SendQueue(PolledStream):
+class _SendQueue(_IOBase):
     """A board's stream socket whose non-blocking writes take what lwIP's send
     queue has room for (the model above)."""
 
     def __init__(self, s):
-        PolledStream.__init__(self, s)
+        import select
+        self.s = s
         self.blocking = True
         self.queued = 0      # bytes sent and not yet acknowledged
         self.segments = 0
+        self._poll = select.poll()
+        self._poll.register(s, select.POLLIN)
 
     def _acked(self):
         if acking:
@@ -232,14 +189,35 @@ class _SendQueue(PolledStream):
         self.blocking = t is None or t > 0   # a timeout: the board waits (up to it)
         return self.s.settimeout(t)
 
+    def read(self, *a):
+        return self.s.read(*a)
+
+    def readinto(self, *a):
+        return self.s.readinto(*a)
+
+    def readline(self, *a):
+        return self.s.readline(*a)
+
     def ioctl(self, req, arg):
         if req == 3:   # MP_STREAM_POLL: the loop's turn, the ACKs have come
             self._acked()
-            ev = self._events(arg)
+            self._poll.modify(self.s, arg)
+            r = self._poll.poll(0)
+            ev = r[0][1] if r else 0
             if self.segments >= SND_QUEUELEN or self.queued >= SND_BUF:
                 ev &= ~4   # POLLOUT: not while the queue is full
             return ev
-        return -22
+        return -22     # no fileno: polled through ioctl
+
+    def close(self):
+        try:
+            self._poll.unregister(self.s)
+        except Exception:
+            pass
+        return self.s.close()
+
+    def __getattr__(self, name):
+        return getattr(self.s, name)
 
 
 def reset():

@@ -34,7 +34,6 @@
 # flight came in several pieces spreads the work over more calls on the board; a
 # handshake refused for the board's clock fails before any, board_tls.)
 import vtime
-from board_socket import PolledStream, _IOBase
 
 # ms per call: the board's figures, with where they come from. `make probe` on a board
 # (tools/board_probe.py) measures the TLS handshake (net: tls_handshake_ms, with the
@@ -123,6 +122,13 @@ def flash_write_ms(n):
     return ms
 
 
+try:
+    import io
+    _IOBase = io.IOBase
+except (ImportError, AttributeError):   # CPython has one too; this is for a port without
+    _IOBase = object
+
+
 class _FlashFile(_IOBase):
     """A file opened for writing: its bytes are counted and the board's time for them is
     charged when it is closed (the firmware's writes are synchronous: write and close
@@ -177,13 +183,16 @@ def _open(path, mode="r", *a, **kw):
     return f
 
 
-class _TlsSocket(PolledStream):
+class _TlsSocket(_IOBase):
     """The board's TLS socket as far as time goes: its second read or write (the one that
     takes the server's first flight) holds the board for the handshake's maths."""
 
     def __init__(self, s):
-        PolledStream.__init__(self, s)
+        import select
+        self._s = s
         self._calls = 0
+        self._poll = select.poll()
+        self._poll.register(s, select.POLLIN)
 
     def _io(self, f, *a):
         self._calls += 1
@@ -194,16 +203,36 @@ class _TlsSocket(PolledStream):
                 charge("tls_handshake")
 
     def read(self, *a):
-        return self._io(self.s.read, *a)
+        return self._io(self._s.read, *a)
 
     def readinto(self, *a):
-        return self._io(self.s.readinto, *a)
+        return self._io(self._s.readinto, *a)
 
     def readline(self, *a):
-        return self._io(self.s.readline, *a)
+        return self._io(self._s.readline, *a)
 
     def write(self, *a):
-        return self._io(self.s.write, *a)
+        return self._io(self._s.write, *a)
+
+    def ioctl(self, req, arg):
+        if req == 3:   # MP_STREAM_POLL: what the TLS socket itself says
+            self._poll.modify(self._s, arg)
+            r = self._poll.poll(0)
+            return r[0][1] if r else 0
+        return -22     # anything else (MP_STREAM_GET_FILENO: none, polled through ioctl)
+
+    def setblocking(self, flag):
+        return self._s.setblocking(flag)
+
+    def close(self):
+        try:
+            self._poll.unregister(self._s)
+        except Exception:
+            pass
+        return self._s.close()
+
+    def __getattr__(self, name):
+        return getattr(self._s, name)
 
 
 def tls_socket(s):
