@@ -183,7 +183,7 @@ def test_an_upload_with_no_socket_retries_raises_forwarding_and_delivers_once_on
 def sim(tmp_path, hours, config=None, inject=None, **env):
     e = dict(os.environ, HEADLESS="1", HOURS=str(hours), PLOT="", FLASH=str(tmp_path / "flash"))
     for k in ("TRACE", "START", "DAYS", "CONFIG", "HTTP_PORT", "SETUP_PORT", "NIGHTSCOUT_URL", "MQTT",
-              "SOCKETS", "INJECT"):
+              "SOCKETS", "INJECT", "SEND_BUFFER"):
         e.pop(k, None)
     if config is not None:
         (tmp_path / "config.json").write_text(json.dumps(config))
@@ -263,3 +263,16 @@ def test_a_phone_posting_to_the_setup_page_is_not_counted_in_the_boxs_sockets(tm
     phone = kinds(ev, "phone_clock")
     assert len(phone) == 1 and phone[0].get("http") == 400, phone   # the refused form, answered
     assert not kinds(ev, "socket_refused"), kinds(ev, "socket_refused")
+
+
+def test_the_simulator_sends_through_the_boards_send_queue_by_default(tmp_path, ns):
+    # lwIP's send queue (board_socket.send_buffer) on every plain stream socket of the
+    # firmware, polled by the virtual clock's loop at full speed; SEND_BUFFER=0 leaves
+    # the host's loopback, which takes hundreds of KB at once
+    url = "http://127.0.0.1:%d" % ns.port
+    for env, model in (({}, True), ({"SEND_BUFFER": "0"}, False)):
+        ns.entries.clear()
+        ev = sim(tmp_path, 1.1, NIGHTSCOUT_URL=url, NIGHTSCOUT_SECRET="0123456789abcdef", **env)
+        end = kinds(ev, "sim_end")[0]
+        assert (end["send_refused"] is not None) == model, end
+        assert len(ns.entries) >= 10, (env, len(ns.entries))   # the hour's readings arrived

@@ -23,6 +23,10 @@ Options (environment variables, as `make sim` passes them):
   SOCKETS=n          the board's sockets (default 10, lwIP's CONFIG_LWIP_MAX_SOCKETS: past them
                      socket() raises OSError 23 and a connection is dropped unaccepted,
                      tools/host/board_socket.py; `socket_refused` events); 0: no limit
+  SEND_BUFFER=0      the host's loopback for the firmware's writes; by default the board's
+                     TCP send queue models each plain stream socket (tools/host/board_socket.py:
+                     a non-blocking write takes only what lwIP's queue has room for until
+                     the peer's ACKs free it; not under TLS)
   HEAP=n             MicroPython heap size; default: the code's size (measured by a
                      probe run) + 64K + a host allowance (see HEADROOM below). On the
                      board the firmware is frozen into the image, so its bytecode
@@ -111,6 +115,8 @@ def options(env=os.environ):
             sys.exit("sim: INJECT is not JSON (%s)" % e)
     if env.get("SOCKETS"):
         o["sockets"] = _number(env, "SOCKETS", None, int)
+    if env.get("SEND_BUFFER"):
+        o["send_buffer"] = env["SEND_BUFFER"] not in ("0", "off")
     if o.get("config") and not os.path.isfile(o["config"]):
         sys.exit("sim: no config file %s" % o["config"])
     if o.get("faults"):

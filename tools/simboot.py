@@ -53,6 +53,9 @@ BOARD_TIME = (os.getenv("BOARD_TIME") or "1") not in ("0", "off") and \
 
 machine.set_log_limit(400)  # the pin log is for tests; keep it out of the firmware's heap
 BOARD_SOCKET = sys.modules["board_socket"]
+# lwIP's send queue on the firmware's plain stream sockets (board_socket: a write takes what
+# the queue has room for until the peer's ACKs); SEND_BUFFER=0 leaves the host's loopback
+BOARD_SOCKET.send_buffer = OPTS.get("send_buffer", True)
 
 
 class SimDone(Exception):
@@ -2017,7 +2020,8 @@ def main():
             emit({"event": "heap_code", "alloc": HEAP["code"], "free": gc.mem_free()})
             board_time.enabled = BOARD_TIME
     emit({"event": "sim_end", "boots": boots, "reading_to_alarm_us": percentiles(LAT["hist"], LAT["n"]),
-          "board_time": board_time.charged if BOARD_TIME else None})
+          "board_time": board_time.charged if BOARD_TIME else None,
+          "send_refused": len(BOARD_SOCKET.send_refused) if BOARD_SOCKET.send_buffer else None})
 
 
 def percentiles(hist, n):

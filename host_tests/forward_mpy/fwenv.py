@@ -55,22 +55,6 @@ def real_diff_us(a, b):
     return vtime._rt.ticks_diff(a, b)
 
 
-# Work-around for a tools/host/vtime.py bug (reported, not fixed there):
-# select.poll.ipoll() reuses ONE tuple for every event, and vtime's
-# _Poller.ipoll does list(ipoll(...)), so with two sockets ready at once
-# (a loopback client and server) asyncio sees one socket twice and the other
-# never (KeyError in IOQueue.wait_io_event). Copy each event out instead.
-def _ipoll_fixed(self, timeout):
-    ready = [(f, 1) for f in self.flags.values() if f.state]
-    real = [(o, e) for o, e in self.real.ipoll(0 if ready else timeout)] if self.n_real else []
-    self.events = len(ready) + len(real)
-    self.real_events = len(real)
-    return ready + real
-
-
-vtime._Poller.ipoll = _ipoll_fixed
-
-
 def mqtt_snapshot(port):
     """Retained messages on the broker at 127.0.0.1:port right now (a test-side
     subscriber, test code only)."""

@@ -49,7 +49,8 @@
 # DNS resolver use lwIP's raw API, not sockets, on the board: nothing else is
 # counted.
 #
-# The send buffer (off unless asked: board_socket.send_buffer = True). On the
+# The send buffer (off unless asked: board_socket.send_buffer = True; the simulator,
+# tools/simboot.py, asks unless SEND_BUFFER=0). On the
 # ESP32 a non-blocking write takes only what lwIP's send queue has room for:
 # TCP_SND_BUF bytes (ESP-IDF components/lwip/Kconfig LWIP_TCP_SND_BUF_DEFAULT,
 # 5760 = 4 MSS; 5744 in older IDFs) and TCP_SND_QUEUELEN segments (not set by
@@ -65,7 +66,8 @@
 #   board_socket.acking = False       # the peer's ACKs stop coming (a stalled broker)
 #   board_socket.send_refused         # [bytes asked] of each write refused or cut
 # The model: the ACKs of what was sent come at the event loop's next turn (asyncio
-# polls the socket), none while the firmware runs without yielding; a blocking
+# polls the socket: vtime's poller asks poll_flags, so the real socket is polled and
+# the loop waits on it as on any other), none while the firmware runs without yielding; a blocking
 # write is the board's wait for them (all free). Kinder than the board: an ACK
 # costs the round trip (over Wi-Fi in modem sleep, which BLE coexistence makes
 # ESP-IDF require, the AP holds it until the station's next DTIM wake, about 100 ms
@@ -198,15 +200,19 @@ class _SendQueue(_IOBase):
     def readline(self, *a):
         return self.s.readline(*a)
 
+    def poll_flags(self, flags):
+        """The loop's turn: the ACKs have come; what to poll the socket for (the
+        host's asyncio polls self.s with these, tools/host/vtime.py)."""
+        self._acked()
+        if self.segments >= SND_QUEUELEN or self.queued >= SND_BUF:
+            return flags & ~4   # POLLOUT: not while the queue is full
+        return flags
+
     def ioctl(self, req, arg):
-        if req == 3:   # MP_STREAM_POLL: the loop's turn, the ACKs have come
-            self._acked()
-            self._poll.modify(self.s, arg)
+        if req == 3:   # MP_STREAM_POLL (a poller other than asyncio's)
+            self._poll.modify(self.s, self.poll_flags(arg))
             r = self._poll.poll(0)
-            ev = r[0][1] if r else 0
-            if self.segments >= SND_QUEUELEN or self.queued >= SND_BUF:
-                ev &= ~4   # POLLOUT: not while the queue is full
-            return ev
+            return r[0][1] if r else 0
         return -22     # no fileno: polled through ioctl
 
     def close(self):
@@ -315,6 +321,8 @@ async def _serve(self, s, cb, ssl):
             continue
         if _accepted(s2, s) is None:
             continue
+        if send_buffer and not ssl and not any(w is s for w in _world):
+            s2 = _SendQueue(s2)
         if ssl:
             try:
                 s2 = ssl.wrap_socket(s2, server_side=True, do_handshake_on_connect=False)

@@ -58,6 +58,10 @@ class SSLContext:
             refused.append((now, kw.get("server_hostname")))
             sock.close()
             raise ValueError(NOT_YET_VALID)
+        # The send queue's model (board_socket) stops at TLS: a TLS object over a Python
+        # stream has no file descriptor, and the host's poll would wait on it in real time
+        if hasattr(sock, "poll_flags"):
+            sock = sock.s
         # timed: its handshake's maths hold the board (board_time, when installed)
         return board_time.tls_socket(self._ctx.wrap_socket(sock, *a, **kw))
 

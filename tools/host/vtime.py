@@ -174,37 +174,55 @@ class _Poller:
     """asyncio's poller on the host: ThreadSafeFlags (set by virtual-world
     events) are checked in Python; only real objects (sockets) reach the
     real select.poll, which costs ~1 ms per call on the unix port as soon as
-    it holds a non-fd object."""
+    it holds a non-fd object. A Python stream over a real socket (the board's
+    send queue, board_socket) is polled as that socket, with the flags its
+    poll_flags(flags) gives at each turn."""
 
     def __init__(self):
         import select
         self.real = select.poll()
         self.flags = {}
+        self.wrapped = {}   # id(real socket): [wrapper, flags]
         self.n_real = 0
         self.events = 0
+
+    def _socket(self, obj, flags=None):
+        """The real socket obj is polled as (obj, or a wrapper's, kept with its flags
+        until unregistered: flags None)."""
+        if not hasattr(obj, "poll_flags"):
+            return obj
+        if flags is None:
+            self.wrapped.pop(id(obj.s), None)
+        else:
+            self.wrapped[id(obj.s)] = [obj, flags]
+        return obj.s
 
     def register(self, obj, flags):
         if _is_flag(obj):
             self.flags[id(obj)] = obj
         else:
-            self.real.register(obj, flags)
+            self.real.register(self._socket(obj, flags), flags)
             self.n_real += 1
 
     def modify(self, obj, flags):
         if not _is_flag(obj):
-            self.real.modify(obj, flags)
+            self.real.modify(self._socket(obj, flags), flags)
 
     def unregister(self, obj):
         if _is_flag(obj):
             self.flags.pop(id(obj), None)
         else:
-            self.real.unregister(obj)
+            self.real.unregister(self._socket(obj))
             self.n_real -= 1
 
     def ipoll(self, timeout):
         ready = [(f, 1) for f in self.flags.values() if f.state]  # 1 = POLLIN
+        w = self.wrapped
+        for o, flags in w.values():
+            self.real.modify(o.s, o.poll_flags(flags))
         # ipoll() reuses one tuple for every event: copy each one
-        real = [(o, ev) for o, ev in self.real.ipoll(0 if ready else timeout)] if self.n_real else []
+        real = [(w[id(o)][0] if id(o) in w else o, ev)
+                for o, ev in self.real.ipoll(0 if ready else timeout)] if self.n_real else []
         self.events = len(ready) + len(real)
         self.real_events = len(real)
         return ready + real
