@@ -20,3 +20,28 @@ except lanapi.BadRequest as e:
 '''])
     assert r.stdout.split("\n")[0] == "9007199254740993 1700000600001 1500", r.stdout
     assert "bad find[date][$gte]: not a number" in r.stdout
+
+
+def test_a_reset_on_the_host_forgets_every_firmware_module():
+    # the board's reset starts every module afresh; the host's boot loop drops the
+    # firmware's modules so the next boot imports them anew. screen and setup were left
+    # out once: each boot after a reset ran the first boot's modules, which held the
+    # first boot's other modules (their code twice in the heap the next boot measures)
+    import os
+    from conftest import APP_MICROPYPATH, FIRMWARE
+    names = sorted(n[:-3] if n.endswith(".py") else n for n in os.listdir(FIRMWARE)
+                   if n.endswith(".py") or os.path.isfile(os.path.join(FIRMWARE, n, "__init__.py")))
+    assert {"main", "screen", "setup", "alarms"} <= set(names), names
+    r = run_micropython(["-c", r'''
+import sys
+sys.path.insert(0, "tools/host")
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+names = %r
+for n in names:
+    __import__(n)
+import microdot, umqtt.simple
+virtual_esp32.forget_firmware()
+print("LEFT", sorted(m for m in sys.modules if m.split(".")[0] in names + ["microdot", "umqtt"]))
+''' % names], env={"MICROPYPATH": APP_MICROPYPATH}, heap="2M")
+    assert "LEFT []" in r.stdout, r.stdout + r.stderr
