@@ -425,7 +425,7 @@ def test_an_advert_of_our_name_with_the_dexcom_service_or_company_id_alone_is_ou
     assert _advert("flags", "name") == {"sessions": 0, "readings": 0}
 
 
-HANDLE = r'''
+FROM_1 = r'''
 import vradio
 def new_handle(self):
     h = 1        # this stack numbers its connections from 1
@@ -433,6 +433,8 @@ def new_handle(self):
         h += 1
     return h
 vradio.Controller._new_handle = new_handle
+'''
+HANDLE = FROM_1 + r'''
 dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1,
                 faults="bonded_unencrypted")
 link = link_with()
@@ -918,12 +920,15 @@ def test_a_link_lost_while_encrypting_with_our_keys_is_a_cut_not_a_refusal():
     # the transmitter refusing our keys: a bond_lost counted toward the slot conflict (two
     # losses at the edge of range raised slot_conflict, "change the slot setting") and a new
     # bond started on the dead link. A cut is told as one, and is no conflict
-    out = _run(prog(RADIO_LOSS, "/tmp/test_link_gaps_radio_loss.json"))
-    assert out["cuts"] == 2, out
-    assert out["lost"] == [[1, "link cut while encrypting with the stored keys"],
-                           [2, "link cut while encrypting with the stored keys"]], out
-    assert out["conflict"] == [], out
-    assert [k for k, r in out["ends"] if r == "connection lost"] == [1, 2], out
+    # (also on a stack numbering its connections from 1: the disconnect's handle, not the
+    # address type beside it, clears the encryption's failure)
+    for numbering in ("", FROM_1):
+        out = _run(prog(numbering + RADIO_LOSS, "/tmp/test_link_gaps_radio_loss.json"))
+        assert out["cuts"] == 2, out
+        assert out["lost"] == [[1, "link cut while encrypting with the stored keys"],
+                               [2, "link cut while encrypting with the stored keys"]], (numbering, out)
+        assert out["conflict"] == [], out
+        assert [k for k, r in out["ends"] if r == "connection lost"] == [1, 2], out
 
 
 PAIRING_CUT = r'''
@@ -1006,3 +1011,44 @@ def test_a_connection_request_the_transmitter_did_not_hear_is_not_taken_for_a_de
         assert out["ends"][0][1] == "connection lost", (order, out)
         # the next wake-up reads it
         assert out["read"][0] == out["ends"][0][0] // 300 + 1, (order, out)
+
+
+DISCOVERY_ERROR = r'''
+import bluetooth
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
+box = bluetooth.BLE()
+deliver = box._irq
+failed = [0]
+def irq(event, data, scratch=()):
+    # the first service discovery ends in an error of the stack's (BLE_HS_ETIMEOUT, 13:
+    # the transmitter's ATT answer did not come), its results not delivered
+    if not failed[0] and event == 9:        # _IRQ_GATTC_SERVICE_RESULT
+        return None
+    if not failed[0] and event == 10:       # _IRQ_GATTC_SERVICE_DONE
+        failed[0] = 1
+        data = (data[0], 13)
+    return deliver(event, data, scratch)
+box._irq = irq
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(16 * 60000)
+    print("OUT " + json.dumps({"failed": failed[0],
+                               "ends": [[e["t_s"], e["reason"]] for e in what("disconnected")],
+                               "read": [e["t_s"] // 300 for e in what("disconnected") if e["read"]],
+                               "rogues": len(link._rogues)}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_a_service_discovery_that_fails_is_not_taken_for_a_device_without_the_cgm_service():
+    # A discovery that ends in an error other than the link's loss (status 7) is no answer
+    # about the device's services: taken for one without the CGM service, the link would
+    # pass our transmitter over as a rogue for 6 min at the first contact since a start
+    out = _run(prog(DISCOVERY_ERROR, "/tmp/test_link_gaps_discovery_error.json"))
+    assert out["failed"] == 1, out
+    assert out["ends"][0][1] == "service discovery failed", out
+    assert out["rogues"] == 0, out
+    # the same window's next try, or the next wake-up, reads it
+    assert out["read"] and out["read"][0] <= out["ends"][0][0] // 300 + 1, out
