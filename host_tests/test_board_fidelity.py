@@ -45,3 +45,32 @@ virtual_esp32.forget_firmware()
 print("LEFT", sorted(m for m in sys.modules if m.split(".")[0] in names + ["microdot", "umqtt"]))
 ''' % names], env={"MICROPYPATH": APP_MICROPYPATH}, heap="2M")
     assert "LEFT []" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_reset_on_the_host_empties_micropythons_scheduler_queue():
+    # the queue's slots keep each callback after it ran (aioble's _save_secrets at a bond),
+    # and with it its module and the whole last boot, in the heap the next boot is measured in
+    from conftest import APP_MICROPYPATH
+    r = run_micropython(["-c", r'''
+import sys, gc, micropython
+sys.path.insert(0, "tools/host")
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+
+def boot():
+    held = bytearray(200000)
+
+    def save(_):
+        held[0] = 1
+    micropython.schedule(save, None)
+boot()
+for _ in range(3):
+    pass
+gc.collect()
+before = gc.mem_alloc()
+virtual_esp32.reset_board()
+gc.collect()
+print("FREED", before - gc.mem_alloc())
+'''], env={"MICROPYPATH": APP_MICROPYPATH}, heap="2M")
+    freed = int(r.stdout.split("FREED")[1])
+    assert freed >= 190000, r.stdout + r.stderr

@@ -44,7 +44,10 @@ def reset_board():
     """What a reset does to the board's parts: the Bluetooth stack goes down
     (links terminated, services and the IRQ handler gone), pin interrupts
     are detached, PWMs stop and outputs float (machine.reset_pins). The fakes would otherwise keep the last boot's handlers, and
-    with them its objects, in the heap the next boot is measured in."""
+    with them its objects, in the heap the next boot is measured in. MicroPython's scheduler
+    queue too: its slots keep each callback after it ran (aioble's _save_secrets at a bond),
+    and that callback's module the whole last boot (_clear_scheduler)."""
+    _clear_scheduler()
     import machine
     machine._irqs.clear()
     machine.reset_pins(machine.reset_cause())
@@ -54,6 +57,24 @@ def reset_board():
         if ctrl.active():
             ctrl._shutdown()   # (not active(False): a reset takes no deinit time, board_time)
         ctrl.irq(None)
+
+
+def _noop(_):
+    pass
+
+
+def _clear_scheduler():
+    """Overwrite every slot of micropython.schedule's queue with a no-op, scheduling until
+    it is full (or 64 times, if each runs before the next)."""
+    try:
+        from micropython import schedule
+    except ImportError:   # CPython
+        return
+    for _ in range(64):
+        try:
+            schedule(_noop, None)
+        except RuntimeError:   # full: every slot holds the no-op
+            return
 
 
 def forget_firmware():
