@@ -303,7 +303,8 @@ async def _serve(self, s, cb, ssl):
     from asyncio import core
     from asyncio.stream import Stream
     self.state = False
-    if not any(w is s for w in _world):
+    boards = not any(w is s for w in _world)   # a listener of the board's, not the world's
+    if boards:
         _listening[:] = [x for x in _listening if x.fileno() >= 0]
         _listening.append(s)
     while True:
@@ -321,7 +322,7 @@ async def _serve(self, s, cb, ssl):
             continue
         if _accepted(s2, s) is None:
             continue
-        if send_buffer and not ssl and not any(w is s for w in _world):
+        if send_buffer and not ssl and boards:
             s2 = _SendQueue(s2)
         if ssl:
             try:
