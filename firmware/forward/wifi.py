@@ -85,7 +85,9 @@ class WifiKeeper:
         self._win_start = None  # ticks_ms when the transmitter window opens (with guard)
         self._win_end = None
         self.ssid = None
-        self._said = {}   # ssid -> the last failure logged: a retry that fails alike is not logged again
+        # ssid -> this outage's last failure ("refused (wrong password)"): a retry that
+        # fails alike is not logged again, and the status page says why (why())
+        self._said = {}
 
     # --- state ----------------------------------------------------------------
     def is_up(self):
@@ -223,7 +225,7 @@ class WifiKeeper:
         try:
             w.connect(ssid, pw)
         except OSError as e:
-            self._say(ssid, "wifi: connect %s failed: %s" % (ssid, e))
+            self._say(ssid, "connect failed: %s" % e)
             return False
         t0 = time.ticks_ms()
         bad = _bad_statuses(w)
@@ -232,18 +234,27 @@ class WifiKeeper:
                 return True
             st = w.status()
             if st in bad and (st != before or time.ticks_diff(time.ticks_ms(), t0) >= _SETTLE_MS):
-                self._say(ssid, "wifi: %s refused (%s)" % (ssid, bad[st]))
+                self._say(ssid, "refused (%s)" % bad[st])
                 return False
             await asyncio.sleep_ms(_POLL_MS)
-        self._say(ssid, "wifi: %s timed out" % ssid)
+        self._say(ssid, "timed out")
         return False
 
-    def _say(self, ssid, text):
+    def _say(self, ssid, why):
         # the log ring is small: a network failing the same way at every retry of an
         # outage says so once (and again when it fails differently or after being up)
-        if self._said.get(ssid) != text:
-            self._said[ssid] = text
-            self._log(text)
+        if self._said.get(ssid) != why:
+            self._said[ssid] = why
+            self._log("wifi: %s %s" % (ssid, why))
+
+    def why(self):
+        """While not joined: each network's last failure, in the configured order
+        ("home refused (wrong password)"), for the status page; else None. A
+        changed router password then shows there, not only in the log."""
+        said = self._said
+        if self._up or not said:
+            return None
+        return "; ".join("%s %s" % (s, said[s]) for s, _ in self.networks if s in said)
 
     def _ap_is_open(self):
         try:
@@ -324,8 +335,9 @@ def _bad_statuses(w):
     except ImportError:
         return {}
     out = {}
-    for name in ("STAT_WRONG_PASSWORD", "STAT_NO_AP_FOUND", "STAT_CONNECT_FAIL"):
+    for name, words in (("STAT_WRONG_PASSWORD", "wrong password"), ("STAT_NO_AP_FOUND", "network not found"),
+                        ("STAT_CONNECT_FAIL", "connection failed")):
         v = getattr(network, name, None)
         if v is not None:
-            out[v] = name[5:].lower()
+            out[v] = words
     return out

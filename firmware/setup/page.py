@@ -278,7 +278,12 @@ def _wifi(cfg, state):
         name = cfg.get("hostname")
         return "connected, at %shttp://%s/" % (
             ("http://%s.local/ or " % esc(name)) if name else "", esc(state["wifi_address"]))
-    return "connected" if up else ("not connected" if up is False else "unknown")
+    if up:
+        return "connected"
+    if up is None:
+        return "unknown"
+    why = state.get("wifi_why")   # each network's last failure: a changed router password shows here
+    return "not connected: " + esc(why) if why else "not connected"
 
 
 def _host(url):

@@ -75,11 +75,12 @@ HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-stor
 
 def state_from_app(app):
     """The status the page shows, from main.App."""
-    wifi = address = None
+    wifi = address = why = None
     if getattr(app, "wifi", None) is not None:
         try:
             wifi = bool(app.wifi.is_up())
             address = app.wifi.address()
+            why = app.wifi.why()
         except Exception:
             pass
     follower = getattr(app, "follower", None)
@@ -101,7 +102,7 @@ def state_from_app(app):
             "minute_of_day": app.minute_of_day(),
             "alarms": _alarms(app), "link": app.status.get("link"),
             "sensor": app.status.get("sensor_kind"), "wifi": wifi,
-            "wifi_address": address, "config_problems": getattr(app, "config_problems", None) or [],
+            "wifi_address": address, "wifi_why": why, "config_problems": getattr(app, "config_problems", None) or [],
             "captive_dns_error": app.status.get("captive_dns_error"),
             "session_left_s": _left_s(app.status.get("session_end_ms"))}
 

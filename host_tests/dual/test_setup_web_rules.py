@@ -811,6 +811,9 @@ class _Wifi:
     def address(self):
         return "192.168.1.23" if self.up else None
 
+    def why(self):
+        return None if self.up else "<home> refused (wrong password)"
+
 
 class _Engine:
     last = (None, None)
@@ -867,6 +870,15 @@ def test_the_status_says_whether_the_wifi_is_up():
     finally:
         web.clock = old
     assert got == ["192.168.1.23", None, None], got
+
+
+def test_the_status_page_says_why_no_network_is_joined():
+    # the router's password changed: the family, on the setup page over the box's own
+    # access point, reads what the keeper heard (the network's name escaped)
+    cfg = {"transmitter_id": "8G12AB", "wifi": [{"ssid": "<home>", "password": "old-password"}]}
+    html = _status_html(_App(_Wifi(False)), cfg)
+    assert "id=wifi>not connected: &lt;home&gt; refused (wrong password)<" in html, html
+    assert "id=wifi>connected, at http://192.168.1.23/<" in _status_html(_App(_Wifi(True)), cfg)
 
 
 def test_the_status_says_at_leader_of_a_followers_alarms_its_leader_sounds():

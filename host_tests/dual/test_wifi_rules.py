@@ -273,7 +273,7 @@ def test_validate_takes_up_to_5_networks_ssids_of_1_to_32_and_passwords_empty_or
 # --- joining -----------------------------------------------------------------------
 def test_the_first_network_that_works_is_joined_and_a_refusal_moves_on_at_its_verdict():
     # "gone" has no access point, "typo" refuses the password: each is said once,
-    # in the ESP32's own words, as soon as its verdict comes (1 s, not _SETTLE_MS)
+    # in words a family reads (the ESP32's status), as soon as its verdict comes (1 s, not _SETTLE_MS)
     w = World(dict(aps("typo", "home", "spare"), typo="another-password"),
               nets("gone", "typo", "home", "spare"))
     w.run(30000)
@@ -282,11 +282,29 @@ def test_the_first_network_that_works_is_joined_and_a_refusal_moves_on_at_its_ve
     assert [s for t, s in cs] == ["gone", "typo", "home"], cs
     assert cs[1][0] < 2000 and cs[2][0] < 3000, cs
     assert w.k.is_up() and w.k.ssid == "home" and w.changes == [True]
-    assert w.log == ["wifi: joining gone", "wifi: gone refused (no_ap_found)",
-                     "wifi: joining typo", "wifi: typo refused (wrong_password)",
+    assert w.log == ["wifi: joining gone", "wifi: gone refused (network not found)",
+                     "wifi: joining typo", "wifi: typo refused (wrong password)",
                      "wifi: joining home", "wifi: up on home at 192.168.1.23"], w.log
     # the address the family finds the box at afterwards (the status page shows it)
     assert w.k.address() == "192.168.1.23"
+
+
+def test_while_no_network_is_joined_why_says_each_ones_last_failure_for_the_status_page():
+    # the router's password changed (typo now refused), the spare is away: the family
+    # at the status page reads why, in the configured order
+    w = World({"typo": "the-new-password"}, nets("typo", "gone"))
+    assert w.k.why() is None   # nothing tried yet
+    w.run(60000)
+    assert not w.k.is_up()
+    assert w.k.why() == "typo refused (wrong password); gone refused (network not found)", w.k.why()
+    # the password put right: joined, and nothing is said of the failures before
+    w.radio.aps["typo"] = "pw-typo-1234"
+    w.run(200000)
+    assert w.k.is_up() and w.k.why() is None, w.log
+    # the router away: only this outage's failures are said
+    w.radio.off.add("typo")
+    w.run(400000)
+    assert w.k.why() == "typo refused (network not found); gone refused (network not found)", w.k.why()
 
 
 def test_a_network_that_never_answers_times_out_after_connect_timeout_s():
@@ -304,7 +322,7 @@ def test_a_connect_that_raises_is_said_and_the_next_network_tried():
     w.radio.raises.add("home")
     w.run(30000)
     assert [s for t, s in w.radio.connects()] == ["spare"]
-    assert w.log[:2] == ["wifi: joining home", "wifi: connect home failed: Wifi Internal Error"], w.log
+    assert w.log[:2] == ["wifi: joining home", "wifi: home connect failed: Wifi Internal Error"], w.log
     assert w.k.ssid == "spare" and w.changes == [True]
 
 
@@ -320,7 +338,7 @@ def test_no_network_backs_off_from_2_s_doubling_to_2_min_and_says_each_failure_o
     w.run(600000)
     waits = [s for t, s in w.loop.seconds]
     assert waits[:8] == [2, 4, 8, 16, 32, 64, 120, 120], waits
-    assert w.log == ["wifi: joining gone", "wifi: gone refused (no_ap_found)"] + \
+    assert w.log == ["wifi: joining gone", "wifi: gone refused (network not found)"] + \
         ["wifi: no network joined; retry in %d s" % s for s in (2, 4, 8, 16, 32, 64)], w.log
     assert w.changes == [] and not w.k.is_up()
 
@@ -337,10 +355,10 @@ def test_after_being_up_an_outage_is_reported_said_again_and_backs_off_from_2_s_
     assert len(downs) == 2 and log.count("wifi: up on home at 192.168.1.23") == 2, log
     for i in downs:
         after = log[i + 1:]
-        assert "wifi: home refused (no_ap_found)" in after, log   # said again after being up
+        assert "wifi: home refused (network not found)" in after, log   # said again after being up
         retries = [m for m in after if m.startswith("wifi: no network joined")]
         assert retries[0] == "wifi: no network joined; retry in 2 s", log
-    assert log.count("wifi: home refused (no_ap_found)") == 2, log   # once per outage
+    assert log.count("wifi: home refused (network not found)") == 2, log   # once per outage
     assert w.k.ssid is None and not w.k.is_up()
 
 
