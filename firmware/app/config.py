@@ -26,7 +26,7 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   alarms          thresholds and schedules; validated (and filled with defaults)
                   by alarms.settings.validate, which owns their safe bounds
                   (the urgent-low floor cannot be configured away)
-  wifi            list (max 5) of {"ssid": 1-32 chars, "password": "" or 8-63 chars}
+  wifi            list (max 5) of {"ssid": 1-32 bytes, "password": "" or 8-63 bytes} (UTF-8)
   nightscout      {"url": "" (off) | "https://..." | "http://..." only with
                    "allow_http": true (a plain-HTTP LAN host), "api_secret": ""
                    or >= 12 chars, "token": "" (a Nightscout access token, as
@@ -468,11 +468,17 @@ def _check_wifi(v, problems):
             if k not in ("ssid", "password"):
                 problems.append("%s.%s: unknown key" % (where, k))
                 ok = False
+        # the ESP32 port copies the name's and the password's UTF-8 bytes into fields of
+        # 32 and 64 (network_wlan.c connect(): cut, unsaid, where longer), and WPA2 takes a
+        # passphrase of 8 to 63 bytes: a longer one could never join. Counted in bytes
         ssid = net.get("ssid")
-        if not isinstance(ssid, str) or not 1 <= len(ssid) <= 32:
-            problems.append(where + ".ssid: must be 1 to 32 characters")
+        if not isinstance(ssid, str) or not 1 <= len(ssid.encode()) <= 32:
+            problems.append(where + ".ssid: must be 1 to 32 bytes (a letter such as \u00e9 takes 2)")
             ok = False
-        err = _text(net.get("password", ""), 8, 63, secret=True)
+        pw = net.get("password", "")
+        err = _text(pw, 8, 63, secret=True)
+        if not err and len(pw.encode()) > 63:
+            err = "must be empty or 8 to 63 bytes: a letter such as \u00e9 takes 2"
         if err:
             problems.append(where + ".password: " + err + " (WPA2)")
             ok = False

@@ -51,11 +51,11 @@ def validate(networks):
     for i, n in enumerate(networks):
         w = "wifi[%d]" % i
         ssid = need(n, "ssid", str, w)
-        if not 1 <= len(ssid) <= 32:
-            raise ConfigError(w + ".ssid: 1..32 characters")
+        if not 1 <= len(ssid.encode()) <= 32:   # bytes, as the port copies them
+            raise ConfigError(w + ".ssid: 1..32 bytes")
         pw = need(n, "password", str, w, "", False)
-        if pw and not 8 <= len(pw) <= 63:
-            raise ConfigError(w + ".password: 8..63 characters (or empty for an open network)")
+        if pw and not 8 <= len(pw.encode()) <= 63:
+            raise ConfigError(w + ".password: 8..63 bytes (or empty for an open network)")
         out.append((ssid, pw))
     return out
 

@@ -165,20 +165,27 @@ def test_unknown_keys_are_problems_and_dropped():
 
 # --- wifi -------------------------------------------------------------------------
 
+SSID_LEN = "wifi[0].ssid: must be 1 to 32 bytes (a letter such as \u00e9 takes 2)"
+
+
 def test_wifi_networks_are_checked_one_by_one():
+    # names and passwords in UTF-8 bytes, as the ESP32 port copies them (32 and 63)
     nets = [{"ssid": "s" * 32, "password": "p" * 8}, {"ssid": "x", "password": "p" * 63},
-            {"ssid": "open"}, {"ssid": "open2", "password": ""}, {"ssid": "five", "password": "12345678"}]
+            {"ssid": "open"}, {"ssid": "open2", "password": ""}, {"ssid": "\u00e9" * 16, "password": "\u00e9" * 31 + "p"}]
     assert _accepted({"wifi": nets})["wifi"] == nets
-    cases = (([{"ssid": "", "password": "p" * 8}], "wifi[0].ssid: must be 1 to 32 characters"),
-             ([{"ssid": "s" * 33}], "wifi[0].ssid: must be 1 to 32 characters"),
-             ([{"password": "p" * 8}], "wifi[0].ssid: must be 1 to 32 characters"),
-             ([{"ssid": 5}], "wifi[0].ssid: must be 1 to 32 characters"),
+    cases = (([{"ssid": "", "password": "p" * 8}], SSID_LEN),
+             ([{"ssid": "s" * 33}], SSID_LEN),
+             ([{"password": "p" * 8}], SSID_LEN),
+             ([{"ssid": 5}], SSID_LEN),
              ([{"ssid": "a"}, {"ssid": "b", "password": "p" * 7}],
               "wifi[1].password: must be empty or 8 to 63 characters (WPA2)"),
              ([{"ssid": "a", "password": "p"}],
               "wifi[0].password: must be empty or 8 to 63 characters (WPA2)"),
              ([{"ssid": "a", "password": "p" * 64}],
               "wifi[0].password: must be empty or 8 to 63 characters (WPA2)"),
+             ([{"ssid": "\u00e9" * 16 + "s"}], SSID_LEN),
+             ([{"ssid": "a", "password": "\u00e9" * 32}],
+              "wifi[0].password: must be empty or 8 to 63 bytes: a letter such as \u00e9 takes 2 (WPA2)"),
              ([{"ssid": "a", "pasword": "p" * 8}], "wifi[0].pasword: unknown key"),
              (["home"], 'wifi[0]: must be {"ssid", "password"}'),
              ({"ssid": "a"}, 'wifi: must be a list of {"ssid", "password"}'),

@@ -261,13 +261,17 @@ def test_validate_takes_up_to_5_networks_ssids_of_1_to_32_and_passwords_empty_or
     assert refusal(nets(*["n%d" % i for i in range(5)])) is None
     assert refusal(nets(*["n%d" % i for i in range(6)])) == "wifi: at most 5 networks"
     assert wifi.validate([{"ssid": "x"}, {"ssid": "y" * 32, "password": ""}]) == [("x", ""), ("y" * 32, "")]
-    assert refusal([{"ssid": ""}]) == "wifi[0].ssid: 1..32 characters"
-    assert refusal([{"ssid": "ok"}, {"ssid": "y" * 33}]) == "wifi[1].ssid: 1..32 characters"
+    assert refusal([{"ssid": ""}]) == "wifi[0].ssid: 1..32 bytes"
+    assert refusal([{"ssid": "ok"}, {"ssid": "y" * 33}]) == "wifi[1].ssid: 1..32 bytes"
     assert wifi.validate([{"ssid": "a", "password": "p" * 8}, {"ssid": "b", "password": "q" * 63}]) == \
         [("a", "p" * 8), ("b", "q" * 63)]
-    for pw in ("p" * 7, "p" * 64):
+    # in UTF-8 bytes, as the port copies them: 16 letters of 2 bytes fill the name
+    assert wifi.validate([{"ssid": "\u00e9" * 16, "password": "\u00e9" * 31 + "p"}]) == \
+        [("\u00e9" * 16, "\u00e9" * 31 + "p")]
+    assert refusal([{"ssid": "\u00e9" * 17}]) == "wifi[0].ssid: 1..32 bytes"
+    for pw in ("p" * 7, "p" * 64, "\u00e9" * 32):
         assert refusal([{"ssid": "a", "password": pw}]) == \
-            "wifi[0].password: 8..63 characters (or empty for an open network)", pw
+            "wifi[0].password: 8..63 bytes (or empty for an open network)", pw
 
 
 # --- joining -----------------------------------------------------------------------
