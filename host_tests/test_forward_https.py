@@ -46,9 +46,10 @@ def tls_server(tmp_path):
     s.close()
 
 
-def _upload(server, ca, *more):
+def _upload(server, ca, *more, readings=3):
     r = run_micropython(["host_tests/forward_mpy/ns_https.py", str(server.port),
-                         str(server.control_port), str(ca)] + [str(m) for m in more], timeout=120)
+                         str(server.control_port), str(ca)] + [str(m) for m in more], timeout=120,
+                        env={"NS_READINGS": str(readings)})
     return json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("{")][-1])
 
 
@@ -57,6 +58,18 @@ def test_https_upload_verifies_the_server_against_the_configured_ca(tls_server):
     out = _upload(server, ca)
     assert out["stored"] == 3 and out["queue_left"] == 0, out
     assert not out["secret_in_logs"]
+
+
+def test_a_batch_larger_than_the_boards_send_queue_goes_over_https_whole(tls_server):
+    # 50 readings (about 9 KB of JSON) in one batch: mbedtls writes its records into
+    # lwIP's send queue (5760 bytes), which takes part and refuses the rest until the
+    # server's ACKs come; the port's TLS must write them again, not lose or cut them
+    server, ca, other = tls_server
+    out = _upload(server, ca, readings=50)
+    assert out["send_refused"] > 0, out      # the queue was full at least once
+    assert out["stored"] == 50 and out["queue_left"] == 0, out
+    assert out["sockets_open"] == 0, out
+    assert not out["conds"], out
 
 
 def test_https_refuses_a_server_the_ca_did_not_sign(tls_server):

@@ -24,9 +24,9 @@ Options (environment variables, as `make sim` passes them):
                      socket() raises OSError 23 and a connection is dropped unaccepted,
                      tools/host/board_socket.py; `socket_refused` events); 0: no limit
   SEND_BUFFER=0      the host's loopback for the firmware's writes; by default the board's
-                     TCP send queue models each plain stream socket (tools/host/board_socket.py:
+                     TCP send queue models each stream socket (tools/host/board_socket.py:
                      a non-blocking write takes only what lwIP's queue has room for until
-                     the peer's ACKs free it; not under TLS)
+                     the peer's ACKs free it; a TLS connection's records too)
   HEAP=n             MicroPython heap size; default: the code's size (measured by a
                      probe run) + 64K + a host allowance (see HEADROOM below). On the
                      board the firmware is frozen into the image, so its bytecode

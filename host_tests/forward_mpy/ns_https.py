@@ -5,12 +5,20 @@
 # With DATE_PORT: the box starts without a wall clock and NTP is blocked; the
 # board's TLS (board_tls) refuses certificates until the clock is set, and the
 # host's plain HTTP (DATE_PORT standing in for port 80) is where a Date can come from.
+# Over the board's sockets and lwIP's send queue (board_socket): with NS_READINGS=n
+# (default 3) readings queued at once and posted in batches of nightscout.batch's
+# largest, 50, a batch's TLS records do not fit the queue whole.
 import sys
 
 sys.path.insert(0, "host_tests/forward_mpy")
 import fwenv
 import board_tls
+import board_socket
+
+board_socket.install()
+board_socket.send_buffer = True
 import asyncio
+import os
 import json
 import clock
 import vtime
@@ -19,6 +27,7 @@ from forward.nightscout import NightscoutUploader
 SECRET = "0123456789abcdef"
 port, cport, ca_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 date_port = int(sys.argv[4]) if len(sys.argv) > 4 else None
+readings = int(os.getenv("NS_READINGS") or 3)
 conds = []
 logs = []
 
@@ -39,7 +48,7 @@ async def main():
         vtime.set_wall(3600)  # 2000-01-01 01:00: the board's clock was never set
         ts = TimeSync(None, ntp=NoNtp(), log=logs.append)
     up = NightscoutUploader({"url": "https://localhost:%d" % port, "secret": SECRET,
-                             "ca_file": ca_file},
+                             "ca_file": ca_file, "batch": 50},
                             on_condition=lambda k, n, a: conds.append([k, n, a]),
                             log=logs.append, store_path="/tmp/ns_https_queue.bin",
                             on_server_date=ts.offer_date if ts else None)
@@ -49,7 +58,7 @@ async def main():
     if date_port:
         up.date_port = date_port
         asyncio.create_task(ts.run())
-    for i in range(3):
+    for i in range(readings):
         dex = 10000 + i * 300
         if date_port:  # as link/core.py: a wall time only once the clock is valid
             if activation is None and clock.wall_valid():
@@ -57,12 +66,13 @@ async def main():
             up.submit((dex, None if activation is None else activation + dex, 100 + i, 0, 6, "live"))
             await asyncio.sleep(300)
         else:
-            up.submit((dex, clock.unix() - 600 + i * 300, 100 + i, 0, 6, "live"))
+            up.submit((dex, clock.unix() - 300 * readings + i * 300, 100 + i % 50, 0, 6, "live"))
     await asyncio.sleep(120)
     st = fwenv.control(cport)
     print(json.dumps({"stored": len(st["entries"]), "requests": st["requests"],
                       "queue_left": len(up.queue), "conds": conds, "clock_set": clock.wall_valid(),
                       "time_source": ts and ts.source, "refused": len(board_tls.refused),
+                      "send_refused": len(board_socket.send_refused), "sockets_open": board_socket.live(),
                       "secret_in_logs": any(SECRET in m for m in logs), "logs": logs[-3:]}))
 
 

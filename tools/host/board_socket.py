@@ -213,6 +213,9 @@ class _SendQueue(_IOBase):
             self._poll.modify(self.s, self.poll_flags(arg))
             r = self._poll.poll(0)
             return r[0][1] if r else 0
+        if req == 4:   # MP_STREAM_CLOSE: a TLS object's close() closes the stream under it
+            self.close()
+            return 0
         return -22     # no fileno: polled through ioctl
 
     def close(self):

@@ -58,10 +58,13 @@ class SSLContext:
             refused.append((now, kw.get("server_hostname")))
             sock.close()
             raise ValueError(NOT_YET_VALID)
-        # The send queue's model (board_socket) stops at TLS: a TLS object over a Python
-        # stream has no file descriptor, and the host's poll would wait on it in real time
-        if hasattr(sock, "poll_flags"):
-            sock = sock.s
+        # Over the board's send queue (board_socket) when the socket has one, as on the
+        # board: mbedtls writes its records into lwIP's queue, and a record that does
+        # not fit comes back as MBEDTLS_ERR_SSL_WANT_WRITE (EAGAIN), to be written
+        # again whole (extmod/modtls_mbedtls.c, the port's own code here too). asyncio
+        # polls the TLS object, which the host's poll reaches through its ioctl only
+        # (about 1 ms a call, in real time): a connection held open for hours would
+        # slow a simulated day, but the firmware's TLS requests last seconds
         # timed: its handshake's maths hold the board (board_time, when installed)
         return board_time.tls_socket(self._ctx.wrap_socket(sock, *a, **kw))
 
