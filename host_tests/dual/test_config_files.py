@@ -331,8 +331,9 @@ def test_largest_valid_config_fits_the_size_limit():
     # Every field at its longest (non-ASCII text written as MicroPython's json
     # writes it, UTF-8) must still be readable.
     c = config.defaults()
-    name = "\u00e9" * 32
-    c["wifi"] = [{"ssid": name, "password": "\u00e9" * 63}] * config.MAX_WIFI
+    # (a Wi-Fi name and password count UTF-8 bytes, 32 and 63: two-byte letters, each
+    # written \u00e9 by CPython, are their longest form)
+    c["wifi"] = [{"ssid": "\u00e9" * 16, "password": "\u00e9" * 31 + "p"}] * config.MAX_WIFI
     c["transmitter_id"] = "8G1234"
     c["admin_password"] = "\u00e9" * 64
     # (the uploader takes an API secret or a token, not both: one of them is the longest)
