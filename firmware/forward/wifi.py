@@ -250,11 +250,13 @@ class WifiKeeper:
     def why(self):
         """While not joined: each network's last failure, in the configured order
         ("home refused (wrong password)"), for the status page; else None. A
-        changed router password then shows there, not only in the log."""
+        changed router password then shows there, not only in the log, and a
+        network saved without a password (taken as an open one) says so."""
         said = self._said
         if self._up or not said:
             return None
-        return "; ".join("%s %s" % (s, said[s]) for s, _ in self.networks if s in said)
+        return "; ".join("%s %s%s" % (s, said[s], "" if pw else ", saved without a password")
+                         for s, pw in self.networks if s in said)
 
     def _ap_is_open(self):
         try:

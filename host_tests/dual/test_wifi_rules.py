@@ -311,6 +311,15 @@ def test_while_no_network_is_joined_why_says_each_ones_last_failure_for_the_stat
     assert w.k.why() == "typo refused (network not found); gone refused (network not found)", w.k.why()
 
 
+def test_why_says_which_network_was_saved_without_a_password():
+    # a new network typed on the setup page with its password forgotten is taken as an
+    # open one: the router refuses it, and the status page says what was saved
+    w = World(aps("home"), [{"ssid": "home", "password": ""}])
+    w.run(60000)
+    assert not w.k.is_up()
+    assert w.k.why() == "home refused (wrong password), saved without a password", w.k.why()
+
+
 def test_a_network_that_never_answers_times_out_after_connect_timeout_s():
     w = World({"mute": None, "home": "pw-home-1234"}, nets("mute", "home"), connect_timeout_s=5)
     w.run(30000)
