@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -149,3 +150,29 @@ def test_after_the_plain_http_date_the_https_request_waits_for_a_pause_again():
     # started wherever the sound was, inside a burst too
     out = run_micropython(["-c", ASK_TIME_PAUSE]).stdout.split()
     assert out == ["plain", "quiet", "https"], out
+
+
+def test_the_simulator_uploads_over_https(tls_server, tmp_path):
+    # make sim with a Nightscout over HTTPS (CONFIG with its ca_file on the board's flash):
+    # the board's TLS (handshakes charged on the virtual clock, the clock's check, lwIP's
+    # send queue under it) over simulated hours, at the simulator's speed
+    server, ca, other = tls_server
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    shutil.copy(str(ca), str(flash / "ca.pem"))
+    cfg = {"transmitter_id": "8G1234", "board": "esp32-devkitc", "lan_api": {"enabled": False},
+           "nightscout": {"url": "https://localhost:%d" % server.port, "api_secret": "0123456789abcdef",
+                          "ca_file": "ca.pem"}}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    env = dict(os.environ, HEADLESS="1", HOURS="2", PLOT="", FLASH=str(flash),
+               CONFIG=str(tmp_path / "config.json"))
+    for k in ("TRACE", "START", "DAYS", "NIGHTSCOUT_URL", "MQTT", "SOCKETS", "INJECT", "SEND_BUFFER"):
+        env.pop(k, None)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    r = subprocess.run([sys.executable, os.path.join(root, "tools", "sim.py")], env=env,
+                       capture_output=True, text=True, timeout=300, cwd=root)
+    assert r.returncode == 0, r.stderr[-3000:]
+    end = [json.loads(ln) for ln in r.stdout.splitlines() if '"sim_end"' in ln][0]
+    assert end["send_refused"] is not None, end            # the send queue's model was on
+    assert end["board_time"]["tls_handshake"][0] >= 20, end  # one per upload: HTTPS it was
+    assert len(server.state()["entries"]) >= 23, end       # every reading of the 2 h arrived
