@@ -13,6 +13,8 @@ Options (environment variables, as `make sim` passes them):
   NIGHTSCOUT_URL=... forward to this Nightscout (secret from CONFIG or NIGHTSCOUT_SECRET)
   MQTT=host:port     publish to this MQTT broker
   CONFIG=file.json   the box's configuration (default: a leader for the virtual transmitter)
+  FLASH=folder       the board's flash (default build/sim-flash): the box's files, e.g. a CA
+                     file CONFIG names; config, queue, bond and transmitter clock start afresh
   BOARD=name         the board it runs on (boards/NAME.json; default esp32-devkitc or CONFIG's):
                      one with a display (esp32-devkitc-oled, m5stickc-plus2) shows its
                      screen above the status line
