@@ -153,18 +153,12 @@ def test_after_the_plain_http_date_the_https_request_waits_for_a_pause_again():
 
 
 def _sim_https(server, ca, tmp_path, hours, inject=None):
-    """make sim (HEADLESS) with a Nightscout over HTTPS: CONFIG names it and its ca_file,
-    the CA file is on the board's flash (FLASH). Returns the events."""
-    flash = tmp_path / "flash"
-    flash.mkdir()
-    shutil.copy(str(ca), str(flash / "ca.pem"))
-    cfg = {"transmitter_id": "8G1234", "board": "esp32-devkitc", "lan_api": {"enabled": False},
-           "nightscout": {"url": "https://localhost:%d" % server.port, "api_secret": "0123456789abcdef",
-                          "ca_file": "ca.pem"}}
-    (tmp_path / "config.json").write_text(json.dumps(cfg))
-    env = dict(os.environ, HEADLESS="1", HOURS=str(hours), PLOT="", FLASH=str(flash),
-               CONFIG=str(tmp_path / "config.json"))
-    for k in ("TRACE", "START", "DAYS", "NIGHTSCOUT_URL", "MQTT", "SOCKETS", "INJECT", "SEND_BUFFER"):
+    """make sim (HEADLESS) with a Nightscout over HTTPS (NIGHTSCOUT_URL, NIGHTSCOUT_CA: the
+    simulator puts the CA file on the board's flash). Returns the events."""
+    env = dict(os.environ, HEADLESS="1", HOURS=str(hours), PLOT="", FLASH=str(tmp_path / "flash"),
+               NIGHTSCOUT_URL="https://localhost:%d" % server.port,
+               NIGHTSCOUT_SECRET="0123456789abcdef", NIGHTSCOUT_CA=str(ca))
+    for k in ("TRACE", "START", "DAYS", "CONFIG", "MQTT", "SOCKETS", "INJECT", "SEND_BUFFER"):
         env.pop(k, None)
     if inject:
         env["INJECT"] = json.dumps(inject)

@@ -11,6 +11,8 @@ Options (environment variables, as `make sim` passes them):
   HTTP_PORT=n        serve the LAN API on 127.0.0.1:n
   SETUP_PORT=n       serve the setup/status page on 127.0.0.1:n
   NIGHTSCOUT_URL=... forward to this Nightscout (secret from CONFIG or NIGHTSCOUT_SECRET)
+  NIGHTSCOUT_CA=file the CA certificate of an https NIGHTSCOUT_URL (copied onto the board's
+                     flash as ca.pem: the board's TLS checks the server against it)
   MQTT=host:port     publish to this MQTT broker
   CONFIG=file.json   the box's configuration (default: a leader for the virtual transmitter)
   FLASH=folder       the board's flash (default build/sim-flash): the box's files, e.g. a CA
@@ -103,8 +105,8 @@ def options(env=os.environ):
         "heap": env.get("HEAP") or "",
         "plot": env.get("PLOT", os.path.join(ROOT, "build", "sim.png")),
     }
-    for key in ("HTTP_PORT", "NIGHTSCOUT_URL", "NIGHTSCOUT_SECRET", "MQTT", "CONFIG", "FAULTS",
-                "SEED", "TX_ID", "FLASH", "SETUP_PORT", "ADV_INTERVAL_MS", "BYSTANDERS", "BOARD"):
+    for key in ("HTTP_PORT", "NIGHTSCOUT_URL", "NIGHTSCOUT_SECRET", "NIGHTSCOUT_CA", "MQTT", "CONFIG",
+                "FAULTS", "SEED", "TX_ID", "FLASH", "SETUP_PORT", "ADV_INTERVAL_MS", "BYSTANDERS", "BOARD"):
         if env.get(key):
             o[key.lower()] = env[key]
     for key in ("HTTP_PORT", "SETUP_PORT", "ADV_INTERVAL_MS", "BYSTANDERS", "SEED"):

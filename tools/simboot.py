@@ -17,6 +17,7 @@ ROOT = os.getcwd()
 TRACE_EPOCH = 1767225600  # the traces' minute 0: 2026-01-01 00:00 UTC
 DEFAULT_TX_ID = "8G1234"
 WIFI = {"ssid": "sim-home", "password": "sim-password"}
+CA_FILE = "ca.pem"   # NIGHTSCOUT_CA's copy on the board's flash
 
 import virtual_esp32  # noqa: E402  (tools/host is on MICROPYPATH)
 
@@ -199,6 +200,8 @@ def config():
             ns["allow_http"] = True
         if OPTS.get("nightscout_secret"):
             ns["api_secret"] = OPTS["nightscout_secret"]
+        if OPTS.get("nightscout_ca"):   # copied onto the board's flash by main()
+            ns["ca_file"] = CA_FILE
     if OPTS.get("mqtt"):
         host, _, port = OPTS["mqtt"].partition(":")
         mq = _section(cfg, "mqtt", True)
@@ -1856,6 +1859,9 @@ def main():
         except OSError:
             pass
     cfg = config()
+    if OPTS.get("nightscout_ca"):
+        with open(OPTS["nightscout_ca"], "rb") as src, open(flash + "/" + CA_FILE, "wb") as f:
+            f.write(src.read())
     with open(flash + "/config.json", "w") as f:
         f.write(cfg if isinstance(cfg, str) else json.dumps(cfg))
     inj = OPTS.get("inject") or {}
