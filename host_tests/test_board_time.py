@@ -14,15 +14,12 @@ The end-to-end case runs a real HTTPS request through the firmware's forward.htt
 asyncio's streams, which poll the timed socket through its ioctl."""
 import json
 import os
-import shutil
-import subprocess
 
 import pytest
 
 from conftest import run_micropython
 from nsserver import NsServer
-
-OPENSSL = shutil.which("openssl")
+from testcerts import OPENSSL, make_ca
 
 PRELUDE = r'''
 import sys, json
@@ -194,18 +191,9 @@ print("OUT " + json.dumps(res))
     assert out["plain"] == "Native", out   # switched off: the native socket itself
 
 
-def _ca(tmp, name):
-    key, crt = tmp / (name + ".key"), tmp / (name + ".pem")
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-                    "-subj", "/CN=" + name, "-keyout", str(key), "-out", str(crt),
-                    "-addext", "subjectAltName=DNS:localhost"],
-                   check=True, capture_output=True)
-    return key, crt
-
-
 @pytest.mark.skipif(OPENSSL is None, reason="openssl makes the test certificate")
 def test_an_https_request_through_the_firmware_holds_the_board_for_one_handshake(tmp_path):
-    key, crt = _ca(tmp_path, "localhost")
+    key, crt = make_ca(tmp_path, "localhost", "-addext", "subjectAltName=DNS:localhost")
     srv = NsServer(secret="0123456789abcdef", certfile=str(crt), keyfile=str(key))
     try:
         out = _run(r'''

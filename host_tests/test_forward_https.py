@@ -3,7 +3,6 @@ certificate against the configured CA, and sends nothing to a server whose
 certificate does not chain to it."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -11,37 +10,16 @@ import pytest
 
 from conftest import run_micropython
 from nsserver import NsServer
-
-OPENSSL = shutil.which("openssl")
-
-
-def _ca(tmp, name):
-    key, crt = tmp / (name + ".key"), tmp / (name + ".pem")
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-                    "-subj", "/CN=" + name, "-keyout", str(key), "-out", str(crt)],
-                   check=True, capture_output=True)
-    return key, crt
-
-
-def _server_cert(tmp, ca_key, ca_crt):
-    key, csr, crt = tmp / "srv.key", tmp / "srv.csr", tmp / "srv.pem"
-    ext = tmp / "ext.cnf"
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    subprocess.run([OPENSSL, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-                    "-keyout", str(key), "-out", str(csr)], check=True, capture_output=True)
-    subprocess.run([OPENSSL, "x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey",
-                    str(ca_key), "-CAcreateserial", "-days", "30", "-extfile", str(ext),
-                    "-out", str(crt)], check=True, capture_output=True)
-    return key, crt
+from testcerts import OPENSSL, make_ca, server_cert
 
 
 @pytest.fixture
 def tls_server(tmp_path):
     if OPENSSL is None:
         pytest.fail("openssl is needed to make the test certificates")
-    ca_key, ca_crt = _ca(tmp_path, "family-ca")
-    _, other_crt = _ca(tmp_path, "someone-else")
-    key, crt = _server_cert(tmp_path, ca_key, ca_crt)
+    ca_key, ca_crt = make_ca(tmp_path, "family-ca")
+    _, other_crt = make_ca(tmp_path, "someone-else")
+    key, crt = server_cert(tmp_path, ca_key, ca_crt)
     s = NsServer(secret="0123456789abcdef", certfile=str(crt), keyfile=str(key))
     yield s, ca_crt, other_crt
     s.close()
