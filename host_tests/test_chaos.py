@@ -2657,6 +2657,15 @@ def test_a_press_while_an_alarm_sounds_is_answered():
     two = sorted(loud + [dict(block(3 * MIN - 50), ms=55), dict(block(3 * MIN + 5), ms=180)],
                  key=lambda e: e["t_ms"])
     assert chaos.check_presses(_pressed([180, 0.2]), two, "") == []
+    # (round 25, seed 5269) a long press held 2 s from the start of a TLS handshake's 2-s
+    # block is never seen either; one that outlasts the block by more than the debounce is
+    # judged, its answer due that much later (the block held the decision)
+    tls = sorted(loud + [dict(block(3 * MIN), ms=2000, what="tls_handshake")], key=lambda e: e["t_ms"])
+    assert chaos.check_presses(_pressed([180, 2]), tls, "") == []
+    after = dict(ack, t_ms=3 * MIN + 2000 + 1530)   # the 1.5 s counted from the block's end
+    assert chaos.check_presses(_pressed([180, 4]), tls + [after], "") == []
+    v = chaos.check_presses(_pressed([180, 4]), tls, "")
+    assert len(v) == 1 and "a long press at t=180000 ms" in v[0][1], v
 
 
 def test_no_factory_reset_without_a_press_at_power_on():
@@ -4489,3 +4498,32 @@ def test_an_onset_at_the_live_reading_its_backfill_then_levels_is_owed_to_the_ho
     early.sort(key=lambda e: e["t_ms"])
     v = chaos.check_uls_horizon(w, early, s, 150 * MIN, [])
     assert v and "does not raise it" in v[0][1], v
+
+
+def test_round25_draws_https_only_where_the_box_can_get_a_time_and_leaves_older_seeds_alone(monkeypatch):
+    # seeds under ROUND25_FROM draw nothing of round 25 (not even w's https25); from it, round
+    # 25 changes nothing another round drew, and only Nightscout worlds whose box has a time
+    # source (not a calendar world without NTP, whose board TLS would refuse every server) go
+    # over HTTPS
+    old = list(range(chaos.ROUND25_FROM - 60, chaos.ROUND25_FROM))
+    new = list(range(chaos.ROUND25_FROM, chaos.ROUND25_FROM + 300))
+    before = {s: chaos.draw_world(s, 1) for s in old + new}
+    for s in old:
+        assert "https25" not in before[s], s
+    monkeypatch.setattr(chaos, "draw_round25", lambda seed, w, end_s: None)
+    without = {s: chaos.draw_world(s, 1) for s in old + new}
+    for s in old:
+        assert without[s] == before[s], s
+    for s in new:
+        w = dict(before[s])
+        assert w.pop("https25") in (True, False)
+        assert w == without[s], s
+    monkeypatch.undo()
+    https = [s for s in new if before[s]["https25"]]
+    could = [s for s in new if before[s]["forward"].get("nightscout") and (
+        before[s]["inject"].get("ntp") or before[s]["inject"].get("ntp_script")
+        or not before[s]["inject"].get("calendar"))]
+    assert set(https) <= set(could) and 0.3 * len(could) <= len(https) <= 0.7 * len(could), (len(https), len(could))
+    assert "nightscout=%s+https25" % before[https[0]]["forward"]["nightscout"] in chaos.summary(before[https[0]])
+    plain = [s for s in could if s not in https][0]
+    assert "+https25" not in chaos.summary(before[plain])

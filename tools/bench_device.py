@@ -40,7 +40,7 @@ def _sim(days, flash, **extra):
     env = dict(os.environ, HEADLESS="1", DAYS=str(days), PLOT="", SPEED="0",
                FLASH=os.path.join(os.path.dirname(HERE), "build", flash))
     for k in ("TRACE", "START", "HOURS", "CONFIG", "INJECT", "FAULTS", "HTTP_PORT",
-              "NIGHTSCOUT_URL", "MQTT"):
+              "NIGHTSCOUT_URL", "NIGHTSCOUT_CA", "MQTT"):
         env.pop(k, None)
     env.update({k: str(v) for k, v in extra.items()})
     t0 = time.time()

@@ -599,6 +599,14 @@ Round 24 (draw_leader_down, its own stream, seeds from 4201 only): in most gated
  45b wants them sounding once the leader's word is stale (alarms.gate.fresh); the soak's log says
  how often the leader went away while an alarm played at_leader (before, never in a run).
 
+Round 25 (draw_round25, its own stream, seeds from 5266 only): in half the worlds that forward to
+ a Nightscout and whose box can get a time of day (no calendar world without NTP), the uploader
+ goes over HTTPS: the stand-in serves a certificate of its own CA (tools/testcerts.py, for
+ localhost and ns.lan), the box has the CA on its flash (simboot NIGHTSCOUT_CA) and the board's
+ TLS model checks it (board_tls: no server while the clock reads before 2020, a 2-s handshake,
+ lwIP's send queue under it). No new bound: the uploads' invariants hold as over HTTP; invariant
+ 5 adds that what Nightscout stored came through a TLS handshake.
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -821,6 +829,7 @@ def draw_world(seed, days):
     draw_gate(seed, w, end_s)       # round 22: a follower that sounds only what its leader leaves unanswered
     draw_leader_loop(seed, w, end_s)   # round 23: that leader in a reset loop
     draw_leader_down(seed, w, end_s)   # round 24: that leader unreachable while the follower waits on it
+    draw_round25(seed, w, end_s)    # round 25: Nightscout over HTTPS
     fit_follow_poll(w)
     return w
 
@@ -2323,6 +2332,30 @@ def _fall(ex_vals, v_trace, bottom_max, next_value):
     return seg, v0, bottom
 
 
+ROUND25_KEY = 0x25A7C5     # the round-25 stream: random.Random(seed ^ ROUND25_KEY)
+ROUND25_FROM = 5266        # seeds 1-5265: their worlds stay as they were (the highest run, 5265)
+HTTPS25_P = 0.5
+
+
+def draw_round25(seed, w, end_s):
+    """Round 25, from its own stream: in half the worlds that forward to a Nightscout and whose
+    box can get a time of day (a calendar world only with NTP, right or now and then wrong:
+    rounds 8 and 9; the board's TLS refuses every server while its clock is not set), the
+    uploader goes over HTTPS: the stand-in serves a
+    certificate its own CA signed for localhost and ns.lan (tools/testcerts.py), the box has
+    that CA on its flash (simboot NIGHTSCOUT_CA) and checks the server against it with the
+    board's TLS (board_tls: the clock's check, board_time's 2-s handshake, lwIP's send queue
+    under it). Every fault of the world meets TLS then; no new invariant: the uploads' bounds
+    hold as over HTTP. Seeds under ROUND25_FROM draw nothing (not even a key, nor w's https25)."""
+    if seed < ROUND25_FROM:
+        return
+    ex = random.Random(seed ^ ROUND25_KEY)
+    p = ex.random()
+    inj = w["inject"]
+    w["https25"] = bool(p < HTTPS25_P and w["forward"].get("nightscout")
+                        and (inj.get("ntp") or inj.get("ntp_script") or not inj.get("calendar")))
+
+
 def draw_round13(seed, w, end_s):
     """Round 13, from its own stream (what seeds drew before is unchanged). (1) In a 13-day world (round
     12's): a reset (machine.reset(): ticks_ms starts again at 0) or a power cut BEFORE_WRAP_S before the
@@ -2544,6 +2577,21 @@ def _named(parts, w, keys):
             parts.append("%s=%s" % (k, v) if isinstance(v, str) else k)
 
 
+_HTTPS25 = []
+
+
+def _https25_files():
+    """(CA file, NsServer's certfile/keyfile) for round 25's worlds, made once a process."""
+    if not _HTTPS25:
+        from pathlib import Path
+        from testcerts import make_ca, server_cert
+        folder = Path(tempfile.mkdtemp(prefix="chaos-certs-"))
+        ca_key, ca_crt = make_ca(folder, "family-ca")
+        key, crt = server_cert(folder, ca_key, ca_crt, hosts=("localhost", NS_NAME))
+        _HTTPS25.append((str(ca_crt), {"certfile": str(crt), "keyfile": str(key)}))
+    return _HTTPS25[0]
+
+
 def summary(w):
     parts = [os.path.basename(w["trace"])[:-4] + "@" + str(w["start"]), w["generation"] or "g6",
              "radio=" + (",".join("%s:%s" % kv for kv in sorted(w["radio"].items())) or "clean")]
@@ -2685,7 +2733,7 @@ def summary(w):
         parts.append("bf21=%s%s" % ("0x51_first" if b["reply_first"] else "frames_first",
                                     "+dex_jitter" if b["dex_jitter"] else ""))
     for k, v in sorted(w["forward"].items()):
-        parts.append("%s=%s" % (k, v))
+        parts.append("%s=%s" % (k, v) + ("+https25" if k == "nightscout" and w.get("https25") else ""))
     return " ".join(parts)
 
 
@@ -2731,7 +2779,8 @@ def run_world(w):
             # (simboot ns_clock); in real seconds the simulated clock outran it and the box
             # timed out on every 401 (session 25: no world had reached nightscout_auth)
             bad = mode == "badsecret"
-            ns = NsServer(secret=NS_SECRET, send_date=False, host=host, world_clock=bad)
+            ns = NsServer(secret=NS_SECRET, send_date=False, host=host, world_clock=bad,
+                          **(_https25_files()[1] if w.get("https25") else {}))
             if mode in ("error", "hang"):
                 ns.set_mode(mode, 503 if mode == "error" else None)
             port = ns.port
@@ -2742,7 +2791,11 @@ def run_world(w):
             if NS_NAME in names:   # simboot moves it (dns_move) through its control port
                 inject = dict(inject, ns_host=NS_NAME, ns_control=[host, ns.control_port])
                 extra["INJECT"] = json.dumps(inject)
-        extra["NIGHTSCOUT_URL"] = "http://%s:%d" % (NS_NAME if NS_NAME in names else host, port)
+        if w.get("https25"):   # round 25: by a name its certificate holds, the CA on the board's flash
+            extra["NIGHTSCOUT_URL"] = "https://%s:%d" % (NS_NAME if NS_NAME in names else "localhost", port)
+            extra["NIGHTSCOUT_CA"] = _https25_files()[0]
+        else:
+            extra["NIGHTSCOUT_URL"] = "http://%s:%d" % (NS_NAME if NS_NAME in names else host, port)
         extra["NIGHTSCOUT_SECRET"] = NS_SECRET + ("-wrong" if mode == "badsecret" else "")
     broker = None
     if w["forward"].get("mqtt") == "broker":   # round 17: a broker that answers (tools/mqttserver.py)
@@ -4268,6 +4321,12 @@ def check_promises(w, events, end_ms, problems):
             out.append((due, "Nightscout %s all along, no forwarding alarm within 70 min of a boot" % ns))
     if ns == "ok" and w.get("_ns_entries") == 0 and glucose_readings(events) and not problems:
         out.append((end_ms, "Nightscout up all along and stored nothing"))
+    # round 25: what Nightscout stored came over the board's TLS (a handshake charged each upload)
+    ends = [e for e in events if e.get("event") == "sim_end"]
+    if w.get("https25") and w.get("_ns_entries") and ends \
+            and not (ends[-1].get("board_time") or {}).get("tls_handshake"):
+        out.append((end_ms, "round 25: Nightscout stored %d entries and the board made no TLS handshake"
+                    % w["_ns_entries"]))
     return out
 
 
@@ -5698,8 +5757,9 @@ def check_presses(w, events, console):
     (short), alarm_ack (long) or the clear of a notice within ANSWER_MS of the gesture's
     decision (release + debounce, or press + 1.5 s + debounce). Not judged: a press within
     BOOT_PRESS_MS of a boot (the self-test; a press held from before it is boot_hold's), with
-    the board off or reset before the answer was due, or held by a lookup (round 18), a short
-    press that a blocking call (board_block) hid but for less than the debounce, the later presses of a
+    the board off or reset before the answer was due, or held by a lookup (round 18), a press
+    (short or long) that a blocking call (board_block) hid but for less than the debounce (a block
+    over the gesture's decision delays its answer by as much), the later presses of a
     gesture (the 2nd and 3rd of a test gesture answer nothing), from an injected failure of the
     buttons, alarm or annunciator task, an annunciator stall or a broken engine on. (b) No
     factory reset without a press held at power-on (button_at_boot). Not a press either: one
@@ -5762,16 +5822,20 @@ def check_presses(w, events, console):
         if any(a <= due + ANSWER_MS and t <= b for a, b in held):
             continue
         # (a block wholly inside a press hides nothing: the pin reads down before and after it)
-        if what == "short" and until - t - sum(min(b, until) - max(a, t) for a, b in blocks
-                                               if a <= t < b or a < until <= b) < DEBOUNCE_MS + 10:
+        # (round 25, seed 5269) a long press too: one held 2 s from the start of a TLS
+        # handshake's 2-s block was never seen, as on the board
+        if prev_up - t - sum(min(b, prev_up) - max(a, t) for a, b in blocks
+                             if a <= t < b or a < prev_up <= b) < DEBOUNCE_MS + 10:
             continue
+        # a block over the press's decision moves its answer by as much (seen after it)
+        late = sum(min(b, due) - max(a, t) for a, b in blocks if a < due and t < b)
         before = [x for x in tl if x[0] <= t]
         during = [x for x in tl if t < x[0] <= until]
         if not before or any(x[1] not in br.SOUNDING for x in before[-1:] + during):
             continue
-        if not any(t <= a <= due + ANSWER_MS for a in answered):
+        if not any(t <= a <= due + ANSWER_MS + late for a in answered):
             out.append((t, "a %s press at t=%d ms while %s sounded (%s) was not answered by t=%d ms" % (
-                what, t, before[-1][2], before[-1][1], due + ANSWER_MS)))
+                what, t, before[-1][2], before[-1][1], due + ANSWER_MS + late)))
             if len(out) >= 3:
                 break
     return out

@@ -27,12 +27,12 @@ def make_ca(folder, name, *extra):
     return key, crt
 
 
-def server_cert(folder, ca_key, ca_crt, name="srv"):
-    """(key, certificate) paths of a server certificate for localhost and 127.0.0.1,
-    signed by the CA."""
+def server_cert(folder, ca_key, ca_crt, name="srv", hosts=("localhost",)):
+    """(key, certificate) paths of a server certificate for the host names `hosts` and
+    127.0.0.1, signed by the CA."""
     key, csr, crt = folder / (name + ".key"), folder / (name + ".csr"), folder / (name + ".pem")
     ext = folder / (name + ".cnf")
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ext.write_text("subjectAltName=%s,IP:127.0.0.1\n" % ",".join("DNS:" + h for h in hosts))
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key, "-out", csr)
     _openssl("x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial", "-days", DAYS,
              "-extfile", ext, "-out", crt)

@@ -64,7 +64,11 @@ class SSLContext:
         # again whole (extmod/modtls_mbedtls.c, the port's own code here too). asyncio
         # polls the TLS object, which the host's poll reaches through its ioctl only
         # (about 1 ms a call, in real time): a connection held open for hours would
-        # slow a simulated day, but the firmware's TLS requests last seconds
+        # slow a simulated day, but the firmware's TLS requests last seconds (a server
+        # that never answers: about 8 s of real time a simulated hour). Harsher than
+        # the board: the unix port's mbedtls allocates its session (tens of KB) from
+        # MicroPython's heap (m_tracked_calloc, MICROPY_MBEDTLS_CONFIG_BARE_METAL), the
+        # ESP32's from ESP-IDF's own heap, which the host does not model
         # timed: its handshake's maths hold the board (board_time, when installed)
         return board_time.tls_socket(self._ctx.wrap_socket(sock, *a, **kw))
 
