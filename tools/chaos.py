@@ -2342,9 +2342,9 @@ def draw_round25(seed, w, end_s):
     box can get a time of day (a calendar world only with NTP, right or now and then wrong:
     rounds 8 and 9; the board's TLS refuses every server while its clock is not set), the
     uploader goes over HTTPS: the stand-in serves a certificate its own CA signed for localhost
-    and ns.lan (tools/testcerts.py), the box has that CA on its flash (simboot NIGHTSCOUT_CA) and checks the server against it with the
-    board's TLS (board_tls: the clock's check, board_time's 2-s handshake, lwIP's send queue
-    under it). Every fault of the world meets TLS then; no new invariant: the uploads' bounds
+    and ns.lan (tools/testcerts.py), the box has that CA on its flash (simboot NIGHTSCOUT_CA)
+    and checks the server against it with the board's TLS (board_tls: the clock's check,
+    board_time's 2-s handshake, lwIP's send queue under it). Every fault of the world meets TLS then; no new invariant: the uploads' bounds
     hold as over HTTP. Seeds under ROUND25_FROM draw nothing (not even a key, nor w's https25)."""
     if seed < ROUND25_FROM:
         return
