@@ -4527,3 +4527,12 @@ def test_round25_draws_https_only_where_the_box_can_get_a_time_and_leaves_older_
     assert "nightscout=%s+https25" % before[https[0]]["forward"]["nightscout"] in chaos.summary(before[https[0]])
     plain = [s for s in could if s not in https][0]
     assert "+https25" not in chaos.summary(before[plain])
+    # invariant 5's part: entries stored in an HTTPS world came through a TLS handshake
+    end = {"event": "sim_end", "t_ms": 10 * MIN, "board_time": {"tls_handshake": [3, 6000]}}
+    plain_end = dict(end, board_time={"wifi_start": [1, 300]})
+    w = dict(before[https[0]], _ns_entries=5)
+    assert chaos.check_https25(w, [end], 10 * MIN) == []
+    v = chaos.check_https25(w, [plain_end], 10 * MIN)
+    assert len(v) == 1 and "no TLS handshake" in v[0][1], v
+    assert chaos.check_https25(dict(w, _ns_entries=0), [plain_end], 10 * MIN) == []
+    assert chaos.check_https25(dict(before[plain], _ns_entries=5), [plain_end], 10 * MIN) == []

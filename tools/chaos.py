@@ -4320,13 +4320,18 @@ def check_promises(w, events, end_ms, problems):
             out.append((due, "Nightscout %s all along, no forwarding alarm within 70 min of a boot" % ns))
     if ns == "ok" and w.get("_ns_entries") == 0 and glucose_readings(events) and not problems:
         out.append((end_ms, "Nightscout up all along and stored nothing"))
-    # round 25: what Nightscout stored came over the board's TLS (a handshake charged each upload)
+    out += check_https25(w, events, end_ms)
+    return out
+
+
+def check_https25(w, events, end_ms):
+    """Round 25: what Nightscout stored came over the board's TLS (a handshake charged each upload)."""
     ends = [e for e in events if e.get("event") == "sim_end"]
     if w.get("https25") and w.get("_ns_entries") and ends \
             and not (ends[-1].get("board_time") or {}).get("tls_handshake"):
-        out.append((end_ms, "round 25: Nightscout stored %d entries and the board made no TLS handshake"
-                    % w["_ns_entries"]))
-    return out
+        return [(end_ms, "round 25: Nightscout stored %d entries and the board made no TLS handshake"
+                 % w["_ns_entries"])]
+    return []
 
 
 # --- follower worlds ------------------------------------------------------------------
