@@ -58,6 +58,18 @@ def test_https_refuses_a_server_the_ca_did_not_sign(tls_server):
     assert not out["secret_in_logs"]
 
 
+def test_a_handshake_that_fails_leaves_none_of_the_boards_sockets_open(tls_server):
+    # a certificate the CA did not sign (a captive portal's, a wrong ca_file): the port's
+    # TLS socket lets go of the socket under it when its handshake fails (modtls_mbedtls.c
+    # sets its sock to NULL before raising), so closing the TLS socket closes nothing; each
+    # retry's socket then held one of lwIP's 10 slots until a garbage collection, and the
+    # LAN API and the setup page found none to accept with
+    server, ca, other = tls_server
+    out = _upload(server, other)
+    assert out["stored"] == 0 and out["requests"] == 0, out
+    assert out["sockets_open"] == 0, out
+
+
 def test_a_box_without_a_clock_gets_the_time_over_plain_http_before_https(tls_server):
     # on the board mbedtls checks the certificate's dates against the board's clock:
     # a box whose clock was never set (NTP blocked) failed every handshake, the

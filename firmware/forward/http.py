@@ -85,7 +85,7 @@ def _open_connection(ip, port, ssl=None, server_hostname=None):
     from asyncio import core
     from errno import EINPROGRESS
     ai = socket.getaddrinfo(ip, port, 0, socket.SOCK_STREAM)[0]
-    s = socket.socket(ai[0], ai[1], ai[2])
+    s = raw = socket.socket(ai[0], ai[1], ai[2])
     try:
         s.setblocking(False)
         try:
@@ -97,6 +97,10 @@ def _open_connection(ip, port, ssl=None, server_hostname=None):
             s = ssl.wrap_socket(s, server_hostname=server_hostname, do_handshake_on_connect=False)
             s.setblocking(False)
         ss = asyncio.StreamWriter(s)
+        # the port's TLS socket lets go of this one when its handshake fails (it
+        # raises with its own socket already dropped): closing the TLS socket then
+        # leaves this one open, so the request's end closes it too
+        ss.raw = raw
         yield core._io_queue.queue_write(s)
     except:  # noqa: E722 (the timeout's CancelledError too)
         s.close()
@@ -142,6 +146,9 @@ async def _exchange(host, port, ssl_ctx, head, body, max_body):
             await writer.wait_closed()
         except Exception:
             pass
+        raw = getattr(writer, "raw", None)
+        if raw is not None:
+            raw.close()
 
 
 class _Answer:
