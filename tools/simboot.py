@@ -54,8 +54,8 @@ BOARD_TIME = (os.getenv("BOARD_TIME") or "1") not in ("0", "off") and \
 
 machine.set_log_limit(400)  # the pin log is for tests; keep it out of the firmware's heap
 BOARD_SOCKET = sys.modules["board_socket"]
-# lwIP's send queue on the firmware's plain stream sockets (board_socket: a write takes what
-# the queue has room for until the peer's ACKs); SEND_BUFFER=0 leaves the host's loopback
+# lwIP's send queue on the firmware's stream sockets, a TLS connection's records too (board_socket:
+# a write takes what the queue has room for until the peer's ACKs); SEND_BUFFER=0 leaves the host's loopback
 BOARD_SOCKET.send_buffer = OPTS.get("send_buffer", True)
 
 

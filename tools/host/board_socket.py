@@ -63,6 +63,8 @@
 # that fits the segments but not the bytes. The unix port's loopback takes
 # hundreds of KB at once, so a burst that the board refuses passed on the host.
 #   board_socket.send_buffer = True   # the board's stream sockets made or accepted from now on
+#                                     # (a TLS socket's records too: board_tls keeps the queue
+#                                     # under it, polled through the TLS socket's ioctl)
 #   board_socket.acking = False       # the peer's ACKs stop coming (a stalled broker)
 #   board_socket.send_refused         # [bytes asked] of each write refused or cut
 # The model: the ACKs of what was sent come at the event loop's next turn (asyncio
