@@ -1,6 +1,7 @@
 """HTTPS to Nightscout on MicroPython: the uploader verifies the server's
 certificate against the configured CA, and sends nothing to a server whose
 certificate does not chain to it."""
+import datetime
 import json
 import os
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 
 from conftest import run_micropython
 from nsserver import NsServer
-from testcerts import OPENSSL, make_ca, server_cert
+from testcerts import OPENSSL, dated_server_cert, make_ca, server_cert
 
 
 @pytest.fixture
@@ -56,6 +57,31 @@ def test_https_refuses_a_server_the_ca_did_not_sign(tls_server):
     out = _upload(server, other)
     assert out["stored"] == 0 and out["queue_left"] == 3, out
     assert not out["secret_in_logs"]
+
+
+def test_a_refused_certificate_is_named_for_the_status_page_as_the_ports_tls_words_it(tls_server, tmp_path):
+    # the words come from the port's own mbedtls (its verify text): a certificate the CA
+    # did not sign, one that expired (the family's renewal failed), one made for another name
+    server, ca, other = tls_server
+    assert _upload(server, other)["last_failure"] == "certificate not signed by the CA file"
+    ca_key = tmp_path / "family-ca.key"
+    now = datetime.datetime.now(datetime.timezone.utc)
+    day = datetime.timedelta(days=1)
+    for name, cert, said in (
+            ("expired", dated_server_cert(tmp_path, ca_key, ca, now - 100 * day, now - day, "old"),
+             "certificate expired, or the box's clock is ahead"),
+            ("another name", server_cert(tmp_path, ca_key, ca, "other", hosts=("nas.lan",)),
+             "certificate made for another host name")):
+        s = NsServer(secret="0123456789abcdef", certfile=str(cert[1]), keyfile=str(cert[0]))
+        try:
+            out = _upload(s, ca)
+        finally:
+            s.close()
+        assert out["stored"] == 0 and out["queue_left"] == 3, (name, out)
+        assert out["last_failure"] == said, (name, out)
+        assert said in " ".join(out["logs"]), (name, out)
+    # stored: nothing left to say
+    assert _upload(server, ca)["last_failure"] is None
 
 
 def test_a_handshake_that_fails_leaves_none_of_the_boards_sockets_open(tls_server):

@@ -572,6 +572,7 @@ def _nightscout(app, ns, keeper, queue, ts, cond):
                             session=(lambda: _session(app)) if _leads(app.cfg) else None,
                             start_path=NS_START_FILE, held=app.rtc.held)
     app.rtc.held_of = up.held_image   # readings held for want of a clock: beside the link's resume point
+    app.nightscout = up
     app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))
     app.before_reset.append(up.flush_to_flash)  # unsent readings survive a settings restart
     supervise(app, "nightscout", up.run, 600)

@@ -152,6 +152,9 @@ class NightscoutUploader:
         self.delay_s = 0
         self.last_ok_ms = clock.ms()
         self.stats = {"posted": 0, "stored": 0, "failures": 0, "auth_failures": 0}
+        # what stopped the last request, until one is stored (the status page's "failing:
+        # certificate expired, ..."): else only the log said why
+        self.last_failure = None
         self._session = session   # fn(): the link's sensor session (forward.sensorstart), or None
         self._start = None
         self._start_ms = self._start_delay_s = 0   # clock.ms() of the next try, and the back-off
@@ -334,9 +337,11 @@ class NightscoutUploader:
                 "GET", self._c["host"], self._c["port"], self._path("/api/v1/status.json"),
                 self._headers(), None, self._ctx, self._c["timeout_s"], 512)
         except asyncio.TimeoutError:
+            self.last_failure = "no answer within %d s" % self._c["timeout_s"]
             self._log("nightscout: no answer within %d s (asking the time)" % self._c["timeout_s"])
             return False
         except (OSError, ValueError) as e:
+            self.last_failure = http.failure(e)
             self._log("nightscout: connection failed (asking the time): %s" % type(e).__name__)
             if isinstance(e, OSError) and not isinstance(e, http.HttpError):
                 http.forget_address(self._c["host"], self._c["port"])
@@ -344,6 +349,7 @@ class NightscoutUploader:
         if date and self._on_date:
             self._on_date(date)
         if not clock.wall_valid():
+            self.last_failure = "HTTP %d without a usable Date: the box has no clock" % status
             self._log("nightscout: HTTP %d, no usable Date header: no wall clock yet" % status)
             return False
         return True
@@ -373,11 +379,13 @@ class NightscoutUploader:
                 "POST", self._c["host"], self._c["port"], self._path(what), self._headers(), body,
                 self._ctx, self._c["timeout_s"])
         except asyncio.TimeoutError:
+            self.last_failure = "no answer within %d s" % self._c["timeout_s"]
             self._log("nightscout: no answer within %d s%s" % (self._c["timeout_s"], about))
             return 0
         except (OSError, ValueError) as e:
             # never log the request: path and headers carry credentials
-            self._log("nightscout: connection failed%s: %s" % (about, type(e).__name__) + " " + str(e)[:40])
+            self.last_failure = http.failure(e)
+            self._log("nightscout: connection failed%s: %s %s" % (about, type(e).__name__, self.last_failure))
             if isinstance(e, OSError) and not isinstance(e, http.HttpError):
                 http.forget_address(self._c["host"], self._c["port"])
             return 0
@@ -391,6 +399,7 @@ class NightscoutUploader:
                 # page, a cut-off answer, an empty array: Nightscout's answer to
                 # a body without entries) stored nothing we can count on: keep
                 # the batch (a repeat is harmless: the server upserts)
+                self.last_failure = "HTTP %d without the stored entries" % status
                 self._log("nightscout: HTTP %d without the stored entries%s, kept for a retry"
                           % (status, about))
                 return 0
@@ -431,10 +440,12 @@ class NightscoutUploader:
         if status is not None and 200 <= status < 300:
             self.delay_s = 0
             self.last_ok_ms = clock.ms()
+            self.last_failure = None
             self._condition("nightscout_auth", False)
             self._condition("nightscout_unreachable", False)
             return 0
         if status in (401, 403):
+            self.last_failure = "HTTP %d: the API secret or token was refused" % status
             self.stats["auth_failures"] += 1
             self._log("nightscout: %d, the server rejected the API secret/token" % status)
             self._condition("nightscout_auth", True)
@@ -442,6 +453,7 @@ class NightscoutUploader:
             return self.delay_s
         self.stats["failures"] += 1
         if status:
+            self.last_failure = "HTTP %d" % status
             self._log("nightscout: HTTP %d" % status)
         if clock.ms() - self.last_ok_ms >= self._c["alert_after_s"] * 1000:
             self._condition("nightscout_unreachable", True)
@@ -602,6 +614,7 @@ class NightscoutUploader:
                 status = await self.post_once()
             except Exception as e:  # a bug here must not kill the task silently
                 self._log("nightscout: upload error %r" % e)
+                self.last_failure = "the box's own error (%s)" % type(e).__name__
                 self._survived(e)
                 status = 0
             delay = self._after(status)

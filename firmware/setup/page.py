@@ -148,7 +148,7 @@ def status_page(state, cfg, ap=None, problems=()):
     failing = [a.get("reason") or "" for a in alarms if a.get("type") == "forwarding"]
     ns = (cfg.get("nightscout") or {}).get("url")
     yield "<tr><td>Nightscout</td><td id=nightscout>%s</td></tr>" % (
-        "off" if not ns else esc(_host(ns)) + (" &mdash; failing" if failing else ""))
+        "off" if not ns else esc(_host(ns)) + _ns_state(failing, state.get("nightscout_why")))
     mq = (cfg.get("mqtt") or {}).get("host")
     yield "<tr><td>MQTT</td><td id=mqtt>%s</td></tr>" % ("off" if not mq else esc(mq))
     if ap and ap.get("open"):
@@ -267,6 +267,14 @@ def _session(left, mod):
     else:
         span = "%d h %d min" % (m // 60, m % 60)
     return "ends in %s%s" % (span, "" if mod is None else ", about " + form.hhmm((mod + m) % 1440))
+
+
+def _ns_state(failing, why):
+    """After the server's name: whether uploads fail, and what stopped the last one
+    (an expired certificate, a refused secret), which only the log said before."""
+    if failing:
+        return " &mdash; failing: " + esc(why) if why else " &mdash; failing"
+    return " &mdash; retrying: " + esc(why) if why else ""
 
 
 def _wifi(cfg, state):

@@ -726,3 +726,47 @@ def test_the_tls_socket_the_stream_reads_is_non_blocking_whatever_wrap_socket_le
         what, got = w.step(gen)
         tls = got[0].s
         assert what == "return" and not tls.blocks() and not tls.raw.blocking, own_mode
+
+
+# --- failure(): what the status page says stopped a request ------------------------
+
+# mbedtls' verify text as the port's TLS socket raises it (modtls_mbedtls.c: a ValueError
+# of mbedtls_x509_crt_verify_info's lines, each after a "\n"), and CPython's ssl's
+MBEDTLS_EXPIRED = "\nThe certificate validity has expired\n"
+MBEDTLS_FUTURE = "\nThe certificate validity starts in the future\n"
+MBEDTLS_NOT_SIGNED = "\nThe certificate is not correctly signed by the trusted CA\n"
+MBEDTLS_CN = "\nThe certificate Common Name (CN) does not match with the expected CN\n"
+
+
+def test_failure_says_which_certificate_check_refused_the_server():
+    assert http.failure(ValueError(MBEDTLS_EXPIRED)) == "certificate expired, or the box's clock is ahead"
+    assert http.failure(ValueError(MBEDTLS_FUTURE)) == "certificate not valid yet, or the box's clock is behind"
+    assert http.failure(ValueError(MBEDTLS_NOT_SIGNED)) == "certificate not signed by the CA file"
+    assert http.failure(ValueError(MBEDTLS_CN)) == "certificate made for another host name"
+    # several checks failed: the first of the list above that a family can act on
+    assert http.failure(ValueError(MBEDTLS_NOT_SIGNED + MBEDTLS_EXPIRED)).startswith("certificate expired")
+    # CPython's ssl says it its own way
+    assert http.failure(OSError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                                   "unable to get local issuer certificate")) == "certificate not signed by the CA file"
+    assert http.failure(OSError(1, "certificate verify failed: certificate has expired")).startswith("certificate expired")
+    assert http.failure(OSError(1, "certificate verify failed: Hostname mismatch")) == \
+        "certificate made for another host name"
+    assert http.failure(ValueError("\nThe certificate has been revoked (is on a CRL)\n")) == \
+        "certificate refused: The certificate has been revoked (is on "
+
+
+def test_failure_names_the_common_socket_errors_and_shows_others_by_number():
+    assert [http.failure(OSError(n)) for n in (111, 104, 103, 113, 110, 116)] == [
+        "connection refused", "connection reset", "connection aborted", "host unreachable",
+        "timed out", "timed out"]
+    assert http.failure(OSError(5)) == "error 5"
+    # mbedtls' own errors come as OSError(code, text) (modtls_mbedtls.c mbedtls_raise_error)
+    assert http.failure(OSError(-30592, "SSL - A fatal alert message was received from our peer")) == \
+        "TLS error -30592: SSL - A fatal alert message was received"
+
+
+def test_failure_gives_other_messages_cut_to_40_characters():
+    assert http.failure(OSError("cannot resolve ns.example.org: -202")) == "cannot resolve ns.example.org: -202"
+    assert http.failure(http.HttpError("bad status line")) == "bad status line"
+    assert http.failure(ValueError("x" * 60)) == "x" * 40
+    assert http.failure(ValueError()) == ""

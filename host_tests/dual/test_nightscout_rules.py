@@ -156,6 +156,7 @@ class Http:
     from `answers` (a tuple, or an exception to raise), in turn; a request
     after the last answer stops run()."""
     HttpError = real_http.HttpError
+    failure = staticmethod(real_http.failure)
 
     def __init__(self, world):
         self.w = world
@@ -582,6 +583,42 @@ def test_an_http_error_or_a_bad_answer_keeps_the_address():
             assert drive(up.post_once()) == 0
             assert len(up.queue) == 1 and w.http.forgotten == []
             assert w.logs[-1].startswith("nightscout: connection failed: " + type(e).__name__)
+
+
+def test_the_last_failure_says_what_stopped_the_upload_until_one_is_stored():
+    # for the status page: before, a certificate that expired on the family's server,
+    # or a secret changed there, showed only as "failing" (the log alone said why)
+    expired = ValueError("\nThe certificate validity has expired\n")   # as the port's TLS raises it
+    with World() as w:
+        up = w.uploader()
+        up.submit(rd(0))
+        assert up.last_failure is None
+        said = []
+        for answer, status in ((asyncio.TimeoutError(), 0), (expired, 0), (OSError(111), 0),
+                               ((500, None, b""), 500), ((401, None, b""), 401),
+                               ((200, None, b"{}"), 0)):
+            w.http.answers.append(answer)
+            assert drive(up.post_once()) == status
+            up._after(status)
+            said.append(up.last_failure)
+        assert said == ["no answer within 20 s", "certificate expired, or the box's clock is ahead",
+                        "connection refused", "HTTP 500", "HTTP 401: the API secret or token was refused",
+                        "HTTP 200 without the stored entries"]
+        assert w.logs[1] == "nightscout: connection failed: ValueError certificate expired, or the box's clock is ahead"
+        w.http.answers.append((200, None, STORED))
+        up._after(drive(up.post_once()))
+        assert up.last_failure is None and len(up.queue) == 0
+
+
+def test_asking_the_time_leaves_its_failure_too():
+    with World(wall=False) as w:
+        up = w.uploader(lan())
+        w.date_sets_clock = False
+        w.http.answers += [OSError(113), (200, None, b"{}")]
+        drive(up.ask_time())
+        assert up.last_failure == "host unreachable"
+        drive(up.ask_time())
+        assert up.last_failure == "HTTP 200 without a usable Date: the box has no clock"
 
 
 def test_the_servers_date_is_offered_to_time_sync_whatever_the_status():

@@ -881,6 +881,32 @@ def test_the_status_page_says_why_no_network_is_joined():
     assert "id=wifi>connected, at http://192.168.1.23/<" in _status_html(_App(_Wifi(True)), cfg)
 
 
+def test_the_status_page_says_what_stopped_the_last_upload_to_nightscout():
+    # the family's server's certificate expired (or its secret changed): before, the page
+    # said "failing" and only the log said why
+    class Uploader:
+        last_failure = "certificate expired, or the box's clock is ahead"
+
+    class Engine(_Engine):
+        def active(self):
+            return [{"type": "forwarding", "status": "shown", "reason": "nightscout_unreachable"}]
+    cfg = {"transmitter_id": "8G12AB", "nightscout": {"url": "https://ns.example.org"}}
+    app = _App(_Wifi(True))
+    app.nightscout = Uploader()
+    html = _status_html(app, cfg)
+    assert "id=nightscout>ns.example.org &mdash; retrying: certificate expired, or the box&#39;s clock is ahead<" \
+        in html, html
+    app.engine = Engine()
+    html = _status_html(app, cfg)
+    assert "ns.example.org &mdash; failing: certificate expired" in html, html
+    app.nightscout.last_failure = None     # stored since: the alarm's own clearing is the engine's
+    assert "id=nightscout>ns.example.org &mdash; failing<" in _status_html(app, cfg)
+    app.engine = _Engine()
+    assert "id=nightscout>ns.example.org<" in _status_html(app, cfg)
+    app.nightscout.last_failure = "<b>"    # escaped
+    assert "retrying: &lt;b&gt;<" in _status_html(app, cfg)
+
+
 def test_the_status_says_at_leader_of_a_followers_alarms_its_leader_sounds():
     # (alarms.gate: the box plays them silently; "sounding" on the page was not what it did)
     class Engine(_Engine):

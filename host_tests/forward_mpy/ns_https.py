@@ -73,7 +73,8 @@ async def main():
                       "queue_left": len(up.queue), "conds": conds, "clock_set": clock.wall_valid(),
                       "time_source": ts and ts.source, "refused": len(board_tls.refused),
                       "send_refused": len(board_socket.send_refused), "sockets_open": board_socket.live(),
-                      "secret_in_logs": any(SECRET in m for m in logs), "logs": logs[-3:]}))
+                      "secret_in_logs": any(SECRET in m for m in logs), "logs": logs[-3:],
+                      "last_failure": up.last_failure}))
 
 
 asyncio.run(main())
