@@ -82,7 +82,7 @@ class App:
         self.config_path = config_path
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = None
         self.follower = None        # a follower box's source (forward.follower), for the status page
-        self.nightscout = None      # the uploader (forward.nightscout): its last failure, for the status page
+        self.nightscout = self.mqtt = None   # the forwarders (forward.nightscout, .mqtt): their last failure, for the status page
         self.timesync = None
         self._answered = []         # (clock.ms(), types) of the last presses' answers (unacknowledge)
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)

@@ -15,7 +15,7 @@ import asyncio, bluetooth, machine, network, socket, struct, binascii, hashlib, 
 LIBRARIES = ("aioble", "umqtt.simple", "ntptime", "ssd1306", "microdot")
 FIRMWARE = ("clock", "civil", "reading", "strictjson", "alarms.engine", "alarms.persist",
             "dexcom.replies", "dexcom.build", "dexcom.auth", "dexcom.backfill", "dexcom.info", "dexcom.messages",
-            "link.core", "forward.http", "forward.queue", "forward.history", "forward.wifi",
+            "link.core", "forward.failure", "forward.http", "forward.queue", "forward.history", "forward.wifi",
             "forward.timesync", "forward.nightscout", "forward.mqtt", "forward.lanapi",
             "forward.follower", "app.config", "app.persist", "app.memory", "app.supervisor", "app.webserver",
             "sound.annunciator", "sound.board", "sound.selftest", "setup.web", "setup.dns",

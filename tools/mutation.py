@@ -113,7 +113,7 @@ PACKAGES = {
              "host_tests/dual/test_app_persist.py", "host_tests/dual/test_setup_form.py")),
     "link": (("plan",),
              ("host_tests/dual/test_link_plan_rules.py",)),
-    "forward": (("timesync", "entries", "history", "redate", "queue", "follower", "names", "wifi", "http",
+    "forward": (("timesync", "entries", "history", "redate", "queue", "follower", "names", "wifi", "http", "failure",
                  "mqtt", "nightscout", "lanapi", "sensorstart"),
                 ("host_tests/dual/test_forward_rules.py", "host_tests/dual/test_forward_pure.py",
                  "host_tests/dual/test_follower.py")),
@@ -167,6 +167,7 @@ MODULE_TESTS = {
                       "host_tests/dual/test_forward_rules.py"),
     # http: its rules over a stand-in asyncio (scripted answers, recorded writes)
     "forward/http": ("host_tests/dual/test_http_rules.py",),
+    "forward/failure": ("host_tests/dual/test_forward_failure_rules.py",),
     # the forwarders' rules over stand-ins (umqtt's client; http.request)
     "forward/mqtt": ("host_tests/dual/test_mqtt_rules.py",),
     # (the readings kept for a reset, and the sensor start's post, have files of their own)

@@ -602,6 +602,7 @@ def _mqtt(app, mq, keeper, cond):
                          "user": mq.get("user") or None, "password": mq.get("password") or None,
                          "topic_prefix": mq.get("topic", "cgm")}, wifi=keeper, on_condition=cond,
                         log=_log, on_memory=lambda: app.out_of_memory("mqtt"))
+    app.mqtt = pub
     app.listeners.append(lambda ev: _mqtt_event(pub, app, ev))
     _mqtt_alarm(pub, app)   # raised before now (restored, at boot) or none: told at the connect
     pub.publish_link(_link_now(app))   # else the last boot's state stays retained until an event

@@ -83,7 +83,7 @@ import binascii
 import hashlib
 import json
 
-from forward import http
+from forward import http, failure
 from forward import ConfigError, log_print
 from forward.timesync import parse_http_date
 from alarms.kinds import STATUS
@@ -472,7 +472,7 @@ class Follower:
             self.last_error = None
         except (OSError, ValueError, asyncio.TimeoutError) as e:
             # ValueError covers a truncated or non-JSON body; the message never has the token
-            err = "%s: %s" % (type(e).__name__, e)
+            err = "%s: %s" % (type(e).__name__, failure.words(e, 120))
             if status == 200 and len(body) >= MAX_BODY and self.count > 1:
                 # cut at the bound (a site whose uploader sends large entries, AAPS's
                 # API v3 fields): it would fail at every poll, so ask for fewer
@@ -500,10 +500,10 @@ class Follower:
                 raise ValueError("HTTP %d (not a box's LAN API?)" % status)
             report = parse_alarms(body)
         except (OSError, asyncio.TimeoutError) as e:
-            err = "%s: %s" % (type(e).__name__, e)
+            err = "%s: %s" % (type(e).__name__, failure.words(e, 120))
             report = False
         except ValueError as e:
-            err = "%s: %s" % (type(e).__name__, e)
+            err = "%s: %s" % (type(e).__name__, failure.words(e, 120))
         if err != self.alarms_error and err is not None:
             self._log("follow: the leader's alarms: %s from %s:%d (every alarm sounds here)"
                       % (err, self.host, self.port))

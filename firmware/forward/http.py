@@ -19,39 +19,6 @@ class HttpError(OSError):
     """The server's answer could not be read (bad status line, too large)."""
 
 
-# What a family can act on, by the words of a refused certificate: mbedtls' verify
-# text (the port's TLS raises it as a ValueError) or CPython's ssl
-_CERT_WORDS = (("expired", "certificate expired, or the box's clock is ahead"),
-               ("future", "certificate not valid yet, or the box's clock is behind"),
-               ("not yet valid", "certificate not valid yet, or the box's clock is behind"),
-               ("common name", "certificate made for another host name"),
-               ("mismatch", "certificate made for another host name"),
-               ("signed", "certificate not signed by the CA file"),
-               ("issuer", "certificate not signed by the CA file"))
-_ERRNO_WORDS = {111: "connection refused", 104: "connection reset", 103: "connection aborted",
-                113: "host unreachable", 110: "timed out", 116: "timed out"}   # lwIP's as Linux's
-
-
-def failure(e):
-    """What stopped a request, in a few words for the status page and the log
-    (never the request itself: its path and headers carry credentials)."""
-    text = str(e)
-    low = text.lower()
-    if "certificate" in low:
-        for words, said in _CERT_WORDS:
-            if words in low:
-                return said
-        return "certificate refused: " + text.strip()[:40]
-    code = e.args[0] if e.args else None
-    if isinstance(e, OSError) and isinstance(code, int):
-        if code in _ERRNO_WORDS:
-            return _ERRNO_WORDS[code]
-        if code < 0 and len(e.args) > 1:   # mbedtls' own error: its code and text
-            return "TLS error %d: %s" % (code, str(e.args[1])[:40])
-        return "error %d" % code
-    return text[:40]
-
-
 _MAX_HEAD_LINE = 512
 _MAX_HEADERS = 40
 _MAX_INTERIM = 4   # 1xx answers skipped before the real one

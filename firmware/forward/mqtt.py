@@ -37,7 +37,7 @@ import errno
 import sys
 
 import clock
-from forward import ConfigError, need, log_print, names
+from forward import ConfigError, need, log_print, names, failure
 
 _BACKOFF_MIN_S = 2
 _BACKOFF_MAX_S = 300
@@ -147,6 +147,7 @@ class MqttPublisher:
         self._put(_READING_AVAIL, "offline")
         self.connects = 0
         self.published = 0
+        self.last_failure = None   # what ended the last connection or try, until the broker answers (the status page)
 
     # --- producer side (never blocks) ---------------------------------------
     def _put(self, obj, value):
@@ -296,6 +297,7 @@ class MqttPublisher:
             self._ping_at = None  # the broker answered
             if not self._answered:
                 self._answered = True
+                self.last_failure = None
                 if not self._brief:   # in a storm, only a connection that lasts (_serve)
                     self._set_condition(False)
 
@@ -351,8 +353,9 @@ class MqttPublisher:
                 cl = self._connect()
                 await self._announce(cl)
             except Exception as e:
+                self.last_failure = failure.mqtt_words(e) or type(e).__name__
                 self._log("mqtt: connect to %s:%d failed: %s" % (self.c["host"], self.c["port"],
-                                                                  type(e).__name__))
+                                                                  self.last_failure))
                 if isinstance(e, MemoryError) and self._on_memory is not None:
                     self._on_memory()
                 if clock.ms() - fail_since > 3600 * 1000:
@@ -375,6 +378,7 @@ class MqttPublisher:
             finally:
                 reader.cancel()
                 self._drop(why)
+            self.last_failure = ("connection lost: " if self._answered else "no answer after connecting: ") + why
             if self._answered:
                 # a broker that answers, then closes the connection at once, again
                 # and again (two boxes given one client_id, an ACL) is backed off like a

@@ -43,7 +43,7 @@ import struct
 
 import clock
 from forward import ConfigError, need, log_print
-from forward import http
+from forward import http, failure
 from forward.entries import sgv_entry
 from app import fsutil
 from forward.queue import UploadQueue, QueueError
@@ -341,7 +341,7 @@ class NightscoutUploader:
             self._log("nightscout: no answer within %d s (asking the time)" % self._c["timeout_s"])
             return False
         except (OSError, ValueError) as e:
-            self.last_failure = http.failure(e)
+            self.last_failure = failure.words(e)
             self._log("nightscout: connection failed (asking the time): %s" % type(e).__name__)
             if isinstance(e, OSError) and not isinstance(e, http.HttpError):
                 http.forget_address(self._c["host"], self._c["port"])
@@ -384,7 +384,7 @@ class NightscoutUploader:
             return 0
         except (OSError, ValueError) as e:
             # never log the request: path and headers carry credentials
-            self.last_failure = http.failure(e)
+            self.last_failure = failure.words(e)
             self._log("nightscout: connection failed%s: %s %s" % (about, type(e).__name__, self.last_failure))
             if isinstance(e, OSError) and not isinstance(e, http.HttpError):
                 http.forget_address(self._c["host"], self._c["port"])

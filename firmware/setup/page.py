@@ -148,9 +148,11 @@ def status_page(state, cfg, ap=None, problems=()):
     failing = [a.get("reason") or "" for a in alarms if a.get("type") == "forwarding"]
     ns = (cfg.get("nightscout") or {}).get("url")
     yield "<tr><td>Nightscout</td><td id=nightscout>%s</td></tr>" % (
-        "off" if not ns else esc(_host(ns)) + _ns_state(failing, state.get("nightscout_why")))
+        "off" if not ns else esc(_host(ns)) + _forward_state(
+            any(r.startswith("nightscout") for r in failing), state.get("nightscout_why")))
     mq = (cfg.get("mqtt") or {}).get("host")
-    yield "<tr><td>MQTT</td><td id=mqtt>%s</td></tr>" % ("off" if not mq else esc(mq))
+    yield "<tr><td>MQTT</td><td id=mqtt>%s</td></tr>" % (
+        "off" if not mq else esc(mq) + _forward_state("mqtt_unreachable" in failing, state.get("mqtt_why")))
     if ap and ap.get("open"):
         yield "<tr><td>Setup access point</td><td id=ap>%s open, closes in %d min</td></tr>" % (
             esc(ap.get("essid")), (ap.get("closes_in_s") or 0) // 60)
@@ -269,9 +271,9 @@ def _session(left, mod):
     return "ends in %s%s" % (span, "" if mod is None else ", about " + form.hhmm((mod + m) % 1440))
 
 
-def _ns_state(failing, why):
-    """After the server's name: whether uploads fail, and what stopped the last one
-    (an expired certificate, a refused secret), which only the log said before."""
+def _forward_state(failing, why):
+    """After a server's name: whether its `forwarding` alarm is on, and what stopped
+    the last try (an expired certificate, a refused secret), which only the log said before."""
     if failing:
         return " &mdash; failing: " + esc(why) if why else " &mdash; failing"
     return " &mdash; retrying: " + esc(why) if why else ""

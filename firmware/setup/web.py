@@ -104,6 +104,7 @@ def state_from_app(app):
             "sensor": app.status.get("sensor_kind"), "wifi": wifi,
             "wifi_address": address, "wifi_why": why,
             "nightscout_why": getattr(getattr(app, "nightscout", None), "last_failure", None),
+            "mqtt_why": getattr(getattr(app, "mqtt", None), "last_failure", None),
             "config_problems": getattr(app, "config_problems", None) or [],
             "captive_dns_error": app.status.get("captive_dns_error"),
             "session_left_s": _left_s(app.status.get("session_end_ms"))}

@@ -333,6 +333,18 @@ def test_401_and_403_raise_leader_auth_at_once_other_codes_do_not():
         assert w.f.last_error == "ValueError: HTTP %d" % status, (status, w.f.last_error)
 
 
+def test_the_last_error_says_what_a_family_can_act_on():
+    # the status page's "failing (...)": the port's TLS words a refused certificate in
+    # lines of mbedtls' verify text, and a socket error is a bare number
+    w = World()
+    w.poll(error=ValueError("\nThe certificate validity has expired\n"))
+    assert w.f.last_error == "ValueError: certificate expired, or the box's clock is ahead", w.f.last_error
+    w.poll(error=OSError(113))
+    assert w.f.last_error == "OSError: host unreachable", w.f.last_error
+    w.poll(status=404, body="[]", server_unix=T0)      # the follower's own words, whole
+    assert w.f.last_error == "ValueError: HTTP 404", w.f.last_error
+
+
 def test_an_error_is_logged_once_and_the_address_looked_up_again():
     w = World()
     for _ in range(3):

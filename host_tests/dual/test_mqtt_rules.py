@@ -854,6 +854,28 @@ def connect_times(w):
             if topic.endswith("/glucose/config")]
 
 
+def test_the_last_failure_says_what_ended_the_last_try_until_the_broker_answers():
+    # for the status page (before: the MQTT row said the broker's name only)
+    class MQTTException(Exception):   # umqtt.simple's, for a CONNACK that refuses
+        pass
+    snap = []
+
+    def setup(w):
+        w.broker.refuse = MQTTException(5)
+        w.at(1000, lambda: snap.append(w.pub.last_failure))
+        w.at(1500, lambda: setattr(w.broker, "refuse", None))
+        w.at(8000, lambda: snap.append(w.pub.last_failure))      # connected and answered
+        w.at(9000, lambda: setattr(w.broker, "answering", False))
+        w.at(9000, w.broker.restart)                              # taken again at once, never answered
+        w.at(9500, lambda: snap.append(w.pub.last_failure))
+        w.at(75000, lambda: snap.append(w.pub.last_failure))    # keepalive 60 s: a ping's answer waited 60 s
+        w.at(76000, lambda: setattr(w.broker, "answering", True))
+        w.at(120000, lambda: snap.append(w.pub.last_failure))
+    run_world(setup, until_s=121)
+    assert snap == ["broker not authorized (CONNACK 5)", None, "connection lost: closed by broker",
+                    "no answer after connecting: no answer to a ping within 60 s", None], snap
+
+
 def test_a_restarted_broker_gets_discovery_online_and_every_state_again():
     snap = []
 
@@ -1032,7 +1054,7 @@ def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connec
     assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128, 256, 300, 2, 4, 8, 16, 32, 64], w.loop.sleeps
     assert connect_times(w) == [810000]
     assert snap == [False, True, False]
-    assert w.logs[0] == "mqtt: connect to ha.lan:1883 failed: OSError", w.logs
+    assert w.logs[0] == "mqtt: connect to ha.lan:1883 failed: connection refused", w.logs
     assert len(w.broker.clients) == 9 + 1 + 6
     for cl in w.broker.clients:   # a refused connection's socket is closed too
         assert raw(cl).closed

@@ -156,7 +156,6 @@ class Http:
     from `answers` (a tuple, or an exception to raise), in turn; a request
     after the last answer stops run()."""
     HttpError = real_http.HttpError
-    failure = staticmethod(real_http.failure)
 
     def __init__(self, world):
         self.w = world

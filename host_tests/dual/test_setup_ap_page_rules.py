@@ -679,12 +679,12 @@ def test_the_status_page_shows_the_alarms_and_the_links():
     cfg = _stored()
     state = {"alarms": [{"type": "low", "priority": "medium", "status": "sounding"},
                         {"type": "forwarding", "priority": "low", "status": "shown",
-                         "reason": "timeout"}],
+                         "reason": "nightscout_unreachable"}],
              "link": "authenticated", "wifi": False}
     html = _html(page.status_page(state, cfg))
     assert ("<tr class=medium><td>low</td><td>medium priority</td><td>sounding</td><td></td></tr>"
             in html)
-    assert "<td>forwarding</td><td>low priority</td><td>shown</td><td>timeout</td>" in html
+    assert "<td>forwarding</td><td>low priority</td><td>shown</td><td>nightscout_unreachable</td>" in html
     assert "No active alarm" not in html
     assert "id=link>&hellip;AB, authenticated<" in html and "8G12" not in html
     assert "id=wifi>not connected<" in html
@@ -692,6 +692,14 @@ def test_the_status_page_shows_the_alarms_and_the_links():
     assert "id=nightscout>ns.example.org:1337 &mdash; failing<" in html
     assert "ns-pass" not in html and "me:" not in html
     assert "id=mqtt>broker.lan<" in html
+    # each forwarder's row says "failing" for its own alarm only, with what stopped its last try
+    state["alarms"][1]["reason"] = "mqtt_unreachable"
+    html = _html(page.status_page(dict(state, mqtt_why="broker not authorized (CONNACK 5)"), cfg))
+    assert "id=nightscout>ns.example.org:1337<" in html
+    assert "id=mqtt>broker.lan &mdash; failing: broker not authorized (CONNACK 5)<" in html
+    html = _html(page.status_page(dict(state, mqtt_why=None, nightscout_why="HTTP 500"), cfg))
+    assert "id=mqtt>broker.lan &mdash; failing<" in html
+    assert "id=nightscout>ns.example.org:1337 &mdash; retrying: HTTP 500<" in html
     state = {"alarms": [{"type": "low", "priority": "high", "status": "sounding"}], "wifi": True}
     html = _html(page.status_page(state, cfg))
     assert "id=nightscout>ns.example.org:1337<" in html and "id=wifi>connected<" in html

@@ -881,7 +881,7 @@ def test_the_status_page_says_why_no_network_is_joined():
     assert "id=wifi>connected, at http://192.168.1.23/<" in _status_html(_App(_Wifi(True)), cfg)
 
 
-def test_the_status_page_says_what_stopped_the_last_upload_to_nightscout():
+def test_the_status_page_says_what_stopped_the_last_try_of_each_forwarder():
     # the family's server's certificate expired (or its secret changed): before, the page
     # said "failing" and only the log said why
     class Uploader:
@@ -905,6 +905,11 @@ def test_the_status_page_says_what_stopped_the_last_upload_to_nightscout():
     assert "id=nightscout>ns.example.org<" in _status_html(app, cfg)
     app.nightscout.last_failure = "<b>"    # escaped
     assert "retrying: &lt;b&gt;<" in _status_html(app, cfg)
+    # and the MQTT publisher's, on its own row
+    app.mqtt = Uploader()
+    app.mqtt.last_failure = "connection refused"
+    html = _status_html(app, dict(cfg, mqtt={"host": "ha.lan"}))
+    assert "id=mqtt>ha.lan &mdash; retrying: connection refused<" in html, html
 
 
 def test_the_status_says_at_leader_of_a_followers_alarms_its_leader_sounds():
