@@ -3,6 +3,7 @@ certificate against the configured CA, and sends nothing to a server whose
 certificate does not chain to it."""
 import datetime
 import json
+import time
 import os
 import subprocess
 import sys
@@ -24,10 +25,11 @@ def tls_server(tmp_path):
     s.close()
 
 
-def _upload(server, ca, *more, readings=3):
+def _upload(server, ca, *more, readings=3, wall=None):
+    """wall: the board's clock (Unix s), today's by default."""
     r = run_micropython(["host_tests/forward_mpy/ns_https.py", str(server.port),
                          str(server.control_port), str(ca)] + [str(m) for m in more], timeout=120,
-                        env={"NS_READINGS": str(readings)})
+                        env={"NS_READINGS": str(readings), "NS_WALL": str(int(wall or time.time()))})
     return json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("{")][-1])
 
 
@@ -80,6 +82,22 @@ def test_a_refused_certificate_is_named_for_the_status_page_as_the_ports_tls_wor
         assert said in " ".join(out["logs"]), (name, out)
     # stored: nothing left to say
     assert _upload(server, ca)["last_failure"] is None
+
+
+def test_the_board_checks_the_certificates_dates_against_its_own_clock(tls_server):
+    # mbedtls on the ESP32 reads the board's clock (CONFIG_MBEDTLS_HAVE_TIME_DATE): a clock
+    # NTP set 40 days ahead finds the server's certificate (30 days) expired, one a year
+    # behind finds it not valid yet; the host's own mbedtls, on the host's clock, took both
+    server, ca, other = tls_server
+    day = 86400
+    for wall, said in ((time.time() + 40 * day, "certificate expired, or the box's clock is ahead"),
+                       (time.time() - 365 * day, "certificate not valid yet, or the box's clock is behind")):
+        out = _upload(server, ca, wall=wall)
+        assert out["stored"] == 0 and out["queue_left"] == 3 and out["refused"] > 0, out
+        assert out["last_failure"] == said, out
+        assert out["sockets_open"] == 0, out
+    out = _upload(server, ca, wall=time.time() + 20 * day)    # within the dates: stored
+    assert out["stored"] == 3 and out["refused"] == 0, out
 
 
 def test_a_handshake_that_fails_leaves_none_of_the_boards_sockets_open(tls_server):
@@ -211,3 +229,37 @@ def test_https_uploads_survive_a_reset_a_power_cut_and_a_router_outage(tls_serve
     # 48 readings in 4 h, less the ones due while the board had no power (about 90 s:
     # at most one, backfilled once it is back)
     assert len(dates) >= 46, (len(dates), end)
+
+
+READ_DATES = """
+import sys, json, binascii
+sys.path.insert(0, "tools/host")
+import board_tls
+out = []
+for path in sys.argv[1:]:
+    pem = open(path).read()
+    der = binascii.a2b_base64("".join(pem.split("-----")[2].split()))
+    nb, na = board_tls.validity(der)
+    out.append([nb, na, board_tls.date_refusal(der, nb - 1), board_tls.date_refusal(der, nb),
+                board_tls.date_refusal(der, na), board_tls.date_refusal(der, na + 1)])
+print(json.dumps(out))
+"""
+
+
+def test_the_models_date_reader_reads_both_kinds_of_asn1_time(tmp_path):
+    # RFC 5280: UTCTime through 2049 (two-digit years, 50-99 the 1900s), GeneralizedTime
+    # from 2050: both as mbedtls reads them, to the second, on MicroPython
+    utc = datetime.timezone.utc
+    ca_key, ca = make_ca(tmp_path, "ca")
+    spans = [(datetime.datetime(1999, 12, 31, 23, 59, 58, tzinfo=utc), datetime.datetime(2049, 12, 31, 23, 59, 59, tzinfo=utc)),
+             (datetime.datetime(2024, 2, 29, 12, 0, 1, tzinfo=utc), datetime.datetime(2050, 1, 1, 0, 0, 0, tzinfo=utc)),
+             (datetime.datetime(2100, 3, 1, 0, 0, 0, tzinfo=utc), datetime.datetime(2200, 2, 28, 6, 7, 8, tzinfo=utc))]
+    paths = [server_cert(tmp_path, ca_key, ca, "c%d" % i, not_before=a, not_after=b)[1]
+             for i, (a, b) in enumerate(spans)]
+    script = tmp_path / "dates.py"
+    script.write_text(READ_DATES)
+    got = json.loads(run_micropython([str(script)] + [str(p) for p in paths]).stdout)
+    for (a, b), (nb, na, before, first, last, after) in zip(spans, got):
+        assert (nb, na) == (int(a.timestamp()), int(b.timestamp())), (a, b, nb, na)
+        assert (before, first, last, after) == ("\nThe certificate validity starts in the future\n", None, None,
+                                                "\nThe certificate validity has expired\n")

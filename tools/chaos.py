@@ -603,8 +603,8 @@ Round 25 (draw_round25, its own stream, seeds from 5266 only): in half the world
  a Nightscout and whose box can get a time of day (no calendar world without NTP), the uploader
  goes over HTTPS: the stand-in serves a certificate of its own CA (tools/testcerts.py, for
  localhost and ns.lan), the box has the CA on its flash (simboot NIGHTSCOUT_CA) and the board's
- TLS model checks it (board_tls: no server while the clock reads before 2020, a 2-s handshake,
- lwIP's send queue under it). No new bound: the uploads' invariants hold as over HTTP; invariant
+ TLS model checks it (board_tls: the certificates' dates against the board's clock, from 30 days
+ before the calendar's start; a 2-s handshake, lwIP's send queue under it). No new bound: the uploads' invariants hold as over HTTP; invariant
  5 adds that what Nightscout stored came through a TLS handshake.
 
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
@@ -2343,8 +2343,8 @@ def draw_round25(seed, w, end_s):
     rounds 8 and 9; the board's TLS refuses every server while its clock is not set), the
     uploader goes over HTTPS: the stand-in serves a certificate its own CA signed for localhost
     and ns.lan (tools/testcerts.py), the box has that CA on its flash (simboot NIGHTSCOUT_CA)
-    and checks the server against it with the board's TLS (board_tls: the clock's check,
-    board_time's 2-s handshake, lwIP's send queue under it). Every fault of the world meets TLS then; no new invariant: the uploads' bounds
+    and checks the server against it with the board's TLS (board_tls: the certificates' dates
+    against the board's clock, board_time's 2-s handshake, lwIP's send queue under it). Every fault of the world meets TLS then; no new invariant: the uploads' bounds
     hold as over HTTP. Seeds under ROUND25_FROM draw nothing (not even a key, nor w's https25)."""
     if seed < ROUND25_FROM:
         return
@@ -2577,16 +2577,27 @@ def _named(parts, w, keys):
 
 
 _HTTPS25 = []
+CERT_AGE_S = 30 * 86400   # round 25's certificates were issued this long before the calendar's start
 
 
 def _https25_files():
     """(CA file, NsServer's certfile/keyfile) for round 25's worlds, made once a process."""
     if not _HTTPS25:
+        import datetime
         from pathlib import Path
         from testcerts import make_ca, server_cert
         folder = Path(tempfile.mkdtemp(prefix="chaos-certs-"))
-        ca_key, ca_crt = make_ca(folder, "family-ca")
-        key, crt = server_cert(folder, ca_key, ca_crt, hosts=("localhost", NS_NAME))
+        # the board checks the dates against its own clock (board_tls): a calendar world's
+        # runs from 2026-01-01, another's from today; the host's mbedtls checks them against
+        # today. Valid from 30 days before the calendar (a month-old certificate, as a
+        # renewed one is at most 60 days) to 60 days past today: an NTP answer more than
+        # 30 days behind the calendar finds them not valid yet, as the board would
+        utc = datetime.timezone.utc
+        first = datetime.datetime.fromtimestamp(TRACE_EPOCH - CERT_AGE_S, utc)
+        last = datetime.datetime.now(utc) + datetime.timedelta(days=60)
+        ca_key, ca_crt = make_ca(folder, "family-ca", not_before=first, not_after=last)
+        key, crt = server_cert(folder, ca_key, ca_crt, hosts=("localhost", NS_NAME),
+                               not_before=first, not_after=last)
         _HTTPS25.append((str(ca_crt), {"certfile": str(crt), "keyfile": str(key)}))
     return _HTTPS25[0]
 

@@ -28,6 +28,9 @@ SECRET = "0123456789abcdef"
 port, cport, ca_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 date_port = int(sys.argv[4]) if len(sys.argv) > 4 else None
 readings = int(os.getenv("NS_READINGS") or 3)
+# the board's wall clock (Unix s): the test's today, or a clock NTP set wrong. The board
+# checks the server's certificate against it (board_tls), not against the host's clock
+vtime.set_wall_unix(int(os.getenv("NS_WALL")))
 conds = []
 logs = []
 

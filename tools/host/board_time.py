@@ -32,7 +32,7 @@
 # the client's ECDHE key pair and shared secret all run in that one call, which then
 # sends ClientKeyExchange and Finished. That call is charged here. (A server whose
 # flight came in several pieces spreads the work over more calls on the board; a
-# handshake refused for the board's clock fails before any, board_tls.)
+# handshake refused for the board's clock fails in that call too, board_tls.)
 import vtime
 
 # ms per call: the board's figures, with where they come from. `make probe` on a board
@@ -185,11 +185,16 @@ def _open(path, mode="r", *a, **kw):
 
 class _TlsSocket(_IOBase):
     """The board's TLS socket as far as time goes: its second read or write (the one that
-    takes the server's first flight) holds the board for the handshake's maths."""
+    takes the server's first flight) holds the board for the handshake's maths (when
+    timed; a refused certificate's too, harsher than the board, whose verification is a
+    part of it). With `refusal` (board_tls): a handshake its verify callback refused
+    raises the port's ValueError of the refusal's words, not the callback's error code."""
 
-    def __init__(self, s):
+    def __init__(self, s, timed=True, refusal=None):
         import select
         self._s = s
+        self._timed = timed
+        self._refusal = refusal
         self._calls = 0
         self._poll = select.poll()
         self._poll.register(s, select.POLLIN)
@@ -198,8 +203,12 @@ class _TlsSocket(_IOBase):
         self._calls += 1
         try:
             return f(*a)
+        except OSError:
+            if self._refusal:
+                raise ValueError(self._refusal[0])
+            raise
         finally:
-            if self._calls == 2:
+            if self._calls == 2 and self._timed:
                 charge("tls_handshake")
 
     def read(self, *a):
@@ -235,9 +244,12 @@ class _TlsSocket(_IOBase):
         return getattr(self._s, name)
 
 
-def tls_socket(s):
-    """board_tls.wrap_socket's result: timed while installed."""
-    return _TlsSocket(s) if enabled else s
+def tls_socket(s, refusal=None):
+    """board_tls.wrap_socket's result: timed while installed; with refusal (a list the
+    verify callback fills), its words raised as the port's ValueError."""
+    if not enabled and refusal is None:
+        return s
+    return _TlsSocket(s, enabled, refusal)
 
 
 def install():

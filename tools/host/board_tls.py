@@ -1,21 +1,26 @@
-# The board's TLS, as far as the clock goes. On the ESP32, mbedtls checks a
+# The board's TLS, as far as the clock goes. On the ESP32, mbedtls checks each
 # certificate's validity dates against the board's own clock
 # (CONFIG_MBEDTLS_HAVE_TIME_DATE=y in ports/esp32/boards/sdkconfig.base), so a
 # box whose clock was never set (it counts from 2000) fails every verified
-# handshake: "certificate not yet valid". The unix port's mbedtls reads the
-# host's clock instead, so under the virtual clock such a box still verified
-# certificates and the host could not see it.
+# handshake ("certificate not yet valid"), and so does one NTP set days off a
+# certificate's dates, or a server whose certificate expired. The unix port's
+# mbedtls reads the host's clock instead, so under the virtual clock such a box
+# still verified certificates and the host could not see it.
 #
 #   import board_tls; board_tls.install()   # before the firmware imports tls
 #
-# The model: with CERT_REQUIRED, a handshake while the board's wall clock reads
-# before VALID_FROM fails with the exception the port raises for a verify failure
-# (extmod/modtls_mbedtls.c: ValueError, mbedtls_x509_crt_verify_info's text).
-# Kinder than the board in three ways: any certificate in use today was issued
-# after that date, but the real check reads the certificate's own notBefore (a
-# clock that is valid but behind a new certificate fails there, not here); the
-# board fails at the handshake's first read or write, after the server's chain
-# came and was checked (the loop held meanwhile), here at once in wrap_socket.
+# The model: with CERT_REQUIRED, the context's verify_callback (the port's own hook,
+# called by mbedtls for each certificate of the chain, the trusted CA first, during
+# the handshake) reads the certificate's notBefore and notAfter and compares them
+# with the board's wall clock as mbedtls does (x509_crt_verify_chain: now past
+# notAfter, expired; before notBefore, not yet valid). A refusal makes the handshake
+# fail there, at its second read or write (the server's chain came), and the TLS
+# socket then raises what the port raises for a verify failure
+# (extmod/modtls_mbedtls.c: a ValueError of mbedtls_x509_crt_verify_info's lines).
+# Kinder than the board: a chain that fails both the dates and another check (a CA
+# that did not sign it) is worded for the dates alone (the callback cannot add to
+# mbedtls' flags). One context verifies one handshake at a time (the firmware's
+# forwarders use theirs one request after another): the callback is the context's.
 import sys
 import time
 
@@ -23,8 +28,9 @@ import tls as _tls
 
 import board_time
 
-VALID_FROM = 1577836800   # 2020-01-01 (Unix s)
-NOT_YET_VALID = "The certificate validity starts in the future\n"   # mbedtls' verify info
+EXPIRED = "\nThe certificate validity has expired\n"          # mbedtls' verify info, as the
+NOT_YET_VALID = "\nThe certificate validity starts in the future\n"   # port words it
+_DATE_REFUSED = -0x2400   # MBEDTLS_ERR_X509_INVALID_DATE: the callback's refusal, the handshake's error
 _EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
 
 PROTOCOL_TLS_CLIENT = _tls.PROTOCOL_TLS_CLIENT
@@ -53,11 +59,19 @@ class SSLContext:
 
     def wrap_socket(self, sock, *a, **kw):
         self._ctx.verify_mode = self.verify_mode
-        now = board_unix()
-        if self.verify_mode == CERT_REQUIRED and now < VALID_FROM:
-            refused.append((now, kw.get("server_hostname")))
-            sock.close()
-            raise ValueError(NOT_YET_VALID)
+        said = []   # the verify text of a refusal, for the socket to raise
+        if self.verify_mode == CERT_REQUIRED:
+            host = kw.get("server_hostname")
+
+            def check_dates(der, depth):
+                now = board_unix()
+                text = date_refusal(der, now)
+                if text is None:
+                    return 0
+                said.append(text)
+                refused.append((now, host))
+                return _DATE_REFUSED
+            self._ctx.verify_callback = check_dates
         # Over the board's send queue (board_socket) when the socket has one, as on the
         # board: mbedtls writes its records into lwIP's queue, and a record that does
         # not fit comes back as MBEDTLS_ERR_SSL_WANT_WRITE (EAGAIN), to be written
@@ -70,7 +84,67 @@ class SSLContext:
         # MicroPython's heap (m_tracked_calloc, MICROPY_MBEDTLS_CONFIG_BARE_METAL), the
         # ESP32's from ESP-IDF's own heap, which the host does not model
         # timed: its handshake's maths hold the board (board_time, when installed)
-        return board_time.tls_socket(self._ctx.wrap_socket(sock, *a, **kw))
+        return board_time.tls_socket(self._ctx.wrap_socket(sock, *a, **kw),
+                                     said if self.verify_mode == CERT_REQUIRED else None)
+
+
+def date_refusal(der, now):
+    """mbedtls' verify text for a DER certificate at Unix time now, or None when its
+    dates hold it (x509_crt_verify_chain: now past notAfter, or before notBefore)."""
+    not_before, not_after = validity(der)
+    if now > not_after:
+        return EXPIRED
+    if now < not_before:
+        return NOT_YET_VALID
+    return None
+
+
+def validity(der):
+    """(notBefore, notAfter) of a DER certificate, Unix seconds (RFC 5280 4.1)."""
+    _, i, _ = _tlv(der, 0)            # Certificate: into it
+    _, i, _ = _tlv(der, i)            # tbsCertificate: into it
+    if der[i] == 0xA0:                # [0] version
+        i = _tlv(der, i)[2]
+    for _ in range(3):                # serialNumber, signature, issuer
+        i = _tlv(der, i)[2]
+    _, i, _ = _tlv(der, i)            # validity: into it
+    t1, a, b = _tlv(der, i)
+    t2, c, d = _tlv(der, b)
+    return _time(t1, bytes(der[a:b])), _time(t2, bytes(der[c:d]))
+
+
+def _tlv(der, i):
+    """(tag, start of its content, end of its content) of the DER element at i."""
+    n = der[i + 1]
+    start = i + 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(bytes(der[start:start + k]), "big")
+        start += k
+    return der[i], start, start + n
+
+
+def _time(tag, v):
+    """UTCTime (0x17, YYMMDDHHMMSSZ, 50..99 the 1900s) or GeneralizedTime (0x18) as Unix s."""
+    s = v.decode()
+    if tag == 0x17:
+        y = int(s[:2])
+        y += 1900 if y >= 50 else 2000
+        s = s[2:]
+    else:
+        y = int(s[:4])
+        s = s[4:]
+    mo, d, h, mi, sec = (int(s[k:k + 2]) for k in range(0, 10, 2))
+    return _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
+
+
+def _days_from_civil(y, m, d):
+    """Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's algorithm)."""
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
 def install():
