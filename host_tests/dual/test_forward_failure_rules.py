@@ -33,6 +33,9 @@ def test_failure_names_the_common_socket_errors_and_shows_others_by_number():
         "connection refused", "connection reset", "connection aborted", "host unreachable",
         "timed out", "timed out"]
     assert failure.words(OSError(5)) == "error 5"
+    assert failure.words(OSError(-5)) == "error -5"              # a negative code alone: no text to add
+    assert failure.words(OSError(0, "zero")) == "error 0"        # mbedtls' codes are negative
+    assert failure.words(OSError(2, "No such file")) == "error 2"   # an errno with its text: by number
     # mbedtls' own errors come as OSError(code, text) (modtls_mbedtls.c mbedtls_raise_error)
     assert failure.words(OSError(-30592, "SSL - A fatal alert message was received from our peer")) == \
         "TLS error -30592: SSL - A fatal alert message was received"
@@ -53,5 +56,7 @@ def test_mqtt_words_name_the_brokers_refusal_by_its_connack_code():
     assert failure.mqtt_words(MQTTException(5)) == "broker not authorized (CONNACK 5)"
     assert failure.mqtt_words(MQTTException(4)) == "broker refused the user name or password (CONNACK 4)"
     assert failure.mqtt_words(MQTTException(3)) == "broker unavailable (CONNACK 3)"
+    assert failure.mqtt_words(MQTTException(1)) == "broker refused the protocol version (CONNACK 1)"
+    assert failure.mqtt_words(MQTTException(2)) == "broker refused the client id (CONNACK 2)"
     assert failure.mqtt_words(MQTTException(9)) == "broker refused (CONNACK 9)"
     assert failure.mqtt_words(OSError(111)) == "connection refused"
