@@ -14,8 +14,9 @@ _CERT_WORDS = (("expired", "certificate expired, or the box's clock is ahead"),
                ("mismatch", "certificate made for another host name"),
                ("signed", "certificate not signed by the CA file"),
                ("issuer", "certificate not signed by the CA file"))
-_ERRNO_WORDS = {111: "connection refused", 104: "connection reset", 103: "connection aborted",
-                113: "host unreachable", 110: "timed out", 116: "timed out"}   # lwIP's as Linux's
+# lwIP's numbers are Linux's. Tuples, not dicts: frozen, they stay in flash
+_ERRNO_WORDS = ((111, "connection refused"), (104, "connection reset"), (103, "connection aborted"),
+                (113, "host unreachable"), (110, "timed out"), (116, "timed out"))
 
 
 def words(e, cut=40):
@@ -25,14 +26,15 @@ def words(e, cut=40):
     text = str(e)
     low = text.lower()
     if "certificate" in low:
-        for words, said in _CERT_WORDS:
-            if words in low:
+        for key, said in _CERT_WORDS:
+            if key in low:
                 return said
         return "certificate refused: " + text.strip()[:cut]
     code = e.args[0] if e.args else None
     if isinstance(e, OSError) and isinstance(code, int):
-        if code in _ERRNO_WORDS:
-            return _ERRNO_WORDS[code]
+        for number, said in _ERRNO_WORDS:
+            if number == code:
+                return said
         if code < 0 and len(e.args) > 1:   # mbedtls' own error: its code and text
             return "TLS error %d: %s" % (code, str(e.args[1])[:cut])
         return "error %d" % code
@@ -40,13 +42,14 @@ def words(e, cut=40):
 
 
 # umqtt.simple's MQTTException(code) from the broker's CONNACK (MQTT 3.1.1, 3.2.2.3)
-_CONNACK_WORDS = {1: "refused the protocol version", 2: "refused the client id",
-                  3: "unavailable", 4: "refused the user name or password", 5: "not authorized"}
+_CONNACK_WORDS = ("refused the protocol version", "refused the client id", "unavailable",
+                  "refused the user name or password", "not authorized")   # codes 1..5
 
 
 def mqtt_words(e):
     """words(e), and the broker's refusal of a connect by its CONNACK code."""
     code = e.args[0] if e.args else None
     if type(e).__name__ == "MQTTException" and isinstance(code, int):
-        return "broker %s (CONNACK %d)" % (_CONNACK_WORDS.get(code, "refused"), code)
+        said = _CONNACK_WORDS[code - 1] if 1 <= code <= len(_CONNACK_WORDS) else "refused"
+        return "broker %s (CONNACK %d)" % (said, code)
     return words(e)

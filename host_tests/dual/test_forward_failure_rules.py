@@ -59,4 +59,6 @@ def test_mqtt_words_name_the_brokers_refusal_by_its_connack_code():
     assert failure.mqtt_words(MQTTException(1)) == "broker refused the protocol version (CONNACK 1)"
     assert failure.mqtt_words(MQTTException(2)) == "broker refused the client id (CONNACK 2)"
     assert failure.mqtt_words(MQTTException(9)) == "broker refused (CONNACK 9)"
+    assert failure.mqtt_words(MQTTException(6)) == "broker refused (CONNACK 6)"
+    assert failure.mqtt_words(MQTTException(0)) == "broker refused (CONNACK 0)"
     assert failure.mqtt_words(OSError(111)) == "connection refused"
