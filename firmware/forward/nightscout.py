@@ -550,6 +550,7 @@ class NightscoutUploader:
             return await self.ask_time()
         except Exception as e:  # a bug here must not kill the task silently
             self._log("nightscout: time request error %r" % e)
+            self.last_failure = "the box's own error (%s)" % type(e).__name__
             self._survived(e)
             return False
 

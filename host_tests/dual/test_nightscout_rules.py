@@ -613,7 +613,9 @@ def test_asking_the_time_leaves_its_failure_too():
     with World(wall=False) as w:
         up = w.uploader(lan())
         w.date_sets_clock = False
-        w.http.answers += [OSError(113), (200, None, b"{}")]
+        w.http.answers += [asyncio.TimeoutError(), OSError(113), (200, None, b"{}")]
+        drive(up.ask_time())
+        assert up.last_failure == "no answer within 20 s"
         drive(up.ask_time())
         assert up.last_failure == "host unreachable"
         drive(up.ask_time())
@@ -1197,6 +1199,7 @@ def test_a_bug_while_asking_the_time_is_survived():
             w.run()
             assert w.pauses == [("sleep", 5)] and w.memory == memory
             assert w.logs[-1].startswith("nightscout: time request error")
+            assert up.last_failure == "the box's own error (%s)" % type(e).__name__
 
 
 def test_a_bug_while_uploading_is_survived_and_backed_off():
@@ -1208,6 +1211,7 @@ def test_a_bug_while_uploading_is_survived_and_backed_off():
             w.run()
             assert w.pauses == [("sleep", 5)] and w.memory == memory
             assert w.logs[-1].startswith("nightscout: upload error")
+            assert up.last_failure == "the box's own error (%s)" % type(e).__name__
             assert up.stats["failures"] == 1 and len(up.queue) == 1
 
 
