@@ -861,6 +861,7 @@ def test_the_last_failure_says_what_ended_the_last_try_until_the_broker_answers(
     snap = []
 
     def setup(w):
+        snap.append(w.pub.last_failure)                  # nothing tried yet
         w.broker.refuse = MQTTException(5)
         w.at(1000, lambda: snap.append(w.pub.last_failure))
         w.at(1500, lambda: setattr(w.broker, "refuse", None))
@@ -872,7 +873,7 @@ def test_the_last_failure_says_what_ended_the_last_try_until_the_broker_answers(
         w.at(76000, lambda: setattr(w.broker, "answering", True))
         w.at(120000, lambda: snap.append(w.pub.last_failure))
     run_world(setup, until_s=121)
-    assert snap == ["broker not authorized (CONNACK 5)", None, "connection lost: closed by broker",
+    assert snap == [None, "broker not authorized (CONNACK 5)", None, "connection lost: closed by broker",
                     "no answer after connecting: no answer to a ping within 60 s", None], snap
 
 
