@@ -6712,6 +6712,11 @@ def soak(worlds, keep=True, log=print):
             log("    44 sockets: peak %d, hourly %s, bound %d, %d refused" % (
                 max([e["sockets_peak"] for e in socks] or [0]), max([e["sockets"] for e in socks] or [0]),
                 socket_bound(w), len(refused)))
+        ends = [e for e in events if e.get("event") == "sim_end"]
+        if w.get("https25") and ends:   # round 25: did the certificates' dates refuse the board's clock?
+            log("    25 tls: %s handshakes refused for the board's clock against the certificates' dates, "
+                "%s charged" % (ends[-1].get("tls_date_refused"),
+                                (ends[-1].get("board_time") or {}).get("tls_handshake")))
         for inv, items in sorted(fails.items()):
             for t, text in items[:3]:
                 log("    %s: %s" % (inv, text))

@@ -2027,7 +2027,9 @@ def main():
             board_time.enabled = BOARD_TIME
     emit({"event": "sim_end", "boots": boots, "reading_to_alarm_us": percentiles(LAT["hist"], LAT["n"]),
           "board_time": board_time.charged if BOARD_TIME else None,
-          "send_refused": len(BOARD_SOCKET.send_refused) if BOARD_SOCKET.send_buffer else None})
+          "send_refused": len(BOARD_SOCKET.send_refused) if BOARD_SOCKET.send_buffer else None,
+          # handshakes the board's TLS refused for its clock against the certificates' dates
+          "tls_date_refused": len(sys.modules["board_tls"].refused) if "board_tls" in sys.modules else None})
 
 
 def percentiles(hist, n):
