@@ -1342,6 +1342,13 @@ def test_a_sensor_swap_must_sound_the_sensor_alarm_through_its_warmup():
     # a silent span over the stop: judged from its end
     quiet = dict(w, silent=[[50 * 60, 100 * 60]])
     assert chaos.check_no_glucose(quiet, [onset(101 * MIN, "sensor", "warmup")], s, 300 * MIN, []) == []
+    # (seed 5439) one that began just after the stop, before the box's next session: from its end too
+    after = dict(w, silent=[[61 * 60, 75 * 60]])
+    told = [onset(76 * MIN, "sensor", "warmup"), {"event": "alarm_clear", "t_ms": 191 * MIN, "type": "sensor"}]
+    assert chaos.check_no_glucose(after, told, s, 300 * MIN, []) == []
+    # ... but a session between the stop and the silence could tell the stop: judged from the stop
+    read = {"event": "link", "what": "disconnected", "read": True, "t_ms": 60 * MIN + 30000}
+    assert len(chaos.check_no_glucose(after, [read] + told, s, 300 * MIN, [])) == 1
     # (seed 4136) a silence of over an hour over the stop, beside Wi-Fi, a 1-s advertiser: the
     # box scans blind at 12.5 % when it comes back and may meet it late (15's slow bound);
     # `link` says so meanwhile, and `sensor` is owed once it must have met it

@@ -5138,8 +5138,13 @@ def check_no_glucose(w, events, s, end_ms, problems):
     if w.get("sensor_swap"):
         a, b, c = [x * 1000 for x in w["sensor_swap"]]
         start, gap = a, 0
+        reads = [e["t_ms"] for e in events if e.get("event") == "link" and e.get("read")]
         for s0, s1 in silent:
-            if s0 <= start <= s1:
+            # (seed 5439) a silence that began after the stop but before the box's first session
+            # since (read 9 s before the stop, a reset, the transmitter silent 16 s after it for
+            # 12 min): the stop can be told only after it, as for one over the stop
+            before_told = start < s0 <= start + settle and not any(start < t < s0 for t in reads)
+            if s0 <= start <= s1 or before_told:
                 start, gap = s1, s1 - s0
         due = start + settle
         if slow_after_silence(w, gap):
