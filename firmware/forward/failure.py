@@ -30,6 +30,10 @@ def words(e, cut=40):
             if key in low:
                 return said
         return "certificate refused: " + text.strip()[:cut]
+    if text.startswith("cannot resolve") or text.startswith("no address for"):
+        # forward.names' own (the server's name is on the page beside it, and a long
+        # one left no room for the reason within the cut)
+        return "the server's name was not found (DNS)"
     code = e.args[0] if e.args else None
     if isinstance(e, OSError) and isinstance(code, int):
         for number, said in _ERRNO_WORDS:

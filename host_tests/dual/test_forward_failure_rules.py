@@ -41,8 +41,17 @@ def test_failure_names_the_common_socket_errors_and_shows_others_by_number():
         "TLS error -30592: SSL - A fatal alert message was received"
 
 
+def test_failure_says_a_name_not_found_whatever_its_length():
+    # forward.names' refusals name the host, which the page shows beside: a long one
+    # ("my-family-nightscout.herokuapp.com") left no room for the reason within the cut
+    for e in (OSError("cannot resolve my-family-nightscout.herokuapp.com: -202"),
+              OSError("no address for my-family-nightscout.herokuapp.com (looked up 30 s ago)"),
+              OSError("no address for ns.lan: DNS blocked 12 s ago")):
+        assert failure.words(e) == "the server's name was not found (DNS)", e
+
+
 def test_failure_gives_other_messages_cut_to_40_characters():
-    assert failure.words(OSError("cannot resolve ns.example.org: -202")) == "cannot resolve ns.example.org: -202"
+    assert failure.words(OSError("mqtt: send buffer full")) == "mqtt: send buffer full"
     assert failure.words(HttpError("bad status line")) == "bad status line"
     assert failure.words(ValueError("x" * 60)) == "x" * 40
     assert failure.words(ValueError()) == ""
