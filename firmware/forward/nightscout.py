@@ -338,7 +338,7 @@ class NightscoutUploader:
                 self._headers(), None, self._ctx, self._c["timeout_s"], 512)
         except asyncio.TimeoutError:
             self.last_failure = "no answer within %d s" % self._c["timeout_s"]
-            self._log("nightscout: no answer within %d s (asking the time)" % self._c["timeout_s"])
+            self._log("nightscout: %s (asking the time)" % self.last_failure)
             return False
         except (OSError, ValueError) as e:
             self.last_failure = failure.words(e)
@@ -380,7 +380,7 @@ class NightscoutUploader:
                 self._ctx, self._c["timeout_s"])
         except asyncio.TimeoutError:
             self.last_failure = "no answer within %d s" % self._c["timeout_s"]
-            self._log("nightscout: no answer within %d s%s" % (self._c["timeout_s"], about))
+            self._log("nightscout: %s%s" % (self.last_failure, about))
             return 0
         except (OSError, ValueError) as e:
             # never log the request: path and headers carry credentials

@@ -27,6 +27,7 @@ import time
 import tls as _tls
 
 import board_time
+from civil import days_from_civil   # the firmware's calendar (firmware/civil.py)
 
 EXPIRED = "\nThe certificate validity has expired\n"          # mbedtls' verify info, as the
 NOT_YET_VALID = "\nThe certificate validity starts in the future\n"   # port words it
@@ -135,16 +136,7 @@ def _time(tag, v):
         y = int(s[:4])
         s = s[4:]
     mo, d, h, mi, sec = (int(s[k:k + 2]) for k in range(0, 10, 2))
-    return _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
-
-
-def _days_from_civil(y, m, d):
-    """Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's algorithm)."""
-    y -= m <= 2
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
 
 
 def install():
