@@ -477,6 +477,35 @@ def test_a_button_stuck_at_power_on_wipes_nothing_and_the_urgent_low_still_sound
     assert sound[0]["t_ms"] == urgent[0]["t_ms"]
 
 
+def test_a_parent_pressing_through_a_reset_over_an_urgent_low_answers_it_and_wipes_nothing(tmp_path):
+    # the box resets while its urgent low sounds, with the button held down through it
+    # (a parent pressing at the alarm): the press answers the restored alarm as any press
+    # does (README: a snooze when let go within 1.5 s, an acknowledge at 1.5 s), no reset
+    # cue plays over it and nothing is wiped
+    start = 21 * 60 + 175
+    base, _ = sim(tmp_path / "base", 0.6, START=start)
+    at = onsets(base, "urgent_low")[0]["t_ms"] // 1000 + 60
+    for hold, answer in ((0.5, "alarm_snooze"), (4, "alarm_ack")):
+        flash = _flash_with_key(tmp_path / str(hold))
+        ev, _ = sim(tmp_path / str(hold), 0.6, START=start,
+                    inject={"reset_at_s": at, "button_at_boot": [2, hold]})
+        resets = [e["t_ms"] for e in ev if e["event"] == "reset"]
+        assert resets == [at * 1000], resets
+        after = [e for e in ev if e["t_ms"] >= resets[0]]
+        said = [e for e in after if e["event"] in ("alarm_snooze", "alarm_ack")
+                and e["type"] == "urgent_low"]
+        assert said and said[0]["event"] == answer, (hold, said)
+        # the hold begins as the buttons task starts (about 0.3 s after the reset);
+        # the acknowledge lands 1.5 s into it, the snooze at the release
+        lo, hi = (400, 1000) if hold < 1 else (1500, 2100)
+        assert lo <= said[0]["t_ms"] - resets[0] <= hi, (hold, said[0]["t_ms"] - resets[0])
+        cues = [e["pattern"] for e in after if e["event"] == "annunciator"
+                and e["pattern"].startswith("reset")]
+        assert cues == [], cues
+        assert (flash / "config.json").exists() and (flash / "ble_secrets.json").exists()
+        assert [e for e in after if e["event"] == "reading"], hold
+
+
 def test_a_button_stuck_while_running_raises_device_after_60_s_and_clears_on_release(tmp_path):
     ev, _ = sim(tmp_path, 0.3, inject={"button_held": [[600, 300]]})
     dev = [e for e in onsets(ev, "device") if e.get("reason") == "button"]
