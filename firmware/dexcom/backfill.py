@@ -9,7 +9,10 @@
 #   record = u32 dex time, u16 glucose (low 12 bits; high 4 bits flags),
 #            u8 state, i8 trend
 # Checks before any record is used (a stream that fails one is dropped
-# whole): frames numbered 1, 2, 3... with none missing or repeated; the total
+# whole): frames numbered 1, 2, 3... with none missing or out of order (a frame
+# that repeats the one before byte for byte is skipped, as CGMBLEKit and xDrip+
+# skip a frame they already have; one with the same number and other bytes
+# drops the stream); the total
 # bytes of the frames (headers included) equal the 0x51 buffer length; their
 # CRC-16/XMODEM equals the 0x51 buffer CRC; the 0x51 span lies inside the
 # requested one widened by one record period (no peer checks the span at all;
@@ -62,6 +65,8 @@ class Backfill:
         self.crc = 0              # running CRC over the frames, headers included
         self.reply = None         # parse_backfill_rx() dict
         self.error = None         # first reason to drop the stream
+        self.copies = 0           # frames that repeated the one before (skipped)
+        self._last_len = self._last_id = -1
 
     def _fail(self, why):
         if self.error is None:
@@ -77,8 +82,14 @@ class Backfill:
         if n < 3:
             self._fail("backfill frame %d too short (%d bytes)" % (self.frames + 1, n))
             return
+        if frame[0] == self.frames & 0xFF and self.frames:
+            if self._repeats_last(frame):
+                self.copies += 1  # the last frame again: skipped, as CGMBLEKit and xDrip+ skip it
+                return
+            self._fail("backfill frame %d repeated with other bytes" % frame[0])
+            return
         if frame[0] != (self.frames + 1) & 0xFF:
-            self._fail("backfill frame number %d, expected %d (missing or repeated frame)"
+            self._fail("backfill frame number %d, expected %d (a frame missing or out of order)"
                        % (frame[0], self.frames + 1))
             return
         if self.used + n - 2 > self.capacity:
@@ -88,10 +99,19 @@ class Backfill:
         if self.payload is None:
             self.payload = bytearray()
         self.payload.extend(memoryview(frame)[2:])
+        self._last_len, self._last_id = n - 2, frame[1]
         self.used += n - 2
         self.frames += 1
         self.length += n
         self.crc = crc.crc16(frame, 0, n, self.crc)
+
+    def _repeats_last(self, frame):
+        """True when frame holds the same bytes as the last frame taken (its payload
+        ends the buffer; the header byte too, kept for this check)."""
+        n = len(frame) - 2
+        if n != self._last_len or frame[1] != self._last_id or self.payload is None:
+            return False
+        return self.payload[self.used - n:self.used] == frame[2:]
 
     def add_reply(self, buf):
         """The GlucoseBackfillRx 0x51 reply. Raises DexcomError if the message

@@ -288,7 +288,7 @@ def _make_stream(records, start=None, end=None, header=b"\x12\x34\x00\x00", iden
                           g & 0xFF, g >> 8, state, trend & 0xFF))
     frames = []
     for i in range(0, len(payload), 18):
-        frames.append(bytes((len(frames) + 1, ident << 6 & 0xFF)) + payload[i:i + 18])
+        frames.append(bytes(((len(frames) + 1) & 0xFF, ident << 6 & 0xFF)) + payload[i:i + 18])
     whole = b"".join(frames)
     start = records[0][0] if start is None else start
     end = records[-1][0] if end is None else end
@@ -350,8 +350,12 @@ def test_backfill_drops_bad_streams():
     frames, reply = _make_stream(recs)
     # a frame missing
     _expect_dropped(frames[:1] + frames[2:], reply, s, e, "frame number")
-    # a frame repeated
-    _expect_dropped(frames[:2] + frames[1:], reply, s, e, "frame number")
+    # a frame that repeats the one before with other bytes (one of them is not of this
+    # stream), or an earlier frame again
+    other = bytearray(frames[1])
+    other[5] ^= 1
+    _expect_dropped(frames[:2] + [bytes(other)] + frames[2:], reply, s, e, "repeated with other bytes")
+    _expect_dropped(frames[:3] + frames[1:2] + frames[3:], reply, s, e, "frame number")
     # a corrupted byte in a frame: CRC
     bad = bytearray(frames[1])
     bad[7] ^= 0x40
@@ -390,6 +394,31 @@ def test_backfill_drops_bad_streams():
     _raises(bf.records, contains="no 0x51")
     # a frame too short
     _expect_dropped(frames[:1] + [frames[1][:2]] + frames[2:], reply, s, e, "too short")
+
+
+def test_backfill_skips_a_frame_that_repeats_the_one_before():
+    # CGMBLEKit (GlucoseBackfillFrameBuffer.append) and xDrip+ keep only the frame numbered
+    # next, so a copy costs them nothing; dropping the stream for it lost the backfill
+    # until the next window (helper-226). The length and CRC are those of the frames kept
+    recs = _records(12)
+    frames, reply = _make_stream(recs)
+    for at in (1, 2, len(frames)):
+        for reply_first in (True, False):
+            bf = _feed(backfill.Backfill(recs[0][0], recs[-1][0]),
+                       frames[:at] + frames[at - 1:], reply, reply_first)
+            assert bf.complete() and bf.copies == 1, (at, bf.error)
+            assert [r[0] for r in bf.records()] == [r[0] for r in recs], at
+    twice = [f for f in frames for _ in (0, 1)]
+    bf = _feed(backfill.Backfill(recs[0][0], recs[-1][0]), twice, reply, True)
+    assert bf.copies == len(frames) and len(bf.records()) == len(recs)
+    # frame numbers wrap after 255: a copy of frame 256 (numbered 0) is a copy too
+    many = _records(600, t0=500000)
+    frames, reply = _make_stream(many)
+    assert len(frames) > 257 and frames[255][0] == 0
+    bf = _feed(backfill.Backfill(many[0][0], many[-1][0]), frames[:256] + frames[255:], reply, True)
+    assert bf.copies == 1 and len(bf.records()) == 600, bf.error
+    # a copy before anything was taken is no copy: frame 0 first is out of order
+    _expect_dropped([frames[255]] + frames, reply, many[0][0], many[-1][0], "frame number")
 
 
 def test_backfill_stream_bounded_by_request():
