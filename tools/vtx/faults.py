@@ -29,6 +29,10 @@
 #                   value (write, then read, as CGMBLEKit and xdrip-js talk to
 #                   it), no indication; control and backfill as a G6
 #                   (docs/LINK_AUDIT.md has the sources)
+#   frame_copy      each backfill stream of two frames or more sends its first
+#                   frame twice in a row
+#                   (no capture shows a real one doing it; CGMBLEKit and xDrip+
+#                   skip such a copy, and so does dexcom/backfill.py)
 #   auth_notify     the authentication characteristic offers notify instead
 #                   of indicate and answers by notification (what xDrip's G5
 #                   subscription asks for; no real discovery dump shows it).
@@ -55,7 +59,7 @@ from xorshift import Rng  # noqa: F401  (tools/host; the transmitter uses F.Rng)
 PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
 MODES = ("rogue", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
          "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot",
-         "g5", "auth_notify", "bonded_unencrypted", "forget_keys")
+         "g5", "auth_notify", "bonded_unencrypted", "forget_keys", "frame_copy")
 NAMES = PER_WINDOW + MODES
 SLOW_MS = 1200
 

@@ -387,5 +387,8 @@ class Transmitter:
                 del self.win["truncate"]
                 self._count_damage("truncate_frame")
             acts.append(("notify", "backfill", fr))
+            if i == 0 and len(frames) > 1 and self.mode("frame_copy"):
+                acts.append(("notify", "backfill", fr))
+                self._count_damage("frame_copy")
         reply_act = ("indicate", "control", self._damage(conn, wire.with_crc(reply)))
         return [reply_act] + acts if self.backfill_reply_first else acts + [reply_act]
