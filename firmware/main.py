@@ -147,15 +147,17 @@ class App:
         # persistent high, snoozes) would shift with how long the box has been up
         return clock.ms() // 1000
 
-    def minute_of_day(self):
+    def minute_of_day(self, unix_s=None):
+        """The local minute of day now, or at unix_s (with that day's offset: a
+        daylight-saving change between now and then counts); None without a clock."""
         if not clock.wall_valid():
             return None
-        now = clock.unix()
+        t = clock.unix() if unix_s is None else unix_s
         if self._tz is not None:
-            offset = self._tz[0].offset_min(self._tz[1], now)
+            offset = self._tz[0].offset_min(self._tz[1], t)
         else:
             offset = self.cfg.get("utc_offset_min", 0)
-        return ((now + 60 * offset) // 60) % 1440
+        return ((t + 60 * offset) // 60) % 1440
 
     def on_reading(self, r):
         """From the link (or a follower source): queue and wake the alarm task."""

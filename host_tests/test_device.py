@@ -706,6 +706,38 @@ def test_schedules_follow_daylight_saving_time_when_a_tz_rule_is_set(tmp_path, t
     assert run_app(tmp_path, config, TZ_PROG) == want
 
 
+SESSION_END_PROG = r'''
+import vtime
+vtime.install()
+import json, clock, main
+from setup import page, web
+app = main.App(CFG, boards_dirs=(BOARDS,))
+out = []
+for utc in (1772902800, 1793462400):   # 2026-03-07 17:00 UTC, 2026-10-31 16:00 UTC
+    clock.set_unix(utc)
+    app.status["session_end_ms"] = clock.ms() + 24 * 3600 * 1000
+    st = web.state_from_app(app)
+    out.append([st["minute_of_day"], st["session_end_minute"],
+                page._session(st["session_left_s"], st["session_end_minute"])])
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_status_pages_session_end_is_told_in_the_local_time_of_that_day(tmp_path):
+    # New York: a sensor ending a day after 12:00 EST on 7 March ends at 13:00 EDT (the
+    # clocks go forward on the 8th), and a day after 12:00 EDT on 31 October at 11:00 EST
+    # (back on 1 November); the page said "about 12:00" both times, today's offset carried
+    # into tomorrow. In Europe neither day is next to a change: the same time tomorrow
+    config = {"transmitter_id": "8G1234", "tz": "EST5EDT,M3.2.0,M11.1.0"}
+    day = run_app(tmp_path, config, SESSION_END_PROG)
+    assert [d[:2] for d in day] == [[720, 780], [720, 660]], day
+    assert [d[2] for d in day] == ["ends in 24 h 0 min, about 13:00",
+                                   "ends in 24 h 0 min, about 11:00"], day
+    config["tz"] = "CET-1CEST,M3.5.0,M10.5.0/3"
+    day = run_app(tmp_path, config, SESSION_END_PROG)
+    assert [d[:2] for d in day] == [[1080, 1080], [1020, 1020]], day
+
+
 def test_after_a_power_cut_the_transmitter_gives_the_time_of_day_back(tmp_path):
     # no Wi-Fi (no NTP): the RTC's wall clock is lost with the power. The box kept
     # the transmitter's activation time on flash while its clock was good, so

@@ -143,7 +143,7 @@ def status_page(state, cfg, ap=None, problems=()):
             yield "<tr><td>Sensor</td><td id=sensor>%s</td></tr>" % esc(_SENSOR.get(kind, kind))
     left = state.get("session_left_s")
     if left is not None:
-        yield "<tr><td>Sensor session</td><td id=session>%s</td></tr>" % _session(left, state.get("minute_of_day"))
+        yield "<tr><td>Sensor session</td><td id=session>%s</td></tr>" % _session(left, state.get("session_end_minute"))
     yield "<tr><td>Wi-Fi</td><td id=wifi>%s</td></tr>" % _wifi(cfg, state)
     failing = [a.get("reason") or "" for a in alarms if a.get("type") == "forwarding"]
     ns = (cfg.get("nightscout") or {}).get("url")
@@ -258,9 +258,10 @@ def _follow_sound(cfg, state):
         " (%s)" % esc(why) if why else "")
 
 
-def _session(left, mod):
-    """The sensor session's end: "ends in 17 h 20 min, about 03:12" (the time of day
-    only when the box knows it); the length is the generation's (dexcom.glucose)."""
+def _session(left, end_mod):
+    """The sensor session's end: "ends in 17 h 20 min, about 03:12" (the local time of
+    day of the end, setup.web's session_end_minute, only when the box knows it); the
+    length is the generation's (dexcom.glucose)."""
     if left <= 0:
         return "ended by the box's count (10 days, a G5's 7)"
     m = left // 60
@@ -268,7 +269,7 @@ def _session(left, mod):
         span = "%d days %d h" % (m // 1440, m % 1440 // 60)
     else:
         span = "%d h %d min" % (m // 60, m % 60)
-    return "ends in %s%s" % (span, "" if mod is None else ", about " + form.hhmm((mod + m) % 1440))
+    return "ends in %s%s" % (span, "" if end_mod is None else ", about " + form.hhmm(end_mod))
 
 
 def _forward_state(failing, why):

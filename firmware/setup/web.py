@@ -35,7 +35,9 @@
 # "minute_of_day": local minute (the schedules' clock) or None,
 # "alarms": engine.active() (a follower's silent ones "at_leader"), "link": the link's last state (event name) or None,
 # "sensor": the sensor's state as the link last told it (dexcom.states.state_kind) or None,
-# "wifi": True/False/None (no Wi-Fi keeper)}; state_from_app(app) builds it.
+# "wifi": True/False/None (no Wi-Fi keeper), "session_left_s": the sensor session's time
+# left or None, "session_end_minute": the local minute of day it ends, or None, ...};
+# state_from_app(app) builds it.
 import asyncio
 import binascii
 import gc
@@ -93,6 +95,7 @@ def state_from_app(app):
         sgv, t = app.engine.last_glucose()
         if sgv is not None and t is not None:
             r = (None, None, sgv, None, None, "restored")
+    left = _left_s(app.status.get("session_end_ms"))
     return {"last_reading": r,
             "reading_age_s": None if t is None else max(0, app.now_s() - t),
             "stale_s": app.engine.current_settings()["stale_minutes"] * 60,
@@ -107,7 +110,9 @@ def state_from_app(app):
             "mqtt_why": getattr(getattr(app, "mqtt", None), "last_failure", None),
             "config_problems": getattr(app, "config_problems", None) or [],
             "captive_dns_error": app.status.get("captive_dns_error"),
-            "session_left_s": _left_s(app.status.get("session_end_ms"))}
+            "session_left_s": left,
+            "session_end_minute": None if left is None or left <= 0 or not clock.wall_valid()
+            else app.minute_of_day(clock.unix() + left)}
 
 
 def _alarms(app):

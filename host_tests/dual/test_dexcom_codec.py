@@ -354,7 +354,13 @@ def test_backfill_drops_bad_streams():
     # stream), or an earlier frame again
     other = bytearray(frames[1])
     other[5] ^= 1
-    _expect_dropped(frames[:2] + [bytes(other)] + frames[2:], reply, s, e, "repeated with other bytes")
+    _expect_dropped(frames[:2] + [bytes(other)] + frames[2:], reply, s, e, "frame 2 repeated with other bytes")
+    # ... in its stream byte alone, or as its own tail (a shorter frame whose bytes end it)
+    other = bytearray(frames[1])
+    other[1] ^= 0x40
+    _expect_dropped(frames[:2] + [bytes(other)] + frames[2:], reply, s, e, "frame 2 repeated with other bytes")
+    _expect_dropped(frames[:2] + [frames[1][:2] + frames[1][7:]] + frames[2:], reply, s, e,
+                    "frame 2 repeated with other bytes")
     _expect_dropped(frames[:3] + frames[1:2] + frames[3:], reply, s, e, "frame number")
     # a corrupted byte in a frame: CRC
     bad = bytearray(frames[1])

@@ -795,7 +795,8 @@ def test_the_status_page_tells_when_the_sensor_session_ends():
     # the link's session end (main.App._watch_session, setup.web.state_from_app): the
     # time left, and the local time of the end when the box knows the time of day
     cfg = _stored()
-    html = _html(page.status_page({"now_unix": 5, "session_left_s": 17 * 3600 + 20 * 60, "minute_of_day": 600}, cfg))
+    html = _html(page.status_page({"now_unix": 5, "session_left_s": 17 * 3600 + 20 * 60, "minute_of_day": 600,
+                                   "session_end_minute": 200}, cfg))
     assert "<tr><td>Sensor session</td><td id=session>ends in 17 h 20 min, about 03:20</td></tr>" in html
     html = _html(page.status_page({"session_left_s": 3 * 86400 + 4 * 3600 + 59}, cfg))
     assert "<td id=session>ends in 3 days 4 h</td>" in html

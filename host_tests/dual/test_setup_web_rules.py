@@ -836,8 +836,10 @@ class _App:
         self.engine = _Engine()
         self.now = 0     # the engine's clock (main.App.now_s)
 
-    def minute_of_day(self):
-        return 600
+    def minute_of_day(self, unix_s=None):
+        # 10:00 now; at another instant its minute of day with the hour of a
+        # daylight-saving change passed (main.App's, with a tz rule)
+        return 600 if unix_s is None else (unix_s // 60 + 60) % 1440
 
     def now_s(self):
         return self.now
@@ -968,8 +970,17 @@ def test_the_status_gives_the_sensor_session_left_from_its_end():
     try:
         app = _App(None)
         assert web.state_from_app(app)["session_left_s"] is None
+        assert web.state_from_app(app)["session_end_minute"] is None
         app.status["session_end_ms"] = 5000 + 3600 * 1000 + 999
-        assert web.state_from_app(app)["session_left_s"] == 3600
+        st = web.state_from_app(app)
+        assert st["session_left_s"] == 3600
+        # the end's own minute of day (across a daylight-saving change), not now's + 60
+        assert st["session_end_minute"] == ((1780000000 + 3600) // 60 + 60) % 1440, st
+        app.status["session_end_ms"] = 4000          # ended: no time of day
+        assert web.state_from_app(app)["session_end_minute"] is None
+        app.status["session_end_ms"] = 9000
+        web.clock.wall_valid = lambda: False         # no clock: none
+        assert web.state_from_app(app)["session_end_minute"] is None
     finally:
         web.clock = old
 
