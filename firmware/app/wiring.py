@@ -115,19 +115,23 @@ def supervise(app, name, make_coro, period_s, alive=None):
 def _boot_feedback(app):
     """The boot hold's cues. Over a glucose alarm or no_data (restored through the
     reset) they are refused, so the hold acknowledges it and wipes nothing: a parent
-    is answering it (sound.buttons). Refused by what the engine sounds, not by what
-    the annunciator plays yet: the hold's answer must not wait on the chirp or the
-    alarm task's first turn. A follower's alarm its leader sounds is played silently
-    here (app.quiet) and refuses nothing. Over a technical alarm of the boot (a
-    settings problem, no transmitter set) they play over it: such a box must stay
-    resettable with the button."""
+    is answering it (sound.buttons); so too when a technical alarm sounds louder.
+    Refused by what the engine sounds, not by what the annunciator plays yet: the
+    hold's answer must not wait on the chirp or the alarm task's first turn. A
+    follower's alarm its leader sounds is played silently here (app.quiet) and
+    refuses nothing. Over a technical alarm of the boot alone (a settings problem,
+    no transmitter set) they play over it: such a box must stay resettable with
+    the button."""
     from alarms.kinds import GLUCOSE
 
     def feedback(name):
-        loud = app.engine.loudest(app.quiet())
-        kind = loud.get("type") if loud else None
-        if kind in GLUCOSE or kind == "no_data":
-            return False
+        # any such alarm sounding, not only the loudest: a high beside a louder
+        # technical alarm (a transmitter lost 15 min) is an alarm a parent answers too
+        quiet = app.quiet()
+        for a in app.engine.active():
+            kind = a["type"]
+            if a["status"] == "sounding" and kind not in quiet and (kind in GLUCOSE or kind == "no_data"):
+                return False
         return app.ann.cue(name, True)
     return feedback
 

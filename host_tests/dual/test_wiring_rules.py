@@ -1071,28 +1071,45 @@ def test_the_boot_holds_cues_play_over_a_technical_alarm_not_over_one_a_parent_a
     # reset) they are refused: the hold acknowledges that alarm instead (sound.buttons)
     with World({}) as w:
         fb = wiring._boot_feedback(w.app)
-        for loud in (None, {"type": "device"}, {"type": "link"}, {"type": "sensor"}):
-            w.app.engine.loud = loud
+        for kind in (None, "device", "link", "sensor"):
+            w.app.engine.active = lambda: [] if kind is None else [{"type": kind, "status": "sounding"}]
             w.app.ann.over = None
-            assert fb("reset_done") is not False and w.app.ann.over is True, loud
+            assert fb("reset_done") is not False and w.app.ann.over is True, kind
         assert w.app.ann.cues == ["reset_done"] * 4
         # refused by what the engine sounds, before the annunciator plays it (a restored
         # alarm sounds after the chirp; before, the 1-s cue could play first and the
         # hold's acknowledge came at 2 s, not at 1.5 s): no cue is started at all
         for kind in ("urgent_low", "urgent_low_soon", "low", "high", "no_data"):
-            w.app.engine.loud = {"type": kind}
+            w.app.engine.active = lambda: [{"type": kind, "status": "sounding"}]
             assert fb("reset_warn") is False and w.app.ann.cues == ["reset_done"] * 4, kind
+        # ... one answered refuses nothing
+        w.app.engine.active = lambda: [{"type": "urgent_low", "status": "snoozed"}]
+        assert fb("reset_warn") is not False and w.app.ann.cues[-1] == "reset_warn"
         # a follower's alarm its leader sounds is played silently here: it refuses nothing
-        asked = []
-
-        def quiet_loudest(skip=()):
-            asked.append(skip)
-            return None if "urgent_low" in skip else {"type": "urgent_low"}
-        w.app.engine.loudest = quiet_loudest
+        w.app.engine.active = lambda: [{"type": "urgent_low", "status": "sounding"}]
         w.app.quiet = lambda: ("urgent_low",)
-        assert fb("reset_warn") is not False and w.app.ann.cues[-1] == "reset_warn", asked
-        assert asked == [("urgent_low",)]
+        assert fb("reset_done") is not False and w.app.ann.cues[-1] == "reset_done"
 
+
+def test_the_boot_holds_cues_are_refused_over_a_glucose_alarm_a_louder_fault_outranks():
+    # README: the rising triple "is not played over a glucose alarm or no_data restored
+    # through a reset". A high (low priority at its onset) beside a link alarm (medium,
+    # transmitter lost 15 min; no_data comes at 21): the link alarm is the loudest, and
+    # the cues played over the high, so a hold through a reset could wipe the box
+    from alarm_steps import MIN, make, feed
+    eng = make()
+    feed(eng, 0, 255)
+    feed(eng, 5 * MIN, 256)
+    eng.set_condition("link", "auth_failed", True, 6 * MIN)
+    assert eng.loudest()["type"] == "link"
+    with World({}) as w:
+        w.app.engine = eng
+        fb = wiring._boot_feedback(w.app)
+        assert fb("reset_warn") is False and fb("reset_done") is False
+        assert w.app.ann.cues == []
+        # the high played silently (a follower's leader sounds it): the link alarm alone
+        w.app.quiet = lambda: ("high",)
+        assert fb("reset_done") is not False and w.app.ann.cues == ["reset_done"]
 
 def test_the_button_opens_the_setup_access_point_with_a_confirmation_sound():
     with World({"wifi": WIFI}) as w:
