@@ -1111,6 +1111,7 @@ def test_the_boot_holds_cues_are_refused_over_a_glucose_alarm_a_louder_fault_out
         w.app.quiet = lambda: ("high",)
         assert fb("reset_done") is not False and w.app.ann.cues == ["reset_done"]
 
+
 def test_the_button_opens_the_setup_access_point_with_a_confirmation_sound():
     with World({"wifi": WIFI}) as w:
         wiring._open_setup(w.app, "button")          # no access point: nothing
