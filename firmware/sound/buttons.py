@@ -31,7 +31,7 @@
 # boot hold: "reset_warn" each second while held, "reset_done" at reset_ms
 # (release now to confirm), "reset_cancel" when released early or stuck. A
 # "reset_done" that feedback refuses (returns False: an alarm the person may be
-# answering sounds) wipes nothing: the hold acknowledges that alarm instead; once a
+# answering sounds) or that fails (raises: nothing was heard) wipes nothing: the hold acknowledges that alarm instead; once a
 # cue is refused the hold is an ordinary press over that alarm (a snooze when
 # released before long_ms, an acknowledge at long_ms).
 # A factory reset needs the release: a button shorted at power-on must not
@@ -106,6 +106,11 @@ class Buttons:
                 self._report(False, None, ACTION)
         return r
 
+    def _cue(self, name):
+        """A boot-hold cue: False when the feedback refused it (an alarm sounds) or
+        failed (raised: nothing was heard, so no release may confirm a wipe)."""
+        return self._call(self.feedback, name) is not False and self.feedback not in self._failing
+
     def _report(self, active, error=None, what="button"):
         if self.on_fault is None:
             return
@@ -149,12 +154,12 @@ class Buttons:
                 break
             if held >= (beeps + 1) * 1000:
                 beeps += 1
-                refused = self._call(self.feedback, "reset_warn") is False
+                refused = not self._cue("reset_warn")
             if refused and held >= self.long_ms:
                 break   # a long press over that alarm, as after boot (it sounded on to 10 s)
             await asyncio.sleep_ms(50)
             if not await self._settle():
-                if self._call(self.feedback, "reset_cancel") is False:
+                if not self._cue("reset_cancel"):
                     # released over a sounding alarm: the press answers it as after boot
                     # (it answered nothing, and the alarm sounded on); a short one is the
                     # first press of run()'s gesture (a quick second press answers no more)
@@ -164,7 +169,7 @@ class Buttons:
                         self._call(self.on_ack)
                 return False
         released = False
-        if refused or self._call(self.feedback, "reset_done") is False:
+        if refused or not self._cue("reset_done"):
             # the cue was not played: an alarm the person holding may be answering
             # sounds (the feedback refuses it over those: app.wiring._boot_feedback),
             # so this is no request to wipe the box; wiping unheard lost the

@@ -389,6 +389,18 @@ def test_a_hold_at_boot_under_a_sounding_alarm_acknowledges_it_and_wipes_nothing
     assert done is True
 
 
+def test_a_boot_hold_whose_cues_fail_wipes_nothing():
+    # helper-244: a feedback that raised (a broken engine or annunciator) was taken as a
+    # cue played, so a release after 10 s wiped the box with no rising triple heard:
+    # now it is a refused cue, the hold a long press that acknowledges
+    def broken(name):
+        raise MemoryError("cue")
+    r = Rig([(0, 12000)], until_s=40, feedback=broken)
+    assert r.drive(r.btn.boot_hold()) is False and "factory_reset" not in r.names(), r.calls
+    assert r.names() == ["ack"] and 1500 <= r.calls[0][1] <= 1650, r.calls
+    assert r.faults and r.faults[0]["active"] is True and "MemoryError" in r.faults[0]["error"], r.faults
+
+
 def test_a_press_at_boot_over_a_sounding_alarm_answers_it_as_after_boot():
     # a parent pressing at an alarm restored through a reset (it sounds again within 5 s)
     # as the buttons task starts: a press of 0.5 s or 1.5-10 s answered nothing, and the
