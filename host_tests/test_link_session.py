@@ -183,6 +183,30 @@ def test_a_backfill_frame_sent_twice_costs_no_reading():
     assert s["capture_rate"] == 1.0 and s["backfill"] == 3, s
 
 
+def test_a_gap_the_transmitter_announced_nothing_for_is_asked_again():
+    # a backfill answered "nothing" (0x51 status 2, every field zero: xdrip-js's
+    # captures; whether it means "none kept" or "not now" is documented nowhere) for
+    # readings missed after others were seen: asked again at the next wake-ups, as
+    # xDrip+ asks while a gap lasts. Before, the gap was forgotten at the first answer
+    # (readings from the start; three windows missed from 11 min; the transmitter answers
+    # "nothing" from 26 to 36 min: two wake-ups; asked: the history once, then 3 times)
+    s = sim("--script", "0:;11:miss;26:backfill_empty;36:", "--events", minutes=50)
+    clean(s)
+    said = [e for e in s["events"] if "nothing announced" in (e.get("detail") or "")]
+    assert len(said) == 2 and "0x51 status 2" in said[0]["detail"], said
+    assert s["capture_rate"] == 1.0 and s["backfill"] == 3, (s["missing_windows"], s["backfill"])
+    assert s["backfills_asked"] == 4, s["backfills_asked"]
+
+
+def test_the_history_before_the_first_reading_is_asked_once():
+    # a new transmitter has none: its empty answer is not asked again at every wake-up
+    # (each asking lengthens the session the radio shares with Wi-Fi)
+    s = sim("--events", minutes=30)
+    clean(s)
+    said = [e for e in s["events"] if "nothing announced" in (e.get("detail") or "")]
+    assert said == [] and s["backfills_asked"] == 1, (said, s["backfills_asked"])
+
+
 def test_a_transmitter_answering_glucose_with_the_g6_layout_is_read():
     # GlucoseTx 0x30 answered with EGlucoseRx 0x4F (CGMBLEKit accepts either)
     s = sim("--faults", "eglucose_reply", minutes=30)
@@ -467,7 +491,7 @@ def test_a_backfill_that_keeps_failing_costs_one_session_per_window():
     # the next scan is the next window's (plan.Windows.reading).
     out = link_prog(r'''
 calls = []
-async def no_backfill(self, conn, c, b, start, end):
+async def no_backfill(self, conn, c, b, start, end, missed=True):
     self._hole = (start, end)
     calls.append((start, end))
     raise asyncio.TimeoutError

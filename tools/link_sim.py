@@ -207,6 +207,7 @@ summary = {
     "first_reading_s": first_reading_s[0] if first_reading_s else None, "bond_file": _bond_len(),
     "what": {}, "missing_windows": missing[:20], "tx_log": len(tx.log), "status": lk.status(),
     "missed_by_tx": sum(1 for x in tx.log if x[1] == "missed"), "damaged_by_tx": tx.damaged,
+    "backfills_asked": tx.backfills,
 }
 summary["what"] = counts
 if ARGS["events"]:

@@ -608,6 +608,7 @@ class Link:
         live = glucose_reading(g, self.activation_unix, reading.LIVE)
         self._status(g[1])
         self._sensor(live[reading.STATE])
+        known = self.seen.newest is not None   # a gap after readings seen, not the history before them
         gap = self._gap(live[reading.DEX_S])
         if gap is not None:
             # kept until a backfill brings it whole (_backfill): the live reading moves the
@@ -627,7 +628,7 @@ class Link:
         if gap is not None:
             if live[reading.STATE] != 0x02 and live[reading.STATE] != 0x01:
                 self.state = "backfilling"
-                await self._backfill(conn, c, b, gap[0], gap[1])
+                await self._backfill(conn, c, b, gap[0], gap[1], known)
             else:  # no session now (warm-up, stopped): ask once glucose is back, while in reach
                 self._hole = _span(self._hole, gap)
         self.state = "closing"
@@ -869,7 +870,7 @@ class Link:
             # one's last word did was never told (its warning stayed up)
             self.tx_status = None
 
-    async def _backfill(self, conn, c, b, start, end):
+    async def _backfill(self, conn, c, b, start, end, missed=True):
         self._hole = (start, end)          # until the stream arrives whole
         op = self.cfg["op_timeout_ms"]
         # aioble keeps only the newest notification; give this characteristic a
@@ -890,6 +891,18 @@ class Link:
             rs = stream.readings(self.activation_unix)
         except DexcomError as e:
             self._event("error", detail="backfill dropped: %s" % e)
+            return
+        if not rs and missed:
+            # nothing announced for a span whose readings were missed after others were
+            # seen (0x51 status 2, every field zero, in xdrip-js's captures; no source says
+            # whether it means "none kept" or "not now"): the span stays a hole, asked again
+            # at the next wake-ups until it ages out of the limit, as xDrip+ asks while a gap
+            # lasts (it was forgotten). The history before the first reading seen (a new
+            # transmitter, a power cut) is asked once: a new one has none
+            r = stream.reply
+            self._event("error", detail="backfill: nothing announced for %d..%d (0x51 status %d, "
+                        "identifier %d): asked again later" % (start, end, r["backfill_status"],
+                                                               r["identifier"]))
             return
         self._hole = None
         for r in rs:

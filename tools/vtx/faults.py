@@ -29,6 +29,9 @@
 #                   value (write, then read, as CGMBLEKit and xdrip-js talk to
 #                   it), no indication; control and backfill as a G6
 #                   (docs/LINK_AUDIT.md has the sources)
+#   backfill_empty  every backfill request is answered "nothing" (0x51 status 2,
+#                   every field zero, as the virtual transmitter answers for a span it
+#                   holds no record of; xdrip-js's captures show one from a real one)
 #   frame_copy      each backfill stream of two frames or more sends its first
 #                   frame twice in a row
 #                   (no capture shows a real one doing it; CGMBLEKit and xDrip+
@@ -59,7 +62,7 @@ from xorshift import Rng  # noqa: F401  (tools/host; the transmitter uses F.Rng)
 PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
 MODES = ("rogue", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
          "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot",
-         "g5", "auth_notify", "bonded_unencrypted", "forget_keys", "frame_copy")
+         "g5", "auth_notify", "bonded_unencrypted", "forget_keys", "frame_copy", "backfill_empty")
 NAMES = PER_WINDOW + MODES
 SLOW_MS = 1200
 

@@ -364,7 +364,9 @@ class Transmitter:
                   if start <= self.record_dex(k) <= end]
             k_lo, k_hi = (ks[0], ks[-1]) if ks else (0, -1)
         status = self.status()
-        if k_hi < k_lo:
+        if k_hi < k_lo or self.mode("backfill_empty"):
+            if k_hi >= k_lo:
+                self._count_damage("backfill_empty")
             reply = struct.pack("<BBBBIIIH", 0x51, status, 2, ident, 0, 0, 0, 0)
             return [("indicate", "control", self._damage(conn, wire.with_crc(reply)))]
         payload = struct.pack("<HH", self.backfills & 0xFFFF, 0)
