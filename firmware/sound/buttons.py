@@ -31,9 +31,10 @@
 # boot hold: "reset_warn" each second while held, "reset_done" at reset_ms
 # (release now to confirm), "reset_cancel" when released early or stuck. A
 # "reset_done" that feedback refuses (returns False: an alarm the person may be
-# answering sounds) or that fails (raises: nothing was heard) wipes nothing: the hold acknowledges that alarm instead; once a
-# cue is refused the hold is an ordinary press over that alarm (a snooze when
-# released before long_ms, an acknowledge at long_ms).
+# answering sounds) or that fails (raises: nothing was heard) wipes nothing: the
+# hold acknowledges that alarm instead; once a cue is refused the hold is an
+# ordinary press over that alarm (a snooze when released before long_ms, an
+# acknowledge at long_ms).
 # A factory reset needs the release: a button shorted at power-on must not
 # wipe the box.
 import asyncio
