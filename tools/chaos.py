@@ -4756,7 +4756,9 @@ def check_queue_damage(w, events, console, problems):
     out = []
     # (seed 645) a box whose damaged config left it on the defaults runs no Nightscout: it never reads the queue
     off = [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("nightscout") is False]
-    damaged = [e for e in events if e.get("event") == "queue_damaged" and e.get("size") and e["t_ms"] not in off]
+    # (seed 5515) two flips of one byte with one mask leave the file whole: nothing to refuse
+    damaged = [e for e in events if e.get("event") == "queue_damaged" and e.get("size") and e["t_ms"] not in off
+               and e.get("changed", True)]
     logged = console.count("queue file nsqueue.bin ignored")
     if damaged and logged < len(damaged) and not problems:
         out.append((damaged[0]["t_ms"], "queue file damaged %d times, refused in the log %d times" % (

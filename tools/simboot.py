@@ -552,10 +552,12 @@ def damage_queue():
     except OSError:
         emit({"event": "queue_damaged", "size": None, "offsets": []})
         return
+    before = bytes(data)
     offsets = _xor(data, flips)
     with open(QUEUE_FILE, "wb") as f:
         f.write(data)
-    emit({"event": "queue_damaged", "size": len(data), "offsets": offsets})
+    # changed False: two flips on one byte with one mask undid each other (seed 5515)
+    emit({"event": "queue_damaged", "size": len(data), "offsets": offsets, "changed": bytes(data) != before})
 
 
 # --- round 5: a power cut in the middle of a save, damaged files, RTC memory ------------
