@@ -401,6 +401,16 @@ def test_a_boot_hold_whose_cues_fail_wipes_nothing():
     assert r.faults and r.faults[0]["active"] is True and "MemoryError" in r.faults[0]["error"], r.faults
 
 
+def test_a_hold_let_go_past_long_ms_as_an_alarm_begins_acknowledges_it():
+    # the warning cue at 1 s played (nothing sounded yet); the alarm begins before the
+    # release at 1.8 s, whose cancel cue is refused: the hold was a long press over it
+    def cue(name):
+        return name != "reset_cancel"
+    for hold, want in ((1200, ["snooze"]), (1800, ["ack"])):
+        r = Rig([(0, hold)], until_s=20, feedback=cue)
+        assert r.drive(r.btn.boot_hold()) is False and r.names() == want, (hold, r.calls)
+
+
 def test_a_press_at_boot_over_a_sounding_alarm_answers_it_as_after_boot():
     # a parent pressing at an alarm restored through a reset (it sounds again within 5 s)
     # as the buttons task starts: a press of 0.5 s or 1.5-10 s answered nothing, and the
