@@ -33,9 +33,9 @@
 #                   every field zero, as the virtual transmitter answers for a span it
 #                   holds no record of; xdrip-js's captures show one from a real one)
 #   frame_copy      each backfill stream of two frames or more sends its first
-#                   frame twice in a row
-#                   (no capture shows a real one doing it; CGMBLEKit and xDrip+
-#                   skip such a copy, and so does dexcom/backfill.py)
+#                   frame twice in a row (no capture shows a real one doing it;
+#                   CGMBLEKit and xDrip+ skip such a copy, and so does
+#                   dexcom/backfill.py)
 #   auth_notify     the authentication characteristic offers notify instead
 #                   of indicate and answers by notification (what xDrip's G5
 #                   subscription asks for; no real discovery dump shows it).
