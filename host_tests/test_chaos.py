@@ -2677,6 +2677,13 @@ def test_a_press_while_an_alarm_sounds_is_answered():
     assert chaos.check_presses(_pressed([180, 4]), tls + [after], "") == []
     v = chaos.check_presses(_pressed([180, 4]), tls, "")
     assert len(v) == 1 and "a long press at t=180000 ms" in v[0][1], v
+    # (seed 5518) a handshake that began 1.28 s into a long press, before its decision at
+    # 1.5 s, holds the answer to its end: answered 30 ms after it, in time
+    mid = sorted(loud + [dict(block(3 * MIN + 1280), ms=2000, what="tls_handshake")], key=lambda e: e["t_ms"])
+    held_ack = dict(ack, t_ms=3 * MIN + 1280 + 2000 + 30)
+    assert chaos.check_presses(_pressed([180, 4]), mid + [held_ack], "") == []
+    # (due: 1.5 s + the debounce; the block moves it to its end, 3.28 s; then ANSWER_MS)
+    assert len(chaos.check_presses(_pressed([180, 4]), mid + [dict(held_ack, t_ms=3 * MIN + 4300)], "")) == 1
 
 
 def test_no_factory_reset_without_a_press_at_power_on():
