@@ -207,6 +207,19 @@ def test_the_history_before_the_first_reading_is_asked_once():
     assert said == [] and s["backfills_asked"] == 1, (said, s["backfills_asked"])
 
 
+@pytest.mark.parametrize("mode", ["warmup", "sensor_stopped"])
+def test_an_empty_history_after_a_start_without_a_sensor_session_is_asked_a_few_times(mode):
+    # helper-246: the box started while the sensor warms up or is stopped (a new sensor, a
+    # power cut): no backfill then, so the history before the first reading is asked once
+    # glucose is back, by a session that has seen readings, and was asked again at every
+    # wake-up until it aged out (3 h: 36 sessions, each longer by the asking). Now an
+    # empty answer is asked again _EMPTY_ASKS times in a row at most
+    s = sim("--script", "0:%s;10:" % mode, "--events", minutes=60)
+    clean(s)
+    said = [e for e in s["events"] if "nothing announced" in (e.get("detail") or "")]
+    assert len(said) == 3 and s["backfills_asked"] == 4, (len(said), s["backfills_asked"])
+
+
 def test_a_transmitter_answering_glucose_with_the_g6_layout_is_read():
     # GlucoseTx 0x30 answered with EGlucoseRx 0x4F (CGMBLEKit accepts either)
     s = sim("--faults", "eglucose_reply", minutes=30)

@@ -97,6 +97,10 @@ _CONTROL = bluetooth.UUID(protocol.CONTROL_UUID)
 _BACKFILL = bluetooth.UUID(protocol.BACKFILL_UUID)
 _FEBC = bluetooth.UUID(protocol.ADV_SERVICE_UUID16)
 _FRAMES_MAX = 40   # 3 h of records = 17 frames; room to spare
+# A gap answered "nothing" is asked again at most this many wake-ups in a row: the
+# history before a first reading taken in a warm-up or across a reset would otherwise
+# be asked at every wake-up for 3 h (helper-246), each asking lengthening the session
+_EMPTY_ASKS = 3
 # Characteristic properties (aioble ClientCharacteristic.properties)
 _FLAG_READ = 0x02
 _FLAG_NOTIFY = 0x10
@@ -200,6 +204,7 @@ class Link:
         self.battery = None
         self.bond_lost_row = 0
         self._hole = cfg["resume_hole"]  # (start, end) dex span a backfill failed to bring: asked again
+        self._empty_asks = 0             # empty answers in a row kept as a hole (_EMPTY_ASKS)
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
         self.activation_unix = None
         # the sensor session's time left at session_at_ms (None: no session), by the last time
@@ -892,18 +897,20 @@ class Link:
         except DexcomError as e:
             self._event("error", detail="backfill dropped: %s" % e)
             return
-        if not rs and missed:
+        if not rs and missed and self._empty_asks < _EMPTY_ASKS:
+            self._empty_asks += 1
             # nothing announced for a span whose readings were missed after others were
             # seen (0x51 status 2, every field zero, in xdrip-js's captures; no source says
             # whether it means "none kept" or "not now"): the span stays a hole, asked again
-            # at the next wake-ups until it ages out of the limit, as xDrip+ asks while a gap
-            # lasts (it was forgotten). The history before the first reading seen (a new
-            # transmitter, a power cut) is asked once: a new one has none
+            # at the next wake-ups (_EMPTY_ASKS at most, within the limit), as xDrip+ asks
+            # while a gap lasts (it was forgotten). The history before the first reading seen
+            # (a new transmitter, a power cut) is asked once: a new one has none
             r = stream.reply
             self._event("error", detail="backfill: nothing announced for %d..%d (0x51 status %d, "
                         "identifier %d): asked again later" % (start, end, r["backfill_status"],
                                                                r["identifier"]))
             return
+        self._empty_asks = 0
         self._hole = None
         for r in rs:
             if self._emit(r):
