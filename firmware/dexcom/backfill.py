@@ -66,7 +66,7 @@ class Backfill:
         self.reply = None         # parse_backfill_rx() dict
         self.error = None         # first reason to drop the stream
         self.copies = 0           # frames that repeated the one before (skipped)
-        self._last = None         # the last frame taken, to tell a copy of it
+        self._last_len = self._last_id = -1
 
     def _fail(self, why):
         if self.error is None:
@@ -83,7 +83,7 @@ class Backfill:
             self._fail("backfill frame %d too short (%d bytes)" % (self.frames + 1, n))
             return
         if frame[0] == self.frames & 0xFF and self.frames:
-            if frame == self._last:
+            if self._repeats_last(frame):
                 self.copies += 1  # the last frame again: skipped, as CGMBLEKit and xDrip+ skip it
                 return
             self._fail("backfill frame %d repeated with other bytes" % frame[0])
@@ -99,11 +99,19 @@ class Backfill:
         if self.payload is None:
             self.payload = bytearray()
         self.payload.extend(memoryview(frame)[2:])
-        self._last = bytes(frame)
+        self._last_len, self._last_id = n - 2, frame[1]
         self.used += n - 2
         self.frames += 1
         self.length += n
         self.crc = crc.crc16(frame, 0, n, self.crc)
+
+    def _repeats_last(self, frame):
+        """True when frame holds the same bytes as the last frame taken (its payload
+        ends the buffer; the header byte too, kept for this check)."""
+        n = len(frame) - 2
+        if n != self._last_len or frame[1] != self._last_id or self.payload is None:
+            return False
+        return self.payload[self.used - n:self.used] == frame[2:]
 
     def add_reply(self, buf):
         """The GlucoseBackfillRx 0x51 reply. Raises DexcomError if the message
