@@ -119,9 +119,10 @@ def _boot_feedback(app):
     Refused by what the engine sounds, not by what the annunciator plays yet: the
     hold's answer must not wait on the chirp or the alarm task's first turn. A
     follower's alarm its leader sounds is played silently here (app.quiet) and
-    refuses nothing. Over a technical alarm of the boot alone (a settings problem,
-    no transmitter set) they play over it: such a box must stay resettable with
-    the button."""
+    refuses nothing; its link alarm for the patient's alarm unanswered at the
+    leader stands for a glucose alarm and refuses them. Over a technical alarm of
+    the boot alone (a settings problem, no transmitter set) they play over it: such
+    a box must stay resettable with the button."""
     from alarms.kinds import GLUCOSE
 
     def feedback(name):
@@ -130,7 +131,8 @@ def _boot_feedback(app):
         quiet = app.quiet()
         for a in app.engine.active():
             kind = a["type"]
-            if a["status"] == "sounding" and kind not in quiet and (kind in GLUCOSE or kind == "no_data"):
+            if a["status"] == "sounding" and kind not in quiet and (
+                    kind in GLUCOSE or kind == "no_data" or a.get("reason") == "leader_unanswered"):
                 return False
         return app.ann.cue(name, True)
     return feedback

@@ -1097,6 +1097,16 @@ def test_the_boot_holds_cues_play_over_a_technical_alarm_not_over_one_a_parent_a
         w.app.engine.active = lambda: [{"type": "urgent_low", "status": "sounding"}]
         w.app.quiet = lambda: ("urgent_low",)
         assert fb("reset_done") is not False and w.app.ann.cues[-1] == "reset_done"
+        # ... but its own link alarm for the patient's alarm unanswered at the leader
+        # stands for that glucose alarm: a hold answers it, it never wipes the follower
+        # (helper-244, session 54); its other link reasons are the box's own faults
+        cues = len(w.app.ann.cues)
+        for reason, refused in (("leader_unanswered", True), ("leader_silent", False), ("rogue", False)):
+            w.app.engine.active = lambda: [{"type": "urgent_low", "status": "sounding"},
+                                           {"type": "link", "status": "sounding", "reason": reason}]
+            assert (fb("reset_warn") is False) is refused, reason
+            cues += 0 if refused else 1
+            assert len(w.app.ann.cues) == cues, reason
 
 
 def test_the_boot_holds_cues_are_refused_over_a_glucose_alarm_a_louder_fault_outranks():
