@@ -127,12 +127,15 @@ def _boot_feedback(app):
 
     def feedback(name):
         # any such alarm sounding, not only the loudest: a high beside a louder
-        # technical alarm (a transmitter lost 15 min) is an alarm a parent answers too
+        # technical alarm (a transmitter lost 15 min) is an alarm a parent answers too.
+        # The link alarm by any of its reasons: one for leader_unanswered that the
+        # leader's silence since names leader_silent still stands for the patient's alarm
         quiet = app.quiet()
         for a in app.engine.active():
             kind = a["type"]
             if a["status"] == "sounding" and kind not in quiet and (
-                    kind in GLUCOSE or kind == "no_data" or a.get("reason") == "leader_unanswered"):
+                    kind in GLUCOSE or kind == "no_data" or
+                    kind == "link" and app.engine.has_reason(kind, "leader_unanswered")):
                 return False
         return app.ann.cue(name, True)
     return feedback

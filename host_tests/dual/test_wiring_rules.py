@@ -335,7 +335,8 @@ class Engine:
         return []
 
     def has_reason(self, kind, name):
-        return False
+        # (a stand-in's alarm has its one reason; the engine's keeps every reason raised)
+        return any(a["type"] == kind and a.get("reason") == name for a in self.active())
 
     def current_settings(self):
         return {"urgent_low": 55, "low": 70, "high": 180, "urgent_high": 250, "stale_minutes": 15}
@@ -1128,6 +1129,30 @@ def test_the_boot_holds_cues_are_refused_over_a_glucose_alarm_a_louder_fault_out
         # the high played silently (a follower's leader sounds it): the link alarm alone
         w.app.quiet = lambda: ("high",)
         assert fb("reset_done") is not False and w.app.ann.cues == ["reset_done"]
+
+
+def test_the_boot_holds_cues_are_refused_over_a_leader_unanswered_alarm_a_later_reason_names():
+    # a follower's link alarm raised for the patient's alarm unanswered at the leader,
+    # then the leader fell silent (its last verdict stands: main._watch_leader): the alarm
+    # is named leader_silent, still for the unanswered patient's alarm (restored through a
+    # reset as well), and a hold through a reset over it must answer it, not wipe the box
+    from alarm_steps import MIN, make, feed
+    from alarms import persist
+    eng = make()
+    feed(eng, 0, 120)
+    eng.set_condition("link", "leader_unanswered", True, 1 * MIN)
+    eng.set_condition("link", "leader_silent", True, 2 * MIN)
+    back = make()
+    persist.restore(back, persist.save(eng), 2 * MIN)
+    for e in (eng, back):
+        link = [a for a in e.active() if a["type"] == "link"][0]
+        assert link["status"] == "sounding" and link["reason"] == "leader_silent", link
+        assert e.has_reason("link", "leader_unanswered")
+        with World({}) as w:
+            w.app.engine = e
+            fb = wiring._boot_feedback(w.app)
+            assert fb("reset_warn") is False and fb("reset_done") is False
+            assert w.app.ann.cues == [], w.app.ann.cues
 
 
 def test_the_button_opens_the_setup_access_point_with_a_confirmation_sound():
