@@ -220,6 +220,22 @@ def test_an_empty_history_after_a_start_without_a_sensor_session_is_asked_a_few_
     assert len(said) == 3 and s["backfills_asked"] == 4, (len(said), s["backfills_asked"])
 
 
+def test_an_empty_answer_counted_for_a_hole_that_aged_out_costs_no_later_gap_its_asks():
+    # the count of empty answers is the hole's: a gap answered "nothing" twice (26, 31
+    # min), then the transmitter out of reach for over 3 h (that hole ages out: _gap),
+    # then a new gap answered "nothing" for a while (230-245 min) before its readings
+    # come. Its count must start afresh (the same asks as any gap); carried over, the
+    # new 3-h gap was forgotten at its second empty answer and lost whole
+    s = sim("--script", "0:;11:miss;26:backfill_empty;36:miss;230:backfill_empty;245:",
+            "--events", minutes=270)
+    clean(s)
+    said = [e for e in s["events"] if "nothing announced" in (e.get("detail") or "")]
+    assert len(said) >= 4, [(e["t_s"] // 60, e["detail"]) for e in said]
+    # the 3 h before the return backfilled (before: none); gap A (11-21 min) and what
+    # is older than 3 h at the return are lost
+    assert s["backfill"] >= 30, (s["backfill"], s["missing_windows"])
+
+
 def test_a_transmitter_answering_glucose_with_the_g6_layout_is_read():
     # GlucoseTx 0x30 answered with EGlucoseRx 0x4F (CGMBLEKit accepts either)
     s = sim("--faults", "eglucose_reply", minutes=30)

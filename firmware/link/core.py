@@ -850,6 +850,7 @@ class Link:
         if hole is not None:
             if hole[1] < dex_now - max_s:
                 self._hole = None          # too old to ask for now
+                self._empty_asks = 0       # (its count: a later gap's asks are its own)
             else:
                 # the hole, and what is newer if that is missing too; readings
                 # already seen are dropped as duplicates. The end stays the
