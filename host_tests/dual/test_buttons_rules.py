@@ -401,6 +401,20 @@ def test_a_boot_hold_whose_cues_fail_wipes_nothing():
     assert r.faults and r.faults[0]["active"] is True and "MemoryError" in r.faults[0]["error"], r.faults
 
 
+def test_a_boot_hold_whose_rising_triple_fails_wipes_nothing():
+    # the warning cues played, the "reset_done" one raised (a MemoryError building the
+    # rising triple): nothing told the person to let go, so the release within 10 s is no
+    # request to wipe the box; the hold acknowledges at reset_ms, as over a refused cue
+    def fails_at_done(name):
+        if name == "reset_done":
+            raise MemoryError("cue")
+        return True
+    r = Rig([(0, 11000)], until_s=40, feedback=fails_at_done)
+    assert r.drive(r.btn.boot_hold()) is False and "factory_reset" not in r.names(), r.calls
+    assert r.names() == ["ack"] and 10000 <= r.calls[0][1] <= 10150, r.calls
+    assert r.faults and "MemoryError" in r.faults[0]["error"], r.faults
+
+
 def test_a_hold_let_go_past_long_ms_as_an_alarm_begins_acknowledges_it():
     # the warning cue at 1 s played (nothing sounded yet); the alarm begins before the
     # release at 1.8 s, whose cancel cue is refused: the hold was a long press over it
