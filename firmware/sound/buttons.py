@@ -146,6 +146,7 @@ class Buttons:
         on_fault until released). Returns only after the button is released."""
         if not await self._settle():
             return False
+        self.pressed = True   # (as in run(): app.wiring's forwarders hold no step while it is down)
         t0 = self._clock()
         beeps = 0
         refused = False   # the last cue was refused: an alarm sounds (restored through a reset)
@@ -160,6 +161,7 @@ class Buttons:
                 break   # a long press over that alarm, as after boot (it sounded on to 10 s)
             await asyncio.sleep_ms(50)
             if not await self._settle():
+                self.pressed = False
                 if not self._cue("reset_cancel"):
                     # released over a sounding alarm: the press answers it as after boot
                     # (it answered nothing, and the alarm sounded on); a short one is the

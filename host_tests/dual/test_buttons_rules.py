@@ -477,6 +477,23 @@ def test_still_held_at_the_end_of_the_release_window_is_stuck_not_a_reset():
     assert done is True and r.names()[-1] == "factory_reset", r.calls
 
 
+def test_the_boot_hold_says_the_button_is_down_while_it_is_held():
+    # helper-247: the forwarders' steps that hold the board wait while `pressed`
+    # (app.wiring._step_pause); the boot hold never set it, so a TLS handshake could
+    # begin under a hold at power-on, as it could under a press before session 54
+    for presses, result, tail in (([(0, 2500)], False, [("reset_cancel", False)]),
+                                  ([(0, 12000)], True, [("reset_done", True)]),
+                                  ([(0, 25000)], False, [("reset_done", True), ("reset_cancel", True)])):
+        seen = []
+        r = Rig(presses, until_s=40)
+        r.btn.feedback = lambda name: seen.append((name, r.btn.pressed))
+        assert r.drive(r.btn.boot_hold()) is result, presses
+        warns = [p for n, p in seen if n == "reset_warn"]
+        assert warns and all(warns), seen
+        assert seen[len(warns):] == tail, seen     # the cancel after a release is told as up
+        assert r.btn.pressed is False, presses     # and up once the hold is over
+
+
 def test_after_a_cancelled_boot_hold_the_first_press_is_an_ordinary_one():
     r, done = _boot([(0, 2500), (6000, 6200), (9000, 11000)], until_s=20)
     assert done is False
