@@ -849,8 +849,7 @@ class Link:
         hole = self._hole
         if hole is not None:
             if hole[1] < dex_now - max_s:
-                self._hole = None          # too old to ask for now
-                self._empty_asks = 0       # (its count: a later gap's asks are its own)
+                self._forget_hole()        # too old to ask for now
             else:
                 # the hole, and what is newer if that is missing too; readings
                 # already seen are dropped as duplicates. The end stays the
@@ -869,12 +868,19 @@ class Link:
             self._event("tx_clock", detail="transmitter time %d is before the newest reading %d: "
                         "history of another transmitter forgotten" % (dex_now, newest))
             self.seen = Seen(self.seen.horizon_s)
-            self._hole = self._undelivered = None
+            self._forget_hole()
+            self._undelivered = None
             self.windows.forget()
             # its status is told at its first word, "ok" too: the app holds an old warning
             # through a recovery until another transmitter, and one saying "ok" as the old
             # one's last word did was never told (its warning stayed up)
             self.tx_status = None
+
+    def _forget_hole(self):
+        # with its count of empty answers: a later gap's asks are its own (a count
+        # carried over forgot a new 3-h gap at its second empty answer, helper-247)
+        self._hole = None
+        self._empty_asks = 0
 
     async def _backfill(self, conn, c, b, start, end, missed=True):
         self._hole = (start, end)          # until the stream arrives whole
@@ -911,8 +917,7 @@ class Link:
                         "identifier %d): asked again later" % (start, end, r["backfill_status"],
                                                                r["identifier"]))
             return
-        self._empty_asks = 0
-        self._hole = None
+        self._forget_hole()
         for r in rs:
             if self._emit(r):
                 self.backfilled += 1
