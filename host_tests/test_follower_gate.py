@@ -94,10 +94,10 @@ follower.listeners.append(listener("follower"))
 async def patient():
     k = 0
     await asyncio.sleep(60)
-    while True:   # 80, 75, 70, 65 mg/dL, then flat: a low-side alarm, nobody treats
-        sgv = max(65, 80 - 5 * k)
+    while not LOST:   # 80, 75, 70, 65 mg/dL, then flat: a low-side alarm, nobody treats
+        sgv = max(65, SGV0 - STEP * k)
         leader.on_reading(reading.make(100000 + clock.ms() // 1000, clock.unix(), sgv,
-                                       -10 if sgv > 65 else 0, 6))
+                                       -2 * STEP if sgv > 65 else 0, 6))
         k += 1
         await asyncio.sleep(300)
 
@@ -115,6 +115,7 @@ async def sampler():
 
 
 async def scenario():
+    global LOST
     asyncio.create_task(leader.start())
     asyncio.create_task(follower.start())
     await asyncio.sleep(1)
@@ -135,6 +136,10 @@ async def scenario():
         elif what == "stop":   # the leader off the network: its server closed, not restarted
             leader.lan_api.stop()
             leader.sup.pause(("web",))
+        elif what == "lost":   # the leader's readings stop (its transmitter lost, a warm-up)
+            LOST = True
+        elif what == "ack":
+            leader.acknowledge()
     out["gate"] = follower.gate is not None
     out["boots"] = [leader.rtc.boots, follower.rtc.boots]
     out["leader_active"] = leader.engine.active()
@@ -148,11 +153,12 @@ asyncio.run(scenario())
 '''
 
 
-def run_boxes(tmp_path, sound, actions):
+def run_boxes(tmp_path, sound, actions, sgv0=80, step=5, alarms=None):
     """Run the leader and the follower (follow.sound `sound`); actions:
-    [(minute, "press" | "stop" | "end")]. Returns the program's RESULT."""
+    [(minute, "press" | "stop" | "lost" | "ack" | "end")]; the patient's readings:
+    sgv0, then `step` less each 5 min, down to 65. Returns the program's RESULT."""
     port = free_port()
-    alarms = {"urgent_low_soon_snooze": SNOOZE_MIN}   # the same settings on both boxes
+    alarms = dict({"urgent_low_soon_snooze": SNOOZE_MIN}, **(alarms or {}))   # the same on both boxes
     leader = {"board": "esp32-devkitc", "lan_api": {"enabled": True, "port": port}, "alarms": alarms}
     follower = {"board": "esp32-devkitc", "role": "follower", "lan_api": {"enabled": False}, "alarms": alarms,
                 "follow": {"url": "http://127.0.0.1:%d" % port, "poll_s": POLL_S, "sound": sound}}
@@ -161,8 +167,8 @@ def run_boxes(tmp_path, sound, actions):
         p = tmp_path / (name + ".json")
         p.write_text(json.dumps(cfg))
         paths[name] = str(p)
-    head = "LEADER, FOLLOWER, BOARDS, PORT, ACTIONS = %r, %r, %r, %d, %r\n" % (
-        paths["leader"], paths["follower"], os.path.join(ROOT, "boards"), port, actions)
+    head = "LEADER, FOLLOWER, BOARDS, PORT, ACTIONS, SGV0, STEP, LOST = %r, %r, %r, %d, %r, %d, %d, False\n" % (
+        paths["leader"], paths["follower"], os.path.join(ROOT, "boards"), port, actions, sgv0, step)
     r = run_micropython(["-c", head + PROG], cwd=str(tmp_path), heap="4M", timeout=120, check=False,
                         env={"MICROPYPATH": APP_MICROPYPATH})
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
@@ -281,3 +287,28 @@ def test_with_sound_all_the_follower_sounds_its_alarm_at_once(tmp_path):
     loud = [(t, k) for t, k in fkeys if t >= t_on and k is not None and k[3] == "sounding"]
     assert loud and loud[0][1][0] == kind and loud[0][0] - t_on <= SLACK_MS, why
     assert not [k for t, k in fkeys if k is not None and k[3] == "at_leader"], why
+
+
+def test_a_leader_without_readings_whose_family_answered_it_wakes_nobody_here(tmp_path):
+    # helper-248 (helper-219): the leader's readings stop (its transmitter lost; a
+    # sensor's warm-up is the same silence) and its no_data is acknowledged there.
+    # This box's no_data plays silently (the leader has it), and its own link alarm
+    # leader_silent, 15 min after the last reading, sounded here though the leader
+    # was heard at every poll: the second person woken for an answered outage
+    lost, ack, end = 7, 19, 30
+    out = run_boxes(tmp_path, "unanswered", [(lost, "lost"), (ack, "ack"), (end, "end")],
+                    sgv0=120, step=0, alarms={"no_data_minutes": 10})
+    why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log")})
+    assert out["gate"], why
+    on = first(out["leader"], "alarm_onset", "no_data")
+    assert on and on[0] < out["marks"]["ack"], why
+    assert first(out["leader"], "alarm_ack", "no_data", after=out["marks"]["ack"]), why
+    assert first(out["follower"], "alarm_onset", "no_data"), why     # it has the outage too
+    assert not [k for t, k in keys_of(out, 1) if k is not None and k[3] == "sounding"], why
+    assert not first(out["follower"], "alarm_onset", "link"), why    # nor leader_silent
+    # the control: the leader then gone, this box sounds (its report stale, then leader_silent)
+    out = run_boxes(tmp_path, "unanswered", [(lost, "lost"), (ack, "ack"), (20, "stop"), (end, "end")],
+                    sgv0=120, step=0, alarms={"no_data_minutes": 10})
+    why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log")})
+    loud = sounding_from(keys_of(out, 1), out["marks"]["stop"])
+    assert loud and loud[0] - out["marks"]["stop"] <= (2 * POLL_S + 30 + TICK_S) * 1000 + SLACK_MS, why

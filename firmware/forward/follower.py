@@ -55,7 +55,13 @@
 # on_condition("link", name, active):
 #   "leader_silent"  no fresh entry for silent_min minutes, whatever the cause
 #                    (leader unreachable, Wi-Fi down, leader lost its
-#                    transmitter); an entry counts as fresh when it is new and
+#                    transmitter), nor, with on_alarms, a report of the leader
+#                    box's alarms from its running alarm task (a leader heard
+#                    without readings, its sensor warming up or its transmitter
+#                    lost, sounds that outage itself, and alarms.gate wakes this
+#                    box when it goes unanswered there: sounded here too, it woke
+#                    the second person through every warm-up the patient had
+#                    answered); an entry counts as fresh when it is new and
 #                    younger than silent_min by the server's clock (its Date
 #                    header; else this box's wall clock once valid, else any new
 #                    entry). An entry dated more than FUTURE_S ahead of that clock
@@ -372,6 +378,7 @@ class Follower:
         # leader_silent restored from RTC memory sounds on (judged from boot, it cleared at
         # that poll and the box was quiet silent_min with the leader still away: chaos seed 5012)
         self.fresh_at = ms() - (since_fresh_s * 1000 if since_fresh_s and since_fresh_s > 0 else 0)
+        self.heard_at = None         # when a report of the leader's alarms last came (on_alarms)
         self.active = {}             # condition name -> bool
         self.last_error = None
         self.polls = 0
@@ -509,6 +516,9 @@ class Follower:
                       % (err, self.host, self.port))
         self.alarms_error = err
         if report is not False:
+            from alarms.gate import TICK_AGE_S
+            if report is not None and report["age_s"] <= TICK_AGE_S:
+                self.heard_at = self._ms()   # its alarm task runs: it is heard (leader_silent)
             self.on_alarms(report)
 
     def _take(self, readings, wall, skew=0):
@@ -556,7 +566,8 @@ class Follower:
                   % (was - now, whose, now - self.last_ms // 1000))
 
     def check_silent(self):
-        self._set("leader_silent", self._ms() - self.fresh_at > self.silent_ms)
+        heard = self.fresh_at if self.heard_at is None else max(self.fresh_at, self.heard_at)
+        self._set("leader_silent", self._ms() - heard > self.silent_ms)
 
     async def run(self):
         while True:

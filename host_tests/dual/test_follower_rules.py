@@ -1055,6 +1055,34 @@ def test_a_request_that_did_not_reach_the_leader_leaves_the_last_report_standing
     assert w.given == [] and len(w.http.requests) == 3
 
 
+def test_a_leader_heard_by_its_alarms_without_readings_is_not_silent():
+    # helper-248 (and helper-219): a leader box whose sensor warms up (2 h) or whose
+    # transmitter is lost gives no reading; it sounds that outage itself, and the gate
+    # wakes this box when nobody answers it there. Its own leader_silent sounded here
+    # too, after every snooze, through a warm-up the patient had answered
+    def night(report, alarms=True, minutes=40):
+        w = World({"silent_min": 15}, alarms=alarms)
+        for _ in range(minutes):
+            w.http.answers = [(200, None, "[]"), (200, None, report)]
+            w.ask()
+            w.now_ms += 60000
+        return w
+    assert night(json.dumps({"alarms": [], "age_s": 4})).silent() == [False]
+    assert night(LOW_SOUNDING).silent() == [False]
+    # not heard: an alarm task that has not run for 30 s (stuck), an answer without
+    # alarms, a follower not in that mode (it asks for none): silent after 15 min
+    for w in (night(json.dumps({"alarms": [], "age_s": 31})), night("[1, 2"),
+              night(LOW_SOUNDING, alarms=False)):
+        assert w.silent() == [False, True], w.conds
+    # the leader's reports stop (its alarm task stuck): silent 15 min after the last one
+    w = night(LOW_SOUNDING, minutes=30)
+    for m in range(16):
+        w.http.answers = [(200, None, "[]"), (200, None, json.dumps({"alarms": [], "age_s": 45}))]
+        w.ask()
+        assert w.silent() == [False] + [True] * (m == 15), (m, w.silent())
+        w.now_ms += 60000
+
+
 def test_the_leaders_alarms_are_read_strictly():
     def read(doc):
         try:
