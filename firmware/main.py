@@ -293,11 +293,14 @@ class App:
         """The LAN API's /api/v1/alarms.json: this box's alarms for its follower
         boxes (alarms.gate); age_s: since the alarm task's last round (a stuck task's
         state is not news; the engine's own clock moves with a press or a condition
-        from other tasks too)."""
-        t = self._round_s
+        from other tasks too); for_s: how long each alarm has lasted here (a follower
+        started or powered up after it began counts its half-hour wake for an urgent
+        low from it, alarms.gate)."""
+        t, now = self._round_s, self.now_s()
         return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
-                            "level": a["level"], "reason": a["reason"]} for a in self.engine.active()],
-                "age_s": None if t is None else self.now_s() - t, "muted": self.muted()}
+                            "level": a["level"], "reason": a["reason"], "for_s": now - a["since_s"]}
+                           for a in self.engine.active()],
+                "age_s": None if t is None else now - t, "muted": self.muted()}
 
     def muted(self):
         """True while this box cannot sound: its buzzer refuses (a PWM or pin that

@@ -69,6 +69,7 @@ async def night():
     await asyncio.sleep_ms(1000)
     out["fault_over"] = [[a["type"], a["reason"]] for a in app.engine.active()]
     out["report"] = app.alarm_report()
+    out["since"] = dict((a["type"], app.now_s() - a["since_s"]) for a in app.engine.active())
 asyncio.run(night())
 print("RESULT " + json.dumps(out))
 '''
@@ -97,6 +98,9 @@ def test_the_leaders_own_unanswered_fault_raises_link_here_and_clears_with_it(tm
     assert all(t != "link" for t, r in out["fault_over"]), out
     # the follower's own report (its LAN API, for a box following it): its alarms, fresh
     assert out["report"]["age_s"] <= 5 and any(a["type"] == "low" for a in out["report"]["alarms"]), out
+    # and how long each has lasted here (a follower that starts late counts from it, alarms.gate)
+    lasted = dict((a["type"], a["for_s"]) for a in out["report"]["alarms"])
+    assert lasted == out["since"] and lasted["low"] > 0, out
 
 
 RESTORED = r'''

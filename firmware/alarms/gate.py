@@ -3,7 +3,7 @@
 # caregiver only if the patient's alarm is not stopped"). Pure: the follower
 # fetches the leader box's alarms (forward.follower.parse_alarms), main applies this.
 #
-#   report = {"alarms": {type: (status, level)}, "age_s": s, "muted": b}   # the leader's, as fetched
+#   report = {"alarms": {type: (status, level, for_s)}, "age_s": s, "muted": b}   # the leader's, as fetched
 #   skip = quiet(engine.active(), report, now_s)   # -> engine.shown(skip)
 #   leader_unanswered(engine.active(), report)     # -> the `link` condition
 #
@@ -32,7 +32,9 @@ _EPISODE = {"urgent_low_soon": "low", "low": "low", "high": "high", "persistent_
 _RANK = {"urgent_low_soon": 1, "high": 1}
 # an urgent low this long is heard here whatever the leader says: answered there and
 # still under 55 half an hour on (G5: it sounds again after 30 min), a second person
-# is woken (a hypo-unaware teen can press a button and not treat)
+# is woken (a hypo-unaware teen can press a button and not treat). Counted from the
+# earlier onset, here or there (for_s): this box started or powered up late does not
+# begin the half hour again
 URGENT_WAKE_S = 1800
 # the level at which the leader's sounding alarm counts as unanswered: its top, after 3 x
 # escalate_minutes (15 min by default); an urgent low's after one step (5 min): a patient
@@ -78,10 +80,16 @@ def quiet(active, report, now_s):
             continue
         if not _covered(kind, theirs):
             continue   # the leader does not sound it, nor answered it: nobody hears it but here
-        if kind == "urgent_low" and now_s - a["since_s"] >= URGENT_WAKE_S:
+        if kind == "urgent_low" and max(now_s - a["since_s"], _lasted(theirs, kind)) >= URGENT_WAKE_S:
             continue
         out.append(kind)
     return out
+
+
+def _lasted(theirs, kind):
+    """How long the leader's `kind` had lasted when it reported (0: not known)."""
+    there = theirs.get(kind)
+    return (there[2] or 0) if there is not None and len(there) > 2 else 0
 
 
 def _covered(kind, theirs):

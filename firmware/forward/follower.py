@@ -211,8 +211,9 @@ def exact_dates(body):
 
 def parse_alarms(body):
     """A leader box's /api/v1/alarms.json as alarms.gate reads it:
-    {"alarms": {type: (status, level)}, "age_s": s, "muted": bool} ("muted": its
-    sound failed; absent, as from a box of session 36: False). ValueError for
+    {"alarms": {type: (status, level, for_s)}, "age_s": s, "muted": bool} ("muted":
+    its sound failed; absent, as from a box of session 36: False; for_s: how long
+    the alarm has lasted there, None from a box before session 55). ValueError for
     anything else (the follower then sounds every alarm itself)."""
     if isinstance(body, str):
         body = body.encode()
@@ -237,7 +238,12 @@ def parse_alarms(body):
         kind, st, level = a.get("type"), a.get("status"), _number(a.get("level"))
         if not isinstance(kind, str) or st not in STATUS or level is None:
             raise ValueError("alarms: an alarm without type, status or level")
-        out[kind] = (st, level)
+        lasted = a.get("for_s")
+        if lasted is not None:
+            lasted = _number(lasted)
+            if lasted is None or lasted < 0:
+                raise ValueError("alarms: for_s is not a number of seconds")
+        out[kind] = (st, level, lasted)
     return {"alarms": out, "age_s": age, "muted": muted}
 
 

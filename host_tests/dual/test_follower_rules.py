@@ -1016,7 +1016,7 @@ def test_the_leaders_alarms_are_fetched_after_its_entries_and_given_before_them(
     assert w.http.requests[1]["headers"] == w.http.requests[0]["headers"]   # the same api-secret
     assert w.http.requests[1]["timeout_s"] == follower.ALARMS_TIMEOUT_S == 5   # readings wait on it
     assert [g[0] for g in w.given] == ["alarms", "reading"], w.given
-    assert w.given[0][1] == {"alarms": {"low": ("sounding", 1)}, "age_s": 4, "muted": False}
+    assert w.given[0][1] == {"alarms": {"low": ("sounding", 1, None)}, "age_s": 4, "muted": False}
 
 
 def test_without_the_unanswered_mode_the_alarms_are_not_asked_for():
@@ -1091,8 +1091,14 @@ def test_the_leaders_alarms_are_read_strictly():
             return str(e)
     ok = {"alarms": [{"type": "urgent_low", "status": "snoozed", "level": 0},
                      {"type": "link", "status": "acknowledged", "level": 3}], "age_s": 0}
-    assert read(ok) == {"alarms": {"urgent_low": ("snoozed", 0), "link": ("acknowledged", 3)},
+    assert read(ok) == {"alarms": {"urgent_low": ("snoozed", 0, None), "link": ("acknowledged", 3, None)},
                         "age_s": 0, "muted": False}
+    # for_s: how long it has lasted there (a box of session 55 on); absent: not known (None)
+    ok["alarms"][0]["for_s"] = 1500
+    assert read(ok)["alarms"]["urgent_low"] == ("snoozed", 0, 1500)
+    for lasted in (-1, "1500", True, [], float("nan")):
+        ok["alarms"][0]["for_s"] = lasted
+        assert read(ok) == "alarms: for_s is not a number of seconds", lasted
     # "muted": the leader's sound failed; absent (a box of session 36) it is not known to be
     assert read({"alarms": [], "age_s": 12}) == {"alarms": {}, "age_s": 12, "muted": False}
     assert read({"alarms": [], "age_s": 12, "muted": True}) == {"alarms": {}, "age_s": 12, "muted": True}

@@ -123,6 +123,22 @@ def test_an_urgent_low_that_lasted_half_an_hour_plays_whatever_the_leader_says()
     assert gate.quiet(active, r, 1000 + gate.URGENT_WAKE_S) == ["low"]
 
 
+def test_the_half_hour_counts_from_the_leaders_onset_when_it_is_earlier():
+    # helper-248: a follower started or powered up while the leader's urgent low had been
+    # answered there for 25 min began the half hour again from its own onset (55 min in
+    # all); the leader tells how long each alarm has lasted there (for_s, session 55)
+    active = [mine("urgent_low", since_s=1000)]
+    for there, quiet in ((("snoozed", 0, gate.URGENT_WAKE_S - 1), ["urgent_low"]),
+                         (("snoozed", 0, gate.URGENT_WAKE_S), []),
+                         (("sounding", 0, gate.URGENT_WAKE_S), []),
+                         (("snoozed", 0, None), ["urgent_low"]),       # a box before session 55
+                         (("snoozed", 0), ["urgent_low"])):
+        assert gate.quiet(active, report(urgent_low=there), 1060) == quiet, there
+    # the leader's low lasting long is no urgent low's half hour
+    r = report(urgent_low=("snoozed", 0, 60), low=("snoozed", 0, 3 * gate.URGENT_WAKE_S))
+    assert gate.quiet(active, r, 1060) == ["urgent_low"]
+
+
 def test_the_leaders_unanswered_alarm_this_box_lacks_wakes_it():
     assert gate.leader_unanswered([], report(link=(SOUNDING, 3)))          # its transmitter lost
     assert gate.leader_unanswered([mine("high")], report(low=(SOUNDING, 3)))   # its own thresholds
