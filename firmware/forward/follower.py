@@ -130,7 +130,7 @@ _ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
                 "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
 
 
-ALARMS_BODY = 2048            # the leader's alarms: 14 types of 110 B at most
+ALARMS_BODY = 2560            # the leader's alarms: 14 types of 140 B at most (for_s too)
 # the alarms' request comes between the entries' and their feeding (so main takes both
 # together): on the LAN a box answers in milliseconds, and a slow one delays the readings
 # no more than this (a timeout keeps the last report, which grows stale)
