@@ -1083,6 +1083,18 @@ def test_a_leader_heard_by_its_alarms_without_readings_is_not_silent():
         w.now_ms += 60000
 
 
+def test_a_leaders_largest_report_fits_the_bounds():
+    # every type active, each with a long reason and a month's for_s: within the body
+    # and bracket bounds the follower reads (cut, it would sound every alarm itself)
+    from alarms.kinds import TYPES
+    doc = {"alarms": [{"type": t, "priority": "medium", "status": "acknowledged", "level": 3,
+                       "reason": "nightscout_queue_full", "for_s": 31 * 86400} for t in TYPES],
+           "age_s": 86400, "muted": False}
+    text = json.dumps(doc)
+    assert len(text) <= follower.ALARMS_BODY - 400, len(text)
+    assert len(follower.parse_alarms(text)["alarms"]) == len(TYPES)
+
+
 def test_the_leaders_alarms_are_read_strictly():
     def read(doc):
         try:
@@ -1096,7 +1108,7 @@ def test_the_leaders_alarms_are_read_strictly():
     # for_s: how long it has lasted there (a box of session 55 on); absent: not known (None)
     ok["alarms"][0]["for_s"] = 1500
     assert read(ok)["alarms"]["urgent_low"] == ("snoozed", 0, 1500)
-    for lasted in (-1, "1500", True, [], float("nan")):
+    for lasted in (-1, "1500", True, [], {}):
         ok["alarms"][0]["for_s"] = lasted
         assert read(ok) == "alarms: for_s is not a number of seconds", lasted
     # "muted": the leader's sound failed; absent (a box of session 36) it is not known to be
