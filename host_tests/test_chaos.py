@@ -545,6 +545,17 @@ def test_leader_silent_or_unreachable_must_sound_on_the_follower():
     router = _follower_world(silent_min=10, inject={"wifi_down_at_s": [[3600, 3600 + 40 * 60]]})
     router["inject"] = {"wifi_down_at_s": [[3600, 3600 + 40 * 60]]}
     assert len(chaos.check_follower_silent(router, [], 300 * MIN)) == 1
+    # (session 55) a gated follower hears its leader by its alarm reports: without readings
+    # the outage is told by no_data, at no_data_minutes and its grace when that is later
+    gated = _follower_world(silent_min=10, silent=[[3600, 3600 + 60 * 60]])
+    gated["gated"] = True
+    late = 3600 * 1000 + (20 * 60 + chaos.NO_DATA_GRACE_S + 2 * 60) * 1000 + 2 * (
+        chaos.FOLLOW_TIMEOUT_MS + chaos.ALARMS_TIMEOUT_MS) + chaos.REACT_MS
+    assert chaos.check_follower_silent(gated, [onset(late - 1000, "no_data")], 300 * MIN, 20) == []
+    assert len(chaos.check_follower_silent(gated, [onset(late + 1000, "no_data")], 300 * MIN, 20)) == 1
+    # not gated: the silent_min bound, whatever no_data_minutes
+    gated["gated"] = False
+    assert len(chaos.check_follower_silent(gated, [onset(late - 1000, "no_data")], 300 * MIN, 20)) == 1
 
 
 def test_a_follower_drawn_with_a_poll_its_stale_limit_refuses_polls_as_slowly_as_allowed():

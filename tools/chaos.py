@@ -61,7 +61,9 @@ checked (check_world):
    leader's readings sounds high as invariant 1 demands, counted from the reading's window
    + poll_s + a request's timeout (the latest a poll brings it), not from its arrival.
  9 leader silent or unreachable (off the network, the router off): `link` (leader_silent)
-   or `no_data` active by silent_min + poll_s + a request's timeout + REACT_MS.
+   or `no_data` active by silent_min + poll_s + a request's timeout + REACT_MS (a gated
+   follower, since session 55: by the later of that and no_data's own bound, as it hears a
+   reachable leader by its alarm reports).
  A power cut: nothing can sound while the board is off; after power-on it knows no
  reading (its data is as old as the boot) and must sound an urgent low within
  POWER_ON_MS + REACT_MS; nothing is restored, so nothing must sound again.
@@ -4427,12 +4429,15 @@ def leader_reads(w, end_ms, values=None):
     return reads
 
 
-def check_follower_silent(w, events, end_ms):
+def check_follower_silent(w, events, end_ms, no_data_min=None):
     """9: the leader silent (no reading) or unreachable ends in a sound on the follower:
     `link` (leader_silent) or `no_data` active by silent_min (counted from the span's
     start, or a boot inside it: the follower grants a booting box that grace) + two polls
     and two requests' timeouts (round 6: the last entry's arrival, then the poll that finds
-    it silent) + REACT_MS, when the span lasts that long."""
+    it silent) + REACT_MS, when the span lasts that long. A gated follower (session 55)
+    hears a reachable leader by its alarm reports: without readings it is not silent, and
+    its outage is told by no_data (no_data_minutes + its grace, a poll, the requests), so
+    there the later of the two bounds."""
     f = w["follower"]
     boots = [e["t_ms"] for e in events if e.get("event") == "reset"]
     broken = w["inject"].get("break_engine_at_s")
@@ -4441,6 +4446,9 @@ def check_follower_silent(w, events, end_ms):
     # (follower.fresh_at), which the poll after the span's start may still bring: up to
     # poll_s + a request later; then the poll that finds it silent, another poll_s + a request
     after = (f["silent_min"] * 60 + 2 * f["poll_s"]) * 1000 + 2 * FOLLOW_TIMEOUT_MS + REACT_MS
+    if w.get("gated") and no_data_min is not None:
+        after = max(after, (no_data_min * 60 + NO_DATA_GRACE_S + 2 * f["poll_s"]) * 1000
+                    + 2 * (FOLLOW_TIMEOUT_MS + ALARMS_TIMEOUT_MS) + REACT_MS)
     out = []
     for a, b in _merge([list(x) for x in f["silent"]] + leader_unreachable(w)):
         a_ms, b_ms = a * 1000, min(b * 1000, stop_ms)
@@ -6556,7 +6564,7 @@ def _check_world(w, events, console, error):
         + check_nightscout_delivery(w, events, end_ms, problems) + check_mqtt_absent(w, events, end_ms, problems),
         "7_lost": [] if w.get("follower") else check_lost_readings(w, ev_cut, cut_ms, problems),
         "8_follower_low": check_follower_low(w, events, s, end_ms) if follower and not gated else [],
-        "9_leader_silent": check_follower_silent(w, events, end_ms) if follower else [],
+        "9_leader_silent": check_follower_silent(w, events, end_ms, no_data) if follower else [],
         "10_power_on_low": check_power_on_low(w, events, s, end_ms, problems),
         "11_queue_damage": check_queue_damage(w, events, console, problems),
         "12_save_cut": check_save_cut(w, events),
