@@ -96,7 +96,7 @@ async def patient():
     await asyncio.sleep(60)
     while not LOST:   # 80, 75, 70, 65 mg/dL, then flat: a low-side alarm, nobody treats
         sgv = max(65, SGV0 - STEP * k)
-        leader.on_reading(reading.make(100000 + clock.ms() // 1000, clock.unix(), sgv,
+        leader.on_reading(reading.make(100000 + clock.ms() // 1000, clock.unix() + AHEAD, sgv,
                                        -2 * STEP if sgv > 65 else 0, 6))
         k += 1
         await asyncio.sleep(300)
@@ -115,7 +115,7 @@ async def sampler():
 
 
 async def scenario():
-    global LOST
+    global LOST, AHEAD
     asyncio.create_task(leader.start())
     asyncio.create_task(follower.start())
     await asyncio.sleep(1)
@@ -140,6 +140,8 @@ async def scenario():
             LOST = True
         elif what == "ack":
             leader.acknowledge()
+        elif what == "ahead":   # the leader's readings dated 15 min ahead: refused here
+            AHEAD = 900
     out["gate"] = follower.gate is not None
     out["boots"] = [leader.rtc.boots, follower.rtc.boots]
     out["leader_active"] = leader.engine.active()
@@ -155,7 +157,7 @@ asyncio.run(scenario())
 
 def run_boxes(tmp_path, sound, actions, sgv0=80, step=5, alarms=None):
     """Run the leader and the follower (follow.sound `sound`); actions:
-    [(minute, "press" | "stop" | "lost" | "ack" | "end")]; the patient's readings:
+    [(minute, "press" | "stop" | "lost" | "ack" | "ahead" | "end")]; the patient's readings:
     sgv0, then `step` less each 5 min, down to 65. Returns the program's RESULT."""
     port = free_port()
     alarms = dict({"urgent_low_soon_snooze": SNOOZE_MIN}, **(alarms or {}))   # the same on both boxes
@@ -167,7 +169,7 @@ def run_boxes(tmp_path, sound, actions, sgv0=80, step=5, alarms=None):
         p = tmp_path / (name + ".json")
         p.write_text(json.dumps(cfg))
         paths[name] = str(p)
-    head = "LEADER, FOLLOWER, BOARDS, PORT, ACTIONS, SGV0, STEP, LOST = %r, %r, %r, %d, %r, %d, %d, False\n" % (
+    head = "LEADER, FOLLOWER, BOARDS, PORT, ACTIONS, SGV0, STEP, LOST, AHEAD = %r, %r, %r, %d, %r, %d, %d, False, 0\n" % (
         paths["leader"], paths["follower"], os.path.join(ROOT, "boards"), port, actions, sgv0, step)
     r = run_micropython(["-c", head + PROG], cwd=str(tmp_path), heap="4M", timeout=120, check=False,
                         env={"MICROPYPATH": APP_MICROPYPATH})
@@ -312,3 +314,23 @@ def test_a_leader_without_readings_whose_family_answered_it_wakes_nobody_here(tm
     why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log")})
     loud = sounding_from(keys_of(out, 1), out["marks"]["stop"])
     assert loud and loud[0] - out["marks"]["stop"] <= (2 * POLL_S + 30 + TICK_S) * 1000 + SLACK_MS, why
+
+
+def test_a_leader_heard_whose_readings_are_refused_here_wakes_this_box_by_its_no_data(tmp_path):
+    # session 55 (helper-249): a report of the leader's alarms now counts as hearing it,
+    # so leader_silent no longer tells a chain whose readings this box refuses (dated
+    # more than 5 min ahead of the leader's Date) while the leader has them. This box's
+    # own no_data, which the leader (its readings fresh) does not have, must wake it
+    ahead, end = 7, 40
+    out = run_boxes(tmp_path, "unanswered", [(ahead, "ahead"), (end, "end")],
+                    sgv0=120, step=0, alarms={"no_data_minutes": 10})
+    why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log", "leader_active")})
+    assert out["gate"], why
+    assert not first(out["leader"], "alarm_onset", "no_data"), why       # the leader has its readings
+    assert not first(out["follower"], "alarm_onset", "link"), why        # heard: no leader_silent
+    on = first(out["follower"], "alarm_onset", "no_data")
+    # its last reading taken is the one at 6 min (the one at 11 min is dated 15 min ahead);
+    # no_data 10 min after it, with the follower's grace (60 + poll_s + 15 + 5 s) and a tick
+    assert on and on[0] <= (6 * 60 + 10 * 60 + 60 + POLL_S + 20 + TICK_S) * 1000 + SLACK_MS, why
+    loud = sounding_from(keys_of(out, 1), on[0])
+    assert loud and loud[1][0] == "no_data" and loud[0] - on[0] <= TICK_S * 1000 + SLACK_MS, why
