@@ -842,9 +842,11 @@ def leader_engine(resets=None):
         vtime.call_at(_us(now + LEADER_TICK_S), tick)
 
     def report():
+        now = _now_ms() // 1000
         return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
-                            "level": a["level"], "reason": a["reason"]} for a in box[0].active()],
-                "age_s": None if last[0] is None else _now_ms() // 1000 - last[0], "muted": False}
+                            "level": a["level"], "reason": a["reason"], "for_s": now - a["since_s"]}
+                           for a in box[0].active()],
+                "age_s": None if last[0] is None else now - last[0], "muted": False}
 
     def changed():
         snap = [[a["type"], a["status"], a["level"]] for a in box[0].active()]
