@@ -359,6 +359,27 @@ class SetupServer:
         more = [p for p in st.get("config_problems") or () if p not in self.problems]
         return self.problems + more if more else self.problems
 
+    def _names_itself(self, cfg):
+        """A follower whose follow.url names this very box (its name at home, before or
+        after this save, its address at home or on its access point, localhost): it
+        would read its own LAN API, hear its own alarm reports (never `leader_silent`)
+        and play its own alarms silently as its leader's."""
+        if cfg.get("role") != "follower":
+            return False
+        url = (cfg.get("follow") or {}).get("url") or ""
+        host = url.partition("://")[2].split("/", 1)[0].rsplit(":", 1)[0].lower().rstrip(".")
+        if host == "localhost" or host.startswith("127."):
+            return True
+        own = [appconfig.hostname(c) for c in (self.cfg, cfg)]
+        own = [n + ".local" for n in own if n]
+        try:
+            own.append((self.state() or {}).get("wifi_address"))
+            if self.ap is not None:
+                own.append(self.ap.address())
+        except Exception:   # (the names still count)
+            pass
+        return host in own
+
     def _keep_typed(self, fields):
         """A secret typed into a refused save of this session is not sent back into the
         page (never shown): left blank in the save that follows, it is the one typed, not
@@ -465,6 +486,9 @@ class SetupServer:
         clean, problems = appconfig.validate(new)
         # a CA file that is not on the box: saved, the forwarder would refuse to start
         problems += appconfig.file_problems(clean, self.path)
+        if self._names_itself(clean):
+            problems.append("follow.url: is this box's own address: give the leader box's, "
+                            "http://cgm-alarm-XXXX.local:17580 (its status page shows its name)")
         errors_all = form.problems_to_fields(problems, rows, form.field_names(),
                                              form.shown_units(fields))
         for k, v in errors.items():   # the form's own checks come first

@@ -728,6 +728,37 @@ def test_a_follower_refused_for_another_field_is_not_told_its_typed_url_is_missi
     _with_box(check)
 
 
+def test_a_follower_given_this_very_boxs_address_is_refused_next_to_it():
+    # a parent on the follower's page copies the name that page shows (its own,
+    # cgm-alarm-XXXX.local) or the access point's address: saved, the box asked its
+    # own LAN API, heard its own alarm reports (never leader_silent with sound
+    # "unanswered") and played its own no_data as "at_leader", a leader it does not have
+    class _Home(_Ap):
+        def address(self):
+            return "192.168.4.1"
+
+    def check(box):
+        token = box.token()
+        own = appconfig.hostname(box.srv.cfg)
+        assert own.startswith("cgm-alarm-"), own
+        for url in ("http://%s.local:17580" % own, "http://%s.LOCAL./" % own.upper(),
+                    "http://localhost:17580", "http://127.0.0.1:17580", "http://192.168.4.1:17580",
+                    "http://10.0.0.9:17580", "http://my-box.local:17580"):
+            fields = box.form(token, role="follower", follow__sound="unanswered",
+                              hostname="my-box" if "my-box" in url else "")
+            fields["follow.url"] = url
+            status, text = box.save(fields)
+            errors = _errors(text)
+            assert status == 400 and list(errors) == ["follow.url"], (url, status, errors)
+            assert "own address" in errors["follow.url"], errors
+        assert box.srv.saves == 0
+        # another box's (the leader's) is saved
+        fields = box.form(token, role="follower", follow__url="http://cgm-alarm-ab12.local:17580")
+        status, text = box.save(fields)
+        assert status == 200 and "id=saved" in text, (status, _errors(text))
+    _with_box(check, ap=_Home(), state=lambda: {"wifi_address": "10.0.0.9"})
+
+
 def test_a_new_schedule_typed_without_its_tick_is_refused_not_dropped():
     # a night schedule typed in (22:00 to 07:00, low 90) with "use this schedule" left
     # unticked was dropped without a word: "Saved.", and the night ran on the day's low
