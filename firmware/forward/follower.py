@@ -387,6 +387,10 @@ class Follower:
         self.heard_at = None         # when a report of the leader's alarms last came (on_alarms)
         self.active = {}             # condition name -> bool
         self.last_error = None
+        # why the newest entries were refused (dated ahead) while none was taken since: the
+        # status page's why until a reading is taken (a leader heard by its alarm reports is
+        # never leader_silent, and last_error clears at the next poll that refuses nothing new)
+        self.refused = None
         self.polls = 0
         self.count = COUNT           # entries asked for; halved while answers overflow MAX_BODY
 
@@ -425,6 +429,7 @@ class Follower:
         leader_silent)."""
         self.polls += 1
         status, body = None, b""
+        refusing = False
         if self.ssl_ctx is not None and self._unix() is None and self.on_server_date:
             # the handshake checks the leader's certificate against the box's clock:
             # with none (NTP blocked), the Date of the host's plain HTTP answer first
@@ -473,6 +478,9 @@ class Follower:
             if self.on_alarms is not None:
                 await self._poll_alarms()
             self._take(readings, now, skew)
+            if readings:
+                self.refused = None
+            refusing = not readings   # (what is raised below refuses an entry)
             if ahead:
                 raise ValueError("an entry dated %d s after the %s's clock" % (
                     ahead, "server" if server_now is not None else "box"))
@@ -486,6 +494,8 @@ class Follower:
         except (OSError, ValueError, asyncio.TimeoutError) as e:
             # ValueError covers a truncated or non-JSON body; the message never has the token
             err = "%s: %s" % (type(e).__name__, failure.words(e, 120))
+            if refusing:
+                self.refused = err
             if status == 200 and len(body) >= MAX_BODY and self.count > 1:
                 # cut at the bound (a site whose uploader sends large entries, AAPS's
                 # API v3 fields): it would fail at every poll, so ask for fewer
@@ -588,5 +598,5 @@ class Follower:
         # behind its leader said "0 s ago" of a reading 25 min old)
         return {"url": self.scheme + "://" + self.host + ":%d" % self.port,
                 "last_entry_unix": None if self.last_ms is None else self.last_ms // 1000 + self.skew,
-                "last_error": self.last_error, "silent": self.active.get("leader_silent", False),
+                "last_error": self.last_error or self.refused, "silent": self.active.get("leader_silent", False),
                 "polls": self.polls, "alarms_error": self.alarms_error}

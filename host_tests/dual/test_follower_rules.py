@@ -1095,6 +1095,39 @@ def test_a_leaders_largest_report_fits_the_bounds():
     assert len(follower.parse_alarms(text)["alarms"]) == len(TYPES)
 
 
+def test_a_heard_leaders_readings_refused_here_keep_saying_why_until_one_is_taken():
+    # helper-250: a leader heard by its alarm reports is never leader_silent (session 55),
+    # so a status page whose readings stop coming because this box refuses them (dated
+    # more than 5 min ahead of the leader's clock) has only the follower's words to say
+    # why. They were said at the poll that first saw each new entry, then cleared at the
+    # next: four polls in five the page said "newest reading 30 min ago" and nothing more
+    t = [T0]
+    srv = Server(lambda: t[0])
+    asked = srv.request
+
+    async def request(method, host, port, path, headers, body=None, ssl_ctx=None, timeout_s=20,
+                      max_body=2048):
+        if "alarms.json" in path:
+            return 200, http_date(t[0]), json.dumps({"alarms": [], "age_s": 3})
+        return await asked(method, host, port, path, headers, body, ssl_ctx, timeout_s, max_body)
+    srv.request = request
+    w = World({"silent_min": 15}, http=srv, alarms=True)
+    said = []
+    for m in range(45):
+        if m % 5 == 0:   # a reading each 5 min, dated 15 min ahead from minute 10 to 35
+            srv.entries.append(((t[0] + (900 if 10 <= m < 35 else 0)) * 1000, 100 + m, "Flat"))
+        w.ask()
+        said.append(w.f.status()["last_error"])
+        t[0] += 60
+        w.now_ms += 60000
+    assert w.silent() == [False], w.conds                      # heard all along
+    assert said[:15] == [None] * 15, said
+    # (the first dated ahead is asked for at 10 min before the leader's clock: LOOK_S)
+    assert all(e and "after the server's clock" in e for e in said[15:35]), said
+    # right again at 35 min: taken (that poll still refuses the last one dated ahead)
+    assert said[36:] == [None] * 9 and [r[2] for r in w.readings] == [100, 105, 135, 140], said
+
+
 def test_the_leaders_alarms_are_read_strictly():
     def read(doc):
         try:
