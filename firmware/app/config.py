@@ -287,6 +287,16 @@ def _url(v, allow_http):
         return "must be the address of the site only, without /api/... (the box adds /api/v1 itself)"
 
 
+def _settings_port(url):
+    """A box by its own name (cgm-alarm-XXXX.local) on port 80 (none given): its settings
+    page, as its status page gives the address, not its LAN API, which answers a follower's
+    every request with 404."""
+    host, _, port = url.partition("://")[2].split("/", 1)[0].lower().partition(":")
+    if host.startswith("cgm-alarm-") and port in ("", "80"):
+        return ("is that box's settings page: add its LAN API's port, e.g. "
+                "http://%s:17580 (lan_api.port on that box)" % host)
+
+
 def _path(path):
     """A URL's path less a trailing "/api/v1" (and "/"s): xDrip+ and Nightscout's own
     pages show the address with it, and the uploader appends /api/v1/entries to the
@@ -414,7 +424,7 @@ def _check_field(section, key, v, sect):
         return _bool(v)
     if section == "follow":
         if key == "url":
-            return _url(v, True)  # a leader box on the LAN serves plain HTTP
+            return _url(v, True) or _settings_port(v)  # a leader box on the LAN serves plain HTTP
         if key == "api_secret":
             return _text(v, 1, 128, secret=True)
         if key == "token":

@@ -741,7 +741,7 @@ def test_a_follower_given_this_very_boxs_address_is_refused_next_to_it():
         token = box.token()
         own = appconfig.hostname(box.srv.cfg)
         assert own.startswith("cgm-alarm-"), own
-        for url in ("http://%s.local:17580" % own, "http://%s.LOCAL./" % own.upper(),
+        for url in ("http://%s.local:17580" % own, "http://%s.LOCAL.:17580/" % own.upper(),
                     "http://localhost:17580", "http://127.0.0.1:17580", "http://192.168.4.1:17580",
                     "http://10.0.0.9:17580", "http://my-box.local:17580"):
             fields = box.form(token, role="follower", follow__sound="unanswered",
@@ -757,6 +757,26 @@ def test_a_follower_given_this_very_boxs_address_is_refused_next_to_it():
         status, text = box.save(fields)
         assert status == 200 and "id=saved" in text, (status, _errors(text))
     _with_box(check, ap=_Home(), state=lambda: {"wifi_address": "10.0.0.9"})
+
+
+def test_a_leader_boxs_address_without_its_lan_api_port_is_refused_next_to_it():
+    # the leader's status page gives its address as http://cgm-alarm-XXXX.local/ (its
+    # settings page's port 80); copied into the follower's form it was saved, and the
+    # follower asked the leader's settings page for readings: "HTTP 404", then leader_silent
+    def check(box):
+        token = box.token()
+        for url in ("http://cgm-alarm-ab12.local/", "http://CGM-Alarm-AB12.local",
+                    "http://cgm-alarm-ab12.local:80"):
+            fields = box.form(token, role="follower", follow__url=url)
+            status, text = box.save(fields)
+            errors = _errors(text)
+            assert status == 400 and list(errors) == ["follow.url"], (url, status, errors)
+            assert ":17580" in errors["follow.url"], errors
+        assert box.srv.saves == 0
+        status, text = box.save(box.form(token, role="follower",
+                                         follow__url="http://cgm-alarm-ab12.local:17580/"))
+        assert status == 200 and "id=saved" in text, (status, _errors(text))
+    _with_box(check)
 
 
 def test_a_new_schedule_typed_without_its_tick_is_refused_not_dropped():
