@@ -58,7 +58,8 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
                   anything else is taken as "", with no problem: the zone is asked once more)
   follow          {"url": "" | leader "http://cgm-alarm-ab12.local:17580" | Nightscout
                    "https://ns.example.org", "api_secret": "", "token": "",
-                   "silent_min": 15 (6..60: no new reading this long -> `link` alarm),
+                   "silent_min": 15 (6..60: no new reading, nor with sound "unanswered"
+                   a report of the leader's alarms, this long -> `link` alarm),
                    "poll_s": 60 (10..300), "ca_file": "" (required for https://),
                    "sound": "all" (every alarm sounds here too) | "unanswered" (a leader
                    box's alarms sound here only when nobody answers them there:

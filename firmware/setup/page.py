@@ -516,7 +516,8 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
                  note="on the box, for https:// (e.g. ca.pem)")
     yield _input("follow.poll_s", "Ask every, seconds", values, errors, "number")
     yield _input("follow.silent_min", "Silent after, minutes", values, errors, "number",
-                 note="6-60: no new reading this long sounds the link alarm")
+                 note="6-60: nothing heard this long (a new reading; with only what goes "
+                      "unanswered, the leader's alarms too) sounds the link alarm")
     yield "<label>Sounds <select name=follow.sound id=follow.sound>"
     yield from _options(values.get("follow.sound", "all"), (("all", "every alarm"),
                                                             ("unanswered", "only what goes unanswered at the leader box")))
