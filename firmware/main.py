@@ -295,10 +295,10 @@ class App:
         state is not news; the engine's own clock moves with a press or a condition
         from other tasks too); for_s: how long each alarm has lasted here (a follower
         started or powered up after it began counts its half-hour wake for an urgent
-        low from it, alarms.gate)."""
+        low from it, alarms.gate; never below 0, which a follower refuses whole)."""
         t, now = self._round_s, self.now_s()
         return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
-                            "level": a["level"], "reason": a["reason"], "for_s": now - a["since_s"]}
+                            "level": a["level"], "reason": a["reason"], "for_s": max(0, now - a["since_s"])}
                            for a in self.engine.active()],
                 "age_s": None if t is None else now - t, "muted": self.muted()}
 
