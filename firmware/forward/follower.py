@@ -209,6 +209,20 @@ def exact_dates(body):
     return b"".join(out)
 
 
+def _says(body):
+    """What a refusal's short JSON body says (a leader box's: "api-secret sent but this
+    box has no secret set", where a parent would retype a secret that was never
+    wrong; Nightscout's "message"), as " (the server says: ...)", else ""."""
+    if not body or len(body) > 300:
+        return ""
+    try:
+        d = json.loads(body)
+    except (ValueError, MemoryError):
+        return ""
+    why = d.get("error") or d.get("message") if isinstance(d, dict) else None
+    return " (the server says: %s)" % why[:60] if isinstance(why, str) and why else ""   # (words: 120)
+
+
 def parse_alarms(body):
     """A leader box's /api/v1/alarms.json as alarms.gate reads it:
     {"alarms": {type: (status, level, for_s)}, "age_s": s, "muted": bool} ("muted":
@@ -448,7 +462,7 @@ class Follower:
                 self.server_off = server_now - self._ms() // 1000
             if status in (401, 403):
                 self._set("leader_auth", True)
-                raise ValueError("HTTP %d: api_secret or token refused" % status)
+                raise ValueError("HTTP %d: api_secret or token refused%s" % (status, _says(body)))
             self._set("leader_auth", False)
             if status != 200:
                 raise ValueError("HTTP %d" % status)

@@ -333,6 +333,23 @@ def test_401_and_403_raise_leader_auth_at_once_other_codes_do_not():
         assert w.f.last_error == "ValueError: HTTP %d" % status, (status, w.f.last_error)
 
 
+def test_a_refusal_tells_what_the_server_says():
+    # helper-250: a follower sending a secret to a leader box that has none got "HTTP 403:
+    # api_secret or token refused", and a parent would retype a secret that was never wrong
+    w = World({"api_secret": "s" * 12})
+    w.poll(status=403, body=json.dumps({"error": "api-secret sent but this box has no secret set"}),
+           server_unix=T0)
+    assert w.auth() == [True]
+    assert w.f.last_error == ("ValueError: HTTP 403: api_secret or token refused (the server says: "
+                              "api-secret sent but this box has no secret set)"), w.f.last_error
+    # Nightscout's 401 says "Unauthorized"; a body that is no short JSON object adds nothing
+    w.poll(status=401, body=json.dumps({"status": 401, "message": "Unauthorized"}), server_unix=T0)
+    assert w.f.last_error.endswith("refused (the server says: Unauthorized)"), w.f.last_error
+    for junk in ("", "<html>no</html>", "[1]", json.dumps({"error": 5}), json.dumps({"error": "x" * 400})):
+        w.poll(status=403, body=junk, server_unix=T0)
+        assert w.f.last_error == "ValueError: HTTP 403: api_secret or token refused", (junk, w.f.last_error)
+
+
 def test_the_last_error_says_what_a_family_can_act_on():
     # the status page's "failing (...)": the port's TLS words a refused certificate in
     # lines of mbedtls' verify text, and a socket error is a bare number
