@@ -1000,3 +1000,96 @@ def test_mqtt_everything_pending_after_connect_reaches_the_broker_through_the_bo
     # states get there once it reads again
     assert out["lost"] and "send buffer full" in out["lost"][0], out
     assert out["after"] == "back" and out["connected"], out
+
+
+class MqttRecorder:
+    """A test-side MQTT subscriber to `#`: every message the broker forwards, in order."""
+
+    def __init__(self, port):
+        import socket
+        import struct
+        import threading
+        self.messages = []
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        body = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack("!H", 8) + b"recorder"
+        self.s.sendall(bytes([0x10, len(body)]) + body)
+        assert self.s.recv(4) == b"\x20\x02\x00\x00"
+        self.s.sendall(b"\x82\x06\x00\x01\x00\x01#\x00")
+        self.s.settimeout(None)
+        self._buf = b""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _take(self, n):
+        while len(self._buf) < n:
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise EOFError
+            self._buf += chunk
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def _read(self):
+        try:
+            while True:
+                first = self._take(1)[0]
+                n, shift = 0, 0
+                while True:
+                    d = self._take(1)[0]
+                    n |= (d & 0x7F) << shift
+                    shift += 7
+                    if not d & 0x80:
+                        break
+                body = self._take(n)
+                if first >> 4 == 3:
+                    tl = int.from_bytes(body[:2], "big")
+                    self.messages.append((body[2:2 + tl].decode(), body[2 + tl:].decode()))
+        except (OSError, EOFError):
+            pass
+
+    def close(self):
+        self.s.close()
+
+
+def ha_view(messages, entity, since=0):
+    """The states Home Assistant shows for a discovered sensor (its state topic and
+    availability as this box's discovery gives them, availability_mode all), replayed
+    over the messages: each shown value in order from messages[since] on, "unavailable" between."""
+    cfg = {}
+    for topic, payload in messages:
+        if topic == "homeassistant/sensor/bedside_cgm/%s/config" % entity:
+            cfg = json.loads(payload)
+    avail = [a["topic"] for a in cfg.get("availability", [])] or [cfg["availability_topic"]]
+    latest, shown = {}, []
+    for i, (topic, payload) in enumerate(messages):
+        latest[topic] = payload
+        if i < since or topic != cfg["state_topic"] and topic not in avail:
+            continue
+        ok = all(latest.get(a) == "online" for a in avail)
+        view = latest.get(cfg["state_topic"]) if ok else "unavailable"
+        if not shown or shown[-1] != view:
+            shown.append(view)
+    return shown
+
+
+def test_mqtt_a_box_back_never_shows_its_last_boots_states_as_current(broker):
+    # Boot 1 published an urgent low (48, alarm and alarm_unanswered urgent_low) and died:
+    # its last will made Home Assistant show them unavailable. Boot 2 (no reading, no
+    # alarm yet) published `availability online` first and its own states only after:
+    # for that moment the retained past glucose 48 (reading_availability still online
+    # from boot 1) and the past boot's urgent low showed as current, and a state change
+    # to them fires an automation (an "urgent low" notification from a box that has none).
+    # Its first reading likewise: reading_availability online could go before the new glucose.
+    rec = MqttRecorder(broker.port)
+    try:
+        out, _ = mpy_json("mqtt_boot_view.py", broker.port)
+    finally:
+        rec.close()
+    assert out["connects"] == [1, 1], out
+    msgs = rec.messages
+    died = msgs.index(("cgm/availability", "offline"))
+    # (the last "unavailable": the program's end, its will)
+    for entity, shown in (("glucose", ["unavailable", "130"]), ("trend", ["unavailable", "Flat"]),
+                          ("alarm", ["unavailable", "none"]), ("alarm_unanswered", ["unavailable", "none"]),
+                          ("link", ["unavailable", "starting"])):
+        shown = shown + ["unavailable"]
+        assert ha_view(msgs, entity, died) == shown, (entity, msgs[died:])

@@ -16,8 +16,8 @@
 # - after CONNECT the socket is non-blocking, and each packet (umqtt writes one
 #   in four parts) is written whole, one at a time, awaiting room as the
 #   broker's ACKs free the send buffer: the ESP32's lwIP holds 5.7 KB and 16
-#   segments unacknowledged, and what follows each CONNECT (discovery, the
-#   availability, every state: 2.9 KB in 64 writes, more with a long topic)
+#   segments unacknowledged, and what follows each CONNECT (discovery, every
+#   state, the availability: 2.9 KB in 64 writes, more with a long topic)
 #   written in one go did not fit, so every connection failed alike. A packet
 #   not all taken within _WRITE_S (a stalled broker) ends the connection, and
 #   the publisher reconnects;
@@ -249,12 +249,21 @@ class MqttPublisher:
         return cl
 
     async def _announce(self, cl):
-        """Discovery and the availability, first on each connection: a broker that
-        does not take them has failed the connect."""
+        """Discovery, every state, then the availability, first on each connection: a
+        broker that does not take them has failed the connect. The states before
+        `online`: the broker's retained ones are a past connection's (a past boot's
+        urgent low, its glucose with its reading_availability online), which Home
+        Assistant showed as current from `online` until this boot's came."""
+        # a restarted broker may have lost the retained states: send them all again
+        for topic in self._state:
+            self._pending.add(topic)
         try:
             for topic, payload in self._discovery():
                 cl.publish(_b(topic), _b(payload), retain=True)
                 await cl.sock.send()
+            if self._wifi is not None:   # (as every publish: out of the BLE window)
+                await self._wifi.wait_quiet(500)
+            await self._flush(cl)
             cl.publish(_b(self.avail_topic), b"online", retain=True)
             await cl.sock.send()
         except BaseException as e:   # cancelled too: the socket is closed
@@ -315,7 +324,7 @@ class MqttPublisher:
         # state): HA would restart the expiry. Judged at each state: a reading can come
         # while one waits for room
         while self._pending:
-            topic = self._pending.pop()
+            topic = self._next_pending()
             if topic.rsplit("/", 1)[1] in _READING_OBJECTS and self._stale():
                 continue
             try:
@@ -325,6 +334,15 @@ class MqttPublisher:
                 self._pending.add(topic)  # resend on the next connection
                 raise
             self.published += 1
+
+    def _next_pending(self):
+        # reading_availability last: `online` before the new glucose showed the old one
+        # (a past boot's, one 15 min old) as current until the new one came
+        for topic in self._pending:
+            if not topic.endswith("/" + _READING_AVAIL):
+                self._pending.remove(topic)
+                return topic
+        return self._pending.pop()
 
     def _set_condition(self, on):
         if on != self._condition_on:
@@ -364,9 +382,6 @@ class MqttPublisher:
                 backoff = min(backoff * 2, _BACKOFF_MAX_S)
                 continue
             self._client, self._alive = cl, True
-            # a restarted broker may have lost the retained states: send them all again
-            for topic in self._state:
-                self._pending.add(topic)
             self.connects += 1
             self._answered = False  # healthy only once the broker answers a ping
             self._log("mqtt: connected to %s:%d" % (self.c["host"], self.c["port"]))

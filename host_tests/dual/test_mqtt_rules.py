@@ -677,7 +677,7 @@ SENSORS = (("glucose", "Glucose", "mg/dL", "mdi:diabetes", True),
            ("link", "Transmitter link", None, "mdi:bluetooth", False))
 
 
-def test_discovery_names_every_sensor_of_the_device_retained_then_online():
+def test_discovery_names_every_sensor_of_the_device_retained_then_the_states_then_online():
     w = run_world(until_s=1)
     pubs = w.broker.publishes
     assert len(pubs) == 9, pubs
@@ -696,9 +696,10 @@ def test_discovery_names_every_sensor_of_the_device_retained_then_online():
         else:
             want["availability_topic"] = "cgm/availability"
         assert json.loads(payload) == want, (obj, payload)
-    assert pubs[7][1:] == ("cgm/availability", "online", True), pubs[7]
-    # no reading yet in this boot: the glucose the broker keeps is unavailable
-    assert pubs[8][1:] == ("cgm/reading_availability", "offline", True), pubs[8]
+    # no reading yet in this boot: the glucose the broker keeps is unavailable, told before
+    # `online` (after it, Home Assistant showed a past boot's glucose as current meanwhile)
+    assert pubs[7][1:] == ("cgm/reading_availability", "offline", True), pubs[7]
+    assert pubs[8][1:] == ("cgm/availability", "online", True), pubs[8]
 
 
 def test_a_box_with_its_own_topic_is_discovered_as_its_own_device():
@@ -825,7 +826,8 @@ def test_every_state_is_retained_and_only_the_latest_of_each_is_sent():
         p.publish_alarm("low")
         p.publish_battery("ok")
     w = run_world(setup, until_s=3)
-    states = [(topic, payload) for t, topic, payload, retain in w.broker.publishes[8:]]
+    assert w.broker.publishes[-1][1:3] == ("cgm/availability", "online"), w.broker.publishes
+    states = [(topic, payload) for t, topic, payload, retain in w.broker.publishes[7:-1]]
     states.sort()
     assert states == [("cgm/alarm", "low"), ("cgm/alarm_unanswered", "none"), ("cgm/battery", "ok"),
                       ("cgm/glucose", "110"), ("cgm/glucose_mmol", "6.1"), ("cgm/link", "encrypted"),
