@@ -43,10 +43,12 @@
 #   is remembered (date and glucose) and skipped when time brings it closer.
 #
 # on_reading(reading) gets each new entry, oldest first, as a Reading tuple
-# (firmware/reading.py): source "live", unix_s = entry date // 1000 (moved onto
-# this box's clock when the server's Date header is more than SKEW_S apart from
-# it: the box ages readings by its own clock), dex_s = unix_s (a follower has
-# no transmitter clock), state 6 (the transmitter's
+# (firmware/reading.py): source "live", unix_s = entry date // 1000, or the
+# second Nightscout made the entry (its ObjectId) when that is earlier (an
+# uploader's clock ahead by up to FUTURE_S: the reading was measured by then), moved
+# onto this box's clock when the server's Date header is more than SKEW_S apart from
+# it (the box ages readings by its own clock); dex_s = entry date // 1000 (a follower
+# has no transmitter clock; what it asks after), state 6 (the transmitter's
 # "ok"), trend in mg/dL/min x10 from the previous entry when it is at most
 # 10 min older, else from the direction arrow's mid-rate. sgv below 39 (the
 # Dexcom error codes) or above 600 (no CGM reads so high) becomes None (no
@@ -316,14 +318,17 @@ def parse_entries(body, after_ms=None, prev=None, skip=None, early=None):
                 early.append((date // 1000, date // 1000 - created))
             continue
         arrow = e.get("direction")
-        rows.append((date, sgv, arrow if isinstance(arrow, str) else None))   # a list: unhashable
+        # measured by the time the server made it, at the latest: an uploader's clock
+        # a little ahead (taken) dated it later, and the box aged it from then
+        made = date // 1000 if created is None else min(date // 1000, created)
+        rows.append((date, sgv, arrow if isinstance(arrow, str) else None, made))   # a list: unhashable
     # by date only (two uploads of one reading share it, one perhaps without sgv or
     # direction: whole tuples compared None with a number or a str, TypeError at every
     # poll), the one with a glucose first: the later ones are skipped as duplicates
     rows.sort(key=_by_date_glucose_first)
     out = []
     last_s = after_ms // 1000 if after_ms is not None else prev[0] if prev is not None else None
-    for date, sgv, arrow in rows:
+    for date, sgv, arrow, made in rows:
         unix_s = date // 1000
         if last_s is not None and unix_s - last_s < DUPLICATE_S:
             continue  # the same reading again (DUPLICATE_S)
@@ -333,7 +338,7 @@ def parse_entries(body, after_ms=None, prev=None, skip=None, early=None):
             trend = (sgv - prev[1]) * 600 // (unix_s - prev[0])
         elif sgv is not None:
             trend = _ARROW_RATES.get(arrow)
-        out.append((unix_s, unix_s, sgv, trend, OK_STATE, "live"))
+        out.append((unix_s, made, sgv, trend, OK_STATE, "live"))
         prev = (unix_s, sgv)
     return out
 
@@ -480,10 +485,10 @@ class Follower:
                     self.count = grown
             ahead = 0
             if now is not None:
-                while readings and readings[-1][1] > now + FUTURE_S:
+                while readings and readings[-1][0] > now + FUTURE_S:
                     r = readings.pop()   # newest last
-                    ahead = r[1] - now
-                    self._remember((r[1], r[2]))
+                    ahead = r[0] - now
+                    self._remember((r[0], r[2]))
             skew = 0
             if server_now is not None and box_now is not None and abs(box_now - server_now) > SKEW_S:
                 skew = box_now - server_now
@@ -556,13 +561,13 @@ class Follower:
         for r in readings:
             # the box ages a reading by its own clock: date it there
             self.on_reading(r if not skew else (r[0] + skew, r[1] + skew) + r[2:])
-            self.last_ms = r[1] * 1000
-            self.prev = p = (r[1], r[2])
+            self.last_ms = r[0] * 1000   # (its date: r[1] may be its upload, earlier)
+            self.prev = p = (r[0], r[2])
             t = self.taken
             t.append(p)
             if len(t) > COUNT:
                 t.pop(0)
-            if wall is None or wall - r[1] < self.silent_ms // 1000:
+            if wall is None or wall - r[0] < self.silent_ms // 1000:
                 self.fresh_at = now
         a = self.ahead
         if a and readings:   # those now before the last taken: the server sends them no more

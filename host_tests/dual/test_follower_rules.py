@@ -564,7 +564,9 @@ def _site(step_s=60, minutes=180, outages=(), boots=(), phone_s=3750, honest_s=0
 
 
 def _dated(readings):
-    return [(r[1], r[2]) for r in readings]
+    """(entry date, sgv) of each reading taken (dex_s: the date it carries; unix_s is
+    when the server made it, when earlier)."""
+    return [(r[0], r[2]) for r in readings]
 
 
 def test_a_future_entry_is_not_fed_after_an_outage_of_8_or_10_min():
@@ -608,6 +610,8 @@ def test_an_uploader_a_minute_and_a_half_ahead_has_every_reading_taken():
         runs, real, w = _site(phone_s=None, honest_s=90, **kw)
         assert len(real) == 36 and _dated(runs[0]) == real, (kw, _dated(runs[0]))
         assert w.silent() == [False] and w.f.last_error is None, kw
+        # aged from when the server made each entry (its real time here), not 90 s ahead
+        assert [r[1] for r in runs[0]] == [d - 90 for d, _ in real], kw
     runs, real, w = _site(phone_s=None, honest_s=90, minutes=1, history_min=60)
     assert _dated(runs[0]) == real[-12:] and real[-1][0] == T0 + 90, _dated(runs[0])
     # beside the phone an hour ahead
@@ -634,7 +638,7 @@ def test_an_entry_dated_more_than_future_s_after_its_object_id_is_not_taken():
     got = parse_entries(json.dumps([entry(T0 + 300, T0, 101), entry(T0 + 601, T0 + 300, 102),
                                     entry(T0 + 900, T0 + 900, 103), entry(T0 + 1200, T0 + 7200, 104)]),
                         early=early)
-    assert [(r[1], r[2]) for r in got] == [(T0 + 300, 101), (T0 + 900, 103), (T0 + 1200, 104)], got
+    assert [(r[0], r[2]) for r in got] == [(T0 + 300, 101), (T0 + 900, 103), (T0 + 1200, 104)], got
     assert early == [(T0 + 601, 301)]
     # its first 8 hex digits are the time, in either case; not taken without a list either
     up = oid(T0).upper()
@@ -642,7 +646,28 @@ def test_an_entry_dated_more_than_future_s_after_its_object_id_is_not_taken():
     assert parse_entries(json.dumps([entry(T0 + 301, T0 + 1)]))[0][2] == 100
     # skipped before the duplicate rule: a real reading 10 s after it is taken
     got = parse_entries(json.dumps([entry(T0 + 3600, T0), entry(T0 + 3610, T0 + 3610, 120)]))
-    assert [(r[1], r[2]) for r in got] == [(T0 + 3610, 120)], got
+    assert [(r[0], r[2]) for r in got] == [(T0 + 3610, 120)], got
+
+
+def test_a_reading_uploaded_before_its_date_is_dated_no_later_than_its_upload():
+    # (helper-251) A phone whose clock runs 4 min ahead (under FUTURE_S: taken) uploads
+    # a reading seconds after measuring it, dated 4 min ahead; Nightscout's ObjectId
+    # says when it came. Dated by its `date`, the box aged it from 4 min in the future:
+    # the screen said "now" for 4 min, then 4 min less than its age, and crossed the
+    # number out (and no_data counted) 4 min late: a 13-min-old value read "9 min".
+    # It cannot have been measured after the server had it: dated at that, the latest.
+    w = World(box_unix=T0 + 5)
+    rows = [{"date": (T0 - 60) * 1000, "sgv": 100, "direction": "Flat", "_id": oid(T0 - 55)},
+            {"date": (T0 + 240) * 1000, "sgv": 90, "direction": "Flat", "_id": oid(T0)}]
+    w.poll(body=json.dumps(rows), server_unix=T0 + 5)
+    assert [(r[1], r[2]) for r in w.readings] == [(T0 - 60, 100), (T0, 90)], w.readings
+    # the next poll asks after the entry's own date: it is not taken twice
+    assert w.f.last_ms == (T0 + 240) * 1000
+    w.poll(body=json.dumps(rows), server_unix=T0 + 65)
+    assert len(w.readings) == 2, w.readings
+    # the trend from the dates the entries carry (one clock, 300 s apart), not from
+    # a date and an upload time mixed
+    assert w.readings[1][3] == (90 - 100) * 600 // 300, w.readings
 
 
 def test_an_id_that_is_not_an_object_id_never_refuses_an_entry():
