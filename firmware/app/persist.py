@@ -127,6 +127,7 @@ class RtcStore:
         A record from before the ID was kept (None) is taken as this one's."""
         was, self.tx_id = self.tx_id, tx_id
         if was is not None and was != tx_id:
+            self.held = _dated_only(self.held)
             self.forget_transmitter()
         else:
             self._write()
@@ -211,6 +212,19 @@ _HEAD = 39  # magic, version, boots, last_dex, length, saved_s, hole, transmitte
 _HEADS = {2: 10, 3: 14, 4: 22, 5: 28, 6: 29, 7: 33, 8: 37, _VERSION: _HEAD}
 _ID_BYTES = 6
 _EMPTY = (0, 0, b"", 0, None, None, (), 0, 0, b"")
+
+
+def _dated_only(held):
+    """The held records up to their last mark (forward.nightscout held_image: a record of
+    glucose 0 whose first field is the activation of those before it). The ones after it
+    wait for a wall time of the same transmitter clock; another transmitter's reading
+    dated them by its own clock (both near 0 after a swap: chaos seed 5688, 24 min late
+    on Nightscout), so with another transmitter's resume point they go."""
+    for i in range(len(held) - len(held) % HELD_REC - HELD_REC, -1, -HELD_REC):
+        d, sgv, trend = struct.unpack_from("<IHh", held, i)
+        if sgv == 0 and trend == 0 and d:
+            return held[:i + HELD_REC]
+    return b""
 
 
 def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=(), clock_back=0, ending_told=0,

@@ -553,3 +553,25 @@ def test_the_nightscout_uploaders_held_readings_are_kept_after_the_names():
     assert old.load() == b"blob" and old.held == b"" and old.ending_told == 7
     again.forget_all()
     assert again.held == b""
+
+
+def test_readings_held_without_a_wall_time_are_dropped_with_another_transmitters_resume_point():
+    # chaos seed 5688: readings of the old transmitter (its clock restarted, no wall time)
+    # held through the settings restart onto a new ID were dated by the new transmitter's
+    # first reading with one (forward.nightscout _date_held: both clocks near 0) and reached
+    # Nightscout 24 min late. Those dated before (a mark: glucose 0, their activation) keep it.
+    dated = struct.pack("<IHh", 100, 120, 2) + struct.pack("<IHh", 1767864346, 0, 0)
+    undated = struct.pack("<IHh", 16, 73, 5) + struct.pack("<IHh", 317, 85, -32768)
+    rtc = FakeRtc(_record(2, 6316, b"alarm state", 1000, tx_id=b"8OLD01", held=dated + undated))
+    st = persist.RtcStore(rtc, _wall(1000))
+    st.load()
+    assert st.held == dated + undated
+    st.own("8OLD01")                             # the same transmitter: all of them kept
+    assert st.held == dated + undated
+    st.own("8NEW02")
+    assert st.held == dated
+    assert rtc.mem == _record(3, 0, b"alarm state", 1000, tx_id=b"8NEW02", held=dated)
+    only = persist.RtcStore(FakeRtc(_record(2, 6316, b"", 1000, tx_id=b"8OLD01", held=undated)), _wall(1000))
+    only.load()
+    only.own("8NEW02")
+    assert only.held == b""
