@@ -288,11 +288,17 @@ def _url(v, allow_http):
         return "must be the address of the site only, without /api/... (the box adds /api/v1 itself)"
 
 
+def url_host(url):
+    """(host, port text) of a URL, the host lowered without a final dot ("" if no port)."""
+    host, _, port = url.partition("://")[2].split("/", 1)[0].lower().partition(":")
+    return host.rstrip("."), port
+
+
 def _settings_port(url):
     """A box by its own name (cgm-alarm-XXXX.local) on port 80 (none given): its settings
     page, as its status page gives the address, not its LAN API, which answers a follower's
     every request with 404."""
-    host, _, port = url.partition("://")[2].split("/", 1)[0].lower().partition(":")
+    host, port = url_host(url)
     if host.startswith("cgm-alarm-") and port in ("", "80"):
         return ("is that box's settings page: add its LAN API's port, e.g. "
                 "http://%s:17580 (lan_api.port on that box)" % host)

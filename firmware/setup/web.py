@@ -367,7 +367,7 @@ class SetupServer:
         if cfg.get("role") != "follower":
             return False
         url = (cfg.get("follow") or {}).get("url") or ""
-        host = url.partition("://")[2].split("/", 1)[0].rsplit(":", 1)[0].lower().rstrip(".")
+        host = appconfig.url_host(url)[0]
         if host == "localhost" or host.startswith("127."):
             return True
         own = [appconfig.hostname(c) for c in (self.cfg, cfg)]
