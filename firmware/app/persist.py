@@ -124,13 +124,17 @@ class RtcStore:
         this, after a settings restart onto a new transmitter whose clock was
         ahead of the old one's newest reading, the link took the new one for the
         same, never met tx_clock, and backfilled nothing older than that reading.
-        A record from before the ID was kept (None) is taken as this one's."""
+        A record from before the ID was kept (None) is taken as this one's.
+        Returns how many held readings without a wall time it dropped (no other
+        transmitter's clock can date them)."""
         was, self.tx_id = self.tx_id, tx_id
-        if was is not None and was != tx_id:
-            self.held = _dated_only(self.held)
-            self.forget_transmitter()
-        else:
+        if was is None or was == tx_id:
             self._write()
+            return 0
+        held = len(self.held)
+        self.held = _dated_only(self.held)
+        self.forget_transmitter()
+        return (held - len(self.held)) // HELD_REC
 
     def forget_transmitter(self):
         """The link met another transmitter (its clock behind the newest

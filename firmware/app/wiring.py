@@ -330,13 +330,10 @@ def _source(app):
     try:   # the RTC record's resume point is this transmitter's only (config.load normalised the ID)
         if app.rtc.tx_id not in (None, cfg["transmitter_id"]):
             app.status["tx_battery_told"] = False   # (a battery warning restored is the old one's)
-        held = len(app.rtc.held)
-        app.rtc.own(cfg["transmitter_id"])
-        if len(app.rtc.held) < held:   # (persist: no other transmitter's clock can date them)
-            from app.persist import HELD_REC
+        dropped = app.rtc.own(cfg["transmitter_id"])
+        if dropped:
             log.warn("nightscout: %d readings without a wall time of the last transmitter "
-                     "dropped: another transmitter's clock cannot date them",
-                     (held - len(app.rtc.held)) // HELD_REC)
+                     "dropped: another transmitter's clock cannot date them", dropped)
     except Exception as e:
         log.exc(e, "link: the RTC record's transmitter")
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,

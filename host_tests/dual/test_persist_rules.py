@@ -566,12 +566,12 @@ def test_readings_held_without_a_wall_time_are_dropped_with_another_transmitters
     st = persist.RtcStore(rtc, _wall(1000))
     st.load()
     assert st.held == dated + undated
-    st.own("8OLD01")                             # the same transmitter: all of them kept
+    assert st.own("8OLD01") == 0                 # the same transmitter: all of them kept
     assert st.held == dated + undated
-    st.own("8NEW02")
+    assert st.own("8NEW02") == 2
     assert st.held == dated
     assert rtc.mem == _record(3, 0, b"alarm state", 1000, tx_id=b"8NEW02", held=dated)
     only = persist.RtcStore(FakeRtc(_record(2, 6316, b"", 1000, tx_id=b"8OLD01", held=undated)), _wall(1000))
     only.load()
-    only.own("8NEW02")
+    assert only.own("8NEW02") == 2
     assert only.held == b""

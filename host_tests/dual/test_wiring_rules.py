@@ -355,6 +355,7 @@ class Rtc:
 
     def own(self, tx):
         self.owned.append(tx)
+        return 0
 
     def forget_all(self):
         self.forgot += 1
@@ -828,14 +829,12 @@ def test_the_link_resumes_where_the_rtc_record_says_and_owns_it():
 def test_held_readings_another_transmitter_cannot_date_are_dropped_with_a_log_line():
     # chaos seed 5688 (helper-253): the record's own() drops the last transmitter's readings
     # held without a wall time (persist._dated_only); the loss is said, not silent
-    from app.persist import HELD_REC
     with World({"transmitter_id": "8G1234"}) as w:
-        w.app.rtc.held = b"x" * (3 * HELD_REC)
-        w.app.rtc.own = lambda tx: setattr(w.app.rtc, "held", w.app.rtc.held[:HELD_REC])
+        w.app.rtc.own = lambda tx: 2
         wiring._source(w.app)
         assert _logged("nightscout: 2 readings without a wall time of the last transmitter dropped"), LOGGED[-5:]
     with World({"transmitter_id": "8G1234"}) as w:   # nothing dropped: nothing said
-        w.app.rtc.held = b"x" * (3 * HELD_REC)
+        w.app.rtc.own = lambda tx: 0
         before = len(_logged("readings without a wall time of the last transmitter dropped"))
         wiring._source(w.app)
         assert len(_logged("readings without a wall time of the last transmitter dropped")) == before
