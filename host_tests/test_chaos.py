@@ -832,8 +832,10 @@ def test_leader_down_draws_leave_the_old_draws_alone_and_fall_in_the_falls(monke
 def test_a_gated_follower_sounds_what_it_played_silently_once_the_leader_is_gone():
     # round 24 in one short world: round 22's fall from minute 30; the leader's urgent low soon
     # (minute 41, at its 70) reaches the follower, which plays its own silently; at minute 45
-    # the leader leaves the network for 15 min. Its last report goes stale after two polls and a
-    # request (alarms.gate.fresh) and the follower sounds the alarm itself (45b judged it)
+    # the leader leaves the network for 15 min. The follower, which plays the alarm silently on
+    # the leader's word, gives it up at a poll and two retries without a report (forward.follower
+    # RETRY_S), within the report's staleness (alarms.gate.fresh), and sounds the alarm itself
+    # (45b judged it)
     w = _gated_fall_world(1.25, down=[[2700, 3600]])
     events, console, error, _ = chaos.run_world(w)
     assert error is None, error

@@ -294,11 +294,15 @@ def _source(app):
     if follower:
         from forward.follower import Follower
         last_t = app.engine.last_glucose()[1]   # (restored from RTC memory after a reset)
+        gated = cfg["follow"].get("sound") == "unanswered"
         f = Follower(cfg["follow"], app.on_reading, lambda kind, name, active:
                      app.condition(kind, name, active),
                      on_server_date=lambda d: app.timesync and app.timesync.offer_date(d), log=_log,
                      pause=lambda: _blocking_step(app, f.host, f.port),
-                     on_alarms=app.leader_alarms if cfg["follow"].get("sound") == "unanswered" else None,
+                     on_alarms=app.leader_alarms if gated else None,
+                     # (an alarm played silently on the leader's word: a poll without it
+                     # is asked again soon, forward.follower.RETRY_S)
+                     holding=(lambda: bool(app.quiet())) if gated else None,
                      since_fresh_s=None if last_t is None else app.now_s() - last_t)
         app.follower = f
         if f.on_alarms is not None:   # sound only what the leader box leaves unanswered

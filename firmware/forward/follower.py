@@ -85,7 +85,11 @@
 # after the entries and given before them (so main applies it with them), or None
 # when the leader answered without them (not a box, an error, a garbled answer):
 # alarms.gate then lets every alarm sound here. A poll that did not reach the
-# leader gives nothing: the last report grows stale (alarms.gate.fresh).
+# leader gives nothing: the last report grows stale (alarms.gate.fresh), unless
+# holding() (main.App.quiet(): this box plays an alarm silently on the leader's word):
+# then the poll is asked again RETRY_S later, and the third in a row without a report
+# gives None (logged, alarms_error): a leader gone sounds here a poll and two retries
+# after its last report, not 2 x poll_s + 30 s.
 import asyncio
 import binascii
 import hashlib
@@ -138,6 +142,18 @@ ALARMS_BODY = 2560            # the leader's alarms: 14 types of 140 B at most (
 # no more than this (a timeout keeps the last report, which grows stale)
 ALARMS_TIMEOUT_S = 5
 ALARMS_BRACKETS = 40          # 14 objects, a list, the whole: more is no box's answer
+# a poll that brings no word of the leader (its alarms' report: the leader off, the
+# Wi-Fi down, a request lost) while this box plays an alarm silently on that word
+# (holding) is asked again RETRY_S later (poll_s when shorter), RETRIES times; when the
+# last brings none either, the word is given up at once (on_alarms(None)) and this box
+# sounds. A leader off just after its report was trusted until the report was stale,
+# 2 x poll_s + 30 s (10.5 min with poll_s 300); now poll_s + 2 x RETRY_S and the three
+# requests' time (each up to TIMEOUT_S: a host powered off refuses nothing), or the
+# report's staleness when sooner. A request lost, or two in a row, wakes nobody (the
+# three span 2 x min(RETRY_S, poll_s) at least); the Wi-Fi carries two polls more at most each
+# time the leader goes unheard while an alarm is held on its word.
+RETRY_S = 15
+RETRIES = 2
 
 
 class FollowError(ConfigError):
@@ -355,7 +371,7 @@ def _ms():
 
 class Follower:
     def __init__(self, cfg, on_reading, on_condition, on_server_date=None, log=log_print,
-                 ms=_ms, unix=_wall, pause=None, on_alarms=None, since_fresh_s=None):
+                 ms=_ms, unix=_wall, pause=None, on_alarms=None, since_fresh_s=None, holding=None):
         url = cfg.get("url") or ""
         try:
             self.scheme, self.host, self.port, self.base = http.parse_url(url)
@@ -387,6 +403,10 @@ class Follower:
         self.on_server_date = on_server_date
         self.on_alarms = on_alarms
         self.alarms_error = None     # why the last report was not had (on_alarms)
+        self.holding = holding       # () -> True while this box plays an alarm silently on the leader's word
+        self.misses = 0              # polls in a row that brought no report (on_alarms)
+        self._reported = False       # whether the last poll brought one
+        self.next_s = self.poll_s    # the pause before the next poll (run)
         self._log = log
         self._ms = ms
         self._unix = unix
@@ -447,6 +467,7 @@ class Follower:
         for network or server trouble (it becomes last_error and, in time,
         leader_silent)."""
         self.polls += 1
+        self._reported = False
         status, body = None, b""
         refusing = False
         if self.ssl_ctx is not None and self._unix() is None and self.on_server_date:
@@ -525,6 +546,25 @@ class Follower:
             self.last_error = err
             http.forget_address(self.host, self.port)  # a leader may come back on a new IP
         self.check_silent()
+        self.next_s = self._next_s()
+
+    def _next_s(self):
+        """poll_s, or RETRY_S after a poll that brought no report of the leader's
+        alarms while this box holds an alarm silent on its word; the third such poll
+        in a row gives the word up (on_alarms(None): every alarm sounds here)."""
+        if self.on_alarms is None or self._reported:
+            self.misses = 0
+            return self.poll_s
+        self.misses += 1
+        if self.misses > RETRIES + 1 or self.holding is None or not self.holding():
+            return self.poll_s
+        if self.misses <= RETRIES:
+            return min(RETRY_S, self.poll_s)
+        self.alarms_error = "no answer at %d polls in a row" % self.misses
+        self._log("follow: no word from the leader %s:%d at %d polls in a row while an alarm plays "
+                  "silently on it (every alarm sounds here)" % (self.host, self.port, self.misses))
+        self.on_alarms(None)
+        return self.poll_s
 
     async def _poll_alarms(self):
         """The leader's alarms to on_alarms; None for an answer without them. A
@@ -551,6 +591,7 @@ class Follower:
                       % (err, self.host, self.port))
         self.alarms_error = err
         if report is not False:
+            self._reported = True
             from alarms.gate import TICK_AGE_S
             if report is not None and report["age_s"] <= TICK_AGE_S:
                 self.heard_at = self._ms()   # its alarm task runs: it is heard (leader_silent)
@@ -609,7 +650,7 @@ class Follower:
             if self._pause is not None:  # a TLS handshake holds the loop: not in an alarm's burst
                 await self._pause()
             await self.poll()
-            await asyncio.sleep(self.poll_s)
+            await asyncio.sleep(self.next_s)
 
     def status(self):
         # the newest entry's date on the box's clock, as its readings were dated for the

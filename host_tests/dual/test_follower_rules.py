@@ -65,7 +65,7 @@ class World:
     """A Follower with a fake server, clocks and sinks."""
 
     def __init__(self, cfg=None, box_unix=None, ms=10 ** 7, server_date=True, http=None, alarms=False,
-                 since_fresh_s=None):
+                 since_fresh_s=None, holding=None):
         self.http = FakeHttp() if http is None else http
         self.box_unix, self.now_ms = box_unix, ms
         self.readings, self.conds, self.logs, self.dates = [], [], [], []
@@ -81,7 +81,7 @@ class World:
             on_server_date=self.dates.append if server_date else None, log=self.logs.append,
             ms=lambda: self.now_ms, unix=lambda: self.box_unix,
             on_alarms=(lambda rep: self.given.append(("alarms", rep))) if alarms else None,
-            since_fresh_s=since_fresh_s))
+            since_fresh_s=since_fresh_s, **({} if holding is None else {"holding": holding})))
 
     def _with_http(self, fn):
         real = follower.http
@@ -1095,6 +1095,119 @@ def test_a_request_that_did_not_reach_the_leader_leaves_the_last_report_standing
     assert w.given == [] and any("OSError" in line for line in w.logs), w.logs
     w.poll(error=OSError(113))
     assert w.given == [] and len(w.http.requests) == 3
+
+
+REACHED = [(200, None, "[]"), (200, None, LOW_SOUNDING)]   # a poll that brings the leader's word
+
+
+def held(poll_s=300, holding=True):
+    """A gated follower (poll_s) whose box plays an alarm silently on the leader's word
+    (main.App.quiet() not empty: `holding`), after one poll that reached the leader."""
+    w = World({"poll_s": poll_s}, alarms=True, holding=lambda: holding)
+    w.http.answers = list(REACHED)
+    w.ask()
+    assert w.f.next_s == poll_s and [g[0] for g in w.given] == ["alarms"], w.given
+    return w
+
+
+def test_a_poll_without_the_leaders_word_while_an_alarm_is_held_on_it_is_asked_again_soon():
+    # helper-248: a leader off just after reporting the urgent low it sounds left it
+    # silent here until the report was stale, 2 x poll_s + 30 s (10.5 min with poll_s
+    # 300). A poll that brings no report while this box plays an alarm silently on the
+    # leader's word is asked again RETRY_S later, and one lost request wakes nobody
+    assert follower.RETRY_S == 15 and follower.RETRIES == 2
+    w = held()
+    w.poll(error=OSError(113))
+    assert w.f.next_s == 15 and w.given[-1][1] is not None, w.given
+    w.http.answers = list(REACHED)
+    w.ask()
+    assert w.f.next_s == 300 and [g[1] is None for g in w.given] == [False, False], w.given
+    # and two lost in a row (the poll and its first retry) neither
+    w.poll(error=OSError(113))
+    w.poll(error=OSError(113))
+    assert w.f.next_s == 15 and None not in [g[1] for g in w.given], w.given
+    w.http.answers = list(REACHED)
+    w.ask()
+    assert w.f.next_s == 300 and None not in [g[1] for g in w.given], w.given
+
+
+def test_three_polls_in_a_row_without_the_leaders_word_while_an_alarm_is_held_make_it_not_known():
+    # the poll and its two retries, whatever kept the word away (no answer, the alarms'
+    # request lost, an error page for the entries): the report is given up at once (None:
+    # alarms.gate sounds every alarm here), not 2 x poll_s + 30 s after it came
+    w = held()
+    w.poll(error=OSError(113))
+    assert w.f.next_s == 15
+    w.http.answers = [(200, None, "[]"), OSError(110)]
+    w.ask()
+    assert w.f.next_s == 15 and w.given[-1][1] is not None, w.given
+    w.poll(status=500, body="")
+    assert w.f.next_s == 300 and w.given[-1] == ("alarms", None), w.given
+    told = [line for line in w.logs if "no word from the leader" in line]
+    assert told and "3 polls in a row" in told[0] and "every alarm sounds here" in told[0], w.logs
+    assert "3 polls in a row" in w.f.status()["alarms_error"], w.f.status()
+    # then back to poll_s, given up once, until the leader answers again
+    for _ in range(3):
+        w.poll(error=OSError(113))
+        assert w.f.next_s == 300
+    assert [g[1] is None for g in w.given] == [False, True], w.given
+    w.http.answers = list(REACHED)
+    w.ask()
+    assert w.f.next_s == 300 and w.given[-1][1] is not None and w.f.status()["alarms_error"] is None
+    w.poll(error=OSError(113))
+    assert w.f.next_s == 15   # a new count
+
+
+def test_without_an_alarm_held_on_the_leaders_word_a_lost_poll_waits_poll_s():
+    # nothing would sound sooner here: the Wi-Fi's load stays one poll per poll_s, and the
+    # report grows stale as before (alarms.gate.fresh); nor does a follower that sounds all
+    w = held(holding=False)
+    for _ in range(4):
+        w.poll(error=OSError(113))
+        assert w.f.next_s == 300
+    assert None not in [g[1] for g in w.given], w.given
+    w = World({"poll_s": 300})
+    w.poll(error=OSError(113))
+    assert w.f.next_s == 300
+
+
+def test_with_poll_s_under_retry_s_the_retries_come_at_poll_s():
+    w = held(poll_s=10)
+    w.poll(error=OSError(113))
+    assert w.f.next_s == 10
+    w.poll(error=OSError(113))
+    w.poll(error=OSError(113))
+    assert w.f.next_s == 10 and w.given[-1] == ("alarms", None), w.given
+
+
+def test_run_sleeps_retry_s_after_a_poll_without_the_leaders_word_while_an_alarm_is_held():
+    class Sleep:
+        def __init__(self, s):
+            self.s = s
+
+        def __iter__(self):
+            yield self
+
+        __await__ = __iter__
+
+    class FakeAsyncio:
+        TimeoutError = OSError
+
+        @staticmethod
+        def sleep(s):
+            return Sleep(s)
+
+    w = World({"poll_s": 60}, alarms=True, holding=lambda: True)
+    w.http.answers = REACHED + [OSError(113)] * 3 + REACHED
+    real_asyncio, real_http = follower.asyncio, follower.http
+    follower.asyncio, follower.http = FakeAsyncio, w.http
+    try:
+        co = w.f.run()
+        slept = [co.send(None).s for _ in range(5)]
+    finally:
+        follower.asyncio, follower.http = real_asyncio, real_http
+    assert slept == [60, 15, 15, 60, 60] and [g[1] is None for g in w.given] == [False, True, False], \
+        (slept, w.given)
 
 
 def test_a_leader_heard_by_its_alarms_without_readings_is_not_silent():

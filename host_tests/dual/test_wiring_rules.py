@@ -883,6 +883,7 @@ def test_a_follower_polls_its_leader_and_its_conditions_raise_the_apps_alarm():
         assert w.app.tasks["follower"][1] == 600
         assert w.app.engine.no_data_grace_s == 60 + 60 + 15
         assert f.kw["on_alarms"] is None and w.app.gate is None     # "all": every alarm sounds here
+        assert f.kw["holding"] is None                              # nor asked again soon
         # a leader_unanswered restored from RTC memory (the box was gated before a save) ends
         assert ("link", "leader_unanswered", False) in w.app.conds, w.app.conds
         assert f.kw["since_fresh_s"] is None          # no reading kept: the grace of a start
@@ -920,6 +921,11 @@ def test_a_follower_that_sounds_only_the_unanswered_gets_the_leaders_alarms_and_
         assert w.app.events[-1] == ("leader", {"alarms": {}, "age_s": 0})
         from alarms import gate
         assert w.app.gate is gate and w.app.gate_poll_s == f.poll_s
+        # a poll without the leader's word is asked again soon while the box plays an
+        # alarm silently on it (forward.follower.RETRY_S): what main.App.quiet() holds
+        assert f.kw["holding"]() is False
+        w.app.quiet = lambda: ["urgent_low"]
+        assert f.kw["holding"]() is True
         assert ("link", "leader_unanswered", False) not in w.app.conds   # the first report judges it
         assert w.app.engine.no_data_grace_s == 60 + 60 + 15 + 5   # and the alarms' request
 
