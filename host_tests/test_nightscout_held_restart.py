@@ -68,3 +68,29 @@ def _not_on_nightscout(w, reads, held):
             stored_dex.add(date // 1000 - o)
     return [(e["t_ms"] // MIN, e["dex_s"]) for e in held
             if not any(abs(e["dex_s"] - d) <= 2 for d in stored_dex)]
+
+
+def test_readings_held_before_the_transmitters_clock_restarted_are_not_posted_at_its_times():
+    # within one boot: no clock after the power-on (no kept activation, NTP unanswered), the
+    # transmitter 3 h old. Its clock restarts at 40 min (a reset: 10 min old again; the link
+    # meets tx_clock), NTP answers at 60 min. The first reading with a wall time dated the
+    # readings held from before the restart by the new clock's activation, as if its own
+    # (forward.nightscout _date_held: within a day on the transmitter clock): Nightscout
+    # stored them 3.5 h late, 2 h in the future (a follower's newest entry), values of
+    # another time. Those the restarted transmitter backfills come back on its clock; the
+    # others are lost rather than misdated.
+    w = _world(90, SPRING - 20 * 60, more_power_cuts_at_s=[[20, 0]], tx_age_s=3 * 3600,
+               tx_restart_at_s=[[40 * 60, 600]], ntp_script=[[0, "none", 0], [60 * 60, "true", 0]])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert any(e["event"] == "link" and e.get("what") == "tx_clock" for e in events)
+    world0 = [e["unix_s"] for e in events if e["event"] == "world_clock"][0]
+    lives = [(world0 + e["t_ms"] // 1000, e["sgv"]) for e in events
+             if e["event"] == "reading" and e.get("source") == "live" and e.get("sgv") is not None]
+    assert sum(1 for e in events if e["event"] == "reading" and e.get("unix_s") is None) >= 8
+    stored = w["_ns_stored"]
+    assert len(stored) >= 6, stored   # the readings after NTP answered, at least
+    wrong = [(date // 1000 - world0, sgv) for date, sgv in stored
+             if not any(s == sgv and abs(date // 1000 - t) <= 30 for t, s in lives)]
+    assert wrong == [], "Nightscout stored readings at times they were not taken (s into the " \
+                        "world, mg/dL): %s" % wrong

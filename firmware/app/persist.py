@@ -132,7 +132,6 @@ class RtcStore:
             self._write()
             return 0
         held = len(self.held)
-        self.held = _dated_only(self.held)
         self.forget_transmitter()
         return (held - len(self.held)) // HELD_REC
 
@@ -142,7 +141,10 @@ class RtcStore:
         old one's. save() only lets last_dex grow (a backfill brings older
         readings after the live one), so without this every reset until the new
         clock passed the old one (days to months) began with tx_clock again and
-        a 3-h backfill of readings already delivered."""
+        a 3-h backfill of readings already delivered. The readings held without a wall
+        time go with them (_dated_only): the new clock's cannot date them, and a reset
+        before the next save brought them back to the uploader."""
+        self.held = _dated_only(self.held)
         self.last_dex = 0
         self.hole = None
         self._write()

@@ -472,6 +472,8 @@ def on_link_event(app, ev):
     elif what == "tx_clock":   # another transmitter: the resume point was the old one's
         app.status["last_reading"] = None
         app.status["tx_battery_told"] = False   # (the warning up is the old one's)
+        if app.nightscout is not None:   # its held readings: no wall time of the new clock dates them
+            app.nightscout.forget_held()
         app.rtc.forget_transmitter()
     elif what == "sensor_state":
         from alarms.kinds import NO_GLUCOSE

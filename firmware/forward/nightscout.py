@@ -20,7 +20,8 @@
 #                            server; clears 30 min later (an event, not a state)
 # Readings without a wall time (the link gives them until the box's clock is
 # set) are held, up to 3 h, and dated by the first reading that has one
-# (same transmitter clock: wall = its wall - its dex_s + dex_s). The link
+# (same transmitter clock: wall = its wall - its dex_s + dex_s; forget_held() when the
+# link meets another clock, tx_clock: the new one's wall time cannot date them). The link
 # resumes after them at a reset: they are kept in RTC memory with its resume
 # point (held_image(), given back as `held` at the next start; app.persist),
 # and, once dated, until the queue's next save to flash, as is every reading
@@ -297,6 +298,16 @@ class NightscoutUploader:
         if lost:
             self._log("nightscout: %d readings from before the wall clock could not be dated" % lost)
         self._held = []
+
+    def forget_held(self):
+        """The link met another transmitter clock (link event tx_clock: a reset of the
+        transmitter, or another one): the readings held for want of a wall time were the
+        old clock's, and the new one's first wall time dated them by its own activation
+        (both clocks within a day: hours off on Nightscout). They go, said."""
+        if self._held:
+            self._log("nightscout: %d readings without a wall time dropped: the transmitter's "
+                      "clock restarted, its wall times cannot date them" % len(self._held))
+            self._held = []
 
     # --- the task ---------------------------------------------------------
     def _condition(self, name, active):

@@ -357,3 +357,24 @@ def test_a_damaged_mark_that_dates_a_reading_past_what_the_queue_holds_never_sto
         assert up.queue.entries() == [(700, T - 300, 100, 3), rd(0)], up.queue.entries()
         assert up._held == []
         assert "nightscout: 1 readings without a wall time kept through the reset" in w.logs, w.logs
+
+
+def test_readings_held_before_the_transmitters_clock_restarted_are_dropped_not_dated_by_its_clock():
+    # within one boot (no reset): held on a young transmitter's clock (dex 10860...), its clock
+    # restarts (link event tx_clock: the app calls forget_held), and the first reading with a
+    # wall time, on the new clock, dated them by its activation (_date_held: within a day on
+    # the transmitter clock): 3.5 h late on Nightscout, the newest entry in the future
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE)
+        for i in range(4):
+            up.submit((10860 + 300 * i, None, 142 + i, 0))
+        up.forget_held()                       # the transmitter's clock restarted
+        assert up._held == [] and up.held_image() == b""
+        assert any("4 readings without a wall time dropped" in x for x in w.logs), w.logs[-3:]
+        up.submit((960, None, 121, 0))         # the new clock's, held in their turn
+        w.clock.wall = True
+        up.submit((1260, T, 124, 0, 6, "live"))
+        assert up.queue.entries() == [(960, T - 300, 121, 0), (1260, T, 124, 0)], up.queue.entries()
+        n = len(w.logs)
+        up.forget_held()                       # nothing held: nothing said
+        assert len(w.logs) == n

@@ -575,3 +575,22 @@ def test_readings_held_without_a_wall_time_are_dropped_with_another_transmitters
     only.load()
     assert only.own("8NEW02") == 2
     assert only.held == b""
+
+
+def test_readings_held_without_a_wall_time_are_dropped_when_the_link_meets_another_clock():
+    # link event tx_clock within one boot (the transmitter's clock restarted): the uploader
+    # drops its held readings, but RTC memory kept them until the next save asked it again
+    # (held_of, after the next reading is judged): a reset in between brought them back,
+    # and the new clock's first wall time dated them (the link, resuming at 0, met no
+    # tx_clock again). Those dated already keep their mark.
+    dated = struct.pack("<IHh", 100, 120, 2) + struct.pack("<IHh", 1767864346, 0, 0)
+    undated = struct.pack("<IHh", 10860, 142, 0) + struct.pack("<IHh", 11160, 143, -32768)
+    rtc = FakeRtc(_record(2, 11160, b"alarm state", 1000, tx_id=b"8OLD01", held=dated + undated))
+    st = persist.RtcStore(rtc, _wall(1000))
+    st.load()
+    st.own("8OLD01")
+    assert st.held == dated + undated
+    st.forget_transmitter()
+    again = persist.RtcStore(rtc, _wall(1000))   # the reset's next boot
+    again.load()
+    assert again.held == dated and again.last_dex == 0

@@ -381,6 +381,7 @@ class App:
         self.listeners, self.before_reset, self.pending_starts = [], [], []
         self.sup = Sup()
         self.link = self.wifi = self.buttons = self.lan_api = self.setup_ap = self.timesync = None
+        self.nightscout = None
         self.reserve = bytearray(16)
         self.ann, self.engine, self.rtc = Ann(), Engine(), Rtc()
         self.http_host = "0.0.0.0"
@@ -1434,8 +1435,10 @@ def test_the_transmitters_battery_and_another_transmitters_clock():
             ("transmitter_battery", "battery_low", True)], app.conds
         assert ("transmitter_battery", "tx_expired", True) not in app.conds
         app.status["last_reading"] = (1, 2, 120)
+        forgot_held = []   # the uploader's readings held for want of a wall time: the old clock's
+        app.nightscout = type("Up", (), {"forget_held": lambda self: forgot_held.append(1)})()
         wiring.on_link_event(app, {"event": "link", "what": "tx_clock", "detail": "new"})
-        assert app.status["last_reading"] is None and forgot == [1]
+        assert app.status["last_reading"] is None and forgot == [1] and forgot_held == [1]
         assert app.status["link"] == "encrypted"     # transmitter news is not the link's state
         # another transmitter (its clock restarted: a G5's new batteries): its word clears it
         wiring.on_link_event(app, {"event": "link", "what": "battery_low", "active": False})
