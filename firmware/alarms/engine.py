@@ -32,7 +32,7 @@ from alarms import glucose as _glucose
 
 from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers use engine.X)
     PRIORITIES, SOUNDING, SNOOZED, ACKNOWLEDGED, STATUS, LEADER, MAX_LEVEL, WORSE_MGDL, TYPES, BASE_PRIORITY, GLUCOSE, HIGH_SIDE, CONDITIONS, NOTICES,
-    NO_GLUCOSE, NO_LINK, CONSEQUENCES, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError, reason_code,
+    NO_GLUCOSE, NO_LINK, CONSEQUENCES, EFFECTS, REASONS, _SNOOZE_KEY, _ACK_IS_SNOOZE, COVERS, _ST, _LV, _SINCE, _REASON, _UNTIL, _ESC, _PRIO, _AUX, EngineError, reason_code,
     FAMILY_DAY, TILL_MORNING, DAY_S)
 
 
@@ -72,6 +72,14 @@ NO_DATA_GRACE_S = 60
 # answers both to the same end. After the hold no_data sounds as ever.
 SENSOR_HOLD_S = 7200
 SENSOR_END_S = 60
+
+
+def _effect(reason, reasons):
+    """True while one of reasons is the cause reason follows from (kinds.EFFECTS)."""
+    for cause in EFFECTS.get(reason, ()):
+        if cause in reasons:
+            return True
+    return False
 
 
 class AlarmEngine:
@@ -352,7 +360,8 @@ class AlarmEngine:
                 rec[_AUX] = [name]
             elif name not in rec[_AUX]:
                 rec[_AUX].append(name)
-                if name not in NOTICES and name not in CONSEQUENCES:   # a new problem sounds again
+                if name not in NOTICES and name not in CONSEQUENCES and not _effect(name, rec[_AUX]):
+                    # a new problem sounds again
                     told, rec[_REASON] = rec[_REASON], name
                     was = self._was(kind, name, now_s)
                     if was is None and rec[_ST] == SOUNDING and told not in NOTICES:
@@ -381,9 +390,9 @@ class AlarmEngine:
             was = (rec[_REASON], rec[_PRIO])
             problem = None
             for r in rec[_AUX]:
-                if r not in NOTICES:
+                if r not in NOTICES and not _effect(r, rec[_AUX]):
                     problem = r
-            if problem is not None:      # the newest problem left names the alarm
+            if problem is not None:      # the newest problem left (not an effect) names the alarm
                 rec[_REASON] = problem
             else:
                 if rec[_REASON] not in NOTICES:
