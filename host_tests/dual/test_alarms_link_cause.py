@@ -7,7 +7,7 @@
 # Now no_transmitter beside rogue or auth_failed is their effect (kinds.EFFECTS): no rename,
 # no new sound; it names the alarm once the cause ends without a reading.
 # Runs on CPython and MicroPython.
-from alarm_steps import MIN, make, alarm
+from alarm_steps import MIN, make, alarm, ticks
 
 
 def test_windows_unread_after_a_refused_transmitter_keep_its_name():
@@ -53,3 +53,21 @@ def test_the_name_survives_a_reset():
     assert alarm(again, "link")["reason"] == "rogue", alarm(again, "link")
     again.set_condition("link", "rogue", False, 60)
     assert alarm(again, "link")["reason"] == "no_transmitter"
+
+
+def test_an_answered_refusal_holds_the_outages_no_data_for_no_datas_snooze():
+    # the refusal answered before its windows went unread (a short or a long press at
+    # 2 min): no_transmitter does not sound the link again (before kinds.EFFECTS it did, at
+    # 16 min), and no_data, due at 21 min, starts held by the answered link (it says why):
+    # the outage's first sound is no_data's at 21 + no_data_snooze (36 min), not at 20
+    for press in ("acknowledge", "snooze"):
+        eng = make()
+        eng.tick(0)                                              # the last reading
+        eng.set_condition("link", "rogue", True, 1 * MIN)
+        getattr(eng, press)(2 * MIN)
+        assert eng.set_condition("link", "no_transmitter", True, 16 * MIN) == [], press
+        ev = ticks(eng, 16 * MIN, 36 * MIN)
+        assert [(e["event"], e["type"], e.get("until_s")) for e in ev] == [
+            ("alarm_onset", "no_data", None), ("alarm_snooze", "no_data", 36 * MIN)], (press, ev)
+        assert eng.loudest() is None, press
+        assert [e["type"] for e in eng.tick(36 * MIN) if e["event"] == "alarm_onset"] == ["no_data"], press
