@@ -615,11 +615,14 @@ def test_gated_follower_sounds_when_the_leader_is_unreachable_or_unanswered():
     values = [120] * 62
     s = {"urgent_low": 55, "urgent_low_snooze": 15, "stale_minutes": 10}
     # 45b: the leader off the network from minute 200: the last report goes stale 2 polls + 30 s on
+    # (an alarm played silently from 20 s after it: perhaps after the first failed poll, which then
+    # did not retry; session 56's sooner bound does not apply, test_45b_...)
     w = _follower_world(gated=True, down=[[200 * 60, 260 * 60]])
     due = 200 * MIN + (2 * 60 + 30 + 5) * 1000 + chaos.REACT_MS
-    quiet = [sound(190 * MIN, "at_leader", "no_data"), sound(due - 1000, "medium", "no_data")]
+    assert chaos.stale_ms(w) == due - 200 * MIN
+    quiet = [sound(200 * MIN + 20000, "at_leader", "no_data"), sound(due - 1000, "medium", "no_data")]
     assert chaos.check_gate(w, quiet, s, 300 * MIN, values) == []
-    stuck = [sound(190 * MIN, "at_leader", "no_data"), sound(250 * MIN, "medium", "no_data")]
+    stuck = [sound(200 * MIN + 20000, "at_leader", "no_data"), sound(250 * MIN, "medium", "no_data")]
     v = chaos.check_gate(w, stuck, s, 300 * MIN, values)
     assert len(v) == 1 and v[0][1].startswith("45b") and v[0][0] == due, v
     # 45c: the leader's high unanswered (level 3) from minute 100 to 130: the follower plays
@@ -641,6 +644,51 @@ def test_gated_follower_sounds_when_the_leader_is_unreachable_or_unanswered():
                      sound(120 * MIN + chaos.gate_lag_ms(w) + chaos.REACT_MS - 1000, "medium", "high")]
     assert [x for x in chaos.check_gate(w, sorted(late, key=lambda e: e["t_ms"]), s, 300 * MIN, values)
             if x[1].startswith("45c")] == []
+
+
+def test_45b_a_follower_playing_an_alarm_silently_when_the_leader_goes_gives_it_up_after_two_retries():
+    # (session 56) forward.follower: a poll without the leader's word while an alarm plays silently
+    # on it is asked again 15 s later, twice, then the word is given up: the follower sounds a poll,
+    # two retries and their three requests (15 s each at most) after the leader went away, a tick
+    # and REACT_MS allowed; 45b judged only the report's staleness, 15 s later with poll_s 60
+    values = [120] * 62
+    s = {"urgent_low": 55, "urgent_low_snooze": 15, "stale_minutes": 10}
+    a = 200 * MIN
+    w = _follower_world(gated=True, down=[[200 * 60, 260 * 60]])
+    stale = (2 * 60 + 30 + 5) * 1000 + chaos.REACT_MS
+    give_up = (60 + 2 * 15 + 5) * 1000 + 3 * chaos.FOLLOW_TIMEOUT_MS + chaos.REACT_MS
+    assert chaos.give_up_ms(w) == give_up == stale - 15000
+    assert (chaos.RETRY_S, chaos.RETRIES, chaos.FOLLOW_TIMEOUT_MS) == (15, 2, 15000)   # the firmware's
+
+    def gate45b(events, world=w):
+        return [x for x in chaos.check_gate(world, events, s, 300 * MIN, values) if x[1].startswith("45b")]
+    # playing when the leader went away (for one alarm, then another: no break), sounding within
+    # the new bound: allowed
+    ok = [sound(190 * MIN, "at_leader", "no_data"), sound(a + 60000, "at_leader", "low"),
+          sound(a + give_up - 1000, "medium", "low")]
+    assert gate45b(ok) == []
+    # still silent past it, within the staleness (which alone judged it before): flagged at the
+    # new bound
+    late = [sound(190 * MIN, "at_leader", "no_data"), sound(a + 60000, "at_leader", "low"),
+            sound(a + stale - 1000, "medium", "low")]
+    v = gate45b(late)
+    assert len(v) == 1 and v[0][0] == a + give_up, v
+    # a break in the silent play (the follower sounded, so may not have held it at the first
+    # failed poll), or another unreachable span ending within a poll cycle before (the follower
+    # may not have reached the leader in between: its count of missed polls goes on): the staleness
+    broke = [sound(190 * MIN, "at_leader", "no_data"), sound(a + 10000, "medium", "no_data"),
+             sound(a + 40000, "at_leader", "no_data"), sound(a + stale - 1000, "medium", "no_data")]
+    assert gate45b(broke) == []
+    w2 = _follower_world(gated=True, down=[[197 * 60, 199 * 60], [200 * 60, 260 * 60]])
+    assert gate45b(late, w2) == []
+    w3 = _follower_world(gated=True, down=[[180 * 60, 190 * 60], [200 * 60, 260 * 60]])   # reached at 190-200
+    assert len(gate45b(late, w3)) == 1
+    # poll_s 30: the staleness is the sooner (2 x 30 + 30 s < 30 + 2 x 15 + 3 x 15 s) and stays the bound
+    w30 = _follower_world(gated=True, poll_s=30, down=[[200 * 60, 260 * 60]])
+    stale30 = (2 * 30 + 30 + 5) * 1000 + chaos.REACT_MS
+    assert chaos.give_up_ms(w30) > stale30
+    v = gate45b([sound(190 * MIN, "at_leader", "no_data"), sound(250 * MIN, "medium", "no_data")], w30)
+    assert len(v) == 1 and v[0][0] == a + stale30, v
 
 
 def test_gated_follower_wakes_for_the_leaders_unanswered_alarm_it_lacks():

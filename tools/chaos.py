@@ -2264,7 +2264,10 @@ def down24_window(w):
 
 
 def down24_allowance_s(w):
-    """What 45b allows the follower after the leader went away before it must sound (s)."""
+    """What 45b allows the follower after the leader went away before it must sound (s): the
+    report's staleness (stale_ms), its longest bound. Since session 56 a follower that already
+    played the alarm silently gives the leader's word up sooner where that is shorter
+    (give_up_ms); the draw keeps the longer one, so round 24's worlds stay as they were drawn."""
     return 2 * w["follower"]["poll_s"] + STALE_GRACE_S + TICK_S + REACT_MS // 1000
 
 
@@ -4474,6 +4477,11 @@ GATE_LEVELS = {"urgent_low": 1}
 GATE_TOP = 3
 GATE_STEP_MS = GATE_LEVELS["urgent_low"] * LEADER_SETTINGS["escalate_minutes"] * MIN
 STALE_GRACE_S = 30    # alarms.gate.fresh: a report older than 2 * poll_s + this is not trusted
+# (session 56) forward.follower: a poll without the leader's word while the follower plays an alarm
+# silently on it is asked again RETRY_S later (poll_s when shorter), RETRIES times, then the word is
+# given up (every alarm sounds): 45b's bound where that rule applies (give_up_ms)
+RETRY_S = _fw_const("forward/follower.py", "RETRY_S")    # 15
+RETRIES = _fw_const("forward/follower.py", "RETRIES")    # 2
 
 
 def gate_lag_ms(w):
@@ -4481,6 +4489,24 @@ def gate_lag_ms(w):
     leader's word starts within poll_s, its two requests (entries, then alarms) take their
     timeouts at most, then the alarm task's round (a tick)."""
     return w["follower"]["poll_s"] * 1000 + FOLLOW_TIMEOUT_MS + ALARMS_TIMEOUT_MS + TICK_S * 1000
+
+
+def stale_ms(w):
+    """45b's bound from the leader going away: its last report, had before, is stale two polls and
+    STALE_GRACE_S on (alarms.gate.fresh), then the alarm task's round (a tick) and REACT_MS."""
+    return (2 * w["follower"]["poll_s"] + STALE_GRACE_S + TICK_S) * 1000 + REACT_MS
+
+
+def give_up_ms(w):
+    """45b's bound from the leader going away while the follower already plays an alarm silently
+    on its word (forward.follower._next_s): the first poll that fails starts within poll_s, then
+    RETRIES retries min(RETRY_S, poll_s) apart; each of the RETRIES + 1 requests takes at most
+    the follower's timeout (the chaos world refuses the connection at once, the leader off or
+    the router off alike: simboot leader_serve closes the loopback server; the firmware's
+    worst case, a host that does not answer, is TIMEOUT_S), then a tick and REACT_MS (which
+    also holds the last poll before the leader went away, its pause and its own requests)."""
+    p = w["follower"]["poll_s"]
+    return (p + RETRIES * min(RETRY_S, p) + TICK_S) * 1000 + (RETRIES + 1) * FOLLOW_TIMEOUT_MS + REACT_MS
 
 
 def gate_grace_ms(w):
@@ -4539,7 +4565,15 @@ def check_gate(w, events, s, end_ms, values=None):
        follower by 8's bound + one escalation step of the leader's + a poll + a tick (gate_grace_ms);
     b. the leader unreachable (off the network, the router off) from a: nothing is played silently
        "at_leader" from a + 2 * poll_s + 30 s (the report's freshness, alarms.gate.fresh: the last
-       poll that reached the leader was before a) + a tick + REACT_MS to the span's end;
+       poll that reached the leader was before a) + a tick + REACT_MS to the span's end (stale_ms);
+       (session 56) sooner, from a + give_up_ms (a poll, RETRIES retries and their requests: the
+       follower gives the leader's word up, forward.follower RETRY_S) when that is sooner, for the
+       at_leader stretch that already played at a and plays on without a break to there: the
+       follower then held an alarm silently at each poll that failed, which makes it retry and give
+       up (the record has no polls: a stretch that began after a, or broke off, may have begun after
+       the first failed poll, and keeps stale_ms). Not sooner where another unreachable span ended within
+       a poll cycle before a (the follower may not have reached the leader in between: its count of
+       polls without a report goes on, and past RETRIES + 1 it gives nothing up: stale_ms);
     c. the leader sounding an alarm at its unanswered level (alarms.gate: an urgent low one step,
        the others all the way): nothing played "at_leader" from gate_lag_ms + REACT_MS after it
        got there to its end, but where the leader was unreachable then (b judges that);
@@ -4559,9 +4593,18 @@ def check_gate(w, events, s, end_ms, values=None):
     # what was judged, for the soak's log: urgent lows (45a), spans b and c can reach
     w["_gate45"] = (len(low_stretches(leader_reads(w, stop, values), s["urgent_low"], s["stale_minutes"] * MIN)),
                     len([1 for a, b in down if a + 2 * f["poll_s"] * 1000 < min(b, stop)]), len(unanswered))
-    stale = (2 * f["poll_s"] + STALE_GRACE_S + TICK_S) * 1000 + REACT_MS
-    for a, b in down:
-        hit = _overlap(quiet, a + stale, min(b, stop))
+    stale = stale_ms(w)
+    give_up = min(stale, give_up_ms(w))
+    # an earlier span that ended less than this before a may leave no poll that reached the leader
+    # in between (one under way at its end may wait its timeout, then poll_s, then the next poll's
+    # two requests bring the report): only such a poll ends the follower's count of polls without one
+    cycle = f["poll_s"] * 1000 + 2 * (FOLLOW_TIMEOUT_MS + ALARMS_TIMEOUT_MS)
+    held = _merge([list(x) for x in quiet])   # at_leader for one alarm, then another: no break
+    for i, (a, b) in enumerate(down):
+        hits = [_overlap(quiet, a + stale, min(b, stop))]
+        if i == 0 or down[i - 1][1] + cycle <= a:
+            hits.append(_overlap([x for x in held if x[0] <= a < x[1]], a + give_up, min(b, stop)))
+        hit = min([h for h in hits if h] or [None])
         if hit:
             out.append((hit[0], "45b leader unreachable from t=%d ms: an alarm played silently (at_leader) "
                                 "from t=%d to %d ms" % (a, hit[0], hit[1])))
