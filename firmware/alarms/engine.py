@@ -360,15 +360,20 @@ class AlarmEngine:
                 rec[_AUX] = [name]
             elif name not in rec[_AUX]:
                 rec[_AUX].append(name)
-                if name not in NOTICES and name not in CONSEQUENCES and not _effect(name, rec[_AUX]):
-                    # a new problem sounds again
-                    told, rec[_REASON] = rec[_REASON], name
+                if name not in NOTICES and name not in CONSEQUENCES:   # a new problem sounds again
+                    # (an effect of a reason it has, kinds.EFFECTS, under the cause's name:
+                    # the outage it tells of is news, an answer to its cause held no_data)
+                    told = rec[_REASON]
+                    effect = _effect(name, rec[_AUX])
+                    if not effect:
+                        rec[_REASON] = name
                     was = self._was(kind, name, now_s)
                     if was is None and rec[_ST] == SOUNDING and told not in NOTICES:
                         # sounding, unanswered, for a problem: it keeps its level and goes on
                         # escalating (restarted at 0, an alarm nobody answered got quieter, and
                         # one whose reasons came faster than escalate_minutes never rose)
-                        events.append(self._event("alarm_update", kind, rec))
+                        if not effect:
+                            events.append(self._event("alarm_update", kind, rec))
                     elif was is None:
                         reasons = rec[_AUX]
                         self._resound(kind, rec, now_s, events)

@@ -41,7 +41,8 @@ NO_LINK = ("no_transmitter", "auth_failed", "rogue", "bond_lost", "leader_silent
 # the queue): added beside it they do not sound it again, answered at 10 p.m., at 3 a.m.
 CONSEQUENCES = ("nightscout_queue_full",)
 # reasons that are the effect of another of their alarm's while it holds: beside it they
-# neither sound it again nor rename it (the cause is what to fix); it left, they name it.
+# do not rename it (the cause is what to fix; answered, it sounds again under that name,
+# as for any new problem); the cause gone, they name it.
 # A transmitter heard and refused (a wrong ID with our last two characters: rogue) gives
 # no reading, so its windows go unread; "not heard" sent the family looking for range.
 EFFECTS = {"no_transmitter": ("rogue", "auth_failed")}
