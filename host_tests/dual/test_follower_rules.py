@@ -849,33 +849,40 @@ def test_freshness_by_the_boxs_clock_without_a_date_header():
     assert w.silent() == [True, False]
 
 
+class _Sleep:
+    def __init__(self, s):
+        self.s = s
+
+    def __iter__(self):
+        yield self
+
+    __await__ = __iter__
+
+
+class _FakeAsyncio:
+    TimeoutError = OSError
+
+    @staticmethod
+    def sleep(s):
+        return _Sleep(s)
+
+
+def _slept(w, rounds):
+    """The pauses of w's follower's run() over rounds polls (asyncio and http faked)."""
+    real_asyncio, real_http = follower.asyncio, follower.http
+    follower.asyncio, follower.http = _FakeAsyncio, w.http
+    try:
+        co = w.f.run()
+        return [co.send(None).s for _ in range(rounds)]
+    finally:
+        follower.asyncio, follower.http = real_asyncio, real_http
+
+
 def test_run_polls_then_sleeps_poll_s():
-    class Sleep:
-        def __init__(self, s):
-            self.s = s
-
-        def __iter__(self):
-            yield self
-
-        __await__ = __iter__
-
-    class FakeAsyncio:
-        TimeoutError = Exception
-
-        @staticmethod
-        def sleep(s):
-            return Sleep(s)
-
     for cfg, want in (({}, 60), ({"poll_s": 20}, 20)):
         w = World(cfg=cfg)
         w.http.answers = [(200, None, "[]")] * 3
-        real_asyncio, real_http = follower.asyncio, follower.http
-        follower.asyncio, follower.http = FakeAsyncio, w.http
-        try:
-            co = w.f.run()
-            slept = [co.send(None).s, co.send(None).s, co.send(None).s]
-        finally:
-            follower.asyncio, follower.http = real_asyncio, real_http
+        slept = _slept(w, 3)
         assert slept == [want] * 3 and w.f.polls == 3 and len(w.http.requests) == 3
 
 
@@ -1181,31 +1188,9 @@ def test_with_poll_s_under_retry_s_the_retries_come_at_poll_s():
 
 
 def test_run_sleeps_retry_s_after_a_poll_without_the_leaders_word_while_an_alarm_is_held():
-    class Sleep:
-        def __init__(self, s):
-            self.s = s
-
-        def __iter__(self):
-            yield self
-
-        __await__ = __iter__
-
-    class FakeAsyncio:
-        TimeoutError = OSError
-
-        @staticmethod
-        def sleep(s):
-            return Sleep(s)
-
     w = World({"poll_s": 60}, alarms=True, holding=lambda: True)
     w.http.answers = REACHED + [OSError(113)] * 3 + REACHED
-    real_asyncio, real_http = follower.asyncio, follower.http
-    follower.asyncio, follower.http = FakeAsyncio, w.http
-    try:
-        co = w.f.run()
-        slept = [co.send(None).s for _ in range(5)]
-    finally:
-        follower.asyncio, follower.http = real_asyncio, real_http
+    slept = _slept(w, 5)
     assert slept == [60, 15, 15, 60, 60] and [g[1] is None for g in w.given] == [False, True, False], \
         (slept, w.given)
 
