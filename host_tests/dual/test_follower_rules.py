@@ -21,6 +21,7 @@ import json
 import sys
 
 import scratch
+from async_steps import FakeAsyncio
 
 from forward import entries, follower
 from forward import http as real_http
@@ -849,28 +850,10 @@ def test_freshness_by_the_boxs_clock_without_a_date_header():
     assert w.silent() == [True, False]
 
 
-class _Sleep:
-    def __init__(self, s):
-        self.s = s
-
-    def __iter__(self):
-        yield self
-
-    __await__ = __iter__
-
-
-class _FakeAsyncio:
-    TimeoutError = OSError
-
-    @staticmethod
-    def sleep(s):
-        return _Sleep(s)
-
-
 def _slept(w, rounds):
     """The pauses of w's follower's run() over rounds polls (asyncio and http faked)."""
     real_asyncio, real_http = follower.asyncio, follower.http
-    follower.asyncio, follower.http = _FakeAsyncio, w.http
+    follower.asyncio, follower.http = FakeAsyncio, w.http
     try:
         co = w.f.run()
         return [co.send(None).s for _ in range(rounds)]

@@ -8,6 +8,7 @@
 import sys
 
 from fakes import NamesWorld, swap
+from async_steps import FakeAsyncio
 
 try:
     import clock as _real_clock
@@ -378,22 +379,6 @@ def test_hold_drives_the_hold_pin_high_and_holds_it_through_a_reset():
             sys.modules["machine"] = real
 
 
-class _Sleep:
-    def __init__(self, s):
-        self.s = s
-
-    def __iter__(self):
-        yield self
-
-    __await__ = __iter__
-
-
-class _Asyncio:
-    @staticmethod
-    def sleep(s):
-        return _Sleep(s)
-
-
 def _watch(board, uvs, **kw):
     """Drive power.watch with an ADC that reads `uvs` (microvolts at the pin):
     (on_change calls, ADC pins and attenuations, sleeps)."""
@@ -418,7 +403,7 @@ def _watch(board, uvs, **kw):
 
     Machine.Pin, Machine.ADC = Pin, ADC
     real, real_asyncio = sys.modules.get("machine"), power.asyncio
-    sys.modules["machine"], power.asyncio = Machine, _Asyncio
+    sys.modules["machine"], power.asyncio = Machine, FakeAsyncio
     try:
         co = power.watch(board, lambda low, mv: changes.append((low, mv)), **kw)
         while reads:
