@@ -155,11 +155,13 @@ def _longest(eng, kind, s, why):
 
 def _older_reasons(rec):
     """A condition's other active reasons (up to two, the newest kept; one of REASONS
-    before one known by its code only), so a reset does not forget a problem that
-    still holds behind the newest one."""
+    before one known by its code only, and either before an effect whose cause holds,
+    kinds.EFFECTS: it names nothing), so a reset does not forget a problem that still
+    holds behind the newest one."""
     others = [r for r in rec[_e._AUX] if r != rec[_e._REASON]]
-    older = [reason_code(r) for r in others if r not in _e.REASONS] + [
-        reason_code(r) for r in others if r in _e.REASONS]
+    older = [reason_code(r) for r in others if _e._effect(r, rec[_e._AUX])] + [
+        reason_code(r) for r in others if r not in _e.REASONS] + [
+        reason_code(r) for r in others if r in _e.REASONS and not _e._effect(r, rec[_e._AUX])]
     older = ([_NO_REASON, _NO_REASON] + older)[-2:]
     pair = older[0] | older[1] << 8
     return pair - 0x10000 if pair >= 0x8000 else pair   # the field is signed (an unnamed newest)

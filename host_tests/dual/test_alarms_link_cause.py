@@ -84,3 +84,20 @@ def test_an_answered_refusal_leaves_the_outages_no_data_at_20_min():
         assert [(e["event"], e["type"]) for e in ev if e["type"] == "no_data"] == \
             [("alarm_onset", "no_data")], (press, ev)
         assert alarm(eng, "no_data")["status"] == "sounding", press
+
+
+def test_a_reset_with_four_link_reasons_forgets_the_effect_not_the_cause():
+    # the saved state holds a condition's newest reason and two older ones: of rogue,
+    # slot_conflict, no_transmitter (rogue's effect) and bond_lost, the reset kept the two
+    # newest older ones and forgot rogue, so the alarm read "not heard" once bond_lost ended
+    # (helper-258). The effect whose cause is kept is what to forget: it names nothing
+    eng = make()
+    for i, why in enumerate(("rogue", "slot_conflict", "no_transmitter", "bond_lost")):
+        eng.set_condition("link", why, True, (1 + 15 * i) * MIN)
+    again = make()
+    again.restore(eng.save(), 5)
+    assert alarm(again, "link")["reason"] == "bond_lost"
+    again.set_condition("link", "bond_lost", False, 60)
+    again.set_condition("link", "slot_conflict", False, 70)
+    a = alarm(again, "link")
+    assert a is not None and a["reason"] == "rogue", a
