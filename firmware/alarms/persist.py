@@ -268,6 +268,9 @@ def restore(eng, data, now_s, away_s=0):
             until = saved + min(f[5], longest)
         aux = _reasons(reason, f[6]) if kind in _e.CONDITIONS else (
             None if f[6] < 0 or f[8] & JUDGED_AT else f[6])
+        causes = [r for r in aux if not _e._effect(r, aux)] if kind in _e.CONDITIONS else ()
+        if causes and reason not in causes:
+            reason = causes[-1]   # saved by firmware before kinds.EFFECTS, under its effect's name
         rec = [status, f[2], saved - f[4], reason, until, esc, f[3], aux]
         eng._alarms[kind] = rec
         if status == _e.SOUNDING:

@@ -9,6 +9,7 @@
 # that sound an answered refusal held no_data to 35 min); the cause gone, it names the alarm.
 # Runs on CPython and MicroPython.
 from alarm_steps import MIN, make, alarm, ticks
+from alarms.kinds import _REASON
 
 
 def test_windows_unread_after_a_refused_transmitter_keep_its_name():
@@ -101,3 +102,19 @@ def test_a_reset_with_four_link_reasons_forgets_the_effect_not_the_cause():
     again.set_condition("link", "slot_conflict", False, 70)
     a = alarm(again, "link")
     assert a is not None and a["reason"] == "rogue", a
+
+
+def test_a_state_saved_by_firmware_before_the_effects_is_restored_under_the_causes_name():
+    # firmware before session 56 named the link alarm by its newest reason: its saved state
+    # has no_transmitter newest, rogue older; restored as it was, it read "not heard" until
+    # its next change
+    eng = make()
+    eng.set_condition("link", "rogue", True, 1 * MIN)
+    eng.set_condition("link", "no_transmitter", True, 16 * MIN)
+    eng._alarms["link"][_REASON] = "no_transmitter"   # (how that firmware saved it)
+    again = make()
+    again.restore(eng.save(), 5)
+    a = alarm(again, "link")
+    assert a["reason"] == "rogue" and a["status"] == "sounding", a
+    again.set_condition("link", "rogue", False, 60)
+    assert alarm(again, "link")["reason"] == "no_transmitter"
