@@ -34,7 +34,7 @@ async def night():
     sgv = 110
     for k in range(6):
         for p in range(30):
-            app.leader_alarms({"alarms": {"low": ("acknowledged", 0)}, "age_s": 1})
+            app.leader_alarms({"alarms": {"low": ("acknowledged", 0, None)}, "age_s": 1})
             if p == 0:
                 app.on_reading(reading.make(100000 + 300 * k, clock.unix(), sgv, -20, 6))
             await asyncio.sleep_ms(10000)

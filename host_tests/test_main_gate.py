@@ -29,7 +29,7 @@ def played(alarm):
     real_set(alarm)
 app.ann.set = played
 out = {}
-def leader(**alarms):
+def leader(**alarms):   # (status, level, for_s) as follower.parse_alarms gives them
     return {"alarms": alarms, "age_s": 1}
 def now_key():
     return keys[-1]
@@ -38,34 +38,34 @@ async def night():
     await asyncio.sleep_ms(500)
     out["age_start"] = app.leader_age_s()
     # a poll: the report (fetched after the entries) is given, then the reading
-    app.leader_alarms(leader(low=("sounding", 0)))
+    app.leader_alarms(leader(low=("sounding", 0, None)))
     app.on_reading(reading.make(100000, clock.unix(), 65, -10, 6))
     await asyncio.sleep_ms(1000)
     out["low_active"] = [a["type"] for a in app.engine.active()]
     out["onset_keys"] = [k for k in keys if k is not None and k[0] == "low"]
     for s in range(4):                     # polls every 10 s with the leader's word
-        app.leader_alarms(leader(low=("sounding", 1)))
+        app.leader_alarms(leader(low=("sounding", 1, None)))
         await asyncio.sleep_ms(10000)
     out["while_told"] = now_key()
     out["age_told"] = app.leader_age_s()
     await asyncio.sleep_ms(60000)          # no poll reached the leader for 70 s (2 x 10 + 30 = 50)
     out["stale"] = now_key()
     out["age_stale"] = app.leader_age_s()
-    app.leader_alarms(leader(low=("snoozed", 0)))
+    app.leader_alarms(leader(low=("snoozed", 0, None)))
     await asyncio.sleep_ms(1000)
     out["answered_there"] = now_key()
-    app.leader_alarms(leader(low=("sounding", 3)))
+    app.leader_alarms(leader(low=("sounding", 3, None)))
     await asyncio.sleep_ms(1000)
     out["unanswered_there"] = now_key()
     app.leader_alarms(None)
     await asyncio.sleep_ms(1000)
     out["no_report"] = now_key()
     out["age_none"] = app.leader_age_s()
-    app.leader_alarms(leader(low=("snoozed", 0), link=("sounding", 3)))
+    app.leader_alarms(leader(low=("snoozed", 0, None), link=("sounding", 3, None)))
     await asyncio.sleep_ms(1000)
     out["leader_fault"] = [[a["type"], a["reason"]] for a in app.engine.active()]
     out["leader_fault_key"] = now_key()
-    app.leader_alarms(leader(low=("snoozed", 0)))
+    app.leader_alarms(leader(low=("snoozed", 0, None)))
     await asyncio.sleep_ms(1000)
     out["fault_over"] = [[a["type"], a["reason"]] for a in app.engine.active()]
     out["report"] = app.alarm_report()
@@ -156,7 +156,7 @@ def states():
 async def night():
     asyncio.create_task(app.alarm_task(lambda: None))
     await asyncio.sleep_ms(500)
-    app.leader_alarms({"alarms": {"low": ("sounding", 0)}, "age_s": 1})
+    app.leader_alarms({"alarms": {"low": ("sounding", 0, None)}, "age_s": 1})
     app.on_reading(reading.make(100000, clock.unix(), 65, -10, 6))
     await asyncio.sleep_ms(1000)
     app.condition("device", "radio", True)        # this box's own fault: heard
@@ -165,7 +165,7 @@ async def night():
     out["after_press"] = states()
     app.snooze()                                   # nothing heard: the silent one is answered
     out["after_second"] = states()
-    app.leader_alarms({"alarms": {"low": ("snoozed", 0), "link": ("sounding", 3)}, "age_s": 1})
+    app.leader_alarms({"alarms": {"low": ("snoozed", 0, None), "link": ("sounding", 3, None)}, "age_s": 1})
     await asyncio.sleep_ms(1000)
     out["told"] = [a["reason"] for a in app.engine.active() if a["type"] == "link"]
     await asyncio.sleep_ms(70000)                  # no poll reached the leader since
@@ -205,7 +205,7 @@ async def night():
     asyncio.create_task(app.alarm_task(lambda: None))
     await asyncio.sleep_ms(500)
     for i in range(6):     # the leader's transmitter lost, unanswered there: a minute of polls
-        app.leader_alarms({"alarms": {"link": ("sounding", 3)}, "age_s": 1})
+        app.leader_alarms({"alarms": {"link": ("sounding", 3, None)}, "age_s": 1})
         await asyncio.sleep_ms(10000)
         out["samples"].append([a["reason"] for a in app.engine.active() if a["type"] == "link"])
     for i in range(3):     # then its alarm task stops: its reports are not news

@@ -89,7 +89,7 @@ def quiet(active, report, now_s):
 def _lasted(theirs, kind):
     """How long the leader's `kind` had lasted when it reported (0: not known)."""
     there = theirs.get(kind)
-    return (there[2] or 0) if there is not None and len(there) > 2 else 0
+    return (there[2] or 0) if there is not None else 0
 
 
 def _covered(kind, theirs):

@@ -12,7 +12,10 @@ SOUNDING = "sounding"
 
 
 def report(age_s=2, **alarms):
-    return {"alarms": alarms, "age_s": age_s}
+    """A leader's report as follower.parse_alarms gives it: (status, level) pads to
+    (status, level, None), for_s not known."""
+    return {"alarms": {k: tuple(v) + (None,) * (3 - len(v)) for k, v in alarms.items()},
+            "age_s": age_s}
 
 
 def mine(kind, status=SOUNDING, since_s=0):
@@ -131,8 +134,7 @@ def test_the_half_hour_counts_from_the_leaders_onset_when_it_is_earlier():
     for there, quiet in ((("snoozed", 0, gate.URGENT_WAKE_S - 1), ["urgent_low"]),
                          (("snoozed", 0, gate.URGENT_WAKE_S), []),
                          (("sounding", 0, gate.URGENT_WAKE_S), []),
-                         (("snoozed", 0, None), ["urgent_low"]),       # a box before session 55
-                         (("snoozed", 0), ["urgent_low"])):
+                         (("snoozed", 0, None), ["urgent_low"])):     # a box before session 55
         assert gate.quiet(active, report(urgent_low=there), 1060) == quiet, there
     # the leader's low lasting long is no urgent low's half hour
     r = report(urgent_low=("snoozed", 0, 60), low=("snoozed", 0, 3 * gate.URGENT_WAKE_S))
