@@ -96,12 +96,13 @@ def state_from_app(app):
         if sgv is not None and t is not None:
             r = (None, None, sgv, None, None, "restored")
     left = _left_s(app.status.get("session_end_ms"))
+    now = clock.unix() if clock.wall_valid() else None
     return {"last_reading": r,
             "reading_age_s": None if t is None else max(0, app.now_s() - t),
             "stale_s": app.engine.current_settings()["stale_minutes"] * 60,
             "follow": follower.status() if follower is not None else None,
             "leader_age_s": app.leader_age_s() if follower is not None else None,
-            "now_unix": clock.unix() if clock.wall_valid() else None,
+            "now_unix": now,
             "minute_of_day": app.minute_of_day(),
             "alarms": _alarms(app), "link": app.status.get("link"),
             "sensor": app.status.get("sensor_kind"), "wifi": wifi,
@@ -111,8 +112,8 @@ def state_from_app(app):
             "config_problems": getattr(app, "config_problems", None) or [],
             "captive_dns_error": app.status.get("captive_dns_error"),
             "session_left_s": left,
-            "session_end_minute": None if left is None or left <= 0 or not clock.wall_valid()
-            else app.minute_of_day(clock.unix() + left)}
+            "session_end_minute": None if left is None or left <= 0 or now is None
+            else app.minute_of_day(now + left)}
 
 
 def _alarms(app):
