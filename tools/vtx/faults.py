@@ -12,6 +12,9 @@
 #   truncate        one reply (control or a backfill frame) is cut short
 #   slow            every reply is delayed by SLOW_MS
 #   rogue           the transmitter does not know the key (an impostor)
+#   auth_refused    the transmitter's own hash is right, but its AuthStatus
+#                   (0x05) says "not authenticated": it refuses our answer to
+#                   its challenge (link/core.py reports auth_failed)
 #   battery_low     status byte 0x81 (low battery) in every reply
 #   tx_expired      status byte 0x83 (transmitter expired)
 #   warmup          sensor state 0x02 (warm-up)
@@ -60,7 +63,7 @@
 from xorshift import Rng  # noqa: F401  (tools/host; the transmitter uses F.Rng)
 
 PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
-MODES = ("rogue", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
+MODES = ("rogue", "auth_refused", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
          "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot",
          "g5", "auth_notify", "bonded_unencrypted", "forget_keys", "frame_copy", "backfill_empty")
 NAMES = PER_WINDOW + MODES

@@ -192,7 +192,7 @@ class Transmitter:
             return self._auth_reply(reply)
         if op == 0x04 and len(data) == 9 and conn.challenge is not None:
             key = self.rogue_key if self.mode("rogue") else self.key
-            conn.authenticated = data[1:9] == wire.auth_hash(key, conn.challenge)
+            conn.authenticated = data[1:9] == wire.auth_hash(key, conn.challenge) and not self.mode("auth_refused")
             if conn.authenticated:
                 self.last_slot = conn.slot
             bonded = self.bonds.get(conn.slot) == conn.peer
