@@ -326,7 +326,11 @@ class Link:
         t_session = clock.ms()
         ok, final = await self._session(dev)
         proven = self._genuine[1]
-        if self.windows.anchored() or (proven is not None and proven >= t_session):
+        # a refusal of our key (auth_failed) comes after the transmitter's hash of our
+        # token proved it ours: its wake-ups are ours too (forgotten, the blind scan met
+        # the same wake-up at once, a second refused session every other one)
+        if self.windows.anchored() or (proven is not None and proven >= t_session) \
+                or self.last_reason == "auth_failed":
             self._unproven = 0
         else:
             self._unproven += 1
