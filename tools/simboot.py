@@ -667,6 +667,77 @@ def arm_save_cut():
     emit({"event": "fault_injected", "what": "save-cut-armed", "file": CUT["spec"][1], "step": CUT["spec"][2]})
 
 
+# --- a flash that refuses writes (helper-259): worn out, or its filesystem full ------------
+FLASH_REFUSE = {"spans": (), "errno": 5, "dir": None, "opens": []}
+
+
+def _flash_refuses(op, path):
+    """True, with a flash_refused event, when a write to the board's flash (a path
+    relative to it, the firmware's cwd, or inside it) comes inside a refusing span."""
+    p = str(path)
+    if not FLASH_REFUSE["spans"] or (p.startswith("/") and not p.startswith(FLASH_REFUSE["dir"] + "/")):
+        return False
+    if not _in_spans(vtime.monotonic_us() // 1000000, FLASH_REFUSE["spans"]):
+        return False
+    emit({"event": "flash_refused", "op": op, "path": p.split("/")[-1]})
+    return True
+
+
+def refuse_flash_writes(spec, flash):
+    """inject {"flash_refuses_at_s": [[a, b], ...], "flash_errno": n}: from a to b every
+    open for writing, rename and remove on the board's flash raises OSError(n) (default
+    5, EIO: a worn-out flash; 28, ENOSPC: a full one). Reads go on. The writers are
+    patched at each boot (flash_os()): app.fsutil (every save of the firmware's) and
+    aioble.security (the bond keys). (Not builtins.open: on MicroPython reading it gives
+    the built-in, so board_time's install would drop an override set before it.)"""
+    FLASH_REFUSE["spans"] = [tuple(x) for x in spec["flash_refuses_at_s"]]
+    FLASH_REFUSE["errno"] = int(spec.get("flash_errno") or 5)
+    FLASH_REFUSE["dir"] = flash
+
+
+def _refusing_open(real):
+    def refusing_open(path, mode="r", *a):
+        if ("w" in mode or "a" in mode or "+" in mode) and _flash_refuses("open", path):
+            raise OSError(FLASH_REFUSE["errno"])
+        return real(path, mode, *a) if real is not None else open(path, mode, *a)
+    return refusing_open
+
+
+class _RefusingOs:
+    """`os` as app.fsutil sees it while FLASH_REFUSE holds: rename and remove refused."""
+
+    def __init__(self, real):
+        self._os = real
+
+    def __getattr__(self, name):
+        return getattr(self._os, name)
+
+    def rename(self, a, b):
+        if _flash_refuses("rename", b):
+            raise OSError(FLASH_REFUSE["errno"])
+        return self._os.rename(a, b)
+
+    def remove(self, path):
+        if _flash_refuses("remove", path):
+            raise OSError(FLASH_REFUSE["errno"])
+        return self._os.remove(path)
+
+
+def flash_os():
+    if not FLASH_REFUSE["spans"]:
+        return
+    for name in ("app.fsutil", "aioble.security"):
+        mod = sys.modules.get(name)
+        own = None if mod is None else mod.__dict__.get("open")
+        if mod is not None and own not in FLASH_REFUSE["opens"]:   # (a module kept: once)
+            # (open: fsutil's own when watch_saves set one, else the global)
+            mod.open = _refusing_open(own)
+            FLASH_REFUSE["opens"].append(mod.open)
+    fsutil = sys.modules.get("app.fsutil")
+    if fsutil is not None and not isinstance(fsutil.os, _RefusingOs):
+        fsutil.os = _RefusingOs(fsutil.os)
+
+
 CONFIG_SAVE = {"cfg": None, "app": None}
 BOOT1 = {"engine": None}   # boot 1's alarm engine, for inject break_engine_at_s
 
@@ -1117,6 +1188,8 @@ def inject(app, boots):
     box stand-in for a follower configuration (leader_feed(), leader_serve()); with
     "engine": true it has its own alarm engine and serves its alarms (leader_engine()),
     with "resets": [a_s, b_s, every_s] that engine goes through a reset loop;
+    {"flash_refuses_at_s": [[a, b], ...], "flash_errno": n} the board's flash refuses
+    every write from a to b (refuse_flash_writes());
     {"save_cut_at_s": [t, file, step, off_s, fraction]} cuts the power (off_s) in the
     middle of the first save of `file` after t, at `step` (_FlashOs);
     {"config_save_at_s": [t, alarms]} saves the box's settings with these alarm settings
@@ -1189,6 +1262,7 @@ def inject(app, boots):
         watch_ns_clock(spec["ns_clock"])
     CUT["spec"] = spec.get("save_cut_at_s")
     watch_saves()
+    flash_os()
     if spec.get("leader"):
         leader_serve(app, spec["leader"])
     if "button_at_boot" in spec or "button_held" in spec or not (app.board.get("button") or {}).get("pull"):
@@ -1917,6 +1991,8 @@ def main():
         plan_swap2(inj["tx_swap2"], tx)
     for t in inj.get("new_session_at_s") or ():   # a new sensor on the same transmitter
         vtime.call_at(_us(t), lambda: tx.tx.new_session(vtime.monotonic_us()))
+    if inj.get("flash_refuses_at_s"):
+        refuse_flash_writes(inj, flash)
     os.chdir(flash)
     if OPTS.get("probe"):
         return probe()
