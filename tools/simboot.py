@@ -1228,7 +1228,8 @@ def inject(app, boots):
     Round 12: {"soft_resets_at_s": [t, ...]} soft resets (soft_reset_unless_off(): ticks_ms
     runs on across them, with ticks_boot_zero too); {"more_resets_at_s": [t, ...]} more resets
     like reset_at_s; {"tx_age_s": n} the first transmitter's clock n s old at t 0 (vtx's
-    default: 10 days; main()).
+    default: 10 days; main()); {"tx_session_age_s": n} its sensor session n s old at t 0
+    (vtx's default: 2 days; a G6 session ends at 10).
     Round 13: {"trace_splice": [row, [value, ...]]} the trace's rows from row on replaced (main():
     before any swap builds a transmitter on the same values); tx_swap2 back {"a_wake": true} the
     first transmitter, stopped by tx_swap's old_until_s, advertises again at at_s (_wake_again()),
@@ -1954,6 +1955,8 @@ def main():
     _vtx_tx._HISTORY_WINDOWS = 48
     adv_ms = int(OPTS.get("adv_interval_ms") or 0) or None
     age = {"age_s": int(inj["tx_age_s"])} if inj.get("tx_age_s") else {}   # round 12: an older first transmitter
+    if inj.get("tx_session_age_s"):   # its sensor session this old at t 0 (vtx's default: 2 days)
+        age["session_age_s"] = int(inj["tx_session_age_s"])
     tx = vtx.start(trace, transmitter_id=OPTS.get("tx_id", DEFAULT_TX_ID),
                    faults=OPTS.get("faults", ""), seed=int(OPTS.get("seed", 1)),
                    start_minute=start_min, adv_interval_ms=adv_ms, **age)
