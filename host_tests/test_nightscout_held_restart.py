@@ -94,3 +94,36 @@ def test_readings_held_before_the_transmitters_clock_restarted_are_not_posted_at
              if not any(s == sgv and abs(date // 1000 - t) <= 30 for t, s in lives)]
     assert wrong == [], "Nightscout stored readings at times they were not taken (s into the " \
                         "world, mg/dL): %s" % wrong
+
+
+def test_readings_held_before_a_restart_the_link_did_not_notice_are_not_posted_at_its_times():
+    # as above, but the transmitter is young (10 min old: just activated) and its clock
+    # restarts (a reset at 25 min) while it is out of reach (17 to 60 min). Met again, its
+    # clock (35 min) is ahead of the newest reading the link delivered (about 27 min on the
+    # old clock): no `tx_clock`, and the readings held from before the restart were dated
+    # by the new clock's activation when NTP answered (35 min late on Nightscout).
+    w = _world(100, SPRING - 20 * 60, more_power_cuts_at_s=[[20, 0]], tx_age_s=600,
+               tx_restart_at_s=[[25 * 60, 0]], ntp_script=[[0, "none", 0], [70 * 60, "true", 0]])
+    w["silent"] = [[17 * 60, 60 * 60]]
+    chaos._retime(w)
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert any(e["event"] == "tx_restart" for e in events)
+    world0 = [e["unix_s"] for e in events if e["event"] == "world_clock"][0]
+    reads = [e for e in events if e["event"] == "reading" and e.get("sgv") is not None]
+    # when each was taken: its session's live reading, back by the transmitter clock (the
+    # backfill after the absence brings the restarted clock's readings from out of reach)
+    taken = []
+    for e in reads:
+        live = [r for r in reads if r.get("source") == "live" and abs(r["t_ms"] - e["t_ms"]) < 5000]
+        assert live, e
+        taken.append((world0 + live[0]["t_ms"] // 1000 - live[0]["dex_s"] + e["dex_s"], e["sgv"]))
+    held = [e for e in events if e["event"] == "reading" and e.get("unix_s") is None
+            and e["t_ms"] < 17 * MIN and e.get("sgv") is not None]
+    assert len(held) >= 2, held
+    stored = w["_ns_stored"]
+    assert len(stored) >= 4, stored   # the readings after NTP answered, at least
+    wrong = [(date // 1000 - world0, sgv) for date, sgv in stored
+             if not any(s == sgv and abs(date // 1000 - t) <= 30 for t, s in taken)]
+    assert wrong == [], "Nightscout stored readings at times they were not taken (s into the " \
+                        "world, mg/dL): %s" % wrong

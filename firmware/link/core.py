@@ -127,6 +127,9 @@ UNPROVEN_MAX = 3
 _NO_CGM = "no CGM service"
 _NOT_OURS = ("rogue", _NO_CGM)
 _ROGUES_MAX = 4        # addresses remembered (the oldest is forgotten)
+# the transmitter's clock started (its activation, on our ms clock) this much later than at
+# the last session: it restarted (the two clocks drift apart by seconds a day)
+_CLOCK_MOVED_S = 300
 
 
 def _irq(event, data):
@@ -207,6 +210,7 @@ class Link:
         self._empty_asks = 0             # empty answers in a row kept as a hole (_EMPTY_ASKS)
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
         self.activation_unix = None
+        self._dex0_ms = None       # clock.ms() when the transmitter's clock was 0, by the last session
         # the sensor session's time left at session_at_ms (None: no session), by the last time
         # message, and its start on the transmitter's clock (None: no session)
         self.session_left_s = self.session_at_ms = self.session_start_dex = None
@@ -593,7 +597,7 @@ class Link:
         t_ask = clock.ms()
         tm = replies.parse_time(await self._ask(c, build.transmitter_time(), 0x25))
         dex_now = tm["current_time_dex_s"]
-        self._check_clock(dex_now)
+        self._check_clock(dex_now, t_ask)
         half_rtt_s = (clock.ms() - t_ask + 1000) // 2000  # the reply tells the time of its middle
         self.windows.anchor(clock.ms(), dex_now)
         kept = None
@@ -862,23 +866,35 @@ class Link:
                 gap = (max(hole[0], dex_now - max_s), end)
         return gap
 
-    def _check_clock(self, dex_now):
+    def _check_clock(self, dex_now, now_ms):
         """A transmitter clock behind the newest reading delivered: those were
         another transmitter's (the RTC keeps the newest dex time through the
         restart that brings a new transmitter ID). Without this, every reading
-        of the new one would be dropped as older than the ones seen."""
+        of the new one would be dropped as older than the ones seen. Or one that
+        started well after the clock of the last session in this boot: a clock
+        restarted while out of reach longer than the old clock's age (a young
+        transmitter reset) is ahead of the newest reading, and the readings held
+        for want of a wall time were dated by it (35 min late on Nightscout)."""
         newest = self.seen.newest
-        if newest is not None and dex_now < newest:
-            self._event("tx_clock", detail="transmitter time %d is before the newest reading %d: "
-                        "history of another transmitter forgotten" % (dex_now, newest))
-            self.seen = Seen(self.seen.horizon_s)
-            self._forget_hole()
-            self._undelivered = None
-            self.windows.forget()
-            # its status is told at its first word, "ok" too: the app holds an old warning
-            # through a recovery until another transmitter, and one saying "ok" as the old
-            # one's last word did was never told (its warning stayed up)
-            self.tx_status = None
+        was, self._dex0_ms = self._dex0_ms, now_ms - dex_now * 1000
+        if newest is None:
+            return
+        if dex_now < newest:
+            detail = "transmitter time %d is before the newest reading %d" % (dex_now, newest)
+        elif was is not None and self._dex0_ms - was > _CLOCK_MOVED_S * 1000:
+            detail = "transmitter clock started %d s after the last session's" % (
+                (self._dex0_ms - was) // 1000)
+        else:
+            return
+        self._event("tx_clock", detail=detail + ": history of another transmitter forgotten")
+        self.seen = Seen(self.seen.horizon_s)
+        self._forget_hole()
+        self._undelivered = None
+        self.windows.forget()
+        # its status is told at its first word, "ok" too: the app holds an old warning
+        # through a recovery until another transmitter, and one saying "ok" as the old
+        # one's last word did was never told (its warning stayed up)
+        self.tx_status = None
 
     def _forget_hole(self):
         # with its count of empty answers: a later gap's asks are its own (a count
