@@ -109,21 +109,52 @@ def test_readings_held_before_a_restart_the_link_did_not_notice_are_not_posted_a
     events, console, error, _ = chaos.run_world(w)
     assert error is None, error
     assert any(e["event"] == "tx_restart" for e in events)
+    held = [e for e in _reads(events) if e.get("unix_s") is None and e["t_ms"] < 17 * MIN]
+    assert len(held) >= 2, held
+    wrong = _misdated(w, events)
+    assert wrong == [], "Nightscout stored readings at times they were not taken (s into the " \
+                        "world, mg/dL): %s" % wrong
+    assert "readings without a wall time dropped" in console   # lost rather than misdated: said
+
+
+def test_readings_held_before_an_unseen_restart_are_not_posted_at_its_times_after_a_reset():
+    # as above, but the family answers the `clock` notice with a phone's settings save at
+    # 40 min, while the transmitter is still out of reach: the box restarts, its uploader
+    # takes the held readings back from RTC memory (the same transmitter ID) and the link
+    # starts afresh, without the last session's clock to compare with. Met again at 60 min,
+    # the restarted clock is ahead of the newest reading: they were dated by it.
+    w = _world(100, SPRING - 20 * 60, more_power_cuts_at_s=[[20, 0]], tx_age_s=600,
+               tx_restart_at_s=[[25 * 60, 0]], ntp_script=[[0, "none", 0]],
+               phone_saves=[[40 * 60, {"off_s": 0}, True]])
+    w["silent"] = [[17 * 60, 60 * 60]]
+    chaos._retime(w)
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert "set from the phone's clock" in console
+    assert any(e["event"] == "tx_restart" for e in events)
+    assert not [e for e in _reads(events) if e["t_ms"] > 40 * MIN and e.get("unix_s") is None]
+    wrong = _misdated(w, events)
+    assert wrong == [], "Nightscout stored readings at times they were not taken (s into the " \
+                        "world, mg/dL): %s" % wrong
+    assert "readings without a wall time dropped" in console   # lost rather than misdated: said
+
+
+def _reads(events):
+    return [e for e in events if e["event"] == "reading" and e.get("sgv") is not None]
+
+
+def _misdated(w, events):
+    """(s into the world, mg/dL) of what Nightscout stored at a time no reading of that
+    value was taken: each reading's time by its session's live reading, back by the
+    transmitter clock (a backfill brings the readings of an absence)."""
     world0 = [e["unix_s"] for e in events if e["event"] == "world_clock"][0]
-    reads = [e for e in events if e["event"] == "reading" and e.get("sgv") is not None]
-    # when each was taken: its session's live reading, back by the transmitter clock (the
-    # backfill after the absence brings the restarted clock's readings from out of reach)
+    reads = _reads(events)
     taken = []
     for e in reads:
         live = [r for r in reads if r.get("source") == "live" and abs(r["t_ms"] - e["t_ms"]) < 5000]
         assert live, e
         taken.append((world0 + live[0]["t_ms"] // 1000 - live[0]["dex_s"] + e["dex_s"], e["sgv"]))
-    held = [e for e in events if e["event"] == "reading" and e.get("unix_s") is None
-            and e["t_ms"] < 17 * MIN and e.get("sgv") is not None]
-    assert len(held) >= 2, held
     stored = w["_ns_stored"]
-    assert len(stored) >= 4, stored   # the readings after NTP answered, at least
-    wrong = [(date // 1000 - world0, sgv) for date, sgv in stored
-             if not any(s == sgv and abs(date // 1000 - t) <= 30 for t, s in taken)]
-    assert wrong == [], "Nightscout stored readings at times they were not taken (s into the " \
-                        "world, mg/dL): %s" % wrong
+    assert len(stored) >= 4, stored
+    return [(date // 1000 - world0, sgv) for date, sgv in stored
+            if not any(s == sgv and abs(date // 1000 - t) <= 30 for t, s in taken)]

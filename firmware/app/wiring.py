@@ -342,7 +342,8 @@ def _source(app):
         log.exc(e, "link: the RTC record's transmitter")
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
                  "bond_path": BOND_FILE, "resume_dex_s": app.rtc.last_dex or None,
-                 "resume_hole": app.rtc.hole, "radio_shared": lambda: _radio_shared(app),
+                 "resume_hole": app.rtc.hole, "resume_dex_min_s": _resume_dex_min(app.rtc),
+                 "radio_shared": lambda: _radio_shared(app),
                  "on_time": on_time},
                 app.on_reading, lambda ev: on_link_event(app, ev))
     app.link = link
@@ -407,6 +408,15 @@ _LINK_GOOD = ("authenticated", "bonded", "encrypted")
 # or a fresh box that never bonds: no bond_lost event then), and clears once a
 # bond works (bonded, encrypted).
 BOND_FAILS = 2
+
+
+def _resume_dex_min(rtc):
+    """The least time the resumed transmitter's clock can show at this boot: its newest
+    reading's, and the time away since the save after it (None: not known). A clock
+    behind it by more than the link's margin restarted during the reset."""
+    if not rtc.last_dex or rtc.away_s is None:
+        return None
+    return rtc.last_dex + rtc.away_s
 
 
 _ROUTINE = ("connected", "authenticated", "disconnected", "encrypted")

@@ -89,6 +89,8 @@ DEFAULTS = {
     "resume_dex_s": None,       # newest dex_s delivered before a restart (RTC memory): no
                                 # reading up to it is delivered again; None = backfill 3 h
     "resume_hole": None,        # (start, end) dex span still to backfill before that restart
+    "resume_dex_min_s": None,   # the least time the same transmitter's clock can show now:
+                                # resume_dex_s + the time since (RTC memory's time away)
 }
 
 _CGM = bluetooth.UUID(protocol.CGM_SERVICE_UUID)
@@ -210,7 +212,11 @@ class Link:
         self._empty_asks = 0             # empty answers in a row kept as a hole (_EMPTY_ASKS)
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
         self.activation_unix = None
-        self._dex0_ms = None       # clock.ms() when the transmitter's clock was 0, by the last session
+        # clock.ms() when the transmitter's clock was 0, by the last session (before one: at
+        # the latest, by the time away through a reset)
+        self._dex0_ms = None
+        if cfg["resume_dex_min_s"] is not None:
+            self._dex0_ms = clock.ms() - int(cfg["resume_dex_min_s"]) * 1000
         # the sensor session's time left at session_at_ms (None: no session), by the last time
         # message, and its start on the transmitter's clock (None: no session)
         self.session_left_s = self.session_at_ms = self.session_start_dex = None
@@ -871,10 +877,11 @@ class Link:
         another transmitter's (the RTC keeps the newest dex time through the
         restart that brings a new transmitter ID). Without this, every reading
         of the new one would be dropped as older than the ones seen. Or one that
-        started well after the clock of the last session in this boot: a clock
-        restarted while out of reach longer than the old clock's age (a young
-        transmitter reset) is ahead of the newest reading, and the readings held
-        for want of a wall time were dated by it (35 min late on Nightscout)."""
+        started well after the clock of the last session in this boot (or than the
+        resume point and the time away allow): a clock restarted while out of reach
+        longer than the old clock's age (a young transmitter reset) is ahead of the
+        newest reading, and the readings held for want of a wall time were dated by
+        it (35 min late on Nightscout)."""
         newest = self.seen.newest
         was, self._dex0_ms = self._dex0_ms, now_ms - dex_now * 1000
         if newest is None:

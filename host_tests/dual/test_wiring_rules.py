@@ -349,6 +349,7 @@ class Rtc:
         self.held, self.held_of = b"", None
         self.last_dex = 0
         self.hole = None
+        self.away_s = None   # from the last save to this boot (None: not known)
         self.owned = []
         self.forgot = 0
         self.tx_id = None   # the transmitter the record's resume point is of
@@ -823,8 +824,22 @@ def test_the_link_resumes_where_the_rtc_record_says_and_owns_it():
         wiring._source(w.app)
         cfg = one("Link").args[0]
         assert cfg["resume_dex_s"] == 86400 and cfg["resume_hole"] == (80000, 82000)
+        assert cfg["resume_dex_min_s"] is None   # the time away not known: no least time
         assert cfg["on_time"] == one("TransmitterClock").seen
         assert one("TransmitterClock").args == ("8G1234", "tx_clock.txt")
+
+
+def test_the_link_knows_the_least_time_the_resumed_transmitter_clock_can_show():
+    # its newest reading's and the time away since the save after it: a clock behind that
+    # restarted during the reset (link.core _check_clock), even when ahead of the newest
+    with World({"transmitter_id": "8G1234"}) as w:
+        w.app.rtc.last_dex, w.app.rtc.away_s = 86400, 600
+        wiring._source(w.app)
+        assert one("Link").args[0]["resume_dex_min_s"] == 87000
+    with World({"transmitter_id": "8G1234"}) as w:   # no resume point: none
+        w.app.rtc.last_dex, w.app.rtc.away_s = 0, 600
+        wiring._source(w.app)
+        assert one("Link").args[0]["resume_dex_min_s"] is None
 
 
 def test_held_readings_another_transmitter_cannot_date_are_dropped_with_a_log_line():
