@@ -94,6 +94,10 @@ def test_readings_held_before_the_transmitters_clock_restarted_are_not_posted_at
              if not any(s == sgv and abs(date // 1000 - t) <= 30 for t, s in lives)]
     assert wrong == [], "Nightscout stored readings at times they were not taken (s into the " \
                         "world, mg/dL): %s" % wrong
+    # and the loss is told: the forwarding alarm (low) names it, not only the log
+    told = [e for e in events if e["event"] == "alarm_onset" and e.get("type") == "forwarding"
+            and e.get("reason") == "nightscout_undated"]
+    assert told and told[0]["t_ms"] >= 40 * MIN, told
 
 
 def test_readings_held_before_a_restart_the_link_did_not_notice_are_not_posted_at_its_times():

@@ -39,7 +39,9 @@ NO_LINK = ("no_transmitter", "auth_failed", "rogue", "bond_lost", "leader_silent
            "leader_auth", "not_configured")
 # reasons that follow from another problem of their alarm (an upload outage of two days fills
 # the queue): added beside it they do not sound it again, answered at 10 p.m., at 3 a.m.
-CONSEQUENCES = ("nightscout_queue_full",)
+# (readings held for want of a wall clock and then lost to a transmitter reset: the clock is
+# missing because the server and NTP are out of reach)
+CONSEQUENCES = ("nightscout_queue_full", "nightscout_undated")
 # reasons that are the effect of another of their alarm's while it holds: beside it they
 # do not rename it (the cause is what to fix; answered, it sounds again under that name,
 # as for any new problem); the cause gone, they name it.

@@ -18,6 +18,10 @@
 #   "nightscout_queue_damaged"  a queue file read at start was damaged (flash): the
 #                            readings it held since the copy before are lost to the
 #                            server; clears 30 min later (an event, not a state)
+#   "nightscout_undated"     readings held without a wall time could not be dated (the
+#                            transmitter's clock restarted: forget_held, _date_held; or
+#                            at the boot, held_lost=n from app.persist's own()): lost to
+#                            the server; clears 30 min later
 # Readings without a wall time (the link gives them until the box's clock is
 # set) are held, up to 3 h, and dated by the first reading that has one
 # (same transmitter clock: wall = its wall - its dex_s + dex_s; forget_held() when the
@@ -129,7 +133,7 @@ def _activation(h):
 class NightscoutUploader:
     def __init__(self, cfg, on_condition=None, wifi=None, queue=None, store_path=None,
                  on_server_date=None, log=log_print, on_memory=None, session=None, start_path=None,
-                 held=None):
+                 held=None, held_lost=0):
         c = validate(cfg)
         self._c = c
         self._ctx = http.tls_context(c["ca"]) if c["scheme"] == "https" else None
@@ -146,7 +150,7 @@ class NightscoutUploader:
         self._active = {}
         self._dropped_seen = 0
         self._dropped_s = None  # clock.ms() // 1000 of the last drop seen
-        self._damaged_s = None  # ... of a damaged queue file found at start
+        self._lost = {}  # condition -> clock.ms() // 1000 of readings lost to the server (an event)
         self._held = []  # (dex_s, sgv, trend, None) of readings that came without a wall time
         self._dated = []  # (dex_s, sgv, trend, activation) of those only the queue in RAM has:
         # queued (or held, then dated) since its last save to flash, not yet stored by the server
@@ -172,6 +176,8 @@ class NightscoutUploader:
         if held:
             self._log("nightscout: %d readings without a wall time kept through the reset"
                       % self._take_held(held))
+        if held_lost:   # (app.persist's own() dropped them, and the app said how many)
+            self._lose("nightscout_undated")
 
     def _restore(self, path):
         """Queue the readings saved in path: True, None (no file) or False (corrupt,
@@ -185,7 +191,7 @@ class NightscoutUploader:
                 self.queue.load(f, size)
         except (QueueError, OSError) as e:
             self._log("nightscout: queue file %s ignored: %s" % (path, e))
-            self._damaged_s = clock.ms() // 1000
+            self._lose("nightscout_queue_damaged")
             return False
         self._log("nightscout: %d readings restored from %s" % (len(self.queue), path))
         return True
@@ -297,6 +303,7 @@ class NightscoutUploader:
                 lost += 1  # another transmitter (its clock restarted): no way to date it
         if lost:
             self._log("nightscout: %d readings from before the wall clock could not be dated" % lost)
+            self._lose("nightscout_undated")
         self._held = []
 
     def forget_held(self):
@@ -308,8 +315,13 @@ class NightscoutUploader:
             self._log("nightscout: %d readings without a wall time dropped: the transmitter's "
                       "clock restarted, its wall times cannot date them" % len(self._held))
             self._held = []
+            self._lose("nightscout_undated")
 
     # --- the task ---------------------------------------------------------
+    def _lose(self, name):
+        """Readings lost to the server: `name` raised for _CLEAR_AFTER_S from now."""
+        self._lost[name] = clock.ms() // 1000   # (told at the task's next turn: a minute at most)
+
     def _condition(self, name, active):
         if self._active.get(name, False) != active:
             self._active[name] = active
@@ -488,12 +500,12 @@ class NightscoutUploader:
         elif len(q) < q.capacity // 2 and (self._dropped_s is None
                                            or now_s - self._dropped_s >= _CLEAR_AFTER_S):
             self._condition("nightscout_queue_full", False)
-        if self._damaged_s is not None:
+        for name in list(self._lost):
             # before, only a log line: readings lost with nothing heard or seen
-            gone = now_s - self._damaged_s >= _CLEAR_AFTER_S
-            self._condition("nightscout_queue_damaged", not gone)
+            gone = now_s - self._lost[name] >= _CLEAR_AFTER_S
+            self._condition(name, not gone)
             if gone:
-                self._damaged_s = None
+                del self._lost[name]
 
     async def _save_if_due(self):
         q = self.queue

@@ -38,7 +38,7 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "slot_conflict": "slot in use",
            "nightscout_auth": "secret refused", "network": "network", "mqtt": "mqtt",
            "nightscout": "nightscout", "clock": "no time of day", "factory_reset": "reset",
-           "display": "display", "blocked": "blocked"}
+           "display": "display", "blocked": "blocked", "nightscout_undated": "readings lost"}
 
 # (at_leader: a follower box plays it silently while its leader box sounds it or it
 # was answered there, alarms.gate)

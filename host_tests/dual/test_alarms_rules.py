@@ -2101,6 +2101,22 @@ def test_an_acknowledged_low_sounds_again_when_urgent_low_soon_or_urgent_low_sta
     assert kinds(ev) == [] and alarm(eng, "low")["status"] == "acknowledged"
 
 
+def test_readings_lost_for_want_of_a_clock_beside_the_outage_do_not_sound_it_again():
+    # readings held without a wall time wait for a server or NTP: while the box has no clock,
+    # Nightscout is out of reach too (its Date header would have set it). A transmitter reset
+    # in that outage drops them (nightscout_undated): a consequence of the outage answered
+    # at 10 p.m., not a new problem at 3 a.m.; alone, it sounds (readings lost, untold before)
+    eng = make()
+    eng.set_condition("forwarding", "nightscout_unreachable", True, 0)
+    eng.acknowledge(60)
+    ev = eng.set_condition("forwarding", "nightscout_undated", True, 5 * 3600)
+    assert [e for e in ev if e["type"] == "forwarding"] == [], ev
+    assert alarm(eng, "forwarding")["status"] == "acknowledged"
+    eng = make()
+    ev = eng.set_condition("forwarding", "nightscout_undated", True, 0)
+    assert [e["type"] for e in ev if e["event"] == "alarm_onset"] == ["forwarding"]
+
+
 def test_a_full_upload_queue_beside_the_outage_that_filled_it_does_not_sound_again():
     # a trip without the home Wi-Fi: nightscout_unreachable after 1 h, acknowledged at 10 p.m.;
     # two days on the queue overflows (nightscout_queue_full, a consequence of the same outage)

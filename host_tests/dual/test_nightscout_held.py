@@ -378,3 +378,33 @@ def test_readings_held_before_the_transmitters_clock_restarted_are_dropped_not_d
         n = len(w.logs)
         up.forget_held()                       # nothing held: nothing said
         assert len(w.logs) == n
+
+
+def test_readings_lost_for_want_of_a_date_raise_a_forwarding_notice_for_half_an_hour():
+    # held without a wall time and then undatable (the transmitter's clock restarted, or the
+    # first reading with a wall time is another clock's): lost to Nightscout with a log line
+    # only, a gap on the family's graphs that nothing heard or seen told (as a damaged queue
+    # file was before it raised nightscout_queue_damaged)
+    from test_nightscout_rules import _cleared_after_30_min
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE)
+        for i in range(4):
+            up.submit((10860 + 300 * i, None, 142 + i, 0))
+        up._housekeeping()
+        assert w.raised("nightscout_undated") == []
+        up.forget_held()                       # the link's tx_clock
+        up._housekeeping()
+        assert w.raised("nightscout_undated") == [True]
+        _cleared_after_30_min(w, up, "nightscout_undated")
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE)
+        up.submit((10860, None, 142, 0))
+        w.clock.wall = True
+        up.submit((1260 + 2 * 86400, T, 124, 0, 6, "live"))   # no clock of the held one's
+        up._housekeeping()
+        assert w.raised("nightscout_undated") == [True]
+        assert up.queue.entries() == [(1260 + 2 * 86400, T, 124, 0)]
+    with World(wall=False) as w:                # the boot's: RtcStore.own() dropped some
+        up = w.uploader(store=STORE, held_lost=3)
+        up._housekeeping()
+        assert w.raised("nightscout_undated") == [True]

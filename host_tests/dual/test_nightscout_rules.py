@@ -904,7 +904,7 @@ def test_a_save_cut_by_a_reset_is_recovered_before_the_restore():
         # no file at all: nothing restored, nothing damaged
         w.fs.files = {STORE + ".bak": _image(rd(5))}
         up = w.uploader(store=STORE)
-        assert len(up.queue) == 0 and up._damaged_s is None
+        assert len(up.queue) == 0 and "nightscout_queue_damaged" not in up._lost
         w.fs.calls = []
         up = w.uploader()
         assert w.fs.calls == []

@@ -543,6 +543,19 @@ def test_the_uploaders_held_readings_go_to_rtc_memory_and_come_back_from_it():
         up = one("NightscoutUploader")
         assert up.kw["held"] == b"kept record"
         assert w.app.rtc.held_of() == up.held_image()
+        assert up.kw["held_lost"] == 0
+
+
+def test_held_readings_the_boot_dropped_reach_the_uploader_that_tells_them():
+    # RtcStore.own() dropped the last transmitter's (no other clock dates them): before,
+    # a log line only; the uploader raises nightscout_undated for them
+    cfg = {"transmitter_id": "8G1234", "wifi": WIFI,
+           "nightscout": {"url": "https://my.ns.example", "api_secret": "0123456789abcdef", "ca_file": "ca.pem"}}
+    with World(cfg) as w:
+        w.app.rtc.own = lambda tx: 2
+        wiring._source(w.app)
+        wiring._forwarding(w.app)
+        assert one("NightscoutUploader").kw["held_lost"] == 2
 
 
 class ConfigError(ValueError):
