@@ -502,7 +502,8 @@ class NightscoutUploader:
             self._condition("nightscout_queue_full", False)
         for name in list(self._lost):
             # before, only a log line: readings lost with nothing heard or seen
-            gone = now_s - self._lost[name] >= _CLEAR_AFTER_S
+            # (told once at least: a back-off without a clock waits up to an hour unlooked-after)
+            gone = now_s - self._lost[name] >= _CLEAR_AFTER_S and self._active.get(name, False)
             self._condition(name, not gone)
             if gone:
                 del self._lost[name]

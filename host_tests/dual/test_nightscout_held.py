@@ -408,3 +408,18 @@ def test_readings_lost_for_want_of_a_date_raise_a_forwarding_notice_for_half_an_
         up = w.uploader(store=STORE, held_lost=3)
         up._housekeeping()
         assert w.raised("nightscout_undated") == [True]
+
+
+def test_a_loss_is_told_even_when_the_task_next_looks_after_it_30_min_later():
+    # the task's waits without a clock back off up to an hour without housekeeping (a secret
+    # refused, no usable Date): the 30 min of the notice ran out unseen and it was never raised
+    # (helper-262). Told at the next look, then cleared at the one after
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE)
+        up.submit((10860, None, 142, 0))
+        up.forget_held()
+        w.later(3600)
+        up._housekeeping()
+        assert w.raised("nightscout_undated") == [True]
+        up._housekeeping()
+        assert w.raised("nightscout_undated") == [True, False]
