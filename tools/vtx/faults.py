@@ -23,6 +23,9 @@
 #   sensor_stopped  sensor state 0x01, no session (glucose 1, trend 127)
 #   needs_calibration  sensor state 0x04 (waits for its first calibration)
 #   state_unknown   sensor state 0x2A (a code no table knows)
+#   sensor_error    sensor state 0x12 (temporary sensor issue: Dexcom's "sensor
+#                   error, wait", up to 3 h; no glucose, then it recovers by itself)
+#   excess_noise    sensor state 0x03 (excess noise: no glucose, temporary)
 #   battery_odd     the battery reply has a length no peer documents (11 bytes)
 #   eglucose_reply  GlucoseTx 0x30 is answered with EGlucoseRx 0x4F (18 bytes),
 #                   as CGMBLEKit allows for
@@ -64,7 +67,8 @@ from xorshift import Rng  # noqa: F401  (tools/host; the transmitter uses F.Rng)
 
 PER_WINDOW = ("miss", "cut", "crc", "garbage", "truncate", "slow")
 MODES = ("rogue", "auth_refused", "battery_low", "tx_expired", "warmup", "sensor_failed", "sensor_expired",
-         "sensor_stopped", "needs_calibration", "state_unknown", "battery_odd", "eglucose_reply", "firefly", "phone_slot",
+         "sensor_stopped", "needs_calibration", "state_unknown", "sensor_error", "excess_noise",
+         "battery_odd", "eglucose_reply", "firefly", "phone_slot",
          "g5", "auth_notify", "bonded_unencrypted", "forget_keys", "frame_copy", "backfill_empty")
 NAMES = PER_WINDOW + MODES
 SLOW_MS = 1200

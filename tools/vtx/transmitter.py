@@ -12,7 +12,8 @@ from vtx import wire, faults as F
 W = 300  # seconds between readings
 _STATE_OK = 0x06
 _MODE_STATE = {"warmup": 0x02, "sensor_failed": 0x0B, "sensor_expired": 0x18, "sensor_stopped": 0x01,
-               "needs_calibration": 0x04, "state_unknown": 0x2A}
+               "needs_calibration": 0x04, "state_unknown": 0x2A, "sensor_error": 0x12,
+               "excess_noise": 0x03}
 _HISTORY_WINDOWS = 288  # the transmitter keeps 24 h of readings for backfill
 _CUT_STEPS = 7          # a cut happens at one of the first 7 writes of a session
 
