@@ -32,3 +32,37 @@ def test_a_flash_refusing_writes_sounds_the_device_alarm_and_nothing_else_stops(
     assert low and abs(low[0]["t_ms"] - LOW_SOON_S * 1000) <= 5000, low
     assert [e for e in ev if e["event"] == "reading"][-1]["t_ms"] > LOW_SOON_S * 1000
     assert not [e for e in ev if e["event"] == "reset"]
+
+
+# helper-263: a settings save from the setup page (the real server, over HTTP: simboot
+# phone_posts) while the flash refuses writes. The person saving is told (HTTP 500, "Not
+# saved"), the box does not restart onto settings it could not keep, and what was configured
+# (alarm thresholds, Wi-Fi, the admin password) is still there at the next boot; once the
+# flash takes writes again the same save goes through and restarts the box.
+SAVED = {"board": "esp32-devkitc", "transmitter_id": "8G1234", "admin_password": "chaos-admin-pw",
+         "wifi": [{"ssid": "home", "password": "password123"}], "alarms": {"urgent_low": 60, "low": 80}}
+
+
+def test_a_settings_save_the_flash_refuses_is_told_and_loses_nothing(tmp_path):
+    import json
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(SAVED))
+    ev, _ = sim(tmp_path, 1.5, inject={"flash_refuses_at_s": [[FROM_S, 3600]],
+                                       "phone_posts": [[2400, {"off_s": 0}, True], [4000, {"off_s": 0}, True]],
+                                       "reset_at_s": 3000},
+                CONFIG=str(config), SETUP_PORT=free_port())
+    posts = [e for e in ev if e["event"] == "phone_clock"]
+    assert [(p["at_s"], p["http"], p["save"]) for p in posts] == [(2400, 500, False), (4000, 200, True)], posts
+    assert [e["path"] for e in ev if e["event"] == "flash_refused" and e["t_ms"] == 2400000] \
+        == ["config.json.tmp", "config.json.tmp"]   # its open, then the clean-up's remove
+    resets = [e["t_ms"] for e in ev if e["event"] == "reset"]
+    assert resets[0] == 3000000 and len(resets) == 2 and 4000000 < resets[1] <= 4010000, resets
+    kept = json.loads((flash / "config.json").read_text())
+    assert {k: kept["alarms"][k] for k in SAVED["alarms"]} == SAVED["alarms"], kept
+    assert [(w["ssid"], w["password"]) for w in kept["wifi"]] == [("home", "password123")], kept
+    for key in ("admin_password", "transmitter_id"):
+        assert kept.get(key) == SAVED[key], (key, kept)
+    # the boot at 3000 s (inside the refusal, before the good save) ran on those settings
+    assert not [e for e in ev if e["event"] == "config_problems"], "nothing lost, nothing to report"
