@@ -21,6 +21,8 @@ After a cut, `recover(path)` finishes or undoes the save:
     step 2), during step 1: the temp file may then be half written, and it is
     rolled forward all the same, for the caller's validation to judge.
 Returns "ok", "discarded", "rolled_forward" or "missing" (no `path`, no temp).
+A step 3 the flash refuses (OSError, no cut) puts `path.bak` back as `path` and drops
+the temp file where the flash lets it: a save reported as failed is not rolled forward.
 The caller (app.config) validates what it then reads and falls back to
 `path.bak` when `path` is unreadable.
 """
@@ -87,13 +89,25 @@ def _write_atomic(path, data):
     except OSError:
         # a part-written copy (the flash full) would hold the room the next save
         # needs until this file is saved again or the next boot; a complete one,
-        # left by a failed rename below, is kept: recover() rolls it forward
+        # left by a failed rename below that could not be undone, is kept: recover() rolls it forward
         remove_if_present(tmp)
         raise
-    if exists(path):
+    moved = exists(path)
+    if moved:
         remove_if_present(path + BAK)
         os.rename(path, path + BAK)
-    os.rename(tmp, path)
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        # the flash refused the last step (no cut: code runs on): the old file back, so a
+        # save its caller reports as failed is not rolled forward by recover() at a boot
+        if moved:
+            try:
+                os.rename(path + BAK, path)
+                remove_if_present(tmp)
+            except OSError:
+                pass   # then recover() completes the save at the next boot, and says so
+        raise
     sync = getattr(os, "sync", None)  # ESP32 littlefs commits on close; POSIX hosts may buffer
     if sync is not None:
         try:

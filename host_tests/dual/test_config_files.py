@@ -155,6 +155,32 @@ def test_saving_while_the_box_runs_on_its_previous_copy_never_loses_both():
     assert config.load(path + ".bak")[0]["transmitter_id"] == "8G0002"
 
 
+def test_a_save_whose_last_rename_the_flash_refuses_leaves_the_old_settings():
+    # (helper-263) the setup page answers a refused save "Not saved ... Nothing was
+    # changed"; when the flash refused only the last step (tmp -> config.json, a worn
+    # flash failing now and then), the old file had been moved aside and recover()
+    # rolled the refused save forward at the next boot, with the `device` alarm
+    # (config: "an interrupted save was completed"): settings the person was told were
+    # not saved came into force at some later reset, perhaps at night
+    path = _fresh("lastrename.json")
+    _write(path, config.dumps(_cfg("8G0001")))
+    real = fsutil.os
+    fsutil.os = _StepOs(3, OSError(5))   # remove .bak, rename to .bak, rename .tmp: the 3rd
+    try:
+        config.save(path, _cfg("8G0002"))
+        saved = True
+    except OSError:
+        saved = False
+    finally:
+        fsutil.os = real
+        fsutil.failed_writes = 0
+    assert not saved
+    cfg, problems = config.load(path)   # the next boot
+    assert cfg["transmitter_id"] == "8G0001", problems
+    assert not any(p.startswith(path) for p in problems), problems
+    assert not _exists(path + ".tmp")
+
+
 def test_half_written_temp_file_is_ignored():
     path = _fresh("d.json")
     full = config.dumps(_cfg("8G0003"))
