@@ -779,18 +779,23 @@ def test_a_real_follower_world_sounds_when_the_leader_goes_away():
     assert chaos.check_world(w, events, console, error) == {}
 
 
-def _gated_fall_world(hours, down=(), resets=None):
+def _gated_fall_world(hours, down=(), resets=None, hung=(), poll_s=30):
     """A gated follower (default settings, polling every 30 s) and its leader stand-in with
     its own engine, over a fall spliced in from minute 30 that stays under 55 for 40 min;
-    the leader off the network in `down` ([[a_s, b_s]]), resetting as `resets` says."""
+    the leader off the network in `down` ([[a_s, b_s]]), its host not answering in `hung`
+    (round 26), resetting as `resets` says."""
     w = chaos.draw_world(3, hours / 24)
     fall = [90, 80, 70, 60, 50, 45, 45, 45, 45, 45, 45, 45, 50, 60, 80, 100]
     w.update(radio={}, faults="", silent=[], modes=[], absence=None, forward={}, gated=True, start=0,
-             follower={"poll_s": 30, "silent_min": 15, "silent": [], "down": [list(x) for x in down]})
+             follower={"poll_s": poll_s, "silent_min": 15, "silent": [], "down": [list(x) for x in down]})
     w["config"] = dict(w["config"], role="follower", wifi=[chaos.WIFI], alarms={},
-                       follow={"url": "http://127.0.0.1:0", "poll_s": 30, "silent_min": 15, "sound": "unanswered"})
+                       follow={"url": "http://127.0.0.1:0", "poll_s": poll_s, "silent_min": 15,
+                               "sound": "unanswered"})
     w["inject"] = {"leader": {"port": 0, "silent_at_s": [], "down_at_s": [list(x) for x in down], "engine": True},
                    "trace_splice": [6, fall]}
+    if hung:
+        w["follower"]["hung"] = [list(x) for x in hung]
+        w["inject"]["leader"]["hung_at_s"] = [list(x) for x in hung]
     if resets:
         w["inject"]["leader"]["resets"] = resets
     return w
@@ -893,6 +898,96 @@ def test_a_gated_follower_sounds_what_it_played_silently_once_the_leader_is_gone
     assert all(b <= 2700 * 1000 + stale for a, b in quiet if a < 3600 * 1000), quiet
     assert chaos.check_world(w, events, console, error) == {}
     assert w["_gate45"][1] == 1   # 45b judged the span
+
+
+# --- round 26: the leader's host not answering ---------------------------------------------
+def test_leader_hung_draws_leave_the_old_draws_alone_and_take_the_leaders_own_spans(monkeypatch):
+    # seeds under ROUND26_FROM draw nothing from the round-26 stream; from it, in half the follower
+    # worlds whose leader goes off the network, spans of it hang instead of refusing: the same
+    # spans (round 3's and round 24's), told to the stand-in (hung_at_s) and still the leader's
+    # unreachable ones for the checks; the router's spans keep refusing
+    for seed in range(chaos.ROUND26_FROM - 60, chaos.ROUND26_FROM):
+        w = chaos.draw_world(seed, 1)
+        assert "hung26" not in w and "hung_at_s" not in (w["inject"].get("leader") or {})
+        assert "hung" not in (w.get("follower") or {})
+    seeds = range(chaos.ROUND26_FROM, chaos.ROUND26_FROM + 250)
+    drawn = {s: chaos.draw_world(s, 1) for s in seeds}
+    hung = {s: w for s, w in drawn.items() if w.get("hung26")}
+    assert len(hung) >= 8 and any(w["gated"] for w in hung.values())
+    assert any(w["down24"]["kind"] == "leader_hung" for w in hung.values() if w.get("down24"))
+    assert all("hung" not in w["follower"] for w in drawn.values() if w.get("follower") and not w["hung26"])
+    monkeypatch.setattr(chaos, "draw_leader_hung", lambda seed, w, end_s: None)
+    for s, w in hung.items():
+        f, leader = w["follower"], w["inject"]["leader"]
+        assert f["hung"] and leader["hung_at_s"] == f["hung"] and leader["down_at_s"] == f["down"]
+        assert "leader_hung=" in chaos.summary(w)
+        before = chaos.draw_world(s, 1)
+        assert chaos._merge(f["down"] + f["hung"]) == before["follower"]["down"]
+        assert chaos.leader_unreachable(w) == chaos.leader_unreachable(before)
+        # the rest of the world is what it was without round 26
+        for x in (w, before):
+            x.pop("hung26", None)
+            x["follower"].pop("hung", None)
+            x["follower"]["down"] = x["inject"]["leader"]["down_at_s"] = None
+            x["inject"]["leader"].pop("hung_at_s", None)
+            if x.get("down24"):
+                x["down24"]["kind"] = "leader_off" if x["down24"]["kind"] == "leader_hung" else x["down24"]["kind"]
+        assert json.loads(json.dumps(w)) == json.loads(json.dumps(before))
+
+
+def test_45b_and_9_judge_a_hung_leaders_span_as_an_unreachable_one():
+    # a hand-made gated follower (poll_s 60) whose leader's host stops answering at minute 200
+    # (round 26): 45b's sooner bound holds there, a poll, two retries and three whole request
+    # timeouts (15 s each: a host that does not answer), a tick and REACT_MS after it
+    values = [120] * 62
+    s = {"urgent_low": 55, "urgent_low_snooze": 15, "stale_minutes": 10}
+    a = 200 * MIN
+    w = _follower_world(gated=True, hung=[[200 * 60, 260 * 60]])
+    assert chaos.leader_unreachable(w) == [[200 * 60, 260 * 60]]
+    give_up = (60 + 2 * 15 + 5) * 1000 + 3 * 15000 + chaos.REACT_MS
+    assert chaos.give_up_ms(w) == give_up and chaos.FOLLOW_TIMEOUT_MS == 15000   # forward.follower TIMEOUT_S
+
+    def gate45b(events):
+        return [x for x in chaos.check_gate(w, events, s, 300 * MIN, values) if x[1].startswith("45b")]
+    timely = [sound(190 * MIN, "at_leader", "low"), sound(a + give_up - 1000, "medium", "low")]
+    assert gate45b(timely) == []
+    late = [sound(190 * MIN, "at_leader", "low"), sound(a + give_up + 1000, "medium", "low")]
+    v = gate45b(late)
+    assert len(v) == 1 and v[0][0] == a + give_up and "unreachable from t=%d" % a in v[0][1], v
+    # 9 (not gated): leader_silent by silent_min, two polls and two requests' timeouts
+    plain = _follower_world(silent_min=10, hung=[[3600, 3600 + 40 * 60]])
+    due = 3600 * 1000 + (10 * 60 + 2 * 60) * 1000 + 2 * chaos.FOLLOW_TIMEOUT_MS + chaos.REACT_MS
+    assert chaos.check_follower_silent(plain, [onset(due - 1000, "link", "leader_silent")], 300 * MIN) == []
+    v = chaos.check_follower_silent(plain, [onset(due + 1000, "link", "leader_silent")], 300 * MIN)
+    assert len(v) == 1 and v[0][0] == due, v
+
+
+def test_a_gated_follower_sounds_what_it_played_silently_once_the_leaders_host_stops_answering():
+    # round 26: the world of the test above, the leader's host taking connections from minute 45
+    # and never answering (simboot leader_hang): each of the follower's requests waits its whole
+    # timeout (15 s), where a leader off refuses at once. The follower, which plays the alarm
+    # silently on the leader's word, gives it up after a poll and two retries without a report
+    # and sounds it within 45b's bound for that (give_up_ms: the poll, the retries, three
+    # timeouts, a tick, REACT_MS); with poll_s 60 that is sooner than the report's staleness
+    w = _gated_fall_world(1.25, hung=[[2700, 3600]], poll_s=60)
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert [e for e in events if e.get("event") == "leader"] == [
+        {"event": "leader", "up": False, "hung": True, "t_ms": 2700000}]
+    assert "follow: TimeoutError" in console and "refused" not in console, console[-3000:]
+    assert "no word from the leader" in console, console[-3000:]
+    quiet = chaos.at_leader_spans(chaos.follower_events(events), 10 ** 9)
+    assert any(a <= 2700 * 1000 < b for a, b in quiet), quiet   # silent when the leader hung
+    assert chaos.give_up_ms(w) < chaos.stale_ms(w)
+    ended = [b for a, b in quiet if a <= 2700 * 1000 < b][0]
+    assert ended <= 2700 * 1000 + chaos.give_up_ms(w), (ended - 2700 * 1000, chaos.give_up_ms(w))
+    assert chaos.check_world(w, events, console, error) == {}
+    assert w["_gate45"][1] == 1   # 45b judged the span
+    w["hung26"] = True
+    assert chaos.hung26_seen(w, events, console) == (1, 1, 1)   # the soak's log line
+    # (seed 7201) a console line's time counts from its boot: a boot that began at 2000 s
+    moved = "0 I boot 1 (reset cause 1)\n0 I boot 2 (reset cause 2)\n715000 I follow: TimeoutError:  from x\n"
+    assert chaos.hung26_seen(w, [{"event": "reset", "t_ms": 2000000}], moved) == (1, 1, 0)
 
 
 def test_a_leader_in_a_reset_loop_still_wakes_the_gated_follower():

@@ -609,6 +609,15 @@ Round 25 (draw_round25, its own stream, seeds from 5266 only): in half the world
  before the calendar's start; a 2-s handshake, lwIP's send queue under it). No new bound: the uploads' invariants hold as over HTTP; invariant
  5 adds that what Nightscout stored came through a TLS handshake.
 
+Round 26 (draw_leader_hung, its own stream, seeds from 5801 only): in half the follower worlds whose
+ leader goes off the network (rounds 3 and 24), its host does not answer there instead of refusing:
+ each such span hangs with probability 0.7, the connection taken or its SYN unanswered and never an
+ answer (simboot leader_hang), so the follower's requests wait their whole timeout (forward.follower
+ TIMEOUT_S) and its retries while it plays an alarm silently on the leader's word (RETRY_S) are
+ spent on them. The spans, times and every other draw are as before. No new invariant: 8, 9 and
+ 45 judge them as the leader's unreachable spans; their bounds allow a request's timeout a poll
+ (45b's give_up_ms three).
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -831,6 +840,7 @@ def draw_world(seed, days):
     draw_gate(seed, w, end_s)       # round 22: a follower that sounds only what its leader leaves unanswered
     draw_leader_loop(seed, w, end_s)   # round 23: that leader in a reset loop
     draw_leader_down(seed, w, end_s)   # round 24: that leader unreachable while the follower waits on it
+    draw_leader_hung(seed, w, end_s)   # round 26: the leader's host off the network not answering
     draw_round25(seed, w, end_s)    # round 25: Nightscout over HTTPS
     fit_follow_poll(w)
     return w
@@ -2360,6 +2370,45 @@ def draw_round25(seed, w, end_s):
                         and (inj.get("ntp") or inj.get("ntp_script") or not inj.get("calendar")))
 
 
+ROUND26_KEY = 0x26A11E     # the round-26 stream: random.Random(seed ^ ROUND26_KEY)
+ROUND26_FROM = 5801        # seeds 1-5800: their worlds stay as they were (the highest run or under way, 5790)
+HUNG26_P = 0.5             # of the follower worlds whose leader goes off the network
+HUNG26_SPAN_P = 0.7        # each of its spans off the network, in such a world
+
+
+def draw_leader_hung(seed, w, end_s):
+    """Round 26, from its own stream (drawn after rounds 3 and 24 made the leader's spans off the
+    network, which it keeps; no other draw changes): in half the follower worlds whose leader goes
+    off the network, its host does not answer there instead of refusing: each span (round 24's
+    too, kind leader_hung then) hangs with HUNG26_SPAN_P, the connection taken or its SYN left
+    unanswered, never an answer (simboot leader_hang). The follower's requests then wait their
+    whole timeout (forward.follower TIMEOUT_S), as a powered-off host makes them on a real LAN:
+    before, every span refused at once and that wait was never exercised. The router's spans
+    (inject wifi_down_at_s) still refuse: the follower's own Wi-Fi is down there. No new
+    invariant: the spans are the leader's unreachable ones (leader_unreachable) for 8, 9 and 45,
+    whose bounds allow one request's timeout a poll (45b's give_up_ms, three). Seeds under
+    ROUND26_FROM draw nothing (not even a key, nor w's hung26)."""
+    if seed < ROUND26_FROM or not w.get("follower"):
+        return
+    ex = random.Random(seed ^ ROUND26_KEY)
+    p = ex.random()
+    f = w["follower"]
+    w["hung26"] = False
+    if p >= HUNG26_P or not f["down"]:
+        return
+    pick = [ex.random() < HUNG26_SPAN_P for _ in f["down"]]
+    hung = [x for x, h in zip(f["down"], pick) if h]
+    if not hung:
+        return
+    f["down"] = [x for x, h in zip(f["down"], pick) if not h]
+    f["hung"] = hung
+    w["inject"]["leader"].update(down_at_s=f["down"], hung_at_s=hung)
+    w["hung26"] = True
+    d = w.get("down24")
+    if d and d["kind"] == "leader_off" and any(a <= d["at_s"] and d["end_s"] <= b for a, b in hung):
+        d["kind"] = "leader_hung"
+
+
 def draw_round13(seed, w, end_s):
     """Round 13, from its own stream (what seeds drew before is unchanged). (1) In a 13-day world (round
     12's): a reset (machine.reset(): ticks_ms starts again at 0) or a power cut BEFORE_WRAP_S before the
@@ -2623,6 +2672,8 @@ def summary(w):
         parts.append("FOLLOWER poll=%ds silent_min=%d leader_silent=%s leader_down=%s" % (
             f["poll_s"], f["silent_min"], "+".join("%dm" % ((b - a) // 60) for a, b in f["silent"]) or "-",
             "+".join("%dm" % ((b - a) // 60) for a, b in f["down"]) or "-"))
+        if f.get("hung"):   # round 26
+            parts.append("leader_hung=" + "+".join("%dm@%dm" % ((b - a) // 60, a // 60) for a, b in f["hung"]))
     inj = {k: v for k, v in w["inject"].items() if k not in ("faults_at_s", "adc_at_s", "wifi_down_at_s",
                                                              "power_cut_at_s", "leader", "queue_damage_at_s",
                                                              "save_cut_at_s", "config_save_at_s",
@@ -4351,7 +4402,7 @@ def check_https25(w, events, end_ms):
 
 
 # --- follower worlds ------------------------------------------------------------------
-FOLLOW_TIMEOUT_MS = 15000   # forward.follower.TIMEOUT_S: one request's longest wait
+FOLLOW_TIMEOUT_MS = _fw_const("forward/follower.py", "TIMEOUT_S") * 1000   # 15 s: one request's longest wait
 NO_DATA_GRACE_S = _fw_const("alarms/engine.py", "NO_DATA_GRACE_S")   # 60: no_data's grace past its minutes
 
 
@@ -4384,9 +4435,35 @@ FOLLOWER_CLOCK_OFF_S = 300
 
 
 def leader_unreachable(w):
-    """[[a_s, b_s]] where the follower cannot reach the leader: it is off the network,
-    or the home's router is off."""
-    return _merge([list(x) for x in w["follower"]["down"]] + [list(x) for x in w["inject"].get("wifi_down_at_s") or ()])
+    """[[a_s, b_s]] where the follower cannot reach the leader: it is off the network
+    (refusing, or round 26's host that does not answer), or the home's router is off."""
+    f = w["follower"]
+    return _merge([list(x) for x in f["down"] + f.get("hung", [])]
+                  + [list(x) for x in w["inject"].get("wifi_down_at_s") or ()])
+
+
+def hung26_seen(w, events, console):
+    """(spans, timed out in, given up in): round 26's hung spans, and how many of them saw the
+    follower log a request's timeout, and its giving up of the leader's word, from the span's
+    start to a request's timeout past its end (the follower logs an error when it changes, so a
+    span counts once however many requests waited). A console line's time is the firmware
+    clock since its boot, moved as console_problems moves it."""
+    spans = [(a * 1000, b * 1000 + FOLLOW_TIMEOUT_MS) for a, b in w["follower"].get("hung", ())]
+    resets = [e["t_ms"] for e in events if e.get("event") == "reset"]
+    lines, offset, boots = [], 0, 0
+    for line in console.splitlines():
+        head, _, rest = line.partition(" ")
+        if not head.isdigit():
+            continue
+        if rest.startswith("I boot "):
+            boots += 1
+            offset = resets[boots - 2] if 2 <= boots <= len(resets) + 1 else offset
+        if " follow: " in line:
+            lines.append((int(head) + offset, rest))
+
+    def seen(text):
+        return sum(1 for a, b in spans if any(a <= t < b and text in x for t, x in lines))
+    return len(spans), seen("follow: TimeoutError"), seen("follow: no word from the leader")
 
 
 def settings_lost_ms(w, end_ms):
@@ -4501,10 +4578,12 @@ def give_up_ms(w):
     """45b's bound from the leader going away while the follower already plays an alarm silently
     on its word (forward.follower._next_s): the first poll that fails starts within poll_s, then
     RETRIES retries min(RETRY_S, poll_s) apart; each of the RETRIES + 1 requests takes at most
-    the follower's timeout (the chaos world refuses the connection at once, the leader off or
-    the router off alike: simboot leader_serve closes the loopback server; the firmware's
-    worst case, a host that does not answer, is TIMEOUT_S), then a tick and REACT_MS (which
-    also holds the last poll before the leader went away, its pause and its own requests)."""
+    the follower's timeout (a host that does not answer: round 26's hung leader, simboot
+    leader_hang, makes each wait all of TIMEOUT_S; the leader off or the router off refuse at
+    once; a poll's alarms' request is made only after its entries' was answered, and a poll
+    that has it answered and its alarms' not, ALARMS_TIMEOUT_S later, is under way at a, so
+    counts as the first), then a tick and REACT_MS (which also holds the last poll before the
+    leader went away, its pause and its own requests)."""
     p = w["follower"]["poll_s"]
     return (p + RETRIES * min(RETRY_S, p) + TICK_S) * 1000 + (RETRIES + 1) * FOLLOW_TIMEOUT_MS + REACT_MS
 
@@ -6767,6 +6846,9 @@ def soak(worlds, keep=True, log=print):
                     "at_leader inside its absences" % (
                         sum(1 for a, _ in away if any(x <= a < y for x, y in quiet)),
                         sum(max(0, min(b, y) - max(a, x)) for a, b in away for x, y in quiet) / MIN))
+        if w.get("hung26"):   # round 26: did the follower's requests wait on the hung host?
+            log("    26 hung leader: %d spans, %d with a request of the follower's timing out, %d with the "
+                "leader's word given up (no answer at 3 polls)" % hung26_seen(w, events, console))
         socks = [e for e in events if e.get("event") == "heap" and "sockets" in e]
         refused = [e for e in events if e.get("event") == "socket_refused"]
         if socks or refused:

@@ -825,7 +825,7 @@ def damage_files():
         emit({"event": "rtc_damaged", "size": len(data), "offsets": offsets})
 
 
-LEADER = {"history": None, "api": None, "alarms": None}
+LEADER = {"history": None, "api": None, "alarms": None, "hung": None}
 LEADER_TICK_S = 5   # main.TICK_S: the leader box's alarm task's round
 HEALTHY_S = 1800     # main.HEALTHY_AFTER_S: uptime after which a reset loop counts as over
 
@@ -938,6 +938,27 @@ def leader_close():
     taken (EADDRINUSE): the server task's coroutine is made to run its own close."""
     api, LEADER["api"] = LEADER["api"], None
     _close_server(api and api.app)
+    leader_unhang()
+
+
+def leader_hang(port):
+    """The leader's host there but not answering (inject leader hung_at_s): a listener on its
+    port that accepts nothing. The host's kernel completes the first connections' handshakes
+    (the backlog: they connect, and their request is never read) and leaves the SYNs of the next
+    unanswered (their connect hangs): a follower's request waits its whole timeout either way."""
+    sock = _host_socket()
+    s = sock.socket(sock.AF_INET, sock.SOCK_STREAM)
+    s.setsockopt(sock.SOL_SOCKET, sock.SO_REUSEADDR, 1)
+    s.bind(sock.getaddrinfo("127.0.0.1", port)[0][-1])
+    s.listen(1)
+    LEADER["hung"] = s
+
+
+def leader_unhang():
+    """Close the hung listener (leader_hang), if any: the connections it held are reset."""
+    s, LEADER["hung"] = LEADER["hung"], None
+    if s is not None:
+        s.close()
 
 
 SETUP_SRV = {"web": None}
@@ -977,7 +998,10 @@ def _close_server(mdot):
 def leader_serve(app, spec):
     """At each boot of the follower: the leader's LAN API on 127.0.0.1:port, off
     (connection refused) during spec["down_at_s"] spans (the leader unplugged or
-    off the network) and the router's outages (inject wifi_down_at_s)."""
+    off the network) and the router's outages (inject wifi_down_at_s), hung (the
+    connection taken or its SYN unanswered, no answer ever: leader_hang) during
+    spec["hung_at_s"] spans (a leader host that does not answer: powered off on a
+    LAN that drops its packets, or its server stuck) where the router is up."""
     import asyncio
     from forward.lanapi import LanApi
     if spec.get("own_clock"):   # round 8: the leader's Date is its own clock, not the follower's
@@ -988,24 +1012,40 @@ def leader_serve(app, spec):
         # the home's router off cuts the follower from the leader too: the fake Wi-Fi
         # does not stop loopback sockets, and the follower polls without asking it
         down = sorted(list(spec.get("down_at_s") or ()) + list(OPTS["inject"].get("wifi_down_at_s") or ()))
+        hung = sorted(spec.get("hung_at_s") or ())
         while True:
             now_s = _now_ms() // 1000
             if _in_spans(now_s, down):
+                leader_unhang()   # (the router off: refused, as before)
                 nxt = max(b for a, b in down if a <= now_s < b)
                 # to the span's end itself: the leader is another box, on the world's
                 # clock, not late by the follower's blocking calls at boot (board_time)
                 await asyncio.sleep_ms(max(0, nxt * 1000 - _now_ms()))
                 continue
+            if _in_spans(now_s, hung):
+                nxt = min([max(b for a, b in hung if a <= now_s < b)] + [a for a, b in down if a > now_s])
+                if LEADER["hung"] is None:
+                    leader_hang(int(spec["port"]))
+                await asyncio.sleep_ms(max(0, nxt * 1000 - _now_ms()))
+                leader_unhang()
+                continue
             LEADER["api"] = api = LanApi({"port": int(spec["port"])}, LEADER["history"], log=lambda m: None,
                                          alarms=LEADER["alarms"])   # round 22: its engine's, when it has one
             server = asyncio.create_task(_world(api.run(host="127.0.0.1")))   # another box's sockets
-            later = [a for a, b in down if a > now_s]
+            later = [a for a, b in down + hung if a > now_s]
             if not later:
                 await server
                 return
             await asyncio.sleep_ms(max(0, min(later) * 1000 - _now_ms()))
-            emit({"event": "leader", "up": False})
+            now_s = _now_ms() // 1000
+            hang = _in_spans(now_s, hung) and not _in_spans(now_s, down)
+            ev = {"event": "leader", "up": False}
+            if hang:
+                ev["hung"] = True
+            emit(ev)
             leader_close()
+            if hang:   # at once: not a second of refusals first
+                leader_hang(int(spec["port"]))
             await asyncio.sleep(1)
             server.cancel()
             api = server = None
@@ -1185,7 +1225,8 @@ def inject(app, boots):
     {"queue_damage_at_s": [t, [[fraction, xor], ...]]} resets the board at t and damages
     the Nightscout queue file before the next boot (damage_queue());
     {"leader": {"port": p, "silent_at_s": [[a, b]], "down_at_s": [[a, b]]}} runs a leader
-    box stand-in for a follower configuration (leader_feed(), leader_serve()); with
+    box stand-in for a follower configuration (leader_feed(), leader_serve(); "hung_at_s":
+    [[a, b]] where its host takes connections and never answers, leader_hang()); with
     "engine": true it has its own alarm engine and serves its alarms (leader_engine()),
     with "resets": [a_s, b_s, every_s] that engine goes through a reset loop;
     {"flash_refuses_at_s": [[a, b], ...], "flash_errno": n} the board's flash refuses
