@@ -1141,6 +1141,23 @@ def test_a_damaged_queue_must_be_refused_logged_and_never_uploaded():
     assert chaos.check_queue_damage(w, reads + [held], "", []) == []
 
 
+def test_nightscout_delivery_inside_a_dns_outage_to_the_end_after_rtc_memory_was_damaged():
+    # (seed 7201) a DNS outage from minute 10 to past the end, and a reset at minute 30 that found
+    # RTC memory damaged (rtc_damaged): the box lost the server's address it kept there (as at a
+    # power cut, 2717's rule) and can look it up no more, so what came from then on is not owed;
+    # what came before is (the address it had), and so is all of it without the damage
+    ev = [dict(reading(m * MIN, 120), unix_s=1700000000 + m * 60) for m in range(0, 60, 5)]
+    dates = [e["unix_s"] * 1000 for e in ev]
+    w = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:6], inject={"dns_silent_at_s": [[10 * 60, 300 * 60]]})
+    damage = [{"event": "reset", "t_ms": 30 * MIN, "cause": 2}, {"event": "rtc_damaged", "t_ms": 30 * MIN}]
+    damaged = sorted(ev + damage, key=lambda e: e["t_ms"])
+    assert chaos.check_nightscout_delivery(w, damaged, 200 * MIN, []) == []
+    assert len(chaos.check_nightscout_delivery(w, sorted(ev + damage[:1], key=lambda e: e["t_ms"]),
+                                               200 * MIN, [])) == 1
+    w["_ns_dates"] = dates[:2] + dates[3:6]   # the one at 10 min, before the damage: owed
+    assert len(chaos.check_nightscout_delivery(w, damaged, 200 * MIN, [])) == 1
+
+
 def test_nightscout_delivery_after_a_damaged_queue_file_spares_two_saves():
     # seed 530: the .bak the box falls back to is one save older than the damaged file
     ev = [dict(reading(m * MIN, 120), unix_s=1700000000 + m * 60) for m in range(0, 60, 5)]

@@ -4154,11 +4154,12 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     owed_until = min(owed_until, lost_ms)
     # (seed 2717) and what was still queued then goes with them: the box forwards no more.
     # Inside a DNS outage that reaches the loss (or, seed 4341, the boot that forwards no
-    # more), after a power cut in it (RTC memory and the kept server address gone) the box
-    # could not deliver what came in between
+    # more; or the end), after a power cut in it (RTC memory and the kept server address
+    # gone; seed 7201: a reset that found RTC memory damaged, state_lost) the box could not
+    # deliver what came in between
     for a, b in dns_bad:
         if a * 1000 <= ns_end <= b * 1000:
-            cuts_in = [c for c, _ in power_offs(events) if a * 1000 <= c <= ns_end]
+            cuts_in = sorted(c for c, _ in state_lost(events) if a * 1000 <= c <= ns_end)
             if cuts_in:
                 owed_until = min(owed_until, cuts_in[0])
     # (seed 2764) what was still queued at the boot that forwards no more is never sent;
