@@ -2101,15 +2101,21 @@ def test_an_acknowledged_low_sounds_again_when_urgent_low_soon_or_urgent_low_sta
     assert kinds(ev) == [] and alarm(eng, "low")["status"] == "acknowledged"
 
 
+def _beside_an_answered_outage(reason, at_s):
+    """nightscout_unreachable raised and acknowledged, then `reason` raised at at_s: the
+    engine and that raise's events."""
+    eng = make()
+    eng.set_condition("forwarding", "nightscout_unreachable", True, 0)
+    eng.acknowledge(60)
+    return eng, eng.set_condition("forwarding", reason, True, at_s)
+
+
 def test_readings_lost_for_want_of_a_clock_beside_the_outage_do_not_sound_it_again():
     # readings held without a wall time wait for a server or NTP: while the box has no clock,
     # Nightscout is out of reach too (its Date header would have set it). A transmitter reset
     # in that outage drops them (nightscout_undated): a consequence of the outage answered
     # at 10 p.m., not a new problem at 3 a.m.; alone, it sounds (readings lost, untold before)
-    eng = make()
-    eng.set_condition("forwarding", "nightscout_unreachable", True, 0)
-    eng.acknowledge(60)
-    ev = eng.set_condition("forwarding", "nightscout_undated", True, 5 * 3600)
+    eng, ev = _beside_an_answered_outage("nightscout_undated", 5 * 3600)
     assert [e for e in ev if e["type"] == "forwarding"] == [], ev
     assert alarm(eng, "forwarding")["status"] == "acknowledged"
     eng = make()
@@ -2121,10 +2127,7 @@ def test_a_full_upload_queue_beside_the_outage_that_filled_it_does_not_sound_aga
     # a trip without the home Wi-Fi: nightscout_unreachable after 1 h, acknowledged at 10 p.m.;
     # two days on the queue overflows (nightscout_queue_full, a consequence of the same outage)
     # and sounded the answered alarm again, at whatever hour that was (helper-152)
-    eng = make()
-    eng.set_condition("forwarding", "nightscout_unreachable", True, 0)
-    eng.acknowledge(60)
-    ev = eng.set_condition("forwarding", "nightscout_queue_full", True, 50 * 3600)
+    eng, ev = _beside_an_answered_outage("nightscout_queue_full", 50 * 3600)
     assert [e for e in ev if e["type"] == "forwarding"] == [], ev
     a = alarm(eng, "forwarding")
     assert a["status"] == "acknowledged" and a["reason"] == "nightscout_unreachable", a
