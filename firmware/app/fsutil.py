@@ -21,8 +21,9 @@ After a cut, `recover(path)` finishes or undoes the save:
     step 2), during step 1: the temp file may then be half written, and it is
     rolled forward all the same, for the caller's validation to judge.
 Returns "ok", "discarded", "rolled_forward" or "missing" (no `path`, no temp).
-A step 3 the flash refuses (OSError, no cut) puts `path.bak` back as `path` and drops
-the temp file where the flash lets it: a save reported as failed is not rolled forward.
+A step 3 the flash refuses (OSError, no cut) puts `path.bak` back as `path` (when step 2
+moved it) and drops the temp file where the flash lets it: a save reported as failed is
+not rolled forward.
 The caller (app.config) validates what it then reads and falls back to
 `path.bak` when `path` is unreadable.
 """
@@ -99,14 +100,15 @@ def _write_atomic(path, data):
     try:
         os.rename(tmp, path)
     except OSError:
-        # the flash refused the last step (no cut: code runs on): the old file back, so a
-        # save its caller reports as failed is not rolled forward by recover() at a boot
-        if moved:
-            try:
+        # the flash refused the last step (no cut: code runs on): the old file back and the
+        # new one dropped, so a save its caller reports as failed is not rolled forward by
+        # recover() at a boot (no old file: the previous copy, .bak, is the caller's)
+        try:
+            if moved:
                 os.rename(path + BAK, path)
-                remove_if_present(tmp)
-            except OSError:
-                pass   # then recover() completes the save at the next boot, and says so
+            remove_if_present(tmp)
+        except OSError:
+            pass   # then recover() completes the save at the next boot, and says so
         raise
     sync = getattr(os, "sync", None)  # ESP32 littlefs commits on close; POSIX hosts may buffer
     if sync is not None:

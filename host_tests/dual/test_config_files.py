@@ -181,6 +181,43 @@ def test_a_save_whose_last_rename_the_flash_refuses_leaves_the_old_settings():
     assert not _exists(path + ".tmp")
 
 
+class _RefusedTmpRename(_StepOs):
+    """The real os, except that renaming the temp file into place raises OSError(5)."""
+
+    def __init__(self):
+        _StepOs.__init__(self, 0, OSError(5))
+
+    def rename(self, a, b):
+        if a.endswith(".tmp"):
+            raise OSError(5)
+        os.rename(a, b)
+
+
+def test_a_save_refused_at_its_last_rename_on_a_box_running_on_its_previous_copy_is_not_kept():
+    # (helper-263) config.json damaged, the box on config.json.bak: no old file to put back
+    # when the last rename is refused, and recover() rolled the save the page called "Not
+    # saved" forward at the next boot. The new file is dropped: the box stays on the .bak
+    path = _fresh("onbaklast.json")
+    _write(path + ".bak", config.dumps(_cfg("8G0001")))
+    full = config.dumps(_cfg("8G0009"))
+    _write(path, full[:len(full) * 2 // 3])
+    assert config.load(path)[0]["transmitter_id"] == "8G0001"   # the boot: on the .bak
+    real = fsutil.os
+    fsutil.os = _RefusedTmpRename()
+    try:
+        config.save(path, _cfg("8G0002"))
+        saved = True
+    except OSError:
+        saved = False
+    finally:
+        fsutil.os = real
+        fsutil.failed_writes = 0
+    assert not saved
+    cfg, problems = config.load(path)   # the next boot
+    assert cfg["transmitter_id"] == "8G0001", problems
+    assert not _exists(path + ".tmp")
+
+
 def test_half_written_temp_file_is_ignored():
     path = _fresh("d.json")
     full = config.dumps(_cfg("8G0003"))
