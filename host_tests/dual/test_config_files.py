@@ -122,6 +122,21 @@ class _StepOs:
         return getattr(os, name)
 
 
+def _saved_on(fake_os, path, cfg):
+    """config.save(path, cfg) with fsutil on fake_os: True when it saved, False when it
+    raised (a cut, or the flash refused a step)."""
+    real = fsutil.os
+    fsutil.os = fake_os
+    try:
+        config.save(path, cfg)
+        return True
+    except (PowerCut, OSError):
+        return False
+    finally:
+        fsutil.os = real
+        fsutil.failed_writes = 0
+
+
 def test_saving_while_the_box_runs_on_its_previous_copy_never_loses_both():
     # (review of session 43) config.json damaged, the box on config.json.bak, and the
     # family saves the settings again: write_atomic removed the .bak (the only good copy)
@@ -136,16 +151,7 @@ def test_saving_while_the_box_runs_on_its_previous_copy_never_loses_both():
             _write(path, full[:len(full) * 2 // 3])
             cfg, problems = config.load(path)
             assert cfg["transmitter_id"] == "8G0001", problems
-            real = fsutil.os
-            fsutil.os = _StepOs(n, fail)
-            try:
-                config.save(path, _cfg("8G0002"))
-                saved = True
-            except (PowerCut, OSError):
-                saved = False
-            finally:
-                fsutil.os = real
-                fsutil.failed_writes = 0
+            saved = _saved_on(_StepOs(n, fail), path, _cfg("8G0002"))
             cfg, problems = config.load(path)   # the next boot
             want = ("8G0002",) if saved else ("8G0001", "8G0002")
             assert cfg["transmitter_id"] in want, (fail, n, cfg["transmitter_id"], problems)
@@ -164,17 +170,8 @@ def test_a_save_whose_last_rename_the_flash_refuses_leaves_the_old_settings():
     # not saved came into force at some later reset, perhaps at night
     path = _fresh("lastrename.json")
     _write(path, config.dumps(_cfg("8G0001")))
-    real = fsutil.os
-    fsutil.os = _StepOs(3, OSError(5))   # remove .bak, rename to .bak, rename .tmp: the 3rd
-    try:
-        config.save(path, _cfg("8G0002"))
-        saved = True
-    except OSError:
-        saved = False
-    finally:
-        fsutil.os = real
-        fsutil.failed_writes = 0
-    assert not saved
+    # remove .bak, rename to .bak, rename .tmp: the 3rd
+    assert not _saved_on(_StepOs(3, OSError(5)), path, _cfg("8G0002"))
     cfg, problems = config.load(path)   # the next boot
     assert cfg["transmitter_id"] == "8G0001", problems
     assert not any(p.startswith(path) for p in problems), problems
@@ -202,17 +199,7 @@ def test_a_save_refused_at_its_last_rename_on_a_box_running_on_its_previous_copy
     full = config.dumps(_cfg("8G0009"))
     _write(path, full[:len(full) * 2 // 3])
     assert config.load(path)[0]["transmitter_id"] == "8G0001"   # the boot: on the .bak
-    real = fsutil.os
-    fsutil.os = _RefusedTmpRename()
-    try:
-        config.save(path, _cfg("8G0002"))
-        saved = True
-    except OSError:
-        saved = False
-    finally:
-        fsutil.os = real
-        fsutil.failed_writes = 0
-    assert not saved
+    assert not _saved_on(_RefusedTmpRename(), path, _cfg("8G0002"))
     cfg, problems = config.load(path)   # the next boot
     assert cfg["transmitter_id"] == "8G0001", problems
     assert not _exists(path + ".tmp")
