@@ -174,7 +174,7 @@ class Silent:   # the annunciator, nothing sounding
         return True
 
 class Rtc:   # the fields of app.persist.RtcStore that wiring uses: no kept addresses
-    names, names_of, held, held_of = (), None, b"", None
+    names, names_of, held, held_of, held_lost = (), None, b"", None, 0
 
 class App:
     def __init__(self, cfg):

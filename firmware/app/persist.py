@@ -69,6 +69,7 @@ class RtcStore:
         self.ending_told = 0  # Unix seconds of the session end the `ending` notice was told for
         self.held = b""       # the Nightscout uploader's held readings (forward.nightscout)
         self.held_of = None   # () -> those to keep now, asked at every save (wiring sets it)
+        self.held_lost = 0    # how many of them own() dropped at this boot (the uploader tells it)
         self._written = None
 
     def load(self):
@@ -133,7 +134,8 @@ class RtcStore:
             return 0
         held = len(self.held)
         self.forget_transmitter()
-        return (held - len(self.held)) // HELD_REC
+        self.held_lost = (held - len(self.held)) // HELD_REC
+        return self.held_lost
 
     def forget_transmitter(self):
         """The link met another transmitter (its clock behind the newest

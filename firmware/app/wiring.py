@@ -334,7 +334,7 @@ def _source(app):
     try:   # the RTC record's resume point is this transmitter's only (config.load normalised the ID)
         if app.rtc.tx_id not in (None, cfg["transmitter_id"]):
             app.status["tx_battery_told"] = False   # (a battery warning restored is the old one's)
-        app.held_lost = dropped = app.rtc.own(cfg["transmitter_id"])   # (the uploader tells it)
+        dropped = app.rtc.own(cfg["transmitter_id"])
         if dropped:
             log.warn("nightscout: %d readings without a wall time of the last transmitter "
                      "dropped: another transmitter's clock cannot date them", dropped)
@@ -604,7 +604,7 @@ def _nightscout(app, ns, keeper, queue, ts, cond):
                             on_memory=lambda: app.out_of_memory("nightscout"),
                             session=(lambda: _session(app)) if _leads(app.cfg) else None,
                             start_path=NS_START_FILE, held=app.rtc.held,
-                            held_lost=getattr(app, "held_lost", 0))
+                            held_lost=app.rtc.held_lost)
     app.rtc.held_of = up.held_image   # readings held for want of a clock: beside the link's resume point
     app.nightscout = up
     app.listeners.append(lambda ev: ev.get("event") == "reading" and up.submit(_as_reading(ev)))

@@ -568,7 +568,7 @@ def test_readings_held_without_a_wall_time_are_dropped_with_another_transmitters
     assert st.held == dated + undated
     assert st.own("8OLD01") == 0                 # the same transmitter: all of them kept
     assert st.held == dated + undated
-    assert st.own("8NEW02") == 2
+    assert st.own("8NEW02") == 2 and st.held_lost == 2   # (the uploader raises nightscout_undated)
     assert st.held == dated
     assert rtc.mem == _record(3, 0, b"alarm state", 1000, tx_id=b"8NEW02", held=dated)
     only = persist.RtcStore(FakeRtc(_record(2, 6316, b"", 1000, tx_id=b"8OLD01", held=undated)), _wall(1000))

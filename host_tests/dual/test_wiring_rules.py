@@ -347,6 +347,7 @@ class Rtc:
         self.names = ("kept",)
         self.names_of = None
         self.held, self.held_of = b"", None
+        self.held_lost = 0   # own()'s count of them dropped
         self.last_dex = 0
         self.hole = None
         self.away_s = None   # from the last save to this boot (None: not known)
@@ -356,7 +357,7 @@ class Rtc:
 
     def own(self, tx):
         self.owned.append(tx)
-        return 0
+        return self.held_lost
 
     def forget_all(self):
         self.forgot += 1
@@ -552,7 +553,7 @@ def test_held_readings_the_boot_dropped_reach_the_uploader_that_tells_them():
     cfg = {"transmitter_id": "8G1234", "wifi": WIFI,
            "nightscout": {"url": "https://my.ns.example", "api_secret": "0123456789abcdef", "ca_file": "ca.pem"}}
     with World(cfg) as w:
-        w.app.rtc.own = lambda tx: 2
+        w.app.rtc.held_lost = 2
         wiring._source(w.app)
         wiring._forwarding(w.app)
         assert one("NightscoutUploader").kw["held_lost"] == 2
