@@ -213,7 +213,9 @@ class Link:
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
         self.activation_unix = None
         # clock.ms() when the transmitter's clock was 0, by the last session (before one: at
-        # the latest, by the time away through a reset)
+        # the latest, by the time away through a reset). Not windows' anchor, the same
+        # figure: that one is forgotten with the wake-ups (a rogue's session, unproven ones),
+        # this one is the transmitter clock's, compared at each session (_check_clock)
         self._dex0_ms = None
         if cfg["resume_dex_min_s"] is not None:
             self._dex0_ms = clock.ms() - int(cfg["resume_dex_min_s"]) * 1000
