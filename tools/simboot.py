@@ -595,7 +595,18 @@ class _CutWrite:
         return getattr(self.f, name)
 
 
-class _FlashOs:
+class _OsWrapper:
+    """`os` as the firmware's module sees it: the real one (or a wrapper of it), but for
+    the methods a subclass puts in between."""
+
+    def __init__(self, real):
+        self._os = real
+
+    def __getattr__(self, name):
+        return getattr(self._os, name)
+
+
+class _FlashOs(_OsWrapper):
     """`os` as app.fsutil sees it: the real module, except that an armed cut
     (save_cut_at_s) stops the next save of its file at its step:
       write  the temp file half written (a fraction of its first write)
@@ -606,12 +617,6 @@ class _FlashOs:
     On a first save (no file, so no .bak step) temp, nobak and bak cut before the
     temp's rename. The firmware's fsutil is unchanged: only its file operations
     are watched."""
-
-    def __init__(self, real):
-        self._os = real
-
-    def __getattr__(self, name):
-        return getattr(self._os, name)
 
     def _target(self, path):
         spec = CUT["spec"]
@@ -703,14 +708,8 @@ def _refusing_open(real):
     return refusing_open
 
 
-class _RefusingOs:
+class _RefusingOs(_OsWrapper):
     """`os` as app.fsutil sees it while FLASH_REFUSE holds: rename and remove refused."""
-
-    def __init__(self, real):
-        self._os = real
-
-    def __getattr__(self, name):
-        return getattr(self._os, name)
 
     def rename(self, a, b):
         if _flash_refuses("rename", b):
