@@ -6,6 +6,8 @@ session, an event listener) must end in the `device` alarm (reason memory),
 and the non-essential parts (Nightscout, MQTT, the LAN API) are paused so the
 alarm path keeps the heap, and come back once the errors stop."""
 
+import pytest
+
 from apprun import run_app
 from conftest import free_port
 
@@ -460,3 +462,70 @@ def test_with_nightscout_and_the_lan_api_the_readings_are_held_once(tmp_path):
         ns.close()
     assert stored == [120, 121, 122], (stored, out)
     assert out["lan_sgv"] == [122, 121, 120] and out["unsent"] == 0, out
+
+
+PROG_LINK_LATE = BOOT.replace("import asyncio, json, main\n", r'''import machine, struct
+from app import persist
+# the last boot's record: another transmitter's, three readings held without a wall time
+# (the box had no clock then), at 10400-11000 s on that transmitter's clock
+HELD = b"".join(struct.pack("<IHh", d, g, 0) for d, g in ((10400, 140), (10700, 141), (11000, 142)))
+machine.RTC().memory(persist._encode(1, 11000, b"", 0, None, "8OLD01", (), 0, 0, HELD))
+import asyncio, json, main
+''') + r'''
+import reading
+from app import wiring
+real_source = wiring._source
+fail = [FAILS]
+
+
+def source(app):
+    if fail[0]:   # the link's start runs out of memory before it owns the RTC record
+        fail[0] -= 1   # (on the board: the import of link.core, its largest module)
+        raise MemoryError("memory allocation failed, allocating 1024 bytes")
+    real_source(app)
+
+
+wiring._source = source
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(60)
+    first = {"link": app.link is not None, "nightscout": app.nightscout is not None}
+    await asyncio.sleep(600)   # the link's start is tried again after 5 min
+    started = app.link is not None
+    # the new transmitter's first reading with a wall time (both clocks young: within a day)
+    app.on_reading(reading.make(11300, 1700000900, 120, 0, 6))
+    await asyncio.sleep(30)
+    print("RESULT " + json.dumps({"first": first, "started": started,
+        "queued": [[e[0], e[1], e[2]] for e in app.nightscout.queue.entries()],
+        "rtc_held": [struct.unpack_from("<IHh", app.rtc.held, i)[1]   # (0: a mark)
+                     for i in range(0, len(app.rtc.held), persist.HELD_REC)],
+        "undated": [e.get("event") for e in events if e.get("type") == "forwarding"
+                    and e.get("reason") == "nightscout_undated"]}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+@pytest.mark.parametrize("fails", [0, 1])
+def test_readings_held_for_another_transmitter_are_not_dated_by_the_new_one_after_a_late_link_start(
+        tmp_path, fails):
+    # a new transmitter ID at a restart, the last one's readings held without a wall time in
+    # RTC memory; the link's start ran out of memory before RtcStore.own() dropped them, and
+    # forwarding started meanwhile: the uploader took them back (held_lost 0). own() at the
+    # link's retry dropped them from the record only: the new transmitter's first dated
+    # reading dated them by its own clock (Nightscout stored the old values at wrong times),
+    # and no nightscout_undated told their loss (helper-262's suspicion, session 57)
+    out = run_app(tmp_path, {
+        "transmitter_id": "8NEW02", "board": "esp32-devkitc",
+        "wifi": [{"ssid": "home", "password": "password123"}],
+        "nightscout": {"url": "http://127.0.0.1:9/", "api_secret": "0123456789abcdef",
+                       "allow_http": True}}, PROG_LINK_LATE, FAILS=fails)
+    # (fails 0: the start at boot, own() before forwarding, as it should be)
+    assert out["first"] == {"link": not fails, "nightscout": True} and out["started"], out
+    assert [e[2] for e in out["queued"]] == [120], \
+        "the old transmitter's held readings, dated by the new one's clock: %s" % out["queued"]
+    assert out["rtc_held"] == [120, 0], out   # (the new reading, until the queue's save to flash)
+    assert "alarm_onset" in out["undated"] or "alarm_update" in out["undated"], out

@@ -338,6 +338,8 @@ def _source(app):
         if dropped:
             log.warn("nightscout: %d readings without a wall time of the last transmitter "
                      "dropped: another transmitter's clock cannot date them", dropped)
+            if app.nightscout is not None:   # a late start (out of memory at boot): the uploader
+                app.nightscout.forget_held()  # took them back from the record, and tells the loss
     except Exception as e:
         log.exc(e, "link: the RTC record's transmitter")
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,

@@ -308,7 +308,8 @@ class NightscoutUploader:
 
     def forget_held(self):
         """The link met another transmitter clock (link event tx_clock: a reset of the
-        transmitter, or another one): the readings held for want of a wall time were the
+        transmitter, or another one; or app.persist's own() at a link start later than
+        this uploader's, app.wiring): the readings held for want of a wall time were the
         old clock's, and the new one's first wall time dated them by its own activation
         (both clocks within a day: hours off on Nightscout). They go, said."""
         if self._held:

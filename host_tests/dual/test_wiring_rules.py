@@ -870,6 +870,21 @@ def test_held_readings_another_transmitter_cannot_date_are_dropped_with_a_log_li
         assert len(_logged("readings without a wall time of the last transmitter dropped")) == before
 
 
+def test_held_readings_own_drops_at_a_late_link_start_are_taken_from_the_uploader_too():
+    # the link's start ran out of memory before own() and was retried after forwarding
+    # started: the uploader had taken them back from the record and dated them by the new
+    # transmitter's clock (test_memory_pressure.py, on the whole firmware)
+    forgot = []
+    up = type("Up", (), {"forget_held": lambda self: forgot.append(1)})()
+    for dropped, want in ((2, [1]), (0, [])):
+        del forgot[:]
+        with World({"transmitter_id": "8G1234"}) as w:
+            w.app.rtc.own = lambda tx: dropped
+            w.app.nightscout = up
+            wiring._source(w.app)
+            assert forgot == want, (dropped, forgot)
+
+
 def test_a_link_that_makes_no_progress_for_20_minutes_is_hung():
     with World({"transmitter_id": "8G1234"}, now=1000) as w:
         wiring._source(w.app)
