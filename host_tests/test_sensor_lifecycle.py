@@ -176,3 +176,35 @@ print("RESULT " + json.dumps(out))
 def test_another_transmitters_ok_after_a_reset_still_clears_the_old_battery_warning(tmp_path):
     out = run_app(tmp_path, BOARD, BATTERY_RESET_NEW_TX, WALL=EVENING)
     assert out["active"] == [], out
+
+
+SCREEN_SAYS = PRELUDE + r'''
+from screen import view
+def screen():
+    """The alarm lines of the display as app.wiring's display state composes them."""
+    return list(view.compose(None, None, app.shown(), 600)[3:5])
+app._take_reading(reading.make(100000, clock.unix(), 120, 0, 6))
+link("sensor_state", state=6, name="ok", kind="ok", usable=True)
+minutes(5, press=False)
+link("sensor_state", state=STATE, name="x", kind=KIND, usable=False)
+minutes(25, press=False)                  # no_data sounds beside the sensor alarm
+out["sounding"] = screen()
+app.acknowledge()                         # one long press: the episode held
+out["held"] = screen()
+minutes(130, press=False)                 # past the 2-h hold: no_data sounds again
+out["again"] = screen()
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_screen_tells_a_sensor_error_or_a_failed_sensor_not_only_no_data(tmp_path):
+    # 0x12: Dexcom's receiver says "Sensor Error" (wait, no action); 0x19: the sensor failed
+    # (replace it). no_data outranks the sensor alarm, so the screen titled both "NO DATA",
+    # as for a transmitter out of range: the parent at 3 a.m. was not told that it is the
+    # sensor, to wait, or to change it. The words now name the cause; the sound is no_data's.
+    wall = 1700000000 - 1700000000 % 86400 + 1 * 3600         # 01:00 UTC
+    for state, kind, words in ((0x12, "noise", "error, wait"), (0x19, "failed", "failed")):
+        out = run_app(tmp_path, BOARD, SCREEN_SAYS, WALL=wall, STATE=state, KIND=kind)
+        assert out["sounding"] == ["SENSOR", words], (kind, out)
+        assert out["held"][0] == "SENSOR", (kind, out)
+        assert out["again"] == ["SENSOR", words], (kind, out)

@@ -764,7 +764,7 @@ class AlarmEngine:
         well); else None."""
         alarm = self.loudest(skip)
         if alarm is not None:
-            return alarm
+            return self._with_cause(alarm)
         best = None
         for kind in TYPES:  # most urgent type first: it wins a tie
             rec = self._alarms.get(kind)
@@ -773,9 +773,23 @@ class AlarmEngine:
         if best is None:
             return None
         kind, rec = best
-        return {"type": kind, "priority": PRIORITIES[rec[_PRIO]],
-                "status": LEADER if rec[_ST] == SOUNDING else STATUS[rec[_ST]],
-                "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]}
+        return self._with_cause({"type": kind, "priority": PRIORITIES[rec[_PRIO]],
+                                 "status": LEADER if rec[_ST] == SOUNDING else STATUS[rec[_ST]],
+                                 "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]})
+
+    def _with_cause(self, alarm):
+        """no_data shown while the sensor alarm says why (kinds.NO_GLUCOSE: an error, a
+        failed or expired sensor, a warm-up): "cause" (the sensor's type and reason), for
+        the screen's words. no_data outranks it, and "NO DATA" alone read as a box out of
+        range: the parent was not told to wait (Dexcom: "Sensor Error") or to change it."""
+        if alarm["type"] == "no_data":
+            rec = self._sensor_says_why()
+            if rec is not None:
+                for r in rec[_AUX]:
+                    if r in NO_GLUCOSE:
+                        alarm["cause"] = ("sensor", r)
+                        break
+        return alarm
 
     def unanswered(self, skip=()):
         """The most urgent sounding alarm that escalated all the way without a

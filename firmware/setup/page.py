@@ -24,7 +24,7 @@ _ARROWS = {"DoubleUp": "&#8648;", "SingleUp": "&#8593;", "FortyFiveUp": "&#8599;
 # the sensor's state (dexcom.states.state_kind) as a family reads it; "ok" as it is
 _SENSOR = {"warmup": "warm-up", "expired": "expired: replace the sensor",
            "failed": "failed: replace the sensor", "calibration": "needs a calibration",
-           "noise": "temporary issue, no glucose", "unknown": "a state nobody documents"}
+           "noise": "sensor error, no glucose: wait", "unknown": "a state nobody documents"}
 
 
 def esc(s):

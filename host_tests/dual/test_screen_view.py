@@ -62,6 +62,17 @@ def test_the_alarm_in_words_and_whether_it_sounds():
     assert view.compose(None, None, odd, 600)[4] == "a reason nobod"   # cut to the width
 
 
+def test_no_data_that_the_sensor_alarm_explains_is_told_by_it():
+    # (AlarmEngine.shown's "cause"; the App's night: test_sensor_lifecycle.py) no_data's
+    # sound and answer, the sensor's words: a sensor error is waited out, a failed one changed
+    nd = {"type": "no_data", "priority": "medium", "status": "sounding", "reason": "",
+          "cause": ("sensor", "error")}
+    assert view.compose(None, None, nd, 600)[3:] == ("SENSOR", "error, wait", "medium", False, True)
+    failed = dict(nd, status="snoozed", cause=("sensor", "failed"))
+    assert view.compose(None, None, failed, 600)[3:6] == ("SENSOR", "snoozed", "medium")
+    assert view.compose(None, None, dict(nd, cause=None), 600)[3:5] == ("NO DATA", "")
+
+
 def test_a_transmitter_past_its_end_is_not_shown_as_a_low_battery():
     # (tx_expired in words is its name's: view.detail's fallback)
     for kind, reason, words, not_words in (

@@ -1044,7 +1044,7 @@ def test_the_status_page_names_the_sensors_state():
     for kind, words in (("warmup", "warm-up"), ("expired", "expired: replace the sensor"),
                         ("failed", "failed: replace the sensor"), ("ok", "ok"),
                         ("calibration", "needs a calibration"),
-                        ("noise", "temporary issue, no glucose"), ("stopped", "stopped"),
+                        ("noise", "sensor error, no glucose: wait"), ("stopped", "stopped"),
                         ("unknown", "a state nobody documents")):
         app.status["sensor_kind"] = kind
         html = _status_html(app)
