@@ -66,3 +66,30 @@ def test_a_settings_save_the_flash_refuses_is_told_and_loses_nothing(tmp_path):
         assert kept.get(key) == SAVED[key], (key, kept)
     # the boot at 3000 s (inside the refusal, before the good save) ran on those settings
     assert not [e for e in ev if e["event"] == "config_problems"], "nothing lost, nothing to report"
+
+
+# helper-267: the bond keys, saved by aioble's own code (link.core), while the flash refuses
+# writes and the transmitter loses our bond (vtx mode forget_keys for one wake-up). The link
+# drops the old keys and bonds again; the refused saves of the keys count toward the `device`
+# flash alarm as the firmware's own saves do, and the refused save of the dropped keys does
+# not end the session: it ended it, the retry in the same window counted a second bond loss
+# and sounded `link` "slot in use" ("another device keeps taking this slot; change the slot
+# setting"), for 5 min, a false alarm with the wrong advice; and no flash alarm came in 1 h.
+BOND_LOST_S = 2350
+
+
+def test_bond_keys_the_flash_refuses_count_toward_the_flash_alarm_and_sound_no_slot_conflict(tmp_path):
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    (flash / "setup_key.bin").write_bytes(b"label-key-16byte")
+    ev, _ = sim(tmp_path, 1.5, inject={"flash_refuses_at_s": [[FROM_S, 5400]],
+                                       "faults_at_s": [[BOND_LOST_S, "forget_keys"], [BOND_LOST_S + 150, ""]]})
+    keys = [e for e in ev if e["event"] == "flash_refused" and e["path"] == "ble_secrets.json"]
+    assert keys and all(BOND_LOST_S * 1000 < e["t_ms"] < (BOND_LOST_S + 300) * 1000 for e in keys), keys
+    linked = [e["what"] for e in ev if e["event"] == "link" and BOND_LOST_S * 1000 < e["t_ms"]
+              < (BOND_LOST_S + 300) * 1000 and e["what"] in ("bond_lost", "slot_conflict", "bonded")]
+    assert linked == ["bond_lost", "bonded"], linked     # one loss, bonded again in the same session
+    assert not onsets(ev, "link"), onsets(ev, "link")
+    dev = onsets(ev, "device")
+    assert [a["reason"] for a in dev] == ["flash"], dev
+    assert keys[0]["t_ms"] < dev[0]["t_ms"] <= keys[0]["t_ms"] + 310 * 1000, (keys, dev)   # a health round

@@ -80,6 +80,13 @@ def write_atomic(path, data):
     failed_writes = 0
 
 
+def count_write(ok):
+    """A save made by other code than write_atomic (aioble's bond keys), counted in
+    failed_writes as write_atomic's own: a refused one adds to the row, a good one ends it."""
+    global failed_writes
+    failed_writes = 0 if ok else failed_writes + 1
+
+
 def _write_atomic(path, data):
     tmp = path + TMP
     try:

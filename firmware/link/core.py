@@ -34,6 +34,7 @@ from aioble import security
 
 import clock
 import reading
+from app import fsutil
 from dexcom import auth, build, replies, protocol
 from dexcom.backfill import Backfill
 from dexcom.errors import DexcomError
@@ -842,15 +843,16 @@ class Link:
         after a reset the transmitter had to pair again. (A key handed over inside aioble's
         save, as test_link_bond_save places it, does not happen on the ESP32: a scheduled
         callback runs with the scheduler locked, when the VM does not give up the GIL.)"""
-        try:
-            security._save_secrets()
-        except OSError as e:   # as aioble's own save: the keys stay in RAM, tried next change
-            print("link: saving the bond keys failed:", repr(e))
+        _save_bond_store("saving the bond keys")
 
     def _forget_bond(self):
+        """Drop the bond keys. The flash refusing to write the store without them must not
+        end the session before it bonds again: its retry in the window counted a second
+        bond loss and sounded "slot in use". (The file keeps the old keys until the next
+        save: after a reset the transmitter refuses them and the link bonds again.)"""
         _drop_bond_keys()
-        security._save_secrets()
         self.have_bond = False
+        _save_bond_store("dropping the bond keys")
 
     def _gap(self, dex_now):
         """The span to backfill before the live reading at dex_now: what is
@@ -1007,6 +1009,21 @@ def _drop_bond_keys():
         del security._secrets[k]
 
 
+def _save_bond_store(what):
+    """aioble's key store to flash. A refusal (OSError: a worn-out or full flash) leaves
+    the keys in RAM, tried again at the next change, and counts toward the `device` flash
+    alarm as the firmware's own saves do (app.fsutil.failed_writes); a good save ends
+    the row. (aioble's own save, scheduled at a pairing's first key, is not counted: the
+    link saves again after each session that changed the keys.)"""
+    try:
+        security._save_secrets()
+    except OSError as e:
+        fsutil.count_write(False)
+        print("link: %s failed:" % what, repr(e))
+        return
+    fsutil.count_write(True)
+
+
 def _own_keys(tx_id):
     """Drop the bond keys of another transmitter (or of none named: a file from
     before the name was kept), and name this one's. Else a swap offered the old
@@ -1018,10 +1035,8 @@ def _own_keys(tx_id):
     if _has_bond_keys():
         _drop_bond_keys()
         security._secrets[_OWNER] = name
-        try:
-            security._save_secrets()
-        except OSError as e:   # (in RAM they are gone: the next save writes it)
-            print("link: dropping another transmitter's bond keys failed:", repr(e))
+        # (in RAM they are gone: the next save writes it)
+        _save_bond_store("dropping another transmitter's bond keys")
     else:
         security._secrets[_OWNER] = name   # saved with the first bond
 

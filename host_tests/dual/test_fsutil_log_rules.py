@@ -449,6 +449,20 @@ def test_failed_writes_counts_failures_in_a_row_and_resets_on_success():
         assert fsutil.failed_writes == 1
 
 
+def test_a_save_by_other_code_counts_in_the_same_row():
+    # aioble's bond keys (link.core _save_bond_store): refused ones add to write_atomic's
+    fl = Flash({P: OLD}, refuse=True)
+    with fl:
+        try:
+            fsutil.write_atomic(P, NEW)
+        except OSError:
+            pass
+        fsutil.count_write(False)
+        assert fsutil.failed_writes == 2
+        fsutil.count_write(True)
+        assert fsutil.failed_writes == 0
+
+
 def test_a_save_the_flash_fills_up_in_leaves_no_part_written_temp_file():
     # ENOSPC in the middle of the temp file: it was left there, holding the room the
     # next save (the settings, the transmitter's clock) needs until the next boot
