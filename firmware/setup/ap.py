@@ -21,7 +21,10 @@
 # The password is printed on the serial console (print, never the log
 # ring that the LAN can read) when the key is made and whenever the AP opens,
 # for the device label. Without a writable flash the key is empty and the
-# password depends on unique_id only (a warning is logged).
+# password depends on unique_id only (a warning is logged, and at each opening
+# the console and the log say it is not kept: not for the label; the first boot
+# the flash takes writes makes the label's). A key whose first copy the flash took
+# and not the second is kept (its copy is written at the next boot).
 #
 # Non-blocking: run() polls every POLL_S seconds; alarms keep running.
 import asyncio
@@ -126,8 +129,12 @@ def device_key(path=KEY_PATH, uid=None):
     try:
         _store(path, key)
     except OSError as e:
-        log.warn("setup: cannot store the AP key (%s); AP password from unique_id only", e)
-        return b""
+        if _unsealed(fsutil.read_bytes(path)) != key:
+            log.warn("setup: cannot store the AP key (%s); AP password from unique_id only", e)
+            return b""
+        # the first write went through (a full flash): the key is kept, and the next
+        # boot's; its copy is written then. The stand-in was not: its password changed
+        log.warn("setup: the AP key's copy could not be written (%s): kept once", e)
     if uid is not None:
         essid, password = credentials(uid, key)
         print("SETUP ACCESS POINT (write it on the label): %s password %s" % (essid, password))
@@ -143,6 +150,7 @@ class AccessPoint:
         # held the board inside a pulse of a burst under way (one came out 50 or 150 ms)
         self.sound_pause = sound_pause
         self.essid, self._password = credentials(uid, key)
+        self.kept = bool(key)   # b"": device_key could not keep one (the flash refuses writes)
         self.idle_close_s = idle_close_s
         self.on_change = on_change      # fn(is_open: bool, reason: str)
         self._wlan = None
@@ -176,7 +184,11 @@ class AccessPoint:
         self._open = True
         self.reason = reason
         log.info("setup: access point %s open (%s) at %s", self.essid, reason, self.address())
-        print("setup: access point %s password %s" % (self.essid, self._password))
+        print("setup: access point %s password %s%s" % (self.essid, self._password,
+                                                       "" if self.kept else " (not kept: not for the label)"))
+        if not self.kept:
+            log.warn("setup: AP key not kept (the flash refused it): its password, from the "
+                     "MAC alone, is not for the label; a new one once the flash takes writes")
         self._changed(reason)
 
     def close(self, reason="done"):

@@ -3,7 +3,7 @@
 # half-stopped interface must not read as closed. Runs on both runtimes.
 from fakes import import_setup_ap
 
-ap, _, log = import_setup_ap()
+ap, fsutil, log = import_setup_ap()
 
 
 class Wlan:
@@ -160,6 +160,63 @@ def test_a_key_cut_while_written_is_recovered():
     os.rename(path, path + ".tmp")
     os.remove(path + ".bak")
     assert ap.device_key(path, UID) == key
+
+
+class RefusingOs:
+    """fsutil's os with the flash refusing renames from the n-th on (0: all): a worn-out
+    flash, or a full one that took the first write and not the second."""
+
+    def __init__(self, real, refuse_from):
+        self.real, self.left = real, refuse_from
+
+    def stat(self, p):
+        return self.real.stat(p)
+
+    def remove(self, p):
+        self.real.remove(p)
+
+    def rename(self, a, b):
+        if self.left == 0:
+            raise OSError(28)
+        self.left -= 1
+        self.real.rename(a, b)
+
+
+def _boot_refusing(path, refuse_from):
+    real = fsutil.os
+    fsutil.os = RefusingOs(real, refuse_from)
+    try:
+        return _said(lambda: ap.device_key(path, UID))
+    finally:
+        fsutil.os = real
+
+
+def test_a_key_the_flash_kept_once_at_the_first_boot_is_the_one_used():
+    # helper-267: the first of the two writes went through and the second was refused (a
+    # full flash): the box ran on the stand-in from the MAC alone (its password printed at
+    # the access point's opening, for the label) while the file held the new key, whose
+    # password the next boot used: the label's no longer opened it
+    path = _key_file("k7.bin")
+    key, said = _boot_refusing(path, 1)
+    assert len(key) == ap.KEY_BYTES, (key, said)
+    assert ap.device_key(path, UID) == key            # the next boot, the flash mended
+    assert _read(path + ".bak") == _read(path)        # and its copy written then
+
+
+def test_a_key_the_flash_does_not_keep_is_said_at_each_opening_not_given_for_the_label():
+    # a flash refusing every write from the first boot: the password comes from the MAC
+    # alone, the same at each boot while it lasts, and a new key replaces it once the
+    # flash takes writes: the access point says so when it opens (the console's password,
+    # printed for the label, was given as any other)
+    path = _key_file("k8.bin")
+    key, said = _boot_refusing(path, 0)
+    assert key == b"" and _boot_refusing(path, 0)[0] == b"", said
+    point = ap.AccessPoint(Network(Wlan()), UID, key)
+    _, said = _said(lambda: point.open("no_wifi"))
+    assert [l for l in said if "not kept" in l and "label" in l], said
+    kept = ap.AccessPoint(Network(Wlan()), UID, b"k" * 16)
+    _, said = _said(lambda: kept.open("no_wifi"))
+    assert not [l for l in said if "not kept" in l], said
 
 
 # --- the idle close waits for a pause in the alarm's sound -------------------------------
