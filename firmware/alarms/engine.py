@@ -779,16 +779,18 @@ class AlarmEngine:
 
     def _with_cause(self, alarm):
         """no_data shown while the sensor alarm says why (kinds.NO_GLUCOSE: an error, a
-        failed or expired sensor, a warm-up): "cause" (the sensor's type and reason), for
-        the screen's words. no_data outranks it, and "NO DATA" alone read as a box out of
-        range: the parent was not told to wait (Dexcom: "Sensor Error") or to change it."""
+        failed or expired sensor, a warm-up), else the link alarm (kinds.NO_LINK: not
+        heard, a wrong transmitter or ID, a lost bond, a silent leader): "cause" (that
+        alarm's type and reason), for the screen's words. no_data outranks both, and "NO
+        DATA" alone read as a box out of range: the parent was not told to wait (Dexcom:
+        "Sensor Error"), to change the sensor, or to check the transmitter's ID."""
         if alarm["type"] == "no_data":
-            rec = self._sensor_says_why()
-            if rec is not None:
-                for r in rec[_AUX]:
-                    if r in NO_GLUCOSE:
-                        alarm["cause"] = ("sensor", r)
-                        break
+            for kind, reasons in (("sensor", NO_GLUCOSE), ("link", NO_LINK)):
+                rec = self._says_why(kind, reasons)
+                if rec is not None:   # the reason naming that alarm, else the first of them
+                    r = rec[_REASON]
+                    alarm["cause"] = (kind, r if r in reasons else [x for x in rec[_AUX] if x in reasons][0])
+                    return alarm
         return alarm
 
     def unanswered(self, skip=()):

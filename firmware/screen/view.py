@@ -9,7 +9,7 @@
 # direction a Nightscout direction name (forward/entries.py), None if unknown
 # age       "now", "4 min", "1 h 05" (since the reading was measured), "" if none
 # title     the alarm in capitals ("URGENT LOW"), "" when nothing is active; no_data
-#           that the sensor alarm explains is told by it ("SENSOR", "error, wait")
+#           that the sensor or link alarm explains is told by it ("SENSOR", "error, wait")
 # detail    what it is about and what was pressed ("not heard, snoozed")
 # priority  "high" / "medium" / "low" of that alarm, None
 # stale     the reading is older than stale_s: the screen crosses the number
@@ -101,14 +101,13 @@ def compose(r, age_s, alarm, stale_s, units="mg/dl"):
         title = text = ""
         priority = None
     else:
+        cause = alarm.get("cause")
+        if cause:   # no_data's cause (AlarmEngine.shown): the sensor's or the link's words
+            alarm = {"type": cause[0], "reason": cause[1], "status": alarm.get("status"),
+                     "priority": alarm.get("priority")}
         title = TITLES.get(alarm.get("type"), str(alarm.get("type")).upper())[:WIDTH]
         if str(alarm.get("reason")).startswith("leader_"):   # a follower box's: no transmitter
             title = "LEADER BOX"
-        cause = alarm.get("cause")
-        if cause:   # no_data's cause (AlarmEngine.shown): the sensor's error, failure, warm-up
-            title = TITLES.get(cause[0], cause[0].upper())[:WIDTH]
-            alarm = {"type": cause[0], "reason": cause[1], "status": alarm.get("status"),
-                     "priority": alarm.get("priority")}
         text = detail(alarm)
         priority = alarm.get("priority")
     shown_age = age(age_s)

@@ -118,3 +118,26 @@ def test_a_state_saved_by_firmware_before_the_effects_is_restored_under_the_caus
     assert a["reason"] == "rogue" and a["status"] == "sounding", a
     again.set_condition("link", "rogue", False, 60)
     assert alarm(again, "link")["reason"] == "no_transmitter"
+
+
+def test_no_data_shown_beside_a_link_that_says_why_carries_its_name():
+    # no_data outranks the link alarm from 21 min: shown() gives it the link's reason as its
+    # "cause", so the screen keeps "wrong tx or ID" (a wrong ID to fix), not a bare NO DATA
+    # (helper-267). The cause is the reason naming the link alarm, not an effect beside it
+    for first, then, named in (("rogue", "no_transmitter", "rogue"),
+                               ("no_transmitter", "rogue", "rogue"),
+                               ("no_transmitter", None, "no_transmitter")):
+        eng = make()
+        eng.tick(0)                                              # the last reading
+        eng.set_condition("link", first, True, 1 * MIN)
+        if then:
+            eng.set_condition("link", then, True, 16 * MIN)
+        ticks(eng, 16 * MIN, 22 * MIN)
+        shown = eng.shown()
+        assert shown["type"] == "no_data" and shown.get("cause") == ("link", named), (first, then, shown)
+    eng = make()
+    eng.tick(0)
+    eng.set_condition("link", "slot_conflict", True, 1 * MIN)   # not why no glucose comes
+    ticks(eng, 1 * MIN, 22 * MIN)
+    shown = eng.shown()
+    assert shown["type"] == "no_data" and "cause" not in shown, shown

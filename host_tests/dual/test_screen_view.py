@@ -71,6 +71,11 @@ def test_no_data_that_the_sensor_alarm_explains_is_told_by_it():
     failed = dict(nd, status="snoozed", cause=("sensor", "failed"))
     assert view.compose(None, None, failed, 600)[3:6] == ("SENSOR", "snoozed", "medium")
     assert view.compose(None, None, dict(nd, cause=None), 600)[3:5] == ("NO DATA", "")
+    # the link's words (the transmitter's ID to check), and a follower's leader as such
+    rogue = dict(nd, cause=("link", "rogue"))
+    assert view.compose(None, None, rogue, 600)[3:6] == ("TRANSMITTER", "wrong tx or ID", "medium")
+    silent = dict(nd, cause=("link", "leader_silent"))
+    assert view.compose(None, None, silent, 600)[3:5] == ("LEADER BOX", "silent")
 
 
 def test_a_transmitter_past_its_end_is_not_shown_as_a_low_battery():
