@@ -40,6 +40,7 @@ READING_TRIES = 3      # a reading whose judging runs out of memory is retried t
 FEED_FAILS = 3         # a listener (a forwarder's feed) failing this often: the forwarding alarm
 FEED_QUIET_S = 1800    # ... within this long of its last failure; a success after that clears it
 FLASH_FAILS = 2        # saves to flash failing in a row: the device (flash) alarm
+FLASH_TRY = "flash_try.txt"   # beside the settings, written at each boot (App._try_flash)
 RESERVE_BYTES = 12288  # the largest forwarding buffer: the Nightscout queue (8.3 KB with its sent marks) or the LAN history (3.7 KB), see wiring
 
 
@@ -570,8 +571,23 @@ class App:
     def add_task(self, name, fn, period_s, critical=False, restart_on_hang=False):
         self.sup.add(name, fn, period_s, critical, restart_on_hang)
 
+    def _try_flash(self):
+        """A few bytes saved at each boot, tried FLASH_FAILS times at most: the count of failed
+        saves lives in RAM, so a power cut or a reset ended a `device` (flash) alarm, and the
+        next two regular saves (tx_clock.txt's hourly refresh, without Nightscout) told it
+        again 1-2 h later; a box whose power went more often never did (helper-266). Before
+        anything sounds: the write holds the board (45 ms a block on the ESP32)."""
+        path = self.config_path[:self.config_path.rfind("/") + 1] + FLASH_TRY
+        for _ in range(FLASH_FAILS):
+            try:
+                fsutil.write_atomic(path, "boot\n")
+                return
+            except OSError as e:
+                log.warn("flash: a save at boot failed (%s)", e)
+
     async def start(self):
         from sound import selftest
+        self._try_flash()
         loudest = self.engine.loudest()
         self.add_task("alarms", self.alarm_task, 4 * TICK_S, critical=True)
         self.add_task("annunciator", self._annunciator_task, 4 * TICK_S, critical=True,

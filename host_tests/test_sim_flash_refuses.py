@@ -5,6 +5,8 @@ that does not answer, so its queue is saved every minute or so: from 30 min to 2
 every save fails. The `device` alarm says "flash" within minutes, the failed saves
 are retried at the uploader's pace (not in a hot loop), the night's glucose alarm
 still sounds when it would have, and the fault over, the alarm ends."""
+import pytest
+
 from conftest import free_port
 from test_device import onsets, sim
 
@@ -93,3 +95,28 @@ def test_bond_keys_the_flash_refuses_count_toward_the_flash_alarm_and_sound_no_s
     dev = onsets(ev, "device")
     assert [a["reason"] for a in dev] == ["flash"], dev
     assert keys[0]["t_ms"] < dev[0]["t_ms"] <= keys[0]["t_ms"] + 310 * 1000, (keys, dev)   # a health round
+
+
+# helper-266: a flash that refuses writes across a power cut (or a reset). The count of failed
+# saves lived in RAM, so the `device` (flash) alarm, up before the cut, was gone after it until
+# two more saves had failed: without Nightscout the only regular save is tx_clock.txt's hourly
+# refresh, so the box came up silent about its flash for 1-2 h (70 min here), and a box whose
+# power went more often than that never said so. The box tries its flash at each boot.
+CUT_S, OFF_S = 8000, 60
+
+
+@pytest.mark.parametrize("fault", ["power_cut", "reset"])
+def test_a_flash_refusing_writes_is_told_again_soon_after_a_power_cut_or_a_reset(tmp_path, fault):
+    inject = {"flash_refuses_at_s": [[600, 20000]]}
+    if fault == "power_cut":
+        inject["power_cut_at_s"] = [CUT_S, OFF_S]
+        up_s = CUT_S + OFF_S
+    else:
+        inject["reset_at_s"] = CUT_S
+        up_s = CUT_S
+    ev, _ = sim(tmp_path, 2.75, inject=inject)
+    dev = onsets(ev, "device")
+    assert [a["reason"] for a in dev if a["t_ms"] < CUT_S * 1000] == ["flash"], dev   # told before
+    after = [a for a in dev if a["t_ms"] >= up_s * 1000]
+    assert after and after[0]["reason"] == "flash", dev
+    assert after[0]["t_ms"] <= (up_s + 60) * 1000, (up_s, after)   # (before: 70 min)
