@@ -142,3 +142,25 @@ def import_txclock():
     txclock, fsutil, log = _beside_clock(load)
     txclock.clock = WallClock()
     return txclock, fsutil, log
+
+
+class RenameStops:
+    """fsutil's os with the n-th rename on (0: the first) stopped by stop(a, b), which
+    raises: a power cut (an exception nothing in the firmware catches) or a refusing
+    flash (OSError: a worn-out one, or a full one that took the first write, not the
+    second)."""
+
+    def __init__(self, real, stop_at_rename, stop):
+        self.real, self.left, self.stop = real, stop_at_rename, stop
+
+    def stat(self, p):
+        return self.real.stat(p)
+
+    def remove(self, p):
+        self.real.remove(p)
+
+    def rename(self, a, b):
+        if self.left == 0:
+            self.stop(a, b)
+        self.left -= 1
+        self.real.rename(a, b)

@@ -1,7 +1,7 @@
 # The setup access point's state follows the radio (firmware/setup/ap.py): the
 # link shares the radio while is_open() is True, so a half-started or
 # half-stopped interface must not read as closed. Runs on both runtimes.
-from fakes import import_setup_ap
+from fakes import import_setup_ap, RenameStops
 
 ap, fsutil, log = import_setup_ap()
 
@@ -162,29 +162,13 @@ def test_a_key_cut_while_written_is_recovered():
     assert ap.device_key(path, UID) == key
 
 
-class RefusingOs:
-    """fsutil's os with the flash refusing renames from the n-th on (0: all): a worn-out
-    flash, or a full one that took the first write and not the second."""
-
-    def __init__(self, real, refuse_from):
-        self.real, self.left = real, refuse_from
-
-    def stat(self, p):
-        return self.real.stat(p)
-
-    def remove(self, p):
-        self.real.remove(p)
-
-    def rename(self, a, b):
-        if self.left == 0:
-            raise OSError(28)
-        self.left -= 1
-        self.real.rename(a, b)
+def _refused(a, b):
+    raise OSError(28)   # ENOSPC: a full flash
 
 
 def _boot_refusing(path, refuse_from):
     real = fsutil.os
-    fsutil.os = RefusingOs(real, refuse_from)
+    fsutil.os = RenameStops(real, refuse_from, _refused)
     try:
         return _said(lambda: ap.device_key(path, UID))
     finally:

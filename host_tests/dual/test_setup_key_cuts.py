@@ -1,7 +1,7 @@
 # The setup access point's key (firmware/setup/ap.py, setup_key.bin and its
 # .bak) through power cuts and a damaged copy: the label's password must come
 # back whenever one good copy of the key was on flash. Runs on both runtimes.
-from fakes import import_setup_ap
+from fakes import import_setup_ap, RenameStops
 
 ap, fsutil, log = import_setup_ap()
 
@@ -12,30 +12,14 @@ class PowerCut(Exception):
     """The board stops here (not an OSError: nothing in the firmware catches it)."""
 
 
-class CutOs:
-    """fsutil's os, with the power going at the n-th rename (0: the first)."""
-
-    def __init__(self, real, cut_at_rename):
-        self.real = real
-        self.left = cut_at_rename
-
-    def stat(self, p):
-        return self.real.stat(p)
-
-    def remove(self, p):
-        self.real.remove(p)
-
-    def rename(self, a, b):
-        if self.left == 0:
-            raise PowerCut(a + " -> " + b)
-        self.left -= 1
-        self.real.rename(a, b)
+def _power_cut(a, b):
+    raise PowerCut(a + " -> " + b)
 
 
 def _boot_cut(path, cut_at_rename):
     """device_key with the power going at that rename; True if it was cut."""
     real = fsutil.os
-    fsutil.os = CutOs(real, cut_at_rename)
+    fsutil.os = RenameStops(real, cut_at_rename, _power_cut)
     try:
         ap.device_key(path, UID)
     except PowerCut:
