@@ -868,6 +868,50 @@ def test_mqtt_text_that_is_not_ascii_reaches_the_broker(broker):
     assert out["device_name"] == "Wecker Zoë", out
 
 
+def test_mqtt_a_login_the_broker_refuses_for_10_min_is_told_as_refused(tmp_path):
+    # a Home Assistant user whose password changed: mosquitto refuses the box's CONNECT
+    # (CONNACK 5 for MQTT 3.1.1). Before: silent for an hour, then "mqtt_unreachable"
+    import shutil
+    import subprocess
+    import time
+    mosquitto, passwd = shutil.which("mosquitto") or "/usr/sbin/mosquitto", shutil.which("mosquitto_passwd")
+    if not os.path.exists(mosquitto) or not passwd:
+        pytest.skip("mosquitto and mosquitto_passwd are needed (a password file)")
+    port = free_port()
+    users, conf = str(tmp_path / "users"), str(tmp_path / "mosquitto.conf")
+    subprocess.run([passwd, "-b", "-c", users, "box", "the-new-password"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import pwd
+    with open(conf, "w") as f:   # (as root it would become user mosquitto, who cannot read tmp_path)
+        f.write("user %s\nlistener %d 127.0.0.1\nallow_anonymous false\npassword_file %s\n"
+                % (pwd.getpwuid(os.getuid()).pw_name, port, users))
+    proc = subprocess.Popen([mosquitto, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import socket
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("mosquitto did not start")
+        out, _ = mpy_json("mqtt_refused.py", port, "the-new-password")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert out["connects_refused"] == 0, out
+    assert out["why"] == "broker not authorized (CONNACK 5)", out
+    # every attempt refused from 0 s: raised at the attempt at the 10 minutes' edge
+    # (the back-off cut short), not at the hour, not as mqtt_unreachable; the new password
+    # taken at the next attempt (the back-off 5 min by then) clears it
+    assert [c[:3] for c in out["conds"]] == [["forwarding", "mqtt_auth", True],
+                                             ["forwarding", "mqtt_auth", False]], out["conds"]
+    assert 600 <= out["conds"][0][3] <= 605, out["conds"]
+    assert 900 <= out["conds"][1][3] <= 900 + 305, out["conds"]
+    assert out["connects"] >= 1, out["logs"][-12:]
+
+
 def test_a_chunked_answer_is_read_without_its_chunk_sizes():
     # HTTP/1.1 lets a server answer chunked (Nightscout's /pebble does; a proxy in
     # front of a Nightscout may do it for any answer). Read raw, the answer began

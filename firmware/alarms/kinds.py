@@ -54,7 +54,7 @@ REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter",
            "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout",
            "power", "slot_conflict", "not_configured", "leader_silent", "leader_auth",
            "button", "factory_reset", "stopped", "warmup", "clock", "tx_expired", "ending",
-           "leader_unanswered", "error")
+           "leader_unanswered", "error", "mqtt_auth")
 # (append only, under 127 entries: saved states hold indexes; a condition whose reason
 # is missing here is not restored from RTC memory, see persist.py)
 UNNAMED = 128   # saved reason codes from here on: a name not in REASONS, by a hash of it

@@ -30,7 +30,11 @@
 #   gives up, and raises `mqtt_unreachable` after an hour without an answer
 #   (or an hour of a broker that closes each connection at once: it serves nothing);
 #   the back-off is cut short so that an attempt is made at the hour's edge and
-#   its failure raises it then, not up to a back-off (5 min) later.
+#   its failure raises it then, not up to a back-off (5 min) later;
+# - a broker that refuses the box's login (CONNACK 4, bad user name or password, or 5,
+#   not authorized) at every attempt for _REFUSED_S raises `mqtt_auth` instead (the
+#   broker answers: it is not unreachable), at the edge of those minutes as at the
+#   hour's, cleared when the broker takes the box.
 # publish_*() only store the latest value per topic; the task sends them.
 import asyncio
 import errno
@@ -45,6 +49,14 @@ _BRIEF_MAX = 3   # connections in a row the broker closed soon after answering: 
 _BRIEF_S = 30    # ... within this (a broker throwing out a shared client_id does so in ms)
 _BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not a new transmitter
 _WRITE_S = 10    # a packet the broker's ACKs make no room for this long: the broker is stalled
+# Refused logins in a row this long (s) raise mqtt_auth. Not at the first: Home
+# Assistant's Mosquitto add-on checks each login with Home Assistant, and refuses them
+# ("not authorised", CONNACK 5) while Home Assistant restarts (an update, a reboot of its
+# box: minutes). Ten outlast that and still tell a password changed in Home Assistant
+# 50 min before mqtt_unreachable's hour would have, and in words that say what to fix.
+_REFUSED_S = 600
+_HOUR_S = 3600   # without service this long: mqtt_unreachable
+_UNREACHABLE, _AUTH = "mqtt_unreachable", "mqtt_auth"
 
 # Home Assistant turns glucose and trend "unavailable" this long after their last
 # update (discovery's expire_after): three readings missed. Without it HA showed
@@ -137,7 +149,8 @@ class MqttPublisher:
         self._alive = False
         self._ping_at = None  # ms of the oldest ping not yet answered
         self._answered = False  # the broker has answered on this connection
-        self._condition_on = False
+        self._conditions = {}   # reason -> raised (mqtt_unreachable, mqtt_auth)
+        self._refused_since = None   # ms of the first of the box's logins refused in a row
         self._brief = 0   # answered connections in a row the broker closed within _BRIEF_S
         self._newest = None  # dex_s of the reading in the glucose state
         self._reading_ms = clock.ms()  # clock.ms() when it was taken
@@ -344,12 +357,12 @@ class MqttPublisher:
                 return topic
         return self._pending.pop()
 
-    def _set_condition(self, on):
-        if on != self._condition_on:
-            self._condition_on = on
+    def _set_condition(self, on, reason=_UNREACHABLE):
+        if on != self._conditions.get(reason, False):
+            self._conditions[reason] = on
             if self._on_condition:
                 try:
-                    self._on_condition("forwarding", "mqtt_unreachable", on)
+                    self._on_condition("forwarding", reason, on)
                 except Exception as e:  # the reporter's trouble must not end this task
                     self._log("mqtt: reporting the condition failed: %r" % (e,))
 
@@ -363,12 +376,14 @@ class MqttPublisher:
                     try:
                         await asyncio.wait_for(self._wifi.wait_up(), 60)
                     except asyncio.TimeoutError:
-                        if clock.ms() - fail_since > 3600 * 1000:
+                        if clock.ms() - fail_since > _HOUR_S * 1000:
                             self._set_condition(True)
                 await self._wifi.wait_quiet(2000, blocks=True,  # connect blocks
                                             host=self.c["host"], port=self.c["port"])
             try:
                 cl = self._connect()
+                self._refused_since = None
+                self._set_condition(False, _AUTH)   # the broker took the box's login
                 await self._announce(cl)
             except Exception as e:
                 self.last_failure = failure.mqtt_words(e) or type(e).__name__
@@ -376,9 +391,13 @@ class MqttPublisher:
                                                                   self.last_failure))
                 if isinstance(e, MemoryError) and self._on_memory is not None:
                     self._on_memory()
-                if clock.ms() - fail_since > 3600 * 1000:
-                    self._set_condition(True)
-                await asyncio.sleep(_pause(backoff, fail_since))
+                if _login_refused(e):
+                    self._refused(clock.ms())
+                else:
+                    self._refused_since = None
+                    if clock.ms() - fail_since > _HOUR_S * 1000:
+                        self._set_condition(True)
+                await asyncio.sleep(_pause(backoff, fail_since, self._refused_since))
                 backoff = min(backoff * 2, _BACKOFF_MAX_S)
                 continue
             self._client, self._alive = cl, True
@@ -406,7 +425,7 @@ class MqttPublisher:
                           and (self._wifi is None or self._wifi.is_up()))
                 if kicked:
                     self._brief += 1
-                    if clock.ms() - fail_since > 3600 * 1000:
+                    if clock.ms() - fail_since > _HOUR_S * 1000:
                         self._set_condition(True)
                 else:   # (a condition the storm raised clears at the next answer)
                     self._brief = 0
@@ -416,10 +435,19 @@ class MqttPublisher:
                     continue
                 self._log("mqtt: the broker closed %d connections in a row at once; next in %d s"
                           % (self._brief, backoff))
-            elif clock.ms() - fail_since > 3600 * 1000:  # accepted, never answered: a refusal
+            elif clock.ms() - fail_since > _HOUR_S * 1000:  # accepted, never answered: a refusal
                 self._set_condition(True)
             await asyncio.sleep(_pause(backoff, fail_since))
             backoff = min(backoff * 2, _BACKOFF_MAX_S)
+
+    def _refused(self, now):
+        """The broker refused the box's login (CONNACK 4 or 5) at `now`: once every attempt
+        has been for _REFUSED_S, mqtt_auth; the broker answers, so it is not unreachable."""
+        if self._refused_since is None:
+            self._refused_since = now
+        if now - self._refused_since >= _REFUSED_S * 1000:
+            self._set_condition(True, _AUTH)   # (raised first: the alarm does not end between)
+            self._set_condition(False)
 
     async def _serve(self, cl, reader, started):
         # a ping right after connecting, then every keepalive/2 whatever else is
@@ -568,11 +596,24 @@ class _NonBlockingSocket:
         self.s.close()
 
 
-def _pause(backoff, fail_since):
-    """The back-off (s), cut short to end just past the hour without service
-    that fail_since began: the attempt made then tells whether it is one."""
-    left = (fail_since + 3600 * 1000 - clock.ms()) // 1000 + 1
-    return left if 0 < left < backoff else backoff
+def _pause(backoff, fail_since, refused_since=None):
+    """The back-off (s), cut short to end just past the next edge ahead: the hour without
+    service that fail_since began, the _REFUSED_S of refused logins from refused_since.
+    The attempt made then tells whether it is one."""
+    pause = backoff
+    for edge in (fail_since + _HOUR_S * 1000,
+                 None if refused_since is None else refused_since + _REFUSED_S * 1000):
+        if edge is not None:
+            left = (edge - clock.ms()) // 1000 + 1
+            if 0 < left < pause:
+                pause = left
+    return pause
+
+
+def _login_refused(e):
+    """umqtt.simple's MQTTException with the CONNACK's code 4 (bad user name or password)
+    or 5 (not authorized): the broker answered, and refused the box's login."""
+    return type(e).__name__ == "MQTTException" and e.args[:1] in ((4,), (5,))
 
 
 def _client_id(device_id):

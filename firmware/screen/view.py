@@ -38,6 +38,7 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "leader_auth": "refused secret", "leader_unanswered": "not answered",
            "slot_conflict": "slot in use",
            "nightscout_auth": "secret refused", "network": "network", "mqtt": "mqtt",
+           "mqtt_auth": "mqtt refused",
            "nightscout": "nightscout", "clock": "no time of day", "factory_reset": "reset",
            "display": "display", "blocked": "blocked", "nightscout_undated": "readings lost"}
 

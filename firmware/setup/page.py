@@ -152,7 +152,8 @@ def status_page(state, cfg, ap=None, problems=()):
             any(r.startswith("nightscout") for r in failing), state.get("nightscout_why")))
     mq = (cfg.get("mqtt") or {}).get("host")
     yield "<tr><td>MQTT</td><td id=mqtt>%s</td></tr>" % (
-        "off" if not mq else esc(mq) + _forward_state("mqtt_unreachable" in failing, state.get("mqtt_why")))
+        "off" if not mq else esc(mq) + _forward_state(
+            any(r.startswith("mqtt_") for r in failing), state.get("mqtt_why")))
     if ap and ap.get("open"):
         yield "<tr><td>Setup access point</td><td id=ap>%s open, closes in %d min</td></tr>" % (
             esc(ap.get("essid")), (ap.get("closes_in_s") or 0) // 60)

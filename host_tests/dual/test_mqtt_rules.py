@@ -1358,6 +1358,63 @@ def test_a_condition_reporter_that_fails_is_logged_and_the_publisher_goes_on():
     assert connect_times(w) == [3901000]
 
 
+# --- mqtt_auth: the broker refuses the box's login ---------------------------------
+
+AUTH = ("forwarding", "mqtt_auth")
+
+
+class MQTTException(Exception):
+    """umqtt.simple's, raised with the CONNACK's return code when the broker refuses."""
+
+
+def test_a_login_refused_for_10_min_raises_mqtt_auth_until_the_broker_takes_the_box():
+    # a Home Assistant user whose password changed: CONNACK 4 at every attempt. Attempts at
+    # 0, 2, 6, ... 254, 510; the next back-off (300 s) is cut to 91 s so that one is made
+    # at the 10 minutes' edge (601 s), not at 810 s. No mqtt_unreachable at the hour: the
+    # broker answers, it refuses. The broker takes the box again from 4000 s (the
+    # family set the password): the attempt at 4201 s clears it
+    def setup(w):
+        w.broker.refuse = MQTTException(4)
+        w.at(4000 * 1000, lambda: setattr(w.broker, "refuse", None))
+    w = run_world(setup, until_s=4300)
+    assert w.conds == [(601000,) + AUTH + (True,), (4201000,) + AUTH + (False,)], w.conds
+    assert w.loop.sleeps[:10] == [2, 4, 8, 16, 32, 64, 128, 256, 91, 300], w.loop.sleeps
+    assert w.pub.last_failure is None and connect_times(w) == [4201000], w.pub.last_failure
+
+
+def test_a_refusal_while_home_assistant_restarts_raises_nothing_a_lasting_one_does():
+    # the Mosquitto add-on asks Home Assistant for each login, and refuses them (CONNACK 5)
+    # while it restarts: 0 to 500 s here (attempts to 254 s refused, 510 s taken), then the
+    # box is served. From 1000 s the box is refused again (1000, 1002, ... 1254 s), except
+    # that the attempt at 1510 s is not taken at all (the add-on restarting too): the 10
+    # minutes count again from the next refusal (1810 s), and end at 2410 s
+    def setup(w):
+        w.broker.refuse = MQTTException(5)
+        w.at(500 * 1000, lambda: setattr(w.broker, "refuse", None))
+
+        def refused():
+            w.broker.refuse = MQTTException(5)
+            w.broker.restart()
+        w.at(1000 * 1000, refused)
+        w.at(1505 * 1000, lambda: setattr(w.broker, "refuse", OSError(111)))
+        w.at(1515 * 1000, lambda: setattr(w.broker, "refuse", MQTTException(5)))
+    w = run_world(setup, until_s=2500)
+    assert connect_times(w) == [510000], connect_times(w)
+    assert w.conds == [(2410000,) + AUTH + (True,)], w.conds
+
+
+def test_a_refusal_after_an_hour_unreachable_says_refused_not_unreachable():
+    # the broker gone an hour (mqtt_unreachable), then back refusing the box's login (a
+    # Home Assistant reinstalled, its users made anew): once refused for 10 min the alarm
+    # names the refusal, and the broker that answers is no longer called unreachable
+    def setup(w):
+        w.broker.refuse = OSError(111)
+        w.at(3900 * 1000, lambda: setattr(w.broker, "refuse", MQTTException(4)))
+    w = run_world(setup, until_s=4700)
+    assert w.conds == [(3601000,) + UNREACHABLE + (True,), (4501000,) + AUTH + (True,),
+                       (4501000,) + UNREACHABLE + (False,)], w.conds
+
+
 # --- memory -------------------------------------------------------------------------
 
 def test_a_memory_error_is_reported_through_on_memory():

@@ -58,6 +58,9 @@ def test_the_alarm_in_words_and_whether_it_sounds():
                         600)[3:5] == ("LEADER BOX", "snoozed")
     odd = {"type": "device", "priority": "medium", "status": "sounding", "reason": "start_forwarding"}
     assert view.compose(None, None, odd, 600)[3:5] == ("BOX FAULT", "no forwarding")
+    # the MQTT broker refuses the box's login (a password changed in Home Assistant)
+    refused = {"type": "forwarding", "priority": "low", "status": "sounding", "reason": "mqtt_auth"}
+    assert view.compose(None, None, refused, 600)[3:5] == ("UPLOAD", "mqtt refused")
     odd["reason"] = "a_reason_nobody_named"
     assert view.compose(None, None, odd, 600)[4] == "a reason nobod"   # cut to the width
 

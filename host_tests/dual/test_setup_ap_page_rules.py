@@ -700,6 +700,11 @@ def test_the_status_page_shows_the_alarms_and_the_links():
     html = _html(page.status_page(dict(state, mqtt_why=None, nightscout_why="HTTP 500"), cfg))
     assert "id=mqtt>broker.lan &mdash; failing<" in html
     assert "id=nightscout>ns.example.org:1337 &mdash; retrying: HTTP 500<" in html
+    # ... for each of its reasons: the broker refusing the box's login too
+    state["alarms"][1]["reason"] = "mqtt_auth"
+    why = "broker refused the user name or password (CONNACK 4)"
+    html = _html(page.status_page(dict(state, mqtt_why=why), cfg))
+    assert "id=mqtt>broker.lan &mdash; failing: %s<" % why in html
     state = {"alarms": [{"type": "low", "priority": "high", "status": "sounding"}], "wifi": True}
     html = _html(page.status_page(state, cfg))
     assert "id=nightscout>ns.example.org:1337<" in html and "id=wifi>connected<" in html
