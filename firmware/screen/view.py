@@ -38,7 +38,9 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "leader_auth": "refused secret", "leader_unanswered": "not answered",
            "slot_conflict": "slot in use",
            "nightscout_auth": "secret refused", "network": "network", "mqtt": "mqtt",
-           "mqtt_auth": "mqtt refused",
+           "mqtt_auth": "mqtt refused", "mqtt_unreachable": "mqtt no answer",
+           "nightscout_unreachable": "ns no answer", "nightscout_queue_full": "queue full",
+           "nightscout_queue_damaged": "queue damaged",
            "nightscout": "nightscout", "clock": "no time of day", "factory_reset": "reset",
            "display": "display", "blocked": "blocked", "nightscout_undated": "readings lost"}
 

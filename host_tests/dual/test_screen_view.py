@@ -116,6 +116,18 @@ def test_every_line_fits_the_width():
                 assert max(len(v[0]), len(v[2]), len(v[3]), len(v[4])) <= view.WIDTH == 14, v
 
 
+def test_each_forwarding_reason_is_told_whole_and_apart_from_the_others():
+    # the reasons the forwarders raise (forward.nightscout, forward.mqtt, main's feed): one
+    # without words of its own was cut to the width, "nightscout unr", "mqtt unreachab",
+    # and the queue's two read alike, "nightscout que"
+    reasons = ("nightscout_auth", "nightscout_unreachable", "nightscout_queue_full",
+               "nightscout_queue_damaged", "nightscout_undated", "mqtt_unreachable", "mqtt_auth", "feed")
+    said = [view.compose(None, None, {"type": "forwarding", "priority": "low", "status": "sounding",
+                                      "reason": r}, 600)[4] for r in reasons]
+    assert said == [view.DETAILS.get(r, r.replace("_", " ")) for r in reasons], said   # none cut
+    assert len(set(said)) == len(said), said
+
+
 def _board(display):
     return {"buzzer": {"kind": "pwm", "pin": 25}, "led": {"kind": "single", "pin": 19},
             "button": {"pin": 32}, "display": display}
