@@ -120,3 +120,20 @@ def test_a_flash_refusing_writes_is_told_again_soon_after_a_power_cut_or_a_reset
     after = [a for a in dev if a["t_ms"] >= up_s * 1000]
     assert after and after[0]["reason"] == "flash", dev
     assert after[0]["t_ms"] <= (up_s + 60) * 1000, (up_s, after)   # (before: 70 min)
+
+
+# helper-269: the simulator patched the refusing flash into the firmware's modules after App()
+# was built, so the writes of App.__init__ (config.json's recovery, the board's name and its
+# file kept beside the settings) were never refused, even by a span from 0 s: a boot on a
+# refusing flash was walked with those saves made. Walked now: the box comes up, says
+# `device` flash at once, reads, and the night's urgent low sounds when it would have.
+def test_the_boot_s_own_saves_are_refused_by_a_span_from_0_s(tmp_path):
+    flash = tmp_path / "flash"
+    ev, _ = sim(tmp_path, 2.75, inject={"flash_refuses_at_s": [[0, 20000]]})
+    at_boot = {e["path"] for e in ev if e["event"] == "flash_refused" and e["t_ms"] < 1000}
+    assert {"board.txt.tmp", "board.json.tmp", "flash_try.txt.tmp"} <= at_boot, at_boot
+    assert not (flash / "board.txt").exists() and not (flash / "board.json").exists()
+    dev = onsets(ev, "device")
+    assert [a["reason"] for a in dev] == ["flash"] and dev[0]["t_ms"] < 5000, dev
+    low = onsets(ev, "urgent_low_soon")
+    assert low and abs(low[0]["t_ms"] - LOW_SOON_S * 1000) <= 5000, low

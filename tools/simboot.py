@@ -692,9 +692,10 @@ def refuse_flash_writes(spec, flash):
     """inject {"flash_refuses_at_s": [[a, b], ...], "flash_errno": n}: from a to b every
     open for writing, rename and remove on the board's flash raises OSError(n) (default
     5, EIO: a worn-out flash; 28, ENOSPC: a full one). Reads go on. The writers are
-    patched at each boot (flash_os()): app.fsutil (every save of the firmware's) and
-    aioble.security (the bond keys). (Not builtins.open: on MicroPython reading it gives
-    the built-in, so board_time's install would drop an override set before it.)"""
+    patched at each boot before App() is built (watch_flash(), flash_os()): app.fsutil
+    (every save of the firmware's, App.__init__'s too) and aioble.security (the bond keys).
+    (Not builtins.open: on MicroPython reading it gives the built-in, so board_time's
+    install would drop an override set before it.)"""
     FLASH_REFUSE["spans"] = [tuple(x) for x in spec["flash_refuses_at_s"]]
     FLASH_REFUSE["errno"] = int(spec.get("flash_errno") or 5)
     FLASH_REFUSE["dir"] = flash
@@ -720,6 +721,16 @@ class _RefusingOs(_OsWrapper):
         if _flash_refuses("remove", path):
             raise OSError(FLASH_REFUSE["errno"])
         return self._os.remove(path)
+
+
+def watch_flash():
+    """At each boot, before App() is built (the firmware's modules are imported by then,
+    load_code()): its own saves (config.json's recovery, the board's name and file kept
+    beside it, the setup key) meet the save cut and the refusing flash as every later one
+    does. Patched in inject(), after App(), they were never refused nor cut."""
+    CUT["spec"] = (OPTS.get("inject") or {}).get("save_cut_at_s")
+    watch_saves()
+    flash_os()
 
 
 def flash_os():
@@ -1301,9 +1312,6 @@ def inject(app, boots):
         watch_posts()
     if spec.get("ns_clock"):   # the Nightscout stand-in's delay list on the world's clock
         watch_ns_clock(spec["ns_clock"])
-    CUT["spec"] = spec.get("save_cut_at_s")
-    watch_saves()
-    flash_os()
     if spec.get("leader"):
         leader_serve(app, spec["leader"])
     if "button_at_boot" in spec or "button_held" in spec or not (app.board.get("button") or {}).get("pull"):
@@ -2073,6 +2081,7 @@ def main():
         from app import log
         log.sink = lambda line: print(line, file=sys.stderr)
         import main as firmware
+        watch_flash()
         app = firmware.App("config.json", boards_dirs=(ROOT + "/boards",), listeners=(emit,))
         app.http_host = "127.0.0.1"
         app.setup_port = int(OPTS["setup_port"]) if OPTS.get("setup_port") else None
