@@ -137,3 +137,23 @@ def test_the_boot_s_own_saves_are_refused_by_a_span_from_0_s(tmp_path):
     assert [a["reason"] for a in dev] == ["flash"] and dev[0]["t_ms"] < 5000, dev
     low = onsets(ev, "urgent_low_soon")
     assert low and abs(low[0]["t_ms"] - LOW_SOON_S * 1000) <= 5000, low
+
+
+# helper-269: a power cut in the middle of tx_clock.txt's hourly save, after its old copy went to
+# .bak and before the new line (complete in .tmp) took its name; the flash refuses writes from
+# then on. At the power-on recover()'s rename of the temp file was refused, app.txclock read
+# nothing, and the box had no time of day for good (no Wi-Fi: only the transmitter gives it).
+def test_a_tx_clock_save_cut_before_its_last_rename_is_read_on_a_flash_that_refuses_it(tmp_path):
+    ev, _ = sim(tmp_path, 2.75, inject={"save_cut_at_s": [100, "tx_clock.txt", "bak", 60, 1.0],
+                                        "flash_refuses_at_s": [[3965, 20000]], "clock_sample_s": 600})
+    [cut] = [e for e in ev if e["event"] == "save_cut"]
+    assert 3900000 < cut["t_ms"] < 3965000, cut      # the hourly confirmation (CONFIRM_S)
+    assert (tmp_path / "flash" / "tx_clock.txt.tmp").exists()
+    on = [e["t_ms"] for e in ev if e["event"] == "reset"]
+    assert on == [cut["t_ms"] + 60000], on
+    clocks = [e for e in ev if e["event"] == "clock" and e["t_ms"] >= on[0] + 600000]
+    assert clocks and all(c["wall_s"] is not None for c in clocks), clocks[:2]
+    dev = [a for a in onsets(ev, "device") if a["t_ms"] >= on[0]]
+    assert [a["reason"] for a in dev] == ["flash"] and dev[0]["t_ms"] <= on[0] + 60000, dev
+    low = onsets(ev, "urgent_low_soon")
+    assert low and abs(low[0]["t_ms"] - LOW_SOON_S * 1000) <= 5000, low

@@ -90,12 +90,16 @@ class TransmitterClock:
         self._kept = self._load()
 
     def _load(self):
+        path = self.path
         try:
-            fsutil.recover(self.path)
-            data = fsutil.read_bytes(self.path)
+            fsutil.recover(path)
         except OSError as e:
-            log.warn("time: cannot read %s (%s)", self.path, e)
-            return None
+            # the flash refused to finish a save cut by the power (the temp file's rename):
+            # read the line where it is, as recover() would have (its crc judges a half one)
+            log.warn("time: cannot finish a cut save of %s (%s): read as it is", path, e)
+            if not fsutil.exists(path):
+                path += fsutil.TMP
+        data = fsutil.read_bytes(path)
         if data is None or data == FORGOTTEN:
             return None
         kept = _parse(data) if len(data) < 80 else None
