@@ -167,11 +167,14 @@ class NightscoutUploader:
             from forward.sensorstart import SensorStart
             self._start = SensorStart(start_path, log, "%s:%d%s" % (c["host"], c["port"], c["base"]))
         if store_path:
+            here = store_path
             try:   # a save cut by a reset: finished or undone
                 fsutil.recover(store_path)
             except OSError as e:   # the flash refused: the files are read as they are
                 self._log("nightscout: queue file %s not recovered: %r" % (store_path, e))
-            self._restore(store_path) is False and self._restore(store_path + fsutil.BAK)
+                if fsutil.size(store_path) is None:   # the cut save's temp file, as recover reads it
+                    here = store_path + fsutil.TMP
+            self._restore(here) is False and self._restore(store_path + fsutil.BAK)
             self._restore_held_file(store_path + _HELD_FILE)
         if held:
             self._log("nightscout: %d readings without a wall time kept through the reset"

@@ -910,6 +910,30 @@ def test_a_save_cut_by_a_reset_is_recovered_before_the_restore():
         assert w.fs.calls == []
 
 
+def test_a_save_cut_by_a_power_cut_is_read_from_its_temp_file_when_the_flash_refuses_to_finish_it():
+    # helper-269: the cut above, on a flash that refuses writes at the power-on: recover()'s
+    # rename raised, the file was missing, and neither the temp file (the queue as last saved,
+    # whole: the cut came after its write) nor anything else was restored: the unsent
+    # readings older than the link's 3-h backfill were lost with the flash still readable
+    with World() as w:
+        w.fs.files[STORE + ".tmp"] = _image(rd(2), rd(3))
+        w.fs.files[STORE + ".bak"] = _image(rd(2))
+
+        def refuse(path):
+            raise OSError(5)
+        w.fs.recover = refuse
+        up = w.uploader(store=STORE)
+        assert up.queue.entries() == [rd(2), rd(3)], w.logs
+        up._housekeeping()
+        assert w.conditions == []
+        # a first save cut while its temp file was written: the queue's own check refuses it
+        w.fs.files = {STORE + ".tmp": _image(rd(2), rd(3))[:-5]}
+        up = w.uploader(store=STORE)
+        assert len(up.queue) == 0
+        up._housekeeping()
+        assert w.raised("nightscout_queue_damaged") == [True]
+
+
 def test_the_queue_is_saved_5_min_after_a_change_in_a_pause_of_the_sound():
     with World() as w:
         up = w.uploader(store=STORE)
