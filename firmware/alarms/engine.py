@@ -720,6 +720,12 @@ class AlarmEngine:
                             "level": rec[_LV], "since_s": rec[_SINCE], "reason": rec[_REASON]})
         return out
 
+    def reasons(self, kind):
+        """Every reason the condition alarm `kind` stands for now (active() gives the one
+        naming it), oldest first, or (): the status page says each forwarder failing."""
+        rec = self._alarms.get(kind)
+        return tuple(rec[_AUX]) if kind in CONDITIONS and rec is not None and rec[_AUX] else ()
+
     def has_fresh_reading(self, now_s):
         """True while the newest reading judged is fresh enough to raise a glucose
         alarm (stale_minutes): the light's "all well" needs it, else it says no data."""

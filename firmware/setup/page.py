@@ -123,7 +123,7 @@ def status_page(state, cfg, ap=None, problems=()):
     else:
         yield "<table>"
         for a in alarms:
-            reason, status = a.get("reason"), a.get("status")
+            reason, status = ", ".join(a.get("reasons") or [a.get("reason") or ""]), a.get("status")
             if status == "snoozed":   # held to 08:00 (told at night, or pressed): as the screen says
                 from screen.view import TILL_MORNING
                 if a.get("type") in TILL_MORNING:
@@ -145,7 +145,8 @@ def status_page(state, cfg, ap=None, problems=()):
     if left is not None:
         yield "<tr><td>Sensor session</td><td id=session>%s</td></tr>" % _session(left, state.get("session_end_minute"))
     yield "<tr><td>Wi-Fi</td><td id=wifi>%s</td></tr>" % _wifi(cfg, state)
-    failing = [a.get("reason") or "" for a in alarms if a.get("type") == "forwarding"]
+    failing = [r for a in alarms if a.get("type") == "forwarding"
+               for r in (a.get("reasons") or [a.get("reason") or ""])]
     ns = (cfg.get("nightscout") or {}).get("url")
     yield "<tr><td>Nightscout</td><td id=nightscout>%s</td></tr>" % (
         "off" if not ns else esc(_host(ns)) + _forward_state(

@@ -33,7 +33,7 @@
 # state() returns {"last_reading": reading tuple or None, "reading_age_s": its age on the
 # box's own clock or None, "stale_s": the alarms' stale bound (s), "now_unix": int or None,
 # "minute_of_day": local minute (the schedules' clock) or None,
-# "alarms": engine.active() (a follower's silent ones "at_leader"), "link": the link's last state (event name) or None,
+# "alarms": engine.active() (a follower's silent ones "at_leader"; a condition's every reason as "reasons"), "link": the link's last state (event name) or None,
 # "sensor": the sensor's state as the link last told it (dexcom.states.state_kind) or None,
 # "wifi": True/False/None (no Wi-Fi keeper), "session_left_s": the sensor session's time
 # left or None, "session_end_minute": the local minute of day it ends, or None, ...};
@@ -118,12 +118,16 @@ def state_from_app(app):
 
 def _alarms(app):
     """engine.active(), a follower's alarms that its leader box sounds or answered
-    (alarms.gate) as "at_leader": the page must not say "sounding" of a silent box."""
+    (alarms.gate) as "at_leader": the page must not say "sounding" of a silent box; a
+    condition's every reason as "reasons" (one alarm stands for both forwarders)."""
     alarms = app.engine.active()
     quiet = app.quiet() if getattr(app, "quiet", None) else ()
     for a in alarms:
         if a["type"] in quiet:
             a["status"] = "at_leader"
+        reasons = app.engine.reasons(a["type"])
+        if reasons:
+            a["reasons"] = reasons
     return alarms
 
 

@@ -705,6 +705,13 @@ def test_the_status_page_shows_the_alarms_and_the_links():
     why = "broker refused the user name or password (CONNACK 4)"
     html = _html(page.status_page(dict(state, mqtt_why=why), cfg))
     assert "id=mqtt>broker.lan &mdash; failing: %s<" % why in html
+    # one forwarding alarm for both: each forwarder failing by any of its reasons, not only
+    # by the newest one, which names the alarm (MQTT's refused login, then Nightscout's outage)
+    state["alarms"][1].update(reason="nightscout_unreachable", reasons=("mqtt_auth", "nightscout_unreachable"))
+    html = _html(page.status_page(dict(state, mqtt_why=why), cfg))
+    assert "id=mqtt>broker.lan &mdash; failing: %s<" % why in html
+    assert "id=nightscout>ns.example.org:1337 &mdash; failing<" in html
+    assert "<td>shown</td><td>mqtt_auth, nightscout_unreachable</td>" in html
     state = {"alarms": [{"type": "low", "priority": "high", "status": "sounding"}], "wifi": True}
     html = _html(page.status_page(state, cfg))
     assert "id=nightscout>ns.example.org:1337<" in html and "id=wifi>connected<" in html

@@ -876,6 +876,9 @@ class _Engine:
     def active(self):
         return []
 
+    def reasons(self, kind):
+        return ()
+
     def last_glucose(self):
         return self.last
 
@@ -963,6 +966,27 @@ def test_the_status_page_says_what_stopped_the_last_try_of_each_forwarder():
     app.mqtt.last_failure = "connection refused"
     html = _status_html(app, dict(cfg, mqtt={"host": "ha.lan"}))
     assert "id=mqtt>ha.lan &mdash; retrying: connection refused<" in html, html
+
+
+def test_the_status_page_says_failing_of_each_forwarder_whose_reason_the_alarm_holds():
+    # one forwarding alarm for both forwarders, named by its newest reason: MQTT's refused
+    # login raised first, then Nightscout's outage: the MQTT row said nothing was wrong
+    from alarm_steps import make, MIN
+    eng = make()
+    eng.set_condition("forwarding", "mqtt_auth", True, 1 * MIN)
+    eng.set_condition("forwarding", "nightscout_unreachable", True, 2 * MIN)
+    app = _App(_Wifi(True))
+    app.engine = eng
+    cfg = {"transmitter_id": "8G12AB", "nightscout": {"url": "https://ns.example.org"},
+           "mqtt": {"host": "ha.lan"}}
+    html = _status_html(app, cfg)
+    assert "id=mqtt>ha.lan &mdash; failing<" in html, html
+    assert "id=nightscout>ns.example.org &mdash; failing<" in html, html
+    assert "<td>mqtt_auth, nightscout_unreachable</td>" in html, html
+    eng.set_condition("forwarding", "mqtt_auth", False, 3 * MIN)
+    html = _status_html(app, cfg)
+    assert "id=mqtt>ha.lan<" in html and "<td>nightscout_unreachable</td>" in html, html
+    assert eng.reasons("forwarding") == ("nightscout_unreachable",) and eng.reasons("low") == ()
 
 
 def test_the_status_says_at_leader_of_a_followers_alarms_its_leader_sounds():
