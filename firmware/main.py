@@ -41,6 +41,7 @@ FEED_FAILS = 3         # a listener (a forwarder's feed) failing this often: the
 FEED_QUIET_S = 1800    # ... within this long of its last failure; a success after that clears it
 FLASH_FAILS = 2        # saves to flash failing in a row: the device (flash) alarm
 FLASH_TRY = "flash_try.txt"   # beside the settings, written at each boot (App._try_flash)
+FLASH_TRY_MS = 100     # ... its write's hold of the board, for the pause in the sound it waits for
 RESERVE_BYTES = 12288  # the largest forwarding buffer: the Nightscout queue (8.3 KB with its sent marks) or the LAN history (3.7 KB), see wiring
 
 
@@ -554,6 +555,13 @@ class App:
                 self._resets_over = True
             if self.rtc.boots > 1 and up > LOOP_OVER_S:
                 self.rtc.healthy()
+            if self._flash_failing:
+                # the flash may take writes again: told within a round, not at the next
+                # regular save (tx_clock.txt's hourly one, without Nightscout: an hour
+                # of alarm for a fault over, helper-269). In a pause of the sound: the
+                # write holds the board
+                await asyncio.sleep_ms(self.ann.pause_in_ms(FLASH_TRY_MS))
+                self._try_flash(1)
             self._watch_flash()
             await asyncio.sleep(HEALTH_S)
 
@@ -571,14 +579,15 @@ class App:
     def add_task(self, name, fn, period_s, critical=False, restart_on_hang=False):
         self.sup.add(name, fn, period_s, critical, restart_on_hang)
 
-    def _try_flash(self):
+    def _try_flash(self, tries=FLASH_FAILS):
         """A few bytes saved at each boot, tried FLASH_FAILS times at most: the count of failed
         saves lives in RAM, so a power cut or a reset ended a `device` (flash) alarm, and the
         next two regular saves (tx_clock.txt's hourly refresh, without Nightscout) told it
         again 1-2 h later; a box whose power went more often never did (helper-266). Before
-        anything sounds: the write holds the board (45 ms a block on the ESP32)."""
+        anything sounds: the write holds the board (45 ms a block on the ESP32). Once a
+        health round while the flash alarm is up (_health_task)."""
         path = self.config_path[:self.config_path.rfind("/") + 1] + FLASH_TRY
-        for _ in range(FLASH_FAILS):
+        for _ in range(tries):
             try:
                 fsutil.write_atomic(path, "boot\n")
                 return

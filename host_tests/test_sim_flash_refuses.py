@@ -157,3 +157,15 @@ def test_a_tx_clock_save_cut_before_its_last_rename_is_read_on_a_flash_that_refu
     assert [a["reason"] for a in dev] == ["flash"] and dev[0]["t_ms"] <= on[0] + 60000, dev
     low = onsets(ev, "urgent_low_soon")
     assert low and abs(low[0]["t_ms"] - LOW_SOON_S * 1000) <= 5000, low
+
+
+# helper-269: without Nightscout the only regular save is tx_clock.txt's hourly refresh, so
+# once the flash took writes again the `device` (flash) alarm went on sounding up to an hour
+# (measured: refused 0-600 s, cleared at 4200 s). While the alarm is up the health round tries
+# a small save of its own: the alarm ends within a round of the flash coming back.
+def test_a_flash_that_takes_writes_again_ends_its_alarm_within_a_health_round(tmp_path):
+    ev, _ = sim(tmp_path, 1.5, inject={"flash_refuses_at_s": [[0, 600]]})
+    dev = onsets(ev, "device")
+    assert [a["reason"] for a in dev] == ["flash"] and dev[0]["t_ms"] < 60 * 1000, dev
+    clear = [e for e in ev if e["event"] == "alarm_clear" and e["type"] == "device"]
+    assert len(clear) == 1 and 600 * 1000 < clear[0]["t_ms"] <= (600 + 300 + 10) * 1000, clear
