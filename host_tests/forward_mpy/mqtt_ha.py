@@ -18,10 +18,10 @@ conds = []
 
 
 async def main():
-    asyncio.create_task(fwenv.real_time_heartbeat())
     cfg = {"host": "127.0.0.1", "port": port, "keepalive_s": 10, "topic_prefix": "cgm"}
     pub = MqttPublisher(cfg, on_condition=lambda k, n, a: conds.append([k, n, a]),
                         log=lambda m: None)
+    asyncio.create_task(fwenv.real_time_heartbeat([pub]))
     pub.publish_reading((1000, 1700000000, 126, -25, 6, "live"))
     pub.publish_alarm("low")
     pub.publish_alarm("urgent_low", "urgent_low")

@@ -27,7 +27,7 @@ pubs = []
 
 
 async def main():
-    asyncio.create_task(fwenv.real_time_heartbeat())
+    asyncio.create_task(fwenv.real_time_heartbeat(pubs))
     cfg = {"host": "127.0.0.1", "port": port, "keepalive_s": 10, "topic_prefix": "cgm"}
     for uid in (b"\x24\x0a\xc4\x12\x34\x56", b"\x24\x0a\xc4\x65\x43\x21"):
         machine._unique_id = uid  # each board has its own
