@@ -55,22 +55,35 @@ def real_diff_us(a, b):
     return vtime._rt.ticks_diff(a, b)
 
 
+SNAPSHOT_END = "test-sub/end"
+
+
 def mqtt_snapshot(port):
     """Retained messages on the broker at 127.0.0.1:port right now (a test-side
-    subscriber, test code only)."""
+    subscriber, test code only): read until a message of its own, published once
+    subscribed, comes back (a broker sends a subscription's retained messages
+    first), and for 400 ms at least (a publish the broker was still working
+    through comes live). Read for 400 ms only, a subscriber the loaded machine held
+    up that long read none of them."""
     from umqtt.simple import MQTTClient
+    rt = vtime._rt
     got = {}
     c = MQTTClient("test-sub", "127.0.0.1", port, keepalive=30)
     c.set_callback(lambda t, m: got.__setitem__(t.decode(), m.decode()))
     c.connect(timeout=2)
     c.subscribe(b"#")
-    t0 = vtime._rt.ticks_ms()
-    while vtime._rt.ticks_diff(vtime._rt.ticks_ms(), t0) < 400:
+    c.publish(SNAPSHOT_END.encode(), b"end")
+    t0 = rt.ticks_ms()
+    while SNAPSHOT_END not in got or rt.ticks_diff(rt.ticks_ms(), t0) < 400:
+        if rt.ticks_diff(rt.ticks_ms(), t0) > 20000:
+            raise OSError("mqtt_snapshot: its own message never came back")
         c.sock.setblocking(False)
         try:
-            c.wait_msg()
+            if c.wait_msg() is None:
+                rt.sleep_ms(1)
         except OSError:
             pass
+    del got[SNAPSHOT_END]
     c.sock.close()
     return got
 
