@@ -555,6 +555,7 @@ class App:
                 self._resets_over = True
             if self.rtc.boots > 1 and up > LOOP_OVER_S:
                 self.rtc.healthy()
+            self._watch_flash()
             if self._flash_failing:
                 # the flash may take writes again: told within a round, not at the next
                 # regular save (tx_clock.txt's hourly one, without Nightscout: an hour
@@ -562,7 +563,7 @@ class App:
                 # write holds the board
                 await asyncio.sleep_ms(self.ann.pause_in_ms(FLASH_TRY_MS))
                 self._try_flash(1)
-            self._watch_flash()
+                self._watch_flash()
             await asyncio.sleep(HEALTH_S)
 
     def _watch_flash(self):

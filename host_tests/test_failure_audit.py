@@ -353,6 +353,7 @@ FLASH_REFUSES = r'''
 import asyncio, json, main
 from app import fsutil
 app = main.App(CFG, boards_dirs=(BOARDS,))
+app.config_path = "/no-such-dir/config.json"   # the whole flash refuses: the health round's own try too
 def save(path):   # as the Nightscout queue, the transmitter's clock and the setup key are saved
     try:
         fsutil.write_atomic(path, b"queue")
