@@ -94,7 +94,7 @@ class App:
         self._resets_over = False
         blob = self.rtc.load()
         clock.keep_back(self.rtc.clock_back)    # the RTC's time and its steps back go on
-        clock.on_step = lambda step: self.rtc.stepped(step, clock.back_s())
+        clock.on_step = self._clock_stepped
         if self.rtc.ending_told and clock.wall_valid():   # told before this reset: on this boot's clock
             self._ending_told = clock.ms() + (self.rtc.ending_told - clock.unix()) * 1000
         self.cfg, problems = appconfig.load(config_path)
@@ -148,6 +148,12 @@ class App:
         # and 8 s after 2 years, and the alarms' spans (fall/rise over 15 min,
         # persistent high, snoozes) would shift with how long the box has been up
         return clock.ms() // 1000
+
+    def _clock_stepped(self, step):
+        """clock.on_step: RTC memory keeps the step; the schedules take the new time of day
+        at once (a clock put an hour back is no daylight-saving change: alarms.engine)."""
+        self.rtc.stepped(step, clock.back_s())
+        self.engine.clock_set(self.now_s(), self.minute_of_day())
 
     def minute_of_day(self, unix_s=None):
         """The local minute of day now, or at unix_s (with that day's offset: a

@@ -706,6 +706,33 @@ def test_schedules_follow_daylight_saving_time_when_a_tz_rule_is_set(tmp_path, t
     assert run_app(tmp_path, config, TZ_PROG) == want
 
 
+TZ_BACK_PROG = r'''
+import vtime
+vtime.install()
+import json, clock, main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+clock.set_unix(1793502000)           # 2026-11-01 03:00 UTC, 23:00 EDT
+out, was = [], None
+for i in range(4 * 720):             # 5-s rounds for 4 h: 02:00 EDT is 01:00 EST at 06:00 UTC
+    vtime.advance_to(vtime.monotonic_us() + 5000000)
+    app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()))
+    high = app.engine.current_settings()["high"]
+    if high != was:
+        out.append([app.minute_of_day(), high])
+        was = high
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_night_from_0130_holds_through_the_hour_new_york_lives_twice(tmp_path):
+    # a night from 01:30 with its own high: it starts at 01:30 EDT and holds when 02:00 EDT
+    # becomes 01:00 EST (the wall clock runs on; only the rule's offset changes). Before, the
+    # day's high came back from 01:00 to 01:30 EST (alarms.engine REPLAY_MIN)
+    config = {"transmitter_id": "8G1234", "tz": "EST5EDT,M3.2.0,M11.1.0",
+              "alarms": {"high": 250, "schedule": [{"start": 90, "end": 7 * 60, "high": 200}]}}
+    assert run_app(tmp_path, config, TZ_BACK_PROG) == [[23 * 60, 250], [90, 200]]
+
+
 SESSION_END_PROG = r'''
 import vtime
 vtime.install()

@@ -37,6 +37,13 @@ from alarms.kinds import (  # noqa: F401  (re-exported: persist.py and callers u
 
 
 _SAME_S = 1   # readings this close in time are one reading (they come 5 min apart)
+# A wall clock put back (daylight saving time's end: 01:00-02:00 comes twice in New York)
+# shows minutes again: the schedules keep the minute reached until the wall is there again,
+# so each switch happens once, at the first time the wall shows it (a night from 01:30
+# stopped at the change for half an hour, and the day's high sounded in it). A clock set
+# back (clock_set: main.App on clock.on_step) was wrong and applies at once, as does a step
+# back of more than REPLAY_MIN minutes (Antarctica's Troll moves its clocks by 2 h)
+REPLAY_MIN = 120
 _LOW_SIDE = ("urgent_low", "urgent_low_soon", "low")
 # raised on a prediction and held on a narrower band, so they clear and come back as a fall
 # levels off: one that clears while snoozed comes back snoozed to the same end
@@ -98,6 +105,7 @@ class AlarmEngine:
         self._held = {}            # kind -> the snooze end of a predicted low-side alarm that cleared under it
         self._pause = None         # (until, level) of a low-side alarm that cleared unanswered
         self._mod = None           # (minute_of_day, at now_s)
+        self._reached = None       # the schedules' minute while the wall clock replays minutes (REPLAY_MIN)
         self._recent = []          # (t, sgv) of the readings of the last 15 min (fall/rise)
         self._rate_before = 0.0    # the filter's rate before the newest reading (was it falling?)
         self._unsent = []          # events of an on_reading that ran out of memory
@@ -113,6 +121,16 @@ class AlarmEngine:
             self._data_since = now_s
         self._now = now_s
         if minute_of_day is not None:
+            reached = self._schedule_minute(now_s)
+            self._mod = (minute_of_day, now_s)
+            back = None if reached is None else (reached - minute_of_day) % 1440
+            self._reached = reached if back and back <= REPLAY_MIN else None
+
+    def clock_set(self, now_s, minute_of_day):
+        """The wall clock was set (a step, not a daylight-saving change): its minute of day
+        is the time, not minutes shown again (a replay under way goes on: REPLAY_MIN).
+        One without a time of day yet takes it at its next round."""
+        if minute_of_day is not None and self._mod is not None:
             self._mod = (minute_of_day, now_s)
 
     def minute_of_day(self, now_s):
@@ -120,8 +138,16 @@ class AlarmEngine:
             return None
         return int(self._mod[0] + (now_s - self._mod[1]) // 60) % 1440
 
+    def _schedule_minute(self, now_s):
+        """The minute of day the schedules apply: the wall clock's, or the one it had
+        reached while it shows again minutes it already passed (REPLAY_MIN)."""
+        mod, reached = self.minute_of_day(now_s), self._reached
+        if mod is not None and reached is not None and 0 < (reached - mod) % 1440 <= REPLAY_MIN:
+            return reached
+        return mod
+
     def current_settings(self, now_s=None):
-        return _settings.effective(self.settings, self.minute_of_day(self._now if now_s is None else now_s))
+        return _settings.effective(self.settings, self._schedule_minute(self._now if now_s is None else now_s))
 
     # ---- alarm records -----------------------------------------------------
     def _event(self, name, kind, rec, sgv=None):

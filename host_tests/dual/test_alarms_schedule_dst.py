@@ -1,0 +1,78 @@
+# Schedules across daylight-saving changes, with the local minute of day from real POSIX
+# rules (app.localtime) as main.App gives it: each switch happens once, at the first time
+# the wall clock shows it. When the clocks go back an hour comes twice (01:00-02:00 in New
+# York, 02:00-03:00 in Berlin); before, a window's edge inside it switched again on the
+# second pass: a night from 01:30 stopped at the change for 30 min and the day's high
+# sounded and escalated in the middle of the night. Runs on CPython and MicroPython.
+from alarm_steps import make, feed
+from app import localtime
+from civil import days_from_civil
+
+US = "EST5EDT,M3.2.0,M11.1.0"
+EU = "CET-1CEST,M3.5.0,M10.5.0/3"
+H = 3600
+US_BACK = days_from_civil(2026, 11, 1) * 86400 + 6 * H      # 02:00 EDT -> 01:00 EST
+US_FORWARD = days_from_civil(2026, 3, 8) * 86400 + 7 * H    # 02:00 EST -> 03:00 EDT
+EU_BACK = days_from_civil(2026, 10, 25) * 86400 + 1 * H     # 03:00 CEST -> 02:00 CET
+EU_FORWARD = days_from_civil(2026, 3, 29) * 86400 + 1 * H   # 02:00 CET -> 03:00 CEST
+
+
+def _walk(rule_text, change_utc, entry, sgv=210, hours=3):
+    """From `hours` before the change to `hours` after it, glucose at sgv (a reading every
+    5 min, 5-s rounds), the day's high 180 and a schedule entry (start, end) with high 250.
+    ([(local "HH:MM", high in force) at each switch], [local "HH:MM" of each high onset])."""
+    rule = localtime.parse(rule_text)
+    user = {"high": 180, "schedule": [{"start": entry[0], "end": entry[1], "high": 250}]}
+    eng = make(**user)
+    t0 = change_utc - hours * H
+    switches, onsets, was = [], [], None
+    for s in range(0, 2 * hours * H, 5):
+        u = t0 + s
+        mod = ((u + 60 * localtime.offset_min(rule, u)) // 60) % 1440
+        evs = feed(eng, s, sgv, mod=mod) if s % 300 == 0 else eng.tick(s, mod)
+        at = "%02d:%02d" % (mod // 60, mod % 60)
+        high = eng.current_settings(s)["high"]
+        if high != was:
+            switches.append((at, high))
+            was = high
+        onsets += [at for e in evs if e["event"] == "alarm_onset" and e["type"] == "high"]
+    return switches, onsets
+
+
+def test_a_night_from_the_repeated_hour_holds_through_it_when_the_clocks_go_back():
+    # New York, a night from 01:30; Berlin, from 02:30: it starts on the first pass and
+    # holds; the day's high (sounding since the walk began) ends then and stays ended
+    assert _walk(US, US_BACK, (90, 7 * 60)) == ([("23:00", 180), ("01:30", 250)], ["23:00"])
+    assert _walk(EU, EU_BACK, (150, 7 * 60)) == ([("00:00", 180), ("02:30", 250)], ["00:00"])
+
+
+def test_a_night_ending_in_the_repeated_hour_ends_once_when_the_clocks_go_back():
+    # a night to 01:30 (New York) or 02:30 (Berlin): the day's high comes at its end once,
+    # not cleared at the change by the night coming back and raised afresh half an hour on
+    assert _walk(US, US_BACK, (22 * 60, 90)) == ([("23:00", 250), ("01:30", 180)], ["01:30"])
+    assert _walk(EU, EU_BACK, (22 * 60, 150)) == ([("00:00", 250), ("02:30", 180)], ["02:30"])
+
+
+def test_a_window_edge_on_the_wall_after_the_repeated_hour_comes_at_that_wall_time():
+    # a night to 02:00 in New York ends at 02:00 EST (an hour longer than other nights: the
+    # wall clock says when), and one to 03:00 in Berlin at 03:00 CET
+    assert _walk(US, US_BACK, (22 * 60, 120)) == ([("23:00", 250), ("02:00", 180)], ["02:00"])
+    assert _walk(EU, EU_BACK, (22 * 60, 180)) == ([("00:00", 250), ("03:00", 180)], ["03:00"])
+
+
+def test_an_edge_in_the_skipped_hour_switches_as_the_clocks_go_forward():
+    # 02:30 never shows in spring: a night to 02:30 ends, and one from 02:30 starts, at 03:00
+    assert _walk(US, US_FORWARD, (22 * 60, 150)) == ([("23:00", 250), ("03:00", 180)], ["03:00"])
+    assert _walk(EU, EU_FORWARD, (150, 7 * 60)) == ([("23:00", 180), ("03:00", 250)], ["23:00"])
+
+
+def test_a_clock_set_an_hour_back_applies_at_once():
+    # 01:40 under a night to 01:30, day's high 180, glucose 210: the high sounds. The wall
+    # clock was an hour fast and is set right (main.App tells the engine: clock_set): 00:40
+    # is night, at once, not held at 01:40 as minutes shown again by a daylight-saving end
+    eng = make(high=180, schedule=[{"start": 22 * 60, "end": 90, "high": 250}])
+    feed(eng, 0, 210, mod=100)
+    assert eng.current_settings(0)["high"] == 180
+    eng.clock_set(10, 40)
+    eng.tick(15, 40)
+    assert eng.current_settings(15)["high"] == 250
