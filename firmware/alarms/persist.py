@@ -81,7 +81,8 @@ def _ago(now, t):
 def save(eng):
     now = eng._now if eng._now is not None else 0
     p = eng._pred
-    mod = eng.minute_of_day(now)
+    mod = eng._schedule_minute(now)   # (the minute the schedules reached: a reset in an hour the
+                                      # clocks went back through does not switch them again)
     kinds = [k for k in _e.TYPES if k in eng._alarms]
     # the last usable (fresh) reading's time: no_data counts from it. A stale reading
     # after it is history (it raised nothing, and a stream of them must still end in

@@ -17,9 +17,10 @@ EU_BACK = days_from_civil(2026, 10, 25) * 86400 + 1 * H     # 03:00 CEST -> 02:0
 EU_FORWARD = days_from_civil(2026, 3, 29) * 86400 + 1 * H   # 02:00 CET -> 03:00 CEST
 
 
-def _walk(rule_text, change_utc, entry, sgv=210, hours=3):
+def _walk(rule_text, change_utc, entry, sgv=210, hours=3, reset_s=None):
     """From `hours` before the change to `hours` after it, glucose at sgv (a reading every
-    5 min, 5-s rounds), the day's high 180 and a schedule entry (start, end) with high 250.
+    5 min, 5-s rounds), the day's high 180 and a schedule entry (start, end) with high 250;
+    reset_s: a reset then (the alarm state through RTC memory, at once).
     ([(local "HH:MM", high in force) at each switch], [local "HH:MM" of each high onset])."""
     rule = localtime.parse(rule_text)
     user = {"high": 180, "schedule": [{"start": entry[0], "end": entry[1], "high": 250}]}
@@ -29,6 +30,9 @@ def _walk(rule_text, change_utc, entry, sgv=210, hours=3):
     for s in range(0, 2 * hours * H, 5):
         u = t0 + s
         mod = ((u + 60 * localtime.offset_min(rule, u)) // 60) % 1440
+        if s == reset_s:
+            blob, eng = eng.save(), make(**user)
+            eng.restore(blob, s)
         evs = feed(eng, s, sgv, mod=mod) if s % 300 == 0 else eng.tick(s, mod)
         at = "%02d:%02d" % (mod // 60, mod % 60)
         high = eng.current_settings(s)["high"]
@@ -51,6 +55,16 @@ def test_a_night_ending_in_the_repeated_hour_ends_once_when_the_clocks_go_back()
     # not cleared at the change by the night coming back and raised afresh half an hour on
     assert _walk(US, US_BACK, (22 * 60, 90)) == ([("23:00", 250), ("01:30", 180)], ["01:30"])
     assert _walk(EU, EU_BACK, (22 * 60, 150)) == ([("00:00", 250), ("02:30", 180)], ["02:30"])
+
+
+def test_the_hour_that_comes_twice_switches_nothing_again_after_a_reset_in_it():
+    # a reset at 01:10 EST (New York), 02:10 CET (Berlin), on the second pass: the night to
+    # 01:30 (02:30) stays ended; the restore had taken the wall's minute for the time the
+    # schedules had reached, the night came back, and the day's high sounded again at its end
+    assert _walk(US, US_BACK, (22 * 60, 90), reset_s=3 * H + 600) == \
+        ([("23:00", 250), ("01:30", 180)], ["01:30"])
+    assert _walk(EU, EU_BACK, (22 * 60, 150), reset_s=3 * H + 600) == \
+        ([("00:00", 250), ("02:30", 180)], ["02:30"])
 
 
 def test_a_window_edge_on_the_wall_after_the_repeated_hour_comes_at_that_wall_time():
