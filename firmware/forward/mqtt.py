@@ -34,7 +34,8 @@
 # - a broker that refuses the box's login (CONNACK 4, bad user name or password, or 5,
 #   not authorized) at every attempt for _REFUSED_S raises `mqtt_auth` instead (the
 #   broker answers: it is not unreachable), at the edge of those minutes as at the
-#   hour's, cleared when the broker takes the box.
+#   hour's, cleared when the broker takes the box; the hour without an answer counts
+#   from the last refusal.
 # publish_*() only store the latest value per topic; the task sends them.
 import asyncio
 import errno
@@ -393,6 +394,7 @@ class MqttPublisher:
                     self._on_memory()
                 if _login_refused(e):
                     self._refused(clock.ms())
+                    fail_since = clock.ms()   # it answered: the hour without an answer starts again
                 else:
                     self._refused_since = None
                     if clock.ms() - fail_since > _HOUR_S * 1000:

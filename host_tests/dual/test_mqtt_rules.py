@@ -1415,6 +1415,28 @@ def test_a_refusal_after_an_hour_unreachable_says_refused_not_unreachable():
                        (4501000,) + UNREACHABLE + (False,)], w.conds
 
 
+def test_a_broker_restarted_after_an_hour_of_refusals_is_not_called_unreachable():
+    # (chaos round 27) a password changed in Home Assistant: CONNACK 4 from 0 s, mqtt_auth at
+    # 601 s. At 4150 s the family adds the box's login and restarts the Mosquitto add-on: down
+    # (connection refused) for a minute, then it takes the box. The broker answered (refused)
+    # until 4150 s: the attempt at 4201 s that finds it restarting is not an hour without an
+    # answering broker, and raises no mqtt_unreachable (it did, at once: the hour counted from
+    # 0 s, through the refusals); mqtt_auth is cleared when the broker takes the box (4501 s)
+    def setup(w):
+        w.broker.refuse = MQTTException(4)
+        w.at(4150 * 1000, lambda: setattr(w.broker, "refuse", OSError(111)))
+        w.at(4210 * 1000, lambda: setattr(w.broker, "refuse", None))
+    w = run_world(setup, until_s=4600)
+    assert w.conds == [(601000,) + AUTH + (True,), (4501000,) + AUTH + (False,)], w.conds
+    # an hour without an answer after the last refusal (601 s) is one, as ever: raised at
+    # the attempt just past its edge
+    def gone(w):
+        w.broker.refuse = MQTTException(4)
+        w.at(700 * 1000, lambda: setattr(w.broker, "refuse", OSError(111)))
+    w = run_world(gone, until_s=4700)
+    assert [c for c in w.conds if c[1:3] == UNREACHABLE] == [(4202000,) + UNREACHABLE + (True,)], w.conds
+
+
 # --- memory -------------------------------------------------------------------------
 
 def test_a_memory_error_is_reported_through_on_memory():
