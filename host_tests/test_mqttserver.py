@@ -101,6 +101,26 @@ def test_down_refuses_and_refuse_answers_connack_3(srv):
     assert ack == b"\x20\x02\x00\x00"
 
 
+@pytest.mark.parametrize("mode, code", (("bad_login", 4), ("not_authorized", 5)))
+def test_a_refused_login_closes_the_live_connections_and_answers_connack_4_or_5(srv, mode, code):
+    # round 27: the broker restarted refusing the box's login (a Home Assistant box rebooting,
+    # a password changed): the live connection is closed without its will, each CONNECT refused
+    srv.tick(1000)
+    live, ack = client(srv)
+    assert ack == b"\x20\x02\x00\x00"
+    srv.set_mode(mode, vt_ms=2000)
+    live.settimeout(2)
+    assert live.recv(10) == b""
+    s, ack = client(srv)
+    assert ack == bytes((0x20, 2, 0, code))
+    assert s.recv(10) == b""   # closed after the refusal
+    st = srv.state()
+    assert [(r["refused"], r["t_ms"]) for r in st["records"] if r["kind"] == "connect"] == [(0, 1000), (code, 2000)]
+    assert "cgm/availability" not in st["retained"]   # a broker stopped sends no wills
+    srv.set_mode("ok")
+    assert client(srv)[1] == b"\x20\x02\x00\x00"
+
+
 def test_hang_accepts_and_answers_nothing_then_takes_it_all_at_once(srv):
     srv.tick(1000)
     srv.set_mode("hang")
@@ -180,6 +200,17 @@ c.ping()
 print(c.sock.read(2))
 c.sock.close()
 """
+
+
+def test_a_real_umqtt_simple_client_on_micropython_is_refused_with_its_code(srv):
+    srv.set_mode("not_authorized")
+    prog = ("from umqtt.simple import MQTTClient, MQTTException\n"
+            "c = MQTTClient(b'box-1', '127.0.0.1', %d, user=b'ha', password=b'old')\n"
+            "try:\n    c.connect(timeout=2)\nexcept MQTTException as e:\n    print('REFUSED', e.args)\n" % srv.port)
+    r = run_micropython(["-c", prog], timeout=60)
+    assert "REFUSED (5,)" in r.stdout, r.stdout + r.stderr
+    conn = [r for r in srv.state()["records"] if r["kind"] == "connect"][0]
+    assert conn["refused"] == 5 and conn["user"] == "ha"
 
 
 def test_a_real_umqtt_simple_client_on_micropython(srv):

@@ -10,7 +10,8 @@ for Nightscout. It is not a full broker: no subscriptions are delivered (Home As
 view is the retained store this keeps), QoS 2 is acknowledged but not delivered twice.
 
 What it does (one thread, one selector, so the order of what it sees is the order it took):
-- CONNECT: CONNACK 0 (or 3, "server unavailable", in mode "refuse", then it closes); a
+- CONNECT: CONNACK 0 (or 3, "server unavailable", in mode "refuse"; 4, "bad user name or
+  password", in mode "bad_login"; 5, "not authorized", in mode "not_authorized": then it closes); a
   second connection with the same client id takes the session over: the older one is
   closed and its will published first (MQTT 3.1.1 3.1.4-2, as mosquitto does for v3.1.1);
 - PUBLISH: recorded (topic, payload, retain, qos); a retained one kept (an empty retained
@@ -21,7 +22,11 @@ What it does (one thread, one selector, so the order of what it sees is the orde
 Modes (set_mode, or the control port):
   "ok"; "down" (listener closed: connection refused; connections closed, no will: the
   broker was stopped; the retained store is kept, as with mosquitto's persistence);
-  "refuse" (connections closed as "down", new CONNECTs get CONNACK 3); "hang" (the process
+  "refuse" (connections closed as "down", new CONNECTs get CONNACK 3); "bad_login" and
+  "not_authorized" (round 27: the broker restarted refusing the box's login, CONNACK 4 or 5:
+  connections closed as "down", new CONNECTs refused so; a Home Assistant box rebooting, whose
+  Mosquitto add-on refuses logins until Home Assistant is up, or a password changed there);
+  "hang" (the process
   frozen: the kernel still accepts connections, nothing is read or answered and no
   keepalive runs; back to "ok" everything that waited is taken at once, in one pass, before
   the command returns: `late` records); move(host): the broker listens on a new address
@@ -47,7 +52,9 @@ import socket
 import threading
 import time
 
-MODES = ("ok", "down", "refuse", "hang")
+MODES = ("ok", "down", "refuse", "hang", "bad_login", "not_authorized")
+# the modes that answer a CONNECT with a refusal: its CONNACK return code
+REFUSALS = {"refuse": 3, "bad_login": 4, "not_authorized": 5}
 
 
 class _Conn:
@@ -272,7 +279,7 @@ class MqttServer:
                 self._drain()
         if mode == "hang" and old != "hang":
             self._watch(False)
-        if mode in ("down", "refuse"):
+        if mode == "down" or mode in REFUSALS:
             for c in list(self._conns.values()):
                 self._close(c, None, why="stopped")   # a broker stopped sends no wills
         if mode == "down":
@@ -438,9 +445,11 @@ class MqttServer:
             user, i = _str(body, i)
         if flags & 64:
             _, i = _str(body, i)
-        if self.mode == "refuse":
-            self._rec("connect", c, refused=3, keepalive=c.keepalive)
-            self._send(c, b"\x20\x02\x00\x03")
+        code = REFUSALS.get(self.mode)
+        if code:
+            self._rec("connect", c, refused=code, keepalive=c.keepalive,
+                      user=user.decode("utf-8", "replace") if user else None)
+            self._send(c, bytes((0x20, 2, 0, code)))
             self._close(c, None, why="refused")
             return False
         for other in list(self._conns.values()):
