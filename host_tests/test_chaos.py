@@ -4281,6 +4281,195 @@ def test_stale_allows_a_followers_no_data_grace():
     assert len(chaos.check_stale(late, 16, 40 * MIN, grace_ms=grace)) == 1
 
 
+# --- round 27: a broker that refuses the box's login (CONNACK 4, 5) ------------------------
+def test_round27_draws_leave_older_seeds_alone_and_refuse_logins_in_broker_worlds(monkeypatch):
+    # seeds under ROUND27_FROM draw nothing from the round-27 stream; from it, most broker worlds
+    # (round 17) get login spans placed clear of the world's other MQTT faults, and nothing else
+    # of the world changes
+    for seed in range(chaos.ROUND27_FROM - 40, chaos.ROUND27_FROM):
+        w = chaos.draw_world(seed, 0.3)
+        assert "auth27" not in w
+        assert not {m for _, m in w["inject"].get("mqtt_script") or ()} & set(chaos.AUTH27_MODES)
+    seeds = range(chaos.ROUND27_FROM, chaos.ROUND27_FROM + 120)
+    drawn = {s: chaos.draw_world(s, 0.3) for s in seeds}
+    auth = {s: w for s, w in drawn.items() if w["auth27"]}
+    brokers = [s for s, w in drawn.items() if w.get("mqtt17")]
+    assert len(auth) >= len(brokers) // 2 and set(auth) <= set(brokers), (len(auth), len(brokers))
+    spans = [x for w in auth.values() for x in w["auth27"]]
+    short = [x for x in spans if x[3] == "short"]
+    long = [x for x in spans if x[3] == "long"]
+    assert all(120 <= x[1] - x[0] <= 480 and len(x) == 4 for x in short)
+    assert all(1200 <= x[1] - x[0] <= 5400 for x in long)
+    assert any(len(x) == 5 for x in long) and any(len(x) == 4 for x in long)   # put right by a restart, or not
+    assert all(10 <= x[4] <= 60 for x in long if len(x) == 5)
+    assert {x[2] for x in spans} == set(chaos.AUTH27_MODES) and len(short) > len(long) > 5
+    monkeypatch.setattr(chaos, "draw_round27", lambda seed, w, end_s: None)
+    for s, w in auth.items():
+        before = chaos.draw_world(s, 0.3)
+        busy = chaos._busy27(before)
+        end_s = int(0.3 * 86400)
+        ours = [[x[0], x[1] + (x[4] if len(x) > 4 else 0)] for x in w["auth27"]]
+        for i, (a, b) in enumerate(ours):
+            assert b + chaos.AUTH27_GAP_S <= end_s
+            assert all(b + chaos.AUTH27_GAP_S <= x or y + chaos.AUTH27_GAP_S <= a for x, y in busy + ours[:i] + ours[i + 1:])
+        assert "auth27=" in chaos.summary(w)
+        script = w["inject"]["mqtt_script"]
+        assert script == sorted(script, key=lambda x: x[0])
+        kept = list(script)
+        for x in w["auth27"]:   # each span's entries: its mode, then back ok (after the restart's down)
+            for entry in [[x[0], x[2]]] + ([[x[1], "down"], [x[1] + x[4], "ok"]] if len(x) > 4 else [[x[1], "ok"]]):
+                kept.remove(entry)
+        w = dict(w, inject=dict(w["inject"], mqtt_script=kept))
+        if not kept:
+            del w["inject"]["mqtt_script"]
+        assert w.pop("auth27") and before.pop("auth27", None) is None
+        assert json.loads(json.dumps(w)) == json.loads(json.dumps(before))
+
+
+S27 = {"forwarding": True}
+BACKOFFS27 = (0, 2, 6, 14, 30, 62, 126, 254, 510, 601)   # forward.mqtt: cut at the 10 minutes' edge
+
+
+def _refused27(a_ms, until_ms, code=5):
+    """The broker's records of the box's logins refused from a_ms (its back-off, then every 5 min)."""
+    times = [a_ms + s * 1000 for s in BACKOFFS27]
+    while times[-1] + 300000 < until_ms:
+        times.append(times[-1] + 300000)
+    return [{"kind": "connect", "t_ms": t, "refused": code, "conn": i + 2} for i, t in enumerate(times) if t < until_ms]
+
+
+def _mode27(t_ms, mode):
+    return {"event": "mqtt_mode", "t_ms": t_ms, "mode": mode}
+
+
+def _auth27(a_min, b_min, restart_s=0, raised_s=601, cleared_s=5, taken_s=5, code=5, extra=()):
+    """(world, events): the broker refusing logins from a_min to b_min (then down restart_s), the
+    box taking it up taken_s after, mqtt_auth raised raised_s after the first refusal (None: not)
+    and cleared cleared_s after the broker took it again (None: not)."""
+    a, b = a_min * MIN, b_min * MIN
+    up = b + restart_s * 1000
+    recs = [{"kind": "connect", "t_ms": 10000, "refused": 0, "conn": 1}] + _refused27(a, b, code)
+    recs.append({"kind": "connect", "t_ms": up + taken_s * 1000, "refused": 0, "conn": 99})
+    ev = [_mode27(a, "not_authorized" if code == 5 else "bad_login")]
+    ev += [_mode27(b, "down"), _mode27(up, "ok")] if restart_s else [_mode27(b, "ok")]
+    if raised_s is not None:
+        ev.append(onset(a + raised_s * 1000, "forwarding", "mqtt_auth"))
+        if cleared_s is not None:
+            ev.append({"event": "alarm_clear", "t_ms": up + cleared_s * 1000, "type": "forwarding"})
+    ev = sorted(ev + list(extra), key=lambda e: e["t_ms"])
+    return _w17(recs), ev
+
+
+def _judge27(w, ev, end_min=300):
+    return [(t, m[:3]) for t, m in chaos.check_mqtt_auth(w, ev, S27, end_min * MIN, [])]
+
+
+def test_mqtt_auth_told_after_10_min_of_refused_logins_and_cleared_when_the_broker_takes_the_box():
+    assert (chaos.MQTT_AUTH_MEET_MS, chaos.MQTT_AUTH_DUE_MS, chaos.MQTT_AUTH_CLEAR_MS) == (493000, 803000, 493000)
+    w, ev = _auth27(60, 120)
+    assert chaos.check_mqtt_auth(w, ev, S27, 300 * MIN, []) == []
+    assert {k for k in w["_judged17"]} == {"46a", "46b", "46c", "46d", "46e"}
+    # raised too early: 5 min after the first refusal (a Home Assistant restart's minutes)
+    w, ev = _auth27(60, 120, raised_s=300)
+    assert _judge27(w, ev) == [(60 * MIN + 300000, "46a")]
+    # never raised; raised 20 min late (the back-off not cut at the edge is 810 s: late too)
+    w, ev = _auth27(60, 120, raised_s=None)
+    assert _judge27(w, ev) == [(60 * MIN + chaos.MQTT_AUTH_DUE_MS, "46c")]
+    w, ev = _auth27(60, 120, raised_s=1200)
+    assert _judge27(w, ev) == [(60 * MIN + chaos.MQTT_AUTH_DUE_MS, "46c")]
+    assert _judge27(*_auth27(60, 120, raised_s=810)) == [(60 * MIN + chaos.MQTT_AUTH_DUE_MS, "46c")]
+    # never cleared although the broker took the box again
+    w, ev = _auth27(60, 120, cleared_s=None)
+    assert _judge27(w, ev) == [(120 * MIN + chaos.MQTT_AUTH_CLEAR_MS, "46e")]
+    # mqtt_unreachable raised instead of mqtt_auth: not raised, and a refusal called unreachable
+    w, ev = _auth27(60, 120, raised_s=None, extra=[onset(70 * MIN + 1000, "forwarding", "mqtt_unreachable")])
+    assert _judge27(w, ev) == [(60 * MIN + chaos.MQTT_AUTH_DUE_MS, "46c"), (70 * MIN + 1000, "46d")]
+    # a short span (a Home Assistant restart: 5 min) raises nothing; told, it is early
+    w, ev = _auth27(60, 65, raised_s=None)
+    assert _judge27(w, ev) == [] and set(w["_judged17"]) == {"46b", "46d"}
+    assert _judge27(*_auth27(60, 65, raised_s=200)) == [(60 * MIN + 200000, "46a")]
+    assert _judge27(*_auth27(60, 65, raised_s=200, cleared_s=None)) == [
+        (60 * MIN + 200000, "46a"), (65 * MIN + chaos.MQTT_AUTH_CLEAR_MS, "46e")]
+    # the box never tries while the broker refuses (or only 9 min in)
+    w, ev = _auth27(60, 120, raised_s=None)
+    w["_mqtt"]["records"] = w["_mqtt"]["records"][:1]
+    assert _judge27(w, ev) == [(60 * MIN + chaos.MQTT_AUTH_MEET_MS, "46b")]
+    w, ev = _auth27(60, 120)
+    w["_mqtt"]["records"] = [r for r in w["_mqtt"]["records"] if r["t_ms"] < 60 * MIN or r["t_ms"] > 69 * MIN]
+    v = _judge27(w, ev)
+    assert (60 * MIN + chaos.MQTT_AUTH_MEET_MS, "46b") in v and (60 * MIN + 601000, "46a") in v, v
+
+
+def test_mqtt_auth_judged_where_nothing_else_meets_the_publisher():
+    # the add-on restarted to put the login right (down 30 s): still the span's; an
+    # mqtt_unreachable at the attempt that finds it down is a refusal called unreachable
+    w, ev = _auth27(60, 130, restart_s=30)
+    assert _judge27(w, ev) == []
+    w, ev = _auth27(60, 130, restart_s=30, cleared_s=None,
+                    extra=[onset(130 * MIN + 1000, "forwarding", "mqtt_unreachable")])
+    assert _judge27(w, ev) == [(130 * MIN + 1000, "46d"), (130 * MIN + 30000 + chaos.MQTT_AUTH_CLEAR_MS, "46e")]
+    # down longer than a restart: a span of its own, where 40 judges the hour
+    w, ev = _auth27(60, 130, restart_s=120, cleared_s=None,
+                    extra=[onset(130 * MIN + 1000, "forwarding", "mqtt_unreachable")])
+    assert _judge27(w, ev) == []
+    # the router off inside the span: 46c and 46d not judged (the Wi-Fi's wait may count the hour)
+    router = [{"event": "router", "t_ms": 65 * MIN, "up": False}, {"event": "router", "t_ms": 75 * MIN, "up": True}]
+    w, ev = _auth27(60, 120, raised_s=None, extra=router + [onset(80 * MIN, "forwarding", "mqtt_unreachable")])
+    assert _judge27(w, ev) == []
+    # a reset starts the box's count again: told at 70 min, 5 min after one at 65 min, is early
+    # (the refusals before it were another boot's); a reset after the telling is not judged
+    reset = [{"event": "reset", "t_ms": 65 * MIN, "cause": 2}]
+    w, ev = _auth27(60, 120, raised_s=601, extra=reset)
+    assert _judge27(w, ev) == [(60 * MIN + 601000, "46a")]
+    w, ev = _auth27(60, 120, raised_s=601, extra=[dict(reset[0], t_ms=72 * MIN)])
+    assert _judge27(w, ev) == []
+    # 46e only where mqtt_ reasons are the forwarding alarm's only ones (Nightscout's end tells nothing)
+    w, ev = _auth27(60, 120, cleared_s=None, extra=[onset(50 * MIN, "forwarding", "nightscout_unreachable")])
+    assert _judge27(w, ev) == []
+    # a world whose forwarding alarm is off, or whose config has a problem: nothing judged
+    w, ev = _auth27(60, 120, raised_s=None)
+    assert chaos.check_mqtt_auth(w, ev, {"forwarding": False}, 300 * MIN, []) == []
+    assert chaos.check_mqtt_auth(w, ev, S27, 300 * MIN, ["bad"]) == []
+
+
+def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
+    # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
+    w, ev = _auth27(10, 100, raised_s=None)
+    assert chaos.check_mqtt_unreachable(w, ev, 300 * MIN, []) == []
+    refuse = [dict(e, mode="refuse") if e["event"] == "mqtt_mode" and e["mode"] != "ok" else e for e in ev]
+    assert len(chaos.check_mqtt_unreachable(w, refuse, 300 * MIN, [])) == 1
+    assert chaos.mqtt_unanswered(ev, 300 * MIN) == [] and chaos.mqtt_unanswered(ev, 300 * MIN, logins=True) == [
+        [10 * MIN, 100 * MIN]]
+    assert chaos.mqtt_reachable(w, ev, 300 * MIN) == [[0, 10 * MIN], [100 * MIN, 300 * MIN]]
+
+
+def _auth27_world(hours, script):
+    w = _plain(chaos.draw_world(3, hours / 24), mqtt_script=script)
+    w.update(forward={"mqtt": "broker"}, mqtt17={"script": [], "named": False})
+    return w
+
+
+def test_a_broker_refusing_the_boxs_login_in_a_real_world():
+    # round 27 in one short world: from 20 min the broker refuses the box's login (CONNACK 5) for
+    # 70 min, then the add-on restarts (down 30 s) and takes it; from 110 min a Home Assistant
+    # restart's 5 min (CONNACK 4). mqtt_auth 601 s after the first refusal, cleared when the box
+    # is taken again; the restart's refused connection is no hour without an answer (the firmware
+    # before this round raised mqtt_unreachable there: 46d), the short span raises nothing
+    w = _auth27_world(2.25, [[1200, "not_authorized"], [5400, "down"], [5430, "ok"], [6600, "bad_login"],
+                             [6900, "ok"]])
+    w["auth27"] = [[1200, 5400, "not_authorized", "long", 30], [6600, 6900, "bad_login", "short"]]
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert "broker not authorized (CONNACK 5)" in console and "(CONNACK 4)" in console
+    seen = chaos.auth27_seen(w, events)
+    (_, _, _, _, met, raised, ended), short = seen
+    assert met < 10 and raised == met + 601 and 0 < ended <= chaos.MQTT_AUTH_CLEAR_MS / 1000, seen
+    assert short[5] is None and short[4] < 10, seen
+    assert not chaos.onsets(events, "forwarding", "mqtt_unreachable")
+    assert chaos.check_world(w, events, console, error) == {}
+    assert {"46a", "46b", "46c", "46d", "46e"} <= set(w["_judged17"]), w["_judged17"]
+
+
 # --- the Nightscout stand-in's delay list, in the world's time -------------------------------
 # Nightscout (lib/authorization/delaylist.js, used in index.js resolve()) holds a request from an
 # address until the time its last failed sign-in put on the list (that failure + authFailDelay,

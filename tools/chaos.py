@@ -618,6 +618,35 @@ Round 26 (draw_leader_hung, its own stream, seeds from 5801 only): in half the f
  45 judge them as the leader's unreachable spans; their bounds allow a request's timeout a poll
  (45b's give_up_ms three).
 
+Round 27 (draw_round27, its own stream, seeds from 5901 only): in most worlds with a broker that
+ answers (round 17), the broker restarts refusing the box's login (tools/mqttserver.py modes
+ bad_login and not_authorized: CONNACK 4 or 5, its live connection closed without the will): one
+ or two short spans (2-8 min: Home Assistant's box rebooting, its Mosquitto add-on refusing logins
+ until Home Assistant is up) and in most a long one (20-90 min: a password changed there), half of
+ those ended by the add-on's restart (down 10-60 s, then it takes the box: the login put right).
+ Each span keeps 15 min clear of the world's other MQTT faults (the broker's round-17 spans, the
+ router off, a reset or power cut, for a broker by name the DNS's spans and its moves) or is not
+ placed. 40 owes no mqtt_unreachable there (the broker answers), 38, 39 and 42 judge no such span.
+46 mqtt_auth (forward.mqtt _REFUSED_S, 600 s): a. every mqtt_auth told ends a run of the box's logins
+   refused in a row (the broker's records, split at a boot) that began 600 s before it or earlier;
+   for each span, where nothing else meets the publisher: b. the box meets a refusal within
+   MQTT_AUTH_MEET_MS (8.2 min: the longest back-off and an attempt's waits) of its start; c.
+   mqtt_auth is told within MQTT_AUTH_DUE_MS (13.4 min: 600 s, the back-off cut to end a second past
+   that edge, the attempt's waits, a tick of the broker's clock, a minute) of the first refusal;
+   d. no mqtt_unreachable onset from the first refusal to MQTT_AUTH_CLEAR_MS after the broker takes
+   logins again; e. the forwarding alarm over by then (judged while mqtt_ reasons are its only ones).
+ Seeds 5901-5944 at 0.3 days, the first 8 that drew round 27 (5903, 5905, 5910, 5913, 5930, 5932,
+ 5934, 5944; 3 long spans judged, 12 short ones, none raising anything): 6 pass, 200 s of wall time;
+ the long spans told mqtt_auth 601-602 s after the first refusal and ended the alarm 31-251 s after
+ the broker took logins again. 5903 and 5910 fail 6b alike without round 27 (not this round's).
+ Defect D27a (mended the same day, forward/mqtt.py): the hour after which mqtt_unreachable is
+ raised counted from the last connection the broker kept, through the refusals: after an hour of
+ them the first other failure (the add-on restarted to put the login right, the router off a
+ minute) raised mqtt_unreachable at once, the broker having answered seconds before, and renamed
+ the alarm (host_tests/dual/test_mqtt_rules.py::
+ test_a_broker_restarted_after_an_hour_of_refusals_is_not_called_unreachable; host_tests/
+ test_chaos.py::test_a_broker_refusing_the_boxs_login_in_a_real_world fails 46d on the code before).
+
 One line per seed; failing worlds go to build/chaos/seed-N.json (--replay runs one
 again). Exit status 1 when any seed failed.
 """
@@ -842,6 +871,7 @@ def draw_world(seed, days):
     draw_leader_down(seed, w, end_s)   # round 24: that leader unreachable while the follower waits on it
     draw_leader_hung(seed, w, end_s)   # round 26: the leader's host off the network not answering
     draw_round25(seed, w, end_s)    # round 25: Nightscout over HTTPS
+    draw_round27(seed, w, end_s)    # round 27: a broker that refuses the box's login (CONNACK 4, 5)
     fit_follow_poll(w)
     return w
 
@@ -2409,6 +2439,83 @@ def draw_leader_hung(seed, w, end_s):
         d["kind"] = "leader_hung"
 
 
+ROUND27_KEY = 0x27A075     # the round-27 stream: random.Random(seed ^ ROUND27_KEY)
+ROUND27_FROM = 5901        # seeds 1-5900: their worlds stay as they were (the highest run or under way, 5860)
+AUTH27_P = 0.8             # of the worlds with a broker that answers (round 17)
+AUTH27_SHORT_MIN = (2, 8)      # a Home Assistant box rebooting: its Mosquitto refuses logins until HA is up
+AUTH27_LONG_MIN = (20, 90)     # a password changed there, put right later: mqtt_auth is owed in it
+AUTH27_LONG_P = 0.8        # of those, with a long span (when it fits)
+AUTH27_MODES = ("bad_login", "not_authorized")   # tools/mqttserver.py: CONNACK 4, 5
+AUTH27_FIXED_P = 0.5       # of the long spans, ended by the add-on's restart: the box's login put right
+AUTH27_RESTART_S = (10, 60)    # ... down (connection refused) this long, then it takes the box
+AUTH27_GAP_S = 15 * 60     # clear of the world's other MQTT faults by this (a back-off, a keepalive,
+                           # 46's bounds after the span)
+AUTH27_TRIES = 8           # starts drawn for each span, the first that fits taken
+
+
+def _busy27(w):
+    """[[a, b]] (s) of what else meets the box's MQTT publisher: the broker's round-17 spans, the
+    router off, a reset, a power cut (off), for a broker by name the DNS's spans and its moves."""
+    inj = w["inject"]
+    busy = [[a, b] for (a, _), (b, _) in zip(inj.get("mqtt_script", [])[::2], inj.get("mqtt_script", [])[1::2])]
+    busy += [list(x) for x in inj.get("wifi_down_at_s") or ()]
+    busy += [[t, t + off] for t, off in _cuts(inj)]
+    busy += [[t, t] for t in [inj.get("reset_at_s")] + list(inj.get("soft_resets_at_s") or ()) if t]
+    if (w.get("mqtt17") or {}).get("named"):
+        busy += [list(x) for x in (inj.get("dns_silent_at_s") or []) + (inj.get("dns_fail_at_s") or [])]
+        busy += [[t, t] for t, _ in (inj.get("dns_names") or {}).get(MQTT_NAME, [])[1:]]
+    return busy
+
+
+def draw_round27(seed, w, end_s):
+    """Round 27, from its own stream (every draw made up front, whatever the world): in most worlds
+    with a broker that answers (round 17), the broker restarts refusing the box's login for a span
+    (tools/mqttserver.py modes bad_login and not_authorized: CONNACK 4 or 5, the live connection
+    closed; simboot mqtt_script): one or two short spans (AUTH27_SHORT_MIN: Home Assistant's box
+    rebooting, its Mosquitto add-on checking logins with Home Assistant) and in most a long one
+    (AUTH27_LONG_MIN: a password changed in Home Assistant), half of those put right by restarting
+    the Mosquitto add-on (down, connection refused, AUTH27_RESTART_S, then it takes the box: spans
+    [a, b, mode, kind, restart_s]). Each is placed at the first of
+    AUTH27_TRIES drawn starts that keeps AUTH27_GAP_S clear of the world's other MQTT faults
+    (_busy27) and of the spans placed before it, or not at all. No other draw changes. 46 judges
+    them (forward.mqtt: mqtt_auth after _REFUSED_S of refusals, never before; cleared when the
+    broker takes the box; never mqtt_unreachable for them). Seeds under ROUND27_FROM draw nothing
+    (not even a key, nor w's auth27)."""
+    if seed < ROUND27_FROM:
+        return
+    ex = random.Random(seed ^ ROUND27_KEY)
+    p, p_long, n_short = ex.random(), ex.random(), ex.choice((1, 1, 2))
+    p_fixed, restart = ex.random(), ex.randint(*AUTH27_RESTART_S)
+    drawn = []
+    for kind, span_min in (("long", AUTH27_LONG_MIN), ("short", AUTH27_SHORT_MIN), ("short", AUTH27_SHORT_MIN)):
+        length = round(60 * ex.uniform(*span_min))
+        starts = [round(ex.uniform(0.05, 0.9) * end_s) for _ in range(AUTH27_TRIES)]
+        drawn.append((kind, length, ex.choice(AUTH27_MODES), starts))
+    fixed = restart if p_fixed < AUTH27_FIXED_P else 0
+    w["auth27"] = None
+    if p >= AUTH27_P or not w.get("mqtt17") or w["forward"].get("mqtt") != "broker":
+        return
+    wanted = ([drawn[0]] if p_long < AUTH27_LONG_P else []) + drawn[1:1 + n_short]
+    busy, spans = _busy27(w), []
+    for kind, length, mode, starts in wanted:
+        down = fixed if kind == "long" else 0
+        for a in starts:
+            b = a + length
+            if b + down + AUTH27_GAP_S <= end_s and all(b + down + AUTH27_GAP_S <= x or y + AUTH27_GAP_S <= a
+                                                         for x, y in busy):
+                spans.append([a, b, mode, kind] + ([down] if down else []))
+                busy.append([a, b + down])
+                break
+    if not spans:
+        return
+    script = [list(x) for x in w["inject"].get("mqtt_script") or ()]
+    for x in spans:
+        a, b, mode = x[:3]
+        script += [[a, mode]] + ([[b, "down"], [b + x[4], "ok"]] if len(x) > 4 else [[b, "ok"]])
+    w["inject"]["mqtt_script"] = sorted(script, key=lambda x: x[0])
+    w["auth27"] = sorted(spans)
+
+
 def draw_round13(seed, w, end_s):
     """Round 13, from its own stream (what seeds drew before is unchanged). (1) In a 13-day world (round
     12's): a reset (machine.reset(): ticks_ms starts again at 0) or a power cut BEFORE_WRAP_S before the
@@ -2794,6 +2901,9 @@ def summary(w):
         sc = w["mqtt17"]["script"]
         parts.append("broker17=%s%s" % ("by_name" if w["mqtt17"]["named"] else "by_address", "".join(
             "+%s@%dm/%dm" % (m, a // 60, (b - a) // 60) for (a, m), (b, _) in zip(sc[::2], sc[1::2]))))
+    if w.get("auth27"):   # round 27: the broker refusing the box's login (start minute, length)
+        parts.append("auth27=" + "+".join("%s:%s@%dm/%dm%s" % (x[3], x[2], x[0] // 60, (x[1] - x[0]) // 60, "+restart%ds" % x[4]
+                                                            if len(x) > 4 else "") for x in w["auth27"]))
     if w.get("bf21"):   # round 21: the order of a backfill's reply and frames, the records' times
         b = w["bf21"]
         parts.append("bf21=%s%s" % ("0x51_first" if b["reply_first"] else "frames_first",
@@ -3820,7 +3930,7 @@ def mqtt_boots(events):
 
 
 def mqtt_reachable(w, events, end_ms):
-    """[[a, b]] (ms) where the broker can answer the box: its mode ok (mqtt_mode), the router up,
+    """[[a, b]] (ms) where the broker can serve the box: its mode ok (mqtt_mode), the router up,
     the board on, and for a broker by name the DNS answering (no silent or failing span); a
     stretch ended by each move of the broker (dns_move) and each reset: up to
     a memory-pressure onset (the forwarders pause), an injected broken engine, a boot on a config
@@ -3828,7 +3938,7 @@ def mqtt_reachable(w, events, end_ms):
     broken = w["inject"].get("break_engine_at_s")
     stop = min([end_ms] + onsets(events, "device", "memory") + ([broken * 1000] if broken else [])
                + [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("mqtt") is False])
-    bad = [[a, b] for a, b in power_offs(events)] + [list(x) for x in mqtt_unanswered(events, end_ms)]
+    bad = [[a, b] for a, b in power_offs(events)] + [list(x) for x in mqtt_unanswered(events, end_ms, logins=True)]
     if w["mqtt17"].get("named"):
         for a, b in (w["inject"].get("dns_silent_at_s") or []) + (w["inject"].get("dns_fail_at_s") or []):
             bad.append([a * 1000, b * 1000 + LOOKUP_MS])
@@ -3850,15 +3960,17 @@ def mqtt_reachable(w, events, end_ms):
     return [x for x in out if x[1] > x[0]]
 
 
-def mqtt_unanswered(events, end_ms):
-    """[[a, b]] (ms) where nothing can answer the box: the broker down, hung or refusing, or the
-    router off."""
+def mqtt_unanswered(events, end_ms, logins=False):
+    """[[a, b]] (ms) where nothing can answer the box: the broker down, hung or refusing (CONNACK 3),
+    or the router off; with logins, where nothing serves it: the broker refusing its login too
+    (round 27, CONNACK 4 or 5: it answers, the box is not unreachable, mqtt_auth is owed)."""
     spans, mode_at, router_at = [], None, None
     for e in events:
         if e.get("event") == "mqtt_mode":
-            if e["mode"] != "ok" and mode_at is None:
+            bad = e["mode"] != "ok" and (logins or e["mode"] not in AUTH27_MODES)
+            if bad and mode_at is None:
                 mode_at = e["t_ms"]
-            elif e["mode"] == "ok" and mode_at is not None:
+            elif not bad and mode_at is not None:
                 spans.append([mode_at, e["t_ms"]])
                 mode_at = None
         elif e.get("event") == "router":
@@ -4020,6 +4132,194 @@ def check_mqtt_unreachable(w, events, end_ms, problems):
                         out.append((due, "mqtt_unreachable raised at t=%d ms still active at t=%d "
                                          "ms, the broker answering since t=%d ms" % (o, due, r)))
                     break
+    return out
+
+
+# --- round 27: a broker that refuses the box's login (CONNACK 4, 5) ----------------------------
+MQTT_REFUSED_S = _fw_const("forward/mqtt.py", "_REFUSED_S")   # 600: refusals in a row that raise mqtt_auth
+LOGIN_REFUSED = (4, 5)    # the CONNACK codes forward.mqtt takes as a refused login (_login_refused)
+# one attempt's own waits: wait_quiet's pause out of the BLE window and of the sound for the lookup
+# when its name is due one, and for the connect (2 x (guard + window + SOUND_WAIT_MAX_MS)), the
+# lookup (LOOKUP_MS), the connect's 1 s (connect_timeout_s)
+MQTT_TRY_MS = 2 * (WINDOW_GUARD_MS + TX_WINDOW_MS + SOUND_WAIT_MAX_MS) + LOOKUP_MS + 1000       # 132 s
+# the broker refusing logins from a (its live connection closed: the box tries again at once) to
+# the box's first refused login: the back-off under way (_BACKOFF_MAX_S, and _pause's second past
+# it), the attempt's waits, a minute
+MQTT_AUTH_MEET_MS = (MQTT_BACKOFF_MAX_S + 1) * 1000 + MQTT_TRY_MS + MIN                       # 493 s
+# the first refused login's record to mqtt_auth: _REFUSED_S, the back-off cut short to end a second
+# past that edge (forward.mqtt _pause: without the cut the attempt after 510 s of back-offs came at
+# 810 s), the edge attempt's waits, the record's clock up to a tick before the attempt, a minute
+MQTT_AUTH_DUE_MS = (MQTT_REFUSED_S + 1) * 1000 + MQTT_TRY_MS + MQTT_TICK_MS + MIN              # 803 s
+# the broker taking logins again at b to mqtt_auth cleared (at the accepted CONNECT): as MEET
+MQTT_AUTH_CLEAR_MS = MQTT_AUTH_MEET_MS                                                         # 493 s
+
+
+def login_runs(w, events):
+    """[[first_ms, last_ms]]: the box's logins the broker refused (CONNACK 4 or 5) in a row, from
+    its records: no other CONNECT between (accepted, or refused otherwise), nor a reset or power
+    cut (a boot starts forward.mqtt's count again)."""
+    boots = sorted(e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut"))
+    runs, run = [], None
+    for r in (w.get("_mqtt") or {}).get("records", ()):
+        if r["kind"] != "connect":
+            continue
+        t = r["t_ms"]
+        if run and (r.get("refused") not in LOGIN_REFUSED or any(run[1] < x <= t for x in boots)):
+            runs.append(run)
+            run = None
+        if r.get("refused") in LOGIN_REFUSED:
+            run = [t, t] if run is None else [run[0], t]
+    return runs + ([run] if run else [])
+
+
+def _modes(events, end_ms):
+    """[(a, b, mode)] (ms) of the broker's modes from each mqtt_mode to the next (or the end)."""
+    m = [(e["t_ms"], e["mode"]) for e in events if e.get("event") == "mqtt_mode"]
+    return [(t, n[0], mode) for (t, mode), n in zip(m, m[1:] + [(end_ms, None)])]
+
+
+def _restart(modes, i):
+    """Whether modes[i] is a login span's end: the add-on restarted (down at most
+    AUTH27_RESTART_S) after refusing logins, then up."""
+    a, b, mode = modes[i]
+    return (mode == "down" and 0 < i and modes[i - 1][2] in AUTH27_MODES and b - a <= AUTH27_RESTART_S[1] * 1000
+            and (i + 1 == len(modes) or modes[i + 1][2] == "ok"))
+
+
+def login_spans(events, end_ms):
+    """[[a, b, mode, up]] (ms): the broker refusing the box's login (mqtt_mode bad_login or
+    not_authorized) from a to b, the next mode (or the end); up: when it takes logins again,
+    b or after the add-on's restart that ended the span (round 27, down up to
+    AUTH27_RESTART_S)."""
+    modes = _modes(events, end_ms)
+    out = []
+    for i, (a, b, mode) in enumerate(modes):
+        if mode in AUTH27_MODES:
+            out.append([a, b, mode, modes[i + 1][1] if i + 1 < len(modes) and _restart(modes, i + 1) else b])
+    return out
+
+
+def _login_disturbed(w, events, end_ms):
+    """[[x, y]] (ms) where something else meets the box's publisher: the board off or reset, the
+    router off (and the Wi-Fi's rejoin after), the broker's other modes (and a keepalive after: a
+    connection to a hung broker), for a broker by name the DNS's spans (and a lookup after) and its
+    moves; memory pressure and a broken engine from their start (the forwarders pause)."""
+    out = [[a, b] for a, b in power_offs(events)]
+    out += [[e["t_ms"], e["t_ms"]] for e in events if e.get("event") in ("reset", "config_loaded")
+            and (e.get("event") == "reset" or e.get("mqtt") is False)]
+    router = None
+    for e in events:
+        if e.get("event") == "router":
+            if not e["up"] and router is None:
+                router = e["t_ms"]
+            elif e["up"] and router is not None:
+                out.append([router, e["t_ms"] + WIFI_REJOIN_MS])
+                router = None
+    if router is not None:
+        out.append([router, end_ms])
+    modes = _modes(events, end_ms)
+    for i, (t, b, m) in enumerate(modes):   # (a login span's own restart is the span's)
+        if m != "ok" and not _restart(modes, i):
+            out.append([t, b + MQTT_KEEPALIVE_S * 1000, m])
+    if w["mqtt17"].get("named"):
+        for a, b in (w["inject"].get("dns_silent_at_s") or []) + (w["inject"].get("dns_fail_at_s") or []):
+            out.append([a * 1000, b * 1000 + LOOKUP_MS])
+        out += [[e["t_ms"], e["t_ms"]] for e in events if e.get("event") == "dns_move" and e.get("host") == MQTT_NAME]
+    broken = w["inject"].get("break_engine_at_s")
+    out += [[t, end_ms] for t in onsets(events, "device", "memory") + ([broken * 1000] if broken else [])]
+    return out
+
+
+def check_mqtt_auth(w, events, s, end_ms, problems):
+    """46 (round 27) mqtt_auth, a broker that refuses the box's login (CONNACK 4 or 5; forward.mqtt
+    _REFUSED_S, README "mqtt"). (a) Never early: each mqtt_auth told (onset or update) at T ends a
+    run of the box's logins refused in a row (login_runs: its last a tick before T at most) that
+    began MQTT_REFUSED_S before T or earlier: a Home Assistant restart's minutes raise nothing.
+    For each span the broker refuses logins from A to B (login_spans), judged where nothing else
+    meets the publisher (_login_disturbed) over the bound's stretch: (b) the box meets a refusal
+    by A + MQTT_AUTH_MEET_MS; (c) from its first refused login R, mqtt_auth is told by R +
+    MQTT_AUTH_DUE_MS; (d) no mqtt_unreachable onset from R to U + MQTT_AUTH_CLEAR_MS, U when it takes
+    logins again (B, or after the add-on's restart that ended the span: under AUTH27_RESTART_S down),
+    or to B where only that is clean (the broker answers: a refusal is not unreachable, and an hour
+    without an answer counts from the last); (e) an mqtt_auth told for the span no longer stands
+    U + MQTT_AUTH_CLEAR_MS (the forwarding alarm over, judged while mqtt_ reasons are its only ones:
+    the events tell no reason's end while another stands)."""
+    if not _mqtt17_judged(w, problems) or not s.get("forwarding", True):
+        return []
+    told = onsets(events, "forwarding", "mqtt_auth")
+    runs = login_runs(w, events)
+    out = []
+    for t in told:
+        _count17(w, "46a")
+        if not any(a <= t - MQTT_REFUSED_S * 1000 and b >= t - MQTT_TICK_MS - 1000 for a, b in runs):
+            out.append((t, "46a mqtt_auth told at t=%d ms without the box's logins refused in a row for %d s "
+                           "before it (refused runs: %s)" % (t, MQTT_REFUSED_S, ", ".join(
+                               "%d-%d ms" % tuple(r) for r in runs if r[0] <= t) or "none")))
+    disturbed = _login_disturbed(w, events, end_ms)
+    recs = [r for r in w["_mqtt"]["records"] if r["kind"] == "connect" and r.get("refused") in LOGIN_REFUSED]
+    unreachable = onsets(events, "forwarding", "mqtt_unreachable")
+    for a, b, mode, up in login_spans(events, end_ms):
+        def clean(x, y):
+            return y <= end_ms and not any(d[0] <= y and x <= d[1] for d in disturbed
+                                           if not (len(d) > 2 and d[0] == a))
+        refused = [r["t_ms"] for r in recs if a <= r["t_ms"] <= b]
+        if not refused:
+            meet = a + MQTT_AUTH_MEET_MS
+            if meet < b and clean(a, meet):
+                _count17(w, "46b")
+                out.append((meet, "46b the broker refused logins (%s) from t=%d ms: the box tried none by t=%d ms"
+                            % (mode, a, meet)))
+            continue
+        r0 = refused[0]
+        if clean(a, r0):
+            _count17(w, "46b")
+            if r0 > a + MQTT_AUTH_MEET_MS:
+                out.append((a + MQTT_AUTH_MEET_MS, "46b the broker refused logins (%s) from t=%d ms: the box's "
+                            "first refused at t=%d ms" % (mode, a, r0)))
+        due = r0 + MQTT_AUTH_DUE_MS
+        if due < b and clean(a, due):
+            _count17(w, "46c")
+            if not any(r0 <= x <= due for x in told) and "mqtt_auth" not in _forwarding_reasons(events, r0):
+                out.append((due, "46c the broker refused the box's logins (%s) from t=%d ms (first at t=%d ms) "
+                                 "to t=%d ms: no mqtt_auth by t=%d ms" % (mode, a, r0, b, due)))
+        done = up + MQTT_AUTH_CLEAR_MS
+        last = done if clean(a, done) else b if clean(a, b) else None
+        if last is not None:
+            _count17(w, "46d")
+            wrong = [x for x in unreachable if r0 < x <= last]
+            if wrong:
+                out.append((wrong[0], "46d mqtt_unreachable raised at t=%d ms, the broker refusing the box's logins "
+                                      "(%s) from t=%d ms (first at t=%d ms) to t=%d ms%s: it answered" % (
+                                          wrong[0], mode, a, r0, b, "" if up == b else
+                                          ", restarted, taking logins from t=%d ms" % up)))
+        if any(r0 <= x <= b for x in told) and clean(b, done):
+            reasons = _forwarding_reasons(events, done)
+            if reasons <= {"mqtt_auth", "mqtt_unreachable"}:
+                _count17(w, "46e")
+                if active_at(events, "forwarding", done):
+                    out.append((done, "46e mqtt_auth told for the refusals (%s) from t=%d ms still stands at t=%d "
+                                      "ms, the broker taking logins since t=%d ms" % (mode, a, done, up)))
+    return out
+
+
+def auth27_seen(w, events):
+    """What the box met in each login span (the soak's log): [(kind, mode, A s, U s (logins taken
+    again), first refusal after A s, mqtt_auth after A s, the alarm's end after U s)], None where
+    not seen."""
+    if not w.get("auth27") or "_mqtt" not in w:
+        return []
+    told = onsets(events, "forwarding", "mqtt_auth")
+    recs = [r["t_ms"] for r in w["_mqtt"]["records"] if r["kind"] == "connect" and r.get("refused") in LOGIN_REFUSED]
+    clears = [e["t_ms"] for e in events if e.get("event") == "alarm_clear" and e.get("type") == "forwarding"]
+    out = []
+    for x in w["auth27"]:
+        a, b, mode, kind = x[:4]
+        b_up = b + (x[4] if len(x) > 4 else 0)
+        first = [x for x in recs if a * 1000 <= x <= b * 1000]
+        raised = [t for t in told if a * 1000 <= t <= b_up * 1000 + MQTT_AUTH_CLEAR_MS]
+        ended = [t for t in clears if t >= b * 1000] if raised else []
+        out.append((kind, mode, a, b_up, (first[0] - a * 1000) / 1000 if first else None,
+                    (raised[0] - a * 1000) / 1000 if raised else None, (ended[0] - b_up * 1000) / 1000 if ended else None))
     return out
 
 
@@ -6725,6 +7025,7 @@ def _check_world(w, events, console, error):
         "43_power_hold": check_power_hold(events),
         "44_sockets": check_sockets(events, socket_bound(w)),
         "45_gate": check_gate(w, events, s, end_ms) if follower and gated else [],
+        "46_mqtt_auth": check_mqtt_auth(w, events, s, end_ms, problems),
     }
     fails.update({k: v for k, v in checks.items() if v})
     return fails
@@ -6829,7 +7130,10 @@ def soak(worlds, keep=True, log=print):
             log("    31 judged %d fresh readings, the horizons disagreeing at %d; 33 saw %s readings of the fall" % (
                 w["_uls31"][0], w["_uls31"][1], w.get("_fall_seen")))
         if w.get("_judged17"):
-            log("    38-42 judged: %s" % " ".join("%s=%d" % kv for kv in sorted(w["_judged17"].items())))
+            log("    38-42, 46 judged: %s" % " ".join("%s=%d" % kv for kv in sorted(w["_judged17"].items())))
+        for kind, mode, a, b, met, raised, ended in auth27_seen(w, events):   # round 27
+            log("    27 %s %s %d-%d s (%.0f min): first refused %s s in, mqtt_auth %s s in, alarm over %s s "
+                "after" % (kind, mode, a, b, (b - a) / 60, met, raised, ended))
         if w.get("_kept37"):
             log("    37 judged the resets at t=%s ms" % ", ".join(str(t) for t in w["_kept37"]))
         if w.get("gated"):   # round 22: did the gate act (the leader's alarms reached the follower)?

@@ -1290,6 +1290,7 @@ def inject(app, boots):
     (mqtt_tick, every MQTT_TICK_S), the box's connections go dead at a reset, a power cut or the
     router off (the broker hears nothing more: its keepalive, or a takeover, ends them);
     {"mqtt_script": [[t, mode], ...]} the broker down, refusing, hung or back ("ok") at t
+    (round 27: refusing the box's login, bad_login or not_authorized: CONNACK 4, 5)
     (mqtt_mode: emits mqtt_mode); {"mqtt_host": name} the name dns_move moves the broker with.
     Round 21 (tx_options(), each transmitter as it is built, a swapped-in one too):
     {"backfill_reply_first": true} every transmitter sends a backfill's 0x51 before its
