@@ -16,7 +16,7 @@ from app import fsutil, log, persist
 from app import config as appconfig
 from app.memory import MemoryWatch
 from app.supervisor import Supervisor
-from alarms.engine import AlarmEngine
+from alarms.engine import AlarmEngine, REPLAY_MIN
 from alarms.kinds import TYPES, FAMILY_DAY
 from sound import board as boards
 from sound.annunciator import Annunciator
@@ -500,6 +500,12 @@ class App:
             if away is None:  # the wall clock was set meanwhile: take the reset as instant
                 log.error("time away during the reset unknown")
             self.engine.restore(blob, self.now_s(), away or 0)
+            mod = self.minute_of_day()
+            if mod is not None and (mod - self.minute_of_day(clock.unix() - REPLAY_MIN * 60)) % 1440 == REPLAY_MIN:
+                # no daylight-saving change in the last REPLAY_MIN here: a saved minute ahead
+                # of the wall's is a zone put back by the settings save this reset follows,
+                # or a clock set back before it, not minutes shown again (alarms.engine)
+                self.engine.clock_set(self.now_s(), mod)
         except Exception as e:
             log.exc(e, "saved alarm state unusable")
 

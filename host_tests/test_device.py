@@ -733,6 +733,65 @@ def test_a_night_from_0130_holds_through_the_hour_new_york_lives_twice(tmp_path)
     assert run_app(tmp_path, config, TZ_BACK_PROG) == [[23 * 60, 250], [90, 200]]
 
 
+TZ_BACK_RESET_PROG = r"""
+import vtime
+vtime.install()
+import json, clock, main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+clock.set_unix(1793502000)           # 2026-11-01 03:00 UTC, 23:00 EDT
+out, was = [], None
+for i in range(4 * 720):             # 5-s rounds for 4 h: 02:00 EDT is 01:00 EST at 06:00 UTC
+    vtime.advance_to(vtime.monotonic_us() + 5000000)
+    if i == 3 * 720 + 120:           # 01:10 EST: a reset (the state saved at the round before)
+        app = main.App(CFG, boards_dirs=(BOARDS,))
+    app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()), True)
+    high = app.engine.current_settings()["high"]
+    if high != was:
+        out.append([app.minute_of_day(), high])
+        was = high
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_reset_in_the_hour_new_york_lives_twice_switches_no_schedule_again(tmp_path):
+    # a night to 01:30 ends at 01:30 EDT; a reset at 01:10 EST keeps it ended (the zone's
+    # offset went back an hour ago: minutes shown again, not a zone changed at a save)
+    config = {"transmitter_id": "8G1234", "tz": "EST5EDT,M3.2.0,M11.1.0",
+              "alarms": {"high": 250, "schedule": [{"start": 22 * 60, "end": 90, "high": 200}]}}
+    assert run_app(tmp_path, config, TZ_BACK_RESET_PROG) == [[23 * 60, 200], [90, 250]]
+
+
+TZ_CHANGED_PROG = r'''
+import vtime
+vtime.install()
+import json, clock, main
+app = main.App(CFG, boards_dirs=(BOARDS,))
+clock.set_unix(1790832600)           # 2026-10-01 05:30 UTC: 07:30 at +120, 06:30 at +60
+vtime.advance_to(vtime.monotonic_us() + 5000000)
+app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()), True)   # in RTC memory
+before = [app.minute_of_day(), app.engine.current_settings()["high"]]
+cfg = json.load(open(CFG))           # the setup page's save of the right offset, and its restart
+cfg["utc_offset_min"] = 60
+with open(CFG, "w") as f:
+    json.dump(cfg, f)
+app = main.App(CFG, boards_dirs=(BOARDS,))
+vtime.advance_to(vtime.monotonic_us() + 5000000)
+app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()))
+print("RESULT " + json.dumps([before, [app.minute_of_day(), app.engine.current_settings()["high"]]]))
+'''
+
+
+def test_a_time_zone_set_an_hour_back_applies_at_once_after_the_saves_restart(tmp_path):
+    # the offset put right from +120 to +60 at 07:30 (wrong) = 06:30 (right), a night to
+    # 07:00 with its own high: the restart's restore took the old offset's 07:30 for the
+    # minute the schedules had reached and held the day's high over 06:30-07:30 as minutes
+    # shown again by a daylight-saving end (alarms.engine REPLAY_MIN): the day's high
+    # sounded in the night. A zone's change is no daylight-saving change
+    config = {"transmitter_id": "8G1234", "utc_offset_min": 120,
+              "alarms": {"high": 180, "schedule": [{"start": 22 * 60, "end": 7 * 60, "high": 250}]}}
+    assert run_app(tmp_path, config, TZ_CHANGED_PROG) == [[450, 180], [390, 250]]
+
+
 SESSION_END_PROG = r'''
 import vtime
 vtime.install()
