@@ -1437,6 +1437,21 @@ def test_a_broker_restarted_after_an_hour_of_refusals_is_not_called_unreachable(
     assert [c for c in w.conds if c[1:3] == UNREACHABLE] == [(4202000,) + UNREACHABLE + (True,)], w.conds
 
 
+def test_one_other_failure_among_refusals_for_hours_says_nothing_of_an_unreachable_broker():
+    # a wrong password from 0 s: mqtt_auth at 601 s, answered. At 5101 s one attempt is
+    # not taken at all (the broker restarting: connection refused), the next refused again.
+    # A broker that refused the box 300 s before answered it: that one failure is no hour
+    # without an answer. Before, it raised mqtt_unreachable at once (the hour counted from
+    # the box's last service, at 0 s), a new reason that sounded the answered alarm again
+    # and stood beside the refusal for 10 more minutes of refusals
+    def setup(w):
+        w.broker.refuse = MQTTException(4)
+        w.at(5050 * 1000, lambda: setattr(w.broker, "refuse", OSError(111)))
+        w.at(5150 * 1000, lambda: setattr(w.broker, "refuse", MQTTException(4)))
+    w = run_world(setup, until_s=6200)
+    assert w.conds == [(601000,) + AUTH + (True,)], w.conds
+
+
 # --- memory -------------------------------------------------------------------------
 
 def test_a_memory_error_is_reported_through_on_memory():
