@@ -598,11 +598,17 @@ class App:
         next two regular saves (tx_clock.txt's hourly refresh, without Nightscout) told it
         again 1-2 h later; a box whose power went more often never did (helper-266). Before
         anything sounds: the write holds the board (45 ms a block on the ESP32). Once a
-        health round while the flash alarm is up (_health_task)."""
+        health round while the flash alarm is up (_health_task): as big as the largest save
+        refused (fsutil.failed_bytes), and removed, since a full flash takes a small one (its
+        success ended the alarm within a second of its onset, every second refused save)."""
         path = self.config_path[:self.config_path.rfind("/") + 1] + FLASH_TRY
+        size = fsutil.failed_bytes
+        data = (bytes(256),) * (size // 256 + 1) if size > 5 else "boot\n"
         for _ in range(tries):
             try:
-                fsutil.write_atomic(path, "boot\n")
+                fsutil.write_atomic(path, data)
+                if size > 5:
+                    fsutil.remove_if_present(path)   # (its room is the regular saves')
                 return
             except OSError as e:
                 log.warn("flash: a save at boot failed (%s)", e)

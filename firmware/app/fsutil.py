@@ -67,24 +67,29 @@ def _fsync(f):
 
 
 failed_writes = 0   # write_atomic calls in a row that failed (flash refusing writes): main's health check
+failed_bytes = 0    # the largest of them: a full flash takes a save of a few bytes (littlefs keeps
+                    # it in its directory's block), so main's try of the flash writes as much
 
 
 def write_atomic(path, data):
     """Replace `path` with `data` so that a reader sees the old or the new file, never a mix."""
-    global failed_writes
+    global failed_writes, failed_bytes
     try:
         _write_atomic(path, data)
     except OSError:
         failed_writes += 1
+        failed_bytes = max(failed_bytes, sum(len(p) for p in data) if isinstance(data, tuple) else len(data))
         raise
-    failed_writes = 0
+    failed_writes = failed_bytes = 0
 
 
 def count_write(ok):
     """A save made by other code than write_atomic (aioble's bond keys), counted in
     failed_writes as write_atomic's own: a refused one adds to the row, a good one ends it."""
-    global failed_writes
+    global failed_writes, failed_bytes
     failed_writes = 0 if ok else failed_writes + 1
+    if ok:
+        failed_bytes = 0
 
 
 def _write_atomic(path, data):
