@@ -41,7 +41,7 @@ FEED_FAILS = 3         # a listener (a forwarder's feed) failing this often: the
 FEED_QUIET_S = 1800    # ... within this long of its last failure; a success after that clears it
 FLASH_FAILS = 2        # saves to flash failing in a row: the device (flash) alarm
 FLASH_TRY = "flash_try.txt"   # beside the settings, written at each boot (App._try_flash)
-FLASH_TRY_MS = 100     # ... its write's hold of the board, for the pause in the sound it waits for
+FLASH_TRY_MS = 200     # ... its hold of the board (up to the largest refused save: an 8-KB queue, ~150 ms), for the pause in the sound it waits for
 RESERVE_BYTES = 12288  # the largest forwarding buffer: the Nightscout queue (8.3 KB with its sent marks) or the LAN history (3.7 KB), see wiring
 
 
