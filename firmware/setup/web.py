@@ -32,7 +32,7 @@
 #
 # state() returns {"last_reading": reading tuple or None, "reading_age_s": its age on the
 # box's own clock or None, "stale_s": the alarms' stale bound (s), "now_unix": int or None,
-# "minute_of_day": local minute (the schedules' clock) or None,
+# "minute_of_day": local minute (the wall's: the schedules' too, but in an hour the clocks went back through) or None,
 # "alarms": engine.active() (a follower's silent ones "at_leader"; a condition's every reason as "reasons"), "link": the link's last state (event name) or None,
 # "sensor": the sensor's state as the link last told it (dexcom.states.state_kind) or None,
 # "wifi": True/False/None (no Wi-Fi keeper), "session_left_s": the sensor session's time
