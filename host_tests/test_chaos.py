@@ -392,6 +392,33 @@ def test_nightscout_delivery():
     assert chaos.check_nightscout_delivery(w, ev, 200 * MIN, []) == []
 
 
+
+def _ns_readings(until_min):
+    return [dict(reading(m * MIN, 120), unix_s=1700000000 + m * 60) for m in range(0, until_min, 5)]
+
+
+def test_nightscout_delivery_owes_no_move_made_while_the_box_could_look_nothing_up():
+    # (seed 5903 at 0.3 days) the router off from 100 min, the server moved at 140 min, the DNS
+    # failing from 150 min to the end: from the router's going off the box never had a moment to
+    # learn the new address (no network, then no DNS), and its old one answered no more
+    ev = _ns_readings(300)
+    move = {"event": "dns_move", "t_ms": 140 * MIN, "host": chaos.NS_NAME, "server_moved": True}
+    allev = sorted(ev + [move], key=lambda e: e["t_ms"])
+    stored = [e["unix_s"] * 1000 for e in ev if e["t_ms"] < 100 * MIN]
+    w = _world(forward={"nightscout": "ok"}, _ns_dates=stored,
+               inject={"wifi_down_at_s": [[100 * 60, 160 * 60]], "dns_fail_at_s": [[150 * 60, 400 * 60]]})
+    assert chaos.check_nightscout_delivery(w, allev, 300 * MIN, []) == []
+    # a reading lost while the network and the old address worked is still owed
+    w["_ns_dates"] = [d for d in stored if d != ev[12]["unix_s"] * 1000]     # the one at 60 min
+    v = chaos.check_nightscout_delivery(w, allev, 300 * MIN, [])
+    assert len(v) == 1 and "arrived t=%d ms" % (60 * MIN) in v[0][1], v
+    # ten minutes of DNS between the router's return and the failure: the box could look the
+    # new address up, and owes what was queued
+    w["_ns_dates"] = stored
+    w["inject"]["dns_fail_at_s"] = [[170 * 60, 400 * 60]]
+    assert len(chaos.check_nightscout_delivery(w, allev, 300 * MIN, [])) == 1
+
+
 def test_lost_readings_are_those_a_later_session_could_have_backfilled():
     values = [100 + k for k in range(100)]
     w = _world()

@@ -4435,6 +4435,12 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     # is still owed: the old address answered
     inj = w["inject"]
     dns_bad = _merge([list(x) for x in (inj.get("dns_silent_at_s") or []) + (inj.get("dns_fail_at_s") or [])])
+    # (seed 5903 at 0.3 days) nor can it look a name up with the home's network down (Wi-Fi, the
+    # router off): such an outage joined to a DNS outage is one span without a lookup, and the old
+    # address answers no more from the network's loss
+    net_down = _merge([[a * 1000, b * 1000] for a, b in inj.get("wifi_down_at_s") or ()]
+                      + [list(x) for x in spans_of(events, "router", lambda e: e.get("up") is False, end_ms)])
+    unresolved = _merge([[a * 1000, b * 1000] for a, b in dns_bad] + [list(x) for x in net_down])
     # (seed 2641) both copies of the settings damaged at a reset: the box runs on what is left
     # of them (a copy written by hand has no checksum to refuse it), e.g. a damaged API secret
     # (nightscout_auth sounds): what came from the damage on is not owed
@@ -4449,8 +4455,9 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     ns_end = min(end_ms, lost_ms, end_ms if gone is None else gone)
     for e in events:
         if e.get("event") == "dns_move" and e.get("host") == NS_NAME and e.get("server_moved") \
-                and any(a * 1000 <= e["t_ms"] and b * 1000 >= ns_end for a, b in dns_bad):
-            owed_until = min(owed_until, e["t_ms"] - NS_RESUME_MS)
+                and any(a <= e["t_ms"] and b >= ns_end for a, b in unresolved):
+            reached = min([a for a, b in net_down if a <= e["t_ms"] <= b] + [e["t_ms"]])
+            owed_until = min(owed_until, reached - NS_RESUME_MS)
     owed_until = min(owed_until, lost_ms)
     # (seed 2717) and what was still queued then goes with them: the box forwards no more.
     # Inside a DNS outage that reaches the loss (or, seed 4341, the boot that forwards no
