@@ -419,6 +419,33 @@ def test_nightscout_delivery_owes_no_move_made_while_the_box_could_look_nothing_
     assert len(chaos.check_nightscout_delivery(w, allev, 300 * MIN, [])) == 1
 
 
+def test_nightscout_delivery_owes_nothing_after_a_power_cut_that_ends_inside_a_dns_outage():
+    # (seed 5910 at 0.3 days) a power cut at 14 min (the kept address gone), the power back at
+    # 24 min inside a DNS outage from 20 min that reaches the loss of both copies of the settings
+    # (50 min): the box had no address and could learn none before it forwarded no more
+    ev = _ns_readings(60)
+    lost = _world(forward={"nightscout": "ok"}, _ns_dates=[e["unix_s"] * 1000 for e in ev[:3]],
+                  inject={"files_damage_at_s": [50 * 60, [["config.json", [[0.1, 83]]],
+                                                         ["config.json.bak", [[0.1, 83]]]]],
+                          "dns_fail_at_s": [[20 * 60, 300 * 60]]})
+    cut = [{"event": "power_cut", "t_ms": 14 * MIN, "off_s": 600}, {"event": "reset", "t_ms": 24 * MIN}]
+    late = [e for e in ev if e["t_ms"] < 14 * MIN or e["t_ms"] >= 24 * MIN]
+    assert chaos.check_nightscout_delivery(lost, sorted(late + cut, key=lambda e: e["t_ms"]), 400 * MIN, []) == []
+    # the power back before the outage: the box could look the address up, and owes them
+    cut[1]["t_ms"] = 18 * MIN
+    back = [e for e in ev if e["t_ms"] < 14 * MIN or e["t_ms"] >= 18 * MIN]
+    assert len(chaos.check_nightscout_delivery(lost, sorted(back + cut, key=lambda e: e["t_ms"]), 400 * MIN,
+                                               [])) == 1
+    # the power back at 18 min into the home's network down until the DNS failed: no lookup either
+    lost["inject"]["wifi_down_at_s"] = [[16 * 60, 21 * 60]]
+    assert chaos.check_nightscout_delivery(lost, sorted(back + cut, key=lambda e: e["t_ms"]), 400 * MIN, []) == []
+    del lost["inject"]["wifi_down_at_s"]
+    # a reading lost before the cut (the address worked) is owed
+    cut[1]["t_ms"] = 24 * MIN
+    lost["_ns_dates"] = [e["unix_s"] * 1000 for e in ev[:1]]
+    assert len(chaos.check_nightscout_delivery(lost, sorted(late + cut, key=lambda e: e["t_ms"]), 400 * MIN,
+                                               [])) == 1
+
 def test_lost_readings_are_those_a_later_session_could_have_backfilled():
     values = [100 + k for k in range(100)]
     w = _world()
