@@ -761,6 +761,37 @@ def test_a_reset_in_the_hour_new_york_lives_twice_switches_no_schedule_again(tmp
     assert run_app(tmp_path, config, TZ_BACK_RESET_PROG) == [[23 * 60, 200], [90, 250]]
 
 
+NEW_YORK_BACK_UTC_MIN = 438120   # 2026-11-01 06:00 UTC, the trace's minute (from 2026-01-01 00:00 UTC):
+                                 # 02:00 EDT becomes 01:00 EST
+
+
+def _night_at_220(tmp_path, schedule):
+    """A flat 220 mg/dL trace and a New York box whose day high is 250: a night entry with
+    high 200 starts the high alarm at its first reading, and its end clears it."""
+    trace = tmp_path / "flat220.csv"
+    trace.write_text("minute,cgm\n" + "".join("%d,220\n" % m for m in range(0, 1440, 5)))
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "esp32-devkitc",
+                               "lan_api": {"enabled": False}, "tz": "EST5EDT,M3.2.0,M11.1.0",
+                               "alarms": {"high": 250, "schedule": schedule}}))
+    return {"TRACE": str(trace), "CONFIG": str(cfg)}
+
+
+def _high_alarm(ev):
+    return [(e["event"], e["t_ms"] // 60000) for e in ev
+            if e["event"] in ("alarm_onset", "alarm_clear") and e["type"] == "high"]
+
+
+def test_the_simulated_box_holds_a_night_from_0130_through_the_hour_new_york_lives_twice(tmp_path):
+    # the whole firmware on the simulator's wall clock, from 01:20 EDT to 01:50 EST: a night
+    # from 01:30 starts once, at 01:30 EDT, and holds when the wall shows 01:00-01:50 again
+    # (alarms.engine REPLAY_MIN). Without the hold the day's high came back at 01:00 EST (the
+    # night's high alarm cleared) and the night started again at 01:30 EST
+    files = _night_at_220(tmp_path, [{"start": 90, "end": 7 * 60, "high": 200}])
+    ev, _ = sim(tmp_path, 1.5, START=NEW_YORK_BACK_UTC_MIN - 40, **files)
+    assert _high_alarm(ev) == [("alarm_onset", 11)], _high_alarm(ev)   # 01:31 EDT, and nothing after
+
+
 TZ_CHANGED_PROG = r'''
 import vtime
 vtime.install()
