@@ -111,6 +111,7 @@ class App:
                                 % type(e).__name__)
         self.engine = AlarmEngine(self.cfg["alarms"])
         self._restore(blob)
+        self._hold_minutes_shown_again()
         log.info("boot %d (reset cause %s)", self.rtc.boots, machine.reset_cause())
         self.board, wiring = load_board(board_name(config_path, self.cfg, problems), boards_dirs,
                                         config_path)
@@ -154,6 +155,31 @@ class App:
         at once (a clock put an hour back is no daylight-saving change: alarms.engine)."""
         self.rtc.stepped(step, clock.back_s())
         self.engine.clock_set(self.now_s(), self.minute_of_day())
+        self._hold_minutes_shown_again()
+
+    def _hold_minutes_shown_again(self):
+        """A box that kept no minute of day (a power cut, RTC memory lost) and comes to one
+        while the wall shows again minutes its zone's clocks went back through (the tz
+        rule): the schedules hold the minute reached before the change, as the engine does
+        through a change it saw (a flicker at 01:59 EDT brought a night that had ended at
+        01:30 back until 01:30 EST)."""
+        now = self.now_s()
+        if self._tz is None or self.engine.minute_of_day(now) is not None or not clock.wall_valid():
+            return
+        zone, rule = self._tz
+        t = clock.unix()
+        new = zone.offset_min(rule, t)
+        back = zone.offset_min(rule, t - REPLAY_MIN * 60) - new
+        lo, hi = t - back * 60, t
+        if back <= 0 or zone.offset_min(rule, lo) == new:   # no change back, or its minutes passed
+            return
+        while hi - lo > 1:   # the change's second: the old offset at lo, the new at hi
+            mid = (lo + hi) // 2
+            if zone.offset_min(rule, mid) == new:
+                hi = mid
+            else:
+                lo = mid
+        self.engine.replaying(now, self.minute_of_day(), self.minute_of_day(lo))
 
     def minute_of_day(self, unix_s=None):
         """The local minute of day now, or at unix_s (with that day's offset: a

@@ -792,6 +792,23 @@ def test_the_simulated_box_holds_a_night_from_0130_through_the_hour_new_york_liv
     assert _high_alarm(ev) == [("alarm_onset", 11)], _high_alarm(ev)   # 01:31 EDT, and nothing after
 
 
+@pytest.mark.parametrize("start_min, inject, boots", [
+    (-60, {"power_cut_at_s": [59 * 60, 120]}, [61]),   # 01:00 EDT, the power off 01:59-02:01 EDT
+    (10, {}, []),                                      # switched on at 01:10 EST (the RTC's time kept)
+])
+def test_a_box_without_the_minute_reached_brings_no_ended_night_back_in_the_hour_new_york_lives_twice(
+        tmp_path, start_min, inject, boots):
+    # a night to 01:30 ends at 01:30 EDT. A power cut loses RTC memory, so the minute the
+    # schedules reached: the box came back at 01:01 EST (the transmitter gives the time back)
+    # on the night's high, and the high alarm sounded again at 220 until 01:30 EST. The tz
+    # rule alone says these minutes are shown again (main.App._hold_minutes_shown_again)
+    files = _night_at_220(tmp_path, [{"start": 22 * 60, "end": 90, "high": 200}])
+    ev, _ = sim(tmp_path, 1.75, START=NEW_YORK_BACK_UTC_MIN + start_min, inject=inject, **files)
+    assert [e["t_ms"] // 60000 for e in ev if e["event"] == "reset"] == boots
+    want = [("alarm_onset", 1), ("alarm_clear", 31)] if start_min < 0 else []
+    assert _high_alarm(ev) == want, _high_alarm(ev)
+
+
 TZ_CHANGED_PROG = r'''
 import vtime
 vtime.install()

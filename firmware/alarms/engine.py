@@ -133,6 +133,13 @@ class AlarmEngine:
         if minute_of_day is not None and self._mod is not None:
             self._mod = (minute_of_day, now_s)
 
+    def replaying(self, now_s, minute_of_day, reached):
+        """A first time of day (no minute kept: a power cut) among minutes the wall clock
+        shows again (main.App, by the tz rule): the schedules hold `reached`, the minute
+        before the clocks went back, as through a change this engine saw."""
+        if self._mod is None and minute_of_day is not None and reached is not None:
+            self._mod, self._reached = (minute_of_day, now_s), reached
+
     def minute_of_day(self, now_s):
         if self._mod is None:
             return None
