@@ -12,7 +12,10 @@
 # - CONNECT blocks for at most `connect_timeout_s` (default 1 s, a LAN
 #   broker answers in ms; one deadline for the whole handshake, _connect_within),
 #   happens only with Wi-Fi up and outside the BLE
-#   window, and is retried with back-off (2 s .. 5 min) after a failure;
+#   window, and is retried with back-off (2 s .. 5 min) after a failure; at most
+#   1 min for the first 30 min after losing a broker that served the box this boot
+#   (its retained states, `alarm_unanswered` too, stand as current in Home
+#   Assistant until the box is back: _OUTAGE_BACKOFF_MAX_S);
 # - after CONNECT the socket is non-blocking, and each packet (umqtt writes one
 #   in four parts) is written whole, one at a time, awaiting room as the
 #   broker's ACKs free the send buffer: the ESP32's lwIP holds 5.7 KB and 16
@@ -46,6 +49,15 @@ from forward import ConfigError, need, log_print, names, failure
 
 _BACKOFF_MIN_S = 2
 _BACKOFF_MAX_S = 300
+# ... at most this for the first _OUTAGE_S after losing a broker that served the box this
+# boot: meanwhile its retained states are what Home Assistant shows as current (an
+# `alarm_unanswered` "none" through an urgent low: mosquitto down 300 s, the box back
+# 230 s after it, session 58). An attempt holds the board connect_timeout_s at most,
+# after a pause in the sound, and looks no name up more often (forward.names: once per
+# RESOLVE_AGAIN_S); an outage longer than that is a broker off for a while, and costs
+# no more attempts than before
+_OUTAGE_BACKOFF_MAX_S = 60
+_OUTAGE_S = 1800
 _BRIEF_MAX = 3   # connections in a row the broker closed soon after answering: backed off from then
 _BRIEF_S = 30    # ... within this (a broker throwing out a shared client_id does so in ms)
 _BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not a new transmitter
@@ -371,6 +383,7 @@ class MqttPublisher:
         """Forever: connect, publish what is pending, ping, reconnect after a loss."""
         backoff = _BACKOFF_MIN_S
         fail_since = clock.ms()   # since the broker last served the box
+        lost_at = None   # when a connection that served the box ended (None: none this boot)
         while True:
             if self._wifi is not None:
                 while not self._wifi.is_up():   # no broker answers without Wi-Fi either
@@ -400,7 +413,7 @@ class MqttPublisher:
                     if clock.ms() - fail_since > _HOUR_S * 1000:
                         self._set_condition(True)
                 await asyncio.sleep(_pause(backoff, fail_since, self._refused_since))
-                backoff = min(backoff * 2, _BACKOFF_MAX_S)
+                backoff = min(backoff * 2, _backoff_max(lost_at))
                 continue
             self._client, self._alive = cl, True
             self.connects += 1
@@ -431,7 +444,7 @@ class MqttPublisher:
                         self._set_condition(True)
                 else:   # (a condition the storm raised clears at the next answer)
                     self._brief = 0
-                    fail_since = clock.ms()
+                    fail_since = lost_at = clock.ms()
                 if self._brief < _BRIEF_MAX:
                     backoff = _BACKOFF_MIN_S
                     continue
@@ -440,7 +453,7 @@ class MqttPublisher:
             elif clock.ms() - fail_since > _HOUR_S * 1000:  # accepted, never answered: a refusal
                 self._set_condition(True)
             await asyncio.sleep(_pause(backoff, fail_since))
-            backoff = min(backoff * 2, _BACKOFF_MAX_S)
+            backoff = min(backoff * 2, _backoff_max(lost_at))
 
     def _refused(self, now):
         """The broker refused the box's login (CONNACK 4 or 5) at `now`: once every attempt
@@ -596,6 +609,14 @@ class _NonBlockingSocket:
 
     def close(self):
         self.s.close()
+
+
+def _backoff_max(lost_at):
+    """The longest back-off now (s): shorter in the first _OUTAGE_S after a connection
+    that served the box ended at lost_at (clock.ms(); None: none has this boot)."""
+    if lost_at is not None and clock.ms() - lost_at < _OUTAGE_S * 1000:
+        return _OUTAGE_BACKOFF_MAX_S
+    return _BACKOFF_MAX_S
 
 
 def _pause(backoff, fail_since, refused_since=None):

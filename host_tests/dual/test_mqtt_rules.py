@@ -1054,7 +1054,8 @@ def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connec
             w.broker.restart()
         w.at(900000, down)
     w = run_world(setup, until_s=1000)
-    assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128, 256, 300, 2, 4, 8, 16, 32, 64], w.loop.sleeps
+    # (from 900 s the broker that served the box is gone: a minute at most, mqtt._OUTAGE_S)
+    assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128, 256, 300, 2, 4, 8, 16, 32, 60], w.loop.sleeps
     assert connect_times(w) == [810000]
     assert snap == [False, True, False]
     assert w.logs[0] == "mqtt: connect to ha.lan:1883 failed: connection refused", w.logs
@@ -1065,6 +1066,36 @@ def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connec
     waits = run_world(lambda w: setattr(w.broker, "refuse", OSError(111)), until_s=4000).loop.sleeps
     # every 300 s, the one that would pass the hour's edge (3510 s + 300) cut to end just past it
     assert waits[8:] == [300] * 10 + [91, 300, 300], waits
+
+
+def test_a_broker_lost_after_it_served_the_box_is_tried_every_minute_for_30_min():
+    # (session 58, helper-266 on mosquitto) while the box is away the broker's retained
+    # states are what Home Assistant shows as current: an `alarm_unanswered` "none" during
+    # an urgent low. The broker served the box from 0 s, is down from 1000 s to 1300 s:
+    # attempts at 1000, 1002, 1006, 1014, 1030, 1062, then every 60 s (1122, 1182, 1242,
+    # 1302 s), not at 1126, 1254, 1510 s (back 210 s after the broker)
+    def setup(w):
+        def down():
+            w.broker.refuse = OSError(111)
+            w.broker.restart()
+        w.at(1000 * 1000, down)
+        w.at(1300 * 1000, lambda: setattr(w.broker, "refuse", None))
+    w = run_world(setup, until_s=1400)
+    assert connect_times(w) == [0, 1302000], connect_times(w)
+    assert w.loop.sleeps == [2, 4, 8, 16, 32, 60, 60, 60, 60], w.loop.sleeps
+    # past 30 min of the outage the back-off grows to 5 min again: the attempt at
+    # 2802 s is the last a minute after the one before, the next at 2922, 3162, 3462 s
+    def gone(w):
+        def down():
+            w.broker.refuse = OSError(111)
+            w.broker.restart()
+        w.at(1000 * 1000, down)
+    w = run_world(gone, until_s=4000)
+    sleeps = w.loop.sleeps
+    assert sleeps[:5] == [2, 4, 8, 16, 32] and sleeps[5:34] == [60] * 29, sleeps
+    assert sleeps[34:37] == [120, 240, 300], sleeps
+    # before the broker has served the box this boot (a wrong host, a broker not set up
+    # yet), the back-off is the usual 2 s .. 5 min (test_back_off_doubles_...)
 
 
 def test_a_broker_that_drops_every_answered_connection_is_backed_off_from_the_third():
@@ -1262,7 +1293,8 @@ def test_the_hour_counts_from_the_last_answered_connection():
         w.at(1000 * 1000, down)
     w = run_world(setup, until_s=5000)
     assert w.conds == [(4601000,) + UNREACHABLE + (True,)], w.conds
-    assert w.loop.sleeps[-3:] == [91, 300, 300], w.loop.sleeps
+    # (every minute to 2802 s, then 120, 240, 300 s apart: 4362 s, cut to end past 4600 s)
+    assert w.loop.sleeps[-3:] == [239, 300, 300], w.loop.sleeps
 
 
 def test_an_accepted_connection_clears_it_only_once_the_broker_answers():
@@ -1307,15 +1339,25 @@ def test_an_hour_of_a_broker_throwing_the_box_out_is_unreachable_until_a_connect
 
 
 def test_a_storm_after_a_good_connection_counts_its_hour_from_when_that_one_ended():
+    connects = []
+
+    def keep_connects(w):   # (the broker's records of 45 connections outgrow the port's heap)
+        connects.extend(connect_times(w))
+        del w.broker.publishes[:]
+
     def setup(w):
         w.at(1000 * 1000, lambda: setattr(w.broker, "kick", 10 ** 6))
         w.at(1000 * 1000, w.broker.restart)
+        for t in range(1500, 4900, 500):
+            w.at(t * 1000, lambda: keep_connects(w))
     w = run_world(setup, until_s=4900)
+    keep_connects(w)
     # kept from 0 to 1000 s; thrown out from then on: at 1000 s, at once twice more, then
-    # 2, 4, ... 256 s apart (1510 s), then every 300 s to 4510 s; the next cut to end
-    # just past 4600 s
+    # 2, 4, ... 32 s apart (1062 s), every 60 s for the first 30 min after the broker served
+    # the box (to 2802 s), then 120, 240, 300 s apart to 4362 s; the next cut to end just
+    # past 4600 s
     assert w.conds == [(4601000,) + UNREACHABLE + (True,)], w.conds
-    assert connect_times(w)[-2:] == [4510000, 4601000], connect_times(w)
+    assert connects[-2:] == [4362000, 4601000], connects
 
 
 def test_unreachable_after_an_hour_without_wifi_and_cleared_after():
@@ -1385,9 +1427,10 @@ def test_a_login_refused_for_10_min_raises_mqtt_auth_until_the_broker_takes_the_
 def test_a_refusal_while_home_assistant_restarts_raises_nothing_a_lasting_one_does():
     # the Mosquitto add-on asks Home Assistant for each login, and refuses them (CONNACK 5)
     # while it restarts: 0 to 500 s here (attempts to 254 s refused, 510 s taken), then the
-    # box is served. From 1000 s the box is refused again (1000, 1002, ... 1254 s), except
-    # that the attempt at 1510 s is not taken at all (the add-on restarting too): the 10
-    # minutes count again from the next refusal (1810 s), and end at 2410 s
+    # box is served. From 1000 s the box is refused again (1000, 1002, ... 1062 s, then every
+    # minute: the broker served the box), except that the attempt at 1542 s is not taken at
+    # all (the add-on restarting too): the 10 minutes count again from the next refusal
+    # (1602 s), and end at 2202 s
     def setup(w):
         w.broker.refuse = MQTTException(5)
         w.at(500 * 1000, lambda: setattr(w.broker, "refuse", None))
@@ -1396,11 +1439,11 @@ def test_a_refusal_while_home_assistant_restarts_raises_nothing_a_lasting_one_do
             w.broker.refuse = MQTTException(5)
             w.broker.restart()
         w.at(1000 * 1000, refused)
-        w.at(1505 * 1000, lambda: setattr(w.broker, "refuse", OSError(111)))
-        w.at(1515 * 1000, lambda: setattr(w.broker, "refuse", MQTTException(5)))
+        w.at(1535 * 1000, lambda: setattr(w.broker, "refuse", OSError(111)))
+        w.at(1545 * 1000, lambda: setattr(w.broker, "refuse", MQTTException(5)))
     w = run_world(setup, until_s=2500)
     assert connect_times(w) == [510000], connect_times(w)
-    assert w.conds == [(2410000,) + AUTH + (True,)], w.conds
+    assert w.conds == [(2202000,) + AUTH + (True,)], w.conds
 
 
 def test_a_refusal_after_an_hour_unreachable_says_refused_not_unreachable():
