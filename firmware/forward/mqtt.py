@@ -268,9 +268,10 @@ class MqttPublisher:
                 pass  # a port without the option only answers later
             cl.sock.setblocking(False)
             cl.sock = _NonBlockingSocket(cl.sock)
-        except Exception:
+        except Exception as e:
             _close(cl)
-            names.forget_address(c["host"], c["port"])
+            if not _broker_answered(e):   # (a refusal came from the broker at that address)
+                names.forget_address(c["host"], c["port"])
             raise
         return cl
 
@@ -633,10 +634,18 @@ def _pause(backoff, fail_since, refused_since=None):
     return pause
 
 
+def _broker_answered(e):
+    """umqtt.simple's MQTTException: the broker answered the CONNECT (a CONNACK refusing it,
+    its code in e.args), so the address it was made to is the broker's: its name is not
+    looked up again for it (a lookup every RESOLVE_AGAIN_S through a span of refused logins,
+    each holding the board up to 7 s while the DNS server is silent)."""
+    return type(e).__name__ == "MQTTException"
+
+
 def _login_refused(e):
     """umqtt.simple's MQTTException with the CONNACK's code 4 (bad user name or password)
     or 5 (not authorized): the broker answered, and refused the box's login."""
-    return type(e).__name__ == "MQTTException" and e.args[:1] in ((4,), (5,))
+    return _broker_answered(e) and e.args[:1] in ((4,), (5,))
 
 
 def _client_id(device_id):

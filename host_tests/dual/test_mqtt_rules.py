@@ -27,7 +27,7 @@
 import asyncio
 import json
 
-from fakes import _beside_clock, swap_module
+from fakes import NamesWorld, _beside_clock, swap_module
 from forward import ConfigError
 from forward.entries import direction
 
@@ -1493,6 +1493,41 @@ def test_one_other_failure_among_refusals_for_hours_says_nothing_of_an_unreachab
         w.at(5150 * 1000, lambda: setattr(w.broker, "refuse", MQTTException(4)))
     w = run_world(setup, until_s=6200)
     assert w.conds == [(601000,) + AUTH + (True,)], w.conds
+
+
+class Resolver:
+    """forward.names' socket module: each lookup counted (s, host), answered with IP."""
+    SOCK_STREAM = 1
+
+    def __init__(self, names_world):
+        self.lookups = []
+
+    def getaddrinfo(self, host, port, family=0, kind=0):
+        from forward import names
+        self.lookups.append((names._now_s(), host))
+        return [(2, 1, 0, "", (IP, port))]
+
+
+def test_a_broker_that_refuses_the_login_keeps_its_address():
+    # the broker answered at the kept address (a CONNACK refusing the box: it spoke MQTT),
+    # so the name is not looked up again for it: before, each refusal marked the address
+    # for a new lookup, made every RESOLVE_AGAIN_S (15 min) through a refusal span, each
+    # holding the board up to 7 s with a silent DNS server (the real forward.names here,
+    # its lookups counted). A broker that does not answer still has its name looked up again
+    from forward import names
+
+    def refused(w, why):
+        mqtt.names = names   # (World.__exit__ puts the stand-in back)
+        names._now_s = lambda: w.clock.t // 1000
+        w.broker.refuse = why
+    for why in (MQTTException(4), MQTTException(5), MQTTException(3), OSError(111)):
+        with NamesWorld(Resolver) as nw:
+            w = run_world(lambda w: refused(w, why), until_s=7200)
+            assert len(w.broker.clients) > 20
+            if isinstance(why, OSError):   # at the first attempt RESOLVE_AGAIN_S after the last
+                assert len(nw.sock.lookups) == 8, nw.sock.lookups   # (0, 1110, 2010 ... 6301 s)
+            else:
+                assert nw.sock.lookups == [(0, "ha.lan")], (why, nw.sock.lookups)
 
 
 # --- memory -------------------------------------------------------------------------
