@@ -1496,15 +1496,20 @@ def test_one_other_failure_among_refusals_for_hours_says_nothing_of_an_unreachab
 
 
 class Resolver:
-    """forward.names' socket module: each lookup counted (s, host), answered with IP."""
+    """forward.names' socket module: each lookup counted (s, host), answered with IP, or
+    (silent, the world's clock given) none after holding the board 7 s."""
     SOCK_STREAM = 1
 
     def __init__(self, names_world):
         self.lookups = []
+        self.clock = None
 
     def getaddrinfo(self, host, port, family=0, kind=0):
         from forward import names
         self.lookups.append((names._now_s(), host))
+        if self.clock is not None:
+            self.clock.t += 7000
+            raise OSError(-3)
         return [(2, 1, 0, "", (IP, port))]
 
 
@@ -1528,6 +1533,28 @@ def test_a_broker_that_refuses_the_login_keeps_its_address():
                 assert len(nw.sock.lookups) == 8, nw.sock.lookups   # (0, 1110, 2010 ... 6301 s)
             else:
                 assert nw.sock.lookups == [(0, "ha.lan")], (why, nw.sock.lookups)
+
+
+def test_the_attempts_a_minute_after_losing_the_broker_look_its_name_up_no_more_often():
+    # the back-off's minute (mqtt._OUTAGE_BACKOFF_MAX_S) against a DNS server gone silent
+    # with the broker: each attempt forgets the address, yet forward.names looks the name
+    # up once per RESOLVE_AGAIN_S at most (each lookup holding the board 7 s), as with 5 min
+    from forward import names
+
+    def setup(w):
+        mqtt.names = names
+        names._now_s = lambda: w.clock.t // 1000
+
+        def down():
+            w.broker.refuse = OSError(113)
+            w.broker.restart()
+            nw.sock.clock = w.clock
+        w.at(1000 * 1000, down)
+    with NamesWorld(Resolver) as nw:
+        w = run_world(setup, until_s=1000 + 3600)
+        looked = [t for t, host in nw.sock.lookups]
+    assert looked == [0, 1002, 1909, 2816, 3783], looked
+    assert len(w.broker.clients) > 40
 
 
 # --- memory -------------------------------------------------------------------------
