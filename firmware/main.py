@@ -527,8 +527,8 @@ class App:
                 log.error("time away during the reset unknown")
             self.engine.restore(blob, self.now_s(), away or 0)
             mod = self.minute_of_day()
-            if mod is not None and (mod - self.minute_of_day(clock.unix() - REPLAY_MIN * 60)) % 1440 == REPLAY_MIN:
-                # no daylight-saving change in the last REPLAY_MIN here: a saved minute ahead
+            if mod is not None and (mod - self.minute_of_day(clock.unix() - REPLAY_MIN * 60)) % 1440 >= REPLAY_MIN:
+                # no daylight-saving end in the last REPLAY_MIN here (a start is none): a saved minute ahead
                 # of the wall's is a zone put back by the settings save this reset follows,
                 # or a clock set back before it, not minutes shown again (alarms.engine)
                 self.engine.clock_set(self.now_s(), mod)

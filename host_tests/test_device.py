@@ -814,12 +814,12 @@ import vtime
 vtime.install()
 import json, clock, main
 app = main.App(CFG, boards_dirs=(BOARDS,))
-clock.set_unix(1790832600)           # 2026-10-01 05:30 UTC: 07:30 at +120, 06:30 at +60
+clock.set_unix(AT)
 vtime.advance_to(vtime.monotonic_us() + 5000000)
 app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()), True)   # in RTC memory
 before = [app.minute_of_day(), app.engine.current_settings()["high"]]
 cfg = json.load(open(CFG))           # the setup page's save of the right offset, and its restart
-cfg["utc_offset_min"] = 60
+cfg.update(NEW)
 with open(CFG, "w") as f:
     json.dump(cfg, f)
 app = main.App(CFG, boards_dirs=(BOARDS,))
@@ -837,7 +837,19 @@ def test_a_time_zone_set_an_hour_back_applies_at_once_after_the_saves_restart(tm
     # sounded in the night. A zone's change is no daylight-saving change
     config = {"transmitter_id": "8G1234", "utc_offset_min": 120,
               "alarms": {"high": 180, "schedule": [{"start": 22 * 60, "end": 7 * 60, "high": 250}]}}
-    assert run_app(tmp_path, config, TZ_CHANGED_PROG) == [[450, 180], [390, 250]]
+    prog = "AT, NEW = 1790832600, {'utc_offset_min': 60}\n" + TZ_CHANGED_PROG   # 2026-10-01 05:30 UTC
+    assert run_app(tmp_path, config, prog) == [[450, 180], [390, 250]]
+
+
+def test_a_time_zone_set_back_after_its_clocks_went_forward_applies_at_once(tmp_path):
+    # a box on +120 in London, put right to London's rule at 01:30 UTC on 2026-03-29, half an
+    # hour after London's clocks went forward: 03:30 (wrong) is 02:30 BST, in a night to 03:00.
+    # The restore held the old 03:30 as minutes shown again (it took any change of the zone's
+    # offset in the last REPLAY_MIN for one back): the day's high over the night to 03:30 BST
+    config = {"transmitter_id": "8G1234", "utc_offset_min": 120,
+              "alarms": {"high": 180, "schedule": [{"start": 22 * 60, "end": 3 * 60, "high": 250}]}}
+    prog = "AT, NEW = 1774747800, {'tz': 'GMT0BST,M3.5.0/1,M10.5.0'}\n" + TZ_CHANGED_PROG
+    assert run_app(tmp_path, config, prog) == [[210, 180], [150, 250]]
 
 
 SESSION_END_PROG = r'''
