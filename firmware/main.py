@@ -629,7 +629,9 @@ class App:
         success ended the alarm within a second of its onset, every second refused save)."""
         path = self.config_path[:self.config_path.rfind("/") + 1] + FLASH_TRY
         size = fsutil.failed_bytes
-        data = (bytes(256),) * (size // 256 + 1) if size > 5 else "boot\n"
+        # exactly that size: a refused try is kept as a save refused (fsutil.failed_bytes),
+        # and one rounded up grew by 256 bytes every health round the flash refused it
+        data = (bytes(256),) * (size // 256) + (bytes(size % 256),) if size > 5 else "boot\n"
         for _ in range(tries):
             try:
                 fsutil.write_atomic(path, data)

@@ -65,3 +65,14 @@ def test_a_full_flash_keeps_its_alarm_through_the_health_rounds_small_try(tmp_pa
     # within a health round
     told = run_app(tmp_path, {"board": "esp32-devkitc", "lan_api": {"enabled": False}}, PROG)
     assert [e[0] for e in told] == [True, False] and told[1][1] - 3600 <= 310, told
+
+
+def test_a_refused_try_of_the_flash_grows_no_bigger_than_the_saves_refused(tmp_path):
+    # the largest save refused is the queue's 252 bytes; room made for 1 KB takes it, and the
+    # next health round's try ends the alarm. Before, each refused try rounded its size up to
+    # the next 256 bytes and kept that as a save refused: the try grew by 256 bytes a round
+    # (1.8 KB after half an hour of alarm, 24 KB after a night, its write longer than the pause
+    # in the sound it waits for) and the room made for every save refused did not end it
+    prog = PROG.replace("INLINE = 1 << 20 ", "INLINE = 1024   ")
+    told = run_app(tmp_path, {"board": "esp32-devkitc", "lan_api": {"enabled": False}}, prog)
+    assert [e[0] for e in told] == [True, False] and told[1][1] - 3600 <= 310, told
