@@ -252,6 +252,11 @@ def test_no_power_alarm_is_expected_on_the_fallback_board():
 
 
 # --- round 2: router outages, Nightscout delivery, lost readings, power cuts ----------
+# the Nightscout stand-in by name (round 15's dns_names): the box looks its address up, and a
+# power cut loses the one it kept (RTC memory)
+NS_BY_NAME = {chaos.NS_NAME: [[0, "127.0.0.2"]]}
+
+
 def _world(**kw):
     w = {"inject": {}, "config": {}, "board": None, "silent": [], "modes": [], "radio": {},
          "forward": {}, "absence": None, "trace": "traces/adolescent_001.csv", "start": 0}
@@ -357,7 +362,7 @@ def test_nightscout_delivery():
     lost = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:3],
                   inject={"files_damage_at_s": [50 * 60, [["config.json", [[0.1, 83]]],
                                                          ["config.json.bak", [[0.1, 83]]]]],
-                          "dns_fail_at_s": [[10 * 60, 300 * 60]]})
+                          "dns_fail_at_s": [[10 * 60, 300 * 60]], "dns_names": NS_BY_NAME})
     cut = [{"event": "power_cut", "t_ms": 14 * MIN, "off_s": 60}, {"event": "reset", "t_ms": 15 * MIN}]
     with_cut = sorted(ev + cut, key=lambda e: e["t_ms"])
     assert chaos.check_nightscout_delivery(lost, with_cut, 400 * MIN, []) == []
@@ -381,7 +386,8 @@ def test_nightscout_delivery():
     # (seed 4341) 2717's rule at such a boot too (config.json damaged, no .bak, both files are
     # not lost): inside a DNS outage reaching it, after a power cut in the outage, nothing could
     # go; without the cut, or with the outage over before the boot, what came before it is owed
-    dark = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:3], inject={"dns_silent_at_s": [[10 * 60, 300 * 60]]})
+    dark = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:3],
+                  inject={"dns_silent_at_s": [[10 * 60, 300 * 60]], "dns_names": NS_BY_NAME})
     assert chaos.check_nightscout_delivery(dark, sorted(booted + cut, key=lambda e: e["t_ms"]), 400 * MIN, []) == []
     assert len(chaos.check_nightscout_delivery(dark, booted, 400 * MIN, [])) == 1
     dark["inject"]["dns_silent_at_s"] = [[10 * 60, 25 * 60]]
@@ -427,7 +433,7 @@ def test_nightscout_delivery_owes_nothing_after_a_power_cut_that_ends_inside_a_d
     lost = _world(forward={"nightscout": "ok"}, _ns_dates=[e["unix_s"] * 1000 for e in ev[:3]],
                   inject={"files_damage_at_s": [50 * 60, [["config.json", [[0.1, 83]]],
                                                          ["config.json.bak", [[0.1, 83]]]]],
-                          "dns_fail_at_s": [[20 * 60, 300 * 60]]})
+                          "dns_fail_at_s": [[20 * 60, 300 * 60]], "dns_names": NS_BY_NAME})
     cut = [{"event": "power_cut", "t_ms": 14 * MIN, "off_s": 600}, {"event": "reset", "t_ms": 24 * MIN}]
     late = [e for e in ev if e["t_ms"] < 14 * MIN or e["t_ms"] >= 24 * MIN]
     assert chaos.check_nightscout_delivery(lost, sorted(late + cut, key=lambda e: e["t_ms"]), 400 * MIN, []) == []
@@ -445,6 +451,27 @@ def test_nightscout_delivery_owes_nothing_after_a_power_cut_that_ends_inside_a_d
     lost["_ns_dates"] = [e["unix_s"] * 1000 for e in ev[:1]]
     assert len(chaos.check_nightscout_delivery(lost, sorted(late + cut, key=lambda e: e["t_ms"]), 400 * MIN,
                                                [])) == 1
+
+def test_nightscout_delivery_owes_what_came_after_a_power_cut_in_a_dns_outage_to_a_server_by_address():
+    # a Nightscout by address (no dns_names: round 14's worlds, and round 15's that name only the
+    # broker, e.g. seed 5852) is never looked up (forward.names: an IP literal), so a power cut
+    # in a DNS outage reaching the settings' loss, or one whose power-on comes inside it, leaves
+    # the box its address: what came after it and never arrived is a real loss. 6b excused it
+    ev = _ns_readings(60)
+    w = _world(forward={"nightscout": "ok"}, _ns_dates=[e["unix_s"] * 1000 for e in ev[:3]],
+               inject={"files_damage_at_s": [50 * 60, [["config.json", [[0.1, 83]]],
+                                                      ["config.json.bak", [[0.1, 83]]]]],
+                       "dns_fail_at_s": [[20 * 60, 300 * 60]]})
+    for cut_min, on_min in ((14, 24), (22, 24)):   # power-on inside the outage; the cut inside it
+        cut = [{"event": "power_cut", "t_ms": cut_min * MIN, "off_s": 60},
+               {"event": "reset", "t_ms": on_min * MIN}]
+        on = [e for e in ev if e["t_ms"] < cut_min * MIN or e["t_ms"] >= on_min * MIN]
+        assert len(chaos.check_nightscout_delivery(w, sorted(on + cut, key=lambda e: e["t_ms"]), 400 * MIN,
+                                                   [])) == 1, (cut_min, on_min)
+    # by name, the same world owes nothing after the cut (the kept address gone, no lookup)
+    w["inject"]["dns_names"] = NS_BY_NAME
+    assert chaos.check_nightscout_delivery(w, sorted(on + cut, key=lambda e: e["t_ms"]), 400 * MIN, []) == []
+
 
 def test_lost_readings_are_those_a_later_session_could_have_backfilled():
     values = [100 + k for k in range(100)]
@@ -1202,7 +1229,8 @@ def test_nightscout_delivery_inside_a_dns_outage_to_the_end_after_rtc_memory_was
     # what came before is (the address it had), and so is all of it without the damage
     ev = [dict(reading(m * MIN, 120), unix_s=1700000000 + m * 60) for m in range(0, 60, 5)]
     dates = [e["unix_s"] * 1000 for e in ev]
-    w = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:6], inject={"dns_silent_at_s": [[10 * 60, 300 * 60]]})
+    w = _world(forward={"nightscout": "ok"}, _ns_dates=dates[:6],
+               inject={"dns_silent_at_s": [[10 * 60, 300 * 60]], "dns_names": NS_BY_NAME})
     damage = [{"event": "reset", "t_ms": 30 * MIN, "cause": 2}, {"event": "rtc_damaged", "t_ms": 30 * MIN}]
     damaged = sorted(ev + damage, key=lambda e: e["t_ms"])
     assert chaos.check_nightscout_delivery(w, damaged, 200 * MIN, []) == []

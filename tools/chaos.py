@@ -4468,8 +4468,10 @@ def check_nightscout_delivery(w, events, end_ms, problems):
     # gone; seed 7201: a reset that found RTC memory damaged, state_lost) the box could not
     # deliver what came in between. (Seed 5910 at 0.3 days) so is a cut before the outage whose
     # power-on comes inside it, the box off until then; and the outage may begin with the
-    # home's network down (unresolved: no lookup either)
-    for a, b in unresolved:
+    # home's network down (unresolved: no lookup either). Only for a server by name: one by
+    # address (no dns_names, round 14's worlds) is never looked up, and the cut loses nothing
+    by_name = NS_NAME in (inj.get("dns_names") or {})
+    for a, b in unresolved if by_name else ():
         if a <= ns_end <= b:
             cuts_in = sorted(c for c, on in state_lost(events) if c <= ns_end and on >= a)
             if cuts_in:
