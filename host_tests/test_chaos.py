@@ -4508,6 +4508,17 @@ def test_mqtt_auth_judged_where_nothing_else_meets_the_publisher():
     # 46e only where mqtt_ reasons are the forwarding alarm's only ones (Nightscout's end tells nothing)
     w, ev = _auth27(60, 120, cleared_s=None, extra=[onset(50 * MIN, "forwarding", "nightscout_unreachable")])
     assert _judge27(w, ev) == []
+    # (seed 5930) a boot on a damaged config's defaults (config_loaded without MQTT) 40 min
+    # before the span runs no publisher to its next boot: no login owed; a later boot whose
+    # config has MQTT again owes the attempt
+    boot = [{"event": "reset", "t_ms": 20 * MIN, "cause": 2}, {"event": "config_loaded", "t_ms": 20 * MIN, "mqtt": False}]
+    w, ev = _auth27(60, 120, raised_s=None, extra=boot)
+    w["_mqtt"]["records"] = w["_mqtt"]["records"][:1]
+    assert _judge27(w, ev) == []
+    again = [dict(boot[0], t_ms=30 * MIN), dict(boot[1], t_ms=30 * MIN, mqtt=True)]
+    w, ev = _auth27(60, 120, raised_s=None, extra=boot + again)
+    w["_mqtt"]["records"] = w["_mqtt"]["records"][:1]
+    assert _judge27(w, ev) == [(60 * MIN + chaos.MQTT_AUTH_MEET_MS, "46b")]
     # a world whose forwarding alarm is off, or whose config has a problem: nothing judged
     w, ev = _auth27(60, 120, raised_s=None)
     assert chaos.check_mqtt_auth(w, ev, {"forwarding": False}, 300 * MIN, []) == []

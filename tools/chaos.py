@@ -4204,12 +4204,16 @@ def login_spans(events, end_ms):
 
 def _login_disturbed(w, events, end_ms):
     """[[x, y]] (ms) where something else meets the box's publisher: the board off or reset, the
-    router off (and the Wi-Fi's rejoin after), the broker's other modes (and a keepalive after: a
-    connection to a hung broker), for a broker by name the DNS's spans (and a lookup after) and its
-    moves; memory pressure and a broken engine from their start (the forwarders pause)."""
+    router off (and the Wi-Fi's rejoin after), a boot whose config has no MQTT (to the next config
+    loaded), the broker's other modes (and a keepalive after: a connection to a hung broker), for a
+    broker by name the DNS's spans (and a lookup after) and its moves; memory pressure and a broken
+    engine from their start (the forwarders pause)."""
     out = [[a, b] for a, b in power_offs(events)]
-    out += [[e["t_ms"], e["t_ms"]] for e in events if e.get("event") in ("reset", "config_loaded")
-            and (e.get("event") == "reset" or e.get("mqtt") is False)]
+    out += [[e["t_ms"], e["t_ms"]] for e in events if e.get("event") == "reset"]
+    # (seed 5930) a boot on a damaged config's defaults runs no publisher up to the next config loaded
+    loaded = [e["t_ms"] for e in events if e.get("event") == "config_loaded"]
+    out += [[t, min([x for x in loaded if x > t] + [end_ms])] for e in events
+            if e.get("event") == "config_loaded" and e.get("mqtt") is False for t in [e["t_ms"]]]
     router = None
     for e in events:
         if e.get("event") == "router":
