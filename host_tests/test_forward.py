@@ -687,6 +687,30 @@ def test_mqtt_keeps_the_newest_reading_when_older_backfill_arrives():
     assert out["after_next"] == "155" and out["trend"] == "Flat", out
 
 
+MQTT_UNDATED_BACKFILL = """
+import sys
+sys.path.insert(0, "tools/host")
+import vtime
+vtime.install(0, wall_unix=946684800 + 3600)   # the board's clock unset: a power cut, no NTP yet
+from forward.mqtt import MqttPublisher
+pub = MqttPublisher({"host": "127.0.0.1", "topic_prefix": "cgm"})
+pub.publish_reading((864000, None, None, None, 11, "live"))   # the session's live reading: a sensor error
+pub.publish_reading((864000 - 3600, None, 95, 0, 6, "backfill"))   # its backfill, an hour old
+pub._expire_reading()
+print(pub._state.get("cgm/reading_availability"), pub._stale())
+"""
+
+
+def test_mqtt_an_undated_backfill_is_not_shown_as_the_current_glucose():
+    # after a power cut the board's clock is unset until NTP answers (the router's internet
+    # comes back after the house's LAN): readings carry no date. A first session whose live
+    # reading was a sensor error backfilled the hour before, and the publisher took that
+    # backfill as 0 s old: Home Assistant showed an hour-old glucose, reading_availability
+    # online, for 15 min. The app dates such a reading by the transmitter's clock against
+    # the session's live one (main.py _take_reading); the publisher now does too.
+    r = run_micropython(["-c", MQTT_UNDATED_BACKFILL], timeout=60)
+    assert r.stdout.split() == ["offline", "True"], r.stdout + r.stderr
+
 MQTT_LOOKUPS = """
 from forward import names
 from forward.mqtt import MqttPublisher

@@ -166,6 +166,7 @@ class MqttPublisher:
         self._refused_since = None   # ms of the first of the box's logins refused in a row
         self._brief = 0   # answered connections in a row the broker closed within _BRIEF_S
         self._newest = None  # dex_s of the reading in the glucose state
+        self._live = None    # (dex_s, clock.ms()) of the newest live reading, usable or not
         self._reading_ms = clock.ms()  # clock.ms() when it was taken
         # reading_availability told offline for it; from the boot until the first
         # reading, offline: what the broker retains is a past boot's glucose
@@ -185,6 +186,8 @@ class MqttPublisher:
     def publish_reading(self, reading):
         from forward.entries import direction
         sgv, trend = reading[2], reading[3]
+        if reading[5] == "live":   # (a sensor error too) dates its session's backfill below
+            self._live = (reading[0], clock.ms())
         if sgv is None:
             return
         # the states are "now": a backfill reading (delivered after the live one
@@ -199,6 +202,12 @@ class MqttPublisher:
         age_s = 0   # a follower's reading, or one stored through an outage, can come old
         if reading[1] is not None and clock.wall_valid():
             age_s = max(0, clock.unix() - reading[1])
+        elif reading[5] == "backfill":
+            # no wall clock (a power cut, NTP not yet answered): dated by the transmitter's
+            # clock against the session's live reading, as the app does, never taken as
+            # 0 s old (an hour-old value showed in Home Assistant as the current glucose)
+            u = self._live
+            age_s = READING_EXPIRE_S if u is None else max(0, (clock.ms() - u[1]) // 1000 + u[0] - dex_s)
         self._reading_ms = clock.ms() - age_s * 1000
         self._expired = False
         self._put("glucose", str(sgv))
