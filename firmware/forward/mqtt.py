@@ -61,6 +61,8 @@ _OUTAGE_S = 1800
 _BRIEF_MAX = 3   # connections in a row the broker closed soon after answering: backed off from then
 _BRIEF_S = 30    # ... within this (a broker throwing out a shared client_id does so in ms)
 _BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not a new transmitter
+_SESSION_BACKFILL_S = 6 * 3600  # a backfill this far behind its session's live reading at most
+                                # (the link's backfill_max_s is 3 h): else of another clock
 _WRITE_S = 10    # a packet the broker's ACKs make no room for this long: the broker is stalled
 # Refused logins in a row this long (s) raise mqtt_auth. Not at the first: Home
 # Assistant's Mosquitto add-on checks each login with Home Assistant, and refuses them
@@ -202,12 +204,14 @@ class MqttPublisher:
         age_s = 0   # a follower's reading, or one stored through an outage, can come old
         if reading[1] is not None and clock.wall_valid():
             age_s = max(0, clock.unix() - reading[1])
-        elif reading[5] == "backfill":
+        elif reading[5] == "backfill" and self._live is not None \
+                and 0 <= self._live[0] - dex_s <= _SESSION_BACKFILL_S:
             # no wall clock (a power cut, NTP not yet answered): dated by the transmitter's
-            # clock against the session's live reading, as the app does, never taken as
-            # 0 s old (an hour-old value showed in Home Assistant as the current glucose)
+            # clock against its session's live reading (delivered first), as the app does,
+            # not taken as 0 s old (an hour-old value showed in Home Assistant as the
+            # current glucose)
             u = self._live
-            age_s = READING_EXPIRE_S if u is None else max(0, (clock.ms() - u[1]) // 1000 + u[0] - dex_s)
+            age_s = max(0, (clock.ms() - u[1]) // 1000 + u[0] - dex_s)
         self._reading_ms = clock.ms() - age_s * 1000
         self._expired = False
         self._put("glucose", str(sgv))
