@@ -706,6 +706,7 @@ def test_schedules_follow_daylight_saving_time_when_a_tz_rule_is_set(tmp_path, t
     assert run_app(tmp_path, config, TZ_PROG) == want
 
 
+# RESET_AT: the round of a reset (the state saved at the round before), or None
 TZ_BACK_PROG = r'''
 import vtime
 vtime.install()
@@ -715,7 +716,9 @@ clock.set_unix(1793502000)           # 2026-11-01 03:00 UTC, 23:00 EDT
 out, was = [], None
 for i in range(4 * 720):             # 5-s rounds for 4 h: 02:00 EDT is 01:00 EST at 06:00 UTC
     vtime.advance_to(vtime.monotonic_us() + 5000000)
-    app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()))
+    if i == RESET_AT:
+        app = main.App(CFG, boards_dirs=(BOARDS,))
+    app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()), True)
     high = app.engine.current_settings()["high"]
     if high != was:
         out.append([app.minute_of_day(), high])
@@ -730,27 +733,7 @@ def test_a_night_from_0130_holds_through_the_hour_new_york_lives_twice(tmp_path)
     # day's high came back from 01:00 to 01:30 EST (alarms.engine REPLAY_MIN)
     config = {"transmitter_id": "8G1234", "tz": "EST5EDT,M3.2.0,M11.1.0",
               "alarms": {"high": 250, "schedule": [{"start": 90, "end": 7 * 60, "high": 200}]}}
-    assert run_app(tmp_path, config, TZ_BACK_PROG) == [[23 * 60, 250], [90, 200]]
-
-
-TZ_BACK_RESET_PROG = r"""
-import vtime
-vtime.install()
-import json, clock, main
-app = main.App(CFG, boards_dirs=(BOARDS,))
-clock.set_unix(1793502000)           # 2026-11-01 03:00 UTC, 23:00 EDT
-out, was = [], None
-for i in range(4 * 720):             # 5-s rounds for 4 h: 02:00 EDT is 01:00 EST at 06:00 UTC
-    vtime.advance_to(vtime.monotonic_us() + 5000000)
-    if i == 3 * 720 + 120:           # 01:10 EST: a reset (the state saved at the round before)
-        app = main.App(CFG, boards_dirs=(BOARDS,))
-    app._dispatch(app.engine.tick(app.now_s(), app.minute_of_day()), True)
-    high = app.engine.current_settings()["high"]
-    if high != was:
-        out.append([app.minute_of_day(), high])
-        was = high
-print("RESULT " + json.dumps(out))
-"""
+    assert run_app(tmp_path, config, "RESET_AT = None\n" + TZ_BACK_PROG) == [[23 * 60, 250], [90, 200]]
 
 
 def test_a_reset_in_the_hour_new_york_lives_twice_switches_no_schedule_again(tmp_path):
@@ -758,7 +741,7 @@ def test_a_reset_in_the_hour_new_york_lives_twice_switches_no_schedule_again(tmp
     # offset went back an hour ago: minutes shown again, not a zone changed at a save)
     config = {"transmitter_id": "8G1234", "tz": "EST5EDT,M3.2.0,M11.1.0",
               "alarms": {"high": 250, "schedule": [{"start": 22 * 60, "end": 90, "high": 200}]}}
-    assert run_app(tmp_path, config, TZ_BACK_RESET_PROG) == [[23 * 60, 200], [90, 250]]
+    assert run_app(tmp_path, config, "RESET_AT = 3 * 720 + 120\n" + TZ_BACK_PROG) == [[23 * 60, 200], [90, 250]]   # 01:10 EST
 
 
 NEW_YORK_BACK_UTC_MIN = 438120   # 2026-11-01 06:00 UTC, the trace's minute (from 2026-01-01 00:00 UTC):
