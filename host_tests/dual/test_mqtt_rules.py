@@ -1039,6 +1039,12 @@ def test_after_a_boot_the_old_glucose_is_unavailable_from_the_first_connection_t
     assert _reading_availability(w) == [(2000, "online")], _reading_availability(w)
 
 
+def broker_down(w, err):
+    """The broker goes away: its connections closed, each new one refused with OSError(err)."""
+    w.broker.refuse = OSError(err)
+    w.broker.restart()
+
+
 def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connection():
     snap = []
 
@@ -1049,10 +1055,7 @@ def test_back_off_doubles_from_2_s_to_5_min_and_starts_again_after_a_good_connec
         w.at(850000, lambda: snap.append(w.pub.is_connected()))
         w.at(950000, lambda: snap.append(w.pub.is_connected()))
 
-        def down():
-            w.broker.refuse = OSError(113)
-            w.broker.restart()
-        w.at(900000, down)
+        w.at(900000, lambda: broker_down(w, 113))
     w = run_world(setup, until_s=1000)
     # (from 900 s the broker that served the box is gone: a minute at most, mqtt._OUTAGE_S)
     assert w.loop.sleeps == [2, 4, 8, 16, 32, 64, 128, 256, 300, 2, 4, 8, 16, 32, 60], w.loop.sleeps
@@ -1075,10 +1078,7 @@ def test_a_broker_lost_after_it_served_the_box_is_tried_every_minute_for_30_min(
     # attempts at 1000, 1002, 1006, 1014, 1030, 1062, then every 60 s (1122, 1182, 1242,
     # 1302 s), not at 1126, 1254, 1510 s (back 210 s after the broker)
     def setup(w):
-        def down():
-            w.broker.refuse = OSError(111)
-            w.broker.restart()
-        w.at(1000 * 1000, down)
+        w.at(1000 * 1000, lambda: broker_down(w, 111))
         w.at(1300 * 1000, lambda: setattr(w.broker, "refuse", None))
     w = run_world(setup, until_s=1400)
     assert connect_times(w) == [0, 1302000], connect_times(w)
@@ -1086,10 +1086,7 @@ def test_a_broker_lost_after_it_served_the_box_is_tried_every_minute_for_30_min(
     # past 30 min of the outage the back-off grows to 5 min again: the attempt at
     # 2802 s is the last a minute after the one before, the next at 2922, 3162, 3462 s
     def gone(w):
-        def down():
-            w.broker.refuse = OSError(111)
-            w.broker.restart()
-        w.at(1000 * 1000, down)
+        w.at(1000 * 1000, lambda: broker_down(w, 111))
     w = run_world(gone, until_s=4000)
     sleeps = w.loop.sleeps
     assert sleeps[:5] == [2, 4, 8, 16, 32] and sleeps[5:34] == [60] * 29, sleeps
@@ -1287,10 +1284,7 @@ def test_unreachable_after_an_hour_of_refusals_and_cleared_when_the_broker_answe
 
 def test_the_hour_counts_from_the_last_answered_connection():
     def setup(w):
-        def down():
-            w.broker.refuse = OSError(111)
-            w.broker.restart()
-        w.at(1000 * 1000, down)
+        w.at(1000 * 1000, lambda: broker_down(w, 111))
     w = run_world(setup, until_s=5000)
     assert w.conds == [(4601000,) + UNREACHABLE + (True,)], w.conds
     # (every minute to 2802 s, then 120, 240, 300 s apart: 4362 s, cut to end past 4600 s)
