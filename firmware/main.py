@@ -639,7 +639,7 @@ class App:
                     fsutil.remove_if_present(path)   # (its room is the regular saves')
                 return
             except OSError as e:
-                log.warn("flash: a save at boot failed (%s)", e)
+                log.warn("flash: a try of the flash failed (%s)", e)
 
     async def start(self):
         from sound import selftest
