@@ -306,11 +306,9 @@ class MqttPublisher:
             await self._flush(cl)
             cl.publish(_b(self.avail_topic), b"online", retain=True)
             await cl.sock.send()
-        except BaseException as e:   # cancelled too: the socket is closed
-            _close(cl)
-            if isinstance(e, Exception):
-                names.forget_address(self.c["host"], self.c["port"])
-            raise
+        except BaseException:   # cancelled too: the socket is closed. The address is kept:
+            _close(cl)          # the broker took the CONNECT there (a stall on discovery at
+            raise               # each connection cost a lookup every RESOLVE_AGAIN_S)
 
     def _drop(self, why):
         if self._client is not None:

@@ -1185,7 +1185,9 @@ def test_a_failed_lookup_or_discovery_is_a_failed_connect():
     assert w.loop.sleeps == [2, 4, 8, 16], w.loop.sleeps
     assert len(w.broker.clients) == 3      # no client while the lookup fails
     assert [raw(cl).closed for cl in w.broker.clients[:2]] == [True, True]
-    assert w.names.forgotten == [("ha.lan", 1883)] * 2     # a failed lookup forgets nothing
+    # a failed lookup forgets nothing, nor does a discovery not taken: the broker took the
+    # CONNECT at that address (test_a_broker_that_takes_the_login_then_stalls_...)
+    assert w.names.forgotten == [], w.names.forgotten
     assert connect_times(w) == [50000], connect_times(w)
     assert w.pub.connects == 1
 
@@ -1527,6 +1529,23 @@ def test_a_broker_that_refuses_the_login_keeps_its_address():
                 assert len(nw.sock.lookups) == 8, nw.sock.lookups   # (0, 1110, 2010 ... 6301 s)
             else:
                 assert nw.sock.lookups == [(0, "ha.lan")], (why, nw.sock.lookups)
+
+
+def test_a_broker_that_takes_the_login_then_stalls_on_discovery_keeps_its_address():
+    # the broker accepted the CONNECT (CONNACK 0 at the kept address: it is the broker), then
+    # took nothing of the discovery for 10 s, at every connection: before, each such failure
+    # marked the address for a new lookup, made every RESOLVE_AGAIN_S (15 min), each holding
+    # the board up to 7 s with a silent DNS server (the real forward.names, lookups counted)
+    from forward import names
+
+    def stalls(w):
+        mqtt.names = names   # (World.__exit__ puts the stand-in back)
+        names._now_s = lambda: w.clock.t // 1000
+        w.broker.room = 40   # each new connection's send buffer: not one discovery packet
+    with NamesWorld(Resolver) as nw:
+        w = run_world(stalls, until_s=7200)
+        assert len(w.broker.clients) > 20 and w.pub.connects == 0, w.logs[-3:]
+        assert nw.sock.lookups == [(0, "ha.lan")], nw.sock.lookups
 
 
 def test_the_attempts_a_minute_after_losing_the_broker_look_its_name_up_no_more_often():
