@@ -38,7 +38,8 @@
 #   not authorized) at every attempt for _REFUSED_S raises `mqtt_auth` instead (the
 #   broker answers: it is not unreachable), at the edge of those minutes as at the
 #   hour's, cleared when the broker takes the box; the hour without an answer counts
-#   from the last refusal.
+#   from the last refusal. The _REFUSED_S count only time with Wi-Fi up (a refusal before
+#   an outage and one after it are not minutes of refusals).
 # publish_*() only store the latest value per topic; the task sends them.
 import asyncio
 import errno
@@ -64,7 +65,7 @@ _BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not
 _SESSION_BACKFILL_S = 6 * 3600  # a backfill this far behind its session's live reading at most
                                 # (the link's backfill_max_s is 3 h): else of another clock
 _WRITE_S = 10    # a packet the broker's ACKs make no room for this long: the broker is stalled
-# Refused logins in a row this long (s) raise mqtt_auth. Not at the first: Home
+# Refused logins in a row this long (s, with Wi-Fi up) raise mqtt_auth. Not at the first: Home
 # Assistant's Mosquitto add-on checks each login with Home Assistant, and refuses them
 # ("not authorised", CONNACK 5) while Home Assistant restarts (an update, a reboot of its
 # box: minutes). Ten outlast that and still tell a password changed in Home Assistant
@@ -398,12 +399,15 @@ class MqttPublisher:
         lost_at = None   # when a connection that served the box ended (None: none this boot)
         while True:
             if self._wifi is not None:
+                down_from = clock.ms()
                 while not self._wifi.is_up():   # no broker answers without Wi-Fi either
                     try:
                         await asyncio.wait_for(self._wifi.wait_up(), 60)
                     except asyncio.TimeoutError:
                         if clock.ms() - fail_since > _HOUR_S * 1000:
                             self._set_condition(True)
+                if self._refused_since is not None:   # refused through no attempt meanwhile
+                    self._refused_since += clock.ms() - down_from
                 await self._wifi.wait_quiet(2000, blocks=True,  # connect blocks
                                             host=self.c["host"], port=self.c["port"])
             try:

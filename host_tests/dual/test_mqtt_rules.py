@@ -1442,6 +1442,22 @@ def test_a_refusal_while_home_assistant_restarts_raises_nothing_a_lasting_one_do
     assert w.conds == [(2202000,) + AUTH + (True,)], w.conds
 
 
+def test_the_10_min_of_refusals_count_only_time_with_wifi_up():
+    # refused (Home Assistant restarting, say) at 0, 2, 6, 14, 30, 62 s; the Wi-Fi down from
+    # 100 s (seen at the attempt due at 126 s) to 1900 s; refused again from 1900 s. No
+    # attempt was refused for those 30 min: before, the refusal at 1900 s raised mqtt_auth at
+    # once ("your password is refused" after two refusals seconds of network apart). The
+    # 126 s before the outage count: the attempt at 2375 s ends 10 min of refusals with Wi-Fi up
+    def setup(w):
+        w.broker.refuse = MQTTException(5)
+        w.at(100 * 1000, lambda: setattr(w.wifi, "up", False))
+        w.at(1900 * 1000, lambda: setattr(w.wifi, "up", True))
+    w = run_world(setup, until_s=2500, wifi=True)
+    assert w.conds == [(2375000,) + AUTH + (True,)], w.conds
+    refused = [t for t, _, _, _, _ in w.wifi.quiet]
+    assert refused == [0, 2000, 6000, 14000, 30000, 62000, 1900000, 2028000, 2284000, 2375000], refused
+
+
 def test_a_refusal_after_an_hour_unreachable_says_refused_not_unreachable():
     # the broker gone an hour (mqtt_unreachable), then back refusing the box's login (a
     # Home Assistant reinstalled, its users made anew): once refused for 10 min the alarm
