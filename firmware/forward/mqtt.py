@@ -15,7 +15,8 @@
 #   window, and is retried with back-off (2 s .. 5 min) after a failure; at most
 #   1 min for the first 30 min after losing a broker that served the box this boot
 #   (its retained states, `alarm_unanswered` too, stand as current in Home
-#   Assistant until the box is back: _OUTAGE_BACKOFF_MAX_S);
+#   Assistant until the box is back: _OUTAGE_BACKOFF_MAX_S), unless it answers, then
+#   throws the box out (each connection took every state);
 # - after CONNECT the socket is non-blocking, and each packet (umqtt writes one
 #   in four parts) is written whole, one at a time, awaiting room as the
 #   broker's ACKs free the send buffer: the ESP32's lwIP holds 5.7 KB and 16
@@ -469,7 +470,9 @@ class MqttPublisher:
             elif clock.ms() - fail_since > _HOUR_S * 1000:  # accepted, never answered: a refusal
                 self._set_condition(True)
             await asyncio.sleep(_pause(backoff, fail_since))
-            backoff = min(backoff * 2, _backoff_max(lost_at))
+            # (not the minute after a loss for a broker that answers, then throws the box out:
+            # each connection took the discovery and every state, 2.9 KB of the heap's churn)
+            backoff = min(backoff * 2, _BACKOFF_MAX_S if self._answered else _backoff_max(lost_at))
 
     def _refused(self, now):
         """The broker refused the box's login (CONNACK 4 or 5) at `now`: once every attempt
