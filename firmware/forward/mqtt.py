@@ -476,9 +476,12 @@ class MqttPublisher:
 
     def _refused(self, now):
         """The broker refused the box's login (CONNACK 4 or 5) at `now`: once every attempt
-        has been for _REFUSED_S, mqtt_auth; the broker answers, so it is not unreachable."""
+        has been for _REFUSED_S, mqtt_auth; the broker answers, so it is not unreachable.
+        A row's first refusal has the name looked up once more (when forward.names allows): a
+        broker that moved can leave another at its old address, refusing the box for ever."""
         if self._refused_since is None:
             self._refused_since = now
+            names.forget_address(self.c["host"], self.c["port"])
         if now - self._refused_since >= _REFUSED_S * 1000:
             self._set_condition(True, _AUTH)   # (raised first: the alarm does not end between)
             self._set_condition(False)
@@ -654,9 +657,9 @@ def _pause(backoff, fail_since, refused_since=None):
 
 def _broker_answered(e):
     """umqtt.simple's MQTTException: the broker answered the CONNECT (a CONNACK refusing it,
-    its code in e.args), so the address it was made to is the broker's: its name is not
-    looked up again for it (a lookup every RESOLVE_AGAIN_S through a span of refused logins,
-    each holding the board up to 7 s while the DNS server is silent)."""
+    its code in e.args), so the address it was made to is a broker's: its name is not
+    looked up again for each (a lookup every RESOLVE_AGAIN_S through a span of refused logins,
+    each holding the board up to 7 s while the DNS server is silent; once per row: _refused)."""
     return type(e).__name__ == "MQTTException"
 
 

@@ -1545,7 +1545,9 @@ def test_a_broker_that_refuses_the_login_keeps_its_address():
     # so the name is not looked up again for it: before, each refusal marked the address
     # for a new lookup, made every RESOLVE_AGAIN_S (15 min) through a refusal span, each
     # holding the board up to 7 s with a silent DNS server (the real forward.names here,
-    # its lookups counted). A broker that does not answer still has its name looked up again
+    # its lookups counted). A broker that does not answer still has its name looked up again.
+    # A refused login's row has it looked up once more, at its first attempt RESOLVE_AGAIN_S
+    # after the last lookup (901 s: test_a_refusal_at_the_kept_address_has_the_name_looked_...)
     from forward import names
 
     def refused(w, why):
@@ -1558,8 +1560,52 @@ def test_a_broker_that_refuses_the_login_keeps_its_address():
             assert len(w.broker.clients) > 20
             if isinstance(why, OSError):   # at the first attempt RESOLVE_AGAIN_S after the last
                 assert len(nw.sock.lookups) == 8, nw.sock.lookups   # (0, 1110, 2010 ... 6301 s)
-            else:
+            elif why.args == (3,):   # (server unavailable: not a refused login)
                 assert nw.sock.lookups == [(0, "ha.lan")], (why, nw.sock.lookups)
+            else:
+                assert nw.sock.lookups == [(0, "ha.lan"), (901, "ha.lan")], (why, nw.sock.lookups)
+
+
+class MovingResolver(Resolver):
+    """Resolver whose answer is `ip` (the broker moved: set it to its new address)."""
+    ip = IP
+
+    def getaddrinfo(self, host, port, family=0, kind=0):
+        Resolver.getaddrinfo(self, host, port)
+        return [(2, 1, 0, "", (self.ip, port))]
+
+
+def test_a_refusal_at_the_kept_address_has_the_name_looked_up_once_more():
+    # the broker served the box at IP from 0 s; at 1000 s it moved (a new DHCP address, its
+    # name's answer with it), and another broker took IP, refusing the box's login. Before,
+    # a refusal kept the address: the box never looked the name up again, and told
+    # mqtt_auth ("your password is refused") at 1601 s, for ever. Now the first refusal of
+    # a row marks the address for one more lookup (when forward.names allows: RESOLVE_AGAIN_S
+    # after the last), and the box finds the broker at its new address
+    from forward import names
+    moved = "10.0.0.8"
+
+    def setup(w):
+        mqtt.names = names   # (World.__exit__ puts the stand-in back)
+        names._now_s = lambda: w.clock.t // 1000
+        serve = w.broker.connect
+
+        def connect(cl):
+            if nw.sock.ip == moved and cl.args[1] != moved:
+                raise MQTTException(5)   # the other broker, at the old address
+            serve(cl)
+        w.broker.connect = connect
+
+        def move():
+            nw.sock.ip = moved
+            w.broker.restart()
+        w.at(1000 * 1000, move)
+    with NamesWorld(MovingResolver) as nw:
+        w = run_world(setup, until_s=3000)
+        assert nw.sock.lookups == [(0, "ha.lan"), (1002, "ha.lan")], nw.sock.lookups
+    assert w.conds == [], w.conds
+    assert connect_times(w) == [0, 1002000], connect_times(w)
+    assert w.broker.clients[-1].args[1] == moved
 
 
 def test_a_broker_that_takes_the_login_then_stalls_on_discovery_keeps_its_address():
