@@ -552,3 +552,47 @@ def test_a_plus2_whose_own_board_file_is_refused_sounds_on_the_copy_it_last_took
     (tmp_path / "board.json").write_text(json.dumps({"name": "esp32-devkitc-oled", "board": {}}))
     out = _run_as_written(tmp_path, cfg, boards, BOARD_PINS)
     assert out["buzzer_pin"] == 25 and out["device"] == ["config"], out
+
+
+BOARD_PINS_ON_A_REFUSING_FLASH = r'''
+import os
+from app import fsutil
+
+
+class Refusing:   # a worn flash at this boot: reads go on, renames and removes are refused
+    def stat(self, p):
+        return os.stat(p)
+
+    def rename(self, a, b):
+        raise OSError(5)
+
+    def remove(self, p):
+        raise OSError(5)
+
+
+fsutil.os = Refusing()
+''' + BOARD_PINS
+
+
+def test_a_kept_board_file_whose_save_was_cut_is_read_on_a_flash_that_refuses_to_finish_it(tmp_path):
+    # (helper-269's gap, helper-282) the kept copy's save cut by the power before its last
+    # rename (board.json moved to .bak, the new copy whole in board.json.tmp), the board's own
+    # file damaged, and the flash refusing recover()'s rename at the next boot: recover()
+    # raised out of kept_board_file and the Plus2 drove the DevKitC's pins (a silent alarm)
+    import json
+    import shutil
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    shutil.copy(os.path.join(ROOT, "boards", "esp32-devkitc.json"), str(boards / "esp32-devkitc.json"))
+    plus2 = open(os.path.join(ROOT, "boards", "m5stickc-plus2.json")).read()
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(dict(BOARD, board="m5stickc-plus2")))
+    (boards / "m5stickc-plus2.json").write_text(plus2)
+    _run_as_written(tmp_path, cfg, boards, BOARD_PINS)           # a boot on the good file
+    kept = tmp_path / "board.json"
+    (tmp_path / "board.json.bak").write_text(json.dumps({"name": "m5stickc-plus2", "board": {}}))
+    kept.rename(tmp_path / "board.json.tmp")                      # the cut save
+    (boards / "m5stickc-plus2.json").write_text(plus2[:len(plus2) // 2])
+    out = _run_as_written(tmp_path, cfg, boards, BOARD_PINS_ON_A_REFUSING_FLASH)
+    assert (out["buzzer_pin"], out["led"].get("pin"), out["button_pin"]) == (2, 19, 37), out
+    assert [p for p in out["problems"] if "its last good copy" in p], out["problems"]

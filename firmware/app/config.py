@@ -793,10 +793,10 @@ def keep_board_file(path, name, data):
 
 def kept_board_file(path, name):
     """The data keep_board_file kept for board `name` beside the config at path, or
-    None (none kept, or another board's). Raises on a damaged copy."""
-    kept = _beside(path, KEPT_BOARD_FILE)
-    fsutil.recover(kept)
-    data = fsutil.read_bytes(kept)
+    None (none kept, or another board's). Raises on a damaged copy. A save of it cut by
+    the power is read where it is when the flash refuses to finish it (fsutil.readable):
+    else that box sounded on the DevKitC's pins."""
+    data = fsutil.read_bytes(fsutil.readable(_beside(path, KEPT_BOARD_FILE))[0])
     if data is None:
         return None
     got = json.loads(data)

@@ -4,6 +4,7 @@
     read_bytes(path)           # the file's bytes, or None when there is none
     size(path)                 # its size, or None
     recover(path) -> str       # call before reading `path`; see below
+    readable(path)             # recover() for a reader: (the file to read, its answer)
 
 A save goes in three steps, each of which leaves a readable state behind:
   1. write `path.tmp`, flush, fsync where the port has it, close;
@@ -26,6 +27,9 @@ moved it) and drops the temp file where the flash lets it: a save reported as fa
 not rolled forward.
 The caller (app.config) validates what it then reads and falls back to
 `path.bak` when `path` is unreadable.
+A flash that refuses writes at the boot after a cut (a worn one) refuses recover()'s rename:
+it raises OSError. readable(path) then names the file where the cut save is (the temp file
+when `path` is missing), read as recover() would have rolled it forward.
 """
 import os
 
@@ -139,6 +143,18 @@ def recover(path):
         return "discarded"
     os.rename(tmp, path)
     return "rolled_forward"
+
+
+def readable(path):
+    """recover(path) for a reader: (path, recover's answer); or, when the flash refuses to
+    finish a save cut by the power (recover's rename raised), (the file that save is in,
+    the OSError): `path`, or its temp file when `path` is missing, to be read as recover()
+    would have rolled it forward (the reader's own checks judge a half-written one), and
+    the refusal said by the reader. Never raises OSError."""
+    try:
+        return path, recover(path)
+    except OSError as e:
+        return (path if exists(path) else path + TMP), e
 
 
 def read_text(path):

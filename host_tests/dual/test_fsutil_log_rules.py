@@ -342,6 +342,29 @@ def test_recover_says_ok_or_missing_when_no_save_was_cut():
         assert fl.live == files and fl.done == [], (files, fl.done)
 
 
+class _RefusingRenames(Flash):
+    """A worn flash at the boot after a cut: reads go on, renames are refused."""
+
+    def rename(self, a, b):
+        raise OSError(5)
+
+
+def test_readable_names_a_cut_save_where_it_is_when_the_flash_refuses_to_finish_it():
+    # recover()'s rename refused (it raises): the reader reads the save where the cut left
+    # it, as recover() would have rolled it forward, and is told the refusal to say it
+    for files, where in (({P + ".tmp": NEW, P + ".bak": OLD}, P + ".tmp"),   # cut before step 3
+                         ({P + ".tmp": NEW[:9]}, P + ".tmp"),               # a first save's step 1
+                         ({P: OLD, P + ".tmp": NEW[:9]}, P)):               # no rename asked
+        with _RefusingRenames(files):
+            path, state = fsutil.readable(P)
+            assert path == where, (files, path, state)
+            assert isinstance(state, OSError) == (where != P), (files, state)
+    with Flash({P + ".tmp": NEW, P + ".bak": OLD}) as fl:     # the flash takes it: recover's answer
+        assert fsutil.readable(P) == (P, "rolled_forward") and fl.live == {P: NEW, P + ".bak": OLD}
+    with Flash({}):
+        assert fsutil.readable(P) == (P, "missing")
+
+
 def _every_cut(port, files, path=P, data=NEW):
     """For a cut before each operation of a save, then for a cut once it
     returned: (the operation cut, recover's answer, path's bytes, the files)."""
