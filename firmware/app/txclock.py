@@ -90,15 +90,11 @@ class TransmitterClock:
         self._kept = self._load()
 
     def _load(self):
-        path = self.path
-        try:
-            fsutil.recover(path)
-        except OSError as e:
-            # the flash refused to finish a save cut by the power (the temp file's rename):
-            # read the line where it is, as recover() would have (its crc judges a half one)
-            log.warn("time: cannot finish a cut save of %s (%s): read as it is", path, e)
-            if not fsutil.exists(path):
-                path += fsutil.TMP
+        # a save cut by the power whose last rename the flash refuses: the line is read
+        # where it is, as recover() would have (its crc judges a half one)
+        path, state = fsutil.readable(self.path)
+        if isinstance(state, OSError):
+            log.warn("time: cannot finish a cut save of %s (%s): read as it is", self.path, state)
         data = fsutil.read_bytes(path)
         if data is None or data == FORGOTTEN:
             return None

@@ -167,13 +167,11 @@ class NightscoutUploader:
             from forward.sensorstart import SensorStart
             self._start = SensorStart(start_path, log, "%s:%d%s" % (c["host"], c["port"], c["base"]))
         if store_path:
-            here = store_path
-            try:   # a save cut by a reset: finished or undone
-                fsutil.recover(store_path)
-            except OSError as e:   # the flash refused: the files are read as they are
-                self._log("nightscout: queue file %s not recovered: %r" % (store_path, e))
-                if fsutil.size(store_path) is None:   # the cut save's temp file, as recover reads it
-                    here = store_path + fsutil.TMP
+            # a save cut by a reset: finished or undone; when the flash refuses, the files are
+            # read as they are (the cut save's temp file where the file is missing)
+            here, state = fsutil.readable(store_path)
+            if isinstance(state, OSError):
+                self._log("nightscout: queue file %s not recovered: %r" % (store_path, state))
             self._restore(here) is False and self._restore(store_path + fsutil.BAK)
             self._restore_held_file(store_path + _HELD_FILE)
         if held:

@@ -124,6 +124,12 @@ class Fs:
         if path + ".tmp" in self.files and path not in self.files:
             self.files[path] = self.files.pop(path + ".tmp")
 
+    def readable(self, path):   # as app.fsutil's
+        try:
+            return path, self.recover(path)
+        except OSError as e:
+            return (path if path in self.files else path + self.TMP), e
+
     def remove_if_present(self, path):
         self.calls.append(("remove", path))
         self.files.pop(path, None)
