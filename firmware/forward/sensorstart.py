@@ -64,11 +64,8 @@ class SensorStart:
         self.site = site or "-"   # where the uploader posts (host:port and path, no credential)
         self._kept = None   # [tx_id, start_dex, start unix, posted]
         if path:
-            try:
-                fsutil.recover(path)
-                data = fsutil.read_bytes(path)
-            except OSError:
-                data = None
+            # a save cut by the power whose last rename the flash refuses: read where it is
+            data = fsutil.read_bytes(fsutil.readable(path)[0])
             k = _parse(data) if data and len(data) < 200 else None
             if k is not None:   # posted, if to this site
                 self._kept = [k[0], k[1], k[2], k[3] == self.site]

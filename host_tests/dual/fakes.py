@@ -144,6 +144,22 @@ def import_txclock():
     return txclock, fsutil, log
 
 
+class RefusingFlash:
+    """os as app.fsutil sees it on a flash that refuses writes: reads go on."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def stat(self, path):
+        return self.real.stat(path)
+
+    def rename(self, a, b):
+        raise OSError(5)
+
+    def remove(self, path):
+        raise OSError(5)
+
+
 class RenameStops:
     """fsutil's os with the n-th rename on (0: the first) stopped by stop(a, b), which
     raises: a power cut (an exception nothing in the firmware catches) or a refusing

@@ -136,3 +136,19 @@ def test_the_edges_an_hours_move_a_last_second_and_a_write_that_fails_is_logged(
     memo.posted(memo.due(session(), T + 600))
     assert memo.due(session(), T + 600) is None                              # kept in memory
     assert len(logs) == 1 and logs[0].startswith("nightscout: sensor start not kept: "), logs
+
+
+def test_a_save_cut_by_the_power_is_read_where_it_is_when_the_flash_refuses_to_finish_it():
+    # (helper-282) the save of a new session's start cut before its last rename (the old
+    # line moved to .bak, the new one whole in .tmp), the flash refusing recover()'s rename
+    # at the power-on: nothing was read and the start was posted again
+    import os
+    from fakes import swap, RefusingFlash
+    path = fresh("build/dual_sensor_start", "cut.txt")
+    memo = ss.SensorStart(path)
+    memo.posted(memo.due(session(), T + 600))
+    new = session(start_dex=5000 + 10 * DAY, unix=T + 10 * DAY)
+    memo.posted(memo.due(new, T + 10 * DAY + 300))
+    os.rename(path, path + ".tmp")       # the first line is in .bak
+    again = swap(ss.fsutil, "os", RefusingFlash(os), lambda: ss.SensorStart(path))
+    assert again.due(new, T + 10 * DAY + 900) is None

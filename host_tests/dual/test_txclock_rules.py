@@ -3,7 +3,7 @@
 # activation it keeps dating the readings, so that a reading backfilled again
 # after a power cut keeps the date it was uploaded with (Nightscout knows an
 # entry by its date: one a second off was a second entry, helper-116's finding).
-from fakes import import_txclock, swap
+from fakes import import_txclock, swap, RefusingFlash
 from scratch import fresh
 
 txclock, fsutil, log = import_txclock()
@@ -168,22 +168,6 @@ def test_a_save_cut_by_the_power_is_finished_at_the_next_boot():
     assert sets == [ACTIVATION + 2 * DAY], said
 
 
-class _RefusingFlash:
-    """os as app.fsutil sees it on a flash that refuses writes: reads go on."""
-
-    def __init__(self, real):
-        self.real = real
-
-    def stat(self, path):
-        return self.real.stat(path)
-
-    def rename(self, a, b):
-        raise OSError(5)
-
-    def remove(self, path):
-        raise OSError(5)
-
-
 def test_a_save_cut_by_the_power_is_read_where_it_is_when_the_flash_refuses_to_finish_it():
     # helper-269: the cut above, the flash refusing writes at the power-on: recover()'s rename
     # raised, and the new line (whole in .tmp; the old one in .bak) was not read: no time of day
@@ -192,13 +176,13 @@ def test_a_save_cut_by_the_power_is_read_where_it_is_when_the_flash_refuses_to_f
     tc, _ = _box(path, ACTIVATION + DAY)
     tc.seen(DAY)
     os.rename(path, path + ".tmp")
-    sets, said = swap(fsutil, "os", _RefusingFlash(os), lambda: _after_power_cut(path, 2 * DAY))
+    sets, said = swap(fsutil, "os", RefusingFlash(os), lambda: _after_power_cut(path, 2 * DAY))
     assert sets == [ACTIVATION + 2 * DAY], said
     # a first save cut while its temp file was written (no file, no .bak): the line's crc
     # refuses the half of it, as ever
     with open(path + ".tmp", "w") as f:
         f.write(_line_half(ACTIVATION))
-    sets, said = swap(fsutil, "os", _RefusingFlash(os), lambda: _after_power_cut(path, 2 * DAY))
+    sets, said = swap(fsutil, "os", RefusingFlash(os), lambda: _after_power_cut(path, 2 * DAY))
     assert sets == [] and [l for l in said if "damaged" in l], said
 
 
