@@ -87,11 +87,13 @@ def _store(path, key):
 
 def device_key(path=KEY_PATH, uid=None):
     """This box's AP key from flash; made (and its password printed) on first use."""
-    try:
-        fsutil.recover(path)    # a cut while the key was written
-    except OSError:
-        pass
-    data = fsutil.read_bytes(path)
+    # a cut while the key was written: the save finished or undone, or, when the flash
+    # refuses to finish it, read where it is (the key whole in the temp file, its seal
+    # judges a half one)
+    here, state = fsutil.readable(path)
+    if isinstance(state, OSError):
+        log.warn("setup: cannot finish a cut save of %s (%s): read as it is", path, state)
+    data = fsutil.read_bytes(here)
     if data is not None and len(data) == KEY_BYTES:
         try:
             _store(path, data)

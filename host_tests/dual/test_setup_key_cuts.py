@@ -107,3 +107,31 @@ def test_a_power_cut_anywhere_while_a_key_without_checksum_is_sealed_keeps_it():
         assert ap.device_key(path, UID) == b"label-key-16byte", n    # sealed by then
         n += 1
     assert n >= 2
+
+
+def test_a_key_whose_save_was_cut_is_kept_on_a_flash_that_refuses_to_finish_it():
+    # (helper-282) a cut at each rename while a 16-byte key is sealed, then a boot on a
+    # flash that refuses recover()'s rename (a worn one): the refusal was ignored and the
+    # file missing, so the sealed key whole in the temp file was not read; the .bak (the
+    # unsealed key) was no sealed copy either: a new key, the label's password no longer
+    # opened the access point, for good: its save overwrote the temp file, which the next
+    # boot rolled forward
+    import os
+    from fakes import swap, RefusingFlash
+    n = 0
+    while True:
+        path = _key_file("r.bin")
+        with open(path, "wb") as f:
+            f.write(b"label-key-16byte")
+        if not _boot_cut(path, n):
+            break
+        said = []
+        log.sink = said.append
+        try:
+            key = swap(fsutil, "os", RefusingFlash(os), lambda: ap.device_key(path, UID))
+        finally:
+            log.sink = lambda line: None
+        assert key == b"label-key-16byte", (n, said)
+        assert ap.device_key(path, UID) == b"label-key-16byte", n     # the flash takes writes again
+        n += 1
+    assert n >= 2
