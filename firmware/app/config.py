@@ -704,16 +704,18 @@ def parse(data, name):
 def load(path=DEFAULT_PATH):
     """Return (config, problems). Never raises: the box must run (and alarm) whatever is on flash."""
     problems = []
-    try:
-        state = fsutil.recover(path)
-    except OSError as e:
-        state = "error"
-        problems.append(path + ": could not finish an interrupted save (%s)" % e)
-    if state == "rolled_forward":
+    # a save cut by the power: finished or undone; when the flash refuses to finish it,
+    # read where it is (its checksum judges a half-written one): else a first save so cut
+    # left the box on the defaults, without a transmitter
+    here, state = fsutil.readable(path)
+    if isinstance(state, OSError):
+        problems.append(path + ": could not finish an interrupted save (%s)%s" % (
+            state, "; read from %s as it is: check the settings" % here if here != path else ""))
+    elif state == "rolled_forward":
         problems.append(path + ": an interrupted save was completed; check the settings")
-    raw, more = _parse(path)
+    raw, more = _parse(here)
     problems.extend(more)
-    cfg, more = _checked(raw, path, path)
+    cfg, more = _checked(raw, path, here)
     problems.extend(more)
     _unusable.discard(path)
     if cfg is None:

@@ -446,3 +446,31 @@ def test_utf8_byte_order_mark_is_read():
     _write_bytes(path, b'\xef\xbb\xbf' + config.dumps(_cfg("8G0013")).encode())
     cfg, problems = config.load(path)
     assert cfg["transmitter_id"] == "8G0013" and problems == [], problems
+
+
+def test_a_save_cut_by_the_power_is_read_where_it_is_when_the_flash_refuses_to_finish_it():
+    # (helper-282) the first save of the settings (the setup page's, no .bak yet) cut before
+    # its rename, then a boot on a flash that refuses recover()'s rename (a worn one): the
+    # settings whole in the temp file were not read, the box ran on the defaults (no
+    # transmitter id: no glucose, no glucose alarm) and the flash took no save of them again
+    from fakes import swap, RefusingFlash
+    path = _fresh("refusedcut.json")
+    assert not _saved_on(_StepOs(1, PowerCut()), path, _cfg("8G0002"))   # its first rename
+    cfg, problems = swap(fsutil, "os", RefusingFlash(os), lambda: config.load(path))
+    assert cfg["transmitter_id"] == "8G0002", problems
+    assert problems[0].startswith(path + ": could not finish an interrupted save (") \
+        and problems[0].endswith("; read from %s.tmp as it is: check the settings" % path), problems
+    assert len(problems) == 1, problems
+    # a later save cut after its old file went to .bak: the new settings, as recover() would
+    # have taken them (the cut came after the temp file was whole)
+    config.save(path, _cfg("8G0003"))
+    assert not _saved_on(_StepOs(3, PowerCut()), path, _cfg("8G0004"))   # remove .bak, rename to .bak, rename .tmp
+    cfg, problems = swap(fsutil, "os", RefusingFlash(os), lambda: config.load(path))
+    assert cfg["transmitter_id"] == "8G0004" and len(problems) == 1, problems
+    # a first save cut while its temp file was written: its checksum refuses it
+    path = _fresh("refusedhalf.json")
+    full = config.dumps(_cfg("8G0005"))
+    _write(path + ".tmp", full[:len(full) // 2])
+    cfg, problems = swap(fsutil, "os", RefusingFlash(os), lambda: config.load(path))
+    assert cfg["transmitter_id"] == config.defaults()["transmitter_id"], cfg
+    assert path + ".tmp: damaged: its checksum does not match" in " ".join(problems), problems
