@@ -724,7 +724,13 @@ def load(path=DEFAULT_PATH):
         cfg, checked = _checked(raw, path, path + fsutil.BAK)
         if cfg is not None:
             problems.extend(more)
-            problems.append(path + ": using the previous copy " + path + fsutil.BAK)
+            using = ": using the previous copy " + path + fsutil.BAK
+            if path + ": missing" in problems:
+                # (a save over a damaged file cut before its new one was whole): one line,
+                # not a "missing" that reads as settings lost
+                problems.remove(path + ": missing")
+                using = ": not found (a save cut by the power?)" + using
+            problems.append(path + using)
         else:
             checked.append(path + ON_DEFAULTS)
         problems.extend(checked)

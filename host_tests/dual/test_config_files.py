@@ -474,3 +474,17 @@ def test_a_save_cut_by_the_power_is_read_where_it_is_when_the_flash_refuses_to_f
     cfg, problems = swap(fsutil, "os", RefusingFlash(os), lambda: config.load(path))
     assert cfg["transmitter_id"] == config.defaults()["transmitter_id"], cfg
     assert path + ".tmp: damaged: its checksum does not match" in " ".join(problems), problems
+
+
+def test_a_missing_file_beside_its_previous_copy_is_said_in_one_line_not_as_settings_lost():
+    # (helper-269's wording) a save over a damaged file (the box on its .bak) cut before the
+    # new file was whole: "config.json: missing" beside "using the previous copy" read as
+    # settings lost on the settings page
+    path = _fresh("gone.json")
+    _write(path + ".bak", config.dumps(_cfg("8G0006")))
+    cfg, problems = config.load(path)
+    assert cfg["transmitter_id"] == "8G0006"
+    assert problems == [path + ": not found (a save cut by the power?): using the previous copy "
+                        + path + ".bak"], problems
+    config.save(path, _cfg("8G0007"))       # the next save makes it whole again
+    assert config.load(path) == (_cfg("8G0007"), [])
