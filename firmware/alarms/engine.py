@@ -139,6 +139,8 @@ class AlarmEngine:
         before the clocks went back, as through a change this engine saw."""
         if self._mod is None and minute_of_day is not None and reached is not None:
             self._mod, self._reached = (minute_of_day, now_s), reached
+            if self._now is None:   # before the first round: current_settings() is of now_s
+                self._now = now_s
 
     def minute_of_day(self, now_s):
         if self._mod is None:

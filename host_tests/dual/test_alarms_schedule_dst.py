@@ -90,3 +90,14 @@ def test_a_clock_set_an_hour_back_applies_at_once():
     eng.clock_set(10, 40)
     eng.tick(15, 40)
     assert eng.current_settings(15)["high"] == 250
+
+
+def test_minutes_shown_again_before_the_first_round_give_the_settings_of_the_minute_reached():
+    # a power cut in New York's repeated hour: main.App at its boot tells the engine that
+    # 01:10 EST is shown again and the schedules had reached 01:59 (after a night to 01:30).
+    # The settings in force without a time given (the screen, the LAN API) are the day's
+    # before the first round too; they raised TypeError (the engine's time unset)
+    eng = make(high=180, schedule=[{"start": 22 * 60, "end": 90, "high": 250}])
+    eng.replaying(40, 70, 119)
+    assert eng.current_settings()["high"] == 180
+    assert eng.current_settings(40)["high"] == 180
