@@ -87,13 +87,13 @@ def write_atomic(path, data):
     failed_writes = failed_bytes = 0
 
 
-def count_write(ok):
+def count_write(ok, size=0):
     """A save made by other code than write_atomic (aioble's bond keys), counted in
-    failed_writes as write_atomic's own: a refused one adds to the row, a good one ends it."""
+    failed_writes as write_atomic's own: a refused one adds to the row, and its size (bytes)
+    to failed_bytes; a good one ends it."""
     global failed_writes, failed_bytes
     failed_writes = 0 if ok else failed_writes + 1
-    if ok:
-        failed_bytes = 0
+    failed_bytes = 0 if ok else max(failed_bytes, size)
 
 
 def _write_atomic(path, data):

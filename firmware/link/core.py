@@ -1018,10 +1018,18 @@ def _save_bond_store(what):
     try:
         security._save_secrets()
     except OSError as e:
-        fsutil.count_write(False)
+        fsutil.count_write(False, _bond_store_bytes())
         print("link: %s failed:" % what, repr(e))
         return
     fsutil.count_write(True)
+
+
+def _bond_store_bytes():
+    """The size of the bond file aioble's save writes (its JSON): main's health-round try of
+    the flash is as big (a full flash takes a few bytes, not the keys)."""
+    import binascii, json
+    return len(json.dumps([(t, binascii.b2a_base64(k), binascii.b2a_base64(v))
+                           for (t, k), v in security._secrets.items()]))
 
 
 def _own_keys(tx_id):
