@@ -632,14 +632,22 @@ class App:
         # exactly that size: a refused try is kept as a save refused (fsutil.failed_bytes),
         # and one rounded up grew by 256 bytes every health round the flash refused it
         data = (bytes(256),) * (size // 256) + (bytes(size % 256),) if size > 5 else "boot\n"
+        row = fsutil.failed_writes
         for _ in range(tries):
             try:
+                fsutil.remove_if_present(path)   # one whose removal was refused: its room, and no .bak of it
                 fsutil.write_atomic(path, data)
-                if size > 5:
-                    fsutil.remove_if_present(path)   # (its room is the regular saves')
-                return
             except OSError as e:
                 log.warn("flash: a try of the flash failed (%s)", e)
+                continue
+            if size > 5:
+                fsutil.remove_if_present(path)   # (its room is the regular saves')
+                if fsutil.exists(path):
+                    # its removal refused, the room stays taken: a save refused (the alarm
+                    # stays up; the next round's try removes the file first)
+                    log.warn("flash: the try's file could not be removed")
+                    fsutil.failed_writes, fsutil.failed_bytes = row + 1, size
+            return
 
     async def start(self):
         from sound import selftest

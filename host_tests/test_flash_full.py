@@ -107,3 +107,33 @@ def test_bond_keys_the_full_flash_refuses_keep_the_flash_alarm_through_the_healt
                                      BOND_PROG)
     assert tried >= bond_file > 128, (tried, bond_file)
     assert [e[0] for e in told] == [True], told
+
+
+# helper-283: the health round's try (252 bytes, the queue's largest refused save) is taken once
+# room is made, but the flash refuses its removal once (littlefs's delete is a metadata commit,
+# which a nearly full flash can refuse). The alarm ended all the same, the try's file holding
+# the room the regular saves need; it stays up until a round removes it
+REMOVAL_PROG = PROG.replace("    INLINE = 1 << 20 ", '''    real_os = fsutil.os
+
+    class RefusingRemoval:          # refuses the first removal of the try's full-size file
+        refused = []
+        def __getattr__(self, name):
+            return getattr(real_os, name)
+        def remove(self, path):
+            if path.endswith("flash_try.txt") and (fsutil.size(path) or 0) > 5 and not self.refused:
+                self.refused.append(clock.ms() // 1000)
+                raise OSError(28)
+            return real_os.remove(path)
+    fsutil.os = RefusingRemoval()
+    INLINE = 1 << 20 ''').replace("await asyncio.sleep(310)", "await asyncio.sleep(610)")\
+    .replace("json.dumps(told)", "json.dumps([told, RefusingRemoval.refused, "
+             "[fsutil.size(p) for p in (CFG[:CFG.rfind('/') + 1] + 'flash_try.txt', "
+             "CFG[:CFG.rfind('/') + 1] + 'flash_try.txt.bak')]])")
+
+
+def test_a_try_of_the_flash_whose_removal_is_refused_keeps_the_alarm_until_it_is_removed(tmp_path):
+    told, refused, left = run_app(tmp_path, {"board": "esp32-devkitc", "lan_api": {"enabled": False}},
+                                  REMOVAL_PROG)
+    assert len(refused) == 1 and [e[0] for e in told] == [True, False], (told, refused)
+    assert told[1][1] > refused[0], (told, refused)     # not the round whose try stayed
+    assert [s for s in left if s is not None and s > 5] == [], left   # no try's room kept
