@@ -82,9 +82,14 @@ def write_atomic(path, data):
         _write_atomic(path, data)
     except OSError:
         failed_writes += 1
-        failed_bytes = max(failed_bytes, sum(len(p) for p in data) if isinstance(data, tuple) else len(data))
+        failed_bytes = max(failed_bytes, sum(_size(p) for p in data) if isinstance(data, tuple) else _size(data))
         raise
     failed_writes = failed_bytes = 0
+
+
+def _size(part):
+    """Bytes on flash: text goes UTF-8 encoded, a character one to four bytes."""
+    return len(part.encode()) if isinstance(part, str) else len(part)
 
 
 def count_write(ok, size=0):

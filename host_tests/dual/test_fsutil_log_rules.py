@@ -498,6 +498,21 @@ def test_a_save_by_other_code_gives_main_s_try_its_size():
         assert (fsutil.failed_writes, fsutil.failed_bytes) == (0, 0)
 
 
+def test_a_refused_save_of_text_counts_its_bytes_not_its_characters():
+    # the settings (a Wi-Fi name "Café ☕") go to flash UTF-8 encoded: main's try of the flash
+    # must be as big as what the flash refused, not shorter by a byte or two a character
+    fl = Flash({P: OLD}, refuse=True)
+    with fl:
+        for data, size in (("Caf\u00e9 \u2615", 9), (("\u00e9", b"ab"), 4)):
+            fsutil.failed_bytes = 0
+            try:
+                fsutil.write_atomic(P, data)
+                raise AssertionError("a refused save returned")
+            except OSError:
+                pass
+            assert fsutil.failed_bytes == size, (data, fsutil.failed_bytes)
+
+
 def test_a_save_the_flash_fills_up_in_leaves_no_part_written_temp_file():
     # ENOSPC in the middle of the temp file: it was left there, holding the room the
     # next save (the settings, the transmitter's clock) needs until the next boot
