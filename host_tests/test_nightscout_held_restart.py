@@ -162,3 +162,27 @@ def _misdated(w, events):
     assert len(stored) >= 4, stored
     return [(date // 1000 - world0, sgv) for date, sgv in stored
             if not any(s == sgv and abs(date // 1000 - t) <= 30 for t, s in taken)]
+
+
+def test_a_power_cut_without_a_clock_loses_none_of_its_readings_to_nightscout():
+    # the kept activation gone (tx_clock.txt removed at a reset 20 s before the cut) and NTP
+    # silent from the cut to an hour after the power-on (10 min later): no clock, every
+    # reading held. The first session gives its live reading, then 3 h of backfill (36,
+    # most of them stored before the cut): 37 for the hold's 36. The first held went, the
+    # power-on's live reading, never posted; the oldest backfill, stored already, was kept
+    cut = 200 * 60   # (the virtual transmitter's history starts with the world: 3 h of it)
+    w = _world(330, SPRING - 20 * 60, files_damage_at_s=[cut - 20, [["tx_clock.txt", "remove"]]],
+               more_power_cuts_at_s=[[cut, 600]],
+               ntp_script=[[0, "true", 0], [cut, "none", 0], [cut + 600 + 3600, "true", 0]])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert any(e["event"] == "file_damaged" and e["file"] == "tx_clock.txt" for e in events)
+    reads = _reads(events)
+    held = [e for e in reads if e.get("unix_s") is None]
+    assert len(held) >= 40, len(held)          # the backfill and an hour of live readings
+    missing = _not_on_nightscout(w, reads, held)
+    assert missing == [], "%d of %d readings held after the power cut never reached Nightscout " \
+                          "(minute, dex_s): %s" % (len(missing), len(held), missing)
+    assert _misdated(w, events) == []
+    dates = [date for date, _ in w["_ns_stored"]]
+    assert len(dates) == len({d // 300000 for d in dates}), "stored twice"   # one per 5 min

@@ -288,8 +288,13 @@ class NightscoutUploader:
             if h[0] == dex_s:
                 return  # a backfill of one already held
         if len(self._held) >= _HELD_MAX:
-            self._held.pop(0)
+            # the oldest by the transmitter's clock goes, not the first held: after a power
+            # cut the live reading comes first, then the backfill of 3 h before it
+            oldest = min(range(len(self._held)), key=lambda i: self._held[i][0])
             self.queue.dropped += 1  # lost: raises nightscout_queue_full
+            if dex_s < self._held[oldest][0]:
+                return
+            self._held.pop(oldest)
         self._held.append((dex_s, sgv, trend, None))
 
     def _date_held(self, dex_s, unix_s):

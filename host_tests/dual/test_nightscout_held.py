@@ -423,3 +423,25 @@ def test_a_loss_is_told_even_when_the_task_next_looks_after_it_30_min_later():
         assert w.raised("nightscout_undated") == [True]
         up._housekeeping()
         assert w.raised("nightscout_undated") == [True, False]
+
+
+def test_a_full_hold_drops_the_oldest_reading_by_the_transmitters_clock_not_the_live_one():
+    # a power cut, no clock after it (NTP down, the kept activation unusable): the first
+    # session delivers its live reading, then the link's 3 h of backfill (36 readings, most
+    # of them on Nightscout already). 37 readings for 36 places: the first one held went,
+    # the live reading of the power-on (an urgent low's, in `make sim`), never posted, while
+    # a backfill of 3 h before, stored before the cut, was kept (README: "drops the oldest")
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE)
+        live = 20000
+        up.submit((live, None, 59, 0, 6, "live"))
+        for i in range(36):
+            up.submit((live - 10800 + 300 * i, None, 200, 0, 6, "backfill"))
+        up.submit((live - 12000, None, 201, 0, 6, "backfill"))   # older still: not held
+        assert up.queue.dropped == 2
+        w.clock.wall = True                     # NTP answers again
+        up.submit((live + 300, T, 60, 0, 6, "live"))
+        dexes = [e[0] for e in up.queue.entries()]
+        assert live in dexes, dexes
+        assert live - 10800 not in dexes and live - 12000 not in dexes, dexes
+        assert len(dexes) == 37, dexes
