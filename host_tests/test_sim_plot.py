@@ -59,3 +59,30 @@ def test_the_status_line_follows_an_alarms_priority_as_its_events_tell_it():
     v.take({"event": "alarm_escalate", "t_ms": 3, "type": "link", "priority": "high"})  # (none active)
     v.take({"event": "alarm_clear", "t_ms": 4, "type": "sensor", "priority": "low"})
     assert v.active == {}
+
+
+def _night_box(tmp_path, **zone):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(dict(zone, alarms={"schedule": [
+        {"start": 22 * 60, "end": 30, "high": 200}]})))
+    return {"config": str(cfg)}
+
+
+def test_the_plot_draws_a_schedule_at_the_boxs_local_time_not_the_traces_utc(tmp_path):
+    # the plot's clock is the trace's (its minute 0 is 2026-01-01 00:00 UTC, the board's wall
+    # clock); a box at UTC+2 runs its night from 20:00 to 22:30 on that clock. The plot took
+    # the trace's minute for the local one and drew the night 2 h late
+    hours, lines = sim.threshold_lines(_night_box(tmp_path, utc_offset_min=120), 19.5, 23)
+    assert lines[hours.index(20.5)][2] == 200 and lines[hours.index(22.75)][2] == 250
+
+
+def test_the_plot_holds_a_schedule_through_the_hour_the_clocks_go_back(tmp_path):
+    # Havana (a tz rule) on 2026-11-01: 01:00 CDT (05:00 UTC) becomes 00:00 CST. The night to
+    # 00:30 ends at 00:30 CDT (04:30 UTC) and, as the box runs it (alarms.engine REPLAY_MIN),
+    # does not come back from 00:00 to 00:30 CST (05:00-05:30 UTC)
+    box = _night_box(tmp_path, tz="CST5CDT,M3.2.0/0,M11.1.0/1")
+    change_h = (1793509200 - sim.TRACE_EPOCH) / 3600    # 2026-11-01 05:00 UTC
+    hours, lines = sim.threshold_lines(box, change_h - 4, change_h + 2)
+    at = lambda h: lines[hours.index(h)][2]
+    assert [at(change_h - 3.25), at(change_h - 2.75), at(change_h - 0.75), at(change_h - 0.25)] == [250, 200, 200, 250]
+    assert [at(change_h + 0.25), at(change_h + 0.75)] == [250, 250]

@@ -377,11 +377,50 @@ def thresholds(o, minute_of_day=None):
 
 def threshold_lines(o, h0, h1):
     """(hours, [thresholds at each]) from h0 to h1 (the trace's clock, in hours), a
-    point a minute; (None, [thresholds]) without a schedule: one line each."""
+    point a minute; (None, [thresholds]) without a schedule: one line each. The
+    schedules run on the box's local minute: the trace's clock is its wall clock (UTC)
+    in CONFIG's zone, held where the clocks went back through minutes they had shown
+    (alarms.engine REPLAY_MIN)."""
     if not _settings(o)["schedule"]:
         return None, [thresholds(o)]
+    from alarms.engine import REPLAY_MIN
+    offset_min = _zone(o)
     hours = [m / 60 for m in range(int(h0 * 60), int(h1 * 60) + 2)]
-    return hours, [thresholds(o, int(round(h * 60)) % 1440) for h in hours]
+    lines, reached = [], None
+    for h in hours:
+        t = TRACE_EPOCH + int(round(h * 3600))
+        minute = (t // 60 + offset_min(t)) % 1440
+        if reached is not None and 0 < (reached - minute) % 1440 <= REPLAY_MIN:
+            minute = reached
+        reached = minute
+        lines.append(thresholds(o, minute))
+    return hours, lines
+
+
+TRACE_EPOCH = 1767225600   # the board's wall clock at the trace's minute 0 (simboot's)
+
+
+def _zone(o):
+    """offset_min(unix_s): the box's local time minus UTC as main.App takes it from
+    CONFIG: its tz rule, else (none, or one that does not parse) utc_offset_min."""
+    from app import localtime
+    cfg = {}
+    try:
+        with open(o["config"]) as f:
+            cfg = json.load(f)
+    except (KeyError, OSError, ValueError):
+        pass
+    cfg = cfg if isinstance(cfg, dict) else {}
+    try:
+        rule = localtime.parse(cfg["tz"]) if cfg.get("tz") else None
+    except ValueError:
+        rule = None
+    if rule is not None:
+        return lambda t: localtime.offset_min(rule, t)
+    fixed = cfg.get("utc_offset_min", 0)
+    if isinstance(fixed, bool) or not isinstance(fixed, int) or not -720 <= fixed <= 840:
+        fixed = 0
+    return lambda t: fixed
 
 
 def _settings(o):
