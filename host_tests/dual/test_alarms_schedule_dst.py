@@ -101,3 +101,31 @@ def test_minutes_shown_again_before_the_first_round_give_the_settings_of_the_min
     eng.replaying(40, 70, 119)
     assert eng.current_settings()["high"] == 180
     assert eng.current_settings(40)["high"] == 180
+
+
+SANTIAGO = "<-04>4<-03>,M9.1.6/24,M4.1.6/24"
+HAVANA = "CST5CDT,M3.2.0/0,M11.1.0/1"
+BEIRUT = "EET-2EEST,M3.5.0/0,M10.5.0/0"
+TROLL = "<+00>0<+02>-2,M3.5.0/1,M10.5.0/3"
+SANTIAGO_BACK = days_from_civil(2026, 4, 5) * 86400 + 3 * H     # 24:00 -03 -> 23:00 -04 (4 April)
+HAVANA_BACK = days_from_civil(2026, 11, 1) * 86400 + 5 * H      # 01:00 CDT -> 00:00 CST
+BEIRUT_BACK = days_from_civil(2026, 10, 24) * 86400 + 21 * H    # 24:00 EEST -> 23:00 EET
+TROLL_BACK = days_from_civil(2026, 10, 25) * 86400 + 1 * H      # 03:00 +02 -> 01:00 +00 (2 h)
+
+
+def test_clocks_going_back_at_midnight_or_by_two_hours_switch_nothing_again():
+    # (session 59, helper-287, walked on the simulator too) the hour that comes twice
+    # across midnight (Santiago, Beirut: 23:00-24:00), from midnight (Havana: 00:00-01:00)
+    # and Troll's two hours (01:00-03:00: alarms.engine REPLAY_MIN at its bound), each walk
+    # from 21:00: a night ending inside them ends once, on the first pass, and a reset on
+    # the second pass (20 min in; Troll's also 80 min in) keeps it ended
+    for rule, change, hours, end, resets in ((SANTIAGO, SANTIAGO_BACK, 3, "23:30", (1200,)),
+                                             (BEIRUT, BEIRUT_BACK, 3, "23:30", (1200,)),
+                                             (HAVANA, HAVANA_BACK, 4, "00:30", (1200,)),
+                                             (TROLL, TROLL_BACK, 6, "02:00", (1200, 4800))):
+        entry = (22 * 60, int(end[:2]) * 60 + int(end[3:]))
+        want = ([("21:00", 180), ("22:00", 250), (end, 180)], ["21:00", end])
+        for after in (None,) + resets:
+            got = _walk(rule, change, entry, hours=hours,
+                        reset_s=None if after is None else hours * H + after)
+            assert got == want, (rule, after, got)
