@@ -124,3 +124,49 @@ def test_a_bad_rule_says_what_is_wrong(text):
     with pytest.raises(ValueError) as e:
         localtime.parse(text)
     assert str(e.value)
+
+
+# the places the setup page's time-zone list names (setup.page.ZONES), each by a zone of tzdata
+PLACES = {"London": "Europe/London", "Dublin": "Europe/Dublin", "Lisbon": "Europe/Lisbon",
+          "Berlin": "Europe/Berlin", "Paris": "Europe/Paris", "Madrid": "Europe/Madrid",
+          "Rome": "Europe/Rome", "Stockholm": "Europe/Stockholm", "Helsinki": "Europe/Helsinki",
+          "Athens": "Europe/Athens", "Kyiv": "Europe/Kyiv", "Arizona": "America/Phoenix",
+          "Sydney": "Australia/Sydney", "Melbourne": "Australia/Melbourne",
+          "Canberra": "Australia/Canberra", "New Zealand": "Pacific/Auckland",
+          "British Columbia": "America/Vancouver", "Yukon": "America/Whitehorse",
+          "Alberta": "America/Edmonton", "Saskatchewan": "America/Regina",
+          "Manitoba": "America/Winnipeg"}
+REGIONS = {"US": {"Eastern": "America/New_York", "Central": "America/Chicago",
+                  "Mountain": "America/Denver", "Pacific": "America/Los_Angeles"},
+           "Canada": {"Eastern": "America/Toronto", "Central": "America/Winnipeg",
+                      "Mountain": "America/Edmonton", "Pacific": "America/Vancouver"}}
+
+
+def _named(label):
+    """The tzdata zones a family reading this label of the list would be in."""
+    out = [zone for place, zone in PLACES.items() if place in label]
+    for country, regions in REGIONS.items():
+        if country in label.split():
+            out += [zone for region, zone in regions.items() if region in label]
+    return out
+
+
+def test_each_zone_the_setup_page_lists_is_the_rule_of_the_places_it_names():
+    # tzdata 2026.6: British Columbia stays at -07 from 2026-11-01 (no more changes), Alberta
+    # at -06 and Manitoba at -05: the page's "US and Canada Pacific" (Mountain, Central) rule
+    # put a Vancouver (Calgary, Winnipeg) box an hour off every winter, its nights and the
+    # battery warning's morning with it. Checked for 2027-2030, by zoneinfo
+    from setup import page
+    start = int(datetime(2027, 1, 1, tzinfo=timezone.utc).timestamp())
+    bad = []
+    for footer, label in page.ZONES:
+        rule, zones = localtime.parse(footer), _named(label)
+        assert zones, label            # (a label this test cannot read)
+        for name in zones:
+            data = resources.files("tzdata").joinpath("zoneinfo", *name.split("/")).read_bytes()
+            zone = zoneinfo.ZoneInfo.from_file(io.BytesIO(data), key=name)
+            for t in range(start, start + 4 * 365 * 86400, STEP_S):
+                if localtime.offset_min(rule, t) != _tz_offset_min(zone, t):
+                    bad.append((label, name))
+                    break
+    assert not bad, bad

@@ -330,15 +330,19 @@ CLOCK_SCRIPT = ("var c=document.getElementById('phone_ms'),"
 CLOCK_SCRIPT_SHA256 = "yV85v4QfUJTG8+Gcs8HPaOzo+xR8vemmM88Kmusxu1k="
 
 # Common rules for the time-zone field (any other: the last line of the zone's
-# tzdata file, e.g. `tail -1 /usr/share/zoneinfo/America/Denver`).
+# tzdata file, e.g. `tail -1 /usr/share/zoneinfo/America/Denver`). British Columbia,
+# Alberta and Manitoba no longer go back in November (from 2026-11-01, tzdata 2026.6): the
+# US rules no longer hold there (host_tests/test_localtime_zones.py checks each label)
 ZONES = (("GMT0BST,M3.5.0/1,M10.5.0", "London, Dublin, Lisbon"),
          ("CET-1CEST,M3.5.0,M10.5.0/3", "Berlin, Paris, Madrid, Rome, Stockholm"),
          ("EET-2EEST,M3.5.0/3,M10.5.0/4", "Helsinki, Athens, Kyiv"),
          ("EST5EDT,M3.2.0,M11.1.0", "US and Canada Eastern"),
-         ("CST6CDT,M3.2.0,M11.1.0", "US and Canada Central"),
-         ("MST7MDT,M3.2.0,M11.1.0", "US and Canada Mountain"),
-         ("MST7", "Arizona"),
-         ("PST8PDT,M3.2.0,M11.1.0", "US and Canada Pacific"),
+         ("EST5", "Manitoba"),
+         ("CST6CDT,M3.2.0,M11.1.0", "US Central"),
+         ("CST6", "Alberta, Saskatchewan"),
+         ("MST7MDT,M3.2.0,M11.1.0", "US Mountain"),
+         ("MST7", "Arizona, British Columbia, Yukon"),
+         ("PST8PDT,M3.2.0,M11.1.0", "US Pacific"),
          ("AEST-10AEDT,M10.1.0,M4.1.0/3", "Sydney, Melbourne, Canberra"),
          ("NZST-12NZDT,M9.5.0,M4.1.0/3", "New Zealand"))
 
