@@ -4525,6 +4525,32 @@ def test_mqtt_auth_judged_where_nothing_else_meets_the_publisher():
     assert chaos.check_mqtt_auth(w, ev, S27, 300 * MIN, ["bad"]) == []
 
 
+def test_a_login_span_that_nothing_judged_is_told_as_not_judged():
+    # (seed 5910 at 1 day) both copies of the settings damaged at 16129 s, the two login spans drawn
+    # after it (18612 s, 59231 s): the box tried no login in either (no publisher), 46 judged
+    # nothing, and the soak's log showed them like judged ones ("first refused None s in")
+    boot = [{"event": "reset", "t_ms": 20 * MIN, "cause": 2}, {"event": "config_loaded", "t_ms": 20 * MIN, "mqtt": False}]
+    w, ev = _auth27(60, 120, raised_s=None, extra=boot)
+    w["_mqtt"]["records"] = w["_mqtt"]["records"][:1]
+    w["auth27"] = [[3600, 7200, "not_authorized", "long"]]
+    assert _judge27(w, ev) == []
+    assert chaos.auth27_seen(w, ev) == [("long", "not_authorized", 3600, 7200, None, None, None, "")]
+    # one the box met: the parts that judged it; with the defect (no mqtt_auth) it still fails
+    w, ev = _auth27(60, 120)
+    w["auth27"] = [[3600, 7200, "not_authorized", "long"]]
+    assert _judge27(w, ev) == []
+    assert chaos.auth27_seen(w, ev)[0][7] == "46b,46c,46d,46e"
+    w, ev = _auth27(60, 120, raised_s=None)
+    w["auth27"] = [[3600, 7200, "not_authorized", "long"]]
+    assert _judge27(w, ev) == [(60 * MIN + chaos.MQTT_AUTH_DUE_MS, "46c")]
+    assert chaos.auth27_seen(w, ev)[0][7] == "46b,46c,46d"
+    # a world whose forwarding alarm is off judges no span either
+    w, ev = _auth27(60, 120)
+    w["auth27"] = [[3600, 7200, "not_authorized", "long"]]
+    assert chaos.check_mqtt_auth(w, ev, {"forwarding": False}, 300 * MIN, []) == []
+    assert chaos.auth27_seen(w, ev)[0][7] == ""
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)
@@ -4555,13 +4581,14 @@ def test_a_broker_refusing_the_boxs_login_in_a_real_world():
     assert error is None, error
     assert "broker not authorized (CONNACK 5)" in console and "(CONNACK 4)" in console
     seen = chaos.auth27_seen(w, events)
-    (_, _, _, _, met, raised, ended), short = seen
+    (_, _, _, _, met, raised, ended, _), short = seen
     # (at the 10 min's edge, which the back-off is cut to: not at the next attempt, 810 s)
     assert met < 10 and met + 600 <= raised <= met + 602 and 0 < ended <= chaos.MQTT_AUTH_CLEAR_MS / 1000, seen
     assert short[5] is None and short[4] < 10, seen
     assert not chaos.onsets(events, "forwarding", "mqtt_unreachable")
     assert chaos.check_world(w, events, console, error) == {}
     assert {"46a", "46b", "46c", "46d", "46e"} <= set(w["_judged17"]), w["_judged17"]
+    assert [x[7] for x in chaos.auth27_seen(w, events)] == ["46b,46c,46d,46e", "46b,46d"]   # once checked
 
 
 # --- the Nightscout stand-in's delay list, in the world's time -------------------------------

@@ -635,6 +635,9 @@ Round 27 (draw_round27, its own stream, seeds from 5901 only): in most worlds wi
    that edge, the attempt's waits, a tick of the broker's clock, a minute) of the first refusal;
    d. no mqtt_unreachable onset from the first refusal to MQTT_AUTH_CLEAR_MS after the broker takes
    logins again; e. the forwarding alarm over by then (judged while mqtt_ reasons are its only ones).
+   The soak's log names the parts that judged each span, or says NOT JUDGED (something else met the
+   publisher all along: seed 5910, a span after both copies of the settings were damaged), and the
+   run's last lines count such spans: they are no pass.
  Seeds 5901-5944 at 0.3 days, the first 8 that drew round 27 (5903, 5905, 5910, 5913, 5930, 5932,
  5934, 5944; 3 long spans judged, 12 short ones, none raising anything): 6 pass, 200 s of wall time;
  the long spans told mqtt_auth 601-602 s after the first refusal and ended the alarm 31-251 s after
@@ -3858,10 +3861,14 @@ MQTT_STALE_SLACK_MS = 2 * MQTT_TICK_MS   # a record's clock against the publish'
 MQTT_BACKFILL_SPAN_S = 86400   # forward.mqtt _BACKFILL_SPAN_S
 
 
-def _count17(w, what):
-    """How often round 17's checks judged (w["_judged17"], printed by the soak)."""
+def _count17(w, what, span_ms=None):
+    """How often round 17's checks judged (w["_judged17"], printed by the soak); with span_ms
+    (46, round 27) also which parts judged that login span (w["_judged27"]: a span none judged
+    is not counted as a pass, auth27_seen)."""
     j = w.setdefault("_judged17", {})
     j[what] = j.get(what, 0) + 1
+    if span_ms is not None:
+        w.setdefault("_judged27", {}).setdefault(span_ms, set()).add(what)
 
 
 def _mqtt17_judged(w, problems):
@@ -4273,26 +4280,26 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
         if not refused:
             meet = a + MQTT_AUTH_MEET_MS
             if meet < b and clean(a, meet):
-                _count17(w, "46b")
+                _count17(w, "46b", a)
                 out.append((meet, "46b the broker refused logins (%s) from t=%d ms: the box tried none by t=%d ms"
                             % (mode, a, meet)))
             continue
         r0 = refused[0]
         if clean(a, r0):
-            _count17(w, "46b")
+            _count17(w, "46b", a)
             if r0 > a + MQTT_AUTH_MEET_MS:
                 out.append((a + MQTT_AUTH_MEET_MS, "46b the broker refused logins (%s) from t=%d ms: the box's "
                             "first refused at t=%d ms" % (mode, a, r0)))
         due = r0 + MQTT_AUTH_DUE_MS
         if due < b and clean(a, due):
-            _count17(w, "46c")
+            _count17(w, "46c", a)
             if not any(r0 <= x <= due for x in told) and "mqtt_auth" not in _forwarding_reasons(events, r0):
                 out.append((due, "46c the broker refused the box's logins (%s) from t=%d ms (first at t=%d ms) "
                                  "to t=%d ms: no mqtt_auth by t=%d ms" % (mode, a, r0, b, due)))
         done = up + MQTT_AUTH_CLEAR_MS
         last = done if clean(a, done) else b if clean(a, b) else None
         if last is not None:
-            _count17(w, "46d")
+            _count17(w, "46d", a)
             wrong = [x for x in unreachable if r0 < x <= last]
             if wrong:
                 out.append((wrong[0], "46d mqtt_unreachable raised at t=%d ms, the broker refusing the box's logins "
@@ -4302,7 +4309,7 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
         if any(r0 <= x <= b for x in told) and clean(b, done):
             reasons = _forwarding_reasons(events, done)
             if reasons <= {"mqtt_auth", "mqtt_unreachable"}:
-                _count17(w, "46e")
+                _count17(w, "46e", a)
                 if active_at(events, "forwarding", done):
                     out.append((done, "46e mqtt_auth told for the refusals (%s) from t=%d ms still stands at t=%d "
                                       "ms, the broker taking logins since t=%d ms" % (mode, a, done, up)))
@@ -4311,8 +4318,10 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
 
 def auth27_seen(w, events):
     """What the box met in each login span (the soak's log): [(kind, mode, A s, U s (logins taken
-    again), first refusal after A s, mqtt_auth after A s, the alarm's end after U s)], None where
-    not seen."""
+    again), first refusal after A s, mqtt_auth after A s, the alarm's end after U s, the parts of
+    46 that judged it)], None where not seen; the parts "" where none did (something else met the
+    publisher all along, e.g. a boot on a damaged config's defaults, which runs no MQTT: the span
+    tested nothing, and the log says so rather than let it pass for one judged)."""
     if not w.get("auth27") or "_mqtt" not in w:
         return []
     told = onsets(events, "forwarding", "mqtt_auth")
@@ -4326,7 +4335,8 @@ def auth27_seen(w, events):
         raised = [t for t in told if a * 1000 <= t <= b_up * 1000 + MQTT_AUTH_CLEAR_MS]
         ended = [t for t in clears if t >= b * 1000] if raised else []
         out.append((kind, mode, a, b_up, (first[0] - a * 1000) / 1000 if first else None,
-                    (raised[0] - a * 1000) / 1000 if raised else None, (ended[0] - b_up * 1000) / 1000 if ended else None))
+                    (raised[0] - a * 1000) / 1000 if raised else None, (ended[0] - b_up * 1000) / 1000 if ended else None,
+                    ",".join(sorted((w.get("_judged27") or {}).get(a * 1000, ())))))
     return out
 
 
@@ -7149,9 +7159,12 @@ def soak(worlds, keep=True, log=print):
                 w["_uls31"][0], w["_uls31"][1], w.get("_fall_seen")))
         if w.get("_judged17"):
             log("    38-42, 46 judged: %s" % " ".join("%s=%d" % kv for kv in sorted(w["_judged17"].items())))
-        for kind, mode, a, b, met, raised, ended in auth27_seen(w, events):   # round 27
+        for kind, mode, a, b, met, raised, ended, parts in auth27_seen(w, events):   # round 27
             log("    27 %s %s %d-%d s (%.0f min): first refused %s s in, mqtt_auth %s s in, alarm over %s s "
-                "after" % (kind, mode, a, b, (b - a) / 60, met, raised, ended))
+                "after; %s" % (kind, mode, a, b, (b - a) / 60, met, raised, ended,
+                               "judged " + parts if parts else "NOT JUDGED (something else met the publisher)"))
+            w["_spans27"] = w.get("_spans27", 0) + 1
+            w["_unjudged27"] = w.get("_unjudged27", 0) + (not parts)
         if w.get("_kept37"):
             log("    37 judged the resets at t=%s ms" % ", ".join(str(t) for t in w["_kept37"]))
         if w.get("gated"):   # round 22: did the gate act (the leader's alarms reached the follower)?
@@ -7223,6 +7236,10 @@ def main(argv=None):
     results = soak(worlds)
     failed = [(w["seed"], sorted(f)) for w, f, _, _ in results if f]
     days = sum(w["days"] for w, _, _, _ in results)
+    spans27 = sum(w.get("_spans27", 0) for w, _, _, _ in results)
+    if spans27:   # round 27: a login span none of 46's parts judged is no pass
+        print("chaos: round 27's login spans: %d, %d of them not judged" % (
+            spans27, sum(w.get("_unjudged27", 0) for w, _, _, _ in results)))
     print("chaos: %d worlds, %.1f simulated days, %d failed %s, %.0f s wall" % (
         len(results), days, len(failed), " ".join("%s:%s" % (s, "+".join(f)) for s, f in failed),
         time.time() - t0))
