@@ -4499,11 +4499,28 @@ def test_mqtt_auth_judged_where_nothing_else_meets_the_publisher():
     w, ev = _auth27(60, 120, raised_s=None, extra=router + [onset(80 * MIN, "forwarding", "mqtt_unreachable")])
     assert _judge27(w, ev) == []
     # a reset starts the box's count again: told at 70 min, 5 min after one at 65 min, is early
-    # (the refusals before it were another boot's); a reset after the telling is not judged
+    # (the refusals before it were another boot's)
     reset = [{"event": "reset", "t_ms": 65 * MIN, "cause": 2}]
     w, ev = _auth27(60, 120, raised_s=601, extra=reset)
     assert _judge27(w, ev) == [(60 * MIN + 601000, "46a")]
+    # a reset after the telling forgets the alarm: the new boot owes it MQTT_AUTH_DUE_MS after its
+    # own first refused login (75.02 min here; before session 59 no span with a reset judged 46c,
+    # and a box that never told it again passed)
+    again = 60 * MIN + 901000   # the records: 601 s after the first, then every 5 min
     w, ev = _auth27(60, 120, raised_s=601, extra=[dict(reset[0], t_ms=72 * MIN)])
+    assert _judge27(w, ev) == [(again + chaos.MQTT_AUTH_DUE_MS, "46c")]
+    w, ev = _auth27(60, 120, raised_s=601, extra=[dict(reset[0], t_ms=72 * MIN),
+                                                  onset(again + 601000, "forwarding", "mqtt_auth")])
+    assert _judge27(w, ev) == [] and w["_judged17"]["46c"] == 1   # (the first boot's bound: past the reset)
+    # so after a power cut inside the span (its power-on a reset event); not where the new boot
+    # runs no MQTT (a damaged config's defaults), nor where the span ends before the bound
+    cut = [{"event": "power_cut", "t_ms": 72 * MIN, "off_s": 60}, {"event": "reset", "t_ms": 73 * MIN, "cause": 1}]
+    w, ev = _auth27(60, 120, raised_s=601, extra=cut)
+    assert _judge27(w, ev) == [(again + chaos.MQTT_AUTH_DUE_MS, "46c")]
+    noconf = cut + [{"event": "config_loaded", "t_ms": 73 * MIN, "mqtt": False}]
+    w, ev = _auth27(60, 120, raised_s=601, extra=noconf)
+    assert _judge27(w, ev) == []
+    w, ev = _auth27(60, 85, raised_s=601, extra=cut)
     assert _judge27(w, ev) == []
     # 46e only where mqtt_ reasons are the forwarding alarm's only ones (Nightscout's end tells nothing)
     w, ev = _auth27(60, 120, cleared_s=None, extra=[onset(50 * MIN, "forwarding", "nightscout_unreachable")])

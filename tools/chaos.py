@@ -632,7 +632,8 @@ Round 27 (draw_round27, its own stream, seeds from 5901 only): in most worlds wi
    for each span, where nothing else meets the publisher: b. the box meets a refusal within
    MQTT_AUTH_MEET_MS (8.2 min: the longest back-off and an attempt's waits) of its start; c.
    mqtt_auth is told within MQTT_AUTH_DUE_MS (13.4 min: 600 s, the back-off cut to end a second past
-   that edge, the attempt's waits, a tick of the broker's clock, a minute) of the first refusal;
+   that edge, the attempt's waits, a tick of the broker's clock, a minute) of the first refusal, and of
+   the first after each boot inside the span (a boot starts the count again; since session 59);
    d. no mqtt_unreachable onset from the first refusal to MQTT_AUTH_CLEAR_MS after the broker takes
    logins again; e. the forwarding alarm over by then (judged while mqtt_ reasons are its only ones).
    The soak's log names the parts that judged each span, or says NOT JUDGED (something else met the
@@ -4252,7 +4253,9 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
     For each span the broker refuses logins from A to B (login_spans), judged where nothing else
     meets the publisher (_login_disturbed) over the bound's stretch: (b) the box meets a refusal
     by A + MQTT_AUTH_MEET_MS; (c) from its first refused login R, mqtt_auth is told by R +
-    MQTT_AUTH_DUE_MS; (d) no mqtt_unreachable onset from R to U + MQTT_AUTH_CLEAR_MS, U when it takes
+    MQTT_AUTH_DUE_MS, and again from each boot inside the span by its own first R + MQTT_AUTH_DUE_MS
+    (a boot starts the count again and forgets the alarm; before, no span with a reset was judged);
+    (d) no mqtt_unreachable onset from R to U + MQTT_AUTH_CLEAR_MS, U when it takes
     logins again (B, or after the add-on's restart that ended the span: under AUTH27_RESTART_S down),
     or to B where only that is clean (the broker answers: a refusal is not unreachable, and an hour
     without an answer counts from the last); (e) an mqtt_auth told for the span no longer stands
@@ -4270,6 +4273,7 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
                            "before it (refused runs: %s)" % (t, MQTT_REFUSED_S, ", ".join(
                                "%d-%d ms" % tuple(r) for r in runs if r[0] <= t) or "none")))
     disturbed = _login_disturbed(w, events, end_ms)
+    boots = [e["t_ms"] for e in events if e.get("event") == "reset"]   # a power-on's too
     recs = [r for r in w["_mqtt"]["records"] if r["kind"] == "connect" and r.get("refused") in LOGIN_REFUSED]
     unreachable = onsets(events, "forwarding", "mqtt_unreachable")
     for a, b, mode, up in login_spans(events, end_ms):
@@ -4290,12 +4294,18 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
             if r0 > a + MQTT_AUTH_MEET_MS:
                 out.append((a + MQTT_AUTH_MEET_MS, "46b the broker refused logins (%s) from t=%d ms: the box's "
                             "first refused at t=%d ms" % (mode, a, r0)))
-        due = r0 + MQTT_AUTH_DUE_MS
-        if due < b and clean(a, due):
+        # (c) from the span's start, and from each boot inside it: a boot starts forward.mqtt's
+        # count again from its own first refused login, and forgets the alarm it told (the
+        # boot's own reset or power-off is no disturbance of the stretch after it)
+        for boot, r in [(a, r0)] + [(x, next((t for t in refused if t > x), None)) for x in boots if a < x < b]:
+            due = None if r is None else r + MQTT_AUTH_DUE_MS
+            if due is None or due >= b or not clean(a if boot == a else boot + 1, due):
+                continue
             _count17(w, "46c", a)
-            if not any(r0 <= x <= due for x in told) and "mqtt_auth" not in _forwarding_reasons(events, r0):
-                out.append((due, "46c the broker refused the box's logins (%s) from t=%d ms (first at t=%d ms) "
-                                 "to t=%d ms: no mqtt_auth by t=%d ms" % (mode, a, r0, b, due)))
+            if not any(r <= x <= due for x in told) and "mqtt_auth" not in _forwarding_reasons(events, r):
+                out.append((due, "46c the broker refused the box's logins (%s) from t=%d ms (first at t=%d ms%s) "
+                                 "to t=%d ms: no mqtt_auth by t=%d ms" % (
+                                     mode, a, r, "" if boot == a else " after the boot at t=%d ms" % boot, b, due)))
         done = up + MQTT_AUTH_CLEAR_MS
         last = done if clean(a, done) else b if clean(a, b) else None
         if last is not None:
