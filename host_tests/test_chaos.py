@@ -4408,6 +4408,31 @@ def test_round27_draws_leave_older_seeds_alone_and_refuse_logins_in_broker_world
         assert json.loads(json.dumps(w)) == json.loads(json.dumps(before))
 
 
+def test_round27_draws_no_login_span_after_config_json_is_damaged_from_its_seed_on(monkeypatch):
+    # (seeds 5910, 5930) a span after config.json was damaged may meet a box on the defaults, which
+    # run no MQTT: it judges nothing. From AUTH27_DAMAGE_FROM none is placed after that reset (the
+    # box may run on the .bak instead: the draw cannot tell); the seeds before keep their worlds
+    def after_damage(w):   # (and, seed 6041, after an injected broken engine: 46 judges nothing there)
+        fd, broken = w["inject"].get("files_damage_at_s"), w["inject"].get("break_engine_at_s")
+        damaged = [fd[0]] if fd and "config.json" in [f for f, _ in fd[1]] else []
+        t = min(damaged + ([broken] if broken is not None else []) + [10 ** 9])
+        return [x for x in w.get("auth27") or () if x[1] + chaos.AUTH27_GAP_S > t]
+    assert after_damage(chaos.draw_world(5930, 1)) == [[60889, 61364, "bad_login", "short"],
+                                                        [71093, 73237, "not_authorized", "long", 10]]
+    seeds = range(chaos.AUTH27_DAMAGE_FROM, chaos.AUTH27_DAMAGE_FROM + 60)
+    now = {s: chaos.draw_world(s, 1) for s in seeds}
+    assert not any(after_damage(w) for w in now.values())
+    monkeypatch.setattr(chaos, "AUTH27_DAMAGE_FROM", 10 ** 9)   # the draw before the rule
+    before = {s: chaos.draw_world(s, 1) for s in seeds}
+    moved = [s for s in seeds if after_damage(before[s])]
+    assert len(moved) >= 3, moved   # 6003 and 6041 among them
+    for s in seeds:   # nothing else of any world changes
+        a, b = now[s], before[s]
+        if a["auth27"] != b["auth27"]:
+            a, b = (dict(x, auth27=None, inject=dict(x["inject"], mqtt_script=None)) for x in (a, b))
+        assert json.loads(json.dumps(a)) == json.loads(json.dumps(b)), s
+
+
 S27 = {"forwarding": True}
 BACKOFFS27 = (0, 2, 6, 14, 30, 62, 126, 254, 510, 601)   # forward.mqtt: cut at the 10 minutes' edge
 

@@ -626,7 +626,9 @@ Round 27 (draw_round27, its own stream, seeds from 5901 only): in most worlds wi
  those ended by the add-on's restart (down 10-60 s, then it takes the box: the login put right).
  Each span keeps 15 min clear of the world's other MQTT faults (the broker's round-17 spans, the
  router off, a reset or power cut, for a broker by name the DNS's spans and its moves) or is not
- placed. 40 owes no mqtt_unreachable there (the broker answers), 38, 39 and 42 judge no such span.
+ placed; from seed 6001 (AUTH27_DAMAGE_FROM) none comes after config.json is damaged (the defaults
+ run no MQTT: seeds 5910 and 5930 drew spans there that judged nothing) or the engine is broken.
+ 40 owes no mqtt_unreachable there (the broker answers), 38, 39 and 42 judge no such span.
 46 mqtt_auth (forward.mqtt _REFUSED_S, 600 s): a. every mqtt_auth told ends a run of the box's logins
    refused in a row (the broker's records, split at a boot) that began 600 s before it or earlier;
    for each span, where nothing else meets the publisher: b. the box meets a refusal within
@@ -2458,6 +2460,8 @@ AUTH27_RESTART_S = (10, 60)    # ... down (connection refused) this long, then i
 AUTH27_GAP_S = 15 * 60     # clear of the world's other MQTT faults by this (a back-off, a keepalive,
                            # 46's bounds after the span)
 AUTH27_TRIES = 8           # starts drawn for each span, the first that fits taken
+AUTH27_DAMAGE_FROM = 6001  # seeds 1-6000: their worlds stay as they were (the highest run or under way, 5966);
+                           # from here no span after config.json is damaged or the engine broken (_damaged27)
 
 
 def _busy27(w):
@@ -2474,6 +2478,17 @@ def _busy27(w):
     return busy
 
 
+def _damaged27(w, end_s):
+    """[[t, end_s]] from the reset where config.json is damaged (files_damage_at_s; rounds 5 and 6):
+    the box may run on the defaults from then, which have no MQTT (seeds 5910, 5930: a span there
+    meets no publisher and judges nothing), or on its .bak, which the draw cannot tell; and from an
+    injected broken engine (46 judges nothing after it: seed 6041's two later spans)."""
+    inj = w["inject"]
+    fd, broken = inj.get("files_damage_at_s"), inj.get("break_engine_at_s")
+    return ([[fd[0], end_s]] if fd and CONFIG_FILES[0] in [f for f, _ in fd[1]] else []) + \
+        ([[broken, end_s]] if broken is not None else [])
+
+
 def draw_round27(seed, w, end_s):
     """Round 27, from its own stream (every draw made up front, whatever the world): in most worlds
     with a broker that answers (round 17), the broker restarts refusing the box's login for a span
@@ -2484,7 +2499,8 @@ def draw_round27(seed, w, end_s):
     the Mosquitto add-on (down, connection refused, AUTH27_RESTART_S, then it takes the box: spans
     [a, b, mode, kind, restart_s]). Each is placed at the first of
     AUTH27_TRIES drawn starts that keeps AUTH27_GAP_S clear of the world's other MQTT faults
-    (_busy27) and of the spans placed before it, or not at all. No other draw changes. 46 judges
+    (_busy27) and of the spans placed before it, or not at all; from AUTH27_DAMAGE_FROM, nor after
+    config.json is damaged or the engine broken (_damaged27: 46 judges nothing there). No other draw changes. 46 judges
     them (forward.mqtt: mqtt_auth after _REFUSED_S of refusals, never before; cleared when the
     broker takes the box; never mqtt_unreachable for them). Seeds under ROUND27_FROM draw nothing
     (not even a key, nor w's auth27)."""
@@ -2503,7 +2519,7 @@ def draw_round27(seed, w, end_s):
     if p >= AUTH27_P or not w.get("mqtt17") or w["forward"].get("mqtt") != "broker":
         return
     wanted = ([drawn[0]] if p_long < AUTH27_LONG_P else []) + drawn[1:1 + n_short]
-    busy, spans = _busy27(w), []
+    busy, spans = _busy27(w) + (_damaged27(w, end_s) if seed >= AUTH27_DAMAGE_FROM else []), []
     for kind, length, mode, starts in wanted:
         down = fixed if kind == "long" else 0
         for a in starts:
