@@ -4281,6 +4281,37 @@ def test_mqtt_no_invented_or_stale_glucose():
     assert len(chaos.check_mqtt_values(_w17([_pub17(20 * MIN, "glucose", "None")]), [reading(0, 120)], [])) == 1
 
 
+def test_mqtt_states_owe_nothing_in_a_boot_without_mqtt_and_all_in_a_later_one_with_it():
+    # (seeds 1717, 5930) a boot at 60 min on a damaged config's defaults runs no publisher: 38, 39,
+    # 41 and 42 owe the broker nothing to its end (its retained states stay the last boot's: the
+    # glucose of 55 min, the will's offline), as a span, not only at the boot's instant
+    end = 240 * MIN
+    ev = sorted(_readings17(100) + [reading(m * MIN, 260) for m in range(100, 240, 5)]
+                + [sound(10000, "off"), sound(60 * MIN + 1000, "off"), sound(152 * MIN + 1000, "high", "urgent_high")]
+                + [{"event": "reset", "t_ms": 60 * MIN, "cause": 2},
+                   {"event": "config_loaded", "t_ms": 60 * MIN, "mqtt": False}], key=lambda e: e["t_ms"])
+    before = [r for r in _published17(60)] + [_pub17(20000, "alarm", "none"),
+                                              _pub17(61 * MIN + 30000, "availability", "offline", will=True)]
+    before.sort(key=lambda r: r["t_ms"])
+
+    def judged(recs, events):
+        w = _w17(recs)
+        return {k for k, f in (("38", chaos.check_mqtt_state), ("39", chaos.check_mqtt_alarm),
+                               ("42", chaos.check_mqtt_availability)) if f(w, events, end, [])} | (
+            {"41"} if chaos.check_mqtt_values(w, events, []) else set())
+    assert judged(before, ev) == set()
+    # a later boot (152 min) whose config has MQTT again owes everything again: a box that
+    # publishes nothing then fails 38, 39 and 42 (before session 59 the first boot without MQTT
+    # ended every stretch to the world's end, and it passed)
+    again = sorted(ev + [{"event": "reset", "t_ms": 152 * MIN, "cause": 2},
+                         {"event": "config_loaded", "t_ms": 152 * MIN, "mqtt": True}], key=lambda e: e["t_ms"])
+    assert judged(before, again) == {"38", "39", "42"}
+    told = before + [_pub17(152 * MIN + 10000, "availability", "online"),
+                     _pub17(152 * MIN + 15000, "alarm", "urgent_high")]
+    told += [r for r in _published17(240, 260) if r["t_ms"] > 152 * MIN and r["topic"] != "cgm/availability"]
+    assert judged(sorted(told, key=lambda r: r["t_ms"]), again) == set()
+
+
 def test_mqtt_availability_online_while_answered_offline_when_gone():
     end = 120 * MIN
     recs = [_pub17(10000, "availability", "online")]

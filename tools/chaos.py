@@ -3956,16 +3956,26 @@ def mqtt_boots(events):
     return [0] + [e["t_ms"] for e in events if e.get("event") == "reset"]
 
 
+def no_mqtt_boots(events, end_ms):
+    """[[a, b]] (ms) from each boot on a config without MQTT (config_loaded: a damaged config's
+    defaults; seeds 1717, 5930) to the next config loaded (or the end): the box runs no publisher
+    there, and owes the broker nothing; a later boot whose config has MQTT again owes it all."""
+    loaded = [(e["t_ms"], e.get("mqtt")) for e in events if e.get("event") == "config_loaded"]
+    return [[t, min([x for x, _ in loaded if x > t] + [end_ms])] for t, mqtt in loaded if mqtt is False]
+
+
 def mqtt_reachable(w, events, end_ms):
     """[[a, b]] (ms) where the broker can serve the box: its mode ok (mqtt_mode), the router up,
-    the board on, and for a broker by name the DNS answering (no silent or failing span); a
-    stretch ended by each move of the broker (dns_move) and each reset: up to
-    a memory-pressure onset (the forwarders pause), an injected broken engine, a boot on a config
-    without MQTT."""
+    the board on, the box's config with MQTT (no_mqtt_boots), and for a broker by name the DNS
+    answering (no silent or failing span); a stretch ended by each move of the broker (dns_move)
+    and each reset: up to a memory-pressure onset (the forwarders pause) or an injected broken
+    engine."""
     broken = w["inject"].get("break_engine_at_s")
-    stop = min([end_ms] + onsets(events, "device", "memory") + ([broken * 1000] if broken else [])
-               + [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("mqtt") is False])
+    stop = min([end_ms] + onsets(events, "device", "memory") + ([broken * 1000] if broken else []))
     bad = [[a, b] for a, b in power_offs(events)] + [list(x) for x in mqtt_unanswered(events, end_ms, logins=True)]
+    # a boot on a config without MQTT, to the next config loaded (before session 59: to the end,
+    # so a later boot with MQTT again was never judged, as 46b's 54557e3 for the other side)
+    bad += no_mqtt_boots(events, end_ms)
     if w["mqtt17"].get("named"):
         for a, b in (w["inject"].get("dns_silent_at_s") or []) + (w["inject"].get("dns_fail_at_s") or []):
             bad.append([a * 1000, b * 1000 + LOOKUP_MS])
@@ -4235,9 +4245,7 @@ def _login_disturbed(w, events, end_ms):
     out = [[a, b] for a, b in power_offs(events)]
     out += [[e["t_ms"], e["t_ms"]] for e in events if e.get("event") == "reset"]
     # (seed 5930) a boot on a damaged config's defaults runs no publisher up to the next config loaded
-    loaded = [e["t_ms"] for e in events if e.get("event") == "config_loaded"]
-    out += [[t, min([x for x in loaded if x > t] + [end_ms])] for e in events
-            if e.get("event") == "config_loaded" and e.get("mqtt") is False for t in [e["t_ms"]]]
+    out += no_mqtt_boots(events, end_ms)
     router = None
     for e in events:
         if e.get("event") == "router":
