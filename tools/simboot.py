@@ -1270,6 +1270,8 @@ def inject(app, boots):
     the real setup server over HTTP (phone_post(); OPTS setup_port); {"ntp_script": [[t,
     kind, value], ...]} the real ntptime talking to an NTP stand-in that answers the
     world's time, a time off, a fixed time, a kiss-of-death or nothing (_ntp_answer()).
+    Session 59: {"ns_date": [[t, kind, value], ...]} the servers' answers carry a Date on the
+    world's clock, off it by value s, or fixed (watch_ns_date()).
     Round 10: {"ticks_start_ms": n} ticks_ms starts at n (a board up for days: the 2**30-ms
     wrap within the world; set at the top of this file); {"ticks_sample_s": n} a `ticks`
     event every n s (ticks_sampler()); tx_swap {"never": true} (plan_swap()).
@@ -1313,6 +1315,8 @@ def inject(app, boots):
         watch_posts()
     if spec.get("ns_clock"):   # the Nightscout stand-in's delay list on the world's clock
         watch_ns_clock(spec["ns_clock"])
+    if spec.get("ns_date"):   # the Nightscout stand-in's Date header, on the world's clock
+        watch_ns_date(spec["ns_date"])
     if spec.get("leader"):
         leader_serve(app, spec["leader"])
     if "button_at_boot" in spec or "button_held" in spec or not (app.board.get("button") or {}).get("pull"):
@@ -1778,6 +1782,42 @@ def watch_ns_clock(spec):
             sent["open"] = False
     http.request = request
     http._sim_ns_clock = True
+
+
+def _ns_date_now(script):
+    """(kind, value) of inject ns_date now ([[t_s, kind, value], ...], each from t_s on):
+    "true" the world's time, "off" the world's + value s, "unix" the fixed time value,
+    "none" no Date header (the stand-in's own way)."""
+    cur = ("none", 0)
+    now_s = _now_ms() // 1000
+    for a, kind, value in script:
+        if a <= now_s:
+            cur = (kind, value)
+    return cur
+
+
+def watch_ns_date(script):
+    """{"ns_date": [[t_s, kind, value], ...]}: each answer of an HTTP server (the
+    Nightscout stand-in's, its plain HEAD too) carries a Date header as a real server's
+    would, on the world's clock (or off it): the stand-in itself sends none, its real
+    seconds being behind the simulated world's. Emits ns_date (kind, the Date's Unix s)."""
+    from forward import http
+    if getattr(http, "_sim_ns_date", False):
+        return
+    real = http.request
+    from forward.timesync import http_date
+
+    async def request(*a, **kw):
+        status, date, body = await real(*a, **kw)
+        kind, value = _ns_date_now(script)
+        if kind != "none":
+            u = world_now() + int(value) if kind == "off" else (int(value) if kind == "unix" else world_now())
+            date = http_date(u)
+            emit({"event": "ns_date", "kind": kind, "unix_s": u, "true_s": world_now(),
+                  "method": a[0] if a else None})
+        return status, date, body
+    http.request = request
+    http._sim_ns_date = True
 
 
 class _NtpNet:

@@ -31,6 +31,14 @@
 # past the save, took it and set the box's clock hours behind for good (chaos seed
 # 2535: 9.9 h); until the clock is good again the box has no time of day (the
 # `device` clock notice says so).
+#
+# A time server's one answer given to the unset clock before the transmitter's session
+# (NTP's first answer, which the power-on asks at once; a Nightscout's Date) does not throw
+# the kept activation: when the transmitter's time, which the kept activation still vouches
+# for, and that clock are more than DOUBT_S apart, the clock is set from the transmitter as
+# it would have been had its session come first (lone_answer, forward.timesync). Before, a
+# router's NTP 3 h ahead as it powered on, or a Nightscout whose clock ran 3 h ahead, dated
+# the session's live reading and 3-h backfill 3 h ahead and rewrote the kept activation by it.
 import binascii
 
 import clock
@@ -50,6 +58,10 @@ SAME_WITHIN_S = 2
 # vouches for (the transmitter's clock a little slow against the wall clock).
 SLACK_S = 60
 MAX_AGE_S = 200 * 86400
+# The transmitter's kept time and a clock one answer set from unset further apart than this
+# (forward.timesync's CONFIRM_STEP_S: the step a set clock takes only from two answers):
+# the transmitter's is taken
+DOUBT_S = 120
 # The saved time is refreshed this often while the activation still holds: a
 # transmitter clock restarted (G5 battery swap, a reset by xDrip) while the box
 # was off gives a time before it, which is refused; without the refresh the
@@ -82,10 +94,11 @@ def _parse(data):
 
 
 class TransmitterClock:
-    def __init__(self, tx_id, path=PATH, set_unix=None):
+    def __init__(self, tx_id, path=PATH, set_unix=None, lone_answer=None):
         self.tx_id = tx_id
         self.path = path
         self._set = set_unix or clock.set_unix
+        self._lone = lone_answer   # fn(): the clock stands on one answer given to it unset
         self.restored = None       # the Unix time set from the transmitter, if any
         self._kept = self._load()
 
@@ -111,6 +124,8 @@ class TransmitterClock:
             now = int(clock.unix())
             activation = now - dex_now_s
             k = self._kept
+            if self._doubts(k, now, dex_now_s):
+                return k[1]
             if k is None or k[0] != self.tx_id or abs(k[1] - activation) > SAME_WITHIN_S:
                 self._keep(activation)
             elif not 0 <= now - k[2] < CONFIRM_S:
@@ -130,6 +145,23 @@ class TransmitterClock:
         self._set(t)
         log.info("time: set from the transmitter's clock (activation kept since %d)", k[2])
         return k[1]
+
+    def _doubts(self, k, now, dex_now_s):
+        """The clock one answer set from unset since the power-on, more than DOUBT_S off
+        the time the kept activation gives (and still vouches for): set from that time,
+        once. True when it was."""
+        if self.restored is not None or self._lone is None or k is None or k[0] != self.tx_id:
+            return False
+        t = k[1] + dex_now_s
+        if abs(t - now) <= DOUBT_S or not k[2] + clock.ms() // 1000 - SLACK_S <= t <= k[2] + MAX_AGE_S:
+            return False
+        if not self._lone():
+            return False
+        self.restored = t
+        self._set(t)
+        log.warn("time: the clock one answer set at the power-on is %+d s off the transmitter's "
+                 "(activation kept since %d): set from the transmitter's clock", now - t, k[2])
+        return True
 
     def _forget(self):
         self._kept = None

@@ -327,7 +327,8 @@ def _source(app):
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
     try:   # a help for the time of day: nothing of it (its import too) may keep the link from starting
         from app.txclock import TransmitterClock
-        on_time = TransmitterClock(cfg["transmitter_id"], TX_CLOCK_FILE).seen
+        on_time = TransmitterClock(cfg["transmitter_id"], TX_CLOCK_FILE, lambda t: _tx_set(app, t),
+                                   lambda: app.timesync is not None and app.timesync.lone_answer()).seen
     except Exception as e:
         log.exc(e, "time: the transmitter's clock will not set the box's")
         on_time = None
@@ -363,6 +364,14 @@ def _source(app):
 
 SELFTEST_WAIT_MS = 3000   # at most: the chirp and light sequence takes 1 s
 RADIO_START_MS = 500      # Bluetooth's start holds the board about this long (Wi-Fi's less)
+
+
+def _tx_set(app, unix_s):
+    """The wall clock from the transmitter's (app.txclock): NTP's and a server's later
+    answers are held against it as against any set clock."""
+    clock.set_unix(unix_s)
+    if app.timesync is not None:
+        app.timesync.transmitter_set()
 
 
 async def _after_selftest(app, run):

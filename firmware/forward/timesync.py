@@ -148,6 +148,19 @@ class TimeSync:
         self._unconfirmed = {}
         self.source = "phone"
 
+    def lone_answer(self):
+        """The clock stands on one answer (NTP's, a server's Date) given to it unset, not
+        yet confirmed: the transmitter's kept activation is taken over it (app.txclock)."""
+        return self._one_answer
+
+    def transmitter_set(self):
+        """The transmitter's clock was taken (app.txclock): a server's Date no longer steps
+        it by more than CONFIRM_STEP_S, and a big step asks two answers again."""
+        self._server_set = False
+        self._one_answer = False
+        self._unconfirmed = {}
+        self.source = "transmitter"
+
     def offer_date(self, header):
         """Fallback: the `Date` header of a Nightscout answer (uploader callback)."""
         return self._accept(parse_http_date(header), "server")

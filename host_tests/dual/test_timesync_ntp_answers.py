@@ -142,3 +142,27 @@ def test_a_short_or_empty_answer_is_a_failed_query_not_a_failed_task():
         ok, sets, logs, source = sync(answer)
         assert ok is False and sets == [] and source is None, (len(answer), sets, logs)
         assert len(logs) == 1 and logs[0].startswith("time: NTP"), logs
+
+
+def test_a_lone_answer_is_told_and_the_transmitters_clock_is_held_against_later_ones():
+    # session 59 (helper-289): app.txclock takes the transmitter's kept activation over one
+    # answer given to the unset clock; a server's Date 3 h off then stepped the clock again
+    # (its Date had set it: _server_set) at its next answers
+    c = FakeClock()
+    real_clock = sys.modules.get("clock")
+
+    def walk():
+        ts = TimeSync({}, set_unix=c.set_unix, log=lambda m: None)
+        assert ts.lone_answer() is False
+        assert ts.offer_date(timesync.http_date(T + 10800)) is True and ts.lone_answer() is True
+        c.wall = T                                  # the transmitter's clock put it right
+        ts.transmitter_set()
+        assert ts.lone_answer() is False and ts.source == "transmitter"
+        for _ in range(3):
+            assert ts.offer_date(timesync.http_date(T + 10800)) is False
+        assert c.wall == T and c.sets == [T + 10800]
+        assert ts.offer_date(timesync.http_date(T + 1)) is True   # a right one is fine
+    try:
+        swap_module("clock", c, walk)
+    finally:
+        timesync.clock = real_clock

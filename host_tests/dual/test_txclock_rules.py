@@ -466,3 +466,57 @@ def test_the_time_given_back_dates_by_the_kept_activation_and_no_clock_dates_not
     assert tc.seen(DAY - 3600) is None and sets == []  # refused: no date either
     tc, sets = _box(path, None, tx_id="8H5678")
     assert tc.seen(600) is None                        # another transmitter's
+
+
+def _lone_boot(path, wall, lone=True):
+    """A boot after a power cut whose clock one answer set from unset to `wall` (NTP's
+    first answer, a server's Date) before the transmitter's session: (clock, sets)."""
+    txclock.clock.t = wall
+    sets = []
+
+    def set_unix(t):
+        sets.append(t)
+        txclock.clock.t = t
+    return txclock.TransmitterClock("8G1234", path, set_unix, lambda: lone), sets
+
+
+def test_one_answer_given_to_the_unset_clock_does_not_throw_the_kept_activation():
+    # session 59 (helper-289): a power-on asks NTP before the transmitter wakes; a router's
+    # time service 3 h ahead (or a Nightscout's Date 3 h ahead) set the unset clock, and the
+    # session then rewrote the kept activation by it and dated its backfill 3 h ahead
+    path, good = _kept_a_day_in("k.txt")
+    now = ACTIVATION + 2 * DAY
+    for off in (3 * 3600, -3 * 3600, -80000000, 121, -121):
+        _put(path, good)
+        tc, sets = _lone_boot(path, now + off)
+        n = _writes(lambda: tc.seen(2 * DAY))
+        assert sets == [now] and n == 0 and tc.restored == now, (off, sets, n)
+        txclock.clock.t += 300
+        assert tc.seen(2 * DAY + 300) == ACTIVATION and sets == [now]   # once: now right
+    _put(path, good)
+    tc, sets = _lone_boot(path, now + 3 * 3600)
+    _, said = _said(lambda: tc.seen(2 * DAY))
+    assert [l for l in said if "+10800 s off the transmitter's" in l], said
+
+
+def test_a_lone_answer_close_to_the_kept_activation_or_a_clock_not_lone_keeps_the_usual_rules():
+    path, good = _kept_a_day_in("l.txt")
+    now = ACTIVATION + 2 * DAY
+    # within DOUBT_S: the clock stands (and its estimate is kept, as for any set clock)
+    tc, sets = _lone_boot(path, now + 120)
+    assert tc.seen(2 * DAY) == ACTIVATION + 120 and sets == []
+    # a clock two answers (or the phone, make flash, the last boot) set: the estimate is kept
+    _put(path, good)
+    tc, sets = _lone_boot(path, now + 3 * 3600, lone=False)
+    assert tc.seen(2 * DAY) == ACTIVATION + 3 * 3600 and sets == []
+    # a transmitter time the kept activation cannot vouch for (its clock restarted: before
+    # the save): the lone answer stands, and the estimate is kept
+    _put(path, good)
+    tc, sets = _lone_boot(path, now)
+    assert tc.seen(DAY - 3600) == now - DAY + 3600 and sets == []
+    # another transmitter: nothing of the kept one
+    _put(path, good)
+    txclock.clock.t = now + 3 * 3600
+    tc = txclock.TransmitterClock("8H5678", path, lambda t: sets.append(t), lambda: True)
+    tc.seen(600)
+    assert sets == []

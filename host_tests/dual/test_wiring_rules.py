@@ -152,6 +152,13 @@ class TimeSync(Made):
         self.calls.append(("phone_set",))
         self.source = "phone"
 
+    def transmitter_set(self):
+        self.calls.append(("transmitter_set",))
+        self.source = "transmitter"
+
+    def lone_answer(self):
+        return self.source == "lone"
+
 
 class NightscoutUploader(Made):
     def submit(self, r):
@@ -840,7 +847,26 @@ def test_the_link_resumes_where_the_rtc_record_says_and_owns_it():
         assert cfg["resume_dex_s"] == 86400 and cfg["resume_hole"] == (80000, 82000)
         assert cfg["resume_dex_min_s"] is None   # the time away not known: no least time
         assert cfg["on_time"] == one("TransmitterClock").seen
-        assert one("TransmitterClock").args == ("8G1234", "tx_clock.txt")
+        assert one("TransmitterClock").args[:2] == ("8G1234", "tx_clock.txt")
+
+
+def test_the_transmitters_clock_is_held_against_a_lone_answer_and_tells_the_time_sync_it_set():
+    # app.txclock takes the kept activation over one answer NTP or a server's Date gave the
+    # unset clock at the power-on, and NTP's and a server's later answers are then held
+    # against the transmitter's time as against any set clock (a Nightscout's Date 3 h off
+    # set the clock again 5 min after it was put right)
+    with World({"transmitter_id": "8G1234"}) as w:
+        wiring._source(w.app)
+        set_unix, lone_answer = one("TransmitterClock").args[2:4]
+        assert lone_answer() is False               # no time sync (no Wi-Fi): no answer
+        set_unix(1780000000)
+        assert w.clock.wall == 1780000000
+        ts = w.app.timesync = TimeSync()
+        assert lone_answer() is False
+        ts.source = "lone"
+        assert lone_answer() is True
+        set_unix(1780000300)
+        assert w.clock.wall == 1780000300 and ts.calls == [("transmitter_set",)]
 
 
 def test_the_link_knows_the_least_time_the_resumed_transmitter_clock_can_show():
