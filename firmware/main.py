@@ -635,14 +635,18 @@ class App:
         row = fsutil.failed_writes
         for _ in range(tries):
             try:
-                fsutil.remove_if_present(path)   # one whose removal was refused: its room, and no .bak of it
+                # one whose removal was refused: its room, and no .bak of it (nor the .bak
+                # write_atomic made of one a refused removal left: that kept its room for good)
+                fsutil.remove_if_present(path)
+                fsutil.remove_if_present(path + fsutil.BAK)
                 fsutil.write_atomic(path, data)
             except OSError as e:
                 log.warn("flash: a try of the flash failed (%s)", e)
                 continue
             if size > 5:
                 fsutil.remove_if_present(path)   # (its room is the regular saves')
-                if fsutil.exists(path):
+                fsutil.remove_if_present(path + fsutil.BAK)
+                if fsutil.exists(path) or fsutil.exists(path + fsutil.BAK):
                     # its removal refused, the room stays taken: a save refused (the alarm
                     # stays up; the next round's try removes the file first)
                     log.warn("flash: the try's file could not be removed")

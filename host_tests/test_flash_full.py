@@ -137,3 +137,17 @@ def test_a_try_of_the_flash_whose_removal_is_refused_keeps_the_alarm_until_it_is
     assert len(refused) == 1 and [e[0] for e in told] == [True, False], (told, refused)
     assert told[1][1] > refused[0], (told, refused)     # not the round whose try stayed
     assert [s for s in left if s is not None and s > 5] == [], left   # no try's room kept
+
+
+# helper-290: the flash refuses the try's removal twice in a row (after its try, and before the
+# next round's). That next try then went through with write_atomic moving the left file to
+# flash_try.txt.bak, the removal after it was taken and the alarm ended, while the .bak kept the
+# try's room for good (no try nor boot removes it)
+TWICE_PROG = REMOVAL_PROG.replace("and not self.refused:", "and len(self.refused) < 2:")
+
+
+def test_a_try_whose_removal_is_refused_twice_leaves_no_copy_of_it(tmp_path):
+    told, refused, left = run_app(tmp_path, {"board": "esp32-devkitc", "lan_api": {"enabled": False}},
+                                  TWICE_PROG)
+    assert len(refused) == 2 and [e[0] for e in told] == [True, False], (told, refused)
+    assert [s for s in left if s is not None and s > 5] == [], left   # no try's room kept
