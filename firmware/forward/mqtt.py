@@ -40,7 +40,7 @@
 #   broker answers: it is not unreachable), at the edge of those minutes as at the
 #   hour's, cleared when the broker takes the box; the hour without an answer counts
 #   from the last refusal. The _REFUSED_S count only time with Wi-Fi up (a refusal before
-#   an outage and one after it are not minutes of refusals).
+#   an outage and one after it are not minutes of refusals, nor the back-off between).
 # publish_*() only store the latest value per topic; the task sends them.
 import asyncio
 import errno
@@ -168,6 +168,7 @@ class MqttPublisher:
         self._answered = False  # the broker has answered on this connection
         self._conditions = {}   # reason -> raised (mqtt_unreachable, mqtt_auth)
         self._refused_since = None   # ms of the first of the box's logins refused in a row
+        self._refused_last = None    # ms of the last of them
         self._brief = 0   # answered connections in a row the broker closed within _BRIEF_S
         self._newest = None  # dex_s of the reading in the glucose state
         self._live = None    # (dex_s, clock.ms()) of the newest live reading, usable or not
@@ -400,15 +401,18 @@ class MqttPublisher:
         lost_at = None   # when a connection that served the box ended (None: none this boot)
         while True:
             if self._wifi is not None:
-                down_from = clock.ms()
+                waited = False
                 while not self._wifi.is_up():   # no broker answers without Wi-Fi either
+                    waited = True
                     try:
                         await asyncio.wait_for(self._wifi.wait_up(), 60)
                     except asyncio.TimeoutError:
                         if clock.ms() - fail_since > _HOUR_S * 1000:
                             self._set_condition(True)
-                if self._refused_since is not None:   # refused through no attempt meanwhile
-                    self._refused_since += clock.ms() - down_from
+                if waited and self._refused_since is not None:
+                    # refused through no attempt meanwhile: not from the last refusal, since
+                    # the Wi-Fi went at some time in the back-off after it (up to 5 min)
+                    self._refused_since += clock.ms() - self._refused_last
                 await self._wifi.wait_quiet(2000, blocks=True,  # connect blocks
                                             host=self.c["host"], port=self.c["port"])
             try:
@@ -479,6 +483,7 @@ class MqttPublisher:
         has been for _REFUSED_S, mqtt_auth; the broker answers, so it is not unreachable.
         A row's first refusal has the name looked up once more (when forward.names allows): a
         broker that moved can leave another at its old address, refusing the box for ever."""
+        self._refused_last = now
         if self._refused_since is None:
             self._refused_since = now
             names.forget_address(self.c["host"], self.c["port"])

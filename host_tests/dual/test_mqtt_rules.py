@@ -1462,15 +1462,30 @@ def test_the_10_min_of_refusals_count_only_time_with_wifi_up():
     # 100 s (seen at the attempt due at 126 s) to 1900 s; refused again from 1900 s. No
     # attempt was refused for those 30 min: before, the refusal at 1900 s raised mqtt_auth at
     # once ("your password is refused" after two refusals seconds of network apart). The
-    # 126 s before the outage count: the attempt at 2375 s ends 10 min of refusals with Wi-Fi up
+    # 62 s of refusals before the outage count (not the back-off after them, the Wi-Fi lost in
+    # it: helper-290): the attempt at 2439 s ends 10 min of refusals with Wi-Fi up
     def setup(w):
         w.broker.refuse = MQTTException(5)
         w.at(100 * 1000, lambda: setattr(w.wifi, "up", False))
         w.at(1900 * 1000, lambda: setattr(w.wifi, "up", True))
     w = run_world(setup, until_s=2500, wifi=True)
-    assert w.conds == [(2375000,) + AUTH + (True,)], w.conds
+    assert w.conds == [(2439000,) + AUTH + (True,)], w.conds
     refused = [t for t, _, _, _, _ in w.wifi.quiet]
-    assert refused == [0, 2000, 6000, 14000, 30000, 62000, 1900000, 2028000, 2284000, 2375000], refused
+    assert refused == [0, 2000, 6000, 14000, 30000, 62000, 1900000, 2028000, 2284000, 2439000], refused
+
+
+def test_wifi_lost_during_the_back_off_does_not_count_toward_the_10_min():
+    # refused at 0, 2, 6, 14, 30, 62, 126, 254 s; the Wi-Fi down from 256 s, seen only at the
+    # attempt due at 510 s, to 2000 s. At most 256 s of refusals with Wi-Fi up came before the
+    # outage: mqtt_auth no sooner than 344 s of them after it. Before, the 254 s of the back-off
+    # the Wi-Fi was down for counted, and it came at 2090 s, 90 s after the outage
+    def setup(w):
+        w.broker.refuse = MQTTException(5)
+        w.at(256 * 1000, lambda: setattr(w.wifi, "up", False))
+        w.at(2000 * 1000, lambda: setattr(w.wifi, "up", True))
+    w = run_world(setup, until_s=2800, wifi=True)
+    assert len(w.conds) == 1 and w.conds[0][1:] == AUTH + (True,), w.conds
+    assert w.conds[0][0] >= (2000 + 600 - 256) * 1000, w.conds
 
 
 def test_a_refusal_after_an_hour_unreachable_says_refused_not_unreachable():
