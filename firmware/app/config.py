@@ -846,6 +846,10 @@ def save(path, cfg):
     clean, problems = validate(cfg)
     if problems:
         raise ConfigError(problems)
+    # a cut save's temp file the box may run on (load(): the flash refused to finish it) is
+    # finished first: write_atomic writes its temp file over it, and a refused rename then
+    # removed it, and the settings in force with it. Refused again: raises, nothing changed
+    fsutil.recover(path)
     if path in _unusable:
         # not over the damaged file: write_atomic would first remove the .bak the box
         # runs on, and a cut (or a refused rename) then left neither good copy

@@ -488,3 +488,19 @@ def test_a_missing_file_beside_its_previous_copy_is_said_in_one_line_not_as_sett
                         + path + ".bak"], problems
     config.save(path, _cfg("8G0007"))       # the next save makes it whole again
     assert config.load(path) == (_cfg("8G0007"), [])
+
+
+def test_a_refused_save_keeps_the_settings_the_box_reads_from_a_cut_saves_temp_file():
+    # (helper-290) the box runs on a cut save's temp file, the flash having refused recover()'s
+    # rename at the boot; the setup page's save is then refused at its rename (a flash that took
+    # the temp file's write, not the rename) and says "Nothing was changed". Before, that save
+    # wrote over the temp file the box ran on and its undo removed it: the next boot ran on the
+    # defaults (no transmitter id: no glucose, no glucose alarm)
+    from fakes import swap, RefusingFlash
+    path = _fresh("refusedtmpsave.json")
+    assert not _saved_on(_StepOs(1, PowerCut()), path, _cfg("8G0002"))   # its first rename
+    cfg, problems = swap(fsutil, "os", RefusingFlash(os), lambda: config.load(path))
+    assert cfg["transmitter_id"] == "8G0002", problems
+    assert not _saved_on(_StepOs(1, OSError(28)), path, _cfg("8G0003"))   # its rename refused
+    cfg, problems = config.load(path)
+    assert cfg["transmitter_id"] == "8G0002", problems
