@@ -94,6 +94,13 @@ def device_key(path=KEY_PATH, uid=None):
     if isinstance(state, OSError):
         log.warn("setup: cannot finish a cut save of %s (%s): read as it is", path, state)
     data = fsutil.read_bytes(here)
+    if here != path:
+        # not sealed nor copied now: a save writes its temp file over that one, the only
+        # whole copy, and removes it when the flash refuses its rename (the next boot made a
+        # new key). The next boot whose flash takes the rename does it
+        key = data if data is not None and len(data) == KEY_BYTES else _unsealed(data)
+        if key is not None:
+            return key
     if data is not None and len(data) == KEY_BYTES:
         try:
             _store(path, data)

@@ -135,3 +135,32 @@ def test_a_key_whose_save_was_cut_is_kept_on_a_flash_that_refuses_to_finish_it()
         assert ap.device_key(path, UID) == b"label-key-16byte", n     # the flash takes writes again
         n += 1
     assert n >= 2
+
+
+def test_a_key_read_from_a_cut_saves_temp_file_is_not_lost_to_a_refused_rewrite():
+    # (helper-290) as above, but the boot's flash refuses renames and takes removals (a full
+    # one): the key read from the temp file, its copy (.bak: the unsealed key) unlike it, was
+    # written again; write_atomic wrote its temp file over the one read, the rename was refused
+    # and the undo removed it: the next boot found no sealed copy and made a new key, the
+    # label's password lost for good
+    import os
+
+    def refused(a, b):
+        raise OSError(28)
+    n = 0
+    while True:
+        path = _key_file("rr.bin")
+        with open(path, "wb") as f:
+            f.write(b"label-key-16byte")
+        if not _boot_cut(path, n):
+            break
+        real = fsutil.os
+        fsutil.os = RenameStops(real, 0, refused)
+        try:
+            key = ap.device_key(path, UID)
+        finally:
+            fsutil.os = real
+        assert key == b"label-key-16byte", n
+        assert ap.device_key(path, UID) == b"label-key-16byte", n     # the flash takes writes again
+        n += 1
+    assert n >= 2
