@@ -145,6 +145,7 @@ class TimeSync:
         """The phone's clock was taken (app.wiring.clock_from_phone): a server's Date
         no longer steps it by more than CONFIRM_STEP_S (a portal would undo the fix)."""
         self._server_set = False
+        self._one_answer = False   # (app.txclock would take the kept activation over it)
         self._unconfirmed = {}
         self.source = "phone"
 

@@ -166,3 +166,24 @@ def test_a_lone_answer_is_told_and_the_transmitters_clock_is_held_against_later_
         swap_module("clock", c, walk)
     finally:
         timesync.clock = real_clock
+
+
+def test_the_phones_clock_taken_after_a_lone_answer_is_not_told_as_one():
+    # review of session 59 (helper-291): a server's Date set the unset clock (NTP blocked),
+    # then the phone's clock was taken (a settings save refused for its zone: no restart).
+    # lone_answer() still said the clock stood on that one answer, so the transmitter's
+    # first session (app.txclock._doubts) threw the phone's clock for the kept activation's,
+    # which the phone had won over before (and logged the phone's as "one answer")
+    c = FakeClock()
+    real_clock = sys.modules.get("clock")
+
+    def walk():
+        ts = TimeSync({}, set_unix=c.set_unix, log=lambda m: None)
+        assert ts.offer_date(timesync.http_date(T + 10800)) is True and ts.lone_answer() is True
+        c.wall = T                                  # app.wiring.clock_from_phone
+        ts.phone_set()
+        assert ts.lone_answer() is False and ts.source == "phone"
+    try:
+        swap_module("clock", c, walk)
+    finally:
+        timesync.clock = real_clock
