@@ -100,6 +100,10 @@ class TransmitterClock:
         self._set = set_unix or clock.set_unix
         self._lone = lone_answer   # fn(): the clock stands on one answer given to it unset
         self.restored = None       # the Unix time set from the transmitter, if any
+        # the power-on on this boot's ms() (0 unknown: the clock set): the unset RTC's count
+        # since then, which a software reset keeps and ms() starts again (_doubts' least time)
+        lost = clock.lost_s()
+        self._power_on_ms = 0 if lost is None else clock.ms() - lost * 1000
         self._kept = self._load()
 
     def _load(self):
@@ -153,7 +157,8 @@ class TransmitterClock:
         if self.restored is not None or self._lone is None or k is None or k[0] != self.tx_id:
             return False
         t = k[1] + dex_now_s
-        if abs(t - now) <= DOUBT_S or not k[2] + clock.ms() // 1000 - SLACK_S <= t <= k[2] + MAX_AGE_S:
+        up_s = (clock.ms() - self._power_on_ms) // 1000   # since the power-on at least
+        if abs(t - now) <= DOUBT_S or not k[2] + up_s - SLACK_S <= t <= k[2] + MAX_AGE_S:
             return False
         if not self._lone():
             return False
