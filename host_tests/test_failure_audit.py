@@ -518,12 +518,8 @@ print("RESULT " + json.dumps({"buzzer_pin": app.board["buzzer"]["pin"], "led": a
 '''
 
 
-def test_a_plus2_whose_own_board_file_is_refused_sounds_on_the_copy_it_last_took(tmp_path):
-    # (review of session 43, helper-187) a named board whose file is refused (damaged on
-    # flash; or edited on the board into what `make flash` refuses: the README's freq_hz
-    # beside the Plus2's octaves) drove the DevKitC's pins: on a Plus2 nothing is wired
-    # there, and the `device` alarm and every alarm after it were silent and dark. The box
-    # keeps the board file it takes (board.json beside the config) and falls back to it
+def _plus2_on_its_own_file(tmp_path):
+    """(boards folder, config path, the Plus2's board file text): a Plus2 box's files."""
     import json
     import shutil
     boards = tmp_path / "boards"
@@ -532,6 +528,17 @@ def test_a_plus2_whose_own_board_file_is_refused_sounds_on_the_copy_it_last_took
     plus2 = open(os.path.join(ROOT, "boards", "m5stickc-plus2.json")).read()
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps(dict(BOARD, board="m5stickc-plus2")))
+    return boards, cfg, plus2
+
+
+def test_a_plus2_whose_own_board_file_is_refused_sounds_on_the_copy_it_last_took(tmp_path):
+    # (review of session 43, helper-187) a named board whose file is refused (damaged on
+    # flash; or edited on the board into what `make flash` refuses: the README's freq_hz
+    # beside the Plus2's octaves) drove the DevKitC's pins: on a Plus2 nothing is wired
+    # there, and the `device` alarm and every alarm after it were silent and dark. The box
+    # keeps the board file it takes (board.json beside the config) and falls back to it
+    import json
+    boards, cfg, plus2 = _plus2_on_its_own_file(tmp_path)
     own = {"buzzer_pin": 2, "led_pin": 19, "button_pin": 37}
 
     def pins(out):
@@ -580,13 +587,7 @@ def test_a_kept_board_file_whose_save_was_cut_is_read_on_a_flash_that_refuses_to
     # file damaged, and the flash refusing recover()'s rename at the next boot: recover()
     # raised out of kept_board_file and the Plus2 drove the DevKitC's pins (a silent alarm)
     import json
-    import shutil
-    boards = tmp_path / "boards"
-    boards.mkdir()
-    shutil.copy(os.path.join(ROOT, "boards", "esp32-devkitc.json"), str(boards / "esp32-devkitc.json"))
-    plus2 = open(os.path.join(ROOT, "boards", "m5stickc-plus2.json")).read()
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps(dict(BOARD, board="m5stickc-plus2")))
+    boards, cfg, plus2 = _plus2_on_its_own_file(tmp_path)
     (boards / "m5stickc-plus2.json").write_text(plus2)
     _run_as_written(tmp_path, cfg, boards, BOARD_PINS)           # a boot on the good file
     kept = tmp_path / "board.json"
