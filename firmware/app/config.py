@@ -796,6 +796,7 @@ def keep_board_file(path, name, data):
     text = json.dumps({"name": name, "board": data})
     kept = _beside(path, KEPT_BOARD_FILE)
     if fsutil.read_bytes(kept) != text.encode():
+        fsutil.recover(kept)   # a cut save's temp file, the copy kept_board_file read: as save()
         fsutil.write_atomic(kept, text)
 
 

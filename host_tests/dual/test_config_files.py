@@ -504,3 +504,37 @@ def test_a_refused_save_keeps_the_settings_the_box_reads_from_a_cut_saves_temp_f
     assert not _saved_on(_StepOs(1, OSError(28)), path, _cfg("8G0003"))   # its rename refused
     cfg, problems = config.load(path)
     assert cfg["transmitter_id"] == "8G0002", problems
+
+
+def _on(fake_os, fn):
+    """fn() with fsutil on fake_os: True when it ran through, False when it raised."""
+    real = fsutil.os
+    fsutil.os = fake_os
+    try:
+        fn()
+        return True
+    except (PowerCut, OSError):
+        return False
+    finally:
+        fsutil.os = real
+        fsutil.failed_writes = 0
+
+
+def test_a_refused_keep_of_the_board_file_keeps_the_copy_read_from_a_cut_saves_temp_file():
+    # as config.save's (helper-290's case): the kept board file read from its cut save's temp
+    # file (kept_board_file, the flash refusing recover()'s rename), then kept again at a boot
+    # on the good board file (keep_board_file: the copy missing, so written) with its rename
+    # refused: write_atomic wrote its temp file over the only copy and its undo removed it, so
+    # a board file damaged later sounded on the DevKitC's pins
+    from fakes import swap, RefusingFlash
+    kept = scratch.fresh(WORK + "/keptboard", config.KEPT_BOARD_FILE)   # its own folder
+    path = kept[:kept.rfind("/") + 1] + "config.json"
+    config.keep_board_file(path, "m5stickc-plus2", {"buzzer": {"kind": "pwm", "pin": 2}})
+    assert not _on(_StepOs(3, PowerCut()), lambda: config.keep_board_file(path, "m5stickc-plus2",
+                                                                          {"buzzer": {"kind": "pwm", "pin": 3}}))
+    assert not _exists(kept) and _exists(kept + ".tmp")   # cut before its last rename
+    assert swap(fsutil, "os", RefusingFlash(os), lambda: config.kept_board_file(path, "m5stickc-plus2")) \
+        == {"buzzer": {"kind": "pwm", "pin": 3}}
+    assert not _on(_StepOs(1, OSError(28)), lambda: config.keep_board_file(
+        path, "m5stickc-plus2", {"buzzer": {"kind": "pwm", "pin": 3}}))
+    assert config.kept_board_file(path, "m5stickc-plus2") == {"buzzer": {"kind": "pwm", "pin": 3}}
