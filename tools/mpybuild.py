@@ -36,8 +36,7 @@ def build():
         for s, d in files:
             if os.path.exists(d) and os.path.getmtime(d) >= os.path.getmtime(s):
                 continue
-            os.makedirs(os.path.dirname(d), exist_ok=True)
-            subprocess.run([MPY_CROSS, "-o", d, s], check=True)
+            _compile(s, d)
     trees = [os.path.join(OUT, d) for d in ("firmware", "mpylib", "host", "tools")]
     overlay = os.environ.get("MUTANT_OVERLAY")
     if overlay:
@@ -52,10 +51,23 @@ def _compile_overlay(overlay):
             ds[:] = [d for d in ds if d not in ("_mpy", "pytest")]
         for f in fs:
             if f.endswith(".py"):
-                d = os.path.join(out, os.path.relpath(dp, overlay), f[:-3] + ".mpy")
-                os.makedirs(os.path.dirname(d), exist_ok=True)
-                subprocess.run([MPY_CROSS, "-o", d, os.path.join(dp, f)], check=True)
+                _compile(os.path.join(dp, f), os.path.join(out, os.path.relpath(dp, overlay), f[:-3] + ".mpy"))
     return out
+
+
+def _compile(src, mpy):
+    """src to mpy, whole or not at all: compiled beside it under a name of this process's and
+    moved in at once. Written in place, a compile cut short left a part-written module that
+    later builds took as up to date, and a build running beside (simulators started together)
+    loaded one half-written."""
+    os.makedirs(os.path.dirname(mpy), exist_ok=True)
+    tmp = "%s.%d.tmp" % (mpy, os.getpid())
+    try:
+        subprocess.run([MPY_CROSS, "-o", tmp, src], check=True)
+        os.replace(tmp, mpy)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 if __name__ == "__main__":
