@@ -2608,6 +2608,28 @@ def _sample(t_ms, wall_s):
     return {"event": "clock", "t_ms": t_ms, "wall_s": wall_s, "minute_of_day": None}
 
 
+def test_a_lone_answer_at_the_power_on_may_give_way_to_the_transmitters_time():
+    # seed 6025 (session 59): after a power cut the boot's first NTP answer, 25 days behind, set
+    # the unset clock; the transmitter's first session took its kept time over it (app.txclock
+    # _doubts), and NTP's second and third answers agreeing put the clock on NTP's again. The
+    # checker took the first answer as the clock from then on and failed the transmitter's minutes
+    now, off = SPRING, -2159677
+    w = _world(inject={"ntp_script": [[0, "off", off]]})
+    cut = [{"event": "world_clock", "t_ms": 0, "unix_s": now}, {"event": "power_cut", "t_ms": 0},
+           {"event": "reset", "t_ms": 1000}]
+    lone = cut + [_ntp(2000, "off", now + 2 + off + chaos.NTP_DELTA, now + 2)]
+    assert chaos.check_ntp(w, lone + [_sample(MIN, now + 60)]) == []           # the transmitter's
+    assert chaos.check_ntp(w, lone + [_sample(MIN, now + 60 + off)]) == []     # or the answer's
+    second = dict(_ntp(300000, "off", now + 300 + off + chaos.NTP_DELTA, now + 300), wall_before=now + 300)
+    third = dict(_ntp(600000, "off", now + 600 + off + chaos.NTP_DELTA, now + 600), wall_before=now + 600)
+    agreed = lone + [_sample(MIN, now + 60), second, _sample(6 * MIN, now + 360), third]
+    assert chaos.check_ntp(w, agreed + [_sample(11 * MIN, now + 660 + off)]) == []
+    assert len(chaos.check_ntp(w, agreed + [_sample(11 * MIN, now + 660)])) == 1   # then NTP's
+    # an answer within 2 min of the world's is judged from the first sample, as before
+    near = cut + [_ntp(2000, "off", now + 2 + 90 + chaos.NTP_DELTA, now + 2)]
+    assert len(chaos.check_ntp(w, near + [_sample(MIN, now + 60)])) == 1
+
+
 def test_the_clock_follows_what_ntp_may_set_and_nothing_else():
     now = SPRING
     w = _world(inject={"ntp_script": [[0, "true", 0]], "calendar": True})

@@ -6088,6 +6088,9 @@ def ntp_taken(ans, wall_before, pending):
     return True, None
 
 
+NTP_LONE_DOUBT_S = 120   # app.txclock.DOUBT_S
+
+
 def check_ntp(w, events):
     """24 (round 9): the board's clock against what its NTP server said. After an answer
     the board may take (ntp_may_set) its clock is that answer (the world's time + the
@@ -6100,13 +6103,16 @@ def check_ntp(w, events):
     (forward.timesync): an answer more than NTP_CONFIRM_S from the board's set clock
     (the event's wall_before) is taken only when the previous answer asked for the same
     step within NTP_AGREE_S; one within NTP_EDGE_S of either bound may go either way, and
-    the clock is not judged until the next answer that is clear."""
+    the clock is not judged until the next answer that is clear. Session 59: a boot's first
+    answer to the unset clock more than NTP_LONE_DOUBT_S off the world's time may give way to
+    the transmitter's kept time (app.txclock._doubts): not judged until the next answer taken."""
     if not w["inject"].get("ntp_script"):
         return []
     jumps = sorted((t * 1000, d) for t, d in w["inject"].get("wall_jumps") or ())
     # a world on the trace's calendar starts with the world's time (simboot calendar)
     off, out, ji = (0 if w["inject"].get("calendar") else None), [], 0
     pending = None   # the step the board holds for a second answer
+    taken_since_boot = False
     for e in events:
         ev, t = e.get("event"), e["t_ms"]
         while ji < len(jumps) and jumps[ji][0] <= t:
@@ -6115,6 +6121,7 @@ def check_ntp(w, events):
             ji += 1
         if ev in ("reset", "power_cut"):
             off = pending = None
+            taken_since_boot = False
         elif ev == "phone_clock" and not e.get("skipped") and e.get("wall_after") != e.get("wall_before"):
             off = None   # a phone set it (21 judges that): not judged until an answer is taken
         elif ev == "ntp":
@@ -6125,6 +6132,12 @@ def check_ntp(w, events):
                     off = None
                 elif taken:
                     off = ans - e["true_s"]
+                    if not _valid(e.get("wall_before")) and not taken_since_boot and abs(off) > NTP_LONE_DOUBT_S:
+                        # session 59 (app.txclock._doubts): the boot's first answer, given to the
+                        # unset clock, more than 2 min off the transmitter's kept time gives way
+                        # to it at its first session, until NTP's next answers agree (seed 6025)
+                        off = None
+                    taken_since_boot = True
         elif ev == "clock" and off is not None:
             true_s = world_epoch_at(events, t)
             if true_s is None:
