@@ -125,10 +125,15 @@ class _StepOs:
 def _saved_on(fake_os, path, cfg):
     """config.save(path, cfg) with fsutil on fake_os: True when it saved, False when it
     raised (a cut, or the flash refused a step)."""
+    return _on(fake_os, lambda: config.save(path, cfg))
+
+
+def _on(fake_os, fn):
+    """fn() with fsutil on fake_os: True when it ran through, False when it raised."""
     real = fsutil.os
     fsutil.os = fake_os
     try:
-        config.save(path, cfg)
+        fn()
         return True
     except (PowerCut, OSError):
         return False
@@ -504,20 +509,6 @@ def test_a_refused_save_keeps_the_settings_the_box_reads_from_a_cut_saves_temp_f
     assert not _saved_on(_StepOs(1, OSError(28)), path, _cfg("8G0003"))   # its rename refused
     cfg, problems = config.load(path)
     assert cfg["transmitter_id"] == "8G0002", problems
-
-
-def _on(fake_os, fn):
-    """fn() with fsutil on fake_os: True when it ran through, False when it raised."""
-    real = fsutil.os
-    fsutil.os = fake_os
-    try:
-        fn()
-        return True
-    except (PowerCut, OSError):
-        return False
-    finally:
-        fsutil.os = real
-        fsutil.failed_writes = 0
 
 
 def test_a_refused_keep_of_the_board_file_keeps_the_copy_read_from_a_cut_saves_temp_file():
