@@ -127,7 +127,11 @@ class TimeSync:
         self._unconfirmed = {}
         self._one_answer = step is None
         self._set(unix_s)
-        self._server_set = source == "server"
+        # a server's Date that set the clock from unset (a portal's) lets the next Dates put it
+        # right; one that only corrected another source's clock by a small step (2-120 s) does
+        # not: the phone's fix, the transmitter's time, then stood to be stepped by hours by a
+        # portal's next two Dates
+        self._server_set = source == "server" and (step is None or self._server_set)
         self.source = source
         self.synced_ms = clock.ms()
         self._log("time: set from %s" % source)

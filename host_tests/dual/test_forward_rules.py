@@ -1100,3 +1100,24 @@ def test_a_step_that_blocks_the_loop_also_waits_for_a_pause_in_the_alarm_sound()
     assert k.quiet_delay_ms(20000, blocks=True) == 0      # forwarding goes on
     k = wifi.WifiKeeper([{"ssid": "home", "password": "password123"}], wlan=object())
     assert k.quiet_delay_ms(20000, blocks=True) == 0
+
+
+def test_a_small_date_step_does_not_let_later_dates_step_a_clock_the_phone_or_transmitter_set():
+    # (helper-291's suspicion, proven by helper-293) the phone set the clock on a trip, or the
+    # transmitter gave it back after a power cut with NTP blocked; the family's Nightscout's
+    # Date, 5 s off (its clock, or the phone's), stepped it 5 s and marked it a clock a
+    # server's Date set: a hotel portal's two Dates 3 h off then stepped it 3 h (the phone's
+    # fix undone, the schedules and the readings' dates 3 h off)
+    for mark in ("phone_set", "transmitter_set"):
+        fake = FakeClock(wall=T)
+
+        def run():
+            ts = _ts(fake)
+            getattr(ts, mark)()
+            out = [ts.offer_date(http_date(T + 5))]                # a small step: taken
+            fake.wall = T + 60
+            out += [ts.offer_date(http_date(T + 60 + 3 * 3600)), ts.offer_date(http_date(T + 60 + 3 * 3600 + 1))]
+            return out
+        out = _with_clock(fake, run)
+        assert out == [True, False, False], (mark, out)
+        assert fake.set_calls == [T + 5], (mark, fake.set_calls)
