@@ -86,6 +86,7 @@ class App:
         self.follower = None        # a follower box's source (forward.follower), for the status page
         self.nightscout = self.mqtt = None   # the forwarders (forward.nightscout, .mqtt): their last failure, for the status page
         self.timesync = None
+        self.tx_clock = None        # app.txclock.TransmitterClock: vouches for the clock (timesync)
         self._answered = []         # (clock.ms(), types) of the last presses' answers (unacknowledge)
         self.before_reset = []      # called before a planned reset (e.g. write queues to flash)
         self.pending_starts = []    # [name, fn, due ms, wait s] of parts whose start ran out of memory (wiring)

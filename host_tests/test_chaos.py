@@ -2624,7 +2624,16 @@ def test_a_lone_answer_at_the_power_on_may_give_way_to_the_transmitters_time():
     third = dict(_ntp(600000, "off", now + 600 + off + chaos.NTP_DELTA, now + 600), wall_before=now + 600)
     agreed = lone + [_sample(MIN, now + 60), second, _sample(6 * MIN, now + 360), third]
     assert chaos.check_ntp(w, agreed + [_sample(11 * MIN, now + 660 + off)]) == []
-    assert len(chaos.check_ntp(w, agreed + [_sample(11 * MIN, now + 660)])) == 1   # then NTP's
+    # (session 60: 25 days is a step of over a day the transmitter, which gave the time back,
+    # may refuse: the transmitter's time then stays, and is not judged either)
+    assert chaos.check_ntp(w, agreed + [_sample(11 * MIN, now + 660)]) == []
+    hours = -3 * 3600   # under a day: then NTP's
+    lone = cut + [_ntp(2000, "off", now + 2 + hours + chaos.NTP_DELTA, now + 2)]
+    second = dict(_ntp(300000, "off", now + 300 + hours + chaos.NTP_DELTA, now + 300), wall_before=now + 300)
+    third = dict(_ntp(600000, "off", now + 600 + hours + chaos.NTP_DELTA, now + 600), wall_before=now + 600)
+    agreed = lone + [_sample(MIN, now + 60), second, _sample(6 * MIN, now + 360), third]
+    assert chaos.check_ntp(w, agreed + [_sample(11 * MIN, now + 660 + hours)]) == []
+    assert len(chaos.check_ntp(w, agreed + [_sample(11 * MIN, now + 660)])) == 1
     # an answer within 2 min of the world's is judged from the first sample, as before
     near = cut + [_ntp(2000, "off", now + 2 + 90 + chaos.NTP_DELTA, now + 2)]
     assert len(chaos.check_ntp(w, near + [_sample(MIN, now + 60)])) == 1
@@ -2661,6 +2670,16 @@ def test_the_clock_follows_what_ntp_may_set_and_nothing_else():
     assert chaos.check_ntp(jw, ok[:-1] + [_sample(2 * MIN, now + 120 + 600)]) == []
     assert len(chaos.check_ntp(jw, ok[:-1] + [_sample(2 * MIN, now + 120)])) == 1
     assert chaos.check_ntp(_world(), ok[:-1] + [_sample(MIN, 0)]) == []   # no script: not judged
+    # (session 60) a step of over a day of a set clock may be refused while the transmitter
+    # vouches for it: not judged, the same step again neither, until an answer is taken
+    ahead = 410227200
+    far = [dict(_ntp(t * MIN, "off", now + t * 60 + ahead + chaos.NTP_DELTA, now + t * 60), wall_before=now + t * 60)
+           for t in (2, 7, 12)]
+    v = ok + far
+    assert chaos.check_ntp(w, v + [_sample(13 * MIN, now + 780)]) == []
+    assert chaos.check_ntp(w, v + [_sample(13 * MIN, now + 780 + ahead)]) == []
+    back = dict(_ntp(17 * MIN, "true", now + 1020 + chaos.NTP_DELTA, now + 1020), wall_before=now + 1020)
+    assert len(chaos.check_ntp(w, v + [back, _sample(18 * MIN, now + 1080 + ahead)])) == 1
 
 
 def _post(at_s, t_ms, http=200, **kw):

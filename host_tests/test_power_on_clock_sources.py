@@ -71,3 +71,68 @@ def test_a_nightscout_date_hours_off_at_the_power_on_does_not_beat_the_kept_acti
         e["event"] == "ns_date" and e["t_ms"] > CUT_MIN * MIN for e in events), "no Date after the power-on"
     bad = _misdated_after_power_on(events)
     assert bad == [], "%d readings after the power-on dated off the kept activation: %s" % (len(bad), bad[:5])
+
+
+# (helper-289, helper-291's item; helper-293) A time server that stays wrong. NTP answers
+# right, then from minute 20 on 13 years ahead (a router's broken time service): at the 6-h
+# resync its two answers moved the box to 2040, the readings after it were dated (and posted)
+# so, and nothing said so. One a few hours off moved the clock as silently.
+YEARS_13 = (13 * 365 + 3) * 86400
+RESYNC_MIN = 360
+
+
+def _steady_world(off_s, minutes=RESYNC_MIN + 60, **inject):
+    w = _world(minutes, ntp_script=[[0, "true", 0], [20 * 60, "off", off_s]], **inject)
+    w["inject"].pop("more_power_cuts_at_s")
+    return w
+
+
+def _clock_off_after(events, from_min):
+    """{round(seconds the board's clock is off the world's)} of the clock samples from from_min."""
+    epoch = chaos.world_epoch(events)
+    return {round(e["wall_s"] - epoch - e["t_ms"] / 1000.0) for e in events
+            if e["event"] == "clock" and e["t_ms"] >= from_min * MIN and e.get("wall_s")}
+
+
+def _device_notices(events):
+    return [(e["t_ms"] // MIN, e.get("reason")) for e in events
+            if e["event"] in ("alarm_onset", "alarm_update") and e.get("type") == "device"]
+
+
+def test_an_ntp_that_stays_13_years_ahead_does_not_move_a_clock_the_transmitter_vouches_for():
+    events, console, error, _ = chaos.run_world(_steady_world(YEARS_13))
+    assert error is None, error
+    asked = [e["t_ms"] // MIN for e in events if e["event"] == "ntp" and e["kind"] == "off"]
+    assert len(asked) >= 2, asked
+    off = _clock_off_after(events, asked[-1] + 1)
+    assert off and max(abs(o) for o in off) <= 3, "the clock after NTP's answers 13 y ahead: %s" % sorted(off)[:5]
+    assert "but the transmitter's clock agrees with the box's: not taken" in console, console[-2000:]
+    assert (asked[1], "time_disputed") in _device_notices(events), _device_notices(events)
+
+
+def test_an_ntp_that_stays_hours_off_moves_the_clock_and_says_so():
+    # a step under a day is taken (the box cannot tell a server put right from one gone
+    # wrong; a kept activation wrong by up to an hour, a portal's clock, are put right so),
+    # but said: the `device` notice time_changed, and the log by how much
+    events, console, error, _ = chaos.run_world(_steady_world(3 * 3600))
+    assert error is None, error
+    asked = [e["t_ms"] // MIN for e in events if e["event"] == "ntp" and e["kind"] == "off"]
+    assert len(asked) >= 2, asked
+    assert _clock_off_after(events, asked[1] + 1) <= {10799, 10800, 10801}
+    assert "time: set from ntp: the clock moved +10800 s" in console or \
+        "time: set from ntp: the clock moved +10799 s" in console, console[-2000:]
+    assert (asked[1], "time_changed") in _device_notices(events), _device_notices(events)
+
+
+def test_an_ntp_13_years_ahead_at_a_power_on_does_not_move_the_transmitters_time():
+    # the power cut inside the wrong span: the power-on asks at once; the transmitter's time is
+    # taken over the lone answer (session 59), then NTP's next two answers moved it to 2040
+    w = _world(60, ntp_script=[[0, "true", 0], [CUT_MIN * 60 - 60, "off", YEARS_13]])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    on = CUT_MIN + OFF_MIN
+    asked = [e["t_ms"] // MIN for e in events if e["event"] == "ntp" and e["kind"] == "off" and e["t_ms"] > on * MIN]
+    assert len(asked) >= 3, asked
+    off = _clock_off_after(events, asked[2] + 1)
+    assert off and max(abs(o) for o in off) <= 3, "the clock after NTP's answers 13 y ahead: %s" % sorted(off)[:5]
+    assert _misdated_after_power_on(events) == []

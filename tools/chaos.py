@@ -6089,6 +6089,7 @@ def ntp_taken(ans, wall_before, pending):
 
 
 NTP_LONE_DOUBT_S = 120   # app.txclock.DOUBT_S
+NTP_VOUCHED_STEP_S = 86400   # forward.timesync.VOUCHED_STEP_S
 
 
 def check_ntp(w, events):
@@ -6105,7 +6106,9 @@ def check_ntp(w, events):
     step within NTP_AGREE_S; one within NTP_EDGE_S of either bound may go either way, and
     the clock is not judged until the next answer that is clear. Session 59: a boot's first
     answer to the unset clock more than NTP_LONE_DOUBT_S off the world's time may give way to
-    the transmitter's kept time (app.txclock._doubts): not judged until the next answer taken."""
+    the transmitter's kept time (app.txclock._doubts): not judged until the next answer taken.
+    Session 60: a step of more than NTP_VOUCHED_STEP_S of a set clock may be refused while the
+    transmitter vouches for it (forward.timesync): not judged until an answer is taken."""
     if not w["inject"].get("ntp_script"):
         return []
     jumps = sorted((t * 1000, d) for t, d in w["inject"].get("wall_jumps") or ())
@@ -6130,6 +6133,10 @@ def check_ntp(w, events):
                 taken, pending = ntp_taken(ans, e.get("wall_before"), pending)
                 if taken is None:
                     off = None
+                elif taken and _valid(e.get("wall_before")) and abs(ans - e["wall_before"]) > NTP_VOUCHED_STEP_S:
+                    # session 60: refused while the transmitter vouches for the clock (its
+                    # sessions, the last 30 min; not within a day of a server moving it): either
+                    off, pending = None, ans - e["wall_before"]
                 elif taken:
                     off = ans - e["true_s"]
                     if not _valid(e.get("wall_before")) and not taken_since_boot and abs(off) > NTP_LONE_DOUBT_S:

@@ -27,7 +27,9 @@ GLUCOSE = ("urgent_low", "urgent_low_soon", "low", "urgent_high", "high", "fall"
 # (the low side keeps its rank: the last known danger still matters most)
 HIGH_SIDE = ("urgent_high", "high", "rise", "persistent_high")
 CONDITIONS = ("link", "sensor", "device", "forwarding", "transmitter_battery")
-NOTICES = ("warmup_done", "clock", "ending")   # informational reasons: low priority, clear by themselves
+# informational reasons: low priority, clear by themselves (time_changed, time_disputed:
+# forward.timesync, a time server's step taken or refused)
+NOTICES = ("warmup_done", "clock", "ending", "time_changed", "time_disputed")
 # the sensor alarm's reasons that say why no glucose comes (the transmitter is heard; its
 # sensor gives none): no_data and that alarm are one episode (engine: SENSOR_HOLD_S)
 NO_GLUCOSE = ("warmup", "expired", "failed", "stopped", "error")
@@ -54,7 +56,7 @@ REASONS = ("", "threshold", "predicted", "rate", "persistent", "no_transmitter",
            "config", "nightscout_auth", "battery_low", "attention", "network", "mqtt", "nightscout",
            "power", "slot_conflict", "not_configured", "leader_silent", "leader_auth",
            "button", "factory_reset", "stopped", "warmup", "clock", "tx_expired", "ending",
-           "leader_unanswered", "error", "mqtt_auth")
+           "leader_unanswered", "error", "mqtt_auth", "time_changed", "time_disputed")
 # (append only, under 127 entries: saved states hold indexes; a condition whose reason
 # is missing here is not restored from RTC memory, see persist.py)
 UNNAMED = 128   # saved reason codes from here on: a name not in REASONS, by a hash of it

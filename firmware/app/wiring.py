@@ -327,8 +327,9 @@ def _source(app):
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
     try:   # a help for the time of day: nothing of it (its import too) may keep the link from starting
         from app.txclock import TransmitterClock
-        on_time = TransmitterClock(cfg["transmitter_id"], TX_CLOCK_FILE, lambda t: _tx_set(app, t),
-                                   lambda: app.timesync is not None and app.timesync.lone_answer()).seen
+        app.tx_clock = TransmitterClock(cfg["transmitter_id"], TX_CLOCK_FILE, lambda t: _tx_set(app, t),
+                                        lambda: app.timesync is not None and app.timesync.lone_answer())
+        on_time = app.tx_clock.seen
     except Exception as e:
         log.exc(e, "time: the transmitter's clock will not set the box's")
         on_time = None
@@ -570,7 +571,11 @@ def _forwarding(app):
     names.restore(app.rtc.names)
     app.rtc.names_of = names.kept
     from forward.timesync import TimeSync
-    ts = TimeSync(None, wifi=keeper, log=_log)  # NTP; the Nightscout/leader Date header as fallback
+    # NTP; the Nightscout/leader Date header as fallback; a step of more than a day refused
+    # while the transmitter vouches for the clock; big steps told (the `device` notices)
+    ts = TimeSync(None, wifi=keeper, log=_log,
+                  vouched=lambda: app.tx_clock is not None and app.tx_clock.vouches(),
+                  notice=lambda reason: app.condition("device", reason, True))
     app.timesync = ts
     supervise(app, "time", ts.run, 3600)
     if ns.get("url") and not _each(app, "nightscout", lambda: _nightscout(app, ns, keeper, queue, ts, cond)):
@@ -778,8 +783,8 @@ def clock_from_phone(app, unix_s):
     a hotel's captive portal gave the box its own wrong clock, which the phone
     could not put right. True when set."""
     ts = app.timesync
-    if ts is not None and ts.source == "ntp":
-        return False
+    if ts is not None and ts.source == "ntp" and not ts.disputed():
+        return False   # (disputed: NTP asks for a step the transmitter's clock refused)
     if clock.wall_valid() and abs(clock.unix() - unix_s) < PHONE_STEP_S:
         return False
     was = clock.unix() if clock.wall_valid() else None

@@ -24,9 +24,18 @@
 # trusted for the 6 h to the next sync: the next query comes a retry period on
 # (as a rule another pool server), and one that asks for a big step then is held
 # against the third as above, so a wrong first answer lasts minutes, not hours.
-# A server that stays wrong still wins at its second answer: only a second
-# source (Nightscout's Date, the transmitter's clock) could tell, and those are
-# weaker still. The server's Date itself sets a clock that is not set, and steps
+# A server that stays wrong still wins at its second answer (the box cannot tell a
+# server put right from one gone wrong), and a step of more than CONFIRM_STEP_S of a
+# set clock is told: the `device` notice time_changed, and the log says by how much.
+# But not by more than VOUCHED_STEP_S while the transmitter vouches for the clock
+# (app.txclock: its last session saw the box's clock run on, or gave it back at the
+# power-on), unless a time server moved the clock (or set it from unset) in the last
+# MOVED_S: a router's NTP 13 years ahead moved the box to 2040, its schedules and the
+# readings it posted with it; a server wrong from the start and put right within the
+# day is still followed back. Refused, the answer is told (the notice
+# time_disputed, once per step), and a phone's settings save may set the time though NTP
+# set it (app.wiring.clock_from_phone): a server that was right and a box that was wrong
+# a day or more are for a person to judge. The server's Date itself sets a clock that is not set, and steps
 # a set one by CONFIRM_STEP_S at most unless a server's Date set it (a captive
 # portal answers for every name, again and again, with its own clock).
 import asyncio
@@ -42,6 +51,8 @@ NTP_PORT = 123
 MAX_RETRY_S = 3600
 CONFIRM_STEP_S = 120   # a bigger step from a set clock needs a second answer
 AGREE_S = 10           # two answers agree: within a query's delay and the Date's 1-s resolution
+VOUCHED_STEP_S = 86400  # a bigger step of a clock the transmitter vouches for is refused,
+MOVED_S = 86400         # unless a server's answer moved the clock this recently
 # What ntptime.time() makes of an answer whose transmit timestamp is zero (Unix s): a
 # kiss-of-death (stratum 0, e.g. RATE: the server refuses us) or an unsynchronised server
 # carries no time (RFC 5905 7.4), and ntptime's 2036 rule reads its zero as 2036-02-07
@@ -75,7 +86,7 @@ def http_date(unix_s):
 
 class TimeSync:
     def __init__(self, cfg=None, wifi=None, set_unix=None, ntp=None, log=log_print,
-                 resync_s=6 * 3600, retry_s=300, max_step_s=2):
+                 resync_s=6 * 3600, retry_s=300, max_step_s=2, vouched=None, notice=None):
         global clock
         import clock  # the adapter's clock (parse_http_date stays pure for CPython)
         cfg = cfg or {}
@@ -93,6 +104,10 @@ class TimeSync:
         self._unconfirmed = {}  # source -> the big step (s) its last answer asked for
         self._one_answer = False  # the clock was set from an unset one by a single answer
         self._server_set = False  # the clock's time is a server's Date (it set the clock last)
+        self._vouched = vouched   # fn(): the transmitter vouches for the clock (app.txclock.vouches)
+        self._notice = notice     # fn(reason): the `device` notice (time_changed, time_disputed)
+        self._disputed = None     # the step last refused because the transmitter vouched
+        self._moved_ms = None     # clock.ms() when an answer last moved the clock (or set it)
 
     def _accept(self, unix_s, source):
         if unix_s is None or not settable(unix_s):
@@ -124,7 +139,18 @@ class TimeSync:
             self._log("time: %s says the clock is %+d s off: not set until a second answer agrees"
                       % (source, step))
             return False
+        if step is not None and abs(step) > VOUCHED_STEP_S and not self._moved_recently() \
+                and self._vouched is not None and self._vouched():
+            self._unconfirmed[source] = step
+            if self._disputed is None or abs(step - self._disputed) > AGREE_S:
+                self._log("time: %s says the clock is %+d s off, but the transmitter's clock "
+                          "agrees with the box's: not taken (a phone's settings save sets the "
+                          "time)" % (source, step))
+                self._tell("time_disputed")
+            self._disputed = step
+            return False
         self._unconfirmed = {}
+        self._disputed = None
         self._one_answer = step is None
         self._set(unix_s)
         # a server's Date that set the clock from unset (a portal's) lets the next Dates put it
@@ -134,8 +160,26 @@ class TimeSync:
         self._server_set = source == "server" and (step is None or self._server_set)
         self.source = source
         self.synced_ms = clock.ms()
-        self._log("time: set from %s" % source)
+        if step is None or abs(step) > CONFIRM_STEP_S:
+            self._moved_ms = self.synced_ms
+        if step is not None and abs(step) > CONFIRM_STEP_S:
+            self._log("time: set from %s: the clock moved %+d s" % (source, step))
+            self._tell("time_changed")
+        else:
+            self._log("time: set from %s" % source)
         return True
+
+    def _moved_recently(self):
+        return self._moved_ms is not None and clock.ms() - self._moved_ms < MOVED_S * 1000
+
+    def _tell(self, reason):
+        if self._notice is not None:
+            self._notice(reason)
+
+    def disputed(self):
+        """A step the transmitter's clock disputes was refused, and no answer since agreed
+        with the clock (a phone's settings save may set it though NTP did)."""
+        return self._disputed is not None
 
     def _confirms(self, source, step):
         """Whether the source's previous answer asked for the same step (the box's
@@ -151,6 +195,8 @@ class TimeSync:
         self._server_set = False
         self._one_answer = False   # (app.txclock would take the kept activation over it)
         self._unconfirmed = {}
+        self._disputed = None
+        self._moved_ms = None   # (its time, not a server's)
         self.source = "phone"
 
     def lone_answer(self):
@@ -164,6 +210,8 @@ class TimeSync:
         self._server_set = False
         self._one_answer = False
         self._unconfirmed = {}
+        self._disputed = None
+        self._moved_ms = None   # (its time, not a server's)
         self.source = "transmitter"
 
     def offer_date(self, header):

@@ -41,7 +41,8 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "mqtt_auth": "mqtt refused", "mqtt_unreachable": "mqtt no answer",
            "nightscout_unreachable": "ns no answer", "nightscout_queue_full": "queue full",
            "nightscout_queue_damaged": "queue damaged",
-           "nightscout": "nightscout", "clock": "no time of day", "factory_reset": "reset",
+           "nightscout": "nightscout", "clock": "no time of day", "time_changed": "time changed",
+           "time_disputed": "time disputed", "factory_reset": "reset",
            "display": "display", "blocked": "blocked", "nightscout_undated": "readings lost"}
 
 # (at_leader: a follower box plays it silently while its leader box sounds it or it

@@ -1121,3 +1121,61 @@ def test_a_small_date_step_does_not_let_later_dates_step_a_clock_the_phone_or_tr
         out = _with_clock(fake, run)
         assert out == [True, False, False], (mark, out)
         assert fake.set_calls == [T + 5], (mark, fake.set_calls)
+
+
+def test_a_step_of_over_a_day_is_refused_while_the_transmitter_vouches_and_big_steps_are_told():
+    # (helper-293) a router's NTP 13 years ahead moved the box to 2040 at its second answer,
+    # and nothing said so. While the transmitter's clock agrees with the box's, a step of
+    # more than a day is refused and told once (time_disputed; the phone may then set the
+    # time); a smaller one is taken and told (time_changed)
+    ahead = 410227200
+    fake = FakeClock(wall=T)
+    told, logs = [], []
+    vouch = [True]
+    ntp = FakeNtp([T + ahead - fake.EPOCH_OFFSET] * 3 + [T + 3 * 3600 - fake.EPOCH_OFFSET] * 2)
+
+    def run():
+        ts = _ts(fake, ntp, logs, vouched=lambda: vouch[0], notice=told.append)
+        out = [ts.sync_ntp(), ts.sync_ntp(), ts.disputed(), ts.sync_ntp()]   # held, refused, refused
+        out += [ts.sync_ntp(), ts.sync_ntp(), ts.disputed()]                # 3 h: held, taken
+        return out
+    out = _with_clock(fake, run)
+    assert out == [False, False, True, False, False, True, False], out
+    assert fake.set_calls == [T + 3 * 3600] and told == ["time_disputed", "time_changed"], (fake.set_calls, told)
+    assert [l for l in logs if "transmitter" in l] == [
+        "time: ntp says the clock is +410227200 s off, but the transmitter's clock agrees with the "
+        "box's: not taken (a phone's settings save sets the time)"], logs
+    assert logs[-1] == "time: set from ntp: the clock moved +10800 s", logs
+
+
+def test_a_step_of_over_a_day_is_taken_without_the_transmitter_or_within_a_day_of_a_server_moving_the_clock():
+    # nothing vouches (no transmitter heard in 30 min): taken as before, and told
+    days = 5 * 86400
+    fake = FakeClock(wall=T)
+    told = []
+    ntp = FakeNtp(T + days - fake.EPOCH_OFFSET)
+
+    def run_alone():
+        ts = _ts(fake, ntp, vouched=lambda: False, notice=told.append)
+        return [ts.sync_ntp(), ts.sync_ntp()]
+    out = _with_clock(fake, run_alone)
+    assert out == [False, True] and fake.set_calls == [T + days] and told == ["time_changed"], (out, told)
+    # a clock a server's answer set from unset (or moved) within the day, a server wrong from
+    # the start, is put right by its next answers though the transmitter agrees with it since
+    fake = FakeClock(wall=None)
+    told = []
+    ntp = FakeNtp([a - fake.EPOCH_OFFSET for a in (T + days, T + 3600, T + 3600, T + days + 86400 + 3600)])
+
+    def run():
+        ts = _ts(fake, ntp, vouched=lambda: True, notice=told.append)
+        out = [ts.sync_ntp()]                      # the unset clock takes the first answer
+        fake.now_ms += 3600 * 1000
+        fake.wall = T + days + 3600
+        out += [ts.sync_ntp(), ts.sync_ntp()]      # right: held, then taken
+        fake.now_ms += 86400 * 1000                # a day on, the same server wrong again:
+        fake.wall = T + 86400 + 3600
+        out += [ts.sync_ntp(), ts.sync_ntp()]      # held, then refused
+        return out
+    out = _with_clock(fake, run)
+    assert out == [True, False, True, False, False], out
+    assert fake.set_calls == [T + days, T + 3600] and told == ["time_changed", "time_disputed"], (fake.set_calls, told)

@@ -549,3 +549,21 @@ def test_a_lone_answer_after_a_reset_holds_the_transmitters_time_to_the_rtcs_cou
         assert sets == [] and txclock.clock.t == now, (sets, now)
     finally:
         txclock.clock.lost = 0
+
+
+def test_the_transmitter_vouches_for_the_clock_once_a_session_agrees_with_its_kept_activation():
+    # (helper-293) forward.timesync refuses a step of over a day while it does
+    path = fresh("build/txclock", "vouch.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    assert not tc.vouches()
+    tc.seen(DAY)                                   # first meeting: kept, nothing to agree with
+    assert not tc.vouches()
+    txclock.clock.t = ACTIVATION + DAY + 300 + 90  # the clock 90 s off: within DOUBT_S
+    tc.seen(DAY + 300)
+    assert tc.vouches()
+    tc2, _ = _box(path, ACTIVATION + DAY + 3 * 3600)   # a box 3 h off: no
+    tc2.seen(DAY + 600)
+    assert not tc2.vouches()
+    tc3, sets = _box(path, None)                   # the power-on: the time it gives back
+    tc3.seen(DAY + 900)
+    assert sets and tc3.vouches()
