@@ -15,6 +15,12 @@ STATE = 4
 SOURCE = 5
 LIVE = "live"
 BACKFILL = "backfill"
+# A reading every PERIOD_S; a session after a gap (a power-on: nothing seen) backfills those
+# up to BACKFILL_MAX_S behind its live reading (link.core's backfill_max_s), which it gives
+# first: BACKFILL_MAX_S // PERIOD_S + 1 readings at most (36 and the live one). What keeps
+# them for a while downstream (forward.nightscout's hold without a clock) holds that many.
+PERIOD_S = 300
+BACKFILL_MAX_S = 3 * 3600
 
 
 def make(dex_s, unix_s, sgv, trend, state, source=LIVE):

@@ -168,7 +168,7 @@ def test_a_power_cut_without_a_clock_loses_none_of_its_readings_to_nightscout():
     # the kept activation gone (tx_clock.txt removed at a reset 20 s before the cut) and NTP
     # silent from the cut to an hour after the power-on (10 min later): no clock, every
     # reading held. The first session gives its live reading, then 3 h of backfill (36,
-    # most of them stored before the cut): 37 for the hold's 36. The first held went, the
+    # most of them stored before the cut): 37 for the hold's 36 then. The first held went, the
     # power-on's live reading, never posted; the oldest backfill, stored already, was kept
     cut = 200 * 60   # (the virtual transmitter's history starts with the world: 3 h of it)
     w = _world(330, SPRING - 20 * 60, files_damage_at_s=[cut - 20, [["tx_clock.txt", "remove"]]],
@@ -186,3 +186,24 @@ def test_a_power_cut_without_a_clock_loses_none_of_its_readings_to_nightscout():
     assert _misdated(w, events) == []
     dates = [date for date, _ in w["_ns_stored"]]
     assert len(dates) == len({d // 300000 for d in dates}), "stored twice"   # one per 5 min
+
+
+def test_a_power_on_without_a_clock_whose_backfill_is_held_whole_sounds_no_alarm():
+    # as above, but NTP answers at its second try, 5 min after the power-on: the first
+    # session (a minute in) gave its live reading and 3 h of backfill with no clock, 37
+    # readings, and the next one is dated. The hold kept 36: one dropped, and
+    # nightscout_queue_full sounded the forwarding alarm (low, medium after escalation)
+    # though nothing was lost and the box only waited for its clock (helper-288)
+    cut = 200 * 60
+    w = _world(260, SPRING - 20 * 60, files_damage_at_s=[cut - 20, [["tx_clock.txt", "remove"]]],
+               more_power_cuts_at_s=[[cut, 600]],
+               ntp_script=[[0, "true", 0], [cut, "none", 0], [cut + 600 + 300, "true", 0]])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    reads = _reads(events)
+    held = [e for e in reads if e.get("unix_s") is None]
+    assert len(held) == 37, len(held)          # the first session's whole: live and backfill
+    assert "nightscout_queue_full" not in console, [
+        line for line in console.splitlines() if "queue_full" in line or "dropped" in line]
+    assert _not_on_nightscout(w, reads, held) == []
+    assert _misdated(w, events) == []

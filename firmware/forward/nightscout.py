@@ -52,12 +52,17 @@ from forward import http, failure
 from forward.entries import sgv_entry
 from app import fsutil
 from forward.queue import UploadQueue, QueueError
+from reading import BACKFILL_MAX_S, PERIOD_S
 
 _RETRY_MIN_S = 5
 _RETRY_MAX_S = 300
 _AUTH_MIN_S = 60
 _AUTH_MAX_S = 3600
-_HELD_MAX = 36  # readings kept while the box has no wall clock (3 h)
+# Readings kept while the box has no wall clock: a power-on's first session, its live reading
+# and the link's whole backfill before it (37; with 36 one of them was dropped and
+# nightscout_queue_full sounded the forwarding alarm after a power-on without a clock,
+# though nothing was lost). Past that the oldest goes: a real overflow, told
+_HELD_MAX = BACKFILL_MAX_S // PERIOD_S + 1
 _WIFI_CHECK_S = 60   # while Wi-Fi is down or a back-off lasts: queue housekeeping (and the unreachable check)
 _HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
 _SAVE_BLOCK_MS = 500  # a queue save (erase, program, rename) holds the loop: kept out of a burst

@@ -85,7 +85,7 @@ DEFAULTS = {
     "bond_wait_ms": 2000,       # after BondRequest the transmitter pairs; ours only if it has not
     "session_timeout_ms": 45000,
     "keepalive_s": 25,
-    "backfill_max_s": 3 * 3600,
+    "backfill_max_s": reading.BACKFILL_MAX_S,
     "battery_every": 12,        # read the battery every N sessions (status is in every reply)
     "resume_dex_s": None,       # newest dex_s delivered before a restart (RTC memory): no
                                 # reading up to it is delivered again; None = backfill 3 h

@@ -8,8 +8,9 @@ try:
 except ImportError:
     const = lambda x: x  # noqa: E731
 
-PERIOD_MS = const(300000)   # a G5/G6 reading (and wake-up) every 5 minutes
-PERIOD_S = const(300)
+from reading import PERIOD_S   # a G5/G6 reading (and wake-up) every 5 minutes
+
+PERIOD_MS = const(300000)   # PERIOD_S * 1000
 
 
 class Windows:

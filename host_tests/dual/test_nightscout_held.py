@@ -11,6 +11,7 @@
 # Runs on CPython and MicroPython (the World of test_nightscout_rules.py).
 import struct
 
+from reading import BACKFILL_MAX_S
 from test_nightscout_rules import World, STORE, STORED, T, rd, _image, https, drive
 
 
@@ -219,16 +220,18 @@ def test_a_settings_restart_that_sets_the_clock_does_not_post_a_stored_reading_a
 
 
 def test_after_a_three_hour_backfill_the_newest_readings_are_kept_for_a_reset():
-    # a session after a 3-h gap gives its live reading, then 36 backfilled: RTC memory keeps
-    # as many as a start holds again (36), the newest by transmitter time, the live one too
+    # a reading, then a session after a 3-h gap gives its live reading and 36 backfilled:
+    # RTC memory keeps as many as a start holds again (37: the session's all), the newest
+    # by transmitter time, the live one too
     with World(wall=True) as w:
         up = w.uploader(store=STORE)
+        up.submit((20000 - 300 * 37, T - 300 * 37, 99, 0, 6, "live"))
         up.submit((20000, T, 100, 0, 6, "live"))
         for i in range(36):
             up.submit((20000 - 300 * (36 - i), T - 300 * (36 - i), 60 + i, 0, 6, "backfill"))
         kept = _kept(up.held_image())
-        assert len(kept) == 36 and kept[-1] == 20000, kept
-        assert kept[0] == 20000 - 300 * 35, kept           # the oldest backfilled one goes
+        assert len(kept) == 37 and kept[-1] == 20000, kept
+        assert kept[0] == 20000 - 300 * 36, kept           # the one before the gap goes
 
 
 def test_readings_kept_for_a_reset_keep_their_dates_when_the_transmitter_clock_restarts():
@@ -280,14 +283,15 @@ def test_after_a_backfill_of_a_fall_the_newest_readings_are_kept_whatever_the_gl
     # the live reading (the lowest) and the last of the fall are what a reset must keep
     with World(wall=True) as w:
         up = w.uploader(store=STORE)
+        up.submit((20000 - 300 * 37, T - 300 * 37, 250, 0, 6, "live"))   # before the gap
         up.submit((20000, T, 55, -2, 6, "live"))
         for i in range(36):
             up.submit((20000 - 300 * (36 - i), T - 300 * (36 - i), 200 - 4 * i, -2, 6, "backfill"))
         image = up.held_image()
         kept = [struct.unpack_from("<IHh", image, i * 8)[:2] for i in range(len(image) // 8)]
         kept = [r for r in kept if r[1]]             # (not the mark that dates them)
-        assert len(kept) == 36 and kept[-1] == (20000, 55), kept
-        assert kept[0] == (20000 - 300 * 35, 200 - 4), kept
+        assert len(kept) == 37 and kept[-1] == (20000, 55), kept
+        assert kept[0] == (20000 - 300 * 36, 200), kept
 
 
 def test_a_backfill_repeating_a_reading_the_server_stored_is_not_posted_again_after_a_reset():
@@ -310,16 +314,16 @@ def test_a_backfill_repeating_a_reading_the_server_stored_is_not_posted_again_af
 
 def test_what_is_kept_for_a_reset_stays_bounded_while_the_flash_and_the_network_fail():
     # a queue that cannot be saved and a server out of reach for a day: what waits for the
-    # next save is kept for a reset, but RAM holds at most twice a start's 36 (the heap is
-    # small), and RTC memory the newest 36
+    # next save is kept for a reset, but RAM holds at most twice a start's 37 (the heap is
+    # small), and RTC memory the newest 37
     with World(wall=True) as w:
         up = w.uploader(store=STORE)
         for i in range(288):
             up.submit((1000 + 300 * i, T + 300 * i, 100 + i % 50, 0, 6, "live"))
-            assert len(up._dated) <= 72
+            assert len(up._dated) <= 74
         image = up.held_image()
-        assert len(_kept(image)) == 36
-        assert struct.unpack_from("<IHh", image, 0)[0] == 1000 + 300 * 252
+        assert len(_kept(image)) == 37
+        assert struct.unpack_from("<IHh", image, 0)[0] == 1000 + 300 * 251
 
 
 def test_held_records_at_the_edges_of_what_a_link_gives_are_taken_and_counted():
@@ -428,9 +432,10 @@ def test_a_loss_is_told_even_when_the_task_next_looks_after_it_30_min_later():
 def test_a_full_hold_drops_the_oldest_reading_by_the_transmitters_clock_not_the_live_one():
     # a power cut, no clock after it (NTP down, the kept activation unusable): the first
     # session delivers its live reading, then the link's 3 h of backfill (36 readings, most
-    # of them on Nightscout already). 37 readings for 36 places: the first one held went,
-    # the live reading of the power-on (an urgent low's, in `make sim`), never posted, while
-    # a backfill of 3 h before, stored before the cut, was kept (README: "drops the oldest")
+    # of them on Nightscout already), and the clock stays away one session more. A reading
+    # for a full hold: the first one held went, the live reading of the power-on (an urgent
+    # low's, in `make sim`), never posted, while a backfill of 3 h before, stored before the
+    # cut, was kept (README: "drops the oldest")
     with World(wall=False) as w:
         up = w.uploader(store=STORE)
         live = 20000
@@ -438,10 +443,47 @@ def test_a_full_hold_drops_the_oldest_reading_by_the_transmitters_clock_not_the_
         for i in range(36):
             up.submit((live - 10800 + 300 * i, None, 200, 0, 6, "backfill"))
         up.submit((live - 12000, None, 201, 0, 6, "backfill"))   # older still: not held
+        up.submit((live + 300, None, 60, 0, 6, "live"))           # the next session's
         assert up.queue.dropped == 2
         w.clock.wall = True                     # NTP answers again
-        up.submit((live + 300, T, 60, 0, 6, "live"))
+        up.submit((live + 600, T, 61, 0, 6, "live"))
         dexes = [e[0] for e in up.queue.entries()]
-        assert live in dexes, dexes
+        assert live in dexes and live + 300 in dexes, dexes
         assert live - 10800 not in dexes and live - 12000 not in dexes, dexes
-        assert len(dexes) == 37, dexes
+        assert len(dexes) == 38, dexes
+
+
+def _power_on_session(up, live, max_s):
+    """A session at a power-on with no clock: the live reading, then the link's backfill of
+    the span link.plan.Seen gives with nothing seen (max_s behind it), a reading every
+    link.plan.PERIOD_S. Returns how many readings it gave."""
+    from link.plan import Seen, PERIOD_S
+    start, end = Seen(max_s + 3600).gap(live, max_s)
+    up.submit((live, None, 59, 0, 6, "live"))
+    backfill = [d for d in range(live - PERIOD_S, start - 1, -PERIOD_S) if d <= end]
+    for d in reversed(backfill):
+        up.submit((d, None, 200, 0, 6, "backfill"))
+    return 1 + len(backfill)
+
+
+def test_a_power_ons_live_reading_and_full_backfill_held_without_a_clock_raise_no_alarm():
+    # helper-288: after a power-on without a clock (no RTC time kept, NTP not answered yet)
+    # the first session gives its live reading and the link's 3 h of backfill: 37 readings
+    # for a hold of 36. One was dropped, nightscout_queue_full rose and its `forwarding`
+    # alarm sounded (medium after escalation), though the box only waited for its clock.
+    # The hold is sized from the link's backfill window: one more reading, past the 3 h
+    # and the power-on's live one, is a real overflow and still raises it
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE)
+        live = 20000
+        given = _power_on_session(up, live, BACKFILL_MAX_S)   # link.core's backfill_max_s
+        assert given == 37, given
+        up._housekeeping()
+        assert up.queue.dropped == 0 and w.raised("nightscout_queue_full") == [], up.queue.dropped
+        assert len(_kept(up.held_image())) == given     # all of them kept for a reset too
+        again = _reset(w, up)
+        assert len(again._held) == given and again.queue.dropped == 0
+        again.submit((live + 300, None, 60, 0, 6, "live"))    # the clock still away 5 min on
+        again._housekeeping()
+        assert again.queue.dropped == 1 and w.raised("nightscout_queue_full") == [True]
+        assert min(h[0] for h in again._held) == live - BACKFILL_MAX_S + 300

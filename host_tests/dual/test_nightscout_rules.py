@@ -807,11 +807,12 @@ def test_a_live_reading_re_dates_what_the_clock_dated_ahead_as_far_as_it_stepped
 
 
 def test_only_3_h_are_held_and_the_oldest_dropped_counts_as_queue_full():
+    # 3 h before the newest (the link's backfill before a live reading): 37 readings
     with World(wall=False) as w:
         up = w.uploader()
-        for i in range(37):
+        for i in range(38):
             up.submit((1000 + 300 * i, None, 100 + i, 0))
-        assert len(up._held) == 36 and up._held[0][0] == 1300 and up.queue.dropped == 1
+        assert len(up._held) == 37 and up._held[0][0] == 1300 and up.queue.dropped == 1
         up._housekeeping()
         assert w.raised("nightscout_queue_full") == [True]
 
