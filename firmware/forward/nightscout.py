@@ -230,13 +230,14 @@ class NightscoutUploader:
         power cut, a damaged or unreadable file: what can be read is taken)."""
         if fsutil.size(path) is None and fsutil.size(path + fsutil.TMP) is None:
             return   # (the usual case)
-        try:
-            fsutil.recover(path)
-            data = fsutil.read_bytes(path)
-            for p in (path, path + fsutil.TMP, path + fsutil.BAK):
-                fsutil.remove_if_present(p)
-        except OSError:
-            return
+        # a save cut by the power whose last rename the flash refuses: read where it is
+        # (the readings sat in the temp file, never read)
+        here, state = fsutil.readable(path)
+        if isinstance(state, OSError):
+            self._log("nightscout: held file %s not recovered: %r" % (path, state))
+        data = fsutil.read_bytes(here)
+        for p in (path, path + fsutil.TMP, path + fsutil.BAK):
+            fsutil.remove_if_present(p)
         if data:
             self._log("nightscout: %d readings without a wall time restored" % self._take_held(data))
 

@@ -487,3 +487,20 @@ def test_a_power_ons_live_reading_and_full_backfill_held_without_a_clock_raise_n
         again._housekeeping()
         assert again.queue.dropped == 1 and w.raised("nightscout_queue_full") == [True]
         assert min(h[0] for h in again._held) == live - BACKFILL_MAX_S + 300
+
+
+def test_a_held_file_whose_last_rename_the_flash_refuses_is_read_where_it_is():
+    # the firmware before's held file, its save cut by the power between its renames, and
+    # the flash refusing the rename that finishes it (a full or worn littlefs): the readings
+    # sat in .held.tmp, never read (_restore_held_file returned at recover()'s OSError), as
+    # the queue file, the settings and the others are read where they are (fsutil.readable)
+    rec = struct.pack("<IHh", 1000, 100, 3) + struct.pack("<IHh", 1300, 110, -32768)
+    with World(wall=False) as w:
+        w.fs.files[STORE + ".held.tmp"] = rec
+        w.fs.unreadable[STORE + ".held"] = OSError(28)   # recover's rename refused
+        up = w.uploader(store=STORE)
+        assert up._held == [(1000, 100, 3, None), (1300, 110, None, None)], up._held
+        assert any("held file %s.held not recovered" % STORE in x for x in w.logs), w.logs
+        assert "nightscout: 2 readings without a wall time restored" in w.logs, w.logs
+        assert [f for f in w.fs.files if ".held" in f] == []
+
