@@ -204,7 +204,8 @@ class NightscoutUploader:
 
     def _take_held(self, data):
         """Hold the readings of packed records (held_image); those no link can
-        have given (damage) are left out. Returns how many were taken."""
+        have given (damage) are left out. Returns how many were taken: the dated ones,
+        and those held (not the ones a full hold dropped, nor one given twice)."""
         n = 0
         group = []
         for i in range(len(data) // 8):
@@ -212,17 +213,17 @@ class NightscoutUploader:
             if sgv == 0 and t == 0 and d:   # a mark: the readings before it are dated by d
                 for dex_s, g, trend in group:
                     if d + dex_s > 0xFFFFFFFF:   # damage the sum let through: no date the
-                        n -= 1                   # queue holds (it refused it, and the start)
-                        continue
+                        continue                 # queue holds (it refused it, and the start)
                     self.queue.push((dex_s, d + dex_s, g, trend))
                     self._dated.append((dex_s, g, trend, d))   # still in RAM only
+                    n += 1
                 group = []
             elif 13 < sgv <= 0xFFF and (t == -32768 or -128 <= t <= 127):
                 group.append((d, sgv, None if t == -32768 else t))
-                n += 1
         for h in group:   # no mark after them: held for want of a wall time
             self._hold(*h)
-        return n
+        held = set(h[0] for h in self._held)
+        return n + len(set(h[0] for h in group) & held)
 
     def _restore_held_file(self, path):
         """Readings the firmware before this one wrote at a planned reset: taken

@@ -504,3 +504,12 @@ def test_a_held_file_whose_last_rename_the_flash_refuses_is_read_where_it_is():
         assert "nightscout: 2 readings without a wall time restored" in w.logs, w.logs
         assert [f for f in w.fs.files if ".held" in f] == []
 
+
+def test_the_count_of_readings_kept_through_a_reset_leaves_out_those_the_hold_did_not_keep():
+    # the log said how many records were read, those the hold then dropped (no room, or
+    # given twice) too: 39 said for 37 held
+    recs = [struct.pack("<IHh", 1000 + 300 * i, 100, 0) for i in range(38)]
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE, held=b"".join(recs) + recs[-1])
+        assert len(up._held) == 37 and up.queue.dropped == 1
+        assert "nightscout: 37 readings without a wall time kept through the reset" in w.logs, w.logs
