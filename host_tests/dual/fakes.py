@@ -145,10 +145,18 @@ def import_txclock():
 
 
 class RefusingFlash:
-    """os as app.fsutil sees it on a flash that refuses writes: reads go on."""
+    """os as app.fsutil sees it on a flash that refuses writes: reads go on. With
+    opens=True an open for writing is refused too (a full or worn littlefs, OSError
+    ENOSPC), through on_flash(fsutil, flash, fn), which puts its open in as fsutil's."""
 
-    def __init__(self, real):
+    def __init__(self, real, opens=False):
         self.real = real
+        self.opens = opens
+
+    def open(self, path, mode="r", *a):
+        if self.opens and ("w" in mode or "a" in mode or "+" in mode):
+            raise OSError(28)
+        return open(path, mode, *a)
 
     def stat(self, path):
         return self.real.stat(path)
@@ -158,6 +166,17 @@ class RefusingFlash:
 
     def remove(self, path):
         raise OSError(5)
+
+
+def on_flash(fsutil, flash, fn):
+    """fn() with fsutil's os replaced by flash (a RefusingFlash), and its open too."""
+    def run():
+        fsutil.open = flash.open
+        try:
+            return fn()
+        finally:
+            del fsutil.open
+    return swap(fsutil, "os", flash, run)
 
 
 class RenameStops:
