@@ -1014,22 +1014,28 @@ def _save_bond_store(what):
     the keys in RAM, tried again at the next change, and counts toward the `device` flash
     alarm as the firmware's own saves do (app.fsutil.failed_writes); a good save ends
     the row. (aioble's own save, scheduled at a pairing's first key, is not counted: the
-    link saves again after each session that changed the keys.)"""
+    link saves again after each session that changed the keys.) Out of memory in aioble's
+    dump: the same, uncounted (no flash fault); it left the caller, and at a start _own_keys
+    with it the link task, restarted into the same save."""
     try:
         security._save_secrets()
     except OSError as e:
         fsutil.count_write(False, _bond_store_bytes())
         print("link: %s failed:" % what, repr(e))
         return
+    except MemoryError as e:
+        print("link: %s failed:" % what, repr(e))
+        return
     fsutil.count_write(True)
 
 
 def _bond_store_bytes():
-    """The size of the bond file aioble's save writes (its JSON): main's health-round try of
-    the flash is as big (a full flash takes a few bytes, not the keys)."""
-    import binascii, json
-    return len(json.dumps([(t, binascii.b2a_base64(k), binascii.b2a_base64(v))
-                           for (t, k), v in security._secrets.items()]))
+    """The size of the bond file aioble's save writes (its JSON, MicroPython's: each entry
+    `[type, "key base64\\n", "value base64\\n"]`, ", " between): main's health-round try of
+    the flash is as big (a full flash takes a few bytes, not the keys). Reckoned, not dumped:
+    a copy of the store on a heap that had just refused aioble's raised MemoryError here."""
+    return sum(len(str(t)) + 16 + 4 * ((len(k) + 2) // 3) + 4 * ((len(v) + 2) // 3)
+               for (t, k), v in security._secrets.items()) or 2
 
 
 def _own_keys(tx_id):
