@@ -773,9 +773,11 @@ def _beside(path, name):
 
 
 def kept_board(path):
-    """The board's name kept in BOARD_FILE beside the config at path, or None."""
+    """The board's name kept in BOARD_FILE beside the config at path, or None. A save of it
+    cut by the power is finished first, or read where it is when the flash refuses to
+    (fsutil.readable): else a box on the defaults drove the DevKitC's pins."""
     try:
-        name = fsutil.read_text(_beside(path, BOARD_FILE)).strip()
+        name = fsutil.read_text(fsutil.readable(_beside(path, BOARD_FILE))[0]).strip()
     except Exception:   # none yet, or unreadable
         return None
     return name if name and _check_scalar("board", name) is None else None

@@ -529,3 +529,25 @@ def test_a_refused_keep_of_the_board_file_keeps_the_copy_read_from_a_cut_saves_t
     assert not _on(_StepOs(1, OSError(28)), lambda: config.keep_board_file(
         path, "m5stickc-plus2", {"buzzer": {"kind": "pwm", "pin": 3}}))
     assert config.kept_board_file(path, "m5stickc-plus2") == {"buzzer": {"kind": "pwm", "pin": 3}}
+
+
+def test_a_cut_save_of_the_boards_name_keeps_the_board_of_a_box_on_the_defaults():
+    # (session 59's leftover, helper-294) the board's name is kept beside the settings
+    # (keep_board) so that a box whose settings are gone drives its own pins; a save of that
+    # name cut before its last rename left it in board.txt.tmp only, and kept_board read
+    # board.txt alone: the box on the defaults drove the DevKitC's pins (an M5StickC Plus2
+    # silent), whether the flash then took writes or refused them
+    from fakes import swap, RefusingFlash
+    _fresh("cutboard.json")  # (WORK made, for the folder of its own below)
+    for cut_at in (1, 3):    # a first save's only rename; a later one's last (after the .bak's)
+        path = scratch.fresh(WORK + "/cutboard", "config.json")
+        name = scratch.fresh(WORK + "/cutboard", config.BOARD_FILE)
+        if cut_at == 3:
+            config.keep_board(path, "esp32-devkitc-oled")
+        assert not _on(_StepOs(cut_at, PowerCut()), lambda: config.keep_board(path, "m5stickc-plus2"))
+        assert not _exists(name) and _exists(name + ".tmp")
+        cfg, problems = swap(fsutil, "os", RefusingFlash(os), lambda: config.load(path))
+        assert cfg["board"] == "m5stickc-plus2", (cut_at, problems)
+        cfg, problems = config.load(path)
+        assert cfg["board"] == "m5stickc-plus2", (cut_at, problems)
+        assert _exists(name) and config.kept_board(path) == "m5stickc-plus2"   # finished
