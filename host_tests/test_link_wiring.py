@@ -453,7 +453,7 @@ app = type("App", (), {"timesync": None})()
 out = [clock.wall_valid()]
 for t in (1780000000, 1780000030, 1780000100):
     out.append([wiring.clock_from_phone(app, t), clock.unix()])
-app.timesync = type("Ts", (), {"source": "ntp"})()     # NTP set it: a phone does not step it
+app.timesync = type("Ts", (), {"source": "ntp", "disputed": lambda self: False})()   # NTP set it: no phone steps it
 out.append([wiring.clock_from_phone(app, 1790000000), clock.unix()])
 print("RESULT " + json.dumps(out))
 '''
