@@ -155,7 +155,7 @@ class App:
         """clock.on_step: RTC memory keeps the step; the schedules take the new time of day
         at once (a clock put an hour back is no daylight-saving change: alarms.engine)."""
         self.rtc.stepped(step, clock.back_s())
-        self.engine.clock_set(self.now_s(), self.minute_of_day())
+        self.engine.clock_set(self.now_s(), self.minute_of_day(), self._changed_back_at() is not None)
         self._hold_minutes_shown_again()
 
     def _hold_minutes_shown_again(self):
@@ -165,22 +165,31 @@ class App:
         through a change it saw (a flicker at 01:59 EDT brought a night that had ended at
         01:30 back until 01:30 EST)."""
         now = self.now_s()
-        if self._tz is None or self.engine.minute_of_day(now) is not None or not clock.wall_valid():
+        if self.engine.minute_of_day(now) is not None:
             return
+        lo = self._changed_back_at()
+        if lo is not None:
+            self.engine.replaying(now, self.minute_of_day(), self.minute_of_day(lo))
+
+    def _changed_back_at(self):
+        """While the wall shows again minutes its zone's clocks went back through (the tz
+        rule, within REPLAY_MIN): the Unix second before the change, else None."""
+        if self._tz is None or not clock.wall_valid():
+            return None
         zone, rule = self._tz
         t = clock.unix()
         new = zone.offset_min(rule, t)
         back = zone.offset_min(rule, t - REPLAY_MIN * 60) - new
         lo, hi = t - back * 60, t
         if back <= 0 or zone.offset_min(rule, lo) == new:   # no change back, or its minutes passed
-            return
+            return None
         while hi - lo > 1:   # the change's second: the old offset at lo, the new at hi
             mid = (lo + hi) // 2
             if zone.offset_min(rule, mid) == new:
                 hi = mid
             else:
                 lo = mid
-        self.engine.replaying(now, self.minute_of_day(), self.minute_of_day(lo))
+        return lo
 
     def minute_of_day(self, unix_s=None):
         """The local minute of day now, or at unix_s (with that day's offset: a

@@ -308,3 +308,23 @@ def test_a_battery_warning_pressed_without_a_time_of_day_waits_for_the_first_mor
     assert battery == [[120, "alarm_onset"], [300, "alarm_snooze"], [1200, "alarm_snooze"],
                        [1200 + 9 * 3600, "alarm_onset"]], battery
 
+
+NEW_YORK_BACK = 1793512800   # 2026-11-01 06:00 UTC: 02:00 EDT becomes 01:00 EST
+
+
+@pytest.mark.parametrize("step, want", [
+    # 01:20 EST put back 2 h by NTP: 04:20 UTC is 00:20 EDT, before the change, inside the
+    # night to 01:30: the night's high at once, the day's at 01:30 EDT (70 min on). Before, the
+    # schedules held 02:00 EDT, the minute reached before the change, as minutes shown again:
+    # the day's high until the wall came back to 02:00 EDT
+    (-7200, [[0, 200], [1800, 250], [4800, 200], [4800 + 70 * 60, 250]]),
+    # put back 10 min (01:10 EST): still the hour shown again, the night ended stays ended
+    (-600, [[0, 200], [1800, 250]]),
+])
+def test_a_clock_set_back_in_the_hour_a_zone_lives_twice_applies_at_once(tmp_path, step, want):
+    alarms = {"schedule": [{"start": NIGHT[0], "end": 90, "high": 200}]}
+    r = run(tmp_path, alarms, NEW_YORK_BACK - 3600, [120], 4800 + 80 * 60,   # from 01:00 EDT
+            steps=[(4800, "step", step)], tz="EST5EDT,M3.2.0,M11.1.0")
+    high = changes(r["log"], 2)
+    assert [h for _, h in high] == [h for _, h in want], high
+    assert all(w <= t < w + ROUND_S for (t, _), (w, _) in zip(high[1:], want[1:])), high

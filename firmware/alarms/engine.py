@@ -126,12 +126,17 @@ class AlarmEngine:
             back = None if reached is None else (reached - minute_of_day) % 1440
             self._reached = reached if back and back <= REPLAY_MIN else None
 
-    def clock_set(self, now_s, minute_of_day):
+    def clock_set(self, now_s, minute_of_day, shown_again=True):
         """The wall clock was set (a step, not a daylight-saving change): its minute of day
-        is the time, not minutes shown again (a replay under way goes on: REPLAY_MIN).
+        is the time, not minutes shown again. A replay under way (REPLAY_MIN) goes on while
+        the wall still shows minutes again (shown_again: main.App, by the tz rule); a clock
+        put back before the change ends it (01:20 EST set back 2 h is 00:20 EDT: the day's
+        thresholds held until the wall came back to 02:00 EDT, in a night to 01:30).
         One without a time of day yet takes it at its next round."""
         if minute_of_day is not None and self._mod is not None:
             self._mod = (minute_of_day, now_s)
+            if not shown_again:
+                self._reached = None
 
     def replaying(self, now_s, minute_of_day, reached):
         """A first time of day (no minute kept: a power cut) among minutes the wall clock
