@@ -6134,8 +6134,9 @@ def check_ntp(w, events):
                 if taken is None:
                     off = None
                 elif taken and _valid(e.get("wall_before")) and abs(ans - e["wall_before"]) > NTP_VOUCHED_STEP_S:
-                    # session 60: refused while the transmitter vouches for the clock (its
-                    # sessions, the last 30 min; not within a day of a server moving it): either
+                    # session 60: refused while the transmitter vouches for the clock (a session
+                    # agreed, and the clock ran on by itself since; not within a day of a server
+                    # moving it): either
                     off, pending = None, ans - e["wall_before"]
                 elif taken:
                     off = ans - e["true_s"]

@@ -74,10 +74,12 @@ DOUBT_S = 120
 # (chaos seed 4037: a day since the refresh).
 CONFIRM_S = 3600
 # The transmitter vouches for the box's clock (forward.timesync then refuses a time server's
-# step of more than a day) while a session this recent found the two within DOUBT_S of the
-# kept activation, or gave the time back at the power-on: its clock ticks on its own, and
-# saw the box's run on, not jump
-VOUCH_MS = 30 * 60000
+# step of more than a day) once a session found the two within DOUBT_S of the kept
+# activation, or gave the time back at the power-on, for as long as the box's clock has run
+# on by itself since (not stepped by more than DOUBT_S): its clock ticks on its own, and saw
+# the box's run on, not jump. Not for 30 min only: out of reach that long (a walk, a night
+# on the transmitter's side) the vouch lapsed though nothing had moved the box's clock, and
+# a router's NTP 13 years ahead, refused till then, moved it to 2040 at its next answer
 FORGOTTEN = b"forgotten\n"   # what a forget writes where the flash refuses a delete
 
 
@@ -110,7 +112,7 @@ class TransmitterClock:
         lost = clock.lost_s()
         self._power_on_ms = 0 if lost is None else clock.ms() - lost * 1000
         self._kept = self._load()
-        self._agreed_ms = None     # clock.ms() of the last session whose time agreed (vouches)
+        self._agreed = None        # (clock.ms(), the wall s) when a session's time last agreed
 
     def _load(self):
         # a save cut by the power whose last rename the flash refuses: the line is read
@@ -137,7 +139,7 @@ class TransmitterClock:
             if self._doubts(k, now, dex_now_s):
                 return k[1]
             if k is not None and k[0] == self.tx_id and abs(k[1] - activation) <= DOUBT_S:
-                self._agreed_ms = clock.ms()
+                self._agree()
             if k is None or k[0] != self.tx_id or abs(k[1] - activation) > SAME_WITHIN_S:
                 self._keep(activation)
             elif not 0 <= now - k[2] < CONFIRM_S:
@@ -155,14 +157,21 @@ class TransmitterClock:
             return None
         self.restored = t          # first: a clock that refuses it is not asked every session
         self._set(t)
-        self._agreed_ms = clock.ms()
+        self._agree()
         log.info("time: set from the transmitter's clock (activation kept since %d)", k[2])
         return k[1]
 
+    def _agree(self):
+        self._agreed = (clock.ms(), int(clock.unix()))
+
     def vouches(self):
         """The transmitter's clock agreed with the box's (its kept activation, within
-        DOUBT_S), or gave it back, in the last VOUCH_MS."""
-        return self._agreed_ms is not None and clock.ms() - self._agreed_ms < VOUCH_MS
+        DOUBT_S), or gave it back, and the box's clock has run on by itself since (its
+        steps since add up to DOUBT_S at most)."""
+        a = self._agreed
+        if a is None or not clock.wall_valid():
+            return False
+        return abs(int(clock.unix()) - a[1] - (clock.ms() - a[0]) // 1000) <= DOUBT_S
 
     def _doubts(self, k, now, dex_now_s):
         """The clock one answer set from unset since the power-on, more than DOUBT_S off
@@ -178,7 +187,7 @@ class TransmitterClock:
             return False
         self.restored = t
         self._set(t)
-        self._agreed_ms = clock.ms()
+        self._agree()
         log.warn("time: the clock one answer set at the power-on is %+d s off the transmitter's "
                  "(activation kept since %d): set from the transmitter's clock", now - t, k[2])
         return True

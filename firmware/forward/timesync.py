@@ -28,8 +28,8 @@
 # server put right from one gone wrong), and a step of more than CONFIRM_STEP_S of a
 # set clock is told: the `device` notice time_changed, and the log says by how much.
 # But not by more than VOUCHED_STEP_S while the transmitter vouches for the clock
-# (app.txclock: its last session saw the box's clock run on, or gave it back at the
-# power-on), unless a time server moved the clock (or set it from unset) in the last
+# (app.txclock: a session saw the box's clock run on, or gave it back at the power-on,
+# and nothing stepped the clock since), unless a time server moved the clock (or set it from unset) in the last
 # MOVED_S: a router's NTP 13 years ahead moved the box to 2040, its schedules and the
 # readings it posted with it; a server wrong from the start and put right within the
 # day is still followed back. Refused, the answer is told (the notice

@@ -1149,7 +1149,7 @@ def test_a_step_of_over_a_day_is_refused_while_the_transmitter_vouches_and_big_s
 
 
 def test_a_step_of_over_a_day_is_taken_without_the_transmitter_or_within_a_day_of_a_server_moving_the_clock():
-    # nothing vouches (no transmitter heard in 30 min): taken as before, and told
+    # nothing vouches (no session agreed since the clock last stepped): taken as before, and told
     days = 5 * 86400
     fake = FakeClock(wall=T)
     told = []
@@ -1179,3 +1179,36 @@ def test_a_step_of_over_a_day_is_taken_without_the_transmitter_or_within_a_day_o
     out = _with_clock(fake, run)
     assert out == [True, False, True, False, False], out
     assert fake.set_calls == [T + days, T + 3600] and told == ["time_changed", "time_disputed"], (fake.set_calls, told)
+
+
+def test_a_transmitter_out_of_reach_half_an_hour_does_not_let_a_refused_step_of_years_in():
+    # (helper-297) a router's NTP 13 years ahead, refused while the transmitter vouched for the
+    # box's clock; the wearer then away 35 min (a walk, a night on the transmitter's side): the
+    # vouch lapsed with the 30 min, and the retry 5 min on, its step held as the first of two,
+    # moved the box to 2040. Nothing had moved the box's clock since the transmitter agreed
+    from fakes import import_txclock
+    from scratch import fresh
+    txclock = import_txclock()[0]
+    ahead = 410227200
+    fake = FakeClock(wall=T)
+    fake.lost_s = lambda: None
+    told = []
+    ntp = FakeNtp([T + 300 * i + ahead - fake.EPOCH_OFFSET for i in range(14)])
+    path = fresh("build/txclock", "away.txt")
+
+    def run():
+        tc = txclock.TransmitterClock("8G1234", path, fake.setter)
+        ts = _ts(fake, ntp, vouched=tc.vouches, notice=told.append)
+        out = []
+        for i in range(2):                          # two sessions: kept, then agreed
+            tc.seen(86400 + 300 * i)
+            out.append(ts.sync_ntp())               # 13 y ahead: held, then refused
+            fake.now_ms += 300000
+            fake.wall += 300
+        for _ in range(12):                         # an hour out of reach, NTP every 5 min
+            out.append(ts.sync_ntp())
+            fake.now_ms += 300000
+            fake.wall += 300
+        return out
+    out = swap(txclock, "clock", fake, lambda: _with_clock(fake, run))
+    assert fake.set_calls == [] and told == ["time_disputed"], (out, fake.set_calls, told)
