@@ -11,7 +11,9 @@
 # only with Wi-Fi up and outside the transmitter window, at most once per
 # retry period. A DNS server that does not answer makes it block for the
 # resolver's whole timeout, the alarm task too: a failure that took longer than
-# SLOW_MS doubles the retry period, up to MAX_RETRY_S.
+# SLOW_MS doubles the retry period, up to MAX_RETRY_S; so does an answer refused
+# because the transmitter vouches for the clock (below): a server that stays wrong
+# was asked every retry period, 288 times a day.
 #
 # One wrong server (a pool member hours off, a router's broken time service)
 # must not throw a clock that is already set: its schedules and the readings'
@@ -108,6 +110,7 @@ class TimeSync:
         self._notice = notice     # fn(reason): the `device` notice (time_changed, time_disputed)
         self._disputed = None     # the step last refused because the transmitter vouched
         self._moved_ms = None     # clock.ms() when an answer last moved the clock (or set it)
+        self._refused = False     # the last NTP answer was refused as disputed (next_delay)
 
     def _accept(self, unix_s, source):
         if unix_s is None or not settable(unix_s):
@@ -148,6 +151,7 @@ class TimeSync:
                           "time)" % (source, step))
                 self._tell("time_disputed")
             self._disputed = step
+            self._refused = source == "ntp"
             return False
         self._unconfirmed = {}
         self._disputed = None
@@ -242,6 +246,7 @@ class TimeSync:
         return ok
 
     def _ask(self, ntp):
+        self._refused = False
         try:
             t = ntp.time()  # seconds in the port's epoch
         except (OSError, IndexError, ValueError, _SHORT_ANSWER) as e:
@@ -275,7 +280,8 @@ class TimeSync:
             self._retry = self.retry_s
             # a clock set from nothing by one answer is checked a retry period on
             return self.retry_s if self._one_answer else self.resync_s
-        if took_ms > SLOW_MS:  # it blocked the board: ask less often
+        if took_ms > SLOW_MS or self._refused:   # it blocked the board, or the transmitter
+            # vouches against a server that stays wrong: ask less often
             self._retry = min(max(self._retry * 2, self.retry_s), MAX_RETRY_S)
         else:
             self._retry = self.retry_s

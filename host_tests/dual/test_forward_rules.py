@@ -1212,3 +1212,56 @@ def test_a_transmitter_out_of_reach_half_an_hour_does_not_let_a_refused_step_of_
         return out
     out = swap(txclock, "clock", fake, lambda: _with_clock(fake, run))
     assert fake.set_calls == [] and told == ["time_disputed"], (out, fake.set_calls, told)
+
+
+def _day_of_queries(fake, ts, hours=24, took_ms=50):
+    """ts's queries over `hours` as run() makes them (its sleep from next_delay): how many."""
+    asked, end_ms = 0, fake.now_ms + hours * 3600 * 1000
+    while fake.now_ms < end_ms:
+        ok = ts.sync_ntp()
+        asked += 1
+        d = ts.next_delay(ok, took_ms)
+        fake.now_ms += d * 1000
+        fake.wall += d
+    return asked
+
+
+def test_a_refused_step_backs_off_like_a_slow_failure_and_a_phone_or_an_agreeing_answer_ends_it():
+    # (helper-298) a router's NTP 13 years ahead, refused while the transmitter vouched:
+    # asked again every retry period (5 min), 288 queries a day for as long as it stays
+    # wrong. Refused answers back off as slow failures do, to MAX_RETRY_S
+    ahead = 410227200
+    fake = FakeClock(wall=T)
+
+    class Ahead(FakeNtp):
+        def time(self):
+            self.asked += 1
+            return fake.wall + ahead - fake.EPOCH_OFFSET
+
+    ntp = Ahead(None)
+    told = []
+
+    def run():
+        ts = _ts(fake, ntp, vouched=lambda: True, notice=told.append)
+        asked = _day_of_queries(fake, ts)
+        out = [asked, ts.disputed()]
+        ts.phone_set()                             # a phone's save: the dispute is over at once
+        out.append(ts.disputed())
+        return out
+    out = _with_clock(fake, run)
+    assert fake.set_calls == [] and told == ["time_disputed"], (fake.set_calls, told)
+    # held, refused, then 10, 20, 40 min and hourly: 2 + 3 + 22 in the day
+    assert out == [27, True, False], out
+    # an answer that agrees ends it: the next query comes at the resync, the back-off over
+    fake = FakeClock(wall=T)
+    ntp = FakeNtp([T + ahead - fake.EPOCH_OFFSET] * 6 + [T - fake.EPOCH_OFFSET])
+
+    def put_right():
+        ts = _ts(fake, ntp, vouched=lambda: True)
+        delays = []
+        for _ in range(7):
+            ok = ts.sync_ntp()
+            delays.append(ts.next_delay(ok, 50))
+        return delays, ts.disputed()
+    delays, disputed = _with_clock(fake, put_right)
+    assert delays == [300, 600, 1200, 2400, 3600, 3600, 6 * 3600] and not disputed, (delays, disputed)
