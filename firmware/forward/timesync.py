@@ -34,7 +34,10 @@
 # and nothing stepped the clock since), unless a time server moved the clock (or set it from unset) in the last
 # MOVED_S: a router's NTP 13 years ahead moved the box to 2040, its schedules and the
 # readings it posted with it; a server wrong from the start and put right within the
-# day is still followed back. Refused, the answer is told (the notice
+# day is still followed back, and so is one the server's last Date seconds (within
+# AGREE_S): a router's NTP days off as the box powered on with no kept activation set the
+# clock, the transmitter's activation was kept by it and vouched for it, and the router
+# put right was refused for good (Nightscout's clock is not the router's). Refused, the answer is told (the notice
 # time_disputed, once per step), and a phone's settings save may set the time though NTP
 # set it (app.wiring.clock_from_phone): a server that was right and a box that was wrong
 # a day or more are for a person to judge. The server's Date itself sets a clock that is not set, and steps
@@ -110,14 +113,17 @@ class TimeSync:
         self._notice = notice     # fn(reason): the `device` notice (time_changed, time_disputed)
         self._disputed = None     # the step last refused because the transmitter vouched
         self._moved_ms = None     # clock.ms() when an answer last moved the clock (or set it)
+        self._date_step = None    # the step the server's last Date asked for (_seconded)
         self._refused = False     # the last NTP answer was refused as disputed (next_delay)
 
     def _accept(self, unix_s, source):
         if unix_s is None or not settable(unix_s):
             return False
+        step = unix_s - clock.unix() if clock.wall_valid() else None
+        if source == "server":
+            self._date_step = step   # a second opinion on a step the transmitter disputes
         if source == "server" and self.source == "ntp":
             return False  # NTP is better; the server's clock is only a fallback
-        step = unix_s - clock.unix() if clock.wall_valid() else None
         if source == "server" and step is not None and abs(step) <= self.max_step_s:
             # a right answer: a wrong one held before is no longer the first of two
             self._unconfirmed.pop(source, None)
@@ -143,7 +149,7 @@ class TimeSync:
                       % (source, step))
             return False
         if step is not None and abs(step) > VOUCHED_STEP_S and not self._moved_recently() \
-                and self._vouched is not None and self._vouched():
+                and not self._seconded(source, step) and self._vouched is not None and self._vouched():
             self._unconfirmed[source] = step
             if self._disputed is None or abs(step - self._disputed) > AGREE_S:
                 self._log("time: %s says the clock is %+d s off, but the transmitter's clock "
@@ -154,7 +160,7 @@ class TimeSync:
             self._refused = source == "ntp"
             return False
         self._unconfirmed = {}
-        self._disputed = None
+        self._disputed = self._date_step = None
         self._one_answer = step is None
         self._set(unix_s)
         # a server's Date that set the clock from unset (a portal's) lets the next Dates put it
@@ -173,6 +179,12 @@ class TimeSync:
             self._log("time: set from %s" % source)
         return True
 
+    def _seconded(self, source, step):
+        """NTP's step is the one the server's last `Date` asked for (within AGREE_S): two
+        sources against a clock the transmitter may have seen run on from a wrong start."""
+        d = self._date_step
+        return source == "ntp" and d is not None and abs(step - d) <= AGREE_S
+
     def _moved_recently(self):
         return self._moved_ms is not None and clock.ms() - self._moved_ms < MOVED_S * 1000
 
@@ -184,7 +196,6 @@ class TimeSync:
         """A step the transmitter's clock disputes was refused, and no answer since agreed
         with the clock (a phone's settings save may set it though NTP did)."""
         return self._disputed is not None
-
     def _confirms(self, source, step):
         """Whether the source's previous answer asked for the same step (the box's
         clock has run on since, so the same wall time is the same step). Per
@@ -199,7 +210,7 @@ class TimeSync:
         self._server_set = False
         self._one_answer = False   # (app.txclock would take the kept activation over it)
         self._unconfirmed = {}
-        self._disputed = None
+        self._disputed = self._date_step = None
         self._moved_ms = None   # (its time, not a server's)
         self.source = "phone"
 
@@ -214,7 +225,7 @@ class TimeSync:
         self._server_set = False
         self._one_answer = False
         self._unconfirmed = {}
-        self._disputed = None
+        self._disputed = self._date_step = None
         self._moved_ms = None   # (its time, not a server's)
         self.source = "transmitter"
 

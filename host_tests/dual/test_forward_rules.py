@@ -1265,3 +1265,124 @@ def test_a_refused_step_backs_off_like_a_slow_failure_and_a_phone_or_an_agreeing
         return delays, ts.disputed()
     delays, disputed = _with_clock(fake, put_right)
     assert delays == [300, 600, 1200, 2400, 3600, 3600, 6 * 3600] and not disputed, (delays, disputed)
+
+
+class _LoneWrongStart:
+    """(helper-298) helper-293's left case: a power-on with no kept activation, the router's
+    NTP 2 days ahead; its lone answer sets the unset clock, the transmitter's activation is
+    then kept by that clock and vouches for it; the router is put right more than a day on.
+    The world's time, the box's, a TimeSync and an app.txclock.TransmitterClock, run in
+    5-min rounds: a session each round, NTP when next_delay says, a Nightscout's `Date` each
+    round when dated=True."""
+    AHEAD = 2 * 86400
+    ACTIVATION = T - 10 * 86400   # the transmitter's, in the world's time
+
+    def __init__(self, dated, path_name):
+        from fakes import import_txclock
+        from scratch import fresh
+        self.txclock = import_txclock()[0]
+        self.fake = FakeClock(wall=None)
+        self.fake.lost_s = lambda: 0          # a power-on: the RTC counted from 0
+        self.truth = T
+        self.right = False                   # the router's NTP put right
+        self.dated = dated
+        self.told = []
+        self.path = fresh("build/txclock", path_name)
+        self.ntp = FakeNtp(None)
+        self.ntp.time = self._ntp_time
+        self.due_ms = self.fake.now_ms
+
+    def _ntp_time(self):
+        self.ntp.asked += 1
+        return self.truth + (0 if self.right else self.AHEAD) - self.fake.EPOCH_OFFSET
+
+    def boot(self):
+        """A start (power-on, or a reset: the RTC's clock kept): new objects, as wiring makes."""
+        box = self
+        self.tc = self.txclock.TransmitterClock("8G1234", self.path, self.fake.setter,
+                                                lambda: box.ts.lone_answer())
+        self.ts = _ts(self.fake, self.ntp, vouched=self.tc.vouches, notice=self.told.append)
+        self.due_ms = self.fake.now_ms
+
+    def rounds(self, hours):
+        for _ in range(int(hours * 12)):
+            if self.fake.now_ms >= self.due_ms:
+                ok = self.ts.sync_ntp()
+                self.due_ms = self.fake.now_ms + self.ts.next_delay(ok, 50) * 1000
+            self.tc.seen(self.truth - self.ACTIVATION)
+            if self.dated:
+                self.ts.offer_date(http_date(self.truth))
+            self.fake.now_ms += 300000
+            self.truth += 300
+            if self.fake.wall is not None:
+                self.fake.wall += 300
+
+    def off_s(self):
+        return self.fake.wall - self.truth
+
+
+def test_a_box_a_lone_wrong_answer_set_stays_wrong_when_its_server_is_put_right_a_day_on():
+    # (helper-298, helper-293's left case) without a second source the box cannot tell this
+    # from the 2040 case: it keeps its time until a phone's save, refused and said (the
+    # notice, and disputed() for the status page and the screen)
+    w = _LoneWrongStart(False, "lone.txt")
+
+    def run():
+        w.boot()
+        w.rounds(25)
+        out = [w.off_s(), w.tc.vouches()]
+        w.right = True
+        w.rounds(12)
+        out += [w.off_s(), w.ts.disputed()]
+        return out
+    out = swap(w.txclock, "clock", w.fake, lambda: _with_clock(w.fake, run))
+    assert out == [w.AHEAD, True, w.AHEAD, True], out
+    assert w.told == ["time_disputed"], w.told
+    # a reset (a settings save) within the day: the day's grace (the server's answer moved
+    # the clock) is RAM, and the transmitter vouches again at its next session
+    w = _LoneWrongStart(False, "lone2.txt")
+
+    def reset_run():
+        w.boot()
+        w.rounds(2)
+        w.boot()
+        w.rounds(1)
+        w.right = True
+        w.rounds(6)
+        return [w.off_s(), w.ts.disputed()]
+    out = swap(w.txclock, "clock", w.fake, lambda: _with_clock(w.fake, reset_run))
+    assert out == [w.AHEAD, True], out
+
+
+def test_a_nightscout_date_that_agrees_with_a_refused_ntp_step_lets_it_in():
+    # (helper-298) the same box with Nightscout: its server's `Date` (its own clock, not the
+    # router's) said the box was 2 days ahead all along, ignored beside NTP; NTP put right
+    # then asks for the same step: two sources against the box's clock, which the
+    # transmitter only saw run on from a wrong start. Taken, and told (time_changed)
+    w = _LoneWrongStart(True, "dated.txt")
+
+    def run():
+        w.boot()
+        w.rounds(25)
+        out = [w.off_s()]
+        w.right = True
+        w.rounds(7)                   # to the next sync (6 h) and its second answer
+        out += [w.off_s(), w.ts.disputed()]
+        return out
+    out = swap(w.txclock, "clock", w.fake, lambda: _with_clock(w.fake, run))
+    assert out == [w.AHEAD, 0, False], out
+    assert w.told == ["time_changed"], w.told
+    # the 2040 case with a Nightscout: its `Date` agrees with the box, not with NTP: refused
+    ahead = 410227200
+    fake = FakeClock(wall=T)
+    ntp = FakeNtp([T + ahead - fake.EPOCH_OFFSET] * 3)
+
+    def years():
+        ts = _ts(fake, ntp, vouched=lambda: True)
+        ts.sync_ntp()
+        ts.offer_date(http_date(T))
+        ts.offer_date(http_date(T + ahead))        # (the last Date is the one that counts)
+        ts.offer_date(http_date(T + 1))
+        return [ts.sync_ntp(), ts.sync_ntp(), ts.disputed()]
+    out = _with_clock(fake, years)
+    assert out == [False, False, True] and fake.set_calls == [], (out, fake.set_calls)
