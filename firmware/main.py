@@ -285,6 +285,16 @@ class App:
         except Exception as e:
             log.exc(e, "could not save alarm state")
 
+    def time_disputed_s(self):
+        """The step a time server asks for that the transmitter's clock disputes
+        (forward.timesync refused it), or None: the screen, the status page and
+        alarms.json say it, silently, for as long as it lasts (its notice clears by
+        itself after notice_minutes)."""
+        try:
+            return None if self.timesync is None else self.timesync.disputed_step()
+        except Exception:   # (a word on the clock: never in the way of what shows glucose)
+            return None
+
     def shown(self):
         """What the board plays and shows (AlarmEngine.shown), less what a
         follower's leader box sounds or its family answered there (alarms.gate)."""
@@ -344,7 +354,8 @@ class App:
         return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
                             "level": a["level"], "reason": a["reason"], "for_s": max(0, now - a["since_s"])}
                            for a in self.engine.active()],
-                "age_s": None if t is None else now - t, "muted": self.muted()}
+                "age_s": None if t is None else now - t, "muted": self.muted(),
+                "time_disputed_s": self.time_disputed_s()}
 
     def muted(self):
         """True while this box cannot sound: its buzzer refuses (a PWM or pin that

@@ -553,3 +553,60 @@ def test_the_oleds_set_up_sent_again_does_not_blink_it_dark(tmp_path):
     # which blinked the screen dark before each redraw. It is held back now
     out = _run(tmp_path, BLINK_PROG)
     assert out["frames"] > 20 and out["blank"] == [], out
+
+
+# (helper-298) a time server's step the transmitter disputes (forward.timesync refused it)
+# is told by a low notice that clears by itself after notice_minutes (30); the dispute lasts
+# until a phone's save or an answer that agrees. A parent who looks at 3 a.m. saw nothing:
+# the screen, the status page and the LAN API's alarms.json now say it while it lasts,
+# silently (no alarm: nothing sounds, a glucose alarm keeps the screen's lines)
+DISPUTE_PROG = OLED_APP + r'''
+from setup import web, page
+class Disputed:       # forward.timesync: NTP 13 years ahead, refused
+    source = "ntp"
+    def disputed(self):
+        return True
+    def disputed_step(self):
+        return 410227200
+def look(name):
+    rows = panel.rows()
+    html = "".join(page.status_page(web.state_from_app(app), {}, None, []))
+    i = html.find("id=time-disputed")
+    out[name] = {"alarms": sorted([a["type"], a.get("reason")] for a in app.engine.active()),
+                 "screen": shows(rows, "time disputed"), "page": html[i:i + 200] if i >= 0 else None,
+                 "api": app.alarm_report().get("time_disputed_s"),
+                 "sound": app.engine.loudest() is not None}
+async def scenario():
+    sup = asyncio.create_task(app.sup.run())
+    alarms = asyncio.create_task(app.alarm_task(lambda: None))
+    app._take_reading(reading.make(100000, clock.unix(), 120, 0, 6, reading.LIVE))
+    app.timesync = Disputed()
+    app.condition("device", "time_disputed", True)
+    await asyncio.sleep(3)
+    look("told")
+    for i in range(1, 8):             # 35 min of readings in range
+        await asyncio.sleep(5 * 60)
+        app._take_reading(reading.make(100000 + 300 * i, clock.unix(), 120, 0, 6, reading.LIVE))
+    await asyncio.sleep(3)
+    look("later")
+    app._take_reading(reading.make(100000 + 2400, clock.unix(), 50, -20, 6, reading.LIVE))
+    await asyncio.sleep(3)
+    look("urgent")
+    sup.cancel()
+    alarms.cancel()
+asyncio.run(scenario())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_disputed_time_is_shown_silently_for_as_long_as_it_lasts(tmp_path):
+    out = _run(tmp_path, DISPUTE_PROG)
+    assert out["told"]["alarms"] == [["device", "time_disputed"]], out
+    later = out["later"]
+    assert later["alarms"] == [] and not later["sound"], out        # the notice cleared
+    assert later["screen"], out                                     # the screen says it
+    assert later["page"] and "4748 days" in later["page"], out       # the status page
+    assert later["api"] == 410227200, out                           # alarms.json
+    urgent = out["urgent"]
+    assert ["urgent_low", "threshold"] in urgent["alarms"] and urgent["sound"], out
+    assert not urgent["screen"], out        # a glucose alarm's words take the lines

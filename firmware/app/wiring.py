@@ -248,7 +248,8 @@ def _display(app):
             if sgv is not None and t is not None:
                 r = (None, None, sgv, None, None, "restored")
         return (r, None if r is None else max(0, now - t), app.shown(),
-                app.engine.current_settings()["stale_minutes"] * 60, now)
+                app.engine.current_settings()["stale_minutes"] * 60, now,
+                "" if app.time_disputed_s() is None else "time disputed")
 
     def fault(active):
         app.condition("device", "display", active)

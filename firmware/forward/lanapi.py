@@ -15,8 +15,9 @@
 #                                              # settings now (else cfg's fixed thresholds)
 #   LanApi(cfg, history, alarms=fn)  # fn() -> {"alarms": [{"type", "priority", "status",
 #                                    # "level", "reason"}], "age_s": s since the engine's last
-#                                    # tick, "muted": its sound failed}; without it (or if it
-#                                    # fails) 503
+#                                    # tick, "muted": its sound failed, "time_disputed_s": a
+#                                    # time server's step the transmitter disputes or null};
+#                                    # without it (or if it fails) 503
 #   asyncio.create_task(api.run())
 #
 # Secret (optional) checked like xDrip+: when set, callers must send header

@@ -196,6 +196,12 @@ class TimeSync:
         """A step the transmitter's clock disputes was refused, and no answer since agreed
         with the clock (a phone's settings save may set it though NTP did)."""
         return self._disputed is not None
+
+    def disputed_step(self):
+        """That step (s, the server's time less the box's), or None: shown while it lasts
+        (the screen, the status page, alarms.json), the notice having cleared by itself."""
+        return self._disputed
+
     def _confirms(self, source, step):
         """Whether the source's previous answer asked for the same step (the box's
         clock has run on since, so the same wall time is the same step). Per

@@ -19,7 +19,8 @@ async def run(open_panel, state, on_fault, log=print, units="mg/dl"):
     """open_panel() -> a canvas (draw.py) with show(bright) and the flags buffered
     (drawn in memory, sent at show) and burn_in (an OLED, which also has init():
     its set-up sent again); state() -> (newest
-    reading, its age in s, AlarmEngine.shown(), stale bound in s, now in s);
+    reading, its age in s, AlarmEngine.shown(), stale bound in s, now in s[, a note for
+    the detail line while no alarm is shown: view.compose]);
     on_fault(active) when the panel starts or stops failing."""
     panel = last = None
     shown_s = 0
@@ -31,8 +32,9 @@ async def run(open_panel, state, on_fault, log=print, units="mg/dl"):
         try:
             if panel is None:
                 panel, last = open_panel(), None
-            r, age_s, alarm, stale_s, now_s = state()
-            v = view.compose(r, age_s, alarm, stale_s, units)
+            st = state()
+            r, age_s, alarm, stale_s, now_s = st[:5]
+            v = view.compose(r, age_s, alarm, stale_s, units, st[5] if len(st) > 5 else "")
             key = (v, (now_s // SHIFT_S) % 2 if panel.burn_in else 0)
             if key != last:
                 if last is not None and key[1] != last[1]:

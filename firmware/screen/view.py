@@ -92,17 +92,18 @@ def detail(alarm):
     return words[:WIDTH]
 
 
-def compose(r, age_s, alarm, stale_s, units="mg/dl"):
+def compose(r, age_s, alarm, stale_s, units="mg/dl", note=""):
     """r: the newest reading tuple (reading.py) or None; age_s: seconds since it was
     measured; alarm: AlarmEngine.shown() or None; stale_s: the engine's stale bound;
-    units: the configuration's "units"."""
+    units: the configuration's "units"; note: words for the detail line while no alarm is
+    shown ("time disputed": main.App.time_disputed_s), dim and silent."""
     if r is None:
         sgv, trend, age_s = None, None, None
     else:
         sgv, trend = r[2], r[3]
     stale = age_s is not None and age_s > stale_s
     if alarm is None:
-        title = text = ""
+        title, text = "", note[:WIDTH]
         priority = None
     else:
         cause = alarm.get("cause")

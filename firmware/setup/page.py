@@ -183,12 +183,24 @@ def status_page(state, cfg, ap=None, problems=()):
     mod = state.get("minute_of_day")
     if mod is not None:
         yield "<tr><td>Time of day on the box</td><td id=box-time>%s</td></tr>" % form.hhmm(int(mod))
+    step = state.get("time_disputed_s")
+    if step:
+        yield ("<tr><td colspan=2 class=err id=time-disputed>A time server says the time is %s "
+               "%s the box's clock; the transmitter's clock agrees with the box's, so the box "
+               "kept its own. If the box's time is wrong, save the settings from a phone: that "
+               "sets its clock.</td></tr>") % (_days_hours(abs(step)), "ahead of" if step > 0 else "behind")
     if al.get("schedule") and state.get("now_unix") is None:
         yield ("<tr><td colspan=2 class=err id=clock-unknown>The box does not know the time of "
                "day, so these schedules are not in use: connect it to Wi-Fi, or save the "
                "settings from a phone (that sets its clock).</td></tr>")
     yield "</table></section><p><a href=/settings id=change>Change settings</a></p>"
     yield from tail()
+
+
+def _days_hours(s):
+    """A step of a day or more in words: "4748 days", "2 days 3 h"."""
+    d, h = int(s) // 86400, int(s) % 86400 // 3600
+    return "%d days" % d + (" %d h" % h if h else "")
 
 
 def _glucose(mg, units):

@@ -36,7 +36,8 @@
 # "alarms": engine.active() (a follower's silent ones "at_leader"; a condition's every reason as "reasons"), "link": the link's last state (event name) or None,
 # "sensor": the sensor's state as the link last told it (dexcom.states.state_kind) or None,
 # "wifi": True/False/None (no Wi-Fi keeper), "session_left_s": the sensor session's time
-# left or None, "session_end_minute": the local minute of day it ends, or None, ...};
+# left or None, "session_end_minute": the local minute of day it ends, or None,
+# "time_disputed_s": a time server's step the transmitter's clock disputes, or None, ...};
 # state_from_app(app) builds it.
 import asyncio
 import binascii
@@ -112,6 +113,7 @@ def state_from_app(app):
             "config_problems": getattr(app, "config_problems", None) or [],
             "captive_dns_error": app.status.get("captive_dns_error"),
             "session_left_s": left,
+            "time_disputed_s": app.time_disputed_s() if hasattr(app, "time_disputed_s") else None,
             "session_end_minute": None if left is None or left <= 0 or now is None
             else app.minute_of_day(now + left)}
 

@@ -238,3 +238,12 @@ def test_no_number_no_arrow_and_the_answer_fits_beside_the_reason_to_the_letter(
     assert view.detail({"reason": "flash", "status": "snoozed"}) == "flash, snoozed"
     # "memory" (6): 15, one over: the answer alone
     assert view.detail({"reason": "memory", "status": "snoozed"}) == "snoozed"
+
+
+def test_a_note_fills_the_detail_line_only_while_no_alarm_is_shown():
+    # (helper-298) "time disputed" (main.App.time_disputed_s) after its notice cleared:
+    # dim, no title, no priority; an alarm's words take the lines
+    v = view.compose((1, 2, 120, 0, 6, "live"), 60, None, 600, note="time disputed")
+    assert v[3:] == ("", "time disputed", None, False, False), v
+    alarm = {"type": "low", "reason": "threshold", "priority": "medium", "status": "sounding"}
+    assert view.compose((1, 2, 60, 0, 6, "live"), 60, alarm, 600, note="time disputed")[3:5] == ("LOW", "")

@@ -1264,3 +1264,15 @@ def test_the_networks_in_range_are_offered_on_the_form():
         status, text = box.signin()
         assert status == 200 and "neighbours-net" in text, text
     _with_box(check, networks=lambda: ["neighbours-net"])
+
+
+def test_the_status_page_says_a_disputed_time_while_it_lasts():
+    # (helper-298) forward.timesync refused a time server's step the transmitter's clock
+    # disputes: its notice clears after 30 min, the dispute lasts; the page says it, its
+    # direction and size, and what to do
+    def page(step):
+        return "".join(web.page.status_page({"time_disputed_s": step}, {"transmitter_id": "8G12AB"}))
+    assert "time-disputed" not in page(None)
+    ahead, behind = page(410227200), page(-(2 * 86400 + 3 * 3600))
+    assert "4748 days ahead of the box's clock" in ahead and "save the settings from a phone" in ahead, ahead
+    assert "2 days 3 h behind the box's clock" in behind, behind

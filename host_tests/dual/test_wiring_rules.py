@@ -401,9 +401,13 @@ class App:
         self.setup_port = self.dns_port = None
         self.config_path = "config.json"
         self.gate, self.gate_poll_s = None, 60
+        self.disputed_s = None
 
     def shown(self):
         return self.engine.shown()
+
+    def time_disputed_s(self):   # (main.App's: a time server's step the transmitter disputes)
+        return self.disputed_s
 
     def in_family_day(self):   # (main.App's: no time of day, as a box without Wi-Fi)
         return True
@@ -1595,9 +1599,10 @@ def test_a_board_with_a_display_draws_with_its_own_panels_driver():
     def panel(name):
         return _module(open_panel=lambda cfg: (name, cfg["kind"]))
 
-    def shown(kind, units=None):
+    def shown(kind, units=None, disputed_s=None):
         cfg = {"display": {"kind": kind}}
         with World({"units": units} if units else {}, board=cfg) as w:
+            w.app.disputed_s = disputed_s
             w.app.now_s = lambda: 10000
             w.app.status["last_reading"], w.app.status["last_reading_t"] = (1, 2, 99), 9700
             w.app.engine.shown = lambda: "low"
@@ -1608,7 +1613,9 @@ def test_a_board_with_a_display_draws_with_its_own_panels_driver():
             swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
             assert w.app.conds == [("device", "display", True)]
             return ran.pop()
-    assert shown("st7789") == (("tft", "st7789"), ((1, 2, 99), 300, "low", 15 * 60, 10000), "mg/dl")
+    assert shown("st7789") == (("tft", "st7789"), ((1, 2, 99), 300, "low", 15 * 60, 10000, ""), "mg/dl")
+    # (helper-298) a time server's step the transmitter disputes: the detail line's note
+    assert shown("st7789", disputed_s=-2 * 86400)[1][5] == "time disputed"
     assert shown("ssd1306", "mmol/l")[0] == ("oled", "ssd1306")
     assert shown("ssd1306", "mmol/l")[2] == "mmol/l"
     with World({}, board={}) as w:
