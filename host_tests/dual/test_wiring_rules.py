@@ -402,6 +402,7 @@ class App:
         self.config_path = "config.json"
         self.gate, self.gate_poll_s = None, 60
         self.disputed_s = None
+        self.day = True
 
     def shown(self):
         return self.engine.shown()
@@ -410,7 +411,7 @@ class App:
         return self.disputed_s
 
     def in_family_day(self):   # (main.App's: no time of day, as a box without Wi-Fi)
-        return True
+        return self.day
 
     def quiet(self):
         return ()
@@ -694,6 +695,22 @@ def test_with_wi_fi_the_keeper_and_the_time_sync_run_and_the_reserve_is_freed():
         assert Names.restored == [("kept",)] and w.app.rtc.names_of == Names.kept
         # no Nightscout, no MQTT, no LAN API: no queue, no history, no listener
         assert made("UploadQueue") == made("History") == made("LanApi") == [] and w.app.listeners == []
+
+
+def test_the_time_syncs_notices_are_told_in_the_familys_day_and_not_at_night():
+    # a clock step is news, no danger (the status page shows a dispute while it lasts): at
+    # 3 a.m. its low pattern sounded for 30 min, as warmup_done does not
+    with World({"wifi": WIFI}) as w:
+        wiring._forwarding(w.app)
+        tell = one("TimeSync").kw["notice"]
+        w.app.day = False
+        tell("time_changed")
+        tell("time_disputed")
+        assert w.app.conds == [], w.app.conds
+        w.app.day = True
+        tell("time_changed")
+        tell("time_disputed")
+        assert w.app.conds == [("device", "time_changed", True), ("device", "time_disputed", True)], w.app.conds
 
 
 # --- forwarding: what reaches the forwarders ---------------------------------------------
