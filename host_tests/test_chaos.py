@@ -4353,6 +4353,52 @@ def test_mqtt_states_owe_nothing_in_a_boot_without_mqtt_and_all_in_a_later_one_w
     assert judged(sorted(told, key=lambda r: r["t_ms"]), again) == set()
 
 
+def test_mqtt_states_owe_nothing_in_a_boot_on_another_brokers_settings_and_all_in_ours():
+    # (session 59's leftover) both copies of the settings damaged at a reset: config.json (the box's
+    # save, with its crc32 line) refused, the .bak (the world's file, written without it) read as
+    # it is; its flips may name another host, login or topic (simboot's mqtt_sig differs from the
+    # first boot's): the box publishes elsewhere or nothing, and owes the world's broker nothing
+    # to the next config loaded. Before, only a config without MQTT was excused: 38, 39 and 42
+    # failed a box right for its settings; the same boot on the world's settings owes it all
+    end = 240 * MIN
+    ev = sorted(_readings17(100) + [reading(m * MIN, 260) for m in range(100, 240, 5)]
+                + [sound(10000, "off"), sound(60 * MIN + 1000, "off"), sound(152 * MIN + 1000, "high", "urgent_high")]
+                + [{"event": "config_loaded", "t_ms": 0, "mqtt": True, "mqtt_sig": "0000aaaa"},
+                   {"event": "reset", "t_ms": 60 * MIN, "cause": 2},
+                   {"event": "config_loaded", "t_ms": 60 * MIN, "mqtt": True, "mqtt_sig": "0000bbbb"}],
+                key=lambda e: e["t_ms"])
+    before = [r for r in _published17(60)] + [_pub17(20000, "alarm", "none"),
+                                              _pub17(61 * MIN + 30000, "availability", "offline", will=True)]
+    before.sort(key=lambda r: r["t_ms"])
+
+    def judged(recs, events):
+        w = _w17(recs)
+        return {k for k, f in (("38", chaos.check_mqtt_state), ("39", chaos.check_mqtt_alarm),
+                               ("42", chaos.check_mqtt_availability)) if f(w, events, end, [])}
+    assert judged(before, ev) == set()
+    ours = [dict(e, mqtt_sig="0000aaaa") if e.get("event") == "config_loaded" else e for e in ev]
+    assert judged(before, ours) == {"38", "39", "42"}
+    # events without the fingerprint (older runs) are judged as before
+    bare = [{k: v for k, v in e.items() if k != "mqtt_sig"} for e in ev]
+    assert judged(before, bare) == {"38", "39", "42"}
+    # a later boot back on the world's settings owes everything again
+    again = sorted(ev + [{"event": "reset", "t_ms": 152 * MIN, "cause": 2},
+                         {"event": "config_loaded", "t_ms": 152 * MIN, "mqtt": True, "mqtt_sig": "0000aaaa"}],
+                   key=lambda e: e["t_ms"])
+    assert judged(before, again) == {"38", "39", "42"}
+    # 40 still owes mqtt_unreachable there when nothing answers: another broker's settings
+    # reach no broker either
+    down = ev + [{"event": "mqtt_mode", "t_ms": 70 * MIN, "mode": "down"}]
+    assert len(chaos.check_mqtt_unreachable(_w17(before), down, end, [])) == 1
+    # 46: a broker refusing logins in such a boot is owed no login
+    w, ev27 = _auth27(100, 160, raised_s=None, extra=[e for e in ev if e.get("event") in ("reset", "config_loaded")])
+    w["_mqtt"]["records"] = w["_mqtt"]["records"][:1]
+    assert _judge27(w, ev27) == []
+    w, ev27 = _auth27(100, 160, raised_s=None, extra=[e for e in ours if e.get("event") in ("reset", "config_loaded")])
+    w["_mqtt"]["records"] = w["_mqtt"]["records"][:1]
+    assert _judge27(w, ev27) == [(100 * MIN + chaos.MQTT_AUTH_MEET_MS, "46b")]
+
+
 def test_mqtt_availability_online_while_answered_offline_when_gone():
     end = 120 * MIN
     recs = [_pub17(10000, "availability", "online")]

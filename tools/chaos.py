@@ -3956,12 +3956,24 @@ def mqtt_boots(events):
     return [0] + [e["t_ms"] for e in events if e.get("event") == "reset"]
 
 
+def mqtt_loaded(events):
+    """[(t_ms, runs the world's MQTT)] of each config_loaded: False for a config without MQTT (a
+    damaged config's defaults; seeds 1717, 5930) or whose MQTT settings (simboot's mqtt_sig) are
+    not the first boot's, the world's: both copies damaged, the box runs on a .bak written without
+    the crc32 line that still parses (settings_lost_ms; 4 worlds found by session 59, MQTT intact
+    in all), which may name another host, login or topic (its device/config alarm is 13's)."""
+    loaded = [e for e in events if e.get("event") == "config_loaded"]
+    first = loaded[0].get("mqtt_sig") if loaded else None
+    return [(e["t_ms"], e.get("mqtt") is not False and (first is None or e.get("mqtt_sig") in (None, first)))
+            for e in loaded]
+
+
 def no_mqtt_boots(events, end_ms):
-    """[[a, b]] (ms) from each boot on a config without MQTT (config_loaded: a damaged config's
-    defaults; seeds 1717, 5930) to the next config loaded (or the end): the box runs no publisher
-    there, and owes the broker nothing; a later boot whose config has MQTT again owes it all."""
-    loaded = [(e["t_ms"], e.get("mqtt")) for e in events if e.get("event") == "config_loaded"]
-    return [[t, min([x for x, _ in loaded if x > t] + [end_ms])] for t, mqtt in loaded if mqtt is False]
+    """[[a, b]] (ms) from each boot on a config without the world's MQTT (mqtt_loaded) to the next
+    config loaded (or the end): the box runs no publisher there, or one the world's broker does not
+    know, and owes the broker nothing; a later boot whose config has it again owes it all."""
+    loaded = mqtt_loaded(events)
+    return [[t, min([x for x, _ in loaded if x > t] + [end_ms])] for t, ours in loaded if not ours]
 
 
 def mqtt_reachable(w, events, end_ms):
@@ -4144,6 +4156,7 @@ def check_mqtt_unreachable(w, events, end_ms, problems):
         onsets(events, "device", "memory") + ([broken * 1000] if broken else [])
     boots = mqtt_boots(events) + [b for _, b in power_offs(events)]
     raised = onsets(events, "forwarding", "mqtt_unreachable")
+    # (not mqtt_loaded: a boot on another broker's settings, a damaged .bak's, is answered by none either)
     loaded = [(e["t_ms"], e.get("mqtt")) for e in events if e.get("event") == "config_loaded"]
     out = []
     for a, b in mqtt_unanswered(events, end_ms):

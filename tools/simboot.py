@@ -1250,7 +1250,8 @@ def inject(app, boots):
     RTC memory (damage_files()); {"adv_interval_at_s": [[t, ms], ...]} changes the
     transmitter's advertising interval (set_adv_interval()). With config_save_at_s,
     files_damage_at_s, tx_swap or sealed each boot emits config_loaded (the alarm settings
-    it runs on, whether it forwards to Nightscout or MQTT, its transmitter id).
+    it runs on, whether it forwards to Nightscout or MQTT, a fingerprint of its MQTT settings
+    (mqtt_sig()), its transmitter id).
     Round 6 (set up in main()): {"tx_swap": {...}} a new transmitter and the person
     entering its id (plan_swap()); {"new_session_at_s": [t, ...]} a new sensor session on
     the transmitter; {"sealed": {"bak_alarms": {...} or null}} config.json (and a .bak)
@@ -1412,6 +1413,14 @@ def inject(app, boots):
         for host, moves in (spec.get("dns_names") or {}).items():   # round 15
             for t, addr in moves[1:]:
                 vtime.call_at(_us(t), dns_move, host, addr)
+
+
+def mqtt_sig(cfg):
+    """A fingerprint of the MQTT settings a boot runs on (config_loaded): a boot on a damaged
+    copy that still parses (a .bak written without the crc32 line, both copies damaged) may
+    run on another host, login or topic than the world's, which chaos then does not hold it to."""
+    from binascii import crc32
+    return "%08x" % crc32(repr(sorted((cfg.get("mqtt") or {}).items())).encode())
 
 
 def _wall_jump(delta):
@@ -2136,7 +2145,7 @@ def main():
         if set(inj) & {"config_save_at_s", "files_damage_at_s", "tx_swap", "tx_swap2", "sealed"}:
             emit({"event": "config_loaded", "alarms": app.cfg.get("alarms"),
                   "nightscout": bool((app.cfg.get("nightscout") or {}).get("url")),
-                  "mqtt": bool((app.cfg.get("mqtt") or {}).get("host")),
+                  "mqtt": bool((app.cfg.get("mqtt") or {}).get("host")), "mqtt_sig": mqtt_sig(app.cfg),
                   "transmitter": bool(app.cfg.get("transmitter_id")), "tx_id": app.cfg.get("transmitter_id")})
         if inj.get("ap_key_watch"):
             vtime.call_later(10000, watch_ap_key)
