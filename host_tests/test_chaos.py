@@ -4711,6 +4711,40 @@ def test_a_login_span_that_nothing_judged_is_told_as_not_judged():
     assert chaos.auth27_seen(w, ev)[0][7] == ""
 
 
+def test_a_broken_engine_ends_mqtts_judging_only_to_its_boots_end():
+    # (seed 6041, session 59's leftover) boot 1's engine broken at 30 min (simboot breaks boot 1's
+    # only): the alarm task fails at each restart, the device fault sounds directly, and 30
+    # failures in 10 min let the watchdog reset the box (seed 6041 on the draw before c917e14: at
+    # 7904 s and 8080 s). The new boot's engine is whole, its forwarders never paused: it owes
+    # the broker all. Before, 38-42 and 46 stopped at the break for the world's end (seed 6041
+    # judged 38 for its first 84 min of 1440), and a box that told nothing after passed
+    end = 300 * MIN
+    wdt = [{"event": "reset", "t_ms": 33 * MIN, "cause": 3}]
+    w = _w17(break_engine_at_s=30 * 60)
+    assert chaos.engine_broken(w, wdt, end) == [30 * MIN, 33 * MIN]
+    assert chaos.mqtt_reachable(w, wdt, end) == [[0, 30 * MIN], [33 * MIN, end]]
+    # no reset after it: broken to the end, as before; a reset before it: nothing to break
+    assert chaos.engine_broken(w, [], end) == [30 * MIN, end]
+    assert chaos.mqtt_reachable(w, [], end) == [[0, 30 * MIN]]
+    early = [dict(wdt[0], t_ms=20 * MIN)]
+    assert chaos.engine_broken(w, early, end) is None
+    assert chaos.mqtt_reachable(w, early, end) == [[0, 20 * MIN], [20 * MIN, end]]
+    # 40: the broker down from 60 min, the new boot never tells mqtt_unreachable
+    down = wdt + [_mode27(60 * MIN, "down")]
+    v = chaos.check_mqtt_unreachable(w, down, end, [])
+    assert [t for t, _ in v] == [60 * MIN + chaos.MQTT_UNANSWERED_DUE_MS], v
+    assert chaos.check_mqtt_unreachable(w, down + [onset(121 * MIN, "forwarding", "mqtt_unreachable")], end, []) == []
+    # ... but a window inside boot 1's broken span is not judged (no condition reaches the engine)
+    assert chaos.check_mqtt_unreachable(w, [_mode27(25 * MIN, "down")], end, []) == []
+    # 46: a login span after the watchdog's reset owes mqtt_auth; inside the broken boot nothing
+    w, ev = _auth27(60, 120, raised_s=None, extra=wdt)
+    w["inject"]["break_engine_at_s"] = 30 * 60
+    assert _judge27(w, ev) == [(60 * MIN + chaos.MQTT_AUTH_DUE_MS, "46c")]
+    w, ev = _auth27(60, 120, raised_s=None)
+    w["inject"]["break_engine_at_s"] = 30 * 60
+    assert _judge27(w, ev) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

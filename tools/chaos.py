@@ -2482,7 +2482,9 @@ def _damaged27(w, end_s):
     """[[t, end_s]] from the reset where config.json is damaged (files_damage_at_s; rounds 5 and 6):
     the box may run on the defaults from then, which have no MQTT (seeds 5910, 5930: a span there
     meets no publisher and judges nothing), or on its .bak, which the draw cannot tell; and from an
-    injected broken engine (46 judges nothing after it: seed 6041's two later spans)."""
+    injected broken engine (46 judged nothing after it then: seed 6041's two later spans; since
+    session 60 it judges the boots after the watchdog's reset, engine_broken, but the draw is kept
+    so that the seeds run keep their worlds: a span is drawn after a broken engine in no world)."""
     inj = w["inject"]
     fd, broken = inj.get("files_damage_at_s"), inj.get("break_engine_at_s")
     return ([[fd[0], end_s]] if fd and CONFIG_FILES[0] in [f for f, _ in fd[1]] else []) + \
@@ -3956,6 +3958,26 @@ def mqtt_boots(events):
     return [0] + [e["t_ms"] for e in events if e.get("event") == "reset"]
 
 
+def engine_broken(w, events, end_ms):
+    """[a, b] (ms): boot 1's alarm engine broken (simboot break_engine_at_s) from a to that boot's
+    end b, the next reset or power cut (or end_ms); None without the injection or when boot 1 had
+    ended before it (simboot breaks boot 1's engine only: a reset first leaves nothing to break).
+    The alarm task then fails at each restart, the device fault sounds directly, and after 30
+    failures in 10 min the watchdog resets the box (README; seed 6041: broken at 7904 s, the
+    watchdog's reset at 8080 s): the new boot builds a new engine and is judged as any other.
+    The forwarders do not pause for it (only memory pressure pauses them): a condition they
+    report is lost on the broken engine (forward.mqtt logs it), so nothing MQTT owes is judged
+    inside the span. Before session 60 38-42 and 46 stopped at a for the world's end."""
+    broken = w["inject"].get("break_engine_at_s")
+    if broken is None:
+        return None
+    a = broken * 1000
+    ends = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
+    if any(t < a for t in ends):
+        return None
+    return [a, min([t for t in ends if t >= a] + [end_ms])]
+
+
 def mqtt_loaded(events):
     """[(t_ms, runs the world's MQTT)] of each config_loaded: False for a config without MQTT (a
     damaged config's defaults; seeds 1717, 5930) or whose MQTT settings (simboot's mqtt_sig) are
@@ -3980,11 +4002,12 @@ def mqtt_reachable(w, events, end_ms):
     """[[a, b]] (ms) where the broker can serve the box: its mode ok (mqtt_mode), the router up,
     the board on, the box's config with MQTT (no_mqtt_boots), and for a broker by name the DNS
     answering (no silent or failing span); a stretch ended by each move of the broker (dns_move)
-    and each reset: up to a memory-pressure onset (the forwarders pause) or an injected broken
-    engine."""
-    broken = w["inject"].get("break_engine_at_s")
-    stop = min([end_ms] + onsets(events, "device", "memory") + ([broken * 1000] if broken else []))
+    and each reset: up to a memory-pressure onset (the forwarders pause); not in boot 1 from an
+    injected broken engine to that boot's end (engine_broken)."""
+    stop = min([end_ms] + onsets(events, "device", "memory"))
     bad = [[a, b] for a, b in power_offs(events)] + [list(x) for x in mqtt_unanswered(events, end_ms, logins=True)]
+    broken = engine_broken(w, events, end_ms)
+    bad += [broken] if broken else []
     # a boot on a config without MQTT, to the next config loaded (before session 59: to the end,
     # so a later boot with MQTT again was never judged, as 46b's 54557e3 for the other side)
     bad += no_mqtt_boots(events, end_ms)
@@ -4120,10 +4143,12 @@ def check_mqtt_alarm(w, events, end_ms, problems):
     here (seeds 1705, 1723, 1725): the firmware told the alarm topic only at alarm events, so
     from a boot to its first one the broker held nothing (Home Assistant: unknown), the last
     boot's alarm, or "none" while an alarm the boot raised sounded; wiring now tells it when the
-    publisher is made (host_tests/test_mqtt_boot_alarm.py), and those minutes are judged."""
+    publisher is made (host_tests/test_mqtt_boot_alarm.py), and those minutes are judged. An
+    injected broken engine ends judging only to its boot's end (mqtt_reachable, engine_broken;
+    before session 60 such a world was not judged at all)."""
     inj = w["inject"]
     if not _mqtt17_judged(w, problems) or inj.get("stall_annunciator_at_s") is not None \
-            or inj.get("task") in ("annunciator", "alarms") or inj.get("break_engine_at_s"):
+            or inj.get("task") in ("annunciator", "alarms"):
         return []
     retained = mqtt_retained(w["_mqtt"]["records"], mqtt_prefix(w) + "/alarm")
     sounded = box_alarm(events)
@@ -4146,14 +4171,15 @@ def check_mqtt_unreachable(w, events, end_ms, problems):
     down, hung or refusing, or the router off) for MQTT_UNANSWERED_DUE_MS from its start or a boot
     inside it, the forwarding alarm is active by then (an mqtt_unreachable onset, or forwarding
     already active); not judged across a boot, memory pressure or a broken engine, nor in a boot
-    whose config_loaded has no MQTT (seed 1717: a power-on on a damaged config's defaults). (clear) in
+    whose config_loaded has no MQTT (seed 1717: a power-on on a damaged config's defaults), nor in
+    boot 1 after an injected broken engine (engine_broken: a later boot is judged). (clear) in
     worlds without Nightscout (the alarm's only reason then), an mqtt_unreachable onset is cleared
     MQTT_STATE_MS after the broker answers again (mqtt_reachable), when that stretch lasts so long."""
     if not _mqtt17_judged(w, problems):
         return []
-    broken = w["inject"].get("break_engine_at_s")
+    broken = engine_broken(w, events, end_ms)   # (to its boot's end only: the next boot is whole)
     stops = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")] + \
-        onsets(events, "device", "memory") + ([broken * 1000] if broken else [])
+        onsets(events, "device", "memory")
     boots = mqtt_boots(events) + [b for _, b in power_offs(events)]
     raised = onsets(events, "forwarding", "mqtt_unreachable")
     # (not mqtt_loaded: a boot on another broker's settings, a damaged .bak's, is answered by none either)
@@ -4162,7 +4188,7 @@ def check_mqtt_unreachable(w, events, end_ms, problems):
     for a, b in mqtt_unanswered(events, end_ms):
         for s in [a] + [x for x in boots if a < x < b]:
             due = s + MQTT_UNANSWERED_DUE_MS
-            if due >= min(b, end_ms) or any(s < x <= due for x in stops) or (broken and s >= broken * 1000):
+            if due >= min(b, end_ms) or any(s < x <= due for x in stops) or (broken and s < broken[1] and due > broken[0]):
                 continue
             if _at(loaded, due) is False:   # (seed 1717) a boot on a damaged config's defaults runs no MQTT
                 continue
@@ -4253,8 +4279,9 @@ def _login_disturbed(w, events, end_ms):
     """[[x, y]] (ms) where something else meets the box's publisher: the board off or reset, the
     router off (and the Wi-Fi's rejoin after), a boot whose config has no MQTT (to the next config
     loaded), the broker's other modes (and a keepalive after: a connection to a hung broker), for a
-    broker by name the DNS's spans (and a lookup after) and its moves; memory pressure and a broken
-    engine from their start (the forwarders pause)."""
+    broker by name the DNS's spans (and a lookup after) and its moves; memory pressure from its
+    start (the forwarders pause); boot 1 from an injected broken engine to its end (engine_broken:
+    the engine takes no condition, so mqtt_auth cannot be told; a later boot's is whole)."""
     out = [[a, b] for a, b in power_offs(events)]
     out += [[e["t_ms"], e["t_ms"]] for e in events if e.get("event") == "reset"]
     # (seed 5930) a boot on a damaged config's defaults runs no publisher up to the next config loaded
@@ -4277,8 +4304,9 @@ def _login_disturbed(w, events, end_ms):
         for a, b in (w["inject"].get("dns_silent_at_s") or []) + (w["inject"].get("dns_fail_at_s") or []):
             out.append([a * 1000, b * 1000 + LOOKUP_MS])
         out += [[e["t_ms"], e["t_ms"]] for e in events if e.get("event") == "dns_move" and e.get("host") == MQTT_NAME]
-    broken = w["inject"].get("break_engine_at_s")
-    out += [[t, end_ms] for t in onsets(events, "device", "memory") + ([broken * 1000] if broken else [])]
+    out += [[t, end_ms] for t in onsets(events, "device", "memory")]
+    broken = engine_broken(w, events, end_ms)   # (to its boot's end: the next boot's engine is whole)
+    out += [broken] if broken else []
     return out
 
 
