@@ -4685,6 +4685,50 @@ def test_mqtt_auth_judged_where_nothing_else_meets_the_publisher():
     assert chaos.check_mqtt_auth(w, ev, S27, 300 * MIN, ["bad"]) == []
 
 
+def test_mqtt_auth_46b_46d_46e_judged_across_a_reset_or_a_power_cut():
+    # (session 59's leftover) round 27 draws its spans clear of the world's own resets (_busy27) but
+    # not of those of file, queue or RTC damage, a settings save or a swap: 46b, 46d and 46e skipped
+    # every span with one inside its bounds, and a box that tried no login after it, or called the
+    # refusals unreachable, passed. A boot is judged across: the new boot meets a refusal
+    # MQTT_CONNECT_MS after it (b), its refusals are answers too (d), it forgets the alarm (e)
+    reset = {"event": "reset", "t_ms": 62 * MIN, "cause": 2}
+    w, ev = _auth27(60, 120, raised_s=254 + 601, extra=[reset])   # told 601 s after the new boot's first
+    w["_mqtt"]["records"] = [r for r in w["_mqtt"]["records"] if not 60 * MIN <= r["t_ms"] < 64 * MIN]
+    assert _judge27(w, ev) == [] and set(w["_judged17"]) == {"46a", "46b", "46c", "46d", "46e"}, w["_judged17"]
+    # the new boot never tries by MQTT_CONNECT_MS after it
+    w, ev = _auth27(60, 120, raised_s=None, extra=[reset])
+    w["_mqtt"]["records"] = [r for r in w["_mqtt"]["records"] if not 60 * MIN <= r["t_ms"] < 90 * MIN]
+    v = _judge27(w, ev)
+    assert (62 * MIN + chaos.MQTT_CONNECT_MS, "46b") in v, v
+    # ... nor after a power cut whose power-on is inside the span (counted from the power-on)
+    cut = [{"event": "power_cut", "t_ms": 59 * MIN, "off_s": 240}, dict(reset, t_ms=63 * MIN, cause=1)]
+    w, ev = _auth27(60, 120, raised_s=None, extra=cut)
+    w["_mqtt"]["records"] = w["_mqtt"]["records"][:1]
+    assert (63 * MIN + chaos.MQTT_CONNECT_MS, "46b") in _judge27(w, ev)
+    # a span too short for the new boot's bound is not judged by 46b (a Home Assistant restart)
+    w, ev = _auth27(60, 66, raised_s=None, extra=[reset])
+    w["_mqtt"]["records"] = w["_mqtt"]["records"][:1]
+    assert _judge27(w, ev) == [] and "46b" not in w.get("_judged17", {})
+    # (d) the new boot (80 min) calls the refusals unreachable; it told mqtt_auth again 601 s after
+    # its own first refusal (80 min 1 s)
+    again = [dict(reset, t_ms=80 * MIN), onset(80 * MIN + 1000 + 601000, "forwarding", "mqtt_auth")]
+    w, ev = _auth27(60, 120, extra=again)
+    assert _judge27(w, ev) == [] and {"46c", "46d", "46e"} <= set(w["_judged17"])
+    w, ev = _auth27(60, 120, extra=again + [onset(85 * MIN, "forwarding", "mqtt_unreachable")])
+    assert _judge27(w, ev) == [(85 * MIN, "46d")]
+    # (e) a reset after the broker takes logins again forgets the alarm: judged, and passes; an
+    # mqtt_auth the new boot tells then (early: 46a) still stands at the bound
+    w, ev = _auth27(60, 120, cleared_s=None, extra=[dict(reset, t_ms=122 * MIN)])
+    assert _judge27(w, ev) == [] and "46e" in w["_judged17"]
+    w, ev = _auth27(60, 120, cleared_s=None, extra=[dict(reset, t_ms=122 * MIN),
+                                                    onset(123 * MIN, "forwarding", "mqtt_auth")])
+    assert _judge27(w, ev) == [(123 * MIN, "46a"), (120 * MIN + chaos.MQTT_AUTH_CLEAR_MS, "46e")]
+    # a boot on a config without MQTT is still no boot to judge across
+    noconf = [dict(reset, t_ms=80 * MIN), {"event": "config_loaded", "t_ms": 80 * MIN, "mqtt": False}]
+    w, ev = _auth27(60, 120, extra=noconf + [onset(85 * MIN, "forwarding", "mqtt_unreachable")])
+    assert _judge27(w, ev) == []
+
+
 def test_a_login_span_that_nothing_judged_is_told_as_not_judged():
     # (seed 5910 at 1 day) both copies of the settings damaged at 16129 s, the two login spans drawn
     # after it (18612 s, 59231 s): the box tried no login in either (no publisher), 46 judged

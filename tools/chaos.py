@@ -2466,7 +2466,10 @@ AUTH27_DAMAGE_FROM = 6001  # seeds 1-6000: their worlds stay as they were (the h
 
 def _busy27(w):
     """[[a, b]] (s) of what else meets the box's MQTT publisher: the broker's round-17 spans, the
-    router off, a reset, a power cut (off), for a broker by name the DNS's spans and its moves."""
+    router off, a reset, a power cut (off), for a broker by name the DNS's spans and its moves. Not
+    the resets of file, queue or RTC damage, a settings save or a swap (kept so, that the seeds run
+    keep their worlds): 46b, 46d and 46e judge across a reset or a power-off (session 60), 46c from
+    each boot."""
     inj = w["inject"]
     busy = [[a, b] for (a, _), (b, _) in zip(inj.get("mqtt_script", [])[::2], inj.get("mqtt_script", [])[1::2])]
     busy += [list(x) for x in inj.get("wifi_down_at_s") or ()]
@@ -4275,15 +4278,19 @@ def login_spans(events, end_ms):
     return out
 
 
+BOOT27 = "boot"   # _login_disturbed's tag of a reset or a power-off: 46b, 46d and 46e judge across one
+
+
 def _login_disturbed(w, events, end_ms):
-    """[[x, y]] (ms) where something else meets the box's publisher: the board off or reset, the
+    """[[x, y]] (ms) where something else meets the box's publisher: the board off or reset (tagged
+    BOOT27: [x, y, BOOT27]), the
     router off (and the Wi-Fi's rejoin after), a boot whose config has no MQTT (to the next config
     loaded), the broker's other modes (and a keepalive after: a connection to a hung broker), for a
     broker by name the DNS's spans (and a lookup after) and its moves; memory pressure from its
     start (the forwarders pause); boot 1 from an injected broken engine to its end (engine_broken:
     the engine takes no condition, so mqtt_auth cannot be told; a later boot's is whole)."""
-    out = [[a, b] for a, b in power_offs(events)]
-    out += [[e["t_ms"], e["t_ms"]] for e in events if e.get("event") == "reset"]
+    out = [[a, b, BOOT27] for a, b in power_offs(events)]
+    out += [[e["t_ms"], e["t_ms"], BOOT27] for e in events if e.get("event") == "reset"]
     # (seed 5930) a boot on a damaged config's defaults runs no publisher up to the next config loaded
     out += no_mqtt_boots(events, end_ms)
     router = None
@@ -4316,8 +4323,10 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
     run of the box's logins refused in a row (login_runs: its last a tick before T at most) that
     began MQTT_REFUSED_S before T or earlier: a Home Assistant restart's minutes raise nothing.
     For each span the broker refuses logins from A to B (login_spans), judged where nothing else
-    meets the publisher (_login_disturbed) over the bound's stretch: (b) the box meets a refusal
-    by A + MQTT_AUTH_MEET_MS; (c) from its first refused login R, mqtt_auth is told by R +
+    meets the publisher (_login_disturbed) over the bound's stretch, but (b, d, e) across a reset or
+    a power-off (since session 60: before, a span with one inside the bound was skipped): (b) the
+    box meets a refusal by A + MQTT_AUTH_MEET_MS, or MQTT_CONNECT_MS after a boot when later;
+    (c) from its first refused login R, mqtt_auth is told by R +
     MQTT_AUTH_DUE_MS, and again from each boot inside the span by its own first R + MQTT_AUTH_DUE_MS
     (a boot starts the count again and forgets the alarm; before, no span with a reset was judged);
     (d) no mqtt_unreachable onset from R to U + MQTT_AUTH_CLEAR_MS, U when it takes
@@ -4341,24 +4350,33 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
     boots = [e["t_ms"] for e in events if e.get("event") == "reset"]   # a power-on's too
     recs = [r for r in w["_mqtt"]["records"] if r["kind"] == "connect" and r.get("refused") in LOGIN_REFUSED]
     unreachable = onsets(events, "forwarding", "mqtt_unreachable")
+    boots_off = sorted((d[0], d[1]) for d in disturbed if d[2:] == [BOOT27])
     for a, b, mode, up in login_spans(events, end_ms):
-        def clean(x, y):
+        def clean(x, y, across=False):
+            # (not the span's own mode; with across, not a reset nor a power-off either)
             return y <= end_ms and not any(d[0] <= y and x <= d[1] for d in disturbed
-                                           if not (len(d) > 2 and d[0] == a))
+                                           if not (d[2:] not in ([], [BOOT27]) and d[0] == a)
+                                           and not (across and d[2:] == [BOOT27]))
         refused = [r["t_ms"] for r in recs if a <= r["t_ms"] <= b]
-        if not refused:
-            meet = a + MQTT_AUTH_MEET_MS
-            if meet < b and clean(a, meet):
+        # (b) by MQTT_AUTH_MEET_MS, and across a reset or a power-off by MQTT_CONNECT_MS from the
+        # boot (the boot's Wi-Fi and first attempt: the checker's bound from a broker answering again
+        # to the box connected, 38's from a reset); before session 60 a span with one before its
+        # first refusal was not judged
+        meet, after = a + MQTT_AUTH_MEET_MS, None
+        for x, y in boots_off:
+            if x <= meet and y >= a and y + MQTT_CONNECT_MS > meet:
+                meet, after = y + MQTT_CONNECT_MS, y
+        r0 = refused[0] if refused else None
+        boot_note = "" if after is None else " (a boot at t=%d ms)" % after
+        if r0 is not None and r0 <= meet:
+            if clean(a, r0, across=True):
                 _count17(w, "46b", a)
-                out.append((meet, "46b the broker refused logins (%s) from t=%d ms: the box tried none by t=%d ms"
-                            % (mode, a, meet)))
-            continue
-        r0 = refused[0]
-        if clean(a, r0):
+        elif meet < b and clean(a, meet, across=True):
             _count17(w, "46b", a)
-            if r0 > a + MQTT_AUTH_MEET_MS:
-                out.append((a + MQTT_AUTH_MEET_MS, "46b the broker refused logins (%s) from t=%d ms: the box's "
-                            "first refused at t=%d ms" % (mode, a, r0)))
+            out.append((meet, "46b the broker refused logins (%s) from t=%d ms%s: the box %s" % (
+                mode, a, boot_note, "tried none by t=%d ms" % meet if r0 is None else "'s first refused at t=%d ms" % r0)))
+        if r0 is None:
+            continue
         # (c) from the span's start, and from each boot inside it: a boot starts forward.mqtt's
         # count again from its own first refused login, and forgets the alarm it told (the
         # boot's own reset or power-off is no disturbance of the stretch after it)
@@ -4371,8 +4389,10 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
                 out.append((due, "46c the broker refused the box's logins (%s) from t=%d ms (first at t=%d ms%s) "
                                  "to t=%d ms: no mqtt_auth by t=%d ms" % (
                                      mode, a, r, "" if boot == a else " after the boot at t=%d ms" % boot, b, due)))
+        # (d, e) across a reset or a power-off too: the new boot's refusals are answers as well, its
+        # hour without one starts at the boot, and it forgets the alarm (conditions are not restored)
         done = up + MQTT_AUTH_CLEAR_MS
-        last = done if clean(a, done) else b if clean(a, b) else None
+        last = done if clean(a, done, across=True) else b if clean(a, b, across=True) else None
         if last is not None:
             _count17(w, "46d", a)
             wrong = [x for x in unreachable if r0 < x <= last]
@@ -4381,7 +4401,7 @@ def check_mqtt_auth(w, events, s, end_ms, problems):
                                       "(%s) from t=%d ms (first at t=%d ms) to t=%d ms%s: it answered" % (
                                           wrong[0], mode, a, r0, b, "" if up == b else
                                           ", restarted, taking logins from t=%d ms" % up)))
-        if any(r0 <= x <= b for x in told) and clean(b, done):
+        if any(r0 <= x <= b for x in told) and clean(b, done, across=True):
             reasons = _forwarding_reasons(events, done)
             if reasons <= {"mqtt_auth", "mqtt_unreachable"}:
                 _count17(w, "46e", a)
