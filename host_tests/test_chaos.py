@@ -128,6 +128,11 @@ def test_console_exception_needs_a_device_alarm():
     late = dict(onset, t_ms=50 * MIN + 5000)
     assert chaos.check_console(rebooted, [reset, late], 100 * MIN) == []
     assert len(chaos.check_console(rebooted, [reset, onset], 100 * MIN)) == 2
+    # (session 60) a device notice's onset is not the fault's signal: the clock notice, a time
+    # server's step taken or refused (forward.timesync), told within the bound by chance
+    for reason in ("clock", "time_changed", "time_disputed"):
+        v = chaos.check_console(console, [dict(onset, reason=reason)], 100 * MIN)
+        assert len(v) == 1 and "ValueError" in v[0][1], reason
 
 
 def test_heap_budget():
@@ -2414,6 +2419,25 @@ def test_the_clock_notice_is_not_the_no_data_signal():
     gone = acked + [{"event": "alarm_clear", "t_ms": 35 * MIN, "type": "no_data"}]
     v = chaos.check_stale(gone, 10, 50 * MIN)
     assert len(v) == 1 and "t=2100000" in v[0][1]
+
+
+def test_the_time_notices_are_not_the_no_data_signal_either():
+    # (session 60) forward.timesync tells a time server's step taken (time_changed) or refused
+    # (time_disputed) by a `device` notice, low, cleared by itself after notice_minutes, as the
+    # clock notice: its sound is no more the no_data signal than the clock notice's (before, a
+    # box whose no_data never sounded passed while either played)
+    for reason in ("time_changed", "time_disputed"):
+        ev = [reading(0, 120), reading(5 * MIN, 120), onset(20 * MIN, "device", reason),
+              sound(20 * MIN, "low", "device")]
+        v = chaos.check_stale(ev, 10, 50 * MIN)
+        assert len(v) == 1 and "t=1200000" in v[0][1], (reason, v)
+        # beside the clock notice too; not beside a fault's reason
+        both = ev[:2] + [onset(19 * MIN, "device", "clock")] + ev[2:]
+        assert len(chaos.check_stale(both, 10, 50 * MIN)) == 1
+        config = ev[:2] + [onset(19 * MIN, "device", "config"), sound(19 * MIN, "medium", "device")] + ev[2:]
+        assert chaos.check_stale(config, 10, 50 * MIN) == []
+    # every device notice the firmware has is one (alarms.kinds NOTICES, less the sensor's)
+    assert set(chaos.NOTICE_REASONS) - {"warmup_done", "ending"} == set(chaos.DEVICE_NOTICES)
 
 
 def test_simboot_phone_clock_after_a_transmitter_restart_in_a_real_world():

@@ -3247,10 +3247,11 @@ def answered_timeline(events):
 
 
 def without_clock_notice(events):
-    """The events, where the annunciator playing `device` while the only device reason
-    active is clock (the low-priority notice: schedules and no time of day) counts as
-    off (round 8): that notice is not the no_data signal invariant 2 asks for, and for
-    up to notice_minutes it could hide a missing one. A device reason rising or clearing
+    """The events, where the annunciator playing `device` while the only device reasons
+    active are notices (DEVICE_NOTICES: clock, the low-priority notice of schedules and no time of
+    day; since session 60 time_changed and time_disputed, a time server's step taken or
+    refused) counts as off (round 8): a notice is not the no_data signal invariant 2 asks for,
+    and for up to notice_minutes it could hide a missing one. A device reason rising or clearing
     while device plays re-states what plays. (Seed 4205) the notice played over an alarm a
     person snoozed or acknowledged counts as that answered alarm while it stands: the
     person's choice did not end because a quieter notice took the speaker."""
@@ -3260,7 +3261,7 @@ def without_clock_notice(events):
     def effective(t, extra):
         nonlocal shown
         pattern, alarm = playing or ("off", None)
-        if alarm == "device" and reasons == {"clock"}:
+        if alarm == "device" and reasons and reasons <= set(DEVICE_NOTICES):
             pattern, alarm = answered or ("off", alarm)
         if (pattern, alarm) != shown or extra is not None:
             shown = (pattern, alarm)
@@ -3288,6 +3289,21 @@ def without_clock_notice(events):
             if playing and playing[1] == "device":
                 effective(e["t_ms"], None)
     return out
+
+
+# the `device` alarm's notices (alarms.kinds NOTICES: low, clear by themselves); the sensor's are
+# warmup_done and ending (NOTICE_REASONS, says_no_glucose)
+DEVICE_NOTICES = ("clock", "time_changed", "time_disputed")
+
+
+def device_faults(events):
+    """[t_ms] of the `device` alarm's onsets for a fault, not a notice (DEVICE_NOTICES: a notice
+    starting the alarm is its onset's reason; a fault joining a notice sounds again with its own
+    onset, alarms.engine set_condition). Before session 60 any onset was taken for the fault's
+    signal (3, 5): a clock notice, or a time server's step told, within DEVICE_AFTER_MS of an
+    exception passed for it."""
+    return [t for t, r in ((e["t_ms"], e.get("reason")) for e in events if e.get("event") == "alarm_onset"
+                           and e.get("type") == "device") if r not in DEVICE_NOTICES]
 
 
 def check_stale(events, no_data_min, end_ms, grace_ms=0):
@@ -3353,7 +3369,7 @@ def check_console(console, events, end_ms):
     The firmware's own report of an injected hang or stall (the first line naming the
     task after the fault_injected event, and more within INJECTION_EFFECT_MS of it) is
     the injection's effect."""
-    devices = [e["t_ms"] for e in events if e.get("event") == "alarm_onset" and e.get("type") == "device"]
+    devices = device_faults(events)
     injected = [(e["t_ms"], e.get("what", "").split("_")[0]) for e in events
                 if e.get("event") == "fault_injected"]
     reported = {}  # injection time -> when the firmware first reported it
@@ -4744,7 +4760,7 @@ def check_promises(w, events, end_ms, problems):
     if inj.get("task") and inj.get("error") != "hang" and inj.get("times", 1) >= 3:
         t = inj["at_s"] * 1000
         if t + DEVICE_AFTER_MS < end_ms and not resets \
-                and not any(t <= d <= t + DEVICE_AFTER_MS for d in onsets(events, "device")):
+                and not any(t <= d <= t + DEVICE_AFTER_MS for d in device_faults(events)):
             link_off = inj["task"] in ("link", "buttons") and problems  # such a task may not run
             link_off = link_off or (inj["task"] == "link" and w.get("follower"))  # a follower has none
             if not link_off:
