@@ -35,7 +35,7 @@ checked (check_world):
    tolerated (a hung annunciator is restarted within ~20 s, README).
  3 console: every exception the firmware logged (E lines naming an error type,
    "stopped checking in", a Python traceback) that is not an injected one is
-   followed by a `device` alarm within DEVICE_AFTER_MS.
+   followed by a `device` alarm within DEVICE_AFTER_MS (a fault's: not a notice's, device_faults).
  4 run: the firmware process exits 0; the hourly `heap` data stays under 64 KiB
    (on a 64-bit port only without forwarders, whose documented 64-bit figure is 80 KB, and
    without the setup page's server: round 9, heap_budget).
@@ -506,7 +506,9 @@ checked (check_world):
  broker answering again to the box connected and its states sent), MQTT_GONE_MS (110 s), MQTT_UNANSWERED_DUE_MS
  (67 min). mqtt_reachable: the broker up and unhung, the router up, the board on, for a broker by name the DNS
  answering (a move is inside the bound; (seed 4304) judged from later when a lookup held the board before, as
- 35 is: mqtt_settled_ms); mqtt_unanswered: the broker down, hung or refusing, or the router off.
+ 35 is: mqtt_settled_ms), the boot's config on the world's MQTT settings (mqtt_loaded: not a damaged copy's
+ defaults, nor another host, login or topic), not in boot 1 after an injected broken engine (engine_broken: the
+ watchdog's reset ends it, the next boot is judged); mqtt_unanswered: the broker down, hung or refusing, or the router off.
 38 glucose: from MQTT_STATE_MS into a reachable stretch, the broker's retained glucose is the box's newest
    reading of the last MQTT_PUBLISH_MS (judged when that reading came in this boot and is younger than
    READING_EXPIRE_S: an older one is not sent again, Home Assistant shows it unavailable), and
@@ -631,8 +633,9 @@ Round 27 (draw_round27, its own stream, seeds from 5901 only): in most worlds wi
  40 owes no mqtt_unreachable there (the broker answers), 38, 39 and 42 judge no such span.
 46 mqtt_auth (forward.mqtt _REFUSED_S, 600 s): a. every mqtt_auth told ends a run of the box's logins
    refused in a row (the broker's records, split at a boot) that began 600 s before it or earlier;
-   for each span, where nothing else meets the publisher: b. the box meets a refusal within
-   MQTT_AUTH_MEET_MS (8.2 min: the longest back-off and an attempt's waits) of its start; c.
+   for each span, where nothing else meets the publisher (b, d and e across a reset or a power-off,
+   since session 60): b. the box meets a refusal within MQTT_AUTH_MEET_MS (8.2 min: the longest
+   back-off and an attempt's waits) of its start, or MQTT_CONNECT_MS of a boot inside that; c.
    mqtt_auth is told within MQTT_AUTH_DUE_MS (13.4 min: 600 s, the back-off cut to end a second past
    that edge, the attempt's waits, a tick of the broker's clock, a minute) of the first refusal, and of
    the first after each boot inside the span (a boot starts the count again; since session 59);
