@@ -32,6 +32,13 @@
 # 2535: 9.9 h); until the clock is good again the box has no time of day (the
 # `device` clock notice says so).
 #
+# A boot on another transmitter's id forgets the kept activation: the box cannot confirm it
+# there, so a restart of that clock goes unseen, and a power cut erases the RTC's count of the
+# time since (chaos seed 6075: a swap to an id never met, 7.4 h without a clock, the old
+# transmitter restarted meanwhile, a 10-min power cut, its id saved back: the kept activation,
+# 9 h unconfirmed, set the clock 2 h 25 min behind for good). Going back to it gives no time
+# until a phone's save (its page sends the phone's clock) or its session with a good clock.
+#
 # A time server's one answer given to the unset clock before the transmitter's session
 # (NTP's first answer, which the power-on asks at once; a Nightscout's Date) does not throw
 # the kept activation: when the transmitter's time, which the kept activation still vouches
@@ -112,6 +119,12 @@ class TransmitterClock:
         lost = clock.lost_s()
         self._power_on_ms = 0 if lost is None else clock.ms() - lost * 1000
         self._kept = self._load()
+        if self._kept is not None and self._kept[0] != tx_id:
+            # another transmitter's: not confirmed while the box follows this one, so a
+            # restart of its clock meanwhile goes unseen, and a power cut erases the RTC's
+            # count of that time (chaos seed 6075: back on it 9 h later, 2 h 25 min behind)
+            log.info("time: the kept activation is %s's, not %s's: forgotten", self._kept[0], tx_id)
+            self._forget()
         self._agreed = None        # (clock.ms(), the wall s) when a session's time last agreed
 
     def _load(self):

@@ -345,6 +345,27 @@ def test_a_transmitter_clock_restarted_after_the_power_on_before_the_box_met_it_
         txclock.clock.lost = 0
 
 
+def test_a_box_on_another_transmitters_id_forgets_the_kept_activation_it_cannot_confirm():
+    # chaos seed 6075: A's activation kept, then B's id saved (never came) and a power cut: the
+    # box ran 7.4 h on B without a clock, A's clock restarted meanwhile (set back 2.4 h), a
+    # 10-min power cut erased the RTC's count, and A's id saved back: the kept activation
+    # (9 h unconfirmed) vouched for A's time, 2 h 25 min behind, for good
+    path = fresh("build/txclock", "n.txt")
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)                                   # kept, saved at ACTIVATION + DAY
+    with open(path) as f:
+        line = f.read()
+    _box(path, None, tx_id="8H5678")               # a boot on B's id: A's is not confirmed there
+    now = ACTIVATION + DAY + 9 * 3600
+    back = 8700
+    sets, said = _after_power_cut(path, now - ACTIVATION - back)   # back on A, its clock set back
+    assert sets == [], (sets, said)
+    # back on A without a boot on another id in between: given back as before
+    _put(path, line)
+    sets, _ = _after_power_cut(path, now - ACTIVATION)
+    assert sets == [now], sets
+
+
 def test_the_documented_bounds_in_seconds():
     # mutation testing (session 22): the tests above read the bounds from the module,
     # so a changed bound moved the test with it. These pin the documented values:
