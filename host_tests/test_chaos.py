@@ -2125,6 +2125,26 @@ def test_clock_back_not_from_a_transmitter_met_before_the_one_kept():
     assert len(v) == 1 and "8G1234" in v[0][1] and "left the clock" in v[0][1]
 
 
+def test_clock_back_not_after_a_boot_on_another_id():
+    # (seed 6075) A met with a clock, then B's id saved (B never met), a power cut, A's id saved
+    # back: the boot on B forgot A's activation (app/txclock.py: it could not be confirmed there),
+    # so A's first session gives nothing back
+    epoch = SPRING - 3600
+    w = _world(tx_id="8G1234", follower=None)
+    a_first = [_clock_reading(m * MIN, epoch) for m in (1, 6)]
+    boots = [{"event": "config_loaded", "t_ms": t, "tx_id": i} for t, i in ((0, "8G1234"), (8 * MIN, PLAN["tx_id"]),
+                                                                            (23 * MIN + 1, "8G1234"))]
+    cut = [{"event": "power_cut", "t_ms": 13 * MIN, "off_s": 600}, {"event": "reset", "t_ms": 23 * MIN}]
+    a_back = [_clock_reading(m * MIN, epoch, False) for m in (26, 31)]
+    ev = sorted([{"event": "world_clock", "t_ms": 0, "unix_s": epoch}, dict(PLAN, at_ms=8 * MIN)] + a_first
+                + boots + cut + a_back, key=lambda e: e["t_ms"])
+    assert chaos.check_clock_back(w, ev, 60 * MIN) == []
+    # without the boot on B it is judged
+    v = chaos.check_clock_back(w, [e for e in ev if e.get("tx_id") != PLAN["tx_id"] or e["event"] != "config_loaded"],
+                               60 * MIN)
+    assert len(v) == 1 and "left the clock" in v[0][1]
+
+
 def _notice_world(wall, sched=True, onset_at=None, clear_at=None, boot=0, minutes=30):
     ev = [{"event": "reset", "t_ms": boot}] if boot else []
     ev += [clock_at(boot + m * MIN, wall, None if wall is None else 0, schedule=sched) for m in range(1, minutes + 1)]

@@ -5889,7 +5889,8 @@ def _config_ids(events, w):
 def check_clock_back(w, events, end_ms):
     """19 (T2): after a power cut in a world without Wi-Fi, once a session of the SAME
     transmitter whose activation was kept (one of its readings arrived with a valid
-    clock before the cut, in a boot on its id) completes after power-on (its first
+    clock before the cut, in a boot on its id, and no boot on another id since: seed
+    6075) completes after power-on (its first
     reading arrives), the board's clock is valid and the world's time within
     CLOCK_TRUE_S, and each of its readings from then to the next cut carries unix_s
     the world's time it was taken within CLOCK_TRUE_S. events: on_old_clock's (the
@@ -5939,6 +5940,11 @@ def check_clock_back(w, events, end_ms):
         met = [(e["t_ms"], tx_id(e)) for i, e in reads if e["t_ms"] < cut and tx_id(e) == boot_id(i)
                and _valid(e.get("wall_s"))]
         kept = bool(met) and met[-1][1] == want_id and met[-1][0] > since
+        # (seed 6075) a boot on another id forgets it (app/txclock.py: it cannot be confirmed there,
+        # and a restart of its clock meanwhile would go unseen once a power cut erased the RTC's count)
+        if kept and any(events[j]["t_ms"] > met[-1][0] and x not in (None, "", want_id)
+                        for j, x in ids if j < after[0][0]):
+            kept = False
         if not kept:
             continue
         first = after[0][1]
