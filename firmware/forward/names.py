@@ -15,6 +15,7 @@
 #   lookup_due(host, port)           # would resolve() ask the DNS server now?
 #   forget_address(host, port)       # the connection failed: look again (when allowed)
 #   drop_address(host)               # look it up at the next resolve() (NTP: another pool server)
+#   shared(ip, host)                 # another name was looked up to ip (a captive portal's DNS)
 #   last_stall()                     # when a lookup last blocked the board (or None)
 #   dns_stalls()                     # did the last lookup block it (under DEFER_S ago)?
 #   pass_over(host)                  # a due lookup not made now: as if it had failed
@@ -166,6 +167,15 @@ def drop_address(host):
     allowed). NTP after a query that set nothing: a pool name gives, as a rule,
     another server (ntptime's own lookup at every query did)."""
     _addr_cache.pop(host, None)
+
+
+def shared(ip, host):
+    """Whether a name other than host was looked up to the address ip: a captive portal
+    answers every name with its own (forward.timesync: its NTP and its Date are one source)."""
+    for h, e in _addr_cache.items():
+        if h != host and e[0] == ip:
+            return True
+    return False
 
 
 def last_stall():

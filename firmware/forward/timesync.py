@@ -115,6 +115,7 @@ class TimeSync:
         self._moved_ms = None     # clock.ms() when an answer last moved the clock (or set it)
         self._date_step = None    # the step the server's last Date asked for (_seconded)
         self._refused = False     # the last NTP answer was refused as disputed (next_delay)
+        self._ntp_addr = None     # the address the last NTP query went to (_seconded)
 
     def _accept(self, unix_s, source):
         if unix_s is None or not settable(unix_s):
@@ -181,9 +182,12 @@ class TimeSync:
 
     def _seconded(self, source, step):
         """NTP's step is the one the server's last `Date` asked for (within AGREE_S): two
-        sources against a clock the transmitter may have seen run on from a wrong start."""
+        sources against a clock the transmitter may have seen run on from a wrong start. Not
+        when another name was looked up to the NTP server's address: a captive portal answers
+        every name, NTP's and the Nightscout's, with its own address and its own clock."""
         d = self._date_step
-        return source == "ntp" and d is not None and abs(step - d) <= AGREE_S
+        return source == "ntp" and d is not None and abs(step - d) <= AGREE_S \
+            and not names.shared(self._ntp_addr, self.ntp_host)
 
     def _moved_recently(self):
         return self._moved_ms is not None and clock.ms() - self._moved_ms < MOVED_S * 1000
@@ -250,7 +254,7 @@ class TimeSync:
             # the name through forward.names (its lookups under the forwarders'
             # common limit and in a pause of the sound: run()), so that ntptime,
             # which looks its host up at every query, gets an address
-            ntp.host = names.resolve(self.ntp_host, NTP_PORT)[0]
+            ntp.host = self._ntp_addr = names.resolve(self.ntp_host, NTP_PORT)[0]
         except OSError as e:
             self._log("time: NTP failed: %s" % e)
             return False

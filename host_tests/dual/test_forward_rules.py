@@ -1386,3 +1386,40 @@ def test_a_nightscout_date_that_agrees_with_a_refused_ntp_step_lets_it_in():
         return [ts.sync_ntp(), ts.sync_ntp(), ts.disputed()]
     out = _with_clock(fake, years)
     assert out == [False, False, True] and fake.set_calls == [], (out, fake.set_calls)
+
+
+def test_a_portal_that_answers_ntp_and_the_nightscout_date_alike_is_one_source():
+    # (helper-301) a hotel's captive portal answers every name with its own address and
+    # its own clock, 2 days ahead: NTP (pool.example looked up there) and the Date of a
+    # plain-http Nightscout (nightscout.lan) are the same box. The Date seconded NTP's
+    # step and the clock the transmitter vouches for moved 2 days: one wrong source
+    ahead = 2 * 86400
+    fake = FakeClock(wall=T)
+    truth = [T]
+
+    class Portal(_NtpDns):
+        def getaddrinfo(self, host, port, *a):
+            self.lookups.append((host, port))
+            return [(2, 1, 0, "", ("10.0.0.1", port))]
+
+    class PortalNtp(FakeNtp):
+        def time(self):
+            self.asked += 1
+            return truth[0] + ahead - fake.EPOCH_OFFSET
+
+    ntp = PortalNtp(None)
+    told = []
+
+    def run():
+        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=ntp,
+                      log=lambda m: None, vouched=lambda: True, notice=told.append)
+        for _ in range(4):
+            names.resolve("ns.example.org", 80)        # the uploader's lookup: the portal
+            ts.offer_date(http_date(truth[0] + ahead))
+            ts.sync_ntp()
+            fake.now_ms += 300000
+            fake.wall += 300
+            truth[0] += 300
+        return ts.disputed()
+    disputed = _ntp_with_dns(fake, Portal(fake), run)
+    assert fake.set_calls == [] and disputed and told == ["time_disputed"], (fake.set_calls, told)
