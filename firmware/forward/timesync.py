@@ -250,6 +250,7 @@ class TimeSync:
             import ntptime as ntp
             self._ntp = ntp
         ntp.timeout = 1
+        self._refused = False   # (this query's: a failed lookup asked no server)
         try:
             # the name through forward.names (its lookups under the forwarders'
             # common limit and in a pause of the sound: run()), so that ntptime,
@@ -267,7 +268,6 @@ class TimeSync:
         return ok
 
     def _ask(self, ntp):
-        self._refused = False
         try:
             t = ntp.time()  # seconds in the port's epoch
         except (OSError, IndexError, ValueError, _SHORT_ANSWER) as e:

@@ -1423,3 +1423,31 @@ def test_a_portal_that_answers_ntp_and_the_nightscout_date_alike_is_one_source()
         return ts.disputed()
     disputed = _ntp_with_dns(fake, Portal(fake), run)
     assert fake.set_calls == [] and disputed and told == ["time_disputed"], (fake.set_calls, told)
+
+
+def test_a_failed_lookup_after_a_refused_step_is_a_fast_failure_not_a_refusal():
+    # (helper-301) a refusal, then the Wi-Fi lost (the router restarting, maybe put right):
+    # the name's lookup fails at once and no server is asked, but the refusal's flag was
+    # the last query's still, so each failed lookup doubled the retry as a refusal does
+    ahead = 2 * 86400
+    fake = FakeClock(wall=T)
+    dns = _NtpDns(fake)
+
+    class Ahead(FakeNtp):
+        def time(self):
+            self.asked += 1
+            return fake.wall + ahead - fake.EPOCH_OFFSET
+
+    def run():
+        ts = TimeSync({"ntp_host": "pool.example"}, set_unix=fake.setter, ntp=Ahead(None),
+                      log=lambda m: None, vouched=lambda: True)
+        delays = []
+        for fail in (False, False, False, True, True):
+            dns.fail = fail
+            names._addr_cache.clear()
+            fake.now_ms += 400 * 1000     # (past RESOLVE_FAILED_S: the name is looked up)
+            delays.append(ts.next_delay(ts.sync_ntp(), 50))
+        return delays
+    delays = _ntp_with_dns(fake, dns, run)
+    # held, refused twice (backed off), then two failed lookups: the retry period
+    assert delays == [300, 600, 1200, 300, 300] and fake.set_calls == [], (delays, fake.set_calls)
