@@ -112,6 +112,7 @@ class TimeSync:
         self._vouched = vouched   # fn(): the transmitter vouches for the clock (app.txclock.vouches)
         self._notice = notice     # fn(reason): the `device` notice (time_changed, time_disputed)
         self._disputed = None     # the step last refused because the transmitter vouched
+        self._disputed_by = None  # the source of that step ("ntp", "server")
         self._moved_ms = None     # clock.ms() when an answer last moved the clock (or set it)
         self._date_step = None    # the step the server's last Date asked for (_seconded)
         self._refused = False     # the last NTP answer was refused as disputed (next_delay)
@@ -128,6 +129,8 @@ class TimeSync:
         if source == "server" and step is not None and abs(step) <= self.max_step_s:
             # a right answer: a wrong one held before is no longer the first of two
             self._unconfirmed.pop(source, None)
+            if self._disputed_by == "server":   # (NTP's dispute is NTP's to end)
+                self._disputed = None
             self.source = self.source or "server"
             self._one_answer = False
             return True  # already close enough: do not step the clock back and forth
@@ -157,7 +160,7 @@ class TimeSync:
                           "agrees with the box's: not taken (a phone's settings save sets the "
                           "time)" % (source, step))
                 self._tell("time_disputed")
-            self._disputed = step
+            self._disputed, self._disputed_by = step, source
             self._refused = source == "ntp"
             return False
         self._unconfirmed = {}

@@ -1451,3 +1451,46 @@ def test_a_failed_lookup_after_a_refused_step_is_a_fast_failure_not_a_refusal():
     delays = _ntp_with_dns(fake, dns, run)
     # held, refused twice (backed off), then two failed lookups: the retry period
     assert delays == [300, 600, 1200, 300, 300] and fake.set_calls == [], (delays, fake.set_calls)
+
+
+def test_a_dispute_a_servers_date_raised_ends_when_the_servers_date_agrees_again():
+    # (helper-301) NTP blocked at home: the home server's Date set the clock from unset. A
+    # day on, on a trip, a portal's Dates 2 days ahead were refused as disputed; home again,
+    # the home server's Date agrees with the box, but the dispute stayed: the screen said
+    # "time disputed" and the status page asked for a phone's save, for as long as NTP
+    # stayed blocked (an agreeing answer ends a dispute: disputed())
+    ahead = 2 * 86400
+    fake = FakeClock(wall=None)
+    told = []
+
+    def run():
+        ts = _ts(fake, vouched=lambda: True, notice=told.append)
+        ts.offer_date(http_date(T))                 # home, NTP blocked: the clock from unset
+        fake.wall = T
+        fake.now_ms += 2 * 86400 * 1000            # two days on (moved no more recently)
+        fake.wall += 2 * 86400
+        for _ in range(3):                          # the portal's Dates
+            ts.offer_date(http_date(fake.wall + ahead))
+        out = [ts.disputed()]
+        out.append(ts.offer_date(http_date(fake.wall)))   # home again: it agrees
+        out.append(ts.disputed())
+        return out
+    out = _with_clock(fake, run)
+    assert out == [True, True, False] and told == ["time_disputed"], (out, told)
+    assert fake.set_calls == [T], fake.set_calls
+    # NTP's dispute stays NTP's: a Date that agrees with the box (the transmitter set the
+    # clock) does not end it, else each refusal was told again
+    fake = FakeClock(wall=T)
+    told = []
+
+    def ntp_dispute():
+        ts = _ts(fake, FakeNtp(T + ahead - fake.EPOCH_OFFSET), vouched=lambda: True, notice=told.append)
+        ts.transmitter_set()
+        out = []
+        for _ in range(3):
+            ts.sync_ntp()
+            ts.offer_date(http_date(T))
+            out.append(ts.disputed())
+        return out
+    out = _with_clock(fake, ntp_dispute)
+    assert out == [False, True, True] and told == ["time_disputed"], (out, told)
