@@ -4833,6 +4833,26 @@ def test_a_broken_engine_ends_mqtts_judging_only_to_its_boots_end():
     assert _judge27(w, ev) == []
 
 
+# boot 1's engine broken at 30 min (simboot break_engine_at_s) and the watchdog's reset at 33 min
+# (the alarm task's 30 failures; seed 6010: broken at 45219 s, reset at 45395 s): boot 2 is whole
+BROKEN_S = 30 * 60
+WDT_RESET = [{"event": "reset", "t_ms": 33 * MIN, "cause": 3, "detail": "machine reset (cause 3)"}]
+
+
+def test_6a_judges_a_router_outage_after_a_broken_engines_reset():
+    # the router off from 60 to 240 min, readings waiting, no forwarding alarm: boot 2's outage is
+    # judged (before session 60 the break stopped 6a to the world's end); inside boot 1's broken
+    # span, or with no reset after the break, nothing is
+    w = _world(forward={"nightscout": "ok"}, inject={"wifi_down_at_s": [[3600, 4 * 3600]],
+                                                     "break_engine_at_s": BROKEN_S})
+    ev = WDT_RESET + [reading(m * MIN, 120) for m in range(35, 240, 5)]
+    v = chaos.check_router_outage(w, ev, 10 * 3600 * 1000, [])
+    assert [t for t, _ in v] == [60 * MIN + 60 * MIN + chaos.ROUTER_MARGIN_MS], v
+    assert chaos.check_router_outage(w, ev[1:], 10 * 3600 * 1000, []) == []
+    w["inject"]["break_engine_at_s"] = 90 * 60   # broken inside the outage, no reset after
+    assert chaos.check_router_outage(w, ev[1:], 10 * 3600 * 1000, []) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

@@ -3482,12 +3482,12 @@ def check_router_outage(w, events, end_ms, problems):
     """6a: the home's router off: readings that keep waiting for Nightscout raise the
     forwarding alarm within alert_after_s (1 h) of the first one (+ ROUTER_MARGIN_MS),
     as a failing server does (README: nightscout_unreachable); a reset in between
-    starts the hour again (not judged)."""
+    starts the hour again (not judged), nor is boot 1 after an injected broken engine
+    (engine_broken: an outage after the watchdog's reset is judged; before session 60 none was)."""
     if w["forward"].get("nightscout") is None or isinstance(w["config"], str) or problems \
             or "button_at_boot" in w["inject"]:
         return []
-    broken = w["inject"].get("break_engine_at_s")
-    broken_ms = end_ms if broken is None else broken * 1000
+    broken = engine_broken(w, events, end_ms)   # (to its boot's end: a later boot is judged)
     boots = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")]
     memory = onsets(events, "device", "memory")   # memory pressure pauses the forwarders
     out = []
@@ -3497,7 +3497,7 @@ def check_router_outage(w, events, end_ms, problems):
         if not waiting:
             continue
         due = waiting[0] + 60 * MIN + ROUTER_MARGIN_MS
-        if due >= min(b_ms, broken_ms) or any(a_ms - MIN <= t <= due for t in boots + memory):
+        if due >= b_ms or any(a_ms - MIN <= t <= due for t in boots + memory) or meets_broken(broken, a_ms, due):
             continue
         if not active_at(events, "forwarding", due):
             out.append((due, "router off from t=%d ms, readings waiting since t=%d ms, no forwarding "
@@ -3998,6 +3998,14 @@ def engine_broken(w, events, end_ms):
     if any(t < a for t in ends):
         return None
     return [a, min([t for t in ends if t >= a] + [end_ms])]
+
+
+def meets_broken(broken, a, b):
+    """Does [a, b] (ms) meet boot 1's broken engine, engine_broken's [x, y] (None: no such span)?
+    From the break to its boot's end no condition reaches an engine; a stretch wholly after it, in
+    a boot after the watchdog's reset, is judged as any other (before session 60 most checks took
+    the break as a stop to the world's end)."""
+    return broken is not None and a <= broken[1] and b >= broken[0]
 
 
 def mqtt_loaded(events):
