@@ -4853,6 +4853,22 @@ def test_6a_judges_a_router_outage_after_a_broken_engines_reset():
     assert chaos.check_router_outage(w, ev[1:], 10 * 3600 * 1000, []) == []
 
 
+def test_6c_judges_the_hour_of_each_boot_whose_engine_is_whole():
+    # a broker nobody answers: boot 2, after the watchdog's reset, owes mqtt_unreachable by
+    # MQTT_DUE_MS (boot 1's hour, broken inside, is not judged); and a reset at 20 min, before
+    # the break's time, leaves no engine to break (simboot breaks boot 1's): its hour is owed
+    # too. Before session 60 the break stopped the hour of a boot over its time
+    w = _world(forward={"mqtt": "down"}, inject={"break_engine_at_s": BROKEN_S})
+    v = chaos.check_mqtt_absent(w, WDT_RESET, 10 ** 8, [])
+    assert [t for t, _ in v] == [33 * MIN + chaos.MQTT_DUE_MS], v
+    assert chaos.check_mqtt_absent(w, WDT_RESET + [onset(100 * MIN, "forwarding", "mqtt_unreachable")],
+                                   10 ** 8, []) == []
+    early = [{"event": "reset", "t_ms": 20 * MIN, "cause": 2}]   # (reset_at_s: machine.reset)
+    v = chaos.check_mqtt_absent(w, early, 10 ** 8, [])
+    assert [t for t, _ in v] == [20 * MIN + chaos.MQTT_DUE_MS], v
+    assert chaos.check_mqtt_absent(w, [], 10 ** 8, []) == []   # broken to the end, no reset
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

@@ -3516,11 +3516,13 @@ def check_mqtt_absent(w, events, end_ms, problems):
     if w["forward"].get("mqtt") != "down" or isinstance(w["config"], str) or problems \
             or "button_at_boot" in w["inject"]:   # (round 17: "broker" answers; 40 judges it)
         return []
-    broken = w["inject"].get("break_engine_at_s")
-    broken_ms = end_ms if broken is None else broken * 1000
+    # boot 1's broken engine stops its hour; the boot after the watchdog's reset is judged, and
+    # a reset before the break leaves nothing broken (engine_broken: before session 60 the break
+    # stopped the hour of a later boot too)
+    broken = engine_broken(w, events, end_ms)
     boots = [0] + [e["t_ms"] for e in events if e.get("event") == "reset"]
     stops = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut")] + \
-        onsets(events, "device", "memory") + [broken_ms, end_ms]
+        onsets(events, "device", "memory") + ([broken[0]] if broken else []) + [end_ms]
     # (seed 712) a boot whose damaged config left it on the defaults runs no MQTT
     no_mqtt = [e["t_ms"] for e in events if e.get("event") == "config_loaded" and e.get("mqtt") is False]
     out = []
