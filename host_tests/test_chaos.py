@@ -4869,6 +4869,29 @@ def test_6c_judges_the_hour_of_each_boot_whose_engine_is_whole():
     assert chaos.check_mqtt_absent(w, [], 10 ** 8, []) == []   # broken to the end, no reset
 
 
+def test_5_owes_the_power_and_nightscout_alarms_in_a_boot_after_a_broken_engine():
+    # boot 2 (after the watchdog's reset at 33 min) runs a whole engine: a battery low from
+    # 60 min owes device/power by 65 min, and a Nightscout that refuses all along owes the
+    # forwarding alarm 70 min after that boot. Before session 60 the break stopped both to the
+    # world's end; inside boot 1's broken span neither is owed
+    adc = [[0, 38, 2050000], [3600, 38, 1700000]]
+    w = _world(board="m5stickc-plus2", config={"board": "m5stickc-plus2"},
+               inject={"adc_at_s": adc, "break_engine_at_s": BROKEN_S})
+    v = [x for x in chaos.check_promises(w, WDT_RESET, 300 * MIN, []) if "battery" in x[1]]
+    assert [t for t, _ in v] == [60 * MIN], v
+    told = WDT_RESET + [onset(62 * MIN, "device", "power")]
+    assert [x for x in chaos.check_promises(w, told, 300 * MIN, []) if "battery" in x[1]] == []
+    w["inject"]["adc_at_s"] = [[0, 38, 2050000], [31 * 60, 38, 1700000]]   # low inside the broken span
+    assert [x for x in chaos.check_promises(w, WDT_RESET, 300 * MIN, []) if "battery" in x[1]] == []
+    w = _world(forward={"nightscout": "badsecret"}, inject={"break_engine_at_s": BROKEN_S})
+
+    def nightscout(events):
+        return [x for x in chaos.check_promises(w, events, 10 ** 8, []) if "Nightscout" in x[1]]
+    assert [t for t, _ in nightscout(WDT_RESET)] == [33 * MIN + 70 * MIN]
+    assert nightscout(WDT_RESET + [onset(100 * MIN, "forwarding", "nightscout_unreachable")]) == []
+    assert nightscout([]) == []   # broken to the end
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

@@ -4007,7 +4007,7 @@ def meets_broken(broken, a, b):
     From the break to its boot's end no condition reaches an engine; a stretch wholly after it, in
     a boot after the watchdog's reset, is judged as any other (before session 60 most checks took
     the break as a stop to the world's end)."""
-    return broken is not None and a <= broken[1] and b >= broken[0]
+    return broken is not None and a < broken[1] and b >= broken[0]
 
 
 def mqtt_loaded(events):
@@ -4784,8 +4784,12 @@ def check_promises(w, events, end_ms, problems):
     for m in SENSOR_MODES:
         if m != "warmup":
             expect[m] = "sensor"
-    broken = inj.get("break_engine_at_s")   # from then on only the direct device fault sounds
-    broken_ms = end_ms if broken is None else broken * 1000
+    # boot 1's engine broken: from then to that boot's end only the direct device fault sounds
+    # (engine_broken); a later boot, after the watchdog's reset, is judged. The modes are not: they
+    # judge no world with a reset, and the watchdog's is one (the break without a reset after it
+    # runs to the end, as before session 60)
+    broken = engine_broken(w, events, end_ms)
+    broken_ms = end_ms if broken is None else broken[0]
     for mode, a, b in w["modes"]:
         kind = expect.get(mode)
         t0, t1 = a * 1000, min(end_ms, b * 1000, broken_ms)
@@ -4806,13 +4810,14 @@ def check_promises(w, events, end_ms, problems):
         t_ms = t * 1000
         until = adc[i + 1][0] * 1000 if i + 1 < len(adc) else end_ms
         if uv < 1775000 and until - t_ms > 5 * MIN and w["board"] == "m5stickc-plus2" and not problems \
-                and board_known and not factory and t_ms + 5 * MIN < broken_ms:   # (seed 488) a broken
-            # engine takes no condition: its own device fault sounds instead   # an unknown board name, or a factory reset (config
-            # wiped): the box runs on the fallback board, which has no battery
+                and board_known and not factory and not meets_broken(broken, t_ms, t_ms + 5 * MIN):
+            # (seed 488) a broken engine takes no condition: its own device fault sounds instead;
+            # an unknown board name, or a factory reset (config wiped): the box runs on the
+            # fallback board, which has no battery
             # (seed 1288, round 12) a battery that runs low while the board has no power is first read
             # at the power-on: the 5 min count from there
             t_from = next((on for cut, on in power_offs(events) if cut <= t_ms < on), t_ms)
-            if t_from + 5 * MIN < until and t_from + 5 * MIN < broken_ms and \
+            if t_from + 5 * MIN < until and not meets_broken(broken, t_from, t_from + 5 * MIN) and \
                     not any(t_from <= d <= t_from + 5 * MIN for d in onsets(events, "device", "power")):
                 out.append((t_ms, "battery at %.2f V, no device/power alarm within 5 min%s" % (
                     2 * uv / 1e6, "" if t_from == t_ms else " of the power-on at t=%d ms" % t_from)))
@@ -4830,12 +4835,12 @@ def check_promises(w, events, end_ms, problems):
         if first is None or any(t < boot for t in readings):
             return boot + 70 * MIN
         return max(boot + 70 * MIN, first + NS_ALERT_DUE_MS)
-    due = ns_due(0)
+    due, boot = ns_due(0), 0
     for r in sorted(resets):
         if r < due:
-            due = ns_due(r)
+            due, boot = ns_due(r), r
     if ns and ns != "ok" and not isinstance(w["config"], str) and end_ms > due + 10 * MIN \
-            and not factory and due < broken_ms:
+            and not factory and not meets_broken(broken, boot, due):
         if not any(t <= due for t in onsets(events, "forwarding")) and not problems:
             out.append((due, "Nightscout %s all along, no forwarding alarm within 70 min of a boot" % ns))
     if ns == "ok" and w.get("_ns_entries") == 0 and glucose_readings(events) and not problems:
