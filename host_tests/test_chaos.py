@@ -4892,6 +4892,24 @@ def test_5_owes_the_power_and_nightscout_alarms_in_a_boot_after_a_broken_engine(
     assert nightscout([]) == []   # broken to the end
 
 
+def test_20_judges_the_clock_notice_in_a_boot_after_a_broken_engine():
+    # schedules and no clock: boot 2, from the watchdog's reset at 33 min, owes the device notice
+    # CLOCK_WAIT_MS after it (16 min: the first sample past the wait). Before session 60 nothing
+    # after the break (30 min) was judged; boot 1's samples inside the broken span are not
+    w = _world(inject={"break_engine_at_s": BROKEN_S})
+    boot2 = _notice_world(None, boot=33 * MIN, minutes=40)
+    boot2[0] = dict(WDT_RESET[0])
+    v = chaos.check_clock_notice(w, boot2, 90 * MIN)
+    assert v and "no device notice" in v[0][1] and v[0][0] == 49 * MIN, v
+    told = sorted(boot2 + [onset(48 * MIN + 5000, "device", "clock")], key=lambda e: e["t_ms"])
+    assert chaos.check_clock_notice(w, told, 90 * MIN) == []
+    # boot 1 with its notice up at 15 min; its samples from the break on owe nothing
+    boot1 = [x for x in _notice_world(None, onset_at=15 * MIN + 5000, minutes=32)]
+    boot1 += [{"event": "alarm_clear", "t_ms": 31 * MIN, "type": "device", "reason": "clock"}]
+    ev = sorted(boot1, key=lambda e: e["t_ms"]) + told
+    assert chaos.check_clock_notice(w, ev, 90 * MIN) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

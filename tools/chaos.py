@@ -5988,11 +5988,13 @@ def check_clock_notice(w, events, end_ms, notice_min=30):
     not up: no device alarm whose reason is clock.
     An onset for clock is never before the wait nor in a boot without schedules. Not
     judged: a press that cleared it (a notice clears at a press, and stays cleared that
-    boot), a broken engine, an injected fault of the alarm task."""
+    boot), boot 1 from an injected broken engine to its end (engine_broken: the boot after the
+    watchdog's reset is judged; before session 60 nothing after the break was), an injected
+    fault of the alarm task."""
     presses = [(t * 1000, (t + hold) * 1000 + 2000) for t, hold in w["inject"].get("button_held") or ()]
     inj = w["inject"]
-    broken = inj.get("break_engine_at_s")
-    stop = min(end_ms, broken * 1000 if broken is not None else end_ms)
+    broken = engine_broken(w, events, end_ms)
+    stop = end_ms
     if inj.get("task") == "alarms":
         stop = min(stop, inj["at_s"] * 1000)
     boot, reason, answered, prev, sched = 0, None, False, None, None
@@ -6001,6 +6003,8 @@ def check_clock_notice(w, events, end_ms, notice_min=30):
         ev, t = e.get("event"), e["t_ms"]
         if t >= stop:
             break
+        if broken and broken[0] <= t < broken[1]:
+            continue   # (its end's reset starts the next boot below)
         if ev in ("reset", "power_cut"):
             boot, reason, answered, prev, sched = t, None, False, None, None
         elif ev == "alarm_onset" and e.get("type") == "device":
