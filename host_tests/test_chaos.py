@@ -4910,6 +4910,24 @@ def test_20_judges_the_clock_notice_in_a_boot_after_a_broken_engine():
     assert chaos.check_clock_notice(w, ev, 90 * MIN) == []
 
 
+def test_36_judges_a_boot_after_a_broken_engine_and_not_the_broken_one():
+    # readings waiting from 40 min (the last delivery at 36 min, after the watchdog's reset at 33):
+    # boot 2 owes the forwarding alarm by NS_ALERT_DUE_MS (before session 60 the break at 30 min
+    # stopped 36 to the world's end); a delivery inside boot 1's broken span owes no clear (its
+    # engine takes none: the old checker failed it)
+    end = 4 * 60 * MIN
+    w = _w15(silent=[[0, 4 * 3600]])
+    w["inject"]["break_engine_at_s"] = BROKEN_S
+    ev = sorted(WDT_RESET + [_dated15(m * MIN) for m in range(5, 240, 5)] + [_ns_post(36 * MIN)],
+                key=lambda e: e["t_ms"])
+    v = chaos.check_dns_alarm(w, ev, end, [])
+    assert [t for t, _ in v] == [40 * MIN + chaos.NS_ALERT_DUE_MS], v
+    raised = onset(100 * MIN, "forwarding", "nightscout_unreachable")
+    assert chaos.check_dns_alarm(w, sorted(ev + [raised], key=lambda e: e["t_ms"]), end, []) == []
+    up = [onset(20 * MIN, "forwarding", "nightscout_unreachable"), _ns_post(31 * MIN)]   # boot 1, stuck
+    assert chaos.check_dns_alarm(w, sorted(ev + up + [raised], key=lambda e: e["t_ms"]), end, []) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

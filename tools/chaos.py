@@ -3729,10 +3729,12 @@ def check_dns_alarm(w, events, end_ms, problems):
     """36 (round 15): a working Nightscout the box cannot reach by its name (no address while the DNS
     misbehaves, or the old one after a move) with readings waiting: the forwarding alarm is up by
     NS_ALERT_DUE_MS after the first reading left waiting (nightscout.py: alert_after_s with readings
-    waiting); and nightscout_unreachable no longer stands NS_CLEAR_MS after a delivery."""
+    waiting); and nightscout_unreachable no longer stands NS_CLEAR_MS after a delivery. Neither is
+    judged in boot 1 from an injected broken engine to its end (engine_broken: no condition reaches
+    it, raised or cleared; a boot after the watchdog's reset is judged, before session 60 none was)."""
     if not _ns_judged15(w, problems):
         return []
-    broken = w["inject"].get("break_engine_at_s")
+    broken = engine_broken(w, events, end_ms)
     dated = [e["t_ms"] for e in events if e.get("event") == "reading" and e.get("sgv") is not None
              and e.get("unix_s") is not None]
     ok = ns_deliveries(events)
@@ -3743,7 +3745,7 @@ def check_dns_alarm(w, events, end_ms, problems):
     for r in starts:
         due = r + NS_ALERT_DUE_MS
         if due > end_ms or any(r <= t <= due for t in ok) or any(a < due and b > r for a, b in pauses) \
-                or (broken is not None and broken * 1000 <= due):
+                or meets_broken(broken, r, due):
             continue
         if not active_at(events, "forwarding", due):
             out.append((due, "readings waiting since t=%d ms, none delivered, no forwarding alarm at t=%d ms"
@@ -3752,6 +3754,7 @@ def check_dns_alarm(w, events, end_ms, problems):
         # judged only while nightscout_unreachable is the alarm's one reason: the events do not tell
         # when one of several ends
         if "nightscout_unreachable" in _forwarding_reasons(events, t - 1) and t + NS_CLEAR_MS <= end_ms \
+                and not meets_broken(broken, t, t + NS_CLEAR_MS) \
                 and _forwarding_reasons(events, t + NS_CLEAR_MS) == {"nightscout_unreachable"}:
             out.append((t + NS_CLEAR_MS, "nightscout_unreachable still up at t=%d ms after a delivery at t=%d ms"
                                          % (t + NS_CLEAR_MS, t)))
