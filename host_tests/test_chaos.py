@@ -4928,6 +4928,21 @@ def test_36_judges_a_boot_after_a_broken_engine_and_not_the_broken_one():
     assert chaos.check_dns_alarm(w, sorted(ev + up + [raised], key=lambda e: e["t_ms"]), end, []) == []
 
 
+def test_9_judges_a_silent_leader_in_a_boot_after_a_broken_engine():
+    # the leader silent from 20 to 200 min: the boot after the watchdog's reset (33 min) counts
+    # silent_min and its polls from its start and owes link or no_data (before session 60 the break
+    # at 30 min stopped 9 to the world's end); a count due inside boot 1's broken span is not judged
+    w = _follower_world(silent=[[20 * 60, 200 * 60]])
+    w["inject"]["break_engine_at_s"] = BROKEN_S
+    f = w["follower"]
+    due = 33 * MIN + (f["silent_min"] * 60 + 2 * f["poll_s"]) * 1000 + 2 * chaos.FOLLOW_TIMEOUT_MS + chaos.REACT_MS
+    v = chaos.check_follower_silent(w, WDT_RESET, 300 * MIN)
+    assert [t for t, _ in v] == [due], v
+    assert chaos.check_follower_silent(w, WDT_RESET + [onset(due - 1000, "no_data")], 300 * MIN) == []
+    w["follower"]["silent"] = [[20 * 60, 60 * 60]]   # due in the broken span (no reset after it): not judged
+    assert chaos.check_follower_silent(w, [], 300 * MIN) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

@@ -4978,11 +4978,12 @@ def check_follower_silent(w, events, end_ms, no_data_min=None):
     it silent) + REACT_MS, when the span lasts that long. A gated follower (session 55)
     hears a reachable leader by its alarm reports: without readings it is not silent, and
     its outage is told by no_data (no_data_minutes + its grace, a poll, the requests), so
-    there the later of the two bounds."""
+    there the later of the two bounds. Not judged in boot 1 from an injected broken engine to its
+    end (engine_broken: a boot after the watchdog's reset restarts the count, and is judged; before
+    session 60 nothing after the break was)."""
     f = w["follower"]
     boots = [e["t_ms"] for e in events if e.get("event") == "reset"]
-    broken = w["inject"].get("break_engine_at_s")
-    stop_ms = min(end_ms, end_ms if broken is None else broken * 1000)
+    broken = engine_broken(w, events, end_ms)
     # (seed 768) the follower counts silent_min from the ARRIVAL of its last fresh entry
     # (follower.fresh_at), which the poll after the span's start may still bring: up to
     # poll_s + a request later; then the poll that finds it silent, another poll_s + a request
@@ -4992,10 +4993,11 @@ def check_follower_silent(w, events, end_ms, no_data_min=None):
                     + 2 * (FOLLOW_TIMEOUT_MS + ALARMS_TIMEOUT_MS) + REACT_MS)
     out = []
     for a, b in _merge([list(x) for x in f["silent"]] + leader_unreachable(w)):
-        a_ms, b_ms = a * 1000, min(b * 1000, stop_ms)
+        a_ms, b_ms = a * 1000, min(b * 1000, end_ms)
         start = max([a_ms] + [t for t in boots if a_ms <= t < b_ms])
         due = start + after
-        if due >= b_ms or any(c <= due and on + POWER_ON_MS >= start for c, on in power_offs(events)):
+        if due >= b_ms or any(c <= due and on + POWER_ON_MS >= start for c, on in power_offs(events)) \
+                or meets_broken(broken, start, due):
             continue
         # (seed 824) both kinds are restored from RTC memory across a plain reset: kept_at
         if not (kept_at(events, "link", due) or kept_at(events, "no_data", due)):
