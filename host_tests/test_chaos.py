@@ -4943,6 +4943,21 @@ def test_9_judges_a_silent_leader_in_a_boot_after_a_broken_engine():
     assert chaos.check_follower_silent(w, [], 300 * MIN) == []
 
 
+def test_10_judges_a_power_on_after_a_broken_engine():
+    # boot 1's engine broken at 30 min; the power cut at 35 min ends that boot (or the watchdog's
+    # reset at 33 did): the power-on at 40 min, in an urgent low, owes the high sound by the
+    # acquisition bound (before session 60 the break stopped 10 to the world's end)
+    values = _low_trace(6, 20)
+    w = _world(inject={"break_engine_at_s": BROKEN_S})
+    s = {"urgent_low": 55}
+    cut = [{"event": "power_cut", "t_ms": 35 * MIN, "off_s": 300}, {"event": "reset", "t_ms": 40 * MIN, "cause": 1}]
+    due = 46 * MIN + chaos.ADV_JITTER_MS + chaos.SESSION_MS + chaos.REACT_MS
+    assert [t for t, _ in chaos.check_power_on_low(w, cut, s, 200 * MIN, [], values)] == [due]
+    assert len(chaos.check_power_on_low(w, WDT_RESET + cut, s, 200 * MIN, [], values)) == 1
+    assert chaos.check_power_on_low(w, cut + [sound(due - 1000, "high", "urgent_low")], s, 200 * MIN, [],
+                                    values) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

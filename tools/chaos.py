@@ -5296,15 +5296,16 @@ def check_power_on_low(w, events, s, end_ms, problems, values=None):
     power-on to that wake-up is below urgent_low (the readings the box must get, judged
     from the trace: invariant 1 only sees readings the box did get). One window more
     when the radio drops windows (miss, cut...: at most 20 % each). Not judged: broken
-    configs, factory resets, followers, a broken engine, the transmitter silent or in a
-    mode, a press or reset in between."""
+    configs, factory resets, followers, boot 1 from an injected broken engine to its end
+    (engine_broken: a power-on after it, its boot's engine whole, is judged; before session 60
+    none was), the transmitter silent or in a mode, a press or reset in between."""
     if problems or "button_at_boot" in w["inject"] or w.get("follower"):
         return []
     if values is None:
         values = world_values(w)
     spans = [(a * 1000, b * 1000) for a, b in w["silent"] + ([w["absence"]] if w.get("absence") else [])]
     spans += [(a * 1000, b * 1000) for _, a, b in w["modes"]]
-    broken = w["inject"].get("break_engine_at_s")
+    broken = engine_broken(w, events, end_ms)
     extra = 1 if any(r > 0 for n, r in w["radio"].items() if n not in CLEAN_RADIO) else 0
     tl = sound_timeline(events)
     others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "alarm_snooze", "alarm_ack")]
@@ -5320,7 +5321,7 @@ def check_power_on_low(w, events, s, end_ms, problems, values=None):
         k = max(0, -(-(scan - br.FIRST_WINDOW_MS) // br.WINDOW_MS))   # first wake-up after the scan starts
         wake = br.FIRST_WINDOW_MS + (k + 1 + extra) * br.WINDOW_MS
         due = wake + ADV_JITTER_MS + SESSION_MS + REACT_MS
-        if due > end_ms or (broken is not None and broken * 1000 <= due) or _covered(on, due, spans):
+        if due > end_ms or meets_broken(broken, on, due) or _covered(on, due, spans):
             continue
         if any(on < t <= due for t in others):
             continue
