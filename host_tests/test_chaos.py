@@ -4958,6 +4958,21 @@ def test_10_judges_a_power_on_after_a_broken_engine():
                                     values) == []
 
 
+def test_15_judges_a_swap_whose_boot_comes_after_a_broken_engine():
+    # boot 1's engine broken at 30 min, the watchdog's reset at 33: the swap's boot at 100 min
+    # runs a whole engine and owes a live reading of the new transmitter by its bound (before
+    # session 60 the break stopped 15 to the world's end)
+    values = [120] * 400
+    w = _swap_world()
+    w["inject"]["break_engine_at_s"] = BROKEN_S
+    boot = [PLAN, {"event": "config_loaded", "t_ms": 0, "tx_id": "8OLD01"}] + WDT_RESET + _swap_boot(100 * MIN)
+    due = 102 * MIN + 5 * MIN + chaos.ADV_JITTER_MS + chaos.SESSION_MS + chaos.REACT_MS
+    v = chaos.check_swap(w, boot + [new_reading(due + 1000, 120, due - 60000)], {}, 300 * MIN, [], values)
+    assert len(v) == 1 and "no live reading of the new transmitter" in v[0][1], v
+    assert chaos.check_swap(w, boot + [new_reading(102 * MIN + 3000, 120, 102 * MIN)], {}, 300 * MIN, [],
+                            values) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

@@ -5583,8 +5583,10 @@ def check_swap(w, events, s, end_ms, problems, values=None):
     point, found at the first wake-up 95 % or more), and the wake-up after it is the
     margin; (c) every reading of it with a wall time is dated by the board's clock at its
     arrival minus its age (not the old transmitter's clock: that is days off), within
-    SWAP_WALL_S. Not judged: broken configs, factory resets, a broken engine before
-    the bound, another reset or power cut between the boot and the bound.
+    SWAP_WALL_S. Not judged: broken configs, factory resets, boot 1's injected broken engine
+    from its break to its boot's end over the bound (engine_broken: a boot on the new id after
+    the watchdog's reset is judged; before session 60 none after the break was), another reset or
+    power cut between the boot and the bound.
     (Seed 1022, round 9: a box beside Wi-Fi that has scanned blind for longer than
     ACQUIRE_HARD_MS when the new transmitter first wakes scans at 12.5 %: a 1-s or 2-s
     advertiser then takes up to SLOW_ACQUIRE_MS, as the README says; that is the bound.)"""
@@ -5604,7 +5606,7 @@ def check_swap(w, events, s, end_ms, problems, values=None):
                                    "the new id %s" % (e["dex_s"], plan["tx_id"])))
             break
     boots = _boots_on(events, plan["tx_id"])
-    broken = w["inject"].get("break_engine_at_s")
+    broken = engine_broken(w, events, end_ms)
     if boots and not spec.get("never"):   # (round 10) never: nothing to read, 16 judges the alarm
         b = boots[0][1]
         warm_end = plan["at_ms"] + int(spec.get("warmup_s") or 0) * 1000
@@ -5613,7 +5615,7 @@ def check_swap(w, events, s, end_ms, problems, values=None):
             first = cands[0]
             due = live_due(w, b, first)
             others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged")]
-            skip = due > end_ms or (broken is not None and broken * 1000 <= due) or any(b < t <= due for t in others)
+            skip = due > end_ms or meets_broken(broken, b, due) or any(b < t <= due for t in others)
             got = [e["t_ms"] for e in events if e.get("event") == "reading" and is_new_tx(e)
                    and e.get("sgv") is not None and e.get("source") == "live" and e["t_ms"] <= due]
             if not skip and not got:
