@@ -4973,6 +4973,21 @@ def test_15_judges_a_swap_whose_boot_comes_after_a_broken_engine():
                             values) == []
 
 
+def test_16_judges_no_glucose_in_a_boot_after_a_broken_engine():
+    # the swap's boot at 100 min, after the watchdog's reset that ended boot 1's broken engine
+    # (33 min): no glucose of the new transmitter until 250 min and no alarm says so (before
+    # session 60 the break at 30 min stopped 16 to the world's end)
+    s = {"no_data_minutes": 20}
+    w = _swap_world()
+    w["inject"]["break_engine_at_s"] = BROKEN_S
+    base = [PLAN] + WDT_RESET + _swap_boot(100 * MIN)
+    first_glucose = new_reading(250 * MIN, 120, 248 * MIN)
+    v = chaos.check_no_glucose(w, base + [first_glucose], s, 300 * MIN, [])
+    assert len(v) == 1 and "no sensor/no_data/link" in v[0][1], v
+    told = base + [onset(120 * MIN, "no_data"), first_glucose]
+    assert chaos.check_no_glucose(w, told, s, 300 * MIN, []) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

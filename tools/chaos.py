@@ -5683,13 +5683,13 @@ def check_no_glucose(w, events, s, end_ms, problems):
     + REACT_MS (or that long after a silent span covering its start; after a silence the
     box may have met only at the slow blind scan's pace, slow_after_silence, 15's slow bound,
     `link` or `no_data` count until then). A reset or power cut
-    excuses what _grace says. Not judged: broken configs, factory resets, followers, a
-    broken engine (from then). `sensor` counts only while its reason is not a notice
+    excuses what _grace says. Not judged: broken configs, factory resets, followers, boot 1
+    from an injected broken engine to its end (engine_broken: the boot after the watchdog's reset
+    is judged; before session 60 nothing after the break was). `sensor` counts only while its reason is not a notice
     (says_no_glucose: the 30-min `ending` notice is no statement that glucose is missing)."""
     if problems or "button_at_boot" in w["inject"] or w.get("follower"):
         return []
-    broken = w["inject"].get("break_engine_at_s")
-    stop_ms = end_ms if broken is None else min(end_ms, broken * 1000)
+    broken = engine_broken(w, events, end_ms)
     grace = _grace(events, s["no_data_minutes"])
     settle = (1 + _radio_extra(w)) * br.WINDOW_MS + ADV_JITTER_MS + SESSION_MS + REACT_MS
     silent = [(a * 1000, b * 1000) for a, b in w["silent"] + ([w["absence"]] if w.get("absence") else [])]
@@ -5710,8 +5710,8 @@ def check_no_glucose(w, events, s, end_ms, problems):
             any(since <= cut <= t for cut, _ in state_lost(events))
 
     def judge(a, b, kinds, what):
-        for t in _quiet_points(a, min(b, stop_ms)):
-            if any(g0 <= t <= g1 for g0, g1 in grace):
+        for t in _quiet_points(a, min(b, end_ms)):
+            if any(g0 <= t <= g1 for g0, g1 in grace) or meets_broken(broken, t, t):
                 continue
             if not any(says_no_glucose(events, k, t) for k in (NO_GLUCOSE_KINDS if blind(t) or deaf(t, a - settle)
                                                                else kinds)):
