@@ -4988,6 +4988,20 @@ def test_16_judges_no_glucose_in_a_boot_after_a_broken_engine():
     assert chaos.check_no_glucose(w, told, s, 300 * MIN, []) == []
 
 
+def test_28_judges_a_second_swap_after_a_broken_engine():
+    # boot 1's engine broken at 30 min, the watchdog's reset at 33: the second swap's switch at
+    # 305 min owes, without the third's glucose, an alarm saying so (before session 60 the break
+    # stopped 28's (b) and (c) to the world's end)
+    s = {"no_data_minutes": 20}
+    w = _two_swaps_world()
+    w["inject"]["break_engine_at_s"] = BROKEN_S
+    ev = chaos.on_old_clock(sorted(_two_swaps_events(after=[]) + WDT_RESET, key=lambda e: e["t_ms"]))
+    v = chaos.check_two_swaps(w, ev, s, 400 * MIN, [], [120] * 400)
+    assert any("alarm active" in t for _, t in v), v
+    ok = chaos.on_old_clock(sorted(_two_swaps_events() + WDT_RESET, key=lambda e: e["t_ms"]))
+    assert chaos.check_two_swaps(w, ok, s, 400 * MIN, [], [120] * 400) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

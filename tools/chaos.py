@@ -6531,7 +6531,9 @@ def check_two_swaps(w, events, s, end_ms, problems, values=None):
     glucose reading, `sensor`, `no_data` or `link` active (16), and `sensor` through a third's
     warm-up; (d) its windows from b2 on are delivered as 7 owes them; (e) its readings with a wall
     time are dated by the board's clock at arrival (15's SWAP_WALL_S). Not judged: broken configs,
-    factory resets, a broken engine (from then), a reset or power cut before (b)'s bound."""
+    factory resets, boot 1 from an injected broken engine to its end (engine_broken: a boot after
+    the watchdog's reset is judged; before session 60 nothing after the break was), a reset or
+    power cut before (b)'s bound."""
     plan2 = swap2_plan(events)
     plan = swap_plan(events)
     if plan2 is None or plan is None or problems or "button_at_boot" in w["inject"]:
@@ -6561,8 +6563,7 @@ def check_two_swaps(w, events, s, end_ms, problems, values=None):
     tag = None if back else "third"
     mine = [e for e in events if e.get("event") == "reading" and e.get("sgv") is not None and e.get("tx") == tag
             and e["t_ms"] >= b2]
-    broken = w["inject"].get("break_engine_at_s")
-    stop_ms = end_ms if broken is None else min(end_ms, broken * 1000)
+    broken = engine_broken(w, events, end_ms)
     warm = 0 if back else int(spec.get("warmup_s") or 0) * 1000
     if back:
         wins = [(t, g) for t, g in br.windows(values, w["start"], end_ms) if t >= b2]
@@ -6574,7 +6575,7 @@ def check_two_swaps(w, events, s, end_ms, problems, values=None):
         first = cands[0]
         due = live_due(w, b2, first)
         others = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged")]
-        skip = due > stop_ms or any(b2 < t <= due for t in others)
+        skip = due > end_ms or meets_broken(broken, b2, due) or any(b2 < t <= due for t in others)
         got = [e["t_ms"] for e in mine if e.get("source") == "live" and e["t_ms"] <= due]
         if not skip and not got:
             out.append((due, "no live reading of %s (%s) by t=%d ms: the box runs on its id from t=%d ms, its "
@@ -6592,8 +6593,8 @@ def check_two_swaps(w, events, s, end_ms, problems, values=None):
             # 2-s adverts took 24 min to meet (the slow pace README "Known gaps" gives)
             spans.append((live_due(w, b2, firstw), plan2["at_ms"] + warm, ("sensor",), "the third's warm-up"))
     for a, b, kinds, what in spans:
-        for t in _quiet_points(a, min(b, stop_ms)):
-            if any(g0 <= t <= g1 for g0, g1 in grace):
+        for t in _quiet_points(a, min(b, end_ms)):
+            if any(g0 <= t <= g1 for g0, g1 in grace) or meets_broken(broken, t, t):
                 continue
             if not any(says_no_glucose(events, k, t) for k in kinds):
                 out.append((t, "second swap (%s), %s: no %s alarm active at t=%d ms" % (
