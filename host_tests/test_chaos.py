@@ -5002,6 +5002,18 @@ def test_28_judges_a_second_swap_after_a_broken_engine():
     assert chaos.check_two_swaps(w, ok, s, 400 * MIN, [], [120] * 400) == []
 
 
+def test_26_excuses_only_the_watchdog_reset_that_ends_a_broken_engine():
+    # the watchdog's reset at 33 min ends boot 1's broken engine (30 min): excused; another at
+    # 200 min, in a boot whose engine is whole, is not (before session 60 the break excused
+    # every watchdog reset of the world), nor one when a reset came before the break's time
+    w = _world(inject={"break_engine_at_s": BROKEN_S})
+    assert chaos.check_ticks(w, WDT_RESET, 300 * MIN) == []
+    again = WDT_RESET + [dict(WDT_RESET[0], t_ms=200 * MIN)]
+    assert [t for t, _ in chaos.check_ticks(w, again, 300 * MIN)] == [200 * MIN]
+    first = [{"event": "reset", "t_ms": 20 * MIN, "cause": 2}, dict(WDT_RESET[0], t_ms=40 * MIN)]
+    assert [t for t, _ in chaos.check_ticks(w, first, 300 * MIN)] == [40 * MIN]
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)
