@@ -5014,6 +5014,21 @@ def test_26_excuses_only_the_watchdog_reset_that_ends_a_broken_engine():
     assert [t for t, _ in chaos.check_ticks(w, first, 300 * MIN)] == [40 * MIN]
 
 
+def test_27_judges_a_press_after_a_broken_engines_reset():
+    # a short press at 60 min while urgent_low sounds in boot 2 (after the watchdog's reset at 33
+    # min) owes its snooze (before session 60 the break at 30 min stopped 27 to the world's end);
+    # one inside boot 1's broken span (31 min, the device fault sounding directly) owes nothing
+    loud = WDT_RESET + [sound(34 * MIN, "off"), sound(50 * MIN, "high", "urgent_low"),
+                        {"event": "sim_end", "t_ms": 90 * MIN}]
+    w = _pressed([3600, 0.2], break_engine_at_s=BROKEN_S)
+    v = chaos.check_presses(w, loud, "")
+    assert len(v) == 1 and "a short press at t=3600000 ms" in v[0][1], v
+    snooze = {"event": "alarm_snooze", "t_ms": 60 * MIN + 240, "type": "urgent_low"}
+    assert chaos.check_presses(w, sorted(loud + [snooze], key=lambda e: e["t_ms"]), "") == []
+    fault = [sound(30 * MIN + 5000, "high", "device")] + loud
+    assert chaos.check_presses(_pressed([31 * 60, 0.2], break_engine_at_s=BROKEN_S), fault, "") == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

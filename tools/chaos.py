@@ -6411,7 +6411,9 @@ def check_presses(w, events, console):
     (short or long) that a blocking call (board_block) hid but for less than the debounce (a block
     over the gesture's decision delays its answer by as much), the later presses of a
     gesture (the 2nd and 3rd of a test gesture answer nothing), from an injected failure of the
-    buttons, alarm or annunciator task, an annunciator stall or a broken engine on. (b) No
+    buttons, alarm or annunciator task or an annunciator stall on, nor in boot 1 from an injected
+    broken engine to its end (engine_broken: a press after the watchdog's reset is judged; before
+    session 60 none after the break was). (b) No
     factory reset without a press held at power-on (button_at_boot). Not a press either: one
     made while the button is still held from power-on (button_at_boot)."""
     if w.get("presses") is None:
@@ -6421,7 +6423,8 @@ def check_presses(w, events, console):
     if "button_at_boot" not in inj and "factory reset" in console:
         line = next(x for x in console.splitlines() if "factory reset" in x)
         out.append((None, "factory reset without a press at power-on: " + line.strip()[:160]))
-    stop = [inj[k] * 1000 for k in ("stall_annunciator_at_s", "break_engine_at_s") if inj.get(k) is not None]
+    stop = [inj[k] * 1000 for k in ("stall_annunciator_at_s",) if inj.get(k) is not None]
+    broken = engine_broken(w, events, max([e["t_ms"] for e in events] or [0]) + 1)
     if inj.get("task") in ("buttons", "alarms", "annunciator"):
         stop.append(inj["at_s"] * 1000)
     stop_ms = min(stop or [10 ** 15])
@@ -6460,7 +6463,7 @@ def check_presses(w, events, console):
             continue
         if down_until_ms is not None and t < down_until_ms:
             continue
-        if not first or t >= stop_ms:
+        if not first or t >= stop_ms or meets_broken(broken, t, t + int(hold * 1000) + DEBOUNCE_MS + ANSWER_MS):
             continue
         if hold < SHORT_PRESS_S:
             until, due, what = prev_up, prev_up + DEBOUNCE_MS, "short"
