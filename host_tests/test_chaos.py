@@ -5029,6 +5029,19 @@ def test_27_judges_a_press_after_a_broken_engines_reset():
     assert chaos.check_presses(_pressed([31 * 60, 0.2], break_engine_at_s=BROKEN_S), fault, "") == []
 
 
+def test_31_judges_the_horizon_in_a_boot_after_a_broken_engine():
+    # boot 1's engine broken at 1 min, the watchdog's reset at 4 (ULS_STOP_MS before 65 min): the
+    # box on the day's horizon past the night's edge (60 min) is judged at 65 min (before session
+    # 60 the break stopped 31 to the world's end); with the break at 64 min, no reset after it, not
+    w = _world(uls12={"edge_s": 0}, inject={"break_engine_at_s": 60})
+    day, s = _uls_events(660, run_start=800)
+    ev = sorted(day + [dict(WDT_RESET[0], t_ms=4 * MIN)], key=lambda e: e["t_ms"])
+    v = chaos.check_uls_horizon(w, ev, s, 150 * MIN, [])
+    assert v and "raises urgent_low_soon" in v[0][1] and v[0][0] == 65 * MIN + 2000, v
+    w["inject"]["break_engine_at_s"] = 64 * 60
+    assert chaos.check_uls_horizon(w, day, s, 150 * MIN, []) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

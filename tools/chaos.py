@@ -6874,8 +6874,9 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     press on that covered it: the event's until_s, on the firmware's clock since its boot), and at its end, when the last fresh reading still raises it under the
     horizon in force then, an urgent_low_soon re-raise (or urgent_low) by the end + REACT_MS. Not judged:
     readings within EDGE_MARGIN_MS of a change, or ULS_STOP_MS after a reset, power cut, damaged RTC
-    memory or config save (or REACT_MS before one), a broken engine, readings arriving with another
-    within 2 s (b)."""
+    memory or config save (or REACT_MS before one), boot 1 from an injected broken engine to its end
+    (engine_broken: its watchdog's reset is a reset, after which the next boot is judged; before
+    session 60 nothing after the break was), readings arriving with another within 2 s (b)."""
     if problems or not (w.get("uls12") or (w.get("fall13") or {}).get("night")) or "button_at_boot" in w["inject"] \
             or w.get("follower"):
         return []
@@ -6886,8 +6887,7 @@ def check_uls_horizon(w, events, s, end_ms, problems):
     _, predict = _uls_engine()
     stale_ms = s["stale_minutes"] * MIN
     stops = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged", "config_save")]
-    broken = w["inject"].get("break_engine_at_s")
-    end_judge = end_ms if broken is None else min(end_ms, broken * 1000)
+    broken = engine_broken(w, events, end_ms)
 
     def mod_at(t):
         return _minute_of_day_at(clocks, t)
@@ -6909,7 +6909,8 @@ def check_uls_horizon(w, events, s, end_ms, problems):
         return any(abs(t - x) <= EDGE_MARGIN_MS for x in edges)
 
     def quiet(t):   # nothing that restarts the box's filter or settings near t
-        return t + REACT_MS <= end_judge and not any(t - ULS_STOP_MS <= x <= t + REACT_MS for x in stops)
+        return t + REACT_MS <= end_ms and not any(t - ULS_STOP_MS <= x <= t + REACT_MS for x in stops) \
+            and not meets_broken(broken, t, t + REACT_MS)
 
     def active(kind, t):   # restored after a plain reset (round 18, seed 1802), lost in a power cut
         return kept_at(events, kind, t)
