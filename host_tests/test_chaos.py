@@ -4366,6 +4366,14 @@ def test_mqtt_no_invented_or_stale_glucose():
     assert len(chaos.check_mqtt_values(_w17([_pub17(20 * MIN, "glucose", "None")]), [reading(0, 120)], [])) == 1
 
 
+def _failed17(recs, events, end, values=True):
+    """Which of 38, 39, 42 (and 41 with values) fail the published records against the events."""
+    w = _w17(recs)
+    failed = {k for k, f in (("38", chaos.check_mqtt_state), ("39", chaos.check_mqtt_alarm),
+                             ("42", chaos.check_mqtt_availability)) if f(w, events, end, [])}
+    return failed | ({"41"} if values and chaos.check_mqtt_values(w, events, []) else set())
+
+
 def test_mqtt_states_owe_nothing_in_a_boot_without_mqtt_and_all_in_a_later_one_with_it():
     # (seeds 1717, 5930) a boot at 60 min on a damaged config's defaults runs no publisher: 38, 39,
     # 41 and 42 owe the broker nothing to its end (its retained states stay the last boot's: the
@@ -4380,10 +4388,7 @@ def test_mqtt_states_owe_nothing_in_a_boot_without_mqtt_and_all_in_a_later_one_w
     before.sort(key=lambda r: r["t_ms"])
 
     def judged(recs, events):
-        w = _w17(recs)
-        return {k for k, f in (("38", chaos.check_mqtt_state), ("39", chaos.check_mqtt_alarm),
-                               ("42", chaos.check_mqtt_availability)) if f(w, events, end, [])} | (
-            {"41"} if chaos.check_mqtt_values(w, events, []) else set())
+        return _failed17(recs, events, end)
     assert judged(before, ev) == set()
     # a later boot (152 min) whose config has MQTT again owes everything again: a box that
     # publishes nothing then fails 38, 39 and 42 (before session 59 the first boot without MQTT
@@ -4416,9 +4421,7 @@ def test_mqtt_states_owe_nothing_in_a_boot_on_another_brokers_settings_and_all_i
     before.sort(key=lambda r: r["t_ms"])
 
     def judged(recs, events):
-        w = _w17(recs)
-        return {k for k, f in (("38", chaos.check_mqtt_state), ("39", chaos.check_mqtt_alarm),
-                               ("42", chaos.check_mqtt_availability)) if f(w, events, end, [])}
+        return _failed17(recs, events, end, values=False)
     assert judged(before, ev) == set()
     ours = [dict(e, mqtt_sig="0000aaaa") if e.get("event") == "config_loaded" else e for e in ev]
     assert judged(before, ours) == {"38", "39", "42"}
