@@ -26,7 +26,9 @@ HEAP = "512K"
 # measured on c02d48e; 33.6 KB with "More alarm settings" (30 more fields: the form's
 # values and a save's posted fields hold ~30 more strings each; a save lets go of the
 # posted fields before writing, 2 KB back)
-LIVE_BUDGET = 36 * 1024
+# 36,936 B in session 60's fresh clone (d0dd3cf: the status page's time-disputed row, the time
+# notices' words): over 36 KB by 72 B
+LIVE_BUDGET = 38 * 1024
 ADMIN = "correct-horse-1"
 NS_SECRET = "a-long-secret-123"
 WIFI_PASS = "home-pass-1"
