@@ -33,6 +33,7 @@ LOOP_OVER_S = 6 * 3600  # ... and the loop: resets closer than this to each othe
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
 SESSION_NOTICE_S = 24 * 3600   # a sensor session ending within this: the `sensor` notice, once,
 DAY_MINUTES = FAMILY_DAY  # ... in the family's day (local time), never at night
+TIME_NOTICES = ("time_changed", "time_disputed")   # forward.timesync's: owed to the morning at night
 LANDING_MS = 3000      # a stuck button's take-back reaches this far before its gesture
 FALLBACK_BOARD = "esp32-devkitc"
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
@@ -469,6 +470,7 @@ class App:
             # first one and through a gap (until no_data sounds) it blinks blue
             self.ann.show("ok" if self.engine.has_fresh_reading(now) else "no_data")
             self._watch_clock(now)
+            self._watch_time_owed()
             self._watch_sensor_error()
             self._watch_session()
             self._watch_leader()
@@ -493,6 +495,38 @@ class App:
         """Within DAY_MINUTES, or no time of day known (then a notice is told as ever)."""
         mod = self.minute_of_day()
         return mod is None or DAY_MINUTES[0] <= mod < DAY_MINUTES[1]
+
+    def time_notice(self, reason):
+        """forward.timesync's `device` notice (TIME_NOTICES): a clock step taken or refused.
+        In the family's day now; at night (news, no danger) owed to the next 08:00 (by the
+        tz rule), kept in RTC memory as the engine's holds to the morning are, once however
+        many steps. Judged by the clock before the step (timesync tells before it sets the
+        clock), the one the family lived by: the box cannot tell a right step from a wrong
+        one, and a wrong step from 03:00 into 14:00, judged by the new clock, sounded at
+        3 a.m. One owed already keeps it owed (that step put right an hour later, from
+        15:00 back to 04:00, is night too)."""
+        rtc = self.rtc
+        if not rtc.owed and self.in_family_day():
+            self.condition("device", reason, True)
+            return
+        at = rtc.owed_at
+        if not rtc.owed:
+            now = clock.unix()
+            at = now - now % 60 + (DAY_MINUTES[0] - self.minute_of_day()) % 1440 * 60
+            at -= ((self.minute_of_day(at) - DAY_MINUTES[0] + 720) % 1440 - 720) * 60   # (a summer-time change)
+        rtc.owe(at, rtc.owed | 1 << TIME_NOTICES.index(reason))
+
+    def _watch_time_owed(self):
+        """The time notices owed (time_notice): told once the morning they were owed to has
+        come (moved with each step of the clock: the same moment) and the box's clock says
+        it is the family's day, the later of the two (whichever clock was right, it is day);
+        a dispute that ended by then owes nothing."""
+        rtc = self.rtc
+        if rtc.owed and clock.unix() >= rtc.owed_at and self.in_family_day():
+            for i, reason in enumerate(TIME_NOTICES):
+                if rtc.owed >> i & 1 and (i == 0 or self.time_disputed_s() is not None):
+                    self.condition("device", reason, True)
+            rtc.owe(0, 0)
 
     def _watch_sensor_error(self):
         """A temporary sensor error (states 0x03, 0x12, kind "noise": Dexcom says wait

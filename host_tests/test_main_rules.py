@@ -14,7 +14,10 @@ the MicroPython port (virtual clock and board) and pins what a family would meet
   (short of memory at night) without judging readings or without sound for a minute;
 - a reset loop (three boots without a healthy half hour) raises `device`
   (resets); it is over, and the alarm clears, only after HEALTHY_AFTER_S of
-  running, and the count starts again (a box that resets now and then is no loop)."""
+  running, and the count starts again (a box that resets now and then is no loop);
+- a clock step a time server made or asked for at night (forward.timesync's notices) is
+  told in the morning, once, judged night by the clock before it, through a reset, and
+  not at all for a dispute that ended by then."""
 from apprun import run_app
 
 BOARD = {"transmitter_id": "8G1234", "board": "esp32-devkitc"}
@@ -410,3 +413,89 @@ def test_a_sounding_alarm_takes_the_days_volume_when_the_night_window_ends(tmp_p
     out = run_app(tmp_path, cfg, NIGHT_VOLUME_ENDS, WALL=wall)
     assert out["night"][:5] == ["high", "low", 0, "sounding", 20], out
     assert out["day"][:5] == ["high", "low", 0, "sounding", 100], out
+
+
+# (lead, 6f13e38) forward.timesync's `device` notices, a step of the clock taken (time_changed)
+# or refused (time_disputed), were told in the family's day only: one at night was never told
+# (the log kept it), and the day was judged by the clock after the step (03:00 stepped wrong
+# into 14:00 sounded at 3 a.m.). Now one at night is owed to the morning: the real App, its
+# real wiring and TimeSync (two NTP answers that agree make a step), its alarm task's rounds.
+TIME_OWED = r'''
+import json
+import virtual_esp32
+virtual_esp32.install(0, WALL)
+import asyncio, main, clock
+from app import log, wiring
+log.sink = lambda line: None
+DAY0 = WALL - WALL % 86400
+told = []
+def real_min():
+    return (WALL + clock.ms() // 1000 - DAY0) // 60
+def listen(ev):
+    if ev.get("event") in ("alarm_onset", "alarm_update") and ev.get("type") == "device" \
+            and ev.get("reason") in ("time_changed", "time_disputed"):
+        told.append([ev["reason"], real_min(), (clock.unix() - DAY0) // 60 % 1440])
+def boot():   # a reset: RTC memory kept (the RTC's time too), everything else anew
+    app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(listen,))
+    app.setup_port = app.dns_port = None
+    wiring._forwarding(app)
+    return app, asyncio.create_task(app.alarm_task(lambda: None))
+async def scenario():
+    app, task = boot()
+    for at, what, off_s in STEPS:
+        await asyncio.sleep(at * 60 - (WALL - DAY0 + clock.ms() // 1000))
+        if what == "reset":
+            task.cancel()
+            app, task = boot()
+            continue
+        ts = app.timesync
+        ts._vouched = lambda: what == "dispute"   # (the transmitter vouches for the clock)
+        for _ in range(2):
+            ts._accept(clock.unix() + off_s, "ntp")
+    await asyncio.sleep(END * 60 - (WALL - DAY0 + clock.ms() // 1000))
+    task.cancel()
+    print("RESULT " + json.dumps({"told": told, "disputed": app.time_disputed_s()}))
+asyncio.run(scenario())
+'''
+NIGHT = 1750000000 - 1750000000 % 86400 + 2 * 3600        # 02:00 UTC, utc_offset_min 0 (2025)
+WIFI_BOARD = dict(BOARD, wifi=[{"ssid": "home", "password": "secret12"}])
+
+
+def _owed(tmp_path, steps, end_h=12):
+    return run_app(tmp_path, WIFI_BOARD, TIME_OWED, heap="4M", WALL=NIGHT, STEPS=steps, END=end_h * 60)
+
+
+def test_a_clock_step_at_night_is_told_at_eight_and_a_reset_keeps_it(tmp_path):
+    # 03:00: NTP puts the clock an hour back (02:00); a reset at 05:00. Told once, at the
+    # box's 08:00 (the old clock's 08:00 was its 07:00: the later of the two mornings)
+    out = _owed(tmp_path, [[180, "step", -3600], [300, "reset", 0]])
+    assert out["told"] == [["time_changed", 9 * 60, 8 * 60]], out
+
+
+def test_two_clock_steps_at_night_are_told_once_in_the_morning(tmp_path):
+    # 02:30 and 04:00, 5 min on each: one morning notice, at the 08:00 of the clock the
+    # family lived by (the box's 08:10), not one per step, not again at the next rounds
+    out = _owed(tmp_path, [[150, "step", 300], [240, "step", 300]])
+    assert out["told"] == [["time_changed", 8 * 60, 8 * 60 + 10]], out
+
+
+def test_a_step_from_three_into_fourteen_oclock_is_judged_by_the_clock_before_it(tmp_path):
+    # a wrong answer 11 h ahead, taken at 03:00 (the box cannot tell it wrong): by the new
+    # clock it is 14:00, the family's day, and its notice sounded at 3 a.m. Judged by the
+    # clock the family lived by, it is night: told at that clock's 08:00 (the box's 19:00)
+    out = _owed(tmp_path, [[180, "step", 11 * 3600]])
+    assert out["told"] == [["time_changed", 8 * 60, 19 * 60]], out
+    # put right at 04:00 (the box's 15:00): still the night it owes its word to; told once,
+    # at 08:00
+    out = _owed(tmp_path, [[180, "step", 11 * 3600], [240, "step", -11 * 3600]])
+    assert out["told"] == [["time_changed", 8 * 60, 8 * 60]], out
+
+
+def test_a_dispute_at_night_is_told_in_the_morning_only_while_it_lasts(tmp_path):
+    # 03:00: NTP asks for a step of 3 days that the transmitter's clock disputes (refused)
+    days = 3 * 86400
+    out = _owed(tmp_path, [[180, "dispute", days]])
+    assert out["told"] == [["time_disputed", 8 * 60, 8 * 60]] and out["disputed"] is not None, out
+    # ... and at 05:00 NTP agrees with the box's clock again: the dispute ended, nothing owed
+    out = _owed(tmp_path, [[180, "dispute", days], [300, "dispute", 0]])
+    assert out["told"] == [] and out["disputed"] is None, out

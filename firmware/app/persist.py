@@ -29,21 +29,26 @@
 # forgot them lost them from Nightscout; here, they go with the resume point
 # (kept and lost together: a power cut loses both, and the link backfills them),
 # with no flash write per reading.
+# And the time notices owed to the morning (main.App.time_notice: a clock step taken or
+# refused at night), as the engine's holds to the morning are kept: a reset at night
+# must not lose the morning's word.
 # Layout: b"CG" | version u8 | boots u8 | last_dex u32 | blob length u16 |
 #         saved_s u32 | hole start u32 | hole end u32 | transmitter ID 6 bytes
 #         (zeros: none) | names length u8 | clock back u32 | ending told u32 (Unix
-#         seconds, 0: none) | held length u16 | blob | names | held | sum u16,
+#         seconds, 0: none) | held length u16 | time notices owed at u32 (Unix
+#         seconds) | owed u8 (bits: main.TIME_NOTICES, 0: none) | blob | names |
+#         held | sum u16,
 #         names: per name, its length u8 | the name | its IPv4 address 4 bytes;
 #         held: the uploader's records, HELD_REC bytes each
-# (version 8: without the held; 7: without the ending told either; 6: without the clock
-# back either; 5: without the names either; 4: without the ID either; 3: without the hole
-# either; 2: without saved_s). The alarm state comes first, then the names, then the
+# (version 9: without the owed; 8: without the held either; 7: without the ending told
+# either; 6: without the clock back either; 5: without the names either; 4: without the
+# ID either; 3: without the hole either; 2: without saved_s). The alarm state comes first, then the names, then the
 # newest held records that fit (with the largest alarm state all of them fit).
 import struct
 import time
 
 _MAGIC = b"CG"
-_VERSION = 9
+_VERSION = 10
 _NO_HOLE = 0xFFFFFFFF
 MAX_BYTES = 2048  # ESP32 RTC user memory
 MAX_NAMES, MAX_NAMES_BYTES = 4, 128  # enough for Nightscout, MQTT, the leader and NTP
@@ -70,6 +75,8 @@ class RtcStore:
         self.held = b""       # the Nightscout uploader's held readings (forward.nightscout)
         self.held_of = None   # () -> those to keep now, asked at every save (wiring sets it)
         self.held_lost = 0    # how many of them own() dropped at this boot (the uploader tells it)
+        self.owed_at = 0      # Unix seconds from which the time notices owed are told (main.App)
+        self.owed = 0         # ... which of them (bits of main.TIME_NOTICES; 0: none)
         self._written = None
 
     def load(self):
@@ -89,7 +96,7 @@ class RtcStore:
         except Exception:
             raw = b""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-         self.names, self.clock_back, self.ending_told, self.held) = _decode(raw)
+         self.names, self.clock_back, self.ending_told, self.held, self.owed_at, self.owed) = _decode(raw)
         if not 0 <= self.clock_back <= MAX_CLOCK_BACK_S:
             self.clock_back = 0
         if self.blob and self.saved_s is not None:
@@ -156,7 +163,7 @@ class RtcStore:
         no snooze, no transmitter clock, no reset count, no names or held readings:
         not asked again either, at the restart's planned_restart)."""
         (self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-         self.names, self.clock_back, self.ending_told, self.held) = _EMPTY
+         self.names, self.clock_back, self.ending_told, self.held, self.owed_at, self.owed) = _EMPTY
         self.names_of = self.held_of = None
         self.rtc.memory(b"")
         self._written = None
@@ -173,15 +180,20 @@ class RtcStore:
         time pushed below 0 wraps: its time away is then unknown.)"""
         if self.saved_s:
             self.saved_s = (self.saved_s + step_s) & 0xFFFFFFFF
-        if self.ending_told:   # the same moment on the stepped clock
-            self.ending_told = max(0, min(self.ending_told + step_s, 0xFFFFFFFF))
+        # the same moments on the stepped clock
+        self.ending_told, self.owed_at = _moved(self.ending_told, step_s), _moved(self.owed_at, step_s)
         self.clock_back = clock_back
         self._write()
 
     def told_ending(self, unix_s):
         """The `ending` notice was told for the session that ends at unix_s (0: taken
         back), written at once: a reset before the next save must not tell it again."""
-        self.ending_told = max(0, min(int(unix_s), 0xFFFFFFFF))
+        self.ending_told = _moved(int(unix_s), 0)
+        self._write()
+
+    def owe(self, unix_s, owed):
+        """The time notices owed (bits; 0: none) and from when, written at once."""
+        self.owed_at, self.owed = _moved(unix_s, 0), owed
         self._write()
 
     def healthy(self):
@@ -202,10 +214,15 @@ class RtcStore:
 
     def _write(self):
         data = _encode(self.boots, self.last_dex, self.blob, self.saved_s, self.hole, self.tx_id,
-                       self.names, self.clock_back, self.ending_told, self.held)
+                       self.names, self.clock_back, self.ending_told, self.held, self.owed_at, self.owed)
         if data != self._written:
             self.rtc.memory(data)
             self._written = data
+
+
+def _moved(unix_s, step_s):
+    """A kept moment (0: none) on a clock stepped by step_s, within its u32."""
+    return max(0, min(unix_s + step_s, 0xFFFFFFFF)) if unix_s else 0
 
 
 def _checksum(data):
@@ -215,11 +232,11 @@ def _checksum(data):
     return s
 
 
-_HEAD = 39  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID, names length,
-#            clock back, ending told, held length
-_HEADS = {2: 10, 3: 14, 4: 22, 5: 28, 6: 29, 7: 33, 8: 37, _VERSION: _HEAD}
+_HEAD = 44  # magic, version, boots, last_dex, length, saved_s, hole, transmitter ID, names length,
+#            clock back, ending told, held length, owed at, owed
+_HEADS = {2: 10, 3: 14, 4: 22, 5: 28, 6: 29, 7: 33, 8: 37, 9: 39, _VERSION: _HEAD}
 _ID_BYTES = 6
-_EMPTY = (0, 0, b"", 0, None, None, (), 0, 0, b"")
+_EMPTY = (0, 0, b"", 0, None, None, (), 0, 0, b"", 0, 0)
 
 
 def _dated_only(held):
@@ -236,7 +253,7 @@ def _dated_only(held):
 
 
 def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=(), clock_back=0, ending_told=0,
-            held=b""):
+            held=b"", owed_at=0, owed=0):
     if len(blob) > MAX_BYTES - _HEAD - 2:
         raise ValueError("state blob of %d bytes exceeds RTC memory" % len(blob))
     kept = _encode_names(names, min(MAX_NAMES_BYTES, MAX_BYTES - _HEAD - 2 - len(blob)))
@@ -248,7 +265,8 @@ def _encode(boots, last_dex, blob, saved_s, hole=None, tx_id=None, names=(), clo
     head = _MAGIC + struct.pack("<BBIHIII", _VERSION, boots, last_dex, len(blob), saved_s,
                                 start & 0xFFFFFFFF, end & 0xFFFFFFFF)
     head += (tid + bytes(_ID_BYTES - len(tid)) + bytes((len(kept),))
-             + struct.pack("<IIH", min(max(clock_back, 0), 0xFFFFFFFF), ending_told, len(held))
+             + struct.pack("<IIHIB", min(max(clock_back, 0), 0xFFFFFFFF), ending_told, len(held),
+                           owed_at, owed & 0xFF)
              + blob + kept + held)
     return head + struct.pack("<H", _checksum(head))
 
@@ -288,10 +306,12 @@ def _decode_names(data):
 
 
 def _decode(raw):
-    """(boots, last_dex, blob, saved_s, hole, tx_id, names, clock_back, ending_told, held);
+    """(boots, last_dex, blob, saved_s, hole, tx_id, names, clock_back, ending_told, held,
+    owed_at, owed);
     saved_s is None for a version-2 record, hole None for records before version 4, tx_id
     None before version 5, names empty before version 6, clock_back 0 before version 7,
-    ending_told 0 before version 8 and held empty before version 9 (firmware before an
+    ending_told 0 before version 8, held empty before version 9 and nothing owed before
+    version 10 (firmware before an
     update, which did not keep them)."""
     if len(raw) < 12 or raw[:2] != _MAGIC or raw[2] not in _HEADS:
         return _EMPTY
@@ -322,5 +342,7 @@ def _decode(raw):
             tx_id = "?"
     back = struct.unpack_from("<I", raw, 29)[0] if version >= 7 else 0
     told = struct.unpack_from("<I", raw, 33)[0] if version >= 8 else 0
+    owed_at, owed = struct.unpack_from("<IB", raw, 39) if version >= 10 else (0, 0)
     return (boots, last_dex, bytes(raw[head:head + n]), saved_s, hole, tx_id,
-            _decode_names(raw[head + n:head + n + k]), back, told, bytes(raw[head + n + k:head + n + k + h]))
+            _decode_names(raw[head + n:head + n + k]), back, told, bytes(raw[head + n + k:head + n + k + h]),
+            owed_at, owed)

@@ -574,11 +574,10 @@ def _forwarding(app):
     from forward.timesync import TimeSync
     # NTP; the Nightscout/leader Date header as fallback; a step of more than a day refused
     # while the transmitter vouches for the clock; big steps told (the `device` notices) in
-    # the family's day only, as warmup_done: news, no danger (the log and, for a dispute,
-    # the screen and status page say it at night)
+    # the family's day, at night owed to the morning (main.App.time_notice): news, no danger
     ts = TimeSync(None, wifi=keeper, log=_log,
                   vouched=lambda: app.tx_clock is not None and app.tx_clock.vouches(),
-                  notice=lambda reason: app.in_family_day() and app.condition("device", reason, True))
+                  notice=app.time_notice)
     app.timesync = ts
     supervise(app, "time", ts.run, 3600)
     if ns.get("url") and not _each(app, "nightscout", lambda: _nightscout(app, ns, keeper, queue, ts, cond)):

@@ -166,6 +166,9 @@ class TimeSync:
         self._unconfirmed = {}
         self._disputed = self._date_step = None
         self._one_answer = step is None
+        big = step is not None and abs(step) > CONFIRM_STEP_S
+        if big:   # told before the step: the family's day is judged by the clock they lived by
+            self._tell("time_changed")   # (main.App.time_notice)
         self._set(unix_s)
         # a server's Date that set the clock from unset (a portal's) lets the next Dates put it
         # right; one that only corrected another source's clock by a small step (2-120 s) does
@@ -174,11 +177,10 @@ class TimeSync:
         self._server_set = source == "server" and (step is None or self._server_set)
         self.source = source
         self.synced_ms = clock.ms()
-        if step is None or abs(step) > CONFIRM_STEP_S:
+        if step is None or big:
             self._moved_ms = self.synced_ms
-        if step is not None and abs(step) > CONFIRM_STEP_S:
+        if big:
             self._log("time: set from %s: the clock moved %+d s" % (source, step))
-            self._tell("time_changed")
         else:
             self._log("time: set from %s" % source)
         return True
@@ -197,7 +199,10 @@ class TimeSync:
 
     def _tell(self, reason):
         if self._notice is not None:
-            self._notice(reason)
+            try:
+                self._notice(reason)
+            except MemoryError:   # (main.App.condition keeps the word: the step is taken either way)
+                pass
 
     def disputed(self):
         """A step the transmitter's clock disputes was refused, and no answer since agreed

@@ -11,7 +11,7 @@ import struct
 from app import persist
 from fakes import FakeRtc
 
-HEAD = 39   # the version-9 header's bytes, by the layout above (the blob starts there)
+HEAD = 44   # the version-10 header's bytes, by the layout above (the blob starts there)
 
 
 class BrokenRtc:
@@ -32,12 +32,13 @@ def _checksum(data):
     return s
 
 
-def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, tx_id=b"", version=9,
-            names=b"", clock_back=0, ending_told=0, held=b""):
-    """Version 9 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
+def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, tx_id=b"", version=10,
+            names=b"", clock_back=0, ending_told=0, held=b"", owed_at=0, owed=0):
+    """Version 10 by its comment: b"CG" | version u8 | boots u8 | last_dex u32 |
     blob length u16 | saved_s u32 | hole start u32 | hole end u32 | transmitter
     ID 6 bytes (zeros: none) | names length u8 | clock back u32 | ending told u32 |
-    held length u16 | blob | names | held | sum u16. Version 8: without the held;
+    held length u16 | owed at u32 | owed u8 | blob | names | held | sum u16. Version 9:
+    without the owed; 8: without the held either;
     7: without the ending told either; 6: without the clock back either; 5: without
     the names either; 4: without the ID either."""
     head = b"CG" + struct.pack("<BBIHIII", version, boots, last_dex, len(blob), saved_s,
@@ -52,6 +53,8 @@ def _record(boots, last_dex, blob, saved_s, hole_start=0xFFFFFFFF, hole_end=0, t
         head += struct.pack("<I", ending_told)
     if version >= 9:
         head += struct.pack("<H", len(held))
+    if version >= 10:
+        head += struct.pack("<IB", owed_at, owed)
     head += blob + names + held
     return head + struct.pack("<H", _checksum(head))
 
@@ -213,7 +216,7 @@ def test_an_empty_version_2_record_is_read():
 
 def test_an_unknown_version_is_not_read():
     rec = bytearray(_record(3, 864060, b"alarm state", 1000))
-    rec[2] = 10
+    rec[2] = 11
     body = bytes(rec[:-2])
     rec = body + struct.pack("<H", _checksum(body))
     st = persist.RtcStore(FakeRtc(rec), _wall(1000))
@@ -553,6 +556,32 @@ def test_the_nightscout_uploaders_held_readings_are_kept_after_the_names():
     assert old.load() == b"blob" and old.held == b"" and old.ending_told == 7
     again.forget_all()
     assert again.held == b""
+
+
+def test_the_time_notices_owed_are_written_at_once_move_with_a_step_and_survive_a_reset():
+    # main.App.time_notice: a clock step taken or refused at night is owed to the morning,
+    # kept as the engine's holds to the morning are (record version 10)
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(5001))
+    st.load()
+    st.owe(1800000000, 3)
+    assert rtc.mem == _record(1, 0, b"", 0, owed_at=1800000000, owed=3)
+    again = persist.RtcStore(rtc, _wall(5002))
+    again.load()
+    assert (again.owed_at, again.owed) == (1800000000, 3)
+    again.stepped(-3600, 0)                  # the same moment on a clock put an hour back
+    assert rtc.mem == _record(2, 0, b"", 0, owed_at=1799996400, owed=3)
+    again.owe(0, 0)                          # told
+    assert rtc.mem == _record(2, 0, b"", 0)
+    again.stepped(3600, 0)                   # (nothing owed: nothing moved)
+    assert again.owed_at == 0
+    # a version 9 record (the firmware before): nothing owed, the rest read as it was
+    old = persist.RtcStore(FakeRtc(_record(2, 864060, b"blob", 1000, version=9, held=b"12345678")), _wall(1000))
+    assert old.load() == b"blob" and (old.owed_at, old.owed) == (0, 0) and old.held == b"12345678"
+    # the factory reset forgets it
+    again.owe(1800000000, 1)
+    again.forget_all()
+    assert again.owed == 0 and persist.RtcStore(rtc, _wall(0)).load() == b""
 
 
 def test_readings_held_without_a_wall_time_are_dropped_with_another_transmitters_resume_point():
