@@ -2192,6 +2192,25 @@ def test_clock_notice_cleared_by_a_press_is_not_raised_again_that_boot():
     assert v and "no device notice" in v[0][1]
 
 
+def test_clock_notice_left_by_an_ended_alarm_and_cleared_by_a_press():
+    # seed 4037: the `resets` alarm from the boot carried the notice from 15 min; its reason
+    # ended at 35 min (an alarm_update names the notice), and a press at 37.5 min cleared it
+    def update(t_ms, reason):
+        return {"event": "alarm_update", "t_ms": t_ms, "type": "device", "reason": reason}
+    ev = sorted(_notice_world(None, boot=MIN // 2, minutes=60) + [onset(MIN // 2, "device", "resets"),
+                update(35 * MIN + 500, "clock"),
+                {"event": "alarm_clear", "t_ms": 37 * MIN + 30500, "type": "device", "reason": "clock"}],
+                key=lambda e: e["t_ms"])
+    pressed = _world(inject={"button_held": [[37 * 60 + 30, 0.2]]})
+    assert chaos.check_clock_notice(pressed, ev, 61 * MIN) == []
+    v = chaos.check_clock_notice(_world(), ev, 61 * MIN)   # no press: cleared while still unknown
+    assert v and "no device notice" in v[0][1] and v[0][0] == 38 * MIN + MIN // 2
+    # the alarm left naming the notice before the wait: judged as an onset would be
+    early = [update(10 * MIN, "clock") if e["event"] == "alarm_update" else e for e in ev]
+    v = chaos.check_clock_notice(pressed, sorted(early, key=lambda e: e["t_ms"]), 61 * MIN)
+    assert v and "570 s after the boot" in v[0][1]
+
+
 def _clock_world(minutes, start_unix, **inject):
     w = _plain(chaos.draw_world(3, minutes / 1440.0), clock_sample_s=60, **inject)
     w.update(start=(start_unix - chaos.TRACE_EPOCH) // 60, broken=None, tz=BERLIN, generation="")

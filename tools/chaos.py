@@ -5994,7 +5994,9 @@ def check_clock_notice(w, events, end_ms, notice_min=30):
     was the same one sample before (and NOTICE_TICK_MS inside those bounds). Up: a
     device alarm active (another reason's device alarm carries the notice silently);
     not up: no device alarm whose reason is clock.
-    An onset for clock is never before the wait nor in a boot without schedules. Not
+    The alarm's reason is its onset's or its last update's (another reason ending leaves
+    the notice naming it). An onset or update for clock is never before the wait nor in
+    a boot without schedules. Not
     judged: a press that cleared it (a notice clears at a press, and stays cleared that
     boot), boot 1 from an injected broken engine to its end (engine_broken: the boot after the
     watchdog's reset is judged; before session 60 nothing after the break was), an injected
@@ -6015,7 +6017,9 @@ def check_clock_notice(w, events, end_ms, notice_min=30):
             continue   # (its end's reset starts the next boot below)
         if ev in ("reset", "power_cut"):
             boot, reason, answered, prev, sched = t, None, False, None, None
-        elif ev == "alarm_onset" and e.get("type") == "device":
+        elif ev in ("alarm_onset", "alarm_update") and e.get("type") == "device":
+            # (seed 4037) an update names it too: the `resets` alarm carrying the notice ended
+            # and left the notice, which a press then cleared
             reason = e.get("reason")
             if reason == "clock" and (t - boot < CLOCK_WAIT_MS or sched is False):
                 out.append((t, "device notice (clock) %d s after the boot at t=%d ms%s" % (
