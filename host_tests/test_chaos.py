@@ -1752,6 +1752,19 @@ def _plain(w, **inject):
     return w
 
 
+def test_simboot_settings_saves_restart_as_planned_in_a_real_world():
+    # seed 4037: the setup page's restart is planned (wiring._restart_soon: the next boot
+    # counts as the first); two saves after a power-on sounded "3 resets in a row" in the world
+    w = _plain(chaos.draw_world(3, 8 / 1440.0), config_save_at_s=[60, {"volume": 40}],
+               phone_saves=[[240, {"off_s": 0}, True]])
+    events, console, error, _ = chaos.run_world(w)
+    assert error is None, error
+    assert sum(e["event"] == "config_saved" for e in events) == 2
+    assert sum(e["event"] == "reset" for e in events) == 2
+    assert not [e for e in events if e["event"] == "alarm_onset" and e.get("reason") == "resets"]
+    assert "boot 1 (reset cause 2)" in console and "resets in a row" not in console
+
+
 def test_simboot_swaps_the_transmitter_in_a_real_world():
     # at 20 min a new transmitter (its clock at 600 s) is snapped in and its id saved the
     # setup page's way; the old one advertises on in the drawer

@@ -755,7 +755,8 @@ BOOT1 = {"engine": None}   # boot 1's alarm engine, for inject break_engine_at_s
 def save_config(alarms=None, top=None, retry_s=None):
     """What the setup page does with a person's new settings (setup/web.py: app.config
     .save, then wiring._restart_soon): validate and write config.json atomically, run
-    the before-reset hooks and reset 3 s later. A cut armed for config.json stops it.
+    the before-reset hooks and the planned restart's RTC record (the next boot counts as
+    the first) and reset 3 s later. A cut armed for config.json stops it.
     alarms: alarm settings changed (default CONFIG_SAVE["cfg"]); top: top-level keys
     changed (a new transmitter_id); retry_s: with the power off, the person tries again
     that much later (else the save is skipped)."""
@@ -773,11 +774,16 @@ def save_config(alarms=None, top=None, retry_s=None):
     emit({"event": "config_saved"})
 
     def restart():
-        for hook in CONFIG_SAVE["app"].before_reset:
+        app = CONFIG_SAVE["app"]
+        for hook in app.before_reset:
             try:
                 hook()
             except Exception:
                 pass
+        try:   # (seed 4037) a planned restart: without it two saves sounded "3 resets in a row"
+            app.rtc.planned_restart()
+        except Exception:
+            pass
         machine.reset()
     vtime.call_later(3000, restart)
 
