@@ -2715,6 +2715,30 @@ def test_a_lone_answer_at_the_power_on_may_give_way_to_the_transmitters_time():
     assert len(chaos.check_ntp(w, near + [_sample(MIN, now + 60)])) == 1
 
 
+def _live(t_ms, wall_s):
+    return {"event": "reading", "t_ms": t_ms, "source": "live", "wall_s": wall_s, "sgv": 120}
+
+
+def test_a_right_lone_answer_may_give_way_to_a_kept_time_ntp_set_wrong_before_the_cut():
+    # seed 6300: NTP's two answers 5714 s behind moved the board's clock, whose next session
+    # rewrote the kept activation by it; NTP was put right while the board was off, and its
+    # first answer at the power-on, right, set the unset clock. The transmitter's session took
+    # the kept time over it (app.txclock._doubts: one answer against the two before and the
+    # transmitter's clock since; the board cannot tell which is wrong) until NTP's next answers
+    # agreed. The checker compared the answer with the world's time, not with the kept one
+    now, behind = SPRING, -5714
+    w = _world(inject={"ntp_script": [[0, "off", behind], [3600, "true", 0]]})
+    before = [{"event": "world_clock", "t_ms": 0, "unix_s": now}, _live(10 * MIN, now + 600 + behind),
+              {"event": "power_cut", "t_ms": 20 * MIN}, {"event": "reset", "t_ms": 80 * MIN}]
+    lone = before + [_ntp(80 * MIN + 2000, "true", now + 4802 + chaos.NTP_DELTA, now + 4802)]
+    assert chaos.check_ntp(w, lone + [_sample(84 * MIN, now + 5040 + behind)]) == []   # the transmitter's
+    assert chaos.check_ntp(w, lone + [_sample(84 * MIN, now + 5040)]) == []            # or the answer's
+    # the board's clock at its last live reading agreed with the right answer: judged as before
+    agreed = [dict(e, wall_s=now + 600) if e["event"] == "reading" else e for e in lone]
+    assert len(chaos.check_ntp(w, agreed + [_sample(84 * MIN, now + 5040 + behind)])) == 1
+    assert chaos.check_ntp(w, agreed + [_sample(84 * MIN, now + 5040)]) == []
+
+
 def test_the_clock_follows_what_ntp_may_set_and_nothing_else():
     now = SPRING
     w = _world(inject={"ntp_script": [[0, "true", 0]], "calendar": True})

@@ -6225,9 +6225,16 @@ def check_ntp(w, events):
     answer to the unset clock more than NTP_LONE_DOUBT_S off the world's time may give way to
     the transmitter's kept time (app.txclock._doubts): not judged until the next answer taken.
     Session 60: a step of more than NTP_VOUCHED_STEP_S of a set clock may be refused while the
-    transmitter vouches for it (forward.timesync): not judged until an answer is taken."""
+    transmitter vouches for it (forward.timesync): not judged until an answer is taken.
+    Session 61 (seed 6300): the kept time is the clock the board dated its last live reading by
+    (each session rewrites the kept activation to it), not the world's: NTP's two answers 95 min
+    behind had set the clock before the cut, and NTP put right answered first at the power-on.
+    Two answers and the transmitter's clock since against one: the board cannot tell which is
+    wrong, so an answer more than NTP_LONE_DOUBT_S off that clock may give way too."""
     if not w["inject"].get("ntp_script"):
         return []
+    epoch = world_epoch(events)
+    kept_off = None   # the board's clock against the world's at its last live reading
     jumps = sorted((t * 1000, d) for t, d in w["inject"].get("wall_jumps") or ())
     # a world on the trace's calendar starts with the world's time (simboot calendar)
     off, out, ji = (0 if w["inject"].get("calendar") else None), [], 0
@@ -6242,6 +6249,8 @@ def check_ntp(w, events):
         if ev in ("reset", "power_cut"):
             off = pending = None
             taken_since_boot = False
+        elif ev == "reading" and e.get("source") == "live" and _valid(e.get("wall_s")) and epoch is not None:
+            kept_off = e["wall_s"] - epoch - t / 1000.0
         elif ev == "phone_clock" and not e.get("skipped") and e.get("wall_after") != e.get("wall_before"):
             off = None   # a phone set it (21 judges that): not judged until an answer is taken
         elif ev == "ntp":
@@ -6257,10 +6266,13 @@ def check_ntp(w, events):
                     off, pending = None, ans - e["wall_before"]
                 elif taken:
                     off = ans - e["true_s"]
-                    if not _valid(e.get("wall_before")) and not taken_since_boot and abs(off) > NTP_LONE_DOUBT_S:
+                    if not _valid(e.get("wall_before")) and not taken_since_boot and (
+                            abs(off) > NTP_LONE_DOUBT_S
+                            or kept_off is not None and abs(off - kept_off) > NTP_LONE_DOUBT_S):
                         # session 59 (app.txclock._doubts): the boot's first answer, given to the
-                        # unset clock, more than 2 min off the transmitter's kept time gives way
-                        # to it at its first session, until NTP's next answers agree (seed 6025)
+                        # unset clock, more than 2 min off the transmitter's kept time (the
+                        # world's, or the board's clock before: seed 6300) gives way to it at
+                        # its first session, until NTP's next answers agree (seed 6025)
                         off = None
                     taken_since_boot = True
         elif ev == "clock" and off is not None:
