@@ -48,6 +48,15 @@ def _put(path, line):
         f.write(line)
 
 
+def _kept(name):
+    """A box that met the transmitter a day after its start: (path, the kept file's line)."""
+    path = fresh("build/txclock", name)
+    tc, _ = _box(path, ACTIVATION + DAY)
+    tc.seen(DAY)                                   # kept, saved at ACTIVATION + DAY
+    with open(path) as f:
+        return path, f.read()
+
+
 def _kept_a_day_in(name):
     """A file kept by a box that met the transmitter a day after its activation: (path, its line)."""
     path = fresh("build/txclock", name)
@@ -238,11 +247,7 @@ def test_a_refused_time_forgets_the_kept_activation_so_no_later_power_on_takes_i
     # save (a time before it: refused) and kept the activation; at the next power cut, the
     # transmitter's clock by then hours past the save, the same activation gave a time
     # after the save and set the box's clock 9.9 h behind, for good
-    path = fresh("build/txclock", "r.txt")
-    tc, _ = _box(path, ACTIVATION + DAY)
-    tc.seen(DAY)                                   # kept, saved at ACTIVATION + DAY
-    with open(path) as f:
-        line = f.read()
+    path, line = _kept("r.txt")                      # kept, saved at ACTIVATION + DAY
     restart = ACTIVATION + DAY + 3600              # its clock restarts an hour later
     sets, said = _after_power_cut(path, 600)       # met 10 min after the restart: refused
     assert sets == [] and [l for l in said if "forgotten" in l], said
@@ -350,11 +355,7 @@ def test_a_box_on_another_transmitters_id_forgets_the_kept_activation_it_cannot_
     # box ran 7.4 h on B without a clock, A's clock restarted meanwhile (set back 2.4 h), a
     # 10-min power cut erased the RTC's count, and A's id saved back: the kept activation
     # (9 h unconfirmed) vouched for A's time, 2 h 25 min behind, for good
-    path = fresh("build/txclock", "n.txt")
-    tc, _ = _box(path, ACTIVATION + DAY)
-    tc.seen(DAY)                                   # kept, saved at ACTIVATION + DAY
-    with open(path) as f:
-        line = f.read()
+    path, line = _kept("n.txt")                      # kept, saved at ACTIVATION + DAY
     _box(path, None, tx_id="8H5678")               # a boot on B's id: A's is not confirmed there
     now = ACTIVATION + DAY + 9 * 3600
     back = 8700
