@@ -34,6 +34,7 @@ CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the 
 SESSION_NOTICE_S = 24 * 3600   # a sensor session ending within this: the `sensor` notice, once,
 DAY_MINUTES = FAMILY_DAY  # ... in the family's day (local time), never at night
 TIME_NOTICES = ("time_changed", "time_disputed")   # forward.timesync's: owed to the morning at night
+_DAY_LEN = DAY_MINUTES[1] - DAY_MINUTES[0]   # minutes
 LANDING_MS = 3000      # a stuck button's take-back reaches this far before its gesture
 FALLBACK_BOARD = "esp32-devkitc"
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
@@ -498,31 +499,36 @@ class App:
 
     def time_notice(self, reason):
         """forward.timesync's `device` notice (TIME_NOTICES): a clock step taken or refused.
-        In the family's day now; at night (news, no danger) owed to the next 08:00 (by the
-        tz rule), kept in RTC memory as the engine's holds to the morning are, once however
-        many steps. Judged by the clock before the step (timesync tells before it sets the
-        clock), the one the family lived by: the box cannot tell a right step from a wrong
-        one, and a wrong step from 03:00 into 14:00, judged by the new clock, sounded at
+        Owed (in RTC memory, as the engine's holds to the morning are; once however many
+        steps) from the 08:00 (by the tz rule) that began the day of the clock before the
+        step (timesync tells before it sets the clock), or at night the next one, and told
+        (_watch_time_owed) at a moment that is day on both that clock and the box's: the
+        box cannot tell a right step from a wrong one, and judged by one clock a wrong step
+        from 03:00 into 14:00, or a wrong clock's 14:00 put right to 03:00, sounded at
         3 a.m. One owed already keeps it owed (that step put right an hour later, from
         15:00 back to 04:00, is night too)."""
         rtc = self.rtc
-        if not rtc.owed and self.in_family_day():
-            self.condition("device", reason, True)
-            return
-        at = rtc.owed_at
-        if not rtc.owed:
-            now = clock.unix()
-            at = now - now % 60 + (DAY_MINUTES[0] - self.minute_of_day()) % 1440 * 60
-            at -= ((self.minute_of_day(at) - DAY_MINUTES[0] + 720) % 1440 - 720) * 60   # (a summer-time change)
-        rtc.owe(at, rtc.owed | 1 << TIME_NOTICES.index(reason))
+        was, rtc.owed = rtc.owed, rtc.owed | 1 << TIME_NOTICES.index(reason)   # (a MemoryError
+        if not was:                                            # below leaves it owed from now)
+            rtc.owed_at = now = clock.unix()
+            mod = self.minute_of_day()
+            if mod is not None:
+                since = (mod - DAY_MINUTES[0]) % 1440   # minutes since that clock's last 08:00
+                at = now - now % 60 + ((1440 if since >= _DAY_LEN else 0) - since) * 60
+                rtc.owed_at = at - ((self.minute_of_day(at) - DAY_MINUTES[0] + 720) % 1440 - 720) * 60   # (a summer-time change)
+        rtc.owe(rtc.owed_at, rtc.owed)
+        self.wake.set()   # (told at the alarm task's next round, on the clock after the step)
 
     def _watch_time_owed(self):
-        """The time notices owed (time_notice): told once the morning they were owed to has
-        come (moved with each step of the clock: the same moment) and the box's clock says
-        it is the family's day, the later of the two (whichever clock was right, it is day);
-        a dispute that ended by then owes nothing."""
+        """The time notices owed (time_notice): told at the first alarm-task round from the
+        morning they were owed from (moved with each step of the clock: the same moment)
+        that is in the family's day on the box's clock and on the clock it was owed by
+        (within _DAY_LEN of that morning, a day later too: the two days overlap by 2 h at
+        least), whichever clock was right; a dispute that ended by then owes nothing."""
         rtc = self.rtc
-        if rtc.owed and clock.unix() >= rtc.owed_at and self.in_family_day():
+        now = clock.unix()
+        if rtc.owed and now >= rtc.owed_at and (now - rtc.owed_at) % 86400 < _DAY_LEN * 60 \
+                and self.in_family_day():
             for i, reason in enumerate(TIME_NOTICES):
                 if rtc.owed >> i & 1 and (i == 0 or self.time_disputed_s() is not None):
                     self.condition("device", reason, True)

@@ -201,7 +201,7 @@ class TimeSync:
         if self._notice is not None:
             try:
                 self._notice(reason)
-            except MemoryError:   # (main.App.condition keeps the word: the step is taken either way)
+            except MemoryError:   # (main.App.time_notice keeps it owed: the step is taken either way)
                 pass
 
     def disputed(self):
