@@ -5101,6 +5101,54 @@ def test_31_judges_the_horizon_in_a_boot_after_a_broken_engine():
     assert chaos.check_uls_horizon(w, day, s, 150 * MIN, []) == []
 
 
+def test_45_judges_the_gate_in_a_boot_after_a_broken_engine():
+    # boot 1's engine broken at 30 min, the watchdog's reset at 33: boot 2's gate is whole and
+    # judged (before session 61 the break stopped 45 to the world's end); boot 1's broken span
+    # is not, nor a world with no reset after the break
+    s = {"urgent_low": 55, "urgent_low_snooze": 15, "stale_minutes": 10}
+    end = 300 * MIN
+
+    def gate(w, events, values=(120,) * 62, part="45"):
+        w["inject"]["break_engine_at_s"] = BROKEN_S
+        return [x for x in chaos.check_gate(w, sorted(events, key=lambda e: e["t_ms"]), s, end, list(values))
+                if x[1].startswith(part)]
+    # a: the leader's urgent low from 60 min (windows 12-17), nothing sounds in boot 2
+    values = [120] * 12 + [50] * 6 + [120] * 50
+    first = chaos.br.FIRST_WINDOW_MS + 12 * chaos.br.WINDOW_MS
+    v = gate(_follower_world(gated=True), WDT_RESET, values, "45a")
+    assert len(v) == 1 and v[0][0] == first + 60000 + chaos.FOLLOW_TIMEOUT_MS, v
+    heard = WDT_RESET + [sound(first + 2 * MIN, "high", "urgent_low"), sound(first + 40 * MIN, "off")]
+    assert gate(_follower_world(gated=True), heard, values, "45a") == []
+    assert gate(_follower_world(gated=True), [], values, "45a") == []   # broken to the end
+    # b: the leader away from 20 to 100 min; boot 2 plays an alarm silently from 40 min: flagged a
+    # staleness after its start (it holds no word of the leader's); silent play on the broken engine is not
+    w = _follower_world(gated=True, down=[[20 * 60, 100 * 60]])
+    v = gate(w, WDT_RESET + [sound(40 * MIN, "at_leader", "no_data"), sound(90 * MIN, "medium", "no_data")],
+             part="45b")
+    assert [t for t, _ in v] == [40 * MIN] and "from t=%d ms" % (33 * MIN) in v[0][1], v
+    assert gate(w, [sound(30 * MIN + 30000, "at_leader", "no_data")] + WDT_RESET, part="45b") == []
+    # c: the leader's high unanswered (level 3) from 60 to 90 min, boot 2 plays its own high silently
+    leader = [leader_alarms(50 * MIN, ("high", "sounding", 2)), leader_alarms(60 * MIN, ("high", "sounding", 3)),
+              leader_alarms(90 * MIN, )]
+    w = _follower_world(gated=True)
+    due = 60 * MIN + chaos.gate_lag_ms(w) + chaos.REACT_MS
+    stuck = leader + WDT_RESET + [onset(51 * MIN, "high"), sound(51 * MIN, "at_leader", "high"),
+                                  sound(85 * MIN, "medium", "high")]
+    v = gate(w, stuck, part="45c")
+    assert [t for t, _ in v] == [due], v
+    # ... and on the broken engine (unanswered from 25 min, silent from 30.5 min to the reset) not
+    early = [leader_alarms(25 * MIN, ("high", "sounding", 3)), leader_alarms(40 * MIN, )]
+    assert gate(w, early + [onset(20 * MIN, "high"), sound(30 * MIN + 30000, "at_leader", "high")] + WDT_RESET,
+                part="45c") == []
+    # d: that high, which boot 2 lacks: its link alarm is owed; inside the broken span it is not
+    v = gate(_follower_world(gated=True), leader + WDT_RESET, part="45d")
+    assert [t for t, _ in v] == [due], v
+    assert gate(_follower_world(gated=True), leader + WDT_RESET + [onset(due - 1000, "link", "leader_unanswered")],
+                part="45d") == []
+    assert gate(_follower_world(gated=True), [leader_alarms(29 * MIN, ("high", "sounding", 3)),
+                                              leader_alarms(33 * MIN, )] + WDT_RESET, part="45d") == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

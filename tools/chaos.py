@@ -4938,7 +4938,7 @@ def settings_lost_ms(w, end_ms):
     return end_ms
 
 
-def check_follower_low(w, events, s, end_ms, values=None, grace_ms=0):
+def check_follower_low(w, events, s, end_ms, values=None, grace_ms=0, broken=None):
     """8: an urgent low in the LEADER's readings sounds on the follower. A reading the
     leader holds from its window time t reaches the follower by its next poll: t +
     poll_s + one request's timeout (forward.follower.run: poll, then sleep poll_s); the
@@ -4948,10 +4948,16 @@ def check_follower_low(w, events, s, end_ms, values=None, grace_ms=0):
     the leader did not have (silent spans) or could not serve before the bound
     (unreachable spans) are left out, and those after both copies of the settings were
     damaged (seed 2677: the box is a follower no more; `device` config and `link`
-    not_configured sound instead)."""
+    not_configured sound instead). broken (45a: engine_broken's span): judged up to it, then on
+    the readings taken after it (a low across the broken engine counts from the new boot's)."""
     end_ms = settings_lost_ms(w, end_ms)
-    return check_urgent_low(events, s["urgent_low"], s["urgent_low_snooze"], s["stale_minutes"], end_ms,
-                            reads=leader_reads(w, end_ms, values), what="leader's readings", grace_ms=grace_ms)
+    parts = [(leader_reads(w, end_ms, values), end_ms)]
+    if broken is not None:
+        parts = [(leader_reads(w, broken[0], values), broken[0]),
+                 ([r for r in parts[0][0] if r[1] >= broken[1]], end_ms)]
+    return [v for reads, until in parts for v in check_urgent_low(
+        events, s["urgent_low"], s["urgent_low_snooze"], s["stale_minutes"], until, reads=reads,
+        what="leader's readings", grace_ms=grace_ms)]
 
 
 def leader_reads(w, end_ms, values=None):
@@ -5121,14 +5127,20 @@ def check_gate(w, events, s, end_ms, values=None):
        got there to its end, but where the leader was unreachable then (b judges that);
     d. (session 38) such a leader alarm that the follower lacks, with every alarm of its episode:
        the follower's `link` alarm (leader_unanswered) active, check_gate_link.
-    Not judged: broken configs or a factory reset (as 8 and 9), after the settings were lost, after
-    an injected broken engine (the alarm task that applies the gate is gone, as in 9)."""
+    Not judged: broken configs or a factory reset (as 8 and 9), after the settings were lost, in
+    boot 1 from an injected broken engine to its end (engine_broken: the alarm task that applies the
+    gate is gone; the boot after the watchdog's reset is judged, a: its readings taken after the
+    reset, b: the leader still away counts from the reset, as gone then, the new boot holding no
+    word of it; before session 61 the break stopped 45 to the world's end)."""
     f = w["follower"]
-    broken = w["inject"].get("break_engine_at_s")
-    stop = min(settings_lost_ms(w, end_ms), end_ms if broken is None else broken * 1000)
+    stop = settings_lost_ms(w, end_ms)
+    broken = engine_broken(w, events, stop)   # (to its boot's end: the next boot's engine is whole)
+    if broken and broken[0] >= stop:
+        broken = None
     if values is None:
         values = world_values(w)
-    out = [(t, "45a " + m) for t, m in check_follower_low(w, events, s, stop, values, grace_ms=gate_grace_ms(w))]
+    out = [(t, "45a " + m) for t, m in check_follower_low(w, events, s, stop, values, grace_ms=gate_grace_ms(w),
+                                                          broken=broken)]
     quiet = at_leader_spans(events, stop)
     down = [[a * 1000, b * 1000] for a, b in leader_unreachable(w)]
     unanswered = _spans_where(leader_snapshots(events), _leader_unanswered, stop)
@@ -5143,16 +5155,22 @@ def check_gate(w, events, s, end_ms, values=None):
     cycle = f["poll_s"] * 1000 + 2 * (FOLLOW_TIMEOUT_MS + ALARMS_TIMEOUT_MS)
     held = _merge([list(x) for x in quiet])   # at_leader for one alarm, then another: no break
     for i, (a, b) in enumerate(down):
-        hits = [_overlap(quiet, a + stale, min(b, stop))]
-        if i == 0 or down[i - 1][1] + cycle <= a:
-            hits.append(_overlap([x for x in held if x[0] <= a < x[1]], a + give_up, min(b, stop)))
-        hit = min([h for h in hits if h] or [None])
-        if hit:
-            out.append((hit[0], "45b leader unreachable from t=%d ms: an alarm played silently (at_leader) "
-                                "from t=%d to %d ms" % (a, hit[0], hit[1])))
-    out += check_gate_link(w, events, stop, down)
+        b = min(b, stop)
+        parts = [(a, b)]
+        if meets_broken(broken, a, b):   # the boot after the watchdog's reset: away since its start
+            parts = [(x, y) for x, y in ((a, broken[0]), (broken[1], b)) if x < y]
+        for x, y in parts:
+            hits = [_overlap(quiet, x + stale, y)]
+            if x == a and (i == 0 or down[i - 1][1] + cycle <= a):
+                hits.append(_overlap([h for h in held if h[0] <= a < h[1]], a + give_up, y))
+            hit = min([h for h in hits if h] or [None])
+            if hit:
+                out.append((hit[0], "45b leader unreachable from t=%d ms: an alarm played silently (at_leader) "
+                                    "from t=%d to %d ms" % (x, hit[0], hit[1])))
+    out += check_gate_link(w, events, stop, down, broken)
     lag = gate_lag_ms(w) + REACT_MS
     late = [[a, b + lag] for a, b in down]   # the follower learns the leader's state a poll after it is back
+    late = sorted(late + ([list(broken)] if broken else []))
     for a, b in unanswered:
         t = a + lag
         while t < b:
@@ -5195,7 +5213,7 @@ def _inside(spans, t):
     return any(a <= t < b for a, b in spans)
 
 
-def check_gate_link(w, events, stop, down):
+def check_gate_link(w, events, stop, down, broken=None):
     """45d: the leader sounding an alarm unanswered (as c; its forwarding aside) that the
     follower has not got at all, nor one of its episode (alarms.gate.leader_unanswered: other
     thresholds here, or a fault of the leader's own): the follower's `link` alarm (reason
@@ -5203,11 +5221,11 @@ def check_gate_link(w, events, stop, down):
     gate_lag_ms + REACT_MS after both began (the follower's word on the leader is a poll old)
     to the end of either; not where the leader was unreachable (b) or a lag after, nor while the
     follower is off (a power cut) nor within a lag and BOOT_MS of its reset (its first poll after
-    the boot)."""
+    the boot), nor in boot 1's broken engine (engine_broken's span: its watchdog's reset is a reset)."""
     lag = gate_lag_ms(w) + REACT_MS
     blind = [[a, b + lag] for a, b in down] + [   # (a power cut: off for off_s, then a reset)
         [e["t_ms"], e["t_ms"] + e.get("off_s", 0) * 1000 + lag + BOOT_MS] for e in events
-        if e.get("event") in ("reset", "power_cut")]
+        if e.get("event") in ("reset", "power_cut")] + ([list(broken)] if broken else [])
     snaps = leader_snapshots(events)
     link = _alarm_spans(events, ("link",), stop)
     out, judged = [], 0
