@@ -5149,6 +5149,24 @@ def test_45_judges_the_gate_in_a_boot_after_a_broken_engine():
                                               leader_alarms(33 * MIN, )] + WDT_RESET, part="45d") == []
 
 
+def test_29_a_reset_before_the_breaks_time_leaves_no_broken_engine_to_end_a_snooze():
+    # boot 1 ended by a reset at 5 min, before the break's time (32 min): simboot breaks boot 1's
+    # engine only, nothing broke; the low snoozed at 20 min across the change at 30, a 50 at 40 min
+    # owes urgent_low (before session 61 the break's time ended the snooze's judging); a snooze on
+    # a broken engine (no reset before the break) is not judged
+    s = _sched_s(low=95)
+    reset = {"event": "reset", "t_ms": 5 * MIN, "cause": 2}
+    dip = _sched_events([75] * 8 + [50] + [75] * 31, extra=[reset, dict(onset(50 * MIN + 500, "low"), reraise=True)])
+    w = _world(inject={"break_engine_at_s": 32 * 60})
+    v = chaos.check_sched_snooze(w, dip, s, 200 * MIN, [])
+    assert len(v) == 1 and "below urgent_low" in v[0][1], v
+    told = sorted(dip + [onset(40 * MIN + 3000, "urgent_low"), dict(onset(40 * MIN + 3000, "low"), reraise=True)],
+                  key=lambda e: e["t_ms"])
+    assert chaos.check_sched_snooze(w, told, s, 200 * MIN, []) == []
+    broken = [e for e in dip if e is not reset]
+    assert chaos.check_sched_snooze(_world(inject={"break_engine_at_s": 15 * 60}), broken, s, 200 * MIN, []) == []
+
+
 def test_a_refused_login_is_no_unanswered_broker_for_40_nor_a_reachable_one_for_38_to_42():
     # 90 min of CONNACK 5: no mqtt_unreachable owed (the broker answers); of CONNACK 3 it is
     w, ev = _auth27(10, 100, raised_s=None)

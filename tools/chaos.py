@@ -6724,7 +6724,10 @@ def check_sched_snooze(w, events, s, end_ms, problems):
     the new thresholds clears: three fresh readings after the edge, not falling, each CLEAR_MARGIN
     past the hysteresis (low: low + HYST_LOW; high: high - HYST_HIGH), or the kind disabled there,
     clear it by the last one's arrival + REACT_MS. Readings within EDGE_MARGIN_MS of an edge are
-    not judged; nor the span once a reset, power cut, broken engine or config save comes."""
+    not judged; nor the span once a reset, power cut, broken engine or config save comes (boot 1's
+    broken engine, engine_broken: a reset before the break's time left none to break, and before
+    session 61 the break's time still ended a snooze of a later boot's; a snooze on the broken
+    engine is not judged, the boots after its watchdog's reset are)."""
     if problems or "button_at_boot" in w["inject"] or w.get("follower"):
         return []
     clocks = [(e["t_ms"], e.get("minute_of_day")) for e in events if e.get("event") == "clock"]
@@ -6733,8 +6736,9 @@ def check_sched_snooze(w, events, s, end_ms, problems):
     st = _settings_mod()
     stale_ms = s["stale_minutes"] * MIN
     stops = [e["t_ms"] for e in events if e.get("event") in ("reset", "power_cut", "rtc_damaged", "config_save")]
-    if w["inject"].get("break_engine_at_s") is not None:
-        stops.append(w["inject"]["break_engine_at_s"] * 1000)
+    broken = engine_broken(w, events, end_ms)
+    if broken:
+        stops.append(broken[0])
     reads = [(a, m, g) for a, m, g, src in glucose_readings(events) if a - m <= stale_ms]
     out = []
 
@@ -6751,6 +6755,8 @@ def check_sched_snooze(w, events, s, end_ms, problems):
         if e.get("event") not in ("alarm_snooze", "alarm_ack") or e.get("type") not in ("low", "high"):
             continue
         kind, t0 = e["type"], e["t_ms"]
+        if meets_broken(broken, t0, t0):
+            continue
         base = _boot_settings(events, s, t0)
         if not base.get("schedule"):
             continue
