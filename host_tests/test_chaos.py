@@ -4987,6 +4987,33 @@ def test_36_judges_a_boot_after_a_broken_engine_and_not_the_broken_one():
     assert chaos.check_dns_alarm(w, sorted(ev + up + [raised], key=lambda e: e["t_ms"]), end, []) == []
 
 
+def test_36_opens_a_window_after_each_boot_or_pause_not_only_after_a_delivery():
+    # the name unanswered all along, nothing ever delivered: the watchdog's reset at 33 min (boot 1's
+    # engine broken at 30) falls inside the window from the first reading (5 min), which is not
+    # judged; boot 2 counts alert_after_s from its start and owes the forwarding alarm by
+    # NS_ALERT_DUE_MS after its first reading past the reset's pause (35 min). Before session 61 a
+    # window opened only after a delivery: no later boot was judged. A plain reset (no injection) the
+    # same, and the end of any pause
+    end = 6 * 60 * MIN
+    w = _w15(silent=[[0, 6 * 3600]])
+    w["inject"]["break_engine_at_s"] = BROKEN_S
+    ev = sorted(WDT_RESET + [_dated15(m * MIN) for m in range(5, 360, 5)], key=lambda e: e["t_ms"])
+    v = chaos.check_dns_alarm(w, ev, end, [])
+    assert [t for t, _ in v] == [35 * MIN + chaos.NS_ALERT_DUE_MS], v
+    raised = onset(35 * MIN + chaos.NS_ALERT_DUE_MS - 1000, "forwarding", "nightscout_unreachable")
+    assert chaos.check_dns_alarm(w, sorted(ev + [raised], key=lambda e: e["t_ms"]), end, []) == []
+    plain = _w15(silent=[[0, 6 * 3600]])
+    ev = sorted([dict(WDT_RESET[0], t_ms=60 * MIN, cause=2)] + [_dated15(m * MIN) for m in range(5, 360, 5)],
+                key=lambda e: e["t_ms"])
+    v = chaos.check_dns_alarm(plain, ev, end, [])
+    assert [t for t, _ in v] == [65 * MIN + chaos.NS_ALERT_DUE_MS], v
+    # no reset, the router off from 60 to 90 min (seed 2714's, inside the window after a power-on):
+    # judged again from the first reading past the pause (Wi-Fi's rejoin, 10 min)
+    plain["inject"]["wifi_down_at_s"] = [[3600, 5400]]
+    v = chaos.check_dns_alarm(plain, [e for e in ev if e["event"] != "reset"], end, [])
+    assert [t for t, _ in v] == [100 * MIN + chaos.NS_ALERT_DUE_MS], v
+
+
 def test_9_judges_a_silent_leader_in_a_boot_after_a_broken_engine():
     # the leader silent from 20 to 200 min: the boot after the watchdog's reset (33 min) counts
     # silent_min and its polls from its start and owes link or no_data (before session 60 the break

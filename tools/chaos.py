@@ -3729,9 +3729,11 @@ def check_dns_alarm(w, events, end_ms, problems):
     """36 (round 15): a working Nightscout the box cannot reach by its name (no address while the DNS
     misbehaves, or the old one after a move) with readings waiting: the forwarding alarm is up by
     NS_ALERT_DUE_MS after the first reading left waiting (nightscout.py: alert_after_s with readings
-    waiting); and nightscout_unreachable no longer stands NS_CLEAR_MS after a delivery. Neither is
-    judged in boot 1 from an injected broken engine to its end (engine_broken: no condition reaches
-    it, raised or cleared; a boot after the watchdog's reset is judged, before session 60 none was)."""
+    waiting, from the first reading waiting after a delivery or a pause); and nightscout_unreachable
+    no longer stands NS_CLEAR_MS after a delivery. Neither is judged in boot 1 from an injected
+    broken engine to its end (engine_broken: no condition reaches it, raised or cleared; a boot
+    after the watchdog's reset is judged, before session 60 none was, and before session 61 only
+    from a delivery in it, as after any pause)."""
     if not _ns_judged15(w, problems):
         return []
     broken = engine_broken(w, events, end_ms)
@@ -3740,8 +3742,13 @@ def check_dns_alarm(w, events, end_ms, problems):
     ok = ns_deliveries(events)
     pauses = _ns_pauses(w, events, end_ms)
     out = []
-    starts = sorted({min([r for r in dated if r > s] or [None], key=lambda x: x or 0)
-                     for s in [-1] + ok} - {None})
+    # a window opens at the first reading left waiting after a delivery, and (session 61) after each
+    # pause's end (a boot's: nightscout.py counts alert_after_s from its start; the router's: from
+    # its last delivery, earlier still): a pause inside a window (a reset, the watchdog's that ends
+    # a broken engine too, or the router off) left the rest of the world unjudged until a delivery came
+    starts = sorted(({min([r for r in dated if r > s] or [None], key=lambda x: x or 0) for s in [-1] + ok}
+                     | {min([r for r in dated if r >= b] or [None], key=lambda x: x or 0) for a, b in pauses})
+                    - {None})
     for r in starts:
         due = r + NS_ALERT_DUE_MS
         if due > end_ms or any(r <= t <= due for t in ok) or any(a < due and b > r for a, b in pauses) \
