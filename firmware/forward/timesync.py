@@ -203,6 +203,8 @@ class TimeSync:
                 self._notice(reason)
             except MemoryError:   # (main.App.time_notice keeps it owed: the step is taken either way)
                 pass
+            except Exception as e:   # (RTC memory refusing what is owed): the step is taken all the same
+                self._log("time: %s not kept: %r" % (reason, e))
 
     def disputed(self):
         """A step the transmitter's clock disputes was refused, and no answer since agreed

@@ -1181,6 +1181,24 @@ def test_a_step_of_over_a_day_is_taken_without_the_transmitter_or_within_a_day_o
     assert fake.set_calls == [T + days, T + 3600] and told == ["time_changed", "time_disputed"], (fake.set_calls, told)
 
 
+def test_a_notice_that_fails_does_not_keep_the_clock_from_being_set():
+    # (helper-307) time_changed is told before the step: RTC memory refusing what is owed
+    # (main.App.time_notice raising) kept the clock where it was, at every second answer
+    fake = FakeClock(wall=T)
+    ntp = FakeNtp(T + 3600 - fake.EPOCH_OFFSET)
+    logs = []
+
+    def refused(reason):
+        raise OSError(5)
+
+    def run():
+        ts = _ts(fake, ntp, logs, vouched=lambda: False, notice=refused)
+        return [ts.sync_ntp(), ts.sync_ntp()]
+    out = _with_clock(fake, run)
+    assert out == [False, True] and fake.set_calls == [T + 3600], (out, fake.set_calls)
+    assert [l for l in logs if "time_changed not kept" in l], logs
+
+
 def test_a_transmitter_out_of_reach_half_an_hour_does_not_let_a_refused_step_of_years_in():
     # (helper-297) a router's NTP 13 years ahead, refused while the transmitter vouched for the
     # box's clock; the wearer then away 35 min (a walk, a night on the transmitter's side): the
