@@ -188,6 +188,8 @@ class App:
         pass
     def condition(self, kind, name, active):
         pass
+    def time_notice(self, reason):   # main.App's, for forward.timesync
+        pass
     def add_task(self, *a, **k):
         self.tasks.append(a[0])
 
