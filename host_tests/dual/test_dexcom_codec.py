@@ -22,6 +22,16 @@ def _glucose_msg(glucose_field, state, trend, ts=1000, op=0x31, seq=7, status=0,
     return crc.append(body)
 
 
+def test_fixed_commands_are_their_opcode_and_crc():
+    # build.py writes these out with their CRC (literals stay in flash): each must be
+    # what crc.append makes of its opcode
+    for fn, op in ((build.transmitter_time, 0x24), (build.glucose, 0x30), (build.eglucose, 0x4E),
+                   (build.sensor, 0x2E), (build.battery, 0x22), (build.calibration_data, 0x32)):
+        assert fn() == crc.append(bytes((op,))), (fn, fn())
+    for kind, body in enumerate((b"\x20", b"\x4a", b"\x52", b"\x52\x02")):
+        assert build.version(kind) == crc.append(body), kind
+
+
 def test_dexcom_error_is_value_error():
     assert issubclass(DexcomError, ValueError)
 
