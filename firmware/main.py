@@ -6,6 +6,11 @@
 # fails, and never waits on anything but its own inbox. Every other part
 # (link, Wi-Fi, uploads, web, buttons, annunciator) runs as its own task under
 # the supervisor; their failures become `device`/`link`/`forwarding` alarms.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import asyncio
 import gc
 
@@ -27,24 +32,24 @@ SAVE_S = 60           # the alarm state goes to RTC memory at least this often
 UNDATED_S = 86400     # the age given a backfilled reading that nothing can date: history only
 HEALTH_S = 300        # heap check (a full collection costs milliseconds)
 WDT_MS = 30000        # the watchdog resets a board whose tasks stop checking in
-ANN_STALL_MS = 3000    # a change the annunciator has not drawn for this long: restart it
+_ANN_STALL_MS = const(3000)    # a change the annunciator has not drawn for this long: restart it
 HEALTHY_AFTER_S = 1800  # uptime after which the `resets` alarm of a reset loop ends
 LOOP_OVER_S = 6 * 3600  # ... and the loop: resets closer than this to each other count in a row
 CLOCK_WAIT_S = 900     # schedules but no time of day this long after boot: the `device` notice
-SESSION_NOTICE_S = 24 * 3600   # a sensor session ending within this: the `sensor` notice, once,
+_SESSION_NOTICE_S = const(24 * 3600)   # a sensor session ending within this: the `sensor` notice, once,
 DAY_MINUTES = FAMILY_DAY  # ... in the family's day (local time), never at night
 TIME_NOTICES = ("time_changed", "time_disputed")   # forward.timesync's: owed to the morning at night
 _DAY_LEN = DAY_MINUTES[1] - DAY_MINUTES[0]   # minutes
 LANDING_MS = 3000      # a stuck button's take-back reaches this far before its gesture
 FALLBACK_BOARD = "esp32-devkitc"
 CANNOT_RUN_S = 60      # a box that cannot start sounds its fault this long, then starts again
-READING_TRIES = 3      # a reading whose judging runs out of memory is retried this often
+_READING_TRIES = const(3)      # a reading whose judging runs out of memory is retried this often
 FEED_FAILS = 3         # a listener (a forwarder's feed) failing this often: the forwarding alarm
 FEED_QUIET_S = 1800    # ... within this long of its last failure; a success after that clears it
 FLASH_FAILS = 2        # saves to flash failing in a row: the device (flash) alarm
 FLASH_TRY = "flash_try.txt"   # beside the settings, written at each boot (App._try_flash)
-FLASH_TRY_MS = 200     # ... its hold of the board (up to the largest refused save: an 8-KB queue, ~150 ms), for the pause in the sound it waits for
-RESERVE_BYTES = 12288  # the largest forwarding buffer: the Nightscout queue (8.3 KB with its sent marks) or the LAN history (3.7 KB), see wiring
+_FLASH_TRY_MS = const(200)     # ... its hold of the board (up to the largest refused save: an 8-KB queue, ~150 ms), for the pause in the sound it waits for
+_RESERVE_BYTES = const(12288)  # the largest forwarding buffer: the Nightscout queue (8.3 KB with its sent marks) or the LAN history (3.7 KB), see wiring
 
 
 class App:
@@ -53,7 +58,7 @@ class App:
         # it just before making them), while the heap is still in one piece; by
         # then boot has scattered small objects over it (none on a short heap)
         try:
-            self.reserve = bytearray(RESERVE_BYTES)
+            self.reserve = bytearray(_RESERVE_BYTES)
         except MemoryError:
             self.reserve = None
         self.listeners = list(listeners)  # fn(event dict): forwarders, LAN API, a console printer
@@ -412,7 +417,7 @@ class App:
     def _take_reading(self, r):
         """Judge the reading first in the inbox; it leaves the inbox only when done.
         A MemoryError on the way fails the alarm task, and its restart takes the
-        same reading again (up to READING_TRIES times): the listeners have it
+        same reading again (up to _READING_TRIES times): the listeners have it
         once, and the engine sees it at the time first given
         (it commits a reading only once judged, see AlarmEngine.on_reading)."""
         now = self.now_s()
@@ -431,8 +436,8 @@ class App:
                 age = UNDATED_S if u is None else max(0, now - u[1] + u[0] - r[reading.DEX_S])
             self._taking, self._taking_t, self._tries, self._told = r, now - age, 0, False
         self._tries += 1
-        if self._tries > READING_TRIES:
-            log.error("reading of %s mg/dL dropped: out of memory %d times", r[reading.SGV], READING_TRIES)
+        if self._tries > _READING_TRIES:
+            log.error("reading of %s mg/dL dropped: out of memory %d times", r[reading.SGV], _READING_TRIES)
             return
         if not self._told:
             # no list of past readings here: the LAN API keeps its own, packed
@@ -548,7 +553,7 @@ class App:
     def _watch_session(self):
         """The sensor session's end, by the link's last time message: kept for the
         status page (status["session_end_ms"]), and once per session, when it is
-        SESSION_NOTICE_S away or less, the `sensor` notice `ending` (low priority,
+        _SESSION_NOTICE_S away or less, the `sensor` notice `ending` (low priority,
         clears by itself) in the family's day (DAY_MINUTES; none without a time of
         day): at bedtime they know the sensor stops in the night, not at 3 a.m."""
         link = self.link
@@ -571,7 +576,7 @@ class App:
             self.condition("sensor", "ending", False)
         mod = self.minute_of_day()
         # not beside another sensor reason (it would join it unheard, and stay after it)
-        if end is not None and 0 < end - clock.ms() <= SESSION_NOTICE_S * 1000 and mod is not None \
+        if end is not None and 0 < end - clock.ms() <= _SESSION_NOTICE_S * 1000 and mod is not None \
                 and DAY_MINUTES[0] <= mod < DAY_MINUTES[1] \
                 and not any(a["type"] == "sensor" for a in self.engine.active()):
             self._ending_told = end
@@ -623,7 +628,7 @@ class App:
                 await asyncio.sleep(1)
                 # twice in a row: after a long blocking call elsewhere (a TLS
                 # handshake) this check may simply run before the annunciator
-                stalls = stalls + 1 if self.ann.stalled(clock.ms(), ANN_STALL_MS) else 0
+                stalls = stalls + 1 if self.ann.stalled(clock.ms(), _ANN_STALL_MS) else 0
                 if stalls >= 2:
                     raise RuntimeError("annunciator stalled")
         finally:
@@ -660,7 +665,7 @@ class App:
                 # regular save (tx_clock.txt's hourly one, without Nightscout: an hour
                 # of alarm for a fault over, helper-269). In a pause of the sound: the
                 # write holds the board
-                await asyncio.sleep_ms(self.ann.pause_in_ms(FLASH_TRY_MS))
+                await asyncio.sleep_ms(self.ann.pause_in_ms(_FLASH_TRY_MS))
                 self._try_flash(1)
                 self._watch_flash()
             await asyncio.sleep(HEALTH_S)

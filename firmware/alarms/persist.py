@@ -49,6 +49,11 @@
 # judged as history, no_data never due, every glucose alarm silent), a last
 # value no Dexcom field holds, a filter state not finite or out of all bounds
 # (no prediction, a low that waits on it), a bad alarm record.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import struct
 
 from alarms import engine as _e
@@ -56,18 +61,18 @@ from alarms import settings as _settings
 from alarms.kinds import UNNAMED as _UNNAMED, reason_code
 
 VERSION = 2
-_RAISED_AGAIN = ("device", "forwarding")
+_RAISED_AGAIN = const(("device", "forwarding"))
 _HEAD = "<BBhiihi9fB"
-_ALARM = "<BBBBiihBB"
-_NONE = -0x7FFFFFFF
-_NO_REASON = 127   # in a condition's aux field; REASONS stays under 127 entries
-_NO_READING = -2   # in the last sgv field: no reading, the age is the no_data count's start
+_ALARM = const("<BBBBiihBB")
+_NONE = const(-0x7FFFFFFF)
+_NO_REASON = const(127)   # in a condition's aux field; REASONS stays under 127 entries
+_NO_READING = const(-2)   # in the last sgv field: no reading, the age is the no_data count's start
 ESC_KEPT = 1       # in the flags field
 HELD = 2           # ... (a reset forgot these, see save)
 JUDGED_OTHER = 4
 JUDGED_AT = 8      # ... on a sounding low, high or urgent_high: its aux field is that threshold
 PAUSED = 16
-_JUDGED = ("low", "high", "urgent_high")   # engine._judged_by's order (glucose._SCHEDULED)
+_JUDGED = const(("low", "high", "urgent_high"))   # engine._judged_by's order (glucose._SCHEDULED)
 # how long after a restore a device or forwarding condition raised again takes up the
 # saved one's level: the parts that find their fault at boot raise it in the first
 # seconds; one found later (the next upload's failure) is a fault of this boot
@@ -281,10 +286,10 @@ def restore(eng, data, now_s, away_s=0):
     return events
 
 
-_MAX_SGV = 0xFFF              # the Dexcom glucose field's 12 bits
+_MAX_SGV = const(0xFFF)              # the Dexcom glucose field's 12 bits
 # the filter's state bounds, far outside anything it reaches from readings (level,
 # rate, sensor error; each variance and covariance): NaN fails them too
-_FILTER_BOUNDS = (5000.0, 100.0, 1000.0) + (1e7,) * 6
+_FILTER_BOUNDS = const((5000.0, 100.0, 1000.0, 1e7, 1e7, 1e7, 1e7, 1e7, 1e7))
 
 
 def _damaged(what):

@@ -87,6 +87,11 @@ change a threshold or a snooze and still parse: chaos round 5 found 63 of
 read as unreadable: the `.bak`, then the defaults. A file without the line
 (written by hand) is read unchecked; one edited by hand must lose the line.
 """
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import json
 from binascii import crc32, hexlify
 
@@ -108,8 +113,8 @@ MAX_WIFI = 5
 MAX_BYTES = 16384
 
 _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
-_HOST_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"   # a DNS label (RFC 1123), lower case
+_NAME_CHARS = const("abcdefghijklmnopqrstuvwxyz0123456789_-")
+_HOST_CHARS = const("abcdefghijklmnopqrstuvwxyz0123456789-")   # a DNS label (RFC 1123), lower case
 
 _SECTIONS = {
     "nightscout": {"url": "", "api_secret": "", "token": "", "allow_http": False, "ca_file": ""},

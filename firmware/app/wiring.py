@@ -3,6 +3,11 @@
 # the LAN API. Each part runs as a supervised task; a part that cannot even
 # start (bad config, missing module, no memory) raises the `device` alarm
 # with its name and the box keeps alarming on what it has.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import asyncio
 import gc
 
@@ -10,8 +15,8 @@ import clock
 from app import log
 
 LINK_SILENT_MS = 20 * 60 * 1000  # a link that makes no progress this long is hung
-RETRY_FIRST_S = 300   # a part whose start ran out of memory: first retry, doubling up to
-RETRY_MAX_S = 3600    # ... this
+_RETRY_FIRST_S = const(300)   # a part whose start ran out of memory: first retry, doubling up to
+_RETRY_MAX_S = const(3600)    # ... this
 
 
 def add_all(app):
@@ -29,9 +34,9 @@ def _release_reserve(app):
         gc.collect()
 
 
-ESSENTIAL = ("buttons", "power", "source")  # parts retried even under memory pressure
+_ESSENTIAL = const(("buttons", "power", "source"))  # parts retried even under memory pressure
 # what a part's start-up may have registered before it failed half way
-_PARTS = ("link", "wifi", "buttons", "lan_api", "setup_ap", "timesync")
+_PARTS = const(("link", "wifi", "buttons", "lan_api", "setup_ap", "timesync"))
 
 
 def _start(app, name, fn):
@@ -50,7 +55,7 @@ def _start(app, name, fn):
         gc.collect()  # what it made is garbage now: free it before anything else allocates
         first = name not in [p[0] for p in app.pending_starts]
         if first:
-            app.pending_starts.append([name, fn, clock.ms() + RETRY_FIRST_S * 1000, RETRY_FIRST_S])
+            app.pending_starts.append([name, fn, clock.ms() + _RETRY_FIRST_S * 1000, _RETRY_FIRST_S])
             log.exc(e, "cannot start %s (tried again while the heap allows)", name)
     except Exception as e:
         first = True
@@ -70,14 +75,14 @@ def retry_starts(app, under_pressure=False):
     path's own parts: the forwarders are shed precisely to keep the link."""
     now = clock.ms()
     for p in list(app.pending_starts):
-        if now - p[2] < 0 or (under_pressure and p[0] not in ESSENTIAL):
+        if now - p[2] < 0 or (under_pressure and p[0] not in _ESSENTIAL):
             continue
         if _start(app, p[0], p[1]):
             app.pending_starts.remove(p)
             log.info("started %s", p[0])
             app.condition("device", "start_" + p[0], False)
         else:
-            p[3] = min(2 * p[3], RETRY_MAX_S)
+            p[3] = min(2 * p[3], _RETRY_MAX_S)
             p[2] = now + p[3] * 1000
 
 
@@ -170,21 +175,21 @@ def _buttons(app):
 # state, snoozes, the transmitter's clock) or on flash about the transmitter
 # (its activation time, app/txclock.py) or which sensor start Nightscout has;
 # it keeps setup_key.bin, whose access point password is printed on the device label.
-BOND_FILE = "ble_secrets.json"
+_BOND_FILE = const("ble_secrets.json")
 NS_QUEUE_FILE = "nsqueue.bin"
-NS_START_FILE = "nsstart.txt"
-TX_CLOCK_FILE = "tx_clock.txt"
+_NS_START_FILE = const("nsstart.txt")
+_TX_CLOCK_FILE = const("tx_clock.txt")
 
 
 def _factory_files(app):
     from app import fsutil
     cfg = app.config_path
     held = NS_QUEUE_FILE + ".held"   # (forward.nightscout: readings held for want of a wall time)
-    return (cfg, cfg + fsutil.BAK, cfg + fsutil.TMP, BOND_FILE, NS_QUEUE_FILE,
+    return (cfg, cfg + fsutil.BAK, cfg + fsutil.TMP, _BOND_FILE, NS_QUEUE_FILE,
             NS_QUEUE_FILE + fsutil.TMP, NS_QUEUE_FILE + fsutil.BAK,
             held, held + fsutil.TMP, held + fsutil.BAK,
-            NS_START_FILE, NS_START_FILE + fsutil.TMP, NS_START_FILE + fsutil.BAK,
-            TX_CLOCK_FILE, TX_CLOCK_FILE + fsutil.TMP, TX_CLOCK_FILE + fsutil.BAK)
+            _NS_START_FILE, _NS_START_FILE + fsutil.TMP, _NS_START_FILE + fsutil.BAK,
+            _TX_CLOCK_FILE, _TX_CLOCK_FILE + fsutil.TMP, _TX_CLOCK_FILE + fsutil.BAK)
 
 
 def _wipe(paths):
@@ -268,9 +273,9 @@ def _fault(app, what):
 # --- where readings come from -------------------------------------------------
 # link alarm reasons each source judges; the alarm state survives a reset (RTC
 # memory), so a reason of a part that no longer runs is cleared at boot
-_BLE_REASONS = ("no_transmitter", "auth_failed", "rogue", "bond_lost", "slot_conflict")
-_FOLLOW_REASONS = ("leader_silent", "leader_auth", "leader_unanswered")
-_BATTERY_REASONS = ("tx_expired", "battery_low")   # the transmitter's end, its battery's warning
+_BLE_REASONS = const(("no_transmitter", "auth_failed", "rogue", "bond_lost", "slot_conflict"))
+_FOLLOW_REASONS = const(("leader_silent", "leader_auth", "leader_unanswered"))
+_BATTERY_REASONS = const(("tx_expired", "battery_low"))   # the transmitter's end, its battery's warning
 
 
 def _clear_reasons(app, names):
@@ -328,7 +333,7 @@ def _source(app):
     slot = 1 if cfg.get("slot", "receiver") == "receiver" else 2
     try:   # a help for the time of day: nothing of it (its import too) may keep the link from starting
         from app.txclock import TransmitterClock
-        app.tx_clock = TransmitterClock(cfg["transmitter_id"], TX_CLOCK_FILE, lambda t: _tx_set(app, t),
+        app.tx_clock = TransmitterClock(cfg["transmitter_id"], _TX_CLOCK_FILE, lambda t: _tx_set(app, t),
                                         lambda: app.timesync is not None and app.timesync.lone_answer())
         on_time = app.tx_clock.seen
     except Exception as e:
@@ -346,7 +351,7 @@ def _source(app):
     except Exception as e:
         log.exc(e, "link: the RTC record's transmitter")
     link = Link({"transmitter_id": cfg["transmitter_id"], "slot": slot,
-                 "bond_path": BOND_FILE, "resume_dex_s": app.rtc.last_dex or None,
+                 "bond_path": _BOND_FILE, "resume_dex_s": app.rtc.last_dex or None,
                  "resume_hole": app.rtc.hole, "resume_dex_min_s": _resume_dex_min(app.rtc),
                  "radio_shared": lambda: _radio_shared(app),
                  "on_time": on_time},
@@ -405,22 +410,18 @@ def _radio_shared(app):
     return app.wifi is not None or (ap is not None and ap.is_open())
 
 
-# link event -> (condition kind, name, active); None: just a notice
-_LINK_CONDITIONS = {
-    "no_transmitter": ("link", "no_transmitter", True),
-    "auth_failed": ("link", "auth_failed", True),
-    "rogue": ("link", "rogue", True),
-    # another device keeps taking our slot: lasts until our bond holds a session
-    "slot_conflict": ("link", "slot_conflict", True),
-}
-_LINK_GOOD = ("authenticated", "bonded", "encrypted")
+# link events that raise the link condition of their name (a tuple: a dict was 0.1 KB of heap)
+_LINK_CONDITIONS = const(("no_transmitter", "auth_failed", "rogue",
+                          # another device keeps taking our slot: lasts until our bond holds a session
+                          "slot_conflict"))
+_LINK_GOOD = const(("authenticated", "bonded", "encrypted"))
 # A lost bond that the same session bonds again is no news (an alarm raised and
 # cleared within a second, at every window of a slot conflict, is a beep every
-# 5 minutes): bond_lost sounds when BOND_FAILS sessions in a row authenticated
+# 5 minutes): bond_lost sounds when _BOND_FAILS sessions in a row authenticated
 # but ended without a bond or encryption (a lost bond that does not come back,
 # or a fresh box that never bonds: no bond_lost event then), and clears once a
 # bond works (bonded, encrypted).
-BOND_FAILS = 2
+_BOND_FAILS = const(2)
 
 
 def _resume_dex_min(rtc):
@@ -432,10 +433,10 @@ def _resume_dex_min(rtc):
     return rtc.last_dex + rtc.away_s
 
 
-_ROUTINE = ("connected", "authenticated", "disconnected", "encrypted")
+_ROUTINE = const(("connected", "authenticated", "disconnected", "encrypted"))
 # link events that tell of the transmitter or sensor, not of the link's state: the status
 # page's and MQTT's `link` keep the last state (a page said "link: battery_low")
-_NOT_LINK_STATE = ("battery_low", "sensor_state", "tx_clock")
+_NOT_LINK_STATE = const(("battery_low", "sensor_state", "tx_clock"))
 
 
 def on_link_event(app, ev):
@@ -448,14 +449,13 @@ def on_link_event(app, ev):
     if what not in _NOT_LINK_STATE:
         app.status["link"] = what
     if what in _LINK_CONDITIONS:
-        kind, name, active = _LINK_CONDITIONS[what]
-        app.condition(kind, name, active)
+        app.condition("link", what, True)
     elif what == "disconnected":
         if ev.get("read"):   # the window's reading: the transmitter is back (link.core)
             app.condition("link", "no_transmitter", False)
         if app.status.pop("unsecured", False):   # authenticated, never bonded/encrypted
             fails = app.status["bond_fails"] = app.status.get("bond_fails", 0) + 1
-            if fails >= BOND_FAILS:
+            if fails >= _BOND_FAILS:
                 app.condition("link", "bond_lost", True)
         _tell_wifi_next_window(app)
     elif what in _LINK_GOOD:
@@ -621,7 +621,7 @@ def _nightscout(app, ns, keeper, queue, ts, cond):
                             on_server_date=ts.offer_date, log=_log,
                             on_memory=lambda: app.out_of_memory("nightscout"),
                             session=(lambda: _session(app)) if _leads(app.cfg) else None,
-                            start_path=NS_START_FILE, held=app.rtc.held,
+                            start_path=_NS_START_FILE, held=app.rtc.held,
                             held_lost=app.rtc.held_lost)
     app.rtc.held_of = up.held_image   # readings held for want of a clock: beside the link's resume point
     app.nightscout = up

@@ -90,6 +90,11 @@
 # then the poll is asked again RETRY_S later, and the third in a row without a report
 # gives None (logged, alarms_error): a leader gone sounds here a poll and two retries
 # after its last report, not 2 x poll_s + 30 s.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import asyncio
 import binascii
 import hashlib
@@ -127,13 +132,15 @@ SKEW_S = 60                   # the server's clock further apart from the box's:
 # taken again when its date has milliseconds (xDrip+'s do). No CGM reads more
 # often than once a minute.
 DUPLICATE_S = 30
-_HEX = "0123456789abcdefABCDEF"
-_DATE_KEY = b'"date"'
-_SPACE = (32, 9, 10, 13)
-_NUMBER_CHARS = (43, 45, 46, 69, 101)  # + - . E e, beside the digits
+_HEX = const("0123456789abcdefABCDEF")
+_DATE_KEY = const(b'"date"')
+_SPACE = const((32, 9, 10, 13))
+_NUMBER_CHARS = const((43, 45, 46, 69, 101))  # + - . E e, beside the digits
 # mid-rate of each arrow (mg/dL/min x10), the bands of forward.entries._ARROWS
-_ARROW_RATES = {"DoubleUp": 40, "SingleUp": 27, "FortyFiveUp": 15, "Flat": 0,
-                "FortyFiveDown": -15, "SingleDown": -27, "DoubleDown": -40}
+# (two tuples, in flash: a dict was 0.1 KB of heap)
+_ARROWS = const(("DoubleUp", "SingleUp", "FortyFiveUp", "Flat", "FortyFiveDown", "SingleDown",
+                 "DoubleDown"))
+_ARROW_RATES = const((40, 27, 15, 0, -15, -27, -40))
 
 
 ALARMS_BODY = 2560            # the leader's alarms: 14 types of 140 B at most (for_s too)
@@ -353,7 +360,7 @@ def parse_entries(body, after_ms=None, prev=None, skip=None, early=None):
         if sgv is not None and prev is not None and prev[1] is not None and 0 < unix_s - prev[0] <= 600:
             trend = (sgv - prev[1]) * 600 // (unix_s - prev[0])
         elif sgv is not None:
-            trend = _ARROW_RATES.get(arrow)
+            trend = _ARROW_RATES[_ARROWS.index(arrow)] if arrow in _ARROWS else None
         out.append((unix_s, made, sgv, trend, OK_STATE, "live"))
         prev = (unix_s, sgv)
     return out

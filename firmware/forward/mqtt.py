@@ -42,6 +42,11 @@
 #   from the last refusal. The _REFUSED_S count only time with Wi-Fi up (a refusal before
 #   an outage and one after it are not minutes of refusals, nor the back-off between).
 # publish_*() only store the latest value per topic; the task sends them.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import asyncio
 import errno
 import sys
@@ -49,7 +54,7 @@ import sys
 import clock
 from forward import ConfigError, need, log_print, names, failure
 
-_BACKOFF_MIN_S = 2
+_BACKOFF_MIN_S = const(2)
 _BACKOFF_MAX_S = 300
 # ... at most this for the first _OUTAGE_S after losing a broker that served the box this
 # boot: meanwhile its retained states are what Home Assistant shows as current (an
@@ -60,10 +65,10 @@ _BACKOFF_MAX_S = 300
 # no more attempts than before
 _OUTAGE_BACKOFF_MAX_S = 60
 _OUTAGE_S = 1800
-_BRIEF_MAX = 3   # connections in a row the broker closed soon after answering: backed off from then
-_BRIEF_S = 30    # ... within this (a broker throwing out a shared client_id does so in ms)
-_BACKFILL_SPAN_S = 86400  # an older reading within this span is a backfill, not a new transmitter
-_SESSION_BACKFILL_S = 6 * 3600  # a backfill this far behind its session's live reading at most
+_BRIEF_MAX = const(3)   # connections in a row the broker closed soon after answering: backed off from then
+_BRIEF_S = const(30)    # ... within this (a broker throwing out a shared client_id does so in ms)
+_BACKFILL_SPAN_S = const(86400)  # an older reading within this span is a backfill, not a new transmitter
+_SESSION_BACKFILL_S = const(6 * 3600)  # a backfill this far behind its session's live reading at most
                                 # (the link's backfill_max_s is 3 h): else of another clock
 _WRITE_S = 10    # a packet the broker's ACKs make no room for this long: the broker is stalled
 # Refused logins in a row this long (s, with Wi-Fi up) raise mqtt_auth. Not at the first: Home
@@ -72,14 +77,15 @@ _WRITE_S = 10    # a packet the broker's ACKs make no room for this long: the br
 # box: minutes). Ten outlast that and still tell a password changed in Home Assistant
 # 50 min before mqtt_unreachable's hour would have, and in words that say what to fix.
 _REFUSED_S = 600
-_HOUR_S = 3600   # without service this long: mqtt_unreachable
-_UNREACHABLE, _AUTH = "mqtt_unreachable", "mqtt_auth"
+_HOUR_S = const(3600)   # without service this long: mqtt_unreachable
+_UNREACHABLE = const("mqtt_unreachable")
+_AUTH = const("mqtt_auth")
 
 # Home Assistant turns glucose and trend "unavailable" this long after their last
 # update (discovery's expire_after): three readings missed. Without it HA showed
 # the last glucose for ever once readings stopped, as if it were current.
 READING_EXPIRE_S = 900
-_READING_OBJECTS = ("glucose", "glucose_mmol", "trend")
+_READING_OBJECTS = const(("glucose", "glucose_mmol", "trend"))
 # ... and from the same moment the retained `reading_availability` says offline (they are
 # available only while it and the box's availability are online): a Home Assistant
 # restarted meanwhile took the retained old glucose as a new update and showed it as
@@ -88,10 +94,10 @@ _READING_OBJECTS = ("glucose", "glucose_mmol", "trend")
 # It says offline too from a boot's first connection until that boot's first reading:
 # what the broker keeps is a past boot's glucose, however old (a whole-house power cut
 # restarts Home Assistant, which took it as current for 15 min after the boot).
-_READING_AVAIL = "reading_availability"
+_READING_AVAIL = const("reading_availability")
 
 # object id, name, unit, icon
-_SENSORS = (
+_SENSORS = const((
     ("glucose", "Glucose", "mg/dL", "mdi:diabetes"),
     ("glucose_mmol", "Glucose mmol/L", "mmol/L", "mdi:diabetes"),
     ("trend", "Trend", None, "mdi:trending-up"),
@@ -99,7 +105,7 @@ _SENSORS = (
     ("alarm_unanswered", "Alarm unanswered", None, "mdi:alarm-light-outline"),
     ("battery", "Transmitter battery", None, "mdi:battery"),
     ("link", "Transmitter link", None, "mdi:bluetooth"),
-)
+))
 
 
 def validate(cfg):

@@ -39,6 +39,11 @@
 # to 1 h) and no condition of its own (a failing server raises the ones above).
 # The secret is hashed at construction and never logged; the token is sent as
 # ?token= and the request path is therefore never logged either.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import asyncio
 import gc
 import json
@@ -54,31 +59,31 @@ from app import fsutil
 from forward.queue import UploadQueue, QueueError
 from reading import BACKFILL_MAX_S, PERIOD_S
 
-_RETRY_MIN_S = 5
+_RETRY_MIN_S = const(5)
 _RETRY_MAX_S = 300
-_AUTH_MIN_S = 60
-_AUTH_MAX_S = 3600
+_AUTH_MIN_S = const(60)
+_AUTH_MAX_S = const(3600)
 # Readings kept while the box has no wall clock: a power-on's first session, its live reading
 # and the link's whole backfill before it (37; with 36 one of them was dropped and
 # nightscout_queue_full sounded the forwarding alarm after a power-on without a clock,
 # though nothing was lost). Past that the oldest goes: a real overflow, told
 _HELD_MAX = BACKFILL_MAX_S // PERIOD_S + 1
-_WIFI_CHECK_S = 60   # while Wi-Fi is down or a back-off lasts: queue housekeeping (and the unreachable check)
-_HELD_SPAN_S = 86400  # held readings are dated from one at most this far on the transmitter clock
-_SAVE_BLOCK_MS = 500  # a queue save (erase, program, rename) holds the loop: kept out of a burst
-_START_RETRY_MIN_S = 60   # a sensor start not stored: tried again after this, doubling to
-_START_RETRY_MAX_S = 3600  # ... this
-_START_REFUSED_S = 86400   # refused (401, 403): the log's ring is 48 lines, an hourly line fills it
-_HELD_FILE = ".held"  # beside the queue file: held readings, as the firmware before RTC memory
+_WIFI_CHECK_S = const(60)   # while Wi-Fi is down or a back-off lasts: queue housekeeping (and the unreachable check)
+_HELD_SPAN_S = const(86400)  # held readings are dated from one at most this far on the transmitter clock
+_SAVE_BLOCK_MS = const(500)  # a queue save (erase, program, rename) holds the loop: kept out of a burst
+_START_RETRY_MIN_S = const(60)   # a sensor start not stored: tried again after this, doubling to
+_START_RETRY_MAX_S = const(3600)  # ... this
+_START_REFUSED_S = const(86400)   # refused (401, 403): the log's ring is 48 lines, an hourly line fills it
+_HELD_FILE = const(".held")  # beside the queue file: held readings, as the firmware before RTC memory
                       # kept them at a planned reset (read once, then removed)
-_HELD_REC = "<IHh"    # dex_s, sgv, trend (-32768: none): 8 bytes (app.persist.HELD_REC)
+_HELD_REC = const("<IHh")    # dex_s, sgv, trend (-32768: none): 8 bytes (app.persist.HELD_REC)
 # In held_image() the readings that had a wall time are followed by a mark, a record of
 # glucose 0 (no reading has it) whose first field is their activation, Unix seconds -
 # dex_s: they come back dated as they were. Dated again by the first reading after the
 # reset, those of a transmitter whose clock restarted meanwhile (or of another one)
 # reached Nightscout hours in the future (chaos seed 4999: 6 h ahead, the newest entry a
 # follower saw). Firmware before the mark skips it and dates the readings as it did.
-_CLEAR_AFTER_S = 1800  # queue_full clears only this long after the last drop (a drop per
+_CLEAR_AFTER_S = const(1800)  # queue_full clears only this long after the last drop (a drop per
                        # reading must not raise and clear it every 5 min all night); queue_damaged
                        # this long after it was found
 

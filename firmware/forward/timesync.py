@@ -32,7 +32,7 @@
 # But not by more than VOUCHED_STEP_S while the transmitter vouches for the clock
 # (app.txclock: a session saw the box's clock run on, or gave it back at the power-on,
 # and nothing stepped the clock since), unless a time server moved the clock (or set it from unset) in the last
-# MOVED_S: a router's NTP 13 years ahead moved the box to 2040, its schedules and the
+# _MOVED_S: a router's NTP 13 years ahead moved the box to 2040, its schedules and the
 # readings it posted with it; a server wrong from the start and put right within the
 # day is still followed back, and so is one the server's last Date seconds (within
 # AGREE_S): a router's NTP days off as the box powered on with no kept activation set the
@@ -43,6 +43,11 @@
 # a day or more are for a person to judge. The server's Date itself sets a clock that is not set, and steps
 # a set one by CONFIRM_STEP_S at most unless a server's Date set it (a captive
 # portal answers for every name, again and again, with its own clock).
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import asyncio
 import struct
 
@@ -50,14 +55,14 @@ from civil import civil_from_unix, days_from_civil, settable
 from forward import need, log_print, names
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")   # 1 Jan 1970 was a Thursday
+_DAYS = const(("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"))   # 1 Jan 1970 was a Thursday
 SLOW_MS = 2000
-NTP_PORT = 123
+_NTP_PORT = const(123)
 MAX_RETRY_S = 3600
 CONFIRM_STEP_S = 120   # a bigger step from a set clock needs a second answer
 AGREE_S = 10           # two answers agree: within a query's delay and the Date's 1-s resolution
 VOUCHED_STEP_S = 86400  # a bigger step of a clock the transmitter vouches for is refused,
-MOVED_S = 86400         # unless a server's answer moved the clock this recently
+_MOVED_S = const(86400)         # unless a server's answer moved the clock this recently
 # What ntptime.time() makes of an answer whose transmit timestamp is zero (Unix s): a
 # kiss-of-death (stratum 0, e.g. RATE: the server refuses us) or an unsynchronised server
 # carries no time (RFC 5905 7.4), and ntptime's 2036 rule reads its zero as 2036-02-07
@@ -195,7 +200,7 @@ class TimeSync:
             and not names.shared(self._ntp_addr, self.ntp_host)
 
     def _moved_recently(self):
-        return self._moved_ms is not None and clock.ms() - self._moved_ms < MOVED_S * 1000
+        return self._moved_ms is not None and clock.ms() - self._moved_ms < _MOVED_S * 1000
 
     def _tell(self, reason):
         if self._notice is not None:
@@ -265,7 +270,7 @@ class TimeSync:
             # the name through forward.names (its lookups under the forwarders'
             # common limit and in a pause of the sound: run()), so that ntptime,
             # which looks its host up at every query, gets an address
-            ntp.host = self._ntp_addr = names.resolve(self.ntp_host, NTP_PORT)[0]
+            ntp.host = self._ntp_addr = names.resolve(self.ntp_host, _NTP_PORT)[0]
         except OSError as e:
             self._log("time: NTP failed: %s" % e)
             return False
@@ -297,7 +302,7 @@ class TimeSync:
             stall = names.last_stall()
             if self._wifi is not None:
                 # the name's lookup, when due, is made here (in a pause of its own)
-                await self._wifi.wait_quiet(3000, blocks=True, host=self.ntp_host, port=NTP_PORT)
+                await self._wifi.wait_quiet(3000, blocks=True, host=self.ntp_host, port=_NTP_PORT)
             t0 = clock.ms()
             ok = self.sync_ntp()
             took = clock.ms() - t0

@@ -24,6 +24,11 @@
 # at the edge of range), is looked for again blind. That address is not passed
 # over: it may be ours, at the edge of range after a power cut (passing it over
 # delayed its first reading by wake-ups).
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import asyncio
 import errno
 from collections import deque
@@ -99,40 +104,40 @@ _AUTH = bluetooth.UUID(protocol.AUTHENTICATION_UUID)
 _CONTROL = bluetooth.UUID(protocol.CONTROL_UUID)
 _BACKFILL = bluetooth.UUID(protocol.BACKFILL_UUID)
 _FEBC = bluetooth.UUID(protocol.ADV_SERVICE_UUID16)
-_FRAMES_MAX = 40   # 3 h of records = 17 frames; room to spare
+_FRAMES_MAX = const(40)   # 3 h of records = 17 frames; room to spare
 # A gap answered "nothing" is asked again at most this many wake-ups in a row: the
 # history before a first reading taken in a warm-up or across a reset would otherwise
 # be asked at every wake-up for 3 h (helper-246), each asking lengthening the session
-_EMPTY_ASKS = 3
+_EMPTY_ASKS = const(3)
 # Characteristic properties (aioble ClientCharacteristic.properties)
-_FLAG_READ = 0x02
-_FLAG_NOTIFY = 0x10
-_FLAG_INDICATE = 0x20
-_PRE_REPLY = 0xD0  # some G6+ send this before the real reply (xdrip-js)
+_FLAG_READ = const(0x02)
+_FLAG_NOTIFY = const(0x10)
+_FLAG_INDICATE = const(0x20)
+_PRE_REPLY = const(0xD0)  # some G6+ send this before the real reply (xdrip-js)
 
 
 # Connections whose encryption failed (stored keys refused): aioble's security
 # handler does not report failures, so the link listens to the IRQ as well.
 _enc_failed = set()
-_IRQ_ENCRYPTION_UPDATE = 28
-_IRQ_PERIPHERAL_DISCONNECT = 8
+_IRQ_ENCRYPTION_UPDATE = const(28)
+_IRQ_PERIPHERAL_DISCONNECT = const(8)
 # gap_pair while a security procedure runs (NimBLE BLE_HS_EALREADY). The port's own
 # number: newlib's 120 on the ESP32, Linux's 114 on the unix port.
 _EALREADY = errno.EALREADY
-_BONDED_WAIT_MS = 300  # with a stored bond: let a transmitter's own request go first
-_ST_ENOTCONN = 7   # a GATT procedure's status when the link ends under it (NimBLE BLE_HS_ENOTCONN)
-_CONNECT_SETTLE_MS = 500  # aioble waits this much longer than the stack's connect attempt
+_BONDED_WAIT_MS = const(300)  # with a stored bond: let a transmitter's own request go first
+_ST_ENOTCONN = const(7)   # a GATT procedure's status when the link ends under it (NimBLE BLE_HS_ENOTCONN)
+_CONNECT_SETTLE_MS = const(500)  # aioble waits this much longer than the stack's connect attempt
 ROGUE_SKIP_MS = 6 * 60000
 UNPROVEN_MAX = 3
 # A session's end that shows the device is not our transmitter: its phase is not
 # ours to keep (a device of our name without the CGM service, kept as the phase,
 # had the link scan at its times and miss ours for an hour, resync_windows)
-_NO_CGM = "no CGM service"
-_NOT_OURS = ("rogue", _NO_CGM)
+_NO_CGM = const("no CGM service")
+_NOT_OURS = const(("rogue", _NO_CGM))
 _ROGUES_MAX = 4        # addresses remembered (the oldest is forgotten)
 # the transmitter's clock started (its activation, on our ms clock) this much later than at
 # the last session: it restarted (the two clocks drift apart by seconds a day)
-_CLOCK_MOVED_S = 300
+_CLOCK_MOVED_S = const(300)
 
 
 def _irq(event, data):
@@ -993,8 +998,8 @@ _VIA_NOTIFY = 2
 # box no longer reads stay until they are dropped. Only our and the peer's
 # keys (types 1 and 2) are a bond, and only beside the transmitter ID they were made
 # with (an entry of a type the stack never asks for, saved in aioble's own file).
-_BOND_TYPES = (1, 2)
-_OWNER = (0x7F, b"tx")
+_BOND_TYPES = const((1, 2))
+_OWNER = const((0x7F, b"tx"))
 
 
 def _has_bond_keys():

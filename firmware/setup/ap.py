@@ -27,6 +27,11 @@
 # and not the second is kept (its copy is written at the next boot).
 #
 # Non-blocking: run() polls every POLL_S seconds; alarms keep running.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import asyncio
 import binascii
 import hashlib
@@ -35,14 +40,14 @@ import os
 import clock
 from app import fsutil, log
 
-ESSID_PREFIX = "CGM-Alarm-"
+_ESSID_PREFIX = const("CGM-Alarm-")
 KEY_PATH = "setup_key.bin"
 KEY_BYTES = 16
-PASSWORD_CHARS = 12
-IDLE_CLOSE_S = 15 * 60   # closed this long after the last client left
+_PASSWORD_CHARS = const(12)
+_IDLE_CLOSE_S = const(15 * 60)   # closed this long after the last client left
 CLOSE_BLOCK_MS = 100     # stopping the interface holds the board (ESP-IDF's Wi-Fi stop)
 POLL_S = 5
-_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"   # 31 symbols: ~59 bits for 12 chars
+_ALPHABET = const("abcdefghjkmnpqrstuvwxyz23456789")   # 31 symbols: ~59 bits for 12 chars
 AUTH_WPA2_PSK = 3
 
 
@@ -53,9 +58,9 @@ class ApError(Exception):
 def credentials(uid, key=b""):
     """(essid, password) of the box whose machine.unique_id() is `uid` (bytes)."""
     uid = bytes(uid)
-    essid = ESSID_PREFIX + binascii.hexlify(uid[-2:]).decode().upper()
+    essid = _ESSID_PREFIX + binascii.hexlify(uid[-2:]).decode().upper()
     digest = hashlib.sha256(b"cgm-alarm-ap:" + bytes(key) + uid).digest()
-    password = "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:PASSWORD_CHARS])
+    password = "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:_PASSWORD_CHARS])
     return essid, password
 
 
@@ -151,7 +156,7 @@ def device_key(path=KEY_PATH, uid=None):
 
 
 class AccessPoint:
-    def __init__(self, network, uid, key=b"", idle_close_s=IDLE_CLOSE_S, on_change=None,
+    def __init__(self, network, uid, key=b"", idle_close_s=_IDLE_CLOSE_S, on_change=None,
                  sound_pause=None):
         self.network = network
         # fn(need_ms) -> ms until a sounding alarm leaves need_ms without a pulse (the

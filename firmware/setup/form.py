@@ -21,6 +21,11 @@
 # the page showed them; a page from before did not, and its post keeps them as
 # stored (its absent checkboxes are not "off"). Kinds and bounds: DEFAULTS.
 
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 from alarms.settings import DEFAULTS
 from app.config import SECRET_KEYS
 from civil import civil_from_unix, days_from_civil
@@ -58,7 +63,7 @@ ADMIN_NEW = "admin_new"
 ADMIN_REPEAT = "admin_repeat"
 # configuration key -> the form field that shows its problem
 _ALIASES = {"admin_password": ADMIN_NEW}
-_HEX = "0123456789abcdefABCDEF"
+_HEX = const("0123456789abcdefABCDEF")
 
 
 def _unquote(s):
@@ -283,7 +288,7 @@ def _span(minutes):
     return (("%d h" % (m // 60) if m >= 60 else "") + (" %d min" % (m % 60) if m % 60 else "")).strip()
 
 
-_REASON = " (a box that is not where this phone is)"
+_REASON = const(" (a box that is not where this phone is)")
 
 
 def zone_mismatch(cfg, fields):

@@ -2,29 +2,36 @@
 # Every page is a generator of small str chunks, so the board never holds a
 # whole page in RAM. Plain HTML and a few lines of CSS, no script. Every value
 # shown is escaped; secrets are never written into a page ("set"/"not set").
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 from alarms.settings import DEFAULTS
 from forward.entries import MMOL, direction, mmol_text
 from setup import form, units as num
 
-CSS = ("body{font:16px sans-serif;max-width:42em;margin:auto;padding:0 .6em;color:#111}"
-       "h1{font-size:1.4em}fieldset{margin:.7em 0;border:1px solid #999}"
-       "label{display:block;margin:.35em 0}input,select{font:inherit}"
-       "input[type=text],input[type=password],input[type=number]{width:11em}"
-       ".err{color:#b00020;font-weight:bold;margin-left:.4em}.bad{border:2px solid #b00020}"
-       ".note{color:#555;font-size:.9em}.big{font-size:2.4em;font-weight:bold}"
-       ".high{color:#b00020}.medium{color:#a05a00}.low{color:#225}"
-       "table{border-collapse:collapse}td{padding:.15em .6em .15em 0}"
-       ".ok{color:#060;font-weight:bold}button{font:inherit;padding:.3em 1em}")
+_CSS = const("body{font:16px sans-serif;max-width:42em;margin:auto;padding:0 .6em;color:#111}"
+             "h1{font-size:1.4em}fieldset{margin:.7em 0;border:1px solid #999}"
+             "label{display:block;margin:.35em 0}input,select{font:inherit}"
+             "input[type=text],input[type=password],input[type=number]{width:11em}"
+             ".err{color:#b00020;font-weight:bold;margin-left:.4em}.bad{border:2px solid #b00020}"
+             ".note{color:#555;font-size:.9em}.big{font-size:2.4em;font-weight:bold}"
+             ".high{color:#b00020}.medium{color:#a05a00}.low{color:#225}"
+             "table{border-collapse:collapse}td{padding:.15em .6em .15em 0}"
+             ".ok{color:#060;font-weight:bold}button{font:inherit;padding:.3em 1em}")
 
 # Nightscout direction names (forward.entries.direction, the one slope table) -> arrows
-_ARROWS = {"DoubleUp": "&#8648;", "SingleUp": "&#8593;", "FortyFiveUp": "&#8599;",
-           "Flat": "&#8594;", "FortyFiveDown": "&#8600;", "SingleDown": "&#8595;",
-           "DoubleDown": "&#8650;"}
+# (pairs of tuples here, in flash: dicts were 0.2 KB of heap)
+_ARROWS = const(("DoubleUp", "SingleUp", "FortyFiveUp", "Flat", "FortyFiveDown", "SingleDown",
+                 "DoubleDown"))
+_ARROW_MARKS = const(("&#8648;", "&#8593;", "&#8599;", "&#8594;", "&#8600;", "&#8595;", "&#8650;"))
 
 # the sensor's state (dexcom.states.state_kind) as a family reads it; "ok" as it is
-_SENSOR = {"warmup": "warm-up", "expired": "expired: replace the sensor",
-           "failed": "failed: replace the sensor", "calibration": "needs a calibration",
-           "noise": "sensor error, no glucose: wait", "unknown": "a state nobody documents"}
+_SENSOR = const(("warmup", "expired", "failed", "calibration", "noise", "unknown"))
+_SENSOR_WORDS = const(("warm-up", "expired: replace the sensor", "failed: replace the sensor",
+                       "needs a calibration", "sensor error, no glucose: wait",
+                       "a state nobody documents"))
 
 
 def esc(s):
@@ -36,7 +43,8 @@ def esc(s):
 
 
 def arrow(trend_x10):
-    return _ARROWS.get(direction(trend_x10), "?")
+    d = direction(trend_x10)
+    return _ARROW_MARKS[_ARROWS.index(d)] if d in _ARROWS else "?"
 
 
 def head(title, refresh_s=None):
@@ -44,7 +52,7 @@ def head(title, refresh_s=None):
     yield "<meta name=viewport content='width=device-width,initial-scale=1'>"
     if refresh_s:
         yield "<meta http-equiv=refresh content=%d>" % refresh_s
-    yield "<title>%s</title><style>%s</style></head><body>" % (esc(title), CSS)
+    yield "<title>%s</title><style>%s</style></head><body>" % (esc(title), _CSS)
 
 
 def tail():
@@ -140,7 +148,8 @@ def status_page(state, cfg, ap=None, problems=()):
         yield "<tr><td>Transmitter</td><td id=link>%s</td></tr>" % _transmitter(cfg, state)
         kind = state.get("sensor")
         if kind:
-            yield "<tr><td>Sensor</td><td id=sensor>%s</td></tr>" % esc(_SENSOR.get(kind, kind))
+            words = _SENSOR_WORDS[_SENSOR.index(kind)] if kind in _SENSOR else kind
+            yield "<tr><td>Sensor</td><td id=sensor>%s</td></tr>" % esc(words)
     left = state.get("session_left_s")
     if left is not None:
         yield "<tr><td>Sensor session</td><td id=session>%s</td></tr>" % _session(left, state.get("session_end_minute"))
@@ -362,14 +371,14 @@ ZONES = (("GMT0BST,M3.5.0/1,M10.5.0", "London, Dublin, Lisbon"),
 # for a text field that holds a name or an address, not words: a phone's keyboard
 # otherwise capitalises its first letter ("Netgear42" for netgear42 never joins) or
 # "corrects" it
-PLAIN = " autocapitalize=off autocorrect=off spellcheck=false"
+_PLAIN = const(" autocapitalize=off autocorrect=off spellcheck=false")
 
 
 def _err(name, e):
     return "<span class=err id='err-%s'>%s</span>" % (esc(name), esc(e)) if e else ""
 
 
-_FOCUS = "_focus"   # in a refused form's errors (settings_page's copy) until a field takes it
+_FOCUS = const("_focus")   # in a refused form's errors (settings_page's copy) until a field takes it
 
 
 def _bad(errors, e, attrs):
@@ -526,11 +535,11 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield from _options(values.get("role", "leader"), (("leader", "reads the transmitter (a leader)"),
                                                        ("follower", "follows another box or a Nightscout")))
     yield "</select>%s</label>" % _err("role", errors.get("role"))
-    yield _input("follow.url", "Follows", values, errors, extra=" size=30" + PLAIN,
+    yield _input("follow.url", "Follows", values, errors, extra=" size=30" + _PLAIN,
                  note="a follower's: the leader box's http://cgm-alarm-XXXX.local:17580, or a Nightscout's https://...")
     yield _secret("follow.api_secret", "Its API secret", cfg, errors, values, held, clear=True)
     yield _secret("follow.token", "or its access token", cfg, errors, values, held, clear=True)
-    yield _input("follow.ca_file", "Its CA certificate file", values, errors, extra=PLAIN,
+    yield _input("follow.ca_file", "Its CA certificate file", values, errors, extra=_PLAIN,
                  note="on the box, for https:// (e.g. ca.pem)")
     yield _input("follow.poll_s", "Ask every, seconds", values, errors, "number")
     yield _input("follow.silent_min", "Silent after, minutes", values, errors, "number",
@@ -563,7 +572,7 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
     yield ("<p class=note>Schedules need the time of day: the box takes it from the Internet "
            "(NTP), or, without Wi-Fi, from this phone each time the settings are saved, and keeps "
            "it through a power cut from the transmitter's own clock.</p>")
-    yield _input("tz", "Time zone with summer time", values, errors, extra=" list=zones" + PLAIN,
+    yield _input("tz", "Time zone with summer time", values, errors, extra=" list=zones" + _PLAIN,
                  note="pick or type a POSIX rule; blank: the offset below all year")
     yield "<datalist id=zones>%s</datalist>" % "".join(
         "<option value='%s'>%s</option>" % z for z in ZONES)
@@ -586,26 +595,26 @@ def settings_page(cfg, token, values, errors, first_time=False, networks=(), pro
         yield "<p class=note>In range: %s</p>" % esc(", ".join(networks))
     for i in range(form.WIFI_ROWS):
         yield _input("wifi[%d].ssid" % i, "Network %d name" % (i + 1), values, errors,
-                     extra=(" list=nets" if networks else "") + PLAIN)
+                     extra=(" list=nets" if networks else "") + _PLAIN)
         yield _secret("wifi[%d].password" % i, "password", cfg, errors, values, held)
     yield ("<p class=note>A blank password keeps the stored one of the same network. "
            "Clear a name to forget the network.</p>")
-    yield _input("hostname", "The box's name at home", values, errors, extra=" maxlength=32" + PLAIN,
+    yield _input("hostname", "The box's name at home", values, errors, extra=" maxlength=32" + _PLAIN,
                  note="a-z 0-9 -: the box answers at http://&lt;name&gt;.local/; blank: "
                       "its own, cgm-alarm-XXXX as its Wi-Fi CGM-Alarm-XXXX")
     yield "</fieldset>"
     yield "<fieldset><legend>Forwarding</legend>"
-    yield _input("nightscout.url", "Nightscout URL", values, errors, extra=" size=30" + PLAIN,
+    yield _input("nightscout.url", "Nightscout URL", values, errors, extra=" size=30" + _PLAIN,
                  note="https://...")
     yield _secret("nightscout.api_secret", "Nightscout API secret", cfg, errors, values, held, clear=True)
     yield _secret("nightscout.token", "or a Nightscout access token", cfg, errors, values, held, clear=True)
-    yield _input("nightscout.ca_file", "CA certificate file", values, errors, extra=PLAIN,
+    yield _input("nightscout.ca_file", "CA certificate file", values, errors, extra=_PLAIN,
                  note="on the box, for https:// (e.g. ca.pem)")
     yield _check("nightscout.allow_http", "allow http:// (a server on your own network)",
                  values, errors)
-    yield _input("mqtt.host", "MQTT host", values, errors, extra=PLAIN, note="blank: off")
+    yield _input("mqtt.host", "MQTT host", values, errors, extra=_PLAIN, note="blank: off")
     yield _input("mqtt.port", "MQTT port", values, errors, "number")
-    yield _input("mqtt.user", "MQTT user", values, errors, extra=PLAIN)
+    yield _input("mqtt.user", "MQTT user", values, errors, extra=_PLAIN)
     yield _secret("mqtt.password", "MQTT password", cfg, errors, values, held, clear=True)
     yield _check("alarms.forwarding", "low-priority alarm when forwarding fails", values, errors)
     yield "</fieldset><fieldset><legend>Admin password</legend>"

@@ -9,16 +9,22 @@
 # was shown keeps the stored one: 56 shows as 3.1, and 3.1 would be 56 again only
 # by chance. A number in the other units is refused with its conversion; a number
 # that shows as a bound is that bound.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 from alarms.settings import DEFAULTS
 from forward.entries import MMOL, mmol_text
 
 SHOWN_UNITS = "threshold_units"   # hidden: the units the page showed the glucose fields in
-_SWITCH = "'Glucose units' above, then save"
-_MMOL_MAX = 35   # no threshold reaches 35 mmol/L (22.2 is 400 mg/dL); every mg/dL one does
+_SWITCH = const("'Glucose units' above, then save")
+_MMOL_MAX = const(35)   # no threshold reaches 35 mmol/L (22.2 is 400 mg/dL); every mg/dL one does
 GLUCOSE_KEYS = ("urgent_low", "low", "high", "urgent_high", "persistent_high")   # mg/dL or mmol/L
 RATE_KEYS = ("fall_rate", "rise_rate")   # mg/dL/min or mmol/L/min
 # a rate's other units: mmol/L/min ones are under 0.5 (0.28 is 5 mg/dL/min), mg/dL/min ones 1 or more
-_RATE_MMOL_BELOW, _RATE_MG_FROM = 0.5, 1.0
+_RATE_MMOL_BELOW = const(0.5)
+_RATE_MG_FROM = const(1.0)
 
 
 def whole(fields, name, errors, required):

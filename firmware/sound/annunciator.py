@@ -29,17 +29,22 @@
 # "no_data", "fault", "selftest", "test" or a cue name.
 # The task sleeps until the next edge of the pattern; with nothing blinking
 # or sounding it sleeps an hour, or until set() / show() wakes it.
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 import asyncio
 from sound import patterns
 from sound.outputs import make_buzzer, make_led
 
-_RETRY_MS = 1000
-_IDLE_MS = 3600000  # nothing changes: look again after an hour anyway
-_EDGE_MS = 50  # pause_in_ms: how long after a pulse's end a blocking step may start
+_RETRY_MS = const(1000)
+_IDLE_MS = const(3600000)  # nothing changes: look again after an hour anyway
+_EDGE_MS = const(50)  # pause_in_ms: how long after a pulse's end a blocking step may start
 # the least silence between two bursts when a change of the same priority starts the
 # next one early: IEC 60601-1-8's shortest interburst interval (high and medium, 2.5 s)
 BURST_GAP_MS = 2500
-_LATE_MS = 10  # a wake-up this late for an edge is on time (a 100-ms pulse still 90 ms)
+_LATE_MS = const(10)  # a wake-up this late for an edge is on time (a 100-ms pulse still 90 ms)
 
 
 def _pause_ms(snd):
