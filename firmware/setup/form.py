@@ -139,20 +139,24 @@ def _wifi(cfg, fields, errors):
     stored = cfg.get("wifi") or []
     nets, index = [], []   # index[i]: the form row of the i-th saved network
     for i in range(WIFI_ROWS):
-        ssid = fields.get("wifi[%d].ssid" % i, "").strip()
+        ssid = fields.get("wifi[%d].ssid" % i, "")
+        if ssid not in old:   # a stored name as shown keeps its spaces; a typed one loses them
+            ssid = ssid.strip()
         pw = fields.get("wifi[%d].password" % i, "")
         if not ssid:
             if pw:
                 errors["wifi[%d].ssid" % i] = "a password needs a network name"
             continue
-        if not pw and ssid not in old and i < len(stored) and isinstance(stored[i], dict) \
-                and stored[i].get("password"):
+        here = stored[i] if i < len(stored) and isinstance(stored[i], dict) else {}
+        if not pw:   # blank: this row's own password (two rows may hold one name), else by name
+            pw = here.get("password", "") if here.get("ssid") == ssid else old.get(ssid, "")
+        if not pw and ssid not in old and here.get("password"):
             # the page showed this row's password as "set, blank: keep": saving the new
             # name as an open network would silently lose the Wi-Fi (a name typo fixed)
             errors["wifi[%d].password" % i] = ("type the password of this network: a blank "
                                                "password keeps a stored one only for the same "
                                                "network name")
-        nets.append({"ssid": ssid, "password": pw if pw else old.get(ssid, "")})
+        nets.append({"ssid": ssid, "password": pw})
         index.append(i)
     # networks beyond the rows shown are kept as they are
     for row in range(WIFI_ROWS, len(stored)):

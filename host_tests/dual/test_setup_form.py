@@ -101,6 +101,33 @@ def test_renamed_network_with_blank_password_is_not_saved_as_an_open_network():
                                                 {"ssid": "cafe", "password": ""}]
 
 
+def test_a_network_name_with_spaces_around_it_is_saved_back_as_it_is():
+    # before: config.json may hold " home " (a name may start or end with a space), the
+    # form stripped it: an unchanged save was refused ("type the password"), and with the
+    # password typed the box was set to join "home", a network that is not there
+    # (found by test_setup_form_properties.py's round trip)
+    cfg, problems = config.validate({"wifi": [{"ssid": " home ", "password": SECRETS[0]}]})
+    assert problems == []
+    f = form.values_from_config(cfg)
+    assert f["wifi[0].ssid"] == " home "
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and new["wifi"] == cfg["wifi"]
+    f["wifi[1].ssid"] = " cafe "   # a name typed in: a phone's space around it dropped
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and new["wifi"][1] == {"ssid": "cafe", "password": ""}
+
+
+def test_two_rows_of_one_network_name_keep_each_its_own_password():
+    # before: a save that did not touch the Wi-Fi gave every row of a name the password of
+    # its last row (an open row of it became a secured one, an old password was lost)
+    nets = [{"ssid": "home", "password": ""}, {"ssid": "home", "password": SECRETS[0]},
+            {"ssid": "home", "password": "wifi-pass-2"}]
+    cfg, problems = config.validate({"wifi": nets})
+    assert problems == []
+    new, errors, _ = form.apply(cfg, form.values_from_config(cfg))
+    assert errors == {} and new["wifi"] == nets
+
+
 def test_form_checks_and_first_time_password():
     cfg = config.defaults()
     f = form.values_from_config(cfg)
