@@ -120,6 +120,13 @@ def _on(fields, name):
     return fields.get(name, "") in ("on", "1", "true")
 
 
+def _text(fields, name, stored):
+    """A text field as posted, spaces around it dropped, unless it is the stored value as
+    the page showed it (valid in config.json: an unchanged save must not change it)."""
+    v = fields.get(name, "")
+    return v if v == stored else v.strip()
+
+
 def _secret(fields, name, old, strip=False):
     """New value of a secret field: blank keeps `old`, the clear box empties it.
     `strip`: spaces around it dropped (an access token has none; a phone's paste adds one)."""
@@ -246,7 +253,7 @@ def apply(cfg, fields, have_password=True):
     ns = new["nightscout"] = dict(cfg.get("nightscout") or {})
     ns["url"] = fields.get("nightscout.url", "").strip()
     ns["allow_http"] = _on(fields, "nightscout.allow_http")
-    ns["ca_file"] = fields.get("nightscout.ca_file", "").strip()
+    ns["ca_file"] = _text(fields, "nightscout.ca_file", ns.get("ca_file"))
     ns["api_secret"] = _secret(fields, "nightscout.api_secret", ns.get("api_secret", ""))
     ns["token"] = _secret(fields, "nightscout.token", ns.get("token", ""), strip=True)
     mq = new["mqtt"] = dict(cfg.get("mqtt") or {})
@@ -254,7 +261,7 @@ def apply(cfg, fields, have_password=True):
     port = whole(fields, "mqtt.port", errors, required=True)
     if port is not None:
         mq["port"] = port
-    mq["user"] = fields.get("mqtt.user", "").strip()
+    mq["user"] = _text(fields, "mqtt.user", mq.get("user"))
     mq["password"] = _secret(fields, "mqtt.password", mq.get("password", ""))
     new["alarms"]["forwarding"] = _on(fields, "alarms.forwarding")
     if "role" in fields:   # (a form from before it keeps the role and follow as stored)
@@ -271,7 +278,7 @@ def apply(cfg, fields, have_password=True):
             silent = whole(fields, "follow.silent_min", errors, required=True)
             if silent is not None:
                 fo["silent_min"] = silent
-            fo["ca_file"] = fields.get("follow.ca_file", "").strip()
+            fo["ca_file"] = _text(fields, "follow.ca_file", fo.get("ca_file"))
     pw, again = fields.get(ADMIN_NEW, ""), fields.get(ADMIN_REPEAT, "")
     if pw or again:
         if pw != again:

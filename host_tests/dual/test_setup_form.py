@@ -117,6 +117,27 @@ def test_a_network_name_with_spaces_around_it_is_saved_back_as_it_is():
     assert errors == {} and new["wifi"][1] == {"ssid": "cafe", "password": ""}
 
 
+def test_an_mqtt_user_and_certificate_paths_with_spaces_around_them_are_saved_back_as_they_are():
+    # (helper-308's leftover) the same for the MQTT user and the two ca_file paths: an
+    # unchanged save stripped a value config.json holds with a space at either end
+    stored = {"nightscout": {"url": "https://ns.example", "api_secret": "a-long-secret-123",
+                             "ca_file": " ns.pem "},
+              "mqtt": {"host": "broker.lan", "user": " box "},
+              "role": "follower",
+              "follow": {"url": "https://leader.example", "api_secret": "a-long-secret-123",
+                         "ca_file": " leader.pem "}}
+    cfg, problems = config.validate(stored)
+    assert problems == [], problems
+    f = form.values_from_config(cfg)
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {}, errors
+    got = (new["nightscout"]["ca_file"], new["mqtt"]["user"], new["follow"]["ca_file"])
+    assert got == (" ns.pem ", " box ", " leader.pem "), got
+    f["mqtt.user"] = " boxes "   # typed in: a phone's spaces around it dropped
+    new, errors, _ = form.apply(cfg, f)
+    assert errors == {} and new["mqtt"]["user"] == "boxes", (errors, new["mqtt"])
+
+
 def test_two_rows_of_one_network_name_keep_each_its_own_password():
     # before: a save that did not touch the Wi-Fi gave every row of a name the password of
     # its last row (an open row of it became a secured one, an old password was lost)
