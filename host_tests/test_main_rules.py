@@ -437,11 +437,17 @@ def listen(ev):
     if ev.get("event") in ("alarm_onset", "alarm_update") and ev.get("type") == "device" \
             and ev.get("reason") in ("time_changed", "time_disputed"):
         told.append([ev["reason"], real_min(), (clock.unix() - DAY0) // 60 % 1440])
+async def alarms(app):   # (the supervisor restarts the critical alarm task at once)
+    while True:
+        try:
+            await app.alarm_task(lambda: None)
+        except Exception:
+            await asyncio.sleep(1)
 def boot():   # a reset: RTC memory kept (the RTC's time too), everything else anew
     app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(listen,))
     app.setup_port = app.dns_port = None
     wiring._forwarding(app)
-    return app, asyncio.create_task(app.alarm_task(lambda: None))
+    return app, asyncio.create_task(alarms(app))
 async def scenario():
     app, task = boot()
     for at, what, off_s in STEPS:
@@ -455,6 +461,13 @@ async def scenario():
                 raise RuntimeError("broken engine")
             app.engine.set_condition = broken
             continue
+        if what == "refuse":   # RTC memory refuses every write from now on (it still reads)
+            def refusing(*data, read=app.rtc.rtc.memory):
+                if data:
+                    raise OSError(5)
+                return read()
+            app.rtc.rtc.memory = refusing
+            continue
         if what == "set":   # a step nothing tells (the transmitter's kept activation, the phone)
             clock.set_unix(clock.unix() + off_s)
             continue
@@ -467,7 +480,7 @@ async def scenario():
                 pass
     await asyncio.sleep(END * 60 - (WALL - DAY0 + clock.ms() // 1000))
     task.cancel()
-    print("RESULT " + json.dumps({"told": told, "disputed": app.time_disputed_s(),
+    print("RESULT " + json.dumps({"told": told, "disputed": app.time_disputed_s(), "owed": app.rtc.owed,
                                   "off": clock.unix() - WALL - clock.ms() // 1000}))
 asyncio.run(scenario())
 '''
@@ -513,6 +526,10 @@ def test_a_dispute_at_night_is_told_in_the_morning_only_while_it_lasts(tmp_path)
     # ... and at 05:00 NTP agrees with the box's clock again: the dispute ended, nothing owed
     out = _owed(tmp_path, [[180, "dispute", days], [300, "dispute", 0]])
     assert out["told"] == [] and out["disputed"] is None, out
+    # (helper-309) ... and a reset at 05:00 (timesync keeps the dispute in RAM): NTP, asked
+    # again at 05:10, is refused again: told once, at 08:00
+    out = _owed(tmp_path, [[180, "dispute", days], [300, "reset", 0], [310, "dispute", days]])
+    assert out["told"] == [["time_disputed", 8 * 60, 8 * 60]] and out["disputed"] is not None, out
 
 
 def test_a_clock_wrong_in_the_day_put_right_at_night_is_told_in_the_morning(tmp_path):
@@ -546,3 +563,13 @@ def test_a_broken_engine_does_not_keep_a_clock_step_by_day_from_being_taken(tmp_
     # every second answer. Owed, it is told at the alarm task's next round; the step is taken
     out = _owed(tmp_path, [[590, "broken", 0], [600, "step", 3600]], end_h=11)
     assert abs(out["off"] - 3600) <= 2, out
+
+
+def test_a_clock_step_whose_rtc_write_is_refused_is_taken_and_told_in_the_morning(tmp_path):
+    # (helper-309) RTC memory refuses every write from 02:50; at 03:00 NTP puts the clock an
+    # hour back. The step is taken (what is owed could not be kept: timesync logs it), the
+    # notice is told at the box's 08:00 from what RAM owes, once: the morning's clearing
+    # write is refused too, and what is owed is cleared all the same (told again each round)
+    out = _owed(tmp_path, [[170, "refuse", 0], [180, "step", -3600]])
+    assert abs(out["off"] + 3600) <= 2, out
+    assert out["told"] == [["time_changed", 9 * 60, 8 * 60]] and out["owed"] == 0, out
