@@ -262,6 +262,18 @@ def test_no_session_notice_at_night_or_without_a_time_of_day(tmp_path):
     assert out["raised"] == [] and out["early"][1] == 20 * 3600 * 1000, out
 
 
+def test_the_session_notice_comes_when_the_end_is_24_hours_away_not_a_minute_before(tmp_path):
+    # README: "Once the end is 24 h away or less": at 09:00 an end 24 h 1 min away is not
+    # news yet; a minute later (24 h exactly) it is told
+    script = SESSION_NOTICE.split("out = {}")[0] + (
+        'out = {}\nout["before"] = told(24 + 1 / 60.0)\nout["at"] = told("same", 1)\n'
+        'print("RESULT " + json.dumps(out))\n')
+    wall = 1700000000 - 1700000000 % 86400 + 9 * 3600        # 09:00 UTC, utc_offset_min 0
+    out = run_app(tmp_path, BOARD, script, WALL=wall)
+    assert out["before"][0] == 0, out
+    assert out["at"][0] == 1 and out["at"][2] == ["ending", "low"], out
+
+
 SESSION_EDGES = r"""
 import vtime
 vtime.install(0, wall_unix=WALL)

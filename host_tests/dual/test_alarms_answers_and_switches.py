@@ -166,6 +166,16 @@ def test_an_unanswered_low_that_clears_for_a_reading_comes_back_at_the_level_it_
     assert alarm(eng, "low")["level"] == level + 1, alarm(eng, "low")
 
 
+def test_a_low_back_10_minutes_after_its_clear_is_still_the_same_episode():
+    # README: one of the low side that follows "within 10 min" is one episode; the last
+    # reading inside that pause (cleared at minute 75, back at 85) keeps the level reached
+    eng, level = _low_sounding_then_paused()
+    series(eng, 80, [82])
+    ev = series(eng, 85, [66])
+    assert kinds(ev) == ["low"], ev
+    assert alarm(eng, "low")["level"] == level, (alarm(eng, "low"), level)
+
+
 def test_a_low_back_long_after_its_clear_or_after_a_press_starts_afresh():
     # past the pause (10 min), the fall that brings it back is a new episode
     eng, level = _low_sounding_then_paused()

@@ -3,9 +3,10 @@
 # comment (the rhythms after IEC 60601-1-8, ../shared/research/alarms.md §2),
 # the README (volume never below 5 % duty) and the docstrings: the exact pulse
 # trains, loudness and volume scaling, the lights' rates, the one-shot
-# sequences and cues, colour names. Table values the documents leave open (the
-# tones' frequencies, base duties, the level-2 repeat periods) are left to
-# test_sound_patterns.py's IEC ranges. Runs on CPython and MicroPython.
+# sequences and cues, colour names, the repeat periods the README's night table
+# gives. Table values the documents leave open (the tones' frequencies, the
+# medium and low base duties) are left to test_sound_patterns.py's IEC ranges.
+# Runs on CPython and MicroPython.
 from sound import patterns as P
 
 
@@ -18,6 +19,14 @@ def test_the_pulse_trains_are_the_documented_ones():
     # medium: 3 pulses of 200 ms, 200 ms apart; low: 2 of them
     assert P.sound("medium")[0] == ((0, 200), (400, 200), (800, 200))
     assert P.sound("low")[0] == ((0, 200), (400, 200))
+
+
+def test_each_priority_repeats_as_the_readme_says_fresh_louder_and_faster():
+    # README "At night": high every 10 s, medium 20 s, low 60 s; after 5 min unanswered
+    # louder at the same pace, after 10 more often: high every 6 s, medium 10 s, low 20 s
+    for prio, fresh, faster in (("high", 10000, 6000), ("medium", 20000, 10000),
+                                ("low", 60000, 20000)):
+        assert [P.sound(prio, level)[1] for level in (0, 1, 2)] == [fresh, fresh, faster], prio
 
 
 def test_a_burst_lasts_until_its_last_pulse_ends():
