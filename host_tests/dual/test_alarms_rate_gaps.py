@@ -114,3 +114,15 @@ def test_a_rise_alarm_holds_through_missed_readings_and_clears_when_the_rise_end
     for k in (11, 12):                       # two more missed, then flat
         ev += feed(eng, k * 300, 280)
     assert rise(ev) == ["alarm_clear"], ev
+
+
+def test_two_readings_10_minutes_apart_give_no_rate_a_third_does():
+    # README: the plain rate over the last 15 min needs "at least three" readings over
+    # 10 min: a fall of 3 mg/dL/min seen by two readings around a missed one raises nothing
+    eng = _fall_engine()
+    ev = feed(eng, 0, 380)
+    for k in (4, 6):                         # after a gap, two readings 10 min apart
+        ev += feed(eng, k * 300, 380 - 15 * k)
+    assert _fall_events(ev) == [], ev
+    ev = feed(eng, 7 * 300, 380 - 15 * 7)    # the third: the fall is known
+    assert _fall_events(ev) == ["alarm_onset"], ev
