@@ -81,6 +81,7 @@ def test_a_reading_under_low_raises_low_only_when_the_filter_agrees():
     assert low_side(LOW - 1, Filter(LOW + m - 1, 0.0, LOW + 5)) == {"low": 2}
     assert low_side(LOW - 1, Filter(LOW + m, 0.0, LOW + 5)) == {"low": 1}
     f = glucose.LOW_CONFIRM_FALL
+    assert f == 1.0   # README "Alarms": "already falling at 1 mg/dL/min or faster before it"
     assert low_side(LOW - 1, Filter(LOW + 20, 0.0, LOW + 5), rate_before=-f) == {"low": 2}
     assert low_side(LOW - 1, Filter(LOW + 20, 0.0, LOW + 5), rate_before=-f + 0.01) == {"low": 1}
     # a filter not ready yet: the reading alone decides
