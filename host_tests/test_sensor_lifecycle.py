@@ -129,6 +129,9 @@ def test_the_warm_ups_end_is_told_in_the_day_not_at_night(tmp_path):
     for hour, told in ((1, []), (10, ["warmup_done"])):
         out = run_app(tmp_path, BOARD, WARMUP_ENDS, WALL=day + hour * 3600)
         assert out["sensor"] == told, (hour, out)
+    # README: a box without a time of day tells it at once (it cannot know it is night)
+    out = run_app(tmp_path, BOARD, WARMUP_ENDS, WALL=1000)
+    assert out["sensor"] == ["warmup_done"], out
 
 
 BATTERY_RESET = PRELUDE + r'''
