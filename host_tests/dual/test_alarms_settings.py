@@ -125,6 +125,37 @@ def test_one_bad_key_keeps_the_familys_other_settings():
         assert e.usable is None
 
 
+# which way each number is stricter (README "Alarms": sounds sooner, more, louder), written
+# out here, not read from the code: a lower high, no_data_minutes or snooze; a higher low
+_LOWER_IS_STRICTER = ("high", "urgent_high", "persistent_high", "persistent_high_minutes",
+                      "fall_rate", "rise_rate", "no_data_minutes", "escalate_minutes",
+                      "urgent_low_snooze", "urgent_low_soon_snooze", "low_snooze", "high_snooze",
+                      "urgent_high_snooze", "rate_snooze", "persistent_high_snooze",
+                      "no_data_snooze", "condition_snooze")
+_HIGHER_IS_STRICTER = ("urgent_low", "low", "urgent_low_soon_minutes", "low_minutes", "volume")
+
+
+def _runs_on(key, value):
+    try:
+        settings.validate({key: value})
+    except settings.SettingsError as e:
+        return e.usable[key]
+    assert False, (key, value)
+
+
+def test_every_number_out_of_range_runs_at_its_bound_only_when_that_is_as_strict_as_its_default():
+    # README: "a number out of its range ... at its nearest bound when that is at least as
+    # strict as its default ... any other wrong value at its default": a hand-edited
+    # no_data_minutes of 90 runs at 20, not 60 (an hour without glucose, silent)
+    for key in _LOWER_IS_STRICTER + _HIGHER_IS_STRICTER:
+        default, lo, hi = settings.DEFAULTS[key]
+        below, above = _runs_on(key, lo - 1), _runs_on(key, hi + 1)
+        if key in _LOWER_IS_STRICTER:
+            assert (below, above) == (lo, default), (key, below, above)
+        else:
+            assert (below, above) == (default, hi), (key, below, above)
+
+
 def test_a_refused_number_is_taken_at_its_nearest_bound_not_at_its_default():
     # review of session 43: a hand-edited urgent_low of 75 or "60" sounded at 55,
     # lower than the family asked (the device alarm said which key)
