@@ -51,6 +51,22 @@ def test_a_low_raised_by_the_nights_threshold_stops_at_the_morning_switch_when_t
     assert still == [], still
 
 
+def test_at_a_switch_a_glucose_exactly_at_the_new_threshold_is_in_range():
+    # README: the first reading judged clears a sounding low or high "that the new threshold
+    # would only hold in its hysteresis"; "below 70" and "above 250": exactly 70 by day, or
+    # exactly 250 at night, is in range, and the alarm the other threshold raised stops
+    eng = make(urgent_low_soon=False, schedule=NIGHT)
+    ev, seen = _run(eng, 0, 6 * 60 + 20, [76] * 3 + [70] * 5)     # 06:20 .. 06:55
+    assert kinds(ev) == ["low"]
+    ev, seen = _run(eng, 40, 6 * 60 + 20, [70] * 3)               # 07:00 .. 07:10
+    assert [st for m, v, st in seen if st] == [], seen
+    eng = make(high=180, schedule=NIGHT)
+    ev, seen = _run(eng, 0, 21 * 60 + 40, [200, 200, 250])        # 21:40 .. 21:50
+    assert kinds(ev) == ["high"]
+    ev, seen = _run(eng, 20, 21 * 60 + 40, [250] * 3)             # 22:00 .. 22:10
+    assert [st for m, v, st in seen if st] == [], seen
+
+
 def test_a_snoozed_urgent_low_soon_does_not_sound_again_inside_its_snooze_on_a_fall_that_levels_off():
     # a fall of 2 mg/dL/min that levels off at about 80 (a bedtime snack), readings with
     # a few mg/dL of noise: the predicted urgent low (high priority) sounds at 77 and is
