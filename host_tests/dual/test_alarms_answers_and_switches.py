@@ -192,6 +192,30 @@ def test_a_low_back_10_minutes_after_its_clear_is_still_the_same_episode():
     assert alarm(eng, "low")["level"] == level, (alarm(eng, "low"), level)
 
 
+def _urgent_low_unanswered(eng):
+    """An urgent low at 50 from minute 20 to 40, nobody at the box; returns eng."""
+    series(eng, 0, [110, 110, 110, 110])
+    series(eng, 20, [50])
+    for t in range(20 * MIN, 40 * MIN, 5):
+        eng.tick(t)
+        if t % 300 == 0 and t > 20 * MIN:
+            feed(eng, t, 50)
+    return eng
+
+
+def test_an_urgent_low_back_within_10_minutes_keeps_its_top_level_and_stays_high():
+    # README: one episode sounds "at the level reached (louder, faster, at the top one
+    # priority up)"; high is the top: an urgent low nobody answered (level 3) that clears
+    # for a reading and comes back is high at level 3, not above it
+    eng = _urgent_low_unanswered(make(low_enabled=False, urgent_low_soon=False))
+    assert alarm(eng, "urgent_low")["level"] == 3
+    assert kinds(series(eng, 40, [66]), "alarm_clear") == ["urgent_low"]
+    ev = series(eng, 45, [50])
+    assert kinds(ev) == ["urgent_low"] and ev[0]["priority"] == "high", ev
+    ul = alarm(eng, "urgent_low")
+    assert ul["level"] == 3 and ul["priority"] == "high", ul
+
+
 def test_a_low_back_long_after_its_clear_or_after_a_press_starts_afresh():
     # past the pause (10 min), the fall that brings it back is a new episode
     eng, level = _low_sounding_then_paused()
@@ -209,13 +233,7 @@ def test_an_urgent_low_nobody_answered_hands_over_to_a_low_at_the_level_it_had_r
     # urgent low at 50 for 20 min, nobody at the box, then 66: the urgent low clears and
     # hands over to low on that reading. The low started afresh at level 0, the quiet
     # medium sound, for a glucose still low that nobody had answered for 20 min
-    eng = make()
-    series(eng, 0, [110, 110, 110, 110])
-    series(eng, 20, [50])
-    for t in range(20 * MIN, 40 * MIN, 5):
-        eng.tick(t)
-        if t % 300 == 0 and t > 20 * MIN:
-            feed(eng, t, 50)
+    eng = _urgent_low_unanswered(make())
     ul = alarm(eng, "urgent_low")
     assert ul["status"] == "sounding" and ul["level"] == 3, ul
     ev = series(eng, 40, [66])
