@@ -6,7 +6,6 @@
 #   ann.set(engine.loudest())     # after every engine call; returns at once
 #   ann.show("ok" | "no_data" | "fault")   # the light when no alarm is active
 #   ann.test() / ann.selftest() / ann.cue("reset_warn" | "reset_done" | "reset_cancel")
-#   ann.set_calm(brightness_pct)  # the "all well" light; 0 = off (night)
 #   ann.stalled(now_ms, limit_ms)  # True: run() is not drawing changes (supervision)
 #   ann.pause_in_ms(need_ms)       # when a step that blocks the loop spoils no burst
 #   ann.stop(task)                # end a run() task (shutdown, or a restart replacing it)
@@ -190,10 +189,6 @@ class Annunciator:
             self._base = state
             self._base_t0 = self._clock()
             self._poke()
-
-    def set_calm(self, brightness_pct):
-        self.calm = max(0, min(100, int(brightness_pct)))
-        self._poke()
 
     def _start(self, name, seq, over=False):
         if self._alarm is not None and self._alarm[3] and not over:
@@ -385,8 +380,8 @@ class Annunciator:
                 if self._base == "ok":
                     bright = self.calm
                 elif self._base == "no_data":
-                    # a hint, not an alarm (no_data sounds later): dim, and in a
-                    # dark bedroom (calm 0 at night) no brighter than an answered alarm
+                    # a hint, not an alarm (no_data sounds later): dim, and never
+                    # dimmer than an answered alarm whatever the calm light's brightness
                     bright = max(self.calm, patterns.PAUSED_BRIGHTNESS)
         on, dt = patterns.sound_at(snd, t) if snd else (False, None)
         nxt = _min(nxt, dt)

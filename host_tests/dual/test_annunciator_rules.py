@@ -95,20 +95,11 @@ def test_the_base_light_follows_show_from_the_moment_it_changes():
         assert rgb == (0, 0, 255 * 20 // 100) and nxt == 300 and on == (False, 0, 0)
         assert r.changes[-1] == {"event": "annunciator", "pattern": "no_data", "alarm": None, "level": 0}
         assert r.at(12400)[1] == patterns.OFF
-        r.ann.set_calm(0)              # the "all well" light off (a dark bedroom)
+        r.ann.calm = 0                 # a calm light dimmer than an answered alarm
         assert r.at(15100)[1] == (0, 0, 255 * patterns.PAUSED_BRIGHTNESS // 100)
         r.ann.show("bogus")            # an unknown state: reported, shown as a fault
         assert r.faults[-1]["what"] == "alarm_input" and r.ann._base == "fault"
         assert r.at(12400)[1] == patterns.MAGENTA and r.at(12900)[1] == patterns.OFF
-
-
-def test_the_calm_light_is_scaled_and_clamped():
-    with Rig() as r:
-        for pct, rgb in ((20, (0, 51, 0)), (100, patterns.GREEN), (150, patterns.GREEN),
-                         (0, patterns.OFF), (-5, patterns.OFF), (99, (0, 252, 0))):
-            r.ann.set_calm(pct)
-            assert r.at(1000)[1] == rgb, pct
-        assert r.ann.calm == 99
 
 
 def test_a_snoozed_alarm_shows_its_colour_dim_and_steady_and_is_silent():
