@@ -3551,6 +3551,21 @@ def test_a_soft_reset_keeps_the_ticks_and_each_boot_counts_its_clock_from_itself
     assert len(v) == 1 and "no soft reset at t=1800 s" in v[0][1]
 
 
+def test_a_soft_reset_before_the_first_sample_of_a_reset_boot_counts_from_that_reset():
+    # seed 6204 (13 days): a reset (cause 2), then a soft reset 12 s later, before that boot's first
+    # sample: the ticks run on from the reset's 0, not from the last sample of the boot before it
+    w = _world(inject={"ticks_boot_zero": True, "more_resets_at_s": [1200], "soft_resets_at_s": [1212]})
+    hard, soft = 20 * MIN, 20 * MIN + 12000
+    ev = [_ticks(t, t, t) for t in range(MIN, hard, MIN)]
+    ev += [{"event": "reset", "t_ms": hard, "cause": 2}, {"event": "reset", "t_ms": soft, "cause": chaos.SOFT_RESET}]
+    ev += [_ticks(t, t - hard, t - soft) for t in range(21 * MIN, 40 * MIN, MIN)]
+    assert chaos.check_soft_resets(w, ev, 40 * MIN) == []
+    # the ticks carried from before the reset, through it and the soft reset: not the board
+    carried = [dict(e, ticks_ms=e["t_ms"]) if e["event"] == "ticks" else e for e in ev]
+    v = chaos.check_soft_resets(w, carried, 40 * MIN)
+    assert len(v) == 1 and "after the soft reset at t=%d ms ticks_ms is %d" % (soft, 21 * MIN) in v[0][1]
+
+
 def test_ticks_run_across_soft_resets_and_wrap_in_the_boot_that_started_at_a_reset():
     w = _world(inject={"ticks_boot_zero": True})
     period = 1 << 30

@@ -6873,6 +6873,8 @@ def check_soft_resets(w, events, end_ms):
         ev = e.get("event")
         if ev == "reset":
             boot, soft, first = e["t_ms"], e.get("cause") == SOFT_RESET, None
+            if not soft:   # the ticks start at 0 here: a soft reset before this boot's first sample counts on from it
+                last = {"ticks_ms": 0, "t_ms": boot}
         elif ev == "ticks":
             if first is None:
                 first = e
