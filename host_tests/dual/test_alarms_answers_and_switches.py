@@ -203,19 +203,6 @@ def _urgent_low_unanswered(eng):
     return eng
 
 
-def test_an_urgent_low_back_within_10_minutes_keeps_its_top_level_and_stays_high():
-    # README: one episode sounds "at the level reached (louder, faster, at the top one
-    # priority up)"; high is the top: an urgent low nobody answered (level 3) that clears
-    # for a reading and comes back is high at level 3, not above it
-    eng = _urgent_low_unanswered(make(low_enabled=False, urgent_low_soon=False))
-    assert alarm(eng, "urgent_low")["level"] == 3
-    assert kinds(series(eng, 40, [66]), "alarm_clear") == ["urgent_low"]
-    ev = series(eng, 45, [50])
-    assert kinds(ev) == ["urgent_low"] and ev[0]["priority"] == "high", ev
-    ul = alarm(eng, "urgent_low")
-    assert ul["level"] == 3 and ul["priority"] == "high", ul
-
-
 def test_a_low_back_long_after_its_clear_or_after_a_press_starts_afresh():
     # past the pause (10 min), the fall that brings it back is a new episode
     eng, level = _low_sounding_then_paused()
