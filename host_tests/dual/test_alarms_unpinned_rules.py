@@ -3,7 +3,7 @@
 # the README's "## Alarms" and engine.py's rules, not from the mutants: the low side's
 # pause and priorities, presses under an urgent low, backfill, what is shown.
 # Runs on CPython and MicroPython.
-from alarm_steps import MIN, make, feed, kinds, alarm, series
+from alarm_steps import MIN, make, feed, kinds, alarm, series, ticks
 
 
 def _rounds(eng, start_min, values):
@@ -12,9 +12,7 @@ def _rounds(eng, start_min, values):
     ev = []
     for i, v in enumerate(values):
         m = start_min + 5 * i
-        ev += feed(eng, m * MIN, v)
-        for t in range(m * MIN + 5, m * MIN + 300, 5):
-            ev += eng.tick(t)
+        ev += feed(eng, m * MIN, v) + ticks(eng, m * MIN + 5, m * MIN + 300, 5)
     return ev
 
 
