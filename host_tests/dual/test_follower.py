@@ -118,7 +118,7 @@ def test_each_request_waits_for_a_pause_in_the_alarm_sound():
     f = Follower({"url": "http://10.0.0.2:17580"}, lambda r: None, lambda k, n, a: None,
                  ms=lambda: 0, pause=pause)
     f.poll = poll
-    f.poll_s = 0
+    f.poll_s = f.next_s = 0   # (next_s is poll_s's 60 s until a real poll sets it: 2 min of sleep)
     try:
         asyncio.run(f.run())
     except _Stop:
