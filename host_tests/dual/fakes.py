@@ -120,9 +120,10 @@ class WallClock:
     def __init__(self, unix=None):
         self.t = unix
         self.lost = 0     # while unset: the seconds its RTC counted since the power-on
+        self.up_ms = 0    # ms(): the ticks since this boot, moved by hand
 
     def ms(self):
-        return 0
+        return self.up_ms
 
     def unix(self):
         return self.t if self.t is not None else 86400

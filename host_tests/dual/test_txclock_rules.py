@@ -356,7 +356,8 @@ def test_a_box_on_another_transmitters_id_forgets_the_kept_activation_it_cannot_
     # 10-min power cut erased the RTC's count, and A's id saved back: the kept activation
     # (9 h unconfirmed) vouched for A's time, 2 h 25 min behind, for good
     path, line = _kept("n.txt")                      # kept, saved at ACTIVATION + DAY
-    _box(path, None, tx_id="8H5678")               # a boot on B's id: A's is not confirmed there
+    _, said = _said(lambda: _box(path, None, tx_id="8H5678"))   # a boot on B's id: A's is not confirmed there
+    assert [l for l in said if "8G1234's, not 8H5678's: forgotten" in l], said
     now = ACTIVATION + DAY + 9 * 3600
     back = 8700
     sets, said = _after_power_cut(path, now - ACTIVATION - back)   # back on A, its clock set back
@@ -589,3 +590,75 @@ def test_the_transmitter_vouches_for_the_clock_once_a_session_agrees_with_its_ke
     tc3, sets = _box(path, None)                   # the power-on: the time it gives back
     tc3.seen(DAY + 900)
     assert sets and tc3.vouches()
+
+
+def test_the_vouch_lasts_while_the_boxs_clock_runs_on_by_itself_and_ends_at_a_step():
+    # (helper-293, session 60) not for 30 min only: out of reach that long the vouch lapsed,
+    # and a router's NTP 13 years ahead, refused till then, moved the box to 2040. A step of
+    # the box's clock since the session (its ticks and its wall apart by more than DOUBT_S)
+    # ends it; a session finding the two DOUBT_S apart is still within it, as _doubts lets
+    # such a clock stand (session 63: the tests' clock had no ticks, so none of this was held)
+    path = fresh("build/txclock", "vouch2.txt")
+    try:
+        txclock.clock.up_ms = 5000000
+        tc, _ = _box(path, ACTIVATION + DAY)
+        tc.seen(DAY)
+        with open(path) as f:
+            line = f.read()
+        for off, ok in ((120, True), (121, False), (-120, True), (-121, False)):
+            _put(path, line)                           # (a session 2 min off keeps its estimate)
+            tc, _ = _box(path, ACTIVATION + DAY + 300 + off)   # a session 5 min on, the box this far off
+            tc.seen(DAY + 300)
+            assert bool(tc.vouches()) is ok, off
+        _put(path, line)
+        tc, _ = _box(path, ACTIVATION + DAY + 600)
+        tc.seen(DAY + 600)                             # agrees at ms 5,000,000
+        for run_s in (3600, 3 * DAY):                  # no session since: a walk, three days away
+            txclock.clock.up_ms = 5000000 + run_s * 1000
+            txclock.clock.t = ACTIVATION + DAY + 600 + run_s
+            assert tc.vouches(), run_s
+        now = txclock.clock.t
+        for step, ok in ((120, True), (-120, True), (121, False), (-121, False), (13 * 365 * DAY, False)):
+            txclock.clock.t = now + step               # a server's step since (NTP, a Date)
+            assert bool(tc.vouches()) is ok, step
+    finally:
+        txclock.clock.up_ms = 0
+
+
+def test_the_session_that_puts_a_lone_answer_right_dates_by_the_kept_activation_and_vouches():
+    # session 59 (helper-289): its live reading and 3-h backfill were dated by the answer's
+    # clock; session 60 (helper-293): the time the transmitter gave back vouches for the clock
+    path, good = _kept_a_day_in("lone2.txt")
+    now = ACTIVATION + 2 * DAY
+    tc, sets = _lone_boot(path, now + 3 * 3600)
+    assert not tc.vouches()
+    activation, said = _said(lambda: tc.seen(2 * DAY))
+    assert activation == ACTIVATION and sets == [now] and tc.vouches()
+    assert [l for l in said if "+10800 s off" in l and "kept since %d" % (ACTIVATION + DAY) in l], said
+
+
+def test_a_lone_answer_gives_way_only_to_a_time_the_save_and_the_rtcs_count_vouch_for():
+    # the same bounds as a power-on without an answer: no earlier than the save + the seconds
+    # the unset RTC counted since the power-on (a reset between: ms() starts again) - SLACK_S,
+    # no later than the save + MAX_AGE_S; a transmitter time outside them leaves the answer
+    path, good = _kept_a_day_in("lone3.txt")
+    saved = ACTIVATION + DAY
+    lost = 5 * 3600                                    # counted by the RTC before this boot
+    least = saved + lost + 100 - 60                    # the session 100 s into the boot
+    cases = ((least, True), (least - 1, False),
+             (saved + 200 * DAY, True), (saved + 200 * DAY + 1, False))
+    try:
+        for t, ok in cases:
+            _put(path, good)
+            txclock.clock.t, txclock.clock.lost, txclock.clock.up_ms = None, lost, 7000
+            sets = []
+
+            def set_unix(u):
+                sets.append(u)
+                txclock.clock.t = u
+            tc = txclock.TransmitterClock("8G1234", path, set_unix, lambda: True)
+            txclock.clock.t, txclock.clock.up_ms = t + 3 * 3600, 107000   # NTP's lone answer, 3 h ahead
+            tc.seen(t - ACTIVATION)
+            assert sets == ([t] if ok else []), (t - saved, sets)
+    finally:
+        txclock.clock.lost, txclock.clock.up_ms = 0, 0
