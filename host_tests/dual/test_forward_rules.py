@@ -1512,3 +1512,153 @@ def test_a_dispute_a_servers_date_raised_ends_when_the_servers_date_agrees_again
         return out
     out = _with_clock(fake, ntp_dispute)
     assert out == [False, True, True] and told == ["time_disputed"], (out, told)
+
+
+# session 63 (helper-315): the rules of sessions 59-61 that timesync's mutants showed no test held
+
+def _ntp_steps(fake, steps, vouched=True, before=None):
+    """(sync_ntp's results, notices told, the TimeSync) for NTP answers asking these steps of
+    the box's clock at each query (before(ts): what happens first)."""
+    told = []
+
+    class Stepping(FakeNtp):
+        def time(self):
+            self.asked += 1
+            return fake.wall + steps[self.asked - 1] - fake.EPOCH_OFFSET
+
+    def run():
+        ts = _ts(fake, Stepping(None), vouched=lambda: vouched, notice=told.append)
+        if before is not None:
+            before(ts)
+        return [ts.sync_ntp() for _ in steps], ts
+    out, ts = _with_clock(fake, run)
+    return out, told, ts
+
+
+def _one_answer(ts, fake, unix):
+    """NTP's answer of `unix` to one query, before the answers _ntp_steps gives: sync_ntp's result."""
+    stepping, ts._ntp = ts._ntp, FakeNtp(unix - fake.EPOCH_OFFSET)
+    try:
+        return ts.sync_ntp()
+    finally:
+        ts._ntp = stepping
+
+
+def test_a_step_of_exactly_a_day_is_taken_and_a_servers_move_grants_a_day_to_the_second():
+    # "a server's step of more than a day is refused while the transmitter vouches for the
+    # clock unless a server's answer moved the clock in the last day" (KNOWN_GAPS, session 60)
+    for step, taken in ((86400, True), (86401, False), (-86400, True), (-86401, False)):
+        fake = FakeClock(wall=T)
+        fake.now_ms = 7 * 86400 * 1000             # a box up a week
+        out, told, _ = _ntp_steps(fake, [step, step])
+        assert out == [False, taken], (step, out)
+        assert told == (["time_changed"] if taken else ["time_disputed"]), (step, told)
+    for since_s, taken in ((86399, True), (86400, False)):
+        fake = FakeClock(wall=None)
+        fake.now_ms = 7 * 86400 * 1000
+
+        def move(ts):                              # NTP sets the unset clock, then runs on
+            assert _one_answer(ts, fake, T)
+            fake.now_ms += since_s * 1000
+            fake.wall += since_s
+        out, _, _ = _ntp_steps(fake, [2 * 86400, 2 * 86400], before=move)
+        assert out == [False, taken], (since_s, out)
+
+
+def test_a_wrong_date_held_before_right_ones_is_not_confirmed_on_a_clock_a_date_set():
+    # review 21's rule on the clock a server's Date set from unset (NTP blocked), where the
+    # next Dates may still step it: a right Date drops the wrong one held before it
+    fake = FakeClock(wall=None)
+
+    def run():
+        ts = _ts(fake)
+        out = [ts.offer_date(http_date(T)), ts.offer_date(http_date(T + 3600))]   # set, then held
+        for i in range(1, 13):
+            fake.wall = T + 300 * i
+            out.append(ts.offer_date(http_date(T + 300 * i + 1)))
+        out.append(ts.offer_date(http_date(fake.wall + 3600)))   # wrong again: a first answer
+        return out
+    out = _with_clock(fake, run)
+    assert out == [True, False] + [True] * 12 + [False], out
+    assert fake.set_calls == [T], fake.set_calls
+
+
+def test_a_date_that_agrees_with_the_one_that_set_the_clock_confirms_it():
+    # a lone answer is one "not yet confirmed" (lone_answer: app.txclock takes the kept
+    # activation over it); a second Date within max_step_s is that confirmation
+    fake = FakeClock(wall=None)
+
+    def run():
+        ts = _ts(fake)
+        out = [ts.offer_date(http_date(T)), ts.lone_answer()]
+        fake.wall = T + 300
+        out += [ts.offer_date(http_date(T + 301)), ts.lone_answer()]
+        return out
+    assert _with_clock(fake, run) == [True, True, True, False]
+    assert fake.set_calls == [T]
+
+
+def test_a_refused_server_whose_error_drifts_is_refused_each_time_and_told_once_per_step():
+    # each refusal is the first of two for the next answer (a server's time running off its
+    # own way stays refused and backed off); a step within AGREE_S of the one told is the
+    # same step (told once), the step shown is the last refused (disputed_step)
+    a = 2 * 86400
+    fake = FakeClock(wall=T)
+    delays = []
+
+    def backoff(ts):
+        real = ts.sync_ntp
+
+        def sync():
+            ok = real()
+            delays.append(ts.next_delay(ok, 50))
+            return ok
+        ts.sync_ntp = sync
+    out, told, ts = _ntp_steps(fake, [a, a, a + 10, a + 20, a + 31, a + 31], before=backoff)
+    assert out == [False] * 6 and fake.set_calls == [], out
+    assert delays == [300, 600, 1200, 2400, 300, 600], delays   # the fifth: a new step, held
+    assert told == ["time_disputed", "time_disputed"], told
+    assert ts.disputed_step() == a + 31
+
+
+def test_a_step_of_exactly_two_minutes_is_taken_at_once_and_not_told():
+    # "a step over 2 min taken is told" (KNOWN_GAPS, session 60); one of 2 min needs no second answer
+    for step, out_ok, told_ok in ((120, [True], []), (-120, [True], []),
+                                  (121, [False, True], ["time_changed"])):
+        fake = FakeClock(wall=T)
+        out, told, _ = _ntp_steps(fake, [step] * len(out_ok), vouched=False)
+        assert out == out_ok and told == told_ok, (step, out, told)
+
+
+def test_a_nightscout_date_seconds_a_refused_step_within_ten_seconds():
+    # "a refused step is taken when the Nightscout server's last Date asked for the same step
+    # within 10 s" (KNOWN_GAPS, session 60)
+    a = 2 * 86400
+    for off, taken in ((10, True), (-10, True), (11, False)):
+        fake = FakeClock(wall=T)
+        out, _, _ = _ntp_steps(fake, [a, a], before=lambda ts: ts.offer_date(http_date(T + a + off)))
+        assert out == [False, taken], (off, out)
+
+
+def test_the_phones_or_the_transmitters_time_over_a_servers_lone_answer_ends_its_day_of_grace():
+    # a router's NTP 2 days ahead set the unset clock (its move grants the server a day); the
+    # phone's save or the transmitter's kept activation put it right: "its time, not a
+    # server's", so the same server's next answers are refused while the transmitter vouches
+    # (with the grace kept, its two answers undid the fix), and a step held before the fix
+    # asks two answers again
+    for mark in ("phone_set", "transmitter_set"):
+        fake = FakeClock(wall=None)
+
+        def wrong_then_fixed(ts):
+            assert _one_answer(ts, fake, T + 2 * 86400)
+            fake.wall = T
+            getattr(ts, mark)()
+        out, told, _ = _ntp_steps(fake, [2 * 86400] * 2, before=wrong_then_fixed)
+        assert out == [False, False] and told == ["time_disputed"], (mark, out, told)
+        fake = FakeClock(wall=T)
+
+        def held_then_fixed(ts):
+            assert not _one_answer(ts, fake, T + 3 * 3600)   # held: a first answer
+            getattr(ts, mark)()                      # the same time given again
+        out, _, _ = _ntp_steps(fake, [3 * 3600] * 2, vouched=False, before=held_then_fixed)
+        assert out == [False, True], (mark, out)
