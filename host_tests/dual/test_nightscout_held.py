@@ -513,3 +513,34 @@ def test_the_count_of_readings_kept_through_a_reset_leaves_out_those_the_hold_di
         up = w.uploader(store=STORE, held=b"".join(recs) + recs[-1])
         assert len(up._held) == 37 and up.queue.dropped == 1
         assert "nightscout: 37 readings without a wall time kept through the reset" in w.logs, w.logs
+
+
+# --- rules the mutation run of session 63 found unheld (helper-314) ---------------------
+
+def test_a_reading_older_than_all_of_a_full_hold_is_the_one_dropped():
+    with World(wall=False) as w:
+        up = w.uploader(store=STORE)
+        for i in range(37):
+            up.submit((20000 + 300 * i, None, 100, 0))
+        before = sorted(h[0] for h in up._held)
+        up.submit((19000, None, 101, 0))
+        assert sorted(h[0] for h in up._held) == before and up.queue.dropped == 1
+
+
+def test_a_damaged_mark_dating_a_reading_just_past_2106_never_stops_the_start():
+    # the sum one past the 32 bits of a Unix time: the queue refuses it (ValueError)
+    edge = struct.pack("<IHh", 1600, 115, 1) + struct.pack("<IHh", 0x100000000 - 1600, 0, 0)
+    with World(wall=True) as w:
+        up = w.uploader(store=STORE, held=edge)
+        assert up.queue.entries() == [] and up._held == []
+
+
+def test_held_readings_waiting_with_the_clock_set_do_not_make_the_next_failure_unreachable():
+    # an hour waiting for the link's next dated reading is not an hour of failed uploads:
+    # the first failure after it raises nothing (the forwarding alarm at 3 a.m. for one 503)
+    with World(wall=True, pauses=61) as w:
+        up = w.uploader(https(alert_after_s=600), held=struct.pack("<IHh", 1000, 100, 3))
+        w.http.answers.append((503, None, b""))
+        w.hook = lambda kind, s: len(w.pauses) == 60 and up.submit((1300, T, 120, 0))
+        w.run()
+        assert len(w.http.requests) == 1 and w.raised("nightscout_unreachable") == []

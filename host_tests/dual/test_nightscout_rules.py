@@ -1501,3 +1501,132 @@ def test_over_https_without_a_clock_readings_restored_from_flash_still_let_the_t
         w.http.answers += [(200, DATE, STORED)]
         w.run()
         assert w.http.plain == [] and w.http.requests[0]["method"] == "POST" and len(up.queue) == 0
+
+
+# --- rules the mutation run of session 63 found unheld (helper-314) ---------------------
+
+def test_a_2xx_is_200_to_299_for_what_counts_as_stored_and_what_the_status_page_says():
+    # a 299 page is a 2xx without the stored entries: kept, not acked (lost from Nightscout);
+    # a 300 is an error status, said as such, not as a 2xx without the entries
+    with World() as w:
+        up = w.uploader()
+        up.submit(rd(0))
+        w.http.answers.append((299, None, b"<html>portal</html>"))
+        assert drive(up.post_once()) == 0 and len(up.queue) == 1
+    with World() as w:
+        up = w.uploader()
+        up.submit(rd(0))
+        w.http.answers.append((300, None, b"<html>choose</html>"))
+        up._after(drive(up.post_once()))
+        assert up.last_failure == "HTTP 300" and len(up.queue) == 1
+
+
+def test_with_no_clock_and_nothing_waiting_the_box_is_not_unreachable_nor_asks_the_time():
+    # nothing queued nor held: nothing for the server to do, however long, clock or none
+    for dates in (False, True):
+        with World(wall=False, pauses=12) as w:
+            w.uploader(https(alert_after_s=600), dates=dates)
+            w.run()
+            assert w.pauses == [("wait_for", 60)] * 12
+            assert w.conditions == [] and w.http.requests == [] and w.http.plain == []
+
+
+def test_over_https_without_a_clock_the_time_is_asked_only_once_wifi_is_up_and_quiet():
+    # a blocking handshake in the transmitter's window costs a reading; with Wi-Fi down it
+    # cannot go at all: the queue is looked after meanwhile, a minute at a time
+    with World(wall=False, pauses=3) as w:
+        w.fs.files[STORE] = _image(rd(0))
+        w.wifi.up = False
+        w.uploader(store=STORE)
+        w.http.plain_date = DATE
+        w.run()
+        assert w.pauses == [("wait_for", 60)] * 3 and w.http.plain == [] and w.http.requests == []
+    with World(wall=False, pauses=1) as w:
+        w.fs.files[STORE] = _image(rd(0))
+        up = w.uploader(store=STORE)
+        w.date_sets_clock = False
+        w.http.answers.append(OSError(113))
+        w.run()
+        assert w.wifi.calls[0] == ("quiet", 20000, True, "ns.example.org", 443)
+        assert w.http.requests[0]["method"] == "GET"
+        # the status page says why the time could not be had, not a made-up status
+        assert up.last_failure == ns.failure.words(OSError(113)) and "nightscout: HTTP 1" not in w.logs
+
+
+def test_the_sensor_start_waits_for_wifi_and_its_quiet_and_its_flash_write_for_a_sound_pause():
+    with World(pauses=2) as w:
+        sensor(w)
+        write = w.fs.write_atomic
+        w.fs.write_atomic = lambda path, data: (w.wifi.calls.append(("write", path)), write(path, data))
+        w.http.answers.append((200, None, TREATED))
+        w.run()
+        assert w.wifi.calls == [("quiet", 20000, True, "ns.example.org", 443),
+                                ("sound_pause", 500), ("write", START)], w.wifi.calls
+    with World(pauses=3) as w:
+        sensor(w)
+        w.wifi.up = False
+        w.http.answers.append((200, None, TREATED))
+        w.run()
+        assert w.pauses == [("wait_for", 60)] * 3 and w.http.requests == []
+
+
+def test_a_start_refused_with_403_waits_a_day_as_with_401():
+    with World(pauses=3) as w:
+        sensor(w)
+        t0 = w.clock.now_ms
+        w.http.answers.append((403, None, b""))
+        w.run()
+        assert (w.up._start_ms - t0) // 1000 == 86400 and len(w.http.requests) == 1
+
+
+def test_a_start_counts_as_posted_on_a_2xx_alone():
+    for status, posted in ((299, True), (300, False)):
+        with World(pauses=1) as w:
+            sensor(w)
+            w.http.answers.append((status, None, TREATED))
+            w.run()
+            assert (START in w.fs.files) == posted, status
+
+
+def test_the_starts_retries_stop_doubling_at_an_hour_and_begin_at_a_minute_for_each_session():
+    with World(pauses=400) as w:
+        now = sensor(w)
+        t0 = w.clock.now_ms
+        w.http.answers += [(503, None, b"")] * 8 + [(200, None, TREATED), (503, None, b"")] * 2
+
+        def hook(kind, s):   # the next sensor, once the first one's start is posted
+            if START in w.fs.files and now["session"][1] == 5000:
+                now["session"] = ("8G1234", 5000 + 10 * 86400, T - 60, 10 * 86400)
+        w.hook = hook
+        w.run()
+        at = [(q["at"] - t0) // 1000 for q in w.http.requests]
+        assert at[:9] == [0, 60, 180, 420, 900, 1860, 3780, 7380, 10980], at
+        assert at[9] - at[8] == 60 and at[10] - at[9] == 60, at   # a minute again, not an hour
+
+
+def test_a_bug_in_the_sensor_start_is_told_survived_and_tried_again_an_hour_later():
+    # no request at all (the session read failed): logged once an hour, not every minute
+    # (the log's ring is 48 lines), and a MemoryError counted for the app's shedding
+    with World(pauses=70) as w:
+        calls = []
+
+        def session():
+            calls.append(w.clock.now_ms)
+            raise MemoryError()
+        w.uploader(store=None, session=session, start_path=START)
+        t0 = w.clock.now_ms
+        w.run()
+        assert [(c - t0) // 1000 for c in calls] == [0, 3600]
+        assert w.memory == 2 and w.logs.count("nightscout: sensor start error MemoryError()") == 2, w.logs
+
+
+def test_nothing_due_or_no_session_at_all_is_no_error_of_the_sensor_start():
+    for given in (False, True):
+        with World(pauses=3) as w:
+            if given:
+                sensor(w)
+                w.http.answers.append((200, None, TREATED))   # posted: then nothing is due
+            else:
+                w.uploader()
+            w.run()
+            assert not [l for l in w.logs if "error" in l], w.logs
