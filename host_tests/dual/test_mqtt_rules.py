@@ -257,10 +257,12 @@ class Sock:
         self.blocking = True
         self.opts = []
         self.room = None
+        self.writes = []        # each write's bytes, as given
 
     def write(self, data):
         assert not self.closed, "written after close"
         data = bytes(data)
+        self.writes.append(data)
         if self.room is not None:
             if self.room == 0:
                 return None
@@ -1804,3 +1806,188 @@ def test_a_memory_error_in_the_reader_is_a_lost_connection_reported_through_on_m
     w = run_world(lambda w: w.at(5000, lambda: setattr(w.broker.sock, "read_error", MemoryError())),
                   until_s=10, on_memory=False)
     assert connect_times(w) == [0, 5000], w.logs
+
+
+# --- rules the mutation run of session 63 found unheld (helper-314) ---------------------
+
+def _undated_backfill(behind_s, came_ms=65000, until_s=1000):
+    """No wall clock: its session's live reading a sensor error at 5 s (dex 30000), then a
+    backfill behind_s behind it on the transmitter's clock, coming at came_ms."""
+    def setup(w):
+        w.at(5000, lambda: w.pub.publish_reading((30000, None, None, None, "error", "live")))
+        w.at(came_ms, lambda: w.pub.publish_reading((30000 - behind_s, None, 100, 0, "ok", "backfill")))
+    return run_world(setup, until_s=until_s)
+
+
+def test_without_a_wall_clock_a_backfill_expires_from_its_time_on_the_transmitters_clock():
+    # 10 min behind its session's live reading, a minute after it: 11 min old when it
+    # comes, unavailable 4 min later (not shown 15 min as the current glucose)
+    w = _undated_backfill(600)
+    assert w.state("glucose") == "100"
+    assert _reading_availability(w) == [(0, "offline"), (65000, "online"), (305000, "offline")], \
+        _reading_availability(w)
+    # at the live reading's own time: as old as the time since it
+    w = _undated_backfill(0, came_ms=605000)
+    assert _reading_availability(w)[1:] == [(605000, "online"), (905000, "offline")], \
+        _reading_availability(w)
+    # 6 h behind at most: dated (never shown as current); further, another clock's: from its coming
+    w = _undated_backfill(6 * 3600)
+    assert w.state("glucose") is None and [p for t, p in _reading_availability(w)] == ["offline"] * 2
+    w = _undated_backfill(6 * 3600 + 1)
+    assert _reading_availability(w) == [(0, "offline"), (65000, "online"), (965000, "offline")], \
+        _reading_availability(w)
+
+
+def _packets(data):
+    """The MQTT packets in data, whole ones only: [(first byte, length)]."""
+    got, i = [], 0
+    while i < len(data):
+        n, shift, j = 0, 0, i + 1
+        while True:
+            n |= (data[j] & 0x7F) << shift
+            shift += 7
+            j += 1
+            if not data[j - 1] & 0x80:
+                break
+        got.append((data[i], j + n - i))
+        i = j + n
+    assert i == len(data), "a packet cut"
+    return got
+
+
+def test_each_packet_after_connect_goes_in_a_write_of_its_own_the_availability_last_of_the_states():
+    # the board's lwIP holds 16 segments unacknowledged: what follows each CONNECT written in
+    # one go did not fit, and every connection failed alike. `online` after every state (a
+    # past boot's retained glucose showed as current from `online` until this boot's came),
+    # and reading_availability after the reading's states (else the old glucose showed
+    # `online` again until the new one came)
+    def setup(w):
+        w.pub.publish_reading(reading(1000, 132))
+        w.pub.publish_alarm("low", "low")
+        w.pub.publish_battery("ok")
+        w.pub.publish_link("connected")
+    w = run_world(setup, until_s=5)
+    writes = w.broker.sock.writes
+    assert all(len(_packets(d)) == 1 for d in writes), [_packets(d) for d in writes]
+    topics = [t for _, t, _, _ in w.broker.publishes]
+    states = [t for t in topics if not t.startswith("homeassistant/")]
+    assert states[-1] == "cgm/availability" and states[-2] == "cgm/reading_availability", states
+    assert len(states) == 9 and topics.index("cgm/glucose") > max(
+        i for i, t in enumerate(topics) if t.startswith("homeassistant/")), topics
+
+
+# --- the CONNECT's one deadline (_connect_within), umqtt.simple's socket module stood in ---
+
+class _Raw:
+    """The port's TCP socket to a broker: connect takes connect_ms, each recv recv_ms and
+    gives the answer `step` bytes at a time (b"" once it is all given: closed)."""
+
+    def __init__(self, clock, answer=b"\x20\x02\x00\x00", step=4, connect_ms=100, recv_ms=300):
+        self.clock, self.answer, self.step = clock, answer, step
+        self.connect_ms, self.recv_ms = connect_ms, recv_ms
+        self.ops = []
+
+    def settimeout(self, t):
+        self.ops.append(("timeout", t))
+
+    def connect(self, addr):
+        self.ops.append(("connect", addr))
+        self.clock.t += self.connect_ms
+
+    def write(self, data, *n):
+        self.ops.append(("write", bytes(data), n))
+        return len(data)
+
+    def recv(self, n):
+        self.ops.append(("recv", n))
+        self.clock.t += self.recv_ms
+        part, self.answer = self.answer[:min(n, self.step)], self.answer[min(n, self.step):]
+        return part
+
+    def close(self):
+        self.ops.append(("close",))
+
+
+class _SocketModule:
+    def __init__(self, raw):
+        self.raw = raw
+
+    def socket(self, *args):
+        return self.raw
+
+    def getaddrinfo(self, host, port):
+        return [(2, 1, 0, "", (host, port))]
+
+
+class _Umqtt:
+    """umqtt.simple: its module's `socket`, looked up at each connect as the module does."""
+
+    def __init__(self, raw):
+        self.socket = self.real = _SocketModule(raw)
+
+
+class _UmqttClient:
+    """MQTTClient.connect's calls on its socket (umqtt.simple 1.x)."""
+
+    def __init__(self, mod):
+        self.mod, self.sock = mod, None
+
+    def connect(self, clean_session=True, timeout=None):
+        self.sock = self.mod.socket.socket()
+        self.sock.settimeout(timeout)
+        self.sock.connect(self.mod.socket.getaddrinfo("192.168.1.9", 1883)[0][-1])
+        self.sock.write(bytearray(b"\x10\x0e\0\0\0\0"), 2)
+        self.sock.write(b"\x00\x04MQTT\x04\x02\x00\x3c")
+        resp = self.sock.read(4)
+        assert resp[0] == 0x20 and resp[1] == 0x02
+        return resp[2] & 1
+
+
+class _Sys:
+    def __init__(self, mod):
+        self.modules = {"umqtt.simple": mod}
+
+
+def _connect_within(raw_kw, timeout_s=1):
+    """(what _connect_within returned or raised, the client, the stand-in module, the raw
+    socket) at clock 5000."""
+    clock = Clock(5000)
+    raw = _Raw(clock, **raw_kw)
+    mod = _Umqtt(raw)
+    cl = _UmqttClient(mod)
+    old = mqtt.clock, mqtt.sys
+    mqtt.clock, mqtt.sys = clock, _Sys(mod)
+    try:
+        try:
+            got = mqtt._connect_within(cl, timeout_s)
+        except Exception as e:
+            got = e
+    finally:
+        mqtt.clock, mqtt.sys = old
+    return got, cl, mod, raw
+
+
+def test_a_connack_a_byte_at_a_time_ends_at_the_one_deadline_of_the_whole_connect():
+    # each recv in time, the four together 1.3 s: the board held past connect_timeout_s
+    got, cl, mod, raw = _connect_within({"step": 1})
+    assert isinstance(got, OSError) and got.args[0] == mqtt.errno.ETIMEDOUT, repr(got)
+    assert raw.ops == [("timeout", 1.0), ("connect", ("192.168.1.9", 1883)),
+                       ("timeout", 0.9), ("write", b"\x10\x0e\0\0\0\0", (2,)),
+                       ("timeout", 0.9), ("write", b"\x00\x04MQTT\x04\x02\x00\x3c", ()),
+                       ("timeout", 0.9), ("recv", 4), ("timeout", 0.6), ("recv", 3),
+                       ("timeout", 0.3), ("recv", 2)], raw.ops
+    assert mod.socket is mod.real   # the module's own socket back, whatever happened
+    mqtt._close(cl)                 # (the publisher's, after a failed connect)
+    assert raw.ops[-1] == ("close",)
+
+
+def test_a_connect_answered_within_its_last_millisecond_is_taken_with_the_sockets_own():
+    got, cl, mod, raw = _connect_within({"connect_ms": 999})
+    assert got == 0 and cl.sock is raw and mod.socket is mod.real, repr(got)
+    assert raw.ops[2] == ("timeout", 0.001) and raw.ops[-1] == ("recv", 4), raw.ops
+
+
+def test_a_broker_that_closes_mid_answer_fails_the_connect_at_once_not_at_the_deadline():
+    got, cl, mod, raw = _connect_within({"answer": b"\x20\x02", "recv_ms": 10})
+    assert isinstance(got, IndexError), repr(got)   # umqtt's, on the short answer
+    assert [o for o in raw.ops if o[0] == "recv"] == [("recv", 4), ("recv", 2)], raw.ops
