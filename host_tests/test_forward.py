@@ -1041,7 +1041,7 @@ rows = []
 for sgv in (35, 38, 39, 40, 120, None):
     r = wiring._as_reading({"event": "reading", "dex_s": 1000, "unix_s": 1767225600, "sgv": sgv,
                             "trend": -20, "state": 6, "source": "live"})
-    body = json.dumps([sgv_entry(r[0], r[1], r[2], r[3], "box")]).encode()
+    body = json.dumps([sgv_entry(r[1], r[2], r[3], "box")]).encode()
     rows.append([r[2]] + [e[2] for e in follower.parse_entries(body)])
 print("RESULT " + json.dumps(rows))
 ''')

@@ -40,7 +40,7 @@ def iso_utc(unix_s):
     return "%04d-%02d-%02dT%02d:%02d:%02d.000Z" % civil(unix_s)
 
 
-def sgv_entry(dex_s, unix_s, sgv, trend, device):
+def sgv_entry(unix_s, sgv, trend, device):
     """One Nightscout v1 `sgv` entry. `date` and `dateString`/`sysTime` come from
     the same instant (the reading's own time), so the server's upsert key
     {sysTime, type} is stable across retries and backfill."""

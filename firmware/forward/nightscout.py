@@ -402,7 +402,7 @@ class NightscoutUploader:
         if not batch:
             return None
         dev = self._c["device"]
-        body = json.dumps([sgv_entry(e[0], e[1], e[2], e[3], dev) for e in batch]).encode()
+        body = json.dumps([sgv_entry(e[1], e[2], e[3], dev) for e in batch]).encode()
         self.stats["posted"] += 1
         status = await self._post("/api/v1/entries", body, "")
         if 200 <= status < 300:

@@ -156,7 +156,7 @@ def test_direction_thresholds_as_xdrip():
 def test_entry_shape_and_iso():
     assert iso_utc(0) == "1970-01-01T00:00:00.000Z"
     assert iso_utc(1709210096) == "2024-02-29T12:34:56.000Z"
-    e = sgv_entry(1234, 1700000000, 142, 15, "bedside-cgm")
+    e = sgv_entry(1700000000, 142, 15, "bedside-cgm")
     assert e == {"type": "sgv", "sgv": 142, "date": 1700000000000,
                  "dateString": "2023-11-14T22:13:20.000Z", "sysTime": "2023-11-14T22:13:20.000Z",
                  "direction": "FortyFiveUp", "device": "bedside-cgm"}

@@ -67,7 +67,7 @@ def test_known_instants():
 
 def test_an_entry_takes_date_and_datestring_from_the_same_instant():
     # peers.md 2.2: the server upserts on {sysTime, type}, sysTime from dateString first
-    e = sgv_entry(99000, 1704067200.75, 39, None, "box")
+    e = sgv_entry(1704067200.75, 39, None, "box")
     assert e["date"] == 1704067200000 and e["dateString"] == e["sysTime"] == "2024-01-01T00:00:00.000Z"
     assert e["direction"] == "NOT COMPUTABLE" and e["sgv"] == 39 and e["type"] == "sgv"
     assert e["device"] == "box"

@@ -366,7 +366,7 @@ def stopped(coro):
 
 
 def entries(readings, device="bedside-cgm"):
-    return [sgv_entry(r[0], r[1], r[2], r[3], device) for r in readings]
+    return [sgv_entry(r[1], r[2], r[3], device) for r in readings]
 
 
 # --- the config ---------------------------------------------------------------------
