@@ -457,3 +457,26 @@ def test_backfill_reply_announcing_more_than_the_bound_is_dropped_at_once():
             assert (bf.error is not None) == dropped, (announced, bf.error)
             if dropped:
                 assert "announces %d bytes" % announced in bf.error
+
+
+def test_backfill_time_repeated_at_either_end_is_kept():
+    # "Every record's time lies between" the 0x51 start and end, the ends included:
+    # a record between the first and the last that repeats the start's or the end's
+    # time is kept, as CGMBLEKit, xDrip and xdrip-js keep a repeated time (4.8)
+    for times in ((50000, 50000, 50300, 50600), (50000, 50300, 50600, 50600)):
+        frames, reply = _stream([(t, 100 + i) for i, t in enumerate(times)])
+        assert [r[0] for r in _fed(50000, 50600, frames, reply).records()] == list(times)
+
+
+def test_backfill_heap_bound_admits_one_record_a_minute():
+    # The buffer bound is one record a minute across the request widened by one
+    # record period (300 s) each side: an irregular but genuine stream that dense is
+    # judged by its times, not cut off as a runaway (the twice-as-dense one is,
+    # test_backfill_heap_bound_admits_a_genuine_stream)
+    for hours in (0, 3):
+        start, end = 100000, 100000 + hours * 3600
+        recs = [(t, 120) for t in range(start - 300, end + 301, 60)]
+        frames, reply = _stream(recs)
+        bf = _fed(start, end, frames, reply)
+        assert bf.error is None, bf.error
+        assert len(bf.records()) == len(recs)
