@@ -250,3 +250,25 @@ def test_a_night_low_with_the_low_off_by_day_sounds_at_night_and_not_by_day():
             events += feed(eng, 300 * (i + 1), sgv, mod=mod)
         assert ("low" in kinds(events)) is sounds, (mod, kinds(events))
         assert (alarm(eng, "low") is not None) is sounds
+
+
+# session 63 (helper-317): rules of README "Alarms" that the mutation run found no test holding
+def test_a_switch_written_as_the_word_true_in_any_case_is_on():
+    # README "Configuration": "a true/false written "true" (or 1) as on" (stricter: every switch
+    # turns an alarm on); a hand edit that says "True" or " TRUE " says the same word
+    for asked in ("true", "True", " TRUE ", 1):
+        assert _runs_on("fall_enabled", asked) is True, asked
+    for asked in ("yes", "false", 0, None):
+        assert _runs_on("fall_enabled", asked) is False, asked
+
+
+def test_a_number_written_as_text_is_taken_only_when_as_strict_as_its_default_by_any_amount():
+    # README: a number written as text at its nearest bound "when that is at least as strict as
+    # its default": a fall rate of "2.5" (half a unit stricter) runs at 2.5, an urgent low of
+    # "54" (one under 55) at 55, a fall rate of "3.5" at 3.0
+    assert _runs_on("fall_rate", "2.5") == 2.5
+    assert _runs_on("rise_rate", "3.5") == 3.0
+    assert _runs_on("urgent_low", "54") == 55
+    assert _runs_on("urgent_low", "56") == 56
+    assert _runs_on("no_data_minutes", "21") == 20
+
