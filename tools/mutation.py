@@ -133,6 +133,8 @@ ROOT_PACKAGE = "root"   # not a folder: its modules are files of firmware/ itsel
 # module -> its own tests, instead of its package's (round 2: the package's tests
 # stay as they were for the modules of round 1). Keyed "package/module".
 MODULE_TESTS = {
+    # config: the package's tests and the forwarders' URL, secret and CA-file rules
+    "app/config": PACKAGES["app"][1] + ("host_tests/dual/test_config_forwarders.py",),
     "app/memory": ("host_tests/dual/test_watch_rules.py",),
     "app/power": ("host_tests/dual/test_watch_rules.py", "host_tests/dual/test_power.py"),
     "app/localtime": ("host_tests/dual/test_localtime_rules.py", "host_tests/dual/test_config_rules.py"),
