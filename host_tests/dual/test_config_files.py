@@ -166,6 +166,29 @@ def test_saving_while_the_box_runs_on_its_previous_copy_never_loses_both():
     assert config.load(path + ".bak")[0]["transmitter_id"] == "8G0002"
 
 
+def test_once_the_box_runs_on_a_good_file_again_each_save_keeps_the_previous_as_the_bak():
+    # a box that ran on the .bak (its file damaged) saves over the damaged file without
+    # rotating it onto the .bak; once a good file is in place again (a first save, or a
+    # flash of a new one read at the next load) each save keeps the file before it as the
+    # .bak, as every other save does: else the one good copy left after a cut save was
+    # an older one, or none
+    path = _fresh("backagain.json")
+    _write(path + ".bak", config.dumps(_cfg("8G0001")))
+    full = config.dumps(_cfg("8G0009"))
+    _write(path, full[:len(full) * 2 // 3])
+    assert config.load(path)[0]["transmitter_id"] == "8G0001"   # on the .bak
+    config.save(path, _cfg("8G0002"))
+    config.save(path, _cfg("8G0003"))
+    assert config.load(path + ".bak")[0]["transmitter_id"] == "8G0002"
+    # damaged again, then a good file flashed in place: read, and kept by the next save
+    _write(path, full[:len(full) // 2])
+    assert config.load(path)[0]["transmitter_id"] == "8G0002"   # on the .bak
+    _write(path, config.dumps(_cfg("8G0004")))
+    assert config.load(path)[0]["transmitter_id"] == "8G0004"
+    config.save(path, _cfg("8G0005"))
+    assert config.load(path + ".bak")[0]["transmitter_id"] == "8G0004"
+
+
 def test_a_save_whose_last_rename_the_flash_refuses_leaves_the_old_settings():
     # (helper-263) the setup page answers a refused save "Not saved ... Nothing was
     # changed"; when the flash refused only the last step (tmp -> config.json, a worn

@@ -266,9 +266,12 @@ def test_an_access_token_is_what_a_url_carries_as_it_is():
     # paste), an & or a # broke every request, the forwarding or link alarm the only sign.
     # Nightscout makes them as name-<16 hex> (Admin Tools); a 2016 release URL-encoded a
     # base64 digest (%2B, %2F), which a query carries as it is.
-    good = ("myname-0123456789abcdef", "box_1-a.b~c", "old-ab%2Bc%2fd/e", "t" * 128)
+    # (and each range's ends: z, Z, 9; an escape at the very end, one followed by what is not hex)
+    good = ("myname-0123456789abcdef", "box_1-a.b~c", "old-ab%2Bc%2fd/e", "t" * 128, "zZ9aA0",
+            "ab%2F", "a%2Fz", "%41b")
+    # (a bad first character; an escape with one bad digit of two; a bad character after one)
     bad = ("myname-0123 456789abcdef", "a&b", "a#b", "a?b", "a+b", "a%2", "a%zz", "a%", "a=b",
-           "caf\u00e9-01", "tab\t", "t" * 129)
+           "caf\u00e9-01", "tab\t", "t" * 129, "&abc", " abc", "a%2G", "a%G2", "a%2F&")
     for name in ("nightscout", "follow"):
         for token in good:
             sect = {"url": "https://ns.example.org", "token": token, "ca_file": "ca.pem"}

@@ -9,7 +9,7 @@
 import sys
 
 import scratch
-from fakes import import_setup_ap, swap
+from fakes import import_setup_ap, swap, swap_module
 
 from app import config
 
@@ -114,6 +114,36 @@ def test_the_boxs_own_name_is_its_access_points_in_lower_case_one_per_box():
     ap = import_setup_ap()[0]   # beside the firmware's clock, which CPython cannot import alone
     assert config.hostname({}, uid) == ap.credentials(uid)[0].lower()
     assert config._check_scalar("hostname", config.hostname({}, uid)) is None
+
+
+def test_the_boxs_own_name_comes_from_the_boards_unique_id_or_is_empty():
+    # without a uid given, machine.unique_id() names the box; a board that cannot tell
+    # gives "" (a name of its own for each box; never None, which the pages would print)
+    class Machine:
+        uid = b"\x24\x0a\xc4\x12\xab\x0c"
+
+        @classmethod
+        def unique_id(cls):
+            if cls.uid is None:
+                raise OSError(19)
+            return cls.uid
+    assert swap_module("machine", Machine, lambda: config.hostname({})) == "cgm-alarm-ab0c"
+    Machine.uid = None
+    assert swap_module("machine", Machine, lambda: config.hostname({})) == ""
+
+
+def test_a_kept_boards_name_that_is_no_board_is_not_taken():
+    # board.txt holds the name settings on the defaults take: one damaged or edited into
+    # what no board file is called is not taken (the defaults' board, and its problem)
+    folder = scratch.fresh(WORK, "kept_board")   # a folder of its own: board.txt beside it
+    path = scratch.fresh(folder, "config.json")
+    scratch.fresh(folder, config.BOARD_FILE)
+    assert config.kept_board(path) is None and config.kept_board_file(path, "m5stickc-plus2") is None
+    for bad in ("../config", "my board", "b" * 33):
+        _write(path[:path.rfind("/") + 1] + config.BOARD_FILE, bad.encode())
+        assert config.kept_board(path) is None, bad
+    _write(path[:path.rfind("/") + 1] + config.BOARD_FILE, b"m5stickc-plus2\n")
+    assert config.kept_board(path) == "m5stickc-plus2"
 
 
 def test_board_is_a_file_name_of_boards():
@@ -351,12 +381,14 @@ def test_mqtt_topic_and_user_without_what_the_broker_hangs_up_on():
     # a pasted tab, or U+0085 (a "..." decoded in the wrong code page), and MQTT never
     # worked, told only by mqtt_unreachable an hour later instead of at the save
     for bad in ("cgm\tbox", "cgm\n", "cgm\x7f", "cgm\x85", "cgm\x9f", "cgm\ufdd0", "cgm\uffff",
-                "cgm\U0001fffe"):
+                "cgm\U0001fffe", "cgm\x1f", "cgm\ufdef"):   # (and each range's last)
         for key in ("topic", "user"):
             problems = _refused(_section("mqtt", **{key: bad}), "mqtt." + key)[1]
             assert problems == ["mqtt.%s: must not hold a control character or a Unicode "
                                 "non-character (the broker hangs up on it)" % key], (key, bad, problems)
-    for good in ("K\u00fcche/cgm", "cgm\u00a0box", "cgm \U0001f600", "cgm\u200b", "\u00a0"):
+    # just outside each range: a space, "~", the characters around U+FDD0-U+FDEF
+    for good in ("K\u00fcche/cgm", "cgm\u00a0box", "cgm \U0001f600", "cgm\u200b", "\u00a0",
+                 "cgm box~", "cgm\ufdcf", "cgm\ufdf0"):
         assert _accepted(_section("mqtt", topic=good))["mqtt"]["topic"] == good
         assert _accepted(_section("mqtt", user=good))["mqtt"]["user"] == good
 
@@ -383,6 +415,21 @@ def test_follow_rules():
     # the bad URL only: "must be set" beside it sent the family to an address typed
     assert problems == ["follow.url: must start with https:// or http://"], problems
 
+
+
+def test_a_follower_pointed_at_a_boxs_settings_page_is_refused_its_lan_api_taken():
+    # README (follow): a box's own name, as its status page gives it, without its LAN API's
+    # port or with 80 is its settings page, which answers a follower's every request with
+    # 404: refused at the save, not a follower whose `link` alarm sounds all night
+    for bad in ("http://cgm-alarm-1a2b.local", "http://cgm-alarm-1a2b.local/",
+                "http://cgm-alarm-1a2b.local:80", "HTTP://CGM-Alarm-1A2B.local.:80/"):
+        problems = _refused(_section("follow", url=bad), "follow.url")[1]
+        assert problems == ["follow.url: is that box's settings page: add its LAN API's port, e.g. "
+                            "http://cgm-alarm-1a2b.local:17580 (lan_api.port on that box)"], (bad, problems)
+    for good in ("http://cgm-alarm-1a2b.local:17580", "http://cgm-alarm-1a2b.local:8080/",
+                 "http://kitchen.local", "http://192.168.1.20:17580"):
+        assert _accepted(_section("follow", url=good))["follow"]["url"] == good
+    assert config.url_host("https://NS.Example.org.:443/ns/x") == ("ns.example.org", "443")
 
 
 def test_a_follower_poll_too_slow_for_the_stale_limit_is_refused_not_a_box_that_judges_nothing():
@@ -512,6 +559,17 @@ def test_a_parser_failure_or_no_memory_is_a_problem_not_a_crash():
         raise IndexError("walk")
     raw, problems = swap(config, "duplicate_keys", broken, lambda: config.parse(b'{"a": 1}', "c.json"))
     assert raw == {"a": 1} and len(problems) == 1 and "IndexError" in problems[0], problems
+
+    # the strict grammar check out of memory: the parser's own reading stands, and what it
+    # refuses is still a problem, not a crash
+    def no_memory_check(data):
+        raise MemoryError()
+    for data, want in ((b'{"a": 1}', {"a": 1}), (b'{"a": 1', None)):
+        raw, problems = swap(config, "syntax_problem", no_memory_check, lambda: config.parse(data, "c.json"))
+        assert raw == want, (data, raw)
+        if want is None:
+            assert len(problems) == 1 and problems[0].startswith(
+                "c.json: not valid JSON (half written or edited by hand?), 7 bytes"), problems
 
 
 def test_a_tz_rule_that_cannot_be_checked_is_a_problem_not_a_crash():
