@@ -248,3 +248,82 @@ def test_an_offset_changed_under_a_time_zone_rule_is_refused_not_silently_ignore
     plain = _cfg()
     new, errors, _ = _apply(plain, utc_offset_min="330")
     assert "utc_offset_min" not in errors and new["utc_offset_min"] == 330
+
+
+# --- the phone's zone against the settings' (README "Setup page": told once, by how much) ----
+
+BERLIN = "CET-1CEST,M3.5.0,M10.5.0/3"
+MAR30, OCT20 = "1774872000000", "1792497600000"   # 2026-03-30 and 2026-10-20, 12:00 UTC, phone ms
+JAN15, JUL15 = "1768478400000", "1784116800000"   # 2026-01-15 and 2026-07-15
+
+
+def _zone(phone_ms, phone, tz="", offset=0):
+    cfg = _cfg()
+    cfg["tz"], cfg["utc_offset_min"] = tz, offset
+    return form.zone_mismatch(cfg, {"phone_offset_min": phone, "phone_ms": phone_ms})
+
+
+def test_a_phone_in_the_settings_zone_days_after_a_summer_time_change_is_not_asked():
+    # the offset now is the rule's at the phone's own time, not at some nearby date: a phone
+    # in Berlin the day after the change (or days before the next) agrees with Berlin's rule
+    assert _zone(MAR30, "120,60,120", BERLIN) == (None, "")
+    assert _zone(OCT20, "120,60,120", BERLIN) == (None, "")
+    assert _zone(MAR30, "60,60,120", BERLIN)[0].startswith("this phone is at UTC+01:00, these "
+                                                           "settings give UTC+02:00 now")
+
+
+def test_the_zone_message_gives_the_phones_offset_now_and_by_how_much():
+    # a phone in New York in winter (its July offset differs) against UTC+00:00
+    said = _zone(JAN15, "-300,-300,-240")[0]
+    assert said.startswith("this phone is at UTC-05:00, these settings give UTC+00:00 now: the "
+                           "box's day (its schedules, the time it shows) would run 5 h ahead of "
+                           "this phone's clock."), said
+    # India's half hour, behind
+    said = _zone(JAN15, "330,330,330", offset=240)[0]
+    assert said.startswith("this phone is at UTC+05:30, these settings give UTC+04:00 now: the "
+                           "box's day (its schedules, the time it shows) would run 1 h 30 min "
+                           "behind this phone's clock."), said
+    # the settings' offset now (Berlin's winter one in January), and the phone's now
+    said = _zone(JAN15, "330,330,330", BERLIN)[0]
+    assert said.startswith("this phone is at UTC+05:30, these settings give UTC+01:00 now: the "
+                           "box's day (its schedules, the time it shows) would run 4 h 30 min "
+                           "behind"), said
+    assert "would run 30 min behind" in _zone(JAN15, "90,90,90", BERLIN)[0]
+    assert "would run 30 min ahead of" in _zone(JAN15, "-300,-300,-240", offset=-270)[0]
+    assert _zone(JAN15, "30", offset=0)[0].startswith(
+        "this phone is at UTC+00:30, these settings give UTC+00:00 now: the box's day (its "
+        "schedules, the time it shows) would run 30 min behind")
+
+
+def test_a_zone_that_differs_only_for_part_of_the_year_names_january_and_july():
+    # a Berlin phone in July against a fixed UTC+02:00: the same now, an hour off in winter
+    said, signature = _zone(JUL15, "120,60,120", offset=120)
+    assert said.startswith("this phone's zone is at UTC+01:00 in January and UTC+02:00 in July, "
+                           "these settings at UTC+02:00 and UTC+02:00: for part of the year the "
+                           "box's day (its schedules, the time it shows) would run 1 h off."), said
+    assert signature == "60/120/120/120"
+    # a phone at a fixed UTC+02:00 in July against Berlin's rule, and one at a fixed UTC+01:00
+    said = _zone(JUL15, "120,120,120", BERLIN)[0]
+    assert said.startswith("this phone's zone is at UTC+02:00 in January and UTC+02:00 in July, "
+                           "these settings at UTC+01:00 and UTC+02:00: for part of the year the "
+                           "box's day (its schedules, the time it shows) would run 1 h off."), said
+    said = _zone(JAN15, "60,60,60", BERLIN)[0]
+    assert "these settings at UTC+01:00 and UTC+02:00: for part of the year the box's day (its " \
+           "schedules, the time it shows) would run 1 h off." in said, said
+
+
+def test_secrets_other_than_a_token_are_saved_with_the_spaces_typed():
+    # a password or API secret may hold spaces, at either end too; only an access token,
+    # which has none, loses a phone's pasted ones (README "Configuration", nightscout)
+    new, errors, _ = _apply(mqtt__password=" pass word ", nightscout__api_secret=" secret 12345 ",
+                            nightscout__token=" box-1a2b3c ")
+    assert new["mqtt"]["password"] == " pass word " and new["nightscout"]["api_secret"] == " secret 12345 "
+    assert new["nightscout"]["token"] == "box-1a2b3c"
+
+
+def test_a_followers_poll_left_blank_is_refused_not_kept_unsaid():
+    cfg = _cfg()
+    cfg["role"], cfg["follow"]["url"], cfg["follow"]["poll_s"] = "follower", "http://box.local:17580", 120
+    new, errors, _ = _apply(cfg, follow__poll_s="")
+    assert errors == {"follow.poll_s": "required"}, errors
+    assert new["follow"]["poll_s"] == 120
