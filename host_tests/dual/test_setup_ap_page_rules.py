@@ -815,3 +815,38 @@ def test_the_status_page_tells_when_the_sensor_session_ends():
     html = _html(page.status_page({"session_left_s": 0}, cfg))
     assert "<td id=session>ended by the box's count (10 days, a G5's 7)</td>" in html
     assert "id=session" not in _html(page.status_page({}, cfg))    # no session known: no row
+
+
+def test_pages_details_no_test_held_helper_318():
+    # (helper-318's mutation run of page.py: each of these changed unseen)
+    cfg = _stored()
+    # mmol/L with no rate: "unknown", not a page that fails on the missing trend
+    html = _html(page.status_page({"last_reading": (1, 1000, 90, None, 6, "live"), "now_unix": 1030},
+                                  dict(cfg, units="mmol")))
+    assert "id=trend>unknown<" in html and "(90 mg/dL)" in html
+    # the session's end: hours and minutes under 2 days, days and hours from 2 days on
+    for left_min, said in ((2879, "47 h 59 min"), (2880, "2 days 0 h"), (2 * 1440 + 185, "2 days 3 h"),
+                           (90, "1 h 30 min"), (60, "1 h 0 min"), (3 * 1440 - 1, "2 days 23 h")):
+        html = _html(page.status_page({"session_left_s": left_min * 60}, cfg))
+        assert "<td id=session>ends in %s</td>" % said in html, (left_min, html)
+    # a disputed time server's step in whole days and hours, its direction
+    for step, said in ((4748 * 86400, "4748 days ahead of"), (-(2 * 86400 + 3599), "2 days behind"),
+                       (86400 + 5 * 3600, "1 days 5 h ahead of"), (3 * 86400 - 1, "2 days 23 h ahead of")):
+        html = _html(page.status_page({"time_disputed_s": step}, cfg))
+        assert "says the time is %s the box's clock" % said in html, (step, html)
+    # mmol/L: thresholds and rates are decimals typed as text, minutes and the volume numbers
+    mmol = dict(cfg, units="mmol")
+    html = _html(page.settings_page(mmol, "tok", form.values_from_config(mmol), {}))
+    for name in ("alarms.no_data_minutes", "alarms.volume", "alarms.persistent_high_minutes"):
+        assert "type=number" in _tag(html, name), (name, _tag(html, name))
+    for name in ("alarms.fall_rate", "alarms.persistent_high"):
+        assert "type=text" in _tag(html, name) and "inputmode=decimal" in _tag(html, name), name
+    # a follower's stored API secret or token can be removed (to switch to the other:
+    # config refuses both)
+    cfg["follow"].update({"url": "http://cgm-alarm-ab12.local:17580", "api_secret": "f-secret-1234"})
+    values = form.values_from_config(cfg)
+    html = _html(page.settings_page(cfg, "tok", values, {}))
+    assert "name='follow.api_secret.clear'" in html and "follow.token.clear" not in html
+    cfg["follow"].update({"api_secret": "", "token": "box-1a2b3c"})
+    html = _html(page.settings_page(cfg, "tok", values, {}))
+    assert "name='follow.token.clear'" in html and "follow.api_secret.clear" not in html
