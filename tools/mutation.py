@@ -276,7 +276,8 @@ MPY_TESTS = {
                   "host_tests/test_device.py"),
     # the setup page's server (sign-in, sessions, the save, the status page); the
     # form's rules are form.py's (CPython, above)
-    "setup/web": ("host_tests/dual/test_setup_web_rules.py", "host_tests/test_setup_ap.py",
+    "setup/web": ("host_tests/dual/test_setup_web_rules.py", "host_tests/dual/test_setup_refused_save.py",
+                  "host_tests/test_setup_ap.py",
                   "host_tests/test_failure_audit.py::test_the_setup_pages_first_save_after_a_factory_reset_keeps_the_boards_name",
                   "host_tests/test_setup_browser.py"),
 }
