@@ -215,6 +215,23 @@ def test_a_save_before_sign_in_or_with_another_sessions_token_is_refused_and_not
     _with_box(check)
 
 
+def test_a_token_that_comes_when_no_session_is_open_gets_the_refusal_page():
+    # session 63 (helper-319): a token while no session is open (before any sign-in, or
+    # an older tab's after this session saved and ended) is refused with the sign-in page,
+    # not an exception (a 500: `_session_ok` compared it with no token)
+    def check(box):
+        status, text = box.save(box.form("0" * 32, transmitter_id="ABC123"))
+        assert status == 403 and "sign in again" in text, status
+        older = box.token()
+        token = box.token()                               # another tab signed in after it
+        assert box.save(box.form(token, transmitter_id="ABC123"))[0] == 200
+        before = box.stored()
+        status, text = box.save(box.form(older, transmitter_id="XYZ789"))
+        assert status == 403 and "sign in again" in text, status
+        assert box.stored() == before and box.srv.saves == 1
+    _with_box(check)
+
+
 def test_a_session_ends_after_15_minutes_unused_and_each_use_extends_it():
     def check(box):
         token = box.token()
