@@ -39,6 +39,8 @@ def test_failure_names_the_common_socket_errors_and_shows_others_by_number():
     # mbedtls' own errors come as OSError(code, text) (modtls_mbedtls.c mbedtls_raise_error)
     assert failure.words(OSError(-30592, "SSL - A fatal alert message was received from our peer")) == \
         "TLS error -30592: SSL - A fatal alert message was received"
+    # every negative code is mbedtls' own, -1 too (MBEDTLS_ERR_ERROR_GENERIC_ERROR, -0x0001)
+    assert failure.words(OSError(-1, "ERROR - Generic error")) == "TLS error -1: ERROR - Generic error"
 
 
 def test_failure_says_a_name_not_found_whatever_its_length():
