@@ -66,7 +66,7 @@ class World:
     """A Follower with a fake server, clocks and sinks."""
 
     def __init__(self, cfg=None, box_unix=None, ms=10 ** 7, server_date=True, http=None, alarms=False,
-                 since_fresh_s=None, holding=None):
+                 since_fresh_s=None, holding=None, pause=None):
         self.http = FakeHttp() if http is None else http
         self.box_unix, self.now_ms = box_unix, ms
         self.readings, self.conds, self.logs, self.dates = [], [], [], []
@@ -82,7 +82,7 @@ class World:
             on_server_date=self.dates.append if server_date else None, log=self.logs.append,
             ms=lambda: self.now_ms, unix=lambda: self.box_unix,
             on_alarms=(lambda rep: self.given.append(("alarms", rep))) if alarms else None,
-            since_fresh_s=since_fresh_s, **({} if holding is None else {"holding": holding})))
+            since_fresh_s=since_fresh_s, pause=pause, **({} if holding is None else {"holding": holding})))
 
     def _with_http(self, fn):
         real = follower.http
@@ -1006,10 +1006,14 @@ def test_the_bracket_bound_is_8_per_entry_of_a_full_answer_and_8_more():
         raise AssertionError("105 lists and objects were parsed")
 
 
+class Tight:
+    """follower's json on a heap too full to parse an answer."""
+
+    def loads(self, s):
+        raise MemoryError("memory allocation failed, allocating 4096 bytes")
+
+
 def test_an_answer_that_does_not_fit_in_memory_is_a_bad_answer_not_an_escape():
-    class Tight:
-        def loads(self, s):
-            raise MemoryError("memory allocation failed, allocating 4096 bytes")
     real = follower.json
     follower.json = Tight()
     try:
@@ -1297,3 +1301,115 @@ def test_the_status_pages_newest_reading_age_is_told_on_the_boxs_clock_as_the_al
             text = page._follows(cfg, {"follow": w.f.status(), "now_unix": w.box_unix})
             want = "%d s ago" % age if age < 90 else "%d min ago" % (age // 60)
             assert "newest reading " + want in text, (apart, age, text)
+
+
+# --- survivors of `tools/mutation.py --package forward --only follower` (session 63) ---
+
+def test_two_uploaders_entries_are_taken_in_the_order_of_their_dates():
+    # a reading the box uploaded 5 min late (a backfill) and the next one from a phone
+    # 200 s ahead, which Nightscout made before the first's date: fed by when they were
+    # made, the later one came first and the earlier was dropped as a duplicate
+    rows = [{"date": (T0 - 120) * 1000, "sgv": 100, "direction": "Flat", "_id": oid(T0 + 180)},
+            {"date": T0 * 1000, "sgv": 110, "direction": "Flat", "_id": oid(T0 - 200)}]
+    got = parse_entries(json.dumps(rows))
+    assert [(r[0], r[1], r[2]) for r in got] == [(T0 - 120, T0 - 120, 100), (T0, T0 - 200, 110)], got
+
+
+def test_the_trend_across_polls_is_from_the_entries_dates_not_their_uploads():
+    # a phone 4 min ahead: each entry made 240 s before its date; the trend from the last
+    # poll's entry to this one's is over their dates (300 s), not from its upload (540 s)
+    w = World()
+    w.poll(body=json.dumps([{"date": (T0 + 240) * 1000, "sgv": 100, "direction": "Flat", "_id": oid(T0)}]),
+           server_unix=T0 + 5)
+    w.poll(body=json.dumps([{"date": (T0 + 540) * 1000, "sgv": 130, "direction": "Flat",
+                             "_id": oid(T0 + 300)}]), server_unix=T0 + 305)
+    assert [r[2] for r in w.readings] == [100, 130] and w.readings[1][3] == 30 * 600 // 300, w.readings
+
+
+def test_a_reading_uploaded_before_its_date_is_re_dated_by_its_upload_onto_the_boxs_clock():
+    # a leader's clock 30 min behind the box's (readings re-dated) and a phone 4 min ahead:
+    # the reading is measured by the time the server made it, moved onto the box's clock
+    w = World(box_unix=T0 + 1805)
+    w.poll(body=json.dumps([{"date": (T0 + 240) * 1000, "sgv": 90, "direction": "Flat", "_id": oid(T0)}]),
+           server_unix=T0 + 5)
+    assert [r[:3] for r in w.readings] == [(T0 + 2040, T0 + 1800, 90)], w.readings
+
+
+def test_a_failed_request_is_not_kept_as_why_entries_are_refused():
+    # the status page's last error: a poll that reached the leader and refused nothing
+    # clears what a failed one said (kept as a refusal, the page said "host unreachable"
+    # while the leader answered)
+    w = World()
+    w.poll(error=OSError(113))
+    assert "host unreachable" in w.f.status()["last_error"], w.f.status()
+    w.poll(body="[]", server_unix=T0)
+    assert w.f.status()["last_error"] is None, w.f.status()
+
+
+def test_a_poll_without_a_date_header_keeps_the_last_skew():
+    # the newest reading was re-dated onto the box's clock (30 min ahead of the leader's):
+    # an answer without a Date says nothing of the clocks, so the page ages it the same
+    w = World(box_unix=T0 + 1800)
+    w.poll(body=body([(T0 - 10, 100, "Flat")]), server_unix=T0)
+    assert w.f.status()["last_entry_unix"] == T0 + 1790
+    w.poll(body="[]")
+    assert w.f.status()["last_entry_unix"] == T0 + 1790, w.f.status()
+
+
+def test_answers_cut_at_the_bound_ask_for_one_entry_from_two():
+    def count(req):
+        return int(req["path"].split("count=")[1].split("&")[0])
+    cut = ("[" + "{" * follower.MAX_BODY)[:follower.MAX_BODY]
+    w = World()
+    for _ in range(3):                                    # 12 -> 6 -> 3 -> 1
+        w.poll(body=cut, server_unix=T0)
+    assert "asking for 1 entries" in w.f.last_error, w.f.last_error
+    w.poll(body=body([(T0, 100, "Flat")]), server_unix=T0 + 60)   # grows back to 2
+    w.poll(body=cut, server_unix=T0 + 120)
+    assert count(w.http.requests[-1]) == 2 and "asking for 1 entries" in w.f.last_error, w.f.last_error
+    w.poll(body="[]", server_unix=T0 + 180)
+    assert count(w.http.requests[-1]) == 1
+
+
+def test_over_https_the_alarms_request_waits_for_the_pause_too():
+    # its own TLS handshake holds the loop: not in an alarm's burst; over plain HTTP no
+    # pause between the two requests; without a pause hook the poll goes on
+    path = scratch.fresh(WORK, "ca.pem")
+    with open(path, "wb") as f:
+        f.write(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    for url, paused in (("https://leader.example.org:17580", [1]), ("http://10.0.0.2:17580", [])):
+        at = []
+
+        async def pause():
+            at.append(len(w.http.requests))
+        w = World({"url": url, "ca_file": path}, box_unix=T0, alarms=True, pause=pause)
+        w.http.answers = [(200, None, "[]"), (200, None, LOW_SOUNDING)]
+        w.ask()
+        assert at == paused and [g[0] for g in w.given] == ["alarms"], (url, at, w.given)
+    w = World({"url": "https://leader.example.org:17580", "ca_file": path}, box_unix=T0, alarms=True)
+    w.http.answers = [(200, None, "[]"), (200, None, LOW_SOUNDING)]
+    w.ask()
+    assert [g[0] for g in w.given] == ["alarms"], w.given
+
+
+def test_a_report_whose_alarm_task_ran_30_s_ago_is_still_the_leader_heard():
+    # alarms.gate takes a report of age_s 30 (TICK_AGE_S) as fresh: so does leader_silent
+    w = World({"silent_min": 15}, alarms=True)
+    for _ in range(20):
+        w.http.answers = [(200, None, "[]"), (200, None, json.dumps({"alarms": [], "age_s": 30}))]
+        w.ask()
+        w.now_ms += 60000
+    assert w.silent() == [False], w.conds
+
+
+def test_the_leaders_alarms_that_do_not_fit_in_memory_are_a_bad_answer():
+    real = follower.json
+    follower.json = Tight()
+    try:
+        follower.parse_alarms(json.dumps({"alarms": [], "age_s": 1}))
+    except ValueError as e:
+        assert "does not fit in memory" in str(e), e
+    else:
+        raise AssertionError("a report that did not fit was read")
+    finally:
+        follower.json = real
