@@ -34,6 +34,7 @@ from runtime import micropython_binary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DAY_MS = 86400000
+SIM_S_PER_DAY = 1200   # wall seconds a simulated day may take before the run counts as hung
 
 
 def _sim(days, flash, **extra):
@@ -44,8 +45,10 @@ def _sim(days, flash, **extra):
         env.pop(k, None)
     env.update({k: str(v) for k, v in extra.items()})
     t0 = time.time()
+    # a bound for a hung firmware, not for a slow machine: 20 min a simulated day (a 13-day
+    # follower world ran 6.2 days in the hour, on a loaded host, when the bound was an hour)
     r = subprocess.run([sys.executable, os.path.join(HERE, "sim.py")], env=env,
-                       capture_output=True, text=True, timeout=3600)
+                       capture_output=True, text=True, timeout=max(3600, float(days) * SIM_S_PER_DAY))
     wall = time.time() - t0
     if r.returncode != 0:
         raise RuntimeError("sim failed: " + r.stderr[-2000:])
