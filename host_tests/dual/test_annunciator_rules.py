@@ -256,3 +256,176 @@ def test_a_slower_sound_of_the_same_priority_starts_no_burst_in_the_middle():
             was = on[0]
         # silent until the next burst, a new period after the last began, whole
         assert len(starts) == 10 and starts[0] == (28000, 50), starts
+
+
+# Session 63 (helper-320): what `--package sound --only annunciator` (CPython, this file alone)
+# found unpinned here: the clear back to the calm light, an unchanged alarm handed over again,
+# the boot's self-test and the test and cue sequences as drawn, a burst held through a second
+# change, the poke of show() and test(), the rhythm's slip when woken late.
+
+def test_an_alarm_that_clears_leaves_silence_and_the_calm_green():
+    with Rig() as r:
+        r.ann.set(_alarm("high"))
+        assert r.at(0)[:2] == ((True, 988, 30), patterns.RED)
+        r.now = 50
+        r.ann.set(None)                                # all well: silent at once, steady dim green
+        on, rgb, nxt = r.at(50)
+        assert on == (False, 0, 0) and rgb == (0, 255 * 20 // 100, 0) and nxt is None
+        assert r.changes[-1] == {"event": "annunciator", "pattern": "off", "alarm": None, "level": 0}
+        assert r.ann.pause_in_ms(5000) == 0
+
+
+def test_the_same_alarm_handed_over_again_goes_on_where_it_was():
+    # the alarm task hands the loudest alarm over at every round: the same key must not
+    # start the burst again (a beep at every reading)
+    with Rig() as r:
+        r.ann.set({"type": "low", "priority": "medium", "status": "sounding"})   # no level: fresh
+        assert r.at(0)[0] == (True, 784, 20)
+        r.now = 300                                    # between the first two pulses
+        r.ann.set({"type": "low", "priority": "medium", "status": "sounding"})
+        assert r.at(300)[0][0] is False and r.at(400)[0] == (True, 784, 20)
+        r.now = 900                                    # the third pulse, on its beat
+        r.ann.set({"type": "low", "priority": "medium", "status": "sounding"})
+        assert r.at(900)[0][0] is True and r.at(1000)[0][0] is False
+
+
+def test_the_boots_self_test_plays_whole_and_an_alarm_follows_right_after_it():
+    with Rig() as r:
+        assert r.ann.selftest() == 1000 and r.ann.busy()
+        assert r.at(0)[:2] == ((True, 1319, 50), patterns.RED)
+        r.now = 100
+        r.ann.set(_alarm("high"))                      # restored through the reset: after the chirp
+        assert r.ann.busy() and r.at(100)[:2] == ((True, 1319, 50), patterns.RED)
+        assert r.at(300)[:2] == ((True, 1760, 50), patterns.YELLOW)
+        assert r.at(600)[:2] == ((False, 0, 0), patterns.GREEN)
+        assert r.at(999)[:2] == ((False, 0, 0), patterns.BLUE)
+        assert r.changes[-1]["pattern"] == "selftest"
+        assert r.at(1000)[:2] == ((True, 988, 30), patterns.RED) and not r.ann.busy()
+        assert r.changes[-1] == {"event": "annunciator", "pattern": "high", "alarm": "urgent_low", "level": 0}
+        assert r.at(1100)[0][0] is False and r.at(1200)[0][0] is True   # from its first pulse
+
+
+def test_the_test_and_a_cue_play_as_written_then_the_base_light_comes_back():
+    with Rig() as r:
+        assert r.ann.test() is True
+        assert r.at(0)[:2] == ((True, 988, 50), patterns.RED)
+        assert r.changes[-1]["pattern"] == "test"
+        med = patterns.burst_ms(patterns.HIGH_PULSES) + 700
+        assert r.at(med)[:2] == ((True, 784, 50), patterns.YELLOW)
+        end = patterns.sequence_ms(patterns.test_sequence())
+        assert r.at(end - 1)[:2] == ((False, 0, 0), patterns.GREEN)   # the calm green, full
+        assert r.at(end)[:2] == ((False, 0, 0), (0, 255 * 20 // 100, 0)) and not r.ann.busy()
+        assert r.changes[-1]["pattern"] == "off"
+    with Rig() as r:
+        r.now = 5000
+        assert r.ann.cue("reset_warn") is True
+        assert r.at(5000)[:2] == ((True, 1760, 50), patterns.WHITE)
+        assert r.changes[-1]["pattern"] == "reset_warn"
+        on, rgb, _ = r.at(5080)
+        assert on[0] is False and rgb == patterns.WHITE
+        assert r.at(5300)[1] == (0, 255 * 20 // 100, 0) and not r.ann.busy()
+
+
+def test_a_burst_held_by_one_change_stays_held_through_the_next():
+    with Rig() as r:
+        r.ann.set(_alarm("high"))                      # level 0: 30 %
+        r.now = 50
+        r.ann.set(_alarm("high", level=1))             # inside the first pulse: held at 30 %
+        r.now = 150
+        r.ann.set(_alarm("high", level=2))             # still the same burst: still 30 %
+        assert r.at(200)[0] == (True, 988, 30)
+        assert r.at(2650)[0] == (True, 988, 30)        # its last pulse, as it began
+        assert r.at(2700)[0][0] is False
+        assert r.at(5999)[0][0] is False and r.at(6000)[0] == (True, 988, 50)   # then every 6 s
+
+
+def test_show_and_a_test_wake_the_task_a_change_left_undrawn_is_a_stall():
+    with Rig() as r:
+        r.now = 500
+        r.ann.show("no_data")
+        assert r.ann.stalled(2501, 2000)
+        r.ann._pending_since = None                    # drawn (run() clears it)
+        r.now = 3000
+        r.ann.test()
+        assert r.ann.stalled(5001, 2000)
+
+
+def test_woken_late_for_an_edge_the_rhythm_slips_by_as_much_up_to_a_burst():
+    # run() calls _slip(lateness) when it wakes late for an edge of the sound
+    with Rig() as r:
+        r.ann.set(_alarm("high"))
+        r.at(0)
+        r.ann._slip(30)                                # pulse 1's end drawn 30 ms late
+        assert r.at(200)[0][0] is False and r.at(230)[0][0] is True   # pulse 2 30 ms on
+        r.ann._slip(10)                                # 10 ms late is on time
+        assert r.at(229)[0][0] is False and r.at(230)[0][0] is True
+        r.ann._slip(2701)                              # a block longer than a burst: no move
+        assert r.at(429)[0][0] is False and r.at(430)[0][0] is True
+        r.ann._slip(2700)                              # a whole burst: moved
+        assert r.at(3129)[0][0] is False and r.at(3130)[0][0] is True
+    with Rig() as r:                                   # a held burst and a put-off burst slip too
+        r.ann.set(_alarm("high"))
+        r.at(0)
+        r.now = 50
+        r.ann.set(_alarm("high", level=2))             # held to 2700
+        r.ann._slip(40)
+        assert r.at(2690)[0] == (True, 988, 30)        # the held burst's last pulse, still 30 %
+        assert r.at(2739)[0] == (True, 988, 30) and r.at(2740)[0][0] is False
+    with Rig() as r:
+        end = patterns.burst_ms(patterns.HIGH_PULSES)
+        r.ann.set(_alarm("high"))
+        r.at(0)
+        r.now = end + 50
+        r.ann.set(_alarm("high", level=1))             # put off to 2.5 s after the burst
+        r.ann._slip(20)
+        r.now = end + 1000
+        r.ann.set(_alarm("high", level=2))             # a second change keeps the slipped gap
+        gap = annunciator.BURST_GAP_MS
+        assert r.at(end + gap + 19)[0][0] is False and r.at(end + gap + 20)[0] == (True, 988, 50)
+    with Rig() as r:                                   # and so does a sequence
+        r.ann.selftest()
+        r.at(0)
+        r.ann._slip(20)
+        assert r.at(259)[0][1] == 1319 and r.at(270)[0] == (True, 1760, 50)
+
+
+def test_a_louder_sound_between_bursts_starts_at_once_once_the_gap_has_passed():
+    end, gap = patterns.burst_ms(patterns.HIGH_PULSES), annunciator.BURST_GAP_MS
+    with Rig() as r:
+        r.now = 3000
+        r.ann.set(_alarm("high"))                      # bursts at 3000, 13000, ...
+        r.now = t = 3000 + end + gap + 800             # louder at the same period: at once
+        r.ann.set(_alarm("high", level=1))
+        assert r.at(t)[0] == (True, 988, 50)
+        assert r.at(t + 9999)[0][0] is False and r.at(t + 10000)[0] == (True, 988, 50)
+    with Rig() as r:                                   # an alarm begun at any time: the burst
+        r.now = 3000                                   # under way is the one from its start
+        r.ann.set(_alarm("high"))
+        r.now = 13050                                  # inside the second burst's first pulse
+        r.ann.set(_alarm("high", level=1))
+        assert r.at(13050)[0] == (True, 988, 30) and r.at(13000 + end - 50)[0] == (True, 988, 30)
+        r.now = 13000 + end + 50                       # just after it: faster, 2.5 s after it ended
+        r.ann.set(_alarm("high", level=2))
+        assert r.at(13000 + end + gap - 1)[0][0] is False
+        assert r.at(13000 + end + gap)[0] == (True, 988, 50)
+
+
+def test_a_blocking_step_waits_for_a_pause_that_holds_it_with_a_margin():
+    end = patterns.burst_ms(patterns.HIGH_PULSES)
+    with Rig() as r:
+        r.now = 3000
+        r.ann.set(_alarm("high"))                      # bursts at 3000, 13000, ...
+        r.now = 3001
+        # longer than the pause: cut to it (waits for the pause, not for ever)
+        assert r.ann.pause_in_ms(20000) == 3000 + end + 50 - 3001
+        # the 300 ms after pulse 3 leave no 50-ms margin for a 300-ms step: the 500 after pulse 5
+        assert r.ann.pause_in_ms(300) == 3000 + 1100 + 50 - 3001
+        r.now = 3000 + end + 20                        # the pause began 20 ms ago: 30 ms more
+        assert r.ann.pause_in_ms(1000) == 30
+        r.now = 8000
+        assert r.ann.pause_in_ms(1000) == 0
+        r.now = 13050
+        r.ann.set(_alarm("high", level=2))             # a held burst: after it
+        assert r.ann.pause_in_ms(1000) == 13000 + end + 50 - 13050
+        r.ann._t0 = None                               # a broken state: 0, never an exception
+        assert r.ann.pause_in_ms(1000) == 0
