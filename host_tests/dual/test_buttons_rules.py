@@ -500,3 +500,12 @@ def test_after_a_cancelled_boot_hold_the_first_press_is_an_ordinary_one():
     r.run()
     assert r.names()[-2:] == ["snooze", "ack"], r.calls
     assert 10400 <= r.calls[-1][1] <= 10580, r.calls
+
+
+def test_a_stuck_button_once_released_reads_as_up():
+    # helper-320: `pressed` holds the forwarders' blocking steps while the button is down
+    # (app.wiring); a book lifted after 10 min must not leave it down until the next press
+    r = Rig([(1000, 601000)], until_s=700)
+    r.run()
+    assert r.faults[-1] == {"event": "device", "what": "button", "active": False}, r.faults
+    assert r.btn.pressed is False
