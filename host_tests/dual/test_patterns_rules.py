@@ -51,7 +51,7 @@ def test_the_volume_scales_the_duty_of_a_fresh_medium_or_low_alarm():
 
 
 def test_anything_but_a_number_below_100_plays_at_full_volume():
-    for v in (None, "40", True, False, [40], 100, 100.0, 150, 1e9):
+    for v in (None, "40", True, False, [40], 100, 100.0, 150, 1e9, -1, -0.5):   # (helper-320: -1)
         assert P._volume(v) == 100, v
     assert P._volume(99) == 99 and P._volume(10.9) == 10 and P._volume(0) == 0
 
@@ -150,3 +150,11 @@ def test_reset_done_rises_and_reset_cancel_falls_low():
     assert len(done) == 3 and done[0] < done[1] < done[2]
     assert len(cancel) == 2 and cancel[0] > cancel[1] and max(cancel) < min(done)
     assert len(P.cue("reset_warn")) == 1 and P.sequence_ms(P.cue("reset_warn")) < 1000  # each second
+
+
+def test_a_sound_is_silent_before_its_start():
+    # helper-320: a start put off (a burst after the 2.5-s gap, the alarm after the boot's
+    # self-test) is silence until then, not the pattern's phase a period back
+    snd = P.sound("high", 2)
+    assert P.sound_at(snd, -5950) == (False, 5950)
+    assert P.sound_at(P.sound("low"), -100) == (False, 100)
