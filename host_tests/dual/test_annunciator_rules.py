@@ -429,3 +429,13 @@ def test_a_blocking_step_waits_for_a_pause_that_holds_it_with_a_margin():
         assert r.ann.pause_in_ms(1000) == 13000 + end + 50 - 13050
         r.ann._t0 = None                               # a broken state: 0, never an exception
         assert r.ann.pause_in_ms(1000) == 0
+
+
+def test_each_step_says_when_the_next_edge_is_and_each_change_is_told_once():
+    # run() sleeps for what _step returns: the sound's next edge, not the light's alone
+    with Rig() as r:
+        r.ann.set(_alarm("low", typ="high"))           # two 200-ms beeps, a steady cyan light
+        assert r.at(0)[2] == 200 and r.at(200)[2] == 200 and r.at(600)[2] == 60000 - 600
+        r.ann.set(_alarm("high"))                      # beeps of 100 ms, a red blink of 250
+        assert r.at(600)[2] == 100 and r.at(700)[2] == 100
+        assert [c["pattern"] for c in r.changes] == ["low", "high"], r.changes
