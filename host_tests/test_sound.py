@@ -826,6 +826,31 @@ def test_a_restart_racing_a_poke_ends_the_old_run():
     assert res["old_run_done"] is True and res["new_run_done"] is False, res
 
 
+RERUN_TELLS = r'''
+URGENT = {"type": "urgent_low", "priority": "high", "level": 0, "status": "sounding"}
+ev = []
+ann = annunciator.Annunciator(B, clock_ms=now, on_change=lambda e: ev.append(e["pattern"]))
+async def main():
+    ann.set(URGENT)
+    first = asyncio.create_task(ann.run())
+    await asyncio.sleep_ms(500)
+    ann.stop(first)
+    await asyncio.sleep_ms(10)
+    second = asyncio.create_task(ann.run())
+    await asyncio.sleep_ms(500)
+    ann.stop(second)
+    await asyncio.sleep_ms(10)
+    out(ev=ev)
+asyncio.run(main())
+'''
+
+
+def test_a_restarted_run_tells_what_it_plays_again():
+    # helper-320 (annunciator#369 survived): the supervisor's restart of a hung task is
+    # followed by the pattern's event again, so the log and the status page show it plays
+    assert run(RERUN_TELLS)["ev"] == ["high", "high"]
+
+
 def test_a_burst_held_through_two_changes_keeps_its_first_loudness():
     # two changes of the same priority within one high burst (an escalation,
     # then another type with the escalated sound, or a second escalation): the
