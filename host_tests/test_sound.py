@@ -851,6 +851,42 @@ def test_a_restarted_run_tells_what_it_plays_again():
     assert run(RERUN_TELLS)["ev"] == ["high", "high"]
 
 
+STEP_BUG = r'''
+URGENT = {"type": "urgent_low", "priority": "high", "level": 0, "status": "sounding"}
+faults = []
+ann = annunciator.Annunciator(B, clock_ms=now, on_fault=lambda e: faults.append(dict(e, t=now())))
+real_step = ann._step
+broken_until = [0]
+def step(t):
+    if t < broken_until[0]:
+        raise ValueError("bug")
+    return real_step(t)
+ann._step = step
+async def main():
+    task = asyncio.create_task(ann.run())
+    await asyncio.sleep_ms(100)
+    broken_until[0] = now() + 2500
+    machine.clear_log()
+    ann.set(URGENT)
+    await asyncio.sleep(11)
+    ann.stop(task)
+    await asyncio.sleep_ms(10)
+    out(faults=faults, pulses=V.buzzer_pulses(list(machine.LOG), BZ))
+asyncio.run(main())
+'''
+
+
+def test_a_bug_in_the_drawing_is_reported_retried_each_second_and_cleared():
+    # helper-320 (annunciator#380, #381 survived): the module comment's "a bug in here" is
+    # reported as the device alarm's "annunciator" and cleared once the drawing works again
+    res = run(STEP_BUG)
+    f = [x for x in res["faults"] if x["what"] == "annunciator"]
+    assert [x["active"] for x in f] == [True, False], res["faults"]
+    assert f[0]["error"] == "ValueError: bug" and f[0]["t"] == 100, f
+    assert 2600 <= f[1]["t"] <= 3600, f                 # retried within a second
+    assert res["pulses"][0] == [10100, 10200], res["pulses"]   # the next burst on its beat
+
+
 def test_a_burst_held_through_two_changes_keeps_its_first_loudness():
     # two changes of the same priority within one high burst (an escalation,
     # then another type with the escalated sound, or a second escalation): the
