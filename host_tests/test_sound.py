@@ -840,7 +840,7 @@ async def main():
     await asyncio.sleep_ms(500)
     ann.stop(second)
     await asyncio.sleep_ms(10)
-    out(ev=ev)
+    out(ev=ev, ended=[first.done(), second.done()])
 asyncio.run(main())
 '''
 
@@ -848,7 +848,8 @@ asyncio.run(main())
 def test_a_restarted_run_tells_what_it_plays_again():
     # helper-320 (annunciator#369 survived): the supervisor's restart of a hung task is
     # followed by the pattern's event again, so the log and the status page show it plays
-    assert run(RERUN_TELLS)["ev"] == ["high", "high"]
+    res = run(RERUN_TELLS)
+    assert res["ev"] == ["high", "high"] and res["ended"] == [True, True], res   # stop() ends each
 
 
 STEP_BUG = r'''
@@ -885,6 +886,31 @@ def test_a_bug_in_the_drawing_is_reported_retried_each_second_and_cleared():
     assert f[0]["error"] == "ValueError: bug" and f[0]["t"] == 100, f
     assert 2600 <= f[1]["t"] <= 3600, f                 # retried within a second
     assert res["pulses"][0] == [10100, 10200], res["pulses"]   # the next burst on its beat
+
+
+SET_IN_CALLBACK = r'''
+URGENT = {"type": "urgent_low", "priority": "high", "level": 0, "status": "sounding"}
+ann = annunciator.Annunciator(B, clock_ms=now)
+def changed(e):
+    if e["pattern"] == "off":   # a listener that raises an alarm from inside the step
+        ann.set(URGENT)
+ann._on_change = changed
+async def main():
+    machine.clear_log()
+    task = asyncio.create_task(ann.run())
+    await asyncio.sleep(3)
+    ann.stop(task)
+    await asyncio.sleep_ms(10)
+    out(pulses=V.buzzer_pulses(list(machine.LOG), BZ))
+asyncio.run(main())
+'''
+
+
+def test_an_alarm_set_from_inside_a_drawing_sounds_at_once():
+    # helper-320 (annunciator#383/#384 survived): set() from a callback of the step
+    # (on_change, on_fault: the device alarm) is drawn at once, not after the idle hour
+    res = run(SET_IN_CALLBACK)
+    assert res["pulses"][:2] == [[0, 100], [200, 300]], res
 
 
 def test_a_burst_held_through_two_changes_keeps_its_first_loudness():
