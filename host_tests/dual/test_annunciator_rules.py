@@ -429,6 +429,8 @@ def test_a_blocking_step_waits_for_a_pause_that_holds_it_with_a_margin():
         assert r.ann.pause_in_ms(1000) == 13000 + end + 50 - 13050
         r.ann._t0 = None                               # a broken state: 0, never an exception
         assert r.ann.pause_in_ms(1000) == 0
+        r.ann._alarm = r.ann._alarm[:4] + (None,) + r.ann._alarm[5:]   # no sound: it fits
+        assert r.ann.pause_fits(1000) is True
 
 
 def test_each_step_says_when_the_next_edge_is_and_each_change_is_told_once():
