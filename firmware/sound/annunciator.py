@@ -178,9 +178,6 @@ class Annunciator:
             return now + wait - snd[1]
         return now
 
-    def play(self, priority, level=0, alarm_type=None, status="sounding"):
-        self.set({"type": alarm_type, "priority": priority, "level": level, "status": status})
-
     def show(self, state):
         if state not in patterns.BASE_STATES:
             self._fault("alarm_input", patterns.PatternError("unknown state %r" % (state,)))
