@@ -52,3 +52,66 @@ def test_a_reading_between_the_last_two_is_run_through_the_filter_again():
     back = Predictor()
     back.restore(inorder.t_s, inorder.save())
     assert not back.update(22 * MIN, 105) and back.save() == inorder.save()
+
+
+# session 63 (helper-317): the predictor's rules the mutation run found no test holding
+def _primed_predictor():
+    p = Predictor()
+    for t, v in ((0, 120), (300, 112), (600, 104)):
+        p.update(t, v)
+    return p
+
+
+def _out_of_memory_once(p):
+    def half_done(z):
+        p.g += 1.0
+        del p._correct   # (the next reading is taken as ever)
+        raise MemoryError("memory allocation failed")
+    p._correct = half_done
+
+
+def test_a_reading_lost_to_memory_leaves_the_backfill_between_the_last_two_still_taken():
+    # all or nothing: the reading that ran out of memory must not make the filter forget
+    # the state before its newest reading, or the gap's backfill that follows is ignored
+    ref, p = _primed_predictor(), _primed_predictor()
+    _out_of_memory_once(p)
+    try:
+        p.update(900, 96)
+        assert False, "the injected MemoryError did not happen"
+    except MemoryError:
+        pass
+    assert p.update(450, 108) is True and ref.update(450, 108) is True
+    assert (p.t_s, p.save()) == (ref.t_s, ref.save())
+
+
+def test_a_backfill_lost_to_memory_leaves_the_filter_as_it_was_and_says_so():
+    ref, p = _primed_predictor(), _primed_predictor()
+    _out_of_memory_once(p)
+    try:
+        p.update(450, 108)   # between the last two: run through again (_insert)
+        assert False, "the injected MemoryError did not happen"
+    except MemoryError:
+        pass
+    assert (p.t_s, p.save()) == (ref.t_s, ref.save())
+    # the same backfill taken once memory is back, as if nothing had happened
+    assert p.update(450, 108) is True and ref.update(450, 108) is True
+    assert (p.t_s, p.save()) == (ref.t_s, ref.save())
+
+
+def test_a_restored_filter_forgets_what_came_before_it():
+    # (persist.restore) a reading between two of the old state would rewind the filter to it,
+    # the restored state lost
+    p = _primed_predictor()
+    state = _primed_predictor().save()
+    p.restore(600, state)
+    assert p.update(450, 60) is False
+    assert (p.t_s, p.save()) == (600, state)
+
+
+def test_the_predictions_sd_is_the_root_of_its_variance_and_zero_for_a_negative_one():
+    # (a variance at rounding's mercy, or a restored state whose covariance does not fit,
+    # must not raise: every reading's alarm judging calls predict)
+    p = Predictor()
+    for p00, sd in ((0.25, 0.5), (4.0, 2.0), (-0.25, 0.0), (-4.0, 0.0)):
+        p.restore(0, (100.0, 0.0, 0.0, p00, 0.0, 0.0, 0.0, 0.0, 0.0, 5))
+        assert p.predict(0) == (100.0, sd), (p00, p.predict(0))
