@@ -817,7 +817,7 @@ def test_the_status_page_tells_when_the_sensor_session_ends():
     assert "id=session" not in _html(page.status_page({}, cfg))    # no session known: no row
 
 
-def test_pages_details_no_test_held_helper_318():
+def test_the_pages_trend_session_end_disputed_step_field_types_and_a_followers_clear_boxes():
     # (helper-318's mutation run of page.py: each of these changed unseen)
     cfg = _stored()
     # mmol/L with no rate: "unknown", not a page that fails on the missing trend
