@@ -289,3 +289,36 @@ def test_after_writing_readings_an_emptied_queue_is_written_again():
     q.push(r(900, U + 900))
     q.ack(q.batch(1))
     assert not q.should_save(10 ** 6)          # flash already holds an empty queue
+
+
+# --- keep_sent (the LAN API's history): the image and the count of unsent ones -------
+
+def test_a_full_keep_sent_queue_whose_newest_reading_was_sent_still_saves_its_backfill():
+    # the steady state of a box with both forwarders: full of sent readings, the
+    # newest sent; a late backfill reading slots in before it, and the image
+    # written to flash holds that one reading (its runs stop at the last record)
+    q = UploadQueue(capacity=300, keep_sent=True)
+    for k in range(300):
+        q.push(r(300 * k, U + 300 * k))
+    q.ack(q.batch(300))
+    assert q.push(r(300 * 150 + 1, U + 300 * 150 + 1, 77, None)[:4])
+    assert q.held() == 300 and len(q) == 1 and q.dropped == 0
+    back = UploadQueue()
+    back.restore(q.dumps())
+    assert back.entries() == [(300 * 150 + 1, U + 300 * 150 + 1, 77, None)]
+
+
+def test_an_acknowledgement_repeated_leaves_the_readings_still_unsent_counted():
+    # an entry already marked sent is not marked again: the count of unsent ones is
+    # what the image's header says and entries() gives (else the next restart
+    # refused the whole file as truncated)
+    q = UploadQueue(keep_sent=True)
+    for k in range(3):
+        q.push(r(300 * k, U + 300 * k, 100 + k))
+    b = q.batch(1)
+    q.ack(b)
+    q.ack(b)
+    assert len(q) == 2 and [e[2] for e in q.entries()] == [101, 102]
+    back = UploadQueue()
+    back.restore(q.dumps())
+    assert [e[2] for e in back.entries()] == [101, 102]
