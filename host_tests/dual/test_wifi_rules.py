@@ -373,6 +373,8 @@ def test_after_being_up_an_outage_is_reported_said_again_and_backs_off_from_2_s_
         assert retries[0] == "wifi: no network joined; retry in 2 s", log
     assert log.count("wifi: home refused (network not found)") == 2, log   # once per outage
     assert w.k.ssid is None and not w.k.is_up()
+    # the status page gives no address while down (the radio's says 0.0.0.0)
+    assert w.k.address() is None and w.radio.ifconfig()[0] == "0.0.0.0"
 
 
 def test_a_network_the_esp32_joined_by_itself_is_named_by_the_radio():
