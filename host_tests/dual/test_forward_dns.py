@@ -237,3 +237,35 @@ def test_a_restored_address_survives_a_passed_over_lookup_and_never_overrides_a_
         assert names.resolve("ns.lan", 443) == ("10.0.0.7", 443) and w.sock.calls == 1
         names.pass_over("mqtt.lan")                # a sounding alarm left no pause for its lookup
         assert names.resolve("mqtt.lan", 1883) == ("10.0.0.8", 1883) and w.sock.calls == 1
+
+
+def test_shared_says_whether_another_name_was_looked_up_to_the_address():
+    # timesync's NTP step is seconded by a server's Date only when they are two
+    # sources: NTP's own name at its address, and another name elsewhere, are not
+    # a captive portal (else a clock the transmitter disputes was never put right)
+    with World() as w:
+        names.resolve("ns.example.org", 443)          # 10.0.0.7
+        w.sock.answer = ("10.0.0.9", 123)
+        names.resolve("pool.example", 123)
+        assert names.shared("10.0.0.9", "pool.example") is False
+        assert names.shared("10.0.0.7", "pool.example") is True
+        names.resolve("portal.example", 80)           # a portal answers every name alike
+        assert names.shared("10.0.0.9", "pool.example") is True
+
+
+def test_a_fresh_box_has_had_no_lookup_that_blocked_the_board():
+    # at boot, before any lookup: lookups are allowed and none stalls (a first
+    # blocking step asks dns_stalls() before the first lookup is made)
+    import sys
+    import forward
+    kept = sys.modules.pop("forward.names")
+    try:
+        import forward.names
+        fresh = sys.modules["forward.names"]
+        assert fresh is not kept
+        fresh._now_s = lambda: 1000
+        assert fresh.dns_stalls() is False and fresh.lookup_allowed() is True
+        assert fresh.last_stall() is None
+    finally:
+        sys.modules["forward.names"] = kept
+        forward.names = kept
