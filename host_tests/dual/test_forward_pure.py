@@ -1,6 +1,6 @@
 """Pure forwarding logic: upload queue, Nightscout entry shapes, LAN history, HTTP date."""
 from forward.queue import UploadQueue, QueueError
-from forward.entries import direction, iso_utc, sgv_entry
+from forward.entries import direction, iso_utc, mmol_text, sgv_entry
 from forward.history import History
 from forward.timesync import parse_http_date
 
@@ -151,6 +151,15 @@ def test_direction_thresholds_as_xdrip():
              (-35, "DoubleDown"), (-500, "DoubleDown")]
     for t, name in cases:
         assert direction(t) == name, (t, direction(t), name)
+
+
+def test_mmol_text_is_the_tenth_the_apps_show():
+    # what the screen, the status page and the setup form show in mmol/L: mg/dL over
+    # 18.0182 (xDrip+'s), rounded to the nearest tenth (70 is 3.885: "3.9")
+    cases = [(0, "0.0"), (10, "0.6"), (39, "2.2"), (54, "3.0"), (55, "3.1"), (70, "3.9"),
+             (72, "4.0"), (100, "5.5"), (180, "10.0"), (250, "13.9"), (400, "22.2")]
+    for mg, text in cases:
+        assert mmol_text(mg) == text, (mg, mmol_text(mg), text)
 
 
 def test_entry_shape_and_iso():
