@@ -623,3 +623,86 @@ def test_readings_held_without_a_wall_time_are_dropped_when_the_link_meets_anoth
     again = persist.RtcStore(rtc, _wall(1000))   # the reset's next boot
     again.load()
     assert again.held == dated and again.last_dex == 0
+
+
+def test_held_readings_fill_the_room_left_to_a_record_never_past_2048_bytes():
+    # the newest held readings that fit after the alarm state and the names, read back
+    # whole beside the names: one record more than the room is a write ESP32's RTC memory
+    # refuses (the alarm state lost with it), one less a reading lost from Nightscout
+    names = _name(b"ns.lan", (10, 0, 0, 7))
+    held = b"".join(struct.pack("<IHh", 1000 + 300 * i, 100 + i % 200, 0) for i in range(300))
+    for extra in range(9):
+        rtc = FakeRtc()
+        st = persist.RtcStore(rtc, _wall(5001))
+        st.load()
+        st.names_of = lambda: [("ns.lan", "10.0.0.7")]
+        st.held_of = lambda: held
+        blob = b"s" * (1500 + extra)
+        st.save(blob)
+        assert 2048 - persist.HELD_REC < len(rtc.mem) <= 2048, (extra, len(rtc.mem))
+        again = persist.RtcStore(FakeRtc(rtc.mem), _wall(5002))
+        assert again.load() == blob
+        assert list(again.names) == [("ns.lan", "10.0.0.7")]
+        kept = len(rtc.mem) - HEAD - 2 - len(blob) - len(names)
+        assert kept % persist.HELD_REC == 0 and again.held == held[-kept:], extra
+
+
+def test_a_record_with_names_and_held_readings_cut_anywhere_is_never_a_crash():
+    rec = _record(3, 864060, b"alarm state", 1000, 100, 399, tx_id=b"8G1234",
+                  names=_name(b"ns.lan", (10, 0, 0, 7)), held=b"12345678" * 4)
+    whole = persist.RtcStore(FakeRtc(rec), _wall(1000))
+    assert whole.load() == b"alarm state" and whole.held == b"12345678" * 4
+    for n in range(len(rec)):
+        st = persist.RtcStore(FakeRtc(rec[:n]), _wall(1000))
+        assert st.load() == b"" and st.held == b"" and st.boots == 1, n
+
+
+def test_a_version_6_records_alarm_state_is_not_read_as_a_clock_back():
+    # version 6 has no clock back: the bytes where version 7 keeps it are the alarm state's
+    names = _name(b"ns.example", (10, 0, 0, 5))
+    old = persist.RtcStore(FakeRtc(_record(2, 864060, b"\x3c\0\0\0state", 1000, version=6, names=names)),
+                           _wall(1000))
+    assert old.load() == b"\x3c\0\0\0state" and old.clock_back == 0
+    assert old.names == [("ns.example", "10.0.0.5")]
+
+
+def test_a_version_below_2_is_not_read():
+    for version in (0, 1):
+        rec = bytearray(_record(3, 864060, b"alarm state", 1000))
+        rec[2] = version
+        body = bytes(rec[:-2])
+        st = persist.RtcStore(FakeRtc(body + struct.pack("<H", _checksum(body))), _wall(1000))
+        assert st.load() == b"" and st.boots == 1 and st.last_dex == 0, version
+
+
+def test_no_held_reading_is_said_lost_unless_own_dropped_one():
+    # wiring passes held_lost to the uploader, which raises nightscout_undated for it
+    rtc = FakeRtc(_record(2, 6316, b"alarm state", 1000, tx_id=b"8OLD01", held=b"12345678"))
+    st = persist.RtcStore(rtc, _wall(1000))
+    assert st.held_lost == 0
+    st.load()
+    assert st.own("8OLD01") == 0 and st.held_lost == 0
+    fresh = persist.RtcStore(FakeRtc(), _wall(1000))
+    fresh.load()
+    assert fresh.own("8NEW02") == 0 and fresh.held_lost == 0   # (a record without an ID)
+
+
+def test_a_planned_restart_writes_the_held_readings_and_names_of_now():
+    # the queue has just gone to flash (before_reset): the readings held at the last save
+    # must not come back at the restart to be dated by a clock the phone's save set
+    rtc = FakeRtc()
+    st = persist.RtcStore(rtc, _wall(5001))
+    st.load()
+    now = [b"12345678" * 2, [("ns.lan", "10.0.0.7")]]
+    st.held_of = lambda: now[0]
+    st.names_of = lambda: now[1]
+    st.save(b"alarm state")
+    now[:] = [b"", [("ns.lan", "10.0.0.8")]]
+    st.planned_restart()
+    nxt = persist.RtcStore(rtc, _wall(5002))
+    assert nxt.load() == b"alarm state"
+    assert nxt.held == b"" and nxt.names == [("ns.lan", "10.0.0.8")] and nxt.boots == 1
+
+
+def test_a_step_keeps_an_odd_save_time_to_the_second():
+    assert _away_after_step(100001, 3600, 100001 + 3600 + 61) == 61
