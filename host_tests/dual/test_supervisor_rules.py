@@ -411,3 +411,112 @@ def test_a_task_restarted_after_a_backoff_longer_than_its_period_is_not_taken_fo
         assert t.task is not None
         w.at(t.restart_at + 2000)        # its check-in clock starts at the restart
         assert w.sup.hung is None and w.wdt.feeds == 2
+
+
+def test_a_critical_task_failing_30_times_in_10_min_stops_the_feeding_a_lesser_one_never():
+    # README: a box whose alarm task or sound fails 30 times in 10 min resets (restarting
+    # has not helped; a fresh heap may); restarted meanwhile, said once in the log.
+    # A forwarder failing as often is left to its backoff, the watchdog fed.
+    assert supervisor.RESET_AFTER == 30
+    with World() as w:
+        t = w.add("alarms", critical=True)
+        mqtt = w.add("mqtt")
+        first = 100000
+        for n in range(30):
+            now = first + n * 1000
+            w.fail(t, now)
+            w.fail(mqtt, now)
+            feeds = w.wdt.feeds
+            t.last_checkin = mqtt.last_checkin = now
+            w.at(now)
+            assert t.task is not None and t.restarts == n + 1, n      # restarted at once
+            assert w.wdt.feeds == feeds + (n < 29), n                  # fed until the 30th
+        assert w.sup.hung == "alarms"
+        assert len(_logged("task alarms keeps failing; watchdog will reset")) == 1
+        # the 30th failure back to the first within the window: not fed until it is not
+        for now in (first + 29000 + 1000, first + WINDOW_MS - 1):
+            t.last_checkin = mqtt.last_checkin = now
+            feeds = w.wdt.feeds
+            w.at(now)
+            assert w.wdt.feeds == feeds, now
+        t.last_checkin = mqtt.last_checkin = first + WINDOW_MS
+        w.at(first + WINDOW_MS)
+        assert w.sup.hung is None and w.wdt.feeds == 29 + 1
+
+
+def test_a_failure_is_counted_even_when_the_heap_cannot_build_the_pruned_list():
+    class NoRoomToCopy:
+        def __init__(self, items):
+            self.items = list(items)
+
+        def __iter__(self):
+            raise MemoryError("no room for the pruned list")
+
+        def append(self, x):
+            self.items.append(x)
+
+        def __len__(self):
+            return len(self.items)
+
+        def __getitem__(self, i):
+            return self.items[i]
+
+    with World() as w:
+        t = w.add("mqtt")
+        w.fail(t, 1000)
+        w.fail(t, 2000)
+        t.failures = NoRoomToCopy(t.failures)
+        w.fail(t, 3000)      # the third within the window: the device alarm all the same
+        assert len(t.failures) == 3 and w.conds == [("task_mqtt", True)]
+
+
+def test_a_task_the_heap_cannot_start_is_logged_and_tried_at_the_next_round():
+    with World() as w:
+        t = w.add("mqtt")
+        w.fail(t, 1000)                      # restarted after 1 s
+        started = w.aio.create_task
+
+        def no_room(coro):
+            coro.close()
+            raise MemoryError()
+        w.aio.create_task = no_room
+        w.at(2000)
+        assert t.task is None and _logged("task mqtt: no memory to start it; trying again")
+        assert w.wdt.feeds == 1              # the round goes on, the watchdog fed
+        w.aio.create_task = started
+        w.at(2000 + w.sup.poll_ms - 1)
+        assert t.task is None
+        w.at(2000 + w.sup.poll_ms)
+        assert t.task is not None and t.restarts == 2
+
+
+def test_a_round_out_of_memory_is_logged_and_the_rounds_go_on():
+    # run(): a MemoryError in a round leaves the watchdog unfed that round and is said
+    # in the log a family sends; the next round runs as usual, and a round that comes
+    # back BLOCKED_MS late is told as a blocked loop
+    class Stop(Exception):
+        pass
+
+    with World() as w:
+        rounds = []
+
+        def check():
+            rounds.append(w.clock.now)
+            if len(rounds) == 1:
+                raise MemoryError()
+
+        async def sleep_ms(ms):   # the first sleep comes back 5 s late (a blocked loop)
+            w.clock.now += ms + (supervisor.BLOCKED_MS if len(rounds) == 1 else 0)
+            if len(rounds) == 2 or w.clock.now > 2 * ms + supervisor.BLOCKED_MS:   # (never a loop without rounds)
+                raise Stop()
+        w.sup.check = check
+        w.aio.sleep_ms = sleep_ms
+        co = w.sup.run()
+        try:
+            while True:
+                co.send(None)
+        except Stop:
+            pass
+        assert rounds == [0, w.sup.poll_ms + supervisor.BLOCKED_MS]
+        assert _logged("supervisor: out of memory in its round")
+        assert _logged("event loop blocked for 5000 ms (1 in 10 min)") and len(w.sup.blocks) == 1
