@@ -368,6 +368,43 @@ def test_readexactly_refuses_past_max_body_after_dropping_what_was_sent():
         pass
 
 
+
+class _EndingReader(Reader):
+    """Reader that fails a test, rather than spinning it, on more than 3 reads at the end."""
+
+    def __init__(self, data, step=None):
+        Reader.__init__(self, data, stall=False, step=step)
+        self.at_end = 0
+
+    async def read(self, n):
+        if not self.data:
+            self.at_end += 1
+            assert self.at_end <= 3, "read on at the end of the stream"
+        return await Reader.read(self, n)
+
+
+def test_a_refused_body_is_dropped_to_its_last_byte_in_any_pieces_and_a_short_one_ends_it():
+    # the refusal page reaches the phone only if no byte of the body is left unread
+    # (a socket closed on one unread byte resets); a client that announced more than it
+    # sent and closed must not keep the loop spinning (nothing else ran: the alarm path
+    # with it)
+    for size, step in ((21, 10), (257, None), (300, 7)):
+        r = _EndingReader(b"x" * size, step)
+        try:
+            _run(BoundedReader(r, 512, 20).readexactly(size))
+            raise AssertionError("took a body past its bound")
+        except BadRequest:
+            pass
+        assert r.handed == size and r.data == b"", (size, step)
+    r = _EndingReader(b"x" * 100)
+    try:
+        _run(BoundedReader(r, 512, 20).readexactly(5000))
+        raise AssertionError("took a body past its bound")
+    except BadRequest:
+        pass
+    assert r.handed == 100 and r.at_end == 1
+
+
 # --- connections, timeout, failures ----------------------------------------------------------
 
 def _addr(i):
