@@ -513,27 +513,46 @@ def test_a_refused_save_of_text_counts_its_bytes_not_its_characters():
             assert fsutil.failed_bytes == size, (data, fsutil.failed_bytes)
 
 
+def _filling(fl):
+    """fl's open, whose files for writing refuse every write (ENOSPC: the flash full)."""
+    real = fl.open
+
+    def open_full(path, mode="r"):
+        f = real(path, mode)
+        if "w" in mode:
+            def write(b):
+                raise OSError(28)
+            f.write = write
+        return f
+    return open_full
+
+
 def test_a_save_the_flash_fills_up_in_leaves_no_part_written_temp_file():
     # ENOSPC in the middle of the temp file: it was left there, holding the room the
     # next save (the settings, the transmitter's clock) needs until the next boot
     fl = Flash({P: OLD})
     with fl:
-        real = fl.open
-
-        def open_full(path, mode="r"):
-            f = real(path, mode)
-            if "w" in mode:
-                def write(b):
-                    raise OSError(28)
-                f.write = write
-            return f
-        fsutil.open = open_full
+        fsutil.open = _filling(fl)
         try:
             fsutil.write_atomic(P, (b"part", b"more"))
             raise AssertionError("a write the flash refused returned")
         except OSError:
             pass
         assert fl.live == {P: OLD} and fsutil.failed_writes == 1, fl.live
+
+
+def test_a_save_the_flash_refuses_midway_keeps_the_previous_copy_too():
+    # the .bak (the settings a box falls back on when its file is damaged) is not
+    # touched by a save whose temp file could not be written
+    fl = Flash({P: OLD, P + ".bak": OLDER})
+    with fl:
+        fsutil.open = _filling(fl)
+        try:
+            fsutil.write_atomic(P, NEW)
+            raise AssertionError("a write the flash refused returned")
+        except OSError:
+            pass
+        assert fl.live == {P: OLD, P + ".bak": OLDER} and fl.renames == [], fl.live
 
 
 def test_a_save_writes_a_tuple_of_parts_and_str_as_utf8():
@@ -842,3 +861,26 @@ def test_the_ring_in_pieces_and_a_piece_that_runs_out_of_memory_says_so():
         assert b"line 10 " not in b"".join(got)
     with Ring(t=6):
         assert list(log.pieces()) == [b""]
+
+
+def test_a_line_is_cut_at_160_bytes_at_a_characters_end():
+    # the ring holds each line's bytes (UTF-8 on the board): 48 lines of a LAN request's
+    # path (up to 512 bytes, in 4-byte characters too) held ~26 KB of heap for hours
+    assert log.LINE_MAX == 160
+    with Ring(t=6):                               # "6 W " is 4 bytes of each line
+        for text in ("x" * 156, "\u00e9" * 78, "\u65e5" * 52, "\U0001F600" * 39):
+            log.warn("%s", text)                  # exactly 160 bytes: kept whole
+            assert log.lines()[-1] == "6 W " + text, text[:1]
+        for text in ("x" * 157, "x" * 600, "\u00e9" * 79, "\u00e9" * 300, "a" + "\u65e5" * 60,
+                     "ab" + "\u65e5" * 60, "\U0001F600" * 40, "\U0001F600" * 45, "abc" + "\U0001F600" * 200):
+            log.warn("%s", text)
+            line = log.lines()[-1]
+            n = len(line.encode())
+            assert 160 - 4 < n <= 160 and ("6 W " + text).startswith(line), (text[:4], n)
+        assert log.dropped == 0
+    with Ring(t=6):
+        for i in range(40):
+            log.info("line %d %s", i, "x" * 20)
+        whole = "".join(ln + "\n" for ln in log.lines())
+        got = list(log.pieces(100))   # pieces of about 100 characters, not a line each
+        assert b"".join(got).decode() == whole and len(got) <= len(whole) // 100 + 1, len(got)
