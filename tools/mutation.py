@@ -705,6 +705,9 @@ def main(argv=None):
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--show", help="MODULE#N: print that mutant as a diff")
     ap.add_argument("--run", help="MODULE#N: run the tests against that mutant, showing the first failure")
+    ap.add_argument("--timeout", type=float, default=600,
+                    help="--run: seconds before the mutant counts as looping for ever (default 600; "
+                         "a full run sets five times its baseline)")
     ap.add_argument("--sample", type=int,
                     help="run a seeded random sample of N mutants of each module (an estimate, for "
                          "modules whose full run takes hours)")
@@ -739,7 +742,7 @@ def main(argv=None):
         print(show(m, int(n)))
         pid = os.fork()
         if pid == 0:
-            (_child_mpy if MPY else _child)(m, int(n), _workdir(0), 600, True, tests_of(m))
+            (_child_mpy if MPY else _child)(m, int(n), _workdir(0), args.timeout, True, tests_of(m))
         _, status = os.waitpid(pid, 0)
         print(_outcome(status))
         return 0
