@@ -12,6 +12,7 @@
 #     readings are written to flash before a restart; an alarm event, the link's
 #     state and the transmitter's battery reach their MQTT topics, and the alarm
 #     and link in force at the publisher's start are told at once;
+#   - the Wi-Fi keeper told when the box's own access point is open;
 #   - nothing forwarded without Wi-Fi; the history only for the LAN API, a day
 #     (288) of its own or read from the upload queue that keeps what it sent;
 #   - the link's slot, bond file and progress watch; the Wi-Fi keeper kept out
@@ -24,7 +25,8 @@
 #     wipe says so, a restart 3 s after a save with every hook run;
 #   - the phone's clock sets a box 60 s or more off, not less;
 #   - the link events a family hears of: the sensor's state (failed, expired,
-#     stopped, warm-up; attention when it needs a person; warm-up done once), the
+#     stopped, warm-up; attention when it needs a person; warm-up done once; a
+#     sensor error standing while the state is noise, ended by the next), the
 #     transmitter's battery, another transmitter's clock, a session short of
 #     memory counted; a board's own battery watched, its display driven by its
 #     panel's driver; the captive DNS looking every second while the AP is closed
@@ -695,6 +697,14 @@ def test_with_wi_fi_the_keeper_and_the_time_sync_run_and_the_reserve_is_freed():
         w.app.buttons.pressed = False
         assert pause(500) == 0
         assert keeper.kw["sound_fits"] == w.app.ann.pause_fits
+        # the box's own access point open (a phone on the setup page): the keeper stops the
+        # port's own reconnect scans, which took the access point down with the radio
+        ap_open = keeper.kw["ap_open"]
+        assert ap_open() is False
+        w.app.setup_ap = AccessPoint()
+        assert ap_open() is False
+        w.app.setup_ap.calls.append(("open", "button"))
+        assert ap_open() is True
         # the servers' addresses kept through a reset
         assert Names.restored == [("kept",)] and w.app.rtc.names_of == Names.kept
         # no Nightscout, no MQTT, no LAN API: no queue, no history, no listener
@@ -1519,6 +1529,23 @@ def test_the_sensors_state_raises_its_own_sensor_alarm_and_clears_the_others():
         sensor(app, "warmup", False)
         told = [(n, a) for k, n, a in app.conds if k == "sensor"]
         assert told.index(("warmup", True)) < told.index(("stopped", False)), told
+
+
+def test_a_sensor_error_stands_while_the_state_is_noise_and_ends_with_the_next_state():
+    # main.App._watch_sensor_error raised `error` for a noise state once no_data sounded:
+    # the link tells the state only when it changes, so its word "noise" again (after a
+    # reset) keeps it, and its next word (the sensor back, or another state) ends it
+    with World({"transmitter_id": "8G1234"}) as w:
+        app = w.app
+        got = sensor(app, "noise", False)   # no error told yet: no sensor alarm of its own
+        assert not [n for n, a in got.items() if a], got
+        app.engine.active = lambda: [{"type": "sensor", "reason": "error", "status": "sounding"}]
+        got = sensor(app, "noise", False)
+        assert got[("sensor", "error")] is True and ("sensor", "ending") not in got, got
+        got = sensor(app, "ok", True)
+        assert got[("sensor", "error")] is False and not [n for n, a in got.items() if a], got
+        got = sensor(app, "failed", False)
+        assert got[("sensor", "failed")] is True and got[("sensor", "error")] is False, got
 
 
 def test_the_transmitters_battery_and_another_transmitters_clock():
