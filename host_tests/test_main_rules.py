@@ -585,3 +585,29 @@ def test_a_clock_step_whose_rtc_write_is_refused_is_taken_and_told_in_the_mornin
     out = _owed(tmp_path, [[170, "refuse", 0], [180, "step", -3600]])
     assert abs(out["off"] + 3600) <= 2, out
     assert out["told"] == [["time_changed", 9 * 60, 8 * 60]] and out["owed"] == 0, out
+
+
+FLASH_TRY_ROOM = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import json, main
+from app import fsutil
+app = main.App(CFG, boards_dirs=(BOARDS,))
+path = CFG[:CFG.rfind("/") + 1] + main.FLASH_TRY
+out = {}
+fsutil.failed_writes, fsutil.failed_bytes = 0, 0
+app._try_flash()                       # the boot's: a few bytes
+out["boot"] = [fsutil.size(path), fsutil.failed_writes]
+fsutil.failed_writes, fsutil.failed_bytes = 2, 600
+app._try_flash()                       # a health round's, as big as the largest save refused
+out["health"] = [fsutil.exists(path), fsutil.exists(path + fsutil.BAK)]
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_health_rounds_try_of_the_flash_gives_its_room_back(tmp_path):
+    # the try is as big as the save the flash refused: kept, it held the room the regular saves
+    # (the settings, the unsent readings) need, and the flash alarm came back at the next one
+    out = run_app(tmp_path, BOARD, FLASH_TRY_ROOM)
+    assert out["boot"] == [5, 0], out
+    assert out["health"] == [False, False], out
