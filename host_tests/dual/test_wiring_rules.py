@@ -27,7 +27,8 @@
 #   - the link events a family hears of: the sensor's state (failed, expired,
 #     stopped, warm-up; attention when it needs a person; warm-up done once; a
 #     sensor error standing while the state is noise, ended by the next), the
-#     transmitter's battery, another transmitter's clock, a session short of
+#     transmitter's battery (an answered warning restored through a reset held,
+#     unless the record's transmitter is another), another transmitter's clock, a session short of
 #     memory counted; a board's own battery watched, its display driven by its
 #     panel's driver; the captive DNS looking every second while the AP is closed
 #     (without the wait the loop would hold the board).
@@ -1572,6 +1573,26 @@ def test_the_transmitters_battery_and_another_transmitters_clock():
         assert [c for c in app.conds if c[1] == "battery_low"] == [
             ("transmitter_battery", "battery_low", True), ("transmitter_battery", "battery_low", False)], app.conds
         assert [e["what"] for e in app.events] == ["battery_low", "battery_low", "tx_clock", "battery_low"]
+
+
+def test_a_battery_warning_answered_before_a_reset_holds_unless_the_transmitter_is_another():
+    # the first battery word since a boot: a warning restored from RTC memory and answered is
+    # this transmitter's, and its recovery does not clear it (the next sag re-sounded it in the
+    # night the family had answered it); one of the record's other transmitter (a new ID typed
+    # in) is forgotten, and the new transmitter's word clears it
+    answered = [{"type": "transmitter_battery", "reason": "battery_low", "status": "acknowledged"}]
+    recovered = {"event": "link", "what": "battery_low", "active": False}
+    for rtc_tx, cleared in ((None, False), ("8G1234", False), ("8GOLD1", True)):
+        with World({"transmitter_id": "8G1234"}) as w:
+            app = w.app
+            app.engine.active = lambda: answered
+            app.rtc.tx_id = rtc_tx
+            wiring._source(app)
+            del app.conds[:]
+            wiring.on_link_event(app, recovered)
+            got = [c for c in app.conds if c[0] == "transmitter_battery"]
+            assert (("transmitter_battery", "battery_low", False) in got) is cleared, (rtc_tx, got)
+            assert not [c for c in got if c[2]], (rtc_tx, got)
 
 
 def test_a_link_session_that_ran_out_of_memory_is_counted_and_unusual_events_are_logged():
