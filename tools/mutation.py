@@ -273,6 +273,8 @@ MPY_TESTS = {
                   "host_tests/test_link_wiring.py",
                   "host_tests/test_sound.py::test_a_restart_racing_a_poke_ends_the_old_run",
                   "host_tests/test_screen.py", "host_tests/test_memory_pressure.py",
+                  # the flash's try and its alarm (App._try_flash; 9 s)
+                  "host_tests/test_flash_full.py",
                   "host_tests/test_device.py"),
     # the setup page's server (sign-in, sessions, the save, the status page); the
     # form's rules are form.py's (CPython, above)
