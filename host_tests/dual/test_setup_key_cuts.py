@@ -164,3 +164,28 @@ def test_a_key_read_from_a_cut_saves_temp_file_is_not_lost_to_a_refused_rewrite(
         assert ap.device_key(path, UID) == b"label-key-16byte", n     # the flash takes writes again
         n += 1
     assert n >= 2
+
+
+def test_an_unsealed_key_in_a_cut_saves_temp_file_is_kept_on_a_flash_that_refuses_every_rename():
+    # a 16-byte key (an older firmware's) whose save the power cut, on a flash that refuses
+    # renames and takes removals: sealing it there wrote the temp file, the only copy, over,
+    # and the refused save's undo removed it: the next boot made a new key (the label's
+    # password lost for good). Read as it is, and the refusal said in the log
+    import os
+    from fakes import swap
+
+    def refused(a, b):
+        raise OSError(28)
+    path = _key_file("ut.bin")
+    with open(path + fsutil.TMP, "wb") as f:
+        f.write(b"label-key-16byte")
+    said = []
+    log.sink = said.append
+    try:
+        key = swap(fsutil, "os", RenameStops(os, 0, refused), lambda: ap.device_key(path, UID))
+    finally:
+        log.sink = lambda line: None
+    assert key == b"label-key-16byte"
+    assert any("cannot finish a cut save" in line for line in said), said
+    assert ap.device_key(path, UID) == b"label-key-16byte"     # the flash takes writes again
+    assert ap.device_key(path, UID) == b"label-key-16byte"     # (sealed by then)
