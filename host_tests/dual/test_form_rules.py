@@ -327,3 +327,28 @@ def test_a_followers_poll_left_blank_is_refused_not_kept_unsaid():
     new, errors, _ = _apply(cfg, follow__poll_s="")
     assert errors == {"follow.poll_s": "required"}, errors
     assert new["follow"]["poll_s"] == 120
+
+
+def test_a_mmol_number_that_shows_as_the_upper_bound_is_the_bound():
+    # the page gives urgent low's range as 2.8..3.9 mmol/L and rates' as 0.06..0.28: 3.93
+    # is 71 mg/dL, 0.283 is 5.1 mg/dL/min, each over its bound though it shows as the bound
+    # (without the rule: refused, "3.9: out of range 2.8..3.9")
+    from setup import units
+    for key, typed, want in (("urgent_low", "3.93", 70), ("fall_rate", "0.283", 5.0),
+                             ("urgent_low", "2.84", 51), ("rise_rate", "0.07", 1.3)):
+        errors = {}
+        assert units.number({"x": typed}, "x", key, errors, True, "mmol", None) == want, (key, typed)
+        assert errors == {}
+    cfg = _cfg()
+    cfg["units"] = "mmol"
+    new, errors, _ = _apply(cfg, alarms__urgent_low="3,93", alarms__low="4.4", alarms__fall_rate="0.283")
+    assert errors == {}
+    al, problems = config.validate(new)
+    assert problems == [] and (al["alarms"]["urgent_low"], al["alarms"]["fall_rate"]) == (70, 5.0)
+
+
+def test_a_minutes_problem_stays_in_minutes_on_a_mmol_page():
+    got = form.problems_to_fields(["alarms.low_snooze=3: out of range 5..60",
+                                   "alarms.high=90: out of range 120..400"], (), None, "mmol")
+    assert got == {"alarms.low_snooze": "3: out of range 5..60",
+                   "alarms.high": "5.0: out of range 6.7..22.2 (mmol/L)"}, got
