@@ -232,6 +232,43 @@ def test_a_token_that_comes_when_no_session_is_open_gets_the_refusal_page():
     _with_box(check)
 
 
+def test_a_sign_in_post_while_no_password_is_stored_gets_the_form_whose_token_saves():
+    # first set-up (no admin password yet): a sign-in page's post (a tab from before a
+    # factory reset, or a resubmit) answers with the settings form and a session, as the
+    # GET does; web#487 answered nothing, a blank page on the family's phone
+    def check(box):
+        status, text = box.signin("anything")
+        assert status == 200 and "name='transmitter_id'" in text, (status, text[:300])
+        token = box.token()
+        fields = box.form(token, transmitter_id="ABC123")
+        fields[web.form.ADMIN_NEW] = fields[web.form.ADMIN_REPEAT] = PASSWORD
+        status, text = box.save(fields)
+        assert status == 200 and "id=saved" in text, (status, text[-400:])
+        cfg = appconfig.load(box.path)[0]
+        assert (cfg["transmitter_id"], cfg["admin_password"]) == ("ABC123", PASSWORD)
+    _with_box(check, {"transmitter_id": "8G1234"})
+
+
+def test_a_save_the_writer_refuses_after_validate_took_it_says_why_and_keeps_the_session():
+    # config.save validates again: should it refuse what validate took a moment before,
+    # the form comes back with its reason and nothing written (web#574 answered nothing)
+    from fakes import swap
+
+    def refusing(path, cfg):
+        raise appconfig.ConfigError(["alarms.low: refused at the write"])
+
+    def check(box):
+        before = box.stored()
+        token = box.token()
+        status, text = swap(web.appconfig, "save", refusing,
+                            lambda: box.save(box.form(token, transmitter_id="ABC123")))
+        assert status == 400 and "alarms.low: refused at the write" in text, (status, text[-400:])
+        assert box.stored() == before and box.srv.saves == 0
+        status, text = box.save(box.form(token, transmitter_id="ABC123"))   # the session goes on
+        assert status == 200 and "id=saved" in text, (status, text[-400:])
+    _with_box(check)
+
+
 def test_a_session_ends_after_15_minutes_unused_and_each_use_extends_it():
     def check(box):
         token = box.token()
