@@ -44,6 +44,15 @@ From a third sample (--seed 27):
 - a transmitter that refuses our key is not asked again in that wake-up;
 - stored keys left unanswered are kept (a timeout), not dropped as refused;
 - a phase proven once counts its unproven sessions afresh when taken up again.
+From a fourth sample (--seed 64, session 64):
+- a phase the transmitter's time proved is kept through a few missed wake-ups:
+  the radio scans around them, not blind for minutes on end;
+- a pairing the transmitter refuses ends the session: never taken for a bond
+  (the next session's "not bonded" sounded a false "slot in use");
+- the backfill characteristic is subscribed to by notification alone (a server
+  that refuses a bit the characteristic lacks, as NimBLE's does, took no
+  subscription asking for indications too: every gap stayed a gap);
+- a characteristic that offers no subscription is read, on a link still up.
 From a review of the link against the protocol (session 27):
 - a backfill whose 0x51 reply comes before its frames (the research's 4.8:
   either order) arrives whole: aioble's flag, consumed with frames still queued,
@@ -59,7 +68,8 @@ From a review of the host's radio against the ESP32's GATT client (session 48):
 Stand-ins patched in here (an unanswered request, a hang-up on our keys, an
 advert's fields, a stack numbering connections from 1, connections that never
 get through; a radio refusing every scan, a transmitter that notifies only a
-subscriber, pairs in 4 s, refuses our key or leaves our keys unanswered) are
+subscriber, pairs in 4 s, refuses our key or leaves our keys unanswered, refuses
+to pair, refuses a subscription bit, offers no subscription on authentication) are
 this file's; vtx's mode forget_keys is the transmitter's."""
 import json
 
@@ -1052,3 +1062,127 @@ def test_a_service_discovery_that_fails_is_not_taken_for_a_device_without_the_cg
     assert out["rogues"] == 0, out
     # the same window's next try, or the next wake-up, reads it
     assert out["read"] and out["read"][0] <= out["ends"][0][0] // 300 + 1, out
+
+
+# From a fourth sample (--seed 64, session 64)
+
+def test_a_known_phase_is_kept_through_a_few_missed_wake_ups_the_radio_scanning_only_around_them():
+    # read from 1 min (its phase proven by its time), gone from 10 min (another room): the
+    # wake-ups at 11 ... 26 min are scanned for around their expected time, about 25 s
+    # each. Forgotten at the first one missed, the link scanned blind from then on: the
+    # radio taken from Wi-Fi for minutes on end, then at 12.5 % (a returning transmitter
+    # found late)
+    s = sim("--script", "0:;10:miss", minutes=30, tag="phase_kept")
+    assert len(events(s, "no_transmitter")) == 1, s["what"]
+    assert s["scan_ms"] < 8 * 30000, s["scan_ms"]     # 6 wake-ups' windows, not 19 min blind
+
+
+REFUSED_PAIRING = r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
+radio = dev.ble
+on_smp = radio._on_smp
+def refuse_pairing(conn, frame):
+    if frame[0] == "pair" and frame[2] is None:     # a fresh pairing (no stored key): refused
+        radio._send_link(conn, ("encfail", frame[1]), radio.air.encrypt_us)
+        return
+    return on_smp(conn, frame)
+radio._on_smp = refuse_pairing
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(22 * 60000)      # wake-ups at 1, 6, 11, 16 and 21 min
+    print("OUT " + json.dumps({"reasons": sorted(set(e["reason"] for e in what("disconnected"))),
+                               "whats": sorted(set(e["what"] for e in evs)), "bonded": link.have_bond,
+                               "readings": len(readings)}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_a_refused_pairing_ends_the_session_and_is_never_taken_for_a_bond_or_a_slot_conflict():
+    # a transmitter that refuses to pair with us (its own fault, or a phone pairing in our
+    # slot at that moment): taken for a bond, the status said bonded, the next session's
+    # "not bonded" counted as a lost bond and the second sounded "slot in use" (change the
+    # slot setting: the wrong fix). It is a wake-up without its reading: no_transmitter
+    out = _run(prog(REFUSED_PAIRING, "/tmp/test_link_gaps_refused_pairing.json"))
+    assert out["reasons"] == ["pairing failed"] and out["readings"] == 0, out
+    assert out["bonded"] is False, out
+    for wrong in ("bonded", "bond_lost", "slot_conflict"):
+        assert wrong not in out["whats"], out
+    assert "no_transmitter" in out["whats"], out
+
+
+CCCD_STRICT = r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
+radio = dev.ble
+serve_write = radio._serve_write
+refused = []
+def strict_cccd(conn, h, data, with_response):
+    # NimBLE as a GATT server (ble_gatts_clt_cfg_access): a CCCD write with a bit the
+    # characteristic does not offer is refused (write not permitted), not masked
+    a = radio._attrs.get(h)
+    if a is not None and a.kind == 3 and len(data) == 2:
+        offered = (1 if a.owner.flags & 0x10 else 0) | (2 if a.owner.flags & 0x20 else 0)
+        if data[0] & ~offered:
+            refused.append(data[0])
+            return 0x100 + 0x03
+    return serve_write(conn, h, data, with_response)
+radio._serve_write = strict_cccd
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(4 * 60000)       # the wake-up at 1 min read
+    dev.tx.set_faults("miss")               # the one at 6 min missed
+    await asyncio.sleep_ms(5 * 60000)
+    dev.tx.set_faults("")
+    await asyncio.sleep_ms(5 * 60000)       # the one at 11 min: its reading, then the backfill
+    k6 = dev.tx.window_dex(1)
+    print("OUT " + json.dumps({"got_k6": [r[0] for r in readings].count(k6), "missing": link.missing(),
+                               "refused": refused, "reasons": [e["reason"] for e in what("disconnected")]}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_the_backfill_is_subscribed_to_by_notification_alone_which_a_strict_server_takes():
+    # the backfill characteristic offers notify only (G5, G6: read/write/notify); a stack
+    # that refuses a subscription with a bit it does not offer, as NimBLE's server does,
+    # refused one asking for indications too: every missed reading stayed missing
+    out = _run(prog(CCCD_STRICT, "/tmp/test_link_gaps_cccd_strict.json"))
+    assert out["refused"] == [], out
+    assert out["got_k6"] == 1 and out["missing"] is None and out["reasons"] == ["done"] * 2, out
+
+
+READ_ONLY_AUTH = r'''
+import vradio
+register = vradio.Controller.gatts_register_services
+def no_auth_indications(self, services):
+    # a G5 whose authentication characteristic offers read/write and no subscription
+    # (what CGMBLEKit and xdrip-js talk to: write, then read the answer)
+    out = []
+    for uuid, chars in services:
+        out.append((uuid, tuple((u, f & ~0x20) if u == bluetooth.UUID(AUTH) else (u, f)
+                                for u, f in chars)))
+    return register(self, out)
+import bluetooth
+from vtx import wire
+AUTH = wire.AUTHENTICATION
+vradio.Controller.gatts_register_services = no_auth_indications
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, faults="g5")
+vradio.Controller.gatts_register_services = register
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(12 * 60000)      # wake-ups at 1, 6 and 11 min
+    print("OUT " + json.dumps({"reasons": [e["reason"] for e in what("disconnected")],
+                               "readings": len(readings)}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_a_transmitter_whose_authentication_answers_only_by_read_is_read():
+    # a characteristic with neither indications nor notifications: its answer is read
+    # after read_after_ms (nothing can come queued), on a link still up
+    out = _run(prog(READ_ONLY_AUTH, "/tmp/test_link_gaps_read_only_auth.json"))
+    assert out["reasons"] == ["done"] * 3 and out["readings"] == 3, out
