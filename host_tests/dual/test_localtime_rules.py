@@ -108,13 +108,18 @@ def test_every_field_at_its_bounds():
                "AAA0BBB,M1.6.0,J1", "AAA0BBB,M1.0.0,J1", "AAA0BBB,M1.1.7,J1", "AAA0BBB,J0,J1",
                "AAA0BBB,J366,J1", "AAA0BBB,366,1", "AAA0BBB,J1/168,J2", "AAA0BBB,J1/-168,J2",
                "AAA0001", "AA0", "<AA>0", "<A>B>0", "<AAA0", "AAA0BBB,M1.1.0,J1,",
-               "AAA0BBB;M1.1.0,J1", "AAA0BBB,M1.1.0;J1", "AAA0BBB,M1.1,J1", "A" * 65)
+               "AAA0BBB;M1.1.0,J1", "AAA0BBB,M1.1.0;J1", "AAA0BBB,M1.1,J1", "A" * 65,
+               "<A-1>0" + "B" * 53 + ",J1,J2")
     for text in outside:
         assert _refused(text), text
     # where it went wrong, counted from 1
     assert "character 15" in _refused("AAA0BBB,M1.1.0;J1")
     assert "character 8" in _refused("AAA0BBB;M1.1.0,J1")
     assert "character 1 " in _refused("AA0") and "not closed" in _refused("<AAA0")
+    # what is left over, quoted, where it starts; which field is out of its range
+    assert "unexpected ',J2' at character 18" in _refused("AAA0BBB,M1.1.0,J1,J2")
+    assert "minutes 60 is not" in _refused("AAA0:60")
+    assert "seconds 60 is not" in _refused("AAA0:0:60")
 
 
 def test_offsets_with_minutes_and_seconds_and_both_signs():
@@ -170,3 +175,17 @@ def test_the_last_week_of_every_month_and_julian_days_in_leap_and_common_years()
             days_from_civil(year, 3, 1)
         feb29 = localtime._change_s(year, ("n", 59, 0, 0, 0)) // 86400
         assert feb29 == days_from_civil(year, 2, 28) + 1
+
+
+def test_julian_day_59_is_february_28_in_a_leap_year_too():
+    # found by mutation testing (localtime#324: J59 counted as February 29 in 2028)
+    assert _edges("AAA0BBB,J59/0,J300/0", 1835308800, 0, 60)     # 2028-02-28T00:00Z
+
+
+def test_a_summer_time_that_ends_as_it_begins_is_no_summer_time():
+    # start and end at the same instant (J100 02:00 standard = 03:00 summer time):
+    # standard time all year, as glibc gives it (localtime#76 gave summer time all year)
+    rule = localtime.parse("AAA0BBB,J100/2,J100/3")
+    for t in (1772953200, 1775786400 - 1, 1775786400, 1775786400 + 1, 1798761600):   # 2026-04-10T02:00Z
+        assert localtime.offset_min(rule, t) == 0, t
+
