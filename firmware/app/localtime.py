@@ -53,11 +53,13 @@ def offset_min(rule, unix_s):
         return -std // 60
     dst_west, start, end = dst
     # the last change at or before unix_s; a rule time (-167..167 h) can move a
-    # change across new year, so the years either side count too. On a tie the
-    # later year's start wins: all-year DST (0/0,J365/25) ends as it begins again
+    # change across new year, so the year after counts, and two years back: when
+    # last year's changes both moved into this year, the year before's set the
+    # state until then. On a tie the later year's start wins: all-year DST
+    # (0/0,J365/25) ends as it begins again
     year = civil_from_unix(int(unix_s) - std)[0]
     last, in_dst = None, False
-    for y in (year - 1, year, year + 1):
+    for y in (year - 2, year - 1, year, year + 1):
         at = _change_s(y, start) + std              # in UTC
         if at <= unix_s and (last is None or at >= last):
             last, in_dst = at, True

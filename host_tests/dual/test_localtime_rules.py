@@ -189,3 +189,22 @@ def test_a_summer_time_that_ends_as_it_begins_is_no_summer_time():
     for t in (1772953200, 1775786400 - 1, 1775786400, 1775786400 + 1, 1798761600):   # 2026-04-10T02:00Z
         assert localtime.offset_min(rule, t) == 0, t
 
+
+def test_both_changes_of_a_year_moved_past_new_year_by_their_times():
+    # J365/40 begins summer time on January 1 at 16:00, J365/30 ends it at 06:00
+    # summer time (05:00Z): summer time all year but those 11 hours. In the first
+    # hours of 2027 neither change of 2027's or 2026's rule has happened yet: the
+    # state is the one 2025's rule left (summer time since 2026-01-01T16:00Z); it
+    # was standard time, 0, until 05:00Z
+    assert localtime.offset_min(localtime.parse("AAA0BBB,J365/40,J365/30"), 1798761600) == 60
+    assert _edges("AAA0BBB,J365/40,J365/30", 1798779600, 60, 0)     # 2027-01-01T05:00Z
+    assert _edges("AAA0BBB,J365/40,J365/30", 1798819200, 0, 60)     # 2027-01-01T16:00Z
+    # the other order: standard time in those hours, summer time 06:00Z to 15:00Z
+    assert localtime.offset_min(localtime.parse("AAA0BBB,J365/30,J365/40"), 1798761600) == 0
+    # 24 h west: summer time (23 h west) until January 5 03:00Z and from January 6
+    # 00:00Z; it was 24 h west from January 2, when local standard time is 2027
+    rule = localtime.parse("AAA24BBB,J365/120,J365/100")
+    for day in range(1, 5):
+        assert localtime.offset_min(rule, 1798761600 + day * 24 * H) == -1380, day
+    assert _edges("AAA24BBB,J365/120,J365/100", 1799118000, -1380, -1440)   # 2027-01-05T03:00Z
+    assert _edges("AAA24BBB,J365/120,J365/100", 1799193600, -1440, -1380)   # 2027-01-06T00:00Z
