@@ -190,9 +190,11 @@ MODULE_TESTS = {
     "root/clock": ("host_tests/dual/test_root_clock_rules.py",),
     "root/strictjson": ("host_tests/test_config_syntax.py", "host_tests/dual/test_config_rules.py",
                         "host_tests/dual/test_config_files.py", "host_tests/dual/test_board_rules.py"),
+    # (PERIOD_S and BACKFILL_MAX_S: the link's wake-ups and gap, the hold of undated readings)
     "root/reading": ("host_tests/dual/test_root_reading_rules.py", "host_tests/dual/test_reading.py",
                      "host_tests/dual/test_alarms_rules.py", "host_tests/dual/test_alarms_engine.py",
-                     "host_tests/dual/test_dexcom_rules.py", "host_tests/dual/test_dexcom_codec.py"),
+                     "host_tests/dual/test_dexcom_rules.py", "host_tests/dual/test_dexcom_codec.py",
+                     "host_tests/dual/test_link_plan_rules.py", "host_tests/dual/test_nightscout_held.py"),
 }
 # --mpy: modules whose tests run the firmware on the MicroPython unix port (the
 # annunciator, the buttons and drivers, the supervisor, the Wi-Fi keeper's join loop, the
