@@ -368,7 +368,6 @@ def test_readexactly_refuses_past_max_body_after_dropping_what_was_sent():
         pass
 
 
-
 class _EndingReader(Reader):
     """Reader that fails a test, rather than spinning it, on more than 3 reads at the end."""
 
