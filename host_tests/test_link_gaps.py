@@ -53,6 +53,9 @@ From a fourth sample (--seed 64, session 64):
   that refuses a bit the characteristic lacks, as NimBLE's does, took no
   subscription asking for indications too: every gap stayed a gap);
 - a characteristic that offers no subscription is read, on a link still up.
+From a fifth sample (--seed 65, session 64):
+- a refused save of the bond keys is sized as the file aioble writes (main's
+  try of the flash at that size ends the `device` alarm, or keeps it up).
 From a review of the link against the protocol (session 27):
 - a backfill whose 0x51 reply comes before its frames (the research's 4.8:
   either order) arrives whole: aioble's flag, consumed with frames still queued,
@@ -1180,3 +1183,33 @@ def test_a_transmitter_whose_authentication_answers_only_by_read_is_read():
     # after read_after_ms (nothing can come queued), on a link still up
     out = _run(prog(READ_ONLY_AUTH, "/tmp/test_link_gaps_read_only_auth.json"))
     assert out["reasons"] == ["done"] * 3 and out["readings"] == 3, out
+
+
+# From a fifth sample (--seed 65, session 64)
+
+BOND_FILE_SIZE = r'''
+from aioble import security
+from link import core
+security._path = BOND
+security._secrets.clear()
+addr = bytes((0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66))
+sizes = []
+# the radio's IRK, our and the transmitter's keys, the owner's name: values of every
+# length modulo 3 (base64 pads to a multiple of 4)
+for t, k, v in ((10, b"", bytes(range(16))), (1, addr, bytes(range(80))), (2, addr, bytes(range(81))),
+                (0x7F, b"tx", b"8G1234"), (3, addr, bytes(range(79)))):
+    security._secrets[(t, k)] = v
+    security._save_secrets()
+    sizes.append([core._bond_store_bytes(), len(open(BOND).read())])
+print("OUT " + json.dumps({"sizes": sizes}))
+'''
+
+
+def test_a_refused_save_of_the_bond_keys_is_sized_as_the_file_aioble_writes():
+    # the flash alarm (`device`) ends when main's health round saves as much as the
+    # largest save refused: a bond file reckoned bigger than it is kept the alarm up on a
+    # flash with room for the keys (a false alarm the family cannot end), a smaller one
+    # ended it on a flash still too full for them
+    out = _run(prog(BOND_FILE_SIZE, "/tmp/test_link_gaps_bond_file_size.json"))
+    for reckoned, written in out["sizes"]:
+        assert reckoned == written, out
