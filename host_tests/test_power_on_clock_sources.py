@@ -120,9 +120,9 @@ def test_an_ntp_that_stays_13_years_ahead_does_not_move_a_clock_the_transmitter_
     off = _clock_off_after(events, asked[-1] + 1)
     assert off and max(abs(o) for o in off) <= 3, "the clock after NTP's answers 13 y ahead: %s" % sorted(off)[:5]
     assert "but the transmitter's clock agrees with the box's: not taken" in console, console[-2000:]
-    # told in the family's day (08:00-21:00 on the box's clock, UTC here; the world's draw
-    # sets the hour: its refusal comes at 22:33), at night owed to the morning: told at 08:00,
-    # once, the dispute lasting (the log says it either way)
+    # told in the family's day (08:00-21:00 on the box's clock, UTC here; the host's clock
+    # sets the hour: the world starts on today's, so either branch may run), at night owed to
+    # the morning: told at 08:00, once, the dispute lasting (the log says it either way)
     wall = _walls(events, asked[1])[0][1]
     told = [n for n in _device_notices(events) if n[1] == "time_disputed"]
     if _in_day(wall):
