@@ -21,7 +21,7 @@ import json
 import sys
 
 import scratch
-from async_steps import FakeAsyncio
+from async_steps import FakeAsyncio, finish
 
 from forward import entries, follower
 from forward import http as real_http
@@ -99,14 +99,7 @@ class World:
 
     def ask(self):
         """One poll, answered by whatever self.http answers."""
-        def run():
-            co = self.f.poll()
-            try:
-                co.send(None)
-            except StopIteration:
-                return
-            raise AssertionError("poll waited for something other than the request")
-        self._with_http(run)
+        self._with_http(lambda: finish(self.f.poll()))
 
     def silent(self):
         return [a for k, n, a in self.conds if n == "leader_silent"]

@@ -9,6 +9,7 @@
 # comments. Runs on both runtimes.
 import sys
 
+from async_steps import run_until
 from fakes import swap
 
 from forward import names, timesync, wifi
@@ -645,13 +646,7 @@ def test_a_dns_that_does_not_answer_backs_ntp_off_as_its_own_lookup_did():
         ts = TimeSync({"ntp_host": "pool.example"}, wifi=keeper, set_unix=fake.setter, ntp=ntp,
                       log=lambda m: None)
         sleeps = Sleeps(5)
-
-        def go():
-            try:
-                ts.run().send(None)
-            except _Stop:
-                pass
-        swap(timesync, "asyncio", sleeps, go)
+        swap(timesync, "asyncio", sleeps, lambda: run_until(ts.run(), _Stop))
         return sleeps.sleeps
     sleeps = _ntp_with_dns(fake, dns, run)
     assert sleeps == [600, 1200, 2400, 3600, 3600], sleeps
@@ -744,15 +739,7 @@ def _run_loop(ts, n):
     """Drive TimeSync.run() (which never returns) through n sleeps; nothing in it
     really suspends, so no event loop is needed."""
     fake_asyncio = FakeAsyncio(n)
-
-    def go():
-        coro = ts.run()
-        try:
-            coro.send(None)
-            assert False, "run() stopped on its own"
-        except _Stop:
-            pass
-    swap(timesync, "asyncio", fake_asyncio, go)
+    swap(timesync, "asyncio", fake_asyncio, lambda: run_until(ts.run(), _Stop))
     return fake_asyncio.sleeps
 
 

@@ -15,6 +15,7 @@
 # (http._resolve) is a stand-in too. Runs on CPython and MicroPython.
 import asyncio
 
+from async_steps import finish
 from fakes import swap, swap_module
 from forward import http
 
@@ -106,15 +107,6 @@ class Net:
             http, "_open_connection", self.open_connection, fn)))
 
 
-def run(coro):
-    """The coroutine's result: none of the stand-ins' awaits suspends."""
-    try:
-        coro.send(None)
-    except StopIteration as e:
-        return e.args[0] if e.args else None
-    raise AssertionError("the coroutine waited")
-
-
 def fails(fn, kind=http.HttpError):
     """The error fn() raised: the kind asked for, or the test fails."""
     try:
@@ -127,7 +119,7 @@ def fails(fn, kind=http.HttpError):
 def exchange(answer, method="GET", max_body=2048, step=None, **kw):
     """(net, result) of one request answered by `answer`."""
     net = Net(answer, step)
-    got = net.within(lambda: run(http.request(method, "ns.example", 443, "/api/v1/entries",
+    got = net.within(lambda: finish(http.request(method, "ns.example", 443, "/api/v1/entries",
                                               (), max_body=max_body, **kw)))
     return net, got
 
@@ -250,7 +242,7 @@ def test_tls_context_requires_the_servers_certificate_and_loads_the_ca_as_der():
 def test_request_writes_its_line_headers_and_body_and_closes_the_connection():
     body = b'[{"sgv":120}]'
     net = Net(OK + b"Content-Length: 2\r\n\r\nok")
-    got = net.within(lambda: run(http.request(
+    got = net.within(lambda: finish(http.request(
         "POST", "ns.example", 443, "/api/v1/entries", (("api-secret", "abc123"), ("Content-Type", "application/json")),
         body, "CTX", 15)))
     assert got == (200, None, b"ok")
@@ -266,7 +258,7 @@ def test_request_writes_its_line_headers_and_body_and_closes_the_connection():
 
 def test_a_request_without_a_body_writes_the_head_alone_over_plain_tcp_with_20_s():
     net = Net(OK + b"\r\n")
-    got = net.within(lambda: run(http.request("GET", "10.1.2.3", 1337, "/api/v1/status.json", ())))
+    got = net.within(lambda: finish(http.request("GET", "10.1.2.3", 1337, "/api/v1/status.json", ())))
     assert got == (200, None, b"")
     assert net.opened == [(IP, 1337, None, None)]
     assert net.timeouts == [20]
@@ -274,17 +266,17 @@ def test_a_request_without_a_body_writes_the_head_alone_over_plain_tcp_with_20_s
                                  b"User-Agent: bedside-cgm\r\n\r\n"]
     # an empty body: its length said, nothing more written
     net = Net(OK + b"\r\n")
-    net.within(lambda: run(http.request("PUT", "h", 80, "/x", (), b"")))
+    net.within(lambda: finish(http.request("PUT", "h", 80, "/x", (), b"")))
     assert net.writer.writes == [b"PUT /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
                                  b"User-Agent: bedside-cgm\r\nContent-Length: 0\r\n\r\n"]
 
 
 def test_the_connection_is_closed_after_a_refused_answer_too():
     net = Net(b"garbage\r\n\r\n")
-    fails(lambda: net.within(lambda: run(http.request("GET", "h", 80, "/", ()))))
+    fails(lambda: net.within(lambda: finish(http.request("GET", "h", 80, "/", ()))))
     assert net.writer.closed and net.writer.waited
     net = Net(fail=OSError(113))
-    fails(lambda: net.within(lambda: run(http.request("GET", "h", 80, "/", ()))), OSError)
+    fails(lambda: net.within(lambda: finish(http.request("GET", "h", 80, "/", ()))), OSError)
     assert net.opened == [(IP, 80, None, None)] and not net.writer.closed
 
 
@@ -338,7 +330,7 @@ def test_an_endless_line_is_refused_after_512_bytes_of_it():
                          (OK + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello" + endless, "chunk end")):
         for step in (None, 7):
             net = Net(answer, step)
-            e = fails(lambda: net.within(lambda: run(http.request("GET", "h", 80, "/", ()))))
+            e = fails(lambda: net.within(lambda: finish(http.request("GET", "h", 80, "/", ()))))
             assert isinstance(e, http.HttpError) and str(e) == what + " too long", (what, e)
             head = len(answer) - len(endless)
             assert len(answer) - len(net.reader.b) <= head + 512 + 256, (what, len(net.reader.b))
@@ -376,7 +368,7 @@ def test_the_body_is_cut_at_content_length_and_at_max_body_2048_by_default():
     assert answer_of(OK + b"Content-Length: 50\r\n\r\n" + big, max_body=100)[2] == big[:50]
     assert answer_of(OK + b"\r\n" + big, max_body=1)[2] == b"0"
     net = Net(OK + b"\r\n" + big)
-    got = net.within(lambda: run(http.request("GET", "h", 80, "/", ())))
+    got = net.within(lambda: finish(http.request("GET", "h", 80, "/", ())))
     assert got[2] == big[:2048] and len(net.reader.b) == 4000 - 2048
 
 
@@ -445,17 +437,17 @@ HEAD_ANSWER = (b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://ns.example/
 
 def test_plain_date_sends_a_head_to_port_80_or_the_port_given_and_returns_its_date():
     net = Net(HEAD_ANSWER)
-    assert net.within(lambda: run(http.plain_date("ns.example"))) == DATE
+    assert net.within(lambda: finish(http.plain_date("ns.example"))) == DATE
     assert net.opened == [(IP, 80, None, None)] and net.resolved == [("ns.example", 80)]
     assert net.timeouts == [20]
     assert net.writer.writes == [b"HEAD / HTTP/1.1\r\nHost: ns.example\r\nConnection: close\r\n"
                                  b"User-Agent: bedside-cgm\r\n\r\n"]
     assert net.reader.b == b"moved" and net.writer.closed     # no body read
     net = Net(HEAD_ANSWER)
-    assert net.within(lambda: run(http.plain_date("ns.example", 8080, 7))) == DATE
+    assert net.within(lambda: finish(http.plain_date("ns.example", 8080, 7))) == DATE
     assert net.opened == [(IP, 8080, None, None)] and net.timeouts == [7]
     net = Net(OK + b"\r\n")
-    assert net.within(lambda: run(http.plain_date("ns.example"))) is None
+    assert net.within(lambda: finish(http.plain_date("ns.example"))) is None
 
 
 def offer(net, takes=True):
@@ -464,7 +456,7 @@ def offer(net, takes=True):
     def on_date(d):
         dates.append(d)
         return takes
-    net.within(lambda: run(http.offer_plain_date("ns.example", None, 9, on_date, log.append, "nightscout")))
+    net.within(lambda: finish(http.offer_plain_date("ns.example", None, 9, on_date, log.append, "nightscout")))
     return dates, log
 
 

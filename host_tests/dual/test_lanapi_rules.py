@@ -35,6 +35,7 @@ import binascii
 import hashlib
 import json
 
+from async_steps import finish
 from fakes import WallClock, _beside_clock, swap
 from webfakes import Answer, Aio, Reader, Writer, served, step as step_request
 from forward import ConfigError
@@ -223,14 +224,8 @@ def test_run_serves_on_the_configured_port_on_every_interface_and_stop_closes_it
     async def start_server(host, port):
         started.append((host, port))
     api.app.start_server = start_server
-    try:
-        api.run().send(None)
-    except StopIteration:
-        pass
-    try:
-        api.run("127.0.0.1").send(None)
-    except StopIteration:
-        pass
+    finish(api.run())
+    finish(api.run("127.0.0.1"))
     assert started == [("0.0.0.0", 8080), ("127.0.0.1", 8080)]
 
     class Server:

@@ -71,21 +71,10 @@ def test_held_readings_dated_are_kept_until_the_queue_that_has_them_is_on_flash(
         again.submit((2200, T + 300, 121, 0, 6, "live"))
         assert [e[0] for e in again.queue.entries()] == [1000, 1300, 1600, 1900, 2200]
         assert len(_kept(again.held_image())) == 5
-        _save_if_due(again)                     # the queue's first change starts its 5 min
+        drive(again._save_if_due())             # the queue's first change starts its 5 min
         w.later(301)
-        _save_if_due(again)
+        drive(again._save_if_due())
         assert STORE in w.fs.files and again.held_image() == b""
-
-
-def _save_if_due(up):
-    c = up._save_if_due()
-    try:
-        c.send(None)
-    except StopIteration:
-        pass
-    else:
-        c.close()
-        raise AssertionError("the save waited")
 
 
 def test_held_readings_restored_once_are_not_restored_again_at_the_next_boot():
@@ -149,11 +138,7 @@ def test_dated_held_readings_the_server_stored_are_not_kept_for_a_reset():
         up.submit((1300, T, 120, 0, 6, "live"))
         assert len(_kept(up.held_image())) == 2    # (the live one too: in RAM only)
         w.http.answers.append((200, None, STORED))
-        c = up.post_once()
-        try:
-            c.send(None)
-        except StopIteration:
-            pass
+        drive(up.post_once())
         assert len(up.queue) == 0 and up.held_image() == b""
 
 
@@ -185,9 +170,9 @@ def test_a_reading_queued_since_the_last_save_survives_a_watchdog_reset():
         assert again.queue.entries() == [(700, T - 300, 99, 0), (1000, T, 100, 0),
                                          (1300, T + 300, 101, 0)], again.queue.entries()
         # on flash, they are not kept twice
-        _save_if_due(again)
+        drive(again._save_if_due())
         w.later(301)
-        _save_if_due(again)
+        drive(again._save_if_due())
         assert STORE in w.fs.files and again.held_image() == b""
 
 

@@ -31,6 +31,7 @@ import hashlib
 import io
 import json
 
+from async_steps import finish, run_until
 from fakes import _beside_clock
 from forward import ConfigError
 from forward import http as real_http
@@ -334,7 +335,7 @@ class World:
 
     def run(self):
         """run() until its pauses are spent."""
-        stopped(self.up.run())
+        run_until(self.up.run(), Stop)
 
     def raised(self, name):
         return [a for k, n, a in self.conditions if n == name]
@@ -348,21 +349,9 @@ def drive(coro):
     """The coroutine's result: none of the stand-ins' awaits suspends. A Stop
     (pauses or answers spent) fails the test: only World.run expects one."""
     try:
-        coro.send(None)
-    except StopIteration as e:
-        return e.args[0] if e.args else None
+        return finish(coro)
     except Stop:
         raise AssertionError("more pauses or requests than the test gave")
-    raise AssertionError("the coroutine waited")
-
-
-def stopped(coro):
-    """Drive coro until the World stops it."""
-    try:
-        coro.send(None)
-    except Stop:
-        return
-    raise AssertionError("returned or waited")
 
 
 def entries(readings, device="bedside-cgm"):
@@ -1288,7 +1277,7 @@ def test_with_wifi_down_held_readings_raise_unreachable_too():
     with World(pauses=3) as w:          # nothing waiting: not unreachable
         w.wifi.up = False
         up = w.uploader(https(alert_after_s=120))
-        stopped(up._network_ready())
+        run_until(up._network_ready(), Stop)
         assert w.pauses == [("wait_for", 60)] * 3 and w.conditions == []
 
 

@@ -3,6 +3,7 @@
 # in a sounding alarm, for at most SOUND_WAIT_MAX_MS. The keeper's clock (time's
 # ticks, wrapping as MicroPython's do) and asyncio's sleep_ms are stand-ins, so the
 # waits are counted, not slept. Runs on CPython and MicroPython.
+from async_steps import finish
 from fakes import NamesWorld
 from forward import names, wifi
 
@@ -35,15 +36,6 @@ class Sleeps:
     async def sleep_ms(self, ms):
         self.slept.append(ms)
         self.clock.ms += ms
-
-
-def drive(coro):
-    """Run a coroutine whose awaits never suspend (the stand-in sleeps)."""
-    try:
-        while True:
-            coro.send(None)
-    except StopIteration as e:
-        return e.value
 
 
 def in_world(clock, fn):
@@ -122,7 +114,7 @@ def test_a_step_waits_for_the_window_then_for_the_sound_and_the_sound_for_30_s_a
 
     def run():
         k.transmitter_window(1, 30)
-        drive(k.wait_quiet(20000, blocks=True))
+        finish(k.wait_quiet(20000, blocks=True))
     slept = in_world(clock, run)
     # the window first (it ends 31 s from now), then the sound's pauses until 30 s
     # of them have passed (the eighth 4-s wait crosses it): then the step goes
@@ -131,7 +123,7 @@ def test_a_step_waits_for_the_window_then_for_the_sound_and_the_sound_for_30_s_a
     # pauses of 3 s: the tenth reaches 30 s exactly, and the step goes
     k = keeper(lambda need_ms: 3000)
     clock = Ticks(0)
-    assert in_world(clock, lambda: drive(k.wait_quiet(500, blocks=True))) == [3000] * 10
+    assert in_world(clock, lambda: finish(k.wait_quiet(500, blocks=True))) == [3000] * 10
     assert set(asked) == {wifi.BLOCK_MS}     # a long request waits for its set-up's block only
 
 
@@ -142,7 +134,7 @@ def test_a_step_that_does_not_block_waits_for_the_window_only():
 
     def run():
         k.transmitter_window(1, 30)
-        drive(k.wait_quiet(5000))
+        finish(k.wait_quiet(5000))
     assert in_world(clock, run) == [31000] and asked == []
 
 
@@ -153,7 +145,7 @@ def test_a_flash_write_waits_for_the_sound_not_for_the_window():
 
     def run():
         k.transmitter_window(1, 30)
-        drive(k.wait_sound_pause(500))
+        finish(k.wait_sound_pause(500))
     assert in_world(clock, run) == [3000, 1500] and pauses == []
 
 
@@ -178,14 +170,14 @@ def test_a_due_name_lookup_gets_a_pause_of_its_own_before_the_step():
 
     k = keeper(pause)
     with NamesWorld(_SlowDns) as w:
-        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        in_world(clock, lambda: finish(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         assert w.sock.calls == 1 and asked == [wifi.LOOKUP_MS, wifi.BLOCK_MS]
         del asked[:]   # the address is kept now: the step's own pause only
-        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        in_world(clock, lambda: finish(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         assert w.sock.calls == 1 and asked == [wifi.BLOCK_MS]
         del asked[:]   # an address, or a step that does not block: no lookup here
-        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="192.0.2.9", port=443)))
-        in_world(clock, lambda: drive(k.wait_quiet(20000, host="other.example", port=443)))
+        in_world(clock, lambda: finish(k.wait_quiet(20000, blocks=True, host="192.0.2.9", port=443)))
+        in_world(clock, lambda: finish(k.wait_quiet(20000, host="other.example", port=443)))
         assert w.sock.calls == 1 and asked == [wifi.BLOCK_MS]
 
 
@@ -197,14 +189,14 @@ def test_a_lookup_that_may_take_lwips_whole_timeout_keeps_out_of_the_window_too(
     with NamesWorld(_SlowDns) as w:
         def run():
             k.transmitter_window(10, 30)
-            drive(k.wait_quiet(5000, blocks=True, host="ns.example", port=443))
+            finish(k.wait_quiet(5000, blocks=True, host="ns.example", port=443))
         assert in_world(clock, run) == [40000] and w.sock.calls == 1
         clock.ms = 0
         k2 = keeper()
 
         def kept():
             k2.transmitter_window(10, 30)
-            drive(k2.wait_quiet(5000, blocks=True, host="ns.example", port=443))
+            finish(k2.wait_quiet(5000, blocks=True, host="ns.example", port=443))
         assert in_world(clock, kept) == [] and w.sock.calls == 1   # kept address: no lookup
 
 
@@ -227,29 +219,29 @@ def test_a_sound_without_a_long_pause_passes_over_a_lookup_when_the_dns_held_the
     clock = Ticks(0)
     k = wifi.WifiKeeper(NETS, wlan=object(), sound_pause=lambda need_ms: 0, sound_fits=pause_fits)
     with NamesWorld(_SilentDns) as w:
-        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        in_world(clock, lambda: finish(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         # DNS not known to hold the board yet: the lookup goes (in what pause there is)
         assert w.sock.calls == 1 and names.dns_stalls()
         w.t += names.RESOLVE_FAILED_S
-        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        in_world(clock, lambda: finish(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         assert w.sock.calls == 1, "looked up although the sound leaves no pause for it"
         assert fits == [wifi.LOOKUP_MS]
         assert not names.lookup_due("ns.example", 443)            # passed over: as if it failed
         w.t += names.RESOLVE_FAILED_S
-        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        in_world(clock, lambda: finish(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         assert w.sock.calls == 1 and not names.lookup_due("ns.example", 443)   # passed over again
         w.t = 7 + names.DEFER_S          # DEFER_S after the lookup that held the board
-        in_world(clock, lambda: drive(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        in_world(clock, lambda: finish(k.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         assert w.sock.calls == 2         # the DNS may be back: looked up all the same
         w.t += names.RESOLVE_FAILED_S
         k2 = wifi.WifiKeeper(NETS, wlan=object(), sound_pause=lambda need_ms: 0,
                              sound_fits=lambda need_ms: True)     # a long pause, or silence
-        in_world(clock, lambda: drive(k2.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        in_world(clock, lambda: finish(k2.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         assert w.sock.calls == 3
         w.t += names.RESOLVE_FAILED_S
 
         def broken(need_ms):
             raise RuntimeError("a bug in the annunciator")
         k3 = wifi.WifiKeeper(NETS, wlan=object(), sound_fits=broken)
-        in_world(clock, lambda: drive(k3.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
+        in_world(clock, lambda: finish(k3.wait_quiet(20000, blocks=True, host="ns.example", port=443)))
         assert w.sock.calls == 4                                  # forwarding goes on

@@ -12,6 +12,7 @@
 # the ESP32 keeps retrying by itself). Runs on CPython and MicroPython.
 import asyncio
 
+from async_steps import finish, run_until
 from fakes import NamesWorld, swap_module
 from forward import ConfigError, wifi
 
@@ -216,12 +217,7 @@ class World:
         def go():
             if before:
                 before()
-            coro = self.k.run()
-            try:
-                while True:
-                    coro.send(None)
-            except Stop:
-                pass
+            run_until(self.k.run(), Stop)
         self.within(go)
         return self
 
@@ -447,7 +443,7 @@ def test_the_boxs_name_is_set_before_the_radio_starts_and_a_port_without_names_s
         real = wifi.time, wifi.asyncio
         wifi.time, wifi.asyncio = w.clock, w.loop
         try:
-            return swap_module("network", OldNetwork, _finish_until_stop(w.k.run()))
+            return swap_module("network", OldNetwork, lambda: run_until(w.k.run(), Stop))
         finally:
             wifi.time, wifi.asyncio = real
     w.loop = Loop(w.clock, 20000)
@@ -455,16 +451,6 @@ def test_the_boxs_name_is_set_before_the_radio_starts_and_a_port_without_names_s
     assert w.changes == [True], w.changes
     assert w.log[0].startswith("wifi: host name kitchen-box not set: "), w.log
     assert w.log[-1] == "wifi: up on home at 192.168.1.23", w.log
-
-
-def _finish_until_stop(coro):
-    def go():
-        try:
-            while True:
-                coro.send(None)
-        except Stop:
-            pass
-    return go
 
 
 # --- BLE coexistence ------------------------------------------------------------------
@@ -571,22 +557,13 @@ def test_a_keeper_without_a_wlan_takes_the_ports_station_interface():
     assert k.wlan == ("wlan", FakeNetwork.STA_IF) and FakeNetwork.made == [FakeNetwork.STA_IF]
 
 
-def _finish(coro):
-    """Run a coroutine whose sleeps are the stand-in loop's (they never suspend) to its end."""
-    try:
-        while True:
-            coro.send(None)
-    except StopIteration:
-        pass
-
-
 def test_the_sound_is_waited_for_while_less_than_30_s_were_waited_even_a_1_ms_pause():
     w = World({}, NETS)
     pauses = [29999, 1, 5]
     k = wifi.WifiKeeper(NETS, wlan=object(), sound_pause=lambda need_ms: pauses.pop(0))
     w.loop = Loop(w.clock, 10 ** 9)
 
-    w.within(lambda: _finish(k.wait_quiet(500, blocks=True)))
+    w.within(lambda: finish(k.wait_quiet(500, blocks=True)))
     assert w.loop.slept_ms == [29999, 1] and pauses == [5], (w.loop.slept_ms, pauses)
 
 
@@ -612,7 +589,7 @@ def test_a_due_lookup_is_given_lwips_7_s_before_the_transmitters_window():
             def go():
                 w.k.transmitter_window(14, 30)
                 w.clock.ms += late_ms
-                _finish(w.k.wait_quiet(5000, blocks=True, host=host, port=443))
+                finish(w.k.wait_quiet(5000, blocks=True, host=host, port=443))
             w.within(go)
             assert w.loop.slept_ms == waits, (late_ms, w.loop.slept_ms)
         assert names_world.sock.calls == 2
