@@ -10,6 +10,7 @@
 # on any clock, and its release window. The button, the clock and asyncio are
 # stand-ins whose sleeps move the clock on (nothing is slept). Runs on CPython
 # and MicroPython.
+from async_steps import finish
 from sound import buttons
 
 BOARD = {"pin": 32, "pull": "up", "active_low": True}
@@ -150,14 +151,11 @@ class Rig:
         """Run a coroutine of the button's until it returns (its value) or the rig's end."""
         buttons.machine, buttons.asyncio = Machine, Aio(self)
         try:
-            coro.send(None)
-        except StopIteration as e:
-            return e.args[0] if e.args else None
+            return finish(coro)
         except Stop:
             return Stop
         finally:
             buttons.machine, buttons.asyncio = self._real
-        raise AssertionError("the coroutine waited on something that is not the rig's")
 
     def run(self):
         return self.drive(self.btn.run())

@@ -24,6 +24,7 @@
 # framebuf is MicroPython's: on CPython a stand-in serves draw.py's import.
 import sys
 
+from async_steps import run_until
 from fakes import swap
 
 
@@ -132,12 +133,7 @@ class Draw:
 
 def _go(world):
     def drive():
-        coro = run.run(world.open_panel, world.state, world.on_fault, world.logs.append)
-        try:
-            coro.send(None)
-            raise AssertionError("the task stopped by itself")
-        except Stop:
-            pass
+        run_until(run.run(world.open_panel, world.state, world.on_fault, world.logs.append), Stop)
     return swap(run, "asyncio", world, lambda: swap(run, "draw", Draw(world), drive))
 
 

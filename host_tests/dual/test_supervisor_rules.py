@@ -11,6 +11,7 @@
 # CPython and MicroPython.
 import sys
 
+from async_steps import run_until
 from fakes import swap
 
 try:
@@ -511,12 +512,7 @@ def test_a_round_out_of_memory_is_logged_and_the_rounds_go_on():
                 raise Stop()
         w.sup.check = check
         w.aio.sleep_ms = sleep_ms
-        co = w.sup.run()
-        try:
-            while True:
-                co.send(None)
-        except Stop:
-            pass
+        run_until(w.sup.run(), Stop)
         assert rounds == [0, w.sup.poll_ms + supervisor.BLOCKED_MS]
         assert _logged("supervisor: out of memory in its round")
         assert _logged("event loop blocked for 5000 ms (1 in 10 min)") and len(w.sup.blocks) == 1

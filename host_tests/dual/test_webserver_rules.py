@@ -45,6 +45,7 @@
 import socket
 import sys
 
+from async_steps import finish
 from fakes import swap
 from webfakes import Answer, Aio, Reader, Writer, served, step as step_request
 from app import webserver
@@ -308,35 +309,27 @@ def test_by_default_no_body_is_read():
     assert box.send(post(b"")).status == 200 and box.seen == [("echo", b"")]
 
 
-def _run(co):
-    try:
-        while True:
-            co.send(None)
-    except StopIteration as e:
-        return e.args[0] if e.args else None
-
-
 def test_reads_ask_at_most_256_bytes_buffered_bytes_first_and_read_0_takes_nothing():
     r = Reader(b"GET / HTTP/1.1\r\n\r\n" + bytes(range(200)) * 3, stall=False)
     br = BoundedReader(r, 512, 1000)
-    assert _run(br.readline()) == b"GET / HTTP/1.1\r\n" and r.asked == [128]
-    assert _run(br.readline()) == b"\r\n"
-    assert _run(br.read(5)) == bytes(range(5)) and r.asked == [128]   # from the buffer
-    rest = _run(br.read())
+    assert finish(br.readline()) == b"GET / HTTP/1.1\r\n" and r.asked == [128]
+    assert finish(br.readline()) == b"\r\n"
+    assert finish(br.read(5)) == bytes(range(5)) and r.asked == [128]   # from the buffer
+    rest = finish(br.read())
     assert rest == bytes(range(5, 110)) and r.asked == [128]          # the buffer, whole
-    assert _run(br.read(10)) == bytes(range(110, 120)) and r.asked == [128, 10]
-    got = _run(br.read(1000))
+    assert finish(br.read(10)) == bytes(range(110, 120)) and r.asked == [128, 10]
+    got = finish(br.read(1000))
     assert got == bytes(range(120, 200)) + bytes(range(176)) and r.asked[-1] == 256
-    got = _run(br.read())
+    got = finish(br.read())
     assert got == bytes(range(176, 200)) + bytes(range(200)) and r.asked[-1] == 256
-    assert _run(br.readexactly(0)) == b""
+    assert finish(br.readexactly(0)) == b""
     r = Reader(b"GET / HTTP/1.1\r\n\r\n" + bytes(200), stall=False)
     br = BoundedReader(r, 512, 1000)
-    _run(br.readline())
-    _run(br.readline())
-    assert _run(br.read(0)) == b""                    # nothing asked, nothing taken: buffered
-    assert _run(br.read(-1)) == bytes(110)
-    assert _run(br.read(0)) == b"" and r.data == bytes(90)   # nor from the socket
+    finish(br.readline())
+    finish(br.readline())
+    assert finish(br.read(0)) == b""                    # nothing asked, nothing taken: buffered
+    assert finish(br.read(-1)) == bytes(110)
+    assert finish(br.read(0)) == b"" and r.data == bytes(90)   # nor from the socket
 
 
 def test_readexactly_refuses_past_max_body_after_dropping_what_was_sent():
@@ -346,23 +339,23 @@ def test_readexactly_refuses_past_max_body_after_dropping_what_was_sent():
     r = Reader(b"x" * 21 + b"y" * 29, stall=False)
     br = BoundedReader(r, 512, 20)
     try:
-        _run(br.readexactly(21))
+        finish(br.readexactly(21))
         raise AssertionError("read 21 bytes past a bound of 20")
     except BadRequest as e:
         assert "21" in str(e)
     assert r.handed == 21 and max(r.asked) <= 256
-    assert _run(br.readexactly(20)) == b"y" * 20
+    assert finish(br.readexactly(20)) == b"y" * 20
     # a body past DRAIN_MAX: that much dropped, the rest left (the close resets it)
     big = webserver.DRAIN_MAX + 1000
     r = Reader(b"z" * big, stall=False)
     try:
-        _run(BoundedReader(r, 512, 20).readexactly(big))
+        finish(BoundedReader(r, 512, 20).readexactly(big))
         raise AssertionError("took a body past its bound")
     except BadRequest:
         pass
     assert r.handed == webserver.DRAIN_MAX and max(r.asked) <= 256
     try:
-        _run(BoundedReader(Reader(b"x" * 5, stall=False), 512, 20).readexactly(10))
+        finish(BoundedReader(Reader(b"x" * 5, stall=False), 512, 20).readexactly(10))
         raise AssertionError("a body cut short was taken")
     except EOFError:
         pass
@@ -390,14 +383,14 @@ def test_a_refused_body_is_dropped_to_its_last_byte_in_any_pieces_and_a_short_on
     for size, step in ((21, 10), (257, None), (300, 7)):
         r = _EndingReader(b"x" * size, step)
         try:
-            _run(BoundedReader(r, 512, 20).readexactly(size))
+            finish(BoundedReader(r, 512, 20).readexactly(size))
             raise AssertionError("took a body past its bound")
         except BadRequest:
             pass
         assert r.handed == size and r.data == b"", (size, step)
     r = _EndingReader(b"x" * 100)
     try:
-        _run(BoundedReader(r, 512, 20).readexactly(5000))
+        finish(BoundedReader(r, 512, 20).readexactly(5000))
         raise AssertionError("took a body past its bound")
     except BadRequest:
         pass

@@ -40,6 +40,7 @@
 # the attributes of main.App that wiring uses. Runs on CPython and MicroPython.
 import sys
 
+from async_steps import finish
 from fakes import swap
 
 
@@ -511,15 +512,6 @@ class World:
         return self.app.tasks[name][0][1]
 
 
-def drive(coro):
-    """Run a coroutine none of whose awaits suspends; its result."""
-    try:
-        coro.send(None)
-    except StopIteration as e:
-        return e.value
-    raise AssertionError("suspended")
-
-
 def reading_event(sgv=120):
     return {"event": "reading", "dex_s": 1000, "unix_s": 1700000000, "sgv": sgv, "trend": -1,
             "state": 6, "source": "live"}
@@ -659,7 +651,7 @@ def test_the_lan_api_settings_reach_it_and_it_listens_where_the_app_says():
         assert len(parts) > 10 and max(len(p) for p in parts) < 512 + 170, [len(p) for p in parts]
         assert b"".join(parts).decode() == "".join(l + "\n" for l in log.lines())
         w.app.http_host = "192.168.1.40"
-        drive(w.child("web"))
+        finish(w.child("web"))
         assert api.calls == [("run", "192.168.1.40")], api.calls
     with World({"wifi": WIFI, "lan_api": {"enabled": True, "api_secret": ""}}) as w:
         wiring._forwarding(w.app)
@@ -756,7 +748,7 @@ def test_every_reading_and_only_a_reading_reaches_nightscout_and_its_unsent_ones
             hook()
         assert up.calls[-1] == ("flush",)
         assert w.app.tasks["nightscout"][1] == 600
-        drive(w.child("nightscout"))
+        finish(w.child("nightscout"))
         assert up.calls[-1] == ("run",)
 
 
@@ -839,7 +831,7 @@ def test_with_an_mqtt_broker_alarms_readings_the_link_and_the_battery_reach_thei
         assert pub.calls == [("reading", (1000, 1700000000, 77, -1, 6, "live")), ("link", "connected"),
                              ("battery", "low_battery"), ("battery", "unknown")], pub.calls
         assert w.app.tasks["mqtt"][1] == 600
-        drive(w.child("mqtt"))
+        finish(w.child("mqtt"))
         assert pub.calls[-1] == ("run",)
 
 
@@ -1059,10 +1051,10 @@ def test_a_follower_request_waits_for_a_quiet_moment_of_the_wi_fi():
     with World({"role": "follower", "follow": {"url": "http://leader.local:17580"}}) as w:
         wiring._source(w.app)
         pause = one("Follower").kw["pause"]
-        drive(pause())          # no Wi-Fi keeper: nothing to wait for
+        finish(pause())          # no Wi-Fi keeper: nothing to wait for
         keeper = WifiKeeper([])
         w.app.wifi = keeper
-        drive(pause())
+        finish(pause())
         assert keeper.calls == [("quiet", 1500, {"blocks": True, "host": "leader.local", "port": 17580})], \
             keeper.calls
 
@@ -1160,8 +1152,8 @@ def test_the_buttons_look_for_the_boot_hold_once_then_run():
         assert btn.args == ({"pin": 0},) and w.app.buttons is btn
         assert btn.kw["on_snooze"] == w.app.snooze and btn.kw["on_ack"] == w.app.acknowledge
         assert btn.kw["on_unack"] == w.app.unacknowledge
-        drive(w.child("buttons"))
-        drive(w.child("buttons"))      # a restarted task goes straight to run()
+        finish(w.child("buttons"))
+        finish(w.child("buttons"))      # a restarted task goes straight to run()
         assert btn.calls == [("boot_hold",), ("run",), ("run",)], btn.calls
         btn.kw["on_fault"]({"event": "button", "active": True})
         assert w.app.conds == [("device", "button", True)] and w.app.events[-1]["event"] == "button"
@@ -1336,7 +1328,7 @@ def test_the_radios_start_after_the_boots_self_test_has_played():
 
             async def run():
                 ran.append(len(aio.slept))
-            swap(wiring, "asyncio", aio, lambda: drive(wiring._after_selftest(w.app, run)))
+            swap(wiring, "asyncio", aio, lambda: finish(wiring._after_selftest(w.app, run)))
             assert ran == [slept + 1] and aio.slept == [50] * slept + [0], (polls, ran, aio.slept)
     # then in a pause of a sounding alarm (one restored through a reset sounds right after
     # the self-test: helper-140 heard its first burst's pulses merged into one tone)
@@ -1348,7 +1340,7 @@ def test_the_radios_start_after_the_boots_self_test_has_played():
 
         async def run():
             ran.append(list(aio.slept))
-        swap(wiring, "asyncio", aio, lambda: drive(wiring._after_selftest(w.app, run)))
+        swap(wiring, "asyncio", aio, lambda: finish(wiring._after_selftest(w.app, run)))
         assert asked == [wiring.RADIO_START_MS] and ran == [[640]], (asked, ran)
 
 
@@ -1364,7 +1356,7 @@ def test_new_settings_restart_the_box_3_s_later_after_every_hook():
         swap(wiring, "asyncio", aio, lambda: wiring._restart_soon(w.app))
         assert _logged("settings saved: restarting to apply them")
         assert Machine.resets == [] and len(aio.tasks) == 1
-        swap(wiring, "asyncio", aio, lambda: drive(aio.tasks[0]))
+        swap(wiring, "asyncio", aio, lambda: finish(aio.tasks[0]))
         # the restart is marked planned just before it: the next boot is not counted
         # as a reset in a row (two saves at set-up sounded "3 resets in a row")
         assert aio.slept == [3] and ran == ["broken", "queue"] and Machine.resets == ["planned", True]
@@ -1456,11 +1448,11 @@ def test_a_supervised_part_checks_in_while_it_runs_and_makes_progress():
     assert period == 600
     checkins = []
     aio.child = Child(3)
-    swap(wiring, "asyncio", aio, lambda: drive(task(lambda: checkins.append(1))))
+    swap(wiring, "asyncio", aio, lambda: finish(task(lambda: checkins.append(1))))
     assert len(checkins) == 2 and aio.slept == [5, 5, 5] and aio.child.cancelled
     aio.child, aio.slept = Child(1, ValueError("broken")), []
     try:   # its failure reaches the supervisor
-        swap(wiring, "asyncio", aio, lambda: drive(task(lambda: None)))
+        swap(wiring, "asyncio", aio, lambda: finish(task(lambda: None)))
         raise AssertionError("not raised")
     except ValueError:
         pass
@@ -1642,7 +1634,7 @@ def test_a_board_with_its_own_battery_watches_it_and_warns_before_it_runs_out():
     with World({}, board=board) as w:
         swap_attr(app_pkg, "power", power, lambda: wiring._power(w.app))
         assert w.app.tasks["power"][1] == 120
-        drive(w.child("power"))
+        finish(w.child("power"))
         assert watched == [(board, False)]
         assert w.app.conds == [("device", "power", True), ("device", "power", False)], w.app.conds
         assert _logged("battery 3350 mV: running out") and _logged("battery 3900 mV: recovered")
@@ -1676,7 +1668,7 @@ def test_a_board_with_a_display_draws_with_its_own_panels_driver():
                 screen_pkg, "st7789", panel("tft"), lambda: swap_attr(
                     screen_pkg, "oled", panel("oled"), lambda: wiring._display(w.app))))
             assert w.app.tasks["display"][1] == 60
-            swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
+            swap_attr(screen_pkg, "run", Run, lambda: finish(w.child("display")))
             assert w.app.conds == [("device", "display", True)]
             return ran.pop()
     assert shown("st7789") == (("tft", "st7789"), ((1, 2, 99), 300, "low", 15 * 60, 10000, ""), "mg/dl")
@@ -1702,15 +1694,15 @@ def test_the_screens_reading_age_is_never_negative_and_none_without_a_reading():
         w.app.now_s = lambda: 1000
         w.app.status["last_reading"], w.app.status["last_reading_t"] = (1, 2, 99), 1005   # a clock step back
         swap_attr(screen_pkg, "run", Run, lambda: swap_attr(screen_pkg, "oled", _module(), lambda: (
-            wiring._display(w.app), drive(w.child("display")))))
+            wiring._display(w.app), finish(w.child("display")))))
         w.app.status["last_reading"] = None
-        swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
+        swap_attr(screen_pkg, "run", Run, lambda: finish(w.child("display")))
         # after a reset the engine's kept value (RTC memory), until the next reading:
         # not "---" under the urgent low it sounds for again (review28)
         w.app.engine.last_glucose = lambda: (52, 700)
-        swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
+        swap_attr(screen_pkg, "run", Run, lambda: finish(w.child("display")))
         w.app.engine.last_glucose = lambda: (None, None)
-        swap_attr(screen_pkg, "run", Run, lambda: drive(w.child("display")))
+        swap_attr(screen_pkg, "run", Run, lambda: finish(w.child("display")))
     assert got[0][1] == 0 and got[1][1] is None, got
     assert got[2][0][2] == 52 and got[2][0][3] is None and got[2][1] == 300, got
     assert got[3][0] is None and got[3][1] is None, got
@@ -1743,7 +1735,7 @@ def test_the_captive_dns_runs_while_the_access_point_is_open_and_waits_a_second_
     app.dns_port = 5353
     app.status["captive_dns_error"] = "old"
     try:
-        swap(wiring, "asyncio", aio, lambda: drive(wiring._captive_dns(app, Point(), serve)))
+        swap(wiring, "asyncio", aio, lambda: finish(wiring._captive_dns(app, Point(), serve)))
     except Stop:
         pass
     assert served == [5353, 5353]
