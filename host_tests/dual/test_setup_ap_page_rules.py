@@ -17,6 +17,7 @@
 # echoed; the status page shows reading (in the configured units), age, trend,
 # alarms, the links and the thresholds (in mg/dL, as the form takes them);
 # each page is a whole, closed document.
+from async_steps import run_until
 from fakes import import_setup_ap, swap
 
 ap, fsutil, log = import_setup_ap()
@@ -354,13 +355,7 @@ class _Asyncio:
 def test_run_checks_every_5_seconds():
     point, clock, changes = _opened(_CountingWlan(), idle_close_s=12)
     fake = _Asyncio(clock, 5)
-
-    def drive():
-        try:
-            point.run().send(None)
-        except _Stop:
-            pass
-    _with_clock(clock, lambda: swap(ap, "asyncio", fake, drive))
+    _with_clock(clock, lambda: swap(ap, "asyncio", fake, lambda: run_until(point.run(), _Stop)))
     assert fake.slept == [5, 5, 5, 5, 5]
     assert changes[-1] == (False, "idle 0 min") and clock.t == 20000   # closed at the 15 s check
     assert point.network.wlan.polls == 4                 # at 0, 5, 10 and 15 s (closed there)

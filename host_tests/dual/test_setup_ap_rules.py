@@ -1,6 +1,7 @@
 # The setup access point's state follows the radio (firmware/setup/ap.py): the
 # link shares the radio while is_open() is True, so a half-started or
 # half-stopped interface must not read as closed. Runs on both runtimes.
+from async_steps import run_until
 from fakes import import_setup_ap, RenameStops
 
 ap, fsutil, log = import_setup_ap()
@@ -233,14 +234,6 @@ class Aio:
         raise Stop()
 
 
-def _run_once(point, aio):
-    co = point.run()
-    try:
-        co.send(None)
-    except (Stop, StopIteration):
-        pass
-
-
 def test_the_idle_close_waits_for_a_pause_in_the_alarm_sound():
     # helper-138: stopping Wi-Fi holds the board (ESP-IDF); closed inside a pulse of a
     # burst under way, that pulse came out 50 or 150 ms instead of 100
@@ -253,16 +246,16 @@ def test_the_idle_close_waits_for_a_pause_in_the_alarm_sound():
         point.open("button")
         aio = ap.asyncio = Aio(clk, point, w)
         clk.t = 59999                      # not idle yet: no wait, nothing closed
-        _run_once(point, aio)
+        run_until(point.run(), Stop)
         assert aio.log == [("sleep", ap.POLL_S, True)] and asked == [] and point.is_open()
         clk.t = 60000                      # idle: waits for the pause, then closes
         aio.log = []
-        _run_once(point, aio)
+        run_until(point.run(), Stop)
         assert asked == [ap.CLOSE_BLOCK_MS], asked
         assert aio.log == [("sleep_ms", 700, True), ("sleep", ap.POLL_S, False)], aio.log
         assert not point.is_open()
         asked[:] = []                      # closed: no more waits
-        _run_once(point, aio)
+        run_until(point.run(), Stop)
         assert asked == []
     finally:
         ap.clock, ap.asyncio = real

@@ -26,6 +26,7 @@
 # MicroPython port. CPython and MicroPython.
 import struct
 
+from async_steps import finish
 from fakes import swap, swap_module
 from setup import dns
 
@@ -284,12 +285,7 @@ def serve(sock, open_for, port=None):
 
     def run():
         co = dns.serve(FakeAp(open_for)) if port is None else dns.serve(FakeAp(open_for), port)
-        for _ in range(10000):
-            try:
-                co.send(None)
-            except StopIteration:
-                return
-        raise AssertionError("serve() did not return")
+        finish(co)
     swap_module("socket", mod, lambda: swap(dns, "asyncio", aio, run))
     return mod, aio
 

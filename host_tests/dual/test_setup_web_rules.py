@@ -50,6 +50,7 @@ except ImportError:   # CPython: micropython-lib's folder is not on its path
         sys.path.remove(_MPYLIB)
 
 import scratch
+from async_steps import finish
 from fakes import _beside_clock
 
 web = _beside_clock(lambda: __import__("setup.web").web)
@@ -106,13 +107,7 @@ class Req:
 
 def _done(ret):
     """A handler's answer (a coroutine's, stepped to its end: nothing here waits)."""
-    if hasattr(ret, "send"):
-        try:
-            ret.send(None)
-            raise AssertionError("a handler waited")
-        except StopIteration as e:
-            ret = e.args[0] if e.args else None
-    return ret
+    return finish(ret) if hasattr(ret, "send") else ret
 
 
 def _page(ret):
