@@ -323,6 +323,15 @@ def test_mqtt_user_is_not_secret_and_says_its_length():
     assert problems == ["mqtt.user: must be empty or 1 to 64 characters (got 65)"]
 
 
+def test_a_nightscout_api_secret_is_12_to_128_characters_as_the_readme_says():
+    site = dict(url="https://ns.example.org", ca_file="ca.pem")
+    for good in ("s" * 12, "s" * 128):
+        assert _accepted(_section("nightscout", api_secret=good, **site))["nightscout"]["api_secret"] == good
+    for bad in ("s" * 11, "s" * 129):
+        problems = _refused(_section("nightscout", api_secret=bad, **site), "nightscout.api_secret")[1]
+        assert problems == ["nightscout.api_secret: must be empty or 12 to 128 characters"], problems
+
+
 def test_booleans_are_true_or_false_only():
     for name, key in (("nightscout", "allow_http"), ("mqtt", "tls"), ("lan_api", "enabled")):
         assert _accepted(_section(name, **{key: False}))[name][key] is False
