@@ -5,11 +5,12 @@ pattern changed on one side alone fails here (each was checked only by reading b
 import json
 import os
 import re
+import struct
 
 from conftest import ROOT
-from alarms import kinds
+from alarms import engine, glucose, kinds, persist
 from alarms.glucose import RATE_SPAN_S
-from alarms.settings import DEFAULTS, HYST_LOW
+from alarms.settings import DEFAULTS, HYST_HIGH, HYST_LOW, MAX_SCHEDULE
 from app import config
 from sound import patterns as P
 
@@ -147,3 +148,19 @@ def test_the_configuration_tables_defaults_are_the_codes():
         assert default.startswith("`") and default.endswith("`"), key
         assert json.loads(default[1:-1]) == defaults[key], key
     assert seen == set(defaults)
+
+
+def test_the_figures_in_the_alarm_rules_are_the_codes():
+    said = lambda words: words in FLAT   # noqa: E731
+    assert said("`persist.py` (`save()`/`restore()` for RTC memory, %d bytes + %d per active alarm)"
+                % (struct.calcsize(persist._HEAD), struct.calcsize(persist._ALARM)))
+    assert said("its level under `low` + %d too, or glucose was already falling at %g mg/dL/min or faster"
+                % (glucose.LOW_LEVEL_MARGIN, glucose.LOW_CONFIRM_FALL))
+    assert said("the readings of the last %d minutes (at least three, over %d), a minute either way"
+                % (glucose.RATE_SPAN_S // 60, glucose.RATE_MIN_SPAN_S // 60)) and glucose.RATE_SLACK_S == 60
+    assert said("`no_data` sounds a minute after `no_data_minutes` (`engine.NO_DATA_GRACE_S`)")
+    assert engine.NO_DATA_GRACE_S == 60 and engine.SENSOR_HOLD_S == 2 * 3600 and engine.PAUSE_S == 10 * 60
+    assert said("until that reason ends, 2 h at most")
+    assert said("low-side alarms clear %d mg/dL above their threshold, high-side %d below"
+                % (HYST_LOW, HYST_HIGH))
+    assert said("Schedules: up to %d `{" % MAX_SCHEDULE)
