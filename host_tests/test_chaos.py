@@ -560,6 +560,20 @@ def test_simboot_power_cut_and_router_outage_in_a_real_world():
     assert chaos.check_world(w, events, console, error) == {}
 
 
+def test_a_world_drawn_with_sound_settings_boots_without_a_settings_problem():
+    # the draws' urgent low was 50..70; with the floor at 54 (session 65) a world of 50..53,
+    # drawn as one whose config is sound, would boot with a config problem (device alarm)
+    floor = chaos._settings_mod().DEFAULTS["urgent_low"][1]
+    lows = []
+    for seed in range(1, 200):
+        w = chaos.draw_world(seed, 1)
+        if w["broken"] or isinstance(w["config"], str) or "urgent_low" not in w["config"]["alarms"]:
+            continue
+        lows.append(w["config"]["alarms"]["urgent_low"])
+        chaos._settings_mod().validate(w["config"]["alarms"])   # raises on a problem
+    assert min(lows) == floor and max(lows) == 70 and len(lows) > 50, sorted(lows)
+
+
 # --- round 3: follower worlds ---------------------------------------------------------
 def test_follower_draws_leave_the_old_draws_alone():
     drawn = [chaos.draw_world(s, 1) for s in range(1, 200)]

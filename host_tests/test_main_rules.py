@@ -54,6 +54,39 @@ def test_a_reading_wakes_the_alarm_task_and_an_urgent_low_sounds_when_it_comes(t
     assert urgent and urgent[0] - out["given_ms"] < 100, out
 
 
+FLOOR_AT_BOOT = r'''
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import asyncio, json, main, reading, clock
+onsets = []
+def listener(ev):
+    if ev.get("event") == "alarm_onset":
+        onsets.append([ev.get("type"), ev.get("reason"), ev.get("priority")])
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(listener,))
+out = {"problems": app.config_problems, "urgent_low": app.engine.current_settings()["urgent_low"],
+       "device": [a["reason"] for a in app.engine.active() if a["type"] == "device"]}
+async def night():
+    asyncio.create_task(app.alarm_task(lambda: None))
+    await asyncio.sleep_ms(500)
+    app.on_reading(reading.make(100000, clock.unix(), 53, 0, 6))
+    await asyncio.sleep_ms(1000)
+    out["onsets"] = list(onsets)
+asyncio.run(night())
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_saved_urgent_low_under_54_sounds_device_and_a_53_sounds_the_urgent_low(tmp_path):
+    # a box updated with an urgent low of 50 saved (taken before session 65) and its low off:
+    # it says the setting is refused (device, config; the status page lists it) and runs at
+    # 55, so a 53 sounds the urgent low (before: nothing at all)
+    cfg = dict(BOARD, alarms={"urgent_low": 50, "low_enabled": False})
+    out = run_app(tmp_path, cfg, FLOOR_AT_BOOT)
+    assert out["problems"] == ["alarms.urgent_low=50: out of range 54..70"], out
+    assert out["urgent_low"] == 55 and out["device"] == ["config"], out
+    assert ["urgent_low", "threshold", "high"] in out["onsets"], out
+
+
 KEPT_WORD_REPLACED = r'''
 import vtime
 vtime.install(0, wall_unix=1700000000)

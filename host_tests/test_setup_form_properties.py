@@ -308,7 +308,7 @@ def test_a_threshold_typed_in_mmol_shows_as_typed_and_does_not_drift(name, data,
     key = name.rpartition(".")[2]
     lo, hi = DEFAULTS[key][1], DEFAULTS[key][2]
     typed = data.draw(_tenths(float(mmol_text(lo)), float(mmol_text(hi))))
-    cfg = _stored(urgent_low=50, low=100, high=120, urgent_high=400, persistent_high=120,
+    cfg = _stored(urgent_low=54, low=100, high=120, urgent_high=400, persistent_high=120,
                   schedule=[{"start": 1320, "end": 420}])
     cfg["units"] = "mmol"
     fields = _posted(cfg)
@@ -365,7 +365,7 @@ def test_a_threshold_out_of_range_in_mmol_is_refused_or_is_the_bound_it_shows_as
     t = int(float(mmol_text(bound)) * 10) + (tenths if above else -tenths)
     assume(0 < t < 350)
     typed = "%d.%d" % (t // 10, t % 10)
-    cfg = _stored(urgent_low=50, low=100, high=120, urgent_high=400, persistent_high=120,
+    cfg = _stored(urgent_low=54, low=100, high=120, urgent_high=400, persistent_high=120,
                   schedule=[{"start": 1320, "end": 420}])
     cfg["units"] = "mmol"
     fields = _posted(cfg)

@@ -721,7 +721,9 @@ def _tx_id(rng, generation):
 
 def _alarm_settings(rng):
     """Random alarm settings within the documented bounds (alarms/settings.py)."""
-    ul = rng.randint(50, 70)
+    # drawn from 50..70 as before the floor became 54 (session 65; 50..53 now at the floor):
+    # one draw as before, so the seeds keep their worlds
+    ul = max(_settings_mod().DEFAULTS["urgent_low"][1], rng.randint(50, 70))
     a = {"urgent_low": ul, "urgent_low_snooze": rng.randint(5, 30),
          "urgent_low_soon_minutes": rng.randint(10, 30),
          "low": rng.randint(max(60, ul + 1), 100), "low_minutes": rng.randint(0, 30),

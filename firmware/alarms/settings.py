@@ -6,7 +6,8 @@
 # Glucose in mg/dL, times in minutes, rates in mg/dL/min, volume in percent.
 #
 # key                     default  bounds       meaning
-# urgent_low              55       50..70       urgent low below this (always on; cannot be disabled or set below 50)
+# urgent_low              55       54..70       urgent low below this (always on; cannot be disabled or set below
+#                                               54: under 54 mg/dL is level-2 hypoglycaemia, consensus 2019)
 # urgent_low_snooze       15       5..30        longest snooze of an urgent low (re-raises after it)
 # urgent_low_soon         True     bool         predicted urgent low alarm on
 # urgent_low_soon_minutes 20       10..30       "predicted to reach urgent_low within N minutes"
@@ -65,7 +66,7 @@ _BOOL = (False, True)
 
 # key: (default, low, high) ; (default, _BOOL) for booleans
 DEFAULTS = {
-    "urgent_low": (55, 50, 70),
+    "urgent_low": (55, 54, 70),
     "urgent_low_snooze": (15, 5, 30),
     "urgent_low_soon": (True, _BOOL),
     "urgent_low_soon_minutes": (20, 10, 30),

@@ -20,7 +20,7 @@ def problems(user):
 # key: (default, low bound, high bound, step beyond the bound), from settings.py's
 # comment table and the README.
 NUMBERS = {
-    "urgent_low": (55, 50, 70, 1), "urgent_low_snooze": (15, 5, 30, 1),
+    "urgent_low": (55, 54, 70, 1), "urgent_low_snooze": (15, 5, 30, 1),
     "urgent_low_soon_minutes": (20, 10, 30, 1), "urgent_low_soon_snooze": (30, 5, 30, 1),
     "low": (70, 60, 100, 1),
     "low_minutes": (15, 0, 30, 1), "low_snooze": (30, 5, 60, 1), "high": (250, 120, 400, 1),
@@ -67,7 +67,7 @@ def test_every_bound_is_inclusive_and_the_next_value_refused():
 
 
 def test_bounds_accept_a_whole_valid_configuration_at_the_edges():
-    low_edge = {"urgent_low": 50, "low": 60, "high": 120, "urgent_high": 180, "fall_rate": 1.0,
+    low_edge = {"urgent_low": 54, "low": 60, "high": 120, "urgent_high": 180, "fall_rate": 1.0,
                 "stale_minutes": 5, "escalate_minutes": 1, "volume": 10, "low_minutes": 0}
     s = settings.validate(low_edge)
     for key in low_edge:
@@ -211,6 +211,29 @@ def test_low_disabled_and_urgent_low_still_sounds():
     eng = make(low_enabled=False, urgent_low_soon=False)
     ev = series(eng, 0, [65, 60, 54])
     assert kinds(ev) == ["urgent_low"]
+
+
+def test_a_reading_under_54_raises_the_urgent_low_at_every_urgent_low_the_settings_take():
+    # under 54 mg/dL is level-2 hypoglycaemia (consensus on CGM targets, 2019): no setting
+    # moves that floor. An urgent low of 50..53 was taken before session 65, and with the
+    # low off a reading of 53 then sounded nothing
+    taken = [ul for ul in range(40, 71) if not problems({"urgent_low": ul, "low_enabled": False})]
+    assert taken[0] == 54, taken
+    for ul in taken:
+        eng = make(urgent_low=ul, low_enabled=False, urgent_low_soon=False)
+        ev = feed(eng, 0, 53)
+        assert kinds(ev) == ["urgent_low"] and ev[0]["priority"] == "high", (ul, ev)
+    # nor does a schedule lower it: an entry's urgent_low is refused at any value, and the
+    # settings the box runs on meanwhile drop that entry
+    for ul in (50, 53, 54):
+        try:
+            settings.validate({"schedule": [{"start": 0, "end": 1439, "urgent_low": ul,
+                                             "low_enabled": False}]})
+            raise AssertionError("a schedule's urgent_low %d taken" % ul)
+        except settings.SettingsError as e:
+            assert len(e.problems) == 1 and e.problems[0].startswith(
+                "schedule[0].urgent_low: cannot be scheduled"), e.problems
+            assert e.usable["schedule"] == [] and e.usable["urgent_low"] == 55
 
 
 def test_high_above_250_clears_at_235():

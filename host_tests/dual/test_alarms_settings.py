@@ -26,7 +26,7 @@ def test_every_problem_is_listed_with_key_and_range():
     except settings.SettingsError as e:
         msg = str(e)
         assert len(e.problems) == 5, e.problems
-        assert "urgent_low=30" in msg and "50..70" in msg
+        assert "urgent_low=30" in msg and "54..70" in msg
         assert "low=" in msg and "60..100" in msg
         assert "high=1000" in msg and "120..400" in msg
         assert "bogus: unknown setting" in msg
@@ -42,7 +42,7 @@ def test_order_between_thresholds():
 
 
 def test_low_must_stay_above_urgent_low():
-    # each within its own range (low 60..100, urgent_low 50..70), yet a low
+    # each within its own range (low 60..100, urgent_low 54..70), yet a low
     # alarm at or below the urgent low would never warn first
     for user, msg in (({"low": 60, "urgent_low": 65}, "low=60 must be above urgent_low=65"),
                       ({"low": 65, "urgent_low": 65}, "low=65 must be above urgent_low=65"),

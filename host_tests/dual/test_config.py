@@ -200,7 +200,7 @@ def test_urgent_low_floor_cannot_be_configured_away():
     cfg["alarms"] = {"urgent_low": 40, "urgent_low_enabled": False, "high": 1000}
     clean, problems = config.validate(cfg)
     keys = " ".join(problems)
-    assert "alarms.urgent_low" in keys and "50..70" in keys, problems  # says the range
+    assert "alarms.urgent_low" in keys and "54..70" in keys, problems  # says the range
     assert "alarms.urgent_low_enabled" in keys and "cannot be disabled" in keys, problems
     assert "alarms.high" in keys and "120..400" in keys, problems
     # the box keeps the safe default alarm settings, never the refused ones
@@ -215,7 +215,27 @@ def test_urgent_low_floor_cannot_be_configured_away():
         config.save(_fresh("floor.json"), cfg)
         raise AssertionError("saved an urgent low below the floor")
     except config.ConfigError as e:
-        assert any("50..70" in p for p in e.problems)
+        assert any("54..70" in p for p in e.problems)
+
+
+def test_a_saved_urgent_low_under_the_floor_of_54_is_a_problem_and_the_box_runs_at_55():
+    # 50..53 was taken before session 65: a box updated with such a file keeps its other
+    # settings, runs the urgent low at its default (55, not 50 nor the floor) and says why
+    from alarms.engine import AlarmEngine
+    import reading
+    for saved in (50, 53):
+        cfg = _good()
+        cfg["alarms"] = {"urgent_low": saved, "low": 80, "low_enabled": False}
+        path = _fresh("floor%d.json" % saved)
+        with open(path, "w") as f:
+            f.write(json.dumps(cfg))
+        loaded, problems = config.load(path)
+        assert problems == ["alarms.urgent_low=%d: out of range 54..70" % saved], problems
+        al = loaded["alarms"]
+        assert (al["urgent_low"], al["low"], al["low_enabled"]) == (55, 80, False), al
+        ev = AlarmEngine(al).on_reading(reading.make(0, None, 53, None, 6), 0, 0)
+        assert [(e["type"], e["priority"]) for e in ev if e["event"] == "alarm_onset"] == [
+            ("urgent_low", "high")], ev
 
 
 def test_alarm_settings_are_validated_and_kept():

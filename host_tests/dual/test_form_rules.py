@@ -330,12 +330,13 @@ def test_a_followers_poll_left_blank_is_refused_not_kept_unsaid():
 
 
 def test_a_mmol_number_that_shows_as_the_upper_bound_is_the_bound():
-    # the page gives urgent low's range as 2.8..3.9 mmol/L and rates' as 0.06..0.28: 3.93
+    # the page gives urgent low's range as 3.0..3.9 mmol/L and rates' as 0.06..0.28: 3.93
     # is 71 mg/dL, 0.283 is 5.1 mg/dL/min, each over its bound though it shows as the bound
-    # (without the rule: refused, "3.9: out of range 2.8..3.9")
+    # (without the rule: refused, "3.9: out of range 3.0..3.9")
     from setup import units
     for key, typed, want in (("urgent_low", "3.93", 70), ("fall_rate", "0.283", 5.0),
-                             ("urgent_low", "2.84", 51), ("rise_rate", "0.07", 1.3)):
+                             ("urgent_low", "3.0", 54), ("urgent_low", "3.04", 55),
+                             ("rise_rate", "0.07", 1.3)):
         errors = {}
         assert units.number({"x": typed}, "x", key, errors, True, "mmol", None) == want, (key, typed)
         assert errors == {}
@@ -345,6 +346,21 @@ def test_a_mmol_number_that_shows_as_the_upper_bound_is_the_bound():
     assert errors == {}
     al, problems = config.validate(new)
     assert problems == [] and (al["alarms"]["urgent_low"], al["alarms"]["fall_rate"]) == (70, 5.0)
+
+
+def test_the_urgent_lows_floor_in_mmol_is_3_0_typed_and_2_9_refused_in_mmol():
+    # the floor is 54 mg/dL (3.0 mmol/L, level-2 hypoglycaemia): 3.0 typed (54.05 mg/dL) is
+    # kept as 54, not refused by its rounding; 2.9 (52) is refused, said in mmol/L
+    cfg = _cfg()
+    cfg["units"] = "mmol"
+    new, errors, _ = _apply(cfg, alarms__urgent_low="3,0", alarms__low="4.4")
+    al, problems = config.validate(new)
+    assert errors == {} and problems == [] and al["alarms"]["urgent_low"] == 54, (errors, problems)
+    new, errors, _ = _apply(cfg, alarms__urgent_low="2.9", alarms__low="4.4")
+    al, problems = config.validate(new)
+    assert errors == {} and problems == ["alarms.urgent_low=52: out of range 54..70"], problems
+    assert form.problems_to_fields(problems, (), None, "mmol") == {
+        "alarms.urgent_low": "2.9: out of range 3.0..3.9 (mmol/L)"}
 
 
 def test_a_minutes_problem_stays_in_minutes_on_a_mmol_page():

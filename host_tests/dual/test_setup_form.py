@@ -316,12 +316,12 @@ def test_a_mmol_family_sees_the_thresholds_in_mmol_and_an_unchanged_save_keeps_t
     assert "<legend>Alarm thresholds (mmol/L)</legend>" in html
     assert ("<input type=text name='alarms.urgent_low' id='alarms.urgent_low' value='3.2' "
             "inputmode=decimal>") in html   # not a number field: "3,2" is not lost (below)
-    assert ("cannot be turned off (2.8 to 3.9 mmol/L). Low 3.3-5.5, high 6.7-22.2, "
+    assert ("cannot be turned off (3.0 to 3.9 mmol/L). Low 3.3-5.5, high 6.7-22.2, "
             "urgent high 10.0-22.2 and above high.") in html
     html = _page(page.settings_page(_stored(), "t0k", _fields(_stored()), {}))
     assert "<legend>Alarm thresholds (mg/dL)</legend>" in html and "value='75' inputmode" not in html
     assert "<input type=number name='alarms.low' id='alarms.low' value='75'>" in html
-    assert "cannot be turned off (50 to 70 mg/dL). Low 60-100, high 120-400," in html
+    assert "cannot be turned off (54 to 70 mg/dL). Low 60-100, high 120-400," in html
 
 
 def test_thresholds_typed_in_mmol_are_stored_in_mg_dl():
