@@ -1,18 +1,38 @@
 """The README's tables are the family's manual: its priority table ("At night"), its snooze
 list (the short press), the alarm defaults table ("Alarms") and the configuration defaults
 ("Configuration") are held against the code, so a default, bound, snooze, priority or
-pattern changed on one side alone fails here (each was checked only by reading before)."""
+pattern changed on one side alone fails here (each was checked only by reading before). So are
+the figures of "Forwarding", "Setup page" and "Follower box" (periods, back-offs, limits, ports:
+session 65, helper-335)."""
+import inspect
 import json
 import os
 import re
 import struct
+import sys
 
 from conftest import ROOT
-from alarms import engine, glucose, kinds, persist
+from alarms import engine, gate, glucose, kinds, persist
 from alarms.glucose import RATE_SPAN_S
 from alarms.settings import DEFAULTS, HYST_HIGH, HYST_LOW, MAX_SCHEDULE
 from app import config
+from forward.entries import MMOL, mmol_text
 from sound import patterns as P
+sys.path.insert(0, os.path.join(ROOT, "host_tests", "dual"))
+import webfakes  # noqa: E402,F401  (microdot, from .mpylib on CPython: the LAN API's and the setup page's)
+from fakes import _beside_clock  # noqa: E402
+
+
+def _forwarding_and_setup():
+    from app import persist as rtc, webserver
+    from forward import follower, lanapi, mqtt, names, nightscout, timesync, wifi
+    from forward.queue import UploadQueue
+    from setup import ap, form, web
+    return rtc, webserver, follower, lanapi, mqtt, names, nightscout, timesync, wifi, UploadQueue, ap, form, web
+
+
+rtc, webserver, follower, lanapi, mqtt, names, nightscout, timesync, wifi, UploadQueue, ap, form, web = \
+    _beside_clock(_forwarding_and_setup)
 
 with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as _f:
     README = _f.read()
@@ -164,3 +184,120 @@ def test_the_figures_in_the_alarm_rules_are_the_codes():
     assert said("low-side alarms clear %d mg/dL above their threshold, high-side %d below"
                 % (HYST_LOW, HYST_HIGH))
     assert said("Schedules: up to %d `{" % MAX_SCHEDULE)
+
+
+def _said(words):
+    assert words in FLAT, words
+
+
+def _defaults(f):
+    return {k: v.default for k, v in inspect.signature(f).parameters.items()}
+
+
+def _minutes(s):
+    assert s % 60 == 0, s
+    return s // 60
+
+
+def test_the_forwarding_sections_figures_are_the_codes():
+    k = _defaults(wifi.WifiKeeper.__init__)
+    _said("reconnects forever with back-off (%d s .. %d min)" % (k["backoff_min_s"], _minutes(k["backoff_max_s"])))
+    _said("it stops asking after %d s" % (wifi.SOUND_WAIT_MAX_MS // 1000))
+    # time
+    t = _defaults(timesync.TimeSync.__init__)
+    _said("A step of more than %d min from a clock already set is taken only when a second NTP answer, "
+          "%d min later, asks for the same step (within %d s)"
+          % (_minutes(timesync.CONFIRM_STEP_S), _minutes(t["retry_s"]), timesync.AGREE_S))
+    _said("until the next sync (%d h)" % (t["resync_s"] // 3600))
+    assert timesync.VOUCHED_STEP_S == 86400 and timesync.MAX_RETRY_S == 3600
+    _said("Not a step of more than a day while the transmitter vouches")
+    _said("NTP is asked again less often (%d min, doubling to an hour" % _minutes(2 * t["retry_s"]))
+    # nightscout
+    ns = nightscout.validate({"url": "http://ns.lan", "secret": "s" * 12, "lan": True})
+    _said('"batch": %d, "timeout_s": %d, "alert_after_s": %d}' % (ns["batch"], ns["timeout_s"], ns["alert_after_s"]))
+    _said('"no answer within %d s"' % ns["timeout_s"])   # the status page's words for it
+    q = _defaults(UploadQueue.__init__)
+    _said("A queue of %d readings" % q["capacity"])
+    _said("written to flash %d min after the last write" % _minutes(q["save_interval_s"]))
+    _said("(up to 3 h before the newest: %d," % nightscout._HELD_MAX)
+    _said("is raised once and clears %d min after the last drop" % _minutes(nightscout._CLEAR_AFTER_S))
+    _said("401/403 back off %d min .. %d h." % (_minutes(nightscout._AUTH_MIN_S), nightscout._AUTH_MAX_S // 3600))
+    _said("A failure retries (%d min .. %d h) with no condition of its own"
+          % (_minutes(nightscout._START_RETRY_MIN_S), nightscout._START_RETRY_MAX_S // 3600))
+    assert nightscout._START_REFUSED_S == 86400
+    _said("is tried again a day later, or at the next restart")
+    _said("A host name is looked up once and again at most every %d min after a failure, a failed lookup "
+          "after %d min" % (_minutes(names.RESOLVE_AGAIN_S), _minutes(names.RESOLVE_FAILED_S)))
+    assert rtc.MAX_NAMES == 4
+    _said("The last four addresses (IPv4) are kept in RTC memory")
+    # mqtt
+    mq = mqtt.validate({"host": "h"})
+    _said('`mqtt`: `{"host", "port": %d, "user", "password", "topic_prefix": "%s", "keepalive_s": %d}`'
+          % (mq["port"], mq["prefix"], mq["keepalive"]))
+    _said("holds the board at most `connect_timeout_s`, %g s, all told" % mq["connect_timeout_s"])
+    _said("A failed connect is tried again after %d s doubling to %d min, but at most %d min apart for the "
+          "first %d min after losing a broker" % (mqtt._BACKOFF_MIN_S, _minutes(mqtt._BACKOFF_MAX_S),
+                                                  _minutes(mqtt._OUTAGE_BACKOFF_MAX_S), _minutes(mqtt._OUTAGE_S)))
+    assert mqtt._BRIEF_MAX == 3
+    _said("from the third connection in a row that the broker itself closed within %d s of answering" % mqtt._BRIEF_S)
+    _said("at every attempt for %d minutes raises `mqtt_auth`" % _minutes(mqtt._REFUSED_S))
+    _said("carry an `expire_after` of %d min" % _minutes(mqtt.READING_EXPIRE_S))
+    _said("a packet not taken within %d s ends the connection" % mqtt._WRITE_S)
+    # the LAN API, and the setup page beside it
+    lan = lanapi.validate({})
+    _said('`lan_api`: `{"port": %d, "secret": null, "units": "%s", "thresholds", "max_connections": %d}`'
+          % (lan["port"], lan["units"], lan["max_connections"]))
+    assert web.MAX_CONNECTIONS == lan["max_connections"]   # "Here and on the setup page `max_connections`"
+    _said("A request head over %d lines or %d KB is refused (400) here and on the setup page"
+          % (webserver.HEAD_LINES, webserver.HEAD_MAX // 1024))
+
+
+def test_the_setup_pages_figures_are_the_codes():
+    essid, password = ap.credentials(b"\x24\x0a\xc4\x12\x34\x56", b"k" * ap.KEY_BYTES)
+    assert essid == "CGM-Alarm-3456"
+    _said("`CGM-Alarm-XXXX` (XXXX: the last 4 hex digits of the board's `machine.unique_id()`")
+    assert len(password) == 12 and not set(ap._ALPHABET) & set("0o1li")
+    _said("Its WPA2 password is 12 characters (letters and digits without look-alikes 0 o 1 l i) from "
+          "SHA-256 of a random %d-byte key" % ap.KEY_BYTES)
+    _said("The access point closes after %d minutes without a joined phone" % _minutes(ap._IDLE_CLOSE_S))
+    assert web.LOCK_S == 60
+    _said("%d wrong passwords from one address lock sign-in from it for a minute (another phone can still "
+          "sign in), %d within a minute spread over many addresses lock it for all but the last %d addresses "
+          "that signed in" % (web.MAX_FAILS, web.MAX_FAILS_ALL, web._TRUSTED))
+    _said("a form larger than the box takes, %d KB," % (web.MAX_BODY // 1024))
+    _said("up to %d Wi-Fi networks (those past the third that `config.json` may hold, up to %d,"
+          % (form.WIFI_ROWS, config.MAX_WIFI))
+    assert form.SCHEDULE_ROWS == 2
+    _said("two day/night schedules")
+    lo, hi = DEFAULTS["urgent_low"][1:]
+    _said("low is always on, %d-%d mg/dL" % (lo, hi))
+    _said("%s-%s for the urgent low" % (mmol_text(lo), mmol_text(hi)))
+    _said("rates in mmol/L/min to two decimals, %.2f-%.2f" % tuple(r / MMOL for r in DEFAULTS["fall_rate"][1:]))
+
+
+def test_the_follower_sections_figures_are_the_codes():
+    _said("It asks for %d entries (an hour) and reads at most %d KB" % (follower.COUNT, follower.MAX_BODY // 1024))
+    _said("than %d entries hold (%d)" % (follower.COUNT, follower.MAX_BRACKETS))
+    _said("entries dated more than %d minutes in the future" % _minutes(follower.FUTURE_S))
+    _said("The query reaches %d minutes past the server's clock" % _minutes(follower.LOOK_S))
+    _said("An entry less than %d s after the last one taken is the same reading" % follower.DUPLICATE_S)
+    assert follower.SKEW_S == 60 and follower.MIN_DATE_MS == 1577836800000   # 2020-01-01
+    _said("when that clock is more than a minute apart from the box's")
+    _said("An entry dated before 2020")
+    _said("(`poll_s` + %d s more; %d s more again with" % (follower.TIMEOUT_S, follower.ALARMS_TIMEOUT_S))
+    # "sound": "unanswered"
+    step = _d("escalate_minutes")
+    assert kinds.MAX_LEVEL == 3 and gate.UNANSWERED_LEVEL == {"urgent_low": 1}
+    _said("(3 × `escalate_minutes`, %d min by default; an urgent low after one step, %d min" % (3 * step, step))
+    poll = config.defaults()["follow"]["poll_s"]
+    report = {"alarms": {}, "age_s": 0}
+    assert gate.fresh(report, 0, 2 * poll + 30, poll) is report and gate.fresh(report, 0, 2 * poll + 31, poll) is None
+    _said("no report for two polls and half a minute, or none at a poll and at the %s retries that follow "
+          "it %d s apart" % ({2: "two"}[follower.RETRIES], follower.RETRY_S))
+    span = lambda p, requests: (p + follower.RETRIES * min(follower.RETRY_S, p)   # noqa: E731
+                                + requests * follower.TIMEOUT_S) / 60.0
+    _said("%g–%g min by default, %g–%g min with `poll_s` 300; before, %g and %g min"
+          % (span(poll, 0), span(poll, 3), span(300, 0), span(300, 3),
+             (2 * poll + 30) / 60.0, (2 * 300 + 30) / 60.0))
+    _said("an urgent low active here for %d minutes" % _minutes(gate.URGENT_WAKE_S))
+    _said("the leader's alarm task has not run for %d s" % gate.TICK_AGE_S)
