@@ -529,3 +529,20 @@ def test_probe_host_check_runs_every_section_over_the_fakes(tmp_path):
     assert all("error" not in v for v in s.values()), s
     bad = _probe("--board", "no-such-board", "--json", str(out))
     assert bad.returncode == 2 and "no board file" in bad.stderr, bad.stderr
+
+
+def test_probe_measures_the_tones_the_m5stickc_plus2_plays_two_octaves_up(tmp_path):
+    # README, "Measuring a board": "the tones the buzzer's LEDC channel really makes".
+    # The probe asked the LEDC for the patterns' 659-988 Hz, where the PLUS2's buzzer
+    # ("octaves": 2) plays 2636-3952 Hz: its figures were of tones the box never makes
+    out = tmp_path / "probe.json"
+    p = _probe("--board", "m5stickc-plus2", "--json", str(out))
+    assert p.returncode == 0, p.stdout + p.stderr
+    s = json.load(open(out))["sections"]
+    from sound import board, patterns
+    scale = 1 << board.load("m5stickc-plus2", (os.path.join(ROOT, "boards"),))["buzzer"]["octaves"]
+    assert scale == 4
+    tones = {str(patterns.sound(x)[3] * scale) for x in patterns.PRIORITIES}
+    assert set(s["pwm"]["freq_hz_asked_got"]) == tones, s["pwm"]
+    assert s["display"]["kind"] == "st7789" and "draw_ms" in s["display"], s["display"]
+    assert all("error" not in v for v in s.values()), s

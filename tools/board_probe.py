@@ -135,23 +135,22 @@ def sound(board, seconds=12):
 
 
 def pwm(board):
-    """The tones the buzzer's LEDC channel really makes, silent (duty 0)."""
-    import machine
-    from sound import patterns
+    """The tones the buzzer's LEDC channel really makes, silent (duty 0): each
+    priority's tone set through the firmware's own driver, so moved up by the
+    board's `octaves` or replaced by its `freq_hz` as at an alarm."""
+    from sound import outputs, patterns
     bz = board["buzzer"]
     if bz.get("kind") != "pwm":
         return {"skipped": "buzzer kind %r" % bz.get("kind")}
-    want = sorted(set([patterns.sound(p)[3] for p in patterns.PRIORITIES]
-                      + ([bz["freq_hz"]] if bz.get("freq_hz") else [])))
-    p = machine.PWM(machine.Pin(bz["pin"]), freq=want[0], duty_u16=0)
+    buzzer = outputs.PwmBuzzer(bz)
     got = {}
     try:
-        for f in want:
-            p.freq(f)
-            got[str(f)] = p.freq()
+        for p in patterns.PRIORITIES:
+            buzzer.set(True, patterns.sound(p)[3], 0)
+            got[str(buzzer.state[1])] = buzzer.pwm.freq()
     finally:
-        p.duty_u16(0)
-        p.deinit()
+        buzzer.set(False, 0, 0)
+        buzzer.deinit()
     return {"pin": bz["pin"], "freq_hz_asked_got": got}
 
 
