@@ -201,6 +201,7 @@ BOARD_FILES_DAMAGED = r'''
 import json, main
 app = main.App(CFG, boards_dirs=(BOARDS,))
 print("RESULT " + json.dumps({"buzzer": app.board["buzzer"], "button": app.board["button"],
+                              "led": app.board["led"],
                               "device": [a["reason"] for a in app.engine.active() if a["type"] == "device"]}))
 '''
 
@@ -217,7 +218,9 @@ def test_a_damaged_board_file_on_flash_still_boots_on_the_default_wiring(tmp_pat
         cfg = tmp_path / "config.json"
         cfg.write_text(json.dumps(dict(BOARD, board=board)))
         out = _run_as_written(tmp_path, cfg, boards, BOARD_FILES_DAMAGED)
+        # and the light on the README's wiring table's pins (main.load_board's own copy of them)
         assert out["buzzer"] == want["buzzer"] and out["button"] == want["button"], out
+        assert out["led"] == want["led"], out
         assert out["device"] == ["config"], out
 
 

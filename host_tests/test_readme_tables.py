@@ -301,3 +301,128 @@ def test_the_follower_sections_figures_are_the_codes():
              (2 * poll + 30) / 60.0, (2 * 300 + 30) / 60.0))
     _said("an urgent low active here for %d minutes" % _minutes(gate.URGENT_WAKE_S))
     _said("the leader's alarm task has not run for %d s" % gate.TICK_AGE_S)
+
+
+# --- "Hardware", "Wiring (ESP32-DevKitC)" and "Installing on a board" (session 65, helper-336) ---
+
+STRAPPING = (0, 2, 5, 12, 15)
+
+
+def _board_file(name):
+    with open(os.path.join(ROOT, "boards", name + ".json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _outputs(b):
+    """The pins a board file drives: buzzer, LED, power hold and display lines."""
+    from sound import board
+    pins = [p for key, p in board._part_pins(b) if key not in ("button.pin", "power.battery_adc_pin")]
+    dp = b.get("display") or {}
+    return set(pins + [dp[k] for k in ("sda", "scl", "sck", "mosi", "cs", "dc", "rst", "backlight")
+                       if dp.get(k) is not None])
+
+
+def test_the_wiring_table_is_the_devkitc_board_file():
+    rows = {r[0]: r for r in _table("| part | ESP32 pin | wiring |")}
+    b = _board_file("esp32-devkitc")
+    bz, led, btn = b["buzzer"], b["led"], b["button"]
+    assert bz["kind"] == "pwm" and not bz.get("octaves") and bz.get("freq_hz") is None
+    assert rows["passive piezo buzzer (+)"][1] == "GPIO%d (PWM)" % bz["pin"]
+    assert rows["passive piezo buzzer (+)"][2].startswith("through 100 Ω; (−) to GND")
+    assert led["kind"] == "rgb" and led["common"] == "cathode" and rows["RGB LED common cathode"][1] == "GND"
+    for colour, ohm in (("red", 220), ("green", 100), ("blue", 100)):
+        assert rows["RGB LED %s anode" % colour][1:] == ["GPIO%d (PWM)" % led["pins"][colour],
+                                                         "through %d Ω" % ohm], colour
+    notes = " ".join(b["notes"])
+    assert "between GPIO25 and GND through 100 ohm" in notes and "(220 ohm red, 100 ohm green and blue)" in notes
+    assert rows["push button"][1] == "GPIO%d" % btn["pin"]
+    assert btn["pull"] == "up" and btn["active_low"] is True
+    assert rows["push button"][2].startswith("other side to GND (internal pull-up); hold while powering on, "
+                                             "release after the rising triple beep (10 s) = factory reset")
+    # the OLED board: the same parts on the same pins, and the display on the I2C pins the table says
+    oled = _board_file("esp32-devkitc-oled")
+    assert {k: oled[k] for k in ("buzzer", "led", "button")} == {k: b[k] for k in ("buzzer", "led", "button")}
+    dp = oled["display"]
+    row = rows["SSD1306 OLED SDA / SCL (optional, board `esp32-devkitc-oled`)"]
+    assert row[1] == "GPIO%d / GPIO%d" % (dp["sda"], dp["scl"])
+    assert dp["kind"] == "ssd1306" and dp["address"] == 0x3C and "I2C address 0x3C (`\"address\": %d` for a 0x3D" \
+        % 0x3D in row[2]
+    _said("Optional: a 128x64 or 128x32 SSD1306 OLED on I2C (`boards/esp32-devkitc-oled.json`)")
+    assert (dp["width"], dp["height"]) == (128, 64)
+
+
+def test_the_strapping_and_input_only_sentence_holds_for_the_shipped_boards():
+    _said("No strapping pin (%s) and no input-only pin (34–39) drives an output."
+          % ", ".join(str(p) for p in STRAPPING))
+    from sound import board
+    assert board.INPUT_ONLY == tuple(range(34, 40)) and board.FLASH == tuple(range(6, 12))
+    for name in ("esp32-devkitc", "esp32-devkitc-oled"):
+        out = _outputs(_board_file(name))
+        assert not out & set(STRAPPING + board.INPUT_ONLY), (name, out)
+    _said("the M5StickC Plus2's own file uses 2, 5, 12 and 15 for outputs")
+    assert _outputs(_board_file("m5stickc-plus2")) & set(STRAPPING) == {2, 5, 12, 15}
+    for name in board.known((os.path.join(ROOT, "boards"),)):
+        b = _board_file(name)
+        assert not _outputs(b) & set(board.INPUT_ONLY + board.FLASH), name
+
+
+def test_the_plus2_battery_figures_are_its_board_file_and_the_watch():
+    from app import power
+    pw = _board_file("m5stickc-plus2")["power"]
+    _said("M5StickC Plus2: hold pin GPIO%d, battery on GPIO%d through 1:%d"
+          % (pw["hold_pin"], pw["battery_adc_pin"], pw["battery_divider"]))
+    _said("sounds when the cell falls below %.2f V (median of the last %s readings, every %d s; clears above %.1f V)"
+          % (power.LOW_MV / 1000, {5: "five"}[power.SAMPLES], power.PERIOD_S, power.OK_MV / 1000))
+
+
+def test_the_button_gestures_timings_are_the_buttons_defaults():
+    from sound.buttons import Buttons
+    d = _defaults(Buttons.__init__)
+    s = lambda ms: "%g s" % (ms / 1000.0)   # noqa: E731
+    _said("short press = snooze, long press (%s) = acknowledge, three quick presses (each within %s of the "
+          "last release;" % (s(d["long_ms"]), s(d["gap_ms"])))
+    assert d["test_presses"] == 3
+    _said("keep holding for %s (past the acknowledge) = open the setup access point (two even blue-lit tones, "
+          "not the factory reset's rising triple)" % s(d["setup_ms"]))
+    _said("hold the button while powering on until the rising triple beep (%s), then release it within %s"
+          % (s(d["reset_ms"]), s(d["release_ms"])))
+    _said("A button still held then, or held over %s in use, is stuck" % s(d["stuck_ms"]))
+    done, setup_open = P.cue("reset_done"), P.cue("setup_open")
+    rising = [step[1][3] for step in done]
+    assert len(rising) == 3 and rising == sorted(set(rising))
+    assert len(setup_open) == 2 and len({step[1][3] for step in setup_open}) == 1
+    assert all(P.color_name(step[2][0]) == "blue" for step in setup_open)
+
+
+def test_the_installing_sections_figures_are_the_flash_tool_and_the_memory_table():
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import flash as flash_tool
+    _said("writes the marker `%s`" % config.FLASH_MARKER)
+    with open(os.path.join(ROOT, "firmware", "main.py"), encoding="utf-8") as f:
+        wdt_ms = int(re.search(r"^WDT_MS = (\d+)", f.read(), re.M).group(1))
+    _said("its watchdog (%d s) cannot be stopped" % (wdt_ms // 1000))
+    _said("(`machine.WDT(timeout=%d)`: on the ESP32 a second `WDT()` only sets a new timeout)"
+          % flash_tool.STEP_WDT_MS)
+    _said("the board restarts by itself %d minutes later" % (flash_tool.STEP_WDT_MS // 60000))
+    # what fits a plain ESP32: the import costs of the "Memory:" table, the data measured, ~112 KB
+    frozen = [r for r in _table("| the firmware installed as | import cost (heap) |")
+              if r[0].startswith("frozen into the image")][0][1]
+    m = re.match(r"([\d.]+) KB \(.*?\); ([\d.]+) KB without a display \(([\d,]+) and ([\d,]+) B", frozen)
+    shown, plain, with_display, without = m.group(1), m.group(2), int(m.group(3).replace(",", "")), \
+        int(m.group(4).replace(",", ""))
+    kb = lambda n: "%.1f" % (n / 1024.0)   # noqa: E731
+    assert (shown, plain) == (kb(with_display), kb(without))
+    _said("(frozen: %s KB, %s KB with a display;" % (plain, shown))
+    m = re.search(r"with\s+every\s+forwarder on \(([\d,]+) and ([\d,]+) B, ", README)
+    default_data, every_data = (int(x.replace(",", "")) for x in m.groups())
+    heap = 112 * 1024
+    need = lambda data: int(round((without + data) / 1024.0))   # noqa: E731
+    _said("Frozen, the default settings need about %d KB (about %d KB to spare); every forwarder at once "
+          "about %d KB, which leaves some %d KB" % (need(default_data), heap // 1024 - need(default_data),
+                                                     need(every_data), (heap - without - every_data) // 1024))
+    _said("its modules %s KB) leaves nothing" % kb(with_display - without))
+    files = {r[0]: r[1] for r in _table("| the firmware installed as | import cost (heap) |")}
+    mpy, py = (int(files[k].split()[0]) for k in ("`.mpy` files (`make flash FLASH_ARGS=--mpy`)",
+                                                  "`.py` files (`make flash`)"))
+    _said("(below; %d–%d KB of imports)" % (py, mpy))
+    _said("the heap the imports keep is no smaller: %d against %d KB" % (mpy, py))
