@@ -3,7 +3,9 @@ list (the short press), the alarm defaults table ("Alarms") and the configuratio
 ("Configuration") are held against the code, so a default, bound, snooze, priority or
 pattern changed on one side alone fails here (each was checked only by reading before). So are
 the figures of "Forwarding", "Setup page" and "Follower box" (periods, back-offs, limits, ports:
-session 65, helper-335)."""
+session 65, helper-335), and those of "Hardware", "Wiring (ESP32-DevKitC)" and "Installing on a
+board" (the wiring table against the board files, the button's timings, the battery's thresholds,
+`make flash`'s watchdog and marker, what fits a plain ESP32: helper-336)."""
 import inspect
 import json
 import os
