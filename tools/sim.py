@@ -11,6 +11,7 @@ Options (environment variables, as `make sim` passes them):
   HTTP_PORT=n        serve the LAN API on 127.0.0.1:n
   SETUP_PORT=n       serve the setup/status page on 127.0.0.1:n
   NIGHTSCOUT_URL=... forward to this Nightscout (secret from CONFIG or NIGHTSCOUT_SECRET)
+  NIGHTSCOUT_SECRET=...  that Nightscout's API secret
   NIGHTSCOUT_CA=file the CA certificate of an https NIGHTSCOUT_URL (copied onto the board's
                      flash as ca.pem: the board's TLS checks the server against it)
   MQTT=host:port     publish to this MQTT broker
@@ -35,6 +36,9 @@ Options (environment variables, as `make sim` passes them):
                      probe run) + 64K + a host allowance (see HEADROOM below). On the
                      board the firmware is frozen into the image, so its bytecode
                      lives in flash and the 64 KiB budget is for its data.
+  BOARD_TIME=0       blocking C calls at the host's speed; by default they take the board's
+                     time (tools/host/board_time.py), each a `board_block` event
+  SIM_PULSES=1       a `pulse` event (start_ms, ms) for every buzzer pulse, to compare runs
   PLOT=path.png      where to draw the night (default build/sim.png; PLOT= to skip)
   INJECT={...}       host fault injection for the resilience tests (see tools/simboot.py inject())
   MICROPYTHON=path   the MicroPython binary to run (default .venv/bin/micropython)
