@@ -14,6 +14,9 @@ def test_every_aioble_multitest_passes_on_the_virtual_radio():
     last = r.stdout.strip().splitlines()[-1]
     assert r.returncode == 0 and last.endswith(" 0 failed"), r.stdout + r.stderr
     passed = int(last.split()[0])
+    # every multitest there, perf_* too (the README: "all 10 pass")
+    import multitests
+    assert passed == len([f for f in os.listdir(multitests.TEST_DIR) if f.endswith(".py")]), r.stdout
     names = [ln.split(":")[0] for ln in r.stdout.splitlines() if ": pass" in ln]
     assert passed >= 8 and all(n in names for n in (
         "ble_advertise_services.py", "ble_buffered_characteristic.py", "ble_characteristic.py",

@@ -428,3 +428,203 @@ def test_the_installing_sections_figures_are_the_flash_tool_and_the_memory_table
                                                   "`.py` files (`make flash`)"))
     _said("(below; %d–%d KB of imports)" % (py, mpy))
     _said("the heap the imports keep is no smaller: %d against %d KB" % (mpy, py))
+
+
+
+# "The commands", "`make sim`", "What works today" and "When things go wrong" (session 65,
+# helper-337): the targets, lists, options, defaults, event names and figures the family reads
+def _section(title):
+    start = README.index("\n" + title + "\n")
+    return README[start:README.index("\n#", start + 1)]
+
+
+def _makefile():
+    with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as f:
+        return f.read()
+
+
+def test_the_commands_are_the_makefiles_targets_and_their_lists_are_the_tools():
+    import bench
+    import capture_formats
+    import dexdecode
+    import mutation
+    block = _section("## The commands").split("```")[1]
+    phony = re.search(r"^\.PHONY: (.*)$", _makefile(), re.M).group(1).split()
+    named = re.findall(r"^make ([\w-]+)", block, re.M) + re.findall(r"`make ([\w-]+)`", block)
+    assert named and set(named) <= set(phony), (named, phony)
+    # make bench SECTION=..., make mutation PACKAGE=... (alarms the default, "the others")
+    sections = re.search(r"SECTION= one of ([\w ]+)\)", block).group(1).split()
+    assert sections == bench.sections()
+    packages = re.search(r"PACKAGE=([\w|]+):", block).group(1).split("|")
+    assert set(packages) | {"alarms"} == set(mutation.PACKAGES) and "alarms" not in packages
+    assert "--package $(or $(PACKAGE),alarms)" in _makefile()
+    # make decode's three forms, make capture's link types, make clean's folders
+    for form in ("msg HEX", "backfill HEX_0x51 FRAME", "auth TRANSMITTER_ID HEX8"):
+        assert form in dexdecode.USAGE, form
+    assert re.search(r'ARGS="msg [0-9a-f]+"\s+# .*\(also: backfill HEX_0x51 FRAMES\.\.\., auth ID HEX:', block)
+    _said("(link types 201, 254, or 187, whose direction")
+    assert {capture_formats.LINK_H4_PHDR, capture_formats.LINK_MONITOR, capture_formats.LINK_H4} == {201, 254, 187}
+    assert "make clean    # remove build/, .venv/ and .mpylib/" in block
+    assert re.search(r"^clean:\n\trm -rf build \$\(VENV\) \$\(MPYLIB\)$", _makefile(), re.M)
+    assert re.search(r"^VENV +:= \.venv$", _makefile(), re.M) and re.search(r"^MPYLIB +:= \.mpylib$", _makefile(), re.M)
+    # the path `make` gives the tools that run on MicroPython
+    path = re.search(r"^export MICROPYPATH := (\S+)$", _makefile(), re.M).group(1)
+    _said("`MICROPYPATH=%s .venv/bin/micropython tools/dexfuzz.py 1 2000`"
+          % path.replace("$(CURDIR)", "$PWD").replace("$(MPYLIB)", ".mpylib"))
+
+
+def test_make_sims_options_and_defaults_are_the_simulators():
+    import sim
+    import board_socket
+    import board_time
+    sec = _section("## `make sim`")
+    rows = {r[0]: r[1] for r in _table("| option | meaning |")}
+    simboot = open(os.path.join(ROOT, "tools", "simboot.py"), encoding="utf-8").read()
+    for cell in rows:
+        for name in re.findall(r"`([A-Z_]+)=", cell):
+            # each one is read (sim.py passes most on; simboot reads BOARD_TIME, SIM_PULSES),
+            # and `make sim --help` names it
+            assert '"%s"' % name in inspect.getsource(sim) + simboot, name
+            assert name + "=" in sim.__doc__, name
+    # the default night, its length and pace
+    night = sim.options({})
+    assert os.path.basename(sim.DEFAULT_TRACE) == "adolescent_003.csv" and night["start"] == 21 * 60
+    assert night["hours"] == 11 and night["speed"] == 600 and not night["headless"]
+    _said("replaying `../shared/traces/adolescent_003.csv` from 21:00 for 11 hours (a night with an urgent low) at 600x real time")
+    _said("the night takes about %d s" % (night["hours"] * 3600 / night["speed"]))
+    assert sim.options({"HEADLESS": "1"})["speed"] == 0 and sim.options({"DAYS": "2"})["hours"] == 48
+    assert sim.options({"TRACE": sim.DEFAULT_TRACE})["start"] == 0
+    assert "(default: minute 0 of a TRACE, shown as day 1 00:00; 21:00 of the default night)" in rows[
+        "`TRACE=file.csv` `START=minute`"]
+    assert rows["`HOURS=n` / `DAYS=n`"] == "how long (default 11 hours)"
+    assert "(default 600; 0 with HEADLESS)" in rows["`SPEED=x`"]
+    assert night["plot"] == os.path.join(ROOT, "build", "sim.png")
+    assert "(default `build/sim.png`; `PLOT=` draws none)" in rows["`PLOT=path.png`"]
+    assert 'OPTS.get("flash") or ROOT + "/build/sim-flash"' in simboot
+    assert "(default `build/sim-flash`)" in rows["`FLASH=folder`"]
+    peripheral = open(os.path.join(ROOT, "tools", "vtx", "peripheral.py"), encoding="utf-8").read()
+    adv_us = int(re.search(r"^ADV_INTERVAL_US = (\d+)$", peripheral, re.M).group(1))
+    assert "(default %d)" % (adv_us // 1000) in rows["`ADV_INTERVAL_MS=n`"]
+    assert sim.DATA_BUDGET == 64 * 1024 and sim.HEADROOM == 1536 * 1024
+    _said("sizes the heap as code + the 64 KiB data budget + a 1.5 MB host allowance")
+    # the board's sockets, its send queue, its blocking calls
+    assert 'if OPTS.get("sockets") is not None else %d' % board_socket.LIMIT in simboot
+    assert rows["`SOCKETS=n`"].startswith("the board's sockets (default %d, lwIP's" % board_socket.LIMIT)
+    assert "%d bytes and %d segments" % (board_socket.SND_BUF, board_socket.SND_QUEUELEN) in rows["`SEND_BUFFER=0`"]
+    cost = board_time.COSTS_MS
+    assert ("Wi-Fi start %d ms, Bluetooth start %d ms, a TLS handshake %g s, a flash write %d ms per 4 KB erased"
+            % (cost["wifi_start"], cost["ble_start"], cost["tls_handshake"] / 1000, cost["flash_erase_4k"])
+            in rows["`BOARD_TIME=0`"])
+    # the boards with a display it names
+    for board in re.findall(r"`([\w-]+)`", rows["`BOARD=name`"].split("one with a display")[1].split(")")[0]):
+        with open(os.path.join(ROOT, "boards", board + ".json")) as f:
+            assert json.load(f).get("display"), board
+
+
+def test_make_sims_refusal_is_the_one_line_it_quotes():
+    import sim
+    said = re.search(r"A bad option value is refused in one\s+line \(`(sim: SPEED [^`]+)`\)", README).group(1)
+    try:
+        sim._number({"SPEED": "abc"}, "SPEED", 600)
+    except SystemExit as e:
+        assert str(e) == said
+    else:
+        raise AssertionError("SPEED=abc was taken")
+
+
+def test_the_headless_events_the_readme_names_are_the_ones_the_firmware_and_simulator_emit():
+    from alarm_steps import make, feed
+    import reading
+    cell = _table("| option | meaning |")
+    cell = [r[1] for r in cell if r[0] == "`HEADLESS=1`"][0]
+    simboot = open(os.path.join(ROOT, "tools", "simboot.py"), encoding="utf-8").read()
+    code = simboot
+    for folder, _, files in os.walk(os.path.join(ROOT, "firmware")):
+        for name in files:
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    code += f.read()
+    fields_of = {
+        "reading": set(reading.as_event(reading.make(0, 0, 100, 0, 6))),
+        "alarm_onset": set(feed(make(), 60, 40)[0]),   # urgent low
+    }
+    assert "`reading` (`sgv`, `trend`, `source`)" in cell and {"sgv", "trend", "source"} <= fields_of["reading"]
+    assert "/ `alarm_update` (`type`, `priority`, `level`, `reason`;" in cell
+    assert {"type", "priority", "level", "reason"} <= fields_of["alarm_onset"]
+    assert "`t_ms` (firmware clock)" in cell and 'ev["t_ms"] = _now_ms()' in simboot
+    for event in ("alarm_clear", "alarm_escalate", "alarm_snooze", "alarm_ack", "alarm_update"):
+        assert "`%s`" % event in cell and '"%s"' % event in code, event
+    for event, fields in (("annunciator", ("pattern", "alarm", "level")), ("link", ("what",)),
+                          ("device", ()), ("wifi", ()), ("setup_ap", ()), ("reset", ()), ("heap_code", ()),
+                          ("heap", ("sockets", "sockets_peak")), ("socket_refused", ("what", "live")),
+                          ("world_clock", ("unix_s",)), ("sim_end", ("send_refused",)),
+                          ("screen", ("lines",)), ("pulse", ("start_ms", "ms")), ("board_block", ())):
+        assert "`%s`" % event in README, event
+        emitted = re.findall(r'\{"event": "%s"(.*?)\}' % event, code, re.S)
+        assert emitted or (event == "heap" and 'ev = {"event": "heap"' in simboot), event
+        for field in fields:
+            assert "`%s`" % field in README and '"%s"' % field in "".join(emitted) + code, (event, field)
+    assert "heap_sampler(3600, tx)" in simboot   # `heap` (hourly)
+
+
+def test_what_works_today_figures_are_the_codes():
+    from vtx import faults
+    import bench_link
+    memory, supervisor, wiring = _beside_clock(
+        lambda: tuple(__import__("app." + m, None, None, [m]) for m in ("memory", "supervisor", "wiring")))
+    sec = " ".join(_section("## What works today").split())
+    sup = _defaults(supervisor.Supervisor.__init__)
+    assert ("raises the `device` alarm after %d failures in %d minutes (or %d rounds in %d minutes that came "
+            "back %d s late or more" % (sup["max_failures"], sup["window_s"] // 60, sup["max_failures"],
+                                        sup["window_s"] // 60, supervisor.BLOCKED_MS // 1000)) in sec
+    main_py = open(os.path.join(ROOT, "firmware", "main.py"), encoding="utf-8").read()
+    tick_s = int(re.search(r"^TICK_S = (\d+) ", main_py, re.M).group(1))
+    assert 'self.add_task("annunciator", self._annunciator_task, 4 * TICK_S' in main_py and 4 * tick_s == 20
+    assert "the annunciator is restarted instead, within about 20 s" in sec
+    assert ("%d within %d min (or under %d KB free after a collection)"
+            % (memory.ERRORS, memory.WINDOW_S // 60, memory.LOW_FREE // 1024)) in sec
+    assert memory.SHED_TASKS == ("nightscout", "mqtt", "web")
+    assert "pause Nightscout, MQTT and the LAN API" in sec
+    assert ("%d min without either resume them (doubled, up to %d h"
+            % (memory.QUIET_S // 60, memory.QUIET_MAX_S // 3600)) in sec
+    assert wiring._RETRY_FIRST_S == 300 and wiring._RETRY_MAX_S == 3600
+    assert "5, 10, 20... minutes later (up to hourly" in sec
+    assert set(wiring._ESSENTIAL) == {"buttons", "power", "source"}
+    assert "the link, the buttons and the battery watch even under memory pressure" in sec
+    q = UploadQueue.__init__.__defaults__[0] * 12
+    assert "the Nightscout queue's %.1f KB buffer" % (q / 1000) in sec
+    # the link
+    import reading
+    core = open(os.path.join(ROOT, "firmware", "link", "core.py"), encoding="utf-8").read()
+    asks = int(re.search(r"^_EMPTY_ASKS = const\((\d+)\)", core, re.M).group(1))
+    read_after = int(re.search(r'"read_after_ms": (\d+),', core).group(1))
+    assert ("backfills gaps up to %d h" % (reading.BACKFILL_MAX_S // 3600)) in sec
+    assert "is asked again at its next %d wake-ups, within the 3 h" % asks in sec
+    assert "when no reply came within %d ms, reads the characteristic" % read_after in sec
+    # the virtual transmitter's faults, aioble's multitests, the link bench
+    listed = re.search(r"and fault modes \(`([a-z0-9_ ]+)`, each", sec).group(1).split()
+    assert listed == list(faults.NAMES)
+    tests = os.path.join(ROOT, "..", "shared", "micropython-lib", "micropython", "bluetooth", "aioble", "multitests")
+    assert "`make multitests` (all %d pass)" % len([f for f in os.listdir(tests) if f.endswith(".py")]) in sec
+    link = inspect.getsource(bench_link)
+    assert 'simulate(7 * 24 * 60, "miss:0.05,cut:0.02")' in link and "7 days with 5 % missed windows and 2 % cut sessions" in sec
+    assert "(%d power-ons over the 5-minute cycle per advertising interval, 100 ms to 2 s" % bench_link.POWER_ONS in sec
+    assert "for adv_ms in (100, 1000, 2000):" in link
+    assert '"--bystanders", "40"' in link and "a day in a crowded room (40 other devices advertising" in sec
+
+
+def test_the_resilience_benchs_scenarios_and_measures_are_the_readmes():
+    import bench_resilience as br
+    sec = " ".join(_section("### When things go wrong (`make bench SECTION=resilience`)").split())
+    assert "under seven scenarios" in sec and len(br.scenarios([], 10 ** 8)) == 7
+    assert len(_table("| scenario | low → high sound (s) |")) == 7
+    assert "radio faults (`%s`)" % br.RADIO_FAULTS in sec
+    assert {name: f for name, f, _ in br.scenarios([], 10 ** 8)}["radio_faults"] == br.RADIO_FAULTS
+    bench = inspect.getsource(br)
+    assert 'os.environ.get("RESILIENCE_DAYS") or 3' in bench and 'os.environ.get("RESILIENCE_TRACES") or 3' in bench
+    assert br.SEED == 1 and "for 3 simulated days on the 3 traces with the most minutes below 55 mg/dL " \
+                              "(radio-fault seeds 1, 2, 3)" in sec
+    assert br.URGENT_LOW == _d("urgent_low") == 55 and br.NO_DATA_MS == _d("no_data_minutes") * 60000
+    assert br.GAP_MS == 20 * 60000 and "a > 20 min gap" in sec
+    assert br.STALE_MS == 25 * 60000 and "minutes of stale data (> 25 min old)" in sec
+    assert "`RESILIENCE_DAYS=` / `RESILIENCE_TRACES=`" in sec

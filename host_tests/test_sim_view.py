@@ -130,6 +130,8 @@ def test_a_night_shows_its_alarms_on_lines_of_their_own(tmp_path):
     starts = [x for x in lines if "  ALARM " in x]
     assert any("ALARM urgent_low_soon (high)" in x for x in starts), starts
     assert any("ALARM urgent_low (high)" in x for x in starts), starts
+    # README: "The default night shows no `low`": the more urgent alarm of the low side holds it
+    assert not any("ALARM low " in x for x in starts), starts
     assert len(starts) == len([x for x in lines if x.startswith("  alarm ")])   # as the summary
 
 
