@@ -507,6 +507,8 @@ def test_make_sims_options_and_defaults_are_the_simulators():
     assert "(default %d)" % (adv_us // 1000) in rows["`ADV_INTERVAL_MS=n`"]
     assert sim.DATA_BUDGET == 64 * 1024 and sim.HEADROOM == 1536 * 1024
     _said("sizes the heap as code + the 64 KiB data budget + a 1.5 MB host allowance")
+    assert 'DEFAULT_TX_ID = "8G1234"' in simboot and 'seed=int(OPTS.get("seed", 1))' in simboot
+    assert "(default 1) and its ID (default `8G1234`," in rows["`SEED=n` `TX_ID=8XXXXX`"]
     # the board's sockets, its send queue, its blocking calls
     assert 'if OPTS.get("sockets") is not None else %d' % board_socket.LIMIT in simboot
     assert rows["`SOCKETS=n`"].startswith("the board's sockets (default %d, lwIP's" % board_socket.LIMIT)

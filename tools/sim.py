@@ -22,6 +22,8 @@ Options (environment variables, as `make sim` passes them):
                      one with a display (esp32-devkitc-oled, m5stickc-plus2) shows its
                      screen above the status line
   FAULTS=...         the virtual transmitter's fault modes (see tools/vtx)
+  SEED=n             the seed of those faults' draws (default 1)
+  TX_ID=8XXXXX       the virtual transmitter's ID (default 8G1234)
   ADV_INTERVAL_MS=n  how often the virtual transmitter advertises while awake
                      (default 100 ms, vtx.peripheral.ADV_INTERVAL_US)
   BYSTANDERS=n       n other devices advertising in the room (tools/host/bystanders.py)
