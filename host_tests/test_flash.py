@@ -131,6 +131,28 @@ def test_virtual_board_speaks_raw_repl(tmp_path):
         assert vb.boots == 3
 
 
+@pytest.mark.parametrize("step_s", [3600, -3600])
+def test_the_virtual_watchdog_times_a_feed_on_its_own_clock_whatever_the_hosts_wall_clock(
+        tmp_path, monkeypatch, step_s):
+    # the host's wall clock an hour off the file system's (stepped by NTP mid-run, or moved by
+    # tools/hostclock.py: test_probe_runs_on_a_flashed_board_through_mpremote failed at any other
+    # hour): a board just fed is not reset, one not fed within its timeout is
+    import virtual_board
+    real_time = time.time
+    monkeypatch.setattr(virtual_board.time, "time", lambda: real_time() + step_s)
+    vb = VirtualBoard(tmp_path / "b", watchdog_ms=200)   # not started: its bridge would look too
+    fed = tmp_path / "wdt" / "fed"
+    fed.parent.mkdir()
+    vb._wdt_dir = str(fed.parent)
+    try:
+        fed.write_text("200")   # what the board's WDT.feed() writes
+        assert not vb._wdt_expired()
+        time.sleep(0.3)
+        assert vb._wdt_expired()
+        assert not fed.exists()   # the reset disarmed it
+    finally:
+        vb.stop()
+
 @pytest.fixture(scope="module")
 def flashed(tmp_path_factory):
     """make flash onto a virtual board, with a CONFIG file; returns (board_dir, result)."""

@@ -57,6 +57,7 @@ class VirtualBoard:
         self.watchdog_ms = watchdog_ms
         self.wdt_resets = 0
         self._wdt_dir = None
+        self._wdt_stamp = self._wdt_fed_at = None
         self._interrupted = False
         self.micropython = micropython
         self.heap = heap
@@ -118,10 +119,16 @@ class VirtualBoard:
         try:
             with open(path) as f:
                 timeout_ms = int(f.read())
-            fed = os.path.getmtime(path)
+            stamp = os.stat(path).st_mtime_ns
         except (OSError, ValueError):
             return False   # not armed (a hard reset disarmed it), or being fed (written)
-        if time.time() - fed < timeout_ms / 1000.0:
+        # a feed is the file's new stamp, timed on the monotonic clock when seen (the bridge
+        # looks every 50 ms): its stamp against time.time() mixed the file system's clock with
+        # the host's, and a host clock stepped ahead reset a fed board (one behind, never a hung one)
+        now = time.monotonic()
+        if stamp != self._wdt_stamp:
+            self._wdt_stamp, self._wdt_fed_at = stamp, now
+        if now - self._wdt_fed_at < timeout_ms / 1000.0:
             return False
         os.remove(path)    # the reset clears the watchdog
         return True
