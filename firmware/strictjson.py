@@ -8,6 +8,7 @@
 import json
 
 _AFTER = {0x7B: "key or }", 0x5B: "value or ]"}
+_HEX = b"0123456789abcdefABCDEF"
 
 
 def _string_end(data, i):
@@ -63,7 +64,8 @@ def syntax_problem(data):
     were there, and `"high": 2 50` as 2, where CPython's (tools/flash.py, a computer's
     editor) refuses the file: the same file must mean the same on the board. So it
     checks each number and true/false/null whole, and strings for raw control
-    characters; a string's escapes are the parser's to check. Walks bytes, as
+    characters and for escapes JSON does not have (MicroPython's json reads `\\q` as q
+    and `\\u00zz` as U+0233, where CPython's refuses both). Walks bytes, as
     duplicate_keys does."""
     stack = []       # 0x7B ({) or 0x5B ([) per open container
     want = "value"   # value | key or } | value or ] | key | : | , or close | end
@@ -76,9 +78,18 @@ def syntax_problem(data):
         top = stack[-1] if stack else None
         if c == 0x22:   # a string
             j = _string_end(data, i)
-            for k in range(i + 1, min(j, n)):
+            k = i + 1
+            while k < min(j, n):
                 if data[k] < 0x20:   # MicroPython's json takes a raw tab or line break
                     return "line %d: a tab or line break inside a string (write it as \\t or \\n)" % _line(data, k)
+                if data[k] == 0x5C:   # and reads `\q` as q, `\u00zz` as U+0233
+                    e = data[k + 1:k + 2]
+                    hexes = data[k + 2:k + 6] if e == b"u" else b"0000"
+                    if e not in b'"\\/bfnrtu' or len(hexes) < 4 or any(h not in _HEX for h in hexes):
+                        return "line %d: a backslash in a string that starts no JSON escape (write one as " \
+                               "\\\\; \\u takes 4 hex digits)" % _line(data, k)
+                    k += 1
+                k += 1
             if want in ("key", "key or }"):
                 want = ":"
             elif want in ("value", "value or ]"):

@@ -128,3 +128,19 @@ def test_the_problems_name_the_line_the_token_and_the_bracket_due():
     assert p('{"a": 1\u00e92}'.encode()).startswith("line 1: a run of 4 bytes is not a number")
     assert p(b'{\x7f}').startswith("line 1: '\\x7f' where a key or } was due")
     assert p(b'{\x80}').startswith("line 1: a byte 128 where a key or } was due")
+
+
+def test_each_escape_is_judged_as_cpython_judges_it():
+    # MicroPython's json read `\q` as q, `\x41` as x41 and `\u00zz` as U+0233 (session 65,
+    # helper-331): a Wi-Fi password typed with a backslash on the board meant another
+    # password there than the one tools/flash.py refused
+    for b in range(0x20, 0x100):
+        data = b'{"a": "x\\' + bytes([b]) + b'0000y"}'
+        assert (config.syntax_problem(data) is not None) == _refused_by_cpython(data), data
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet='0aFg"\\ u', max_size=6))
+def test_a_unicode_escape_is_taken_exactly_when_cpython_takes_it(rest):
+    data = b'["\\u' + rest.encode() + b'"]'
+    assert (config.syntax_problem(data) is None) == (not _refused_by_cpython(data)), data

@@ -624,6 +624,27 @@ def test_fallbacks_report_what_they_found():
     assert "alarms: alarm settings not validated: module alarms.settings missing" in problems
 
 
+# --- a string's escapes ------------------------------------------------------------------
+
+def test_an_escape_json_does_not_have_is_refused_with_its_line():
+    # (session 65, helper-331) MicroPython's json read `\q` as q and `\u00zz` as U+0233,
+    # where tools/flash.py (CPython) refuses the file: a password typed on the board as
+    # "ab\qc" was joined with as "abqc", silently
+    bad = "line 2: a backslash in a string that starts no JSON escape (write one as \\\\; \\u takes 4 hex digits)"
+    for esc in (b"\\q", b"\\x41", b"\\U00e9", b"\\u00zz", b"\\u12", b"\\u", b"\\'", b"\\0", b"\\ ", b"\\\xc3\xa9"):
+        data = b'{"wifi": [{"ssid": "home",\n "password": "ab' + esc + b'c"}]}'
+        assert config.syntax_problem(data) == bad, (esc, config.syntax_problem(data))
+        raw, problems = config.parse(data, "c.json")
+        assert raw is None and problems == ["c.json: not valid JSON (half written or edited by hand?), " + bad], (
+            esc, raw, problems)
+    # every escape JSON has, and a backslash or quote escaped before the string ends
+    for esc in (b'\\"', b"\\\\", b"\\/", b"\\b", b"\\f", b"\\n", b"\\r", b"\\t", b"\\u00e9", b"\\uD83D",
+                b"\\uAbCf"):
+        for data in (b'{"a": "x' + esc + b'y"}', b'{"a": "' + esc + b'"}', b'{"' + esc + b'": 1}'):
+            assert config.syntax_problem(data) is None, (data, config.syntax_problem(data))
+    assert config.parse(b'{"a": "\\u00e9\\\\\\"\\/"}', "c.json") == ({"a": "\u00e9\\\"/"}, [])
+
+
 # --- duplicate keys --------------------------------------------------------------------
 
 def test_duplicate_key_paths():
