@@ -407,7 +407,7 @@ def write_config(board, text, board_name):
             say("kept the board's config.json, with board set to", board_name)
     os.makedirs(BUILD, exist_ok=True)
     tmp = os.path.join(BUILD, "config.json")
-    with open(tmp, "w") as f:
+    with open(tmp, "w", encoding="utf-8") as f:   # the board reads UTF-8 (and its checksum is of it)
         f.write(text)
     board.run(["fs", "cp", tmp, ":config.json.tmp"])
     board.exec(ATOMIC_CONFIG)

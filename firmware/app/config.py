@@ -93,6 +93,7 @@ except ImportError:
     const = lambda x: x  # noqa: E731
 
 import json
+import sys
 from binascii import crc32, hexlify
 
 from app import fsutil
@@ -108,9 +109,13 @@ BOARD_FILE = "board.txt"  # the board's name beside the config: kept_board, keep
 KEPT_BOARD_FILE = "board.json"  # the board file the box last took: keep_board_file
 MAX_WIFI = 5
 # The largest valid configuration is under 14 KB (every text field at its
-# longest and non-ASCII, written as \uXXXX); anything bigger is not a
-# configuration and is never read whole (it could exhaust the heap at boot).
+# longest and non-ASCII, written as \uXXXX, as another tool may write it); anything
+# bigger is not a configuration and is never read whole (it could exhaust the heap at boot).
 MAX_BYTES = 16384
+# CPython's json (tools/flash.py) wrote a character beyond U+FFFF (an emoji in a
+# network's name) as two \u escapes, which MicroPython's json reads as two characters:
+# 6 other bytes, another SSID or password on the board. Both write it as itself now.
+_AS_ITSELF = {"ensure_ascii": False} if sys.implementation.name == "cpython" else {}
 
 _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _NAME_CHARS = const("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -837,7 +842,8 @@ def _seal_holds(data):
 def _sealed(cfg):
     """(checksum line, the rest): one top-level key per line after it."""
     keys = sorted(cfg)
-    rest = ",\n".join("  %s: %s" % (json.dumps(k), json.dumps(cfg[k])) for k in keys) + "\n}\n"
+    rest = ",\n".join("  %s: %s" % (json.dumps(k, **_AS_ITSELF), json.dumps(cfg[k], **_AS_ITSELF))
+                       for k in keys) + "\n}\n"
     return "%s%08x\",\n" % (_SEAL.decode(), crc32(rest.encode())), rest
 
 

@@ -1,0 +1,41 @@
+"""CPython only: a config.json written by tools/flash.py (app.config.dumps on CPython)
+means on the board (MicroPython's json) the very text a person typed. CPython's json
+wrote a character beyond U+FFFF as two \\u escapes (a surrogate pair), which
+MicroPython's json reads as two characters of 3 bytes each (session 65, helper-331):
+a network named "\U0001F3E0 home" was another SSID on the board, and never joined."""
+import json
+import os
+
+from conftest import ROOT, run_micropython
+
+from app import config
+
+PROG = r'''
+import sys, json
+from binascii import hexlify
+sys.path.insert(0, "firmware")
+from app import config
+cfg, problems = config.load(sys.argv[1])
+w = cfg["wifi"][0] if cfg["wifi"] else {}
+print(json.dumps([hexlify(s.encode()).decode() for s in (w.get("ssid", ""), w.get("password", ""),
+                                                        cfg["mqtt"]["topic"])] + [len(problems)]))
+'''
+
+
+def test_text_beyond_the_basic_plane_reaches_the_board_as_written():
+    cfg = config.defaults()
+    cfg["transmitter_id"] = "8G1234"
+    cfg["wifi"] = [{"ssid": "\U0001F3E0 home caf\u00e9", "password": "p\u00e4ss \U0001F511 word"}]
+    cfg["mqtt"]["topic"] = "cgm/\U0001F9D2"
+    clean, problems = config.validate(cfg)
+    assert problems == [], problems
+    path = os.path.join(ROOT, "build", "test_config_across_runtimes.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(config.dumps(clean).encode())     # as tools/flash.py writes it (UTF-8)
+    r = run_micropython(["-c", PROG, path])
+    *board, problems = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [bytes.fromhex(h) for h in board] == [clean["wifi"][0]["ssid"].encode(),
+                                                 clean["wifi"][0]["password"].encode(),
+                                                 clean["mqtt"]["topic"].encode()], board
+    assert problems == 0, r.stdout
