@@ -645,6 +645,16 @@ def test_an_escape_json_does_not_have_is_refused_with_its_line():
     assert config.parse(b'{"a": "\\u00e9\\\\\\"\\/"}', "c.json") == ({"a": "\u00e9\\\"/"}, [])
 
 
+
+def test_a_bad_literal_is_quoted_while_ascii_and_counted_from_the_first_byte_beyond():
+    # (session 65's full mutation run: strictjson#253-#255 took the byte 0x80 for ASCII, and
+    # CPython's decode of it raised UnicodeDecodeError out of syntax_problem, and #254 counted
+    # DEL, the last ASCII byte, as not ASCII)
+    assert config.syntax_problem(b'{"a": 1\x80}') == (
+        "line 1: a run of 2 bytes is not a number, true, false or null (a comma missing, or a typo?)")
+    assert config.syntax_problem(b'{"a": 1\x7f}') == (
+        "line 1: '1\\x7f' is not a number, true, false or null (a comma missing, or a typo?)")
+
 # --- duplicate keys --------------------------------------------------------------------
 
 def test_duplicate_key_paths():
