@@ -93,7 +93,6 @@ except ImportError:
     const = lambda x: x  # noqa: E731
 
 import json
-import sys
 from binascii import crc32, hexlify
 
 from app import fsutil
@@ -112,10 +111,6 @@ MAX_WIFI = 5
 # longest and non-ASCII, written as \uXXXX, as another tool may write it); anything
 # bigger is not a configuration and is never read whole (it could exhaust the heap at boot).
 MAX_BYTES = 16384
-# CPython's json (tools/flash.py) wrote a character beyond U+FFFF (an emoji in a
-# network's name) as two \u escapes, which MicroPython's json reads as two characters:
-# 6 other bytes, another SSID or password on the board. Both write it as itself now.
-_AS_ITSELF = {"ensure_ascii": False} if sys.implementation.name == "cpython" else {}
 
 _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _NAME_CHARS = const("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -842,7 +837,15 @@ def _seal_holds(data):
 def _sealed(cfg):
     """(checksum line, the rest): one top-level key per line after it."""
     keys = sorted(cfg)
-    rest = ",\n".join("  %s: %s" % (json.dumps(k, **_AS_ITSELF), json.dumps(cfg[k], **_AS_ITSELF))
+    # CPython's json (tools/flash.py) wrote a character beyond U+FFFF (an emoji in a
+    # network's name) as two \u escapes, which MicroPython's json reads as two characters:
+    # 6 other bytes, another SSID or password on the board. Both write it as itself now.
+    try:
+        as_itself = {"ensure_ascii": False}
+        json.dumps("", **as_itself)
+    except TypeError:   # MicroPython's json has no such argument: it writes text as itself
+        as_itself = {}
+    rest = ",\n".join("  %s: %s" % (json.dumps(k, **as_itself), json.dumps(cfg[k], **as_itself))
                        for k in keys) + "\n}\n"
     return "%s%08x\",\n" % (_SEAL.decode(), crc32(rest.encode())), rest
 
