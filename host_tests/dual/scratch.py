@@ -3,12 +3,16 @@ import os
 
 
 def fresh(work, name):
-    """work/name with any earlier copy (and its .tmp/.bak) removed."""
-    for part in ("build", work):
+    """work/name with any earlier copy (and its .tmp/.bak) removed; work's folders made,
+    each level (a test's folder of its own under its file's WORK needs WORK first)."""
+    made = ""
+    for part in work.split("/"):
+        made += part
         try:
-            os.mkdir(part)
+            os.mkdir(made)
         except OSError:
             pass
+        made += "/"
     path = work + "/" + name
     for suffix in ("", ".tmp", ".bak"):
         try:

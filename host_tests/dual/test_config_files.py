@@ -563,7 +563,6 @@ def test_a_cut_save_of_the_boards_name_keeps_the_board_of_a_box_on_the_defaults(
     # board.txt alone: the box on the defaults drove the DevKitC's pins (an M5StickC Plus2
     # silent), whether the flash then took writes or refused them
     from fakes import swap, RefusingFlash
-    _fresh("cutboard.json")  # (WORK made, for the folder of its own below)
     for cut_at in (1, 3):    # a first save's only rename; a later one's last (after the .bak's)
         path = scratch.fresh(WORK + "/cutboard", "config.json")
         name = scratch.fresh(WORK + "/cutboard", config.BOARD_FILE)
