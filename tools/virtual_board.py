@@ -131,6 +131,7 @@ class VirtualBoard:
         if now - self._wdt_fed_at < timeout_ms / 1000.0:
             return False
         os.remove(path)    # the reset clears the watchdog
+        self._wdt_stamp = None   # the next arming is a feed, whatever stamp its file gets
         return True
 
     def _touch_wdt(self):
