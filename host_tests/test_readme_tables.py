@@ -38,8 +38,13 @@ def _forwarding_and_setup():
 rtc, webserver, follower, lanapi, mqtt, names, nightscout, timesync, wifi, UploadQueue, ap, form, web = \
     _beside_clock(_forwarding_and_setup)
 
-with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as _f:
-    README = _f.read()
+
+def _doc(name):
+    with open(os.path.join(ROOT, name), encoding="utf-8") as f:
+        return f.read()
+
+
+README = _doc("README.md")
 FLAT = " ".join(README.split())   # for a phrase that a line break may cut
 
 
@@ -174,19 +179,19 @@ def test_the_configuration_tables_defaults_are_the_codes():
 
 
 def test_the_figures_in_the_alarm_rules_are_the_codes():
-    said = lambda words: words in FLAT   # noqa: E731
-    assert said("`persist.py` (`save()`/`restore()` for RTC memory, %d bytes + %d per active alarm)"
-                % (struct.calcsize(persist._HEAD), struct.calcsize(persist._ALARM)))
-    assert said("its level under `low` + %d too, or glucose was already falling at %g mg/dL/min or faster"
-                % (glucose.LOW_LEVEL_MARGIN, glucose.LOW_CONFIRM_FALL))
-    assert said("the readings of the last %d minutes (at least three, over %d), a minute either way"
-                % (glucose.RATE_SPAN_S // 60, glucose.RATE_MIN_SPAN_S // 60)) and glucose.RATE_SLACK_S == 60
-    assert said("`no_data` sounds a minute after `no_data_minutes` (`engine.NO_DATA_GRACE_S`)")
+    _said("`persist.py` (`save()`/`restore()` for RTC memory, %d bytes + %d per active alarm)"
+          % (struct.calcsize(persist._HEAD), struct.calcsize(persist._ALARM)))
+    _said("its level under `low` + %d too, or glucose was already falling at %g mg/dL/min or faster"
+          % (glucose.LOW_LEVEL_MARGIN, glucose.LOW_CONFIRM_FALL))
+    _said("the readings of the last %d minutes (at least three, over %d), a minute either way"
+          % (glucose.RATE_SPAN_S // 60, glucose.RATE_MIN_SPAN_S // 60))
+    assert glucose.RATE_SLACK_S == 60
+    _said("`no_data` sounds a minute after `no_data_minutes` (`engine.NO_DATA_GRACE_S`)")
     assert engine.NO_DATA_GRACE_S == 60 and engine.SENSOR_HOLD_S == 2 * 3600 and engine.PAUSE_S == 10 * 60
-    assert said("until that reason ends, 2 h at most")
-    assert said("low-side alarms clear %d mg/dL above their threshold, high-side %d below"
-                % (HYST_LOW, HYST_HIGH))
-    assert said("Schedules: up to %d `{" % MAX_SCHEDULE)
+    _said("until that reason ends, 2 h at most")
+    _said("low-side alarms clear %d mg/dL above their threshold, high-side %d below"
+          % (HYST_LOW, HYST_HIGH))
+    _said("Schedules: up to %d `{" % MAX_SCHEDULE)
 
 
 def _said(words):
@@ -312,8 +317,7 @@ STRAPPING = (0, 2, 5, 12, 15)
 
 
 def _board_file(name):
-    with open(os.path.join(ROOT, "boards", name + ".json"), encoding="utf-8") as f:
-        return json.load(f)
+    return json.loads(_doc("boards/%s.json" % name))
 
 
 def _outputs(b):
@@ -401,8 +405,7 @@ def test_the_installing_sections_figures_are_the_flash_tool_and_the_memory_table
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import flash as flash_tool
     _said("writes the marker `%s`" % config.FLASH_MARKER)
-    with open(os.path.join(ROOT, "firmware", "main.py"), encoding="utf-8") as f:
-        wdt_ms = int(re.search(r"^WDT_MS = (\d+)", f.read(), re.M).group(1))
+    wdt_ms = int(re.search(r"^WDT_MS = (\d+)", _doc("firmware/main.py"), re.M).group(1))
     _said("its watchdog (%d s) cannot be stopped" % (wdt_ms // 1000))
     _said("(`machine.WDT(timeout=%d)`: on the ESP32 a second `WDT()` only sets a new timeout)"
           % flash_tool.STEP_WDT_MS)
@@ -440,8 +443,7 @@ def _section(title):
 
 
 def _makefile():
-    with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as f:
-        return f.read()
+    return _doc("Makefile")
 
 
 def test_the_commands_are_the_makefiles_targets_and_their_lists_are_the_tools():
@@ -480,7 +482,7 @@ def test_make_sims_options_and_defaults_are_the_simulators():
     import board_time
     sec = _section("## `make sim`")
     rows = {r[0]: r[1] for r in _table("| option | meaning |")}
-    simboot = open(os.path.join(ROOT, "tools", "simboot.py"), encoding="utf-8").read()
+    simboot = _doc("tools/simboot.py")
     for cell in rows:
         for name in re.findall(r"`([A-Z_]+)=", cell):
             # each one is read (sim.py passes most on; simboot reads BOARD_TIME, SIM_PULSES),
@@ -503,7 +505,7 @@ def test_make_sims_options_and_defaults_are_the_simulators():
     assert "(default `build/sim.png`; `PLOT=` draws none)" in rows["`PLOT=path.png`"]
     assert 'OPTS.get("flash") or ROOT + "/build/sim-flash"' in simboot
     assert "(default `build/sim-flash`)" in rows["`FLASH=folder`"]
-    peripheral = open(os.path.join(ROOT, "tools", "vtx", "peripheral.py"), encoding="utf-8").read()
+    peripheral = _doc("tools/vtx/peripheral.py")
     adv_us = int(re.search(r"^ADV_INTERVAL_US = (\d+)$", peripheral, re.M).group(1))
     assert "(default %d)" % (adv_us // 1000) in rows["`ADV_INTERVAL_MS=n`"]
     assert sim.DATA_BUDGET == 64 * 1024 and sim.HEADROOM == 1536 * 1024
@@ -520,8 +522,7 @@ def test_make_sims_options_and_defaults_are_the_simulators():
             in rows["`BOARD_TIME=0`"])
     # the boards with a display it names
     for board in re.findall(r"`([\w-]+)`", rows["`BOARD=name`"].split("one with a display")[1].split(")")[0]):
-        with open(os.path.join(ROOT, "boards", board + ".json")) as f:
-            assert json.load(f).get("display"), board
+        assert _board_file(board).get("display"), board
 
 
 def test_make_sims_refusal_is_the_one_line_it_quotes():
@@ -540,7 +541,7 @@ def test_the_headless_events_the_readme_names_are_the_ones_the_firmware_and_simu
     import reading
     cell = _table("| option | meaning |")
     cell = [r[1] for r in cell if r[0] == "`HEADLESS=1`"][0]
-    simboot = open(os.path.join(ROOT, "tools", "simboot.py"), encoding="utf-8").read()
+    simboot = _doc("tools/simboot.py")
     code = simboot
     for folder, _, files in os.walk(os.path.join(ROOT, "firmware")):
         for name in files:
@@ -580,7 +581,7 @@ def test_what_works_today_figures_are_the_codes():
     assert ("raises the `device` alarm after %d failures in %d minutes (or %d rounds in %d minutes that came "
             "back %d s late or more" % (sup["max_failures"], sup["window_s"] // 60, sup["max_failures"],
                                         sup["window_s"] // 60, supervisor.BLOCKED_MS // 1000)) in sec
-    main_py = open(os.path.join(ROOT, "firmware", "main.py"), encoding="utf-8").read()
+    main_py = _doc("firmware/main.py")
     tick_s = int(re.search(r"^TICK_S = (\d+) ", main_py, re.M).group(1))
     assert 'self.add_task("annunciator", self._annunciator_task, 4 * TICK_S' in main_py and 4 * tick_s == 20
     assert "the annunciator is restarted instead, within about 20 s" in sec
@@ -598,7 +599,7 @@ def test_what_works_today_figures_are_the_codes():
     assert "the Nightscout queue's %.1f KB buffer" % (q / 1000) in sec
     # the link
     import reading
-    core = open(os.path.join(ROOT, "firmware", "link", "core.py"), encoding="utf-8").read()
+    core = _doc("firmware/link/core.py")
     asks = int(re.search(r"^_EMPTY_ASKS = const\((\d+)\)", core, re.M).group(1))
     read_after = int(re.search(r'"read_after_ms": (\d+),', core).group(1))
     assert ("backfills gaps up to %d h" % (reading.BACKFILL_MAX_S // 3600)) in sec
@@ -644,11 +645,6 @@ def _slug(title):
 
 def _anchors(text):
     return {_slug(line.lstrip("#")) for line in text.splitlines() if re.match(r"#{1,6} ", line)}
-
-
-def _doc(name):
-    with open(os.path.join(ROOT, name), encoding="utf-8") as f:
-        return f.read()
 
 
 def test_every_link_of_the_readme_leads_to_a_file_and_heading_that_exist():
