@@ -15,6 +15,8 @@ import re
 import struct
 import sys
 
+import pytest
+
 from conftest import ROOT
 from alarms import engine, gate, glucose, kinds, persist
 from alarms.glucose import RATE_SPAN_S
@@ -253,8 +255,13 @@ def test_the_forwarding_sections_figures_are_the_codes():
     _said("a packet not taken within %d s ends the connection" % mqtt._WRITE_S)
     # the LAN API, and the setup page beside it
     lan = lanapi.validate({})
-    _said('`lan_api`: `{"port": %d, "secret": null, "units": "%s", "thresholds", "max_connections": %d}`'
-          % (lan["port"], lan["units"], lan["max_connections"]))
+    _said('`lan_api`: `{"port": %d, "secret": null, "units": "%s", "thresholds", "max_connections": %d, '
+          '"request_timeout_s": %d, "trust_loopback": %s, "device": "%s"}`'
+          % (lan["port"], lan["units"], lan["max_connections"], lan["request_timeout_s"],
+             "true" if lan["trust_loopback"] else "false", lan["device"]))
+    with pytest.raises(lanapi.ConfigError):
+        lanapi.validate({"request_timeout_s": 61})
+    _said("(`request_timeout_s` 1..60")
     assert web.MAX_CONNECTIONS == lan["max_connections"]   # "Here and on the setup page `max_connections`"
     _said("A request head over %d lines or %d KB is refused (400) here and on the setup page"
           % (webserver.HEAD_LINES, webserver.HEAD_MAX // 1024))
