@@ -32,7 +32,7 @@ FIRST_WINDOW_MS + k * WINDOW_MS and stamps it dex_s = DEX0_S + that time
 (tools/vtx/transmitter.py defaults: age 10 days, first window 60 s, 5 min).
 The `*_s` figures are virtual seconds. Trace i (0, 1, ...) runs with SEED + i (its own
 radio faults). Set RESILIENCE_DAYS / RESILIENCE_TRACES to change the run's
-size (defaults 3 and 3: 18 runs, about 7 CPU-minutes, 7 to 8 minutes on 2 cores, longer beside other work: README).
+size (defaults 3 and 3: 18 runs, about 7 to 8 minutes on 2 cores, longer beside other work: README).
 """
 import json
 import os
