@@ -1409,6 +1409,26 @@ def test_fall_alarm_holds_while_the_fall_goes_on_a_little_slower():
     assert kinds(series(eng, 35, [166, 166, 166, 166]), "alarm_clear") == ["fall"]
 
 
+def test_a_fall_or_rise_at_exactly_70_percent_of_its_rate_holds_as_its_raise_includes_its_rate():
+    # the hold's edge is inclusive as the raise's is (a fall exactly at the rate sounds);
+    # 4.0 mg/dL/min: 0.7 * 4.0 and 42 mg/dL over 15 min are the same float on both runtimes
+    for kind, sign in (("fall", -1), ("rise", 1)):
+        def sounding():                                       # 150 to 90 or 210 in 15 min: 4/min
+            eng = make(urgent_low_soon=False, low_enabled=False, high_enabled=False,
+                       urgent_high_enabled=False, **{kind + "_enabled": True, kind + "_rate": 4.0})
+            assert kinds(series(eng, 0, [150 + sign * 20 * i for i in range(4)])) == [kind]
+            return eng
+        last = 150 + sign * 60
+        for last_step, holds in ((14, True), (13, False)):    # 42 mg/dL in 15 min: 2.8/min; 41 under it
+            eng = sounding()
+            series(eng, 20, [last + sign * n for n in (14, 28, 28 + last_step)])
+            assert (alarm(eng, kind) is not None) is holds, (kind, last_step)
+            # two readings missed: no rate over the window, the last two readings' holds alike
+            eng = sounding()
+            feed(eng, 30 * MIN, last + sign * (28 + last_step))
+            assert (alarm(eng, kind) is not None) is holds, (kind, last_step, "no rate")
+
+
 def test_persistent_high_is_strictly_above_and_counts_whole_minutes():
     user = {"persistent_high_enabled": True, "persistent_high_minutes": 30, "high_enabled": False}
     eng = make(**user)
