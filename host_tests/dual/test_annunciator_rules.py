@@ -12,15 +12,17 @@ from sound import annunciator, patterns
 
 
 class Out:
-    """A buzzer or light that records what it is told, and fails while fail is set."""
+    """A buzzer or light that keeps the last thing it was told, and fails while fail is set.
+    (Keeping every call, ~1160 tuples or 76 KB in the failing-part test, made the file fail
+    below 400 KB of the port's heap, its buzzer's fault never cleared; the last only: 256 KB.)"""
 
     def __init__(self):
-        self.calls, self.fail = [], None
+        self.last, self.fail = None, None
 
     def set(self, *args):
         if self.fail is not None:
             raise self.fail
-        self.calls.append(args)
+        self.last = args
 
 
 class Rig:
@@ -49,8 +51,7 @@ class Rig:
         """Draw at ms: (buzzer (on, freq, duty), light rgb, ms to the next change)."""
         self.now = ms
         nxt = self.ann._step(ms)
-        return self.buzzer.calls[-1] if self.buzzer.calls else None, \
-            self.led.calls[-1][0] if self.led.calls else None, nxt
+        return self.buzzer.last, self.led.last and self.led.last[0], nxt
 
 
 def _alarm(priority, level=0, status="sounding", typ="urgent_low"):
