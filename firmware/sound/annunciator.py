@@ -430,20 +430,22 @@ class Annunciator:
         msg = "%s: %s" % (type(err).__name__, err)
         if self.faults.get(what) == msg:
             return
-        self.faults[what] = msg
-        self._notify_fault({"event": "device", "what": what, "active": True, "error": msg})
+        # a report the reporter failed to take (out of memory) is made again at the
+        # next failure, not lost: "" still counts as failing (retries, muted)
+        told = self._notify_fault({"event": "device", "what": what, "active": True, "error": msg})
+        self.faults[what] = msg if told else ""
 
     def _ok(self, what):
-        if what in self.faults:
-            del self.faults[what]
-            self._notify_fault({"event": "device", "what": what, "active": False})
+        if what in self.faults and self._notify_fault({"event": "device", "what": what, "active": False}):
+            del self.faults[what]   # (else told again at the next success)
 
     def _notify_fault(self, ev):
         if self._on_fault is not None:
             try:
                 self._on_fault(ev)
             except Exception:
-                pass  # the reporter failing must not stop the sound
+                return False  # the reporter failing must not stop the sound
+        return True
 
     def _notify(self, ev):
         if self._on_change is not None:

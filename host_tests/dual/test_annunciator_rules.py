@@ -143,6 +143,39 @@ def test_a_failing_buzzer_or_light_is_reported_once_retried_within_a_second_and_
             assert (on[0] if part == "buzzer" else rgb != patterns.OFF), (part, t)
 
 
+def test_a_fault_report_the_reporter_could_not_take_is_made_again_not_lost():
+    # the box's reporter (the engine's device alarm) out of memory once: a buzzer that
+    # failed then was never reported again, silent with no device alarm (session 66)
+    for part in ("buzzer", "led"):
+        with Rig() as r:
+            taken = r.faults
+
+            def refuse_once(ev):                       # each time `refused` is emptied
+                if not refused:
+                    refused.append(ev)
+                    raise MemoryError
+                taken.append(ev)
+            refused = []
+            r.ann._on_fault = refuse_once
+            out = getattr(r, part)
+            r.ann.set(_alarm("low", typ="high"))
+            out.fail = OSError(5)
+            r.at(0)
+            assert [f["what"] for f in refused] == [part] and taken == [], part
+            r.at(1000)                                 # the next failure tells it
+            assert taken == [{"event": "device", "what": part, "active": True,
+                              "error": "OSError: %s" % (out.fail,)}], part
+            del refused[:]
+            out.fail = None
+            t = 2000
+            while len(taken) < 2 and t < 120000:       # the clear refused once, then told
+                r.at(t)
+                t += 100
+            assert [f["what"] for f in refused] == [part], part
+            assert taken[-1] == {"event": "device", "what": part, "active": False}, part
+            assert part not in r.ann.faults
+
+
 def test_an_escalation_at_a_bursts_first_pulse_lets_the_burst_finish_as_it_began():
     with Rig() as r:
         r.ann.set(_alarm("high"))                      # level 0: 30 % duty, every 10 s
