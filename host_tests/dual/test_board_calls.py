@@ -49,6 +49,21 @@ def test_pin_numbers_the_esp32_lacks_are_refused():
     assert machine.Pin(machine.Pin(25)).id == 25  # a Pin is taken as its id
 
 
+def test_an_image_with_spiram_has_no_gpio16_or_17():
+    # machine_pin.h enables GPIO16/17 only `#if !CONFIG_SPIRAM` (the PSRAM's CS and clock
+    # on WROVER modules); machine_pin_find refuses an id it has no object for
+    _fresh()
+    machine.spiram_build()
+    try:
+        for n in (16, 17):
+            assert _raises(ValueError, machine.Pin, n) == "invalid pin"
+            assert _raises(ValueError, machine.PWM, n) == "invalid pin"
+        assert machine.Pin(15).id == 15 and machine.Pin(18).id == 18
+    finally:
+        _fresh()
+    assert machine.Pin(16).id == 16 and machine.Pin(17).id == 17   # the plain image has them
+
+
 def test_input_only_pins_refuse_output_and_have_no_pull():
     _fresh()
     for n in range(34, 40):

@@ -47,11 +47,21 @@ PULL_UP = 2      # ports/esp32/machine_pin.c:52
 IRQ_FALLING = 2  # GPIO_INTR_NEGEDGE
 IRQ_RISING = 1   # GPIO_INTR_POSEDGE
 
-# The GPIOs the ESP32 port knows (machine_pin.h:36-72; 16/17 are absent on
-# SPIRAM builds) and the input-only ones from GPIO_FIRST_NON_OUTPUT (machine_pin.c:55),
-# which also have no internal pull resistors (ESP32 datasheet: GPI34-39).
-VALID_PINS = tuple(range(0, 24)) + (25, 26, 27) + tuple(range(32, 40))
+# The GPIOs the ESP32 port knows (machine_pin.h:36-72) and the input-only ones from
+# GPIO_FIRST_NON_OUTPUT (machine_pin.c:55), which also have no internal pull resistors
+# (ESP32 datasheet: GPI34-39). A build with SPIRAM has no GPIO16/17 (spiram_build()).
+PLAIN_PINS = tuple(range(0, 24)) + (25, 26, 27) + tuple(range(32, 40))
+VALID_PINS = PLAIN_PINS
 FIRST_INPUT_ONLY = 34
+
+
+def spiram_build(on=True):
+    """Be MicroPython's ESP32 image with SPIRAM (ESP32_GENERIC-SPIRAM, M5Stack's): its
+    machine_pin.h enables GPIO16/17 only `#if !CONFIG_SPIRAM` (they are the PSRAM's CS and
+    clock on WROVER modules: micropython issue #7819), so Pin(16) / Pin(17) raise
+    ValueError("invalid pin") there, PSRAM found or not. on=False: the plain image."""
+    global VALID_PINS
+    VALID_PINS = tuple(p for p in PLAIN_PINS if not (on and p in (16, 17)))
 
 PWRON_RESET = 1
 HARD_RESET = 2
@@ -161,7 +171,8 @@ def clear_log():
 
 
 def reset_all():
-    """Forget every pin, PWM, IRQ and the log (between test scenarios)."""
+    """Forget every pin, PWM, IRQ and the log (between test scenarios); the plain image."""
+    spiram_build(False)
     clear_log()
     STATE.clear()
     _levels.clear()
