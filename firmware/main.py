@@ -127,6 +127,7 @@ class App:
         if wiring:
             problems.append("board: %s not usable (see the log): sounding on %s"
                             % (self.cfg.get("board") or FALLBACK_BOARD, wiring))
+        problems += boards.lacking(self.board)
         try:  # first: a battery-backed board must stay on if USB power goes
             from app import power
             power.hold(self.board)

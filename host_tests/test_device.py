@@ -963,3 +963,46 @@ def test_the_light_says_no_data_before_the_first_reading_and_through_a_gap(tmp_p
     assert state_at(light, last + 1260000) in ("medium", "high"), light
     back = [t for t in reads if t > 3600000][0]
     assert state_at(light, back + 1000) == "off", light
+
+
+SPIRAM_IMAGE = r'''
+import sys, json
+import virtual_esp32
+virtual_esp32.install(0, 1700000000)
+import asyncio, machine, main
+machine.spiram_build()   # MicroPython's ESP32 image with SPIRAM: no GPIO16/17
+from app import log
+log.sink = lambda line: None
+app = main.App(CFG, boards_dirs=(BOARDS,))
+app.setup_port = app.dns_port = None
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(20)
+    lit = sorted(set(p for t, p, a, v in machine.LOG.entries() if a in ("duty_u16", "value") and v))
+    print("RESULT " + json.dumps({"problems": app.config_problems, "lit": lit, "device": sorted(
+        app.engine.reasons("device"))}))
+asyncio.run(scenario())
+'''
+
+
+def test_a_family_board_with_its_buzzer_on_gpio17_says_why_and_shows_it_on_the_led(tmp_path):
+    # helper-336's gap: an image with SPIRAM has no GPIO17, so this buzzer never sounds;
+    # the LED showed the device alarm but the boot named no cause ("ValueError: invalid
+    # pin" from the annunciator only). Now the boot's problems say which part and why
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    fam = json.loads(open(os.path.join(ROOT, "boards", "esp32-devkitc.json")).read())
+    fam["buzzer"]["pin"] = 17
+    (boards / "family.json").write_text(json.dumps(fam))
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"transmitter_id": "8G1234", "board": "family"}))
+    prog = "CFG, BOARDS = %r, %r\n" % (str(cfg), str(boards)) + SPIRAM_IMAGE
+    r = run_micropython(["-c", prog], cwd=str(tmp_path), heap="2M", timeout=120, check=False,
+                        env={"MICROPYPATH": APP_MICROPYPATH})
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, r.stdout[-3000:] + r.stderr[-3000:]
+    out = json.loads(line[0][7:])
+    said = [p for p in out["problems"] if "'buzzer.pin'" in p]
+    assert len(said) == 1 and "GPIO17" in said[0] and "PSRAM" in said[0], out
+    assert {"buzzer", "config"} <= set(out["device"]), out
+    assert 17 not in out["lit"] and {26, 27, 33} & set(out["lit"]), out   # the LED shows it

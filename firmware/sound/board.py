@@ -250,13 +250,41 @@ def _part_pins(data):
     return out
 
 
+def _display_keys(kind):
+    return ("sda", "scl") if kind == "ssd1306" else ("sck", "mosi", "cs", "dc", "rst", "backlight")
+
+
+def lacking(board):
+    """A problem line for each pin of a validated board this MicroPython's machine.Pin
+    lacks (none on a computer). The ESP32 images with SPIRAM have no GPIO16/17, the
+    PSRAM's CS and clock on WROVER modules, PSRAM found or not (ports/esp32/machine_pin.h
+    `#if !CONFIG_SPIRAM`; micropython issue #7819: driving them crashed the board). That
+    part fails alone ("invalid pin") and the others sound its device alarm: the file is
+    not refused, as the default wiring might reach nothing on the family's box."""
+    try:
+        from machine import Pin
+    except ImportError:
+        return []
+    pins = _part_pins(board)
+    dp = board.get("display")
+    if dp:
+        pins += [("display." + k, dp[k]) for k in _display_keys(dp["kind"]) if dp.get(k) is not None]
+    out = []
+    for where, p in pins:
+        try:
+            Pin(p)   # no mode: nothing is driven (machine_pin.c mp_pin_make_new)
+        except ValueError:
+            out.append("board: %r GPIO%d is not in this MicroPython (a SPIRAM image gives 16/17 to"
+                       " the PSRAM): that part cannot work" % (where, p))
+    return out
+
+
 def _display(dp, data, name):
     k = _kind(dp, "display.", name, ("ssd1306", "st7789"))
     # every pin the alarms (buzzer, LED, button) or the power hold use: a display
     # on one would take it (a reset pulse on the PLUS2's hold pin cuts its power)
     used = [p for _, p in _part_pins(data)]
-    keys = ("sda", "scl") if k == "ssd1306" else ("sck", "mosi", "cs", "dc", "rst", "backlight")
-    for key in keys:
+    for key in _display_keys(k):
         if key in ("rst", "backlight") and dp.get(key) is None:
             continue   # optional: reset tied high, backlight always on
         p = _pin(dp, key, "display.", name, True)

@@ -560,3 +560,39 @@ def test_each_part_has_a_pin_of_its_own():
     _ok(_with("power", {"hold_pin": 4, "battery_adc_pin": 38}))
     for name in board.known(("boards",)):         # the boards we ship
         board.load(name, ("boards",))
+
+
+def _image(spiram):
+    """The host's machine fake as MicroPython's ESP32 image with SPIRAM or the plain one."""
+    from fakes import REPO
+    if REPO + "/tools/host" not in sys.path:
+        sys.path.insert(0, REPO + "/tools/host")
+    import machine
+    machine.spiram_build(spiram)
+
+
+def test_a_part_on_gpio16_or_17_is_named_on_an_image_with_spiram_and_only_there():
+    # helper-336's gap: the rules take GPIO16/17, which the SPIRAM images leave out of
+    # machine.Pin (the PSRAM's on WROVER modules): the part failed at its first use with
+    # "ValueError: invalid pin" and nothing said why; now the boot's problems do
+    bad = []
+    for where, base in (("buzzer.pin", _with("buzzer", {"kind": "pwm", "pin": 17})),
+                        ("led.pins.red", _with("led", {"kind": "rgb", "pins": {
+                            "red": 16, "green": 27, "blue": 33}})),
+                        ("button.pin", _with("button", {"pin": 16, "pull": "up"})),
+                        ("display.scl", _disp(_oled(scl=17))),
+                        ("display.backlight", _disp(_tft(backlight=16))),
+                        ("power.hold_pin", _with("power", {"hold_pin": 17}))):
+        bad.append((where, board.validate(base, "mybox")))
+    try:
+        _image(True)
+        for where, b in bad:
+            said = board.lacking(b)
+            assert len(said) == 1 and repr(where) in said[0] and "PSRAM" in said[0], (where, said)
+        assert board.lacking(board.validate(_devkit(), "mybox")) == []   # 15, 18 and the rest kept
+        assert board.lacking(board.validate(_disp(_tft(rst=12, backlight=18)), "mybox")) == []
+        _image(False)
+        for where, b in bad:
+            assert board.lacking(b) == [], where
+    finally:
+        _image(False)
