@@ -39,3 +39,31 @@ def test_text_beyond_the_basic_plane_reaches_the_board_as_written():
                                                  clean["wifi"][0]["password"].encode(),
                                                  clean["mqtt"]["topic"].encode()], board
     assert problems == 0, r.stdout
+
+
+SAVE = r'''
+import sys
+sys.path.insert(0, "firmware")
+from app import config
+cfg, problems = config.load(sys.argv[1])
+assert problems == [], problems
+cfg["mqtt"]["topic"] = "cgm/\U0001F9D2"   # and one typed as itself (the setup page)
+config.save(sys.argv[1], cfg)
+'''
+
+
+def test_the_boards_save_of_text_beyond_the_basic_plane_is_read_by_flash_py_as_the_same_text():
+    # (session 65's leftover, helper-331) a box that read a Wi-Fi name written as two \u
+    # escapes (tools/flash.py until session 65) saved it as 6 bytes that are not UTF-8:
+    # CPython's parse (tools/flash.py reading the board's file) called it "not UTF-8 text"
+    path = os.path.join(ROOT, "build", "test_config_across_runtimes_save.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="ascii") as f:   # as CPython's json wrote it (ensure_ascii)
+        json.dump({"transmitter_id": "8G1234", "wifi": [{"ssid": "\U0001F3E0 home", "password": ""}]}, f)
+    run_micropython(["-c", SAVE, path])
+    with open(path, "rb") as f:
+        data = f.read()
+    raw, problems = config.parse(data, "the board's config.json")
+    assert problems == [], problems
+    assert raw["wifi"][0]["ssid"] == "\U0001F3E0 home" and raw["mqtt"]["topic"] == "cgm/\U0001F9D2"
+    assert data.decode("utf-8") and "\U0001F3E0 home".encode() in data   # UTF-8 itself

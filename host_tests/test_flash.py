@@ -446,6 +446,9 @@ def test_unreadable_or_ambiguous_config_files_are_refused_with_their_problem(tmp
         "cut.json": (b'{"alarms": {"low": 9', "not valid JSON"),
         "deep.json": (b"[" * 5000 + b"]" * 5000, "could not be read"),
         "big.json": (b" " * 20000 + b"{}", "larger than 16384 bytes"),
+        # half of an emoji (its other \\u escape cut off): was a traceback, UnicodeEncodeError
+        "half.json": (b'{"wifi": [{"ssid": "\\ud83c home", "password": ""}]}',
+                      "wifi[0].ssid: half of a character beyond U+FFFF"),
     }
     for name, (data, words) in cases.items():
         path = tmp_path / name

@@ -676,8 +676,8 @@ def parse(data, name):
         return None, [name + ": larger than %d bytes, not a configuration" % MAX_BYTES]
     if data[:3] == b"\xef\xbb\xbf":  # the UTF-8 byte-order mark some editors write
         data = data[3:]
-    try:
-        text = data.decode()
+    try:   # (surrogatepass: a character's two halves as 6 bytes, as the board saved them: below)
+        text = data.decode("utf-8", "surrogatepass")
     except UnicodeError:
         return None, [name + ": not UTF-8 text (saved in another encoding?), %d bytes" % len(data)]
     if data.startswith(_SEAL) and not _seal_holds(data):
@@ -698,12 +698,48 @@ def parse(data, name):
         return None, [name + ": could not be read (%s)" % type(e).__name__]
     if isinstance(raw, dict):   # reserved: elsewhere (a tool re-wrote the file) it checks nothing
         raw.pop("crc32", None)
+    problems = []
+    # A character beyond U+FFFF written as its two halves (a surrogate pair: two \u escapes as
+    # CPython's json wrote it until session 65, or their 6 bytes as the board then saved it):
+    # MicroPython's json reads two characters, so an emoji's network was another SSID and never
+    # joined. Joined into the one character on both runtimes; half of one is not text (CPython
+    # cannot encode it, the board wrote 3 bytes that are not UTF-8): a problem with its key, U+FFFD
+    todo = [(raw, "")] if b"\\ud" in data or b"\\uD" in data or b"\xed" in data else []
+    while todo:   # (by hand, not a function of its own: no cost at import)
+        obj, where = todo.pop()
+        for k in obj if isinstance(obj, dict) else range(len(obj)) if isinstance(obj, list) else ():
+            at = "%s[%d]" % (where, k) if isinstance(k, int) else where + "." + k if where else k
+            v = obj[k]
+            if not isinstance(v, str):
+                todo.append((v, at))
+                continue
+            for c in v:
+                if 0xD800 <= ord(c) <= 0xDFFF:
+                    break
+            else:
+                continue   # (most text: no copy)
+            out, high, lone = "", 0, False
+            for c in v:
+                n = ord(c)
+                if high and 0xDC00 <= n <= 0xDFFF:   # the high half's low half: one character
+                    out += chr(0x10000 + ((high - 0xD800) << 10) + n - 0xDC00)
+                    high = 0
+                    continue
+                if high or 0xDC00 <= n <= 0xDFFF:   # the high half before it, or this low one, alone
+                    out, lone = out + "\ufffd", True
+                high = n if 0xD800 <= n <= 0xDBFF else 0
+                if not high and not 0xDC00 <= n <= 0xDFFF:
+                    out += c
+            obj[k] = out + "\ufffd" if high else out
+            if high or lone:
+                problems.append(at + ": half of a character beyond U+FFFF (a \\uD800-\\uDFFF escape, or "
+                                "its 3 bytes, without its other half; read as U+FFFD): type it again")
     try:
         dups = duplicate_keys(data)
     except Exception as e:
         dups = ["(%s while looking for them)" % type(e).__name__]
-    return raw, ["%s: appears more than once in the same {...}; the last one is used" % k
-                 for k in dups]
+    return raw, problems + ["%s: appears more than once in the same {...}; the last one is used" % k
+                            for k in dups]
 
 
 def load(path=DEFAULT_PATH):
