@@ -465,6 +465,20 @@ def test_unreadable_or_ambiguous_config_files_are_refused_with_their_problem(tmp
     assert r.returncode == 3 and "no such port" in r.stderr, r.stderr
 
 
+def test_a_reflash_keeps_a_board_file_holding_half_a_character_as_it_is(tmp_path, capsys):
+    # without CONFIG, BOARD= was written into the board's file after validate alone: half of
+    # an emoji (a \\u escape without its other half) raised UnicodeEncodeError there, and once
+    # the reader took it as U+FFFD (a problem at boot), the rewritten file said nothing of it
+    import flash as flash_tool
+    data = b'{"transmitter_id": "8G1234", "wifi": [{"ssid": "\\ud83c home", "password": ""}]}'
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "config.json").write_bytes(data)
+    with VirtualBoard(tmp_path / "b") as vb:
+        flash_tool.write_config(flash_tool.Board(vb.port, MPREMOTE), None, "m5stickc-plus2")
+    assert "kept the board's config.json as it is: it has problems" in capsys.readouterr().out
+    assert (tmp_path / "b" / "config.json").read_bytes() == data
+
+
 def test_a_cut_flash_leaves_the_marker_and_the_board_says_so(tmp_path):
     from app import config
     board_dir = tmp_path / "b"

@@ -393,13 +393,14 @@ def write_config(board, text, board_name):
         else:
             current = board.run(["fs", "cat", ":config.json"]).stdout
             # as the box reads it: its checksum line checked and taken off
-            raw, _ = appconfig.parse(current.encode(), "the board's config.json")
+            raw, problems = appconfig.parse(current.encode(), "the board's config.json")
             if not board_name or not isinstance(raw, dict) or raw.get("board") == board_name:
                 say("kept the board's config.json (CONFIG=file.json replaces it)")
                 return
             raw["board"] = board_name
-            clean, problems = appconfig.validate(raw)
-            if problems:
+            clean, more = appconfig.validate(raw)
+            # (the reader's too: a half character it read as U+FFFD, written so, was no longer one)
+            if problems or more:
                 say("kept the board's config.json as it is: it has problems, so BOARD=%s was not "
                     "written into it (the box reports them at boot; fix with CONFIG=)" % board_name)
                 return
