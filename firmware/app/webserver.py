@@ -17,8 +17,14 @@
 # pause (it is how a family mends the settings), must not take what the alarm
 # path needs. 5 s lets a 10-KB settings form through one lost segment's
 # retransmission (3 s cut it); a timer per read instead made garbage on every read.
+# A request that runs out of memory (its head or body read, its handler) is the
+# box's trouble, not the client's: a 503 with Retry-After (microdot took one in the
+# head for a malformed request: 400), counted in `short`, and logged and told to
+# the memory watch (on_memory) once per episode, which ends EPISODE_S after the
+# last one: a flood on a short heap fills neither the log nor the watch's count.
 import asyncio
 
+import clock
 from microdot import Microdot
 
 HEAD_LINES = 32    # a browser sends about 10-15 headers
@@ -28,6 +34,8 @@ SQUEEZED_TIMEOUT_S = 5
 # a socket closed on data it did not read answers with a reset, which throws away
 # the refusal page the client was about to read (the phone showed "connection reset")
 DRAIN_MAX = 16384
+EPISODE_S = 60
+RETRY_AFTER_S = 10
 
 
 class BadRequest(ValueError):
@@ -51,10 +59,12 @@ def _ip(a):
 class BoundedReader:
     """The request stream, refusing to buffer a line past line_max (microdot's
     readline is unbounded), a head past HEAD_LINES / HEAD_MAX (microdot reads
-    the head, and only the head, with readline) or a body past max_body."""
+    the head, and only the head, with readline) or a body past max_body.
+    on_memory(self) is told of a MemoryError in them (microdot swallows it)."""
 
-    def __init__(self, reader, line_max, max_body):
+    def __init__(self, reader, line_max, max_body, on_memory=None):
         self.r = reader
+        self.on_memory = on_memory
         self.buf = b""
         self.line_max = line_max
         self.max_body = max_body
@@ -63,28 +73,36 @@ class BoundedReader:
         self.too_large = 0   # the length of a body refused as too large (0: none)
 
     async def readline(self):
-        while True:
-            i = self.buf.find(b"\n")
-            if i >= self.line_max:
-                # its end came in the read that took the buffer past line_max:
-                # up to 127 bytes too long (microdot's own limit is class-wide,
-                # 2 KB unless the LAN API has set 512)
-                raise BadRequest("line too long")
-            if i >= 0:
-                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
-                self.head_lines += 1
-                self.head_bytes += len(line)
-                if self.head_lines > HEAD_LINES or self.head_bytes > HEAD_MAX:
-                    raise BadRequest("request head over %d lines or %d bytes"
-                                     % (HEAD_LINES, HEAD_MAX))
-                return line
-            if len(self.buf) > self.line_max:
-                raise BadRequest("line too long")
-            chunk = await self.r.read(128)
-            if not chunk:
-                line, self.buf = self.buf, b""
-                return line
-            self.buf += chunk
+        try:
+            while True:
+                i = self.buf.find(b"\n")
+                if i >= self.line_max:
+                    # its end came in the read that took the buffer past line_max:
+                    # up to 127 bytes too long (microdot's own limit is class-wide,
+                    # 2 KB unless the LAN API has set 512)
+                    raise BadRequest("line too long")
+                if i >= 0:
+                    line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                    self.head_lines += 1
+                    self.head_bytes += len(line)
+                    if self.head_lines > HEAD_LINES or self.head_bytes > HEAD_MAX:
+                        raise BadRequest("request head over %d lines or %d bytes"
+                                         % (HEAD_LINES, HEAD_MAX))
+                    return line
+                if len(self.buf) > self.line_max:
+                    raise BadRequest("line too long")
+                chunk = await self.r.read(128)
+                if not chunk:
+                    line, self.buf = self.buf, b""
+                    return line
+                self.buf += chunk
+        except MemoryError:
+            self._short()
+            raise
+
+    def _short(self):
+        if self.on_memory is not None:
+            self.on_memory(self)
 
     async def read(self, n=-1):
         if self.buf:
@@ -109,11 +127,15 @@ class BoundedReader:
             await self.drain(n)
             raise BadRequest("body of %d bytes is too large" % n)
         out = b""
-        while len(out) < n:
-            c = await self.read(n - len(out))
-            if not c:
-                raise EOFError
-            out += c
+        try:
+            while len(out) < n:
+                c = await self.read(n - len(out))
+                if not c:
+                    raise EOFError
+                out += c
+        except MemoryError:
+            self._short()
+            raise
         return out
 
 
@@ -144,13 +166,41 @@ class BoundedServer(Microdot):
         self.timeouts = 0
         self._log = log
         self.squeezed = None   # () -> True while the heap is short: two requests, one per address
+        self.on_memory = None  # () -> the memory watch counts it: once per episode
+        self.short = 0         # requests answered 503 for lack of memory
+        self._short_ms = None  # clock.ms() of the last
+        self._short_read = None   # the stream whose read ran out of memory, till microdot answers
         # a handler that raises is microdot's 500, printed on the console only:
         # logged here too, so the /log a family sends when asking for help has it
         self.errorhandler(Exception)(self._failed)
 
     async def _failed(self, req, e):
+        if isinstance(e, MemoryError):
+            return self._out_of_memory()
         self._log("%s: %s %s failed: %r" % (self.name, req.method, req.path, e))
         # None: microdot answers 500
+
+    def _out_of_memory(self):
+        """Count a request refused for lack of memory; the answer to give it."""
+        self.short += 1
+        now = clock.ms()
+        if self._short_ms is None or now - self._short_ms >= EPISODE_S * 1000:
+            self._log("%s: out of memory: requests answered 503 (%d so far)" % (self.name, self.short))
+            if self.on_memory is not None:
+                self.on_memory()
+        self._short_ms = now
+        return "Short of memory: try again", 503, {"Retry-After": str(RETRY_AFTER_S)}
+
+    def _read_short(self, stream):
+        self._short_read = stream
+
+    async def error_response(self, req, status_code, reason=None):
+        # req None, 400: microdot could not read the request. Nothing is awaited between
+        # the read's MemoryError and this, so _short_read is that request's stream.
+        if req is None and self._short_read is not None:
+            self._short_read = None
+            return self._out_of_memory()
+        return await Microdot.error_response(self, req, status_code, reason)
 
     def route(self, url_pattern, methods=None):
         add = Microdot.route(self, url_pattern, methods)
@@ -175,7 +225,7 @@ class BoundedServer(Microdot):
             return
         self.active += 1
         self._by_ip[ip] = mine + 1
-        stream = BoundedReader(reader, self.line_max, self.max_body)
+        stream = BoundedReader(reader, self.line_max, self.max_body, self._read_short)
         try:
             await asyncio.wait_for(Microdot.handle_request(self, stream, writer),
                                    min(self.timeout_s, SQUEEZED_TIMEOUT_S) if squeezed else self.timeout_s)
@@ -184,9 +234,13 @@ class BoundedServer(Microdot):
                     self.name, stream.too_large, self.max_body))
         except asyncio.TimeoutError:
             self.timeouts += 1
+        except MemoryError:     # past microdot (a streamed answer): its answer is under way
+            self._out_of_memory()
         except Exception as e:  # a broken client must not take the server down
             self._log("%s: request failed: %r" % (self.name, e))
         finally:
+            if self._short_read is stream:   # (a handler that read its body and caught it)
+                self._short_read = None
             self.active -= 1
             n = self._by_ip[ip] - 1
             if n:

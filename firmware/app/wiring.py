@@ -669,6 +669,7 @@ def _lan_api(app, lan, hist):
     app.lan_api = api
     # the log ring, for whoever looks after the box (secrets are masked in it)
     api.app.route("/log")(lambda req: (log.pieces(), 200, {"Content-Type": "text/plain; charset=UTF-8"}))
+    api.app.on_memory = lambda: app.out_of_memory("web")   # a request that ran out (app.webserver)
     supervise(app, "web", lambda: api.run(app.http_host), 600)
 
 
@@ -771,6 +772,7 @@ def _setup(app):
                                 lambda cfg: _restart_soon(app), point,
                                 phone_clock=lambda unix_s: clock_from_phone(app, unix_s))
     srv.app.squeezed = lambda: app.memory.alarm   # not paused under pressure: narrowed
+    srv.app.on_memory = lambda: app.out_of_memory("setup_web")
     supervise(app, "setup_web", lambda: srv.run(app.http_host, app.setup_port), 600)
 
 

@@ -27,7 +27,12 @@
 #   - client_ip of an (ip, port) tuple (the ESP32, CPython) and of the unix
 #     port's raw sockaddr bytes, "" for anything else, never an exception;
 #   - a route without parameters is matched as text (not microdot's regular
-#     expression), one with <parameters> by microdot's pattern.
+#     expression), one with <parameters> by microdot's pattern;
+#   - a request that runs out of memory (reading its head or body, in its handler) is
+#     a 503 with Retry-After, not a 400 or 500, whatever 400 handler the server has; the
+#     next bad request is a 400 again; one past microdot is not logged for itself;
+#     each is counted (`short`), and logged and told to the memory watch (on_memory)
+#     once per episode: until EPISODE_S passes without one.
 #
 # Each request is real bytes through BoundedServer.handle_request without an
 # event loop, as in test_lanapi_rules.py: a stand-in reader hands the bytes in
@@ -46,10 +51,18 @@ import socket
 import sys
 
 from async_steps import finish
-from fakes import swap
+from fakes import WallClock, _beside_clock, swap
 from webfakes import Answer, Aio, Reader, Writer, served, step as step_request
-from app import webserver
-from app.webserver import BadRequest, BoundedReader, BoundedServer, client_ip
+
+
+def _load():
+    from app import webserver
+    return webserver
+
+
+webserver = _beside_clock(_load)
+BadRequest, BoundedReader, BoundedServer = webserver.BadRequest, webserver.BoundedReader, webserver.BoundedServer
+client_ip = webserver.client_ip
 
 md = sys.modules["microdot.microdot"]
 Request = md.Request
@@ -65,6 +78,7 @@ class Box:
 
     def __init__(self, max_connections=4, timeout_s=5, **kw):
         self.aio = Aio()
+        self.clock = WallClock()
         self.logs = []
         self.seen = []
         self.app = app = BoundedServer(max_connections, timeout_s, self.logs.append, **kw)
@@ -99,20 +113,20 @@ class Box:
                 Request, "max_body_length", 16 * 1024, lambda: swap(
                     Request, "max_content_length", 16 * 1024, fn)))
 
-        return served(self.aio, limits)
+        return served(self.aio, lambda: swap(webserver, "clock", self.clock, limits))
 
-    def start(self, raw, addr=LAN, stall=True, step=None, fail=None):
+    def start(self, raw, addr=LAN, stall=True, step=None, fail=None, reader=None):
         """(coroutine, writer, finished, reader) of a request begun and run as far as it goes."""
         w = Writer(addr, fail)
-        r = Reader(raw, stall, step)
+        r = reader or Reader(raw, stall, step)
         co = self.app.handle_request(r, w)
         return co, w, self.step(co), r
 
     def step(self, co):
         return self.within(lambda: step_request(co))
 
-    def send(self, raw, addr=LAN, step=None, stall=True, fail=None):
-        co, w, finished, r = self.start(raw, addr, stall, step, fail)
+    def send(self, raw, addr=LAN, step=None, stall=True, fail=None, reader=None):
+        co, w, finished, r = self.start(raw, addr, stall, step, fail, reader)
         assert finished, "the request waited"
         assert w.closed, "the connection was left open"
         self.reader = r
@@ -521,6 +535,104 @@ def test_a_request_failing_past_microdot_is_logged_by_name_closed_and_the_next_s
         assert a.closed and a.writes == [] and len(box.logs) == 2
         assert box.logs[1].startswith(name + ": request failed: OSError("), box.logs
         assert box.app.active == 0 and box.get().status == 200 and len(box.logs) == 2
+
+
+# --- out of memory -----------------------------------------------------------------------------
+
+class _ShortReader(Reader):
+    """Reader whose read number `at` (from 1) runs out of memory, as a socket's read or
+    the bytes joined after it does on a short heap."""
+
+    def __init__(self, data, at, step=None):
+        Reader.__init__(self, data, stall=False, step=step)
+        self.at = at
+        self.reads = 0
+
+    async def read(self, n):
+        self.reads += 1
+        if self.reads == self.at:
+            raise MemoryError("memory allocation failed, allocating 128 bytes")
+        return await Reader.read(self, n)
+
+
+def _short_box(**kw):
+    box = Box(**kw)
+    box.told = []
+    box.app.on_memory = lambda: box.told.append(box.clock.ms())
+
+    def oom(req):
+        box.seen.append(("oom",))
+        raise MemoryError()
+
+    def oom_stream(req):
+        def records():
+            yield "["
+            raise MemoryError()
+        return records(), 200
+
+    box.app.route("/oom")(oom)
+    box.app.route("/oomstream")(oom_stream)
+    return box
+
+
+POST_50 = post(bytes(range(50)))   # 55 bytes of head: in 16-byte reads the body's come at reads 4-7
+
+
+def test_a_request_that_runs_out_of_memory_reading_its_head_or_body_is_a_503_not_a_400():
+    # helper-343: microdot took it for a malformed request, and the family's settings form
+    # or a follower's poll was told it was wrong (400) with nothing on the box saying why
+    for raw, at, step, kw in ((b"GET / HTTP/1.1\r\nHost: box\r\n\r\n", 1, None, {}),
+                              (b"GET / HTTP/1.1\r\nHost: box\r\n\r\n", 3, 7, {}),
+                              (POST_50, 6, 16, {"max_body": 100})):
+        box = _short_box(**kw)
+        a = box.send(raw, reader=_ShortReader(raw, at, step))
+        assert a.status == 503 and box.seen == [], (raw, at, a.status, a.body)
+        assert a.headers.get("retry-after") == str(webserver.RETRY_AFTER_S), a.headers
+        assert box.app.short == 1 and box.app.active == 0
+        # the next request is served, and a malformed one is a 400 again
+        assert box.send(raw, step=step).status == 200
+        assert box.send(b"GET\r\n\r\n").status == 400
+        assert box.app.short == 1
+    box = _short_box()      # a server with its own 400 page (the setup page's) too
+    box.app.errorhandler(400)(lambda req: ("refused", 400))
+    raw = b"GET / HTTP/1.1\r\n\r\n"
+    assert box.send(raw, reader=_ShortReader(raw, 1)).status == 503
+    assert box.send(b"GET\r\n\r\n").body == b"refused"
+
+
+def test_a_handler_that_runs_out_of_memory_is_a_503():
+    box = _short_box()
+    a = box.get("/oom")
+    assert a.status == 503 and box.seen == [("oom",)] and box.app.short == 1
+    assert a.headers.get("retry-after") == str(webserver.RETRY_AFTER_S), a.headers
+    assert box.get("/boom").status == 500 and box.get().status == 200
+
+
+def test_running_out_of_memory_is_logged_and_told_to_the_memory_watch_once_per_episode():
+    # a flood on a short heap must not fill the log, nor the memory watch's count
+    box = _short_box()
+    raw = b"GET / HTTP/1.1\r\nHost: box\r\n\r\n"
+    for i in range(20):
+        box.clock.up_ms = i * 3000
+        if i % 4 == 0:
+            assert box.get("/oom").status == 503
+        elif i % 4 == 1:
+            assert box.get("/oomstream").body == b"["     # past microdot: not logged on its own
+        elif i % 4 == 2:
+            assert box.send(raw, reader=_ShortReader(raw, 1)).status == 503
+        else:
+            assert box.get().status == 200                  # served between: the same episode
+    assert box.app.short == 15 and box.told == [0], box.told
+    assert len(box.logs) == 1 and box.logs[0].startswith("web: out of memory"), box.logs
+    # EPISODE_S without one ends it: the next is a new one
+    box.clock.up_ms = 54000 + webserver.EPISODE_S * 1000 - 1   # the last came at 54 s
+    assert box.get("/oom").status == 503 and len(box.told) == 1
+    box.clock.up_ms += webserver.EPISODE_S * 1000
+    assert box.get("/oom").status == 503 and box.told == [0, box.clock.up_ms]
+    assert len(box.logs) == 2 and "17" in box.logs[1], box.logs
+    box = _short_box(name="setup")        # without a memory watch: logged all the same
+    box.app.on_memory = None
+    assert box.get("/oom").status == 503 and box.logs[0].startswith("setup: out of memory"), box.logs
 
 
 # --- client_ip --------------------------------------------------------------------------------

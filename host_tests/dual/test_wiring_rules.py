@@ -1194,6 +1194,18 @@ def test_the_setup_page_narrows_to_one_request_while_the_memory_watch_sees_press
         assert squeezed() is True
 
 
+def test_the_servers_requests_that_run_out_of_memory_reach_the_memory_watch():
+    # app.webserver tells on_memory once per episode; unset, the watch never heard of them
+    with World({"wifi": WIFI, "lan_api": {"enabled": True}}) as w:
+        w.app.setup_port = 80
+        w.app.memory = _module(alarm=False)()
+        wiring._setup(w.app)
+        wiring._forwarding(w.app)
+        one("SetupServer").app.on_memory()
+        one("LanApi").app.on_memory()
+        assert w.app.oom == ["setup_web", "web"], w.app.oom
+
+
 def test_the_boot_holds_cues_play_over_a_technical_alarm_not_over_one_a_parent_answers():
     # helper-125: refused over any alarm (929dfb3), a box whose settings have a problem or
     # that has no transmitter (device / link alarms from power-on) could no longer be
