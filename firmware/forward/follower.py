@@ -585,6 +585,10 @@ class Follower:
             status, _, body = await http.request("GET", self.host, self.port, path, self.headers,
                                                  ssl_ctx=self.ssl_ctx, timeout_s=ALARMS_TIMEOUT_S,
                                                  max_body=ALARMS_BODY)
+            if status == 503 and not body.startswith(b"{"):
+                # the leader's server short of memory (app.webserver), not its word that it
+                # has no alarm state (a JSON error): asked again, as a request lost on the way
+                raise OSError("HTTP 503: the leader is short of memory")
             if status != 200:
                 raise ValueError("HTTP %d (not a box's LAN API?)" % status)
             report = parse_alarms(body)

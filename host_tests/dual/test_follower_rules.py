@@ -56,6 +56,8 @@ class FakeHttp:
         a = self.answers.pop(0)
         if isinstance(a, Exception):
             raise a
+        if isinstance(a[2], str):   # forward.http gives bytes
+            a = a[:2] + (a[2].encode(),)
         return a
 
     def forget_address(self, host, port):
@@ -1082,6 +1084,21 @@ def test_a_request_that_did_not_reach_the_leader_leaves_the_last_report_standing
     assert w.given == [] and any("OSError" in line for line in w.logs), w.logs
     w.poll(error=OSError(113))
     assert w.given == [] and len(w.http.requests) == 3
+
+
+def test_a_leader_short_of_memory_is_asked_again_its_last_report_standing():
+    # its server's 503 (app.webserver: a request that ran out of memory) is no word that
+    # it has no alarms: every alarm held silently here on its word sounded at once
+    w = held(poll_s=300)
+    w.http.answers = [(200, None, "[]"), (503, None, "Short of memory: try again")]
+    w.ask()
+    assert [g[0] for g in w.given] == ["alarms"], w.given      # the last report stands
+    assert w.f.next_s == follower.RETRY_S, w.f.next_s          # and it is asked again soon
+    told = [line for line in w.logs if "the leader's alarms" in line]
+    assert len(told) == 1 and "short of memory" in told[0], told
+    w.http.answers = list(REACHED)
+    w.ask()
+    assert [g[0] for g in w.given] == ["alarms", "alarms"] and w.f.alarms_error is None
 
 
 REACHED = [(200, None, "[]"), (200, None, LOW_SOUNDING)]   # a poll that brings the leader's word
