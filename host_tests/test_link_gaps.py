@@ -56,6 +56,11 @@ From a fourth sample (--seed 64, session 64):
 From a fifth sample (--seed 65, session 64):
 - a refused save of the bond keys is sized as the file aioble writes (main's
   try of the flash at that size ends the `device` alarm, or keeps it up).
+From a sixth sample (--seed 66, session 66):
+- a transmitter clock met behind the newest reading (reset while the box was off
+  or away) has the new clock's history backfilled: a hole kept or a reading
+  refused from the old clock, asked of the new one, was a span of its future
+  (nothing there), and the readings taken since the reset were lost.
 From a review of the link against the protocol (session 27):
 - a backfill whose 0x51 reply comes before its frames (the research's 4.8:
   either order) arrives whole: aioble's flag, consumed with frames still queued,
@@ -143,6 +148,15 @@ def link_with(on_reading=None, **cfg):
     return Link(c, on_reading or readings.append, on_event)
 def what(name):
     return [e for e in evs if e["what"] == name]
+def refusing(nth):
+    """An on_reading that refuses its nth reading (out of memory), as the app's may."""
+    n = [0]
+    def on_reading(r):
+        n[0] += 1
+        if n[0] == nth:
+            raise MemoryError("inbox full")
+        readings.append(r)
+    return on_reading
 '''
 
 
@@ -216,13 +230,7 @@ def test_a_scan_the_radio_refuses_is_an_error_and_not_counted_as_blind_scanning_
 
 REFUSE = r'''
 dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
-n = [0]
-def on_reading(r):
-    n[0] += 1
-    if n[0] == 3:
-        raise MemoryError("inbox full")
-    readings.append(r)
-link = link_with(on_reading)
+link = link_with(refusing(3))
 async def main():
     t = asyncio.create_task(link.run())
     await asyncio.sleep_ms(13 * 60000)      # windows at 1, 6, 11 min: the third refused
@@ -480,13 +488,7 @@ def test_stored_keys_refused_are_noticed_on_a_connection_whose_handle_is_not_0()
 HOLE_AND_REFUSED = r'''
 dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1,
                 faults="warmup")
-n = [0]
-def on_reading(r):
-    n[0] += 1
-    if n[0] == 3:                           # the reading of the wake-up at 16 min
-        raise MemoryError("inbox full")
-    readings.append(r)
-link = link_with(on_reading)
+link = link_with(refusing(3))               # the reading of the wake-up at 16 min
 async def main():
     t = asyncio.create_task(link.run())
     await asyncio.sleep_ms(7 * 60000)       # wake-ups at 1 and 6 min, in warm-up
@@ -1213,3 +1215,62 @@ def test_a_refused_save_of_the_bond_keys_is_sized_as_the_file_aioble_writes():
     out = _run(prog(BOND_FILE_SIZE, "/tmp/test_link_gaps_bond_file_size.json"))
     for reckoned, written in out["sizes"]:
         assert reckoned == written, out
+
+
+# From a sixth sample (--seed 66, session 66)
+
+# A transmitter clock met behind the newest reading (restarted: a reset, a battery swap)
+# makes the history of the old clock meaningless: a span still owed from it, asked of
+# the new clock, is a span of its future (nothing there), and it took the place of the
+# new clock's own history, never asked for: every reading taken while the box was away
+# since the restart was lost
+CLOCK_BEHIND_HOLE = r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
+async def main():
+    await asyncio.sleep_ms(60 * 60000)      # the box off (a power cut): 12 wake-ups, k 0..11
+    old = dev.tx.first_dex + 90 * 86400     # the RTC's resume point, of the clock before the reset
+    link = link_with(resume_dex_s=old, resume_hole=(old - 3000, old - 1201))
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(6 * 60000)
+    t.cancel()
+    dex = [r[0] for r in readings]
+    print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "missing": link.missing(),
+                               "got": sorted(k for k in range(12) if dev.tx.window_dex(k) in dex)}))
+asyncio.run(main())
+'''
+
+CLOCK_BEHIND_REFUSED = r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, age_s=20 * 86400)
+link = link_with(refusing(2))
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(8 * 60000)       # wake-ups at 1 and 6 min: the second refused
+    dev.tx.restart_clock(vtime.monotonic_us(), 10 * 86400)   # its clock 10 days back
+    dev.tx.set_faults("miss")               # and out of reach for 30 min: k 2..7
+    await asyncio.sleep_ms(30 * 60000)
+    dev.tx.set_faults("")
+    await asyncio.sleep_ms(6 * 60000)
+    t.cancel()
+    dex = [r[0] for r in readings]
+    print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "missing": link.missing(),
+                               "got": sorted(k for k in range(2, 8) if dev.tx.window_dex(k) in dex)}))
+asyncio.run(main())
+'''
+
+
+def test_a_hole_kept_through_a_power_cut_is_not_asked_of_a_transmitter_clock_restarted_meanwhile():
+    # the RTC kept a hole of the old clock through a power cut; the transmitter's clock
+    # was reset meanwhile: the new clock's 12 readings taken while the box was off are
+    # backfilled (asked for the hole, nothing came, and they were lost)
+    out = _run(prog(CLOCK_BEHIND_HOLE, "/tmp/test_link_gaps_clock_hole.json"))
+    assert out["tx_clock"] == 1 and out["missing"] is None, out
+    assert out["got"] == list(range(12)), out
+
+
+def test_a_reading_refused_before_a_transmitter_clock_reset_is_not_asked_of_the_new_clock():
+    # a reading on_reading refused just before the clock's reset, then 30 min out of
+    # reach: the 6 readings missed after the reset are backfilled, not a span of the
+    # old clock (asked for that, nothing came, and they were lost)
+    out = _run(prog(CLOCK_BEHIND_REFUSED, "/tmp/test_link_gaps_clock_refused.json"))
+    assert out["tx_clock"] == 1 and out["missing"] is None, out
+    assert out["got"] == list(range(2, 8)), out
