@@ -336,9 +336,11 @@ class Transmitter:
     def restart_clock(self, now_us, age_s):
         """The transmitter's clock starts again (a G5 battery swap, a reset): from now
         it is age_s old. Its windows keep their virtual times and trace rows (the
-        next one comes when it would have), so only the dex seconds they carry move;
-        what it held from before is not offered for backfill (its k_lo: the dex
-        times asked for are the new clock's). age_s > W keeps every dex time >= 0."""
+        next one comes when it would have), so only the dex seconds they carry move:
+        what it held from before is offered for backfill at the new clock's dex times,
+        before age_s, when a span asked for reaches back that far (a box that asks
+        only the new clock's span gets none of it; whether a real G5/G6 keeps its
+        records through a reset is not known). age_s > W keeps every dex time >= 0."""
         k_next = self.current_window(now_us) + 1
         t_next_s = (self.window_us(k_next) - now_us) // 1000000
         shift = self.dex_now(now_us) - age_s
