@@ -30,7 +30,8 @@
 #     expression), one with <parameters> by microdot's pattern;
 #   - a request that runs out of memory (reading its head or body, in its handler) is
 #     a 503 with Retry-After, not a 400 or 500, whatever 400 handler the server has; the
-#     next bad request is a 400 again; one past microdot is not logged for itself;
+#     next bad request is a 400 again (after a handler's own body read that ran out too),
+#     and so is one served while that 503 is written; one past microdot is not logged for itself;
 #     each is counted (`short`), and logged and told to the memory watch (on_memory)
 #     once per episode: until EPISODE_S passes without one.
 #
@@ -52,7 +53,7 @@ import sys
 
 from async_steps import finish
 from fakes import WallClock, _beside_clock, swap
-from webfakes import Answer, Aio, Reader, Writer, served, step as step_request
+from webfakes import Answer, Aio, Reader, Suspend, Writer, served, step as step_request
 
 
 def _load():
@@ -76,7 +77,8 @@ LAN = ("192.168.1.20", 50123)
 class Box:
     """A BoundedServer with a few routes; `seen` records what the handlers got."""
 
-    def __init__(self, max_connections=4, timeout_s=5, **kw):
+    def __init__(self, max_connections=4, timeout_s=5, body_length=16 * 1024, **kw):
+        self.body_length = body_length   # microdot's own body read (over it: the handler's)
         self.aio = Aio()
         self.clock = WallClock()
         self.logs = []
@@ -110,7 +112,7 @@ class Box:
     def within(self, fn):
         def limits():   # microdot's own class-wide defaults, whatever another server set
             return swap(Request, "max_readline", 2 * 1024, lambda: swap(
-                Request, "max_body_length", 16 * 1024, lambda: swap(
+                Request, "max_body_length", self.body_length, lambda: swap(
                     Request, "max_content_length", 16 * 1024, fn)))
 
         return served(self.aio, lambda: swap(webserver, "clock", self.clock, limits))
@@ -630,9 +632,65 @@ def test_running_out_of_memory_is_logged_and_told_to_the_memory_watch_once_per_e
     box.clock.up_ms += webserver.EPISODE_S * 1000
     assert box.get("/oom").status == 503 and box.told == [0, box.clock.up_ms]
     assert len(box.logs) == 2 and "17" in box.logs[1], box.logs
-    box = _short_box(name="setup")        # without a memory watch: logged all the same
-    box.app.on_memory = None
-    assert box.get("/oom").status == 503 and box.logs[0].startswith("setup: out of memory"), box.logs
+    box = Box(name="setup")    # a server given no memory watch: logged all the same
+    box.app.route("/oom")(_out_of_memory)
+    assert box.get("/oom").status == 503 and box.app.short == 1, box.logs
+    assert box.logs == ["setup: out of memory: requests answered 503 (1 so far)"], box.logs
+
+
+def _out_of_memory(req):
+    raise MemoryError()
+
+
+class _HeldWriter(Writer):
+    """A client slow to take its answer: awrite waits while `held`."""
+
+    def __init__(self, addr):
+        Writer.__init__(self, addr)
+        self.held = True
+
+    async def awrite(self, b):
+        while self.held:
+            await Suspend()
+        await Writer.awrite(self, b)
+
+
+def test_a_bad_request_while_another_s_503_is_written_is_a_400():
+    # the read that ran out of memory is that request's alone: a malformed request
+    # served while the 503 goes out is the client's fault (400), not counted as short
+    box = _short_box()
+    raw = b"GET / HTTP/1.1\r\n\r\n"
+    w = _HeldWriter(LAN)
+    co = box.app.handle_request(_ShortReader(raw, 1), w)
+    assert not box.step(co), "the 503 was not held"
+    assert box.send(b"GET\r\n\r\n", addr=_addr(9)).status == 400
+    assert box.app.short == 1 and len(box.told) == 1
+    w.held = False
+    assert box.step(co) and Answer(w).status == 503 and w.closed and box.app.active == 0
+
+
+def test_a_handler_that_runs_out_of_memory_reading_its_own_body_is_a_503_and_the_next_bad_request_a_400():
+    # the setup page reads a body over microdot's class-wide limit itself
+    # (req.stream.readexactly): its MemoryError is the handler's, microdot's 400 never
+    # comes, and the stream noted as short must not make the next malformed request a 503
+    for caught in (False, True):
+        box = _short_box(body_length=0, max_body=100)
+
+        async def own(req):
+            try:
+                body = await req.stream.readexactly(req.content_length)
+            except MemoryError:
+                if not caught:
+                    raise
+                return "try again", 500
+            return "got %d" % len(body)
+
+        box.app.route("/own", methods=["POST"])(own)
+        raw = POST_50.replace(b"/echo", b"/own")
+        a = box.send(raw, reader=_ShortReader(raw, 6, 16))
+        assert a.status == (500 if caught else 503) and box.app.short == (0 if caught else 1), (caught, a.status)
+        assert box.send(b"GET\r\n\r\n").status == 400 and box.app.short == (0 if caught else 1), caught
+        assert box.send(raw, step=16).body == b"got 50"
 
 
 # --- client_ip --------------------------------------------------------------------------------
