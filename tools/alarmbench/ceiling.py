@@ -5,8 +5,9 @@ The scorer warns a low event only by an onset in [start - 60, start + 15]
 can only warn the events whose CGM reads below X somewhere in that window; the
 share of events where it never does is a ceiling on the sensitivity of any
 such alarm, whatever its prediction. On simulated traces (reference = true
-glucose, simglucose's subcutaneous one: a 5-min hold, no physiological lag) this
-measures how far the sensor's error hides lows (docs/ALARM_PREDICTION.md, session 66).
+glucose, simglucose's subcutaneous one, which its sensor reads with a 5-min hold
+and no further lag) this measures how far the sensor's error hides lows
+(docs/ALARM_PREDICTION.md, session 66).
 
 Two views, both from the traces alone:
 - `window_minima`: per event, the lowest CGM in its scoring window;
