@@ -259,8 +259,9 @@ def lacking(board):
     lacks (none on a computer). The ESP32 images with SPIRAM have no GPIO16/17, the
     PSRAM's CS and clock on WROVER modules, PSRAM found or not (ports/esp32/machine_pin.h
     `#if !CONFIG_SPIRAM`; in 1.23-1.27 its old name, which ESP-IDF 5 still defines;
-    micropython issue #7819: driving them crashed the board). That part fails alone ("invalid pin") and the others sound its device alarm: the file is
-    not refused, as the default wiring might reach nothing on the family's box."""
+    micropython issue #7819: driving them crashed the board). That part fails alone
+    ("invalid pin") and the others sound its device alarm: the file is not refused,
+    as the default wiring might reach nothing on the family's box."""
     try:
         from machine import Pin
     except ImportError:
