@@ -343,10 +343,11 @@ class NightscoutUploader:
 
     def _condition(self, name, active):
         if self._active.get(name, False) != active:
-            self._active[name] = active
             self._log("nightscout: %s %s" % (name, "raised" if active else "cleared"))
             if self._on_condition:
                 self._on_condition("forwarding", name, active)
+            # only once told: a MemoryError above (its log line) is told again at the next call
+            self._active[name] = active
 
     def _headers(self):
         h = [("Content-Type", "application/json"), ("Accept", "application/json")]

@@ -1619,3 +1619,28 @@ def test_nothing_due_or_no_session_at_all_is_no_error_of_the_sensor_start():
                 w.uploader()
             w.run()
             assert not [l for l in w.logs if "error" in l], w.logs
+
+
+def test_a_condition_whose_telling_ran_out_of_memory_is_told_again_at_the_next_call():
+    # helper-348: the condition was marked raised before its log line, which ran out of
+    # memory: nightscout_unreachable was never told, uploads stopped all night unheard
+    with World() as w:
+        up = w.uploader(https(alert_after_s=600))
+        logs, short = up._log, [True]
+
+        def log(msg):
+            if short[0]:
+                short[0] = False
+                raise MemoryError("memory allocation failed")
+            logs(msg)
+        up._log = log
+        w.later(600)
+        try:
+            up._after(0)
+        except MemoryError:
+            pass
+        assert w.raised("nightscout_unreachable") == []
+        up._after(0)
+        assert w.raised("nightscout_unreachable") == [True]
+        up._after(0)
+        assert w.raised("nightscout_unreachable") == [True]
