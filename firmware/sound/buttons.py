@@ -27,7 +27,9 @@
 # {"active": False} once every failed callback has worked again, and does not
 # stop the task. A stuck or shorted button is reported as "what": "button" with
 # "error": "stuck", and {"active": False} once it is released: it
-# gives no further gesture while held. feedback(name) plays a cue during the
+# gives no further gesture while held. A report on_fault refuses (raises: out of
+# memory) is made again: "stuck" at the next poll while held, its clear after
+# each gesture, a callback's clear at its next success. feedback(name) plays a cue during the
 # boot hold: "reset_warn" each second while held, "reset_done" at reset_ms
 # (release now to confirm), "reset_cancel" when released early or stuck. A
 # "reset_done" that feedback refuses (returns False: an alarm the person may be
@@ -99,12 +101,10 @@ class Buttons:
             # "button" it stayed a stuck button until a reboot (one
             # MemoryError in a snooze; the screen said "button stuck")
             self._failing.add(fn)
-            self._report(True, "%s: %s" % (type(e).__name__, e), ACTION)
+            self._report(True, e, ACTION)
             return None
-        if fn in self._failing:
-            self._failing.discard(fn)
-            if not self._failing:
-                self._report(False, None, ACTION)
+        if fn in self._failing and (len(self._failing) > 1 or self._report(False, None, ACTION)):
+            self._failing.discard(fn)   # (a clear refused is made again at its next success)
         return r
 
     def _cue(self, name):
@@ -113,20 +113,23 @@ class Buttons:
         return self._call(self.feedback, name) is not False and self.feedback not in self._failing
 
     def _report(self, active, error=None, what="button"):
+        """False when the reporter refused it (out of memory): the caller tells it again."""
         if self.on_fault is None:
-            return
-        ev = {"event": "device", "what": what, "active": active}
-        if error:
-            ev["error"] = error
+            return True
         try:
+            ev = {"event": "device", "what": what, "active": active}
+            if error:
+                ev["error"] = error if isinstance(error, str) else "%s: %s" % (type(error).__name__, error)
             self.on_fault(ev)
+            return True
         except Exception:
-            pass
+            return False
 
     def _set_stuck(self, stuck):
-        if stuck != self.stuck:
+        # recorded only once told: a refused report is made again at the next poll while
+        # held (a clear, after each gesture: run), not lost with the button stuck unheard
+        if stuck != self.stuck and self._report(stuck, "stuck" if stuck else None):
             self.stuck = stuck
-            self._report(stuck, "stuck" if stuck else None)
 
     async def _wait_release(self, since=None):
         """A stuck button: report it (and take back what the gesture begun at
@@ -136,6 +139,7 @@ class Buttons:
             self._call(self.on_unack, self._clock() - since)
         while await self._settle():
             await asyncio.sleep_ms(200)
+            self._set_stuck(True)
         self._set_stuck(False)
 
     async def boot_hold(self):
@@ -204,6 +208,7 @@ class Buttons:
     async def run(self):
         while True:
             if not self._raw():
+                self._set_stuck(False)   # (up: a clear refused at the release, again)
                 await self._flag.wait()
             await self._gesture()
 

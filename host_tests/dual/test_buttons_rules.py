@@ -507,3 +507,57 @@ def test_a_stuck_button_once_released_reads_as_up():
     r.run()
     assert r.faults[-1] == {"event": "device", "what": "button", "active": False}, r.faults
     assert r.btn.pressed is False
+
+
+class Refusing:
+    """on_fault that refuses (MemoryError) the reports whose numbers are in `refuse`
+    (0: the first), and keeps the others with the rig's time."""
+
+    def __init__(self, rig_holder, refuse):
+        self.holder, self.refuse, self.n, self.told = rig_holder, set(refuse), 0, []
+
+    def __call__(self, ev):
+        n, self.n = self.n, self.n + 1
+        if n in self.refuse:
+            raise MemoryError("memory allocation failed")
+        self.told.append((ev.get("what"), ev["active"], ev.get("error"), self.holder[0].now - T0))
+
+
+def test_a_stuck_report_the_reporter_could_not_take_is_made_again_while_held():
+    # helper-348: `stuck` was recorded before its report; a report refused (out of
+    # memory) was never made again: a book on the button, its presses taken back,
+    # and no device alarm for the ten minutes it lay there
+    holder = [None]
+    f = Refusing(holder, {0})
+    r = holder[0] = Rig([(1000, 601000)], until_s=610, on_fault=f)
+    r.run()
+    assert [t[:3] for t in f.told] == [("button", True, "stuck"), ("button", False, None)], f.told
+    assert 61000 <= f.told[0][3] <= 61500, f.told    # at the next poll, not at the release
+    assert f.n == 3, f.n
+
+
+def test_a_refused_clear_of_a_stuck_button_is_made_again_after_each_gesture():
+    holder = [None]
+    f = Refusing(holder, {1, 2})   # the clear at the release, and once more as the task waits
+    r = holder[0] = Rig([(1000, 601000), (610000, 610200)], until_s=620, on_fault=f)
+    r.run()
+    assert [t[:3] for t in f.told] == [("button", True, "stuck"), ("button", False, None)], f.told
+    assert 610200 <= f.told[1][3] <= 611000, f.told   # after the next press's gesture
+    assert r.names()[-1] == "snooze" and not r.btn.stuck, r.calls
+
+
+def test_a_refused_clear_of_a_failed_callback_is_made_again_at_its_next_success():
+    fails = [True]
+
+    def snooze():
+        if fails[0]:
+            fails[0] = False
+            raise MemoryError("memory allocation failed")
+    holder = [None]
+    f = Refusing(holder, {1})   # the clear at the second press
+    r = holder[0] = Rig([(1000, 1200), (3000, 3200), (5000, 5200)], until_s=10,
+                        on_snooze=snooze, on_fault=f)
+    r.run()
+    assert [t[:3] for t in f.told] == [("button_action", True, "MemoryError: memory allocation failed"),
+                                       ("button_action", False, None)], f.told
+    assert 5200 <= f.told[1][3] <= 5300, f.told
