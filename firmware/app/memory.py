@@ -26,8 +26,9 @@ class MemoryWatch:
     def __init__(self, sup, on_condition):
         self.sup = sup                 # the Supervisor: pause/resume the shed tasks
         self.on_condition = on_condition  # (active) -> raises or clears device/memory
-        self.alarm = False             # under pressure: the shed tasks are paused
+        self.alarm = False             # under pressure: the shed tasks are to be paused
         self._raised = False           # the device alarm (memory) is raised
+        self._shed = False             # the shed tasks are paused
         self._errors = []              # clock.ms() of recent MemoryErrors a part survived
         self._low = False              # free heap under LOW_FREE at the last check
         self._pressure_ms = None       # clock.ms() of the last MemoryError or low-heap check
@@ -59,13 +60,17 @@ class MemoryWatch:
         self._state(bool(self._low or (self.alarm and recent)))
 
     def _state(self, active):
+        now = clock.ms()
         if active != self.alarm:
             self.alarm = active
-            names = [n for n in SHED_TASKS if n in self.sup.names()]
-            now = clock.ms()
             if active:
                 soon = self._resumed_ms is not None and now - self._resumed_ms < self._quiet_s * 1000
                 self._quiet_s = min(2 * self._quiet_s, QUIET_MAX_S) if soon else QUIET_S
+        if active != self._shed:
+            # apart too: a shed that ran out of memory half way (the moment it is for) is
+            # tried again at the next report or check, not left undone for the episode
+            names = [n for n in SHED_TASKS if n in self.sup.names()]
+            if active:
                 log.error("memory pressure: pausing %s for the alarm path", ", ".join(names) or "nothing")
                 self.sup.pause(names)
                 gc.collect()
@@ -73,6 +78,7 @@ class MemoryWatch:
                 log.info("memory pressure over: resuming %s", ", ".join(names) or "nothing")
                 self.sup.resume(names)
                 self._resumed_ms = now
+            self._shed = active
         if active != self._raised:
             # apart: raising it may itself run out of memory; the next report or
             # check tries again

@@ -305,6 +305,39 @@ def test_a_raise_that_runs_out_of_memory_is_tried_again_at_the_next_check():
     assert m.conditions == [True]
 
 
+def test_a_shed_that_runs_out_of_memory_is_tried_again_at_the_next_check():
+    # helper-348: the pressure was marked before the pause, which ran out of memory
+    # (the moment it is for): the forwarders ran on through the whole episode
+    class ShortSup(FakeSup):
+        short = 1
+
+        def pause(self, names):
+            if self.short:
+                self.short -= 1
+                raise MemoryError("pausing")
+            FakeSup.pause(self, names)
+    m = MemWorld(sup=ShortSup())
+    try:
+        m.check(0, free=100)
+    except MemoryError:
+        pass
+    assert not m.sup.paused and m.w.alarm
+    m.check(60, free=100)
+    assert m.sup.paused == set(memory.SHED_TASKS) and m.conditions == [True]
+    m.check(120, free=100)
+    assert len(m.sup.calls) == 1, m.sup.calls     # paused once
+    # one from the reports alone: the next report tries it again
+    m = MemWorld(sup=ShortSup())
+    for s in (0, 300, 600):
+        try:
+            m.oom(s)
+        except MemoryError:
+            assert s == 600
+    assert not m.sup.paused and m.conditions == []
+    m.oom(700)
+    assert m.sup.paused == set(memory.SHED_TASKS) and m.conditions == [True]
+
+
 def test_the_memory_constants_are_the_documented_ones():
     assert (memory.ERRORS, memory.WINDOW_S, memory.QUIET_S) == (3, 900, 1800)
     assert (memory.QUIET_MAX_S, memory.LOW_FREE) == (8 * 3600, 4096)
