@@ -176,6 +176,7 @@ class BoundedServer(Microdot):
 
     async def _failed(self, req, e):
         if isinstance(e, MemoryError):
+            self._short_read = None   # a handler's own body read: answered here, not by error_response
             return self._out_of_memory()
         self._log("%s: %s %s failed: %r" % (self.name, req.method, req.path, e))
         # None: microdot answers 500

@@ -669,6 +669,26 @@ def test_a_bad_request_while_another_s_503_is_written_is_a_400():
     assert box.step(co) and Answer(w).status == 503 and w.closed and box.app.active == 0
 
 
+def test_a_bad_request_while_a_handlers_own_body_read_s_503_is_written_is_a_400():
+    # the setup page's save reads its body itself: its MemoryError is answered by the
+    # handler's 503, and a malformed request (a phone's empty preconnect) served while
+    # that 503 goes out was a 503 too, counted as a second request short of memory
+    box = _short_box(body_length=0, max_body=100)
+
+    async def own(req):
+        return "got %d" % len(await req.stream.readexactly(req.content_length))
+
+    box.app.route("/own", methods=["POST"])(own)
+    raw = POST_50.replace(b"/echo", b"/own")
+    w = _HeldWriter(LAN)
+    co = box.app.handle_request(_ShortReader(raw, 6, 16), w)
+    assert not box.step(co), "the 503 was not held"
+    assert box.send(b"GET\r\n\r\n", addr=_addr(9)).status == 400
+    assert box.app.short == 1 and len(box.told) == 1
+    w.held = False
+    assert box.step(co) and Answer(w).status == 503 and w.closed and box.app.active == 0
+
+
 def test_a_handler_that_runs_out_of_memory_reading_its_own_body_is_a_503_and_the_next_bad_request_a_400():
     # the setup page reads a body over microdot's class-wide limit itself
     # (req.stream.readexactly): its MemoryError is the handler's, microdot's 400 never
