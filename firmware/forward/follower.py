@@ -598,8 +598,9 @@ class Follower:
         except ValueError as e:
             err = "%s: %s" % (type(e).__name__, failure.words(e, 120))
         if err != self.alarms_error and err is not None:
-            self._log("follow: the leader's alarms: %s from %s:%d (every alarm sounds here)"
-                      % (err, self.host, self.port))
+            self._log("follow: the leader's alarms: %s from %s:%d (%s)" % (
+                err, self.host, self.port,
+                "its last report stands" if report is False else "every alarm sounds here"))
         self.alarms_error = err
         if report is not False:
             self._reported = True

@@ -1082,6 +1082,10 @@ def test_a_request_that_did_not_reach_the_leader_leaves_the_last_report_standing
     w.http.answers = [(200, None, "[]"), OSError(113)]
     w.ask()
     assert w.given == [] and any("OSError" in line for line in w.logs), w.logs
+    # and its log line says so (it said "every alarm sounds here", which came only 3 polls on)
+    told = [line for line in w.logs if "the leader's alarms" in line]
+    assert len(told) == 1 and "its last report stands" in told[0], told
+    assert "every alarm sounds here" not in told[0], told
     w.poll(error=OSError(113))
     assert w.given == [] and len(w.http.requests) == 3
 
@@ -1096,6 +1100,7 @@ def test_a_leader_short_of_memory_is_asked_again_its_last_report_standing():
     assert w.f.next_s == follower.RETRY_S, w.f.next_s          # and it is asked again soon
     told = [line for line in w.logs if "the leader's alarms" in line]
     assert len(told) == 1 and "short of memory" in told[0], told
+    assert "its last report stands" in told[0] and "every alarm sounds here" not in told[0], told
     w.http.answers = list(REACHED)
     w.ask()
     assert [g[0] for g in w.given] == ["alarms", "alarms"] and w.f.alarms_error is None
