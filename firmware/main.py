@@ -127,7 +127,6 @@ class App:
         if wiring:
             problems.append("board: %s not usable (see the log): sounding on %s"
                             % (self.cfg.get("board") or FALLBACK_BOARD, wiring))
-        problems += boards.lacking(self.board)
         try:  # first: a battery-backed board must stay on if USB power goes
             from app import power
             power.hold(self.board)
@@ -135,6 +134,10 @@ class App:
             log.exc(e, "power hold pin")
             board_problem = True
             problems.append("board: its power hold pin failed (see the log)")
+        try:   # a failure costs the pins' names, never the boot
+            problems += boards.lacking(self.board)
+        except Exception as e:
+            log.exc(e, "board pins not checked")
         self.ann = Annunciator(self.board, on_fault=self._on_ann_fault, on_change=self.emit)
         self.ann.show("no_data")   # nothing read yet (alarm_task says "ok" once a reading is fresh)
         for p in problems:

@@ -260,7 +260,8 @@ def lacking(board):
     PSRAM's CS and clock on WROVER modules, PSRAM found or not (ports/esp32/machine_pin.h
     `#if !CONFIG_SPIRAM`; in 1.23-1.27 its old name, which ESP-IDF 5 still defines;
     micropython issue #7819: driving them crashed the board). That part fails alone
-    ("invalid pin") and the others sound its device alarm: the file is not refused,
+    ("invalid pin") and the others sound or show its device alarm (a buzzer there: the
+    LED alone shows it): the file is not refused,
     as the default wiring might reach nothing on the family's box."""
     try:
         from machine import Pin
