@@ -501,7 +501,7 @@ def on_link_event(app, ev):
     elif what == "sensor_state":
         from alarms.kinds import NO_GLUCOSE
         kind = ev.get("kind")
-        was, app.status["sensor_kind"] = app.status.get("sensor_kind"), kind
+        was = app.status.get("sensor_kind")
         reason = kind if kind in NO_GLUCOSE else None
         if kind == "noise" and app.engine.has_reason("sensor", "error"):
             # told (main.App._watch_sensor_error): it stands while the state does, also when
@@ -524,6 +524,9 @@ def on_link_event(app, ev):
             # a notice: low, clears by itself; not at night (a bedtime sensor change's
             # warm-up ends at 1 a.m.: the glucose on the screen says it)
             app.condition("sensor", "warmup_done", True)
+        # recorded once every condition is told: a state told again after one ran out of
+        # memory (link.core) finds the old one, its transition (warmup_done) not lost
+        app.status["sensor_kind"] = kind
 
 
 def _tell_wifi_next_window(app):

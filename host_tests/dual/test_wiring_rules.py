@@ -1536,6 +1536,32 @@ def test_the_sensors_state_raises_its_own_sensor_alarm_and_clears_the_others():
         assert told.index(("warmup", True)) < told.index(("stopped", False)), told
 
 
+def test_a_sensor_state_told_again_after_a_condition_ran_out_of_memory_still_says_warmup_done():
+    # helper-351: the state was recorded before its conditions; one short of memory sent the
+    # link's word back (link.core tells it again at the next reading), which found the state
+    # already recorded: its warm-up done was never said
+    with World({"transmitter_id": "8G1234"}) as w:
+        app = w.app
+        sensor(app, "warmup", False)
+        told, short = app.condition, [True]
+
+        def condition(kind, name, active):
+            if short[0] and (kind, name, active) == ("sensor", "warmup", False):
+                short[0] = False
+                raise MemoryError("memory allocation failed")
+            told(kind, name, active)
+        app.condition = condition
+        try:
+            sensor(app, "ok", True)
+            raise AssertionError("not raised")
+        except MemoryError:
+            pass
+        got = sensor(app, "ok", True)   # the link's word again
+        assert got[("sensor", "warmup")] is False and got[("sensor", "warmup_done")] is True, got
+        assert app.status["sensor_kind"] == "ok"
+        assert ("sensor", "warmup_done") not in sensor(app, "ok", True)   # and once only
+
+
 def test_a_sensor_error_stands_while_the_state_is_noise_and_ends_with_the_next_state():
     # main.App._watch_sensor_error raised `error` for a noise state once no_data sounded:
     # the link tells the state only when it changes, so its word "noise" again (after a
