@@ -72,6 +72,7 @@ class App:
         self._clock_unknown = None  # schedules waiting for a time of day (the notice is up)
         self._ending_told = None    # the session end (ms) the `ending` notice was raised for
         self._unapplied = []     # (kind, name, active) the engine had no memory for (see condition)
+        self._step_owed = False  # a clock step the engine has not taken (see _clock_stepped)
         self._feed_fails = {}    # listener -> [failures, engine time of the last]: see emit
         self._flash_failing = False  # the device (flash) alarm is up: see _watch_flash
         # a follower box with follow.sound "unanswered" (wiring sets gate = alarms.gate and
@@ -164,10 +165,18 @@ class App:
 
     def _clock_stepped(self, step):
         """clock.on_step: RTC memory keeps the step; the schedules take the new time of day
-        at once (a clock put an hour back is no daylight-saving change: alarms.engine)."""
+        at once (a clock put an hour back is no daylight-saving change: alarms.engine). A
+        failure here (clock.py swallows it: out of memory) leaves the step owed to the alarm
+        task's next round, first thing: the engine's next call would take it for a replay."""
+        self._step_owed = True
+        self.wake.set()
         self.rtc.stepped(step, clock.back_s())
+        self._clock_set()
+
+    def _clock_set(self):
         self.engine.clock_set(self.now_s(), self.minute_of_day(), self._changed_back_at() is not None)
         self._hold_minutes_shown_again()
+        self._step_owed = False
 
     def _hold_minutes_shown_again(self):
         """A box that kept no minute of day (a power cut, RTC memory lost) and comes to one
@@ -460,6 +469,8 @@ class App:
     async def alarm_task(self, checkin):
         while True:
             checkin()
+            if self._step_owed:   # (a failure fails this task: tried again at its restart)
+                self._clock_set()
             if self.inbox:
                 gc.collect()  # a reading is due every 5 min: start it on a tidy heap
             while self.inbox:

@@ -451,7 +451,8 @@ def test_the_session_notice_is_not_told_again_after_a_reset(tmp_path):
     assert out["new_end"] == 2 and out["again"] == 2, out
 
 
-NIGHT_VOLUME_ENDS = r"""
+# the real App at WALL, its log silenced (the program starts its alarm task)
+APP_AT_WALL = r"""
 import vtime
 vtime.install(0, wall_unix=WALL)
 import asyncio, json, main, reading, clock
@@ -459,6 +460,8 @@ from app import log
 log.sink = lambda line: None
 app = main.App(CFG, boards_dirs=(BOARDS,))
 out = {}
+"""
+NIGHT_VOLUME_ENDS = APP_AT_WALL + r"""
 async def scenario():
     t = asyncio.create_task(app.alarm_task(lambda: None))
     app._take_reading(reading.make(100000, clock.unix(), 270, 0, 6, reading.LIVE))
@@ -481,6 +484,40 @@ def test_a_sounding_alarm_takes_the_days_volume_when_the_night_window_ends(tmp_p
     out = run_app(tmp_path, cfg, NIGHT_VOLUME_ENDS, WALL=wall)
     assert out["night"][:5] == ["high", "low", 0, "sounding", 20], out
     assert out["day"][:5] == ["high", "low", 0, "sounding", 100], out
+
+
+# (helper-351) clock.set_unix swallows a failure of its on_step (main.App._clock_stepped): a
+# step's engine.clock_set that ran out of memory was lost, and the engine's next round took
+# the wall's minutes back for a daylight-saving replay (alarms.engine REPLAY_MIN): a clock
+# put right 20 min back from 22:10 held the night's settings until the wall came back to
+# 22:10. Now the step is owed to the alarm task's next round.
+STEP_SHORT = APP_AT_WALL + r"""
+async def scenario():
+    t = asyncio.create_task(app.alarm_task(lambda: None))
+    await asyncio.sleep(6)
+    out["before"] = app.engine.current_settings().get("volume")
+    engine_clock_set, short = app.engine.clock_set, [True]
+    def clock_set(*a):
+        if short[0]:
+            short[0] = False
+            raise MemoryError("memory allocation failed")
+        engine_clock_set(*a)
+    app.engine.clock_set = clock_set
+    clock.set_unix(clock.unix() - 20 * 60)
+    await asyncio.sleep(6)
+    out["after"] = [app.engine.current_settings().get("volume"), app.minute_of_day(), short[0]]
+    t.cancel()
+asyncio.run(scenario())
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_clock_step_the_engine_had_no_memory_for_is_taken_at_the_alarm_tasks_next_round(tmp_path):
+    cfg = dict(BOARD, alarms={"schedule": [{"start": 1320, "end": 420, "volume": 20}]})
+    wall = 1700000000 - 1700000000 % 86400 + 22 * 3600 + 10 * 60   # 22:10 UTC
+    out = run_app(tmp_path, cfg, STEP_SHORT, WALL=wall)
+    assert out["before"] == 20, out
+    assert out["after"][1] == 21 * 60 + 50 and out["after"][0] != 20 and out["after"][2] is False, out
 
 
 # (lead, 6f13e38) forward.timesync's `device` notices, a step of the clock taken (time_changed)
