@@ -393,12 +393,13 @@ class MqttPublisher:
 
     def _set_condition(self, on, reason=_UNREACHABLE):
         if on != self._conditions.get(reason, False):
-            self._conditions[reason] = on
             if self._on_condition:
                 try:
                     self._on_condition("forwarding", reason, on)
                 except Exception as e:  # the reporter's trouble must not end this task
                     self._log("mqtt: reporting the condition failed: %r" % (e,))
+                    return   # not marked: told again at the next call
+            self._conditions[reason] = on
 
     async def run(self):
         """Forever: connect, publish what is pending, ping, reconnect after a loss."""
