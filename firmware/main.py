@@ -387,17 +387,20 @@ class App:
     def emit(self, event):
         for fn in self.listeners:
             try:
-                fn(event)
-            except MemoryError:
+                try:
+                    fn(event)
+                except MemoryError:
+                    gc.collect()
+                    log.error("listener out of memory on %s", event.get("event"))
+                    self.out_of_memory("listener")
+                except Exception as e:
+                    log.exc(e, "listener failed on %s", event.get("event"))
+                    self._feed_failed(fn, True)
+                else:
+                    if self._feed_fails:
+                        self._feed_failed(fn, False)
+            except MemoryError:   # its report short of memory too: the next listeners get the event
                 gc.collect()
-                log.error("listener out of memory on %s", event.get("event"))
-                self.out_of_memory("listener")
-            except Exception as e:
-                log.exc(e, "listener failed on %s", event.get("event"))
-                self._feed_failed(fn, True)
-            else:
-                if self._feed_fails:
-                    self._feed_failed(fn, False)
 
     def _feed_failed(self, fn, failed):
         """A listener that raises (a bug in a forwarder's feed, not the network,

@@ -17,7 +17,10 @@ the MicroPython port (virtual clock and board) and pins what a family would meet
   running, and the count starts again (a box that resets now and then is no loop);
 - a clock step a time server made or asked for at night (forward.timesync's notices) is
   told in the morning, once, judged night by the clock before it or after it, through a reset, and
-  not at all for a dispute that ended by then."""
+  not at all for a dispute that ended by then;
+- what a failure short of memory would lose is kept: a clock step the engine was not told
+  of is taken at the alarm task's next round; a listener's memory report that runs short
+  too costs the listeners after it nothing."""
 import pytest
 
 from apprun import run_app
@@ -518,6 +521,40 @@ def test_a_clock_step_the_engine_had_no_memory_for_is_taken_at_the_alarm_tasks_n
     out = run_app(tmp_path, cfg, STEP_SHORT, WALL=wall)
     assert out["before"] == 20, out
     assert out["after"][1] == 21 * 60 + 50 and out["after"][0] != 20 and out["after"][2] is False, out
+
+
+# (helper-351) a listener short of memory is reported (App.out_of_memory, the memory watch,
+# whose condition may run short too and raises): the report raised out of emit, and the
+# listeners after the short one never had the event (MQTT, the LAN API missed an alarm)
+EMIT_SHORT = r"""
+import vtime
+vtime.install(0, wall_unix=1700000000)
+import json, main
+from app import log
+log.sink = lambda line: None
+got = []
+def short(ev):
+    raise MemoryError("memory allocation failed")
+app = main.App(CFG, boards_dirs=(BOARDS,), listeners=(short, got.append))
+reports = []
+def out_of_memory(part):
+    reports.append(part)
+    raise MemoryError("memory allocation failed")
+app.memory.out_of_memory = out_of_memory
+out = {}
+try:
+    app.emit({"event": "alarm_onset", "type": "urgent_low"})
+except MemoryError:
+    out["raised"] = True
+out["got"] = [e.get("type") for e in got]
+out["reports"] = reports
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_a_listeners_memory_report_short_of_memory_does_not_cost_the_next_listener_the_event(tmp_path):
+    out = run_app(tmp_path, BOARD, EMIT_SHORT)
+    assert out == {"got": ["urgent_low"], "reports": ["listener"]}, out
 
 
 # (lead, 6f13e38) forward.timesync's `device` notices, a step of the clock taken (time_changed)
