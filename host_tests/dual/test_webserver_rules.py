@@ -659,9 +659,14 @@ def test_a_bad_request_while_another_s_503_is_written_is_a_400():
     # the read that ran out of memory is that request's alone: a malformed request
     # served while the 503 goes out is the client's fault (400), not counted as short
     box = _short_box()
-    raw = b"GET / HTTP/1.1\r\n\r\n"
+    _a_bad_request_while_a_503_is_held(box, _ShortReader(b"GET / HTTP/1.1\r\n\r\n", 1))
+
+
+def _a_bad_request_while_a_503_is_held(box, reader):
+    """The request of `reader` runs short; while its 503 is held, a malformed request
+    from another address is a 400, and the 503 goes out when let."""
     w = _HeldWriter(LAN)
-    co = box.app.handle_request(_ShortReader(raw, 1), w)
+    co = box.app.handle_request(reader, w)
     assert not box.step(co), "the 503 was not held"
     assert box.send(b"GET\r\n\r\n", addr=_addr(9)).status == 400
     assert box.app.short == 1 and len(box.told) == 1
@@ -679,14 +684,7 @@ def test_a_bad_request_while_a_handlers_own_body_read_s_503_is_written_is_a_400(
         return "got %d" % len(await req.stream.readexactly(req.content_length))
 
     box.app.route("/own", methods=["POST"])(own)
-    raw = POST_50.replace(b"/echo", b"/own")
-    w = _HeldWriter(LAN)
-    co = box.app.handle_request(_ShortReader(raw, 6, 16), w)
-    assert not box.step(co), "the 503 was not held"
-    assert box.send(b"GET\r\n\r\n", addr=_addr(9)).status == 400
-    assert box.app.short == 1 and len(box.told) == 1
-    w.held = False
-    assert box.step(co) and Answer(w).status == 503 and w.closed and box.app.active == 0
+    _a_bad_request_while_a_503_is_held(box, _ShortReader(POST_50.replace(b"/echo", b"/own"), 6, 16))
 
 
 def test_a_handler_that_runs_out_of_memory_reading_its_own_body_is_a_503_and_the_next_bad_request_a_400():
