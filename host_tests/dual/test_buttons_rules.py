@@ -460,6 +460,23 @@ def test_a_short_hold_at_boot_is_cancelled():
     assert done is False and r.names() == ["reset_warn", "reset_warn", "reset_cancel"], r.calls
 
 
+
+def test_without_a_fault_reporter_a_cue_that_failed_once_and_then_played_counts_as_played():
+    # no on_fault (its default): a clear has nobody to tell and counts as told (buttons#86,
+    # #88, #89: every report refused, the feedback "failing" for good). The first warning
+    # raised, the cancel at the release played: a cancelled hold, no snooze
+    r = Rig([(0, 1200)], until_s=40, on_fault=None)
+    played = r._cue
+
+    def once_short(name):
+        if name == "reset_warn" and "reset_warn" not in r.names():
+            r.calls.append(("reset_warn", r.now - T0))
+            raise MemoryError("cue")
+        return played(name)
+    r.btn.feedback = once_short
+    assert r.drive(r.btn.boot_hold()) is False
+    assert r.names() == ["reset_warn", "reset_cancel"], r.calls
+
 def test_not_pressed_at_boot_returns_at_once():
     r, done = _boot([(5000, 5200)])
     assert done is False and r.calls == [] and r.now - T0 < 100, (r.calls, r.now)
