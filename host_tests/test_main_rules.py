@@ -493,7 +493,7 @@ def test_a_sounding_alarm_takes_the_days_volume_when_the_night_window_ends(tmp_p
 # step's engine.clock_set that ran out of memory was lost, and the engine's next round took
 # the wall's minutes back for a daylight-saving replay (alarms.engine REPLAY_MIN): a clock
 # put right 20 min back from 22:10 held the night's settings until the wall came back to
-# 22:10. Now the step is owed to the alarm task's next round.
+# 22:10. Now the step is owed to the alarm task's next round, which it wakes.
 STEP_SHORT = APP_AT_WALL + r"""
 async def scenario():
     t = asyncio.create_task(app.alarm_task(lambda: None))
@@ -507,7 +507,7 @@ async def scenario():
         engine_clock_set(*a)
     app.engine.clock_set = clock_set
     clock.set_unix(clock.unix() - 20 * 60)
-    await asyncio.sleep(6)
+    await asyncio.sleep(1)   # the step wakes the task (main#183: the round 5 s later)
     out["after"] = [app.engine.current_settings().get("volume"), app.minute_of_day(), short[0]]
     t.cancel()
 asyncio.run(scenario())
@@ -523,6 +523,33 @@ def test_a_clock_step_the_engine_had_no_memory_for_is_taken_at_the_alarm_tasks_n
     assert out["after"][1] == 21 * 60 + 50 and out["after"][0] != 20 and out["after"][2] is False, out
 
 
+
+# (helper-352) the step taken, none is owed: a step owed on (main#189, main#190: _clock_set
+# every round) anchored the engine to the wall's minute before each round's tick, so it never
+# saw the minutes a daylight-saving end shows again: a night from 01:30 ended at 01:00 EST
+# and began again at 01:30 EST (alarms.engine REPLAY_MIN)
+STEP_THEN_FALL_BACK = APP_AT_WALL + r"""
+async def scenario():
+    t = asyncio.create_task(app.alarm_task(lambda: None))
+    await asyncio.sleep(6)
+    clock.set_unix(clock.unix() + 60)   # a step (the phone's time at a save, NTP)
+    await asyncio.sleep(20 * 60)        # 01:41 EDT: the night's high
+    out["edt"] = [app.minute_of_day(), app.engine.current_settings()["high"]]
+    await asyncio.sleep(30 * 60)        # 01:11 EST: minutes shown again, the night holds
+    out["est"] = [app.minute_of_day(), app.engine.current_settings()["high"]]
+    t.cancel()
+asyncio.run(scenario())
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_after_a_clock_step_a_daylight_saving_end_still_holds_the_schedule_through_the_minutes_shown_again(
+        tmp_path):
+    cfg = dict(BOARD, tz="EST5EDT,M3.2.0,M11.1.0",
+               alarms={"high": 250, "schedule": [{"start": 90, "end": 7 * 60, "high": 200}]})
+    out = run_app(tmp_path, cfg, STEP_THEN_FALL_BACK, WALL=1793510400)   # 2026-11-01 01:20 EDT
+    assert out["edt"] == [101, 200] and out["est"] == [71, 200], out
+
 # (helper-351) a listener short of memory is reported (App.out_of_memory, the memory watch,
 # whose condition may run short too and raises): the report raised out of emit, and the
 # listeners after the short one never had the event (MQTT, the LAN API missed an alarm)
@@ -531,7 +558,8 @@ import vtime
 vtime.install(0, wall_unix=1700000000)
 import json, main
 from app import log
-log.sink = lambda line: None
+lines = []
+log.sink = lines.append
 got = []
 def short(ev):
     raise MemoryError("memory allocation failed")
@@ -548,13 +576,16 @@ except MemoryError:
     out["raised"] = True
 out["got"] = [e.get("type") for e in got]
 out["reports"] = reports
+out["log"] = [l.split(" ", 2)[-1] for l in lines if "listener" in l]
 print("RESULT " + json.dumps(out))
 """
 
 
 def test_a_listeners_memory_report_short_of_memory_does_not_cost_the_next_listener_the_event(tmp_path):
     out = run_app(tmp_path, BOARD, EMIT_SHORT)
-    assert out == {"got": ["urgent_low"], "reports": ["listener"]}, out
+    # the log names the event the listener missed (main#384)
+    assert out == {"got": ["urgent_low"], "reports": ["listener"],
+                   "log": ["listener out of memory on alarm_onset"]}, out
 
 
 # (lead, 6f13e38) forward.timesync's `device` notices, a step of the clock taken (time_changed)
