@@ -721,14 +721,18 @@ def parse(data, name):
             out, high, lone = "", 0, False
             for c in v:
                 n = ord(c)
-                if high and 0xDC00 <= n <= 0xDFFF:   # the high half's low half: one character
+                low = 0xDC00 <= n <= 0xDFFF
+                if high and low:   # the high half's low half: one character
                     out += chr(0x10000 + ((high - 0xD800) << 10) + n - 0xDC00)
                     high = 0
                     continue
-                if high or 0xDC00 <= n <= 0xDFFF:   # the high half before it, or this low one, alone
+                if high:   # the high half before it, alone
+                    out, lone, high = out + "\ufffd", True, 0
+                if 0xD800 <= n <= 0xDBFF:
+                    high = n
+                elif low:   # a low half alone
                     out, lone = out + "\ufffd", True
-                high = n if 0xD800 <= n <= 0xDBFF else 0
-                if not high and not 0xDC00 <= n <= 0xDFFF:
+                else:
                     out += c
             obj[k] = out + "\ufffd" if high else out
             if high or lone:
