@@ -24,6 +24,8 @@ import math
 import os
 import sys
 
+from . import traces
+
 LOWEST, HIGHEST = 40, 400   # what a Dexcom reports as a number
 
 
@@ -45,16 +47,16 @@ def scaled_rows(rows, alpha, lag=0):
     return out
 
 
-def _number(cell):
-    return None if cell.strip() in ("", "NA") else float(cell)
-
-
 def read_rows(path):
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        if not {"minute", "true_bg", "cgm"} <= set(reader.fieldnames or ()):
-            raise ValueError("%s: needs the columns minute,true_bg,cgm" % path)
-        return [(int(r["minute"]), _number(r["true_bg"]), _number(r["cgm"])) for r in reader]
+    """[(minute, true_bg, cgm)] of a trace, by the bench's rules (tools/tracefile.py), the
+    values as written (not rounded). TraceError (a ValueError) on a malformed file."""
+    rows = []
+    for n, minute, cell, extra in traces.trace_rows(path, ("true_bg",)):
+        if "true_bg" not in extra:
+            raise traces.TraceError("%s: needs the columns minute,true_bg,cgm" % path)
+        rows.append((minute, traces.cell_value(extra["true_bg"], path, n, traces.reference_cell),
+                     traces.cell_value(cell, path, n)))
+    return rows
 
 
 def write_rows(path, rows):
