@@ -58,8 +58,9 @@ FIRST_INPUT_ONLY = 34
 def spiram_build(on=True):
     """Be MicroPython's ESP32 image with SPIRAM (ESP32_GENERIC-SPIRAM, M5Stack's): its
     machine_pin.h enables GPIO16/17 only `#if !CONFIG_SPIRAM` (1.23-1.27: its old name,
-    the same; they are the PSRAM's CS and clock on WROVER modules: micropython issue #7819), so Pin(16) / Pin(17) raise
-    ValueError("invalid pin") there, PSRAM found or not. on=False: the plain image."""
+    the same; they are the PSRAM's CS and clock on WROVER modules: micropython issue
+    #7819), so Pin(16) / Pin(17) raise ValueError("invalid pin") there, PSRAM found or
+    not. on=False: the plain image."""
     global VALID_PINS
     VALID_PINS = tuple(p for p in PLAIN_PINS if not (on and p in (16, 17)))
 
