@@ -17,15 +17,15 @@
 # pause (it is how a family mends the settings), must not take what the alarm
 # path needs. 5 s lets a 10-KB settings form through one lost segment's
 # retransmission (3 s cut it); a timer per read instead made garbage on every read.
-# A request that runs out of memory (its head or body read, its handler) is the
-# box's trouble, not the client's: a 503 with Retry-After (microdot took one in the
-# head for a malformed request: 400), counted in `short`, and logged and told to
+# A request that runs out of memory (microdot's read and parse of it, its handler) is
+# the box's trouble, not the client's: a 503 with Retry-After (microdot took one in
+# its parse for a malformed request: 400), counted in `short`, and logged and told to
 # the memory watch (on_memory) once per episode, which ends EPISODE_S after the
 # last one: a flood on a short heap fills neither the log nor the watch's count.
 import asyncio
 
 import clock
-from microdot import Microdot
+from microdot import Microdot, Request
 
 HEAD_LINES = 32    # a browser sends about 10-15 headers
 HEAD_MAX = 3072    # bytes of request line and headers together
@@ -59,12 +59,10 @@ def _ip(a):
 class BoundedReader:
     """The request stream, refusing to buffer a line past line_max (microdot's
     readline is unbounded), a head past HEAD_LINES / HEAD_MAX (microdot reads
-    the head, and only the head, with readline) or a body past max_body.
-    on_memory(self) is told of a MemoryError in them (microdot swallows it)."""
+    the head, and only the head, with readline) or a body past max_body."""
 
-    def __init__(self, reader, line_max, max_body, on_memory=None):
+    def __init__(self, reader, line_max, max_body):
         self.r = reader
-        self.on_memory = on_memory
         self.buf = b""
         self.line_max = line_max
         self.max_body = max_body
@@ -73,36 +71,28 @@ class BoundedReader:
         self.too_large = 0   # the length of a body refused as too large (0: none)
 
     async def readline(self):
-        try:
-            while True:
-                i = self.buf.find(b"\n")
-                if i >= self.line_max:
-                    # its end came in the read that took the buffer past line_max:
-                    # up to 127 bytes too long (microdot's own limit is class-wide,
-                    # 2 KB unless the LAN API has set 512)
-                    raise BadRequest("line too long")
-                if i >= 0:
-                    line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
-                    self.head_lines += 1
-                    self.head_bytes += len(line)
-                    if self.head_lines > HEAD_LINES or self.head_bytes > HEAD_MAX:
-                        raise BadRequest("request head over %d lines or %d bytes"
-                                         % (HEAD_LINES, HEAD_MAX))
-                    return line
-                if len(self.buf) > self.line_max:
-                    raise BadRequest("line too long")
-                chunk = await self.r.read(128)
-                if not chunk:
-                    line, self.buf = self.buf, b""
-                    return line
-                self.buf += chunk
-        except MemoryError:
-            self._short()
-            raise
-
-    def _short(self):
-        if self.on_memory is not None:
-            self.on_memory(self)
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= self.line_max:
+                # its end came in the read that took the buffer past line_max:
+                # up to 127 bytes too long (microdot's own limit is class-wide,
+                # 2 KB unless the LAN API has set 512)
+                raise BadRequest("line too long")
+            if i >= 0:
+                line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
+                self.head_lines += 1
+                self.head_bytes += len(line)
+                if self.head_lines > HEAD_LINES or self.head_bytes > HEAD_MAX:
+                    raise BadRequest("request head over %d lines or %d bytes"
+                                     % (HEAD_LINES, HEAD_MAX))
+                return line
+            if len(self.buf) > self.line_max:
+                raise BadRequest("line too long")
+            chunk = await self.r.read(128)
+            if not chunk:
+                line, self.buf = self.buf, b""
+                return line
+            self.buf += chunk
 
     async def read(self, n=-1):
         if self.buf:
@@ -127,16 +117,31 @@ class BoundedReader:
             await self.drain(n)
             raise BadRequest("body of %d bytes is too large" % n)
         out = b""
-        try:
-            while len(out) < n:
-                c = await self.read(n - len(out))
-                if not c:
-                    raise EOFError
-                out += c
-        except MemoryError:
-            self._short()
-            raise
+        while len(out) < n:
+            c = await self.read(n - len(out))
+            if not c:
+                raise EOFError
+            out += c
         return out
+
+
+_parse = Request.create
+
+
+async def _create(app, reader, writer, client_addr, scheme=None):
+    """microdot's Request.create, which it calls for every request and whose every
+    exception it answers 400: a MemoryError in it (reading the head or body, a header
+    line's decode, the header dict, the Request and its query string and cookies) is
+    noted on a BoundedServer, whose error_response then answers it 503."""
+    try:
+        return await _parse(app, reader, writer, client_addr, scheme)
+    except MemoryError:
+        if isinstance(app, BoundedServer):
+            app._short_read = reader
+        raise
+
+
+Request.create = staticmethod(_create)
 
 
 class _Path:
@@ -169,14 +174,13 @@ class BoundedServer(Microdot):
         self.on_memory = None  # () -> the memory watch counts it: once per episode
         self.short = 0         # requests answered 503 for lack of memory
         self._short_ms = None  # clock.ms() of the last
-        self._short_read = None   # the stream whose read ran out of memory, till microdot answers
+        self._short_read = None   # the stream whose parse ran out of memory, till microdot answers
         # a handler that raises is microdot's 500, printed on the console only:
         # logged here too, so the /log a family sends when asking for help has it
         self.errorhandler(Exception)(self._failed)
 
     async def _failed(self, req, e):
         if isinstance(e, MemoryError):
-            self._short_read = None   # a handler's own body read: answered here, not by error_response
             return self._out_of_memory()
         self._log("%s: %s %s failed: %r" % (self.name, req.method, req.path, e))
         # None: microdot answers 500
@@ -192,12 +196,9 @@ class BoundedServer(Microdot):
         self._short_ms = now
         return "Short of memory: try again", 503, {"Retry-After": str(RETRY_AFTER_S)}
 
-    def _read_short(self, stream):
-        self._short_read = stream
-
     async def error_response(self, req, status_code, reason=None):
-        # req None, 400: microdot could not read the request. Nothing is awaited between
-        # the read's MemoryError and this, so _short_read is that request's stream.
+        # req None, 400: microdot could not parse the request. Nothing is awaited between
+        # the parse's MemoryError and this, so _short_read is that request's stream.
         if req is None and self._short_read is not None:
             self._short_read = None
             return self._out_of_memory()
@@ -226,7 +227,7 @@ class BoundedServer(Microdot):
             return
         self.active += 1
         self._by_ip[ip] = mine + 1
-        stream = BoundedReader(reader, self.line_max, self.max_body, self._read_short)
+        stream = BoundedReader(reader, self.line_max, self.max_body)
         try:
             await asyncio.wait_for(Microdot.handle_request(self, stream, writer),
                                    min(self.timeout_s, SQUEEZED_TIMEOUT_S) if squeezed else self.timeout_s)
@@ -240,7 +241,7 @@ class BoundedServer(Microdot):
         except Exception as e:  # a broken client must not take the server down
             self._log("%s: request failed: %r" % (self.name, e))
         finally:
-            if self._short_read is stream:   # (a handler that read its body and caught it)
+            if self._short_read is stream:   # (microdot's 400 never came: its print_exception raised)
                 self._short_read = None
             self.active -= 1
             n = self._by_ip[ip] - 1

@@ -28,8 +28,10 @@
 #     port's raw sockaddr bytes, "" for anything else, never an exception;
 #   - a route without parameters is matched as text (not microdot's regular
 #     expression), one with <parameters> by microdot's pattern;
-#   - a request that runs out of memory (reading its head or body, in its handler) is
-#     a 503 with Retry-After, not a 400 or 500, whatever 400 handler the server has; the
+#   - a request that runs out of memory (reading its head or body, in the rest of
+#     microdot's parse: the header dict, the Request and its query string; in its handler)
+#     is a 503 with Retry-After, not a 400 or 500, whatever 400 handler the server has; a
+#     request malformed wherever microdot's parse refuses it is a 400, not counted; the
 #     next bad request is a 400 again (after a handler's own body read that ran out too),
 #     and so is one served while that 503 is written; one past microdot is not logged for itself;
 #     each is counted (`short`), and logged and told to the memory watch (on_memory)
@@ -600,6 +602,73 @@ def test_a_request_that_runs_out_of_memory_reading_its_head_or_body_is_a_503_not
     raw = b"GET / HTTP/1.1\r\n\r\n"
     assert box.send(raw, reader=_ShortReader(raw, 1)).status == 503
     assert box.send(b"GET\r\n\r\n").body == b"refused"
+
+
+_NoCaseDict = md.NoCaseDict   # (md.NoCaseDict is the one below while a test swaps it in)
+
+
+class _ShortHeaders(_NoCaseDict):
+    """microdot's header dict (a request's, then its answer's), out of memory once: for
+    the request's second header."""
+    short = [True]
+
+    def __setitem__(self, key, value):
+        if len(self) and self.short[0]:
+            self.short[0] = False
+            raise MemoryError()
+        _NoCaseDict.__setitem__(self, key, value)
+
+
+def _no_memory(*args):
+    raise MemoryError()
+
+
+def test_a_request_that_runs_out_of_memory_in_the_rest_of_microdots_parse_is_a_503_not_a_400():
+    # helper-345 left it open: past the reader (a header line's decode, the header dict,
+    # the Request and its query string) microdot answered it 400 as malformed, and
+    # nothing on the box counted, logged or told the memory watch
+    raw = b"GET /?a=1 HTTP/1.1\r\nHost: box\r\nCookie: c=1\r\n\r\n"
+    for where, obj, name, value in (("the header dict", md, "NoCaseDict", _ShortHeaders),
+                                    ("the query string", md, "urldecode", _no_memory),
+                                    ("the Request", Request, "G", _no_memory)):
+        box = _short_box()
+        a = swap(obj, name, value, lambda: box.send(raw))
+        assert a.status == 503 and box.seen == [], (where, a.status, a.body)
+        assert a.headers.get("retry-after") == str(webserver.RETRY_AFTER_S), (where, a.headers)
+        assert box.app.short == 1 and box.told == [0] and box.app.active == 0, where
+        assert len(box.logs) == 1 and box.logs[0].startswith("web: out of memory"), (where, box.logs)
+        # the next request is served, and a malformed one is a 400 again
+        assert box.send(raw).status == 200 and box.seen == [("index", "/?a=1", 2)], where
+        assert box.send(b"GET\r\n\r\n").status == 400 and box.app.short == 1, where
+
+
+def test_a_parse_that_runs_out_of_memory_and_is_left_unanswered_leaves_the_next_bad_request_a_400():
+    # microdot prints the parse's exception before its 400: on a short heap the print may run
+    # out of memory too, and the request ends unanswered (counted short); the stream noted
+    # short must not make the next malformed request a 503
+    box = _short_box()
+    raw = b"GET / HTTP/1.1\r\n\r\n"
+    within = box.within
+    box.within = lambda fn: within(lambda: swap(md, "print_exception", _no_memory, fn))
+    a = box.send(raw, reader=_ShortReader(raw, 1))
+    box.within = within
+    assert a.writes == [] and box.app.short == 1 and box.told == [0] and box.app.active == 0
+    assert box.send(b"GET\r\n\r\n").status == 400 and box.app.short == 1
+
+
+def test_a_request_malformed_wherever_microdots_parse_refuses_it_is_a_400_not_counted_as_short():
+    box = _short_box(max_body=100)
+    box.app.errorhandler(400)(lambda req: ("refused", 400))   # (the setup page has its own)
+    for raw in (b"GET /\r\n\r\n",                                       # two words
+                b"GET / HTTP/1.1 x\r\n\r\n",                            # four
+                b"GET / HTTP\r\n\r\n",                                  # no version
+                b"GET / HTTP/1.1\r\nHost box\r\n\r\n",                   # a header without ':'
+                b"POST /echo HTTP/1.1\r\nContent-Length: x\r\n\r\n",     # not a length
+                b"POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nab",   # a body cut short
+                b"GET /\xff HTTP/1.1\r\n\r\n"):                             # not UTF-8
+        a = box.send(raw, stall=False)
+        assert a.status == 400 and a.body == b"refused", (raw, a.status, a.body)
+    assert box.seen == [] and box.app.short == 0 and box.told == [] and box.logs == [], box.logs
 
 
 def test_a_handler_that_runs_out_of_memory_is_a_503():
