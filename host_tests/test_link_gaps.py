@@ -61,6 +61,10 @@ From a sixth sample (--seed 66, session 66):
   or away) has the new clock's history backfilled: a hole kept or a reading
   refused from the old clock, asked of the new one, was a span of its future
   (nothing there), and the readings taken since the reset were lost.
+From session 67 (helper-353):
+- readings delivered before a transmitter clock's reset, offered again at the new
+  clock's dex times by a backfill reaching back, are not handed over a second time
+  (two points at one time in the LAN API's history, a second Nightscout entry).
 From a review of the link against the protocol (session 27):
 - a backfill whose 0x51 reply comes before its frames (the research's 4.8:
   either order) arrives whole: aioble's flag, consumed with frames still queued,
@@ -1253,7 +1257,8 @@ async def main():
     t.cancel()
     dex = [r[0] for r in readings]
     print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "missing": link.missing(),
-                               "got": sorted(k for k in range(2, 8) if dev.tx.window_dex(k) in dex)}))
+                               "got": sorted(k for k in range(2, 8) if dev.tx.window_dex(k) in dex),
+                               "readings": readings}))
 asyncio.run(main())
 '''
 
@@ -1274,3 +1279,72 @@ def test_a_reading_refused_before_a_transmitter_clock_reset_is_not_asked_of_the_
     out = _run(prog(CLOCK_BEHIND_REFUSED, "/tmp/test_link_gaps_clock_refused.json"))
     assert out["tx_clock"] == 1 and out["missing"] is None, out
     assert out["got"] == list(range(2, 8)), out
+    # the vtx offers the records from before the reset at the new clock's dex times: the
+    # reading of 1 min, delivered before, is not handed over again; the one of 6 min,
+    # refused then, is (each 5 min once, from the first to the last)
+    walls = sorted(r[1] for r in out["readings"])
+    assert [round((b - a) / 300) for a, b in zip(walls, walls[1:])] == [1] * 8, out["readings"]
+
+
+# From session 67 (helper-353)
+
+# A transmitter reset that keeps its records (tools/vtx: restart_clock) offers them at the
+# new clock's dex times, a second earlier by the new clock's activation: the first backfill
+# after tx_clock (3 h) brought the readings delivered before the reset again, and every
+# part after the link keeps a reading by its transmitter time
+CLOCK_RESET_COPIES = r'''
+from forward.history import History
+from forward.queue import UploadQueue
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, age_s=AGE_S)
+hist, queue = History(288), UploadQueue()
+def on_reading(r):
+    readings.append(r)
+    hist.add(r)
+    queue.push(r)
+link = link_with(on_reading)
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(12 * 60000)      # readings at 1, 6 and 11 min
+    dev.tx.restart_clock(vtime.monotonic_us(), RESTART_AGE_S)
+    dev.tx.set_faults("miss")               # out of reach this long
+    await asyncio.sleep_ms(AWAY_MIN * 60000)
+    dev.tx.set_faults("")
+    await asyncio.sleep_ms(10 * 60000)      # tx_clock, and a 3-h backfill; 5 min later
+    t.cancel()
+    print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "walls": [r[1] for r in readings],
+                               "history": [r[0][1] for r in hist.query(288)],
+                               "queued": [queue.record(i)[1] for i in range(queue.held())]}))
+asyncio.run(main())
+'''
+
+
+def _reset_copies(tag, age_s, restart_age_s, away_min):
+    return _run(prog("AGE_S, RESTART_AGE_S, AWAY_MIN = %d, %d, %d\n" % (age_s, restart_age_s, away_min)
+                     + CLOCK_RESET_COPIES, "/tmp/test_link_gaps_clock_copies_%s.json" % tag))
+
+
+def _one_each(walls):
+    """No two wall times within forward.redate's SAME_S (150 s): each reading once."""
+    walls = sorted(walls)
+    return all(b - a >= 150 for a, b in zip(walls, walls[1:]))
+
+
+def test_readings_delivered_before_a_transmitter_clock_reset_are_not_handed_over_again():
+    # the LAN API's history (a follower box, xDrip+, the status page) showed two points at
+    # each of the three times, and the Nightscout queue posted each again a second apart
+    # (Nightscout upserts on sysTime: a second entry). Its clock 10 days back: behind the
+    # newest reading
+    out = _reset_copies("behind", 20 * 86400, 10 * 86400, 0)
+    assert out["tx_clock"] == 1, out
+    for k in ("walls", "history", "queued"):   # 3 before, the next 2 after the reset
+        assert len(out[k]) == 5 and _one_each(out[k]), (k, out)
+
+
+def test_readings_delivered_before_a_young_transmitters_reset_are_not_handed_over_again():
+    # an hour-old clock set back to 20 min, then an hour out of reach: the new clock is ahead
+    # of the newest reading (told by its start, 52 min later); its 12 readings missed are
+    # backfilled, the 3 before the reset not again
+    out = _reset_copies("ahead", 3600, 1200, 60)
+    assert out["tx_clock"] == 1, out
+    for k in ("walls", "history", "queued"):
+        assert len(out[k]) == 3 + 12 + 2 and _one_each(out[k]), (k, out)

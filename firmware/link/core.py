@@ -138,6 +138,9 @@ _ROGUES_MAX = 4        # addresses remembered (the oldest is forgotten)
 # the transmitter's clock started (its activation, on our ms clock) this much later than at
 # the last session: it restarted (the two clocks drift apart by seconds a day)
 _CLOCK_MOVED_S = const(300)
+# a backfill record dated this close to a reading delivered from before a reset, on one
+# time line, is that reading again (its dates jitter by a second: forward.redate SAME_S)
+_SAME_S = const(150)
 
 
 def _irq(event, data):
@@ -217,6 +220,8 @@ class Link:
         self._hole = cfg["resume_hole"]  # (start, end) dex span a backfill failed to bring: asked again
         self._empty_asks = 0             # empty answers in a row kept as a hole (_EMPTY_ASKS)
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
+        # (dex times delivered from the clock before a reset, how far ahead that clock was)
+        self._before_reset = None
         self.activation_unix = None
         # clock.ms() when the transmitter's clock was 0, by the last session (before one: at
         # the latest, by the time away through a reset). Not windows' anchor, the same
@@ -274,6 +279,8 @@ class Link:
 
     def _emit(self, r):
         dex_s = r[reading.DEX_S]
+        if r[reading.SOURCE] == reading.BACKFILL and self._copy(dex_s):
+            return False
         if not self.seen.add(dex_s):
             return False
         self.windows.reading(dex_s)
@@ -866,6 +873,9 @@ class Link:
         could not take, within the limit."""
         max_s = self.cfg["backfill_max_s"]
         gap = self.seen.gap(dex_now, max_s)
+        b = self._before_reset
+        if b is not None and (not b[0] or max(b[0]) - b[1] + _SAME_S < dex_now - max_s):
+            self._before_reset = None      # out of every backfill's reach now
         if self._undelivered is not None:
             self._hole = _span(self._hole, self._undelivered)
             self._undelivered = None
@@ -903,6 +913,13 @@ class Link:
         else:
             return
         self._event("tx_clock", detail=detail + ": history of another transmitter forgotten")
+        # a transmitter reset may keep its records and offer them again at the new clock's
+        # dex times (tools/vtx): a backfill reaching back brought readings already delivered
+        # a second time (the LAN API's history, Nightscout: two points at one time, a second
+        # apart). Only this boot's deliveries, of this transmitter ID (app.persist `own`
+        # forgets another's), are known, on one ms time line: a swapped transmitter's
+        # readings and those the old clock never delivered are kept
+        self._before_reset = None if was is None else (self.seen._dex, (self._dex0_ms - was) // 1000)
         self.seen = Seen(self.seen.horizon_s)
         self._forget_hole()
         self._undelivered = None
@@ -911,6 +928,15 @@ class Link:
         # through a recovery until another transmitter, and one saying "ok" as the old
         # one's last word did was never told (its warning stayed up)
         self.tx_status = None
+
+    def _copy(self, dex_s):
+        """A backfill record at dex_s is one delivered before the last reset."""
+        b = self._before_reset
+        if b is not None:
+            for d in b[0]:
+                if -_SAME_S < d - b[1] - dex_s < _SAME_S:
+                    return True
+        return False
 
     def _forget_hole(self):
         # with its count of empty answers: a later gap's asks are its own (a count
