@@ -919,7 +919,7 @@ class Link:
         # apart). Only this boot's deliveries, of this transmitter ID (app.persist `own`
         # forgets another's), are known, on one ms time line: a swapped transmitter's
         # readings and those the old clock never delivered are kept
-        self._before_reset = None if was is None else (self.seen._dex, (self._dex0_ms - was) // 1000)
+        self._before_reset = None if was is None else (self.seen.dex, (self._dex0_ms - was) // 1000)
         self.seen = Seen(self.seen.horizon_s)
         self._forget_hole()
         self._undelivered = None

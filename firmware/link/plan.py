@@ -76,11 +76,12 @@ class Windows:
 
 
 class Seen:
-    """Dex times already delivered, for `horizon_s` back from the newest."""
+    """Dex times already delivered (`dex`, pruned to the horizon past 64), for
+    `horizon_s` back from the newest."""
 
     def __init__(self, horizon_s=4 * 3600):
         self.horizon_s = horizon_s
-        self._dex = []
+        self.dex = []
         self.newest = None
 
     def add(self, dex_s):
@@ -88,20 +89,20 @@ class Seen:
         a reading older than the horizon (it may have gone out already)."""
         if self.newest is not None and dex_s <= self.newest - self.horizon_s:
             return False
-        if dex_s in self._dex:
+        if dex_s in self.dex:
             return False
-        self._dex.append(dex_s)
+        self.dex.append(dex_s)
         if self.newest is None or dex_s > self.newest:
             self.newest = dex_s
-        if len(self._dex) > 64:
+        if len(self.dex) > 64:
             lim = self.newest - self.horizon_s
-            self._dex = [d for d in self._dex if d > lim]
+            self.dex = [d for d in self.dex if d > lim]
         return True
 
     def forget(self, dex_s):
         """dex_s was not delivered after all: a backfill may bring it again."""
-        if dex_s in self._dex:
-            self._dex.remove(dex_s)
+        if dex_s in self.dex:
+            self.dex.remove(dex_s)
 
     def gap(self, dex_now_s, max_s):
         """(start, end) dex span worth backfilling before the reading at

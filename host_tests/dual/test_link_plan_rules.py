@@ -128,7 +128,7 @@ def test_the_memory_stays_bounded_and_forgets_only_beyond_the_horizon():
         assert s.add(k * 300)
     newest = 199 * 300
     assert s.newest == newest
-    assert len(s._dex) < 100                    # not one entry per reading ever seen
+    assert len(s.dex) < 100                    # not one entry per reading ever seen
     # every reading inside the horizon is still known as delivered
     for k in range(200):
         d = k * 300
