@@ -65,6 +65,8 @@ From session 67 (helper-353):
 - readings delivered before a transmitter clock's reset, offered again at the new
   clock's dex times by a backfill reaching back, are not handed over a second time
   (two points at one time in the LAN API's history, a second Nightscout entry).
+From a review of session 67's work (helper-356):
+- nor after a second reset while the first one's readings are still in reach.
 From a review of the link against the protocol (session 27):
 - a backfill whose 0x51 reply comes before its frames (the research's 4.8:
   either order) arrives whole: aioble's flag, consumed with frames still queued,
@@ -1292,7 +1294,7 @@ def test_a_reading_refused_before_a_transmitter_clock_reset_is_not_asked_of_the_
 # new clock's dex times, a second earlier by the new clock's activation: the first backfill
 # after tx_clock (3 h) brought the readings delivered before the reset again, and every
 # part after the link keeps a reading by its transmitter time
-CLOCK_RESET_COPIES = r'''
+_COPIES_SETUP = r'''
 from forward.history import History
 from forward.queue import UploadQueue
 dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, age_s=AGE_S)
@@ -1302,6 +1304,13 @@ def on_reading(r):
     hist.add(r)
     queue.push(r)
 link = link_with(on_reading)
+'''
+_COPIES_OUT = r'''
+    print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "walls": [r[1] for r in readings],
+                               "history": [r[0][1] for r in hist.query(288)],
+                               "queued": [queue.record(i)[1] for i in range(queue.held())]}))
+'''
+CLOCK_RESET_COPIES = _COPIES_SETUP + r'''
 async def main():
     t = asyncio.create_task(link.run())
     await asyncio.sleep_ms(12 * 60000)      # readings at 1, 6 and 11 min
@@ -1311,9 +1320,7 @@ async def main():
     dev.tx.set_faults("")
     await asyncio.sleep_ms(10 * 60000)      # tx_clock, and a 3-h backfill; 5 min later
     t.cancel()
-    print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "walls": [r[1] for r in readings],
-                               "history": [r[0][1] for r in hist.query(288)],
-                               "queued": [queue.record(i)[1] for i in range(queue.held())]}))
+''' + _COPIES_OUT + r'''
 asyncio.run(main())
 '''
 
@@ -1348,3 +1355,32 @@ def test_readings_delivered_before_a_young_transmitters_reset_are_not_handed_ove
     assert out["tx_clock"] == 1, out
     for k in ("walls", "history", "queued"):
         assert len(out[k]) == 3 + 12 + 2 and _one_each(out[k]), (k, out)
+
+
+# From a review of session 67's work (helper-356)
+
+# A second reset while the readings from before the first are still in a backfill's reach:
+# the transmitter keeps its records through both (tools/vtx) and offers the first clock's
+# at the third clock's dex times; the list kept at the second reset held only the second
+# clock's deliveries, so the first clock's were handed over again
+CLOCK_RESET_TWICE = "AGE_S = 20 * 86400\n" + _COPIES_SETUP + r'''
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(12 * 60000)      # readings at 1, 6 and 11 min
+    dev.tx.restart_clock(vtime.monotonic_us(), 10 * 86400)
+    await asyncio.sleep_ms(5 * 60000)       # tx_clock at 16 min, its reading delivered
+    dev.tx.restart_clock(vtime.monotonic_us(), 5 * 86400)
+    await asyncio.sleep_ms(10 * 60000)      # tx_clock again at 21 min, a 3-h backfill; 26 min
+    t.cancel()
+''' + _COPIES_OUT + r'''
+asyncio.run(main())
+'''
+
+
+def test_readings_delivered_before_two_transmitter_clock_resets_in_a_row_are_not_handed_over_again():
+    # the LAN API's history showed two points at 1, 6 and 11 min and Nightscout got a
+    # second entry for each, a second apart
+    out = _run(prog(CLOCK_RESET_TWICE, "/tmp/test_link_gaps_clock_twice.json"))
+    assert out["tx_clock"] == 2, out
+    for k in ("walls", "history", "queued"):   # 1, 6, 11 (clock 0), 16 (clock 1), 21, 26
+        assert len(out[k]) == 6 and _one_each(out[k]), (k, out)

@@ -919,7 +919,14 @@ class Link:
         # apart). Only this boot's deliveries, of this transmitter ID (app.persist `own`
         # forgets another's), are known, on one ms time line: a swapped transmitter's
         # readings and those the old clock never delivered are kept
-        self._before_reset = None if was is None else (self.seen.dex, (self._dex0_ms - was) // 1000)
+        dex, b = self.seen.dex, self._before_reset
+        if b is not None:   # (set only once `was` is known: it stays known)
+            # a reset before the last one's list was let go: the records of both clocks are
+            # offered again (the older clock's, held only there, were handed over twice);
+            # those out of the next backfill's reach are left out
+            lim = dex_now - self.cfg["backfill_max_s"] - _SAME_S + (self._dex0_ms - was) // 1000
+            dex = [d for d in dex + [d - b[1] for d in b[0]] if d >= lim]
+        self._before_reset = None if was is None else (dex, (self._dex0_ms - was) // 1000)
         self.seen = Seen(self.seen.horizon_s)
         self._forget_hole()
         self._undelivered = None
