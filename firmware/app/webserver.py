@@ -132,11 +132,16 @@ async def _create(app, reader, writer, client_addr, scheme=None):
     """microdot's Request.create, which it calls for every request and whose every
     exception it answers 400: a MemoryError in it (reading the head or body, a header
     line's decode, the header dict, the Request and its query string and cookies) is
-    noted on a BoundedServer, whose error_response then answers it 503."""
+    noted on a BoundedServer, whose error_response then answers it 503. Nothing is
+    awaited between a note and its answer: one still there now is of a parse whose 400
+    never came (microdot's print of it raised), not this one's."""
+    bounded = isinstance(app, BoundedServer)
+    if bounded:
+        app._short_read = None
     try:
         return await _parse(app, reader, writer, client_addr, scheme)
     except MemoryError:
-        if isinstance(app, BoundedServer):
+        if bounded:
             app._short_read = reader
         raise
 

@@ -33,7 +33,8 @@
 #     is a 503 with Retry-After, not a 400 or 500, whatever 400 handler the server has; a
 #     request malformed wherever microdot's parse refuses it is a 400, not counted; the
 #     next bad request is a 400 again (after a handler's own body read that ran out too),
-#     and so is one served while that 503 is written; one past microdot is not logged for itself;
+#     and so is one served while that 503 is written, and another connection's served on a real
+#     event loop before a parse left unanswered ends; one past microdot is not logged for itself;
 #     each is counted (`short`), and logged and told to the memory watch (on_memory)
 #     once per episode: until EPISODE_S passes without one.
 #
@@ -654,6 +655,33 @@ def test_a_parse_that_runs_out_of_memory_and_is_left_unanswered_leaves_the_next_
     box.within = within
     assert a.writes == [] and box.app.short == 1 and box.told == [0] and box.app.active == 0
     assert box.send(b"GET\r\n\r\n").status == 400 and box.app.short == 1
+
+
+def test_a_parse_left_unanswered_is_not_another_connections_503_on_the_event_loop():
+    # helper-356: on a real event loop wait_for runs the request in a task of its own, and the
+    # server's `finally` that lets the note go runs only at its next turn; a connection served
+    # meanwhile (a phone's preconnect, closed before a request: microdot's 400) took the note,
+    # and was answered 503 and counted short a second time
+    import asyncio
+    box = _short_box()
+    printed = []
+
+    def print_short(e):   # microdot's print of the parse's exception, on a short heap
+        printed.append(e)
+        if len(printed) == 1:
+            raise MemoryError()
+
+    a, b = Writer(LAN), Writer(("192.168.1.21", 50124))
+
+    async def both():
+        await asyncio.gather(box.app.handle_request(_ShortReader(b"GET / HTTP/1.1\r\n\r\n", 1), a),
+                             box.app.handle_request(Reader(b"", stall=False), b))
+
+    swap(md, "print_exception", print_short, lambda: swap(
+        webserver, "clock", box.clock, lambda: asyncio.run(both())))
+    assert a.writes == [] and a.closed and b.closed, (a.writes, b.writes)
+    assert Answer(b).status == 400, b.writes
+    assert box.app.short == 1 and box.told == [0] and box.app._short_read is None, box.app.short
 
 
 def test_a_request_malformed_wherever_microdots_parse_refuses_it_is_a_400_not_counted_as_short():
