@@ -67,6 +67,10 @@ From session 67 (helper-353):
   (two points at one time in the LAN API's history, a second Nightscout entry).
 From a review of session 67's work (helper-356):
 - nor after a second reset while the first one's readings are still in reach.
+From a seventh sample (--seed 67, session 67):
+- a good save of the bond keys ends the row of refused saves and counts no
+  refusal (counted as one, two saves of the keys with no other save between
+  raised a false `device` flash alarm, and a refused one's row went on).
 From a review of the link against the protocol (session 27):
 - a backfill whose 0x51 reply comes before its frames (the research's 4.8:
   either order) arrives whole: aioble's flag, consumed with frames still queued,
@@ -1384,3 +1388,38 @@ def test_readings_delivered_before_two_transmitter_clock_resets_in_a_row_are_not
     assert out["tx_clock"] == 2, out
     for k in ("walls", "history", "queued"):   # 1, 6, 11 (clock 0), 16 (clock 1), 21, 26
         assert len(out[k]) == 6 and _one_each(out[k]), (k, out)
+
+
+# From a seventh sample (--seed 67, session 67)
+
+BOND_SAVE_ROW = r'''
+from aioble import security
+from link import core
+from app import fsutil
+security._path = BOND
+security._secrets.clear()
+refuse = [True]
+def open_or_refuse(path, mode="r", *a):
+    if "w" in mode and refuse[0]:
+        raise OSError(28)           # ENOSPC: a full flash
+    return open(path, mode, *a)
+security.open = open_or_refuse
+security._secrets[(1, bytes(7))] = bytes(range(80))
+rows = []
+core._save_bond_store("bond save")
+rows.append([fsutil.failed_writes, fsutil.failed_bytes > 0])
+refuse[0] = False
+for _ in range(2):
+    core._save_bond_store("bond save")
+    rows.append([fsutil.failed_writes, fsutil.failed_bytes])
+print("OUT " + json.dumps({"rows": rows}))
+'''
+
+
+def test_a_good_save_of_the_bond_keys_ends_the_row_of_refused_saves():
+    # main raises `device` (flash) at FLASH_FAILS refused saves in a row: a good save of
+    # the keys ends the row, and a good one is no refusal (else two saves of the keys with
+    # no other save between raised a false flash alarm, and after a refused one the next
+    # refused save anywhere did, the keys saved meanwhile)
+    out = _run(prog(BOND_SAVE_ROW, "/tmp/test_link_gaps_bond_save_row.json"))
+    assert out["rows"] == [[1, True], [0, 0], [0, 0]], out
