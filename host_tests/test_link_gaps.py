@@ -1311,6 +1311,7 @@ link = link_with(on_reading)
 '''
 _COPIES_OUT = r'''
     print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "walls": [r[1] for r in readings],
+                               "backfilled": link.backfilled,
                                "history": [r[0][1] for r in hist.query(288)],
                                "queued": [queue.record(i)[1] for i in range(queue.held())]}))
 '''
@@ -1347,6 +1348,7 @@ def test_readings_delivered_before_a_transmitter_clock_reset_are_not_handed_over
     # newest reading
     out = _reset_copies("behind", 20 * 86400, 10 * 86400, 0)
     assert out["tx_clock"] == 1, out
+    assert out["backfilled"] == 0, out     # a copy dropped is not counted as backfilled
     for k in ("walls", "history", "queued"):   # 3 before, the next 2 after the reset
         assert len(out[k]) == 5 and _one_each(out[k]), (k, out)
 
@@ -1356,7 +1358,7 @@ def test_readings_delivered_before_a_young_transmitters_reset_are_not_handed_ove
     # of the newest reading (told by its start, 52 min later); its 12 readings missed are
     # backfilled, the 3 before the reset not again
     out = _reset_copies("ahead", 3600, 1200, 60)
-    assert out["tx_clock"] == 1, out
+    assert out["tx_clock"] == 1 and out["backfilled"] == 12, out
     for k in ("walls", "history", "queued"):
         assert len(out[k]) == 3 + 12 + 2 and _one_each(out[k]), (k, out)
 
@@ -1388,6 +1390,35 @@ def test_readings_delivered_before_two_transmitter_clock_resets_in_a_row_are_not
     assert out["tx_clock"] == 2, out
     for k in ("walls", "history", "queued"):   # 1, 6, 11 (clock 0), 16 (clock 1), 21, 26
         assert len(out[k]) == 6 and _one_each(out[k]), (k, out)
+
+
+# From a mutation check of session 67's lines (helper-357)
+
+# A boot whose RTC knows the old clock (its newest reading and the time away) meets a
+# transmitter whose clock was reset while the box was off: tx_clock at the first session,
+# with nothing delivered yet in this boot, so the list kept from before the reset is empty.
+# It is let go as such at once: a `max` of it raised in every session's gap, and no reading
+# was ever handed over again
+CLOCK_BEHIND_AT_BOOT = r"""
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
+async def main():
+    await asyncio.sleep_ms(60 * 60000)      # the box off (a power cut): 12 wake-ups, k 0..11
+    old = dev.tx.first_dex + 90 * 86400     # the RTC's newest reading, of the clock before the reset
+    link = link_with(resume_dex_s=old, resume_dex_min_s=old + 3600)
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(11 * 60000)
+    t.cancel()
+    dex = [r[0] for r in readings]
+    print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "n": len(readings),
+                               "got": sorted(k for k in range(12) if dev.tx.window_dex(k) in dex)}))
+asyncio.run(main())
+"""
+
+
+def test_a_transmitter_clock_reset_met_at_boot_before_any_reading_still_gives_readings():
+    out = _run(prog(CLOCK_BEHIND_AT_BOOT, "/tmp/test_link_gaps_clock_at_boot.json"))
+    assert out["tx_clock"] == 1, out
+    assert out["got"] == list(range(12)) and out["n"] == 12 + 2, out   # and 2 live ones
 
 
 # From a seventh sample (--seed 67, session 67)
