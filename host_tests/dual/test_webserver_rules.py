@@ -684,6 +684,79 @@ def test_a_parse_left_unanswered_is_not_another_connections_503_on_the_event_loo
     assert box.app.short == 1 and box.told == [0] and box.app._short_read is None, box.app.short
 
 
+class _LateReader(Reader):
+    """A client whose request comes after `turns` turns of the event loop: its parse
+    started before another connection's and ends after it."""
+
+    def __init__(self, data, turns):
+        Reader.__init__(self, data, stall=False)
+        self.turns = turns
+
+    async def read(self, n):
+        import asyncio
+        while self.turns:
+            self.turns -= 1
+            await asyncio.sleep(0)
+        return await Reader.read(self, n)
+
+
+class _WriterAfter(Writer):
+    """A client slow to take its answer: it comes once `other` has had its own (or after
+    100 turns of the event loop: never a hang)."""
+
+    def __init__(self, addr, other):
+        Writer.__init__(self, addr)
+        self.other = other
+
+    async def awrite(self, b):
+        import asyncio
+        for _ in range(100):
+            if self.other.writes:
+                break
+            await asyncio.sleep(0)
+        await Writer.awrite(self, b)
+
+
+def _parse_short_meanwhile(print_raises):
+    """A malformed request whose parse began before another connection's parse ran out of
+    memory, and ended while that one's 503 is written (or after its end unanswered, when
+    microdot's print of the MemoryError runs out too): the short one's writer."""
+    import asyncio
+    box = _short_box()
+    printed = []
+
+    def print_short(e):
+        printed.append(e)
+        if print_raises and len(printed) == 1:   # the short parse's, not the malformed one's
+            raise MemoryError()
+
+    b = Writer(("192.168.1.21", 50124))
+    a = _WriterAfter(LAN, b)
+
+    async def both():
+        await asyncio.gather(box.app.handle_request(_LateReader(b"GET\r\n\r\n", 20), b),
+                             box.app.handle_request(_ShortReader(b"GET / HTTP/1.1\r\n\r\n", 1), a))
+
+    swap(md, "print_exception", print_short, lambda: swap(
+        webserver, "clock", box.clock, lambda: asyncio.run(both())))
+    assert Answer(b).status == 400, b.writes
+    assert box.app.short == 1 and box.told == [0] and box.app._short_read is None, box.app.short
+    return a
+
+
+def test_a_503_for_a_parse_short_of_memory_is_not_a_parse_under_way_meanwhile_too():
+    # helper-357: the note of a parse short of memory is let go by its own 503 (error_response),
+    # not only when the next parse starts: one already reading when the note was made, and
+    # malformed, was answered 503 and counted short a second time
+    assert Answer(_parse_short_meanwhile(False)).status == 503
+
+
+def test_a_parse_left_unanswered_is_not_a_parse_under_way_meanwhile_503():
+    # helper-357: the same when the short parse ends unanswered (microdot's print of it runs
+    # out too): the server's `finally` lets its note go
+    assert _parse_short_meanwhile(True).writes == []
+
+
 def test_a_request_malformed_wherever_microdots_parse_refuses_it_is_a_400_not_counted_as_short():
     box = _short_box(max_body=100)
     box.app.errorhandler(400)(lambda req: ("refused", 400))   # (the setup page has its own)
