@@ -170,6 +170,25 @@ def test_duplicate_readings():
     assert len(chaos.check_duplicates([reading(0, 100), dict(reading(0, 100), t_ms=1000)])) == 1
 
 
+def test_a_reading_handed_over_again_after_a_transmitter_clock_restart_is_a_duplicate():
+    # the clock restarts 20 min after the reading: 10 min old now, so its dex times moved
+    # back by (dex now - 600); the first backfill brings that reading again, dated 1 s apart
+    first = reading(0, 100)
+    shift = first["dex_s"] + 20 * 60 - 600
+    restart = {"event": "tx_restart", "t_ms": 20 * MIN, "shift_s": shift, "board_off": False}
+    copy = dict(reading(25 * MIN, 100, age_ms=25 * MIN), dex_s=first["dex_s"] - shift + 1, source="backfill")
+    live = dict(reading(25 * MIN, 110), dex_s=first["dex_s"] + 25 * 60 - shift)
+    [(t, text)] = chaos.check_duplicates([first, restart, live, copy])
+    assert t == 25 * MIN and "clock restarted" in text
+    # the new clock's own readings 5 min apart are no copies, nor one the old clock never delivered
+    assert chaos.check_duplicates([first, restart, live, dict(copy, dex_s=copy["dex_s"] + 300)]) == []
+    # across a reset the link knows only its own boot's deliveries (KNOWN_GAPS): not judged
+    reset = {"event": "reset", "t_ms": 21 * MIN}
+    assert chaos.check_duplicates([first, restart, reset, live, copy]) == []
+    # after the first swap's save the box reads another transmitter, on its own clock
+    assert chaos.check_duplicates([first, restart, live, copy], until_ms=25 * MIN) == []
+
+
 def test_worlds_are_reproducible_and_in_bounds():
     for seed in range(1, 40):
         w = chaos.draw_world(seed, 2)

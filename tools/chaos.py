@@ -46,7 +46,8 @@ checked (check_world):
    transmitter `link`; a low battery on a board with one raises `device` (power);
    a Nightscout that never stores raises `forwarding` within 70 min of each boot (of
    its first reading, NS_ALERT_DUE_MS, when none came before it); each reading is
-   delivered once.
+   delivered once in a boot (session 67: a copy the first transmitter's restarted clock
+   brings back within COPY_S of it counts too; check_duplicates).
  6 forwarding: with the router off, readings waiting an hour raise `forwarding`
    (nightscout_unreachable) within 5 min of that hour; an MQTT broker nobody answers
    raises it (mqtt_unreachable) within 70 min of each boot; a Nightscout that works
@@ -3451,14 +3452,35 @@ def check_resound(events):
     return out
 
 
-def check_duplicates(events):
-    seen, out = {}, []
+COPY_S = 150   # link.core _SAME_S: one transmitter takes no two readings this close
+
+
+def check_duplicates(events, until_ms=None):
+    """5: each reading is delivered once. Within a boot (the link knows only its own boot's
+    deliveries: a reading handed over again across a reset or a power cut is KNOWN_GAPS'),
+    no two readings lie within COPY_S of each other on the first transmitter's first clock:
+    a reading after a tx_restart (simboot restarts only that one's clock) has the restart's
+    shift added, so a copy the new clock's backfill brings back (session 67) is judged
+    too, not only a repeated dex time. until_ms: the first swap's save; later boots run
+    on another transmitter's clock, which this time line does not follow."""
+    shift, seen, out = 0, {}, []   # seen: {dex // COPY_S: [(t_ms, dex on the first clock, dex_s)]}
     for e in events:
-        if e.get("event") == "reading" and e.get("dex_s") is not None and e.get("sgv") is not None:
-            if e["dex_s"] in seen:
-                out.append((e["t_ms"], "reading dex_s=%d delivered twice (t=%d and %d ms)" % (
-                    e["dex_s"], seen[e["dex_s"]], e["t_ms"])))
-            seen[e["dex_s"]] = e["t_ms"]
+        if until_ms is not None and e["t_ms"] >= until_ms:
+            break
+        ev = e.get("event")
+        if ev == "tx_restart":
+            shift += e["shift_s"]
+        elif ev == "reset":
+            seen = {}
+        elif ev == "reading" and e.get("dex_s") is not None and e.get("sgv") is not None:
+            d = e["dex_s"] + shift
+            near = [x for k in (-1, 0, 1) for x in seen.get(d // COPY_S + k, ()) if abs(x[1] - d) < COPY_S]
+            if near:
+                t, _, dex = near[0]
+                out.append((e["t_ms"], "reading dex_s=%d delivered twice (t=%d and %d ms%s)" % (
+                    dex, t, e["t_ms"], "" if dex == e["dex_s"] else
+                    ", again as dex_s=%d after the transmitter's clock restarted" % e["dex_s"])))
+            seen.setdefault(d // COPY_S, []).append((e["t_ms"], d, e["dex_s"]))
     return out[:1]
 
 
@@ -4778,8 +4800,8 @@ def check_promises(w, events, end_ms, problems):
         board_known = os.path.exists(os.path.join(ROOT, "boards", "%s.json" % w["config"].get("board")))
     out += check_config_alarm(events, bool(problems) or not board_known)
     out += check_resound(events)
-    if not resets:
-        out += check_duplicates(events)
+    swap = inj.get("tx_swap")
+    out += check_duplicates(events, swap["save_at_s"] * 1000 if swap else None)
     # a task failing (not hanging) 3+ times from at_s: device within 10 min (simboot
     # injects task faults into the first boot only: none after any reset)
     if inj.get("task") and inj.get("error") != "hang" and inj.get("times", 1) >= 3:
