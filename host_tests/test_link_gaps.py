@@ -67,6 +67,11 @@ From session 67 (helper-353):
   (two points at one time in the LAN API's history, a second Nightscout entry).
 From a review of session 67's work (helper-356):
 - nor after a second reset while the first one's readings are still in reach.
+From a check of session 67's link change (helper-359):
+- nor a reading delivered just inside the next backfill's start (3 h before
+  the first session after the reset), also one carried over a second reset;
+- the readings held through resets all night stay within what one backfill
+  reaches, and are let go once out of every backfill's reach.
 From a seventh sample (--seed 67, session 67):
 - a good save of the bond keys ends the row of refused saves and counts no
   refusal (counted as one, two saves of the keys with no other save between
@@ -1376,7 +1381,10 @@ async def main():
     dev.tx.restart_clock(vtime.monotonic_us(), 10 * 86400)
     await asyncio.sleep_ms(5 * 60000)       # tx_clock at 16 min, its reading delivered
     dev.tx.restart_clock(vtime.monotonic_us(), 5 * 86400)
-    await asyncio.sleep_ms(10 * 60000)      # tx_clock again at 21 min, a 3-h backfill; 26 min
+    dev.tx.set_faults("miss")               # out of reach this long
+    await asyncio.sleep_ms(AWAY_MIN * 60000)
+    dev.tx.set_faults("")
+    await asyncio.sleep_ms(10 * 60000)      # tx_clock again, a 3-h backfill; 5 min later
     t.cancel()
 ''' + _COPIES_OUT + r'''
 asyncio.run(main())
@@ -1386,7 +1394,7 @@ asyncio.run(main())
 def test_readings_delivered_before_two_transmitter_clock_resets_in_a_row_are_not_handed_over_again():
     # the LAN API's history showed two points at 1, 6 and 11 min and Nightscout got a
     # second entry for each, a second apart
-    out = _run(prog(CLOCK_RESET_TWICE, "/tmp/test_link_gaps_clock_twice.json"))
+    out = _run(prog("AWAY_MIN = 0\n" + CLOCK_RESET_TWICE, "/tmp/test_link_gaps_clock_twice.json"))
     assert out["tx_clock"] == 2, out
     for k in ("walls", "history", "queued"):   # 1, 6, 11 (clock 0), 16 (clock 1), 21, 26
         assert len(out[k]) == 6 and _one_each(out[k]), (k, out)
@@ -1419,6 +1427,83 @@ def test_a_transmitter_clock_reset_met_at_boot_before_any_reading_still_gives_re
     out = _run(prog(CLOCK_BEHIND_AT_BOOT, "/tmp/test_link_gaps_clock_at_boot.json"))
     assert out["tx_clock"] == 1, out
     assert out["got"] == list(range(12)) and out["n"] == 12 + 2, out   # and 2 live ones
+
+
+# From a check of session 67's link change (helper-359): the edge of a backfill's reach
+
+# The first session after a reset is 3 h (backfill_max_s) on, to the wake-up, from the newest
+# reading delivered before it (the box out of reach meanwhile): its backfill starts at that
+# reading's time on the new clock, and the transmitter offers it again there. The list let go
+# 300 s early (core#922: its newest reading was out of reach) handed it over again
+def test_a_reading_delivered_just_inside_the_next_backfills_start_is_not_handed_over_again():
+    out = _reset_copies("edge", 20 * 86400, 10 * 86400, 175)
+    assert out["tx_clock"] == 1, out
+    # 1, 6, 11 min; the 35 missed from 16 to 186 min backfilled (the 3-h span's oldest
+    # record, 11 min's, is the copy); 191 and 196 min live
+    assert out["backfilled"] == 35, out
+    for k in ("walls", "history", "queued"):
+        assert len(out[k]) == 3 + 35 + 2 and _one_each(out[k]), (k, out)
+
+
+# The same edge through a second reset: the reading of 11 min, of the first clock, is carried
+# over at the second reset (at 191 min) into the list of the third clock, whose first backfill
+# starts at it. Pruned 300 s past that start (core#989) or by a clock's shift mapped a
+# thousandth too far (core#992: 7 min for a clock set 5 days back), it was handed over again
+def test_a_reading_carried_over_a_second_reset_just_inside_the_next_backfills_start_is_not_handed_over_again():
+    # out of reach from the second reset, at 17 min, until 187 min
+    out = _run(prog("AWAY_MIN = 170\n" + CLOCK_RESET_TWICE, "/tmp/test_link_gaps_clock_twice_edge.json"))
+    assert out["tx_clock"] == 2, out
+    # 1, 6, 11 (clock 0), 16 (clock 1), the 34 missed from 21 to 186 min, 191 and 196 min
+    assert out["backfilled"] == 34, out
+    for k in ("walls", "history", "queued"):
+        assert len(out[k]) == 3 + 1 + 34 + 2 and _one_each(out[k]), (k, out)
+
+
+# A loose battery all night: the transmitter's clock reset every 40 min for 8 h, the box in
+# reach, once twice between two readings; the transmitter keeps its records through each, so
+# every 3-h backfill after a reset offers the last 3 h again (this clock's readings and the
+# older clocks'). The list held from before a reset is pruned at each reset to what the next
+# backfill reaches: carried unpruned (core#990) or pruned short by a clock's shift (core#991,
+# #993), it grew by each clock's readings
+CLOCK_RESET_ALL_NIGHT = "AGE_S = 90 * 86400\n" + _COPIES_SETUP + r'''
+held = []
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(302 * 60000)     # 5 h of readings (1, 6, ... 301 min)
+    for i in range(12):
+        dev.tx.restart_clock(vtime.monotonic_us(), (80 - 5 * i) * 86400)
+        if i == 6:                          # again before its next reading
+            await asyncio.sleep_ms(2 * 60000)
+            dev.tx.restart_clock(vtime.monotonic_us(), (78 - 5 * i) * 86400)
+        for _ in range(38 if i == 6 else 40):
+            await asyncio.sleep_ms(60000)
+            b = link._before_reset
+            held.append(0 if b is None else len(b[0]))
+    await asyncio.sleep_ms(146 * 60000)     # no reset since 742 min: 928 min
+    b = link._before_reset
+    held.append(0 if b is None else len(b[0]))
+    t.cancel()
+    print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "walls": [r[1] for r in readings],
+                               "backfilled": link.backfilled, "held": held}))
+asyncio.run(main())
+'''
+
+
+def test_the_readings_held_through_resets_all_night_stay_within_one_backfills_reach():
+    out = _run(prog(CLOCK_RESET_ALL_NIGHT, "/tmp/test_link_gaps_clock_all_night.json"))
+    assert out["tx_clock"] == 12, out          # the two resets between readings are one change
+    # every record a backfill offered had been delivered: none handed over again
+    assert out["backfilled"] == 0 and _one_each(out["walls"]), out
+    assert len(out["walls"]) == 926 // 5 + 1, out   # 1, 6, ... 926 min: each window once
+    # the first clock's list is its Seen list (5 h of readings here, 64 at most), carried over
+    # from the second reset (at 342 min, met at 346) to the 36 one backfill reaches (3 h
+    # before the live reading) and no more, all night
+    held = out["held"]
+    assert max(held[:44]) == 61 and max(held[45:]) == 36 and held[-2] == 36, held
+    # and let go at the first session out of every backfill's reach (926 min: 3 h after the
+    # newest reading before the last reset, at 741): kept until the next reset (core#912,
+    # #921, #928 at 6666e43) or mapped a thousandth short (7 min later), 36 numbers for nothing
+    assert held[-1] == 0, held
 
 
 # From a seventh sample (--seed 67, session 67)
