@@ -72,6 +72,8 @@ From a check of session 67's link change (helper-359):
   the first session after the reset), also one carried over a second reset;
 - the readings held through resets all night stay within what one backfill
   reaches, and are let go once out of every backfill's reach.
+- nor readings from before a reset the transmitter repeats before the clock
+  after it gives a reading (no tx_clock then).
 From a seventh sample (--seed 67, session 67):
 - a good save of the bond keys ends the row of refused saves and counts no
   refusal (counted as one, two saves of the keys with no other save between
@@ -1504,6 +1506,39 @@ def test_the_readings_held_through_resets_all_night_stay_within_one_backfills_re
     # newest reading before the last reset, at 741): kept until the next reset (core#912,
     # #921, #928 at 6666e43) or mapped a thousandth short (7 min later), 36 numbers for nothing
     assert held[-1] == 0, held
+
+
+# Two resets with no reading between: the clock after the first is met (tx_clock), and the
+# transmitter resets again before it gives its reading (the link drops, a loose battery). The
+# next session's clock is the third one, but no reading of the second was delivered, so no
+# tx_clock: the list, mapped by the shift to the second clock, missed the first clock's
+# readings offered at the third one's dex times (5 days off), and handed them over again
+CLOCK_RESET_IN_SESSION = "AGE_S = 20 * 86400\n" + _COPIES_SETUP + r'''
+import aioble
+check, again = link._check_clock, []
+def check_then_reset(dex_now, now_ms):
+    check(dex_now, now_ms)
+    if what("tx_clock") and not again:      # at 16 min, the second clock's time told
+        again.append(dex_now)
+        dev.tx.restart_clock(vtime.monotonic_us(), 5 * 86400)
+        raise aioble.DeviceDisconnectedError
+link._check_clock = check_then_reset
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(12 * 60000)      # readings at 1, 6 and 11 min
+    dev.tx.restart_clock(vtime.monotonic_us(), 10 * 86400)
+    await asyncio.sleep_ms(15 * 60000)      # 16 min: a 3-h backfill; 21, 26 min
+    t.cancel()
+''' + _COPIES_OUT + r'''
+asyncio.run(main())
+'''
+
+
+def test_readings_delivered_before_a_reset_met_again_before_any_reading_are_not_handed_over_again():
+    out = _run(prog(CLOCK_RESET_IN_SESSION, "/tmp/test_link_gaps_clock_in_session.json"))
+    assert out["tx_clock"] == 1, out
+    for k in ("walls", "history", "queued"):   # 1, 6, 11 (clock 0), 16, 21, 26 (clock 2)
+        assert len(out[k]) == 6 and _one_each(out[k]), (k, out)
 
 
 # From a seventh sample (--seed 67, session 67)

@@ -220,7 +220,9 @@ class Link:
         self._hole = cfg["resume_hole"]  # (start, end) dex span a backfill failed to bring: asked again
         self._empty_asks = 0             # empty answers in a row kept as a hole (_EMPTY_ASKS)
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
-        # (dex times delivered from the clock before a reset, how far ahead that clock was)
+        # (dex times delivered before a reset, the _dex0_ms of their clock): mapped onto the
+        # clock of the last session, also one a reset met before any reading of its own
+        # brought (no tx_clock then: nothing newer to compare it with)
         self._before_reset = None
         self.activation_unix = None
         # clock.ms() when the transmitter's clock was 0, by the last session (before one: at
@@ -874,7 +876,8 @@ class Link:
         max_s = self.cfg["backfill_max_s"]
         gap = self.seen.gap(dex_now, max_s)
         b = self._before_reset
-        if b is not None and (not b[0] or max(b[0]) - b[1] + _SAME_S < dex_now - max_s):
+        if b is not None and (not b[0] or max(b[0]) - (self._dex0_ms - b[1]) // 1000 + _SAME_S
+                              < dex_now - max_s):
             self._before_reset = None      # out of every backfill's reach now
         if self._undelivered is not None:
             self._hole = _span(self._hole, self._undelivered)
@@ -925,8 +928,8 @@ class Link:
             # offered again (the older clock's, held only there, were handed over twice);
             # those out of the next backfill's reach are left out
             lim = dex_now - self.cfg["backfill_max_s"] - _SAME_S + (self._dex0_ms - was) // 1000
-            dex = [d for d in dex + [d - b[1] for d in b[0]] if d >= lim]
-        self._before_reset = None if was is None else (dex, (self._dex0_ms - was) // 1000)
+            dex = [d for d in dex + [d - (was - b[1]) // 1000 for d in b[0]] if d >= lim]
+        self._before_reset = None if was is None else (dex, was)
         self.seen = Seen(self.seen.horizon_s)
         self._forget_hole()
         self._undelivered = None
@@ -940,8 +943,9 @@ class Link:
         """A backfill record at dex_s is one delivered before the last reset."""
         b = self._before_reset
         if b is not None:
+            dex_s += (self._dex0_ms - b[1]) // 1000
             for d in b[0]:
-                if -_SAME_S < d - b[1] - dex_s < _SAME_S:
+                if -_SAME_S < d - dex_s < _SAME_S:
                     return True
         return False
 
