@@ -220,10 +220,15 @@ class Link:
         self._hole = cfg["resume_hole"]  # (start, end) dex span a backfill failed to bring: asked again
         self._empty_asks = 0             # empty answers in a row kept as a hole (_EMPTY_ASKS)
         self._undelivered = None   # (start, end) dex span of readings on_reading refused: asked again
-        # (dex times delivered before a reset, the _dex0_ms of their clock): mapped onto the
-        # clock of the last session, also one a reset met before any reading of its own
+        # (dex times delivered before a reset, the _dex0_ms of their clock, the resume point
+        # of a boot before or None, the span left then or None; all on that clock): mapped onto
+        # the clock of the last session, also one a reset met before any reading of its own
         # brought (no tx_clock then: nothing newer to compare it with)
         self._before_reset = None
+        # (the resume point, known on this boot's ms time line): a boot before delivered every
+        # reading up to it but those left in the hole; known once a session of this boot
+        # found the clock unmoved (_check_clock), else a clock reset maps it by a guess
+        self._resumed = None if cfg["resume_dex_s"] is None else (int(cfg["resume_dex_s"]), False)
         self.activation_unix = None
         # clock.ms() when the transmitter's clock was 0, by the last session (before one: at
         # the latest, by the time away through a reset). Not windows' anchor, the same
@@ -876,9 +881,10 @@ class Link:
         max_s = self.cfg["backfill_max_s"]
         gap = self.seen.gap(dex_now, max_s)
         b = self._before_reset
-        if b is not None and (not b[0] or max(b[0]) - (self._dex0_ms - b[1]) // 1000 + _SAME_S
-                              < dex_now - max_s):
-            self._before_reset = None      # out of every backfill's reach now
+        if b is not None:
+            top = b[0] if b[2] is None else b[0] + [b[2]]
+            if not top or max(top) - (self._dex0_ms - b[1]) // 1000 + _SAME_S < dex_now - max_s:
+                self._before_reset = None      # out of every backfill's reach now
         if self._undelivered is not None:
             self._hole = _span(self._hole, self._undelivered)
             self._undelivered = None
@@ -906,6 +912,7 @@ class Link:
         it (35 min late on Nightscout)."""
         newest = self.seen.newest
         was, self._dex0_ms = self._dex0_ms, now_ms - dex_now * 1000
+        r, self._resumed = self._resumed, None
         if newest is None:
             return
         if dex_now < newest:
@@ -914,22 +921,31 @@ class Link:
             detail = "transmitter clock started %d s after the last session's" % (
                 (self._dex0_ms - was) // 1000)
         else:
+            if r is not None:
+                self._resumed = (r[0], True)
             return
         self._event("tx_clock", detail=detail + ": history of another transmitter forgotten")
         # a transmitter reset may keep its records and offer them again at the new clock's
         # dex times (tools/vtx): a backfill reaching back brought readings already delivered
         # a second time (the LAN API's history, Nightscout: two points at one time, a second
-        # apart). Only this boot's deliveries, of this transmitter ID (app.persist `own`
+        # apart). This boot's deliveries, of this transmitter ID (app.persist `own`
         # forgets another's), are known, on one ms time line: a swapped transmitter's
         # readings and those the old clock never delivered are kept
+        # Those of a boot before this one (a watchdog's reset), up to the resume point, less
+        # what it left to backfill and this boot has not brought (a hole given up after empty
+        # answers is taken as none kept)
         dex, b = self.seen.dex, self._before_reset
+        upto, hole = (r[0], self.missing()) if r is not None and r[1] else (None, None)
         if b is not None:   # (set only once `was` is known: it stays known)
             # a reset before the last one's list was let go: the records of both clocks are
             # offered again (the older clock's, held only there, were handed over twice);
             # those out of the next backfill's reach are left out
             lim = dex_now - self.cfg["backfill_max_s"] - _SAME_S + (self._dex0_ms - was) // 1000
-            dex = [d for d in dex + [d - (was - b[1]) // 1000 for d in b[0]] if d >= lim]
-        self._before_reset = None if was is None else (dex, was)
+            s = (was - b[1]) // 1000      # b's clock to the last session's
+            dex = [d for d in dex + [d - s for d in b[0]] if d >= lim]
+            if b[2] is not None and b[2] - s >= lim:
+                upto, hole = b[2] - s, b[3] and (b[3][0] - s, b[3][1] - s)
+        self._before_reset = None if was is None else (dex, was, upto, hole)
         self.seen = Seen(self.seen.horizon_s)
         self._forget_hole()
         self._undelivered = None
@@ -942,12 +958,16 @@ class Link:
     def _copy(self, dex_s):
         """A backfill record at dex_s is one delivered before the last reset."""
         b = self._before_reset
-        if b is not None:
-            dex_s += (self._dex0_ms - b[1]) // 1000
-            for d in b[0]:
-                if -_SAME_S < d - dex_s < _SAME_S:
-                    return True
-        return False
+        if b is None:
+            return False
+        t = dex_s + (self._dex0_ms - b[1]) // 1000    # on the clock of b's times
+        for d in b[0]:
+            if -_SAME_S < d - t < _SAME_S:
+                return True
+        # up to the resume point, outside the span left then; a reading next to that span
+        # (a second from its edge) is kept: twice rather than lose one lying at the edge
+        h = b[3]
+        return b[2] is not None and t < b[2] + _SAME_S and not (h and h[0] - _SAME_S < t < h[1] + _SAME_S)
 
     def _forget_hole(self):
         # with its count of empty answers: a later gap's asks are its own (a count
