@@ -171,6 +171,10 @@ def test_duplicate_readings():
 
 
 def test_a_reading_handed_over_again_after_a_transmitter_clock_restart_is_a_duplicate():
+    # (as _check_world gives them: put back on the first clock, helper-360: a shift added
+    # again by the check put every copy a clock's age away in a world's run)
+    def dups(evs, until_ms=None):
+        return chaos.check_duplicates(chaos.on_restarted_clock(evs, {"tx_id": "8G1234"}), until_ms)
     # the clock restarts 20 min after the reading: 10 min old now, so its dex times moved
     # back by (dex now - 600); the first backfill brings that reading again, dated 1 s apart
     first = reading(0, 100)
@@ -178,15 +182,26 @@ def test_a_reading_handed_over_again_after_a_transmitter_clock_restart_is_a_dupl
     restart = {"event": "tx_restart", "t_ms": 20 * MIN, "shift_s": shift, "board_off": False}
     copy = dict(reading(25 * MIN, 100, age_ms=25 * MIN), dex_s=first["dex_s"] - shift + 1, source="backfill")
     live = dict(reading(25 * MIN, 110), dex_s=first["dex_s"] + 25 * 60 - shift)
-    [(t, text)] = chaos.check_duplicates([first, restart, live, copy])
+    [(t, text)] = dups([first, restart, live, copy])
     assert t == 25 * MIN and "clock restarted" in text
     # the new clock's own readings 5 min apart are no copies, nor one the old clock never delivered
-    assert chaos.check_duplicates([first, restart, live, dict(copy, dex_s=copy["dex_s"] + 300)]) == []
+    assert dups([first, restart, live, dict(copy, dex_s=copy["dex_s"] + 300)]) == []
     # across a reset the link knows only its own boot's deliveries (KNOWN_GAPS): not judged
     reset = {"event": "reset", "t_ms": 21 * MIN}
-    assert chaos.check_duplicates([first, restart, reset, live, copy]) == []
+    assert dups([first, restart, reset, live, copy]) == []
     # after the first swap's save the box reads another transmitter, on its own clock
-    assert chaos.check_duplicates([first, restart, live, copy], until_ms=25 * MIN) == []
+    assert dups([first, restart, live, copy], until_ms=25 * MIN) == []
+    # a reset (RTC memory kept) before the restart, in a boot that had delivered a reading:
+    # the link knows the boot before's deliveries by its resume point (helper-360): judged
+    boot = dict(reset, t_ms=10 * MIN)
+    second = dict(reading(15 * MIN, 105), dex_s=first["dex_s"] + 15 * 60)
+    [(t, text)] = dups([first, boot, second, restart, live, copy])
+    assert t == 25 * MIN and "clock restarted" in text
+    # not after a power-on (no resume point), nor a restart before the boot's first reading
+    on = dict(boot, cause=1)
+    assert dups([first, on, second, restart, live, copy]) == []
+    assert dups([first, {"event": "power_cut", "t_ms": 9 * MIN}, boot, second, restart, live, copy]) == []
+    assert dups([first, boot, restart, live, copy]) == []
 
 
 def test_worlds_are_reproducible_and_in_bounds():

@@ -3456,31 +3456,44 @@ COPY_S = 150   # link.core _SAME_S: one transmitter takes no two readings this c
 
 
 def check_duplicates(events, until_ms=None):
-    """5: each reading is delivered once. Within a boot (the link knows only its own boot's
-    deliveries: a reading handed over again across a reset or a power cut is KNOWN_GAPS'),
-    no two readings lie within COPY_S of each other on the first transmitter's first clock:
-    a reading after a tx_restart (simboot restarts only that one's clock) has the restart's
-    shift added, so a copy the new clock's backfill brings back (session 67) is judged
-    too, not only a repeated dex time. until_ms: the first swap's save; later boots run
-    on another transmitter's clock, which this time line does not follow."""
-    shift, seen, out = 0, {}, []   # seen: {dex // COPY_S: [(t_ms, dex on the first clock, dex_s)]}
+    """5: each reading is delivered once. events: on_restarted_clock's (_check_world's),
+    the readings after a tx_restart put back on the first clock (simboot restarts only the
+    world's own transmitter's), so a copy the new clock's backfill brings back (session 67)
+    lies within COPY_S of the original (a shift added here again, as until helper-360, put
+    every such copy a clock's age away: none was ever judged in a world). Within a boot,
+    no two readings lie within COPY_S of each other. Across a reset that kept RTC memory
+    (the link's resume point), only a copy brought after a restart in a boot that had
+    delivered a reading (the link then knows the resume point on the new clock,
+    helper-360); other readings handed over again across a reset or a power cut are
+    KNOWN_GAPS'. until_ms: the first swap's save; later boots run on another
+    transmitter's clock, which this time line does not follow."""
+    # seen: {dex // COPY_S: [(t_ms, dex_s)]}; before: the boots' before since RTC memory was lost
+    seen, before, restarts, out = {}, {}, [], []
+    read, judge_before = False, False
     for e in events:
         if until_ms is not None and e["t_ms"] >= until_ms:
             break
         ev = e.get("event")
         if ev == "tx_restart":
-            shift += e["shift_s"]
+            restarts.append(e["t_ms"])
+            judge_before = judge_before or read
+        elif ev in ("power_cut", "rtc_damaged") or (ev == "reset" and _power_on(e)):
+            seen, before, read, judge_before = {}, {}, False, False
         elif ev == "reset":
-            seen = {}
+            for k, xs in seen.items():
+                before.setdefault(k, []).extend(xs)
+            seen, read, judge_before = {}, False, False
         elif ev == "reading" and e.get("dex_s") is not None and e.get("sgv") is not None:
-            d = e["dex_s"] + shift
-            near = [x for k in (-1, 0, 1) for x in seen.get(d // COPY_S + k, ()) if abs(x[1] - d) < COPY_S]
+            read = True
+            d = e["dex_s"]
+            near = [x for got in ((seen, before) if judge_before else (seen,)) for k in (-1, 0, 1)
+                    for x in got.get(d // COPY_S + k, ()) if abs(x[1] - d) < COPY_S]
             if near:
-                t, _, dex = near[0]
+                t, dex = near[0]
                 out.append((e["t_ms"], "reading dex_s=%d delivered twice (t=%d and %d ms%s)" % (
-                    dex, t, e["t_ms"], "" if dex == e["dex_s"] else
-                    ", again as dex_s=%d after the transmitter's clock restarted" % e["dex_s"])))
-            seen.setdefault(d // COPY_S, []).append((e["t_ms"], d, e["dex_s"]))
+                    dex, t, e["t_ms"], ", again after the transmitter's clock restarted (dex_s on its "
+                    "first clock)" if any(t < r <= e["t_ms"] for r in restarts) else "")))
+            seen.setdefault(d // COPY_S, []).append((e["t_ms"], d))
     return out[:1]
 
 
