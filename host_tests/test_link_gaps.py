@@ -1639,23 +1639,48 @@ async def main():
     t.cancel()
     await asyncio.sleep_ms(20000)
     newest = max(r[0] for r in readings)
-    link = link_with(refusing_nth((2,)), resume_dex_s=newest, resume_hole=link.missing(),
+    link = link_with(refusing_nth(REFUSE), resume_dex_s=newest, resume_hole=link.missing(),
                      resume_dex_min_s=newest + 75)
+    dev.tx.set_faults(FAULTS)
     t = asyncio.create_task(link.run())
-    await asyncio.sleep_ms(5 * 60000)           # 16 live; 6 backfilled and refused again
+    await asyncio.sleep_ms(AWAY_MS)             # 16 live; 6 backfilled and refused again
+    dev.tx.set_faults("")
+    assert not FAULTS or link.missing() is None, "the resume hole was not given up"
     dev.tx.restart_clock(vtime.monotonic_us(), 10 * 86400)
-    await asyncio.sleep_ms(10 * 60000)          # tx_clock at 21 min, a 3-h backfill; 26
+    if TWICE:                                   # tx_clock, and again 5 min later
+        await asyncio.sleep_ms(5 * 60000)
+        dev.tx.restart_clock(vtime.monotonic_us(), 5 * 86400)
+    await asyncio.sleep_ms(10 * 60000)          # tx_clock, a 3-h backfill; 5 min later
     t.cancel()
 """ + _COPIES_OUT + r"""
 asyncio.run(main())
 """
 
 
+def _box_reset_refused(tag, refuse=(2,), away_ms=5 * 60000, faults="", twice=False):
+    return _run(prog("REFUSE, AWAY_MS, FAULTS, TWICE = %r, %d, %r, %r\n" % (refuse, away_ms, faults, twice)
+                     + BOX_RESET_REFUSED, "/tmp/test_link_gaps_box_reset_refused_%s.json" % tag))
+
+
 def test_a_reading_refused_before_a_box_reset_is_still_handed_over_at_a_clock_reset():
-    out = _run(prog(BOX_RESET_REFUSED, "/tmp/test_link_gaps_box_reset_refused.json"))
+    out = _box_reset_refused("once")   # tx_clock at 21 min
     assert out["tx_clock"] == 1, out
     for k in ("walls", "queued"):    # 1, 6 (from the new clock), 11, 16, 21, 26
         assert len(out[k]) == 6 and _one_each(out[k]), (k, out)
+
+
+
+# helper-362: the resume hole this boot asked for and gave up after empty answers (0x51
+# status 2: "none kept" or "not now", no source says which) was forgotten, so at the clock
+# reset the span was taken as delivered with the rest up to the resume point: the new
+# clock's backfill offered the reading of 6 min, never delivered, and it was dropped as a copy
+def test_a_reading_in_a_resume_hole_given_up_after_empty_answers_is_still_handed_over_at_a_clock_reset():
+    # 6 asked at 16, 21, 26 and 31 min, answered "nothing": given up; tx_clock at 36 min
+    out = _box_reset_refused("given_up", (), 20 * 60000 + 30000, "backfill_empty")
+    assert out["tx_clock"] == 1, out
+    for k in ("walls", "queued"):   # 1, 11; 16, 21, 26, 31; 6 (the new clock's backfill), 36, 41
+        assert len(out[k]) == 9 and _one_each(out[k]), (k, out)
+
 
 
 # Both: a box reset, then the transmitter's clock reset (tx_clock), then reset again once the

@@ -225,10 +225,11 @@ class Link:
         # the clock of the last session, also one a reset met before any reading of its own
         # brought (no tx_clock then: nothing newer to compare it with)
         self._before_reset = None
-        # (the resume point, known on this boot's ms time line): a boot before delivered every
-        # reading up to it but those left in the hole; known once a session of this boot
-        # found the clock unmoved (_check_clock), else a clock reset maps it by a guess
-        self._resumed = None if cfg["resume_dex_s"] is None else (int(cfg["resume_dex_s"]), False)
+        # (the resume point, known on this boot's ms time line, a span before it given up):
+        # a boot before delivered every reading up to it but those left in the hole; known
+        # once a session of this boot found the clock unmoved (_check_clock), else a clock
+        # reset maps it by a guess
+        self._resumed = None if cfg["resume_dex_s"] is None else (int(cfg["resume_dex_s"]), False, None)
         self.activation_unix = None
         # clock.ms() when the transmitter's clock was 0, by the last session (before one: at
         # the latest, by the time away through a reset). Not windows' anchor, the same
@@ -258,8 +259,7 @@ class Link:
     def missing(self):
         """The (start, end) dex span still to backfill, or None: kept across a
         restart (RTC memory) and given back as resume_hole."""
-        und = self._undelivered
-        return self._hole if und is None else _span(self._hole, und)
+        return _span(self._hole, self._undelivered)
 
     def status(self):
         return {"state": self.state, "transmitter": self.tx_id, "slot": self.cfg["slot"],
@@ -922,7 +922,7 @@ class Link:
                 (self._dex0_ms - was) // 1000)
         else:
             if r is not None:
-                self._resumed = (r[0], True)
+                self._resumed = (r[0], True, r[2])
             return
         self._event("tx_clock", detail=detail + ": history of another transmitter forgotten")
         # a transmitter reset may keep its records and offer them again at the new clock's
@@ -932,10 +932,10 @@ class Link:
         # forgets another's), are known, on one ms time line: a swapped transmitter's
         # readings and those the old clock never delivered are kept
         # Those of a boot before this one (a watchdog's reset), up to the resume point, less
-        # what it left to backfill and this boot has not brought (a hole given up after empty
-        # answers is taken as none kept)
+        # what it left to backfill and this boot has not brought (nor given up after empty
+        # answers: "not now" perhaps, and a lost reading is worse than a copy)
         dex, b = self.seen.dex, self._before_reset
-        upto, hole = (r[0], self.missing()) if r is not None and r[1] else (None, None)
+        upto, hole = (r[0], _span(self.missing(), r[2])) if r is not None and r[1] else (None, None)
         if b is not None:   # (set only once `was` is known: it stays known)
             # a reset before the last one's list was let go: the records of both clocks are
             # offered again (the older clock's, held only there, were handed over twice);
@@ -1010,6 +1010,10 @@ class Link:
                         "identifier %d): asked again later" % (start, end, r["backfill_status"],
                                                                r["identifier"]))
             return
+        r = self._resumed
+        if not rs and r is not None and start <= r[0]:
+            # given up, never delivered: a new clock's backfill may bring it (helper-362)
+            self._resumed = (r[0], r[1], _span(r[2], (start, end)))
         self._forget_hole()
         for r in rs:
             if self._emit(r):
@@ -1133,8 +1137,8 @@ def _both_queues(ch):
 
 
 def _span(a, b):
-    """The dex span covering spans a (or None) and b."""
-    return b if a is None else (min(a[0], b[0]), max(a[1], b[1]))
+    """The dex span covering spans a and b (either may be None)."""
+    return b if a is None else a if b is None else (min(a[0], b[0]), max(a[1], b[1]))
 
 
 def _is_op(rx, want_op):
