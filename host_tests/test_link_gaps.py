@@ -1631,11 +1631,11 @@ def test_a_reading_refused_before_two_clock_resets_after_a_box_reset_is_still_ha
 # resume hole could not hand over either, is not taken for a copy at the clock reset:
 # the resume point lies past it, but it was never delivered
 BOX_RESET_REFUSED = "AGE_S = 20 * 86400\n" + _COPIES_SETUP + _REFUSING_NTH + r"""
-link = link_with(refusing_nth((2, 4)))          # the reading of 6 min, live and backfilled
+link = link_with(refusing_nth(REFUSE1))         # default: 6 min's, live and backfilled
 async def main():
     global link
     t = asyncio.create_task(link.run())
-    await asyncio.sleep_ms(12 * 60000)          # 1 and 11 delivered; 6 refused twice
+    await asyncio.sleep_ms(BOOT1_MIN * 60000)   # default: 1 and 11 delivered; 6 refused twice
     t.cancel()
     await asyncio.sleep_ms(20000)
     newest = max(r[0] for r in readings)
@@ -1657,9 +1657,9 @@ asyncio.run(main())
 """
 
 
-def _box_reset_refused(tag, refuse=(2,), away_ms=5 * 60000, faults="", twice=False):
-    return _run(prog("REFUSE, AWAY_MS, FAULTS, TWICE = %r, %d, %r, %r\n" % (refuse, away_ms, faults, twice)
-                     + BOX_RESET_REFUSED, "/tmp/test_link_gaps_box_reset_refused_%s.json" % tag))
+def _box_reset_refused(tag, refuse=(2,), away_ms=5 * 60000, faults="", twice=False, refuse1=(2, 4), boot1_min=12):
+    return _run(prog("REFUSE, AWAY_MS, FAULTS, TWICE, REFUSE1, BOOT1_MIN = %r, %d, %r, %r, %r, %d\n"
+                     % (refuse, away_ms, faults, twice, refuse1, boot1_min) + BOX_RESET_REFUSED, "/tmp/test_link_gaps_box_reset_refused_%s.json" % tag))
 
 
 def test_a_reading_refused_before_a_box_reset_is_still_handed_over_at_a_clock_reset():
@@ -1681,6 +1681,19 @@ def test_a_reading_in_a_resume_hole_given_up_after_empty_answers_is_still_handed
     for k in ("walls", "queued"):   # 1, 11; 16, 21, 26, 31; 6 (the new clock's backfill), 36, 41
         assert len(out[k]) == 9 and _one_each(out[k]), (k, out)
 
+
+
+# helper-362: the resume point and the span the boot before left (its resume hole) are mapped
+# onto the clock between at a second tx_clock (helper-361: held by no test). Mapped the wrong
+# way, a reading of 6 or 11 min (the hole, either end), refused at every chance before, or
+# that of 26 min (the second clock's, live, refused), was dropped as a copy: lost
+def test_readings_refused_before_two_clock_resets_after_a_box_reset_are_still_handed_over():
+    # boot 1: 6 and 11 refused live and backfilled at 11 and 16 min, 1 and 16 delivered; boot 2:
+    # both refused again at 21 min and at the first tx_clock (26 min), with 26 live; tx_clock 31
+    out = _box_reset_refused("twice", (2, 3, 4, 5, 6), twice=True, refuse1=(2, 3, 4, 6, 7), boot1_min=17)
+    assert out["tx_clock"] == 2, out
+    for k in ("walls", "queued"):   # 1, 16; 21, 31 (clock 3), 6, 11 and 26 (its backfill), 36
+        assert len(out[k]) == 8 and _one_each(out[k]), (k, out)
 
 
 # Both: a box reset, then the transmitter's clock reset (tx_clock), then reset again once the
