@@ -1010,10 +1010,10 @@ class Link:
                         "identifier %d): asked again later" % (start, end, r["backfill_status"],
                                                                r["identifier"]))
             return
-        r = self._resumed
-        if not rs and r is not None and start <= r[0]:
+        res = self._resumed
+        if not rs and res is not None and start <= res[0]:
             # given up, never delivered: a new clock's backfill may bring it (helper-362)
-            self._resumed = (r[0], r[1], _span(r[2], (start, end)))
+            self._resumed = (res[0], res[1], _span(res[2], (start, end)))
         self._forget_hole()
         for r in rs:
             if self._emit(r):
