@@ -1340,6 +1340,19 @@ asyncio.run(main())
 '''
 
 
+# the transmitter's clock restarted (and, with TWICE, again 5 min later) while the box runs,
+# then the 3-h backfill; the end of the programs that count copies
+_CLOCK_RESET_TO_THE_END = r"""    dev.tx.restart_clock(vtime.monotonic_us(), 10 * 86400)
+    if TWICE:                                   # tx_clock, and again 5 min later
+        await asyncio.sleep_ms(5 * 60000)
+        dev.tx.restart_clock(vtime.monotonic_us(), 5 * 86400)
+    await asyncio.sleep_ms(10 * 60000)          # tx_clock, a 3-h backfill; 5 min later
+    t.cancel()
+""" + _COPIES_OUT + r"""
+asyncio.run(main())
+"""
+
+
 def _reset_copies(tag, age_s, restart_age_s, away_min):
     return _run(prog("AGE_S, RESTART_AGE_S, AWAY_MIN = %d, %d, %d\n" % (age_s, restart_age_s, away_min)
                      + CLOCK_RESET_COPIES, "/tmp/test_link_gaps_clock_copies_%s.json" % tag))
@@ -1578,15 +1591,7 @@ async def main():
                      resume_dex_min_s=newest + BOOT_MIN * 60 % 300 - 45)
     t = asyncio.create_task(link.run())
     await asyncio.sleep_ms(12 * 60000)          # two readings of this boot
-    dev.tx.restart_clock(vtime.monotonic_us(), 10 * 86400)
-    if TWICE:                                   # tx_clock, and again 5 min later
-        await asyncio.sleep_ms(5 * 60000)
-        dev.tx.restart_clock(vtime.monotonic_us(), 5 * 86400)
-    await asyncio.sleep_ms(10 * 60000)          # tx_clock, a 3-h backfill; 5 min later
-    t.cancel()
-""" + _COPIES_OUT + r"""
-asyncio.run(main())
-"""
+""" + _CLOCK_RESET_TO_THE_END
 
 
 def _box_reset_then_clock_reset(boot_min, twice=False, refuse=()):
@@ -1646,15 +1651,7 @@ async def main():
     await asyncio.sleep_ms(AWAY_MS)             # 16 live; 6 backfilled and refused again
     dev.tx.set_faults("")
     assert not FAULTS or link.missing() is None, "the resume hole was not given up"
-    dev.tx.restart_clock(vtime.monotonic_us(), 10 * 86400)
-    if TWICE:                                   # tx_clock, and again 5 min later
-        await asyncio.sleep_ms(5 * 60000)
-        dev.tx.restart_clock(vtime.monotonic_us(), 5 * 86400)
-    await asyncio.sleep_ms(10 * 60000)          # tx_clock, a 3-h backfill; 5 min later
-    t.cancel()
-""" + _COPIES_OUT + r"""
-asyncio.run(main())
-"""
+""" + _CLOCK_RESET_TO_THE_END
 
 
 def _box_reset_refused(tag, refuse=(2,), away_ms=5 * 60000, faults="", twice=False, refuse1=(2, 4), boot1_min=12):
