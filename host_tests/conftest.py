@@ -1,8 +1,11 @@
 """Shared pytest fixtures: run code on the real MicroPython unix port."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -23,6 +26,22 @@ APP_MICROPYPATH = ".frozen:%s:%s:%s" % (os.path.join(TOOLS, "host"), FIRMWARE_PA
 for p in (FIRMWARE, TOOLS, os.path.join(TOOLS, "host"), os.environ.get("MUTANT_OVERLAY")):
     if p and p not in sys.path:
         sys.path.insert(0, p)
+
+
+# This run's own folder for the files the tests' programs write (bond keys, queues):
+# a fixed /tmp name was shared by two runs at once (two checkouts, or `make test` beside
+# a single file), which deleted and overwrote each other's bond files and failed tests.
+RUN_TMP = tempfile.mkdtemp(prefix="host_tests-")
+atexit.register(shutil.rmtree, RUN_TMP, True)
+
+
+def tmp_file(name):
+    """A path for `name` in this run's own folder (RUN_TMP)."""
+    return os.path.join(RUN_TMP, name)
+
+
+# the same for a MicroPython program's text (put before the lines that call it)
+TMP_FILE_PROG = "def tmp_file(name):\n    return %r + name\n" % (RUN_TMP + "/")
 
 
 def run_micropython(args, stdin=None, heap="512K", timeout=300, env=None, check=True, cwd=ROOT):

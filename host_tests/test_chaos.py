@@ -5,7 +5,7 @@ import json
 import pytest
 
 import chaos
-from conftest import run_micropython, MICROPYPATH
+from conftest import run_micropython, tmp_file, MICROPYPATH
 
 MIN = 60000
 DEX0 = chaos.br.DEX0_S
@@ -1968,7 +1968,7 @@ def test_the_link_connects_to_a_2s_advertiser_at_the_wake_up_it_hears():
     import json
     for first_s in (30, 150, 250):
         r = run_micropython(["tools/link_sim.py", "--minutes", "40", "--adv-interval-ms", "2000", "--first-window-s",
-                             str(first_s), "--bond", "/tmp/test_chaos_2s_%d.json" % first_s], heap="8M", timeout=120)
+                             str(first_s), "--bond", tmp_file("test_chaos_2s_%d.json" % first_s)], heap="8M", timeout=120)
         s = json.loads([x for x in r.stdout.splitlines() if x.startswith("SUMMARY ")][-1][8:])
         assert s["first_reading_s"] <= first_s + 10, (first_s, s)
         assert s["what"].get("connected", 0) >= 6, (first_s, s)   # 8 windows in 40 min

@@ -29,7 +29,8 @@ def _upload(server, ca, *more, readings=3, wall=None):
     """wall: the board's clock (Unix s), today's by default."""
     r = run_micropython(["host_tests/forward_mpy/ns_https.py", str(server.port),
                          str(server.control_port), str(ca)] + [str(m) for m in more], timeout=120,
-                        env={"NS_READINGS": str(readings), "NS_WALL": str(int(wall or time.time()))})
+                        env={"NS_READINGS": str(readings), "NS_WALL": str(int(wall or time.time())),
+                             "NS_STORE": os.path.join(os.path.dirname(str(ca)), "ns_https_queue.bin")})
     return json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("{")][-1])
 
 

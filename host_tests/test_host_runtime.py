@@ -52,3 +52,27 @@ def test_micropython_variable_chooses_the_runtime(tmp_path):
                          cwd=os.path.join(ROOT, "tools"), env=dict(os.environ, MICROPYTHON=str(fake))).stdout.split()
     assert out[0] == str(fake)
     assert out[1].endswith(os.path.join(".venv", "bin", "micropython"))
+
+
+def test_the_files_the_tests_write_are_in_a_folder_of_their_run_not_a_fixed_tmp_path():
+    """Two runs at once (two checkouts, or `make test` beside one file: tools/mutation.py's
+    workers too) shared the tests' fixed /tmp bond files: one run's start deleted or
+    overwrote the keys the other had just saved, and a link test saw its stored keys
+    change under it (test_a_link_lost_while_encrypting_with_our_keys_is_a_cut_not_a_refusal
+    failed). The tests write through conftest.tmp_file (or tmp_path): a folder per run."""
+    import os
+    import re
+    import subprocess
+    import sys
+    fixed = []
+    for folder, _, names in os.walk(os.path.join(ROOT, "host_tests")):
+        for name in names:
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name)) as f:
+                    fixed += ["%s:%d" % (name, n + 1) for n, line in enumerate(f)
+                              if re.search(r"""["']/tmp/""", line)]
+    assert fixed == [], fixed
+    prog = "import conftest; print(conftest.tmp_file('bond.json'))"
+    runs = [subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, check=True,
+                           cwd=os.path.join(ROOT, "host_tests")).stdout.strip() for _ in range(2)]
+    assert runs[0] != runs[1] and all(not os.path.exists(os.path.dirname(r)) for r in runs), runs

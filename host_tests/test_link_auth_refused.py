@@ -7,9 +7,9 @@ it forgot that phase and scanned blind at once, into the same wake-up: a second
 refused session every other wake-up, all night."""
 import json
 
-from conftest import link_prelude, run_micropython
+from conftest import link_prelude, run_micropython, tmp_file
 
-BOND = "/tmp/test_link_auth_refused.json"
+BOND = tmp_file("test_link_auth_refused.json")
 PROG = link_prelude(BOND) + r'''
 from link.core import Link
 evs = []

@@ -24,9 +24,9 @@ when aioble's save fails: its scheduled callback's exception is printed and drop
 is left truncated (opened "w") and `_modified` stays True, so aioble never saves again; the
 last test pins that (a MemoryError, the likely failure on this heap, inside aioble's dump)."""
 
-from conftest import link_out, link_prelude
+from conftest import link_out, link_prelude, tmp_file
 
-BOND = "/tmp/test_link_bond_save.json"
+BOND = tmp_file("test_link_bond_save.json")
 PROG = link_prelude(BOND) + r'''
 import vradio
 from aioble import security

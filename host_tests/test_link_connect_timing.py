@@ -11,9 +11,10 @@ gives up only at its own timeout_ms. The virtual radio ends the attempt at the
 very instant its duration runs out; here it is given that round trip."""
 import json
 
-from conftest import link_prelude, run_micropython
+from conftest import link_prelude, run_micropython, tmp_file
 
-PROG = link_prelude("/tmp/test_link_connect_timing.json") + r'''
+BOND = tmp_file("test_link_connect_timing.json")
+PROG = link_prelude(BOND) + "BOND = %r\n" % BOND + r'''
 import vradio
 CANCEL_US = @CANCEL_US@   # NimBLE: the timer's cancel, acked, then LE Connection Complete (0x02)
 _connect = vradio.Controller.gap_connect
@@ -36,7 +37,7 @@ def on_event(e):
     what.append(e["what"])
     if e["what"] == "error":
         errors.append(e.get("detail"))
-l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_connect_timing.json"},
+l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": BOND},
          lambda r: None, on_event)
 async def main():
     t = asyncio.create_task(l.run())

@@ -9,7 +9,7 @@ characteristic when nothing came within read_after_ms, accepting a read
 value only when it carries the expected opcode."""
 import json
 
-from conftest import run_micropython
+from conftest import run_micropython, tmp_file
 from test_link_session import sim as link_sim
 
 G5_ID = "40A5C5"   # G5 serial numbers start with 4
@@ -51,7 +51,7 @@ import vtime
 vtime.install(0, wall_unix=1700000000)
 import asyncio, json, os, bluetooth, vtx
 try:
-    os.remove("/tmp/test_link_g5_prog.json")
+    os.remove(BOND)
 except OSError:
     pass
 dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id=TID, faults=FAULTS, seed=1)
@@ -78,7 +78,7 @@ got, what = [], []
 def on_event(e):
     what.append(e["what"] if e.get("reason", "done") == "done" else "!" + e["reason"])
 async def main(minutes):
-    lk = Link({"transmitter_id": TID, "slot": 1, "bond_path": "/tmp/test_link_g5_prog.json"},
+    lk = Link({"transmitter_id": TID, "slot": 1, "bond_path": BOND},
               got.append, on_event)
     t = asyncio.create_task(lk.run())
     await asyncio.sleep_ms(minutes * 60000)
@@ -92,7 +92,8 @@ print("OUT " + json.dumps({"what": what, "live": sum(1 for r in got if r[5] == "
 
 
 def prog(tid, faults, deny_read=False):
-    head = "TID = %r\nFAULTS = %r\nDENY_READ = %r\n" % (tid, faults, deny_read)
+    head = "TID = %r\nFAULTS = %r\nDENY_READ = %r\nBOND = %r\n" % (tid, faults, deny_read,
+                                                                 tmp_file("test_link_g5_prog.json"))
     r = run_micropython(["-c", head + PROG], heap="8M", timeout=120)
     line = [l for l in r.stdout.splitlines() if l.startswith("OUT ")]
     assert line, r.stdout + r.stderr

@@ -101,13 +101,13 @@ to pair, refuses a subscription bit, offers no subscription on authentication) a
 this file's; vtx's mode forget_keys is the transmitter's."""
 import json
 
-from conftest import link_prelude, run_micropython
+from conftest import link_prelude, run_micropython, tmp_file
 
 
 def sim(*args, minutes=30, tag="gaps"):
     """SUMMARY of tools/link_sim.py (its own bond file per tag + args), with events."""
     r = run_micropython(["tools/link_sim.py", "--minutes", str(minutes), "--events",
-                         "--bond", "/tmp/test_link_%s_%d.json" % (tag, abs(hash(args)))] + list(args),
+                         "--bond", tmp_file("test_link_%s_%d.json" % (tag, abs(hash(args))))] + list(args),
                         heap="8M", timeout=120)
     line = [l for l in r.stdout.splitlines() if l.startswith("SUMMARY ")]
     assert line, r.stdout + r.stderr
@@ -208,13 +208,13 @@ asyncio.run(main())
 def test_cancelling_the_link_inside_a_session_ends_its_task_with_the_connection_closed():
     # the supervisor (app/wiring.py) cancels a link task that stopped making
     # progress and starts another: one that went on would share the radio with it
-    out = _run(prog(CANCEL, "/tmp/test_link_gaps_cancel.json"))
+    out = _run(prog(CANCEL, tmp_file("test_link_gaps_cancel.json")))
     assert out["done"] is True and out["tx_conns"] == 0, out
     assert out["sessions_later"] == out["sessions"] == 1 and out["readings"] == 0, out
 
 
 def test_the_status_says_connecting_while_a_connection_is_made():
-    out = _run(prog(CANCEL, "/tmp/test_link_gaps_states.json"))
+    out = _run(prog(CANCEL, tmp_file("test_link_gaps_states.json")))
     s = out["states"]
     assert "connecting" in s and s.index("acquiring") < s.index("connecting") < s.index("authenticating"), s
 
@@ -242,7 +242,7 @@ def test_a_scan_the_radio_refuses_is_an_error_and_not_counted_as_blind_scanning_
     # counted as a 60-s chunk scanned for nothing, refusals would bring on the
     # slow blind scan (12.5 %) and the missed-window count (no_transmitter)
     # without a moment of listening
-    out = _run(prog(BUSY, "/tmp/test_link_gaps_busy.json"))
+    out = _run(prog(BUSY, tmp_file("test_link_gaps_busy.json")))
     assert len(out["errors"]) == 1 and "16" in out["errors"][0], out    # OSError EBUSY, reported
     assert out["acquiring_ms"] == 0 and out["status"]["missed_windows"] == 0, out
     assert out["status"]["state"] == "acquiring", out    # and the next scan runs
@@ -264,7 +264,7 @@ asyncio.run(main())
 
 
 def test_a_reading_on_reading_refused_is_asked_again_once_not_at_every_session():
-    out = _run(prog(REFUSE, "/tmp/test_link_gaps_refuse.json"))
+    out = _run(prog(REFUSE, tmp_file("test_link_gaps_refuse.json")))
     assert out["after"] - out["before"] == 1, out       # the next session's backfill brings it
     assert out["missing"] is None and out["readings"] == out["windows"], out
 
@@ -296,7 +296,7 @@ asyncio.run(main())
 def test_no_backfill_is_asked_in_warm_up_and_the_gap_is_asked_once_glucose_is_back():
     # xDrip asks for backfill only when the state is not warm-up or stopped
     # (CalibrationState.readyForBackfill, research/dexcom-ble.md): the gap is kept
-    out = _run(prog(WARMUP, "/tmp/test_link_gaps_warmup.json"))
+    out = _run(prog(WARMUP, tmp_file("test_link_gaps_warmup.json")))
     assert out["in_warmup"] == 0, out
     assert out["missing"] is not None and out["missing"][0] <= out["k11"] <= out["missing"][1], out
     assert out["after"] >= 1 and out["missing_after"] is None and out["got_k11"] == 1, out
@@ -331,7 +331,7 @@ asyncio.run(main())
 def test_a_request_left_unanswered_ends_the_session_at_the_operation_timeout():
     # the time request (0x24), op_timeout_ms 2500 after it: the connection
     # closed; not held until the transmitter drops it (20 s)
-    out = _run(prog("SILENT_OP = 0x24\n" + SILENT, "/tmp/test_link_gaps_silent.json"))
+    out = _run(prog("SILENT_OP = 0x24\n" + SILENT, tmp_file("test_link_gaps_silent.json")))
     assert out["readings"] == 0 and len(out["sessions"]) == 1, out
     reason, ms = out["sessions"][0]
     assert reason == "timeout" and ms < 2500 + 3000, out
@@ -342,7 +342,7 @@ def test_a_battery_request_left_unanswered_costs_neither_the_reading_nor_the_bac
     # request (0x22) still gives the live reading and, in the same session, the
     # backfill of a missed window (before, the session ended at the battery's
     # timeout and the backfill waited for a session without a battery read)
-    out = _run(prog("SILENT_OP = 0x22\n" + SILENT, "/tmp/test_link_gaps_battery.json"))
+    out = _run(prog("SILENT_OP = 0x22\n" + SILENT, tmp_file("test_link_gaps_battery.json")))
     assert out["readings"] == 1 and [r for r, _ in out["sessions"]] == ["done"], out
     assert out["backfills"] == 1 and out["missing"] is None and out["all"] == 3, out
     assert "no battery reply" in out["errors"], out
@@ -371,7 +371,7 @@ def test_a_transmitter_that_never_gives_its_reading_is_tried_attempts_per_window
     # link stops at attempts_per_window (2) and leaves the radio to Wi-Fi
     # until the next wake-up. The first, found blind, is tried once: the link
     # then leaves that window (scan_tail_ms) before scanning again
-    out = _run(prog(NO_GLUCOSE, "/tmp/test_link_gaps_noglucose.json"))
+    out = _run(prog(NO_GLUCOSE, tmp_file("test_link_gaps_noglucose.json")))
     per = {}
     for k, reason in out:
         assert reason == "timeout", out
@@ -407,7 +407,7 @@ asyncio.run(main())
 def test_a_hang_up_on_our_keys_counts_as_a_lost_bond_toward_the_slot_conflict():
     # two bonds lost in a row with no session in between whose keys held: the
     # second is the conflict, whether the first was a refusal or a hang-up
-    out = _run(prog(HANG_UP, "/tmp/test_link_gaps_hangup.json"))
+    out = _run(prog(HANG_UP, tmp_file("test_link_gaps_hangup.json")))
     assert out["lost"][0] == [1, "link cut while encrypting with the stored keys"], out
     assert [k for k, _ in out["lost"]] == [1, 2, 3] and out["conflict"] == [2], out
 
@@ -453,7 +453,7 @@ asyncio.run(main())
 
 
 def _advert(*parts):
-    return _run(prog("ADV = %r\n" % (parts,) + ADVERT, "/tmp/test_link_gaps_advert.json"))
+    return _run(prog("ADV = %r\n" % (parts,) + ADVERT, tmp_file("test_link_gaps_advert.json")))
 
 
 def test_an_advert_of_our_name_with_the_dexcom_service_or_company_id_alone_is_our_transmitter():
@@ -500,7 +500,7 @@ def test_stored_keys_refused_are_noticed_on_a_connection_whose_handle_is_not_0()
     # handle; taken for another (or for handle 0 only, where the unix port's and
     # the virtual radio's first connection happens to sit), the link waits for the
     # pairing timeout and the session ends with no reading, at every wake-up
-    out = _run(prog(HANDLE, "/tmp/test_link_gaps_handle.json"))
+    out = _run(prog(HANDLE, tmp_file("test_link_gaps_handle.json")))
     assert out["lost"] == [[1, "stored bond keys refused"]], out
     assert out["bonded"] == [0, 1] and out["reasons"] == ["done"] * 3 and out["readings"] == 3, out
 
@@ -532,7 +532,7 @@ def test_a_hole_kept_and_a_reading_refused_are_both_asked_for():
     # the span still to backfill is the union of both: the one kept for the RTC
     # (missing()) and the one asked at the next session; a union that kept only
     # one end loses the older reading for good
-    out = _run(prog(HOLE_AND_REFUSED, "/tmp/test_link_gaps_union.json"))
+    out = _run(prog(HOLE_AND_REFUSED, tmp_file("test_link_gaps_union.json")))
     m = out["missing"]
     assert m is not None and m[0] <= out["k11"] and out["k16"] <= m[1], out
     assert out["got_k11"] == 1 and out["got_k16"] == 1 and out["missing_after"] is None, out
@@ -563,7 +563,7 @@ asyncio.run(main())
 
 
 def test_the_status_says_backfilling_while_a_gap_is_asked_for():
-    out = _run(prog(BACKFILL_STATES, "/tmp/test_link_gaps_bf_states.json"))
+    out = _run(prog(BACKFILL_STATES, tmp_file("test_link_gaps_bf_states.json")))
     s = out["states"]
     assert out["backfilled"] == 1, out
     assert "backfilling" in s and s.index("reading") < s.index("backfilling") < s.index("closing"), s
@@ -603,7 +603,7 @@ def test_a_phase_no_session_gets_through_on_is_looked_for_again_after_unproven_m
     # after UNPROVEN_MAX (3) sessions, and again after 3 more each time it is taken
     # up again, not after one more at each later round (one more of our wake-ups
     # spent on a wrong phase each time)
-    out = _run(prog(UNPROVEN, "/tmp/test_link_gaps_unproven.json"), timeout=120)
+    out = _run(prog(UNPROVEN, tmp_file("test_link_gaps_unproven.json")), timeout=120)
     b = out["blind"]
     assert len(b) >= 4 and [y - x for x, y in zip(b, b[1:])] == [3] * (len(b) - 1), out
 
@@ -643,7 +643,7 @@ def test_a_link_failing_at_every_turn_pauses_between_tries_and_leaves_the_other_
     # reported and tried again after a pause; retried at once, the link's loop
     # never yields to the event loop: the alarms, the sound and the display
     # stop with it (a box that hangs silently until the watchdog)
-    out = _run(prog(REFUSED_ALWAYS, "/tmp/test_link_gaps_refused.json"))
+    out = _run(prog(REFUSED_ALWAYS, tmp_file("test_link_gaps_refused.json")))
     assert "spun" not in out and out["ticks"] == 100, out
     assert 2 <= out["calls"] <= 20 and out["errors"] == out["calls"], out
 
@@ -684,7 +684,7 @@ def test_the_backfill_comes_from_a_transmitter_that_notifies_only_a_subscriber()
     # under vtx sends regardless, so a backfill characteristic left unsubscribed
     # went unnoticed: against a transmitter that keeps to GATT, every missed
     # reading would stay missing (the request times out at every session)
-    out = _run(prog(SUBSCRIBED_ONLY + READ_MISS_BACKFILL, "/tmp/test_link_gaps_subscribed.json"))
+    out = _run(prog(SUBSCRIBED_ONLY + READ_MISS_BACKFILL, tmp_file("test_link_gaps_subscribed.json")))
     assert out["got_k6"] == 1 and out["missing"] is None, out
     assert out["reasons"] == ["done"] * 2, out
 
@@ -735,7 +735,7 @@ def test_a_pairing_still_under_way_when_the_link_asks_for_its_own_is_waited_for(
     # (EALREADY): the one under way is waited for. A pairing slower than 2 s
     # (key generation on a small chip) otherwise ended every session with an
     # error: never bonded, never a reading
-    out = _run(prog(SLOW_PAIRING, "/tmp/test_link_gaps_slow_pairing.json"))
+    out = _run(prog(SLOW_PAIRING, tmp_file("test_link_gaps_slow_pairing.json")))
     assert out["bonded"] == [0] and out["reasons"] == ["done", "done"] and out["readings"] == 2, out
 
 
@@ -763,7 +763,7 @@ def test_a_transmitter_that_refuses_our_key_is_not_asked_again_in_the_same_wake_
     # its challenge: asking again at once changes nothing and holds the
     # transmitter's short wake-up for nothing (a phone app may share it; 20 s
     # awake here, time for a second try)
-    out = _run(prog(AUTH_REFUSED, "/tmp/test_link_gaps_auth_refused.json"))
+    out = _run(prog(AUTH_REFUSED, tmp_file("test_link_gaps_auth_refused.json")))
     assert out == [[0, "auth_failed"], [1, "auth_failed"]], out
 
 
@@ -797,7 +797,7 @@ def test_stored_keys_left_unanswered_are_kept_and_offered_again_not_dropped_as_r
     # nor refuses them within pair_timeout_ms: that session ends (timeout) and
     # the keys are offered again at the next, where they hold. Taken for a
     # refusal, the bond was reported lost and thrown away for a new pairing
-    out = _run(prog(KEYS_UNANSWERED, "/tmp/test_link_gaps_keys_unanswered.json"))
+    out = _run(prog(KEYS_UNANSWERED, tmp_file("test_link_gaps_keys_unanswered.json")))
     assert out["reasons"] == ["done", "timeout", "done"], out
     assert out["lost"] == [] and out["bonded"] == [0] and out["encrypted"] == [2], out
 
@@ -846,7 +846,7 @@ def test_a_phase_proven_once_counts_its_unproven_sessions_afresh_when_taken_up_a
     # later, lost and found again from an advert, one session that does not get
     # through is one of UNPROVEN_MAX (3), not the third: the phase is kept, not
     # dropped for a blind scan at once
-    out = _run(prog(UNPROVEN_AFRESH, "/tmp/test_link_gaps_unproven_afresh.json"), timeout=120)
+    out = _run(prog(UNPROVEN_AFRESH, tmp_file("test_link_gaps_unproven_afresh.json")), timeout=120)
     assert out["before"] >= 1 and out["readings"] > out["before"], out
     assert len(out["blind"]) == 2, out      # at the start, and after the three wake-ups away
 
@@ -879,7 +879,7 @@ def test_a_backfill_whose_reply_comes_before_its_frames_arrives_whole():
     # with the frames queued (the session ended in timeout, the 12 readings lost)
     for first in (False, True):
         out = _run(prog(REPLY_FIRST.replace("REPLY_BEFORE_FRAMES", repr(first)),
-                        "/tmp/test_link_gaps_reply_first_%d.json" % first), timeout=120)
+                        tmp_file("test_link_gaps_reply_first_%d.json" % first)), timeout=120)
         assert out["backfilled"] == 12 and out["missing"] is None, (first, out)
         assert out["readings"] == 14 and out["asked"] == 1, (first, out)
         assert out["reasons"] == ["done"] * 2, (first, out)
@@ -921,7 +921,7 @@ def test_a_phase_taken_from_an_advert_handled_late_is_dropped_at_its_first_misse
     # again blind at once: the reading comes at the wake-up after next.
     for block_ms, first_by in ((15000, 12 * 60), (0, 2 * 60)):
         prog_text = prog(LATE_ADVERT.replace("BLOCK_MS", str(block_ms)),
-                         "/tmp/test_link_gaps_late_advert.json")
+                         tmp_file("test_link_gaps_late_advert.json"))
         out = _run(prog_text, timeout=120)
         assert out["live"] and out["live"][0] <= first_by, (block_ms, out)
         # and from then on, every wake-up (one every 5 min) gives its reading
@@ -965,7 +965,7 @@ def test_a_link_lost_while_encrypting_with_our_keys_is_a_cut_not_a_refusal():
     # (also on a stack numbering its connections from 1: the disconnect's handle, not the
     # address type beside it, clears the encryption's failure)
     for numbering in ("", FROM_1):
-        out = _run(prog(numbering + RADIO_LOSS, "/tmp/test_link_gaps_radio_loss.json"))
+        out = _run(prog(numbering + RADIO_LOSS, tmp_file("test_link_gaps_radio_loss.json")))
         assert out["cuts"] == 2, out
         assert out["lost"] == [[1, "link cut while encrypting with the stored keys"],
                                [2, "link cut while encrypting with the stored keys"]], (numbering, out)
@@ -1003,7 +1003,7 @@ def test_a_link_lost_while_the_first_pairing_hands_over_keys_is_no_bond():
     # then, reports "encrypted, not bonded" just before the disconnect; no keys were stored.
     # The link took it for a bond: "bonded" said, and the next session's "not bonded" counted
     # as a lost bond (two at the edge of range: slot_conflict, "change the slot setting")
-    out = _run(prog(PAIRING_CUT, "/tmp/test_link_gaps_pairing_cut.json"))
+    out = _run(prog(PAIRING_CUT, tmp_file("test_link_gaps_pairing_cut.json")))
     assert out["cut"], out
     assert out["ends"][0] == [0, "connection lost"], out
     assert out["bonded"] == [1], out
@@ -1048,7 +1048,7 @@ def test_a_connection_request_the_transmitter_did_not_hear_is_not_taken_for_a_de
     # first contact since a start it passed our transmitter over for 6 min (the window's
     # second try and the whole next wake-up) and dropped the phase
     for order in (False, True):
-        out = _run(prog("REVERSED = %r\n" % order + CONNECT_LOST, "/tmp/test_link_gaps_connect_lost.json"))
+        out = _run(prog("REVERSED = %r\n" % order + CONNECT_LOST, tmp_file("test_link_gaps_connect_lost.json")))
         assert out["lost"] == 1, out
         assert out["ends"][0][1] == "connection lost", (order, out)
         # the next wake-up reads it
@@ -1088,7 +1088,7 @@ def test_a_service_discovery_that_fails_is_not_taken_for_a_device_without_the_cg
     # A discovery that ends in an error other than the link's loss (status 7) is no answer
     # about the device's services: taken for one without the CGM service, the link would
     # pass our transmitter over as a rogue for 6 min at the first contact since a start
-    out = _run(prog(DISCOVERY_ERROR, "/tmp/test_link_gaps_discovery_error.json"))
+    out = _run(prog(DISCOVERY_ERROR, tmp_file("test_link_gaps_discovery_error.json")))
     assert out["failed"] == 1, out
     assert out["ends"][0][1] == "service discovery failed", out
     assert out["rogues"] == 0, out
@@ -1136,7 +1136,7 @@ def test_a_refused_pairing_ends_the_session_and_is_never_taken_for_a_bond_or_a_s
     # slot at that moment): taken for a bond, the status said bonded, the next session's
     # "not bonded" counted as a lost bond and the second sounded "slot in use" (change the
     # slot setting: the wrong fix). It is a wake-up without its reading: no_transmitter
-    out = _run(prog(REFUSED_PAIRING, "/tmp/test_link_gaps_refused_pairing.json"))
+    out = _run(prog(REFUSED_PAIRING, tmp_file("test_link_gaps_refused_pairing.json")))
     assert out["reasons"] == ["pairing failed"] and out["readings"] == 0, out
     assert out["bonded"] is False, out
     for wrong in ("bonded", "bond_lost", "slot_conflict"):
@@ -1167,7 +1167,7 @@ def test_the_backfill_is_subscribed_to_by_notification_alone_which_a_strict_serv
     # the backfill characteristic offers notify only (G5, G6: read/write/notify); a stack
     # that refuses a subscription with a bit it does not offer, as NimBLE's server does,
     # refused one asking for indications too: every missed reading stayed missing
-    out = _run(prog(CCCD_STRICT + READ_MISS_BACKFILL, "/tmp/test_link_gaps_cccd_strict.json"))
+    out = _run(prog(CCCD_STRICT + READ_MISS_BACKFILL, tmp_file("test_link_gaps_cccd_strict.json")))
     assert out["refused"] == [], out
     assert out["got_k6"] == 1 and out["missing"] is None and out["reasons"] == ["done"] * 2, out
 
@@ -1203,7 +1203,7 @@ asyncio.run(main())
 def test_a_transmitter_whose_authentication_answers_only_by_read_is_read():
     # a characteristic with neither indications nor notifications: its answer is read
     # after read_after_ms (nothing can come queued), on a link still up
-    out = _run(prog(READ_ONLY_AUTH, "/tmp/test_link_gaps_read_only_auth.json"))
+    out = _run(prog(READ_ONLY_AUTH, tmp_file("test_link_gaps_read_only_auth.json")))
     assert out["reasons"] == ["done"] * 3 and out["readings"] == 3, out
 
 
@@ -1232,7 +1232,7 @@ def test_a_refused_save_of_the_bond_keys_is_sized_as_the_file_aioble_writes():
     # largest save refused: a bond file reckoned bigger than it is kept the alarm up on a
     # flash with room for the keys (a false alarm the family cannot end), a smaller one
     # ended it on a flash still too full for them
-    out = _run(prog(BOND_FILE_SIZE, "/tmp/test_link_gaps_bond_file_size.json"))
+    out = _run(prog(BOND_FILE_SIZE, tmp_file("test_link_gaps_bond_file_size.json")))
     for reckoned, written in out["sizes"]:
         assert reckoned == written, out
 
@@ -1283,7 +1283,7 @@ def test_a_hole_kept_through_a_power_cut_is_not_asked_of_a_transmitter_clock_res
     # the RTC kept a hole of the old clock through a power cut; the transmitter's clock
     # was reset meanwhile: the new clock's 12 readings taken while the box was off are
     # backfilled (asked for the hole, nothing came, and they were lost)
-    out = _run(prog(CLOCK_BEHIND_HOLE, "/tmp/test_link_gaps_clock_hole.json"))
+    out = _run(prog(CLOCK_BEHIND_HOLE, tmp_file("test_link_gaps_clock_hole.json")))
     assert out["tx_clock"] == 1 and out["missing"] is None, out
     assert out["got"] == list(range(12)), out
 
@@ -1292,7 +1292,7 @@ def test_a_reading_refused_before_a_transmitter_clock_reset_is_not_asked_of_the_
     # a reading on_reading refused just before the clock's reset, then 30 min out of
     # reach: the 6 readings missed after the reset are backfilled, not a span of the
     # old clock (asked for that, nothing came, and they were lost)
-    out = _run(prog(CLOCK_BEHIND_REFUSED, "/tmp/test_link_gaps_clock_refused.json"))
+    out = _run(prog(CLOCK_BEHIND_REFUSED, tmp_file("test_link_gaps_clock_refused.json")))
     assert out["tx_clock"] == 1 and out["missing"] is None, out
     assert out["got"] == list(range(2, 8)), out
     # the vtx offers the records from before the reset at the new clock's dex times: the
@@ -1355,7 +1355,7 @@ asyncio.run(main())
 
 def _reset_copies(tag, age_s, restart_age_s, away_min):
     return _run(prog("AGE_S, RESTART_AGE_S, AWAY_MIN = %d, %d, %d\n" % (age_s, restart_age_s, away_min)
-                     + CLOCK_RESET_COPIES, "/tmp/test_link_gaps_clock_copies_%s.json" % tag))
+                     + CLOCK_RESET_COPIES, tmp_file("test_link_gaps_clock_copies_%s.json" % tag)))
 
 
 def _one_each(walls):
@@ -1412,7 +1412,7 @@ asyncio.run(main())
 def test_readings_delivered_before_two_transmitter_clock_resets_in_a_row_are_not_handed_over_again():
     # the LAN API's history showed two points at 1, 6 and 11 min and Nightscout got a
     # second entry for each, a second apart
-    out = _run(prog("AWAY_MIN = 0\n" + CLOCK_RESET_TWICE, "/tmp/test_link_gaps_clock_twice.json"))
+    out = _run(prog("AWAY_MIN = 0\n" + CLOCK_RESET_TWICE, tmp_file("test_link_gaps_clock_twice.json")))
     assert out["tx_clock"] == 2, out
     for k in ("walls", "history", "queued"):   # 1, 6, 11 (clock 0), 16 (clock 1), 21, 26
         assert len(out[k]) == 6 and _one_each(out[k]), (k, out)
@@ -1442,7 +1442,7 @@ asyncio.run(main())
 
 
 def test_a_transmitter_clock_reset_met_at_boot_before_any_reading_still_gives_readings():
-    out = _run(prog(CLOCK_BEHIND_AT_BOOT, "/tmp/test_link_gaps_clock_at_boot.json"))
+    out = _run(prog(CLOCK_BEHIND_AT_BOOT, tmp_file("test_link_gaps_clock_at_boot.json")))
     assert out["tx_clock"] == 1, out
     assert out["got"] == list(range(12)) and out["n"] == 12 + 2, out   # and 2 live ones
 
@@ -1469,7 +1469,7 @@ def test_a_reading_delivered_just_inside_the_next_backfills_start_is_not_handed_
 # thousandth too far (core#992: 7 min for a clock set 5 days back), it was handed over again
 def test_a_reading_carried_over_a_second_reset_just_inside_the_next_backfills_start_is_not_handed_over_again():
     # out of reach from the second reset, at 17 min, until 187 min
-    out = _run(prog("AWAY_MIN = 170\n" + CLOCK_RESET_TWICE, "/tmp/test_link_gaps_clock_twice_edge.json"))
+    out = _run(prog("AWAY_MIN = 170\n" + CLOCK_RESET_TWICE, tmp_file("test_link_gaps_clock_twice_edge.json")))
     assert out["tx_clock"] == 2, out
     # 1, 6, 11 (clock 0), 16 (clock 1), the 34 missed from 21 to 186 min, 191 and 196 min
     assert out["backfilled"] == 34, out
@@ -1508,7 +1508,7 @@ asyncio.run(main())
 
 
 def test_the_readings_held_through_resets_all_night_stay_within_one_backfills_reach():
-    out = _run(prog(CLOCK_RESET_ALL_NIGHT, "/tmp/test_link_gaps_clock_all_night.json"))
+    out = _run(prog(CLOCK_RESET_ALL_NIGHT, tmp_file("test_link_gaps_clock_all_night.json")))
     assert out["tx_clock"] == 12, out          # the two resets between readings are one change
     # every record a backfill offered had been delivered: none handed over again
     assert out["backfilled"] == 0 and _one_each(out["walls"]), out
@@ -1555,7 +1555,7 @@ asyncio.run(main())
 
 
 def test_readings_delivered_before_a_reset_met_again_before_any_reading_are_not_handed_over_again():
-    out = _run(prog(CLOCK_RESET_IN_SESSION, "/tmp/test_link_gaps_clock_in_session.json"))
+    out = _run(prog(CLOCK_RESET_IN_SESSION, tmp_file("test_link_gaps_clock_in_session.json")))
     assert out["tx_clock"] == 1, out
     for k in ("walls", "history", "queued"):   # 1, 6, 11 (clock 0), 16, 21, 26 (clock 2)
         assert len(out[k]) == 6 and _one_each(out[k]), (k, out)
@@ -1597,7 +1597,7 @@ async def main():
 def _box_reset_then_clock_reset(boot_min, twice=False, refuse=()):
     return _run(prog("BOOT_MIN, TWICE, REFUSE = %d, %r, %r\n" % (boot_min, twice, refuse)
                      + BOX_RESET_THEN_CLOCK_RESET,
-                     "/tmp/test_link_gaps_box_reset_%d_%d_%d.json" % (boot_min, twice, len(refuse))))
+                     tmp_file("test_link_gaps_box_reset_%d_%d_%d.json") % (boot_min, twice, len(refuse))))
 
 
 def test_readings_delivered_before_a_box_reset_are_not_handed_over_again_at_a_clock_reset():
@@ -1656,7 +1656,7 @@ async def main():
 
 def _box_reset_refused(tag, refuse=(2,), away_ms=5 * 60000, faults="", twice=False, refuse1=(2, 4), boot1_min=12):
     return _run(prog("REFUSE, AWAY_MS, FAULTS, TWICE, REFUSE1, BOOT1_MIN = %r, %d, %r, %r, %r, %d\n"
-                     % (refuse, away_ms, faults, twice, refuse1, boot1_min) + BOX_RESET_REFUSED, "/tmp/test_link_gaps_box_reset_refused_%s.json" % tag))
+                     % (refuse, away_ms, faults, twice, refuse1, boot1_min) + BOX_RESET_REFUSED, tmp_file("test_link_gaps_box_reset_refused_%s.json" % tag)))
 
 
 def test_a_reading_refused_before_a_box_reset_is_still_handed_over_at_a_clock_reset():
@@ -1726,7 +1726,7 @@ asyncio.run(main())
 
 
 def test_readings_delivered_before_a_box_reset_are_not_handed_over_again_at_a_clock_reset_met_again_before_any_reading():
-    out = _run(prog(BOX_RESET_THEN_CLOCK_RESET_IN_SESSION, "/tmp/test_link_gaps_box_reset_in_session.json"))
+    out = _run(prog(BOX_RESET_THEN_CLOCK_RESET_IN_SESSION, tmp_file("test_link_gaps_box_reset_in_session.json")))
     assert out["tx_clock"] == 1, out
     assert out["backfilled"] == 1, out   # 21 min's, taken for no copy: it was never delivered
     for k in ("walls", "queued"):   # 1, 6, 11 (boot 1); 16 (boot 2); 21, 26, 31, 36 (clock 3)
@@ -1764,5 +1764,5 @@ def test_a_good_save_of_the_bond_keys_ends_the_row_of_refused_saves():
     # the keys ends the row, and a good one is no refusal (else two saves of the keys with
     # no other save between raised a false flash alarm, and after a refused one the next
     # refused save anywhere did, the keys saved meanwhile)
-    out = _run(prog(BOND_SAVE_ROW, "/tmp/test_link_gaps_bond_save_row.json"))
+    out = _run(prog(BOND_SAVE_ROW, tmp_file("test_link_gaps_bond_save_row.json")))
     assert out["rows"] == [[1, True], [0, 0], [0, 0]], out

@@ -8,15 +8,16 @@ of one per rogue every 10 min), and, always finding one, never said
 no_transmitter."""
 import json
 
-from conftest import link_prelude, run_micropython
+from conftest import link_prelude, run_micropython, tmp_file
 
-PROG = link_prelude("/tmp/test_link_rogue_many.json") + r'''
+BOND = tmp_file("test_link_rogue_many.json")
+PROG = link_prelude(BOND) + "BOND = %r\n" % BOND + r'''
 for i, tid in enumerate(("8G1234", "8H5634", "8J7834", "8K9034")):   # all "Dexcom34"
     vtx.start("../shared/traces/adult_001.csv", transmitter_id=tid, seed=i + 1, adv_interval_ms=100,
               first_window_s=60, jitter_ms=3000)
 from link.core import Link, _ROGUES_MAX
 what = []
-l = Link({"transmitter_id": "8Q9934", "slot": 1, "bond_path": "/tmp/test_link_rogue_many.json"},
+l = Link({"transmitter_id": "8Q9934", "slot": 1, "bond_path": BOND},
          lambda r: None, lambda e: what.append(e["what"]))
 async def main():
     t = asyncio.create_task(l.run())

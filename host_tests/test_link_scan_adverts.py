@@ -13,9 +13,10 @@
   times and missed the transmitter's for an hour (resync_windows, 12 windows).
   It is passed over as a rogue is, and the phase looked for again."""
 
-from conftest import link_out, link_prelude
+from conftest import link_out, link_prelude, tmp_file
 
-PROG = link_prelude("/tmp/test_link_scan_adverts.json") + r'''
+BOND = tmp_file("test_link_scan_adverts.json")
+PROG = link_prelude(BOND) + "BOND = %r\n" % BOND + r'''
 import vradio
 vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=3, adv_interval_ms=1000,
           first_window_s=60)
@@ -37,7 +38,7 @@ got, errors = [], []
 def event(e):
     if e["what"] == "error":
         errors.append(str(e.get("detail") or e.get("reason")))
-l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_scan_adverts.json"},
+l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": BOND},
          lambda r: got.append(r), event)
 async def main():
     t = asyncio.create_task(l.run())

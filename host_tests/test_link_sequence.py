@@ -6,7 +6,7 @@ a gap_pair() from the reader during the transmitter's raises
 OSError(EALREADY); a real G6 indicates FF 06 01 after a KeepAlive."""
 import json
 
-from conftest import run_micropython
+from conftest import run_micropython, tmp_file
 
 PROG = r'''
 import sys
@@ -54,7 +54,7 @@ async def main(minutes):
 '''
 
 
-def run(body, nimble=True, bond="/tmp/test_link_sequence.json"):
+def run(body, nimble=True, bond=tmp_file("test_link_sequence.json")):
     head = "BOND = %r\nNIMBLE = %r\n" % (bond, nimble)
     r = run_micropython(["-c", head + PROG + body], heap="8M", timeout=120)
     line = [l for l in r.stdout.splitlines() if l.startswith("OUT ")]

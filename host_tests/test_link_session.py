@@ -5,13 +5,13 @@ and is then cleared: no crash, no false reading, the right event, recovery."""
 import json
 
 import pytest
-from conftest import link_prelude, run_micropython
+from conftest import TMP_FILE_PROG, link_prelude, run_micropython, tmp_file
 
 
 def sim(*args, minutes=30, tag="link"):
     """SUMMARY of tools/link_sim.py with these arguments (its own bond file per tag + args)."""
     r = run_micropython(["tools/link_sim.py", "--minutes", str(minutes),
-                         "--bond", "/tmp/test_%s_%d.json" % (tag, abs(hash(args)))] + list(args),
+                         "--bond", tmp_file("test_%s_%d.json" % (tag, abs(hash(args))))] + list(args),
                         heap="8M", timeout=120)
     line = [l for l in r.stdout.splitlines() if l.startswith("SUMMARY ")]
     assert line, r.stdout + r.stderr
@@ -302,13 +302,13 @@ tx = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", faults
 from link.core import Link
 got, what = [], []
 def link(resume):
-    return Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_unit.json",
+    return Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": tmp_file("test_link_unit.json"),
                  "resume_dex_s": resume}, got.append, lambda e: what.append(e["what"]))
 '''
 
 
 def link_prog(body):
-    r = run_micropython(["-c", LINK_PROG + body], heap="8M", timeout=120)
+    r = run_micropython(["-c", TMP_FILE_PROG + LINK_PROG + body], heap="8M", timeout=120)
     line = [l for l in r.stdout.splitlines() if l.startswith("OUT ")]
     assert line, r.stdout + r.stderr
     return json.loads(line[-1][4:])
@@ -368,7 +368,7 @@ def test_another_transmitter_has_its_battery_told_even_when_the_old_ones_last_wo
     out = link_prog(r'''
 told = []
 async def main():
-    l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_unit.json",
+    l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": tmp_file("test_link_unit.json"),
               "resume_dex_s": tx.first_dex + 90 * 86400}, got.append,
              lambda e: told.append((e["what"], e.get("active"))))
     l.tx_status = 0          # the old transmitter's last word: ok
@@ -389,7 +389,7 @@ def test_the_link_asks_at_every_scan_whether_wi_fi_shares_the_radio():
     out = link_prog(r"""
 import aioble, clock, os
 try:
-    os.remove("/tmp/test_link_shared.json")   # no bond left from an earlier run
+    os.remove(tmp_file("test_link_shared.json"))   # no bond left from an earlier run
 except OSError:
     pass
 scans, shared = [], [True]
@@ -404,7 +404,7 @@ vtime.call_later(30000, flip, False)     # mid-scan (blind): the next one is con
 vtime.call_later(900000, flip, True)
 vtime.call_later(1500000, flip, False)
 async def main():
-    l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_shared.json",
+    l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": tmp_file("test_link_shared.json"),
               "radio_shared": lambda: shared[0]}, got.append, lambda e: what.append(e["what"]))
     t = asyncio.create_task(l.run())
     await asyncio.sleep_ms(40 * 60000)
@@ -444,7 +444,7 @@ def answer():
 vtime.call_later(100000, flip, True)     # the access point opens
 vtime.call_later(200000, flip, None)     # cannot tell
 async def main():
-    l = Link({"transmitter_id": "8G9999", "slot": 1, "bond_path": "/tmp/test_link_chunk.json",
+    l = Link({"transmitter_id": "8G9999", "slot": 1, "bond_path": tmp_file("test_link_chunk.json"),
               "radio_shared": answer}, got.append, lambda e: what.append(e["what"]))
     t = asyncio.create_task(l.run())
     await asyncio.sleep_ms(300000)
@@ -541,7 +541,7 @@ print("OUT " + json.dumps({"live": sum(1 for r in got if r[5] == "live"), "sessi
     assert out["sessions"] == out["good"] == out["live"], out   # one connection per window
 
 
-TWO_OF_A_NAME = link_prelude("/tmp/test_link_two_names.json") + r'''
+TWO_OF_A_NAME = link_prelude(tmp_file("test_link_two_names.json")) + TMP_FILE_PROG + r'''
 # the old transmitter (in a drawer, advertising 10 times as often, so it is heard first,
 # and, by default, waking 90 s before the new one) and the new one: both "Dexcom34"
 old_dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1,
@@ -557,7 +557,7 @@ from link.core import Link
 import link.core
 link.core.ROGUE_SKIP_MS = @SKIP@
 got, what = [], []
-l = Link({"transmitter_id": "8Q9934", "slot": 1, "bond_path": "/tmp/test_link_two_names.json"},
+l = Link({"transmitter_id": "8Q9934", "slot": 1, "bond_path": tmp_file("test_link_two_names.json")},
          got.append, lambda e: what.append(e["what"]))
 import clock
 firsts = []
@@ -630,7 +630,7 @@ def test_an_old_transmitter_of_the_same_name_out_of_reach_does_not_hide_the_new_
 
 
 
-FLAKY_OWN = link_prelude("/tmp/test_link_flaky_own.json") + r'''
+FLAKY_OWN = link_prelude(tmp_file("test_link_flaky_own.json")) + TMP_FILE_PROG + r'''
 tx = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, jitter_ms=2000).tx
 import aioble, clock
 tried = []
@@ -640,7 +640,7 @@ async def edge_of_range(self, *a, **k):   # heard, but no connection attempt get
     raise asyncio.TimeoutError
 aioble.Device.connect = edge_of_range
 from link.core import Link
-l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "/tmp/test_link_flaky_own.json"},
+l = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": tmp_file("test_link_flaky_own.json")},
          lambda r: None, lambda e: None)
 async def main():
     t = asyncio.create_task(l.run())

@@ -21,7 +21,7 @@ security.load_secrets("central_secrets.json")
 phase = sys.argv[1]
 out = {}
 peer_ctrl = vradio.Controller(vradio.default_air(), name="Periph")
-peer = vradio.load_aioble(peer_ctrl, "aioble_peer")
+peer = vradio.load_aioble(peer_ctrl, "aioble_peer", "vradio_aioble")   # in the test's own folder (cwd)
 import aioble_peer.security as psec
 psec.load_secrets("peer_secrets.json")
 SVC = bluetooth.UUID(0xFEBC)

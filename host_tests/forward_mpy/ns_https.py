@@ -8,6 +8,7 @@
 # Over the board's sockets and lwIP's send queue (board_socket): with NS_READINGS=n
 # (default 3) readings queued at once and posted in batches of nightscout.batch's
 # largest, 50, a batch's TLS records do not fit the queue whole.
+# NS_STORE: the uploader's queue file (the test's own folder: runs at once kept apart).
 import sys
 
 sys.path.insert(0, "host_tests/forward_mpy")
@@ -53,7 +54,7 @@ async def main():
     up = NightscoutUploader({"url": "https://localhost:%d" % port, "secret": SECRET,
                              "ca_file": ca_file, "batch": 50},
                             on_condition=lambda k, n, a: conds.append([k, n, a]),
-                            log=logs.append, store_path="/tmp/ns_https_queue.bin",
+                            log=logs.append, store_path=os.getenv("NS_STORE"),
                             on_server_date=ts.offer_date if ts else None)
     asyncio.create_task(heartbeat())
     asyncio.create_task(up.run())

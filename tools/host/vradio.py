@@ -1414,8 +1414,9 @@ def load_aioble(controller, name="aioble_peer", tmp="/tmp/vradio_aioble"):
     (for an in-process peripheral written with aioble). The installed
     package's sources are copied at run time to `tmp`/`name`/ and imported
     under that name, so its relative imports stay inside the copy (the unix
-    port can neither symlink nor create module objects). Returns the package
-    (its `core.ble` is `controller`)."""
+    port can neither symlink nor create module objects). Give each process its
+    own `tmp`: two at once rewrite the copy the other imports. Returns the
+    package (its `core.ble` is `controller`)."""
     import os
     src = None
     for p in sys.path:
