@@ -1766,3 +1766,34 @@ def test_a_good_save_of_the_bond_keys_ends_the_row_of_refused_saves():
     # refused save anywhere did, the keys saved meanwhile)
     out = _run(prog(BOND_SAVE_ROW, tmp_file("test_link_gaps_bond_save_row.json")))
     assert out["rows"] == [[1, True], [0, 0], [0, 0]], out
+
+
+# From session 68 (helper-366)
+
+# A reset as the sources describe it (docs/LINK_AUDIT.md, "Transmitter clock reset"): the
+# session ends and no record from before is offered again (tools/vtx restart_clock wipe=True)
+CLOCK_RESET_WIPED = "AGE_S = 20 * 86400\n" + _COPIES_SETUP + r'''
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(12 * 60000)      # readings at 1, 6 and 11 min
+    dev.tx.restart_clock(vtime.monotonic_us(), 10 * 86400, wipe=True)
+    await asyncio.sleep_ms(5 * 60000)       # tx_clock; the session is gone
+    stopped = [list(r[2:5]) for r in readings[3:]]
+    dev.tx.new_session(vtime.monotonic_us())
+    await asyncio.sleep_ms(10 * 60000)
+    t.cancel()
+    print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "walls": [r[1] for r in readings],
+                               "stopped": stopped,
+                               "backfilled": link.backfilled}))
+asyncio.run(main())
+'''
+
+
+def test_a_reset_that_ends_the_session_and_its_records_hands_no_reading_over_twice():
+    # 1, 6, 11 min on the old clock; 16 min stopped (no sgv, state 0x01: the box tells a
+    # stopped sensor), then the new session's 21 and 26 min; the 3-h backfill after
+    # tx_clock gets nothing from before the reset, so nothing twice and none lost
+    out = _run(prog(CLOCK_RESET_WIPED, tmp_file("test_link_gaps_clock_wiped.json")))
+    assert out["tx_clock"] == 1 and out["backfilled"] == 0, out
+    assert out["stopped"][0] == [None, None, 1], out
+    assert len(out["walls"]) == 6 and _one_each(out["walls"]), out

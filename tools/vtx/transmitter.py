@@ -69,6 +69,8 @@ class Transmitter:
         self.damaged = {}         # fault -> replies it damaged (crc, garbage, truncate, truncate_frame)
         self.backfill_reply_first = False   # 0x51 on control before the frames (either order is allowed)
         self.dex_jitter = False   # records 0 or 1 s before the 5-min grid (record_dex): 299-301 s apart
+        self.k_floor = 0          # no record before this window is kept (restart_clock wipe=True)
+        self.session_lost = False # a wiping reset ended the session; new_session starts one
 
     # --- configuration -------------------------------------------------------
     def set_faults(self, spec):
@@ -107,6 +109,8 @@ class Transmitter:
         return v
 
     def state(self):
+        if self.session_lost:
+            return 0x01
         for name, code in _MODE_STATE.items():
             if self.mode(name):
                 return code
@@ -333,26 +337,34 @@ class Transmitter:
             return max(0, self.dex_now(now_us) - 1800)
         return self.session_start
 
-    def restart_clock(self, now_us, age_s):
+    def restart_clock(self, now_us, age_s, wipe=False):
         """The transmitter's clock starts again (a G5 battery swap, a reset): from now
         it is age_s old. Its windows keep their virtual times and trace rows (the
-        next one comes when it would have), so only the dex seconds they carry move:
-        what it held from before is offered for backfill at the new clock's dex times,
-        before age_s, when a span asked for reaches back that far (a box that asks
-        only the new clock's span gets none of it; whether a real G5/G6 keeps its
-        records through a reset is not known). age_s > W keeps every dex time >= 0."""
+        next one comes when it would have), so only the dex seconds they carry move.
+        wipe=False (the chaos worlds' default): the session goes on, and what it held
+        from before is offered for backfill at the new clock's dex times, before age_s,
+        when a span asked for reaches back that far (a box that asks only the new
+        clock's span gets none of it). wipe=True: what the sources describe for a
+        ResetTx 0x42 or an "Anubis" battery swap (docs/LINK_AUDIT.md, "Transmitter
+        clock reset"): the session ends (state stopped, no session start in 0x25 until
+        new_session) and no record from before is offered again. Neither is a capture:
+        no source says whether a real G5/G6 keeps its records through a reset.
+        age_s > W keeps every dex time >= 0."""
         k_next = self.current_window(now_us) + 1
         t_next_s = (self.window_us(k_next) - now_us) // 1000000
         shift = self.dex_now(now_us) - age_s
         self.t0_us, self.dex0 = now_us, age_s
         self.first_dex = age_s + t_next_s - W * k_next
         self.session_start = max(0, self.session_start - shift)
-        self.log.append((k_next, "clock restarted"))
+        if wipe:
+            self.k_floor, self.session_lost = k_next, True
+        self.log.append((k_next, "clock restarted" + (" (wiped)" if wipe else "")))
         return shift
 
     def new_session(self, now_us):
         """A new sensor: its session starts now (the warm-up is the `warmup` mode's span)."""
         self.session_start = self.dex_now(now_us)
+        self.session_lost = False
         self.log.append((self.current_window(now_us), "new session"))
 
     def _backfill(self, conn, data, now_us):
@@ -360,10 +372,11 @@ class Transmitter:
         ident = self.backfills & 3
         self.backfills += 1
         k_now = self.current_window(now_us)
-        k_lo = max(0, k_now - _HISTORY_WINDOWS + 1, -(-(start - self.first_dex) // W))
+        k_old = max(self.k_floor, k_now - _HISTORY_WINDOWS + 1)   # the oldest record kept
+        k_lo = max(k_old, -(-(start - self.first_dex) // W))
         k_hi = min(k_now, (end - self.first_dex) // W) if end >= self.first_dex else -1
         if self.dex_jitter:   # the records whose own dex time is in [start, end]
-            ks = [k for k in range(max(0, k_now - _HISTORY_WINDOWS + 1, k_lo - 1), min(k_now, k_hi + 1) + 1)
+            ks = [k for k in range(max(k_old, k_lo - 1), min(k_now, k_hi + 1) + 1)
                   if start <= self.record_dex(k) <= end]
             k_lo, k_hi = (ks[0], ks[-1]) if ks else (0, -1)
         status = self.status()
