@@ -663,3 +663,30 @@ def test_our_own_transmitter_at_the_edge_of_range_is_tried_at_every_wake_up():
     out = json.loads(line[-1][4:])
     wakes = {(t - out["first_wake_s"] + 30) // 300 for t in out["tried"]}
     assert wakes == set(range(12)), out
+
+
+def test_two_link_sims_at_once_without_bond_each_keep_their_own_bond_file(tmp_path):
+    """link_sim's default bond file was a fixed /tmp/link_sim_bond.json: a second run,
+    started while the first ran, deleted the keys the first had saved, and the first
+    paired again after its restart and ended with no bond file. Now each run without
+    --bond has a file in a folder of its own ($TMPDIR), removed at its end."""
+    import os
+    import subprocess
+    from conftest import MICROPYPATH, MICROPYTHON, ROOT
+    env = dict(os.environ, MICROPYPATH=MICROPYPATH, TMPDIR=str(tmp_path))
+    runs = [subprocess.Popen([MICROPYTHON, "-X", "heapsize=8M", "tools/link_sim.py", "--minutes", "60",
+                              "--restart", "30"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    summaries = [json.loads([l for l in p.communicate(timeout=120)[0].splitlines()
+                             if l.startswith("SUMMARY ")][-1][8:]) for p in runs]
+    paths = [s["bond_path"] for s in summaries]
+    assert paths[0] != paths[1] and all(p.startswith(str(tmp_path) + "/") for p in paths), paths
+    for s in summaries:
+        assert s["bond_file"] > 0 and s["what"]["bonded"] == 1, s
+    assert os.listdir(str(tmp_path)) == []   # scratch: removed at the end
+    failed = subprocess.run([MICROPYTHON, "-X", "heapsize=8M", "tools/link_sim.py", "--minutes", "10",
+                             "--script", "1:bogus"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert failed.returncode and "unknown fault" in failed.stderr + failed.stdout
+    assert os.listdir(str(tmp_path)) == []   # and when the run fails
+    r = run_micropython(["tools/link_sim.py", "--minutes", "1", "--keep-bond"], check=False)
+    assert r.returncode and "--keep-bond needs --bond" in r.stdout + r.stderr, r.stdout + r.stderr

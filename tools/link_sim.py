@@ -12,6 +12,8 @@
 # source gives a real G6's figure; 100 ms by default) and --first-window-s when
 # it first wakes: with both, first_reading_s shows how long acquiring takes.
 # --wifi off: no Wi-Fi shares the radio (the link then scans blind continuously).
+# --bond FILE: where the link keeps its bond keys (removed at the start unless
+# --keep-bond); without it, a file in a folder of this run's own, removed at the end.
 # --bystanders N: N other devices advertise in the room (tools/host/bystanders.py);
 # the summary then says how many advertisements the scans heard and the longest
 # backlog of them aioble's scanner held.
@@ -24,7 +26,7 @@ import asyncio
 import vtx
 
 ARGS = {"trace": "../shared/traces/adult_001.csv", "faults": "", "minutes": "60", "seed": "1",
-        "tx": "8G1234", "link-id": None, "slot": "1", "bond": "/tmp/link_sim_bond.json",
+        "tx": "8G1234", "link-id": None, "slot": "1", "bond": None,
         "script": "", "restart": None, "events": None, "jitter": "2000", "keep-bond": None, "mark": None,
         "refuse": "", "adv-interval-ms": "100", "first-window-s": "60", "wifi": "on",
         "bystanders": "0"}
@@ -35,7 +37,13 @@ while a:
     if k not in ARGS:
         raise SystemExit("unknown option --" + k)
     ARGS[k] = "1" if k in FLAGS else a.pop(0)
-if not ARGS["keep-bond"]:
+# a bond file of this run's own by default: the fixed /tmp/link_sim_bond.json was shared
+# by every run at once, each deleting at its start the keys another had just saved
+own_bond_dir = None
+if ARGS["bond"] is None:
+    if ARGS["keep-bond"]:
+        raise SystemExit("--keep-bond needs --bond FILE (the file an earlier run kept)")
+elif not ARGS["keep-bond"]:
     import os
     try:
         os.remove(ARGS["bond"])
@@ -159,7 +167,16 @@ def _bond_len():
         return 0
 
 
-links = asyncio.run(main())
+if ARGS["bond"] is None:
+    import scratch
+    own_bond_dir = scratch.fresh_dir("link_sim")
+    ARGS["bond"] = own_bond_dir + "/bond.json"
+try:
+    links = asyncio.run(main())
+    bond_len = _bond_len()
+finally:   # scratch, even when the run fails
+    if own_bond_dir:
+        scratch.remove_dir(own_bond_dir)
 end_us = vtime.monotonic_us()
 
 # Truth: every reading the transmitter took, except the newest window when it
@@ -204,7 +221,8 @@ summary = {
     "radio_scan_duty": bluetooth.BLE().stats["scan_us"] / end_us,
     "adv_heard": bluetooth.BLE().stats["adv_events_heard"], "scan_backlog_max": backlog[0],
     "readings_before_mark": before_mark[0],
-    "first_reading_s": first_reading_s[0] if first_reading_s else None, "bond_file": _bond_len(),
+    "first_reading_s": first_reading_s[0] if first_reading_s else None, "bond_file": bond_len,
+    "bond_path": ARGS["bond"],
     "what": {}, "missing_windows": missing[:20], "tx_log": len(tx.log), "status": lk.status(),
     "missed_by_tx": sum(1 for x in tx.log if x[1] == "missed"), "damaged_by_tx": tx.damaged,
     "backfills_asked": tx.backfills,
