@@ -21,7 +21,8 @@ security.load_secrets("central_secrets.json")
 phase = sys.argv[1]
 out = {}
 peer_ctrl = vradio.Controller(vradio.default_air(), name="Periph")
-peer = vradio.load_aioble(peer_ctrl, "aioble_peer", "vradio_aioble")   # in the test's own folder (cwd)
+peer = vradio.load_aioble(peer_ctrl, "aioble_peer")   # copied to a folder of its own in $TMPDIR
+out["peer_from"] = peer.__file__
 import aioble_peer.security as psec
 psec.load_secrets("peer_secrets.json")
 SVC = bluetooth.UUID(0xFEBC)
@@ -83,10 +84,17 @@ print("RESULT " + __import__("json").dumps(out))
 def _run(tmp_path, phase):
     script = tmp_path / "case.py"
     script.write_text(SCRIPT % {"host": os.path.join(ROOT, "tools", "host")})
-    r = run_micropython([str(script), phase], cwd=str(tmp_path), timeout=60)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    r = run_micropython([str(script), phase], cwd=str(tmp_path), timeout=60, env={"TMPDIR": str(scratch)})
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
     assert line, r.stdout + r.stderr
-    return json.loads(line[0][7:])
+    out = json.loads(line[0][7:])
+    # the peer's aioble copy: in a folder of this run's own (a fixed /tmp/vradio_aioble was
+    # rewritten by two runs at once while the other imported it), removed once imported
+    assert out["peer_from"].startswith(str(scratch) + "/vradio_aioble-"), out["peer_from"]
+    assert list(scratch.iterdir()) == [], list(scratch.iterdir())
+    return out
 
 
 def test_aioble_pairs_bonds_and_reencrypts_after_restart(tmp_path):

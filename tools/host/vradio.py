@@ -1409,14 +1409,16 @@ def _next_adv_event(st, t):
         k += 1
 
 
-def load_aioble(controller, name="aioble_peer", tmp="/tmp/vradio_aioble"):
+def load_aioble(controller, name="aioble_peer", tmp=None):
     """Import a second, independent copy of aioble bound to `controller`
     (for an in-process peripheral written with aioble). The installed
     package's sources are copied at run time to `tmp`/`name`/ and imported
     under that name, so its relative imports stay inside the copy (the unix
-    port can neither symlink nor create module objects). Give each process its
-    own `tmp`: two at once rewrite the copy the other imports. Returns the
-    package (its `core.ble` is `controller`)."""
+    port can neither symlink nor create module objects). Without `tmp`, the
+    copy goes to a folder of this run's own and is removed once every module
+    of it is imported (a fixed /tmp folder was rewritten by two runs at once
+    while the other imported from it). Returns the package (its `core.ble` is
+    `controller`)."""
     import os
     src = None
     for p in sys.path:
@@ -1425,29 +1427,39 @@ def load_aioble(controller, name="aioble_peer", tmp="/tmp/vradio_aioble"):
             break
     if src is None:
         raise RadioError("aioble (as .py sources) not found on sys.path")
+    scratch_dir = None
+    if tmp is None:
+        import scratch
+        tmp = scratch_dir = scratch.fresh_dir("vradio_aioble")
     dst = tmp + "/" + name + "/"
     for d in (tmp, dst):
         try:
             os.mkdir(d)
         except OSError:
             pass
+    modules = []
     for fn in os.listdir(src):
         if fn.endswith(".py"):
             with open(src + fn) as f_in:
                 text = f_in.read()
             with open(dst + fn, "w") as f_out:
                 f_out.write(text)
+            if fn != "__init__.py":
+                modules.append(fn[:-3])
     import bluetooth as bt
     saved = bt.BLE
     bt.BLE = lambda: controller
     sys.path.insert(0, tmp)
     try:
         pkg = __import__(name)
-        for sub in ("central", "client", "security", "server", "peripheral"):
+        for sub in modules:   # all of them: aioble imports some only when first used
             __import__(name + "." + sub)
     finally:
         sys.path.remove(tmp)
         bt.BLE = saved
+        if scratch_dir:
+            scratch.remove_dir(dst)
+            os.rmdir(scratch_dir)
     return pkg
 
 
