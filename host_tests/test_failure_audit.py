@@ -5,7 +5,7 @@ a MemoryError; these tests make one where it would come."""
 import os
 
 from apprun import run_app
-from conftest import APP_MICROPYPATH, ROOT, run_micropython
+from conftest import APP_MICROPYPATH, ROOT, run_micropython, tmp_file
 
 BOARD = {"transmitter_id": "8G1234", "board": "esp32-devkitc"}
 
@@ -93,7 +93,7 @@ def on_event(ev):
         raise MemoryError("memory allocation failed")
     told.append(ev["what"])
 
-link = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "bond.json"}, lambda r: None, on_event)
+link = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": BOND}, lambda r: None, on_event)
 for session in range(2):     # the same status and sensor state at two sessions in a row
     link._status(0x81)
     link._sensor(0x06)
@@ -102,7 +102,8 @@ print("RESULT " + json.dumps(told))
 
 
 def test_the_link_tells_a_battery_or_sensor_change_again_when_its_telling_failed():
-    prog = "HOST = %r\n" % os.path.join(ROOT, "tools", "host") + LINK_TELLS_AGAIN
+    prog = "HOST = %r\nBOND = %r\n" % (os.path.join(ROOT, "tools", "host"),
+                                     tmp_file("test_failure_audit_bond.json")) + LINK_TELLS_AGAIN
     r = run_micropython(["-c", prog], check=False)
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     assert line, r.stdout[-2000:] + r.stderr[-2000:]

@@ -20,7 +20,7 @@ import bluetooth
 from link.core import Link
 
 out = {}
-link = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": "bond.json"}, lambda r: None,
+link = Link({"transmitter_id": "8G1234", "slot": 1, "bond_path": BOND}, lambda r: None,
             lambda ev: None)
 
 
@@ -44,7 +44,8 @@ print(json.dumps(out))
 
 
 def test_a_refused_scan_does_not_hang_the_next(tmp_path):
-    prog = PROG.replace("HOST", repr(os.path.join(ROOT, "tools", "host")))
+    prog = PROG.replace("HOST", repr(os.path.join(ROOT, "tools", "host"))).replace(
+        "BOND", repr(str(tmp_path / "bond.json")))
     r = run_micropython(["-c", prog], timeout=60, cwd=str(tmp_path))
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["first"] in ("OSError 16", "scanned"), out
