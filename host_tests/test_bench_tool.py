@@ -74,3 +74,24 @@ def test_a_frozen_build_of_other_firmware_is_refused_not_run(tmp_path, monkeypat
     with pytest.raises(SystemExit) as e:
         runtime.micropython_binary()
     assert "holds other firmware" in str(e.value.code) and "build_unix32.sh" in str(e.value.code)
+
+
+def test_a_bench_beside_another_keeps_the_sections_the_other_wrote_meanwhile(tmp_path, monkeypatch):
+    # two `make bench SECTION=...` at once in one checkout: bench.py read bench.json at its
+    # start and wrote it whole after each section, so the figures the other bench wrote
+    # while this one ran were lost (its section back to its previous run's, or gone)
+    import types
+    import bench
+    out = tmp_path / "bench.json"
+    out.write_text(json.dumps({"link": {"capture_rate": 0.5}}))
+
+    def measure_while_the_other_bench_writes():
+        out.write_text(json.dumps({"link": {"capture_rate": 0.999}, "codec": {"ok": 1}}))
+        return {"ms": 3}
+    monkeypatch.setattr(bench, "OUT", str(out))
+    monkeypatch.setattr(bench, "sections", lambda: ["fake"])
+    monkeypatch.setitem(sys.modules, "bench_fake", types.SimpleNamespace(run=measure_while_the_other_bench_writes))
+    monkeypatch.setattr(sys, "argv", ["bench.py", "fake"])
+    bench.main()
+    assert json.loads(out.read_text()) == {"link": {"capture_rate": 0.999}, "codec": {"ok": 1}, "fake": {"ms": 3}}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json"]   # no temporary left

@@ -24,13 +24,25 @@ def sections():
     return sorted(os.path.basename(p)[6:-3] for p in glob.glob(os.path.join(HERE, "bench_*.py")))
 
 
+def save(measured):
+    """Put this run's sections into bench.json as it is now. Read once at the start and
+    written whole, it lost the sections a bench running beside (another SECTION) had
+    written meanwhile; written in place, a reader saw it half-written."""
+    results = json.load(open(OUT)) if os.path.exists(OUT) else {}
+    results.update(measured)
+    tmp = "%s.%d.tmp" % (OUT, os.getpid())
+    with open(tmp, "w") as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+    os.replace(tmp, OUT)
+
+
 def main():
     wanted = sys.argv[1:] or sections()
     unknown = [s for s in wanted if s not in sections()]
     if unknown:
         sys.exit("unknown bench section(s) %s; have: %s" % (", ".join(unknown), ", ".join(sections())))
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    results = json.load(open(OUT)) if os.path.exists(OUT) else {}
+    results = {}
     failed = []
     for name in wanted:
         print("== bench:", name, flush=True)
@@ -49,8 +61,7 @@ def main():
                 results[name] = {"error": repr(e)}
             failed.append(name)
         print("   (%.1f s)" % (time.time() - t0), flush=True)
-        with open(OUT, "w") as f:
-            json.dump(results, f, indent=1, sort_keys=True)
+        save(results)
     print("wrote", OUT)
     if failed:
         sys.exit("bench sections failed: " + ", ".join(failed))
