@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -28,10 +29,10 @@ panel = vssd1306.Panel()
 machine.attach_i2c(0x3C, panel)
 import asyncio, main, reading, clock
 rt = vtime._rt
-open("build/bench-screen-config.json", "w").write(json.dumps({"transmitter_id": "8G1234", "board": %(board)r}))
+open(%(config)r, "w").write(json.dumps({"transmitter_id": "8G1234", "board": %(board)r}))
 gc.collect()
 a0 = gc.mem_alloc()
-app = main.App("build/bench-screen-config.json", boards_dirs=("boards",))
+app = main.App(%(config)r, boards_dirs=("boards",))
 from app import wiring
 wiring._display(app)
 out = {}
@@ -72,9 +73,13 @@ def _run(board, paint):
     from runtime import MICROPYTHON as mpy
     env = dict(os.environ, MICROPYPATH=".frozen:%s:%s" % (os.path.join(ROOT, "firmware"),
                                                            os.path.join(ROOT, ".mpylib")))
-    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
-    r = subprocess.run([mpy, "-X", "heapsize=4M", "-c", PROG % {"board": board, "paint": paint}],
-                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    # the config (and the files the App writes beside it) in a folder of this run's own: in
+    # build/, two screen benches at once read each other's board (a "without" display heap
+    # measured with the OLED's)
+    with tempfile.TemporaryDirectory(prefix="bench_screen-") as d:
+        prog = PROG % {"board": board, "paint": paint, "config": os.path.join(d, "config.json")}
+        r = subprocess.run([mpy, "-X", "heapsize=4M", "-c", prog],
+                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     if r.returncode != 0 or not line:
         raise RuntimeError("screen bench failed:\n" + r.stdout[-2000:] + r.stderr[-2000:])
