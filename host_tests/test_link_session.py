@@ -690,3 +690,11 @@ def test_two_link_sims_at_once_without_bond_each_keep_their_own_bond_file(tmp_pa
     assert os.listdir(str(tmp_path)) == []   # and when the run fails
     r = run_micropython(["tools/link_sim.py", "--minutes", "1", "--keep-bond"], check=False)
     assert r.returncode and "--keep-bond needs --bond" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_a_link_sim_of_no_minutes_is_refused_with_a_message_not_a_crash():
+    """--minutes 0 ended in a ZeroDivisionError after the run (no window to count)."""
+    for bad in ("0", "-5", "ten"):
+        r = run_micropython(["tools/link_sim.py", "--minutes", bad], check=False)
+        out = r.stdout + r.stderr
+        assert r.returncode and "--minutes takes a whole number" in out and "Traceback" not in out, out

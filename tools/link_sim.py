@@ -37,6 +37,11 @@ while a:
     if k not in ARGS:
         raise SystemExit("unknown option --" + k)
     ARGS[k] = "1" if k in FLAGS else a.pop(0)
+try:
+    if int(ARGS["minutes"]) < 1:
+        raise ValueError
+except ValueError:
+    raise SystemExit("--minutes takes a whole number of minutes, 1 or more (not %s)" % ARGS["minutes"])
 # a bond file of this run's own by default: the fixed /tmp/link_sim_bond.json was shared
 # by every run at once, each deleting at its start the keys another had just saved
 own_bond_dir = None
