@@ -5762,3 +5762,23 @@ def test_round25_draws_https_only_where_the_box_can_get_a_time_and_leaves_older_
     assert len(v) == 1 and "no TLS handshake" in v[0][1], v
     assert chaos.check_https25(dict(w, _ns_entries=0), [plain_end], 10 * MIN) == []
     assert chaos.check_https25(dict(before[plain], _ns_entries=5), [plain_end], 10 * MIN) == []
+
+
+# --- session 68: a transmitter reset that ends the session (helper-367) ------------------------
+def test_wiped_reset_draws_leave_the_old_draws_alone_and_cover_the_span_with_the_sensor_modes():
+    # seeds under WIPED68_FROM draw nothing (not even w's key); from it, a drawn reset is the
+    # only change: the stopped span and the warm-up are the world's modes and its sensor_swap
+    for seed in range(chaos.WIPED68_FROM - 40, chaos.WIPED68_FROM):
+        assert "wiped68" not in chaos.draw_world(seed, 1)
+    drawn = [chaos.draw_world(s, 1) for s in range(chaos.WIPED68_FROM, chaos.WIPED68_FROM + 200)]
+    wiped = [w for w in drawn if w["wiped68"]]
+    assert wiped
+    for w in wiped:
+        a, b, c, age = w["wiped68"]
+        inj = w["inject"]
+        assert inj["tx_restart_at_s"] == [[a, age, True]] and inj["new_session_at_s"] == [b]
+        assert ["sensor_stopped", a, b] in w["modes"] and ["warmup", b, c] in w["modes"]
+        assert w["sensor_swap"] == [a, b, c] and c <= w["days"] * 86400 - 1800
+        assert not w.get("follower") and "tx_swap" not in inj
+        fall = w.get("fall13")
+        assert not fall or fall["end_s"] < a - 1800 or fall["t_s"] > c + 1800

@@ -887,8 +887,59 @@ def draw_world(seed, days):
     draw_leader_hung(seed, w, end_s)   # round 26: the leader's host off the network not answering
     draw_round25(seed, w, end_s)    # round 25: Nightscout over HTTPS
     draw_round27(seed, w, end_s)    # round 27: a broker that refuses the box's login (CONNACK 4, 5)
+    draw_wiped68(seed, w, end_s)    # session 68: a transmitter reset that ends the sensor session
     fit_follow_poll(w)
     return w
+
+
+WIPED68_KEY = 0x68D1A5     # session 68's stream: random.Random(seed ^ WIPED68_KEY)
+WIPED68_FROM = 6601        # seeds 1-6600: their worlds stay as they were (the highest run or under way, 6493)
+WIPED68_P = 0.5            # of the worlds it fits (a third of the worlds: no swap, restart, follower...)
+WIPED68_STOPPED_S = (20 * 60, 4 * 3600)   # until the family starts a session (a new sensor, or a restart)
+WIPED68_TRIES = 8          # starts drawn, the first clear of round 13's fall taken
+
+
+def draw_wiped68(seed, w, end_s):
+    """Session 68, from its own stream (every draw made up front, whatever the world): in some
+    worlds the transmitter is hard reset (ResetTx 0x42, an "Anubis" battery swap) as the sources
+    describe it (docs/LINK_AUDIT.md, "Session 68: transmitter clock reset"): its clock starts
+    again near 0 and the session ends with it (simboot tx_restart_at_s [t, age_s, true], vtx
+    restart_clock wipe=True: state stopped, no record from before offered); the family starts a
+    session WIPED68_STOPPED_S later (new_session_at_s), then its 2-h warm-up. The world's modes
+    say so (sensor_stopped, warmup: 7 owes no reading there, the modes' check the sensor alarm)
+    and so does w's sensor_swap (16's stop-to-warm-up check: the sensor alarm, or no_data, the
+    whole span). Only in a box that reads its transmitter with a valid config, without a swap,
+    another restart or sensor change, or a factory reset; placed at the first of WIPED68_TRIES
+    starts that keeps 30 min clear of round 13's fall, or not at all. Seeds under WIPED68_FROM
+    draw nothing (not even a key, nor w's wiped68)."""
+    if seed < WIPED68_FROM:
+        return
+    ex = random.Random(seed ^ WIPED68_KEY)
+    p, age, stopped = ex.random(), ex.choice((0, 60, 600)), ex.randint(*WIPED68_STOPPED_S)
+    starts = [round(ex.uniform(0.05, 0.7) * end_s) for _ in range(WIPED68_TRIES)]
+    w["wiped68"] = None
+    inj, fall = w["inject"], w.get("fall13")
+    if p >= WIPED68_P or w.get("follower") or w["broken"] \
+            or not isinstance(w["config"], dict) or not w["config"].get("transmitter_id") \
+            or any(k in inj for k in ("tx_swap", "tx_restart_at_s", "new_session_at_s", "button_at_boot")) \
+            or w.get("sensor_swap"):
+        return
+    fits = [a for a in starts if a + stopped + WARMUP_S <= end_s - 1800
+            and not (fall and not (fall["end_s"] < a - 1800 or fall["t_s"] > a + stopped + WARMUP_S + 1800))]
+    if not fits:
+        return
+    a = fits[0]
+    b = a + stopped
+    c = b + WARMUP_S
+    inj["tx_restart_at_s"] = [[a, age, True]]
+    inj["new_session_at_s"] = [b]
+    w["modes"] = [x for x in w["modes"] if x[2] < a - 1800 or x[1] > c + 1800]
+    w["modes"] += [["sensor_stopped", a, b], ["warmup", b, c]]
+    w["modes"].sort(key=lambda x: x[1])
+    _retime(w)
+    w["sensor_swap"] = [a, b, c]
+    w["wiped68"] = [a, b, c, age]
+    w["tx_restart"] = "wiped%ds/%dm" % (age, stopped // 60)
 
 
 def fit_follow_poll(w):

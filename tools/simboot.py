@@ -1271,7 +1271,8 @@ def inject(app, boots):
     Nightscout or MQTT stand-in (neither gives it a Date); {"ntp": true} an NTP server that
     answers the world's time while the router is up (_WorldNtp); {"phone_saves": [[t, what,
     save], ...]} setup-page saves carrying the phone's clock (phone_save()); {"tx_restart_at_s":
-    [[t, age_s], ...]} the transmitter's clock restarted (restart_tx_clock()); leader
+    [[t, age_s], ...]} the transmitter's clock restarted (restart_tx_clock(); [t, age_s, true]:
+    a reset that also ends the session, session 68); leader
     {"own_clock": true} the leader stand-in's Date from its own clock (_LeaderClock).
     Round 9: {"phone_posts": [[t, what, save], ...]} a phone signing in and saving through
     the real setup server over HTTP (phone_post(); OPTS setup_port); {"ntp_script": [[t,
@@ -1502,11 +1503,15 @@ def phone_save(spec):
         save_config({})
 
 
-def restart_tx_clock(tx, age_s):
-    """The transmitter's clock starts again (vtx restart_clock); emits tx_restart with
-    the shift (old dex time - new) for the checker."""
-    shift = tx.tx.restart_clock(vtime.monotonic_us(), int(age_s))
-    emit({"event": "tx_restart", "age_s": int(age_s), "shift_s": shift, "board_off": bool(POWER.get("off"))})
+def restart_tx_clock(tx, age_s, wipe=False):
+    """The transmitter's clock starts again (vtx restart_clock; wipe: the session ends
+    with it, as the sources describe a ResetTx); emits tx_restart with the shift (old dex
+    time - new) for the checker, and wipe when it did."""
+    shift = tx.tx.restart_clock(vtime.monotonic_us(), int(age_s), wipe=bool(wipe))
+    ev = {"event": "tx_restart", "age_s": int(age_s), "shift_s": shift, "board_off": bool(POWER.get("off"))}
+    if wipe:
+        ev["wipe"] = True
+    emit(ev)
 
 
 class _WorldNtp:
@@ -2119,8 +2124,8 @@ def main():
         vtime.call_at(_us(spec[0]), phone_save, spec)
     for spec in inj.get("phone_posts") or ():   # round 9
         vtime.call_at(_us(spec[0]), phone_post, spec)
-    for t, age_s in inj.get("tx_restart_at_s") or ():
-        vtime.call_at(_us(t), restart_tx_clock, tx, age_s)
+    for spec in inj.get("tx_restart_at_s") or ():   # [t, age_s] or [t, age_s, wipe]
+        vtime.call_at(_us(spec[0]), restart_tx_clock, tx, spec[1], len(spec) > 2 and spec[2])
     if inj.get("clock_sample_s"):
         clock_sampler(int(inj["clock_sample_s"]))
     if inj.get("ticks_sample_s"):
