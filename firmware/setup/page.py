@@ -28,10 +28,10 @@ _ARROWS = const(("DoubleUp", "SingleUp", "FortyFiveUp", "Flat", "FortyFiveDown",
 _ARROW_MARKS = const(("&#8648;", "&#8593;", "&#8599;", "&#8594;", "&#8600;", "&#8595;", "&#8650;"))
 
 # the sensor's state (dexcom.states.state_kind) as a family reads it; "ok" as it is
-_SENSOR = const(("warmup", "expired", "failed", "calibration", "noise", "unknown"))
+_SENSOR = const(("warmup", "expired", "failed", "calibration", "noise", "unknown", "stopped"))
 _SENSOR_WORDS = const(("warm-up", "expired: replace the sensor", "failed: replace the sensor",
                        "needs a calibration", "sensor error, no glucose: wait",
-                       "a state nobody documents"))
+                       "a state nobody documents", "stopped: start a sensor session"))
 
 
 def esc(s):

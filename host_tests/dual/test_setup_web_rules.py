@@ -1111,13 +1111,16 @@ def test_the_status_gives_the_sensor_session_left_from_its_end():
 
 def test_the_status_page_names_the_sensors_state():
     # what the link last told of the sensor (app.status["sensor_kind"], wiring.on_link_event):
-    # a warm-up, an expired or failed sensor had no line of its own on the page
+    # a warm-up, an expired or failed sensor had no line of its own on the page; a stopped
+    # one (a transmitter reset ends its session, docs/LINK_AUDIT.md session 68) said only
+    # "stopped", not that readings come back only once a session is started
     app = _App(None)
     assert "id=sensor" not in _status_html(app)     # not told yet (a boot): no row
     for kind, words in (("warmup", "warm-up"), ("expired", "expired: replace the sensor"),
                         ("failed", "failed: replace the sensor"), ("ok", "ok"),
                         ("calibration", "needs a calibration"),
-                        ("noise", "sensor error, no glucose: wait"), ("stopped", "stopped"),
+                        ("noise", "sensor error, no glucose: wait"),
+                        ("stopped", "stopped: start a sensor session"),
                         ("unknown", "a state nobody documents")):
         app.status["sensor_kind"] = kind
         html = _status_html(app)
