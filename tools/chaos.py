@@ -893,7 +893,7 @@ def draw_world(seed, days):
 
 
 WIPED68_KEY = 0x68D1A5     # session 68's stream: random.Random(seed ^ WIPED68_KEY)
-WIPED68_FROM = 6601        # seeds 1-6600: their worlds stay as they were (the highest run or under way, 6493)
+WIPED68_FROM = 6494        # seeds 1-6493: their worlds stay as they were (the highest run or under way)
 WIPED68_P = 0.5            # of the worlds it fits (a third of the worlds: no swap, restart, follower...)
 WIPED68_STOPPED_S = (20 * 60, 4 * 3600)   # until the family starts a session (a new sensor, or a restart)
 WIPED68_TRIES = 8          # starts drawn, the first clear of round 13's fall taken
