@@ -144,6 +144,24 @@ def test_a_configs_problems_are_shown_not_only_logged(tmp_path):
     assert any("alarms.low=45" in x for x in shown) and any("alarms.hgih" in x for x in shown), shown
 
 
+def test_a_config_that_micropythons_json_forgives_reaches_the_box_as_broken(tmp_path):
+    # simboot read CONFIG with MicroPython's json, which takes a missing comma as there,
+    # keeps the last of a key given twice and knows no checksum, and wrote it out again
+    # mended: the box ran without the `device` alarm the same file makes on a board
+    # (helper-365)
+    for text, words in (('{"transmitter_id": "8G1234"\n "role": "leader"}', "not valid JSON"),
+                        ('{"transmitter_id": "8G1234", "alarms": {"low": 80, "low": 90}}',
+                         "alarms.low: appears more than once"),
+                        ('{\n  "crc32": "00000000",\n  "transmitter_id": "8G1234"\n}',
+                         "damaged: its checksum does not match")):
+        cfg = tmp_path / "hand.json"
+        cfg.write_text(text)
+        r = _run(tmp_path, HOURS=0.1, CONFIG=cfg)
+        assert r.returncode == 0, r.stderr[-2000:]
+        shown = [x for x in _lines(r.stdout) if "config problem:" in x]
+        assert any(words in x for x in shown), (text, shown)
+
+
 def test_bad_options_are_one_line_each(tmp_path):
     trace = tmp_path / "short.csv"
     trace.write_text("minute,cgm\n0,120\n5,110\n")

@@ -178,11 +178,12 @@ def config():
     if OPTS.get("config"):
         with open(OPTS["config"]) as f:
             text = f.read()
-        try:
-            cfg = json.loads(text)
-        except ValueError:
-            return text
-        if not isinstance(cfg, dict):
+        # read as the box reads it: MicroPython's json forgives a missing comma, keeps the
+        # last of a key given twice and takes a checksum that does not match, and written
+        # out again such a file would reach the box mended
+        from app.config import parse
+        cfg, problems = parse(text.encode(), "CONFIG")
+        if not isinstance(cfg, dict) or problems:
             return text
     else:
         cfg = {"transmitter_id": OPTS.get("tx_id", DEFAULT_TX_ID), "board": "esp32-devkitc",
