@@ -162,6 +162,43 @@ def test_a_config_that_micropythons_json_forgives_reaches_the_box_as_broken(tmp_
         assert any(words in x for x in shown), (text, shown)
 
 
+def test_the_summary_of_a_run_cut_short_says_how_far_it_got():
+    # it said "simulated 11.0 h" after a Ctrl-C two hours in, or a firmware that
+    # failed at once (helper-365)
+    view = sim.View(sim.options({"HOURS": "11"}))
+    view.take({"event": "reading", "t_ms": 60000, "sgv": 120})
+    cut = view.summary(15.0, 2 * 3600000)
+    assert "ended at day 1 23:00: simulated 2.0 of 11.0 h" in cut and "simulated 11.0 h" not in cut, cut
+    view.take({"event": "sim_end", "t_ms": 11 * 3600000})
+    assert "simulated 11.0 h in 70.0 s" in view.summary(70.0, 11 * 3600000)
+
+
+def test_ctrl_c_stops_the_night_with_its_summary_and_no_failure_report(tmp_path):
+    # a Ctrl-C reaches the firmware too: its exit code 130 was reported as a failure,
+    # with its console log dumped on the terminal (helper-365)
+    import signal
+    import time
+    e = dict(os.environ, PLOT="", FLASH=str(tmp_path / "flash"), SPEED="60", HOURS="11")
+    for k in ("TRACE", "START", "DAYS", "CONFIG", "HTTP_PORT", "HEADLESS", "FAULTS"):
+        e.pop(k, None)
+    p = subprocess.Popen([sys.executable, os.path.join(ROOT, "tools", "sim.py")], env=e, cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        first = p.stdout.read(40)   # the live line has begun: the firmware runs
+        time.sleep(1)
+        os.killpg(p.pid, signal.SIGINT)   # as a terminal's Ctrl-C: the whole process group
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:   # (not stopped: no 11-minute night left behind)
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert "day 1" in first + out, first + out
+    assert p.returncode == 130 and "stopped (Ctrl-C)" in err, (p.returncode, err[-2000:])
+    assert "firmware process ended" not in err, err[-2000:]
+    assert "ended at day 1" in out, out[-1000:]
+
+
 def test_bad_options_are_one_line_each(tmp_path):
     trace = tmp_path / "short.csv"
     trace.write_text("minute,cgm\n0,120\n5,110\n")

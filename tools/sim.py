@@ -235,6 +235,7 @@ class View:
         self.screen = []     # the board's display, braille lines (a board with one)
         self.drawn = 0       # screen lines on the terminal above the status line
         self.pending = False  # a change the live line does not show yet
+        self.ended = False    # the firmware said sim_end: the whole run was simulated
 
     def take(self, e):
         """Take an event; returns the lines it adds to the log above the live line (an
@@ -244,7 +245,9 @@ class View:
         self.events += 1
         kind = e.get("event")
         notes = []
-        if kind == "reading" and e.get("sgv") is not None:
+        if kind == "sim_end":
+            self.ended = True
+        elif kind == "reading" and e.get("sgv") is not None:
             self.readings.append((e["t_ms"], e["sgv"], e.get("trend"), e.get("source")))
         elif kind == "alarm_onset":
             last = self.readings[-1][1] if self.readings else None
@@ -355,8 +358,10 @@ class View:
         sys.stdout.write(out + "\r\x1b[2K" + line[:200])
         sys.stdout.flush()
 
-    def summary(self, wall_s):
-        lines = ["", "simulated %.1f h in %.1f s wall time" % (self.o["hours"], wall_s),
+    def summary(self, wall_s, t_ms=0):
+        done = "simulated %.1f h" % self.o["hours"] if self.ended else \
+            "ended at %s: simulated %.1f of %.1f h" % (self.clock(t_ms), t_ms / 3600000, self.o["hours"])
+        lines = ["", "%s in %.1f s wall time" % (done, wall_s),
                  "readings: %d (%d backfilled)" % (len(self.readings),
                                                   sum(1 for r in self.readings if r[3] == "backfill"))]
         if self.readings:
@@ -503,6 +508,7 @@ def main(argv=sys.argv[1:]):
         lines.put(None)
     threading.Thread(target=read, daemon=True).start()
     t_ms = 0
+    stopped = False
     try:
         while True:
             try:
@@ -529,16 +535,20 @@ def main(argv=sys.argv[1:]):
                 view.pending = True
                 view.draw(t_ms)
     except KeyboardInterrupt:
+        stopped = True
         p.terminate()
     rc = p.wait()
     err = open(log_path(o)).read()
     out = sys.stderr if o["headless"] else sys.stdout
     if not o["headless"]:
         view.draw(t_ms, force=True)
-    print(view.summary(time.time() - t0), file=out)
+    print(view.summary(time.time() - t0, t_ms), file=out)
     if o["plot"] and view.readings:
         plot(view, o["plot"])
         print("plot:", o["plot"], file=out)
+    if stopped:   # Ctrl-C reached the firmware too: its exit code is no failure of it
+        print("sim: stopped (Ctrl-C); the firmware's console: %s" % log_path(o), file=sys.stderr)
+        sys.exit(130)
     if rc != 0:
         print("firmware process ended with code %d\n%s" % (rc, err[-4000:]), file=sys.stderr)
         sys.exit(rc)
