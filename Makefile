@@ -73,6 +73,7 @@ decode: setup
 # A Dexcom BLE capture (Android btsnoop HCI log, or text) through the codec: JSON lines.
 # Plain CPython and its standard library: needs no set-up.
 capture:
+	@[ -n "$(FILE)" ] || { echo "make capture: give the capture: make capture FILE=btsnoop_hci.log [ID=8XXXXX]" >&2; exit 2; }
 	@$(PYTHON) tools/capture.py $(if $(ID),--id $(ID)) "$(FILE)"
 
 replay: setup

@@ -868,3 +868,9 @@ def test_an_empty_file_argument_prints_the_usage():
     with contextlib.redirect_stderr(err):
         assert capture.main([""]) == 2
     assert "usage" in err.getvalue().lower()
+
+
+def test_make_capture_without_file_says_how_to_give_it():
+    # it printed capture.py's own usage line, which names no FILE= (helper-365)
+    r = subprocess.run(["make", "-s", "capture"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "make capture FILE=" in r.stderr, r.stderr
