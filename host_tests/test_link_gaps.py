@@ -1255,7 +1255,8 @@ async def main():
     t.cancel()
     dex = [r[0] for r in readings]
     print("OUT " + json.dumps({"tx_clock": len(what("tx_clock")), "missing": link.missing(),
-                               "got": sorted(k for k in range(12) if dev.tx.window_dex(k) in dex)}))
+                               "got": sorted(k for k in range(12) if dev.tx.window_dex(k) in dex),
+                               "detail": [e["detail"] for e in what("tx_clock")]}))
 asyncio.run(main())
 '''
 
@@ -1286,6 +1287,11 @@ def test_a_hole_kept_through_a_power_cut_is_not_asked_of_a_transmitter_clock_res
     out = _run(prog(CLOCK_BEHIND_HOLE, tmp_file("test_link_gaps_clock_hole.json")))
     assert out["tx_clock"] == 1 and out["missing"] is None, out
     assert out["got"] == list(range(12)), out
+    # the box's log (app.wiring: "link tx_clock <detail>") said "history of another
+    # transmitter forgotten" of the one transmitter it reads, reset (helper-369)
+    [detail] = out["detail"]
+    assert detail.startswith("transmitter time ") and "is before the newest reading" in detail, out
+    assert detail.endswith(": the transmitter was reset (its clock restarted)"), out
 
 
 def test_a_reading_refused_before_a_transmitter_clock_reset_is_not_asked_of_the_new_clock():

@@ -924,7 +924,8 @@ class Link:
             if r is not None:
                 self._resumed = (r[0], True, r[2])
             return
-        self._event("tx_clock", detail=detail + ": history of another transmitter forgotten")
+        # (the same ID: app.persist.own forgot another transmitter's resume point at the boot)
+        self._event("tx_clock", detail=detail + ": the transmitter was reset (its clock restarted)")
         # a transmitter reset may keep its records and offer them again at the new clock's
         # dex times (tools/vtx): a backfill reaching back brought readings already delivered
         # a second time (the LAN API's history, Nightscout: two points at one time, a second
