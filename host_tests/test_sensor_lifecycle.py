@@ -206,7 +206,9 @@ def test_the_screen_tells_a_sensor_error_or_a_failed_sensor_not_only_no_data(tmp
     # as for a transmitter out of range: the parent at 3 a.m. was not told that it is the
     # sensor, to wait, or to change it. The words now name the cause; the sound is no_data's.
     wall = 1700000000 - 1700000000 % 86400 + 1 * 3600         # 01:00 UTC
-    for state, kind, words in ((0x12, "noise", "error, wait"), (0x19, "failed", "failed")):
+    # 0x01, stopped (a transmitter reset ends the session): what to do, start one
+    for state, kind, words in ((0x12, "noise", "error, wait"), (0x19, "failed", "failed"),
+                               (0x01, "stopped", "start session")):
         out = run_app(tmp_path, BOARD, SCREEN_SAYS, WALL=wall, STATE=state, KIND=kind)
         assert out["sounding"] == ["SENSOR", words], (kind, out)
         assert out["held"][0] == "SENSOR", (kind, out)

@@ -29,7 +29,8 @@ TITLES = {"urgent_low": "URGENT LOW", "urgent_low_soon": "LOW SOON", "low": "LOW
 DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": "",
            "no_transmitter": "not heard", "auth_failed": "auth failed", "rogue": "wrong tx or ID",
            "bond_lost": "bond lost", "failed": "failed", "expired": "expired",
-           "warmup_done": "warm-up done", "ending": "ends soon", "warmup": "warming up", "stopped": "stopped",
+           "warmup_done": "warm-up done", "ending": "ends soon", "warmup": "warming up",
+           "stopped": "start session",   # (a transmitter reset ends it: the sensor may go on)
            "error": "error, wait",
            "attention": "check sensor", "battery_low": "battery low", "radio": "radio",
            "memory": "memory", "resets": "resetting", "config": "settings",

@@ -74,6 +74,12 @@ def test_no_data_that_the_sensor_alarm_explains_is_told_by_it():
     failed = dict(nd, status="snoozed", cause=("sensor", "failed"))
     assert view.compose(None, None, failed, 600)[3:6] == ("SENSOR", "snoozed", "medium")
     assert view.compose(None, None, dict(nd, cause=None), 600)[3:5] == ("NO DATA", "")
+    # a session ended (a transmitter reset ends it; the sensor need not be replaced): "SENSOR
+    # stopped" did not say that readings come back once a session is started (helper-369)
+    stopped = dict(nd, cause=("sensor", "stopped"))
+    assert view.compose(None, None, stopped, 600)[3:5] == ("SENSOR", "start session")
+    alone = {"type": "sensor", "priority": "medium", "status": "sounding", "reason": "stopped"}
+    assert view.compose(None, None, alone, 600)[3:5] == ("SENSOR", "start session")
     # the link's words (the transmitter's ID to check), and a follower's leader as such
     rogue = dict(nd, cause=("link", "rogue"))
     assert view.compose(None, None, rogue, 600)[3:6] == ("TRANSMITTER", "wrong tx or ID", "medium")
