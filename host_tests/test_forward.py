@@ -301,7 +301,7 @@ def broker(tmp_path):
 
 def test_mqtt_discovery_will_and_reconnect(broker):
     out, _ = mpy_json("mqtt_ha.py", broker.port, broker.control_port)
-    assert len(out["discovery"]) == 7, out
+    assert len(out["discovery"]) == 8, out
     g = out["glucose_cfg"]
     assert g["state_topic"] == "cgm/glucose" and g["unit_of_measurement"] == "mg/dL"
     assert g["availability"] == [{"topic": "cgm/availability"}, {"topic": "cgm/reading_availability"}]
@@ -320,7 +320,7 @@ def test_mqtt_discovery_will_and_reconnect(broker):
     assert out["connected_while_down"] is False
     back = out["after_broker_back"]  # a fresh broker: everything published again
     assert back["cgm/glucose"] == "131" and back["cgm/availability"] == "online"
-    assert back["cgm/battery"] == "low_battery" and out["discovery_again"] == 7
+    assert back["cgm/battery"] == "low_battery" and out["discovery_again"] == 8
     assert out["connects"] == 3, out  # no reconnect churn
     assert all(out["config_errors"]), out
 
@@ -1058,7 +1058,7 @@ def test_mqtt_everything_pending_after_connect_reaches_the_broker_through_the_bo
     # (Home Assistant never got a reading; mqtt_unreachable after an hour)
     assert len(prefix) in (3, 64)
     out, _ = mpy_json("mqtt_sndbuf.py", broker.port, prefix)
-    assert out["connects"] == 1 and out["discovery"] == 7, out
+    assert out["connects"] == 1 and out["discovery"] == 8, out
     st = out["states"]
     assert st["glucose"] == "126" and st["alarm_unanswered"] == "low", out
     assert st["availability"] == "online" and st["link"] == "connected", out

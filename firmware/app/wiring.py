@@ -660,6 +660,8 @@ def _mqtt(app, mq, keeper, cond):
     app.mqtt = pub
     app.listeners.append(lambda ev: _mqtt_event(pub, app, ev))
     _mqtt_alarm(pub, app)   # raised before now (restored, at boot) or none: told at the connect
+    if app.status.get("sensor_kind"):   # told before the publisher was made
+        pub.publish_sensor(app.status["sensor_kind"])
     pub.publish_link(_link_now(app))   # else the last boot's state stays retained until an event
     supervise(app, "mqtt", pub.run, 600)
 
@@ -741,6 +743,8 @@ def _mqtt_event(pub, app, ev):
         what = ev.get("what")
         if what == "battery_low":   # the transmitter's status, not the link's
             pub.publish_battery(ev.get("name") or "unknown")
+        elif what == "sensor_state":
+            pub.publish_sensor(ev.get("kind") or "unknown")
         elif what not in _NOT_LINK_STATE:
             pub.publish_link(what)
 

@@ -1,10 +1,10 @@
-# MQTT for Home Assistant: each reading, the alarm state, transmitter battery
-# and link status, with MQTT discovery and availability through a last will.
+# MQTT for Home Assistant: each reading, the alarm state, transmitter battery,
+# link status and the sensor's state, with MQTT discovery and availability through a last will.
 #
 #   mq = MqttPublisher(cfg["mqtt"], wifi=keeper, on_condition=cb)
 #   asyncio.create_task(mq.run())
 #   mq.publish_reading(reading); mq.publish_alarm("low"); mq.publish_battery("ok")
-#   mq.publish_link("connected")
+#   mq.publish_link("connected"); mq.publish_sensor("stopped")
 #
 # Client: micropython-lib umqtt.simple (package.json) encodes the protocol and
 # does the CONNECT handshake. It is synchronous, so it is wrapped to keep the
@@ -105,6 +105,7 @@ _SENSORS = const((
     ("alarm_unanswered", "Alarm unanswered", None, "mdi:alarm-light-outline"),
     ("battery", "Transmitter battery", None, "mdi:battery"),
     ("link", "Transmitter link", None, "mdi:bluetooth"),
+    ("sensor", "Sensor", None, "mdi:access-point"),
 ))
 
 
@@ -245,6 +246,12 @@ class MqttPublisher:
 
     def publish_link(self, status):
         self._put("link", str(status))
+
+    def publish_sensor(self, kind):
+        """`sensor`: the sensor's state as the transmitter tells it (dexcom.states
+        state_kind: "ok", "warmup", "stopped", "expired"...): `alarm` names only the
+        type ("sensor", or "no_data" once readings are missed), not what to do."""
+        self._put("sensor", str(kind))
 
     def is_connected(self):
         return self._alive

@@ -4,7 +4,7 @@
 # own), the client id (device id and the board's id, cut to MQTT 3.1.1's 23
 # bytes), discovery (device, unique ids, units, expire_after on glucose and
 # trend only), availability with a retained last will, what each publish_* puts
-# on which topic (alarm "none", battery, link, glucose in mg/dL and mmol/L,
+# on which topic (alarm "none", battery, link, sensor, glucose in mg/dL and mmol/L,
 # trend; a backfill never replaces a newer reading), every publish retained,
 # the republish after a broker restart (a glucose older than 15 min is not
 # sent again: Home Assistant would restart its expiry and show it as current),
@@ -672,13 +672,14 @@ SENSORS = (("glucose", "Glucose", "mg/dL", "mdi:diabetes", True),
            ("alarm", "Alarm", None, "mdi:alarm-light", False),
            ("alarm_unanswered", "Alarm unanswered", None, "mdi:alarm-light-outline", False),
            ("battery", "Transmitter battery", None, "mdi:battery", False),
-           ("link", "Transmitter link", None, "mdi:bluetooth", False))
+           ("link", "Transmitter link", None, "mdi:bluetooth", False),
+           ("sensor", "Sensor", None, "mdi:access-point", False))
 
 
 def test_discovery_names_every_sensor_of_the_device_retained_then_the_states_then_online():
     w = run_world(until_s=1)
     pubs = w.broker.publishes
-    assert len(pubs) == 9, pubs
+    assert len(pubs) == 10, pubs
     for k, (obj, name, unit, icon, expires) in enumerate(SENSORS):
         t, topic, payload, retain = pubs[k]
         assert topic == "homeassistant/sensor/bedside_cgm/%s/config" % obj and retain, pubs[k]
@@ -696,8 +697,8 @@ def test_discovery_names_every_sensor_of_the_device_retained_then_the_states_the
         assert json.loads(payload) == want, (obj, payload)
     # no reading yet in this boot: the glucose the broker keeps is unavailable, told before
     # `online` (after it, Home Assistant showed a past boot's glucose as current meanwhile)
-    assert pubs[7][1:] == ("cgm/reading_availability", "offline", True), pubs[7]
-    assert pubs[8][1:] == ("cgm/availability", "online", True), pubs[8]
+    assert pubs[8][1:] == ("cgm/reading_availability", "offline", True), pubs[8]
+    assert pubs[9][1:] == ("cgm/availability", "online", True), pubs[9]
 
 
 def test_a_box_with_its_own_topic_is_discovered_as_its_own_device():
@@ -823,15 +824,18 @@ def test_every_state_is_retained_and_only_the_latest_of_each_is_sent():
         p.publish_link("encrypted")
         p.publish_alarm("low")
         p.publish_battery("ok")
+        p.publish_sensor("warmup")
+        p.publish_sensor("stopped")
     w = run_world(setup, until_s=3)
     assert w.broker.publishes[-1][1:3] == ("cgm/availability", "online"), w.broker.publishes
-    states = [(topic, payload) for t, topic, payload, retain in w.broker.publishes[7:-1]]
+    states = [(topic, payload) for t, topic, payload, retain in w.broker.publishes[8:-1]]
     states.sort()
     assert states == [("cgm/alarm", "low"), ("cgm/alarm_unanswered", "none"), ("cgm/battery", "ok"),
                       ("cgm/glucose", "110"), ("cgm/glucose_mmol", "6.1"), ("cgm/link", "encrypted"),
-                      ("cgm/reading_availability", "online"), ("cgm/trend", "Flat")], states
+                      ("cgm/reading_availability", "online"), ("cgm/sensor", "stopped"),
+                      ("cgm/trend", "Flat")], states
     assert all(p[3] for p in w.broker.publishes), w.broker.publishes
-    assert w.pub.published == 8
+    assert w.pub.published == 9
 
 
 # --- reconnecting ------------------------------------------------------------------
@@ -841,6 +845,7 @@ def _all_states(p):
     p.publish_alarm("low")
     p.publish_battery("ok")
     p.publish_link("encrypted")
+    p.publish_sensor("ok")
 
 
 def raw(cl):
@@ -891,14 +896,15 @@ def test_a_restarted_broker_gets_discovery_online_and_every_state_again():
     assert "mqtt: connection lost (closed by broker)" in w.logs, w.logs
     assert w.broker.clients[0].sock.s.closed
     again = w.broker.topics(since=10000)
-    assert len(again) == 16, again   # 7 discovery, online, 8 states
-    for obj in ("glucose", "glucose_mmol", "trend", "alarm", "alarm_unanswered", "battery", "link"):
+    assert len(again) == 18, again   # 8 discovery, online, 9 states
+    for obj in ("glucose", "glucose_mmol", "trend", "alarm", "alarm_unanswered", "battery", "link",
+                "sensor"):
         assert "cgm/" + obj in again, obj
         assert "homeassistant/sensor/bedside_cgm/%s/config" % obj in again
     assert w.state("glucose") == "100" and w.state("link") == "encrypted"
     assert w.state("availability") == "online" and w.state("reading_availability") == "online"
     assert w.broker.pings[-1] == 10000      # a ping right after connecting again
-    assert w.pub.published == 16
+    assert w.pub.published == 18
 
 
 def test_a_reconnect_does_not_send_a_glucose_older_than_15_min_again():
@@ -909,11 +915,11 @@ def test_a_reconnect_does_not_send_a_glucose_older_than_15_min_again():
         w.at(100000 + 950000, lambda: w.pub.publish_reading(reading(2000, 140)))
     w = run_world(setup, until_s=1060, cfg={"host": "ha.lan", "topic_prefix": "home/cgm"})
     assert connect_times(w) == [0, 999999, 1000000], connect_times(w)
-    just_fresh = w.broker.topics(since=999999)[:16]
+    just_fresh = w.broker.topics(since=999999)[:18]
     for obj in ("glucose", "glucose_mmol", "trend", "alarm", "link"):
         assert "home/cgm/" + obj in just_fresh, (obj, just_fresh)
     stale = dict((topic, payload) for t, topic, payload, retain in w.broker.publishes if t == 1000000)
-    assert len(stale) == 13 and "home/cgm/alarm" in stale and "home/cgm/battery" in stale, stale
+    assert len(stale) == 15 and "home/cgm/alarm" in stale and "home/cgm/battery" in stale, stale
     for obj in ("glucose", "glucose_mmol", "trend"):
         assert "home/cgm/" + obj not in stale, (obj, stale)
     assert stale["home/cgm/reading_availability"] == "offline", stale   # HA: unavailable
@@ -1720,7 +1726,7 @@ def test_a_state_is_sent_at_once_not_at_the_next_wake():
         w.at(7010, lambda: w.pub.publish_link("disconnected"))
     w = run_world(setup, until_s=9)
     # after the discovery, online and the boot's reading_availability
-    sent = [(t, topic) for t, topic, payload, retain in w.broker.publishes[9:]]
+    sent = [(t, topic) for t, topic, payload, retain in w.broker.publishes[10:]]
     assert sent[:2] == [(5300, "cgm/alarm"), (5300, "cgm/alarm_unanswered")] \
         or sent[:2] == [(5300, "cgm/alarm_unanswered"), (5300, "cgm/alarm")], sent
     assert sent[2:] == [(7010, "cgm/link")], sent

@@ -192,6 +192,9 @@ class MqttPublisher(Made):
     def publish_battery(self, name):
         self.calls.append(("battery", name))
 
+    def publish_sensor(self, kind):
+        self.calls.append(("sensor", kind))
+
 
 class Routes:
     def __init__(self):
@@ -825,11 +828,14 @@ def test_with_an_mqtt_broker_alarms_readings_the_link_and_the_battery_reach_thei
         w.app.emit({"event": "link", "what": "connected"})
         w.app.emit({"event": "link", "what": "battery_low", "name": "low_battery"})
         w.app.emit({"event": "link", "what": "battery_low"})
-        for what in ("sensor_state", "tx_clock"):   # transmitter news, not the link's state
-            w.app.emit({"event": "link", "what": what})
+        w.app.emit({"event": "link", "what": "tx_clock"})   # transmitter news, not the link's state
+        # the sensor's state on its own topic, not the link's: `alarm` named only "sensor",
+        # then "no_data", after a transmitter reset ended the session (helper-369)
+        w.app.emit({"event": "link", "what": "sensor_state", "kind": "stopped", "name": "stopped"})
         w.app.emit({"event": "wifi", "up": True})
         assert pub.calls == [("reading", (1000, 1700000000, 77, -1, 6, "live")), ("link", "connected"),
-                             ("battery", "low_battery"), ("battery", "unknown")], pub.calls
+                             ("battery", "low_battery"), ("battery", "unknown"),
+                             ("sensor", "stopped")], pub.calls
         assert w.app.tasks["mqtt"][1] == 600
         finish(w.child("mqtt"))
         assert pub.calls[-1] == ("run",)
@@ -846,6 +852,18 @@ def test_the_link_topic_at_the_start_says_what_the_box_runs():
     assert told({"transmitter_id": ""}) == [("link", "not_configured")]
     assert told({"transmitter_id": "8G1234"}, "encrypted") == [("link", "encrypted")]
     assert told({"transmitter_id": "8G1234"}) == [("link", "starting")]
+
+
+def test_the_sensor_topic_at_the_start_is_the_state_told_before_it():
+    # a publisher made after the link told the sensor's state (told only on a change) kept
+    # the broker's retained one, another session's, until the next change
+    with World({"wifi": WIFI, "transmitter_id": "8G1234", "mqtt": {"host": "broker.lan"}}) as w:
+        wiring._forwarding(w.app)
+        assert [c for c in one("MqttPublisher").calls if c[0] == "sensor"] == []   # not told yet
+    with World({"wifi": WIFI, "transmitter_id": "8G1234", "mqtt": {"host": "broker.lan"}}) as w:
+        w.app.status["sensor_kind"] = "stopped"
+        wiring._forwarding(w.app)
+        assert [c for c in one("MqttPublisher").calls if c[0] == "sensor"] == [("sensor", "stopped")]
 
 
 # --- where readings come from ---------------------------------------------------------
