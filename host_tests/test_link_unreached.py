@@ -175,3 +175,34 @@ def test_a_transmitter_heard_but_never_reached_is_not_silent(tmp_path):
     out = _run(prog(HEARD_NOT_REACHED, tmp_path, engine=True), timeout=180)
     assert out["sessions"] > 15 and out["reasons"] == ["connection lost"], out
     assert out["sounding"] == ["link/no_transmitter"] and out["no_tx"] == 1, out
+
+
+NEVER_REACHED = r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
+def on_auth_write(conn, data, now_us):
+    return [("disconnect", None, "cut")]   # the link drops at the first request (edge of range)
+dev.tx.on_auth_write = on_auth_write
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(30 * 60000)
+    print("OUT " + json.dumps({"no_tx_s": [e["t_s"] for e in what("no_transmitter")],
+                               "starts_s": [e["t_s"] for e in what("connected")],
+                               "sessions": link.sessions, "unread": link.unread}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+
+def test_a_wake_up_whose_sessions_all_fail_counts_once_toward_the_link_alarm(tmp_path):
+    # From the boot on, a transmitter heard at every wake-up but cut at its first
+    # request: each wake-up starts two or three sessions (one blind once its unproven
+    # phase is forgotten), all failing. The wake-ups unread are counted once each, so
+    # no_transmitter comes at the third of them, not sooner (core#399, seed 68: the
+    # the blind session's failure counted again: 10 in 6 wake-ups, the alarm 5 min early)
+    out = _run(prog(NEVER_REACHED, tmp_path))
+    wake_ups = sorted(set(s // 60 for s in out["starts_s"]))
+    assert len(wake_ups) == 6 and out["sessions"] > len(wake_ups), out
+    assert out["unread"] <= len(wake_ups), out
+    assert len(out["no_tx_s"]) == 1 and out["no_tx_s"][0] >= wake_ups[2] * 60, out
