@@ -192,6 +192,27 @@ def test_the_boxs_own_server_without_a_network_list_gives_the_form_after_sign_in
     _with_box(check)
 
 
+def test_a_form_whose_content_type_names_its_charset_is_taken():
+    # "application/x-www-form-urlencoded; charset=UTF-8" (what a script's post or a
+    # browser that names the charset sends) is the form's type: judged by the part before
+    # ";" (web#448, seed 68: by the part after it, the sign-in and the save were refused
+    # as no form, and nothing could be saved); a type that is not a form is refused
+    def check(box):
+        req = Req("POST", "/settings", {"password": PASSWORD})
+        req.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=UTF-8"
+        status, text = _page(box.srv._signin(req))
+        assert status == 200 and "name=token" in text, (status, text[-400:])
+        i = text.index("name=token value='") + len("name=token value='")
+        req = Req("POST", "/save", box.form(text[i:text.index("'", i)], alarms__low="65"))
+        req.headers["Content-Type"] = "application/x-www-form-urlencoded ; charset=utf-8"
+        status, text = _page(box.srv._save(req))
+        assert status == 200 and "id=saved" in text and box.srv.saves == 1, (status, text[-400:])
+        req = Req("POST", "/settings", {"password": PASSWORD})
+        req.headers["Content-Type"] = "text/plain; charset=UTF-8"
+        assert _page(box.srv._signin(req))[0] != 200
+    _with_box(check)
+
+
 def test_a_save_before_sign_in_or_with_another_sessions_token_is_refused_and_nothing_written():
     def check(box):
         before = box.stored()
