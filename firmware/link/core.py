@@ -378,6 +378,11 @@ class Link:
             self._skip_until = window_t + cfg["scan_tail_ms"] + 1
             if not ok:
                 self._unread_window()
+        elif span is None and not ok and self.last_reason not in _NOT_OURS:
+            # a blind session's wake-up (ours, not a rogue's) has no window to count its
+            # attempts in (the next session's phase is the advert's, counted anew): a boot
+            # beside a transmitter it never reaches left its first wake-up uncounted
+            self._unread_window()
         if span is None and not ok and self.last_reason not in _NOT_OURS:
             await asyncio.sleep_ms(cfg["scan_tail_ms"])  # leave the window before acquiring again
 
