@@ -373,17 +373,18 @@ class Link:
         if ok:
             self.missed = self.unread = 0
             self._no_tx_told = False
+        blind_failed = span is None and not ok and self.last_reason not in _NOT_OURS
         if final or self._attempts >= cfg["attempts_per_window"]:
             # Done with this window: the next scan is for the next one.
             self._skip_until = window_t + cfg["scan_tail_ms"] + 1
             if not ok:
                 self._unread_window()
-        elif span is None and not ok and self.last_reason not in _NOT_OURS:
+        elif blind_failed:
             # a blind session's wake-up (ours, not a rogue's) has no window to count its
             # attempts in (the next session's phase is the advert's, counted anew): a boot
             # beside a transmitter it never reaches left its first wake-up uncounted
             self._unread_window()
-        if span is None and not ok and self.last_reason not in _NOT_OURS:
+        if blind_failed:
             await asyncio.sleep_ms(cfg["scan_tail_ms"])  # leave the window before acquiring again
 
     def _unread_window(self, unseen=False):
