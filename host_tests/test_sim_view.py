@@ -173,6 +173,13 @@ def test_the_summary_of_a_run_cut_short_says_how_far_it_got():
     assert "simulated 11.0 h in 70.0 s" in view.summary(70.0, 11 * 3600000)
 
 
+def _terminal_sigint():
+    """A Ctrl-C's default, as in a terminal: a test run in the background (`make test &`,
+    nohup, some CI runners) inherits SIGINT ignored, and the sim would never see it."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_night_with_its_summary_and_no_failure_report(tmp_path):
     # a Ctrl-C reaches the firmware too: its exit code 130 was reported as a failure,
     # with its console log dumped on the terminal (helper-365)
@@ -183,7 +190,7 @@ def test_ctrl_c_stops_the_night_with_its_summary_and_no_failure_report(tmp_path)
         e.pop(k, None)
     p = subprocess.Popen([sys.executable, os.path.join(ROOT, "tools", "sim.py")], env=e, cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=_terminal_sigint)
     try:
         first = p.stdout.read(40)   # the live line has begun: the firmware runs
         time.sleep(1)
