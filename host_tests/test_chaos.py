@@ -3469,6 +3469,41 @@ def test_a_sensor_swap_with_the_state_lost_while_the_transmitter_is_silent_owes_
     assert len(chaos.check_no_glucose(w, sorted(gone, key=lambda e: e["t_ms"]), s, 300 * MIN, [])) == 1
 
 
+def test_a_box_that_lost_its_state_may_meet_a_slow_transmitter_late_after_a_long_silence():
+    # seed 6501: a reset transmitter ended the session; the RTC memory was damaged at a reset in
+    # a silence, and the transmitter, silent for 70 min more, was met 3 wake-ups after it came
+    # back: beside Wi-Fi the box had scanned blind at 12.5 % for over 2 h and heard few of a 2-s
+    # advertiser's adverts (15's slow bound). link and no_data sounded until then, `sensor` at once
+    s = {"no_data_minutes": 20}
+    w = _world(sensor_swap=[60 * 60, 170 * 60, 290 * 60], silent=[[80 * 60, 100 * 60], [104 * 60, 160 * 60]],
+               forward={"nightscout": "ok"}, adv_interval_ms=2000)
+    met = 175 * MIN
+    ev = [onset(62 * MIN, "sensor", "stopped"), {"event": "reset", "t_ms": 90 * MIN, "detail": "machine reset"},
+          {"event": "rtc_damaged", "t_ms": 90 * MIN}, onset(105 * MIN, "link", "no_transmitter"),
+          onset(111 * MIN, "no_data"), {"event": "link", "what": "connected", "t_ms": met},
+          onset(met + 2000, "sensor", "warmup"), {"event": "alarm_clear", "t_ms": met + 2000, "type": "link"},
+          {"event": "alarm_clear", "t_ms": 291 * MIN, "type": "sensor"}]
+    assert chaos.check_no_glucose(w, ev, s, 300 * MIN, []) == []
+    # nothing sounding while it is not met is still a violation
+    quiet = [e for e in ev if e.get("type") not in ("link", "no_data")]
+    assert len(chaos.check_no_glucose(w, quiet, s, 300 * MIN, [])) == 1
+    # met, the box owes `sensor` within a session and the windows a radio may cost
+    v = chaos.check_no_glucose(w, [e for e in ev if e.get("reason") != "warmup"], s, 300 * MIN, [])
+    assert len(v) == 1 and met < v[0][0] <= met + 8 * MIN, v
+    # a fast advertiser, or a box alone on the radio, is met at its first wake-up back
+    assert len(chaos.check_no_glucose(dict(w, adv_interval_ms=100), ev, s, 300 * MIN, [])) == 1
+    assert len(chaos.check_no_glucose(dict(w, forward={}), ev, s, 300 * MIN, [])) == 1
+    # a second silence too short alone to forget the wake-ups: blind since the boot in the first all the same
+    short = dict(w, silent=[[80 * 60, 100 * 60], [104 * 60, 118 * 60]])
+    met = 130 * MIN
+    ev = [dict(e, t_ms=min(e["t_ms"], met + 2000)) if e["t_ms"] >= 175 * MIN and e["t_ms"] < 291 * MIN else e
+          for e in ev]
+    assert chaos.check_no_glucose(short, ev, s, 300 * MIN, []) == []
+    # ... unless it met the transmitter between the silences (its wake-ups known again)
+    between = sorted(ev + [{"event": "link", "what": "connected", "t_ms": 102 * MIN}], key=lambda e: e["t_ms"])
+    assert len(chaos.check_no_glucose(short, between, s, 300 * MIN, [])) == 1
+
+
 def test_simboot_two_swaps_in_a_real_world():
     # at 20 min the second transmitter (its clock at 600 s) is snapped in and its id saved; at
     # 60 min a third (its clock 3 days old) and its id; the second goes quiet then

@@ -5795,7 +5795,8 @@ def check_no_glucose(w, events, s, end_ms, problems):
     have had a session: the span's start + 1 window (+ _radio_extra) + jitter + a session
     + REACT_MS (or that long after a silent span covering its start; after a silence the
     box may have met only at the slow blind scan's pace, slow_after_silence, 15's slow bound,
-    `link` or `no_data` count until then). A reset or power cut
+    `link` or `no_data` count until then; so too, while the box that lost its state in the span has
+    not met the transmitter back from a silence, heard_by: seed 6501). A reset or power cut
     excuses what _grace says. Not judged: broken configs, factory resets, followers, boot 1
     from an injected broken engine to its end (engine_broken: the boot after the watchdog's reset
     is judged; before session 60 nothing after the break was). `sensor` counts only while its reason is not a notice
@@ -5815,12 +5816,27 @@ def check_no_glucose(w, events, s, end_ms, problems):
     def blind(t):
         return not ([ok for t0, ok in loads if t0 <= t] or [True])[-1]
 
+    lost = [cut for cut, _ in state_lost(events)]
+    met = [e["t_ms"] for e in events if e.get("event") == "link" and e.get("what") == "connected"]
+
+    def heard_by(s0, s1, since):
+        # (seed 6501) the box that lost its state scans blind from its boot until it meets the
+        # transmitter: blind past ACQUIRE_HARD_MS when a slow advertiser comes back, beside Wi-Fi,
+        # it may meet it only at the slow blind scan's pace (15's slow bound), then tells at once
+        cuts = [c for c in lost if since <= c <= s1]
+        blind_ms = s1 - s0
+        if cuts and not any(cuts[-1] <= m <= s1 for m in met):
+            blind_ms = max(blind_ms, s1 - cuts[-1] + br.WINDOW_MS)
+        if not slow_after_silence(w, blind_ms):
+            return s1 + settle
+        back = [m for m in met if m >= s1]
+        return max(s1 + settle, min(s1 + SLOW_ACQUIRE_MS + SESSION_MS + REACT_MS, back[0] + settle if back else end_ms))
+
     def deaf(t, since):
-        # (seed 1104, round 11) the transmitter silent (or just back: settle) after the box lost its
+        # (seed 1104, round 11) the transmitter silent (or just back: heard_by) after the box lost its
         # state inside the span (a power cut in a sensor swap's warm-up): it cannot tell the sensor's
         # state again until a session, so `link` or `no_data` is the alarm owed there
-        return any(s0 <= t <= s1 + settle for s0, s1 in silent) and \
-            any(since <= cut <= t for cut, _ in state_lost(events))
+        return any(s0 <= t <= heard_by(s0, s1, since) for s0, s1 in silent) and any(since <= cut <= t for cut in lost)
 
     def judge(a, b, kinds, what):
         for t in _quiet_points(a, min(b, end_ms)):
