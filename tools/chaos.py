@@ -909,7 +909,8 @@ def draw_wiped68(seed, w, end_s):
     say so (sensor_stopped, warmup: 7 owes no reading there, the modes' check the sensor alarm)
     and so does w's sensor_swap (16's stop-to-warm-up check: the sensor alarm, or no_data, the
     whole span). Only in a box that reads its transmitter with a valid config, without a swap,
-    another restart or sensor change, or a factory reset; placed at the first of WIPED68_TRIES
+    another restart or sensor change, or a factory reset, nor a Firefly (G6 firmware 1.6.5.25+
+    and ONE: xDrip+ says it "cannot be hard reset", LINK_AUDIT); placed at the first of WIPED68_TRIES
     starts that keeps 30 min clear of round 13's fall, or not at all. Seeds under WIPED68_FROM
     draw nothing (not even a key, nor w's wiped68)."""
     if seed < WIPED68_FROM:
@@ -922,7 +923,7 @@ def draw_wiped68(seed, w, end_s):
     if p >= WIPED68_P or w.get("follower") or w["broken"] \
             or not isinstance(w["config"], dict) or not w["config"].get("transmitter_id") \
             or any(k in inj for k in ("tx_swap", "tx_restart_at_s", "new_session_at_s", "button_at_boot")) \
-            or w.get("sensor_swap"):
+            or w.get("sensor_swap") or w["generation"] == "firefly":   # a Firefly cannot be reset
         return
     fits = [a for a in starts if a + stopped + WARMUP_S <= end_s - 1800
             and not (fall and not (fall["end_s"] < a - 1800 or fall["t_s"] > a + stopped + WARMUP_S + 1800))]
