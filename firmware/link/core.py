@@ -907,9 +907,10 @@ class Link:
         return gap
 
     def _check_clock(self, dex_now, now_ms):
-        """A transmitter clock behind the newest reading delivered: those were
-        another transmitter's (the RTC keeps the newest dex time through the
-        restart that brings a new transmitter ID). Without this, every reading
+        """A transmitter clock behind the newest reading delivered: those were the
+        old clock's, the transmitter was reset (another ID's newest dex time is
+        forgotten at the boot, app.persist.own; only a record kept before the ID
+        was can still be another's). Without this, every reading
         of the new one would be dropped as older than the ones seen. Or one that
         started well after the clock of the last session in this boot (or than the
         resume point and the time away allow): a clock restarted while out of reach
