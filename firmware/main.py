@@ -317,8 +317,17 @@ class App:
 
     def shown(self):
         """What the board plays and shows (AlarmEngine.shown), less what a
-        follower's leader box sounds or its family answered there (alarms.gate)."""
-        return self.engine.shown(self.quiet())
+        follower's leader box sounds or its family answered there (alarms.gate).
+        A follower's no_data that nothing here explains is told in the words of
+        the leader's fresh report ("why": its sensor session stopped, its
+        transmitter not heard), as the leader's screen tells it: NO DATA alone
+        sent the family here looking for a fault of the leader box."""
+        alarm = self.engine.shown(self.quiet())
+        if alarm is not None and alarm["type"] == "no_data" and "cause" not in alarm and self.gate is not None:
+            report = self._report()
+            if report is not None and "why" in report:
+                alarm["cause"] = report["why"]
+        return alarm
 
     def quiet(self):
         """The types this box plays silently: a follower's, which its leader box

@@ -156,6 +156,9 @@ async def scenario():
             LOST = True
         elif what == "ack":
             leader.acknowledge()
+        elif what == "stopped":   # a transmitter reset ended the sensor's session (link.core sensor_state)
+            LOST = True
+            leader.condition("sensor", "stopped", True)
         elif what == "ahead":   # the leader's readings dated 15 min ahead: refused here
             AHEAD = 900
         elif what == "gone":   # the leader off the network just after a report reached the follower
@@ -171,6 +174,8 @@ async def scenario():
     out["boots"] = [leader.rtc.boots, follower.rtc.boots]
     out["leader_active"] = leader.engine.active()
     out["follower_active"] = follower.engine.active()
+    from screen import view   # what each box's screen says now: title, detail
+    out["screens"] = [list(view.compose(None, None, a.shown(), 600)[3:5]) for a in (leader, follower)]
     out["log"] = logs[-40:]
     print("RESULT " + json.dumps(out))
     sys.exit(0)
@@ -182,9 +187,9 @@ asyncio.run(scenario())
 
 def run_boxes(tmp_path, sound, actions, sgv0=80, step=5, alarms=None, poll_s=POLL_S):
     """Run the leader and the follower (follow.sound `sound`, poll_s); actions:
-    [(minute, "press" | "stop" | "gone" | "drop2" | "lost" | "ack" | "ahead" | "end")] ("gone":
+    [(minute, "press" | "stop" | "gone" | "drop2" | "lost" | "stopped" | "ack" | "ahead" | "end")] ("gone":
     "stop" just after the follower's next report; "drop2": the follower's next two requests
-    lost); the patient's readings: sgv0, then `step` less each 5 min, down to 65. Returns the
+    lost; "stopped": "lost" with the leader's sensor alarm "stopped"); the patient's readings: sgv0, then `step` less each 5 min, down to 65. Returns the
     program's RESULT."""
     port = free_port()
     alarms = dict({"urgent_low_soon_snooze": SNOOZE_MIN}, **(alarms or {}))   # the same on both boxes
@@ -400,3 +405,28 @@ def test_two_requests_lost_in_a_row_while_the_leaders_alarm_is_held_wake_nobody(
     assert key_at(fkeys, out["marks"]["drop2"])[3] == "at_leader", why
     assert not [k for t, k in fkeys if k is not None and k[3] == "sounding"], why
     assert not first(out["leader"], "alarm_escalate", None, 3), why   # below level 3 there all along
+
+
+def test_a_leader_whose_sensor_session_stopped_is_named_on_the_followers_no_data(tmp_path):
+    # helper-369/372: a transmitter reset ends the sensor's session; the leader says
+    # "SENSOR / start session" and its alarms.json carries that reason, but this box's
+    # no_data (no sensor alarm of its own) said "NO DATA" alone, sounding or played
+    # silently: the family woken here was not told where the trouble is
+    stopped, end = 10, 36
+    out = run_boxes(tmp_path, "unanswered", [(stopped, "stopped"), (end, "end")],
+                    sgv0=120, step=0, poll_s=60)
+    why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log", "screens")})
+    assert out["gate"], why
+    # nobody answers at the leader: its sensor alarm escalated all the way, everything sounds here
+    assert first(out["leader"], "alarm_escalate", "sensor", 3), why
+    assert out["screens"][0] == ["SENSOR", "start session"], why
+    assert key_at(keys_of(out, 1), out["marks"]["end"])[::3] == ["no_data", "sounding"], why
+    assert out["screens"][1] == ["SENSOR", "start session"], why   # was NO DATA alone
+    # the leader heard all along: never leader_silent (its unanswered sensor alarm: leader_unanswered)
+    assert {e[4] for e in out["follower"] if e[2] == "link"} == {"leader_unanswered"}, why
+    # answered at the leader: played silently here, and still named
+    out = run_boxes(tmp_path, "unanswered", [(stopped, "stopped"), (12, "ack"), (end, "end")],
+                    sgv0=120, step=0, poll_s=60)
+    why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log", "screens")})
+    assert key_at(keys_of(out, 1), out["marks"]["end"])[::3] == ["no_data", "at_leader"], why
+    assert out["screens"][1] == ["SENSOR", "at leader"], why   # was NO DATA / at leader

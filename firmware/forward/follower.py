@@ -103,7 +103,7 @@ import json
 from forward import http, failure
 from forward import ConfigError, log_print
 from forward.timesync import parse_http_date
-from alarms.kinds import STATUS
+from alarms.kinds import STATUS, NO_GLUCOSE, NO_LINK
 
 OK_STATE = 6
 MIN_SGV = 39                  # Dexcom codes below this are errors, not glucose
@@ -252,8 +252,11 @@ def parse_alarms(body):
     """A leader box's /api/v1/alarms.json as alarms.gate reads it:
     {"alarms": {type: (status, level, for_s)}, "age_s": s, "muted": bool} ("muted":
     its sound failed; absent, as from a box of session 36: False; for_s: how long
-    the alarm has lasted there, None from a box before session 55). ValueError for
-    anything else (the follower then sounds every alarm itself)."""
+    the alarm has lasted there, None from a box before session 55), and "why":
+    (type, reason) when its sensor alarm (else its link alarm) says why no glucose
+    comes there (main.App.shown: this box's no_data tells it, as the leader's
+    screen does). ValueError for anything else (the follower then sounds every
+    alarm itself)."""
     if isinstance(body, str):
         body = body.encode()
     if body.count(b"[") + body.count(b"{") > ALARMS_BRACKETS:
@@ -270,7 +273,7 @@ def parse_alarms(body):
     muted = data.get("muted", False)
     if muted is not True and muted is not False:
         raise ValueError("alarms: muted is not true or false")
-    out = {}
+    out, why = {}, None
     for a in data["alarms"]:
         if not isinstance(a, dict):
             raise ValueError("alarms: an alarm that is not an object")
@@ -283,7 +286,15 @@ def parse_alarms(body):
             if lasted is None or lasted < 0:
                 raise ValueError("alarms: for_s is not a number of seconds")
         out[kind] = (st, level, lasted)
-    return {"alarms": out, "age_s": age, "muted": muted}
+        reason = a.get("reason")
+        # (not a chain's leader_ reasons: they are about the leader's own leader)
+        if kind == "sensor" and reason in NO_GLUCOSE or (
+                kind == "link" and why is None and reason in NO_LINK and reason[:7] != "leader_"):
+            why = (kind, reason)
+    report = {"alarms": out, "age_s": age, "muted": muted}
+    if why is not None:
+        report["why"] = why
+    return report
 
 
 def _created(oid):

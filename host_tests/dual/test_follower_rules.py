@@ -1302,6 +1302,25 @@ def test_the_leaders_alarms_are_read_strictly():
     assert read({"alarms": [[]] * 40, "age_s": 0}).startswith("alarms: more lists")
 
 
+def test_the_leaders_report_says_why_no_glucose_comes_there():
+    # helper-372: its sensor alarm's reason (a session stopped by a transmitter reset, a
+    # warm-up), else its link alarm's (its transmitter not heard), as its screen tells its
+    # no_data: this box's no_data says it too (main.App.shown), not NO DATA alone
+    def why(*alarms):
+        doc = {"alarms": [{"type": t, "status": "sounding", "level": 0, "reason": r} for t, r in alarms],
+               "age_s": 1}
+        return follower.parse_alarms(json.dumps(doc)).get("why")
+    assert why(("no_data", ""), ("sensor", "stopped")) == ("sensor", "stopped")
+    assert why(("link", "no_transmitter"), ("no_data", "")) == ("link", "no_transmitter")
+    for both in ((("link", "no_transmitter"), ("sensor", "warmup")),
+                 (("sensor", "warmup"), ("link", "no_transmitter"))):
+        assert why(*both) == ("sensor", "warmup"), both   # the sensor's word first, as the engine's
+    # no word on the glucose: a notice, a chain's leader silent (its own leader's), none at all
+    assert why(("sensor", "ending"), ("link", "leader_silent"), ("no_data", "")) is None
+    assert why(("sensor", None), ("link", ["no_transmitter"])) is None
+    assert why() is None
+
+
 def test_the_status_pages_newest_reading_age_is_told_on_the_boxs_clock_as_the_alarms_age_it():
     # the readings are re-dated onto the box's clock when the leader's is more than a minute
     # apart (the alarms age them so): the status page's "Follows ... newest reading" must age
