@@ -321,12 +321,22 @@ class App:
         A follower's no_data that nothing here explains is told in the words of
         the leader's fresh report ("why": its sensor session stopped, its
         transmitter not heard), as the leader's screen tells it: NO DATA alone
-        sent the family here looking for a fault of the leader box."""
+        sent the family here looking for a fault of the leader box. A leader
+        silent (no fresh entry) that answered the last poll is told as up without
+        readings: "silent" sent the family looking for a box unplugged or off the
+        Wi-Fi while it sounded its own sensor's alarm (follow.sound "all" asks
+        nothing more of it)."""
         alarm = self.engine.shown(self.quiet())
-        if alarm is not None and alarm["type"] == "no_data" and "cause" not in alarm and self.gate is not None:
-            report = self._report()
+        f = self.follower
+        if alarm is None or f is None:
+            return alarm
+        if alarm["type"] == "no_data" and "cause" not in alarm:
+            report = self._report() if self.gate is not None else None
             if report is not None and "why" in report:
                 alarm["cause"] = report["why"]
+        cause = alarm.get("cause")
+        if (cause[1] if cause else alarm.get("reason")) == "leader_silent" and f.polls and f.last_error is None:
+            alarm["cause"] = ("link", "leader_no_readings")
         return alarm
 
     def quiet(self):

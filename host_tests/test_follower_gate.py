@@ -430,3 +430,22 @@ def test_a_leader_whose_sensor_session_stopped_is_named_on_the_followers_no_data
     why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log", "screens")})
     assert key_at(keys_of(out, 1), out["marks"]["end"])[::3] == ["no_data", "at_leader"], why
     assert out["screens"][1] == ["SENSOR", "at leader"], why   # was NO DATA / at leader
+
+
+def test_with_sound_all_a_leader_that_answers_without_readings_is_not_called_silent(tmp_path):
+    # helper-369/372: follow.sound "all" asks no alarms of the leader, and leader_silent
+    # sounds silent_min after the last fresh entry whatever the cause. Its words said
+    # "LEADER BOX / silent" while the leader box answered every poll and sounded its own
+    # "SENSOR / start session" (a transmitter reset ended the session): the family was
+    # sent to look for a box unplugged or off the Wi-Fi
+    out = run_boxes(tmp_path, "all", [(10, "stopped"), (26, "end")], sgv0=120, step=0, poll_s=60)
+    why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log", "screens")})
+    silent = first(out["follower"], "alarm_onset", "link")
+    assert silent and silent[4] == "leader_silent", why       # as loud as before, as soon
+    assert key_at(keys_of(out, 1), out["marks"]["end"])[::3] == ["link", "sounding"], why
+    assert out["screens"] == [["SENSOR", "start session"], ["LEADER BOX", "no readings"]], why
+    # the control: the leader off the network, its readings going on there: silent
+    out = run_boxes(tmp_path, "all", [(10, "stop"), (26, "end")], sgv0=120, step=0, poll_s=60)
+    why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log", "screens")})
+    assert first(out["follower"], "alarm_onset", "link")[4] == "leader_silent", why
+    assert out["screens"][1] == ["LEADER BOX", "silent"], why

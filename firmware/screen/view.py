@@ -36,6 +36,7 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "memory": "memory", "resets": "resetting", "config": "settings",
            "power": "battery low", "button": "button stuck", "button_action": "button failed", "flash": "flash",
            "not_configured": "not set up", "leader_silent": "silent",
+           "leader_no_readings": "no readings",   # (silent, but it answers: main.App.shown)
            "leader_auth": "refused secret", "leader_unanswered": "not answered",
            "slot_conflict": "slot in use",
            "nightscout_auth": "secret refused", "network": "network", "mqtt": "mqtt",
