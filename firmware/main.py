@@ -335,7 +335,9 @@ class App:
             if report is not None and "why" in report:
                 alarm["cause"] = report["why"]
         cause = alarm.get("cause")
-        if (cause[1] if cause else alarm.get("reason")) == "leader_silent" and f.polls and f.last_error is None:
+        # (refused: its entries dated ahead, refused at a poll before and skipped since)
+        if (cause[1] if cause else alarm.get("reason")) == "leader_silent" and f.polls and not (
+                f.last_error or f.refused):
             alarm["cause"] = ("link", "leader_no_readings")
         return alarm
 

@@ -806,3 +806,77 @@ def test_the_links_missing_readings_are_kept_in_rtc_memory_with_the_alarm_state(
     # watchdog reset were not asked for again)
     out = run_app(tmp_path, BOARD, HOLE_KEPT)
     assert out["hole"] == [500000, 500900], out
+
+
+FOLLOWER_WORDS = r'''
+import json, main, reading, clock
+from alarms import gate
+from forward.follower import Follower, parse_alarms
+app = main.App(CFG, boards_dirs=(BOARDS,))
+t = [10000]
+app.now_s = lambda: t[0]
+out = {}
+def words():
+    a = app.shown()
+    return None if a is None else [a["type"], a.get("cause") and list(a["cause"])]
+def report(*alarms):
+    return parse_alarms(json.dumps({"alarms": [{"type": k, "status": "sounding", "level": 0, "reason": r}
+                                               for k, r in alarms], "age_s": 1}))
+f = Follower({"url": "http://leader.local"}, app.on_reading, lambda k, n, a: app.condition(k, n, a))
+app.follower = f
+out["nothing"] = words()                      # a follower with no alarm at all
+app.follower = None
+app.engine.tick(t[0] - 1600)
+app.engine.tick(t[0])                         # no reading for 26 min: no_data, nothing here says why
+out["alone"] = words()
+app.follower = f
+out["nightscout"] = words()                   # a follower of "all" (no gate): nothing more to tell
+app.gate, app.gate_poll_s = gate, 60
+out["no_report"] = words()
+app.leader_alarms(report(("no_data", ""), ("sensor", "stopped")))
+active = json.dumps(app.engine.active())
+out["why"] = words()
+out["twice"] = words()
+out["state_kept"] = json.dumps(app.engine.active()) == active
+t[0] += 151                                   # two polls and a request missed: the report is stale
+out["stale"] = words()
+app.leader_alarms(report(("no_data", "")))    # the leader's sensor session started again
+out["ended"] = words()
+app.leader_alarms(report(("urgent_low", ""), ("sensor", "stopped")))
+app.gate = None                               # follow.sound "all": the leader silent here
+app.condition("link", "leader_silent", True)
+out["silent_first_poll"] = words()            # none made yet (the boot's restored alarm)
+f.polls = 1
+out["no_readings"] = words()                  # the last poll reached the leader, found nothing new
+f.last_error = "OSError: timed out"
+out["unreachable"] = words()
+f.last_error, f.refused = None, "ValueError: an entry dated 900 s after the server's clock"
+out["refused"] = words()                      # its readings refused here: not "no readings" there
+f.refused = None
+app.gate = gate
+app.leader_alarms(report(("sensor", "stopped")))
+app._take_reading(reading.make(200000, clock.unix(), 45, 0, 6))   # readings again: an urgent low, not no_data
+out["other"] = words()
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_followers_words_name_the_leaders_cause_only_from_a_fresh_report_and_never_change_the_state(tmp_path):
+    # helper-372's words (App.shown): a follower's no_data nothing here explains takes the
+    # cause of the leader's fresh report; a leader_silent whose last poll reached the leader
+    # is "no readings". helper-373: pinned without the two boxes' run (seconds, not minutes)
+    out = run_app(tmp_path, BOARD, FOLLOWER_WORDS)
+    assert out["alone"] == ["no_data", None], out
+    assert out["nightscout"] == out["alone"] == out["no_report"], out
+    assert out["why"] == ["no_data", ["sensor", "stopped"]], out
+    assert out["twice"] == out["why"] and out["state_kept"], out
+    assert out["stale"] == out["alone"], out     # an old report names no cause that may have ended
+    assert out["ended"] == out["alone"], out
+    assert out["silent_first_poll"][1] == ["link", "leader_silent"], out
+    assert out["no_readings"][1] == ["link", "leader_no_readings"], out
+    assert out["unreachable"] == out["silent_first_poll"], out
+    # helper-373: a poll after the one that refused the leader's entries (dated ahead) refuses
+    # nothing new (last_error None), yet those readings are there: "silent", as the commit meant
+    assert out["refused"] == out["silent_first_poll"], out
+    assert out["other"] == ["urgent_low", None], out   # the leader's why is no_data's only
+    assert out["nothing"] is None, out
