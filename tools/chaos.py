@@ -909,7 +909,7 @@ def draw_wiped68(seed, w, end_s):
     say so (sensor_stopped, warmup: 7 owes no reading there, the modes' check the sensor alarm)
     and so does w's sensor_swap (16's stop-to-warm-up check: the sensor alarm, or no_data, the
     whole span). Only in a box that reads its transmitter with a valid config, without a swap,
-    another restart or sensor change, or a factory reset, nor a Firefly (G6 firmware 1.6.5.25+
+    another restart or sensor change, or a factory reset, nor a Firefly (a G6 with firmware after 1.6.5.25,
     and ONE: xDrip+ says it "cannot be hard reset", LINK_AUDIT); placed at the first of WIPED68_TRIES
     starts that keeps 30 min clear of round 13's fall, or not at all. Seeds under WIPED68_FROM
     draw nothing (not even a key, nor w's wiped68)."""
