@@ -48,7 +48,7 @@ def _browser_or_fail():
 
 
 class Server:
-    def __init__(self, folder):
+    def __init__(self, folder, lan_api=True):
         self.port = free_port()
         self.api_port = free_port()
         while self.api_port == self.port:
@@ -56,8 +56,8 @@ class Server:
         env = dict(os.environ, MICROPYPATH=MICROPYPATH + ":" + os.path.join(ROOT, "tools", "host"))
         self.proc = subprocess.Popen(
             [MICROPYTHON, "-X", "heapsize=" + HEAP,
-             os.path.join(ROOT, "tools", "setup_serve.py"), folder, str(self.port),
-             "--lan-api", "--lan-api-port", str(self.api_port), "--heap-trace"],
+             os.path.join(ROOT, "tools", "setup_serve.py"), folder, str(self.port)]
+            + (["--lan-api", "--lan-api-port", str(self.api_port)] if lan_api else []) + ["--heap-trace"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.out, self.err = [], []
         threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True).start()
