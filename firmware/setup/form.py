@@ -209,6 +209,10 @@ def _alarms(cfg, fields, errors):
                 errors[p + key] = "must be a time HH:MM (00:00 to 23:59)"
             else:
                 entry[key] = m
+        if p + "start" not in errors and p + "end" not in errors and entry["start"] == entry["end"]:
+            # (config.validate's own says it in minutes of the day: "end=1320")
+            errors[p + "start"] = ("From and To are both %s: the schedule would never apply (for "
+                                   "the whole day, change the settings above)" % hhmm(entry["start"]))
         for key in SCHEDULE_FIELDS + (("volume",) if more else ()):
             v = number(fields, p + key, key, errors, False, units, entry.get(key))
             if v is None:

@@ -918,6 +918,26 @@ def test_a_new_schedule_typed_without_its_tick_is_refused_not_dropped():
     _with_box(check)
 
 
+def test_a_schedule_from_and_to_the_same_time_is_refused_in_the_times_the_family_typed():
+    # "From 22:00 To 22:00" never applies: refused (config.validate), but its message next to
+    # From said "end=1320: the entry would never apply", minutes of the day a parent never
+    # typed; the page says the time typed, and nothing is saved
+    def check(box):
+        token = box.token()
+        fields = box.form(token, **{"alarms.schedule[0].on": "on", "alarms.schedule[0].start": "22:00",
+                                    "alarms.schedule[0].end": "22:00", "alarms.schedule[0].low": "90"})
+        before = box.stored()
+        status, text = box.save(fields)
+        said = _errors(text)
+        assert status == 400 and list(said) == ["alarms.schedule[0].start"], (status, said)
+        assert "22:00" in said["alarms.schedule[0].start"] and "1320" not in text, said
+        assert box.stored() == before and box.srv.saves == 0
+        fields["alarms.schedule[0].end"] = "07:00"
+        status, text = box.save(fields)
+        assert status == 200, (status, _errors(text))
+    _with_box(check)
+
+
 def test_a_wifi_rows_problem_is_shown_next_to_that_row_when_a_row_above_is_empty():
     # the empty rows are not saved, so the config's wifi[0] was the form's row 1: its
     # message went next to row 0, where nothing was typed
