@@ -484,9 +484,11 @@ class SetupServer:
             # Save tapped twice: the browser shows the second answer, and the first saved
             return self._html(page.saved_page(appconfig.missing(self.cfg), appconfig.hostname(self.cfg)))
         if not self._session_ok(fields.get("token", "")):
+            # (also a form sent again after its own save restarted the box: not "lost")
             return self._html(page.signin_page(
-                "Your session ended (or another one started): sign in again. Nothing was saved."),
-                403)
+                "Your session ended (15 minutes unused, a sign-in from another device, or the "
+                "restart after a save): sign in again. This form was not taken; the status "
+                "page shows the settings in force."), 403)
         self._take_phone_clock(fields.get("phone_ms"))
         self._keep_typed(fields)
         new, errors, rows = form.apply(self.cfg, fields, self._has_password())

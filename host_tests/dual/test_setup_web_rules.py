@@ -231,6 +231,24 @@ def test_a_save_before_sign_in_or_with_another_sessions_token_is_refused_and_not
     _with_box(check)
 
 
+def test_a_form_sent_again_after_its_save_restarted_the_box_is_not_said_lost():
+    # Save tapped twice, the second after the restart that applies the first (a phone whose
+    # answer was lost on the way, a browser's resubmit): the new server knows no session,
+    # so it is refused, but its page said "Nothing was saved" of settings the first tap had
+    # saved. It says now that a save restarts the box, and where to see the settings in force
+    def check(box):
+        token = box.token()
+        fields = box.form(token, transmitter_id="ABC123", alarms__low="80")
+        assert box.save(fields)[0] == 200
+        saved = box.stored()
+        box.srv = web.SetupServer(box.path)                # the restart
+        status, text = box.save(fields)
+        assert status == 403 and "sign in again" in text, status
+        assert "Nothing was saved" not in text and "restart" in text and "status page" in text, text[-400:]
+        assert box.stored() == saved
+    _with_box(check)
+
+
 def test_a_token_that_comes_when_no_session_is_open_gets_the_refusal_page():
     # session 63 (helper-319): a token while no session is open (before any sign-in, or
     # an older tab's after this session saved and ended) is refused with the sign-in page,
