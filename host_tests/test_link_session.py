@@ -551,6 +551,8 @@ if @OLD_OUT_OF_REACH@:   # heard, but a connection never gets through (the edge 
     _adv = old_dev.ble.gap_advertise
     old_dev.ble.gap_advertise = lambda iv, adv_data=None, resp_data=None, connectable=True: \
         _adv(iv, adv_data, resp_data, False)
+if @OLD_CUT@:   # connected, but cut at the first request (the edge of range), then heard again
+    old.on_auth_write = lambda conn, data, now_us: [("disconnect", None, "cut")]
 new = vtx.start("../shared/traces/adult_002.csv", transmitter_id="8Q9934", seed=2, faults="@NEW_FAULTS@",
                 adv_interval_ms=1000, first_window_s=@NEW_FIRST@, jitter_ms=1500, age_s=3 * 86400).tx if @WITH_NEW@ else old
 from link.core import Link
@@ -570,14 +572,15 @@ async def main():
 asyncio.run(main())
 print("OUT " + json.dumps({"live": sum(1 for r in got if r[5] == "live"), "first_live_s": firsts[0] if firsts else None,
                            "rogue": what.count("rogue"), "authenticated": what.count("authenticated"),
-                           "dex": [r[0] for r in got][-3:], "new_first": new.first_dex}))
+                           "dex": [r[0] for r in got][-3:], "new_first": new.first_dex,
+                           "old_sessions": old_dev.sessions}))
 '''
 
 
 def _two_of_a_name(minutes, skip_ms=6 * 60000, with_new=True, new_first_s=150, new_faults="",
-                   old_out_of_reach=False):
+                   old_out_of_reach=False, old_cut=False):
     prog = TWO_OF_A_NAME.replace("@MINUTES@", str(minutes)).replace("@SKIP@", str(skip_ms))
-    prog = prog.replace("@OLD_OUT_OF_REACH@", str(old_out_of_reach))
+    prog = prog.replace("@OLD_OUT_OF_REACH@", str(old_out_of_reach)).replace("@OLD_CUT@", str(old_cut))
     prog = prog.replace("@NEW_FIRST@", str(new_first_s)).replace("@NEW_FAULTS@", new_faults)
     r = run_micropython(["-c", prog.replace("@WITH_NEW@", str(with_new))],
                         heap="8M", timeout=120)
@@ -627,6 +630,18 @@ def test_an_old_transmitter_of_the_same_name_out_of_reach_does_not_hide_the_new_
     # over: it may be ours at the edge of range; review14)
     out = _two_of_a_name(62, old_out_of_reach=True)
     assert out["live"] >= 11 and out["rogue"] == 0, out
+
+
+def test_an_old_transmitter_of_the_same_name_cut_at_its_first_request_does_not_hide_the_new_one():
+    # the same, but the old one's connections get through and drop at the first request
+    # (before its hash could show it is not ours), and it advertises again after each.
+    # Its phase dropped (UNPROVEN_MAX), the blind scan began at once and met it still
+    # advertising in that wake-up, took its phase again, and so on for good: no reading
+    # in an hour, three sessions on the old one at every wake-up. That wake-up is now
+    # left first (as after a failed blind session): the new one is found within 2
+    # wake-ups and read at each after, the old one not tried again
+    out = _two_of_a_name(62, old_cut=True)
+    assert out["live"] >= 11 and out["rogue"] == 0 and out["old_sessions"] <= 3, out
 
 
 

@@ -185,12 +185,14 @@ def test_a_transmitter_heard_but_never_reached_is_not_silent(tmp_path):
     assert wake_ups[2] * 60 <= out["no_tx_s"][0] < wake_ups[3] * 60, out
 
 
-NEVER_REACHED = r'''
+UNREACHED = r'''
 dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
 def on_auth_write(conn, data, now_us):
     return [("disconnect", None, "cut")]   # the link drops at the first request (edge of range)
 dev.tx.on_auth_write = on_auth_write
 link = link_with()
+'''
+NEVER_REACHED = UNREACHED + r'''
 async def main():
     t = asyncio.create_task(link.run())
     await asyncio.sleep_ms(30 * 60000)
@@ -205,13 +207,38 @@ asyncio.run(main())
 
 def test_a_wake_up_whose_sessions_all_fail_counts_once_toward_the_link_alarm(tmp_path):
     # From the boot on, a transmitter heard at every wake-up but cut at its first
-    # request: each wake-up starts two or three sessions (one blind once its unproven
-    # phase is forgotten), all failing. The wake-ups unread are counted once each, so
-    # no_transmitter comes at the third of them: not sooner (core#399, seed 68: the blind
-    # session's failure counted again, 10 in 6 wake-ups, the alarm 5 min early) nor later
-    # (the first wake-up's one blind session was not counted: the alarm 5 min late)
+    # request: each wake-up starts one or two sessions (a blind one at the wake-up
+    # after its unproven phase is given up), all failing. The wake-ups unread are
+    # counted once each, so no_transmitter comes at the third of them: not sooner
+    # (core#399, seed 68: the blind session's failure counted again, 10 in 6 wake-ups,
+    # the alarm 5 min early) nor later (the first wake-up's one blind session was not
+    # counted: the alarm 5 min late)
     out = _run(prog(NEVER_REACHED, tmp_path))
     wake_ups = sorted(set(s // 60 for s in out["starts_s"]))
     assert len(wake_ups) == 6 and out["sessions"] > len(wake_ups), out
     assert out["unread"] == len(wake_ups), out
     assert len(out["no_tx_s"]) == 1 and wake_ups[2] * 60 <= out["no_tx_s"][0] < wake_ups[3] * 60, out
+
+
+ONE_UNHEARD = UNREACHED + r'''
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(4 * 60000)
+    dev.tx.set_faults("miss")              # the wake-up at 6 min unheard
+    await asyncio.sleep_ms(5 * 60000)
+    dev.tx.set_faults("")
+    await asyncio.sleep_ms(9 * 60000)      # heard again at 11 and 16 min
+    print("OUT " + json.dumps({"starts_s": [e["t_s"] for e in what("connected")], "unread": link.unread}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_a_wake_up_whose_phase_is_given_up_at_its_first_session_is_counted(tmp_path):
+    # Cut at the first request, unheard at 6 min: the phase from the advert is lost
+    # there (kept: the unproven sessions so far), found blind at 11 min, and given up at
+    # the first session at 16 min (UNPROVEN_MAX). That wake-up is left (no second session
+    # in it) and counted all the same: 4 wake-ups unread, not 3 (no_transmitter later)
+    out = _run(prog(ONE_UNHEARD, tmp_path))
+    assert sorted(set(s // 60 for s in out["starts_s"])) == [1, 11, 16], out
+    assert len(out["starts_s"]) == 3 and out["unread"] == 4, out

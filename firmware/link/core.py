@@ -21,9 +21,10 @@
 # Until a session proves a phase (reads our transmitter's time), the wake-ups
 # are taken from adverts; a phase whose device answers rogue, or that
 # UNPROVEN_MAX sessions in a row cannot get through to (an old one of our name
-# at the edge of range), is looked for again blind. That address is not passed
-# over: it may be ours, at the edge of range after a power cut (passing it over
-# delayed its first reading by wake-ups).
+# at the edge of range), is looked for again blind once that wake-up is over
+# (the old one, still advertising in it, was met again at once). That address
+# is not passed over: it may be ours, at the edge of range after a power cut
+# (passing it over delayed its first reading by wake-ups).
 try:
     from micropython import const
 except ImportError:
@@ -361,6 +362,7 @@ class Link:
         # a refusal of our key (auth_failed) comes after the transmitter's hash of our
         # token proved it ours: its wake-ups are ours too (forgotten, the blind scan met
         # the same wake-up at once, a second refused session every other one)
+        given_up = False    # an unproven phase dropped (a rogue's address is passed over instead)
         if self.windows.anchored() or (proven is not None and proven >= t_session) \
                 or self.last_reason == "auth_failed":
             self._unproven = 0
@@ -368,6 +370,7 @@ class Link:
             self._unproven += 1
             if self.last_reason in _NOT_OURS or self._unproven >= UNPROVEN_MAX:
                 # maybe another transmitter's wake-ups: look for ours blind
+                given_up = self.last_reason not in _NOT_OURS
                 self._unproven = 0
                 self.windows.forget()
         if ok:
@@ -379,13 +382,17 @@ class Link:
             self._skip_until = window_t + cfg["scan_tail_ms"] + 1
             if not ok:
                 self._unread_window()
-        elif blind_failed:
+        elif blind_failed or given_up:
             # a blind session's wake-up (ours, not a rogue's) has no window to count its
             # attempts in (the next session's phase is the advert's, counted anew): a boot
-            # beside a transmitter it never reaches left its first wake-up uncounted
+            # beside a transmitter it never reaches left its first wake-up uncounted. Nor
+            # has one whose phase was given up at its first attempt (its wake-up is left)
             self._unread_window()
-        if blind_failed:
-            await asyncio.sleep_ms(cfg["scan_tail_ms"])  # leave the window before acquiring again
+        if blind_failed or given_up:
+            # leave the window before acquiring again: a blind scan at once met the device
+            # still advertising in it (an old one of our name at the edge of range, waking
+            # before ours: its phase taken again at each wake-up, ours never read)
+            await asyncio.sleep_ms(cfg["scan_tail_ms"])
 
     def _unread_window(self, unseen=False):
         """A wake-up passed without its reading: the transmitter unseen, or heard and
