@@ -331,15 +331,26 @@ class App:
         if alarm is None or f is None:
             return alarm
         if alarm["type"] == "no_data" and "cause" not in alarm:
-            report = self._report() if self.gate is not None else None
-            if report is not None and "why" in report:
-                alarm["cause"] = report["why"]
+            why = self._why()
+            if why is not None:
+                alarm["cause"] = why
         cause = alarm.get("cause")
         # (refused: its entries dated ahead, refused at a poll before and skipped since)
         if (cause[1] if cause else alarm.get("reason")) == "leader_silent" and f.polls and not (
                 f.last_error or f.refused):
             alarm["cause"] = ("link", "leader_no_readings")
         return alarm
+
+    def _why(self):
+        """Why no glucose comes, as this box's no_data tells it: its own sensor's or link's
+        (AlarmEngine.cause), else a gated follower's leader's, from its fresh report
+        (forward.follower.parse_alarms "why"); (type, reason) or None."""
+        why = self.engine.cause()
+        if why is None and self.gate is not None:
+            report = self._report()
+            if report is not None:
+                why = report.get("why")
+        return why
 
     def quiet(self):
         """The types this box plays silently: a follower's, which its leader box
@@ -390,13 +401,15 @@ class App:
         state is not news; the engine's own clock moves with a press or a condition
         from other tasks too); for_s: how long each alarm has lasted here (a follower
         started or powered up after it began counts its half-hour wake for an urgent
-        low from it, alarms.gate; never below 0, which a follower refuses whole)."""
+        low from it, alarms.gate; never below 0, which a follower refuses whole); cause:
+        why no glucose comes, as this screen's no_data says it ([type, reason] or null,
+        _why: an alarm's reason names its newest problem, which may not be that one)."""
         t, now = self._round_s, self.now_s()
         return {"alarms": [{"type": a["type"], "priority": a["priority"], "status": a["status"],
                             "level": a["level"], "reason": a["reason"], "for_s": max(0, now - a["since_s"])}
                            for a in self.engine.active()],
                 "age_s": None if t is None else now - t, "muted": self.muted(),
-                "time_disputed_s": self.time_disputed_s()}
+                "time_disputed_s": self.time_disputed_s(), "cause": self._why()}
 
     def muted(self):
         """True while this box cannot sound: its buzzer refuses (a PWM or pin that

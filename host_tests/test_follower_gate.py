@@ -159,6 +159,13 @@ async def scenario():
         elif what == "stopped":   # a transmitter reset ended the sensor's session (link.core sensor_state)
             LOST = True
             leader.condition("sensor", "stopped", True)
+        elif what == "attention":   # a new problem of the sensor alarm: it names it from now
+            leader.condition("sensor", "attention", True)
+        elif what == "not_heard":   # its transmitter not heard: the link alarm (no_transmitter)
+            LOST = True
+            leader.condition("link", "no_transmitter", True)
+        elif what == "slot":   # another device takes the transmitter's slot (link.core): names it
+            leader.condition("link", "slot_conflict", True)
         elif what == "ahead":   # the leader's readings dated 15 min ahead: refused here
             AHEAD = 900
         elif what == "gone":   # the leader off the network just after a report reached the follower
@@ -187,10 +194,12 @@ asyncio.run(scenario())
 
 def run_boxes(tmp_path, sound, actions, sgv0=80, step=5, alarms=None, poll_s=POLL_S):
     """Run the leader and the follower (follow.sound `sound`, poll_s); actions:
-    [(minute, "press" | "stop" | "gone" | "drop2" | "lost" | "stopped" | "ack" | "ahead" | "end")] ("gone":
-    "stop" just after the follower's next report; "drop2": the follower's next two requests
-    lost; "stopped": "lost" with the leader's sensor alarm "stopped"); the patient's readings: sgv0, then `step` less each 5 min, down to 65. Returns the
-    program's RESULT."""
+    [(minute, "press" | "stop" | "gone" | "drop2" | "lost" | "stopped" | "attention" | "not_heard"
+    | "slot" | "ack" | "ahead" | "end")] ("gone": "stop" just after the follower's next report;
+    "drop2": the follower's next two requests lost; "stopped": "lost" with the leader's sensor
+    alarm "stopped"; "attention": its sensor alarm "attention" too; "not_heard": "lost" with its
+    link alarm "no_transmitter"; "slot": its link alarm "slot_conflict" too); the patient's
+    readings: sgv0, then `step` less each 5 min, down to 65. Returns the program's RESULT."""
     port = free_port()
     alarms = dict({"urgent_low_soon_snooze": SNOOZE_MIN}, **(alarms or {}))   # the same on both boxes
     leader = {"board": "esp32-devkitc", "lan_api": {"enabled": True, "port": port}, "alarms": alarms}
@@ -449,3 +458,24 @@ def test_with_sound_all_a_leader_that_answers_without_readings_is_not_called_sil
     why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log", "screens")})
     assert first(out["follower"], "alarm_onset", "link")[4] == "leader_silent", why
     assert out["screens"][1] == ["LEADER BOX", "silent"], why
+
+
+@pytest.mark.parametrize("first, then", [("stopped", "attention"), ("not_heard", "slot")])
+def test_the_followers_no_data_says_the_cause_the_leaders_screen_says_whatever_names_its_alarm(
+        tmp_path, first, then):
+    # helper-373's (1): the leader's screen takes no_data's cause from any of its sensor
+    # (else link) alarm's reasons (engine._with_cause); its alarms.json named each alarm's
+    # newest problem only. A sensor alarm named "attention" with "stopped" among its reasons,
+    # a link alarm named "slot_conflict" (another device took the slot) over "no_transmitter":
+    # "SENSOR / start session", "TRANSMITTER / not heard" at the leader, "NO DATA" here
+    out = run_boxes(tmp_path, "unanswered", [(10, first), (12, then), (36, "end")],
+                    sgv0=120, step=0, poll_s=60)
+    why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log", "screens",
+                                          "leader_active")})
+    assert out["gate"], why
+    named = {a["type"]: a["reason"] for a in out["leader_active"]}
+    assert named.get("sensor" if first == "stopped" else "link") == then.replace("slot", "slot_conflict"), why
+    assert key_at(keys_of(out, 1), out["marks"]["end"])[::3] == ["no_data", "sounding"], why
+    assert out["screens"][1] == out["screens"][0], why   # was NO DATA alone
+    assert out["screens"][0] == (["SENSOR", "start session"] if first == "stopped"
+                                 else ["TRANSMITTER", "not heard"]), why

@@ -880,3 +880,59 @@ def test_a_followers_words_name_the_leaders_cause_only_from_a_fresh_report_and_n
     assert out["refused"] == out["silent_first_poll"], out
     assert out["other"] == ["urgent_low", None], out   # the leader's why is no_data's only
     assert out["nothing"] is None, out
+
+
+REPORT_CAUSE = r'''
+import json, main
+from alarms import gate
+from forward.follower import parse_alarms
+app = main.App(CFG, boards_dirs=(BOARDS,))
+t = [10000]
+app.now_s = lambda: t[0]
+out = {}
+def cause():
+    return app.alarm_report()["cause"]
+app.engine.tick(t[0] - 1600)
+app.engine.tick(t[0])                           # no reading for 26 min: no_data
+out["none"] = cause()
+app.condition("sensor", "stopped", True)
+app.condition("sensor", "attention", True)      # a new problem: it names the sensor alarm
+out["named"] = [[a["type"], a["reason"]] for a in app.engine.active() if a["type"] == "sensor"]
+out["sensor"] = cause()
+shown = app.shown()
+out["screen"] = [shown["type"], list(shown.get("cause") or [])]
+app.condition("link", "no_transmitter", True)
+app.condition("link", "slot_conflict", True)
+out["sensor_first"] = cause()
+app.condition("sensor", "stopped", False)
+out["link"] = cause()
+report = app.alarm_report()
+report["age_s"] = 0                             # (no alarm task runs here)
+out["read_there"] = parse_alarms(json.dumps(report)).get("why")   # by a box that follows this one
+app.condition("link", "no_transmitter", False)
+out["gone"] = cause()
+# a follower box (sound "unanswered") whose leader's fresh report says why: it gives what its
+# screen says too (a box that follows it says the same), none once the report is stale
+app.gate, app.gate_poll_s = gate, 60
+app.leader_alarms(parse_alarms(json.dumps({"alarms": [], "age_s": 1, "cause": ["sensor", "warmup"]})))
+out["chain"] = cause()
+t[0] += 151
+out["chain_stale"] = cause()
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_the_boxs_report_carries_the_cause_its_screen_gives_no_data_whatever_names_the_alarm(tmp_path):
+    # helper-374 (helper-373's (1)): alarms.json gave each alarm's name, its newest problem; the
+    # screen takes no_data's cause from any of its reasons (engine._with_cause): a follower read
+    # a sensor alarm named "attention" over "stopped" as no cause, and said "NO DATA" alone
+    out = run_app(tmp_path, BOARD, REPORT_CAUSE)
+    assert out["none"] is None, out
+    assert out["named"] == [["sensor", "attention"]], out
+    assert out["sensor"] == ["sensor", "stopped"] == out["screen"][1], out
+    assert out["screen"][0] == "no_data", out
+    assert out["sensor_first"] == out["sensor"], out    # the sensor's word first, as the screen's
+    assert out["link"] == ["link", "no_transmitter"], out   # named slot_conflict: no cause of itself
+    assert out["read_there"] == ["link", "no_transmitter"], out
+    assert out["gone"] is None, out
+    assert out["chain"] == ["sensor", "warmup"] and out["chain_stale"] is None, out

@@ -831,13 +831,22 @@ class AlarmEngine:
         DATA" alone read as a box out of range: the parent was not told to wait (Dexcom:
         "Sensor Error"), to change the sensor, or to check the transmitter's ID."""
         if alarm["type"] == "no_data":
-            for kind, reasons in (("sensor", NO_GLUCOSE), ("link", NO_LINK)):
-                rec = self._says_why(kind, reasons)
-                if rec is not None:   # the reason naming that alarm, else the first of them
-                    r = rec[_REASON]
-                    alarm["cause"] = (kind, r if r in reasons else [x for x in rec[_AUX] if x in reasons][0])
-                    return alarm
+            cause = self.cause()
+            if cause is not None:
+                alarm["cause"] = cause
         return alarm
+
+    def cause(self):
+        """(type, reason) of the sensor alarm while one of its reasons says why no glucose
+        comes (kinds.NO_GLUCOSE), else of the link alarm (kinds.NO_LINK), else None: what
+        shown() gives no_data as its "cause". main.App.alarm_report carries it, so a
+        follower box's no_data says what this box's screen does, whatever names the alarm."""
+        for kind, reasons in (("sensor", NO_GLUCOSE), ("link", NO_LINK)):
+            rec = self._says_why(kind, reasons)
+            if rec is not None:   # the reason naming that alarm, else the first of them
+                r = rec[_REASON]
+                return (kind, r if r in reasons else [x for x in rec[_AUX] if x in reasons][0])
+        return None
 
     def unanswered(self, skip=()):
         """The most urgent sounding alarm that escalated all the way without a

@@ -253,10 +253,12 @@ def parse_alarms(body):
     {"alarms": {type: (status, level, for_s)}, "age_s": s, "muted": bool} ("muted":
     its sound failed; absent, as from a box of session 36: False; for_s: how long
     the alarm has lasted there, None from a box before session 55), and "why":
-    (type, reason) when its sensor alarm (else its link alarm) says why no glucose
-    comes there (main.App.shown: this box's no_data tells it, as the leader's
-    screen does). ValueError for anything else (the follower then sounds every
-    alarm itself)."""
+    (type, reason), why no glucose comes there (main.App.shown: this box's no_data
+    tells it, as the leader's screen does): the leader's "cause" (what its screen's
+    no_data says), or from a box before session 69, which gives none, its sensor
+    alarm's (else its link alarm's) name when that says it. A cause of another shape
+    or reason is no cause (words only: never a ValueError). ValueError for anything
+    else (the follower then sounds every alarm itself)."""
     if isinstance(body, str):
         body = body.encode()
     if body.count(b"[") + body.count(b"{") > ALARMS_BRACKETS:
@@ -286,15 +288,26 @@ def parse_alarms(body):
             if lasted is None or lasted < 0:
                 raise ValueError("alarms: for_s is not a number of seconds")
         out[kind] = (st, level, lasted)
-        reason = a.get("reason")
-        # (not a chain's leader_ reasons: they are about the leader's own leader)
-        if kind == "sensor" and reason in NO_GLUCOSE or (
-                kind == "link" and why is None and reason in NO_LINK and reason[:7] != "leader_"):
-            why = (kind, reason)
+        said = _why(kind, a.get("reason"))   # (a box before session 69: its alarms' names)
+        if said is not None and (why is None or kind == "sensor"):
+            why = said
+    if "cause" in data:   # the leader's own word: what its screen's no_data says
+        cause = data["cause"]
+        why = _why(*cause) if isinstance(cause, list) and len(cause) == 2 else None
     report = {"alarms": out, "age_s": age, "muted": muted}
     if why is not None:
         report["why"] = why
     return report
+
+
+def _why(kind, reason):
+    """(kind, reason) when the leader's alarm `kind` says by `reason` why no glucose
+    comes there (its sensor's, its link's), else None; not a chain's leader_ reasons:
+    they are about the leader's own leader."""
+    if kind == "sensor" and reason in NO_GLUCOSE or (
+            kind == "link" and reason in NO_LINK and reason[:7] != "leader_"):
+        return (kind, reason)
+    return None
 
 
 def _created(oid):

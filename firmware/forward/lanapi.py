@@ -16,7 +16,9 @@
 #   LanApi(cfg, history, alarms=fn)  # fn() -> {"alarms": [{"type", "priority", "status",
 #                                    # "level", "reason"}], "age_s": s since the engine's last
 #                                    # tick, "muted": its sound failed, "time_disputed_s": a
-#                                    # time server's step the transmitter disputes or null};
+#                                    # time server's step the transmitter disputes or null,
+#                                    # "cause": [type, reason] why no glucose comes, as its
+#                                    # screen's no_data says it, or null};
 #                                    # without it (or if it fails) 503
 #   asyncio.create_task(api.run())
 #

@@ -1231,7 +1231,8 @@ def test_a_leaders_largest_report_fits_the_bounds():
     from alarms.kinds import TYPES
     doc = {"alarms": [{"type": t, "priority": "medium", "status": "acknowledged", "level": 3,
                        "reason": "nightscout_queue_full", "for_s": 31 * 86400} for t in TYPES],
-           "age_s": 86400, "muted": False}
+           "age_s": 86400, "muted": False, "time_disputed_s": -86400 * 365,
+           "cause": ["sensor", "warmup"]}   # (helper-374: the leader's no_data cause)
     text = json.dumps(doc)
     assert len(text) <= follower.ALARMS_BODY - 400, len(text)
     assert len(follower.parse_alarms(text)["alarms"]) == len(TYPES)
@@ -1319,6 +1320,31 @@ def test_the_leaders_report_says_why_no_glucose_comes_there():
     assert why(("sensor", "ending"), ("link", "leader_silent"), ("no_data", "")) is None
     assert why(("sensor", None), ("link", ["no_transmitter"])) is None
     assert why() is None
+
+
+def test_the_leaders_own_cause_says_why_whatever_names_its_alarms_and_a_bad_one_is_none():
+    # helper-374: a leader of session 69 gives "cause", what its screen's no_data says (the
+    # engine takes it from any of its sensor's, else link's, reasons; each alarm's "reason"
+    # names its newest problem): a sensor alarm named "attention" over "stopped" said
+    # nothing here. A cause of another shape is no cause, never a refused report (words only)
+    def read(cause, *alarms):
+        doc = {"alarms": [{"type": t, "status": "sounding", "level": 0, "reason": r} for t, r in alarms],
+               "age_s": 1, "cause": cause}
+        return follower.parse_alarms(json.dumps(doc))
+    attention = ("sensor", "attention")
+    assert read(["sensor", "stopped"], attention).get("why") == ("sensor", "stopped")
+    assert read(["link", "no_transmitter"], ("link", "slot_conflict")).get("why") == ("link", "no_transmitter")
+    # the leader's word wins over its alarms' names: none there, none here
+    assert "why" not in read(None, ("sensor", "stopped"))
+    for bad in ("stopped", ["sensor"], ["sensor", "stopped", 1], ["sensor", "attention"], ["link", "stopped"],
+                ["sensor", ["stopped"]], [{"a": 1}, None], ["link", "leader_silent"], ["link", "leader_auth"],
+                {"sensor": "stopped"}, 7, ["SENSOR", "stopped"], ["link", "x" * 1500]):
+        report = read(bad, ("sensor", "stopped"), ("low", "threshold"))
+        assert "why" not in report and set(report["alarms"]) == {"sensor", "low"}, bad
+    # a leader before session 69 (no "cause"): its alarms' names, as before
+    assert follower.parse_alarms(json.dumps({"alarms": [{"type": "sensor", "status": "sounding", "level": 0,
+                                                         "reason": "stopped"}], "age_s": 1}))["why"] == (
+        "sensor", "stopped")
 
 
 def test_the_status_pages_newest_reading_age_is_told_on_the_boxs_clock_as_the_alarms_age_it():
