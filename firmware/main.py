@@ -325,7 +325,9 @@ class App:
         silent (no fresh entry) that answered the last poll is told as up without
         readings: "silent" sent the family looking for a box unplugged or off the
         Wi-Fi while it sounded its own sensor's alarm (follow.sound "all" asks
-        nothing more of it)."""
+        nothing more of it). A leader_unanswered names the leader's alarm nobody
+        answers there ("leader": its type, alarms.gate.unanswered_there), while the
+        report is fresh: "not answered" alone did not tell a box fault from a low."""
         alarm = self.engine.shown(self.quiet())
         f = self.follower
         if alarm is None or f is None:
@@ -339,6 +341,13 @@ class App:
         if (cause[1] if cause else alarm.get("reason")) == "leader_silent" and f.polls and not (
                 f.last_error or f.refused):
             alarm["cause"] = ("link", "leader_no_readings")
+        if alarm.get("reason") == "leader_unanswered" and self.gate is not None:
+            report = self._report()
+            kind = self.gate.unanswered_there(self.engine.active(), report)   # (None: not known)
+            if kind == "no_data" and report.get("why"):
+                kind = report["why"][0]   # as the leader's screen titles it: SENSOR, TRANSMITTER
+            if kind is not None:
+                alarm["leader"] = kind
         return alarm
 
     def _why(self):

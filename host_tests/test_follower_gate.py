@@ -164,6 +164,8 @@ async def scenario():
         elif what == "not_heard":   # its transmitter not heard: the link alarm (no_transmitter)
             LOST = True
             leader.condition("link", "no_transmitter", True)
+        elif what == "fault":   # the leader box's own fault (its flash), its readings going on
+            leader.condition("device", "flash", True)
         elif what == "slot":   # another device takes the transmitter's slot (link.core): names it
             leader.condition("link", "slot_conflict", True)
         elif what == "ahead":   # the leader's readings dated 15 min ahead: refused here
@@ -195,10 +197,11 @@ asyncio.run(scenario())
 def run_boxes(tmp_path, sound, actions, sgv0=80, step=5, alarms=None, poll_s=POLL_S):
     """Run the leader and the follower (follow.sound `sound`, poll_s); actions:
     [(minute, "press" | "stop" | "gone" | "drop2" | "lost" | "stopped" | "attention" | "not_heard"
-    | "slot" | "ack" | "ahead" | "end")] ("gone": "stop" just after the follower's next report;
+    | "slot" | "fault" | "ack" | "ahead" | "end")] ("gone": "stop" just after the follower's next report;
     "drop2": the follower's next two requests lost; "stopped": "lost" with the leader's sensor
     alarm "stopped"; "attention": its sensor alarm "attention" too; "not_heard": "lost" with its
-    link alarm "no_transmitter"; "slot": its link alarm "slot_conflict" too); the patient's
+    link alarm "no_transmitter"; "slot": its link alarm "slot_conflict" too; "fault": its device
+    alarm "flash"); the patient's
     readings: sgv0, then `step` less each 5 min, down to 65. Returns the program's RESULT."""
     port = free_port()
     alarms = dict({"urgent_low_soon_snooze": SNOOZE_MIN}, **(alarms or {}))   # the same on both boxes
@@ -479,3 +482,17 @@ def test_the_followers_no_data_says_the_cause_the_leaders_screen_says_whatever_n
     assert out["screens"][1] == out["screens"][0], why   # was NO DATA alone
     assert out["screens"][0] == (["SENSOR", "start session"] if first == "stopped"
                                  else ["TRANSMITTER", "not heard"]), why
+
+
+def test_the_followers_leader_unanswered_names_the_leaders_alarm_nobody_answers(tmp_path):
+    # helper-373/374: the leader's own fault, unanswered there (its device alarm escalated
+    # all the way), woke this box saying "LEADER BOX / not answered": not which alarm, so
+    # the family could not tell a box fault from the patient's sensor before getting up.
+    # Words only: the same sound at the same time
+    out = run_boxes(tmp_path, "unanswered", [(2, "fault"), (20, "end")], sgv0=120, step=0, poll_s=60)
+    why = json.dumps({k: out[k] for k in ("leader", "follower", "keys", "marks", "log", "screens")})
+    assert first(out["leader"], "alarm_escalate", "device", 3), why
+    onset = first(out["follower"], "alarm_onset", "link")
+    assert onset and onset[4] == "leader_unanswered", why
+    assert key_at(keys_of(out, 1), out["marks"]["end"])[::3] == ["link", "sounding"], why
+    assert out["screens"] == [["BOX FAULT", "flash"], ["LEADER BOX", "BOX FAULT"]], why   # was not answered

@@ -936,3 +936,64 @@ def test_the_boxs_report_carries_the_cause_its_screen_gives_no_data_whatever_nam
     assert out["read_there"] == ["link", "no_transmitter"], out
     assert out["gone"] is None, out
     assert out["chain"] == ["sensor", "warmup"] and out["chain_stale"] is None, out
+
+
+LEADER_UNANSWERED = r'''
+import json, main
+from alarms import gate
+from forward.follower import Follower, parse_alarms
+from screen import view
+app = main.App(CFG, boards_dirs=(BOARDS,))
+t = [10000]
+app.now_s = lambda: t[0]
+app.follower = Follower({"url": "http://leader.local"}, app.on_reading, lambda k, n, a: app.condition(k, n, a))
+app.gate, app.gate_poll_s = gate, 60
+app.condition("link", "not_configured", False)
+app.condition("device", "config", False)
+app.condition("link", "leader_unanswered", True)   # (alarm_task's _watch_leader raises it)
+out = {}
+def words():
+    a = app.shown()
+    return [a.get("leader"), list(view.compose(None, None, a, 600)[3:5]), [a["type"], a["priority"], a["level"],
+                                                                            a["status"]]]
+def report(cause=None, **alarms):
+    doc = {"alarms": [{"type": k, "status": s, "level": l, "reason": ""} for k, (s, l) in alarms.items()],
+           "age_s": 1}
+    if cause:
+        doc["cause"] = cause
+    app.leader_alarms(parse_alarms(json.dumps(doc)))
+out["unknown"] = words()                                  # no report: not known, as before
+report(device=("sounding", 3), low=("snoozed", 0))
+out["device"] = words()
+report(device=("sounding", 3), link=("sounding", 3), transmitter_battery=("sounding", 3))
+out["most_urgent"] = words()
+report(no_data=("sounding", 3), cause=["sensor", "stopped"])
+out["no_data_why"] = words()
+report(no_data=("sounding", 3))
+out["no_data"] = words()
+report(some_newer_alarm=("sounding", 3), device=("sounding", 2))
+out["newer"] = words()
+t[0] += 151                                               # two polls and a request missed: stale
+out["stale"] = words()
+t[0] -= 151
+report(device=("sounding", 3))
+app.snooze()                                              # answered here
+out["snoozed"] = words()
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_followers_leader_unanswered_names_the_leaders_alarm_from_a_fresh_report_only(tmp_path):
+    # helper-374 (helper-373's task (2)): "LEADER BOX / not answered" did not say which of the
+    # leader's alarms nobody answers there; its screen title now, words only (the same sound)
+    out = run_app(tmp_path, BOARD, LEADER_UNANSWERED)
+    assert out["unknown"][:2] == [None, ["LEADER BOX", "not answered"]], out
+    assert out["device"][:2] == ["device", ["LEADER BOX", "BOX FAULT"]], out
+    assert out["most_urgent"][:2] == ["transmitter_battery", ["LEADER BOX", "TX BATTERY"]], out
+    assert out["no_data_why"][:2] == ["sensor", ["LEADER BOX", "SENSOR"]], out   # as its screen titles it
+    assert out["no_data"][:2] == ["no_data", ["LEADER BOX", "NO DATA"]], out
+    assert out["newer"][:2] == ["some_newer_alarm", ["LEADER BOX", "SOME_NEWER_ALA"]], out
+    assert out["stale"][:2] == out["unknown"][:2], out
+    assert out["snoozed"][:2] == ["device", ["LEADER BOX", "snoozed"]], out
+    sounds = [out[k][2] for k in ("unknown", "device", "most_urgent", "no_data_why", "no_data", "newer", "stale")]
+    assert sounds == [["link", "medium", 0, "sounding"]] * 7, out    # words only

@@ -12,7 +12,7 @@
 # the way (an urgent low: one step) without a press, or its family answered it there. No report, a stale one, an alarm the
 # leader does not have (other thresholds, a lag), a leader whose sound failed ("muted":
 # its buzzer refuses): it plays here as in "all" mode.
-from alarms.kinds import GLUCOSE, MAX_LEVEL, STATUS
+from alarms.kinds import GLUCOSE, MAX_LEVEL, STATUS, TYPES
 
 # what the leader has too, from the same readings: the box's own faults (its link
 # to the leader, its device, its forwarding) are heard here only
@@ -110,13 +110,26 @@ def leader_unanswered(active, report):
     leader's own: its transmitter lost, its sensor failed; a low by its own
     thresholds): this box's `link` alarm (leader_unanswered) wakes for it. One
     this box has is heard through quiet()."""
+    return unanswered_there(active, report) is not None
+
+
+def unanswered_there(active, report):
+    """The leader's alarm that leader_unanswered wakes for, the most urgent of them
+    (kinds.TYPES' order; a type this box does not know last), or None: this box's
+    screen names it (main.App.shown)."""
     if report is None or report["age_s"] > TICK_AGE_S:
-        return False
+        return None
     # (this box's own link/device alarms are no answer to the leader's: its `link` here
     # is this very alarm, and counted, it cleared itself at the next round, and again)
     mine = [_EPISODE.get(a["type"], a["type"]) for a in active if a["type"] in RELAYED]
     muted = report.get("muted")
+    best = None
     for kind, there in report["alarms"].items():
         if _unanswered(kind, there, muted) and _EPISODE.get(kind, kind) not in mine and kind not in _NOT_WAKING:
-            return True
-    return False
+            if best is None or _rank(kind) < _rank(best):
+                best = kind
+    return best
+
+
+def _rank(kind):
+    return TYPES.index(kind) if kind in TYPES else len(TYPES)

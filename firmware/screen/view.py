@@ -82,7 +82,8 @@ def age(age_s):
 
 def detail(alarm):
     reason = alarm.get("reason") or ""
-    words = DETAILS.get(reason)
+    leader = alarm.get("leader")   # a follower's leader_unanswered: the leader's alarm (main.App.shown)
+    words = TITLES.get(leader, str(leader).upper()) if leader else DETAILS.get(reason)
     if words is None:   # start_<part>: a part of the box that could not start
         words = ("no " + reason[6:] if reason.startswith("start_") else reason).replace("_", " ")
     answered = ANSWERED.get(alarm.get("status"))

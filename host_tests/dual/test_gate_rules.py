@@ -259,3 +259,24 @@ def test_a_press_at_the_leader_on_the_lesser_alarm_of_an_episode_is_no_answer_to
         assert gate.quiet([mine("persistent_high")], report(high=(status, 0)), 100) == ["persistent_high"]
     assert gate.quiet([mine("high")], report(persistent_high=(SOUNDING, 0)), 100) == ["high"]
 
+
+
+def test_the_leaders_alarm_that_leader_unanswered_wakes_for_is_named_the_most_urgent_first():
+    # helper-374: this box's screen said "LEADER BOX / not answered" without saying which;
+    # the same alarms and verdict as leader_unanswered (the sound), named in kinds.TYPES'
+    # order (a report's dict has no order on MicroPython), a type this box does not know last
+    r = report(device=(SOUNDING, 3), sensor=(SOUNDING, 3), link=(SOUNDING, 3), low=(SOUNDING, 0))
+    assert gate.unanswered_there([], r) == "sensor"
+    assert gate.unanswered_there([], report(newer_kind=(SOUNDING, 3), device=(SOUNDING, 3))) == "device"
+    assert gate.unanswered_there([], report(newer_kind=(SOUNDING, 3))) == "newer_kind"
+    # this box has the low (heard through quiet()); the leader's uploads wake nobody here
+    assert gate.unanswered_there([mine("low")], report(low=(SOUNDING, 3), forwarding=(SOUNDING, 3))) is None
+    assert gate.unanswered_there([], report(urgent_low=(SOUNDING, 1), link=(SOUNDING, 3))) == "urgent_low"
+    # a muted leader: any sounding alarm, its level as it is
+    muted = dict(report(transmitter_battery=(SOUNDING, 0), low=("snoozed", 0)), muted=True)
+    assert gate.unanswered_there([], muted) == "transmitter_battery"
+    for r in (None, report(age_s=gate.TICK_AGE_S + 1, link=(SOUNDING, 3)), report(link=(SOUNDING, 2)),
+              report(link=("acknowledged", 3))):
+        assert gate.unanswered_there([], r) is None
+        assert not gate.leader_unanswered([], r)
+    assert gate.leader_unanswered([], report(link=(SOUNDING, 3))) is True

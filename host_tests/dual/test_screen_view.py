@@ -87,6 +87,21 @@ def test_no_data_that_the_sensor_alarm_explains_is_told_by_it():
     assert view.compose(None, None, silent, 600)[3:5] == ("LEADER BOX", "silent")
 
 
+def test_a_followers_leader_unanswered_names_the_leaders_alarm_in_its_screens_title():
+    # helper-374: "LEADER BOX / not answered" did not say which alarm nobody answers there
+    # (main.App.shown's "leader"): its title on the leader's screen, as this box's own
+    unanswered = {"type": "link", "priority": "medium", "status": "sounding", "reason": "leader_unanswered"}
+    assert view.compose(None, None, unanswered, 600)[3:5] == ("LEADER BOX", "not answered")   # not known
+    for kind, words in (("urgent_low", "URGENT LOW"), ("sensor", "SENSOR"), ("link", "TRANSMITTER"),
+                        ("device", "BOX FAULT"), ("persistent_high", "HIGH FOR LONG"),
+                        ("newer_kind", "NEWER_KIND"), ("x" * 3000, "X" * 14)):
+        assert view.compose(None, None, dict(unanswered, leader=kind), 600)[3:5] == ("LEADER BOX", words)
+    # answered here: why this box is quiet wins the room, as for its own alarms
+    low = dict(unanswered, leader="low", status="snoozed")
+    assert view.compose(None, None, low, 600)[3:5] == ("LEADER BOX", "LOW, snoozed")
+    assert view.compose(None, None, dict(low, leader="urgent_low"), 600)[3:5] == ("LEADER BOX", "snoozed")
+
+
 def test_a_transmitter_past_its_end_is_not_shown_as_a_low_battery():
     # (tx_expired in words is its name's: view.detail's fallback)
     for kind, reason, words, not_words in (
