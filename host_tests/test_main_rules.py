@@ -916,6 +916,9 @@ out["gone"] = cause()
 app.gate, app.gate_poll_s = gate, 60
 app.leader_alarms(parse_alarms(json.dumps({"alarms": [], "age_s": 1, "cause": ["sensor", "warmup"]})))
 out["chain"] = cause()
+app.condition("link", "leader_silent", True)    # its own word first, as its screen's
+out["own_first"] = cause()
+app.condition("link", "leader_silent", False)
 t[0] += 151
 out["chain_stale"] = cause()
 print("RESULT " + json.dumps(out))
@@ -936,6 +939,7 @@ def test_the_boxs_report_carries_the_cause_its_screen_gives_no_data_whatever_nam
     assert out["read_there"] == ["link", "no_transmitter"], out
     assert out["gone"] is None, out
     assert out["chain"] == ["sensor", "warmup"] and out["chain_stale"] is None, out
+    assert out["own_first"] == ["link", "leader_silent"], out
 
 
 LEADER_UNANSWERED = r'''
@@ -979,6 +983,9 @@ t[0] -= 151
 report(device=("sounding", 3))
 app.snooze()                                              # answered here
 out["snoozed"] = words()
+app.condition("link", "leader_unanswered", False)
+app.condition("device", "radio", True)                    # this box's own fault: its own words
+out["other"] = words()
 print("RESULT " + json.dumps(out))
 '''
 
@@ -995,5 +1002,6 @@ def test_a_followers_leader_unanswered_names_the_leaders_alarm_from_a_fresh_repo
     assert out["newer"][:2] == ["some_newer_alarm", ["LEADER BOX", "SOME_NEWER_ALA"]], out
     assert out["stale"][:2] == out["unknown"][:2], out
     assert out["snoozed"][:2] == ["device", ["LEADER BOX", "snoozed"]], out
+    assert out["other"][:2] == [None, ["BOX FAULT", "radio"]], out
     sounds = [out[k][2] for k in ("unknown", "device", "most_urgent", "no_data_why", "no_data", "newer", "stale")]
     assert sounds == [["link", "medium", 0, "sounding"]] * 7, out    # words only
