@@ -808,14 +808,20 @@ def test_the_links_missing_readings_are_kept_in_rtc_memory_with_the_alarm_state(
     assert out["hole"] == [500000, 500900], out
 
 
-FOLLOWER_WORDS = r'''
-import json, main, reading, clock
+# a box (main.App) on a clock the program moves (t[0]), with the follower's parts at hand
+APP_ON_T = r'''
+import json, main
 from alarms import gate
 from forward.follower import Follower, parse_alarms
 app = main.App(CFG, boards_dirs=(BOARDS,))
 t = [10000]
 app.now_s = lambda: t[0]
 out = {}
+'''
+
+
+FOLLOWER_WORDS = APP_ON_T + r'''
+import reading, clock
 def words():
     a = app.shown()
     return None if a is None else [a["type"], a.get("cause") and list(a["cause"])]
@@ -882,14 +888,7 @@ def test_a_followers_words_name_the_leaders_cause_only_from_a_fresh_report_and_n
     assert out["nothing"] is None, out
 
 
-REPORT_CAUSE = r'''
-import json, main
-from alarms import gate
-from forward.follower import parse_alarms
-app = main.App(CFG, boards_dirs=(BOARDS,))
-t = [10000]
-app.now_s = lambda: t[0]
-out = {}
+REPORT_CAUSE = APP_ON_T + r'''
 def cause():
     return app.alarm_report()["cause"]
 app.engine.tick(t[0] - 1600)
@@ -942,20 +941,13 @@ def test_the_boxs_report_carries_the_cause_its_screen_gives_no_data_whatever_nam
     assert out["own_first"] == ["link", "leader_silent"], out
 
 
-LEADER_UNANSWERED = r'''
-import json, main
-from alarms import gate
-from forward.follower import Follower, parse_alarms
+LEADER_UNANSWERED = APP_ON_T + r'''
 from screen import view
-app = main.App(CFG, boards_dirs=(BOARDS,))
-t = [10000]
-app.now_s = lambda: t[0]
 app.follower = Follower({"url": "http://leader.local"}, app.on_reading, lambda k, n, a: app.condition(k, n, a))
 app.gate, app.gate_poll_s = gate, 60
 app.condition("link", "not_configured", False)
 app.condition("device", "config", False)
 app.condition("link", "leader_unanswered", True)   # (alarm_task's _watch_leader raises it)
-out = {}
 def words():
     a = app.shown()
     return [a.get("leader"), list(view.compose(None, None, a, 600)[3:5]), [a["type"], a["priority"], a["level"],
