@@ -22,6 +22,11 @@
 # its parse for a malformed request: 400), counted in `short`, and logged and told to
 # the memory watch (on_memory) once per episode, which ends EPISODE_S after the
 # last one: a flood on a short heap fills neither the log nor the watch's count.
+# A Cookie line past line_max is read and dropped (neither server reads cookies): a
+# phone holding another gadget's cookies for 192.168.4.1 still gets the page. Before
+# the close, what a refused request (or a body left unread) still sends is read and
+# dropped for LINGER_S at most: a close on unread bytes sends a reset, and the phone
+# shows "connection reset" instead of the answer it was given.
 import asyncio
 
 import clock
@@ -32,8 +37,14 @@ HEAD_MAX = 3072    # bytes of request line and headers together
 SQUEEZED_TIMEOUT_S = 5
 # a body over max_body is read and dropped up to this many bytes before the refusal:
 # a socket closed on data it did not read answers with a reset, which throws away
-# the refusal page the client was about to read (the phone showed "connection reset")
-DRAIN_MAX = 16384
+# the refusal page the client was about to read (the phone showed "connection reset");
+# as much again after the answer (LINGER_S): 32 KB, twice microdot's own body limit
+DRAIN_MAX = 32768
+# TCP's initial retransmission timeout (RFC 6298): a lost segment sent again comes within it
+LINGER_S = 1
+# a Cookie line is dropped up to this long: nginx's and Apache's limit for a header line
+# (8 KB), so no site that sets cookies sends a longer one
+COOKIE_MAX = 8192
 EPISODE_S = 60
 RETRY_AFTER_S = 10
 
@@ -61,8 +72,12 @@ class BoundedReader:
     readline is unbounded), a head past HEAD_LINES / HEAD_MAX (microdot reads
     the head, and only the head, with readline) or a body past max_body."""
 
-    def __init__(self, reader, line_max, max_body):
+    def __init__(self, reader, line_max, max_body, writer=None):
         self.r = reader
+        self.w = writer    # microdot writes through this reader (aclose: see there)
+        self.cut = False   # the parse failed: the rest of the request is unknown
+        self.left = 0      # bytes of the body not read yet
+        self.dropped = 0   # bytes of Cookie lines past line_max, dropped
         self.buf = b""
         self.line_max = line_max
         self.max_body = max_body
@@ -73,11 +88,12 @@ class BoundedReader:
     async def readline(self):
         while True:
             i = self.buf.find(b"\n")
-            if i >= self.line_max:
-                # its end came in the read that took the buffer past line_max:
-                # up to 127 bytes too long (microdot's own limit is class-wide,
+            if i >= self.line_max or i < 0 and len(self.buf) > self.line_max:
+                # (its end came in the read that took the buffer past line_max:
+                # up to 127 bytes too long; microdot's own limit is class-wide,
                 # 2 KB unless the LAN API has set 512)
-                raise BadRequest("line too long")
+                await self._drop_cookie()
+                continue
             if i >= 0:
                 line, self.buf = self.buf[:i + 1], self.buf[i + 1:]
                 self.head_lines += 1
@@ -86,20 +102,35 @@ class BoundedReader:
                     raise BadRequest("request head over %d lines or %d bytes"
                                      % (HEAD_LINES, HEAD_MAX))
                 return line
-            if len(self.buf) > self.line_max:
-                raise BadRequest("line too long")
             chunk = await self.r.read(128)
             if not chunk:
                 line, self.buf = self.buf, b""
                 return line
             self.buf += chunk
 
+    async def _drop_cookie(self):
+        """The line in the buffer, past line_max: dropped to its end if it is a Cookie
+        line, COOKIE_MAX bytes of them at most (a browser sends one), else refused."""
+        if self.buf[:7].lower() != b"cookie:":
+            raise BadRequest("line too long")
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                self.buf = self.buf[i + 1:]
+                return
+            self.dropped += len(self.buf)
+            if self.dropped > COOKIE_MAX or not self.buf:
+                raise BadRequest("cookies over %d bytes, or cut short" % COOKIE_MAX)
+            self.buf = await self.r.read(128)
+
     async def read(self, n=-1):
         if self.buf:
             out = self.buf if n < 0 else self.buf[:n]
             self.buf = self.buf[len(out):]
-            return out
-        return await self.r.read(min(n, 256) if n >= 0 else 256)
+        else:
+            out = await self.r.read(min(n, 256) if n >= 0 else 256)
+        self.left -= len(out)
+        return out
 
     async def drain(self, n):
         """Read and drop at most DRAIN_MAX of a refused body's n bytes (a 256-byte read
@@ -110,6 +141,22 @@ class BoundedReader:
             if not c:
                 return
             n -= len(c)
+
+    # microdot's writer: this reader, for the linger before its close
+    def get_extra_info(self, name):
+        return self.w.get_extra_info(name)
+
+    async def awrite(self, data):
+        await self.w.awrite(data)
+
+    async def aclose(self):
+        """Called by microdot once the answer is written (the server closes the socket
+        after): the rest of a request refused or left unread is read and dropped."""
+        if self.cut or self.left > 0:
+            try:
+                await asyncio.wait_for(self.drain(DRAIN_MAX), LINGER_S)
+            except Exception:   # TimeoutError: the client waits for the close; or it went
+                pass
 
     async def readexactly(self, n):
         if n > self.max_body:
@@ -139,11 +186,16 @@ async def _create(app, reader, writer, client_addr, scheme=None):
     if bounded:
         app._short_read = None
     try:
-        return await _parse(app, reader, writer, client_addr, scheme)
-    except MemoryError:
+        req = await _parse(app, reader, writer, client_addr, scheme)
+    except Exception as e:
         if bounded:
-            app._short_read = reader
+            reader.cut = True
+            if isinstance(e, MemoryError):
+                app._short_read = reader
         raise
+    if bounded and req is not None:
+        reader.left = req.content_length - len(req.body)
+    return req
 
 
 Request.create = staticmethod(_create)
@@ -232,9 +284,9 @@ class BoundedServer(Microdot):
             return
         self.active += 1
         self._by_ip[ip] = mine + 1
-        stream = BoundedReader(reader, self.line_max, self.max_body)
+        stream = BoundedReader(reader, self.line_max, self.max_body, writer)
         try:
-            await asyncio.wait_for(Microdot.handle_request(self, stream, writer),
+            await asyncio.wait_for(Microdot.handle_request(self, stream, stream),
                                    min(self.timeout_s, SQUEEZED_TIMEOUT_S) if squeezed else self.timeout_s)
             if stream.too_large:   # (a connection closed before a request is not news)
                 self._log("%s: a body of %d bytes refused (over %d)" % (

@@ -8,7 +8,8 @@
 #   Answer   the status, headers and body written
 #   Aio      app.webserver's asyncio: wait_for records its timeout and steps the
 #            request; while `expired` is set, a request that waits is closed and
-#            TimeoutError raised, as asyncio's does
+#            TimeoutError raised, as asyncio's does; a wait_for within it (the linger
+#            before the close) times out at its first wait
 #   served(aio, fn)  fn() with that Aio in app.webserver's place and microdot's
 #            handlers called in place (its MicroPython way: on CPython microdot runs
 #            a plain handler in a thread pool), its tracebacks not printed
@@ -50,16 +51,24 @@ class Aio:
 
     def __init__(self):
         self.timeouts = []
+        self.lingers = []   # the timeouts of wait_for within a request's (webserver's linger)
         self.expired = False
+        self._stepping = False   # a request's coroutine is being stepped (not another's turn)
 
     async def wait_for(self, coro, timeout):
-        self.timeouts.append(timeout)
+        # one called while a request is stepped is within its wait_for: its first wait is
+        # past the timeout (the client, waiting for its answer, sends nothing more)
+        inner = self._stepping
+        (self.lingers if inner else self.timeouts).append(timeout)
         while True:
+            was, self._stepping = self._stepping, True
             try:
                 coro.send(None)
             except StopIteration as e:
                 return e.args[0] if e.args else None
-            if self.expired:
+            finally:
+                self._stepping = was
+            if self.expired or inner:
                 coro.close()
                 raise self.TimeoutError()
             await Suspend()
@@ -92,22 +101,30 @@ def step(co):
 
 
 class Reader:
-    """Records what was asked (`asked`) and how many bytes it handed (`handed`)."""
+    """Records what was asked (`asked`) and how many bytes it handed (`handed`); `data`
+    is what is left (held whole and handed from an offset: no copy of the rest per read)."""
 
     def __init__(self, data, stall=True, step=None):
         self.data, self.stall, self.step = data, stall, step
         self.asked = []
         self.handed = 0
 
+    @property
+    def data(self):
+        return self._data[self._at:]
+
+    @data.setter
+    def data(self, data):
+        self._data, self._at = data, 0
+
     async def read(self, n):
         self.asked.append(n)
-        while not self.data and self.stall:
+        while self._at >= len(self._data) and self.stall:
             await Suspend()
-        if not self.data:
-            return b""
         if self.step:
             n = min(n, self.step)
-        part, self.data = self.data[:n], self.data[n:]
+        part = self._data[self._at:self._at + n]
+        self._at += len(part)
         self.handed += len(part)
         return part
 
@@ -118,6 +135,8 @@ class Writer:
         self.fail = fail
         self.writes = []
         self.closed = False
+        self.watch = None     # a Reader: how many bytes it had handed at the first write
+        self.read_at = None
 
     def get_extra_info(self, name):
         return self.addr if name == "peername" else None
@@ -126,6 +145,8 @@ class Writer:
         assert not self.closed, "written after close"
         if self.fail is not None:
             raise self.fail
+        if self.read_at is None and self.watch is not None:
+            self.read_at = self.watch.handed
         self.writes.append(bytes(b))
 
     def close(self):
