@@ -75,6 +75,8 @@ class BoundedReader:
     def __init__(self, reader, line_max, max_body, writer=None):
         self.r = reader
         self.w = writer    # microdot writes through this reader (aclose: see there)
+        if writer is not None:
+            self.awrite = writer.awrite   # (not a method: a coroutine frame per write)
         self.cut = False   # the parse failed: the rest of the request is unknown
         self.left = 0      # bytes of the body not read yet
         self.dropped = 0   # bytes of Cookie lines past line_max, dropped
@@ -145,9 +147,6 @@ class BoundedReader:
     # microdot's writer: this reader, for the linger before its close
     def get_extra_info(self, name):
         return self.w.get_extra_info(name)
-
-    async def awrite(self, data):
-        await self.w.awrite(data)
 
     async def aclose(self):
         """Called by microdot once the answer is written (the server closes the socket
