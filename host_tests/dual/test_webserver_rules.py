@@ -100,6 +100,11 @@ class Box:
             self.seen.append(("echo", req.body))
             return "got %d" % len(req.body)
 
+        async def slurp(req):   # reads the body itself (the setup page's save, microdot's limit 0)
+            body = await req.stream.readexactly(req.content_length)
+            self.seen.append(("slurp", len(body)))
+            return "ok"
+
         def boom(req):
             self.seen.append(("boom",))
             raise ValueError("handler boom")
@@ -113,6 +118,7 @@ class Box:
         app.route("/")(index)
         app.route("/a.b")(index)
         app.route("/echo", methods=["POST"])(echo)
+        app.route("/slurp", methods=["POST"])(slurp)
         app.route("/boom")(boom)
         app.route("/stream")(stream)
 
@@ -300,6 +306,7 @@ def test_a_cookie_line_past_line_max_is_dropped_to_its_end_one_past_cookie_max_i
                 a = box.send(request_line(40) + header(n, name) + header(30, "X-After") + b"\r\n",
                              step=step if n < 4000 else _few(step))
                 assert a.status == 200 and box.seen[-1][2] == 1, (name, step, n, a.status)  # X-After alone
+            assert max(box.reader.asked) <= 128, (name, step)   # a head's reads, no linger's
             a = box.send(request_line(40) + header(512, name) + b"\r\n", step=step)
             assert a.status == 200 and box.seen[-1][2] == 1, (name, step)   # within line_max: kept
             a = box.send(request_line(40) + header(big + 200, name) + b"\r\n", step=_few(step))
@@ -342,12 +349,21 @@ def test_the_rest_of_a_refused_request_is_read_and_dropped_after_its_answer_befo
     size = webserver.DRAIN_MAX + 1000
     a = box.send(post(b"x" * size))
     assert a.status == 413 and len(box.reader.data) == size - webserver.DRAIN_MAX, len(box.reader.data)
-    # a request read whole: closed at once
+    # one byte left: read too
+    box = Box(body_length=0)
+    a = box.send(post(b"x"), step=1)   # (one byte a read: the head's reads leave it in the socket)
+    assert a.status == 200 and box.seen == [("echo", b"")] and box.reader.data == b""
+    # a request read whole (by microdot, or by its handler): closed at once
     box = Box(max_body=100)
     assert box.get().status == 200 and box.send(post(b"x" * 100)).status == 200
     assert not box.aio.lingers
     assert box.send(post(b"x" * 300)).status == 400   # over max_body: refused
     assert box.aio.lingers == [webserver.LINGER_S], box.aio.lingers
+    box = Box(body_length=0, max_body=100)
+    slurp = post(b"x" * 100).replace(b"/echo", b"/slurp")
+    for step in (None, 7):
+        assert box.send(slurp, step=step).status == 200 and box.seen[-1] == ("slurp", 100), step
+    assert box.aio.lingers == [], box.aio.lingers
 
 
 # --- bodies -----------------------------------------------------------------------------
