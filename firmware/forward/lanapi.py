@@ -28,7 +28,8 @@
 # the header is refused too (it expects a different server).
 # Bounded: at most max_connections at once (more are closed unanswered),
 # request_timeout_s per request (slow clients are cut off), request lines and
-# headers <= 512 bytes, no request body, responses streamed record by record.
+# headers <= 512 bytes (a longer Cookie line is dropped, app/webserver.py), no request
+# body, responses streamed record by record.
 import asyncio
 import binascii
 import hashlib
