@@ -390,7 +390,7 @@ def test_a_phone_holding_another_gadgets_cookies_for_the_address_gets_the_pages(
         assert driver.title == "CGM alarm" and _text(driver, "sgv") == "142", driver.title
         driver.get(srv.url("/settings"))
         driver.find_element(By.NAME, "password").send_keys("right-password")
-        driver.find_element(By.CSS_SELECTOR, "form button, form input[type=submit]").click()
+        _click(driver, "signin")
         assert driver.find_elements(By.NAME, "token"), driver.title   # signed in: the form
     finally:
         srv.stop()
