@@ -303,20 +303,8 @@ def test_a_form_body_that_is_not_utf8_gets_a_clear_answer_not_a_crash(tmp_path):
 
 def _raw(port, head, body=b""):
     """(status, page) of request bytes sent as they are (a garbled head too)."""
-    import socket
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    try:
-        s.sendall(head + body)
-        got = b""
-        while True:
-            part = s.recv(4096)
-            if not part:
-                break
-            got += part
-    finally:
-        s.close()
-    head, _, text = got.partition(b"\r\n\r\n")
-    return int(head.split(b" ")[1]), text.decode()
+    code, _, text = _answer(port, head, body)
+    return code, text
 
 
 def test_a_request_microdot_refuses_gets_the_boxs_not_saved_page_without_the_lan_api(tmp_path):
