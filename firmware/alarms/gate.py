@@ -12,7 +12,7 @@
 # the way (an urgent low: one step) without a press, or its family answered it there. No report, a stale one, an alarm the
 # leader does not have (other thresholds, a lag), a leader whose sound failed ("muted":
 # its buzzer refuses): it plays here as in "all" mode.
-from alarms.kinds import GLUCOSE, MAX_LEVEL, STATUS, TYPES
+from alarms.kinds import BASE_PRIORITY, GLUCOSE, MAX_LEVEL, STATUS, TYPES
 
 # what the leader has too, from the same readings: the box's own faults (its link
 # to the leader, its device, its forwarding) are heard here only
@@ -115,8 +115,8 @@ def leader_unanswered(active, report):
 
 def unanswered_there(active, report):
     """The leader's alarm that leader_unanswered wakes for, the most urgent of them
-    (kinds.TYPES' order; a type this box does not know last), or None: this box's
-    screen names it (main.App.shown)."""
+    (_rank; a type this box does not know last), or None: this box's screen names it
+    (main.App.shown)."""
     if report is None or report["age_s"] > TICK_AGE_S:
         return None
     # (this box's own link/device alarms are no answer to the leader's: its `link` here
@@ -132,4 +132,7 @@ def unanswered_there(active, report):
 
 
 def _rank(kind):
-    return TYPES.index(kind) if kind in TYPES else len(TYPES)
+    """Lower first: the base priority, highest first, then kinds.TYPES' order, as the
+    leader's AlarmEngine.unanswered ranks them (escalated, each priority is one up).
+    TYPES' order alone named a low battery over a lost transmitter or a box fault."""
+    return TYPES.index(kind) - len(TYPES) * BASE_PRIORITY[kind] if kind in TYPES else len(TYPES)

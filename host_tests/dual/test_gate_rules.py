@@ -280,3 +280,20 @@ def test_the_leaders_alarm_that_leader_unanswered_wakes_for_is_named_the_most_ur
         assert gate.unanswered_there([], r) is None
         assert not gate.leader_unanswered([], r)
     assert gate.leader_unanswered([], report(link=(SOUNDING, 3))) is True
+
+
+def test_the_leaders_unanswered_alarm_named_is_the_one_it_ranks_most_urgent():
+    # helper-378: named by kinds.TYPES' order alone (a tie-break, not urgency), a leader's
+    # lost transmitter and its low battery, both unanswered, read "TX BATTERY" here, and its
+    # buzzer failing (device) beside a sounding battery alarm too. The leader's
+    # AlarmEngine.unanswered ranks by priority first (escalated, each is one up: the base
+    # order holds), kinds.TYPES' order within it
+    assert gate.unanswered_there([], report(transmitter_battery=(SOUNDING, 3), link=(SOUNDING, 3))) == "link"
+    muted = dict(report(transmitter_battery=(SOUNDING, 0), device=(SOUNDING, 0)), muted=True)
+    assert gate.unanswered_there([], muted) == "device"
+    # a glucose alarm this box lacks (other thresholds), by its priority: an urgent low
+    # first, a high (low priority) under the leader's box fault
+    r = report(high=(SOUNDING, 3), device=(SOUNDING, 3), urgent_low=(SOUNDING, 1))
+    assert gate.unanswered_there([], r) == "urgent_low"
+    assert gate.unanswered_there([], report(high=(SOUNDING, 3), device=(SOUNDING, 3))) == "device"
+    assert gate.unanswered_there([], report(newer_kind=(SOUNDING, 3), high=(SOUNDING, 3))) == "high"
