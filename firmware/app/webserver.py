@@ -23,10 +23,12 @@
 # the memory watch (on_memory) once per episode, which ends EPISODE_S after the
 # last one: a flood on a short heap fills neither the log nor the watch's count.
 # A Cookie line past line_max is read and dropped (neither server reads cookies): a
-# phone holding another gadget's cookies for 192.168.4.1 still gets the page. Before
-# the close, what a refused request (or a body left unread) still sends is read and
-# dropped for LINGER_S at most: a close on unread bytes sends a reset, and the phone
-# shows "connection reset" instead of the answer it was given.
+# phone holding another gadget's cookies for 192.168.4.1 still gets the page. After
+# the answer, before the close, what a request still sends is read and dropped: a
+# close on unread bytes sends a reset, and the phone shows "connection reset" instead
+# of the answer it was given. A body refused or left unread is read to its end within
+# the request's time (a slow phone still sending its form gets a clean close); the
+# rest of a head refused mid-way, of a length not known, for LINGER_S at most.
 import asyncio
 
 import clock
@@ -35,12 +37,11 @@ from microdot import Microdot, Request
 HEAD_LINES = 32    # a browser sends about 10-15 headers
 HEAD_MAX = 3072    # bytes of request line and headers together
 SQUEEZED_TIMEOUT_S = 5
-# a body over max_body is read and dropped up to this many bytes before the refusal:
-# a socket closed on data it did not read answers with a reset, which throws away
-# the refusal page the client was about to read (the phone showed "connection reset");
-# as much again after the answer (LINGER_S): 32 KB, twice microdot's own body limit
+# what is read and dropped of a request after its answer: 32 KB, twice microdot's own
+# body limit (past it the close resets: a client may send for ever)
 DRAIN_MAX = 32768
-# TCP's initial retransmission timeout (RFC 6298): a lost segment sent again comes within it
+# the rest of a refused head, its length not known, is read this long: TCP's initial
+# retransmission timeout (RFC 6298), a lost segment sent again comes within it
 LINGER_S = 1
 # a Cookie line is dropped up to this long: nginx's and Apache's limit for a header line
 # (8 KB), so no site that sets cookies sends a longer one
@@ -150,17 +151,21 @@ class BoundedReader:
 
     async def aclose(self):
         """Called by microdot once the answer is written (the server closes the socket
-        after): the rest of a request refused or left unread is read and dropped."""
-        if self.cut or self.left > 0:
-            try:
+        after): the rest of a request refused or left unread is read and dropped. A body's
+        rest, its length known, to its end (the answer is out: a phone slower than
+        LINGER_S still gets a clean close), within the request's own timeout; a refused
+        head's, not known, for LINGER_S (the client waits for the close: no end comes)."""
+        try:
+            if self.cut:
                 await asyncio.wait_for(self.drain(DRAIN_MAX), LINGER_S)
-            except Exception:   # TimeoutError: the client waits for the close; or it went
-                pass
+            elif self.left > 0:
+                await self.drain(self.left)
+        except Exception:   # TimeoutError; or the client went
+            pass
 
     async def readexactly(self, n):
         if n > self.max_body:
-            self.too_large = n
-            await self.drain(n)
+            self.too_large = self.left = n   # read after the refusal is sent (aclose)
             raise BadRequest("body of %d bytes is too large" % n)
         out = b""
         while len(out) < n:
@@ -188,7 +193,7 @@ async def _create(app, reader, writer, client_addr, scheme=None):
         req = await _parse(app, reader, writer, client_addr, scheme)
     except Exception as e:
         if bounded:
-            reader.cut = True
+            reader.cut = not reader.too_large   # (a body too large: its length is known)
             if isinstance(e, MemoryError):
                 app._short_read = reader
         raise

@@ -323,9 +323,8 @@ class SetupServer:
         # req None: microdot read no request (a body over MAX_BODY, logged by the
         # server; or a connection closed or garbled before one: not logged, a phone's
         # preconnects and a router's scans make many)
+        # (the body is read after this page is sent, by the server: app.webserver's aclose)
         if req is not None:   # 413: microdot left the body unread
-            if req.content_length and hasattr(req.stream, "drain"):
-                await req.stream.drain(req.content_length)
             log.warn("setup: %s %s refused: a body of %d bytes (over %d)", req.method, req.path,
                      req.content_length, MAX_BODY)
         return self._html(page.message_page(
