@@ -403,3 +403,63 @@ def test_long_cookies_and_refused_requests_get_a_whole_answer_not_a_reset(tmp_pa
             assert code == 200 and "name=token" in page, code
         finally:
             srv.stop()
+
+
+def _send_slowly(port, size, piece, pause):
+    """(answer bytes, send error or None, reset or None, seconds from the last byte sent to
+    the close) of a form of `size` bytes sent `piece` bytes every `pause` s (a phone far from
+    the box), its answer read as it comes."""
+    import socket
+    import threading
+    import time
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    got, reset, sent_at = bytearray(), [], []
+
+    def read():
+        try:
+            while True:
+                part = s.recv(4096)
+                if not part:
+                    return
+                got.extend(part)
+        except OSError as e:
+            reset.append(repr(e))
+    reader = threading.Thread(target=read)
+    reader.start()
+    body = b"x=" + b"a" * (size - 2)
+    err = None
+    try:
+        s.sendall(b"POST /save HTTP/1.1\r\nHost: 192.168.4.1\r\nContent-Type: application/x-www-form-"
+                  b"urlencoded\r\nContent-Length: %d\r\n\r\n" % size)
+        for i in range(0, size, piece):
+            if i:
+                time.sleep(pause)
+            s.sendall(body[i:i + piece])
+    except OSError as e:
+        err = repr(e)
+    sent_at = time.time()
+    reader.join(20)
+    closed = time.time() - sent_at
+    s.close()
+    return bytes(got), err, reset[0] if reset else None, closed
+
+
+def test_a_refused_form_sent_slowly_gets_its_whole_page_and_a_clean_close_at_its_end(tmp_path):
+    # session 70: the "Not saved" page goes at once, and the server reads the rest of the
+    # form after it, to its end within the request's 10 s: a phone still sending 20 KB
+    # three seconds after the page must not be reset (1 s after the page, the reading
+    # stopped: its sends failed), nor one sending 7 KB at once kept waiting a second for
+    # the close (the bounded reader read it before the 400, then waited for more).
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"admin_password": "right-password", "transmitter_id": "8G1234"}))
+    for lan_api in (False, True):
+        srv = Server(str(tmp_path), lan_api=lan_api)
+        try:
+            for size, piece, pause in ((20000, 1000, 0.15), (7000, 7000, 0)):
+                got, err, reset, closed = _send_slowly(srv.port, size, piece, pause)
+                assert b" 400 " in got[:20] and got.endswith(b"</body></html>") and b"id=refused" in got, (
+                    lan_api, size, len(got), got[:40])
+                assert err is None and reset is None, (lan_api, size, err, reset)
+                assert closed < 0.9, (lan_api, size, closed)   # (LINGER_S: 1)
+        finally:
+            srv.stop()
