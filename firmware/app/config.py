@@ -26,7 +26,8 @@ Keys (JSON object; unknown keys are reported as problems, typos matter here):
   alarms          thresholds and schedules; validated (and filled with defaults)
                   by alarms.settings.validate, which owns their safe bounds
                   (the urgent-low floor cannot be configured away)
-  wifi            list (max 5) of {"ssid": 1-32 bytes, "password": "" or 8-63 bytes} (UTF-8)
+  wifi            list (max 5) of {"ssid": 1-32 bytes, "password": "" or 8-63 bytes (UTF-8),
+                  or a raw key of 64 hex digits}
   nightscout      {"url": "" (off) | "https://..." | "http://..." only with
                    "allow_http": true (a plain-HTTP LAN host), "api_secret": ""
                    or >= 12 chars, "token": "" (a Nightscout access token, as
@@ -197,6 +198,13 @@ SETUP_PAGE_PORT = 80   # main.App.setup_port on the board
 def _int_range(v, lo, hi):
     if not _is_int(v) or v < lo or v > hi:
         return "must be a whole number from %d to %d" % (lo, hi)
+
+
+def raw_key(pw):
+    """A WPA2 key given raw, 64 hex digits (some routers print it), not a passphrase: the
+    ESP32 takes it (network.WLAN.connect copies all 64 bytes into the driver's password
+    field, which reads 64 hex digits as the key itself, as hostapd and NetworkManager do)."""
+    return len(pw) == 64 and all(c in "0123456789abcdefABCDEF" for c in pw)
 
 
 def _text(v, lo, hi, secret=False):
@@ -492,14 +500,14 @@ def _check_wifi(v, problems):
                 ok = False
         # the ESP32 port copies the name's and the password's UTF-8 bytes into fields of
         # 32 and 64 (network_wlan.c connect(): cut, unsaid, where longer), and WPA2 takes a
-        # passphrase of 8 to 63 bytes: a longer one could never join. Counted in bytes
+        # passphrase of 8 to 63 bytes (or a raw key: raw_key): a longer one could never join. Counted in bytes
         ssid = net.get("ssid")
         if not isinstance(ssid, str) or not 1 <= len(ssid.encode()) <= 32:
             problems.append(where + ".ssid: must be 1 to 32 bytes (a letter such as \u00e9 takes 2)")
             ok = False
         pw = net.get("password", "")
-        err = _text(pw, 8, 63, secret=True)
-        if not err and len(pw.encode()) > 63:
+        err = None if isinstance(pw, str) and raw_key(pw) else _text(pw, 8, 63, secret=True)
+        if not err and len(pw.encode()) > 63 and not raw_key(pw):
             err = "must be empty or 8 to 63 bytes: a letter such as \u00e9 takes 2"
         if err:
             problems.append(where + ".password: " + err + " (WPA2)")

@@ -26,6 +26,7 @@
 import asyncio
 import time
 
+from app.config import raw_key
 from forward import ConfigError, need, log_print
 from forward import names
 
@@ -54,8 +55,8 @@ def validate(networks):
         if not 1 <= len(ssid.encode()) <= 32:   # bytes, as the port copies them
             raise ConfigError(w + ".ssid: 1..32 bytes")
         pw = need(n, "password", str, w, "", False)
-        if pw and not 8 <= len(pw.encode()) <= 63:
-            raise ConfigError(w + ".password: 8..63 bytes (or empty for an open network)")
+        if pw and not 8 <= len(pw.encode()) <= 63 and not raw_key(pw):
+            raise ConfigError(w + ".password: 8..63 bytes, 64 hex digits (a raw key), or empty for an open network")
         out.append((ssid, pw))
     return out
 

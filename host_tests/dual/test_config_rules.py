@@ -203,6 +203,9 @@ def test_wifi_networks_are_checked_one_by_one():
     nets = [{"ssid": "s" * 32, "password": "p" * 8}, {"ssid": "x", "password": "p" * 63},
             {"ssid": "open"}, {"ssid": "open2", "password": ""}, {"ssid": "\u00e9" * 16, "password": "\u00e9" * 31 + "p"}]
     assert _accepted({"wifi": nets})["wifi"] == nets
+    # a raw key of 64 hex digits (a router's label), which the ESP32 takes as the key itself
+    keys = [{"ssid": "k", "password": "0123456789abcdef" * 4}, {"ssid": "K", "password": "A1b2C3d4E5f6A7B8" * 4}]
+    assert _accepted({"wifi": keys})["wifi"] == keys
     cases = (([{"ssid": "", "password": "p" * 8}], SSID_LEN),
              ([{"ssid": "s" * 33}], SSID_LEN),
              ([{"password": "p" * 8}], SSID_LEN),
@@ -212,6 +215,10 @@ def test_wifi_networks_are_checked_one_by_one():
              ([{"ssid": "a", "password": "p"}],
               "wifi[0].password: must be empty or 8 to 63 characters (WPA2)"),
              ([{"ssid": "a", "password": "p" * 64}],
+              "wifi[0].password: must be empty or 8 to 63 characters (WPA2)"),
+             ([{"ssid": "a", "password": "0123456789abcdef" * 3 + "0123456789abcdeg"}],   # not hex
+              "wifi[0].password: must be empty or 8 to 63 characters (WPA2)"),
+             ([{"ssid": "a", "password": "0123456789abcdef" * 4 + "0"}],
               "wifi[0].password: must be empty or 8 to 63 characters (WPA2)"),
              ([{"ssid": "\u00e9" * 16 + "s"}], SSID_LEN),
              ([{"ssid": "a", "password": "\u00e9" * 32}],

@@ -250,7 +250,7 @@ def refusal(nets_):
 
 
 # --- validate ----------------------------------------------------------------------
-def test_validate_takes_up_to_5_networks_ssids_of_1_to_32_and_passwords_empty_or_8_to_63():
+def test_validate_takes_up_to_5_networks_ssids_of_1_to_32_and_passwords_empty_8_to_63_or_a_raw_key():
     # the limits of app.config (MAX_WIFI, README), which checks them first
     for bad in ([], "home", {"ssid": "home"}):
         assert refusal(bad) == "wifi: expected a non-empty list of {ssid, password}", bad
@@ -265,9 +265,12 @@ def test_validate_takes_up_to_5_networks_ssids_of_1_to_32_and_passwords_empty_or
     assert wifi.validate([{"ssid": "\u00e9" * 16, "password": "\u00e9" * 31 + "p"}]) == \
         [("\u00e9" * 16, "\u00e9" * 31 + "p")]
     assert refusal([{"ssid": "\u00e9" * 17}]) == "wifi[0].ssid: 1..32 bytes"
-    for pw in ("p" * 7, "p" * 64, "\u00e9" * 32):
+    for pw in ("p" * 7, "p" * 64, "\u00e9" * 32, "0123456789abcdef" * 3 + "0123456789abcdeg", "ab" * 32 + "0"):
         assert refusal([{"ssid": "a", "password": pw}]) == \
-            "wifi[0].password: 8..63 bytes (or empty for an open network)", pw
+            "wifi[0].password: 8..63 bytes, 64 hex digits (a raw key), or empty for an open network", pw
+    # a raw key of 64 hex digits (a router's label): the ESP32 takes it as the key itself
+    assert wifi.validate([{"ssid": "a", "password": "0123456789abcdef" * 4}, {"ssid": "b", "password": "AB12" * 16}]) == \
+        [("a", "0123456789abcdef" * 4), ("b", "AB12" * 16)]
 
 
 # --- joining -----------------------------------------------------------------------
