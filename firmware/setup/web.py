@@ -424,7 +424,12 @@ class SetupServer:
         n = req.content_length
         body = req.body
         if n and not body:   # not read by microdot (class-wide limit): read it here
-            body = await req.stream.readexactly(n)  # capped at MAX_BODY by the server
+            try:
+                body = await req.stream.readexactly(n)  # capped at MAX_BODY by the server
+            except EOFError:   # (its "failed: EOFError()" read as the box's fault)
+                log.info("setup: %s %s: the phone went before its form came whole: nothing taken",
+                         req.method, req.path)
+                return None
         try:
             return form.parse_urlencoded(body or b"")
         except ValueError:   # raw bytes that are not UTF-8 (UnicodeError): browsers
