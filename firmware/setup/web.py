@@ -531,17 +531,22 @@ class SetupServer:
                           and k not in errors_all and not (k.startswith("admin_") and (
                               form.ADMIN_NEW in errors_all or form.ADMIN_REPEAT in errors_all))}
             return self._form_page(self._token, values, errors_all, 400)
-        # not needed again: their heap (~2 KB) is the save's, which validates once more
+        # not needed again: their heap (~2 KB) is the save's, which validates once more; the
+        # secrets typed are held, should the write fail (the form comes back without them)
+        held = {k: v for k, v in fields.items() if v and k != "token" and form.is_secret(k)}
         fields = clean = None
         try:
             clean = appconfig.save(self.path, new)
-        except appconfig.ConfigError as e:   # validate said yes a moment ago; keep it honest
-            return self._form_page(self._token, form.values_from_config(self.cfg),
-                                   {form.GENERAL: "; ".join(e.problems)}, 400)
-        except OSError as e:
-            log.error("setup: could not write %s: %r", self.path, e)
-            return self._html(page.message_page("Not saved", "The settings could not be written "
-                                                "(%s). Nothing was changed." % e), 500)
+        except (appconfig.ConfigError, OSError) as e:
+            # the form comes back as typed (from `new`): the parent saves again, not retypes
+            if isinstance(e, OSError):
+                log.error("setup: could not write %s: %r", self.path, e)
+                why, status = ("Not saved: the settings could not be written (%s). Nothing was "
+                               "changed: save again (passwords typed are kept)." % e), 500
+            else:   # validate said yes a moment ago; keep it honest
+                why, status = "; ".join(e.problems), 400
+            self._held = held
+            return self._form_page(self._token, form.values_from_config(new), {form.GENERAL: why}, status)
         self.cfg = clean
         self.problems = appconfig.missing(clean)
         self.saves += 1

@@ -348,6 +348,41 @@ def test_a_save_the_flash_refuses_says_not_saved_writes_nothing_and_keeps_the_se
     _with_box(check)
 
 
+def test_a_save_the_flash_or_the_writer_refuses_sends_back_the_form_as_typed_its_passwords_held():
+    # helper-375: "Not saved" came alone (the flash) or with the stored values (the writer):
+    # the parent went back and typed everything again. The form comes back as typed, a
+    # password typed never written into it, and a save of it as sent back (its password
+    # fields blank) takes the typed ones
+    from fakes import RefusingFlash, on_flash, swap
+    from app import fsutil
+
+    def refusing(path, cfg):
+        raise appconfig.ConfigError(["alarms.low: refused at the write"])
+
+    def check(box):
+        before = box.stored()
+        for fail in (lambda save: on_flash(fsutil, RefusingFlash(fsutil.os, opens=True), save),
+                     lambda save: swap(web.appconfig, "save", refusing, save)):
+            token = box.token()
+            typed = box.form(token, transmitter_id="ABC123", alarms__low="65", hostname="kitchen-box")
+            typed["wifi[0].ssid"], typed["wifi[0].password"] = "Garden Net", "typed-wifi-secret"
+            status, text = fail(lambda: box.save(dict(typed)))
+            assert status in (400, 500) and box.stored() == before, (status, text[-300:])
+            for shown in ("value='ABC123'", "value='65'", "value='kitchen-box'", "value='Garden Net'"):
+                assert shown in text, (shown, status)
+            assert "typed-wifi-secret" not in text and PASSWORD not in text
+            again = dict(typed, **{"wifi[0].password": ""})   # the page's password field: blank
+            status, text = box.save(again)
+            assert status == 200 and "id=saved" in text, (status, text[-400:])
+            cfg = appconfig.load(box.path)[0]
+            assert (cfg["transmitter_id"], cfg["hostname"], cfg["wifi"]) == (
+                "ABC123", "kitchen-box", [{"ssid": "Garden Net", "password": "typed-wifi-secret"}]), cfg
+            with open(box.path, "w") as f:
+                f.write(before)
+            box.srv.cfg = appconfig.load(box.path)[0]
+    _with_box(check)
+
+
 def test_a_session_ends_after_15_minutes_unused_and_each_use_extends_it():
     def check(box):
         token = box.token()
