@@ -153,7 +153,7 @@ class App:
             self.condition("device", "resets", True)
         self.sup = Supervisor(self._task_failed, wdt=None, poll_s=TICK_S)
         self.memory = MemoryWatch(self.sup, lambda active: self.condition("device", "memory", active))
-        self.sup.on_memory = self.out_of_memory
+        self.sup.on_memory = self.memory.task_ended
 
     # --- the alarm path --------------------------------------------------------
     def now_s(self):

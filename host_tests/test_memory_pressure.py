@@ -6,10 +6,12 @@ session, an event listener) must end in the `device` alarm (reason memory),
 and the non-essential parts (Nightscout, MQTT, the LAN API) are paused so the
 alarm path keeps the heap, and come back once the errors stop."""
 
+import json
+
 import pytest
 
 from apprun import run_app
-from conftest import free_port
+from conftest import free_port, run_micropython
 
 # every program's start: the real App with every forwarder configured, on the
 # virtual board and clock; its events in `events`
@@ -529,3 +531,128 @@ def test_readings_held_for_another_transmitter_are_not_dated_by_the_new_one_afte
         "the old transmitter's held readings, dated by the new one's clock: %s" % out["queued"]
     assert out["rtc_held"] == [120, 0], out   # (the new reading, until the queue's save to flash)
     assert "alarm_onset" in out["undated"] or "alarm_update" in out["undated"], out
+
+
+# (helper-381) session 69's memory bench (ec07d39, code + 65 KB): `task link failed:
+# MemoryError` at 14 min, the `device` alarm only at 35 min, no_data in between. A
+# MemoryError that ends a task of the alarm path (the link's own loop catches its
+# sessions' errors, so one that leaves it came from its start or from its error report)
+# was one of three, like a session's retried one: the restarted link looked for the
+# transmitter, no reading came, and the family heard "no data", not the box's fault.
+PROG_TASK_ENDED = BOOT + r'''
+import clock
+from link import core
+TASK = TASK_NAME
+real_run = core.Link.run
+ends = []   # clock.ms() of the injected MemoryError
+
+
+async def run(self):
+    if TASK == "link" and not ends:
+        await asyncio.sleep(14 * 60)
+        ends.append(clock.ms())
+        raise MemoryError("memory allocation failed, allocating 136 bytes")
+    await real_run(self)
+
+
+core.Link.run = run
+real_alarm_task = app.alarm_task
+
+
+async def alarm_task(checkin):
+    if TASK == "alarms" and not ends:
+        for _ in range(14 * 12):
+            checkin()
+            await asyncio.sleep(5)
+        ends.append(clock.ms())
+        raise MemoryError("memory allocation failed, allocating 64 bytes")
+    await real_alarm_task(checkin)
+
+
+app.alarm_task = alarm_task
+onsets = []   # (s after the injected error, type/reason)
+app.listeners.append(lambda e: e.get("event") == "alarm_onset" and ends and onsets.append(
+    ((clock.ms() - ends[0]) // 1000, "%s/%s" % (e.get("type"), e.get("reason")))))
+SHED = ("nightscout", "mqtt", "web")
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(14 * 60 + 60)
+    st = app.sup.status()
+    print("RESULT " + json.dumps({"ended": len(ends), "onsets": onsets,
+        "paused": [n for n in SHED if n in st and not st[n]["alive"]],
+        "alive": st[TASK]["alive"]}))
+    sys.exit(0)
+
+asyncio.run(scenario())
+'''
+
+
+def test_a_memory_error_that_ends_the_link_task_sounds_the_box_fault_at_once(tmp_path):
+    # before: nothing in the minute after (nor in the hour: no_data at 20 min, then
+    # no_transmitter); the link's restart waits for a window the heap may not serve
+    out = run(tmp_path, 0, PROG_TASK_ENDED.replace("TASK_NAME", repr("link")))
+    assert out["ended"] == 1 and out["alive"], out
+    device = [t for t, name in out["onsets"] if name == "device/memory"]
+    assert device and device[0] <= 10, out
+    # and the forwarders give the restarted link their heap
+    assert out["paused"] == ["nightscout", "mqtt", "web"], out
+
+
+def test_a_memory_error_that_ends_the_alarm_task_sounds_the_box_fault_at_once(tmp_path):
+    out = run(tmp_path, 0, PROG_TASK_ENDED.replace("TASK_NAME", repr("alarms")))
+    assert out["ended"] == 1 and out["alive"], out
+    device = [t for t, name in out["onsets"] if name == "device/memory"]
+    assert device and device[0] <= 10, out
+
+
+
+# the memory watch alone (MicroPython: the firmware's clock), told of tasks a MemoryError ended
+WATCH = r'''
+import json
+from app import log
+from app.memory import MemoryWatch
+log.sink = lambda line: None
+
+
+class Sup:
+    """The Supervisor as the memory watch uses it: its task names, the paused ones."""
+    paused = ()
+
+    def names(self):
+        return ["link", "alarms", "nightscout", "mqtt", "web"]
+
+    def pause(self, names):
+        self.paused = tuple(names)
+
+    def resume(self, names):
+        self.paused = ()
+
+
+out = {}
+for task, times in TASKS:
+    raised = []
+    watch = MemoryWatch(Sup(), raised.append)
+    for i in range(times):
+        watch.task_ended(task)
+        out.setdefault(task, []).append([list(raised), list(watch.sup.paused)])
+print("RESULT " + json.dumps(out))
+'''
+
+
+def _watch(tasks):
+    r = run_micropython(["-c", "TASKS = %r\n" % (tasks,) + WATCH])
+    return json.loads([x for x in r.stdout.splitlines() if x.startswith("RESULT ")][0][7:])
+
+
+def test_each_task_of_the_alarm_path_ended_by_a_memory_error_raises_the_alarm_at_once():
+    out = _watch([(t, 1) for t in ("link", "follower", "alarms", "annunciator")])
+    for task in ("link", "follower", "alarms", "annunciator"):
+        assert out[task] == [[[True], ["nightscout", "mqtt", "web"]]], out
+
+
+def test_a_forwarder_ended_by_a_memory_error_is_one_of_three():
+    # its restart, not the alarm path, is at stake: counted as a retried error, as before
+    out = _watch([("nightscout", 3)])
+    assert [r for r, _ in out["nightscout"]] == [[], [], [True]], out

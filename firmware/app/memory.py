@@ -9,6 +9,11 @@
 # Pressure that comes back within that long of resuming them (the forwarders
 # themselves are too much for this heap) doubles the wait, up to QUIET_MAX_S:
 # else the alarm would sound anew every half hour all night.
+# A MemoryError that ends a task of the alarm path (ALARM_PATH: the supervisor
+# restarts it) raises the alarm at once: the link's own loop catches its
+# sessions' errors, so one that leaves it came from its start or its error
+# report, and a restart on that heap may never read (session 69's bench: the
+# alarm 21 min after, no_data sounding meanwhile for the box's own fault).
 import gc
 
 import clock
@@ -20,6 +25,7 @@ QUIET_S = 1800
 QUIET_MAX_S = 8 * 3600
 LOW_FREE = 4096     # free heap after a full collection below this: low
 SHED_TASKS = ("nightscout", "mqtt", "web")
+ALARM_PATH = ("link", "follower", "alarms", "annunciator")  # their readings and their sound
 
 
 class MemoryWatch:
@@ -44,6 +50,13 @@ class MemoryWatch:
         log.error("out of memory in %s (%d in %d min)", part, len(self._errors), WINDOW_S // 60)
         if len(self._errors) >= ERRORS:
             self._state(True)
+
+    def task_ended(self, name):
+        """The supervisor's word: a MemoryError ended task `name` (it restarts it)."""
+        if name in ALARM_PATH:   # first: a count that runs short too must not cost the alarm
+            self._pressure_ms = clock.ms()   # (held, and retried by check() if raising it fails)
+            self._state(True)
+        self.out_of_memory(name)
 
     def check(self):
         """The periodic heap check (the app's health task)."""
