@@ -596,6 +596,8 @@ def test_what_works_today_figures_are_the_codes():
             % (memory.ERRORS, memory.WINDOW_S // 60, memory.LOW_FREE // 1024)) in sec
     assert memory.SHED_TASKS == ("nightscout", "mqtt", "web")
     assert "pause Nightscout, MQTT and the LAN API" in sec
+    assert memory.ALARM_PATH == ("link", "follower", "alarms", "annunciator")
+    assert "a MemoryError that ends the link, the follower, the alarm task or the annunciator" in sec
     assert ("%d min without either resume them (doubled, up to %d h"
             % (memory.QUIET_S // 60, memory.QUIET_MAX_S // 3600)) in sec
     assert wiring._RETRY_FIRST_S == 300 and wiring._RETRY_MAX_S == 3600
