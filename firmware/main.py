@@ -326,8 +326,9 @@ class App:
         readings: "silent" sent the family looking for a box unplugged or off the
         Wi-Fi while it sounded its own sensor's alarm (follow.sound "all" asks
         nothing more of it). A leader_unanswered names the leader's alarm nobody
-        answers there ("leader": its type, alarms.gate.unanswered_there), while the
-        report is fresh: "not answered" alone did not tell a box fault from a low."""
+        answers there ("leader": its type, "leader_reason": its name there,
+        unanswered_there), while the report is fresh: "not answered" alone did not
+        tell a box fault from a low."""
         alarm = self.engine.shown(self.quiet())
         f = self.follower
         if alarm is None or f is None:
@@ -341,14 +342,27 @@ class App:
         if (cause[1] if cause else alarm.get("reason")) == "leader_silent" and f.polls and not (
                 f.last_error or f.refused):
             alarm["cause"] = ("link", "leader_no_readings")
-        if alarm.get("reason") == "leader_unanswered" and self.gate is not None:
-            report = self._report()
-            kind = self.gate.unanswered_there(self.engine.active(), report)   # (None: not known)
-            if kind == "no_data" and report.get("why"):
-                kind = report["why"][0]   # as the leader's screen titles it: SENSOR, TRANSMITTER
-            if kind is not None:
-                alarm["leader"] = kind
+        if alarm.get("reason") == "leader_unanswered":
+            there = self.unanswered_there()
+            if there is not None:
+                alarm["leader"], alarm["leader_reason"] = there
         return alarm
+
+    def unanswered_there(self):
+        """A gated follower's leader's alarm that its leader_unanswered wakes for
+        (alarms.gate.unanswered_there), as (type, reason) that the leader's screen
+        titles it by (its no_data by its cause: SENSOR, TRANSMITTER; its link about
+        its own leader, in a chain of boxes: LEADER BOX); None while not known. The
+        screen and the status page name it."""
+        if self.gate is None:
+            return None
+        report = self._report()
+        kind = self.gate.unanswered_there(self.engine.active(), report)   # (None: not known)
+        if kind is None:
+            return None
+        if kind == "no_data" and report.get("why"):
+            return report["why"]
+        return kind, report.get("chain", {}).get(kind)
 
     def _why(self):
         """Why no glucose comes, as this box's no_data tells it: its own sensor's or link's

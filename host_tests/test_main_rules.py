@@ -997,3 +997,65 @@ def test_a_followers_leader_unanswered_names_the_leaders_alarm_from_a_fresh_repo
     assert out["other"][:2] == [None, ["BOX FAULT", "radio"]], out
     sounds = [out[k][2] for k in ("unknown", "device", "most_urgent", "no_data_why", "no_data", "newer", "stale")]
     assert sounds == [["link", "medium", 0, "sounding"]] * 7, out    # words only
+
+
+CHAIN_OF_THREE = r'''
+import json, main
+from alarms import gate
+from forward.follower import Follower, parse_alarms
+from screen import view
+from setup import page, web
+t = [10000]
+def box():   # a follower box (sound "unanswered") on the program's clock
+    b = main.App(CFG, boards_dirs=(BOARDS,))
+    b.now_s = lambda: t[0]
+    b.follower = Follower({"url": "http://leader.local"}, b.on_reading, lambda k, n, a: b.condition(k, n, a))
+    b.gate, b.gate_poll_s = gate, 60
+    b.condition("link", "not_configured", False)
+    b.condition("device", "config", False)
+    b.engine.tick(t[0])
+    return b
+def hears(b, report):
+    b.leader_alarms(parse_alarms(json.dumps(report)))
+    b._watch_leader()                            # (alarm_task's round)
+    b.engine.tick(t[0])
+def said(b):
+    a = b.shown()
+    html = "".join(page.status_page(web.state_from_app(b), {"role": "follower", "follow": {"sound": "unanswered"}}))
+    row = [r for r in html.split("<tr") if "<td>link</td>" in r]
+    return [list(view.compose(None, None, a, 600)[3:5]), [a["type"], a["priority"], a["status"]], row]
+b, c = box(), box()                              # A leads B, B leads C
+a_report = {"alarms": [{"type": "device", "status": "sounding", "level": 3, "reason": "flash"}], "age_s": 1}
+out = {}
+for _ in range(16):                              # nobody at B answers its leader_unanswered: it escalates
+    hears(b, a_report)
+    t[0] += 60
+hears(b, a_report)
+out["b"] = said(b)
+b_report = b.alarm_report()
+b_report["age_s"] = 0                            # (no alarm task runs here)
+out["b_link"] = [[x["reason"], x["level"]] for x in b_report["alarms"] if x["type"] == "link"]
+hears(c, b_report)
+out["c"] = said(c)
+print("RESULT " + json.dumps(out))
+'''
+
+
+def test_a_chain_of_three_boxes_names_the_middle_boxs_alarm_about_its_own_leader_as_its_screen_does(tmp_path):
+    # helper-382 (helper-378's (1)): A leads B, B leads C. B's link alarm (leader_unanswered, A's box
+    # fault nobody answers) unanswered at B woke C with "LEADER BOX / TRANSMITTER": a transmitter B
+    # does not have. C names it as B's screen titles it, "LEADER BOX"; B names A's fault as before
+    out = run_app(tmp_path, BOARD, CHAIN_OF_THREE)
+    assert out["b"][:2] == [["LEADER BOX", "BOX FAULT"], ["link", "high", "sounding"]], out   # (escalated)
+    assert out["b_link"] == [["leader_unanswered", 3]], out
+    assert out["c"][:2] == [["LEADER BOX", "LEADER BOX"], ["link", "medium", "sounding"]], out
+
+
+def test_a_followers_status_page_names_the_leaders_alarm_its_leader_unanswered_is_about(tmp_path):
+    # helper-382 (helper-374's (1)): the screen said "LEADER BOX / BOX FAULT", the status page's link
+    # row "leader_unanswered" alone: a parent reading it on a phone did not learn which alarm. Its
+    # row now says it in the screen's words, at the middle box and at the last one of a chain
+    out = run_app(tmp_path, BOARD, CHAIN_OF_THREE)
+    assert [len(out["b"][2]), len(out["c"][2])] == [1, 1], out
+    assert "<td>sounding</td><td>leader_unanswered (at the leader box: BOX FAULT)</td>" in out["b"][2][0], out
+    assert "<td>sounding</td><td>leader_unanswered (at the leader box: LEADER BOX)</td>" in out["c"][2][0], out

@@ -257,8 +257,10 @@ def parse_alarms(body):
     tells it, as the leader's screen does): the leader's "cause" (what its screen's
     no_data says), or from a box before session 69, which gives none, its sensor
     alarm's (else its link alarm's) name when that says it. A cause of another shape
-    or reason is no cause (words only: never a ValueError). ValueError for anything
-    else (the follower then sounds every alarm itself)."""
+    or reason is no cause (words only: never a ValueError). "chain": {type: reason},
+    the leader's alarms named there by a leader_ reason, about its own leader (a chain
+    of boxes: its screen titles them "LEADER BOX", screen.view.titled), when any.
+    ValueError for anything else (the follower then sounds every alarm itself)."""
     if isinstance(body, str):
         body = body.encode()
     if body.count(b"[") + body.count(b"{") > ALARMS_BRACKETS:
@@ -275,7 +277,7 @@ def parse_alarms(body):
     muted = data.get("muted", False)
     if muted is not True and muted is not False:
         raise ValueError("alarms: muted is not true or false")
-    out, why = {}, None
+    out, why, chain = {}, None, {}
     for a in data["alarms"]:
         if not isinstance(a, dict):
             raise ValueError("alarms: an alarm that is not an object")
@@ -288,7 +290,10 @@ def parse_alarms(body):
             if lasted is None or lasted < 0:
                 raise ValueError("alarms: for_s is not a number of seconds")
         out[kind] = (st, level, lasted)
-        said = _why(kind, a.get("reason"))   # (a box before session 69: its alarms' names)
+        reason = a.get("reason")
+        if isinstance(reason, str) and reason[:7] == "leader_":   # (another value: none, words only)
+            chain[kind] = reason
+        said = _why(kind, reason)   # (a box before session 69: its alarms' names)
         if said is not None and (why is None or kind == "sensor"):
             why = said
     if "cause" in data:   # the leader's own word: what its screen's no_data says
@@ -297,6 +302,8 @@ def parse_alarms(body):
     report = {"alarms": out, "age_s": age, "muted": muted}
     if why is not None:
         report["why"] = why
+    if chain:
+        report["chain"] = chain
     return report
 
 

@@ -80,10 +80,20 @@ def age(age_s):
     return "%d days" % (m // 1440)
 
 
+def titled(kind, reason=None):
+    """An alarm's title as a box's screen gives it: a follower's about its leader
+    (leader_ reasons) is "LEADER BOX", whichever alarm it is; a type this box does
+    not know, in capitals."""
+    if str(reason).startswith("leader_"):
+        return "LEADER BOX"
+    return TITLES.get(kind) or str(kind)[:WIDTH].upper()[:WIDTH]
+
+
 def detail(alarm):
     reason = alarm.get("reason") or ""
-    leader = alarm.get("leader")   # a follower's leader_unanswered: the leader's alarm (main.App.shown)
-    words = TITLES.get(leader, str(leader).upper()) if leader else DETAILS.get(reason)
+    # a follower's leader_unanswered: the leader's alarm as its screen titles it (main.App.shown)
+    leader = alarm.get("leader")
+    words = titled(leader, alarm.get("leader_reason")) if leader else DETAILS.get(reason)
     if words is None:   # start_<part>: a part of the box that could not start
         words = ("no " + reason[6:] if reason.startswith("start_") else reason).replace("_", " ")
     answered = ANSWERED.get(alarm.get("status"))
@@ -113,9 +123,7 @@ def compose(r, age_s, alarm, stale_s, units="mg/dl", note=""):
         if cause:   # no_data's cause (AlarmEngine.shown): the sensor's or the link's words
             alarm = {"type": cause[0], "reason": cause[1], "status": alarm.get("status"),
                      "priority": alarm.get("priority")}
-        title = TITLES.get(alarm.get("type"), str(alarm.get("type")).upper())[:WIDTH]
-        if str(alarm.get("reason")).startswith("leader_"):   # a follower box's: no transmitter
-            title = "LEADER BOX"
+        title = titled(alarm.get("type"), alarm.get("reason"))
         text = detail(alarm)
         priority = alarm.get("priority")
     shown_age = age(age_s)

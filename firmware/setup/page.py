@@ -131,7 +131,12 @@ def status_page(state, cfg, ap=None, problems=()):
     else:
         yield "<table>"
         for a in alarms:
-            reason, status = ", ".join(a.get("reasons") or [a.get("reason") or ""]), a.get("status")
+            reasons, status = a.get("reasons") or [a.get("reason") or ""], a.get("status")
+            reason = ", ".join(reasons)
+            leader = state.get("leader")
+            if leader and a.get("type") == "link" and "leader_unanswered" in reasons:
+                from screen.view import titled   # the leader's alarm, in the screen's words
+                reason += " (at the leader box: %s)" % titled(*leader)
             if status == "snoozed":   # held to 08:00 (told at night, or pressed): as the screen says
                 from screen.view import TILL_MORNING
                 if a.get("type") in TILL_MORNING:

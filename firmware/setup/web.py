@@ -103,6 +103,9 @@ def state_from_app(app):
             "stale_s": app.engine.current_settings()["stale_minutes"] * 60,
             "follow": follower.status() if follower is not None else None,
             "leader_age_s": app.leader_age_s() if follower is not None else None,
+            # (type, reason) of the leader's alarm its leader_unanswered is about, as the screen names it
+            "leader": app.unanswered_there() if follower is not None and hasattr(app, "unanswered_there")
+            else None,
             "now_unix": now,
             "minute_of_day": app.minute_of_day(),
             "alarms": _alarms(app), "link": app.status.get("link"),

@@ -1347,6 +1347,25 @@ def test_the_leaders_own_cause_says_why_whatever_names_its_alarms_and_a_bad_one_
         "sensor", "stopped")
 
 
+def test_the_leaders_report_keeps_its_alarms_about_its_own_leader_and_a_bad_one_is_none():
+    # helper-382: a chain of boxes (A leads B, B leads C): B's link alarm named leader_unanswered
+    # (A's alarm nobody answers) is titled "LEADER BOX" on B's screen; C, which kept no reason,
+    # titled it "TRANSMITTER". The leader's alarms named by a leader_ reason are kept ("chain");
+    # any other value is none, never a refused report (words only: the sound is the alarms')
+    def read(*alarms):
+        doc = {"alarms": [{"type": t, "status": "sounding", "level": 3, "reason": r} for t, r in alarms],
+               "age_s": 1}
+        return follower.parse_alarms(json.dumps(doc))
+    report = read(("link", "leader_unanswered"), ("device", "flash"), ("low", ""))
+    assert report["chain"] == {"link": "leader_unanswered"}, report
+    for bad in (None, 7, ["leader_unanswered"], {"a": "leader_silent"}, True, "leader", "no_transmitter",
+                "LEADER_SILENT", " leader_silent"):
+        report = read(("link", bad), ("device", "flash"))
+        assert "chain" not in report and set(report["alarms"]) == {"link", "device"}, bad
+    doc = {"alarms": [{"type": "link", "status": "sounding", "level": 3}], "age_s": 1}   # none given
+    assert "chain" not in follower.parse_alarms(json.dumps(doc))
+
+
 def test_the_status_pages_newest_reading_age_is_told_on_the_boxs_clock_as_the_alarms_age_it():
     # the readings are re-dated onto the box's clock when the leader's is more than a minute
     # apart (the alarms age them so): the status page's "Follows ... newest reading" must age

@@ -102,6 +102,26 @@ def test_a_followers_leader_unanswered_names_the_leaders_alarm_in_its_screens_ti
     assert view.compose(None, None, dict(low, leader="urgent_low"), 600)[3:5] == ("LEADER BOX", "snoozed")
 
 
+def test_a_followers_leader_unanswered_names_a_chains_middle_box_as_its_screen_titles_it():
+    # helper-382: A leads B, B leads C; B's link alarm about its own leader (leader_unanswered,
+    # leader_silent, leader_auth) is "LEADER BOX" on B's screen: C said "TRANSMITTER", which B
+    # does not have. The leader's alarm's name there ("leader_reason", main.App.shown) decides
+    unanswered = {"type": "link", "priority": "medium", "status": "sounding", "reason": "leader_unanswered"}
+    for there in ("leader_unanswered", "leader_silent", "leader_auth"):
+        chain = dict(unanswered, leader="link", leader_reason=there)
+        assert view.compose(None, None, chain, 600)[3:5] == ("LEADER BOX", "LEADER BOX"), there
+    for there, words in (("no_transmitter", "TRANSMITTER"), (None, "TRANSMITTER"), ("", "TRANSMITTER"),
+                         ("x" * 3000, "TRANSMITTER")):
+        own = dict(unanswered, leader="link", leader_reason=there)
+        assert view.compose(None, None, own, 600)[3:5] == ("LEADER BOX", words), there
+    assert view.compose(None, None, dict(unanswered, leader="device", leader_reason="flash"), 600)[3:5] == (
+        "LEADER BOX", "BOX FAULT")
+    snoozed = dict(unanswered, leader="link", leader_reason="leader_silent", status="snoozed")
+    assert view.compose(None, None, snoozed, 600)[3:5] == ("LEADER BOX", "snoozed")   # 10 + 9: too long
+    assert view.titled("link", "leader_silent") == "LEADER BOX" and view.titled("low") == "LOW"
+    assert view.titled("x" * 3000) == "X" * 14
+
+
 def test_a_transmitter_past_its_end_is_not_shown_as_a_low_battery():
     # (tx_expired in words is its name's: view.detail's fallback)
     for kind, reason, words, not_words in (

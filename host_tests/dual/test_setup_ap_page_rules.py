@@ -765,6 +765,33 @@ def test_a_follower_boxs_status_page_shows_what_it_follows_not_a_transmitter():
     _well_formed(html)
 
 
+def test_a_followers_status_page_names_the_leaders_alarm_its_link_wakes_for_as_the_screen_does():
+    # helper-382 (helper-374's (1)): the screen said "LEADER BOX / BOX FAULT", the page's link row
+    # "leader_unanswered" alone; main.App.unanswered_there's (type, reason) in the screen's words
+    cfg = _stored()
+    cfg["role"] = "follower"
+    cfg["follow"] = {"url": "http://leader.lan:17580", "sound": "unanswered"}
+    link = {"type": "link", "priority": "medium", "status": "sounding", "reason": "leader_unanswered"}
+    state = {"alarms": [link, {"type": "low", "priority": "high", "status": "sounding"}]}
+
+    def row(leader, **alarm):
+        html = _html(page.status_page(dict(state, leader=leader, alarms=[dict(link, **alarm)] + state["alarms"][1:]),
+                                      cfg))
+        _well_formed(html)
+        return html
+    cell = "<td>sounding</td><td>leader_unanswered%s</td>"
+    assert cell % " (at the leader box: BOX FAULT)" in row(("device", "flash"))
+    assert cell % " (at the leader box: SENSOR)" in row(("sensor", "stopped"))
+    assert cell % " (at the leader box: LEADER BOX)" in row(("link", "leader_unanswered"))   # a chain's
+    assert cell % "" in row(None)                       # not known now: as the screen's "not answered"
+    assert "<td>leader_silent, leader_unanswered (at the leader box: LOW)</td>" in row(
+        ("low", ""), reasons=("leader_silent", "leader_unanswered"))
+    assert "<td>leader_silent</td>" in row(("low", ""), reason="leader_silent")   # another reason: none
+    html = row(("<b>&", None))                          # a type this box does not know: escaped
+    assert "(at the leader box: &lt;B&gt;&amp;)" in html and "<b>" not in html
+    assert html.count("at the leader box") == 1          # the low's row: its own
+
+
 def test_the_status_page_shows_the_thresholds_schedules_and_the_boxs_time():
     cfg = _stored()
     html = _html(page.status_page({"minute_of_day": 61.0, "now_unix": 5}, cfg))
