@@ -1037,6 +1037,8 @@ b_report["age_s"] = 0                            # (no alarm task runs here)
 out["b_link"] = [[x["reason"], x["level"]] for x in b_report["alarms"] if x["type"] == "link"]
 hears(c, b_report)
 out["c"] = said(c)
+c.gate = None                                    # follow.sound "all" (a restored leader_unanswered): not known
+out["c_all"] = said(c)
 print("RESULT " + json.dumps(out))
 '''
 
@@ -1049,6 +1051,7 @@ def test_a_chain_of_three_boxes_names_the_middle_boxs_alarm_about_its_own_leader
     assert out["b"][:2] == [["LEADER BOX", "BOX FAULT"], ["link", "high", "sounding"]], out   # (escalated)
     assert out["b_link"] == [["leader_unanswered", 3]], out
     assert out["c"][:2] == [["LEADER BOX", "LEADER BOX"], ["link", "medium", "sounding"]], out
+    assert out["c_all"][:2] == [["LEADER BOX", "not answered"], ["link", "medium", "sounding"]], out
 
 
 def test_a_followers_status_page_names_the_leaders_alarm_its_leader_unanswered_is_about(tmp_path):
@@ -1059,3 +1062,4 @@ def test_a_followers_status_page_names_the_leaders_alarm_its_leader_unanswered_i
     assert [len(out["b"][2]), len(out["c"][2])] == [1, 1], out
     assert "<td>sounding</td><td>leader_unanswered (at the leader box: BOX FAULT)</td>" in out["b"][2][0], out
     assert "<td>sounding</td><td>leader_unanswered (at the leader box: LEADER BOX)</td>" in out["c"][2][0], out
+    assert "<td>sounding</td><td>leader_unanswered</td>" in out["c_all"][2][0], out   # not known: none
