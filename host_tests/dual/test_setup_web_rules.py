@@ -1239,33 +1239,18 @@ def test_the_status_gives_a_follower_boxs_source_and_the_age_of_its_leaders_word
     try:
         app = _App(None)
         st = web.state_from_app(app)          # a leader box: none
-        assert st["follow"] is None and st["leader_age_s"] is None, st
+        assert st["follow"] is None and st["leader_age_s"] is None and st["leader"] is None, st
         app.follower = Follower()
         app.leader_age_s = lambda: 40
+        no_leader_named = web.state_from_app(app)["leader"]   # (an App without unanswered_there: none)
+        # helper-382: what the screen names of the leader's alarm (main.App.unanswered_there), for
+        # the page's leader_unanswered row
+        app.unanswered_there = lambda: ("device", "flash")
         st = web.state_from_app(app)
     finally:
         web.clock = old
     assert st["follow"]["last_entry_unix"] == 5 and st["leader_age_s"] == 40, st
-
-
-def test_the_status_gives_a_followers_leader_alarm_its_link_wakes_for():
-    # helper-382: what the screen names (main.App.unanswered_there), for the page's link row
-    class Follower:
-        def status(self):
-            return {"last_entry_unix": 5, "last_error": None, "silent": False, "alarms_error": None}
-    old = web.clock
-    web.clock = Clock()
-    try:
-        app = _App(None)
-        app.unanswered_there = lambda: ("device", "flash")
-        assert web.state_from_app(app)["leader"] is None     # a leader box: none
-        app.follower = Follower()
-        app.leader_age_s = lambda: 40
-        assert web.state_from_app(app)["leader"] == ("device", "flash")
-        del app.unanswered_there                             # (an App without it: none)
-        assert web.state_from_app(app)["leader"] is None
-    finally:
-        web.clock = old
+    assert st["leader"] == ("device", "flash") and no_leader_named is None, st
 
 
 def test_the_status_gives_the_sensor_session_left_from_its_end():
