@@ -158,6 +158,45 @@ def test_resound_after_reset():
     assert len(chaos.check_resound(ev[:3] + [sound(2000, "off"), dict(snooze, t_ms=11001)])) == 1
 
 
+def _leader_said(t_ms, alarms):
+    return {"event": "leader_alarms", "t_ms": t_ms, "alarms": alarms}
+
+
+# (seed 6628) a follower (poll_s 300) reset while its `link` (leader_unanswered) sounded; the
+# leader's unanswered no_data had ended 75 s before, unpolled: the boot's first report
+# cleared the restored alarm 0.2 s after the reset
+LINK_CLEAR = {"event": "alarm_clear", "t_ms": 1213, "type": "link", "reason": "leader_unanswered"}
+
+
+def _link_restored():
+    return [_leader_said(-600000, [["no_data", "sounding", 3]]), onset(-400000, "link", "leader_unanswered"),
+            sound(-400000, "medium", "link"), _leader_said(-75000, []), {"event": "reset", "t_ms": 1000},
+            sound(1047, "selftest"), LINK_CLEAR, sound(2093, "off")]
+
+
+def test_resound_exempts_a_restored_leader_unanswered_whose_leader_answered():
+    # nothing was unanswered at the leader any more: the box did what the condition says
+    assert chaos.check_resound(_link_restored()) == []
+
+
+def test_resound_still_fails_a_restored_leader_unanswered_dropped_while_the_leader_has_one():
+    ev, clear, leader = _link_restored(), LINK_CLEAR, _leader_said
+    # the leader's alarm still unanswered at the clear: a promise broken
+    still = [leader(-75000, [["no_data", "sounding", 3]]) if e.get("event") == "leader_alarms" and
+             e["t_ms"] == -75000 else e for e in ev]
+    assert len(chaos.check_resound(still)) == 1
+    # unanswered again between the reset and the clear: judged by the leader's word at the clear
+    assert len(chaos.check_resound(ev[:6] + [leader(1100, [["link", "sounding", 3]])] + ev[6:])) == 1
+    # no word of the leader's at all, another reason, a clear after the bound: not exempt
+    assert len(chaos.check_resound([e for e in ev if e.get("event") != "leader_alarms"])) == 1
+    assert len(chaos.check_resound(ev[:6] + [dict(clear, reason="leader_silent"), ev[7]])) == 1
+    assert len(chaos.check_resound(ev[:6] + [sound(2093, "off"), dict(clear, t_ms=11001)])) == 1
+    # nor another restored kind cleared while the leader is quiet
+    low = [dict(e, alarm="low") if e.get("alarm") == "link" else dict(e, type="low")
+           if e.get("event") == "alarm_clear" else e for e in ev]
+    assert len(chaos.check_resound(low)) == 1
+
+
 def test_config_alarm_at_boot():
     onset = {"event": "alarm_onset", "t_ms": 0, "type": "device", "reason": "config"}
     assert chaos.check_config_alarm([onset], True) == []

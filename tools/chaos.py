@@ -3480,7 +3480,8 @@ def check_config_alarm(events, expect):
 def check_resound(events):
     """After a reset, an alarm of a restored kind that was sounding sounds again, unless a
     press snoozes or acknowledges it first (seed 1740: a press 0.68 s after the reset, during
-    the boot's self-test, snoozed the restored urgent_low_soon: the person answered it)."""
+    the boot's self-test, snoozed the restored urgent_low_soon: the person answered it), or
+    its condition ended first (_condition_ended)."""
     out = []
     playing = (None, None)
     for i, e in enumerate(events):
@@ -3497,11 +3498,39 @@ def check_resound(events):
                             and x.get("type") == playing[1] and x["t_ms"] - e["t_ms"] <= RESOUND_MS]
                 if answered and (not again or answered[0] < again[0]):
                     pass
+                elif _condition_ended(events, i, playing[1], again):
+                    pass
                 elif not again or again[0] - e["t_ms"] > RESOUND_MS:
                     out.append((e["t_ms"], "%s was sounding at a reset and did not sound again within "
                                            "%d s" % (playing[1], RESOUND_MS // 1000)))
             playing = (None, None)
     return out
+
+
+def _condition_ended(events, i, kind, again):
+    """A gated follower's restored `link` (leader_unanswered) cleared after the reset at
+    events[i], within RESOUND_MS and before anything sounded again, while the leader's
+    alarms (its stand-in's last leader_alarms snapshot at the clear) left nothing unanswered:
+    the box's first report after the boot told what the leader said (seed 6628: the
+    leader's no_data ended 75 s before the reset, unpolled, poll_s 300). A clear while the
+    leader still has one unanswered, or with no snapshot to judge by, is judged a promise broken."""
+    if kind != "link":
+        return False
+    t0, snap = events[i]["t_ms"], None
+    for e in events[:i]:
+        if e.get("event") == "leader_alarms":
+            snap = e["alarms"]
+    for e in events[i + 1:]:
+        if e["t_ms"] - t0 > RESOUND_MS or (again and e["t_ms"] >= again[0]):
+            return False
+        ev = e.get("event")
+        if ev == "leader_alarms":
+            snap = e["alarms"]
+        elif ev in ("reset", "power_cut"):
+            return False
+        elif ev == "alarm_clear" and e.get("type") == kind:
+            return e.get("reason") == "leader_unanswered" and snap is not None and not _leader_unanswered(snap)
+    return False
 
 
 COPY_S = 150   # link.core _SAME_S: one transmitter takes no two readings this close
