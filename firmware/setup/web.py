@@ -537,6 +537,11 @@ class SetupServer:
         # not needed again: their heap (~2 KB) is the save's, which validates once more; the
         # secrets typed are held, should the write fail (the form comes back without them)
         held = {k: v for k, v in fields.items() if v and k != "token" and form.is_secret(k)}
+        # (it comes back from `new`, its Wi-Fi rows packed: a password goes to its network's row)
+        for i, row in enumerate(rows["wifi"]):
+            pw = held.pop("wifi[%d].password" % row, None)
+            if pw:
+                held["wifi[%d].password" % i] = pw
         fields = clean = None
         try:
             clean = appconfig.save(self.path, new)

@@ -383,6 +383,51 @@ def test_a_save_the_flash_or_the_writer_refuses_sends_back_the_form_as_typed_its
     _with_box(check)
 
 
+def _shown(text, name):
+    """The value the page fills into the input `name` ("" when it has none)."""
+    i = text.index("name='%s'" % name)
+    end = text.index(">", i)
+    j = text.find("value='", i, end)
+    return "" if j < 0 else text[j + 7:text.index("'", j + 7)]
+
+
+def test_a_wifi_password_typed_into_a_save_the_flash_refused_stays_with_its_network():
+    # helper-383: the form sent back after a failed write packs the Wi-Fi rows (a row
+    # left blank is not saved), but the typed passwords were held under the rows as
+    # typed: a network typed below a blank row came back one row up, its password
+    # marked "kept" on the blank row, and the save of the page as sent back took
+    # the stored password of that name (the router's old one), or none (an open
+    # network), without a word
+    from fakes import RefusingFlash, on_flash
+    from app import fsutil
+    stored = dict(CFG, wifi=[{"ssid": "Old Net", "password": "old-net-pass"},
+                             {"ssid": "Home Net", "password": "home-old-pass"}])
+
+    def check(box):
+        for row, ssid, typed_pw in ((1, "Home Net", "home-new-pass"), (2, "Garden Net", "garden-pass")):
+            token = box.token()
+            typed = box.form(token)
+            typed["wifi[0].ssid"] = ""        # Old Net forgotten
+            typed["wifi[%d].ssid" % row], typed["wifi[%d].password" % row] = ssid, typed_pw
+            status, text = on_flash(fsutil, RefusingFlash(fsutil.os, opens=True),
+                                    lambda: box.save(dict(typed)))
+            assert status == 500 and typed_pw not in text, status
+            again = dict(typed)   # the page as sent back, its password fields blank
+            for i in range(web.form.WIFI_ROWS):
+                again["wifi[%d].ssid" % i] = _shown(text, "wifi[%d].ssid" % i)
+                again["wifi[%d].password" % i] = ""
+            shown_row = [again["wifi[%d].ssid" % i] for i in range(web.form.WIFI_ROWS)].index(ssid)
+            assert "id='state-wifi[%d].password'>%s" % (shown_row, web.page.HELD) in text, shown_row
+            status, text = box.save(again)
+            assert status == 200 and "id=saved" in text, (status, text[-400:])
+            nets = appconfig.load(box.path)[0]["wifi"]
+            assert {"ssid": ssid, "password": typed_pw} in nets, nets
+            with open(box.path, "w") as f:
+                f.write(json.dumps(stored))
+            box.srv.cfg = appconfig.load(box.path)[0]
+    _with_box(check, stored)
+
+
 def test_a_session_ends_after_15_minutes_unused_and_each_use_extends_it():
     def check(box):
         token = box.token()
