@@ -407,6 +407,9 @@ def test_a_wifi_password_typed_into_a_save_the_flash_refused_stays_with_its_netw
         for row, ssid, typed_pw in ((1, "Home Net", "home-new-pass"), (2, "Garden Net", "garden-pass")):
             token = box.token()
             typed = box.form(token)
+            for name in web.form.field_names():   # as a browser sends it: every password, blank
+                if web.form.is_secret(name):
+                    typed[name] = ""
             typed["wifi[0].ssid"] = ""        # Old Net forgotten
             typed["wifi[%d].ssid" % row], typed["wifi[%d].password" % row] = ssid, typed_pw
             status, text = on_flash(fsutil, RefusingFlash(fsutil.os, opens=True),
@@ -418,6 +421,7 @@ def test_a_wifi_password_typed_into_a_save_the_flash_refused_stays_with_its_netw
                 again["wifi[%d].password" % i] = ""
             shown_row = [again["wifi[%d].ssid" % i] for i in range(web.form.WIFI_ROWS)].index(ssid)
             assert "id='state-wifi[%d].password'>%s" % (shown_row, web.page.HELD) in text, shown_row
+            assert text.count(web.page.HELD) == 1, text.count(web.page.HELD)   # no other held
             status, text = box.save(again)
             assert status == 200 and "id=saved" in text, (status, text[-400:])
             nets = appconfig.load(box.path)[0]["wifi"]
