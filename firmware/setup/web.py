@@ -554,7 +554,9 @@ class SetupServer:
             else:   # validate said yes a moment ago; keep it honest
                 why, status = "; ".join(e.problems), 400
             self._held = held
-            return self._form_page(self._token, form.values_from_config(new), {form.GENERAL: why}, status)
+            values = form.values_from_config(new)
+            values[form.ZONE_CHECKED] = new.get(form.ZONE_CHECKED, "")   # (kept: not asked again)
+            return self._form_page(self._token, values, {form.GENERAL: why}, status)
         self.cfg = clean
         self.problems = appconfig.missing(clean)
         self.saves += 1

@@ -195,3 +195,25 @@ def test_a_save_tapped_twice_is_answered_saved_both_times():
         assert _page(box.srv._save(Req("POST", "/save", f)))[0] == 403
     finally:
         box.close()
+
+
+def test_a_zone_kept_then_refused_by_the_flash_is_not_asked_again_when_saved_again():
+    # helper-383: told of the phone's zone, the family saved again to keep the settings;
+    # the flash refused that write and the form came back from the settings saved,
+    # without the zone they had kept: the save that followed asked about it again
+    from fakes import RefusingFlash, on_flash
+    from app import fsutil
+    box = Box(cfg={"admin_password": "old-admin-pw", "transmitter_id": "8G1234"})
+    try:
+        status, text = box.signin("old-admin-pw")
+        clock = {"phone_ms": JAN, "phone_offset_min": "-300"}   # New York; the box at UTC
+        status, text = _post(box, text, dict(clock, hostname="kitchen-box"))
+        assert status == 400 and "tz" in _errors(text), (status, _errors(text))
+        status, text = on_flash(fsutil, RefusingFlash(fsutil.os, opens=True),
+                                lambda: _post(box, text, clock))
+        assert status == 500 and box.srv.saves == 0, (status, _errors(text))
+        status, text = _post(box, text, clock)
+        assert status == 200 and box.srv.saves == 1, (status, _errors(text))
+        assert json.loads(box.stored())["hostname"] == "kitchen-box"
+    finally:
+        box.close()
