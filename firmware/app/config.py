@@ -507,6 +507,8 @@ def _check_wifi(v, problems):
             ok = False
         pw = net.get("password", "")
         err = None if isinstance(pw, str) and raw_key(pw) else _text(pw, 8, 63, secret=True)
+        if err and isinstance(pw, str) and len(pw) == 64:   # a router's raw key mistyped (O for 0)
+            err = "is 64 characters: a raw key is 64 hex digits (0-9, a-f), a password 8 to 63 characters"
         if not err and len(pw.encode()) > 63 and not raw_key(pw):
             err = "must be empty or 8 to 63 bytes: a letter such as \u00e9 takes 2"
         if err:
