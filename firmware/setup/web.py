@@ -556,6 +556,9 @@ class SetupServer:
             self._held = held
             values = form.values_from_config(new)
             values[form.ZONE_CHECKED] = new.get(form.ZONE_CHECKED, "")   # (kept: not asked again)
+            for i, row in enumerate(rows["wifi"][:form.WIFI_ROWS]):
+                if row >= form.WIFI_ROWS:   # a network past the rows, kept as it is: not on the form
+                    values["wifi[%d].ssid" % i] = ""
             return self._form_page(self._token, values, {form.GENERAL: why}, status)
         self.cfg = clean
         self.problems = appconfig.missing(clean)

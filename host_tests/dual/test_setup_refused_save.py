@@ -217,3 +217,23 @@ def test_a_zone_kept_then_refused_by_the_flash_is_not_asked_again_when_saved_aga
         assert json.loads(box.stored())["hostname"] == "kitchen-box"
     finally:
         box.close()
+
+
+def test_a_network_past_the_forms_rows_is_saved_once_after_a_write_the_flash_refused():
+    # helper-383: five networks stored (a config file's), three rows on the form, the
+    # second cleared; the flash refused the write and the form came back from the settings
+    # saved, the 4th network in the freed row: the save that followed listed it twice
+    from fakes import RefusingFlash, on_flash
+    from app import fsutil
+    nets = [{"ssid": "net%d" % k, "password": "pass-%d-wifi" % k} for k in range(5)]
+    box = Box(cfg={"admin_password": "old-admin-pw", "transmitter_id": "8G1234", "wifi": nets})
+    try:
+        status, text = box.signin("old-admin-pw")
+        status, text = on_flash(fsutil, RefusingFlash(fsutil.os, opens=True),
+                                lambda: _post(box, text, {"wifi[1].ssid": ""}))
+        assert status == 500, status
+        status, text = _post(box, text, {})
+        assert status == 200, (status, _errors(text))
+        assert json.loads(box.stored())["wifi"] == [nets[0]] + nets[2:], box.stored()
+    finally:
+        box.close()
