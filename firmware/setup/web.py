@@ -211,6 +211,24 @@ class _Server(BoundedServer):
         return await Microdot.dispatch_request(self, req)
 
 
+def _as_typed(values, name, rows, shown):
+    """The form's rows `name` ("wifi", "alarms.schedule") in values_from_config(new) put
+    back where they were typed (form.apply: rows[i] is the row of new's i-th entry; a
+    row left blank is not saved, so those below it moved up). The save that follows
+    judges each row against the stored one of its number, and the secrets held are the
+    rows' as typed: moved up, a new open network was refused ("type the password") and a
+    schedule entry took the removed one's settings the form does not show. An entry
+    past the `shown` rows, kept as it is, is on none (it would be saved twice)."""
+    prefix = name + "["
+    moved = {}
+    for k in [k for k in values if k.startswith(prefix)]:
+        i = int(k[len(prefix):k.index("]")])
+        v = values.pop(k)
+        if rows[i] < shown:
+            moved["%s%d%s" % (prefix, rows[i], k[k.index("]"):])] = v
+    values.update(moved)
+
+
 class SetupServer:
     def __init__(self, config_path, state=None, on_saved=None, ap=None, networks=None,
                  phone_clock=None):
@@ -537,11 +555,6 @@ class SetupServer:
         # not needed again: their heap (~2 KB) is the save's, which validates once more; the
         # secrets typed are held, should the write fail (the form comes back without them)
         held = {k: v for k, v in fields.items() if v and k != "token" and form.is_secret(k)}
-        # (it comes back from `new`, its Wi-Fi rows packed: a password goes to its network's row)
-        for i, row in enumerate(rows["wifi"]):
-            pw = held.pop("wifi[%d].password" % row, None)
-            if pw:
-                held["wifi[%d].password" % i] = pw
         fields = clean = None
         try:
             clean = appconfig.save(self.path, new)
@@ -556,9 +569,8 @@ class SetupServer:
             self._held = held
             values = form.values_from_config(new)
             values[form.ZONE_CHECKED] = new.get(form.ZONE_CHECKED, "")   # (kept: not asked again)
-            for i, row in enumerate(rows["wifi"][:form.WIFI_ROWS]):
-                if row >= form.WIFI_ROWS:   # a network past the rows, kept as it is: not on the form
-                    values["wifi[%d].ssid" % i] = ""
+            _as_typed(values, "wifi", rows["wifi"], form.WIFI_ROWS)
+            _as_typed(values, "alarms.schedule", rows["alarms.schedule"], form.SCHEDULE_ROWS)
             return self._form_page(self._token, values, {form.GENERAL: why}, status)
         self.cfg = clean
         self.problems = appconfig.missing(clean)

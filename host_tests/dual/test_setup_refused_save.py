@@ -237,3 +237,49 @@ def test_a_network_past_the_forms_rows_is_saved_once_after_a_write_the_flash_ref
         assert json.loads(box.stored())["wifi"] == [nets[0]] + nets[2:], box.stored()
     finally:
         box.close()
+
+
+def _refused_by_the_flash(box, text, changes):
+    from fakes import RefusingFlash, on_flash
+    from app import fsutil
+    status, text = on_flash(fsutil, RefusingFlash(fsutil.os, opens=True), lambda: _post(box, text, changes))
+    assert status == 500 and box.srv.saves == 0, (status, _errors(text))
+    return text
+
+
+def test_an_open_network_typed_below_a_cleared_row_is_saved_after_a_write_the_flash_refused():
+    # helper-385: the form sent back after a failed write packed its Wi-Fi rows, but the
+    # save that follows judges each row against the stored one of its number: a new open
+    # network moved up beside a stored password was refused, "type the password of this
+    # network", for a network that has none (and its row said "set")
+    nets = [{"ssid": "Old Net", "password": "old-net-pass"}, {"ssid": "Home Net", "password": "home-net-pass"}]
+    box = Box(cfg={"admin_password": "old-admin-pw", "transmitter_id": "8G1234", "wifi": nets})
+    try:
+        status, text = box.signin("old-admin-pw")
+        text = _refused_by_the_flash(box, text, {"wifi[0].ssid": "", "wifi[2].ssid": "Cafe"})
+        status, text = _post(box, text, {})
+        assert status == 200, (status, _errors(text))
+        assert json.loads(box.stored())["wifi"] == [nets[1], {"ssid": "Cafe", "password": ""}], box.stored()
+    finally:
+        box.close()
+
+
+def test_a_schedule_entry_keeps_its_own_settings_after_a_write_the_flash_refused():
+    # helper-385: the same for the schedule: its first entry removed, the flash refused the
+    # write and the form came back with the second entry in the first row; saved again, that
+    # entry took the removed one's settings the form does not show (a config file's
+    # high_enabled off at night): the nap's high alarm went off, without a word
+    night = {"start": 22 * 60, "end": 7 * 60, "low": 80, "high_enabled": False}
+    nap = {"start": 13 * 60, "end": 15 * 60, "low": 90}
+    box = Box(cfg={"admin_password": "old-admin-pw", "transmitter_id": "8G1234",
+                   "alarms": {"schedule": [night, nap]}})
+    try:
+        status, text = box.signin("old-admin-pw")
+        text = _refused_by_the_flash(box, text, {"alarms.schedule[0].on": ""})
+        f = _browser_fields(text)   # (an unticked box is not posted)
+        f = {k: v for k, v in f.items() if v or not k.endswith(".on")}
+        status, text = _page(box.srv._save(Req("POST", "/save", f)))
+        assert status == 200, (status, _errors(text))
+        assert json.loads(box.stored())["alarms"]["schedule"] == [nap], box.stored()
+    finally:
+        box.close()
