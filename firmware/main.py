@@ -709,6 +709,7 @@ class App:
                 stalls = stalls + 1 if self.ann.stalled(clock.ms(), _ANN_STALL_MS) else 0
                 if stalls >= 2:
                     raise RuntimeError("annunciator stalled")
+            await task   # run() ended: its exception is this task's (the supervisor's to count)
         finally:
             self.ann.stop(task)
 

@@ -570,6 +570,19 @@ async def alarm_task(checkin):
 
 
 app.alarm_task = alarm_task
+real_ann_run = app.ann.run
+
+
+async def ann_run():
+    # Annunciator.run itself ended by it (its fault report's formatting, at once here):
+    # the task's wrapper (App._annunciator_task) runs it as a task of its own
+    if TASK == "annunciator" and not ends:
+        ends.append(clock.ms())
+        raise MemoryError("memory allocation failed, allocating 48 bytes")
+    await real_ann_run()
+
+
+app.ann.run = ann_run
 onsets = []   # (s after the injected error, type/reason)
 app.listeners.append(lambda e: e.get("event") == "alarm_onset" and ends and onsets.append(
     ((clock.ms() - ends[0]) // 1000, "%s/%s" % (e.get("type"), e.get("reason")))))
@@ -602,6 +615,15 @@ def test_a_memory_error_that_ends_the_link_task_sounds_the_box_fault_at_once(tmp
 
 def test_a_memory_error_that_ends_the_alarm_task_sounds_the_box_fault_at_once(tmp_path):
     out = run(tmp_path, 0, PROG_TASK_ENDED.replace("TASK_NAME", repr("alarms")))
+    assert out["ended"] == 1 and out["alive"], out
+    device = [t for t, name in out["onsets"] if name == "device/memory"]
+    assert device and device[0] <= 10, out
+
+
+def test_a_memory_error_that_ends_the_annunciators_own_run_sounds_the_box_fault_at_once(tmp_path):
+    # (helper-384) the wrapper's loop ended when run() did and returned: "task annunciator
+    # returned", restarted, the MemoryError neither logged nor told to the memory watch
+    out = run(tmp_path, 0, PROG_TASK_ENDED.replace("TASK_NAME", repr("annunciator")))
     assert out["ended"] == 1 and out["alive"], out
     device = [t for t, name in out["onsets"] if name == "device/memory"]
     assert device and device[0] <= 10, out
