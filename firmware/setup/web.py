@@ -211,6 +211,12 @@ class _Server(BoundedServer):
         return await Microdot.dispatch_request(self, req)
 
 
+def _secrets_typed(fields):
+    """The secrets a form carried (not the session's token): held should its save be
+    refused, so the form sent back need not have them typed again (never shown)."""
+    return {k: v for k, v in fields.items() if v and k != "token" and form.is_secret(k)}
+
+
 def _as_typed(values, name, rows, shown):
     """The form's rows `name` ("wifi", "alarms.schedule") in values_from_config(new) put
     back where they were typed (form.apply: rows[i] is the row of new's i-th entry; a
@@ -548,13 +554,13 @@ class SetupServer:
             if zone is not None and zone[0]:   # told once: the same form saved again keeps them
                 values[form.ZONE_CHECKED] = zone[1]
             # (one marked is typed again; the admin pair goes together)
-            self._held = {k: v for k, v in fields.items() if v and k != "token" and form.is_secret(k)
-                          and k not in errors_all and not (k.startswith("admin_") and (
+            self._held = {k: v for k, v in _secrets_typed(fields).items()
+                          if k not in errors_all and not (k.startswith("admin_") and (
                               form.ADMIN_NEW in errors_all or form.ADMIN_REPEAT in errors_all))}
             return self._form_page(self._token, values, errors_all, 400)
         # not needed again: their heap (~2 KB) is the save's, which validates once more; the
         # secrets typed are held, should the write fail (the form comes back without them)
-        held = {k: v for k, v in fields.items() if v and k != "token" and form.is_secret(k)}
+        held = _secrets_typed(fields)
         fields = clean = None
         try:
             clean = appconfig.save(self.path, new)
