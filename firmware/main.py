@@ -151,8 +151,9 @@ class App:
         # a watchdog's reset is the box's own fault (a task hung: a link stuck 20 min was
         # heard as no_data alone; or the alarm path kept failing): said at the boot after it,
         # not from the third boot in a row (a hang at every boot went unsaid 40 min)
-        if self.rtc.boots >= 3 or self.rtc.boots > 1 and machine.reset_cause() == machine.WDT_RESET:
-            log.error("%d resets in a row", self.rtc.boots)
+        watchdog = self.rtc.boots > 1 and machine.reset_cause() == machine.WDT_RESET
+        if self.rtc.boots >= 3 or watchdog:   # (boots counts this one: boots - 1 resets)
+            log.error("resets in a row: %d%s", self.rtc.boots - 1, ", the last the watchdog's" if watchdog else "")
             self.condition("device", "resets", True)
         self.sup = Supervisor(self._task_failed, wdt=None, poll_s=TICK_S)
         self.memory = MemoryWatch(self.sup, lambda active: self.condition("device", "memory", active))
