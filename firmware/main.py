@@ -19,7 +19,7 @@ import machine
 import reading
 from app import fsutil, log, persist
 from app import config as appconfig
-from app.memory import MemoryWatch
+from app.memory import ALARM_PATH, WINDOW_S, MemoryWatch
 from app.supervisor import Supervisor
 from alarms.engine import AlarmEngine, REPLAY_MIN
 from alarms.kinds import TYPES, FAMILY_DAY
@@ -762,7 +762,10 @@ class App:
             self.condition("device", "flash", failing)
 
     def add_task(self, name, fn, period_s, critical=False, restart_on_hang=False):
-        self.sup.add(name, fn, period_s, critical, restart_on_hang)
+        # a poison reading fails a task of the alarm path once a transmitter window:
+        # three such failures in a row fit app.memory's window, not the supervisor's
+        self.sup.add(name, fn, period_s, critical, restart_on_hang,
+                     WINDOW_S if name in ALARM_PATH else None)
 
     def _try_flash(self, tries=FLASH_FAILS):
         """A few bytes saved at each boot, tried FLASH_FAILS times at most: the count of failed

@@ -11,6 +11,9 @@
 # - A task that raises is logged and restarted after a backoff (none for
 #   critical tasks, i.e. the alarm path); `max_failures` failures within
 #   `window_s` raise the `device` alarm through on_condition(name, active).
+#   A task added with a window of its own (longer) counts them within that: a
+#   task of the alarm path that a poison reading fails once a transmitter window
+#   (5 min) had its third failure 600 s after its first, out of a 600-s window.
 #   A critical task that has failed RESET_AFTER times within `window_s` takes
 #   the watchdog path: restarting it has not helped, and a reset (a fresh heap,
 #   the alarm state back from RTC memory) is the one repair left; the box's
@@ -37,8 +40,9 @@ RESET_AFTER = 30   # failures of a critical task within window_s that stop the f
 
 
 class _Task:
-    def __init__(self, name, fn, period_s, critical, restart_on_hang):
+    def __init__(self, name, fn, period_s, critical, restart_on_hang, window_ms):
         self.name = name
+        self.window_ms = window_ms   # its failures count for `device` within this
         self.restart_on_hang = restart_on_hang
         self.hang_restart = None  # clock.ms() of its last restart for a hang
         self.fn = fn
@@ -66,8 +70,10 @@ class Supervisor:
         self.blocks = []       # clock.ms() of recent rounds that came back blocked
         self._block_alarm = False
 
-    def add(self, name, fn, period_s, critical=False, restart_on_hang=False):
-        self.tasks.append(_Task(name, fn, period_s, critical, restart_on_hang))
+    def add(self, name, fn, period_s, critical=False, restart_on_hang=False, window_s=None):
+        # (window_s: at least the supervisor's, which RESET_AFTER counts within)
+        self.tasks.append(_Task(name, fn, period_s, critical, restart_on_hang,
+                                self.window_ms if window_s is None else window_s * 1000))
 
     def names(self):
         return [t.name for t in self.tasks]
@@ -144,7 +150,7 @@ class Supervisor:
         now = clock.ms()
         t.task = None   # first: restarted by check() whatever fails below
         try:
-            t.failures = [f for f in t.failures if now - f < self.window_ms] + [now]
+            t.failures = [f for f in t.failures if now - f < t.window_ms] + [now]
         except MemoryError:   # (counted once more in place: a list of its own)
             gc.collect()
             t.failures.append(now)
@@ -190,7 +196,7 @@ class Supervisor:
                     self._start(t)
                     continue
                 hung = t.name
-            elif t.alarmed and t.failures and now - t.failures[-1] > self.window_ms:
+            elif t.alarmed and t.failures and now - t.failures[-1] > t.window_ms:
                 t.alarmed = False
                 self._condition("task_" + t.name, False)
         if hung != self.hung:

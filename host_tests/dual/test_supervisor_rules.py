@@ -95,8 +95,8 @@ class World:
     def __exit__(self, *exc):
         supervisor.clock, supervisor.asyncio, log.sink = self._real
 
-    def add(self, name, period_s=60, critical=False, restart_on_hang=False):
-        self.sup.add(name, None, period_s, critical, restart_on_hang)
+    def add(self, name, period_s=60, critical=False, restart_on_hang=False, window_s=None):
+        self.sup.add(name, None, period_s, critical, restart_on_hang, window_s)
         t = self.sup.tasks[-1]
         self.sup._start(t)
         return t
@@ -163,6 +163,29 @@ def test_failures_further_apart_than_the_window_never_raise_it():
         for n in range(6):
             w.fail(t, n * (WINDOW_MS // 2))   # two per window at most
         assert w.conds == []
+
+
+def test_a_task_with_a_window_of_its_own_counts_its_failures_and_clears_within_it():
+    # (helper-389) the alarm path (main.App.add_task: app.memory's 900 s): a poison reading
+    # fails it once a transmitter window, and 0, 300, 600 s never made three within 600 s
+    with World() as w:
+        t = w.add("alarms", critical=True, window_s=900)
+        for n in range(3):
+            w.fail(t, 1000 + n * 300000)
+        assert w.conds == [("task_alarms", True)], w.conds
+        last = 601000
+        w.at(last + 60000)              # restarted; it runs
+        t.last_checkin = last + WINDOW_MS + 1
+        w.at(last + WINDOW_MS + 1)      # the supervisor's window since the last: still up
+        assert w.conds == [("task_alarms", True)], w.conds
+        t.last_checkin = last + 900000
+        w.at(last + 900000)             # its own, not more: still up
+        assert w.conds == [("task_alarms", True)], w.conds
+        w.at(last + 900001)
+        assert w.conds == [("task_alarms", True), ("task_alarms", False)], w.conds
+        for n in range(3):              # 450 s apart: the first is exactly a window old
+            w.fail(t, 2000000 + n * 450000)
+        assert w.conds == [("task_alarms", True), ("task_alarms", False)], w.conds
 
 
 def test_a_task_that_stops_checking_in_stops_the_watchdogs_feeding():
