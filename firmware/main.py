@@ -493,8 +493,8 @@ class App:
 
     def _take_reading(self, r):
         """Judge the reading first in the inbox; it leaves the inbox only when done.
-        A MemoryError on the way fails the alarm task, and its restart takes the
-        same reading again (up to _READING_TRIES times): the listeners have it
+        A MemoryError (or a bug) on the way fails the alarm task, and its restart takes
+        the same reading again (up to _READING_TRIES times): the listeners have it
         once, and the engine sees it at the time first given
         (it commits a reading only once judged, see AlarmEngine.on_reading)."""
         now = self.now_s()
@@ -514,7 +514,7 @@ class App:
             self._taking, self._taking_t, self._tries, self._told = r, now - age, 0, False
         self._tries += 1
         if self._tries > _READING_TRIES:
-            log.error("reading of %s mg/dL dropped: out of memory %d times", r[reading.SGV], _READING_TRIES)
+            log.error("reading of %s mg/dL dropped: judging it failed %d times", r[reading.SGV], _READING_TRIES)
             return
         if not self._told:
             # no list of past readings here: the LAN API keeps its own, packed

@@ -62,3 +62,40 @@ def test_one_or_two_failures_in_a_row_wake_nobody(tmp_path):
         out = run(tmp_path, 5, poisoned)
         assert out["failures"] == len(poisoned) and out["device"] == [], out
         assert "device" not in out["sounding"], out
+
+
+DROPPED = r"""
+import reading
+lines = []
+log.sink = lambda line: lines.append(line)
+real = app.engine.on_reading
+
+
+def on_reading(r, *args):
+    if r[reading.SGV] == 50:   # a bug it meets at every try (before the commit)
+        raise ValueError("poison")
+    return real(r, *args)
+
+
+app.engine.on_reading = on_reading
+
+
+async def scenario():
+    asyncio.create_task(app.start())
+    await asyncio.sleep(60)
+    app.on_reading(reading.make(100000, clock.unix(), 50, 0, 6))
+    await asyncio.sleep(60)
+    device = [a["reason"] for a in app.engine.active() if a["type"] == "device"]
+    print("RESULT " + json.dumps({"device": device, "inbox": len(app.inbox),
+        "said": [ln.split(" E ")[1] for ln in lines if "dropped" in ln or "alarms failed" in ln]}))
+    sys.exit(0)
+"""
+
+
+def test_a_reading_that_fails_its_judging_at_every_try_is_dropped_and_the_log_says_why(tmp_path):
+    # three tries in 10 s: `device` (task_alarms) at once, and the reading dropped (the box
+    # cannot judge it). The log said "out of memory 3 times" for any error
+    out = run_app(tmp_path, BOX, booted_app(DROPPED))
+    assert out["device"] == ["task_alarms"] and out["inbox"] == 0, out
+    assert out["said"][-1] == "reading of 50 mg/dL dropped: judging it failed 3 times", out
+    assert out["said"][:-1] == ["task alarms failed: ValueError poison"] * 3, out
