@@ -18,6 +18,8 @@
 # - a sounding alarm escalates one level every escalate_minutes (1 louder,
 #   2 faster, 3 = one priority up), up to MAX_LEVEL;
 # - alarms clear by themselves when their condition ends;
+# - persistent_high does not start while high or urgent_high tells the excursion
+#   (sounding, or snoozed with time left): its count starts again from their last word;
 # - while no_data sounds, it is played over any high-side glucose alarm (whose
 #   news is stale); a low-side one keeps its rank;
 # - schedules: settings entries by local minute of day (caller supplies it).

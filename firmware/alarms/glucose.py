@@ -104,6 +104,10 @@ def conditions(self, sgv, t_read, s):
             self._above_since = t_read
     elif sgv <= ph - _settings.HYST_HIGH:
         self._above_since = None
+    if self._above_since is not None and "persistent_high" not in self._alarms and _tells_high(self, out):
+        # high or urgent_high tells this excursion: the persistent high, their lesser
+        # alarm, would tell nothing new; its count starts again from their last word
+        self._above_since = t_read
     if s["persistent_high_enabled"] and self._above_since is not None:
         if t_read - self._above_since >= s["persistent_high_minutes"] * 60 and sgv > ph:
             out["persistent_high"] = 2
@@ -145,6 +149,19 @@ def conditions(self, sgv, t_read, s):
                     out[higher] = 1
                 break
     return out
+
+
+def _tells_high(self, out):
+    """high or urgent_high raised by this reading, sounding, or snoozed with time left or
+    sounding again now; acknowledged, or a snooze run out under its hysteresis, it tells
+    nothing (as _answered, on the low side)."""
+    for kind in ("urgent_high", "high"):
+        c = out.get(kind, 0)
+        rec = self._alarms.get(kind)
+        if c == 2 and (rec is None or rec[_ST] == SNOOZED) or c and rec is not None and (
+                rec[_ST] == SOUNDING or rec[_ST] == SNOOZED and self._now < rec[_UNTIL]):
+            return True
+    return False
 
 
 def _rate(a, b):
