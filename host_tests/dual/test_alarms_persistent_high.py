@@ -23,14 +23,14 @@ def test_a_high_snoozed_holds_it_to_the_snooze_end_then_the_count_starts_again()
     eng = make(**ON)
     series(eng, 0, [200] * 12)
     series(eng, 60, [260])
-    eng.snooze(61 * MIN)                                                 # the high, to 181 min
+    eng.snooze(60 * MIN)                                                 # the high, to 180 min
     # back under high (in its hysteresis): the high stays snoozed, nothing new to tell
     assert kinds(series(eng, 65, [245] * 23)) == []                      # 65..175 min
     assert alarm(eng, "persistent_high") is None
-    # its snooze ran out at 181 and 245 does not sound it again: the count runs from the
-    # last reading under the snooze (180)
-    assert kinds(series(eng, 180, [245] * 24)) == []                     # 180..295 min
-    assert kinds(series(eng, 300, [245])) == ["persistent_high"]
+    # its snooze runs out at 180 and 245 does not sound it again: the count runs from the
+    # last reading under the snooze (175)
+    assert kinds(series(eng, 180, [245] * 23)) == []                     # 180..290 min
+    assert kinds(series(eng, 295, [245])) == ["persistent_high"]
 
 
 def test_an_acknowledged_high_holds_it_no_longer_than_its_last_sound():
