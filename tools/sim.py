@@ -47,6 +47,7 @@ Options (environment variables, as `make sim` passes them):
 The firmware process (tools/simboot.py) prints every event as a JSON line
 with `t_ms`; this program renders them live, then prints a summary and plots.
 """
+import importlib
 import json
 import math
 import os
@@ -228,6 +229,7 @@ class View:
         self.onsets = []     # [t_ms, type, priority, reason, t_ms it ended or None, how]
         self.active = {}
         self.answered = {}   # type -> "snoozed" / "acknowledged", while it lasts
+        self.carried = {}    # type -> (its row, t_ms of the reset that forgot it)
         self.sound = ("off", None)
         self.link = ""
         self.events = 0
@@ -254,10 +256,14 @@ class View:
             said = "%s (%s)%s%s" % (
                 e["type"], e["priority"], " " + e["reason"] if e.get("reason") else "",
                 ", last reading %d mg/dL" % last if last is not None else "")
+            row = self._carried(e)
             if e.get("reraise") and e["type"] in self.active:
                 # the same alarm again after its snooze (or a press taken back): not a new
                 # start, and its start's row is the one its clear ends
                 notes.append("sounds again: " + said)
+            elif row is not None:   # raised again by the boot, at its level: the same alarm
+                row[4], row[5] = None, "cleared"
+                notes.append("sounds again after the restart: " + said)
             else:
                 self.onsets.append([e["t_ms"], e["type"], e["priority"], e.get("reason") or "", None,
                                     "cleared"])
@@ -299,10 +305,36 @@ class View:
             notes.append("the power is cut%s" % (
                 ": the box forgets " + ", ".join(gone) if gone else ""))
         elif kind == "reset":
-            notes.append("the box restarts (%s)" % (e.get("detail") or "reset"))
+            gone = self._forget_conditions(e["t_ms"])
+            notes.append("the box restarts (%s)%s" % (e.get("detail") or "reset", (
+                ": it does not keep " + ", ".join(gone) + " (raised again if still true)") if gone else ""))
         elif kind == "config_problems":
             notes.extend("config problem: %s" % p for p in e.get("problems") or ())
         return notes
+
+    def _forget_conditions(self, t_ms):
+        """A reset keeps the glucose alarms (RTC memory) but not a device or forwarding
+        condition: its part raises it again if the fault is still there, at its level when
+        it was sounding (alarms/persist.py); else the box no longer has it."""
+        persist = _firmware("alarms.persist")
+        self.carried = {}
+        gone = sorted(t for t in self.active if t in persist._RAISED_AGAIN)
+        for typ in gone:
+            row = [o for o in self.onsets if o[1] == typ][-1]
+            row[4], row[5] = t_ms, "forgotten at the restart"
+            if typ not in self.answered:   # a snoozed one is not carried: it starts afresh
+                self.carried[typ] = (row, t_ms)
+            self.active.pop(typ)
+            self.answered.pop(typ, None)
+        return gone
+
+    def _carried(self, e):
+        """The row of the alarm this onset carries on after a reset, or None."""
+        c = self.carried.pop(e["type"], None)
+        if c is None or e.get("reraise") or (e.get("reason") or "") != c[0][3] or \
+                e["t_ms"] - c[1] > _firmware("alarms.persist").CARRY_S * 1000:
+            return None
+        return c[0]
 
     def _link_state(self, e):
         what = e.get("what", "")
@@ -434,10 +466,15 @@ def _zone(o):
     return lambda t: fixed
 
 
-def _settings(o):
+def _firmware(name):
+    """A module of firmware/ (pure ones run on CPython too)."""
     if os.path.join(ROOT, "firmware") not in sys.path:
         sys.path.append(os.path.join(ROOT, "firmware"))
-    from alarms import settings
+    return importlib.import_module(name)
+
+
+def _settings(o):
+    settings = _firmware("alarms.settings")
     user = {}
     try:
         with open(o["config"]) as f:
