@@ -137,6 +137,18 @@ def test_a_reset_takes_a_device_alarm_off_the_view_unless_the_boot_raises_it_aga
                    "reason": "resets"})[0].startswith("ALARM ")
 
 
+def test_the_live_lines_led_says_the_colour_the_night_table_gives(capsys):
+    # the night table (README "At night"): low = cyan, steady; no fresh reading = a short
+    # blue blink every 3 s. The live line said "LED: steady" and "LED: no-data", where it
+    # says "red flashing" and "yellow flashing" for high and medium (helper-390)
+    v = sim.View({"start": 21 * 60, "hours": 1})
+    for pattern, said in (("high", "red flashing"), ("medium", "yellow flashing"),
+                          ("low", "cyan steady"), ("no_data", "blue blink"), ("off", "calm")):
+        v.take({"event": "annunciator", "t_ms": 0, "pattern": pattern, "alarm": None, "level": 0})
+        v.draw(0, force=True)
+        assert "| LED: %s |" % said in capsys.readouterr().out, pattern
+
+
 def test_an_answer_is_said_in_the_log_and_on_the_live_line():
     # a press (or an alarm that starts held: no_data under an answered link alarm, a battery
     # warning told at night) was not shown: the live line went on listing the alarm as if it

@@ -376,8 +376,8 @@ class View:
         bg = "%3d mg/dL %s" % (r[1], arrow(r[2])) if r else "--- mg/dL"
         alarms = self.alarms_text()
         pattern, alarm = self.sound
-        led = {"high": "red flashing", "medium": "yellow flashing", "low": "steady",
-               "off": "calm", "no_data": "no-data", "fault": "fault"}.get(pattern, pattern)
+        led = {"high": "red flashing", "medium": "yellow flashing", "low": "cyan steady",
+               "off": "calm", "no_data": "blue blink", "fault": "fault"}.get(pattern, pattern)
         line = "%s | %s | alarms: %s | buzzer: %s | LED: %s | link: %s" % (
             self.clock(t_ms), bg, alarms, pattern if pattern not in ("off", None) else "silent",
             led, self.link)
