@@ -22,3 +22,19 @@ def test_every_aioble_multitest_passes_on_the_virtual_radio():
         "ble_advertise_services.py", "ble_buffered_characteristic.py", "ble_characteristic.py",
         "ble_descriptor.py", "ble_notify.py", "ble_shutdown.py", "ble_write_capture.py",
         "ble_write_order.py")), r.stdout
+
+
+def test_without_the_shared_mirror_it_says_so_in_one_line(monkeypatch, tmp_path):
+    # the tests come from ../shared's micropython-lib mirror; without it the tool ended in a
+    # FileNotFoundError traceback (helper-390, a clone without ../shared)
+    import multitests
+    missing = str(tmp_path / "shared" / "multitests")
+    monkeypatch.setattr(multitests, "TEST_DIR", missing)
+    try:
+        multitests.main([])
+    except SystemExit as e:
+        said = str(e.code)
+    else:
+        raise AssertionError("no exit")
+    assert said.startswith("multitests: cannot read aioble's multitests %s" % missing), said
+    assert "\n" not in said and "../shared" in said, said

@@ -240,7 +240,12 @@ def main(argv):
     files = [a for a in argv if not a.startswith("-")]
     explicit = bool(files)
     if not files:
-        files = sorted(os.path.join(TEST_DIR, f) for f in os.listdir(TEST_DIR) if f.endswith(".py"))
+        try:
+            names = os.listdir(TEST_DIR)
+        except OSError as e:
+            sys.exit("multitests: cannot read aioble's multitests %s: %s (they come from the "
+                     "micropython-lib mirror in ../shared, beside this checkout)" % (TEST_DIR, e.strerror))
+        files = sorted(os.path.join(TEST_DIR, f) for f in names if f.endswith(".py"))
     passed = failed = 0
     for path in files:
         name = os.path.basename(path)
