@@ -149,6 +149,18 @@ def test_the_live_lines_led_says_the_colour_the_night_table_gives(capsys):
         assert "| LED: %s |" % said in capsys.readouterr().out, pattern
 
 
+def test_the_live_lines_buzzer_is_silent_unless_a_sound_plays(capsys):
+    # the buzzer column named the pattern: "buzzer: no_data" while the box only blinked blue
+    # before any alarm (FAULTS=miss:1.0: 15 min of it), read as the no_data alarm sounding
+    v = sim.View({"start": 21 * 60, "hours": 1})
+    for pattern, said in (("no_data", "silent"), ("snoozed", "silent"), ("acknowledged", "silent"),
+                          ("fault", "silent"), ("off", "silent"), ("medium", "medium"),
+                          ("selftest", "selftest")):
+        v.take({"event": "annunciator", "t_ms": 0, "pattern": pattern, "alarm": None, "level": 0})
+        v.draw(0, force=True)
+        assert "| buzzer: %s |" % said in capsys.readouterr().out, pattern
+
+
 def test_an_answer_is_said_in_the_log_and_on_the_live_line():
     # a press (or an alarm that starts held: no_data under an answered link alarm, a battery
     # warning told at night) was not shown: the live line went on listing the alarm as if it

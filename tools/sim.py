@@ -65,6 +65,8 @@ from runtime import micropython_binary  # noqa: E402
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
 DEFAULT_TRACE = os.path.join(SHARED, "traces", "adolescent_003.csv")
 DEFAULT_START = 21 * 60  # 21:00 of the first day; this patient goes low that night
+# the annunciator's patterns that only light the LED (sound/annunciator.py on_change)
+SILENT_PATTERNS = (None, "off", "no_data", "fault", "snoozed", "acknowledged", "at_leader")
 ARROWS = [(35, "⇈"), (20, "↑"), (10, "↗"), (-10, "→"), (-20, "↘"), (-35, "↓")]
 
 
@@ -379,7 +381,7 @@ class View:
         led = {"high": "red flashing", "medium": "yellow flashing", "low": "cyan steady",
                "off": "calm", "no_data": "blue blink", "fault": "fault"}.get(pattern, pattern)
         line = "%s | %s | alarms: %s | buzzer: %s | LED: %s | link: %s" % (
-            self.clock(t_ms), bg, alarms, pattern if pattern not in ("off", None) else "silent",
+            self.clock(t_ms), bg, alarms, "silent" if pattern in SILENT_PATTERNS else pattern,
             led, self.link)
         out = ""
         if self.screen:   # the display above the status line, redrawn in place
