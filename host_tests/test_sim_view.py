@@ -264,6 +264,29 @@ def test_ctrl_c_stops_the_night_with_its_summary_and_no_failure_report(tmp_path)
     assert "ended at day 1" in out, out[-1000:]
 
 
+def test_ctrl_c_while_the_firmware_is_made_ready_is_one_line_too(tmp_path, monkeypatch, capsys):
+    # a fresh clone's first `make sim` is silent for about 5 s (the .mpy build, the heap probe):
+    # a Ctrl-C then ended in a KeyboardInterrupt traceback (helper-390)
+    for k in ("TRACE", "START", "DAYS", "HOURS", "CONFIG", "HTTP_PORT", "HEADLESS", "FAULTS", "HEAP"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("PLOT", "")
+    monkeypatch.setenv("FLASH", str(tmp_path / "flash"))
+
+    def interrupted(o):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sim, "code_heap", interrupted)
+    try:
+        sim.main([])
+    except SystemExit as e:
+        code = e.code
+    except KeyboardInterrupt:   # (caught here: it would end the whole pytest run)
+        code = "KeyboardInterrupt"
+    else:
+        raise AssertionError("no exit")
+    err = capsys.readouterr().err
+    assert code == 130 and err.strip() == "sim: stopped (Ctrl-C) before the night began", (code, err)
+
+
 def test_bad_options_are_one_line_each(tmp_path):
     trace = tmp_path / "short.csv"
     trace.write_text("minute,cgm\n0,120\n5,110\n")

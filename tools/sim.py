@@ -532,10 +532,14 @@ def main(argv=sys.argv[1:]):
     o = options()
     view = View(o)
     t0 = time.time()
-    if not o["heap"]:
-        o["code_heap"] = code_heap(o)
-        o["heap"] = "%dK" % ((o["code_heap"] + DATA_BUDGET + HEADROOM + 1023) // 1024)
-    p = firmware_process(o)
+    try:   # (a fresh clone's first run builds the .mpy files here: about 5 s of nothing shown)
+        if not o["heap"]:
+            o["code_heap"] = code_heap(o)
+            o["heap"] = "%dK" % ((o["code_heap"] + DATA_BUDGET + HEADROOM + 1023) // 1024)
+        p = firmware_process(o)
+    except KeyboardInterrupt:
+        print("sim: stopped (Ctrl-C) before the night began", file=sys.stderr)
+        sys.exit(130)
     if o.get("wraps_at") and not o["headless"]:
         print("sim: the trace ends %.1f h into the run; the virtual transmitter then goes on "
               "from its first row" % (o["wraps_at"] / 60.0))
