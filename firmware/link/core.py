@@ -202,6 +202,8 @@ class Link:
         self.have_bond = False
         self.missed = 0            # windows in a row without the transmitter
         self.unread = 0            # windows in a row without their reading (unseen, or not reached)
+        self.unread_heard = 0      # of those, windows a session of which authenticated (heard_unread)
+        self._heard = False        # a session authenticated since the last window counted or read
         self._unread_ms = None     # clock.ms() when one was last counted
         self._no_tx_told = False   # no_transmitter said since the last window's reading
         self.acquire_ms = 0
@@ -374,8 +376,8 @@ class Link:
                 self._unproven = 0
                 self.windows.forget()
         if ok:
-            self.missed = self.unread = 0
-            self._no_tx_told = False
+            self.missed = self.unread = self.unread_heard = 0
+            self._no_tx_told = self._heard = False
         blind_failed = span is None and not ok and self.last_reason not in _NOT_OURS
         if final or self._attempts >= cfg["attempts_per_window"]:
             # Done with this window: the next scan is for the next one.
@@ -401,15 +403,28 @@ class Link:
         reading (app.wiring clears it at that session's `disconnected`, read=True; not
         at `authenticated`: a session cut after it left the alarm cleared, and never
         said again, for the rest of the absence). A window whose sessions all failed
-        counts once, however many (blind, each advert heard starts one)."""
+        counts once, however many (blind, each advert heard starts one); heard when a
+        session of it authenticated (heard_unread), also one before a retry's scan missed,
+        not one whose later session of the same wake-up did (counted unheard: "not heard")."""
         now = clock.ms()
+        heard, self._heard = self._heard, False
         if not unseen and self._unread_ms is not None and now - self._unread_ms < PERIOD_MS // 2:
             return
         self.unread += 1
+        self.unread_heard += heard
         self._unread_ms = now
         if self.unread >= self.cfg["no_tx_windows"] and not self._no_tx_told:
             self._no_tx_told = True
-            self._event("no_transmitter", windows=self.unread)
+            self._event("no_transmitter", windows=self.unread, heard=self.heard_unread())
+
+    def heard_unread(self):
+        """True while no_transmitter stands for windows that were all heard: each had a
+        session that authenticated (our transmitter, genuine) and none brought its
+        reading (the codec refusing a reply, a bug of ours, a session cut after
+        authenticating at the edge of range). Moving the box nearer helps only the last.
+        Words only (main.App.shown): the alarm stays no_transmitter. One window unseen
+        among them: False, the transmitter may be away."""
+        return self.unread >= self.cfg["no_tx_windows"] and self.unread_heard == self.unread
 
     def _missed_window(self):
         self.missed += 1
@@ -602,6 +617,7 @@ class Link:
             raise _End("auth_failed")
         self._event("authenticated")
         self._genuine = (bytes(conn.device.addr), clock.ms())
+        self._heard = True
 
         self.state = "bonding"
         if st["needs_bond"] and self.have_bond and await self._keys_hold(conn):
