@@ -434,9 +434,24 @@ def _resume_dex_min(rtc):
 
 
 _ROUTINE = const(("connected", "authenticated", "disconnected", "encrypted"))
+# a session's end said once in this long (half the transmitter's period, link.core PERIOD_MS):
+# a wake-up's retries that end alike ("bad message" at each) are one line, not one a try
+_SAID_AGAIN_MS = const(150000)
 # link events that tell of the transmitter or sensor, not of the link's state: the status
 # page's and MQTT's `link` keep the last state (a page said "link: battery_low")
 _NOT_LINK_STATE = const(("battery_low", "sensor_state", "tx_clock"))
+
+
+def _session_told(app, what, ev):
+    """True for a session that ended as one did within _SAID_AGAIN_MS (a retry of its
+    wake-up): the log ring (48 lines) held a codec refusal twice a wake-up."""
+    if what != "disconnected":
+        return False
+    now, last = clock.ms(), app.status.get("link_said")
+    if last is not None and last[0] == ev.get("reason") and now - last[1] < _SAID_AGAIN_MS:
+        return True
+    app.status["link_said"] = (ev.get("reason"), now)
+    return False
 
 
 def on_link_event(app, ev):
@@ -444,8 +459,9 @@ def on_link_event(app, ev):
     what = ev.get("what")
     if what in ("disconnected", "error") and "MemoryError" in str(ev.get("reason") or ev.get("detail")):
         app.out_of_memory("link")  # the link retries at the next window; the app counts it
-    if what not in _ROUTINE or ev.get("reason", "done") != "done":
-        log.info("link %s %s", what, ev.get("detail") or ev.get("reason") or ev.get("name") or "")
+    if (what not in _ROUTINE or ev.get("reason", "done") != "done") and not _session_told(app, what, ev):
+        log.info("link %s %s", what, ev.get("detail") or ev.get("reason") or ev.get("name")
+                 or ("heard, unread" if ev.get("heard") else ""))   # (no_transmitter: link.core)
     if what not in _NOT_LINK_STATE:
         app.status["link"] = what
     if what in _LINK_CONDITIONS:

@@ -1499,6 +1499,27 @@ def test_a_forwarders_message_its_part_repeats_is_logged_once():
             "time: NTP failed: timeout"], LOGGED
 
 
+def test_a_wake_ups_retries_that_end_alike_are_logged_once_and_a_forwarders_lines_still_are():
+    # helper-392: a codec refusing a transmitter's reply ended every try alike, one log line
+    # each (two or more a wake-up in a 48-line ring); said once per 150 s (half a period)
+    with World({"transmitter_id": "8G1234"}, now=1000) as w:
+        def end(reason, at_ms):
+            w.clock.now = at_ms
+            wiring.on_link_event(w.app, {"event": "link", "what": "disconnected", "reason": reason, "read": False})
+        end("bad message: GlucoseRx", 1000)
+        end("bad message: GlucoseRx", 3000)        # the retry: not again
+        end("connection lost", 5000)               # another end: said
+        end("connection lost", 150999)             # within 150 s of it: not again
+        end("connection lost", 155000)             # the next wake-up: said
+        end("done", 160000)                        # a good session: nothing
+        wiring.on_link_event(w.app, {"event": "link", "what": "no_transmitter", "windows": 3, "heard": True})
+        wiring.on_link_event(w.app, {"event": "link", "what": "no_transmitter", "windows": 3, "heard": False})
+        wiring._log("time: NTP failed: timeout")   # (the forwarders' own once-only log, beside it)
+        assert [ln.split(" ", 2)[2] for ln in LOGGED] == [
+            "link disconnected bad message: GlucoseRx", "link disconnected connection lost",
+            "link disconnected connection lost", "link no_transmitter heard, unread", "link no_transmitter ",
+            "time: NTP failed: timeout"], LOGGED
+
 
 def test_the_link_starts_without_the_transmitters_clock_and_says_why():
     def broken(tx_id, path):
@@ -1657,6 +1678,7 @@ def test_a_link_session_that_ran_out_of_memory_is_counted_and_unusual_events_are
             ev["event"] = "link"
             wiring.on_link_event(app, ev)
         assert LOGGED == [], LOGGED      # a routine session says nothing
+        w.clock.now += 150000            # (the next wake-up: a retry ending alike is said once)
         wiring.on_link_event(app, {"event": "link", "what": "disconnected", "reason": "timeout"})
         wiring.on_link_event(app, {"event": "link", "what": "rogue", "name": "DexcomZZ"})
         assert _logged("link disconnected timeout") and _logged("link rogue DexcomZZ"), LOGGED
