@@ -332,10 +332,19 @@ class App:
         nothing more of it). A leader_unanswered names the leader's alarm nobody
         answers there ("leader": its type, "leader_reason": its name there,
         unanswered_there), while the report is fresh: "not answered" alone did not
-        tell a box fault from a low."""
+        tell a box fault from a low. A no_transmitter whose wake-ups were all heard
+        (link.core heard_unread: each had a session that authenticated, none brought
+        its reading) is told as heard: "not heard" sent the family to move the box
+        nearer a transmitter that a codec refusal or a bug of ours kept unread."""
         alarm = self.engine.shown(self.quiet())
+        if alarm is None:
+            return alarm
+        cause = alarm.get("cause")
+        if (cause[1] if cause else alarm.get("reason")) == "no_transmitter" and self.link is not None \
+                and self.link.heard_unread():
+            alarm["cause"] = ("link", "heard_unread")
         f = self.follower
-        if alarm is None or f is None:
+        if f is None:
             return alarm
         if alarm["type"] == "no_data" and "cause" not in alarm:
             why = self._why()

@@ -27,7 +27,9 @@ TITLES = {"urgent_low": "URGENT LOW", "urgent_low_soon": "LOW SOON", "low": "LOW
           "device": "BOX FAULT", "forwarding": "UPLOAD"}
 # reasons in words (alarms/kinds.py REASONS); any other shows as its name
 DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": "",
-           "no_transmitter": "not heard", "auth_failed": "auth failed", "rogue": "wrong tx or ID",
+           "no_transmitter": "not heard",
+           "heard_unread": "heard, unread",   # (no_transmitter, each wake-up authenticated: main.App.shown)
+           "auth_failed": "auth failed", "rogue": "wrong tx or ID",
            "bond_lost": "bond lost", "failed": "failed", "expired": "expired",
            "warmup_done": "warm-up done", "ending": "ends soon", "warmup": "warming up",
            "stopped": "start session",   # (a transmitter reset ends it: the sensor may go on)

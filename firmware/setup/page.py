@@ -137,6 +137,10 @@ def status_page(state, cfg, ap=None, problems=()):
             if leader and a.get("type") == "link" and "leader_unanswered" in reasons:
                 from screen.view import titled   # the leader's alarm, in the screen's words
                 reason += " (at the leader box: %s)" % titled(*leader)
+            if a.get("type") == "link" and "no_transmitter" in reasons and state.get("link_heard"):
+                # as the screen says it (main.App.shown): moving the box nearer may not help
+                reason += (" (heard, unread: the transmitter answered at each wake-up, but no "
+                           "reading came; see Transmitter below)")
             if status == "snoozed":   # held to 08:00 (told at night, or pressed): as the screen says
                 from screen.view import TILL_MORNING
                 if a.get("type") in TILL_MORNING:
@@ -254,7 +258,9 @@ def _transmitter(cfg, state):
     # Only the last two characters: the ID is all a stranger needs to pair with it.
     name = ("&hellip;" + esc(tx[-2:])) if tx else "not set"
     link = state.get("link")
-    return "%s, %s" % (name, esc(link) if link else "no contact yet")
+    why = state.get("link_reason")   # how the last session ended ("bad message: ..."), if not well
+    return "%s, %s%s" % (name, esc(link) if link else "no contact yet",
+                         " (last session: %s)" % esc(why) if why and why != "done" else "")
 
 
 def _follows(cfg, state):

@@ -98,6 +98,8 @@ def state_from_app(app):
             r = (None, None, sgv, None, None, "restored")
     left = _left_s(app.status.get("session_end_ms"))
     now = clock.unix() if clock.wall_valid() else None
+    link = getattr(app, "link", None)
+    heard = getattr(link, "heard_unread", None)
     return {"last_reading": r,
             "reading_age_s": None if t is None else max(0, app.now_s() - t),
             "stale_s": app.engine.current_settings()["stale_minutes"] * 60,
@@ -109,6 +111,8 @@ def state_from_app(app):
             "now_unix": now,
             "minute_of_day": app.minute_of_day(),
             "alarms": _alarms(app), "link": app.status.get("link"),
+            # the last session's end ("bad message: ..."), and no_transmitter's wake-ups all heard
+            "link_reason": getattr(link, "last_reason", None), "link_heard": bool(heard and heard()),
             "sensor": app.status.get("sensor_kind"), "wifi": wifi,
             "wifi_address": address, "wifi_why": why,
             "nightscout_why": getattr(getattr(app, "nightscout", None), "last_failure", None),
