@@ -89,3 +89,30 @@ def test_one_wake_up_unseen_among_them_is_not_heard(tmp_path):
     for steps in (["", "", "miss"], ["miss", "", ""]):
         out = _run(prog(_cut_then(steps), tmp_path), timeout=120)
         assert out == {"readings": 1, "told": [False], "windows": [3], "each": [False] * 3}, (steps, out)
+
+
+FROM_BOOT = r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1, faults=%r)
+''' + REFUSED + r'''
+refuse[0] = True                            # no reading ever: a firmware the codec refuses
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(3 * 60000)       # the first wake-up (1 min)
+    dev.tx.set_faults("")
+    await asyncio.sleep_ms(15 * 60000)      # and those at 6, 11, 16 min
+    told = what("no_transmitter")
+    print("OUT " + json.dumps({"readings": len(readings), "told": [e.get("heard") for e in told],
+                               "heard_unread": link.heard_unread()}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_a_box_that_never_read_its_transmitter_counts_from_its_first_wake_up(tmp_path):
+    # every wake-up since the box started was heard: heard (the count starts at none)
+    out = _run(prog(FROM_BOOT % "", tmp_path), timeout=120)
+    assert out == {"readings": 0, "told": [True], "heard_unread": True}, out
+    # its first wake-up unseen (the box switched on away from it): not heard
+    out = _run(prog(FROM_BOOT % "miss", tmp_path), timeout=120)
+    assert out == {"readings": 0, "told": [False], "heard_unread": False}, out
