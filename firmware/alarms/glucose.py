@@ -104,12 +104,15 @@ def conditions(self, sgv, t_read, s):
             self._above_since = t_read
     elif sgv <= ph - _settings.HYST_HIGH:
         self._above_since = None
-    if self._above_since is not None and "persistent_high" not in self._alarms and _tells_high(self, out):
+    tells = 0
+    if self._above_since is not None and "persistent_high" not in self._alarms:
         # high or urgent_high tells this excursion: the persistent high, their lesser
-        # alarm, would tell nothing new; its count starts again from their last word
-        self._above_since = t_read
+        # alarm, would tell nothing new; its count starts again from their last sound
+        tells = _tells_high(self, out)
+        if tells == 2:
+            self._above_since = t_read
     if s["persistent_high_enabled"] and self._above_since is not None:
-        if t_read - self._above_since >= s["persistent_high_minutes"] * 60 and sgv > ph:
+        if not tells and t_read - self._above_since >= s["persistent_high_minutes"] * 60 and sgv > ph:
             out["persistent_high"] = 2
         else:
             out["persistent_high"] = 1
@@ -152,16 +155,22 @@ def conditions(self, sgv, t_read, s):
 
 
 def _tells_high(self, out):
-    """high or urgent_high raised by this reading, sounding, or snoozed with time left or
-    sounding again now; acknowledged, or a snooze run out under its hysteresis, it tells
-    nothing (as _answered, on the low side)."""
+    """2: high or urgent_high sounds for this reading (raised by it, sounding, or sounding
+    again now); 1: one is snoozed with time left, which holds the persistent high to its end
+    and no longer: the count runs on from the last sound (restarted at the snooze's end, a
+    snooze, a lesser answer than an acknowledgement, held it 2 h longer); 0: acknowledged,
+    or a snooze run out under its hysteresis, it tells nothing (as _answered, on the low side)."""
+    tells = 0
     for kind in ("urgent_high", "high"):
         c = out.get(kind, 0)
         rec = self._alarms.get(kind)
-        if c == 2 and (rec is None or rec[_ST] == SNOOZED) or c and rec is not None and (
-                rec[_ST] == SOUNDING or rec[_ST] == SNOOZED and self._now < rec[_UNTIL]):
-            return True
-    return False
+        if not c or rec is not None and rec[_ST] == ACKNOWLEDGED:
+            continue
+        if rec is not None and rec[_ST] == SNOOZED and self._now < rec[_UNTIL]:
+            tells = 1
+        elif c == 2 or rec is not None and rec[_ST] == SOUNDING:
+            return 2
+    return tells
 
 
 def _rate(a, b):
