@@ -188,6 +188,38 @@ def test_a_task_with_a_window_of_its_own_counts_its_failures_and_clears_within_i
         assert w.conds == [("task_alarms", True), ("task_alarms", False)], w.conds
 
 
+def test_a_window_of_its_own_leaves_the_watchdog_path_to_the_supervisors_window():
+    # (helper-393) RESET_AFTER counts within the supervisor's 600 s whatever the task's own
+    # window (900 s, the alarm path): a task failing in a loop resets the box no sooner
+    for window_s in (None, 900):
+        for gap_ms, resets in ((20000, True), (25000, False)):   # 30 span 580 s / 725 s
+            with World() as w:
+                t = w.add("alarms", critical=True, window_s=window_s)
+                for n in range(30):
+                    now = 100000 + n * gap_ms
+                    w.fail(t, now)
+                    t.last_checkin = now
+                    w.at(now)
+                assert (w.sup.hung == "alarms") == resets, (window_s, gap_ms)
+                if resets:   # fed again once the 30th back is 600 s old, not 900
+                    t.last_checkin = 100000 + WINDOW_MS
+                    w.at(100000 + WINDOW_MS)
+                    assert w.sup.hung is None, window_s
+
+
+def test_a_restart_for_a_hang_counts_within_the_tasks_own_window():
+    # (helper-393) the annunciator (the alarm path: 900 s): a restart for a hang is one of
+    # its failures there; its second hang is the watchdog's only within the supervisor's 600 s
+    with World() as w:
+        t = w.add("annunciator", period_s=10, restart_on_hang=True, window_s=900)
+        w.at(10001)                          # hangs: restarted, failure 1
+        t.last_checkin = 710001
+        w.at(720002)                         # hangs 700 s on: restarted again, failure 2
+        assert t.restarts == 2 and w.sup.hung is None and t.failures == [10001, 720002]
+        w.fail(t, 800000)                    # fails: the third within its 900 s
+        assert w.conds == [("task_annunciator", True)], w.conds
+
+
 def test_a_task_that_stops_checking_in_stops_the_watchdogs_feeding():
     with World() as w:
         t = w.add("link", period_s=60)
