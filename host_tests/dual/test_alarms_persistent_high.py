@@ -77,3 +77,13 @@ def test_a_persistent_high_already_sounding_stays_when_the_high_starts():
     eng = make(high_enabled=False, urgent_high_enabled=False, **ON)
     series(eng, 0, [200] * 12)
     assert kinds(series(eng, 60, [260] * 13)) == ["persistent_high"]
+
+
+def test_a_persistent_high_snoozed_sounds_again_at_its_snooze_end_while_glucose_stays_above():
+    # (helper-393: a mutant of the hold, starting at 1 where the high tells nothing, kept it
+    # snoozed for good; no test held it)
+    eng = make(**ON)
+    assert kinds(series(eng, 0, [200] * 25)) == ["persistent_high"]     # at 120 min
+    eng.snooze(120 * MIN)                                                # persistent_high_snooze: 60
+    assert kinds(series(eng, 125, [200] * 11)) == []                     # 125..175 min
+    assert kinds(series(eng, 180, [200])) == ["persistent_high"]
