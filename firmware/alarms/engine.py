@@ -19,7 +19,7 @@
 #   2 faster, 3 = one priority up), up to MAX_LEVEL;
 # - alarms clear by themselves when their condition ends;
 # - persistent_high does not start while high or urgent_high tells the excursion
-#   (sounding, or snoozed with time left): its count starts again from their last word;
+#   (sounding, or snoozed with time left): its count starts again from their last sound;
 # - while no_data sounds, it is played over any high-side glucose alarm (whose
 #   news is stale); a low-side one keeps its rank;
 # - schedules: settings entries by local minute of day (caller supplies it).
