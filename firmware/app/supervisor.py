@@ -20,7 +20,9 @@
 #   reset count says it if that does not help either.
 # - MemoryError anywhere is caught per task like any other failure, after a
 #   gc.collect(), so a forwarder that runs out of heap never stops the alarms;
-#   on_memory(name), when set, hears of it (the app counts memory pressure).
+#   on_memory(name), when set, hears of it (the app counts memory pressure) and
+#   owns its `device` alarm: such a failure counts for the watchdog, not for
+#   task_<name> (unless on_memory itself fails).
 # - pause(names) stops tasks and keeps them stopped (no restart, no hang
 #   check) until resume(names): the app sheds the forwarders under memory
 #   pressure.
@@ -136,17 +138,21 @@ class Supervisor:
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
             log.exc(e, "task %s failed", t.name)
+        # a MemoryError told to on_memory is the memory watch's `device` (memory): a
+        # task_<name> for it too sounded again through that alarm's snooze (helper-393)
+        told = oom and self.on_memory is not None
         if t.task is me:
-            self._failed(t)
+            self._failed(t, counted=not told)
         else:  # replaced by a restart: its end is no news (already counted)
             log.warn("task %s ended after it was replaced", t.name)
-        if oom and self.on_memory is not None:  # after the failure is booked: it may pause tasks
+        if told:  # after the failure is booked: it may pause tasks
             try:
                 self.on_memory(t.name)
             except Exception as e:
                 log.exc(e, "memory report")
+                self._alarm_if_many(t)   # not heard there: counted here
 
-    def _failed(self, t):
+    def _failed(self, t, counted=True):
         now = clock.ms()
         t.task = None   # first: restarted by check() whatever fails below
         try:
@@ -156,6 +162,10 @@ class Supervisor:
             t.failures.append(now)
         backoff = 0 if t.critical else min(60000, 1000 << min(len(t.failures) - 1, 6))
         t.restart_at = now + backoff
+        if counted:
+            self._alarm_if_many(t)
+
+    def _alarm_if_many(self, t):
         if len(t.failures) >= self.max_failures and not t.alarmed:
             t.alarmed = True
             self._condition("task_" + t.name, True)

@@ -377,6 +377,53 @@ def test_a_failing_memory_report_is_logged_and_other_failures_are_not_reported()
         assert len(t.failures) == 1
 
 
+def test_memory_errors_told_to_the_memory_watch_raise_no_task_alarm_of_their_own():
+    # (helper-393) the alarm task failing on a short heap once a transmitter window: the
+    # memory watch's `device` (memory) at once, snoozed, then task_alarms at the third
+    # failure sounded the same fault again through the snooze. Told to on_memory, a
+    # MemoryError is the memory watch's; booked all the same (the watchdog's count)
+    async def greedy(checkin):
+        raise MemoryError()
+
+    async def wrong(checkin):
+        raise ValueError("bug")
+    with World(real_asyncio=True) as w:
+        w.sup.on_memory = lambda name: None
+        w.sup.add("alarms", greedy, 60, critical=True)
+        t = w.sup.tasks[-1]
+        for n in range(3):
+            w.clock.now = n * 1000
+            _guard_once(w, t)
+        assert len(t.failures) == 3 and not t.alarmed and w.conds == [], w.conds
+        t.fn = wrong   # a failure of another kind: the three of them now make the alarm
+        _guard_once(w, t)
+        assert t.alarmed and w.conds == [("task_alarms", True)], w.conds
+    with World(real_asyncio=True) as w:   # the memory watch's report fails: counted here
+        def broken(name):
+            raise RuntimeError("report")
+        w.sup.on_memory = broken
+        w.sup.add("alarms", greedy, 60, critical=True)
+        t = w.sup.tasks[-1]
+        for n in range(3):
+            _guard_once(w, t)
+        assert t.alarmed and w.conds == [("task_alarms", True)], w.conds
+    with World(real_asyncio=True) as w:   # no one listening for memory: counted here
+        w.sup.add("alarms", greedy, 60, critical=True)
+        t = w.sup.tasks[-1]
+        for n in range(3):
+            _guard_once(w, t)
+        assert t.alarmed and w.conds == [("task_alarms", True)], w.conds
+
+
+def _guard_once(w, t):
+    import asyncio
+
+    async def main():
+        t.task = asyncio.current_task()
+        await w.sup._guard(t)
+    asyncio.run(main())
+
+
 def test_a_reset_or_an_interrupt_inside_a_task_is_never_swallowed():
     import asyncio
     for stop in (SystemExit, KeyboardInterrupt):
