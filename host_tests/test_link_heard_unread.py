@@ -116,3 +116,63 @@ def test_a_box_that_never_read_its_transmitter_counts_from_its_first_wake_up(tmp
     # its first wake-up unseen (the box switched on away from it): not heard
     out = _run(prog(FROM_BOOT % "miss", tmp_path), timeout=120)
     assert out == {"readings": 0, "told": [False], "heard_unread": False}, out
+
+
+def _late_then(steps):
+    """After the first wake-up's reading, wake-ups by `steps`: "late", its advert 17 s after
+    the wake-up and its session cut after authenticating, ending past the window's scan
+    (scan_tail_ms, 20 s: no retry in it); "miss", unseen. The per-wake-up (unread,
+    unread_heard, heard_unread()), and the no_transmitter events (heard, at s)."""
+    return r'''
+dev = vtx.start("../shared/traces/adult_001.csv", transmitter_id="8G1234", seed=1)
+''' + CUT_AFTER_AUTH + r'''
+wake = dev.tx.wake
+def late_wake(k):
+    d = wake(k)
+    return 17000 if d is not None and late[0] else d
+dev.tx.wake = late_wake
+late = [False]
+link = link_with()
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(4 * 60000)       # the window at 1 min: a reading
+    silent[0] = True
+    each = []
+    for f in %r:                            # wake-ups at 6, 11, 16... min
+        late[0] = f == "late"
+        dev.tx.set_faults(f if f == "miss" else "")
+        await asyncio.sleep_ms(5 * 60000)
+        each.append([link.unread, link.unread_heard, link.heard_unread()])
+    print("OUT " + json.dumps({"readings": len(readings), "each": each,
+                               "auth_s": [e["t_s"] for e in what("authenticated")],
+                               "ends_s": [e["t_s"] for e in what("disconnected")],
+                               "told": [[e.get("heard"), e["t_s"]] for e in what("no_transmitter")]}))
+    t.cancel()
+asyncio.run(main())
+''' % (steps,)
+
+
+def test_a_session_ending_past_its_window_counts_that_wake_up_not_the_next(tmp_path):
+    # A wake-up heard late (its session ending after the window's scan, so no retry in
+    # it) then one unseen, three times: half the wake-ups unseen. Before, the late one
+    # was never counted and its authentication was carried to the unseen one after it:
+    # three unread, all "heard", and the screen said "heard, unread" (the words in the
+    # dangerous direction: the transmitter was away at every other wake-up)
+    out = _run(prog(_late_then(["late", "miss"] * 3), tmp_path), timeout=120)
+    ends = out["ends_s"][1:]
+    assert out["readings"] == 1 and len(ends) == 3, out
+    assert all(e % 300 > 60 + 20 for e in ends), out    # each past its window's scan (1 min + k*5 min, +20 s)
+    assert [e[2] for e in out["each"]] == [False] * 6, out
+    assert out["each"][-1][:2] == [6, 3] and out["told"][0][0] is False, out
+
+
+def test_a_transmitter_heard_only_late_in_each_wake_up_is_told_at_the_third(tmp_path):
+    # Every wake-up heard late, its session cut after authenticating past the window's
+    # scan: before, none of them was counted (the window left with an attempt to spare)
+    # and no_transmitter never came (30 min here). Now at the third, said heard
+    out = _run(prog(_late_then(["late"] * 6), tmp_path), timeout=120)
+    assert out["readings"] == 1 and len(out["auth_s"]) == 7, out
+    assert [e[:2] for e in out["each"]] == [[n, n] for n in range(1, 7)], out
+    assert [e[2] for e in out["each"]] == [False, False] + [True] * 4, out
+    assert len(out["told"]) == 1 and out["told"][0][0] is True, out
+    assert 16 * 60 <= out["told"][0][1] < 17 * 60, out

@@ -379,7 +379,11 @@ class Link:
             self.missed = self.unread = self.unread_heard = 0
             self._no_tx_told = self._heard = False
         blind_failed = span is None and not ok and self.last_reason not in _NOT_OURS
-        if final or self._attempts >= cfg["attempts_per_window"]:
+        # a session ending past its window's scan leaves no retry in it: done with it too (left
+        # uncounted, wake-ups heard only late never said no_transmitter, and a heard one made
+        # the next, unseen, count as heard)
+        late = span is not None and clock.ms() >= span[1]
+        if final or late or self._attempts >= cfg["attempts_per_window"]:
             # Done with this window: the next scan is for the next one.
             self._skip_until = window_t + cfg["scan_tail_ms"] + 1
             if not ok:
