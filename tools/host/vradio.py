@@ -862,6 +862,10 @@ class Controller:
 
     def _conn(self, conn_handle):
         self._check_active()
+        if conn_handle is None:
+            # aioble passes a lost connection's handle, None: the port's mp_obj_get_int
+            # refuses it before NimBLE is asked (extmod/modbluetooth.c)
+            raise TypeError("can't convert NoneType to int")
         conn = self._conns.get(conn_handle)
         if conn is None or conn.closing:
             raise OSError(_ENOTCONN)
