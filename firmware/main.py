@@ -335,14 +335,17 @@ class App:
         tell a box fault from a low. A no_transmitter whose wake-ups were all heard
         (link.core heard_unread: each had a session that authenticated, none brought
         its reading) is told as heard: "not heard" sent the family to move the box
-        nearer a transmitter that a codec refusal or a bug of ours kept unread."""
+        nearer a transmitter that a codec refusal or a bug of ours kept unread; while
+        the device alarm says that bug (link_code), as it: BOX FAULT / link software."""
         alarm = self.engine.shown(self.quiet())
         if alarm is None:
             return alarm
         cause = alarm.get("cause")
         if (cause[1] if cause else alarm.get("reason")) == "no_transmitter" and self.link is not None \
                 and self.link.heard_unread():
-            alarm["cause"] = ("link", "heard_unread")
+            # by a fault of the link's own code (link.core _CODE_FAULTS): in the device alarm's words
+            alarm["cause"] = ("device", "link_code") if self.engine.has_reason("device", "link_code") \
+                else ("link", "heard_unread")
         f = self.follower
         if f is None:
             return alarm

@@ -439,7 +439,7 @@ _ROUTINE = const(("connected", "authenticated", "disconnected", "encrypted"))
 _SAID_AGAIN_MS = const(150000)
 # link events that tell of the transmitter or sensor, not of the link's state: the status
 # page's and MQTT's `link` keep the last state (a page said "link: battery_low")
-_NOT_LINK_STATE = const(("battery_low", "sensor_state", "tx_clock"))
+_NOT_LINK_STATE = const(("battery_low", "sensor_state", "tx_clock", "code_fault"))
 
 
 def _session_told(app, what, ev):
@@ -508,6 +508,8 @@ def on_link_event(app, ev):
         end = 0 if ev.get("name") in ("expired", "bricked") else 1
         app.condition("transmitter_battery", _BATTERY_REASONS[end], active)
         app.condition("transmitter_battery", _BATTERY_REASONS[1 - end], False)
+    elif what == "code_fault":   # the link's own code fails its sessions (link.core _CODE_FAULTS)
+        app.condition("device", "link_code", ev.get("active", True))
     elif what == "tx_clock":   # another transmitter: the resume point was the old one's
         app.status["last_reading"] = None
         app.status["tx_battery_told"] = False   # (the warning up is the old one's)

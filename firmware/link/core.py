@@ -83,6 +83,7 @@ DEFAULTS = {
                                 # opened meanwhile gets its air back within seconds
     "resync_windows": 12,       # this many windows missed in a row: acquire again
     "no_tx_windows": 3,         # event no_transmitter after this many windows unread
+    "code_fault_windows": 2,    # event code_fault after this many unread by a fault of ours (_CODE_FAULTS)
     "attempts_per_window": 2,
     "connect_timeout_ms": 4000,
     "op_timeout_ms": 2500,      # one request and its reply
@@ -139,6 +140,13 @@ _ROGUES_MAX = 4        # addresses remembered (the oldest is forgotten)
 # the transmitter's clock started (its activation, on our ms clock) this much later than at
 # the last session: it restarted (the two clocks drift apart by seconds a day)
 _CLOCK_MOVED_S = const(300)
+# Exceptions that end a session only by a fault of the box's own link or codec code, never
+# the radio's (aioble, MicroPython): not ValueError (aioble's "Not connected", "Discovery in
+# progress", "CCCD not found"), OSError, GattError, asyncio.TimeoutError,
+# DeviceDisconnectedError, nor MemoryError (app.memory's). TypeError only while the
+# connection stands: once the link is lost aioble hands its handle, None, to the bluetooth
+# module, whose mp_obj_get_int raises TypeError on the ESP32 (extmod/modbluetooth.c)
+_CODE_FAULTS = (AttributeError, IndexError, KeyError, NameError, ZeroDivisionError, ImportError)
 # a backfill record dated this close to a reading delivered from before a reset, on one
 # time line, is that reading again (its dates jitter by a second: forward.redate SAME_S)
 _SAME_S = const(150)
@@ -206,6 +214,11 @@ class Link:
         self._heard = False        # a session authenticated since the last window counted or read
         self._unread_ms = None     # clock.ms() when one was last counted
         self._no_tx_told = False   # no_transmitter said since the last window's reading
+        self.code_faults = 0       # windows in a row unread by a fault of ours (_CODE_FAULTS)
+        # since the last window counted or read: None no session, False sessions, else how
+        # one of them ended in an exception only a fault of ours raises (_CODE_FAULTS)
+        self._fault = None
+        self._fault_told = False   # code_fault said (active) since the last window's reading
         self.acquire_ms = 0
         self.acquiring_ms = 0   # scanning blind since the phase was lost (hard, then slow)
         self.sessions = 0
@@ -376,8 +389,11 @@ class Link:
                 self._unproven = 0
                 self.windows.forget()
         if ok:
-            self.missed = self.unread = self.unread_heard = 0
+            self.missed = self.unread = self.unread_heard = self.code_faults = 0
             self._no_tx_told = self._heard = False
+            self._fault = None
+            if self._fault_told and self._event("code_fault", active=False, detail="a session read"):
+                self._fault_told = False   # (a failed telling is told again at the next reading)
         blind_failed = span is None and not ok and self.last_reason not in _NOT_OURS
         # a session ending past its window's scan leaves no retry in it: done with it too (left
         # uncounted, wake-ups heard only late never said no_transmitter, and a heard one made
@@ -412,6 +428,7 @@ class Link:
         not one whose later session of the same wake-up did (counted unheard: "not heard")."""
         now = clock.ms()
         heard, self._heard = self._heard, False
+        fault, self._fault = self._fault, None
         if not unseen and self._unread_ms is not None and now - self._unread_ms < PERIOD_MS // 2:
             return
         self.unread += 1
@@ -420,6 +437,24 @@ class Link:
         if self.unread >= self.cfg["no_tx_windows"] and not self._no_tx_told:
             self._no_tx_told = True
             self._event("no_transmitter", windows=self.unread, heard=self.heard_unread())
+        self._count_fault(fault)
+
+    def _count_fault(self, fault):
+        """A wake-up whose sessions failed (fault: _fault). One that a session of ended in an
+        exception only a fault of ours raises adds to the row, one whose sessions ended
+        otherwise ends it, one without a session leaves it (it says nothing of our code).
+        code_fault_windows in a row: event code_fault (app.wiring: the device alarm,
+        link_code), until a session reads. A one-off (the next wake-up reads, its reading
+        backfilled) wakes nobody: the log has it."""
+        if not fault:
+            if fault is not None:
+                self.code_faults = 0
+            return
+        self.code_faults += 1
+        if self.code_faults >= self.cfg["code_fault_windows"] and not self._fault_told:
+            # told once; a failed telling (the consumer out of memory) is told at the next one
+            self._fault_told = self._event("code_fault", active=True, windows=self.code_faults,
+                                           detail=fault)
 
     def heard_unread(self):
         """True while no_transmitter stands for windows that were all heard: each had a
@@ -529,6 +564,8 @@ class Link:
         final = False
         self._live = None
         keys = dict(security._secrets)
+        if self._fault is None:
+            self._fault = False
         try:
             # the stack's attempt (scan_duration_ms; MicroPython's default is 2 s) must
             # end before aioble stops waiting: NimBLE's cancel takes a few ms, and an
@@ -551,6 +588,10 @@ class Link:
             raise
         except Exception as e:
             reason = "error: %r" % (e,)
+            # (asked before the finally's disconnect)
+            if isinstance(e, _CODE_FAULTS) or (
+                    isinstance(e, TypeError) and conn is not None and conn.is_connected()):
+                self._fault = reason
         finally:
             if conn is not None:
                 try:

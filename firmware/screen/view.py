@@ -47,7 +47,8 @@ DETAILS = {"threshold": "", "predicted": "predicted", "rate": "", "persistent": 
            "nightscout_queue_damaged": "queue damaged",
            "nightscout": "nightscout", "clock": "no time of day", "time_changed": "time changed",
            "time_disputed": "time disputed", "factory_reset": "reset",
-           "display": "display", "blocked": "blocked", "nightscout_undated": "readings lost"}
+           "display": "display", "blocked": "blocked", "nightscout_undated": "readings lost",
+           "link_code": "link software"}   # (the device alarm: a fault of the link's own code)
 
 # (at_leader: a follower box plays it silently while its leader box sounds it or it
 # was answered there, alarms.gate)

@@ -141,6 +141,8 @@ def status_page(state, cfg, ap=None, problems=()):
                 # as the screen says it (main.App.shown): moving the box nearer may not help
                 reason += (" (heard, unread: the transmitter answered at each wake-up, but no "
                            "reading came; see Transmitter below)")
+            if a.get("type") == "device" and "link_code" in reasons:   # (link.core _CODE_FAULTS)
+                reason += " (a fault of the box's own code that reads the transmitter; see Transmitter below)"
             if status == "snoozed":   # held to 08:00 (told at night, or pressed): as the screen says
                 from screen.view import TILL_MORNING
                 if a.get("type") in TILL_MORNING:
