@@ -200,6 +200,23 @@ def _said(words):
     assert words in FLAT, words
 
 
+def test_the_device_alarms_link_code_sentence_is_the_links_rule():
+    # (helper-395) the link's exception types and its count (link.core, read as text: aioble
+    # is MicroPython's), the screen's words (screen.view) and the 5 min before the link alarm
+    from screen.view import DETAILS
+    src = _doc("firmware/link/core.py")
+    names = re.search(r"^_CODE_FAULTS = \(([^)]*)\)", src, re.M).group(1).replace(" ", "").split(",")
+    n = int(re.search(r'"code_fault_windows": (\d+),', src).group(1))
+    no_tx = int(re.search(r'"no_tx_windows": (\d+),', src).group(1))
+    assert (n, no_tx) == (2, 3) and "isinstance(e, TypeError) and conn is not None and conn.is_connected()" in src
+    _said("failing its sessions at two wake-ups in a row with an error the radio never raises (reason "
+          "`link_code`, `BOX FAULT` / `%s`: an %s or `%s`, or a `TypeError` while the connection stands; "
+          "not a `ValueError` or `OSError`" % (DETAILS["link_code"], ", ".join("`%s`" % x for x in names[:-1]),
+                                               names[-1]))
+    _said("It sounds %d min before the link alarm" % (5 * (no_tx - n)))
+    _said("(`BOX FAULT` / `%s` instead while the `device` alarm `link_code` says" % DETAILS["link_code"])
+
+
 def _defaults(f):
     return {k: v.default for k, v in inspect.signature(f).parameters.items()}
 
