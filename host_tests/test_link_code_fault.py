@@ -26,6 +26,9 @@ def type_error():
     return None + 1
 def value_error():
     raise ValueError("poison decode")
+def once():   # a one-off: the wake-up's retry reads
+    poison[0] = None
+    return {}["sgv"]
 link = link_with()
 def faults():
     return [[e["t_s"] // 60, e["active"], e.get("windows"), e["detail"][:20]] for e in what("code_fault")]
@@ -37,7 +40,8 @@ async def main():
     await asyncio.sleep_ms(4 * 60000)       # the wake-up at 1 min: a reading
     out = {"first": len(readings), "each": []}
     for p in %s:                            # wake-ups at 6, 11, 16... min
-        poison[0] = p
+        dev.tx.set_faults("miss" if p == "miss" else "")
+        poison[0] = None if p == "miss" else p
         await asyncio.sleep_ms(5 * 60000)
         out["each"].append([len(readings), app.active.get("device/link_code")])
     out["faults"] = faults()
@@ -58,6 +62,46 @@ def test_a_fault_of_ours_at_two_wake_ups_in_a_row_is_the_device_alarm_until_a_se
     assert [r[:16] for r in out["reasons"]] == ["error: KeyError("], out
     # the link alarm as ever, beside it (16 min), heard
     assert out["no_tx"] == [True], out
+
+
+def test_a_second_fault_after_a_reading_is_told_again(tmp_path):
+    out = _run(prog(STEPS % "[key_error] * 2 + [None] + [key_error] * 2", tmp_path), timeout=120)
+    assert [f[:3] for f in out["faults"]] == [[11, True, 2], [16, False, None], [26, True, 2]], out
+
+
+def test_a_wake_up_failed_otherwise_ends_the_row_and_an_unseen_one_leaves_it(tmp_path):
+    # a session cut, or ended by a ValueError (aioble's for a lost link): the row starts again
+    out = _run(prog(STEPS % "[key_error, value_error, key_error, key_error]", tmp_path), timeout=120)
+    assert [f[:3] for f in out["faults"]] == [[21, True, 2]], out
+    # a wake-up without a session says nothing of our code
+    out = _run(prog(STEPS % "[key_error, 'miss', key_error]", tmp_path), timeout=120)
+    assert [f[:3] for f in out["faults"]] == [[16, True, 2]], out
+
+
+def test_a_fault_its_retry_read_past_is_no_part_of_a_row(tmp_path):
+    # the wake-up at 6 min: its first session fails, its retry reads; at 11 unseen; then
+    # faults at 16 and 21: told at 21, the second in a row
+    out = _run(prog(STEPS % "[once, 'miss', key_error, key_error]", tmp_path), timeout=120)
+    assert [f[:3] for f in out["faults"]] == [[21, True, 2]], out
+
+
+FROM_BOOT = POISON + r'''
+poison[0] = key_error                       # no reading ever: from the first wake-up (1 min)
+async def main():
+    t = asyncio.create_task(link.run())
+    await asyncio.sleep_ms(3 * 60000)
+    first = faults()
+    await asyncio.sleep_ms(5 * 60000)       # and the one at 6 min
+    print("OUT " + json.dumps({"first": first, "then": faults(), "readings": len(readings)}))
+    t.cancel()
+asyncio.run(main())
+'''
+
+
+def test_a_box_that_never_read_counts_from_its_first_wake_up(tmp_path):
+    out = _run(prog(FROM_BOOT, tmp_path), timeout=120)
+    assert out["first"] == [] and [f[:3] for f in out["then"]] == [[6, True, 2]], out
+    assert out["readings"] == 0, out
 
 
 def test_a_one_off_wakes_nobody(tmp_path):

@@ -47,6 +47,7 @@ async def scenario():
     out["one"] = seen()
     await asyncio.sleep(5 * 60)            # and at 11 min: the box's fault
     out["two"] = seen()
+    out["link_state"] = app.status["link"]   # the link's state, not the fault's event
     await asyncio.sleep(5 * 60)            # at 16 min the link alarm too
     out["three"] = seen()
     await asyncio.sleep(7 * 60)            # no_data (20 min and a minute's grace)
@@ -64,6 +65,7 @@ def test_a_bug_in_the_links_own_code_sounds_the_box_fault_and_a_reading_clears_i
                   heap="8M", TOOLS=os.path.join(ROOT, "tools"))
     assert out["read"] is True, out
     assert out["one"]["active"] == [], out
+    assert out["link_state"] == "disconnected", out
     assert out["two"] == {"active": ["device/link_code"], "alarm": ["device", "link_code", None],
                           "screen": ["BOX FAULT", "link software"], "page": True}, out
     # the link alarm as before beside it, shown first (both medium: the type order), told in
