@@ -306,6 +306,9 @@ class App:
             # only a link's readings carry a transmitter time (a follower's dex_s is its Unix time)
             self.rtc.save(self.engine.save(), r[reading.DEX_S] if r and self.link is not None else None)
             self._saved_s = self.now_s()
+        except MemoryError:   # tried again at the next change or SAVE_S; counted as any part's
+            self.out_of_memory("alarm state save")   # (logged alone, a day at the heap's edge
+            # lost saves unsaid: session 71's memory bench, "logged without a device alarm")
         except Exception as e:
             log.exc(e, "could not save alarm state")
 
